@@ -1,0 +1,101 @@
+// The job model: what a user submits, after parsing (YAML or Nomad JSON) and defaults.
+// Both parsers fill these structs; validation, the state store and the runners read them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace drover::jobspec {
+
+using Duration = std::chrono::nanoseconds;
+
+enum class JobType { Service, Batch };
+
+struct RestartPolicy {
+  int attempts = 2;
+  Duration interval = std::chrono::minutes(30);
+  Duration delay = std::chrono::seconds(15);
+  std::string mode = "fail";  // fail | delay
+};
+
+struct LogConfig {
+  int max_files = 10;
+  int max_file_size_mb = 10;
+  bool disabled = false;
+};
+
+struct Lifecycle {
+  std::string hook;  // "" (main task) | prestart | poststart | poststop
+  bool sidecar = false;
+};
+
+struct DeviceRequest {
+  std::string name;  // vendor/type[/model] or type
+  int count = 1;
+  nlohmann::json constraints = nlohmann::json::array();  // [{attribute, operator, value}]
+};
+
+struct Resources {
+  int cpu_mhz = 100;
+  int cores = 0;
+  int memory_mb = 300;
+  int memory_max_mb = 0;  // 0: no separate hard limit
+  int pids = 0;           // 0: the agent's default
+  std::vector<DeviceRequest> devices;
+};
+
+struct Task {
+  std::string name;
+  std::string driver;
+  std::string user;
+  nlohmann::json config = nlohmann::json::object();  // driver's own snake_case keys
+  std::map<std::string, std::string> env;
+  Resources resources;
+  Duration kill_timeout = std::chrono::seconds(5);
+  std::string kill_signal;  // "" means the driver's default (SIGTERM for raw_exec)
+  LogConfig logs;
+  Lifecycle lifecycle;
+  bool leader = false;
+  std::map<std::string, std::string> meta;
+};
+
+struct UpdateStrategy {
+  std::string health_check = "checks";  // checks | task_states | manual
+  Duration min_healthy_time = std::chrono::seconds(10);
+  Duration healthy_deadline = std::chrono::minutes(5);
+};
+
+struct TaskGroup {
+  std::string name;
+  int count = 1;
+  RestartPolicy restart;  // defaults depend on the job type; the parser fills them
+  std::optional<UpdateStrategy> update;
+  std::vector<Task> tasks;
+  std::map<std::string, std::string> meta;
+};
+
+struct Job {
+  std::string id;
+  std::string name;  // defaults to id
+  JobType type = JobType::Service;
+  std::vector<std::string> datacenters;
+  int priority = 50;
+  std::map<std::string, std::string> meta;
+  std::optional<UpdateStrategy> update;
+  std::vector<TaskGroup> groups;
+};
+
+const char* to_string(JobType type);
+
+// Canonical JSON for the state store and the API (Nomad's PascalCase shape, durations in ns).
+// to_json/from_json round-trip exactly: from_json(to_json(job)) == job.
+nlohmann::json to_json(const Job& job);
+Job job_from_json(const nlohmann::json& j);
+
+}  // namespace drover::jobspec

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every package drover needs to build, test and run, from Debian 12 by name.
+# Idempotent and quiet; fails loudly naming what went wrong.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libboost-dev
+  libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev
+  runc crun procps psmisc curl
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: must run as root (it installs packages with apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get update -qq >/tmp/drover-apt-update.log 2>&1; then
+    echo "setup.sh: apt-get update failed; see /tmp/drover-apt-update.log" >&2
+    tail -n 20 /tmp/drover-apt-update.log >&2
+    exit 1
+  fi
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/drover-apt-install.log 2>&1; then
+    echo "setup.sh: apt-get install failed; see /tmp/drover-apt-install.log" >&2
+    tail -n 30 /tmp/drover-apt-install.log >&2
+    exit 1
+  fi
+fi
+echo "setup.sh: all build, test and run dependencies are installed"
