@@ -1,0 +1,167 @@
+/* drover's plugin ABI: the one contract between the agent and a driver or device plugin.
+ *
+ * Plain C (structs, function pointers, JSON strings) so that the ABI stays stable across
+ * compilers and a plugin can be written in C, C++, Rust or Go. docs/plugins.md explains it
+ * with an example; this header is the reference.
+ *
+ * Handshake. A plugin is a shared object that exports one function, DROVER_PLUGIN_ENTRY
+ * ("drover_plugin_entry"), returning a pointer to a static drover_plugin. The agent reads
+ * `abi_version` FIRST and refuses the plugin (naming both versions) when it differs from its
+ * own DROVER_PLUGIN_ABI_VERSION; only then does it read any other field. The first three
+ * fields (abi_version, name, version) keep their place in every future ABI version so that a
+ * refusal can always name the plugin.
+ *
+ * Ownership.
+ *  - Everything reachable from the drover_plugin returned by the entry (the struct itself, the
+ *    name and version strings, the vtables) is owned by the plugin and stays valid until the
+ *    agent dlcloses it. The agent never frees or writes it.
+ *  - Strings the agent passes in (`const char*` arguments) are owned by the agent and valid
+ *    only during the call; a plugin copies what it keeps.
+ *  - Strings a plugin hands out through a `char**` out-parameter are allocated by the plugin
+ *    and freed by the agent with the plugin's own `free_string`, never with the agent's free():
+ *    the two may use different allocators. The agent sets every out-parameter to NULL before
+ *    the call; a plugin leaves it NULL when it has nothing to say. free_string(NULL) is a no-op.
+ *  - The instance pointer returned by `init` is opaque to the agent and owned by the plugin
+ *    until `fini` releases it.
+ *
+ * Errors. Every call returns a drover_status. On DROVER_ERROR the plugin sets `*error` to a
+ * message (the agent shows it to the operator). No exception, longjmp or Rust panic may
+ * cross this boundary: the SDK (drover/sdk/driver.hpp) catches them all.
+ *
+ * Threads.
+ *  - `init`, `set_config` and `fini` are called once each, in that order, from one thread,
+ *    and never while any other call on the same instance is running.
+ *  - Every other driver call may be made from several threads at once, on different handles
+ *    and on the same handle (e.g. one thread in `wait` while another calls `stop`, `inspect`
+ *    or `stats`). A plugin guards its own state.
+ *  - Blocking: `wait` blocks up to its timeout; `stop` blocks up to its timeout plus the time
+ *    the SIGKILLed task takes to die; `start` blocks until the task has started (or failed
+ *    to); `destroy` may block until the task is dead. `fingerprint`, `validate`, `inspect`,
+ *    `signal`, `stats` and `recover` must return promptly (well under a second): the agent
+ *    calls them on its fast paths.
+ *
+ * Versioning. Any change to a struct layout, a signature or a JSON shape below that an
+ * existing plugin could observe bumps DROVER_PLUGIN_ABI_VERSION. Adding keys to a JSON object
+ * does not: both sides ignore keys they do not know.
+ */
+#ifndef DROVER_PLUGIN_H
+#define DROVER_PLUGIN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DROVER_PLUGIN_ABI_VERSION 1u
+
+/* The one exported symbol, and its name for dlsym. */
+#define DROVER_PLUGIN_ENTRY drover_plugin_entry
+#define DROVER_PLUGIN_ENTRY_NAME "drover_plugin_entry"
+
+/* Makes the entry visible even when a plugin builds with -fvisibility=hidden. */
+#if defined(__GNUC__)
+#define DROVER_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define DROVER_PLUGIN_EXPORT
+#endif
+
+typedef enum drover_status {
+  DROVER_OK = 0,
+  DROVER_ERROR = 1,
+  /* Only from `wait`: the timeout passed and the task is still running. */
+  DROVER_STILL_RUNNING = 2
+} drover_status;
+
+typedef enum drover_plugin_type {
+  DROVER_PLUGIN_TYPE_DRIVER = 1,
+  /* Reserved: a device plugin loads and shows in the plugin list, but the agent makes no
+   * calls into it in ABI version 1 (not even init). */
+  DROVER_PLUGIN_TYPE_DEVICE = 2
+} drover_plugin_type;
+
+/* The calls of a driver. `self` is the instance returned by drover_plugin.init. Every JSON
+ * argument and result is a UTF-8 JSON text; the shapes are in docs/plugins.md. */
+typedef struct drover_driver_vtable {
+  /* The operator's plugin config (an object, possibly empty). It holds "enabled": bool when
+   * the operator set it. A driver that needs enabling (raw_exec) stays disabled without it. */
+  drover_status (*set_config)(void* self, const char* config_json, char** error);
+
+  /* *out_json: {"Detected": bool, "Healthy": bool, "HealthDescription": str,
+   *             "Attributes": {str: str}} */
+  drover_status (*fingerprint)(void* self, char** out_json, char** error);
+
+  /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one
+   * per problem, each naming the key ("config.command: required"); [] when fine. */
+  drover_status (*validate)(void* self, const char* task_config_json, char** out_json,
+                            char** error);
+
+  /* Starts a task (the task JSON of docs/plugins.md). *out_handle_json: the handle, a JSON
+   * object that is enough to find the task again after the agent restarts. */
+  drover_status (*start)(void* self, const char* task_json, char** out_handle_json,
+                         char** error);
+
+  /* Waits up to timeout_ms (0: just look) for the task to exit. DROVER_OK with *out_json =
+   * {"ExitCode": int, "Signal": int, "OOMKilled": bool, "Err": str} once it has exited
+   * (may be asked again: the same answer comes back); DROVER_STILL_RUNNING on timeout. */
+  drover_status (*wait)(void* self, const char* handle_json, int64_t timeout_ms,
+                        char** out_json, char** error);
+
+  /* Sends `signal` (a name: "SIGTERM", "TERM", "SIGINT", ...) to the task's whole process
+   * group, SIGKILLs the group after timeout_ms, and returns once the task has exited. */
+  drover_status (*stop)(void* self, const char* handle_json, const char* signal,
+                        int64_t timeout_ms, char** error);
+
+  /* Makes sure the task is dead and frees everything the plugin keeps for it. */
+  drover_status (*destroy)(void* self, const char* handle_json, char** error);
+
+  /* *out_json: at least {"PID": int, "Running": bool} for process-based drivers. */
+  drover_status (*inspect)(void* self, const char* handle_json, char** out_json,
+                           char** error);
+
+  /* Sends `signal` (a name, as for stop) to the task's process group. */
+  drover_status (*signal)(void* self, const char* handle_json, const char* signal,
+                          char** error);
+
+  /* *out_json: resource usage, at least {"Pids": int, "RSSBytes": int}. */
+  drover_status (*stats)(void* self, const char* handle_json, char** out_json, char** error);
+
+  /* Re-attaches to a task from a persisted handle after an agent restart. Refuses a handle
+   * whose task is gone (or whose PID now belongs to another process). *out_handle_json: the
+   * handle to use from now on. */
+  drover_status (*recover)(void* self, const char* handle_json, char** out_handle_json,
+                           char** error);
+} drover_driver_vtable;
+
+typedef struct drover_plugin {
+  /* --- frozen: these three keep their place in every ABI version --- */
+  uint32_t abi_version;  /* DROVER_PLUGIN_ABI_VERSION the plugin was built against */
+  const char* name;      /* plain name: no '/', no "..", unique among loaded plugins */
+  const char* version;   /* the plugin's own version, e.g. "0.1.0" */
+  /* --- ABI version 1 --- */
+  drover_plugin_type type;
+
+  /* Creates the plugin's state. Returns the instance (may be NULL if the plugin keeps no
+   * state) and DROVER_OK, or DROVER_ERROR with *error set: the plugin is then refused. */
+  drover_status (*init)(void** out_instance, char** error);
+  /* Releases the instance. Tasks keep running: the agent may be restarting. */
+  void (*fini)(void* instance);
+  /* Frees a string this plugin handed out. */
+  void (*free_string)(char* s);
+
+  /* Non-NULL when type == DROVER_PLUGIN_TYPE_DRIVER; every pointer in it non-NULL. */
+  const drover_driver_vtable* driver;
+  /* Reserved for device plugins; NULL in ABI version 1. */
+  const void* device;
+} drover_plugin;
+
+/* The entry every plugin exports. Must be cheap, must not fail, and returns the same
+ * pointer every time. */
+typedef const drover_plugin* (*drover_plugin_entry_fn)(void);
+DROVER_PLUGIN_EXPORT const drover_plugin* DROVER_PLUGIN_ENTRY(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DROVER_PLUGIN_H */

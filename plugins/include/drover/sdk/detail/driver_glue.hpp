@@ -1,0 +1,161 @@
+// The SDK's C adapters: turn the drover_driver_vtable calls of plugin.h into calls on a
+// drover::sdk::Driver, parse and print the JSON, and catch every exception at the boundary.
+// Included by driver.hpp; plugin authors never use it directly.
+#pragma once
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+
+#include "drover/plugin.h"
+
+namespace drover::sdk::detail {
+
+// Strings handed to the agent are malloc'ed here and released by free_string below,
+// which the agent reaches through drover_plugin.free_string (plugin.h, "Ownership").
+inline char* dup_string(const char* s, std::size_t n) noexcept {
+  char* p = static_cast<char*>(std::malloc(n + 1));
+  if (p != nullptr) {
+    std::memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+inline char* dup_string(const std::string& s) noexcept { return dup_string(s.data(), s.size()); }
+inline void free_string(char* s) { std::free(s); }
+
+inline void set_out(char** out, const nlohmann::json& j) {
+  if (out != nullptr) *out = dup_string(j.dump());
+}
+
+// Runs `f` and turns any exception into DROVER_ERROR with its message.
+template <typename F>
+drover_status guarded(char** error, F&& f) noexcept {
+  const char* what = "unknown exception in plugin";
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    what = e.what();
+    if (error != nullptr) *error = dup_string(what, std::strlen(what));
+    return DROVER_ERROR;
+  } catch (...) {
+  }
+  if (error != nullptr) *error = dup_string(what, std::strlen(what));
+  return DROVER_ERROR;
+}
+
+inline Driver& as_driver(void* self) { return *static_cast<Driver*>(self); }
+inline nlohmann::json parse(const char* text) {
+  return nlohmann::json::parse(text != nullptr ? text : "null");
+}
+
+inline drover_status set_config(void* self, const char* config, char** error) {
+  return guarded(error, [&] {
+    as_driver(self).set_config(parse(config));
+    return DROVER_OK;
+  });
+}
+inline drover_status fingerprint(void* self, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, as_driver(self).fingerprint());
+    return DROVER_OK;
+  });
+}
+inline drover_status validate(void* self, const char* config, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, nlohmann::json(as_driver(self).validate(parse(config))));
+    return DROVER_OK;
+  });
+}
+inline drover_status start(void* self, const char* task, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, as_driver(self).start(parse(task)));
+    return DROVER_OK;
+  });
+}
+inline drover_status wait(void* self, const char* handle, int64_t timeout_ms, char** out,
+                          char** error) {
+  return guarded(error, [&] {
+    auto exit = as_driver(self).wait(parse(handle), std::chrono::milliseconds(timeout_ms));
+    if (!exit) return DROVER_STILL_RUNNING;
+    set_out(out, nlohmann::json{{"ExitCode", exit->exit_code},
+                                {"Signal", exit->signal},
+                                {"OOMKilled", exit->oom_killed},
+                                {"Err", exit->err}});
+    return DROVER_OK;
+  });
+}
+inline drover_status stop(void* self, const char* handle, const char* signal,
+                          int64_t timeout_ms, char** error) {
+  return guarded(error, [&] {
+    as_driver(self).stop(parse(handle), signal != nullptr ? signal : "",
+                         std::chrono::milliseconds(timeout_ms));
+    return DROVER_OK;
+  });
+}
+inline drover_status destroy(void* self, const char* handle, char** error) {
+  return guarded(error, [&] {
+    as_driver(self).destroy(parse(handle));
+    return DROVER_OK;
+  });
+}
+inline drover_status inspect(void* self, const char* handle, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, as_driver(self).inspect(parse(handle)));
+    return DROVER_OK;
+  });
+}
+inline drover_status signal(void* self, const char* handle, const char* sig, char** error) {
+  return guarded(error, [&] {
+    as_driver(self).signal(parse(handle), sig != nullptr ? sig : "");
+    return DROVER_OK;
+  });
+}
+inline drover_status stats(void* self, const char* handle, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, as_driver(self).stats(parse(handle)));
+    return DROVER_OK;
+  });
+}
+inline drover_status recover(void* self, const char* handle, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, as_driver(self).recover(parse(handle)));
+    return DROVER_OK;
+  });
+}
+
+template <typename D>
+drover_status init(void** out_instance, char** error) {
+  return guarded(error, [&] {
+    *out_instance = static_cast<Driver*>(new D());
+    return DROVER_OK;
+  });
+}
+inline void fini(void* instance) {
+  try {
+    delete static_cast<Driver*>(instance);
+  } catch (...) {  // a throwing destructor must still not cross the ABI
+  }
+}
+
+inline constexpr drover_driver_vtable kDriverVtable = {
+    &set_config, &fingerprint, &validate, &start,  &wait,   &stop,
+    &destroy,    &inspect,     &signal,   &stats,  &recover};
+
+template <typename D>
+const drover_plugin* driver_plugin(const char* name, const char* version) {
+  static const drover_plugin plugin = {DROVER_PLUGIN_ABI_VERSION,
+                                       name,
+                                       version,
+                                       DROVER_PLUGIN_TYPE_DRIVER,
+                                       &init<D>,
+                                       &fini,
+                                       &free_string,
+                                       &kDriverVtable,
+                                       nullptr};
+  return &plugin;
+}
+
+}  // namespace drover::sdk::detail

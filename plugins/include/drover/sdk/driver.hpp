@@ -1,0 +1,66 @@
+// drover's C++ SDK for driver plugins: a driver is one class deriving from drover::sdk::Driver,
+// exported with one DROVER_REGISTER_DRIVER line. Header-only on purpose: an out-of-tree
+// author needs these headers, plugin.h and nlohmann/json, and nothing else from drover.
+//
+// Errors: throw (any exception); the SDK turns it into the error string of the C call, so no
+// exception ever crosses the ABI. Threads: every method except set_config may run on several
+// threads at once (see plugin.h); guard your own state.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/plugin.h"
+
+namespace drover::sdk {
+
+// How a task ended. A task killed by signal S has signal = S and exit_code = 128 + S.
+// `err` is set when the driver could not learn the real status.
+struct ExitStatus {
+  int exit_code = 0;
+  int signal = 0;
+  bool oom_killed = false;
+  std::string err;
+};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  // Called once, before any other call, with the operator's plugin config (may be {}).
+  virtual void set_config(const nlohmann::json& config) {}
+  // {"Detected", "Healthy", "HealthDescription", "Attributes": {str: str}}
+  virtual nlohmann::json fingerprint() = 0;
+  // Every problem with a task's driver Config, each naming its key; empty when fine.
+  virtual std::vector<std::string> validate(const nlohmann::json& task_config) = 0;
+  // Starts the task; returns its handle.
+  virtual nlohmann::json start(const nlohmann::json& task) = 0;
+  // Blocks up to `timeout`; nullopt when the task is still running then.
+  virtual std::optional<ExitStatus> wait(const nlohmann::json& handle,
+                                         std::chrono::milliseconds timeout) = 0;
+  // Signal to the process group, SIGKILL after `timeout`, return once exited.
+  virtual void stop(const nlohmann::json& handle, const std::string& signal,
+                    std::chrono::milliseconds timeout) = 0;
+  virtual void destroy(const nlohmann::json& handle) = 0;
+  virtual nlohmann::json inspect(const nlohmann::json& handle) = 0;
+  virtual void signal(const nlohmann::json& handle, const std::string& signal) = 0;
+  virtual nlohmann::json stats(const nlohmann::json& handle) { return nlohmann::json::object(); }
+  // Re-attaches to a task after an agent restart; returns the handle to use from now on.
+  virtual nlohmann::json recover(const nlohmann::json& handle) = 0;
+};
+
+}  // namespace drover::sdk
+
+#include "drover/sdk/detail/driver_glue.hpp"
+
+// The one line a driver needs, at namespace scope in one .cpp file of the plugin:
+//   DROVER_REGISTER_DRIVER(RawExecDriver, "raw_exec", "0.1.0")
+// Class must be default-constructible; Name and Version must be string literals.
+#define DROVER_REGISTER_DRIVER(Class, Name, Version)                                   \
+  extern "C" DROVER_PLUGIN_EXPORT const drover_plugin* DROVER_PLUGIN_ENTRY(void) {     \
+    return ::drover::sdk::detail::driver_plugin<Class>(Name, Version);                 \
+  }

@@ -1,0 +1,115 @@
+// The agent's view of its plugins: PluginRegistry scans the plugin folder and keeps a status
+// per .so (loaded, or refused and why); DriverPlugin is a loaded driver, called through the
+// C ABI of drover/plugin.h with JSON in and out and errors as values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/common/result.hpp"
+
+struct drover_plugin;
+
+namespace drover::plugins {
+
+class SharedLibrary;
+
+struct PluginInfo {
+  std::string name, type /*"driver"|"device"|""*/, version, path;
+  uint32_t abi_version = 0;
+  std::string status;  // "loaded" | "refused"
+  std::string reason;  // why refused; empty when loaded
+};
+
+// How a task ended. Killed by signal S: signal = S, exit_code = 128 + S. When the driver could
+// not learn the status (a recovered task that was not its child) `err` says so and
+// exit_code is -1.
+struct ExitResult {
+  int exit_code = 0;
+  int signal = 0;
+  bool oom_killed = false;
+  std::string err;
+};
+
+class DriverPlugin {  // thread-safe: the agent calls it from many threads
+ public:
+  DriverPlugin(PluginInfo info, const drover_plugin* plugin, void* instance);
+  ~DriverPlugin();  // calls the plugin's fini; the registry dlcloses afterwards
+  DriverPlugin(const DriverPlugin&) = delete;
+  DriverPlugin& operator=(const DriverPlugin&) = delete;
+
+  const std::string& name() const;
+  const PluginInfo& info() const;
+  // {"Detected": bool, "Healthy": bool, "HealthDescription": str, "Attributes": {str: str}}
+  // A failing or malformed fingerprint reads as undetected, with the reason.
+  nlohmann::json fingerprint();
+  // Checks a task's driver Config before anything runs; returns every problem, each naming
+  // the config key (e.g. "config.command: required").
+  std::vector<std::string> validate(const nlohmann::json& task_config);
+  drover::Result<nlohmann::json> start(const nlohmann::json& task);  // returns the handle
+  // Blocks up to `timeout`; nullopt when the task is still running then.
+  drover::Result<std::optional<ExitResult>> wait(const nlohmann::json& handle,
+                                                 std::chrono::milliseconds timeout);
+  drover::Status stop(const nlohmann::json& handle, const std::string& signal,
+                      std::chrono::milliseconds timeout);
+  drover::Status destroy(const nlohmann::json& handle);
+  drover::Result<nlohmann::json> inspect(const nlohmann::json& handle);
+  drover::Status signal(const nlohmann::json& handle, const std::string& signal);
+  drover::Result<nlohmann::json> stats(const nlohmann::json& handle);
+  // Returns the handle to use from now on.
+  drover::Result<nlohmann::json> recover(const nlohmann::json& handle);
+
+  // Passes the operator's config to the plugin; the registry calls it once, at load.
+  drover::Status set_config(const nlohmann::json& config);
+
+ private:
+  PluginInfo info_;
+  const drover_plugin* plugin_;
+  void* instance_;
+};
+
+class PluginRegistry {
+ public:
+  PluginRegistry();
+  ~PluginRegistry();  // dlclose on destruction
+  PluginRegistry(const PluginRegistry&) = delete;
+  PluginRegistry& operator=(const PluginRegistry&) = delete;
+
+  // Scans `dir` for *.so (non-recursive, sorted by name), dlopens each (RTLD_NOW|RTLD_LOCAL),
+  // checks the handshake. configs: plugin name -> config object, already containing "enabled"
+  // (bool) when the operator set it; passed to set_config. A .so that is not a plugin, is
+  // corrupt, misses the symbol, has another ABI version (message names both versions), has a
+  // bad name (drover::plain_name_problem) or duplicates an already loaded name is refused and
+  // recorded; nothing throws, the agent keeps running. Logs with spdlog.
+  void load_dir(const std::filesystem::path& dir, const nlohmann::json& configs);
+  std::vector<PluginInfo> plugins() const;            // every .so seen, loaded or refused
+  DriverPlugin* driver(std::string_view name) const;  // nullptr unless a loaded driver
+  std::vector<std::string> driver_names() const;      // loaded drivers, sorted
+
+ private:
+  // Loads one file; returns what to record for it.
+  PluginInfo load_file(const std::filesystem::path& path, const nlohmann::json& configs);
+
+  struct Loaded {
+    std::unique_ptr<SharedLibrary> library;
+    std::unique_ptr<DriverPlugin> driver;  // null for device plugins (no calls in ABI 1)
+  };
+
+  mutable std::mutex mu_;
+  std::vector<PluginInfo> infos_;
+  // Declaration order matters: `loaded_` is destroyed first, so every driver's fini runs
+  // before its library is dlclosed (see ~PluginRegistry).
+  std::map<std::string, Loaded, std::less<>> loaded_;
+};
+
+}  // namespace drover::plugins

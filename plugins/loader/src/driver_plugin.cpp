@@ -1,0 +1,203 @@
+// DriverPlugin: the agent-side wrapper of one driver's C calls (drover/plugin.h). It owns the
+// plugin's instance, frees every string the plugin hands out with the plugin's own
+// free_string, and turns failures and malformed JSON into error values.
+#include <utility>
+
+#include "drover/loader/registry.hpp"
+#include "drover/plugin.h"
+
+namespace drover::plugins {
+namespace {
+
+// One C call's out-parameters; the destructor gives the strings back to the plugin.
+class OutStrings {
+ public:
+  explicit OutStrings(const drover_plugin* plugin) : plugin_(plugin) {}
+  ~OutStrings() {
+    plugin_->free_string(out);
+    plugin_->free_string(error);
+  }
+  OutStrings(const OutStrings&) = delete;
+  OutStrings& operator=(const OutStrings&) = delete;
+
+  char* out = nullptr;
+  char* error = nullptr;
+
+ private:
+  const drover_plugin* plugin_;
+};
+
+std::string prefixed(const DriverPlugin& p, const char* call, const std::string& what) {
+  return "driver " + p.name() + ": " + call + ": " + what;
+}
+
+// The error of a DROVER_ERROR (or of an unknown status) as a value naming the call.
+drover::Error call_error(const DriverPlugin& p, const char* call, drover_status st,
+                         const OutStrings& s) {
+  if (st != DROVER_ERROR) {
+    return drover::make_error(
+        prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
+  }
+  return drover::make_error(prefixed(p, call, s.error ? s.error : "failed (no message)"));
+}
+
+drover::Result<nlohmann::json> parse_out(const DriverPlugin& p, const char* call,
+                                         const OutStrings& s) {
+  if (s.out == nullptr) return drover::make_error(prefixed(p, call, "returned no JSON"));
+  auto j = nlohmann::json::parse(s.out, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return drover::make_error(prefixed(p, call, "returned invalid JSON"));
+  return j;
+}
+
+int int_or(const nlohmann::json& j, const char* key, int fallback) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_number_integer()) ? it->get<int>() : fallback;
+}
+bool bool_or(const nlohmann::json& j, const char* key, bool fallback) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
+}
+std::string string_or(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+// Job files may carry invalid UTF-8; dump() would throw on it, so it is replaced instead.
+std::string to_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+DriverPlugin::DriverPlugin(PluginInfo info, const drover_plugin* plugin, void* instance)
+    : info_(std::move(info)), plugin_(plugin), instance_(instance) {}
+
+DriverPlugin::~DriverPlugin() { plugin_->fini(instance_); }
+
+const std::string& DriverPlugin::name() const { return info_.name; }
+const PluginInfo& DriverPlugin::info() const { return info_; }
+
+drover::Status DriverPlugin::set_config(const nlohmann::json& config) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(config.is_object() ? config : nlohmann::json::object());
+  drover_status st = plugin_->driver->set_config(instance_, text.c_str(), &s.error);
+  if (st != DROVER_OK) return call_error(*this, "set_config", st, s);
+  return {};
+}
+
+nlohmann::json DriverPlugin::fingerprint() {
+  auto undetected = [](std::string why) {
+    return nlohmann::json{{"Detected", false},
+                          {"Healthy", false},
+                          {"HealthDescription", std::move(why)},
+                          {"Attributes", nlohmann::json::object()}};
+  };
+  OutStrings s(plugin_);
+  drover_status st = plugin_->driver->fingerprint(instance_, &s.out, &s.error);
+  if (st != DROVER_OK) return undetected(call_error(*this, "fingerprint", st, s).message);
+  auto j = parse_out(*this, "fingerprint", s);
+  if (!j.ok()) return undetected(j.message());
+  if (!j->is_object()) return undetected(prefixed(*this, "fingerprint", "not a JSON object"));
+  // Fill what a sloppy plugin left out so that callers can read every key.
+  nlohmann::json& fp = *j;
+  if (!fp.contains("Detected") || !fp["Detected"].is_boolean()) fp["Detected"] = false;
+  if (!fp.contains("Healthy") || !fp["Healthy"].is_boolean()) fp["Healthy"] = false;
+  if (!fp.contains("HealthDescription") || !fp["HealthDescription"].is_string())
+    fp["HealthDescription"] = "";
+  if (!fp.contains("Attributes") || !fp["Attributes"].is_object())
+    fp["Attributes"] = nlohmann::json::object();
+  return std::move(fp);
+}
+
+std::vector<std::string> DriverPlugin::validate(const nlohmann::json& task_config) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(task_config);
+  drover_status st = plugin_->driver->validate(instance_, text.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return {call_error(*this, "validate", st, s).message};
+  auto j = parse_out(*this, "validate", s);
+  if (!j.ok()) return {j.message()};
+  if (!j->is_array()) return {prefixed(*this, "validate", "did not return an array")};
+  std::vector<std::string> problems;
+  for (const auto& p : *j) problems.push_back(p.is_string() ? p.get<std::string>() : to_text(p));
+  return problems;
+}
+
+drover::Result<nlohmann::json> DriverPlugin::start(const nlohmann::json& task) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(task);
+  drover_status st = plugin_->driver->start(instance_, text.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "start", st, s);
+  return parse_out(*this, "start", s);
+}
+
+drover::Result<std::optional<ExitResult>> DriverPlugin::wait(const nlohmann::json& handle,
+                                                             std::chrono::milliseconds timeout) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  const int64_t ms = timeout.count() < 0 ? 0 : static_cast<int64_t>(timeout.count());
+  drover_status st = plugin_->driver->wait(instance_, text.c_str(), ms, &s.out, &s.error);
+  if (st == DROVER_STILL_RUNNING) return std::optional<ExitResult>{};
+  if (st != DROVER_OK) return call_error(*this, "wait", st, s);
+  auto j = parse_out(*this, "wait", s);
+  if (!j.ok()) return j.error();
+  if (!j->is_object()) return drover::make_error(prefixed(*this, "wait", "not a JSON object"));
+  ExitResult r;
+  r.exit_code = int_or(*j, "ExitCode", -1);
+  r.signal = int_or(*j, "Signal", 0);
+  r.oom_killed = bool_or(*j, "OOMKilled", false);
+  r.err = string_or(*j, "Err");
+  return std::optional<ExitResult>(std::move(r));
+}
+
+drover::Status DriverPlugin::stop(const nlohmann::json& handle, const std::string& signal,
+                                  std::chrono::milliseconds timeout) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  const int64_t ms = timeout.count() < 0 ? 0 : static_cast<int64_t>(timeout.count());
+  drover_status st =
+      plugin_->driver->stop(instance_, text.c_str(), signal.c_str(), ms, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "stop", st, s);
+  return {};
+}
+
+drover::Status DriverPlugin::destroy(const nlohmann::json& handle) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  drover_status st = plugin_->driver->destroy(instance_, text.c_str(), &s.error);
+  if (st != DROVER_OK) return call_error(*this, "destroy", st, s);
+  return {};
+}
+
+drover::Result<nlohmann::json> DriverPlugin::inspect(const nlohmann::json& handle) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  drover_status st = plugin_->driver->inspect(instance_, text.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "inspect", st, s);
+  return parse_out(*this, "inspect", s);
+}
+
+drover::Status DriverPlugin::signal(const nlohmann::json& handle, const std::string& signal) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  drover_status st = plugin_->driver->signal(instance_, text.c_str(), signal.c_str(), &s.error);
+  if (st != DROVER_OK) return call_error(*this, "signal", st, s);
+  return {};
+}
+
+drover::Result<nlohmann::json> DriverPlugin::stats(const nlohmann::json& handle) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  drover_status st = plugin_->driver->stats(instance_, text.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "stats", st, s);
+  return parse_out(*this, "stats", s);
+}
+
+drover::Result<nlohmann::json> DriverPlugin::recover(const nlohmann::json& handle) {
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  drover_status st = plugin_->driver->recover(instance_, text.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "recover", st, s);
+  return parse_out(*this, "recover", s);
+}
+
+}  // namespace drover::plugins

@@ -1,0 +1,189 @@
+// PluginRegistry: scans the plugin folder, dlopens each .so, checks the handshake of
+// drover/plugin.h and keeps a status per file. A bad plugin is refused and recorded, never
+// fatal: the agent keeps running with the plugins that did load.
+#include "drover/loader/registry.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "drover/common/names.hpp"
+#include "drover/plugin.h"
+#include "shared_library.hpp"
+
+namespace drover::plugins {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The *.so files directly in `dir`, sorted by name so that load order (and so which of two
+// same-named plugins wins) does not depend on the filesystem.
+std::vector<fs::path> plugin_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) {
+    spdlog::warn("plugins: cannot read plugin folder {}: {}", dir.string(), ec.message());
+    return files;
+  }
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    const fs::path& p = it->path();
+    if (p.extension() != ".so") continue;
+    std::error_code sec;
+    if (!fs::is_regular_file(it->status(sec))) continue;  // follows symlinks on purpose
+    files.push_back(p);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A string from the plugin, read with a bound so that a missing terminator cannot run away.
+std::string bounded(const char* s, std::size_t limit) {
+  if (s == nullptr) return {};
+  return std::string(s, strnlen(s, limit));
+}
+
+const char* missing_driver_call(const drover_driver_vtable& v) {
+  if (!v.set_config) return "set_config";
+  if (!v.fingerprint) return "fingerprint";
+  if (!v.validate) return "validate";
+  if (!v.start) return "start";
+  if (!v.wait) return "wait";
+  if (!v.stop) return "stop";
+  if (!v.destroy) return "destroy";
+  if (!v.inspect) return "inspect";
+  if (!v.signal) return "signal";
+  if (!v.stats) return "stats";
+  if (!v.recover) return "recover";
+  return nullptr;
+}
+
+}  // namespace
+
+PluginRegistry::PluginRegistry() = default;
+
+PluginRegistry::~PluginRegistry() {
+  // Each driver's fini must run while its code is still mapped: drop the drivers first.
+  for (auto& [name, loaded] : loaded_) loaded.driver.reset();
+  loaded_.clear();  // dlclose
+}
+
+void PluginRegistry::load_dir(const std::filesystem::path& dir, const nlohmann::json& configs) {
+  std::lock_guard lock(mu_);
+  for (const auto& path : plugin_files(dir)) {
+    PluginInfo info = load_file(path, configs);
+    if (info.status == "loaded") {
+      spdlog::info("plugins: loaded {} plugin {} {} (ABI {}) from {}", info.type, info.name,
+                   info.version, info.abi_version, info.path);
+    } else {
+      spdlog::warn("plugins: refused {}: {}", info.path, info.reason);
+    }
+    infos_.push_back(std::move(info));
+  }
+}
+
+PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
+                                     const nlohmann::json& configs) {
+  PluginInfo info;
+  info.path = path.string();
+  info.status = "refused";
+  auto refuse = [&](std::string why) {
+    info.reason = std::move(why);
+    return info;
+  };
+
+  auto lib = SharedLibrary::open(path);
+  if (!lib.ok()) return refuse(lib.message());
+  void* sym = (*lib)->symbol(DROVER_PLUGIN_ENTRY_NAME);
+  if (sym == nullptr) {
+    return refuse("not a drover plugin: no " DROVER_PLUGIN_ENTRY_NAME " symbol");
+  }
+  auto entry = reinterpret_cast<drover_plugin_entry_fn>(sym);
+  const drover_plugin* plugin = entry();
+  if (plugin == nullptr) return refuse(DROVER_PLUGIN_ENTRY_NAME " returned NULL");
+
+  // Only the frozen fields (abi_version, name, version) may be read before the version check.
+  info.abi_version = plugin->abi_version;
+  info.name = bounded(plugin->name, drover::kMaxNameLength + 1);
+  info.version = bounded(plugin->version, 256);
+  if (plugin->abi_version != DROVER_PLUGIN_ABI_VERSION) {
+    return refuse("plugin ABI version " + std::to_string(plugin->abi_version) +
+                  " is not supported: this agent speaks plugin ABI version " +
+                  std::to_string(DROVER_PLUGIN_ABI_VERSION));
+  }
+  if (plugin->name == nullptr) return refuse("plugin has no name");
+  if (auto problem = drover::plain_name_problem(info.name)) {
+    return refuse("bad plugin name \"" + info.name + "\": " + *problem);
+  }
+  if (auto it = loaded_.find(info.name); it != loaded_.end()) {
+    return refuse("a plugin named \"" + info.name + "\" is already loaded from " +
+                  (it->second.driver ? it->second.driver->info().path : std::string("another file")));
+  }
+  if (!plugin->init || !plugin->fini || !plugin->free_string) {
+    return refuse("plugin misses init, fini or free_string");
+  }
+
+  if (plugin->type == DROVER_PLUGIN_TYPE_DEVICE) {
+    // Reserved in ABI 1: listed as loaded, but no call is made into it.
+    info.type = "device";
+    info.status = "loaded";
+    loaded_.emplace(info.name, Loaded{std::move(lib).value(), nullptr});
+    return info;
+  }
+  if (plugin->type != DROVER_PLUGIN_TYPE_DRIVER) {
+    return refuse("unknown plugin type " + std::to_string(static_cast<int>(plugin->type)));
+  }
+  info.type = "driver";
+  if (plugin->driver == nullptr) return refuse("driver plugin has no driver calls");
+  if (const char* missing = missing_driver_call(*plugin->driver)) {
+    return refuse(std::string("driver plugin misses the ") + missing + " call");
+  }
+
+  void* instance = nullptr;
+  char* err = nullptr;
+  if (plugin->init(&instance, &err) != DROVER_OK) {
+    std::string why = "init failed: " + bounded(err, 4096);
+    plugin->free_string(err);
+    return refuse(why);
+  }
+  plugin->free_string(err);
+
+  info.status = "loaded";
+  auto driver = std::make_unique<DriverPlugin>(info, plugin, instance);
+  nlohmann::json config = nlohmann::json::object();
+  if (configs.is_object()) {
+    if (auto it = configs.find(info.name); it != configs.end() && it->is_object()) config = *it;
+  }
+  if (auto st = driver->set_config(config); !st.ok()) {
+    driver.reset();  // fini before the library goes
+    info.status = "refused";
+    return refuse(st.message());
+  }
+  loaded_.emplace(info.name, Loaded{std::move(lib).value(), std::move(driver)});
+  return info;
+}
+
+std::vector<PluginInfo> PluginRegistry::plugins() const {
+  std::lock_guard lock(mu_);
+  return infos_;
+}
+
+DriverPlugin* PluginRegistry::driver(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = loaded_.find(name);
+  return it == loaded_.end() ? nullptr : it->second.driver.get();
+}
+
+std::vector<std::string> PluginRegistry::driver_names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, loaded] : loaded_) {
+    if (loaded.driver) names.push_back(name);
+  }
+  return names;  // std::map keeps them sorted
+}
+
+}  // namespace drover::plugins
