@@ -11,6 +11,7 @@
 
 #include "drover/common/names.hpp"
 #include "drover/plugin.h"
+#include "elf_check.hpp"
 #include "shared_library.hpp"
 
 namespace drover::plugins {
@@ -95,6 +96,7 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
     return info;
   };
 
+  if (auto problem = elf_problem(path)) return refuse(*problem);
   auto lib = SharedLibrary::open(path);
   if (!lib.ok()) return refuse(lib.message());
   void* sym = (*lib)->symbol(DROVER_PLUGIN_ENTRY_NAME);
@@ -122,10 +124,6 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
     return refuse("a plugin named \"" + info.name + "\" is already loaded from " +
                   (it->second.driver ? it->second.driver->info().path : std::string("another file")));
   }
-  if (!plugin->init || !plugin->fini || !plugin->free_string) {
-    return refuse("plugin misses init, fini or free_string");
-  }
-
   if (plugin->type == DROVER_PLUGIN_TYPE_DEVICE) {
     // Reserved in ABI 1: listed as loaded, but no call is made into it.
     info.type = "device";
@@ -137,6 +135,9 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
     return refuse("unknown plugin type " + std::to_string(static_cast<int>(plugin->type)));
   }
   info.type = "driver";
+  if (!plugin->init || !plugin->fini || !plugin->free_string) {
+    return refuse("plugin misses init, fini or free_string");
+  }
   if (plugin->driver == nullptr) return refuse("driver plugin has no driver calls");
   if (const char* missing = missing_driver_call(*plugin->driver)) {
     return refuse(std::string("driver plugin misses the ") + missing + " call");

@@ -1,0 +1,206 @@
+// The plugin loader against real .so files: what an operator sees in the plugin list when a
+// plugin is good, built for another ABI, not a plugin at all, corrupt, named badly, a
+// duplicate, or throwing from every call.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "drover/loader/registry.hpp"
+
+namespace fs = std::filesystem;
+using drover::plugins::PluginInfo;
+using drover::plugins::PluginRegistry;
+using ::testing::HasSubstr;
+
+namespace {
+
+fs::path fixture(const char* name) { return fs::path(DROVER_FIXTURES) / name; }
+
+// A fresh, empty folder per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "drover-plugins-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+PluginInfo only(const std::vector<PluginInfo>& infos) {
+  EXPECT_EQ(infos.size(), 1u);
+  return infos.empty() ? PluginInfo{} : infos.front();
+}
+
+}  // namespace
+
+TEST(PluginLoader, GoodPluginLoadsWithNameVersionAndAbi) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("good"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "loaded");
+  EXPECT_EQ(info.reason, "");
+  EXPECT_EQ(info.name, "good");
+  EXPECT_EQ(info.type, "driver");
+  EXPECT_EQ(info.version, "1.2.3");
+  EXPECT_EQ(info.abi_version, 1u);
+  EXPECT_THAT(info.path, HasSubstr("good.so"));
+  EXPECT_EQ(reg.driver_names(), std::vector<std::string>{"good"});
+  ASSERT_NE(reg.driver("good"), nullptr);
+  EXPECT_EQ(reg.driver("good")->name(), "good");
+  EXPECT_EQ(reg.driver("nope"), nullptr);
+}
+
+TEST(PluginLoader, CallsGoThroughTheAbiBothWays) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("good"), {{"good", {{"enabled", true}, {"x", 1}}}});
+  auto* d = reg.driver("good");
+  ASSERT_NE(d, nullptr);
+  auto fp = d->fingerprint();
+  EXPECT_TRUE(fp["Detected"].get<bool>());
+  // The operator's config reached set_config.
+  auto seen = nlohmann::json::parse(fp["Attributes"]["config"].get<std::string>());
+  EXPECT_EQ(seen, (nlohmann::json{{"enabled", true}, {"x", 1}}));
+  EXPECT_EQ(d->validate(nlohmann::json::object()),
+            std::vector<std::string>{"config.command: required"});
+  EXPECT_TRUE(d->validate({{"command", "x"}}).empty());
+  auto handle = d->start({{"TaskName", "t"}});
+  ASSERT_TRUE(handle.ok()) << handle.message();
+  auto exit = d->wait(*handle, std::chrono::milliseconds(10));
+  ASSERT_TRUE(exit.ok());
+  ASSERT_TRUE(exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 3);
+  auto running = d->wait({{"ID", 8}}, std::chrono::milliseconds(10));
+  ASSERT_TRUE(running.ok());
+  EXPECT_FALSE(running->has_value());  // "still running" on timeout
+}
+
+TEST(PluginLoader, WrongAbiVersionIsRefusedNamingBothVersions) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("wrong_abi"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_EQ(info.name, "future");
+  EXPECT_EQ(info.abi_version, 999u);
+  EXPECT_THAT(info.reason, HasSubstr("999"));
+  EXPECT_THAT(info.reason, HasSubstr("version 1"));
+  EXPECT_EQ(reg.driver("future"), nullptr);
+}
+
+TEST(PluginLoader, SharedObjectWithoutEntrySymbolIsRefused) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("no_entry"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_THAT(info.reason, HasSubstr("drover_plugin_entry"));
+  EXPECT_TRUE(reg.driver_names().empty());
+}
+
+TEST(PluginLoader, TextFileNamedSoIsRefusedAndGoodNeighbourStillLoads) {
+  TempDir dir;
+  std::ofstream(dir.path() / "a_notes.so") << "this is not an ELF file\n";
+  fs::copy_file(GOOD_SO, dir.path() / "b_good.so");
+  PluginRegistry reg;
+  reg.load_dir(dir.path(), nlohmann::json::object());
+  auto infos = reg.plugins();
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_EQ(infos[0].status, "refused");
+  EXPECT_THAT(infos[0].reason, HasSubstr("not an ELF file"));
+  EXPECT_EQ(infos[1].status, "loaded");
+  EXPECT_EQ(reg.driver_names(), std::vector<std::string>{"good"});
+}
+
+TEST(PluginLoader, TruncatedElfIsRefused) {
+  TempDir dir;
+  // The first 4 KiB of a real plugin: an ELF header that promises what the file lacks.
+  std::ifstream in(GOOD_SO, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  std::ofstream(dir.path() / "truncated.so", std::ios::binary) << head;
+  PluginRegistry reg;
+  reg.load_dir(dir.path(), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_THAT(info.reason, HasSubstr("truncated"));
+}
+
+TEST(PluginLoader, DuplicateNameRefusesTheSecond) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("dup"), nlohmann::json::object());
+  auto infos = reg.plugins();
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_THAT(infos[0].path, HasSubstr("dup_a.so"));
+  EXPECT_EQ(infos[0].status, "loaded");
+  EXPECT_THAT(infos[1].path, HasSubstr("dup_b.so"));
+  EXPECT_EQ(infos[1].status, "refused");
+  EXPECT_THAT(infos[1].reason, HasSubstr("already loaded"));
+  EXPECT_THAT(infos[1].reason, HasSubstr("dup_a.so"));
+  EXPECT_EQ(reg.driver_names(), std::vector<std::string>{"dup"});
+}
+
+TEST(PluginLoader, NameWithDotDotSlashIsRefused) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("bad_name"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_THAT(info.reason, HasSubstr("bad plugin name"));
+  EXPECT_THAT(info.reason, HasSubstr("../evil"));
+  EXPECT_TRUE(reg.driver_names().empty());
+}
+
+TEST(PluginLoader, DevicePluginIsListedButNotADriver) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("device"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "loaded");
+  EXPECT_EQ(info.type, "device");
+  EXPECT_EQ(reg.driver("gpu"), nullptr);
+  EXPECT_TRUE(reg.driver_names().empty());
+}
+
+TEST(PluginLoader, MissingFolderIsNotFatal) {
+  PluginRegistry reg;
+  reg.load_dir("/nonexistent/drover/plugins", nlohmann::json::object());
+  EXPECT_TRUE(reg.plugins().empty());
+}
+
+TEST(PluginLoader, ThrowingPluginReturnsErrorsInsteadOfCrashing) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("thrower"), nlohmann::json::object());
+  auto* d = reg.driver("thrower");
+  ASSERT_NE(d, nullptr);
+  nlohmann::json h = {{"PID", 1}};
+
+  auto fp = d->fingerprint();
+  EXPECT_FALSE(fp["Detected"].get<bool>());
+  EXPECT_THAT(fp["HealthDescription"].get<std::string>(), HasSubstr("boom in fingerprint"));
+
+  auto problems = d->validate(nlohmann::json::object());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], HasSubstr("unknown exception"));
+
+  auto started = d->start(nlohmann::json::object());
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(started.message(), HasSubstr("boom in start"));
+  EXPECT_THAT(started.message(), HasSubstr("driver thrower: start"));
+
+  auto waited = d->wait(h, std::chrono::milliseconds(1));
+  ASSERT_FALSE(waited.ok());
+  EXPECT_THAT(waited.message(), HasSubstr("boom in wait"));
+  EXPECT_FALSE(d->stop(h, "SIGTERM", std::chrono::milliseconds(1)).ok());
+  EXPECT_FALSE(d->destroy(h).ok());
+  auto inspected = d->inspect(h);
+  ASSERT_FALSE(inspected.ok());
+  EXPECT_THAT(inspected.message(), HasSubstr("missing"));
+  EXPECT_FALSE(d->signal(h, "SIGHUP").ok());
+  EXPECT_FALSE(d->recover(h).ok());
+  // Malformed JSON from the agent side is also caught inside the plugin.
+  EXPECT_TRUE(d->stats(h).ok());  // the SDK's default stats returns {}
+}
