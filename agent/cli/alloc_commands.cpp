@@ -1,0 +1,194 @@
+// `drover alloc status|logs|stop`: show allocations and their tasks' events, stream task logs,
+// stop an allocation.
+#include <CLI/CLI.hpp>
+
+#include <iomanip>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "cli/alloc_logs.hpp"
+#include "cli/command_context.hpp"
+#include "cli/table.hpp"
+#include "cli/task_events.hpp"
+#include "cli/time_format.hpp"
+
+namespace drover::cli {
+
+namespace {
+
+struct StatusOptions {
+  std::string id;
+  bool stats = false;
+};
+
+void print_alloc_list(Context& ctx, const nlohmann::json& allocs) {
+  if (!allocs.is_array() || allocs.empty()) {
+    ctx.out << "No allocations\n";
+    return;
+  }
+  const auto now = now_unix_nanos();
+  Table table({"ID", "Job ID", "Task Group", "Desired", "Status", "Created", "Modified"});
+  for (const auto& alloc : allocs) {
+    table.add_row({short_id(str_field(alloc, "ID")), str_field(alloc, "JobID"),
+                   str_field(alloc, "TaskGroup"), str_field(alloc, "DesiredStatus"),
+                   str_field(alloc, "ClientStatus"),
+                   format_relative(int_field(alloc, "CreateTime"), now),
+                   format_relative(int_field(alloc, "ModifyTime"), now)});
+  }
+  table.render(ctx.out);
+}
+
+void print_task(Context& ctx, const std::string& name, const nlohmann::json& state) {
+  ctx.out << "\nTask \"" << name << "\" is \"" << str_field(state, "State") << "\"";
+  if (bool_field(state, "Failed")) ctx.out << " (failed)";
+  if (const auto restarts = int_field(state, "Restarts"); restarts > 0) {
+    ctx.out << ", restarted " << restarts << (restarts == 1 ? " time" : " times");
+  }
+  ctx.out << "\nRecent Events:\n";
+  Table table({"Time", "Type", "Description"});
+  const auto events = state.value("Events", nlohmann::json::array());
+  if (events.is_array()) {
+    // Newest first, as Nomad shows them.
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+      table.add_row({format_unix_nanos(int_field(*it, "Time")), str_field(*it, "Type"),
+                     describe_task_event(*it)});
+    }
+  }
+  table.render(ctx.out);
+}
+
+std::string format_mib(std::int64_t bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0)
+    << " MiB";
+  return s.str();
+}
+
+// Resource use per task from /v1/client/allocation/:id/stats; an agent without stats yet
+// answers 404, which is said in one line rather than failing the whole status.
+void print_stats(Context& ctx, const std::string& alloc_id) {
+  auto stats = ctx.api.get_json("/v1/client/allocation/" + url_escape(alloc_id) + "/stats");
+  ctx.out << "\nResource Usage\n";
+  if (!stats) {
+    ctx.out << "Stats are not available: " << stats.message() << '\n';
+    return;
+  }
+  Table table({"Task", "CPU", "Memory RSS", "Memory Usage", "Pids"});
+  const auto tasks = stats->value("Tasks", nlohmann::json::object());
+  if (tasks.is_object()) {
+    for (const auto& [name, task] : tasks.items()) {
+      const auto usage = task.value("ResourceUsage", nlohmann::json::object());
+      const auto cpu = usage.value("CpuStats", nlohmann::json::object());
+      const auto memory = usage.value("MemoryStats", nlohmann::json::object());
+      std::ostringstream percent;
+      const auto p = cpu.value("Percent", nlohmann::json());
+      percent << std::fixed << std::setprecision(1) << (p.is_number() ? p.get<double>() : 0.0)
+              << "%";
+      const auto pids = task.value("Pids", nlohmann::json());
+      table.add_row({name, percent.str(), format_mib(int_field(memory, "RSS")),
+                     format_mib(int_field(memory, "Usage")),
+                     pids.is_object() ? std::to_string(pids.size()) : ""});
+    }
+  }
+  table.render(ctx.out);
+}
+
+int show_alloc(Context& ctx, const StatusOptions& opts) {
+  auto alloc = ctx.api.get_json("/v1/allocation/" + url_escape(opts.id));
+  if (!alloc) return print_error(ctx, alloc.message());
+  if (ctx.json) {
+    print_json(ctx, *alloc);
+    return 0;
+  }
+  const auto now = now_unix_nanos();
+  KeyValues rows{{"ID", str_field(*alloc, "ID")},
+                 {"Name", str_field(*alloc, "Name")}};
+  if (!str_field(*alloc, "NodeID").empty()) {
+    rows.emplace_back("Node ID", short_id(str_field(*alloc, "NodeID")));
+  }
+  if (!str_field(*alloc, "NodeName").empty()) {
+    rows.emplace_back("Node Name", str_field(*alloc, "NodeName"));
+  }
+  rows.insert(rows.end(),
+              {{"Job ID", str_field(*alloc, "JobID")},
+               {"Task Group", str_field(*alloc, "TaskGroup")},
+               {"Client Status", str_field(*alloc, "ClientStatus")},
+               {"Client Description", str_field(*alloc, "ClientDescription")},
+               {"Desired Status", str_field(*alloc, "DesiredStatus")},
+               {"Created", format_relative(int_field(*alloc, "CreateTime"), now)},
+               {"Modified", format_relative(int_field(*alloc, "ModifyTime"), now)}});
+  render_key_values(ctx.out, rows);
+
+  const auto states = alloc->value("TaskStates", nlohmann::json::object());
+  if (states.is_object()) {
+    // nlohmann's object keeps keys sorted, so tasks print in name order.
+    for (const auto& [name, state] : states.items()) print_task(ctx, name, state);
+  }
+  if (opts.stats) print_stats(ctx, str_field(*alloc, "ID"));
+  return 0;
+}
+
+int alloc_status(Context& ctx, const StatusOptions& opts) {
+  if (!opts.id.empty()) return show_alloc(ctx, opts);
+  auto allocs = ctx.api.get_json("/v1/allocations");
+  if (!allocs) return print_error(ctx, allocs.message());
+  if (ctx.json) {
+    print_json(ctx, *allocs);
+  } else {
+    print_alloc_list(ctx, *allocs);
+  }
+  return 0;
+}
+
+int stop_alloc(Context& ctx, const std::string& id) {
+  auto answer = ctx.api.post_json("/v1/client/allocation/" + url_escape(id) + "/stop", "",
+                                  "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  ctx.out << "==> Allocation \"" << id << "\" stopped\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_alloc_commands(CLI::App& app, Handler& selected) {
+  auto* alloc = app.add_subcommand("alloc", "Inspect allocations, read their logs, stop them");
+  alloc->fallthrough();
+  alloc->require_subcommand(1);
+
+  auto* status = alloc->add_subcommand("status", "List allocations, or show one in detail");
+  auto status_opts = std::make_shared<StatusOptions>();
+  status->add_flag("--stats", status_opts->stats, "Show the tasks' resource usage");
+  status->add_option("id", status_opts->id, "Allocation ID or unique prefix");
+  status->callback([&selected, status_opts] {
+    selected = [status_opts](Context& ctx) { return alloc_status(ctx, *status_opts); };
+  });
+
+  auto* logs = alloc->add_subcommand("logs", "Print or follow a task's stdout or stderr");
+  auto logs_opts = std::make_shared<LogsOptions>();
+  logs->add_flag("-f,--follow", logs_opts->follow, "Keep printing new output");
+  logs->add_flag("--stderr", logs_opts->stderr_stream, "Show stderr instead of stdout");
+  logs->add_flag("--tail", logs_opts->tail, "Start near the end (10 lines unless -n or -c)");
+  logs->add_option("-n", logs_opts->lines, "With -tail: number of lines")
+      ->check(CLI::NonNegativeNumber);
+  logs->add_option("-c", logs_opts->bytes, "With -tail: number of bytes")
+      ->check(CLI::NonNegativeNumber);
+  logs->add_option("alloc", logs_opts->alloc_id, "Allocation ID or unique prefix")->required();
+  logs->add_option("task", logs_opts->task, "Task name (optional when the alloc has one task)");
+  logs->callback([&selected, logs_opts] {
+    selected = [logs_opts](Context& ctx) { return alloc_logs(ctx, *logs_opts); };
+  });
+
+  auto* stop = alloc->add_subcommand("stop", "Stop an allocation's tasks");
+  auto stop_id = std::make_shared<std::string>();
+  stop->add_option("alloc", *stop_id, "Allocation ID or unique prefix")->required();
+  stop->callback([&selected, stop_id] {
+    selected = [stop_id](Context& ctx) { return stop_alloc(ctx, *stop_id); };
+  });
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,80 @@
+// The `drover` command tree: global flags, subcommand registration, parsing and dispatch.
+#include "cli/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/command_context.hpp"
+
+#ifndef DROVER_VERSION
+#define DROVER_VERSION "0.0.0"
+#endif
+
+namespace drover::cli {
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+void add_version_command(CLI::App& app, Handler& selected) {
+  auto* version = app.add_subcommand("version", "Print the drover version");
+  version->callback([&selected] {
+    selected = [](Context& ctx) {
+      ctx.out << "drover v" << DROVER_VERSION << '\n';
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            AgentRunner run_agent) {
+  CLI::App app{"drover: a Nomad-style node agent and its command line", "drover"};
+  // Flags such as -address and -json are given after the subcommand, as with nomad.
+  app.fallthrough();
+  app.require_subcommand(1);
+
+  std::string address = env_or("DROVER_ADDR", "http://127.0.0.1:4646");
+  bool json = false;
+  app.add_option("--address", address,
+                 "Address of the drover agent (default: $DROVER_ADDR or http://127.0.0.1:4646)");
+  app.add_flag("--json", json, "Print the API's JSON instead of tables");
+
+  Handler selected;
+  add_agent_command(app, selected, run_agent);
+  add_job_commands(app, selected);
+  add_alloc_commands(app, selected);
+  add_node_commands(app, selected);
+  add_plugin_commands(app, selected);
+  add_version_command(app, selected);
+
+  // CLI11 wants the arguments in reverse order, without the program name.
+  std::vector<std::string> reversed = rewrite_single_dash(args);
+  std::reverse(reversed.begin(), reversed.end());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return code == 0 ? 0 : 1;
+  }
+  if (!selected) {
+    err << app.help();
+    return 1;
+  }
+  Context ctx{out, err, ApiClient(address, env_or("DROVER_TOKEN", "")), json};
+  return selected(ctx);
+}
+
+int run_cli(int argc, char** argv, AgentRunner run_agent) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  return run_cli(args, std::cout, std::cerr, run_agent);
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,42 @@
+// Shared helpers for the CLI's subcommands (see command_context.hpp).
+#include "cli/command_context.hpp"
+
+#include <ostream>
+
+namespace drover::cli {
+
+int print_error(Context& ctx, const std::string& message) {
+  ctx.err << "Error: " << message << '\n';
+  return 1;
+}
+
+void print_json(Context& ctx, const nlohmann::json& value) {
+  // error_handler::replace: an agent that sends invalid UTF-8 must not crash the CLI.
+  ctx.out << value.dump(4, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+std::string str_field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  if (it == obj.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number() || it->is_boolean()) return it->dump();
+  return "";
+}
+
+std::int64_t int_field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number()) return 0;
+  return it->get<std::int64_t>();
+}
+
+bool bool_field(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return false;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+}  // namespace drover::cli

@@ -1,0 +1,54 @@
+// What every CLI subcommand shares: where to write, the API client, the global -json flag,
+// and the small helpers for reading the agent's JSON and reporting errors. Internal to the CLI.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/api_client.hpp"
+#include "cli/cli.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace drover::cli {
+
+struct Context {
+  std::ostream& out;
+  std::ostream& err;
+  ApiClient api;
+  bool json = false;  // -json: print the raw API JSON instead of tables
+};
+
+// The subcommand CLI11 selected, run after parsing when the global flags are known.
+using Handler = std::function<int(Context&)>;
+
+// Each command group adds its subcommands to `app`; the chosen one stores its handler in
+// `selected` from its CLI11 callback.
+void add_agent_command(CLI::App& app, Handler& selected, AgentRunner run_agent);
+void add_job_commands(CLI::App& app, Handler& selected);
+void add_alloc_commands(CLI::App& app, Handler& selected);
+void add_node_commands(CLI::App& app, Handler& selected);
+void add_plugin_commands(CLI::App& app, Handler& selected);
+
+// Prints "Error: <message>" to err and returns the exit code 1.
+int print_error(Context& ctx, const std::string& message);
+
+// Pretty-prints the API's JSON (for -json).
+void print_json(Context& ctx, const nlohmann::json& value);
+
+// Tolerant field readers: a missing or null field (or one of another type) reads as empty/0,
+// so that an older or newer agent's answer still prints.
+std::string str_field(const nlohmann::json& obj, const char* key);
+std::int64_t int_field(const nlohmann::json& obj, const char* key);
+bool bool_field(const nlohmann::json& obj, const char* key);
+
+// The first 8 characters of an id, as Nomad's CLI shows them in tables.
+std::string short_id(const std::string& id);
+
+}  // namespace drover::cli

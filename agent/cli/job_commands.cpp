@@ -1,0 +1,184 @@
+// `drover job run|status|stop`: submit a job file, show jobs and their allocations, stop a job.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cli/alloc_monitor.hpp"
+#include "cli/command_context.hpp"
+#include "cli/table.hpp"
+#include "cli/time_format.hpp"
+
+namespace drover::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string file;
+  bool detach = false;
+};
+
+Result<std::string> read_job_file(const std::string& path) {
+  std::ostringstream buffer;
+  if (path == "-") {
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read job file " + path);
+  buffer << in.rdbuf();
+  if (in.bad()) return make_error("cannot read job file " + path);
+  return buffer.str();
+}
+
+// Nomad's JSON jobs are {"Job": {...}}; anything else goes to the agent as YAML (of which
+// JSON is a subset, so a JSON file without "Job" still gets a precise error from the agent).
+std::string content_type_for(const std::string& body, bool json_flag) {
+  if (json_flag) return "application/json";
+  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("Job")) return "application/json";
+  return "application/yaml";
+}
+
+int run_job(Context& ctx, const RunOptions& opts) {
+  auto body = read_job_file(opts.file);
+  if (!body) return print_error(ctx, body.message());
+  auto answer = ctx.api.post_json("/v1/jobs", *body, content_type_for(*body, ctx.json));
+  if (!answer) return print_error(ctx, answer.message());
+
+  const std::string job_id = str_field(*answer, "JobID");
+  std::vector<std::string> alloc_ids;
+  if (answer->contains("AllocIDs") && (*answer)["AllocIDs"].is_array()) {
+    for (const auto& id : (*answer)["AllocIDs"]) {
+      if (id.is_string()) alloc_ids.push_back(id.get<std::string>());
+    }
+  }
+  ctx.out << "==> Job \"" << job_id << "\" submitted\n";
+  std::string ids;
+  for (const auto& id : alloc_ids) ids += (ids.empty() ? "" : ", ") + short_id(id);
+  ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
+  const std::string warnings = str_field(*answer, "Warnings");
+  if (!warnings.empty()) ctx.out << "    Warnings: " << warnings << '\n';
+  ctx.out.flush();
+  if (opts.detach || alloc_ids.empty()) return 0;
+  return monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
+}
+
+void print_jobs(Context& ctx, const nlohmann::json& jobs) {
+  if (!jobs.is_array() || jobs.empty()) {
+    ctx.out << "No running jobs\n";
+    return;
+  }
+  Table table({"ID", "Type", "Priority", "Status", "Submit Date"});
+  for (const auto& job : jobs) {
+    table.add_row({str_field(job, "ID"), str_field(job, "Type"), str_field(job, "Priority"),
+                   str_field(job, "Status"), format_unix_nanos(int_field(job, "SubmitTime"))});
+  }
+  table.render(ctx.out);
+}
+
+std::string join_strings(const nlohmann::json& list, const char* separator) {
+  std::string joined;
+  if (!list.is_array()) return joined;
+  for (const auto& item : list) {
+    if (!item.is_string()) continue;
+    if (!joined.empty()) joined += separator;
+    joined += item.get<std::string>();
+  }
+  return joined;
+}
+
+int show_job(Context& ctx, const std::string& id) {
+  auto job = ctx.api.get_json("/v1/job/" + url_escape(id));
+  if (!job) return print_error(ctx, job.message());
+  if (ctx.json) {
+    print_json(ctx, *job);
+    return 0;
+  }
+  auto allocs = ctx.api.get_json("/v1/job/" + url_escape(id) + "/allocations");
+  if (!allocs) return print_error(ctx, allocs.message());
+
+  render_key_values(ctx.out, {{"ID", str_field(*job, "ID")},
+                              {"Name", str_field(*job, "Name")},
+                              {"Type", str_field(*job, "Type")},
+                              {"Priority", str_field(*job, "Priority")},
+                              {"Status", str_field(*job, "Status")},
+                              {"Datacenters", join_strings((*job)["Datacenters"], ",")},
+                              {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}});
+  ctx.out << "\nAllocations\n";
+  if (!allocs->is_array() || allocs->empty()) {
+    ctx.out << "No allocations placed\n";
+    return 0;
+  }
+  const auto now = now_unix_nanos();
+  Table table({"ID", "Task Group", "Desired", "Status", "Created", "Modified"});
+  for (const auto& alloc : *allocs) {
+    table.add_row({short_id(str_field(alloc, "ID")), str_field(alloc, "TaskGroup"),
+                   str_field(alloc, "DesiredStatus"), str_field(alloc, "ClientStatus"),
+                   format_relative(int_field(alloc, "CreateTime"), now),
+                   format_relative(int_field(alloc, "ModifyTime"), now)});
+  }
+  table.render(ctx.out);
+  return 0;
+}
+
+int job_status(Context& ctx, const std::string& id) {
+  if (!id.empty()) return show_job(ctx, id);
+  auto jobs = ctx.api.get_json("/v1/jobs");
+  if (!jobs) return print_error(ctx, jobs.message());
+  if (ctx.json) {
+    print_json(ctx, *jobs);
+  } else {
+    print_jobs(ctx, *jobs);
+  }
+  return 0;
+}
+
+int stop_job(Context& ctx, const std::string& id) {
+  auto answer = ctx.api.del_json("/v1/job/" + url_escape(id));
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  ctx.out << "==> Job \"" << id << "\" stopped\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_job_commands(CLI::App& app, Handler& selected) {
+  auto* job = app.add_subcommand("job", "Submit, inspect and stop jobs");
+  job->fallthrough();
+  job->require_subcommand(1);
+
+  auto* run = job->add_subcommand("run", "Submit a job file (YAML, or Nomad's JSON with -json)");
+  auto run_opts = std::make_shared<RunOptions>();
+  run->add_flag("--detach", run_opts->detach, "Return once submitted; do not wait for allocs");
+  run->add_option("file", run_opts->file, "Job file, or - for stdin")->required();
+  run->callback([&selected, run_opts] {
+    selected = [run_opts](Context& ctx) { return run_job(ctx, *run_opts); };
+  });
+
+  auto* status = job->add_subcommand("status", "List jobs, or show one job and its allocations");
+  auto status_id = std::make_shared<std::string>();
+  status->add_option("id", *status_id, "Job ID");
+  status->callback([&selected, status_id] {
+    selected = [status_id](Context& ctx) { return job_status(ctx, *status_id); };
+  });
+
+  auto* stop = job->add_subcommand("stop", "Stop a job and its allocations");
+  auto stop_id = std::make_shared<std::string>();
+  stop->add_option("id", *stop_id, "Job ID")->required();
+  stop->callback([&selected, stop_id] {
+    selected = [stop_id](Context& ctx) { return stop_job(ctx, *stop_id); };
+  });
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,82 @@
+// `drover node status`: this node's identity, status, drivers' health and attributes.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <ostream>
+
+#include "cli/command_context.hpp"
+#include "cli/table.hpp"
+
+namespace drover::cli {
+
+namespace {
+
+// Nomad's three driver states: never worked or disabled, worked once and now not, working.
+std::string driver_health(const nlohmann::json& driver) {
+  if (!bool_field(driver, "Detected")) return "undetected";
+  return bool_field(driver, "Healthy") ? "healthy" : "unhealthy";
+}
+
+void print_map(Context& ctx, const char* title, const nlohmann::json& map) {
+  if (!map.is_object() || map.empty()) return;
+  ctx.out << '\n' << title << '\n';
+  KeyValues rows;
+  // nlohmann's object keeps keys sorted.
+  for (const auto& [key, value] : map.items()) {
+    rows.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  render_key_values(ctx.out, rows);
+}
+
+int node_status(Context& ctx, bool verbose) {
+  auto node = ctx.api.get_json("/v1/node");
+  if (!node) return print_error(ctx, node.message());
+  if (ctx.json) {
+    print_json(ctx, *node);
+    return 0;
+  }
+  const auto drivers = node->value("Drivers", nlohmann::json::object());
+  std::string driver_summary;
+  if (drivers.is_object()) {
+    for (const auto& [name, driver] : drivers.items()) {
+      driver_summary += (driver_summary.empty() ? "" : ", ") + name + " (" +
+                        driver_health(driver) + ")";
+    }
+  }
+  render_key_values(ctx.out, {{"ID", str_field(*node, "ID")},
+                              {"Name", str_field(*node, "Name")},
+                              {"DC", str_field(*node, "Datacenter")},
+                              {"Status", str_field(*node, "Status")},
+                              {"Drivers", driver_summary}});
+
+  if (drivers.is_object() && !drivers.empty()) {
+    ctx.out << "\nDrivers\n";
+    Table table({"Driver", "Health", "Description"});
+    for (const auto& [name, driver] : drivers.items()) {
+      table.add_row({name, driver_health(driver), str_field(driver, "HealthDescription")});
+    }
+    table.render(ctx.out);
+  }
+  if (verbose) {
+    print_map(ctx, "Attributes", node->value("Attributes", nlohmann::json::object()));
+    print_map(ctx, "Meta", node->value("Meta", nlohmann::json::object()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_node_commands(CLI::App& app, Handler& selected) {
+  auto* node = app.add_subcommand("node", "Inspect this node");
+  node->fallthrough();
+  node->require_subcommand(1);
+
+  auto* status = node->add_subcommand("status", "Show this node's status and drivers");
+  auto verbose = std::make_shared<bool>(false);
+  status->add_flag("--verbose", *verbose, "Also list every node attribute");
+  status->callback([&selected, verbose] {
+    selected = [verbose](Context& ctx) { return node_status(ctx, *verbose); };
+  });
+}
+
+}  // namespace drover::cli
