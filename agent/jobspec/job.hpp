@@ -22,23 +22,27 @@ struct RestartPolicy {
   Duration interval = std::chrono::minutes(30);
   Duration delay = std::chrono::seconds(15);
   std::string mode = "fail";  // fail | delay
+  bool operator==(const RestartPolicy&) const = default;
 };
 
 struct LogConfig {
   int max_files = 10;
   int max_file_size_mb = 10;
   bool disabled = false;
+  bool operator==(const LogConfig&) const = default;
 };
 
 struct Lifecycle {
   std::string hook;  // "" (main task) | prestart | poststart | poststop
   bool sidecar = false;
+  bool operator==(const Lifecycle&) const = default;
 };
 
 struct DeviceRequest {
   std::string name;  // vendor/type[/model] or type
   int count = 1;
   nlohmann::json constraints = nlohmann::json::array();  // [{attribute, operator, value}]
+  bool operator==(const DeviceRequest&) const = default;
 };
 
 struct Resources {
@@ -48,6 +52,7 @@ struct Resources {
   int memory_max_mb = 0;  // 0: no separate hard limit
   int pids = 0;           // 0: the agent's default
   std::vector<DeviceRequest> devices;
+  bool operator==(const Resources&) const = default;
 };
 
 struct Task {
@@ -63,12 +68,14 @@ struct Task {
   Lifecycle lifecycle;
   bool leader = false;
   std::map<std::string, std::string> meta;
+  bool operator==(const Task&) const = default;
 };
 
 struct UpdateStrategy {
   std::string health_check = "checks";  // checks | task_states | manual
   Duration min_healthy_time = std::chrono::seconds(10);
   Duration healthy_deadline = std::chrono::minutes(5);
+  bool operator==(const UpdateStrategy&) const = default;
 };
 
 struct TaskGroup {
@@ -78,6 +85,7 @@ struct TaskGroup {
   std::optional<UpdateStrategy> update;
   std::vector<Task> tasks;
   std::map<std::string, std::string> meta;
+  bool operator==(const TaskGroup&) const = default;
 };
 
 struct Job {
@@ -89,12 +97,16 @@ struct Job {
   std::map<std::string, std::string> meta;
   std::optional<UpdateStrategy> update;
   std::vector<TaskGroup> groups;
+  bool operator==(const Job&) const = default;
 };
 
 const char* to_string(JobType type);
 
 // Canonical JSON for the state store and the API (Nomad's PascalCase shape, durations in ns).
-// to_json/from_json round-trip exactly: from_json(to_json(job)) == job.
+// to_json/from_json round-trip exactly: job_from_json(to_json(job)) == job.
+// job_from_json reads what to_json wrote (the store's own data): a missing key takes the
+// model's default; a key of the wrong type throws nlohmann::json::exception. Untrusted
+// input goes through parse_job() (parse.hpp) instead, which accepts {"Job": to_json(job)}.
 nlohmann::json to_json(const Job& job);
 Job job_from_json(const nlohmann::json& j);
 

@@ -1,0 +1,210 @@
+// The job model's canonical JSON: Nomad's PascalCase shape with durations in nanoseconds,
+// written to the state store and served by the API, and read back exactly.
+#include "jobspec/job.hpp"
+
+namespace drover::jobspec {
+
+using nlohmann::json;
+
+const char* to_string(JobType type) {
+  switch (type) {
+    case JobType::Service: return "service";
+    case JobType::Batch: return "batch";
+  }
+  return "service";
+}
+
+namespace {
+
+std::int64_t ns(Duration d) { return d.count(); }
+Duration duration_at(const json& j, const char* key, Duration fallback) {
+  if (!j.contains(key) || j.at(key).is_null()) return fallback;
+  return Duration(j.at(key).get<std::int64_t>());
+}
+
+template <typename T>
+T value_at(const json& j, const char* key, T fallback) {
+  if (!j.contains(key) || j.at(key).is_null()) return fallback;
+  return j.at(key).get<T>();
+}
+
+// Constraints are kept as {attribute, operator, value} and written in Nomad's
+// {LTarget, Operand, RTarget} shape, so that the canonical JSON reads like Nomad's.
+json constraints_to_json(const json& constraints) {
+  json out = json::array();
+  for (const auto& c : constraints) {
+    out.push_back({{"LTarget", c.value("attribute", "")},
+                   {"Operand", c.value("operator", "")},
+                   {"RTarget", c.value("value", "")}});
+  }
+  return out;
+}
+
+json constraints_from_json(const json& constraints) {
+  json out = json::array();
+  if (constraints.is_null()) return out;
+  for (const auto& c : constraints) {
+    out.push_back({{"attribute", c.value("LTarget", "")},
+                   {"operator", c.value("Operand", "")},
+                   {"value", c.value("RTarget", "")}});
+  }
+  return out;
+}
+
+json update_to_json(const std::optional<UpdateStrategy>& u) {
+  if (!u) return nullptr;
+  return {{"HealthCheck", u->health_check},
+          {"MinHealthyTime", ns(u->min_healthy_time)},
+          {"HealthyDeadline", ns(u->healthy_deadline)}};
+}
+
+std::optional<UpdateStrategy> update_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  UpdateStrategy u;
+  u.health_check = value_at(j, "HealthCheck", u.health_check);
+  u.min_healthy_time = duration_at(j, "MinHealthyTime", u.min_healthy_time);
+  u.healthy_deadline = duration_at(j, "HealthyDeadline", u.healthy_deadline);
+  return u;
+}
+
+json task_to_json(const Task& t) {
+  json devices = json::array();
+  for (const auto& d : t.resources.devices) {
+    devices.push_back({{"Name", d.name},
+                       {"Count", d.count},
+                       {"Constraints", constraints_to_json(d.constraints)}});
+  }
+  json lifecycle = nullptr;
+  if (!t.lifecycle.hook.empty() || t.lifecycle.sidecar) {
+    lifecycle = {{"Hook", t.lifecycle.hook}, {"Sidecar", t.lifecycle.sidecar}};
+  }
+  return {{"Name", t.name},
+          {"Driver", t.driver},
+          {"User", t.user},
+          {"Config", t.config},
+          {"Env", t.env},
+          {"Resources",
+           {{"CPU", t.resources.cpu_mhz},
+            {"Cores", t.resources.cores},
+            {"MemoryMB", t.resources.memory_mb},
+            {"MemoryMaxMB", t.resources.memory_max_mb},
+            {"Pids", t.resources.pids},
+            {"Devices", devices}}},
+          {"KillTimeout", ns(t.kill_timeout)},
+          {"KillSignal", t.kill_signal},
+          {"LogConfig",
+           {{"MaxFiles", t.logs.max_files},
+            {"MaxFileSizeMB", t.logs.max_file_size_mb},
+            {"Disabled", t.logs.disabled}}},
+          {"Lifecycle", lifecycle},
+          {"Leader", t.leader},
+          {"Meta", t.meta}};
+}
+
+Task task_from_json(const json& j) {
+  Task t;
+  t.name = value_at(j, "Name", t.name);
+  t.driver = value_at(j, "Driver", t.driver);
+  t.user = value_at(j, "User", t.user);
+  if (j.contains("Config") && !j.at("Config").is_null()) t.config = j.at("Config");
+  t.env = value_at(j, "Env", t.env);
+  if (j.contains("Resources") && !j.at("Resources").is_null()) {
+    const json& r = j.at("Resources");
+    t.resources.cpu_mhz = value_at(r, "CPU", t.resources.cpu_mhz);
+    t.resources.cores = value_at(r, "Cores", t.resources.cores);
+    t.resources.memory_mb = value_at(r, "MemoryMB", t.resources.memory_mb);
+    t.resources.memory_max_mb = value_at(r, "MemoryMaxMB", t.resources.memory_max_mb);
+    t.resources.pids = value_at(r, "Pids", t.resources.pids);
+    if (r.contains("Devices") && !r.at("Devices").is_null()) {
+      for (const auto& d : r.at("Devices")) {
+        DeviceRequest dev;
+        dev.name = value_at(d, "Name", dev.name);
+        dev.count = value_at(d, "Count", dev.count);
+        if (d.contains("Constraints")) dev.constraints = constraints_from_json(d.at("Constraints"));
+        t.resources.devices.push_back(std::move(dev));
+      }
+    }
+  }
+  t.kill_timeout = duration_at(j, "KillTimeout", t.kill_timeout);
+  t.kill_signal = value_at(j, "KillSignal", t.kill_signal);
+  if (j.contains("LogConfig") && !j.at("LogConfig").is_null()) {
+    const json& l = j.at("LogConfig");
+    t.logs.max_files = value_at(l, "MaxFiles", t.logs.max_files);
+    t.logs.max_file_size_mb = value_at(l, "MaxFileSizeMB", t.logs.max_file_size_mb);
+    t.logs.disabled = value_at(l, "Disabled", t.logs.disabled);
+  }
+  if (j.contains("Lifecycle") && !j.at("Lifecycle").is_null()) {
+    t.lifecycle.hook = value_at(j.at("Lifecycle"), "Hook", t.lifecycle.hook);
+    t.lifecycle.sidecar = value_at(j.at("Lifecycle"), "Sidecar", t.lifecycle.sidecar);
+  }
+  t.leader = value_at(j, "Leader", t.leader);
+  t.meta = value_at(j, "Meta", t.meta);
+  return t;
+}
+
+json group_to_json(const TaskGroup& g) {
+  json tasks = json::array();
+  for (const auto& t : g.tasks) tasks.push_back(task_to_json(t));
+  return {{"Name", g.name},
+          {"Count", g.count},
+          {"RestartPolicy",
+           {{"Attempts", g.restart.attempts},
+            {"Interval", ns(g.restart.interval)},
+            {"Delay", ns(g.restart.delay)},
+            {"Mode", g.restart.mode}}},
+          {"Update", update_to_json(g.update)},
+          {"Tasks", tasks},
+          {"Meta", g.meta}};
+}
+
+TaskGroup group_from_json(const json& j) {
+  TaskGroup g;
+  g.name = value_at(j, "Name", g.name);
+  g.count = value_at(j, "Count", g.count);
+  if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null()) {
+    const json& r = j.at("RestartPolicy");
+    g.restart.attempts = value_at(r, "Attempts", g.restart.attempts);
+    g.restart.interval = duration_at(r, "Interval", g.restart.interval);
+    g.restart.delay = duration_at(r, "Delay", g.restart.delay);
+    g.restart.mode = value_at(r, "Mode", g.restart.mode);
+  }
+  if (j.contains("Update")) g.update = update_from_json(j.at("Update"));
+  if (j.contains("Tasks") && !j.at("Tasks").is_null()) {
+    for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
+  }
+  g.meta = value_at(j, "Meta", g.meta);
+  return g;
+}
+
+}  // namespace
+
+json to_json(const Job& job) {
+  json groups = json::array();
+  for (const auto& g : job.groups) groups.push_back(group_to_json(g));
+  return {{"ID", job.id},
+          {"Name", job.name},
+          {"Type", to_string(job.type)},
+          {"Datacenters", job.datacenters},
+          {"Priority", job.priority},
+          {"Meta", job.meta},
+          {"Update", update_to_json(job.update)},
+          {"TaskGroups", groups}};
+}
+
+Job job_from_json(const json& j) {
+  Job job;
+  job.id = value_at(j, "ID", job.id);
+  job.name = value_at(j, "Name", job.name);
+  job.type = value_at<std::string>(j, "Type", "service") == "batch" ? JobType::Batch
+                                                                    : JobType::Service;
+  job.datacenters = value_at(j, "Datacenters", job.datacenters);
+  job.priority = value_at(j, "Priority", job.priority);
+  job.meta = value_at(j, "Meta", job.meta);
+  if (j.contains("Update")) job.update = update_from_json(j.at("Update"));
+  if (j.contains("TaskGroups") && !j.at("TaskGroups").is_null()) {
+    for (const auto& g : j.at("TaskGroups")) job.groups.push_back(group_from_json(g));
+  }
+  return job;
+}
+
+}  // namespace drover::jobspec

@@ -1,0 +1,137 @@
+// parse_job(): size and nesting bounds, format detection (Nomad JSON or YAML), the readers,
+// then validation; every problem is returned at once.
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "jobspec/readers.hpp"
+
+namespace drover::jobspec {
+
+namespace {
+
+using nlohmann::json;
+
+// Deepest bracket nesting, counted before any parser recurses into it. Exact for JSON; for
+// YAML a heuristic (quotes in plain scalars), backed by the walk of the parsed tree.
+int bracket_depth(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return deepest;
+}
+
+std::string line_column(std::string_view text, std::size_t byte) {
+  byte = std::min(byte, text.size());
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < byte; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+bool looks_like_json(std::string_view text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text.substr(first, 3) == "\xEF\xBB\xBF")
+    first = text.find_first_not_of(" \t\r\n", first + 3);
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+}  // namespace
+
+RestartPolicy default_restart_policy(JobType type) {
+  RestartPolicy r;
+  if (type == JobType::Batch) {
+    r.attempts = 3;
+    r.interval = std::chrono::hours(24);
+  } else {
+    r.attempts = 2;
+    r.interval = std::chrono::minutes(30);
+  }
+  r.delay = std::chrono::seconds(15);
+  r.mode = "fail";
+  return r;
+}
+
+ParseResult parse_job(std::string_view text) {
+  ParseResult result;
+  if (text.size() > kMaxJobDocumentBytes) {
+    result.problems.push_back({"", "job document is " + std::to_string(text.size()) +
+                                       " bytes; the limit is " +
+                                       std::to_string(kMaxJobDocumentBytes) + " (1 MiB)"});
+    return result;
+  }
+  if (bracket_depth(text) > kMaxJobNestingDepth) {
+    result.problems.push_back({"", "job document is nested more than " +
+                                       std::to_string(kMaxJobNestingDepth) + " levels deep"});
+    return result;
+  }
+
+  Job job;
+  bool read = false;
+  bool nomad_json = false;
+  if (looks_like_json(text)) {
+    json doc;
+    try {
+      doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+      // Not JSON: maybe a YAML flow mapping. When YAML cannot read it either, the JSON
+      // error is the one that helps.
+      std::vector<Problem> yaml_problems;
+      Job yaml_job;
+      if (detail::read_yaml_job(text, yaml_job, yaml_problems) && yaml_problems.empty()) {
+        job = std::move(yaml_job);
+        read = true;
+      } else {
+        std::string what = e.what();
+        // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
+        auto colon = what.find(": ", what.find("parse error"));
+        std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+        result.problems.push_back(
+            {"", "malformed JSON at " + line_column(text, e.byte > 0 ? e.byte - 1 : 0) + ": " +
+                     detail});
+        return result;
+      }
+    }
+    if (!read && doc.is_object() && doc.contains("Job")) {
+      nomad_json = true;
+      read = detail::read_nomad_json_job(doc, job, result.problems);
+    }
+  }
+  if (!read && !nomad_json) read = detail::read_yaml_job(text, job, result.problems);
+
+  if (read) {
+    for (auto& p : validate(job)) {
+      if (nomad_json) p.path = nomad_json_path(p.path);
+      result.problems.push_back(std::move(p));
+    }
+  }
+  if (result.problems.empty()) result.job = std::move(job);
+  return result;
+}
+
+std::string format_problems(const std::vector<Problem>& problems) {
+  std::string out;
+  for (const auto& p : problems) {
+    if (!p.path.empty()) out += p.path + ": ";
+    out += p.message + "\n";
+  }
+  return out;
+}
+
+}  // namespace drover::jobspec

@@ -1,0 +1,379 @@
+// Nomad's JSON job format ({"Job": {...}} as `nomad job run -output` and `nomad job inspect`
+// print it) -> Job. Server-filled fields are ignored; any other key drover does not support
+// is accepted only while it says nothing (null, empty, zero, false, or Nomad's own default),
+// so a job is never run with a setting silently dropped.
+#include <climits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobspec/did_you_mean.hpp"
+#include "jobspec/readers.hpp"
+
+namespace drover::jobspec::detail {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kSecond = 1000000000LL;
+
+std::string join(const std::string& path, std::string_view key) {
+  return path + "." + std::string(key);
+}
+std::string index(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+// Fields Nomad's servers fill in; what `nomad job inspect` prints must run as is.
+const std::vector<std::string_view> kServerFields = {
+    "CreateIndex", "ModifyIndex", "JobModifyIndex", "SubmitTime", "Status",
+    "StatusDescription", "Stable", "Version", "Dispatched", "VaultToken"};
+
+// Values that say nothing because they are Nomad's defaults for keys drover has no use for.
+bool neutral_value(std::string_view key, const json& v) {
+  if ((key == "Namespace" || key == "NodePool" || key == "Cluster") && v == "default") return true;
+  if (key == "Region" && v == "global") return true;
+  // Deployment pacing across many nodes; one node runs its alloc as soon as it gets it.
+  if (key == "MaxParallel" && v == 1) return true;
+  if (key == "Stagger" && v == 30 * kSecond) return true;
+  if (key == "ProgressDeadline" && v == 600 * kSecond) return true;
+  return false;
+}
+
+// null, false, 0, "", [], {} or an object of such values: the key configures nothing.
+bool says_nothing(std::string_view key, const json& v) {
+  if (neutral_value(key, v)) return true;
+  switch (v.type()) {
+    case json::value_t::null: return true;
+    case json::value_t::boolean: return !v.get<bool>();
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float: return v == 0;
+    case json::value_t::string: return v.get_ref<const std::string&>().empty();
+    case json::value_t::array: return v.empty();
+    case json::value_t::object:
+      for (const auto& [k, item] : v.items())
+        if (!says_nothing(k, item)) return false;
+      return true;
+    default: return false;
+  }
+}
+
+class NomadReader {
+ public:
+  explicit NomadReader(std::vector<Problem>& problems) : problems_(problems) {}
+
+  void add(const std::string& path, std::string message) {
+    problems_.push_back({path, std::move(message)});
+  }
+
+  // Absent or null: false. Not an object: a problem, false.
+  bool object(const json& o, std::string_view key, const std::string& path) {
+    if (!o.contains(key) || o.at(key).is_null()) return false;
+    if (!o.at(key).is_object()) {
+      add(join(path, key), std::string("must be an object (got ") + o.at(key).type_name() + ")");
+      return false;
+    }
+    return true;
+  }
+
+  bool array(const json& o, std::string_view key, const std::string& path) {
+    if (!o.contains(key) || o.at(key).is_null()) return false;
+    if (!o.at(key).is_array()) {
+      add(join(path, key), std::string("must be an array (got ") + o.at(key).type_name() + ")");
+      return false;
+    }
+    return true;
+  }
+
+  // Every key of `o` is known, server-filled, or says nothing; otherwise a problem.
+  void check_keys(const json& o, const std::string& path,
+                  const std::vector<std::string_view>& known, bool server_fields = false) {
+    for (const auto& [key, value] : o.items()) {
+      bool found = false;
+      for (auto k : known) found = found || k == key;
+      if (server_fields)
+        for (auto k : kServerFields) found = found || k == key;
+      if (found || says_nothing(key, value)) continue;
+      add(join(path, key), "not supported by drover" + did_you_mean(key, known));
+    }
+  }
+
+  std::optional<std::string> str(const json& o, std::string_view key, const std::string& path) {
+    if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
+    if (!o.at(key).is_string()) {
+      add(join(path, key), std::string("must be a string (got ") + o.at(key).type_name() + ")");
+      return std::nullopt;
+    }
+    return o.at(key).get<std::string>();
+  }
+
+  std::optional<std::int64_t> int64(const json& o, std::string_view key, const std::string& path) {
+    if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
+    const json& v = o.at(key);
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX)) {
+      add(join(path, key), "must be an integer (got " + v.dump() + ")");
+      return std::nullopt;
+    }
+    return v.get<std::int64_t>();
+  }
+
+  std::optional<int> integer(const json& o, std::string_view key, const std::string& path) {
+    auto v = int64(o, key, path);
+    if (!v) return std::nullopt;
+    if (*v > INT_MAX || *v < INT_MIN) {
+      add(join(path, key), "value " + std::to_string(*v) + " is out of range");
+      return std::nullopt;
+    }
+    return static_cast<int>(*v);
+  }
+
+  std::optional<Duration> duration(const json& o, std::string_view key, const std::string& path) {
+    if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
+    if (o.at(key).is_string()) {
+      add(join(path, key), "must be an integer number of nanoseconds (got " + o.at(key).dump() +
+                               ")");
+      return std::nullopt;
+    }
+    auto v = int64(o, key, path);
+    if (!v) return std::nullopt;
+    return Duration(*v);
+  }
+
+  std::optional<bool> boolean(const json& o, std::string_view key, const std::string& path) {
+    if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
+    if (!o.at(key).is_boolean()) {
+      add(join(path, key), "must be true or false (got " + o.at(key).dump() + ")");
+      return std::nullopt;
+    }
+    return o.at(key).get<bool>();
+  }
+
+  std::map<std::string, std::string> string_map(const json& o, std::string_view key,
+                                                const std::string& path) {
+    std::map<std::string, std::string> out;
+    if (!object(o, key, path)) return out;
+    for (const auto& [k, v] : o.at(key).items()) {
+      if (v.is_string())
+        out[k] = v.get<std::string>();
+      else if (v.is_null())
+        out[k] = "";
+      else
+        add(join(join(path, key), k), std::string("must be a string (got ") + v.type_name() + ")");
+    }
+    return out;
+  }
+
+  // In Nomad's JSON a zero or empty field of an update block means "unset".
+  std::optional<UpdateStrategy> update(const json& o, const std::string& path,
+                                       UpdateStrategy base) {
+    check_keys(o, path, {"HealthCheck", "MinHealthyTime", "HealthyDeadline"});
+    auto hc = str(o, "HealthCheck", path);
+    auto min = duration(o, "MinHealthyTime", path);
+    auto deadline = duration(o, "HealthyDeadline", path);
+    if ((!hc || hc->empty()) && (!min || min->count() == 0) &&
+        (!deadline || deadline->count() == 0))
+      return std::nullopt;
+    if (hc && !hc->empty()) base.health_check = *hc;
+    if (min) base.min_healthy_time = *min;
+    if (deadline && deadline->count() != 0) base.healthy_deadline = *deadline;
+    return base;
+  }
+
+  void resources(const json& o, const std::string& path, Resources& r) {
+    check_keys(o, path, {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "Devices"});
+    auto cpu = integer(o, "CPU", path);
+    if (cpu) r.cpu_mhz = *cpu;
+    if (auto v = integer(o, "Cores", path)) r.cores = *v;
+    if (r.cores > 0 && !cpu) r.cpu_mhz = 0;
+    if (auto v = integer(o, "MemoryMB", path)) r.memory_mb = *v;
+    if (auto v = integer(o, "MemoryMaxMB", path)) r.memory_max_mb = *v;
+    if (auto v = integer(o, "Pids", path)) r.pids = *v;
+    if (!array(o, "Devices", path)) return;
+    const std::string dpath = join(path, "Devices");
+    const json& devices = o.at("Devices");
+    for (std::size_t i = 0; i < devices.size(); ++i) {
+      const std::string p = index(dpath, i);
+      DeviceRequest d;
+      if (!devices[i].is_object()) {
+        add(p, "must be an object");
+        continue;
+      }
+      check_keys(devices[i], p, {"Name", "Count", "Constraints"});
+      if (auto v = str(devices[i], "Name", p)) d.name = *v;
+      if (auto v = integer(devices[i], "Count", p)) d.count = *v;
+      if (array(devices[i], "Constraints", p)) {
+        const json& cs = devices[i].at("Constraints");
+        for (std::size_t c = 0; c < cs.size(); ++c) {
+          const std::string cp = index(join(p, "Constraints"), c);
+          if (!cs[c].is_object()) {
+            add(cp, "must be an object");
+            continue;
+          }
+          check_keys(cs[c], cp, {"LTarget", "RTarget", "Operand"});
+          d.constraints.push_back({{"attribute", str(cs[c], "LTarget", cp).value_or("")},
+                                   {"operator", str(cs[c], "Operand", cp).value_or("=")},
+                                   {"value", str(cs[c], "RTarget", cp).value_or("")}});
+        }
+      }
+      r.devices.push_back(std::move(d));
+    }
+  }
+
+  Task task(const json& o, const std::string& path, const RestartPolicy& group_restart) {
+    Task t;
+    check_keys(o, path,
+               {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
+                "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy"});
+    if (auto v = str(o, "Name", path)) t.name = *v;
+    if (auto v = str(o, "Driver", path)) t.driver = *v;
+    if (auto v = str(o, "User", path)) t.user = *v;
+    if (object(o, "Config", path)) t.config = o.at("Config");
+    t.env = string_map(o, "Env", path);
+    if (object(o, "Resources", path)) resources(o.at("Resources"), join(path, "Resources"), t.resources);
+    if (object(o, "Lifecycle", path)) {
+      const std::string lp = join(path, "Lifecycle");
+      check_keys(o.at("Lifecycle"), lp, {"Hook", "Sidecar"});
+      if (auto v = str(o.at("Lifecycle"), "Hook", lp)) t.lifecycle.hook = *v;
+      if (auto v = boolean(o.at("Lifecycle"), "Sidecar", lp)) t.lifecycle.sidecar = *v;
+    }
+    if (auto v = boolean(o, "Leader", path)) t.leader = *v;
+    if (auto v = duration(o, "KillTimeout", path)) t.kill_timeout = *v;
+    if (auto v = str(o, "KillSignal", path)) t.kill_signal = *v;
+    if (object(o, "LogConfig", path)) {
+      const std::string lp = join(path, "LogConfig");
+      const json& l = o.at("LogConfig");
+      check_keys(l, lp, {"MaxFiles", "MaxFileSizeMB", "Disabled", "Enabled"});
+      if (auto v = integer(l, "MaxFiles", lp)) t.logs.max_files = *v;
+      if (auto v = integer(l, "MaxFileSizeMB", lp)) t.logs.max_file_size_mb = *v;
+      if (auto v = boolean(l, "Disabled", lp)) t.logs.disabled = *v;
+      // Enabled is Nomad's deprecated inverse of Disabled.
+      if (auto v = boolean(l, "Enabled", lp); v && !*v) t.logs.disabled = true;
+    }
+    t.meta = string_map(o, "Meta", path);
+    // `nomad job inspect` copies the group's policy into each task; a different one is a
+    // per-task policy, which drover does not have.
+    if (object(o, "RestartPolicy", path)) {
+      const std::string rp = join(path, "RestartPolicy");
+      RestartPolicy r = read_restart(o.at("RestartPolicy"), rp, group_restart);
+      if (!(r == group_restart))
+        add(rp, "a task-level restart policy different from the group's is not supported by "
+                "drover (set it on the group)");
+    }
+    return t;
+  }
+
+  RestartPolicy read_restart(const json& o, const std::string& path, RestartPolicy r) {
+    check_keys(o, path, {"Attempts", "Interval", "Delay", "Mode"});
+    if (auto v = integer(o, "Attempts", path)) r.attempts = *v;
+    if (auto v = duration(o, "Interval", path)) r.interval = *v;
+    if (auto v = duration(o, "Delay", path)) r.delay = *v;
+    if (auto v = str(o, "Mode", path)) r.mode = *v;
+    return r;
+  }
+
+  TaskGroup group(const json& o, const std::string& path, JobType type,
+                  const std::optional<UpdateStrategy>& job_update) {
+    TaskGroup g;
+    g.restart = default_restart_policy(type);
+    // ReschedulePolicy and Migrate move allocs between nodes: the servers' concern, which
+    // a node agent never acts on, so whatever they say is accepted.
+    check_keys(o, path,
+               {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
+                "ReschedulePolicy", "Migrate"});
+    if (auto v = str(o, "Name", path)) g.name = *v;
+    if (auto v = integer(o, "Count", path)) g.count = *v;
+    if (object(o, "RestartPolicy", path))
+      g.restart = read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"), g.restart);
+    if (object(o, "EphemeralDisk", path)) {
+      const std::string ep = join(path, "EphemeralDisk");
+      // SizeMB is a scheduling hint that drover does not enforce; Sticky and Migrate
+      // need another node to move data from, so they are refused when set.
+      check_keys(o.at("EphemeralDisk"), ep, {"SizeMB"});
+      if (auto v = integer(o.at("EphemeralDisk"), "SizeMB", ep); v && *v < 0)
+        add(join(ep, "SizeMB"), "must not be negative");
+    }
+    if (object(o, "Update", path))
+      g.update = update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
+    g.meta = string_map(o, "Meta", path);
+    if (array(o, "Tasks", path)) {
+      const json& tasks = o.at("Tasks");
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const std::string tp = index(join(path, "Tasks"), i);
+        if (!tasks[i].is_object()) {
+          add(tp, std::string("must be an object (got ") + tasks[i].type_name() + ")");
+          continue;
+        }
+        g.tasks.push_back(task(tasks[i], tp, g.restart));
+      }
+    }
+    return g;
+  }
+
+  void job(const json& o, Job& j) {
+    const std::string path = "Job";
+    check_keys(o, path,
+               {"ID", "Name", "Type", "Datacenters", "Priority", "Meta", "Update", "TaskGroups"},
+               /*server_fields=*/true);
+    if (auto v = str(o, "ID", path)) j.id = *v;
+    if (auto v = str(o, "Name", path)) j.name = *v;
+    if (j.name.empty()) j.name = j.id;
+    if (auto v = str(o, "Type", path)) {
+      if (*v == "service" || v->empty()) {
+        j.type = JobType::Service;
+      } else if (*v == "batch") {
+        j.type = JobType::Batch;
+      } else if (*v == "system" || *v == "sysbatch") {
+        add(join(path, "Type"), "\"" + *v + "\" jobs are not supported by drover (use service or batch)");
+      } else {
+        add(join(path, "Type"), "must be \"service\" or \"batch\" (got \"" + *v + "\")");
+      }
+    }
+    if (array(o, "Datacenters", path)) {
+      const json& dcs = o.at("Datacenters");
+      for (std::size_t i = 0; i < dcs.size(); ++i) {
+        if (dcs[i].is_string())
+          j.datacenters.push_back(dcs[i].get<std::string>());
+        else
+          add(index(join(path, "Datacenters"), i), "must be a string");
+      }
+    }
+    if (auto v = integer(o, "Priority", path)) j.priority = *v;
+    j.meta = string_map(o, "Meta", path);
+    if (object(o, "Update", path)) j.update = update(o.at("Update"), join(path, "Update"), {});
+    if (array(o, "TaskGroups", path)) {
+      const json& groups = o.at("TaskGroups");
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        const std::string gp = index(join(path, "TaskGroups"), i);
+        if (!groups[i].is_object()) {
+          add(gp, std::string("must be an object (got ") + groups[i].type_name() + ")");
+          continue;
+        }
+        j.groups.push_back(group(groups[i], gp, j.type, j.update));
+      }
+    }
+  }
+
+ private:
+  std::vector<Problem>& problems_;
+};
+
+}  // namespace
+
+bool read_nomad_json_job(const json& doc, Job& job, std::vector<Problem>& problems) {
+  NomadReader r(problems);
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "Job" && !says_nothing(key, value))
+      problems.push_back({key, "not supported by drover (a Nomad JSON job is {\"Job\": {...}})"});
+  }
+  const json& j = doc.at("Job");
+  if (!j.is_object()) {
+    problems.push_back({"Job", std::string("must be an object (got ") + j.type_name() + ")"});
+    return false;
+  }
+  r.job(j, job);
+  return true;
+}
+
+}  // namespace drover::jobspec::detail

@@ -1,0 +1,376 @@
+// YAML job files (top-level `job:`, snake_case keys mirroring Nomad's HCL) -> Job.
+// Every problem is collected with its path; unknown keys get a "did you mean" hint.
+#include <climits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "jobspec/did_you_mean.hpp"
+#include "jobspec/readers.hpp"
+#include "jobspec/yaml_to_json.hpp"
+
+namespace drover::jobspec::detail {
+
+namespace {
+
+using nlohmann::json;
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+std::string index(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+const char* kind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Null: return "null";
+    default: return "a scalar";
+  }
+}
+
+// Collects problems; each reader returns nothing for a bad or absent value so the caller
+// keeps its default and goes on to find the next problem.
+class YamlReader {
+ public:
+  explicit YamlReader(std::vector<Problem>& problems) : problems_(problems) {}
+
+  void add(const std::string& path, std::string message) {
+    problems_.push_back({path, std::move(message)});
+  }
+
+  // A map (true), or absent/null (false, nothing to read), or a problem (false).
+  bool map(const YAML::Node& n, const std::string& path) {
+    if (!n || n.IsNull()) return false;
+    if (!n.IsMap()) {
+      add(path, std::string("must be a map (got ") + kind(n) + ")");
+      return false;
+    }
+    return true;
+  }
+
+  bool list(const YAML::Node& n, const std::string& path) {
+    if (!n || n.IsNull()) return false;
+    if (!n.IsSequence()) {
+      add(path, std::string("must be a list (got ") + kind(n) + ")");
+      return false;
+    }
+    return true;
+  }
+
+  // Reports keys not in `known`, with a hint when one is close.
+  void check_keys(const YAML::Node& m, const std::string& path,
+                  const std::vector<std::string_view>& known) {
+    for (const auto& kv : m) {
+      if (!kv.first.IsScalar()) {
+        add(path, "keys must be plain strings");
+        continue;
+      }
+      const std::string& key = kv.first.Scalar();
+      bool found = false;
+      for (auto k : known) found = found || k == key;
+      if (!found) add(join(path, key), "unknown key" + did_you_mean(key, known));
+    }
+  }
+
+  std::optional<std::string> str(const YAML::Node& n, const std::string& path) {
+    if (!n || n.IsNull()) return std::nullopt;
+    if (!n.IsScalar()) {
+      add(path, std::string("must be a string (got ") + kind(n) + ")");
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+
+  std::optional<int> integer(const YAML::Node& n, const std::string& path) {
+    if (!n || n.IsNull()) return std::nullopt;
+    if (!n.IsScalar()) {
+      add(path, std::string("must be an integer (got ") + kind(n) + ")");
+      return std::nullopt;
+    }
+    json v = yaml_scalar_to_json(n);
+    if (!v.is_number_integer()) {
+      add(path, "must be an integer (got \"" + n.Scalar() + "\")");
+      return std::nullopt;
+    }
+    if (v.is_number_unsigned() || v.get<long long>() > INT_MAX || v.get<long long>() < INT_MIN) {
+      add(path, "value " + n.Scalar() + " is out of range");
+      return std::nullopt;
+    }
+    return v.get<int>();
+  }
+
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& path) {
+    if (!n || n.IsNull()) return std::nullopt;
+    json v = n.IsScalar() ? yaml_scalar_to_json(n) : json();
+    if (!v.is_boolean()) {
+      add(path, "must be true or false (got " +
+                    (n.IsScalar() ? "\"" + n.Scalar() + "\"" : std::string(kind(n))) + ")");
+      return std::nullopt;
+    }
+    return v.get<bool>();
+  }
+
+  std::optional<Duration> duration(const YAML::Node& n, const std::string& path) {
+    if (!n || n.IsNull()) return std::nullopt;
+    if (!n.IsScalar()) {
+      add(path, std::string("must be a duration like \"10s\" (got ") + kind(n) + ")");
+      return std::nullopt;
+    }
+    const std::string& s = n.Scalar();
+    json v = yaml_scalar_to_json(n);
+    // A bare number is ambiguous (seconds? nanoseconds, as in Nomad's JSON?): refuse it.
+    if (v.is_number() && s != "0") {
+      add(path, "bare number " + s + " is not a duration: write it with a unit, e.g. \"" + s +
+                    "s\" for seconds");
+      return std::nullopt;
+    }
+    auto d = parse_duration(s);
+    if (!d.ok()) {
+      add(path, d.message());
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  // env and meta: scalar keys and values, values kept as written.
+  std::map<std::string, std::string> string_map(const YAML::Node& n, const std::string& path) {
+    std::map<std::string, std::string> out;
+    if (!map(n, path)) return out;
+    for (const auto& kv : n) {
+      if (!kv.first.IsScalar()) {
+        add(path, "keys must be plain strings");
+        continue;
+      }
+      const std::string& key = kv.first.Scalar();
+      if (kv.second.IsNull()) {
+        out[key] = "";
+      } else if (kv.second.IsScalar()) {
+        out[key] = kv.second.Scalar();
+      } else {
+        add(join(path, key), std::string("must be a string, number or boolean (got ") +
+                                 kind(kv.second) + ")");
+      }
+    }
+    return out;
+  }
+
+  std::vector<std::string> string_list(const YAML::Node& n, const std::string& path) {
+    std::vector<std::string> out;
+    if (!list(n, path)) return out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (auto s = str(n[i], index(path, i))) out.push_back(*s);
+    }
+    return out;
+  }
+
+  UpdateStrategy update(const YAML::Node& n, const std::string& path, UpdateStrategy base) {
+    check_keys(n, path, {"health_check", "min_healthy_time", "healthy_deadline"});
+    if (auto v = str(n["health_check"], join(path, "health_check"))) base.health_check = *v;
+    if (auto v = duration(n["min_healthy_time"], join(path, "min_healthy_time")))
+      base.min_healthy_time = *v;
+    if (auto v = duration(n["healthy_deadline"], join(path, "healthy_deadline")))
+      base.healthy_deadline = *v;
+    return base;
+  }
+
+  DeviceRequest device(const YAML::Node& n, const std::string& path) {
+    DeviceRequest d;
+    if (!map(n, path)) return d;
+    check_keys(n, path, {"name", "count", "constraints"});
+    if (auto v = str(n["name"], join(path, "name"))) d.name = *v;
+    if (auto v = integer(n["count"], join(path, "count"))) d.count = *v;
+    const std::string cpath = join(path, "constraints");
+    if (list(n["constraints"], cpath)) {
+      for (std::size_t i = 0; i < n["constraints"].size(); ++i) {
+        const YAML::Node c = n["constraints"][i];
+        const std::string p = index(cpath, i);
+        if (!map(c, p)) continue;
+        check_keys(c, p, {"attribute", "operator", "value"});
+        json out = {{"attribute", str(c["attribute"], join(p, "attribute")).value_or("")},
+                    {"operator", str(c["operator"], join(p, "operator")).value_or("=")},
+                    {"value", str(c["value"], join(p, "value")).value_or("")}};
+        d.constraints.push_back(std::move(out));
+      }
+    }
+    return d;
+  }
+
+  void resources(const YAML::Node& n, const std::string& path, Resources& r) {
+    if (!map(n, path)) return;
+    check_keys(n, path, {"cpu", "memory", "memory_max", "cores", "pids", "devices"});
+    auto cpu = integer(n["cpu"], join(path, "cpu"));
+    if (cpu) r.cpu_mhz = *cpu;
+    if (auto v = integer(n["cores"], join(path, "cores"))) r.cores = *v;
+    // As in Nomad: a task that asks for cores gets no separate cpu share (cpu 0).
+    if (r.cores > 0 && !cpu) r.cpu_mhz = 0;
+    if (auto v = integer(n["memory"], join(path, "memory"))) r.memory_mb = *v;
+    if (auto v = integer(n["memory_max"], join(path, "memory_max"))) r.memory_max_mb = *v;
+    if (auto v = integer(n["pids"], join(path, "pids"))) r.pids = *v;
+    const std::string dpath = join(path, "devices");
+    if (list(n["devices"], dpath)) {
+      for (std::size_t i = 0; i < n["devices"].size(); ++i)
+        r.devices.push_back(device(n["devices"][i], index(dpath, i)));
+    }
+  }
+
+  Task task(const YAML::Node& n, const std::string& path) {
+    Task t;
+    if (!map(n, path)) {
+      if (!n || n.IsNull()) add(path, "must be a map (got null)");
+      return t;
+    }
+    check_keys(n, path,
+               {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
+                "kill_signal", "logs", "lifecycle", "leader", "meta"});
+    if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
+    if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
+    if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
+    if (map(n["config"], join(path, "config"))) {
+      std::string error;
+      if (auto c = yaml_to_json(n["config"], &error))
+        t.config = std::move(*c);
+      else
+        add(join(path, "config"), error);
+    }
+    t.env = string_map(n["env"], join(path, "env"));
+    resources(n["resources"], join(path, "resources"), t.resources);
+    if (auto v = duration(n["kill_timeout"], join(path, "kill_timeout"))) t.kill_timeout = *v;
+    if (auto v = str(n["kill_signal"], join(path, "kill_signal"))) t.kill_signal = *v;
+    const std::string lpath = join(path, "logs");
+    if (map(n["logs"], lpath)) {
+      const YAML::Node l = n["logs"];
+      check_keys(l, lpath, {"max_files", "max_file_size", "disabled"});
+      if (auto v = integer(l["max_files"], join(lpath, "max_files"))) t.logs.max_files = *v;
+      if (auto v = integer(l["max_file_size"], join(lpath, "max_file_size")))
+        t.logs.max_file_size_mb = *v;
+      if (auto v = boolean(l["disabled"], join(lpath, "disabled"))) t.logs.disabled = *v;
+    }
+    const std::string cpath = join(path, "lifecycle");
+    if (map(n["lifecycle"], cpath)) {
+      const YAML::Node c = n["lifecycle"];
+      check_keys(c, cpath, {"hook", "sidecar"});
+      if (auto v = str(c["hook"], join(cpath, "hook"))) t.lifecycle.hook = *v;
+      if (auto v = boolean(c["sidecar"], join(cpath, "sidecar"))) t.lifecycle.sidecar = *v;
+    }
+    if (auto v = boolean(n["leader"], join(path, "leader"))) t.leader = *v;
+    t.meta = string_map(n["meta"], join(path, "meta"));
+    return t;
+  }
+
+  TaskGroup group(const YAML::Node& n, const std::string& path, JobType type,
+                  const std::optional<UpdateStrategy>& job_update) {
+    TaskGroup g;
+    g.restart = default_restart_policy(type);
+    if (!map(n, path)) {
+      if (!n || n.IsNull()) add(path, "must be a map (got null)");
+      return g;
+    }
+    check_keys(n, path, {"name", "count", "restart", "update", "meta", "tasks"});
+    if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
+    if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
+    const std::string rpath = join(path, "restart");
+    if (map(n["restart"], rpath)) {
+      const YAML::Node r = n["restart"];
+      check_keys(r, rpath, {"attempts", "interval", "delay", "mode"});
+      if (auto v = integer(r["attempts"], join(rpath, "attempts"))) g.restart.attempts = *v;
+      if (auto v = duration(r["interval"], join(rpath, "interval"))) g.restart.interval = *v;
+      if (auto v = duration(r["delay"], join(rpath, "delay"))) g.restart.delay = *v;
+      if (auto v = str(r["mode"], join(rpath, "mode"))) g.restart.mode = *v;
+    }
+    // As in Nomad, a group's update block starts from the job's.
+    if (map(n["update"], join(path, "update")))
+      g.update = update(n["update"], join(path, "update"), job_update.value_or(UpdateStrategy{}));
+    g.meta = string_map(n["meta"], join(path, "meta"));
+    const std::string tpath = join(path, "tasks");
+    if (list(n["tasks"], tpath)) {
+      for (std::size_t i = 0; i < n["tasks"].size(); ++i)
+        g.tasks.push_back(task(n["tasks"][i], index(tpath, i)));
+    }
+    return g;
+  }
+
+  void job(const YAML::Node& n, Job& j) {
+    if (!map(n, "job")) {
+      add("job", std::string("must be a map (got ") + kind(n) + ")");
+      return;
+    }
+    check_keys(n, "job",
+               {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups"});
+    // Paths below the job start at its fields ("groups[0]..."), as the API and CLI print them.
+    if (auto v = str(n["id"], "id")) j.id = *v;
+    if (auto v = str(n["name"], "name")) j.name = *v;
+    if (j.name.empty()) j.name = j.id;
+    if (auto v = str(n["type"], "type")) {
+      if (*v == "service") {
+        j.type = JobType::Service;
+      } else if (*v == "batch") {
+        j.type = JobType::Batch;
+      } else if (*v == "system" || *v == "sysbatch") {
+        add("type", "\"" + *v + "\" jobs are not supported by drover (use service or batch)");
+      } else {
+        add("type", "must be \"service\" or \"batch\" (got \"" + *v + "\")");
+      }
+    }
+    j.datacenters = string_list(n["datacenters"], "datacenters");
+    if (auto v = integer(n["priority"], "priority")) j.priority = *v;
+    j.meta = string_map(n["meta"], "meta");
+    if (map(n["update"], "update")) j.update = update(n["update"], "update", UpdateStrategy{});
+    if (list(n["groups"], "groups")) {
+      for (std::size_t i = 0; i < n["groups"].size(); ++i)
+        j.groups.push_back(group(n["groups"][i], index("groups", i), j.type, j.update));
+    }
+  }
+
+ private:
+  std::vector<Problem>& problems_;
+};
+
+// Where a YAML exception happened, as people count lines and columns (from 1).
+std::string at(const YAML::Mark& mark) {
+  if (mark.is_null()) return "";
+  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1);
+}
+
+}  // namespace
+
+bool read_yaml_job(std::string_view text, Job& job, std::vector<Problem>& problems) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    std::string where = at(e.mark);
+    problems.push_back({"", "malformed YAML" + (where.empty() ? "" : " at " + where) + ": " + e.msg});
+    return false;
+  }
+  // Aliases can expand a small file into a huge tree; bound the walk before reading it.
+  if (auto p = yaml_bounds_problem(root, kMaxJobNestingDepth, 1000000)) {
+    problems.push_back({"", *p});
+    return false;
+  }
+  YamlReader r(problems);
+  if (!root.IsMap()) {
+    problems.push_back({"", "expected a map with a top-level `job:` key (or a Nomad JSON job "
+                            "{\"Job\": {...}})"});
+    return false;
+  }
+  r.check_keys(root, "", {"job"});
+  if (!root["job"]) {
+    problems.push_back({"", "missing the top-level `job:` key"});
+    return false;
+  }
+  try {
+    r.job(root["job"], job);
+  } catch (const YAML::Exception& e) {
+    // Not expected once the document parsed; kept so a yaml-cpp surprise is a problem, not a crash.
+    problems.push_back({"", std::string("could not read the job: ") + e.what()});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace drover::jobspec::detail

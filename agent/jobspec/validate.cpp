@@ -1,0 +1,258 @@
+// Validation of a parsed job: every rule names the field's path, and every problem is
+// reported at once. Limits follow Nomad where it has one; the rest bound hostile input.
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <regex>
+
+#include "drover/common/names.hpp"
+#include "jobspec/parse.hpp"
+
+namespace drover::jobspec {
+
+namespace {
+
+constexpr int kMaxCount = 1000;
+constexpr int kMaxCpuMhz = 1000000;
+constexpr int kMinMemoryMb = 10;
+constexpr int kMaxMemoryMb = 16777216;  // 16 TiB
+constexpr int kMaxCores = 4096;
+constexpr int kMaxPids = 4194304;  // the kernel's pid_max ceiling
+constexpr int kMaxDeviceCount = 1024;
+constexpr Duration kMaxKillTimeout = std::chrono::hours(24);
+constexpr Duration kMinRestartInterval = std::chrono::seconds(5);  // Nomad's minimum
+
+class Validator {
+ public:
+  explicit Validator(const std::vector<std::string>& drivers) : drivers_(drivers) {}
+
+  std::vector<Problem> problems;
+
+  void add(std::string path, std::string message) {
+    problems.push_back({std::move(path), std::move(message)});
+  }
+
+  void plain_name(const std::string& path, const std::string& value) {
+    if (value.empty()) {
+      add(path, "is required");
+    } else if (auto why = plain_name_problem(value)) {
+      add(path, *why + " (got \"" + printable(value) + "\")");
+    }
+  }
+
+  // Printable form of a bad value for a message: control bytes as \xNN, long values cut.
+  static std::string printable(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s.substr(0, 64)) {
+      if (c < 0x20 || c == 0x7f) {
+        static const char* hex = "0123456789abcdef";
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    if (s.size() > 64) out += "...";
+    return out;
+  }
+
+  void range(const std::string& path, long long v, long long min, long long max,
+             const char* unit = nullptr) {
+    std::string u = unit ? std::string(" (") + unit + ")" : "";
+    if (v < 0 && min >= 0)
+      add(path, "must not be negative (got " + std::to_string(v) + ")");
+    else if (v < min)
+      add(path, "must be at least " + std::to_string(min) + u);
+    else if (v > max)
+      add(path, "must be at most " + std::to_string(max) + u);
+  }
+
+  // env and meta keys become environment variables: no '=', no NUL, not empty.
+  void keys(const std::string& path, const std::map<std::string, std::string>& m,
+            bool check_values) {
+    for (const auto& [key, value] : m) {
+      if (key.empty())
+        add(path, "keys must not be empty");
+      else if (key.find('=') != std::string::npos)
+        add(path, "key \"" + printable(key) + "\" must not contain '='");
+      else if (key.find('\0') != std::string::npos)
+        add(path, "key \"" + printable(key) + "\" must not contain a NUL byte");
+      if (check_values && value.find('\0') != std::string::npos)
+        add(path + "." + key, "must not contain a NUL byte");
+    }
+  }
+
+  void update(const std::string& path, const UpdateStrategy& u) {
+    if (u.health_check != "checks" && u.health_check != "task_states" &&
+        u.health_check != "manual")
+      add(path + ".health_check", "must be \"checks\", \"task_states\" or \"manual\" (got \"" +
+                                      printable(u.health_check) + "\")");
+    if (u.min_healthy_time.count() < 0) add(path + ".min_healthy_time", "must not be negative");
+    if (u.healthy_deadline.count() <= 0)
+      add(path + ".healthy_deadline", "must be greater than 0");
+    else if (u.min_healthy_time >= u.healthy_deadline)
+      add(path + ".healthy_deadline", "must be longer than min_healthy_time (" +
+                                          format_duration(u.min_healthy_time) + ")");
+  }
+
+  void restart(const std::string& path, const RestartPolicy& r) {
+    if (r.mode != "fail" && r.mode != "delay")
+      add(path + ".mode", "must be \"fail\" or \"delay\" (got \"" + printable(r.mode) + "\")");
+    if (r.attempts < 0) add(path + ".attempts", "must not be negative (got " +
+                                                    std::to_string(r.attempts) + ")");
+    else if (r.attempts == 0 && r.mode == "delay")
+      add(path + ".attempts", "0 attempts with mode \"delay\" is ambiguous (use mode \"fail\")");
+    if (r.delay.count() < 0) add(path + ".delay", "must not be negative");
+    if (r.interval < kMinRestartInterval) {
+      add(path + ".interval", "must be at least " + format_duration(kMinRestartInterval) +
+                                  " (got " + format_duration(r.interval) + ")");
+    } else if (r.attempts > 0 && r.delay.count() > 0 &&
+               r.delay > r.interval / r.attempts) {
+      add(path + ".interval", "cannot fit " + std::to_string(r.attempts) + " restarts " +
+                                  format_duration(r.delay) + " apart in " +
+                                  format_duration(r.interval));
+    }
+  }
+
+  void resources(const std::string& path, const Resources& r) {
+    if (r.cores > 0 && r.cpu_mhz > 0)
+      add(path + ".cpu", "cannot be set together with cores (ask for cpu or cores, not both)");
+    else if (r.cores == 0)
+      range(path + ".cpu", r.cpu_mhz, 1, kMaxCpuMhz, "MHz");
+    else if (r.cpu_mhz < 0)
+      add(path + ".cpu", "must not be negative (got " + std::to_string(r.cpu_mhz) + ")");
+    range(path + ".cores", r.cores, 0, kMaxCores);
+    range(path + ".memory", r.memory_mb, kMinMemoryMb, kMaxMemoryMb, "MB");
+    if (r.memory_max_mb < 0)
+      add(path + ".memory_max", "must not be negative (got " + std::to_string(r.memory_max_mb) + ")");
+    else if (r.memory_max_mb > 0 && r.memory_max_mb < r.memory_mb)
+      add(path + ".memory_max", "must be 0 or at least memory (" + std::to_string(r.memory_mb) +
+                                    " MB)");
+    else if (r.memory_max_mb > kMaxMemoryMb)
+      range(path + ".memory_max", r.memory_max_mb, 0, kMaxMemoryMb, "MB");
+    range(path + ".pids", r.pids, 0, kMaxPids);
+    for (std::size_t i = 0; i < r.devices.size(); ++i) {
+      const auto& d = r.devices[i];
+      const std::string p = path + ".devices[" + std::to_string(i) + "]";
+      if (d.name.empty()) add(p + ".name", "is required (e.g. \"nvidia/gpu\" or \"gpu\")");
+      else if (printable(d.name) != d.name) add(p + ".name", "must not contain control characters");
+      range(p + ".count", d.count, 1, kMaxDeviceCount);
+      for (std::size_t c = 0; c < d.constraints.size(); ++c) constraint(p, c, d.constraints[c]);
+    }
+  }
+
+  void constraint(const std::string& device_path, std::size_t i, const nlohmann::json& c) {
+    static const std::vector<std::string> kOperators = {
+        "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "set_contains",
+        "set_contains_all", "set_contains_any", "version", "semver", "is_set", "is_not_set"};
+    const std::string p = device_path + ".constraints[" + std::to_string(i) + "]";
+    std::string attribute = c.value("attribute", "");
+    std::string op = c.value("operator", "");
+    if (attribute.empty()) add(p + ".attribute", "is required (e.g. \"${device.attr.memory}\")");
+    if (std::find(kOperators.begin(), kOperators.end(), op) == kOperators.end())
+      add(p + ".operator", "unknown operator \"" + printable(op) + "\"");
+  }
+
+  void task(const std::string& path, const Task& t) {
+    plain_name(path + ".name", t.name);
+    if (is_reserved_task_name(t.name))
+      add(path + ".name", "\"" + t.name + "\" is reserved for the alloc dir's folders (alloc, "
+                          "local, secrets, tmp)");
+    plain_name(path + ".driver", t.driver);
+    if (!t.driver.empty() && !drivers_.empty() &&
+        std::find(drivers_.begin(), drivers_.end(), t.driver) == drivers_.end()) {
+      std::string loaded;
+      for (const auto& d : drivers_) loaded += (loaded.empty() ? "" : ", ") + d;
+      add(path + ".driver",
+          "unknown driver \"" + printable(t.driver) + "\" (loaded drivers: " + loaded + ")");
+    }
+    if (printable(t.user) != t.user) add(path + ".user", "must not contain control characters");
+    if (!t.config.is_object()) add(path + ".config", "must be a map");
+    keys(path + ".env", t.env, /*check_values=*/true);
+    resources(path + ".resources", t.resources);
+    if (t.kill_timeout.count() < 0)
+      add(path + ".kill_timeout", "must not be negative");
+    else if (t.kill_timeout > kMaxKillTimeout)
+      add(path + ".kill_timeout", "must be at most " + format_duration(kMaxKillTimeout) +
+                                      " (got " + format_duration(t.kill_timeout) + ")");
+    static const std::regex kSignal("SIG[A-Z0-9]+([+-][0-9]+)?");
+    if (!t.kill_signal.empty() && !std::regex_match(t.kill_signal, kSignal))
+      add(path + ".kill_signal", "must be a signal name like \"SIGTERM\" (got \"" +
+                                     printable(t.kill_signal) + "\")");
+    range(path + ".logs.max_files", t.logs.max_files, 1, 1000);
+    range(path + ".logs.max_file_size", t.logs.max_file_size_mb, 1, 1048576, "MB");
+    const auto& l = t.lifecycle;
+    if (!l.hook.empty() && l.hook != "prestart" && l.hook != "poststart" && l.hook != "poststop")
+      add(path + ".lifecycle.hook", "must be \"prestart\", \"poststart\" or \"poststop\" (got \"" +
+                                        printable(l.hook) + "\")");
+    if (l.sidecar && l.hook.empty())
+      add(path + ".lifecycle.sidecar", "needs a hook (prestart or poststart)");
+    else if (l.sidecar && l.hook == "poststop")
+      add(path + ".lifecycle.sidecar", "cannot be used with the poststop hook");
+    keys(path + ".meta", t.meta, /*check_values=*/true);
+  }
+
+  void group(const std::string& path, const TaskGroup& g) {
+    plain_name(path + ".name", g.name);
+    range(path + ".count", g.count, 1, kMaxCount);
+    restart(path + ".restart", g.restart);
+    if (g.update) update(path + ".update", *g.update);
+    keys(path + ".meta", g.meta, /*check_values=*/true);
+    if (g.tasks.empty()) add(path + ".tasks", "at least one task is required");
+    std::map<std::string, std::size_t> seen;
+    std::optional<std::size_t> leader;
+    for (std::size_t i = 0; i < g.tasks.size(); ++i) {
+      const std::string p = path + ".tasks[" + std::to_string(i) + "]";
+      task(p, g.tasks[i]);
+      if (!g.tasks[i].name.empty()) {
+        auto [it, inserted] = seen.emplace(g.tasks[i].name, i);
+        if (!inserted)
+          add(p + ".name", "duplicate task name \"" + printable(g.tasks[i].name) + "\" (also tasks[" +
+                               std::to_string(it->second) + "])");
+      }
+      if (g.tasks[i].leader) {
+        if (leader)
+          add(p + ".leader", "only one task per group may be the leader (tasks[" +
+                                 std::to_string(*leader) + "] already is)");
+        else
+          leader = i;
+      }
+    }
+  }
+
+  void job(const Job& j) {
+    plain_name("id", j.id);
+    plain_name("name", j.name);
+    range("priority", j.priority, 1, 100);
+    for (std::size_t i = 0; i < j.datacenters.size(); ++i)
+      plain_name("datacenters[" + std::to_string(i) + "]", j.datacenters[i]);
+    keys("meta", j.meta, /*check_values=*/true);
+    if (j.update) update("update", *j.update);
+    if (j.groups.empty()) add("groups", "at least one group is required");
+    std::map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < j.groups.size(); ++i) {
+      const std::string p = "groups[" + std::to_string(i) + "]";
+      group(p, j.groups[i]);
+      if (!j.groups[i].name.empty()) {
+        auto [it, inserted] = seen.emplace(j.groups[i].name, i);
+        if (!inserted)
+          add(p + ".name", "duplicate group name \"" + printable(j.groups[i].name) +
+                               "\" (also groups[" + std::to_string(it->second) + "])");
+      }
+    }
+  }
+
+ private:
+  const std::vector<std::string>& drivers_;
+};
+
+}  // namespace
+
+std::vector<Problem> validate(const Job& job, const std::vector<std::string>& known_drivers) {
+  Validator v(known_drivers);
+  v.job(job);
+  return std::move(v.problems);
+}
+
+}  // namespace drover::jobspec
