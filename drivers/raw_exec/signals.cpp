@@ -1,0 +1,50 @@
+// Signal name parsing for kill_signal and the signal API (see signals.hpp).
+#include "signals.hpp"
+
+#include <csignal>
+#include <cctype>
+#include <string>
+
+namespace drover::raw_exec {
+namespace {
+
+struct Named {
+  const char* name;
+  int number;
+};
+
+constexpr Named kSignals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+    {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},   {"IOT", SIGIOT},     {"BUS", SIGBUS},
+    {"FPE", SIGFPE},   {"KILL", SIGKILL},   {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},   {"URG", SIGURG},     {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+    {"IO", SIGIO},     {"PWR", SIGPWR},     {"SYS", SIGSYS},
+};
+
+}  // namespace
+
+std::optional<int> signal_number(std::string_view name) {
+  if (name.empty() || name.size() > 16) return std::nullopt;
+  if (std::isdigit(static_cast<unsigned char>(name[0]))) {
+    int n = 0;
+    for (char c : name) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    if (n < 1 || n >= NSIG) return std::nullopt;
+    return n;
+  }
+  std::string upper;
+  for (char c : name) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  std::string_view bare = upper;
+  if (bare.substr(0, 3) == "SIG") bare.remove_prefix(3);
+  for (const auto& s : kSignals) {
+    if (bare == s.name) return s.number;
+  }
+  return std::nullopt;
+}
+
+}  // namespace drover::raw_exec

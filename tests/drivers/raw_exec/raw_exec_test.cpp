@@ -1,0 +1,409 @@
+// raw_exec as the agent uses it: loaded from a plugin folder by the real loader, running
+// real processes. Each test checks what a user would notice: output in the log file, the
+// env a task sees, exit codes, stop and kill of the whole task, recovery after a restart.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "drover/loader/registry.hpp"
+
+namespace fs = std::filesystem;
+using drover::plugins::DriverPlugin;
+using drover::plugins::PluginRegistry;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Field 3 (state) and 22 (start time) of /proc/PID/stat; state 0 when the PID is gone.
+struct Proc {
+  char state = 0;
+  unsigned long long start_time = 0;
+};
+Proc proc(int pid) {
+  std::string s = slurp("/proc/" + std::to_string(pid) + "/stat");
+  auto close = s.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream in(s.substr(close + 2));
+  Proc p;
+  std::string field;
+  in >> p.state;
+  for (int i = 4; i <= 22 && in >> field; ++i) {
+    if (i == 22) p.start_time = std::stoull(field);
+  }
+  return p;
+}
+// Gone, or a zombie nobody has reaped yet: either way it runs no more.
+bool not_running(int pid) {
+  char st = proc(pid).state;
+  return st == 0 || st == 'Z' || st == 'X';
+}
+
+class RawExec : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "drover-raw-exec-XXXXXX").string();
+    root_ = mkdtemp(tmpl.data());
+    fs::create_directories(root_ / "plugins");
+    fs::create_directories(task_dir());
+    fs::create_symlink(RAW_EXEC_SO, root_ / "plugins" / "raw_exec.so");
+  }
+  void TearDown() override {
+    for (const auto& h : handles_) {
+      if (driver_) (void)driver_->destroy(h);
+    }
+    registries_.clear();
+    fs::remove_all(root_);
+  }
+
+  DriverPlugin* load(bool enabled = true) {
+    registries_.push_back(std::make_unique<PluginRegistry>());
+    json configs = enabled ? json{{"raw_exec", {{"enabled", true}}}} : json::object();
+    registries_.back()->load_dir(root_ / "plugins", configs);
+    driver_ = registries_.back()->driver("raw_exec");
+    return driver_;
+  }
+
+  fs::path task_dir() const { return root_ / "task"; }
+  fs::path out() const { return root_ / "task.stdout"; }
+
+  json task(const std::string& command, std::vector<std::string> args = {},
+            json env = json::object()) const {
+    return {{"AllocID", "a1"},
+            {"JobID", "j"},
+            {"GroupName", "g"},
+            {"TaskName", "t"},
+            {"User", ""},
+            {"Config", {{"command", command}, {"args", args}}},
+            {"Env", env},
+            {"AllocDir", root_.string()},
+            {"TaskDir", task_dir().string()},
+            {"StdoutPath", out().string()},
+            {"StderrPath", (root_ / "task.stderr").string()},
+            {"Resources", {{"CPU", 100}, {"MemoryMB", 300}}},
+            {"KillSignal", "SIGTERM"},
+            {"KillTimeoutMs", 5000}};
+  }
+
+  json start(const json& t) {
+    auto h = driver_->start(t);
+    EXPECT_TRUE(h.ok()) << h.message();
+    if (!h.ok()) return json();
+    handles_.push_back(*h);
+    return *h;
+  }
+
+  drover::plugins::ExitResult wait_exit(const json& h, std::chrono::milliseconds t = 10s) {
+    auto r = driver_->wait(h, t);
+    EXPECT_TRUE(r.ok()) << r.message();
+    EXPECT_TRUE(r.ok() && r->has_value()) << "still running";
+    return (r.ok() && r->has_value()) ? **r : drover::plugins::ExitResult{-99, 0, false, "?"};
+  }
+
+  fs::path root_;
+  std::vector<std::unique_ptr<PluginRegistry>> registries_;
+  DriverPlugin* driver_ = nullptr;
+  std::vector<json> handles_;
+};
+
+TEST_F(RawExec, DisabledDriverIsUndetectedAndRefusesStart) {
+  auto* d = load(/*enabled=*/false);
+  ASSERT_NE(d, nullptr);
+  auto fp = d->fingerprint();
+  EXPECT_FALSE(fp["Detected"].get<bool>());
+  EXPECT_FALSE(fp["Healthy"].get<bool>());
+  EXPECT_EQ(fp["HealthDescription"], "disabled (set plugin.raw_exec.config.enabled: true)");
+  auto h = d->start(task("/bin/true"));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("disabled (set plugin.raw_exec.config.enabled: true)"));
+}
+
+TEST_F(RawExec, EnabledDriverIsHealthyWithAttribute) {
+  auto fp = load()->fingerprint();
+  EXPECT_TRUE(fp["Detected"].get<bool>());
+  EXPECT_TRUE(fp["Healthy"].get<bool>());
+  EXPECT_EQ(fp["Attributes"]["driver.raw_exec"], "true");
+}
+
+TEST_F(RawExec, UnknownPluginConfigKeyRefusesThePlugin) {
+  PluginRegistry reg;
+  reg.load_dir(root_ / "plugins", {{"raw_exec", {{"enabled", true}, {"no_such", 1}}}});
+  EXPECT_EQ(reg.driver("raw_exec"), nullptr);
+  ASSERT_EQ(reg.plugins().size(), 1u);
+  EXPECT_THAT(reg.plugins()[0].reason, HasSubstr("plugin.raw_exec.config.no_such"));
+}
+
+TEST_F(RawExec, ValidateNamesEveryBadKey) {
+  auto* d = load();
+  EXPECT_TRUE(d->validate({{"command", "echo"}, {"args", {"a", "b"}}}).empty());
+  EXPECT_THAT(d->validate(json::object()), ::testing::ElementsAre("config.command: required"));
+  EXPECT_THAT(d->validate({{"command", ""}}),
+              ::testing::ElementsAre(HasSubstr("config.command")));
+  auto problems = d->validate({{"command", 5}, {"args", {"ok", 7}}, {"privileged", true}});
+  EXPECT_THAT(problems, ::testing::UnorderedElementsAre(HasSubstr("config.command"),
+                                                        HasSubstr("config.args[1]"),
+                                                        HasSubstr("config.privileged")));
+  EXPECT_THAT(d->validate({{"command", "x"}, {"args", "not-an-array"}}),
+              ::testing::ElementsAre(HasSubstr("config.args")));
+}
+
+TEST_F(RawExec, EchoWritesToTheStdoutFile) {
+  load();
+  json h = start(task("echo", {"hello", "world"}));
+  ASSERT_TRUE(h.contains("PID") && h.contains("StartTime") && h.contains("Pgid"));
+  auto exit = wait_exit(h);
+  EXPECT_EQ(exit.exit_code, 0);
+  EXPECT_EQ(exit.signal, 0);
+  EXPECT_EQ(slurp(out()), "hello world\n");
+  // A second run appends: restarts keep earlier output.
+  wait_exit(start(task("echo", {"again"})));
+  EXPECT_EQ(slurp(out()), "hello world\nagain\n");
+}
+
+TEST_F(RawExec, TaskSeesExactlyTheGivenEnv) {
+  setenv("DROVER_AGENT_SECRET", "must-not-leak", 1);
+  load();
+  wait_exit(start(task("/usr/bin/env", {}, {{"FOO", "bar"}, {"NOMAD_TASK_NAME", "t"}})));
+  std::istringstream lines(slurp(out()));
+  std::vector<std::string> got;
+  for (std::string l; std::getline(lines, l);) got.push_back(l);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"FOO=bar", "NOMAD_TASK_NAME=t"}));
+}
+
+TEST_F(RawExec, RunsInTheTaskDirAndResolvesRelativeCommandsThere) {
+  load();
+  {
+    std::ofstream s(task_dir() / "run.sh");
+    s << "#!/bin/sh\npwd\n";
+  }
+  fs::permissions(task_dir() / "run.sh", fs::perms::owner_all | fs::perms::group_read);
+  wait_exit(start(task("./run.sh")));
+  EXPECT_EQ(slurp(out()), fs::canonical(task_dir()).string() + "\n");
+}
+
+TEST_F(RawExec, CommandIsSearchedInTheTasksPath) {
+  load();
+  fs::create_directories(root_ / "bin");
+  {
+    std::ofstream s(root_ / "bin" / "mytool");
+    s << "#!/bin/sh\necho from-task-path\n";
+  }
+  fs::permissions(root_ / "bin" / "mytool", fs::perms::owner_all);
+  wait_exit(start(task("mytool", {}, {{"PATH", (root_ / "bin").string() + ":/bin"}})));
+  EXPECT_EQ(slurp(out()), "from-task-path\n");
+}
+
+TEST_F(RawExec, MissingCommandFailsStartNamingIt) {
+  auto* d = load();
+  auto h = d->start(task("no-such-command-drover"));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("no-such-command-drover"));
+  EXPECT_THAT(h.message(), HasSubstr("No such file or directory"));
+}
+
+TEST_F(RawExec, NonExecutableCommandFailsStartWithPermissionDenied) {
+  auto* d = load();
+  std::ofstream(task_dir() / "data.txt") << "not a program\n";
+  fs::permissions(task_dir() / "data.txt", fs::perms::owner_read | fs::perms::owner_write);
+  auto h = d->start(task("./data.txt"));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("./data.txt"));
+  EXPECT_THAT(h.message(), HasSubstr("Permission denied"));
+}
+
+TEST_F(RawExec, ExitCodeIsReported) {
+  load();
+  auto exit = wait_exit(start(task("sh", {"-c", "exit 3"})));
+  EXPECT_EQ(exit.exit_code, 3);
+  EXPECT_EQ(exit.signal, 0);
+  EXPECT_EQ(exit.err, "");
+}
+
+TEST_F(RawExec, DeathBySignalReports128PlusSignal) {
+  load();
+  auto exit = wait_exit(start(task("sh", {"-c", "kill -KILL $$"})));
+  EXPECT_EQ(exit.signal, SIGKILL);
+  EXPECT_EQ(exit.exit_code, 128 + SIGKILL);
+}
+
+TEST_F(RawExec, WaitTimesOutWhileRunning) {
+  auto* d = load();
+  json h = start(task("sleep", {"100"}));
+  auto before = std::chrono::steady_clock::now();
+  auto r = d->wait(h, 200ms);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_FALSE(r->has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - before, 190ms);
+  auto info = d->inspect(h);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE((*info)["Running"].get<bool>());
+  auto stats = d->stats(h);
+  ASSERT_TRUE(stats.ok()) << stats.message();
+  EXPECT_EQ((*stats)["Pids"], 1);
+  EXPECT_GT((*stats)["RSSBytes"].get<long long>(), 0);
+}
+
+TEST_F(RawExec, StopWithTermEndsACooperativeTaskAtOnce) {
+  auto* d = load();
+  json h = start(task("sleep", {"100"}));
+  auto before = std::chrono::steady_clock::now();
+  auto st = d->stop(h, "TERM", 5s);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+  auto exit = wait_exit(h, 0ms);
+  EXPECT_EQ(exit.signal, SIGTERM);
+  EXPECT_EQ(exit.exit_code, 128 + SIGTERM);
+}
+
+TEST_F(RawExec, StopKillsTheWholeGroupAfterTimeoutWhenTermIsTrapped) {
+  auto* d = load();
+  // The shell ignores TERM (and so does its sleep, which inherits the ignored disposition).
+  json h = start(task("sh", {"-c", "trap '' TERM; sleep 100 & echo $! > sleep.pid; wait"}));
+  int sleep_pid = 0;
+  for (int i = 0; i < 500 && sleep_pid == 0; ++i) {
+    std::ifstream(task_dir() / "sleep.pid") >> sleep_pid;
+    if (sleep_pid == 0) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(sleep_pid, 0);
+  ASSERT_FALSE(not_running(sleep_pid));
+
+  auto before = std::chrono::steady_clock::now();
+  auto st = d->stop(h, "SIGTERM", 500ms);
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto took = std::chrono::steady_clock::now() - before;
+  EXPECT_GE(took, 480ms);  // TERM was ignored: it waited for the timeout
+  EXPECT_LT(took, 5s);
+  auto exit = wait_exit(h, 0ms);
+  EXPECT_EQ(exit.signal, SIGKILL);
+  for (int i = 0; i < 200 && !not_running(sleep_pid); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(not_running(sleep_pid)) << "the task's child sleep survived stop";
+  auto info = d->inspect(h);
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE((*info)["Running"].get<bool>());
+}
+
+TEST_F(RawExec, SignalReachesTheTask) {
+  auto* d = load();
+  json h = start(task("sleep", {"100"}));
+  ASSERT_TRUE(d->signal(h, "SIGHUP").ok());
+  auto exit = wait_exit(h);
+  EXPECT_EQ(exit.signal, SIGHUP);
+  EXPECT_FALSE(d->signal(h, "SIGHUP").ok());  // exited: its PID may belong to someone else
+  EXPECT_FALSE(d->signal(start(task("sleep", {"100"})), "SIGNOPE").ok());
+}
+
+TEST_F(RawExec, ManyConcurrentWaitsGetTheirOwnExitCodes) {
+  load();
+  std::vector<json> hs;
+  for (int i = 0; i < 8; ++i) {
+    hs.push_back(start(task("sh", {"-c", "sleep 0.2; exit " + std::to_string(10 + i)})));
+  }
+  std::vector<int> codes(hs.size() + 2, -1);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < hs.size(); ++i) {
+    threads.emplace_back([&, i] { codes[i] = wait_exit(hs[i]).exit_code; });
+  }
+  // Two more waiters on the same task must both see its code.
+  threads.emplace_back([&] { codes[8] = wait_exit(hs[0]).exit_code; });
+  threads.emplace_back([&] { codes[9] = wait_exit(hs[0]).exit_code; });
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < hs.size(); ++i) EXPECT_EQ(codes[i], 10 + static_cast<int>(i));
+  EXPECT_EQ(codes[8], 10);
+  EXPECT_EQ(codes[9], 10);
+}
+
+TEST_F(RawExec, RecoverReattachesToARunningTaskAfterRestart) {
+  load();
+  json h = start(task("sleep", {"100"}));
+  // A fresh registry stands in for the restarted agent: it knows only the handle.
+  auto* fresh = load();
+  auto before = fresh->inspect(h);
+  auto r = fresh->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["PID"], h["PID"]);
+  auto info = fresh->inspect(*r);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE((*info)["Running"].get<bool>());
+  auto still = fresh->wait(*r, 50ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value());
+  ASSERT_TRUE(fresh->stop(*r, "SIGTERM", 5s).ok());
+  EXPECT_TRUE(not_running(h["PID"].get<int>()));
+}
+
+TEST_F(RawExec, RecoverRefusesAHandleWhosePidNowBelongsToAnotherProcess) {
+  auto* d = load();
+  json h = start(task("sleep", {"100"}));
+  json wrong = h;
+  wrong["StartTime"] = h["StartTime"].get<unsigned long long>() + 1;
+  auto* fresh = load();
+  auto r = fresh->recover(wrong);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("task process is gone"));
+  // And nothing was signalled through the stale handle.
+  EXPECT_FALSE(fresh->signal(wrong, "SIGKILL").ok());
+  auto info = d->inspect(h);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE((*info)["Running"].get<bool>());
+}
+
+TEST_F(RawExec, RecoverRefusesAnExitedTask) {
+  auto* d = load();
+  json h = start(task("true"));
+  wait_exit(h);
+  ASSERT_TRUE(d->destroy(h).ok());
+  auto r = load()->recover(h);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("task process is gone"));
+}
+
+TEST_F(RawExec, RecoveredTaskThatIsNotOurChildReportsUnknownExit) {
+  // A process that is not a child of this test process: sh starts sleep and exits.
+  FILE* p = popen("sh -c 'sleep 100 >/dev/null 2>&1 & echo $!'", "r");
+  ASSERT_NE(p, nullptr);
+  int pid = 0;
+  ASSERT_EQ(fscanf(p, "%d", &pid), 1);
+  pclose(p);
+  Proc pr = proc(pid);
+  ASSERT_NE(pr.state, 0);
+  auto* d = load();
+  json h = {{"PID", pid}, {"StartTime", pr.start_time}, {"Pgid", pid}};
+  auto r = d->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  handles_.push_back(*r);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  auto exit = wait_exit(*r);
+  EXPECT_EQ(exit.err, "exit status unknown: task was not a child of this agent");
+}
+
+TEST_F(RawExec, UnknownHandleIsAnErrorNotACrash) {
+  auto* d = load();
+  EXPECT_FALSE(d->wait({{"PID", 999999}, {"StartTime", 1}}, 0ms).ok());
+  EXPECT_FALSE(d->stop(json::array(), "SIGTERM", 0ms).ok());
+  EXPECT_FALSE(d->signal({{"PID", "x"}}, "SIGTERM").ok());
+  EXPECT_FALSE(d->start(json("not an object")).ok());
+}
+
+}  // namespace
