@@ -299,9 +299,9 @@ class YamlReader {
       add("job", std::string("must be a map (got ") + kind(n) + ")");
       return;
     }
-    check_keys(n, "job",
-               {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups"});
     // Paths below the job start at its fields ("groups[0]..."), as the API and CLI print them.
+    check_keys(n, "",
+               {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups"});
     if (auto v = str(n["id"], "id")) j.id = *v;
     if (auto v = str(n["name"], "name")) j.name = *v;
     if (j.name.empty()) j.name = j.id;

@@ -102,12 +102,12 @@ struct BoundsWalk {
   void walk(const YAML::Node& node, int depth) {
     if (problem) return;
     if (++visited > max_nodes) {
-      problem = "document has more than " + std::to_string(max_nodes) +
+      problem = "job document has more than " + std::to_string(max_nodes) +
                 " nodes once aliases are expanded";
       return;
     }
     if (depth > max_depth) {
-      problem = "document is nested more than " + std::to_string(max_depth) + " levels deep";
+      problem = "job document is nested more than " + std::to_string(max_depth) + " levels deep";
       return;
     }
     if (node.IsSequence()) {

@@ -248,6 +248,11 @@ job:
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].frobnicate: unknown key")) << p;
 }
 
+TEST(ParseYaml, UnknownJobKeyPathStartsAtTheJobsFields) {
+  std::string p = problems_of("job:\n  id: x\n  priorty: 5\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
+  EXPECT_TRUE(has_line(p, "priorty: unknown key (did you mean \"priority\"?)")) << p;
+}
+
 TEST(ParseYaml, UnknownTopLevelKey) {
   std::string p = problems_of("jobs:\n  id: x\n");
   EXPECT_TRUE(has_line(p, "jobs: unknown key (did you mean \"job\"?)")) << p;
