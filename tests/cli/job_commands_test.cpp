@@ -1,0 +1,230 @@
+// `drover job ...` against a fake agent: what a user sees on success, on a refused job and
+// when the agent is down.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fake_agent.hpp"
+
+namespace drover::cli::testing {
+namespace {
+
+const std::string kAlloc1 = "0123abcd-1111-2222-3333-444455556666";
+const std::string kAlloc2 = "89efcdab-1111-2222-3333-444455556666";
+
+class JobCommands : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("drover-cli-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write_file(const std::string& name, const std::string& content) {
+    auto path = dir_ / name;
+    std::ofstream(path) << content;
+    return path.string();
+  }
+
+  void serve_submit_ok() {
+    agent_.server().Post("/v1/jobs", [](const httplib::Request&, httplib::Response& res) {
+      reply_json(res, R"({"EvalID":"e1","JobID":"hello","AllocIDs":[")" + kAlloc1 + R"(",")" +
+                          kAlloc2 + R"("],"Warnings":""})");
+    });
+  }
+
+  std::filesystem::path dir_;
+  FakeAgent agent_;
+};
+
+TEST_F(JobCommands, RunDetachPrintsJobAndShortAllocIds) {
+  serve_submit_ok();
+  agent_.start();
+  const std::string yaml = "job:\n  id: hello\n";
+  auto r = run_cli_against(agent_.address(), {"job", "run", "-detach", write_file("j.yaml", yaml)});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "==> Job \"hello\" submitted\n    Allocations: 0123abcd, 89efcdab\n");
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].body, yaml);
+  EXPECT_EQ(reqs[0].headers.find("Content-Type")->second, "application/yaml");
+}
+
+TEST_F(JobCommands, RunSendsNomadJsonJobsAsJson) {
+  serve_submit_ok();
+  agent_.start();
+  auto r = run_cli_against(agent_.address(),
+                           {"job", "run", "-detach", write_file("j.json", R"({"Job":{"ID":"hello"}})")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(agent_.requests().at(0).headers.find("Content-Type")->second, "application/json");
+}
+
+TEST_F(JobCommands, RunWaitsUntilAllocsRunThenExitsZero) {
+  serve_submit_ok();
+  std::atomic<int> polls{0};
+  agent_.server().Get(R"(/v1/allocation/(.+))", [&](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    const bool running = ++polls > 3;  // pending for the first few polls
+    reply_json(res, nlohmann::json{{"ID", req.matches[1].str()},
+                                   {"TaskGroup", "web"},
+                                   {"ClientStatus", running ? "running" : "pending"}}
+                        .dump());
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Allocation \"0123abcd\" (group \"web\") is \"running\""), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Allocation \"89efcdab\" (group \"web\") is \"running\""), std::string::npos)
+      << r.out;
+  EXPECT_GT(polls.load(), 3);
+}
+
+TEST_F(JobCommands, RunExitsTwoAndSaysWhyWhenAnAllocFails) {
+  serve_submit_ok();
+  agent_.server().Get(R"(/v1/allocation/(.+))", [&](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    const bool fail = req.matches[1].str() == kAlloc2;
+    auto alloc = nlohmann::json{{"ID", req.matches[1].str()},
+                                {"TaskGroup", "web"},
+                                {"ClientStatus", fail ? "failed" : "running"},
+                                {"ClientDescription", fail ? "Failed tasks" : ""}};
+    if (fail) {
+      alloc["TaskStates"]["server"] = {
+          {"State", "dead"},
+          {"Failed", true},
+          {"Events", {{{"Type", "Terminated"}, {"ExitCode", 3}, {"Time", 1}}}}};
+    }
+    reply_json(res, alloc.dump());
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("Allocation \"89efcdab\" (group \"web\") is \"failed\": Failed tasks"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Task \"server\" failed: Exit Code: 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 of 2 allocations failed"), std::string::npos) << r.out;
+}
+
+TEST_F(JobCommands, RefusedJobPrintsEveryProblemAndExitsOne) {
+  agent_.server().Post("/v1/jobs", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"error":"job is invalid","problems":[
+      {"path":"Job.TaskGroups[0].Tasks[0].Driver","message":"unknown driver \"rawexec\""},
+      {"path":"Job.TaskGroups[0].Tasks[0].Resources.MemoryMB","message":"must be at least 10"}]})",
+               400);
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "Error: job is invalid\n"
+            "    * Job.TaskGroups[0].Tasks[0].Driver: unknown driver \"rawexec\"\n"
+            "    * Job.TaskGroups[0].Tasks[0].Resources.MemoryMB: must be at least 10\n");
+}
+
+TEST_F(JobCommands, MissingJobFileIsAClearError) {
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "run", (dir_ / "nope.yaml").string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot read job file"), std::string::npos) << r.err;
+  EXPECT_TRUE(agent_.requests().empty());
+}
+
+TEST(JobCommandsNoAgent, ConnectionRefusedIsOneClearLine) {
+  std::string address;
+  {
+    FakeAgent gone;  // take a free port, then close it
+    gone.start();
+    address = gone.address();
+  }
+  auto r = run_cli_against(address, {"job", "status"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "Error: cannot reach the drover agent at " + address + ": connection refused\n");
+}
+
+TEST_F(JobCommands, StatusListsJobsInATable) {
+  agent_.server().Get("/v1/jobs", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"([
+      {"ID":"hello","Name":"hello","Type":"service","Priority":50,"Status":"running",
+       "SubmitTime":1795719357000000000},
+      {"ID":"nightly-backup","Name":"nightly-backup","Type":"batch","Priority":70,
+       "Status":"dead","SubmitTime":1795719300000000000}])");
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "status"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ID              Type     Priority  Status   Submit Date\n"
+            "hello           service  50        running  2026-11-26T18:55:57Z\n"
+            "nightly-backup  batch    70        dead     2026-11-26T18:55:00Z\n");
+}
+
+TEST_F(JobCommands, StatusOfOneJobShowsSummaryAndAllocations) {
+  agent_.server().Get("/v1/job/hello", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"ID":"hello","Name":"hello","Type":"service","Priority":50,
+      "Datacenters":["dc1","dc2"],"Status":"running","SubmitTime":0,"TaskGroups":[]})");
+  });
+  agent_.server().Get("/v1/job/hello/allocations",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        reply_json(res, R"([{"ID":")" + kAlloc1 + R"(","TaskGroup":"web",
+        "DesiredStatus":"run","ClientStatus":"running","CreateTime":1,"ModifyTime":1}])");
+                      });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "status", "hello"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ID          = hello\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Datacenters = dc1,dc2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ID        Task Group  Desired  Status   Created"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("0123abcd  web         run      running  "), std::string::npos) << r.out;
+}
+
+TEST_F(JobCommands, JsonFlagPrintsTheApiAnswer) {
+  const std::string jobs = R"([{"ID":"hello","Type":"batch","Priority":50}])";
+  agent_.server().Get("/v1/jobs", [&](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, jobs);
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "status", "-json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(jobs));
+}
+
+TEST_F(JobCommands, StopDeletesTheJobAndSendsTheToken) {
+  agent_.server().Delete("/v1/job/hello", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"EvalID":"e2"})");
+  });
+  agent_.start();
+  ::setenv("DROVER_TOKEN", "s3cret", 1);
+  auto r = run_cli_against(agent_.address(), {"job", "stop", "hello"});
+  ::unsetenv("DROVER_TOKEN");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "==> Job \"hello\" stopped\n");
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method, "DELETE");
+  EXPECT_EQ(reqs[0].headers.find("X-Nomad-Token")->second, "s3cret");
+}
+
+TEST_F(JobCommands, UnknownJobShowsTheAgentsError) {
+  agent_.server().Get("/v1/job/nope", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"error":"job \"nope\" not found"})", 404);
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "status", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "Error: job \"nope\" not found\n");
+}
+
+}  // namespace
+}  // namespace drover::cli::testing

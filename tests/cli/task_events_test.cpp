@@ -1,0 +1,33 @@
+// Task event descriptions and log tails read the way a Nomad user expects.
+#include <gtest/gtest.h>
+
+#include "cli/alloc_logs.hpp"
+#include "cli/task_events.hpp"
+
+namespace drover::cli {
+namespace {
+
+TEST(TaskEvents, TerminatedSaysExitCodeSignalAndOom) {
+  auto event = nlohmann::json::parse(
+      R"({"Type":"Terminated","ExitCode":137,"Signal":9,"Details":{"oom_killed":"true"}})");
+  EXPECT_EQ(describe_task_event(event), "Exit Code: 137, Signal: 9, OOM Killed");
+}
+
+TEST(TaskEvents, DisplayMessageWinsAndIsNotRepeated) {
+  auto event = nlohmann::json::parse(
+      R"({"Type":"Terminated","ExitCode":1,"DisplayMessage":"Exit Code: 1","Message":"x"})");
+  EXPECT_EQ(describe_task_event(event), "Exit Code: 1");
+  auto started = nlohmann::json::parse(
+      R"({"Type":"Started","Message":"Task started by client","DisplayMessage":null})");
+  EXPECT_EQ(describe_task_event(started), "Task started by client");
+}
+
+TEST(LogTail, LastLinesKeepsTheEndOfTheText) {
+  EXPECT_EQ(last_lines("a\nb\nc\n", 2), "b\nc\n");
+  EXPECT_EQ(last_lines("a\nb\nc", 2), "b\nc");
+  EXPECT_EQ(last_lines("a\nb\n", 5), "a\nb\n");
+  EXPECT_EQ(last_lines("a\nb\n", 0), "");
+}
+
+}  // namespace
+}  // namespace drover::cli
