@@ -180,6 +180,7 @@ nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
       if (key == "PATH") path_env = v;
     }
   }
+  if (std::string user = string_field(task, "User"); !user.empty()) resolve_user(user, req);
   req.argv.push_back(cfg.command);
   req.argv.insert(req.argv.end(), cfg.args.begin(), cfg.args.end());
   req.candidates = command_candidates(cfg.command, path_env);

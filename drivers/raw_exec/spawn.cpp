@@ -4,6 +4,8 @@
 #include "spawn.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -20,7 +22,7 @@ namespace drover::raw_exec {
 namespace {
 
 // What the child reports through the pipe when it cannot exec.
-enum Stage : int { kStageChdir = 1, kStageStdin = 2, kStageDup = 3, kStageExec = 4 };
+enum Stage : int { kStageChdir = 1, kStageStdin = 2, kStageDup = 3, kStageExec = 4, kStageUser = 5 };
 struct ChildFailure {
   int stage;
   int err;
@@ -78,6 +80,12 @@ void close_fds_from(int first, int keep) {
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);
 
   setsid();  // own session and process group: stop and signal reach the whole task
+  if (req.set_user) {
+    // Groups first: after setuid the process may no longer change them.
+    if (setgroups(1, &req.gid) != 0 || setgid(req.gid) != 0 || setuid(req.uid) != 0) {
+      child_fail(pipe_fd, kStageUser, errno);
+    }
+  }
   if (chdir(req.dir.c_str()) != 0) child_fail(pipe_fd, kStageChdir, errno);
   int in_fd = open("/dev/null", O_RDONLY);
   if (in_fd < 0) child_fail(pipe_fd, kStageStdin, errno);
@@ -142,6 +150,21 @@ std::vector<std::string> command_candidates(const std::string& command,
   return out;
 }
 
+void resolve_user(const std::string& name, SpawnRequest& req) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  int r = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (r != 0) throw std::runtime_error("User \"" + name + "\": " + std::strerror(r));
+  if (found == nullptr) throw std::runtime_error("User \"" + name + "\": no such user");
+  if (geteuid() != 0 && pw.pw_uid != geteuid()) {
+    throw std::runtime_error("User \"" + name + "\": the agent is not root and cannot run tasks as another user");
+  }
+  req.set_user = true;
+  req.uid = pw.pw_uid;
+  req.gid = pw.pw_gid;
+}
+
 Spawned spawn(const SpawnRequest& req) {
   if (req.argv.empty()) throw std::runtime_error("no command to run");
   // Everything the child touches is prepared here, before fork.
@@ -177,6 +200,8 @@ Spawned spawn(const SpawnRequest& req) {
     switch (failure.stage) {
       case kStageChdir:
         throw std::runtime_error("cannot enter task dir " + req.dir + ": " + why);
+      case kStageUser:
+        throw std::runtime_error("cannot switch to the task's user: " + why);
       case kStageExec:
         throw std::runtime_error("cannot run command \"" + req.argv[0] + "\": " + why);
       default:

@@ -14,6 +14,9 @@ struct SpawnRequest {
   std::vector<std::string> env;         // "KEY=VALUE", exactly what the task gets
   std::string dir;                      // working directory
   std::string stdout_path, stderr_path;
+  bool set_user = false;  // run as uid/gid (with only gid as group) instead of the agent's
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
 
 struct Spawned {
@@ -25,6 +28,9 @@ struct Spawned {
 // (an empty entry means the working directory).
 std::vector<std::string> command_candidates(const std::string& command,
                                             const std::string& path_env);
+
+// Looks up a user name for SpawnRequest; throws when there is no such user.
+void resolve_user(const std::string& name, SpawnRequest& req);
 
 // Throws std::runtime_error naming the command (or file) and the errno text when the task
 // could not be started; the child is then already reaped.

@@ -215,6 +215,25 @@ TEST_F(RawExec, CommandIsSearchedInTheTasksPath) {
   EXPECT_EQ(slurp(out()), "from-task-path\n");
 }
 
+TEST_F(RawExec, TaskRunsAsItsUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  load();
+  fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
+  json t = task("sh", {"-c", "id -u; id -G"});
+  t["User"] = "nobody";
+  wait_exit(start(t));
+  EXPECT_EQ(slurp(out()), "65534\n65534\n");  // no supplementary groups of the agent
+}
+
+TEST_F(RawExec, UnknownUserFailsStart) {
+  auto* d = load();
+  json t = task("true");
+  t["User"] = "no-such-user-drover";
+  auto h = d->start(t);
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("no-such-user-drover"));
+}
+
 TEST_F(RawExec, MissingCommandFailsStartNamingIt) {
   auto* d = load();
   auto h = d->start(task("no-such-command-drover"));
