@@ -1,0 +1,253 @@
+#include "api/http_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "api/json_reply.hpp"
+#include "api/logs_endpoint.hpp"
+#include "drover/loader/registry.hpp"
+#include "jobspec/parse.hpp"
+#include "runner/alloc_manager.hpp"
+#include "runner/task_env.hpp"
+
+namespace drover::api {
+
+using nlohmann::json;
+
+struct HttpApi::Impl {
+  ApiContext ctx;
+  httplib::Server server;
+};
+
+namespace {
+
+json alloc_stub(const state::Alloc& a) {
+  auto j = state::to_json(a, /*with_job=*/false);
+  return j;
+}
+
+json job_summary(runner::AllocManager& m, const state::JobRecord& rec) {
+  json j = rec.job;
+  j["Status"] = rec.stopped && m.job_status(rec.id) == "dead" ? "dead" : m.job_status(rec.id);
+  j["Stop"] = rec.stopped;
+  j["SubmitTime"] = rec.submit_time_ns;
+  return j;
+}
+
+json node_json(const ApiContext& ctx) {
+  json drivers = json::object();
+  auto attributes = json::object();
+  for (const auto& [k, v] : ctx.node->attributes) attributes[k] = v;
+  for (const auto& name : ctx.plugins->driver_names()) {
+    auto* d = ctx.plugins->driver(name);
+    auto fp = d->fingerprint();
+    json info = {{"Detected", fp.value("Detected", false)},
+                 {"Healthy", fp.value("Healthy", false)},
+                 {"HealthDescription", fp.value("HealthDescription", "")},
+                 {"Attributes", fp.value("Attributes", json::object())}};
+    if (info["Healthy"].get<bool>()) {
+      attributes["driver." + name] = "true";
+      for (const auto& [k, v] : info["Attributes"].items())
+        attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    }
+    drivers[name] = info;
+  }
+  json meta = json::object();
+  for (const auto& [k, v] : ctx.node->meta) meta[k] = v;
+  return {{"ID", ctx.node->id},         {"Name", ctx.node->name},
+          {"Datacenter", ctx.node->datacenter}, {"Status", "ready"},
+          {"Attributes", attributes},   {"Meta", meta},
+          {"Drivers", drivers}};
+}
+
+// Resolves the :id path part of an alloc endpoint to a full id, or replies 404/400.
+std::optional<std::string> alloc_id_or_reply(runner::AllocManager& m, const std::string& id,
+                                             httplib::Response& res) {
+  auto r = m.resolve_alloc_id(id);
+  if (!r) {
+    reply_error(res, r.message().find("ambiguous") != std::string::npos ? 400 : 404, r.message());
+    return std::nullopt;
+  }
+  return r.value();
+}
+
+void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto parsed = jobspec::parse_job(req.body);
+  std::vector<jobspec::Problem> problems = parsed.problems;
+  if (parsed.job) {
+    auto more = jobspec::validate(*parsed.job, ctx.plugins->driver_names());
+    problems.insert(problems.end(), more.begin(), more.end());
+    // Each driver checks its own config, so a bad job is refused before anything runs.
+    const auto& job = *parsed.job;
+    for (std::size_t g = 0; g < job.groups.size(); ++g)
+      for (std::size_t t = 0; t < job.groups[g].tasks.size(); ++t) {
+        const auto& task = job.groups[g].tasks[t];
+        auto* d = ctx.plugins->driver(task.driver);
+        if (!d) continue;
+        auto prefix = "groups[" + std::to_string(g) + "].tasks[" + std::to_string(t) + "].";
+        auto fp = d->fingerprint();
+        if (!fp.value("Healthy", false)) {
+          problems.push_back({prefix + "driver", "driver \"" + task.driver +
+                                                     "\" is not usable on this node: " +
+                                                     fp.value("HealthDescription", "unhealthy")});
+          continue;
+        }
+        for (const auto& p : d->validate(task.config)) problems.push_back({prefix + p, ""});
+      }
+  }
+  if (!problems.empty()) {
+    json list = json::array();
+    for (const auto& p : problems) {
+      auto colon = p.message.empty() ? p.path.find(": ") : std::string::npos;
+      if (colon != std::string::npos)
+        list.push_back({{"path", p.path.substr(0, colon)}, {"message", p.path.substr(colon + 2)}});
+      else
+        list.push_back({{"path", p.path}, {"message", p.message}});
+    }
+    reply_error(res, 400,
+                "job is invalid (" + std::to_string(problems.size()) + " problem" +
+                    (problems.size() == 1 ? "" : "s") + ")",
+                {{"problems", list}});
+    return;
+  }
+  auto receipt = ctx.allocs->submit(*parsed.job);
+  if (!receipt) {
+    reply_error(res, 500, receipt.message());
+    return;
+  }
+  reply_json(res, {{"EvalID", receipt->eval_id},
+                   {"JobID", receipt->job_id},
+                   {"AllocIDs", receipt->alloc_ids},
+                   {"Warnings", ""}});
+}
+
+void register_routes(ApiContext& ctx, httplib::Server& s) {
+  auto& m = *ctx.allocs;
+  s.Get("/v1/agent/health", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, {{"agent", {{"ok", true}, {"message", "ok"}}}});
+  });
+  s.Get("/v1/agent/self", [&ctx](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, {{"config", {{"Version", ctx.version}}}, {"member", {{"Name", ctx.node->name}}}});
+  });
+  s.Get("/v1/node", [&ctx](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, node_json(ctx));
+  });
+  s.Get("/v1/plugins", [&ctx](const httplib::Request&, httplib::Response& res) {
+    json out = json::array();
+    for (const auto& p : ctx.plugins->plugins())
+      out.push_back({{"Name", p.name}, {"Type", p.type}, {"Version", p.version},
+                     {"ABIVersion", p.abi_version}, {"Path", p.path}, {"Status", p.status},
+                     {"Reason", p.reason}});
+    reply_json(res, out);
+  });
+  s.Post("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    submit_job(ctx, req, res);
+  });
+  // Nomad's CLI registers with PUT /v1/jobs; accept it too.
+  s.Put("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    submit_job(ctx, req, res);
+  });
+  s.Get("/v1/jobs", [&m](const httplib::Request& req, httplib::Response& res) {
+    json out = json::array();
+    auto prefix = req.get_param_value("prefix");
+    for (const auto& rec : m.jobs()) {
+      if (!prefix.empty() && rec.id.rfind(prefix, 0) != 0) continue;
+      auto j = job_summary(m, rec);
+      out.push_back({{"ID", rec.id}, {"Name", j.value("Name", rec.id)}, {"Type", j.value("Type", "")},
+                     {"Priority", j.value("Priority", 50)}, {"Status", j["Status"]},
+                     {"Stop", rec.stopped}, {"SubmitTime", rec.submit_time_ns}});
+    }
+    reply_json(res, out);
+  });
+  s.Get(R"(/v1/job/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
+    auto rec = m.job(req.matches[1]);
+    if (!rec) return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+    reply_json(res, job_summary(m, *rec));
+  });
+  s.Get(R"(/v1/job/([^/]+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
+    if (!m.job(req.matches[1]))
+      return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+    json out = json::array();
+    for (const auto& a : m.job_allocs(req.matches[1])) out.push_back(alloc_stub(a));
+    reply_json(res, out);
+  });
+  s.Delete(R"(/v1/job/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
+    auto r = m.stop_job(req.matches[1]);
+    if (!r) return reply_error(res, 404, r.message());
+    reply_json(res, {{"EvalID", r.value()}});
+  });
+  s.Get("/v1/allocations", [&m](const httplib::Request& req, httplib::Response& res) {
+    json out = json::array();
+    auto prefix = req.get_param_value("prefix");
+    for (const auto& a : m.allocs())
+      if (prefix.empty() || a.id.rfind(prefix, 0) == 0) out.push_back(alloc_stub(a));
+    reply_json(res, out);
+  });
+  s.Get(R"(/v1/allocation/([^/]+))", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {
+    auto id = alloc_id_or_reply(m, req.matches[1], res);
+    if (!id) return;
+    auto a = m.alloc(*id);
+    if (!a) return reply_error(res, 404, "alloc \"" + *id + "\" not found");
+    auto j = state::to_json(*a, /*with_job=*/true);
+    j["NodeID"] = ctx.node->id;
+    j["NodeName"] = ctx.node->name;
+    reply_json(res, j);
+  });
+  s.Post(R"(/v1/client/allocation/([^/]+)/stop)",
+         [&m](const httplib::Request& req, httplib::Response& res) {
+           auto id = alloc_id_or_reply(m, req.matches[1], res);
+           if (!id) return;
+           if (auto st = m.stop_alloc(*id); !st) return reply_error(res, 404, st.message());
+           reply_json(res, {{"EvalID", runner::new_uuid()}});
+         });
+  register_logs_endpoint(s, ctx);
+}
+
+}  // namespace
+
+HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = std::move(ctx);
+  auto& s = impl_->server;
+  s.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  s.set_payload_max_length(impl_->ctx.max_request_bytes);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(10, 0);
+  s.set_keep_alive_timeout(5);
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path
+                      : res.status == 413 ? "request body too large"
+                                          : "bad request";
+    reply_error(res, res.status, msg);
+  });
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                             std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("{} {}: {}", req.method, req.path, what);
+    reply_error(res, 500, "internal error: " + what);
+  });
+  register_routes(impl_->ctx, s);
+}
+
+HttpApi::~HttpApi() { stop(); }
+
+Status HttpApi::bind(const std::string& addr, int port) {
+  if (!impl_->server.bind_to_port(addr.c_str(), port))
+    return make_error("cannot listen on " + addr + ":" + std::to_string(port) +
+                      " (address in use, or not an address of this host)");
+  port_ = port;
+  return {};
+}
+
+void HttpApi::serve() { impl_->server.listen_after_bind(); }
+
+void HttpApi::stop() {
+  if (impl_) impl_->server.stop();
+}
+
+}  // namespace drover::api

@@ -1,0 +1,132 @@
+#include "api/logs_endpoint.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "api/http_api.hpp"
+#include "api/json_reply.hpp"
+#include "fs/beneath.hpp"
+#include "runner/alloc_dir.hpp"
+#include "runner/alloc_manager.hpp"
+
+namespace drover::api {
+namespace {
+
+constexpr auto kFollowPoll = std::chrono::milliseconds(50);
+constexpr std::size_t kChunk = 64 * 1024;
+
+struct LogRequest {
+  std::string alloc_id, task, type;
+  bool follow = false;
+  long long offset = 0;
+  bool from_end = false;
+};
+
+// The task is done writing once it is dead and not about to restart.
+bool task_finished(runner::AllocManager& m, const std::string& alloc_id, const std::string& task) {
+  auto a = m.alloc(alloc_id);
+  if (!a) return true;
+  auto it = a->tasks.find(task);
+  return it == a->tasks.end() || it->second.state == "dead";
+}
+
+}  // namespace
+
+void register_logs_endpoint(httplib::Server& server, const ApiContext& ctx) {
+  auto* m = ctx.allocs;
+  server.Get(R"(/v1/client/fs/logs/([^/]+))", [m](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    auto id = m->resolve_alloc_id(req.matches[1]);
+    if (!id) return reply_error(res, id.message().find("ambiguous") != std::string::npos ? 400 : 404, id.message());
+    auto alloc = m->alloc(id.value());
+    if (!alloc) return reply_error(res, 404, "alloc not found");
+    LogRequest lr;
+    lr.alloc_id = id.value();
+    lr.task = req.get_param_value("task");
+    lr.type = req.has_param("type") ? req.get_param_value("type") : "stdout";
+    auto follow = req.get_param_value("follow");
+    lr.follow = follow == "true" || follow == "1";
+    auto origin = req.has_param("origin") ? req.get_param_value("origin") : "start";
+    if (lr.task.empty()) {
+      std::string names;
+      for (const auto& [n, _] : alloc->tasks) names += (names.empty() ? "" : ", ") + n;
+      return reply_error(res, 400, "task: required (tasks of this alloc: " + names + ")");
+    }
+    // Only a task of this alloc: the name becomes part of a file name.
+    if (!alloc->tasks.count(lr.task))
+      return reply_error(res, 404, "task \"" + lr.task + "\" is not in alloc " + lr.alloc_id);
+    if (lr.type != "stdout" && lr.type != "stderr")
+      return reply_error(res, 400, "type: must be stdout or stderr, not \"" + lr.type + "\"");
+    if (origin != "start" && origin != "end")
+      return reply_error(res, 400, "origin: must be start or end, not \"" + origin + "\"");
+    lr.from_end = origin == "end";
+    if (req.has_param("offset")) {
+      try {
+        std::size_t used = 0;
+        lr.offset = std::stoll(req.get_param_value("offset"), &used);
+        if (used != req.get_param_value("offset").size() || lr.offset < 0) throw std::invalid_argument("");
+      } catch (...) {
+        return reply_error(res, 400, "offset: must be a non-negative integer");
+      }
+    }
+    auto root = runner::alloc_dir_for(m->ctx().data_dir, lr.alloc_id).root;
+    auto rel = "alloc/logs/" + lr.task + "." + lr.type + ".0";
+    res.set_header("X-Content-Type-Options", "nosniff");
+    if (!lr.follow) {
+      auto fd = fs::open_beneath(root, rel, O_RDONLY);
+      if (!fd) {
+        if (errno == ENOENT || fd.message().find("No such file") != std::string::npos) {
+          res.set_content("", "text/plain; charset=utf-8");
+          return;
+        }
+        return reply_error(res, 403, fd.message());
+      }
+      struct stat st {};
+      fstat(fd->get(), &st);
+      long long start = lr.from_end ? std::max(0LL, static_cast<long long>(st.st_size) - lr.offset)
+                                    : std::min<long long>(lr.offset, st.st_size);
+      std::string body(static_cast<std::size_t>(st.st_size - start), '\0');
+      auto n = pread(fd->get(), body.data(), body.size(), start);
+      body.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+      res.set_content(std::move(body), "text/plain; charset=utf-8");
+      return;
+    }
+    res.set_chunked_content_provider(
+        "text/plain; charset=utf-8", [m, lr, root, rel](std::size_t, httplib::DataSink& sink) {
+          fs::Fd fd;
+          long long pos = -1;
+          std::string buf(kChunk, '\0');
+          while (sink.is_writable()) {
+            if (!fd) {
+              auto r = fs::open_beneath(root, rel, O_RDONLY);
+              if (r) {
+                fd = std::move(r.value());
+                struct stat st {};
+                fstat(fd.get(), &st);
+                pos = lr.from_end ? std::max(0LL, static_cast<long long>(st.st_size) - lr.offset)
+                                  : std::min<long long>(lr.offset, st.st_size);
+              } else if (r.message().find("refused") != std::string::npos) {
+                break;
+              }
+            }
+            bool finished = task_finished(*m, lr.alloc_id, lr.task);
+            ssize_t n = fd ? pread(fd.get(), buf.data(), buf.size(), pos) : 0;
+            if (n > 0) {
+              pos += n;
+              if (!sink.write(buf.data(), static_cast<std::size_t>(n))) return false;
+              continue;
+            }
+            // Read to the end after the task ended: nothing more will come.
+            if (finished) break;
+            std::this_thread::sleep_for(kFollowPoll);
+          }
+          sink.done();
+          return true;
+        });
+  });
+}
+
+}  // namespace drover::api

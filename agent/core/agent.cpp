@@ -1,0 +1,173 @@
+#include "core/agent.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "api/http_api.hpp"
+#include "core/agent_config.hpp"
+#include "core/fingerprint.hpp"
+#include "drover/loader/registry.hpp"
+#include "runner/alloc_manager.hpp"
+#include "state/state_store.hpp"
+
+#ifndef DROVER_VERSION
+#define DROVER_VERSION "0.0.0"
+#endif
+
+namespace drover::agent {
+namespace {
+
+// One agent per data dir: a second one would run every task twice.
+Result<int> lock_data_dir(const std::filesystem::path& dir) {
+  auto path = dir / "agent.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "unknown";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    ::close(fd);
+    return make_error("data dir " + dir.string() + " is in use by another drover agent (pid " +
+                      holder + "); refusing to start");
+  }
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0)
+    spdlog::warn("cannot write pid to {}", path.string());
+  return fd;
+}
+
+Status make_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error("data_dir " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0711);
+  return {};
+}
+
+}  // namespace
+
+int run_agent(const AgentFlags& flags) {
+  auto cfg_r = load_agent_config(flags);
+  if (!cfg_r) {
+    std::cerr << "Error: " << cfg_r.message() << "\n";
+    return 1;
+  }
+  auto& cfg = cfg_r.value();
+  spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%^%l%$] %v");
+
+  // Signals are taken by sigwait below; every thread started from here inherits the mask.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (auto st = make_data_dir(cfg.data_dir); !st) {
+    std::cerr << "Error: " << st.message() << "\n";
+    return 1;
+  }
+  auto lock = lock_data_dir(cfg.data_dir);
+  if (!lock) {
+    std::cerr << "Error: " << lock.message() << "\n";
+    return 1;
+  }
+  auto store_r = state::StateStore::open(cfg.data_dir);
+  if (!store_r) {
+    std::cerr << "Error: " << store_r.message() << "\n";
+    return 1;
+  }
+  auto store = std::move(store_r.value());
+
+  runner::RunnerContext rctx;
+  rctx.store = store.get();
+  rctx.data_dir = cfg.data_dir;
+  rctx.max_kill_timeout = std::chrono::seconds(cfg.max_kill_timeout_s);
+  auto node_id = store->meta("node_id");
+  if (!node_id) {
+    node_id = runner::new_uuid();
+    if (auto st = store->put_meta("node_id", *node_id); !st) {
+      std::cerr << "Error: " << st.message() << "\n";
+      return 1;
+    }
+  }
+  rctx.node.id = *node_id;
+  rctx.node.name = cfg.node_name;
+  rctx.node.datacenter = cfg.datacenter;
+  rctx.node.meta = cfg.meta;
+  rctx.node.attributes = fingerprint_node(cfg.data_dir);
+
+  plugins::PluginRegistry registry;
+  registry.load_dir(cfg.plugin_dir, cfg.plugins);
+  rctx.plugins = &registry;
+
+  runner::AllocManager manager(rctx);
+
+  api::ApiContext actx;
+  actx.allocs = &manager;
+  actx.plugins = &registry;
+  actx.node = &manager.ctx().node;
+  actx.max_request_bytes = cfg.max_request_bytes;
+  actx.version = DROVER_VERSION;
+  api::HttpApi http(actx);
+  if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
+    std::cerr << "Error: " << st.message() << "\n";
+    return 1;
+  }
+  // Recover before serving, so the API never shows a half-recovered node.
+  manager.recover();
+  std::thread server([&] { http.serve(); });
+
+  std::cout << "==> drover agent started! Log data will stream in below:\n\n"
+            << "       Version: " << DROVER_VERSION << "\n"
+            << "          Node: " << cfg.node_name << " (" << *node_id << ")\n"
+            << "    Datacenter: " << cfg.datacenter << "\n"
+            << "      Data dir: " << cfg.data_dir.string() << "\n"
+            << "    Plugin dir: " << cfg.plugin_dir.string() << "\n"
+            << "           API: http://" << cfg.bind_addr << ":" << cfg.port << "\n"
+            << "       Drivers: ";
+  for (const auto& d : registry.driver_names()) std::cout << d << " ";
+  std::cout << (cfg.dev ? "\n      Dev mode: on (raw_exec enabled)\n\n" : "\n\n") << std::flush;
+  spdlog::info("agent ready on {}:{}", cfg.bind_addr, cfg.port);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("caught {}, shutting down; tasks keep running", strsignal(sig));
+  http.stop();
+  server.join();
+  if (cfg.dev && cfg.data_dir_is_temp) {
+    // Nothing could ever recover tasks whose state lives in a temp dir: stop them.
+    for (const auto& a : manager.allocs())
+      if (!a.terminal()) (void)manager.stop_alloc(a.id);
+    auto deadline = std::chrono::steady_clock::now() + rctx.max_kill_timeout + std::chrono::seconds(2);
+    auto all_terminal = [&] {
+      for (const auto& a : manager.allocs())
+        if (!a.terminal()) return false;
+      return true;
+    };
+    while (!all_terminal() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  manager.shutdown();
+  if (cfg.dev && cfg.data_dir_is_temp) {
+    std::error_code ec;
+    std::filesystem::remove_all(cfg.data_dir, ec);
+  }
+  ::close(lock.value());
+  return 0;
+}
+
+}  // namespace drover::agent

@@ -1,0 +1,178 @@
+#include "core/agent_config.hpp"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <set>
+
+namespace drover::agent {
+namespace {
+
+// yaml-cpp scalars are untyped: plain true/false and numbers become JSON bools and numbers,
+// quoted scalars stay strings.
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      auto j = nlohmann::json::object();
+      for (const auto& kv : n) j[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      auto j = nlohmann::json::array();
+      for (const auto& item : n) j.push_back(yaml_to_json(item));
+      return j;
+    }
+    case YAML::NodeType::Scalar: {
+      const auto& s = n.Scalar();
+      if (n.Tag() == "!") return s;
+      if (s == "true") return true;
+      if (s == "false") return false;
+      char* end = nullptr;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == '\0') return i;
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && *end == '\0') return d;
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+Status apply_file(const std::string& path, AgentConfig& c) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return make_error("config " + path + ": cannot read the file");
+  } catch (const YAML::Exception& e) {
+    return make_error("config " + path + ": line " + std::to_string(e.mark.line + 1) +
+                      ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return {};
+  if (!root.IsMap()) return make_error("config " + path + ": the top level must be a map");
+  auto j = yaml_to_json(root);
+  static const std::set<std::string> known = {"data_dir", "plugin_dir", "bind_addr", "port",
+                                              "log_level", "name", "datacenter", "meta", "plugin",
+                                              "max_request_bytes", "max_kill_timeout"};
+  std::string errors;
+  for (const auto& [k, v] : j.items())
+    if (!known.count(k)) errors += "\n  " + k + ": unknown key";
+  auto str = [&](const char* key, auto& out) {
+    if (!j.contains(key)) return;
+    if (!j[key].is_string()) errors += std::string("\n  ") + key + ": must be a string";
+    else out = j[key].get<std::string>();
+  };
+  std::string data_dir, plugin_dir;
+  str("data_dir", data_dir);
+  str("plugin_dir", plugin_dir);
+  str("bind_addr", c.bind_addr);
+  str("log_level", c.log_level);
+  str("name", c.node_name);
+  str("datacenter", c.datacenter);
+  if (!data_dir.empty()) c.data_dir = data_dir;
+  if (!plugin_dir.empty()) c.plugin_dir = plugin_dir;
+  if (j.contains("port")) {
+    if (!j["port"].is_number_integer() || j["port"] < 1 || j["port"] > 65535)
+      errors += "\n  port: must be an integer from 1 to 65535";
+    else c.port = j["port"];
+  }
+  if (j.contains("max_request_bytes")) {
+    if (!j["max_request_bytes"].is_number_integer() || j["max_request_bytes"] < 1024)
+      errors += "\n  max_request_bytes: must be an integer of at least 1024";
+    else c.max_request_bytes = j["max_request_bytes"];
+  }
+  if (j.contains("max_kill_timeout")) {
+    if (!j["max_kill_timeout"].is_number_integer() || j["max_kill_timeout"] < 1)
+      errors += "\n  max_kill_timeout: must be a whole number of seconds, at least 1";
+    else c.max_kill_timeout_s = j["max_kill_timeout"];
+  }
+  if (j.contains("meta")) {
+    if (!j["meta"].is_object()) errors += "\n  meta: must be a map";
+    else
+      for (const auto& [k, v] : j["meta"].items())
+        c.meta[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  if (j.contains("plugin")) {
+    if (!j["plugin"].is_object()) {
+      errors += "\n  plugin: must be a map of plugin name to {enabled, config}";
+    } else {
+      for (const auto& [name, p] : j["plugin"].items()) {
+        if (!p.is_object()) {
+          errors += "\n  plugin." + name + ": must be a map with enabled and/or config";
+          continue;
+        }
+        nlohmann::json cfg = nlohmann::json::object();
+        for (const auto& [k, v] : p.items()) {
+          if (k == "config") {
+            if (!v.is_object() && !v.is_null()) errors += "\n  plugin." + name + ".config: must be a map";
+            else if (v.is_object()) cfg.update(v);
+          } else if (k == "enabled") {
+            if (!v.is_boolean()) errors += "\n  plugin." + name + ".enabled: must be true or false";
+            else cfg["enabled"] = v;
+          } else {
+            errors += "\n  plugin." + name + "." + k + ": unknown key (use enabled or config)";
+          }
+        }
+        c.plugins[name] = cfg;
+      }
+    }
+  }
+  if (!errors.empty()) return make_error("config " + path + ":" + errors);
+  return {};
+}
+
+}  // namespace
+
+std::filesystem::path default_plugin_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto build_tree = exe.parent_path().parent_path() / "plugins-out";
+    if (std::filesystem::is_directory(build_tree, ec)) return build_tree;
+    auto installed = exe.parent_path().parent_path() / "lib" / "drover" / "plugins";
+    if (std::filesystem::is_directory(installed, ec)) return installed;
+  }
+  return "/usr/lib/drover/plugins";
+}
+
+Result<AgentConfig> load_agent_config(const AgentFlags& flags) {
+  AgentConfig c;
+  c.dev = flags.dev;
+  if (!flags.config_path.empty())
+    if (auto st = apply_file(flags.config_path, c); !st) return st.error();
+  if (!flags.data_dir.empty()) c.data_dir = flags.data_dir;
+  if (!flags.plugin_dir.empty()) c.plugin_dir = flags.plugin_dir;
+  if (!flags.bind.empty()) c.bind_addr = flags.bind;
+  if (flags.port != 0) {
+    if (flags.port < 1 || flags.port > 65535) return make_error("-port: must be from 1 to 65535");
+    c.port = flags.port;
+  }
+  if (!flags.log_level.empty()) c.log_level = flags.log_level;
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(c.log_level))
+    return make_error("log_level: \"" + c.log_level + "\" is not one of trace, debug, info, warn, error");
+  if (c.node_name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    c.node_name = host;
+  }
+  if (c.plugin_dir.empty()) c.plugin_dir = default_plugin_dir();
+  if (c.dev) {
+    // Dev mode runs the example jobs on this machine: raw_exec on unless the file says no.
+    if (!c.plugins.contains("raw_exec")) c.plugins["raw_exec"] = nlohmann::json::object();
+    if (!c.plugins["raw_exec"].contains("enabled")) c.plugins["raw_exec"]["enabled"] = true;
+    if (c.data_dir.empty()) {
+      char tmpl[] = "/tmp/drover-dev-XXXXXX";
+      if (!mkdtemp(tmpl)) return make_error("-dev: cannot create a temp data dir in /tmp");
+      c.data_dir = tmpl;
+      c.data_dir_is_temp = true;
+    }
+  }
+  if (c.data_dir.empty())
+    return make_error("data_dir: required (set it in the config file, or pass -data-dir, or use -dev)");
+  return c;
+}
+
+}  // namespace drover::agent

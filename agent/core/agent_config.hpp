@@ -1,0 +1,40 @@
+// The agent's configuration: defaults, then the config file (-config), then flags.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/agent.hpp"
+#include "drover/common/result.hpp"
+
+namespace drover::agent {
+
+struct AgentConfig {
+  bool dev = false;
+  std::filesystem::path data_dir;
+  std::filesystem::path plugin_dir;
+  std::string bind_addr = "127.0.0.1";
+  int port = 4646;
+  std::string log_level = "info";
+  std::string node_name;  // default: the hostname
+  std::string datacenter = "dc1";
+  std::map<std::string, std::string> meta;
+  // plugin name -> config object handed to the plugin (with "enabled" when set).
+  nlohmann::json plugins = nlohmann::json::object();
+  std::size_t max_request_bytes = 1 << 20;
+  int max_kill_timeout_s = 30;
+  bool data_dir_is_temp = false;
+};
+
+// Builds the config from flags and the file they name. Errors name the key or the flag.
+Result<AgentConfig> load_agent_config(const AgentFlags& flags);
+
+// Where the built-in plugins are: next to the binary in a build tree (bin/../plugins-out),
+// or the install's plugin dir.
+std::filesystem::path default_plugin_dir();
+
+}  // namespace drover::agent

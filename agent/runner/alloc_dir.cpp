@@ -1,0 +1,52 @@
+#include "runner/alloc_dir.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace drover::runner {
+namespace {
+
+// mkdir that refuses to follow a symlink planted where a dir should be.
+Status make_dir(const std::filesystem::path& p, mode_t mode) {
+  if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST)
+    return make_error("creating " + p.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return make_error(p.string() + " exists and is not a directory");
+  ::chmod(p.c_str(), mode);  // mkdir's mode is masked by the umask
+  return {};
+}
+
+}  // namespace
+
+AllocDir alloc_dir_for(const std::filesystem::path& data_dir, const std::string& alloc_id) {
+  return AllocDir{data_dir / "alloc" / alloc_id};
+}
+
+Status AllocDir::build() const {
+  for (auto& [p, mode] : {std::pair{root.parent_path(), 0711}, {root, 0755}, {shared_dir(), 0755},
+                          {shared_dir() / "data", 0755}, {logs_dir(), 0755},
+                          {shared_dir() / "tmp", 01777}}) {
+    if (auto st = make_dir(p, static_cast<mode_t>(mode)); !st) return st;
+  }
+  return {};
+}
+
+Status AllocDir::build_task(const std::string& task) const {
+  for (auto& [p, mode] : {std::pair{task_dir(task), 0755}, {local_dir(task), 0755},
+                          {secrets_dir(task), 0700}, {task_dir(task) / "tmp", 01777}}) {
+    if (auto st = make_dir(p, static_cast<mode_t>(mode)); !st) return st;
+  }
+  return {};
+}
+
+Status AllocDir::destroy() const {
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+  if (ec) return make_error("removing " + root.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace drover::runner

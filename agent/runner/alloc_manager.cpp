@@ -1,0 +1,190 @@
+#include "runner/alloc_manager.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <random>
+
+#include "runner/alloc_runner.hpp"
+
+namespace drover::runner {
+
+std::string new_uuid() {
+  // Random (v4) UUIDs from the kernel's pool; ids must not collide across agent restarts.
+  unsigned char b[16];
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  if (!urandom.read(reinterpret_cast<char*>(b), sizeof b)) {
+    std::random_device rd;
+    for (auto& x : b) x = static_cast<unsigned char>(rd());
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
+AllocManager::AllocManager(RunnerContext ctx) : ctx_(std::move(ctx)) {}
+
+AllocManager::~AllocManager() { shutdown(); }
+
+void AllocManager::recover() {
+  std::lock_guard lock(mu_);
+  for (auto& alloc : ctx_.store->allocs()) {
+    bool live = !alloc.terminal();
+    auto id = alloc.id;
+    auto r = std::make_shared<AllocRunner>(ctx_, std::move(alloc));
+    runners_[id] = r;
+    if (live) r->start(/*recovering=*/true);
+  }
+  spdlog::info("recovered {} allocs from the state store", runners_.size());
+}
+
+void AllocManager::shutdown() {
+  std::map<std::string, std::shared_ptr<AllocRunner>> runners;
+  {
+    std::lock_guard lock(mu_);
+    runners = runners_;
+  }
+  for (auto& [_, r] : runners) r->detach();
+  for (auto& [_, r] : runners) r->join();
+}
+
+Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
+  std::lock_guard lock(mu_);
+  auto job_json = jobspec::to_json(job);
+  SubmitReceipt receipt{new_uuid(), job.id, {}};
+  auto existing = ctx_.store->job(job.id);
+  std::vector<std::shared_ptr<AllocRunner>> old;
+  for (auto& [id, r] : runners_) {
+    auto snap = r->snapshot();
+    if (snap.job_id == job.id && !snap.terminal() && snap.desired_status == "run") old.push_back(r);
+  }
+  if (existing && !existing->stopped && existing->job == job_json && !old.empty()) {
+    for (auto& r : old) receipt.alloc_ids.push_back(r->id());
+    return receipt;
+  }
+  if (auto st = ctx_.store->put_job({job.id, job_json, state::now_ns(), false}); !st)
+    return make_error(st.message());
+  for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
+
+  std::vector<std::shared_ptr<AllocRunner>> placed;
+  for (const auto& group : job.groups) {
+    for (int i = 0; i < group.count; ++i) {
+      state::Alloc a;
+      a.id = new_uuid();
+      a.job_id = job.id;
+      a.group = group.name;
+      a.index = i;
+      a.name = job.id + "." + group.name + "[" + std::to_string(i) + "]";
+      a.create_time_ns = a.modify_time_ns = state::now_ns();
+      a.job = job_json;
+      for (const auto& t : group.tasks) {
+        state::TaskState ts;
+        ts.events.push_back({state::event::kReceived, a.create_time_ns, "Task received by client"});
+        a.tasks[t.name] = ts;
+      }
+      // Persisted before anything runs, so a crash from here on finds it again.
+      if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
+      receipt.alloc_ids.push_back(a.id);
+      auto r = std::make_shared<AllocRunner>(ctx_, std::move(a));
+      runners_[r->id()] = r;
+      placed.push_back(r);
+    }
+  }
+  for (auto& r : placed) r->start(/*recovering=*/false);
+  return receipt;
+}
+
+Result<std::string> AllocManager::stop_job(const std::string& job_id) {
+  std::vector<std::shared_ptr<AllocRunner>> targets;
+  {
+    std::lock_guard lock(mu_);
+    auto rec = ctx_.store->job(job_id);
+    if (!rec) return make_error("job \"" + job_id + "\" not found");
+    rec->stopped = true;
+    if (auto st = ctx_.store->put_job(*rec); !st) return make_error(st.message());
+    for (auto& [id, r] : runners_)
+      if (r->snapshot().job_id == job_id) targets.push_back(r);
+  }
+  for (auto& r : targets) r->stop("Job \"" + job_id + "\" was stopped");
+  return new_uuid();
+}
+
+Status AllocManager::stop_alloc(const std::string& alloc_id) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  r->stop("Alloc stopped by user");
+  return {};
+}
+
+std::shared_ptr<AllocRunner> AllocManager::runner(const std::string& alloc_id) {
+  std::lock_guard lock(mu_);
+  auto it = runners_.find(alloc_id);
+  return it == runners_.end() ? nullptr : it->second;
+}
+
+std::vector<state::Alloc> AllocManager::allocs() {
+  std::vector<std::shared_ptr<AllocRunner>> rs;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [_, r] : runners_) rs.push_back(r);
+  }
+  std::vector<state::Alloc> out;
+  for (auto& r : rs) out.push_back(r->snapshot());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.create_time_ns != b.create_time_ns ? a.create_time_ns < b.create_time_ns : a.id < b.id;
+  });
+  return out;
+}
+
+std::vector<state::Alloc> AllocManager::job_allocs(const std::string& job_id) {
+  auto all = allocs();
+  std::erase_if(all, [&](const auto& a) { return a.job_id != job_id; });
+  return all;
+}
+
+std::optional<state::Alloc> AllocManager::alloc(const std::string& alloc_id) {
+  auto r = runner(alloc_id);
+  if (!r) return std::nullopt;
+  return r->snapshot();
+}
+
+Result<std::string> AllocManager::resolve_alloc_id(const std::string& prefix) {
+  if (prefix.empty()) return make_error("alloc id must not be empty");
+  std::lock_guard lock(mu_);
+  if (runners_.count(prefix)) return prefix;
+  std::vector<std::string> matches;
+  for (auto it = runners_.lower_bound(prefix); it != runners_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    matches.push_back(it->first);
+  }
+  if (matches.empty()) return make_error("alloc \"" + prefix + "\" not found");
+  if (matches.size() > 1)
+    return make_error("alloc id prefix \"" + prefix + "\" is ambiguous: matches " +
+                      std::to_string(matches.size()) + " allocs");
+  return matches.front();
+}
+
+std::vector<state::JobRecord> AllocManager::jobs() { return ctx_.store->jobs(); }
+
+std::optional<state::JobRecord> AllocManager::job(const std::string& job_id) {
+  return ctx_.store->job(job_id);
+}
+
+std::string AllocManager::job_status(const std::string& job_id) {
+  auto as = job_allocs(job_id);
+  if (as.empty()) return "dead";
+  bool any_live = false, any_started = false;
+  for (const auto& a : as) {
+    if (!a.terminal()) any_live = true;
+    if (a.client_status != "pending") any_started = true;
+  }
+  if (!any_live) return "dead";
+  return any_started ? "running" : "pending";
+}
+
+}  // namespace drover::runner

@@ -1,0 +1,66 @@
+// Every alloc on this node: places a submitted job's allocs, stops jobs and allocs, recovers
+// allocs from the state store on start, and answers the API's reads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
+#include "runner/runner_context.hpp"
+#include "state/alloc.hpp"
+#include "state/state_store.hpp"
+
+namespace drover::runner {
+
+class AllocRunner;
+
+struct SubmitReceipt {
+  std::string eval_id;
+  std::string job_id;
+  std::vector<std::string> alloc_ids;
+};
+
+class AllocManager {
+ public:
+  explicit AllocManager(RunnerContext ctx);
+  ~AllocManager();
+
+  // Reads every alloc from the state store: live ones are recovered through their drivers,
+  // terminal ones are kept for reads.
+  void recover();
+  // Places count allocs of every group. Submitting a job that runs unchanged is a no-op;
+  // a changed job replaces the allocs of the old version.
+  Result<SubmitReceipt> submit(const jobspec::Job& job);
+  Result<std::string> stop_job(const std::string& job_id);
+  Status stop_alloc(const std::string& alloc_id);
+  // Agent shutdown: tasks keep running, runner threads end.
+  void shutdown();
+
+  std::vector<state::Alloc> allocs();
+  std::vector<state::Alloc> job_allocs(const std::string& job_id);
+  std::optional<state::Alloc> alloc(const std::string& alloc_id);
+  // A full id, or a unique prefix of one; errors say "not found" or "ambiguous".
+  Result<std::string> resolve_alloc_id(const std::string& id_or_prefix);
+  std::vector<state::JobRecord> jobs();
+  std::optional<state::JobRecord> job(const std::string& job_id);
+  // pending (no alloc started), running (some alloc not terminal), dead (all terminal).
+  std::string job_status(const std::string& job_id);
+
+  const RunnerContext& ctx() const { return ctx_; }
+
+ private:
+  std::shared_ptr<AllocRunner> runner(const std::string& alloc_id);
+
+  RunnerContext ctx_;
+  std::mutex mu_;  // guards runners_ and submissions
+  std::map<std::string, std::shared_ptr<AllocRunner>> runners_;
+};
+
+std::string new_uuid();
+
+}  // namespace drover::runner

@@ -1,0 +1,28 @@
+// What every alloc and task runner shares: the state store, the drivers, the node.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+
+#include "runner/task_env.hpp"
+
+namespace drover::state {
+class StateStore;
+}
+namespace drover::plugins {
+class PluginRegistry;
+}
+
+namespace drover::runner {
+
+struct RunnerContext {
+  state::StateStore* store = nullptr;
+  plugins::PluginRegistry* plugins = nullptr;
+  NodeInfo node;
+  std::filesystem::path data_dir;
+  std::chrono::nanoseconds max_kill_timeout = std::chrono::seconds(30);
+  // How long one driver wait call blocks before the runner looks at its flags again.
+  std::chrono::milliseconds wait_slice = std::chrono::milliseconds(500);
+};
+
+}  // namespace drover::runner

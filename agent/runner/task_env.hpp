@@ -1,0 +1,52 @@
+// A task's environment: Nomad's runtime variables, the job's env and meta, and `${...}`
+// interpolation of them into the driver config and env values. Tasks start from this env
+// alone: nothing of the agent's own environment (tokens, cloud credentials) reaches them.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "jobspec/job.hpp"
+
+namespace drover::runner {
+
+struct NodeInfo {
+  std::string id, name, datacenter;
+  std::map<std::string, std::string> attributes;  // "cpu.arch" -> "amd64"
+  std::map<std::string, std::string> meta;
+};
+
+struct TaskEnvInput {
+  const jobspec::Job* job = nullptr;
+  const jobspec::TaskGroup* group = nullptr;
+  const jobspec::Task* task = nullptr;
+  std::string alloc_id;
+  std::string alloc_name;
+  int alloc_index = 0;
+  std::string alloc_dir;    // host path of <alloc>/alloc
+  std::string task_dir;     // host path of <alloc>/<task>/local
+  std::string secrets_dir;  // host path of <alloc>/<task>/secrets
+  const NodeInfo* node = nullptr;
+};
+
+class TaskEnv {
+ public:
+  explicit TaskEnv(const TaskEnvInput& in);
+
+  // The final env: runtime vars, then the job's env with its values interpolated.
+  const std::map<std::string, std::string>& vars() const { return env_; }
+  // Replaces ${NOMAD_*}, ${node.*}, ${attr.*}, ${meta.*} and ${env["X"]}; unknown names stay.
+  std::string interpolate(const std::string& text) const;
+  // Interpolates every string inside a JSON value (keys untouched).
+  nlohmann::json interpolate(const nlohmann::json& value) const;
+
+ private:
+  std::optional<std::string> lookup(const std::string& name) const;
+
+  std::map<std::string, std::string> env_;
+  const NodeInfo* node_;
+};
+
+}  // namespace drover::runner

@@ -1,0 +1,252 @@
+#include "runner/task_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "drover/loader/registry.hpp"
+#include "runner/alloc_runner.hpp"
+#include "state/state_store.hpp"
+
+namespace drover::runner {
+
+using state::TaskEvent;
+using state::TaskState;
+namespace ev = state::event;
+
+TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::json recovered_handle)
+    : alloc_(alloc),
+      task_(task),
+      restarts_(alloc.group().restart, alloc.batch()),
+      handle_(std::move(recovered_handle)) {}
+
+TaskRunner::~TaskRunner() { join(); }
+
+void TaskRunner::start() { thread_ = std::thread([this] { run(); }); }
+
+void TaskRunner::join() {
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  if (stopper_.joinable()) stopper_.join();
+}
+
+void TaskRunner::kill(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  if (kill_requested_) return;
+  kill_requested_ = true;
+  kill_reason_ = reason;
+  cv_.notify_all();
+  if (!handle_.is_null()) begin_stop_locked();
+}
+
+bool TaskRunner::kill_requested() {
+  std::lock_guard lock(mu_);
+  return kill_requested_;
+}
+
+void TaskRunner::detach() {
+  detached_ = true;
+  cv_.notify_all();
+}
+
+void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& also) {
+  if (event.time_ns == 0) event.time_ns = state::now_ns();
+  alloc_.update_task(task_.name, [&](TaskState& s) {
+    if (!event.type.empty()) s.events.push_back(std::move(event));
+    if (s.events.size() > state::kMaxTaskEvents)
+      s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
+    if (also) also(s);
+  });
+}
+
+static void mark_dead(TaskState& s, bool failed) {
+  s.state = "dead";
+  s.failed = failed;
+  s.finished_at_ns = state::now_ns();
+}
+
+bool TaskRunner::sleep_unless_killed(std::chrono::nanoseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [&] { return kill_requested_ || detached_.load(); });
+}
+
+void TaskRunner::begin_stop_locked() {
+  if (stop_issued_) return;
+  stop_issued_ = true;
+  auto timeout = std::min<std::chrono::nanoseconds>(task_.kill_timeout, alloc_.ctx().max_kill_timeout);
+  auto signal = task_.kill_signal.empty() ? std::string("SIGTERM") : task_.kill_signal;
+  auto handle = handle_;
+  auto reason = kill_reason_;
+  stopper_ = std::thread([this, handle, signal, timeout, reason] {
+    TaskEvent e{ev::kKilling, 0, reason.empty() ? "Sent interrupt" : reason};
+    e.details["kill_timeout"] = format_duration(timeout);
+    e.details["kill_signal"] = signal;
+    record(std::move(e));
+    auto st = driver_->stop(handle, signal,
+                            std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+    if (!st) spdlog::warn("alloc {} task {}: stop: {}", alloc_.id(), task_.name, st.message());
+  });
+}
+
+void TaskRunner::run() {
+  driver_ = alloc_.ctx().plugins->driver(task_.driver);
+  bool running = false;
+  if (!handle_.is_null()) {
+    running = recover();
+  } else {
+    running = start_once();
+  }
+  while (running) {
+    wait_for_exit();
+    if (detached_) return;
+    on_exit();
+    {
+      std::lock_guard lock(mu_);
+      if (stopper_.joinable()) stopper_.join();
+      stop_issued_ = false;
+    }
+    if (kill_requested()) {
+      record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); });
+      return;
+    }
+    TaskEvent term{ev::kTerminated, 0, ""};
+    term.exit_code = exit_code_;
+    term.signal = exit_signal_;
+    term.message = "Exit Code: " + std::to_string(exit_code_);
+    if (exit_signal_) term.message += ", Signal: " + std::to_string(exit_signal_);
+    if (!exit_err_.empty()) term.message += ", Exit Message: " + exit_err_;
+    term.details["exit_code"] = std::to_string(exit_code_);
+    if (oom_killed_) term.details["oom_killed"] = "true";
+    bool success = exit_code_ == 0 && exit_signal_ == 0 && exit_err_.empty() && !oom_killed_;
+    auto decision = restarts_.on_exit(success);
+    if (!decision.restart) {
+      record(std::move(term));
+      if (decision.failed) {
+        TaskEvent nr{ev::kNotRestarting, 0, decision.reason};
+        nr.fails_task = true;
+        record(std::move(nr), [](TaskState& s) { mark_dead(s, true); });
+      } else {
+        record({}, [&](TaskState& s) { mark_dead(s, !success); });
+      }
+      return;
+    }
+    record(std::move(term));
+    TaskEvent rs{ev::kRestarting, 0, "Task restarting in " + format_duration(decision.delay)};
+    rs.details["restart_delay"] = std::to_string(decision.delay.count());
+    rs.details["restart_reason"] = decision.reason;
+    record(std::move(rs), [](TaskState& s) {
+      s.state = "pending";
+      s.restarts++;
+    });
+    if (!sleep_unless_killed(decision.delay)) {
+      if (detached_) return;
+      record({ev::kKilled, 0, "Task killed while waiting to restart"},
+             [](TaskState& s) { mark_dead(s, false); });
+      return;
+    }
+    running = start_once();
+  }
+}
+
+bool TaskRunner::recover() {
+  if (!driver_) {
+    record({ev::kFailedRestoring, 0, "driver \"" + task_.driver + "\" is not loaded"},
+           [](TaskState& s) { mark_dead(s, true); });
+    return false;
+  }
+  auto r = driver_->recover(handle_);
+  if (!r) {
+    // The task's process is gone and its fate unknown: report it, never start it twice.
+    TaskEvent e{ev::kFailedRestoring, 0, "failed to recover task: " + r.message()};
+    e.fails_task = true;
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
+    std::lock_guard lock(mu_);
+    handle_ = nullptr;
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  handle_ = r.value();
+  if (kill_requested_) begin_stop_locked();
+  return true;
+}
+
+bool TaskRunner::start_once() {
+  if (kill_requested()) {
+    record({ev::kKilled, 0, "Task killed before it started"}, [](TaskState& s) { mark_dead(s, false); });
+    return false;
+  }
+  if (!driver_) {
+    TaskEvent e{ev::kDriverFailure, 0, "driver \"" + task_.driver + "\" is not loaded"};
+    e.fails_task = true;
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    return false;
+  }
+  record({ev::kTaskSetup, 0, "Building Task Directory"});
+  auto dir = alloc_.dir();
+  if (auto st = dir.build_task(task_.name); !st) {
+    TaskEvent e{ev::kSetupFailure, 0, st.message()};
+    e.fails_task = true;
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    return false;
+  }
+  auto spec = alloc_.task_spec(task_);
+  auto r = driver_->start(spec);
+  if (!r) {
+    TaskEvent e{ev::kDriverFailure, 0, r.message()};
+    e.fails_task = true;
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    return false;
+  }
+  auto handle = r.value();
+  if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, handle); !st)
+    spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
+  record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
+    s.state = "running";
+    s.started_at_ns = state::now_ns();
+    s.finished_at_ns = 0;
+  });
+  std::lock_guard lock(mu_);
+  handle_ = std::move(handle);
+  if (kill_requested_) begin_stop_locked();
+  return true;
+}
+
+void TaskRunner::wait_for_exit() {
+  exit_code_ = exit_signal_ = 0;
+  oom_killed_ = false;
+  exit_err_.clear();
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    handle = handle_;
+  }
+  auto slice = alloc_.ctx().wait_slice;
+  while (!detached_) {
+    auto r = driver_->wait(handle, slice);
+    if (!r) {
+      exit_code_ = -1;
+      exit_err_ = r.message();
+      return;
+    }
+    if (r.value()) {
+      exit_code_ = r.value()->exit_code;
+      exit_signal_ = r.value()->signal;
+      oom_killed_ = r.value()->oom_killed;
+      exit_err_ = r.value()->err;
+      return;
+    }
+  }
+}
+
+void TaskRunner::on_exit() {
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    handle = std::move(handle_);
+    handle_ = nullptr;
+  }
+  if (auto st = driver_->destroy(handle); !st)
+    spdlog::warn("alloc {} task {}: destroy: {}", alloc_.id(), task_.name, st.message());
+  (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
+}
+
+}  // namespace drover::runner

@@ -1,0 +1,81 @@
+// The allocation model: one task group placed on this node, with the state of each task.
+// Field names follow Nomad's client API so the JSON the API serves is Nomad's shape.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace drover::state {
+
+// Nomad's task event types (NOMAD.md, "Words and values").
+namespace event {
+inline constexpr const char* kReceived = "Received";
+inline constexpr const char* kTaskSetup = "Task Setup";
+inline constexpr const char* kStarted = "Started";
+inline constexpr const char* kTerminated = "Terminated";
+inline constexpr const char* kRestarting = "Restarting";
+inline constexpr const char* kNotRestarting = "Not Restarting";
+inline constexpr const char* kKilling = "Killing";
+inline constexpr const char* kKilled = "Killed";
+inline constexpr const char* kDriverFailure = "Driver Failure";
+inline constexpr const char* kSetupFailure = "Setup Failure";
+inline constexpr const char* kFailedRestoring = "Failed Restoring Task";
+inline constexpr const char* kReconnected = "Reconnected";
+}  // namespace event
+
+struct TaskEvent {
+  std::string type;
+  int64_t time_ns = 0;
+  std::string message;
+  int exit_code = 0;
+  int signal = 0;
+  bool fails_task = false;
+  std::map<std::string, std::string> details;
+};
+
+struct TaskState {
+  std::string state = "pending";  // pending | running | dead
+  bool failed = false;
+  int restarts = 0;
+  int64_t started_at_ns = 0;   // 0: never
+  int64_t finished_at_ns = 0;  // 0: not finished
+  std::vector<TaskEvent> events;
+};
+
+struct Alloc {
+  std::string id;
+  std::string name;  // <job>.<group>[<index>]
+  std::string job_id;
+  std::string group;
+  int index = 0;
+  std::string client_status = "pending";  // pending | running | complete | failed | lost
+  std::string client_description;
+  std::string desired_status = "run";  // run | stop
+  int64_t create_time_ns = 0;
+  int64_t modify_time_ns = 0;
+  nlohmann::json job;  // the job as submitted (canonical JSON), so the alloc is self-contained
+  std::map<std::string, TaskState> tasks;
+
+  bool terminal() const {
+    return client_status == "complete" || client_status == "failed" || client_status == "lost";
+  }
+};
+
+// Events kept per task (Nomad keeps 10).
+inline constexpr std::size_t kMaxTaskEvents = 10;
+
+int64_t now_ns();
+std::string rfc3339(int64_t ns);  // "" for 0
+
+nlohmann::json to_json(const TaskEvent& e);
+nlohmann::json to_json(const TaskState& s);
+nlohmann::json to_json(const Alloc& a, bool with_job);
+TaskEvent task_event_from_json(const nlohmann::json& j);
+TaskState task_state_from_json(const nlohmann::json& j);
+
+}  // namespace drover::state

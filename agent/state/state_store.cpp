@@ -1,0 +1,257 @@
+#include "state/state_store.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace drover::state {
+namespace {
+
+// RAII over a prepared statement; binds by position, text and int64 only.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return s_ != nullptr; }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  std::string text(int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
+  }
+  int64_t int64(int col) { return sqlite3_column_int64(s_, col); }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Status run(Stmt& st, const std::string& what) {
+  if (!st.ok()) return make_error("state store: preparing " + what + ": " + st.error());
+  int rc = st.step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return make_error("state store: " + what + ": " + st.error());
+  return {};
+}
+
+nlohmann::json parse_or_null(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json() : j;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path& data_dir) {
+  auto path = data_dir / "state.db";
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error("cannot open state store " + path.string() + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  // A file that is not a database fails on the first read: say so, and touch nothing.
+  static const char* kSchema = R"sql(
+    PRAGMA journal_mode=WAL;
+    PRAGMA synchronous=NORMAL;
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, json TEXT NOT NULL,
+      submit_time INTEGER NOT NULL, stopped INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE IF NOT EXISTS allocs (id TEXT PRIMARY KEY, job_id TEXT NOT NULL,
+      json TEXT NOT NULL, create_time INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS task_states (alloc_id TEXT NOT NULL, task TEXT NOT NULL,
+      json TEXT NOT NULL, handle TEXT, PRIMARY KEY (alloc_id, task));
+  )sql";
+  if (auto st = store->exec("SELECT count(*) FROM sqlite_master"); !st)
+    return make_error("state store " + path.string() +
+                      " cannot be read (refusing to start; the file was left as it is): " +
+                      st.message());
+  if (auto st = store->exec(kSchema); !st)
+    return make_error("state store " + path.string() + ": " + st.message());
+  auto version = store->meta("schema_version");
+  if (!version) {
+    if (auto st = store->put_meta("schema_version", std::to_string(kSchemaVersion)); !st)
+      return make_error(st.message());
+  } else if (std::stoi(*version) > kSchemaVersion) {
+    return make_error("state store " + path.string() + " has schema version " + *version +
+                      ", newer than this drover knows (" + std::to_string(kSchemaVersion) +
+                      "); refusing to start");
+  }
+  return store;
+}
+
+StateStore::~StateStore() { sqlite3_close(db_); }
+
+Status StateStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return make_error(msg);
+  }
+  return {};
+}
+
+Status StateStore::put_job(const JobRecord& job) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "INSERT OR REPLACE INTO jobs (id, json, submit_time, stopped) VALUES (?,?,?,?)");
+  st.bind(1, job.id).bind(2, job.job.dump()).bind(3, job.submit_time_ns).bind(4, int64_t{job.stopped});
+  return run(st, "writing job " + job.id);
+}
+
+std::vector<JobRecord> StateStore::jobs() {
+  std::lock_guard lock(mu_);
+  std::vector<JobRecord> out;
+  Stmt st(db_, "SELECT id, json, submit_time, stopped FROM jobs ORDER BY id");
+  while (st.ok() && st.step() == SQLITE_ROW)
+    out.push_back({st.text(0), parse_or_null(st.text(1)), st.int64(2), st.int64(3) != 0});
+  return out;
+}
+
+std::optional<JobRecord> StateStore::job(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT id, json, submit_time, stopped FROM jobs WHERE id = ?");
+  st.bind(1, id);
+  if (st.ok() && st.step() == SQLITE_ROW)
+    return JobRecord{st.text(0), parse_or_null(st.text(1)), st.int64(2), st.int64(3) != 0};
+  return std::nullopt;
+}
+
+static nlohmann::json alloc_row_json(const Alloc& a) {
+  auto j = to_json(a, /*with_job=*/true);
+  j.erase("TaskStates");
+  return j;
+}
+
+Status StateStore::put_alloc(const Alloc& alloc) {
+  std::lock_guard lock(mu_);
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  Status result;
+  {
+    Stmt st(db_, "INSERT OR REPLACE INTO allocs (id, job_id, json, create_time) VALUES (?,?,?,?)");
+    st.bind(1, alloc.id).bind(2, alloc.job_id).bind(3, alloc_row_json(alloc).dump()).bind(4, alloc.create_time_ns);
+    result = run(st, "writing alloc");
+  }
+  for (const auto& [task, s] : alloc.tasks) {
+    if (!result) break;
+    Stmt st(db_,
+            "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
+            "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
+    st.bind(1, alloc.id).bind(2, task).bind(3, to_json(s).dump());
+    result = run(st, "writing task state");
+  }
+  (void)exec(result ? "COMMIT" : "ROLLBACK");
+  return result;
+}
+
+Status StateStore::put_alloc_status(const Alloc& alloc) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "UPDATE allocs SET json = ? WHERE id = ?");
+  st.bind(1, alloc_row_json(alloc).dump()).bind(2, alloc.id);
+  return run(st, "writing alloc status");
+}
+
+Status StateStore::put_task_state(const std::string& alloc_id, const std::string& task,
+                                  const TaskState& s) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
+          "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
+  st.bind(1, alloc_id).bind(2, task).bind(3, to_json(s).dump());
+  return run(st, "writing task state");
+}
+
+Status StateStore::put_handle(const std::string& alloc_id, const std::string& task,
+                              const nlohmann::json& handle) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "UPDATE task_states SET handle = ? WHERE alloc_id = ? AND task = ?");
+  st.bind(1, handle.is_null() ? std::string() : handle.dump()).bind(2, alloc_id).bind(3, task);
+  return run(st, "writing driver handle");
+}
+
+nlohmann::json StateStore::handle(const std::string& alloc_id, const std::string& task) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT handle FROM task_states WHERE alloc_id = ? AND task = ?");
+  st.bind(1, alloc_id).bind(2, task);
+  if (st.ok() && st.step() == SQLITE_ROW) {
+    auto text = st.text(0);
+    if (!text.empty()) return parse_or_null(text);
+  }
+  return nullptr;
+}
+
+std::vector<Alloc> StateStore::allocs() {
+  std::lock_guard lock(mu_);
+  std::vector<Alloc> out;
+  {
+    Stmt st(db_, "SELECT json FROM allocs ORDER BY create_time, id");
+    while (st.ok() && st.step() == SQLITE_ROW) {
+      auto j = parse_or_null(st.text(0));
+      if (!j.is_object()) continue;
+      Alloc a;
+      a.id = j.value("ID", "");
+      a.name = j.value("Name", "");
+      a.job_id = j.value("JobID", "");
+      a.group = j.value("TaskGroup", "");
+      a.index = j.value("Index", 0);
+      a.client_status = j.value("ClientStatus", "pending");
+      a.client_description = j.value("ClientDescription", "");
+      a.desired_status = j.value("DesiredStatus", "run");
+      a.create_time_ns = j.value("CreateTime", int64_t{0});
+      a.modify_time_ns = j.value("ModifyTime", int64_t{0});
+      a.job = j.value("Job", nlohmann::json());
+      out.push_back(std::move(a));
+    }
+  }
+  for (auto& a : out) {
+    Stmt st(db_, "SELECT task, json FROM task_states WHERE alloc_id = ?");
+    st.bind(1, a.id);
+    while (st.ok() && st.step() == SQLITE_ROW)
+      a.tasks[st.text(0)] = task_state_from_json(parse_or_null(st.text(1)));
+  }
+  return out;
+}
+
+Status StateStore::delete_alloc(const std::string& alloc_id) {
+  std::lock_guard lock(mu_);
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  Stmt a(db_, "DELETE FROM task_states WHERE alloc_id = ?");
+  a.bind(1, alloc_id);
+  auto result = run(a, "deleting task states");
+  if (result) {
+    Stmt b(db_, "DELETE FROM allocs WHERE id = ?");
+    b.bind(1, alloc_id);
+    result = run(b, "deleting alloc");
+  }
+  (void)exec(result ? "COMMIT" : "ROLLBACK");
+  return result;
+}
+
+std::optional<std::string> StateStore::meta(const std::string& key) {
+  Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  if (st.ok() && st.step() == SQLITE_ROW) return st.text(0);
+  return std::nullopt;
+}
+
+Status StateStore::put_meta(const std::string& key, const std::string& value) {
+  Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)");
+  st.bind(1, key).bind(2, value);
+  return run(st, "writing meta");
+}
+
+}  // namespace drover::state

@@ -1,0 +1,70 @@
+// The state store: SQLite (WAL) in the data dir. Jobs, allocs, task states with events and
+// driver handles are written here before the agent acts on them, so that an agent killed at
+// any step finds them again on start (DESIGN.md, "State").
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/common/result.hpp"
+#include "state/alloc.hpp"
+
+struct sqlite3;
+
+namespace drover::state {
+
+struct JobRecord {
+  std::string id;
+  nlohmann::json job;  // canonical job JSON
+  int64_t submit_time_ns = 0;
+  bool stopped = false;
+};
+
+class StateStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (or creates) <data_dir>/state.db. Refuses a file it cannot read or a schema newer
+  // than this binary knows, with a message naming the file; never deletes anything.
+  static Result<std::unique_ptr<StateStore>> open(const std::filesystem::path& data_dir);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  Status put_job(const JobRecord& job);
+  std::vector<JobRecord> jobs();
+  std::optional<JobRecord> job(const std::string& id);
+
+  // Writes the alloc and all its task states in one transaction.
+  Status put_alloc(const Alloc& alloc);
+  // Writes the alloc row alone (status, description, desired status, times).
+  Status put_alloc_status(const Alloc& alloc);
+  Status put_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s);
+  // The driver handle of a task; a null handle clears it.
+  Status put_handle(const std::string& alloc_id, const std::string& task,
+                    const nlohmann::json& handle);
+  std::vector<Alloc> allocs();
+  nlohmann::json handle(const std::string& alloc_id, const std::string& task);
+  Status delete_alloc(const std::string& alloc_id);
+
+  std::optional<std::string> meta(const std::string& key);
+  Status put_meta(const std::string& key, const std::string& value);
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  StateStore(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  Status exec(const char* sql);
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::filesystem::path path_;
+};
+
+}  // namespace drover::state

@@ -1,0 +1,60 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/agent_config.hpp"
+
+using namespace drover::agent;
+
+namespace {
+std::string write_config(const std::string& text) {
+  char tmpl[] = "/tmp/drover-config-XXXXXX";
+  int fd = mkstemp(tmpl);
+  close(fd);
+  std::ofstream(tmpl) << text;
+  return tmpl;
+}
+}  // namespace
+
+TEST(AgentConfig, FileValuesAndFlagsOverride) {
+  AgentFlags f;
+  f.config_path = write_config(
+      "data_dir: /var/lib/x\nport: 5000\ndatacenter: east\nmeta: {rack: r1}\n"
+      "plugin:\n  raw_exec:\n    config: {enabled: true}\n");
+  f.port = 6000;
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->data_dir, "/var/lib/x");
+  EXPECT_EQ(c->port, 6000);
+  EXPECT_EQ(c->datacenter, "east");
+  EXPECT_EQ(c->meta["rack"], "r1");
+  EXPECT_EQ(c->plugins["raw_exec"]["enabled"], true);
+  EXPECT_EQ(c->bind_addr, "127.0.0.1");
+}
+
+TEST(AgentConfig, EveryBadKeyIsNamed) {
+  AgentFlags f;
+  f.config_path = write_config("data_dir: /x\nport: 99999\nbogus: 1\nplugin: {raw_exec: {enabld: true}}\n");
+  auto c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("port"), std::string::npos);
+  EXPECT_NE(c.message().find("bogus: unknown key"), std::string::npos);
+  EXPECT_NE(c.message().find("plugin.raw_exec.enabld"), std::string::npos) << c.message();
+}
+
+TEST(AgentConfig, DataDirRequiredOutsideDevMode) {
+  AgentFlags f;
+  auto c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("data_dir"), std::string::npos);
+}
+
+TEST(AgentConfig, DevModeEnablesRawExecAndMakesATempDataDir) {
+  AgentFlags f;
+  f.dev = true;
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_TRUE(c->data_dir_is_temp);
+  EXPECT_EQ(c->plugins["raw_exec"]["enabled"], true);
+  std::filesystem::remove_all(c->data_dir);
+}

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "state/state_store.hpp"
+
+using namespace drover::state;
+
+namespace {
+std::filesystem::path temp_dir() {
+  char tmpl[] = "/tmp/drover-state-XXXXXX";
+  return mkdtemp(tmpl);
+}
+}  // namespace
+
+TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
+  auto dir = temp_dir();
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store) << store.message();
+    Alloc a;
+    a.id = "a1";
+    a.job_id = "j";
+    a.group = "g";
+    a.job = {{"ID", "j"}};
+    a.create_time_ns = 5;
+    TaskState ts;
+    ts.events.push_back({event::kReceived, 1, "Task received by client"});
+    a.tasks["t"] = ts;
+    ASSERT_TRUE((*store)->put_alloc(a));
+    ts.state = "running";
+    ts.restarts = 2;
+    ASSERT_TRUE((*store)->put_task_state("a1", "t", ts));
+    ASSERT_TRUE((*store)->put_handle("a1", "t", {{"PID", 42}}));
+    a.client_status = "running";
+    ASSERT_TRUE((*store)->put_alloc_status(a));
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store);
+  auto allocs = (*store)->allocs();
+  ASSERT_EQ(allocs.size(), 1u);
+  EXPECT_EQ(allocs[0].client_status, "running");
+  EXPECT_EQ(allocs[0].job["ID"], "j");
+  EXPECT_EQ(allocs[0].tasks["t"].state, "running");
+  EXPECT_EQ(allocs[0].tasks["t"].restarts, 2);
+  EXPECT_EQ(allocs[0].tasks["t"].events.at(0).type, "Received");
+  EXPECT_EQ((*store)->handle("a1", "t")["PID"], 42);
+  ASSERT_TRUE((*store)->put_handle("a1", "t", nullptr));
+  EXPECT_TRUE((*store)->handle("a1", "t").is_null());
+  ASSERT_TRUE((*store)->delete_alloc("a1"));
+  EXPECT_TRUE((*store)->allocs().empty());
+}
+
+TEST(StateStore, RefusesAFileThatIsNotADatabaseAndLeavesItAlone) {
+  auto dir = temp_dir();
+  std::ofstream(dir / "state.db") << "this is not sqlite, but it is someone's data";
+  auto store = StateStore::open(dir);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.message().find("cannot be read"), std::string::npos) << store.message();
+  std::ifstream in(dir / "state.db");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "this is not sqlite, but it is someone's data");
+}
+
+TEST(StateStore, RefusesANewerSchema) {
+  auto dir = temp_dir();
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->put_meta("schema_version", "99"));
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.message().find("schema version 99"), std::string::npos) << store.message();
+}

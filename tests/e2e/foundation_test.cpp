@@ -1,0 +1,163 @@
+// One job runs end to end: submit through the API and CLI, tasks run through the raw_exec
+// plugin, status, events and logs are read back, and survive an agent restart.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::make_temp_dir;
+using drover::testing::write_file;
+using nlohmann::json;
+
+namespace {
+
+std::string batch_job(const std::string& id, const std::string& command, const std::string& args,
+                      const std::string& extra = "") {
+  return "job:\n  id: " + id +
+         "\n  type: batch\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n"
+         "      tasks:\n        - name: t\n          driver: raw_exec\n          config:\n"
+         "            command: " + command + "\n            args: " + args + "\n" + extra;
+}
+
+std::string service_job(const std::string& id) {
+  return "job:\n  id: " + id +
+         "\n  type: service\n  groups:\n    - name: web\n      tasks:\n        - name: server\n"
+         "          driver: raw_exec\n          kill_timeout: 2s\n          config:\n"
+         "            command: /bin/sh\n"
+         "            args: [\"-c\", \"echo up; while true; do sleep 0.1; done\"]\n";
+}
+
+const json& task_state(const json& alloc, const std::string& task) {
+  return alloc["TaskStates"][task];
+}
+
+bool has_event(const json& state, const std::string& type) {
+  for (const auto& e : state["Events"])
+    if (e["Type"] == type) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(Foundation, BatchJobCompletesAndItsStdoutIsReadableThroughTheCli) {
+  auto agent = AgentProcess::start();
+  auto job = make_temp_dir("job") + "/hello.yaml";
+  write_file(job, batch_job("hello", "/bin/echo", "[\"hello from drover\"]"));
+  auto run = agent->cli({"job", "run", job});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  auto allocs = agent->get("/v1/job/hello/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u);
+  std::string id = allocs[0]["ID"];
+  auto a = agent->wait_client_status(id, "complete");
+  EXPECT_EQ(task_state(a, "t")["State"], "dead");
+  EXPECT_FALSE(task_state(a, "t")["Failed"].get<bool>());
+  EXPECT_TRUE(has_event(task_state(a, "t"), "Started"));
+  EXPECT_TRUE(has_event(task_state(a, "t"), "Terminated"));
+  // An 8-character prefix is enough, as with Nomad's CLI.
+  auto logs = agent->cli({"alloc", "logs", id.substr(0, 8), "t"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_EQ(logs.out, "hello from drover\n");
+  auto status = agent->cli({"alloc", "status", id.substr(0, 8)});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("complete"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("Terminated"), std::string::npos) << status.out;
+}
+
+TEST(Foundation, FailingCommandGivesFailedAllocWithExitCodeInEvents) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(batch_job("fails", "/bin/sh", "[\"-c\", \"echo oops >&2; exit 3\"]"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "failed");
+  auto& t = task_state(a, "t");
+  EXPECT_TRUE(t["Failed"].get<bool>());
+  bool saw_exit_3 = false;
+  for (const auto& e : t["Events"])
+    if (e["Type"] == "Terminated" && e["ExitCode"] == 3) saw_exit_3 = true;
+  EXPECT_TRUE(saw_exit_3) << a.dump(2);
+  EXPECT_TRUE(has_event(t, "Not Restarting")) << a.dump(2);
+  auto err = agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t&type=stderr");
+  EXPECT_EQ(err.body, "oops\n");
+}
+
+TEST(Foundation, ServiceJobRunsUntilJobStop) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(service_job("web"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(agent->alloc(ids[0])["ClientStatus"], "running");
+  EXPECT_EQ(agent->get("/v1/job/web").json()["Status"], "running");
+  auto stop = agent->cli({"job", "stop", "web"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  auto a = agent->wait_client_status(ids[0], "complete");
+  EXPECT_EQ(a["DesiredStatus"], "stop");
+  EXPECT_TRUE(has_event(task_state(a, "server"), "Killing"));
+  EXPECT_TRUE(has_event(task_state(a, "server"), "Killed"));
+  EXPECT_EQ(agent->get("/v1/job/web").json()["Status"], "dead");
+}
+
+TEST(Foundation, CountGivesThatManyAllocsEachWithItsIndex) {
+  auto agent = AgentProcess::start();
+  std::string job =
+      "job:\n  id: many\n  type: batch\n  groups:\n    - name: g\n      count: 3\n      tasks:\n"
+      "        - name: t\n          driver: raw_exec\n          config:\n"
+      "            command: /bin/sh\n            args: [\"-c\", \"echo $NOMAD_ALLOC_INDEX\"]\n";
+  auto ids = agent->submit(job);
+  ASSERT_EQ(ids.size(), 3u);
+  std::set<std::string> seen;
+  for (const auto& id : ids) {
+    agent->wait_client_status(id, "complete");
+    seen.insert(agent->get("/v1/client/fs/logs/" + id + "?task=t").body);
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"0\n", "1\n", "2\n"}));
+}
+
+TEST(Foundation, RestartedAgentStillListsFinishedAllocsWithTheirLogs) {
+  auto dir = make_temp_dir("drover-keep");
+  std::string id;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    auto ids = agent->submit(batch_job("kept", "/bin/echo", "[\"still here\"]"));
+    ASSERT_EQ(ids.size(), 1u);
+    id = ids[0];
+    agent->wait_client_status(id, "complete");
+    agent->kill(SIGTERM);
+  }
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto list = agent->cli({"alloc", "status"});
+  EXPECT_NE(list.out.find(id.substr(0, 8)), std::string::npos) << list.out;
+  auto a = agent->alloc(id);
+  EXPECT_EQ(a["ClientStatus"], "complete");
+  EXPECT_EQ(agent->cli({"alloc", "logs", id, "t"}).out, "still here\n");
+  EXPECT_EQ(agent->get("/v1/jobs").json().size(), 1u);
+}
+
+TEST(Foundation, TaskSeesNomadRuntimeEnvAndInterpolatedArgs) {
+  auto agent = AgentProcess::start();
+  std::string job =
+      "job:\n  id: envy\n  type: batch\n  meta: {team: infra}\n  groups:\n    - name: g\n"
+      "      tasks:\n        - name: t\n          driver: raw_exec\n"
+      "          env: {GREETING: \"hi ${NOMAD_TASK_NAME}\"}\n"
+      "          config:\n            command: /bin/sh\n"
+      "            args: [\"-c\", \"echo $GREETING; echo ${NOMAD_JOB_ID}; echo $NOMAD_META_team; "
+      "echo $NOMAD_ALLOC_ID; test -d $NOMAD_TASK_DIR && test -d $NOMAD_ALLOC_DIR/logs && echo dirs\"]\n";
+  auto ids = agent->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "complete");
+  auto out = agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
+  EXPECT_EQ(out, "hi t\nenvy\ninfra\n" + ids[0] + "\ndirs\n");
+}
+
+TEST(Foundation, LogsFollowStreamsUntilTheTaskEnds) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(batch_job(
+      "ticker", "/bin/sh", "[\"-c\", \"for i in 1 2 3; do echo $i; sleep 0.3; done\"]"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running");
+  auto follow = agent->cli({"alloc", "logs", "-f", ids[0], "t"});
+  EXPECT_EQ(follow.exit_code, 0) << follow.err;
+  EXPECT_EQ(follow.out, "1\n2\n3\n");
+}

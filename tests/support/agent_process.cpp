@@ -1,0 +1,245 @@
+#include "agent_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <httplib.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace drover::testing {
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json HttpReply::json() const {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_discarded() ? nlohmann::json() : j;
+}
+
+bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto close = line.rfind(')');
+  return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z' &&
+         line[close + 2] != 'X';
+}
+
+namespace {
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+CmdResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra) {
+  auto dir = make_temp_dir("drover-cli");
+  auto out_path = dir + "/out", err_path = dir + "/err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    for (const auto& e : env_extra) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CmdResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+}  // namespace
+
+CmdResult run_drover(const std::vector<std::string>& args, const std::string& address) {
+  std::vector<std::string> argv{DROVER_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, {"DROVER_ADDR=" + address});
+}
+
+std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
+  std::unique_ptr<AgentProcess> a(new AgentProcess());
+  a->data_dir_ = opts.data_dir.empty() ? make_temp_dir("drover-agent") : opts.data_dir;
+  a->port_ = opts.port ? opts.port : free_port();
+  a->address_ = "http://127.0.0.1:" + std::to_string(a->port_);
+  a->log_path_ = a->data_dir_ + ".log";
+  std::vector<std::string> argv{DROVER_BIN, "agent", "-data-dir", a->data_dir_, "-port",
+                                std::to_string(a->port_), "-plugin-dir", DROVER_PLUGIN_DIR};
+  if (opts.dev) argv.push_back("-dev");
+  if (!opts.config_yaml.empty()) {
+    auto cfg = a->data_dir_ + ".config.yaml";
+    write_file(cfg, opts.config_yaml);
+    argv.push_back("-config");
+    argv.push_back(cfg);
+  }
+  argv.insert(argv.end(), opts.extra_args.begin(), opts.extra_args.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Its own process group, so a test's signals never reach the agent by accident.
+    setpgid(0, 0);
+    int log = open(a->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> args;
+    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  a->pid_ = pid;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (a->get("/v1/agent/health").status == 200) return a;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      a->pid_ = -1;
+      ADD_FAILURE() << "agent exited during start:\n" << a->log();
+      return a;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ADD_FAILURE() << "agent did not answer within 15s:\n" << a->log();
+  return a;
+}
+
+AgentProcess::~AgentProcess() {
+  if (pid_ > 0) kill(SIGTERM);
+}
+
+bool AgentProcess::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int AgentProcess::kill(int sig) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return status;
+}
+
+std::string AgentProcess::log() const { return read_file(log_path_); }
+
+static HttpReply to_reply(const httplib::Result& r) {
+  if (!r) return {};
+  return {r->status, r->body};
+}
+
+HttpReply AgentProcess::get(const std::string& path) const {
+  httplib::Client c("127.0.0.1", port_);
+  c.set_connection_timeout(2);
+  c.set_read_timeout(10);
+  return to_reply(c.Get(path.c_str()));
+}
+
+HttpReply AgentProcess::post(const std::string& path, const std::string& body,
+                             const std::string& content_type) const {
+  httplib::Client c("127.0.0.1", port_);
+  c.set_read_timeout(10);
+  return to_reply(c.Post(path.c_str(), body, content_type.c_str()));
+}
+
+HttpReply AgentProcess::del(const std::string& path) const {
+  httplib::Client c("127.0.0.1", port_);
+  c.set_read_timeout(10);
+  return to_reply(c.Delete(path.c_str()));
+}
+
+CmdResult AgentProcess::cli(const std::vector<std::string>& args) const {
+  return run_drover(args, address_);
+}
+
+std::vector<std::string> AgentProcess::submit(const std::string& job_text) const {
+  auto r = post("/v1/jobs", job_text);
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::vector<std::string> ids;
+  auto j = r.json();
+  if (j.contains("AllocIDs"))
+    for (const auto& id : j["AllocIDs"]) ids.push_back(id.get<std::string>());
+  return ids;
+}
+
+nlohmann::json AgentProcess::alloc(const std::string& id) const {
+  return get("/v1/allocation/" + id).json();
+}
+
+nlohmann::json AgentProcess::wait_alloc(const std::string& id,
+                                        const std::function<bool(const nlohmann::json&)>& pred,
+                                        std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  nlohmann::json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = alloc(id);
+    if (last.is_object() && pred(last)) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ADD_FAILURE() << "alloc " << id << " did not reach the expected state; last seen:\n"
+                << last.dump(2);
+  return last;
+}
+
+nlohmann::json AgentProcess::wait_client_status(const std::string& id, const std::string& status,
+                                                std::chrono::milliseconds timeout) const {
+  return wait_alloc(
+      id, [&](const nlohmann::json& a) { return a.value("ClientStatus", "") == status; }, timeout);
+}
+
+}  // namespace drover::testing
