@@ -32,7 +32,7 @@ class Driver {
   virtual ~Driver() = default;
 
   // Called once, before any other call, with the operator's plugin config (may be {}).
-  virtual void set_config(const nlohmann::json& config) {}
+  virtual void set_config(const nlohmann::json& /*config*/) {}
   // {"Detected", "Healthy", "HealthDescription", "Attributes": {str: str}}
   virtual nlohmann::json fingerprint() = 0;
   // Every problem with a task's driver Config, each naming its key; empty when fine.
@@ -48,7 +48,9 @@ class Driver {
   virtual void destroy(const nlohmann::json& handle) = 0;
   virtual nlohmann::json inspect(const nlohmann::json& handle) = 0;
   virtual void signal(const nlohmann::json& handle, const std::string& signal) = 0;
-  virtual nlohmann::json stats(const nlohmann::json& handle) { return nlohmann::json::object(); }
+  virtual nlohmann::json stats(const nlohmann::json& /*handle*/) {
+    return nlohmann::json::object();
+  }
   // Re-attaches to a task after an agent restart; returns the handle to use from now on.
   virtual nlohmann::json recover(const nlohmann::json& handle) = 0;
 };
