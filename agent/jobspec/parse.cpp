@@ -116,9 +116,21 @@ ParseResult parse_job(std::string_view text) {
   if (!read && !nomad_json) read = detail::read_yaml_job(text, job, result.problems);
 
   if (read) {
+    // A field the reader already refused (wrong type) keeps its default; validating that
+    // default would only repeat the path with a second, misleading message.
+    const std::vector<Problem> read_problems = result.problems;
+    auto already_reported = [&](const std::string& path) {
+      for (const auto& r : read_problems) {
+        if (r.path.empty() || path.compare(0, r.path.size(), r.path) != 0) continue;
+        if (path.size() == r.path.size() || path[r.path.size()] == '.' ||
+            path[r.path.size()] == '[')
+          return true;
+      }
+      return false;
+    };
     for (auto& p : validate(job)) {
       if (nomad_json) p.path = nomad_json_path(p.path);
-      result.problems.push_back(std::move(p));
+      if (!already_reported(p.path)) result.problems.push_back(std::move(p));
     }
   }
   if (result.problems.empty()) result.job = std::move(job);

@@ -223,7 +223,8 @@ class Validator {
 
   void job(const Job& j) {
     plain_name("id", j.id);
-    plain_name("name", j.name);
+    // The name defaults to the id: with neither, "id: is required" says it all.
+    if (!j.name.empty() || !j.id.empty()) plain_name("name", j.name);
     range("priority", j.priority, 1, 100);
     for (std::size_t i = 0; i < j.datacenters.size(); ++i)
       plain_name("datacenters[" + std::to_string(i) + "]", j.datacenters[i]);

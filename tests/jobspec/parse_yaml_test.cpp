@@ -309,6 +309,11 @@ job:
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: must be an integer (got \"1e9\")")) << p;
 }
 
+TEST(ParseYaml, AFieldOfTheWrongTypeIsReportedOnce) {
+  ParseResult r = parse_job("job:\n  id: [a, b]\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
+  EXPECT_EQ(format_problems(r.problems), "id: must be a string (got a list)\n");
+}
+
 TEST(ParseYaml, OutOfRangeIntegerNamed) {
   std::string p = problems_of(R"(
 job:
