@@ -36,12 +36,23 @@ std::optional<ProcStat> read_proc_stat(int pid) {
     char* end = std::strchr(p, ' ');
     if (end != nullptr) *end = '\0';
     switch (i) {
-      case 0: st.state = *p; break;
-      case 1: st.ppid = std::atoi(p); break;
-      case 2: st.pgrp = std::atoi(p); break;
-      case 19: st.start_time = std::strtoull(p, nullptr, 10); break;
-      case 21: st.rss_pages = std::strtoull(p, nullptr, 10); break;
-      default: break;
+      case 0:
+        st.state = *p;
+        break;
+      case 1:
+        st.ppid = std::atoi(p);
+        break;
+      case 2:
+        st.pgrp = std::atoi(p);
+        break;
+      case 19:
+        st.start_time = std::strtoull(p, nullptr, 10);
+        break;
+      case 21:
+        st.rss_pages = std::strtoull(p, nullptr, 10);
+        break;
+      default:
+        break;
     }
     if (end == nullptr) break;
     p = end + 1;

@@ -50,8 +50,8 @@ HandleId handle_id(const nlohmann::json& h) {
 }
 
 nlohmann::json make_handle(const Task& t) {
-  return {{"PID", t.pid}, {"StartTime", t.start_time}, {"Pgid", t.pgid},
-          {"KillSignal", t.kill_signal}};
+  return {
+      {"PID", t.pid}, {"StartTime", t.start_time}, {"Pgid", t.pgid}, {"KillSignal", t.kill_signal}};
 }
 
 int parse_signal(const std::string& name) {
@@ -136,10 +136,14 @@ void RawExecDriver::set_config(const nlohmann::json& config) {
 
 nlohmann::json RawExecDriver::fingerprint() {
   if (!enabled_) {
-    return {{"Detected", false}, {"Healthy", false}, {"HealthDescription", kDisabled},
+    return {{"Detected", false},
+            {"Healthy", false},
+            {"HealthDescription", kDisabled},
             {"Attributes", nlohmann::json::object()}};
   }
-  return {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"},
+  return {{"Detected", true},
+          {"Healthy", true},
+          {"HealthDescription", "healthy"},
           {"Attributes", {{"driver.raw_exec", "true"}}}};
 }
 
@@ -315,8 +319,7 @@ std::shared_ptr<Task> RawExecDriver::find(const nlohmann::json& handle) const {
 std::shared_ptr<Task> RawExecDriver::tracked(const nlohmann::json& handle) const {
   auto t = find(handle);
   if (!t) {
-    throw std::runtime_error("unknown task handle (PID " +
-                             std::to_string(handle_id(handle).pid) +
+    throw std::runtime_error("unknown task handle (PID " + std::to_string(handle_id(handle).pid) +
                              "): not started or recovered by this driver");
   }
   return t;

@@ -2,13 +2,12 @@
 // PID + /proc start time (so a reused PID is never mistaken for the task) and a pidfd.
 #pragma once
 
+#include <drover/sdk/driver.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include <drover/sdk/driver.hpp>
 
 namespace drover::raw_exec {
 
@@ -44,7 +43,7 @@ class RawExecDriver : public sdk::Driver {
   nlohmann::json recover(const nlohmann::json& handle) override;
 
  private:
-  std::shared_ptr<Task> find(const nlohmann::json& handle) const;  // nullptr if untracked
+  std::shared_ptr<Task> find(const nlohmann::json& handle) const;     // nullptr if untracked
   std::shared_ptr<Task> tracked(const nlohmann::json& handle) const;  // throws if untracked
   void track(const std::shared_ptr<Task>& task);
 

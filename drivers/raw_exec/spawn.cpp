@@ -22,7 +22,13 @@ namespace drover::raw_exec {
 namespace {
 
 // What the child reports through the pipe when it cannot exec.
-enum Stage : int { kStageChdir = 1, kStageStdin = 2, kStageDup = 3, kStageExec = 4, kStageUser = 5 };
+enum Stage : int {
+  kStageChdir = 1,
+  kStageStdin = 2,
+  kStageDup = 3,
+  kStageExec = 4,
+  kStageUser = 5
+};
 struct ChildFailure {
   int stage;
   int err;
@@ -53,7 +59,8 @@ void close_fds_from(int first, int keep) {
     if (syscall(SYS_close_range, lo, hi, 0) == 0) return;
     rlimit rl{};
     unsigned max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536)
-                       ? static_cast<unsigned>(rl.rlim_cur) : 65536u;
+                       ? static_cast<unsigned>(rl.rlim_cur)
+                       : 65536u;
     for (unsigned fd = lo; fd <= hi && fd < max; ++fd) close(static_cast<int>(fd));
   };
   close_span(static_cast<unsigned>(first), static_cast<unsigned>(keep - 1));
@@ -69,8 +76,7 @@ void close_fds_from(int first, int keep) {
 
 // Runs in the child: only async-signal-safe calls from here to exec.
 [[noreturn]] void run_child(const SpawnRequest& req, char* const* argv, char* const* envp,
-                            const std::vector<char*>& paths, int out_fd, int err_fd,
-                            int pipe_fd) {
+                            const std::vector<char*>& paths, int out_fd, int err_fd, int pipe_fd) {
   // The agent's signal mask and ignored signals would otherwise survive exec.
   sigset_t none;
   sigemptyset(&none);
@@ -158,7 +164,8 @@ void resolve_user(const std::string& name, SpawnRequest& req) {
   if (r != 0) throw std::runtime_error("User \"" + name + "\": " + std::strerror(r));
   if (found == nullptr) throw std::runtime_error("User \"" + name + "\": no such user");
   if (geteuid() != 0 && pw.pw_uid != geteuid()) {
-    throw std::runtime_error("User \"" + name + "\": the agent is not root and cannot run tasks as another user");
+    throw std::runtime_error("User \"" + name +
+                             "\": the agent is not root and cannot run tasks as another user");
   }
   req.set_user = true;
   req.uid = pw.pw_uid;

@@ -2,8 +2,9 @@
 // session, with stdout/stderr appended to its log files and nothing else of the agent open.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 namespace drover::raw_exec {

@@ -1,10 +1,9 @@
 // raw_exec's task Config ({"command": str, "args": [str]}): checking it and reading it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace drover::raw_exec {
 

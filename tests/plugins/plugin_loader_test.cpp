@@ -1,13 +1,13 @@
 // The plugin loader against real .so files: what an operator sees in the plugin list when a
 // plugin is good, built for another ABI, not a plugin at all, corrupt, named badly, a
 // duplicate, or throwing from every call.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "drover/loader/registry.hpp"
 

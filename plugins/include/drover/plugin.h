@@ -98,30 +98,27 @@ typedef struct drover_driver_vtable {
 
   /* Starts a task (the task JSON of docs/plugins.md). *out_handle_json: the handle, a JSON
    * object that is enough to find the task again after the agent restarts. */
-  drover_status (*start)(void* self, const char* task_json, char** out_handle_json,
-                         char** error);
+  drover_status (*start)(void* self, const char* task_json, char** out_handle_json, char** error);
 
   /* Waits up to timeout_ms (0: just look) for the task to exit. DROVER_OK with *out_json =
    * {"ExitCode": int, "Signal": int, "OOMKilled": bool, "Err": str} once it has exited
    * (may be asked again: the same answer comes back); DROVER_STILL_RUNNING on timeout. */
-  drover_status (*wait)(void* self, const char* handle_json, int64_t timeout_ms,
-                        char** out_json, char** error);
+  drover_status (*wait)(void* self, const char* handle_json, int64_t timeout_ms, char** out_json,
+                        char** error);
 
   /* Sends `signal` (a name: "SIGTERM", "TERM", "SIGINT", ...) to the task's whole process
    * group, SIGKILLs the group after timeout_ms, and returns once the task has exited. */
-  drover_status (*stop)(void* self, const char* handle_json, const char* signal,
-                        int64_t timeout_ms, char** error);
+  drover_status (*stop)(void* self, const char* handle_json, const char* signal, int64_t timeout_ms,
+                        char** error);
 
   /* Makes sure the task is dead and frees everything the plugin keeps for it. */
   drover_status (*destroy)(void* self, const char* handle_json, char** error);
 
   /* *out_json: at least {"PID": int, "Running": bool} for process-based drivers. */
-  drover_status (*inspect)(void* self, const char* handle_json, char** out_json,
-                           char** error);
+  drover_status (*inspect)(void* self, const char* handle_json, char** out_json, char** error);
 
   /* Sends `signal` (a name, as for stop) to the task's process group. */
-  drover_status (*signal)(void* self, const char* handle_json, const char* signal,
-                          char** error);
+  drover_status (*signal)(void* self, const char* handle_json, const char* signal, char** error);
 
   /* *out_json: resource usage, at least {"Pids": int, "RSSBytes": int}. */
   drover_status (*stats)(void* self, const char* handle_json, char** out_json, char** error);
@@ -135,9 +132,9 @@ typedef struct drover_driver_vtable {
 
 typedef struct drover_plugin {
   /* --- frozen: these three keep their place in every ABI version --- */
-  uint32_t abi_version;  /* DROVER_PLUGIN_ABI_VERSION the plugin was built against */
-  const char* name;      /* plain name: no '/', no "..", unique among loaded plugins */
-  const char* version;   /* the plugin's own version, e.g. "0.1.0" */
+  uint32_t abi_version; /* DROVER_PLUGIN_ABI_VERSION the plugin was built against */
+  const char* name;     /* plain name: no '/', no "..", unique among loaded plugins */
+  const char* version;  /* the plugin's own version, e.g. "0.1.0" */
   /* --- ABI version 1 --- */
   drover_plugin_type type;
 

@@ -154,8 +154,7 @@ drover::Status DriverPlugin::stop(const nlohmann::json& handle, const std::strin
   OutStrings s(plugin_);
   const std::string text = to_text(handle);
   const int64_t ms = timeout.count() < 0 ? 0 : static_cast<int64_t>(timeout.count());
-  drover_status st =
-      plugin_->driver->stop(instance_, text.c_str(), signal.c_str(), ms, &s.error);
+  drover_status st = plugin_->driver->stop(instance_, text.c_str(), signal.c_str(), ms, &s.error);
   if (st != DROVER_OK) return call_error(*this, "stop", st, s);
   return {};
 }

@@ -3,11 +3,11 @@
 // fatal: the agent keeps running with the plugins that did load.
 #include "drover/loader/registry.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstring>
 #include <system_error>
-
-#include <spdlog/spdlog.h>
 
 #include "drover/common/names.hpp"
 #include "drover/plugin.h"
@@ -121,8 +121,9 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
     return refuse("bad plugin name \"" + info.name + "\": " + *problem);
   }
   if (auto it = loaded_.find(info.name); it != loaded_.end()) {
-    return refuse("a plugin named \"" + info.name + "\" is already loaded from " +
-                  (it->second.driver ? it->second.driver->info().path : std::string("another file")));
+    return refuse(
+        "a plugin named \"" + info.name + "\" is already loaded from " +
+        (it->second.driver ? it->second.driver->info().path : std::string("another file")));
   }
   if (plugin->type == DROVER_PLUGIN_TYPE_DEVICE) {
     // Reserved in ABI 1: listed as loaded, but no call is made into it.

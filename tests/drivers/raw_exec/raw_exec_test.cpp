@@ -1,6 +1,8 @@
 // raw_exec as the agent uses it: loaded from a plugin folder by the real loader, running
 // real processes. Each test checks what a user would notice: output in the log file, the
 // env a task sees, exit codes, stop and kill of the whole task, recovery after a restart.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,9 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "drover/loader/registry.hpp"
 
@@ -158,8 +157,7 @@ TEST_F(RawExec, ValidateNamesEveryBadKey) {
   auto* d = load();
   EXPECT_TRUE(d->validate({{"command", "echo"}, {"args", {"a", "b"}}}).empty());
   EXPECT_THAT(d->validate(json::object()), ::testing::ElementsAre("config.command: required"));
-  EXPECT_THAT(d->validate({{"command", ""}}),
-              ::testing::ElementsAre(HasSubstr("config.command")));
+  EXPECT_THAT(d->validate({{"command", ""}}), ::testing::ElementsAre(HasSubstr("config.command")));
   auto problems = d->validate({{"command", 5}, {"args", {"ok", 7}}, {"privileged", true}});
   EXPECT_THAT(problems, ::testing::UnorderedElementsAre(HasSubstr("config.command"),
                                                         HasSubstr("config.args[1]"),

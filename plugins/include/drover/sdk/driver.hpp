@@ -8,11 +8,10 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "drover/plugin.h"
 
@@ -62,7 +61,7 @@ class Driver {
 // The one line a driver needs, at namespace scope in one .cpp file of the plugin:
 //   DROVER_REGISTER_DRIVER(RawExecDriver, "raw_exec", "0.1.0")
 // Class must be default-constructible; Name and Version must be string literals.
-#define DROVER_REGISTER_DRIVER(Class, Name, Version)                                   \
-  extern "C" DROVER_PLUGIN_EXPORT const drover_plugin* DROVER_PLUGIN_ENTRY(void) {     \
-    return ::drover::sdk::detail::driver_plugin<Class>(Name, Version);                 \
+#define DROVER_REGISTER_DRIVER(Class, Name, Version)                               \
+  extern "C" DROVER_PLUGIN_EXPORT const drover_plugin* DROVER_PLUGIN_ENTRY(void) { \
+    return ::drover::sdk::detail::driver_plugin<Class>(Name, Version);             \
   }

@@ -87,8 +87,8 @@ inline drover_status wait(void* self, const char* handle, int64_t timeout_ms, ch
     return DROVER_OK;
   });
 }
-inline drover_status stop(void* self, const char* handle, const char* signal,
-                          int64_t timeout_ms, char** error) {
+inline drover_status stop(void* self, const char* handle, const char* signal, int64_t timeout_ms,
+                          char** error) {
   return guarded(error, [&] {
     as_driver(self).stop(parse(handle), signal != nullptr ? signal : "",
                          std::chrono::milliseconds(timeout_ms));
@@ -141,8 +141,8 @@ inline void fini(void* instance) {
 }
 
 inline constexpr drover_driver_vtable kDriverVtable = {
-    &set_config, &fingerprint, &validate, &start,  &wait,   &stop,
-    &destroy,    &inspect,     &signal,   &stats,  &recover};
+    &set_config, &fingerprint, &validate, &start, &wait,   &stop,
+    &destroy,    &inspect,     &signal,   &stats, &recover};
 
 template <typename D>
 const drover_plugin* driver_plugin(const char* name, const char* version) {
