@@ -2,6 +2,7 @@
 // data dir, its API as JSON, and the CLI as a user would run it.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
