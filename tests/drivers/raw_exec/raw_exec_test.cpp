@@ -356,7 +356,6 @@ TEST_F(RawExec, RecoverReattachesToARunningTaskAfterRestart) {
   json h = start(task("sleep", {"100"}));
   // A fresh registry stands in for the restarted agent: it knows only the handle.
   auto* fresh = load();
-  auto before = fresh->inspect(h);
   auto r = fresh->recover(h);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ((*r)["PID"], h["PID"]);
