@@ -8,7 +8,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libboost-dev
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev
-  runc crun procps psmisc curl
+  runc crun procps psmisc curl docker.io busybox-static
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -95,6 +95,10 @@ int run_agent(const AgentFlags& flags) {
   runner::RunnerContext rctx;
   rctx.store = store.get();
   rctx.data_dir = cfg.data_dir;
+  {
+    std::error_code ec;
+    rctx.monitor_path = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "drover-monitor";
+  }
   rctx.max_kill_timeout = std::chrono::seconds(cfg.max_kill_timeout_s);
   auto node_id = store->meta("node_id");
   if (!node_id) {

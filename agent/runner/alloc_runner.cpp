@@ -154,6 +154,8 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
         {"Cores", r.cores}, {"Pids", r.pids}}},
       {"KillSignal", task.kill_signal.empty() ? "SIGTERM" : task.kill_signal},
       {"KillTimeoutMs", std::chrono::duration_cast<std::chrono::milliseconds>(kill_timeout).count()},
+      {"MonitorPath", ctx_.monitor_path.string()},
+      {"StateDir", (ctx_.data_dir / "tasks" / id_ / task.name).string()},
       {"LogConfig",
        {{"MaxFiles", task.logs.max_files}, {"MaxFileSizeMB", task.logs.max_file_size_mb},
         {"Disabled", task.logs.disabled}}},

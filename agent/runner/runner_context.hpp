@@ -20,6 +20,8 @@ struct RunnerContext {
   plugins::PluginRegistry* plugins = nullptr;
   NodeInfo node;
   std::filesystem::path data_dir;
+  // The task monitor binary that raw_exec and exec run each task under.
+  std::filesystem::path monitor_path;
   std::chrono::nanoseconds max_kill_timeout = std::chrono::seconds(30);
   // How long one driver wait call blocks before the runner looks at its flags again.
   std::chrono::milliseconds wait_slice = std::chrono::milliseconds(500);

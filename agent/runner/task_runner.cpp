@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_runner.hpp"
 #include "state/state_store.hpp"
@@ -189,6 +191,15 @@ bool TaskRunner::start_once() {
     return false;
   }
   auto spec = alloc_.task_spec(task_);
+  // The driver's private per-task dir (monitor socket, exit status): outside the alloc dir,
+  // where the task cannot write.
+  {
+    std::error_code ec;
+    std::filesystem::path state_dir = spec["StateDir"].get<std::string>();
+    std::filesystem::create_directories(state_dir, ec);
+    std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   auto r = driver_->start(spec);
   if (!r) {
     TaskEvent e{ev::kDriverFailure, 0, r.message()};
