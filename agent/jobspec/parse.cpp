@@ -133,6 +133,12 @@ ParseResult parse_job(std::string_view text) {
       if (!already_reported(p.path)) result.problems.push_back(std::move(p));
     }
   }
+  // A hostile document can hold a problem per line; nobody reads past the first hundred.
+  if (result.problems.size() > kMaxReportedProblems) {
+    std::size_t more = result.problems.size() - kMaxReportedProblems;
+    result.problems.resize(kMaxReportedProblems);
+    result.problems.push_back({"", "... and " + std::to_string(more) + " more problems"});
+  }
   if (result.problems.empty()) result.job = std::move(job);
   return result;
 }

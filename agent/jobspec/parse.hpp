@@ -28,6 +28,8 @@ struct ParseResult {
 // Hostile-input bounds, checked before or while parsing.
 inline constexpr std::size_t kMaxJobDocumentBytes = 1024 * 1024;
 inline constexpr int kMaxJobNestingDepth = 64;
+// parse_job() reports at most this many problems, then one line saying how many more.
+inline constexpr std::size_t kMaxReportedProblems = 100;
 
 // Detects the format: a JSON document whose top level has "Job" is Nomad's JSON job format;
 // otherwise YAML with top-level key `job:`. Applies defaults (restart defaults by job type:

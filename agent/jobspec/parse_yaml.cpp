@@ -2,6 +2,7 @@
 // Every problem is collected with its path; unknown keys get a "did you mean" hint.
 #include <climits>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,14 +64,20 @@ class YamlReader {
   }
 
   // Reports keys not in `known`, with a hint when one is close.
+  // yaml-cpp keeps the first of two equal keys; the second would be silently lost.
   void check_keys(const YAML::Node& m, const std::string& path,
                   const std::vector<std::string_view>& known) {
+    std::set<std::string> seen;
     for (const auto& kv : m) {
       if (!kv.first.IsScalar()) {
         add(path, "keys must be plain strings");
         continue;
       }
       const std::string& key = kv.first.Scalar();
+      if (!seen.insert(key).second) {
+        add(join(path, key), "duplicate key");
+        continue;
+      }
       bool found = false;
       for (auto k : known) found = found || k == key;
       if (!found) add(join(path, key), "unknown key" + did_you_mean(key, known));

@@ -76,6 +76,14 @@ TEST(Hostile, HugeKeysDoNotSlowDidYouMean) {
   EXPECT_TRUE(has_line(p, key + ": unknown key"));
 }
 
+TEST(Hostile, ThousandsOfProblemsAreCapped) {
+  std::string text = "job:\n  id: x\n";
+  for (int i = 0; i < 5000; ++i) text += "  k" + std::to_string(i) + ": 1\n";
+  ParseResult r = parse_job(text);
+  ASSERT_EQ(r.problems.size(), kMaxReportedProblems + 1);
+  EXPECT_EQ(r.problems.back().message, "... and 4901 more problems");
+}
+
 TEST(Hostile, LongNamesRefused) {
   std::string p = problems_of("job:\n  id: " + std::string(200, 'x') +
                               "\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");

@@ -253,6 +253,13 @@ TEST(ParseYaml, UnknownJobKeyPathStartsAtTheJobsFields) {
   EXPECT_TRUE(has_line(p, "priorty: unknown key (did you mean \"priority\"?)")) << p;
 }
 
+TEST(ParseYaml, DuplicateKeysRefused) {
+  std::string p = problems_of("job:\n  id: a\n  id: b\n  groups: [{name: g, tasks: [{name: t, "
+                              "driver: raw_exec, resources: {memory: 64, memory: 128}}]}]\n");
+  EXPECT_TRUE(has_line(p, "id: duplicate key")) << p;
+  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: duplicate key")) << p;
+}
+
 TEST(ParseYaml, UnknownTopLevelKey) {
   std::string p = problems_of("jobs:\n  id: x\n");
   EXPECT_TRUE(has_line(p, "jobs: unknown key (did you mean \"job\"?)")) << p;
