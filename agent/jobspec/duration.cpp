@@ -17,9 +17,14 @@ struct Unit {
 
 // Longest names first, so "ms" is not read as "m" followed by garbage.
 constexpr Unit kUnits[] = {
-    {"ns", 1},         {"us", 1000},           {"\xC2\xB5s", 1000} /* µs */,
-    {"\xCE\xBCs", 1000} /* μs */, {"ms", 1000000}, {"s", 1000000000LL},
-    {"m", 60LL * 1000000000LL},   {"h", 3600LL * 1000000000LL},
+    {"ns", 1},
+    {"us", 1000},
+    {"\xC2\xB5s", 1000} /* µs */,
+    {"\xCE\xBCs", 1000} /* μs */,
+    {"ms", 1000000},
+    {"s", 1000000000LL},
+    {"m", 60LL * 1000000000LL},
+    {"h", 3600LL * 1000000000LL},
 };
 
 drover::Error bad(std::string_view text, const std::string& why) {
@@ -77,8 +82,8 @@ drover::Result<Duration> parse_duration(std::string_view text) {
     for (const auto& candidate : kUnits)
       if (candidate.name == unit_text) unit = &candidate;
     if (!unit)
-      return bad(text, "unknown unit \"" + std::string(unit_text) +
-                           "\" (use ns, us, ms, s, m or h)");
+      return bad(text,
+                 "unknown unit \"" + std::string(unit_text) + "\" (use ns, us, ms, s, m or h)");
     s.remove_prefix(u);
     total += whole * unit->ns + frac * unit->ns / scale;
     if (total > kMax) return bad(text, "too large");

@@ -8,8 +8,10 @@ using nlohmann::json;
 
 const char* to_string(JobType type) {
   switch (type) {
-    case JobType::Service: return "service";
-    case JobType::Batch: return "batch";
+    case JobType::Service:
+      return "service";
+    case JobType::Batch:
+      return "batch";
   }
   return "service";
 }
@@ -195,8 +197,8 @@ Job job_from_json(const json& j) {
   Job job;
   job.id = value_at(j, "ID", job.id);
   job.name = value_at(j, "Name", job.name);
-  job.type = value_at<std::string>(j, "Type", "service") == "batch" ? JobType::Batch
-                                                                    : JobType::Service;
+  job.type =
+      value_at<std::string>(j, "Type", "service") == "batch" ? JobType::Batch : JobType::Service;
   job.datacenters = value_at(j, "Datacenters", job.datacenters);
   job.priority = value_at(j, "Priority", job.priority);
   job.meta = value_at(j, "Meta", job.meta);

@@ -1,7 +1,6 @@
 // parse_job(): size and nesting bounds, format detection (Nomad JSON or YAML), the readers,
 // then validation; every problem is returned at once.
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "jobspec/readers.hpp"
@@ -19,14 +18,20 @@ int bracket_depth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
-    else if ((c == ']' || c == '}') && depth > 0) --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '[' || c == '{')
+      deepest = std::max(deepest, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0)
+      --depth;
   }
   return deepest;
 }
@@ -102,9 +107,9 @@ ParseResult parse_job(std::string_view text) {
         // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
         auto colon = what.find(": ", what.find("parse error"));
         std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-        result.problems.push_back(
-            {"", "malformed JSON at " + line_column(text, e.byte > 0 ? e.byte - 1 : 0) + ": " +
-                     detail});
+        result.problems.push_back({"", "malformed JSON at " +
+                                           line_column(text, e.byte > 0 ? e.byte - 1 : 0) + ": " +
+                                           detail});
         return result;
       }
     }

@@ -27,8 +27,8 @@ std::string index(const std::string& path, std::size_t i) {
 
 // Fields Nomad's servers fill in; what `nomad job inspect` prints must run as is.
 const std::vector<std::string_view> kServerFields = {
-    "CreateIndex", "ModifyIndex", "JobModifyIndex", "SubmitTime", "Status",
-    "StatusDescription", "Stable", "Version", "Dispatched", "VaultToken"};
+    "CreateIndex",       "ModifyIndex", "JobModifyIndex", "SubmitTime", "Status",
+    "StatusDescription", "Stable",      "Version",        "Dispatched", "VaultToken"};
 
 // Values that say nothing because they are Nomad's defaults for keys drover has no use for.
 bool neutral_value(std::string_view key, const json& v) {
@@ -45,18 +45,24 @@ bool neutral_value(std::string_view key, const json& v) {
 bool says_nothing(std::string_view key, const json& v) {
   if (neutral_value(key, v)) return true;
   switch (v.type()) {
-    case json::value_t::null: return true;
-    case json::value_t::boolean: return !v.get<bool>();
+    case json::value_t::null:
+      return true;
+    case json::value_t::boolean:
+      return !v.get<bool>();
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return v == 0;
-    case json::value_t::string: return v.get_ref<const std::string&>().empty();
-    case json::value_t::array: return v.empty();
+    case json::value_t::number_float:
+      return v == 0;
+    case json::value_t::string:
+      return v.get_ref<const std::string&>().empty();
+    case json::value_t::array:
+      return v.empty();
     case json::value_t::object:
       for (const auto& [k, item] : v.items())
         if (!says_nothing(k, item)) return false;
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -132,8 +138,8 @@ class NomadReader {
   std::optional<Duration> duration(const json& o, std::string_view key, const std::string& path) {
     if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
     if (o.at(key).is_string()) {
-      add(join(path, key), "must be an integer number of nanoseconds (got " + o.at(key).dump() +
-                               ")");
+      add(join(path, key),
+          "must be an integer number of nanoseconds (got " + o.at(key).dump() + ")");
       return std::nullopt;
     }
     auto v = int64(o, key, path);
@@ -231,7 +237,8 @@ class NomadReader {
     if (auto v = str(o, "User", path)) t.user = *v;
     if (object(o, "Config", path)) t.config = o.at("Config");
     t.env = string_map(o, "Env", path);
-    if (object(o, "Resources", path)) resources(o.at("Resources"), join(path, "Resources"), t.resources);
+    if (object(o, "Resources", path))
+      resources(o.at("Resources"), join(path, "Resources"), t.resources);
     if (object(o, "Lifecycle", path)) {
       const std::string lp = join(path, "Lifecycle");
       check_keys(o.at("Lifecycle"), lp, {"Hook", "Sidecar"});
@@ -258,8 +265,9 @@ class NomadReader {
       const std::string rp = join(path, "RestartPolicy");
       RestartPolicy r = read_restart(o.at("RestartPolicy"), rp, group_restart);
       if (!(r == group_restart))
-        add(rp, "a task-level restart policy different from the group's is not supported by "
-                "drover (set it on the group)");
+        add(rp,
+            "a task-level restart policy different from the group's is not supported by "
+            "drover (set it on the group)");
     }
     return t;
   }
@@ -295,7 +303,8 @@ class NomadReader {
         add(join(ep, "SizeMB"), "must not be negative");
     }
     if (object(o, "Update", path))
-      g.update = update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
+      g.update =
+          update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
     g.meta = string_map(o, "Meta", path);
     if (array(o, "Tasks", path)) {
       const json& tasks = o.at("Tasks");
@@ -325,7 +334,8 @@ class NomadReader {
       } else if (*v == "batch") {
         j.type = JobType::Batch;
       } else if (*v == "system" || *v == "sysbatch") {
-        add(join(path, "Type"), "\"" + *v + "\" jobs are not supported by drover (use service or batch)");
+        add(join(path, "Type"),
+            "\"" + *v + "\" jobs are not supported by drover (use service or batch)");
       } else {
         add(join(path, "Type"), "must be \"service\" or \"batch\" (got \"" + *v + "\")");
       }

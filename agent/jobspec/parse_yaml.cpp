@@ -1,12 +1,12 @@
 // YAML job files (top-level `job:`, snake_case keys mirroring Nomad's HCL) -> Job.
 // Every problem is collected with its path; unknown keys get a "did you mean" hint.
+#include <yaml-cpp/yaml.h>
+
 #include <climits>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/readers.hpp"
@@ -27,10 +27,14 @@ std::string index(const std::string& path, std::size_t i) {
 
 const char* kind(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Null: return "null";
-    default: return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "a scalar";
   }
 }
 
@@ -159,8 +163,8 @@ class YamlReader {
       } else if (kv.second.IsScalar()) {
         out[key] = kv.second.Scalar();
       } else {
-        add(join(path, key), std::string("must be a string, number or boolean (got ") +
-                                 kind(kv.second) + ")");
+        add(join(path, key),
+            std::string("must be a string, number or boolean (got ") + kind(kv.second) + ")");
       }
     }
     return out;
@@ -351,7 +355,8 @@ bool read_yaml_job(std::string_view text, Job& job, std::vector<Problem>& proble
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     std::string where = at(e.mark);
-    problems.push_back({"", "malformed YAML" + (where.empty() ? "" : " at " + where) + ": " + e.msg});
+    problems.push_back(
+        {"", "malformed YAML" + (where.empty() ? "" : " at " + where) + ": " + e.msg});
     return false;
   }
   // Aliases can expand a small file into a huge tree; bound the walk before reading it.
@@ -361,8 +366,9 @@ bool read_yaml_job(std::string_view text, Job& job, std::vector<Problem>& proble
   }
   YamlReader r(problems);
   if (!root.IsMap()) {
-    problems.push_back({"", "expected a map with a top-level `job:` key (or a Nomad JSON job "
-                            "{\"Job\": {...}})"});
+    problems.push_back({"",
+                        "expected a map with a top-level `job:` key (or a Nomad JSON job "
+                        "{\"Job\": {...}})"});
     return false;
   }
   r.check_keys(root, "", {"job"});

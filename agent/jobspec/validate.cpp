@@ -84,31 +84,29 @@ class Validator {
   }
 
   void update(const std::string& path, const UpdateStrategy& u) {
-    if (u.health_check != "checks" && u.health_check != "task_states" &&
-        u.health_check != "manual")
+    if (u.health_check != "checks" && u.health_check != "task_states" && u.health_check != "manual")
       add(path + ".health_check", "must be \"checks\", \"task_states\" or \"manual\" (got \"" +
                                       printable(u.health_check) + "\")");
     if (u.min_healthy_time.count() < 0) add(path + ".min_healthy_time", "must not be negative");
     if (u.healthy_deadline.count() <= 0)
       add(path + ".healthy_deadline", "must be greater than 0");
     else if (u.min_healthy_time >= u.healthy_deadline)
-      add(path + ".healthy_deadline", "must be longer than min_healthy_time (" +
-                                          format_duration(u.min_healthy_time) + ")");
+      add(path + ".healthy_deadline",
+          "must be longer than min_healthy_time (" + format_duration(u.min_healthy_time) + ")");
   }
 
   void restart(const std::string& path, const RestartPolicy& r) {
     if (r.mode != "fail" && r.mode != "delay")
       add(path + ".mode", "must be \"fail\" or \"delay\" (got \"" + printable(r.mode) + "\")");
-    if (r.attempts < 0) add(path + ".attempts", "must not be negative (got " +
-                                                    std::to_string(r.attempts) + ")");
+    if (r.attempts < 0)
+      add(path + ".attempts", "must not be negative (got " + std::to_string(r.attempts) + ")");
     else if (r.attempts == 0 && r.mode == "delay")
       add(path + ".attempts", "0 attempts with mode \"delay\" is ambiguous (use mode \"fail\")");
     if (r.delay.count() < 0) add(path + ".delay", "must not be negative");
     if (r.interval < kMinRestartInterval) {
       add(path + ".interval", "must be at least " + format_duration(kMinRestartInterval) +
                                   " (got " + format_duration(r.interval) + ")");
-    } else if (r.attempts > 0 && r.delay.count() > 0 &&
-               r.delay > r.interval / r.attempts) {
+    } else if (r.attempts > 0 && r.delay.count() > 0 && r.delay > r.interval / r.attempts) {
       add(path + ".interval", "cannot fit " + std::to_string(r.attempts) + " restarts " +
                                   format_duration(r.delay) + " apart in " +
                                   format_duration(r.interval));
@@ -125,27 +123,44 @@ class Validator {
     range(path + ".cores", r.cores, 0, kMaxCores);
     range(path + ".memory", r.memory_mb, kMinMemoryMb, kMaxMemoryMb, "MB");
     if (r.memory_max_mb < 0)
-      add(path + ".memory_max", "must not be negative (got " + std::to_string(r.memory_max_mb) + ")");
+      add(path + ".memory_max",
+          "must not be negative (got " + std::to_string(r.memory_max_mb) + ")");
     else if (r.memory_max_mb > 0 && r.memory_max_mb < r.memory_mb)
-      add(path + ".memory_max", "must be 0 or at least memory (" + std::to_string(r.memory_mb) +
-                                    " MB)");
+      add(path + ".memory_max",
+          "must be 0 or at least memory (" + std::to_string(r.memory_mb) + " MB)");
     else if (r.memory_max_mb > kMaxMemoryMb)
       range(path + ".memory_max", r.memory_max_mb, 0, kMaxMemoryMb, "MB");
     range(path + ".pids", r.pids, 0, kMaxPids);
     for (std::size_t i = 0; i < r.devices.size(); ++i) {
       const auto& d = r.devices[i];
       const std::string p = path + ".devices[" + std::to_string(i) + "]";
-      if (d.name.empty()) add(p + ".name", "is required (e.g. \"nvidia/gpu\" or \"gpu\")");
-      else if (printable(d.name) != d.name) add(p + ".name", "must not contain control characters");
+      if (d.name.empty())
+        add(p + ".name", "is required (e.g. \"nvidia/gpu\" or \"gpu\")");
+      else if (printable(d.name) != d.name)
+        add(p + ".name", "must not contain control characters");
       range(p + ".count", d.count, 1, kMaxDeviceCount);
       for (std::size_t c = 0; c < d.constraints.size(); ++c) constraint(p, c, d.constraints[c]);
     }
   }
 
   void constraint(const std::string& device_path, std::size_t i, const nlohmann::json& c) {
-    static const std::vector<std::string> kOperators = {
-        "=", "==", "is", "!=", "not", ">", ">=", "<", "<=", "regexp", "set_contains",
-        "set_contains_all", "set_contains_any", "version", "semver", "is_set", "is_not_set"};
+    static const std::vector<std::string> kOperators = {"=",
+                                                        "==",
+                                                        "is",
+                                                        "!=",
+                                                        "not",
+                                                        ">",
+                                                        ">=",
+                                                        "<",
+                                                        "<=",
+                                                        "regexp",
+                                                        "set_contains",
+                                                        "set_contains_all",
+                                                        "set_contains_any",
+                                                        "version",
+                                                        "semver",
+                                                        "is_set",
+                                                        "is_not_set"};
     const std::string p = device_path + ".constraints[" + std::to_string(i) + "]";
     std::string attribute = c.value("attribute", "");
     std::string op = c.value("operator", "");
@@ -157,8 +172,9 @@ class Validator {
   void task(const std::string& path, const Task& t) {
     plain_name(path + ".name", t.name);
     if (is_reserved_task_name(t.name))
-      add(path + ".name", "\"" + t.name + "\" is reserved for the alloc dir's folders (alloc, "
-                          "local, secrets, tmp)");
+      add(path + ".name", "\"" + t.name +
+                              "\" is reserved for the alloc dir's folders (alloc, "
+                              "local, secrets, tmp)");
     plain_name(path + ".driver", t.driver);
     if (!t.driver.empty() && !drivers_.empty() &&
         std::find(drivers_.begin(), drivers_.end(), t.driver) == drivers_.end()) {
@@ -174,12 +190,12 @@ class Validator {
     if (t.kill_timeout.count() < 0)
       add(path + ".kill_timeout", "must not be negative");
     else if (t.kill_timeout > kMaxKillTimeout)
-      add(path + ".kill_timeout", "must be at most " + format_duration(kMaxKillTimeout) +
-                                      " (got " + format_duration(t.kill_timeout) + ")");
+      add(path + ".kill_timeout", "must be at most " + format_duration(kMaxKillTimeout) + " (got " +
+                                      format_duration(t.kill_timeout) + ")");
     static const std::regex kSignal("SIG[A-Z0-9]+([+-][0-9]+)?");
     if (!t.kill_signal.empty() && !std::regex_match(t.kill_signal, kSignal))
-      add(path + ".kill_signal", "must be a signal name like \"SIGTERM\" (got \"" +
-                                     printable(t.kill_signal) + "\")");
+      add(path + ".kill_signal",
+          "must be a signal name like \"SIGTERM\" (got \"" + printable(t.kill_signal) + "\")");
     range(path + ".logs.max_files", t.logs.max_files, 1, 1000);
     range(path + ".logs.max_file_size", t.logs.max_file_size_mb, 1, 1048576, "MB");
     const auto& l = t.lifecycle;
@@ -208,8 +224,8 @@ class Validator {
       if (!g.tasks[i].name.empty()) {
         auto [it, inserted] = seen.emplace(g.tasks[i].name, i);
         if (!inserted)
-          add(p + ".name", "duplicate task name \"" + printable(g.tasks[i].name) + "\" (also tasks[" +
-                               std::to_string(it->second) + "])");
+          add(p + ".name", "duplicate task name \"" + printable(g.tasks[i].name) +
+                               "\" (also tasks[" + std::to_string(it->second) + "])");
       }
       if (g.tasks[i].leader) {
         if (leader)

@@ -2,11 +2,11 @@
 // bounds a parsed YAML document's depth and size (aliases can make a small file huge).
 #pragma once
 
-#include <optional>
-#include <string>
+#include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
+#include <optional>
+#include <string>
 
 namespace drover::jobspec::detail {
 

@@ -15,10 +15,22 @@ struct Good {
 
 TEST(Duration, ParsesGoSyntax) {
   const Good cases[] = {
-      {"10s", 10s},         {"5m", 5min},         {"1h30m", 90min},   {"250ms", 250ms},
-      {"1.5s", 1500ms},     {"2h", 2h},           {"0", 0s},          {"0s", 0s},
-      {"100ns", 100ns},     {"7us", 7us},         {"7\xC2\xB5s", 7us}, {"1h0m0.5s", 1h + 500ms},
-      {".5s", 500ms},       {"-5s", -5s},         {"+3m", 3min},      {"24h", 24h},
+      {"10s", 10s},
+      {"5m", 5min},
+      {"1h30m", 90min},
+      {"250ms", 250ms},
+      {"1.5s", 1500ms},
+      {"2h", 2h},
+      {"0", 0s},
+      {"0s", 0s},
+      {"100ns", 100ns},
+      {"7us", 7us},
+      {"7\xC2\xB5s", 7us},
+      {"1h0m0.5s", 1h + 500ms},
+      {".5s", 500ms},
+      {"-5s", -5s},
+      {"+3m", 3min},
+      {"24h", 24h},
       {"1m30s250ms", 1min + 30s + 250ms},
   };
   for (const auto& c : cases) {
@@ -29,7 +41,16 @@ TEST(Duration, ParsesGoSyntax) {
 }
 
 TEST(Duration, RefusesBadTextNamingIt) {
-  const char* cases[] = {"", "10", "5x", "1d", "s", "1.s.", "ten seconds", "10 s", "-", "1h-5m",
+  const char* cases[] = {"",
+                         "10",
+                         "5x",
+                         "1d",
+                         "s",
+                         "1.s.",
+                         "ten seconds",
+                         "10 s",
+                         "-",
+                         "1h-5m",
                          "99999999999999999999h"};
   for (const char* c : cases) {
     auto d = parse_duration(c);

@@ -1,8 +1,8 @@
 // The shipped examples/ parse, and the Nomad JSON example is the same job as the YAML one.
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "test_util.hpp"
 

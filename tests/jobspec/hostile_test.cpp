@@ -1,8 +1,8 @@
 // Hostile job documents (HOSTILE.md: the parse endpoint must not burn CPU or crash): oversize,
 // deep nesting in JSON and YAML, alias bombs. Each is refused with one clear problem.
-#include <chrono>
-
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "test_util.hpp"
 
@@ -20,25 +20,29 @@ std::string only_problem(const std::string& text) {
 }
 
 TEST(Hostile, OversizeDocumentRefusedBeforeParsing) {
-  std::string text = "job:\n  id: x\n  meta:\n    big: \"" + std::string(kMaxJobDocumentBytes, 'a') + "\"\n";
+  std::string text =
+      "job:\n  id: x\n  meta:\n    big: \"" + std::string(kMaxJobDocumentBytes, 'a') + "\"\n";
   EXPECT_NE(only_problem(text).find("the limit is 1048576 (1 MiB)"), std::string::npos);
 }
 
 TEST(Hostile, DeepJsonRefused) {
-  std::string deep = "{\"Job\": {\"ID\": \"x\", \"TaskGroups\": [{\"Name\": \"g\", \"Tasks\": "
-                     "[{\"Name\": \"t\", \"Driver\": \"raw_exec\", \"Config\": {\"a\": " +
-                     std::string(200000, '[') + std::string(200000, ']') + "}}]}]}}";
+  std::string deep =
+      "{\"Job\": {\"ID\": \"x\", \"TaskGroups\": [{\"Name\": \"g\", \"Tasks\": "
+      "[{\"Name\": \"t\", \"Driver\": \"raw_exec\", \"Config\": {\"a\": " +
+      std::string(200000, '[') + std::string(200000, ']') + "}}]}]}}";
   EXPECT_EQ(only_problem(deep), "job document is nested more than 64 levels deep");
 }
 
 TEST(Hostile, DeepYamlFlowRefused) {
-  std::string deep = "job:\n  id: x\n  meta: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  std::string deep =
+      "job:\n  id: x\n  meta: " + std::string(100000, '[') + std::string(100000, ']') + "\n";
   EXPECT_EQ(only_problem(deep), "job document is nested more than 64 levels deep");
 }
 
 TEST(Hostile, DeepYamlBlockRefused) {
-  std::string deep = "job:\n  id: x\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
-                     "          driver: raw_exec\n          config:\n";
+  std::string deep =
+      "job:\n  id: x\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+      "          driver: raw_exec\n          config:\n";
   std::string indent = "            ";
   for (int i = 0; i < 80; ++i) {
     deep += indent + "k:\n";
@@ -50,8 +54,10 @@ TEST(Hostile, DeepYamlBlockRefused) {
 
 TEST(Hostile, NestingWithinTheLimitIsFine) {
   std::string config = std::string(40, '[') + std::string(40, ']');
-  testing::must_parse("job:\n  id: x\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec, "
-                      "config: {a: " + config + "}}]}]\n");
+  testing::must_parse(
+      "job:\n  id: x\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec, "
+      "config: {a: " +
+      config + "}}]}]\n");
 }
 
 TEST(Hostile, YamlAliasBombRefusedQuickly) {
@@ -62,7 +68,9 @@ TEST(Hostile, YamlAliasBombRefusedQuickly) {
     for (int k = 0; k < 9; ++k) bomb += ", " + prev;
     bomb += "]\n";
   }
-  bomb += "job:\n  id: x\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {b: *a11}}]}]\n";
+  bomb +=
+      "job:\n  id: x\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {b: "
+      "*a11}}]}]\n";
   auto start = std::chrono::steady_clock::now();
   std::string message = only_problem(bomb);
   auto took = std::chrono::steady_clock::now() - start;
@@ -72,7 +80,8 @@ TEST(Hostile, YamlAliasBombRefusedQuickly) {
 
 TEST(Hostile, HugeKeysDoNotSlowDidYouMean) {
   std::string key(1000, 'k');  // yaml-cpp refuses simple keys over 1024 bytes itself
-  std::string p = problems_of("job:\n  id: x\n  " + key + ": 1\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
+  std::string p = problems_of("job:\n  id: x\n  " + key +
+                              ": 1\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
   EXPECT_TRUE(has_line(p, key + ": unknown key"));
 }
 

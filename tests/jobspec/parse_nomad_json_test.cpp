@@ -87,7 +87,8 @@ TEST(ParseNomadJson, EveryFieldLands) {
   EXPECT_EQ(t.name, "server");
   EXPECT_EQ(t.driver, "raw_exec");
   EXPECT_EQ(t.user, "nobody");
-  EXPECT_EQ(t.config, json::parse(R"({"command": "/bin/sh", "args": ["-c", "echo hi"], "port": 8080})"));
+  EXPECT_EQ(t.config,
+            json::parse(R"({"command": "/bin/sh", "args": ["-c", "echo hi"], "port": 8080})"));
   EXPECT_EQ(t.env.at("PORT"), "8080");
   EXPECT_EQ(t.resources.cpu_mhz, 500);
   EXPECT_EQ(t.resources.memory_mb, 256);
@@ -96,8 +97,9 @@ TEST(ParseNomadJson, EveryFieldLands) {
   ASSERT_EQ(t.resources.devices.size(), 1u);
   EXPECT_EQ(t.resources.devices[0].name, "nvidia/gpu");
   EXPECT_EQ(t.resources.devices[0].count, 2);
-  EXPECT_EQ(t.resources.devices[0].constraints,
-            json::parse(R"([{"attribute":"${device.attr.memory}","operator":">=","value":"4 GiB"}])"));
+  EXPECT_EQ(
+      t.resources.devices[0].constraints,
+      json::parse(R"([{"attribute":"${device.attr.memory}","operator":">=","value":"4 GiB"}])"));
   EXPECT_EQ(t.lifecycle.hook, "");
   EXPECT_TRUE(t.leader);
   EXPECT_EQ(t.kill_timeout, 20s);
@@ -176,7 +178,8 @@ TEST(ParseNomadJson, InspectOutputRuns) {
     }]
   }})");
   EXPECT_EQ(job.id, "i");
-  EXPECT_FALSE(job.update.has_value()) << "a job-level update with only zero health fields is unset";
+  EXPECT_FALSE(job.update.has_value())
+      << "a job-level update with only zero health fields is unset";
   ASSERT_TRUE(job.groups.at(0).update.has_value());
   EXPECT_EQ(job.groups[0].update->health_check, "checks");
   EXPECT_EQ(job.groups[0].update->healthy_deadline, 5min);
@@ -203,12 +206,17 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.Canary: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Templates: not supported by drover")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Resources.MemoryMb: not supported by "
-                          "drover (did you mean \"MemoryMB\"?)")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Resources.DiskMB: not supported by drover")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].RestartPolicy: a task-level restart policy "
-                          "different from the group's is not supported by drover (set it on the "
-                          "group)")) << p;
+  EXPECT_TRUE(has_line(p,
+                       "Job.TaskGroups[0].Tasks[0].Resources.MemoryMb: not supported by "
+                       "drover (did you mean \"MemoryMB\"?)"))
+      << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Resources.DiskMB: not supported by drover"))
+      << p;
+  EXPECT_TRUE(has_line(p,
+                       "Job.TaskGroups[0].Tasks[0].RestartPolicy: a task-level restart policy "
+                       "different from the group's is not supported by drover (set it on the "
+                       "group)"))
+      << p;
 }
 
 TEST(ParseNomadJson, UnsupportedKeysThatSayNothingAccepted) {
@@ -226,9 +234,13 @@ TEST(ParseNomadJson, ValidationPathsUseJsonKeys) {
               {"Name": "b", "Driver": "raw_exec", "KillTimeout": -1,
                "Resources": {"MemoryMB": 5, "CPU": 200, "Cores": 1}}]}]}})");
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Count: must be at least 1")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[1].Resources.MemoryMB: must be at least 10 (MB)")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[1].Resources.CPU: cannot be set together with "
-                          "cores (ask for cpu or cores, not both)")) << p;
+  EXPECT_TRUE(
+      has_line(p, "Job.TaskGroups[0].Tasks[1].Resources.MemoryMB: must be at least 10 (MB)"))
+      << p;
+  EXPECT_TRUE(has_line(p,
+                       "Job.TaskGroups[0].Tasks[1].Resources.CPU: cannot be set together with "
+                       "cores (ask for cpu or cores, not both)"))
+      << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[1].KillTimeout: must not be negative")) << p;
 }
 
@@ -240,10 +252,13 @@ TEST(ParseNomadJson, WrongTypesNamed) {
   EXPECT_TRUE(has_line(p, "Job.ID: must be a string (got number)")) << p;
   EXPECT_TRUE(has_line(p, "Job.Priority: must be an integer (got \"high\")")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Count: must be an integer (got 1.5)")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].KillTimeout: must be an integer number of "
-                          "nanoseconds (got \"5s\")")) << p;
+  EXPECT_TRUE(has_line(p,
+                       "Job.TaskGroups[0].Tasks[0].KillTimeout: must be an integer number of "
+                       "nanoseconds (got \"5s\")"))
+      << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Env.A: must be a string (got number)")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Leader: must be true or false (got \"yes\")")) << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Leader: must be true or false (got \"yes\")"))
+      << p;
 }
 
 TEST(ParseNomadJson, MalformedJsonGivesLineAndColumn) {
@@ -257,7 +272,9 @@ TEST(ParseNomadJson, MalformedJsonGivesLineAndColumn) {
 TEST(ParseNomadJson, SystemJobsRefused) {
   std::string p = problems_of(R"({"Job": {"ID": "x", "Type": "system", "TaskGroups": [
     {"Name": "g", "Tasks": [{"Name": "t", "Driver": "raw_exec"}]}]}})");
-  EXPECT_TRUE(has_line(p, "Job.Type: \"system\" jobs are not supported by drover (use service or batch)")) << p;
+  EXPECT_TRUE(
+      has_line(p, "Job.Type: \"system\" jobs are not supported by drover (use service or batch)"))
+      << p;
 }
 
 }  // namespace

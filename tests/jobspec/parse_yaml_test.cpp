@@ -243,19 +243,25 @@ job:
           kill_timout: 5s
           frobnicate: 1
 )");
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memroy: unknown key (did you mean \"memory\"?)")) << p;
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].kill_timout: unknown key (did you mean \"kill_timeout\"?)")) << p;
+  EXPECT_TRUE(
+      has_line(p, "groups[0].tasks[0].resources.memroy: unknown key (did you mean \"memory\"?)"))
+      << p;
+  EXPECT_TRUE(
+      has_line(p, "groups[0].tasks[0].kill_timout: unknown key (did you mean \"kill_timeout\"?)"))
+      << p;
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].frobnicate: unknown key")) << p;
 }
 
 TEST(ParseYaml, UnknownJobKeyPathStartsAtTheJobsFields) {
-  std::string p = problems_of("job:\n  id: x\n  priorty: 5\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
+  std::string p = problems_of(
+      "job:\n  id: x\n  priorty: 5\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
   EXPECT_TRUE(has_line(p, "priorty: unknown key (did you mean \"priority\"?)")) << p;
 }
 
 TEST(ParseYaml, DuplicateKeysRefused) {
-  std::string p = problems_of("job:\n  id: a\n  id: b\n  groups: [{name: g, tasks: [{name: t, "
-                              "driver: raw_exec, resources: {memory: 64, memory: 128}}]}]\n");
+  std::string p = problems_of(
+      "job:\n  id: a\n  id: b\n  groups: [{name: g, tasks: [{name: t, "
+      "driver: raw_exec, resources: {memory: 64, memory: 128}}]}]\n");
   EXPECT_TRUE(has_line(p, "id: duplicate key")) << p;
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: duplicate key")) << p;
 }
@@ -274,10 +280,14 @@ job:
       restart: {interval: 1h, delay: 15}
       tasks: [{name: t, driver: raw_exec, kill_timeout: 30}]
 )");
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].kill_timeout: bare number 30 is not a duration: "
-                          "write it with a unit, e.g. \"30s\" for seconds")) << p;
-  EXPECT_TRUE(has_line(p, "groups[0].restart.delay: bare number 15 is not a duration: write it "
-                          "with a unit, e.g. \"15s\" for seconds")) << p;
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].tasks[0].kill_timeout: bare number 30 is not a duration: "
+                       "write it with a unit, e.g. \"30s\" for seconds"))
+      << p;
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].restart.delay: bare number 15 is not a duration: write it "
+                       "with a unit, e.g. \"15s\" for seconds"))
+      << p;
 }
 
 TEST(ParseYaml, BadDurationTextNamed) {
@@ -289,7 +299,8 @@ job:
       tasks: [{name: t, driver: raw_exec, kill_timeout: 5 minutes}]
 )");
   EXPECT_NE(p.find("groups[0].tasks[0].kill_timeout: invalid duration \"5 minutes\""),
-            std::string::npos) << p;
+            std::string::npos)
+      << p;
 }
 
 TEST(ParseYaml, WrongTypesNamed) {
@@ -313,11 +324,13 @@ job:
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].leader: must be true or false (got \"yes\")")) << p;
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].env: must be a map (got a list)")) << p;
   EXPECT_TRUE(has_line(p, "groups[0].tasks[0].config: must be a map (got a scalar)")) << p;
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: must be an integer (got \"1e9\")")) << p;
+  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: must be an integer (got \"1e9\")"))
+      << p;
 }
 
 TEST(ParseYaml, AFieldOfTheWrongTypeIsReportedOnce) {
-  ParseResult r = parse_job("job:\n  id: [a, b]\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
+  ParseResult r = parse_job(
+      "job:\n  id: [a, b]\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec}]}]\n");
   EXPECT_EQ(format_problems(r.problems), "id: must be a string (got a list)\n");
 }
 
@@ -327,12 +340,15 @@ job:
   id: x
   groups: [{name: g, tasks: [{name: t, driver: raw_exec, resources: {memory: 99999999999}}]}]
 )");
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: value 99999999999 is out of range")) << p;
+  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].resources.memory: value 99999999999 is out of range"))
+      << p;
 }
 
 TEST(ParseYaml, SystemJobsRefused) {
   std::string p = problems_of(minimal("system"));
-  EXPECT_TRUE(has_line(p, "type: \"system\" jobs are not supported by drover (use service or batch)")) << p;
+  EXPECT_TRUE(
+      has_line(p, "type: \"system\" jobs are not supported by drover (use service or batch)"))
+      << p;
 }
 
 TEST(ParseYaml, MalformedYamlGivesLineAndColumn) {
@@ -353,8 +369,9 @@ TEST(ParseYaml, MissingJobKey) {
   EXPECT_TRUE(has_line(problems_of("- a\n- b\n"),
                        "expected a map with a top-level `job:` key (or a Nomad JSON job "
                        "{\"Job\": {...}})"));
-  EXPECT_TRUE(has_line(problems_of(""), "expected a map with a top-level `job:` key (or a Nomad "
-                                        "JSON job {\"Job\": {...}})"));
+  EXPECT_TRUE(has_line(problems_of(""),
+                       "expected a map with a top-level `job:` key (or a Nomad "
+                       "JSON job {\"Job\": {...}})"));
 }
 
 TEST(ParseYaml, JsonWithoutJobKeyIsReadAsYaml) {

@@ -1,10 +1,10 @@
 // Helpers shared by the jobspec tests: parse and look up problems by path.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 #include "jobspec/parse.hpp"
 

@@ -14,8 +14,7 @@ using testing::problems_of;
 // whose group has `group_extra` (indented 6).
 std::string job_with(const std::string& task_extra, const std::string& group_extra = "",
                      const std::string& job_extra = "") {
-  return "job:\n  id: v\n" + job_extra +
-         "  groups:\n    - name: g\n" + group_extra +
+  return "job:\n  id: v\n" + job_extra + "  groups:\n    - name: g\n" + group_extra +
          "      tasks:\n        - name: t\n          driver: raw_exec\n" + task_extra;
 }
 
@@ -44,7 +43,8 @@ TEST(Validate, EachBadValueNamedByPath) {
       {"job:\n  id: x\n  groups: [{name: g, tasks: [{name: \"a\\tb\", driver: raw_exec}]}]\n",
        "groups[0].tasks[0].name: must not contain control characters (got \"a\\x09b\")"},
       {"job:\n  id: x\n  groups: [{name: g, tasks: [{name: secrets, driver: raw_exec}]}]\n",
-       "groups[0].tasks[0].name: \"secrets\" is reserved for the alloc dir's folders (alloc, local, "
+       "groups[0].tasks[0].name: \"secrets\" is reserved for the alloc dir's folders (alloc, "
+       "local, "
        "secrets, tmp)"},
       {"job:\n  id: x\n  groups: [{name: g, tasks: [{name: t}]}]\n",
        "groups[0].tasks[0].driver: is required"},
@@ -74,12 +74,14 @@ TEST(Validate, EachBadValueNamedByPath) {
       {job_with(res + "            pids: 4194305\n"),
        "groups[0].tasks[0].resources.pids: must be at most 4194304"},
       {job_with(res + "            devices: [{count: 0}]\n"),
-       "groups[0].tasks[0].resources.devices[0].name: is required (e.g. \"nvidia/gpu\" or \"gpu\")"},
+       "groups[0].tasks[0].resources.devices[0].name: is required (e.g. \"nvidia/gpu\" or "
+       "\"gpu\")"},
       {job_with(res + "            devices: [{name: gpu, count: 0}]\n"),
        "groups[0].tasks[0].resources.devices[0].count: must be at least 1"},
       {job_with(res + "            devices: [{name: gpu, constraints: [{attribute: a, operator: "
                       "like}]}]\n"),
-       "groups[0].tasks[0].resources.devices[0].constraints[0].operator: unknown operator \"like\""},
+       "groups[0].tasks[0].resources.devices[0].constraints[0].operator: unknown operator "
+       "\"like\""},
       {job_with("          kill_timeout: -1s\n"),
        "groups[0].tasks[0].kill_timeout: must not be negative"},
       {job_with("          kill_timeout: 25h\n"),
@@ -88,7 +90,8 @@ TEST(Validate, EachBadValueNamedByPath) {
        "groups[0].tasks[0].kill_signal: must be a signal name like \"SIGTERM\" (got \"TERM\")"},
       {job_with("", "      restart: {attempts: -1}\n"),
        "groups[0].restart.attempts: must not be negative (got -1)"},
-      {job_with("", "      restart: {delay: -1s}\n"), "groups[0].restart.delay: must not be negative"},
+      {job_with("", "      restart: {delay: -1s}\n"),
+       "groups[0].restart.delay: must not be negative"},
       {job_with("", "      restart: {interval: 1s}\n"),
        "groups[0].restart.interval: must be at least 5s (got 1s)"},
       {job_with("", "      restart: {attempts: 10, delay: 1m, interval: 5m}\n"),
@@ -96,7 +99,8 @@ TEST(Validate, EachBadValueNamedByPath) {
       {job_with("", "      restart: {mode: retry}\n"),
        "groups[0].restart.mode: must be \"fail\" or \"delay\" (got \"retry\")"},
       {job_with("", "      restart: {attempts: 0, mode: delay}\n"),
-       "groups[0].restart.attempts: 0 attempts with mode \"delay\" is ambiguous (use mode \"fail\")"},
+       "groups[0].restart.attempts: 0 attempts with mode \"delay\" is ambiguous (use mode "
+       "\"fail\")"},
       {job_with("          logs: {max_files: 0}\n"),
        "groups[0].tasks[0].logs.max_files: must be at least 1"},
       {job_with("          logs: {max_file_size: 0}\n"),
@@ -139,9 +143,12 @@ job:
     - name: g
       tasks: [{name: b, driver: raw_exec}]
 )");
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[1].name: duplicate task name \"a\" (also tasks[0])")) << p;
-  EXPECT_TRUE(has_line(p, "groups[0].tasks[1].leader: only one task per group may be the leader "
-                          "(tasks[0] already is)")) << p;
+  EXPECT_TRUE(has_line(p, "groups[0].tasks[1].name: duplicate task name \"a\" (also tasks[0])"))
+      << p;
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].tasks[1].leader: only one task per group may be the leader "
+                       "(tasks[0] already is)"))
+      << p;
   EXPECT_TRUE(has_line(p, "groups[1].name: duplicate group name \"g\" (also groups[0])")) << p;
 }
 
@@ -191,7 +198,8 @@ TEST(Validate, FormatProblems) {
 TEST(Validate, NomadJsonPathMapping) {
   EXPECT_EQ(nomad_json_path("groups[0].tasks[1].resources.memory"),
             "Job.TaskGroups[0].Tasks[1].Resources.MemoryMB");
-  EXPECT_EQ(nomad_json_path("groups[2].restart.interval"), "Job.TaskGroups[2].RestartPolicy.Interval");
+  EXPECT_EQ(nomad_json_path("groups[2].restart.interval"),
+            "Job.TaskGroups[2].RestartPolicy.Interval");
   EXPECT_EQ(nomad_json_path("id"), "Job.ID");
   EXPECT_EQ(nomad_json_path("groups[0].tasks[0].logs.max_file_size"),
             "Job.TaskGroups[0].Tasks[0].LogConfig.MaxFileSizeMB");
