@@ -1,6 +1,5 @@
 // `drover agent`: parses the daemon's flags into AgentFlags and hands them to the daemon.
 #include <CLI/CLI.hpp>
-
 #include <cctype>
 #include <memory>
 #include <ostream>

@@ -1,7 +1,6 @@
 // `drover alloc status|logs|stop`: show allocations and their tasks' events, stream task logs,
 // stop an allocation.
 #include <CLI/CLI.hpp>
-
 #include <iomanip>
 #include <memory>
 #include <ostream>
@@ -102,22 +101,20 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
     return 0;
   }
   const auto now = now_unix_nanos();
-  KeyValues rows{{"ID", str_field(*alloc, "ID")},
-                 {"Name", str_field(*alloc, "Name")}};
+  KeyValues rows{{"ID", str_field(*alloc, "ID")}, {"Name", str_field(*alloc, "Name")}};
   if (!str_field(*alloc, "NodeID").empty()) {
     rows.emplace_back("Node ID", short_id(str_field(*alloc, "NodeID")));
   }
   if (!str_field(*alloc, "NodeName").empty()) {
     rows.emplace_back("Node Name", str_field(*alloc, "NodeName"));
   }
-  rows.insert(rows.end(),
-              {{"Job ID", str_field(*alloc, "JobID")},
-               {"Task Group", str_field(*alloc, "TaskGroup")},
-               {"Client Status", str_field(*alloc, "ClientStatus")},
-               {"Client Description", str_field(*alloc, "ClientDescription")},
-               {"Desired Status", str_field(*alloc, "DesiredStatus")},
-               {"Created", format_relative(int_field(*alloc, "CreateTime"), now)},
-               {"Modified", format_relative(int_field(*alloc, "ModifyTime"), now)}});
+  rows.insert(rows.end(), {{"Job ID", str_field(*alloc, "JobID")},
+                           {"Task Group", str_field(*alloc, "TaskGroup")},
+                           {"Client Status", str_field(*alloc, "ClientStatus")},
+                           {"Client Description", str_field(*alloc, "ClientDescription")},
+                           {"Desired Status", str_field(*alloc, "DesiredStatus")},
+                           {"Created", format_relative(int_field(*alloc, "CreateTime"), now)},
+                           {"Modified", format_relative(int_field(*alloc, "ModifyTime"), now)}});
   render_key_values(ctx.out, rows);
 
   const auto states = alloc->value("TaskStates", nlohmann::json::object());

@@ -28,8 +28,8 @@ std::vector<std::string> task_names(const nlohmann::json& alloc) {
   if (!names.empty()) return names;
   // Before any task state is recorded the job's group still names the tasks.
   const auto job = alloc.value("Job", nlohmann::json::object());
-  const auto groups = job.is_object() ? job.value("TaskGroups", nlohmann::json::array())
-                                      : nlohmann::json::array();
+  const auto groups =
+      job.is_object() ? job.value("TaskGroups", nlohmann::json::array()) : nlohmann::json::array();
   for (const auto& group : groups) {
     if (str_field(group, "Name") != str_field(alloc, "TaskGroup")) continue;
     for (const auto& task : group.value("Tasks", nlohmann::json::array())) {
@@ -65,8 +65,8 @@ int alloc_logs(Context& ctx, const LogsOptions& opts) {
   // Look the alloc up first: it resolves a prefix to the full id and names the tasks.
   auto alloc = ctx.api.get_json("/v1/allocation/" + url_escape(opts.alloc_id));
   if (!alloc) return print_error(ctx, alloc.message());
-  const std::string alloc_id = str_field(*alloc, "ID").empty() ? opts.alloc_id
-                                                               : str_field(*alloc, "ID");
+  const std::string alloc_id =
+      str_field(*alloc, "ID").empty() ? opts.alloc_id : str_field(*alloc, "ID");
   const auto tasks = task_names(*alloc);
 
   std::string task = opts.task;
@@ -78,8 +78,8 @@ int alloc_logs(Context& ctx, const LogsOptions& opts) {
     }
     task = tasks.front();
   } else if (!tasks.empty() && std::find(tasks.begin(), tasks.end(), task) == tasks.end()) {
-    return print_error(ctx, "task \"" + task + "\" is not in allocation \"" +
-                                short_id(alloc_id) + "\"; its tasks: " + join(tasks));
+    return print_error(ctx, "task \"" + task + "\" is not in allocation \"" + short_id(alloc_id) +
+                                "\"; its tasks: " + join(tasks));
   }
 
   const bool tail = opts.tail || opts.lines >= 0 || opts.bytes >= 0;
@@ -95,12 +95,11 @@ int alloc_logs(Context& ctx, const LogsOptions& opts) {
     }
   }
 
-  const std::string path = "/v1/client/fs/logs/" + url_escape(alloc_id) +
-                           "?task=" + url_escape(task) +
-                           "&type=" + (opts.stderr_stream ? "stderr" : "stdout") +
-                           "&follow=" + (opts.follow ? "true" : "false") +
-                           "&origin=" + (tail ? "end" : "start") +
-                           "&offset=" + std::to_string(offset) + "&plain=true";
+  const std::string path =
+      "/v1/client/fs/logs/" + url_escape(alloc_id) + "?task=" + url_escape(task) +
+      "&type=" + (opts.stderr_stream ? "stderr" : "stdout") +
+      "&follow=" + (opts.follow ? "true" : "false") + "&origin=" + (tail ? "end" : "start") +
+      "&offset=" + std::to_string(offset) + "&plain=true";
 
   // With -n the first part of the answer is cut to its last lines: all of it when not
   // following, the first chunk (the backlog) when following. Best effort, as with Nomad.
@@ -120,10 +119,10 @@ int alloc_logs(Context& ctx, const LogsOptions& opts) {
     ctx.out.flush();
     return static_cast<bool>(ctx.out);
   };
-  auto response = ctx.api.stream(path, on_data,
-                                 opts.follow ? std::chrono::duration_cast<std::chrono::seconds>(
-                                                   kFollowReadTimeout)
-                                             : kReadTimeout);
+  auto response = ctx.api.stream(
+      path, on_data,
+      opts.follow ? std::chrono::duration_cast<std::chrono::seconds>(kFollowReadTimeout)
+                  : kReadTimeout);
   if (!response) return print_error(ctx, response.message());
   if (response->status < 200 || response->status >= 300) {
     return print_error(ctx, describe_api_error(*response));

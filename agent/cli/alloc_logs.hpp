@@ -9,13 +9,13 @@
 namespace drover::cli {
 
 struct LogsOptions {
-  std::string alloc_id;    // full id or unique prefix
-  std::string task;        // empty: the alloc's only task
-  bool follow = false;     // -f
+  std::string alloc_id;  // full id or unique prefix
+  std::string task;      // empty: the alloc's only task
+  bool follow = false;   // -f
   bool stderr_stream = false;
-  bool tail = false;       // -tail: start near the end
-  std::int64_t lines = -1;   // -n: with -tail, how many lines (default 10)
-  std::int64_t bytes = -1;   // -c: with -tail, how many bytes
+  bool tail = false;        // -tail: start near the end
+  std::int64_t lines = -1;  // -n: with -tail, how many lines (default 10)
+  std::int64_t bytes = -1;  // -c: with -tail, how many bytes
 };
 
 int alloc_logs(Context& ctx, const LogsOptions& opts);

@@ -94,9 +94,9 @@ Result<ApiResponse> ApiClient::del(const std::string& path) const {
   return to_response(address_, client->Delete(path, headers_for(token_)));
 }
 
-Result<ApiResponse> ApiClient::stream(
-    const std::string& path, const std::function<bool(const char*, std::size_t)>& on_data,
-    std::chrono::seconds read_timeout) const {
+Result<ApiResponse> ApiClient::stream(const std::string& path,
+                                      const std::function<bool(const char*, std::size_t)>& on_data,
+                                      std::chrono::seconds read_timeout) const {
   auto client = make_client(address_, read_timeout);
   if (!client->is_valid()) return make_error("invalid agent address " + address_);
   ApiResponse response;

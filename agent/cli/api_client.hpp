@@ -5,9 +5,8 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "drover/common/result.hpp"
 

@@ -26,7 +26,8 @@ std::vector<std::string> rewrite_single_dash(const std::vector<std::string>& arg
     if (single_dash_long) {
       bool digits_after_letter = true;
       for (std::size_t i = 2; i < arg.size(); ++i) {
-        digits_after_letter = digits_after_letter && std::isdigit(static_cast<unsigned char>(arg[i]));
+        digits_after_letter =
+            digits_after_letter && std::isdigit(static_cast<unsigned char>(arg[i]));
       }
       single_dash_long = !digits_after_letter;
     }

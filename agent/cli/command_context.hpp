@@ -5,9 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/api_client.hpp"
 #include "cli/cli.hpp"

@@ -1,14 +1,10 @@
 // `drover job run|status|stop`: submit a job file, show jobs and their allocations, stop a job.
 #include <CLI/CLI.hpp>
-
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <sstream>
-#include <thread>
 
 #include "cli/alloc_monitor.hpp"
 #include "cli/command_context.hpp"

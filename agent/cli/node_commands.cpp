@@ -1,6 +1,5 @@
 // `drover node status`: this node's identity, status, drivers' health and attributes.
 #include <CLI/CLI.hpp>
-
 #include <memory>
 #include <ostream>
 
@@ -39,8 +38,8 @@ int node_status(Context& ctx, bool verbose) {
   std::string driver_summary;
   if (drivers.is_object()) {
     for (const auto& [name, driver] : drivers.items()) {
-      driver_summary += (driver_summary.empty() ? "" : ", ") + name + " (" +
-                        driver_health(driver) + ")";
+      driver_summary +=
+          (driver_summary.empty() ? "" : ", ") + name + " (" + driver_health(driver) + ")";
     }
   }
   render_key_values(ctx.out, {{"ID", str_field(*node, "ID")},

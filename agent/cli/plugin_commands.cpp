@@ -1,6 +1,5 @@
 // `drover plugin list`: the plugins the agent found, loaded or refused (and why).
 #include <CLI/CLI.hpp>
-
 #include <ostream>
 
 #include "cli/command_context.hpp"
@@ -47,9 +46,7 @@ void add_plugin_commands(CLI::App& app, Handler& selected) {
   plugin->require_subcommand(1);
 
   auto* list = plugin->add_subcommand("list", "List plugins, loaded and refused");
-  list->callback([&selected] {
-    selected = [](Context& ctx) { return plugin_list(ctx); };
-  });
+  list->callback([&selected] { selected = [](Context& ctx) { return plugin_list(ctx); }; });
 }
 
 }  // namespace drover::cli

@@ -1,9 +1,8 @@
 // How a task event reads in the CLI's "Recent Events" table and in job run's failure lines.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace drover::cli {
 

@@ -5,12 +5,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <streambuf>
 
 #include "cli/cli.hpp"
-#include <nlohmann/json.hpp>
-
 #include "fake_agent.hpp"
 
 namespace drover::cli::testing {
@@ -35,10 +34,12 @@ nlohmann::json alloc_with_tasks(const std::vector<std::string>& tasks) {
         {"Failed", false},
         {"Restarts", 1},
         {"Events",
-         {{{"Type", "Received"}, {"Time", 1795719300000000000}, {"Message", "Task received by client"}},
-          {{"Type", "Terminated"}, {"Time", 1795719310000000000}, {"ExitCode", 137},
-           {"Signal", 9}},
-          {{"Type", "Started"}, {"Time", 1795719357000000000},
+         {{{"Type", "Received"},
+           {"Time", 1795719300000000000},
+           {"Message", "Task received by client"}},
+          {{"Type", "Terminated"}, {"Time", 1795719310000000000}, {"ExitCode", 137}, {"Signal", 9}},
+          {{"Type", "Started"},
+           {"Time", 1795719357000000000},
            {"DisplayMessage", "Task started by client"}}}}};
   }
   return alloc;
@@ -135,8 +136,8 @@ TEST_F(AllocCommands, LogsTailOfStderrPrintsTheLastLines) {
                         res.set_content("1\n2\n3\n4\n", "text/plain");
                       });
   agent_.start();
-  auto r = run_cli_against(agent_.address(), {"alloc", "logs", "-stderr", "-tail", "-n", "2",
-                                              "abcd", "api"});
+  auto r = run_cli_against(agent_.address(),
+                           {"alloc", "logs", "-stderr", "-tail", "-n", "2", "abcd", "api"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "3\n4\n");
   auto logs = agent_.requests().at(1);

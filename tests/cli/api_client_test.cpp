@@ -1,7 +1,7 @@
 // The API client keeps ids inside their path segment and reports the agent's errors plainly.
-#include <gtest/gtest.h>
-
 #include "cli/api_client.hpp"
+
+#include <gtest/gtest.h>
 
 namespace drover::cli {
 namespace {

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "fake_agent.hpp"
@@ -60,8 +59,8 @@ TEST_F(JobCommands, RunDetachPrintsJobAndShortAllocIds) {
 TEST_F(JobCommands, RunSendsNomadJsonJobsAsJson) {
   serve_submit_ok();
   agent_.start();
-  auto r = run_cli_against(agent_.address(),
-                           {"job", "run", "-detach", write_file("j.json", R"({"Job":{"ID":"hello"}})")});
+  auto r = run_cli_against(agent_.address(), {"job", "run", "-detach",
+                                              write_file("j.json", R"({"Job":{"ID":"hello"}})")});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(agent_.requests().at(0).headers.find("Content-Type")->second, "application/json");
 }
@@ -69,14 +68,14 @@ TEST_F(JobCommands, RunSendsNomadJsonJobsAsJson) {
 TEST_F(JobCommands, RunWaitsUntilAllocsRunThenExitsZero) {
   serve_submit_ok();
   std::atomic<int> polls{0};
-  agent_.server().Get(R"(/v1/allocation/(.+))", [&](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    const bool running = ++polls > 3;  // pending for the first few polls
-    reply_json(res, nlohmann::json{{"ID", req.matches[1].str()},
-                                   {"TaskGroup", "web"},
-                                   {"ClientStatus", running ? "running" : "pending"}}
-                        .dump());
-  });
+  agent_.server().Get(
+      R"(/v1/allocation/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
+        const bool running = ++polls > 3;  // pending for the first few polls
+        reply_json(res, nlohmann::json{{"ID", req.matches[1].str()},
+                                       {"TaskGroup", "web"},
+                                       {"ClientStatus", running ? "running" : "pending"}}
+                            .dump());
+      });
   agent_.start();
   auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -89,21 +88,21 @@ TEST_F(JobCommands, RunWaitsUntilAllocsRunThenExitsZero) {
 
 TEST_F(JobCommands, RunExitsTwoAndSaysWhyWhenAnAllocFails) {
   serve_submit_ok();
-  agent_.server().Get(R"(/v1/allocation/(.+))", [&](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    const bool fail = req.matches[1].str() == kAlloc2;
-    auto alloc = nlohmann::json{{"ID", req.matches[1].str()},
-                                {"TaskGroup", "web"},
-                                {"ClientStatus", fail ? "failed" : "running"},
-                                {"ClientDescription", fail ? "Failed tasks" : ""}};
-    if (fail) {
-      alloc["TaskStates"]["server"] = {
-          {"State", "dead"},
-          {"Failed", true},
-          {"Events", {{{"Type", "Terminated"}, {"ExitCode", 3}, {"Time", 1}}}}};
-    }
-    reply_json(res, alloc.dump());
-  });
+  agent_.server().Get(
+      R"(/v1/allocation/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
+        const bool fail = req.matches[1].str() == kAlloc2;
+        auto alloc = nlohmann::json{{"ID", req.matches[1].str()},
+                                    {"TaskGroup", "web"},
+                                    {"ClientStatus", fail ? "failed" : "running"},
+                                    {"ClientDescription", fail ? "Failed tasks" : ""}};
+        if (fail) {
+          alloc["TaskStates"]["server"] = {
+              {"State", "dead"},
+              {"Failed", true},
+              {"Events", {{{"Type", "Terminated"}, {"ExitCode", 3}, {"Time", 1}}}}};
+        }
+        reply_json(res, alloc.dump());
+      });
   agent_.start();
   auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
   EXPECT_EQ(r.code, 2) << r.out << r.err;
@@ -191,9 +190,8 @@ TEST_F(JobCommands, StatusOfOneJobShowsSummaryAndAllocations) {
 
 TEST_F(JobCommands, JsonFlagPrintsTheApiAnswer) {
   const std::string jobs = R"([{"ID":"hello","Type":"batch","Priority":50}])";
-  agent_.server().Get("/v1/jobs", [&](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, jobs);
-  });
+  agent_.server().Get(
+      "/v1/jobs", [&](const httplib::Request&, httplib::Response& res) { reply_json(res, jobs); });
   agent_.start();
   auto r = run_cli_against(agent_.address(), {"job", "status", "-json"});
   EXPECT_EQ(r.code, 0) << r.err;

@@ -21,9 +21,8 @@ const char* kNode = R"({"ID":"4f1c2d3e-aaaa-bbbb-cccc-dddddddddddd","Name":"node
 
 TEST(NodeCommands, StatusShowsEachDriversHealth) {
   FakeAgent agent;
-  agent.server().Get("/v1/node", [](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, kNode);
-  });
+  agent.server().Get(
+      "/v1/node", [](const httplib::Request&, httplib::Response& res) { reply_json(res, kNode); });
   agent.start();
   auto r = run_cli_against(agent.address(), {"node", "status"});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -43,9 +42,8 @@ TEST(NodeCommands, StatusShowsEachDriversHealth) {
 
 TEST(NodeCommands, VerboseListsAttributesSorted) {
   FakeAgent agent;
-  agent.server().Get("/v1/node", [](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, kNode);
-  });
+  agent.server().Get(
+      "/v1/node", [](const httplib::Request&, httplib::Response& res) { reply_json(res, kNode); });
   agent.start();
   auto r = run_cli_against(agent.address(), {"node", "status", "-verbose"});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -69,10 +67,11 @@ TEST(PluginCommands, ListShowsReasonColumnWhenAPluginWasRefused) {
   agent.start();
   auto r = run_cli_against(agent.address(), {"plugin", "list"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out,
-            "Name      Type    Version  ABI  Status   Path            Reason\n"
-            "raw_exec  driver  0.1.0    1    loaded   /p/raw_exec.so\n"
-            "old       driver  0.0.1    0    refused  /p/old.so       built for ABI 0, agent speaks 1\n");
+  EXPECT_EQ(
+      r.out,
+      "Name      Type    Version  ABI  Status   Path            Reason\n"
+      "raw_exec  driver  0.1.0    1    loaded   /p/raw_exec.so\n"
+      "old       driver  0.0.1    0    refused  /p/old.so       built for ABI 0, agent speaks 1\n");
 }
 
 TEST(VersionCommand, PrintsTheProjectVersion) {
@@ -90,10 +89,10 @@ int fake_run_agent(const agent::AgentFlags& flags) {
 
 TEST(AgentCommand, NomadStyleFlagsReachTheDaemon) {
   std::ostringstream out, err;
-  int code = run_cli({"agent", "-dev", "-config", "/etc/drover.yaml", "-data-dir=/var/lib/d",
-                      "-plugin-dir", "/p", "-bind", "0.0.0.0", "-port", "5656", "-log-level",
-                      "DEBUG"},
-                     out, err, &fake_run_agent);
+  int code =
+      run_cli({"agent", "-dev", "-config", "/etc/drover.yaml", "-data-dir=/var/lib/d",
+               "-plugin-dir", "/p", "-bind", "0.0.0.0", "-port", "5656", "-log-level", "DEBUG"},
+              out, err, &fake_run_agent);
   EXPECT_EQ(code, 7) << err.str();
   EXPECT_TRUE(g_seen_flags.dev);
   EXPECT_EQ(g_seen_flags.config_path, "/etc/drover.yaml");

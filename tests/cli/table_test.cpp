@@ -1,9 +1,9 @@
 // Tables and key/value blocks line up the way Nomad's CLI output does.
+#include "cli/table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
-
-#include "cli/table.hpp"
 
 namespace drover::cli {
 namespace {

@@ -1,8 +1,9 @@
 // Task event descriptions and log tails read the way a Nomad user expects.
+#include "cli/task_events.hpp"
+
 #include <gtest/gtest.h>
 
 #include "cli/alloc_logs.hpp"
-#include "cli/task_events.hpp"
 
 namespace drover::cli {
 namespace {

@@ -1,7 +1,7 @@
 // Absolute times print as RFC 3339 UTC; alloc ages read like Nomad's "12s ago".
-#include <gtest/gtest.h>
-
 #include "cli/time_format.hpp"
+
+#include <gtest/gtest.h>
 
 namespace drover::cli {
 namespace {
