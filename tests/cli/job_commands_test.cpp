@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "cli/cli.hpp"
 #include "fake_agent.hpp"
 
 namespace drover::cli::testing {
@@ -212,6 +214,20 @@ TEST_F(JobCommands, StopDeletesTheJobAndSendsTheToken) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].method, "DELETE");
   EXPECT_EQ(reqs[0].headers.find("X-Nomad-Token")->second, "s3cret");
+}
+
+TEST_F(JobCommands, AddressComesFromDroverAddrOrTheFlagBeforeTheSubcommand) {
+  agent_.server().Get(
+      "/v1/jobs", [](const httplib::Request&, httplib::Response& res) { reply_json(res, "[]"); });
+  agent_.start();
+  std::ostringstream out, err;
+  ::setenv("DROVER_ADDR", agent_.address().c_str(), 1);
+  const int from_env = run_cli({"job", "status"}, out, err);
+  ::unsetenv("DROVER_ADDR");
+  EXPECT_EQ(from_env, 0) << err.str();
+  EXPECT_EQ(run_cli({"-address", agent_.address(), "job", "status"}, out, err), 0) << err.str();
+  EXPECT_EQ(out.str(), "No running jobs\nNo running jobs\n");
+  EXPECT_EQ(agent_.requests().size(), 2u);
 }
 
 TEST_F(JobCommands, UnknownJobShowsTheAgentsError) {
