@@ -199,6 +199,40 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
            if (auto st = m.stop_alloc(*id); !st) return reply_error(res, 404, st.message());
            reply_json(res, {{"EvalID", runner::new_uuid()}});
          });
+  s.Post(R"(/v1/client/allocation/([^/]+)/restart)",
+         [&m](const httplib::Request& req, httplib::Response& res) {
+           auto id = alloc_id_or_reply(m, req.matches[1], res);
+           if (!id) return;
+           std::string task;
+           if (!req.body.empty()) {
+             auto body = json::parse(req.body, nullptr, false);
+             if (body.is_discarded() || !body.is_object())
+               return reply_error(res, 400, "body: must be a JSON object {\"TaskName\", \"AllTasks\"}");
+             if (body.contains("TaskName") && body["TaskName"].is_string()) task = body["TaskName"];
+             if (body.value("AllTasks", false)) task.clear();
+           }
+           if (auto st = m.restart_alloc(*id, task); !st) return reply_error(res, 400, st.message());
+           reply_json(res, json::object());
+         });
+  s.Post(R"(/v1/client/allocation/([^/]+)/signal)",
+         [&m](const httplib::Request& req, httplib::Response& res) {
+           auto id = alloc_id_or_reply(m, req.matches[1], res);
+           if (!id) return;
+           auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+           if (body.is_discarded() || !body.is_object())
+             return reply_error(res, 400, "body: must be a JSON object {\"Task\", \"Signal\"}");
+           std::string task = body.contains("Task") && body["Task"].is_string() ? body["Task"].get<std::string>() : "";
+           std::string sig = body.contains("Signal") && body["Signal"].is_string() ? body["Signal"].get<std::string>() : "SIGKILL";
+           if (auto st = m.signal_alloc(*id, task, sig); !st) return reply_error(res, 400, st.message());
+           reply_json(res, json::object());
+         });
+  s.Post(R"(/v1/client/allocation/([^/]+)/gc)",
+         [&m](const httplib::Request& req, httplib::Response& res) {
+           auto id = alloc_id_or_reply(m, req.matches[1], res);
+           if (!id) return;
+           if (auto st = m.gc_alloc(*id); !st) return reply_error(res, 400, st.message());
+           reply_json(res, json::object());
+         });
   register_logs_endpoint(s, ctx);
 }
 

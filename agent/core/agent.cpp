@@ -9,7 +9,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <iostream>
 #include <thread>
 
@@ -147,8 +149,28 @@ int run_agent(const AgentFlags& flags) {
   std::cout << (cfg.dev ? "\n      Dev mode: on (raw_exec enabled)\n\n" : "\n\n") << std::flush;
   spdlog::info("agent ready on {}:{}", cfg.bind_addr, cfg.port);
 
+  // Garbage collection of terminal allocs, on the agent's monotonic clock.
+  std::mutex gc_mu;
+  std::condition_variable gc_cv;
+  bool gc_stop = false;
+  std::thread gc([&] {
+    std::unique_lock lock(gc_mu);
+    while (!gc_cv.wait_for(lock, cfg.gc_interval, [&] { return gc_stop; })) {
+      lock.unlock();
+      int n = manager.gc(cfg.gc_max_allocs, cfg.gc_disk_usage_threshold);
+      if (n) spdlog::info("gc removed {} terminal allocs", n);
+      lock.lock();
+    }
+  });
+
   int sig = 0;
   sigwait(&sigs, &sig);
+  {
+    std::lock_guard lock(gc_mu);
+    gc_stop = true;
+  }
+  gc_cv.notify_all();
+  gc.join();
   spdlog::info("caught {}, shutting down; tasks keep running", strsignal(sig));
   http.stop();
   server.join();

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "jobspec/parse.hpp"
+
 namespace drover::agent {
 namespace {
 
@@ -55,7 +57,9 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   auto j = yaml_to_json(root);
   static const std::set<std::string> known = {"data_dir", "plugin_dir", "bind_addr", "port",
                                               "log_level", "name", "datacenter", "meta", "plugin",
-                                              "max_request_bytes", "max_kill_timeout"};
+                                              "max_request_bytes", "max_kill_timeout",
+                                              "gc_interval", "gc_max_allocs",
+                                              "gc_disk_usage_threshold"};
   std::string errors;
   for (const auto& [k, v] : j.items())
     if (!known.count(k)) errors += "\n  " + k + ": unknown key";
@@ -87,6 +91,25 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     if (!j["max_kill_timeout"].is_number_integer() || j["max_kill_timeout"] < 1)
       errors += "\n  max_kill_timeout: must be a whole number of seconds, at least 1";
     else c.max_kill_timeout_s = j["max_kill_timeout"];
+  }
+  if (j.contains("gc_interval")) {
+    auto d = j["gc_interval"].is_string()
+                 ? jobspec::parse_duration(j["gc_interval"].get<std::string>())
+                 : Result<jobspec::Duration>(make_error("must be a duration such as \"1m\""));
+    if (!d || d.value() < std::chrono::seconds(1))
+      errors += "\n  gc_interval: must be a duration of at least 1s, such as \"1m\"";
+    else c.gc_interval = d.value();
+  }
+  if (j.contains("gc_max_allocs")) {
+    if (!j["gc_max_allocs"].is_number_integer() || j["gc_max_allocs"] < 0)
+      errors += "\n  gc_max_allocs: must be a non-negative integer";
+    else c.gc_max_allocs = j["gc_max_allocs"];
+  }
+  if (j.contains("gc_disk_usage_threshold")) {
+    if (!j["gc_disk_usage_threshold"].is_number_integer() || j["gc_disk_usage_threshold"] < 1 ||
+        j["gc_disk_usage_threshold"] > 100)
+      errors += "\n  gc_disk_usage_threshold: must be a percentage from 1 to 100";
+    else c.gc_disk_usage_threshold = j["gc_disk_usage_threshold"];
   }
   if (j.contains("meta")) {
     if (!j["meta"].is_object()) errors += "\n  meta: must be a map";

@@ -1,6 +1,7 @@
 // The agent's configuration: defaults, then the config file (-config), then flags.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <map>
@@ -27,6 +28,10 @@ struct AgentConfig {
   nlohmann::json plugins = nlohmann::json::object();
   std::size_t max_request_bytes = 1 << 20;
   int max_kill_timeout_s = 30;
+  // Garbage collection of terminal allocs (Nomad's client gc_* settings).
+  std::chrono::nanoseconds gc_interval = std::chrono::minutes(1);
+  int gc_max_allocs = 50;
+  int gc_disk_usage_threshold = 80;
   bool data_dir_is_temp = false;
 };
 

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/statvfs.h>
+
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -119,6 +122,61 @@ Status AllocManager::stop_alloc(const std::string& alloc_id) {
   if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
   r->stop("Alloc stopped by user");
   return {};
+}
+
+Status AllocManager::restart_alloc(const std::string& alloc_id, const std::string& task) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  return r->restart_task(task);
+}
+
+Status AllocManager::signal_alloc(const std::string& alloc_id, const std::string& task,
+                                  const std::string& signal) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  return r->signal_task(task, signal);
+}
+
+Status AllocManager::gc_alloc(const std::string& alloc_id) {
+  std::shared_ptr<AllocRunner> r;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runners_.find(alloc_id);
+    if (it == runners_.end()) return make_error("alloc \"" + alloc_id + "\" not found");
+    if (!it->second->terminal())
+      return make_error("alloc " + alloc_id + " is still " + it->second->snapshot().client_status +
+                        "; stop it before garbage collecting it");
+    r = it->second;
+    runners_.erase(it);
+  }
+  r->join();
+  auto dir_status = r->dir().destroy();
+  std::error_code ec;
+  std::filesystem::remove_all(ctx_.data_dir / "tasks" / alloc_id, ec);
+  if (auto st = ctx_.store->delete_alloc(alloc_id); !st) return st;
+  if (!dir_status) return dir_status;
+  spdlog::info("garbage collected alloc {}", alloc_id);
+  return {};
+}
+
+int AllocManager::gc(int max_allocs, int disk_threshold_percent) {
+  auto disk_used_percent = [&]() -> int {
+    struct statvfs v {};
+    if (statvfs(ctx_.data_dir.c_str(), &v) != 0 || v.f_blocks == 0) return 0;
+    return static_cast<int>(100 - (100.0 * v.f_bavail / v.f_blocks));
+  };
+  std::vector<state::Alloc> terminal;
+  for (auto& a : allocs())
+    if (a.terminal()) terminal.push_back(std::move(a));
+  std::sort(terminal.begin(), terminal.end(),
+            [](const auto& a, const auto& b) { return a.modify_time_ns < b.modify_time_ns; });
+  int removed = 0;
+  for (const auto& a : terminal) {
+    bool over_count = static_cast<int>(terminal.size()) - removed > max_allocs;
+    if (!over_count && disk_used_percent() < disk_threshold_percent) break;
+    if (gc_alloc(a.id)) ++removed;
+  }
+  return removed;
 }
 
 std::shared_ptr<AllocRunner> AllocManager::runner(const std::string& alloc_id) {

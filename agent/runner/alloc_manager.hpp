@@ -38,6 +38,14 @@ class AllocManager {
   Result<SubmitReceipt> submit(const jobspec::Job& job);
   Result<std::string> stop_job(const std::string& job_id);
   Status stop_alloc(const std::string& alloc_id);
+  // Restarts one task of the alloc, or all its running tasks when `task` is empty.
+  Status restart_alloc(const std::string& alloc_id, const std::string& task);
+  Status signal_alloc(const std::string& alloc_id, const std::string& task, const std::string& signal);
+  // Removes a terminal alloc: its dirs, logs and state. A live alloc is refused.
+  Status gc_alloc(const std::string& alloc_id);
+  // Removes the oldest terminal allocs while more than `max_allocs` are kept, or while the data
+  // dir's disk is fuller than `disk_threshold_percent`. Returns how many were removed.
+  int gc(int max_allocs, int disk_threshold_percent);
   // Agent shutdown: tasks keep running, runner threads end.
   void shutdown();
 

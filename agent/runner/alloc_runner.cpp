@@ -8,6 +8,8 @@
 
 namespace drover::runner {
 
+namespace ev = state::event;
+
 std::pair<std::string, std::string> client_status_of(
     const std::map<std::string, state::TaskState>& tasks) {
   bool pending = false, running = false, dead = false, failed = false;
@@ -24,6 +26,13 @@ std::pair<std::string, std::string> client_status_of(
   return {"pending", ""};
 }
 
+AllocRunner::Role AllocRunner::role_of(const jobspec::Task& t) {
+  if (t.lifecycle.hook == "prestart") return t.lifecycle.sidecar ? Role::PrestartSidecar : Role::Prestart;
+  if (t.lifecycle.hook == "poststart") return Role::Poststart;
+  if (t.lifecycle.hook == "poststop") return Role::Poststop;
+  return Role::Main;
+}
+
 AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc)
     : ctx_(ctx), id_(alloc.id), job_(jobspec::job_from_json(alloc.job)), alloc_(std::move(alloc)) {
   for (const auto& g : job_.groups)
@@ -32,54 +41,219 @@ AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc)
 
 AllocRunner::~AllocRunner() { join(); }
 
-void AllocRunner::start(bool recovering) {
-  if (!group_) {
-    std::lock_guard lock(mu_);
-    alloc_.client_status = "failed";
-    alloc_.client_description = "task group \"" + alloc_.group + "\" is not in the job";
-    (void)ctx_.store->put_alloc_status(alloc_);
-    return;
-  }
-  if (auto st = dir().build(); !st) {
-    spdlog::error("alloc {}: {}", id_, st.message());
-    std::lock_guard lock(mu_);
-    alloc_.client_status = "failed";
-    alloc_.client_description = "building the alloc dir: " + st.message();
-    (void)ctx_.store->put_alloc_status(alloc_);
-    return;
-  }
+void AllocRunner::fail_alloc(const std::string& description) {
   std::lock_guard lock(mu_);
-  for (const auto& task : group_->tasks) {
-    auto& ts = alloc_.tasks[task.name];
-    if (recovering && ts.state == "dead") continue;
-    nlohmann::json handle = recovering ? ctx_.store->handle(id_, task.name) : nlohmann::json();
-    tasks_.push_back(std::make_unique<TaskRunner>(*this, task, handle));
-  }
-  for (auto& t : tasks_) t->start();
+  alloc_.client_status = "failed";
+  alloc_.client_description = description;
+  alloc_.modify_time_ns = state::now_ns();
+  (void)ctx_.store->put_alloc_status(alloc_);
 }
 
-void AllocRunner::kill_tasks(const std::string& reason, const std::string& except) {
-  for (auto& t : tasks_)
-    if (t->name() != except) t->kill(reason);
+void AllocRunner::start(bool recovering) {
+  if (!group_) return fail_alloc("task group \"" + alloc_.group + "\" is not in the job");
+  if (auto st = dir().build(); !st) {
+    spdlog::error("alloc {}: {}", id_, st.message());
+    return fail_alloc("building the alloc dir: " + st.message());
+  }
+  coordinator_ = std::thread([this, recovering] { coordinate(recovering); });
+}
+
+bool AllocRunner::has_role(Role role) const {
+  for (const auto& t : group_->tasks)
+    if (role_of(t) == role) return true;
+  return false;
+}
+
+bool AllocRunner::all(Role role, const std::function<bool(const state::TaskState&)>& pred) const {
+  for (const auto& t : group_->tasks)
+    if (role_of(t) == role && !pred(alloc_.tasks.at(t.name))) return false;
+  return true;
+}
+
+bool AllocRunner::any(Role role, const std::function<bool(const state::TaskState&)>& pred) const {
+  for (const auto& t : group_->tasks)
+    if (role_of(t) == role && pred(alloc_.tasks.at(t.name))) return true;
+  return false;
+}
+
+// Called with mu_ held.
+void AllocRunner::start_role(Role role, bool recovering) {
+  for (const auto& task : group_->tasks) {
+    if (role_of(task) != role || runners_.count(task.name)) continue;
+    if (alloc_.tasks[task.name].state == "dead") continue;
+    nlohmann::json handle = recovering ? ctx_.store->handle(id_, task.name) : nlohmann::json();
+    auto r = std::make_unique<TaskRunner>(*this, task, handle);
+    r->start();
+    runners_[task.name] = std::move(r);
+  }
+}
+
+// Called with mu_ held; TaskRunner::kill takes only its own lock and records events through
+// update_task, so it is handed off the lock by collecting the runners first.
+void AllocRunner::kill_role(Role role, const std::string& reason, const std::string& event_type) {
+  std::vector<TaskRunner*> targets;
+  for (const auto& task : group_->tasks) {
+    if (role_of(task) != role) continue;
+    auto it = runners_.find(task.name);
+    if (it != runners_.end()) targets.push_back(it->second.get());
+  }
+  // Tasks of this role that never started are dead now: they will not run.
+  for (const auto& task : group_->tasks) {
+    if (role_of(task) != role || runners_.count(task.name)) continue;
+    auto& ts = alloc_.tasks[task.name];
+    if (ts.state != "dead") {
+      ts.state = "dead";
+      ts.finished_at_ns = state::now_ns();
+      (void)ctx_.store->put_task_state(id_, task.name, ts);
+    }
+  }
+  mu_.unlock();
+  for (auto* r : targets) r->kill(reason, event_type);
+  mu_.lock();
+}
+
+void AllocRunner::coordinate(bool recovering) {
+  auto dead = [](const state::TaskState& s) { return s.state == "dead"; };
+  auto ok_done = [](const state::TaskState& s) { return s.state == "dead" && !s.failed; };
+  auto failed = [](const state::TaskState& s) { return s.failed; };
+  auto running = [](const state::TaskState& s) { return s.state == "running"; };
+  auto live = [](const state::TaskState& s) { return s.state != "dead"; };
+
+  std::unique_lock lock(mu_);
+  enum class Phase { Prestart, Main, MainDone, Poststop, Done } phase = Phase::Prestart;
+  bool killed_main = false, killed_sidecars = false, leader_seen_dead = false;
+  start_role(Role::Prestart, recovering);
+  start_role(Role::PrestartSidecar, recovering);
+  if (recovering) {
+    // A recovered alloc resumes in the phase it was in: once a main task has started, or the
+    // prestart tasks are done, it is past prestart.
+    if (all(Role::Prestart, dead) || any(Role::Main, [](const state::TaskState& s) { return s.started_at_ns != 0; }))
+      phase = Phase::Main;
+  }
+  for (;;) {
+    if (detached_) return;
+    bool stopping = stop_requested_;
+    bool any_failed = false;
+    for (const auto& [_, s] : alloc_.tasks) any_failed |= s.failed;
+
+    if (phase == Phase::Prestart) {
+      if (stopping || any(Role::Prestart, failed) || any(Role::PrestartSidecar, failed)) {
+        phase = Phase::MainDone;
+        kill_role(Role::Prestart, stop_reason_, "");
+        kill_role(Role::Main, "", "");
+        kill_role(Role::Poststart, "", "");
+        continue;
+      }
+      if (all(Role::Prestart, ok_done) && all(Role::PrestartSidecar, running)) {
+        phase = Phase::Main;
+        start_role(Role::Main, recovering);
+        continue;
+      }
+    } else if (phase == Phase::Main) {
+      start_role(Role::Main, recovering);
+      if (all(Role::Main, running)) start_role(Role::Poststart, recovering);
+      // Leader dead: the others are stopped (Nomad's leader semantics).
+      for (const auto& t : group_->tasks)
+        if (t.leader && alloc_.tasks[t.name].state == "dead" && !leader_seen_dead) {
+          leader_seen_dead = true;
+          killed_main = true;
+          kill_role(Role::Main, "Leader Task \"" + t.name + "\" is dead", ev::kLeaderDead);
+          kill_role(Role::Poststart, "Leader Task \"" + t.name + "\" is dead", ev::kLeaderDead);
+        }
+      if ((stopping || any_failed) && !killed_main) {
+        killed_main = true;
+        auto reason = stopping ? stop_reason_ : "Sibling Task Failed";
+        auto type = stopping ? "" : ev::kSiblingFailed;
+        kill_role(Role::Main, reason, type);
+        kill_role(Role::Poststart, reason, type);
+        continue;
+      }
+      if (all(Role::Main, dead)) {
+        phase = Phase::MainDone;
+        continue;
+      }
+    } else if (phase == Phase::MainDone) {
+      // Main tasks are done: sidecars and poststart tasks go, then poststop runs.
+      if (!killed_sidecars) {
+        killed_sidecars = true;
+        kill_role(Role::Poststart, "Main tasks are dead", ev::kMainDead);
+        kill_role(Role::PrestartSidecar, "Main tasks are dead", ev::kMainDead);
+        kill_role(Role::Prestart, "Main tasks are dead", ev::kMainDead);
+        continue;
+      }
+      if (all(Role::Poststart, dead) && all(Role::PrestartSidecar, dead) && all(Role::Prestart, dead)) {
+        phase = Phase::Poststop;
+        start_role(Role::Poststop, recovering);
+        continue;
+      }
+    } else if (phase == Phase::Poststop) {
+      if (all(Role::Poststop, dead)) phase = Phase::Done;
+      else if (!any(Role::Poststop, live)) phase = Phase::Done;
+    }
+    if (phase == Phase::Done) return;
+    changed_.wait_for(lock, std::chrono::seconds(1));
+  }
 }
 
 void AllocRunner::stop(const std::string& reason) {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-    alloc_.desired_status = "stop";
-    alloc_.modify_time_ns = state::now_ns();
-    (void)ctx_.store->put_alloc_status(alloc_);
-  }
-  kill_tasks(reason, "");
+  std::lock_guard lock(mu_);
+  stop_requested_ = true;
+  stop_reason_ = reason;
+  alloc_.desired_status = "stop";
+  alloc_.modify_time_ns = state::now_ns();
+  (void)ctx_.store->put_alloc_status(alloc_);
+  changed_.notify_all();
 }
 
 void AllocRunner::detach() {
-  for (auto& t : tasks_) t->detach();
+  std::lock_guard lock(mu_);
+  detached_ = true;
+  for (auto& [_, r] : runners_) r->detach();
+  changed_.notify_all();
 }
 
 void AllocRunner::join() {
-  for (auto& t : tasks_) t->join();
+  if (coordinator_.joinable()) coordinator_.join();
+  std::vector<TaskRunner*> rs;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [_, r] : runners_) rs.push_back(r.get());
+  }
+  for (auto* r : rs) r->join();
+}
+
+Status AllocRunner::restart_task(const std::string& task) {
+  std::vector<TaskRunner*> targets;
+  {
+    std::lock_guard lock(mu_);
+    if (!task.empty() && !alloc_.tasks.count(task))
+      return make_error("task \"" + task + "\" is not in alloc " + id_);
+    for (auto& [name, r] : runners_)
+      if ((task.empty() || name == task) && alloc_.tasks[name].state == "running")
+        targets.push_back(r.get());
+  }
+  if (targets.empty())
+    return make_error(task.empty() ? "no task of alloc " + id_ + " is running"
+                                   : "task \"" + task + "\" is not running");
+  for (auto* r : targets)
+    if (auto st = r->restart("User requested task to restart"); !st) return st;
+  return {};
+}
+
+Status AllocRunner::signal_task(const std::string& task, const std::string& signal) {
+  std::vector<TaskRunner*> targets;
+  {
+    std::lock_guard lock(mu_);
+    if (!task.empty() && !alloc_.tasks.count(task))
+      return make_error("task \"" + task + "\" is not in alloc " + id_);
+    for (auto& [name, r] : runners_)
+      if ((task.empty() || name == task) && alloc_.tasks[name].state == "running")
+        targets.push_back(r.get());
+  }
+  if (targets.empty()) return make_error("no running task to signal");
+  for (auto* r : targets)
+    if (auto st = r->signal(signal); !st) return st;
+  return {};
 }
 
 state::Alloc AllocRunner::snapshot() const {
@@ -94,29 +268,22 @@ bool AllocRunner::terminal() const {
 
 void AllocRunner::update_task(const std::string& task,
                               const std::function<void(state::TaskState&)>& fn) {
-  bool sibling_failed = false;
-  {
-    std::lock_guard lock(mu_);
-    auto& ts = alloc_.tasks[task];
-    bool was_failed = ts.failed;
-    fn(ts);
-    if (auto st = ctx_.store->put_task_state(id_, task, ts); !st)
-      spdlog::error("alloc {} task {}: {}", id_, task, st.message());
-    auto [status, description] = client_status_of(alloc_.tasks);
-    if (status != alloc_.client_status || description != alloc_.client_description) {
-      alloc_.client_status = status;
-      alloc_.client_description = description;
-      alloc_.modify_time_ns = state::now_ns();
-      if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
-        spdlog::error("alloc {}: {}", id_, st.message());
-    }
-    if (!was_failed && ts.failed && !stopping_) {
-      stopping_ = true;
-      sibling_failed = true;
-    }
+  std::lock_guard lock(mu_);
+  auto& ts = alloc_.tasks[task];
+  fn(ts);
+  if (auto st = ctx_.store->put_task_state(id_, task, ts); !st)
+    spdlog::error("alloc {} task {}: {}", id_, task, st.message());
+  auto [status, description] = client_status_of(alloc_.tasks);
+  // Failed stays failed; otherwise the status follows the tasks.
+  if (alloc_.client_status == "failed" && status != "failed") return changed_.notify_all();
+  if (status != alloc_.client_status || description != alloc_.client_description) {
+    alloc_.client_status = status;
+    alloc_.client_description = description;
+    alloc_.modify_time_ns = state::now_ns();
+    if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
+      spdlog::error("alloc {}: {}", id_, st.message());
   }
-  // A failed task takes its siblings down with it, as in Nomad.
-  if (sibling_failed) kill_tasks("Sibling Task Failed: task \"" + task + "\" failed", task);
+  changed_.notify_all();
 }
 
 nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
@@ -137,6 +304,9 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
   for (const auto& [k, v] : env.vars()) env_json[k] = v;
   const auto& r = task.resources;
   auto kill_timeout = std::min<std::chrono::nanoseconds>(task.kill_timeout, ctx_.max_kill_timeout);
+  auto log_path = [&](const char* stream) {
+    return task.logs.disabled ? std::string("/dev/null") : d.log_file(task.name, stream).string();
+  };
   return {
       {"AllocID", id_},
       {"JobID", job_.id},
@@ -147,8 +317,8 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
       {"Env", env_json},
       {"AllocDir", d.root.string()},
       {"TaskDir", d.task_dir(task.name).string()},
-      {"StdoutPath", task.logs.disabled ? "/dev/null" : d.log_file(task.name, "stdout").string()},
-      {"StderrPath", task.logs.disabled ? "/dev/null" : d.log_file(task.name, "stderr").string()},
+      {"StdoutPath", log_path("stdout")},
+      {"StderrPath", log_path("stderr")},
       {"Resources",
        {{"CPU", r.cpu_mhz}, {"MemoryMB", r.memory_mb}, {"MemoryMaxMB", r.memory_max_mb},
         {"Cores", r.cores}, {"Pids", r.pids}}},

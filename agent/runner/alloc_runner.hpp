@@ -1,15 +1,20 @@
-// Runs one allocation: builds its alloc dir, runs one TaskRunner per task, keeps the alloc's
-// client status in step with its tasks (Nomad's rules), and persists every change.
+// Runs one allocation: builds its alloc dir, runs its tasks in lifecycle order (prestart,
+// main with sidecars, poststart, poststop), keeps the alloc's client status in step with its
+// tasks (Nomad's rules), and persists every change.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "drover/common/result.hpp"
 #include "jobspec/job.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/runner_context.hpp"
@@ -27,14 +32,18 @@ class AllocRunner {
   AllocRunner(const AllocRunner&) = delete;
   AllocRunner& operator=(const AllocRunner&) = delete;
 
-  // Starts the tasks. With `recovering`, tasks with a persisted handle are reattached and
+  // Starts the lifecycle. With `recovering`, tasks with a persisted handle are reattached and
   // tasks already dead are left alone.
   void start(bool recovering);
-  // Desired stop: kills every task that still runs.
+  // Desired stop: main tasks first, then sidecars, then poststop tasks run.
   void stop(const std::string& reason);
   // Agent shutdown: the tasks keep running; the runner threads end.
   void detach();
   void join();
+
+  // Restarts one task (or every running task when `task` is empty).
+  Status restart_task(const std::string& task);
+  Status signal_task(const std::string& task, const std::string& signal);
 
   state::Alloc snapshot() const;
   const std::string& id() const { return id_; }
@@ -53,16 +62,30 @@ class AllocRunner {
   nlohmann::json task_spec(const jobspec::Task& task) const;
 
  private:
-  void kill_tasks(const std::string& reason, const std::string& except);
+  enum class Role { Prestart, PrestartSidecar, Main, Poststart, Poststop };
+  static Role role_of(const jobspec::Task& t);
+
+  void coordinate(bool recovering);
+  void fail_alloc(const std::string& description);
+  // Starts the runner of each task with `role` that has none yet and is not dead.
+  void start_role(Role role, bool recovering);
+  void kill_role(Role role, const std::string& reason, const std::string& event_type);
+  bool all(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
+  bool any(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
+  bool has_role(Role role) const;
 
   RunnerContext& ctx_;
   std::string id_;
   jobspec::Job job_;
   const jobspec::TaskGroup* group_ = nullptr;
   mutable std::mutex mu_;
+  std::condition_variable changed_;
   state::Alloc alloc_;
-  bool stopping_ = false;
-  std::vector<std::unique_ptr<TaskRunner>> tasks_;
+  bool stop_requested_ = false;
+  std::string stop_reason_;
+  bool detached_ = false;
+  std::map<std::string, std::unique_ptr<TaskRunner>> runners_;  // by task name
+  std::thread coordinator_;
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.

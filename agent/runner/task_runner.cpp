@@ -30,13 +30,44 @@ void TaskRunner::join() {
   if (stopper_.joinable()) stopper_.join();
 }
 
-void TaskRunner::kill(const std::string& reason) {
+void TaskRunner::kill(const std::string& reason, const std::string& event_type) {
+  {
+    std::lock_guard lock(mu_);
+    if (kill_requested_) return;
+  }
+  if (!event_type.empty()) record({event_type, 0, reason});
   std::lock_guard lock(mu_);
   if (kill_requested_) return;
   kill_requested_ = true;
   kill_reason_ = reason;
   cv_.notify_all();
   if (!handle_.is_null()) begin_stop_locked();
+}
+
+Status TaskRunner::restart(const std::string& reason) {
+  {
+    std::lock_guard lock(mu_);
+    if (handle_.is_null() || kill_requested_) return make_error("task \"" + task_.name + "\" is not running");
+    if (restart_requested_) return {};
+    restart_requested_ = true;
+  }
+  record({ev::kRestartSignaled, 0, reason.empty() ? "User requested task to restart" : reason});
+  std::lock_guard lock(mu_);
+  if (!handle_.is_null()) begin_stop_locked();
+  return {};
+}
+
+Status TaskRunner::signal(const std::string& sig) {
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    handle = handle_;
+  }
+  if (handle.is_null()) return make_error("task \"" + task_.name + "\" is not running");
+  TaskEvent e{ev::kSignaling, 0, "Task being sent signal " + sig};
+  e.details["signal"] = sig;
+  record(std::move(e));
+  return driver_->signal(handle, sig);
 }
 
 bool TaskRunner::kill_requested() {
@@ -108,6 +139,20 @@ void TaskRunner::run() {
     if (kill_requested()) {
       record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); });
       return;
+    }
+    bool restart_now = false;
+    {
+      std::lock_guard lock(mu_);
+      restart_now = std::exchange(restart_requested_, false);
+    }
+    if (restart_now) {
+      // A restart the user asked for does not count against the restart policy.
+      record({ev::kRestarting, 0, "Task restarting now (restart signaled)"}, [](TaskState& s) {
+        s.state = "pending";
+        s.restarts++;
+      });
+      running = start_once();
+      continue;
     }
     TaskEvent term{ev::kTerminated, 0, ""};
     term.exit_code = exit_code_;
@@ -182,7 +227,10 @@ bool TaskRunner::start_once() {
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
     return false;
   }
-  record({ev::kTaskSetup, 0, "Building Task Directory"});
+  if (!setup_recorded_) {
+    setup_recorded_ = true;
+    record({ev::kTaskSetup, 0, "Building Task Directory"});
+  }
   auto dir = alloc_.dir();
   if (auto st = dir.build_task(task_.name); !st) {
     TaskEvent e{ev::kSetupFailure, 0, st.message()};

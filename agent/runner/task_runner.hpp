@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jobspec/job.hpp"
+#include "drover/common/result.hpp"
 #include "runner/restart_tracker.hpp"
 #include "state/alloc.hpp"
 
@@ -31,8 +32,15 @@ class TaskRunner {
   ~TaskRunner();
 
   void start();
-  // Stops the task (kill_signal, SIGKILL after kill_timeout); returns at once.
-  void kill(const std::string& reason);
+  // Stops the task (kill_signal, SIGKILL after kill_timeout); returns at once. With
+  // `event_type` (e.g. "Sibling Task Failed"), that event is recorded first.
+  void kill(const std::string& reason, const std::string& event_type = "");
+  // Restarts a running task now, outside the restart policy ("Restart Signaled").
+  Status restart(const std::string& reason);
+  // Sends a signal to the running task ("Signaling").
+  Status signal(const std::string& signal);
+  // Whether the runner thread has started (a task of a later lifecycle phase may not have).
+  bool started() const { return thread_.joinable(); }
   // Leaves the task running and ends the runner thread (agent shutdown).
   void detach();
   void join();
@@ -58,6 +66,8 @@ class TaskRunner {
   std::condition_variable cv_;
   nlohmann::json handle_;  // non-null while the driver holds a started task
   bool kill_requested_ = false;
+  bool restart_requested_ = false;
+  bool setup_recorded_ = false;  // "Task Setup" once per runner, not on every restart
   bool stop_issued_ = false;
   std::string kill_reason_;
   std::atomic<bool> detached_{false};

@@ -26,6 +26,11 @@ inline constexpr const char* kDriverFailure = "Driver Failure";
 inline constexpr const char* kSetupFailure = "Setup Failure";
 inline constexpr const char* kFailedRestoring = "Failed Restoring Task";
 inline constexpr const char* kReconnected = "Reconnected";
+inline constexpr const char* kSignaling = "Signaling";
+inline constexpr const char* kRestartSignaled = "Restart Signaled";
+inline constexpr const char* kSiblingFailed = "Sibling Task Failed";
+inline constexpr const char* kLeaderDead = "Leader Task Dead";
+inline constexpr const char* kMainDead = "Main Tasks Dead";
 }  // namespace event
 
 struct TaskEvent {

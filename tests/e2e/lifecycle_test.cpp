@@ -1,0 +1,170 @@
+// Lifecycle order, restart policy, restart/signal requests and garbage collection, end to end.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using nlohmann::json;
+
+namespace {
+
+std::string task(const std::string& name, const std::string& script, const std::string& extra = "") {
+  return "        - name: " + name + "\n          driver: raw_exec\n          kill_timeout: 1s\n" + extra +
+         "          config:\n            command: /bin/sh\n            args: [\"-c\", \"" + script + "\"]\n";
+}
+
+std::string job(const std::string& id, const std::string& type, const std::string& tasks,
+                const std::string& restart = "{attempts: 0, mode: fail}") {
+  return "job:\n  id: " + id + "\n  type: " + type + "\n  groups:\n    - name: g\n      restart: " +
+         restart + "\n      tasks:\n" + tasks;
+}
+
+std::string logs(const AgentProcess& a, const std::string& id, const std::string& t) {
+  return a.get("/v1/client/fs/logs/" + id + "?task=" + t).body;
+}
+
+int count_events(const json& state, const std::string& type) {
+  int n = 0;
+  for (const auto& e : state["Events"]) n += e["Type"] == type;
+  return n;
+}
+
+}  // namespace
+
+TEST(Lifecycle, PrestartRunsFirstAndPoststopRunsLast) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job(
+      "order", "batch",
+      task("main", "test -f $NOMAD_ALLOC_DIR/data/prepared && echo main saw prestart") +
+          task("prep", "sleep 0.3; touch $NOMAD_ALLOC_DIR/data/prepared", "          lifecycle: {hook: prestart}\n") +
+          task("cleanup", "test -f $NOMAD_ALLOC_DIR/data/prepared && echo cleanup ran",
+               "          lifecycle: {hook: poststop}\n")));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete");
+  EXPECT_EQ(logs(*agent, ids[0], "main"), "main saw prestart\n");
+  EXPECT_EQ(logs(*agent, ids[0], "cleanup"), "cleanup ran\n");
+  // poststop started only after main finished.
+  EXPECT_GE(a["TaskStates"]["cleanup"]["StartedAtNs"].get<int64_t>(),
+            a["TaskStates"]["main"]["FinishedAtNs"].get<int64_t>());
+}
+
+TEST(Lifecycle, SidecarIsStoppedWhenTheMainTaskEnds) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job(
+      "side", "batch",
+      task("main", "sleep 0.5; echo done") +
+          task("proxy", "while true; do sleep 0.1; done", "          lifecycle: {hook: prestart, sidecar: true}\n")));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete");
+  auto& proxy = a["TaskStates"]["proxy"];
+  EXPECT_EQ(proxy["State"], "dead");
+  EXPECT_FALSE(proxy["Failed"].get<bool>());
+  EXPECT_EQ(count_events(proxy, "Main Tasks Dead"), 1) << a.dump(2);
+}
+
+TEST(Lifecycle, WhenTheLeaderEndsTheOthersAreStopped) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("lead", "batch",
+                               task("boss", "sleep 0.3", "          leader: true\n") +
+                                   task("worker", "while true; do sleep 0.1; done")));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete");
+  EXPECT_EQ(count_events(a["TaskStates"]["worker"], "Leader Task Dead"), 1) << a.dump(2);
+}
+
+TEST(Lifecycle, FailModeGivesUpAfterTheAttempts) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("flaky", "batch", task("t", "exit 7"),
+                               "{attempts: 2, interval: 10s, delay: 100ms, mode: fail}"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "failed");
+  auto& t = a["TaskStates"]["t"];
+  EXPECT_EQ(t["Restarts"], 2);
+  EXPECT_EQ(count_events(t, "Restarting"), 2);
+  EXPECT_EQ(count_events(t, "Not Restarting"), 1) << a.dump(2);
+  EXPECT_EQ(count_events(t, "Terminated"), 3);
+}
+
+TEST(Lifecycle, DelayModeWaitsForTheIntervalInsteadOfFailing) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("patient", "batch", task("t", "exit 1"),
+                               "{attempts: 1, interval: 30s, delay: 100ms, mode: delay}"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_alloc(ids[0], [](const json& a) {
+    return count_events(a["TaskStates"]["t"], "Restarting") == 2;
+  });
+  auto& t = a["TaskStates"]["t"];
+  EXPECT_EQ(t["State"], "pending");
+  EXPECT_EQ(count_events(t, "Not Restarting"), 0);
+  EXPECT_NE(t["Events"].back()["Details"]["restart_reason"].get<std::string>().find("Exceeded"),
+            std::string::npos)
+      << a.dump(2);
+  EXPECT_NE(a["ClientStatus"], "failed");
+}
+
+TEST(Lifecycle, RestartRequestRestartsTheTaskWithoutCountingAFailure) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("svc", "service", task("t", "echo start $$; while true; do sleep 0.1; done")));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running");
+  auto r = agent->post("/v1/client/allocation/" + ids[0] + "/restart", R"({"TaskName":"t"})", "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto a = agent->wait_alloc(ids[0], [](const json& a) {
+    auto& t = a["TaskStates"]["t"];
+    return t["Restarts"] == 1 && t["State"] == "running";
+  });
+  EXPECT_EQ(count_events(a["TaskStates"]["t"], "Restart Signaled"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto out = logs(*agent, ids[0], "t");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
+  EXPECT_EQ(agent->post("/v1/client/allocation/" + ids[0] + "/restart", R"({"TaskName":"nope"})",
+                        "application/json").status, 400);
+}
+
+TEST(Lifecycle, SignalReachesTheTask) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("sig", "service",
+                               task("t", "trap 'echo got usr1' USR1; while true; do sleep 0.1; done")));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto r = agent->post("/v1/client/allocation/" + ids[0] + "/signal", R"({"Task":"t","Signal":"SIGUSR1"})",
+                       "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (int i = 0; i < 50 && logs(*agent, ids[0], "t").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(logs(*agent, ids[0], "t"), "got usr1\n");
+  EXPECT_EQ(count_events(agent->alloc(ids[0])["TaskStates"]["t"], "Signaling"), 1);
+}
+
+TEST(GarbageCollection, TerminalAllocIsRemovedWithItsDirsAndALiveOneIsRefused) {
+  auto agent = AgentProcess::start();
+  auto done = agent->submit(job("once", "batch", task("t", "echo hi")));
+  auto live = agent->submit(job("svc", "service", task("t", "while true; do sleep 0.1; done")));
+  agent->wait_client_status(done[0], "complete");
+  agent->wait_client_status(live[0], "running");
+  EXPECT_EQ(agent->post("/v1/client/allocation/" + live[0] + "/gc", "").status, 400);
+  ASSERT_EQ(agent->post("/v1/client/allocation/" + done[0] + "/gc", "").status, 200);
+  EXPECT_EQ(agent->get("/v1/allocation/" + done[0]).status, 404);
+  struct stat st {};
+  EXPECT_NE(stat((agent->data_dir() + "/alloc/" + done[0]).c_str(), &st), 0);
+  EXPECT_EQ(agent->alloc(live[0])["ClientStatus"], "running");
+}
+
+TEST(GarbageCollection, KeepsAtMostGcMaxAllocsTerminalAllocs) {
+  auto agent = AgentProcess::start({.config_yaml = "gc_interval: 1s\ngc_max_allocs: 1\n"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto one = agent->submit(job("b" + std::to_string(i), "batch", task("t", "true")));
+    agent->wait_client_status(one[0], "complete");
+    ids.push_back(one[0]);
+  }
+  for (int i = 0; i < 60 && agent->get("/v1/allocations").json().size() > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto left = agent->get("/v1/allocations").json();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0]["ID"], ids.back());  // the newest is kept
+}
