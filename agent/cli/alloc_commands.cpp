@@ -150,6 +150,32 @@ int stop_alloc(Context& ctx, const std::string& id) {
   return 0;
 }
 
+struct ControlOptions {
+  std::string alloc_id, task, signal = "SIGKILL";
+};
+
+// restart, signal and gc: one POST each, with the alloc and an optional task.
+int control_alloc(Context& ctx, const std::string& action, const ControlOptions& o) {
+  std::string body = "{}";
+  if (action == "restart")
+    body = nlohmann::json{{"TaskName", o.task}, {"AllTasks", o.task.empty()}}.dump();
+  else if (action == "signal")
+    body = nlohmann::json{{"Task", o.task}, {"Signal", o.signal}}.dump();
+  auto answer = ctx.api.post_json("/v1/client/allocation/" + url_escape(o.alloc_id) + "/" + action,
+                                  body, "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  std::string what = action == "restart" ? "restarted"
+                     : action == "signal" ? "signalled with " + o.signal
+                                          : "garbage collected";
+  ctx.out << "==> Allocation \"" << o.alloc_id << "\"" << (o.task.empty() ? "" : " task \"" + o.task + "\"")
+          << " " << what << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_alloc_commands(CLI::App& app, Handler& selected) {
@@ -186,6 +212,21 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
   stop->callback([&selected, stop_id] {
     selected = [stop_id](Context& ctx) { return stop_alloc(ctx, *stop_id); };
   });
+
+  for (const char* action : {"restart", "signal", "gc"}) {
+    std::string name = action;
+    auto* cmd = alloc->add_subcommand(
+        name, name == "restart"  ? "Restart an allocation's running tasks, or one task"
+              : name == "signal" ? "Send a signal to an allocation's tasks, or one task"
+                                 : "Remove a finished allocation's dirs, logs and state");
+    auto opts = std::make_shared<ControlOptions>();
+    if (name == "signal") cmd->add_option("-s,--signal", opts->signal, "Signal name (default SIGKILL)");
+    cmd->add_option("alloc", opts->alloc_id, "Allocation ID or unique prefix")->required();
+    if (name != "gc") cmd->add_option("task", opts->task, "Task name (default: every running task)");
+    cmd->callback([&selected, opts, name] {
+      selected = [opts, name](Context& ctx) { return control_alloc(ctx, name, *opts); };
+    });
+  }
 }
 
 }  // namespace drover::cli

@@ -168,3 +168,23 @@ TEST(GarbageCollection, KeepsAtMostGcMaxAllocsTerminalAllocs) {
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0]["ID"], ids.back());  // the newest is kept
 }
+
+TEST(Lifecycle, CliRestartsAndSignalsTasksByAllocPrefix) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("cli", "service",
+                               task("t", "trap 'echo got term-less usr2' USR2; while true; do sleep 0.1; done")));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto sig = agent->cli({"alloc", "signal", "-s", "SIGUSR2", ids[0].substr(0, 8), "t"});
+  EXPECT_EQ(sig.exit_code, 0) << sig.err;
+  auto restart = agent->cli({"alloc", "restart", ids[0].substr(0, 8)});
+  EXPECT_EQ(restart.exit_code, 0) << restart.err;
+  auto a = agent->wait_alloc(ids[0], [](const json& a) {
+    return a["TaskStates"]["t"]["Restarts"] == 1 && a["TaskStates"]["t"]["State"] == "running";
+  });
+  EXPECT_EQ(count_events(a["TaskStates"]["t"], "Signaling"), 1);
+  auto bad = agent->cli({"alloc", "restart", ids[0], "nope"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("nope"), std::string::npos) << bad.err;
+}
