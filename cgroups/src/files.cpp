@@ -1,0 +1,76 @@
+// Plain reads and writes of cgroup control files.
+#include "files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace drover::cgroups {
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return make_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Status write_file(const std::filesystem::path& path, const std::string& value) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC);
+  if (fd < 0) return make_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  // One write call: the kernel parses a control file value per write().
+  ssize_t n = ::write(fd, value.data(), value.size());
+  int err = errno;
+  ::close(fd);
+  if (n < 0 || static_cast<size_t>(n) != value.size())
+    return make_error("cannot write '" + value + "' to " + path.string() + ": " +
+                      std::strerror(n < 0 ? err : EIO));
+  return {};
+}
+
+std::optional<uint64_t> read_u64(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (!text) return std::nullopt;
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(*text, &used);
+    return v;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::map<std::string, uint64_t> parse_kv(const std::string& text) {
+  std::map<std::string, uint64_t> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    uint64_t value = 0;
+    if (fields >> key >> value) out[key] = value;
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> read_kv(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  return text ? parse_kv(*text) : std::map<std::string, uint64_t>{};
+}
+
+std::vector<pid_t> read_pids(const std::filesystem::path& procs_file) {
+  std::vector<pid_t> pids;
+  auto text = read_file(procs_file);
+  if (!text) return pids;
+  std::istringstream in(*text);
+  long pid = 0;
+  while (in >> pid)
+    if (pid > 0) pids.push_back(static_cast<pid_t>(pid));
+  return pids;
+}
+
+}  // namespace drover::cgroups

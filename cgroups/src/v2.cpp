@@ -1,0 +1,180 @@
+// cgroup v2: one tree, <root>/<parent>/<name>.scope. Controllers are switched on for the
+// children through cgroup.subtree_control at every level of the parent chain. Kill with
+// cgroup.kill (kernel >= 5.14) or cgroup.freeze + SIGKILL; OOM from memory.events oom_kill.
+// Plain file writes throughout: these are the files the fake-tree tests check.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+#include "drover/common/names.hpp"
+#include "files.hpp"
+#include "hierarchy.hpp"
+#include "resources.hpp"
+#include "stats.hpp"
+
+namespace drover::cgroups {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kScope = ".scope";
+
+std::set<std::string> words_in(const fs::path& file) {
+  std::set<std::string> out;
+  auto text = read_file(file);
+  if (!text) return out;
+  std::istringstream in(*text);
+  std::string w;
+  while (in >> w) out.insert(w[0] == '+' ? w.substr(1) : w);  // "+cpu" in fake trees
+  return out;
+}
+
+class V2 final : public Hierarchy {
+ public:
+  V2(HostInfo host, std::string parent, std::unique_ptr<ControlFs> fs)
+      : host_(std::move(host)), parent_(std::move(parent)), fs_(std::move(fs)) {}
+
+  Status open_parent() override {
+    // Every level from the root down to the parent passes the controllers on to its children.
+    std::string level;
+    if (auto st = enable_controllers(level); !st) return st;
+    for (const auto& part : fs::path(parent_)) {
+      level = level.empty() ? part.string() : level + "/" + part.string();
+      if (auto st = fs_->make_group("", level); !st) return st;
+      if (auto st = enable_controllers(level); !st) return st;
+    }
+    return {};
+  }
+
+  Status create(const std::string& name, const Limits& limits) override {
+    if (auto problem = plain_name_problem(name))
+      return make_error("task cgroup name '" + name + "' refused: " + *problem);
+    const std::string g = group(name);
+    if (auto st = fs_->make_group("", g); !st) return fail(name, st);
+    auto enabled = words_in(fs_->dir("", parent_) / "cgroup.subtree_control");
+    for (const auto& s : plan_v2(limits)) {
+      std::error_code ec;
+      if (!enabled.count(s.controller) || !fs::exists(fs_->dir("", g) / s.file, ec)) {
+        if (s.optional) continue;
+        return fail(name, make_error("cannot apply " + s.file + ": the " + s.controller +
+                                     " controller is not enabled in " +
+                                     (fs_->dir("", parent_) / "cgroup.subtree_control").string()));
+      }
+      auto st = fs_->write("", g, s.file, s.value);
+      if (!st && !s.optional) return fail(name, st);
+    }
+    return {};
+  }
+
+  bool exists(const std::string& name) const override {
+    std::error_code ec;
+    return fs::is_directory(fs_->dir("", group(name)), ec);
+  }
+
+  std::vector<std::string> procs_files(const std::string& name) const override {
+    return {(fs_->dir("", group(name)) / "cgroup.procs").string()};
+  }
+
+  std::string relative_path(const std::string& name) const override { return group(name); }
+
+  std::vector<pid_t> pids(const std::string& name) const override {
+    return read_pids(fs_->dir("", group(name)) / "cgroup.procs");
+  }
+
+  std::vector<std::string> list() const override {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(fs_->dir("", parent_), ec)) {
+      std::string n = e.path().filename().string();
+      if (e.is_directory(ec) && n.ends_with(kScope) && n.size() > std::strlen(kScope))
+        names.push_back(n.substr(0, n.size() - std::strlen(kScope)));
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Status kill_all(const std::string& name) override {
+    if (!exists(name)) return {};
+    const std::string g = group(name);
+    std::error_code ec;
+    std::function<Status()> freeze, thaw;
+    if (fs::exists(fs_->dir("", g) / "cgroup.kill", ec)) {
+      // The kernel kills every process, including ones forking right now.
+      if (auto st = fs_->write("", g, "cgroup.kill", "1"); !st) return st;
+    } else if (fs::exists(fs_->dir("", g) / "cgroup.freeze", ec)) {
+      freeze = [this, g] { return fs_->write("", g, "cgroup.freeze", "1"); };
+      thaw = [this, g] { return fs_->write("", g, "cgroup.freeze", "0"); };
+    }
+    auto st = kill_loop(
+        g, [this, name] { return pids(name); }, freeze, thaw);
+    if (thaw) (void)thaw();
+    return st;
+  }
+
+  Status remove(const std::string& name) override {
+    auto killed = kill_all(name);
+    Status st;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      st = fs_->remove_group("", group(name));
+      if (st || st.message().find("busy") == std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!st) return make_error(st.message() + (killed ? "" : " (" + killed.message() + ")"));
+    return killed;
+  }
+
+  uint64_t oom_kill_count(const std::string& name) const override {
+    auto events = read_kv(fs_->dir("", group(name)) / "memory.events");
+    return events.count("oom_kill") ? events["oom_kill"] : 0;
+  }
+
+  Result<Stats> stats(const std::string& name) const override {
+    if (!exists(name)) return make_error("task cgroup " + group(name) + " does not exist");
+    return read_stats_v2(fs_->dir("", group(name)));
+  }
+
+ private:
+  std::string group(const std::string& name) const { return parent_ + "/" + name + kScope; }
+
+  Status fail(const std::string& name, const Status& st) {
+    (void)remove(name);
+    return make_error("cannot create task cgroup " + group(name) + ": " + st.message());
+  }
+
+  // Writes "+cpu +memory +pids +cpuset" (those the level has, in one write) to `level`'s
+  // cgroup.subtree_control; memory and cpu are required, pids and cpuset used where present.
+  Status enable_controllers(const std::string& level) {
+    fs::path dir = fs_->dir("", level);
+    auto available = words_in(dir / "cgroup.controllers");
+    auto enabled = words_in(dir / "cgroup.subtree_control");
+    std::string add;
+    for (const char* c : {"cpu", "memory", "pids", "cpuset"}) {
+      bool required = std::string(c) == "cpu" || std::string(c) == "memory";
+      if (enabled.count(c)) continue;
+      if (!available.count(c)) {
+        if (!required) continue;
+        return make_error(std::string("cgroup v2: the ") + c + " controller is not available in " +
+                          (dir / "cgroup.controllers").string());
+      }
+      add += (add.empty() ? "+" : " +") + std::string(c);
+    }
+    if (add.empty()) return {};
+    return fs_->write("", level, "cgroup.subtree_control", add);
+  }
+
+  HostInfo host_;
+  std::string parent_;
+  std::unique_ptr<ControlFs> fs_;
+};
+
+}  // namespace
+
+std::shared_ptr<Hierarchy> make_v2(HostInfo host, std::string parent,
+                                   std::unique_ptr<ControlFs> fs) {
+  return std::make_shared<V2>(std::move(host), std::move(parent), std::move(fs));
+}
+
+}  // namespace drover::cgroups

@@ -1,0 +1,93 @@
+// The node's pool of reservable cores: disjoint reservations, refusal, release, persistence.
+#include "drover/cgroups/cpuset_pool.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fake_tree.hpp"
+
+namespace drover::cgroups {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CpusetPool, FormatsAndParsesCpuLists) {
+  EXPECT_EQ(format_cpus({3, 0, 1}), "0-1,3");
+  EXPECT_EQ(format_cpus({0, 1, 2, 5, 6, 8}), "0-2,5-6,8");
+  EXPECT_EQ(format_cpus({}), "");
+  EXPECT_EQ(*parse_cpus("0-1,3\n"), (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(*parse_cpus(""), (std::vector<int>{}));
+  EXPECT_FALSE(parse_cpus("0-x").ok());
+  EXPECT_FALSE(parse_cpus("3-1").ok());
+}
+
+TEST(CpusetPool, ReservationsAreDisjointAndShortageIsRefusedWithCounts) {
+  CpusetPool pool({0, 1});
+  auto a = pool.reserve("a1.web", 1);
+  auto b = pool.reserve("a2.web", 1);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(*a, *b);
+  auto c = pool.reserve("a3.web", 1);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.message(), HasSubstr("asked for 1, 0 free"));
+  EXPECT_TRUE(pool.free().empty());
+}
+
+TEST(CpusetPool, ReleaseReturnsCoresToThePool) {
+  CpusetPool pool({0, 1, 2});
+  ASSERT_TRUE(pool.reserve("a1.web", 2).ok());
+  auto refused = pool.reserve("a2.web", 2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("asked for 2, 1 free (2)"));
+  pool.release("a1.web");
+  EXPECT_EQ(*pool.reserve("a2.web", 2), (std::vector<int>{0, 1}));
+}
+
+TEST(CpusetPool, AskingAgainGivesTheSameCores) {
+  CpusetPool pool({0, 1, 2, 3});
+  auto first = pool.reserve("a1.web", 2);
+  auto again = pool.reserve("a1.web", 2);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(*first, *again);
+  EXPECT_EQ(pool.free(), (std::vector<int>{2, 3}));
+}
+
+TEST(CpusetPool, ReservationsSurviveARestartThroughJson) {
+  CpusetPool pool({0, 1, 2, 3});
+  ASSERT_TRUE(pool.reserve("a1.web", 1).ok());
+  ASSERT_TRUE(pool.reserve("a2.db", 2).ok());
+  auto saved = nlohmann::json::parse(pool.to_json().dump());
+  CpusetPool after({0, 1, 2, 3});
+  ASSERT_TRUE(after.from_json(saved).ok());
+  EXPECT_EQ(after.reserved_by("a1.web"), (std::vector<int>{0}));
+  EXPECT_EQ(after.reserved_by("a2.db"), (std::vector<int>{1, 2}));
+  EXPECT_EQ(after.free(), (std::vector<int>{3}));
+  auto more = after.reserve("a3.x", 2);
+  EXPECT_FALSE(more.ok()) << "restored reservations are still held";
+}
+
+TEST(CpusetPool, CorruptSavedStateIsRefusedAndChangesNothing) {
+  CpusetPool pool({0, 1});
+  ASSERT_TRUE(pool.reserve("a1.web", 1).ok());
+  auto twice = nlohmann::json::parse(R"({"reservations":{"x":[0],"y":[0]}})");
+  auto st = pool.from_json(twice);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.message(), HasSubstr("core 0 twice"));
+  auto foreign = nlohmann::json::parse(R"({"reservations":{"x":[7]}})");
+  EXPECT_THAT(pool.from_json(foreign).message(), HasSubstr("core 7"));
+  EXPECT_EQ(pool.reserved_by("a1.web"), (std::vector<int>{0}));
+}
+
+TEST(CpusetPool, HostPoolIsOnlineCpusMinusReserved) {
+  fake::TempDir t;
+  fake::put(t.path() / "online", "0-3\n");
+  auto pool = CpusetPool::from_host("0", t.path() / "online");
+  ASSERT_TRUE(pool.ok()) << pool.message();
+  EXPECT_EQ(pool->cores(), (std::vector<int>{1, 2, 3}));
+  EXPECT_FALSE(CpusetPool::from_host("zero", t.path() / "online").ok());
+}
+
+}  // namespace
+}  // namespace drover::cgroups
