@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
 
 namespace drover::runner {
@@ -77,29 +78,67 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   std::vector<std::shared_ptr<AllocRunner>> placed;
   for (const auto& group : job.groups) {
     for (int i = 0; i < group.count; ++i) {
-      state::Alloc a;
-      a.id = new_uuid();
-      a.job_id = job.id;
-      a.group = group.name;
-      a.index = i;
-      a.name = job.id + "." + group.name + "[" + std::to_string(i) + "]";
-      a.create_time_ns = a.modify_time_ns = state::now_ns();
-      a.job = job_json;
-      for (const auto& t : group.tasks) {
-        state::TaskState ts;
-        ts.events.push_back({state::event::kReceived, a.create_time_ns, "Task received by client"});
-        a.tasks[t.name] = ts;
-      }
-      // Persisted before anything runs, so a crash from here on finds it again.
-      if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
-      receipt.alloc_ids.push_back(a.id);
-      auto r = std::make_shared<AllocRunner>(ctx_, std::move(a));
-      runners_[r->id()] = r;
-      placed.push_back(r);
+      auto r = make_runner_locked(new_uuid(), job, job_json, group, i);
+      if (!r) return r.error();
+      receipt.alloc_ids.push_back(r.value()->id());
+      placed.push_back(r.value());
     }
   }
   for (auto& r : placed) r->start(/*recovering=*/false);
   return receipt;
+}
+
+Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
+    const std::string& alloc_id, const jobspec::Job& job, const nlohmann::json& job_json,
+    const jobspec::TaskGroup& group, int index) {
+  state::Alloc a;
+  a.id = alloc_id;
+  a.job_id = job.id;
+  a.group = group.name;
+  a.index = index;
+  a.name = job.id + "." + group.name + "[" + std::to_string(index) + "]";
+  a.create_time_ns = a.modify_time_ns = state::now_ns();
+  a.job = job_json;
+  for (const auto& t : group.tasks) {
+    state::TaskState ts;
+    ts.events.push_back({state::event::kReceived, a.create_time_ns, "Task received by client"});
+    a.tasks[t.name] = ts;
+  }
+  // Persisted before anything runs, so a crash from here on finds it again.
+  if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
+  auto r = std::make_shared<AllocRunner>(ctx_, std::move(a));
+  runners_[r->id()] = r;
+  return r;
+}
+
+Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
+                           const std::string& group_name, int index) {
+  if (auto problem = plain_name_problem(alloc_id)) return make_error("alloc id: " + *problem);
+  const jobspec::TaskGroup* group = nullptr;
+  for (const auto& g : job.groups)
+    if (g.name == group_name) group = &g;
+  if (!group) return make_error("task group \"" + group_name + "\" is not in job \"" + job.id + "\"");
+  std::shared_ptr<AllocRunner> r;
+  {
+    std::lock_guard lock(mu_);
+    if (runners_.count(alloc_id)) return {};
+    auto job_json = jobspec::to_json(job);
+    auto existing = ctx_.store->job(job.id);
+    if (!existing || existing->job != job_json)
+      if (auto st = ctx_.store->put_job({job.id, job_json, state::now_ns(), false}); !st) return st;
+    auto made = make_runner_locked(alloc_id, job, job_json, *group, index);
+    if (!made) return made.error();
+    r = made.value();
+  }
+  r->start(/*recovering=*/false);
+  return {};
+}
+
+Status AllocManager::set_deployment_status(const std::string& alloc_id, const nlohmann::json& status) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  r->set_deployment_status(status);
+  return {};
 }
 
 Result<std::string> AllocManager::stop_job(const std::string& job_id) {

@@ -37,6 +37,11 @@ class AllocManager {
   // a changed job replaces the allocs of the old version.
   Result<SubmitReceipt> submit(const jobspec::Job& job);
   Result<std::string> stop_job(const std::string& job_id);
+  // Places one alloc that an upstream decided on (cluster mode): its id, job and group are
+  // given. Placing an id that already runs is a no-op.
+  Status place(const std::string& alloc_id, const jobspec::Job& job, const std::string& group,
+               int index);
+  Status set_deployment_status(const std::string& alloc_id, const nlohmann::json& status);
   Status stop_alloc(const std::string& alloc_id);
   // Restarts one task of the alloc, or all its running tasks when `task` is empty.
   Status restart_alloc(const std::string& alloc_id, const std::string& task);
@@ -60,9 +65,17 @@ class AllocManager {
   std::string job_status(const std::string& job_id);
 
   const RunnerContext& ctx() const { return ctx_; }
+  // Set before recover() and before any submit: called after every alloc change.
+  void set_on_alloc_change(std::function<void(const state::Alloc&)> fn) {
+    ctx_.on_alloc_change = std::move(fn);
+  }
 
  private:
   std::shared_ptr<AllocRunner> runner(const std::string& alloc_id);
+  Result<std::shared_ptr<AllocRunner>> make_runner_locked(const std::string& alloc_id,
+                                                          const jobspec::Job& job,
+                                                          const nlohmann::json& job_json,
+                                                          const jobspec::TaskGroup& group, int index);
 
   RunnerContext ctx_;
   std::mutex mu_;  // guards runners_ and submissions

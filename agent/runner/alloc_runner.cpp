@@ -196,13 +196,16 @@ void AllocRunner::coordinate(bool recovering) {
 }
 
 void AllocRunner::stop(const std::string& reason) {
-  std::lock_guard lock(mu_);
-  stop_requested_ = true;
-  stop_reason_ = reason;
-  alloc_.desired_status = "stop";
-  alloc_.modify_time_ns = state::now_ns();
-  (void)ctx_.store->put_alloc_status(alloc_);
-  changed_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    stop_requested_ = true;
+    stop_reason_ = reason;
+    alloc_.desired_status = "stop";
+    alloc_.modify_time_ns = state::now_ns();
+    (void)ctx_.store->put_alloc_status(alloc_);
+    changed_.notify_all();
+  }
+  notify_change();
 }
 
 void AllocRunner::detach() {
@@ -266,8 +269,29 @@ bool AllocRunner::terminal() const {
   return alloc_.terminal();
 }
 
+void AllocRunner::notify_change() {
+  if (ctx_.on_alloc_change) ctx_.on_alloc_change(snapshot());
+}
+
+void AllocRunner::set_deployment_status(const nlohmann::json& status) {
+  {
+    std::lock_guard lock(mu_);
+    alloc_.deployment_status = status;
+    alloc_.modify_time_ns = state::now_ns();
+    if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
+      spdlog::error("alloc {}: {}", id_, st.message());
+  }
+  notify_change();
+}
+
 void AllocRunner::update_task(const std::string& task,
                               const std::function<void(state::TaskState&)>& fn) {
+  update_task_locked(task, fn);
+  notify_change();
+}
+
+void AllocRunner::update_task_locked(const std::string& task,
+                                     const std::function<void(state::TaskState&)>& fn) {
   std::lock_guard lock(mu_);
   auto& ts = alloc_.tasks[task];
   fn(ts);

@@ -46,6 +46,8 @@ class AllocRunner {
   Status signal_task(const std::string& task, const std::string& signal);
 
   state::Alloc snapshot() const;
+  // Records the alloc's health (Nomad's DeploymentStatus) and persists it.
+  void set_deployment_status(const nlohmann::json& status);
   const std::string& id() const { return id_; }
   bool terminal() const;
 
@@ -69,6 +71,8 @@ class AllocRunner {
   void fail_alloc(const std::string& description);
   // Starts the runner of each task with `role` that has none yet and is not dead.
   void start_role(Role role, bool recovering);
+  void notify_change();
+  void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn);
   void kill_role(Role role, const std::string& reason, const std::string& event_type);
   bool all(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
   bool any(Role role, const std::function<bool(const state::TaskState&)>& pred) const;

@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+
+#include "state/alloc.hpp"
 
 #include "runner/task_env.hpp"
 
@@ -23,6 +26,9 @@ struct RunnerContext {
   // The task monitor binary that raw_exec and exec run each task under.
   std::filesystem::path monitor_path;
   std::chrono::nanoseconds max_kill_timeout = std::chrono::seconds(30);
+  // Called after every change of an alloc (task state, client status, desired status, health),
+  // with a snapshot, outside the runner's locks: the upstream reporter and event stream.
+  std::function<void(const state::Alloc&)> on_alloc_change;
   // How long one driver wait call blocks before the runner looks at its flags again.
   std::chrono::milliseconds wait_slice = std::chrono::milliseconds(500);
 };

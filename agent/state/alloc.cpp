@@ -60,7 +60,8 @@ nlohmann::json to_json(const Alloc& a, bool with_job) {
                       {"DesiredStatus", a.desired_status},
                       {"CreateTime", a.create_time_ns},
                       {"ModifyTime", a.modify_time_ns},
-                      {"TaskStates", states}};
+                      {"TaskStates", states},
+                      {"DeploymentStatus", a.deployment_status}};
   if (with_job) j["Job"] = a.job;
   return j;
 }

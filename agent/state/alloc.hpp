@@ -64,6 +64,8 @@ struct Alloc {
   int64_t create_time_ns = 0;
   int64_t modify_time_ns = 0;
   nlohmann::json job;  // the job as submitted (canonical JSON), so the alloc is self-contained
+  // Nomad's AllocDeploymentStatus {Healthy, Timestamp, ...}; null until health is decided.
+  nlohmann::json deployment_status;
   std::map<std::string, TaskState> tasks;
 
   bool terminal() const {

@@ -214,6 +214,7 @@ std::vector<Alloc> StateStore::allocs() {
       a.create_time_ns = j.value("CreateTime", int64_t{0});
       a.modify_time_ns = j.value("ModifyTime", int64_t{0});
       a.job = j.value("Job", nlohmann::json());
+      a.deployment_status = j.value("DeploymentStatus", nlohmann::json());
       out.push_back(std::move(a));
     }
   }
