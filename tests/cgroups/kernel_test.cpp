@@ -181,6 +181,16 @@ TEST_F(KernelCgroups, CpuSharesMatchTheMhzMapping) {
   EXPECT_EQ(read_trimmed(dir("cpu", "tiny.task") / "cpu.shares"), "2");
 }
 
+TEST_F(KernelCgroups, CreatingAgainAfterAnAgentCrashRewritesTheLimits) {
+  Limits l;
+  l.cpu_mhz = 300;
+  ASSERT_TRUE(manager->create("again.task", l).ok());
+  l.cpu_mhz = 700;
+  auto again = manager->create("again.task", l);
+  ASSERT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ(read_trimmed(dir("cpu", "again.task") / "cpu.shares"), "700");
+}
+
 TEST_F(KernelCgroups, MemoryMaxIsHardAndMemoryIsSoft) {
   Limits l;
   l.memory_bytes = 32 << 20;
