@@ -69,6 +69,79 @@ std::optional<UpdateStrategy> update_from_json(const json& j) {
   return u;
 }
 
+json check_restart_to_json(const std::optional<CheckRestart>& c) {
+  if (!c) return nullptr;
+  return {{"Limit", c->limit}, {"Grace", ns(c->grace)}, {"IgnoreWarnings", c->ignore_warnings}};
+}
+
+json services_to_json(const std::vector<Service>& services) {
+  json out = json::array();
+  for (const auto& s : services) {
+    json checks = json::array();
+    for (const auto& c : s.checks) {
+      checks.push_back({{"Name", c.name},
+                        {"Type", c.type},
+                        {"Path", c.path},
+                        {"Method", c.method},
+                        {"Protocol", c.protocol},
+                        {"Header", c.header},
+                        {"PortLabel", c.port},
+                        {"Command", c.command},
+                        {"Args", c.args},
+                        {"Interval", ns(c.interval)},
+                        {"Timeout", ns(c.timeout)},
+                        {"CheckRestart", check_restart_to_json(c.check_restart)}});
+    }
+    out.push_back({{"Name", s.name},
+                   {"PortLabel", s.port},
+                   {"Address", s.address},
+                   {"Provider", s.provider},
+                   {"Tags", s.tags},
+                   {"Checks", checks}});
+  }
+  return out;
+}
+
+std::vector<Service> services_from_json(const json& j) {
+  std::vector<Service> out;
+  if (j.is_null()) return out;
+  for (const auto& sj : j) {
+    Service s;
+    s.name = value_at(sj, "Name", s.name);
+    s.port = value_at(sj, "PortLabel", s.port);
+    s.address = value_at(sj, "Address", s.address);
+    s.provider = value_at(sj, "Provider", s.provider);
+    s.tags = value_at(sj, "Tags", s.tags);
+    if (sj.contains("Checks") && !sj.at("Checks").is_null()) {
+      for (const auto& cj : sj.at("Checks")) {
+        Check c;
+        c.name = value_at(cj, "Name", c.name);
+        c.type = value_at(cj, "Type", c.type);
+        c.path = value_at(cj, "Path", c.path);
+        c.method = value_at(cj, "Method", c.method);
+        c.protocol = value_at(cj, "Protocol", c.protocol);
+        c.header = value_at(cj, "Header", c.header);
+        c.port = value_at(cj, "PortLabel", c.port);
+        c.command = value_at(cj, "Command", c.command);
+        c.args = value_at(cj, "Args", c.args);
+        c.interval = duration_at(cj, "Interval", c.interval);
+        c.timeout = duration_at(cj, "Timeout", c.timeout);
+        if (cj.contains("CheckRestart") && !cj.at("CheckRestart").is_null()) {
+          const json& r = cj.at("CheckRestart");
+          CheckRestart cr;
+          cr.limit = value_at(r, "Limit", cr.limit);
+          cr.grace = duration_at(r, "Grace", cr.grace);
+          cr.ignore_warnings = value_at(r, "IgnoreWarnings", cr.ignore_warnings);
+          c.check_restart = cr;
+        }
+        s.checks.push_back(std::move(c));
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 json task_to_json(const Task& t) {
   json devices = json::array();
   for (const auto& d : t.resources.devices) {
@@ -100,7 +173,8 @@ json task_to_json(const Task& t) {
             {"Disabled", t.logs.disabled}}},
           {"Lifecycle", lifecycle},
           {"Leader", t.leader},
-          {"Meta", t.meta}};
+          {"Meta", t.meta},
+          {"Services", services_to_json(t.services)}};
 }
 
 Task task_from_json(const json& j) {
@@ -141,6 +215,7 @@ Task task_from_json(const json& j) {
   }
   t.leader = value_at(j, "Leader", t.leader);
   t.meta = value_at(j, "Meta", t.meta);
+  if (j.contains("Services")) t.services = services_from_json(j.at("Services"));
   return t;
 }
 

@@ -55,6 +55,45 @@ struct Resources {
   bool operator==(const Resources&) const = default;
 };
 
+// check_restart: restart the task after `limit` consecutive failing results, never within
+// `grace` of its start. limit 0: never.
+struct CheckRestart {
+  int limit = 0;
+  Duration grace = std::chrono::seconds(1);
+  bool ignore_warnings = false;
+  bool operator==(const CheckRestart&) const = default;
+};
+
+// One health check (Nomad's service `check` block), run by the agent itself.
+struct Check {
+  std::string name;
+  std::string type;  // http | tcp | script
+  std::string path;  // http
+  std::string method = "GET";
+  std::string protocol = "http";  // http | https
+  std::map<std::string, std::vector<std::string>> header;
+  // A literal "host:port" or "port" (drover allocates no ports); empty: the service's port.
+  std::string port;
+  std::string command;  // script
+  std::vector<std::string> args;
+  Duration interval = std::chrono::seconds(10);
+  Duration timeout = std::chrono::seconds(2);
+  std::optional<CheckRestart> check_restart;
+  bool operator==(const Check&) const = default;
+};
+
+// Nomad's `service` block. drover registers services nowhere; it runs their checks locally
+// for the alloc's health, whatever the provider says.
+struct Service {
+  std::string name;
+  std::string port;      // literal "host:port" or "port"
+  std::string address;   // host for a port-only value; default 127.0.0.1
+  std::string provider = "nomad";
+  std::vector<std::string> tags;
+  std::vector<Check> checks;
+  bool operator==(const Service&) const = default;
+};
+
 struct Task {
   std::string name;
   std::string driver;
@@ -68,6 +107,7 @@ struct Task {
   Lifecycle lifecycle;
   bool leader = false;
   std::map<std::string, std::string> meta;
+  std::vector<Service> services;
   bool operator==(const Task&) const = default;
 };
 

@@ -38,6 +38,9 @@ bool neutral_value(std::string_view key, const json& v) {
   if (key == "MaxParallel" && v == 1) return true;
   if (key == "Stagger" && v == 30 * kSecond) return true;
   if (key == "ProgressDeadline" && v == 600 * kSecond) return true;
+  // Service and check defaults that Nomad's API client fills in.
+  if (key == "AddressMode" && (v == "auto" || v == "host")) return true;
+  if (key == "OnUpdate" && v == "require_healthy") return true;
   return false;
 }
 
@@ -187,6 +190,85 @@ class NomadReader {
     return base;
   }
 
+  std::vector<std::string> strings(const json& o, std::string_view key, const std::string& path) {
+    std::vector<std::string> out;
+    if (!array(o, key, path)) return out;
+    for (std::size_t i = 0; i < o.at(key).size(); ++i) {
+      if (o.at(key)[i].is_string())
+        out.push_back(o.at(key)[i].get<std::string>());
+      else
+        add(index(join(path, key), i), "must be a string");
+    }
+    return out;
+  }
+
+  Check check(const json& o, const std::string& path) {
+    Check c;
+    check_keys(o, path,
+               {"Name", "Type", "Command", "Args", "Path", "Protocol", "PortLabel", "Method",
+                "Header", "Interval", "Timeout", "CheckRestart"});
+    if (auto v = str(o, "Name", path)) c.name = *v;
+    if (auto v = str(o, "Type", path)) c.type = *v;
+    if (auto v = str(o, "Command", path)) c.command = *v;
+    c.args = strings(o, "Args", path);
+    if (auto v = str(o, "Path", path)) c.path = *v;
+    if (auto v = str(o, "Protocol", path); v && !v->empty()) c.protocol = *v;
+    if (auto v = str(o, "PortLabel", path)) c.port = *v;
+    if (auto v = str(o, "Method", path); v && !v->empty()) c.method = *v;
+    if (object(o, "Header", path)) {
+      const std::string hp = join(path, "Header");
+      for (const auto& [k, v] : o.at("Header").items()) c.header[k] = strings(o.at("Header"), k, hp);
+    }
+    if (auto v = duration(o, "Interval", path)) c.interval = *v;
+    if (auto v = duration(o, "Timeout", path)) c.timeout = *v;
+    if (object(o, "CheckRestart", path)) {
+      const std::string rp = join(path, "CheckRestart");
+      const json& r = o.at("CheckRestart");
+      check_keys(r, rp, {"Limit", "Grace", "IgnoreWarnings"});
+      CheckRestart cr;
+      if (auto v = integer(r, "Limit", rp)) cr.limit = *v;
+      if (auto v = duration(r, "Grace", rp)) cr.grace = *v;
+      if (auto v = boolean(r, "IgnoreWarnings", rp)) cr.ignore_warnings = *v;
+      if (cr.limit > 0) c.check_restart = cr;
+    }
+    return c;
+  }
+
+  std::vector<Service> services(const json& o, std::string_view key, const std::string& path) {
+    std::vector<Service> out;
+    if (!array(o, key, path)) return out;
+    const json& list = o.at(key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string sp = index(join(path, key), i);
+      if (!list[i].is_object()) {
+        add(sp, "must be an object");
+        continue;
+      }
+      const json& sj = list[i];
+      // Provider consul or nomad: either way drover runs the checks itself (docs/health.md).
+      check_keys(sj, sp, {"Name", "PortLabel", "Address", "Provider", "Tags", "Checks"});
+      Service s;
+      if (auto v = str(sj, "Name", sp)) s.name = *v;
+      if (auto v = str(sj, "PortLabel", sp)) s.port = *v;
+      if (auto v = str(sj, "Address", sp)) s.address = *v;
+      if (auto v = str(sj, "Provider", sp); v && !v->empty()) s.provider = *v;
+      s.tags = strings(sj, "Tags", sp);
+      if (array(sj, "Checks", sp)) {
+        const json& checks = sj.at("Checks");
+        for (std::size_t c = 0; c < checks.size(); ++c) {
+          const std::string cp = index(join(sp, "Checks"), c);
+          if (!checks[c].is_object()) {
+            add(cp, "must be an object");
+            continue;
+          }
+          s.checks.push_back(check(checks[c], cp));
+        }
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
   void resources(const json& o, const std::string& path, Resources& r) {
     check_keys(o, path, {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "Devices"});
     auto cpu = integer(o, "CPU", path);
@@ -231,7 +313,7 @@ class NomadReader {
     Task t;
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
-                "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy"});
+                "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -259,6 +341,7 @@ class NomadReader {
       if (auto v = boolean(l, "Enabled", lp); v && !*v) t.logs.disabled = true;
     }
     t.meta = string_map(o, "Meta", path);
+    t.services = services(o, "Services", path);
     // `nomad job inspect` copies the group's policy into each task; a different one is a
     // per-task policy, which drover does not have.
     if (object(o, "RestartPolicy", path)) {

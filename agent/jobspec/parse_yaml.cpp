@@ -229,6 +229,64 @@ class YamlReader {
     }
   }
 
+  Check check(const YAML::Node& n, const std::string& path) {
+    Check c;
+    if (!map(n, path)) return c;
+    check_keys(n, path,
+               {"name", "type", "path", "method", "protocol", "header", "port", "command", "args",
+                "interval", "timeout", "check_restart"});
+    if (auto v = str(n["name"], join(path, "name"))) c.name = *v;
+    if (auto v = str(n["type"], join(path, "type"))) c.type = *v;
+    if (auto v = str(n["path"], join(path, "path"))) c.path = *v;
+    if (auto v = str(n["method"], join(path, "method"))) c.method = *v;
+    if (auto v = str(n["protocol"], join(path, "protocol"))) c.protocol = *v;
+    const std::string hpath = join(path, "header");
+    if (map(n["header"], hpath)) {
+      for (const auto& kv : n["header"]) {
+        if (!kv.first.IsScalar()) {
+          add(hpath, "keys must be plain strings");
+          continue;
+        }
+        const std::string& key = kv.first.Scalar();
+        c.header[key] = string_list(kv.second, join(hpath, key));
+      }
+    }
+    if (auto v = str(n["port"], join(path, "port"))) c.port = *v;
+    if (auto v = str(n["command"], join(path, "command"))) c.command = *v;
+    c.args = string_list(n["args"], join(path, "args"));
+    if (auto v = duration(n["interval"], join(path, "interval"))) c.interval = *v;
+    if (auto v = duration(n["timeout"], join(path, "timeout"))) c.timeout = *v;
+    const std::string rpath = join(path, "check_restart");
+    if (map(n["check_restart"], rpath)) {
+      const YAML::Node r = n["check_restart"];
+      check_keys(r, rpath, {"limit", "grace", "ignore_warnings"});
+      CheckRestart cr;
+      if (auto v = integer(r["limit"], join(rpath, "limit"))) cr.limit = *v;
+      if (auto v = duration(r["grace"], join(rpath, "grace"))) cr.grace = *v;
+      if (auto v = boolean(r["ignore_warnings"], join(rpath, "ignore_warnings")))
+        cr.ignore_warnings = *v;
+      c.check_restart = cr;
+    }
+    return c;
+  }
+
+  Service service(const YAML::Node& n, const std::string& path) {
+    Service s;
+    if (!map(n, path)) return s;
+    check_keys(n, path, {"name", "port", "address", "provider", "tags", "checks"});
+    if (auto v = str(n["name"], join(path, "name"))) s.name = *v;
+    if (auto v = str(n["port"], join(path, "port"))) s.port = *v;
+    if (auto v = str(n["address"], join(path, "address"))) s.address = *v;
+    if (auto v = str(n["provider"], join(path, "provider"))) s.provider = *v;
+    s.tags = string_list(n["tags"], join(path, "tags"));
+    const std::string cpath = join(path, "checks");
+    if (list(n["checks"], cpath)) {
+      for (std::size_t i = 0; i < n["checks"].size(); ++i)
+        s.checks.push_back(check(n["checks"][i], index(cpath, i)));
+    }
+    return s;
+  }
+
   Task task(const YAML::Node& n, const std::string& path) {
     Task t;
     if (!map(n, path)) {
@@ -237,7 +295,7 @@ class YamlReader {
     }
     check_keys(n, path,
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
-                "kill_signal", "logs", "lifecycle", "leader", "meta"});
+                "kill_signal", "logs", "lifecycle", "leader", "meta", "services"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -270,6 +328,11 @@ class YamlReader {
     }
     if (auto v = boolean(n["leader"], join(path, "leader"))) t.leader = *v;
     t.meta = string_map(n["meta"], join(path, "meta"));
+    const std::string spath = join(path, "services");
+    if (list(n["services"], spath)) {
+      for (std::size_t i = 0; i < n["services"].size(); ++i)
+        t.services.push_back(service(n["services"][i], index(spath, i)));
+    }
     return t;
   }
 

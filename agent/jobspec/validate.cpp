@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <regex>
 
 #include "drover/common/names.hpp"
@@ -21,6 +22,22 @@ constexpr int kMaxPids = 4194304;  // the kernel's pid_max ceiling
 constexpr int kMaxDeviceCount = 1024;
 constexpr Duration kMaxKillTimeout = std::chrono::hours(24);
 constexpr Duration kMinRestartInterval = std::chrono::seconds(5);  // Nomad's minimum
+// Nomad asks for 1s; drover allows shorter checks (tests, fast local probes).
+constexpr Duration kMinCheckInterval = std::chrono::milliseconds(100);
+constexpr int kMaxChecksPerTask = 32;
+
+// "host:port" or "port" with the port in 1..65535; nullopt when fine.
+std::optional<std::string> port_problem(const std::string& value) {
+  auto colon = value.rfind(':');
+  std::string host = colon == std::string::npos ? "" : value.substr(0, colon);
+  std::string port = colon == std::string::npos ? value : value.substr(colon + 1);
+  if (colon != std::string::npos && host.empty()) return "has an empty host";
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return "must be a port number or \"host:port\" (drover allocates no ports)";
+  int n = std::stoi(port);
+  if (n < 1 || n > 65535) return "port must be 1..65535";
+  return std::nullopt;
+}
 
 class Validator {
  public:
@@ -207,6 +224,60 @@ class Validator {
     else if (l.sidecar && l.hook == "poststop")
       add(path + ".lifecycle.sidecar", "cannot be used with the poststop hook");
     keys(path + ".meta", t.meta, /*check_values=*/true);
+    std::size_t checks = 0;
+    for (std::size_t i = 0; i < t.services.size(); ++i) {
+      service(path + ".services[" + std::to_string(i) + "]", t.services[i]);
+      checks += t.services[i].checks.size();
+    }
+    if (checks > kMaxChecksPerTask)
+      add(path + ".services", "at most " + std::to_string(kMaxChecksPerTask) + " checks per task");
+  }
+
+  void service(const std::string& path, const Service& s) {
+    if (s.name.empty())
+      add(path + ".name", "is required");
+    else if (printable(s.name) != s.name || s.name.size() > 128)
+      add(path + ".name", "must be printable and at most 128 characters");
+    if (!s.port.empty())
+      if (auto why = port_problem(s.port)) add(path + ".port", *why);
+    for (std::size_t i = 0; i < s.checks.size(); ++i) {
+      const auto& c = s.checks[i];
+      const std::string p = path + ".checks[" + std::to_string(i) + "]";
+      if (printable(c.name) != c.name) add(p + ".name", "must be printable");
+      if (c.type != "http" && c.type != "tcp" && c.type != "script") {
+        add(p + ".type", "must be \"http\", \"tcp\" or \"script\" (got \"" + printable(c.type) + "\")");
+        continue;
+      }
+      if (c.type == "http") {
+        if (c.path.empty() || c.path[0] != '/')
+          add(p + ".path", "must start with '/' (got \"" + printable(c.path) + "\")");
+        else if (printable(c.path) != c.path || c.path.find(' ') != std::string::npos)
+          add(p + ".path", "must not contain spaces or control characters");
+        if (c.protocol != "http" && c.protocol != "https")
+          add(p + ".protocol", "must be \"http\" or \"https\"");
+        static const std::regex kMethod("[A-Z]{1,16}");
+        if (!std::regex_match(c.method, kMethod)) add(p + ".method", "must be an HTTP method like GET");
+        for (const auto& [k, v] : c.header)
+          for (const auto& x : v)
+            if (printable(k) != k || printable(x) != x || k.empty())
+              add(p + ".header", "names and values must be printable");
+      }
+      if (c.type == "script" && c.command.empty()) add(p + ".command", "is required for a script check");
+      if (c.type != "script") {
+        if (c.port.empty() && s.port.empty())
+          add(p + ".port", "is required (on the check or its service) for a " + c.type + " check");
+        else if (!c.port.empty())
+          if (auto why = port_problem(c.port)) add(p + ".port", *why);
+      }
+      if (c.interval < kMinCheckInterval)
+        add(p + ".interval", "must be at least " + format_duration(kMinCheckInterval));
+      if (c.timeout < kMinCheckInterval)
+        add(p + ".timeout", "must be at least " + format_duration(kMinCheckInterval));
+      if (c.check_restart) {
+        if (c.check_restart->limit < 0) add(p + ".check_restart.limit", "must not be negative");
+        if (c.check_restart->grace.count() < 0) add(p + ".check_restart.grace", "must not be negative");
+      }
+    }
   }
 
   void group(const std::string& path, const TaskGroup& g) {

@@ -194,7 +194,7 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
       "EphemeralDisk": {"SizeMB": 300, "Sticky": true},
       "Update": {"Canary": 1},
       "Tasks": [{"Name": "t", "Driver": "raw_exec",
-                 "Services": [{"Name": "web"}],
+                 "Services": [{"Name": "web", "Connect": {"Native": true}}],
                  "Templates": [{"EmbeddedTmpl": "x"}],
                  "RestartPolicy": {"Attempts": 9},
                  "Resources": {"MemoryMb": 300, "DiskMB": 500}}]
@@ -204,7 +204,7 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Networks: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].EphemeralDisk.Sticky: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.Canary: not supported by drover")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services: not supported by drover")) << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services[0].Connect: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Templates: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p,
                        "Job.TaskGroups[0].Tasks[0].Resources.MemoryMb: not supported by "

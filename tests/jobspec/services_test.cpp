@@ -1,0 +1,107 @@
+// Services, checks and check_restart in both job formats, their canonical JSON and validation.
+#include <gtest/gtest.h>
+
+#include "jobspec/job.hpp"
+#include "test_util.hpp"
+
+using namespace drover::jobspec;
+using namespace drover::jobspec::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kYaml = R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: api
+              port: "127.0.0.1:8080"
+              checks:
+                - name: alive
+                  type: http
+                  path: /health
+                  header: {X-Probe: ["1"]}
+                  interval: 500ms
+                  timeout: 1s
+                  check_restart: {limit: 3, grace: 2s}
+                - type: tcp
+                  port: "9090"
+                - type: script
+                  command: /bin/check
+                  args: ["-q"]
+)";
+
+}  // namespace
+
+TEST(Services, YamlChecksAreRead) {
+  Job job = must_parse(kYaml);
+  const auto& t = job.groups[0].tasks[0];
+  ASSERT_EQ(t.services.size(), 1u);
+  const auto& s = t.services[0];
+  EXPECT_EQ(s.name, "api");
+  EXPECT_EQ(s.port, "127.0.0.1:8080");
+  ASSERT_EQ(s.checks.size(), 3u);
+  EXPECT_EQ(s.checks[0].type, "http");
+  EXPECT_EQ(s.checks[0].path, "/health");
+  EXPECT_EQ(s.checks[0].method, "GET");
+  EXPECT_EQ(s.checks[0].interval, 500ms);
+  EXPECT_EQ(s.checks[0].header.at("X-Probe"), std::vector<std::string>{"1"});
+  ASSERT_TRUE(s.checks[0].check_restart.has_value());
+  EXPECT_EQ(s.checks[0].check_restart->limit, 3);
+  EXPECT_EQ(s.checks[0].check_restart->grace, 2s);
+  EXPECT_EQ(s.checks[1].port, "9090");
+  EXPECT_EQ(s.checks[2].args, std::vector<std::string>{"-q"});
+}
+
+TEST(Services, CanonicalJsonRoundTripsAndParsesAsNomadJson) {
+  Job job = must_parse(kYaml);
+  EXPECT_EQ(job_from_json(to_json(job)), job);
+  nlohmann::json doc = {{"Job", to_json(job)}};
+  Job again = must_parse(doc.dump());
+  EXPECT_EQ(again.groups[0].tasks[0].services, job.groups[0].tasks[0].services);
+}
+
+TEST(Services, NomadJsonServiceWithDefaultsParses) {
+  Job job = must_parse(R"({"Job": {"ID": "x", "TaskGroups": [{"Name": "g", "Tasks": [{
+    "Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+    "Services": [{"Name": "web", "PortLabel": "8080", "Provider": "consul", "AddressMode": "auto",
+      "Checks": [{"Name": "c", "Type": "http", "Path": "/", "Interval": 10000000000,
+                  "Timeout": 2000000000, "AddressMode": "", "OnUpdate": "require_healthy",
+                  "CheckRestart": {"Limit": 2, "Grace": 1000000000, "IgnoreWarnings": false}}]}]
+  }]}]}})");
+  const auto& c = job.groups[0].tasks[0].services[0].checks[0];
+  EXPECT_EQ(c.interval, 10s);
+  ASSERT_TRUE(c.check_restart.has_value());
+  EXPECT_EQ(c.check_restart->limit, 2);
+}
+
+TEST(Services, BadChecksAreRefusedWithTheirPaths) {
+  std::string p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: api
+              checks:
+                - {type: http, path: health, port: "99999"}
+                - {type: tcp}
+                - {type: grpc, port: "1"}
+                - {type: script, interval: 1ms}
+)");
+  const std::string c = "groups[0].tasks[0].services[0].checks";
+  EXPECT_TRUE(has_line(p, c + "[0].path: must start with '/' (got \"health\")")) << p;
+  EXPECT_TRUE(has_line(p, c + "[0].port: port must be 1..65535")) << p;
+  EXPECT_TRUE(has_line(p, c + "[1].port: is required (on the check or its service) for a tcp check")) << p;
+  EXPECT_TRUE(has_line(p, c + "[2].type: must be \"http\", \"tcp\" or \"script\" (got \"grpc\")")) << p;
+  EXPECT_TRUE(has_line(p, c + "[3].command: is required for a script check")) << p;
+  EXPECT_TRUE(has_line(p, c + "[3].interval: must be at least 100ms")) << p;
+}
