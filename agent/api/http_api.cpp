@@ -111,7 +111,9 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   }
   auto receipt = ctx.allocs->submit(*parsed.job);
   if (!receipt) {
-    reply_error(res, 500, receipt.message());
+    // Not fitting the node is the caller's problem to fix, not ours.
+    bool no_fit = receipt.message().find("does not fit") != std::string::npos;
+    reply_error(res, no_fit ? 409 : 500, receipt.message());
     return;
   }
   reply_json(res, {{"EvalID", receipt->eval_id},

@@ -13,13 +13,18 @@
 #include <cstring>
 #include <mutex>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
+#include "core/systemd_notify.hpp"
 #include "drover/loader/registry.hpp"
+#include "drover/cgroups/cgroups.hpp"
+#include "drover/cgroups/cpuset_pool.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/node_resources.hpp"
 #include "state/state_store.hpp"
 
 #ifndef DROVER_VERSION
@@ -116,6 +121,47 @@ int run_agent(const AgentFlags& flags) {
   rctx.node.meta = cfg.meta;
   rctx.node.attributes = fingerprint_node(cfg.data_dir);
 
+  // Cgroups: every task is held to its resources, so an agent that cannot do that refuses
+  // to start rather than run tasks unconfined.
+  auto host = cgroups::detect();
+  if (!host) {
+    std::cerr << "Error: " << host.message() << "\n";
+    return 1;
+  }
+  if (auto st = cgroups::check_usable(host.value()); !st) {
+    std::cerr << "Error: " << st.message() << "\n";
+    return 1;
+  }
+  auto parent = !cfg.cgroup_parent.empty() ? cfg.cgroup_parent
+                : host->mode == cgroups::Mode::V2 ? std::string("drover.slice")
+                                                  : std::string("drover");
+  auto cg_manager = cgroups::Manager::open(host.value(), parent);
+  if (!cg_manager) {
+    std::cerr << "Error: cgroups: " << cg_manager.message() << "\n";
+    return 1;
+  }
+  auto pool = cgroups::CpusetPool::from_host(cfg.reserved_cores);
+  if (!pool) {
+    std::cerr << "Error: reserved.cores: " << pool.message() << "\n";
+    return 1;
+  }
+  auto& attrs = rctx.node.attributes;
+  attrs["os.cgroups.version"] = host->mode == cgroups::Mode::V2 ? "2" : "1";
+  attrs["unique.cgroup.version"] = host->mode == cgroups::Mode::V2 ? "v2" : "v1";
+  attrs["unique.cgroup.mountpoint"] = host->root.string();
+  attrs["unique.cgroup.parent"] = parent;
+  attrs["cpu.reservablecores"] = std::to_string(pool->cores().size());
+  runner::NodeCapacity capacity;
+  capacity.cpu_mhz = std::stoll(attrs.count("cpu.totalcompute") ? attrs["cpu.totalcompute"] : "0") -
+                     cfg.reserved_cpu_mhz;
+  capacity.memory_mb = (std::stoll(attrs.count("memory.totalbytes") ? attrs["memory.totalbytes"] : "0") >> 20) -
+                       cfg.reserved_memory_mb;
+  capacity.default_pids_max = cfg.default_pids_max;
+  attrs["cpu.usablecompute"] = std::to_string(capacity.cpu_mhz);
+  runner::NodeResources resources(std::move(cg_manager.value()), std::move(pool.value()),
+                                  store.get(), capacity);
+  rctx.resources = &resources;
+
   plugins::PluginRegistry registry;
   registry.load_dir(cfg.plugin_dir, cfg.plugins);
   rctx.plugins = &registry;
@@ -135,6 +181,15 @@ int run_agent(const AgentFlags& flags) {
   }
   // Recover before serving, so the API never shows a half-recovered node.
   manager.recover();
+  {
+    // Task cgroups and core reservations of allocs the state store no longer knows go.
+    std::set<std::string> live;
+    for (const auto& a : manager.allocs())
+      if (!a.terminal())
+        for (const auto& [task, ts] : a.tasks)
+          if (ts.state != "dead") live.insert(runner::NodeResources::cgroup_name(a.id, task));
+    resources.cleanup_orphans(live);
+  }
   std::thread server([&] { http.serve(); });
 
   std::cout << "==> drover agent started! Log data will stream in below:\n\n"
@@ -148,6 +203,10 @@ int run_agent(const AgentFlags& flags) {
   for (const auto& d : registry.driver_names()) std::cout << d << " ";
   std::cout << (cfg.dev ? "\n      Dev mode: on (raw_exec enabled)\n\n" : "\n\n") << std::flush;
   spdlog::info("agent ready on {}:{}", cfg.bind_addr, cfg.port);
+  // Only now: state is recovered and the API answers, so `systemctl start` returning means
+  // the node is usable.
+  SystemdNotifier systemd;
+  systemd.ready("API on " + cfg.bind_addr + ":" + std::to_string(cfg.port));
 
   // Garbage collection of terminal allocs, on the agent's monotonic clock.
   std::mutex gc_mu;
@@ -165,6 +224,7 @@ int run_agent(const AgentFlags& flags) {
 
   int sig = 0;
   sigwait(&sigs, &sig);
+  systemd.stopping();
   {
     std::lock_guard lock(gc_mu);
     gc_stop = true;

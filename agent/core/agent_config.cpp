@@ -59,7 +59,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "log_level", "name", "datacenter", "meta", "plugin",
                                               "max_request_bytes", "max_kill_timeout",
                                               "gc_interval", "gc_max_allocs",
-                                              "gc_disk_usage_threshold"};
+                                              "gc_disk_usage_threshold", "cgroup_parent",
+                                              "reserved", "default_pids_max"};
   std::string errors;
   for (const auto& [k, v] : j.items())
     if (!known.count(k)) errors += "\n  " + k + ": unknown key";
@@ -110,6 +111,30 @@ Status apply_file(const std::string& path, AgentConfig& c) {
         j["gc_disk_usage_threshold"] > 100)
       errors += "\n  gc_disk_usage_threshold: must be a percentage from 1 to 100";
     else c.gc_disk_usage_threshold = j["gc_disk_usage_threshold"];
+  }
+  str("cgroup_parent", c.cgroup_parent);
+  if (j.contains("default_pids_max")) {
+    if (!j["default_pids_max"].is_number_integer() || j["default_pids_max"] < 1)
+      errors += "\n  default_pids_max: must be a positive integer";
+    else c.default_pids_max = j["default_pids_max"];
+  }
+  if (j.contains("reserved")) {
+    const auto& r = j["reserved"];
+    if (!r.is_object()) {
+      errors += "\n  reserved: must be a map with cpu (MHz), memory (MB), cores";
+    } else {
+      for (const auto& [k, v] : r.items()) {
+        if (k == "cpu" || k == "memory") {
+          if (!v.is_number_integer() || v < 0) errors += "\n  reserved." + k + ": must be a non-negative integer";
+          else (k == "cpu" ? c.reserved_cpu_mhz : c.reserved_memory_mb) = v;
+        } else if (k == "cores") {
+          if (!v.is_string() && !v.is_number_integer()) errors += "\n  reserved.cores: must be a cpu list such as \"0\" or \"0-1\"";
+          else c.reserved_cores = v.is_string() ? v.get<std::string>() : std::to_string(v.get<int>());
+        } else {
+          errors += "\n  reserved." + k + ": unknown key (use cpu, memory, cores)";
+        }
+      }
+    }
   }
   if (j.contains("meta")) {
     if (!j["meta"].is_object()) errors += "\n  meta: must be a map";

@@ -32,6 +32,13 @@ struct AgentConfig {
   std::chrono::nanoseconds gc_interval = std::chrono::minutes(1);
   int gc_max_allocs = 50;
   int gc_disk_usage_threshold = 80;
+  // The parent cgroup of every task: "drover" on v1, "drover.slice" on v2 when empty.
+  std::string cgroup_parent;
+  // Resources kept back for the system (Nomad's client `reserved` block).
+  int reserved_cpu_mhz = 0;
+  int reserved_memory_mb = 0;
+  std::string reserved_cores;  // "0" or "0-1": never handed to a task
+  int default_pids_max = 4096;
   bool data_dir_is_temp = false;
 };
 

@@ -10,6 +10,7 @@
 
 #include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/node_resources.hpp"
 
 namespace drover::runner {
 
@@ -70,6 +71,17 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   if (existing && !existing->stopped && existing->job == job_json && !old.empty()) {
     for (auto& r : old) receipt.alloc_ids.push_back(r->id());
     return receipt;
+  }
+  if (ctx_.resources) {
+    // What the replaced allocs hold is theirs until they stop; count it as free for the new.
+    std::vector<state::Alloc> live;
+    for (auto& [id, r] : runners_) {
+      if (std::find(old.begin(), old.end(), r) != old.end()) continue;
+      live.push_back(r->snapshot());
+    }
+    std::vector<std::pair<const jobspec::TaskGroup*, int>> want;
+    for (const auto& g : job.groups) want.emplace_back(&g, g.count);
+    if (auto st = ctx_.resources->fits(want, live); !st) return st.error();
   }
   if (auto st = ctx_.store->put_job({job.id, job_json, state::now_ns(), false}); !st)
     return make_error(st.message());

@@ -18,9 +18,13 @@ class PluginRegistry;
 
 namespace drover::runner {
 
+class NodeResources;
+
 struct RunnerContext {
   state::StateStore* store = nullptr;
   plugins::PluginRegistry* plugins = nullptr;
+  // Cgroups, cores and fit; null only in tests that run tasks without limits.
+  NodeResources* resources = nullptr;
   NodeInfo node;
   std::filesystem::path data_dir;
   // The task monitor binary that raw_exec and exec run each task under.

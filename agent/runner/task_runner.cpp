@@ -6,6 +6,7 @@
 
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/node_resources.hpp"
 #include "state/state_store.hpp"
 
 namespace drover::runner {
@@ -159,7 +160,8 @@ void TaskRunner::run() {
     term.signal = exit_signal_;
     term.message = "Exit Code: " + std::to_string(exit_code_);
     if (exit_signal_) term.message += ", Signal: " + std::to_string(exit_signal_);
-    if (!exit_err_.empty()) term.message += ", Exit Message: " + exit_err_;
+    if (oom_killed_) term.message += ", Exit Message: OOM Killed";
+    else if (!exit_err_.empty()) term.message += ", Exit Message: " + exit_err_;
     term.details["exit_code"] = std::to_string(exit_code_);
     if (oom_killed_) term.details["oom_killed"] = "true";
     bool success = exit_code_ == 0 && exit_signal_ == 0 && exit_err_.empty() && !oom_killed_;
@@ -206,6 +208,7 @@ bool TaskRunner::recover() {
     e.fails_task = true;
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
     (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
+    if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
     std::lock_guard lock(mu_);
     handle_ = nullptr;
     return false;
@@ -239,6 +242,17 @@ bool TaskRunner::start_once() {
     return false;
   }
   auto spec = alloc_.task_spec(task_);
+  if (auto* res = alloc_.ctx().resources) {
+    // The cgroup exists, with its limits, before the driver starts anything.
+    auto prepared = res->prepare_task(alloc_.id(), task_);
+    if (!prepared) {
+      TaskEvent e{ev::kSetupFailure, 0, prepared.message()};
+      e.fails_task = true;
+      record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+      return false;
+    }
+    spec.update(prepared.value());
+  }
   // The driver's private per-task dir (monitor socket, exit status): outside the alloc dir,
   // where the task cannot write.
   {
@@ -250,6 +264,7 @@ bool TaskRunner::start_once() {
   }
   auto r = driver_->start(spec);
   if (!r) {
+    if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
     TaskEvent e{ev::kDriverFailure, 0, r.message()};
     e.fails_task = true;
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
@@ -302,6 +317,12 @@ void TaskRunner::on_exit() {
     std::lock_guard lock(mu_);
     handle = std::move(handle_);
     handle_ = nullptr;
+  }
+  if (auto* res = alloc_.ctx().resources) {
+    // The kernel's counter, not a guess from exit code 137.
+    if (res->oom_killed(alloc_.id(), task_.name)) oom_killed_ = true;
+    // Whatever the task left behind (daemons, double forks) goes with its cgroup.
+    res->release_task(alloc_.id(), task_.name);
   }
   if (auto st = driver_->destroy(handle); !st)
     spdlog::warn("alloc {} task {}: destroy: {}", alloc_.id(), task_.name, st.message());

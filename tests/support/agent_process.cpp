@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -107,9 +108,16 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   std::vector<std::string> argv{DROVER_BIN, "agent", "-data-dir", a->data_dir_, "-port",
                                 std::to_string(a->port_), "-plugin-dir", DROVER_PLUGIN_DIR};
   if (opts.dev) argv.push_back("-dev");
-  if (!opts.config_yaml.empty()) {
+  // Each agent gets its own parent cgroup, so agents of tests running side by side never
+  // take each other's task cgroups for orphans.
+  static int counter = 0;
+  a->cgroup_parent_ = "drover-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  std::string config = opts.config_yaml;
+  if (config.find("cgroup_parent:") == std::string::npos)
+    config = "cgroup_parent: " + a->cgroup_parent_ + "\n" + config;
+  {
     auto cfg = a->data_dir_ + ".config.yaml";
-    write_file(cfg, opts.config_yaml);
+    write_file(cfg, config);
     argv.push_back("-config");
     argv.push_back(cfg);
   }
@@ -146,7 +154,38 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
 }
 
 AgentProcess::~AgentProcess() {
-  if (pid_ > 0) kill(SIGTERM);
+  if (pid_ > 0) {
+    // Tasks outlive the agent by design; a test leaves none behind, so it stops them first.
+    auto allocs = get("/v1/allocations").json();
+    if (allocs.is_array()) {
+      for (const auto& a : allocs)
+        if (a.value("DesiredStatus", "") == "run") post("/v1/client/allocation/" + a.value("ID", "") + "/stop", "");
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+      for (const auto& a : allocs) {
+        std::string id = a.value("ID", "");
+        while (std::chrono::steady_clock::now() < deadline) {
+          auto s = alloc(id).value("ClientStatus", "");
+          if (s != "running" && s != "pending") break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    }
+    kill(SIGTERM);
+  }
+  // The test's parent cgroup, in every hierarchy, once its tasks are gone.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+    auto dir = entry.path() / cgroup_parent_;
+    if (!std::filesystem::is_directory(dir, ec)) continue;
+    for (const auto& child : std::filesystem::directory_iterator(dir, ec)) {
+      if (!child.is_directory()) continue;
+      std::ifstream procs(child.path() / "cgroup.procs");
+      for (pid_t p; procs >> p;) ::kill(p, SIGKILL);
+      for (int i = 0; i < 50 && rmdir(child.path().c_str()) != 0 && errno == EBUSY; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    rmdir(dir.c_str());
+  }
 }
 
 bool AgentProcess::running() {

@@ -48,6 +48,7 @@ class AgentProcess {
   const std::string& address() const { return address_; }
   const std::string& data_dir() const { return data_dir_; }
   int port() const { return port_; }
+  const std::string& cgroup_parent() const { return cgroup_parent_; }
   pid_t pid() const { return pid_; }
   bool running();
   // Sends `sig` and waits for the process to exit; returns its wait status.
@@ -74,7 +75,7 @@ class AgentProcess {
   AgentProcess() = default;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string address_, data_dir_, log_path_;
+  std::string address_, data_dir_, log_path_, cgroup_parent_;
 };
 
 // Runs the drover binary with `args`, with DROVER_ADDR=`address`; captures output.

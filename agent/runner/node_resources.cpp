@@ -1,0 +1,142 @@
+#include "runner/node_resources.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "state/state_store.hpp"
+
+namespace drover::runner {
+
+NodeResources::NodeResources(std::unique_ptr<cgroups::Manager> cgroups, cgroups::CpusetPool pool,
+                             state::StateStore* store, NodeCapacity capacity)
+    : cgroups_(std::move(cgroups)), pool_(std::move(pool)), store_(store), capacity_(capacity) {
+  if (auto saved = store_->meta("cpuset_pool")) {
+    auto j = nlohmann::json::parse(*saved, nullptr, false);
+    if (!j.is_discarded())
+      if (auto st = pool_.from_json(j); !st)
+        spdlog::warn("core reservations in the state store were not restored: {}", st.message());
+  }
+}
+
+void NodeResources::persist_pool() {
+  if (auto st = store_->put_meta("cpuset_pool", pool_.to_json().dump()); !st)
+    spdlog::error("persisting core reservations: {}", st.message());
+}
+
+Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
+                           const std::vector<state::Alloc>& live) const {
+  int64_t cpu = 0, mem = 0, cores = 0;
+  for (const auto& a : live) {
+    if (a.terminal()) continue;
+    auto job = jobspec::job_from_json(a.job);
+    for (const auto& g : job.groups)
+      if (g.name == a.group)
+        for (const auto& t : g.tasks) {
+          cpu += t.resources.cpu_mhz;
+          mem += t.resources.memory_mb;
+        }
+  }
+  int64_t want_cpu = 0, want_mem = 0, want_cores = 0;
+  for (const auto& [g, count] : groups)
+    for (const auto& t : g->tasks) {
+      want_cpu += int64_t{t.resources.cpu_mhz} * count;
+      want_mem += int64_t{t.resources.memory_mb} * count;
+      want_cores += int64_t{t.resources.cores} * count;
+    }
+  cores = static_cast<int64_t>(pool_.free().size());
+  std::string short_of;
+  auto check = [&](const char* what, int64_t want, int64_t used, int64_t total, const char* unit) {
+    if (want > total - used)
+      short_of += std::string(short_of.empty() ? "" : "; ") + what + ": " + std::to_string(want) +
+                  " " + unit + " asked, " + std::to_string(std::max<int64_t>(0, total - used)) +
+                  " " + unit + " free of " + std::to_string(total) + " " + unit;
+  };
+  check("cpu", want_cpu, cpu, capacity_.cpu_mhz, "MHz");
+  check("memory", want_mem, mem, capacity_.memory_mb, "MB");
+  if (want_cores > cores)
+    short_of += std::string(short_of.empty() ? "" : "; ") + "cores: " + std::to_string(want_cores) +
+                " asked, " + std::to_string(cores) + " free of " +
+                std::to_string(pool_.cores().size()) + " reservable";
+  if (!short_of.empty()) return make_error("the job does not fit on this node: " + short_of);
+  return {};
+}
+
+Result<nlohmann::json> NodeResources::prepare_task(const std::string& alloc_id,
+                                                   const jobspec::Task& task) {
+  auto name = cgroup_name(alloc_id, task.name);
+  cgroups::Limits limits;
+  limits.cpu_mhz = task.resources.cpu_mhz;
+  limits.memory_bytes = int64_t{task.resources.memory_mb} << 20;
+  limits.memory_max_bytes = int64_t{task.resources.memory_max_mb} << 20;
+  limits.pids_max = task.resources.pids > 0 ? task.resources.pids : capacity_.default_pids_max;
+  std::string cpuset;
+  if (task.resources.cores > 0) {
+    auto cores = pool_.reserve(name, task.resources.cores);
+    if (!cores) return make_error("reserving " + std::to_string(task.resources.cores) +
+                                  " cores: " + cores.message());
+    persist_pool();
+    cpuset = cgroups::format_cpus(cores.value());
+    // A core of the shared pool would not be exclusive: cpu weight only among the reserved.
+    limits.cpuset = cpuset;
+    if (limits.cpu_mhz == 0) limits.cpu_mhz = 1024;
+  } else if (auto shared = pool_.free(); !shared.empty() && shared.size() < pool_.cores().size()) {
+    // Tasks without cores stay off the cores others hold exclusively.
+    limits.cpuset = cgroups::format_cpus(shared);
+  }
+  auto cg = cgroups_->create(name, limits);
+  if (!cg) {
+    pool_.release(name);
+    persist_pool();
+    return make_error("creating the task's cgroup: " + cg.message());
+  }
+  nlohmann::json out = {{"Cgroup",
+                         {{"Version", host().mode == cgroups::Mode::V2 ? 2 : 1},
+                          {"ProcsFiles", cg->procs_files()},
+                          {"RelativePath", cg->relative_path()}}}};
+  if (!cpuset.empty()) out["Cpuset"] = cpuset;
+  return out;
+}
+
+bool NodeResources::oom_killed(const std::string& alloc_id, const std::string& task) const {
+  auto cg = cgroups_->find(cgroup_name(alloc_id, task));
+  return cg.exists() && cg.oom_killed();
+}
+
+void NodeResources::release_task(const std::string& alloc_id, const std::string& task) {
+  auto name = cgroup_name(alloc_id, task);
+  if (auto st = cgroups_->remove(name); !st)
+    spdlog::warn("alloc {} task {}: removing cgroup: {}", alloc_id, task, st.message());
+  if (!pool_.reserved_by(name).empty()) {
+    pool_.release(name);
+    persist_pool();
+  }
+}
+
+Result<cgroups::Stats> NodeResources::stats(const std::string& alloc_id,
+                                            const std::string& task) const {
+  auto cg = cgroups_->find(cgroup_name(alloc_id, task));
+  if (!cg.exists()) return make_error("task \"" + task + "\" has no cgroup (not running)");
+  return cg.stats();
+}
+
+void NodeResources::cleanup_orphans(const std::set<std::string>& live) {
+  int removed = 0;
+  for (const auto& name : cgroups_->list()) {
+    if (live.count(name)) continue;
+    if (auto st = cgroups_->remove(name); !st)
+      spdlog::warn("removing orphaned cgroup {}: {}", name, st.message());
+    else
+      ++removed;
+  }
+  auto saved = pool_.to_json();
+  bool changed = false;
+  if (saved.contains("reservations"))
+    for (const auto& [owner, _] : saved["reservations"].items())
+      if (!live.count(owner)) {
+        pool_.release(owner);
+        changed = true;
+      }
+  if (changed) persist_pool();
+  if (removed) spdlog::info("removed {} orphaned task cgroups", removed);
+}
+
+}  // namespace drover::runner

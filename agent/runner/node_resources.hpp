@@ -1,0 +1,72 @@
+// The node's resources as the agent hands them out: whether an alloc fits what is left
+// (cpu MHz, memory, reservable cores), each task's cgroup with its limits (created before the
+// task's first instruction, removed when it ends), exclusive cores from the cpuset pool
+// (persisted, so a restart keeps them), OOM kills and stats read from the kernel.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/cgroups/cgroups.hpp"
+#include "drover/cgroups/cpuset_pool.hpp"
+#include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
+#include "state/alloc.hpp"
+
+namespace drover::state {
+class StateStore;
+}
+
+namespace drover::runner {
+
+struct NodeCapacity {
+  int64_t cpu_mhz = 0;    // total compute minus reserved
+  int64_t memory_mb = 0;  // total memory minus reserved
+  int64_t default_pids_max = 4096;  // per task when the job sets none (a fork bomb stays inside)
+};
+
+class NodeResources {
+ public:
+  NodeResources(std::unique_ptr<cgroups::Manager> cgroups, cgroups::CpusetPool pool,
+                state::StateStore* store, NodeCapacity capacity);
+
+  // Whether `groups` (with their counts) fit beside `live` allocs. The error says what is
+  // short: "memory: 300 MB asked, 120 MB free of 1024 MB".
+  Status fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
+              const std::vector<state::Alloc>& live) const;
+
+  // Creates the task's cgroup with its limits and reserves its cores; returns the fields the
+  // driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1"}).
+  Result<nlohmann::json> prepare_task(const std::string& alloc_id, const jobspec::Task& task);
+  // Whether the kernel OOM-killed something in the task's cgroup.
+  bool oom_killed(const std::string& alloc_id, const std::string& task) const;
+  // Kills what is left in the task's cgroup, removes it, releases its cores.
+  void release_task(const std::string& alloc_id, const std::string& task);
+  Result<cgroups::Stats> stats(const std::string& alloc_id, const std::string& task) const;
+  // Removes task cgroups and core reservations whose "<alloc>.<task>" is not in `live`.
+  void cleanup_orphans(const std::set<std::string>& live);
+
+  const cgroups::HostInfo& host() const { return cgroups_->host(); }
+  const NodeCapacity& capacity() const { return capacity_; }
+  std::vector<int> reservable_cores() const { return pool_.cores(); }
+
+  static std::string cgroup_name(const std::string& alloc_id, const std::string& task) {
+    return alloc_id + "." + task;
+  }
+
+ private:
+  void persist_pool();
+
+  std::unique_ptr<cgroups::Manager> cgroups_;
+  cgroups::CpusetPool pool_;
+  state::StateStore* store_;
+  NodeCapacity capacity_;
+};
+
+}  // namespace drover::runner
