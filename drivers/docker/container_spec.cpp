@@ -1,0 +1,254 @@
+// Building the container create body (see container_spec.hpp). Nomad's mapping: memory ->
+// Memory (memory_max -> Memory, MemoryReservation = memory), cpu -> CpuShares, cores ->
+// CpusetCpus, pids -> PidsLimit; the alloc, local and secrets dirs appear as /alloc, /local
+// and /secrets inside the container.
+#include "container_spec.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+namespace drover::docker {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return (it == j.end() || !it->is_string()) ? std::string() : it->get<std::string>();
+}
+long long num(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return (it == j.end() || !it->is_number()) ? 0 : it->get<long long>();
+}
+
+// A relative source is taken from the task dir, as Nomad does. The resolved path (symlinks
+// followed) must stay inside the alloc dir: a task must not reach the host through a link.
+std::string resolve_source(const std::string& src, const nlohmann::json& task,
+                           const std::string& key) {
+  const std::string task_dir = str(task, "TaskDir");
+  const std::string alloc_dir = str(task, "AllocDir");
+  if (task_dir.empty() || alloc_dir.empty()) {
+    throw std::runtime_error(key + ": relative source needs the task's TaskDir and AllocDir");
+  }
+  std::error_code ec;
+  fs::path resolved = fs::canonical(fs::path(task_dir) / src, ec);
+  if (ec) throw std::runtime_error(key + ": source " + src + ": " + ec.message());
+  fs::path root = fs::canonical(alloc_dir, ec);
+  if (ec) throw std::runtime_error(key + ": alloc dir " + alloc_dir + ": " + ec.message());
+  auto rel = resolved.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") {
+    throw std::runtime_error(key + ": source " + src + " resolves to " + resolved.string() +
+                             ", outside the alloc dir");
+  }
+  return resolved.string();
+}
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
+    out += ok ? ch : '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string container_name(const nlohmann::json& task) {
+  std::string name = sanitize(str(task, "TaskName")) + "-" + sanitize(str(task, "AllocID"));
+  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "t" + name;
+  return name;
+}
+
+nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfig& cfg,
+                                     const PluginConfig& plugin) {
+  nlohmann::json body;
+  body["Image"] = cfg.image;
+  if (!cfg.command.empty()) {
+    nlohmann::json cmd = nlohmann::json::array({cfg.command});
+    for (const auto& a : cfg.args) cmd.push_back(a);
+    body["Cmd"] = cmd;
+  } else if (!cfg.args.empty()) {
+    body["Cmd"] = cfg.args;  // args to the image's entrypoint/cmd, as Nomad does
+  }
+  if (!cfg.entrypoint.empty()) body["Entrypoint"] = cfg.entrypoint;
+  if (!cfg.work_dir.empty()) body["WorkingDir"] = cfg.work_dir;
+  if (!cfg.hostname.empty()) body["Hostname"] = cfg.hostname;
+  body["AttachStdin"] = false;
+  body["AttachStdout"] = false;
+  body["AttachStderr"] = false;
+  body["Tty"] = false;  // the log stream must be multiplexed, never a tty
+
+  // Env: the task's own (already carrying NOMAD_*), with the dirs as the container sees them.
+  std::map<std::string, std::string> env;
+  if (auto e = task.find("Env"); e != task.end() && e->is_object()) {
+    for (const auto& [k, v] : e->items()) {
+      if (k.empty() || k.find('=') != std::string::npos) {
+        throw std::runtime_error("Env: bad variable name \"" + k + "\"");
+      }
+      if (v.is_string()) env[k] = v.get<std::string>();
+    }
+  }
+  const std::string alloc_dir = str(task, "AllocDir");
+  const std::string task_dir = str(task, "TaskDir");
+  nlohmann::json binds = nlohmann::json::array();
+  auto bind_if_dir = [&](const fs::path& host, const std::string& inside, const char* var) {
+    std::error_code ec;
+    if (host.empty() || !fs::is_directory(host, ec)) return;
+    binds.push_back(host.string() + ":" + inside);
+    env[var] = inside;
+  };
+  if (!alloc_dir.empty()) bind_if_dir(fs::path(alloc_dir) / "alloc", "/alloc", "NOMAD_ALLOC_DIR");
+  if (!task_dir.empty()) {
+    bind_if_dir(fs::path(task_dir) / "local", "/local", "NOMAD_TASK_DIR");
+    bind_if_dir(fs::path(task_dir) / "secrets", "/secrets", "NOMAD_SECRETS_DIR");
+  }
+  nlohmann::json env_list = nlohmann::json::array();
+  for (const auto& [k, v] : env) env_list.push_back(k + "=" + v);
+  body["Env"] = env_list;
+
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& [k, v] : cfg.labels) labels[k] = v;
+  labels[kLabelAllocID] = str(task, "AllocID");
+  labels[kLabelTask] = str(task, "TaskName");
+  labels[kLabelJobID] = str(task, "JobID");
+  body["Labels"] = labels;
+
+  nlohmann::json host;
+  const nlohmann::json res = task.value("Resources", nlohmann::json::object());
+  const long long mem = num(res, "MemoryMB"), mem_max = num(res, "MemoryMaxMB");
+  if (mem > 0) {
+    const long long limit = (mem_max > mem ? mem_max : mem) * 1024 * 1024;
+    host["Memory"] = limit;
+    host["MemorySwap"] = limit;  // no swap beyond the limit, as Nomad does
+    if (mem_max > mem) host["MemoryReservation"] = mem * 1024 * 1024;
+  }
+  if (long long cpu = num(res, "CPU"); cpu > 0) {
+    host["CpuShares"] = std::clamp<long long>(cpu, 2, 262144);
+  }
+  if (long long pids = num(res, "Pids"); pids > 0) host["PidsLimit"] = pids;
+  if (std::string cpuset = str(task, "Cpuset"); !cpuset.empty()) host["CpusetCpus"] = cpuset;
+  if (auto cg = task.find("Cgroup"); cg != task.end() && cg->is_object()) {
+    if (std::string parent = str(*cg, "Parent"); !parent.empty()) host["CgroupParent"] = parent;
+  }
+
+  // Security, checked again here (validate may have run under another plugin config).
+  if (cfg.privileged && !plugin.allow_privileged) {
+    throw std::runtime_error(
+        "config.privileged: privileged containers are disabled on this node "
+        "(set plugin.docker.config.allow_privileged: true)");
+  }
+  host["Privileged"] = cfg.privileged;
+  std::vector<std::string> drop = cfg.cap_drop;
+  for (const auto& cap : docker_default_caps()) {
+    bool allowed = plugin.allow_caps.count("ALL") || plugin.allow_caps.count(cap);
+    bool added = std::find(cfg.cap_add.begin(), cfg.cap_add.end(), cap) != cfg.cap_add.end();
+    if (!allowed && !added && std::find(drop.begin(), drop.end(), cap) == drop.end()) {
+      drop.push_back(cap);  // NET_RAW by default
+    }
+  }
+  if (!cfg.cap_add.empty()) host["CapAdd"] = cfg.cap_add;
+  if (!drop.empty()) host["CapDrop"] = drop;
+  if (!cfg.network_mode.empty()) host["NetworkMode"] = cfg.network_mode;
+  if (!cfg.pid_mode.empty()) host["PidMode"] = cfg.pid_mode;
+  if (!cfg.ipc_mode.empty()) host["IpcMode"] = cfg.ipc_mode;
+  if (!cfg.runtime.empty()) host["Runtime"] = cfg.runtime;
+  if (cfg.shm_size > 0) host["ShmSize"] = cfg.shm_size;
+  if (!cfg.ulimits.empty()) {
+    nlohmann::json u = nlohmann::json::array();
+    for (const auto& l : cfg.ulimits)
+      u.push_back({{"Name", l.name}, {"Soft", l.soft}, {"Hard", l.hard}});
+    host["Ulimits"] = u;
+  }
+
+  for (size_t i = 0; i < cfg.volumes.size(); ++i) {
+    std::string src, dst;
+    bool ro = false;
+    const std::string key = "config.volumes[" + std::to_string(i) + "]";
+    if (!split_volume(cfg.volumes[i], src, dst, ro)) throw std::runtime_error(key + ": malformed");
+    if (src[0] == '/') {
+      if (!plugin.volumes_enabled) {
+        throw std::runtime_error(key +
+                                 ": host volumes are disabled on this node (set "
+                                 "plugin.docker.config.volumes.enabled: true)");
+      }
+    } else {
+      src = resolve_source(src, task, key);
+    }
+    binds.push_back(src + ":" + dst + (ro ? ":ro" : ""));
+  }
+  host["Binds"] = binds;
+
+  nlohmann::json mounts = nlohmann::json::array();
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    const Mount& m = cfg.mounts[i];
+    const std::string key = "config.mounts[" + std::to_string(i) + "]";
+    nlohmann::json out{{"Type", m.type}, {"Target", m.target}, {"ReadOnly", m.readonly}};
+    if (m.type == "bind") {
+      std::string src = m.source;
+      if (src[0] == '/') {
+        if (!plugin.volumes_enabled) {
+          throw std::runtime_error(key +
+                                   ": host bind mounts are disabled on this node (set "
+                                   "plugin.docker.config.volumes.enabled: true)");
+        }
+      } else {
+        src = resolve_source(src, task, key);
+      }
+      out["Source"] = src;
+    } else if (m.type == "volume") {
+      if (!plugin.volumes_enabled) {
+        throw std::runtime_error(key +
+                                 ": named volumes are disabled on this node (set "
+                                 "plugin.docker.config.volumes.enabled: true)");
+      }
+      out["Source"] = m.source;
+    } else {
+      nlohmann::json opts = nlohmann::json::object();
+      if (m.tmpfs_size > 0) opts["SizeBytes"] = m.tmpfs_size;
+      if (m.tmpfs_mode > 0) opts["Mode"] = m.tmpfs_mode;
+      out["TmpfsOptions"] = opts;
+    }
+    mounts.push_back(out);
+  }
+  if (!mounts.empty()) host["Mounts"] = mounts;
+
+  // Ports, best effort: a label's container port comes from port_map (else NOMAD_PORT_<label>),
+  // its host port from NOMAD_HOST_PORT_<label> that the agent sets.
+  std::vector<std::string> labels_used = cfg.ports;
+  for (const auto& [label, port] : cfg.port_map) {
+    if (std::find(labels_used.begin(), labels_used.end(), label) == labels_used.end()) {
+      labels_used.push_back(label);
+    }
+  }
+  if (!labels_used.empty()) {
+    nlohmann::json exposed = nlohmann::json::object(), bindings = nlohmann::json::object();
+    for (const auto& label : labels_used) {
+      int cport = 0;
+      if (auto it = cfg.port_map.find(label); it != cfg.port_map.end())
+        cport = it->second;
+      else if (auto e = env.find("NOMAD_PORT_" + label); e != env.end())
+        cport = std::atoi(e->second.c_str());
+      auto hp = env.find("NOMAD_HOST_PORT_" + label);
+      if (cport <= 0)
+        throw std::runtime_error("config.ports: no container port known for \"" + label + "\"");
+      const std::string key = std::to_string(cport) + "/tcp";
+      exposed[key] = nlohmann::json::object();
+      if (hp != env.end()) {
+        std::string ip = "0.0.0.0";
+        if (auto e = env.find("NOMAD_IP_" + label); e != env.end()) ip = e->second;
+        bindings[key] = nlohmann::json::array({{{"HostIp", ip}, {"HostPort", hp->second}}});
+      }
+    }
+    body["ExposedPorts"] = exposed;
+    if (!bindings.empty()) host["PortBindings"] = bindings;
+  }
+  // The driver supervises the task; docker must never restart it behind the agent's back.
+  host["RestartPolicy"] = {{"Name", "no"}};
+  host["LogConfig"] = {{"Type", "json-file"}, {"Config", {{"max-size", "10m"}, {"max-file", "2"}}}};
+  body["HostConfig"] = host;
+  return body;
+}
+
+}  // namespace drover::docker

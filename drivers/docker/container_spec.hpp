@@ -1,0 +1,25 @@
+// Turns a task (the agent's task JSON plus its parsed docker Config) into the body of
+// POST /containers/create: image, command, env, labels, resources, mounts, security.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "plugin_config.hpp"
+#include "task_config.hpp"
+
+namespace drover::docker {
+
+// Labels every container of drover carries, for recovery and the dangling-container reaper.
+inline constexpr const char* kLabelAllocID = "com.drover.alloc_id";
+inline constexpr const char* kLabelTask = "com.drover.task";
+inline constexpr const char* kLabelJobID = "com.drover.job_id";
+
+// Throws std::runtime_error (naming the key) for what can only be checked with the task's
+// paths: a relative volume or bind source that resolves outside the alloc dir.
+nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfig& cfg,
+                                     const PluginConfig& plugin);
+
+// A docker-safe container name: "<task>-<alloc_id>" with other characters replaced.
+std::string container_name(const nlohmann::json& task);
+
+}  // namespace drover::docker

@@ -1,0 +1,182 @@
+// The Docker Engine API client (see docker_client.hpp): cpp-httplib over AF_UNIX, a fresh
+// connection per request so that calls from many threads never share a socket.
+#include "docker_client.hpp"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <stdexcept>
+
+namespace drover::docker {
+namespace {
+
+// The newest Engine API this driver was written against; older daemons are spoken to in
+// their own version.
+constexpr int kMaxApiMinor = 41;
+
+template <class D>
+std::pair<time_t, time_t> sec_usec(D d) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  if (us < 1000) us = 1000;
+  return {static_cast<time_t>(us / 1000000), static_cast<time_t>(us % 1000000)};
+}
+
+Response from(const httplib::Result& r) {
+  Response out;
+  if (!r) {
+    out.error = httplib::to_string(r.error());
+    return out;
+  }
+  out.status = r->status;
+  out.body = r->body;
+  return out;
+}
+
+}  // namespace
+
+std::string Response::message() const {
+  if (status == 0) return "docker daemon unreachable: " + error;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+    return j["message"].get<std::string>();
+  }
+  if (!body.empty()) return body.substr(0, 500);
+  return "HTTP " + std::to_string(status);
+}
+
+nlohmann::json Response::json() const { return nlohmann::json::parse(body); }
+
+void StreamCancel::cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (stop_) stop_();
+}
+
+DockerClient::DockerClient(std::string endpoint) : endpoint_(std::move(endpoint)) {
+  if (endpoint_.rfind("unix://", 0) == 0) {
+    host_ = endpoint_.substr(7);
+    if (host_.empty() || host_[0] != '/') {
+      throw std::runtime_error("endpoint " + endpoint_ + ": unix socket path must be absolute");
+    }
+  } else if (endpoint_.rfind("tcp://", 0) == 0) {
+    unix_ = false;
+    std::string rest = endpoint_.substr(6);
+    auto colon = rest.rfind(':');
+    if (colon == std::string::npos) throw std::runtime_error("endpoint " + endpoint_ + ": no port");
+    host_ = rest.substr(0, colon);
+    port_ = std::atoi(rest.c_str() + colon + 1);
+    if (port_ <= 0 || port_ > 65535)
+      throw std::runtime_error("endpoint " + endpoint_ + ": bad port");
+  } else {
+    throw std::runtime_error("endpoint " + endpoint_ +
+                             ": must be unix:///path/to/docker.sock or tcp://host:port");
+  }
+}
+
+std::string DockerClient::prefix() const { return version_prefix_; }
+
+static std::unique_ptr<httplib::Client> make_client(bool unix_sock, const std::string& host,
+                                                    int port, std::chrono::milliseconds timeout) {
+  std::unique_ptr<httplib::Client> c;
+  if (unix_sock) {
+    c = std::make_unique<httplib::Client>(host);
+    c->set_address_family(AF_UNIX);
+    // httplib would send the socket path as Host, which Go's server refuses.
+    c->set_default_headers({{"Host", "docker"}});
+  } else {
+    c = std::make_unique<httplib::Client>(host, port);
+  }
+  auto [s, us] = sec_usec(std::chrono::milliseconds(2000));
+  c->set_connection_timeout(s, us);
+  auto [rs, rus] = sec_usec(timeout);
+  c->set_read_timeout(rs, rus);
+  c->set_write_timeout(rs, rus);
+  return c;
+}
+
+Response DockerClient::negotiate() {
+  auto c = make_client(unix_, host_, port_, std::chrono::milliseconds(3000));
+  Response r = from(c->Get("/version"));
+  if (!r.ok()) return r;
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  std::string v = j.is_object() ? j.value("ApiVersion", "") : "";
+  int major = 0, minor = 0;
+  if (std::sscanf(v.c_str(), "%d.%d", &major, &minor) == 2 && major == 1) {
+    version_prefix_ = "/v1." + std::to_string(std::min(minor, kMaxApiMinor));
+  }
+  return r;
+}
+
+Response DockerClient::get(const std::string& path, std::chrono::milliseconds timeout) const {
+  auto c = make_client(unix_, host_, port_, timeout);
+  return from(c->Get((version_prefix_ + path).c_str()));
+}
+
+Response DockerClient::post(const std::string& path, const nlohmann::json& body,
+                            std::chrono::milliseconds timeout,
+                            const std::vector<std::pair<std::string, std::string>>& headers) const {
+  auto c = make_client(unix_, host_, port_, timeout);
+  httplib::Headers h{{"Host", unix_ ? "docker" : host_}};
+  for (const auto& [k, v] : headers) h.emplace(k, v);
+  std::string text = body.is_null() ? std::string() : body.dump();
+  return from(c->Post((version_prefix_ + path).c_str(), h, text, "application/json"));
+}
+
+Response DockerClient::post_raw(const std::string& path, std::string body,
+                                const std::string& content_type,
+                                std::chrono::milliseconds timeout) const {
+  auto c = make_client(unix_, host_, port_, timeout);
+  return from(c->Post((version_prefix_ + path).c_str(), body, content_type.c_str()));
+}
+
+Response DockerClient::del(const std::string& path, std::chrono::milliseconds timeout) const {
+  auto c = make_client(unix_, host_, port_, timeout);
+  return from(c->Delete((version_prefix_ + path).c_str()));
+}
+
+Response DockerClient::stream(const std::string& path,
+                              const std::function<bool(const char*, size_t)>& on_data,
+                              std::chrono::milliseconds read_timeout, StreamCancel* cancel) const {
+  auto c = make_client(unix_, host_, port_, read_timeout);
+  if (cancel) {
+    std::lock_guard lock(cancel->mu_);
+    if (cancel->cancelled_) return Response{0, "", "cancelled"};
+    httplib::Client* raw = c.get();
+    cancel->stop_ = [raw] { raw->stop(); };
+  }
+  Response out;
+  auto r = c->Get((version_prefix_ + path).c_str(),
+                  [&](const httplib::Response& resp) {
+                    out.status = resp.status;
+                    return true;
+                  },
+                  [&](const char* data, size_t len) {
+                    if (out.status >= 300) {  // an error: keep its body for the message
+                      out.body.append(data, len);
+                      return true;
+                    }
+                    return on_data(data, len);
+                  });
+  if (cancel) {
+    std::lock_guard lock(cancel->mu_);
+    cancel->stop_ = nullptr;
+  }
+  if (!r && out.status == 0) out.error = httplib::to_string(r.error());
+  if (!r && out.status != 0) out.error = httplib::to_string(r.error());
+  return out;
+}
+
+void FrameDecoder::feed(const char* data, size_t len, const Sink& sink) {
+  buf_.append(data, len);
+  size_t pos = 0;
+  while (buf_.size() - pos >= 8) {
+    const auto* h = reinterpret_cast<const unsigned char*>(buf_.data() + pos);
+    size_t size = (size_t{h[4]} << 24) | (size_t{h[5]} << 16) | (size_t{h[6]} << 8) | h[7];
+    if (buf_.size() - pos - 8 < size) break;
+    sink(h[0], buf_.data() + pos + 8, size);
+    pos += 8 + size;
+  }
+  buf_.erase(0, pos);
+}
+
+}  // namespace drover::docker

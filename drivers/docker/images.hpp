@@ -1,0 +1,21 @@
+// Getting a task's image onto the node: the local image when present, `load` from a tarball
+// in the task dir (offline nodes), else a pull with the task's registry auth.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "docker_client.hpp"
+#include "task_config.hpp"
+
+namespace drover::docker {
+
+// Percent-encodes a query or path component.
+std::string url_encode(const std::string& s);
+
+// Throws std::runtime_error: "pulling image X: <registry error>", "loading image tarball ...".
+void ensure_image(const DockerClient& client, const TaskConfig& cfg, const std::string& task_dir,
+                  std::chrono::milliseconds pull_timeout);
+
+}  // namespace drover::docker

@@ -1,0 +1,162 @@
+// The container log follower (see log_follower.hpp).
+#include "log_follower.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace drover::docker {
+namespace {
+
+int open_append(const std::string& path) {
+  if (path.empty()) return -1;
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+void write_all(int fd, const char* data, size_t len) {
+  while (fd >= 0 && len > 0) {
+    ssize_t n = ::write(fd, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // disk full or closed: drop rather than block the follower forever
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+int64_t LogFollower::parse_timestamp(const std::string& ts) {
+  struct tm tm {};
+  int consumed = 0;
+  if (std::sscanf(ts.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
+    return -1;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t nanos = 0;
+  size_t i = static_cast<size_t>(consumed);
+  if (i < ts.size() && ts[i] == '.') {
+    int digits = 0;
+    for (++i; i < ts.size() && ts[i] >= '0' && ts[i] <= '9'; ++i) {
+      if (digits < 9) {
+        nanos = nanos * 10 + (ts[i] - '0');
+        ++digits;
+      }
+    }
+    for (; digits < 9; ++digits) nanos *= 10;
+  }
+  if (i >= ts.size() || ts[i] != 'Z') return -1;  // docker writes UTC
+  return static_cast<int64_t>(timegm(&tm)) * 1000000000LL + nanos;
+}
+
+LogFollower::LogFollower(std::shared_ptr<const DockerClient> client, std::string container_id,
+                         const std::string& stdout_path, const std::string& stderr_path,
+                         const std::string& state_dir)
+    : client_(std::move(client)), id_(std::move(container_id)) {
+  out_fd_ = open_append(stdout_path);
+  err_fd_ = open_append(stderr_path);
+  if (!state_dir.empty()) {
+    const std::string path = state_dir + "/docker-logs.since";
+    since_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    char buf[64] = {};
+    if (since_fd_ >= 0 && ::pread(since_fd_, buf, sizeof buf - 1, 0) > 0) {
+      last_ns_ = std::strtoll(buf, nullptr, 10);
+    }
+  }
+}
+
+LogFollower::~LogFollower() {
+  stop();
+  for (int fd : {out_fd_, err_fd_, since_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+void LogFollower::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void LogFollower::stop() {
+  cancel_.cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool LogFollower::wait_done(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return done_; });
+}
+
+void LogFollower::save_since() {
+  if (since_fd_ < 0) return;
+  char buf[32];
+  // Fixed width, so a shorter value never leaves the tail of a longer one behind.
+  int n = std::snprintf(buf, sizeof buf, "%020lld\n", static_cast<long long>(last_ns_));
+  (void)!::pwrite(since_fd_, buf, static_cast<size_t>(n), 0);
+}
+
+void LogFollower::write_frame(int stream, const char* data, size_t len) {
+  // timestamps=1: each frame starts with "<RFC3339Nano> ".
+  const char* space = static_cast<const char*>(std::memchr(data, ' ', std::min<size_t>(len, 64)));
+  if (!space) return;
+  int64_t ns = parse_timestamp(std::string(data, space));
+  if (ns < 0 || ns <= last_ns_) return;  // already written before a restart: `since` is inclusive
+  const char* payload = space + 1;
+  write_all(stream == 2 ? err_fd_ : out_fd_, payload, len - static_cast<size_t>(payload - data));
+  last_ns_ = ns;
+  save_since();
+}
+
+void LogFollower::run() {
+  FrameDecoder decoder;
+  bool follow = true;
+  while (!cancel_.cancelled()) {
+    std::string path = "/containers/" + id_ + "/logs?follow=" + (follow ? "1" : "0") +
+                       "&stdout=1&stderr=1&timestamps=1";
+    if (last_ns_ > 0) {
+      char since[48];
+      std::snprintf(since, sizeof since, "&since=%lld.%09lld",
+                    static_cast<long long>(last_ns_ / 1000000000LL),
+                    static_cast<long long>(last_ns_ % 1000000000LL));
+      path += since;
+    }
+    decoder = FrameDecoder{};
+    Response r = client_->stream(
+        path,
+        [&](const char* data, size_t len) {
+          decoder.feed(data, len, [&](int s, const char* d, size_t n) { write_frame(s, d, n); });
+          return !cancel_.cancelled();
+        },
+        std::chrono::hours(24 * 365), &cancel_);
+    if (cancel_.cancelled()) return;
+    if (r.status == 404) break;  // the container is gone: nothing more will come
+    if (r.ok() && !follow) break;
+    if (r.ok()) {
+      // The stream ends when the container stops. Make sure it did (and not the daemon).
+      Response in = client_->get("/containers/" + id_ + "/json", std::chrono::seconds(5));
+      if (in.status == 404) break;
+      if (in.ok()) {
+        auto j = nlohmann::json::parse(in.body, nullptr, false);
+        if (j.is_object() && !j["State"].value("Running", false)) {
+          // dockerd 20.10 may end a follow before its last lines reach the log file; one
+          // plain read from the last timestamp picks them up.
+          follow = false;
+          continue;
+        }
+      }
+    }
+    // The daemon went away or restarted: try again shortly, resuming from the last line.
+    for (int i = 0; i < 10 && !cancel_.cancelled(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::lock_guard lock(mu_);
+  done_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace drover::docker

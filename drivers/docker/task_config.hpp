@@ -1,0 +1,60 @@
+// The docker task Config (Nomad's keys): checking it, including the secure defaults of the
+// plugin config, and reading it into a struct.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "plugin_config.hpp"
+
+namespace drover::docker {
+
+struct Mount {
+  std::string type = "bind";  // bind, volume, tmpfs
+  std::string source, target;
+  bool readonly = false;
+  long long tmpfs_size = 0;  // bytes, tmpfs only
+  int tmpfs_mode = 0;        // tmpfs only
+};
+
+struct Ulimit {
+  std::string name;
+  long long soft = 0, hard = 0;
+};
+
+struct TaskConfig {
+  std::string image;
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<std::string> entrypoint;
+  std::string work_dir;
+  std::map<std::string, std::string> labels;
+  std::string hostname;
+  std::string network_mode;
+  std::vector<std::string> cap_add, cap_drop;  // normalized: NET_ADMIN
+  bool privileged = false;
+  std::vector<std::string> volumes;  // "source:target[:ro]"
+  std::vector<Mount> mounts;
+  bool force_pull = false;
+  std::string load;        // image tarball, relative to the task dir
+  nlohmann::json auth;     // {username, password, email, server_address}
+  long long shm_size = 0;  // bytes
+  std::vector<Ulimit> ulimits;
+  std::vector<std::string> ports;       // port labels
+  std::map<std::string, int> port_map;  // label -> container port
+  std::string pid_mode, ipc_mode, runtime;
+};
+
+// Every problem, each naming its key ("config.image: required"); the security refusals name
+// the plugin option that would allow them. Empty when fine.
+std::vector<std::string> config_problems(const nlohmann::json& config, const PluginConfig& plugin);
+
+// Reads a Config that config_problems accepted.
+TaskConfig read_config(const nlohmann::json& config);
+
+// "src:dst[:ro|rw]" -> {src, dst, readonly}; false when malformed.
+bool split_volume(const std::string& spec, std::string& src, std::string& dst, bool& readonly);
+
+}  // namespace drover::docker

@@ -1,0 +1,408 @@
+// docker as the agent uses it: the real docker.so loaded by the real plugin loader, talking to
+// a real dockerd (the docker_fixture test starts one and builds drover-test/busybox:latest).
+// Each test checks what a user would notice: exit codes, output in the log files, env and
+// labels on the container, stop and OOM, secure defaults, recovery without restart or gaps.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "drover/loader/registry.hpp"
+
+namespace fs = std::filesystem;
+using drover::plugins::DriverPlugin;
+using drover::plugins::PluginRegistry;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kImage = "drover-test/busybox:latest";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the docker CLI (by full path) and returns its stdout.
+std::string docker_cli(const std::string& args) {
+  std::string out;
+  FILE* f = popen(("/usr/bin/docker " + args + " 2>/dev/null").c_str(), "r");
+  if (!f) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  pclose(f);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+class Docker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "drover-docker-XXXXXX").string();
+    root_ = mkdtemp(tmpl.data());
+    fs::create_directories(root_ / "plugins");
+    fs::create_directories(root_ / "alloc" / "data");
+    fs::create_directories(task_dir() / "local");
+    fs::create_directories(root_ / "state");
+    chmod((root_ / "state").c_str(), 0700);
+    fs::create_symlink(DOCKER_SO, root_ / "plugins" / "docker.so");
+    alloc_id_ = "a" + std::to_string(getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+  void TearDown() override {
+    for (const auto& h : handles_) {
+      if (driver_) (void)driver_->destroy(h);
+    }
+    registries_.clear();
+    fs::remove_all(root_);
+  }
+
+  DriverPlugin* load(json config = json::object()) {
+    if (!config.contains("gc")) config["gc"] = {{"image", false}};  // keep the test image
+    registries_.push_back(std::make_unique<PluginRegistry>());
+    registries_.back()->load_dir(root_ / "plugins", json{{"docker", config}});
+    driver_ = registries_.back()->driver("docker");
+    EXPECT_NE(driver_, nullptr) << "docker.so was not loaded";
+    return driver_;
+  }
+
+  fs::path task_dir() const { return root_ / "t"; }
+  fs::path out() const { return root_ / "t.stdout.0"; }
+  fs::path err() const { return root_ / "t.stderr.0"; }
+
+  json task(json config, json env = json::object(), json resources = json::object()) const {
+    if (!config.contains("image")) config["image"] = kImage;
+    if (!config.contains("network_mode")) config["network_mode"] = "none";
+    if (resources.empty()) resources = {{"CPU", 100}, {"MemoryMB", 64}};
+    return {{"AllocID", alloc_id_},
+            {"JobID", "job"},
+            {"GroupName", "g"},
+            {"TaskName", "t"},
+            {"User", ""},
+            {"Config", config},
+            {"Env", env},
+            {"AllocDir", root_.string()},
+            {"TaskDir", task_dir().string()},
+            {"StdoutPath", out().string()},
+            {"StderrPath", err().string()},
+            {"Resources", resources},
+            {"KillSignal", "SIGTERM"},
+            {"KillTimeoutMs", 5000},
+            {"StateDir", (root_ / "state").string()},
+            {"LogConfig", {{"MaxFiles", 10}, {"MaxFileSizeMB", 10}, {"Disabled", false}}}};
+  }
+  static json sh(const std::string& script) {
+    return {{"image", kImage}, {"command", "/bin/sh"}, {"args", {"-c", script}}};
+  }
+
+  json start(const json& t) {
+    auto h = driver_->start(t);
+    EXPECT_TRUE(h.ok()) << h.message();
+    if (!h.ok()) return json();
+    handles_.push_back(*h);
+    return *h;
+  }
+
+  drover::plugins::ExitResult wait_exit(const json& h, std::chrono::milliseconds t = 20s) {
+    auto r = driver_->wait(h, t);
+    EXPECT_TRUE(r.ok()) << r.message();
+    EXPECT_TRUE(r.ok() && r->has_value()) << "still running";
+    return (r.ok() && r->has_value()) ? **r : drover::plugins::ExitResult{-99, 0, false, "?"};
+  }
+
+  // Waits until the stdout file holds `needle` (the follower writes asynchronously).
+  bool wait_output(const std::string& needle, std::chrono::milliseconds t = 10s) {
+    auto until = std::chrono::steady_clock::now() + t;
+    while (std::chrono::steady_clock::now() < until) {
+      if (slurp(out()).find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  fs::path root_;
+  std::string alloc_id_;
+  std::vector<std::unique_ptr<PluginRegistry>> registries_;
+  DriverPlugin* driver_ = nullptr;
+  std::vector<json> handles_;
+};
+
+TEST_F(Docker, FingerprintHealthyWithDaemonAttributes) {
+  load();
+  json fp = driver_->fingerprint();
+  EXPECT_TRUE(fp["Healthy"].get<bool>()) << fp.dump();
+  EXPECT_EQ(fp["Attributes"]["driver.docker"], "true");
+  EXPECT_THAT(fp["Attributes"]["driver.docker.version"].get<std::string>(), HasSubstr("20.10"));
+  EXPECT_THAT(fp["Attributes"]["driver.docker.runtimes"].get<std::string>(), HasSubstr("runc"));
+  EXPECT_EQ(fp["Attributes"]["driver.docker.os_type"], "linux");
+  EXPECT_EQ(fp["Attributes"]["driver.docker.privileged.enabled"], "false");
+  EXPECT_EQ(fp["Attributes"]["driver.docker.volumes.enabled"], "false");
+}
+
+TEST_F(Docker, FingerprintUnhealthyWhenTheSocketIsDead) {
+  load({{"endpoint", "unix://" + (root_ / "dead.sock").string()}});
+  auto t0 = std::chrono::steady_clock::now();
+  json fp = driver_->fingerprint();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_FALSE(fp["Healthy"].get<bool>());
+  EXPECT_THAT(fp["HealthDescription"].get<std::string>(), HasSubstr("dead.sock"));
+  EXPECT_FALSE(fp["Attributes"].contains("driver.docker"));
+}
+
+TEST_F(Docker, UnknownPluginConfigKeyRefusesThePlugin) {
+  registries_.push_back(std::make_unique<PluginRegistry>());
+  registries_.back()->load_dir(root_ / "plugins", json{{"docker", {{"allow_privilegd", true}}}});
+  EXPECT_EQ(registries_.back()->driver("docker"), nullptr);
+  auto infos = registries_.back()->plugins();
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_THAT(infos[0].reason, HasSubstr("plugin.docker.config.allow_privilegd: unknown key"));
+}
+
+TEST_F(Docker, ValidateRefusesUnknownKeysByName) {
+  load();
+  auto problems = driver_->validate({{"image", kImage}, {"comand", "x"}});
+  EXPECT_THAT(problems, ::testing::ElementsAre(HasSubstr("config.comand: unknown key")));
+  EXPECT_THAT(driver_->validate(json{{"command", "x"}}),
+              ::testing::Contains(HasSubstr("config.image: required")));
+}
+
+TEST_F(Docker, RunsWithExitCodeAndLogsInTheTaskFiles) {
+  load();
+  json h = start(task(sh("echo to-stdout; echo to-stderr >&2; exit 3")));
+  auto e = wait_exit(h);
+  EXPECT_EQ(e.exit_code, 3);
+  EXPECT_FALSE(e.oom_killed);
+  EXPECT_EQ(slurp(out()), "to-stdout\n");
+  EXPECT_EQ(slurp(err()), "to-stderr\n");
+  // Asked again, the same answer.
+  auto again = driver_->wait(h, 0ms);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->exit_code, 3);
+}
+
+TEST_F(Docker, EnvWorkDirLabelsAndAllocDirsAreVisible) {
+  load();
+  std::ofstream(task_dir() / "local" / "f.txt") << "from-local";
+  json cfg = sh("echo FOO=$FOO; pwd; echo $NOMAD_TASK_DIR; cat /local/f.txt; echo; sleep 30");
+  cfg["work_dir"] = "/tmp";
+  cfg["labels"] = {{"team", "blue"}};
+  json h = start(task(cfg, {{"FOO", "bar"}, {"NOMAD_TASK_DIR", "/host/path"}}));
+  ASSERT_TRUE(wait_output("from-local\n"));
+  EXPECT_EQ(slurp(out()), "FOO=bar\n/tmp\n/local\nfrom-local\n");
+  const std::string id = h["ContainerID"];
+  EXPECT_EQ(docker_cli("inspect -f '{{index .Config.Labels \"team\"}}' " + id), "blue");
+  EXPECT_EQ(docker_cli("inspect -f '{{index .Config.Labels \"com.drover.alloc_id\"}}' " + id),
+            alloc_id_);
+  EXPECT_EQ(docker_cli("inspect -f '{{index .Config.Labels \"com.drover.task\"}}' " + id), "t");
+  EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.Memory}}' " + id), std::to_string(64 << 20));
+  EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.CpuShares}}' " + id), "100");
+  // NET_RAW is dropped by default (Docker's default set minus NET_RAW).
+  EXPECT_THAT(docker_cli("inspect -f '{{.HostConfig.CapDrop}}' " + id), HasSubstr("NET_RAW"));
+  auto in = driver_->inspect(h);
+  ASSERT_TRUE(in.ok()) << in.message();
+  EXPECT_TRUE((*in)["Running"].get<bool>());
+  EXPECT_GT((*in)["PID"].get<int>(), 0);
+  auto st = driver_->stats(h);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_GT((*st)["MemoryStats"]["Usage"].get<long long>(), 0) << st->dump();
+  EXPECT_GE((*st)["Pids"].get<int>(), 1);
+}
+
+TEST_F(Docker, StopSendsTheKillSignalFirst) {
+  load();
+  json h =
+      start(task(sh("trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.1; done")));
+  ASSERT_TRUE(wait_output("ready"));
+  auto s = driver_->stop(h, "SIGTERM", 5s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(wait_exit(h, 0ms).exit_code, 7);
+  EXPECT_EQ(slurp(out()), "ready\ngot-term\n");
+}
+
+TEST_F(Docker, StopKillsAfterTheTimeoutWhenTheSignalIsIgnored) {
+  load();
+  json h = start(task(sh("trap '' TERM; echo ready; while :; do sleep 0.1; done")));
+  ASSERT_TRUE(wait_output("ready"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = driver_->stop(h, "TERM", 700ms);
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 700ms);
+  EXPECT_LT(took, 10s);
+  EXPECT_EQ(wait_exit(h, 0ms).exit_code, 137);
+}
+
+TEST_F(Docker, MemoryLimitKillsAndReportsOOM) {
+  load();
+  json h = start(task(sh("x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done"), json::object(),
+                      {{"CPU", 100}, {"MemoryMB", 16}}));
+  auto e = wait_exit(h, 30s);
+  EXPECT_TRUE(e.oom_killed) << "exit " << e.exit_code;
+  EXPECT_EQ(e.exit_code, 137);
+}
+
+TEST_F(Docker, PrivilegedRefusedByDefaultNamingTheOption) {
+  load();
+  json cfg = sh("true");
+  cfg["privileged"] = true;
+  EXPECT_THAT(driver_->validate(cfg),
+              ::testing::Contains(HasSubstr("plugin.docker.config.allow_privileged")));
+  auto h = driver_->start(task(cfg));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("plugin.docker.config.allow_privileged"));
+}
+
+TEST_F(Docker, PrivilegedAllowedWhenConfigured) {
+  load({{"allow_privileged", true}});
+  json cfg = sh("true");
+  cfg["privileged"] = true;
+  EXPECT_TRUE(driver_->validate(cfg).empty());
+  auto h = driver_->start(task(cfg));
+  if (h.ok()) {
+    handles_.push_back(*h);
+    EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.Privileged}}' " +
+                         (*h)["ContainerID"].get<std::string>()),
+              "true");
+    EXPECT_EQ(wait_exit(*h).exit_code, 0);
+  } else {
+    // This test machine's root lacks some capabilities, so runc cannot grant them all; the
+    // driver let the start through to dockerd, which is what is checked.
+    EXPECT_THAT(h.message(), HasSubstr("starting container"));
+    EXPECT_THAT(h.message(), ::testing::Not(HasSubstr("allow_privileged")));
+  }
+}
+
+TEST_F(Docker, HostVolumesRefusedByDefaultAllowedWhenConfigured) {
+  fs::create_directories(root_ / "host");
+  std::ofstream(root_ / "host" / "secret") << "host-file";
+  json cfg = sh("cat /mnt/secret");
+  cfg["volumes"] = {(root_ / "host").string() + ":/mnt:ro"};
+  load();
+  EXPECT_THAT(driver_->validate(cfg),
+              ::testing::Contains(HasSubstr("plugin.docker.config.volumes.enabled")));
+  json bind = sh("true");
+  bind["mounts"] = {{{"type", "bind"}, {"source", "/etc"}, {"target", "/mnt"}}};
+  EXPECT_THAT(driver_->validate(bind),
+              ::testing::Contains(HasSubstr("plugin.docker.config.volumes.enabled")));
+  auto refused = driver_->start(task(cfg));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("plugin.docker.config.volumes.enabled"));
+
+  load({{"volumes", {{"enabled", true}}}});
+  json h = start(task(cfg));
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  EXPECT_EQ(slurp(out()), "host-file");
+}
+
+TEST_F(Docker, RelativeVolumeMayNotEscapeTheAllocDirThroughASymlink) {
+  load();
+  fs::create_symlink("/", task_dir() / "local" / "root");
+  json cfg = sh("true");
+  cfg["volumes"] = {"local/root:/host"};
+  EXPECT_THAT(driver_->validate(cfg), ::testing::IsEmpty());  // only the start sees the link
+  auto h = driver_->start(task(cfg));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("outside the alloc dir"));
+}
+
+TEST_F(Docker, CapAddBeyondAllowCapsRefused) {
+  load();
+  json cfg = sh("true");
+  cfg["cap_add"] = {"SYS_ADMIN", "CHOWN"};
+  auto p = driver_->validate(cfg);
+  ASSERT_THAT(p, ::testing::SizeIs(1));
+  EXPECT_THAT(p[0], HasSubstr("SYS_ADMIN"));
+  EXPECT_THAT(p[0], HasSubstr("plugin.docker.config.allow_caps"));
+  EXPECT_THAT(p[0], ::testing::Not(HasSubstr("CHOWN")));
+}
+
+TEST_F(Docker, MissingImageFailsWithThePullError) {
+  load();
+  auto h = driver_->start(task({{"image", "drover-test/not-there:1"}, {"command", "true"}}));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("pulling image drover-test/not-there:1: "));
+}
+
+TEST_F(Docker, RecoverReattachesWithoutRestartOrLogGaps) {
+  load();
+  json h = start(task(sh("i=0; while :; do echo $i; i=$((i+1)); sleep 0.1; done")));
+  ASSERT_TRUE(wait_output("5\n"));
+  const std::string id = h["ContainerID"];
+  const std::string started = docker_cli("inspect -f '{{.State.StartedAt}}' " + id);
+
+  // The agent goes away (fini: tasks keep running) and comes back.
+  driver_ = nullptr;
+  registries_.clear();
+  std::this_thread::sleep_for(700ms);  // lines printed meanwhile must not be lost
+  load();
+  auto r = driver_->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["ContainerID"], id);
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.StartedAt}}' " + id), started);
+  ASSERT_TRUE(wait_output("25\n"));
+  ASSERT_TRUE(driver_->stop(*r, "SIGKILL", 1s).ok());
+  wait_exit(*r);
+
+  std::istringstream in(slurp(out()));
+  std::string line;
+  int expect = 0;
+  while (std::getline(in, line)) {
+    ASSERT_EQ(line, std::to_string(expect)) << "line " << expect << " missing or repeated";
+    ++expect;
+  }
+  EXPECT_GE(expect, 26);
+}
+
+TEST_F(Docker, RecoverRefusesAGoneContainer) {
+  load();
+  json h = start(task(sh("sleep 30")));
+  docker_cli("rm -f " + h["ContainerID"].get<std::string>());
+  driver_ = nullptr;
+  registries_.clear();
+  load();
+  auto r = driver_->recover(h);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("is gone"));
+}
+
+TEST_F(Docker, DestroyRemovesTheContainer) {
+  load();
+  json h = start(task(sh("sleep 30")));
+  const std::string id = h["ContainerID"];
+  ASSERT_TRUE(driver_->destroy(h).ok());
+  EXPECT_EQ(docker_cli("ps -aq --no-trunc -f id=" + id), "");
+}
+
+TEST_F(Docker, DanglingLabelledContainerIsReaped) {
+  const std::string id = docker_cli("create --network none --label com.drover.alloc_id=dangling-" +
+                                    std::to_string(getpid()) + " " + kImage + " sleep 30");
+  ASSERT_FALSE(id.empty());
+  load({{"gc",
+         {{"image", false},
+          {"dangling_containers", {{"period", "200ms"}, {"creation_grace", "1s"}}}}}});
+  // A container this driver started is kept.
+  json mine = start(task(sh("sleep 30")));
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until && !docker_cli("ps -aq -f id=" + id).empty()) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(docker_cli("ps -aq -f id=" + id), "");
+  EXPECT_NE(docker_cli("ps -q -f id=" + mine["ContainerID"].get<std::string>()), "")
+      << docker_cli("ps -a") << slurp(err());
+}
+
+}  // namespace
