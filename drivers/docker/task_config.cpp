@@ -123,6 +123,12 @@ std::vector<std::string> config_problems(const nlohmann::json& config, const Plu
     c.problem("image", "required");
   } else if (!v->is_string() || v->get<std::string>().empty()) {
     c.problem("image", "must be a non-empty string");
+  } else if (const auto& img = v->get_ref<const std::string&>();
+             img.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789._/:@-") != std::string::npos ||
+             img.find("..") != std::string::npos || img[0] == '/' || img[0] == '-') {
+    // The name goes into Engine API paths: nothing that could steer the request elsewhere.
+    c.problem("image", "\"" + img + "\" is not a valid image reference");
   }
   for (const char* k : {"command", "work_dir", "hostname", "network_mode", "load", "pid_mode",
                         "ipc_mode", "runtime"}) {

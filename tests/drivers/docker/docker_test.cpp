@@ -180,6 +180,27 @@ TEST_F(Docker, ValidateRefusesUnknownKeysByName) {
               ::testing::Contains(HasSubstr("config.image: required")));
 }
 
+TEST_F(Docker, ValidateRefusesAnImageThatWouldSteerTheApiPath) {
+  load();
+  EXPECT_THAT(driver_->validate(json{{"image", "../../containers/x/kill?signal=KILL#"}}),
+              ::testing::Contains(HasSubstr("config.image: ")));
+  EXPECT_THAT(driver_->validate(json{{"image", kImage}}), ::testing::IsEmpty());
+}
+
+TEST_F(Docker, RecoverOfAContainerThatEndedWhileAwayGivesItsExitAndLastLines) {
+  load();
+  json h = start(task(sh("echo one; sleep 1; echo two; exit 4")));
+  ASSERT_TRUE(wait_output("one\n"));
+  driver_ = nullptr;
+  registries_.clear();
+  std::this_thread::sleep_for(1500ms);  // "two" and the exit happen while the agent is away
+  load();
+  auto r = driver_->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(wait_exit(*r, 5s).exit_code, 4);
+  EXPECT_EQ(slurp(out()), "one\ntwo\n");
+}
+
 TEST_F(Docker, RunsWithExitCodeAndLogsInTheTaskFiles) {
   load();
   json h = start(task(sh("echo to-stdout; echo to-stderr >&2; exit 3")));
