@@ -204,3 +204,98 @@ TEST(PluginLoader, ThrowingPluginReturnsErrorsInsteadOfCrashing) {
   // Malformed JSON from the agent side is also caught inside the plugin.
   EXPECT_TRUE(d->stats(h).ok());  // the SDK's default stats returns {}
 }
+
+TEST(PluginLoader, DevicePluginCallsGoThroughTheAbiBothWays) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("good_device"), {{"acme", {{"x", 1}}}});
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "loaded") << info.reason;
+  EXPECT_EQ(info.type, "device");
+  EXPECT_EQ(info.version, "2.0.0");
+  EXPECT_EQ(reg.device_names(), std::vector<std::string>{"acme"});
+  EXPECT_TRUE(reg.driver_names().empty());
+  EXPECT_EQ(reg.driver("acme"), nullptr);
+  auto* d = reg.device("acme");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->name(), "acme");
+
+  auto fp = d->fingerprint();
+  EXPECT_TRUE(fp["Detected"].get<bool>());
+  EXPECT_EQ(fp["HealthDescription"], "");  // filled in by the loader
+  ASSERT_EQ(fp["Devices"].size(), 1u);
+  const auto& g = fp["Devices"][0];
+  EXPECT_EQ(g["Attributes"]["config"]["Value"], R"({"x":1})");
+  ASSERT_EQ(g["Instances"].size(), 2u);
+  EXPECT_TRUE(g["Instances"][0]["Healthy"].get<bool>());
+  EXPECT_FALSE(g["Instances"][1]["Healthy"].get<bool>());  // left out: not healthy
+  EXPECT_TRUE(g["Instances"][1]["Attributes"].is_object());
+
+  auto r = d->reserve({"f-1", "f-0"});
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["Env"]["ACME_VISIBLE"], "f-1,f-0");
+  EXPECT_EQ((*r)["Devices"][0]["HostPath"], "/dev/acme0");
+  EXPECT_TRUE((*r)["Mounts"].is_array());  // filled in by the loader
+
+  auto unknown = d->reserve({"f-9"});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.message(), HasSubstr("unknown instance f-9"));
+  EXPECT_THAT(unknown.message(), HasSubstr("device plugin acme: reserve"));
+  EXPECT_FALSE(d->reserve({}).ok());
+
+  auto stats = d->stats();  // the SDK's default
+  ASSERT_TRUE(stats.ok()) << stats.message();
+  EXPECT_TRUE((*stats)["Instances"].empty());
+}
+
+TEST(PluginLoader, DevicePluginOfAnotherAbiIsRefusedNamingBothVersions) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("wrong_abi_device"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_EQ(info.name, "future_gpu");
+  EXPECT_EQ(info.abi_version, 7u);
+  EXPECT_THAT(info.reason, HasSubstr("version 7"));
+  EXPECT_THAT(info.reason, HasSubstr("version 1"));
+  EXPECT_EQ(reg.device("future_gpu"), nullptr);
+  EXPECT_TRUE(reg.device_names().empty());
+}
+
+TEST(PluginLoader, DevicePluginMissingACallIsRefused) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("half_device"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_EQ(info.type, "device");
+  EXPECT_THAT(info.reason, HasSubstr("misses the reserve call"));
+  EXPECT_EQ(reg.device("half"), nullptr);
+}
+
+TEST(PluginLoader, DeviceAndDriverCannotShareAName) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("same_name"), nlohmann::json::object());
+  auto infos = reg.plugins();
+  ASSERT_EQ(infos.size(), 2u);
+  EXPECT_EQ(infos[0].status, "loaded");
+  EXPECT_EQ(infos[0].type, "driver");
+  EXPECT_EQ(infos[1].status, "refused");
+  EXPECT_THAT(infos[1].reason, HasSubstr("already loaded"));
+  EXPECT_THAT(infos[1].reason, HasSubstr("same_name_a.so"));
+  EXPECT_TRUE(reg.device_names().empty());
+}
+
+TEST(PluginLoader, ThrowingDevicePluginReturnsErrorsInsteadOfCrashing) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("throwing_device"), nlohmann::json::object());
+  auto* d = reg.device("throwing_device");
+  ASSERT_NE(d, nullptr);
+  auto fp = d->fingerprint();
+  EXPECT_FALSE(fp["Detected"].get<bool>());
+  EXPECT_TRUE(fp["Devices"].empty());
+  EXPECT_THAT(fp["HealthDescription"].get<std::string>(), HasSubstr("boom in fingerprint"));
+  auto r = d->reserve({"x"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("unknown exception"));
+  auto s = d->stats();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("boom in stats"));
+}

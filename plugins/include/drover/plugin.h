@@ -29,8 +29,8 @@
  * cross this boundary: the SDK (drover/sdk/driver.hpp) catches them all.
  *
  * Threads.
- *  - `init`, `set_config` and `fini` are called once each, in that order, from one thread,
- *    and never while any other call on the same instance is running.
+ *  - `init`, `set_config` (driver or device) and `fini` are called once each, in that order, from
+ * one thread, and never while any other call on the same instance is running.
  *  - Every other driver call may be made from several threads at once, on different handles
  *    and on the same handle (e.g. one thread in `wait` while another calls `stop`, `inspect`
  *    or `stats`). A plugin guards its own state.
@@ -75,8 +75,9 @@ typedef enum drover_status {
 
 typedef enum drover_plugin_type {
   DROVER_PLUGIN_TYPE_DRIVER = 1,
-  /* Reserved: a device plugin loads and shows in the plugin list, but the agent makes no
-   * calls into it in ABI version 1 (not even init). */
+  /* A device plugin (GPUs, FPGAs...): its calls are drover_plugin.device. One that leaves
+   * `device` NULL (as ABI 1 first reserved the type) is listed as loaded and never called,
+   * not even init. */
   DROVER_PLUGIN_TYPE_DEVICE = 2
 } drover_plugin_type;
 
@@ -130,6 +131,39 @@ typedef struct drover_driver_vtable {
                            char** error);
 } drover_driver_vtable;
 
+/* The calls of a device plugin. `self` is the instance returned by drover_plugin.init.
+ * Threads: set_config is called once, right after init (as for drivers); fingerprint,
+ * reserve and stats may then be called from several threads at once and must return
+ * promptly (well under a second): a plugin that talks to slow hardware refreshes in its own
+ * thread and answers from what it last saw. JSON shapes are in docs/plugins.md. */
+typedef struct drover_device_vtable {
+  /* The operator's plugin config (an object, possibly empty; "enabled": bool when set). */
+  drover_status (*set_config)(void* self, const char* config_json, char** error);
+
+  /* *out_json: {"Detected": bool, "HealthDescription": str, "Devices": [group...]} where a
+   * group is {"Vendor": str, "Type": str, "Name": str,
+   *           "Attributes": {str: {"Value": number|str|bool, "Unit": str}},
+   *           "Instances": [{"ID": str, "Healthy": bool, "HealthDescription": str,
+   *                          "Attributes": {str: {"Value": ..., "Unit": str}}}]}.
+   * No hardware (or no library to reach it) is not an error: Detected false, Devices [],
+   * and HealthDescription says why. */
+  drover_status (*fingerprint)(void* self, char** out_json, char** error);
+
+  /* What a task needs to use the given instances. instance_ids_json: an array of instance
+   * IDs (strings) from the fingerprint, not empty. *out_json: {"Env": {str: str},
+   * "Devices": [{"HostPath": str, "ContainerPath": str, "Permissions": str}],
+   * "Mounts": [{"HostPath": str, "ContainerPath": str, "ReadOnly": bool}]}. DROVER_ERROR
+   * when an ID is unknown. Reserving changes nothing in the plugin: deciding which task
+   * holds which instance is the agent's job. */
+  drover_status (*reserve)(void* self, const char* instance_ids_json, char** out_json,
+                           char** error);
+
+  /* *out_json: {"Timestamp": unix ns, "Instances": {ID: {"Vendor": str, "Type": str,
+   * "Name": str, "Stats": {str: {"Value": number, "Unit": str}}}}}: the usage of every
+   * instance the plugin can measure; an instance or a stat it cannot read is left out. */
+  drover_status (*stats)(void* self, char** out_json, char** error);
+} drover_device_vtable;
+
 typedef struct drover_plugin {
   /* --- frozen: these three keep their place in every ABI version --- */
   uint32_t abi_version; /* DROVER_PLUGIN_ABI_VERSION the plugin was built against */
@@ -148,8 +182,10 @@ typedef struct drover_plugin {
 
   /* Non-NULL when type == DROVER_PLUGIN_TYPE_DRIVER; every pointer in it non-NULL. */
   const drover_driver_vtable* driver;
-  /* Reserved for device plugins; NULL in ABI version 1. */
-  const void* device;
+  /* Non-NULL (every pointer in it non-NULL) when type == DROVER_PLUGIN_TYPE_DEVICE and the
+   * plugin wants to be called; NULL otherwise. Was `const void*` when first reserved: the
+   * same pointer-sized slot, so ABI version 1 is unchanged. */
+  const drover_device_vtable* device;
 } drover_plugin;
 
 /* The entry every plugin exports. Must be cheap, must not fail, and returns the same

@@ -5,27 +5,10 @@
 
 #include "drover/loader/registry.hpp"
 #include "drover/plugin.h"
+#include "out_strings.hpp"
 
 namespace drover::plugins {
 namespace {
-
-// One C call's out-parameters; the destructor gives the strings back to the plugin.
-class OutStrings {
- public:
-  explicit OutStrings(const drover_plugin* plugin) : plugin_(plugin) {}
-  ~OutStrings() {
-    plugin_->free_string(out);
-    plugin_->free_string(error);
-  }
-  OutStrings(const OutStrings&) = delete;
-  OutStrings& operator=(const OutStrings&) = delete;
-
-  char* out = nullptr;
-  char* error = nullptr;
-
- private:
-  const drover_plugin* plugin_;
-};
 
 std::string prefixed(const DriverPlugin& p, const char* call, const std::string& what) {
   return "driver " + p.name() + ": " + call + ": " + what;

@@ -62,13 +62,32 @@ const char* missing_driver_call(const drover_driver_vtable& v) {
   return nullptr;
 }
 
+const char* missing_device_call(const drover_device_vtable& v) {
+  if (!v.set_config) return "set_config";
+  if (!v.fingerprint) return "fingerprint";
+  if (!v.reserve) return "reserve";
+  if (!v.stats) return "stats";
+  return nullptr;
+}
+
+// The operator's config object for one plugin; {} when none.
+nlohmann::json config_for(const nlohmann::json& configs, const std::string& name) {
+  if (configs.is_object()) {
+    if (auto it = configs.find(name); it != configs.end() && it->is_object()) return *it;
+  }
+  return nlohmann::json::object();
+}
+
 }  // namespace
 
 PluginRegistry::PluginRegistry() = default;
 
 PluginRegistry::~PluginRegistry() {
-  // Each driver's fini must run while its code is still mapped: drop the drivers first.
-  for (auto& [name, loaded] : loaded_) loaded.driver.reset();
+  // Each plugin's fini must run while its code is still mapped: drop the drivers first.
+  for (auto& [name, loaded] : loaded_) {
+    loaded.driver.reset();
+    loaded.device.reset();
+  }
   loaded_.clear();  // dlclose
 }
 
@@ -121,17 +140,10 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
     return refuse("bad plugin name \"" + info.name + "\": " + *problem);
   }
   if (auto it = loaded_.find(info.name); it != loaded_.end()) {
-    return refuse(
-        "a plugin named \"" + info.name + "\" is already loaded from " +
-        (it->second.driver ? it->second.driver->info().path : std::string("another file")));
+    return refuse("a plugin named \"" + info.name + "\" is already loaded from " + it->second.path);
   }
-  if (plugin->type == DROVER_PLUGIN_TYPE_DEVICE) {
-    // Reserved in ABI 1: listed as loaded, but no call is made into it.
-    info.type = "device";
-    info.status = "loaded";
-    loaded_.emplace(info.name, Loaded{std::move(lib).value(), nullptr});
-    return info;
-  }
+  if (plugin->type == DROVER_PLUGIN_TYPE_DEVICE)
+    return load_device(std::move(info), plugin, std::move(lib).value(), configs);
   if (plugin->type != DROVER_PLUGIN_TYPE_DRIVER) {
     return refuse("unknown plugin type " + std::to_string(static_cast<int>(plugin->type)));
   }
@@ -155,16 +167,52 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
 
   info.status = "loaded";
   auto driver = std::make_unique<DriverPlugin>(info, plugin, instance);
-  nlohmann::json config = nlohmann::json::object();
-  if (configs.is_object()) {
-    if (auto it = configs.find(info.name); it != configs.end() && it->is_object()) config = *it;
-  }
-  if (auto st = driver->set_config(config); !st.ok()) {
+  if (auto st = driver->set_config(config_for(configs, info.name)); !st.ok()) {
     driver.reset();  // fini before the library goes
     info.status = "refused";
     return refuse(st.message());
   }
-  loaded_.emplace(info.name, Loaded{std::move(lib).value(), std::move(driver)});
+  loaded_.emplace(info.name, Loaded{std::move(lib).value(), std::move(driver), nullptr, info.path});
+  return info;
+}
+
+PluginInfo PluginRegistry::load_device(PluginInfo info, const drover_plugin* plugin,
+                                       std::unique_ptr<SharedLibrary> lib,
+                                       const nlohmann::json& configs) {
+  info.type = "device";
+  auto refuse = [&](std::string why) {
+    info.status = "refused";
+    info.reason = std::move(why);
+    return info;
+  };
+  if (plugin->device == nullptr) {
+    // As ABI 1 first reserved the type: listed as loaded, never called (not even init).
+    info.status = "loaded";
+    loaded_.emplace(info.name, Loaded{std::move(lib), nullptr, nullptr, info.path});
+    return info;
+  }
+  if (!plugin->init || !plugin->fini || !plugin->free_string) {
+    return refuse("plugin misses init, fini or free_string");
+  }
+  if (const char* missing = missing_device_call(*plugin->device)) {
+    return refuse(std::string("device plugin misses the ") + missing + " call");
+  }
+  void* instance = nullptr;
+  char* err = nullptr;
+  if (plugin->init(&instance, &err) != DROVER_OK) {
+    std::string why = "init failed: " + bounded(err, 4096);
+    plugin->free_string(err);
+    return refuse(why);
+  }
+  plugin->free_string(err);
+
+  info.status = "loaded";
+  auto device = std::make_unique<DevicePlugin>(info, plugin, instance);
+  if (auto st = device->set_config(config_for(configs, info.name)); !st.ok()) {
+    device.reset();  // fini before the library goes
+    return refuse(st.message());
+  }
+  loaded_.emplace(info.name, Loaded{std::move(lib), nullptr, std::move(device), info.path});
   return info;
 }
 
@@ -186,6 +234,25 @@ std::vector<std::string> PluginRegistry::driver_names() const {
     if (loaded.driver) names.push_back(name);
   }
   return names;  // std::map keeps them sorted
+}
+
+}  // namespace drover::plugins
+
+namespace drover::plugins {
+
+DevicePlugin* PluginRegistry::device(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = loaded_.find(name);
+  return it == loaded_.end() ? nullptr : it->second.device.get();
+}
+
+std::vector<std::string> PluginRegistry::device_names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, loaded] : loaded_) {
+    if (loaded.device) names.push_back(name);
+  }
+  return names;
 }
 
 }  // namespace drover::plugins

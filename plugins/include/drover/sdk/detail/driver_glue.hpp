@@ -3,53 +3,14 @@
 // Included by driver.hpp; plugin authors never use it directly.
 #pragma once
 
-#include <cstdlib>
-#include <cstring>
-#include <exception>
-#include <new>
 #include <string>
 
 #include "drover/plugin.h"
+#include "drover/sdk/detail/string_glue.hpp"
 
 namespace drover::sdk::detail {
 
-// Strings handed to the agent are malloc'ed here and released by free_string below,
-// which the agent reaches through drover_plugin.free_string (plugin.h, "Ownership").
-inline char* dup_string(const char* s, std::size_t n) noexcept {
-  char* p = static_cast<char*>(std::malloc(n + 1));
-  if (p != nullptr) {
-    std::memcpy(p, s, n);
-    p[n] = '\0';
-  }
-  return p;
-}
-inline char* dup_string(const std::string& s) noexcept { return dup_string(s.data(), s.size()); }
-inline void free_string(char* s) { std::free(s); }
-
-inline void set_out(char** out, const nlohmann::json& j) {
-  if (out != nullptr) *out = dup_string(j.dump());
-}
-
-// Runs `f` and turns any exception into DROVER_ERROR with its message.
-template <typename F>
-drover_status guarded(char** error, F&& f) noexcept {
-  const char* what = "unknown exception in plugin";
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    what = e.what();
-    if (error != nullptr) *error = dup_string(what, std::strlen(what));
-    return DROVER_ERROR;
-  } catch (...) {
-  }
-  if (error != nullptr) *error = dup_string(what, std::strlen(what));
-  return DROVER_ERROR;
-}
-
 inline Driver& as_driver(void* self) { return *static_cast<Driver*>(self); }
-inline nlohmann::json parse(const char* text) {
-  return nlohmann::json::parse(text != nullptr ? text : "null");
-}
 
 inline drover_status set_config(void* self, const char* config, char** error) {
   return guarded(error, [&] {

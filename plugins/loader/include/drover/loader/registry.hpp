@@ -77,6 +77,39 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   void* instance_;
 };
 
+// A loaded device plugin (drover/plugin.h, drover_device_vtable). Thread-safe: it keeps no
+// state of its own and the plugin guards its own; every call returns promptly.
+class DevicePlugin {
+ public:
+  DevicePlugin(PluginInfo info, const drover_plugin* plugin, void* instance);
+  ~DevicePlugin();  // calls the plugin's fini; the registry dlcloses afterwards
+  DevicePlugin(const DevicePlugin&) = delete;
+  DevicePlugin& operator=(const DevicePlugin&) = delete;
+
+  const std::string& name() const;
+  const PluginInfo& info() const;
+  // {"Detected": bool, "HealthDescription": str, "Devices": [{"Vendor", "Type", "Name",
+  //  "Attributes": {k: {"Value", "Unit"}}, "Instances": [{"ID", "Healthy",
+  //  "HealthDescription", "Attributes"}]}]}. Every key is present; a failing or malformed
+  // fingerprint reads as undetected with no devices and the reason.
+  nlohmann::json fingerprint();
+  // What a task needs for these instance IDs: {"Env": {str: str}, "Devices": [{"HostPath",
+  // "ContainerPath", "Permissions"}], "Mounts": [{"HostPath", "ContainerPath", "ReadOnly"}]},
+  // every key present. An error when an ID is unknown (or the list is empty).
+  drover::Result<nlohmann::json> reserve(const std::vector<std::string>& instance_ids);
+  // {"Timestamp": unix ns, "Instances": {ID: {"Vendor", "Type", "Name", "Stats": {name:
+  //  {"Value", "Unit"}}}}}
+  drover::Result<nlohmann::json> stats();
+
+  // Passes the operator's config to the plugin; the registry calls it once, at load.
+  drover::Status set_config(const nlohmann::json& config);
+
+ private:
+  PluginInfo info_;
+  const drover_plugin* plugin_;
+  void* instance_;
+};
+
 class PluginRegistry {
  public:
   PluginRegistry();
@@ -94,19 +127,28 @@ class PluginRegistry {
   std::vector<PluginInfo> plugins() const;            // every .so seen, loaded or refused
   DriverPlugin* driver(std::string_view name) const;  // nullptr unless a loaded driver
   std::vector<std::string> driver_names() const;      // loaded drivers, sorted
+  // nullptr unless a loaded device plugin that has device calls (a device plugin built with
+  // a NULL `device` vtable is listed by plugins() but offers nothing).
+  DevicePlugin* device(std::string_view name) const;
+  std::vector<std::string> device_names() const;  // callable device plugins, sorted
 
  private:
   // Loads one file; returns what to record for it.
   PluginInfo load_file(const std::filesystem::path& path, const nlohmann::json& configs);
+  // The device-plugin half of load_file, once the handshake and name have passed.
+  PluginInfo load_device(PluginInfo info, const drover_plugin* plugin,
+                         std::unique_ptr<SharedLibrary> lib, const nlohmann::json& configs);
 
   struct Loaded {
     std::unique_ptr<SharedLibrary> library;
-    std::unique_ptr<DriverPlugin> driver;  // null for device plugins (no calls in ABI 1)
+    std::unique_ptr<DriverPlugin> driver;  // null for device plugins
+    std::unique_ptr<DevicePlugin> device;  // null for drivers and call-less device plugins
+    std::string path;                      // where it was loaded from, for refusals
   };
 
   mutable std::mutex mu_;
   std::vector<PluginInfo> infos_;
-  // Declaration order matters: `loaded_` is destroyed first, so every driver's fini runs
+  // Declaration order matters: `loaded_` is destroyed first, so every plugin's fini runs
   // before its library is dlclosed (see ~PluginRegistry).
   std::map<std::string, Loaded, std::less<>> loaded_;
 };
