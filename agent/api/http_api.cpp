@@ -4,6 +4,7 @@
 
 #include "api/json_reply.hpp"
 #include "api/logs_endpoint.hpp"
+#include "api/stats_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/alloc_manager.hpp"
@@ -236,6 +237,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
            reply_json(res, json::object());
          });
   register_logs_endpoint(s, ctx);
+  register_stats_endpoints(s, ctx);
 }
 
 }  // namespace

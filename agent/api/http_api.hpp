@@ -10,6 +10,7 @@
 
 namespace drover::runner {
 class AllocManager;
+class NodeResources;
 struct NodeInfo;
 }  // namespace drover::runner
 namespace drover::plugins {
@@ -21,6 +22,7 @@ namespace drover::api {
 struct ApiContext {
   runner::AllocManager* allocs = nullptr;
   plugins::PluginRegistry* plugins = nullptr;
+  runner::NodeResources* resources = nullptr;
   const runner::NodeInfo* node = nullptr;
   std::size_t max_request_bytes = 1 << 20;
   std::string version;

@@ -171,6 +171,7 @@ int run_agent(const AgentFlags& flags) {
   api::ApiContext actx;
   actx.allocs = &manager;
   actx.plugins = &registry;
+  actx.resources = &resources;
   actx.node = &manager.ctx().node;
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;

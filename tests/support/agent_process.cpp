@@ -111,10 +111,11 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   // Each agent gets its own parent cgroup, so agents of tests running side by side never
   // take each other's task cgroups for orphans.
   static int counter = 0;
-  a->cgroup_parent_ = "drover-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  a->cgroup_parent_ = !opts.cgroup_parent.empty()
+                         ? opts.cgroup_parent
+                         : "drover-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   std::string config = opts.config_yaml;
-  if (config.find("cgroup_parent:") == std::string::npos)
-    config = "cgroup_parent: " + a->cgroup_parent_ + "\n" + config;
+  config = "cgroup_parent: " + a->cgroup_parent_ + "\n" + config;
   {
     auto cfg = a->data_dir_ + ".config.yaml";
     write_file(cfg, config);

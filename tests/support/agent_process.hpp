@@ -38,6 +38,7 @@ class AgentProcess {
     std::string config_yaml;  // written to a file and passed with -config when set
     std::vector<std::string> extra_args;
     int port = 0;  // 0: a free one
+    std::string cgroup_parent;  // empty: a unique one per agent
   };
 
   // Starts the agent and waits until /v1/agent/health answers (fails the test otherwise).

@@ -1,0 +1,164 @@
+#include "api/stats_endpoint.hpp"
+
+#include <sys/statvfs.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "api/http_api.hpp"
+#include "api/json_reply.hpp"
+#include "drover/cgroups/stats_json.hpp"
+#include "runner/alloc_manager.hpp"
+#include "runner/node_resources.hpp"
+
+namespace drover::api {
+namespace {
+
+using nlohmann::json;
+
+// CPU percent needs the previous sample of each task; kept per "<alloc>.<task>".
+struct CpuSamples {
+  std::mutex mu;
+  std::map<std::string, cgroups::CpuPercent> by_task;
+};
+
+struct CpuTimes {
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  uint64_t total() const { return user + nice + system + idle + iowait + irq + softirq + steal; }
+};
+
+std::map<std::string, CpuTimes> read_proc_stat() {
+  std::map<std::string, CpuTimes> out;
+  std::ifstream in("/proc/stat");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("cpu", 0) != 0 || line.rfind("cpu ", 0) == 0) continue;
+    std::istringstream ss(line);
+    std::string name;
+    CpuTimes t;
+    ss >> name >> t.user >> t.nice >> t.system >> t.idle >> t.iowait >> t.irq >> t.softirq >> t.steal;
+    out[name] = t;
+  }
+  return out;
+}
+
+json host_stats(const runner::AllocManager& m) {
+  // CPU: percentages over a short window, as Nomad's host stats collector reports them.
+  static std::mutex mu;
+  static std::map<std::string, CpuTimes> last;
+  std::lock_guard lock(mu);
+  auto now = read_proc_stat();
+  json cpus = json::array();
+  for (const auto& [name, t] : now) {
+    auto prev = last.count(name) ? last[name] : CpuTimes{};
+    double dt = static_cast<double>(t.total() - prev.total());
+    auto pct = [&](uint64_t a, uint64_t b) { return dt > 0 ? 100.0 * static_cast<double>(a - b) / dt : 0.0; };
+    double idle = pct(t.idle + t.iowait, prev.idle + prev.iowait);
+    cpus.push_back({{"CPU", name},
+                    {"User", pct(t.user + t.nice, prev.user + prev.nice)},
+                    {"System", pct(t.system + t.irq + t.softirq, prev.system + prev.irq + prev.softirq)},
+                    {"Idle", idle},
+                    {"Total", 100.0 - idle}});
+  }
+  last = now;
+  std::map<std::string, uint64_t> mem;
+  {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kb;
+    std::string unit;
+    while (in >> key >> kb) {
+      std::getline(in, unit);
+      key.pop_back();
+      mem[key] = kb * 1024;
+    }
+  }
+  json disk = json::array();
+  struct statvfs v {};
+  if (statvfs(m.ctx().data_dir.c_str(), &v) == 0) {
+    uint64_t size = uint64_t(v.f_blocks) * v.f_frsize, avail = uint64_t(v.f_bavail) * v.f_frsize,
+             free_b = uint64_t(v.f_bfree) * v.f_frsize;
+    uint64_t used = size - free_b;
+    disk.push_back({{"Mountpoint", m.ctx().data_dir.string()},
+                    {"Size", size},
+                    {"Used", used},
+                    {"Available", avail},
+                    {"UsedPercent", size ? 100.0 * static_cast<double>(used) / static_cast<double>(size) : 0.0},
+                    {"InodesUsedPercent",
+                     v.f_files ? 100.0 * static_cast<double>(v.f_files - v.f_ffree) / static_cast<double>(v.f_files) : 0.0}});
+  }
+  double uptime = 0;
+  std::ifstream("/proc/uptime") >> uptime;
+  return {{"CPU", cpus},
+          {"Memory",
+           {{"Total", mem["MemTotal"]},
+            {"Available", mem["MemAvailable"]},
+            {"Free", mem["MemFree"]},
+            {"Used", mem["MemTotal"] - mem["MemAvailable"]}}},
+          {"DiskStats", disk},
+          {"Uptime", static_cast<uint64_t>(uptime)},
+          {"Timestamp", state::now_ns()}};
+}
+
+}  // namespace
+
+void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
+  auto samples = std::make_shared<CpuSamples>();
+  auto* m = ctx.allocs;
+  auto* resources = ctx.resources;
+  server.Get(R"(/v1/client/allocation/([^/]+)/stats)", [m, resources, samples](
+                                                            const httplib::Request& req,
+                                                            httplib::Response& res) {
+    auto id = m->resolve_alloc_id(req.matches[1]);
+    if (!id) return reply_error(res, 404, id.message());
+    auto alloc = m->alloc(id.value());
+    if (!alloc) return reply_error(res, 404, "alloc not found");
+    if (alloc->terminal()) return reply_error(res, 404, "alloc " + alloc->id + " is not running: no stats");
+    if (!resources) return reply_error(res, 501, "this agent runs without cgroups: no stats");
+    cgroups::Stats total;
+    cgroups::CpuUsage total_cpu;
+    json tasks = json::object();
+    auto now = state::now_ns();
+    for (const auto& [task, ts] : alloc->tasks) {
+      if (ts.state != "running") continue;
+      auto st = resources->stats(alloc->id, task);
+      if (!st) continue;
+      cgroups::CpuUsage cpu;
+      {
+        std::lock_guard lock(samples->mu);
+        cpu = samples->by_task[runner::NodeResources::cgroup_name(alloc->id, task)].update(st.value());
+      }
+      auto usage = cgroups::to_nomad_json(st.value(), cpu);
+      tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", now}, {"Pids", json::object()}};
+      auto& s = st.value();
+      total.memory.rss += s.memory.rss;
+      total.memory.cache += s.memory.cache;
+      total.memory.swap += s.memory.swap;
+      total.memory.usage += s.memory.usage;
+      total.memory.max_usage += s.memory.max_usage;
+      total.memory.measured = s.memory.measured;
+      total.cpu.user_ns += s.cpu.user_ns;
+      total.cpu.system_ns += s.cpu.system_ns;
+      total.cpu.total_ns += s.cpu.total_ns;
+      total.cpu.throttled_periods += s.cpu.throttled_periods;
+      total.cpu.throttled_time_ns += s.cpu.throttled_time_ns;
+      total.cpu.measured = s.cpu.measured;
+      total.pids += s.pids;
+      total_cpu.percent += cpu.percent;
+      total_cpu.user_percent += cpu.user_percent;
+      total_cpu.system_percent += cpu.system_percent;
+      total_cpu.total_ticks += cpu.total_ticks;
+    }
+    reply_json(res, {{"ResourceUsage", cgroups::to_nomad_json(total, total_cpu)},
+                     {"Tasks", tasks},
+                     {"Timestamp", now}});
+  });
+  server.Get("/v1/client/stats", [m](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, host_stats(*m));
+  });
+}
+
+}  // namespace drover::api

@@ -1,0 +1,131 @@
+// One check's schedule, last result and check_restart; see check_runner.hpp.
+#include "health/check_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "state/alloc.hpp"
+
+namespace drover::health {
+
+std::string check_id(const std::string& alloc_id, const std::string& task,
+                     const std::string& service, std::size_t index) {
+  // FNV-1a: stable across agent builds and restarts, unlike std::hash.
+  uint64_t h = 1469598103934665603ULL;
+  for (const auto& part : {alloc_id, task, service, std::to_string(index)}) {
+    for (unsigned char c : part) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+CheckRunner::CheckRunner(CheckSpec spec, RestartFn restart)
+    : spec_(std::move(spec)), restart_(std::move(restart)) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+CheckRunner::~CheckRunner() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckRunner::set_task(bool running, std::chrono::steady_clock::time_point started) {
+  {
+    std::lock_guard lock(mu_);
+    bool restarted = started != started_;
+    if (restarted) consecutive_failures_ = 0;
+    bool wake = running && !running_;
+    running_ = running;
+    started_ = started;
+    if (!wake) return;
+  }
+  cv_.notify_all();
+}
+
+bool CheckRunner::passing() const {
+  std::lock_guard lock(mu_);
+  return last_.status == kSuccess;
+}
+
+nlohmann::json CheckRunner::result_json() const {
+  std::lock_guard lock(mu_);
+  return {{"ID", spec_.id},
+          {"Check", spec_.check.name},
+          {"Group", spec_.group},
+          {"Task", spec_.task},
+          {"Service", spec_.service},
+          {"Mode", "healthiness"},
+          {"Status", last_.status},
+          {"StatusCode", last_.status_code},
+          {"Output", last_.output},
+          {"Timestamp", last_time_s_}};
+}
+
+ProbeResult CheckRunner::run_once() {
+  const auto& c = spec_.check;
+  if (c.type == "script") {
+    if (spec_.driver != "raw_exec") {
+      ProbeResult r;
+      r.status = kFailure;
+      r.output = "script checks need the driver to exec in the task; the plugin ABI has no exec "
+                 "call yet, so only raw_exec tasks run them (on the host)";
+      return r;
+    }
+    return probe_script(c, spec_.task_dir, spec_.env);
+  }
+  auto at = check_endpoint(spec_.service_block, c);
+  if (!at) {
+    ProbeResult r;
+    r.status = kFailure;
+    r.output = at.message();
+    return r;
+  }
+  return c.type == "http" ? probe_http(c, *at) : probe_tcp(*at, c.timeout);
+}
+
+void CheckRunner::loop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (!running_) {
+      cv_.wait(lock, [&] { return stop_ || running_; });
+      continue;
+    }
+    lock.unlock();
+    ProbeResult r = run_once();
+    lock.lock();
+    if (stop_) break;
+    last_ = r;
+    last_time_s_ = state::now_ns() / 1000000000;
+    const auto& cr = spec_.check.check_restart;
+    bool failed = r.status == kFailure ||
+                  (r.status == kWarning && !(cr && cr->ignore_warnings));
+    bool in_grace =
+        cr && std::chrono::steady_clock::now() < started_ + cr->grace;
+    if (!failed) {
+      consecutive_failures_ = 0;
+    } else if (!in_grace) {
+      ++consecutive_failures_;
+    }
+    if (cr && cr->limit > 0 && consecutive_failures_ >= cr->limit && running_) {
+      consecutive_failures_ = 0;
+      // The grace starts again from the restart, even before the watcher sees the new start.
+      started_ = std::chrono::steady_clock::now();
+      ++restarts_;
+      spdlog::info("alloc {} task {}: check \"{}\" failed {} times in a row, restarting the task",
+                   spec_.alloc_id, spec_.task, spec_.check.name, cr->limit);
+      lock.unlock();
+      restart_(spec_.alloc_id, spec_.task);
+      lock.lock();
+    }
+    cv_.wait_for(lock, spec_.check.interval, [&] { return stop_; });
+  }
+}
+
+}  // namespace drover::health

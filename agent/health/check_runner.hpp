@@ -1,0 +1,71 @@
+// Runs one check of one task on its interval while the task runs, keeps its last result, and
+// applies check_restart (restart the task after `limit` consecutive failures, not within
+// `grace` of the task's start).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "health/check_probe.hpp"
+#include "jobspec/job.hpp"
+
+namespace drover::health {
+
+struct CheckSpec {
+  std::string id;  // stable: a hash of alloc, task, service and check position
+  std::string alloc_id, group, task, service;
+  std::string driver;
+  jobspec::Check check;
+  jobspec::Service service_block;
+  std::filesystem::path task_dir;  // where a script check runs
+  std::map<std::string, std::string> env;
+};
+
+class CheckRunner {
+ public:
+  using RestartFn = std::function<void(const std::string& alloc_id, const std::string& task)>;
+  CheckRunner(CheckSpec spec, RestartFn restart);
+  ~CheckRunner();
+  CheckRunner(const CheckRunner&) = delete;
+  CheckRunner& operator=(const CheckRunner&) = delete;
+
+  // The watcher says whether the task runs, and when it (re)started on the monotonic clock.
+  void set_task(bool running, std::chrono::steady_clock::time_point started);
+  bool passing() const;
+  // Nomad's check result shape: {ID, Check, Group, Task, Service, Mode, Status, StatusCode,
+  // Output, Timestamp}.
+  nlohmann::json result_json() const;
+  const CheckSpec& spec() const { return spec_; }
+  int restarts_triggered() const { return restarts_; }
+
+ private:
+  void loop();
+  ProbeResult run_once();
+
+  CheckSpec spec_;
+  RestartFn restart_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool running_ = false;
+  std::chrono::steady_clock::time_point started_{};
+  ProbeResult last_;
+  int64_t last_time_s_ = 0;
+  int consecutive_failures_ = 0;
+  std::atomic<int> restarts_{0};
+  std::thread thread_;
+};
+
+std::string check_id(const std::string& alloc_id, const std::string& task,
+                     const std::string& service, std::size_t index);
+
+}  // namespace drover::health

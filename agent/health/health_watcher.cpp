@@ -1,0 +1,169 @@
+// The node's health watcher; see health_watcher.hpp.
+#include "health/health_watcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "runner/alloc_dir.hpp"
+#include "runner/alloc_manager.hpp"
+#include "runner/task_env.hpp"
+
+namespace drover::health {
+
+HealthWatcher::HealthWatcher(runner::AllocManager& manager, Options opts)
+    : manager_(manager), opts_(opts) {}
+
+HealthWatcher::~HealthWatcher() { stop(); }
+
+void HealthWatcher::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void HealthWatcher::stop() {
+  {
+    std::lock_guard lock(wake_mu_);
+    stop_ = true;
+  }
+  wake_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  watches_.clear();  // joins every check thread
+}
+
+void HealthWatcher::alloc_changed(const state::Alloc&) {
+  {
+    std::lock_guard lock(wake_mu_);
+    wake_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+nlohmann::json HealthWatcher::checks(const std::string& alloc_id) const {
+  nlohmann::json out = nlohmann::json::object();
+  std::lock_guard lock(mu_);
+  auto it = watches_.find(alloc_id);
+  if (it == watches_.end()) return out;
+  for (const auto& c : it->second->checks) out[c->spec().id] = c->result_json();
+  return out;
+}
+
+void HealthWatcher::loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(wake_mu_);
+      wake_cv_.wait_for(lock, opts_.poll, [&] { return stop_ || wake_; });
+      if (stop_) return;
+      wake_ = false;
+    }
+    try {
+      scan();
+    } catch (const std::exception& e) {
+      spdlog::error("health watcher: {}", e.what());
+    }
+  }
+}
+
+std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::Alloc& alloc) {
+  auto w = std::make_unique<Watch>();
+  jobspec::Job job = jobspec::job_from_json(alloc.job);
+  const jobspec::TaskGroup* group = nullptr;
+  for (const auto& g : job.groups)
+    if (g.name == alloc.group) group = &g;
+  if (!group) return w;
+  // Batch allocs are meant to finish: Nomad tracks health for service deployments only.
+  if (alloc.deployment_status.is_null() && job.type == jobspec::JobType::Service) {
+    auto settings = health_settings(job, *group);
+    if (settings.mode != "manual")
+      w->tracker = std::make_unique<HealthTracker>(settings, ephemeral_tasks(*group), Clock::now());
+  }
+  auto dir = runner::alloc_dir_for(manager_.ctx().data_dir, alloc.id);
+  for (const auto& task : group->tasks) {
+    std::size_t n = 0;
+    for (const auto& svc : task.services) {
+      for (const auto& check : svc.checks) {
+        CheckSpec spec;
+        spec.id = check_id(alloc.id, task.name, svc.name, n++);
+        spec.alloc_id = alloc.id;
+        spec.group = alloc.group;
+        spec.task = task.name;
+        spec.service = svc.name;
+        spec.driver = task.driver;
+        spec.check = check;
+        if (spec.check.name.empty()) spec.check.name = "service: \"" + svc.name + "\" check";
+        spec.service_block = svc;
+        spec.task_dir = dir.task_dir(task.name);
+        runner::TaskEnvInput in;
+        in.job = &job;
+        in.group = group;
+        in.task = &task;
+        in.alloc_id = alloc.id;
+        in.alloc_name = alloc.name;
+        in.alloc_index = alloc.index;
+        in.alloc_dir = dir.shared_dir().string();
+        in.task_dir = dir.local_dir(task.name).string();
+        in.secrets_dir = dir.secrets_dir(task.name).string();
+        in.node = &manager_.ctx().node;
+        runner::TaskEnv env(in);
+        spec.env = env.vars();
+        spec.check.command = env.interpolate(spec.check.command);
+        for (auto& a : spec.check.args) a = env.interpolate(a);
+        w->checks.push_back(std::make_unique<CheckRunner>(
+            std::move(spec), [this](const std::string& alloc_id, const std::string& t) {
+              if (auto st = manager_.restart_alloc(alloc_id, t); !st)
+                spdlog::warn("check_restart of {} task {}: {}", alloc_id, t, st.message());
+            }));
+      }
+    }
+  }
+  return w;
+}
+
+void HealthWatcher::scan() {
+  auto allocs = manager_.allocs();
+  std::map<std::string, const state::Alloc*> live;
+  for (const auto& a : allocs)
+    if (!a.terminal() && a.desired_status == "run") live[a.id] = &a;
+
+  std::vector<std::pair<std::string, nlohmann::json>> verdicts;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = watches_.begin(); it != watches_.end();)
+      it = live.count(it->first) ? std::next(it) : watches_.erase(it);
+    auto now = Clock::now();
+    for (const auto& [id, a] : live) {
+      auto& w = watches_[id];
+      if (!w) w = make_watch(*a);
+      bool all_passing = true;
+      for (auto& c : w->checks) {
+        auto ts = a->tasks.find(c->spec().task);
+        bool running = ts != a->tasks.end() && ts->second.state == "running";
+        auto& clock = w->clocks[c->spec().task];
+        if (ts != a->tasks.end() && ts->second.started_at_ns != clock.started_at_ns) {
+          clock.started_at_ns = ts->second.started_at_ns;
+          clock.started = now;
+        }
+        c->set_task(running, clock.started);
+        all_passing = all_passing && c->passing();
+      }
+      if (!w->tracker) continue;
+      auto verdict = w->tracker->observe(*a, all_passing, now);
+      if (!verdict) continue;
+      nlohmann::json status = {{"Healthy", verdict->healthy},
+                               {"Timestamp", state::rfc3339(state::now_ns())},
+                               {"Canary", false},
+                               {"ModifyIndex", 0},
+                               {"Description", verdict->reason}};
+      verdicts.emplace_back(id, status);
+      w->tracker.reset();
+    }
+  }
+  // Outside mu_: set_deployment_status calls the change hook, which may call back in.
+  for (const auto& [id, status] : verdicts) {
+    spdlog::info("alloc {} is {}: {}", id, status["Healthy"].get<bool>() ? "healthy" : "unhealthy",
+                 status["Description"].get<std::string>());
+    if (auto st = manager_.set_deployment_status(id, status); !st)
+      spdlog::warn("alloc {}: recording health: {}", id, st.message());
+    if (on_verdict_) on_verdict_(id, status);
+  }
+}
+
+}  // namespace drover::health

@@ -1,0 +1,164 @@
+// Every task is held to its resources by the real kernel's cgroups (v1 on this machine):
+// memory with OOM reported, pids, exclusive cores, cpu weight, kill-all, no leaks.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::process_alive;
+using nlohmann::json;
+
+namespace {
+
+std::string job(const std::string& id, const std::string& type, const std::string& script,
+                const std::string& resources) {
+  return "job:\n  id: " + id + "\n  type: " + type +
+         "\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n      tasks:\n"
+         "        - name: t\n          driver: raw_exec\n          kill_timeout: 1s\n"
+         "          resources: " + resources + "\n          config:\n            command: /bin/sh\n"
+         "            args: [\"-c\", \"" + script + "\"]\n";
+}
+
+// The task's cgroup dir in one v1 controller.
+std::string cg(const AgentProcess& a, const std::string& controller, const std::string& alloc) {
+  return "/sys/fs/cgroup/" + controller + "/" + a.cgroup_parent() + "/" + alloc + ".t";
+}
+
+std::string read_trim(const std::string& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+bool v1_host() { return std::filesystem::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes"); }
+
+}  // namespace
+
+class Cgroups : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0 || !v1_host()) GTEST_SKIP() << "needs root and cgroup v1 controllers";
+  }
+};
+
+TEST_F(Cgroups, LimitsAreWrittenAsNomadMapsThem) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("lim", "service", "sleep 1000", "{cpu: 500, memory: 64, memory_max: 128, pids: 50}"));
+  agent->wait_client_status(ids[0], "running");
+  EXPECT_EQ(read_trim(cg(*agent, "cpu", ids[0]) + "/cpu.shares"), "500");
+  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/memory.limit_in_bytes"), std::to_string(128 << 20));
+  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/memory.soft_limit_in_bytes"), std::to_string(64 << 20));
+  EXPECT_EQ(read_trim(cg(*agent, "pids", ids[0]) + "/pids.max"), "50");
+  // The task itself is inside, from its first instruction.
+  std::ifstream procs(cg(*agent, "memory", ids[0]) + "/cgroup.procs");
+  pid_t p = 0;
+  EXPECT_TRUE(procs >> p) << "no process in the task's memory cgroup";
+  auto stats = agent->get("/v1/client/allocation/" + ids[0] + "/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  EXPECT_GT(stats.json()["Tasks"]["t"]["ResourceUsage"]["MemoryStats"]["Usage"].get<uint64_t>(), 0u) << stats.body;
+}
+
+TEST_F(Cgroups, TaskPastItsMemoryIsOomKilledAndReportedAsSuch) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("oom", "batch", "head -c 200m /dev/zero | tail", "{memory: 32}"));
+  auto a = agent->wait_client_status(ids[0], "failed", std::chrono::seconds(30));
+  bool oom = false;
+  for (const auto& e : a["TaskStates"]["t"]["Events"])
+    if (e["Type"] == "Terminated" && e["Details"].value("oom_killed", "") == "true" &&
+        e["Message"].get<std::string>().find("OOM Killed") != std::string::npos)
+      oom = true;
+  EXPECT_TRUE(oom) << a.dump(2);
+}
+
+TEST_F(Cgroups, ExitCode137WithoutOomIsNotCalledOom) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("fake", "batch", "exit 137", "{memory: 32}"));
+  auto a = agent->wait_client_status(ids[0], "failed");
+  for (const auto& e : a["TaskStates"]["t"]["Events"])
+    EXPECT_FALSE(e["Details"].contains("oom_killed")) << a.dump(2);
+}
+
+TEST_F(Cgroups, ForkBombStopsAtThePidsLimitAndOthersAreUnharmed) {
+  auto agent = AgentProcess::start();
+  // perl keeps forking after a fork fails, where sh would give up and exit.
+  auto bomb = agent->submit(job(
+      "bomb", "service",
+      "exec perl -e 'while (1) { my $p = fork(); if (defined $p && $p == 0) { sleep 30; exit 0 } "
+      "select(undef, undef, undef, 0.005) }'",
+      "{pids: 25}"));
+  agent->wait_client_status(bomb[0], "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  auto current = std::stoi(read_trim(cg(*agent, "pids", bomb[0]) + "/pids.current"));
+  EXPECT_LE(current, 25);
+  EXPECT_GE(current, 20);
+  auto ok = agent->submit(job("fine", "batch", "echo fine", "{memory: 32}"));
+  agent->wait_client_status(ok[0], "complete");
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+  ASSERT_EQ(agent->del("/v1/job/bomb").status, 200);
+  agent->wait_client_status(bomb[0], "complete", std::chrono::seconds(20));
+  EXPECT_FALSE(std::filesystem::exists(cg(*agent, "pids", bomb[0])));
+}
+
+TEST_F(Cgroups, StopKillsADoubleForkedDaemonAndRemovesTheCgroup) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("daemon", "service",
+                               "setsid sh -c 'sleep 1000 & echo $! > $NOMAD_ALLOC_DIR/data/daemon.pid' & sleep 1000",
+                               "{memory: 32}"));
+  agent->wait_client_status(ids[0], "running");
+  auto pid_file = agent->data_dir() + "/alloc/" + ids[0] + "/alloc/data/daemon.pid";
+  for (int i = 0; i < 100 && read_trim(pid_file).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pid_t daemon = std::stoi(read_trim(pid_file));
+  ASSERT_TRUE(process_alive(daemon));
+  ASSERT_EQ(agent->del("/v1/job/daemon").status, 200);
+  agent->wait_client_status(ids[0], "complete");
+  for (int i = 0; i < 50 && process_alive(daemon); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(process_alive(daemon));
+  for (auto c : {"memory", "cpu", "pids", "freezer", "cpuset"})
+    EXPECT_FALSE(std::filesystem::exists(cg(*agent, c, ids[0]))) << c;
+}
+
+TEST_F(Cgroups, ExclusiveCoresAreDisjointAndAThirdTaskIsRefused) {
+  if (std::thread::hardware_concurrency() != 2) GTEST_SKIP() << "written for a 2-core node";
+  auto agent = AgentProcess::start();
+  auto a = agent->submit(job("c1", "service", "sleep 1000", "{cores: 1, memory: 32}"));
+  auto b = agent->submit(job("c2", "service", "sleep 1000", "{cores: 1, memory: 32}"));
+  agent->wait_client_status(a[0], "running");
+  agent->wait_client_status(b[0], "running");
+  auto ca = read_trim(cg(*agent, "cpuset", a[0]) + "/cpuset.cpus");
+  auto cb = read_trim(cg(*agent, "cpuset", b[0]) + "/cpuset.cpus");
+  EXPECT_NE(ca, cb);
+  EXPECT_TRUE((ca == "0" && cb == "1") || (ca == "1" && cb == "0")) << ca << " " << cb;
+  auto third = agent->post("/v1/jobs", job("c3", "service", "sleep 1000", "{cores: 1, memory: 32}"));
+  EXPECT_EQ(third.status, 409) << third.body;
+  EXPECT_NE(third.body.find("cores: 1 asked, 0 free"), std::string::npos) << third.body;
+  // Releasing a task's cores makes them available again.
+  ASSERT_EQ(agent->del("/v1/job/c1").status, 200);
+  agent->wait_client_status(a[0], "complete");
+  EXPECT_EQ(agent->post("/v1/jobs", job("c3", "service", "sleep 1000", "{cores: 1, memory: 32}")).status, 200);
+}
+
+TEST_F(Cgroups, FinishedTaskLeavesNoCgroup) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("brief", "batch", "echo hi", "{memory: 32}"));
+  agent->wait_client_status(ids[0], "complete");
+  for (auto c : {"memory", "cpu", "pids"}) EXPECT_FALSE(std::filesystem::exists(cg(*agent, c, ids[0]))) << c;
+}
+
+TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
+  std::string parent = "drover-test-orphans-" + std::to_string(getpid());
+  for (auto c : {"memory", "cpu", "pids"})
+    std::filesystem::create_directories("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/dead-alloc.t");
+  auto agent = AgentProcess::start({.cgroup_parent = parent});
+  for (auto c : {"memory", "cpu", "pids"})
+    EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/dead-alloc.t")) << c;
+}
