@@ -32,6 +32,12 @@ std::chrono::milliseconds parse_duration(const nlohmann::json& v) {
 PluginConfig parse_config(const nlohmann::json& config) {
   PluginConfig c;
   if (!config.is_object()) return c;
+  for (const auto& [key, value] : config.items()) {
+    if (key != "enabled" && key != "fingerprint_period" && key != "ignored_gpu_ids" &&
+        key != "nvml_path") {
+      throw std::invalid_argument(key + ": unknown key");
+    }
+  }
   if (auto it = config.find("enabled"); it != config.end() && !it->is_null()) {
     if (!it->is_boolean()) throw std::invalid_argument("enabled: must be true or false");
     c.enabled = it->get<bool>();

@@ -364,3 +364,11 @@ TEST(NvidiaDevice, FingerprintAnswersPromptlyWhileRefreshingEveryPeriod) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
+
+TEST(NvidiaDevice, UnknownConfigKeyRefusesThePlugin) {
+  Node node(json{{"gpus", gpus(1)}}, {{"fingerprint_perod", "1m"}});
+  auto infos = node.registry().plugins();
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0].status, "refused");
+  EXPECT_THAT(infos[0].reason, HasSubstr("fingerprint_perod: unknown key"));
+}
