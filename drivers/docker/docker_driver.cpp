@@ -72,7 +72,23 @@ nlohmann::json make_handle(const nlohmann::json& task, const std::string& id,
           {"KillSignal", str(task, "KillSignal")},
           {"StdoutPath", str(task, "StdoutPath")},
           {"StderrPath", str(task, "StderrPath")},
-          {"StateDir", str(task, "StateDir")}};
+          {"StateDir", str(task, "StateDir")},
+          {"LogConfig", task.value("LogConfig", nlohmann::json::object())}};
+}
+
+// The handle carries what a follower needs, so that recover builds the same one as start.
+std::unique_ptr<LogFollower> make_follower(std::shared_ptr<const DockerClient> cl,
+                                           const std::string& id, const nlohmann::json& handle) {
+  const nlohmann::json lc = handle.value("LogConfig", nlohmann::json::object());
+  int max_files = lc.is_object() && lc.value("MaxFiles", nlohmann::json(0)).is_number_integer()
+                      ? lc["MaxFiles"].get<int>()
+                      : 0;
+  int max_mb = lc.is_object() && lc.value("MaxFileSizeMB", nlohmann::json(0)).is_number_integer()
+                   ? lc["MaxFileSizeMB"].get<int>()
+                   : 0;
+  return std::make_unique<LogFollower>(std::move(cl), id, str(handle, "StdoutPath"),
+                                       str(handle, "StderrPath"), str(handle, "StateDir"),
+                                       max_files, max_mb);
 }
 
 }  // namespace
@@ -217,8 +233,7 @@ nlohmann::json DockerDriver::start(const nlohmann::json& task) {
   c->image = cfg.image;
   c->kill_signal = str(task, "KillSignal");
   c->handle = make_handle(task, id, cfg.image);
-  c->logs = std::make_unique<LogFollower>(cl, id, str(task, "StdoutPath"), str(task, "StderrPath"),
-                                          str(task, "StateDir"));
+  c->logs = make_follower(cl, id, c->handle);
   c->logs->start();
   track(c);
   return c->handle;
@@ -363,8 +378,7 @@ nlohmann::json DockerDriver::recover(const nlohmann::json& handle) {
   c->handle["ContainerID"] = c->id;
   // Follows from the last line written before the restart, also for a container that ended
   // while the agent was away (its remaining lines are copied, then the stream ends).
-  c->logs = std::make_unique<LogFollower>(cl, c->id, str(handle, "StdoutPath"),
-                                          str(handle, "StderrPath"), str(handle, "StateDir"));
+  c->logs = make_follower(cl, c->id, c->handle);
   c->logs->start();
   track(c);
   return c->handle;

@@ -10,24 +10,7 @@
 #include <ctime>
 
 namespace drover::docker {
-namespace {
-
-int open_append(const std::string& path) {
-  if (path.empty()) return -1;
-  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-}
-
-void write_all(int fd, const char* data, size_t len) {
-  while (fd >= 0 && len > 0) {
-    ssize_t n = ::write(fd, data, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // disk full or closed: drop rather than block the follower forever
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int64_t LogFollower::parse_timestamp(const std::string& ts) {
   struct tm tm {};
@@ -56,10 +39,11 @@ int64_t LogFollower::parse_timestamp(const std::string& ts) {
 
 LogFollower::LogFollower(std::shared_ptr<const DockerClient> client, std::string container_id,
                          const std::string& stdout_path, const std::string& stderr_path,
-                         const std::string& state_dir)
+                         const std::string& state_dir, int max_files, int max_file_size_mb)
     : client_(std::move(client)), id_(std::move(container_id)) {
-  out_fd_ = open_append(stdout_path);
-  err_fd_ = open_append(stderr_path);
+  const int64_t max_size = int64_t{max_file_size_mb} * 1024 * 1024;
+  out_ = std::make_unique<RotatingFile>(stdout_path, max_files, max_size);
+  err_ = std::make_unique<RotatingFile>(stderr_path, max_files, max_size);
   if (!state_dir.empty()) {
     const std::string path = state_dir + "/docker-logs.since";
     since_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -72,9 +56,7 @@ LogFollower::LogFollower(std::shared_ptr<const DockerClient> client, std::string
 
 LogFollower::~LogFollower() {
   stop();
-  for (int fd : {out_fd_, err_fd_, since_fd_}) {
-    if (fd >= 0) ::close(fd);
-  }
+  if (since_fd_ >= 0) ::close(since_fd_);
 }
 
 void LogFollower::start() {
@@ -106,7 +88,7 @@ void LogFollower::write_frame(int stream, const char* data, size_t len) {
   int64_t ns = parse_timestamp(std::string(data, space));
   if (ns < 0 || ns <= last_ns_) return;  // already written before a restart: `since` is inclusive
   const char* payload = space + 1;
-  write_all(stream == 2 ? err_fd_ : out_fd_, payload, len - static_cast<size_t>(payload - data));
+  (stream == 2 ? err_ : out_)->write(payload, len - static_cast<size_t>(payload - data));
   last_ns_ = ns;
   save_since();
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "docker_client.hpp"
+#include "rotating_file.hpp"
 
 namespace drover::docker {
 
@@ -19,9 +20,10 @@ class LogFollower {
  public:
   // stdout_path / stderr_path: appended to (created 0644 if missing, never through a symlink).
   // state_dir: where the last timestamp is kept; "" keeps it in memory only.
+  // max_files / max_file_size_mb: the task's LogConfig (0: no rotation).
   LogFollower(std::shared_ptr<const DockerClient> client, std::string container_id,
               const std::string& stdout_path, const std::string& stderr_path,
-              const std::string& state_dir);
+              const std::string& state_dir, int max_files = 0, int max_file_size_mb = 0);
   ~LogFollower();  // stops and joins
   LogFollower(const LogFollower&) = delete;
   LogFollower& operator=(const LogFollower&) = delete;
@@ -42,7 +44,8 @@ class LogFollower {
 
   std::shared_ptr<const DockerClient> client_;
   std::string id_;
-  int out_fd_ = -1, err_fd_ = -1, since_fd_ = -1;
+  std::unique_ptr<RotatingFile> out_, err_;
+  int since_fd_ = -1;
   int64_t last_ns_ = 0;  // timestamp of the last line written; 0: from the start
   StreamCancel cancel_;
   std::thread thread_;

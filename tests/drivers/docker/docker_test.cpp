@@ -201,6 +201,27 @@ TEST_F(Docker, RecoverOfAContainerThatEndedWhileAwayGivesItsExitAndLastLines) {
   EXPECT_EQ(slurp(out()), "one\ntwo\n");
 }
 
+TEST_F(Docker, LogsRotateAsLogConfigSays) {
+  load();
+  json t =
+      task(sh("i=0; while [ $i -lt 30000 ]; do "
+              "echo \"$i 0123456789012345678901234567890123456789012345678901234567890123456\"; "
+              "i=$((i+1)); done"));
+  t["LogConfig"] = {{"MaxFiles", 2}, {"MaxFileSizeMB", 1}};
+  json h = start(t);
+  EXPECT_EQ(wait_exit(h, 30s).exit_code, 0);
+  // ~2.2 MB of output: files .0, .1, .2 were written; only the newest two are kept.
+  EXPECT_FALSE(fs::exists(root_ / "t.stdout.0"));
+  ASSERT_TRUE(fs::exists(root_ / "t.stdout.1"));
+  ASSERT_TRUE(fs::exists(root_ / "t.stdout.2"));
+  EXPECT_FALSE(fs::exists(root_ / "t.stdout.3"));
+  EXPECT_LE(fs::file_size(root_ / "t.stdout.1"), 1u << 20);
+  std::string last = slurp(root_ / "t.stdout.2");
+  EXPECT_THAT(last,
+              ::testing::EndsWith(
+                  "29999 0123456789012345678901234567890123456789012345678901234567890123456\n"));
+}
+
 TEST_F(Docker, RunsWithExitCodeAndLogsInTheTaskFiles) {
   load();
   json h = start(task(sh("echo to-stdout; echo to-stderr >&2; exit 3")));
