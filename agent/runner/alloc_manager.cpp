@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/fault_point.hpp"
 #include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/node_resources.hpp"
@@ -118,6 +119,7 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
   }
   // Persisted before anything runs, so a crash from here on finds it again.
   if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
+  fault_point("alloc_persisted");
   auto r = std::make_shared<AllocRunner>(ctx_, std::move(a));
   runners_[r->id()] = r;
   return r;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "drover/loader/registry.hpp"
+#include "core/fault_point.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/node_resources.hpp"
 #include "state/state_store.hpp"
@@ -114,6 +115,7 @@ void TaskRunner::begin_stop_locked() {
     e.details["kill_timeout"] = format_duration(timeout);
     e.details["kill_signal"] = signal;
     record(std::move(e));
+    fault_point("during_stop");
     auto st = driver_->stop(handle, signal,
                             std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
     if (!st) spdlog::warn("alloc {} task {}: stop: {}", alloc_.id(), task_.name, st.message());
@@ -201,7 +203,20 @@ bool TaskRunner::recover() {
            [](TaskState& s) { mark_dead(s, true); });
     return false;
   }
+  bool was_starting = handle_.value("Starting", false);
   auto r = driver_->recover(handle_);
+  if (!r && was_starting) {
+    // The agent died while starting the task and the driver finds no trace of it: it never
+    // started, so starting it now runs it once.
+    spdlog::info("alloc {} task {}: was starting when the agent stopped; starting it", alloc_.id(), task_.name);
+    {
+      std::lock_guard lock(mu_);
+      handle_ = nullptr;
+    }
+    (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
+    if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
+    return start_once();
+  }
   if (!r) {
     // The task's process is gone and its fate unknown: report it, never start it twice.
     TaskEvent e{ev::kFailedRestoring, 0, "failed to recover task: " + r.message()};
@@ -262,8 +277,15 @@ bool TaskRunner::start_once() {
     std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace, ec);
   }
+  // Persisted before the driver acts: a crash from here on leaves a "starting" handle that
+  // recovery resolves through the driver (found running, or never started), never twice.
+  (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name,
+                                       {{"Starting", true}, {"StateDir", spec["StateDir"]}});
+  fault_point("before_task_start");
   auto r = driver_->start(spec);
+  fault_point("after_task_start");
   if (!r) {
+    (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
     if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
     TaskEvent e{ev::kDriverFailure, 0, r.message()};
     e.fails_task = true;
@@ -273,6 +295,7 @@ bool TaskRunner::start_once() {
   auto handle = r.value();
   if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, handle); !st)
     spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
+  fault_point("handle_persisted");
   record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
     s.state = "running";
     s.started_at_ns = state::now_ns();

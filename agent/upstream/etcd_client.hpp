@@ -1,0 +1,88 @@
+// A small client for etcd's v3 JSON gateway (POST /v3/...; keys and values base64) over
+// cpp-httplib: several endpoints with fail-over, TLS client certs and CA, username/password
+// auth (the token goes in the Authorization header), and a streaming watch.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/common/result.hpp"
+#include "upstream/upstream_config.hpp"
+
+namespace httplib {
+class Client;
+}
+
+namespace drover::upstream {
+
+struct EtcdKv {
+  std::string key, value;
+  int64_t mod_revision = 0;
+};
+
+struct EtcdRange {
+  int64_t revision = 0;  // the store's revision when read
+  std::vector<EtcdKv> kvs;
+};
+
+struct EtcdWatchEvent {
+  bool deleted = false;
+  EtcdKv kv;
+};
+
+class EtcdClient {
+ public:
+  explicit EtcdClient(EtcdConfig cfg);
+  ~EtcdClient();
+
+  Status put(const std::string& key, const std::string& value, int64_t lease = 0);
+  // Several puts in one transaction: one write, one revision.
+  Status put_all(const std::vector<std::pair<std::string, std::string>>& kvs);
+  Result<EtcdRange> range_prefix(const std::string& prefix);
+  Result<std::optional<std::string>> get(const std::string& key);
+  Status delete_key(const std::string& key);
+  Result<int64_t> lease_grant(std::chrono::seconds ttl);
+  // The lease's remaining TTL; an error when it expired (or etcd is unreachable).
+  Result<int64_t> lease_keepalive(int64_t lease);
+  Status lease_revoke(int64_t lease);
+
+  // Streams changes under `prefix` from `start_revision` until interrupt(), a broken
+  // connection, or the revision being compacted (the error then starts with "compacted").
+  Status watch_prefix(const std::string& prefix, int64_t start_revision,
+                      const std::function<void(const std::vector<EtcdWatchEvent>&, int64_t)>& fn);
+  void interrupt();
+
+  // The endpoint last used successfully.
+  std::string endpoint() const;
+
+  static std::string base64_encode(const std::string& in);
+  static std::string base64_decode(const std::string& in);
+  // The key just past every key that starts with `prefix` (etcd's range_end for a prefix).
+  static std::string prefix_end(const std::string& prefix);
+
+ private:
+  std::unique_ptr<httplib::Client> make_client(const std::string& endpoint,
+                                               std::chrono::milliseconds read_timeout) const;
+  // POSTs to the current endpoint, failing over to the next on a connection error and
+  // authenticating again when the token expired.
+  Result<nlohmann::json> call(const std::string& path, const nlohmann::json& body);
+  Status authenticate(httplib::Client& c);
+
+  EtcdConfig cfg_;
+  mutable std::mutex mu_;
+  std::size_t current_ = 0;
+  std::string token_;
+  httplib::Client* watching_ = nullptr;
+  std::atomic<bool> interrupted_{false};
+};
+
+int64_t json_int(const nlohmann::json& j, const char* key);
+
+}  // namespace drover::upstream
