@@ -4,11 +4,13 @@
 // labels on the container, stop and OOM, secure defaults, recovery without restart or gaps.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -407,6 +409,37 @@ TEST_F(Docker, RecoverReattachesWithoutRestartOrLogGaps) {
     ++expect;
   }
   EXPECT_GE(expect, 26);
+}
+
+// dockerd stops (its containers with it, no live-restore here) and comes back: the driver is
+// unhealthy meanwhile, the task reads as running while nobody can tell, then its real end
+// (not a made-up one) is reported, and the logs up to the end are kept.
+TEST_F(Docker, DaemonRestartIsReportedTruthfully) {
+  load();
+  json h =
+      start(task(sh("trap 'echo stopping; exit 5' TERM; echo up; while :; do sleep 0.1; done")));
+  ASSERT_TRUE(wait_output("up\n"));
+  ASSERT_TRUE(driver_->fingerprint()["Healthy"].get<bool>());
+
+  const std::string pid = slurp("/var/run/docker.pid");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(kill(std::stoi(pid), SIGTERM), 0);
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (kill(std::stoi(pid), 0) == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(100ms);
+  }
+  json down = driver_->fingerprint();
+  EXPECT_FALSE(down["Healthy"].get<bool>());
+  EXPECT_TRUE(down["Detected"].get<bool>());  // it worked before: unhealthy, not undetected
+  auto during = driver_->wait(h, 300ms);
+  ASSERT_TRUE(during.ok()) << during.message();
+  EXPECT_FALSE(during->has_value()) << "an exit was reported while dockerd could not say";
+
+  ASSERT_EQ(std::system(DOCKER_FIXTURE " >/dev/null"), 0) << "could not restart dockerd";
+  EXPECT_TRUE(driver_->fingerprint()["Healthy"].get<bool>());
+  auto e = wait_exit(h, 10s);
+  EXPECT_EQ(e.exit_code, 5);  // dockerd stopped it with SIGTERM; the trap ran
+  EXPECT_TRUE(wait_output("up\nstopping\n"));
 }
 
 TEST_F(Docker, RecoverRefusesAGoneContainer) {
