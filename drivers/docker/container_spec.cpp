@@ -75,6 +75,7 @@ nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfi
   if (!cfg.entrypoint.empty()) body["Entrypoint"] = cfg.entrypoint;
   if (!cfg.work_dir.empty()) body["WorkingDir"] = cfg.work_dir;
   if (!cfg.hostname.empty()) body["Hostname"] = cfg.hostname;
+  if (std::string user = str(task, "User"); !user.empty()) body["User"] = user;
   body["AttachStdin"] = false;
   body["AttachStdout"] = false;
   body["AttachStderr"] = false;

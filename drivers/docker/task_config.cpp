@@ -257,6 +257,12 @@ std::vector<std::string> config_problems(const nlohmann::json& config, const Plu
             c.problem(key + "." + k, "unknown key");
           }
         }
+        if ((m.contains("type") && !m["type"].is_string()) ||
+            (m.contains("source") && !m["source"].is_string()) ||
+            (m.contains("target") && !m["target"].is_string())) {
+          c.problem(key, "type, source and target must be strings");
+          continue;
+        }
         std::string type = m.value("type", "bind");
         std::string source =
             m.contains("source") && m["source"].is_string() ? m["source"].get<std::string>() : "";

@@ -176,6 +176,8 @@ TEST_F(Docker, UnknownPluginConfigKeyRefusesThePlugin) {
 
 TEST_F(Docker, ValidateRefusesUnknownKeysByName) {
   load();
+  EXPECT_THAT(driver_->validate({{"image", kImage}, {"mounts", {{{"type", 5}, {"target", "/x"}}}}}),
+              ::testing::ElementsAre(HasSubstr("config.mounts[0]: ")));
   auto problems = driver_->validate({{"image", kImage}, {"comand", "x"}});
   EXPECT_THAT(problems, ::testing::ElementsAre(HasSubstr("config.comand: unknown key")));
   EXPECT_THAT(driver_->validate(json{{"command", "x"}}),
@@ -222,6 +224,15 @@ TEST_F(Docker, LogsRotateAsLogConfigSays) {
   EXPECT_THAT(last,
               ::testing::EndsWith(
                   "29999 0123456789012345678901234567890123456789012345678901234567890123456\n"));
+}
+
+TEST_F(Docker, TaskUserRunsTheContainerAsThatUser) {
+  load();
+  json t = task(sh("id -u"));
+  t["User"] = "1234";
+  json h = start(t);
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  EXPECT_EQ(slurp(out()), "1234\n");
 }
 
 TEST_F(Docker, RunsWithExitCodeAndLogsInTheTaskFiles) {
