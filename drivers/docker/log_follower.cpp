@@ -47,9 +47,15 @@ LogFollower::LogFollower(std::shared_ptr<const DockerClient> client, std::string
   if (!state_dir.empty()) {
     const std::string path = state_dir + "/docker-logs.since";
     since_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    char buf[64] = {};
-    if (since_fd_ >= 0 && ::pread(since_fd_, buf, sizeof buf - 1, 0) > 0) {
-      last_ns_ = std::strtoll(buf, nullptr, 10);
+    char buf[128] = {};
+    long long ns = 0, index = -1, size = -1;
+    int stream = 1;
+    if (since_fd_ >= 0 && ::pread(since_fd_, buf, sizeof buf - 1, 0) > 0 &&
+        std::sscanf(buf, "%lld %d %lld %lld", &ns, &stream, &index, &size) >= 1) {
+      last_ns_ = ns;
+      // The record is written just before its line. When the agent died between the two, the
+      // file is no longer than the record says: that line was never written, so take it again.
+      if (size >= 0 && (stream == 2 ? err_ : out_)->size_of(index) <= size) last_ns_ = ns - 1;
     }
   }
 }
@@ -73,11 +79,14 @@ bool LogFollower::wait_done(std::chrono::milliseconds timeout) {
   return cv_.wait_for(lock, timeout, [&] { return done_; });
 }
 
-void LogFollower::save_since() {
+void LogFollower::save_since(int stream, long index, int64_t size) {
   if (since_fd_ < 0) return;
-  char buf[32];
-  // Fixed width, so a shorter value never leaves the tail of a longer one behind.
-  int n = std::snprintf(buf, sizeof buf, "%020lld\n", static_cast<long long>(last_ns_));
+  char buf[96];
+  // "<ns> <stream> <file index> <size before the line>", fixed width, so that a shorter record
+  // never leaves the tail of a longer one behind; one pwrite, so it is never half old.
+  int n =
+      std::snprintf(buf, sizeof buf, "%020lld %d %020ld %020lld\n",
+                    static_cast<long long>(last_ns_), stream, index, static_cast<long long>(size));
   (void)!::pwrite(since_fd_, buf, static_cast<size_t>(n), 0);
 }
 
@@ -88,9 +97,13 @@ void LogFollower::write_frame(int stream, const char* data, size_t len) {
   int64_t ns = parse_timestamp(std::string(data, space));
   if (ns < 0 || ns <= last_ns_) return;  // already written before a restart: `since` is inclusive
   const char* payload = space + 1;
-  (stream == 2 ? err_ : out_)->write(payload, len - static_cast<size_t>(payload - data));
+  const size_t n = len - static_cast<size_t>(payload - data);
+  RotatingFile& file = *(stream == 2 ? err_ : out_);
+  // Record first, then write: after a SIGKILL between the two, the file size tells which.
+  auto pos = file.prepare(n);
   last_ns_ = ns;
-  save_since();
+  save_since(stream == 2 ? 2 : 1, pos.index, pos.size);
+  file.write(payload, n);
 }
 
 void LogFollower::run() {

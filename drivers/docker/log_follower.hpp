@@ -40,7 +40,7 @@ class LogFollower {
  private:
   void run();
   void write_frame(int stream, const char* data, size_t len);
-  void save_since();
+  void save_since(int stream, long index, int64_t size);
 
   std::shared_ptr<const DockerClient> client_;
   std::string id_;

@@ -84,10 +84,27 @@ void RotatingFile::drop_old() {
   }
 }
 
-void RotatingFile::write(const char* data, size_t len) {
+RotatingFile::Position RotatingFile::prepare(size_t len) {
   if (index_ >= 0 && size_ > 0 && size_ + static_cast<int64_t>(len) > max_size_) {
     if (open_index(index_ + 1)) drop_old();
   }
+  if (index_ < 0 && fd_ >= 0) {  // a plain file: someone else may append too
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0) size_ = st.st_size;
+  }
+  return {index_, size_};
+}
+
+int64_t RotatingFile::size_of(long index) const {
+  struct stat st {};
+  if (index < 0) return (fd_ >= 0 && ::fstat(fd_, &st) == 0) ? st.st_size : -1;
+  if (dir_fd_ < 0) return -1;
+  const std::string name = base_ + std::to_string(index);
+  if (::fstatat(dir_fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
+  return st.st_size;
+}
+
+void RotatingFile::write(const char* data, size_t len) {
   write_all(fd_, data, len);
   size_ += static_cast<int64_t>(len);
 }

@@ -18,7 +18,17 @@ class RotatingFile {
   RotatingFile(const RotatingFile&) = delete;
   RotatingFile& operator=(const RotatingFile&) = delete;
 
-  void write(const char* data, size_t len);
+  // Where the next `len` bytes will go: rotates first when they would not fit. Lets a caller
+  // record "about to write at (index, size)" before writing, to learn after a crash whether
+  // the write happened.
+  struct Position {
+    long index;  // -1 for a plain (unrotated) file
+    int64_t size;
+  };
+  Position prepare(size_t len);
+  void write(const char* data, size_t len);  // call prepare(len) first for exact positions
+  // The current size of the file at `index` (-1: the plain file); -1 when it does not exist.
+  int64_t size_of(long index) const;
 
  private:
   bool open_index(long index);

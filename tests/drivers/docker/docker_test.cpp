@@ -191,6 +191,39 @@ TEST_F(Docker, ValidateRefusesAnImageThatWouldSteerTheApiPath) {
   EXPECT_THAT(driver_->validate(json{{"image", kImage}}), ::testing::IsEmpty());
 }
 
+// The agent dies (SIGKILL) after recording a line's timestamp but before writing the line:
+// the file is then exactly as long as the record says, and the line must come again, once.
+TEST_F(Docker, AgentKilledBetweenRecordAndWriteLosesNoLine) {
+  load();
+  json h = start(task(sh("i=0; while :; do echo $i; i=$((i+1)); sleep 0.1; done")));
+  ASSERT_TRUE(wait_output("5\n"));
+  driver_ = nullptr;
+  registries_.clear();
+  std::istringstream rec(slurp(root_ / "state" / "docker-logs.since"));
+  long long ns = 0, index = 0, size = -1;
+  int stream = 0;
+  ASSERT_TRUE(rec >> ns >> stream >> index >> size);
+  ASSERT_EQ(stream, 1);
+  ASSERT_GT(size, 0);
+  ASSERT_GT(static_cast<long long>(fs::file_size(out())), size);
+  fs::resize_file(out(), static_cast<uintmax_t>(size));  // undo the last write
+
+  load();
+  auto r = driver_->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  ASSERT_TRUE(wait_output("15\n"));
+  ASSERT_TRUE(driver_->stop(*r, "SIGKILL", 1s).ok());
+  wait_exit(*r);
+  std::istringstream in(slurp(out()));
+  std::string line;
+  int expect = 0;
+  while (std::getline(in, line)) {
+    ASSERT_EQ(line, std::to_string(expect)) << "line " << expect << " missing or repeated";
+    ++expect;
+  }
+  EXPECT_GE(expect, 16);
+}
+
 TEST_F(Docker, RecoverOfAContainerThatEndedWhileAwayGivesItsExitAndLastLines) {
   load();
   json h = start(task(sh("echo one; sleep 1; echo two; exit 4")));
