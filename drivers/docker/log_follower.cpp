@@ -127,7 +127,7 @@ void LogFollower::run() {
           return !cancel_.cancelled();
         },
         std::chrono::hours(24 * 365), &cancel_);
-    if (cancel_.cancelled()) return;
+    if (cancel_.cancelled()) break;  // stopped: still wake whoever waits for the end
     if (r.status == 404) break;  // the container is gone: nothing more will come
     if (r.ok() && !follow) break;
     if (r.ok()) {
