@@ -2,12 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/checks_endpoint.hpp"
+#include "api/events_endpoint.hpp"
 #include "api/json_reply.hpp"
+#include "api/metrics_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/device_manager.hpp"
+#include "runner/node_resources.hpp"
 #include "runner/task_env.hpp"
 
 namespace drover::api {
@@ -54,7 +59,16 @@ json node_json(const ApiContext& ctx) {
   }
   json meta = json::object();
   for (const auto& [k, v] : ctx.node->meta) meta[k] = v;
+  json devices = json::array();
+  if (ctx.resources && ctx.resources->devices()) devices = ctx.resources->devices()->inventory();
+  json resources = {{"Devices", devices}};
+  if (ctx.resources) {
+    resources["Cpu"] = {{"CpuShares", ctx.resources->capacity().cpu_mhz},
+                        {"ReservableCpuCores", ctx.resources->reservable_cores()}};
+    resources["Memory"] = {{"MemoryMB", ctx.resources->capacity().memory_mb}};
+  }
   return {{"ID", ctx.node->id},         {"Name", ctx.node->name},
+          {"NodeResources", resources},
           {"Datacenter", ctx.node->datacenter}, {"Status", "ready"},
           {"Attributes", attributes},   {"Meta", meta},
           {"Drivers", drivers}};
@@ -237,6 +251,9 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
            reply_json(res, json::object());
          });
   register_logs_endpoint(s, ctx);
+  register_checks_endpoint(s, ctx);
+  register_events_endpoint(s, ctx);
+  register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);
 }
 

@@ -2,9 +2,12 @@
 // read it). Only this file's .cpp and logs_endpoint.cpp include httplib.h.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "drover/common/result.hpp"
 
@@ -16,8 +19,13 @@ struct NodeInfo;
 namespace drover::plugins {
 class PluginRegistry;
 }
+namespace drover::health {
+class HealthWatcher;
+}
 
 namespace drover::api {
+
+class EventBroker;
 
 struct ApiContext {
   runner::AllocManager* allocs = nullptr;
@@ -26,6 +34,11 @@ struct ApiContext {
   const runner::NodeInfo* node = nullptr;
   std::size_t max_request_bytes = 1 << 20;
   std::string version;
+  // Health, events, upstream and metrics (upstream/node_services.hpp fills these).
+  EventBroker* events = nullptr;
+  health::HealthWatcher* health = nullptr;
+  std::function<std::pair<bool, std::size_t>()> upstream_state;  // connected, updates pending
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 class HttpApi {

@@ -12,6 +12,7 @@
 #include "api/json_reply.hpp"
 #include "drover/cgroups/stats_json.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
 
 namespace drover::api {
@@ -132,6 +133,10 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
         cpu = samples->by_task[runner::NodeResources::cgroup_name(alloc->id, task)].update(st.value());
       }
       auto usage = cgroups::to_nomad_json(st.value(), cpu);
+      if (auto* dev = resources->devices()) {
+        auto ds = dev->stats_for(runner::NodeResources::cgroup_name(alloc->id, task));
+        if (!ds.empty()) usage["DeviceStats"] = ds;
+      }
       tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", now}, {"Pids", json::object()}};
       auto& s = st.value();
       total.memory.rss += s.memory.rss;

@@ -14,7 +14,10 @@ void add_agent_command(CLI::App& app, Handler& selected, AgentRunner run_agent) 
   auto flags = std::make_shared<agent::AgentFlags>();
   cmd->add_flag("--dev", flags->dev,
                 "Development mode: standalone, temporary data dir, raw_exec enabled");
-  cmd->add_option("--config", flags->config_path, "Path to the agent's config file");
+  cmd->add_option("--config", flags->config_paths,
+                  "Config file, or directory of *.yaml merged in name order; repeatable, "
+                  "later ones override earlier ones")
+      ->allow_extra_args(false);
   cmd->add_option("--data-dir", flags->data_dir, "Directory for the agent's state and allocs");
   cmd->add_option("--plugin-dir", flags->plugin_dir, "Directory scanned for plugin .so files");
   cmd->add_option("--bind", flags->bind, "Address the HTTP API listens on");

@@ -24,8 +24,10 @@
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/cgroups/cpuset_pool.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
 #include "state/state_store.hpp"
+#include "upstream/node_services.hpp"
 
 #ifndef DROVER_VERSION
 #define DROVER_VERSION "0.0.0"
@@ -165,8 +167,18 @@ int run_agent(const AgentFlags& flags) {
   plugins::PluginRegistry registry;
   registry.load_dir(cfg.plugin_dir, cfg.plugins);
   rctx.plugins = &registry;
+  runner::DeviceManager devices(&registry, store.get());
+  resources.set_devices(&devices);
 
   runner::AllocManager manager(rctx);
+  auto services_r = upstream::NodeServices::create(cfg.upstream, manager, registry,
+                                                   cfg.bind_addr + ":" + std::to_string(cfg.port));
+  if (!services_r) {
+    std::cerr << "Error: " << services_r.message() << "\n";
+    return 1;
+  }
+  auto& services = *services_r.value();
+  manager.set_on_alloc_change([&services](const state::Alloc& a) { services.alloc_changed(a); });
 
   api::ApiContext actx;
   actx.allocs = &manager;
@@ -175,6 +187,7 @@ int run_agent(const AgentFlags& flags) {
   actx.node = &manager.ctx().node;
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
+  services.fill(actx);
   api::HttpApi http(actx);
   if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
     std::cerr << "Error: " << st.message() << "\n";
@@ -192,6 +205,7 @@ int run_agent(const AgentFlags& flags) {
     resources.cleanup_orphans(live);
   }
   std::thread server([&] { http.serve(); });
+  services.start();
 
   std::cout << "==> drover agent started! Log data will stream in below:\n\n"
             << "       Version: " << DROVER_VERSION << "\n"
@@ -233,6 +247,7 @@ int run_agent(const AgentFlags& flags) {
   gc_cv.notify_all();
   gc.join();
   spdlog::info("caught {}, shutting down; tasks keep running", strsignal(sig));
+  services.stop();  // first: event streams end, so the API can stop
   http.stop();
   server.join();
   if (cfg.dev && cfg.data_dir_is_temp) {

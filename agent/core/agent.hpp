@@ -2,13 +2,15 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace drover::agent {
 
 // Command-line flags of `drover agent`; a flag that is set overrides the config file.
 struct AgentFlags {
   bool dev = false;              // -dev: standalone, temp data dir, all built-in plugins, raw_exec on
-  std::string config_path;       // -config FILE
+  // -config FILE|DIR, repeatable: applied in order, a directory's *.yaml in name order.
+  std::vector<std::string> config_paths;
   std::string data_dir;          // -data-dir DIR
   std::string plugin_dir;        // -plugin-dir DIR
   std::string bind;              // -bind ADDR

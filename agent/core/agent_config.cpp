@@ -4,8 +4,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <set>
+#include <string_view>
+#include <vector>
 
+#include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
 
 namespace drover::agent {
@@ -56,14 +60,15 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   if (!root.IsMap()) return make_error("config " + path + ": the top level must be a map");
   auto j = yaml_to_json(root);
   static const std::set<std::string> known = {"data_dir", "plugin_dir", "bind_addr", "port",
-                                              "log_level", "name", "datacenter", "meta", "plugin",
+                                              "log_level", "name", "datacenter", "meta", "plugin", "upstream",
                                               "max_request_bytes", "max_kill_timeout",
                                               "gc_interval", "gc_max_allocs",
                                               "gc_disk_usage_threshold", "cgroup_parent",
                                               "reserved", "default_pids_max"};
   std::string errors;
+  const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
-    if (!known.count(k)) errors += "\n  " + k + ": unknown key";
+    if (!known.count(k)) errors += "\n  " + k + ": unknown key" + jobspec::detail::did_you_mean(k, known_list);
   auto str = [&](const char* key, auto& out) {
     if (!j.contains(key)) return;
     if (!j[key].is_string()) errors += std::string("\n  ") + key + ": must be a string";
@@ -136,6 +141,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
       }
     }
   }
+  if (j.contains("upstream")) c.upstream = j["upstream"];
   if (j.contains("meta")) {
     if (!j["meta"].is_object()) errors += "\n  meta: must be a map";
     else
@@ -160,10 +166,14 @@ Status apply_file(const std::string& path, AgentConfig& c) {
             if (!v.is_boolean()) errors += "\n  plugin." + name + ".enabled: must be true or false";
             else cfg["enabled"] = v;
           } else {
-            errors += "\n  plugin." + name + "." + k + ": unknown key (use enabled or config)";
+            errors += "\n  plugin." + name + "." + k + ": unknown key" +
+                      jobspec::detail::did_you_mean(k, {"enabled", "config"}) +
+                      " (use enabled or config)";
           }
         }
-        c.plugins[name] = cfg;
+        // A later file (an agent.d drop-in) adds to a plugin's config instead of replacing it.
+        if (!c.plugins.contains(name)) c.plugins[name] = nlohmann::json::object();
+        c.plugins[name].update(cfg);
       }
     }
   }
@@ -171,7 +181,41 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   return {};
 }
 
+// A file, or a directory whose *.yaml / *.yml / *.json files are applied in name order (as
+// /etc/drover/agent.d/). Every file is read even after one fails, so that one run reports
+// every error.
+Status apply_path(const std::string& path, AgentConfig& c) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return apply_file(path, c);
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+    auto ext = e.path().extension().string();
+    if ((ext == ".yaml" || ext == ".yml" || ext == ".json") && !e.is_directory())
+      files.push_back(e.path().string());
+  }
+  if (ec) return make_error("config " + path + ": cannot list the directory: " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::string errors;
+  for (const auto& f : files)
+    if (auto st = apply_file(f, c); !st) errors += (errors.empty() ? "" : "\n") + st.message();
+  if (!errors.empty()) return make_error(errors);
+  return {};
+}
+
 }  // namespace
+
+Status validate_agent_config(const std::vector<std::string>& paths) {
+  AgentConfig c;
+  std::string errors;
+  for (const auto& p : paths)
+    if (auto st = apply_path(p, c); !st) errors += (errors.empty() ? "" : "\n") + st.message();
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(c.log_level))
+    errors += (errors.empty() ? "" : "\n") + std::string("log_level: \"") + c.log_level +
+              "\" is not one of trace, debug, info, warn, error";
+  if (!errors.empty()) return make_error(errors);
+  return {};
+}
 
 std::filesystem::path default_plugin_dir() {
   std::error_code ec;
@@ -188,8 +232,12 @@ std::filesystem::path default_plugin_dir() {
 Result<AgentConfig> load_agent_config(const AgentFlags& flags) {
   AgentConfig c;
   c.dev = flags.dev;
-  if (!flags.config_path.empty())
-    if (auto st = apply_file(flags.config_path, c); !st) return st.error();
+  {
+    std::string errors;
+    for (const auto& p : flags.config_paths)
+      if (auto st = apply_path(p, c); !st) errors += (errors.empty() ? "" : "\n") + st.message();
+    if (!errors.empty()) return make_error(errors);
+  }
   if (!flags.data_dir.empty()) c.data_dir = flags.data_dir;
   if (!flags.plugin_dir.empty()) c.plugin_dir = flags.plugin_dir;
   if (!flags.bind.empty()) c.bind_addr = flags.bind;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,10 +41,17 @@ struct AgentConfig {
   std::string reserved_cores;  // "0" or "0-1": never handed to a task
   int default_pids_max = 4096;
   bool data_dir_is_temp = false;
+  // The `upstream` block as written; upstream/upstream_config.hpp reads it.
+  nlohmann::json upstream;
 };
 
 // Builds the config from flags and the file they name. Errors name the key or the flag.
 Result<AgentConfig> load_agent_config(const AgentFlags& flags);
+
+// `drover config validate`: reads every file (and directory of *.yaml) in `paths` as the
+// agent would and reports every error, each naming its file and key path, unknown keys with
+// a "did you mean" hint. Does not require data_dir: a drop-in alone is checkable.
+Status validate_agent_config(const std::vector<std::string>& paths);
 
 // Where the built-in plugins are: next to the binary in a build tree (bin/../plugins-out),
 // or the install's plugin dir.

@@ -95,7 +95,8 @@ void AllocRunner::kill_role(Role role, const std::string& reason, const std::str
   for (const auto& task : group_->tasks) {
     if (role_of(task) != role) continue;
     auto it = runners_.find(task.name);
-    if (it != runners_.end()) targets.push_back(it->second.get());
+    if (it != runners_.end() && alloc_.tasks[task.name].state != "dead")
+      targets.push_back(it->second.get());
   }
   // Tasks of this role that never started are dead now: they will not run.
   for (const auto& task : group_->tasks) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runner/device_manager.hpp"
 #include "state/state_store.hpp"
 
 namespace drover::runner {
@@ -56,6 +57,11 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
     short_of += std::string(short_of.empty() ? "" : "; ") + "cores: " + std::to_string(want_cores) +
                 " asked, " + std::to_string(cores) + " free of " +
                 std::to_string(pool_.cores().size()) + " reservable";
+  if (devices_)
+    for (const auto& [g, count] : groups)
+      for (const auto& t : g->tasks)
+        if (auto st = devices_->fits(t.resources.devices, count); !st)
+          short_of += std::string(short_of.empty() ? "" : "; ") + st.message();
   if (!short_of.empty()) return make_error("the job does not fit on this node: " + short_of);
   return {};
 }
@@ -93,6 +99,21 @@ Result<nlohmann::json> NodeResources::prepare_task(const std::string& alloc_id,
                           {"ProcsFiles", cg->procs_files()},
                           {"RelativePath", cg->relative_path()}}}};
   if (!cpuset.empty()) out["Cpuset"] = cpuset;
+  if (!task.resources.devices.empty()) {
+    if (!devices_) {
+      release_task(alloc_id, task.name);
+      return make_error("the task asks for devices and no device plugin is loaded");
+    }
+    auto dev = devices_->reserve(name, task.resources.devices);
+    if (!dev) {
+      release_task(alloc_id, task.name);
+      return make_error(dev.message());
+    }
+    out["Devices"] = dev->at("Devices");
+    out["Mounts"] = dev->at("Mounts");
+    out["DeviceIDs"] = dev->at("DeviceIDs");
+    out["DeviceEnv"] = dev->at("Env");
+  }
   return out;
 }
 
@@ -109,6 +130,7 @@ void NodeResources::release_task(const std::string& alloc_id, const std::string&
     pool_.release(name);
     persist_pool();
   }
+  if (devices_) devices_->release(name);
 }
 
 Result<cgroups::Stats> NodeResources::stats(const std::string& alloc_id,
@@ -136,6 +158,7 @@ void NodeResources::cleanup_orphans(const std::set<std::string>& live) {
         changed = true;
       }
   if (changed) persist_pool();
+  if (devices_) devices_->release_all_but(live);
   if (removed) spdlog::info("removed {} orphaned task cgroups", removed);
 }
 

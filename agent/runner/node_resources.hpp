@@ -25,6 +25,8 @@ class StateStore;
 
 namespace drover::runner {
 
+class DeviceManager;
+
 struct NodeCapacity {
   int64_t cpu_mhz = 0;    // total compute minus reserved
   int64_t memory_mb = 0;  // total memory minus reserved
@@ -41,8 +43,9 @@ class NodeResources {
   Status fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
               const std::vector<state::Alloc>& live) const;
 
-  // Creates the task's cgroup with its limits and reserves its cores; returns the fields the
-  // driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1"}).
+  // Creates the task's cgroup with its limits, reserves its cores and devices; returns the
+  // fields the driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1", "Devices": [...],
+  // "Mounts": [...], "DeviceIDs": [...], "DeviceEnv": {...}}).
   Result<nlohmann::json> prepare_task(const std::string& alloc_id, const jobspec::Task& task);
   // Whether the kernel OOM-killed something in the task's cgroup.
   bool oom_killed(const std::string& alloc_id, const std::string& task) const;
@@ -51,6 +54,10 @@ class NodeResources {
   Result<cgroups::Stats> stats(const std::string& alloc_id, const std::string& task) const;
   // Removes task cgroups and core reservations whose "<alloc>.<task>" is not in `live`.
   void cleanup_orphans(const std::set<std::string>& live);
+
+  // Devices come from plugins loaded after the node's cgroups are set up.
+  void set_devices(DeviceManager* devices) { devices_ = devices; }
+  DeviceManager* devices() const { return devices_; }
 
   const cgroups::HostInfo& host() const { return cgroups_->host(); }
   const NodeCapacity& capacity() const { return capacity_; }
@@ -67,6 +74,7 @@ class NodeResources {
   cgroups::CpusetPool pool_;
   state::StateStore* store_;
   NodeCapacity capacity_;
+  DeviceManager* devices_ = nullptr;
 };
 
 }  // namespace drover::runner

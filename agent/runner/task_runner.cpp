@@ -266,7 +266,12 @@ bool TaskRunner::start_once() {
       record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
       return false;
     }
-    spec.update(prepared.value());
+    auto& extra = prepared.value();
+    if (extra.contains("DeviceEnv")) {
+      for (const auto& [k, v] : extra["DeviceEnv"].items()) spec["Env"][k] = v;
+      extra.erase("DeviceEnv");
+    }
+    spec.update(extra);
   }
   // The driver's private per-task dir (monitor socket, exit status): outside the alloc dir,
   // where the task cannot write.

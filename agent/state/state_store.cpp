@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "state/migrations.hpp"
+
 #include <utility>
 
 namespace drover::state {
@@ -65,32 +67,19 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<StateStore> store(new StateStore(db, path));
   // A file that is not a database fails on the first read: say so, and touch nothing.
-  static const char* kSchema = R"sql(
-    PRAGMA journal_mode=WAL;
-    PRAGMA synchronous=NORMAL;
-    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, json TEXT NOT NULL,
-      submit_time INTEGER NOT NULL, stopped INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE IF NOT EXISTS allocs (id TEXT PRIMARY KEY, job_id TEXT NOT NULL,
-      json TEXT NOT NULL, create_time INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS task_states (alloc_id TEXT NOT NULL, task TEXT NOT NULL,
-      json TEXT NOT NULL, handle TEXT, PRIMARY KEY (alloc_id, task));
-  )sql";
   if (auto st = store->exec("SELECT count(*) FROM sqlite_master"); !st)
     return make_error("state store " + path.string() +
                       " cannot be read (refusing to start; the file was left as it is): " +
                       st.message());
-  if (auto st = store->exec(kSchema); !st)
+  if (auto st = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st)
     return make_error("state store " + path.string() + ": " + st.message());
-  auto version = store->meta("schema_version");
-  if (!version) {
-    if (auto st = store->put_meta("schema_version", std::to_string(kSchemaVersion)); !st)
-      return make_error(st.message());
-  } else if (std::stoi(*version) > kSchemaVersion) {
-    return make_error("state store " + path.string() + " has schema version " + *version +
-                      ", newer than this drover knows (" + std::to_string(kSchemaVersion) +
-                      "); refusing to start");
-  }
+  // The schema is the list of migrations (state/migrations.cpp): a new binary on an old data
+  // dir moves it forward in one transaction; a newer schema than this binary knows is refused.
+  static_assert(kSchemaVersion > 0);
+  if (schema_migrations().back().version != kSchemaVersion)
+    return make_error("state store: internal error: the last migration is not version " +
+                      std::to_string(kSchemaVersion));
+  if (auto st = migrate(db, schema_migrations(), path.string()); !st) return st.error();
   return store;
 }
 

@@ -28,7 +28,8 @@ struct JobRecord {
 
 class StateStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  // The last entry of schema_migrations() (state/migrations.cpp); bump both together.
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (or creates) <data_dir>/state.db. Refuses a file it cannot read or a schema newer
   // than this binary knows, with a message naming the file; never deletes anything.

@@ -110,10 +110,11 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   if (opts.dev) argv.push_back("-dev");
   // Each agent gets its own parent cgroup, so agents of tests running side by side never
   // take each other's task cgroups for orphans.
-  static int counter = 0;
+  // The parent cgroup follows the data dir: an agent restarted on the same data dir (the
+  // recovery tests) finds its tasks' cgroups where it left them.
   a->cgroup_parent_ = !opts.cgroup_parent.empty()
                          ? opts.cgroup_parent
-                         : "drover-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+                         : "drover-test-" + std::filesystem::path(a->data_dir_).filename().string();
   std::string config = opts.config_yaml;
   config = "cgroup_parent: " + a->cgroup_parent_ + "\n" + config;
   {
@@ -155,7 +156,9 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
 }
 
 AgentProcess::~AgentProcess() {
-  if (pid_ > 0) {
+  // An agent the test killed itself is to be restarted on the same data dir: leave its tasks.
+  if (pid_ <= 0) return;
+  {
     // Tasks outlive the agent by design; a test leaves none behind, so it stops them first.
     auto allocs = get("/v1/allocations").json();
     if (allocs.is_array()) {

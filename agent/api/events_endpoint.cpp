@@ -1,0 +1,126 @@
+// The event broker and GET /v1/event/stream; see events_endpoint.hpp.
+#include "api/events_endpoint.hpp"
+
+#include <map>
+#include <set>
+
+#include "api/http_api.hpp"
+#include "api/json_reply.hpp"
+
+namespace drover::api {
+
+uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
+                              nlohmann::json payload) {
+  uint64_t index;
+  {
+    std::lock_guard lock(mu_);
+    index = next_++;
+    ring_.push_back({std::move(topic), std::move(type), std::move(key), index, std::move(payload)});
+    while (ring_.size() > capacity_) ring_.pop_front();
+  }
+  cv_.notify_all();
+  return index;
+}
+
+std::vector<Event> EventBroker::since(uint64_t from, std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return closed_ || (!ring_.empty() && ring_.back().index >= from); });
+  std::vector<Event> out;
+  if (closed_) return out;
+  for (const auto& e : ring_)
+    if (e.index >= from) out.push_back(e);
+  return out;
+}
+
+uint64_t EventBroker::last_index() const {
+  std::lock_guard lock(mu_);
+  return next_ - 1;
+}
+
+void EventBroker::close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool EventBroker::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+namespace {
+
+std::string canonical_topic(const std::string& t) {
+  if (t == "Allocation" || t == "alloc") return "alloc";
+  if (t == "Node" || t == "node") return "node";
+  if (t == "Task" || t == "task") return "task";
+  if (t == "Health" || t == "health" || t == "Deployment") return "health";
+  if (t == "*") return "*";
+  return "";
+}
+
+nlohmann::json frame(const Event& e) {
+  return {{"Index", e.index},
+          {"Events",
+           {{{"Topic", e.topic},
+             {"Type", e.type},
+             {"Key", e.key},
+             {"Index", e.index},
+             {"Payload", e.payload}}}}};
+}
+
+}  // namespace
+
+void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
+  EventBroker* broker = ctx.events;
+  s.Get("/v1/event/stream", [broker](const httplib::Request& req, httplib::Response& res) {
+    if (!broker) return reply_error(res, 501, "the event stream is not enabled");
+    // topic -> keys ("*" for any key); empty: every topic.
+    auto filters = std::make_shared<std::map<std::string, std::set<std::string>>>();
+    for (std::size_t i = 0; i < req.get_param_value_count("topic"); ++i) {
+      auto v = req.get_param_value("topic", i);
+      auto colon = v.find(':');
+      auto topic = canonical_topic(v.substr(0, colon));
+      if (topic.empty())
+        return reply_error(res, 400, "unknown topic \"" + v.substr(0, colon) +
+                                         "\" (use alloc, task, node, health or *)");
+      (*filters)[topic].insert(colon == std::string::npos ? "*" : v.substr(colon + 1));
+    }
+    uint64_t from = broker->last_index() + 1;
+    if (req.has_param("index")) {
+      try {
+        from = std::stoull(req.get_param_value("index"));
+      } catch (...) {
+        return reply_error(res, 400, "index must be a non-negative integer");
+      }
+    }
+    auto next = std::make_shared<uint64_t>(from);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider(
+        "application/json", [broker, filters, next](size_t, httplib::DataSink& sink) {
+          auto events = broker->since(*next, std::chrono::seconds(10));
+          if (broker->closed()) {
+            sink.done();
+            return false;
+          }
+          std::string out;
+          for (const auto& e : events) {
+            *next = e.index + 1;
+            bool wanted = filters->empty();
+            for (const auto& t : {e.topic, std::string("*")}) {
+              auto it = filters->find(t);
+              if (it != filters->end() && (it->second.count("*") || it->second.count(e.key)))
+                wanted = true;
+            }
+            if (wanted) out += frame(e).dump() + "\n";
+          }
+          if (events.empty()) out = "{}\n";  // heartbeat: lets a client see the stream is alive
+          if (out.empty()) return true;
+          return sink.write(out.data(), out.size());
+        });
+  });
+}
+
+}  // namespace drover::api

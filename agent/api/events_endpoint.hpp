@@ -1,0 +1,54 @@
+// GET /v1/event/stream: newline-delimited JSON, one frame per event in Nomad's framing
+// {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, and "{}" as a
+// heartbeat every 10 s. Topics: alloc, task, node, health (Nomad's Allocation and Node are
+// accepted as aliases). ?topic=alloc&topic=health filters (topic:key narrows to one key);
+// ?index=N resumes from event N, as far back as the ring of recent events reaches.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace httplib {
+class Server;
+}
+
+namespace drover::api {
+struct ApiContext;
+
+struct Event {
+  std::string topic, type, key;
+  uint64_t index = 0;
+  nlohmann::json payload;
+};
+
+// A bounded ring of recent events that stream readers follow.
+class EventBroker {
+ public:
+  explicit EventBroker(std::size_t capacity = 4096) : capacity_(capacity) {}
+  // Assigns the next index.
+  uint64_t publish(std::string topic, std::string type, std::string key, nlohmann::json payload);
+  // Events with index >= from (the oldest kept when `from` fell off the ring), waiting up
+  // to `wait` for one to arrive. Empty after close().
+  std::vector<Event> since(uint64_t from, std::chrono::milliseconds wait);
+  uint64_t last_index() const;
+  void close();
+  bool closed() const;
+
+ private:
+  std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> ring_;
+  uint64_t next_ = 1;
+  bool closed_ = false;
+};
+
+void register_events_endpoint(httplib::Server& server, const ApiContext& ctx);
+
+}  // namespace drover::api

@@ -1,0 +1,266 @@
+#include "runner/device_manager.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <optional>
+#include <sstream>
+
+#include "drover/loader/registry.hpp"
+#include "state/state_store.hpp"
+
+namespace drover::runner {
+namespace {
+
+using nlohmann::json;
+
+// Unit -> (kind, factor to the kind's base unit).
+std::optional<std::pair<std::string, double>> unit_of(const std::string& u) {
+  static const std::map<std::string, std::pair<std::string, double>> units = {
+      {"B", {"bytes", 1}},          {"KB", {"bytes", 1e3}},       {"MB", {"bytes", 1e6}},
+      {"GB", {"bytes", 1e9}},       {"TB", {"bytes", 1e12}},      {"KiB", {"bytes", 1024.0}},
+      {"MiB", {"bytes", 1048576.0}}, {"GiB", {"bytes", 1073741824.0}},
+      {"TiB", {"bytes", 1099511627776.0}}, {"W", {"watts", 1}},    {"mW", {"watts", 1e-3}},
+      {"kW", {"watts", 1e3}},       {"Hz", {"hertz", 1}},         {"KHz", {"hertz", 1e3}},
+      {"MHz", {"hertz", 1e6}},      {"GHz", {"hertz", 1e9}},      {"B/s", {"rate", 1}},
+      {"KB/s", {"rate", 1e3}},      {"MB/s", {"rate", 1e6}},      {"GB/s", {"rate", 1e9}},
+  };
+  auto it = units.find(u);
+  if (it == units.end()) return std::nullopt;
+  return it->second;
+}
+
+bool compare(double a, const std::string& op, double b) {
+  if (op == "=" || op == "==" || op == "is") return std::fabs(a - b) < 1e-9;
+  if (op == "!=" || op == "not") return std::fabs(a - b) >= 1e-9;
+  if (op == "<") return a < b;
+  if (op == "<=") return a <= b;
+  if (op == ">") return a > b;
+  if (op == ">=") return a >= b;
+  return false;
+}
+
+bool name_matches(const std::string& request, const json& group) {
+  auto vendor = group.value("Vendor", ""), type = group.value("Type", ""), name = group.value("Name", "");
+  return request == type || request == vendor + "/" + type || request == vendor + "/" + type + "/" + name;
+}
+
+// ${device.attr.X}, ${device.model}, ${device.vendor}, ${device.type}
+std::optional<json> attribute(const json& group, std::string expr) {
+  if (expr.rfind("${", 0) == 0 && expr.back() == '}') expr = expr.substr(2, expr.size() - 3);
+  if (expr == "device.model") return json{{"Value", group.value("Name", "")}};
+  if (expr == "device.vendor") return json{{"Value", group.value("Vendor", "")}};
+  if (expr == "device.type") return json{{"Value", group.value("Type", "")}};
+  if (expr.rfind("device.attr.", 0) == 0) {
+    auto key = expr.substr(12);
+    auto attrs = group.value("Attributes", json::object());
+    if (attrs.contains(key)) return attrs[key];
+  }
+  return std::nullopt;
+}
+
+bool constraints_hold(const json& group, const json& constraints) {
+  if (!constraints.is_array()) return true;
+  for (const auto& c : constraints) {
+    auto attr = attribute(group, c.value("attribute", c.value("LTarget", "")));
+    auto op = c.value("operator", c.value("Operand", "="));
+    auto value = c.value("value", c.value("RTarget", ""));
+    if (!attr || !device_attribute_matches(*attr, op, value)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool device_attribute_matches(const json& attr, const std::string& op, const std::string& value) {
+  const auto& v = attr.contains("Value") ? attr["Value"] : attr;
+  if (v.is_string()) {
+    auto s = v.get<std::string>();
+    if (op == "=" || op == "==" || op == "is") return s == value;
+    if (op == "!=" || op == "not") return s != value;
+    return false;
+  }
+  if (!v.is_number()) return false;
+  double have = v.get<double>();
+  std::istringstream in(value);
+  double want = 0;
+  if (!(in >> want)) return false;
+  std::string want_unit;
+  in >> want_unit;
+  std::string have_unit = attr.value("Unit", "");
+  if (!want_unit.empty() && want_unit != have_unit) {
+    auto hu = unit_of(have_unit), wu = unit_of(want_unit);
+    if (!hu || !wu || hu->first != wu->first) return false;
+    have *= hu->second;
+    want *= wu->second;
+  }
+  return compare(have, op, want);
+}
+
+DeviceManager::DeviceManager(plugins::PluginRegistry* plugins, state::StateStore* store)
+    : plugins_(plugins), store_(store) {
+  if (auto saved = store_->meta("device_reservations")) {
+    auto j = json::parse(*saved, nullptr, false);
+    if (j.is_object())
+      for (const auto& [owner, picks] : j.items()) reservations_[owner] = picks;
+  }
+}
+
+json DeviceManager::inventory() const {
+  json out = json::array();
+  for (const auto& name : plugins_->device_names()) {
+    auto fp = plugins_->device(name)->fingerprint();
+    for (auto group : fp.value("Devices", json::array())) {
+      group["Plugin"] = name;
+      out.push_back(group);
+    }
+  }
+  return out;
+}
+
+std::set<std::string> DeviceManager::taken_locked() const {
+  std::set<std::string> taken;
+  for (const auto& [_, picks] : reservations_)
+    for (const auto& p : picks)
+      for (const auto& id : p.value("IDs", json::array())) taken.insert(id.get<std::string>());
+  return taken;
+}
+
+Result<std::vector<DeviceManager::Pick>> DeviceManager::pick(
+    const std::vector<jobspec::DeviceRequest>& requests, int count,
+    const std::set<std::string>& taken_in) const {
+  auto inv = inventory();
+  auto taken = taken_in;
+  std::vector<Pick> picks;
+  for (int n = 0; n < count; ++n) {
+    for (const auto& req : requests) {
+      std::vector<std::string> ids;
+      std::string plugin;
+      int healthy_matching = 0;
+      for (const auto& group : inv) {
+        if (!name_matches(req.name, group) || !constraints_hold(group, req.constraints)) continue;
+        for (const auto& inst : group.value("Instances", json::array())) {
+          if (!inst.value("Healthy", false)) continue;
+          ++healthy_matching;
+          auto id = inst.value("ID", "");
+          if (taken.count(id) || static_cast<int>(ids.size()) >= req.count) continue;
+          if (!plugin.empty() && plugin != group.value("Plugin", "")) continue;
+          plugin = group.value("Plugin", "");
+          ids.push_back(id);
+        }
+      }
+      if (static_cast<int>(ids.size()) < req.count)
+        return make_error("devices: " + std::to_string(req.count) + " \"" + req.name + "\" asked, " +
+                          std::to_string(ids.size()) + " free (" + std::to_string(healthy_matching) +
+                          " healthy matching on this node)");
+      for (const auto& id : ids) taken.insert(id);
+      picks.push_back({plugin, ids});
+    }
+  }
+  return picks;
+}
+
+Status DeviceManager::fits(const std::vector<jobspec::DeviceRequest>& requests, int count) const {
+  if (requests.empty()) return {};
+  std::lock_guard lock(mu_);
+  auto r = pick(requests, count, taken_locked());
+  if (!r) return r.error();
+  return {};
+}
+
+void DeviceManager::persist_locked() {
+  json j = json::object();
+  for (const auto& [owner, picks] : reservations_) j[owner] = picks;
+  if (auto st = store_->put_meta("device_reservations", j.dump()); !st)
+    spdlog::error("persisting device reservations: {}", st.message());
+}
+
+Result<json> DeviceManager::reserve(const std::string& owner,
+                                    const std::vector<jobspec::DeviceRequest>& requests) {
+  json picks;
+  {
+    std::lock_guard lock(mu_);
+    auto it = reservations_.find(owner);
+    if (it != reservations_.end()) {
+      picks = it->second;
+    } else {
+      auto taken = taken_locked();
+      auto r = pick(requests, 1, taken);
+      if (!r) return r.error();
+      picks = json::array();
+      for (const auto& p : r.value()) picks.push_back({{"Plugin", p.plugin}, {"IDs", p.ids}});
+      // Recorded before the task starts: a crash from here on still holds the instances.
+      reservations_[owner] = picks;
+      persist_locked();
+    }
+  }
+  json out = {{"Env", json::object()}, {"Devices", json::array()}, {"Mounts", json::array()},
+              {"DeviceIDs", json::array()}};
+  for (const auto& p : picks) {
+    auto* plugin = plugins_->device(p.value("Plugin", ""));
+    if (!plugin) {
+      release(owner);
+      return make_error("device plugin \"" + p.value("Plugin", "") + "\" is not loaded");
+    }
+    std::vector<std::string> ids = p.value("IDs", std::vector<std::string>{});
+    auto r = plugin->reserve(ids);
+    if (!r) {
+      release(owner);
+      return make_error("reserving " + p.value("Plugin", "") + " devices: " + r.message());
+    }
+    auto env = r->value("Env", json::object());  // named: items() of a temporary would dangle
+    for (const auto& [k, v] : env.items()) {
+      // Two groups of one plugin: join their instance lists.
+      if (out["Env"].contains(k)) out["Env"][k] = out["Env"][k].get<std::string>() + "," + v.get<std::string>();
+      else out["Env"][k] = v;
+    }
+    for (const auto& d : r->value("Devices", json::array()))
+      if (std::find(out["Devices"].begin(), out["Devices"].end(), d) == out["Devices"].end())
+        out["Devices"].push_back(d);
+    for (const auto& m : r->value("Mounts", json::array())) out["Mounts"].push_back(m);
+    for (const auto& id : ids) out["DeviceIDs"].push_back(id);
+  }
+  return out;
+}
+
+void DeviceManager::release(const std::string& owner) {
+  std::lock_guard lock(mu_);
+  if (reservations_.erase(owner)) persist_locked();
+}
+
+void DeviceManager::release_all_but(const std::set<std::string>& live) {
+  std::lock_guard lock(mu_);
+  bool changed = false;
+  for (auto it = reservations_.begin(); it != reservations_.end();) {
+    if (live.count(it->first)) {
+      ++it;
+    } else {
+      it = reservations_.erase(it);
+      changed = true;
+    }
+  }
+  if (changed) persist_locked();
+}
+
+json DeviceManager::stats_for(const std::string& owner) const {
+  json picks;
+  {
+    std::lock_guard lock(mu_);
+    auto it = reservations_.find(owner);
+    if (it == reservations_.end()) return json::object();
+    picks = it->second;
+  }
+  json out = json::object();
+  for (const auto& p : picks) {
+    auto* plugin = plugins_->device(p.value("Plugin", ""));
+    if (!plugin) continue;
+    auto st = plugin->stats();
+    if (!st) continue;
+    auto instances = st->value("Instances", json::object());
+    for (const auto& id : p.value("IDs", json::array()))
+      if (instances.contains(id.get<std::string>())) out[id.get<std::string>()] = instances[id.get<std::string>()];
+  }
+  return out;
+}
+
+}  // namespace drover::runner

@@ -1,0 +1,70 @@
+// Devices for tasks: reads the device plugins' inventory, matches a task's device requests
+// (name as type, vendor/type or vendor/type/model, plus attribute constraints), picks healthy
+// free instances, records the reservation in the state store before the task starts (never two
+// tasks on one instance; kept across restarts), and asks the plugin what the task needs
+// (env such as NVIDIA_VISIBLE_DEVICES, device nodes, mounts).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
+
+namespace drover::plugins {
+class PluginRegistry;
+}
+namespace drover::state {
+class StateStore;
+}
+
+namespace drover::runner {
+
+class DeviceManager {
+ public:
+  DeviceManager(plugins::PluginRegistry* plugins, state::StateStore* store);
+
+  // Nomad's Node.NodeResources.Devices: [{Vendor, Type, Name, Attributes, Instances}], with
+  // each device group's plugin in "Plugin".
+  nlohmann::json inventory() const;
+  // Whether `requests` could be satisfied now (healthy, free, matching instances).
+  Status fits(const std::vector<jobspec::DeviceRequest>& requests, int count = 1) const;
+  // Reserves instances for `owner` ("<alloc>.<task>") and returns what the driver needs:
+  // {"Env": {...}, "Devices": [...], "Mounts": [...], "DeviceIDs": [...]}. The same owner
+  // asking again (recovery) gets its recorded instances back.
+  Result<nlohmann::json> reserve(const std::string& owner,
+                                 const std::vector<jobspec::DeviceRequest>& requests);
+  void release(const std::string& owner);
+  // Keeps only the reservations of `live` owners (agent start).
+  void release_all_but(const std::set<std::string>& live);
+  // Per-instance stats of the instances `owner` holds: {id: {stat: {Value, Unit}}}.
+  nlohmann::json stats_for(const std::string& owner) const;
+
+ private:
+  struct Pick {
+    std::string plugin;
+    std::vector<std::string> ids;
+  };
+  Result<std::vector<Pick>> pick(const std::vector<jobspec::DeviceRequest>& requests, int count,
+                                 const std::set<std::string>& taken) const;
+  std::set<std::string> taken_locked() const;
+  void persist_locked();
+
+  plugins::PluginRegistry* plugins_;
+  state::StateStore* store_;
+  mutable std::mutex mu_;
+  // owner -> [{"Plugin", "IDs"}]
+  std::map<std::string, nlohmann::json> reservations_;
+};
+
+// Compares a device attribute {Value, Unit} with a constraint's value text ("40 GiB", "300",
+// "NVIDIA H100"), converting units of the same kind (bytes, watts, hertz, bytes/s).
+bool device_attribute_matches(const nlohmann::json& attr, const std::string& op,
+                              const std::string& value);
+
+}  // namespace drover::runner

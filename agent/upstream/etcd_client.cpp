@@ -1,0 +1,327 @@
+// etcd v3 JSON gateway client; see etcd_client.hpp.
+#include "upstream/etcd_client.hpp"
+
+#include <httplib.h>
+
+namespace drover::upstream {
+
+using nlohmann::json;
+
+namespace {
+
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string error_of(const json& j, int status) {
+  if (j.contains("error")) {
+    const auto& e = j["error"];
+    if (e.is_string()) return e.get<std::string>();
+    if (e.is_object() && e.contains("message")) return e["message"].get<std::string>();
+  }
+  if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
+  return "HTTP " + std::to_string(status);
+}
+
+}  // namespace
+
+int64_t json_int(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return 0;
+  const auto& v = j.at(key);
+  // The gateway writes int64 values as strings (proto3 JSON).
+  if (v.is_string()) {
+    try {
+      return std::stoll(v.get<std::string>());
+    } catch (...) {
+      return 0;
+    }
+  }
+  return v.is_number_integer() ? v.get<int64_t>() : 0;
+}
+
+std::string EtcdClient::base64_encode(const std::string& in) {
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(kB64[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) out.push_back(kB64[((val << 8) >> (bits + 8)) & 0x3F]);
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
+std::string EtcdClient::base64_decode(const std::string& in) {
+  std::string out;
+  int val = 0, bits = -8;
+  for (unsigned char c : in) {
+    const char* p = std::strchr(kB64, c);
+    if (c == '=' || !p || !c) break;
+    val = (val << 6) + static_cast<int>(p - kB64);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+std::string EtcdClient::prefix_end(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    if (static_cast<unsigned char>(end.back()) < 0xff) {
+      end.back() = static_cast<char>(end.back() + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
+EtcdClient::EtcdClient(EtcdConfig cfg) : cfg_(std::move(cfg)) {}
+EtcdClient::~EtcdClient() = default;
+
+std::string EtcdClient::endpoint() const {
+  std::lock_guard lock(mu_);
+  return cfg_.endpoints[current_ % cfg_.endpoints.size()];
+}
+
+std::unique_ptr<httplib::Client> EtcdClient::make_client(
+    const std::string& endpoint, std::chrono::milliseconds read_timeout) const {
+  std::unique_ptr<httplib::Client> c;
+  if (!cfg_.cert_file.empty())
+    c = std::make_unique<httplib::Client>(endpoint, cfg_.cert_file, cfg_.key_file);
+  else
+    c = std::make_unique<httplib::Client>(endpoint);
+  if (!cfg_.ca_file.empty()) c->set_ca_cert_path(cfg_.ca_file);
+  auto t = cfg_.request_timeout.count();
+  c->set_connection_timeout(t / 1000, (t % 1000) * 1000);
+  c->set_read_timeout(read_timeout.count() / 1000, (read_timeout.count() % 1000) * 1000);
+  c->set_write_timeout(t / 1000, (t % 1000) * 1000);
+  return c;
+}
+
+Status EtcdClient::authenticate(httplib::Client& c) {
+  if (cfg_.username.empty()) return {};
+  json body = {{"name", cfg_.username}, {"password", cfg_.password}};
+  auto res = c.Post("/v3/auth/authenticate", body.dump(), "application/json");
+  if (!res) return make_error("etcd authenticate: " + httplib::to_string(res.error()));
+  json j = json::parse(res->body, nullptr, false);
+  if (res->status != 200 || !j.contains("token"))
+    return make_error("etcd authenticate as \"" + cfg_.username + "\": " + error_of(j, res->status));
+  std::lock_guard lock(mu_);
+  token_ = j["token"].get<std::string>();
+  return {};
+}
+
+Result<json> EtcdClient::call(const std::string& path, const json& body) {
+  std::string last_error = "no endpoints";
+  std::size_t n = cfg_.endpoints.size();
+  std::size_t start;
+  {
+    std::lock_guard lock(mu_);
+    start = current_;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t idx = (start + i) % n;
+    const auto& ep = cfg_.endpoints[idx];
+    auto c = make_client(ep, cfg_.request_timeout);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::string token;
+      {
+        std::lock_guard lock(mu_);
+        token = token_;
+      }
+      if (token.empty() && !cfg_.username.empty()) {
+        if (auto st = authenticate(*c); !st) {
+          last_error = st.message();
+          break;
+        }
+        std::lock_guard lock(mu_);
+        token = token_;
+      }
+      httplib::Headers headers;
+      if (!token.empty()) headers.emplace("Authorization", token);
+      auto res = c->Post(path.c_str(), headers, body.dump(), "application/json");
+      if (!res) {
+        last_error = ep + ": " + httplib::to_string(res.error());
+        break;  // next endpoint
+      }
+      json j = json::parse(res->body, nullptr, false);
+      if (res->status == 200 && !j.is_discarded()) {
+        std::lock_guard lock(mu_);
+        current_ = idx;
+        return j;
+      }
+      std::string err = error_of(j, res->status);
+      if (attempt == 0 && !cfg_.username.empty() &&
+          (err.find("token") != std::string::npos || res->status == 401)) {
+        std::lock_guard lock(mu_);
+        token_.clear();
+        continue;  // authenticate again
+      }
+      // etcd answered: a fail-over would get the same answer.
+      return make_error("etcd " + path + ": " + err);
+    }
+  }
+  return make_error("etcd unreachable (" + last_error + ")");
+}
+
+Status EtcdClient::put(const std::string& key, const std::string& value, int64_t lease) {
+  json body = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
+  if (lease) body["lease"] = std::to_string(lease);
+  auto r = call("/v3/kv/put", body);
+  if (!r) return r.error();
+  return {};
+}
+
+Status EtcdClient::put_all(const std::vector<std::pair<std::string, std::string>>& kvs) {
+  json ops = json::array();
+  for (const auto& [k, v] : kvs)
+    ops.push_back({{"request_put", {{"key", base64_encode(k)}, {"value", base64_encode(v)}}}});
+  auto r = call("/v3/kv/txn", {{"success", ops}});
+  if (!r) return r.error();
+  return {};
+}
+
+Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix) {
+  auto r = call("/v3/kv/range",
+                {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end(prefix))}});
+  if (!r) return r.error();
+  EtcdRange out;
+  out.revision = json_int(r.value().value("header", json::object()), "revision");
+  for (const auto& kv : r.value().value("kvs", json::array()))
+    out.kvs.push_back({base64_decode(kv.value("key", "")), base64_decode(kv.value("value", "")),
+                       json_int(kv, "mod_revision")});
+  return out;
+}
+
+Result<std::optional<std::string>> EtcdClient::get(const std::string& key) {
+  auto r = call("/v3/kv/range", {{"key", base64_encode(key)}});
+  if (!r) return r.error();
+  auto kvs = r.value().value("kvs", json::array());
+  if (kvs.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(base64_decode(kvs[0].value("value", "")));
+}
+
+Status EtcdClient::delete_key(const std::string& key) {
+  auto r = call("/v3/kv/deleterange", {{"key", base64_encode(key)}});
+  if (!r) return r.error();
+  return {};
+}
+
+Result<int64_t> EtcdClient::lease_grant(std::chrono::seconds ttl) {
+  auto r = call("/v3/lease/grant", {{"TTL", std::to_string(ttl.count())}});
+  if (!r) return r.error();
+  int64_t id = json_int(r.value(), "ID");
+  if (!id) return make_error("etcd lease grant: no lease id in the reply");
+  return id;
+}
+
+Result<int64_t> EtcdClient::lease_keepalive(int64_t lease) {
+  auto r = call("/v3/lease/keepalive", {{"ID", std::to_string(lease)}});
+  if (!r) return r.error();
+  // A lease that is gone answers with no TTL (proto3 leaves out the zero).
+  int64_t ttl = json_int(r.value().value("result", json::object()), "TTL");
+  if (ttl <= 0) return make_error("lease " + std::to_string(lease) + " expired");
+  return ttl;
+}
+
+Status EtcdClient::lease_revoke(int64_t lease) {
+  auto r = call("/v3/lease/revoke", {{"ID", std::to_string(lease)}});
+  if (!r) return r.error();
+  return {};
+}
+
+Status EtcdClient::watch_prefix(
+    const std::string& prefix, int64_t start_revision,
+    const std::function<void(const std::vector<EtcdWatchEvent>&, int64_t)>& fn) {
+  std::string ep = endpoint();
+  // No read timeout to speak of: a watch is quiet until something changes. A dead etcd is
+  // noticed by the heartbeat, which interrupts the watch.
+  auto c = make_client(ep, std::chrono::hours(24));
+  {
+    std::lock_guard lock(mu_);
+    if (interrupted_.exchange(false)) return make_error("interrupted");
+    watching_ = c.get();
+  }
+  struct Reset {
+    EtcdClient* self;
+    ~Reset() {
+      std::lock_guard lock(self->mu_);
+      self->watching_ = nullptr;
+    }
+  } reset{this};
+  std::string token;
+  if (!cfg_.username.empty()) {
+    if (auto st = authenticate(*c); !st) return st;
+    std::lock_guard lock(mu_);
+    token = token_;
+  }
+  json create = {{"key", base64_encode(prefix)},
+                 {"range_end", base64_encode(prefix_end(prefix))},
+                 {"start_revision", std::to_string(start_revision)}};
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v3/watch";
+  req.body = json{{"create_request", create}}.dump();
+  req.set_header("Content-Type", "application/json");
+  if (!token.empty()) req.set_header("Authorization", token);
+  std::string buf, failure;
+  req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+    buf.append(data, len);
+    std::size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      std::string line = buf.substr(0, nl);
+      buf.erase(0, nl + 1);
+      if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) continue;
+      if (j.contains("error")) {
+        failure = "etcd watch: " + error_of(j, 200);
+        return false;
+      }
+      const json& res = j.value("result", json::object());
+      if (json_int(res, "compact_revision") > 0) {
+        failure = "compacted: revision " + std::to_string(start_revision) +
+                  " is gone (compacted at " + std::to_string(json_int(res, "compact_revision")) +
+                  ")";
+        return false;
+      }
+      if (res.value("canceled", false)) {
+        failure = "etcd watch canceled: " + res.value("cancel_reason", std::string("no reason"));
+        return false;
+      }
+      std::vector<EtcdWatchEvent> events;
+      int64_t rev = json_int(res.value("header", json::object()), "revision");
+      for (const auto& e : res.value("events", json::array())) {
+        EtcdWatchEvent ev;
+        ev.deleted = e.value("type", "PUT") == "DELETE";
+        const json& kv = e.value("kv", json::object());
+        ev.kv = {base64_decode(kv.value("key", "")), base64_decode(kv.value("value", "")),
+                 json_int(kv, "mod_revision")};
+        events.push_back(std::move(ev));
+      }
+      if (!events.empty()) fn(events, rev);
+    }
+    return !interrupted_.load();
+  };
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  bool ok = c->send(req, res, err);
+  if (!failure.empty()) return make_error(failure);
+  if (interrupted_.exchange(false)) return make_error("interrupted");
+  if (!ok) return make_error("etcd watch on " + ep + ": " + httplib::to_string(err));
+  return make_error("etcd watch on " + ep + " ended");
+}
+
+void EtcdClient::interrupt() {
+  std::lock_guard lock(mu_);
+  interrupted_ = true;
+  if (watching_) watching_->stop();
+}
+
+}  // namespace drover::upstream

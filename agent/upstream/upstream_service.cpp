@@ -1,0 +1,226 @@
+// The agent's side of the upstream; see upstream_service.hpp.
+#include "upstream/upstream_service.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "jobspec/parse.hpp"
+#include "runner/alloc_manager.hpp"
+
+namespace drover::upstream {
+
+using nlohmann::json;
+
+UpstreamService::UpstreamService(std::unique_ptr<Upstream> upstream, runner::AllocManager& manager,
+                                 std::function<json()> node_json, Options opts)
+    : upstream_(std::move(upstream)),
+      manager_(manager),
+      node_json_(std::move(node_json)),
+      opts_(std::move(opts)),
+      reporter_([this](const std::vector<AllocUpdate>& batch) {
+        auto st = upstream_->report(batch);
+        if (!st) set_connected(false);
+        return st;
+      }) {}
+
+UpstreamService::~UpstreamService() { stop(); }
+
+void UpstreamService::start() {
+  // What the store should show after a restart: every alloc as it is now.
+  for (const auto& a : manager_.allocs()) alloc_changed(a);
+  reporter_.start();
+  session_ = std::thread([this] { session_loop(); });
+  if (upstream_->clustered()) watch_ = std::thread([this] { watch_loop(); });
+}
+
+void UpstreamService::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_ && !session_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  upstream_->interrupt();
+  if (session_.joinable()) session_.join();
+  if (watch_.joinable()) watch_.join();
+  // One last flush so a clean shutdown leaves the latest status behind.
+  reporter_.tick(AllocReporter::Clock::now() + std::chrono::hours(1));
+  reporter_.stop();
+}
+
+bool UpstreamService::wait(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [&] { return stop_; });
+}
+
+void UpstreamService::alloc_changed(const state::Alloc& a) {
+  reporter_.enqueue({a.id, alloc_status(state::to_json(a, /*with_job=*/false))});
+}
+
+void UpstreamService::set_connected(bool c) {
+  bool was = connected_.exchange(c);
+  if (was == c) return;
+  if (c) {
+    spdlog::info("upstream {}: node registered", upstream_->name());
+    reporter_.retry_now();
+  } else {
+    spdlog::warn("upstream {}: lost contact; tasks go on, updates are kept", upstream_->name());
+  }
+  if (on_connection_) on_connection_(c);
+}
+
+void UpstreamService::session_loop() {
+  auto backoff = std::chrono::milliseconds(500);
+  bool registered = false;
+  while (true) {
+    if (!registered) {
+      auto st = upstream_->register_node(node_json_());
+      if (st) {
+        registered = true;
+        backoff = std::chrono::milliseconds(500);
+        set_connected(true);
+      } else {
+        spdlog::debug("upstream register: {}", st.message());
+        set_connected(false);
+        if (!wait(backoff)) return;
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        continue;
+      }
+    }
+    if (!wait(opts_.heartbeat_interval)) return;
+    auto st = upstream_->heartbeat();
+    if (!st) {
+      spdlog::warn("upstream heartbeat: {}", st.message());
+      registered = false;
+      set_connected(false);
+      // The watch's connection may be as dead as the heartbeat's: start it again.
+      upstream_->interrupt();
+    } else {
+      set_connected(true);
+    }
+  }
+}
+
+int64_t UpstreamService::load_revision() const {
+  std::ifstream in(opts_.data_dir / "upstream-revision.json");
+  if (!in) return 0;
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || j.value("scope", "") != opts_.revision_scope) return 0;
+  return j.value("revision", int64_t{0});
+}
+
+void UpstreamService::save_revision(int64_t rev) {
+  // Written atomically: a crash leaves the old revision or the new one, never half a file.
+  auto path = opts_.data_dir / "upstream-revision.json";
+  auto tmp = opts_.data_dir / "upstream-revision.json.tmp";
+  std::string text = json{{"scope", opts_.revision_scope}, {"revision", rev}}.dump() + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    spdlog::warn("cannot write {}", tmp.string());
+    return;
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (ok) std::filesystem::rename(tmp, path);
+}
+
+void UpstreamService::apply(const DesiredAllocEvent& ev) {
+  const std::string& id = ev.alloc_id;
+  if (ev.kind == DesiredAllocEvent::Kind::Delete) {
+    if (manager_.alloc(id)) {
+      spdlog::info("upstream: alloc {} removed, stopping it", id);
+      if (auto st = manager_.stop_alloc(id); !st) spdlog::warn("stop {}: {}", id, st.message());
+    }
+    return;
+  }
+  auto fail = [&](const std::string& why) {
+    spdlog::warn("upstream: alloc {} refused: {}", id, why);
+    reporter_.enqueue({id, {{"ID", id},
+                            {"ClientStatus", "failed"},
+                            {"ClientDescription", why},
+                            {"DesiredStatus", "run"},
+                            {"TaskStates", json::object()},
+                            {"DeploymentStatus", nullptr},
+                            {"ModifyTime", state::now_ns()}}});
+  };
+  json a = json::parse(ev.value, nullptr, false);
+  if (!a.is_object()) return fail("the key's value is not a JSON object");
+  if (a.contains("ID") && a["ID"].is_string() && a["ID"] != id)
+    return fail("its ID \"" + a["ID"].get<std::string>() + "\" differs from its key");
+  std::string desired = a.value("DesiredStatus", "run");
+  if (desired == "stop" || desired == "evict") {
+    if (manager_.alloc(id)) (void)manager_.stop_alloc(id);
+    return;
+  }
+  if (manager_.alloc(id)) return;  // placed already: allocs are immutable but for a stop
+  if (!a.contains("Job") || !a["Job"].is_object()) return fail("no Job object");
+  auto parsed = jobspec::parse_job(json{{"Job", a["Job"]}}.dump());
+  auto problems = parsed.problems;
+  if (parsed.job) {
+    auto more = jobspec::validate(*parsed.job, opts_.drivers);
+    problems.insert(problems.end(), more.begin(), more.end());
+  }
+  if (!problems.empty()) return fail("job is invalid: " + jobspec::format_problems(problems));
+  std::string group = a.value("TaskGroup", "");
+  if (group.empty() && parsed.job->groups.size() == 1) group = parsed.job->groups[0].name;
+  int index = 0;
+  static const std::regex kIndex(R"(.*\[(\d{1,6})\]$)");
+  std::smatch m;
+  std::string name = a.value("Name", "");
+  if (std::regex_match(name, m, kIndex)) index = std::stoi(m[1].str());
+  spdlog::info("upstream: placing alloc {} (job {}, group {})", id, parsed.job->id, group);
+  if (auto st = manager_.place(id, *parsed.job, group, index); !st) fail(st.message());
+}
+
+void UpstreamService::resync(bool stop_missing) {
+  while (true) {
+    auto r = upstream_->list_allocs();
+    if (r) {
+      std::set<std::string> listed;
+      for (const auto& [id, value] : r.value().allocs) {
+        listed.insert(id);
+        apply({DesiredAllocEvent::Kind::Put, id, value, r.value().revision});
+      }
+      if (stop_missing)
+        for (const auto& a : manager_.allocs())
+          if (!a.terminal() && !listed.count(a.id)) (void)manager_.stop_alloc(a.id);
+      revision_ = r.value().revision;
+      save_revision(revision_);
+      return;
+    }
+    spdlog::debug("upstream list: {}", r.message());
+    if (!wait(std::chrono::seconds(1))) return;
+  }
+}
+
+void UpstreamService::watch_loop() {
+  revision_ = load_revision();
+  if (revision_ == 0) resync(/*stop_missing=*/false);
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+    }
+    auto st = upstream_->watch_allocs(revision_, [&](const DesiredAllocEvent& ev) {
+      apply(ev);
+      revision_ = std::max(revision_, ev.revision);
+      save_revision(revision_);
+    });
+    if (st.message().rfind("compacted", 0) == 0) {
+      spdlog::warn("upstream watch: {}; reading every desired alloc again", st.message());
+      resync(/*stop_missing=*/true);
+      continue;
+    }
+    spdlog::debug("upstream watch: {}", st.message());
+    if (!wait(std::chrono::milliseconds(500))) return;
+  }
+}
+
+}  // namespace drover::upstream

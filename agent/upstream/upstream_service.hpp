@@ -1,0 +1,75 @@
+// Drives an Upstream for the agent: registers the node and keeps it registered (heartbeat
+// every TTL/3, re-registering after a lapse), applies desired allocs from the backend's watch
+// to the AllocManager (a put places, a delete or DesiredStatus stop stops), keeps the last
+// applied revision in <data_dir>/upstream-revision.json so a reconnect or restart misses and
+// repeats nothing, and sends every alloc change through the batched reporter.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "upstream/alloc_reporter.hpp"
+#include "upstream/upstream.hpp"
+#include "state/alloc.hpp"
+
+namespace drover::runner {
+class AllocManager;
+}
+
+namespace drover::upstream {
+
+class UpstreamService {
+ public:
+  struct Options {
+    std::filesystem::path data_dir;
+    std::string revision_scope;  // e.g. the etcd prefix: a stored revision of another scope is ignored
+    std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(5);
+    std::vector<std::string> drivers;  // for validating placed jobs
+  };
+  UpstreamService(std::unique_ptr<Upstream> upstream, runner::AllocManager& manager,
+                  std::function<nlohmann::json()> node_json, Options opts);
+  ~UpstreamService();
+
+  void start();
+  void stop();
+  // Hook for AllocManager's change callback.
+  void alloc_changed(const state::Alloc& alloc);
+  // Called with true/false when the node's registration is made or lost.
+  void set_on_connection(std::function<void(bool)> fn) { on_connection_ = std::move(fn); }
+
+  bool connected() const { return connected_; }
+  std::size_t pending() const { return reporter_.pending(); }
+  const Upstream& backend() const { return *upstream_; }
+
+ private:
+  void session_loop();
+  void watch_loop();
+  void apply(const DesiredAllocEvent& ev);
+  void resync(bool stop_missing);
+  void set_connected(bool c);
+  int64_t load_revision() const;
+  void save_revision(int64_t rev);
+  bool wait(std::chrono::milliseconds d);  // false once stopping
+
+  std::unique_ptr<Upstream> upstream_;
+  runner::AllocManager& manager_;
+  std::function<nlohmann::json()> node_json_;
+  Options opts_;
+  AllocReporter reporter_;
+  std::function<void(bool)> on_connection_;
+  std::atomic<bool> connected_{false};
+  int64_t revision_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread session_, watch_;
+};
+
+}  // namespace drover::upstream

@@ -1,0 +1,121 @@
+// GPUs handed to tasks through the real nvidia device plugin, with a fake NVML (a real shared
+// library built by the tests) describing the node's GPUs.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <set>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::make_temp_dir;
+using drover::testing::write_file;
+using nlohmann::json;
+
+namespace {
+
+std::unique_ptr<AgentProcess> gpu_agent(int gpus, const std::string& data_dir = "") {
+  json config = {{"gpus", json::array()}};
+  for (int i = 0; i < gpus; ++i)
+    config["gpus"].push_back({{"uuid", "GPU-0000000" + std::to_string(i)},
+                              {"name", "NVIDIA H100 80GB HBM3"},
+                              {"memory_mib", 81559},
+                              {"minor", i},
+                              {"bus_id", "00000000:0" + std::to_string(i) + ":00.0"}});
+  auto path = make_temp_dir("fake-nvml") + "/gpus.json";
+  write_file(path, config.dump());
+  setenv("FAKE_NVML_CONFIG", path.c_str(), 1);
+  AgentProcess::Options opts;
+  opts.data_dir = data_dir;
+  opts.config_yaml = std::string("plugin:\n  nvidia:\n    config:\n      nvml_path: ") + FAKE_NVML + "\n";
+  auto agent = AgentProcess::start(opts);
+  unsetenv("FAKE_NVML_CONFIG");
+  return agent;
+}
+
+std::string gpu_job(const std::string& id, const std::string& devices) {
+  return "job:\n  id: " + id +
+         "\n  type: service\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+         "          driver: raw_exec\n          kill_timeout: 1s\n"
+         "          resources:\n            memory: 32\n            devices: " + devices + "\n"
+         "          config:\n            command: /bin/sh\n"
+         "            args: [\"-c\", \"echo $NVIDIA_VISIBLE_DEVICES; sleep 1000\"]\n";
+}
+
+std::string visible(const AgentProcess& a, const std::string& alloc) {
+  for (int i = 0; i < 100; ++i) {
+    auto out = a.get("/v1/client/fs/logs/" + alloc + "?task=t").body;
+    if (!out.empty()) return out.substr(0, out.find('\n'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Devices, NodeListsItsGpusWithAttributesAndUnits) {
+  auto agent = gpu_agent(2);
+  auto node = agent->get("/v1/node").json();
+  auto devices = node["NodeResources"]["Devices"];
+  ASSERT_EQ(devices.size(), 1u) << node.dump(2);
+  EXPECT_EQ(devices[0]["Vendor"], "nvidia");
+  EXPECT_EQ(devices[0]["Name"], "NVIDIA H100 80GB HBM3");
+  EXPECT_EQ(devices[0]["Attributes"]["memory"]["Unit"], "MiB");
+  EXPECT_EQ(devices[0]["Instances"].size(), 2u);
+}
+
+TEST(Devices, TasksGetDistinctGpusAndAnAllocThatCannotBeSatisfiedIsRefused) {
+  auto agent = gpu_agent(2);
+  auto a = agent->submit(gpu_job("one", "[{name: nvidia/gpu, count: 1}]"));
+  auto b = agent->submit(gpu_job("two", "[{name: gpu, count: 1}]"));
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  agent->wait_client_status(a[0], "running");
+  agent->wait_client_status(b[0], "running");
+  auto va = visible(*agent, a[0]), vb = visible(*agent, b[0]);
+  EXPECT_EQ((std::set<std::string>{va, vb}), (std::set<std::string>{"GPU-00000000", "GPU-00000001"}));
+  auto third = agent->post("/v1/jobs", gpu_job("three", "[{name: nvidia/gpu, count: 1}]"));
+  EXPECT_EQ(third.status, 409) << third.body;
+  EXPECT_NE(third.body.find("nvidia/gpu"), std::string::npos) << third.body;
+  // Released when the task ends.
+  ASSERT_EQ(agent->del("/v1/job/one").status, 200);
+  agent->wait_client_status(a[0], "complete");
+  auto again = agent->submit(gpu_job("three", "[{name: nvidia/gpu, count: 1}]"));
+  ASSERT_EQ(again.size(), 1u);
+  agent->wait_client_status(again[0], "running");
+  EXPECT_EQ(visible(*agent, again[0]), va);
+}
+
+TEST(Devices, ConstraintsOnAttributesWithUnits) {
+  auto agent = gpu_agent(1);
+  auto big = agent->post("/v1/jobs", gpu_job("big", "[{name: nvidia/gpu, count: 1, constraints: "
+                                                     "[{attribute: \"${device.attr.memory}\", operator: \">=\", value: \"100 GiB\"}]}]"));
+  EXPECT_EQ(big.status, 409) << big.body;
+  auto fits = agent->submit(gpu_job("fits", "[{name: nvidia/gpu, count: 1, constraints: "
+                                            "[{attribute: \"${device.attr.memory}\", operator: \">=\", value: \"40 GiB\"}]}]"));
+  ASSERT_EQ(fits.size(), 1u);
+  agent->wait_client_status(fits[0], "running");
+}
+
+TEST(Devices, ReservationIsKeptAcrossAnAgentRestart) {
+  auto dir = make_temp_dir("drover-gpu");
+  std::string held;
+  std::string first_alloc;
+  {
+    auto agent = gpu_agent(2, dir);
+    auto a = agent->submit(gpu_job("keep", "[{name: nvidia/gpu, count: 1}]"));
+    ASSERT_EQ(a.size(), 1u);
+    first_alloc = a[0];
+    agent->wait_client_status(a[0], "running");
+    held = visible(*agent, a[0]);
+    agent->kill(SIGKILL);
+  }
+  auto agent = gpu_agent(2, dir);
+  EXPECT_EQ(agent->alloc(first_alloc)["ClientStatus"], "running");
+  auto b = agent->submit(gpu_job("other", "[{name: nvidia/gpu, count: 1}]"));
+  ASSERT_EQ(b.size(), 1u);
+  agent->wait_client_status(b[0], "running");
+  EXPECT_NE(visible(*agent, b[0]), held);
+  EXPECT_EQ(agent->post("/v1/jobs", gpu_job("more", "[{name: nvidia/gpu, count: 1}]")).status, 409);
+}
