@@ -1,27 +1,31 @@
 // raw_exec: the driver's calls (see raw_exec_driver.hpp) and its one registration line.
+// The monitor is asked first; when it is gone, its exit file answers; when neither is there
+// the task's fate is unknown and the driver says so rather than guess.
 #include "raw_exec_driver.hpp"
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
+#include <thread>
 
+#include "handle.hpp"
+#include "monitor_client.hpp"
+#include "monitor_launch.hpp"
 #include "proc.hpp"
 #include "signals.hpp"
-#include "spawn.hpp"
 #include "task_config.hpp"
 
 namespace drover::raw_exec {
 namespace {
 
+using namespace std::chrono_literals;
+
 constexpr const char* kDisabled = "disabled (set plugin.raw_exec.config.enabled: true)";
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
-constexpr const char* kUnknownExit = "exit status unknown: task was not a child of this agent";
+constexpr const char* kGone = "task monitor is gone; the task's fate is unknown";
 // How long a SIGKILLed task may take to die before stop/destroy give up with an error.
 constexpr std::chrono::seconds kKillGrace{30};
+constexpr std::chrono::seconds kStartTimeout{30};
 
 std::string string_field(const nlohmann::json& j, const char* key, std::string fallback = {}) {
   auto it = j.find(key);
@@ -30,96 +34,53 @@ std::string string_field(const nlohmann::json& j, const char* key, std::string f
   return it->get<std::string>();
 }
 
-struct HandleId {
-  int pid;
-  uint64_t start_time;
-};
-
-HandleId handle_id(const nlohmann::json& h) {
-  if (!h.is_object()) throw std::runtime_error("handle: must be a JSON object");
-  auto pid = h.find("PID");
-  auto st = h.find("StartTime");
-  if (pid == h.end() || !pid->is_number_integer() || pid->get<long long>() <= 0 ||
-      pid->get<long long>() > INT32_MAX) {
-    throw std::runtime_error("handle.PID: must be a positive integer");
-  }
-  if (st == h.end() || !st->is_number_unsigned()) {
-    throw std::runtime_error("handle.StartTime: must be a non-negative integer");
-  }
-  return {pid->get<int>(), st->get<uint64_t>()};
-}
-
-nlohmann::json make_handle(const Task& t) {
-  return {
-      {"PID", t.pid}, {"StartTime", t.start_time}, {"Pgid", t.pgid}, {"KillSignal", t.kill_signal}};
-}
-
 int parse_signal(const std::string& name) {
   auto sig = signal_number(name);
   if (!sig) throw std::runtime_error("unknown signal \"" + name + "\"");
   return *sig;
 }
 
-// Collects the exit of a task whose pidfd is readable. Caller holds t.mu.
-void reap_locked(Task& t) {
-  if (t.exit) return;
-  if (t.child) {
-    // The task ends with its leader: what it left behind in its group would run on
-    // unsupervised. The unreaped leader still holds the group's id, so this cannot hit a
-    // stranger's group.
-    kill(-t.pgid, SIGKILL);
+sdk::ExitStatus to_status(const ExitRecord& e) { return {e.exit_code, e.signal, false, ""}; }
+
+// "<logs>/<task>.stdout.0" (the agent's first file) or "<logs>/<task>.stdout": the base the
+// monitor numbers from. Empty: no logs.
+std::string log_base(const std::string& path) {
+  if (path.empty() || path == "/dev/null") return {};
+  if (path.size() > 2 && path.compare(path.size() - 2, 2, ".0") == 0) {
+    return path.substr(0, path.size() - 2);
   }
-  siginfo_t info{};
-  int r;
-  do {
-    r = waitid(P_PIDFD, static_cast<id_t>(t.pidfd), &info, WEXITED | WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0 && errno == ECHILD) {
-    t.exit = sdk::ExitStatus{-1, 0, false, kUnknownExit};
-    return;
-  }
-  if (r < 0) {
-    t.exit = sdk::ExitStatus{-1, 0, false, std::string("waitid: ") + std::strerror(errno)};
-    return;
-  }
-  if (info.si_pid == 0) return;  // not exited after all
-  if (info.si_code == CLD_EXITED) {
-    t.exit = sdk::ExitStatus{info.si_status, 0, false, ""};
-  } else {  // CLD_KILLED, CLD_DUMPED: Nomad reports 128 + signal
-    t.exit = sdk::ExitStatus{128 + info.si_status, info.si_status, false, ""};
-  }
+  return path;
 }
 
-// Signals the task's group, unless its leader is known to be gone (its PID may be reused).
-void signal_group(Task& t, int sig) {
-  std::lock_guard lock(t.mu);
-  if (t.exit) throw std::runtime_error("task has exited");
-  if (kill(-t.pgid, sig) != 0 && errno != ESRCH) {
-    throw std::runtime_error("kill process group " + std::to_string(t.pgid) + ": " +
-                             std::strerror(errno));
+void read_log_config(const nlohmann::json& task, MonitorLaunch& req) {
+  req.stdout_base = log_base(string_field(task, "StdoutPath"));
+  req.stderr_base = log_base(string_field(task, "StderrPath"));
+  if (req.stdout_base.empty() != req.stderr_base.empty()) {
+    req.stdout_base.empty() ? req.stdout_base = "/dev/null" : req.stderr_base = "/dev/null";
   }
+  auto lc = task.find("LogConfig");
+  if (lc == task.end() || lc->is_null()) return;
+  if (!lc->is_object()) throw std::runtime_error("LogConfig: must be an object");
+  if (lc->value("Disabled", false)) {
+    req.stdout_base.clear();
+    req.stderr_base.clear();
+    return;
+  }
+  long long files = lc->value("MaxFiles", 10LL), mb = lc->value("MaxFileSizeMB", 10LL);
+  if (files < 1 || mb < 1) throw std::runtime_error("LogConfig: MaxFiles and MaxFileSizeMB must be at least 1");
+  req.max_files = static_cast<unsigned>(files);
+  req.max_file_size = static_cast<uint64_t>(mb) * 1024 * 1024;
 }
 
-// Waits for the task to die after SIGKILL, then collects it.
-void kill_and_reap(Task& t) {
-  {
-    std::lock_guard lock(t.mu);
-    if (t.exit) return;
-    kill(-t.pgid, SIGKILL);
-  }
-  if (!wait_exited(t.pidfd, kKillGrace)) {
-    throw std::runtime_error("task " + std::to_string(t.pid) + " did not die after SIGKILL");
-  }
-  std::lock_guard lock(t.mu);
-  if (!t.child && !t.exit) kill(-t.pgid, SIGKILL);  // leftovers of a recovered task
-  reap_locked(t);
+// Talks to the live monitor of h; nullopt when it cannot be reached (gone, or not ours).
+std::optional<std::string> ask(const Handle& h, const std::string& request,
+                               std::chrono::milliseconds timeout) {
+  MonitorConn c(h.state_dir, h.monitor_pid);
+  if (!c.send(request)) return std::nullopt;
+  return c.read_line(timeout);
 }
 
 }  // namespace
-
-Task::~Task() {
-  if (pidfd >= 0) close(pidfd);
-}
 
 void RawExecDriver::set_config(const nlohmann::json& config) {
   if (!config.is_object()) throw std::runtime_error("plugin.raw_exec.config: must be an object");
@@ -162,12 +123,14 @@ nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
   }
   TaskConfig cfg = read_config(config);
 
-  SpawnRequest req;
-  req.dir = string_field(task, "TaskDir");
-  if (req.dir.empty()) throw std::runtime_error("TaskDir: required");
-  req.stdout_path = string_field(task, "StdoutPath", "/dev/null");
-  req.stderr_path = string_field(task, "StderrPath", "/dev/null");
-  std::string path_env = kDefaultPath;
+  MonitorLaunch req;
+  req.work_dir = string_field(task, "TaskDir");
+  if (req.work_dir.empty()) throw std::runtime_error("TaskDir: required");
+  req.monitor_path = string_field(task, "MonitorPath");
+  if (req.monitor_path.empty()) throw std::runtime_error("MonitorPath: required");
+  req.state_dir = string_field(task, "StateDir");
+  if (req.state_dir.empty()) throw std::runtime_error("StateDir: required");
+  read_log_config(task, req);
   if (auto env = task.find("Env"); env != task.end() && !env->is_null()) {
     if (!env->is_object()) throw std::runtime_error("Env: must be an object of strings");
     for (const auto& [key, value] : env->items()) {
@@ -181,153 +144,138 @@ nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
         throw std::runtime_error("Env." + key + ": must not contain NUL");
       }
       req.env.push_back(key + "=" + v);
-      if (key == "PATH") path_env = v;
+    }
+  }
+  if (auto cg = task.find("Cgroup"); cg != task.end() && cg->is_object()) {
+    if (auto pf = cg->find("ProcsFiles"); pf != cg->end() && pf->is_array()) {
+      for (const auto& f : *pf) {
+        if (!f.is_string()) throw std::runtime_error("Cgroup.ProcsFiles: must be strings");
+        req.cgroup_procs.push_back(f.get<std::string>());
+      }
     }
   }
   if (std::string user = string_field(task, "User"); !user.empty()) resolve_user(user, req);
   req.argv.push_back(cfg.command);
   req.argv.insert(req.argv.end(), cfg.args.begin(), cfg.args.end());
-  req.candidates = command_candidates(cfg.command, path_env);
 
-  auto t = std::make_shared<Task>();
-  t->kill_signal = string_field(task, "KillSignal");
-  if (!t->kill_signal.empty()) parse_signal(t->kill_signal);  // refuse a bad one before running
-  Spawned s = spawn(req);
-  t->pid = s.pid;
-  t->pidfd = s.pidfd;
-  t->pgid = s.pid;  // setsid made it the leader of its own group
-  t->child = true;
-  auto st = read_proc_stat(s.pid);
-  if (!st) {  // cannot happen for our unreaped child; fail loudly rather than run untracked
-    kill_and_reap(*t);
-    throw std::runtime_error("cannot read /proc/" + std::to_string(s.pid) + "/stat");
-  }
-  t->start_time = st->start_time;
-  track(t);
-  return make_handle(*t);
+  Handle h;
+  h.state_dir = req.state_dir;
+  h.kill_signal = string_field(task, "KillSignal");
+  if (!h.kill_signal.empty()) parse_signal(h.kill_signal);  // refuse a bad one before running
+  Launched l = launch_monitor(req, kStartTimeout);
+  h.monitor_pid = l.monitor_pid;
+  h.monitor_start = l.monitor_start;
+  h.task_pid = l.task_pid;
+  h.task_start = l.task_start;
+  h.pgid = l.task_pid;  // the monitor starts it in its own session
+  return to_json(h);
 }
 
 std::optional<sdk::ExitStatus> RawExecDriver::wait(const nlohmann::json& handle,
                                                    std::chrono::milliseconds timeout) {
-  auto t = tracked(handle);
-  {
-    std::lock_guard lock(t->mu);
-    if (t->exit) return t->exit;
+  Handle h = parse_handle(handle);
+  if (auto e = read_exit_file(h.state_dir, h.task_pid)) return to_status(*e);
+  timeout = std::max(timeout, 0ms);
+  MonitorConn c(h.state_dir, h.monitor_pid);
+  bool closed = false;
+  if (c.send("wait")) {
+    if (auto line = c.read_line(timeout, &closed)) {
+      if (auto e = parse_exit_line(*line)) return to_status(*e);
+      throw std::runtime_error("task monitor: " + *line);
+    }
+    if (!closed) return std::nullopt;  // still running
   }
-  if (!wait_exited(t->pidfd, timeout < std::chrono::milliseconds::zero()
-                                 ? std::chrono::milliseconds::zero()
-                                 : timeout)) {
-    return std::nullopt;
+  // The monitor may have written the file and ended between our two looks.
+  if (auto e = read_exit_file(h.state_dir, h.task_pid)) return to_status(*e);
+  if (same_process_alive(h.monitor_pid, h.monitor_start)) {
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(timeout, 100ms));
+    return std::nullopt;  // alive but busy (all its connection slots taken)
   }
-  std::lock_guard lock(t->mu);
-  reap_locked(*t);
-  return t->exit;
+  throw std::runtime_error(kGone);
 }
 
 void RawExecDriver::stop(const nlohmann::json& handle, const std::string& signal,
                          std::chrono::milliseconds timeout) {
-  auto t = tracked(handle);
-  std::string name = signal.empty() ? t->kill_signal : signal;
+  Handle h = parse_handle(handle);
+  std::string name = signal.empty() ? h.kill_signal : signal;
   if (name.empty()) name = "SIGINT";  // Nomad's executor default when no kill_signal is set
   const int sig = parse_signal(name);
-  {
-    std::lock_guard lock(t->mu);
-    if (t->exit) return;
-    kill(-t->pgid, sig);
+  timeout = std::max(timeout, 0ms);
+  if (read_exit_file(h.state_dir, h.task_pid)) return;
+  MonitorConn c(h.state_dir, h.monitor_pid);
+  if (c.send("stop " + std::to_string(sig) + " " + std::to_string(timeout.count())) &&
+      c.send("wait")) {
+    bool closed = false;
+    while (auto line = c.read_line(timeout + kKillGrace, &closed)) {
+      if (parse_exit_line(*line)) return;
+      if (*line != "ok") throw std::runtime_error("task monitor: " + *line);
+    }
+    if (!closed) throw std::runtime_error("task " + std::to_string(h.task_pid) + " did not die after SIGKILL");
+    if (read_exit_file(h.state_dir, h.task_pid)) return;
   }
-  if (wait_exited(t->pidfd, std::max(timeout, std::chrono::milliseconds::zero()))) {
-    std::lock_guard lock(t->mu);
-    if (!t->child && !t->exit) kill(-t->pgid, SIGKILL);  // leftovers of a recovered task
-    reap_locked(*t);
+  // No monitor: reach the task directly, if it is still the same process.
+  if (!same_process_alive(h.task_pid, h.task_start)) return;
+  int pidfd = open_pidfd(h.task_pid);
+  if (pidfd < 0 || !same_process_alive(h.task_pid, h.task_start)) {
+    if (pidfd >= 0) close(pidfd);
     return;
   }
-  kill_and_reap(*t);
+  kill(-h.pgid, sig);
+  if (!wait_exited(pidfd, timeout)) {
+    kill(-h.pgid, SIGKILL);
+    wait_exited(pidfd, kKillGrace);
+  }
+  kill(-h.pgid, SIGKILL);  // what it left in its group
+  close(pidfd);
 }
 
 void RawExecDriver::destroy(const nlohmann::json& handle) {
-  auto t = find(handle);
-  if (!t) {
-    // Not tracked (e.g. after a restart without recover): kill it only if the PID still
-    // belongs to the task, and there is nothing to forget.
-    HandleId id = handle_id(handle);
-    auto st = read_proc_stat(id.pid);
-    if (!st || st->start_time != id.start_time || st->state == 'Z') return;
-    auto r = recover(handle);
-    t = tracked(r);
+  Handle h = parse_handle(handle);
+  MonitorConn c(h.state_dir, h.monitor_pid);
+  if (c.send("quit")) {
+    (void)c.read_line(kKillGrace);  // "bye" once the task is dead and its exit recorded
+    return;
   }
-  kill_and_reap(*t);
-  std::lock_guard lock(mu_);
-  tasks_.erase(t->pid);
+  if (same_process_alive(h.task_pid, h.task_start)) kill(-h.pgid, SIGKILL);
 }
 
 nlohmann::json RawExecDriver::inspect(const nlohmann::json& handle) {
-  HandleId id = handle_id(handle);
-  bool running = false;
-  if (auto t = find(handle)) {
-    std::lock_guard lock(t->mu);
-    running = !t->exit && !wait_exited(t->pidfd, std::chrono::milliseconds::zero());
-  } else {
-    auto st = read_proc_stat(id.pid);
-    running = st && st->start_time == id.start_time && st->state != 'Z';
-  }
-  return {{"PID", id.pid}, {"Running", running}};
+  Handle h = parse_handle(handle);
+  bool running = !read_exit_file(h.state_dir, h.task_pid) &&
+                 same_process_alive(h.task_pid, h.task_start);
+  return {{"TaskPID", h.task_pid},
+          {"MonitorPID", h.monitor_pid},
+          {"MonitorRunning", same_process_alive(h.monitor_pid, h.monitor_start)},
+          {"Running", running}};
 }
 
 void RawExecDriver::signal(const nlohmann::json& handle, const std::string& signal) {
-  auto t = tracked(handle);
-  signal_group(*t, parse_signal(signal));
+  Handle h = parse_handle(handle);
+  const int sig = parse_signal(signal);
+  if (read_exit_file(h.state_dir, h.task_pid)) throw std::runtime_error("task has exited");
+  if (auto reply = ask(h, "signal " + std::to_string(sig), 5s)) {
+    if (*reply == "ok") return;
+    throw std::runtime_error(reply->rfind("error ", 0) == 0 ? reply->substr(6) : *reply);
+  }
+  if (!same_process_alive(h.task_pid, h.task_start)) throw std::runtime_error("task has exited");
+  kill(-h.pgid, sig);
 }
 
 nlohmann::json RawExecDriver::stats(const nlohmann::json& handle) {
-  auto t = tracked(handle);
-  GroupUsage u = group_usage(t->pgid);
+  Handle h = parse_handle(handle);
+  GroupUsage u = group_usage(h.pgid);
   return {{"Pids", u.pids}, {"RSSBytes", u.rss_bytes}};
 }
 
 nlohmann::json RawExecDriver::recover(const nlohmann::json& handle) {
-  HandleId id = handle_id(handle);
-  if (auto t = find(handle)) return make_handle(*t);  // already tracked: nothing to do
-  auto gone = [&] {
-    return std::runtime_error("task process is gone (PID " + std::to_string(id.pid) +
-                              " has exited or now belongs to another process)");
-  };
-  auto before = read_proc_stat(id.pid);
-  if (!before || before->start_time != id.start_time || before->state == 'Z') throw gone();
-  auto t = std::make_shared<Task>();
-  t->pidfd = open_pidfd(id.pid);
-  if (t->pidfd < 0) throw gone();
-  // Check again now that the pidfd pins the process: the PID may have been reused between.
-  auto st = read_proc_stat(id.pid);
-  if (!st || st->start_time != id.start_time) throw gone();
-  t->pid = id.pid;
-  t->start_time = id.start_time;
-  t->pgid = st->pgrp;
-  t->child = st->ppid == getpid();  // same agent process: waitid still works
-  t->kill_signal = handle.is_object() ? string_field(handle, "KillSignal") : "";
-  track(t);
-  return make_handle(*t);
-}
-
-std::shared_ptr<Task> RawExecDriver::find(const nlohmann::json& handle) const {
-  HandleId id = handle_id(handle);
-  std::lock_guard lock(mu_);
-  auto it = tasks_.find(id.pid);
-  if (it == tasks_.end() || it->second->start_time != id.start_time) return nullptr;
-  return it->second;
-}
-
-std::shared_ptr<Task> RawExecDriver::tracked(const nlohmann::json& handle) const {
-  auto t = find(handle);
-  if (!t) {
-    throw std::runtime_error("unknown task handle (PID " + std::to_string(handle_id(handle).pid) +
-                             "): not started or recovered by this driver");
+  Handle h = parse_handle(handle);
+  if (read_exit_file(h.state_dir, h.task_pid)) return to_json(h);  // wait reports the exit
+  if (same_process_alive(h.monitor_pid, h.monitor_start)) return to_json(h);
+  if (auto st = read_proc_stat(h.monitor_pid); st && st->start_time != h.monitor_start) {
+    throw std::runtime_error("refusing handle: monitor PID " + std::to_string(h.monitor_pid) +
+                             " now belongs to another process; " + kGone);
   }
-  return t;
-}
-
-void RawExecDriver::track(const std::shared_ptr<Task>& task) {
-  std::lock_guard lock(mu_);
-  tasks_[task->pid] = task;  // a newer task at a reused PID replaces the old record
+  throw std::runtime_error(kGone);
 }
 
 }  // namespace drover::raw_exec

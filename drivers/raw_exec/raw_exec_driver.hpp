@@ -1,30 +1,14 @@
-// The raw_exec driver: runs a task as a plain host process in its own session, tracks it by
-// PID + /proc start time (so a reused PID is never mistaken for the task) and a pidfd.
+// The raw_exec driver: runs a task as a plain host process under its own drover-monitor
+// (monitor/README.md), so the task, its logs and its exit code outlive the agent. The driver
+// keeps no per-task state: every call works from the handle, which names the monitor and the
+// task by PID + /proc start time (a reused PID is never mistaken for them) and the task's
+// private state dir (the monitor's socket and exit file).
 #pragma once
 
 #include <drover/sdk/driver.hpp>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 
 namespace drover::raw_exec {
-
-// One task this driver started or recovered.
-struct Task {
-  int pid = 0;
-  uint64_t start_time = 0;
-  int pgid = 0;
-  int pidfd = -1;
-  bool child = false;  // our child: waitid gives the real exit status
-  std::string kill_signal;
-
-  std::mutex mu;  // guards `exit` and reaping
-  std::optional<sdk::ExitStatus> exit;
-
-  ~Task();
-};
 
 class RawExecDriver : public sdk::Driver {
  public:
@@ -43,13 +27,7 @@ class RawExecDriver : public sdk::Driver {
   nlohmann::json recover(const nlohmann::json& handle) override;
 
  private:
-  std::shared_ptr<Task> find(const nlohmann::json& handle) const;     // nullptr if untracked
-  std::shared_ptr<Task> tracked(const nlohmann::json& handle) const;  // throws if untracked
-  void track(const std::shared_ptr<Task>& task);
-
   bool enabled_ = false;  // written once by set_config, before any other call
-  mutable std::mutex mu_;
-  std::map<int, std::shared_ptr<Task>> tasks_;  // by PID
 };
 
 }  // namespace drover::raw_exec

@@ -85,7 +85,14 @@ class RawExec : public ::testing::Test {
   }
 
   fs::path task_dir() const { return root_ / "task"; }
-  fs::path out() const { return root_ / "task.stdout"; }
+  // One private state dir per task, as the agent makes them.
+  fs::path new_state_dir() const {
+    fs::path d = root_ / ("state" + std::to_string(++tasks_));
+    fs::create_directories(d);
+    fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace);
+    return d;
+  }
+  fs::path out() const { return root_ / "task.stdout.0"; }
 
   json task(const std::string& command, std::vector<std::string> args = {},
             json env = json::object()) const {
@@ -98,11 +105,13 @@ class RawExec : public ::testing::Test {
             {"Env", env},
             {"AllocDir", root_.string()},
             {"TaskDir", task_dir().string()},
-            {"StdoutPath", out().string()},
+            {"StdoutPath", (root_ / "task.stdout").string()},
             {"StderrPath", (root_ / "task.stderr").string()},
             {"Resources", {{"CPU", 100}, {"MemoryMB", 300}}},
             {"KillSignal", "SIGTERM"},
-            {"KillTimeoutMs", 5000}};
+            {"KillTimeoutMs", 5000},
+            {"MonitorPath", MONITOR_BIN},
+            {"StateDir", new_state_dir().string()}};
   }
 
   json start(const json& t) {
@@ -124,6 +133,7 @@ class RawExec : public ::testing::Test {
   std::vector<std::unique_ptr<PluginRegistry>> registries_;
   DriverPlugin* driver_ = nullptr;
   std::vector<json> handles_;
+  mutable int tasks_ = 0;
 };
 
 TEST_F(RawExec, DisabledDriverIsUndetectedAndRefusesStart) {
@@ -169,7 +179,7 @@ TEST_F(RawExec, ValidateNamesEveryBadKey) {
 TEST_F(RawExec, EchoWritesToTheStdoutFile) {
   load();
   json h = start(task("echo", {"hello", "world"}));
-  ASSERT_TRUE(h.contains("PID") && h.contains("StartTime") && h.contains("Pgid"));
+  ASSERT_TRUE(h.contains("TaskPID") && h.contains("TaskStartTime") && h.contains("MonitorPID"));
   auto exit = wait_exit(h);
   EXPECT_EQ(exit.exit_code, 0);
   EXPECT_EQ(exit.signal, 0);
@@ -353,65 +363,75 @@ TEST_F(RawExec, ManyConcurrentWaitsGetTheirOwnExitCodes) {
 
 TEST_F(RawExec, RecoverReattachesToARunningTaskAfterRestart) {
   load();
-  json h = start(task("sleep", {"100"}));
-  // A fresh registry stands in for the restarted agent: it knows only the handle.
+  json h = start(task("sh", {"-c", "while true; do echo tick; sleep 0.05; done"}));
+  // A fresh registry stands in for the restarted agent: the old one is gone entirely.
+  registries_.clear();
   auto* fresh = load();
   auto r = fresh->recover(h);
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ((*r)["PID"], h["PID"]);
+  EXPECT_EQ((*r)["TaskPID"], h["TaskPID"]);
   auto info = fresh->inspect(*r);
   ASSERT_TRUE(info.ok());
   EXPECT_TRUE((*info)["Running"].get<bool>());
   auto still = fresh->wait(*r, 50ms);
-  ASSERT_TRUE(still.ok());
+  ASSERT_TRUE(still.ok()) << still.message();
   EXPECT_FALSE(still->has_value());
+  auto size = fs::file_size(out());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_GT(fs::file_size(out()), size) << "logs stopped flowing";
   ASSERT_TRUE(fresh->stop(*r, "SIGTERM", 5s).ok());
-  EXPECT_TRUE(not_running(h["PID"].get<int>()));
+  EXPECT_TRUE(not_running(h["TaskPID"].get<int>()));
+  auto exit = wait_exit(*r, 0ms);
+  EXPECT_EQ(exit.signal, SIGTERM);
 }
 
-TEST_F(RawExec, RecoverRefusesAHandleWhosePidNowBelongsToAnotherProcess) {
+TEST_F(RawExec, TaskThatExitedWhileTheAgentWasAwayGivesItsRealExitCode) {
+  load();
+  json h = start(task("sh", {"-c", "sleep 0.3; exit 7"}));
+  registries_.clear();
+  std::this_thread::sleep_for(600ms);
+  // The monitor's linger ends early too: the exit file alone must answer.
+  kill(h["MonitorPID"].get<int>(), SIGKILL);
+  for (int i = 0; i < 100 && !not_running(h["MonitorPID"].get<int>()); ++i)
+    std::this_thread::sleep_for(10ms);
+  auto* fresh = load();
+  auto r = fresh->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  auto exit = wait_exit(*r, 0ms);
+  EXPECT_EQ(exit.exit_code, 7);
+  EXPECT_EQ(exit.signal, 0);
+}
+
+TEST_F(RawExec, RecoverRefusesAHandleWhoseMonitorPidNowBelongsToAnotherProcess) {
   auto* d = load();
   json h = start(task("sleep", {"100"}));
   json wrong = h;
-  wrong["StartTime"] = h["StartTime"].get<unsigned long long>() + 1;
+  wrong["MonitorStartTime"] = h["MonitorStartTime"].get<unsigned long long>() + 1;
   auto* fresh = load();
   auto r = fresh->recover(wrong);
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.message(), HasSubstr("task process is gone"));
-  // And nothing was signalled through the stale handle.
-  EXPECT_FALSE(fresh->signal(wrong, "SIGKILL").ok());
+  EXPECT_THAT(r.message(), HasSubstr("now belongs to another process"));
+  // And nothing was signalled through the stale handle's monitor.
   auto info = d->inspect(h);
   ASSERT_TRUE(info.ok());
   EXPECT_TRUE((*info)["Running"].get<bool>());
 }
 
-TEST_F(RawExec, RecoverRefusesAnExitedTask) {
+TEST_F(RawExec, MonitorAndExitFileBothGoneIsReportedAsUnknownFate) {
   auto* d = load();
-  json h = start(task("true"));
-  wait_exit(h);
-  ASSERT_TRUE(d->destroy(h).ok());
-  auto r = load()->recover(h);
+  json h = start(task("sleep", {"100"}));
+  int task_pid = h["TaskPID"].get<int>();
+  kill(h["MonitorPID"].get<int>(), SIGKILL);
+  for (int i = 0; i < 100 && !not_running(h["MonitorPID"].get<int>()); ++i)
+    std::this_thread::sleep_for(10ms);
+  auto r = d->wait(h, 100ms);
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.message(), HasSubstr("task process is gone"));
-}
-
-TEST_F(RawExec, RecoveredTaskThatIsNotOurChildReportsUnknownExit) {
-  // A process that is not a child of this test process: sh starts sleep and exits.
-  FILE* p = popen("sh -c 'sleep 100 >/dev/null 2>&1 & echo $!'", "r");
-  ASSERT_NE(p, nullptr);
-  int pid = 0;
-  ASSERT_EQ(fscanf(p, "%d", &pid), 1);
-  pclose(p);
-  Proc pr = proc(pid);
-  ASSERT_NE(pr.state, 0);
-  auto* d = load();
-  json h = {{"PID", pid}, {"StartTime", pr.start_time}, {"Pgid", pid}};
-  auto r = d->recover(h);
-  ASSERT_TRUE(r.ok()) << r.message();
-  handles_.push_back(*r);
-  ASSERT_EQ(kill(pid, SIGKILL), 0);
-  auto exit = wait_exit(*r);
-  EXPECT_EQ(exit.err, "exit status unknown: task was not a child of this agent");
+  EXPECT_THAT(r.message(), HasSubstr("task monitor is gone; the task's fate is unknown"));
+  EXPECT_FALSE(load()->recover(h).ok());
+  // stop still reaches the task directly: its PID and start time still match.
+  ASSERT_TRUE(d->stop(h, "SIGKILL", 1s).ok());
+  for (int i = 0; i < 100 && !not_running(task_pid); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(not_running(task_pid));
 }
 
 TEST_F(RawExec, UnknownHandleIsAnErrorNotACrash) {

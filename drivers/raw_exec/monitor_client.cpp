@@ -1,0 +1,113 @@
+// The monitor's socket and exit file, seen from the driver (see monitor_client.hpp).
+#include "monitor_client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <sstream>
+
+namespace drover::raw_exec {
+
+std::optional<ExitRecord> parse_exit_line(const std::string& line) {
+  std::istringstream in(line);
+  std::string word;
+  ExitRecord r;
+  if (!(in >> word >> r.exit_code >> r.signal >> r.time_ns >> r.task_pid) || word != "exited") {
+    return std::nullopt;
+  }
+  return r;
+}
+
+std::optional<ExitRecord> read_exit_file(const std::string& state_dir, int task_pid) {
+  int fd = open((state_dir + "/exit").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return std::nullopt;
+  auto r = parse_exit_line(std::string(buf, static_cast<size_t>(n)));
+  if (!r || r->task_pid != task_pid) return std::nullopt;  // an earlier run's
+  return r;
+}
+
+MonitorConn::MonitorConn(const std::string& state_dir, int monitor_pid) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = state_dir + "/monitor.sock";
+  int dirfd = -1;
+  if (path.size() >= sizeof addr.sun_path) {
+    // Too long for sun_path: reach it through a dir fd instead.
+    dirfd = open(state_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) return;
+    path = "/proc/self/fd/" + std::to_string(dirfd) + "/monitor.sock";
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+  if (dirfd >= 0) close(dirfd);
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (fd_ >= 0 && (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+                   cred.pid != monitor_pid)) {
+    close(fd_);  // not the monitor of this handle
+    fd_ = -1;
+  }
+}
+
+MonitorConn::~MonitorConn() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool MonitorConn::send(const std::string& line) {
+  std::string data = line + "\n";
+  return fd_ >= 0 && ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
+                         static_cast<ssize_t>(data.size());
+}
+
+std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds timeout,
+                                                  bool* closed) {
+  if (closed) *closed = false;
+  const bool forever = timeout.count() < 0;
+  const auto deadline = std::chrono::steady_clock::now() + (forever ? timeout.zero() : timeout);
+  for (;;) {
+    if (auto nl = buf_.find('\n'); nl != std::string::npos) {
+      std::string line = buf_.substr(0, nl);
+      buf_.erase(0, nl + 1);
+      return line;
+    }
+    if (fd_ < 0) {
+      if (closed) *closed = true;
+      return std::nullopt;
+    }
+    int ms = -1;
+    if (!forever) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      ms = left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), INT_MAX));
+    }
+    pollfd pfd{fd_, POLLIN, 0};
+    int r = poll(&pfd, 1, ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return std::nullopt;
+    char tmp[256];
+    ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd_);
+      fd_ = -1;
+      continue;
+    }
+    buf_.append(tmp, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace drover::raw_exec

@@ -1,0 +1,44 @@
+// Talking to a task's drover-monitor: its socket <state_dir>/monitor.sock (one request line,
+// one reply line) and the exit file it leaves at <state_dir>/exit.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace drover::raw_exec {
+
+struct ExitRecord {
+  int exit_code = 0;
+  int signal = 0;
+  uint64_t time_ns = 0;
+  int task_pid = 0;
+};
+
+// Parses "exited CODE SIGNAL TIME_NS TASKPID".
+std::optional<ExitRecord> parse_exit_line(const std::string& line);
+
+// The exit the monitor recorded for task_pid, if any.
+std::optional<ExitRecord> read_exit_file(const std::string& state_dir, int task_pid);
+
+// One connection to the monitor; closed on destruction.
+class MonitorConn {
+ public:
+  // Connects when the socket is there and its peer is monitor_pid (SO_PEERCRED).
+  MonitorConn(const std::string& state_dir, int monitor_pid);
+  ~MonitorConn();
+  MonitorConn(const MonitorConn&) = delete;
+  MonitorConn& operator=(const MonitorConn&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& line);
+  // The next reply line; nullopt on timeout (negative: none) or when the monitor closed.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout, bool* closed = nullptr);
+
+ private:
+  int fd_ = -1;
+  std::string buf_;
+};
+
+}  // namespace drover::raw_exec

@@ -1,0 +1,141 @@
+// drover-monitor launch (see monitor_launch.hpp). The agent is multi-threaded, so between
+// fork and exec the children only make async-signal-safe calls on memory prepared before.
+#include "monitor_launch.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+namespace drover::raw_exec {
+namespace {
+
+constexpr int kStatusFd = 3;  // where the monitor finds its report pipe
+
+std::vector<char*> c_array(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+void write_env_file(const std::string& path, const std::vector<std::string>& env) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("write " + path + ": " + std::strerror(errno));
+  std::string data;
+  for (const auto& e : env) data.append(e).push_back('\0');
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = write(fd, data.data() + off, data.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      int e = errno;
+      close(fd);
+      throw std::runtime_error("write " + path + ": " + std::strerror(e));
+    }
+    off += static_cast<size_t>(w);
+  }
+  close(fd);
+}
+
+std::vector<std::string> monitor_argv(const MonitorLaunch& r) {
+  std::vector<std::string> a = {r.monitor_path,   "--state-dir", r.state_dir,
+                                "--dir",          r.work_dir,    "--status-fd",
+                                std::to_string(kStatusFd), "--env-file", "env"};
+  if (!r.stdout_base.empty()) {
+    a.insert(a.end(), {"--stdout", r.stdout_base, "--stderr", r.stderr_base, "--max-files",
+                       std::to_string(r.max_files), "--max-file-size",
+                       std::to_string(r.max_file_size)});
+  }
+  if (r.set_user) a.insert(a.end(), {"--user", std::to_string(r.uid) + ":" + std::to_string(r.gid)});
+  for (const auto& p : r.cgroup_procs) a.insert(a.end(), {"--cgroup-procs", p});
+  a.push_back("--");
+  a.insert(a.end(), r.argv.begin(), r.argv.end());
+  return a;
+}
+
+}  // namespace
+
+void resolve_user(const std::string& name, MonitorLaunch& req) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  int r = getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (r != 0) throw std::runtime_error("User \"" + name + "\": " + std::strerror(r));
+  if (found == nullptr) throw std::runtime_error("User \"" + name + "\": no such user");
+  if (geteuid() != 0 && pw.pw_uid != geteuid()) {
+    throw std::runtime_error("User \"" + name +
+                             "\": the agent is not root and cannot run tasks as another user");
+  }
+  req.set_user = true;
+  req.uid = pw.pw_uid;
+  req.gid = pw.pw_gid;
+}
+
+Launched launch_monitor(const MonitorLaunch& req, std::chrono::milliseconds timeout) {
+  if (req.argv.empty()) throw std::runtime_error("no command to run");
+  if (access(req.monitor_path.c_str(), X_OK) != 0) {
+    throw std::runtime_error("task monitor " + req.monitor_path + ": " + std::strerror(errno));
+  }
+  write_env_file(req.state_dir + "/env", req.env);
+  auto args = monitor_argv(req);
+  auto argv = c_array(args);
+  char* envp[] = {nullptr};
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+
+  pid_t mid = fork();
+  if (mid < 0) {
+    close(p[0]);
+    close(p[1]);
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  if (mid == 0) {
+    // The intermediate: its child (the monitor) is orphaned at once and never the agent's.
+    if (fork() != 0) _exit(0);
+    if (dup2(p[1], kStatusFd) < 0) _exit(127);  // dup2 clears close-on-exec
+    execve(argv[0], argv.data(), envp);
+    _exit(127);
+  }
+  close(p[1]);
+  int status = 0;
+  while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // Read the report: one line, then EOF when the monitor closes it (or dies).
+  std::string line;
+  char buf[1024];
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{p[0], POLLIN, 0};
+    int r = poll(&pfd, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    ssize_t n = read(p[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  close(p[0]);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  if (line.rfind("error ", 0) == 0) throw std::runtime_error(line.substr(6));
+  Launched l;
+  std::istringstream in(line);
+  std::string word;
+  if (!(in >> word >> l.task_pid >> l.task_start >> l.monitor_pid >> l.monitor_start) ||
+      word != "ok") {
+    throw std::runtime_error("task monitor " + req.monitor_path + " did not report the start" +
+                             (line.empty() ? std::string() : ": \"" + line + "\""));
+  }
+  return l;
+}
+
+}  // namespace drover::raw_exec

@@ -1,0 +1,44 @@
+// Starting a raw_exec task under drover-monitor: the env file, the monitor's flags, a double
+// fork so the agent never keeps the monitor as its child, and the monitor's one-line report
+// (task started, or why not).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace drover::raw_exec {
+
+struct MonitorLaunch {
+  std::string monitor_path;           // absolute path of drover-monitor
+  std::string state_dir;              // private (0700), made by the agent
+  std::string work_dir;               // the task's dir
+  std::string stdout_base, stderr_base;  // "<alloc>/alloc/logs/<task>.stdout"; empty: no logs
+  unsigned max_files = 10;
+  uint64_t max_file_size = 10ull * 1024 * 1024;
+  bool set_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<std::string> cgroup_procs;
+  std::vector<std::string> env;   // "KEY=VALUE", exactly what the task gets
+  std::vector<std::string> argv;  // argv[0] as the job wrote it; the monitor searches PATH
+};
+
+struct Launched {
+  int task_pid = 0;
+  uint64_t task_start = 0;
+  int monitor_pid = 0;
+  uint64_t monitor_start = 0;
+};
+
+// Looks up a user name; throws when there is no such user.
+void resolve_user(const std::string& name, MonitorLaunch& req);
+
+// Throws std::runtime_error with the monitor's message (naming the command) when the task
+// could not be started.
+Launched launch_monitor(const MonitorLaunch& req, std::chrono::milliseconds timeout);
+
+}  // namespace drover::raw_exec

@@ -1,0 +1,301 @@
+/* drover-monitor: parent and subreaper of one task (README.md has the flags and protocol).
+ * It detaches from the agent, starts the task, moves its output into rotating logs, records
+ * its exit in <state_dir>/exit, and answers the driver on <state_dir>/monitor.sock. It
+ * sleeps in one epoll loop; the only timers are the kill escalation, the drain limit after
+ * the task ends and the linger before the monitor ends. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+enum { TAG_SIGNAL = 0, TAG_STDOUT = 1, TAG_STDERR = 2, TAG_LISTEN = 3, TAG_TIMER = 4 };
+enum { MAX_PROCS = 8, DRAIN_MS = 2000 };
+
+struct monitor mon;
+static struct log_sink sinks[2] = {{.pipe = -1, .dirfd = -1, .fd = -1},
+                                   {.pipe = -1, .dirfd = -1, .fd = -1}};
+static int status_fd = -1;
+static unsigned linger_ms = 60000;
+
+static void report(const char *fmt, ...) {
+  if (status_fd < 0) return;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n >= (int)sizeof line) n = sizeof line - 1;
+  ssize_t ignored = write(status_fd, line, (size_t)n);
+  (void)ignored;
+  close(status_fd);
+  status_fd = -1;
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...) {
+  char msg[900];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  for (char *p = msg; *p; ++p)
+    if (*p == '\n') *p = ' ';
+  report("error %s\n", msg);
+  exit(1);
+}
+
+static const char kUsage[] =
+    "usage: drover-monitor --state-dir DIR --dir WORKDIR [--status-fd FD] [--env-file FILE]\n"
+    "       [--stdout BASE --stderr BASE [--max-files N] [--max-file-size BYTES]]\n"
+    "       [--user UID:GID] [--cgroup-procs FILE]... [--linger-ms MS] -- COMMAND [ARG]...\n";
+
+/* NUL-separated KEY=VALUE, read once and removed: secrets stay out of argv and off disk. */
+static char **read_env(const char *file) {
+  int fd = openat(mon.state_dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) fail("open env file %s: %s", file, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) fail("stat env file %s: %s", file, strerror(errno));
+  char *data = malloc((size_t)st.st_size + 1);
+  size_t len = 0;
+  while (data && len < (size_t)st.st_size) {
+    ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
+    if (n <= 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  if (data == NULL) fail("env file %s: out of memory", file);
+  data[len] = '\0';
+  unlinkat(mon.state_dirfd, file, 0);
+  size_t count = 0;
+  for (size_t i = 0; i < len; ++i) count += data[i] == '\0';
+  char **env = calloc(count + 2, sizeof *env);
+  size_t k = 0;
+  for (size_t i = 0; env && i < len; i += strlen(data + i) + 1)
+    if (data[i] != '\0') env[k++] = data + i;
+  if (env == NULL) fail("env file %s: out of memory", file);
+  return env;
+}
+
+void arm_timer(unsigned ms) {
+  struct itimerspec its = {0};
+  its.it_value.tv_sec = ms / 1000;
+  its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L + (ms == 0); /* 0 would disarm */
+  timerfd_settime(mon.timerfd, 0, &its, NULL);
+}
+
+void monitor_stop(int sig, unsigned timeout_ms) {
+  task_kill_tree(mon.task_pid, sig);
+  if (sig != SIGKILL) arm_timer(timeout_ms);
+}
+
+void monitor_end(void) {
+  control_close();
+  unlinkat(mon.state_dirfd, "monitor.pid", 0);
+  exit(0);
+}
+
+static void finish(void) {
+  mon.exit_time_ns = now_ns();
+  mon.phase = EXITED;
+  char line[128];
+  int n = snprintf(line, sizeof line, "exited %d %d %llu %d\n", mon.exit_code, mon.exit_signal,
+                   (unsigned long long)mon.exit_time_ns, (int)mon.task_pid);
+  write_atomic(mon.state_dirfd, "exit", line, (size_t)n);
+  control_task_exited();
+  if (mon.quitting) monitor_end();
+  arm_timer(linger_ms);
+}
+
+static void reap(void) {
+  int status;
+  pid_t pid;
+  int any = 0;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    any = 1;
+    if (pid != mon.task_pid || mon.phase != RUNNING) continue; /* an adopted orphan */
+    if (WIFSIGNALED(status)) {
+      mon.exit_signal = WTERMSIG(status);
+      mon.exit_code = 128 + mon.exit_signal; /* as Nomad reports it */
+    } else {
+      mon.exit_code = WEXITSTATUS(status);
+    }
+    mon.phase = EXITING;
+    arm_timer(DRAIN_MS);
+  }
+  /* The task ends with its main process: what it left behind would run unsupervised. Each
+   * death may reparent more of them to us, so sweep again every time. */
+  if (any && mon.phase != RUNNING) task_kill_tree(mon.task_pid, SIGKILL);
+}
+
+static void on_signal(int sigfd) {
+  struct signalfd_siginfo si;
+  while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGCHLD) reap();
+    else if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && mon.phase == RUNNING)
+      kill(-mon.task_pid, (int)si.ssi_signo); /* passed on; the task decides */
+  }
+}
+
+static void on_timer(void) {
+  uint64_t ticks;
+  ssize_t ignored = read(mon.timerfd, &ticks, sizeof ticks);
+  (void)ignored;
+  if (mon.phase == RUNNING) {
+    task_kill_tree(mon.task_pid, SIGKILL); /* kill timeout passed */
+  } else if (mon.phase == EXITING) {
+    for (int i = 0; i < 2; ++i) /* a writer escaped the sweep: keep what is there, go on */
+      if (sinks[i].pipe >= 0) {
+        log_pump(&sinks[i]);
+        if (sinks[i].pipe >= 0) close(sinks[i].pipe);
+        sinks[i].pipe = -1;
+      }
+    finish();
+  } else {
+    monitor_end(); /* nobody came for the exit: it stays in the exit file */
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *state_dir = NULL, *work_dir = NULL, *env_file = NULL, *bases[2] = {NULL, NULL};
+  const char *procs[MAX_PROCS];
+  struct task_spec t = {0};
+  unsigned long max_files = 10, max_size = 10ul * 1024 * 1024;
+  static const struct option opts[] = {
+      {"state-dir", 1, 0, 's'}, {"dir", 1, 0, 'd'},          {"status-fd", 1, 0, 'f'},
+      {"env-file", 1, 0, 'e'},  {"stdout", 1, 0, 'o'},       {"stderr", 1, 0, 'r'},
+      {"max-files", 1, 0, 'n'}, {"max-file-size", 1, 0, 'z'}, {"user", 1, 0, 'u'},
+      {"cgroup-procs", 1, 0, 'c'}, {"linger-ms", 1, 0, 'l'}, {0, 0, 0, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    switch (c) {
+      case 's': state_dir = optarg; break;
+      case 'd': work_dir = optarg; break;
+      case 'f': status_fd = atoi(optarg); break;
+      case 'e': env_file = optarg; break;
+      case 'o': bases[0] = optarg; break;
+      case 'r': bases[1] = optarg; break;
+      case 'n': max_files = strtoul(optarg, NULL, 10); break;
+      case 'z': max_size = strtoul(optarg, NULL, 10); break;
+      case 'l': linger_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+      case 'u': {
+        unsigned u, g;
+        if (sscanf(optarg, "%u:%u", &u, &g) != 2) fail("--user: want UID:GID, got %s", optarg);
+        t.set_user = 1;
+        t.uid = u;
+        t.gid = g;
+        break;
+      }
+      case 'c':
+        if (t.nprocs == MAX_PROCS) fail("--cgroup-procs: at most %d", MAX_PROCS);
+        procs[t.nprocs++] = optarg;
+        break;
+      default: fail("%s", kUsage);
+    }
+  }
+  if (status_fd >= 0 && fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0) status_fd = -1;
+  if (!state_dir || !work_dir || optind >= argc) fail("%s", kUsage);
+  if ((bases[0] == NULL) != (bases[1] == NULL)) fail("--stdout and --stderr go together");
+
+  /* Detach: own session, adopter of the task's orphans, nothing of the agent kept open. */
+  setsid();
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) fail("open /dev/null: %s", strerror(errno));
+  dup2(devnull, 0);
+  dup2(devnull, 1);
+  dup2(devnull, 2);
+  close_fds_except(status_fd);
+  umask(022);
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGQUIT);
+  sigprocmask(SIG_SETMASK, &mask, NULL);
+  int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  mon.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (sigfd < 0 || epfd < 0 || mon.timerfd < 0) fail("signalfd/epoll/timerfd: %s", strerror(errno));
+
+  mon.state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (mon.state_dirfd < 0) fail("open state dir %s: %s", state_dir, strerror(errno));
+  unlinkat(mon.state_dirfd, "exit", 0); /* an earlier run's */
+  t.envp = env_file ? read_env(env_file) : (char *[]){NULL};
+
+  int task_fds[2] = {devnull, devnull};
+  for (int i = 0; i < 2; ++i) {
+    if (bases[i] == NULL) continue;
+    int r = log_open(&sinks[i], bases[i], max_size, (unsigned)max_files);
+    if (r < 0) fail("open log %s: %s", bases[i], strerror(-r));
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) fail("pipe: %s", strerror(errno));
+    fcntl(p[0], F_SETFL, O_NONBLOCK); /* only our end: the task's end stays blocking */
+    sinks[i].pipe = p[0];
+    task_fds[i] = p[1];
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_STDOUT + i)};
+    epoll_ctl(epfd, EPOLL_CTL_ADD, p[0], &ev);
+  }
+  if (fchdir(mon.state_dirfd) != 0) fail("enter state dir %s: %s", state_dir, strerror(errno));
+  int r = control_listen(epfd);
+  if (r < 0) fail("listen on %s/monitor.sock: %s", state_dir, strerror(-r));
+
+  t.argv = argv + optind;
+  t.dir = work_dir;
+  t.procs = procs;
+  t.out_fd = task_fds[0];
+  t.err_fd = task_fds[1];
+  char err[1024];
+  mon.task_pid = task_start(&t, err, sizeof err);
+  if (mon.task_pid < 0) {
+    control_close();
+    fail("%s", err);
+  }
+  mon.task_start = proc_start_time(mon.task_pid);
+  for (int i = 0; i < 2; ++i)
+    if (task_fds[i] != devnull) close(task_fds[i]);
+
+  char line[128];
+  uint64_t my_start = proc_start_time(getpid());
+  int n = snprintf(line, sizeof line, "%d %llu\n", (int)getpid(), (unsigned long long)my_start);
+  write_atomic(mon.state_dirfd, "monitor.pid", line, (size_t)n);
+
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_SIGNAL};
+  epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
+  ev.data.u64 = TAG_TIMER;
+  epoll_ctl(epfd, EPOLL_CTL_ADD, mon.timerfd, &ev);
+  report("ok %d %llu %d %llu\n", (int)mon.task_pid, (unsigned long long)mon.task_start,
+         (int)getpid(), (unsigned long long)my_start);
+  reap(); /* a SIGCHLD that came before the signalfd was polled is still pending: harmless */
+
+  for (;;) {
+    struct epoll_event evs[16];
+    int ready = epoll_wait(epfd, evs, 16, -1);
+    for (int i = 0; i < ready; ++i) {
+      uint64_t tag = evs[i].data.u64;
+      if (tag == TAG_SIGNAL) on_signal(sigfd);
+      else if (tag == TAG_STDOUT || tag == TAG_STDERR) {
+        struct log_sink *s = &sinks[tag - TAG_STDOUT];
+        if (s->pipe >= 0) log_pump(s); /* EOF closes it, which also leaves the epoll set */
+      } else if (tag == TAG_LISTEN) control_accept(epfd);
+      else if (tag == TAG_TIMER) on_timer();
+      else control_ready(epfd, (int)(tag - TAG_CLIENT));
+    }
+    if (mon.phase == EXITING && sinks[0].pipe < 0 && sinks[1].pipe < 0) finish();
+  }
+}

@@ -1,0 +1,80 @@
+/* drover-monitor: declarations shared by the monitor's files (see README.md). Plain C and
+ * fixed-size state: the monitor's private memory is paid once per task. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One output stream of the task: the pipe it writes to and the rotating log files
+ * <dir>/<name>.<index> it ends up in. */
+struct log_sink {
+  int pipe;     /* read end, -1 once the task side closed it */
+  int dirfd;    /* the logs dir, opened once; every file is opened from it with O_NOFOLLOW */
+  int fd;       /* the live file (the highest index); -1 when logs are disabled */
+  char name[256];
+  unsigned index;
+  uint64_t size;
+  uint64_t max_size;
+  unsigned max_files;
+};
+
+/* logs.c */
+/* Opens base's dir and the live file (appending, as a restarted task continues its logs).
+ * 0, or -errno. */
+int log_open(struct log_sink *s, const char *base, uint64_t max_size, unsigned max_files);
+/* Moves what the pipe holds into the files. 1 when the pipe reached EOF (and is closed). */
+int log_pump(struct log_sink *s);
+
+/* What the task runs as and with. */
+struct task_spec {
+  char **argv;     /* argv[0] as the job wrote it */
+  char **envp;     /* exactly the task's env */
+  const char *dir; /* working directory */
+  int set_user;
+  uid_t uid;
+  gid_t gid;
+  const char **procs; /* cgroup.procs files to join before the first instruction */
+  int nprocs;
+  int out_fd, err_fd; /* the task's stdout and stderr */
+};
+
+/* task.c */
+/* Starts the task in its own session. On failure returns -1 with a message in err. */
+pid_t task_start(const struct task_spec *t, char *err, size_t errlen);
+/* Signals the task's group and every process the monitor adopted as subreaper (and their
+ * groups): what a stop must reach. */
+void task_kill_tree(pid_t pgid, int sig);
+
+/* util.c */
+/* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process. */
+uint64_t proc_start_time(pid_t pid);
+/* Writes data to dirfd/name atomically: temp file, fsync, rename, fsync of the dir. */
+int write_atomic(int dirfd, const char *name, const char *data, size_t len);
+/* Closes every fd >= 3 except keep (may be -1). */
+void close_fds_except(int keep);
+uint64_t now_ns(void);
+
+/* The monitor's whole state (main.c). */
+enum phase { RUNNING, EXITING, EXITED };
+struct monitor {
+  enum phase phase;
+  pid_t task_pid;
+  uint64_t task_start;
+  int exit_code, exit_signal;
+  uint64_t exit_time_ns;
+  int state_dirfd;
+  int quitting; /* a client asked the monitor to end once the task has ended */
+  int timerfd;  /* kill escalation while running, drain limit while exiting, linger after */
+};
+extern struct monitor mon;
+
+/* control.c: the unix socket <state_dir>/monitor.sock and its line protocol. */
+int control_listen(int epfd);    /* 0 or -errno; the socket is bound relative to the cwd */
+void control_accept(int epfd);
+void control_ready(int epfd, int slot);
+void control_task_exited(void);  /* answers every pending wait */
+void control_close(void);        /* removes the socket if it is still ours */
+void monitor_stop(int sig, unsigned timeout_ms);
+void monitor_end(void) __attribute__((noreturn));
+void arm_timer(unsigned ms);
+#define TAG_CLIENT 100

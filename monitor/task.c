@@ -1,0 +1,174 @@
+/* drover-monitor: starting the task (own session, joined to its cgroups before its first
+ * instruction, as its user, in its dir, with exactly its env) and signalling all of it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+enum stage { STAGE_USER = 1, STAGE_CHDIR, STAGE_STDIO, STAGE_EXEC };
+struct failure {
+  int stage;
+  int err;
+};
+
+static const char *env_path(char **envp) {
+  for (char **e = envp; *e; ++e)
+    if (strncmp(*e, "PATH=", 5) == 0) return *e + 5;
+  return "/usr/local/bin:/usr/bin:/bin";
+}
+
+/* Like execvp, but searching the task's PATH (not the monitor's): skips entries where the
+ * file is missing, remembers EACCES. Returns the errno to report. */
+static int exec_search(char **argv, char **envp) {
+  const char *cmd = argv[0];
+  if (strchr(cmd, '/') != NULL) {
+    execve(cmd, argv, envp);
+    return errno;
+  }
+  char path[4096];
+  int err = ENOENT, saw_eacces = 0;
+  const char *p = env_path(envp);
+  for (;;) {
+    const char *end = strchr(p, ':');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    int n = len == 0 ? snprintf(path, sizeof path, "./%s", cmd)
+                     : snprintf(path, sizeof path, "%.*s/%s", (int)len, p, cmd);
+    if (n > 0 && (size_t)n < sizeof path) {
+      execve(path, argv, envp);
+      err = errno;
+      if (err == EACCES) saw_eacces = 1;
+      else if (err != ENOENT && err != ENOTDIR) return err;
+    }
+    if (end == NULL) break;
+    p = end + 1;
+  }
+  return (saw_eacces && (err == ENOENT || err == ENOTDIR)) ? EACCES : err;
+}
+
+static void child_fail(int fd, int stage, int err) {
+  struct failure f = {stage, err};
+  ssize_t ignored = write(fd, &f, sizeof f);
+  (void)ignored;
+  _exit(127);
+}
+
+static void run_child(const struct task_spec *t, int sync_rd, int report_wr) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL); /* SIGPIPE was ignored */
+  setsid(); /* its own group: stop and signal reach all of the task, and not the monitor */
+  char go;
+  if (read(sync_rd, &go, 1) != 1) _exit(127); /* the monitor could not place it: never run */
+  if (t->set_user) {
+    if (setgroups(1, &t->gid) != 0 || setgid(t->gid) != 0 || setuid(t->uid) != 0)
+      child_fail(report_wr, STAGE_USER, errno);
+  }
+  if (chdir(t->dir) != 0) child_fail(report_wr, STAGE_CHDIR, errno);
+  int in = open("/dev/null", O_RDONLY);
+  if (in < 0 || dup2(in, 0) < 0 || dup2(t->out_fd, 1) < 0 || dup2(t->err_fd, 2) < 0)
+    child_fail(report_wr, STAGE_STDIO, errno);
+  close_fds_except(report_wr); /* close-on-exec: its EOF tells the monitor exec worked */
+  child_fail(report_wr, STAGE_EXEC, exec_search(t->argv, t->envp));
+}
+
+static int join_cgroup(const char *procs, pid_t pid) {
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  char num[32];
+  int n = snprintf(num, sizeof num, "%d\n", (int)pid);
+  int err = write(fd, num, (size_t)n) == n ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+pid_t task_start(const struct task_spec *t, char *err, size_t errlen) {
+  int sync[2], report[2];
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    return -1;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    snprintf(err, errlen, "fork: %s", strerror(errno));
+    return -1;
+  }
+  if (pid == 0) {
+    close(sync[1]);
+    close(report[0]);
+    run_child(t, sync[0], report[1]);
+  }
+  close(sync[0]);
+  close(report[1]);
+  for (int i = 0; i < t->nprocs; ++i) {
+    int e = join_cgroup(t->procs[i], pid);
+    if (e != 0) {
+      snprintf(err, errlen, "cannot place the task in cgroup %s: %s", t->procs[i], strerror(e));
+      close(sync[1]); /* the child reads EOF and exits without running anything */
+      close(report[0]);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return -1;
+    }
+  }
+  ssize_t ignored = write(sync[1], "g", 1);
+  (void)ignored;
+  close(sync[1]);
+  struct failure f;
+  ssize_t n;
+  do {
+    n = read(report[0], &f, sizeof f);
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != (ssize_t)sizeof f) return pid;
+  waitpid(pid, NULL, 0);
+  const char *why = strerror(f.err);
+  switch (f.stage) {
+    case STAGE_USER:
+      snprintf(err, errlen, "cannot switch to the task's user: %s", why);
+      break;
+    case STAGE_CHDIR:
+      snprintf(err, errlen, "cannot enter task dir %s: %s", t->dir, why);
+      break;
+    case STAGE_EXEC:
+      snprintf(err, errlen, "cannot run command \"%s\": %s", t->argv[0], why);
+      break;
+    default:
+      snprintf(err, errlen, "cannot set up stdio for \"%s\": %s", t->argv[0], why);
+  }
+  return -1;
+}
+
+void task_kill_tree(pid_t pgid, int sig) {
+  if (pgid > 0) kill(-pgid, sig);
+  /* Processes the task left behind that were reparented to us (daemons that double-forked
+   * into their own sessions). The monitor is single-threaded: one children file. */
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = '\0';
+  for (char *p = buf; *p;) {
+    char *end;
+    long pid = strtol(p, &end, 10);
+    if (end == p) break;
+    if (pid > 0) {
+      kill((pid_t)pid, sig);
+      kill((pid_t)-pid, sig); /* the group it leads, if it does */
+    }
+    p = end;
+    while (*p == ' ' || *p == '\n') ++p;
+  }
+}

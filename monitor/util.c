@@ -1,0 +1,80 @@
+/* drover-monitor: small helpers on /proc, files and fds (see monitor.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitor.h"
+
+uint64_t proc_start_time(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  /* comm may hold spaces and ')': fields resume after the last ')'. */
+  char *p = strrchr(buf, ')');
+  if (p == NULL) return 0;
+  p += 2;
+  for (int field = 3; field < 22; ++field) {
+    p = strchr(p, ' ');
+    if (p == NULL) return 0;
+    ++p;
+  }
+  return strtoull(p, NULL, 10);
+}
+
+int write_atomic(int dirfd, const char *name, const char *data, size_t len) {
+  char tmp[300];
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  unlinkat(dirfd, tmp, 0);
+  int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return -errno;
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(fd, data + off, len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      int e = errno;
+      close(fd);
+      unlinkat(dirfd, tmp, 0);
+      return -e;
+    }
+    off += (size_t)w;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    return -e;
+  }
+  if (renameat(dirfd, tmp, dirfd, name) != 0) return -errno;
+  fsync(dirfd);
+  return 0;
+}
+
+void close_fds_except(int keep) {
+  if (keep < 3) {
+    if (syscall(SYS_close_range, 3u, ~0u, 0) == 0) return;
+  } else if (syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0) == 0 &&
+             syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0) == 0) {
+    return;
+  }
+  long max = sysconf(_SC_OPEN_MAX); /* kernels before 5.9 */
+  if (max < 0 || max > 65536) max = 65536;
+  for (int fd = 3; fd < max; ++fd)
+    if (fd != keep) close(fd);
+}
+
+uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

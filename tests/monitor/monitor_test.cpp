@@ -1,0 +1,265 @@
+// drover-monitor as a user of it would notice: exit codes and signals in the exit file, logs
+// written and rotated without gaps, no writing through a symlink the task planted, surviving
+// the agent's SIGKILL, stop escalating to SIGKILL for the whole task, and a small footprint.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using ::testing::StartsWith;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool alive(int pid) {
+  std::string s = slurp("/proc/" + std::to_string(pid) + "/stat");
+  auto close = s.rfind(')');
+  return close != std::string::npos && s[close + 2] != 'Z' && s[close + 2] != 'X';
+}
+
+bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return f();
+}
+
+class Monitor : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "drover-monitor-XXXXXX").string();
+    root_ = mkdtemp(tmpl.data());
+    fs::create_directories(root_ / "state");
+    fs::permissions(root_ / "state", fs::perms::owner_all, fs::perm_options::replace);
+    fs::create_directories(root_ / "logs");
+    fs::create_directories(root_ / "work");
+  }
+  void TearDown() override {
+    if (monitor_pid_ > 0) {
+      request("quit");
+      eventually([&] { return !alive(monitor_pid_); });
+    }
+    if (parent_pid_ > 0) {
+      kill(parent_pid_, SIGKILL);
+      waitpid(parent_pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  fs::path log(int i, const char* stream = "stdout") const {
+    return root_ / "logs" / ("t." + std::string(stream) + "." + std::to_string(i));
+  }
+
+  // Starts the monitor as raw_exec does (double fork, report on fd 3). With keep_parent the
+  // middle process stays as the monitor's parent, standing in for the agent.
+  std::string start(std::vector<std::string> cmd, std::vector<std::string> extra = {},
+                    bool keep_parent = false) {
+    std::vector<std::string> args = {MONITOR_BIN,
+                                     "--state-dir", (root_ / "state").string(),
+                                     "--dir", (root_ / "work").string(),
+                                     "--status-fd", "3",
+                                     "--stdout", (root_ / "logs" / "t.stdout").string(),
+                                     "--stderr", (root_ / "logs" / "t.stderr").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("--");
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int p[2];
+    EXPECT_EQ(pipe2(p, O_CLOEXEC), 0);
+    pid_t mid = fork();
+    if (mid == 0) {
+      pid_t m = fork();
+      if (m == 0) {
+        dup2(p[1], 3);
+        char* envp[] = {nullptr};
+        execve(argv[0], argv.data(), envp);
+        _exit(127);
+      }
+      if (!keep_parent) _exit(0);
+      close(p[1]);  // only the monitor may hold the report pipe open
+      for (;;) pause();
+    }
+    close(p[1]);
+    if (keep_parent) parent_pid_ = mid;
+    else waitpid(mid, nullptr, 0);
+    std::string line;
+    char buf[512];
+    for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) line.append(buf, n);
+    close(p[0]);
+    std::istringstream in(line);
+    std::string word;
+    int task = 0;
+    unsigned long long ts = 0;
+    if (in >> word >> task >> ts >> monitor_pid_ && word == "ok") task_pid_ = task;
+    return line;
+  }
+
+  // One request, one reply line (waits as long as the monitor takes).
+  std::string request(const std::string& req) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string path = (root_ / "state" / "monitor.sock").string();
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd);
+      return "connect failed";
+    }
+    std::string data = req + "\n", reply;
+    (void)!write(fd, data.data(), data.size());
+    char c;
+    while (read(fd, &c, 1) == 1 && c != '\n') reply.push_back(c);
+    close(fd);
+    return reply;
+  }
+
+  fs::path root_;
+  int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
+};
+
+TEST_F(Monitor, ExitCodeIsRecordedInTheExitFileAndAnsweredOnTheSocket) {
+  ASSERT_THAT(start({"sh", "-c", "echo out; echo err >&2; exit 5"}), StartsWith("ok "));
+  EXPECT_THAT(request("wait"), StartsWith("exited 5 0 "));
+  EXPECT_THAT(slurp(root_ / "state" / "exit"), StartsWith("exited 5 0 "));
+  EXPECT_EQ(slurp(log(0)), "out\n");
+  EXPECT_EQ(slurp(log(0, "stderr")), "err\n");
+  EXPECT_EQ(fs::status(root_ / "state" / "monitor.sock").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(Monitor, DeathBySignalIsRecordedAs128PlusSignal) {
+  ASSERT_THAT(start({"sh", "-c", "kill -TERM $$"}), StartsWith("ok "));
+  EXPECT_THAT(request("wait"), StartsWith("exited 143 15 "));
+  EXPECT_THAT(slurp(root_ / "state" / "exit"), StartsWith("exited 143 15 "));
+}
+
+TEST_F(Monitor, ExecFailureIsReportedNamingTheCommand) {
+  std::string line = start({"no-such-command-drover"});
+  EXPECT_THAT(line, StartsWith("error "));
+  EXPECT_THAT(line, ::testing::HasSubstr("no-such-command-drover"));
+  monitor_pid_ = 0;
+}
+
+TEST_F(Monitor, RotationKeepsExactlyMaxFilesHoldingTheTailOfTheOutput) {
+  // seq 1 6700000 writes about 50 MB.
+  ASSERT_THAT(start({"seq", "1", "6700000"},
+                    {"--max-files", "3", "--max-file-size", std::to_string(1 << 20)}),
+              StartsWith("ok "));
+  ASSERT_THAT(request("wait"), StartsWith("exited 0 0 "));
+  std::vector<int> indices;
+  for (const auto& e : fs::directory_iterator(root_ / "logs")) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("t.stdout.", 0) == 0) indices.push_back(std::stoi(name.substr(9)));
+  }
+  std::sort(indices.begin(), indices.end());
+  ASSERT_EQ(indices.size(), 3u);
+  EXPECT_EQ(indices[2] - indices[0], 2);
+  std::string kept;
+  for (int i : indices) {
+    EXPECT_LE(fs::file_size(log(i)), 1u << 20);
+    kept += slurp(log(i));
+  }
+  std::string all;
+  for (int i = 1; i <= 6700000; ++i) all += std::to_string(i) + "\n";
+  ASSERT_GT(all.size(), 50u << 20);
+  EXPECT_GT(kept.size(), 2u << 20);
+  EXPECT_TRUE(kept == all.substr(all.size() - kept.size())) << "retained logs have a gap";
+}
+
+TEST_F(Monitor, LogNameSwappedForASymlinkIsNeverWrittenThrough) {
+  fs::path decoy = root_ / "decoy";
+  std::ofstream(decoy) << "host file\n";
+  std::string logs = (root_ / "logs").string();
+  // The task points the live name and the next rotation's name at the decoy, then writes
+  // enough to rotate twice.
+  ASSERT_THAT(start({"sh", "-c",
+                     "echo before; ln -sf " + decoy.string() + " " + logs + "/t.stdout.0; ln -s " +
+                         decoy.string() + " " + logs + "/t.stdout.1; seq 1 100"},
+                    {"--max-file-size", "100"}),
+              StartsWith("ok "));
+  ASSERT_THAT(request("wait"), StartsWith("exited 0 0 "));
+  EXPECT_EQ(slurp(decoy), "host file\n");
+  EXPECT_FALSE(fs::is_symlink(log(1)));
+  EXPECT_TRUE(fs::is_regular_file(log(1)));
+}
+
+TEST_F(Monitor, SurvivesItsParentsSigkillAndTheTaskKeepsLogging) {
+  ASSERT_THAT(start({"sh", "-c", "while true; do echo tick; sleep 0.05; done"}, {}, true),
+              StartsWith("ok "));
+  ASSERT_EQ(kill(parent_pid_, SIGKILL), 0);
+  waitpid(parent_pid_, nullptr, 0);
+  parent_pid_ = 0;
+  auto size = fs::file_size(log(0));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(alive(monitor_pid_));
+  EXPECT_TRUE(alive(task_pid_));
+  EXPECT_GT(fs::file_size(log(0)), size);
+  EXPECT_EQ(request("status"), "running " + std::to_string(task_pid_));
+}
+
+TEST_F(Monitor, StopEscalatesToKillAndEndsADoubleForkedDaemonToo) {
+  ASSERT_THAT(start({"sh", "-c",
+                     "trap '' TERM; (setsid sleep 300 & echo $! > daemon.pid); "
+                     "while true; do sleep 0.05; done"}),
+              StartsWith("ok "));
+  int daemon = 0;
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream(root_ / "work" / "daemon.pid") >> daemon;
+    return daemon > 0;
+  }));
+  ASSERT_TRUE(alive(daemon));
+  auto before = std::chrono::steady_clock::now();
+  EXPECT_EQ(request("stop 15 500"), "ok");
+  EXPECT_THAT(request("wait"), StartsWith("exited 137 9 "));
+  EXPECT_GE(std::chrono::steady_clock::now() - before, 480ms);  // TERM was ignored
+  EXPECT_TRUE(eventually([&] { return !alive(daemon); })) << "the task's daemon survived stop";
+}
+
+TEST_F(Monitor, PrivateMemoryOfARunningMonitorIsUnderOneMiB) {
+  ASSERT_THAT(start({"sh", "-c", "while true; do echo tick; sleep 0.01; done"}),
+              StartsWith("ok "));
+  std::this_thread::sleep_for(300ms);
+  std::istringstream in(slurp("/proc/" + std::to_string(monitor_pid_) + "/smaps_rollup"));
+  long kib = 0, v;
+  std::string key, unit;
+  while (in >> key) {
+    if (key == "Private_Clean:" || key == "Private_Dirty:") {
+      in >> v >> unit;
+      kib += v;
+    }
+  }
+  RecordProperty("uss_kib", std::to_string(kib));
+  std::printf("drover-monitor USS: %ld KiB\n", kib);
+  EXPECT_GT(kib, 0);
+  EXPECT_LT(kib, 1024);
+}
+
+}  // namespace
