@@ -97,7 +97,10 @@ Result<nlohmann::json> NodeResources::prepare_task(const std::string& alloc_id,
   nlohmann::json out = {{"Cgroup",
                          {{"Version", host().mode == cgroups::Mode::V2 ? 2 : 1},
                           {"ProcsFiles", cg->procs_files()},
-                          {"RelativePath", cg->relative_path()}}}};
+                          {"RelativePath", cg->relative_path()},
+                          // Drivers whose runtime makes its own cgroup (docker, runc) nest it
+                          // here, inside the task's limits.
+                          {"Parent", "/" + cg->relative_path()}}}};
   if (!cpuset.empty()) out["Cpuset"] = cpuset;
   if (!task.resources.devices.empty()) {
     if (!devices_) {

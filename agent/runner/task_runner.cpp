@@ -346,14 +346,14 @@ void TaskRunner::on_exit() {
     handle = std::move(handle_);
     handle_ = nullptr;
   }
-  if (auto* res = alloc_.ctx().resources) {
-    // The kernel's counter, not a guess from exit code 137.
-    if (res->oom_killed(alloc_.id(), task_.name)) oom_killed_ = true;
-    // Whatever the task left behind (daemons, double forks) goes with its cgroup.
-    res->release_task(alloc_.id(), task_.name);
-  }
+  auto* res = alloc_.ctx().resources;
+  // The kernel's counter, not a guess from exit code 137.
+  if (res && res->oom_killed(alloc_.id(), task_.name)) oom_killed_ = true;
+  // The driver lets go first (a container's own cgroup nests inside the task's).
   if (auto st = driver_->destroy(handle); !st)
     spdlog::warn("alloc {} task {}: destroy: {}", alloc_.id(), task_.name, st.message());
+  // Whatever the task left behind (daemons, double forks) goes with its cgroup.
+  if (res) res->release_task(alloc_.id(), task_.name);
   (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
 }
 
