@@ -137,7 +137,10 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
         auto ds = dev->stats_for(runner::NodeResources::cgroup_name(alloc->id, task));
         if (!ds.empty()) usage["DeviceStats"] = ds;
       }
-      tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", now}, {"Pids", json::object()}};
+      // Nomad's Pids: pid -> usage; per-process usage is not split out here.
+      json pids = json::object();
+      for (pid_t p : resources->pids(alloc->id, task)) pids[std::to_string(p)] = json::object();
+      tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", now}, {"Pids", pids}};
       auto& s = st.value();
       total.memory.rss += s.memory.rss;
       total.memory.cache += s.memory.cache;

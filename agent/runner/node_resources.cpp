@@ -143,6 +143,11 @@ Result<cgroups::Stats> NodeResources::stats(const std::string& alloc_id,
   return cg.stats();
 }
 
+std::vector<pid_t> NodeResources::pids(const std::string& alloc_id, const std::string& task) const {
+  auto cg = cgroups_->find(cgroup_name(alloc_id, task));
+  return cg.exists() ? cg.pids() : std::vector<pid_t>{};
+}
+
 void NodeResources::cleanup_orphans(const std::set<std::string>& live) {
   int removed = 0;
   for (const auto& name : cgroups_->list()) {

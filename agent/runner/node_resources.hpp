@@ -52,6 +52,7 @@ class NodeResources {
   // Kills what is left in the task's cgroup, removes it, releases its cores.
   void release_task(const std::string& alloc_id, const std::string& task);
   Result<cgroups::Stats> stats(const std::string& alloc_id, const std::string& task) const;
+  std::vector<pid_t> pids(const std::string& alloc_id, const std::string& task) const;
   // Removes task cgroups and core reservations whose "<alloc>.<task>" is not in `live`.
   void cleanup_orphans(const std::set<std::string>& live);
 
