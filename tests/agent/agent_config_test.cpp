@@ -18,9 +18,9 @@ std::string write_config(const std::string& text) {
 
 TEST(AgentConfig, FileValuesAndFlagsOverride) {
   AgentFlags f;
-  f.config_path = write_config(
+  f.config_paths = {write_config(
       "data_dir: /var/lib/x\nport: 5000\ndatacenter: east\nmeta: {rack: r1}\n"
-      "plugin:\n  raw_exec:\n    config: {enabled: true}\n");
+      "plugin:\n  raw_exec:\n    config: {enabled: true}\n")};
   f.port = 6000;
   auto c = load_agent_config(f);
   ASSERT_TRUE(c) << c.message();
@@ -34,7 +34,7 @@ TEST(AgentConfig, FileValuesAndFlagsOverride) {
 
 TEST(AgentConfig, EveryBadKeyIsNamed) {
   AgentFlags f;
-  f.config_path = write_config("data_dir: /x\nport: 99999\nbogus: 1\nplugin: {raw_exec: {enabld: true}}\n");
+  f.config_paths = {write_config("data_dir: /x\nport: 99999\nbogus: 1\nplugin: {raw_exec: {enabld: true}}\n")};
   auto c = load_agent_config(f);
   ASSERT_FALSE(c);
   EXPECT_NE(c.message().find("port"), std::string::npos);

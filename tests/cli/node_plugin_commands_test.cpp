@@ -95,7 +95,7 @@ TEST(AgentCommand, NomadStyleFlagsReachTheDaemon) {
               out, err, &fake_run_agent);
   EXPECT_EQ(code, 7) << err.str();
   EXPECT_TRUE(g_seen_flags.dev);
-  EXPECT_EQ(g_seen_flags.config_path, "/etc/drover.yaml");
+  EXPECT_EQ(g_seen_flags.config_paths, std::vector<std::string>{"/etc/drover.yaml"});
   EXPECT_EQ(g_seen_flags.data_dir, "/var/lib/d");
   EXPECT_EQ(g_seen_flags.plugin_dir, "/p");
   EXPECT_EQ(g_seen_flags.bind, "0.0.0.0");
