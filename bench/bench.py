@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+# Runs drover's benchmarks by name (or all of them) and prints markdown tables; with --out,
+# also writes them to a results file. bench/run.sh builds in release mode and calls this.
+import argparse
+import datetime
+import importlib
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lib import machine  # noqa: E402
+
+ALL = ["fingerprint", "raw_exec", "exec_runc", "docker", "memory", "throughput", "recovery", "stats"]
+
+
+class Context:
+    def __init__(self, args):
+        self.build_dir = os.path.abspath(args.build_dir)
+        self.runs = args.runs
+        self.n = args.n
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("names", nargs="*", help=f"benchmarks to run (default: all): {', '.join(ALL)}")
+    p.add_argument("--build-dir", default=os.path.join(os.path.dirname(__file__), "..", "build-bench"))
+    p.add_argument("--build-type", default="Release")
+    p.add_argument("--runs", type=int, default=20, help="timed runs per side (A B A B ...)")
+    p.add_argument("-n", "--n", type=int, default=1000, help="tasks for memory/throughput/recovery/stats")
+    p.add_argument("--out", help="also write the tables to this markdown file")
+    args = p.parse_args()
+    names = args.names or ALL
+    for n in names:
+        if n not in ALL:
+            p.error(f"unknown benchmark {n!r}; known: {', '.join(ALL)}")
+    ctx = Context(args)
+    head = [f"# drover benchmarks, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}", "",
+            machine.describe(args.build_type), "",
+            f"runs per side: {args.runs} (after 2 warm-up rounds); tasks (N): {args.n}", ""]
+    print("\n".join(head), flush=True)
+    parts = list(head)
+    failed = False
+    for n in names:
+        t0 = time.monotonic()
+        mod = importlib.import_module(f"benchmarks.{n}")
+        try:
+            text = mod.run(ctx)
+        except Exception as e:  # one benchmark's failure must not hide the others' tables
+            failed = True
+            text = f"## {n}\n\nFAILED: {type(e).__name__}: {e}\n"
+        text += f"\n_{n} took {time.monotonic() - t0:.0f} s_\n"
+        print(text, flush=True)
+        parts.append(text)
+        if args.out:
+            with open(args.out, "w") as f:
+                f.write("\n".join(parts) + "\n")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+# exec: /bin/true through the agent's exec driver (runc) against a bare `runc run` of an
+# equivalent OCI bundle (busybox root, the same command), interleaved.
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from lib import ab
+from lib.agent import Agent, job_doc, remove_cgroup_tree
+from lib.report import Report
+from lib.task_timing import drover_once
+
+RUNC = shutil.which("runc") or "/usr/sbin/runc"
+
+
+def make_bundle(args):
+    """An OCI bundle whose root holds busybox-static and its applets; runc's default spec."""
+    bundle = tempfile.mkdtemp(prefix="drover-bench-bundle-")
+    root = os.path.join(bundle, "rootfs")
+    for d in ("bin", "tmp", "etc", "proc", "sys", "dev"):
+        os.makedirs(os.path.join(root, d))
+    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True).stdout.split()
+    for a in applets:
+        if a != "busybox":
+            os.symlink("busybox", os.path.join(root, "bin", a))
+    subprocess.run([RUNC, "spec", "--bundle", bundle], check=True)
+    spec_path = os.path.join(bundle, "config.json")
+    with open(spec_path) as f:
+        spec = json.load(f)
+    spec["process"]["args"] = args
+    spec["process"]["terminal"] = False
+    spec["linux"]["cgroupsPath"] = f"/drover-bench-runc-{os.getpid()}"
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    return bundle
+
+
+def bare_runc_run(bundle, seq):
+    cid = f"drover-bench-{os.getpid()}-{seq}"
+    t0 = time.perf_counter_ns()
+    subprocess.run([RUNC, "run", "--bundle", bundle, cid], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, check=True)
+    return None, (time.perf_counter_ns() - t0) / 1e6
+
+
+def run(ctx):
+    rep = Report("exec: /bin/true through the exec driver vs a bare `runc run`")
+    agent = Agent(ctx.build_dir)
+    bundle = make_bundle(["/bin/true"])
+    seq = [0]
+    try:
+        agent.start()
+        have_exec = agent.driver_loaded("exec")
+
+        def drover():
+            seq[0] += 1
+            jid = f"bench-exec-{seq[0]}"
+            return drover_once(agent, job_doc(jid, "exec", {"command": "/bin/true"}), jid)
+
+        def runc():
+            seq[0] += 1
+            return bare_runc_run(bundle, seq[0])
+
+        sides = ([("drover exec", drover)] if have_exec else []) + [("bare runc run", runc)]
+        res = ab.interleave(sides, ctx.runs)
+    finally:
+        agent.shutdown()
+        shutil.rmtree(bundle, ignore_errors=True)
+        remove_cgroup_tree(f"drover-bench-runc-{os.getpid()}")
+    hdr = ["measure", "runs", "min", "median", "max", "ratio to runc run"]
+    rows = ab.rows(res, ["bare runc run"], "started") + ab.rows(res, ["bare runc run"], "exit")
+    if not have_exec:
+        rows.insert(0, ["drover exec", "exec driver not available", "", "", "", ""])
+    rep.add_table(hdr, rows)
+    d = ab.median(res, "drover exec", "exit")
+    r = ab.median(res, "bare runc run", "exit")
+    rep.add_table(["target (medians)", "limit", "measured", "verdict"], [
+        ["exec submit → exit ÷ runc run", "<= 1.15×",
+         "exec driver not available" if d is None else f"{d / r:.2f}×",
+         "n/a" if d is None else ("met" if d / r <= 1.15 else "**missed**")],
+    ])
+    rep.note("`runc run` is measured from spawn to exit (it has no separate start point); the "
+             "bundle is runc's default spec with a busybox-static root. The drover side runs only "
+             "when GET /v1/plugins lists a loaded driver named exec.")
+    return rep.text()

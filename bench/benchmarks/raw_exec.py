@@ -1,0 +1,51 @@
+# raw_exec: submit -> Started and submit -> exit of /bin/true through the agent, against a
+# bare fork/exec (posix_spawn + waitpid) of the same command, interleaved.
+import os
+import time
+
+from lib import ab
+from lib.agent import Agent, job_doc
+from lib.report import Report
+from lib.task_timing import drover_once
+
+
+def bare_fork_exec():
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn("/bin/true", ["/bin/true"], {})  # returns once exec has happened
+    t1 = time.perf_counter_ns()
+    os.waitpid(pid, 0)
+    t2 = time.perf_counter_ns()
+    return (t1 - t0) / 1e6, (t2 - t0) / 1e6
+
+
+def run(ctx):
+    rep = Report("raw_exec: /bin/true through the agent vs a bare fork/exec")
+    agent = Agent(ctx.build_dir)
+    seq = [0]
+    phases = {}
+    try:
+        agent.start()
+
+        def drover():
+            seq[0] += 1
+            jid = f"bench-raw-{seq[0]}"
+            return drover_once(agent, job_doc(jid, "raw_exec", {"command": "/bin/true"}), jid,
+                               phases=phases)
+
+        res = ab.interleave([("drover raw_exec", drover), ("bare fork/exec", bare_fork_exec)],
+                            ctx.runs)
+    finally:
+        agent.shutdown()
+    hdr = ["measure", "runs", "min", "median", "max", "ratio to bare fork/exec"]
+    rep.add_table(hdr, ab.rows(res, ["bare fork/exec"], "started") +
+                  ab.rows(res, ["bare fork/exec"], "exit"))
+    d_start = ab.median(res, "drover raw_exec", "started")
+    b_start = ab.median(res, "bare fork/exec", "started")
+    rep.add_table(["target (medians)", "limit", "measured", "verdict"], [
+        ab.target_row("raw_exec submit → Started", d_start, 5.0),
+        ab.target_row("raw_exec Started − bare fork/exec", None if d_start is None else d_start - b_start, 3.0),
+    ])
+    rep.add_table(["drover task event (median)", "since submit", "step"], ab.phase_rows(phases))
+    rep.note(f"Runs interleaved A B A B after 2 warm-up rounds; one job per run (batch, count 1, "
+             f"memory 10 MB, cpu 1 MHz), deleted after each run outside the timed window.")
+    return rep.text()

@@ -1,0 +1,62 @@
+# stats: the agent's CPU while a client reads GET /v1/client/allocation/:id/stats for each of
+# N running tasks once a second, against the same agent idle with the same tasks.
+import http.client
+import statistics
+import time
+
+from lib import workload
+from lib.agent import Agent
+from lib.report import Report, fmt, verdict
+
+WINDOW = 10.0
+
+
+def cpu_share(agent, seconds, work=None):
+    """Agent CPU as a % of one core over a window; work() runs once a second if given."""
+    cpu0, t0 = agent.cpu_seconds(), time.monotonic()
+    rounds = []
+    while time.monotonic() - t0 < seconds:
+        tick = time.monotonic()
+        if work:
+            work()
+            rounds.append(time.monotonic() - tick)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+    return 100.0 * (agent.cpu_seconds() - cpu0) / (time.monotonic() - t0), rounds
+
+
+def run(ctx):
+    rep = Report(f"stats: agent CPU while a client reads stats of {ctx.n} tasks every second")
+    agent = Agent(ctx.build_dir)
+    try:
+        agent.start()
+        workload.submit_one_job(agent, ctx.n)
+        ids = [a["ID"] for a in agent.wait_running(ctx.n, poll=0.5)]
+        time.sleep(3)
+        idle, _ = cpu_share(agent, WINDOW)
+        conn = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=60)
+        bad = []
+
+        def collect():
+            for i in ids:
+                st, _ = agent.request("GET", f"/v1/client/allocation/{i}/stats", conn=conn)
+                if st != 200:
+                    bad.append(st)
+
+        busy, rounds = cpu_share(agent, WINDOW, collect)
+        conn.close()
+    finally:
+        agent.shutdown()
+    rows = [
+        [f"agent idle with {ctx.n} tasks", fmt(idle, "%"), "", "", ""],
+        [f"agent while stats of {ctx.n} tasks are read every 1 s", fmt(busy, "%"),
+         fmt(statistics.median(rounds) * 1000, "ms") if rounds else "n/a",
+         "< 5 % (1000 tasks)", verdict(busy < 5) if ctx.n >= 1000 else "n/a (N < 1000)"],
+    ]
+    rep.add_table(["measure", "agent CPU (% of one core)", "one round of N reads (median)",
+                   "target", "verdict"], rows)
+    if bad:
+        rep.note(f"{len(bad)} stats reads failed (statuses {sorted(set(bad))}).")
+    rep.note(f"Each window is {WINDOW:.0f} s; agent CPU is utime+stime from /proc/PID/stat. One "
+             "keep-alive connection reads the N allocs in turn; a round longer than 1 s starts "
+             "the next at once.")
+    return rep.text()

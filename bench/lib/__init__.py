@@ -1,0 +1,1 @@
+# Shared parts of the drover benchmarks: the agent under test, reports, machine facts.

@@ -1,0 +1,53 @@
+# A minimal Docker Engine API client over the unix socket (standard library only).
+import http.client
+import json
+import os
+import socket
+import urllib.parse
+
+SOCKET = "/var/run/docker.sock"
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=120):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def available():
+    return os.path.exists(SOCKET)
+
+
+def call(method, path, body=None, conn=None):
+    c = conn or UnixHTTPConnection(SOCKET)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    r = c.getresponse()
+    data = r.read()
+    if conn is None:
+        c.close()
+    try:
+        return r.status, json.loads(data) if data else None
+    except ValueError:
+        return r.status, data.decode(errors="replace")
+
+
+def remove_by_alloc_label(alloc_ids):
+    """Force-removes containers that drover made for the given allocs (label com.drover.alloc_id)."""
+    if not alloc_ids or not available():
+        return
+    filters = urllib.parse.quote(json.dumps({"label": ["com.drover.alloc_id"]}))
+    try:
+        status, body = call("GET", f"/containers/json?all=1&filters={filters}")
+    except OSError:
+        return
+    if status != 200:
+        return
+    for c in body:
+        if c.get("Labels", {}).get("com.drover.alloc_id") in alloc_ids:
+            call("DELETE", f"/containers/{c['Id']}?force=1")

@@ -1,0 +1,39 @@
+# What the machine is: cores, CPU, memory, kernel, cgroup mode; printed above every table.
+import os
+import platform
+
+
+def cgroup_mode():
+    # v2 when the root is cgroup2; hybrid when v1 controllers sit beside a unified mount.
+    with open("/proc/mounts") as f:
+        mounts = [line.split() for line in f]
+    root = [m for m in mounts if m[1] == "/sys/fs/cgroup"]
+    if root and root[-1][2] == "cgroup2":
+        return "v2 (unified)"
+    if any(m[2] == "cgroup2" for m in mounts):
+        return "v1 (hybrid: v1 controllers, cgroup2 at /sys/fs/cgroup/unified)"
+    return "v1 (legacy)"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def mem_total_mib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def describe(build_type):
+    return (f"machine: {os.cpu_count()} cores ({cpu_model()}), {mem_total_mib()} MiB RAM, "
+            f"kernel {platform.release()}, cgroups {cgroup_mode()}, drover build {build_type}")
