@@ -20,6 +20,16 @@ deb() { ls "$build"/package/drover_*_*.deb 2>/dev/null | head -n1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# `job run` may return once the alloc runs: wait (up to 20s) for the alloc to be complete.
+wait_complete() {
+  local job=$1 alloc=$2
+  for _ in $(seq 200); do
+    "$root/usr/bin/drover" job status "$job" | grep -Eq "^$alloc .* complete " && return 0
+    sleep 0.1
+  done
+  fail "alloc $alloc of $job did not complete: $("$root/usr/bin/drover" job status "$job")"
+}
+
 agent_pid=""
 stop_agent() {
   if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
@@ -156,12 +166,11 @@ PY
   for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.05; done
   NOTIFY_SOCKET=$sock WATCHDOG_USEC=400000 start_agent "$work/agent.d-agent" "$work/agent.log"
   out=$(timeout 60 "$root/usr/bin/drover" job run "$src/examples/hello-batch.yaml") || fail "job run: $out"
-  grep -q '"complete"' <<<"$out" || fail "the job did not complete: $out"
-  alloc=$("$root/usr/bin/drover" job status hello-batch | awk '/^[0-9a-f]{8} /{print $1; exit}')
-  if [ -n "$alloc" ]; then
-    logs=$("$root/usr/bin/drover" alloc logs "$alloc" say-hello 2>&1 || true)
-    grep -q "hello from drover" <<<"$logs" || fail "the task's output is not in its log: $logs"
-  fi
+  alloc=$(grep -o 'Allocations: [0-9a-f]*' <<<"$out" | awk '{print $2}')
+  [ -n "$alloc" ] || fail "no allocation for hello-batch: $out"
+  wait_complete hello-batch "$alloc"
+  logs=$("$root/usr/bin/drover" alloc logs "$alloc" say-hello 2>&1 || true)
+  grep -q "hello from drover" <<<"$logs" || fail "the task's output is not in its log: $logs"
   sleep 0.5   # a watchdog ping or two (every 200 ms)
   stop_agent
   wait "$listener" 2>/dev/null || true
@@ -221,8 +230,9 @@ job:
           config: $cfg
 YAML
     out=$(timeout 60 "$root/usr/bin/drover" job run "$work/$drv-job.yaml") || fail "job on $drv: $out"
-    grep -q '"complete"' <<<"$out" || fail "the job on $drv did not complete: $out"
     alloc=$(grep -o 'Allocations: [0-9a-f]*' <<<"$out" | awk '{print $2}')
+    [ -n "$alloc" ] || fail "no allocation for the job on $drv: $out"
+    wait_complete "on-$drv" "$alloc"
     logs=$("$root/usr/bin/drover" alloc logs "$alloc" t 2>&1 || true)
     grep -q "$want" <<<"$logs" || fail "the $drv task's output is not in its log: $logs"
   done
