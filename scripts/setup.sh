@@ -9,6 +9,7 @@ PACKAGES=(
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev
   runc crun procps psmisc curl docker.io busybox-static
+  systemd dpkg-dev file python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then
