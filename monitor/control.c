@@ -112,7 +112,9 @@ static void handle(struct client *c, char *line) {
   } else if (sscanf(line, "signal %d", &a) == 1) {
     if (a < 1 || a >= NSIG) reply(c, "error bad signal\n");
     else if (mon.phase != RUNNING) reply(c, "error task has exited\n");
-    else reply(c, kill(-mon.task_pid, a) == 0 ? "ok\n" : "error kill failed\n");
+    /* A container's init need not lead a group: then the signal goes to it alone. */
+    else reply(c, kill(-mon.task_pid, a) == 0 || kill(mon.task_pid, a) == 0 ? "ok\n"
+                                                                               : "error kill failed\n");
   } else if (sscanf(line, "stop %d %u", &a, &b) == 2) {
     if (a < 1 || a >= NSIG) {
       reply(c, "error bad signal\n");

@@ -60,7 +60,9 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
 static const char kUsage[] =
     "usage: drover-monitor --state-dir DIR --dir WORKDIR [--status-fd FD] [--env-file FILE]\n"
     "       [--stdout BASE --stderr BASE [--max-files N] [--max-file-size BYTES]]\n"
-    "       [--user UID:GID] [--cgroup-procs FILE]... [--linger-ms MS] -- COMMAND [ARG]...\n";
+    "       [--user UID:GID] [--cgroup-procs FILE]... [--linger-ms MS] -- COMMAND [ARG]...\n"
+    "   or: drover-monitor --state-dir DIR --oci-bundle DIR --oci-id ID [--oci-log FILE]\n"
+    "       [--status-fd FD] [--stdout BASE --stderr BASE ...] -- RUNTIME [GLOBAL FLAG]...\n";
 
 /* NUL-separated KEY=VALUE, read once and removed: secrets stay out of argv and off disk. */
 static char **read_env(const char *file) {
@@ -171,13 +173,15 @@ static void on_timer(void) {
 int main(int argc, char **argv) {
   const char *state_dir = NULL, *work_dir = NULL, *env_file = NULL, *bases[2] = {NULL, NULL};
   const char *procs[MAX_PROCS];
+  struct oci_spec oci = {0};
   struct task_spec t = {0};
   unsigned long max_files = 10, max_size = 10ul * 1024 * 1024;
   static const struct option opts[] = {
       {"state-dir", 1, 0, 's'}, {"dir", 1, 0, 'd'},          {"status-fd", 1, 0, 'f'},
       {"env-file", 1, 0, 'e'},  {"stdout", 1, 0, 'o'},       {"stderr", 1, 0, 'r'},
       {"max-files", 1, 0, 'n'}, {"max-file-size", 1, 0, 'z'}, {"user", 1, 0, 'u'},
-      {"cgroup-procs", 1, 0, 'c'}, {"linger-ms", 1, 0, 'l'}, {0, 0, 0, 0}};
+      {"cgroup-procs", 1, 0, 'c'}, {"linger-ms", 1, 0, 'l'}, {"oci-bundle", 1, 0, 'B'},
+      {"oci-id", 1, 0, 'I'},       {"oci-log", 1, 0, 'L'},   {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
     switch (c) {
@@ -189,6 +193,9 @@ int main(int argc, char **argv) {
       case 'r': bases[1] = optarg; break;
       case 'n': max_files = strtoul(optarg, NULL, 10); break;
       case 'z': max_size = strtoul(optarg, NULL, 10); break;
+      case 'B': oci.bundle = optarg; break;
+      case 'I': oci.id = optarg; break;
+      case 'L': oci.log = optarg; break;
       case 'l': linger_ms = (unsigned)strtoul(optarg, NULL, 10); break;
       case 'u': {
         unsigned u, g;
@@ -206,7 +213,8 @@ int main(int argc, char **argv) {
     }
   }
   if (status_fd >= 0 && fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0) status_fd = -1;
-  if (!state_dir || !work_dir || optind >= argc) fail("%s", kUsage);
+  if (!state_dir || (!work_dir && !oci.bundle) || optind >= argc) fail("%s", kUsage);
+  if ((oci.bundle == NULL) != (oci.id == NULL)) fail("--oci-bundle and --oci-id go together");
   if ((bases[0] == NULL) != (bases[1] == NULL)) fail("--stdout and --stderr go together");
 
   /* Detach: own session, adopter of the task's orphans, nothing of the agent kept open. */
@@ -261,7 +269,12 @@ int main(int argc, char **argv) {
   t.out_fd = task_fds[0];
   t.err_fd = task_fds[1];
   char err[1024];
-  mon.task_pid = task_start(&t, err, sizeof err);
+  if (oci.bundle) {
+    oci.runtime = argv + optind; /* in OCI mode the command is the runtime and its flags */
+    mon.task_pid = oci_start(&oci, t.out_fd, t.err_fd, err, sizeof err);
+  } else {
+    mon.task_pid = task_start(&t, err, sizeof err);
+  }
   if (mon.task_pid < 0) {
     control_close();
     fail("%s", err);

@@ -45,6 +45,17 @@ pid_t task_start(const struct task_spec *t, char *err, size_t errlen);
  * groups): what a stop must reach. */
 void task_kill_tree(pid_t pgid, int sig);
 
+/* oci.c: the task as a container through an OCI runtime CLI (runc, crun). */
+struct oci_spec {
+  char **runtime;     /* the runtime and its global flags (--root, --log), NULL-terminated */
+  const char *bundle; /* the bundle dir (config.json) */
+  const char *id;     /* the container id */
+  const char *log;    /* the runtime's JSON log, relative to the state dir (may be NULL) */
+};
+/* `create` with the task's stdio, then `start`: returns the container init's PID (now our
+ * child), or -1 with the runtime's own message in err. */
+pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, size_t errlen);
+
 /* util.c */
 /* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process. */
 uint64_t proc_start_time(pid_t pid);
