@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/acl.hpp"
 #include "api/checks_endpoint.hpp"
+#include "api/limits.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "api/metrics_endpoint.hpp"
@@ -21,7 +23,8 @@ using nlohmann::json;
 
 struct HttpApi::Impl {
   ApiContext ctx;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<ConnectionLimiter> limiter;
 };
 
 namespace {
@@ -255,14 +258,61 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);
+  if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
+}
+
+// Before any route: the per-client connection cap, then the token check. A refused request
+// does nothing: no handler runs.
+httplib::Server::HandlerResponse guard(const ApiContext& ctx, ConnectionLimiter& limiter,
+                                       const httplib::Request& req, httplib::Response& res) {
+  if (!limiter.admit(req.remote_addr)) {
+    res.set_header("Connection", "close");
+    reply_error(res, 429, "too many concurrent connections from " + req.remote_addr +
+                              " (the limit is " + std::to_string(ctx.max_conns_per_client) + ")");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
+  auto need = required_policy(req.method, req.path);
+  if (!need) return httplib::Server::HandlerResponse::Unhandled;
+  auto secret = request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization"));
+  if (secret.empty()) {
+    reply_error(res, 403, "Permission denied: this agent requires an ACL token (X-Nomad-Token or "
+                          "Authorization: Bearer; the CLI reads DROVER_TOKEN)");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  auto token = ctx.acl->authenticate(secret);
+  if (!token) {
+    reply_error(res, 403, "Permission denied: the token is not valid");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  if (token->policy < *need) {
+    reply_error(res, 403, std::string("Permission denied: ") + req.method + " " + req.path +
+                              " needs a token with policy " + policy_name(*need) + " (this one has " +
+                              policy_name(token->policy) + ")");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
 }
 
 }  // namespace
 
 HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
   impl_->ctx = std::move(ctx);
-  auto& s = impl_->server;
-  s.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  const auto& tls = impl_->ctx.tls;
+  if (!tls.cert_file.empty())
+    // With a client CA, httplib requires and verifies the client's certificate.
+    impl_->server = std::make_unique<httplib::SSLServer>(
+        tls.cert_file.c_str(), tls.key_file.c_str(),
+        tls.verify_https_client && !tls.ca_file.empty() ? tls.ca_file.c_str() : nullptr);
+  else
+    impl_->server = std::make_unique<httplib::Server>();
+  auto& s = *impl_->server;
+  constexpr std::size_t kWorkers = 16;
+  impl_->limiter = std::make_unique<ConnectionLimiter>(kWorkers, impl_->ctx.max_conns_per_client);
+  s.new_task_queue = [limiter = impl_->limiter.get()] { return limiter->make_task_queue(); };
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return guard(impl_->ctx, *impl_->limiter, req, res);
+  });
   s.set_payload_max_length(impl_->ctx.max_request_bytes);
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
@@ -292,17 +342,22 @@ HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
 HttpApi::~HttpApi() { stop(); }
 
 Status HttpApi::bind(const std::string& addr, int port) {
-  if (!impl_->server.bind_to_port(addr.c_str(), port))
+  if (!impl_->server->is_valid())
+    return make_error("tls: cannot load cert_file " + impl_->ctx.tls.cert_file + " / key_file " +
+                      impl_->ctx.tls.key_file +
+                      (impl_->ctx.tls.ca_file.empty() ? "" : " / ca_file " + impl_->ctx.tls.ca_file) +
+                      " (missing, unreadable, or not matching PEM files)");
+  if (!impl_->server->bind_to_port(addr.c_str(), port))
     return make_error("cannot listen on " + addr + ":" + std::to_string(port) +
                       " (address in use, or not an address of this host)");
   port_ = port;
   return {};
 }
 
-void HttpApi::serve() { impl_->server.listen_after_bind(); }
+void HttpApi::serve() { impl_->server->listen_after_bind(); }
 
 void HttpApi::stop() {
-  if (impl_) impl_->server.stop();
+  if (impl_ && impl_->server) impl_->server->stop();
 }
 
 }  // namespace drover::api

@@ -26,6 +26,13 @@ class HealthWatcher;
 namespace drover::api {
 
 class EventBroker;
+class AclStore;
+
+// TLS for the API (the agent config's `tls` block). Empty cert_file: plain HTTP.
+struct TlsSettings {
+  std::string cert_file, key_file, ca_file;
+  bool verify_https_client = false;  // require a client cert signed by ca_file
+};
 
 struct ApiContext {
   runner::AllocManager* allocs = nullptr;
@@ -39,6 +46,10 @@ struct ApiContext {
   health::HealthWatcher* health = nullptr;
   std::function<std::pair<bool, std::size_t>()> upstream_state;  // connected, updates pending
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Hardening (api/acl.hpp, api/limits.hpp): tokens when set, TLS, per-client connections.
+  AclStore* acl = nullptr;
+  TlsSettings tls;
+  std::size_t max_conns_per_client = 12;
 };
 
 class HttpApi {

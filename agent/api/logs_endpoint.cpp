@@ -8,6 +8,7 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/log_stream.hpp"
 #include "fs/beneath.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/alloc_manager.hpp"
@@ -73,53 +74,32 @@ void register_logs_endpoint(httplib::Server& server, const ApiContext& ctx) {
       }
     }
     auto root = runner::alloc_dir_for(m->ctx().data_dir, lr.alloc_id).root;
-    auto rel = "alloc/logs/" + lr.task + "." + lr.type + ".0";
+    auto stream = std::make_shared<LogStream>(root, lr.task + "." + lr.type);
+    if (auto st = stream->seek(lr.offset, lr.from_end); !st) return reply_error(res, 403, st.message());
     res.set_header("X-Content-Type-Options", "nosniff");
     if (!lr.follow) {
-      auto fd = fs::open_beneath(root, rel, O_RDONLY);
-      if (!fd) {
-        if (errno == ENOENT || fd.message().find("No such file") != std::string::npos) {
-          res.set_content("", "text/plain; charset=utf-8");
-          return;
-        }
-        return reply_error(res, 403, fd.message());
+      std::string body, buf(kChunk, '\0');
+      for (;;) {
+        auto n = stream->read(buf.data(), buf.size());
+        if (!n) return reply_error(res, 403, n.message());
+        if (n.value() == 0) break;
+        body.append(buf.data(), n.value());
       }
-      struct stat st {};
-      fstat(fd->get(), &st);
-      long long start = lr.from_end ? std::max(0LL, static_cast<long long>(st.st_size) - lr.offset)
-                                    : std::min<long long>(lr.offset, st.st_size);
-      std::string body(static_cast<std::size_t>(st.st_size - start), '\0');
-      auto n = pread(fd->get(), body.data(), body.size(), start);
-      body.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
       res.set_content(std::move(body), "text/plain; charset=utf-8");
       return;
     }
     res.set_chunked_content_provider(
-        "text/plain; charset=utf-8", [m, lr, root, rel](std::size_t, httplib::DataSink& sink) {
-          fs::Fd fd;
-          long long pos = -1;
+        "text/plain; charset=utf-8", [m, lr, stream](std::size_t, httplib::DataSink& sink) {
           std::string buf(kChunk, '\0');
           while (sink.is_writable()) {
-            if (!fd) {
-              auto r = fs::open_beneath(root, rel, O_RDONLY);
-              if (r) {
-                fd = std::move(r.value());
-                struct stat st {};
-                fstat(fd.get(), &st);
-                pos = lr.from_end ? std::max(0LL, static_cast<long long>(st.st_size) - lr.offset)
-                                  : std::min<long long>(lr.offset, st.st_size);
-              } else if (r.message().find("refused") != std::string::npos) {
-                break;
-              }
-            }
+            // Read before checking the task: all it wrote before ending is sent.
             bool finished = task_finished(*m, lr.alloc_id, lr.task);
-            ssize_t n = fd ? pread(fd.get(), buf.data(), buf.size(), pos) : 0;
-            if (n > 0) {
-              pos += n;
-              if (!sink.write(buf.data(), static_cast<std::size_t>(n))) return false;
+            auto n = stream->read(buf.data(), buf.size());
+            if (!n) break;
+            if (n.value() > 0) {
+              if (!sink.write(buf.data(), n.value())) return false;
               continue;
             }
-            // Read to the end after the task ended: nothing more will come.
             if (finished) break;
             std::this_thread::sleep_for(kFollowPoll);
           }

@@ -143,6 +143,12 @@ void TaskRunner::run() {
       record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); });
       return;
     }
+    if (lost_) {
+      TaskEvent e{ev::kDriverFailure, 0, "lost track of the task: " + exit_err_};
+      e.fails_task = true;
+      record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+      return;
+    }
     bool restart_now = false;
     {
       std::lock_guard lock(mu_);
@@ -315,6 +321,7 @@ bool TaskRunner::start_once() {
 void TaskRunner::wait_for_exit() {
   exit_code_ = exit_signal_ = 0;
   oom_killed_ = false;
+  lost_ = false;
   exit_err_.clear();
   nlohmann::json handle;
   {
@@ -325,8 +332,11 @@ void TaskRunner::wait_for_exit() {
   while (!detached_) {
     auto r = driver_->wait(handle, slice);
     if (!r) {
+      // The driver lost the task (its monitor is gone): its fate is unknown, so it is
+      // reported, never restarted behind the user's back.
       exit_code_ = -1;
       exit_err_ = r.message();
+      lost_ = true;
       return;
     }
     if (r.value()) {

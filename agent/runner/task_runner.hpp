@@ -75,6 +75,7 @@ class TaskRunner {
   std::thread stopper_;
   int exit_code_ = 0, exit_signal_ = 0;
   bool oom_killed_ = false;
+  bool lost_ = false;  // the driver cannot say how the task ended
   std::string exit_err_;
 };
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "agent_process.hpp"
@@ -160,4 +162,41 @@ TEST(Foundation, LogsFollowStreamsUntilTheTaskEnds) {
   auto follow = agent->cli({"alloc", "logs", "-f", ids[0], "t"});
   EXPECT_EQ(follow.exit_code, 0) << follow.err;
   EXPECT_EQ(follow.out, "1\n2\n3\n");
+}
+
+TEST(Foundation, LogsRotateAndTheApiReadsAcrossTheRetainedFiles) {
+  auto agent = AgentProcess::start();
+  // 8 MB of numbered lines with 1 MB files, 3 kept: the API serves the retained tail in order.
+  std::string job =
+      "job:\n  id: loud\n  type: batch\n  groups:\n    - name: g\n      tasks:\n"
+      "        - name: t\n          driver: raw_exec\n          logs: {max_files: 3, max_file_size: 1}\n"
+      "          config:\n            command: /bin/sh\n"
+      "            args: [\"-c\", \"seq 1 1000000\"]\n";
+  auto ids = agent->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "complete", std::chrono::seconds(60));
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(agent->data_dir() + "/alloc/" + ids[0] + "/alloc/logs")) {
+    if (e.path().filename().string().rfind("t.stdout.", 0) != 0) continue;
+    ++files;
+    EXPECT_LE(e.file_size(), 1u << 20) << e.path();
+  }
+  EXPECT_EQ(files, 3);
+  auto out = agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.substr(out.size() - 8), "1000000\n");
+  // Complete lines from the first retained one on, each the next number.
+  std::istringstream in(out.substr(out.find('\n') + 1));
+  std::string line;
+  std::getline(in, line);
+  long prev = std::stol(line);
+  long count = 1;
+  while (std::getline(in, line)) {
+    ASSERT_EQ(std::stol(line), prev + 1);
+    prev = std::stol(line);
+    ++count;
+  }
+  EXPECT_GT(count, 200000);
+  // origin=end with an offset gives the last bytes.
+  EXPECT_EQ(agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t&origin=end&offset=8").body, "1000000\n");
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -129,4 +130,26 @@ TEST(Recovery, RestartPolicyActsOnAnExitThatHappenedWhileTheAgentWasAway) {
   auto a = agent->wait_client_status(id, "failed");
   EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 1) << a.dump(2);
   EXPECT_EQ(drover::testing::read_file(dir + "/alloc/" + id + "/alloc/data/runs"), "run\nrun\n");
+}
+
+TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(
+      "job:\n  id: lost\n  type: service\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+      "          driver: raw_exec\n          resources: {memory: 10}\n          config:\n"
+      "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
+  agent->wait_client_status(ids[0], "running");
+  // The monitor and its task are killed behind the agent's back, exit record and all.
+  auto state_dir = agent->data_dir() + "/tasks/" + ids[0] + "/t";
+  auto pid_line = drover::testing::read_file(state_dir + "/monitor.pid");
+  pid_t monitor = std::stoi(pid_line);
+  ::kill(monitor, SIGKILL);
+  auto cg = "/sys/fs/cgroup/pids/" + agent->cgroup_parent() + "/" + ids[0] + ".t/cgroup.procs";
+  std::ifstream procs(cg);
+  for (pid_t p; procs >> p;) ::kill(p, SIGKILL);
+  auto a = agent->wait_client_status(ids[0], "failed");
+  auto& t = a["TaskStates"]["t"];
+  EXPECT_EQ(t["Restarts"], 0);
+  EXPECT_EQ(count_events(t, "Driver Failure"), 1) << a.dump(2);
+  EXPECT_EQ(count_events(t, "Started"), 1);
 }

@@ -1,0 +1,254 @@
+// API tokens: policies, hashing, constant-time lookup, the token endpoints, and the refusal to
+// expose an open API off loopback (HOSTILE.md: "unauthenticated calls ... when TLS was off").
+#include "api/acl.hpp"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+
+#include "api/json_reply.hpp"
+#include "state/state_store.hpp"
+
+namespace drover::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kMetaKey = "acl_tokens";
+
+std::string sha256(std::string_view s) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = val(hex[i]), lo = val(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// A random UUID (v4) from OpenSSL's CSPRNG: 122 random bits, enough for a secret.
+Result<std::string> random_uuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return make_error("acl: the system has no randomness to make a token");
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  auto hex = to_hex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+json token_json(const TokenInfo& t) {
+  return {{"AccessorID", t.accessor_id}, {"Name", t.name}, {"Policy", policy_name(t.policy)},
+          {"Policies", json::array({policy_name(t.policy)})}, {"CreateTime", t.create_time_ns}};
+}
+
+}  // namespace
+
+std::optional<Policy> parse_policy(std::string_view name) {
+  if (name == "read") return Policy::read;
+  if (name == "submit") return Policy::submit;
+  if (name == "operate") return Policy::operate;
+  if (name == "management") return Policy::management;
+  return std::nullopt;
+}
+
+const char* policy_name(Policy p) {
+  switch (p) {
+    case Policy::read: return "read";
+    case Policy::submit: return "submit";
+    case Policy::operate: return "operate";
+    case Policy::management: return "management";
+  }
+  return "?";
+}
+
+std::optional<Policy> required_policy(std::string_view method, std::string_view path) {
+  if (path == "/v1/agent/health") return std::nullopt;
+  if (path == "/v1/acl/token/self") return Policy::read;
+  if (starts_with(path, "/v1/acl/")) return Policy::management;
+  bool reading = method == "GET" || method == "HEAD";
+  if (starts_with(path, "/v1/node") || starts_with(path, "/v1/plugin") ||
+      starts_with(path, "/v1/client/gc"))
+    return reading ? Policy::read : Policy::operate;
+  if (reading) return Policy::read;
+  if (path == "/v1/jobs" || starts_with(path, "/v1/job/")) return Policy::submit;
+  if (starts_with(path, "/v1/client/allocation/") &&
+      (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal")))
+    return Policy::submit;
+  // gc and anything not named above: the node's operator.
+  return Policy::operate;
+}
+
+std::string request_token(std::string_view nomad_token, std::string_view authorization) {
+  if (!nomad_token.empty()) return std::string(nomad_token);
+  constexpr std::string_view bearer = "Bearer ";
+  if (authorization.size() > bearer.size()) {
+    bool match = true;
+    for (std::size_t i = 0; i < bearer.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+          std::tolower(static_cast<unsigned char>(bearer[i])))
+        match = false;
+    if (match) return std::string(authorization.substr(bearer.size()));
+  }
+  return {};
+}
+
+Result<std::unique_ptr<AclStore>> AclStore::open(state::StateStore* store,
+                                                 std::string* bootstrap_secret) {
+  std::unique_ptr<AclStore> acl(new AclStore(store));
+  if (auto saved = store->meta(kMetaKey)) {
+    auto j = json::parse(*saved, nullptr, false);
+    if (j.is_discarded() || !j.is_array())
+      return make_error("acl: the stored tokens are unreadable; refusing to start with ACLs "
+                        "(nothing was changed)");
+    for (const auto& t : j) {
+      auto hash = from_hex(t.value("SecretHash", ""));
+      auto policy = parse_policy(t.value("Policy", ""));
+      if (!hash || hash->size() != SHA256_DIGEST_LENGTH || !policy)
+        return make_error("acl: a stored token is malformed; refusing to start with ACLs");
+      acl->tokens_.push_back({{t.value("AccessorID", ""), t.value("Name", ""), *policy,
+                               t.value("CreateTime", std::int64_t{0})},
+                              *hash});
+    }
+  }
+  if (acl->tokens_.empty()) {
+    auto made = acl->create("Bootstrap Token", Policy::management);
+    if (!made) return make_error(made.message());
+    if (bootstrap_secret) *bootstrap_secret = made->second;
+  }
+  return acl;
+}
+
+std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
+  if (secret.empty()) return std::nullopt;
+  auto hash = sha256(secret);
+  std::lock_guard lock(mu_);
+  std::optional<TokenInfo> found;
+  for (const auto& e : tokens_)
+    if (CRYPTO_memcmp(e.secret_hash.data(), hash.data(), hash.size()) == 0) found = e.info;
+  return found;
+}
+
+Result<std::pair<TokenInfo, std::string>> AclStore::create(const std::string& name, Policy policy) {
+  auto accessor = random_uuid();
+  auto secret = random_uuid();
+  if (!accessor || !secret) return make_error("acl: cannot make a random token");
+  TokenInfo info{accessor.value(), name, policy,
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count()};
+  std::lock_guard lock(mu_);
+  tokens_.push_back({info, sha256(secret.value())});
+  if (auto st = save_locked(); !st) {
+    tokens_.pop_back();
+    return make_error(st.message());
+  }
+  return std::make_pair(info, secret.value());
+}
+
+std::vector<TokenInfo> AclStore::list() const {
+  std::lock_guard lock(mu_);
+  std::vector<TokenInfo> out;
+  for (const auto& e : tokens_) out.push_back(e.info);
+  return out;
+}
+
+Status AclStore::save_locked() {
+  json arr = json::array();
+  for (const auto& e : tokens_) {
+    auto j = token_json(e.info);
+    j["SecretHash"] = to_hex(e.secret_hash);
+    arr.push_back(j);
+  }
+  if (auto st = store_->put_meta(kMetaKey, arr.dump()); !st)
+    return make_error("acl: cannot save tokens: " + st.message());
+  return {};
+}
+
+void register_acl_endpoints(httplib::Server& s, AclStore& acl) {
+  s.Post("/v1/acl/token", [&acl](const httplib::Request& req, httplib::Response& res) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return reply_error(res, 400, "body: must be a JSON object {\"Name\", \"Policy\"}");
+    std::string policy = body.contains("Policy") && body["Policy"].is_string() ? body["Policy"].get<std::string>() : "";
+    if (policy.empty() && body.contains("Policies") && body["Policies"].is_array() &&
+        body["Policies"].size() == 1 && body["Policies"][0].is_string())
+      policy = body["Policies"][0].get<std::string>();
+    auto p = parse_policy(policy);
+    if (!p)
+      return reply_error(res, 400, "Policy: \"" + policy +
+                                       "\" is not one of read, submit, operate, management");
+    std::string name = body.contains("Name") && body["Name"].is_string() ? body["Name"].get<std::string>() : "";
+    if (name.size() > 256) return reply_error(res, 400, "Name: longer than 256 characters");
+    auto made = acl.create(name, *p);
+    if (!made) return reply_error(res, 500, made.message());
+    auto j = token_json(made->first);
+    j["SecretID"] = made->second;
+    reply_json(res, j);
+  });
+  s.Get("/v1/acl/tokens", [&acl](const httplib::Request&, httplib::Response& res) {
+    json out = json::array();
+    for (const auto& t : acl.list()) out.push_back(token_json(t));
+    reply_json(res, out);
+  });
+  s.Get("/v1/acl/token/self", [&acl](const httplib::Request& req, httplib::Response& res) {
+    auto t = acl.authenticate(request_token(req.get_header_value("X-Nomad-Token"),
+                                            req.get_header_value("Authorization")));
+    if (!t) return reply_error(res, 403, "Permission denied: no valid token");
+    reply_json(res, token_json(*t));
+  });
+}
+
+bool is_loopback_address(const std::string& addr) {
+  if (addr == "localhost" || addr == "::1" || addr == "[::1]") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, addr.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return false;
+}
+
+Status check_listen_exposure(const std::string& addr, bool acl_enabled, bool tls_enabled,
+                             bool insecure_listen, std::string* warning) {
+  if (is_loopback_address(addr) || acl_enabled || tls_enabled) return {};
+  if (!insecure_listen)
+    return make_error("bind_addr " + addr +
+                      " is not a loopback address, and neither acl nor tls is enabled: anyone "
+                      "who can reach it could run commands as this agent. Enable acl and/or tls "
+                      "(docs/security.md), or set insecure_listen: true to accept the risk");
+  if (warning)
+    *warning = "the API listens on " + addr +
+               " with neither tokens nor TLS (insecure_listen: true): anyone who reaches it can "
+               "run commands as this agent";
+  return {};
+}
+
+}  // namespace drover::api

@@ -1,0 +1,84 @@
+// API tokens and their policies: who may call which endpoint. Secrets are stored only as
+// SHA-256 hashes (in the state store's meta table) and compared in constant time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "drover/common/result.hpp"
+
+namespace httplib {
+class Server;
+}
+namespace drover::state {
+class StateStore;
+}
+
+namespace drover::api {
+
+// Ordered: each policy allows everything the ones before it allow.
+//   read: every GET; submit: jobs and alloc stop/restart/signal; operate: gc, plugins, node;
+//   management: tokens.
+enum class Policy { read = 0, submit = 1, operate = 2, management = 3 };
+
+std::optional<Policy> parse_policy(std::string_view name);
+const char* policy_name(Policy p);
+
+// The policy a request needs, by method and path; nullopt for the endpoints that stay open
+// (/v1/agent/health, so load balancers and systemd can probe without a secret).
+std::optional<Policy> required_policy(std::string_view method, std::string_view path);
+
+struct TokenInfo {
+  std::string accessor_id;  // public: names the token in lists and logs
+  std::string name;
+  Policy policy = Policy::read;
+  std::int64_t create_time_ns = 0;
+};
+
+class AclStore {
+ public:
+  // Loads the tokens. When there are none yet, makes the bootstrap management token and puts
+  // its secret in *bootstrap_secret (the only time it exists in clear).
+  static Result<std::unique_ptr<AclStore>> open(state::StateStore* store,
+                                                std::string* bootstrap_secret);
+
+  // The token whose secret this is, or nullopt. Every stored hash is compared, each in
+  // constant time, so the answer's timing says nothing about how close a guess was.
+  std::optional<TokenInfo> authenticate(std::string_view secret) const;
+  // A new token; returns it and its secret (shown once, then only its hash is kept).
+  Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy);
+  std::vector<TokenInfo> list() const;
+
+ private:
+  struct Entry {
+    TokenInfo info;
+    std::string secret_hash;  // raw 32 bytes of SHA-256
+  };
+  Status save_locked();
+  explicit AclStore(state::StateStore* store) : store_(store) {}
+  state::StateStore* store_;
+  mutable std::mutex mu_;
+  std::vector<Entry> tokens_;
+};
+
+// The secret a request carries: X-Nomad-Token, or Authorization: Bearer <secret>.
+std::string request_token(std::string_view nomad_token_header, std::string_view authorization);
+
+// POST /v1/acl/token {Name, Policy} -> {AccessorID, SecretID, ...}; GET /v1/acl/tokens;
+// GET /v1/acl/token/self. The pre-routing check has already required management (self: any).
+void register_acl_endpoints(httplib::Server& server, AclStore& acl);
+
+// Whether binding `addr` keeps the API on this host (127.0.0.0/8, ::1, localhost).
+bool is_loopback_address(const std::string& addr);
+
+// The refusal to expose an unauthenticated, unencrypted API: an error when `addr` is not
+// loopback and neither tokens nor TLS are on, unless insecure_listen; then *warning says so.
+Status check_listen_exposure(const std::string& addr, bool acl_enabled, bool tls_enabled,
+                             bool insecure_listen, std::string* warning);
+
+}  // namespace drover::api

@@ -1,0 +1,211 @@
+// Cluster mode against a real etcd (Debian's etcd-server on loopback ports, a temp data dir):
+// a desired alloc written with etcdctl runs and its status and health appear under the status
+// key; deleting the key stops it; an etcd outage loses nothing; the node key goes with its
+// lease when the agent is SIGKILLed.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+// One etcd member on loopback; stop() and start() again keep its data.
+class Etcd {
+ public:
+  Etcd() : dir_(drover::testing::make_temp_dir("drover-etcd")), client_(free_port()), peer_(free_port()) {}
+  ~Etcd() { stop(); }
+  bool start() {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string c = "http://127.0.0.1:" + std::to_string(client_);
+      std::string p = "http://127.0.0.1:" + std::to_string(peer_);
+      std::string log = dir_ + "/etcd.log";
+      FILE* f = ::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      ::execlp("etcd", "etcd", "--name", "t", "--data-dir", (dir_ + "/data").c_str(),
+               "--listen-client-urls", c.c_str(), "--advertise-client-urls", c.c_str(),
+               "--listen-peer-urls", p.c_str(), "--initial-advertise-peer-urls", p.c_str(),
+               "--initial-cluster", ("t=" + p).c_str(), nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      if (ctl("endpoint health 2>&1").find("is healthy") != std::string::npos) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_); }
+  std::string ctl(const std::string& args) const {
+    return sh("ETCDCTL_API=3 etcdctl --endpoints=" + endpoint() + " " + args);
+  }
+  std::string get(const std::string& key) const { return ctl("get --print-value-only '" + key + "'"); }
+  void put(const std::string& key, const std::string& value) const {
+    std::string f = dir_ + "/value.json";
+    drover::testing::write_file(f, value);
+    ctl("put '" + key + "' < " + f);
+  }
+
+ private:
+  std::string dir_;
+  int client_, peer_;
+  pid_t pid_ = -1;
+};
+
+bool have_etcd() { return ::system("command -v etcd >/dev/null && command -v etcdctl >/dev/null") == 0; }
+
+std::string config(const Etcd& e, int ttl_s = 3) {
+  return "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + e.endpoint() +
+         "\"]\n    prefix: /drover\n    heartbeat_ttl: " + std::to_string(ttl_s) + "s\n";
+}
+
+std::string node_id(const AgentProcess& a) { return a.get("/v1/node").json()["ID"]; }
+
+// A Nomad Allocation with its Job, as a scheduler writes it.
+std::string alloc_value(const std::string& id, const std::string& script) {
+  json task = {{"Name", "t"},
+               {"Driver", "raw_exec"},
+               {"KillTimeout", 1000000000},
+               {"Config", {{"command", "/bin/sh"}, {"args", {"-c", script}}}}};
+  json group = {{"Name", "g"},
+                {"RestartPolicy", {{"Attempts", 0}, {"Mode", "fail"}, {"Interval", 60000000000LL}}},
+                {"Update", {{"HealthCheck", "task_states"}, {"MinHealthyTime", 500000000},
+                            {"HealthyDeadline", 30000000000LL}}},
+                {"Tasks", {task}}};
+  json job = {{"ID", "web"}, {"Type", "service"}, {"TaskGroups", {group}}};
+  return json{{"ID", id}, {"Name", "web.g[0]"}, {"TaskGroup", "g"}, {"Job", job}}.dump();
+}
+
+json wait_status(const Etcd& e, const std::string& key, const std::function<bool(const json&)>& pred,
+                 std::chrono::milliseconds timeout = 20s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  json last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto v = e.get(key);
+    last = json::parse(v, nullptr, false);
+    if (!last.is_discarded() && last.is_object() && pred(last)) return last;
+    std::this_thread::sleep_for(200ms);
+  }
+  return last;
+}
+
+}  // namespace
+
+TEST(Etcd, ADesiredAllocRunsReportsHealthAndStopsWhenItsKeyGoes) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd);
+  auto agent = AgentProcess::start(o);
+  auto node = node_id(*agent);
+  auto reg = wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  EXPECT_EQ(reg["ID"], node) << agent->log();
+  EXPECT_TRUE(reg["Drivers"].contains("raw_exec"));
+
+  const std::string id = "11111111-2222-3333-4444-555555555555";
+  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 60"));
+  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id, [](const json& j) {
+    return j["ClientStatus"] == "running" && j["DeploymentStatus"].is_object();
+  });
+  EXPECT_EQ(st["ClientStatus"], "running") << st.dump(2) << agent->log();
+  EXPECT_TRUE(st["DeploymentStatus"]["Healthy"].get<bool>()) << st.dump(2);
+  EXPECT_EQ(st["TaskStates"]["t"]["State"], "running");
+  EXPECT_EQ(agent->alloc(id)["JobID"], "web");
+
+  etcd.ctl("del /drover/allocs/" + node + "/" + id);
+  st = wait_status(etcd, "/drover/status/" + node + "/" + id,
+                   [](const json& j) { return j["ClientStatus"] == "complete"; });
+  EXPECT_EQ(st["ClientStatus"], "complete") << st.dump(2);
+  EXPECT_EQ(st["DesiredStatus"], "stop");
+}
+
+TEST(Etcd, AnOutageLosesNoUpdateAndTheNodeRegistersAgain) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd);
+  auto agent = AgentProcess::start(o);
+  auto node = node_id(*agent);
+  const std::string id = "aaaaaaaa-2222-3333-4444-555555555555";
+  // The task runs for a while, then fails: the change happens while etcd is down.
+  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 6; exit 4"));
+  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id,
+                        [](const json& j) { return j["ClientStatus"] == "running"; });
+  ASSERT_EQ(st["ClientStatus"], "running") << agent->log();
+  etcd.stop();
+  std::this_thread::sleep_for(12s);
+  // Tasks went on without etcd and the agent knows the latest state.
+  EXPECT_EQ(agent->alloc(id)["ClientStatus"], "failed");
+  auto metrics = agent->get("/v1/metrics").body;
+  EXPECT_NE(metrics.find("drover_upstream_connected 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("drover_upstream_updates_pending 1"), std::string::npos) << metrics;
+  ASSERT_TRUE(etcd.start());
+  st = wait_status(etcd, "/drover/status/" + node + "/" + id,
+                   [](const json& j) { return j["ClientStatus"] == "failed"; });
+  EXPECT_EQ(st["ClientStatus"], "failed") << st.dump(2) << agent->log();
+  EXPECT_EQ(st["TaskStates"]["t"]["Events"].back()["Type"], "Not Restarting");
+  EXPECT_FALSE(st["DeploymentStatus"]["Healthy"].get<bool>()) << st.dump(2);
+  // The lease lapsed during the outage (TTL 3s): the node registered again.
+  auto reg = wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  EXPECT_EQ(reg["ID"], node);
+}
+
+TEST(Etcd, TheNodeKeyGoesWithItsLeaseWhenTheAgentIsKilled) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd, 3);
+  auto agent = AgentProcess::start(o);
+  auto node = node_id(*agent);
+  auto key = "/drover/nodes/" + node;
+  wait_status(etcd, key, [](const json& j) { return j.contains("ID"); });
+  // Still there after several TTLs: the heartbeat keeps it.
+  std::this_thread::sleep_for(5s);
+  EXPECT_NE(etcd.get(key), "");
+  agent->kill(SIGKILL);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (etcd.get(key) != "" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(etcd.get(key), "") << "the node key outlived its lease";
+}
