@@ -45,6 +45,7 @@ class Agent:
         self.cgroup_parent = cgroup_parent or f"drover-bench-{os.getpid()}-{Agent._seq}"
         self.proc = None
         self.log_path = None
+        self.log_level = "warn"
         self.alloc_ids = set()
         self.job_ids = set()
 
@@ -55,7 +56,7 @@ class Agent:
         with open(path, "w") as f:
             f.write(f"cgroup_parent: {self.cgroup_parent}\n"
                     "gc_max_allocs: 100000\n"
-                    "log_level: warn\n"
+                    f"log_level: {self.log_level}\n"
                     "plugin:\n  raw_exec:\n    enabled: true\n")
         return path
 

@@ -1,6 +1,5 @@
 # N running raw_exec sleep tasks: submitted as one job (count N, split at the 1000 cap) or as
 # N jobs; and snapshots of their monitors and task PIDs.
-import http.client
 import re
 
 from . import procfs
@@ -19,10 +18,10 @@ def submit_one_job(agent, n, prefix="bench-many"):
 
 
 def submit_many_jobs(agent, n, prefix="bench-job"):
-    conn = http.client.HTTPConnection("127.0.0.1", agent.port, timeout=120)
+    # One connection per job, as N runs of a CLI would do (and a kept-alive connection's
+    # replies wait ~40 ms each for delayed ACKs: see BENCHMARKS.md, stats).
     for i in range(n):
-        agent.submit(job_doc(f"{prefix}-{i}", "raw_exec", SLEEP, job_type="service"), conn=conn)
-    conn.close()
+        agent.submit(job_doc(f"{prefix}-{i}", "raw_exec", SLEEP, job_type="service"))
 
 
 def task_pids(agent):
