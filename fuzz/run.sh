@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan) in build-fuzz/ and runs each for a bounded time,
+# with a corpus seeded from examples/ and the tests' jobs. Prints a table: target, executions,
+# crashes. Crash inputs land in fuzz/out/TARGET/ (crash-*), to be turned into regression tests.
+#   fuzz/run.sh [SECONDS_PER_TARGET=60] [TARGET...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-60}
+shift || true
+build=${DROVER_FUZZ_BUILD:-$root/build-fuzz}
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_jobspec fuzz_agent_config fuzz_api_request fuzz_plugin_loader)
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address" -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address" \
+    -DDROVER_FUZZ=ON -DDROVER_BUILD_TESTS=OFF >/dev/null
+fi
+ninja -C "$build" "${targets[@]}" >/dev/null
+
+out=$root/fuzz/out
+mkdir -p "$out"
+seed() {  # target -> seed corpus dir
+  local t=$1 dir=$out/$1/corpus
+  mkdir -p "$dir"
+  case $t in
+    fuzz_jobspec)
+      find "$root/examples" "$root/tests" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) \
+        -size -64k -exec cp -t "$dir" {} + 2>/dev/null || true ;;
+    fuzz_agent_config)
+      find "$root/packaging" "$root/examples" -type f \( -name '*.yaml' -o -name '*.hcl' \) -size -64k \
+        -exec cp -t "$dir" {} + 2>/dev/null || true
+      printf 'data_dir: /x\nacl: {enabled: true}\ntls: {cert_file: a, key_file: b}\n' >"$dir/hardening.yaml" ;;
+    fuzz_api_request)
+      printf 'GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Nomad-Token: fuzz-secret\r\n\r\n' >"$dir/get"
+      printf 'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nContent-Length: 4\r\n\r\njob:' >"$dir/post"
+      printf 'GET /v1/job/%%2e%%2e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' >"$dir/chunked" ;;
+    fuzz_plugin_loader)
+      find "$build/plugins-out" -name '*.so' -size -2M -exec cp -t "$dir" {} + 2>/dev/null || true
+      head -c 64 /bin/true >"$dir/elf-header" ;;
+  esac
+  echo "$dir"
+}
+
+printf '%-20s %12s %8s %s\n' target executions crashes note
+for t in "${targets[@]}"; do
+  corpus=$(seed "$t")
+  mkdir -p "$out/$t/artifacts"
+  log=$out/$t/log
+  (cd "$out/$t" && ASAN_OPTIONS=detect_leaks=0 "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 \
+     -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$out/$t/artifacts/" -print_final_stats=1 \
+     "$corpus" >"$log" 2>&1) || true
+  execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+  crashes=$(find "$out/$t/artifacts" -type f | wc -l)
+  note=$(grep -Eo 'ERROR: (AddressSanitizer|libFuzzer): [a-z-]+' "$log" | head -1 || true)
+  printf '%-20s %12s %8s %s\n' "$t" "${execs:-?}" "$crashes" "$note"
+done

@@ -1,0 +1,253 @@
+// The API off loopback (HOSTILE.md: "unauthenticated calls ... when TLS was off"; "a cap on
+// connections per client"): tokens with policies, TLS with client certificates, the refusal to
+// listen openly, and per-client connection and header limits.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "agent_process.hpp"
+#include "hostile_support.hpp"
+
+using drover::hostile::sh_job;
+using drover::testing::AgentProcess;
+using drover::testing::make_temp_dir;
+using drover::testing::write_file;
+using nlohmann::json;
+
+namespace {
+
+httplib::Result call(const AgentProcess& a, const std::string& method, const std::string& path,
+                     const std::string& token, const std::string& body = "",
+                     bool bearer = false) {
+  httplib::Client c("127.0.0.1", a.port());
+  c.set_read_timeout(10);
+  httplib::Headers h;
+  if (!token.empty()) h.emplace(bearer ? "Authorization" : "X-Nomad-Token", bearer ? "Bearer " + token : token);
+  if (method == "GET") return c.Get(path.c_str(), h);
+  if (method == "DELETE") return c.Delete(path.c_str(), h);
+  return c.Post(path.c_str(), h, body, "application/yaml");
+}
+
+std::string make_token(const AgentProcess& a, const std::string& mgmt, const std::string& policy) {
+  auto r = call(a, "POST", "/v1/acl/token", mgmt, json{{"Name", policy + "-token"}, {"Policy", policy}}.dump());
+  EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no reply");
+  return r ? json::parse(r->body, nullptr, false).value("SecretID", "") : "";
+}
+
+int connect_loopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Sends one request on an open connection (kept alive) and returns the status line's code.
+int request_on(int fd, const std::string& request) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return 0;
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  if (n < 12) return 0;
+  return std::atoi(std::string(buf + 9, 3).c_str());
+}
+
+const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\n";
+
+}  // namespace
+
+TEST(Acl, RequestsWithoutAValidTokenGet403AndNothingRuns) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  auto job = sh_job("acl", "batch", "echo ran");
+  for (const std::string& token : std::vector<std::string>{"", "not-a-token", mgmt.substr(0, 35), mgmt + "x"}) {
+    auto r = call(*agent, "POST", "/v1/jobs", token, job);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << r->body;
+    EXPECT_NE(json::parse(r->body, nullptr, false).value("error", "").find("Permission denied"), std::string::npos);
+    EXPECT_EQ(call(*agent, "GET", "/v1/allocations", token)->status, 403);
+  }
+  // Health stays open for probes; nothing was submitted.
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+  auto allocs = call(*agent, "GET", "/v1/allocations", mgmt);
+  EXPECT_EQ(allocs->status, 200);
+  EXPECT_EQ(allocs->body, "[]");
+  // With the bootstrap token (as X-Nomad-Token or Bearer) it runs.
+  auto ok = call(*agent, "POST", "/v1/jobs", mgmt, job, /*bearer=*/true);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
+TEST(Acl, EachPolicyAllowsOnlyItsEndpoints) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  auto read = make_token(*agent, mgmt, "read");
+  auto submit = make_token(*agent, mgmt, "submit");
+  auto operate = make_token(*agent, mgmt, "operate");
+  ASSERT_FALSE(read.empty());
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", read)->status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/node", read)->status, 200);
+  auto denied = call(*agent, "POST", "/v1/jobs", read, sh_job("p", "batch", "true"));
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_NE(denied->body.find("submit"), std::string::npos) << denied->body;
+  auto r = call(*agent, "POST", "/v1/jobs", submit, sh_job("p", "batch", "true"));
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto id = json::parse(r->body)["AllocIDs"][0].get<std::string>();
+  drover::hostile::wait_for([&] {
+    return json::parse(call(*agent, "GET", "/v1/allocation/" + id, read)->body, nullptr, false)
+               .value("ClientStatus", "") == "complete";
+  }, std::chrono::seconds(10));
+  EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + id + "/gc", submit)->status, 403);
+  EXPECT_EQ(call(*agent, "POST", "/v1/acl/token", operate, R"({"Policy":"management"})")->status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/acl/tokens", operate)->status, 403);
+  EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + id + "/gc", operate)->status, 200);
+  // Token lists never show secrets.
+  auto list = call(*agent, "GET", "/v1/acl/tokens", mgmt);
+  ASSERT_EQ(list->status, 200);
+  EXPECT_EQ(json::parse(list->body).size(), 4u);
+  for (const auto& s : {mgmt, read, submit, operate}) EXPECT_EQ(list->body.find(s), std::string::npos);
+  EXPECT_EQ(list->body.find("SecretID"), std::string::npos);
+}
+
+TEST(Acl, BootstrapSecretIsStoredOnlyHashedAndPrintedOnce) {
+  auto dir = make_temp_dir("drover-acl");
+  std::string mgmt;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir, .config_yaml = "acl:\n  enabled: true\n"});
+    mgmt = drover::hostile::bootstrap_secret(agent->log());
+    ASSERT_FALSE(mgmt.empty());
+  }
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) {
+      EXPECT_EQ(drover::testing::read_file(e.path()).find(mgmt), std::string::npos) << e.path();
+    }
+  }
+  std::filesystem::remove(dir + ".log");
+  auto again = AgentProcess::start({.data_dir = dir, .config_yaml = "acl:\n  enabled: true\n"});
+  EXPECT_EQ(drover::hostile::bootstrap_secret(again->log()), "") << again->log();
+  EXPECT_EQ(call(*again, "GET", "/v1/jobs", mgmt)->status, 200);
+}
+
+TEST(Listen, NonLoopbackWithoutTokensOrTlsIsRefused) {
+  auto dir = make_temp_dir("drover-listen");
+  auto r = drover::hostile::run_agent_to_exit({"-dev", "-data-dir", dir, "-bind", "0.0.0.0", "-port", "0"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("insecure_listen"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0.0.0.0"), std::string::npos) << r.err;
+}
+
+TEST(Listen, InsecureListenStartsWithAWarning) {
+  auto agent = AgentProcess::start({.config_yaml = "insecure_listen: true\n", .extra_args = {"-bind", "0.0.0.0"}});
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+  EXPECT_NE(agent->log().find("neither tokens nor TLS"), std::string::npos) << agent->log();
+}
+
+TEST(Tls, PlainHttpGetsNothingAndOnlyCertifiedClientsAreServed) {
+  auto pki = make_temp_dir("drover-pki");
+  auto q = [&](const std::string& f) { return pki + "/" + f; };
+  ASSERT_EQ(drover::hostile::sh(
+      "cd " + pki + " && exec >log 2>&1 && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && "
+      "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext && "
+      "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 -subj /CN=rogue"),
+            0) << drover::testing::read_file(q("log"));
+  auto dir = make_temp_dir("drover-tls");
+  write_file(dir + ".yaml", "cgroup_parent: drover-test-tls\ntls:\n  cert_file: " + q("server.pem") +
+                                "\n  key_file: " + q("server.key") + "\n  ca_file: " + q("ca.pem") +
+                                "\n  verify_https_client: true\n");
+  int port = 0;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    close(fd);
+  }
+  auto agent = drover::hostile::spawn_agent(
+      {"-dev", "-data-dir", dir, "-port", std::to_string(port), "-plugin-dir", DROVER_PLUGIN_DIR, "-config", dir + ".yaml"},
+      dir + ".log");
+  auto client = [&](const std::string& cert, const std::string& key) {
+    auto c = cert.empty() ? std::make_unique<httplib::SSLClient>("127.0.0.1", port)
+                          : std::make_unique<httplib::SSLClient>("127.0.0.1", port, q(cert), q(key));
+    c->set_ca_cert_path(q("ca.pem"));
+    c->enable_server_certificate_verification(true);
+    c->set_connection_timeout(2);
+    c->set_read_timeout(5);
+    return c;
+  };
+  ASSERT_TRUE(drover::hostile::wait_for([&] {
+    auto r = client("client.pem", "client.key")->Get("/v1/agent/health");
+    return r && r->status == 200;
+  }, std::chrono::seconds(15))) << agent.log();
+  // Certified client: served, and can submit.
+  auto r = client("client.pem", "client.key")->Post("/v1/jobs", sh_job("tls", "batch", "true"), "application/yaml");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  // No client cert, a self-signed one, or plain HTTP: no reply at all.
+  EXPECT_FALSE(client("", "")->Get("/v1/jobs"));
+  EXPECT_FALSE(client("rogue.pem", "rogue.key")->Get("/v1/jobs"));
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(3);
+  auto p = plain.Get("/v1/jobs");
+  EXPECT_TRUE(!p || p->status >= 400);
+  EXPECT_NE(agent.log().find("https://"), std::string::npos);
+}
+
+TEST(Limits, OneClientCannotHoldMoreThanItsShareOfConnections) {
+  auto agent = AgentProcess::start({.config_yaml = "limits:\n  http_max_conns_per_client: 3\n"});
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(connect_loopback(agent->port()));
+    EXPECT_EQ(request_on(held.back(), kHealth), 200) << "connection " << i;
+  }
+  int extra = connect_loopback(agent->port());
+  EXPECT_EQ(request_on(extra, kHealth), 429);
+  close(extra);
+  close(held.back());
+  held.pop_back();
+  EXPECT_TRUE(drover::hostile::wait_for([&] {
+    int fd = connect_loopback(agent->port());
+    int code = request_on(fd, kHealth);
+    close(fd);
+    return code == 200;
+  }, std::chrono::seconds(3)));
+  for (int fd : held) close(fd);
+}
+
+TEST(Limits, HugeHeadersAndUrlsAreRefusedAndTheAgentKeepsAnswering) {
+  auto agent = AgentProcess::start();
+  int fd = connect_loopback(agent->port());
+  int code = request_on(fd, "GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(code == 0 || code >= 400) << code;
+  close(fd);
+  fd = connect_loopback(agent->port());
+  code = request_on(fd, "GET /v1/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(code == 0 || code >= 400) << code;
+  close(fd);
+  // Thousands of headers.
+  std::string many = "GET /v1/jobs HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 5000; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  fd = connect_loopback(agent->port());
+  code = request_on(fd, many + "\r\n");
+  close(fd);
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+}

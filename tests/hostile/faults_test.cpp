@@ -1,0 +1,233 @@
+// Faults to survive (HOSTILE.md, last table): the agent SIGKILLed at each step of an alloc's
+// start and stop, an unreadable state store, a full disk, a second agent, a recycled PID.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "agent_process.hpp"
+#include "hostile_support.hpp"
+
+using drover::hostile::find_file;
+using drover::hostile::sh_job;
+using drover::hostile::wait_for;
+using drover::testing::AgentProcess;
+using drover::testing::make_temp_dir;
+using drover::testing::process_alive;
+using drover::testing::read_file;
+using nlohmann::json;
+
+namespace {
+
+// Each start appends one line (its pid) to alloc/data/starts; then the task sleeps as that pid.
+const std::string kStartOnce = "echo $$ >> \"$NOMAD_ALLOC_DIR/data/starts\"; exec sleep 120";
+
+int line_count(const std::string& text) {
+  int n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
+std::vector<std::string> cgroup_children(const std::string& parent) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& ctl : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+    auto dir = ctl.path() / parent;
+    for (const auto& c : std::filesystem::directory_iterator(dir, ec))
+      if (c.is_directory()) out.push_back(c.path().string());
+  }
+  return out;
+}
+
+void wait_dead(AgentProcess& a) {
+  ASSERT_TRUE(wait_for([&] { return !a.running(); }, std::chrono::seconds(15)))
+      << "the agent did not die at the fault point:\n" << a.log();
+}
+
+}  // namespace
+
+class KillAtFaultPoint : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KillAtFaultPoint, RestartRunsNoTaskTwiceLeavesNoneUnsupervisedAndNoCgroup) {
+  const auto point = GetParam();
+  auto dir = make_temp_dir("drover-fault");
+  std::string alloc_id, parent;
+  if (point == "during_stop") {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    alloc_id = agent->submit(sh_job("once", "service", kStartOnce))[0];
+    agent->wait_client_status(alloc_id, "running");
+    agent->kill(SIGKILL);
+    setenv("DROVER_FAULT", point.c_str(), 1);
+    auto armed = AgentProcess::start({.data_dir = dir});
+    unsetenv("DROVER_FAULT");
+    armed->del("/v1/job/once");
+    wait_dead(*armed);
+    parent = armed->cgroup_parent();
+  } else {
+    setenv("DROVER_FAULT", point.c_str(), 1);
+    auto armed = AgentProcess::start({.data_dir = dir});
+    unsetenv("DROVER_FAULT");
+    armed->post("/v1/jobs", sh_job("once", "service", kStartOnce));
+    wait_dead(*armed);
+    parent = armed->cgroup_parent();
+  }
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto allocs = agent->get("/v1/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << "alloc lost or doubled: " << allocs.dump(2) << agent->log();
+  alloc_id = allocs[0]["ID"];
+  if (point == "during_stop") {
+    agent->wait_client_status(alloc_id, "complete");
+  } else {
+    agent->wait_client_status(alloc_id, "running");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // time for a wrong second start
+  }
+  auto starts_path = find_file(dir + "/alloc/" + alloc_id, "starts");
+  ASSERT_FALSE(starts_path.empty()) << "the task never started";
+  auto starts = read_file(starts_path);
+  EXPECT_EQ(line_count(starts), 1) << "the task started more than once:\n" << starts;
+  pid_t pid = std::atoi(starts.c_str());
+  if (point != "during_stop") {
+    EXPECT_TRUE(process_alive(pid));
+    ASSERT_EQ(agent->del("/v1/job/once").status, 200);
+    agent->wait_client_status(alloc_id, "complete");
+  }
+  // Supervised to the end: the stop reached the task, and its cgroup went with it.
+  EXPECT_TRUE(wait_for([&] { return !process_alive(pid); }, std::chrono::seconds(5))) << "pid " << pid << " still runs";
+  EXPECT_TRUE(wait_for([&] { return cgroup_children(parent).empty(); }, std::chrono::seconds(5)))
+      << "cgroup left: " << cgroup_children(parent)[0];
+  EXPECT_EQ(line_count(read_file(starts_path)), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, KillAtFaultPoint,
+                         ::testing::Values("alloc_persisted", "before_task_start", "after_task_start",
+                                           "handle_persisted", "during_stop"));
+
+TEST(StateStore, UnreadableStateRefusesToStartAndKeepsTheFile) {
+  auto dir = make_temp_dir("drover-garbage");
+  const std::string garbage = "this is not a database\n" + std::string(8192, '\x7f');
+  drover::testing::write_file(dir + "/state.db", garbage);
+  auto r = drover::hostile::run_agent_to_exit({"-data-dir", dir, "-plugin-dir", DROVER_PLUGIN_DIR});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("state"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir), std::string::npos) << "the message should name the file: " << r.err;
+  EXPECT_EQ(read_file(dir + "/state.db"), garbage) << "the unreadable file was changed";
+}
+
+TEST(DataDir, FullDiskGivesClearErrorsAndNoCrash) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a tmpfs";
+  auto mnt = make_temp_dir("drover-full");
+  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=2m"), 0) << strerror(errno);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  auto data = mnt + "/data";
+  {
+    auto agent = AgentProcess::start({.data_dir = data});
+    // Fill what is left, then submit: the alloc cannot be written.
+    drover::hostile::sh("dd if=/dev/zero of=" + mnt + "/fill bs=64k >/dev/null 2>&1");
+    auto r = agent->post("/v1/jobs", sh_job("full", "batch", "echo hi"));
+    EXPECT_TRUE(r.status == 200 || r.status >= 400) << r.status;
+    if (r.status >= 400) {
+      EXPECT_NE(r.json().value("error", ""), "") << r.body;
+    }
+    EXPECT_TRUE(agent->running());
+    EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+    std::filesystem::remove(mnt + "/fill");
+    auto again = agent->post("/v1/jobs", sh_job("after", "batch", "echo hi"));
+    EXPECT_EQ(again.status, 200) << again.body;
+  }
+  // Starting on a full disk: refused with a reason, or up; never a crash.
+  drover::hostile::sh("dd if=/dev/zero of=" + mnt + "/fill bs=64k >/dev/null 2>&1");
+  auto r = drover::hostile::run_agent_to_exit({"-dev", "-data-dir", mnt + "/fresh", "-plugin-dir", DROVER_PLUGIN_DIR},
+                                              std::chrono::seconds(5));
+  if (r.exit_code != -1) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("Error:"), std::string::npos) << r.err;
+  }
+}
+
+TEST(DataDir, SecondAgentIsRefusedNamingTheHolderPid) {
+  auto agent = AgentProcess::start();
+  auto r = drover::hostile::run_agent_to_exit({"-dev", "-data-dir", agent->data_dir(), "-port", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("pid " + std::to_string(agent->pid())), std::string::npos) << r.err;
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+}
+
+namespace {
+// Starts `sleep 300` at exactly `pid` (via ns_last_pid); returns its pid, or -1.
+pid_t spawn_at(pid_t pid) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    { std::ofstream("/proc/sys/kernel/ns_last_pid") << (pid - 1); }
+    pid_t child = fork();
+    if (child == 0) {
+      execl("/bin/sleep", "sleep", "300", nullptr);
+      _exit(127);
+    }
+    if (child == pid) return child;
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+  }
+  return -1;
+}
+
+pid_t parent_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  char state;
+  pid_t ppid = 0;
+  rest >> state >> ppid;
+  return ppid;
+}
+}  // namespace
+
+TEST(Recovery, RecycledPidIsNotSignalledAfterRestart) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to choose a pid";
+  auto dir = make_temp_dir("drover-pidreuse");
+  pid_t task = 0, monitor = 0;
+  std::string alloc;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    alloc = agent->submit(sh_job("victim", "service", kStartOnce))[0];
+    agent->wait_client_status(alloc, "running");
+    auto starts = find_file(dir + "/alloc/" + alloc, "starts");
+    ASSERT_TRUE(wait_for([&] { return !read_file(starts).empty(); }, std::chrono::seconds(5)));
+    task = std::atoi(read_file(starts).c_str());
+    monitor = parent_of(task);
+    agent->kill(SIGKILL);
+  }
+  // While the agent is away, the task and its monitor die and strangers take their pids.
+  kill(monitor, SIGKILL);
+  kill(task, SIGKILL);
+  ASSERT_TRUE(wait_for([&] { return !process_alive(task) && !process_alive(monitor); }, std::chrono::seconds(5)));
+  pid_t stranger_task = spawn_at(task);
+  pid_t stranger_monitor = spawn_at(monitor);
+  if (stranger_task < 0 || stranger_monitor < 0) {
+    if (stranger_task > 0) kill(stranger_task, SIGKILL), waitpid(stranger_task, nullptr, 0);
+    if (stranger_monitor > 0) kill(stranger_monitor, SIGKILL), waitpid(stranger_monitor, nullptr, 0);
+    GTEST_SKIP() << "could not recreate the pids";
+  }
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    agent->del("/v1/job/victim");
+    agent->wait_alloc(alloc, [](const json& a) { return a.value("ClientStatus", "") != "running"; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past kill_timeout
+    EXPECT_TRUE(process_alive(stranger_task)) << "an unrelated process at the task's old pid was signalled";
+    EXPECT_TRUE(process_alive(stranger_monitor)) << "an unrelated process at the monitor's old pid was signalled";
+    EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+  }
+  kill(stranger_task, SIGKILL);
+  kill(stranger_monitor, SIGKILL);
+  waitpid(stranger_task, nullptr, 0);
+  waitpid(stranger_monitor, nullptr, 0);
+}
