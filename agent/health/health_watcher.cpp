@@ -120,8 +120,12 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
 void HealthWatcher::scan() {
   auto allocs = manager_.allocs();
   std::map<std::string, const state::Alloc*> live;
-  for (const auto& a : allocs)
-    if (!a.terminal() && a.desired_status == "run") live[a.id] = &a;
+  for (const auto& a : allocs) {
+    // A failed alloc whose health is still open is judged once more: its task may have
+    // failed between two looks, and that makes it unhealthy.
+    bool failed_undecided = a.client_status == "failed" && a.deployment_status.is_null();
+    if (a.desired_status == "run" && (!a.terminal() || failed_undecided)) live[a.id] = &a;
+  }
 
   std::vector<std::pair<std::string, nlohmann::json>> verdicts;
   {
