@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <memory>
 
 namespace drover::cli {
@@ -51,7 +52,20 @@ namespace {
 // httplib::Client throws nothing but reports an unusable address (bad scheme) as !is_valid().
 std::unique_ptr<httplib::Client> make_client(const std::string& address,
                                              std::chrono::seconds read_timeout) {
-  auto client = std::make_unique<httplib::Client>(address);
+  // TLS client options (docs/security.md): the CA to trust, and a client certificate for an
+  // agent with verify_https_client.
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  auto cert = env("DROVER_CLIENT_CERT"), key = env("DROVER_CLIENT_KEY");
+  auto client = !cert.empty() && !key.empty()
+                    ? std::make_unique<httplib::Client>(address, cert, key)
+                    : std::make_unique<httplib::Client>(address);
+  if (auto ca = env("DROVER_CACERT"); !ca.empty()) {
+    client->set_ca_cert_path(ca.c_str());
+    client->enable_server_certificate_verification(true);
+  }
   client->set_connection_timeout(kConnectTimeout);
   client->set_read_timeout(read_timeout);
   client->set_write_timeout(kReadTimeout);

@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "api/acl.hpp"
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
@@ -85,6 +86,16 @@ int run_agent(const AgentFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Off loopback, the API needs tokens or TLS, or the operator's explicit insecure_listen.
+  std::string exposure_warning;
+  if (auto st = api::check_listen_exposure(cfg.bind_addr, cfg.acl_enabled, !cfg.tls_cert_file.empty(),
+                                           cfg.insecure_listen, &exposure_warning);
+      !st) {
+    std::cerr << "Error: " << st.message() << "\n";
+    return 1;
+  }
+  if (!exposure_warning.empty()) spdlog::warn("{}", exposure_warning);
+
   if (auto st = make_data_dir(cfg.data_dir); !st) {
     std::cerr << "Error: " << st.message() << "\n";
     return 1;
@@ -100,6 +111,16 @@ int run_agent(const AgentFlags& flags) {
     return 1;
   }
   auto store = std::move(store_r.value());
+  std::unique_ptr<api::AclStore> acl;
+  std::string bootstrap_secret;
+  if (cfg.acl_enabled) {
+    auto acl_r = api::AclStore::open(store.get(), &bootstrap_secret);
+    if (!acl_r) {
+      std::cerr << "Error: " << acl_r.message() << "\n";
+      return 1;
+    }
+    acl = std::move(acl_r.value());
+  }
 
   runner::RunnerContext rctx;
   rctx.store = store.get();
@@ -187,6 +208,9 @@ int run_agent(const AgentFlags& flags) {
   actx.node = &manager.ctx().node;
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
+  actx.acl = acl.get();
+  actx.tls = {cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_ca_file, cfg.tls_verify_https_client};
+  actx.max_conns_per_client = static_cast<std::size_t>(cfg.http_max_conns_per_client);
   services.fill(actx);
   api::HttpApi http(actx);
   if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
@@ -213,10 +237,17 @@ int run_agent(const AgentFlags& flags) {
             << "    Datacenter: " << cfg.datacenter << "\n"
             << "      Data dir: " << cfg.data_dir.string() << "\n"
             << "    Plugin dir: " << cfg.plugin_dir.string() << "\n"
-            << "           API: http://" << cfg.bind_addr << ":" << cfg.port << "\n"
+            << "           API: " << (cfg.tls_cert_file.empty() ? "http://" : "https://") << cfg.bind_addr << ":" << cfg.port << "\n"
             << "       Drivers: ";
   for (const auto& d : registry.driver_names()) std::cout << d << " ";
-  std::cout << (cfg.dev ? "\n      Dev mode: on (raw_exec enabled)\n\n" : "\n\n") << std::flush;
+  std::cout << (cfg.dev ? "\n      Dev mode: on (raw_exec enabled)\n" : "\n");
+  std::cout << "          ACLs: " << (cfg.acl_enabled ? "enabled" : "disabled") << "\n";
+  if (!bootstrap_secret.empty())
+    // Printed this once; only its hash is stored. Lose it and the operator starts over.
+    std::cout << "\n==> ACL bootstrap: a management token was created. Save its secret now, it is "
+                 "not shown again:\n\n"
+              << "     Secret ID: " << bootstrap_secret << "\n";
+  std::cout << "\n" << std::flush;
   spdlog::info("agent ready on {}:{}", cfg.bind_addr, cfg.port);
   // Only now: state is recovered and the API answers, so `systemctl start` returning means
   // the node is usable.

@@ -64,7 +64,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "max_request_bytes", "max_kill_timeout",
                                               "gc_interval", "gc_max_allocs",
                                               "gc_disk_usage_threshold", "cgroup_parent",
-                                              "reserved", "default_pids_max"};
+                                              "reserved", "default_pids_max",
+                                              "acl", "tls", "insecure_listen", "limits"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -139,6 +140,44 @@ Status apply_file(const std::string& path, AgentConfig& c) {
           errors += "\n  reserved." + k + ": unknown key (use cpu, memory, cores)";
         }
       }
+    }
+  }
+  // A block of known keys: reports unknown ones, and keys of the wrong type, by path.
+  auto block = [&](const char* name, const std::set<std::string>& keys) -> const nlohmann::json* {
+    if (!j.contains(name)) return nullptr;
+    if (!j[name].is_object()) {
+      errors += std::string("\n  ") + name + ": must be a map";
+      return nullptr;
+    }
+    const std::vector<std::string_view> list(keys.begin(), keys.end());
+    for (const auto& [k, v] : j[name].items())
+      if (!keys.count(k))
+        errors += std::string("\n  ") + name + "." + k + ": unknown key" + jobspec::detail::did_you_mean(k, list);
+    return &j[name];
+  };
+  auto flag = [&](const nlohmann::json& obj, const std::string& path, const char* key, bool& out) {
+    if (!obj.contains(key)) return;
+    if (!obj[key].is_boolean()) errors += "\n  " + path + key + ": must be true or false";
+    else out = obj[key];
+  };
+  if (const auto* acl = block("acl", {"enabled"})) flag(*acl, "acl.", "enabled", c.acl_enabled);
+  if (const auto* tls = block("tls", {"cert_file", "key_file", "ca_file", "verify_https_client"})) {
+    using Field = std::pair<const char*, std::string*>;
+    for (auto [key, out] : std::initializer_list<Field>{
+             {"cert_file", &c.tls_cert_file}, {"key_file", &c.tls_key_file}, {"ca_file", &c.tls_ca_file}}) {
+      if (!tls->contains(key)) continue;
+      if (!(*tls)[key].is_string()) errors += std::string("\n  tls.") + key + ": must be a path";
+      else *out = (*tls)[key].get<std::string>();
+    }
+    flag(*tls, "tls.", "verify_https_client", c.tls_verify_https_client);
+  }
+  flag(j, "", "insecure_listen", c.insecure_listen);
+  if (const auto* lim = block("limits", {"http_max_conns_per_client"})) {
+    if (lim->contains("http_max_conns_per_client")) {
+      const auto& v = (*lim)["http_max_conns_per_client"];
+      if (!v.is_number_integer() || v < 1 || v > 1000)
+        errors += "\n  limits.http_max_conns_per_client: must be an integer from 1 to 1000";
+      else c.http_max_conns_per_client = v;
     }
   }
   if (j.contains("upstream")) c.upstream = j["upstream"];
@@ -266,6 +305,10 @@ Result<AgentConfig> load_agent_config(const AgentFlags& flags) {
       c.data_dir_is_temp = true;
     }
   }
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+    return make_error("tls: cert_file and key_file go together (set both, or neither)");
+  if (c.tls_verify_https_client && (c.tls_cert_file.empty() || c.tls_ca_file.empty()))
+    return make_error("tls.verify_https_client: needs cert_file, key_file and ca_file (the CA that signs client certificates)");
   if (c.data_dir.empty())
     return make_error("data_dir: required (set it in the config file, or pass -data-dir, or use -dev)");
   return c;

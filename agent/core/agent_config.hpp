@@ -41,6 +41,13 @@ struct AgentConfig {
   std::string reserved_cores;  // "0" or "0-1": never handed to a task
   int default_pids_max = 4096;
   bool data_dir_is_temp = false;
+  // API hardening (docs/security.md): tokens, TLS, and the explicit opt-out that allows an
+  // open API on a non-loopback address.
+  bool acl_enabled = false;
+  std::string tls_cert_file, tls_key_file, tls_ca_file;
+  bool tls_verify_https_client = false;
+  bool insecure_listen = false;
+  int http_max_conns_per_client = 12;
   // The `upstream` block as written; upstream/upstream_config.hpp reads it.
   nlohmann::json upstream;
 };
