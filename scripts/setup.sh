@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev
   runc crun procps psmisc curl docker.io busybox-static
   systemd dpkg-dev file python3
+  etcd-server etcd-client
 )
 
 if [ "$(id -u)" -ne 0 ]; then
