@@ -9,6 +9,7 @@ PACKAGES=(
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev
   runc crun procps psmisc curl docker.io busybox-static
+  openssl clang-14 libclang-rt-14-dev
   systemd dpkg-dev file python3
   etcd-server etcd-client
 )
