@@ -188,6 +188,28 @@ typedef struct drover_plugin {
   const drover_device_vtable* device;
 } drover_plugin;
 
+/* Optional driver extension, ABI 1: exec into a running task.
+ *
+ * A separate exported symbol, not a new vtable slot: the loader cannot learn the length of
+ * an old plugin's drover_driver_vtable, so reading a slot appended to it would read past
+ * the end of what an ABI-1 plugin built before this addition provides. A driver that
+ * supports exec exports DROVER_DRIVER_EXEC_V1_NAME; the loader resolves it with dlsym, and a
+ * plugin without it simply has no exec. ABI version 1 is unchanged.
+ *
+ * Runs argv_json (a JSON array of strings, not empty) inside the task named by handle_json
+ * (its namespaces, cgroup, user and env), with stdin empty and no terminal, killing it after
+ * timeout_ms. *out_json: {"Stdout": str, "Stderr": str, "ExitCode": int}. May block up to
+ * timeout_ms. `self` is the instance returned by init; ownership as for every call above. */
+typedef drover_status (*drover_driver_exec_v1_fn)(void* self, const char* handle_json,
+                                                  const char* argv_json, int64_t timeout_ms,
+                                                  char** out_json, char** error);
+#define DROVER_DRIVER_EXEC_V1 drover_driver_exec_v1
+#define DROVER_DRIVER_EXEC_V1_NAME "drover_driver_exec_v1"
+DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_EXEC_V1(void* self, const char* handle_json,
+                                                         const char* argv_json,
+                                                         int64_t timeout_ms, char** out_json,
+                                                         char** error);
+
 /* The entry every plugin exports. Must be cheap, must not fail, and returns the same
  * pointer every time. */
 typedef const drover_plugin* (*drover_plugin_entry_fn)(void);

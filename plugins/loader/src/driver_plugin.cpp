@@ -182,4 +182,20 @@ drover::Result<nlohmann::json> DriverPlugin::recover(const nlohmann::json& handl
   return parse_out(*this, "recover", s);
 }
 
+drover::Result<nlohmann::json> DriverPlugin::exec_task(const nlohmann::json& handle,
+                                                       const std::vector<std::string>& argv,
+                                                       std::chrono::milliseconds timeout) {
+  if (exec_ == nullptr) return drover::make_error(prefixed(*this, "exec", "not supported by this driver"));
+  if (argv.empty()) return drover::make_error(prefixed(*this, "exec", "no command"));
+  OutStrings s(plugin_);
+  const std::string h = to_text(handle), a = to_text(nlohmann::json(argv));
+  drover_status st = exec_(instance_, h.c_str(), a.c_str(), timeout.count(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "exec", st, s);
+  auto j = parse_out(*this, "exec", s);
+  if (!j) return j;
+  if (!j->is_object() || !(*j)["ExitCode"].is_number_integer())
+    return drover::make_error(prefixed(*this, "exec", "returned no ExitCode"));
+  return j;
+}
+
 }  // namespace drover::plugins

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct ExitStatus {
   int signal = 0;
   bool oom_killed = false;
   std::string err;
+};
+
+// What a command run inside a task (exec_task) printed and how it ended.
+struct ExecResult {
+  std::string stdout_text;
+  std::string stderr_text;
+  int exit_code = 0;
 };
 
 class Driver {
@@ -52,6 +60,13 @@ class Driver {
   }
   // Re-attaches to a task after an agent restart; returns the handle to use from now on.
   virtual nlohmann::json recover(const nlohmann::json& handle) = 0;
+  // Runs argv inside the running task (plugin.h, drover_driver_exec_v1); killed after
+  // `timeout`. Drivers that cannot exec keep this default.
+  virtual ExecResult exec_task(const nlohmann::json& /*handle*/,
+                               const std::vector<std::string>& /*argv*/,
+                               std::chrono::milliseconds /*timeout*/) {
+    throw std::runtime_error("this driver does not support exec");
+  }
 };
 
 }  // namespace drover::sdk
@@ -64,4 +79,9 @@ class Driver {
 #define DROVER_REGISTER_DRIVER(Class, Name, Version)                               \
   extern "C" DROVER_PLUGIN_EXPORT const drover_plugin* DROVER_PLUGIN_ENTRY(void) { \
     return ::drover::sdk::detail::driver_plugin<Class>(Name, Version);             \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_EXEC_V1(             \
+      void* self, const char* handle, const char* argv, int64_t timeout_ms,        \
+      char** out, char** error) {                                                  \
+    return ::drover::sdk::detail::exec_task(self, handle, argv, timeout_ms, out, error); \
   }

@@ -87,6 +87,19 @@ inline drover_status recover(void* self, const char* handle, char** out, char** 
   });
 }
 
+inline drover_status exec_task(void* self, const char* handle, const char* argv,
+                               int64_t timeout_ms, char** out, char** error) {
+  return guarded(error, [&] {
+    nlohmann::json args = parse(argv);
+    if (!args.is_array() || args.empty()) throw std::runtime_error("exec: argv must be a non-empty array of strings");
+    auto r = as_driver(self).exec_task(parse(handle), args.get<std::vector<std::string>>(),
+                                       std::chrono::milliseconds(timeout_ms));
+    set_out(out, nlohmann::json{{"Stdout", r.stdout_text}, {"Stderr", r.stderr_text},
+                                {"ExitCode", r.exit_code}});
+    return DROVER_OK;
+  });
+}
+
 template <typename D>
 drover_status init(void** out_instance, char** error) {
   return guarded(error, [&] {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "drover/plugin.h"
 
 struct drover_plugin;
 
@@ -67,6 +68,14 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   drover::Result<nlohmann::json> stats(const nlohmann::json& handle);
   // Returns the handle to use from now on.
   drover::Result<nlohmann::json> recover(const nlohmann::json& handle);
+  // Runs argv inside the running task: {"Stdout": str, "Stderr": str, "ExitCode": int}.
+  // An error when the plugin does not export drover_driver_exec_v1 (plugin.h) or refuses.
+  drover::Result<nlohmann::json> exec_task(const nlohmann::json& handle,
+                                           const std::vector<std::string>& argv,
+                                           std::chrono::milliseconds timeout);
+  bool supports_exec() const { return exec_ != nullptr; }
+  // The registry passes the optional symbol it resolved (NULL when absent), at load.
+  void set_exec(drover_driver_exec_v1_fn fn) { exec_ = fn; }
 
   // Passes the operator's config to the plugin; the registry calls it once, at load.
   drover::Status set_config(const nlohmann::json& config);
@@ -75,6 +84,7 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   PluginInfo info_;
   const drover_plugin* plugin_;
   void* instance_;
+  drover_driver_exec_v1_fn exec_ = nullptr;
 };
 
 // A loaded device plugin (drover/plugin.h, drover_device_vtable). Thread-safe: it keeps no

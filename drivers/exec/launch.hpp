@@ -1,0 +1,32 @@
+// Starting an exec task: drover-monitor in OCI mode (monitor/README.md), reached through a
+// double fork so the agent is never its parent, and its one-line report.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime.hpp"
+
+namespace drover::exec {
+
+struct Launch {
+  std::string monitor_path, state_dir, bundle_dir, container_id;
+  Runtime runtime;
+  std::string stdout_base, stderr_base;  // empty: no logs
+  unsigned max_files = 10;
+  uint64_t max_file_size = 10ull * 1024 * 1024;
+};
+
+struct Started {
+  int task_pid = 0;
+  uint64_t task_start = 0;
+  int monitor_pid = 0;
+  uint64_t monitor_start = 0;
+};
+
+// Throws std::runtime_error with the runtime's own message when the container did not start.
+Started launch(const Launch& req, std::chrono::milliseconds timeout);
+
+}  // namespace drover::exec

@@ -1,0 +1,258 @@
+// exec as the agent uses it: loaded by the real loader, starting real containers with the
+// real runc (and crun) under the real drover-monitor. Each test checks what a user would
+// notice: isolation inside the task, limits, clear start errors, recovery, nothing left.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "drover/loader/registry.hpp"
+
+namespace fs = std::filesystem;
+using drover::plugins::DriverPlugin;
+using drover::plugins::PluginRegistry;
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  if (FILE* f = popen(cmd.c_str(), "r")) {
+    char buf[512];
+    while (fgets(buf, sizeof buf, f)) out += buf;
+    pclose(f);
+  }
+  return out;
+}
+
+class Exec : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "drover-exec-XXXXXX").string();
+    root_ = mkdtemp(tmpl.data());
+    fs::permissions(root_, fs::perms(0755), fs::perm_options::replace);
+    fs::create_directories(root_ / "plugins");
+    fs::create_symlink(EXEC_SO, root_ / "plugins" / "exec.so");
+    for (auto d : {alloc() / "alloc" / "logs", alloc() / "web" / "local", state()}) fs::create_directories(d);
+    // The task runs as nobody: its dirs must be writable by it (the agent chowns them).
+    for (auto d : {alloc() / "alloc", alloc() / "web" / "local"})
+      fs::permissions(d, fs::perms(0777), fs::perm_options::replace);
+    fs::permissions(state(), fs::perms::owner_all, fs::perm_options::replace);
+  }
+  void TearDown() override {
+    for (const auto& h : handles_)
+      if (driver_) (void)driver_->destroy(h);
+    registries_.clear();
+    for (const auto& cg : cgroups_) {
+      rmdir((cg + "/runc").c_str());
+      rmdir(cg.c_str());
+      rmdir(fs::path(cg).parent_path().c_str());
+    }
+    fs::remove_all(root_);
+  }
+
+  fs::path alloc() const { return root_ / "alloc" / "a1b2c3"; }
+  fs::path state() const { return root_ / "state" / "web"; }
+  std::string runtime_root() const { return (root_ / "runtime").string(); }
+
+  DriverPlugin* load(json extra = json::object()) {
+    registries_.push_back(std::make_unique<PluginRegistry>());
+    json config = {{"runtime_path", GetParam()}, {"runtime_root", runtime_root()}};
+    config.update(extra);
+    registries_.back()->load_dir(root_ / "plugins", {{"exec", config}});
+    driver_ = registries_.back()->driver("exec");
+    return driver_;
+  }
+
+  json task(json config, json extra = json::object()) {
+    json t = {{"AllocID", "a1b2c3"}, {"JobID", "job"}, {"GroupName", "g"}, {"TaskName", "web"},
+              {"Config", config}, {"Env", {{"NOMAD_TASK_DIR", (alloc() / "web" / "local").string()}, {"HELLO", "world"}}},
+              {"AllocDir", alloc().string()}, {"TaskDir", (alloc() / "web").string()},
+              {"StdoutPath", (alloc() / "alloc/logs/web.stdout.0").string()},
+              {"StderrPath", (alloc() / "alloc/logs/web.stderr.0").string()},
+              {"KillTimeoutMs", 500}, {"MonitorPath", MONITOR_BIN}, {"StateDir", state().string()}};
+    t.update(extra);
+    return t;
+  }
+
+  json start(const json& t) {
+    auto h = driver_->start(t);
+    EXPECT_TRUE(h.ok()) << h.message();
+    if (!h.ok()) return {};
+    handles_.push_back(*h);
+    return *h;
+  }
+
+  // Waits for the exit (up to 30 s).
+  drover::plugins::ExitResult finish(const json& h) {
+    auto r = driver_->wait(h, 30s);
+    EXPECT_TRUE(r.ok()) << r.message();
+    EXPECT_TRUE(r.ok() && r->has_value()) << "still running";
+    return r.ok() && r->has_value() ? **r : drover::plugins::ExitResult{};
+  }
+
+  std::string out() const { return slurp(alloc() / "alloc/logs/web.stdout.0"); }
+  std::string err() const { return slurp(alloc() / "alloc/logs/web.stderr.0"); }
+
+  // A v1 task cgroup with one limit, made as the agent makes it; Cgroup JSON for the task.
+  json cgroup(const std::string& controller, const std::string& file, const std::string& value) {
+    std::string rel = "/drover-exec-test-" + std::to_string(getpid()) + "/task";
+    std::string dir = "/sys/fs/cgroup/" + controller + rel;
+    fs::create_directories(dir);
+    cgroups_.push_back(dir);
+    std::ofstream(dir + "/" + file) << value;
+    return {{"Version", 1}, {"ProcsFiles", {dir + "/cgroup.procs"}}, {"RelativePath", rel.substr(1)}, {"Parent", rel}};
+  }
+
+  fs::path root_;
+  std::vector<std::unique_ptr<PluginRegistry>> registries_;
+  DriverPlugin* driver_ = nullptr;
+  std::vector<json> handles_;
+  std::vector<std::string> cgroups_;
+};
+
+TEST_P(Exec, FingerprintIsHealthyWithTheRuntimeVersion) {
+  ASSERT_NE(load(), nullptr);
+  json fp = driver_->fingerprint();
+  EXPECT_EQ(fp["Healthy"], true) << fp.dump();
+  EXPECT_THAT(fp["Attributes"].value("driver.exec." + GetParam() + ".version", ""), ::testing::MatchesRegex("[0-9]+\\.[0-9]+.*"));
+}
+
+TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
+  ASSERT_NE(load(), nullptr);
+  json h = start(task({{"command", "/bin/sh"},
+                       {"args", {"-c", "echo pid=$$; echo procs=$(ls /proc | grep -c '^[0-9]'); echo host=$(hostname); "
+                                       "touch /usr/x 2>/dev/null && echo usr=rw || echo usr=ro; "
+                                       "touch /local/f && echo local=rw; touch /alloc/f && echo alloc=rw; "
+                                       "echo uid=$(id -u) dir=$NOMAD_TASK_DIR cwd=$(pwd) hello=$HELLO; "
+                                       "grep CapEff /proc/self/status"}}}));
+  auto e = finish(h);
+  EXPECT_EQ(e.exit_code, 0) << err();
+  std::string o = out();
+  EXPECT_THAT(o, HasSubstr("pid=1\n"));
+  EXPECT_THAT(o, ::testing::MatchesRegex("(.|\n)*procs=[1-4]\n(.|\n)*"));  // sh, ls, grep: its own tree only
+  EXPECT_THAT(o, HasSubstr("host=web\n"));
+  EXPECT_THAT(o, HasSubstr("usr=ro\n"));
+  EXPECT_THAT(o, HasSubstr("local=rw\n"));
+  EXPECT_THAT(o, HasSubstr("alloc=rw\n"));
+  EXPECT_THAT(o, HasSubstr("uid=65534 dir=/local cwd=/local hello=world"));
+  EXPECT_THAT(o, HasSubstr("CapEff:\t0000000000000000"));  // nobody: no effective caps
+  EXPECT_TRUE(fs::exists(alloc() / "alloc" / "f"));
+}
+
+TEST_P(Exec, MissingCommandIsAClearStartError) {
+  ASSERT_NE(load(), nullptr);
+  auto began = std::chrono::steady_clock::now();
+  auto h = driver_->start(task({{"command", "/no/such/binary"}}));
+  ASSERT_FALSE(h.ok());
+  EXPECT_THAT(h.message(), HasSubstr("/no/such/binary"));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 15s);
+  EXPECT_FALSE(fs::exists(state() / "bundle"));
+  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"), ::testing::Not(HasSubstr("a1b2c3")));
+}
+
+TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
+  ASSERT_NE(load(), nullptr);
+  auto p = driver_->validate({{"Config", {{"command", "true"}}}, {"User", "no-such-user-xyz"}});
+  EXPECT_THAT(p, ::testing::Contains(HasSubstr("no-such-user-xyz")));
+  p = driver_->validate({{"command", "true"}, {"privileged", true}});
+  EXPECT_THAT(p, ::testing::Contains(HasSubstr("config.privileged")));
+  p = driver_->validate({{"command", "true"}, {"cap_add", {"sys_admin"}}});
+  EXPECT_THAT(p, ::testing::Contains(HasSubstr("CAP_SYS_ADMIN")));
+  EXPECT_THAT(driver_->validate({{"args", {"x"}}}), ::testing::Contains(HasSubstr("config.command")));
+  EXPECT_FALSE(driver_->start(task({{"command", "true"}}, {{"User", "root"}})).ok());  // allow_root is off
+}
+
+TEST_P(Exec, MemoryLimitKillsTheTaskAndReportsOom) {
+  ASSERT_NE(load(), nullptr);
+  json cg = cgroup("memory", "memory.limit_in_bytes", "33554432");
+  json h = start(task({{"command", "tail"}, {"args", {"/dev/zero"}}}, {{"Cgroup", cg}}));
+  auto e = finish(h);
+  EXPECT_EQ(e.exit_code, 137);
+  EXPECT_TRUE(e.oom_killed);
+}
+
+TEST_P(Exec, PidsLimitStopsAForkBomb) {
+  ASSERT_NE(load(), nullptr);
+  json cg = cgroup("pids", "pids.max", "8");
+  json h = start(task({{"command", "sh"}, {"args", {"-c", "for i in $(seq 30); do sleep 3 & done; echo spawned"}}},
+                      {{"Cgroup", cg}}));
+  finish(h);
+  EXPECT_THAT(err(), HasSubstr("fork"));
+}
+
+TEST_P(Exec, RecoversAfterTheAgentRestartsWithLogsIntact) {
+  ASSERT_NE(load(), nullptr);
+  json h = start(task({{"command", "sh"}, {"args", {"-c", "echo before; sleep 2; echo after"}}}));
+  std::this_thread::sleep_for(500ms);
+  driver_ = nullptr;
+  registries_.clear();  // the agent goes away; the task does not
+  ASSERT_NE(load(), nullptr);
+  auto r = driver_->recover(h);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["TaskPID"], h["TaskPID"]);
+  auto e = finish(*r);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_EQ(out(), "before\nafter\n");
+}
+
+TEST_P(Exec, StopAndDestroyLeaveNothingBehind) {
+  ASSERT_NE(load(), nullptr);
+  json h = start(task({{"command", "sleep"}, {"args", {"300"}}}));
+  ASSERT_TRUE(driver_->inspect(h).value()["Running"].get<bool>());
+  ASSERT_TRUE(driver_->stop(h, "SIGTERM", 300ms).ok());
+  auto e = finish(h);
+  EXPECT_EQ(e.exit_code, 137);  // sleep as init ignores SIGTERM: SIGKILL after the timeout
+  ASSERT_TRUE(driver_->destroy(h).ok());
+  EXPECT_FALSE(fs::exists(state() / "bundle"));
+  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"), ::testing::Not(HasSubstr("a1b2c3")));
+  EXPECT_THAT(slurp("/proc/self/mountinfo"), ::testing::Not(HasSubstr(root_.string())));
+}
+
+TEST_P(Exec, ExecRunsACommandInsideTheTask) {
+  ASSERT_NE(load(), nullptr);
+  ASSERT_TRUE(driver_->supports_exec());
+  json h = start(task({{"command", "sleep"}, {"args", {"300"}}}, {{"KillSignal", "SIGKILL"}}));
+  auto r = driver_->exec_task(h, {"sh", "-c", "echo $(hostname) $(ls /proc | grep -c '^[0-9]'); echo oops >&2; exit 3"}, 10s);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["ExitCode"], 3);
+  EXPECT_THAT((*r)["Stdout"].get<std::string>(), ::testing::MatchesRegex("web [2-5]\n"));
+  EXPECT_EQ((*r)["Stderr"], "oops\n");
+  auto slow = driver_->exec_task(h, {"sleep", "30"}, 300ms);
+  EXPECT_FALSE(slow.ok());
+  EXPECT_TRUE(driver_->stop(h, "", 1s).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, Exec, ::testing::Values("runc", "crun"));
+
+TEST(ExecFingerprint, MissingRuntimeIsUndetected) {
+  std::string tmpl = (fs::temp_directory_path() / "drover-exec-fp-XXXXXX").string();
+  fs::path root = mkdtemp(tmpl.data());
+  fs::create_symlink(EXEC_SO, root / "exec.so");
+  {
+    PluginRegistry reg;
+    reg.load_dir(root, {{"exec", {{"runtime_path", "/no/such/runc"}}}});
+    ASSERT_NE(reg.driver("exec"), nullptr);
+    json fp = reg.driver("exec")->fingerprint();
+    EXPECT_EQ(fp["Detected"], false);
+    EXPECT_THAT(fp["HealthDescription"].get<std::string>(), HasSubstr("/no/such/runc"));
+  }
+  fs::remove_all(root);
+}
+
+}  // namespace
