@@ -16,8 +16,7 @@ void register_checks_endpoint(httplib::Server& s, const ApiContext& ctx) {
             bool ambiguous = id.message().find("ambiguous") != std::string::npos;
             return reply_error(res, ambiguous ? 400 : 404, id.message());
           }
-          reply_json(res, ctx.health ? ctx.health->checks(id.value())
-                                     : nlohmann::json::object());
+          reply_json(res, ctx.health ? ctx.health->checks(id.value()) : nlohmann::json::object());
         });
 }
 

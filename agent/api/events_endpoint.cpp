@@ -24,7 +24,8 @@ uint64_t EventBroker::publish(std::string topic, std::string type, std::string k
 
 std::vector<Event> EventBroker::since(uint64_t from, std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, wait, [&] { return closed_ || (!ring_.empty() && ring_.back().index >= from); });
+  cv_.wait_for(lock, wait,
+               [&] { return closed_ || (!ring_.empty() && ring_.back().index >= from); });
   std::vector<Event> out;
   if (closed_) return out;
   for (const auto& e : ring_)
@@ -84,8 +85,9 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
       auto colon = v.find(':');
       auto topic = canonical_topic(v.substr(0, colon));
       if (topic.empty())
-        return reply_error(res, 400, "unknown topic \"" + v.substr(0, colon) +
-                                         "\" (use alloc, task, node, health or *)");
+        return reply_error(
+            res, 400,
+            "unknown topic \"" + v.substr(0, colon) + "\" (use alloc, task, node, health or *)");
       (*filters)[topic].insert(colon == std::string::npos ? "*" : v.substr(colon + 1));
     }
     uint64_t from = broker->last_index() + 1;

@@ -18,10 +18,14 @@ namespace drover::api {
 std::string escape_label(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -97,7 +101,8 @@ std::string render_metrics(const ApiContext& ctx) {
   if (ctx.plugins) {
     w.family("drover_plugin_loaded", "gauge", "1 for a loaded plugin, 0 for a refused one.");
     for (const auto& p : ctx.plugins->plugins())
-      w.sample("drover_plugin_loaded", {{"plugin", p.name.empty() ? p.path : p.name}, {"type", p.type}},
+      w.sample("drover_plugin_loaded",
+               {{"plugin", p.name.empty() ? p.path : p.name}, {"type", p.type}},
                p.status == "loaded" ? 1 : 0);
     w.family("drover_driver_healthy", "gauge", "1 when the driver fingerprints healthy.");
     for (const auto& name : ctx.plugins->driver_names()) {
@@ -112,7 +117,8 @@ std::string render_metrics(const ApiContext& ctx) {
   if (ctx.upstream_state) std::tie(connected, pending) = ctx.upstream_state();
   w.family("drover_upstream_connected", "gauge", "1 while the node is registered upstream.");
   w.sample("drover_upstream_connected", {}, connected ? 1 : 0);
-  w.family("drover_upstream_updates_pending", "gauge", "Alloc updates not yet acknowledged upstream.");
+  w.family("drover_upstream_updates_pending", "gauge",
+           "Alloc updates not yet acknowledged upstream.");
   w.sample("drover_upstream_updates_pending", {}, static_cast<double>(pending));
 
   // Node: cpu time from /proc/stat, memory from /proc/meminfo, disk of the data dir.
@@ -133,7 +139,7 @@ std::string render_metrics(const ApiContext& ctx) {
   w.sample("drover_node_memory_total_bytes", {}, mem["MemTotal"]);
   w.family("drover_node_memory_available_bytes", "gauge", "Memory available for new work.");
   w.sample("drover_node_memory_available_bytes", {}, mem["MemAvailable"]);
-  struct statvfs fs{};
+  struct statvfs fs {};
   if (::statvfs(m.ctx().data_dir.c_str(), &fs) == 0) {
     w.family("drover_node_disk_total_bytes", "gauge", "Size of the data dir's filesystem.");
     w.sample("drover_node_disk_total_bytes", {}, static_cast<double>(fs.f_blocks) * fs.f_frsize);
@@ -155,8 +161,8 @@ std::string render_metrics(const ApiContext& ctx) {
   w.family("drover_task_restarts_total", "counter", "Restarts of the task.");
   for (const auto& a : allocs)
     for (const auto& [name, t] : a.tasks)
-      w.sample("drover_task_restarts_total", {{"alloc_id", a.id}, {"task", name}, {"job", a.job_id}},
-               t.restarts);
+      w.sample("drover_task_restarts_total",
+               {{"alloc_id", a.id}, {"task", name}, {"job", a.job_id}}, t.restarts);
   return w.str();
 }
 

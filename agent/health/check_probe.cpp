@@ -2,14 +2,13 @@
 #include "health/check_probe.hpp"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <cerrno>
 #include <cstring>

@@ -56,15 +56,9 @@ bool CheckRunner::passing() const {
 
 nlohmann::json CheckRunner::result_json() const {
   std::lock_guard lock(mu_);
-  return {{"ID", spec_.id},
-          {"Check", spec_.check.name},
-          {"Group", spec_.group},
-          {"Task", spec_.task},
-          {"Service", spec_.service},
-          {"Mode", "healthiness"},
-          {"Status", last_.status},
-          {"StatusCode", last_.status_code},
-          {"Output", last_.output},
+  return {{"ID", spec_.id},           {"Check", spec_.check.name},       {"Group", spec_.group},
+          {"Task", spec_.task},       {"Service", spec_.service},        {"Mode", "healthiness"},
+          {"Status", last_.status},   {"StatusCode", last_.status_code}, {"Output", last_.output},
           {"Timestamp", last_time_s_}};
 }
 
@@ -74,8 +68,9 @@ ProbeResult CheckRunner::run_once() {
     if (spec_.driver != "raw_exec") {
       ProbeResult r;
       r.status = kFailure;
-      r.output = "script checks need the driver to exec in the task; the plugin ABI has no exec "
-                 "call yet, so only raw_exec tasks run them (on the host)";
+      r.output =
+          "script checks need the driver to exec in the task; the plugin ABI has no exec "
+          "call yet, so only raw_exec tasks run them (on the host)";
       return r;
     }
     return probe_script(c, spec_.task_dir, spec_.env);
@@ -104,10 +99,8 @@ void CheckRunner::loop() {
     last_ = r;
     last_time_s_ = state::now_ns() / 1000000000;
     const auto& cr = spec_.check.check_restart;
-    bool failed = r.status == kFailure ||
-                  (r.status == kWarning && !(cr && cr->ignore_warnings));
-    bool in_grace =
-        cr && std::chrono::steady_clock::now() < started_ + cr->grace;
+    bool failed = r.status == kFailure || (r.status == kWarning && !(cr && cr->ignore_warnings));
+    bool in_grace = cr && std::chrono::steady_clock::now() < started_ + cr->grace;
     if (!failed) {
       consecutive_failures_ = 0;
     } else if (!in_grace) {

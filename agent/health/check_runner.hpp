@@ -10,10 +10,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "health/check_probe.hpp"
 #include "jobspec/job.hpp"

@@ -68,10 +68,10 @@ std::optional<Verdict> HealthTracker::observe(const state::Alloc& alloc, bool ch
   if (not_ready.empty()) {
     if (!healthy_since_) healthy_since_ = now;
     if (now - *healthy_since_ >= settings_.min_healthy_time) {
-      std::string what = settings_.mode == "checks" ? "tasks running and checks passing"
-                                                    : "tasks running";
-      return decide(true, "all " + what + " for " +
-                              format_duration_short(settings_.min_healthy_time));
+      std::string what =
+          settings_.mode == "checks" ? "tasks running and checks passing" : "tasks running";
+      return decide(true,
+                    "all " + what + " for " + format_duration_short(settings_.min_healthy_time));
     }
   }
   if (now - start_ >= settings_.healthy_deadline) {

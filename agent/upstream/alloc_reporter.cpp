@@ -52,11 +52,10 @@ bool AllocReporter::tick(Clock::time_point now) {
   ++writes_;
   last_ok_ = st.ok();
   if (!st.ok()) {
-    backoff_ = backoff_.count() == 0 ? opts_.backoff_min
-                                     : std::min(backoff_ * 2, opts_.backoff_max);
+    backoff_ =
+        backoff_.count() == 0 ? opts_.backoff_min : std::min(backoff_ * 2, opts_.backoff_max);
     next_send_ = now + backoff_;
-    spdlog::debug("alloc updates not sent ({}), retrying in {} ms", st.message(),
-                  backoff_.count());
+    spdlog::debug("alloc updates not sent ({}), retrying in {} ms", st.message(), backoff_.count());
     return true;
   }
   backoff_ = std::chrono::milliseconds(0);

@@ -111,7 +111,8 @@ Status EtcdClient::authenticate(httplib::Client& c) {
   if (!res) return make_error("etcd authenticate: " + httplib::to_string(res.error()));
   json j = json::parse(res->body, nullptr, false);
   if (res->status != 200 || !j.contains("token"))
-    return make_error("etcd authenticate as \"" + cfg_.username + "\": " + error_of(j, res->status));
+    return make_error("etcd authenticate as \"" + cfg_.username +
+                      "\": " + error_of(j, res->status));
   std::lock_guard lock(mu_);
   token_ = j["token"].get<std::string>();
   return {};

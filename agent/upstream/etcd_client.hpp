@@ -8,10 +8,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "drover/common/result.hpp"
 #include "upstream/upstream_config.hpp"

@@ -7,8 +7,12 @@ EtcdUpstream::EtcdUpstream(EtcdConfig cfg, std::string node_id)
     : cfg_(cfg), node_id_(std::move(node_id)), client_(std::move(cfg)) {}
 
 std::string EtcdUpstream::node_key() const { return cfg_.prefix + "/nodes/" + node_id_; }
-std::string EtcdUpstream::allocs_prefix() const { return cfg_.prefix + "/allocs/" + node_id_ + "/"; }
-std::string EtcdUpstream::status_prefix() const { return cfg_.prefix + "/status/" + node_id_ + "/"; }
+std::string EtcdUpstream::allocs_prefix() const {
+  return cfg_.prefix + "/allocs/" + node_id_ + "/";
+}
+std::string EtcdUpstream::status_prefix() const {
+  return cfg_.prefix + "/status/" + node_id_ + "/";
+}
 
 Status EtcdUpstream::register_node(const nlohmann::json& node) {
   auto lease = client_.lease_grant(cfg_.heartbeat_ttl);

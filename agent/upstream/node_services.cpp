@@ -48,8 +48,9 @@ Result<std::unique_ptr<NodeServices>> NodeServices::create(const json& block,
 
   auto* self = s.get();
   s->health_->set_on_verdict([self](const std::string& id, const json& status) {
-    self->events_.publish("health", status.value("Healthy", false) ? "AllocHealthy" : "AllocUnhealthy",
-                          id, {{"AllocID", id}, {"DeploymentStatus", status}});
+    self->events_.publish("health",
+                          status.value("Healthy", false) ? "AllocHealthy" : "AllocUnhealthy", id,
+                          {{"AllocID", id}, {"DeploymentStatus", status}});
   });
   s->upstream_->set_on_connection([self, nodes](bool connected) {
     self->events_.publish("node", connected ? "NodeConnected" : "NodeDisconnected", nodes->id,

@@ -8,9 +8,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "api/events_endpoint.hpp"
 #include "drover/common/result.hpp"

@@ -2,9 +2,8 @@
 #include "upstream/upstream_service.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -142,13 +141,14 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   }
   auto fail = [&](const std::string& why) {
     spdlog::warn("upstream: alloc {} refused: {}", id, why);
-    reporter_.enqueue({id, {{"ID", id},
-                            {"ClientStatus", "failed"},
-                            {"ClientDescription", why},
-                            {"DesiredStatus", "run"},
-                            {"TaskStates", json::object()},
-                            {"DeploymentStatus", nullptr},
-                            {"ModifyTime", state::now_ns()}}});
+    reporter_.enqueue({id,
+                       {{"ID", id},
+                        {"ClientStatus", "failed"},
+                        {"ClientDescription", why},
+                        {"DesiredStatus", "run"},
+                        {"TaskStates", json::object()},
+                        {"DeploymentStatus", nullptr},
+                        {"ModifyTime", state::now_ns()}}});
   };
   json a = json::parse(ev.value, nullptr, false);
   if (!a.is_object()) return fail("the key's value is not a JSON object");

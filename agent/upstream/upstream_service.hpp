@@ -14,9 +14,9 @@
 #include <mutex>
 #include <thread>
 
+#include "state/alloc.hpp"
 #include "upstream/alloc_reporter.hpp"
 #include "upstream/upstream.hpp"
-#include "state/alloc.hpp"
 
 namespace drover::runner {
 class AllocManager;
@@ -28,7 +28,8 @@ class UpstreamService {
  public:
   struct Options {
     std::filesystem::path data_dir;
-    std::string revision_scope;  // e.g. the etcd prefix: a stored revision of another scope is ignored
+    std::string
+        revision_scope;  // e.g. the etcd prefix: a stored revision of another scope is ignored
     std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(5);
     std::vector<std::string> drivers;  // for validating placed jobs
   };

@@ -45,7 +45,10 @@ std::string sh(const std::string& cmd) {
 // One etcd member on loopback; stop() and start() again keep its data.
 class Etcd {
  public:
-  Etcd() : dir_(drover::testing::make_temp_dir("drover-etcd")), client_(free_port()), peer_(free_port()) {}
+  Etcd()
+      : dir_(drover::testing::make_temp_dir("drover-etcd")),
+        client_(free_port()),
+        peer_(free_port()) {}
   ~Etcd() { stop(); }
   bool start() {
     pid_ = ::fork();
@@ -77,7 +80,9 @@ class Etcd {
   std::string ctl(const std::string& args) const {
     return sh("ETCDCTL_API=3 etcdctl --endpoints=" + endpoint() + " " + args);
   }
-  std::string get(const std::string& key) const { return ctl("get --print-value-only '" + key + "'"); }
+  std::string get(const std::string& key) const {
+    return ctl("get --print-value-only '" + key + "'");
+  }
   void put(const std::string& key, const std::string& value) const {
     std::string f = dir_ + "/value.json";
     drover::testing::write_file(f, value);
@@ -90,7 +95,9 @@ class Etcd {
   pid_t pid_ = -1;
 };
 
-bool have_etcd() { return ::system("command -v etcd >/dev/null && command -v etcdctl >/dev/null") == 0; }
+bool have_etcd() {
+  return ::system("command -v etcd >/dev/null && command -v etcdctl >/dev/null") == 0;
+}
 
 std::string config(const Etcd& e, int ttl_s = 3) {
   return "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + e.endpoint() +
@@ -107,14 +114,17 @@ std::string alloc_value(const std::string& id, const std::string& script) {
                {"Config", {{"command", "/bin/sh"}, {"args", {"-c", script}}}}};
   json group = {{"Name", "g"},
                 {"RestartPolicy", {{"Attempts", 0}, {"Mode", "fail"}, {"Interval", 60000000000LL}}},
-                {"Update", {{"HealthCheck", "task_states"}, {"MinHealthyTime", 500000000},
-                            {"HealthyDeadline", 30000000000LL}}},
+                {"Update",
+                 {{"HealthCheck", "task_states"},
+                  {"MinHealthyTime", 500000000},
+                  {"HealthyDeadline", 30000000000LL}}},
                 {"Tasks", {task}}};
   json job = {{"ID", "web"}, {"Type", "service"}, {"TaskGroups", {group}}};
   return json{{"ID", id}, {"Name", "web.g[0]"}, {"TaskGroup", "g"}, {"Job", job}}.dump();
 }
 
-json wait_status(const Etcd& e, const std::string& key, const std::function<bool(const json&)>& pred,
+json wait_status(const Etcd& e, const std::string& key,
+                 const std::function<bool(const json&)>& pred,
                  std::chrono::milliseconds timeout = 20s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   json last;
@@ -137,7 +147,8 @@ TEST(Etcd, ADesiredAllocRunsReportsHealthAndStopsWhenItsKeyGoes) {
   o.config_yaml = config(etcd);
   auto agent = AgentProcess::start(o);
   auto node = node_id(*agent);
-  auto reg = wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  auto reg =
+      wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
   EXPECT_EQ(reg["ID"], node) << agent->log();
   EXPECT_TRUE(reg["Drivers"].contains("raw_exec"));
 
@@ -187,7 +198,8 @@ TEST(Etcd, AnOutageLosesNoUpdateAndTheNodeRegistersAgain) {
   // Healthy was decided (500 ms in) before the task failed, and health is final.
   EXPECT_TRUE(st["DeploymentStatus"]["Healthy"].get<bool>()) << st.dump(2);
   // The lease lapsed during the outage (TTL 3s): the node registered again.
-  auto reg = wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  auto reg =
+      wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
   EXPECT_EQ(reg["ID"], node);
 }
 

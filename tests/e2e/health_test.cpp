@@ -31,15 +31,18 @@ int free_port() {
 std::string job(const std::string& id, const std::string& script, const std::string& update,
                 const std::string& services = "",
                 const std::string& restart = "{attempts: 0, mode: fail}") {
-  return "job:\n  id: " + id + "\n  type: service\n  groups:\n    - name: g\n      restart: " +
-         restart + "\n      update: " + update +
-         "\n      tasks:\n        - name: t\n          driver: raw_exec\n          kill_timeout: 1s\n"
+  return "job:\n  id: " + id +
+         "\n  type: service\n  groups:\n    - name: g\n      restart: " + restart +
+         "\n      update: " + update +
+         "\n      tasks:\n        - name: t\n          driver: raw_exec\n          kill_timeout: "
+         "1s\n"
          "          config:\n            command: /bin/sh\n            args: [\"-c\", \"" +
          script + "\"]\n" + services;
 }
 
 json wait_health(const AgentProcess& a, const std::string& id, std::chrono::milliseconds t = 15s) {
-  return a.wait_alloc(id, [](const json& j) { return j["DeploymentStatus"].is_object(); }, t);
+  return a.wait_alloc(
+      id, [](const json& j) { return j["DeploymentStatus"].is_object(); }, t);
 }
 
 }  // namespace
@@ -58,8 +61,8 @@ TEST(Health, ATaskThatStaysUpTurnsHealthy) {
 
 TEST(Health, ATaskThatCrashesIsUnhealthyWithTheReason) {
   auto agent = AgentProcess::start();
-  auto ids = agent->submit(job("crash", "sleep 0.2; exit 3",
-                               "{min_healthy_time: 2s, healthy_deadline: 20s}"));
+  auto ids = agent->submit(
+      job("crash", "sleep 0.2; exit 3", "{min_healthy_time: 2s, healthy_deadline: 20s}"));
   auto a = wait_health(*agent, ids[0]);
   ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
   EXPECT_FALSE(a["DeploymentStatus"]["Healthy"].get<bool>());
@@ -80,9 +83,8 @@ TEST(Health, AnHttpCheckMakesItHealthyOnlyOnceItPasses) {
                                    std::to_string(port) + " -h $NOMAD_TASK_DIR",
                                "{min_healthy_time: 500ms, healthy_deadline: 20s}", services));
   // While the server is not up yet the check fails and the alloc is not healthy.
-  auto running = agent->wait_alloc(ids[0], [](const json& j) {
-    return j["TaskStates"]["t"]["State"] == "running";
-  });
+  auto running = agent->wait_alloc(
+      ids[0], [](const json& j) { return j["TaskStates"]["t"]["State"] == "running"; });
   std::this_thread::sleep_for(1200ms);
   auto checks = agent->get("/v1/client/allocation/" + ids[0] + "/checks").json();
   ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
@@ -95,8 +97,7 @@ TEST(Health, AnHttpCheckMakesItHealthyOnlyOnceItPasses) {
   auto a = wait_health(*agent, ids[0]);
   ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
   EXPECT_TRUE(a["DeploymentStatus"]["Healthy"].get<bool>()) << a.dump(2);
-  EXPECT_EQ(a["DeploymentStatus"]["Description"],
-            "all tasks running and checks passing for 500ms");
+  EXPECT_EQ(a["DeploymentStatus"]["Description"], "all tasks running and checks passing for 500ms");
   checks = agent->get("/v1/client/allocation/" + ids[0] + "/checks").json();
   c = checks.begin().value();
   EXPECT_EQ(c["Status"], "success") << c.dump(2);
@@ -111,8 +112,7 @@ TEST(Health, CheckRestartRestartsATaskWhoseCheckKeepsFailing) {
       "          services:\n            - name: db\n              port: \"" + std::to_string(port) +
       "\"\n              checks:\n                - {type: tcp, interval: 200ms, timeout: 200ms, "
       "check_restart: {limit: 3, grace: 200ms}}\n";
-  auto ids = agent->submit(job("flap", "sleep 60",
-                               "{health_check: manual}", services,
+  auto ids = agent->submit(job("flap", "sleep 60", "{health_check: manual}", services,
                                "{attempts: 5, interval: 1m, delay: 0s, mode: fail}"));
   auto a = agent->wait_alloc(ids[0], [](const json& j) {
     return j["TaskStates"]["t"]["Restarts"].get<int>() >= 1 &&
@@ -135,15 +135,18 @@ TEST(Observability, MetricsAndEventStreamShowTheAlloc) {
   wait_health(*agent, ids[0]);
   auto m = agent->get("/v1/metrics");
   EXPECT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("drover_allocs{client_status=\"running\"} 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("drover_allocs{client_status=\"running\"} 1\n"), std::string::npos)
+      << m.body;
   EXPECT_NE(m.body.find("drover_tasks_running 1\n"), std::string::npos);
-  EXPECT_NE(m.body.find("drover_task_running{alloc_id=\"" + ids[0] + "\",job=\"seen\",task=\"t\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      m.body.find("drover_task_running{alloc_id=\"" + ids[0] + "\",job=\"seen\",task=\"t\"} 1"),
+      std::string::npos);
   EXPECT_NE(m.body.find("drover_alloc_healthy{alloc_id=\"" + ids[0] + "\",job=\"seen\"} 1"),
             std::string::npos);
   EXPECT_NE(m.body.find("drover_upstream_connected 1"), std::string::npos);
   // The stream from index 1 replays what happened, then is cut by curl's timeout.
-  auto cmd = "curl -sN -m 2 '" + agent->address() + "/v1/event/stream?index=1&topic=health&topic=task' 2>/dev/null";
+  auto cmd = "curl -sN -m 2 '" + agent->address() +
+             "/v1/event/stream?index=1&topic=health&topic=task' 2>/dev/null";
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   char buf[4096];

@@ -1,10 +1,10 @@
 // The probes against real sockets and processes: what a check reports for each outcome.
+#include "health/check_probe.hpp"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <thread>
-
-#include "health/check_probe.hpp"
 
 using namespace drover;
 using namespace std::chrono_literals;

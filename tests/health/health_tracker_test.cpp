@@ -1,8 +1,8 @@
 // The health state machine on a fake clock: min_healthy_time, healthy_deadline, failures,
 // restarts, checks mode, and one verdict only.
-#include <gtest/gtest.h>
-
 #include "health/health_tracker.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace drover;
 using namespace std::chrono_literals;
@@ -21,9 +21,7 @@ state::Alloc alloc_with(const std::string& s, bool failed = false, int restarts 
   return a;
 }
 
-health::HealthSettings settings(std::string mode = "task_states") {
-  return {mode, 1s, 10s};
-}
+health::HealthSettings settings(std::string mode = "task_states") { return {mode, 1s, 10s}; }
 
 }  // namespace
 

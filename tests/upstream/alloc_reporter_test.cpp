@@ -1,8 +1,8 @@
 // The batched reporter on a fake clock: one write per window, latest per alloc, dedup of
 // acknowledged updates, backoff on failure, bounded queue.
-#include <gtest/gtest.h>
-
 #include "upstream/alloc_reporter.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace drover;
 using namespace std::chrono_literals;
@@ -71,10 +71,10 @@ TEST(AllocReporter, FailedWritesBackOffKeepTheLatestAndFlushOnReturn) {
   EXPECT_FALSE(r.tick(t + 200ms));
   EXPECT_TRUE(r.tick(t + 250ms));  // fails: 500 ms
   EXPECT_FALSE(r.tick(t + 700ms));
-  EXPECT_TRUE(r.tick(t + 750ms));    // fails: 1 s
-  EXPECT_TRUE(r.tick(t + 1750ms));   // fails: 2 s
-  EXPECT_TRUE(r.tick(t + 3750ms));   // fails: 4 s
-  EXPECT_TRUE(r.tick(t + 7750ms));   // fails: 8 s, capped at 5 s
+  EXPECT_TRUE(r.tick(t + 750ms));   // fails: 1 s
+  EXPECT_TRUE(r.tick(t + 1750ms));  // fails: 2 s
+  EXPECT_TRUE(r.tick(t + 3750ms));  // fails: 4 s
+  EXPECT_TRUE(r.tick(t + 7750ms));  // fails: 8 s, capped at 5 s
   EXPECT_FALSE(r.tick(t + 12700ms));
   EXPECT_TRUE(r.tick(t + 12750ms));  // fails: 5 s again
   auto before = up.writes.size();
