@@ -43,14 +43,15 @@ def main():
     parts = list(head)
     failed = False
     for n in names:
-        t0 = time.monotonic()
+        t0, load0 = time.monotonic(), machine.load()
         mod = importlib.import_module(f"benchmarks.{n}")
         try:
             text = mod.run(ctx)
         except Exception as e:  # one benchmark's failure must not hide the others' tables
             failed = True
             text = f"## {n}\n\nFAILED: {type(e).__name__}: {e}\n"
-        text += f"\n_{n} took {time.monotonic() - t0:.0f} s_\n"
+        text += (f"\n_{n} took {time.monotonic() - t0:.0f} s; load average before "
+                 f"{load0}, after {machine.load()}_\n")
         print(text, flush=True)
         parts.append(text)
         if args.out:

@@ -143,9 +143,17 @@ class Agent:
         return status == 200 and any(p.get("Name") == name and p.get("Type") == "driver"
                                      and p.get("Status") == "loaded" for p in body)
 
-    def wait_running(self, n, timeout=600, poll=0.25):
-        """Polls until n allocs run with every task running; returns them (or raises)."""
+    def wait_running(self, n, timeout=900, poll=0.25, monitors=True):
+        """Polls until n allocs run with every task running; returns them (or raises).
+        GET /v1/allocations costs the agent O(allocs) (seconds at 1000), so it is asked only
+        once n task monitors exist in /proc (for raw_exec tasks), to keep the benchmark's own
+        load on the agent small."""
         deadline = time.monotonic() + timeout
+        if monitors:
+            while len(self.monitor_pids()) < n and time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"agent exited; log: {self.log_path}")
+                time.sleep(min(poll, 0.25))
         while True:
             allocs = self.allocs()
             running = [a for a in allocs if a.get("ClientStatus") == "running" and

@@ -36,4 +36,11 @@ def mem_total_mib():
 
 def describe(build_type):
     return (f"machine: {os.cpu_count()} cores ({cpu_model()}), {mem_total_mib()} MiB RAM, "
-            f"kernel {platform.release()}, cgroups {cgroup_mode()}, drover build {build_type}")
+            f"kernel {platform.release()}, cgroups {cgroup_mode()}, drover build {build_type}, "
+            f"load average at start {load()}")
+
+
+def load():
+    """The 1/5/15-minute load averages: other work on the machine skews every timing."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
