@@ -55,6 +55,11 @@ void AllocRunner::start(bool recovering) {
     spdlog::error("alloc {}: {}", id_, st.message());
     return fail_alloc("building the alloc dir: " + st.message());
   }
+  if (recovering && alloc_.desired_status == "stop") {
+    // A stop the agent was carrying out when it died goes on.
+    stop_requested_ = true;
+    stop_reason_ = "Alloc stopped before the agent restarted";
+  }
   coordinator_ = std::thread([this, recovering] { coordinate(recovering); });
 }
 
@@ -77,15 +82,17 @@ bool AllocRunner::any(Role role, const std::function<bool(const state::TaskState
 }
 
 // Called with mu_ held.
+void AllocRunner::start_task(const jobspec::Task& task, bool recovering) {
+  if (runners_.count(task.name) || alloc_.tasks[task.name].state == "dead") return;
+  nlohmann::json handle = recovering ? ctx_.store->handle(id_, task.name) : nlohmann::json();
+  auto r = std::make_unique<TaskRunner>(*this, task, handle);
+  r->start();
+  runners_[task.name] = std::move(r);
+}
+
 void AllocRunner::start_role(Role role, bool recovering) {
-  for (const auto& task : group_->tasks) {
-    if (role_of(task) != role || runners_.count(task.name)) continue;
-    if (alloc_.tasks[task.name].state == "dead") continue;
-    nlohmann::json handle = recovering ? ctx_.store->handle(id_, task.name) : nlohmann::json();
-    auto r = std::make_unique<TaskRunner>(*this, task, handle);
-    r->start();
-    runners_[task.name] = std::move(r);
-  }
+  for (const auto& task : group_->tasks)
+    if (role_of(task) == role) start_task(task, recovering);
 }
 
 // Called with mu_ held; TaskRunner::kill takes only its own lock and records events through
@@ -121,6 +128,13 @@ void AllocRunner::coordinate(bool recovering) {
   auto live = [](const state::TaskState& s) { return s.state != "dead"; };
 
   std::unique_lock lock(mu_);
+  if (recovering) {
+    // Every task the driver may still hold is reattached first, whatever its phase, so that a
+    // stop (or a sibling's failure) reaches it.
+    for (const auto& task : group_->tasks)
+      if (alloc_.tasks[task.name].state != "dead" && !ctx_.store->handle(id_, task.name).is_null())
+        start_task(task, /*recovering=*/true);
+  }
   enum class Phase { Prestart, Main, MainDone, Poststop, Done } phase = Phase::Prestart;
   bool killed_main = false, killed_sidecars = false, leader_seen_dead = false;
   start_role(Role::Prestart, recovering);

@@ -71,6 +71,7 @@ class AllocRunner {
   void fail_alloc(const std::string& description);
   // Starts the runner of each task with `role` that has none yet and is not dead.
   void start_role(Role role, bool recovering);
+  void start_task(const jobspec::Task& task, bool recovering);
   void notify_change();
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn);
   void kill_role(Role role, const std::string& reason, const std::string& event_type);

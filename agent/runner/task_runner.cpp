@@ -19,6 +19,7 @@ namespace ev = state::event;
 TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::json recovered_handle)
     : alloc_(alloc),
       task_(task),
+      driver_(alloc.ctx().plugins->driver(task.driver)),
       restarts_(alloc.group().restart, alloc.batch()),
       handle_(std::move(recovered_handle)) {}
 
@@ -43,19 +44,21 @@ void TaskRunner::kill(const std::string& reason, const std::string& event_type) 
   kill_requested_ = true;
   kill_reason_ = reason;
   cv_.notify_all();
-  if (!handle_.is_null()) begin_stop_locked();
+  // A recovered handle is used only once the driver has confirmed it (recover() then sees
+  // the request and stops the task itself).
+  if (handle_live_) begin_stop_locked();
 }
 
 Status TaskRunner::restart(const std::string& reason) {
   {
     std::lock_guard lock(mu_);
-    if (handle_.is_null() || kill_requested_) return make_error("task \"" + task_.name + "\" is not running");
+    if (!handle_live_ || kill_requested_) return make_error("task \"" + task_.name + "\" is not running");
     if (restart_requested_) return {};
     restart_requested_ = true;
   }
   record({ev::kRestartSignaled, 0, reason.empty() ? "User requested task to restart" : reason});
   std::lock_guard lock(mu_);
-  if (!handle_.is_null()) begin_stop_locked();
+  if (handle_live_) begin_stop_locked();
   return {};
 }
 
@@ -123,7 +126,6 @@ void TaskRunner::begin_stop_locked() {
 }
 
 void TaskRunner::run() {
-  driver_ = alloc_.ctx().plugins->driver(task_.driver);
   bool running = false;
   if (!handle_.is_null()) {
     running = recover();
@@ -211,9 +213,10 @@ bool TaskRunner::recover() {
   }
   bool was_starting = handle_.value("Starting", false);
   auto r = driver_->recover(handle_);
-  if (!r && was_starting) {
+  if (!r && was_starting && r.message().find("never started") != std::string::npos) {
     // The agent died while starting the task and the driver finds no trace of it: it never
-    // started, so starting it now runs it once.
+    // started, so starting it now runs it once. (Drivers answer a "Starting" handle with an
+    // error saying "never started" only when they are sure.)
     spdlog::info("alloc {} task {}: was starting when the agent stopped; starting it", alloc_.id(), task_.name);
     {
       std::lock_guard lock(mu_);
@@ -234,8 +237,20 @@ bool TaskRunner::recover() {
     handle_ = nullptr;
     return false;
   }
+  {
+    std::lock_guard lock(mu_);
+    handle_ = r.value();
+    handle_live_ = true;
+  }
+  (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value());
+  // Started before the agent died but not yet recorded as such: record it once now.
+  if (alloc_.snapshot().tasks[task_.name].state != "running")
+    record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
+      s.state = "running";
+      s.started_at_ns = state::now_ns();
+      s.finished_at_ns = 0;
+    });
   std::lock_guard lock(mu_);
-  handle_ = r.value();
   if (kill_requested_) begin_stop_locked();
   return true;
 }
@@ -291,7 +306,10 @@ bool TaskRunner::start_once() {
   // Persisted before the driver acts: a crash from here on leaves a "starting" handle that
   // recovery resolves through the driver (found running, or never started), never twice.
   (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name,
-                                       {{"Starting", true}, {"StateDir", spec["StateDir"]}});
+                                       {{"Starting", true},
+                                        {"StartingAt", state::now_ns()},
+                                        {"StateDir", spec["StateDir"]},
+                                        {"KillSignal", spec["KillSignal"]}});
   fault_point("before_task_start");
   auto r = driver_->start(spec);
   fault_point("after_task_start");
@@ -314,6 +332,7 @@ bool TaskRunner::start_once() {
   });
   std::lock_guard lock(mu_);
   handle_ = std::move(handle);
+  handle_live_ = true;
   if (kill_requested_) begin_stop_locked();
   return true;
 }
@@ -355,6 +374,7 @@ void TaskRunner::on_exit() {
     std::lock_guard lock(mu_);
     handle = std::move(handle_);
     handle_ = nullptr;
+    handle_live_ = false;
   }
   auto* res = alloc_.ctx().resources;
   // The kernel's counter, not a guess from exit code 137.

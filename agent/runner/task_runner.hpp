@@ -65,6 +65,7 @@ class TaskRunner {
   std::mutex mu_;
   std::condition_variable cv_;
   nlohmann::json handle_;  // non-null while the driver holds a started task
+  bool handle_live_ = false;  // handle_ was returned by start or confirmed by recover
   bool kill_requested_ = false;
   bool restart_requested_ = false;
   bool setup_recorded_ = false;  // "Task Setup" once per runner, not on every restart

@@ -3,6 +3,9 @@
 // the task's fate is unknown and the driver says so rather than guess.
 #include "raw_exec_driver.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -267,7 +270,42 @@ nlohmann::json RawExecDriver::stats(const nlohmann::json& handle) {
   return {{"Pids", u.pids}, {"RSSBytes", u.rss_bytes}};
 }
 
+// The agent died between asking for a start and persisting the handle: it passes only the
+// StateDir (and when it asked). The monitor's own files say whether the task started.
+static nlohmann::json recover_starting(const nlohmann::json& handle) {
+  Handle h;
+  h.state_dir = handle.value("StateDir", "");
+  h.kill_signal = handle.value("KillSignal", "");
+  uint64_t asked_at = handle.value("StartingAt", uint64_t{0});
+  if (h.state_dir.empty()) throw std::runtime_error("never started: no StateDir in the handle");
+  std::ifstream pid_file(h.state_dir + "/monitor.pid");
+  if (pid_file >> h.monitor_pid >> h.monitor_start && same_process_alive(h.monitor_pid, h.monitor_start)) {
+    auto reply = ask(h, "pid", std::chrono::seconds(5));
+    std::istringstream in(reply.value_or(""));
+    std::string word;
+    if (in >> word >> h.task_pid >> h.task_start && word == "pid" && h.task_pid > 0) {
+      auto st = read_proc_stat(h.task_pid);
+      h.pgid = st && st->pgrp > 0 ? st->pgrp : h.task_pid;
+      return to_json(h);
+    }
+  }
+  // Started and already over: the exit record of this start (newer than the request) stays.
+  std::ifstream exit_file(h.state_dir + "/exit");
+  std::string line;
+  if (std::getline(exit_file, line))
+    if (auto rec = parse_exit_line(line); rec && rec->time_ns >= asked_at && rec->task_pid > 0) {
+      h.task_pid = h.pgid = rec->task_pid;
+      h.task_start = 1;  // never matches: the task is gone, only its exit record is used
+      // No live monitor: a PID above any pid_max, so nothing is ever signalled through it.
+      h.monitor_pid = 2147483647;
+      h.monitor_start = 1;
+      return to_json(h);
+    }
+  throw std::runtime_error("never started: no monitor and no exit record in " + h.state_dir);
+}
+
 nlohmann::json RawExecDriver::recover(const nlohmann::json& handle) {
+  if (handle.value("Starting", false)) return recover_starting(handle);
   Handle h = parse_handle(handle);
   if (read_exit_file(h.state_dir, h.task_pid)) return to_json(h);  // wait reports the exit
   if (same_process_alive(h.monitor_pid, h.monitor_start)) return to_json(h);
