@@ -246,6 +246,29 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
            if (auto st = m.signal_alloc(*id, task, sig); !st) return reply_error(res, 400, st.message());
            reply_json(res, json::object());
          });
+  // Runs a command inside a running task; plain streams, no TTY (Nomad's exec is a
+  // websocket; this is its non-interactive half).
+  s.Post(R"(/v1/client/allocation/([^/]+)/exec)",
+         [&m](const httplib::Request& req, httplib::Response& res) {
+           auto id = alloc_id_or_reply(m, req.matches[1], res);
+           if (!id) return;
+           auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+           if (body.is_discarded() || !body.is_object())
+             return reply_error(res, 400, "body: must be a JSON object {\"Task\", \"Command\": [...]}");
+           auto task = body.value("Task", std::string());
+           auto cmd = body.value("Command", json::array());
+           if (task.empty()) return reply_error(res, 400, "Task: required");
+           if (!cmd.is_array() || cmd.empty() ||
+               !std::all_of(cmd.begin(), cmd.end(), [](const json& a) { return a.is_string(); }))
+             return reply_error(res, 400, "Command: must be a non-empty array of strings");
+           int64_t timeout_ms = body.value("TimeoutMs", int64_t{30000});
+           if (timeout_ms < 1 || timeout_ms > 3600000)
+             return reply_error(res, 400, "TimeoutMs: must be from 1 to 3600000");
+           auto r = m.exec_alloc(*id, task, cmd.get<std::vector<std::string>>(),
+                                 std::chrono::milliseconds(timeout_ms));
+           if (!r) return reply_error(res, 400, r.message());
+           reply_json(res, r.value());
+         });
   s.Post(R"(/v1/client/allocation/([^/]+)/gc)",
          [&m](const httplib::Request& req, httplib::Response& res) {
            auto id = alloc_id_or_reply(m, req.matches[1], res);

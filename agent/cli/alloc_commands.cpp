@@ -176,6 +176,27 @@ int control_alloc(Context& ctx, const std::string& action, const ControlOptions&
   return 0;
 }
 
+struct ExecOptions {
+  std::string alloc_id, task;
+  std::vector<std::string> command;
+  int timeout_s = 30;
+};
+
+// Runs a command inside a running task; its stdout, stderr and exit code become ours.
+int exec_in_alloc(Context& ctx, const ExecOptions& o) {
+  nlohmann::json body = {{"Task", o.task}, {"Command", o.command}, {"TimeoutMs", o.timeout_s * 1000}};
+  auto answer = ctx.api.post_json("/v1/client/allocation/" + url_escape(o.alloc_id) + "/exec",
+                                  body.dump(), "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  ctx.out << answer->value("Stdout", "");
+  ctx.err << answer->value("Stderr", "");
+  return answer->value("ExitCode", 1);
+}
+
 }  // namespace
 
 void add_alloc_commands(CLI::App& app, Handler& selected) {
@@ -211,6 +232,17 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
   stop->add_option("alloc", *stop_id, "Allocation ID or unique prefix")->required();
   stop->callback([&selected, stop_id] {
     selected = [stop_id](Context& ctx) { return stop_alloc(ctx, *stop_id); };
+  });
+
+  auto* exec = alloc->add_subcommand("exec", "Run a command inside a running task: ALLOC TASK -- CMD [ARGS]");
+  auto exec_opts = std::make_shared<ExecOptions>();
+  exec->add_option("-t,--timeout", exec_opts->timeout_s, "Seconds before the command is killed (default 30)")
+      ->check(CLI::Range(1, 3600));
+  exec->add_option("alloc", exec_opts->alloc_id, "Allocation ID or unique prefix")->required();
+  exec->add_option("task", exec_opts->task, "Task name")->required();
+  exec->add_option("command", exec_opts->command, "The command and its arguments, after --")->required();
+  exec->callback([&selected, exec_opts] {
+    selected = [exec_opts](Context& ctx) { return exec_in_alloc(ctx, *exec_opts); };
   });
 
   for (const char* action : {"restart", "signal", "gc"}) {

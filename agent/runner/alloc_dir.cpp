@@ -1,6 +1,8 @@
 #include "runner/alloc_dir.hpp"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,10 +36,21 @@ Status AllocDir::build() const {
   return {};
 }
 
-Status AllocDir::build_task(const std::string& task) const {
+Status AllocDir::build_task(const std::string& task, const std::string& user) const {
   for (auto& [p, mode] : {std::pair{task_dir(task), 0755}, {local_dir(task), 0755},
                           {secrets_dir(task), 0700}, {task_dir(task) / "tmp", 01777}}) {
     if (auto st = make_dir(p, static_cast<mode_t>(mode)); !st) return st;
+  }
+  if (!user.empty() && user != "root") {
+    struct passwd pw {}, *found = nullptr;
+    char buf[4096];
+    if (getpwnam_r(user.c_str(), &pw, buf, sizeof buf, &found) != 0 || !found)
+      return make_error("user \"" + user + "\" does not exist on this node");
+    for (const auto& p : {local_dir(task), secrets_dir(task)})
+      if (::lchown(p.c_str(), pw.pw_uid, pw.pw_gid) != 0)
+        return make_error("chown " + p.string() + ": " + std::strerror(errno));
+    // The group's shared data dir is written by tasks of any user (as in Nomad).
+    ::chmod((shared_dir() / "data").c_str(), 0777);
   }
   return {};
 }

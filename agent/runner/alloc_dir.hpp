@@ -27,8 +27,10 @@ struct AllocDir {
 
   // Creates the shared dirs (idempotent). Modes: 0755 dirs, tmp 1777.
   Status build() const;
-  // Creates one task's dirs (idempotent); secrets 0700.
-  Status build_task(const std::string& task) const;
+  // Creates one task's dirs (idempotent); secrets 0700. With `user` (a task that runs as
+  // another user: exec's nobody, or the job's `user`), its local, secrets and tmp dirs are
+  // that user's, so the task can write them.
+  Status build_task(const std::string& task, const std::string& user = "") const;
   // Removes the whole alloc dir.
   Status destroy() const;
 };

@@ -190,6 +190,14 @@ Status AllocManager::signal_alloc(const std::string& alloc_id, const std::string
   return r->signal_task(task, signal);
 }
 
+Result<nlohmann::json> AllocManager::exec_alloc(const std::string& alloc_id, const std::string& task,
+                                                const std::vector<std::string>& argv,
+                                                std::chrono::milliseconds timeout) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  return r->exec_task(task, argv, timeout);
+}
+
 Status AllocManager::gc_alloc(const std::string& alloc_id) {
   std::shared_ptr<AllocRunner> r;
   {

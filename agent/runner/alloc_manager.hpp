@@ -46,6 +46,9 @@ class AllocManager {
   // Restarts one task of the alloc, or all its running tasks when `task` is empty.
   Status restart_alloc(const std::string& alloc_id, const std::string& task);
   Status signal_alloc(const std::string& alloc_id, const std::string& task, const std::string& signal);
+  Result<nlohmann::json> exec_alloc(const std::string& alloc_id, const std::string& task,
+                                    const std::vector<std::string>& argv,
+                                    std::chrono::milliseconds timeout);
   // Removes a terminal alloc: its dirs, logs and state. A live alloc is refused.
   Status gc_alloc(const std::string& alloc_id);
   // Removes the oldest terminal allocs while more than `max_allocs` are kept, or while the data

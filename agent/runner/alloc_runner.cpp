@@ -274,6 +274,21 @@ Status AllocRunner::signal_task(const std::string& task, const std::string& sign
   return {};
 }
 
+Result<nlohmann::json> AllocRunner::exec_task(const std::string& task,
+                                              const std::vector<std::string>& argv,
+                                              std::chrono::milliseconds timeout) {
+  TaskRunner* r = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runners_.find(task);
+    if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_);
+    if (it == runners_.end() || alloc_.tasks[task].state != "running")
+      return make_error("task \"" + task + "\" is not running");
+    r = it->second.get();
+  }
+  return r->exec(argv, timeout);
+}
+
 state::Alloc AllocRunner::snapshot() const {
   std::lock_guard lock(mu_);
   return alloc_;

@@ -44,6 +44,8 @@ class AllocRunner {
   // Restarts one task (or every running task when `task` is empty).
   Status restart_task(const std::string& task);
   Status signal_task(const std::string& task, const std::string& signal);
+  Result<nlohmann::json> exec_task(const std::string& task, const std::vector<std::string>& argv,
+                                   std::chrono::milliseconds timeout);
 
   state::Alloc snapshot() const;
   // Records the alloc's health (Nomad's DeploymentStatus) and persists it.

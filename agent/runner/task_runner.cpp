@@ -75,6 +75,19 @@ Status TaskRunner::signal(const std::string& sig) {
   return driver_->signal(handle, sig);
 }
 
+Result<nlohmann::json> TaskRunner::exec(const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) {
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running");
+    handle = handle_;
+  }
+  if (!driver_->supports_exec())
+    return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks");
+  return driver_->exec_task(handle, argv, timeout);
+}
+
 bool TaskRunner::kill_requested() {
   std::lock_guard lock(mu_);
   return kill_requested_;
@@ -271,7 +284,9 @@ bool TaskRunner::start_once() {
     record({ev::kTaskSetup, 0, "Building Task Directory"});
   }
   auto dir = alloc_.dir();
-  if (auto st = dir.build_task(task_.name); !st) {
+  // exec runs tasks as nobody unless the job says otherwise (Nomad's default).
+  auto user = !task_.user.empty() ? task_.user : task_.driver == "exec" ? std::string("nobody") : "";
+  if (auto st = dir.build_task(task_.name, user); !st) {
     TaskEvent e{ev::kSetupFailure, 0, st.message()};
     e.fails_task = true;
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); });

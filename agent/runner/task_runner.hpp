@@ -37,6 +37,8 @@ class TaskRunner {
   void kill(const std::string& reason, const std::string& event_type = "");
   // Restarts a running task now, outside the restart policy ("Restart Signaled").
   Status restart(const std::string& reason);
+  // Runs argv inside the running task (its namespaces and cgroup), through the driver.
+  Result<nlohmann::json> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
   // Sends a signal to the running task ("Signaling").
   Status signal(const std::string& signal);
   // Whether the runner thread has started (a task of a later lifecycle phase may not have).

@@ -1,0 +1,133 @@
+// exec tasks through the agent: the real exec.so, drover-monitor and runc on this machine.
+// Isolated (own PID namespace, read-only host dirs, hostname), held to the task's cgroup,
+// reachable with `drover alloc exec`, and surviving an agent kill.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::make_temp_dir;
+using nlohmann::json;
+
+namespace {
+
+std::string job(const std::string& id, const std::string& type, const std::string& script,
+                const std::string& extra = "") {
+  return "job:\n  id: " + id + "\n  type: " + type +
+         "\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n      tasks:\n"
+         "        - name: t\n          driver: exec\n          kill_timeout: 2s\n" + extra +
+         "          resources: {memory: 64}\n          config:\n            command: /bin/sh\n"
+         "            args: [\"-c\", \"" + script + "\"]\n";
+}
+
+bool exec_healthy(const AgentProcess& a) {
+  auto node = a.get("/v1/node").json();
+  return node["Drivers"].contains("exec") && node["Drivers"]["exec"].value("Healthy", false);
+}
+
+}  // namespace
+
+class ExecTasks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "exec needs root";
+    agent_ = AgentProcess::start();
+    if (!exec_healthy(*agent_)) GTEST_SKIP() << "exec driver not healthy here: " << agent_->get("/v1/node").body;
+  }
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+TEST_F(ExecTasks, TaskIsIsolatedButCanWriteItsOwnDirs) {
+  auto ids = agent_->submit(job(
+      "iso", "batch",
+      "echo pid $$; ls /proc | grep -c '^[0-9]'; hostname; "
+      "touch /usr/x 2>/dev/null && echo usr-writable || echo usr-readonly; "
+      "echo a > /local/f && echo local-ok; echo b > /alloc/data/f && echo alloc-ok; id -u"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "complete", std::chrono::seconds(30));
+  auto out = agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
+  std::istringstream in(out);
+  std::string pid, procs, host, usr, local, alloc, uid;
+  std::getline(in, pid);
+  std::getline(in, procs);
+  std::getline(in, host);
+  std::getline(in, usr);
+  std::getline(in, local);
+  std::getline(in, alloc);
+  std::getline(in, uid);
+  EXPECT_EQ(pid, "pid 1") << out;
+  EXPECT_LE(std::stoi(procs), 3) << "the task sees other processes:\n" << out;
+  EXPECT_EQ(host, "t") << out;
+  EXPECT_EQ(usr, "usr-readonly") << out;
+  EXPECT_EQ(local, "local-ok") << out;
+  EXPECT_EQ(alloc, "alloc-ok") << out;
+  EXPECT_EQ(uid, "65534") << out;
+}
+
+TEST_F(ExecTasks, MemoryLimitKillsAndIsReportedAsOom) {
+  auto ids = agent_->submit(job("eoom", "batch", "head -c 300m /dev/zero | tail"));
+  auto a = agent_->wait_client_status(ids[0], "failed", std::chrono::seconds(30));
+  bool oom = false;
+  for (const auto& e : a["TaskStates"]["t"]["Events"])
+    oom |= e["Type"] == "Terminated" && e["Details"].value("oom_killed", "") == "true";
+  EXPECT_TRUE(oom) << a.dump(2);
+}
+
+TEST_F(ExecTasks, MissingCommandIsADriverFailureNotAHang) {
+  auto text = job("enone", "batch", "true");
+  text.replace(text.find("command: /bin/sh"), 16, "command: /no/such/binary");
+  auto ids = agent_->submit(text);
+  auto a = agent_->wait_client_status(ids[0], "failed", std::chrono::seconds(20));
+  bool driver_failure = false;
+  for (const auto& e : a["TaskStates"]["t"]["Events"])
+    driver_failure |= e["Type"] == "Driver Failure" &&
+                      e["Message"].get<std::string>().find("/no/such/binary") != std::string::npos;
+  EXPECT_TRUE(driver_failure) << a.dump(2);
+}
+
+TEST_F(ExecTasks, AllocExecRunsACommandInsideTheTask) {
+  auto ids = agent_->submit(job("eexec", "service", "echo inside > /local/mark; sleep 1000"));
+  agent_->wait_client_status(ids[0], "running", std::chrono::seconds(30));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto r = agent_->cli({"alloc", "exec", ids[0].substr(0, 8), "t", "--", "/bin/sh", "-c", "cat /local/mark; echo $$; exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.out.find("inside"), std::string::npos) << r.out;
+  auto bad = agent_->post("/v1/client/allocation/" + ids[0] + "/exec", R"({"Task":"t","Command":[]})", "application/json");
+  EXPECT_EQ(bad.status, 400);
+}
+
+TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
+  auto dir = make_temp_dir("drover-exec");
+  agent_.reset();
+  std::string id;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    auto ids = agent->submit(job("ekeep", "service", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"));
+    id = ids[0];
+    agent->wait_client_status(id, "running", std::chrono::seconds(30));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    agent->kill(SIGKILL);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto agent = AgentProcess::start({.data_dir = dir});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto a = agent->alloc(id);
+  EXPECT_EQ(a["ClientStatus"], "running") << a.dump(2);
+  EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 0);
+  ASSERT_EQ(agent->del("/v1/job/ekeep").status, 200);
+  agent->wait_client_status(id, "complete", std::chrono::seconds(30));
+  auto out = agent->get("/v1/client/fs/logs/" + id + "?task=t").body;
+  std::istringstream in(out);
+  int expect = 0;
+  for (std::string line; std::getline(in, line); ++expect) ASSERT_EQ(line, std::to_string(expect)) << out;
+  EXPECT_GT(expect, 8);
+  // No bundle left in the task's state dir, no cgroup.
+  EXPECT_FALSE(std::filesystem::exists(dir + "/tasks/" + id + "/t/bundle"));
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/" + agent->cgroup_parent() + "/" + id + ".t"));
+}
