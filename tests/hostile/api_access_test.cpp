@@ -141,7 +141,7 @@ TEST(Acl, BootstrapSecretIsStoredOnlyHashedAndPrintedOnce) {
 
 TEST(Listen, NonLoopbackWithoutTokensOrTlsIsRefused) {
   auto dir = make_temp_dir("drover-listen");
-  auto r = drover::hostile::run_agent_to_exit({"-dev", "-data-dir", dir, "-bind", "0.0.0.0", "-port", "0"});
+  auto r = drover::hostile::run_agent_to_exit({"-dev", "-data-dir", dir, "-bind", "0.0.0.0", "-port", "65000"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("insecure_listen"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("0.0.0.0"), std::string::npos) << r.err;
