@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +50,10 @@ def main():
             text = mod.run(ctx)
         except Exception as e:  # one benchmark's failure must not hide the others' tables
             failed = True
-            text = f"## {n}\n\nFAILED: {type(e).__name__}: {e}\n"
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            text = (f"## {n}\n\nFAILED: {type(e).__name__}: {e} "
+                    f"(at {os.path.basename(where.filename)}:{where.lineno})\n")
+            traceback.print_exc()
         text += (f"\n_{n} took {time.monotonic() - t0:.0f} s; load average before "
                  f"{load0}, after {machine.load()}_\n")
         print(text, flush=True)

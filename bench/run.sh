@@ -1,7 +1,7 @@
 #!/bin/sh
 # The one benchmark command: builds drover in release mode (build-bench/), prepares what the
 # baselines need (dockerd and the local busybox image, conmon, containerd), runs every
-# benchmark (or those named) and writes the tables to bench/results/<date>.md as well.
+# benchmark (or those named) and writes the tables to bench/results/<date>[-n<N>].md as well.
 #   bench/run.sh                      # all, N=1000 tasks, 20 runs per side
 #   bench/run.sh raw_exec docker      # only these
 #   N=200 RUNS=10 bench/run.sh        # fewer tasks / runs
@@ -30,7 +30,10 @@ fi
 sh "$ROOT/tests/drivers/docker/docker_fixture.sh" >&2 || echo "docker fixture failed: docker rows will fail" >&2
 
 mkdir -p "$ROOT/bench/results"
-OUT="$ROOT/bench/results/$(date +%Y-%m-%d).md"
+# A run with fewer tasks than the 1000 says so in its file name.
+SUFFIX=""
+[ "$N" = 1000 ] || SUFFIX="-n$N"
+OUT="$ROOT/bench/results/$(date +%Y-%m-%d)$SUFFIX.md"
 echo "== running; tables also go to $OUT" >&2
 exec python3 "$ROOT/bench/bench.py" --build-dir "$BUILD" --build-type Release \
   -n "$N" --runs "$RUNS" --out "$OUT" "$@"

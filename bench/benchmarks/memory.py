@@ -37,7 +37,7 @@ def shim_memory(k):
     try:
         for _ in range(k):
             st, body = docker_api.call("POST", "/containers/create", {
-                "Image": IMAGE, "Cmd": ["sleep", "3600"], "Labels": {"drover-bench": "1"},
+                "Image": IMAGE, "Cmd": ["sleep", "3600"], "Labels": {"drover-bench": str(os.getpid())},
                 "HostConfig": {"NetworkMode": "none"}})
             if st != 201:
                 return f"docker create failed: {st} {body}"
@@ -52,7 +52,12 @@ def shim_memory(k):
         return uss_pss(shims)
     finally:
         for cid in ids:
-            docker_api.call("DELETE", f"/containers/{cid}?force=1")
+            try:
+                docker_api.call("DELETE", f"/containers/{cid}?force=1")
+            except OSError:
+                pass
+        # Also by label: a dockerd restarted meanwhile leaves ids we never got back.
+        docker_api.remove_by_label("drover-bench", str(os.getpid()))
 
 
 def conmon_reason():
@@ -92,7 +97,8 @@ def run(ctx):
         agent.wait_running(first)
         time.sleep(2)
         rss = agent.rss_kib() / 1024
-        rows_agent.append([f"agent RSS, {first} tasks", fmt(rss, "MiB"), "", ""])
+        rows_agent.append([f"agent RSS, {first} tasks ({procfs.threads(agent.pid)} threads)",
+                           fmt(rss, "MiB"), "", ""])
         mon100 = uss_pss(agent.monitor_pids())
         if n > first:
             left = n - first
@@ -105,14 +111,17 @@ def run(ctx):
             agent.wait_running(n)
             time.sleep(2)
             rss = agent.rss_kib() / 1024
-            rows_agent.append([f"agent RSS, {n} tasks", fmt(rss, "MiB"),
+            rows_agent.append([f"agent RSS, {n} tasks ({procfs.threads(agent.pid)} threads)", fmt(rss, "MiB"),
                                "<= 80 MiB" + ("" if n >= 1000 else " (at 1000)"),
                                verdict(rss <= 80) if n >= 1000 else "n/a (N < 1000)"])
             monN = uss_pss(agent.monitor_pids())
     finally:
         agent.shutdown()
     k = min(n, 100)
-    shim = shim_memory(k)
+    try:
+        shim = shim_memory(k)
+    except OSError as e:  # dockerd went away under us (another user restarted it?)
+        shim = f"dockerd did not answer: {e}"
     conmon = conmon_reason()
     hdr = ["process (KiB per task)", "tasks", "USS min", "USS median", "USS max", "PSS median"]
     rows = []

@@ -34,6 +34,7 @@ def run(ctx):
                    "target", "verdict"], rows)
     rep.note("'all running' is the latest task StartedAtNs minus the client's clock just before "
              "the first POST; 'agent CPU' is utime+stime of the agent process from /proc over "
-             "the same window, including the answers to this benchmark's polls of "
-             "/v1/allocations every 0.5 s. Each shape runs on a fresh agent.")
+             "the same window. The benchmark counts task monitors in /proc and asks "
+             "GET /v1/allocations (every 0.5 s) only once all N exist, to keep its own load "
+             "on the agent small. Each shape runs on a fresh agent.")
     return rep.text()

@@ -51,3 +51,15 @@ def remove_by_alloc_label(alloc_ids):
     for c in body:
         if c.get("Labels", {}).get("com.drover.alloc_id") in alloc_ids:
             call("DELETE", f"/containers/{c['Id']}?force=1")
+
+
+def remove_by_label(key, value):
+    """Force-removes every container labelled key=value (best effort)."""
+    filters = urllib.parse.quote(json.dumps({"label": [f"{key}={value}"]}))
+    try:
+        status, body = call("GET", f"/containers/json?all=1&filters={filters}")
+        if status == 200:
+            for c in body:
+                call("DELETE", f"/containers/{c['Id']}?force=1")
+    except OSError:
+        pass

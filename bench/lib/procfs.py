@@ -29,6 +29,10 @@ def rss_kib(pid):
     return 0
 
 
+def threads(pid):
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
 def uss_pss_kib(pid):
     """(USS, PSS) in KiB: private clean+dirty, and proportional set size."""
     vals = {}
