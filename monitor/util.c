@@ -63,8 +63,10 @@ int write_atomic(int dirfd, const char *name, const char *data, size_t len) {
 void close_fds_except(int keep) {
   if (keep < 3) {
     if (syscall(SYS_close_range, 3u, ~0u, 0) == 0) return;
-  } else if (syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0) == 0 &&
+  } else if ((keep == 3 || syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0) == 0) &&
              syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0) == 0) {
+    /* keep == 3 has no range below it: close_range(3, 2) is EINVAL, and the fallback
+       below would close 20,000 fds one by one on every task start. */
     return;
   }
   long max = sysconf(_SC_OPEN_MAX); /* kernels before 5.9 */

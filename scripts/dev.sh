@@ -25,7 +25,11 @@ fi
 "$DROVER" job run -detach examples/counter-service.yaml
 sleep 1
 "$DROVER" job status
-ALLOC=$("$DROVER" job status -json hello | sed -n 's/.*"ID": *"\([0-9a-f-]\{36\}\)".*/\1/p' | head -n1 || true)
+HELLO=$(curl -fsS "$DROVER_ADDR/v1/job/hello-batch/allocations" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["ID"][:8])')
+echo
+echo "==> $DROVER alloc logs $HELLO"
+"$DROVER" alloc logs "$HELLO"
 cat <<TXT
 
 ==> drover is running in dev mode at $DROVER_ADDR. Where to look:

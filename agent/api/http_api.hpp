@@ -23,6 +23,10 @@ namespace drover::health {
 class HealthWatcher;
 }
 
+namespace drover::agent {
+class NodeWatcher;
+}
+
 namespace drover::api {
 
 class EventBroker;
@@ -38,6 +42,7 @@ struct ApiContext {
   runner::AllocManager* allocs = nullptr;
   plugins::PluginRegistry* plugins = nullptr;
   runner::NodeResources* resources = nullptr;
+  agent::NodeWatcher* node_watcher = nullptr;  // fresh driver health, node events
   const runner::NodeInfo* node = nullptr;
   std::size_t max_request_bytes = 1 << 20;
   std::string version;

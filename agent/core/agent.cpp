@@ -20,6 +20,7 @@
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
+#include "core/node_watcher.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/loader/registry.hpp"
 #include "drover/cgroups/cgroups.hpp"
@@ -201,7 +202,15 @@ int run_agent(const AgentFlags& flags) {
   auto& services = *services_r.value();
   manager.set_on_alloc_change([&services](const state::Alloc& a) { services.alloc_changed(a); });
 
+  // Driver health and free storage, re-read every fingerprint_period; changes are node events.
+  NodeWatcher node_watcher(cfg.data_dir, registry, cfg.fingerprint_period,
+                           [&services, &node_id](const nlohmann::json& e) {
+                             services.events().publish("Node", "NodeEvent", *node_id, e);
+                           });
+  node_watcher.start();
+
   api::ApiContext actx;
+  actx.node_watcher = &node_watcher;
   actx.allocs = &manager;
   actx.plugins = &registry;
   actx.resources = &resources;
@@ -278,6 +287,7 @@ int run_agent(const AgentFlags& flags) {
   gc_cv.notify_all();
   gc.join();
   spdlog::info("caught {}, shutting down; tasks keep running", strsignal(sig));
+  node_watcher.stop();
   services.stop();  // first: event streams end, so the API can stop
   http.stop();
   server.join();

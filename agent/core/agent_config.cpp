@@ -62,7 +62,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   static const std::set<std::string> known = {"data_dir", "plugin_dir", "bind_addr", "port",
                                               "log_level", "name", "datacenter", "meta", "plugin", "upstream",
                                               "max_request_bytes", "max_kill_timeout",
-                                              "gc_interval", "gc_max_allocs",
+                                              "gc_interval", "gc_max_allocs", "fingerprint_period",
                                               "gc_disk_usage_threshold", "cgroup_parent",
                                               "reserved", "default_pids_max",
                                               "acl", "tls", "insecure_listen", "limits"};
@@ -106,6 +106,14 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     if (!d || d.value() < std::chrono::seconds(1))
       errors += "\n  gc_interval: must be a duration of at least 1s, such as \"1m\"";
     else c.gc_interval = d.value();
+  }
+  if (j.contains("fingerprint_period")) {
+    auto d = j["fingerprint_period"].is_string()
+                 ? jobspec::parse_duration(j["fingerprint_period"].get<std::string>())
+                 : Result<jobspec::Duration>(make_error("must be a duration such as \"30s\""));
+    if (!d || d.value() < std::chrono::milliseconds(100))
+      errors += "\n  fingerprint_period: must be a duration of at least 100ms, such as \"30s\"";
+    else c.fingerprint_period = d.value();
   }
   if (j.contains("gc_max_allocs")) {
     if (!j["gc_max_allocs"].is_number_integer() || j["gc_max_allocs"] < 0)

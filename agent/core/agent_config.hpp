@@ -40,6 +40,8 @@ struct AgentConfig {
   int reserved_memory_mb = 0;
   std::string reserved_cores;  // "0" or "0-1": never handed to a task
   int default_pids_max = 4096;
+  // How often driver health and free storage are re-read.
+  std::chrono::nanoseconds fingerprint_period = std::chrono::seconds(30);
   bool data_dir_is_temp = false;
   // API hardening (docs/security.md): tokens, TLS, and the explicit opt-out that allows an
   // open API on a non-loopback address.

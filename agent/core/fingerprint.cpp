@@ -1,10 +1,15 @@
 #include "core/fingerprint.hpp"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -89,6 +94,22 @@ std::map<std::string, std::string> fingerprint_node(const std::filesystem::path&
     a["unique.cgroup.version"] = "v1";
   }
   a["unique.cgroup.mountpoint"] = "/sys/fs/cgroup";
+  // The first non-loopback IPv4 address, as Nomad's network fingerprint picks by default.
+  struct ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) == 0) {
+    for (auto* i = ifs; i; i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK)) continue;
+      char buf[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf);
+      a["unique.network.ip-address"] = buf;
+      break;
+    }
+    freeifaddrs(ifs);
+  }
+  int numa = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/devices/system/node", ec))
+    if (e.path().filename().string().rfind("node", 0) == 0) ++numa;
+  a["numa.node.count"] = std::to_string(numa > 0 ? numa : 1);
   a["os.signals"] = "SIGABRT,SIGALRM,SIGBUS,SIGCHLD,SIGCONT,SIGFPE,SIGHUP,SIGILL,SIGINT,SIGIO,"
                     "SIGKILL,SIGPIPE,SIGPROF,SIGQUIT,SIGSEGV,SIGSTOP,SIGSYS,SIGTERM,SIGTRAP,"
                     "SIGTSTP,SIGTTIN,SIGTTOU,SIGURG,SIGUSR1,SIGUSR2,SIGVTALRM,SIGWINCH,SIGXCPU,"

@@ -59,6 +59,11 @@ void HealthWatcher::loop() {
     } catch (const std::exception& e) {
       spdlog::error("health watcher: {}", e.what());
     }
+    // A burst of task changes (1000 tasks starting) becomes one scan per 100 ms, not one per
+    // change: each scan copies every alloc, so per-change scans made a start of N tasks O(N²)
+    // (measured in bench/). Health is decided on a 500 ms poll anyway.
+    std::unique_lock lock(wake_mu_);
+    if (wake_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; })) return;
   }
 }
 

@@ -200,3 +200,18 @@ TEST(Foundation, LogsRotateAndTheApiReadsAcrossTheRetainedFiles) {
   // origin=end with an offset gives the last bytes.
   EXPECT_EQ(agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t&origin=end&offset=8").body, "1000000\n");
 }
+
+TEST(Foundation, NodeFingerprintStaysFreshAndRecordsEvents) {
+  auto agent = AgentProcess::start({.config_yaml = "fingerprint_period: 200ms\n"});
+  auto node = agent->get("/v1/node").json();
+  for (auto key : {"cpu.arch", "cpu.numcores", "cpu.totalcompute", "memory.totalbytes", "kernel.version",
+                   "os.name", "unique.hostname", "unique.storage.bytesfree", "os.cgroups.version",
+                   "numa.node.count", "driver.raw_exec"})
+    EXPECT_TRUE(node["Attributes"].contains(key)) << key << "\n" << node["Attributes"].dump(2);
+  ASSERT_FALSE(node["Events"].empty());
+  EXPECT_EQ(node["Events"][0]["Message"], "Node registered");
+  auto first = node["Drivers"]["raw_exec"]["UpdateTime"].get<std::string>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_NE(agent->get("/v1/node").json()["Drivers"]["raw_exec"]["UpdateTime"].get<std::string>(), first)
+      << "driver health was not re-checked";
+}

@@ -17,6 +17,8 @@ TEST(CheckProbe, HttpIsSuccessOn2xxAndFailureOtherwise) {
   srv.Get("/bad", [](const httplib::Request&, httplib::Response& res) { res.status = 503; });
   int port = srv.bind_to_any_port("127.0.0.1");
   std::thread t([&] { srv.listen_after_bind(); });
+  // stop() before the accept loop runs is lost, and join() then waits forever.
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   jobspec::Check c;
   c.type = "http";
   c.path = "/ok";
@@ -39,6 +41,8 @@ TEST(CheckProbe, TcpConnectsOrSaysWhy) {
   httplib::Server srv;
   int port = srv.bind_to_any_port("127.0.0.1");
   std::thread t([&] { srv.listen_after_bind(); });
+  // stop() before the accept loop runs is lost, and join() then waits forever.
+  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(health::probe_tcp({"127.0.0.1", port}, 1s).status, "success");
   srv.stop();
   t.join();

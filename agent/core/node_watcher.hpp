@@ -1,0 +1,60 @@
+// Keeps the node's fingerprint fresh: every fingerprint_period it re-reads what changes (free
+// storage, the drivers' health) and records each change as a node event (Nomad's
+// Node.Events), so GET /v1/node, the event stream and the upstream see the node as it is now.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace drover::plugins {
+class PluginRegistry;
+}
+
+namespace drover::agent {
+
+class NodeWatcher {
+ public:
+  using EventSink = std::function<void(const nlohmann::json& event)>;
+
+  NodeWatcher(std::filesystem::path data_dir, plugins::PluginRegistry& plugins,
+              std::chrono::nanoseconds period, EventSink on_event);
+  ~NodeWatcher();
+
+  // Takes the first fingerprint (synchronously), then refreshes every period.
+  void start();
+  void stop();
+  void refresh();
+
+  // Attributes that change while the agent runs (unique.storage.bytesfree, driver.*).
+  std::map<std::string, std::string> dynamic_attributes() const;
+  // Each driver's last fingerprint {Detected, Healthy, HealthDescription, Attributes, UpdateTime}.
+  nlohmann::json drivers() const;
+  // The most recent node events, oldest first (at most 20).
+  nlohmann::json events() const;
+
+ private:
+  void add_event_locked(const std::string& subsystem, const std::string& message,
+                        nlohmann::json details);
+
+  std::filesystem::path data_dir_;
+  plugins::PluginRegistry& plugins_;
+  std::chrono::nanoseconds period_;
+  EventSink on_event_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::map<std::string, std::string> dynamic_;
+  nlohmann::json drivers_ = nlohmann::json::object();
+  nlohmann::json events_ = nlohmann::json::array();
+  std::thread thread_;
+};
+
+}  // namespace drover::agent
