@@ -206,6 +206,7 @@ int run_agent(const AgentFlags& flags) {
   NodeWatcher node_watcher(cfg.data_dir, registry, cfg.fingerprint_period,
                            [&services, &node_id](const nlohmann::json& e) {
                              services.events().publish("Node", "NodeEvent", *node_id, e);
+                             services.upstream().node_changed();
                            });
   node_watcher.start();
 

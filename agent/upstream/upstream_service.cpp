@@ -58,6 +58,14 @@ bool UpstreamService::wait(std::chrono::milliseconds d) {
   return !cv_.wait_for(lock, d, [&] { return stop_; });
 }
 
+void UpstreamService::node_changed() {
+  {
+    std::lock_guard lock(mu_);
+    node_dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
 void UpstreamService::alloc_changed(const state::Alloc& a) {
   reporter_.enqueue({a.id, alloc_status(state::to_json(a, /*with_job=*/false))});
 }
@@ -92,7 +100,16 @@ void UpstreamService::session_loop() {
         continue;
       }
     }
-    if (!wait(opts_.heartbeat_interval)) return;
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, opts_.heartbeat_interval, [&] { return stop_ || node_dirty_; })) {
+        if (stop_) return;
+        // A changed node is registered again at once (same key, same lease).
+        node_dirty_ = false;
+        registered = false;
+        continue;
+      }
+    }
     auto st = upstream_->heartbeat();
     if (!st) {
       spdlog::warn("upstream heartbeat: {}", st.message());

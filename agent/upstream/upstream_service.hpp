@@ -41,6 +41,8 @@ class UpstreamService {
   void stop();
   // Hook for AllocManager's change callback.
   void alloc_changed(const state::Alloc& alloc);
+  // The node's fingerprint changed (a driver's health, free storage): register it again.
+  void node_changed();
   // Called with true/false when the node's registration is made or lost.
   void set_on_connection(std::function<void(bool)> fn) { on_connection_ = std::move(fn); }
 
@@ -70,6 +72,7 @@ class UpstreamService {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool node_dirty_ = false;
   std::thread session_, watch_;
 };
 
