@@ -66,11 +66,25 @@ ProbeResult CheckRunner::run_once() {
   const auto& c = spec_.check;
   if (c.type == "script") {
     if (spec_.driver != "raw_exec") {
+      // Inside the task, through its driver (Nomad's script checks for isolated tasks).
       ProbeResult r;
-      r.status = kFailure;
-      r.output =
-          "script checks need the driver to exec in the task; the plugin ABI has no exec "
-          "call yet, so only raw_exec tasks run them (on the host)";
+      if (!spec_.exec_in_task) {
+        r.status = kFailure;
+        r.output = "driver \"" + spec_.driver + "\" cannot run script checks inside its tasks";
+        return r;
+      }
+      std::vector<std::string> argv{c.command};
+      argv.insert(argv.end(), c.args.begin(), c.args.end());
+      auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.timeout);
+      auto out = spec_.exec_in_task(argv, timeout.count() > 0 ? timeout : std::chrono::seconds(5));
+      if (!out) {
+        r.status = kFailure;
+        r.output = out.message();
+        return r;
+      }
+      int code = out->value("ExitCode", 2);
+      r.status = code == 0 ? kSuccess : code == 1 ? kWarning : kFailure;
+      r.output = out->value("Stdout", "") + out->value("Stderr", "");
       return r;
     }
     return probe_script(c, spec_.task_dir, spec_.env);

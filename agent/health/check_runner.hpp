@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "drover/common/result.hpp"
 #include "health/check_probe.hpp"
 #include "jobspec/job.hpp"
 
@@ -27,6 +28,10 @@ struct CheckSpec {
   jobspec::Service service_block;
   std::filesystem::path task_dir;  // where a script check runs
   std::map<std::string, std::string> env;
+  // For tasks in their own namespaces (exec, docker): runs argv inside the task through its
+  // driver, returning {"Stdout", "Stderr", "ExitCode"}. Unset for raw_exec (run on the host).
+  std::function<Result<nlohmann::json>(const std::vector<std::string>&, std::chrono::milliseconds)>
+      exec_in_task;
 };
 
 class CheckRunner {

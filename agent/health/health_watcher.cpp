@@ -92,6 +92,11 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
         spec.task = task.name;
         spec.service = svc.name;
         spec.driver = task.driver;
+        if (task.driver != "raw_exec")
+          spec.exec_in_task = [this, alloc_id = alloc.id, task_name = task.name](
+                                  const std::vector<std::string>& argv, std::chrono::milliseconds t) {
+            return manager_.exec_alloc(alloc_id, task_name, argv, t);
+          };
         spec.check = check;
         if (spec.check.name.empty()) spec.check.name = "service: \"" + svc.name + "\" check";
         spec.service_block = svc;
