@@ -58,7 +58,15 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   }
   if (root.IsNull()) return {};
   if (!root.IsMap()) return make_error("config " + path + ": the top level must be a map");
-  auto j = yaml_to_json(root);
+  nlohmann::json j;
+  try {
+    j = yaml_to_json(root);
+  } catch (const YAML::Exception& e) {
+    // A map key that is itself a map or list (found by fuzz_agent_config): an error, not a crash.
+    return make_error("config " + path + ": line " + std::to_string(e.mark.line + 1) +
+                      ", column " + std::to_string(e.mark.column + 1) +
+                      ": map keys must be plain strings");
+  }
   static const std::set<std::string> known = {"data_dir", "plugin_dir", "bind_addr", "port",
                                               "log_level", "name", "datacenter", "meta", "plugin", "upstream",
                                               "max_request_bytes", "max_kill_timeout",

@@ -58,3 +58,15 @@ TEST(AgentConfig, DevModeEnablesRawExecAndMakesATempDataDir) {
   EXPECT_EQ(c->plugins["raw_exec"]["enabled"], true);
   std::filesystem::remove_all(c->data_dir);
 }
+
+// Found by fuzz/fuzz_agent_config: a map key that is not a plain string threw out of the
+// parser and would have ended the agent.
+TEST(AgentConfig, ComplexMapKeyIsAnErrorNotACrash) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\nmeta:\n  ? [a, b]\n  : c\n")};
+  auto c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("map keys must be plain strings"), std::string::npos) << c.message();
+  f.config_paths = {std::string(DROVER_SOURCE_DIR) + "/tests/agent/fuzz-crash-agent-config.yaml"};
+  EXPECT_FALSE(load_agent_config(f));
+}
