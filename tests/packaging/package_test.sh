@@ -36,6 +36,11 @@ stop_agent() {
     kill -INT "$agent_pid"; wait "$agent_pid" 2>/dev/null || true
   fi
   agent_pid=""
+  # The test agent's parent cgroup, once empty, goes too (rmdir refuses a busy one).
+  if [ -n "${cg_parent:-}" ]; then
+    for d in /sys/fs/cgroup/*/"$cg_parent"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+  fi
+  true
 }
 trap stop_agent EXIT
 
@@ -57,6 +62,7 @@ start_agent() {
 # so that it never takes other agents' task cgroups for orphans.
 write_dropin() {
   local dir=$1 port=$2 extra=${3:-}
+  cg_parent=drover-pkgtest-$port
   mkdir -p "$dir"
   cp "$root/etc/drover/agent.d/"*.yaml "$dir/" 2>/dev/null || true
   cat >"$dir/50-test.yaml" <<YAML

@@ -156,8 +156,14 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
 }
 
 AgentProcess::~AgentProcess() {
-  // An agent the test killed itself is to be restarted on the same data dir: leave its tasks.
-  if (pid_ <= 0) return;
+  // An agent the test killed itself is to be restarted on the same data dir: leave its tasks,
+  // and remove only a parent cgroup that is already empty (rmdir refuses any other).
+  if (pid_ <= 0) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+      rmdir((entry.path() / cgroup_parent_).c_str());
+    return;
+  }
   {
     // Tasks outlive the agent by design; a test leaves none behind, so it stops them first.
     auto allocs = get("/v1/allocations").json();
