@@ -18,6 +18,13 @@
 
 namespace drover::testing {
 
+// A server that closes a connection (a TLS port answering plain HTTP) must fail the test's
+// request, not kill the test process with SIGPIPE.
+[[maybe_unused]] static const bool kIgnoreSigpipe = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
 std::string make_temp_dir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
