@@ -2,6 +2,8 @@
 // async-signal-safe calls on memory prepared before: the agent is multi-threaded.
 #include "launch.hpp"
 
+#include "monitor_client.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -48,30 +50,8 @@ Started launch(const Launch& r, std::chrono::milliseconds timeout) {
   int status = 0;
   while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::string line;
-  char buf[1024];
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd pfd{p[0], POLLIN, 0};
-    int n = poll(&pfd, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    ssize_t got = read(p[0], buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    line.append(buf, static_cast<size_t>(got));
-  }
-  close(p[0]);
-  if (!line.empty() && line.back() == '\n') line.pop_back();
-  if (line.rfind("error ", 0) == 0) throw std::runtime_error(line.substr(6));
-  Started s;
-  std::istringstream in(line);
-  std::string word;
-  if (!(in >> word >> s.task_pid >> s.task_start >> s.monitor_pid >> s.monitor_start) || word != "ok")
-    throw std::runtime_error("task monitor " + r.monitor_path + " did not report the start" +
-                             (line.empty() ? std::string() : ": \"" + line + "\""));
-  return s;
+  auto st = raw_exec::read_monitor_status(p[0], timeout, r.monitor_path);
+  return Started{st.task_pid, st.task_start, st.monitor_pid, st.monitor_start};
 }
 
 }  // namespace drover::exec

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
 
 namespace drover::raw_exec {
 
@@ -108,6 +109,37 @@ std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds time
     }
     buf_.append(tmp, static_cast<size_t>(n));
   }
+}
+
+MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
+                                   const std::string& monitor_path) {
+  std::string line;
+  char buf[1024];
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{fd, POLLIN, 0};
+    int r = poll(&pfd, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  if (line.rfind("error ", 0) == 0) throw std::runtime_error(line.substr(6));
+  MonitorStarted s;
+  std::istringstream in(line);
+  std::string word;
+  if (!(in >> word >> s.task_pid >> s.task_start >> s.monitor_pid >> s.monitor_start) ||
+      word != "ok") {
+    throw std::runtime_error("task monitor " + monitor_path + " did not report the start" +
+                             (line.empty() ? std::string() : ": \"" + line + "\""));
+  }
+  return s;
 }
 
 }  // namespace drover::raw_exec

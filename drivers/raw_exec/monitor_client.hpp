@@ -19,6 +19,19 @@ struct ExitRecord {
 // Parses "exited CODE SIGNAL TIME_NS TASKPID".
 std::optional<ExitRecord> parse_exit_line(const std::string& line);
 
+// What the monitor says on its status fd once the task runs: "ok TASKPID TASKSTART MONPID
+// MONSTART", or "error <why>".
+struct MonitorStarted {
+  int task_pid = 0;
+  uint64_t task_start = 0;
+  int monitor_pid = 0;
+  uint64_t monitor_start = 0;
+};
+// Reads the status line from `fd` until EOF or `timeout`, closes `fd`, and parses it; throws
+// std::runtime_error with the monitor's message (or naming `monitor_path`) otherwise.
+MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
+                                   const std::string& monitor_path);
+
 // The exit the monitor recorded for task_pid, if any.
 std::optional<ExitRecord> read_exit_file(const std::string& state_dir, int task_pid);
 

@@ -2,6 +2,8 @@
 // fork and exec the children only make async-signal-safe calls on memory prepared before.
 #include "monitor_launch.hpp"
 
+#include "monitor_client.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -109,33 +111,8 @@ Launched launch_monitor(const MonitorLaunch& req, std::chrono::milliseconds time
   while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
   }
   // Read the report: one line, then EOF when the monitor closes it (or dies).
-  std::string line;
-  char buf[1024];
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd pfd{p[0], POLLIN, 0};
-    int r = poll(&pfd, 1, left.count() > 0 ? static_cast<int>(left.count()) : 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    ssize_t n = read(p[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    line.append(buf, static_cast<size_t>(n));
-  }
-  close(p[0]);
-  if (!line.empty() && line.back() == '\n') line.pop_back();
-  if (line.rfind("error ", 0) == 0) throw std::runtime_error(line.substr(6));
-  Launched l;
-  std::istringstream in(line);
-  std::string word;
-  if (!(in >> word >> l.task_pid >> l.task_start >> l.monitor_pid >> l.monitor_start) ||
-      word != "ok") {
-    throw std::runtime_error("task monitor " + req.monitor_path + " did not report the start" +
-                             (line.empty() ? std::string() : ": \"" + line + "\""));
-  }
-  return l;
+  auto st = read_monitor_status(p[0], timeout, req.monitor_path);
+  return Launched{st.task_pid, st.task_start, st.monitor_pid, st.monitor_start};
 }
 
 }  // namespace drover::raw_exec
