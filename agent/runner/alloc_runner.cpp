@@ -55,12 +55,32 @@ void AllocRunner::start(bool recovering) {
     spdlog::error("alloc {}: {}", id_, st.message());
     return fail_alloc("building the alloc dir: " + st.message());
   }
+  std::unique_lock lock(mu_);
+  recovering_ = recovering;
   if (recovering && alloc_.desired_status == "stop") {
     // A stop the agent was carrying out when it died goes on.
     stop_requested_ = true;
     stop_reason_ = "Alloc stopped before the agent restarted";
   }
-  coordinator_ = std::thread([this, recovering] { coordinate(recovering); });
+  if (recovering) {
+    // Every task the driver may still hold is reattached first, whatever its phase, so that a
+    // stop (or a sibling's failure) reaches it.
+    for (const auto& task : group_->tasks)
+      if (alloc_.tasks[task.name].state != "dead" && !ctx_.store->handle(id_, task.name).is_null())
+        start_task(task, /*recovering=*/true);
+  }
+  start_role(Role::Prestart, recovering);
+  start_role(Role::PrestartSidecar, recovering);
+  if (recovering) {
+    // A recovered alloc resumes in the phase it was in: once a main task has started, or the
+    // prestart tasks are done, it is past prestart.
+    auto dead = [](const state::TaskState& s) { return s.state == "dead"; };
+    if (all(Role::Prestart, dead) ||
+        any(Role::Main, [](const state::TaskState& s) { return s.started_at_ns != 0; }))
+      phase_ = Phase::Main;
+  }
+  started_ = true;
+  step_locked(lock);
 }
 
 bool AllocRunner::has_role(Role role) const {
@@ -120,63 +140,65 @@ void AllocRunner::kill_role(Role role, const std::string& reason, const std::str
   mu_.lock();
 }
 
-void AllocRunner::coordinate(bool recovering) {
+// Called with mu_ held, by whichever thread changed something (a task runner recording an
+// event, a stop request): no thread per alloc waits for changes. A change made while a step runs
+// (kill_role lets go of the lock) marks it dirty and the running step goes round again.
+void AllocRunner::step_locked(std::unique_lock<std::mutex>& lock) {
+  if (!started_ || detached_) return;
+  if (stepping_) {
+    dirty_ = true;
+    return;
+  }
+  stepping_ = true;
+  do {
+    dirty_ = false;
+    advance_locked();
+  } while (dirty_ && !detached_);
+  stepping_ = false;
+  (void)lock;
+}
+
+// One pass of the lifecycle: moves through the phases as far as the task states allow.
+void AllocRunner::advance_locked() {
   auto dead = [](const state::TaskState& s) { return s.state == "dead"; };
   auto ok_done = [](const state::TaskState& s) { return s.state == "dead" && !s.failed; };
   auto failed = [](const state::TaskState& s) { return s.failed; };
   auto running = [](const state::TaskState& s) { return s.state == "running"; };
   auto live = [](const state::TaskState& s) { return s.state != "dead"; };
+  const bool recovering = recovering_;
 
-  std::unique_lock lock(mu_);
-  if (recovering) {
-    // Every task the driver may still hold is reattached first, whatever its phase, so that a
-    // stop (or a sibling's failure) reaches it.
-    for (const auto& task : group_->tasks)
-      if (alloc_.tasks[task.name].state != "dead" && !ctx_.store->handle(id_, task.name).is_null())
-        start_task(task, /*recovering=*/true);
-  }
-  enum class Phase { Prestart, Main, MainDone, Poststop, Done } phase = Phase::Prestart;
-  bool killed_main = false, killed_sidecars = false, leader_seen_dead = false;
-  start_role(Role::Prestart, recovering);
-  start_role(Role::PrestartSidecar, recovering);
-  if (recovering) {
-    // A recovered alloc resumes in the phase it was in: once a main task has started, or the
-    // prestart tasks are done, it is past prestart.
-    if (all(Role::Prestart, dead) || any(Role::Main, [](const state::TaskState& s) { return s.started_at_ns != 0; }))
-      phase = Phase::Main;
-  }
   for (;;) {
     if (detached_) return;
     bool stopping = stop_requested_;
     bool any_failed = false;
     for (const auto& [_, s] : alloc_.tasks) any_failed |= s.failed;
 
-    if (phase == Phase::Prestart) {
+    if (phase_ == Phase::Prestart) {
       if (stopping || any(Role::Prestart, failed) || any(Role::PrestartSidecar, failed)) {
-        phase = Phase::MainDone;
+        phase_ = Phase::MainDone;
         kill_role(Role::Prestart, stop_reason_, "");
         kill_role(Role::Main, "", "");
         kill_role(Role::Poststart, "", "");
         continue;
       }
       if (all(Role::Prestart, ok_done) && all(Role::PrestartSidecar, running)) {
-        phase = Phase::Main;
+        phase_ = Phase::Main;
         start_role(Role::Main, recovering);
         continue;
       }
-    } else if (phase == Phase::Main) {
+    } else if (phase_ == Phase::Main) {
       start_role(Role::Main, recovering);
       if (all(Role::Main, running)) start_role(Role::Poststart, recovering);
       // Leader dead: the others are stopped (Nomad's leader semantics).
       for (const auto& t : group_->tasks)
-        if (t.leader && alloc_.tasks[t.name].state == "dead" && !leader_seen_dead) {
-          leader_seen_dead = true;
-          killed_main = true;
+        if (t.leader && alloc_.tasks[t.name].state == "dead" && !leader_seen_dead_) {
+          leader_seen_dead_ = true;
+          killed_main_ = true;
           kill_role(Role::Main, "Leader Task \"" + t.name + "\" is dead", ev::kLeaderDead);
           kill_role(Role::Poststart, "Leader Task \"" + t.name + "\" is dead", ev::kLeaderDead);
         }
-      if ((stopping || any_failed) && !killed_main) {
-        killed_main = true;
+      if ((stopping || any_failed) && !killed_main_) {
+        killed_main_ = true;
         auto reason = stopping ? stop_reason_ : "Sibling Task Failed";
         auto type = stopping ? "" : ev::kSiblingFailed;
         kill_role(Role::Main, reason, type);
@@ -184,41 +206,42 @@ void AllocRunner::coordinate(bool recovering) {
         continue;
       }
       if (all(Role::Main, dead)) {
-        phase = Phase::MainDone;
+        phase_ = Phase::MainDone;
         continue;
       }
-    } else if (phase == Phase::MainDone) {
+    } else if (phase_ == Phase::MainDone) {
       // Main tasks are done: sidecars and poststart tasks go, then poststop runs.
-      if (!killed_sidecars) {
-        killed_sidecars = true;
+      if (!killed_sidecars_) {
+        killed_sidecars_ = true;
         kill_role(Role::Poststart, "Main tasks are dead", ev::kMainDead);
         kill_role(Role::PrestartSidecar, "Main tasks are dead", ev::kMainDead);
         kill_role(Role::Prestart, "Main tasks are dead", ev::kMainDead);
         continue;
       }
       if (all(Role::Poststart, dead) && all(Role::PrestartSidecar, dead) && all(Role::Prestart, dead)) {
-        phase = Phase::Poststop;
+        phase_ = Phase::Poststop;
         start_role(Role::Poststop, recovering);
         continue;
       }
-    } else if (phase == Phase::Poststop) {
-      if (all(Role::Poststop, dead)) phase = Phase::Done;
-      else if (!any(Role::Poststop, live)) phase = Phase::Done;
+    } else if (phase_ == Phase::Poststop) {
+      if (all(Role::Poststop, dead) || !any(Role::Poststop, live)) {
+        phase_ = Phase::Done;
+        continue;
+      }
     }
-    if (phase == Phase::Done) return;
-    changed_.wait_for(lock, std::chrono::seconds(1));
+    return;
   }
 }
 
 void AllocRunner::stop(const std::string& reason) {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     stop_requested_ = true;
     stop_reason_ = reason;
     alloc_.desired_status = "stop";
     alloc_.modify_time_ns = state::now_ns();
     (void)ctx_.store->put_alloc_status(alloc_);
-    changed_.notify_all();
+    step_locked(lock);
   }
   notify_change();
 }
@@ -227,11 +250,9 @@ void AllocRunner::detach() {
   std::lock_guard lock(mu_);
   detached_ = true;
   for (auto& [_, r] : runners_) r->detach();
-  changed_.notify_all();
 }
 
 void AllocRunner::join() {
-  if (coordinator_.joinable()) coordinator_.join();
   std::vector<TaskRunner*> rs;
   {
     std::lock_guard lock(mu_);
@@ -316,20 +337,23 @@ void AllocRunner::set_deployment_status(const nlohmann::json& status) {
 
 void AllocRunner::update_task(const std::string& task,
                               const std::function<void(state::TaskState&)>& fn) {
-  update_task_locked(task, fn);
+  {
+    std::unique_lock lock(mu_);
+    update_task_locked(task, fn);
+    step_locked(lock);
+  }
   notify_change();
 }
 
 void AllocRunner::update_task_locked(const std::string& task,
                                      const std::function<void(state::TaskState&)>& fn) {
-  std::lock_guard lock(mu_);
   auto& ts = alloc_.tasks[task];
   fn(ts);
   if (auto st = ctx_.store->put_task_state(id_, task, ts); !st)
     spdlog::error("alloc {} task {}: {}", id_, task, st.message());
   auto [status, description] = client_status_of(alloc_.tasks);
   // Failed stays failed; otherwise the status follows the tasks.
-  if (alloc_.client_status == "failed" && status != "failed") return changed_.notify_all();
+  if (alloc_.client_status == "failed" && status != "failed") return;
   if (status != alloc_.client_status || description != alloc_.client_description) {
     alloc_.client_status = status;
     alloc_.client_description = description;
@@ -337,7 +361,6 @@ void AllocRunner::update_task_locked(const std::string& task,
     if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
       spdlog::error("alloc {}: {}", id_, st.message());
   }
-  changed_.notify_all();
 }
 
 nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {

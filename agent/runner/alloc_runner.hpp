@@ -3,13 +3,11 @@
 // tasks (Nomad's rules), and persists every change.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -69,12 +67,15 @@ class AllocRunner {
   enum class Role { Prestart, PrestartSidecar, Main, Poststart, Poststop };
   static Role role_of(const jobspec::Task& t);
 
-  void coordinate(bool recovering);
+  enum class Phase { Prestart, Main, MainDone, Poststop, Done };
+  void step_locked(std::unique_lock<std::mutex>& lock);
+  void advance_locked();
   void fail_alloc(const std::string& description);
   // Starts the runner of each task with `role` that has none yet and is not dead.
   void start_role(Role role, bool recovering);
   void start_task(const jobspec::Task& task, bool recovering);
   void notify_change();
+  // Applies fn to the task's state and persists it; mu_ held.
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn);
   void kill_role(Role role, const std::string& reason, const std::string& event_type);
   bool all(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
@@ -86,13 +87,15 @@ class AllocRunner {
   jobspec::Job job_;
   const jobspec::TaskGroup* group_ = nullptr;
   mutable std::mutex mu_;
-  std::condition_variable changed_;
   state::Alloc alloc_;
   bool stop_requested_ = false;
   std::string stop_reason_;
   bool detached_ = false;
+  // The lifecycle's progress, advanced by step_locked on every change.
+  bool started_ = false, recovering_ = false, stepping_ = false, dirty_ = false;
+  Phase phase_ = Phase::Prestart;
+  bool killed_main_ = false, killed_sidecars_ = false, leader_seen_dead_ = false;
   std::map<std::string, std::unique_ptr<TaskRunner>> runners_;  // by task name
-  std::thread coordinator_;
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.
