@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/eventfd.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -33,9 +35,14 @@ std::string new_uuid() {
   return out;
 }
 
-AllocManager::AllocManager(RunnerContext ctx) : ctx_(std::move(ctx)) {}
+AllocManager::AllocManager(RunnerContext ctx) : ctx_(std::move(ctx)) {
+  ctx_.shutdown_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
 
-AllocManager::~AllocManager() { shutdown(); }
+AllocManager::~AllocManager() {
+  shutdown();
+  if (ctx_.shutdown_fd >= 0) close(ctx_.shutdown_fd);
+}
 
 void AllocManager::recover() {
   std::lock_guard lock(mu_);
@@ -56,6 +63,7 @@ void AllocManager::shutdown() {
     runners = runners_;
   }
   for (auto& [_, r] : runners) r->detach();
+  if (ctx_.shutdown_fd >= 0) (void)eventfd_write(ctx_.shutdown_fd, 1);
   for (auto& [_, r] : runners) r->join();
 }
 

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 
 #include "drover/loader/registry.hpp"
@@ -363,8 +367,28 @@ void TaskRunner::wait_for_exit() {
     handle = handle_;
   }
   auto slice = alloc_.ctx().wait_slice;
+  const int shutdown_fd = alloc_.ctx().shutdown_fd;
+  bool use_fd = shutdown_fd >= 0 && driver_->supports_wait_fd();
   while (!detached_) {
-    auto r = driver_->wait(handle, slice);
+    // With a descriptor from the driver, the thread sleeps in poll until the task may have
+    // ended (or the agent shuts down) and then asks once; without, it asks every slice.
+    auto timeout = slice;
+    int fd = -1;
+    if (use_fd) {
+      auto got = driver_->wait_fd(handle);
+      if (got) fd = got.value();
+    }
+    if (fd >= 0) {
+      pollfd fds[2] = {{fd, POLLIN, 0}, {shutdown_fd, POLLIN, 0}};
+      int n;
+      while ((n = poll(fds, 2, -1)) < 0 && errno == EINTR) {
+      }
+      close(fd);
+      if (detached_) return;
+      if (fds[1].revents) use_fd = false;  // shut down but not detached: slices from here
+      timeout = std::chrono::milliseconds(0);
+    }
+    auto r = driver_->wait(handle, timeout);
     if (!r) {
       // The driver lost the task (its monitor is gone): its fate is unknown, so it is
       // reported, never restarted behind the user's back.
@@ -380,6 +404,8 @@ void TaskRunner::wait_for_exit() {
       exit_err_ = r.value()->err;
       return;
     }
+    // Woken but still running (a monitor that hung up on a busy moment): do not spin.
+    if (fd >= 0) sleep_unless_killed(std::chrono::milliseconds(100));
   }
 }
 

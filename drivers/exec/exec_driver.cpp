@@ -321,6 +321,16 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   return to_json(h);
 }
 
+// The monitor answers a pending "wait" when the task ends (or hangs up when it dies), so the
+// connection itself is the descriptor to wait on.
+int ExecDriver::wait_fd(const nlohmann::json& handle) {
+  ExecHandle h = parse_exec_handle(handle);
+  if (read_exit_file(h.state_dir, h.task_pid)) return -1;  // wait answers at once
+  MonitorConn c(h.state_dir, h.monitor_pid);
+  if (!c.send("wait")) return -1;
+  return c.release();
+}
+
 std::optional<sdk::ExitStatus> ExecDriver::wait(const nlohmann::json& handle, std::chrono::milliseconds timeout) {
   ExecHandle h = parse_exec_handle(handle);
   if (auto e = read_exit_file(h.state_dir, h.task_pid)) return to_status(h, *e);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace drover::raw_exec {
 
@@ -45,6 +46,8 @@ class MonitorConn {
   MonitorConn& operator=(const MonitorConn&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // Hands the connection over to the caller (who closes it); -1 when not connected.
+  int release() { return std::exchange(fd_, -1); }
   bool send(const std::string& line);
   // The next reply line; nullopt on timeout (negative: none) or when the monitor closed.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout, bool* closed = nullptr);

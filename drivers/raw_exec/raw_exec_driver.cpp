@@ -174,6 +174,16 @@ nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
   return to_json(h);
 }
 
+// The monitor answers a pending "wait" when the task ends (or hangs up when it dies), so the
+// connection itself is the descriptor to wait on.
+int RawExecDriver::wait_fd(const nlohmann::json& handle) {
+  Handle h = parse_handle(handle);
+  if (read_exit_file(h.state_dir, h.task_pid)) return -1;  // wait answers at once
+  MonitorConn c(h.state_dir, h.monitor_pid);
+  if (!c.send("wait")) return -1;
+  return c.release();
+}
+
 std::optional<sdk::ExitStatus> RawExecDriver::wait(const nlohmann::json& handle,
                                                    std::chrono::milliseconds timeout) {
   Handle h = parse_handle(handle);

@@ -210,6 +210,23 @@ DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_EXEC_V1(void* self, const char*
                                                          int64_t timeout_ms, char** out_json,
                                                          char** error);
 
+/* Optional driver extension, ABI 1: a file descriptor that says when a task may have ended,
+ * so that an agent holding thousands of running tasks waits on them all without a thread per
+ * task waking up to call `wait` again and again. An exported symbol of its own, as above.
+ *
+ * *out_fd: a descriptor that becomes readable (or hangs up) once the task named by
+ * handle_json may have exited; the agent then calls `wait` with timeout 0 (STILL_RUNNING
+ * means: ask for a new descriptor) and closes the descriptor with close(2). Ownership of the
+ * descriptor passes to the agent. *out_fd = -1 with DROVER_OK: none for this task (e.g. it has
+ * already exited); the agent calls `wait` as it would without the extension. Returns
+ * promptly; may be called from several threads at once, like `wait`. */
+typedef drover_status (*drover_driver_wait_fd_v1_fn)(void* self, const char* handle_json,
+                                                     int* out_fd, char** error);
+#define DROVER_DRIVER_WAIT_FD_V1 drover_driver_wait_fd_v1
+#define DROVER_DRIVER_WAIT_FD_V1_NAME "drover_driver_wait_fd_v1"
+DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_WAIT_FD_V1(void* self, const char* handle_json,
+                                                            int* out_fd, char** error);
+
 /* The entry every plugin exports. Must be cheap, must not fail, and returns the same
  * pointer every time. */
 typedef const drover_plugin* (*drover_plugin_entry_fn)(void);

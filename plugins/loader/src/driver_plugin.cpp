@@ -1,6 +1,8 @@
 // DriverPlugin: the agent-side wrapper of one driver's C calls (drover/plugin.h). It owns the
 // plugin's instance, frees every string the plugin hands out with the plugin's own
 // free_string, and turns failures and malformed JSON into error values.
+#include <unistd.h>
+
 #include <utility>
 
 #include "drover/loader/registry.hpp"
@@ -180,6 +182,19 @@ drover::Result<nlohmann::json> DriverPlugin::recover(const nlohmann::json& handl
   drover_status st = plugin_->driver->recover(instance_, text.c_str(), &s.out, &s.error);
   if (st != DROVER_OK) return call_error(*this, "recover", st, s);
   return parse_out(*this, "recover", s);
+}
+
+drover::Result<int> DriverPlugin::wait_fd(const nlohmann::json& handle) {
+  if (wait_fd_ == nullptr) return -1;
+  OutStrings s(plugin_);
+  const std::string text = to_text(handle);
+  int fd = -1;
+  drover_status st = wait_fd_(instance_, text.c_str(), &fd, &s.error);
+  if (st != DROVER_OK) {
+    if (fd >= 0) close(fd);
+    return call_error(*this, "wait_fd", st, s);
+  }
+  return fd;
 }
 
 drover::Result<nlohmann::json> DriverPlugin::exec_task(const nlohmann::json& handle,

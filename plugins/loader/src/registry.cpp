@@ -169,6 +169,8 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
   auto driver = std::make_unique<DriverPlugin>(info, plugin, instance);
   // Optional extensions are symbols of their own (plugin.h): absent means unsupported.
   driver->set_exec(reinterpret_cast<drover_driver_exec_v1_fn>((*lib)->symbol(DROVER_DRIVER_EXEC_V1_NAME)));
+  driver->set_wait_fd(
+      reinterpret_cast<drover_driver_wait_fd_v1_fn>((*lib)->symbol(DROVER_DRIVER_WAIT_FD_V1_NAME)));
   if (auto st = driver->set_config(config_for(configs, info.name)); !st.ok()) {
     driver.reset();  // fini before the library goes
     info.status = "refused";

@@ -67,6 +67,9 @@ class Driver {
                                std::chrono::milliseconds /*timeout*/) {
     throw std::runtime_error("this driver does not support exec");
   }
+  // A descriptor that becomes readable once the task may have exited (plugin.h,
+  // drover_driver_wait_fd_v1); the agent owns and closes it. -1: none, the agent polls wait.
+  virtual int wait_fd(const nlohmann::json& /*handle*/) { return -1; }
 };
 
 }  // namespace drover::sdk
@@ -84,4 +87,8 @@ class Driver {
       void* self, const char* handle, const char* argv, int64_t timeout_ms,        \
       char** out, char** error) {                                                  \
     return ::drover::sdk::detail::exec_task(self, handle, argv, timeout_ms, out, error); \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_WAIT_FD_V1(          \
+      void* self, const char* handle, int* out_fd, char** error) {                 \
+    return ::drover::sdk::detail::wait_fd(self, handle, out_fd, error);            \
   }

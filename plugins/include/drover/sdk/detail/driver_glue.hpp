@@ -100,6 +100,14 @@ inline drover_status exec_task(void* self, const char* handle, const char* argv,
   });
 }
 
+inline drover_status wait_fd(void* self, const char* handle, int* out_fd, char** error) {
+  *out_fd = -1;
+  return guarded(error, [&] {
+    *out_fd = as_driver(self).wait_fd(parse(handle));
+    return DROVER_OK;
+  });
+}
+
 template <typename D>
 drover_status init(void** out_instance, char** error) {
   return guarded(error, [&] {

@@ -76,6 +76,11 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   bool supports_exec() const { return exec_ != nullptr; }
   // The registry passes the optional symbol it resolved (NULL when absent), at load.
   void set_exec(drover_driver_exec_v1_fn fn) { exec_ = fn; }
+  // A descriptor that becomes readable once the task may have exited (plugin.h,
+  // drover_driver_wait_fd_v1); the caller closes it. -1 when the driver has none for it.
+  drover::Result<int> wait_fd(const nlohmann::json& handle);
+  bool supports_wait_fd() const { return wait_fd_ != nullptr; }
+  void set_wait_fd(drover_driver_wait_fd_v1_fn fn) { wait_fd_ = fn; }
 
   // Passes the operator's config to the plugin; the registry calls it once, at load.
   drover::Status set_config(const nlohmann::json& config);
@@ -85,6 +90,7 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   const drover_plugin* plugin_;
   void* instance_;
   drover_driver_exec_v1_fn exec_ = nullptr;
+  drover_driver_wait_fd_v1_fn wait_fd_ = nullptr;
 };
 
 // A loaded device plugin (drover/plugin.h, drover_device_vtable). Thread-safe: it keeps no
