@@ -11,11 +11,13 @@ namespace drover::api {
 
 uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
                               nlohmann::json payload) {
+  auto text = std::make_shared<const std::string>(
+      payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   uint64_t index;
   {
     std::lock_guard lock(mu_);
     index = next_++;
-    ring_.push_back({std::move(topic), std::move(type), std::move(key), index, std::move(payload)});
+    ring_.push_back({std::move(topic), std::move(type), std::move(key), index, std::move(text)});
     while (ring_.size() > capacity_) ring_.pop_front();
   }
   cv_.notify_all();
@@ -62,14 +64,14 @@ std::string canonical_topic(const std::string& t) {
   return "";
 }
 
-nlohmann::json frame(const Event& e) {
-  return {{"Index", e.index},
-          {"Events",
-           {{{"Topic", e.topic},
-             {"Type", e.type},
-             {"Key", e.key},
-             {"Index", e.index},
-             {"Payload", e.payload}}}}};
+// {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, with the payload's
+// text spliced in as it was serialized at publish.
+std::string frame(const Event& e) {
+  auto str = [](const std::string& v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  auto index = std::to_string(e.index);
+  return "{\"Index\":" + index + ",\"Events\":[{\"Topic\":" + str(e.topic) + ",\"Type\":" +
+         str(e.type) + ",\"Key\":" + str(e.key) + ",\"Index\":" + index +
+         ",\"Payload\":" + (e.payload ? *e.payload : std::string("null")) + "}]}";
 }
 
 }  // namespace
@@ -116,7 +118,7 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
               if (it != filters->end() && (it->second.count("*") || it->second.count(e.key)))
                 wanted = true;
             }
-            if (wanted) out += frame(e).dump() + "\n";
+            if (wanted) out += frame(e) + "\n";
           }
           if (events.empty()) out = "{}\n";  // heartbeat: lets a client see the stream is alive
           if (out.empty()) return true;

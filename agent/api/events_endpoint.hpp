@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,13 +24,15 @@ struct ApiContext;
 struct Event {
   std::string topic, type, key;
   uint64_t index = 0;
-  nlohmann::json payload;
+  // Serialized once at publish and shared by every reader: a JSON tree costs several times
+  // its text in memory, and the ring holds thousands of them on a busy node.
+  std::shared_ptr<const std::string> payload;
 };
 
 // A bounded ring of recent events that stream readers follow.
 class EventBroker {
  public:
-  explicit EventBroker(std::size_t capacity = 4096) : capacity_(capacity) {}
+  explicit EventBroker(std::size_t capacity = 1024) : capacity_(capacity) {}
   // Assigns the next index.
   uint64_t publish(std::string topic, std::string type, std::string key, nlohmann::json payload);
   // Events with index >= from (the oldest kept when `from` fell off the ring), waiting up

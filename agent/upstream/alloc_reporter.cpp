@@ -14,7 +14,7 @@ AllocReporter::~AllocReporter() { stop(); }
 void AllocReporter::enqueue(AllocUpdate u) {
   std::lock_guard lock(mu_);
   auto acked = acked_.find(u.alloc_id);
-  bool same_as_acked = acked != acked_.end() && acked->second == u.status;
+  bool same_as_acked = acked != acked_.end() && acked->second == u.status.dump();
   auto it = pending_.find(u.alloc_id);
   if (it != pending_.end()) {
     // Back to what the upstream already has: nothing to send for this alloc.
@@ -67,7 +67,7 @@ bool AllocReporter::tick(Clock::time_point now) {
       pending_.erase(it);
       order_.erase(std::find(order_.begin(), order_.end(), u.alloc_id));
     }
-    acked_[u.alloc_id] = std::move(u.status);
+    acked_[u.alloc_id] = u.status.dump();
   }
   return true;
 }

@@ -54,7 +54,9 @@ class AllocReporter {
   mutable std::mutex mu_;
   std::map<std::string, nlohmann::json> pending_;
   std::deque<std::string> order_;  // alloc ids in first-queued order, for eviction and fairness
-  std::map<std::string, nlohmann::json> acked_;
+  // The last status the upstream acknowledged per alloc, as text: compared on every enqueue and
+  // kept for every alloc, where a JSON tree would cost several times as much.
+  std::map<std::string, std::string> acked_;
   Clock::time_point next_send_{};
   std::chrono::milliseconds backoff_{0};
   uint64_t dropped_ = 0, writes_ = 0;
