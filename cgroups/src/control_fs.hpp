@@ -1,10 +1,11 @@
 // ControlFs: the few operations drover performs on a cgroup hierarchy (mkdir, write a control
-// file, rmdir), with two implementations: libcgroup on the real v1 host, plain files for v2
-// and for fake trees in tests (libcgroup reads the real /proc/mounts in cgroup_init(), so it
-// cannot be pointed at a temporary directory). Reads are always plain file reads.
+// file, rmdir), with two implementations: plain files (the default: v1, v2, fake trees in
+// tests) and libcgroup (v1 only, when the agent asks for it; libcgroup reads the real
+// /proc/mounts, so it cannot be pointed at a temporary directory). Reads are always plain.
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,13 +15,18 @@ namespace drover::cgroups {
 
 class ControlFs {
  public:
-  // `unified`: v2 layout (root/group) instead of v1 (root/controller/group).
-  ControlFs(std::filesystem::path root, bool unified) : root_(std::move(root)), unified_(unified) {}
+  using Mounts = std::map<std::string, std::filesystem::path>;
+  // `unified`: v2 layout (root/group) instead of v1 (mount of controller/group); `mounts`
+  // (HostInfo::mounts) says where each v1 controller is, <root>/<controller> when absent.
+  ControlFs(std::filesystem::path root, bool unified, Mounts mounts = {})
+      : root_(std::move(root)), unified_(unified), mounts_(std::move(mounts)) {}
   virtual ~ControlFs() = default;
 
   // The directory of `group` in `controller` (controller ignored on v2).
   std::filesystem::path dir(const std::string& controller, const std::string& group) const {
-    return unified_ ? root_ / group : root_ / controller / group;
+    if (unified_) return root_ / group;
+    auto it = mounts_.find(controller);
+    return (it != mounts_.end() ? it->second : root_ / controller) / group;
   }
   const std::filesystem::path& root() const { return root_; }
 
@@ -36,10 +42,13 @@ class ControlFs {
  protected:
   std::filesystem::path root_;
   bool unified_;
+  Mounts mounts_;
 };
 
-std::unique_ptr<ControlFs> make_plain_fs(std::filesystem::path root, bool unified);
+std::unique_ptr<ControlFs> make_plain_fs(std::filesystem::path root, bool unified,
+                                         ControlFs::Mounts mounts = {});
 // Fails when libcgroup cannot initialise (no cgroup mounts it understands).
-Result<std::unique_ptr<ControlFs>> make_libcgroup_fs(std::filesystem::path root);
+Result<std::unique_ptr<ControlFs>> make_libcgroup_fs(std::filesystem::path root,
+                                                     ControlFs::Mounts mounts);
 
 }  // namespace drover::cgroups

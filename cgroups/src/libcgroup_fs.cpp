@@ -1,5 +1,7 @@
-// ControlFs on libcgroup (DESIGN.md: libcgroup creates, limits and removes cgroups). Used for
-// the v1 hierarchies of the real host: libcgroup finds the mounts itself in cgroup_init().
+// ControlFs on libcgroup (DESIGN.md: libcgroup creates, limits and removes cgroups), for the
+// v1 hierarchies of the real host when the agent's `cgroup_backend` is libcgroup: libcgroup
+// finds the mounts itself in cgroup_init(). Not the default: per task it chowns every control
+// file and re-reads the mount table on each modify call (docs/cgroups.md has the numbers).
 #include <libcgroup.h>
 
 #include <cerrno>
@@ -82,10 +84,12 @@ class LibcgroupFs final : public ControlFs {
 
 }  // namespace
 
-Result<std::unique_ptr<ControlFs>> make_libcgroup_fs(std::filesystem::path root) {
+Result<std::unique_ptr<ControlFs>> make_libcgroup_fs(std::filesystem::path root,
+                                                     ControlFs::Mounts mounts) {
   static int init_rc = cgroup_init();
   if (init_rc != 0) return make_error("libcgroup cannot initialise: " + why(init_rc));
-  return std::unique_ptr<ControlFs>(std::make_unique<LibcgroupFs>(std::move(root), false));
+  return std::unique_ptr<ControlFs>(
+      std::make_unique<LibcgroupFs>(std::move(root), false, std::move(mounts)));
 }
 
 }  // namespace drover::cgroups

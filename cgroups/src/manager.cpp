@@ -16,6 +16,16 @@ Status TaskCgroup::kill_all() const { return hierarchy_->kill_all(name_); }
 uint64_t TaskCgroup::oom_kill_count() const { return hierarchy_->oom_kill_count(name_); }
 Result<Stats> TaskCgroup::stats() const { return hierarchy_->stats(name_); }
 
+const char* to_string(Backend backend) {
+  return backend == Backend::Libcgroup ? "libcgroup" : "plain";
+}
+
+Result<Backend> parse_backend(const std::string& text) {
+  if (text == "plain") return Backend::PlainFiles;
+  if (text == "libcgroup") return Backend::Libcgroup;
+  return make_error("\"" + text + "\" is not one of plain, libcgroup");
+}
+
 Manager::Manager(HostInfo host, std::shared_ptr<Hierarchy> hierarchy)
     : host_(std::move(host)), hierarchy_(std::move(hierarchy)) {}
 Manager::~Manager() = default;
@@ -36,15 +46,13 @@ Result<std::unique_ptr<Manager>> Manager::open(const HostInfo& host, const std::
       return make_error("the libcgroup backend is used for v1 hierarchies only");
     hierarchy = make_v2(host, parent, make_plain_fs(host.root, true));
   } else {
-    bool libcgroup = backend == Backend::Libcgroup ||
-                     (backend == Backend::Auto && host.root == "/sys/fs/cgroup");
     std::unique_ptr<ControlFs> fs;
-    if (libcgroup) {
-      auto lib = make_libcgroup_fs(host.root);
+    if (backend == Backend::Libcgroup) {
+      auto lib = make_libcgroup_fs(host.root, host.mounts);
       if (!lib) return make_error(lib.message());
       fs = std::move(*lib);
     } else {
-      fs = make_plain_fs(host.root, false);
+      fs = make_plain_fs(host.root, false, host.mounts);
     }
     hierarchy = make_v1(host, parent, std::move(fs));
   }

@@ -1,10 +1,13 @@
 // Which cgroup mode the host is in, read from the layout under the root (libcgroup 2.0.2 has
 // no call for it): a root with cgroup.controllers is v2; v1 hierarchies are directories with
 // cgroup.procs and no cgroup.controllers; a v2 mount beside them makes the host hybrid.
+// Where each v1 controller is mounted comes from mountinfo, once.
+#include <algorithm>
 #include <sstream>
 
 #include "drover/cgroups/cgroups.hpp"
 #include "files.hpp"
+#include "mountinfo.hpp"
 
 namespace drover::cgroups {
 
@@ -34,9 +37,28 @@ std::set<std::string> words(const std::string& text) {
   return out;
 }
 
+// Each controller's directory: the cgroup (v1) mount under `root` that carries it, else the
+// directory the scan found it in (a fake tree).
+void find_mounts(HostInfo& host, const std::map<std::string, fs::path>& scanned,
+                 const fs::path& mountinfo) {
+  auto mounts = read_mountinfo(mountinfo);
+  for (const auto& c : host.controllers) {
+    fs::path where = scanned.count(c) ? scanned.at(c) : host.root / c;
+    for (const auto& m : mounts) {
+      if (m.fstype != "cgroup" || !is_under(m.mount_point, host.root)) continue;
+      auto opts = split_options(m.super_options);
+      if (std::find(opts.begin(), opts.end(), c) != opts.end()) {
+        where = m.mount_point;
+        break;
+      }
+    }
+    host.mounts[c] = where;
+  }
+}
+
 }  // namespace
 
-Result<HostInfo> detect(const fs::path& root) {
+Result<HostInfo> detect(const fs::path& root, const fs::path& mountinfo) {
   std::error_code ec;
   if (!fs::is_directory(root, ec))
     return make_error("cgroup root " + root.string() + " is not a readable directory");
@@ -49,6 +71,7 @@ Result<HostInfo> detect(const fs::path& root) {
     host.controllers = words(*text);
     return host;
   }
+  std::map<std::string, fs::path> scanned;  // a directory named after the controller wins
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     if (!entry.is_directory(ec)) continue;
     const fs::path dir = entry.path();
@@ -63,12 +86,16 @@ Result<HostInfo> detect(const fs::path& root) {
     // Co-mounted hierarchies ("cpu,cpuacct") are usually also linked by each name.
     std::istringstream parts(name);
     std::string part;
-    while (std::getline(parts, part, ','))
-      if (!part.empty()) host.controllers.insert(part);
+    while (std::getline(parts, part, ',')) {
+      if (part.empty()) continue;
+      host.controllers.insert(part);
+      if (part == name || !scanned.count(part)) scanned[part] = dir;
+    }
   }
-  if (!host.controllers.empty())
+  if (!host.controllers.empty()) {
     host.mode = host.unified.empty() ? Mode::V1 : Mode::Hybrid;
-  else if (!host.unified.empty()) {
+    find_mounts(host, scanned, mountinfo);
+  } else if (!host.unified.empty()) {
     // Only a v2 mount below the root: treat it as a v2 host rooted there.
     host.mode = Mode::V2;
     host.root = host.unified;

@@ -1,4 +1,5 @@
-// ControlFs on plain files: mkdir, write(2), rmdir. Used on v2 hosts and for fake trees.
+// ControlFs on plain files: mkdir, one open+write(2)+close per control file, rmdir. The
+// default on every host (docs/cgroups.md says why libcgroup is not) and for fake trees.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,8 +47,9 @@ class PlainFs final : public ControlFs {
 
 }  // namespace
 
-std::unique_ptr<ControlFs> make_plain_fs(std::filesystem::path root, bool unified) {
-  return std::make_unique<PlainFs>(std::move(root), unified);
+std::unique_ptr<ControlFs> make_plain_fs(std::filesystem::path root, bool unified,
+                                         ControlFs::Mounts mounts) {
+  return std::make_unique<PlainFs>(std::move(root), unified, std::move(mounts));
 }
 
 }  // namespace drover::cgroups

@@ -1,6 +1,7 @@
-// cgroup v1 (and hybrid hosts): one directory per controller,
-// <root>/<controller>/<parent>/<name>. Writes go through ControlFs (libcgroup on the host);
-// freezing uses the freezer hierarchy, OOM the memory.oom_control oom_kill counter.
+// cgroup v1 (and hybrid hosts): one directory per hierarchy,
+// <mount of controller>/<parent>/<name>. Writes go through ControlFs (plain files, or
+// libcgroup when asked); freezing uses the freezer hierarchy, OOM the memory.oom_control
+// oom_kill counter.
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -29,7 +30,7 @@ class V1 final : public Hierarchy {
       if (!host_.controllers.count(c)) continue;
       used_.push_back(c);
       std::error_code ec;
-      fs::path mount = fs::weakly_canonical(host_.root / c, ec);
+      fs::path mount = fs::weakly_canonical(fs_->dir(c, ""), ec);
       if (std::find(seen.begin(), seen.end(), mount) == seen.end()) {
         seen.push_back(mount);
         distinct_.push_back(c);
@@ -45,8 +46,12 @@ class V1 final : public Hierarchy {
       for (const auto& c : distinct_)
         if (auto st = fs_->make_group(c, prefix); !st) return st;
       if (has("cpuset"))
-        if (auto st = inherit_cpuset(above, prefix, false); !st) return st;
+        if (auto st = inherit_cpuset(above, prefix, false, false); !st) return st;
     }
+    // The kernel then gives each new task cgroup the parent's cpus and mems at mkdir, so a
+    // task start neither reads the parent's nor writes its own (cgroup-v1/cgroups.rst).
+    if (has("cpuset"))
+      clone_children_ = fs_->write("cpuset", parent_, "cgroup.clone_children", "1").ok();
     return {};
   }
 
@@ -54,13 +59,17 @@ class V1 final : public Hierarchy {
     if (auto problem = plain_name_problem(name))
       return make_error("task cgroup name '" + name + "' refused: " + *problem);
     const std::string g = group(name);
+    std::error_code ec;
+    const bool fresh = has("cpuset") && !fs::exists(fs_->dir("cpuset", g), ec);
     for (const auto& c : distinct_) {
       if (auto st = fs_->make_group(c, g); !st) return fail(name, st);
     }
-    if (has("cpuset")) {
+    if (has("cpuset") && !(fresh && clone_children_)) {
       // A v1 cpuset child starts with no cpus and no mems, and a task cannot join it until
-      // both are set: tasks without reserved cores get the parent's (shared) cpus.
-      if (auto st = inherit_cpuset(parent_, g, !limits.cpuset.empty()); !st) return fail(name, st);
+      // both are set: tasks without reserved cores get the parent's (shared) cpus. A group
+      // left from an earlier run gets them again, whatever it held before.
+      if (auto st = inherit_cpuset(parent_, g, !limits.cpuset.empty(), !fresh); !st)
+        return fail(name, st);
     }
     for (const auto& s : plan_v1(limits)) {
       if (!has(s.controller)) {
@@ -68,7 +77,6 @@ class V1 final : public Hierarchy {
         return fail(name, make_error("cannot apply " + s.file + ": the " + s.controller +
                                      " controller is not mounted under " + host_.root.string()));
       }
-      std::error_code ec;
       if (s.optional && !fs::exists(fs_->dir(s.controller, g) / s.file, ec)) continue;
       auto st = fs_->write(s.controller, g, s.file, s.value);
       if (!st && !s.optional) return fail(name, st);
@@ -172,12 +180,15 @@ class V1 final : public Hierarchy {
   }
 
   // Copies cpuset.cpus (unless `keep_cpus`: the caller writes its own) and cpuset.mems from
-  // `from` to `to` when `to` has none yet.
-  Status inherit_cpuset(const std::string& from, const std::string& to, bool keep_cpus) {
+  // `from` to `to` when `to` has none yet, or always when `overwrite`.
+  Status inherit_cpuset(const std::string& from, const std::string& to, bool keep_cpus,
+                        bool overwrite) {
     for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
       if (keep_cpus && std::string(file) == "cpuset.cpus") continue;
-      auto mine = read_file(fs_->dir("cpuset", to) / file);
-      if (mine && mine->find_first_not_of(" \n") != std::string::npos) continue;
+      if (!overwrite) {
+        auto mine = read_file(fs_->dir("cpuset", to) / file);
+        if (mine && mine->find_first_not_of(" \n") != std::string::npos) continue;
+      }
       auto theirs = read_file(fs_->dir("cpuset", from) / file);
       if (!theirs) return make_error(theirs.message());
       std::string value = *theirs;
@@ -205,6 +216,7 @@ class V1 final : public Hierarchy {
   std::unique_ptr<ControlFs> fs_;
   std::vector<std::string> used_;      // wanted controllers the host has
   std::vector<std::string> distinct_;  // one per hierarchy directory
+  bool clone_children_ = false;        // the parent's cpuset hands cpus and mems to children
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Integration tests on this machine's real v1 kernel cgroups, through libcgroup: OOM kill,
-// fork bomb held by pids.max, kill_all of a double-forked daemon, cpu.shares and cpuset
-// values, list and remove leaving nothing behind. Skipped when not root or no v1 memory.
+// Integration tests on this machine's real v1 kernel cgroups, through each backend (plain
+// files, the default, and libcgroup): OOM kill, fork bomb held by pids.max, kill_all of a
+// double-forked daemon, cpu.shares and cpuset values, list and remove leaving nothing behind;
+// and switching cgroup2's favordynmods on and back. Skipped when not root or no v1 memory.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -61,7 +62,7 @@ int wait_for(pid_t pid, std::chrono::seconds limit) {
   return -1;
 }
 
-class KernelCgroups : public ::testing::Test {
+class KernelCgroups : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
@@ -69,25 +70,24 @@ class KernelCgroups : public ::testing::Test {
     if (!host.ok() || (host->mode != Mode::V1 && host->mode != Mode::Hybrid) ||
         !host->controllers.count("memory"))
       GTEST_SKIP() << "needs a cgroup v1 memory controller at " << kRoot;
-    parent = "drover-test-" + std::to_string(getpid());
-    auto m = Manager::open(*host, parent);
+    parent = "drover-test-" + std::to_string(getpid()) + "-" + to_string(GetParam());
+    auto m = Manager::open(*host, parent, GetParam());
     ASSERT_TRUE(m.ok()) << m.message();
     manager = std::move(*m);
   }
   void TearDown() override {
     if (!manager) return;
     for (const auto& name : manager->list()) EXPECT_TRUE(manager->remove(name).ok()) << name;
-    for (const char* c : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"})
-      rmdir((kRoot / c / parent).c_str());
+    for (const auto& [c, mount] : manager->host().mounts) rmdir((mount / parent).c_str());
   }
   fs::path dir(const char* controller, const std::string& name) const {
-    return kRoot / controller / parent / name;
+    return manager->host().mounts.at(controller) / parent / name;
   }
   std::string parent;
   std::unique_ptr<Manager> manager;
 };
 
-TEST_F(KernelCgroups, TaskPastItsMemoryLimitIsOomKilledAndReportedAsOom) {
+TEST_P(KernelCgroups, TaskPastItsMemoryLimitIsOomKilledAndReportedAsOom) {
   Limits l;
   l.memory_bytes = 32 << 20;
   auto cg = manager->create("oom.task", l);
@@ -106,7 +106,7 @@ TEST_F(KernelCgroups, TaskPastItsMemoryLimitIsOomKilledAndReportedAsOom) {
   ASSERT_TRUE(manager->remove("oom.task").ok());
 }
 
-TEST_F(KernelCgroups, ANormalExitIsNotReportedAsOom) {
+TEST_P(KernelCgroups, ANormalExitIsNotReportedAsOom) {
   Limits l;
   l.memory_bytes = 32 << 20;
   auto cg = manager->create("fine.task", l);
@@ -118,7 +118,7 @@ TEST_F(KernelCgroups, ANormalExitIsNotReportedAsOom) {
   EXPECT_FALSE(cg->oom_killed()) << "exit 137 alone is not proof of OOM";
 }
 
-TEST_F(KernelCgroups, ForkBombStopsAtItsPidsLimitAndKillAllEmptiesIt) {
+TEST_P(KernelCgroups, ForkBombStopsAtItsPidsLimitAndKillAllEmptiesIt) {
   if (!manager->host().controllers.count("pids")) GTEST_SKIP() << "no pids controller";
   Limits l;
   l.pids_max = 20;
@@ -149,7 +149,7 @@ TEST_F(KernelCgroups, ForkBombStopsAtItsPidsLimitAndKillAllEmptiesIt) {
     EXPECT_FALSE(fs::exists(dir(c, "bomb.task"))) << c;
 }
 
-TEST_F(KernelCgroups, DoubleForkedDaemonIsKilledByKillAll) {
+TEST_P(KernelCgroups, DoubleForkedDaemonIsKilledByKillAll) {
   auto cg = manager->create("daemon.task", Limits{});
   ASSERT_TRUE(cg.ok()) << cg.message();
   pid_t pid = spawn_in(*cg, "setsid sh -c 'sleep 1000 &' &");
@@ -171,7 +171,7 @@ TEST_F(KernelCgroups, DoubleForkedDaemonIsKilledByKillAll) {
   ASSERT_TRUE(manager->remove("daemon.task").ok());
 }
 
-TEST_F(KernelCgroups, CpuSharesMatchTheMhzMapping) {
+TEST_P(KernelCgroups, CpuSharesMatchTheMhzMapping) {
   Limits l;
   l.cpu_mhz = 500;
   ASSERT_TRUE(manager->create("cpu.task", l).ok());
@@ -181,7 +181,7 @@ TEST_F(KernelCgroups, CpuSharesMatchTheMhzMapping) {
   EXPECT_EQ(read_trimmed(dir("cpu", "tiny.task") / "cpu.shares"), "2");
 }
 
-TEST_F(KernelCgroups, CreatingAgainAfterAnAgentCrashRewritesTheLimits) {
+TEST_P(KernelCgroups, CreatingAgainAfterAnAgentCrashRewritesTheLimits) {
   Limits l;
   l.cpu_mhz = 300;
   ASSERT_TRUE(manager->create("again.task", l).ok());
@@ -191,7 +191,7 @@ TEST_F(KernelCgroups, CreatingAgainAfterAnAgentCrashRewritesTheLimits) {
   EXPECT_EQ(read_trimmed(dir("cpu", "again.task") / "cpu.shares"), "700");
 }
 
-TEST_F(KernelCgroups, MemoryMaxIsHardAndMemoryIsSoft) {
+TEST_P(KernelCgroups, MemoryMaxIsHardAndMemoryIsSoft) {
   Limits l;
   l.memory_bytes = 32 << 20;
   l.memory_max_bytes = 64 << 20;
@@ -202,7 +202,7 @@ TEST_F(KernelCgroups, MemoryMaxIsHardAndMemoryIsSoft) {
             std::to_string(32 << 20));
 }
 
-TEST_F(KernelCgroups, TwoTasksWithOneCoreEachGetDisjointCpusetsAndAThirdIsRefused) {
+TEST_P(KernelCgroups, TwoTasksWithOneCoreEachGetDisjointCpusetsAndAThirdIsRefused) {
   if (!manager->host().controllers.count("cpuset")) GTEST_SKIP() << "no cpuset controller";
   auto pool = CpusetPool::from_host();
   ASSERT_TRUE(pool.ok()) << pool.message();
@@ -227,7 +227,7 @@ TEST_F(KernelCgroups, TwoTasksWithOneCoreEachGetDisjointCpusetsAndAThirdIsRefuse
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
-TEST_F(KernelCgroups, ListShowsTaskCgroupsAndRemoveLeavesNoDirectory) {
+TEST_P(KernelCgroups, ListShowsTaskCgroupsAndRemoveLeavesNoDirectory) {
   ASSERT_TRUE(manager->create("one.task", Limits{}).ok());
   ASSERT_TRUE(manager->create("two.task", Limits{}).ok());
   EXPECT_EQ(manager->list(), (std::vector<std::string>{"one.task", "two.task"}));
@@ -240,7 +240,7 @@ TEST_F(KernelCgroups, ListShowsTaskCgroupsAndRemoveLeavesNoDirectory) {
   }
 }
 
-TEST_F(KernelCgroups, StatsOfARunningTask) {
+TEST_P(KernelCgroups, StatsOfARunningTask) {
   auto cg = manager->create("stats.task", Limits{});
   ASSERT_TRUE(cg.ok());
   pid_t pid = spawn_in(*cg, "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5");
@@ -252,6 +252,53 @@ TEST_F(KernelCgroups, StatsOfARunningTask) {
   EXPECT_GE(s->pids, 1u);
   ASSERT_TRUE(manager->remove("stats.task").ok());
   EXPECT_NE(wait_for(pid, std::chrono::seconds(5)), -1);
+}
+
+TEST_P(KernelCgroups, ANewTaskCgroupHasTheSharedCpusAndMemsAndCanBeJoinedAtOnce) {
+  if (!manager->host().controllers.count("cpuset")) GTEST_SKIP() << "no cpuset controller";
+  auto cg = manager->create("fresh.task", Limits{});
+  ASSERT_TRUE(cg.ok()) << cg.message();
+  const fs::path above = manager->host().mounts.at("cpuset") / parent;
+  EXPECT_EQ(read_trimmed(dir("cpuset", "fresh.task") / "cpuset.cpus"),
+            read_trimmed(above / "cpuset.cpus"));
+  EXPECT_EQ(read_trimmed(dir("cpuset", "fresh.task") / "cpuset.mems"),
+            read_trimmed(above / "cpuset.mems"));
+  pid_t pid = spawn_in(*cg, "exit 0");
+  int status = wait_for(pid, std::chrono::seconds(5));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+}
+
+TEST_P(KernelCgroups, AGroupReusedWithoutCoresGetsTheSharedCpusBack) {
+  if (!manager->host().controllers.count("cpuset")) GTEST_SKIP() << "no cpuset controller";
+  const fs::path above = manager->host().mounts.at("cpuset") / parent;
+  const std::string shared = read_trimmed(above / "cpuset.cpus");
+  Limits own;
+  own.cpuset = "0";
+  ASSERT_TRUE(manager->create("reused.task", own).ok());
+  EXPECT_EQ(read_trimmed(dir("cpuset", "reused.task") / "cpuset.cpus"), "0");
+  ASSERT_TRUE(manager->create("reused.task", Limits{}).ok());
+  EXPECT_EQ(read_trimmed(dir("cpuset", "reused.task") / "cpuset.cpus"), shared);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KernelCgroups,
+                         ::testing::Values(Backend::PlainFiles, Backend::Libcgroup),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+// Switches favordynmods to the other state and back, leaving the host as it found it.
+TEST(KernelFavorDynmods, SwitchesOnTheCgroup2MountAndBack) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to remount cgroup2";
+  auto host = detect(kRoot);
+  ASSERT_TRUE(host.ok()) << host.message();
+  auto before = favor_dynmods_state(*host);
+  if (before.mount.empty()) GTEST_SKIP() << "no cgroup2 mount under " << kRoot;
+  auto flip = set_favor_dynmods(*host, !before.on);
+  if (!flip.ok() && flip.message().find("6.0 or later") != std::string::npos)
+    GTEST_SKIP() << flip.message();
+  ASSERT_TRUE(flip.ok()) << flip.message();
+  EXPECT_EQ(favor_dynmods_state(*host).on, !before.on);
+  ASSERT_TRUE(set_favor_dynmods(*host, before.on).ok());
+  EXPECT_EQ(favor_dynmods_state(*host).on, before.on);
+  EXPECT_TRUE(set_favor_dynmods(*host, before.on).ok()) << "asking for what is there is a no-op";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -29,14 +30,38 @@ struct HostInfo {
   std::filesystem::path root;         // e.g. /sys/fs/cgroup
   std::set<std::string> controllers;  // usable for limits: v1 hierarchies or v2 cgroup.controllers
   std::filesystem::path unified;      // the v2 mount in Hybrid mode (empty otherwise)
+  // V1/Hybrid: each controller's hierarchy directory, e.g. "cpu" -> /sys/fs/cgroup/cpu,cpuacct
+  // where cpu and cpuacct are co-mounted. Read once here so that no task start has to look
+  // for mounts again.
+  std::map<std::string, std::filesystem::path> mounts;
 };
 
-// Reads the layout under `root` (no libcgroup call says which mode the host is in).
+// Reads the layout under `root` (no libcgroup call says which mode the host is in), and on
+// v1 where each controller is mounted: from the cgroup mounts in `mountinfo` that lie under
+// `root`, else (a fake tree in a temp dir) <root>/<controller>.
 // Fails only when `root` cannot be read; a root with no hierarchies is Mode::None.
-Result<HostInfo> detect(const std::filesystem::path& root = "/sys/fs/cgroup");
+Result<HostInfo> detect(const std::filesystem::path& root = "/sys/fs/cgroup",
+                        const std::filesystem::path& mountinfo = "/proc/self/mountinfo");
 
 // Fails, naming what is missing, unless memory and cpu controllers can be used.
 Status check_usable(const HostInfo& host);
+
+// cgroup2's `favordynmods` mount option (kernel >= 6.0). Without it the kernel's
+// cgroup_threadgroup_rwsem is a per-cpu rwsem: every write lock, which every migration into a
+// cgroup takes (v1 and v2 alike), waits for an RCU grace period, milliseconds per task start.
+// With it the lock is cheap to take for writing and fork and exit pay a little more, host-wide.
+// The option is global to the kernel, whichever cgroup2 mount carries it.
+struct DynmodsState {
+  std::filesystem::path mount;  // the v2 root or the hybrid unified mount; empty: none found
+  bool on = false;
+};
+DynmodsState favor_dynmods_state(const HostInfo& host,
+                                 const std::filesystem::path& mountinfo = "/proc/self/mountinfo");
+// Reconfigures that mount with (or without) favordynmods, keeping its other options; nothing
+// to do when it already is. Fails saying why: no cgroup2 mount (a pure v1 host), a kernel
+// without the option, no permission.
+Status set_favor_dynmods(const HostInfo& host, bool on,
+                         const std::filesystem::path& mountinfo = "/proc/self/mountinfo");
 
 // A task's resources as the job states them (0 / "" = not set).
 struct Limits {
@@ -97,12 +122,15 @@ class TaskCgroup {
   std::string name_;
 };
 
-// How control files are written on the real host.
+// How cgroups are made, written and removed (docs/cgroups.md, "How files are written").
 enum class Backend {
-  Auto,        // libcgroup on a v1/hybrid host at /sys/fs/cgroup, plain files otherwise
-  Libcgroup,   // libcgroup for mkdir / write / rmdir (v1 only)
-  PlainFiles,  // plain file writes (v2, fake trees in tests)
+  PlainFiles,  // mkdir, one write(2) per control file, rmdir: v1, v2 and fake trees
+  Libcgroup,   // libcgroup for mkdir / write / rmdir (v1 only): ~7x slower per task created
 };
+
+const char* to_string(Backend backend);  // "plain", "libcgroup"
+// "plain" or "libcgroup" (the agent's `cgroup_backend`); fails naming the accepted values.
+Result<Backend> parse_backend(const std::string& text);
 
 // One per agent: the parent cgroup of every task.
 class Manager {
@@ -112,7 +140,7 @@ class Manager {
   // children can be created), memory, pids, freezer; v2 enables +cpu +memory +pids +cpuset
   // in cgroup.subtree_control along the parent chain.
   static Result<std::unique_ptr<Manager>> open(const HostInfo& host, const std::string& parent,
-                                               Backend backend = Backend::Auto);
+                                               Backend backend = Backend::PlainFiles);
   ~Manager();
 
   const HostInfo& host() const { return host_; }
