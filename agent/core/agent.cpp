@@ -159,7 +159,7 @@ int run_agent(const AgentFlags& flags) {
   auto parent = !cfg.cgroup_parent.empty() ? cfg.cgroup_parent
                 : host->mode == cgroups::Mode::V2 ? std::string("drover.slice")
                                                   : std::string("drover");
-  auto cg_manager = cgroups::Manager::open(host.value(), parent);
+  auto cg_manager = cgroups::Manager::open(host.value(), parent, cfg.cgroup_backend);
   if (!cg_manager) {
     std::cerr << "Error: cgroups: " << cg_manager.message() << "\n";
     return 1;
@@ -174,6 +174,7 @@ int run_agent(const AgentFlags& flags) {
   attrs["unique.cgroup.version"] = host->mode == cgroups::Mode::V2 ? "v2" : "v1";
   attrs["unique.cgroup.mountpoint"] = host->root.string();
   attrs["unique.cgroup.parent"] = parent;
+  runner::apply_favor_dynmods(host.value(), cfg.cgroup_favor_dynmods, attrs);
   attrs["cpu.reservablecores"] = std::to_string(pool->cores().size());
   runner::NodeCapacity capacity;
   capacity.cpu_mhz = std::stoll(attrs.count("cpu.totalcompute") ? attrs["cpu.totalcompute"] : "0") -

@@ -72,6 +72,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "max_request_bytes", "max_kill_timeout",
                                               "gc_interval", "gc_max_allocs", "fingerprint_period",
                                               "gc_disk_usage_threshold", "cgroup_parent",
+                                              "cgroup_backend", "cgroup_favor_dynmods",
                                               "reserved", "default_pids_max",
                                               "acl", "tls", "insecure_listen", "limits"};
   std::string errors;
@@ -135,6 +136,13 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     else c.gc_disk_usage_threshold = j["gc_disk_usage_threshold"];
   }
   str("cgroup_parent", c.cgroup_parent);
+  if (j.contains("cgroup_backend")) {
+    auto b = j["cgroup_backend"].is_string()
+                 ? cgroups::parse_backend(j["cgroup_backend"].get<std::string>())
+                 : Result<cgroups::Backend>(make_error("must be a string"));
+    if (!b) errors += "\n  cgroup_backend: " + b.message() + " (plain is the default)";
+    else c.cgroup_backend = b.value();
+  }
   if (j.contains("default_pids_max")) {
     if (!j["default_pids_max"].is_number_integer() || j["default_pids_max"] < 1)
       errors += "\n  default_pids_max: must be a positive integer";
@@ -188,6 +196,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     flag(*tls, "tls.", "verify_https_client", c.tls_verify_https_client);
   }
   flag(j, "", "insecure_listen", c.insecure_listen);
+  flag(j, "", "cgroup_favor_dynmods", c.cgroup_favor_dynmods);
   if (const auto* lim = block("limits", {"http_max_conns_per_client"})) {
     if (lim->contains("http_max_conns_per_client")) {
       const auto& v = (*lim)["http_max_conns_per_client"];

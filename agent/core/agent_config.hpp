@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/agent.hpp"
+#include "drover/cgroups/cgroups.hpp"
 #include "drover/common/result.hpp"
 
 namespace drover::agent {
@@ -35,6 +36,12 @@ struct AgentConfig {
   int gc_disk_usage_threshold = 80;
   // The parent cgroup of every task: "drover" on v1, "drover.slice" on v2 when empty.
   std::string cgroup_parent;
+  // `cgroup_backend: plain | libcgroup`: how task cgroups are made and written on v1
+  // (docs/cgroups.md, "How files are written"); v2 always uses plain files.
+  cgroups::Backend cgroup_backend = cgroups::Backend::PlainFiles;
+  // `cgroup_favor_dynmods: true`: at start, remount cgroup2 with favordynmods (faster task
+  // attach, slower fork/exit host-wide; docs/cgroups.md). Off: the host is left as it is.
+  bool cgroup_favor_dynmods = false;
   // Resources kept back for the system (Nomad's client `reserved` block).
   int reserved_cpu_mhz = 0;
   int reserved_memory_mb = 0;

@@ -7,6 +7,23 @@
 
 namespace drover::runner {
 
+void apply_favor_dynmods(const cgroups::HostInfo& host, bool want,
+                         std::map<std::string, std::string>& attributes) {
+  auto before = cgroups::favor_dynmods_state(host);
+  if (want && before.on) {
+    spdlog::info("cgroup_favor_dynmods: cgroup2 at {} already has favordynmods",
+                 before.mount.string());
+  } else if (want) {
+    if (auto st = cgroups::set_favor_dynmods(host, true); !st)
+      spdlog::warn("cgroup_favor_dynmods: left as it was: {}", st.message());
+    else
+      spdlog::info("cgroup_favor_dynmods: remounted cgroup2 at {} with favordynmods (task "
+                   "attach no longer waits for an RCU grace period; fork and exit cost more)",
+                   before.mount.string());
+  }
+  attributes["os.cgroups.favordynmods"] = cgroups::favor_dynmods_state(host).on ? "true" : "false";
+}
+
 NodeResources::NodeResources(std::unique_ptr<cgroups::Manager> cgroups, cgroups::CpusetPool pool,
                              state::StateStore* store, NodeCapacity capacity)
     : cgroups_(std::move(cgroups)), pool_(std::move(pool)), store_(store), capacity_(capacity) {

@@ -33,6 +33,13 @@ struct NodeCapacity {
   int64_t default_pids_max = 4096;  // per task when the job sets none (a fork bomb stays inside)
 };
 
+// `cgroup_favor_dynmods`, applied once at agent start before any task is placed: when `want`,
+// remounts the host's cgroup2 mount with favordynmods (docs/cgroups.md) and logs what it did
+// or why it could not; never turns it off. Sets the node attribute os.cgroups.favordynmods
+// ("true"/"false") to what the kernel has afterwards, whoever set it.
+void apply_favor_dynmods(const cgroups::HostInfo& host, bool want,
+                         std::map<std::string, std::string>& attributes);
+
 class NodeResources {
  public:
   NodeResources(std::unique_ptr<cgroups::Manager> cgroups, cgroups::CpusetPool pool,

@@ -70,3 +70,29 @@ TEST(AgentConfig, ComplexMapKeyIsAnErrorNotACrash) {
   f.config_paths = {std::string(DROVER_SOURCE_DIR) + "/tests/agent/fuzz-crash-agent-config.yaml"};
   EXPECT_FALSE(load_agent_config(f));
 }
+
+TEST(AgentConfig, CgroupBackendIsPlainByDefaultAndLibcgroupOnRequest) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->cgroup_backend, drover::cgroups::Backend::PlainFiles);
+  EXPECT_FALSE(c->cgroup_favor_dynmods) << "the host's cgroup2 mount is left alone by default";
+  f.config_paths = {write_config("data_dir: /x\ncgroup_backend: libcgroup\ncgroup_favor_dynmods: true\n")};
+  c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->cgroup_backend, drover::cgroups::Backend::Libcgroup);
+  EXPECT_TRUE(c->cgroup_favor_dynmods);
+}
+
+TEST(AgentConfig, BadCgroupOptionsAreErrorsNamingTheKey) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\ncgroup_backend: systemd\ncgroup_favor_dynmods: yes\n")};
+  auto c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("cgroup_backend: \"systemd\" is not one of plain, libcgroup"),
+            std::string::npos)
+      << c.message();
+  EXPECT_NE(c.message().find("cgroup_favor_dynmods: must be true or false"), std::string::npos)
+      << c.message();
+}

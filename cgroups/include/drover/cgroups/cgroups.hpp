@@ -125,7 +125,7 @@ class TaskCgroup {
 // How cgroups are made, written and removed (docs/cgroups.md, "How files are written").
 enum class Backend {
   PlainFiles,  // mkdir, one write(2) per control file, rmdir: v1, v2 and fake trees
-  Libcgroup,   // libcgroup for mkdir / write / rmdir (v1 only): ~7x slower per task created
+  Libcgroup,   // libcgroup for mkdir / write / rmdir (v1 only): ~6x slower per task created
 };
 
 const char* to_string(Backend backend);  // "plain", "libcgroup"
