@@ -30,6 +30,14 @@ static struct log_sink sinks[2] = {{.pipe = -1, .dirfd = -1, .fd = -1},
                                    {.pipe = -1, .dirfd = -1, .fd = -1}};
 static int status_fd = -1;
 static unsigned linger_ms = 60000;
+static const char *env_left; /* the env file, read and not yet removed */
+
+/* Removes the env file once it has been read. Deferred past the report on success: a
+ * directory change can wait behind the filesystem's journal, and the start is what is timed. */
+static void remove_env_file(void) {
+  if (env_left) unlinkat(mon.state_dirfd, env_left, 0);
+  env_left = NULL;
+}
 
 static void report(const char *fmt, ...) {
   if (status_fd < 0) return;
@@ -53,6 +61,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
   va_end(ap);
   for (char *p = msg; *p; ++p)
     if (*p == '\n') *p = ' ';
+  remove_env_file();
   report("error %s\n", msg);
   exit(1);
 }
@@ -64,7 +73,8 @@ static const char kUsage[] =
     "   or: drover-monitor --state-dir DIR --oci-bundle DIR --oci-id ID [--oci-log FILE]\n"
     "       [--status-fd FD] [--stdout BASE --stderr BASE ...] -- RUNTIME [GLOBAL FLAG]...\n";
 
-/* NUL-separated KEY=VALUE, read once and removed: secrets stay out of argv and off disk. */
+/* NUL-separated KEY=VALUE, read once and removed (remove_env_file): secrets stay out of argv
+ * and off disk. */
 static char **read_env(const char *file) {
   int fd = openat(mon.state_dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) fail("open env file %s: %s", file, strerror(errno));
@@ -80,7 +90,7 @@ static char **read_env(const char *file) {
   close(fd);
   if (data == NULL) fail("env file %s: out of memory", file);
   data[len] = '\0';
-  unlinkat(mon.state_dirfd, file, 0);
+  env_left = file;
   size_t count = 0;
   for (size_t i = 0; i < len; ++i) count += data[i] == '\0';
   char **env = calloc(count + 2, sizeof *env);
@@ -115,8 +125,14 @@ static void finish(void) {
   char line[128];
   int n = snprintf(line, sizeof line, "exited %d %d %llu %d\n", mon.exit_code, mon.exit_signal,
                    (unsigned long long)mon.exit_time_ns, (int)mon.task_pid);
-  write_atomic(mon.state_dirfd, "exit", line, (size_t)n);
+  /* The record is in place (in the page cache) before anyone hears of the exit, so a crash
+   * of the agent or of this monitor from here on cannot lose it; only then is it answered,
+   * and made durable after: a power loss before the fsync loses the exit and the tasks
+   * alike, and nothing is left on disk that says otherwise (README.md, "Files"). */
+  int fd = -1;
+  write_atomic(mon.state_dirfd, "exit", line, (size_t)n, &fd);
   control_task_exited();
+  make_durable(mon.state_dirfd, fd);
   if (mon.quitting) monitor_end();
   arm_timer(linger_ms);
 }
@@ -283,17 +299,22 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 2; ++i)
     if (task_fds[i] != devnull) close(task_fds[i]);
 
-  char line[128];
   uint64_t my_start = proc_start_time(getpid());
-  int n = snprintf(line, sizeof line, "%d %llu\n", (int)getpid(), (unsigned long long)my_start);
-  write_atomic(mon.state_dirfd, "monitor.pid", line, (size_t)n);
-
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_SIGNAL};
   epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
   ev.data.u64 = TAG_TIMER;
   epoll_ctl(epfd, EPOLL_CTL_ADD, mon.timerfd, &ev);
   report("ok %d %llu %d %llu\n", (int)mon.task_pid, (unsigned long long)mon.task_start,
          (int)getpid(), (unsigned long long)my_start);
+  /* After the report, off the timed start: the file is for an agent that died between asking
+   * for the start and keeping the handle, and it comes back far later than this. Atomic, not
+   * fsynced: it only matters across an agent crash, where the page cache survives; after a
+   * power loss the monitor is gone anyway, and a missing or empty file reads as "no monitor"
+   * (README.md, "Files"). */
+  char line[128];
+  int n = snprintf(line, sizeof line, "%d %llu\n", (int)getpid(), (unsigned long long)my_start);
+  write_atomic(mon.state_dirfd, "monitor.pid", line, (size_t)n, NULL);
+  remove_env_file();
   reap(); /* a SIGCHLD that came before the signalfd was polled is still pending: harmless */
 
   for (;;) {

@@ -59,8 +59,13 @@ pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, siz
 /* util.c */
 /* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process. */
 uint64_t proc_start_time(pid_t pid);
-/* Writes data to dirfd/name atomically: temp file, fsync, rename, fsync of the dir. */
-int write_atomic(int dirfd, const char *name, const char *data, size_t len);
+/* Writes data to dirfd/name atomically (temp file, rename): a reader sees the old file or
+ * the whole new one, and so does the agent after a crash of its own (the page cache lives
+ * on). Not yet durable against a power loss: with keep != NULL the file stays open there for
+ * make_durable. 0, or -errno. */
+int write_atomic(int dirfd, const char *name, const char *data, size_t len, int *keep);
+/* fsync of the file (closing it) and of the dir: the rename survives a power loss. */
+void make_durable(int dirfd, int fd);
 /* Closes every fd >= 3 except keep (may be -1). */
 void close_fds_except(int keep);
 uint64_t now_ns(void);

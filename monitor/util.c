@@ -32,9 +32,10 @@ uint64_t proc_start_time(pid_t pid) {
   return strtoull(p, NULL, 10);
 }
 
-int write_atomic(int dirfd, const char *name, const char *data, size_t len) {
+int write_atomic(int dirfd, const char *name, const char *data, size_t len, int *keep) {
   char tmp[300];
   snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  if (keep) *keep = -1;
   unlinkat(dirfd, tmp, 0);
   int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return -errno;
@@ -50,14 +51,22 @@ int write_atomic(int dirfd, const char *name, const char *data, size_t len) {
     }
     off += (size_t)w;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  if (renameat(dirfd, tmp, dirfd, name) != 0) {
     int e = errno;
+    close(fd);
     unlinkat(dirfd, tmp, 0);
     return -e;
   }
-  if (renameat(dirfd, tmp, dirfd, name) != 0) return -errno;
-  fsync(dirfd);
+  if (keep) *keep = fd;
+  else close(fd);
   return 0;
+}
+
+void make_durable(int dirfd, int fd) {
+  if (fd < 0) return;
+  fsync(fd);
+  close(fd);
+  fsync(dirfd);
 }
 
 void close_fds_except(int keep) {
