@@ -205,8 +205,15 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   s.Get("/v1/allocations", [&m](const httplib::Request& req, httplib::Response& res) {
     json out = json::array();
     auto prefix = req.get_param_value("prefix");
-    for (const auto& a : m.allocs())
-      if (prefix.empty() || a.id.rfind(prefix, 0) == 0) out.push_back(alloc_stub(a));
+    // Nomad's ?task_states=false: the list without each task's states and events, for
+    // clients that poll a busy node.
+    bool task_states = req.get_param_value("task_states") != "false";
+    for (const auto& a : m.allocs()) {
+      if (!prefix.empty() && a.id.rfind(prefix, 0) != 0) continue;
+      auto j = alloc_stub(a);
+      if (!task_states) j.erase("TaskStates");
+      out.push_back(std::move(j));
+    }
     reply_json(res, out);
   });
   s.Get(R"(/v1/allocation/([^/]+))", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {

@@ -69,7 +69,7 @@ void HealthWatcher::loop() {
 
 std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::Alloc& alloc) {
   auto w = std::make_unique<Watch>();
-  jobspec::Job job = jobspec::job_from_json(alloc.job);
+  jobspec::Job job = jobspec::job_from_json(alloc.job ? *alloc.job : nlohmann::json());
   const jobspec::TaskGroup* group = nullptr;
   for (const auto& g : job.groups)
     if (g.name == alloc.group) group = &g;

@@ -46,10 +46,14 @@ AllocManager::~AllocManager() {
 
 void AllocManager::recover() {
   std::lock_guard lock(mu_);
+  // Allocs of one job version share its JSON (the store hands it out once); parse it once.
+  std::map<const nlohmann::json*, std::shared_ptr<const jobspec::Job>> parsed;
   for (auto& alloc : ctx_.store->allocs()) {
     bool live = !alloc.terminal();
     auto id = alloc.id;
-    auto r = std::make_shared<AllocRunner>(ctx_, std::move(alloc));
+    auto& job = parsed[alloc.job.get()];
+    if (!job && alloc.job) job = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*alloc.job));
+    auto r = std::make_shared<AllocRunner>(ctx_, std::move(alloc), job);
     runners_[id] = r;
     if (live) r->start(/*recovering=*/true);
   }
@@ -69,37 +73,38 @@ void AllocManager::shutdown() {
 
 Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   std::lock_guard lock(mu_);
-  auto job_json = jobspec::to_json(job);
+  auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
   SubmitReceipt receipt{new_uuid(), job.id, {}};
   auto existing = ctx_.store->job(job.id);
   std::vector<std::shared_ptr<AllocRunner>> old;
-  for (auto& [id, r] : runners_) {
-    auto snap = r->snapshot();
-    if (snap.job_id == job.id && !snap.terminal() && snap.desired_status == "run") old.push_back(r);
-  }
-  if (existing && !existing->stopped && existing->job == job_json && !old.empty()) {
+  for (auto& [id, r] : runners_)
+    if (r->job_id() == job.id && r->live_and_wanted()) old.push_back(r);
+  if (existing && !existing->stopped && existing->job == *job_json && !old.empty()) {
     for (auto& r : old) receipt.alloc_ids.push_back(r->id());
     return receipt;
   }
   if (ctx_.resources) {
     // What the replaced allocs hold is theirs until they stop; count it as free for the new.
-    std::vector<state::Alloc> live;
+    std::vector<const jobspec::TaskGroup*> live;
     for (auto& [id, r] : runners_) {
       if (std::find(old.begin(), old.end(), r) != old.end()) continue;
-      live.push_back(r->snapshot());
+      if (r->group_or_null() && !r->terminal()) live.push_back(r->group_or_null());
     }
     std::vector<std::pair<const jobspec::TaskGroup*, int>> want;
     for (const auto& g : job.groups) want.emplace_back(&g, g.count);
     if (auto st = ctx_.resources->fits(want, live); !st) return st.error();
   }
-  if (auto st = ctx_.store->put_job({job.id, job_json, state::now_ns(), false}); !st)
+  if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st)
     return make_error(st.message());
   for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
 
+  // One parsed copy for every alloc of this job, read back from its canonical JSON as the
+  // allocs of a restarted agent are.
+  auto parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
   std::vector<std::shared_ptr<AllocRunner>> placed;
   for (const auto& group : job.groups) {
     for (int i = 0; i < group.count; ++i) {
-      auto r = make_runner_locked(new_uuid(), job, job_json, group, i);
+      auto r = make_runner_locked(new_uuid(), job, job_json, parsed, group, i);
       if (!r) return r.error();
       receipt.alloc_ids.push_back(r.value()->id());
       placed.push_back(r.value());
@@ -110,8 +115,9 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
 }
 
 Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
-    const std::string& alloc_id, const jobspec::Job& job, const nlohmann::json& job_json,
-    const jobspec::TaskGroup& group, int index) {
+    const std::string& alloc_id, const jobspec::Job& job,
+    const std::shared_ptr<const nlohmann::json>& job_json,
+    const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index) {
   state::Alloc a;
   a.id = alloc_id;
   a.job_id = job.id;
@@ -128,7 +134,7 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
   // Persisted before anything runs, so a crash from here on finds it again.
   if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
   fault_point("alloc_persisted");
-  auto r = std::make_shared<AllocRunner>(ctx_, std::move(a));
+  auto r = std::make_shared<AllocRunner>(ctx_, std::move(a), parsed);
   runners_[r->id()] = r;
   return r;
 }
@@ -144,11 +150,19 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
   {
     std::lock_guard lock(mu_);
     if (runners_.count(alloc_id)) return {};
-    auto job_json = jobspec::to_json(job);
+    auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
     auto existing = ctx_.store->job(job.id);
-    if (!existing || existing->job != job_json)
-      if (auto st = ctx_.store->put_job({job.id, job_json, state::now_ns(), false}); !st) return st;
-    auto made = make_runner_locked(alloc_id, job, job_json, *group, index);
+    if (!existing || existing->job != *job_json)
+      if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st) return st;
+    // Allocs of a job the upstream already placed here share its parsed copy.
+    std::shared_ptr<const jobspec::Job> parsed;
+    for (auto& [_, other] : runners_)
+      if (other->job_id() == job.id && other->job_json() && *other->job_json() == *job_json) {
+        parsed = other->shared_job();
+        break;
+      }
+    if (!parsed) parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
+    auto made = make_runner_locked(alloc_id, job, job_json, parsed, *group, index);
     if (!made) return made.error();
     r = made.value();
   }
@@ -172,7 +186,7 @@ Result<std::string> AllocManager::stop_job(const std::string& job_id) {
     rec->stopped = true;
     if (auto st = ctx_.store->put_job(*rec); !st) return make_error(st.message());
     for (auto& [id, r] : runners_)
-      if (r->snapshot().job_id == job_id) targets.push_back(r);
+      if (r->job_id() == job_id) targets.push_back(r);
   }
   for (auto& r : targets) r->stop("Job \"" + job_id + "\" was stopped");
   return new_uuid();

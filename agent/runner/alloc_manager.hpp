@@ -75,10 +75,11 @@ class AllocManager {
 
  private:
   std::shared_ptr<AllocRunner> runner(const std::string& alloc_id);
-  Result<std::shared_ptr<AllocRunner>> make_runner_locked(const std::string& alloc_id,
-                                                          const jobspec::Job& job,
-                                                          const nlohmann::json& job_json,
-                                                          const jobspec::TaskGroup& group, int index);
+  Result<std::shared_ptr<AllocRunner>> make_runner_locked(
+      const std::string& alloc_id, const jobspec::Job& job,
+      const std::shared_ptr<const nlohmann::json>& job_json,
+      const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group,
+      int index);
 
   RunnerContext ctx_;
   std::mutex mu_;  // guards runners_ and submissions

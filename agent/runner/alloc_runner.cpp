@@ -33,9 +33,17 @@ AllocRunner::Role AllocRunner::role_of(const jobspec::Task& t) {
   return Role::Main;
 }
 
-AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc)
-    : ctx_(ctx), id_(alloc.id), job_(jobspec::job_from_json(alloc.job)), alloc_(std::move(alloc)) {
-  for (const auto& g : job_.groups)
+AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc,
+                         std::shared_ptr<const jobspec::Job> job)
+    : ctx_(ctx),
+      id_(alloc.id),
+      job_id_(alloc.job_id),
+      job_json_(alloc.job),
+      job_(job ? std::move(job)
+               : std::make_shared<const jobspec::Job>(
+                     jobspec::job_from_json(alloc.job ? *alloc.job : nlohmann::json()))),
+      alloc_(std::move(alloc)) {
+  for (const auto& g : job_->groups)
     if (g.name == alloc_.group) group_ = &g;
 }
 
@@ -320,6 +328,11 @@ bool AllocRunner::terminal() const {
   return alloc_.terminal();
 }
 
+bool AllocRunner::live_and_wanted() const {
+  std::lock_guard lock(mu_);
+  return !alloc_.terminal() && alloc_.desired_status == "run";
+}
+
 void AllocRunner::notify_change() {
   if (ctx_.on_alloc_change) ctx_.on_alloc_change(snapshot());
 }
@@ -366,7 +379,7 @@ void AllocRunner::update_task_locked(const std::string& task,
 nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
   auto d = dir();
   TaskEnvInput in;
-  in.job = &job_;
+  in.job = job_.get();
   in.group = group_;
   in.task = &task;
   in.alloc_id = id_;
@@ -386,7 +399,7 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
   };
   return {
       {"AllocID", id_},
-      {"JobID", job_.id},
+      {"JobID", job_->id},
       {"GroupName", group_->name},
       {"TaskName", task.name},
       {"User", task.user},

@@ -24,8 +24,9 @@ class TaskRunner;
 
 class AllocRunner {
  public:
-  // `alloc.job` holds the canonical job JSON; the runner runs alloc.group of it.
-  AllocRunner(RunnerContext& ctx, state::Alloc alloc);
+  // `alloc.job` holds the canonical job JSON; the runner runs alloc.group of it. `job` is that
+  // JSON already parsed (shared by the allocs of one job); parsed here when null.
+  AllocRunner(RunnerContext& ctx, state::Alloc alloc, std::shared_ptr<const jobspec::Job> job = nullptr);
   ~AllocRunner();
   AllocRunner(const AllocRunner&) = delete;
   AllocRunner& operator=(const AllocRunner&) = delete;
@@ -56,9 +57,17 @@ class AllocRunner {
   void update_task(const std::string& task, const std::function<void(state::TaskState&)>& fn);
 
   RunnerContext& ctx() { return ctx_; }
-  const jobspec::Job& job() const { return job_; }
+  const jobspec::Job& job() const { return *job_; }
+  const std::shared_ptr<const jobspec::Job>& shared_job() const { return job_; }
+  // Never changes: read without the lock (and without a snapshot).
+  const std::string& job_id() const { return job_id_; }
+  const std::shared_ptr<const nlohmann::json>& job_json() const { return job_json_; }
+  // Not terminal and not asked to stop.
+  bool live_and_wanted() const;
+  // Null when the alloc's group is not in its job (the alloc failed at start).
+  const jobspec::TaskGroup* group_or_null() const { return group_; }
   const jobspec::TaskGroup& group() const { return *group_; }
-  bool batch() const { return job_.type == jobspec::JobType::Batch; }
+  bool batch() const { return job_->type == jobspec::JobType::Batch; }
   AllocDir dir() const { return alloc_dir_for(ctx_.data_dir, id_); }
   // The JSON a driver's start call receives for `task`.
   nlohmann::json task_spec(const jobspec::Task& task) const;
@@ -84,7 +93,9 @@ class AllocRunner {
 
   RunnerContext& ctx_;
   std::string id_;
-  jobspec::Job job_;
+  std::string job_id_;
+  std::shared_ptr<const nlohmann::json> job_json_;
+  std::shared_ptr<const jobspec::Job> job_;
   const jobspec::TaskGroup* group_ = nullptr;
   mutable std::mutex mu_;
   state::Alloc alloc_;

@@ -41,18 +41,13 @@ void NodeResources::persist_pool() {
 }
 
 Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
-                           const std::vector<state::Alloc>& live) const {
+                           const std::vector<const jobspec::TaskGroup*>& live) const {
   int64_t cpu = 0, mem = 0, cores = 0;
-  for (const auto& a : live) {
-    if (a.terminal()) continue;
-    auto job = jobspec::job_from_json(a.job);
-    for (const auto& g : job.groups)
-      if (g.name == a.group)
-        for (const auto& t : g.tasks) {
-          cpu += t.resources.cpu_mhz;
-          mem += t.resources.memory_mb;
-        }
-  }
+  for (const auto* g : live)
+    for (const auto& t : g->tasks) {
+      cpu += t.resources.cpu_mhz;
+      mem += t.resources.memory_mb;
+    }
   int64_t want_cpu = 0, want_mem = 0, want_cores = 0;
   for (const auto& [g, count] : groups)
     for (const auto& t : g->tasks) {

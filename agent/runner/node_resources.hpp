@@ -48,7 +48,7 @@ class NodeResources {
   // Whether `groups` (with their counts) fit beside `live` allocs. The error says what is
   // short: "memory: 300 MB asked, 120 MB free of 1024 MB".
   Status fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
-              const std::vector<state::Alloc>& live) const;
+              const std::vector<const jobspec::TaskGroup*>& live) const;
 
   // Creates the task's cgroup with its limits, reserves its cores and devices; returns the
   // fields the driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1", "Devices": [...],

@@ -47,6 +47,22 @@ nlohmann::json to_json(const TaskState& s) {
           {"Events", events}};
 }
 
+nlohmann::json to_row_json(const Alloc& a) {
+  nlohmann::json j = {{"ID", a.id},
+                      {"Name", a.name},
+                      {"JobID", a.job_id},
+                      {"TaskGroup", a.group},
+                      {"Index", a.index},
+                      {"ClientStatus", a.client_status},
+                      {"ClientDescription", a.client_description},
+                      {"DesiredStatus", a.desired_status},
+                      {"CreateTime", a.create_time_ns},
+                      {"ModifyTime", a.modify_time_ns},
+                      {"DeploymentStatus", a.deployment_status}};
+  j["Job"] = a.job ? *a.job : nlohmann::json();
+  return j;
+}
+
 nlohmann::json to_json(const Alloc& a, bool with_job) {
   nlohmann::json states = nlohmann::json::object();
   for (const auto& [name, s] : a.tasks) states[name] = to_json(s);
@@ -60,9 +76,9 @@ nlohmann::json to_json(const Alloc& a, bool with_job) {
                       {"DesiredStatus", a.desired_status},
                       {"CreateTime", a.create_time_ns},
                       {"ModifyTime", a.modify_time_ns},
-                      {"TaskStates", states},
+                      {"TaskStates", std::move(states)},
                       {"DeploymentStatus", a.deployment_status}};
-  if (with_job) j["Job"] = a.job;
+  if (with_job) j["Job"] = a.job ? *a.job : nlohmann::json();
   return j;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,7 +64,9 @@ struct Alloc {
   std::string desired_status = "run";  // run | stop
   int64_t create_time_ns = 0;
   int64_t modify_time_ns = 0;
-  nlohmann::json job;  // the job as submitted (canonical JSON), so the alloc is self-contained
+  // The job as submitted (canonical JSON), so the alloc is self-contained. Shared, never
+  // changed: every alloc of a job (and every snapshot of an alloc) points at one copy.
+  std::shared_ptr<const nlohmann::json> job;
   // Nomad's AllocDeploymentStatus {Healthy, Timestamp, ...}; null until health is decided.
   nlohmann::json deployment_status;
   std::map<std::string, TaskState> tasks;
@@ -82,6 +85,8 @@ std::string rfc3339(int64_t ns);  // "" for 0
 nlohmann::json to_json(const TaskEvent& e);
 nlohmann::json to_json(const TaskState& s);
 nlohmann::json to_json(const Alloc& a, bool with_job);
+// The alloc without its task states (what the allocs table holds).
+nlohmann::json to_row_json(const Alloc& a);
 TaskEvent task_event_from_json(const nlohmann::json& j);
 TaskState task_state_from_json(const nlohmann::json& j);
 

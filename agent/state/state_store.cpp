@@ -2,9 +2,10 @@
 
 #include <sqlite3.h>
 
-#include "state/migrations.hpp"
-
+#include <algorithm>
 #include <utility>
+
+#include "state/migrations.hpp"
 
 namespace drover::state {
 namespace {
@@ -120,11 +121,7 @@ std::optional<JobRecord> StateStore::job(const std::string& id) {
   return std::nullopt;
 }
 
-static nlohmann::json alloc_row_json(const Alloc& a) {
-  auto j = to_json(a, /*with_job=*/true);
-  j.erase("TaskStates");
-  return j;
-}
+static nlohmann::json alloc_row_json(const Alloc& a) { return to_row_json(a); }
 
 Status StateStore::put_alloc(const Alloc& alloc) {
   std::lock_guard lock(mu_);
@@ -202,7 +199,12 @@ std::vector<Alloc> StateStore::allocs() {
       a.desired_status = j.value("DesiredStatus", "run");
       a.create_time_ns = j.value("CreateTime", int64_t{0});
       a.modify_time_ns = j.value("ModifyTime", int64_t{0});
-      a.job = j.value("Job", nlohmann::json());
+      // Allocs of one job version share one copy of it, as they did before the restart.
+      auto job = j.value("Job", nlohmann::json());
+      auto same = std::find_if(out.rbegin(), out.rend(), [&](const Alloc& o) {
+        return o.job_id == a.job_id && o.job && *o.job == job;
+      });
+      a.job = same != out.rend() ? same->job : std::make_shared<const nlohmann::json>(std::move(job));
       a.deployment_status = j.value("DeploymentStatus", nlohmann::json());
       out.push_back(std::move(a));
     }

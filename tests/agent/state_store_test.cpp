@@ -22,7 +22,7 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
     a.id = "a1";
     a.job_id = "j";
     a.group = "g";
-    a.job = {{"ID", "j"}};
+    a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
     a.create_time_ns = 5;
     TaskState ts;
     ts.events.push_back({event::kReceived, 1, "Task received by client"});
@@ -40,7 +40,7 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
   auto allocs = (*store)->allocs();
   ASSERT_EQ(allocs.size(), 1u);
   EXPECT_EQ(allocs[0].client_status, "running");
-  EXPECT_EQ(allocs[0].job["ID"], "j");
+  EXPECT_EQ((*allocs[0].job)["ID"], "j");
   EXPECT_EQ(allocs[0].tasks["t"].state, "running");
   EXPECT_EQ(allocs[0].tasks["t"].restarts, 2);
   EXPECT_EQ(allocs[0].tasks["t"].events.at(0).type, "Received");

@@ -117,6 +117,22 @@ TEST(Foundation, CountGivesThatManyAllocsEachWithItsIndex) {
   EXPECT_EQ(seen, (std::set<std::string>{"0\n", "1\n", "2\n"}));
 }
 
+TEST(Foundation, AllocListCanLeaveOutTaskStatesAsNomadsDoes) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(batch_job("list", "/bin/true", "[]"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "complete");
+  auto full = agent->get("/v1/allocations").json();
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_TRUE(has_event(task_state(full[0], "t"), "Terminated")) << full.dump();
+  auto lean = agent->get("/v1/allocations?task_states=false").json();
+  ASSERT_EQ(lean.size(), 1u);
+  EXPECT_EQ(lean[0]["ID"], ids[0]);
+  EXPECT_EQ(lean[0]["ClientStatus"], "complete");
+  EXPECT_FALSE(lean[0].contains("TaskStates")) << lean.dump();
+  EXPECT_FALSE(lean[0].contains("Job")) << lean.dump();
+}
+
 TEST(Foundation, RestartedAgentStillListsFinishedAllocsWithTheirLogs) {
   auto dir = make_temp_dir("drover-keep");
   std::string id;
