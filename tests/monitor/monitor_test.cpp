@@ -81,7 +81,7 @@ class Monitor : public ::testing::Test {
   std::string start(std::vector<std::string> cmd, std::vector<std::string> extra = {},
                     bool keep_parent = false) {
     std::vector<std::string> args = {MONITOR_BIN,
-                                     "--state-dir", (root_ / "state").string(),
+                                     "--state-dir", (root_ / state_).string(),
                                      "--dir", (root_ / "work").string(),
                                      "--status-fd", "3",
                                      "--stdout", (root_ / "logs" / "t.stdout").string(),
@@ -127,7 +127,7 @@ class Monitor : public ::testing::Test {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    std::string path = (root_ / "state" / "monitor.sock").string();
+    std::string path = (root_ / state_ / "monitor.sock").string();
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
     if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       close(fd);
@@ -142,8 +142,23 @@ class Monitor : public ::testing::Test {
   }
 
   fs::path root_;
+  std::string state_ = "state";  // the state dir start() and request() use, below root_
   int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
 };
+
+// Private_Clean + Private_Dirty of a process, in KiB.
+long uss_kib(int pid) {
+  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/smaps_rollup"));
+  long kib = 0, v;
+  std::string key, unit;
+  while (in >> key) {
+    if (key == "Private_Clean:" || key == "Private_Dirty:") {
+      in >> v >> unit;
+      kib += v;
+    }
+  }
+  return kib;
+}
 
 TEST_F(Monitor, ExitCodeIsRecordedInTheExitFileAndAnsweredOnTheSocket) {
   ASSERT_THAT(start({"sh", "-c", "echo out; echo err >&2; exit 5"}), StartsWith("ok "));
@@ -243,23 +258,33 @@ TEST_F(Monitor, StopEscalatesToKillAndEndsADoubleForkedDaemonToo) {
   EXPECT_TRUE(eventually([&] { return !alive(daemon); })) << "the task's daemon survived stop";
 }
 
-TEST_F(Monitor, PrivateMemoryOfARunningMonitorIsUnderOneMiB) {
-  ASSERT_THAT(start({"sh", "-c", "while true; do echo tick; sleep 0.01; done"}),
-              StartsWith("ok "));
+// What each more task costs is a monitor's private memory beside the others: the static
+// binary's own pages are shared by every monitor, and count as private (USS) only while a
+// single monitor maps them, so the one alone is printed and bounded loosely, and the target
+// (issue 10: <= 512 KiB per task) is checked with two running.
+TEST_F(Monitor, EachRunningMonitorCostsUnder512KiBOfPrivateMemory) {
+  const std::vector<std::string> tick = {"sh", "-c", "while true; do echo tick; sleep 0.01; done"};
+  ASSERT_THAT(start(tick), StartsWith("ok "));
+  const int first = monitor_pid_;
   std::this_thread::sleep_for(300ms);
-  std::istringstream in(slurp("/proc/" + std::to_string(monitor_pid_) + "/smaps_rollup"));
-  long kib = 0, v;
-  std::string key, unit;
-  while (in >> key) {
-    if (key == "Private_Clean:" || key == "Private_Dirty:") {
-      in >> v >> unit;
-      kib += v;
-    }
-  }
-  RecordProperty("uss_kib", std::to_string(kib));
-  std::printf("drover-monitor USS: %ld KiB\n", kib);
-  EXPECT_GT(kib, 0);
-  EXPECT_LT(kib, 1024);
+  const long alone = uss_kib(first);
+  state_ = "state2";
+  fs::create_directories(root_ / state_);
+  fs::permissions(root_ / state_, fs::perms::owner_all, fs::perm_options::replace);
+  ASSERT_THAT(start(tick), StartsWith("ok "));
+  std::this_thread::sleep_for(300ms);
+  const long each = uss_kib(monitor_pid_), first_now = uss_kib(first);
+  RecordProperty("uss_kib", std::to_string(each));
+  RecordProperty("uss_alone_kib", std::to_string(alone));
+  std::printf("drover-monitor USS: %ld KiB each with two running (%ld KiB while alone)\n", each,
+              alone);
+  EXPECT_GT(each, 0);
+  EXPECT_LE(each, 512);
+  EXPECT_LE(first_now, 512);
+  EXPECT_LT(alone, 2048);
+  request("quit");  // the second; TearDown quits the first
+  state_ = "state";
+  monitor_pid_ = first;
 }
 
 }  // namespace
