@@ -1,11 +1,12 @@
-// exec's monitor launch (see launch.hpp). Between fork and exec the children only make
-// async-signal-safe calls on memory prepared before: the agent is multi-threaded.
+// exec's monitor launch (see launch.hpp): posix_spawn, which is safe in the multi-threaded
+// agent and copies nothing of it.
 #include "launch.hpp"
 
 #include "monitor_client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +23,8 @@ Started launch(const Launch& r, std::chrono::milliseconds timeout) {
     throw std::runtime_error("task monitor " + r.monitor_path + ": " + std::strerror(errno));
   std::vector<std::string> a = {r.monitor_path, "--state-dir", r.state_dir, "--status-fd",
                                 std::to_string(kStatusFd), "--oci-bundle", r.bundle_dir,
-                                "--oci-id", r.container_id, "--oci-log", "runtime.log"};
+                                "--oci-id", r.container_id, "--oci-log", "runtime.log",
+                                "--detach"};
   if (!r.stdout_base.empty())
     a.insert(a.end(), {"--stdout", r.stdout_base, "--stderr", r.stderr_base, "--max-files",
                        std::to_string(r.max_files), "--max-file-size", std::to_string(r.max_file_size)});
@@ -34,19 +36,19 @@ Started launch(const Launch& r, std::chrono::milliseconds timeout) {
   char* envp[] = {nullptr};
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
-  pid_t mid = fork();
-  if (mid < 0) {
-    close(p[0]);
-    close(p[1]);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  }
-  if (mid == 0) {
-    if (fork() != 0) _exit(0);  // the monitor is orphaned at once, never the agent's child
-    if (dup2(p[1], kStatusFd) < 0) _exit(127);
-    execve(argv[0], argv.data(), envp);
-    _exit(127);
-  }
+  // No copy of the agent's page tables (a double fork made two); --detach makes the monitor
+  // fork itself once, so that it is never the agent's child (monitor/README.md).
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p[1], kStatusFd);  // the copy is not close-on-exec
+  pid_t mid = -1;
+  int err = posix_spawn(&mid, argv[0], &fa, nullptr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
   close(p[1]);
+  if (err != 0) {
+    close(p[0]);
+    throw std::runtime_error("task monitor " + r.monitor_path + ": " + std::strerror(err));
+  }
   int status = 0;
   while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -256,6 +257,48 @@ TEST_F(Monitor, StopEscalatesToKillAndEndsADoubleForkedDaemonToo) {
   EXPECT_THAT(request("wait"), StartsWith("exited 137 9 "));
   EXPECT_GE(std::chrono::steady_clock::now() - before, 480ms);  // TERM was ignored
   EXPECT_TRUE(eventually([&] { return !alive(daemon); })) << "the task's daemon survived stop";
+}
+
+// As the drivers launch it: posix_spawn, no fork of the launcher. The process spawned ends at
+// once and the monitor that reports is another one, never the launcher's child.
+TEST_F(Monitor, DetachedMonitorIsNeverTheLaunchersChild) {
+  std::vector<std::string> args = {MONITOR_BIN, "--state-dir", (root_ / "state").string(),
+                                   "--dir", (root_ / "work").string(), "--status-fd", "3",
+                                   "--detach", "--", "sleep", "1000"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 3);
+  pid_t spawned = -1;
+  ASSERT_EQ(posix_spawn(&spawned, argv[0], &fa, nullptr, argv.data(), envp), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(p[1]);
+  int status = -1;
+  ASSERT_EQ(waitpid(spawned, &status, 0), spawned);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  std::string line;
+  char buf[512];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) line.append(buf, n);
+  close(p[0]);
+  ASSERT_THAT(line, StartsWith("ok "));
+  std::istringstream in(line);
+  std::string word;
+  unsigned long long ts = 0;
+  in >> word >> task_pid_ >> ts >> monitor_pid_;
+  EXPECT_NE(monitor_pid_, spawned);
+  EXPECT_TRUE(alive(monitor_pid_));
+  auto stat = slurp("/proc/" + std::to_string(monitor_pid_) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  char state;
+  int ppid = 0;
+  fields >> state >> ppid;
+  EXPECT_NE(ppid, getpid());
+  EXPECT_EQ(request("status"), "running " + std::to_string(task_pid_));
 }
 
 // What each more task costs is a monitor's private memory beside the others: the static
