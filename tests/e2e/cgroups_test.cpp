@@ -66,6 +66,31 @@ TEST_F(Cgroups, LimitsAreWrittenAsNomadMapsThem) {
   EXPECT_GT(stats.json()["Tasks"]["t"]["ResourceUsage"]["MemoryStats"]["Usage"].get<uint64_t>(), 0u) << stats.body;
 }
 
+TEST_F(Cgroups, LibcgroupBackendStillHoldsTasksToTheirLimits) {
+  auto agent = AgentProcess::start({.config_yaml = "cgroup_backend: libcgroup\n"});
+  auto ids = agent->submit(job("libcg", "service", "sleep 1000", "{cpu: 300, memory: 64, pids: 40}"));
+  agent->wait_client_status(ids[0], "running");
+  EXPECT_EQ(read_trim(cg(*agent, "cpu", ids[0]) + "/cpu.shares"), "300");
+  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/memory.limit_in_bytes"), std::to_string(64 << 20));
+  EXPECT_EQ(read_trim(cg(*agent, "pids", ids[0]) + "/pids.max"), "40");
+  std::ifstream procs(cg(*agent, "memory", ids[0]) + "/cgroup.procs");
+  pid_t p = 0;
+  EXPECT_TRUE(procs >> p) << "no process in the task's memory cgroup";
+}
+
+// Reported as the kernel has it; the agent leaves it alone unless cgroup_favor_dynmods is set.
+TEST_F(Cgroups, NodeSaysWhetherFavordynmodsIsOn) {
+  std::ifstream mi("/proc/self/mountinfo");
+  bool on = false;
+  for (std::string line; std::getline(mi, line);)
+    if (line.find(" - cgroup2 ") != std::string::npos && line.find("favordynmods") != std::string::npos)
+      on = true;
+  auto agent = AgentProcess::start();
+  auto attrs = agent->get("/v1/node").json()["Attributes"];
+  ASSERT_TRUE(attrs.contains("os.cgroups.favordynmods")) << attrs.dump(2);
+  EXPECT_EQ(attrs["os.cgroups.favordynmods"], on ? "true" : "false");
+}
+
 TEST_F(Cgroups, TaskPastItsMemoryIsOomKilledAndReportedAsSuch) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(job("oom", "batch", "head -c 200m /dev/zero | tail", "{memory: 32}"));
