@@ -115,9 +115,16 @@ void monitor_stop(int sig, unsigned timeout_ms) {
   if (sig != SIGKILL) arm_timer(timeout_ms);
 }
 
+static ino_t pid_file_ino; /* of the monitor.pid this monitor wrote */
+
 void monitor_end(void) {
   control_close();
-  unlinkat(mon.state_dirfd, "monitor.pid", 0);
+  /* A monitor started after this one in the same state dir (the task's restart, which may
+   * begin as soon as the exit is answered) has written its own: leave that one. */
+  struct stat st;
+  if (pid_file_ino && fstatat(mon.state_dirfd, "monitor.pid", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      st.st_ino == pid_file_ino)
+    unlinkat(mon.state_dirfd, "monitor.pid", 0);
   exit(0);
 }
 
@@ -326,7 +333,10 @@ int main(int argc, char **argv) {
    * (README.md, "Files"). */
   char line[128];
   int n = snprintf(line, sizeof line, "%d %llu\n", (int)getpid(), (unsigned long long)my_start);
-  write_atomic(mon.state_dirfd, "monitor.pid", line, (size_t)n, NULL);
+  struct stat pid_st;
+  if (write_atomic(mon.state_dirfd, "monitor.pid", line, (size_t)n, NULL) == 0 &&
+      fstatat(mon.state_dirfd, "monitor.pid", &pid_st, AT_SYMLINK_NOFOLLOW) == 0)
+    pid_file_ino = pid_st.st_ino;
   remove_env_file();
   reap(); /* a SIGCHLD that came before the signalfd was polled is still pending: harmless */
 

@@ -259,6 +259,34 @@ TEST_F(Monitor, StopEscalatesToKillAndEndsADoubleForkedDaemonToo) {
   EXPECT_TRUE(eventually([&] { return !alive(daemon); })) << "the task's daemon survived stop";
 }
 
+// A restart may start the next monitor in the same state dir as soon as the exit is answered,
+// while the one before still makes its exit record durable: the one that ends last must not
+// take the newer monitor's pid file with it.
+TEST_F(Monitor, EndingMonitorLeavesANewerMonitorsPidFile) {
+  ASSERT_THAT(start({"sleep", "1000"}), StartsWith("ok "));
+  const auto pid_file = root_ / "state" / "monitor.pid";
+  ASSERT_TRUE(eventually([&] { return fs::exists(pid_file); }));
+  {
+    std::ofstream(root_ / "state" / "newer.tmp") << "99999 12345\n";
+    fs::rename(root_ / "state" / "newer.tmp", pid_file);  // what the next monitor writes
+  }
+  EXPECT_EQ(request("quit"), "bye");
+  ASSERT_TRUE(eventually([&] { return !alive(monitor_pid_); }));
+  monitor_pid_ = 0;
+  EXPECT_EQ(slurp(pid_file), "99999 12345\n");
+}
+
+TEST_F(Monitor, EndingMonitorRemovesItsOwnPidFile) {
+  ASSERT_THAT(start({"sleep", "1000"}), StartsWith("ok "));
+  const auto pid_file = root_ / "state" / "monitor.pid";
+  ASSERT_TRUE(eventually([&] { return fs::exists(pid_file); }));
+  EXPECT_EQ(std::stoi(slurp(pid_file)), monitor_pid_);
+  EXPECT_EQ(request("quit"), "bye");
+  ASSERT_TRUE(eventually([&] { return !alive(monitor_pid_); }));
+  monitor_pid_ = 0;
+  EXPECT_FALSE(fs::exists(pid_file));
+}
+
 // As the drivers launch it: posix_spawn, no fork of the launcher. The process spawned ends at
 // once and the monitor that reports is another one, never the launcher's child.
 TEST_F(Monitor, DetachedMonitorIsNeverTheLaunchersChild) {
