@@ -1,6 +1,6 @@
 // The exec driver: runs a task isolated (pid, mount, ipc, uts namespaces; capabilities;
 // cgroup) through an OCI runtime CLI (runc by default, crun when configured) under its own
-// drover-monitor, which starts the container with `create` + `start` and stays its parent
+// drover-monitor, which starts the container with `run --detach` and stays its parent
 // and subreaper. The driver keeps no per-task state: every call works from the handle
 // (exec_handle.hpp).
 #pragma once
