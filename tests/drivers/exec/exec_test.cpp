@@ -63,7 +63,12 @@ class Exec : public ::testing::TestWithParam<std::string> {
       rmdir(cg.c_str());
       rmdir(fs::path(cg).parent_path().c_str());
     }
-    fs::remove_all(root_);
+    // A monitor that was just told to end may still remove its own files: retry.
+    std::error_code ec;
+    for (int i = 0; i < 50 && fs::exists(root_); ++i) {
+      fs::remove_all(root_, ec);
+      if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   fs::path alloc() const { return root_ / "alloc" / "a1b2c3"; }

@@ -73,7 +73,12 @@ class RawExec : public ::testing::Test {
       if (driver_) (void)driver_->destroy(h);
     }
     registries_.clear();
-    fs::remove_all(root_);
+    // A monitor that was just told to end may still remove its own files: retry.
+    std::error_code ec;
+    for (int i = 0; i < 50 && fs::exists(root_); ++i) {
+      fs::remove_all(root_, ec);
+      if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   DriverPlugin* load(bool enabled = true) {
