@@ -8,7 +8,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libboost-dev
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev
-  runc crun procps psmisc curl docker.io busybox-static
+  runc crun procps psmisc curl docker.io busybox-static docker-registry
   openssl clang-14 libclang-rt-14-dev
   systemd dpkg-dev file python3
   etcd-server etcd-client
@@ -37,5 +37,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     tail -n 30 /tmp/drover-apt-install.log >&2
     exit 1
   fi
+fi
+# The docker tests start their own registry on a loopback port; the service that installing
+# the package enables would listen on :5000 on every interface (left alone if it was there).
+if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 echo "setup.sh: all build, test and run dependencies are installed"

@@ -25,6 +25,7 @@
 #include "drover/loader/registry.hpp"
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/cgroups/cpuset_pool.hpp"
+#include "runner/alloc_dir.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
@@ -194,6 +195,20 @@ int run_agent(const AgentFlags& flags) {
   resources.set_devices(&devices);
 
   runner::AllocManager manager(rctx);
+  // Drivers' own task events (image pull progress) land on their task. Cleared before the
+  // manager goes: a plugin may emit until its fini, which runs after.
+  registry.set_task_event_handler(
+      [&manager](const std::string& alloc_id, const std::string& task, const nlohmann::json& e) {
+        state::TaskEvent ev;
+        ev.type = e["Type"].get<std::string>();
+        ev.message = e["Message"].get<std::string>();
+        for (const auto& [k, v] : e["Details"].items()) ev.details[k] = v.get<std::string>();
+        manager.record_task_event(alloc_id, task, std::move(ev));
+      });
+  struct ClearEventHandler {
+    plugins::PluginRegistry& registry;
+    ~ClearEventHandler() { registry.set_task_event_handler(nullptr); }
+  } clear_event_handler{registry};
   auto services_r = upstream::NodeServices::create(cfg.upstream, manager, registry,
                                                    cfg.bind_addr + ":" + std::to_string(cfg.port));
   if (!services_r) {
@@ -238,6 +253,17 @@ int run_agent(const AgentFlags& flags) {
         for (const auto& [task, ts] : a.tasks)
           if (ts.state != "dead") live.insert(runner::NodeResources::cgroup_name(a.id, task));
     resources.cleanup_orphans(live);
+  }
+  {
+    // What a driver left for allocs this agent does not know (it died between creating a
+    // container and persisting the alloc) goes now, not after the driver's grace period.
+    // Every alloc dir is <data_dir>/alloc/<id>: another agent's tasks have theirs elsewhere.
+    const auto root = runner::alloc_dir_for(cfg.data_dir, "x").root.parent_path().string();
+    std::vector<std::string> known;
+    for (const auto& a : manager.allocs()) known.push_back(a.id);
+    for (const auto& name : registry.driver_names())
+      if (auto* d = registry.driver(name); d && d->supports_reap())
+        if (auto st = d->reap(known, root); !st) spdlog::warn("{}", st.message());
   }
   std::thread server([&] { http.serve(); });
   services.start();

@@ -13,7 +13,6 @@
 #include "core/fault_point.hpp"
 #include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
-#include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
 
 namespace drover::runner {
@@ -36,10 +35,8 @@ std::string new_uuid() {
   return out;
 }
 
-AllocManager::AllocManager(RunnerContext ctx)
-    : ctx_(std::move(ctx)), exit_watcher_(std::make_unique<ExitWatcher>()) {
+AllocManager::AllocManager(RunnerContext ctx) : ctx_(std::move(ctx)) {
   ctx_.shutdown_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (exit_watcher_->running()) ctx_.exit_watcher = exit_watcher_.get();
 }
 
 AllocManager::~AllocManager() {
@@ -269,6 +266,18 @@ std::shared_ptr<AllocRunner> AllocManager::runner(const std::string& alloc_id) {
   std::lock_guard lock(mu_);
   auto it = runners_.find(alloc_id);
   return it == runners_.end() ? nullptr : it->second;
+}
+
+void AllocManager::record_task_event(const std::string& alloc_id, const std::string& task,
+                                     state::TaskEvent e) {
+  auto r = runner(alloc_id);  // not under mu_: update_task takes the runner's own lock
+  if (!r || !r->snapshot().tasks.count(task)) return;
+  if (e.time_ns == 0) e.time_ns = state::now_ns();
+  r->update_task(task, [&](state::TaskState& s) {
+    s.events.push_back(std::move(e));
+    if (s.events.size() > state::kMaxTaskEvents)
+      s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
+  });
 }
 
 std::vector<state::Alloc> AllocManager::allocs() {

@@ -18,7 +18,6 @@
 namespace drover::runner {
 
 class AllocRunner;
-class ExitWatcher;
 
 struct SubmitReceipt {
   std::string eval_id;
@@ -57,6 +56,9 @@ class AllocManager {
   int gc(int max_allocs, int disk_threshold_percent);
   // Agent shutdown: tasks keep running, runner threads end.
   void shutdown();
+  // A task event a driver emitted (e.g. image pull progress), kept like the task runner's own
+  // (the last state::kMaxTaskEvents). Dropped when the alloc or the task is unknown.
+  void record_task_event(const std::string& alloc_id, const std::string& task, state::TaskEvent e);
 
   std::vector<state::Alloc> allocs();
   std::vector<state::Alloc> job_allocs(const std::string& job_id);
@@ -83,7 +85,6 @@ class AllocManager {
       int index);
 
   RunnerContext ctx_;
-  std::unique_ptr<ExitWatcher> exit_watcher_;  // outlives the runners (declared before them)
   std::mutex mu_;  // guards runners_ and submissions
   std::map<std::string, std::shared_ptr<AllocRunner>> runners_;
 };

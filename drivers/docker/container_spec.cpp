@@ -114,6 +114,7 @@ nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfi
   labels[kLabelAllocID] = str(task, "AllocID");
   labels[kLabelTask] = str(task, "TaskName");
   labels[kLabelJobID] = str(task, "JobID");
+  if (std::string dir = str(task, "AllocDir"); !dir.empty()) labels[kLabelAllocDir] = dir;
   body["Labels"] = labels;
 
   nlohmann::json host;

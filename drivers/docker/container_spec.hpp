@@ -13,6 +13,8 @@ namespace drover::docker {
 inline constexpr const char* kLabelAllocID = "com.drover.alloc_id";
 inline constexpr const char* kLabelTask = "com.drover.task";
 inline constexpr const char* kLabelJobID = "com.drover.job_id";
+// The task's AllocDir: tells which agent (whose alloc dirs are under its data dir) made it.
+inline constexpr const char* kLabelAllocDir = "com.drover.alloc_dir";
 
 // Throws std::runtime_error (naming the key) for what can only be checked with the task's
 // paths: a relative volume or bind source that resolves outside the alloc dir.

@@ -134,6 +134,34 @@ Response DockerClient::del(const std::string& path, std::chrono::milliseconds ti
   return from(c->Delete((version_prefix_ + path).c_str()));
 }
 
+Response DockerClient::post_stream(const std::string& path,
+                                   const std::vector<std::pair<std::string, std::string>>& headers,
+                                   const std::function<bool(const char*, size_t)>& on_data,
+                                   std::chrono::milliseconds read_timeout) const {
+  auto c = make_client(unix_, host_, port_, read_timeout);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = version_prefix_ + path;
+  req.headers = {{"Host", unix_ ? "docker" : host_}};
+  for (const auto& [k, v] : headers) req.headers.emplace(k, v);
+  Response out;
+  req.response_handler = [&](const httplib::Response& resp) {
+    out.status = resp.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+    if (out.status >= 300) {  // an error: keep its body for the message
+      out.body.append(data, len);
+      return true;
+    }
+    return on_data(data, len);
+  };
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  if (!c->send(req, res, err)) out.error = httplib::to_string(err);
+  return out;
+}
+
 Response DockerClient::stream(const std::string& path,
                               const std::function<bool(const char*, size_t)>& on_data,
                               std::chrono::milliseconds read_timeout, StreamCancel* cancel) const {

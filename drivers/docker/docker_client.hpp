@@ -62,6 +62,14 @@ class DockerClient {
                     std::chrono::milliseconds timeout) const;
   Response del(const std::string& path, std::chrono::milliseconds timeout) const;
 
+  // A POST whose answer is handed to `on_data` as it arrives (an image pull's progress
+  // stream); on_data returns false to stop. The body of an error status is kept in the
+  // Response instead. read_timeout bounds each read, not the whole call.
+  Response post_stream(const std::string& path,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::function<bool(const char*, size_t)>& on_data,
+                       std::chrono::milliseconds read_timeout) const;
+
   // A GET whose body is handed to `on_data` as it arrives (docker's log stream). on_data
   // returns false to stop; `cancel` (optional) lets another thread end it at once.
   Response stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data,

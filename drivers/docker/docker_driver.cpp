@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "container_spec.hpp"
+#include "host_caps.hpp"
 #include "images.hpp"
 #include "stats.hpp"
 #include "task_config.hpp"
@@ -16,6 +17,8 @@ constexpr auto kCall = 10s;       // an ordinary Engine API call
 constexpr auto kKillGrace = 30s;  // how long a SIGKILLed container may take to die
 constexpr auto kLogDrain = 2s;    // how long wait() lets the log follower catch up
 constexpr auto kPoll = 100ms;
+// The task event type of a pull's start, progress and end (the message tells which).
+constexpr const char* kEventDownloadingImage = "Downloading Image";
 
 std::string str(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -46,6 +49,19 @@ std::string docker_signal(std::string s) {
   }
   if (!std::isdigit(static_cast<unsigned char>(s[0])) && s.rfind("SIG", 0) != 0) s = "SIG" + s;
   return s;
+}
+
+// runc's "unable to apply caps" for a privileged container says nothing of the cause: name
+// what this host cannot grant (see host_caps.hpp).
+std::string privileged_hint(const std::string& error) {
+  if (error.find("apply caps") == std::string::npos) return "";
+  std::string missing;
+  for (const auto& cap : caps_missing_from_bounding_set())
+    missing += (missing.empty() ? "" : ", ") + cap;
+  if (missing.empty()) return "";
+  return " (a privileged container gets every capability, and this host's capability bounding "
+         "set lacks " +
+         missing + ")";
 }
 
 nlohmann::json inspect_json(const DockerClient& client, const std::string& id, Response* raw) {
@@ -193,7 +209,11 @@ nlohmann::json DockerDriver::start(const nlohmann::json& task) {
   nlohmann::json body = container_create_body(task, cfg, config_);  // security checked again
   if (std::string ks = str(task, "KillSignal"); !ks.empty()) docker_signal(ks);
   auto cl = client();
-  ensure_image(*cl, cfg, str(task, "TaskDir"), config_.pull_timeout);
+  const std::string alloc_id = str(task, "AllocID"), task_name = str(task, "TaskName");
+  ensure_image(*cl, cfg, str(task, "TaskDir"), config_.pull_timeout, config_.pull_progress_interval,
+               [&](const std::string& message, const std::map<std::string, std::string>& details) {
+                 emit_event(alloc_id, task_name, kEventDownloadingImage, message, details);
+               });
 
   const std::string name = container_name(task);
   // The reaper must not take this container for a dangling one before it is tracked.
@@ -226,7 +246,8 @@ nlohmann::json DockerDriver::start(const nlohmann::json& task) {
   Response s = cl->post("/containers/" + id + "/start", nullptr, kCall);
   if (!s.ok()) {
     cl->del("/containers/" + id + "?force=1&v=1", kCall);
-    throw std::runtime_error("starting container " + id.substr(0, 12) + ": " + s.message());
+    throw std::runtime_error("starting container " + id.substr(0, 12) + ": " + s.message() +
+                             (cfg.privileged ? privileged_hint(s.message()) : ""));
   }
   auto c = std::make_shared<Container>();
   c->id = id;

@@ -44,6 +44,8 @@ class DockerDriver : public sdk::Driver {
   void signal(const nlohmann::json& handle, const std::string& signal) override;
   nlohmann::json stats(const nlohmann::json& handle) override;
   nlohmann::json recover(const nlohmann::json& handle) override;
+  // Removes every container this agent labelled for an alloc it does not know (reaper.cpp).
+  void reap(const sdk::KnownAllocs& known) override;
 
  private:
   std::shared_ptr<const DockerClient> client() const;

@@ -9,11 +9,15 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "pull_progress.hpp"
+
 namespace drover::docker {
 namespace {
 
-std::string base64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// dockerd decodes X-Registry-Auth as base64url; in the standard alphabet, a '+' or '/' makes
+// it fail to decode and it then pulls with no credentials at all, without a word.
+std::string base64url(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   int val = 0, bits = -6;
   for (unsigned char c : in) {
@@ -81,7 +85,8 @@ std::string url_encode(const std::string& s) {
 }
 
 void ensure_image(const DockerClient& client, const TaskConfig& cfg, const std::string& task_dir,
-                  std::chrono::milliseconds pull_timeout) {
+                  std::chrono::milliseconds pull_timeout,
+                  std::chrono::milliseconds progress_interval, const PullEventFn& on_event) {
   if (!cfg.load.empty()) {
     std::string tar = read_inside(task_dir, cfg.load);
     Response r =
@@ -114,13 +119,31 @@ void ensure_image(const DockerClient& client, const TaskConfig& cfg, const std::
                         {"password", cfg.auth.value("password", "")},
                         {"email", cfg.auth.value("email", "")},
                         {"serveraddress", cfg.auth.value("server_address", "")}};
-    headers.emplace_back("X-Registry-Auth", base64(a.dump()));
+    headers.emplace_back("X-Registry-Auth", base64url(a.dump()));
   }
   std::string path = "/images/create?fromImage=" + url_encode(repo);
   if (at == std::string::npos) path += "&tag=" + url_encode(tag);
-  Response r = client.post(path, nullptr, pull_timeout, headers);
-  std::string err = r.ok() ? stream_error(r.body) : r.message();
+  on_event("Downloading image " + cfg.image, {{"image", cfg.image}});
+  PullProgress progress(cfg.image, progress_interval, PullProgress::Clock::now());
+  auto bytes = [&] {
+    return std::map<std::string, std::string>{
+        {"image", cfg.image},
+        {"downloaded_bytes", std::to_string(progress.downloaded_bytes())},
+        {"total_bytes", std::to_string(progress.total_bytes())}};
+  };
+  Response r = client.post_stream(
+      path, headers,
+      [&](const char* data, size_t len) {
+        progress.feed(data, len);
+        if (auto msg = progress.report_due(PullProgress::Clock::now())) on_event(*msg, bytes());
+        return true;
+      },
+      pull_timeout);
+  std::string err = !r.ok()            ? r.message()
+                    : !r.error.empty() ? "pull stream broke: " + r.error
+                                       : progress.error();
   if (!err.empty()) throw std::runtime_error("pulling image " + cfg.image + ": " + err);
+  on_event(progress.done_message(), bytes());
 }
 
 }  // namespace drover::docker

@@ -106,6 +106,8 @@ PluginConfig parse_plugin_config(const nlohmann::json& config) {
       c.allow_runtimes = string_set(v, key, false);
     } else if (key == "pull_timeout") {
       c.pull_timeout = parse_duration(v, key);
+    } else if (key == "pull_progress_interval") {
+      c.pull_progress_interval = parse_duration(v, key);
     } else if (key == "gc") {
       if (!v.is_object()) bad(key, "must be an object");
       for (const auto& [k2, v2] : v.items()) {

@@ -23,6 +23,8 @@ struct PluginConfig {
   std::chrono::milliseconds gc_dangling_period{std::chrono::minutes(5)};
   std::chrono::milliseconds gc_dangling_grace{std::chrono::minutes(5)};
   std::chrono::milliseconds pull_timeout{std::chrono::minutes(5)};
+  // Least time between two "Downloading Image" progress events of one pull.
+  std::chrono::milliseconds pull_progress_interval{std::chrono::seconds(2)};
 };
 
 // Docker's default capability set (what a container gets with no cap_add / cap_drop).

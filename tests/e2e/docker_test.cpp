@@ -3,27 +3,78 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "agent_process.hpp"
+#include "docker_registry.hpp"
 
 using drover::testing::AgentProcess;
+using drover::testing::docker_cli;
 using drover::testing::make_temp_dir;
 using nlohmann::json;
 
 namespace {
 
+std::string task(const std::string& name, const std::string& args,
+                 const std::string& resources = "{memory: 64}",
+                 const std::string& image = "drover-test/busybox:latest") {
+  return "        - name: " + name +
+         "\n          driver: docker\n          kill_timeout: 2s\n"
+         "          env: {GREETING: hello}\n          resources: " +
+         resources +
+         "\n"
+         "          config:\n            image: " +
+         image +
+         "\n"
+         "            network_mode: none\n            command: sh\n            args: " +
+         args + "\n";
+}
+
+std::string group(const std::string& id, const std::string& type, const std::string& tasks) {
+  return "job:\n  id: " + id + "\n  type: " + type +
+         "\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n      tasks:\n" +
+         tasks;
+}
+
 std::string job(const std::string& id, const std::string& type, const std::string& args,
                 const std::string& resources = "{memory: 64}") {
-  return "job:\n  id: " + id + "\n  type: " + type +
-         "\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n      tasks:\n"
-         "        - name: t\n          driver: docker\n          kill_timeout: 2s\n"
-         "          env: {GREETING: hello}\n          resources: " + resources + "\n"
-         "          config:\n            image: drover-test/busybox:latest\n"
-         "            network_mode: none\n            command: sh\n            args: " + args + "\n";
+  return group(id, type, task("t", args, resources));
 }
+
+// The types of a task's events, oldest first.
+std::vector<std::string> event_types(const json& alloc, const std::string& task) {
+  std::vector<std::string> types;
+  for (const auto& e : alloc["TaskStates"][task]["Events"]) types.push_back(e["Type"]);
+  return types;
+}
+
+// The container the agent runs for the task (by the driver's labels); "" when none.
+std::string container_of(const std::string& alloc_id, const std::string& task) {
+  return docker_cli("ps -aq --no-trunc -f label=com.drover.alloc_id=" + alloc_id +
+                    " -f label=com.drover.task=" + task);
+}
+
+// Every line of a counter task's log is the next number from 0: no gap, no repeat.
+// Returns how many lines there are (-1 after a failed expectation).
+int consecutive_lines(const std::string& log) {
+  std::istringstream in(log);
+  int expect = 0;
+  for (std::string line; std::getline(in, line); ++expect) {
+    if (line != std::to_string(expect)) {
+      ADD_FAILURE() << "line " << expect << " is \"" << line << "\": a gap or a repeat in\n" << log;
+      return -1;
+    }
+  }
+  return expect;
+}
+
+constexpr const char* kCounter =
+    "[\"-c\", \"i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done\"]";
 
 }  // namespace
 
@@ -77,27 +128,151 @@ TEST(DockerTasks, PrivilegedIsRefusedBeforeAnythingRuns) {
   EXPECT_NE(r.body.find("allow_privileged"), std::string::npos) << r.body;
 }
 
-TEST(DockerTasks, RunningContainerSurvivesAnAgentKillAndIsNotRestarted) {
+// The scenario: kill -9 the agent with two containers running, start it again. Both
+// still run in the same containers, nothing was restarted, and their logs go on with no gap.
+TEST(DockerTasks, TwoRunningContainersSurviveAnAgentKillAndAreNotRestarted) {
   auto dir = make_temp_dir("drover-docker");
   std::string id;
+  std::map<std::string, std::string> containers, started_at;
   {
     auto agent = AgentProcess::start({.data_dir = dir});
-    auto ids = agent->submit(job("dkeep", "service", "[\"-c\", \"i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done\"]"));
+    auto ids = agent->submit(group("dkeep", "service", task("a", kCounter) + task("b", kCounter)));
+    ASSERT_EQ(ids.size(), 1u);
     id = ids[0];
-    agent->wait_client_status(id, "running", std::chrono::seconds(60));
+    agent->wait_alloc(
+        id,
+        [](const json& a) {
+          return a["TaskStates"]["a"]["State"] == "running" &&
+                 a["TaskStates"]["b"]["State"] == "running";
+        },
+        std::chrono::seconds(60));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (const char* t : {"a", "b"}) {
+      containers[t] = container_of(id, t);
+      ASSERT_EQ(containers[t].size(), 64u) << "no single container for task " << t;
+      started_at[t] = docker_cli("inspect -f '{{.State.StartedAt}}' " + containers[t]);
+    }
     agent->kill(SIGKILL);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // lines printed meanwhile count
   auto agent = AgentProcess::start({.data_dir = dir});
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  for (const char* t : {"a", "b"}) {
+    // The logs go on after the restart: 10 more lines than there were at first land.
+    auto lines = [&] {
+      auto log = agent->get("/v1/client/fs/logs/" + id + "?task=" + t).body;
+      return std::make_pair(std::count(log.begin(), log.end(), '\n'), log);
+    };
+    const auto first = lines().first;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto now = lines();
+    while (now.first <= first + 10 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      now = lines();
+    }
+    EXPECT_GT(now.first, first + 10) << "task " << t << "'s log stopped after the restart";
+    EXPECT_EQ(consecutive_lines(now.second), now.first) << "task " << t;
+    EXPECT_EQ(container_of(id, t), containers[t]) << "task " << t << " runs in another container";
+    EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}} {{.State.StartedAt}}' " + containers[t]),
+              "true " + started_at[t])
+        << "task " << t << "'s container was restarted";
+  }
   auto a = agent->alloc(id);
   EXPECT_EQ(a["ClientStatus"], "running") << a.dump(2);
-  EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 0);
-  // Every number once, in order: no gap across the agent's absence, no repeat.
-  auto out = agent->get("/v1/client/fs/logs/" + id + "?task=t").body;
-  std::istringstream in(out);
-  int expect = 0;
-  for (std::string line; std::getline(in, line); ++expect) ASSERT_EQ(line, std::to_string(expect)) << out;
-  EXPECT_GT(expect, 10);
+  for (const char* t : {"a", "b"}) {
+    EXPECT_EQ(a["TaskStates"][t]["Restarts"], 0) << t;
+    auto types = event_types(a, t);
+    EXPECT_EQ(std::count(types.begin(), types.end(), "Started"), 1) << t << ": " << a.dump(2);
+  }
+  ASSERT_EQ(agent->del("/v1/job/dkeep").status, 200);
+  agent->wait_client_status(id, "complete", std::chrono::seconds(30));
+}
+
+// An image that is not on the node is pulled from its registry, and the task's events say so
+// before they say it started.
+TEST(DockerTasks, PulledImageShowsDownloadingImageBeforeStarted) {
+  auto registry = drover::testing::LocalRegistry::start();
+  ASSERT_TRUE(registry);
+  const std::string image = registry->push_fresh_image("pull");
+  ASSERT_FALSE(image.empty());
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(
+      group("dpull", "batch",
+            task("t", "[\"-c\", \"test -f /blob && echo pulled\"]", "{memory: 64}", image)));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete", std::chrono::seconds(60));
+  EXPECT_EQ(agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "pulled\n");
+  auto types = event_types(a, "t");
+  auto downloading = std::find(types.begin(), types.end(), "Downloading Image");
+  auto started = std::find(types.begin(), types.end(), "Started");
+  ASSERT_NE(downloading, types.end()) << a.dump(2);
+  ASSERT_NE(started, types.end()) << a.dump(2);
+  EXPECT_LT(downloading - types.begin(), started - types.begin()) << a.dump(2);
+  const auto& events = a["TaskStates"]["t"]["Events"];
+  EXPECT_EQ(events[downloading - types.begin()]["DisplayMessage"], "Downloading image " + image)
+      << a.dump(2);
+  // The last pull event, right before Started, says the pull is done and how much came down.
+  EXPECT_EQ(events[started - types.begin() - 1]["DisplayMessage"],
+            "Image " + image + " pulled (2.9 MiB downloaded)")
+      << a.dump(2);
+  docker_cli("rmi -f " + image);
+}
+
+TEST(DockerTasks, UnreachableRegistryIsADriverFailureNamingTheImage) {
+  auto agent = AgentProcess::start();
+  // A registry address nothing listens on: one that was just stopped.
+  std::string image;
+  {
+    auto registry = drover::testing::LocalRegistry::start();
+    ASSERT_TRUE(registry);
+    image = registry->address() + "/drover-test/none:1";
+  }
+  auto ids = agent->submit(
+      group("dnoreg", "batch", task("t", "[\"-c\", \"true\"]", "{memory: 64}", image)));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "failed", std::chrono::seconds(60));
+  std::string failure;
+  for (const auto& e : a["TaskStates"]["t"]["Events"])
+    if (e["Type"] == "Driver Failure") failure = e["DisplayMessage"];
+  EXPECT_NE(failure.find("pulling image " + image + ": "), std::string::npos) << a.dump(2);
+  EXPECT_NE(failure.find("connection refused"), std::string::npos) << a.dump(2);
+}
+
+// A container labelled for an alloc the agent does not know (it died between creating the
+// container and persisting the alloc) is gone as soon as the agent is up again; the container
+// of an alloc it knows keeps running, and so does another agent's (its alloc dir elsewhere).
+TEST(DockerTasks, DanglingContainerOfAnUnknownAllocIsRemovedAtStart) {
+  auto dir = make_temp_dir("drover-docker");
+  std::string id, known;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    auto ids = agent->submit(job("dreap", "service", "[\"-c\", \"sleep 1000\"]"));
+    id = ids[0];
+    agent->wait_client_status(id, "running", std::chrono::seconds(60));
+    known = container_of(id, "t");
+    ASSERT_FALSE(known.empty());
+    agent->kill(SIGKILL);
+  }
+  // Labelled as the driver labels: alloc id, task, and the alloc dir under the data dir.
+  auto labelled = [](const std::string& alloc, const std::string& alloc_dir) {
+    return docker_cli("create --network none --label com.drover.alloc_id=" + alloc +
+                      " --label com.drover.task=t --label com.drover.alloc_dir=" + alloc_dir +
+                      " drover-test/busybox:latest sleep 1000");
+  };
+  const std::string lost = "never-persisted-" + std::to_string(getpid());
+  const std::string dangling = labelled(lost, dir + "/alloc/" + lost);
+  const std::string foreign = labelled(lost, dir + "-other-agent/alloc/" + lost);
+  ASSERT_FALSE(dangling.empty());
+  ASSERT_FALSE(foreign.empty());
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < until &&
+         !docker_cli("ps -aq -f id=" + dangling).empty())
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(docker_cli("ps -aq -f id=" + dangling), "") << "the dangling container is still there";
+  EXPECT_NE(docker_cli("ps -aq -f id=" + foreign), "") << "another agent's container was reaped";
+  docker_cli("rm -f " + foreign);
+  EXPECT_EQ(docker_cli("inspect -f '{{.State.Running}}' " + known), "true");
+  EXPECT_EQ(agent->alloc(id)["ClientStatus"], "running");
+  ASSERT_EQ(agent->del("/v1/job/dreap").status, 200);
+  agent->wait_client_status(id, "complete", std::chrono::seconds(30));
 }

@@ -82,6 +82,58 @@ TEST(PluginLoader, CallsGoThroughTheAbiBothWays) {
   EXPECT_FALSE(running->has_value());  // "still running" on timeout
 }
 
+TEST(PluginLoader, DriverTaskEventsReachTheHandlerUntilItIsCleared) {
+  struct Seen {
+    std::string alloc, task;
+    nlohmann::json event;
+  };
+  std::vector<Seen> seen;
+  PluginRegistry reg;
+  reg.load_dir(fixture("good"), nlohmann::json::object());
+  auto* d = reg.driver("good");
+  ASSERT_NE(d, nullptr);
+  // Set after loading, as the agent does once its alloc manager exists.
+  reg.set_task_event_handler(
+      [&](const std::string& a, const std::string& t, const nlohmann::json& e) {
+        seen.push_back({a, t, e});
+      });
+  nlohmann::json task{
+      {"AllocID", "a1"}, {"TaskName", "web"}, {"Config", {{"event_type", "Downloading Image"}}}};
+  ASSERT_TRUE(d->start(task).ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].alloc, "a1");
+  EXPECT_EQ(seen[0].task, "web");
+  EXPECT_EQ(seen[0].event, (nlohmann::json{{"Type", "Downloading Image"},
+                                           {"Message", "from start"},
+                                           {"Details", {{"step", "1"}}}}));
+  // An event without a type is dropped, not handed on.
+  task["Config"]["event_type"] = "";
+  ASSERT_TRUE(d->start(task).ok());
+  EXPECT_EQ(seen.size(), 1u);
+  // Cleared: the plugin may still emit (until its fini), and nothing reaches the old handler.
+  reg.set_task_event_handler(nullptr);
+  task["Config"]["event_type"] = "Late";
+  ASSERT_TRUE(d->start(task).ok());
+  EXPECT_EQ(seen.size(), 1u);
+}
+
+TEST(PluginLoader, ReapGivesTheDriverEveryKnownAllocId) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("good"), nlohmann::json::object());
+  auto* d = reg.driver("good");
+  ASSERT_NE(d, nullptr);
+  ASSERT_TRUE(d->supports_reap());
+  EXPECT_TRUE(d->fingerprint()["Attributes"]["reaped"] == "null");
+  ASSERT_TRUE(d->reap({"a1", "b2"}, "/data/alloc").ok());
+  auto reaped = [&] {
+    return nlohmann::json::parse(d->fingerprint()["Attributes"]["reaped"].get<std::string>());
+  };
+  EXPECT_EQ(reaped(),
+            (nlohmann::json{{"AllocIDs", {"a1", "b2"}}, {"AllocDirRoot", "/data/alloc"}}));
+  ASSERT_TRUE(d->reap({}, "/data/alloc").ok());  // an agent that knows no alloc
+  EXPECT_EQ(reaped()["AllocIDs"], nlohmann::json::array());
+}
+
 TEST(PluginLoader, WrongAbiVersionIsRefusedNamingBothVersions) {
   PluginRegistry reg;
   reg.load_dir(fixture("wrong_abi"), nlohmann::json::object());
@@ -201,6 +253,9 @@ TEST(PluginLoader, ThrowingPluginReturnsErrorsInsteadOfCrashing) {
   EXPECT_THAT(inspected.message(), HasSubstr("missing"));
   EXPECT_FALSE(d->signal(h, "SIGHUP").ok());
   EXPECT_FALSE(d->recover(h).ok());
+  auto reaped = d->reap({"a1"}, "/data/alloc");
+  ASSERT_FALSE(reaped.ok());
+  EXPECT_THAT(reaped.message(), HasSubstr("driver thrower: reap: boom in reap"));
   // Malformed JSON from the agent side is also caught inside the plugin.
   EXPECT_TRUE(d->stats(h).ok());  // the SDK's default stats returns {}
 }

@@ -210,6 +210,52 @@ DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_EXEC_V1(void* self, const char*
                                                          int64_t timeout_ms, char** out_json,
                                                          char** error);
 
+/* Optional driver extension, ABI 1: task events from the driver (e.g. image pull progress).
+ * An exported symbol of its own, for the reason given for exec above.
+ *
+ * The agent's sink: records one event on the task `task_name` of the alloc `alloc_id` (the
+ * AllocID and TaskName of the task JSON given to start). event_json is an object
+ * {"Type": str (not empty), "Message": str, "Details": {str: str}}; the agent stamps the
+ * time. All three strings are owned by the plugin and read only during the call. An event
+ * for an alloc or task the agent does not know is dropped. The sink may be called from any
+ * thread, at any time between set_event_sink and the return of `fini`; it returns promptly
+ * (it may write the event to the agent's state store) and never calls back into the plugin,
+ * but a plugin must not hold, while calling it, a lock that its other calls wait on.
+ * Emit sparingly: the agent keeps only the last few events of a task. */
+typedef void (*drover_event_sink_fn)(void* ctx, const char* alloc_id, const char* task_name,
+                                     const char* event_json);
+
+/* Called once, right after set_config and before any other call (the rules of set_config
+ * apply), when the plugin exports it; the plugin keeps `sink` and `ctx` (both owned by the
+ * agent, valid until `fini` returns) and calls sink(ctx, ...) for each event. DROVER_ERROR
+ * only costs the plugin its events: the agent logs *error and carries on. */
+typedef drover_status (*drover_driver_set_event_sink_v1_fn)(void* self, drover_event_sink_fn sink,
+                                                            void* ctx, char** error);
+#define DROVER_DRIVER_SET_EVENT_SINK_V1 drover_driver_set_event_sink_v1
+#define DROVER_DRIVER_SET_EVENT_SINK_V1_NAME "drover_driver_set_event_sink_v1"
+DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_SET_EVENT_SINK_V1(void* self,
+                                                                   drover_event_sink_fn sink,
+                                                                   void* ctx, char** error);
+
+/* Optional driver extension, ABI 1: reap what no known alloc owns. An exported symbol of its
+ * own, as above.
+ *
+ * Called once per agent start, after the agent has recovered its allocs and before it serves
+ * its API, with known_json = {"AllocIDs": [str...], "AllocDirRoot": str}: every alloc the
+ * agent knows, live or terminal, and the folder that holds this agent's alloc dirs (every
+ * task's AllocDir is inside it). The driver removes at once what this agent made for any other
+ * alloc (an agent that died between creating a container and persisting the alloc leaves
+ * one). What another agent on the same node made lives under another root and is left alone:
+ * the docker driver removes the containers it labelled with an alloc id not listed and an
+ * alloc dir inside AllocDirRoot. May block while it removes; a driver with nothing of the
+ * kind returns DROVER_OK. Other calls (recover and start of the known allocs' tasks) may run
+ * at the same time; two reap calls never do. */
+typedef drover_status (*drover_driver_reap_v1_fn)(void* self, const char* known_json, char** error);
+#define DROVER_DRIVER_REAP_V1 drover_driver_reap_v1
+#define DROVER_DRIVER_REAP_V1_NAME "drover_driver_reap_v1"
+DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_REAP_V1(void* self, const char* known_json,
+                                                         char** error);
+
 /* Optional driver extension, ABI 1: a file descriptor that says when a task may have ended,
  * so that an agent holding thousands of running tasks waits on them all without a thread per
  * task waking up to call `wait` again and again. An exported symbol of its own, as above.

@@ -213,4 +213,24 @@ drover::Result<nlohmann::json> DriverPlugin::exec_task(const nlohmann::json& han
   return j;
 }
 
+drover::Status DriverPlugin::reap(const std::vector<std::string>& known_alloc_ids,
+                                  const std::string& alloc_dir_root) {
+  if (reap_ == nullptr)
+    return drover::make_error(prefixed(*this, "reap", "not supported by this driver"));
+  OutStrings s(plugin_);
+  const std::string known =
+      to_text(nlohmann::json{{"AllocIDs", known_alloc_ids}, {"AllocDirRoot", alloc_dir_root}});
+  drover_status st = reap_(instance_, known.c_str(), &s.error);
+  if (st != DROVER_OK) return call_error(*this, "reap", st, s);
+  return {};
+}
+
+drover::Status DriverPlugin::set_event_sink(drover_driver_set_event_sink_v1_fn fn,
+                                            drover_event_sink_fn sink, void* ctx) {
+  OutStrings s(plugin_);
+  drover_status st = fn(instance_, sink, ctx, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "set_event_sink", st, s);
+  return {};
+}
+
 }  // namespace drover::plugins

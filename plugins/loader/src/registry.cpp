@@ -13,6 +13,7 @@
 #include "drover/plugin.h"
 #include "elf_check.hpp"
 #include "shared_library.hpp"
+#include "task_event_sink.hpp"
 
 namespace drover::plugins {
 namespace {
@@ -80,7 +81,11 @@ nlohmann::json config_for(const nlohmann::json& configs, const std::string& name
 
 }  // namespace
 
-PluginRegistry::PluginRegistry() = default;
+PluginRegistry::PluginRegistry() : events_(std::make_unique<TaskEventSink>()) {}
+
+void PluginRegistry::set_task_event_handler(TaskEventHandler handler) {
+  events_->set_handler(std::move(handler));
+}
 
 PluginRegistry::~PluginRegistry() {
   // Each plugin's fini must run while its code is still mapped: drop the drivers first.
@@ -171,10 +176,18 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
   driver->set_exec(reinterpret_cast<drover_driver_exec_v1_fn>((*lib)->symbol(DROVER_DRIVER_EXEC_V1_NAME)));
   driver->set_wait_fd(
       reinterpret_cast<drover_driver_wait_fd_v1_fn>((*lib)->symbol(DROVER_DRIVER_WAIT_FD_V1_NAME)));
+  driver->set_reap(
+      reinterpret_cast<drover_driver_reap_v1_fn>((*lib)->symbol(DROVER_DRIVER_REAP_V1_NAME)));
   if (auto st = driver->set_config(config_for(configs, info.name)); !st.ok()) {
     driver.reset();  // fini before the library goes
     info.status = "refused";
     return refuse(st.message());
+  }
+  if (auto* sink_fn = reinterpret_cast<drover_driver_set_event_sink_v1_fn>(
+          (*lib)->symbol(DROVER_DRIVER_SET_EVENT_SINK_V1_NAME))) {
+    // Without events the driver still works: a failure here is logged, not a refusal.
+    if (auto st = driver->set_event_sink(sink_fn, &TaskEventSink::deliver, events_.get()); !st.ok())
+      spdlog::warn("plugins: {}", st.message());
   }
   loaded_.emplace(info.name, Loaded{std::move(lib).value(), std::move(driver), nullptr, info.path});
   return info;

@@ -13,11 +13,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "docker_registry.hpp"
 #include "drover/loader/registry.hpp"
 
 namespace fs = std::filesystem;
@@ -38,18 +40,13 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-// Runs the docker CLI (by full path) and returns its stdout.
-std::string docker_cli(const std::string& args) {
-  std::string out;
-  FILE* f = popen(("/usr/bin/docker " + args + " 2>/dev/null").c_str(), "r");
-  if (!f) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  pclose(f);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
+using drover::testing::docker_cli;
+
+// A task event the driver emitted, as the agent's handler receives it.
+struct Event {
+  std::string alloc, task;
+  json event;
+};
 
 class Docker : public ::testing::Test {
  protected:
@@ -77,6 +74,11 @@ class Docker : public ::testing::Test {
     if (!config.contains("gc")) config["gc"] = {{"image", false}};  // keep the test image
     registries_.push_back(std::make_unique<PluginRegistry>());
     registries_.back()->load_dir(root_ / "plugins", json{{"docker", config}});
+    registries_.back()->set_task_event_handler(
+        [this](const std::string& a, const std::string& t, const json& e) {
+          std::lock_guard lock(events_mu_);
+          events_.push_back({a, t, e});
+        });
     driver_ = registries_.back()->driver("docker");
     EXPECT_NE(driver_, nullptr) << "docker.so was not loaded";
     return driver_;
@@ -136,8 +138,24 @@ class Docker : public ::testing::Test {
     return false;
   }
 
+  // The messages of the task events emitted so far (all must be this task's, of `type`).
+  std::vector<std::string> event_messages(const std::string& type) {
+    std::lock_guard lock(events_mu_);
+    std::vector<std::string> out;
+    for (const auto& e : events_) {
+      EXPECT_EQ(e.alloc, alloc_id_);
+      EXPECT_EQ(e.task, "t");
+      EXPECT_EQ(e.event["Type"], type) << e.event.dump();
+      out.push_back(e.event["Message"].get<std::string>());
+    }
+    events_.clear();
+    return out;
+  }
+
   fs::path root_;
   std::string alloc_id_;
+  std::mutex events_mu_;
+  std::vector<Event> events_;
   std::vector<std::unique_ptr<PluginRegistry>> registries_;
   DriverPlugin* driver_ = nullptr;
   std::vector<json> handles_;
@@ -354,22 +372,50 @@ TEST_F(Docker, PrivilegedRefusedByDefaultNamingTheOption) {
   EXPECT_THAT(h.message(), HasSubstr("plugin.docker.config.allow_privileged"));
 }
 
+// The capabilities this machine's bounding set lacks (none on an ordinary host; this test VM's
+// root lacks CAP_SYS_RESOURCE, so runc cannot start any privileged container here).
+std::vector<int> caps_missing_here() {
+  std::ifstream status("/proc/self/status");
+  unsigned long long bnd = 0;
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("CapBnd:", 0) == 0) bnd = std::stoull(line.substr(7), nullptr, 16);
+  int last = 0;
+  std::ifstream("/proc/sys/kernel/cap_last_cap") >> last;
+  std::vector<int> missing;
+  for (int cap = 0; cap <= last; ++cap)
+    if (!(bnd >> cap & 1)) missing.push_back(cap);
+  return missing;
+}
+
 TEST_F(Docker, PrivilegedAllowedWhenConfigured) {
   load({{"allow_privileged", true}});
-  json cfg = sh("true");
+  json cfg = sh("grep CapEff /proc/self/status");
   cfg["privileged"] = true;
   EXPECT_TRUE(driver_->validate(cfg).empty());
   auto h = driver_->start(task(cfg));
-  if (h.ok()) {
+  if (caps_missing_here().empty()) {
+    ASSERT_TRUE(h.ok()) << h.message();
     handles_.push_back(*h);
     EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.Privileged}}' " +
                          (*h)["ContainerID"].get<std::string>()),
               "true");
     EXPECT_EQ(wait_exit(*h).exit_code, 0);
+    int last = 0;
+    std::ifstream("/proc/sys/kernel/cap_last_cap") >> last;
+    char all[32];
+    std::snprintf(all, sizeof all, "CapEff:\t%016llx", (1ULL << (last + 1)) - 1);
+    EXPECT_THAT(slurp(out()), HasSubstr(all)) << "a privileged container has every capability";
   } else {
-    // This test machine's root lacks some capabilities, so runc cannot grant them all; the
-    // driver let the start through to dockerd, which is what is checked.
+    // The driver let it through: dockerd created the container as privileged and asked runc
+    // for every capability, which this machine cannot grant; the error says which is missing.
+    ASSERT_FALSE(h.ok());
     EXPECT_THAT(h.message(), HasSubstr("starting container"));
+    EXPECT_THAT(h.message(), HasSubstr("unable to apply caps"));
+    EXPECT_THAT(h.message(), HasSubstr("bounding set lacks CAP_"));
+    const auto missing = caps_missing_here();
+    if (std::find(missing.begin(), missing.end(), 24) != missing.end()) {
+      EXPECT_THAT(h.message(), HasSubstr("CAP_SYS_RESOURCE"));
+    }
     EXPECT_THAT(h.message(), ::testing::Not(HasSubstr("allow_privileged")));
   }
 }
@@ -522,6 +568,141 @@ TEST_F(Docker, DanglingLabelledContainerIsReaped) {
   EXPECT_EQ(docker_cli("ps -aq -f id=" + id), "");
   EXPECT_NE(docker_cli("ps -q -f id=" + mine["ContainerID"].get<std::string>()), "")
       << docker_cli("ps -a") << slurp(err());
+}
+
+// The pull's start, its progress (here after every change: interval 0) and its end are task
+// events; an image already on the node is used as it is, unless force_pull says otherwise.
+TEST_F(Docker, PullReportsProgressAsEventsAndForcePullPullsALocalImageAgain) {
+  auto registry = drover::testing::LocalRegistry::start();
+  ASSERT_TRUE(registry);
+  const std::string image = registry->push_fresh_image("progress");
+  ASSERT_FALSE(image.empty());
+  load({{"pull_progress_interval", "0s"}});
+  json cfg = sh("test -f /blob && echo has-blob");
+  cfg["image"] = image;
+  json h = start(task(cfg));
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  EXPECT_EQ(slurp(out()), "has-blob\n");
+  auto pulled = event_messages("Downloading Image");
+  ASSERT_GE(pulled.size(), 3u) << ::testing::PrintToString(pulled);
+  EXPECT_EQ(pulled.front(), "Downloading image " + image);
+  EXPECT_THAT(pulled[1], ::testing::MatchesRegex("Image .*: [0-9.]+ [KM]iB/2.9 MiB pulled"));
+  EXPECT_EQ(pulled.back(), "Image " + image + " pulled (2.9 MiB downloaded)");
+
+  ASSERT_TRUE(driver_->destroy(h).ok());
+  h = start(task(cfg));  // now local: no pull
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  EXPECT_THAT(event_messages("Downloading Image"), ::testing::IsEmpty());
+  ASSERT_TRUE(driver_->destroy(h).ok());
+  cfg["force_pull"] = true;
+  h = start(task(cfg));
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  auto forced = event_messages("Downloading Image");
+  ASSERT_FALSE(forced.empty());
+  EXPECT_EQ(forced.front(), "Downloading image " + image);
+  docker_cli("rmi -f " + image);
+}
+
+// dockerd reads X-Registry-Auth as base64url: a password whose JSON encodes to '/' or '+' in
+// standard base64 ("?>?" does) must still reach the registry.
+TEST_F(Docker, AuthCredentialsReachAPrivateRegistry) {
+  auto registry =
+      drover::testing::LocalRegistry::start({.user = "drover", .password = "?>?s3cret"});
+  ASSERT_TRUE(registry);
+  const std::string image = registry->push_fresh_image("private", 1000);
+  ASSERT_FALSE(image.empty());
+  load();
+  json cfg = sh("test -f /blob");
+  cfg["image"] = image;
+  auto refused = driver_->start(task(cfg));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("pulling image " + image + ": "));
+  EXPECT_THAT(refused.message(), HasSubstr("no basic auth credentials"));
+  cfg["auth"] = {
+      {"username", "drover"}, {"password", "?>?s3cret"}, {"server_address", registry->address()}};
+  json h = start(task(cfg));
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  docker_cli("rmi -f " + image);
+}
+
+TEST_F(Docker, LoadTakesTheImageFromATarballInTheTaskDir) {
+  const std::string image = "drover-test/loaded-" + std::to_string(getpid()) + ":1";
+  docker_cli(std::string("tag ") + kImage + " " + image);
+  docker_cli("save -o " + (task_dir() / "local" / "image.tar").string() + " " + image);
+  docker_cli("rmi " + image);
+  ASSERT_EQ(docker_cli("image inspect -f '{{.Id}}' " + image), "");
+  load();
+  json cfg = sh("echo loaded");
+  cfg["image"] = image;
+  cfg["load"] = "local/image.tar";
+  json h = start(task(cfg));
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  EXPECT_EQ(slurp(out()), "loaded\n");
+  EXPECT_NE(docker_cli("image inspect -f '{{.Id}}' " + image), "");
+  docker_cli("rmi " + image);
+}
+
+TEST_F(Docker, ShmSizeAndUlimitReachTheContainer) {
+  load();
+  json cfg = sh("df -k /dev/shm | tail -n 1 | awk '{print $2}'; ulimit -n; ulimit -Hn");
+  cfg["shm_size"] = 32 << 20;
+  cfg["ulimit"] = {{"nofile", "1024:2048"}};
+  json h = start(task(cfg));
+  EXPECT_EQ(wait_exit(h).exit_code, 0);
+  EXPECT_EQ(slurp(out()), "32768\n1024\n2048\n");
+}
+
+// gc.image: an image goes gc.image_delay after the last task using it was destroyed, not
+// while a task still uses it.
+TEST_F(Docker, ImageIsRemovedAfterTheDelayOnceNoTaskUsesIt) {
+  const std::string image = "drover-test/gc-" + std::to_string(getpid()) + ":1";
+  docker_cli(std::string("tag ") + kImage + " " + image);
+  load({{"gc", {{"image", true}, {"image_delay", "1s"}}}});
+  json cfg = sh("sleep 30");
+  cfg["image"] = image;
+  json h = start(task(cfg));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_NE(docker_cli("image inspect -f '{{.Id}}' " + image), "") << "removed while in use";
+  ASSERT_TRUE(driver_->destroy(h).ok());
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until &&
+         !docker_cli("image inspect -f '{{.Id}}' " + image).empty())
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(docker_cli("image inspect -f '{{.Id}}' " + image), "") << "still there after 5s";
+  EXPECT_NE(docker_cli(std::string("image inspect -f '{{.Id}}' ") + kImage), "");
+  docker_cli("rmi " + image);
+}
+
+// reap (the agent's call once it has recovered): this agent's containers of allocs it does
+// not know go at once, whatever their age; those of known allocs, of tracked tasks and of
+// another agent (alloc dir elsewhere) stay.
+TEST_F(Docker, ReapRemovesThisAgentsContainersOfUnknownAllocsAtOnce) {
+  const std::string pid = std::to_string(getpid());
+  // As the driver labels them: alloc id and the alloc dir (<root>/<alloc id> for an agent).
+  auto labelled = [&](const std::string& alloc, const std::string& alloc_dir) {
+    return docker_cli("create --network none --label com.drover.alloc_id=" + alloc +
+                      " --label com.drover.alloc_dir=" + alloc_dir + " " + kImage + " sleep 30");
+  };
+  const std::string unknown = labelled("gone-" + pid, (root_ / "gone").string());
+  const std::string known = labelled("known-" + pid, (root_ / "known").string());
+  const std::string foreign = labelled("other-" + pid, "/elsewhere/alloc/other");
+  ASSERT_FALSE(unknown.empty());
+  ASSERT_FALSE(known.empty());
+  ASSERT_FALSE(foreign.empty());
+  load();  // the grace-period reaper would wait 5 minutes
+  json t = task(sh("sleep 30"));
+  t["AllocDir"] = (root_ / "mine").string();  // an alloc the agent does not list, but tracked
+  json mine = start(t);
+  EXPECT_EQ(docker_cli("inspect -f '{{index .Config.Labels \"com.drover.alloc_dir\"}}' " +
+                       mine["ContainerID"].get<std::string>()),
+            (root_ / "mine").string());
+  auto st = driver_->reap({"known-" + pid}, root_.string());
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(docker_cli("ps -aq -f id=" + unknown), "");
+  EXPECT_NE(docker_cli("ps -aq -f id=" + known), "");
+  EXPECT_NE(docker_cli("ps -aq -f id=" + foreign), "") << "another agent's container was reaped";
+  EXPECT_NE(docker_cli("ps -q -f id=" + mine["ContainerID"].get<std::string>()), "");
+  docker_cli("rm -f " + known + " " + foreign);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -25,6 +26,12 @@ struct ExitStatus {
   int signal = 0;
   bool oom_killed = false;
   std::string err;
+};
+
+// What the agent knows when it asks a driver to reap (plugin.h, drover_driver_reap_v1).
+struct KnownAllocs {
+  std::vector<std::string> alloc_ids;  // every alloc the agent knows, live or terminal
+  std::string alloc_dir_root;          // every AllocDir of this agent's tasks is inside it
 };
 
 // What a command run inside a task (exec_task) printed and how it ended.
@@ -70,6 +77,36 @@ class Driver {
   // A descriptor that becomes readable once the task may have exited (plugin.h,
   // drover_driver_wait_fd_v1); the agent owns and closes it. -1: none, the agent polls wait.
   virtual int wait_fd(const nlohmann::json& /*handle*/) { return -1; }
+  // Removes at once what this agent's tasks left for allocs it does not know (plugin.h,
+  // drover_driver_reap_v1). Drivers that leave nothing behind keep this default.
+  virtual void reap(const KnownAllocs& /*known*/) {}
+
+  // The SDK's glue hands over the agent's sink here, once, right after set_config.
+  void attach_event_sink(drover_event_sink_fn fn, void* ctx) noexcept {
+    sink_fn_ = fn;
+    sink_ctx_ = ctx;
+  }
+
+ protected:
+  // Records a task event on the agent's side (plugin.h, drover_driver_set_event_sink_v1),
+  // e.g. image pull progress during start. A no-op when the agent gave no sink. Never throws.
+  void emit_event(const std::string& alloc_id, const std::string& task_name,
+                  const std::string& type, const std::string& message,
+                  const std::map<std::string, std::string>& details = {}) const noexcept {
+    if (sink_fn_ == nullptr) return;
+    try {
+      const std::string text =
+          nlohmann::json{{"Type", type}, {"Message", message}, {"Details", details}}.dump(
+              -1, ' ', false, nlohmann::json::error_handler_t::replace);
+      sink_fn_(sink_ctx_, alloc_id.c_str(), task_name.c_str(), text.c_str());
+    } catch (...) {  // an event is never worth failing the call that emits it
+    }
+  }
+
+ private:
+  // Set once, before any call that may emit (plugin.h), so read without a lock.
+  drover_event_sink_fn sink_fn_ = nullptr;
+  void* sink_ctx_ = nullptr;
 };
 
 }  // namespace drover::sdk
@@ -91,4 +128,12 @@ class Driver {
   extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_WAIT_FD_V1(          \
       void* self, const char* handle, int* out_fd, char** error) {                 \
     return ::drover::sdk::detail::wait_fd(self, handle, out_fd, error);            \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_SET_EVENT_SINK_V1(   \
+      void* self, drover_event_sink_fn sink, void* ctx, char** error) {            \
+    return ::drover::sdk::detail::set_event_sink(self, sink, ctx, error);         \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_REAP_V1(             \
+      void* self, const char* known, char** error) {                               \
+    return ::drover::sdk::detail::reap(self, known, error);                        \
   }

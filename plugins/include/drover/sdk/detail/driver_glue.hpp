@@ -100,6 +100,28 @@ inline drover_status exec_task(void* self, const char* handle, const char* argv,
   });
 }
 
+inline drover_status set_event_sink(void* self, drover_event_sink_fn sink, void* ctx,
+                                    char** error) {
+  return guarded(error, [&] {
+    as_driver(self).attach_event_sink(sink, ctx);
+    return DROVER_OK;
+  });
+}
+
+inline drover_status reap(void* self, const char* known, char** error) {
+  return guarded(error, [&] {
+    nlohmann::json j = parse(known);
+    if (!j.is_object() || !j.contains("AllocIDs") || !j["AllocIDs"].is_array())
+      throw std::runtime_error("reap: expected {\"AllocIDs\": [...], \"AllocDirRoot\": str}");
+    KnownAllocs k;
+    k.alloc_ids = j["AllocIDs"].get<std::vector<std::string>>();
+    if (j.contains("AllocDirRoot") && j["AllocDirRoot"].is_string())
+      k.alloc_dir_root = j["AllocDirRoot"].get<std::string>();
+    as_driver(self).reap(k);
+    return DROVER_OK;
+  });
+}
+
 inline drover_status wait_fd(void* self, const char* handle, int* out_fd, char** error) {
   *out_fd = -1;
   return guarded(error, [&] {

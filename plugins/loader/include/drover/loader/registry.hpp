@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,14 @@ struct drover_plugin;
 namespace drover::plugins {
 
 class SharedLibrary;
+class TaskEventSink;
+
+// Receives the task events drivers emit (plugin.h, drover_driver_set_event_sink_v1): the
+// alloc id and task name the driver named, and the event, already checked and shaped as
+// {"Type": non-empty str, "Message": str, "Details": {str: str}}. Called from the plugin's
+// threads, several at once; it must not call back into that plugin.
+using TaskEventHandler = std::function<void(
+    const std::string& alloc_id, const std::string& task_name, const nlohmann::json& event)>;
 
 struct PluginInfo {
   std::string name, type /*"driver"|"device"|""*/, version, path;
@@ -81,6 +90,17 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   drover::Result<int> wait_fd(const nlohmann::json& handle);
   bool supports_wait_fd() const { return wait_fd_ != nullptr; }
   void set_wait_fd(drover_driver_wait_fd_v1_fn fn) { wait_fd_ = fn; }
+  // Removes at once what this agent's tasks (their alloc dirs inside `alloc_dir_root`) left
+  // for allocs not in `known_alloc_ids` (plugin.h, drover_driver_reap_v1). An error when the
+  // plugin does not export it or fails.
+  drover::Status reap(const std::vector<std::string>& known_alloc_ids,
+                      const std::string& alloc_dir_root);
+  bool supports_reap() const { return reap_ != nullptr; }
+  void set_reap(drover_driver_reap_v1_fn fn) { reap_ = fn; }
+  // Gives the plugin the agent's event sink through its drover_driver_set_event_sink_v1;
+  // the registry calls it once at load, right after set_config, when the plugin exports it.
+  drover::Status set_event_sink(drover_driver_set_event_sink_v1_fn fn, drover_event_sink_fn sink,
+                                void* ctx);
 
   // Passes the operator's config to the plugin; the registry calls it once, at load.
   drover::Status set_config(const nlohmann::json& config);
@@ -91,6 +111,7 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   void* instance_;
   drover_driver_exec_v1_fn exec_ = nullptr;
   drover_driver_wait_fd_v1_fn wait_fd_ = nullptr;
+  drover_driver_reap_v1_fn reap_ = nullptr;
 };
 
 // A loaded device plugin (drover/plugin.h, drover_device_vtable). Thread-safe: it keeps no
@@ -147,6 +168,10 @@ class PluginRegistry {
   // a NULL `device` vtable is listed by plugins() but offers nothing).
   DevicePlugin* device(std::string_view name) const;
   std::vector<std::string> device_names() const;  // callable device plugins, sorted
+  // Where drivers' task events go from now on; nullptr drops them (the default). Any time,
+  // any thread: once it returns, the previous handler is not running and is never called
+  // again, so an agent clears it before destroying what the handler uses.
+  void set_task_event_handler(TaskEventHandler handler);
 
  private:
   // Loads one file; returns what to record for it.
@@ -164,6 +189,8 @@ class PluginRegistry {
 
   mutable std::mutex mu_;
   std::vector<PluginInfo> infos_;
+  // Declared before `loaded_`, so it outlives every plugin that may still call it until fini.
+  std::unique_ptr<TaskEventSink> events_;
   // Declaration order matters: `loaded_` is destroyed first, so every plugin's fini runs
   // before its library is dlclosed (see ~PluginRegistry).
   std::map<std::string, Loaded, std::less<>> loaded_;
