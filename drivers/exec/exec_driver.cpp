@@ -277,7 +277,11 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
 
   Runtime rt = h.runtime();
   fs::create_directories(rt.root);
-  if (auto st = rt.state(h.container_id)) {
+  // runc and crun keep a container's state in <root>/<id>/: without that dir there is no
+  // leftover to clear, and asking `runtime state` (a whole runtime start-up) is skipped.
+  std::error_code ec;
+  const bool leftover = fs::exists(fs::path(rt.root) / h.container_id, ec) || ec;
+  if (auto st = leftover ? rt.state(h.container_id) : std::nullopt) {
     if (*st == "running") throw std::runtime_error("container " + h.container_id + " is already running");
     if (auto err = rt.remove(h.container_id, true); !err.empty()) throw std::runtime_error(err);  // an earlier run's, dead
   }
