@@ -13,6 +13,7 @@
 #include "core/fault_point.hpp"
 #include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
 
 namespace drover::runner {
@@ -35,8 +36,10 @@ std::string new_uuid() {
   return out;
 }
 
-AllocManager::AllocManager(RunnerContext ctx) : ctx_(std::move(ctx)) {
+AllocManager::AllocManager(RunnerContext ctx)
+    : ctx_(std::move(ctx)), exit_watcher_(std::make_unique<ExitWatcher>()) {
   ctx_.shutdown_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (exit_watcher_->running()) ctx_.exit_watcher = exit_watcher_.get();
 }
 
 AllocManager::~AllocManager() {

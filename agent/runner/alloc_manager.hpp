@@ -18,6 +18,7 @@
 namespace drover::runner {
 
 class AllocRunner;
+class ExitWatcher;
 
 struct SubmitReceipt {
   std::string eval_id;
@@ -85,6 +86,7 @@ class AllocManager {
       int index);
 
   RunnerContext ctx_;
+  std::unique_ptr<ExitWatcher> exit_watcher_;  // outlives the runners (declared before them)
   std::mutex mu_;  // guards runners_ and submissions
   std::map<std::string, std::shared_ptr<AllocRunner>> runners_;
 };

@@ -18,6 +18,7 @@ class PluginRegistry;
 
 namespace drover::runner {
 
+class ExitWatcher;
 class NodeResources;
 
 struct RunnerContext {
@@ -38,6 +39,9 @@ struct RunnerContext {
   // Readable once the agent shuts down (an eventfd the AllocManager owns; -1 without one):
   // runners blocked on a driver's wait descriptor wake on it.
   int shutdown_fd = -1;
+  // Waits on every running task's exit descriptor in one thread; null: runners wait in their
+  // own threads.
+  ExitWatcher* exit_watcher = nullptr;
 };
 
 }  // namespace drover::runner

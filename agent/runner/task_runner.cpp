@@ -11,6 +11,7 @@
 #include "drover/loader/registry.hpp"
 #include "core/fault_point.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
 #include "state/state_store.hpp"
 
@@ -29,10 +30,29 @@ TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::
 
 TaskRunner::~TaskRunner() { join(); }
 
-void TaskRunner::start() { thread_ = std::thread([this] { run(); }); }
+void TaskRunner::start() {
+  std::lock_guard lock(thread_mu_);
+  thread_ = std::thread([this] { run(); });
+}
 
 void TaskRunner::join() {
-  if (thread_.joinable()) thread_.join();
+  uint64_t watch = 0;
+  {
+    std::lock_guard lock(thread_mu_);
+    watch = std::exchange(watch_id_, 0);
+  }
+  // A parked task is let go (it runs on; recovery finds it); a callback that is running
+  // finishes first, and none comes after.
+  if (watch) alloc_.ctx().exit_watcher->cancel(watch);
+  for (;;) {
+    std::thread t;
+    {
+      std::lock_guard lock(thread_mu_);
+      t = std::move(thread_);
+    }
+    if (!t.joinable()) break;
+    t.join();
+  }
   std::lock_guard lock(mu_);
   if (stopper_.joinable()) stopper_.join();
 }
@@ -143,83 +163,137 @@ void TaskRunner::begin_stop_locked() {
 }
 
 void TaskRunner::run() {
-  bool running = false;
-  if (!handle_.is_null()) {
-    running = recover();
-  } else {
-    running = start_once();
-  }
+  bool running = handle_.is_null() ? start_once() : recover();
+  carry_on(running);
+}
+
+// With the task running: waits for its exit (parked with the exit watcher, this thread then
+// ends, or in this thread), reacts to it, and goes round while the task is started again.
+void TaskRunner::carry_on(bool running) {
   while (running) {
+    if (park()) return;
     wait_for_exit();
     if (detached_) return;
-    on_exit();
-    {
-      std::lock_guard lock(mu_);
-      if (stopper_.joinable()) stopper_.join();
-      stop_issued_ = false;
-    }
-    if (kill_requested()) {
-      record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); });
-      return;
-    }
-    if (lost_) {
-      TaskEvent e{ev::kDriverFailure, 0, "lost track of the task: " + exit_err_};
-      e.fails_task = true;
-      record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
-      return;
-    }
-    bool restart_now = false;
-    {
-      std::lock_guard lock(mu_);
-      restart_now = std::exchange(restart_requested_, false);
-    }
-    if (restart_now) {
-      // A restart the user asked for does not count against the restart policy.
-      record({ev::kRestarting, 0, "Task restarting now (restart signaled)"}, [](TaskState& s) {
-        s.state = "pending";
-        s.restarts++;
-      });
-      running = start_once();
-      continue;
-    }
-    TaskEvent term{ev::kTerminated, 0, ""};
-    term.exit_code = exit_code_;
-    term.signal = exit_signal_;
-    term.message = "Exit Code: " + std::to_string(exit_code_);
-    if (exit_signal_) term.message += ", Signal: " + std::to_string(exit_signal_);
-    if (oom_killed_) term.message += ", Exit Message: OOM Killed";
-    else if (!exit_err_.empty()) term.message += ", Exit Message: " + exit_err_;
-    term.details["exit_code"] = std::to_string(exit_code_);
-    if (oom_killed_) term.details["oom_killed"] = "true";
-    bool success = exit_code_ == 0 && exit_signal_ == 0 && exit_err_.empty() && !oom_killed_;
-    auto decision = restarts_.on_exit(success);
-    if (!decision.restart) {
-      record(std::move(term));
-      if (decision.failed) {
-        TaskEvent nr{ev::kNotRestarting, 0, decision.reason};
-        nr.fails_task = true;
-        record(std::move(nr), [](TaskState& s) { mark_dead(s, true); });
-      } else {
-        record({}, [&](TaskState& s) { mark_dead(s, !success); });
-      }
-      return;
-    }
-    record(std::move(term));
-    TaskEvent rs{ev::kRestarting, 0, "Task restarting in " + format_duration(decision.delay)};
-    rs.details["restart_delay"] = std::to_string(decision.delay.count());
-    rs.details["restart_reason"] = decision.reason;
-    record(std::move(rs), [](TaskState& s) {
+    running = after_exit();
+  }
+}
+
+// Hands the task's exit descriptor to the exit watcher; false when there is none (no watcher,
+// a driver without wait_fd, a task that has already ended): then this thread waits itself.
+bool TaskRunner::park() {
+  auto* watcher = alloc_.ctx().exit_watcher;
+  if (!watcher || !driver_->supports_wait_fd()) return false;
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    handle = handle_;
+  }
+  auto fd = driver_->wait_fd(handle);
+  if (!fd || fd.value() < 0) return false;
+  std::lock_guard lock(thread_mu_);
+  if (detached_) {
+    close(fd.value());
+    return true;  // shutting down: this thread ends, the task runs on
+  }
+  watch_id_ = watcher->watch(fd.value(), [this] { on_exit_fd(); });
+  return watch_id_ != 0;
+}
+
+// On the watcher's thread: the task may have ended. The runner carries on in a new thread
+// (the one that parked has returned, or is returning: joined first).
+void TaskRunner::on_exit_fd() {
+  std::lock_guard lock(thread_mu_);
+  watch_id_ = 0;
+  if (detached_) return;
+  if (thread_.joinable()) thread_.join();
+  thread_ = std::thread([this] { resume(); });
+}
+
+void TaskRunner::resume() {
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    handle = handle_;
+  }
+  reset_exit();
+  if (!check_exit(handle, std::chrono::milliseconds(0))) {
+    // Woken but still running (a monitor that hung up on a busy moment): do not spin.
+    sleep_unless_killed(std::chrono::milliseconds(100));
+    return carry_on(!detached_);
+  }
+  carry_on(after_exit());
+}
+
+// After the task's exit was seen: cleans up, records it, and applies the restart policy;
+// returns whether the task runs again.
+bool TaskRunner::after_exit() {
+  on_exit();
+  {
+    std::lock_guard lock(mu_);
+    if (stopper_.joinable()) stopper_.join();
+    stop_issued_ = false;
+  }
+  if (kill_requested()) {
+    record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); });
+    return false;
+  }
+  if (lost_) {
+    TaskEvent e{ev::kDriverFailure, 0, "lost track of the task: " + exit_err_};
+    e.fails_task = true;
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    return false;
+  }
+  bool restart_now = false;
+  {
+    std::lock_guard lock(mu_);
+    restart_now = std::exchange(restart_requested_, false);
+  }
+  if (restart_now) {
+    // A restart the user asked for does not count against the restart policy.
+    record({ev::kRestarting, 0, "Task restarting now (restart signaled)"}, [](TaskState& s) {
       s.state = "pending";
       s.restarts++;
     });
-    if (!sleep_unless_killed(decision.delay)) {
-      if (detached_) return;
-      record({ev::kKilled, 0, "Task killed while waiting to restart"},
-             [](TaskState& s) { mark_dead(s, false); });
-      return;
-    }
-    running = start_once();
+    return start_once();
   }
+  // Stamped when the exit was seen, not after the driver's cleanup (a runtime's delete).
+  TaskEvent term{ev::kTerminated, exited_at_ns_, ""};
+  term.exit_code = exit_code_;
+  term.signal = exit_signal_;
+  term.message = "Exit Code: " + std::to_string(exit_code_);
+  if (exit_signal_) term.message += ", Signal: " + std::to_string(exit_signal_);
+  if (oom_killed_) term.message += ", Exit Message: OOM Killed";
+  else if (!exit_err_.empty()) term.message += ", Exit Message: " + exit_err_;
+  term.details["exit_code"] = std::to_string(exit_code_);
+  if (oom_killed_) term.details["oom_killed"] = "true";
+  bool success = exit_code_ == 0 && exit_signal_ == 0 && exit_err_.empty() && !oom_killed_;
+  auto decision = restarts_.on_exit(success);
+  if (!decision.restart) {
+    record(std::move(term));
+    if (decision.failed) {
+      TaskEvent nr{ev::kNotRestarting, 0, decision.reason};
+      nr.fails_task = true;
+      record(std::move(nr), [](TaskState& s) { mark_dead(s, true); });
+    } else {
+      record({}, [&](TaskState& s) { mark_dead(s, !success); });
+    }
+    return false;
+  }
+  record(std::move(term));
+  TaskEvent rs{ev::kRestarting, 0, "Task restarting in " + format_duration(decision.delay)};
+  rs.details["restart_delay"] = std::to_string(decision.delay.count());
+  rs.details["restart_reason"] = decision.reason;
+  record(std::move(rs), [](TaskState& s) {
+    s.state = "pending";
+    s.restarts++;
+  });
+  if (!sleep_unless_killed(decision.delay)) {
+    if (detached_) return false;
+    record({ev::kKilled, 0, "Task killed while waiting to restart"},
+           [](TaskState& s) { mark_dead(s, false); });
+    return false;
+  }
+  return start_once();
 }
 
 bool TaskRunner::recover() {
@@ -356,11 +430,39 @@ bool TaskRunner::start_once() {
   return true;
 }
 
-void TaskRunner::wait_for_exit() {
+void TaskRunner::reset_exit() {
   exit_code_ = exit_signal_ = 0;
+  exited_at_ns_ = 0;
   oom_killed_ = false;
   lost_ = false;
   exit_err_.clear();
+}
+
+// Asks the driver once; true when the task has ended (or the driver lost it) and the exit
+// fields say how.
+bool TaskRunner::check_exit(const nlohmann::json& handle, std::chrono::milliseconds timeout) {
+  auto r = driver_->wait(handle, timeout);
+  if (!r) {
+    // The driver lost the task (its monitor is gone): its fate is unknown, so it is
+    // reported, never restarted behind the user's back.
+    exit_code_ = -1;
+    exit_err_ = r.message();
+    lost_ = true;
+    return true;
+  }
+  if (!r.value()) return false;
+  exited_at_ns_ = state::now_ns();
+  exit_code_ = r.value()->exit_code;
+  exit_signal_ = r.value()->signal;
+  oom_killed_ = r.value()->oom_killed;
+  exit_err_ = r.value()->err;
+  return true;
+}
+
+// Waits in this thread (no exit watcher): on the driver's descriptor with poll when it has
+// one, else by asking every wait slice.
+void TaskRunner::wait_for_exit() {
+  reset_exit();
   nlohmann::json handle;
   {
     std::lock_guard lock(mu_);
@@ -370,8 +472,6 @@ void TaskRunner::wait_for_exit() {
   const int shutdown_fd = alloc_.ctx().shutdown_fd;
   bool use_fd = shutdown_fd >= 0 && driver_->supports_wait_fd();
   while (!detached_) {
-    // With a descriptor from the driver, the thread sleeps in poll until the task may have
-    // ended (or the agent shuts down) and then asks once; without, it asks every slice.
     auto timeout = slice;
     int fd = -1;
     if (use_fd) {
@@ -380,30 +480,14 @@ void TaskRunner::wait_for_exit() {
     }
     if (fd >= 0) {
       pollfd fds[2] = {{fd, POLLIN, 0}, {shutdown_fd, POLLIN, 0}};
-      int n;
-      while ((n = poll(fds, 2, -1)) < 0 && errno == EINTR) {
+      while (poll(fds, 2, -1) < 0 && errno == EINTR) {
       }
       close(fd);
       if (detached_) return;
       if (fds[1].revents) use_fd = false;  // shut down but not detached: slices from here
       timeout = std::chrono::milliseconds(0);
     }
-    auto r = driver_->wait(handle, timeout);
-    if (!r) {
-      // The driver lost the task (its monitor is gone): its fate is unknown, so it is
-      // reported, never restarted behind the user's back.
-      exit_code_ = -1;
-      exit_err_ = r.message();
-      lost_ = true;
-      return;
-    }
-    if (r.value()) {
-      exit_code_ = r.value()->exit_code;
-      exit_signal_ = r.value()->signal;
-      oom_killed_ = r.value()->oom_killed;
-      exit_err_ = r.value()->err;
-      return;
-    }
+    if (check_exit(handle, timeout)) return;
     // Woken but still running (a monitor that hung up on a busy moment): do not spin.
     if (fd >= 0) sleep_unless_killed(std::chrono::milliseconds(100));
   }

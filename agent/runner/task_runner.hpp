@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -41,8 +42,6 @@ class TaskRunner {
   Result<nlohmann::json> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
   // Sends a signal to the running task ("Signaling").
   Status signal(const std::string& signal);
-  // Whether the runner thread has started (a task of a later lifecycle phase may not have).
-  bool started() const { return thread_.joinable(); }
   // Leaves the task running and ends the runner thread (agent shutdown).
   void detach();
   void join();
@@ -50,8 +49,15 @@ class TaskRunner {
 
  private:
   void run();
+  void carry_on(bool running);
+  bool park();
+  void on_exit_fd();
+  void resume();
+  bool after_exit();
   bool recover();
   bool start_once();
+  void reset_exit();
+  bool check_exit(const nlohmann::json& handle, std::chrono::milliseconds timeout);
   void wait_for_exit();
   void on_exit();
   bool kill_requested();
@@ -74,12 +80,17 @@ class TaskRunner {
   bool stop_issued_ = false;
   std::string kill_reason_;
   std::atomic<bool> detached_{false};
+  // The runner's current thread: one per phase (start, then after each exit), none while the
+  // task is parked with the exit watcher (watch_id_ != 0).
+  std::mutex thread_mu_;
   std::thread thread_;
+  uint64_t watch_id_ = 0;
   std::thread stopper_;
   int exit_code_ = 0, exit_signal_ = 0;
   bool oom_killed_ = false;
   bool lost_ = false;  // the driver cannot say how the task ended
   std::string exit_err_;
+  int64_t exited_at_ns_ = 0;  // when the exit was seen: the Terminated event's time
 };
 
 }  // namespace drover::runner

@@ -19,9 +19,13 @@ uint64_t ticks_to_ns(uint64_t ticks) {
   return ticks * (1000000000ull / static_cast<uint64_t>(hz));
 }
 
-bool present(const fs::path& p) {
-  std::error_code ec;
-  return !p.empty() && fs::exists(p, ec);
+// A control file's text; nullopt when the controller is not used (empty dir) or the file is
+// not there. One open, no stat first.
+std::optional<std::string> text_of(const fs::path& dir, const char* file) {
+  if (dir.empty()) return std::nullopt;
+  auto r = read_file(dir / file);
+  if (!r) return std::nullopt;
+  return std::move(r.value());
 }
 
 }  // namespace
@@ -29,8 +33,8 @@ bool present(const fs::path& p) {
 Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::path& cpu,
                     const fs::path& pids) {
   Stats s;
-  if (present(memory / "memory.stat")) {
-    auto m = read_kv(memory / "memory.stat");
+  if (auto text = text_of(memory, "memory.stat")) {
+    auto m = parse_kv(*text);
     s.memory.rss = m["total_rss"];
     s.memory.cache = m["total_cache"];
     s.memory.measured = {"RSS", "Cache"};
@@ -47,15 +51,15 @@ Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::p
       s.memory.measured.push_back("Max Usage");
     }
   }
-  if (present(cpuacct / "cpuacct.stat")) {
-    auto c = read_kv(cpuacct / "cpuacct.stat");
+  if (auto text = text_of(cpuacct, "cpuacct.stat")) {
+    auto c = parse_kv(*text);
     s.cpu.user_ns = ticks_to_ns(c["user"]);
     s.cpu.system_ns = ticks_to_ns(c["system"]);
     s.cpu.total_ns = read_u64(cpuacct / "cpuacct.usage").value_or(s.cpu.user_ns + s.cpu.system_ns);
     s.cpu.measured = {"System Mode", "User Mode", "Percent"};
   }
-  if (present(cpu / "cpu.stat")) {
-    auto c = read_kv(cpu / "cpu.stat");
+  if (auto text = text_of(cpu, "cpu.stat")) {
+    auto c = parse_kv(*text);
     s.cpu.throttled_periods = c["nr_throttled"];
     s.cpu.throttled_time_ns = c["throttled_time"];
     s.cpu.measured.push_back("Throttled Periods");
@@ -67,8 +71,8 @@ Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::p
 
 Stats read_stats_v2(const fs::path& dir) {
   Stats s;
-  if (present(dir / "memory.stat")) {
-    auto m = read_kv(dir / "memory.stat");
+  if (auto text = text_of(dir, "memory.stat")) {
+    auto m = parse_kv(*text);
     s.memory.rss = m["anon"];
     s.memory.cache = m["file"];
     s.memory.measured = {"RSS", "Cache"};
@@ -85,8 +89,8 @@ Stats read_stats_v2(const fs::path& dir) {
       s.memory.measured.push_back("Max Usage");
     }
   }
-  if (present(dir / "cpu.stat")) {
-    auto c = read_kv(dir / "cpu.stat");
+  if (auto text = text_of(dir, "cpu.stat")) {
+    auto c = parse_kv(*text);
     s.cpu.total_ns = c["usage_usec"] * 1000;
     s.cpu.user_ns = c["user_usec"] * 1000;
     s.cpu.system_ns = c["system_usec"] * 1000;

@@ -101,14 +101,22 @@ class V1 final : public Hierarchy {
   std::string relative_path(const std::string& name) const override { return group(name); }
 
   std::vector<pid_t> pids(const std::string& name) const override {
-    std::vector<pid_t> all;
-    for (const auto& file : procs_files(name)) {
-      auto p = read_pids(file);
-      all.insert(all.end(), p.begin(), p.end());
+    // The task is attached to every hierarchy at once and cannot leave one on its own, so
+    // one hierarchy's list is the list (stats ask for it on every read): the pids
+    // controller's when used, else the first that has the group.
+    const std::string g = group(name);
+    std::vector<std::string> order;
+    if (has("pids")) order.push_back("pids");
+    for (const auto& c : distinct_) order.push_back(c);
+    std::error_code ec;
+    for (const auto& c : order) {
+      auto dir = fs_->dir(c, g);
+      if (!fs::is_directory(dir, ec)) continue;
+      auto p = read_pids(dir / "cgroup.procs");
+      std::sort(p.begin(), p.end());
+      return p;
     }
-    std::sort(all.begin(), all.end());
-    all.erase(std::unique(all.begin(), all.end()), all.end());
-    return all;
+    return {};
   }
 
   std::vector<std::string> list() const override {
