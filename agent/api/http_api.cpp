@@ -102,6 +102,9 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
     auto more = jobspec::validate(*parsed.job, ctx.plugins->driver_names());
     problems.insert(problems.end(), more.begin(), more.end());
     // Each driver checks its own config, so a bad job is refused before anything runs.
+    // Health comes from the node watcher's last fingerprint (as a Nomad server judges a node by
+    // its last one): fingerprinting on each submit ran `runc --version` on the submit path.
+    const json cached = ctx.node_watcher ? ctx.node_watcher->drivers() : json::object();
     const auto& job = *parsed.job;
     for (std::size_t g = 0; g < job.groups.size(); ++g)
       for (std::size_t t = 0; t < job.groups[g].tasks.size(); ++t) {
@@ -109,7 +112,7 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
         auto* d = ctx.plugins->driver(task.driver);
         if (!d) continue;
         auto prefix = "groups[" + std::to_string(g) + "].tasks[" + std::to_string(t) + "].";
-        auto fp = d->fingerprint();
+        const json fp = cached.contains(task.driver) ? cached[task.driver] : d->fingerprint();
         if (!fp.value("Healthy", false)) {
           problems.push_back({prefix + "driver", "driver \"" + task.driver +
                                                      "\" is not usable on this node: " +
