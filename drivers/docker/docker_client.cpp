@@ -3,7 +3,13 @@
 #include "docker_client.hpp"
 
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <stdexcept>
 
@@ -105,6 +111,42 @@ Response DockerClient::negotiate() {
     version_prefix_ = "/v1." + std::to_string(std::min(minor, kMaxApiMinor));
   }
   return r;
+}
+
+int DockerClient::open_wait(const std::string& container_id) const {
+  int fd = -1;
+  if (unix_) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (host_.size() >= sizeof addr.sun_path) return -1;
+    std::memcpy(addr.sun_path, host_.c_str(), host_.size() + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd);
+      return -1;
+    }
+  } else {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &res) != 0) return -1;
+    for (auto* a = res; a && fd < 0; a = a->ai_next) {
+      fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+        close(fd);
+        fd = -1;
+      }
+    }
+    freeaddrinfo(res);
+  }
+  if (fd < 0) return -1;
+  const std::string req = "POST " + prefix() + "/containers/" + container_id +
+                          "/wait?condition=not-running HTTP/1.1\r\nHost: docker\r\n"
+                          "Content-Length: 0\r\n\r\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 Response DockerClient::get(const std::string& path, std::chrono::milliseconds timeout) const {

@@ -61,6 +61,11 @@ class DockerClient {
   Response post_raw(const std::string& path, std::string body, const std::string& content_type,
                     std::chrono::milliseconds timeout) const;
   Response del(const std::string& path, std::chrono::milliseconds timeout) const;
+  // Sends POST /containers/<id>/wait?condition=not-running on a connection of its own and
+  // hands the connection over: it becomes readable when the container has stopped (the
+  // daemon answers) or the daemon went away (it hangs up). -1 when the daemon cannot be
+  // reached. The caller closes it.
+  int open_wait(const std::string& container_id) const;
 
   // A POST whose answer is handed to `on_data` as it arrives (an image pull's progress
   // stream); on_data returns false to stop. The body of an error status is kept in the

@@ -291,6 +291,17 @@ std::optional<sdk::ExitStatus> DockerDriver::poll_exit(Container& c,
   }
 }
 
+// The daemon's own wait call, left pending on a connection of its own: it answers when the
+// container stops, so the agent needs no polling of inspect (every 100 ms per container).
+int DockerDriver::wait_fd(const nlohmann::json& handle) {
+  auto c = tracked(handle);
+  {
+    std::lock_guard lock(c->mu);
+    if (c->exit) return -1;  // wait answers at once
+  }
+  return client()->open_wait(c->id);
+}
+
 std::optional<sdk::ExitStatus> DockerDriver::wait(const nlohmann::json& handle,
                                                   std::chrono::milliseconds timeout) {
   return poll_exit(*tracked(handle), timeout);

@@ -35,6 +35,7 @@ class DockerDriver : public sdk::Driver {
   nlohmann::json fingerprint() override;
   std::vector<std::string> validate(const nlohmann::json& task_config) override;
   nlohmann::json start(const nlohmann::json& task) override;
+  int wait_fd(const nlohmann::json& handle) override;
   std::optional<sdk::ExitStatus> wait(const nlohmann::json& handle,
                                       std::chrono::milliseconds timeout) override;
   void stop(const nlohmann::json& handle, const std::string& signal,
