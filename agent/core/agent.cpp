@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +60,17 @@ Result<int> lock_data_dir(const std::filesystem::path& dir) {
   return fd;
 }
 
+// Each running task holds one descriptor in the agent (its exit watch), so the soft limit
+// (1024 by default outside systemd, whose unit sets 65536) goes up to the hard one.
+void raise_nofile_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+  rlim_t was = lim.rlim_cur;
+  lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &lim) == 0)
+    spdlog::debug("open files limit raised from {} to {}", was, lim.rlim_cur);
+}
+
 Status make_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -87,6 +99,7 @@ int run_agent(const AgentFlags& flags) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  raise_nofile_limit();
 
   // Off loopback, the API needs tokens or TLS, or the operator's explicit insecure_listen.
   std::string exposure_warning;

@@ -2,8 +2,10 @@
 // plugin, status, events and logs are read back, and survive an agent restart.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -131,6 +133,27 @@ TEST(Foundation, AllocListCanLeaveOutTaskStatesAsNomadsDoes) {
   EXPECT_EQ(lean[0]["ClientStatus"], "complete");
   EXPECT_FALSE(lean[0].contains("TaskStates")) << lean.dump();
   EXPECT_FALSE(lean[0].contains("Job")) << lean.dump();
+}
+
+TEST(Foundation, AgentRaisesItsOpenFilesLimitForThousandsOfTasks) {
+  // Each running task holds a descriptor in the agent: a soft limit of 1024 (the default
+  // outside systemd) would cap the node near 1000 tasks.
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max <= 1024) GTEST_SKIP() << "hard open files limit is only " << saved.rlim_max;
+  rlimit low = saved;
+  low.rlim_cur = 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto agent = AgentProcess::start();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  std::ifstream limits("/proc/" + std::to_string(agent->pid()) + "/limits");
+  std::string line, soft;
+  while (std::getline(limits, line))
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream in(line.substr(14));
+      in >> soft;
+    }
+  EXPECT_EQ(soft, std::to_string(saved.rlim_max));
 }
 
 TEST(Foundation, RestartedAgentStillListsFinishedAllocsWithTheirLogs) {
