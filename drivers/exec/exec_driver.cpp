@@ -287,7 +287,9 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   }
   fs::remove(fs::path(h.state_dir) / "oom");
   const std::string bundle = h.state_dir + "/bundle";
-  write_bundle(bundle, spec);
+  std::string rootfs = h.runtime_root;
+  while (rootfs.size() > 1 && rootfs.back() == '/') rootfs.pop_back();
+  write_bundle(bundle, rootfs + "-rootfs", spec);
 
   Launch req;
   req.monitor_path = required(task, "MonitorPath");

@@ -106,16 +106,20 @@ json oci_config(const BundleSpec& s) {
   };
 }
 
-void write_bundle(const std::string& bundle_dir, const BundleSpec& spec) {
+void write_bundle(const std::string& bundle_dir, const std::string& rootfs_dir, const BundleSpec& spec) {
   json config = oci_config(spec);
+  config["root"]["path"] = rootfs_dir;
   std::error_code ec;
-  const fs::path rootfs = fs::path(bundle_dir) / "rootfs";
+  const fs::path rootfs = rootfs_dir;
+  fs::create_directories(bundle_dir, ec);
+  if (ec) throw std::runtime_error("create " + bundle_dir + ": " + ec.message());
+  fs::permissions(bundle_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::create_directories(rootfs, ec);
   if (ec) throw std::runtime_error("create " + rootfs.string() + ": " + ec.message());
-  fs::permissions(bundle_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   // Mount points only: the root is read-only in the container and holds no file.
   for (const auto& m : config["mounts"]) {
     fs::path dst = rootfs / m["destination"].get<std::string>().substr(1);
+    if (fs::exists(dst, ec)) continue;  // made by an earlier start
     if (m["type"] == "bind" && !fs::is_directory(m["source"].get<std::string>())) {
       fs::create_directories(dst.parent_path(), ec);
       std::ofstream touch(dst);  // a file bind needs a file to mount over

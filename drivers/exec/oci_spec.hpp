@@ -40,8 +40,11 @@ struct BundleSpec {
 // The config.json for spec. Throws when a device node cannot be stat'ed.
 nlohmann::json oci_config(const BundleSpec& spec);
 
-// Writes <bundle_dir>/config.json and the empty rootfs (mount points); returns nothing.
+// Writes <bundle_dir>/config.json, whose read-only root is `rootfs_dir` (absolute): an empty
+// tree of mount points shared by every task of the driver, created as needed. Sharing it
+// is safe because the root is read-only in every container and each mounts over it in its
+// own mount namespace; it saves ~15 mkdirs per start (0.13 ms each on this VM's ext4).
 // Throws std::runtime_error naming the file on failure.
-void write_bundle(const std::string& bundle_dir, const BundleSpec& spec);
+void write_bundle(const std::string& bundle_dir, const std::string& rootfs_dir, const BundleSpec& spec);
 
 }  // namespace drover::exec
