@@ -63,6 +63,16 @@ class Exec : public ::testing::TestWithParam<std::string> {
       rmdir(cg.c_str());
       rmdir(fs::path(cg).parent_path().c_str());
     }
+    // runc also makes the parent in controllers the test did not use (blkio, devices, ...).
+    if (!cgroups_.empty()) {
+      const std::string rel = "drover-exec-test-" + std::to_string(getpid());
+      std::error_code ec;
+      for (const auto& c : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+        rmdir((c.path() / rel / "task" / "runc").c_str());
+        rmdir((c.path() / rel / "task").c_str());
+        rmdir((c.path() / rel).c_str());
+      }
+    }
     // A monitor that was just told to end may still remove its own files: retry.
     std::error_code ec;
     for (int i = 0; i < 50 && fs::exists(root_); ++i) {
