@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -109,6 +111,35 @@ std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds time
     }
     buf_.append(tmp, static_cast<size_t>(n));
   }
+}
+
+MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  const std::string monitor_path = args.at(0);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  // posix_spawn shares the agent's memory until exec instead of copying its page tables
+  // (twice, with a fork per level); --detach makes the monitor fork itself once so that it is
+  // never the agent's child (monitor/README.md).
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p[1], kMonitorStatusFd);  // the copy is not close-on-exec
+  pid_t mid = -1;
+  int err = posix_spawn(&mid, argv[0], &fa, nullptr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  close(p[1]);
+  if (err != 0) {
+    close(p[0]);
+    throw std::runtime_error("task monitor " + monitor_path + ": " + std::strerror(err));
+  }
+  int status = 0;
+  while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // The report: one line, then EOF when the monitor closes it (or dies).
+  return read_monitor_status(p[0], timeout, monitor_path);
 }
 
 MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <utility>
 
 namespace drover::raw_exec {
@@ -32,6 +33,13 @@ struct MonitorStarted {
 // std::runtime_error with the monitor's message (or naming `monitor_path`) otherwise.
 MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
                                    const std::string& monitor_path);
+
+// The fd number on which the monitor finds its status pipe (its --status-fd).
+inline constexpr int kMonitorStatusFd = 3;
+// Starts drover-monitor with `args` (args[0] its path; they include --status-fd 3 and
+// --detach) through posix_spawn, which copies nothing of the multi-threaded agent, with an
+// empty env and the status pipe on fd 3, and reads its report. Throws as read_monitor_status.
+MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout);
 
 // The exit the monitor recorded for task_pid, if any.
 std::optional<ExitRecord> read_exit_file(const std::string& state_dir, int task_pid);

@@ -1,15 +1,12 @@
-// drover-monitor launch (see monitor_launch.hpp): posix_spawn, which is safe in the
-// multi-threaded agent and copies nothing of it.
+// drover-monitor launch (see monitor_launch.hpp): the env file and the monitor's flags;
+// spawn_monitor (monitor_client.hpp) starts it.
 #include "monitor_launch.hpp"
 
 #include "monitor_client.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,15 +16,6 @@
 
 namespace drover::raw_exec {
 namespace {
-
-constexpr int kStatusFd = 3;  // where the monitor finds its report pipe
-
-std::vector<char*> c_array(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
 
 void write_env_file(const std::string& path, const std::vector<std::string>& env) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -51,7 +39,7 @@ void write_env_file(const std::string& path, const std::vector<std::string>& env
 std::vector<std::string> monitor_argv(const MonitorLaunch& r) {
   std::vector<std::string> a = {r.monitor_path,   "--state-dir", r.state_dir,
                                 "--dir",          r.work_dir,    "--status-fd",
-                                std::to_string(kStatusFd), "--env-file", "env", "--detach"};
+                                std::to_string(kMonitorStatusFd), "--env-file", "env", "--detach"};
   if (!r.stdout_base.empty()) {
     a.insert(a.end(), {"--stdout", r.stdout_base, "--stderr", r.stderr_base, "--max-files",
                        std::to_string(r.max_files), "--max-file-size",
@@ -88,31 +76,7 @@ Launched launch_monitor(const MonitorLaunch& req, std::chrono::milliseconds time
     throw std::runtime_error("task monitor " + req.monitor_path + ": " + std::strerror(errno));
   }
   write_env_file(req.state_dir + "/env", req.env);
-  auto args = monitor_argv(req);
-  auto argv = c_array(args);
-  char* envp[] = {nullptr};
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
-
-  // posix_spawn shares the agent's memory until exec instead of copying its page tables
-  // (twice, with a fork per level); --detach makes the monitor fork itself once so that it is
-  // never the agent's child (monitor/README.md).
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], kStatusFd);  // the copy is not close-on-exec
-  pid_t mid = -1;
-  int err = posix_spawn(&mid, argv[0], &fa, nullptr, argv.data(), envp);
-  posix_spawn_file_actions_destroy(&fa);
-  close(p[1]);
-  if (err != 0) {
-    close(p[0]);
-    throw std::runtime_error("task monitor " + req.monitor_path + ": " + std::strerror(err));
-  }
-  int status = 0;
-  while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
-  }
-  // Read the report: one line, then EOF when the monitor closes it (or dies).
-  auto st = read_monitor_status(p[0], timeout, req.monitor_path);
+  auto st = spawn_monitor(monitor_argv(req), timeout);
   return Launched{st.task_pid, st.task_start, st.monitor_pid, st.monitor_start};
 }
 
