@@ -47,37 +47,32 @@ nlohmann::json to_json(const TaskState& s) {
           {"Events", events}};
 }
 
+// The fields every alloc JSON shares (the API's, the store's row).
+static nlohmann::json header_json(const Alloc& a) {
+  return {{"ID", a.id},
+          {"Name", a.name},
+          {"JobID", a.job_id},
+          {"TaskGroup", a.group},
+          {"Index", a.index},
+          {"ClientStatus", a.client_status},
+          {"ClientDescription", a.client_description},
+          {"DesiredStatus", a.desired_status},
+          {"CreateTime", a.create_time_ns},
+          {"ModifyTime", a.modify_time_ns},
+          {"DeploymentStatus", a.deployment_status}};
+}
+
 nlohmann::json to_row_json(const Alloc& a) {
-  nlohmann::json j = {{"ID", a.id},
-                      {"Name", a.name},
-                      {"JobID", a.job_id},
-                      {"TaskGroup", a.group},
-                      {"Index", a.index},
-                      {"ClientStatus", a.client_status},
-                      {"ClientDescription", a.client_description},
-                      {"DesiredStatus", a.desired_status},
-                      {"CreateTime", a.create_time_ns},
-                      {"ModifyTime", a.modify_time_ns},
-                      {"DeploymentStatus", a.deployment_status}};
+  auto j = header_json(a);
   j["Job"] = a.job ? *a.job : nlohmann::json();
   return j;
 }
 
 nlohmann::json to_json(const Alloc& a, bool with_job) {
+  auto j = header_json(a);
   nlohmann::json states = nlohmann::json::object();
   for (const auto& [name, s] : a.tasks) states[name] = to_json(s);
-  nlohmann::json j = {{"ID", a.id},
-                      {"Name", a.name},
-                      {"JobID", a.job_id},
-                      {"TaskGroup", a.group},
-                      {"Index", a.index},
-                      {"ClientStatus", a.client_status},
-                      {"ClientDescription", a.client_description},
-                      {"DesiredStatus", a.desired_status},
-                      {"CreateTime", a.create_time_ns},
-                      {"ModifyTime", a.modify_time_ns},
-                      {"TaskStates", std::move(states)},
-                      {"DeploymentStatus", a.deployment_status}};
+  j["TaskStates"] = std::move(states);
   if (with_job) j["Job"] = a.job ? *a.job : nlohmann::json();
   return j;
 }
