@@ -20,18 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string sh(const std::string& cmd) {
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -47,8 +35,8 @@ class Etcd {
  public:
   Etcd()
       : dir_(drover::testing::make_temp_dir("drover-etcd")),
-        client_(free_port()),
-        peer_(free_port()) {}
+        client_(drover::testing::free_loopback_port()),
+        peer_(drover::testing::free_loopback_port()) {}
   ~Etcd() { stop(); }
   bool start() {
     pid_ = ::fork();

@@ -16,18 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string job(const std::string& id, const std::string& script, const std::string& update,
                 const std::string& services = "",
                 const std::string& restart = "{attempts: 0, mode: fail}") {
@@ -70,7 +58,7 @@ TEST(Health, ATaskThatCrashesIsUnhealthyWithTheReason) {
 }
 
 TEST(Health, AnHttpCheckMakesItHealthyOnlyOnceItPasses) {
-  int port = free_port();
+  int port = drover::testing::free_loopback_port();
   auto agent = AgentProcess::start();
   std::string services =
       "          services:\n            - name: web\n              port: \"127.0.0.1:" +
@@ -106,7 +94,7 @@ TEST(Health, AnHttpCheckMakesItHealthyOnlyOnceItPasses) {
 }
 
 TEST(Health, CheckRestartRestartsATaskWhoseCheckKeepsFailing) {
-  int port = free_port();  // nothing listens there
+  int port = drover::testing::free_loopback_port();  // nothing listens there
   auto agent = AgentProcess::start();
   std::string services =
       "          services:\n            - name: db\n              port: \"" + std::to_string(port) +

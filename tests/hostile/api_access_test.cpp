@@ -170,18 +170,7 @@ TEST(Tls, PlainHttpGetsNothingAndOnlyCertifiedClientsAreServed) {
   write_file(dir + ".yaml", "cgroup_parent: drover-test-tls\ntls:\n  cert_file: " + q("server.pem") +
                                 "\n  key_file: " + q("server.key") + "\n  ca_file: " + q("ca.pem") +
                                 "\n  verify_https_client: true\n");
-  int port = 0;
-  {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    close(fd);
-  }
+  int port = drover::testing::free_loopback_port();
   auto agent = drover::hostile::spawn_agent(
       {"-dev", "-data-dir", dir, "-port", std::to_string(port), "-plugin-dir", DROVER_PLUGIN_DIR, "-config", dir + ".yaml"},
       dir + ".log");

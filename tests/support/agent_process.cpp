@@ -56,9 +56,7 @@ bool process_alive(pid_t pid) {
          line[close + 2] != 'X';
 }
 
-namespace {
-
-int free_port() {
+int free_loopback_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -69,6 +67,8 @@ int free_port() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+
+namespace {
 
 CmdResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra) {
   auto dir = make_temp_dir("drover-cli");
@@ -109,7 +109,7 @@ CmdResult run_drover(const std::vector<std::string>& args, const std::string& ad
 std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   std::unique_ptr<AgentProcess> a(new AgentProcess());
   a->data_dir_ = opts.data_dir.empty() ? make_temp_dir("drover-agent") : opts.data_dir;
-  a->port_ = opts.port ? opts.port : free_port();
+  a->port_ = opts.port ? opts.port : free_loopback_port();
   a->address_ = "http://127.0.0.1:" + std::to_string(a->port_);
   a->log_path_ = a->data_dir_ + ".log";
   std::vector<std::string> argv{DROVER_BIN, "agent", "-data-dir", a->data_dir_, "-port",

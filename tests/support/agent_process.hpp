@@ -85,4 +85,7 @@ CmdResult run_drover(const std::vector<std::string>& args, const std::string& ad
 // Whether process `pid` exists (and is not a zombie).
 bool process_alive(pid_t pid);
 
+// A loopback TCP port nothing listens on right now (the kernel's pick).
+int free_loopback_port();
+
 }  // namespace drover::testing

@@ -1,6 +1,8 @@
 // LocalRegistry and docker_cli (see docker_registry.hpp).
 #include "docker_registry.hpp"
 
+#include "agent_process.hpp"
+
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <fcntl.h>
@@ -22,18 +24,6 @@ namespace drover::testing {
 namespace {
 
 constexpr const char* kRegistryBin = "/usr/bin/docker-registry";
-
-int free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool answers(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
