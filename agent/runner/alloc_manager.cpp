@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <sys/eventfd.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -38,14 +36,10 @@ std::string new_uuid() {
 
 AllocManager::AllocManager(RunnerContext ctx)
     : ctx_(std::move(ctx)), exit_watcher_(std::make_unique<ExitWatcher>()) {
-  ctx_.shutdown_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (exit_watcher_->running()) ctx_.exit_watcher = exit_watcher_.get();
 }
 
-AllocManager::~AllocManager() {
-  shutdown();
-  if (ctx_.shutdown_fd >= 0) close(ctx_.shutdown_fd);
-}
+AllocManager::~AllocManager() { shutdown(); }
 
 void AllocManager::recover() {
   std::lock_guard lock(mu_);
@@ -70,7 +64,6 @@ void AllocManager::shutdown() {
     runners = runners_;
   }
   for (auto& [_, r] : runners) r->detach();
-  if (ctx_.shutdown_fd >= 0) (void)eventfd_write(ctx_.shutdown_fd, 1);
   for (auto& [_, r] : runners) r->join();
 }
 

@@ -36,9 +36,6 @@ struct RunnerContext {
   std::function<void(const state::Alloc&)> on_alloc_change;
   // How long one driver wait call blocks before the runner looks at its flags again.
   std::chrono::milliseconds wait_slice = std::chrono::milliseconds(500);
-  // Readable once the agent shuts down (an eventfd the AllocManager owns; -1 without one):
-  // runners blocked on a driver's wait descriptor wake on it.
-  int shutdown_fd = -1;
   // Waits on every running task's exit descriptor in one thread; null: runners wait in their
   // own threads.
   ExitWatcher* exit_watcher = nullptr;

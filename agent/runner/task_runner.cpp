@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -459,8 +458,8 @@ bool TaskRunner::check_exit(const nlohmann::json& handle, std::chrono::milliseco
   return true;
 }
 
-// Waits in this thread (no exit watcher): on the driver's descriptor with poll when it has
-// one, else by asking every wait slice.
+// Waits in this thread, asking the driver every wait slice: for drivers without wait_fd, or
+// when the exit watcher could not take the task.
 void TaskRunner::wait_for_exit() {
   reset_exit();
   nlohmann::json handle;
@@ -468,29 +467,8 @@ void TaskRunner::wait_for_exit() {
     std::lock_guard lock(mu_);
     handle = handle_;
   }
-  auto slice = alloc_.ctx().wait_slice;
-  const int shutdown_fd = alloc_.ctx().shutdown_fd;
-  bool use_fd = shutdown_fd >= 0 && driver_->supports_wait_fd();
-  while (!detached_) {
-    auto timeout = slice;
-    int fd = -1;
-    if (use_fd) {
-      auto got = driver_->wait_fd(handle);
-      if (got) fd = got.value();
-    }
-    if (fd >= 0) {
-      pollfd fds[2] = {{fd, POLLIN, 0}, {shutdown_fd, POLLIN, 0}};
-      while (poll(fds, 2, -1) < 0 && errno == EINTR) {
-      }
-      close(fd);
-      if (detached_) return;
-      if (fds[1].revents) use_fd = false;  // shut down but not detached: slices from here
-      timeout = std::chrono::milliseconds(0);
-    }
-    if (check_exit(handle, timeout)) return;
-    // Woken but still running (a monitor that hung up on a busy moment): do not spin.
-    if (fd >= 0) sleep_unless_killed(std::chrono::milliseconds(100));
-  }
+  while (!detached_)
+    if (check_exit(handle, alloc_.ctx().wait_slice)) return;
 }
 
 void TaskRunner::on_exit() {
