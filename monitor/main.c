@@ -46,7 +46,12 @@ static void report(const char *fmt, ...) {
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
-  if (n >= (int)sizeof line) n = sizeof line - 1;
+  if (n >= (int)sizeof line) {
+    line[sizeof line - 2] = '\0';
+    utf8_trim(line);
+    n = (int)strlen(line);
+    line[n++] = '\n';
+  }
   ssize_t ignored = write(status_fd, line, (size_t)n);
   (void)ignored;
   close(status_fd);
@@ -59,6 +64,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  utf8_trim(msg);
   for (char *p = msg; *p; ++p)
     if (*p == '\n') *p = ' ';
   remove_env_file();

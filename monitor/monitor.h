@@ -69,6 +69,9 @@ void make_durable(int dirfd, int fd);
 /* Closes every fd >= 3 except keep (may be -1). */
 void close_fds_except(int keep);
 uint64_t now_ns(void);
+/* Ends the string at the last whole UTF-8 character: a message cut by bytes (snprintf into a
+ * fixed buffer) must not end inside one, or the agent stores text that is not UTF-8. */
+void utf8_trim(char *s);
 
 /* The monitor's whole state (main.c). */
 enum phase { RUNNING, EXITING, EXITED };

@@ -76,6 +76,7 @@ static void last_log_message(const char *file, char *out, size_t len) {
     }
   }
   out[k] = '\0';
+  utf8_trim(out);
 }
 
 pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, size_t errlen) {

@@ -89,3 +89,18 @@ uint64_t now_ns(void) {
   clock_gettime(CLOCK_REALTIME, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+void utf8_trim(char *s) {
+  size_t n = strlen(s);
+  /* Walk back over continuation bytes (10xxxxxx) to the lead byte of the last character. */
+  size_t i = n, cont = 0;
+  while (i > 0 && cont < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) --i, ++cont;
+  if (i == 0) {
+    if (cont) s[0] = '\0';
+    return;
+  }
+  unsigned char lead = (unsigned char)s[i - 1];
+  size_t need = lead < 0x80 ? 0 : (lead & 0xE0) == 0xC0 ? 1 : (lead & 0xF0) == 0xE0 ? 2
+              : (lead & 0xF8) == 0xF0 ? 3 : 0;
+  if (lead >= 0x80 && cont < need) s[i - 1] = '\0'; /* the last character lost its tail */
+}

@@ -11,6 +11,7 @@
 
 #include "api/json_reply.hpp"
 #include "state/state_store.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::api {
 namespace {
@@ -190,7 +191,7 @@ Status AclStore::save_locked() {
     j["SecretHash"] = to_hex(e.secret_hash);
     arr.push_back(j);
   }
-  if (auto st = store_->put_meta(kMetaKey, arr.dump()); !st)
+  if (auto st = store_->put_meta(kMetaKey, json_text(arr)); !st)
     return make_error("acl: cannot save tokens: " + st.message());
   return {};
 }

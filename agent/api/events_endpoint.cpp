@@ -6,13 +6,14 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::api {
 
 uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
                               nlohmann::json payload) {
   auto text = std::make_shared<const std::string>(
-      payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      json_text(payload));
   uint64_t index;
   {
     std::lock_guard lock(mu_);
@@ -67,7 +68,7 @@ std::string canonical_topic(const std::string& t) {
 // {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, with the payload's
 // text spliced in as it was serialized at publish.
 std::string frame(const Event& e) {
-  auto str = [](const std::string& v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  auto str = [](const std::string& v) { return json_text(nlohmann::json(v)); };
   auto index = std::to_string(e.index);
   return "{\"Index\":" + index + ",\"Events\":[{\"Topic\":" + str(e.topic) + ",\"Type\":" +
          str(e.type) + ",\"Key\":" + str(e.key) + ",\"Index\":" + index +

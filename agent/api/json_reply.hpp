@@ -5,12 +5,13 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include "drover/common/json_text.hpp"
 
 namespace drover::api {
 
 inline void reply_json(httplib::Response& res, const nlohmann::json& body, int status = 200) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(json_text(body), "application/json");
 }
 
 inline void reply_error(httplib::Response& res, int status, const std::string& message,

@@ -11,6 +11,7 @@
 
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::agent {
 namespace {
@@ -210,7 +211,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     if (!j["meta"].is_object()) errors += "\n  meta: must be a map";
     else
       for (const auto& [k, v] : j["meta"].items())
-        c.meta[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        c.meta[k] = v.is_string() ? v.get<std::string>() : json_text(v);
   }
   if (j.contains("plugin")) {
     if (!j["plugin"].is_object()) {

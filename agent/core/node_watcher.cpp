@@ -6,6 +6,7 @@
 
 #include "drover/loader/registry.hpp"
 #include "state/alloc.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::agent {
 
@@ -67,7 +68,7 @@ void NodeWatcher::refresh() {
       dynamic["driver." + name] = "true";
       auto attrs = fp.value("Attributes", json::object());  // named: items() of a temporary dangles
       for (const auto& [k, val] : attrs.items())
-        dynamic[k] = val.is_string() ? val.get<std::string>() : val.dump();
+        dynamic[k] = val.is_string() ? val.get<std::string>() : json_text(val);
     }
   std::lock_guard lock(mu_);
   bool first = drivers_.empty();

@@ -9,6 +9,7 @@
 
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/readers.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::jobspec::detail {
 
@@ -122,7 +123,7 @@ class NomadReader {
     if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
     const json& v = o.at(key);
     if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > INT64_MAX)) {
-      add(join(path, key), "must be an integer (got " + v.dump() + ")");
+      add(join(path, key), "must be an integer (got " + json_text(v) + ")");
       return std::nullopt;
     }
     return v.get<std::int64_t>();
@@ -142,7 +143,7 @@ class NomadReader {
     if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
     if (o.at(key).is_string()) {
       add(join(path, key),
-          "must be an integer number of nanoseconds (got " + o.at(key).dump() + ")");
+          "must be an integer number of nanoseconds (got " + json_text(o.at(key)) + ")");
       return std::nullopt;
     }
     auto v = int64(o, key, path);
@@ -153,7 +154,7 @@ class NomadReader {
   std::optional<bool> boolean(const json& o, std::string_view key, const std::string& path) {
     if (!o.contains(key) || o.at(key).is_null()) return std::nullopt;
     if (!o.at(key).is_boolean()) {
-      add(join(path, key), "must be true or false (got " + o.at(key).dump() + ")");
+      add(join(path, key), "must be true or false (got " + json_text(o.at(key)) + ")");
       return std::nullopt;
     }
     return o.at(key).get<bool>();

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "drover/common/names.hpp"
+#include "drover/common/signals.hpp"
 #include "jobspec/parse.hpp"
 
 namespace drover::jobspec {
@@ -209,10 +210,10 @@ class Validator {
     else if (t.kill_timeout > kMaxKillTimeout)
       add(path + ".kill_timeout", "must be at most " + format_duration(kMaxKillTimeout) + " (got " +
                                       format_duration(t.kill_timeout) + ")");
-    static const std::regex kSignal("SIG[A-Z0-9]+([+-][0-9]+)?");
-    if (!t.kill_signal.empty() && !std::regex_match(t.kill_signal, kSignal))
-      add(path + ".kill_signal",
-          "must be a signal name like \"SIGTERM\" (got \"" + printable(t.kill_signal) + "\")");
+    // The drivers' own parser: a name accepted here is one the driver can send at stop.
+    if (!t.kill_signal.empty() && !signal_number(t.kill_signal))
+      add(path + ".kill_signal", "must be a signal name like \"SIGTERM\" or \"SIGRTMIN+1\" (got \"" +
+                                     printable(t.kill_signal) + "\")");
     range(path + ".logs.max_files", t.logs.max_files, 1, 1000);
     range(path + ".logs.max_file_size", t.logs.max_file_size_mb, 1, 1048576, "MB");
     const auto& l = t.lifecycle;
@@ -287,6 +288,11 @@ class Validator {
     if (g.update) update(path + ".update", *g.update);
     keys(path + ".meta", g.meta, /*check_values=*/true);
     if (g.tasks.empty()) add(path + ".tasks", "at least one task is required");
+    // Lifecycle tasks run around main tasks; a group of them alone would start its sidecars
+    // and end them at once (docs/jobspec.md, "lifecycle").
+    if (!g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
+                                        [](const Task& t) { return !t.lifecycle.hook.empty(); }))
+      add(path + ".tasks", "at least one main task (a task without a lifecycle block) is required");
     std::map<std::string, std::size_t> seen;
     std::optional<std::size_t> leader;
     for (std::size_t i = 0; i < g.tasks.size(); ++i) {

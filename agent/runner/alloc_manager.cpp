@@ -48,11 +48,22 @@ void AllocManager::recover() {
   for (auto& alloc : ctx_.store->allocs()) {
     bool live = !alloc.terminal();
     auto id = alloc.id;
-    auto& job = parsed[alloc.job.get()];
-    if (!job && alloc.job) job = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*alloc.job));
-    auto r = std::make_shared<AllocRunner>(ctx_, std::move(alloc), job);
-    runners_[id] = r;
-    if (live) r->start(/*recovering=*/true);
+    // An alloc that cannot be brought back fails alone, with the reason; the others recover.
+    try {
+      auto& job = parsed[alloc.job.get()];
+      if (!job && alloc.job) job = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*alloc.job));
+      auto r = std::make_shared<AllocRunner>(ctx_, alloc, job);
+      runners_[id] = r;
+      if (live) r->start(/*recovering=*/true);
+    } catch (const std::exception& e) {
+      spdlog::error("alloc {}: cannot be recovered: {}", id, e.what());
+      alloc.client_status = "failed";
+      alloc.client_description = std::string("cannot be recovered: ") + e.what();
+      alloc.modify_time_ns = state::now_ns();
+      if (auto st = ctx_.store->put_alloc_status(alloc); !st) spdlog::error("alloc {}: {}", id, st.message());
+      runners_[id] = std::make_shared<AllocRunner>(ctx_, std::move(alloc),
+                                                   std::make_shared<const jobspec::Job>());
+    }
   }
   spdlog::info("recovered {} allocs from the state store", runners_.size());
 }

@@ -8,6 +8,7 @@
 
 #include "drover/loader/registry.hpp"
 #include "state/state_store.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::runner {
 namespace {
@@ -171,7 +172,7 @@ Status DeviceManager::fits(const std::vector<jobspec::DeviceRequest>& requests, 
 void DeviceManager::persist_locked() {
   json j = json::object();
   for (const auto& [owner, picks] : reservations_) j[owner] = picks;
-  if (auto st = store_->put_meta("device_reservations", j.dump()); !st)
+  if (auto st = store_->put_meta("device_reservations", json_text(j)); !st)
     spdlog::error("persisting device reservations: {}", st.message());
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include "drover/common/json_text.hpp"
 
 namespace drover::state {
 
@@ -87,7 +88,7 @@ TaskEvent task_event_from_json(const nlohmann::json& j) {
   e.fails_task = j.value("FailsTask", false);
   if (j.contains("Details") && j["Details"].is_object())
     for (const auto& [k, v] : j["Details"].items())
-      e.details[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      e.details[k] = v.is_string() ? v.get<std::string>() : json_text(v);
   return e;
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "state/migrations.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::state {
 namespace {
@@ -46,6 +47,34 @@ Status run(Stmt& st, const std::string& what) {
     return make_error("state store: " + what + ": " + st.error());
   return {};
 }
+
+// BEGIN IMMEDIATE for a scope: rolled back unless committed, whatever leaves the scope (an
+// error or a throw), so that no failed write leaves the connection inside a transaction.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {
+    begun_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~Transaction() {
+    if (begun_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Status begun() const {
+    if (!begun_) return make_error(std::string("state store: cannot begin a transaction: ") + sqlite3_errmsg(db_));
+    return {};
+  }
+  Status commit() {
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return make_error(std::string("state store: commit: ") + sqlite3_errmsg(db_));
+    begun_ = false;
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  bool begun_ = false;
+};
 
 nlohmann::json parse_or_null(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -99,7 +128,7 @@ Status StateStore::exec(const char* sql) {
 Status StateStore::put_job(const JobRecord& job) {
   std::lock_guard lock(mu_);
   Stmt st(db_, "INSERT OR REPLACE INTO jobs (id, json, submit_time, stopped) VALUES (?,?,?,?)");
-  st.bind(1, job.id).bind(2, job.job.dump()).bind(3, job.submit_time_ns).bind(4, int64_t{job.stopped});
+  st.bind(1, job.id).bind(2, json_text(job.job)).bind(3, job.submit_time_ns).bind(4, int64_t{job.stopped});
   return run(st, "writing job " + job.id);
 }
 
@@ -125,47 +154,61 @@ static nlohmann::json alloc_row_json(const Alloc& a) { return to_row_json(a); }
 
 Status StateStore::put_alloc(const Alloc& alloc) {
   std::lock_guard lock(mu_);
-  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
-  Status result;
+  Transaction tx(db_);
+  if (auto st = tx.begun(); !st) return st;
   {
     Stmt st(db_, "INSERT OR REPLACE INTO allocs (id, job_id, json, create_time) VALUES (?,?,?,?)");
-    st.bind(1, alloc.id).bind(2, alloc.job_id).bind(3, alloc_row_json(alloc).dump()).bind(4, alloc.create_time_ns);
-    result = run(st, "writing alloc");
+    st.bind(1, alloc.id).bind(2, alloc.job_id).bind(3, json_text(alloc_row_json(alloc))).bind(4, alloc.create_time_ns);
+    if (auto r = run(st, "writing alloc"); !r) return r;
   }
-  for (const auto& [task, s] : alloc.tasks) {
-    if (!result) break;
-    Stmt st(db_,
-            "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
-            "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
-    st.bind(1, alloc.id).bind(2, task).bind(3, to_json(s).dump());
-    result = run(st, "writing task state");
+  for (const auto& [task, s] : alloc.tasks)
+    if (auto r = write_task_state(alloc.id, task, s, false); !r) return r;
+  return tx.commit();
+}
+
+Status StateStore::write_task_state(const std::string& alloc_id, const std::string& task,
+                                    const TaskState& s, bool clear_handle) {
+  Stmt st(db_,
+          clear_handle ? "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
+                         "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json, handle = NULL"
+                       : "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
+                         "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
+  st.bind(1, alloc_id).bind(2, task).bind(3, json_text(to_json(s)));
+  return run(st, "writing task state");
+}
+
+Status StateStore::put_task_update(const std::string& alloc_id, const std::string& task,
+                                   const TaskState& s, bool clear_handle, const Alloc* alloc_row) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (auto st = tx.begun(); !st) return st;
+  if (auto r = write_task_state(alloc_id, task, s, clear_handle); !r) return r;
+  if (alloc_row) {
+    Stmt st(db_, "UPDATE allocs SET json = ? WHERE id = ?");
+    st.bind(1, json_text(alloc_row_json(*alloc_row))).bind(2, alloc_row->id);
+    if (auto r = run(st, "writing alloc status"); !r) return r;
   }
-  (void)exec(result ? "COMMIT" : "ROLLBACK");
-  return result;
+  return tx.commit();
 }
 
 Status StateStore::put_alloc_status(const Alloc& alloc) {
   std::lock_guard lock(mu_);
   Stmt st(db_, "UPDATE allocs SET json = ? WHERE id = ?");
-  st.bind(1, alloc_row_json(alloc).dump()).bind(2, alloc.id);
+  st.bind(1, json_text(alloc_row_json(alloc))).bind(2, alloc.id);
   return run(st, "writing alloc status");
 }
 
 Status StateStore::put_task_state(const std::string& alloc_id, const std::string& task,
                                   const TaskState& s) {
   std::lock_guard lock(mu_);
-  Stmt st(db_,
-          "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
-          "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
-  st.bind(1, alloc_id).bind(2, task).bind(3, to_json(s).dump());
-  return run(st, "writing task state");
+  return write_task_state(alloc_id, task, s, false);
 }
 
 Status StateStore::put_handle(const std::string& alloc_id, const std::string& task,
                               const nlohmann::json& handle) {
   std::lock_guard lock(mu_);
   Stmt st(db_, "UPDATE task_states SET handle = ? WHERE alloc_id = ? AND task = ?");
-  st.bind(1, handle.is_null() ? std::string() : handle.dump()).bind(2, alloc_id).bind(3, task);
+  st.bind(1, handle.is_null() ? std::string() : json_text(handle)).bind(2, alloc_id).bind(3, task);
   return run(st, "writing driver handle");
 }
 
@@ -220,17 +263,17 @@ std::vector<Alloc> StateStore::allocs() {
 
 Status StateStore::delete_alloc(const std::string& alloc_id) {
   std::lock_guard lock(mu_);
-  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
-  Stmt a(db_, "DELETE FROM task_states WHERE alloc_id = ?");
-  a.bind(1, alloc_id);
-  auto result = run(a, "deleting task states");
-  if (result) {
-    Stmt b(db_, "DELETE FROM allocs WHERE id = ?");
-    b.bind(1, alloc_id);
-    result = run(b, "deleting alloc");
+  Transaction tx(db_);
+  if (auto st = tx.begun(); !st) return st;
+  {
+    Stmt a(db_, "DELETE FROM task_states WHERE alloc_id = ?");
+    a.bind(1, alloc_id);
+    if (auto r = run(a, "deleting task states"); !r) return r;
   }
-  (void)exec(result ? "COMMIT" : "ROLLBACK");
-  return result;
+  Stmt b(db_, "DELETE FROM allocs WHERE id = ?");
+  b.bind(1, alloc_id);
+  if (auto r = run(b, "deleting alloc"); !r) return r;
+  return tx.commit();
 }
 
 std::optional<std::string> StateStore::meta(const std::string& key) {

@@ -47,6 +47,11 @@ class StateStore {
   // Writes the alloc row alone (status, description, desired status, times).
   Status put_alloc_status(const Alloc& alloc);
   Status put_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s);
+  // One transaction: the task's state, its driver handle cleared when `clear_handle` (the task
+  // has ended: its state and its handle change together, or neither does), and the alloc row
+  // when given.
+  Status put_task_update(const std::string& alloc_id, const std::string& task, const TaskState& s,
+                         bool clear_handle, const Alloc* alloc_row);
   // The driver handle of a task; a null handle clears it.
   Status put_handle(const std::string& alloc_id, const std::string& task,
                     const nlohmann::json& handle);
@@ -62,6 +67,8 @@ class StateStore {
  private:
   StateStore(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   Status exec(const char* sql);
+  Status write_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s,
+                          bool clear_handle);
 
   std::mutex mu_;
   sqlite3* db_;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
 
@@ -14,7 +15,7 @@ AllocReporter::~AllocReporter() { stop(); }
 void AllocReporter::enqueue(AllocUpdate u) {
   std::lock_guard lock(mu_);
   auto acked = acked_.find(u.alloc_id);
-  bool same_as_acked = acked != acked_.end() && acked->second == u.status.dump();
+  bool same_as_acked = acked != acked_.end() && acked->second == json_text(u.status);
   auto it = pending_.find(u.alloc_id);
   if (it != pending_.end()) {
     // Back to what the upstream already has: nothing to send for this alloc.
@@ -67,7 +68,7 @@ bool AllocReporter::tick(Clock::time_point now) {
       pending_.erase(it);
       order_.erase(std::find(order_.begin(), order_.end(), u.alloc_id));
     }
-    acked_[u.alloc_id] = u.status.dump();
+    acked_[u.alloc_id] = json_text(u.status);
   }
   return true;
 }

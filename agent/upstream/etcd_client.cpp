@@ -2,6 +2,7 @@
 #include "upstream/etcd_client.hpp"
 
 #include <httplib.h>
+#include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
 
@@ -107,7 +108,7 @@ std::unique_ptr<httplib::Client> EtcdClient::make_client(
 Status EtcdClient::authenticate(httplib::Client& c) {
   if (cfg_.username.empty()) return {};
   json body = {{"name", cfg_.username}, {"password", cfg_.password}};
-  auto res = c.Post("/v3/auth/authenticate", body.dump(), "application/json");
+  auto res = c.Post("/v3/auth/authenticate", json_text(body), "application/json");
   if (!res) return make_error("etcd authenticate: " + httplib::to_string(res.error()));
   json j = json::parse(res->body, nullptr, false);
   if (res->status != 200 || !j.contains("token"))
@@ -146,7 +147,7 @@ Result<json> EtcdClient::call(const std::string& path, const json& body) {
       }
       httplib::Headers headers;
       if (!token.empty()) headers.emplace("Authorization", token);
-      auto res = c->Post(path.c_str(), headers, body.dump(), "application/json");
+      auto res = c->Post(path.c_str(), headers, json_text(body), "application/json");
       if (!res) {
         last_error = ep + ": " + httplib::to_string(res.error());
         break;  // next endpoint
@@ -268,7 +269,7 @@ Status EtcdClient::watch_prefix(
   httplib::Request req;
   req.method = "POST";
   req.path = "/v3/watch";
-  req.body = json{{"create_request", create}}.dump();
+  req.body = json_text(json{{"create_request", create}});
   req.set_header("Content-Type", "application/json");
   if (!token.empty()) req.set_header("Authorization", token);
   std::string buf, failure;

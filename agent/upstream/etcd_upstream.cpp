@@ -1,5 +1,6 @@
 // The etcd backend; see etcd_upstream.hpp.
 #include "upstream/etcd_upstream.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
 
@@ -17,7 +18,7 @@ std::string EtcdUpstream::status_prefix() const {
 Status EtcdUpstream::register_node(const nlohmann::json& node) {
   auto lease = client_.lease_grant(cfg_.heartbeat_ttl);
   if (!lease) return lease.error();
-  if (auto st = client_.put(node_key(), node.dump(), lease.value()); !st) return st;
+  if (auto st = client_.put(node_key(), json_text(node), lease.value()); !st) return st;
   std::lock_guard lock(mu_);
   lease_ = lease.value();
   return {};
@@ -62,7 +63,7 @@ Status EtcdUpstream::watch_allocs(int64_t after_revision,
 
 Status EtcdUpstream::report(const std::vector<AllocUpdate>& updates) {
   std::vector<std::pair<std::string, std::string>> kvs;
-  for (const auto& u : updates) kvs.emplace_back(status_prefix() + u.alloc_id, u.status.dump());
+  for (const auto& u : updates) kvs.emplace_back(status_prefix() + u.alloc_id, json_text(u.status));
   return client_.put_all(kvs);
 }
 

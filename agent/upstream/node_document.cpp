@@ -3,6 +3,7 @@
 
 #include "drover/loader/registry.hpp"
 #include "runner/task_env.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
 
@@ -36,7 +37,7 @@ json node_document(const runner::NodeInfo& node, plugins::PluginRegistry& plugin
     if (info["Healthy"].get<bool>()) {
       attributes["driver." + name] = "true";
       for (const auto& [k, v] : info["Attributes"].items())
-        attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        attributes[k] = v.is_string() ? v.get<std::string>() : json_text(v);
     }
     drivers[name] = info;
   }

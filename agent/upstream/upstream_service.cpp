@@ -11,6 +11,7 @@
 
 #include "jobspec/parse.hpp"
 #include "runner/alloc_manager.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
 
@@ -135,7 +136,7 @@ void UpstreamService::save_revision(int64_t rev) {
   // Written atomically: a crash leaves the old revision or the new one, never half a file.
   auto path = opts_.data_dir / "upstream-revision.json";
   auto tmp = opts_.data_dir / "upstream-revision.json.tmp";
-  std::string text = json{{"scope", opts_.revision_scope}, {"revision", rev}}.dump() + "\n";
+  std::string text = json_text(json{{"scope", opts_.revision_scope}, {"revision", rev}}) + "\n";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     spdlog::warn("cannot write {}", tmp.string());
@@ -178,7 +179,7 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   }
   if (manager_.alloc(id)) return;  // placed already: allocs are immutable but for a stop
   if (!a.contains("Job") || !a["Job"].is_object()) return fail("no Job object");
-  auto parsed = jobspec::parse_job(json{{"Job", a["Job"]}}.dump());
+  auto parsed = jobspec::parse_job(json_text(json{{"Job", a["Job"]}}));
   auto problems = parsed.problems;
   if (parsed.job) {
     auto more = jobspec::validate(*parsed.job, opts_.drivers);

@@ -21,7 +21,7 @@
 #include "monitor_client.hpp"
 #include "oci_spec.hpp"
 #include "proc.hpp"
-#include "signals.hpp"
+#include "drover/common/signals.hpp"
 #include "task_config.hpp"
 
 namespace drover::exec {
@@ -53,7 +53,7 @@ std::string required(const nlohmann::json& j, const char* key) {
 }
 
 int parse_signal(const std::string& name) {
-  auto sig = raw_exec::signal_number(name);
+  auto sig = signal_number(name);
   if (!sig) throw std::runtime_error("unknown signal \"" + name + "\"");
   return *sig;
 }

@@ -16,7 +16,7 @@
 #include "monitor_client.hpp"
 #include "monitor_launch.hpp"
 #include "proc.hpp"
-#include "signals.hpp"
+#include "drover/common/signals.hpp"
 #include "task_config.hpp"
 
 namespace drover::raw_exec {
@@ -99,16 +99,20 @@ void RawExecDriver::set_config(const nlohmann::json& config) {
 }
 
 nlohmann::json RawExecDriver::fingerprint() {
-  if (!enabled_) {
-    return {{"Detected", false},
-            {"Healthy", false},
-            {"HealthDescription", kDisabled},
-            {"Attributes", nlohmann::json::object()}};
-  }
-  return {{"Detected", true},
-          {"Healthy", true},
-          {"HealthDescription", "healthy"},
-          {"Attributes", {{"driver.raw_exec", "true"}}}};
+  auto fp = [&]() -> nlohmann::json {
+    if (!enabled_) {
+      return {{"Detected", false},
+              {"Healthy", false},
+              {"HealthDescription", kDisabled},
+              {"Attributes", nlohmann::json::object()}};
+    }
+    return {{"Detected", true},
+            {"Healthy", true},
+            {"HealthDescription", "healthy"},
+            {"Attributes", {{"driver.raw_exec", "true"}}}};
+  }();
+  fp["Capabilities"] = {{"FSIsolation", "none"}};  // plugin.h, fingerprint
+  return fp;
 }
 
 std::vector<std::string> RawExecDriver::validate(const nlohmann::json& task_config) {

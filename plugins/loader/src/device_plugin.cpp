@@ -6,6 +6,8 @@
 
 #include "drover/loader/registry.hpp"
 #include "drover/plugin.h"
+#include "drover/common/json_text.hpp"
+#include "drover/common/utf8.hpp"
 #include "out_strings.hpp"
 
 namespace drover::plugins {
@@ -23,7 +25,8 @@ drover::Error call_error(const DevicePlugin& p, const char* call, drover_status 
     return drover::make_error(
         prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
   }
-  return drover::make_error(prefixed(p, call, s.error ? s.error : "failed (no message)"));
+  // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
+  return drover::make_error(prefixed(p, call, s.error ? drover::utf8_scrub(s.error) : "failed (no message)"));
 }
 
 drover::Result<json> parse_object(const DevicePlugin& p, const char* call, const OutStrings& s) {
@@ -35,7 +38,7 @@ drover::Result<json> parse_object(const DevicePlugin& p, const char* call, const
 }
 
 std::string to_text(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return drover::json_text(j);
 }
 
 void default_key(json& j, const char* key, json value) {

@@ -7,6 +7,8 @@
 
 #include "drover/loader/registry.hpp"
 #include "drover/plugin.h"
+#include "drover/common/json_text.hpp"
+#include "drover/common/utf8.hpp"
 #include "out_strings.hpp"
 
 namespace drover::plugins {
@@ -23,7 +25,8 @@ drover::Error call_error(const DriverPlugin& p, const char* call, drover_status 
     return drover::make_error(
         prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
   }
-  return drover::make_error(prefixed(p, call, s.error ? s.error : "failed (no message)"));
+  // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
+  return drover::make_error(prefixed(p, call, s.error ? drover::utf8_scrub(s.error) : "failed (no message)"));
 }
 
 drover::Result<nlohmann::json> parse_out(const DriverPlugin& p, const char* call,
@@ -49,7 +52,7 @@ std::string string_or(const nlohmann::json& j, const char* key) {
 
 // Job files may carry invalid UTF-8; dump() would throw on it, so it is replaced instead.
 std::string to_text(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return drover::json_text(j);
 }
 
 }  // namespace
@@ -91,7 +94,25 @@ nlohmann::json DriverPlugin::fingerprint() {
     fp["HealthDescription"] = "";
   if (!fp.contains("Attributes") || !fp["Attributes"].is_object())
     fp["Attributes"] = nlohmann::json::object();
+  if (!fp.contains("Capabilities") || !fp["Capabilities"].is_object())
+    fp["Capabilities"] = nlohmann::json::object();
+  auto& caps = fp["Capabilities"];
+  if (!caps.contains("FSIsolation") || !caps["FSIsolation"].is_string()) caps["FSIsolation"] = "none";
+  {
+    std::lock_guard lock(caps_mu_);
+    fs_isolation_ = caps["FSIsolation"].get<std::string>();
+  }
   return std::move(fp);
+}
+
+bool DriverPlugin::isolates_filesystem() {
+  {
+    std::lock_guard lock(caps_mu_);
+    if (fs_isolation_) return *fs_isolation_ == "chroot" || *fs_isolation_ == "image";
+  }
+  fingerprint();
+  std::lock_guard lock(caps_mu_);
+  return fs_isolation_ && (*fs_isolation_ == "chroot" || *fs_isolation_ == "image");
 }
 
 std::vector<std::string> DriverPlugin::validate(const nlohmann::json& task_config) {

@@ -27,8 +27,10 @@ inline char* dup_string(const char* s, std::size_t n) noexcept {
 inline char* dup_string(const std::string& s) noexcept { return dup_string(s.data(), s.size()); }
 inline void free_string(char* s) { std::free(s); }
 
+// Text a driver read from a task or a runtime may not be UTF-8: it is replaced (U+FFFD), not
+// thrown on, so that one odd byte cannot fail the call.
 inline void set_out(char** out, const nlohmann::json& j) {
-  if (out != nullptr) *out = dup_string(j.dump());
+  if (out != nullptr) *out = dup_string(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // Runs `f` and turns any exception into DROVER_ERROR with its message.

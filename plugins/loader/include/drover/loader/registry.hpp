@@ -62,6 +62,9 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   // {"Detected": bool, "Healthy": bool, "HealthDescription": str, "Attributes": {str: str}}
   // A failing or malformed fingerprint reads as undetected, with the reason.
   nlohmann::json fingerprint();
+  // Whether the driver's tasks see their dirs at /alloc, /local and /secrets (Capabilities.
+  // FSIsolation of the last fingerprint, "chroot" or "image"); fingerprints once if none yet.
+  bool isolates_filesystem();
   // Checks a task's driver Config before anything runs; returns every problem, each naming
   // the config key (e.g. "config.command: required").
   std::vector<std::string> validate(const nlohmann::json& task_config);
@@ -112,6 +115,8 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   drover_driver_exec_v1_fn exec_ = nullptr;
   drover_driver_wait_fd_v1_fn wait_fd_ = nullptr;
   drover_driver_reap_v1_fn reap_ = nullptr;
+  std::mutex caps_mu_;
+  std::optional<std::string> fs_isolation_;  // from the last fingerprint
 };
 
 // A loaded device plugin (drover/plugin.h, drover_device_vtable). Thread-safe: it keeps no

@@ -1,11 +1,11 @@
 // Signal name parsing for kill_signal and the signal API (see signals.hpp).
-#include "signals.hpp"
+#include "drover/common/signals.hpp"
 
 #include <cctype>
 #include <csignal>
 #include <string>
 
-namespace drover::raw_exec {
+namespace drover {
 namespace {
 
 struct Named {
@@ -45,7 +45,26 @@ std::optional<int> signal_number(std::string_view name) {
   for (const auto& s : kSignals) {
     if (bare == s.name) return s.number;
   }
+  // Real-time signals: RTMIN, RTMIN+n, RTMAX, RTMAX-n (the kernel's numbering, as kill(1)).
+  auto offset = [](std::string_view digits) -> std::optional<int> {
+    if (digits.empty() || digits.size() > 2) return std::nullopt;
+    int n = 0;
+    for (char c : digits) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  };
+  std::optional<int> number;
+  if (bare == "RTMIN") number = SIGRTMIN;
+  else if (bare == "RTMAX") number = SIGRTMAX;
+  else if (bare.substr(0, 6) == "RTMIN+") {
+    if (auto n = offset(bare.substr(6))) number = SIGRTMIN + *n;
+  } else if (bare.substr(0, 6) == "RTMAX-") {
+    if (auto n = offset(bare.substr(6))) number = SIGRTMAX - *n;
+  }
+  if (number && *number >= SIGRTMIN && *number <= SIGRTMAX) return number;
   return std::nullopt;
 }
 
-}  // namespace drover::raw_exec
+}  // namespace drover

@@ -1,0 +1,60 @@
+// The UTF-8 and signal helpers shared by the agent and the drivers (common/).
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "drover/common/json_text.hpp"
+#include "drover/common/signals.hpp"
+#include "drover/common/utf8.hpp"
+
+using drover::utf8_scrub;
+using drover::utf8_truncate;
+using drover::utf8_valid;
+
+TEST(Utf8, TruncateNeverCutsInsideACharacter) {
+  const std::string e = "\xC3\xA9";  // é, two bytes
+  std::string s = "a" + e + e;       // 5 bytes
+  EXPECT_EQ(utf8_truncate(s, 5), s);
+  EXPECT_EQ(utf8_truncate(s, 4), "a" + e);
+  EXPECT_EQ(utf8_truncate(s, 2), "a");
+  EXPECT_EQ(utf8_truncate(s, 0), "");
+  std::string euro = "\xE2\x82\xAC";  // three bytes
+  EXPECT_EQ(utf8_truncate(euro + euro, 5), euro);
+  EXPECT_TRUE(utf8_valid(utf8_truncate(std::string(300, 'x') + e, 301)));
+}
+
+TEST(Utf8, ValidRejectsBrokenOverlongAndSurrogateForms) {
+  EXPECT_TRUE(utf8_valid("plain \xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(utf8_valid("\xC3"));              // cut
+  EXPECT_FALSE(utf8_valid("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(utf8_valid("\xED\xA0\x80"));      // a surrogate
+  EXPECT_FALSE(utf8_valid("\xF4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(utf8_valid("\xFF"));
+}
+
+TEST(Utf8, ScrubReplacesEachBadByteAndKeepsTheRest) {
+  EXPECT_EQ(utf8_scrub("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(utf8_scrub("ok \xC3\xA9"), "ok \xC3\xA9");
+  EXPECT_TRUE(utf8_valid(utf8_scrub("\xC3")));
+}
+
+TEST(JsonText, AStringThatIsNotUtf8IsWrittenWithReplacementsInsteadOfThrowing) {
+  nlohmann::json j = {{"msg", std::string("cut \xC3")}};
+  std::string text;
+  ASSERT_NO_THROW(text = drover::json_text(j));
+  auto back = nlohmann::json::parse(text);
+  EXPECT_EQ(back["msg"], "cut \xEF\xBF\xBD");
+}
+
+TEST(Signals, NamesNumbersAndRealTimeSignals) {
+  EXPECT_EQ(drover::signal_number("SIGTERM"), SIGTERM);
+  EXPECT_EQ(drover::signal_number("term"), SIGTERM);
+  EXPECT_EQ(drover::signal_number("9"), SIGKILL);
+  EXPECT_EQ(drover::signal_number("SIGRTMIN+1"), SIGRTMIN + 1);
+  EXPECT_EQ(drover::signal_number("SIGRTMAX-2"), SIGRTMAX - 2);
+  EXPECT_EQ(drover::signal_number("SIGRTMIN"), SIGRTMIN);
+  EXPECT_FALSE(drover::signal_number("SIGFOO"));
+  EXPECT_FALSE(drover::signal_number("SIGRTMIN+99"));
+  EXPECT_FALSE(drover::signal_number("SIGRTMIN+"));
+  EXPECT_FALSE(drover::signal_number(""));
+}
