@@ -71,6 +71,25 @@ void AllocRunner::start(bool recovering) {
     stop_reason_ = "Alloc stopped before the agent restarted";
   }
   if (recovering) {
+    // A task recorded as running whose handle is gone (a store that failed between the two
+    // writes of an older agent, a disk that filled) may have run and ended: its fate is
+    // unknown, so it is reported failed, never started a second time.
+    for (const auto& task : group_->tasks) {
+      if (alloc_.tasks[task.name].state != "running" || !ctx_.store->handle(id_, task.name).is_null())
+        continue;
+      spdlog::warn("alloc {} task {}: recorded as running without a driver handle; not restarting it",
+                   id_, task.name);
+      update_task_locked(task.name, [](state::TaskState& s) {
+        state::TaskEvent e{ev::kFailedRestoring, state::now_ns(),
+                           "the task was running when the agent stopped and no driver handle was "
+                           "recorded for it: its outcome is unknown, so it is not started again"};
+        e.fails_task = true;
+        s.events.push_back(std::move(e));
+        s.state = "dead";
+        s.failed = true;
+        s.finished_at_ns = state::now_ns();
+      });
+    }
     // Every task the driver may still hold is reattached first, whatever its phase, so that a
     // stop (or a sibling's failure) reaches it.
     for (const auto& task : group_->tasks)
@@ -349,31 +368,31 @@ void AllocRunner::set_deployment_status(const nlohmann::json& status) {
 }
 
 void AllocRunner::update_task(const std::string& task,
-                              const std::function<void(state::TaskState&)>& fn) {
+                              const std::function<void(state::TaskState&)>& fn, bool clear_handle) {
   {
     std::unique_lock lock(mu_);
-    update_task_locked(task, fn);
+    update_task_locked(task, fn, clear_handle);
     step_locked(lock);
   }
   notify_change();
 }
 
 void AllocRunner::update_task_locked(const std::string& task,
-                                     const std::function<void(state::TaskState&)>& fn) {
+                                     const std::function<void(state::TaskState&)>& fn,
+                                     bool clear_handle) {
   auto& ts = alloc_.tasks[task];
   fn(ts);
-  if (auto st = ctx_.store->put_task_state(id_, task, ts); !st)
-    spdlog::error("alloc {} task {}: {}", id_, task, st.message());
   auto [status, description] = client_status_of(alloc_.tasks);
   // Failed stays failed; otherwise the status follows the tasks.
-  if (alloc_.client_status == "failed" && status != "failed") return;
-  if (status != alloc_.client_status || description != alloc_.client_description) {
+  bool alloc_changed = !(alloc_.client_status == "failed" && status != "failed") &&
+                       (status != alloc_.client_status || description != alloc_.client_description);
+  if (alloc_changed) {
     alloc_.client_status = status;
     alloc_.client_description = description;
     alloc_.modify_time_ns = state::now_ns();
-    if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
-      spdlog::error("alloc {}: {}", id_, st.message());
   }
+  if (auto st = ctx_.store->put_task_update(id_, task, ts, clear_handle, alloc_changed ? &alloc_ : nullptr); !st)
+    spdlog::error("alloc {} task {}: {}", id_, task, st.message());
 }
 
 nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {

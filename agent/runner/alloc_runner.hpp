@@ -54,7 +54,10 @@ class AllocRunner {
 
   // Called by task runners: applies `fn` to the task's state, persists it, updates the
   // alloc's client status.
-  void update_task(const std::string& task, const std::function<void(state::TaskState&)>& fn);
+  // Changes a task's state and stores it with the alloc's status in one transaction;
+  // `clear_handle` when the task has ended (its handle goes in the same write).
+  void update_task(const std::string& task, const std::function<void(state::TaskState&)>& fn,
+                   bool clear_handle = false);
 
   RunnerContext& ctx() { return ctx_; }
   const jobspec::Job& job() const { return *job_; }
@@ -85,7 +88,8 @@ class AllocRunner {
   void start_task(const jobspec::Task& task, bool recovering);
   void notify_change();
   // Applies fn to the task's state and persists it; mu_ held.
-  void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn);
+  void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
+                          bool clear_handle = false);
   void kill_role(Role role, const std::string& reason, const std::string& event_type);
   bool all(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
   bool any(Role role, const std::function<bool(const state::TaskState&)>& pred) const;

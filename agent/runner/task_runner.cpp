@@ -24,7 +24,10 @@ TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::
     : alloc_(alloc),
       task_(task),
       driver_(alloc.ctx().plugins->driver(task.driver)),
-      restarts_(alloc.group().restart, alloc.batch()),
+      // A lifecycle task that is not a sidecar runs to completion, in a service job too: its
+      // success ends it, as in Nomad (docs/nomad-compat.md, "Task lifecycle").
+      restarts_(alloc.group().restart,
+                alloc.batch() || (!task.lifecycle.hook.empty() && !task.lifecycle.sidecar)),
       handle_(std::move(recovered_handle)) {}
 
 TaskRunner::~TaskRunner() { join(); }
@@ -121,14 +124,17 @@ void TaskRunner::detach() {
   cv_.notify_all();
 }
 
-void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& also) {
+void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& also, bool ended) {
   if (event.time_ns == 0) event.time_ns = state::now_ns();
-  alloc_.update_task(task_.name, [&](TaskState& s) {
-    if (!event.type.empty()) s.events.push_back(std::move(event));
-    if (s.events.size() > state::kMaxTaskEvents)
-      s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
-    if (also) also(s);
-  });
+  alloc_.update_task(
+      task_.name,
+      [&](TaskState& s) {
+        if (!event.type.empty()) s.events.push_back(std::move(event));
+        if (s.events.size() > state::kMaxTaskEvents)
+          s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
+        if (also) also(s);
+      },
+      ended);
 }
 
 static void mark_dead(TaskState& s, bool failed) {
@@ -150,6 +156,17 @@ void TaskRunner::begin_stop_locked() {
   auto handle = handle_;
   auto reason = kill_reason_;
   stopper_ = std::thread([this, handle, signal, timeout, reason] {
+    try {
+      stop_task(handle, signal, timeout, reason);
+    } catch (const std::exception& e) {
+      spdlog::error("alloc {} task {}: stop: {}", alloc_.id(), task_.name, e.what());
+    }
+  });
+}
+
+void TaskRunner::stop_task(const nlohmann::json& handle, const std::string& signal,
+                           std::chrono::nanoseconds timeout, const std::string& reason) {
+  {
     TaskEvent e{ev::kKilling, 0, reason.empty() ? "Sent interrupt" : reason};
     e.details["kill_timeout"] = format_duration(timeout);
     e.details["kill_signal"] = signal;
@@ -158,12 +175,33 @@ void TaskRunner::begin_stop_locked() {
     auto st = driver_->stop(handle, signal,
                             std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
     if (!st) spdlog::warn("alloc {} task {}: stop: {}", alloc_.id(), task_.name, st.message());
-  });
+  }
 }
 
 void TaskRunner::run() {
-  bool running = handle_.is_null() ? start_once() : recover();
-  carry_on(running);
+  guarded([this] { carry_on(handle_.is_null() ? start_once() : recover()); });
+}
+
+// No exception leaves a runner's thread (it would end the agent, and end it again on every
+// restart that recovers the same alloc): it fails this task, alone, with the reason.
+void TaskRunner::guarded(const std::function<void()>& body) noexcept {
+  std::string why;
+  try {
+    body();
+    return;
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown exception";
+  }
+  spdlog::error("alloc {} task {}: internal error: {}", alloc_.id(), task_.name, why);
+  try {
+    TaskEvent e{ev::kDriverFailure, 0, "internal error: " + why};
+    e.fails_task = true;
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, /*ended=*/true);
+  } catch (...) {
+    spdlog::error("alloc {} task {}: the failure could not be recorded", alloc_.id(), task_.name);
+  }
 }
 
 // With the task running: waits for its exit (parked with the exit watcher, this thread then
@@ -205,7 +243,7 @@ void TaskRunner::on_exit_fd() {
   watch_id_ = 0;
   if (detached_) return;
   if (thread_.joinable()) thread_.join();
-  thread_ = std::thread([this] { resume(); });
+  thread_ = std::thread([this] { guarded([this] { resume(); }); });
 }
 
 void TaskRunner::resume() {
@@ -233,13 +271,13 @@ bool TaskRunner::after_exit() {
     stop_issued_ = false;
   }
   if (kill_requested()) {
-    record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); });
+    record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); }, true);
     return false;
   }
   if (lost_) {
     TaskEvent e{ev::kDriverFailure, 0, "lost track of the task: " + exit_err_};
     e.fails_task = true;
-    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, true);
     return false;
   }
   bool restart_now = false;
@@ -252,7 +290,7 @@ bool TaskRunner::after_exit() {
     record({ev::kRestarting, 0, "Task restarting now (restart signaled)"}, [](TaskState& s) {
       s.state = "pending";
       s.restarts++;
-    });
+    }, true);
     return start_once();
   }
   // Stamped when the exit was seen, not after the driver's cleanup (a runtime's delete).
@@ -268,13 +306,17 @@ bool TaskRunner::after_exit() {
   bool success = exit_code_ == 0 && exit_signal_ == 0 && exit_err_.empty() && !oom_killed_;
   auto decision = restarts_.on_exit(success);
   if (!decision.restart) {
-    record(std::move(term));
+    // The exit and the end of the task are one write: a store that fails here leaves the task
+    // running with its handle, which recovery resolves; never ended without a record.
     if (decision.failed) {
-      TaskEvent nr{ev::kNotRestarting, 0, decision.reason};
+      TaskEvent nr{ev::kNotRestarting, state::now_ns(), decision.reason};
       nr.fails_task = true;
-      record(std::move(nr), [](TaskState& s) { mark_dead(s, true); });
+      record(std::move(term), [&](TaskState& s) {
+        s.events.push_back(std::move(nr));
+        mark_dead(s, true);
+      }, true);
     } else {
-      record({}, [&](TaskState& s) { mark_dead(s, !success); });
+      record(std::move(term), [&](TaskState& s) { mark_dead(s, !success); }, true);
     }
     return false;
   }
@@ -285,7 +327,7 @@ bool TaskRunner::after_exit() {
   record(std::move(rs), [](TaskState& s) {
     s.state = "pending";
     s.restarts++;
-  });
+  }, true);
   if (!sleep_unless_killed(decision.delay)) {
     if (detached_) return false;
     record({ev::kKilled, 0, "Task killed while waiting to restart"},
@@ -320,8 +362,7 @@ bool TaskRunner::recover() {
     // The task's process is gone and its fate unknown: report it, never start it twice.
     TaskEvent e{ev::kFailedRestoring, 0, "failed to recover task: " + r.message()};
     e.fails_task = true;
-    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
-    (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, true);
     if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
     std::lock_guard lock(mu_);
     handle_ = nullptr;
@@ -406,11 +447,10 @@ bool TaskRunner::start_once() {
   auto r = driver_->start(spec);
   fault_point("after_task_start");
   if (!r) {
-    (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
     if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
     TaskEvent e{ev::kDriverFailure, 0, r.message()};
     e.fails_task = true;
-    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+    record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, true);
     return false;
   }
   auto handle = r.value();
@@ -487,7 +527,7 @@ void TaskRunner::on_exit() {
     spdlog::warn("alloc {} task {}: destroy: {}", alloc_.id(), task_.name, st.message());
   // Whatever the task left behind (daemons, double forks) goes with its cgroup.
   if (res) res->release_task(alloc_.id(), task_.name);
-  (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
+  // The stored handle stays until the exit is recorded (after_exit, one write with the state).
 }
 
 }  // namespace drover::runner

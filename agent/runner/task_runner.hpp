@@ -49,6 +49,9 @@ class TaskRunner {
 
  private:
   void run();
+  void guarded(const std::function<void()>& body) noexcept;
+  void stop_task(const nlohmann::json& handle, const std::string& signal,
+                 std::chrono::nanoseconds timeout, const std::string& reason);
   void carry_on(bool running);
   bool park();
   void on_exit_fd();
@@ -62,7 +65,10 @@ class TaskRunner {
   void on_exit();
   bool kill_requested();
   void begin_stop_locked();
-  void record(state::TaskEvent event, const std::function<void(state::TaskState&)>& also = {});
+  // Appends an event and applies `also`, stored in one write; `ended` when the task has ended
+  // or is about to be started again: its driver handle is cleared in the same transaction.
+  void record(state::TaskEvent event, const std::function<void(state::TaskState&)>& also = {},
+              bool ended = false);
   bool sleep_unless_killed(std::chrono::nanoseconds d);
 
   AllocRunner& alloc_;
