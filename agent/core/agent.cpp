@@ -170,9 +170,12 @@ int run_agent(const AgentFlags& flags) {
     std::cerr << "Error: " << st.message() << "\n";
     return 1;
   }
+  // A dev agent with a throwaway data dir gets a parent of its own, named after its node, so
+  // that it never shares (or cleans up) a production agent's cgroups (docs/security.md).
+  std::string base = cfg.dev && cfg.data_dir_is_temp ? "drover-dev-" + node_id->substr(0, 8) : "drover";
   auto parent = !cfg.cgroup_parent.empty() ? cfg.cgroup_parent
-                : host->mode == cgroups::Mode::V2 ? std::string("drover.slice")
-                                                  : std::string("drover");
+                : host->mode == cgroups::Mode::V2 ? base + ".slice"
+                                                  : base;
   auto cg_manager = cgroups::Manager::open(host.value(), parent, cfg.cgroup_backend);
   if (!cg_manager) {
     std::cerr << "Error: cgroups: " << cg_manager.message() << "\n";
@@ -259,13 +262,21 @@ int run_agent(const AgentFlags& flags) {
   // Recover before serving, so the API never shows a half-recovered node.
   manager.recover();
   {
-    // Task cgroups and core reservations of allocs the state store no longer knows go.
-    std::set<std::string> live;
-    for (const auto& a : manager.allocs())
+    // Task cgroups and core reservations of this agent's allocs that no task holds go. Only
+    // this agent's: an alloc it knows, or whose dir is in its data dir; another agent on the
+    // same cgroup parent (a second data dir) keeps its tasks.
+    std::set<std::string> live, known;
+    for (const auto& a : manager.allocs()) {
+      known.insert(a.id);
       if (!a.terminal())
         for (const auto& [task, ts] : a.tasks)
           if (ts.state != "dead") live.insert(runner::NodeResources::cgroup_name(a.id, task));
-    resources.cleanup_orphans(live);
+    }
+    const auto alloc_root = runner::alloc_dir_for(cfg.data_dir, "x").root.parent_path();
+    resources.cleanup_orphans(live, [&](const std::string& alloc_id) {
+      std::error_code ec;
+      return known.count(alloc_id) > 0 || std::filesystem::exists(alloc_root / alloc_id, ec);
+    });
   }
   {
     // What a driver left for allocs this agent does not know (it died between creating a

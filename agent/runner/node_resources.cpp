@@ -4,6 +4,7 @@
 
 #include "runner/device_manager.hpp"
 #include "state/state_store.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::runner {
 
@@ -36,7 +37,7 @@ NodeResources::NodeResources(std::unique_ptr<cgroups::Manager> cgroups, cgroups:
 }
 
 void NodeResources::persist_pool() {
-  if (auto st = store_->put_meta("cpuset_pool", pool_.to_json().dump()); !st)
+  if (auto st = store_->put_meta("cpuset_pool", json_text(pool_.to_json())); !st)
     spdlog::error("persisting core reservations: {}", st.message());
 }
 
@@ -160,10 +161,16 @@ std::vector<pid_t> NodeResources::pids(const std::string& alloc_id, const std::s
   return cg.exists() ? cg.pids() : std::vector<pid_t>{};
 }
 
-void NodeResources::cleanup_orphans(const std::set<std::string>& live) {
-  int removed = 0;
+void NodeResources::cleanup_orphans(const std::set<std::string>& live,
+                                    const std::function<bool(const std::string&)>& ours) {
+  int removed = 0, foreign = 0;
   for (const auto& name : cgroups_->list()) {
     if (live.count(name)) continue;
+    // "<alloc_id>.<task>" (cgroup_name): the alloc ID is a UUID, without dots.
+    if (!ours(name.substr(0, name.find('.')))) {
+      ++foreign;
+      continue;
+    }
     if (auto st = cgroups_->remove(name); !st)
       spdlog::warn("removing orphaned cgroup {}: {}", name, st.message());
     else
@@ -180,6 +187,9 @@ void NodeResources::cleanup_orphans(const std::set<std::string>& live) {
   if (changed) persist_pool();
   if (devices_) devices_->release_all_but(live);
   if (removed) spdlog::info("removed {} orphaned task cgroups", removed);
+  if (foreign)
+    spdlog::info("left {} task cgroups under the same parent that belong to no alloc of this "
+                 "agent's data dir (another agent's)", foreign);
 }
 
 }  // namespace drover::runner

@@ -4,6 +4,7 @@
 // (persisted, so a restart keeps them), OOM kills and stats read from the kernel.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,7 +62,10 @@ class NodeResources {
   Result<cgroups::Stats> stats(const std::string& alloc_id, const std::string& task) const;
   std::vector<pid_t> pids(const std::string& alloc_id, const std::string& task) const;
   // Removes task cgroups and core reservations whose "<alloc>.<task>" is not in `live`.
-  void cleanup_orphans(const std::set<std::string>& live);
+  // Removes the task cgroups of allocs `ours` claims that are not in `live`; a cgroup of an
+  // alloc that is not ours (another agent's, on the same parent) is left alone.
+  void cleanup_orphans(const std::set<std::string>& live,
+                       const std::function<bool(const std::string& alloc_id)>& ours);
 
   // Devices come from plugins loaded after the node's cgroups are set up.
   void set_devices(DeviceManager* devices) { devices_ = devices; }
