@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "drover/loader/registry.hpp"
 #include "runner/task_env.hpp"
 #include "runner/task_runner.hpp"
 #include "state/state_store.hpp"
@@ -404,9 +405,18 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
   in.alloc_id = id_;
   in.alloc_name = alloc_.name;
   in.alloc_index = alloc_.index;
-  in.alloc_dir = d.shared_dir().string();
-  in.task_dir = d.local_dir(task.name).string();
-  in.secrets_dir = d.secrets_dir(task.name).string();
+  // Paths as the task sees them: a driver that isolates the filesystem mounts the dirs at
+  // /alloc, /local and /secrets, and ${NOMAD_ALLOC_DIR} in its args must say so too.
+  auto* driver = ctx_.plugins ? ctx_.plugins->driver(task.driver) : nullptr;
+  if (driver && driver->isolates_filesystem()) {
+    in.alloc_dir = "/alloc";
+    in.task_dir = "/local";
+    in.secrets_dir = "/secrets";
+  } else {
+    in.alloc_dir = d.shared_dir().string();
+    in.task_dir = d.local_dir(task.name).string();
+    in.secrets_dir = d.secrets_dir(task.name).string();
+  }
   in.node = &ctx_.node;
   TaskEnv env(in);
   nlohmann::json env_json = nlohmann::json::object();

@@ -143,53 +143,57 @@ std::shared_ptr<const DockerClient> DockerDriver::client() const {
 }
 
 nlohmann::json DockerDriver::fingerprint() {
-  nlohmann::json out{{"Detected", false},
-                     {"Healthy", false},
-                     {"HealthDescription", ""},
-                     {"Attributes", nlohmann::json::object()}};
-  if (!config_.enabled) {
-    out["HealthDescription"] = "disabled (plugin.docker.config.enabled is false)";
-    return out;
-  }
-  auto fresh = std::make_shared<DockerClient>(config_.endpoint);
-  Response ping = fresh->get("/_ping", 2s);
-  Response version = ping.ok() ? fresh->negotiate() : ping;
-  bool was_healthy;
-  {
-    std::lock_guard lock(mu_);
-    was_healthy = ever_healthy_;
-  }
-  if (!ping.ok() || !version.ok()) {
-    out["Detected"] = was_healthy;  // unhealthy once it worked; undetected before
-    out["HealthDescription"] = "docker daemon at " + config_.endpoint +
-                               " does not answer: " + (ping.ok() ? version : ping).message();
-    return out;
-  }
-  auto v = nlohmann::json::parse(version.body, nullptr, false);
-  Response info_r = fresh->get("/info", 2s);
-  auto info = info_r.ok() ? nlohmann::json::parse(info_r.body, nullptr, false) : nlohmann::json();
-  std::string runtimes;
-  if (info.is_object() && info.contains("Runtimes") && info["Runtimes"].is_object()) {
-    for (const auto& [name, _] : info["Runtimes"].items()) {
-      runtimes += (runtimes.empty() ? "" : ",") + name;
+  auto fp = [&]() -> nlohmann::json {
+    nlohmann::json out{{"Detected", false},
+                       {"Healthy", false},
+                       {"HealthDescription", ""},
+                       {"Attributes", nlohmann::json::object()}};
+    if (!config_.enabled) {
+      out["HealthDescription"] = "disabled (plugin.docker.config.enabled is false)";
+      return out;
     }
-  }
-  {
-    std::lock_guard lock(mu_);
-    ever_healthy_ = true;
-    client_ = fresh;  // negotiated: later calls use the daemon's API version
-  }
-  out["Detected"] = true;
-  out["Healthy"] = true;
-  out["HealthDescription"] = "healthy";
-  out["Attributes"] = {
-      {"driver.docker", "true"},
-      {"driver.docker.version", v.is_object() ? v.value("Version", "") : ""},
-      {"driver.docker.runtimes", runtimes},
-      {"driver.docker.os_type", info.is_object() ? info.value("OSType", "") : ""},
-      {"driver.docker.privileged.enabled", config_.allow_privileged ? "true" : "false"},
-      {"driver.docker.volumes.enabled", config_.volumes_enabled ? "true" : "false"}};
-  return out;
+    auto fresh = std::make_shared<DockerClient>(config_.endpoint);
+    Response ping = fresh->get("/_ping", 2s);
+    Response version = ping.ok() ? fresh->negotiate() : ping;
+    bool was_healthy;
+    {
+      std::lock_guard lock(mu_);
+      was_healthy = ever_healthy_;
+    }
+    if (!ping.ok() || !version.ok()) {
+      out["Detected"] = was_healthy;  // unhealthy once it worked; undetected before
+      out["HealthDescription"] = "docker daemon at " + config_.endpoint +
+                                 " does not answer: " + (ping.ok() ? version : ping).message();
+      return out;
+    }
+    auto v = nlohmann::json::parse(version.body, nullptr, false);
+    Response info_r = fresh->get("/info", 2s);
+    auto info = info_r.ok() ? nlohmann::json::parse(info_r.body, nullptr, false) : nlohmann::json();
+    std::string runtimes;
+    if (info.is_object() && info.contains("Runtimes") && info["Runtimes"].is_object()) {
+      for (const auto& [name, _] : info["Runtimes"].items()) {
+        runtimes += (runtimes.empty() ? "" : ",") + name;
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      ever_healthy_ = true;
+      client_ = fresh;  // negotiated: later calls use the daemon's API version
+    }
+    out["Detected"] = true;
+    out["Healthy"] = true;
+    out["HealthDescription"] = "healthy";
+    out["Attributes"] = {
+        {"driver.docker", "true"},
+        {"driver.docker.version", v.is_object() ? v.value("Version", "") : ""},
+        {"driver.docker.runtimes", runtimes},
+        {"driver.docker.os_type", info.is_object() ? info.value("OSType", "") : ""},
+        {"driver.docker.privileged.enabled", config_.allow_privileged ? "true" : "false"},
+        {"driver.docker.volumes.enabled", config_.volumes_enabled ? "true" : "false"}};
+    return out;
+  }();
+  fp["Capabilities"] = {{"FSIsolation", "image"}};  // plugin.h, fingerprint
+  return fp;
 }
 
 std::vector<std::string> DockerDriver::validate(const nlohmann::json& task_config) {

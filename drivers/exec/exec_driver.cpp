@@ -140,42 +140,46 @@ uint64_t read_number(const fs::path& p, const std::string& key = {}) {
 void ExecDriver::set_config(const nlohmann::json& config) { config_ = parse_plugin_config(config); }
 
 nlohmann::json ExecDriver::fingerprint() {
-  nlohmann::json attrs = nlohmann::json::object();
-  auto path = find_executable(config_.runtime_path);
-  if (!path) {
-    // As Nomad: a driver that cannot work here is undetected, with the reason.
-    return {{"Detected", false}, {"Healthy", false},
-            {"HealthDescription", "OCI runtime \"" + config_.runtime_path + "\" not found"},
-            {"Attributes", attrs}};
-  }
-  const std::string name = fs::path(*path).filename().string();
-  auto bad = [&](const std::string& why) {
-    return nlohmann::json{{"Detected", true}, {"Healthy", false}, {"HealthDescription", why}, {"Attributes", attrs}};
-  };
-  for (const char* ns : kNamespaces) {
-    if (access((std::string("/proc/self/ns/") + ns).c_str(), F_OK) != 0)
-      return bad(std::string("the kernel lacks the ") + ns + " namespace");
-  }
-  if (name == "crun") {
-    // crun refuses hybrid hosts (v1 controllers beside a v2 mount that has controllers),
-    // whatever its cgroup manager: say so instead of failing every start.
-    std::ifstream ctl("/sys/fs/cgroup/unified/cgroup.controllers");
-    std::string first;
-    if (fs::exists("/sys/fs/cgroup/memory") && ctl >> first)
-      return bad("crun does not support this host's hybrid cgroup layout (controllers on both v1 and v2)");
-  }
-  RunResult r = run_command({*path, "--version"}, 5s);
-  if (r.exit_code != 0) return bad(*path + " --version failed (exit " + std::to_string(r.exit_code) + ")");
-  // "runc version 1.1.5+ds1" / "crun version 1.8.1"
-  std::string version;
-  if (auto at = r.out.find("version "); at != std::string::npos) {
-    auto end = r.out.find_first_of(" \n", at + 8);
-    version = r.out.substr(at + 8, end == std::string::npos ? std::string::npos : end - at - 8);
-  }
-  attrs["driver.exec"] = "true";
-  attrs["driver.exec.runtime"] = name;
-  attrs["driver.exec." + name + ".version"] = version;
-  return {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"}, {"Attributes", attrs}};
+  auto fp = [&]() -> nlohmann::json {
+    nlohmann::json attrs = nlohmann::json::object();
+    auto path = find_executable(config_.runtime_path);
+    if (!path) {
+      // As Nomad: a driver that cannot work here is undetected, with the reason.
+      return {{"Detected", false}, {"Healthy", false},
+              {"HealthDescription", "OCI runtime \"" + config_.runtime_path + "\" not found"},
+              {"Attributes", attrs}};
+    }
+    const std::string name = fs::path(*path).filename().string();
+    auto bad = [&](const std::string& why) {
+      return nlohmann::json{{"Detected", true}, {"Healthy", false}, {"HealthDescription", why}, {"Attributes", attrs}};
+    };
+    for (const char* ns : kNamespaces) {
+      if (access((std::string("/proc/self/ns/") + ns).c_str(), F_OK) != 0)
+        return bad(std::string("the kernel lacks the ") + ns + " namespace");
+    }
+    if (name == "crun") {
+      // crun refuses hybrid hosts (v1 controllers beside a v2 mount that has controllers),
+      // whatever its cgroup manager: say so instead of failing every start.
+      std::ifstream ctl("/sys/fs/cgroup/unified/cgroup.controllers");
+      std::string first;
+      if (fs::exists("/sys/fs/cgroup/memory") && ctl >> first)
+        return bad("crun does not support this host's hybrid cgroup layout (controllers on both v1 and v2)");
+    }
+    RunResult r = run_command({*path, "--version"}, 5s);
+    if (r.exit_code != 0) return bad(*path + " --version failed (exit " + std::to_string(r.exit_code) + ")");
+    // "runc version 1.1.5+ds1" / "crun version 1.8.1"
+    std::string version;
+    if (auto at = r.out.find("version "); at != std::string::npos) {
+      auto end = r.out.find_first_of(" \n", at + 8);
+      version = r.out.substr(at + 8, end == std::string::npos ? std::string::npos : end - at - 8);
+    }
+    attrs["driver.exec"] = "true";
+    attrs["driver.exec.runtime"] = name;
+    attrs["driver.exec." + name + ".version"] = version;
+    return {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"}, {"Attributes", attrs}};
+  }();
+  fp["Capabilities"] = {{"FSIsolation", "chroot"}};  // plugin.h, fingerprint
+  return fp;
 }
 
 std::vector<std::string> ExecDriver::validate(const nlohmann::json& task_config) {

@@ -151,3 +151,15 @@ TEST_F(ExecTasks, ScriptCheckRunsInsideTheTaskAndDecidesHealth) {
   ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
   EXPECT_NE(checks.begin().value().value("Output", "").find("ready-inside"), std::string::npos) << checks.dump(2);
 }
+
+// ${NOMAD_ALLOC_DIR} in an isolated task's args and env is the path the task sees, as its own
+// env says (it once gave the host's path, which does not exist inside the container).
+TEST_F(ExecTasks, InterpolationGivesTheTasksOwnPaths) {
+  auto ids = agent_->submit(job("paths", "batch",
+                                "echo arg=${NOMAD_ALLOC_DIR} env=$NOMAD_ALLOC_DIR data=$DATA local=${NOMAD_TASK_DIR}",
+                                "          env: {DATA: \"${NOMAD_ALLOC_DIR}/data\"}\n"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent_->wait_client_status(ids[0], "complete", std::chrono::seconds(30));
+  auto out = agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
+  EXPECT_EQ(out, "arg=/alloc env=/alloc data=/alloc/data local=/local\n");
+}

@@ -89,7 +89,10 @@ typedef struct drover_driver_vtable {
   drover_status (*set_config)(void* self, const char* config_json, char** error);
 
   /* *out_json: {"Detected": bool, "Healthy": bool, "HealthDescription": str,
-   *             "Attributes": {str: str}} */
+   *             "Attributes": {str: str}, "Capabilities": {"FSIsolation": str}}
+   * FSIsolation (Nomad's name) says where the task sees its dirs: "none" (the host's paths,
+   * the default), "chroot" or "image" (at /alloc, /local and /secrets): the agent gives the task
+   * those paths in its env and in `${NOMAD_*_DIR}` interpolation. */
   drover_status (*fingerprint)(void* self, char** out_json, char** error);
 
   /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one
