@@ -17,6 +17,7 @@
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
 #include "runner/task_env.hpp"
+#include "drover/common/json_text.hpp"
 
 namespace drover::api {
 
@@ -62,7 +63,7 @@ json node_json(const ApiContext& ctx) {
     if (info["Healthy"].get<bool>()) {
       attributes["driver." + name] = "true";
       for (const auto& [k, v] : info["Attributes"].items())
-        attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        attributes[k] = v.is_string() ? v.get<std::string>() : json_text(v);
     }
     drivers[name] = info;
   }
@@ -278,6 +279,10 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
            if (!cmd.is_array() || cmd.empty() ||
                !std::all_of(cmd.begin(), cmd.end(), [](const json& a) { return a.is_string(); }))
              return reply_error(res, 400, "Command: must be a non-empty array of strings");
+           // An argument is a C string in the end: a NUL would cut it silently.
+           for (std::size_t i = 0; i < cmd.size(); ++i)
+             if (cmd[i].get_ref<const std::string&>().find('\0') != std::string::npos)
+               return reply_error(res, 400, "Command[" + std::to_string(i) + "]: must not contain a NUL byte");
            int64_t timeout_ms = body.value("TimeoutMs", int64_t{30000});
            if (timeout_ms < 1 || timeout_ms > 3600000)
              return reply_error(res, 400, "TimeoutMs: must be from 1 to 3600000");
