@@ -31,7 +31,7 @@ bool task_finished(runner::AllocManager& m, const std::string& alloc_id, const s
   auto a = m.alloc(alloc_id);
   if (!a) return true;
   auto it = a->tasks.find(task);
-  return it == a->tasks.end() || it->second.state == "dead";
+  return it == a->tasks.end() || it->second.state == state::TaskPhase::Dead;
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ std::string render_metrics(const ApiContext& ctx) {
   int tasks_running = 0;
   for (const auto& a : allocs) {
     ++by_status[a.client_status];
-    for (const auto& [name, t] : a.tasks) tasks_running += t.state == "running";
+    for (const auto& [name, t] : a.tasks) tasks_running += t.state == state::TaskPhase::Running;
   }
   w.family("drover_allocs", "gauge", "Allocs on this node by client status.");
   for (const auto& [s, n] : by_status) w.sample("drover_allocs", {{"client_status", s}}, n);
@@ -157,7 +157,7 @@ std::string render_metrics(const ApiContext& ctx) {
   for (const auto& a : allocs)
     for (const auto& [name, t] : a.tasks)
       w.sample("drover_task_running", {{"alloc_id", a.id}, {"task", name}, {"job", a.job_id}},
-               t.state == "running" ? 1 : 0);
+               t.state == state::TaskPhase::Running ? 1 : 0);
   w.family("drover_task_restarts_total", "counter", "Restarts of the task.");
   for (const auto& a : allocs)
     for (const auto& [name, t] : a.tasks)

@@ -124,7 +124,7 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
     json tasks = json::object();
     auto now = state::now_ns();
     for (const auto& [task, ts] : alloc->tasks) {
-      if (ts.state != "running") continue;
+      if (ts.state != state::TaskPhase::Running) continue;
       auto st = resources->stats(alloc->id, task);
       if (!st) continue;
       cgroups::CpuUsage cpu;

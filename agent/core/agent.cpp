@@ -270,7 +270,7 @@ int run_agent(const AgentFlags& flags) {
       known.insert(a.id);
       if (!a.terminal())
         for (const auto& [task, ts] : a.tasks)
-          if (ts.state != "dead") live.insert(runner::NodeResources::cgroup_name(a.id, task));
+          if (ts.state != state::TaskPhase::Dead) live.insert(runner::NodeResources::cgroup_name(a.id, task));
     }
     const auto alloc_root = runner::alloc_dir_for(cfg.data_dir, "x").root.parent_path();
     resources.cleanup_orphans(live, [&](const std::string& alloc_id) {

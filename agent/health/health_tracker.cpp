@@ -50,14 +50,14 @@ std::optional<Verdict> HealthTracker::observe(const state::Alloc& alloc, bool ch
   std::string not_ready;  // why it is not healthy yet, for the deadline's reason
   bool restarted = false;
   for (const auto& [name, ts] : alloc.tasks) {
-    if (ts.state == "dead" && ts.failed) return decide(false, "task \"" + name + "\" failed");
+    if (ts.state == state::TaskPhase::Dead && ts.failed) return decide(false, "task \"" + name + "\" failed");
     auto seen = std::make_pair(ts.restarts, ts.started_at_ns);
     auto it = last_seen_.find(name);
     if (it != last_seen_.end() && it->second != seen) restarted = true;
     last_seen_[name] = seen;
     if (ephemeral_.count(name)) continue;
-    if (ts.state != "running" && not_ready.empty())
-      not_ready = "task \"" + name + "\" is " + ts.state;
+    if (ts.state != state::TaskPhase::Running && not_ready.empty())
+      not_ready = "task \"" + name + "\" is " + state::to_string(ts.state);
   }
   if (not_ready.empty() && settings_.mode == "checks" && !checks_passing)
     not_ready = "checks are not passing";

@@ -149,7 +149,7 @@ void HealthWatcher::scan() {
       bool all_passing = true;
       for (auto& c : w->checks) {
         auto ts = a->tasks.find(c->spec().task);
-        bool running = ts != a->tasks.end() && ts->second.state == "running";
+        bool running = ts != a->tasks.end() && ts->second.state == state::TaskPhase::Running;
         auto& clock = w->clocks[c->spec().task];
         if (ts != a->tasks.end() && ts->second.started_at_ns != clock.started_at_ns) {
           clock.started_at_ns = ts->second.started_at_ns;

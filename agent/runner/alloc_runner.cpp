@@ -15,8 +15,8 @@ std::pair<std::string, std::string> client_status_of(
     const std::map<std::string, state::TaskState>& tasks) {
   bool pending = false, running = false, dead = false, failed = false;
   for (const auto& [_, s] : tasks) {
-    if (s.state == "running") running = true;
-    else if (s.state == "pending") pending = true;
+    if (s.state == state::TaskPhase::Running) running = true;
+    else if (s.state == state::TaskPhase::Pending) pending = true;
     else if (s.failed) failed = true;
     else dead = true;
   }
@@ -27,11 +27,23 @@ std::pair<std::string, std::string> client_status_of(
   return {"pending", ""};
 }
 
-AllocRunner::Role AllocRunner::role_of(const jobspec::Task& t) {
-  if (t.lifecycle.hook == "prestart") return t.lifecycle.sidecar ? Role::PrestartSidecar : Role::Prestart;
-  if (t.lifecycle.hook == "poststart") return Role::Poststart;
-  if (t.lifecycle.hook == "poststop") return Role::Poststop;
-  return Role::Main;
+TaskRole AllocRunner::role_of(const jobspec::Task& t) {
+  if (t.lifecycle.hook == "prestart") return t.lifecycle.sidecar ? TaskRole::PrestartSidecar : TaskRole::Prestart;
+  if (t.lifecycle.hook == "poststart") return TaskRole::Poststart;
+  if (t.lifecycle.hook == "poststop") return TaskRole::Poststop;
+  return TaskRole::Main;
+}
+
+// Called with mu_ held: what the lifecycle needs of each task.
+std::vector<LifecycleTask> AllocRunner::lifecycle_view() const {
+  std::vector<LifecycleTask> out;
+  for (const auto& t : group_->tasks) {
+    auto it = alloc_.tasks.find(t.name);
+    state::TaskState s = it != alloc_.tasks.end() ? it->second : state::TaskState{};
+    out.push_back({t.name, role_of(t), t.leader, s.state, s.failed, s.started_at_ns != 0,
+                   runners_.count(t.name) > 0});
+  }
+  return out;
 }
 
 AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc,
@@ -76,7 +88,7 @@ void AllocRunner::start(bool recovering) {
     // writes of an older agent, a disk that filled) may have run and ended: its fate is
     // unknown, so it is reported failed, never started a second time.
     for (const auto& task : group_->tasks) {
-      if (alloc_.tasks[task.name].state != "running" || !ctx_.store->handle(id_, task.name).is_null())
+      if (alloc_.tasks[task.name].state != state::TaskPhase::Running || !ctx_.store->handle(id_, task.name).is_null())
         continue;
       spdlog::warn("alloc {} task {}: recorded as running without a driver handle; not restarting it",
                    id_, task.name);
@@ -86,7 +98,7 @@ void AllocRunner::start(bool recovering) {
                            "recorded for it: its outcome is unknown, so it is not started again"};
         e.fails_task = true;
         s.events.push_back(std::move(e));
-        s.state = "dead";
+        s.state = state::TaskPhase::Dead;
         s.failed = true;
         s.finished_at_ns = state::now_ns();
       });
@@ -94,71 +106,45 @@ void AllocRunner::start(bool recovering) {
     // Every task the driver may still hold is reattached first, whatever its phase, so that a
     // stop (or a sibling's failure) reaches it.
     for (const auto& task : group_->tasks)
-      if (alloc_.tasks[task.name].state != "dead" && !ctx_.store->handle(id_, task.name).is_null())
+      if (alloc_.tasks[task.name].state != state::TaskPhase::Dead && !ctx_.store->handle(id_, task.name).is_null())
         start_task(task, /*recovering=*/true);
   }
-  start_role(Role::Prestart, recovering);
-  start_role(Role::PrestartSidecar, recovering);
-  if (recovering) {
-    // A recovered alloc resumes in the phase it was in: once a main task has started, or the
-    // prestart tasks are done, it is past prestart.
-    auto dead = [](const state::TaskState& s) { return s.state == "dead"; };
-    if (all(Role::Prestart, dead) ||
-        any(Role::Main, [](const state::TaskState& s) { return s.started_at_ns != 0; }))
-      phase_ = Phase::Main;
-  }
+  // A recovered alloc resumes in the phase it was in.
+  if (recovering) lifecycle_.resume(lifecycle_view());
   started_ = true;
   step_locked(lock);
 }
 
-bool AllocRunner::has_role(Role role) const {
-  for (const auto& t : group_->tasks)
-    if (role_of(t) == role) return true;
-  return false;
-}
-
-bool AllocRunner::all(Role role, const std::function<bool(const state::TaskState&)>& pred) const {
-  for (const auto& t : group_->tasks)
-    if (role_of(t) == role && !pred(alloc_.tasks.at(t.name))) return false;
-  return true;
-}
-
-bool AllocRunner::any(Role role, const std::function<bool(const state::TaskState&)>& pred) const {
-  for (const auto& t : group_->tasks)
-    if (role_of(t) == role && pred(alloc_.tasks.at(t.name))) return true;
-  return false;
-}
-
 // Called with mu_ held.
 void AllocRunner::start_task(const jobspec::Task& task, bool recovering) {
-  if (runners_.count(task.name) || alloc_.tasks[task.name].state == "dead") return;
+  if (runners_.count(task.name) || alloc_.tasks[task.name].state == state::TaskPhase::Dead) return;
   nlohmann::json handle = recovering ? ctx_.store->handle(id_, task.name) : nlohmann::json();
   auto r = std::make_unique<TaskRunner>(*this, task, handle);
   r->start();
   runners_[task.name] = std::move(r);
 }
 
-void AllocRunner::start_role(Role role, bool recovering) {
+void AllocRunner::start_role(TaskRole role, bool recovering) {
   for (const auto& task : group_->tasks)
     if (role_of(task) == role) start_task(task, recovering);
 }
 
 // Called with mu_ held; TaskRunner::kill takes only its own lock and records events through
 // update_task, so it is handed off the lock by collecting the runners first.
-void AllocRunner::kill_role(Role role, const std::string& reason, const std::string& event_type) {
+void AllocRunner::kill_role(TaskRole role, const std::string& reason, const std::string& event_type) {
   std::vector<TaskRunner*> targets;
   for (const auto& task : group_->tasks) {
     if (role_of(task) != role) continue;
     auto it = runners_.find(task.name);
-    if (it != runners_.end() && alloc_.tasks[task.name].state != "dead")
+    if (it != runners_.end() && alloc_.tasks[task.name].state != state::TaskPhase::Dead)
       targets.push_back(it->second.get());
   }
   // Tasks of this role that never started are dead now: they will not run.
   for (const auto& task : group_->tasks) {
     if (role_of(task) != role || runners_.count(task.name)) continue;
     auto& ts = alloc_.tasks[task.name];
-    if (ts.state != "dead") {
-      ts.state = "dead";
+    if (ts.state != state::TaskPhase::Dead) {
+      ts.state = state::TaskPhase::Dead;
       ts.finished_at_ns = state::now_ns();
       (void)ctx_.store->put_task_state(id_, task.name, ts);
     }
@@ -186,78 +172,17 @@ void AllocRunner::step_locked(std::unique_lock<std::mutex>& lock) {
   (void)lock;
 }
 
-// One pass of the lifecycle: moves through the phases as far as the task states allow.
+// One pass of the lifecycle (runner/lifecycle.cpp): does what it says, in order. A change
+// made while kill_role has let go of the lock marks the step dirty, and it runs again.
 void AllocRunner::advance_locked() {
-  auto dead = [](const state::TaskState& s) { return s.state == "dead"; };
-  auto ok_done = [](const state::TaskState& s) { return s.state == "dead" && !s.failed; };
-  auto failed = [](const state::TaskState& s) { return s.failed; };
-  auto running = [](const state::TaskState& s) { return s.state == "running"; };
-  auto live = [](const state::TaskState& s) { return s.state != "dead"; };
-  const bool recovering = recovering_;
-
-  for (;;) {
+  if (detached_) return;
+  auto view = lifecycle_view();
+  for (const auto& action : lifecycle_.advance(view, stop_requested_, stop_reason_)) {
     if (detached_) return;
-    bool stopping = stop_requested_;
-    bool any_failed = false;
-    for (const auto& [_, s] : alloc_.tasks) any_failed |= s.failed;
-
-    if (phase_ == Phase::Prestart) {
-      if (stopping || any(Role::Prestart, failed) || any(Role::PrestartSidecar, failed)) {
-        phase_ = Phase::MainDone;
-        kill_role(Role::Prestart, stop_reason_, "");
-        kill_role(Role::Main, "", "");
-        kill_role(Role::Poststart, "", "");
-        continue;
-      }
-      if (all(Role::Prestart, ok_done) && all(Role::PrestartSidecar, running)) {
-        phase_ = Phase::Main;
-        start_role(Role::Main, recovering);
-        continue;
-      }
-    } else if (phase_ == Phase::Main) {
-      start_role(Role::Main, recovering);
-      if (all(Role::Main, running)) start_role(Role::Poststart, recovering);
-      // Leader dead: the others are stopped (Nomad's leader semantics).
-      for (const auto& t : group_->tasks)
-        if (t.leader && alloc_.tasks[t.name].state == "dead" && !leader_seen_dead_) {
-          leader_seen_dead_ = true;
-          killed_main_ = true;
-          kill_role(Role::Main, "Leader Task \"" + t.name + "\" is dead", ev::kLeaderDead);
-          kill_role(Role::Poststart, "Leader Task \"" + t.name + "\" is dead", ev::kLeaderDead);
-        }
-      if ((stopping || any_failed) && !killed_main_) {
-        killed_main_ = true;
-        auto reason = stopping ? stop_reason_ : "Sibling Task Failed";
-        auto type = stopping ? "" : ev::kSiblingFailed;
-        kill_role(Role::Main, reason, type);
-        kill_role(Role::Poststart, reason, type);
-        continue;
-      }
-      if (all(Role::Main, dead)) {
-        phase_ = Phase::MainDone;
-        continue;
-      }
-    } else if (phase_ == Phase::MainDone) {
-      // Main tasks are done: sidecars and poststart tasks go, then poststop runs.
-      if (!killed_sidecars_) {
-        killed_sidecars_ = true;
-        kill_role(Role::Poststart, "Main tasks are dead", ev::kMainDead);
-        kill_role(Role::PrestartSidecar, "Main tasks are dead", ev::kMainDead);
-        kill_role(Role::Prestart, "Main tasks are dead", ev::kMainDead);
-        continue;
-      }
-      if (all(Role::Poststart, dead) && all(Role::PrestartSidecar, dead) && all(Role::Prestart, dead)) {
-        phase_ = Phase::Poststop;
-        start_role(Role::Poststop, recovering);
-        continue;
-      }
-    } else if (phase_ == Phase::Poststop) {
-      if (all(Role::Poststop, dead) || !any(Role::Poststop, live)) {
-        phase_ = Phase::Done;
-        continue;
-      }
-    }
-    return;
+    if (action.kind == LifecycleAction::Kind::Start)
+      start_role(action.role, recovering_);
+    else
+      kill_role(action.role, action.reason, action.event_type);
   }
 }
 
@@ -296,7 +221,7 @@ Status AllocRunner::restart_task(const std::string& task) {
     if (!task.empty() && !alloc_.tasks.count(task))
       return make_error("task \"" + task + "\" is not in alloc " + id_);
     for (auto& [name, r] : runners_)
-      if ((task.empty() || name == task) && alloc_.tasks[name].state == "running")
+      if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
         targets.push_back(r.get());
   }
   if (targets.empty())
@@ -314,7 +239,7 @@ Status AllocRunner::signal_task(const std::string& task, const std::string& sign
     if (!task.empty() && !alloc_.tasks.count(task))
       return make_error("task \"" + task + "\" is not in alloc " + id_);
     for (auto& [name, r] : runners_)
-      if ((task.empty() || name == task) && alloc_.tasks[name].state == "running")
+      if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
         targets.push_back(r.get());
   }
   if (targets.empty()) return make_error("no running task to signal");
@@ -331,7 +256,7 @@ Result<nlohmann::json> AllocRunner::exec_task(const std::string& task,
     std::lock_guard lock(mu_);
     auto it = runners_.find(task);
     if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_);
-    if (it == runners_.end() || alloc_.tasks[task].state != "running")
+    if (it == runners_.end() || alloc_.tasks[task].state != state::TaskPhase::Running)
       return make_error("task \"" + task + "\" is not running");
     r = it->second.get();
   }

@@ -15,6 +15,7 @@
 #include "drover/common/result.hpp"
 #include "jobspec/job.hpp"
 #include "runner/alloc_dir.hpp"
+#include "runner/lifecycle.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
 
@@ -76,24 +77,19 @@ class AllocRunner {
   nlohmann::json task_spec(const jobspec::Task& task) const;
 
  private:
-  enum class Role { Prestart, PrestartSidecar, Main, Poststart, Poststop };
-  static Role role_of(const jobspec::Task& t);
-
-  enum class Phase { Prestart, Main, MainDone, Poststop, Done };
+  static TaskRole role_of(const jobspec::Task& t);
+  std::vector<LifecycleTask> lifecycle_view() const;
   void step_locked(std::unique_lock<std::mutex>& lock);
   void advance_locked();
   void fail_alloc(const std::string& description);
   // Starts the runner of each task with `role` that has none yet and is not dead.
-  void start_role(Role role, bool recovering);
+  void start_role(TaskRole role, bool recovering);
   void start_task(const jobspec::Task& task, bool recovering);
   void notify_change();
   // Applies fn to the task's state and persists it; mu_ held.
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
                           bool clear_handle = false);
-  void kill_role(Role role, const std::string& reason, const std::string& event_type);
-  bool all(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
-  bool any(Role role, const std::function<bool(const state::TaskState&)>& pred) const;
-  bool has_role(Role role) const;
+  void kill_role(TaskRole role, const std::string& reason, const std::string& event_type);
 
   RunnerContext& ctx_;
   std::string id_;
@@ -108,8 +104,7 @@ class AllocRunner {
   bool detached_ = false;
   // The lifecycle's progress, advanced by step_locked on every change.
   bool started_ = false, recovering_ = false, stepping_ = false, dirty_ = false;
-  Phase phase_ = Phase::Prestart;
-  bool killed_main_ = false, killed_sidecars_ = false, leader_seen_dead_ = false;
+  Lifecycle lifecycle_;
   std::map<std::string, std::unique_ptr<TaskRunner>> runners_;  // by task name
 };
 

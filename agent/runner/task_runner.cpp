@@ -138,7 +138,7 @@ void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& 
 }
 
 static void mark_dead(TaskState& s, bool failed) {
-  s.state = "dead";
+  s.state = state::TaskPhase::Dead;
   s.failed = failed;
   s.finished_at_ns = state::now_ns();
 }
@@ -288,7 +288,7 @@ bool TaskRunner::after_exit() {
   if (restart_now) {
     // A restart the user asked for does not count against the restart policy.
     record({ev::kRestarting, 0, "Task restarting now (restart signaled)"}, [](TaskState& s) {
-      s.state = "pending";
+      s.state = state::TaskPhase::Pending;
       s.restarts++;
     }, true);
     return start_once();
@@ -325,7 +325,7 @@ bool TaskRunner::after_exit() {
   rs.details["restart_delay"] = std::to_string(decision.delay.count());
   rs.details["restart_reason"] = decision.reason;
   record(std::move(rs), [](TaskState& s) {
-    s.state = "pending";
+    s.state = state::TaskPhase::Pending;
     s.restarts++;
   }, true);
   if (!sleep_unless_killed(decision.delay)) {
@@ -375,9 +375,9 @@ bool TaskRunner::recover() {
   }
   (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value());
   // Started before the agent died but not yet recorded as such: record it once now.
-  if (alloc_.snapshot().tasks[task_.name].state != "running")
+  if (alloc_.snapshot().tasks[task_.name].state != state::TaskPhase::Running)
     record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
-      s.state = "running";
+      s.state = state::TaskPhase::Running;
       s.started_at_ns = state::now_ns();
       s.finished_at_ns = 0;
     });
@@ -458,7 +458,7 @@ bool TaskRunner::start_once() {
     spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
   fault_point("handle_persisted");
   record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
-    s.state = "running";
+    s.state = state::TaskPhase::Running;
     s.started_at_ns = state::now_ns();
     s.finished_at_ns = 0;
   });

@@ -38,7 +38,7 @@ nlohmann::json to_json(const TaskState& s) {
   auto time_or_null = [](int64_t ns) -> nlohmann::json {
     return ns ? nlohmann::json(rfc3339(ns)) : nlohmann::json(nullptr);
   };
-  return {{"State", s.state},
+  return {{"State", to_string(s.state)},
           {"Failed", s.failed},
           {"Restarts", s.restarts},
           {"StartedAt", time_or_null(s.started_at_ns)},
@@ -92,9 +92,24 @@ TaskEvent task_event_from_json(const nlohmann::json& j) {
   return e;
 }
 
+const char* to_string(TaskPhase p) {
+  switch (p) {
+    case TaskPhase::Running: return "running";
+    case TaskPhase::Dead: return "dead";
+    case TaskPhase::Pending: break;
+  }
+  return "pending";
+}
+
+TaskPhase task_phase_from_string(const std::string& s) {
+  if (s == "running") return TaskPhase::Running;
+  if (s == "dead") return TaskPhase::Dead;
+  return TaskPhase::Pending;
+}
+
 TaskState task_state_from_json(const nlohmann::json& j) {
   TaskState s;
-  s.state = j.value("State", "pending");
+  s.state = task_phase_from_string(j.value("State", "pending"));
   s.failed = j.value("Failed", false);
   s.restarts = j.value("Restarts", 0);
   s.started_at_ns = j.value("StartedAtNs", int64_t{0});

@@ -44,8 +44,15 @@ struct TaskEvent {
   std::map<std::string, std::string> details;
 };
 
+// A task's state, as Nomad names it in the API ("pending", "running", "dead"): pending until
+// it starts and again while it waits to restart, dead once it will not run again.
+enum class TaskPhase { Pending, Running, Dead };
+const char* to_string(TaskPhase p);
+// "pending", "running" or "dead"; anything else reads as pending.
+TaskPhase task_phase_from_string(const std::string& s);
+
 struct TaskState {
-  std::string state = "pending";  // pending | running | dead
+  TaskPhase state = TaskPhase::Pending;
   bool failed = false;
   int restarts = 0;
   int64_t started_at_ns = 0;   // 0: never

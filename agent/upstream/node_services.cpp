@@ -79,14 +79,14 @@ void NodeServices::publish_task_events(const state::Alloc& a) {
   std::lock_guard lock(mu_);
   auto& seen = seen_[a.id];
   for (const auto& [name, ts] : a.tasks) {
-    auto now = std::make_pair(ts.state, ts.events.empty() ? int64_t{0} : ts.events.back().time_ns);
+    auto now = std::make_pair(std::string(state::to_string(ts.state)), ts.events.empty() ? int64_t{0} : ts.events.back().time_ns);
     auto it = seen.find(name);
     if (it != seen.end() && it->second == now) continue;
     std::string type = ts.events.empty() ? "TaskStateChanged" : ts.events.back().type;
     events_.publish("task", type, a.id + "/" + name,
                     {{"AllocID", a.id},
                      {"Task", name},
-                     {"State", ts.state},
+                     {"State", state::to_string(ts.state)},
                      {"Failed", ts.failed},
                      {"Restarts", ts.restarts},
                      {"Event", ts.events.empty() ? json() : state::to_json(ts.events.back())}});

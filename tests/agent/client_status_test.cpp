@@ -8,7 +8,7 @@ using drover::state::TaskState;
 namespace {
 TaskState st(const char* state, bool failed = false) {
   TaskState s;
-  s.state = state;
+  s.state = drover::state::task_phase_from_string(state);
   s.failed = failed;
   return s;
 }

@@ -28,7 +28,7 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
     ts.events.push_back({event::kReceived, 1, "Task received by client"});
     a.tasks["t"] = ts;
     ASSERT_TRUE((*store)->put_alloc(a));
-    ts.state = "running";
+    ts.state = drover::state::TaskPhase::Running;
     ts.restarts = 2;
     ASSERT_TRUE((*store)->put_task_state("a1", "t", ts));
     ASSERT_TRUE((*store)->put_handle("a1", "t", {{"PID", 42}}));
@@ -41,7 +41,7 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
   ASSERT_EQ(allocs.size(), 1u);
   EXPECT_EQ(allocs[0].client_status, "running");
   EXPECT_EQ((*allocs[0].job)["ID"], "j");
-  EXPECT_EQ(allocs[0].tasks["t"].state, "running");
+  EXPECT_EQ(allocs[0].tasks["t"].state, drover::state::TaskPhase::Running);
   EXPECT_EQ(allocs[0].tasks["t"].restarts, 2);
   EXPECT_EQ(allocs[0].tasks["t"].events.at(0).type, "Received");
   EXPECT_EQ((*store)->handle("a1", "t")["PID"], 42);

@@ -181,9 +181,23 @@ TEST_F(Cgroups, FinishedTaskLeavesNoCgroup) {
 
 TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
   std::string parent = "drover-test-orphans-" + std::to_string(getpid());
-  for (auto c : {"memory", "cpu", "pids"})
+  // One orphan of this agent's (its alloc dir is in the data dir, no task holds it), and one
+  // of an alloc this data dir never had: another agent's, on the same parent.
+  auto data = drover::testing::make_temp_dir("drover-orphans");
+  std::filesystem::create_directories(data + "/alloc/dead-alloc");
+  for (auto c : {"memory", "cpu", "pids"}) {
     std::filesystem::create_directories("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/dead-alloc.t");
-  auto agent = AgentProcess::start({.cgroup_parent = parent});
-  for (auto c : {"memory", "cpu", "pids"})
-    EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/dead-alloc.t")) << c;
+    std::filesystem::create_directories("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/other-alloc.t");
+  }
+  {
+    auto agent = AgentProcess::start({.data_dir = data, .cgroup_parent = parent});
+    for (auto c : {"memory", "cpu", "pids"}) {
+      EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/dead-alloc.t")) << c;
+      EXPECT_TRUE(std::filesystem::exists("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/other-alloc.t")) << c;
+    }
+  }
+  for (auto c : {"memory", "cpu", "pids"}) {
+    rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + parent + "/other-alloc.t").c_str());
+    rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + parent).c_str());
+  }
 }

@@ -14,7 +14,7 @@ namespace {
 state::Alloc alloc_with(const std::string& s, bool failed = false, int restarts = 0) {
   state::Alloc a;
   a.id = "a1";
-  a.tasks["web"].state = s;
+  a.tasks["web"].state = state::task_phase_from_string(s);
   a.tasks["web"].failed = failed;
   a.tasks["web"].restarts = restarts;
   a.tasks["web"].started_at_ns = 1000 + restarts;
@@ -80,7 +80,7 @@ TEST(HealthTracker, ChecksModeWaitsForPassingChecks) {
 TEST(HealthTracker, EphemeralTasksNeedNotRunButManualNeverDecides) {
   auto t0 = Clock::time_point{} + 1h;
   auto a = alloc_with("running");
-  a.tasks["init"].state = "dead";  // a prestart task that finished
+  a.tasks["init"].state = state::TaskPhase::Dead;  // a prestart task that finished
   HealthTracker h(settings(), {"init"}, t0);
   EXPECT_FALSE(h.observe(a, true, t0));
   EXPECT_TRUE(h.observe(a, true, t0 + 1s));
