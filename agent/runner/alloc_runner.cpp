@@ -67,7 +67,7 @@ void AllocRunner::fail_alloc(const std::string& description) {
   alloc_.client_status = "failed";
   alloc_.client_description = description;
   alloc_.modify_time_ns = state::now_ns();
-  (void)ctx_.store->put_alloc_status(alloc_);
+  if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
 }
 
 void AllocRunner::start(bool recovering) {
@@ -146,7 +146,8 @@ void AllocRunner::kill_role(TaskRole role, const std::string& reason, const std:
     if (ts.state != state::TaskPhase::Dead) {
       ts.state = state::TaskPhase::Dead;
       ts.finished_at_ns = state::now_ns();
-      (void)ctx_.store->put_task_state(id_, task.name, ts);
+      if (auto st = ctx_.store->put_task_state(id_, task.name, ts); !st)
+        spdlog::error("alloc {} task {}: {}", id_, task.name, st.message());
     }
   }
   mu_.unlock();
@@ -193,7 +194,7 @@ void AllocRunner::stop(const std::string& reason) {
     stop_reason_ = reason;
     alloc_.desired_status = "stop";
     alloc_.modify_time_ns = state::now_ns();
-    (void)ctx_.store->put_alloc_status(alloc_);
+    if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
     step_locked(lock);
   }
   notify_change();

@@ -79,8 +79,8 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
   return {};
 }
 
-Result<nlohmann::json> NodeResources::prepare_task(const std::string& alloc_id,
-                                                   const jobspec::Task& task) {
+Result<nlohmann::json> NodeResources::prepare_cgroup(const std::string& alloc_id,
+                                                     const jobspec::Task& task) {
   auto name = cgroup_name(alloc_id, task.name);
   cgroups::Limits limits;
   limits.cpu_mhz = task.resources.cpu_mhz;
@@ -115,22 +115,17 @@ Result<nlohmann::json> NodeResources::prepare_task(const std::string& alloc_id,
                           // here, inside the task's limits.
                           {"Parent", "/" + cg->relative_path()}}}};
   if (!cpuset.empty()) out["Cpuset"] = cpuset;
-  if (!task.resources.devices.empty()) {
-    if (!devices_) {
-      release_task(alloc_id, task.name);
-      return make_error("the task asks for devices and no device plugin is loaded");
-    }
-    auto dev = devices_->reserve(name, task.resources.devices);
-    if (!dev) {
-      release_task(alloc_id, task.name);
-      return make_error(dev.message());
-    }
-    out["Devices"] = dev->at("Devices");
-    out["Mounts"] = dev->at("Mounts");
-    out["DeviceIDs"] = dev->at("DeviceIDs");
-    out["DeviceEnv"] = dev->at("Env");
-  }
   return out;
+}
+
+Result<nlohmann::json> NodeResources::reserve_devices(const std::string& alloc_id,
+                                                      const jobspec::Task& task) {
+  if (!devices_) return make_error("the task asks for devices and no device plugin is loaded");
+  return devices_->reserve(cgroup_name(alloc_id, task.name), task.resources.devices);
+}
+
+void NodeResources::release_devices(const std::string& alloc_id, const std::string& task) {
+  if (devices_) devices_->release(cgroup_name(alloc_id, task));
 }
 
 bool NodeResources::oom_killed(const std::string& alloc_id, const std::string& task) const {
@@ -138,7 +133,7 @@ bool NodeResources::oom_killed(const std::string& alloc_id, const std::string& t
   return cg.exists() && cg.oom_killed();
 }
 
-void NodeResources::release_task(const std::string& alloc_id, const std::string& task) {
+void NodeResources::release_cgroup(const std::string& alloc_id, const std::string& task) {
   auto name = cgroup_name(alloc_id, task);
   if (auto st = cgroups_->remove(name); !st)
     spdlog::warn("alloc {} task {}: removing cgroup: {}", alloc_id, task, st.message());
@@ -146,7 +141,11 @@ void NodeResources::release_task(const std::string& alloc_id, const std::string&
     pool_.release(name);
     persist_pool();
   }
-  if (devices_) devices_->release(name);
+}
+
+void NodeResources::release_task(const std::string& alloc_id, const std::string& task) {
+  release_cgroup(alloc_id, task);
+  release_devices(alloc_id, task);
 }
 
 Result<cgroups::Stats> NodeResources::stats(const std::string& alloc_id,

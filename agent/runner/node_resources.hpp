@@ -51,17 +51,21 @@ class NodeResources {
   Status fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
               const std::vector<const jobspec::TaskGroup*>& live) const;
 
-  // Creates the task's cgroup with its limits, reserves its cores and devices; returns the
-  // fields the driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1", "Devices": [...],
-  // "Mounts": [...], "DeviceIDs": [...], "DeviceEnv": {...}}).
-  Result<nlohmann::json> prepare_task(const std::string& alloc_id, const jobspec::Task& task);
+  // Creates the task's cgroup with its limits and reserves its cores; returns the fields the
+  // driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1"}).
+  Result<nlohmann::json> prepare_cgroup(const std::string& alloc_id, const jobspec::Task& task);
+  // Reserves the devices the task asks for: {"Devices": [...], "Mounts": [...],
+  // "DeviceIDs": [...], "Env": {...}} (DeviceManager::reserve).
+  Result<nlohmann::json> reserve_devices(const std::string& alloc_id, const jobspec::Task& task);
   // Whether the kernel OOM-killed something in the task's cgroup.
   bool oom_killed(const std::string& alloc_id, const std::string& task) const;
   // Kills what is left in the task's cgroup, removes it, releases its cores.
+  void release_cgroup(const std::string& alloc_id, const std::string& task);
+  void release_devices(const std::string& alloc_id, const std::string& task);
+  // Both of the above.
   void release_task(const std::string& alloc_id, const std::string& task);
   Result<cgroups::Stats> stats(const std::string& alloc_id, const std::string& task) const;
   std::vector<pid_t> pids(const std::string& alloc_id, const std::string& task) const;
-  // Removes task cgroups and core reservations whose "<alloc>.<task>" is not in `live`.
   // Removes the task cgroups of allocs `ours` claims that are not in `live`; a cgroup of an
   // alloc that is not ours (another agent's, on the same parent) is left alone.
   void cleanup_orphans(const std::set<std::string>& live,

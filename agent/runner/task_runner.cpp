@@ -28,7 +28,8 @@ TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::
       // success ends it, as in Nomad (docs/nomad-compat.md, "Task lifecycle").
       restarts_(alloc.group().restart,
                 alloc.batch() || (!task.lifecycle.hook.empty() && !task.lifecycle.sidecar)),
-      handle_(std::move(recovered_handle)) {}
+      handle_(std::move(recovered_handle)),
+      hooks_(task_hooks(alloc, task)) {}
 
 TaskRunner::~TaskRunner() { join(); }
 
@@ -354,8 +355,10 @@ bool TaskRunner::recover() {
       std::lock_guard lock(mu_);
       handle_ = nullptr;
     }
-    (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr);
-    if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
+    // Left as it is on failure: the Starting handle the next start writes replaces it.
+    if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, nullptr); !st)
+      spdlog::warn("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
+    release_all();
     return start_once();
   }
   if (!r) {
@@ -363,7 +366,7 @@ bool TaskRunner::recover() {
     TaskEvent e{ev::kFailedRestoring, 0, "failed to recover task: " + r.message()};
     e.fails_task = true;
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, true);
-    if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
+    release_all();
     std::lock_guard lock(mu_);
     handle_ = nullptr;
     return false;
@@ -373,7 +376,9 @@ bool TaskRunner::recover() {
     handle_ = r.value();
     handle_live_ = true;
   }
-  (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value());
+  // On failure the stored handle is the old one, which the driver recovered from once already.
+  if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value()); !st)
+    spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
   // Started before the agent died but not yet recorded as such: record it once now.
   if (alloc_.snapshot().tasks[task_.name].state != state::TaskPhase::Running)
     record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
@@ -397,65 +402,30 @@ bool TaskRunner::start_once() {
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
     return false;
   }
-  if (!setup_recorded_) {
-    setup_recorded_ = true;
-    record({ev::kTaskSetup, 0, "Building Task Directory"});
-  }
-  auto dir = alloc_.dir();
-  // exec runs tasks as nobody unless the job says otherwise (Nomad's default).
-  auto user = !task_.user.empty() ? task_.user : task_.driver == "exec" ? std::string("nobody") : "";
-  if (auto st = dir.build_task(task_.name, user); !st) {
-    TaskEvent e{ev::kSetupFailure, 0, st.message()};
-    e.fails_task = true;
-    record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
-    return false;
-  }
   auto spec = alloc_.task_spec(task_);
-  if (auto* res = alloc_.ctx().resources) {
-    // The cgroup exists, with its limits, before the driver starts anything.
-    auto prepared = res->prepare_task(alloc_.id(), task_);
-    if (!prepared) {
-      TaskEvent e{ev::kSetupFailure, 0, prepared.message()};
+  TaskHookContext hc = hook_context(spec);
+  // The hooks in order (runner/task_hook.hpp); the first that fails undoes those before it.
+  for (std::size_t i = 0; i < hooks_.size(); ++i) {
+    if (auto st = hooks_[i]->prestart(hc); !st) {
+      for (std::size_t k = i; k-- > 0;) hooks_[k]->exited(hc);
+      TaskEvent e{ev::kSetupFailure, 0, st.message()};
       e.fails_task = true;
-      record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
+      record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, true);
       return false;
     }
-    auto& extra = prepared.value();
-    if (extra.contains("DeviceEnv")) {
-      for (const auto& [k, v] : extra["DeviceEnv"].items()) spec["Env"][k] = v;
-      extra.erase("DeviceEnv");
-    }
-    spec.update(extra);
   }
-  // The driver's private per-task dir (monitor socket, exit status): outside the alloc dir,
-  // where the task cannot write.
-  {
-    std::error_code ec;
-    std::filesystem::path state_dir = spec["StateDir"].get<std::string>();
-    std::filesystem::create_directories(state_dir, ec);
-    std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
-  }
-  // Persisted before the driver acts: a crash from here on leaves a "starting" handle that
-  // recovery resolves through the driver (found running, or never started), never twice.
-  (void)alloc_.ctx().store->put_handle(alloc_.id(), task_.name,
-                                       {{"Starting", true},
-                                        {"StartingAt", state::now_ns()},
-                                        {"StateDir", spec["StateDir"]},
-                                        {"KillSignal", spec["KillSignal"]}});
   fault_point("before_task_start");
   auto r = driver_->start(spec);
   fault_point("after_task_start");
   if (!r) {
-    if (auto* res = alloc_.ctx().resources) res->release_task(alloc_.id(), task_.name);
+    for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
     TaskEvent e{ev::kDriverFailure, 0, r.message()};
     e.fails_task = true;
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); }, true);
     return false;
   }
   auto handle = r.value();
-  if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, handle); !st)
-    spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
+  for (auto& hook : hooks_) hook->poststart(hc, handle);
   fault_point("handle_persisted");
   record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
     s.state = state::TaskPhase::Running;
@@ -467,6 +437,17 @@ bool TaskRunner::start_once() {
   handle_live_ = true;
   if (kill_requested_) begin_stop_locked();
   return true;
+}
+
+// Every hook lets go of what it holds for the task, last first (the hooks' exited()).
+void TaskRunner::release_all() {
+  nlohmann::json no_spec;
+  auto hc = hook_context(no_spec);
+  for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
+}
+
+TaskHookContext TaskRunner::hook_context(nlohmann::json& spec) {
+  return {alloc_, task_, spec, [this](TaskEvent e) { record(std::move(e)); }};
 }
 
 void TaskRunner::reset_exit() {
@@ -525,8 +506,7 @@ void TaskRunner::on_exit() {
   // The driver lets go first (a container's own cgroup nests inside the task's).
   if (auto st = driver_->destroy(handle); !st)
     spdlog::warn("alloc {} task {}: destroy: {}", alloc_.id(), task_.name, st.message());
-  // Whatever the task left behind (daemons, double forks) goes with its cgroup.
-  if (res) res->release_task(alloc_.id(), task_.name);
+  release_all();
   // The stored handle stays until the exit is recorded (after_exit, one write with the state).
 }
 

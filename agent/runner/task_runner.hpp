@@ -12,9 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jobspec/job.hpp"
 #include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
 #include "runner/restart_tracker.hpp"
+#include "runner/task_hook.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::plugins {
@@ -49,6 +50,8 @@ class TaskRunner {
 
  private:
   void run();
+  TaskHookContext hook_context(nlohmann::json& spec);
+  void release_all();
   void guarded(const std::function<void()>& body) noexcept;
   void stop_task(const nlohmann::json& handle, const std::string& signal,
                  std::chrono::nanoseconds timeout, const std::string& reason);
@@ -82,7 +85,7 @@ class TaskRunner {
   bool handle_live_ = false;  // handle_ was returned by start or confirmed by recover
   bool kill_requested_ = false;
   bool restart_requested_ = false;
-  bool setup_recorded_ = false;  // "Task Setup" once per runner, not on every restart
+  std::vector<std::unique_ptr<TaskHook>> hooks_;  // setup and teardown, in order (task_hook.hpp)
   bool stop_issued_ = false;
   std::string kill_reason_;
   std::atomic<bool> detached_{false};

@@ -1,0 +1,19 @@
+#include "runner/alloc_runner.hpp"
+#include "runner/hooks/hooks.hpp"
+#include "runner/node_resources.hpp"
+
+namespace drover::runner {
+
+Status CgroupHook::prestart(TaskHookContext& c) {
+  auto prepared = c.alloc.ctx().resources->prepare_cgroup(c.alloc.id(), c.task);
+  if (!prepared) return prepared.error();
+  c.spec.update(prepared.value());
+  return {};
+}
+
+void CgroupHook::exited(TaskHookContext& c) {
+  // Whatever the task left behind (daemons, double forks) goes with its cgroup.
+  c.alloc.ctx().resources->release_cgroup(c.alloc.id(), c.task.name);
+}
+
+}  // namespace drover::runner

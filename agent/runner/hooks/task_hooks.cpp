@@ -1,0 +1,19 @@
+#include "runner/alloc_runner.hpp"
+#include "runner/hooks/hooks.hpp"
+
+namespace drover::runner {
+
+std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobspec::Task&) {
+  std::vector<std::unique_ptr<TaskHook>> hooks;
+  hooks.push_back(std::make_unique<TaskDirHook>());
+  if (alloc.ctx().resources) {
+    // The cgroup exists, with its limits, before the driver starts anything.
+    hooks.push_back(std::make_unique<CgroupHook>());
+    hooks.push_back(std::make_unique<DevicesHook>());
+  }
+  hooks.push_back(std::make_unique<StateDirHook>());
+  hooks.push_back(std::make_unique<StartingHandleHook>());
+  return hooks;
+}
+
+}  // namespace drover::runner
