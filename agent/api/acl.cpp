@@ -1,5 +1,5 @@
 // API tokens: policies, hashing, constant-time lookup, the token endpoints, and the refusal to
-// expose an open API off loopback (HOSTILE.md: "unauthenticated calls ... when TLS was off").
+// expose an open API off loopback (docs/threat-model.md, "The API").
 #include "api/acl.hpp"
 
 #include <arpa/inet.h>

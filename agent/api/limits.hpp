@@ -1,7 +1,7 @@
 // A cap on concurrent connections per client address, so one client cannot take every worker
-// of the API (HOSTILE.md: "a cap on connections per client"). httplib gives no hook per
-// connection, so the task queue that runs each connection notes which address the worker is
-// serving (at its first request) and forgets it when the connection closes.
+// of the API (docs/threat-model.md, "The API"). httplib gives no hook per connection, so the
+// task queue that runs each connection notes which address the worker is serving (at its
+// first request) and forgets it when the connection closes.
 #pragma once
 
 #include <cstddef>

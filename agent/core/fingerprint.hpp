@@ -1,5 +1,5 @@
-// The node's own attributes, with Nomad's names (NOMAD.md, "Node attributes"): cpu, memory,
-// kernel, os, hostname, storage of the data dir, cgroup mode.
+// The node's own attributes, with Nomad's names (docs/nomad-compat.md, "Node attributes"):
+// cpu, memory, kernel, os, hostname, storage of the data dir, cgroup mode.
 #pragma once
 
 #include <filesystem>

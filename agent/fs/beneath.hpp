@@ -1,6 +1,6 @@
 // Opens files under a root directory without ever leaving it: openat2 with RESOLVE_BENEATH and
 // RESOLVE_NO_SYMLINKS from a dir fd, so a task that plants `logs/x -> /etc/shadow` gets
-// nothing (HOSTILE.md, "Paths and links"). Every agent-side open inside an alloc dir goes
+// nothing (docs/threat-model.md, "Paths and links"). Every agent-side open inside an alloc dir goes
 // through here.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The alloc dir on disk (NOMAD.md, "Alloc dir and environment"):
+// The alloc dir on disk (docs/nomad-compat.md, "Alloc dir and environment"):
 //   <data_dir>/alloc/<alloc_id>/alloc/{data,logs,tmp}   shared by the group's tasks
 //   <data_dir>/alloc/<alloc_id>/<task>/{local,secrets,tmp}
 #pragma once

@@ -1,5 +1,6 @@
-// The restart policy of one task (NOMAD.md, "Defaults"): attempts within an interval, a delay
-// with 0-25 % jitter, and mode fail (give up) or delay (wait for the window to end).
+// The restart policy of one task (docs/nomad-compat.md, "Restart policy"): attempts within an
+// interval, a delay with 0-25 % jitter, and mode fail (give up) or delay (wait for the window
+// to end).
 #pragma once
 
 #include <chrono>

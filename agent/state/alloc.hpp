@@ -13,7 +13,7 @@
 
 namespace drover::state {
 
-// Nomad's task event types (NOMAD.md, "Words and values").
+// Nomad's task event types (docs/nomad-compat.md, "Task events").
 namespace event {
 inline constexpr const char* kReceived = "Received";
 inline constexpr const char* kTaskSetup = "Task Setup";

@@ -1,6 +1,6 @@
 // The state store: SQLite (WAL) in the data dir. Jobs, allocs, task states with events and
 // driver handles are written here before the agent acts on them, so that an agent killed at
-// any step finds them again on start (DESIGN.md, "State").
+// any step finds them again on start (docs/design.md, "State").
 #pragma once
 
 #include <filesystem>

@@ -1,7 +1,8 @@
-// ControlFs on libcgroup (DESIGN.md: libcgroup creates, limits and removes cgroups), for the
-// v1 hierarchies of the real host when the agent's `cgroup_backend` is libcgroup: libcgroup
-// finds the mounts itself in cgroup_init(). Not the default: per task it chowns every control
-// file and re-reads the mount table on each modify call (docs/cgroups.md has the numbers).
+// ControlFs on libcgroup (docs/design.md, "Dependencies": it creates, limits and removes
+// cgroups), for the v1 hierarchies of the real host when the agent's `cgroup_backend` is
+// libcgroup: libcgroup finds the mounts itself in cgroup_init(). Not the default: per task it
+// chowns every control file and re-reads the mount table on each modify call (docs/cgroups.md
+// has the numbers).
 #include <libcgroup.h>
 
 #include <cerrno>

@@ -1,5 +1,6 @@
 // The mapping from a task's Limits to control-file writes, in one place for v1 and v2
-// (NOMAD.md "cgroups, as Nomad lays them out"). v1.cpp and v2.cpp apply the plans.
+// (docs/cgroups.md, "Resource mapping"; docs/nomad-compat.md, "cgroups"). v1.cpp and v2.cpp
+// apply the plans.
 #pragma once
 
 #include <string>

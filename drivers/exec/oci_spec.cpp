@@ -1,6 +1,7 @@
 // The exec task's OCI config (see oci_spec.hpp). Defaults follow runc's `runc spec` and
-// HOSTILE.md: a fresh /dev, masked and read-only /proc paths, no new privileges, and only the
-// default device nodes plus the task's reserved ones in the device cgroup.
+// docs/threat-model.md, "Privileges and isolation": a fresh /dev, masked and read-only /proc
+// paths, no new privileges, and only the default device nodes plus the task's reserved ones
+// in the device cgroup.
 #include "oci_spec.hpp"
 
 #include <sys/stat.h>

@@ -17,7 +17,8 @@ struct PluginConfig {
   bool allow_root = false;                     // may a task run as root
 };
 
-// Docker's default capability set minus NET_RAW (HOSTILE.md), as "CAP_X".
+// Docker's default capability set minus NET_RAW, as "CAP_X" (docs/threat-model.md,
+// "Privileges and isolation").
 const std::vector<std::string>& default_caps();
 
 // Throws std::runtime_error naming the key (plugin.exec.config.KEY) on anything wrong or

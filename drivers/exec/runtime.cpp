@@ -39,8 +39,8 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
     sigprocmask(SIG_SETMASK, &none, nullptr);
     setsid();
     if (dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(127);
-    // Only 0, 1, 2 go on to the runtime (HOSTILE.md): everything else is close-on-exec or
-    // closed here.
+    // Only 0, 1, 2 go on to the runtime (docs/threat-model.md, "Privileges and isolation"):
+    // everything else is close-on-exec or closed here.
     for (int fd = 3; fd < 1024; ++fd) close(fd);
     execve(args[0], args.data(), envp);
     _exit(127);

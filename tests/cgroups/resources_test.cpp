@@ -1,4 +1,4 @@
-// The Limits → control file mapping (NOMAD.md), on v1 and v2.
+// The Limits → control file mapping (docs/cgroups.md, "Resource mapping"), on v1 and v2.
 #include "resources.hpp"
 
 #include <gtest/gtest.h>

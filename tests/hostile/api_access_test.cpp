@@ -1,5 +1,5 @@
-// The API off loopback (HOSTILE.md: "unauthenticated calls ... when TLS was off"; "a cap on
-// connections per client"): tokens with policies, TLS with client certificates, the refusal to
+// The API off loopback (docs/threat-model.md, "The API": unauthenticated calls, one client
+// holding every worker): tokens with policies, TLS with client certificates, the refusal to
 // listen openly, and per-client connection and header limits.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

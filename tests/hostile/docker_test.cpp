@@ -1,6 +1,7 @@
-// Docker rows of HOSTILE.md: privileged, host namespaces, host volumes, extra capabilities and
-// other runtimes are refused before any Docker call, each naming the plugin option that would
-// allow it; a bind-mount source that is a symlink out of the alloc dir is not followed.
+// Docker rows of docs/threat-model.md: privileged, host namespaces, host volumes, extra
+// capabilities and other runtimes are refused before any Docker call, each naming the plugin
+// option that would allow it; a bind-mount source that is a symlink out of the alloc dir is
+// not followed.
 #include <gtest/gtest.h>
 
 #include <filesystem>

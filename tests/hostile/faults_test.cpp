@@ -1,5 +1,6 @@
-// Faults to survive (HOSTILE.md, last table): the agent SIGKILLed at each step of an alloc's
-// start and stop, an unreadable state store, a full disk, a second agent, a recycled PID.
+// Faults to survive (docs/threat-model.md, "Faults to survive"): the agent SIGKILLed at each
+// step of an alloc's start and stop, an unreadable state store, a full disk, a second agent,
+// a recycled PID.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>

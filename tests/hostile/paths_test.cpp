@@ -1,6 +1,6 @@
-// Hostile paths and names (HOSTILE.md, "Paths and links"): links planted by a task, names
-// built to climb out of a dir, encoding tricks. Each is refused or contained, nothing outside
-// the alloc dir is read or written, and the agent keeps answering.
+// Hostile paths and names (docs/threat-model.md, "Paths and links"): links planted by a task,
+// names built to climb out of a dir, encoding tricks. Each is refused or contained, nothing
+// outside the alloc dir is read or written, and the agent keeps answering.
 #include <gtest/gtest.h>
 #include <httplib.h>
 

@@ -1,5 +1,6 @@
-// Hostile job documents (HOSTILE.md: the parse endpoint must not burn CPU or crash): oversize,
-// deep nesting in JSON and YAML, alias bombs. Each is refused with one clear problem.
+// Hostile job documents (docs/threat-model.md, "The API": parsing must not burn CPU or
+// crash): oversize, deep nesting in JSON and YAML, alias bombs. Each is refused with one clear
+// problem.
 #include <gtest/gtest.h>
 
 #include <chrono>

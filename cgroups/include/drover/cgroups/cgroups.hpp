@@ -72,7 +72,7 @@ struct Limits {
   int64_t pids_max = 0;          // maximum number of processes
 };
 
-// The mapping (NOMAD.md "cgroups, as Nomad lays them out").
+// The mapping (docs/cgroups.md, "Resource mapping"; docs/nomad-compat.md, "cgroups").
 uint64_t cpu_shares_from_mhz(int mhz);             // clamped to 2..262144
 uint64_t cpu_weight_from_shares(uint64_t shares);  // OCI: 1 + ((shares - 2) * 9999) / 262142
 

@@ -1,5 +1,5 @@
 // Plain names: job, group, task, plugin and driver names become path components and
-// process arguments, so they are checked in one place (HOSTILE.md, "Paths and links").
+// process arguments, so they are checked in one place (docs/threat-model.md, "Paths and links").
 #pragma once
 
 #include <optional>

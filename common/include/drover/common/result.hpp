@@ -1,5 +1,5 @@
-// Result<T>: errors as values at module boundaries (see STYLE.md). A failed Result carries
-// a message with context (which alloc, which task, which file); it never throws.
+// Result<T>: errors as values at module boundaries (docs/style.md, "Errors"). A failed Result
+// carries a message with context (which alloc, which task, which file); it never throws.
 #pragma once
 
 #include <string>

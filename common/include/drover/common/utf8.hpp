@@ -1,5 +1,5 @@
 // UTF-8 at the edges: text from tasks, runtimes and the kernel is bytes, while the state store,
-// the API and task events are JSON, which is UTF-8 (docs/security.md, "Text that is not UTF-8").
+// the API and task events are JSON, which is UTF-8 (docs/security.md, "Tasks and records").
 #pragma once
 
 #include <cstddef>
