@@ -13,6 +13,7 @@
 #include "api/stats_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
+#include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
@@ -97,32 +98,8 @@ std::optional<std::string> alloc_id_or_reply(runner::AllocManager& m, const std:
 }
 
 void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto parsed = jobspec::parse_job(req.body);
-  std::vector<jobspec::Problem> problems = parsed.problems;
-  if (parsed.job) {
-    auto more = jobspec::validate(*parsed.job, ctx.plugins->driver_names());
-    problems.insert(problems.end(), more.begin(), more.end());
-    // Each driver checks its own config, so a bad job is refused before anything runs.
-    // Health comes from the node watcher's last fingerprint (as a Nomad server judges a node by
-    // its last one): fingerprinting on each submit ran `runc --version` on the submit path.
-    const json cached = ctx.node_watcher ? ctx.node_watcher->drivers() : json::object();
-    const auto& job = *parsed.job;
-    for (std::size_t g = 0; g < job.groups.size(); ++g)
-      for (std::size_t t = 0; t < job.groups[g].tasks.size(); ++t) {
-        const auto& task = job.groups[g].tasks[t];
-        auto* d = ctx.plugins->driver(task.driver);
-        if (!d) continue;
-        auto prefix = "groups[" + std::to_string(g) + "].tasks[" + std::to_string(t) + "].";
-        const json fp = cached.contains(task.driver) ? cached[task.driver] : d->fingerprint();
-        if (!fp.value("Healthy", false)) {
-          problems.push_back({prefix + "driver", "driver \"" + task.driver +
-                                                     "\" is not usable on this node: " +
-                                                     fp.value("HealthDescription", "unhealthy")});
-          continue;
-        }
-        for (const auto& p : d->validate(task.config)) problems.push_back({prefix + p, ""});
-      }
-  }
+  auto admitted = ctx.allocs->ctx().admission->admit(req.body);
+  const auto& problems = admitted.problems;
   if (!problems.empty()) {
     json list = json::array();
     for (const auto& p : problems) {
@@ -138,7 +115,7 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
                 {{"problems", list}});
     return;
   }
-  auto receipt = ctx.allocs->submit(*parsed.job);
+  auto receipt = ctx.allocs->submit(*admitted.job);
   if (!receipt) {
     // Not fitting the node is the caller's problem to fix, not ours.
     bool no_fit = receipt.message().find("does not fit") != std::string::npos;

@@ -1,5 +1,6 @@
 #include "core/agent.hpp"
 
+#include <atomic>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -21,6 +22,7 @@
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
+#include "runner/admission.hpp"
 #include "core/node_watcher.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/loader/registry.hpp"
@@ -207,6 +209,13 @@ int run_agent(const AgentFlags& flags) {
   plugins::PluginRegistry registry;
   registry.load_dir(cfg.plugin_dir, cfg.plugins);
   rctx.plugins = &registry;
+  // Driver health for admission comes from the node watcher once it runs (made below).
+  std::atomic<NodeWatcher*> watcher{nullptr};
+  runner::JobAdmission admission(registry, [&watcher] {
+    auto* w = watcher.load();
+    return w ? w->drivers() : nlohmann::json::object();
+  });
+  rctx.admission = &admission;
   runner::DeviceManager devices(&registry, store.get());
   resources.set_devices(&devices);
 
@@ -241,6 +250,11 @@ int run_agent(const AgentFlags& flags) {
                              services.upstream().node_changed();
                            });
   node_watcher.start();
+  watcher = &node_watcher;
+  struct UnsetWatcher {
+    std::atomic<NodeWatcher*>& w;
+    ~UnsetWatcher() { w = nullptr; }
+  } unset_watcher{watcher};
 
   api::ApiContext actx;
   actx.node_watcher = &node_watcher;

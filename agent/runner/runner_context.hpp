@@ -19,6 +19,7 @@ class PluginRegistry;
 namespace drover::runner {
 
 class ExitWatcher;
+class JobAdmission;
 class NodeResources;
 
 struct RunnerContext {
@@ -39,6 +40,8 @@ struct RunnerContext {
   // Waits on every running task's exit descriptor in one thread; null: runners wait in their
   // own threads.
   ExitWatcher* exit_watcher = nullptr;
+  // The check every job passes before it runs, whichever way it came (runner/admission.hpp).
+  const JobAdmission* admission = nullptr;
 };
 
 }  // namespace drover::runner

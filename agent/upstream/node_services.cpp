@@ -28,7 +28,6 @@ Result<std::unique_ptr<NodeServices>> NodeServices::create(const json& block,
   std::unique_ptr<Upstream> backend;
   UpstreamService::Options opts;
   opts.data_dir = manager.ctx().data_dir;
-  opts.drivers = plugins.driver_names();
   if (s->config_.backend == "etcd") {
     backend = std::make_unique<EtcdUpstream>(s->config_.etcd, node.id);
     opts.revision_scope = s->config_.etcd.prefix + "/allocs/" + node.id;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "jobspec/parse.hpp"
+#include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
 #include "drover/common/json_text.hpp"
 
@@ -179,13 +180,9 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   }
   if (manager_.alloc(id)) return;  // placed already: allocs are immutable but for a stop
   if (!a.contains("Job") || !a["Job"].is_object()) return fail("no Job object");
-  auto parsed = jobspec::parse_job(json_text(json{{"Job", a["Job"]}}));
-  auto problems = parsed.problems;
-  if (parsed.job) {
-    auto more = jobspec::validate(*parsed.job, opts_.drivers);
-    problems.insert(problems.end(), more.begin(), more.end());
-  }
-  if (!problems.empty()) return fail("job is invalid: " + jobspec::format_problems(problems));
+  // The same admission as a job submitted to the API: driver health and config included.
+  auto parsed = manager_.ctx().admission->admit(json_text(json{{"Job", a["Job"]}}));
+  if (!parsed.admitted()) return fail("job is invalid: " + jobspec::format_problems(parsed.problems));
   std::string group = a.value("TaskGroup", "");
   if (group.empty() && parsed.job->groups.size() == 1) group = parsed.job->groups[0].name;
   int index = 0;

@@ -31,7 +31,6 @@ class UpstreamService {
     std::string
         revision_scope;  // e.g. the etcd prefix: a stored revision of another scope is ignored
     std::chrono::milliseconds heartbeat_interval = std::chrono::seconds(5);
-    std::vector<std::string> drivers;  // for validating placed jobs
   };
   UpstreamService(std::unique_ptr<Upstream> upstream, runner::AllocManager& manager,
                   std::function<nlohmann::json()> node_json, Options opts);

@@ -210,3 +210,27 @@ TEST(Etcd, TheNodeKeyGoesWithItsLeaseWhenTheAgentIsKilled) {
     std::this_thread::sleep_for(200ms);
   EXPECT_EQ(etcd.get(key), "") << "the node key outlived its lease";
 }
+
+// A placed alloc passes the same admission as a submitted job: a driver config the driver
+// refuses fails the alloc before anything runs (it used to reach the driver's start).
+TEST(Etcd, APlacedAllocWithABadDriverConfigIsRefusedBeforeAnythingRuns) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd);
+  auto agent = AgentProcess::start(o);
+  auto node = node_id(*agent);
+  wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+
+  const std::string id = "22222222-2222-3333-4444-555555555555";
+  auto value = json::parse(alloc_value(id, "sleep 60"));
+  value["Job"]["TaskGroups"][0]["Tasks"][0]["Config"]["no_such_option"] = true;
+  etcd.put("/drover/allocs/" + node + "/" + id, value.dump());
+  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id,
+                        [](const json& j) { return j["ClientStatus"] == "failed"; });
+  EXPECT_EQ(st["ClientStatus"], "failed") << st.dump(2) << agent->log();
+  auto why = st.value("ClientDescription", "");
+  EXPECT_NE(why.find("no_such_option"), std::string::npos) << why;
+  EXPECT_TRUE(st["TaskStates"].empty()) << "nothing should have run: " << st.dump(2);
+}
