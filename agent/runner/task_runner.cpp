@@ -346,10 +346,9 @@ bool TaskRunner::recover() {
   }
   bool was_starting = handle_.value("Starting", false);
   auto r = driver_->recover(handle_);
-  if (!r && was_starting && r.message().find("never started") != std::string::npos) {
-    // The agent died while starting the task and the driver finds no trace of it: it never
-    // started, so starting it now runs it once. (Drivers answer a "Starting" handle with an
-    // error saying "never started" only when they are sure.)
+  if (!r && was_starting && r.code() == Errc::NeverStarted) {
+    // The agent died while starting the task and the driver is sure it never started
+    // (plugin.h, DROVER_NEVER_STARTED): starting it now runs it once.
     spdlog::info("alloc {} task {}: was starting when the agent stopped; starting it", alloc_.id(), task_.name);
     {
       std::lock_guard lock(mu_);

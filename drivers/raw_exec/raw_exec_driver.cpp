@@ -291,7 +291,7 @@ static nlohmann::json recover_starting(const nlohmann::json& handle) {
   h.state_dir = handle.value("StateDir", "");
   h.kill_signal = handle.value("KillSignal", "");
   uint64_t asked_at = handle.value("StartingAt", uint64_t{0});
-  if (h.state_dir.empty()) throw std::runtime_error("never started: no StateDir in the handle");
+  if (h.state_dir.empty()) throw sdk::NeverStarted("never started: no StateDir in the handle");
   std::ifstream pid_file(h.state_dir + "/monitor.pid");
   if (pid_file >> h.monitor_pid >> h.monitor_start && same_process_alive(h.monitor_pid, h.monitor_start)) {
     auto reply = ask(h, "pid", std::chrono::seconds(5));
@@ -315,7 +315,7 @@ static nlohmann::json recover_starting(const nlohmann::json& handle) {
       h.monitor_start = 1;
       return to_json(h);
     }
-  throw std::runtime_error("never started: no monitor and no exit record in " + h.state_dir);
+  throw sdk::NeverStarted("never started: no monitor and no exit record in " + h.state_dir);
 }
 
 nlohmann::json RawExecDriver::recover(const nlohmann::json& handle) {

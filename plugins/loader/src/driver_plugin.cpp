@@ -201,6 +201,9 @@ drover::Result<nlohmann::json> DriverPlugin::recover(const nlohmann::json& handl
   OutStrings s(plugin_);
   const std::string text = to_text(handle);
   drover_status st = plugin_->driver->recover(instance_, text.c_str(), &s.out, &s.error);
+  if (st == DROVER_NEVER_STARTED)
+    return drover::make_error(prefixed(*this, "recover", s.error ? drover::utf8_scrub(s.error) : "never started"),
+                              drover::Errc::NeverStarted);
   if (st != DROVER_OK) return call_error(*this, "recover", st, s);
   return parse_out(*this, "recover", s);
 }

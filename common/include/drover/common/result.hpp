@@ -8,11 +8,28 @@
 
 namespace drover {
 
-struct Error {
-  std::string message;
+// What kind of failure an error is, so that callers decide by code, never by matching the
+// message's text: the API maps each to one HTTP status (api/json_reply.hpp), the task
+// runner acts on NeverStarted.
+enum class Errc {
+  Internal,      // a fault of the agent or the node (500)
+  Invalid,       // the request or the job is wrong; the message names the field (400)
+  NotFound,      // no such job, alloc or task (404)
+  Ambiguous,     // an ID prefix that matches more than one (400)
+  Conflict,      // the request cannot be done in the current state: the job does not fit,
+                 // the task is not running (409)
+  Unsupported,   // the driver or the agent cannot do it (501)
+  NeverStarted,  // recover of a Starting handle: the driver is sure the task never started
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+struct Error {
+  std::string message;
+  Errc code = Errc::Internal;
+};
+
+inline Error make_error(std::string message, Errc code = Errc::Internal) {
+  return Error{std::move(message), code};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -33,6 +50,7 @@ class [[nodiscard]] Result {
 
   const Error& error() const { return std::get<1>(v_); }
   const std::string& message() const { return error().message; }
+  Errc code() const { return error().code; }
 
  private:
   std::variant<T, Error> v_;
@@ -48,6 +66,7 @@ class [[nodiscard]] Result<void> {
   explicit operator bool() const { return ok(); }
   const Error& error() const { return err_; }
   const std::string& message() const { return err_.message; }
+  Errc code() const { return err_.code; }
 
  private:
   Error err_;

@@ -8,9 +8,21 @@
 #include <exception>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "drover/plugin.h"
+
+namespace drover::sdk {
+
+// Thrown from Driver::recover given a Starting handle when the driver is sure the task never
+// started (no trace of it): the agent then starts it (plugin.h, DROVER_NEVER_STARTED).
+class NeverStarted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace drover::sdk
 
 namespace drover::sdk::detail {
 
@@ -33,12 +45,16 @@ inline void set_out(char** out, const nlohmann::json& j) {
   if (out != nullptr) *out = dup_string(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// Runs `f` and turns any exception into DROVER_ERROR with its message.
+// Runs `f` and turns any exception into DROVER_ERROR with its message (NeverStarted into
+// DROVER_NEVER_STARTED).
 template <typename F>
 drover_status guarded(char** error, F&& f) noexcept {
   const char* what = "unknown exception in plugin";
   try {
     return f();
+  } catch (const NeverStarted& e) {
+    if (error != nullptr) *error = dup_string(e.what(), std::strlen(e.what()));
+    return DROVER_NEVER_STARTED;
   } catch (const std::exception& e) {
     what = e.what();
     if (error != nullptr) *error = dup_string(what, std::strlen(what));
