@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,7 @@ class AllocManager {
   std::vector<state::JobRecord> jobs();
   std::optional<state::JobRecord> job(const std::string& job_id);
   // pending (no alloc started), running (some alloc not terminal), dead (all terminal).
+  // Reads only the job's own allocs (through the by-job index), never a snapshot of each.
   std::string job_status(const std::string& job_id);
 
   const RunnerContext& ctx() const { return ctx_; }
@@ -85,10 +87,17 @@ class AllocManager {
       const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group,
       int index);
 
+  // runners_ and allocs_by_job_ change together, under mu_.
+  void add_runner_locked(const std::shared_ptr<AllocRunner>& r);
+  void erase_runner_locked(const std::string& alloc_id);
+  std::vector<std::shared_ptr<AllocRunner>> job_runners(const std::string& job_id);
+
   RunnerContext ctx_;
   std::unique_ptr<ExitWatcher> exit_watcher_;  // outlives the runners (declared before them)
-  std::mutex mu_;  // guards runners_ and submissions
+  std::mutex mu_;  // guards runners_, allocs_by_job_ and submissions
   std::map<std::string, std::shared_ptr<AllocRunner>> runners_;
+  // job id -> ids of its allocs in runners_: a job's reads cost its own allocs, not all.
+  std::map<std::string, std::set<std::string>> allocs_by_job_;
 };
 
 std::string new_uuid();
