@@ -208,7 +208,11 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     reply_json(res, out);
   });
   s.Delete(R"(/v1/job/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
-    auto r = m.stop_job(req.matches[1]);
+    // Nomad's ?purge=true: stop, and remove the job's record now instead of at job GC.
+    auto purge = req.get_param_value("purge");
+    if (!purge.empty() && purge != "true" && purge != "false")
+      return reply_error(res, 400, "purge: must be true or false, not \"" + purge + "\"");
+    auto r = purge == "true" ? m.purge_job(req.matches[1]) : m.stop_job(req.matches[1]);
     if (!r) return reply_error(res, 404, r.message());
     reply_json(res, {{"EvalID", r.value()}});
   });

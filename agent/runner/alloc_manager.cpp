@@ -201,6 +201,15 @@ Result<std::string> AllocManager::stop_job(const std::string& job_id) {
   return new_uuid();
 }
 
+Result<std::string> AllocManager::purge_job(const std::string& job_id) {
+  auto eval = stop_job(job_id);
+  if (!eval) return eval;
+  std::lock_guard lock(mu_);
+  if (auto st = ctx_.store->delete_job(job_id); !st) return make_error(st.message());
+  spdlog::info("purged job {}", job_id);
+  return eval;
+}
+
 Status AllocManager::stop_alloc(const std::string& alloc_id) {
   auto r = runner(alloc_id);
   if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
@@ -239,6 +248,8 @@ Status AllocManager::gc_alloc(const std::string& alloc_id) {
       return make_error("alloc " + alloc_id + " is still " + it->second->snapshot().client_status +
                         "; stop it before garbage collecting it");
     r = it->second;
+    auto& last = removed_alloc_ns_[r->job_id()];
+    last = std::max(last, r->modify_time_ns());
     erase_runner_locked(alloc_id);
   }
   r->join();
@@ -267,6 +278,57 @@ int AllocManager::gc(int max_allocs, int disk_threshold_percent) {
     bool over_count = static_cast<int>(terminal.size()) - removed > max_allocs;
     if (!over_count && disk_used_percent() < disk_threshold_percent) break;
     if (gc_alloc(a.id)) ++removed;
+  }
+  return removed;
+}
+
+int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
+  const int64_t cutoff = state::now_ns() - threshold.count();
+  struct Candidate {
+    std::string job_id;
+    int64_t submit_time_ns;
+    std::vector<std::string> alloc_ids;
+  };
+  std::vector<Candidate> candidates;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& rec : ctx_.store->jobs()) {
+      int64_t last = std::max(rec.submit_time_ns,
+                              removed_alloc_ns_.count(rec.id) ? removed_alloc_ns_[rec.id] : 0);
+      Candidate c{rec.id, rec.submit_time_ns, {}};
+      bool live = false;
+      if (auto it = allocs_by_job_.find(rec.id); it != allocs_by_job_.end())
+        for (const auto& id : it->second) {
+          auto& r = runners_.at(id);
+          if (!r->terminal()) {
+            live = true;
+            break;
+          }
+          last = std::max(last, r->modify_time_ns());
+          c.alloc_ids.push_back(id);
+        }
+      if (!live && last < cutoff) candidates.push_back(std::move(c));
+    }
+  }
+  int removed = 0;
+  for (const auto& c : candidates) {
+    bool all_gone = true;
+    for (const auto& id : c.alloc_ids)
+      if (auto st = gc_alloc(id); !st) {
+        spdlog::warn("job gc: job {}: {}", c.job_id, st.message());
+        all_gone = false;
+      }
+    if (!all_gone) continue;
+    std::lock_guard lock(mu_);
+    // Submitted again meanwhile: the job is new, not garbage.
+    auto rec = ctx_.store->job(c.job_id);
+    if (!rec || rec->submit_time_ns != c.submit_time_ns || allocs_by_job_.count(c.job_id)) continue;
+    if (auto st = ctx_.store->delete_job(c.job_id); !st) {
+      spdlog::warn("job gc: {}", st.message());
+      continue;
+    }
+    removed_alloc_ns_.erase(c.job_id);
+    ++removed;
   }
   return removed;
 }

@@ -173,3 +173,65 @@ TEST(JobsList, HundredsOfJobsAreListedOnceEachWithTheirStatus) {
   EXPECT_TRUE(list[0].value("Stop", false));
 }
 
+// Job records were never deleted. A job whose allocs are all terminal goes once it is older
+// than job_gc_threshold: its record, its allocs and their dirs, also after a restart.
+TEST(JobGc, DeadJobsAreRemovedAfterJobGcThresholdAndLiveOnesKept) {
+  auto dir = drover::testing::make_temp_dir("drover-jobgc");
+  std::string alloc_dir;
+  {
+    auto agent = AgentProcess::start(
+        {.data_dir = dir, .config_yaml = "gc_interval: 1s\njob_gc_threshold: 3s\n"});
+    auto done = agent->submit(sh_job("gc-done", "batch", "true"));
+    auto live = agent->submit(sh_job("gc-live", "service", "sleep 3600"));
+    agent->wait_client_status(done[0], "complete");
+    agent->wait_client_status(live[0], "running");
+    // Not before the threshold: a dead job is still readable right after it ended.
+    EXPECT_EQ(agent->get("/v1/job/gc-done").status, 200);
+    alloc_dir = agent->data_dir() + "/alloc/" + done[0];
+    ASSERT_TRUE(std::filesystem::exists(alloc_dir));
+    ASSERT_TRUE(wait_for([&] { return agent->get("/v1/job/gc-done").status == 404; }, 20s))
+        << agent->log();
+    EXPECT_EQ(agent->get("/v1/allocation/" + done[0]).status, 404);
+    EXPECT_EQ(find_job(jobs_list(*agent), "gc-done"), nullptr);
+    EXPECT_FALSE(std::filesystem::exists(alloc_dir));
+    // The running job stays, however old.
+    EXPECT_EQ(agent->get("/v1/job/gc-live").status, 200);
+    EXPECT_EQ(agent->alloc(live[0]).value("ClientStatus", ""), "running");
+    agent->del("/v1/job/gc-live");
+    agent->wait_client_status(live[0], "complete");
+    agent->kill(SIGTERM);
+  }
+  // Gone from the state store, not only from memory.
+  auto agent = AgentProcess::start({.data_dir = dir});
+  EXPECT_EQ(agent->get("/v1/job/gc-done").status, 404);
+  EXPECT_EQ(agent->get("/v1/job/gc-live").status, 200);
+}
+
+TEST(JobGc, ThresholdMustBeADuration) {
+  auto r = drover::hostile::run_agent_to_exit(
+      {"-dev", "-config", [] {
+         auto p = drover::testing::make_temp_dir("drover-jobgc-cfg") + "/agent.yaml";
+         drover::testing::write_file(p, "job_gc_threshold: soon\n");
+         return p;
+       }()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE((r.out + r.err).find("job_gc_threshold"), std::string::npos) << r.out << r.err;
+}
+
+// Nomad's `DELETE /v1/job/:id?purge=true`: stopped, and its record gone at once.
+TEST(JobGc, PurgeRemovesTheJobRecordAtOnce) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(sh_job("purged", "service", "sleep 3600"));
+  agent->wait_client_status(ids[0], "running");
+  EXPECT_EQ(agent->del("/v1/job/purged?purge=maybe").status, 400);
+  ASSERT_EQ(agent->del("/v1/job/purged?purge=true").status, 200);
+  EXPECT_EQ(agent->get("/v1/job/purged").status, 404);
+  EXPECT_EQ(find_job(jobs_list(*agent), "purged"), nullptr);
+  agent->wait_client_status(ids[0], "complete");  // its alloc was stopped, not left running
+  EXPECT_EQ(agent->del("/v1/job/purged?purge=true").status, 404);
+  // Without purge the record stays, marked stopped.
+  agent->submit(sh_job("kept", "service", "sleep 3600"));
+  ASSERT_EQ(agent->del("/v1/job/kept").status, 200);
+  EXPECT_TRUE(agent->get("/v1/job/kept").json().value("Stop", false));
+}
+
