@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "api/json_reply.hpp"
@@ -184,6 +185,31 @@ std::vector<TokenInfo> AclStore::list() const {
   return out;
 }
 
+AclStore::RevokeError AclStore::revoke(const std::string& accessor_id, std::string* message) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(tokens_.begin(), tokens_.end(),
+                         [&](const Entry& e) { return e.info.accessor_id == accessor_id; });
+  if (it == tokens_.end()) {
+    *message = "no token with accessor id \"" + accessor_id + "\"";
+    return RevokeError::not_found;
+  }
+  if (it->info.policy == Policy::management &&
+      std::count_if(tokens_.begin(), tokens_.end(),
+                    [](const Entry& e) { return e.info.policy == Policy::management; }) == 1) {
+    *message =
+        "token " + accessor_id + " is the last management token; create another before revoking it";
+    return RevokeError::last_management;
+  }
+  Entry removed = *it;
+  auto pos = tokens_.erase(it);
+  if (auto st = save_locked(); !st) {
+    tokens_.insert(pos, std::move(removed));
+    *message = st.message();
+    return RevokeError::store;
+  }
+  return RevokeError::none;
+}
+
 Status AclStore::save_locked() {
   json arr = json::array();
   for (const auto& e : tokens_) {
@@ -221,6 +247,20 @@ void register_acl_endpoints(httplib::Server& s, AclStore& acl) {
     json out = json::array();
     for (const auto& t : acl.list()) out.push_back(token_json(t));
     reply_json(res, out);
+  });
+  s.Delete(R"(/v1/acl/token/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
+    std::string message;
+    switch (acl.revoke(req.matches[1], &message)) {
+      case AclStore::RevokeError::none:
+        break;
+      case AclStore::RevokeError::not_found:
+        return reply_error(res, 404, message);
+      case AclStore::RevokeError::last_management:
+        return reply_error(res, 409, message);
+      case AclStore::RevokeError::store:
+        return reply_error(res, 500, message);
+    }
+    reply_json(res, json::object());
   });
   s.Get("/v1/acl/token/self", [&acl](const httplib::Request& req, httplib::Response& res) {
     auto t = acl.authenticate(request_token(req.get_header_value("X-Nomad-Token"),

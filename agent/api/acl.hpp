@@ -53,6 +53,10 @@ class AclStore {
   // A new token; returns it and its secret (shown once, then only its hash is kept).
   Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy);
   std::vector<TokenInfo> list() const;
+  // Removes the token with this accessor id: its secret is refused from then on. The last
+  // management token is kept (without it no one could make or revoke tokens again).
+  enum class RevokeError { none, not_found, last_management, store };
+  RevokeError revoke(const std::string& accessor_id, std::string* message);
 
  private:
   struct Entry {
@@ -70,7 +74,8 @@ class AclStore {
 std::string request_token(std::string_view nomad_token_header, std::string_view authorization);
 
 // POST /v1/acl/token {Name, Policy} -> {AccessorID, SecretID, ...}; GET /v1/acl/tokens;
-// GET /v1/acl/token/self. The pre-routing check has already required management (self: any).
+// GET /v1/acl/token/self; DELETE /v1/acl/token/:accessor_id. The pre-routing check has already
+// required management (self: any).
 void register_acl_endpoints(httplib::Server& server, AclStore& acl);
 
 // Whether binding `addr` keeps the API on this host (127.0.0.0/8, ::1, localhost).

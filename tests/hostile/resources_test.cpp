@@ -235,3 +235,38 @@ TEST(JobGc, PurgeRemovesTheJobRecordAtOnce) {
   EXPECT_TRUE(agent->get("/v1/job/kept").json().value("Stop", false));
 }
 
+// There was no way to take a token back.
+TEST(Acl, RevokedTokenGets403) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  auto made = call(*agent, "POST", "/v1/acl/token", mgmt,
+                   json{{"Name", "ci"}, {"Policy", "operate"}}.dump());
+  ASSERT_TRUE(made && made->status == 200);
+  auto token = json::parse(made->body);
+  const std::string secret = token["SecretID"], accessor = token["AccessorID"];
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", secret)->status, 200);
+  // Only management revokes, not even the token itself.
+  EXPECT_EQ(call(*agent, "DELETE", "/v1/acl/token/" + accessor, secret)->status, 403);
+  EXPECT_EQ(call(*agent, "DELETE", "/v1/acl/token/" + accessor, "")->status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", secret)->status, 200);
+  auto r = call(*agent, "DELETE", "/v1/acl/token/" + accessor, mgmt);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", secret)->status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/acl/token/self", secret)->status, 403);
+  auto listed = json::parse(call(*agent, "GET", "/v1/acl/tokens", mgmt)->body);
+  for (const auto& t : listed) EXPECT_NE(t.value("AccessorID", ""), accessor);
+  EXPECT_EQ(call(*agent, "DELETE", "/v1/acl/token/" + accessor, mgmt)->status, 404);
+  // The last management token stays: without it no token could be made or revoked again.
+  auto self = json::parse(call(*agent, "GET", "/v1/acl/token/self", mgmt)->body);
+  r = call(*agent, "DELETE", "/v1/acl/token/" + self.value("AccessorID", ""), mgmt);
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", mgmt)->status, 200);
+  // Revoked for good: a restart reads the stored tokens.
+  agent->kill(SIGTERM);
+  auto again = AgentProcess::start(
+      {.data_dir = agent->data_dir(), .config_yaml = "acl:\n  enabled: true\n"});
+  EXPECT_EQ(call(*again, "GET", "/v1/jobs", secret)->status, 403);
+  EXPECT_EQ(call(*again, "GET", "/v1/jobs", mgmt)->status, 200);
+}
+
