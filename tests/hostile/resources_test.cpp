@@ -270,3 +270,14 @@ TEST(Acl, RevokedTokenGets403) {
   EXPECT_EQ(call(*again, "GET", "/v1/jobs", mgmt)->status, 200);
 }
 
+// The YAML reader kept the first document of a file and dropped the rest without a word.
+TEST(JobSubmit, MultiDocumentYamlIsRefusedAndNothingRuns) {
+  auto agent = AgentProcess::start();
+  auto doc = sh_job("doc-one", "batch", "true") + "---\n" + sh_job("doc-two", "batch", "true");
+  auto r = agent->post("/v1/jobs", doc);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("2 YAML documents"), std::string::npos) << r.body;
+  EXPECT_EQ(jobs_list(*agent).size(), 0u);
+  EXPECT_EQ(agent->get("/v1/allocations").json().size(), 0u);
+}
+
