@@ -281,3 +281,28 @@ TEST(JobSubmit, MultiDocumentYamlIsRefusedAndNothingRuns) {
   EXPECT_EQ(agent->get("/v1/allocations").json().size(), 0u);
 }
 
+// An alloc waiting to restart its only task has no cgroup: its stats were zeros with a 200.
+TEST(Stats, AllocWithNoLiveTaskAnswers404WithTheReason) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(R"(job:
+  id: flapping
+  type: service
+  groups:
+    - name: g
+      restart: {attempts: 3, interval: 24h, delay: 1h, mode: fail}
+      tasks:
+        - name: t
+          driver: raw_exec
+          resources: {cpu: 10, memory: 32}
+          config: {command: /bin/sh, args: ["-c", "exit 3"]}
+)");
+  auto a = agent->wait_alloc(ids[0], [](const json& a) {
+    return a["TaskStates"]["t"].value("Restarts", 0) >= 1 &&
+           a["TaskStates"]["t"].value("State", "") == "pending";
+  });
+  ASSERT_EQ(a["TaskStates"]["t"].value("State", ""), "pending") << a.dump();
+  auto r = agent->get("/v1/client/allocation/" + ids[0] + "/stats");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_NE(r.json().value("error", "").find("no live task"), std::string::npos) << r.body;
+  EXPECT_NE(r.json().value("error", "").find("\"t\" is pending"), std::string::npos) << r.body;
+}
