@@ -306,3 +306,24 @@ TEST(Stats, AllocWithNoLiveTaskAnswers404WithTheReason) {
   EXPECT_NE(r.json().value("error", "").find("no live task"), std::string::npos) << r.body;
   EXPECT_NE(r.json().value("error", "").find("\"t\" is pending"), std::string::npos) << r.body;
 }
+
+// Nomad's ExpirationTTL: a token made to expire gets 403 once its time is up.
+TEST(Acl, TokenWithExpirationTtlGets403OnceExpired) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  auto bad = call(*agent, "POST", "/v1/acl/token", mgmt,
+                  json{{"Name", "x"}, {"Policy", "read"}, {"ExpirationTTL", "soon"}}.dump());
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  auto made = call(*agent, "POST", "/v1/acl/token", mgmt,
+                   json{{"Name", "short"}, {"Policy", "read"}, {"ExpirationTTL", "2s"}}.dump());
+  ASSERT_TRUE(made && made->status == 200) << (made ? made->body : "");
+  auto token = json::parse(made->body);
+  EXPECT_TRUE(token["ExpirationTime"].is_string()) << made->body;
+  const std::string secret = token["SecretID"];
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", secret)->status, 200);
+  EXPECT_TRUE(
+      wait_for([&] { return call(*agent, "GET", "/v1/jobs", secret)->status == 403; }, 15s));
+  // A token without a TTL does not expire.
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", mgmt)->status, 200);
+}
