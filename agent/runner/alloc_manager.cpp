@@ -290,9 +290,12 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
     std::vector<std::string> alloc_ids;
   };
   std::vector<Candidate> candidates;
+  // Read (and parsed) before taking mu_, so submits do not wait on it; a job submitted again
+  // meanwhile is caught below by its submit time.
+  auto records = ctx_.store->jobs();
   {
     std::lock_guard lock(mu_);
-    for (auto& rec : ctx_.store->jobs()) {
+    for (auto& rec : records) {
       int64_t last = std::max(rec.submit_time_ns,
                               removed_alloc_ns_.count(rec.id) ? removed_alloc_ns_[rec.id] : 0);
       Candidate c{rec.id, rec.submit_time_ns, {}};
