@@ -7,9 +7,12 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "api/json_reply.hpp"
+#include "jobspec/parse.hpp"
+#include "state/alloc.hpp"
 #include "state/state_store.hpp"
 #include "drover/common/json_text.hpp"
 
@@ -69,8 +72,24 @@ bool ends_with(std::string_view s, std::string_view p) {
 }
 
 json token_json(const TokenInfo& t) {
-  return {{"AccessorID", t.accessor_id}, {"Name", t.name}, {"Policy", policy_name(t.policy)},
-          {"Policies", json::array({policy_name(t.policy)})}, {"CreateTime", t.create_time_ns}};
+  return {{"AccessorID", t.accessor_id},
+          {"Name", t.name},
+          {"Policy", policy_name(t.policy)},
+          {"Policies", json::array({policy_name(t.policy)})},
+          {"CreateTime", t.create_time_ns},
+          {"ExpirationTime",
+           t.expiration_time_ns ? json(state::rfc3339(t.expiration_time_ns)) : json()}};
+}
+
+// Nomad's ExpirationTTL: a duration in nanoseconds (its API's JSON) or text such as "8h".
+std::optional<std::chrono::nanoseconds> read_ttl(const json& v) {
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
+    return std::chrono::nanoseconds(v.get<std::int64_t>());
+  if (v.is_string()) {
+    auto d = jobspec::parse_duration(v.get<std::string>());
+    if (d) return std::chrono::duration_cast<std::chrono::nanoseconds>(d.value());
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -137,9 +156,10 @@ Result<std::unique_ptr<AclStore>> AclStore::open(state::StateStore* store,
       auto policy = parse_policy(t.value("Policy", ""));
       if (!hash || hash->size() != SHA256_DIGEST_LENGTH || !policy)
         return make_error("acl: a stored token is malformed; refusing to start with ACLs");
-      acl->tokens_.push_back({{t.value("AccessorID", ""), t.value("Name", ""), *policy,
-                               t.value("CreateTime", std::int64_t{0})},
-                              *hash});
+      acl->tokens_.push_back(
+          {{t.value("AccessorID", ""), t.value("Name", ""), *policy,
+            t.value("CreateTime", std::int64_t{0}), t.value("ExpirationTimeNs", std::int64_t{0})},
+           *hash});
     }
   }
   if (acl->tokens_.empty()) {
@@ -157,17 +177,20 @@ std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
   std::optional<TokenInfo> found;
   for (const auto& e : tokens_)
     if (CRYPTO_memcmp(e.secret_hash.data(), hash.data(), hash.size()) == 0) found = e.info;
+  if (found && found->expiration_time_ns && found->expiration_time_ns <= state::now_ns())
+    return std::nullopt;
   return found;
 }
 
-Result<std::pair<TokenInfo, std::string>> AclStore::create(const std::string& name, Policy policy) {
+Result<std::pair<TokenInfo, std::string>> AclStore::create(const std::string& name, Policy policy,
+                                                           std::chrono::nanoseconds ttl) {
   auto accessor = random_uuid();
   auto secret = random_uuid();
   if (!accessor || !secret) return make_error("acl: cannot make a random token");
-  TokenInfo info{accessor.value(), name, policy,
-                 std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count()};
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  TokenInfo info{accessor.value(), name, policy, now, ttl.count() > 0 ? now + ttl.count() : 0};
   std::lock_guard lock(mu_);
   tokens_.push_back({info, sha256(secret.value())});
   if (auto st = save_locked(); !st) {
@@ -184,11 +207,40 @@ std::vector<TokenInfo> AclStore::list() const {
   return out;
 }
 
+AclStore::RevokeError AclStore::revoke(const std::string& accessor_id, std::string* message) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(tokens_.begin(), tokens_.end(),
+                         [&](const Entry& e) { return e.info.accessor_id == accessor_id; });
+  if (it == tokens_.end()) {
+    *message = "no token with accessor id \"" + accessor_id + "\"";
+    return RevokeError::not_found;
+  }
+  const auto now = state::now_ns();
+  auto live_management = [now](const Entry& e) {
+    return e.info.policy == Policy::management &&
+           (e.info.expiration_time_ns == 0 || e.info.expiration_time_ns > now);
+  };
+  if (live_management(*it) && std::count_if(tokens_.begin(), tokens_.end(), live_management) == 1) {
+    *message =
+        "token " + accessor_id + " is the last management token; create another before revoking it";
+    return RevokeError::last_management;
+  }
+  Entry removed = *it;
+  auto pos = tokens_.erase(it);
+  if (auto st = save_locked(); !st) {
+    tokens_.insert(pos, std::move(removed));
+    *message = st.message();
+    return RevokeError::store;
+  }
+  return RevokeError::none;
+}
+
 Status AclStore::save_locked() {
   json arr = json::array();
   for (const auto& e : tokens_) {
     auto j = token_json(e.info);
     j["SecretHash"] = to_hex(e.secret_hash);
+    j["ExpirationTimeNs"] = e.info.expiration_time_ns;
     arr.push_back(j);
   }
   if (auto st = store_->put_meta(kMetaKey, json_text(arr)); !st)
@@ -211,7 +263,16 @@ void register_acl_endpoints(httplib::Server& s, AclStore& acl) {
                                        "\" is not one of read, submit, operate, management");
     std::string name = body.contains("Name") && body["Name"].is_string() ? body["Name"].get<std::string>() : "";
     if (name.size() > 256) return reply_error(res, 400, "Name: longer than 256 characters");
-    auto made = acl.create(name, *p);
+    std::chrono::nanoseconds ttl{};
+    if (body.contains("ExpirationTTL") && !body["ExpirationTTL"].is_null()) {
+      auto t = read_ttl(body["ExpirationTTL"]);
+      if (!t || (t->count() > 0 && *t < std::chrono::seconds(1)))
+        return reply_error(res, 400,
+                           "ExpirationTTL: must be a duration of at least 1s, such as \"8h\" "
+                           "(or nanoseconds), or 0 for a token that does not expire");
+      ttl = *t;
+    }
+    auto made = acl.create(name, *p, ttl);
     if (!made) return reply_error(res, 500, made.message());
     auto j = token_json(made->first);
     j["SecretID"] = made->second;
@@ -221,6 +282,20 @@ void register_acl_endpoints(httplib::Server& s, AclStore& acl) {
     json out = json::array();
     for (const auto& t : acl.list()) out.push_back(token_json(t));
     reply_json(res, out);
+  });
+  s.Delete(R"(/v1/acl/token/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
+    std::string message;
+    switch (acl.revoke(req.matches[1], &message)) {
+      case AclStore::RevokeError::none:
+        break;
+      case AclStore::RevokeError::not_found:
+        return reply_error(res, 404, message);
+      case AclStore::RevokeError::last_management:
+        return reply_error(res, 409, message);
+      case AclStore::RevokeError::store:
+        return reply_error(res, 500, message);
+    }
+    reply_json(res, json::object());
   });
   s.Get("/v1/acl/token/self", [&acl](const httplib::Request& req, httplib::Response& res) {
     auto t = acl.authenticate(request_token(req.get_header_value("X-Nomad-Token"),

@@ -2,6 +2,7 @@
 // SHA-256 hashes (in the state store's meta table) and compared in constant time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,7 @@ struct TokenInfo {
   std::string name;
   Policy policy = Policy::read;
   std::int64_t create_time_ns = 0;
+  std::int64_t expiration_time_ns = 0;  // 0: never (Nomad's ExpirationTime)
 };
 
 class AclStore {
@@ -47,12 +49,19 @@ class AclStore {
   static Result<std::unique_ptr<AclStore>> open(state::StateStore* store,
                                                 std::string* bootstrap_secret);
 
-  // The token whose secret this is, or nullopt. Every stored hash is compared, each in
-  // constant time, so the answer's timing says nothing about how close a guess was.
+  // The token whose secret this is, or nullopt (also once it expired). Every stored hash is
+  // compared, each in constant time, so the answer's timing says nothing about how close a
+  // guess was.
   std::optional<TokenInfo> authenticate(std::string_view secret) const;
   // A new token; returns it and its secret (shown once, then only its hash is kept).
-  Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy);
+  // `ttl` > 0: the token expires that long from now (Nomad's ExpirationTTL).
+  Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
+                                                   std::chrono::nanoseconds ttl = {});
   std::vector<TokenInfo> list() const;
+  // Removes the token with this accessor id: its secret is refused from then on. The last
+  // management token is kept (without it no one could make or revoke tokens again).
+  enum class RevokeError { none, not_found, last_management, store };
+  RevokeError revoke(const std::string& accessor_id, std::string* message);
 
  private:
   struct Entry {
@@ -69,8 +78,10 @@ class AclStore {
 // The secret a request carries: X-Nomad-Token, or Authorization: Bearer <secret>.
 std::string request_token(std::string_view nomad_token_header, std::string_view authorization);
 
-// POST /v1/acl/token {Name, Policy} -> {AccessorID, SecretID, ...}; GET /v1/acl/tokens;
-// GET /v1/acl/token/self. The pre-routing check has already required management (self: any).
+// POST /v1/acl/token {Name, Policy, ExpirationTTL} -> {AccessorID, SecretID, ...};
+// GET /v1/acl/tokens;
+// GET /v1/acl/token/self; DELETE /v1/acl/token/:accessor_id. The pre-routing check has already
+// required management (self: any).
 void register_acl_endpoints(httplib::Server& server, AclStore& acl);
 
 // Whether binding `addr` keeps the API on this host (127.0.0.0/8, ::1, localhost).

@@ -45,6 +45,7 @@ Status LogStream::open_index(int index) {
 
 Status LogStream::seek(long long offset, bool from_end) {
   auto idx = indexes();
+  remaining_at_seek_ = 0;
   if (idx.empty()) {
     index_ = -1;  // nothing written yet: read() opens the first file when it appears
     return {};
@@ -60,6 +61,7 @@ Status LogStream::seek(long long offset, bool from_end) {
     total += st.st_size;
   }
   long long target = from_end ? std::max(0LL, total - offset) : std::min(offset, total);
+  remaining_at_seek_ = total - target;
   for (std::size_t k = 0; k < idx.size(); ++k) {
     if (target <= sizes[k] || k + 1 == idx.size()) {
       if (auto st = open_index(idx[k]); !st) return st;

@@ -20,6 +20,9 @@ class LogStream {
 
   // Positions the stream `offset` bytes from the start, or from the end when `from_end`.
   Status seek(long long offset, bool from_end);
+  // Bytes from the position seek() chose to the end of what was written at that moment: what
+  // a read without follow serves, so a task writing fast cannot make it endless.
+  long long remaining_at_seek() const { return remaining_at_seek_; }
   // Reads up to `max` bytes; 0 at the end of what is written so far (follow by calling again).
   // A refused open (symlink, escape) is an error.
   Result<std::size_t> read(char* buf, std::size_t max);
@@ -33,6 +36,7 @@ class LogStream {
   int index_ = -1;
   fs::Fd fd_;
   long long pos_ = 0;
+  long long remaining_at_seek_ = 0;
 };
 
 }  // namespace drover::api

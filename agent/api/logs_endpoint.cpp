@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
 #include <thread>
 
 #include "api/http_api.hpp"
@@ -33,6 +35,35 @@ bool task_finished(runner::AllocManager& m, const std::string& alloc_id, const s
   auto it = a->tasks.find(task);
   return it == a->tasks.end() || it->second.state == state::TaskPhase::Dead;
 }
+
+// A read without follow: the bytes the log had when the request came (so a task writing as
+// fast as we send cannot keep it going), sent one chunk at a time.
+struct BoundedLogBody {
+  std::shared_ptr<LogStream> stream;
+  long long left = 0;
+  std::string chunk;
+
+  Status read_chunk() {
+    chunk.resize(static_cast<std::size_t>(std::min<long long>(kChunk, left)));
+    if (chunk.empty()) return {};
+    auto n = stream->read(chunk.data(), chunk.size());
+    if (!n) return n.error();
+    chunk.resize(n.value());
+    // Nothing where the log had bytes: it was cut meanwhile; what is left is gone.
+    left = n.value() == 0 ? 0 : left - static_cast<long long>(n.value());
+    return {};
+  }
+
+  bool send(httplib::DataSink& sink) {
+    if (chunk.empty()) {
+      sink.done();
+      return true;
+    }
+    if (!sink.write(chunk.data(), chunk.size())) return false;
+    // A file refused or gone halfway: end the connection, so the cut shows.
+    return static_cast<bool>(read_chunk());
+  }
+};
 
 }  // namespace
 
@@ -78,14 +109,15 @@ void register_logs_endpoint(httplib::Server& server, const ApiContext& ctx) {
     if (auto st = stream->seek(lr.offset, lr.from_end); !st) return reply_error(res, 403, st.message());
     res.set_header("X-Content-Type-Options", "nosniff");
     if (!lr.follow) {
-      std::string body, buf(kChunk, '\0');
-      for (;;) {
-        auto n = stream->read(buf.data(), buf.size());
-        if (!n) return reply_error(res, 403, n.message());
-        if (n.value() == 0) break;
-        body.append(buf.data(), n.value());
-      }
-      res.set_content(std::move(body), "text/plain; charset=utf-8");
+      // Streamed from disk one chunk at a time: a whole log held in memory took the agent to
+      // twice the log's size. The first chunk is read now, so a refused open is still a 403.
+      auto body = std::make_shared<BoundedLogBody>();
+      body->stream = stream;
+      body->left = stream->remaining_at_seek();
+      if (auto st = body->read_chunk(); !st) return reply_error(res, 403, st.message());
+      res.set_chunked_content_provider(
+          "text/plain; charset=utf-8",
+          [body](std::size_t, httplib::DataSink& sink) { return body->send(sink); });
       return;
     }
     res.set_chunked_content_provider(

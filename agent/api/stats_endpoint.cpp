@@ -123,10 +123,19 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
     cgroups::CpuUsage total_cpu;
     json tasks = json::object();
     auto now = state::now_ns();
+    // Why each task gave no stats: when none did, the reply says so instead of zeros.
+    std::string missing;
+    auto note = [&](const std::string& why) { missing += (missing.empty() ? "" : "; ") + why; };
     for (const auto& [task, ts] : alloc->tasks) {
-      if (ts.state != state::TaskPhase::Running) continue;
+      if (ts.state != state::TaskPhase::Running) {
+        note("task \"" + task + "\" is " + state::to_string(ts.state));
+        continue;
+      }
       auto st = resources->stats(alloc->id, task);
-      if (!st) continue;
+      if (!st) {
+        note(st.message());
+        continue;
+      }
       cgroups::CpuUsage cpu;
       {
         std::lock_guard lock(samples->mu);
@@ -160,6 +169,9 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
       total_cpu.system_percent += cpu.system_percent;
       total_cpu.total_ticks += cpu.total_ticks;
     }
+    if (tasks.empty())
+      return reply_error(res, 404,
+                         "alloc " + alloc->id + " has no live task: no stats (" + missing + ")");
     reply_json(res, {{"ResourceUsage", cgroups::to_nomad_json(total, total_cpu)},
                      {"Tasks", tasks},
                      {"Timestamp", now}});

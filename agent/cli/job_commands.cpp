@@ -136,14 +136,14 @@ int job_status(Context& ctx, const std::string& id) {
   return 0;
 }
 
-int stop_job(Context& ctx, const std::string& id) {
-  auto answer = ctx.api.del_json("/v1/job/" + url_escape(id));
+int stop_job(Context& ctx, const std::string& id, bool purge) {
+  auto answer = ctx.api.del_json("/v1/job/" + url_escape(id) + (purge ? "?purge=true" : ""));
   if (!answer) return print_error(ctx, answer.message());
   if (ctx.json) {
     print_json(ctx, *answer);
     return 0;
   }
-  ctx.out << "==> Job \"" << id << "\" stopped\n";
+  ctx.out << "==> Job \"" << id << "\" stopped" << (purge ? " and purged" : "") << "\n";
   return 0;
 }
 
@@ -171,9 +171,11 @@ void add_job_commands(CLI::App& app, Handler& selected) {
 
   auto* stop = job->add_subcommand("stop", "Stop a job and its allocations");
   auto stop_id = std::make_shared<std::string>();
+  auto purge = std::make_shared<bool>(false);
   stop->add_option("id", *stop_id, "Job ID")->required();
-  stop->callback([&selected, stop_id] {
-    selected = [stop_id](Context& ctx) { return stop_job(ctx, *stop_id); };
+  stop->add_flag("--purge", *purge, "Also remove the job's record now instead of at job GC");
+  stop->callback([&selected, stop_id, purge] {
+    selected = [stop_id, purge](Context& ctx) { return stop_job(ctx, *stop_id, *purge); };
   });
 }
 

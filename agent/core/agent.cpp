@@ -339,6 +339,8 @@ int run_agent(const AgentFlags& flags) {
       lock.unlock();
       int n = manager.gc(cfg.gc_max_allocs, cfg.gc_disk_usage_threshold);
       if (n) spdlog::info("gc removed {} terminal allocs", n);
+      int jobs = manager.gc_jobs(cfg.job_gc_threshold);
+      if (jobs) spdlog::info("gc removed {} dead jobs older than job_gc_threshold", jobs);
       lock.lock();
     }
   });

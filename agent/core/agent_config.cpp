@@ -68,14 +68,32 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                       ", column " + std::to_string(e.mark.column + 1) +
                       ": map keys must be plain strings");
   }
-  static const std::set<std::string> known = {"data_dir", "plugin_dir", "bind_addr", "port",
-                                              "log_level", "name", "datacenter", "meta", "plugin", "upstream",
-                                              "max_request_bytes", "max_kill_timeout",
-                                              "gc_interval", "gc_max_allocs", "fingerprint_period",
-                                              "gc_disk_usage_threshold", "cgroup_parent",
-                                              "cgroup_backend", "cgroup_favor_dynmods",
-                                              "reserved", "default_pids_max",
-                                              "acl", "tls", "insecure_listen", "limits"};
+  static const std::set<std::string> known = {"data_dir",
+                                              "plugin_dir",
+                                              "bind_addr",
+                                              "port",
+                                              "log_level",
+                                              "name",
+                                              "datacenter",
+                                              "meta",
+                                              "plugin",
+                                              "upstream",
+                                              "max_request_bytes",
+                                              "max_kill_timeout",
+                                              "gc_interval",
+                                              "gc_max_allocs",
+                                              "fingerprint_period",
+                                              "gc_disk_usage_threshold",
+                                              "job_gc_threshold",
+                                              "cgroup_parent",
+                                              "cgroup_backend",
+                                              "cgroup_favor_dynmods",
+                                              "reserved",
+                                              "default_pids_max",
+                                              "acl",
+                                              "tls",
+                                              "insecure_listen",
+                                              "limits"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -116,6 +134,15 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     if (!d || d.value() < std::chrono::seconds(1))
       errors += "\n  gc_interval: must be a duration of at least 1s, such as \"1m\"";
     else c.gc_interval = d.value();
+  }
+  if (j.contains("job_gc_threshold")) {
+    auto d = j["job_gc_threshold"].is_string()
+                 ? jobspec::parse_duration(j["job_gc_threshold"].get<std::string>())
+                 : Result<jobspec::Duration>(make_error("must be a duration such as \"4h\""));
+    if (!d || d.value() < std::chrono::seconds(1))
+      errors += "\n  job_gc_threshold: must be a duration of at least 1s, such as \"4h\"";
+    else
+      c.job_gc_threshold = d.value();
   }
   if (j.contains("fingerprint_period")) {
     auto d = j["fingerprint_period"].is_string()

@@ -34,6 +34,9 @@ struct AgentConfig {
   std::chrono::nanoseconds gc_interval = std::chrono::minutes(1);
   int gc_max_allocs = 50;
   int gc_disk_usage_threshold = 80;
+  // Nomad's job_gc_threshold: a job whose allocs are all terminal is removed (record, allocs,
+  // their dirs) once it has not changed for this long.
+  std::chrono::nanoseconds job_gc_threshold = std::chrono::hours(4);
   // The parent cgroup of every task: "drover" on v1, "drover.slice" on v2 when empty.
   std::string cgroup_parent;
   // `cgroup_backend: plain | libcgroup`: how task cgroups are made and written on v1

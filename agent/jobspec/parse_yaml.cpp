@@ -415,7 +415,19 @@ std::string at(const YAML::Mark& mark) {
 bool read_yaml_job(std::string_view text, Job& job, std::vector<Problem>& problems) {
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    // Every document is read: YAML::Load kept the first and silently dropped the rest, so a
+    // file of two jobs ran one of them.
+    auto docs = YAML::LoadAll(std::string(text));
+    while (docs.size() > 1 && docs.back().IsNull()) docs.pop_back();  // a trailing `---`
+    if (docs.size() > 1) {
+      std::string where = at(docs[1].Mark());
+      problems.push_back({"", "the document holds " + std::to_string(docs.size()) +
+                                  " YAML documents (separated by `---`" +
+                                  (where.empty() ? "" : "; the second starts at " + where) +
+                                  "); a job document holds one job: submit each on its own"});
+      return false;
+    }
+    if (!docs.empty()) root = docs.front();
   } catch (const YAML::Exception& e) {
     std::string where = at(e.mark);
     problems.push_back(

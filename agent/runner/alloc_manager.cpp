@@ -53,7 +53,7 @@ void AllocManager::recover() {
       auto& job = parsed[alloc.job.get()];
       if (!job && alloc.job) job = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*alloc.job));
       auto r = std::make_shared<AllocRunner>(ctx_, alloc, job);
-      runners_[id] = r;
+      add_runner_locked(r);
       if (live) r->start(/*recovering=*/true);
     } catch (const std::exception& e) {
       spdlog::error("alloc {}: cannot be recovered: {}", id, e.what());
@@ -61,8 +61,8 @@ void AllocManager::recover() {
       alloc.client_description = std::string("cannot be recovered: ") + e.what();
       alloc.modify_time_ns = state::now_ns();
       if (auto st = ctx_.store->put_alloc_status(alloc); !st) spdlog::error("alloc {}: {}", id, st.message());
-      runners_[id] = std::make_shared<AllocRunner>(ctx_, std::move(alloc),
-                                                   std::make_shared<const jobspec::Job>());
+      add_runner_locked(std::make_shared<AllocRunner>(ctx_, std::move(alloc),
+                                                      std::make_shared<const jobspec::Job>()));
     }
   }
   spdlog::info("recovered {} allocs from the state store", runners_.size());
@@ -84,8 +84,9 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   SubmitReceipt receipt{new_uuid(), job.id, {}};
   auto existing = ctx_.store->job(job.id);
   std::vector<std::shared_ptr<AllocRunner>> old;
-  for (auto& [id, r] : runners_)
-    if (r->job_id() == job.id && r->live_and_wanted()) old.push_back(r);
+  if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
+    for (const auto& id : it->second)
+      if (auto& r = runners_.at(id); r->live_and_wanted()) old.push_back(r);
   if (existing && !existing->stopped && existing->job == *job_json && !old.empty()) {
     for (auto& r : old) receipt.alloc_ids.push_back(r->id());
     return receipt;
@@ -142,7 +143,7 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
   if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
   fault_point("alloc_persisted");
   auto r = std::make_shared<AllocRunner>(ctx_, std::move(a), parsed);
-  runners_[r->id()] = r;
+  add_runner_locked(r);
   return r;
 }
 
@@ -163,11 +164,12 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
       if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st) return st;
     // Allocs of a job the upstream already placed here share its parsed copy.
     std::shared_ptr<const jobspec::Job> parsed;
-    for (auto& [_, other] : runners_)
-      if (other->job_id() == job.id && other->job_json() && *other->job_json() == *job_json) {
-        parsed = other->shared_job();
-        break;
-      }
+    if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
+      for (const auto& id : it->second)
+        if (auto& other = runners_.at(id); other->job_json() && *other->job_json() == *job_json) {
+          parsed = other->shared_job();
+          break;
+        }
     if (!parsed) parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
     auto made = make_runner_locked(alloc_id, job, job_json, parsed, *group, index);
     if (!made) return made.error();
@@ -192,11 +194,20 @@ Result<std::string> AllocManager::stop_job(const std::string& job_id) {
     if (!rec) return make_error("job \"" + job_id + "\" not found");
     rec->stopped = true;
     if (auto st = ctx_.store->put_job(*rec); !st) return make_error(st.message());
-    for (auto& [id, r] : runners_)
-      if (r->job_id() == job_id) targets.push_back(r);
+    if (auto it = allocs_by_job_.find(job_id); it != allocs_by_job_.end())
+      for (const auto& id : it->second) targets.push_back(runners_.at(id));
   }
   for (auto& r : targets) r->stop("Job \"" + job_id + "\" was stopped");
   return new_uuid();
+}
+
+Result<std::string> AllocManager::purge_job(const std::string& job_id) {
+  auto eval = stop_job(job_id);
+  if (!eval) return eval;
+  std::lock_guard lock(mu_);
+  if (auto st = ctx_.store->delete_job(job_id); !st) return make_error(st.message());
+  spdlog::info("purged job {}", job_id);
+  return eval;
 }
 
 Status AllocManager::stop_alloc(const std::string& alloc_id) {
@@ -237,7 +248,9 @@ Status AllocManager::gc_alloc(const std::string& alloc_id) {
       return make_error("alloc " + alloc_id + " is still " + it->second->snapshot().client_status +
                         "; stop it before garbage collecting it");
     r = it->second;
-    runners_.erase(it);
+    auto& last = removed_alloc_ns_[r->job_id()];
+    last = std::max(last, r->modify_time_ns());
+    erase_runner_locked(alloc_id);
   }
   r->join();
   auto dir_status = r->dir().destroy();
@@ -267,6 +280,84 @@ int AllocManager::gc(int max_allocs, int disk_threshold_percent) {
     if (gc_alloc(a.id)) ++removed;
   }
   return removed;
+}
+
+int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
+  const int64_t cutoff = state::now_ns() - threshold.count();
+  struct Candidate {
+    std::string job_id;
+    int64_t submit_time_ns;
+    std::vector<std::string> alloc_ids;
+  };
+  std::vector<Candidate> candidates;
+  // Read (and parsed) before taking mu_, so submits do not wait on it; a job submitted again
+  // meanwhile is caught below by its submit time.
+  auto records = ctx_.store->jobs();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& rec : records) {
+      int64_t last = std::max(rec.submit_time_ns,
+                              removed_alloc_ns_.count(rec.id) ? removed_alloc_ns_[rec.id] : 0);
+      Candidate c{rec.id, rec.submit_time_ns, {}};
+      bool live = false;
+      if (auto it = allocs_by_job_.find(rec.id); it != allocs_by_job_.end())
+        for (const auto& id : it->second) {
+          auto& r = runners_.at(id);
+          if (!r->terminal()) {
+            live = true;
+            break;
+          }
+          last = std::max(last, r->modify_time_ns());
+          c.alloc_ids.push_back(id);
+        }
+      if (!live && last < cutoff) candidates.push_back(std::move(c));
+    }
+  }
+  int removed = 0;
+  for (const auto& c : candidates) {
+    bool all_gone = true;
+    for (const auto& id : c.alloc_ids)
+      if (auto st = gc_alloc(id); !st) {
+        spdlog::warn("job gc: job {}: {}", c.job_id, st.message());
+        all_gone = false;
+      }
+    if (!all_gone) continue;
+    std::lock_guard lock(mu_);
+    // Submitted again meanwhile: the job is new, not garbage.
+    auto rec = ctx_.store->job(c.job_id);
+    if (!rec || rec->submit_time_ns != c.submit_time_ns || allocs_by_job_.count(c.job_id)) continue;
+    if (auto st = ctx_.store->delete_job(c.job_id); !st) {
+      spdlog::warn("job gc: {}", st.message());
+      continue;
+    }
+    removed_alloc_ns_.erase(c.job_id);
+    ++removed;
+  }
+  return removed;
+}
+
+void AllocManager::add_runner_locked(const std::shared_ptr<AllocRunner>& r) {
+  runners_[r->id()] = r;
+  allocs_by_job_[r->job_id()].insert(r->id());
+}
+
+void AllocManager::erase_runner_locked(const std::string& alloc_id) {
+  auto it = runners_.find(alloc_id);
+  if (it == runners_.end()) return;
+  auto by_job = allocs_by_job_.find(it->second->job_id());
+  if (by_job != allocs_by_job_.end()) {
+    by_job->second.erase(alloc_id);
+    if (by_job->second.empty()) allocs_by_job_.erase(by_job);
+  }
+  runners_.erase(it);
+}
+
+std::vector<std::shared_ptr<AllocRunner>> AllocManager::job_runners(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<AllocRunner>> out;
+  if (auto it = allocs_by_job_.find(job_id); it != allocs_by_job_.end())
+    for (const auto& id : it->second) out.push_back(runners_.at(id));
+  return out;
 }
 
 std::shared_ptr<AllocRunner> AllocManager::runner(const std::string& alloc_id) {
@@ -302,9 +393,12 @@ std::vector<state::Alloc> AllocManager::allocs() {
 }
 
 std::vector<state::Alloc> AllocManager::job_allocs(const std::string& job_id) {
-  auto all = allocs();
-  std::erase_if(all, [&](const auto& a) { return a.job_id != job_id; });
-  return all;
+  std::vector<state::Alloc> out;
+  for (auto& r : job_runners(job_id)) out.push_back(r->snapshot());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.create_time_ns != b.create_time_ns ? a.create_time_ns < b.create_time_ns : a.id < b.id;
+  });
+  return out;
 }
 
 std::optional<state::Alloc> AllocManager::alloc(const std::string& alloc_id) {
@@ -336,12 +430,13 @@ std::optional<state::JobRecord> AllocManager::job(const std::string& job_id) {
 }
 
 std::string AllocManager::job_status(const std::string& job_id) {
-  auto as = job_allocs(job_id);
-  if (as.empty()) return "dead";
+  auto rs = job_runners(job_id);
+  if (rs.empty()) return "dead";
   bool any_live = false, any_started = false;
-  for (const auto& a : as) {
-    if (!a.terminal()) any_live = true;
-    if (a.client_status != "pending") any_started = true;
+  for (const auto& r : rs) {
+    auto status = r->client_status();
+    if (status != "complete" && status != "failed" && status != "lost") any_live = true;
+    if (status != "pending") any_started = true;
   }
   if (!any_live) return "dead";
   return any_started ? "running" : "pending";

@@ -2,10 +2,12 @@
 // allocs from the state store on start, and answers the API's reads.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,13 @@ class AllocManager {
   // Removes the oldest terminal allocs while more than `max_allocs` are kept, or while the data
   // dir's disk is fuller than `disk_threshold_percent`. Returns how many were removed.
   int gc(int max_allocs, int disk_threshold_percent);
+  // Nomad's job GC: removes each job whose allocs are all terminal and whose last change
+  // (submit, or its allocs' last update) is older than `threshold`, with its allocs' dirs and
+  // records. Returns how many jobs were removed.
+  int gc_jobs(std::chrono::nanoseconds threshold);
+  // Stops the job and removes its record at once (Nomad's ?purge=true); its allocs stay
+  // readable until they end and are garbage collected.
+  Result<std::string> purge_job(const std::string& job_id);
   // Agent shutdown: tasks keep running, runner threads end.
   void shutdown();
   // A task event a driver emitted (e.g. image pull progress), kept like the task runner's own
@@ -69,6 +78,7 @@ class AllocManager {
   std::vector<state::JobRecord> jobs();
   std::optional<state::JobRecord> job(const std::string& job_id);
   // pending (no alloc started), running (some alloc not terminal), dead (all terminal).
+  // Reads only the job's own allocs (through the by-job index), never a snapshot of each.
   std::string job_status(const std::string& job_id);
 
   const RunnerContext& ctx() const { return ctx_; }
@@ -85,10 +95,20 @@ class AllocManager {
       const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group,
       int index);
 
+  // runners_ and allocs_by_job_ change together, under mu_.
+  void add_runner_locked(const std::shared_ptr<AllocRunner>& r);
+  void erase_runner_locked(const std::string& alloc_id);
+  std::vector<std::shared_ptr<AllocRunner>> job_runners(const std::string& job_id);
+
   RunnerContext ctx_;
   std::unique_ptr<ExitWatcher> exit_watcher_;  // outlives the runners (declared before them)
-  std::mutex mu_;  // guards runners_ and submissions
+  std::mutex mu_;  // guards runners_, allocs_by_job_, removed_alloc_ns_ and submissions
   std::map<std::string, std::shared_ptr<AllocRunner>> runners_;
+  // job id -> ids of its allocs in runners_: a job's reads cost its own allocs, not all.
+  std::map<std::string, std::set<std::string>> allocs_by_job_;
+  // job id -> last update of an alloc of it that was garbage collected (job GC's age of a
+  // job whose allocs are already gone; lost on restart, then the submit time counts).
+  std::map<std::string, int64_t> removed_alloc_ns_;
 };
 
 std::string new_uuid();

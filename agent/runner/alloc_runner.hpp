@@ -52,6 +52,15 @@ class AllocRunner {
   void set_deployment_status(const nlohmann::json& status);
   const std::string& id() const { return id_; }
   bool terminal() const;
+  // Cheap reads for listings: no snapshot of the task states.
+  std::string client_status() const {
+    std::lock_guard lock(mu_);
+    return alloc_.client_status;
+  }
+  int64_t modify_time_ns() const {
+    std::lock_guard lock(mu_);
+    return alloc_.modify_time_ns;
+  }
 
   // Called by task runners: applies `fn` to the task's state, persists it, updates the
   // alloc's client status.

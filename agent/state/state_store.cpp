@@ -276,6 +276,13 @@ Status StateStore::delete_alloc(const std::string& alloc_id) {
   return tx.commit();
 }
 
+Status StateStore::delete_job(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "DELETE FROM jobs WHERE id = ?");
+  st.bind(1, job_id);
+  return run(st, "deleting job " + job_id);
+}
+
 std::optional<std::string> StateStore::meta(const std::string& key) {
   Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);

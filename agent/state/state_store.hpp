@@ -41,6 +41,8 @@ class StateStore {
   Status put_job(const JobRecord& job);
   std::vector<JobRecord> jobs();
   std::optional<JobRecord> job(const std::string& id);
+  // Removes the job's record only; its allocs are removed one by one (delete_alloc).
+  Status delete_job(const std::string& job_id);
 
   // Writes the alloc and all its task states in one transaction.
   Status put_alloc(const Alloc& alloc);

@@ -96,3 +96,22 @@ TEST(AgentConfig, BadCgroupOptionsAreErrorsNamingTheKey) {
   EXPECT_NE(c.message().find("cgroup_favor_dynmods: must be true or false"), std::string::npos)
       << c.message();
 }
+
+TEST(AgentConfig, JobGcThresholdIsNomadsFourHoursUnlessSet) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->job_gc_threshold, std::chrono::hours(4));
+  f.config_paths = {write_config("data_dir: /x\njob_gc_threshold: 90m\n")};
+  c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->job_gc_threshold, std::chrono::minutes(90));
+  for (const char* bad :
+       {"job_gc_threshold: 0s\n", "job_gc_threshold: 5\n", "job_gc_threshold: later\n"}) {
+    f.config_paths = {write_config(std::string("data_dir: /x\n") + bad)};
+    c = load_agent_config(f);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.message().find("job_gc_threshold"), std::string::npos) << c.message();
+  }
+}

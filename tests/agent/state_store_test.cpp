@@ -73,3 +73,21 @@ TEST(StateStore, RefusesANewerSchema) {
   ASSERT_FALSE(store);
   EXPECT_NE(store.message().find("schema version 99"), std::string::npos) << store.message();
 }
+
+TEST(StateStore, DeletedJobIsGoneAfterReopeningAndOthersStay) {
+  auto dir = temp_dir();
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store) << store.message();
+    ASSERT_TRUE((*store)->put_job({"gone", {{"ID", "gone"}}, 1, true}));
+    ASSERT_TRUE((*store)->put_job({"kept", {{"ID", "kept"}}, 2, false}));
+    ASSERT_TRUE((*store)->delete_job("gone"));
+    ASSERT_TRUE((*store)->delete_job("never-there"));  // deleting nothing is no error
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store);
+  EXPECT_FALSE((*store)->job("gone"));
+  ASSERT_EQ((*store)->jobs().size(), 1u);
+  EXPECT_EQ((*store)->jobs()[0].id, "kept");
+  std::filesystem::remove_all(dir);
+}

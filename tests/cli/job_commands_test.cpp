@@ -216,6 +216,19 @@ TEST_F(JobCommands, StopDeletesTheJobAndSendsTheToken) {
   EXPECT_EQ(reqs[0].headers.find("X-Nomad-Token")->second, "s3cret");
 }
 
+TEST_F(JobCommands, StopWithPurgeAsksTheAgentToPurge) {
+  agent_.server().Delete("/v1/job/hello", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"EvalID":"e3"})");
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "stop", "-purge", "hello"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "==> Job \"hello\" stopped and purged\n");
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].params.find("purge")->second, "true");
+}
+
 TEST_F(JobCommands, AddressComesFromDroverAddrOrTheFlagBeforeTheSubcommand) {
   agent_.server().Get(
       "/v1/jobs", [](const httplib::Request&, httplib::Response& res) { reply_json(res, "[]"); });

@@ -383,3 +383,37 @@ TEST(ParseYaml, JsonWithoutJobKeyIsReadAsYaml) {
 
 }  // namespace
 }  // namespace drover::jobspec
+
+namespace drover::jobspec {
+namespace {
+
+constexpr const char* kOneJob = R"(job:
+  id: first
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+)";
+
+// yaml-cpp's Load kept the first document and dropped the rest without a word, so a file of
+// two jobs ran one of them.
+TEST(ParseYaml, SecondYamlDocumentIsRefusedNotIgnored) {
+  const std::string two = std::string(kOneJob) + "---\n" + kOneJob;
+  auto problems = testing::problems_of(two);
+  EXPECT_NE(problems.find("2 YAML documents"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("line 10"), std::string::npos) << problems;
+  // Even a second document that is no job at all.
+  problems = testing::problems_of(std::string(kOneJob) + "---\nhello: world\n");
+  EXPECT_NE(problems.find("2 YAML documents"), std::string::npos) << problems;
+}
+
+TEST(ParseYaml, DocumentMarkersAroundOneJobAreFine) {
+  EXPECT_EQ(testing::must_parse(std::string("---\n") + kOneJob).id, "first");
+  EXPECT_EQ(testing::must_parse(std::string(kOneJob) + "---\n").id, "first");
+  EXPECT_EQ(testing::must_parse(std::string("---\n") + kOneJob + "...\n").id, "first");
+}
+
+}  // namespace
+}  // namespace drover::jobspec
