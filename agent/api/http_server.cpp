@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -44,6 +45,31 @@ struct RouteAccess : httplib::Server {
     static const std::function<void(httplib::Request&)> no_setup = [](httplib::Request&) {};
     return (s.*(&RouteAccess::process_request))(strm, close, closed, no_setup);
   }
+  static void adopt_listener(httplib::Server& s, int fd) { (s.*(&RouteAccess::svr_sock_)) = fd; }
+};
+
+// httplib ends a streamed reply (events, logs -f) as soon as its server is not running, and
+// only its own listen loop says it is. That loop is kept running, idle, on a listening socket
+// nobody can reach (a unix socket whose path is removed at once); stopping it ends the streams.
+int unreachable_listener() {
+  char dir[] = "/tmp/drover-http-XXXXXX";
+  if (!::mkdtemp(dir)) return -1;
+  std::string path = std::string(dir) + "/s";
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 1) == 0;
+  ::unlink(path.c_str());
+  ::rmdir(dir);
+  if (!ok && fd >= 0) ::close(fd);
+  return ok ? fd : -1;
+}
+
+class IdleQueue final : public httplib::TaskQueue {
+ public:
+  void enqueue(std::function<void()>) override {}
+  void shutdown() override {}
 };
 
 struct Connection {
@@ -492,6 +518,8 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(httplib::Server& routes, SSL_CTX* tls, ServerLimits limits)
     : impl_(std::make_unique<Impl>(routes, tls, limits)) {
   impl_->wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  routes.new_task_queue = [] { return new IdleQueue; };
+  routes.set_idle_interval(0, 100000);  // its idle loop sees stop() within 0.1 s
 }
 
 HttpServer::~HttpServer() {
@@ -535,12 +563,26 @@ Status HttpServer::bind(const std::string& addr, int port) {
 int HttpServer::port() const { return impl_->port; }
 
 void HttpServer::serve() {
+  auto& routes = impl_->routes;
+  std::thread running;
+  if (int fd = unreachable_listener(); fd >= 0) {
+    RouteAccess::adopt_listener(routes, fd);
+    running = std::thread([&routes] { routes.listen_after_bind(); });
+    for (int i = 0; i < 1000 && !routes.is_running(); ++i) std::this_thread::sleep_for(milliseconds(1));
+  } else {
+    spdlog::warn("http: no idle listener for httplib ({}): streamed replies end at once",
+                 std::strerror(errno));
+  }
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < impl_->limits.workers; ++i)
     workers.emplace_back([this] { impl_->run_worker(); });
   impl_->run_poller();
   impl_->stopping = true;
   impl_->cv.notify_all();
+  if (running.joinable()) {
+    routes.stop();  // streamed replies end, so the workers can
+    running.join();
+  }
   for (auto& t : workers) t.join();
   std::lock_guard lock(impl_->mu);
   for (auto& c : impl_->returned) impl_->close_conn(std::move(c));
