@@ -6,10 +6,9 @@
 //     that matches its body, and no body above the cap.
 //  2. HttpServer::serve_socket over a socketpair, with httplib routes behind it: the bytes
 //     are sent as a client would, and the server must close the connection by itself.
+#include <httplib.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <cstddef>
 #include <cstdint>

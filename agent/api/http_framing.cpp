@@ -10,7 +10,8 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -164,18 +165,21 @@ RequestFramer::State RequestFramer::parse_head(std::string_view head) {
     auto colon = line.find(':');
     auto name = line.substr(0, colon);
     if (colon == std::string_view::npos || !is_token(name))
-      return refuse(400, "malformed header line " + std::to_string(i + 1) + " (want \"Name: value\")");
+      return refuse(400,
+                    "malformed header line " + std::to_string(i + 1) + " (want \"Name: value\")");
     auto value = trim(line.substr(colon + 1));
     if (iequals(name, "Content-Length")) {
       auto items = list_items(value);
       if (items.empty()) return refuse(400, "Content-Length: must be a number of bytes");
       for (auto item : items) {
-        if (item.size() > 19 || !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
-          return refuse(400, "Content-Length: must be a number of bytes, not \"" + std::string(item.substr(0, 32)) + "\"");
+        if (item.size() > 19 ||
+            !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+          return refuse(400, "Content-Length: must be a number of bytes, not \"" +
+                                 std::string(item.substr(0, 32)) + "\"");
         std::size_t n = std::stoull(std::string(item));
         if (have_length && n != length_)
-          return refuse(400, "conflicting Content-Length headers (" + std::to_string(length_) + " and " +
-                                 std::to_string(n) + ")");
+          return refuse(400, "conflicting Content-Length headers (" + std::to_string(length_) +
+                                 " and " + std::to_string(n) + ")");
         have_length = true;
         length_ = n;
       }
@@ -186,7 +190,8 @@ RequestFramer::State RequestFramer::parse_head(std::string_view head) {
         if (!transfer_codings.empty()) transfer_codings += ", ";
         transfer_codings += std::string(item.substr(0, 64));
         if (chunked || !iequals(item, "chunked"))
-          return refuse(501, "Transfer-Encoding \"" + transfer_codings + "\" is not supported (only chunked)");
+          return refuse(501, "Transfer-Encoding \"" + transfer_codings +
+                                 "\" is not supported (only chunked)");
         chunked = true;
       }
       continue;  // the body is handed on decoded
@@ -215,8 +220,8 @@ RequestFramer::State RequestFramer::parse_head(std::string_view head) {
   if (chunked && have_length)
     return refuse(400, "a request cannot have both Transfer-Encoding and Content-Length");
   if (!chunked && length_ > limits_.max_body_bytes)
-    return refuse(413, "request body too large (" + std::to_string(length_) + " bytes; the limit is " +
-                           std::to_string(limits_.max_body_bytes) + ")");
+    return refuse(413, "request body too large (" + std::to_string(length_) +
+                           " bytes; the limit is " + std::to_string(limits_.max_body_bytes) + ")");
   body_kind_ = chunked ? Body::Chunked : Body::Length;
   if (!chunked && length_ == 0) expect_continue_ = false;
   return State::NeedMore;
@@ -244,8 +249,9 @@ RequestFramer::State RequestFramer::read_chunks() {
         std::string_view line(buf_.data(), nl);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         auto size = trim(line.substr(0, line.find(';')));
-        if (size.empty() || size.size() > 15 ||
-            !std::all_of(size.begin(), size.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }))
+        if (size.empty() || size.size() > 15 || !std::all_of(size.begin(), size.end(), [](char c) {
+              return std::isxdigit(static_cast<unsigned char>(c));
+            }))
           return refuse(400, "malformed chunk size in a chunked body");
         std::size_t n = std::stoull(std::string(size), nullptr, 16);
         if (n > limits_.max_body_bytes || body_.size() + n > limits_.max_body_bytes)
@@ -288,7 +294,8 @@ RequestFramer::State RequestFramer::read_chunks() {
         bool last = nl == 0 || (nl == 1 && buf_[0] == '\r');
         trailer_bytes_ += nl + 1;
         consume(nl + 1);
-        if (trailer_bytes_ > limits_.max_head_bytes) return refuse(431, "chunked body trailer too large");
+        if (trailer_bytes_ > limits_.max_head_bytes)
+          return refuse(431, "chunked body trailer too large");
         if (!last) break;
         auto st = finish(body_);
         body_.clear();

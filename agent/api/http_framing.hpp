@@ -33,7 +33,9 @@ class RequestFramer {
   State feed(std::string_view bytes);
   State state() const { return state_; }
   // True once a head is read whose client waits for "100 Continue" before sending the body.
-  bool wants_continue() const { return expect_continue_ && state_ == State::NeedMore && head_done_; }
+  bool wants_continue() const {
+    return expect_continue_ && state_ == State::NeedMore && head_done_;
+  }
   // Whether any byte of the next request is buffered (the request has begun).
   bool started() const { return !buf_.empty() || head_done_; }
   bool head_read() const { return head_done_; }

@@ -23,10 +23,9 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "api/http_framing.hpp"
 #include "api/limits.hpp"
@@ -59,7 +58,8 @@ int unreachable_listener() {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 1) == 0;
+  bool ok =
+      fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 1) == 0;
   ::unlink(path.c_str());
   ::rmdir(dir);
   if (!ok && fd >= 0) ::close(fd);
@@ -179,22 +179,33 @@ bool write_now(Connection& c, const std::string& text) {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
   }
 }
 
 std::string error_reply(int status, const std::string& reason) {
   // The reason may quote client bytes: not-UTF-8 ones are replaced, never thrown on.
-  auto body = nlohmann::json{{"error", reason}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto body = nlohmann::json{{"error", reason}}.dump(-1, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace);
   return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
@@ -233,7 +244,8 @@ class ReplayStream final : public httplib::Stream {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     port = 0;
-    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) ip = address_text(ss, port);
+    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+      ip = address_text(ss, port);
   }
   socket_t socket() const override { return c_.fd; }
   bool failed() const { return failed_; }
@@ -261,7 +273,7 @@ struct HttpServer::Impl {
   std::size_t lingering_refused = 0;  // poll thread only
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::unique_ptr<Connection>> ready;     // framed, waiting for a worker
+  std::deque<std::unique_ptr<Connection>> ready;      // framed, waiting for a worker
   std::vector<std::unique_ptr<Connection>> returned;  // answered, kept alive
 
   Impl(httplib::Server& r, SSL_CTX* t, ServerLimits l)
@@ -274,7 +286,8 @@ struct HttpServer::Impl {
     if (c->ssl) SSL_free(c->ssl);
     if (c->fd >= 0) ::close(c->fd);
     if (c->counted) limiter.release(c->addr);
-    if (c->phase == Connection::Phase::Lingering && !c->counted && lingering_refused > 0) --lingering_refused;
+    if (c->phase == Connection::Phase::Lingering && !c->counted && lingering_refused > 0)
+      --lingering_refused;
     --open;
   }
 
@@ -346,10 +359,12 @@ struct HttpServer::Impl {
       return refuse(c, c.framer.status(), c.framer.reason(), now);
     if (now < c.deadline) return Next::Wait;
     if (c.framer.started() && !c.ssl)
-      (void)write_now(c, error_reply(408, c.framer.head_read()
-                                              ? "request body not received in time"
-                                              : "request head not received within " +
-                                                    std::to_string(limits.header_timeout.count() / 1000) + " s"));
+      (void)write_now(
+          c,
+          error_reply(408, c.framer.head_read()
+                               ? "request body not received in time"
+                               : "request head not received within " +
+                                     std::to_string(limits.header_timeout.count() / 1000) + " s"));
     return Next::Close;
   }
 
@@ -419,7 +434,8 @@ struct HttpServer::Impl {
     for (int i = 0; i < 64 && open < limits.max_connections; ++i) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -506,7 +522,8 @@ struct HttpServer::Impl {
           keep.push_back(std::move(c));
           continue;
         }
-        auto next_step = i >= polled && c->phase == Connection::Phase::Lingering ? Next::Wait : step(*c, now);
+        auto next_step =
+            i >= polled && c->phase == Connection::Phase::Lingering ? Next::Wait : step(*c, now);
         dispatch(std::move(c), next_step, keep);
       }
       conns.swap(keep);
@@ -568,7 +585,8 @@ void HttpServer::serve() {
   if (int fd = unreachable_listener(); fd >= 0) {
     RouteAccess::adopt_listener(routes, fd);
     running = std::thread([&routes] { routes.listen_after_bind(); });
-    for (int i = 0; i < 1000 && !routes.is_running(); ++i) std::this_thread::sleep_for(milliseconds(1));
+    for (int i = 0; i < 1000 && !routes.is_running(); ++i)
+      std::this_thread::sleep_for(milliseconds(1));
   } else {
     spdlog::warn("http: no idle listener for httplib ({}): streamed replies end at once",
                  std::strerror(errno));
@@ -602,7 +620,8 @@ void HttpServer::serve_socket(int fd) {
   c->fd = fd;
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) c->addr = address_text(ss, c->remote_port);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0)
+    c->addr = address_text(ss, c->remote_port);
   if (c->addr.empty()) c->addr = "local";
   ++impl_->open;
   auto now = Clock::now();

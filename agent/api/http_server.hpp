@@ -22,18 +22,18 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace drover::api {
 
 struct ServerLimits {
-  std::size_t max_request_bytes = 1 << 20;   // a body, after chunked decoding
-  std::size_t max_head_bytes = 64 * 1024;    // request line and headers
-  std::size_t max_conns_per_client = 12;     // per remote address, taken at accept
-  std::size_t max_connections = 512;         // all clients together
+  std::size_t max_request_bytes = 1 << 20;  // a body, after chunked decoding
+  std::size_t max_head_bytes = 64 * 1024;   // request line and headers
+  std::size_t max_conns_per_client = 12;    // per remote address, taken at accept
+  std::size_t max_connections = 512;        // all clients together
   std::size_t workers = 16;
   std::size_t max_requests_per_connection = 100;
   // The whole head (or a TLS handshake) must arrive within this of the request's first byte;
   // not per read, so a byte a second does not keep it going.
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds request_timeout{60000};  // head and body together
-  std::chrono::milliseconds keep_alive{5000};         // idle between requests
-  std::chrono::milliseconds write_timeout{10000};     // each write of a reply
+  std::chrono::milliseconds keep_alive{5000};        // idle between requests
+  std::chrono::milliseconds write_timeout{10000};    // each write of a reply
 };
 
 class HttpServer {

@@ -69,7 +69,8 @@ std::string read_replies(int fd, std::chrono::milliseconds timeout, int replies 
     }
   };
   while (!complete()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -82,11 +83,14 @@ std::string read_replies(int fd, std::chrono::milliseconds timeout, int replies 
 }
 
 int status_of(const std::string& reply) {
-  return reply.size() >= 12 && reply.rfind("HTTP/1.", 0) == 0 ? std::atoi(reply.substr(9, 3).c_str()) : 0;
+  return reply.size() >= 12 && reply.rfind("HTTP/1.", 0) == 0
+             ? std::atoi(reply.substr(9, 3).c_str())
+             : 0;
 }
 
 // One request on a fresh connection; the reply's text (status line, headers, body).
-std::string exchange(int port, const std::string& request, std::chrono::milliseconds timeout = 10s) {
+std::string exchange(int port, const std::string& request,
+                     std::chrono::milliseconds timeout = 10s) {
   int fd = connect_from(port);
   if (fd < 0) return "";
   send_all(fd, request);
@@ -167,7 +171,8 @@ TEST(HttpLimits, ChunkedBodyPastTheCapGets413BeforeItIsBuffered) {
   EXPECT_LT(sent, 16u << 20) << "the agent read on past the 1 MiB cap";
   long peak = status_kb(agent->pid(), "VmHWM");
   // The cap is 1 MiB; the connection may hold the cap's worth twice (raw and decoded).
-  EXPECT_LT(peak - rss_before, 8 * 1024) << "VmRSS before " << rss_before << " kB, VmHWM after " << peak << " kB";
+  EXPECT_LT(peak - rss_before, 8 * 1024)
+      << "VmRSS before " << rss_before << " kB, VmHWM after " << peak << " kB";
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
 
@@ -193,14 +198,16 @@ TEST(HttpLimits, GzipBombIsRefusedWithoutExpanding) {
   reset_peak(agent->pid());
   long rss_before = status_kb(agent->pid(), "VmRSS");
   for (const char* encoding : {"gzip", "deflate", "br", "x-gzip, identity"}) {
-    auto reply = exchange(agent->port(), std::string("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Encoding: ") +
-                                             encoding + "\r\nContent-Length: " + std::to_string(bomb.size()) +
-                                             "\r\n\r\n" + bomb);
+    auto reply =
+        exchange(agent->port(),
+                 std::string("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Encoding: ") + encoding +
+                     "\r\nContent-Length: " + std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
     EXPECT_EQ(status_of(reply), 415) << encoding << ": " << reply;
     EXPECT_NE(reply.find("Content-Encoding"), std::string::npos) << reply;
   }
   long peak = status_kb(agent->pid(), "VmHWM");
-  EXPECT_LT(peak - rss_before, 8 * 1024) << "VmRSS before " << rss_before << " kB, VmHWM after " << peak << " kB";
+  EXPECT_LT(peak - rss_before, 8 * 1024)
+      << "VmRSS before " << rss_before << " kB, VmHWM after " << peak << " kB";
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
 
@@ -210,16 +217,19 @@ TEST(HttpLimits, SlowHeadersDoNotStopHealthForOthersWithAclsOn) {
   // addresses (no cap applies): each sends its head one byte a second.
   std::vector<int> slow;
   for (int i = 0; i < 16; ++i) slow.push_back(connect_from(agent->port(), "127.0.0.2"));
-  for (int i = 0; i < 16; ++i) slow.push_back(connect_from(agent->port(), ("127.0.1." + std::to_string(i + 1)).c_str()));
+  for (int i = 0; i < 16; ++i)
+    slow.push_back(connect_from(agent->port(), ("127.0.1." + std::to_string(i + 1)).c_str()));
   for (int fd : slow) ASSERT_GE(fd, 0);
   std::atomic<bool> done{false};
   std::atomic<int> bytes_sent{0};
   std::thread trickler([&] {
-    const std::string head = "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(64, 'a');
+    const std::string head =
+        "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(64, 'a');
     for (std::size_t i = 0; i < head.size() && !done; ++i) {
       for (int fd : slow) (void)send(fd, &head[i], 1, MSG_NOSIGNAL | MSG_DONTWAIT);
       ++bytes_sent;
-      for (int t = 0; t < 10 && !done; ++t) std::this_thread::sleep_for(100ms);  // the attack's pace
+      for (int t = 0; t < 10 && !done; ++t)
+        std::this_thread::sleep_for(100ms);  // the attack's pace
     }
   });
   EXPECT_TRUE(wait_for([&] { return bytes_sent >= 3; }, 10s));
@@ -254,7 +264,8 @@ TEST(HttpLimits, FormEncodedBodyFollowsTheBodyCap) {
   auto job = sh_job("form-job", "batch", "true") + "# " + std::string(64 * 1024, 'x') + "\n";
   auto reply = agent->post("/v1/jobs", job, "application/x-www-form-urlencoded");
   EXPECT_EQ(reply.status, 200) << reply.body;
-  auto big = agent->post("/v1/jobs", std::string(2 << 20, 'x'), "application/x-www-form-urlencoded");
+  auto big =
+      agent->post("/v1/jobs", std::string(2 << 20, 'x'), "application/x-www-form-urlencoded");
   EXPECT_EQ(big.status, 413) << big.body;
 }
 
@@ -269,16 +280,21 @@ TEST(HttpLimits, NegativeEventIndexIsRefusedNamingTheParameter) {
 
 TEST(HttpLimits, AmbiguousBodyFramingIsRefused) {
   auto agent = AgentProcess::start();
-  auto reply = exchange(agent->port(),
-                        "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd");
+  auto reply = exchange(
+      agent->port(),
+      "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd");
   EXPECT_EQ(status_of(reply), 400) << reply;
   EXPECT_NE(reply.find("Content-Length"), std::string::npos) << reply;
   reply = exchange(agent->port(),
-                   "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+                   "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: "
+                   "chunked\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(reply), 400) << reply;
-  reply = exchange(agent->port(), "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 5\r\n\r\nabcde");
+  reply = exchange(agent->port(),
+                   "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 5\r\n\r\nabcde");
   EXPECT_EQ(status_of(reply), 400) << reply;
-  reply = exchange(agent->port(), "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+  reply = exchange(
+      agent->port(),
+      "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(reply), 501) << reply;
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
@@ -300,7 +316,8 @@ TEST(HttpLimits, PipelinedRequestsAreAllAnswered) {
 
 TEST(HttpLimits, InvalidUtf8InABodyIs400NamingIt) {
   auto agent = AgentProcess::start();
-  auto json_reply = agent->post("/v1/jobs", "{\"Job\": {\"ID\": \"a\xff\", \"Name\": \"b\"}}", "application/json");
+  auto json_reply = agent->post("/v1/jobs", "{\"Job\": {\"ID\": \"a\xff\", \"Name\": \"b\"}}",
+                                "application/json");
   EXPECT_EQ(json_reply.status, 400) << json_reply.body;
   EXPECT_NE(json_reply.body.find("UTF-8"), std::string::npos) << json_reply.body;
   auto yaml_reply = agent->post("/v1/jobs", sh_job("utf8-\xc3", "batch", "true"));
