@@ -1,5 +1,6 @@
-// Fuzz target: raw HTTP requests to an in-process API server with the agent's pre-routing
-// guard (connection cap, token check by method and path) and the ACL token endpoints. The
+// Fuzz target: raw HTTP requests to an in-process httplib server with the agent's pre-routing
+// guard (token check by method and path). The connection layer in front of httplib (framing,
+// caps, deadlines) has its own target, fuzz_http_layer. The
 // bytes go over a loopback socket, so httplib's request parser sees exactly what a client sent.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,25 +15,18 @@
 
 #include "api/acl.hpp"
 #include "api/json_reply.hpp"
-#include "api/limits.hpp"
 #include "drover/common/result.hpp"
 
 namespace {
 
 struct Fixture {
   httplib::Server server;
-  drover::api::ConnectionLimiter limiter{4, 2};
   int port = 0;
   std::thread thread;
   Fixture() {
-    server.new_task_queue = [this] { return limiter.make_task_queue(); };
     server.set_read_timeout(0, 200000);
     server.set_payload_max_length(1 << 16);
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!limiter.admit(req.remote_addr)) {
-        drover::api::reply_error(res, 429, "too many");
-        return httplib::Server::HandlerResponse::Handled;
-      }
       auto need = drover::api::required_policy(req.method, req.path);
       auto token = drover::api::request_token(req.get_header_value("X-Nomad-Token"),
                                               req.get_header_value("Authorization"));

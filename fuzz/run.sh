@@ -9,7 +9,7 @@ secs=${1:-60}
 shift || true
 build=${DROVER_FUZZ_BUILD:-$root/build-fuzz}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_jobspec fuzz_agent_config fuzz_api_request fuzz_plugin_loader)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_jobspec fuzz_agent_config fuzz_api_request fuzz_http_layer fuzz_plugin_loader)
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -36,6 +36,13 @@ seed() {  # target -> seed corpus dir
       printf 'GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Nomad-Token: fuzz-secret\r\n\r\n' >"$dir/get"
       printf 'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nContent-Length: 4\r\n\r\njob:' >"$dir/post"
       printf 'GET /v1/job/%%2e%%2e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' >"$dir/chunked" ;;
+    fuzz_http_layer)
+      # byte 0 picks how the rest is cut into reads; then raw bytes as a client sends them
+      printf '\x07GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/agent/health HTTP/1.1\r\n\r\n' >"$dir/pipelined"
+      printf '\x03POST /v1/jobs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\njob:\r\n0\r\nT: v\r\n\r\n' >"$dir/chunked"
+      printf '\x00POST /v1/jobs HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\n' >"$dir/gzip"
+      printf '\x01POST /v1/jobs HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd' >"$dir/two-lengths"
+      printf '\x02POST /v1/jobs HTTP/1.1\r\nExpect: 100-continue\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\n\r\na=\xff\x01' >"$dir/form" ;;
     fuzz_plugin_loader)
       find "$build/plugins-out" -name '*.so' -size -2M -exec cp -t "$dir" {} + 2>/dev/null || true
       head -c 64 /bin/true >"$dir/elf-header" ;;

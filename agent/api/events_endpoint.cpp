@@ -1,6 +1,7 @@
 // The event broker and GET /v1/event/stream; see events_endpoint.hpp.
 #include "api/events_endpoint.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -95,11 +96,13 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
     }
     uint64_t from = broker->last_index() + 1;
     if (req.has_param("index")) {
-      try {
-        from = std::stoull(req.get_param_value("index"));
-      } catch (...) {
-        return reply_error(res, 400, "index must be a non-negative integer");
-      }
+      // Digits only: std::stoull reads "-1" as 2^64-1, a stream that never sends anything.
+      auto text = req.get_param_value("index");
+      bool digits = !text.empty() && text.size() <= 19 &&
+                    std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits)
+        return reply_error(res, 400, "index: must be a non-negative integer (got \"" + text.substr(0, 32) + "\")");
+      from = std::stoull(text);
     }
     auto next = std::make_shared<uint64_t>(from);
     res.set_header("Cache-Control", "no-cache");

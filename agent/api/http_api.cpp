@@ -4,8 +4,8 @@
 
 #include "api/acl.hpp"
 #include "api/checks_endpoint.hpp"
-#include "api/limits.hpp"
 #include "api/events_endpoint.hpp"
+#include "api/http_server.hpp"
 #include "api/json_reply.hpp"
 #include "core/node_watcher.hpp"
 #include "api/metrics_endpoint.hpp"
@@ -26,8 +26,8 @@ using nlohmann::json;
 
 struct HttpApi::Impl {
   ApiContext ctx;
-  std::unique_ptr<httplib::Server> server;
-  std::unique_ptr<ConnectionLimiter> limiter;
+  std::unique_ptr<httplib::Server> server;  // routes and handlers
+  std::unique_ptr<HttpServer> connections;  // sockets, limits, framing (api/http_server.hpp)
 };
 
 namespace {
@@ -293,16 +293,10 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
 }
 
-// Before any route: the per-client connection cap, then the token check. A refused request
-// does nothing: no handler runs.
-httplib::Server::HandlerResponse guard(const ApiContext& ctx, ConnectionLimiter& limiter,
-                                       const httplib::Request& req, httplib::Response& res) {
-  if (!limiter.admit(req.remote_addr)) {
-    res.set_header("Connection", "close");
-    reply_error(res, 429, "too many concurrent connections from " + req.remote_addr +
-                              " (the limit is " + std::to_string(ctx.max_conns_per_client) + ")");
-    return httplib::Server::HandlerResponse::Handled;
-  }
+// Before any route: the token check (the per-client connection cap is taken at accept, in
+// api/http_server.cpp). A refused request does nothing: no handler runs.
+httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
+                                       httplib::Response& res) {
   if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
   auto need = required_policy(req.method, req.path);
   if (!need) return httplib::Server::HandlerResponse::Unhandled;
@@ -339,19 +333,19 @@ HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
   else
     impl_->server = std::make_unique<httplib::Server>();
   auto& s = *impl_->server;
-  constexpr std::size_t kWorkers = 16;
-  impl_->limiter = std::make_unique<ConnectionLimiter>(kWorkers, impl_->ctx.max_conns_per_client);
-  s.new_task_queue = [limiter = impl_->limiter.get()] { return limiter->make_task_queue(); };
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    return guard(impl_->ctx, *impl_->limiter, req, res);
+    return guard(impl_->ctx, req, res);
   });
+  // The reading side of these limits (body cap on every framing, head deadline, per-address
+  // cap at accept) is HttpServer's; httplib sees only requests already read whole.
   s.set_payload_max_length(impl_->ctx.max_request_bytes);
-  // Without it each reply on a kept-alive connection waits for the client's delayed ACK
-  // (~40 ms per request, measured in bench/).
-  s.set_tcp_nodelay(true);
-  s.set_read_timeout(10, 0);
-  s.set_write_timeout(10, 0);
-  s.set_keep_alive_timeout(5);
+  s.set_keep_alive_max_count(100);
+  ServerLimits limits;
+  limits.max_request_bytes = impl_->ctx.max_request_bytes;
+  limits.max_conns_per_client = impl_->ctx.max_conns_per_client;
+  SSL_CTX* ssl_ctx = nullptr;
+  if (!tls.cert_file.empty()) ssl_ctx = static_cast<httplib::SSLServer&>(s).ssl_context();
+  impl_->connections = std::make_unique<HttpServer>(s, ssl_ctx, limits);
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string msg = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path
@@ -382,17 +376,15 @@ Status HttpApi::bind(const std::string& addr, int port) {
                       impl_->ctx.tls.key_file +
                       (impl_->ctx.tls.ca_file.empty() ? "" : " / ca_file " + impl_->ctx.tls.ca_file) +
                       " (missing, unreadable, or not matching PEM files)");
-  if (!impl_->server->bind_to_port(addr.c_str(), port))
-    return make_error("cannot listen on " + addr + ":" + std::to_string(port) +
-                      " (address in use, or not an address of this host)");
-  port_ = port;
+  if (auto st = impl_->connections->bind(addr, port); !st) return st;
+  port_ = impl_->connections->port();
   return {};
 }
 
-void HttpApi::serve() { impl_->server->listen_after_bind(); }
+void HttpApi::serve() { impl_->connections->serve(); }
 
 void HttpApi::stop() {
-  if (impl_ && impl_->server) impl_->server->stop();
+  if (impl_ && impl_->connections) impl_->connections->stop();
 }
 
 }  // namespace drover::api

@@ -1,0 +1,61 @@
+// The API's connection layer: the listening socket, one poll thread that accepts, applies the
+// per-address cap at accept, does TLS handshakes and reads each request whole (api/
+// http_framing.hpp) under a deadline, and a pool of workers that only ever get complete
+// requests. A slow client (one header byte a second, a stalled handshake, a trickled body)
+// therefore holds a socket and a little memory, never a worker. httplib is used for what it
+// does well, routing and writing replies: each framed request goes through its
+// process_request, on a stream that replays the request and writes to the socket.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "drover/common/result.hpp"
+
+namespace httplib {
+class Server;
+}
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace drover::api {
+
+struct ServerLimits {
+  std::size_t max_request_bytes = 1 << 20;  // a body, after chunked decoding
+  std::size_t max_head_bytes = 64 * 1024;   // request line and headers
+  std::size_t max_conns_per_client = 12;    // per remote address, taken at accept
+  std::size_t max_connections = 512;        // all clients together
+  std::size_t workers = 16;
+  std::size_t max_requests_per_connection = 100;
+  // The whole head (or a TLS handshake) must arrive within this of the request's first byte;
+  // not per read, so a byte a second does not keep it going.
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds request_timeout{60000};  // head and body together
+  std::chrono::milliseconds keep_alive{5000};        // idle between requests
+  std::chrono::milliseconds write_timeout{10000};    // each write of a reply
+};
+
+class HttpServer {
+ public:
+  // `routes` holds the handlers (and pre-routing, error and exception handlers); `tls` is
+  // its SSL_CTX for TLS, or null. Both outlive the server.
+  HttpServer(httplib::Server& routes, SSL_CTX* tls, ServerLimits limits);
+  ~HttpServer();
+  // Binds and listens; port 0 takes a free one (port() says which).
+  Status bind(const std::string& addr, int port);
+  int port() const;
+  // Serves until stop(); blocks.
+  void serve();
+  void stop();
+  // Serves one connected socket (and closes it) on the calling thread, with the same framing,
+  // deadlines and routes: for the fuzz target, which has no listener.
+  void serve_socket(int fd);
+  std::size_t connections(const std::string& client_addr) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace drover::api
