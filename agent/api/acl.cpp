@@ -2,6 +2,8 @@
 // expose an open API off loopback (docs/threat-model.md, "The API").
 #include "api/acl.hpp"
 
+#include "drover/common/encoding.hpp"
+
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -53,17 +55,6 @@ std::optional<std::string> from_hex(std::string_view hex) {
     out += static_cast<char>(hi * 16 + lo);
   }
   return out;
-}
-
-// A random UUID (v4) from OpenSSL's CSPRNG: 122 random bits, enough for a secret.
-Result<std::string> random_uuid() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) return make_error("acl: the system has no randomness to make a token");
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  auto hex = to_hex(std::string_view(reinterpret_cast<char*>(b), sizeof b));
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
@@ -184,20 +175,19 @@ std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
 
 Result<std::pair<TokenInfo, std::string>> AclStore::create(const std::string& name, Policy policy,
                                                            std::chrono::nanoseconds ttl) {
-  auto accessor = random_uuid();
-  auto secret = random_uuid();
-  if (!accessor || !secret) return make_error("acl: cannot make a random token");
+  // Random UUIDs from the kernel's CSPRNG (common/encoding.hpp): 122 bits, enough for a secret.
+  const std::string accessor = random_uuid(), secret = random_uuid();
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  TokenInfo info{accessor.value(), name, policy, now, ttl.count() > 0 ? now + ttl.count() : 0};
+  TokenInfo info{accessor, name, policy, now, ttl.count() > 0 ? now + ttl.count() : 0};
   std::lock_guard lock(mu_);
-  tokens_.push_back({info, sha256(secret.value())});
+  tokens_.push_back({info, sha256(secret)});
   if (auto st = save_locked(); !st) {
     tokens_.pop_back();
     return make_error(st.message());
   }
-  return std::make_pair(info, secret.value());
+  return std::make_pair(info, secret);
 }
 
 std::vector<TokenInfo> AclStore::list() const {

@@ -12,10 +12,7 @@ void register_checks_endpoint(httplib::Server& s, const ApiContext& ctx) {
   s.Get(R"(/v1/client/allocation/([^/]+)/checks)",
         [&ctx](const httplib::Request& req, httplib::Response& res) {
           auto id = ctx.allocs->resolve_alloc_id(req.matches[1]);
-          if (!id) {
-            bool ambiguous = id.message().find("ambiguous") != std::string::npos;
-            return reply_error(res, ambiguous ? 400 : 404, id.message());
-          }
+          if (!id) return reply_error(res, id.error());
           reply_json(res, ctx.health ? ctx.health->checks(id.value()) : nlohmann::json::object());
         });
 }

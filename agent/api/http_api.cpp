@@ -18,7 +18,9 @@
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
 #include "runner/task_env.hpp"
+#include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
+#include "drover/common/signals.hpp"
 
 namespace drover::api {
 
@@ -91,7 +93,7 @@ std::optional<std::string> alloc_id_or_reply(runner::AllocManager& m, const std:
                                              httplib::Response& res) {
   auto r = m.resolve_alloc_id(id);
   if (!r) {
-    reply_error(res, r.message().find("ambiguous") != std::string::npos ? 400 : 404, r.message());
+    reply_error(res, r.error());
     return std::nullopt;
   }
   return r.value();
@@ -117,9 +119,8 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   }
   auto receipt = ctx.allocs->submit(*admitted.job);
   if (!receipt) {
-    // Not fitting the node is the caller's problem to fix, not ours.
-    bool no_fit = receipt.message().find("does not fit") != std::string::npos;
-    reply_error(res, no_fit ? 409 : 500, receipt.message());
+    // Not fitting the node (Conflict: 409) is the caller's problem to fix, not ours.
+    reply_error(res, receipt.error());
     return;
   }
   reply_json(res, {{"EvalID", receipt->eval_id},
@@ -221,8 +222,8 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
          [&m](const httplib::Request& req, httplib::Response& res) {
            auto id = alloc_id_or_reply(m, req.matches[1], res);
            if (!id) return;
-           if (auto st = m.stop_alloc(*id); !st) return reply_error(res, 404, st.message());
-           reply_json(res, {{"EvalID", runner::new_uuid()}});
+           if (auto st = m.stop_alloc(*id); !st) return reply_error(res, st.error());
+           reply_json(res, {{"EvalID", random_uuid()}});
          });
   s.Post(R"(/v1/client/allocation/([^/]+)/restart)",
          [&m](const httplib::Request& req, httplib::Response& res) {
@@ -236,7 +237,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
              if (body.contains("TaskName") && body["TaskName"].is_string()) task = body["TaskName"];
              if (body.value("AllTasks", false)) task.clear();
            }
-           if (auto st = m.restart_alloc(*id, task); !st) return reply_error(res, 400, st.message());
+           if (auto st = m.restart_alloc(*id, task); !st) return reply_error(res, st.error());
            reply_json(res, json::object());
          });
   s.Post(R"(/v1/client/allocation/([^/]+)/signal)",
@@ -248,7 +249,8 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
              return reply_error(res, 400, "body: must be a JSON object {\"Task\", \"Signal\"}");
            std::string task = body.contains("Task") && body["Task"].is_string() ? body["Task"].get<std::string>() : "";
            std::string sig = body.contains("Signal") && body["Signal"].is_string() ? body["Signal"].get<std::string>() : "SIGKILL";
-           if (auto st = m.signal_alloc(*id, task, sig); !st) return reply_error(res, 400, st.message());
+           if (!signal_number(sig)) return reply_error(res, 400, "Signal: unknown signal \"" + sig + "\"");
+           if (auto st = m.signal_alloc(*id, task, sig); !st) return reply_error(res, st.error());
            reply_json(res, json::object());
          });
   // Runs a command inside a running task; plain streams, no TTY (Nomad's exec is a
@@ -275,7 +277,8 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
              return reply_error(res, 400, "TimeoutMs: must be from 1 to 3600000");
            auto r = m.exec_alloc(*id, task, cmd.get<std::vector<std::string>>(),
                                  std::chrono::milliseconds(timeout_ms));
-           if (!r) return reply_error(res, 400, r.message());
+           // What the driver refuses to run (no such command in the task) is the caller's to fix.
+           if (!r) return reply_error(res, r.code() == Errc::Internal ? 400 : http_status(r.code()), r.message());
            reply_json(res, r.value());
          });
   s.Post(R"(/v1/client/allocation/([^/]+)/gc)",

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "drover/common/result.hpp"
 #include "drover/common/json_text.hpp"
 
 namespace drover::api {
@@ -18,6 +20,25 @@ inline void reply_error(httplib::Response& res, int status, const std::string& m
                         nlohmann::json extra = nlohmann::json::object()) {
   extra["error"] = message;
   reply_json(res, extra, status);
+}
+
+// The one table from an error's kind to its HTTP status (common/result.hpp, Errc).
+inline int http_status(Errc code) {
+  switch (code) {
+    case Errc::Invalid: return 400;
+    case Errc::Ambiguous: return 400;
+    case Errc::NotFound: return 404;
+    case Errc::Conflict: return 409;
+    case Errc::Unsupported: return 501;
+    case Errc::Internal:
+    case Errc::NeverStarted: break;
+  }
+  return 500;
+}
+
+// Replies with the error's message and the status its kind maps to.
+inline void reply_error(httplib::Response& res, const Error& error) {
+  reply_error(res, http_status(error.code), error.message);
 }
 
 }  // namespace drover::api

@@ -72,7 +72,7 @@ void register_logs_endpoint(httplib::Server& server, const ApiContext& ctx) {
   server.Get(R"(/v1/client/fs/logs/([^/]+))", [m](const httplib::Request& req,
                                                    httplib::Response& res) {
     auto id = m->resolve_alloc_id(req.matches[1]);
-    if (!id) return reply_error(res, id.message().find("ambiguous") != std::string::npos ? 400 : 404, id.message());
+    if (!id) return reply_error(res, id.error());
     auto alloc = m->alloc(id.value());
     if (!alloc) return reply_error(res, 404, "alloc not found");
     LogRequest lr;

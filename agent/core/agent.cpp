@@ -22,6 +22,7 @@
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
+#include "drover/common/encoding.hpp"
 #include "runner/admission.hpp"
 #include "core/node_watcher.hpp"
 #include "core/systemd_notify.hpp"
@@ -149,7 +150,7 @@ int run_agent(const AgentFlags& flags) {
   rctx.max_kill_timeout = std::chrono::seconds(cfg.max_kill_timeout_s);
   auto node_id = store->meta("node_id");
   if (!node_id) {
-    node_id = runner::new_uuid();
+    node_id = random_uuid();
     if (auto st = store->put_meta("node_id", *node_id); !st) {
       std::cerr << "Error: " << st.message() << "\n";
       return 1;

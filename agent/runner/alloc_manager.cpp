@@ -13,26 +13,10 @@
 #include "runner/alloc_runner.hpp"
 #include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
+#include "drover/common/encoding.hpp"
 
 namespace drover::runner {
 
-std::string new_uuid() {
-  // Random (v4) UUIDs from the kernel's pool; ids must not collide across agent restarts.
-  unsigned char b[16];
-  std::ifstream urandom("/dev/urandom", std::ios::binary);
-  if (!urandom.read(reinterpret_cast<char*>(b), sizeof b)) {
-    std::random_device rd;
-    for (auto& x : b) x = static_cast<unsigned char>(rd());
-  }
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
 
 AllocManager::AllocManager(RunnerContext ctx)
     : ctx_(std::move(ctx)), exit_watcher_(std::make_unique<ExitWatcher>()) {
@@ -81,7 +65,7 @@ void AllocManager::shutdown() {
 Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   std::lock_guard lock(mu_);
   auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
-  SubmitReceipt receipt{new_uuid(), job.id, {}};
+  SubmitReceipt receipt{random_uuid(), job.id, {}};
   auto existing = ctx_.store->job(job.id);
   std::vector<std::shared_ptr<AllocRunner>> old;
   if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
@@ -112,7 +96,7 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   std::vector<std::shared_ptr<AllocRunner>> placed;
   for (const auto& group : job.groups) {
     for (int i = 0; i < group.count; ++i) {
-      auto r = make_runner_locked(new_uuid(), job, job_json, parsed, group, i);
+      auto r = make_runner_locked(random_uuid(), job, job_json, parsed, group, i);
       if (!r) return r.error();
       receipt.alloc_ids.push_back(r.value()->id());
       placed.push_back(r.value());
@@ -181,7 +165,7 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
 
 Status AllocManager::set_deployment_status(const std::string& alloc_id, const nlohmann::json& status) {
   auto r = runner(alloc_id);
-  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
   r->set_deployment_status(status);
   return {};
 }
@@ -191,14 +175,14 @@ Result<std::string> AllocManager::stop_job(const std::string& job_id) {
   {
     std::lock_guard lock(mu_);
     auto rec = ctx_.store->job(job_id);
-    if (!rec) return make_error("job \"" + job_id + "\" not found");
+    if (!rec) return make_error("job \"" + job_id + "\" not found", Errc::NotFound);
     rec->stopped = true;
     if (auto st = ctx_.store->put_job(*rec); !st) return make_error(st.message());
     if (auto it = allocs_by_job_.find(job_id); it != allocs_by_job_.end())
       for (const auto& id : it->second) targets.push_back(runners_.at(id));
   }
   for (auto& r : targets) r->stop("Job \"" + job_id + "\" was stopped");
-  return new_uuid();
+  return random_uuid();
 }
 
 Result<std::string> AllocManager::purge_job(const std::string& job_id) {
@@ -212,21 +196,21 @@ Result<std::string> AllocManager::purge_job(const std::string& job_id) {
 
 Status AllocManager::stop_alloc(const std::string& alloc_id) {
   auto r = runner(alloc_id);
-  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
   r->stop("Alloc stopped by user");
   return {};
 }
 
 Status AllocManager::restart_alloc(const std::string& alloc_id, const std::string& task) {
   auto r = runner(alloc_id);
-  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
   return r->restart_task(task);
 }
 
 Status AllocManager::signal_alloc(const std::string& alloc_id, const std::string& task,
                                   const std::string& signal) {
   auto r = runner(alloc_id);
-  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
   return r->signal_task(task, signal);
 }
 
@@ -234,7 +218,7 @@ Result<nlohmann::json> AllocManager::exec_alloc(const std::string& alloc_id, con
                                                 const std::vector<std::string>& argv,
                                                 std::chrono::milliseconds timeout) {
   auto r = runner(alloc_id);
-  if (!r) return make_error("alloc \"" + alloc_id + "\" not found");
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
   return r->exec_task(task, argv, timeout);
 }
 
@@ -243,7 +227,7 @@ Status AllocManager::gc_alloc(const std::string& alloc_id) {
   {
     std::lock_guard lock(mu_);
     auto it = runners_.find(alloc_id);
-    if (it == runners_.end()) return make_error("alloc \"" + alloc_id + "\" not found");
+    if (it == runners_.end()) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
     if (!it->second->terminal())
       return make_error("alloc " + alloc_id + " is still " + it->second->snapshot().client_status +
                         "; stop it before garbage collecting it");
@@ -408,7 +392,7 @@ std::optional<state::Alloc> AllocManager::alloc(const std::string& alloc_id) {
 }
 
 Result<std::string> AllocManager::resolve_alloc_id(const std::string& prefix) {
-  if (prefix.empty()) return make_error("alloc id must not be empty");
+  if (prefix.empty()) return make_error("alloc id must not be empty", Errc::Invalid);
   std::lock_guard lock(mu_);
   if (runners_.count(prefix)) return prefix;
   std::vector<std::string> matches;
@@ -416,10 +400,11 @@ Result<std::string> AllocManager::resolve_alloc_id(const std::string& prefix) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
     matches.push_back(it->first);
   }
-  if (matches.empty()) return make_error("alloc \"" + prefix + "\" not found");
+  if (matches.empty()) return make_error("alloc \"" + prefix + "\" not found", Errc::NotFound);
   if (matches.size() > 1)
     return make_error("alloc id prefix \"" + prefix + "\" is ambiguous: matches " +
-                      std::to_string(matches.size()) + " allocs");
+                          std::to_string(matches.size()) + " allocs",
+                      Errc::Ambiguous);
   return matches.front();
 }
 

@@ -111,6 +111,5 @@ class AllocManager {
   std::map<std::string, int64_t> removed_alloc_ns_;
 };
 
-std::string new_uuid();
 
 }  // namespace drover::runner

@@ -220,14 +220,15 @@ Status AllocRunner::restart_task(const std::string& task) {
   {
     std::lock_guard lock(mu_);
     if (!task.empty() && !alloc_.tasks.count(task))
-      return make_error("task \"" + task + "\" is not in alloc " + id_);
+      return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
     for (auto& [name, r] : runners_)
       if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
         targets.push_back(r.get());
   }
   if (targets.empty())
     return make_error(task.empty() ? "no task of alloc " + id_ + " is running"
-                                   : "task \"" + task + "\" is not running");
+                                   : "task \"" + task + "\" is not running",
+                      Errc::Conflict);
   for (auto* r : targets)
     if (auto st = r->restart("User requested task to restart"); !st) return st;
   return {};
@@ -238,12 +239,12 @@ Status AllocRunner::signal_task(const std::string& task, const std::string& sign
   {
     std::lock_guard lock(mu_);
     if (!task.empty() && !alloc_.tasks.count(task))
-      return make_error("task \"" + task + "\" is not in alloc " + id_);
+      return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
     for (auto& [name, r] : runners_)
       if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
         targets.push_back(r.get());
   }
-  if (targets.empty()) return make_error("no running task to signal");
+  if (targets.empty()) return make_error("no running task to signal", Errc::Conflict);
   for (auto* r : targets)
     if (auto st = r->signal(signal); !st) return st;
   return {};
@@ -256,9 +257,9 @@ Result<nlohmann::json> AllocRunner::exec_task(const std::string& task,
   {
     std::lock_guard lock(mu_);
     auto it = runners_.find(task);
-    if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_);
+    if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
     if (it == runners_.end() || alloc_.tasks[task].state != state::TaskPhase::Running)
-      return make_error("task \"" + task + "\" is not running");
+      return make_error("task \"" + task + "\" is not running", Errc::Conflict);
     r = it->second.get();
   }
   return r->exec(argv, timeout);

@@ -75,7 +75,7 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
       for (const auto& t : g->tasks)
         if (auto st = devices_->fits(t.resources.devices, count); !st)
           short_of += std::string(short_of.empty() ? "" : "; ") + st.message();
-  if (!short_of.empty()) return make_error("the job does not fit on this node: " + short_of);
+  if (!short_of.empty()) return make_error("the job does not fit on this node: " + short_of, Errc::Conflict);
   return {};
 }
 

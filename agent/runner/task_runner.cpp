@@ -79,7 +79,7 @@ void TaskRunner::kill(const std::string& reason, const std::string& event_type) 
 Status TaskRunner::restart(const std::string& reason) {
   {
     std::lock_guard lock(mu_);
-    if (!handle_live_ || kill_requested_) return make_error("task \"" + task_.name + "\" is not running");
+    if (!handle_live_ || kill_requested_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
     if (restart_requested_) return {};
     restart_requested_ = true;
   }
@@ -95,7 +95,7 @@ Status TaskRunner::signal(const std::string& sig) {
     std::lock_guard lock(mu_);
     handle = handle_;
   }
-  if (handle.is_null()) return make_error("task \"" + task_.name + "\" is not running");
+  if (handle.is_null()) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
   TaskEvent e{ev::kSignaling, 0, "Task being sent signal " + sig};
   e.details["signal"] = sig;
   record(std::move(e));
@@ -107,11 +107,12 @@ Result<nlohmann::json> TaskRunner::exec(const std::vector<std::string>& argv,
   nlohmann::json handle;
   {
     std::lock_guard lock(mu_);
-    if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running");
+    if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
     handle = handle_;
   }
   if (!driver_->supports_exec())
-    return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks");
+    return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks",
+                      Errc::Unsupported);
   return driver_->exec_task(handle, argv, timeout);
 }
 

@@ -2,6 +2,8 @@
 #include "upstream/etcd_client.hpp"
 
 #include <httplib.h>
+
+#include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
@@ -10,7 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string error_of(const json& j, int status) {
   if (j.contains("error")) {
@@ -36,38 +37,6 @@ int64_t json_int(const json& j, const char* key) {
     }
   }
   return v.is_number_integer() ? v.get<int64_t>() : 0;
-}
-
-std::string EtcdClient::base64_encode(const std::string& in) {
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(kB64[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(kB64[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
-
-std::string EtcdClient::base64_decode(const std::string& in) {
-  std::string out;
-  int val = 0, bits = -8;
-  for (unsigned char c : in) {
-    const char* p = std::strchr(kB64, c);
-    if (c == '=' || !p || !c) break;
-    val = (val << 6) + static_cast<int>(p - kB64);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 std::string EtcdClient::prefix_end(const std::string& prefix) {
@@ -196,7 +165,7 @@ Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix) {
   EtcdRange out;
   out.revision = json_int(r.value().value("header", json::object()), "revision");
   for (const auto& kv : r.value().value("kvs", json::array()))
-    out.kvs.push_back({base64_decode(kv.value("key", "")), base64_decode(kv.value("value", "")),
+    out.kvs.push_back({base64_decode(kv.value("key", "")).value_or(""), base64_decode(kv.value("value", "")).value_or(""),
                        json_int(kv, "mod_revision")});
   return out;
 }
@@ -206,7 +175,7 @@ Result<std::optional<std::string>> EtcdClient::get(const std::string& key) {
   if (!r) return r.error();
   auto kvs = r.value().value("kvs", json::array());
   if (kvs.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(base64_decode(kvs[0].value("value", "")));
+  return std::optional<std::string>(base64_decode(kvs[0].value("value", "")).value_or(""));
 }
 
 Status EtcdClient::delete_key(const std::string& key) {
@@ -303,7 +272,7 @@ Status EtcdClient::watch_prefix(
         EtcdWatchEvent ev;
         ev.deleted = e.value("type", "PUT") == "DELETE";
         const json& kv = e.value("kv", json::object());
-        ev.kv = {base64_decode(kv.value("key", "")), base64_decode(kv.value("value", "")),
+        ev.kv = {base64_decode(kv.value("key", "")).value_or(""), base64_decode(kv.value("value", "")).value_or(""),
                  json_int(kv, "mod_revision")};
         events.push_back(std::move(ev));
       }

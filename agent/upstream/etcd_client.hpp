@@ -61,8 +61,6 @@ class EtcdClient {
   // The endpoint last used successfully.
   std::string endpoint() const;
 
-  static std::string base64_encode(const std::string& in);
-  static std::string base64_decode(const std::string& in);
   // The key just past every key that starts with `prefix` (etcd's range_end for a prefix).
   static std::string prefix_end(const std::string& prefix);
 

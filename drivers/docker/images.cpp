@@ -1,6 +1,8 @@
 // Image handling for the docker driver (see images.hpp).
 #include "images.hpp"
 
+#include "drover/common/encoding.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,24 +16,6 @@
 namespace drover::docker {
 namespace {
 
-// dockerd decodes X-Registry-Auth as base64url; in the standard alphabet, a '+' or '/' makes
-// it fail to decode and it then pulls with no credentials at all, without a word.
-std::string base64url(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(t[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-  while (out.size() % 4) out.push_back('=');
-  return out;
-}
 
 // Reads a file inside the task dir, refusing one that resolves outside it.
 std::string read_inside(const std::string& task_dir, const std::string& rel) {
@@ -119,7 +103,7 @@ void ensure_image(const DockerClient& client, const TaskConfig& cfg, const std::
                         {"password", cfg.auth.value("password", "")},
                         {"email", cfg.auth.value("email", "")},
                         {"serveraddress", cfg.auth.value("server_address", "")}};
-    headers.emplace_back("X-Registry-Auth", base64url(a.dump()));
+    headers.emplace_back("X-Registry-Auth", base64url_encode(a.dump()));
   }
   std::string path = "/images/create?fromImage=" + url_encode(repo);
   if (at == std::string::npos) path += "&tag=" + url_encode(tag);

@@ -1,8 +1,9 @@
-// The UTF-8 and signal helpers shared by the agent and the drivers (common/).
+// The UTF-8, signal and encoding helpers shared by the agent and the drivers (common/).
 #include <gtest/gtest.h>
 
 #include <csignal>
 
+#include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "drover/common/signals.hpp"
 #include "drover/common/utf8.hpp"
@@ -57,4 +58,28 @@ TEST(Signals, NamesNumbersAndRealTimeSignals) {
   EXPECT_FALSE(drover::signal_number("SIGRTMIN+99"));
   EXPECT_FALSE(drover::signal_number("SIGRTMIN+"));
   EXPECT_FALSE(drover::signal_number(""));
+}
+
+TEST(Base64, RoundTripsEveryLengthAndRefusesWhatIsNotBase64) {
+  EXPECT_EQ(drover::base64_encode("/drover/nodes/x"), "L2Ryb3Zlci9ub2Rlcy94");
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+    EXPECT_EQ(drover::base64_decode(drover::base64_encode(s)), s);
+  EXPECT_FALSE(drover::base64_decode("abc"));   // not a multiple of four
+  EXPECT_FALSE(drover::base64_decode("a*b="));  // not the alphabet
+}
+
+TEST(Base64, UrlAlphabetHasNoPlusOrSlash) {
+  // "?>?" encodes to "Pz4/" in the standard alphabet.
+  EXPECT_EQ(drover::base64_encode("?>?"), "Pz4/");
+  EXPECT_EQ(drover::base64url_encode("?>?"), "Pz4_");
+}
+
+TEST(Uuid, RandomVersion4InCanonicalForm) {
+  auto a = drover::random_uuid(), b = drover::random_uuid();
+  EXPECT_NE(a, b);
+  ASSERT_EQ(a.size(), 36u);
+  for (std::size_t i : {8u, 13u, 18u, 23u}) EXPECT_EQ(a[i], '-') << a;
+  EXPECT_EQ(a[14], '4') << a;
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << a;
 }

@@ -130,3 +130,23 @@ TEST(ApiErrors, TasksDoNotInheritTheAgentsSecrets) {
   EXPECT_EQ(out.find("agent-secret"), std::string::npos) << out;
   EXPECT_NE(out.find("NOMAD_ALLOC_ID="), std::string::npos) << out;
 }
+
+// Each kind of error has one status (api/json_reply.hpp, http_status): a task that is not
+// running is a conflict, an unknown task is not found, an unknown signal is a bad request.
+TEST(ApiErrors, ActionsOnTasksAnswerTheStatusOfTheErrorsKind) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(
+      "job:\n  id: done\n  type: batch\n  groups:\n    - name: g\n      tasks:\n"
+      "        - name: t\n          driver: raw_exec\n          resources: {memory: 32}\n"
+      "          config: {command: /bin/true}\n");
+  agent->wait_client_status(ids[0], "complete");
+  const std::string base = "/v1/client/allocation/" + ids[0];
+  auto restart = agent->post(base + "/restart", R"({"TaskName": "t"})", "application/json");
+  EXPECT_EQ(restart.status, 409) << restart.body;
+  EXPECT_NE(restart.body.find("not running"), std::string::npos) << restart.body;
+  auto unknown = agent->post(base + "/restart", R"({"TaskName": "nope"})", "application/json");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  auto sig = agent->post(base + "/signal", R"({"Task": "t", "Signal": "SIGFOO"})", "application/json");
+  EXPECT_EQ(sig.status, 400) << sig.body;
+  EXPECT_NE(sig.body.find("Signal"), std::string::npos) << sig.body;
+}
