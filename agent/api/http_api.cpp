@@ -7,6 +7,7 @@
 #include "api/events_endpoint.hpp"
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
+#include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
 #include "api/metrics_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
@@ -20,7 +21,7 @@
 #include "runner/task_env.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
-#include "drover/common/signals.hpp"
+#include "drover/sdk/signals.hpp"
 
 namespace drover::api {
 
@@ -48,44 +49,7 @@ json job_summary(runner::AllocManager& m, const state::JobRecord& rec) {
 }
 
 json node_json(const ApiContext& ctx) {
-  json drivers = json::object();
-  auto attributes = json::object();
-  for (const auto& [k, v] : ctx.node->attributes) attributes[k] = v;
-  json fingerprints = ctx.node_watcher ? ctx.node_watcher->drivers() : json::object();
-  if (!ctx.node_watcher)
-    for (const auto& name : ctx.plugins->driver_names())
-      fingerprints[name] = ctx.plugins->driver(name)->fingerprint();
-  if (ctx.node_watcher)
-    for (const auto& [k, v] : ctx.node_watcher->dynamic_attributes()) attributes[k] = v;
-  for (const auto& [name, fp] : fingerprints.items()) {
-    json info = {{"Detected", fp.value("Detected", false)},
-                 {"Healthy", fp.value("Healthy", false)},
-                 {"HealthDescription", fp.value("HealthDescription", "")},
-                 {"Attributes", fp.value("Attributes", json::object())},
-                 {"UpdateTime", fp.value("UpdateTime", "")}};
-    if (info["Healthy"].get<bool>()) {
-      attributes["driver." + name] = "true";
-      for (const auto& [k, v] : info["Attributes"].items())
-        attributes[k] = v.is_string() ? v.get<std::string>() : json_text(v);
-    }
-    drivers[name] = info;
-  }
-  json meta = json::object();
-  for (const auto& [k, v] : ctx.node->meta) meta[k] = v;
-  json devices = json::array();
-  if (ctx.resources && ctx.resources->devices()) devices = ctx.resources->devices()->inventory();
-  json resources = {{"Devices", devices}};
-  if (ctx.resources) {
-    resources["Cpu"] = {{"CpuShares", ctx.resources->capacity().cpu_mhz},
-                        {"ReservableCpuCores", ctx.resources->reservable_cores()}};
-    resources["Memory"] = {{"MemoryMB", ctx.resources->capacity().memory_mb}};
-  }
-  return {{"ID", ctx.node->id},         {"Name", ctx.node->name},
-          {"NodeResources", resources},
-          {"Events", ctx.node_watcher ? ctx.node_watcher->events() : json::array()},
-          {"Datacenter", ctx.node->datacenter}, {"Status", "ready"},
-          {"Attributes", attributes},   {"Meta", meta},
-          {"Drivers", drivers}};
+  return agent::node_json(*ctx.node, *ctx.plugins, ctx.resources, ctx.node_watcher, ctx.http_addr);
 }
 
 // Resolves the :id path part of an alloc endpoint to a full id, or replies 404/400.
@@ -249,7 +213,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
              return reply_error(res, 400, "body: must be a JSON object {\"Task\", \"Signal\"}");
            std::string task = body.contains("Task") && body["Task"].is_string() ? body["Task"].get<std::string>() : "";
            std::string sig = body.contains("Signal") && body["Signal"].is_string() ? body["Signal"].get<std::string>() : "SIGKILL";
-           if (!signal_number(sig)) return reply_error(res, 400, "Signal: unknown signal \"" + sig + "\"");
+           if (!sdk::signal_number(sig)) return reply_error(res, 400, "Signal: unknown signal \"" + sig + "\"");
            if (auto st = m.signal_alloc(*id, task, sig); !st) return reply_error(res, st.error());
            reply_json(res, json::object());
          });

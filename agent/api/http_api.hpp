@@ -44,6 +44,7 @@ struct ApiContext {
   runner::NodeResources* resources = nullptr;
   agent::NodeWatcher* node_watcher = nullptr;  // fresh driver health, node events
   const runner::NodeInfo* node = nullptr;
+  std::string http_addr;  // the address the API serves on, as the node's HTTPAddr
   std::size_t max_request_bytes = 1 << 20;
   std::string version;
   // Health, events, upstream and metrics (upstream/node_services.hpp fills these).

@@ -1,6 +1,8 @@
 // RequestFramer: the request head checked and rewritten, bodies bounded before buffering.
 #include "api/http_framing.hpp"
 
+#include "drover/sdk/utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -130,7 +132,7 @@ RequestFramer::State RequestFramer::advance() {
 
 RequestFramer::State RequestFramer::finish(std::string_view body) {
   if (limits_.utf8_bodies)
-    if (auto bad = first_invalid_utf8(body))
+    if (auto bad = sdk::first_invalid_utf8(body))
       return refuse(400, "request body is not valid UTF-8 (at byte " + std::to_string(*bad) +
                              "): send JSON or YAML text in UTF-8");
   ready_ = head_ + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -305,38 +307,5 @@ RequestFramer::State RequestFramer::read_chunks() {
   }
 }
 
-std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range (RFC 3629 table)
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    if (p[i + 1] < lo || p[i + 1] > hi) return i;
-    for (std::size_t k = 2; k < len; ++k)
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
-    i += len;
-  }
-  return std::nullopt;
-}
 
 }  // namespace drover::api

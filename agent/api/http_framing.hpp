@@ -74,10 +74,5 @@ class RequestFramer {
   std::string reason_;
 };
 
-// The offset of the first byte that is not part of well-formed UTF-8 (overlong forms,
-// surrogates and code points past U+10FFFF included), or nothing when `text` is UTF-8. Request
-// bodies are JSON or YAML text; one that is not UTF-8 is refused with this offset (a 400)
-// before a parser or an error message carries the bytes further.
-std::optional<std::size_t> first_invalid_utf8(std::string_view text);
 
 }  // namespace drover::api

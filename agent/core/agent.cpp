@@ -22,6 +22,7 @@
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
+#include "core/node_json.hpp"
 #include "drover/common/encoding.hpp"
 #include "runner/admission.hpp"
 #include "core/node_watcher.hpp"
@@ -235,8 +236,10 @@ int run_agent(const AgentFlags& flags) {
     plugins::PluginRegistry& registry;
     ~ClearEventHandler() { registry.set_task_event_handler(nullptr); }
   } clear_event_handler{registry};
-  auto services_r = upstream::NodeServices::create(cfg.upstream, manager, registry,
-                                                   cfg.bind_addr + ":" + std::to_string(cfg.port));
+  const std::string http_addr = cfg.bind_addr + ":" + std::to_string(cfg.port);
+  auto services_r = upstream::NodeServices::create(cfg.upstream, manager, [&] {
+    return node_json(rctx.node, registry, &resources, watcher.load(), http_addr);
+  });
   if (!services_r) {
     std::cerr << "Error: " << services_r.message() << "\n";
     return 1;
@@ -259,6 +262,7 @@ int run_agent(const AgentFlags& flags) {
 
   api::ApiContext actx;
   actx.node_watcher = &node_watcher;
+  actx.http_addr = http_addr;
   actx.allocs = &manager;
   actx.plugins = &registry;
   actx.resources = &resources;

@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "drover/common/names.hpp"
-#include "drover/common/signals.hpp"
+#include "drover/sdk/signals.hpp"
 #include "jobspec/parse.hpp"
 
 namespace drover::jobspec {
@@ -211,7 +211,7 @@ class Validator {
       add(path + ".kill_timeout", "must be at most " + format_duration(kMaxKillTimeout) + " (got " +
                                       format_duration(t.kill_timeout) + ")");
     // The drivers' own parser: a name accepted here is one the driver can send at stop.
-    if (!t.kill_signal.empty() && !signal_number(t.kill_signal))
+    if (!t.kill_signal.empty() && !sdk::signal_number(t.kill_signal))
       add(path + ".kill_signal", "must be a signal name like \"SIGTERM\" or \"SIGRTMIN+1\" (got \"" +
                                      printable(t.kill_signal) + "\")");
     range(path + ".logs.max_files", t.logs.max_files, 1, 1000);

@@ -7,7 +7,6 @@
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_manager.hpp"
 #include "upstream/etcd_upstream.hpp"
-#include "upstream/node_document.hpp"
 #include "upstream/standalone_upstream.hpp"
 
 namespace drover::upstream {
@@ -16,8 +15,7 @@ using nlohmann::json;
 
 Result<std::unique_ptr<NodeServices>> NodeServices::create(const json& block,
                                                            runner::AllocManager& manager,
-                                                           plugins::PluginRegistry& plugins,
-                                                           std::string http_addr) {
+                                                           std::function<json()> node_json) {
   std::unique_ptr<NodeServices> s(new NodeServices());
   if (!block.is_null()) {
     std::string errors;
@@ -39,10 +37,7 @@ Result<std::unique_ptr<NodeServices>> NodeServices::create(const json& block,
     opts.heartbeat_interval = std::chrono::seconds(30);
   }
   auto* nodes = &manager.ctx().node;
-  auto* registry = &plugins;
-  s->upstream_ = std::make_unique<UpstreamService>(
-      std::move(backend), manager,
-      [nodes, registry, http_addr] { return node_document(*nodes, *registry, http_addr); }, opts);
+  s->upstream_ = std::make_unique<UpstreamService>(std::move(backend), manager, std::move(node_json), opts);
   s->health_ = std::make_unique<health::HealthWatcher>(manager);
 
   auto* self = s.get();

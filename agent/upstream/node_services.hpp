@@ -5,6 +5,7 @@
 // context, start() once allocs are recovered, stop() before the API stops.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,11 +34,10 @@ namespace drover::upstream {
 class NodeServices {
  public:
   // `upstream_block`: the agent config's `upstream` value (null: standalone). Errors name the
-  // config key.
+  // config key. `node_json` builds the node's document (core/node_json.hpp) for registration.
   static Result<std::unique_ptr<NodeServices>> create(const nlohmann::json& upstream_block,
                                                       runner::AllocManager& manager,
-                                                      plugins::PluginRegistry& plugins,
-                                                      std::string http_addr);
+                                                      std::function<nlohmann::json()> node_json);
   ~NodeServices();
 
   void alloc_changed(const state::Alloc& alloc);

@@ -31,15 +31,6 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-std::string base64url_encode(std::string_view in) {
-  auto out = base64_encode(in);
-  for (auto& c : out) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
-  }
-  return out;
-}
-
 std::string random_uuid() {
   unsigned char b[16];
   std::size_t got = 0;

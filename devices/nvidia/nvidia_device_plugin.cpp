@@ -82,14 +82,15 @@ class NvidiaDevicePlugin : public drover::sdk::DevicePlugin {
 
   void refresh() {
     if (!nvml_) {
-      auto lib = NvmlLibrary::open(config_.nvml_path);
-      if (!lib.ok()) {
+      std::string why;
+      auto lib = NvmlLibrary::open(config_.nvml_path, why);
+      if (!lib) {
         std::lock_guard lock(mu_);
-        set_status(lib.message() + "; no NVIDIA GPUs offered");
+        set_status(why + "; no NVIDIA GPUs offered");
         return;
       }
       std::lock_guard lock(mu_);  // stats() reads the pointer
-      nvml_ = std::move(lib).value();
+      nvml_ = std::move(lib);
     }
     GpuInventory inv = read_inventory(*nvml_, config_.ignored_gpu_ids);
     const std::vector<nvmlDevice_t> gpus = inv.physical_gpus;

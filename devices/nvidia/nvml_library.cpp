@@ -13,12 +13,13 @@ void look_up(void* handle, const char* name, Fn& out) {
 
 }  // namespace
 
-drover::Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string& path) {
+std::unique_ptr<NvmlLibrary> NvmlLibrary::open(const std::string& path, std::string& error) {
   // RTLD_LOCAL: NVML's symbols must not leak into other plugins of the agent.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* why = dlerror();
-    return drover::make_error("cannot load NVML (" + path + "): " + (why ? why : "dlopen failed"));
+    error = "cannot load NVML (" + path + "): " + (why ? why : "dlopen failed");
+    return nullptr;
   }
   std::unique_ptr<NvmlLibrary> lib(new NvmlLibrary(handle));
   NvmlLibrary& l = *lib;
@@ -40,7 +41,10 @@ drover::Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string
       {"nvmlDeviceGetName", l.DeviceGetName != nullptr},
       {"nvmlDeviceGetMemoryInfo", l.DeviceGetMemoryInfo != nullptr}};
   for (const auto& [name, found] : required) {
-    if (!found) return drover::make_error("NVML at " + path + " has no " + name + " function");
+    if (!found) {
+      error = "NVML at " + path + " has no " + name + " function";
+      return nullptr;
+    }
   }
   look_up(handle, "nvmlSystemGetDriverVersion", l.SystemGetDriverVersion);
   look_up(handle, "nvmlSystemGetCudaDriverVersion", l.SystemGetCudaDriverVersion);
@@ -69,7 +73,8 @@ drover::Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string
   look_up(handle, "nvmlDeviceGetTotalEccErrors", l.DeviceGetTotalEccErrors);
 
   if (nvmlReturn_t r = l.Init(); r != NVML_SUCCESS) {
-    return drover::make_error("NVML init failed: " + l.error_string(r));
+    error = "NVML init failed: " + l.error_string(r);
+    return nullptr;
   }
   l.initialised_ = true;
   return lib;

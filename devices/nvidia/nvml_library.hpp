@@ -1,22 +1,21 @@
 // NvmlLibrary: NVML loaded at run time with dlopen (libnvidia-ml.so.1 unless the operator's
 // nvml_path says otherwise), its functions looked up once, nvmlInit_v2 on open and
 // nvmlShutdown on destruction. A node without NVIDIA's driver has no such library: open()
-// then returns an error value that the plugin reports as "no GPUs", never a crash.
+// then returns nothing and says why, which the plugin reports as "no GPUs", never a crash.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "drover/common/result.hpp"
 #include "nvml_api.h"
 
 namespace drover::devices::nvidia {
 
 class NvmlLibrary {
  public:
-  // Loads `path`, resolves the functions and initialises NVML. The error says which step
-  // failed (dlopen's message, the missing symbol, or nvmlInit_v2's error string).
-  static drover::Result<std::unique_ptr<NvmlLibrary>> open(const std::string& path);
+  // Loads `path`, resolves the functions and initialises NVML. Null on failure, with `error`
+  // saying which step failed (dlopen's message, the missing symbol, or nvmlInit_v2's text).
+  static std::unique_ptr<NvmlLibrary> open(const std::string& path, std::string& error);
   ~NvmlLibrary();  // nvmlShutdown, then dlclose
   NvmlLibrary(const NvmlLibrary&) = delete;
   NvmlLibrary& operator=(const NvmlLibrary&) = delete;

@@ -13,7 +13,7 @@
 
 #include <stdexcept>
 
-#include "drover/common/utf8.hpp"
+#include "drover/sdk/utf8.hpp"
 
 namespace drover::docker {
 namespace {
@@ -48,7 +48,7 @@ std::string Response::message() const {
   if (j.is_object() && j.contains("message") && j["message"].is_string()) {
     return j["message"].get<std::string>();
   }
-  if (!body.empty()) return utf8_truncate(body, 500);
+  if (!body.empty()) return sdk::utf8_truncate(body, 500);
   return "HTTP " + std::to_string(status);
 }
 

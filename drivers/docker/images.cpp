@@ -1,7 +1,7 @@
 // Image handling for the docker driver (see images.hpp).
 #include "images.hpp"
 
-#include "drover/common/encoding.hpp"
+#include <openssl/evp.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,6 +15,18 @@
 
 namespace drover::docker {
 namespace {
+
+// dockerd decodes X-Registry-Auth as base64url; in the standard alphabet, a '+' or '/' makes
+// it fail to decode and it then pulls with no credentials at all, without a word. OpenSSL
+// encodes; the alphabet is swapped after.
+std::string base64url_encode(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  for (auto& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
 
 
 // Reads a file inside the task dir, refusing one that resolves outside it.

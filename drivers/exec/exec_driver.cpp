@@ -21,7 +21,7 @@
 #include "monitor_client.hpp"
 #include "oci_spec.hpp"
 #include "proc.hpp"
-#include "drover/common/signals.hpp"
+#include "drover/sdk/signals.hpp"
 #include "task_config.hpp"
 
 namespace drover::exec {
@@ -53,7 +53,7 @@ std::string required(const nlohmann::json& j, const char* key) {
 }
 
 int parse_signal(const std::string& name) {
-  auto sig = signal_number(name);
+  auto sig = sdk::signal_number(name);
   if (!sig) throw std::runtime_error("unknown signal \"" + name + "\"");
   return *sig;
 }

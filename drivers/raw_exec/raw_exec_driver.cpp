@@ -16,7 +16,7 @@
 #include "monitor_client.hpp"
 #include "monitor_launch.hpp"
 #include "proc.hpp"
-#include "drover/common/signals.hpp"
+#include "drover/sdk/signals.hpp"
 #include "task_config.hpp"
 
 namespace drover::raw_exec {
@@ -38,7 +38,7 @@ std::string string_field(const nlohmann::json& j, const char* key, std::string f
 }
 
 int parse_signal(const std::string& name) {
-  auto sig = signal_number(name);
+  auto sig = sdk::signal_number(name);
   if (!sig) throw std::runtime_error("unknown signal \"" + name + "\"");
   return *sig;
 }

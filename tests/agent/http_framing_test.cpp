@@ -1,10 +1,11 @@
 // RequestFramer alone: what the API's connection layer hands to httplib for each framing a
 // client may send, fed whole and a byte at a time.
 #include "api/http_framing.hpp"
+#include "drover/sdk/utf8.hpp"
 
 #include <gtest/gtest.h>
 
-using drover::api::first_invalid_utf8;
+using drover::sdk::first_invalid_utf8;
 using drover::api::RequestFramer;
 using State = RequestFramer::State;
 

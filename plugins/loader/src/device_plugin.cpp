@@ -7,7 +7,7 @@
 #include "drover/loader/registry.hpp"
 #include "drover/plugin.h"
 #include "drover/common/json_text.hpp"
-#include "drover/common/utf8.hpp"
+#include "drover/sdk/utf8.hpp"
 #include "out_strings.hpp"
 
 namespace drover::plugins {
@@ -26,7 +26,7 @@ drover::Error call_error(const DevicePlugin& p, const char* call, drover_status 
         prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
   }
   // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
-  return drover::make_error(prefixed(p, call, s.error ? drover::utf8_scrub(s.error) : "failed (no message)"));
+  return drover::make_error(prefixed(p, call, s.error ? drover::sdk::utf8_scrub(s.error) : "failed (no message)"));
 }
 
 drover::Result<json> parse_object(const DevicePlugin& p, const char* call, const OutStrings& s) {

@@ -8,7 +8,7 @@
 #include "drover/loader/registry.hpp"
 #include "drover/plugin.h"
 #include "drover/common/json_text.hpp"
-#include "drover/common/utf8.hpp"
+#include "drover/sdk/utf8.hpp"
 #include "out_strings.hpp"
 
 namespace drover::plugins {
@@ -26,7 +26,7 @@ drover::Error call_error(const DriverPlugin& p, const char* call, drover_status 
         prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
   }
   // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
-  return drover::make_error(prefixed(p, call, s.error ? drover::utf8_scrub(s.error) : "failed (no message)"));
+  return drover::make_error(prefixed(p, call, s.error ? drover::sdk::utf8_scrub(s.error) : "failed (no message)"));
 }
 
 drover::Result<nlohmann::json> parse_out(const DriverPlugin& p, const char* call,
@@ -202,7 +202,7 @@ drover::Result<nlohmann::json> DriverPlugin::recover(const nlohmann::json& handl
   const std::string text = to_text(handle);
   drover_status st = plugin_->driver->recover(instance_, text.c_str(), &s.out, &s.error);
   if (st == DROVER_NEVER_STARTED)
-    return drover::make_error(prefixed(*this, "recover", s.error ? drover::utf8_scrub(s.error) : "never started"),
+    return drover::make_error(prefixed(*this, "recover", s.error ? drover::sdk::utf8_scrub(s.error) : "never started"),
                               drover::Errc::NeverStarted);
   if (st != DROVER_OK) return call_error(*this, "recover", st, s);
   return parse_out(*this, "recover", s);

@@ -1,5 +1,5 @@
-// Encodings drover needs at its edges: base64 (etcd's JSON API carries keys and values in it;
-// dockerd reads X-Registry-Auth as base64url) and random UUIDs (alloc IDs, ACL tokens).
+// Encodings the agent needs at its edges: base64 (etcd's JSON API carries keys and values in
+// it) and random UUIDs (alloc IDs, ACL tokens).
 #pragma once
 
 #include <optional>
@@ -12,8 +12,6 @@ namespace drover {
 std::string base64_encode(std::string_view in);
 // Standard base64 back to bytes; nothing when `in` is not base64.
 std::optional<std::string> base64_decode(std::string_view in);
-// The URL-safe alphabet (RFC 4648, section 5), with padding.
-std::string base64url_encode(std::string_view in);
 
 // A random (version 4) UUID from the kernel's CSPRNG, lower-case hex: 122 random bits, enough
 // for an ID that never collides and for a secret.

@@ -1,19 +1,23 @@
-// Signal name parsing for kill_signal and the signal API (see signals.hpp).
-#include "drover/common/signals.hpp"
+// Signal names as users write them in jobs ("SIGTERM", "TERM", "sigint", "15", "SIGRTMIN+1")
+// to numbers, header-only so that the agent's job validation and every driver (in-tree or not)
+// share one parser: what a job is accepted with is what its driver can send.
+#pragma once
 
 #include <cctype>
 #include <csignal>
+#include <optional>
 #include <string>
+#include <string_view>
 
-namespace drover {
-namespace {
+namespace drover::sdk {
+namespace detail {
 
 struct Named {
   const char* name;
   int number;
 };
 
-constexpr Named kSignals[] = {
+inline constexpr Named kSignals[] = {
     {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
     {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"IOT", SIGIOT},   {"BUS", SIGBUS},
     {"FPE", SIGFPE},   {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
@@ -24,9 +28,9 @@ constexpr Named kSignals[] = {
     {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
 };
 
-}  // namespace
+}  // namespace detail
 
-std::optional<int> signal_number(std::string_view name) {
+inline std::optional<int> signal_number(std::string_view name) {
   if (name.empty() || name.size() > 16) return std::nullopt;
   if (std::isdigit(static_cast<unsigned char>(name[0]))) {
     int n = 0;
@@ -42,7 +46,7 @@ std::optional<int> signal_number(std::string_view name) {
     upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   std::string_view bare = upper;
   if (bare.substr(0, 3) == "SIG") bare.remove_prefix(3);
-  for (const auto& s : kSignals) {
+  for (const auto& s : detail::kSignals) {
     if (bare == s.name) return s.number;
   }
   // Real-time signals: RTMIN, RTMIN+n, RTMAX, RTMAX-n (the kernel's numbering, as kill(1)).
@@ -67,4 +71,4 @@ std::optional<int> signal_number(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace drover
+}  // namespace drover::sdk
