@@ -325,6 +325,15 @@ TEST(PluginLoader, DevicePluginMissingACallIsRefused) {
   EXPECT_EQ(reg.device("half"), nullptr);
 }
 
+TEST(PluginLoader, DriverPluginMissingACallIsRefusedNamingIt) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("half_driver"), nlohmann::json::object());
+  const PluginInfo info = only(reg.plugins());
+  EXPECT_EQ(info.status, "refused");
+  EXPECT_THAT(info.reason, HasSubstr("misses the recover call"));
+  EXPECT_EQ(reg.driver("half_driver"), nullptr);
+}
+
 TEST(PluginLoader, DeviceAndDriverCannotShareAName) {
   PluginRegistry reg;
   reg.load_dir(fixture("same_name"), nlohmann::json::object());

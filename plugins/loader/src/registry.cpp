@@ -48,27 +48,62 @@ std::string bounded(const char* s, std::size_t limit) {
   return std::string(s, strnlen(s, limit));
 }
 
-const char* missing_driver_call(const drover_driver_vtable& v) {
-  if (!v.set_config) return "set_config";
-  if (!v.fingerprint) return "fingerprint";
-  if (!v.validate) return "validate";
-  if (!v.start) return "start";
-  if (!v.wait) return "wait";
-  if (!v.stop) return "stop";
-  if (!v.destroy) return "destroy";
-  if (!v.inspect) return "inspect";
-  if (!v.signal) return "signal";
-  if (!v.stats) return "stats";
-  if (!v.recover) return "recover";
+// The calls a vtable must fill, by name (plugin.h), checked in one loop (the shape of Slurm's
+// plugin_context_create and its syms[] list).
+template <typename VTable>
+struct Slot {
+  const char* name;
+  bool (*filled)(const VTable&);
+};
+#define DROVER_SLOT(VTable, call) Slot<VTable>{#call, [](const VTable& v) { return v.call != nullptr; }}
+
+constexpr Slot<drover_driver_vtable> kDriverSlots[] = {
+    DROVER_SLOT(drover_driver_vtable, set_config), DROVER_SLOT(drover_driver_vtable, fingerprint),
+    DROVER_SLOT(drover_driver_vtable, validate),   DROVER_SLOT(drover_driver_vtable, start),
+    DROVER_SLOT(drover_driver_vtable, wait),       DROVER_SLOT(drover_driver_vtable, stop),
+    DROVER_SLOT(drover_driver_vtable, destroy),    DROVER_SLOT(drover_driver_vtable, inspect),
+    DROVER_SLOT(drover_driver_vtable, signal),     DROVER_SLOT(drover_driver_vtable, stats),
+    DROVER_SLOT(drover_driver_vtable, recover),
+};
+constexpr Slot<drover_device_vtable> kDeviceSlots[] = {
+    DROVER_SLOT(drover_device_vtable, set_config), DROVER_SLOT(drover_device_vtable, fingerprint),
+    DROVER_SLOT(drover_device_vtable, reserve),    DROVER_SLOT(drover_device_vtable, stats),
+};
+#undef DROVER_SLOT
+
+// The first call `v` leaves empty, or null when it fills them all.
+template <typename VTable, std::size_t N>
+const char* missing_call(const VTable& v, const Slot<VTable> (&slots)[N]) {
+  for (const auto& slot : slots)
+    if (!slot.filled(v)) return slot.name;
   return nullptr;
 }
 
-const char* missing_device_call(const drover_device_vtable& v) {
-  if (!v.set_config) return "set_config";
-  if (!v.fingerprint) return "fingerprint";
-  if (!v.reserve) return "reserve";
-  if (!v.stats) return "stats";
-  return nullptr;
+// A driver's optional extensions are symbols of their own (plugin.h): absent means unsupported.
+struct Extension {
+  const char* symbol;
+  void (*attach)(DriverPlugin&, void* fn);  // fn is null when the plugin lacks it
+};
+const Extension kDriverExtensions[] = {
+    {DROVER_DRIVER_EXEC_V1_NAME,
+     [](DriverPlugin& d, void* fn) { d.set_exec(reinterpret_cast<drover_driver_exec_v1_fn>(fn)); }},
+    {DROVER_DRIVER_WAIT_FD_V1_NAME,
+     [](DriverPlugin& d, void* fn) { d.set_wait_fd(reinterpret_cast<drover_driver_wait_fd_v1_fn>(fn)); }},
+    {DROVER_DRIVER_REAP_V1_NAME,
+     [](DriverPlugin& d, void* fn) { d.set_reap(reinterpret_cast<drover_driver_reap_v1_fn>(fn)); }},
+};
+
+// The plugin's init, for either kind: its instance, or why it refused.
+drover::Result<void*> init_instance(const drover_plugin* plugin) {
+  void* instance = nullptr;
+  char* err = nullptr;
+  if (plugin->init(&instance, &err) != DROVER_OK) {
+    std::string why = "init failed: " + bounded(err, 4096);
+    plugin->free_string(err);
+    return drover::make_error(why);
+  }
+  plugin->free_string(err);
+  return instance;
 }
 
 // The operator's config object for one plugin; {} when none.
@@ -157,27 +192,15 @@ PluginInfo PluginRegistry::load_file(const std::filesystem::path& path,
     return refuse("plugin misses init, fini or free_string");
   }
   if (plugin->driver == nullptr) return refuse("driver plugin has no driver calls");
-  if (const char* missing = missing_driver_call(*plugin->driver)) {
+  if (const char* missing = missing_call(*plugin->driver, kDriverSlots)) {
     return refuse(std::string("driver plugin misses the ") + missing + " call");
   }
-
-  void* instance = nullptr;
-  char* err = nullptr;
-  if (plugin->init(&instance, &err) != DROVER_OK) {
-    std::string why = "init failed: " + bounded(err, 4096);
-    plugin->free_string(err);
-    return refuse(why);
-  }
-  plugin->free_string(err);
+  auto instance = init_instance(plugin);
+  if (!instance) return refuse(instance.message());
 
   info.status = "loaded";
-  auto driver = std::make_unique<DriverPlugin>(info, plugin, instance);
-  // Optional extensions are symbols of their own (plugin.h): absent means unsupported.
-  driver->set_exec(reinterpret_cast<drover_driver_exec_v1_fn>((*lib)->symbol(DROVER_DRIVER_EXEC_V1_NAME)));
-  driver->set_wait_fd(
-      reinterpret_cast<drover_driver_wait_fd_v1_fn>((*lib)->symbol(DROVER_DRIVER_WAIT_FD_V1_NAME)));
-  driver->set_reap(
-      reinterpret_cast<drover_driver_reap_v1_fn>((*lib)->symbol(DROVER_DRIVER_REAP_V1_NAME)));
+  auto driver = std::make_unique<DriverPlugin>(info, plugin, instance.value());
+  for (const auto& ext : kDriverExtensions) ext.attach(*driver, (*lib)->symbol(ext.symbol));
   if (auto st = driver->set_config(config_for(configs, info.name)); !st.ok()) {
     driver.reset();  // fini before the library goes
     info.status = "refused";
@@ -211,20 +234,14 @@ PluginInfo PluginRegistry::load_device(PluginInfo info, const drover_plugin* plu
   if (!plugin->init || !plugin->fini || !plugin->free_string) {
     return refuse("plugin misses init, fini or free_string");
   }
-  if (const char* missing = missing_device_call(*plugin->device)) {
+  if (const char* missing = missing_call(*plugin->device, kDeviceSlots)) {
     return refuse(std::string("device plugin misses the ") + missing + " call");
   }
-  void* instance = nullptr;
-  char* err = nullptr;
-  if (plugin->init(&instance, &err) != DROVER_OK) {
-    std::string why = "init failed: " + bounded(err, 4096);
-    plugin->free_string(err);
-    return refuse(why);
-  }
-  plugin->free_string(err);
+  auto instance = init_instance(plugin);
+  if (!instance) return refuse(instance.message());
 
   info.status = "loaded";
-  auto device = std::make_unique<DevicePlugin>(info, plugin, instance);
+  auto device = std::make_unique<DevicePlugin>(info, plugin, instance.value());
   if (auto st = device->set_config(config_for(configs, info.name)); !st.ok()) {
     device.reset();  // fini before the library goes
     return refuse(st.message());
