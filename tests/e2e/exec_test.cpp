@@ -129,7 +129,7 @@ TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
   EXPECT_GT(expect, 8);
   // No bundle left in the task's state dir, no cgroup.
   EXPECT_FALSE(std::filesystem::exists(dir + "/tasks/" + id + "/t/bundle"));
-  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/" + agent->cgroup_parent() + "/" + id + ".t"));
+  EXPECT_FALSE(std::filesystem::exists(drover::testing::task_cgroup_dir(agent->cgroup_parent(), "memory", id + ".t")));
 }
 
 TEST_F(ExecTasks, ScriptCheckRunsInsideTheTaskAndDecidesHealth) {

@@ -144,7 +144,7 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
   auto pid_line = drover::testing::read_file(state_dir + "/monitor.pid");
   pid_t monitor = std::stoi(pid_line);
   ::kill(monitor, SIGKILL);
-  auto cg = "/sys/fs/cgroup/pids/" + agent->cgroup_parent() + "/" + ids[0] + ".t/cgroup.procs";
+  auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") + "/cgroup.procs";
   std::ifstream procs(cg);
   for (pid_t p; procs >> p;) ::kill(p, SIGKILL);
   auto a = agent->wait_client_status(ids[0], "failed");

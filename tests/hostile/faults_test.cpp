@@ -38,8 +38,7 @@ int line_count(const std::string& text) {
 std::vector<std::string> cgroup_children(const std::string& parent) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& ctl : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    auto dir = ctl.path() / parent;
+  for (const auto& dir : drover::testing::parent_cgroup_dirs(parent)) {
     for (const auto& c : std::filesystem::directory_iterator(dir, ec))
       if (c.is_directory()) out.push_back(c.path().string());
   }

@@ -177,14 +177,13 @@ TEST(TaskEnv, AgentTokensAndCloudCredentialsDoNotReachTasks) {
 }
 
 TEST(Cgroups, ForkBombIsContainedByTheDefaultPidsLimit) {
-  if (!std::filesystem::exists("/sys/fs/cgroup/pids")) GTEST_SKIP() << "needs the v1 pids controller";
   auto agent = AgentProcess::start({.config_yaml = "default_pids_max: 40\n"});
   auto ids = agent->submit(sh_job(
       "bomb", "service",
       "exec perl -e 'while (1) { my $p = fork(); if (defined $p && $p == 0) { sleep 30; exit 0 } "
       "select(undef, undef, undef, 0.005) }'"));
   agent->wait_client_status(ids[0], "running");
-  auto cg = "/sys/fs/cgroup/pids/" + agent->cgroup_parent() + "/" + ids[0] + ".t";
+  auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t");
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   auto current = std::stoi(drover::testing::read_file(cg + "/pids.current"));
   EXPECT_LE(current, 40);
