@@ -199,8 +199,12 @@ TEST(Recovery, RecycledPidIsNotSignalledAfterRestart) {
     auto agent = AgentProcess::start({.data_dir = dir});
     alloc = agent->submit(sh_job("victim", "service", kStartOnce))[0];
     agent->wait_client_status(alloc, "running");
-    auto starts = find_file(dir + "/alloc/" + alloc, "starts");
-    ASSERT_TRUE(wait_for([&] { return !read_file(starts).empty(); }, std::chrono::seconds(5)));
+    // The file appears when the task writes it, which may be after "running".
+    std::string starts;
+    ASSERT_TRUE(wait_for([&] {
+      starts = find_file(dir + "/alloc/" + alloc, "starts");
+      return !starts.empty() && !read_file(starts).empty();
+    }, std::chrono::seconds(20)));
     task = std::atoi(read_file(starts).c_str());
     monitor = parent_of(task);
     agent->kill(SIGKILL);
