@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -143,10 +145,17 @@ TEST_F(Cgroups, ForkBombStopsAtThePidsLimitAndOthersAreUnharmed) {
       "select(undef, undef, undef, 0.005) }'",
       "{pids: 25}"));
   agent->wait_client_status(bomb[0], "running");
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  auto current = std::stoi(read_trim(cg(*agent, "pids", bomb[0]) + "/pids.current"));
-  EXPECT_LE(current, 25);
-  EXPECT_GE(current, 20);
+  // It forks until the limit holds it (however long perl takes to start): never past it.
+  const auto current = cg(*agent, "pids", bomb[0]) + "/pids.current";
+  int most = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int after = 0; after < 20 && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    most = std::max(most, std::atoi(read_trim(current).c_str()));
+    if (most >= 20) ++after;  // a few more looks once it is there
+  }
+  EXPECT_LE(most, 25);
+  EXPECT_GE(most, 20) << "the bomb never reached its limit";
   auto ok = agent->submit(job("fine", "batch", "echo fine", "{memory: 32}"));
   agent->wait_client_status(ok[0], "complete");
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
@@ -162,13 +171,13 @@ TEST_F(Cgroups, StopKillsADoubleForkedDaemonAndRemovesTheCgroup) {
                                "{memory: 32}"));
   agent->wait_client_status(ids[0], "running");
   auto pid_file = agent->data_dir() + "/alloc/" + ids[0] + "/alloc/data/daemon.pid";
-  for (int i = 0; i < 100 && read_trim(pid_file).empty(); ++i)
+  for (int i = 0; i < 1000 && read_trim(pid_file).empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   pid_t daemon = std::stoi(read_trim(pid_file));
   ASSERT_TRUE(process_alive(daemon));
   ASSERT_EQ(agent->del("/v1/job/daemon").status, 200);
   agent->wait_client_status(ids[0], "complete");
-  for (int i = 0; i < 50 && process_alive(daemon); ++i)
+  for (int i = 0; i < 500 && process_alive(daemon); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(process_alive(daemon));
   for (auto c : {"memory", "cpu", "pids", "freezer", "cpuset"})

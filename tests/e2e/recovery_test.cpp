@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <functional>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -14,6 +13,7 @@
 #include "agent_process.hpp"
 
 using drover::testing::AgentProcess;
+using drover::testing::eventually;
 using drover::testing::make_temp_dir;
 using drover::testing::process_alive;
 using nlohmann::json;
@@ -33,17 +33,6 @@ std::string logs(const AgentProcess& a, const std::string& id) {
 }
 
 size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
-
-// Polls `pred` until it holds or `limit` passes: the tests wait on what they expect, not on
-// the clock, so that a slow machine (the emulated guest of tests/vm) only takes longer.
-bool eventually(const std::function<bool()>& pred, std::chrono::seconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 pid_t task_pid(const std::string& log) {
   if (log.rfind("pid ", 0) != 0) return -1;
@@ -69,7 +58,7 @@ TEST(Recovery, TwentyTasksOutliveAnAgentKillWithSamePidsNoRestartAndNoLogGap) {
     ASSERT_EQ(ids.size(), 20u);
     for (const auto& id : ids) agent->wait_client_status(id, "running");
     for (const auto& id : ids) {
-      for (int i = 0; i < 100 && task_pid(logs(*agent, id)) <= 0; ++i)
+      for (int i = 0; i < 1000 && task_pid(logs(*agent, id)) <= 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       pids[id] = task_pid(logs(*agent, id));
       ASSERT_GT(pids[id], 0);

@@ -56,6 +56,15 @@ bool process_alive(pid_t pid) {
          line[close + 2] != 'X';
 }
 
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 bool cgroup_v2() {
   std::error_code ec;
   return std::filesystem::exists("/sys/fs/cgroup/cgroup.controllers", ec);

@@ -88,6 +88,11 @@ bool process_alive(pid_t pid);
 // A loopback TCP port nothing listens on right now (the kernel's pick).
 int free_loopback_port();
 
+// Polls `pred` every 20 ms until it holds (true) or `limit` passes (false): tests wait on what
+// they expect, not on the clock, so that a slow machine (the emulated guest of tests/vm) only
+// takes longer.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit);
+
 // Whether /sys/fs/cgroup is a pure cgroup v2 hierarchy (the guest of tests/vm), not v1 or
 // hybrid: the tests run on either and assert what differs per mode.
 bool cgroup_v2();
