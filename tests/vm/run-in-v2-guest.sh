@@ -196,10 +196,14 @@ timed_out() { awk -v now="$(elapsed)" -v limit="$TIMEOUT" 'BEGIN { exit !(now >=
 
 while [ ! -e "$RUN/booted" ]; do
   if ! kill -0 "$QEMU_PID" 2>/dev/null; then
-    wait "$QEMU_PID" 2>/dev/null || true
+    qemu_rc=0
+    wait "$QEMU_PID" 2>/dev/null || qemu_rc=$?
     QEMU_PID=
-    echo "run-in-v2-guest: the guest stopped before it booted (accel $ACCEL)" \
-      "$(cat "$RUN/failed" 2>/dev/null)" >&2
+    reason=$(cat "$RUN/failed" 2>/dev/null || true)
+    # A kernel that dies before its console is up (a triple fault, too little memory) ends
+    # qemu (-no-reboot) with status 0 and nothing on the console.
+    [ -n "$reason" ] || [ -s "$RUN/console.log" ] || reason="no console output: the kernel stopped before its console came up"
+    echo "run-in-v2-guest: the guest stopped before it booted (accel $ACCEL, qemu exit $qemu_rc): $reason" >&2
     console_tail
     exit 125
   fi
