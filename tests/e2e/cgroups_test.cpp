@@ -16,8 +16,8 @@
 
 using drover::testing::AgentProcess;
 using drover::testing::cgroup_v2;
-using drover::testing::task_cgroup_dir;
 using drover::testing::process_alive;
+using drover::testing::task_cgroup_dir;
 using nlohmann::json;
 
 namespace {
@@ -50,7 +50,6 @@ std::string read_trim(const std::string& path) {
   return s;
 }
 
-
 }  // namespace
 
 class Cgroups : public ::testing::Test {
@@ -66,8 +65,10 @@ TEST_F(Cgroups, LimitsAreWrittenAsNomadMapsThem) {
   agent->wait_client_status(ids[0], "running");
   auto [cpu_file, cpu_value] = cpu_500();
   EXPECT_EQ(read_trim(cg(*agent, "cpu", ids[0]) + "/" + cpu_file), cpu_value);
-  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/" + memory_max()), std::to_string(128 << 20));
-  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/" + memory_soft()), std::to_string(64 << 20));
+  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/" + memory_max()),
+            std::to_string(128 << 20));
+  EXPECT_EQ(read_trim(cg(*agent, "memory", ids[0]) + "/" + memory_soft()),
+            std::to_string(64 << 20));
   EXPECT_EQ(read_trim(cg(*agent, "pids", ids[0]) + "/pids.max"), "50");
   // The task itself is inside, from its first instruction.
   std::ifstream procs(cg(*agent, "memory", ids[0]) + "/cgroup.procs");
@@ -82,11 +83,13 @@ TEST_F(Cgroups, LibcgroupBackendStillHoldsTasksToTheirLimits) {
   if (cgroup_v2()) {
     // libcgroup is v1-only: a v2 agent asked for it refuses to start, naming why.
     auto data = drover::testing::make_temp_dir("drover-libcg");
-    drover::testing::write_file(data + ".yaml", "cgroup_backend: libcgroup\ncgroup_parent: drover-test-libcg\n");
-    auto r = drover::testing::run_drover({"agent", "-dev", "-data-dir", data, "-port",
-                                          std::to_string(drover::testing::free_loopback_port()),
-                                          "-plugin-dir", DROVER_PLUGIN_DIR, "-config", data + ".yaml"},
-                                         "");
+    drover::testing::write_file(data + ".yaml",
+                                "cgroup_backend: libcgroup\ncgroup_parent: drover-test-libcg\n");
+    auto r =
+        drover::testing::run_drover({"agent", "-dev", "-data-dir", data, "-port",
+                                     std::to_string(drover::testing::free_loopback_port()),
+                                     "-plugin-dir", DROVER_PLUGIN_DIR, "-config", data + ".yaml"},
+                                    "");
     rmdir("/sys/fs/cgroup/drover-test-libcg");
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.err.find("libcgroup"), std::string::npos) << r.err;

@@ -97,7 +97,8 @@ TEST_F(ExecTasks, AllocExecRunsACommandInsideTheTask) {
   auto ids = agent_->submit(job("eexec", "service", "echo inside > /local/mark; sleep 1000"));
   agent_->wait_client_status(ids[0], "running", std::chrono::seconds(30));
   const auto mark = agent_->data_dir() + "/alloc/" + ids[0] + "/t/local/mark";
-  ASSERT_TRUE(drover::testing::eventually([&] { return std::filesystem::exists(mark); }, std::chrono::seconds(20)))
+  ASSERT_TRUE(drover::testing::eventually([&] { return std::filesystem::exists(mark); },
+                                          std::chrono::seconds(20)))
       << "the task never wrote " << mark;
   auto r = agent_->cli({"alloc", "exec", ids[0].substr(0, 8), "t", "--", "/bin/sh", "-c", "cat /local/mark; echo $$; exit 4"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
@@ -121,7 +122,8 @@ TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
     id = ids[0];
     log = dir + "/alloc/" + id + "/alloc/logs/t.stdout.0";
     agent->wait_client_status(id, "running", std::chrono::seconds(30));
-    ASSERT_TRUE(eventually([&] { return lines(log) >= 3; }, std::chrono::seconds(20))) << "no output";
+    ASSERT_TRUE(eventually([&] { return lines(log) >= 3; }, std::chrono::seconds(20)))
+        << "no output";
     agent->kill(SIGKILL);
     lines_at_kill = lines(log);
   }
@@ -140,10 +142,12 @@ TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
   std::istringstream in(out);
   int expect = 0;
   for (std::string line; std::getline(in, line); ++expect) ASSERT_EQ(line, std::to_string(expect)) << out;
-  EXPECT_GE(static_cast<size_t>(expect), lines_at_kill + 3) << "the log goes on past the agent's kill";
+  EXPECT_GE(static_cast<size_t>(expect), lines_at_kill + 3)
+      << "the log goes on past the agent's kill";
   // No bundle left in the task's state dir, no cgroup.
   EXPECT_FALSE(std::filesystem::exists(dir + "/tasks/" + id + "/t/bundle"));
-  EXPECT_FALSE(std::filesystem::exists(drover::testing::task_cgroup_dir(agent->cgroup_parent(), "memory", id + ".t")));
+  EXPECT_FALSE(std::filesystem::exists(
+      drover::testing::task_cgroup_dir(agent->cgroup_parent(), "memory", id + ".t")));
 }
 
 TEST_F(ExecTasks, ScriptCheckRunsInsideTheTaskAndDecidesHealth) {

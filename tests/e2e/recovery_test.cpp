@@ -65,13 +65,15 @@ TEST(Recovery, TwentyTasksOutliveAnAgentKillWithSamePidsNoRestartAndNoLogGap) {
     }
     agent->kill(SIGKILL);
     for (const auto& id : ids)
-      lines_at_kill[id] = lines(drover::testing::read_file(dir + "/alloc/" + id + "/alloc/logs/t.stdout.0"));
+      lines_at_kill[id] =
+          lines(drover::testing::read_file(dir + "/alloc/" + id + "/alloc/logs/t.stdout.0"));
   }
   // The tasks run on, and keep logging, while no agent is there.
   for (const auto& [id, pid] : pids) {
     const std::string file = dir + "/alloc/" + id + "/alloc/logs/t.stdout.0";
-    EXPECT_TRUE(eventually([&] { return lines(drover::testing::read_file(file)) >= lines_at_kill[id] + 5; },
-                           std::chrono::seconds(20)))
+    EXPECT_TRUE(
+        eventually([&] { return lines(drover::testing::read_file(file)) >= lines_at_kill[id] + 5; },
+                   std::chrono::seconds(20)))
         << id << ": the log stopped growing without an agent";
     EXPECT_TRUE(process_alive(pid)) << id;
   }
@@ -98,7 +100,8 @@ TEST(Recovery, TwentyTasksOutliveAnAgentKillWithSamePidsNoRestartAndNoLogGap) {
       if (in.eof() && line.empty()) break;
       ASSERT_EQ(line, std::to_string(expect)) << "alloc " << id << ": gap or repeat in the log";
     }
-    EXPECT_GE(expect, lines_at_kill[id] + 5) << "the log goes on past the agent's kill: " << out.substr(0, 200);
+    EXPECT_GE(expect, lines_at_kill[id] + 5)
+        << "the log goes on past the agent's kill: " << out.substr(0, 200);
     EXPECT_FALSE(process_alive(pids[id]));
   }
 }
@@ -158,7 +161,8 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
   auto pid_line = drover::testing::read_file(state_dir + "/monitor.pid");
   pid_t monitor = std::stoi(pid_line);
   ::kill(monitor, SIGKILL);
-  auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") + "/cgroup.procs";
+  auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") +
+            "/cgroup.procs";
   std::ifstream procs(cg);
   for (pid_t p; procs >> p;) ::kill(p, SIGKILL);
   auto a = agent->wait_client_status(ids[0], "failed");

@@ -201,10 +201,12 @@ TEST(Recovery, RecycledPidIsNotSignalledAfterRestart) {
     agent->wait_client_status(alloc, "running");
     // The file appears when the task writes it, which may be after "running".
     std::string starts;
-    ASSERT_TRUE(wait_for([&] {
-      starts = find_file(dir + "/alloc/" + alloc, "starts");
-      return !starts.empty() && !read_file(starts).empty();
-    }, std::chrono::seconds(20)));
+    ASSERT_TRUE(wait_for(
+        [&] {
+          starts = find_file(dir + "/alloc/" + alloc, "starts");
+          return !starts.empty() && !read_file(starts).empty();
+        },
+        std::chrono::seconds(20)));
     task = std::atoi(read_file(starts).c_str());
     monitor = parent_of(task);
     agent->kill(SIGKILL);

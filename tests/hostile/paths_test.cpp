@@ -191,7 +191,8 @@ TEST(Cgroups, ForkBombIsContainedByTheDefaultPidsLimit) {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (int after = 0; after < 20 && std::chrono::steady_clock::now() < until;
        std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
-    current = std::max(current, std::atoi(drover::testing::read_file(cg + "/pids.current").c_str()));
+    current =
+        std::max(current, std::atoi(drover::testing::read_file(cg + "/pids.current").c_str()));
     if (current >= 30) ++after;  // a few more looks once it is there
   }
   EXPECT_LE(current, 40);

@@ -101,12 +101,20 @@ class Exec : public ::testing::TestWithParam<std::string> {
   }
 
   json task(json config, json extra = json::object()) {
-    json t = {{"AllocID", alloc_id_}, {"JobID", "job"}, {"GroupName", "g"}, {"TaskName", "web"},
-              {"Config", config}, {"Env", {{"NOMAD_TASK_DIR", (alloc() / "web" / "local").string()}, {"HELLO", "world"}}},
-              {"AllocDir", alloc().string()}, {"TaskDir", (alloc() / "web").string()},
-              {"StdoutPath", (alloc() / "alloc/logs/web.stdout.0").string()},
-              {"StderrPath", (alloc() / "alloc/logs/web.stderr.0").string()},
-              {"KillTimeoutMs", 500}, {"MonitorPath", MONITOR_BIN}, {"StateDir", state().string()}};
+    json t = {
+        {"AllocID", alloc_id_},
+        {"JobID", "job"},
+        {"GroupName", "g"},
+        {"TaskName", "web"},
+        {"Config", config},
+        {"Env", {{"NOMAD_TASK_DIR", (alloc() / "web" / "local").string()}, {"HELLO", "world"}}},
+        {"AllocDir", alloc().string()},
+        {"TaskDir", (alloc() / "web").string()},
+        {"StdoutPath", (alloc() / "alloc/logs/web.stdout.0").string()},
+        {"StderrPath", (alloc() / "alloc/logs/web.stderr.0").string()},
+        {"KillTimeoutMs", 500},
+        {"MonitorPath", MONITOR_BIN},
+        {"StateDir", state().string()}};
     t.update(extra);
     return t;
   }
@@ -149,7 +157,10 @@ class Exec : public ::testing::TestWithParam<std::string> {
     cgroups_.push_back(dir);
     std::ofstream(dir + "/" + file) << value;
     EXPECT_EQ(slurp(dir + "/" + file), value + "\n") << "the limit is in place";
-    return {{"Version", v2() ? 2 : 1}, {"ProcsFiles", {dir + "/cgroup.procs"}}, {"RelativePath", rel.substr(1)}, {"Parent", rel}};
+    return {{"Version", v2() ? 2 : 1},
+            {"ProcsFiles", {dir + "/cgroup.procs"}},
+            {"RelativePath", rel.substr(1)},
+            {"Parent", rel}};
   }
 
   // The container id follows it. Without a task cgroup, runc and crun put the container in
@@ -203,7 +214,8 @@ TEST_P(Exec, MissingCommandIsAClearStartError) {
   EXPECT_THAT(h.message(), HasSubstr("/no/such/binary"));
   EXPECT_LT(std::chrono::steady_clock::now() - began, 15s);
   EXPECT_FALSE(fs::exists(state() / "bundle"));
-  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"), ::testing::Not(HasSubstr(alloc_id_)));
+  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"),
+              ::testing::Not(HasSubstr(alloc_id_)));
 }
 
 TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
@@ -266,7 +278,8 @@ TEST_P(Exec, StopAndDestroyLeaveNothingBehind) {
   EXPECT_EQ(e.exit_code, 137);  // sleep as init ignores SIGTERM: SIGKILL after the timeout
   ASSERT_TRUE(driver_->destroy(h).ok());
   EXPECT_FALSE(fs::exists(state() / "bundle"));
-  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"), ::testing::Not(HasSubstr(alloc_id_)));
+  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"),
+              ::testing::Not(HasSubstr(alloc_id_)));
   EXPECT_THAT(slurp("/proc/self/mountinfo"), ::testing::Not(HasSubstr(root_.string())));
 }
 
