@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -313,6 +314,11 @@ int main(int argc, char **argv) {
   char err[1024];
   if (oci.bundle) {
     oci.runtime = argv + optind; /* in OCI mode the command is the runtime and its flags */
+    static char pid_file[PATH_MAX];
+    if (!getcwd(pid_file, sizeof pid_file - sizeof "/container.pid"))
+      fail("state dir %s: %s", state_dir, strerror(errno));
+    strcat(pid_file, "/container.pid");
+    oci.pid_file = pid_file;
     mon.task_pid = oci_start(&oci, t.out_fd, t.err_fd, err, sizeof err);
   } else {
     mon.task_pid = task_start(&t, err, sizeof err);

@@ -51,6 +51,9 @@ struct oci_spec {
   const char *bundle; /* the bundle dir (config.json) */
   const char *id;     /* the container id */
   const char *log;    /* the runtime's JSON log, relative to the state dir (may be NULL) */
+  /* <state dir>/container.pid, absolute: crun resolves a relative --pid-file against the
+   * bundle dir, runc against its working directory. */
+  const char *pid_file;
 };
 /* `create` with the task's stdio, then `start`: returns the container init's PID (now our
  * child), or -1 with the runtime's own message in err. */

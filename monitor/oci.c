@@ -90,8 +90,8 @@ pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, siz
    * create then start: ~40 % of an exec task's start, measured in bench/). The container's
    * init gets the task's stdio pipes (no terminal) and, once the runtime exits, this monitor
    * as its parent (it is the subreaper). */
-  const char *run[] = {"run", "--detach", "--bundle", o->bundle, "--pid-file", "container.pid",
-                       o->id, NULL};
+  const char *run[] = {"run",        "--detach",  "--bundle", o->bundle,
+                       "--pid-file", o->pid_file, o->id,      NULL};
   int rc = run_runtime(o, run, devnull, out_fd, err_fd);
   char num[32] = {0};
   int fd = openat(mon.state_dirfd, "container.pid", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -12,6 +12,8 @@ PACKAGES=(
   openssl clang-14 libclang-rt-14-dev
   systemd dpkg-dev file python3
   etcd-server etcd-client
+  # tests/vm boots a cgroup v2 guest: Debian's kernel (not -cloud: it has no 9p) under qemu
+  qemu-system-x86 linux-image-amd64 kmod cpio
 )
 
 if [ "$(id -u)" -ne 0 ]; then

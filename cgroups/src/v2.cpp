@@ -53,10 +53,22 @@ class V2 final : public Hierarchy {
     if (auto problem = plain_name_problem(name))
       return make_error("task cgroup name '" + name + "' refused: " + *problem);
     const std::string g = group(name);
+    std::error_code ec;
+    const bool reused = fs::is_directory(fs_->dir("", g), ec);
     if (auto st = fs_->make_group("", g); !st) return fail(name, st);
     auto enabled = words_in(fs_->dir("", parent_) / "cgroup.subtree_control");
+    if (reused && limits.cpuset.empty() && enabled.count("cpuset")) {
+      // A group left from an earlier run may still hold that run's reserved cores: a task
+      // without cores gets the shared cpus back, the parent's cpuset.cpus, as on v1. That is
+      // usually empty (all of the parent's effective cpus), which only a write of "\n" sets.
+      auto shared = read_file(fs_->dir("", parent_) / "cpuset.cpus");
+      if (!shared) return fail(name, make_error(shared.message()));
+      std::string value = *shared;
+      while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+      if (auto st = fs_->write("", g, "cpuset.cpus", value.empty() ? "\n" : value); !st)
+        return fail(name, st);
+    }
     for (const auto& s : plan_v2(limits)) {
-      std::error_code ec;
       if (!enabled.count(s.controller) || !fs::exists(fs_->dir("", g) / s.file, ec)) {
         if (s.optional) continue;
         return fail(name, make_error("cannot apply " + s.file + ": the " + s.controller +

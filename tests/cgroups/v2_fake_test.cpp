@@ -118,6 +118,20 @@ TEST_F(V2Fake, ALimitWhoseControllerIsNotEnabledIsRefused) {
   EXPECT_FALSE(fs::exists(t2.path() / "drover.slice/a1.web.scope"));
 }
 
+TEST_F(V2Fake, AGroupReusedWithoutCoresGetsTheSharedCpusBack) {
+  Limits own;
+  own.cpuset = "0";
+  create("a1.web", own);
+  EXPECT_EQ(slurp(dir("a1.web") / "cpuset.cpus"), "0");
+  // The parent's cpuset.cpus is empty (all of its effective cpus): "\n" empties the child's.
+  ASSERT_TRUE(manager->create("a1.web", Limits{}).ok());
+  EXPECT_EQ(slurp(dir("a1.web") / "cpuset.cpus"), "\n");
+  fake::put(root() / "drover.slice" / "cpuset.cpus", "0-1\n");
+  ASSERT_TRUE(manager->create("a1.web", own).ok());
+  ASSERT_TRUE(manager->create("a1.web", Limits{}).ok());
+  EXPECT_EQ(slurp(dir("a1.web") / "cpuset.cpus"), "0-1");
+}
+
 TEST_F(V2Fake, LibcgroupBackendIsRefusedOnV2) {
   auto m = Manager::open(*detect(root()), "drover.slice", Backend::Libcgroup);
   ASSERT_FALSE(m.ok());

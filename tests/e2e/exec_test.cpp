@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "agent_process.hpp"
 
 using drover::testing::AgentProcess;
+using drover::testing::eventually;
 using drover::testing::make_temp_dir;
 using nlohmann::json;
 
@@ -94,7 +96,10 @@ TEST_F(ExecTasks, MissingCommandIsADriverFailureNotAHang) {
 TEST_F(ExecTasks, AllocExecRunsACommandInsideTheTask) {
   auto ids = agent_->submit(job("eexec", "service", "echo inside > /local/mark; sleep 1000"));
   agent_->wait_client_status(ids[0], "running", std::chrono::seconds(30));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto mark = agent_->data_dir() + "/alloc/" + ids[0] + "/t/local/mark";
+  ASSERT_TRUE(drover::testing::eventually([&] { return std::filesystem::exists(mark); },
+                                          std::chrono::seconds(20)))
+      << "the task never wrote " << mark;
   auto r = agent_->cli({"alloc", "exec", ids[0].substr(0, 8), "t", "--", "/bin/sh", "-c", "cat /local/mark; echo $$; exit 4"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.out.find("inside"), std::string::npos) << r.out;
@@ -105,18 +110,29 @@ TEST_F(ExecTasks, AllocExecRunsACommandInsideTheTask) {
 TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
   auto dir = make_temp_dir("drover-exec");
   agent_.reset();
-  std::string id;
+  std::string id, log;
+  size_t lines_at_kill = 0;
+  auto lines = [](const std::string& file) {
+    auto text = drover::testing::read_file(file);
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  };
   {
     auto agent = AgentProcess::start({.data_dir = dir});
     auto ids = agent->submit(job("ekeep", "service", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"));
     id = ids[0];
+    log = dir + "/alloc/" + id + "/alloc/logs/t.stdout.0";
     agent->wait_client_status(id, "running", std::chrono::seconds(30));
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ASSERT_TRUE(eventually([&] { return lines(log) >= 3; }, std::chrono::seconds(20)))
+        << "no output";
     agent->kill(SIGKILL);
+    lines_at_kill = lines(log);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // The task goes on while no agent runs.
+  EXPECT_TRUE(eventually([&] { return lines(log) >= lines_at_kill + 3; }, std::chrono::seconds(20)))
+      << "the log stopped growing without an agent";
   auto agent = AgentProcess::start({.data_dir = dir});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  agent->wait_client_status(id, "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // time for a wrong restart to show
   auto a = agent->alloc(id);
   EXPECT_EQ(a["ClientStatus"], "running") << a.dump(2);
   EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 0);
@@ -126,10 +142,12 @@ TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
   std::istringstream in(out);
   int expect = 0;
   for (std::string line; std::getline(in, line); ++expect) ASSERT_EQ(line, std::to_string(expect)) << out;
-  EXPECT_GT(expect, 8);
+  EXPECT_GE(static_cast<size_t>(expect), lines_at_kill + 3)
+      << "the log goes on past the agent's kill";
   // No bundle left in the task's state dir, no cgroup.
   EXPECT_FALSE(std::filesystem::exists(dir + "/tasks/" + id + "/t/bundle"));
-  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/" + agent->cgroup_parent() + "/" + id + ".t"));
+  EXPECT_FALSE(std::filesystem::exists(
+      drover::testing::task_cgroup_dir(agent->cgroup_parent(), "memory", id + ".t")));
 }
 
 TEST_F(ExecTasks, ScriptCheckRunsInsideTheTaskAndDecidesHealth) {

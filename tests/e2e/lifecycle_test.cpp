@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "agent_process.hpp"
@@ -117,8 +118,14 @@ TEST(Lifecycle, RestartRequestRestartsTheTaskWithoutCountingAFailure) {
     return t["Restarts"] == 1 && t["State"] == "running";
   });
   EXPECT_EQ(count_events(a["TaskStates"]["t"], "Restart Signaled"), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto out = logs(*agent, ids[0], "t");
+  // The second start's line, once the restarted shell has written it.
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    out = logs(*agent, ids[0], "t");
+    if (std::count(out.begin(), out.end(), '\n') >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
   EXPECT_EQ(agent->post("/v1/client/allocation/" + ids[0] + "/restart", R"({"TaskName":"nope"})",
                         "application/json").status, 400);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "agent_process.hpp"
 
 using drover::testing::AgentProcess;
+using drover::testing::eventually;
 using drover::testing::make_temp_dir;
 using drover::testing::process_alive;
 using nlohmann::json;
@@ -30,6 +32,8 @@ std::string logs(const AgentProcess& a, const std::string& id) {
   return a.get("/v1/client/fs/logs/" + id + "?task=t").body;
 }
 
+size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
 pid_t task_pid(const std::string& log) {
   if (log.rfind("pid ", 0) != 0) return -1;
   return std::stoi(log.substr(4, log.find('\n') - 4));
@@ -47,23 +51,35 @@ TEST(Recovery, TwentyTasksOutliveAnAgentKillWithSamePidsNoRestartAndNoLogGap) {
   auto dir = make_temp_dir("drover-recover");
   std::vector<std::string> ids;
   std::map<std::string, pid_t> pids;
+  std::map<std::string, size_t> lines_at_kill;
   {
     auto agent = AgentProcess::start({.data_dir = dir});
     ids = agent->submit(counter_job(20));
     ASSERT_EQ(ids.size(), 20u);
     for (const auto& id : ids) agent->wait_client_status(id, "running");
     for (const auto& id : ids) {
-      for (int i = 0; i < 100 && task_pid(logs(*agent, id)) <= 0; ++i)
+      for (int i = 0; i < 1000 && task_pid(logs(*agent, id)) <= 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       pids[id] = task_pid(logs(*agent, id));
       ASSERT_GT(pids[id], 0);
     }
     agent->kill(SIGKILL);
+    for (const auto& id : ids)
+      lines_at_kill[id] =
+          lines(drover::testing::read_file(dir + "/alloc/" + id + "/alloc/logs/t.stdout.0"));
   }
   // The tasks run on, and keep logging, while no agent is there.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  for (const auto& [id, pid] : pids) EXPECT_TRUE(process_alive(pid)) << id;
+  for (const auto& [id, pid] : pids) {
+    const std::string file = dir + "/alloc/" + id + "/alloc/logs/t.stdout.0";
+    EXPECT_TRUE(
+        eventually([&] { return lines(drover::testing::read_file(file)) >= lines_at_kill[id] + 5; },
+                   std::chrono::seconds(20)))
+        << id << ": the log stopped growing without an agent";
+    EXPECT_TRUE(process_alive(pid)) << id;
+  }
   auto agent = AgentProcess::start({.data_dir = dir});
+  for (const auto& id : ids) agent->wait_client_status(id, "running");
+  // Time for a wrong restart to show.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   for (const auto& id : ids) {
     auto a = agent->alloc(id);
@@ -84,7 +100,8 @@ TEST(Recovery, TwentyTasksOutliveAnAgentKillWithSamePidsNoRestartAndNoLogGap) {
       if (in.eof() && line.empty()) break;
       ASSERT_EQ(line, std::to_string(expect)) << "alloc " << id << ": gap or repeat in the log";
     }
-    EXPECT_GT(expect, 50) << out.substr(0, 200);
+    EXPECT_GE(expect, lines_at_kill[id] + 5)
+        << "the log goes on past the agent's kill: " << out.substr(0, 200);
     EXPECT_FALSE(process_alive(pids[id]));
   }
 }
@@ -144,7 +161,8 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
   auto pid_line = drover::testing::read_file(state_dir + "/monitor.pid");
   pid_t monitor = std::stoi(pid_line);
   ::kill(monitor, SIGKILL);
-  auto cg = "/sys/fs/cgroup/pids/" + agent->cgroup_parent() + "/" + ids[0] + ".t/cgroup.procs";
+  auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") +
+            "/cgroup.procs";
   std::ifstream procs(cg);
   for (pid_t p; procs >> p;) ::kill(p, SIGKILL);
   auto a = agent->wait_client_status(ids[0], "failed");

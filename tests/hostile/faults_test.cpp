@@ -38,8 +38,7 @@ int line_count(const std::string& text) {
 std::vector<std::string> cgroup_children(const std::string& parent) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& ctl : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    auto dir = ctl.path() / parent;
+  for (const auto& dir : drover::testing::parent_cgroup_dirs(parent)) {
     for (const auto& c : std::filesystem::directory_iterator(dir, ec))
       if (c.is_directory()) out.push_back(c.path().string());
   }
@@ -200,8 +199,14 @@ TEST(Recovery, RecycledPidIsNotSignalledAfterRestart) {
     auto agent = AgentProcess::start({.data_dir = dir});
     alloc = agent->submit(sh_job("victim", "service", kStartOnce))[0];
     agent->wait_client_status(alloc, "running");
-    auto starts = find_file(dir + "/alloc/" + alloc, "starts");
-    ASSERT_TRUE(wait_for([&] { return !read_file(starts).empty(); }, std::chrono::seconds(5)));
+    // The file appears when the task writes it, which may be after "running".
+    std::string starts;
+    ASSERT_TRUE(wait_for(
+        [&] {
+          starts = find_file(dir + "/alloc/" + alloc, "starts");
+          return !starts.empty() && !read_file(starts).empty();
+        },
+        std::chrono::seconds(20)));
     task = std::atoi(read_file(starts).c_str());
     monitor = parent_of(task);
     agent->kill(SIGKILL);

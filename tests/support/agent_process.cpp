@@ -56,6 +56,35 @@ bool process_alive(pid_t pid) {
          line[close + 2] != 'X';
 }
 
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+bool cgroup_v2() {
+  std::error_code ec;
+  return std::filesystem::exists("/sys/fs/cgroup/cgroup.controllers", ec);
+}
+
+std::string task_cgroup_dir(const std::string& parent, const std::string& controller,
+                            const std::string& name) {
+  if (cgroup_v2()) return "/sys/fs/cgroup/" + parent + "/" + name + ".scope";
+  return "/sys/fs/cgroup/" + controller + "/" + parent + "/" + name;
+}
+
+std::vector<std::string> parent_cgroup_dirs(const std::string& parent) {
+  if (cgroup_v2()) return {"/sys/fs/cgroup/" + parent};
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+    dirs.push_back((entry.path() / parent).string());
+  return dirs;
+}
+
 int free_loopback_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -166,9 +195,7 @@ AgentProcess::~AgentProcess() {
   // An agent the test killed itself is to be restarted on the same data dir: leave its tasks,
   // and remove only a parent cgroup that is already empty (rmdir refuses any other).
   if (pid_ <= 0) {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-      rmdir((entry.path() / cgroup_parent_).c_str());
+    for (const auto& dir : parent_cgroup_dirs(cgroup_parent_)) rmdir(dir.c_str());
     return;
   }
   {
@@ -191,8 +218,7 @@ AgentProcess::~AgentProcess() {
   }
   // The test's parent cgroup, in every hierarchy, once its tasks are gone.
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
-    auto dir = entry.path() / cgroup_parent_;
+  for (const auto& dir : parent_cgroup_dirs(cgroup_parent_)) {
     if (!std::filesystem::is_directory(dir, ec)) continue;
     for (const auto& child : std::filesystem::directory_iterator(dir, ec)) {
       if (!child.is_directory()) continue;

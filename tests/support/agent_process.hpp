@@ -88,4 +88,21 @@ bool process_alive(pid_t pid);
 // A loopback TCP port nothing listens on right now (the kernel's pick).
 int free_loopback_port();
 
+// Polls `pred` every 20 ms until it holds (true) or `limit` passes (false): tests wait on what
+// they expect, not on the clock, so that a slow machine (the emulated guest of tests/vm) only
+// takes longer.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit);
+
+// Whether /sys/fs/cgroup is a pure cgroup v2 hierarchy (the guest of tests/vm), not v1 or
+// hybrid: the tests run on either and assert what differs per mode.
+bool cgroup_v2();
+// Where an agent with parent cgroup `parent` puts the task cgroup `name` (<alloc>.<task>),
+// the directory holding `controller`'s files: in that controller's v1 hierarchy, or the one
+// <parent>/<name>.scope of the v2 tree (docs/cgroups.md, "Layout").
+std::string task_cgroup_dir(const std::string& parent, const std::string& controller,
+                            const std::string& name);
+// The parent cgroup `parent` as this host lays it out: the one directory at the v2 root, or
+// one per v1 hierarchy (each may or may not exist).
+std::vector<std::string> parent_cgroup_dirs(const std::string& parent);
+
 }  // namespace drover::testing

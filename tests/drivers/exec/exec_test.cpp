@@ -81,7 +81,7 @@ class Exec : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  fs::path alloc() const { return root_ / "alloc" / "a1b2c3"; }
+  fs::path alloc() const { return root_ / "alloc" / alloc_id_; }
   fs::path state() const { return root_ / "state" / "web"; }
   std::string runtime_root() const { return (root_ / "runtime").string(); }
 
@@ -101,12 +101,20 @@ class Exec : public ::testing::TestWithParam<std::string> {
   }
 
   json task(json config, json extra = json::object()) {
-    json t = {{"AllocID", "a1b2c3"}, {"JobID", "job"}, {"GroupName", "g"}, {"TaskName", "web"},
-              {"Config", config}, {"Env", {{"NOMAD_TASK_DIR", (alloc() / "web" / "local").string()}, {"HELLO", "world"}}},
-              {"AllocDir", alloc().string()}, {"TaskDir", (alloc() / "web").string()},
-              {"StdoutPath", (alloc() / "alloc/logs/web.stdout.0").string()},
-              {"StderrPath", (alloc() / "alloc/logs/web.stderr.0").string()},
-              {"KillTimeoutMs", 500}, {"MonitorPath", MONITOR_BIN}, {"StateDir", state().string()}};
+    json t = {
+        {"AllocID", alloc_id_},
+        {"JobID", "job"},
+        {"GroupName", "g"},
+        {"TaskName", "web"},
+        {"Config", config},
+        {"Env", {{"NOMAD_TASK_DIR", (alloc() / "web" / "local").string()}, {"HELLO", "world"}}},
+        {"AllocDir", alloc().string()},
+        {"TaskDir", (alloc() / "web").string()},
+        {"StdoutPath", (alloc() / "alloc/logs/web.stdout.0").string()},
+        {"StderrPath", (alloc() / "alloc/logs/web.stderr.0").string()},
+        {"KillTimeoutMs", 500},
+        {"MonitorPath", MONITOR_BIN},
+        {"StateDir", state().string()}};
     t.update(extra);
     return t;
   }
@@ -130,16 +138,35 @@ class Exec : public ::testing::TestWithParam<std::string> {
   std::string out() const { return slurp(alloc() / "alloc/logs/web.stdout.0"); }
   std::string err() const { return slurp(alloc() / "alloc/logs/web.stderr.0"); }
 
-  // A v1 task cgroup with one limit, made as the agent makes it; Cgroup JSON for the task.
+  static bool v2() { return fs::exists("/sys/fs/cgroup/cgroup.controllers"); }
+
+  // A task cgroup with one limit, made as the agent makes it, on this host's hierarchy (in
+  // `controller`'s v1 hierarchy, or <parent>/task.scope on v2 with the controller enabled
+  // along the way); Cgroup JSON for the task.
   json cgroup(const std::string& controller, const std::string& file, const std::string& value) {
-    std::string rel = "/drover-exec-test-" + std::to_string(getpid()) + "/task";
-    std::string dir = "/sys/fs/cgroup/" + controller + rel;
+    const std::string parent = "/drover-exec-test-" + std::to_string(getpid());
+    std::string rel = parent + "/task", dir = "/sys/fs/cgroup/" + controller + rel;
+    if (v2()) {
+      rel = parent + "/task.scope";
+      dir = "/sys/fs/cgroup" + rel;
+      fs::create_directories("/sys/fs/cgroup" + parent);
+      for (const std::string level : {"", parent.c_str()})
+        std::ofstream("/sys/fs/cgroup" + level + "/cgroup.subtree_control") << "+" << controller;
+    }
     fs::create_directories(dir);
     cgroups_.push_back(dir);
     std::ofstream(dir + "/" + file) << value;
-    return {{"Version", 1}, {"ProcsFiles", {dir + "/cgroup.procs"}}, {"RelativePath", rel.substr(1)}, {"Parent", rel}};
+    EXPECT_EQ(slurp(dir + "/" + file), value + "\n") << "the limit is in place";
+    return {{"Version", v2() ? 2 : 1},
+            {"ProcsFiles", {dir + "/cgroup.procs"}},
+            {"RelativePath", rel.substr(1)},
+            {"Parent", rel}};
   }
 
+  // The container id follows it. Without a task cgroup, runc and crun put the container in
+  // a cgroup named after its id, and crun's delete kills everything in that cgroup (v2's
+  // cgroup.kill): the runc and crun cases of a test run side by side must not share one.
+  const std::string alloc_id_ = "a1b2c3-" + std::to_string(getpid());
   fs::path root_;
   std::vector<std::unique_ptr<PluginRegistry>> registries_;
   DriverPlugin* driver_ = nullptr;
@@ -187,7 +214,8 @@ TEST_P(Exec, MissingCommandIsAClearStartError) {
   EXPECT_THAT(h.message(), HasSubstr("/no/such/binary"));
   EXPECT_LT(std::chrono::steady_clock::now() - began, 15s);
   EXPECT_FALSE(fs::exists(state() / "bundle"));
-  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"), ::testing::Not(HasSubstr("a1b2c3")));
+  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"),
+              ::testing::Not(HasSubstr(alloc_id_)));
 }
 
 TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
@@ -206,7 +234,7 @@ TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
 TEST_P(Exec, MemoryLimitKillsTheTaskAndReportsOom) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
-  json cg = cgroup("memory", "memory.limit_in_bytes", "33554432");
+  json cg = cgroup("memory", v2() ? "memory.max" : "memory.limit_in_bytes", "33554432");
   json h = start(task({{"command", "tail"}, {"args", {"/dev/zero"}}}, {{"Cgroup", cg}}));
   auto e = finish(h);
   EXPECT_EQ(e.exit_code, 137);
@@ -250,7 +278,8 @@ TEST_P(Exec, StopAndDestroyLeaveNothingBehind) {
   EXPECT_EQ(e.exit_code, 137);  // sleep as init ignores SIGTERM: SIGKILL after the timeout
   ASSERT_TRUE(driver_->destroy(h).ok());
   EXPECT_FALSE(fs::exists(state() / "bundle"));
-  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"), ::testing::Not(HasSubstr("a1b2c3")));
+  EXPECT_THAT(run(GetParam() + " --root " + runtime_root() + " list -q"),
+              ::testing::Not(HasSubstr(alloc_id_)));
   EXPECT_THAT(slurp("/proc/self/mountinfo"), ::testing::Not(HasSubstr(root_.string())));
 }
 

@@ -382,7 +382,9 @@ TEST_F(RawExec, RecoverReattachesToARunningTaskAfterRestart) {
   ASSERT_TRUE(still.ok()) << still.message();
   EXPECT_FALSE(still->has_value());
   auto size = fs::file_size(out());
-  std::this_thread::sleep_for(300ms);
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (fs::file_size(out()) <= size && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
   EXPECT_GT(fs::file_size(out()), size) << "logs stopped flowing";
   ASSERT_TRUE(fresh->stop(*r, "SIGTERM", 5s).ok());
   EXPECT_TRUE(not_running(h["TaskPID"].get<int>()));
@@ -392,9 +394,13 @@ TEST_F(RawExec, RecoverReattachesToARunningTaskAfterRestart) {
 
 TEST_F(RawExec, TaskThatExitedWhileTheAgentWasAwayGivesItsRealExitCode) {
   load();
-  json h = start(task("sh", {"-c", "sleep 0.3; exit 7"}));
+  json t = task("sh", {"-c", "sleep 0.3; exit 7"});
+  json h = start(t);
   registries_.clear();
-  std::this_thread::sleep_for(600ms);
+  // The monitor records the exit in <state dir>/exit: wait for it, however slow the machine.
+  const fs::path exit_file = fs::path(t["StateDir"].get<std::string>()) / "exit";
+  for (int i = 0; i < 1000 && !fs::exists(exit_file); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(fs::exists(exit_file)) << "the task never exited";
   // The monitor's linger ends early too: the exit file alone must answer.
   kill(h["MonitorPID"].get<int>(), SIGKILL);
   for (int i = 0; i < 100 && !not_running(h["MonitorPID"].get<int>()); ++i)
