@@ -9,7 +9,7 @@ secs=${1:-60}
 shift || true
 build=${DROVER_FUZZ_BUILD:-$root/build-fuzz}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_jobspec fuzz_agent_config fuzz_api_request fuzz_http_layer fuzz_plugin_loader)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_jobspec fuzz_hcl fuzz_agent_config fuzz_api_request fuzz_http_layer fuzz_plugin_loader)
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -28,6 +28,11 @@ seed() {  # target -> seed corpus dir
     fuzz_jobspec)
       find "$root/examples" "$root/tests" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) \
         -size -64k -exec cp -t "$dir" {} + 2>/dev/null || true ;;
+    fuzz_hcl)
+      find "$root/examples" "$root/tests" -type f \( -name '*.nomad' -o -name '*.hcl' \) \
+        -size -64k -exec cp -t "$dir" {} + 2>/dev/null || true
+      printf 'job "j" {\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config { command = "/bin/sh"\n        args = ["-c", <<-EOF\n          echo ${NOMAD_ALLOC_ID} $${x}\n        EOF\n        ] }\n    }\n  }\n}\n' >"$dir/heredoc.nomad"
+      printf 'a = [1, 2.5e3, -4, true, null, { k = "v", "q" : [] },]\n/* c */ b "l" m { # x\n}\n' >"$dir/syntax.hcl" ;;
     fuzz_agent_config)
       find "$root/packaging" "$root/examples" -type f \( -name '*.yaml' -o -name '*.hcl' \) -size -64k \
         -exec cp -t "$dir" {} + 2>/dev/null || true

@@ -35,6 +35,7 @@ Result<std::string> read_job_file(const std::string& path) {
 
 // Nomad's JSON jobs are {"Job": {...}}; anything else goes to the agent as YAML (of which
 // JSON is a subset, so a JSON file without "Job" still gets a precise error from the agent).
+// The header is a hint only: the agent tells Nomad HCL (`job "id" {`) from YAML by content.
 std::string content_type_for(const std::string& body, bool json_flag) {
   if (json_flag) return "application/json";
   auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -154,7 +155,8 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   job->fallthrough();
   job->require_subcommand(1);
 
-  auto* run = job->add_subcommand("run", "Submit a job file (YAML, or Nomad's JSON with -json)");
+  auto* run =
+      job->add_subcommand("run", "Submit a job file: YAML, Nomad HCL (.nomad, .hcl) or Nomad JSON");
   auto run_opts = std::make_shared<RunOptions>();
   run->add_flag("--detach", run_opts->detach, "Return once submitted; do not wait for allocs");
   run->add_option("file", run_opts->file, "Job file, or - for stdin")->required();

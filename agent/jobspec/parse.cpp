@@ -1,8 +1,9 @@
-// parse_job(): size and nesting bounds, format detection (Nomad JSON or YAML), the readers,
-// then validation; every problem is returned at once.
+// parse_job(): size and nesting bounds, format detection (Nomad HCL, Nomad JSON or YAML), the
+// readers, then validation; every problem is returned at once.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "jobspec/hcl/hcl.hpp"
 #include "jobspec/readers.hpp"
 
 namespace drover::jobspec {
@@ -90,7 +91,12 @@ ParseResult parse_job(std::string_view text) {
   Job job;
   bool read = false;
   bool nomad_json = false;
-  if (looks_like_json(text)) {
+  std::optional<detail::HclSourceMap> hcl_map;
+  if (hcl::looks_like_hcl(text)) {
+    hcl_map.emplace();
+    nomad_json = true;  // an HCL job is read as the Nomad JSON it maps to
+    read = detail::read_hcl_job(text, job, result.problems, *hcl_map);
+  } else if (looks_like_json(text)) {
     json doc;
     try {
       doc = json::parse(text);
@@ -138,6 +144,8 @@ ParseResult parse_job(std::string_view text) {
       if (!already_reported(p.path)) result.problems.push_back(std::move(p));
     }
   }
+  if (hcl_map)
+    for (auto& p : result.problems) p = hcl_map->locate(p);
   // A hostile document can hold a problem per line; nobody reads past the first hundred.
   if (result.problems.size() > kMaxReportedProblems) {
     std::size_t more = result.problems.size() - kMaxReportedProblems;

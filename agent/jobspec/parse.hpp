@@ -1,5 +1,6 @@
-// Reading job files: YAML (top-level `job:`) or Nomad's JSON job format (`{"Job": {...}}`),
-// with defaults applied and every problem reported at once, each naming the field's path.
+// Reading job files: YAML (top-level `job:`), Nomad's JSON job format (`{"Job": {...}}`) or
+// Nomad's HCL job format (`job "id" { ... }`), with defaults applied and every problem
+// reported at once, each naming the field's path.
 #pragma once
 
 #include <optional>
@@ -31,8 +32,11 @@ inline constexpr int kMaxJobNestingDepth = 64;
 // parse_job() reports at most this many problems, then one line saying how many more.
 inline constexpr std::size_t kMaxReportedProblems = 100;
 
-// Detects the format: a JSON document whose top level has "Job" is Nomad's JSON job format;
-// otherwise YAML with top-level key `job:`. Applies defaults (restart defaults by job type:
+// Detects the format: a document that opens with an HCL block (`job "id" {`, `variable`,
+// `locals`) is Nomad's HCL, mapped to Nomad's JSON job format and read as that; a JSON
+// document whose top level has "Job" is Nomad's JSON job format; otherwise YAML with
+// top-level key `job:`. Problems in an HCL job name its blocks and lines
+// (`group "web" task "api": resources.memory at line 14: ...`). Applies defaults (restart defaults by job type:
 // service 2/30m/15s/fail, batch 3/24h/15s/fail; resources cpu 100, memory 300; logs 10 files
 // x 10 MB; kill_timeout 5s; name = id). Runs validate() too, but without driver knowledge.
 ParseResult parse_job(std::string_view text);

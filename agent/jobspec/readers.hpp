@@ -1,7 +1,9 @@
-// The two job file readers behind parse_job(); internal to the jobspec library.
+// The job file readers behind parse_job(); internal to the jobspec library.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,5 +18,30 @@ bool read_yaml_job(std::string_view text, Job& job, std::vector<Problem>& proble
 // Nomad's JSON job format, already parsed: doc["Job"]. Problems use "Job.TaskGroups[0]..."
 // paths. False when there is no job to validate.
 bool read_nomad_json_job(const nlohmann::json& doc, Job& job, std::vector<Problem>& problems);
+
+// Where each field of the Nomad JSON that an HCL job was mapped to came from, so a problem
+// found in the JSON ("Job.TaskGroups[0].Tasks[0].Resources.MemoryMB") can name the HCL that
+// was written (`group "web" task "server"`: "resources.memory at line 14: ...").
+class HclSourceMap {
+ public:
+  struct Origin {
+    std::string where;  // the labelled blocks: `group "web" task "server"`, or `job "x"`
+    std::string field;  // inside them: "resources.memory"; "" for the block itself
+    int line = 0;
+  };
+  void add(std::string json_path, Origin origin);
+  // A problem with a JSON path, told in HCL terms; other problems are returned as they are.
+  Problem locate(const Problem& p) const;
+
+ private:
+  std::map<std::string, Origin> origins_;
+};
+
+// Nomad's HCL job format (`job "id" { ... }`), mapped to the Nomad JSON job shape and read by
+// read_nomad_json_job. Problems of the mapping name the HCL block and line; problems the JSON
+// reader finds keep their JSON paths, for the caller to pass through map.locate() once
+// validation is done. False when there is no job to validate.
+bool read_hcl_job(std::string_view text, Job& job, std::vector<Problem>& problems,
+                  HclSourceMap& map);
 
 }  // namespace drover::jobspec::detail

@@ -1,4 +1,5 @@
-// The shipped examples/ parse, and the Nomad JSON example is the same job as the YAML one.
+// The shipped examples/ parse, and the Nomad JSON and HCL examples are the same job as the
+// YAML one.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -42,6 +43,13 @@ TEST(Examples, NomadJsonIsTheSameJobAsTheYaml) {
   Job json = testing::must_parse(read("nomad-batch.json"));
   EXPECT_EQ(to_json(json).dump(2), to_json(yaml).dump(2));
   EXPECT_EQ(json, yaml);
+}
+
+TEST(Examples, NomadHclIsTheSameJobAsTheYaml) {
+  Job yaml = testing::must_parse(read("hello-batch.yaml"));
+  Job hcl = testing::must_parse(read("hello-batch.nomad.hcl"));
+  EXPECT_EQ(to_json(hcl).dump(2), to_json(yaml).dump(2));
+  EXPECT_EQ(hcl, yaml);
 }
 
 }  // namespace

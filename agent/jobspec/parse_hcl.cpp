@@ -1,0 +1,617 @@
+// Nomad's HCL job files -> the Nomad JSON job shape ({"Job": {...}}, as `nomad job run -output`
+// prints it) -> Job, through the same reader as a JSON job, so both formats mean the same.
+// The block and attribute names are Nomad's jobspec2 ones. A block or attribute drover cannot
+// honour is refused naming it and its line, never dropped; problems the JSON reader and
+// validate() find are traced back to the HCL that produced them (HclSourceMap).
+#include <map>
+#include <set>
+
+#include "jobspec/did_you_mean.hpp"
+#include "jobspec/hcl/hcl.hpp"
+#include "jobspec/readers.hpp"
+
+namespace drover::jobspec::detail {
+
+namespace {
+
+using nlohmann::json;
+
+enum class Kind { Any, Duration, StringMap };
+
+struct Field {
+  std::string_view hcl;
+  std::string_view json;
+  Kind kind = Kind::Any;
+};
+
+// Where the mapper is: the JSON path it writes to, the HCL blocks that lead there
+// (`group "web" task "server"`) and, inside unlabelled blocks, the field prefix ("resources.").
+struct Scope {
+  std::string json_path;
+  std::string where;
+  std::string prefix;
+
+  Scope child(std::string_view json_key, std::string_view hcl_block) const {
+    return {json_path + "." + std::string(json_key), where, prefix + std::string(hcl_block) + "."};
+  }
+};
+
+// Blocks and attributes of Nomad's jobspec that drover refuses, with the reason. A name not
+// here and not in the block's own table is unknown (and gets a "did you mean").
+const std::map<std::string_view, std::string_view>& refusals() {
+  static const std::map<std::string_view, std::string_view> r = {
+      {"network", "not supported yet (issue 18)"},
+      {"service", "not supported here yet (issue 18); drover runs the checks of a task's services"},
+      {"template", "not supported yet (issue 19)"},
+      {"artifact", "not supported yet (issue 19)"},
+      {"volume", "not supported yet (issue 19)"},
+      {"volume_mount", "not supported yet (issue 19)"},
+      {"dispatch_payload", "not supported yet (issue 17)"},
+      {"vault", "not supported by drover (no Vault integration)"},
+      {"constraint", "not supported yet (issue 17)"},
+      {"affinity", "not supported yet (issue 17)"},
+      {"spread", "not supported yet (issue 17)"},
+      {"periodic", "not supported yet (issue 17)"},
+      {"parameterized", "not supported yet (issue 17)"},
+      {"shutdown_delay", "not supported yet (issue 17)"},
+      {"variable", "HCL variables are not supported yet (issue 17)"},
+      {"variables", "HCL variables are not supported yet (issue 17)"},
+      {"locals", "HCL locals are not supported yet (issue 17)"},
+      {"consul", "not supported by drover (drover does not talk to Consul)"},
+      {"connect", "not supported by drover (no Consul Connect)"},
+      {"csi_plugin", "not supported by drover"},
+      {"scaling", "not supported by drover (no autoscaler on one node)"},
+      {"multiregion", "not supported by drover"},
+      {"identity", "not supported by drover"},
+      {"action", "not supported by drover"},
+      {"schedule", "not supported by drover"},
+      {"disconnect", "not supported by drover"},
+      {"max_client_disconnect", "not supported by drover"},
+      {"stop_after_client_disconnect", "not supported by drover"},
+      {"prevent_reschedule_on_lost", "not supported by drover"},
+      {"kind", "not supported by drover"},
+      {"numa", "not supported by drover"},
+  };
+  return r;
+}
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+class HclMapper {
+ public:
+  HclMapper(std::vector<Problem>& problems, HclSourceMap& map) : problems_(problems), map_(map) {}
+
+  // The top level: one job block.
+  std::optional<json> file(const hcl::Body& body) {
+    Scope top{"Job", "", ""};
+    for (const auto& a : body.attributes)
+      problem(top, a.name, a.pos.line, "a job file holds a job block, not top-level attributes");
+    const hcl::Block* job_block = nullptr;
+    for (const auto& b : body.blocks) {
+      if (b.type == "job") {
+        if (job_block) {
+          problem(top, "job block", b.pos.line,
+                  "a job file holds one job (the first is at line " +
+                      std::to_string(job_block->pos.line) + ")");
+          continue;
+        }
+        job_block = &b;
+      } else {
+        unknown_block(top, b, {"job"});
+      }
+    }
+    if (!job_block) {
+      if (problems_.empty()) problems_.push_back({"", "no job block in the HCL file"});
+      return std::nullopt;
+    }
+    return json{{"Job", job(*job_block)}};
+  }
+
+ private:
+  std::vector<Problem>& problems_;
+  HclSourceMap& map_;
+
+  void problem(const Scope& s, const std::string& field, int line, const std::string& message) {
+    problems_.push_back({s.where, (field.empty() ? "" : s.prefix + field + " ") + "at line " +
+                                      std::to_string(line) + ": " + message});
+  }
+
+  bool labels(const Scope& s, const hcl::Block& b, std::size_t want) {
+    if (b.labels.size() == want) return true;
+    problem(s, b.type + " block", b.pos.line,
+            want == 0 ? "takes no label"
+                      : "needs " + std::to_string(want) + " label" + (want > 1 ? "s" : "") + " (" +
+                            b.type + " \"name\" { ... })");
+    return false;
+  }
+
+  void unknown_block(const Scope& s, const hcl::Block& b,
+                     const std::vector<std::string_view>& known) {
+    auto r = refusals().find(b.type);
+    if (r != refusals().end())
+      problem(s, b.type + " block", b.pos.line, std::string(r->second));
+    else
+      problem(s, b.type + " block", b.pos.line, "unknown block" + did_you_mean(b.type, known));
+  }
+
+  void unknown_attribute(const Scope& s, const hcl::Attribute& a,
+                         const std::vector<std::string_view>& known) {
+    auto r = refusals().find(a.name);
+    if (r != refusals().end())
+      problem(s, a.name, a.pos.line, std::string(r->second));
+    else
+      problem(s, a.name, a.pos.line, "unknown attribute" + did_you_mean(a.name, known));
+  }
+
+  // env and meta: strings, with numbers and bools converted as HCL converts them.
+  json string_map(const json& v, const Scope& s, const std::string& field, int line) {
+    json out = json::object();
+    if (!v.is_object()) {
+      problem(s, field, line, std::string("must be a map (got ") + v.type_name() + ")");
+      return out;
+    }
+    for (const auto& [k, item] : v.items()) {
+      if (item.is_string())
+        out[k] = item;
+      else if (item.is_boolean() || item.is_number())
+        out[k] = item.dump();
+      else if (item.is_null())
+        out[k] = "";
+      else
+        problem(s, field + "." + k, line,
+                std::string("must be a string (got ") + item.type_name() + ")");
+    }
+    return out;
+  }
+
+  // The attributes of `body` that `fields` names, into `out`; the others are refused.
+  // `blocks`: the block names this body also takes (for "did you mean").
+  void attributes(const hcl::Body& body, const Scope& s, const std::vector<Field>& fields,
+                  json& out, const std::vector<std::string_view>& blocks = {}) {
+    for (const auto& a : body.attributes) {
+      const Field* f = nullptr;
+      for (const auto& candidate : fields)
+        if (candidate.hcl == a.name) f = &candidate;
+      if (!f) {
+        std::vector<std::string_view> known = blocks;
+        for (const auto& candidate : fields) known.push_back(candidate.hcl);
+        unknown_attribute(s, a, known);
+        continue;
+      }
+      const std::string key(f->json);
+      map_.add(s.json_path + "." + key, {s.where, s.prefix + a.name, a.pos.line});
+      switch (f->kind) {
+        case Kind::Any:
+          out[key] = a.value;
+          break;
+        case Kind::StringMap:
+          out[key] = string_map(a.value, s, a.name, a.pos.line);
+          break;
+        case Kind::Duration:
+          if (a.value.is_null()) break;
+          if (!a.value.is_string()) {
+            problem(s, a.name, a.pos.line,
+                    "must be a duration such as \"30s\" (got " + a.value.dump() + ")");
+            break;
+          }
+          if (auto d = parse_duration(a.value.get<std::string>()))
+            out[key] = d->count();
+          else
+            problem(s, a.name, a.pos.line, d.message());
+          break;
+      }
+    }
+  }
+
+  // A block that may appear once: the first; a second one is a problem.
+  bool once(std::map<std::string, int>& seen, const Scope& s, const hcl::Block& b) {
+    auto [it, fresh] = seen.emplace(b.type, b.pos.line);
+    if (!fresh)
+      problem(s, b.type + " block", b.pos.line,
+              "appears twice (the first is at line " + std::to_string(it->second) + ")");
+    return fresh;
+  }
+
+  // A block holding only attributes (env, meta) as a map of strings.
+  json map_block(const hcl::Block& b, const Scope& s) {
+    json obj = json::object();
+    for (const auto& a : b.body.attributes) obj[a.name] = a.value;
+    for (const auto& inner : b.body.blocks)
+      problem(s, b.type + "." + inner.type + " block", inner.pos.line,
+              b.type + " holds attributes only");
+    return string_map(obj, s, b.type, b.pos.line);
+  }
+
+  // A driver's config: attributes as they are, nested blocks as lists of objects (what
+  // `nomad job run -output` prints for `port_map { ... }` or `mount { ... }`).
+  json config_body(const hcl::Body& body, const Scope& s, const std::string& field) {
+    json obj = json::object();
+    for (const auto& a : body.attributes) obj[a.name] = a.value;
+    for (const auto& b : body.blocks) {
+      if (!b.labels.empty()) {
+        problem(s, field + "." + b.type + " block", b.pos.line, "takes no label");
+        continue;
+      }
+      if (obj.contains(b.type) && !obj[b.type].is_array()) {
+        problem(s, field + "." + b.type + " block", b.pos.line, "is also set as an attribute");
+        continue;
+      }
+      obj[b.type].push_back(config_body(b.body, s, field + "." + b.type));
+    }
+    return obj;
+  }
+
+  // An attribute-or-block map (env, meta, config): `meta { a = "b" }` or `meta = { a = "b" }`.
+  template <typename Convert>
+  void block_or_attribute(const hcl::Block& b, const Scope& s, json& out, std::string_view key,
+                          std::map<std::string, int>& seen, Convert convert) {
+    if (!labels(s, b, 0) || !once(seen, s, b)) return;
+    if (out.contains(key)) {
+      problem(s, b.type + " block", b.pos.line, "is also set as an attribute");
+      return;
+    }
+    map_.add(s.json_path + "." + std::string(key), {s.where, s.prefix + b.type, b.pos.line});
+    out[std::string(key)] = convert(b);
+  }
+
+  json simple_block(const hcl::Block& b, const Scope& s, std::string_view json_key,
+                    const std::vector<Field>& fields) {
+    Scope inner = s.child(json_key, b.type);
+    map_.add(inner.json_path, {s.where, s.prefix + b.type, b.pos.line});
+    json out = json::object();
+    attributes(b.body, inner, fields, out);
+    for (const auto& nested : b.body.blocks) unknown_block(inner, nested, {});
+    return out;
+  }
+
+  static const std::vector<Field>& update_fields() {
+    static const std::vector<Field> f = {{"health_check", "HealthCheck"},
+                                         {"min_healthy_time", "MinHealthyTime", Kind::Duration},
+                                         {"healthy_deadline", "HealthyDeadline", Kind::Duration},
+                                         {"max_parallel", "MaxParallel"},
+                                         {"stagger", "Stagger", Kind::Duration},
+                                         {"progress_deadline", "ProgressDeadline", Kind::Duration},
+                                         {"canary", "Canary"},
+                                         {"auto_revert", "AutoRevert"},
+                                         {"auto_promote", "AutoPromote"}};
+    return f;
+  }
+
+  static const std::vector<Field>& restart_fields() {
+    static const std::vector<Field> f = {{"attempts", "Attempts"},
+                                         {"interval", "Interval", Kind::Duration},
+                                         {"delay", "Delay", Kind::Duration},
+                                         {"mode", "Mode"},
+                                         {"render_templates", "RenderTemplates"}};
+    return f;
+  }
+
+  json job(const hcl::Block& b) {
+    Scope s{"Job", "job " + quote(b.labels.empty() ? "" : b.labels[0]), ""};
+    map_.add("Job", {s.where, "", b.pos.line});
+    json j = json::object();
+    if (labels(s, b, 1)) {
+      j["ID"] = b.labels[0];
+      map_.add("Job.ID", {s.where, "", b.pos.line});
+    }
+    const std::vector<std::string_view> blocks = {"group", "update", "meta", "reschedule",
+                                                  "migrate"};
+    attributes(b.body, s,
+               {{"name", "Name"},
+                {"type", "Type"},
+                {"datacenters", "Datacenters"},
+                {"priority", "Priority"},
+                {"region", "Region"},
+                {"namespace", "Namespace"},
+                {"node_pool", "NodePool"},
+                {"all_at_once", "AllAtOnce"},
+                {"meta", "Meta", Kind::StringMap}},
+               j, blocks);
+    std::map<std::string, int> seen;
+    json groups = json::array();
+    for (const auto& g : b.body.blocks) {
+      if (g.type == "group") {
+        if (labels(s, g, 1)) groups.push_back(group(g, groups.size(), b.labels[0]));
+      } else if (g.type == "update") {
+        if (labels(s, g, 0) && once(seen, s, g))
+          j["Update"] = simple_block(g, s, "Update", update_fields());
+      } else if (g.type == "meta") {
+        block_or_attribute(g, s, j, "Meta", seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (g.type == "reschedule" || g.type == "migrate") {
+        // Moving allocs between nodes is the servers' concern, accepted and ignored at every
+        // level (docs/jobspec.md, "Nomad JSON: what is accepted"); the names are still checked.
+        if (labels(s, g, 0) && once(seen, s, g))
+          (void)simple_block(g, s, g.type == "migrate" ? "Migrate" : "Reschedule",
+                             g.type == "migrate" ? migrate_fields() : reschedule_fields());
+      } else {
+        unknown_block(s, g, blocks);
+      }
+    }
+    j["TaskGroups"] = std::move(groups);
+    map_.add("Job.TaskGroups", {s.where, "", b.pos.line});
+    return j;
+  }
+
+  static const std::vector<Field>& reschedule_fields() {
+    static const std::vector<Field> f = {{"attempts", "Attempts"},
+                                         {"interval", "Interval", Kind::Duration},
+                                         {"delay", "Delay", Kind::Duration},
+                                         {"delay_function", "DelayFunction"},
+                                         {"max_delay", "MaxDelay", Kind::Duration},
+                                         {"unlimited", "Unlimited"}};
+    return f;
+  }
+
+  static const std::vector<Field>& migrate_fields() {
+    static const std::vector<Field> f = {{"max_parallel", "MaxParallel"},
+                                         {"health_check", "HealthCheck"},
+                                         {"min_healthy_time", "MinHealthyTime", Kind::Duration},
+                                         {"healthy_deadline", "HealthyDeadline", Kind::Duration}};
+    return f;
+  }
+
+  json group(const hcl::Block& b, std::size_t index, const std::string& job_id) {
+    (void)job_id;
+    Scope s{"Job.TaskGroups[" + std::to_string(index) + "]", "group " + quote(b.labels[0]), ""};
+    map_.add(s.json_path, {s.where, "", b.pos.line});
+    json g = json::object();
+    g["Name"] = b.labels[0];
+    map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
+    const std::vector<std::string_view> blocks = {"task",       "restart", "update",        "meta",
+                                                  "reschedule", "migrate", "ephemeral_disk"};
+    attributes(b.body, s, {{"count", "Count"}, {"meta", "Meta", Kind::StringMap}}, g, blocks);
+    std::map<std::string, int> seen;
+    json tasks = json::array();
+    for (const auto& t : b.body.blocks) {
+      if (t.type == "task") {
+        if (labels(s, t, 1)) tasks.push_back(task(t, s, tasks.size()));
+      } else if (t.type == "restart") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["RestartPolicy"] = simple_block(t, s, "RestartPolicy", restart_fields());
+      } else if (t.type == "update") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["Update"] = simple_block(t, s, "Update", update_fields());
+      } else if (t.type == "ephemeral_disk") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["EphemeralDisk"] =
+              simple_block(t, s, "EphemeralDisk",
+                           {{"size", "SizeMB"}, {"sticky", "Sticky"}, {"migrate", "Migrate"}});
+      } else if (t.type == "reschedule") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["ReschedulePolicy"] = simple_block(t, s, "ReschedulePolicy", reschedule_fields());
+      } else if (t.type == "migrate") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["Migrate"] = simple_block(t, s, "Migrate", migrate_fields());
+      } else if (t.type == "meta") {
+        block_or_attribute(t, s, g, "Meta", seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (t.type == "service") {
+        problem(s, "service block", t.pos.line,
+                "group-level services are not supported yet (issue 18); a service in a task is");
+      } else {
+        unknown_block(s, t, blocks);
+      }
+    }
+    g["Tasks"] = std::move(tasks);
+    map_.add(s.json_path + ".Tasks", {s.where, "", b.pos.line});
+    return g;
+  }
+
+  json task(const hcl::Block& b, const Scope& group, std::size_t index) {
+    Scope s{group.json_path + ".Tasks[" + std::to_string(index) + "]",
+            group.where + " task " + quote(b.labels[0]), ""};
+    map_.add(s.json_path, {s.where, "", b.pos.line});
+    json t = json::object();
+    t["Name"] = b.labels[0];
+    map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
+    const std::vector<std::string_view> blocks = {"config",    "env",  "meta",    "resources",
+                                                  "lifecycle", "logs", "restart", "service"};
+    attributes(b.body, s,
+               {{"driver", "Driver"},
+                {"user", "User"},
+                {"config", "Config"},
+                {"env", "Env", Kind::StringMap},
+                {"meta", "Meta", Kind::StringMap},
+                {"leader", "Leader"},
+                {"kill_timeout", "KillTimeout", Kind::Duration},
+                {"kill_signal", "KillSignal"}},
+               t, blocks);
+    std::map<std::string, int> seen;
+    json services = json::array();
+    for (const auto& c : b.body.blocks) {
+      if (c.type == "config") {
+        block_or_attribute(c, s, t, "Config", seen,
+                           [&](const hcl::Block& m) { return config_body(m.body, s, "config"); });
+      } else if (c.type == "env") {
+        block_or_attribute(c, s, t, "Env", seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (c.type == "meta") {
+        block_or_attribute(c, s, t, "Meta", seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (c.type == "resources") {
+        if (labels(s, c, 0) && once(seen, s, c)) t["Resources"] = resources(c, s);
+      } else if (c.type == "lifecycle") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["Lifecycle"] =
+              simple_block(c, s, "Lifecycle", {{"hook", "Hook"}, {"sidecar", "Sidecar"}});
+      } else if (c.type == "logs") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["LogConfig"] = simple_block(c, s, "LogConfig",
+                                        {{"max_files", "MaxFiles"},
+                                         {"max_file_size", "MaxFileSizeMB"},
+                                         {"disabled", "Disabled"},
+                                         {"enabled", "Enabled"}});
+      } else if (c.type == "restart") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["RestartPolicy"] = simple_block(c, s, "RestartPolicy", restart_fields());
+      } else if (c.type == "service") {
+        if (c.labels.size() <= 1)
+          services.push_back(service(c, s, services.size()));
+        else
+          labels(s, c, 1);
+      } else {
+        unknown_block(s, c, blocks);
+      }
+    }
+    if (!services.empty()) t["Services"] = std::move(services);
+    return t;
+  }
+
+  json resources(const hcl::Block& b, const Scope& task) {
+    Scope s = task.child("Resources", "resources");
+    map_.add(s.json_path, {task.where, "resources", b.pos.line});
+    json r = json::object();
+    attributes(b.body, s,
+               {{"cpu", "CPU"},
+                {"cores", "Cores"},
+                {"memory", "MemoryMB"},
+                {"memory_max", "MemoryMaxMB"},
+                {"pids", "Pids"},
+                {"disk", "DiskMB"},
+                {"iops", "IOPS"}},
+               r, {"device"});
+    json devices = json::array();
+    for (const auto& d : b.body.blocks) {
+      if (d.type != "device") {
+        unknown_block(s, d, {"device"});
+        continue;
+      }
+      if (!labels(s, d, 1)) continue;
+      Scope ds{s.json_path + ".Devices[" + std::to_string(devices.size()) + "]", s.where,
+               s.prefix + "device " + quote(d.labels[0]) + "."};
+      map_.add(ds.json_path, {s.where, s.prefix + "device " + quote(d.labels[0]), d.pos.line});
+      json dev = {{"Name", d.labels[0]}};
+      attributes(d.body, ds, {{"count", "Count"}}, dev, {"constraint"});
+      json constraints = json::array();
+      for (const auto& c : d.body.blocks) {
+        if (c.type != "constraint") {
+          unknown_block(ds, c, {"constraint"});
+          continue;
+        }
+        Scope cs =
+            ds.child("Constraints[" + std::to_string(constraints.size()) + "]", "constraint");
+        map_.add(cs.json_path, {s.where, ds.prefix + "constraint", c.pos.line});
+        json con = json::object();
+        attributes(c.body, cs,
+                   {{"attribute", "LTarget"}, {"value", "RTarget"}, {"operator", "Operand"}}, con);
+        for (const auto& inner : c.body.blocks) unknown_block(cs, inner, {});
+        constraints.push_back(std::move(con));
+      }
+      if (!constraints.empty()) dev["Constraints"] = std::move(constraints);
+      devices.push_back(std::move(dev));
+    }
+    if (!devices.empty()) r["Devices"] = std::move(devices);
+    return r;
+  }
+
+  json service(const hcl::Block& b, const Scope& task, std::size_t index) {
+    Scope s{task.json_path + ".Services[" + std::to_string(index) + "]", task.where,
+            "service" + std::string(b.labels.empty() ? "" : " " + quote(b.labels[0])) + "."};
+    map_.add(s.json_path, {task.where, "service", b.pos.line});
+    json out = json::object();
+    if (!b.labels.empty()) out["Name"] = b.labels[0];
+    attributes(b.body, s,
+               {{"name", "Name"},
+                {"port", "PortLabel"},
+                {"address", "Address"},
+                {"provider", "Provider"},
+                {"tags", "Tags"},
+                {"address_mode", "AddressMode"},
+                {"on_update", "OnUpdate"}},
+               out, {"check"});
+    json checks = json::array();
+    for (const auto& c : b.body.blocks) {
+      if (c.type != "check") {
+        unknown_block(s, c, {"check"});
+        continue;
+      }
+      if (!labels(s, c, 0)) continue;
+      Scope cs{s.json_path + ".Checks[" + std::to_string(checks.size()) + "]", s.where,
+               s.prefix + "check."};
+      map_.add(cs.json_path, {s.where, s.prefix + "check", c.pos.line});
+      json check = json::object();
+      attributes(c.body, cs,
+                 {{"name", "Name"},
+                  {"type", "Type"},
+                  {"command", "Command"},
+                  {"args", "Args"},
+                  {"path", "Path"},
+                  {"protocol", "Protocol"},
+                  {"port", "PortLabel"},
+                  {"method", "Method"},
+                  {"header", "Header"},
+                  {"interval", "Interval", Kind::Duration},
+                  {"timeout", "Timeout", Kind::Duration},
+                  {"address_mode", "AddressMode"},
+                  {"on_update", "OnUpdate"}},
+                 check, {"header", "check_restart"});
+      std::map<std::string, int> seen;
+      for (const auto& inner : c.body.blocks) {
+        if (inner.type == "header") {
+          if (!labels(cs, inner, 0) || !once(seen, cs, inner)) continue;
+          map_.add(cs.json_path + ".Header", {s.where, cs.prefix + "header", inner.pos.line});
+          json h = json::object();
+          for (const auto& a : inner.body.attributes) h[a.name] = a.value;
+          for (const auto& x : inner.body.blocks) unknown_block(cs, x, {});
+          check["Header"] = std::move(h);
+        } else if (inner.type == "check_restart") {
+          if (labels(cs, inner, 0) && once(seen, cs, inner))
+            check["CheckRestart"] = simple_block(inner, cs, "CheckRestart",
+                                                 {{"limit", "Limit"},
+                                                  {"grace", "Grace", Kind::Duration},
+                                                  {"ignore_warnings", "IgnoreWarnings"}});
+        } else {
+          unknown_block(cs, inner, {"header", "check_restart"});
+        }
+      }
+      checks.push_back(std::move(check));
+    }
+    if (!checks.empty()) out["Checks"] = std::move(checks);
+    return out;
+  }
+};
+
+}  // namespace
+
+void HclSourceMap::add(std::string json_path, Origin origin) {
+  origins_.insert_or_assign(std::move(json_path), std::move(origin));
+}
+
+Problem HclSourceMap::locate(const Problem& p) const {
+  if (p.path.empty()) return p;
+  const Origin* best = nullptr;
+  std::size_t best_len = 0;
+  for (const auto& [path, origin] : origins_) {
+    if (path.size() <= best_len || p.path.compare(0, path.size(), path) != 0) continue;
+    if (p.path.size() != path.size() && p.path[path.size()] != '.' && p.path[path.size()] != '[')
+      continue;
+    best = &origin;
+    best_len = path.size();
+  }
+  if (!best) return p;
+  std::string field = best->field;
+  std::string rest = p.path.substr(best_len);
+  if (!rest.empty() && rest[0] == '.') rest.erase(0, 1);
+  if (!rest.empty()) field += (field.empty() || rest[0] == '[' ? "" : ".") + rest;
+  std::string message = (field.empty() ? "" : field + " ") + "at line " +
+                        std::to_string(best->line) + ": " + p.message;
+  return {best->where, std::move(message)};
+}
+
+bool read_hcl_job(std::string_view text, Job& job, std::vector<Problem>& problems,
+                  HclSourceMap& map) {
+  auto body = hcl::parse(text, kMaxJobNestingDepth);
+  if (!body) {
+    problems.push_back({"", "malformed HCL at " + body.message()});
+    return false;
+  }
+  std::vector<Problem> mapping;
+  HclMapper mapper(mapping, map);
+  auto doc = mapper.file(*body);
+  problems.insert(problems.end(), mapping.begin(), mapping.end());
+  if (!doc) return false;
+  return read_nomad_json_job(*doc, job, problems);
+}
+
+}  // namespace drover::jobspec::detail
