@@ -128,7 +128,7 @@ TEST(Lifecycle, RestartRequestRestartsTheTaskWithoutCountingAFailure) {
   } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
   EXPECT_EQ(agent->post("/v1/client/allocation/" + ids[0] + "/restart", R"({"TaskName":"nope"})",
-                        "application/json").status, 400);
+                        "application/json").status, 404);  // no such task in the alloc
 }
 
 TEST(Lifecycle, SignalReachesTheTask) {
