@@ -20,24 +20,10 @@ NodeWatcher::~NodeWatcher() { stop(); }
 
 void NodeWatcher::start() {
   refresh();
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, period_, [&] { return stopping_; })) {
-      lock.unlock();
-      refresh();
-      lock.lock();
-    }
-  });
+  loop_.start(period_, [this] { refresh(); });
 }
 
-void NodeWatcher::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void NodeWatcher::stop() { loop_.stop(); }
 
 void NodeWatcher::add_event_locked(const std::string& subsystem, const std::string& message,
                                    json details) {

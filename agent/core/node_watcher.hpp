@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drover/common/periodic.hpp"
+
 namespace drover::plugins {
 class PluginRegistry;
 }
@@ -49,12 +51,10 @@ class NodeWatcher {
   std::chrono::nanoseconds period_;
   EventSink on_event_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
   std::map<std::string, std::string> dynamic_;
   nlohmann::json drivers_ = nlohmann::json::object();
   nlohmann::json events_ = nlohmann::json::array();
-  std::thread thread_;
+  Periodic loop_;  // last: stopped before the rest goes
 };
 
 }  // namespace drover::agent

@@ -21,13 +21,7 @@ void SystemdNotifier::ready(const std::string& status) {
   auto period = std::chrono::microseconds(usec / 2);
   spdlog::info("systemd watchdog on: pinging every {} ms",
                std::chrono::duration_cast<std::chrono::milliseconds>(period).count());
-  watchdog_ = std::thread([this, period] {
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      sd_notify(0, "WATCHDOG=1");
-      cv_.wait_for(lock, period, [this] { return stop_; });
-    }
-  });
+  watchdog_.start(period, [] { sd_notify(0, "WATCHDOG=1"); }, Periodic::First::Now);
 }
 
 void SystemdNotifier::stopping() {
@@ -35,13 +29,6 @@ void SystemdNotifier::stopping() {
   stop_watchdog();
 }
 
-void SystemdNotifier::stop_watchdog() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (watchdog_.joinable()) watchdog_.join();
-}
+void SystemdNotifier::stop_watchdog() { watchdog_.stop(); }
 
 }  // namespace drover::agent

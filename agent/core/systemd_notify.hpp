@@ -3,10 +3,9 @@
 // Outside systemd ($NOTIFY_SOCKET unset) every call is a no-op.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
+
+#include "drover/common/periodic.hpp"
 
 namespace drover::agent {
 
@@ -26,10 +25,7 @@ class SystemdNotifier {
  private:
   void stop_watchdog();
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread watchdog_;
+  Periodic watchdog_;
 };
 
 }  // namespace drover::agent

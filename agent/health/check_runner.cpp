@@ -24,15 +24,11 @@ std::string check_id(const std::string& alloc_id, const std::string& task,
 
 CheckRunner::CheckRunner(CheckSpec spec, RestartFn restart)
     : spec_(std::move(spec)), restart_(std::move(restart)) {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
 }
 
 CheckRunner::~CheckRunner() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
+  thread_.request_stop();  // wakes any wait of the loop
   if (thread_.joinable()) thread_.join();
 }
 
@@ -99,17 +95,17 @@ ProbeResult CheckRunner::run_once() {
   return c.type == "http" ? probe_http(c, *at) : probe_tcp(*at, c.timeout);
 }
 
-void CheckRunner::loop() {
+void CheckRunner::loop(std::stop_token stop) {
   std::unique_lock lock(mu_);
-  while (!stop_) {
+  while (!stop.stop_requested()) {
     if (!running_) {
-      cv_.wait(lock, [&] { return stop_ || running_; });
+      cv_.wait(lock, stop, [&] { return running_; });
       continue;
     }
     lock.unlock();
     ProbeResult r = run_once();
     lock.lock();
-    if (stop_) break;
+    if (stop.stop_requested()) break;
     last_ = r;
     last_time_s_ = state::now_ns() / 1000000000;
     const auto& cr = spec_.check.check_restart;
@@ -131,7 +127,7 @@ void CheckRunner::loop() {
       restart_(spec_.alloc_id, spec_.task);
       lock.lock();
     }
-    cv_.wait_for(lock, spec_.check.interval, [&] { return stop_; });
+    cv_.wait_for(lock, stop, spec_.check.interval, [] { return false; });
   }
 }
 

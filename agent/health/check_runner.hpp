@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <stop_token>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -52,21 +53,20 @@ class CheckRunner {
   int restarts_triggered() const { return restarts_; }
 
  private:
-  void loop();
+  void loop(std::stop_token stop);
   ProbeResult run_once();
 
   CheckSpec spec_;
   RestartFn restart_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  std::condition_variable_any cv_;
   bool running_ = false;
   std::chrono::steady_clock::time_point started_{};
   ProbeResult last_;
   int64_t last_time_s_ = 0;
   int consecutive_failures_ = 0;
   std::atomic<int> restarts_{0};
-  std::thread thread_;
+  std::jthread thread_;
 };
 
 std::string check_id(const std::string& alloc_id, const std::string& task,

@@ -15,15 +15,11 @@ HealthWatcher::HealthWatcher(runner::AllocManager& manager, Options opts)
 HealthWatcher::~HealthWatcher() { stop(); }
 
 void HealthWatcher::start() {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
 }
 
 void HealthWatcher::stop() {
-  {
-    std::lock_guard lock(wake_mu_);
-    stop_ = true;
-  }
-  wake_cv_.notify_all();
+  thread_.request_stop();  // wakes the loop's waits
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   watches_.clear();  // joins every check thread
@@ -46,12 +42,12 @@ nlohmann::json HealthWatcher::checks(const std::string& alloc_id) const {
   return out;
 }
 
-void HealthWatcher::loop() {
+void HealthWatcher::loop(std::stop_token stop) {
   for (;;) {
     {
       std::unique_lock lock(wake_mu_);
-      wake_cv_.wait_for(lock, opts_.poll, [&] { return stop_ || wake_; });
-      if (stop_) return;
+      wake_cv_.wait_for(lock, stop, opts_.poll, [&] { return wake_; });
+      if (stop.stop_requested()) return;
       wake_ = false;
     }
     try {
@@ -63,7 +59,8 @@ void HealthWatcher::loop() {
     // change: each scan copies every alloc, so per-change scans made a start of N tasks O(N²)
     // (measured in bench/). Health is decided on a 500 ms poll anyway.
     std::unique_lock lock(wake_mu_);
-    if (wake_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; })) return;
+    wake_cv_.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
+    if (stop.stop_requested()) return;
   }
 }
 

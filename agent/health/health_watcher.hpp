@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -58,7 +59,7 @@ class HealthWatcher {
     std::map<std::string, TaskClock> clocks;
   };
 
-  void loop();
+  void loop(std::stop_token stop);
   void scan();
   std::unique_ptr<Watch> make_watch(const state::Alloc& alloc);
 
@@ -68,10 +69,9 @@ class HealthWatcher {
   mutable std::mutex mu_;  // guards watches_ (the loop and API readers)
   std::map<std::string, std::unique_ptr<Watch>> watches_;
   std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
+  std::condition_variable_any wake_cv_;
   bool wake_ = false;
-  bool stop_ = false;
-  std::thread thread_;
+  std::jthread thread_;
 };
 
 }  // namespace drover::health

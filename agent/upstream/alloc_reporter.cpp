@@ -79,7 +79,7 @@ void AllocReporter::retry_now() {
     next_send_ = {};
     backoff_ = std::chrono::milliseconds(0);
   }
-  cv_.notify_all();
+  loop_.wake();
 }
 
 std::size_t AllocReporter::pending() const {
@@ -100,25 +100,9 @@ bool AllocReporter::last_write_ok() const {
 }
 
 void AllocReporter::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stop_; });
-      if (stop_) break;
-      lock.unlock();
-      tick(Clock::now());
-      lock.lock();
-    }
-  });
+  loop_.start(std::chrono::milliseconds(50), [this] { tick(Clock::now()); });
 }
 
-void AllocReporter::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void AllocReporter::stop() { loop_.stop(); }
 
 }  // namespace drover::upstream

@@ -5,15 +5,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <vector>
 
+#include "drover/common/periodic.hpp"
 #include "upstream/upstream.hpp"
 
 namespace drover::upstream {
@@ -63,9 +62,7 @@ class AllocReporter {
   bool last_ok_ = true;
   bool sending_ = false;
 
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  Periodic loop_;  // last: stopped before the rest goes
 };
 
 }  // namespace drover::upstream

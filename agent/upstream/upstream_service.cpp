@@ -36,17 +36,19 @@ void UpstreamService::start() {
   // What the store should show after a restart: every alloc as it is now.
   for (const auto& a : manager_.allocs()) alloc_changed(a);
   reporter_.start();
-  session_ = std::thread([this] { session_loop(); });
-  if (upstream_->clustered()) watch_ = std::thread([this] { watch_loop(); });
+  session_ = std::jthread([this](std::stop_token stop) { session_loop(stop); });
+  if (upstream_->clustered())
+    watch_ = std::jthread([this](std::stop_token stop) { watch_loop(stop); });
 }
 
 void UpstreamService::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stop_ && !session_.joinable()) return;
-    stop_ = true;
+    if (stopped_) return;
+    stopped_ = true;
   }
-  cv_.notify_all();
+  session_.request_stop();  // wakes their waits
+  watch_.request_stop();
   upstream_->interrupt();
   if (session_.joinable()) session_.join();
   if (watch_.joinable()) watch_.join();
@@ -55,9 +57,10 @@ void UpstreamService::stop() {
   reporter_.stop();
 }
 
-bool UpstreamService::wait(std::chrono::milliseconds d) {
+bool UpstreamService::wait(std::chrono::milliseconds d, std::stop_token stop) {
   std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [&] { return stop_; });
+  cv_.wait_for(lock, stop, d, [] { return false; });
+  return !stop.stop_requested();
 }
 
 void UpstreamService::node_changed() {
@@ -84,7 +87,7 @@ void UpstreamService::set_connected(bool c) {
   if (on_connection_) on_connection_(c);
 }
 
-void UpstreamService::session_loop() {
+void UpstreamService::session_loop(std::stop_token stop) {
   auto backoff = std::chrono::milliseconds(500);
   bool registered = false;
   while (true) {
@@ -97,15 +100,16 @@ void UpstreamService::session_loop() {
       } else {
         spdlog::debug("upstream register: {}", st.message());
         set_connected(false);
-        if (!wait(backoff)) return;
+        if (!wait(backoff, stop)) return;
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
         continue;
       }
     }
     {
       std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, opts_.heartbeat_interval, [&] { return stop_ || node_dirty_; })) {
-        if (stop_) return;
+      bool dirty = cv_.wait_for(lock, stop, opts_.heartbeat_interval, [&] { return node_dirty_; });
+      if (stop.stop_requested()) return;
+      if (dirty) {
         // A changed node is registered again at once (same key, same lease).
         node_dirty_ = false;
         registered = false;
@@ -194,7 +198,7 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   if (auto st = manager_.place(id, *parsed.job, group, index); !st) fail(st.message());
 }
 
-void UpstreamService::resync(bool stop_missing) {
+void UpstreamService::resync(bool stop_missing, std::stop_token stop) {
   while (true) {
     auto r = upstream_->list_allocs();
     if (r) {
@@ -211,18 +215,15 @@ void UpstreamService::resync(bool stop_missing) {
       return;
     }
     spdlog::debug("upstream list: {}", r.message());
-    if (!wait(std::chrono::seconds(1))) return;
+    if (!wait(std::chrono::seconds(1), stop)) return;
   }
 }
 
-void UpstreamService::watch_loop() {
+void UpstreamService::watch_loop(std::stop_token stop) {
   revision_ = load_revision();
-  if (revision_ == 0) resync(/*stop_missing=*/false);
+  if (revision_ == 0) resync(/*stop_missing=*/false, stop);
   while (true) {
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) return;
-    }
+    if (stop.stop_requested()) return;
     auto st = upstream_->watch_allocs(revision_, [&](const DesiredAllocEvent& ev) {
       apply(ev);
       revision_ = std::max(revision_, ev.revision);
@@ -230,11 +231,11 @@ void UpstreamService::watch_loop() {
     });
     if (st.message().rfind("compacted", 0) == 0) {
       spdlog::warn("upstream watch: {}; reading every desired alloc again", st.message());
-      resync(/*stop_missing=*/true);
+      resync(/*stop_missing=*/true, stop);
       continue;
     }
     spdlog::debug("upstream watch: {}", st.message());
-    if (!wait(std::chrono::milliseconds(500))) return;
+    if (!wait(std::chrono::milliseconds(500), stop)) return;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "state/alloc.hpp"
@@ -50,14 +51,14 @@ class UpstreamService {
   const Upstream& backend() const { return *upstream_; }
 
  private:
-  void session_loop();
-  void watch_loop();
+  void session_loop(std::stop_token stop);
+  void watch_loop(std::stop_token stop);
   void apply(const DesiredAllocEvent& ev);
-  void resync(bool stop_missing);
+  void resync(bool stop_missing, std::stop_token stop);
   void set_connected(bool c);
   int64_t load_revision() const;
   void save_revision(int64_t rev);
-  bool wait(std::chrono::milliseconds d);  // false once stopping
+  bool wait(std::chrono::milliseconds d, std::stop_token stop);  // false once stopping
 
   std::unique_ptr<Upstream> upstream_;
   runner::AllocManager& manager_;
@@ -69,10 +70,10 @@ class UpstreamService {
   int64_t revision_ = 0;
 
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  std::condition_variable_any cv_;
+  bool stopped_ = false;
   bool node_dirty_ = false;
-  std::thread session_, watch_;
+  std::jthread session_, watch_;  // last: stopped before the rest goes
 };
 
 }  // namespace drover::upstream
