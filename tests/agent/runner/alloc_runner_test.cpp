@@ -1,0 +1,185 @@
+// AllocManager, AllocRunner and TaskRunner in this process, on the fake driver (a real plugin
+// loaded by the real registry; fake_driver.cpp) and a real state store: no processes, no
+// cgroups, so each rule of running an alloc is checked on its own.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "drover/loader/registry.hpp"
+#include "jobspec/parse.hpp"
+#include "runner/admission.hpp"
+#include "runner/alloc_manager.hpp"
+#include "state/state_store.hpp"
+
+using namespace std::chrono_literals;
+using drover::runner::AllocManager;
+using drover::state::TaskPhase;
+
+namespace {
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/drover-runner-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+// Polls `pred` until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return pred();
+}
+
+int count_lines(const std::string& path) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+// One node: a state store in a temp data dir, the fake driver, and an alloc manager over them.
+class Node {
+ public:
+  explicit Node(std::string data_dir = temp_dir()) : data_dir_(std::move(data_dir)) {
+    store_ = std::move(drover::state::StateStore::open(data_dir_).value());
+    registry_.load_dir(FAKE_DRIVER_DIR, nlohmann::json::object());
+    drover::runner::RunnerContext ctx;
+    ctx.store = store_.get();
+    ctx.plugins = &registry_;
+    ctx.data_dir = data_dir_;
+    ctx.node.id = "node-1";
+    ctx.node.name = "test";
+    ctx.wait_slice = 20ms;
+    admission_ = std::make_unique<drover::runner::JobAdmission>(registry_, nullptr);
+    ctx.admission = admission_.get();
+    manager_ = std::make_unique<AllocManager>(ctx);
+  }
+  ~Node() { manager_->shutdown(); }
+
+  AllocManager& manager() { return *manager_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // Admits and submits a job; returns its alloc ids.
+  std::vector<std::string> submit(const std::string& yaml) {
+    auto admitted = admission_->admit(yaml);
+    EXPECT_TRUE(admitted.admitted()) << drover::jobspec::format_problems(admitted.problems);
+    if (!admitted.admitted()) return {};
+    auto receipt = manager_->submit(*admitted.job);
+    EXPECT_TRUE(receipt.ok()) << receipt.message();
+    return receipt.ok() ? receipt->alloc_ids : std::vector<std::string>{};
+  }
+  drover::state::Alloc alloc(const std::string& id) { return manager_->alloc(id).value(); }
+  bool status_is(const std::string& id, const std::string& status) {
+    auto a = manager_->alloc(id);
+    return a && a->client_status == status;
+  }
+  std::string starts(const std::string& id, const std::string& task) const {
+    return data_dir_ + "/alloc/" + id + "/" + task + "/local/starts";
+  }
+
+ private:
+  std::string data_dir_;
+  std::unique_ptr<drover::state::StateStore> store_;
+  drover::plugins::PluginRegistry registry_;
+  std::unique_ptr<drover::runner::JobAdmission> admission_;
+  std::unique_ptr<AllocManager> manager_;
+};
+
+std::string job(const std::string& id, const std::string& type, const std::string& tasks,
+                const std::string& restart = "{attempts: 0, mode: fail}") {
+  return "job:\n  id: " + id + "\n  type: " + type + "\n  groups:\n    - name: g\n      restart: " +
+         restart + "\n      tasks:\n" + tasks;
+}
+
+std::string task(const std::string& name, const std::string& config, const std::string& extra = "") {
+  return "        - name: " + name + "\n          driver: fake\n" + extra +
+         "          config: " + config + "\n";
+}
+
+}  // namespace
+
+TEST(AllocRunner, ABatchTaskThatExitsZeroCompletesTheAlloc) {
+  Node node;
+  auto ids = node.submit(job("ok", "batch", task("t", "{exit_code: 0, exit_after_ms: 10}")));
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "complete"); }));
+  auto t = node.alloc(ids[0]).tasks["t"];
+  EXPECT_EQ(t.state, TaskPhase::Dead);
+  EXPECT_FALSE(t.failed);
+  EXPECT_EQ(t.restarts, 0);
+  EXPECT_EQ(count_lines(node.starts(ids[0], "t")), 1);
+}
+
+TEST(AllocRunner, AFailingTaskIsRestartedByThePolicyThenFailsTheAlloc) {
+  Node node;
+  auto ids = node.submit(job("bad", "service", task("t", "{exit_code: 3, exit_after_ms: 5}"),
+                             "{attempts: 2, delay: 10ms, interval: 1h, mode: fail}"));
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "failed"); }));
+  auto t = node.alloc(ids[0]).tasks["t"];
+  EXPECT_EQ(t.restarts, 2);
+  EXPECT_TRUE(t.failed);
+  EXPECT_EQ(count_lines(node.starts(ids[0], "t")), 3) << "the first run and two restarts";
+  EXPECT_EQ(t.events.back().type, "Not Restarting");
+}
+
+TEST(AllocRunner, AStartTheDriverRefusesFailsTheTaskWithItsMessage) {
+  Node node;
+  auto ids = node.submit(job("refused", "batch", task("t", "{fail_start: \"no such image\"}")));
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "failed"); }));
+  auto t = node.alloc(ids[0]).tasks["t"];
+  bool found = false;
+  for (const auto& e : t.events)
+    found |= e.type == "Driver Failure" && e.message.find("no such image") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST(AllocRunner, PrestartRunsOnceBeforeMainInAServiceJob) {
+  Node node;
+  auto ids = node.submit(job("init", "service",
+                             task("init", "{exit_code: 0, exit_after_ms: 10}", "          lifecycle: {hook: prestart}\n") +
+                                 task("main", "{}"),
+                             "{attempts: 3, delay: 10ms, mode: fail}"));
+  ASSERT_TRUE(eventually([&] { return node.alloc(ids[0]).tasks["main"].state == TaskPhase::Running; }));
+  auto a = node.alloc(ids[0]);
+  EXPECT_EQ(a.tasks["init"].state, TaskPhase::Dead);
+  EXPECT_FALSE(a.tasks["init"].failed);
+  EXPECT_LT(a.tasks["init"].finished_at_ns, a.tasks["main"].started_at_ns);
+  EXPECT_EQ(count_lines(node.starts(ids[0], "init")), 1);
+}
+
+TEST(AllocRunner, StoppingARunningAllocKillsItsTaskAndCompletesIt) {
+  Node node;
+  auto ids = node.submit(job("svc", "service", task("t", "{}")));
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "running"); }));
+  ASSERT_TRUE(node.manager().stop_alloc(ids[0]).ok());
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "complete"); }));
+  auto t = node.alloc(ids[0]).tasks["t"];
+  EXPECT_EQ(t.events.back().type, "Killed");
+  EXPECT_FALSE(t.failed);
+}
+
+TEST(AllocRunner, ARecoveredRunningTaskIsReattachedNotStartedAgain) {
+  auto dir = temp_dir();
+  std::string id;
+  // Both managers run in this process, so the fake driver still holds the task when the
+  // second one recovers it, as a real driver's task outlives the agent.
+  auto first = std::make_unique<Node>(dir);
+  auto ids = first->submit(job("keep", "service", task("t", "{}")));
+  ASSERT_EQ(ids.size(), 1u);
+  id = ids[0];
+  ASSERT_TRUE(eventually([&] { return first->status_is(id, "running"); }));
+  first->manager().shutdown();  // the agent stops; the task runs on
+  Node second(dir);
+  second.manager().recover();
+  ASSERT_TRUE(eventually([&] { return second.status_is(id, "running"); }));
+  EXPECT_EQ(count_lines(second.starts(id, "t")), 1) << "started twice";
+  ASSERT_TRUE(second.manager().stop_alloc(id).ok());
+  EXPECT_TRUE(eventually([&] { return second.status_is(id, "complete"); }));
+  first.reset();
+}
