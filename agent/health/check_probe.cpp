@@ -1,6 +1,9 @@
 // HTTP, TCP and script probes for health checks; see check_probe.hpp.
 #include "health/check_probe.hpp"
 
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+
 #include <fcntl.h>
 #include <httplib.h>
 #include <netdb.h>
@@ -128,48 +131,51 @@ ProbeResult probe_tcp(const Endpoint& at, std::chrono::nanoseconds timeout) {
 
 ProbeResult probe_script(const jobspec::Check& check, const std::filesystem::path& dir,
                          const std::map<std::string, std::string>& env) {
+  namespace bp = boost::process;
   ProbeResult r;
   r.status = kFailure;
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    r.output = std::string("pipe: ") + std::strerror(errno);
+  // The command is looked up in the check's own PATH (the task's env), not the agent's.
+  auto path_var = env.count("PATH") ? env.at("PATH") : std::string("/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+  boost::filesystem::path exe = check.command;
+  if (check.command.find('/') == std::string::npos) {
+    std::vector<boost::filesystem::path> dirs;
+    for (std::size_t at = 0; at <= path_var.size();) {
+      auto end = path_var.find(':', at);
+      if (end == std::string::npos) end = path_var.size();
+      if (end > at) dirs.emplace_back(path_var.substr(at, end - at));
+      at = end + 1;
+    }
+    exe = bp::search_path(check.command, dirs);
+    if (exe.empty()) {
+      r.output = "cannot execute the check's command: \"" + check.command + "\" is not in PATH";
+      return r;
+    }
+  }
+  bp::environment child_env;
+  child_env.clear();
+  for (const auto& [k, v] : env) child_env[k] = v;
+  child_env["PATH"] = path_var;
+  bp::pipe out;
+  std::error_code ec;
+  bp::child child(
+      exe, bp::args(check.args), child_env, bp::start_dir(dir.string()), bp::std_in < bp::null,
+      (bp::std_out & bp::std_err) > out, ec,
+      // Its own process group, so that a timeout kills whatever it started; and the signal
+      // mask of a fresh process, not the agent thread's.
+      bp::extend::on_exec_setup([](auto&) {
+        ::setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      }));
+  if (ec) {
+    r.output = "cannot execute the check's command: " + ec.message();
     return r;
   }
-  std::vector<std::string> args{check.command};
-  args.insert(args.end(), check.args.begin(), check.args.end());
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  if (!env.count("PATH")) envs.push_back("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    r.output = std::string("fork: ") + std::strerror(errno);
-    return r;
-  }
-  if (pid == 0) {
-    // Child: its own process group so that a timeout kills whatever it started.
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(out[1], 1);
-    ::dup2(out[1], 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    if (::chdir(dir.c_str()) != 0) _exit(126);
-    ::execvpe(argv[0], argv.data(), envp.data());
-    const char msg[] = "cannot execute the check's command\n";
-    (void)!::write(2, msg, sizeof msg - 1);
-    _exit(127);
-  }
-  ::close(out[1]);
+  // Our copy of the write end goes, so the read sees EOF once the check and its children exit.
+  ::close(out.native_sink());
+  out.assign_sink(-1);
+  const pid_t pid = child.id();
   std::string output;
   auto deadline = std::chrono::steady_clock::now() + check.timeout;
   bool timed_out = false;
@@ -182,28 +188,28 @@ ProbeResult probe_script(const jobspec::Check& check, const std::filesystem::pat
       timed_out = true;
       break;
     }
-    pollfd p{out[0], POLLIN, 0};
+    pollfd p{out.native_source(), POLLIN, 0};
     int rc = ::poll(&p, 1, static_cast<int>(left));
     if (rc < 0 && errno == EINTR) continue;
     if (rc == 0) {
       timed_out = true;
       break;
     }
-    ssize_t n = ::read(out[0], buf, sizeof buf);
+    ssize_t n = ::read(out.native_source(), buf, sizeof buf);
     if (n <= 0) break;
     if (output.size() < kMaxCheckOutput) output.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(out[0]);
+  out.close();
   if (timed_out) ::kill(-pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  child.wait(ec);
   r.output = cut(output);
   if (timed_out) {
     r.output += "\n(check timed out)";
     return r;
   }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int code = child.exit_code();
+  // Killed by a signal: Boost.Process reports the raw status; say it as a shell would.
+  if (int raw = child.native_exit_code(); WIFSIGNALED(raw)) code = 128 + WTERMSIG(raw);
   r.status_code = code;
   r.status = code == 0 ? kSuccess : code == 1 ? kWarning : kFailure;
   return r;

@@ -69,3 +69,22 @@ TEST(CheckProbe, ScriptExitCodesEnvAndTimeout) {
   EXPECT_EQ(r.status, "failure");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
+
+TEST(CheckProbe, ScriptCommandIsLookedUpInTheChecksPathAndAMissingOneSaysSo) {
+  jobspec::Check c;
+  c.type = "script";
+  c.command = "sh";
+  c.args = {"-c", "exit 0"};
+  c.timeout = 2s;
+  EXPECT_EQ(health::probe_script(c, "/tmp", {{"PATH", "/usr/bin:/bin"}}).status, "success");
+  c.command = "drover-no-such-command";
+  auto r = health::probe_script(c, "/tmp", {{"PATH", "/usr/bin:/bin"}});
+  EXPECT_EQ(r.status, "failure");
+  EXPECT_NE(r.output.find("not in PATH"), std::string::npos) << r.output;
+  // Killed by a signal: the code a shell would show.
+  c.command = "/bin/sh";
+  c.args = {"-c", "kill -9 $$"};
+  r = health::probe_script(c, "/tmp", {});
+  EXPECT_EQ(r.status, "failure");
+  EXPECT_EQ(r.status_code, 137);
+}
