@@ -1,7 +1,8 @@
-// exec: the driver's calls (see exec_driver.hpp) and its one registration line. As in
-// raw_exec the monitor is asked first and its exit file answers when it is gone; the
-// container's runtime state is removed with `delete` once the task is dead, after its OOM
-// counter was read.
+// exec: the driver's calls (see exec_driver.hpp) and its one registration line. What differs
+// from raw_exec is here: its config and validation, the OCI bundle, the monitor's OCI-mode
+// launch, the container's runtime state (removed with `delete` once the task is dead, after
+// its OOM counter was read), cgroup stats and exec-in-task; the calls on the running task are
+// monitored::MonitoredTask's.
 #include "exec_driver.hpp"
 
 #include <pwd.h>
@@ -13,15 +14,12 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <thread>
 
 #include "exec_handle.hpp"
-#include "handle.hpp"
 #include "launch.hpp"
-#include "monitor_client.hpp"
+#include "monitored_task.hpp"
 #include "oci_spec.hpp"
 #include "proc.hpp"
-#include "drover/sdk/signals.hpp"
 #include "task_config.hpp"
 
 namespace drover::exec {
@@ -29,13 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using raw_exec::MonitorConn;
-using raw_exec::parse_exit_line;
-using raw_exec::read_exit_file;
-using raw_exec::same_process_alive;
+using monitored::MonitoredTask;
+using monitored::parse_signal;
 
-constexpr const char* kGone = "task monitor is gone; the task's fate is unknown";
-constexpr std::chrono::seconds kKillGrace{30};
 constexpr std::chrono::seconds kStartTimeout{60};
 const char* const kNamespaces[] = {"pid", "mnt", "ipc", "uts"};
 
@@ -50,12 +44,6 @@ std::string required(const nlohmann::json& j, const char* key) {
   std::string v = string_field(j, key);
   if (v.empty()) throw std::runtime_error(std::string(key) + ": required");
   return v;
-}
-
-int parse_signal(const std::string& name) {
-  auto sig = sdk::signal_number(name);
-  if (!sig) throw std::runtime_error("unknown signal \"" + name + "\"");
-  return *sig;
 }
 
 std::string log_base(const std::string& path) {
@@ -86,7 +74,7 @@ std::string user_problem(const std::string& user, bool allow_root) {
 // The OOM-kill counter of the container's own cgroup; remembered in the state dir so the
 // answer survives the cgroup's removal at delete.
 bool oom_killed(const ExecHandle& h) {
-  const fs::path cache = fs::path(h.state_dir) / "oom";
+  const fs::path cache = fs::path(h.task.state_dir) / "oom";
   if (std::ifstream in(cache); in) {
     int v = 0;
     in >> v;
@@ -104,10 +92,6 @@ bool oom_killed(const ExecHandle& h) {
     if (key == "oom_kill" && value > 0) oom = true;
   std::ofstream(cache) << (oom ? 1 : 0);
   return oom;
-}
-
-sdk::ExitStatus to_status(const ExecHandle& h, const raw_exec::ExitRecord& e) {
-  return {e.exit_code, e.signal, oom_killed(h), ""};
 }
 
 // The container is dead: remember its OOM flag, then remove its runtime state (and with it
@@ -208,9 +192,9 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   if (!runtime_path) throw std::runtime_error("OCI runtime \"" + config_.runtime_path + "\" not found");
 
   ExecHandle h;
-  h.state_dir = required(task, "StateDir");
-  h.kill_signal = string_field(task, "KillSignal");
-  if (!h.kill_signal.empty()) parse_signal(h.kill_signal);
+  h.task.state_dir = required(task, "StateDir");
+  h.task.kill_signal = string_field(task, "KillSignal");
+  if (!h.task.kill_signal.empty()) parse_signal(h.task.kill_signal);
   h.container_id = container_id(task);
   h.runtime_path = *runtime_path;
   h.runtime_root = config_.runtime_root;
@@ -289,15 +273,15 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
     if (*st == "running") throw std::runtime_error("container " + h.container_id + " is already running");
     if (auto err = rt.remove(h.container_id, true); !err.empty()) throw std::runtime_error(err);  // an earlier run's, dead
   }
-  fs::remove(fs::path(h.state_dir) / "oom");
-  const std::string bundle = h.state_dir + "/bundle";
+  fs::remove(fs::path(h.task.state_dir) / "oom");
+  const std::string bundle = h.task.state_dir + "/bundle";
   std::string rootfs = h.runtime_root;
   while (rootfs.size() > 1 && rootfs.back() == '/') rootfs.pop_back();
   write_bundle(bundle, rootfs + "-rootfs", spec);
 
   Launch req;
   req.monitor_path = required(task, "MonitorPath");
-  req.state_dir = h.state_dir;
+  req.state_dir = h.task.state_dir;
   req.bundle_dir = bundle;
   req.container_id = h.container_id;
   req.runtime = rt;
@@ -313,7 +297,7 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
     req.max_files = static_cast<unsigned>(std::max(1LL, lc->value("MaxFiles", 10LL)));
     req.max_file_size = static_cast<uint64_t>(std::max(1LL, lc->value("MaxFileSizeMB", 10LL))) << 20;
   }
-  Started s;
+  monitored::MonitorStarted s;
   try {
     s = launch(req, kStartTimeout);
   } catch (...) {
@@ -324,126 +308,56 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   }
   for (const auto& d : candidates)
     if (fs::exists(d)) h.foreign_cgroups.push_back(d);
-  h.monitor_pid = s.monitor_pid;
-  h.monitor_start = s.monitor_start;
-  h.task_pid = s.task_pid;
-  h.task_start = s.task_start;
+  h.task.monitor_pid = s.monitor_pid;
+  h.task.monitor_start = s.monitor_start;
+  h.task.task_pid = s.task_pid;
+  h.task.task_start = s.task_start;
   return to_json(h);
 }
 
-// The monitor answers a pending "wait" when the task ends (or hangs up when it dies), so the
-// connection itself is the descriptor to wait on.
 int ExecDriver::wait_fd(const nlohmann::json& handle) {
-  ExecHandle h = parse_exec_handle(handle);
-  if (read_exit_file(h.state_dir, h.task_pid)) return -1;  // wait answers at once
-  MonitorConn c(h.state_dir, h.monitor_pid);
-  if (!c.send("wait")) return -1;
-  return c.release();
+  return MonitoredTask(parse_exec_handle(handle).task).wait_fd();
 }
 
 std::optional<sdk::ExitStatus> ExecDriver::wait(const nlohmann::json& handle, std::chrono::milliseconds timeout) {
   ExecHandle h = parse_exec_handle(handle);
-  if (auto e = read_exit_file(h.state_dir, h.task_pid)) return to_status(h, *e);
-  timeout = std::max(timeout, 0ms);
-  MonitorConn c(h.state_dir, h.monitor_pid);
-  bool closed = false;
-  if (c.send("wait")) {
-    if (auto line = c.read_line(timeout, &closed)) {
-      if (auto e = parse_exit_line(*line)) return to_status(h, *e);
-      throw std::runtime_error("task monitor: " + *line);
-    }
-    if (!closed) return std::nullopt;
-  }
-  if (auto e = read_exit_file(h.state_dir, h.task_pid)) return to_status(h, *e);
-  if (same_process_alive(h.monitor_pid, h.monitor_start)) {
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(timeout, 100ms));
-    return std::nullopt;
-  }
-  throw std::runtime_error(kGone);
+  auto e = MonitoredTask(h.task).wait(timeout);
+  if (!e) return std::nullopt;
+  return sdk::ExitStatus{e->exit_code, e->signal, oom_killed(h), ""};
 }
 
 void ExecDriver::stop(const nlohmann::json& handle, const std::string& signal, std::chrono::milliseconds timeout) {
   ExecHandle h = parse_exec_handle(handle);
-  std::string name = signal.empty() ? h.kill_signal : signal;
-  if (name.empty()) name = "SIGINT";  // Nomad's executor default
-  const int sig = parse_signal(name);
-  timeout = std::max(timeout, 0ms);
-  if (!read_exit_file(h.state_dir, h.task_pid)) {
-    MonitorConn c(h.state_dir, h.monitor_pid);
-    bool done = false;
-    if (c.send("stop " + std::to_string(sig) + " " + std::to_string(timeout.count())) && c.send("wait")) {
-      bool closed = false;
-      while (auto line = c.read_line(timeout + kKillGrace, &closed)) {
-        if (parse_exit_line(*line)) {
-          done = true;
-          break;
-        }
-        if (*line != "ok") throw std::runtime_error("task monitor: " + *line);
-      }
-      if (!done && !closed) throw std::runtime_error("task " + std::to_string(h.task_pid) + " did not die after SIGKILL");
-    }
-    if (!done && same_process_alive(h.task_pid, h.task_start)) {
-      // No monitor: the init is reached directly; its death ends the whole pid namespace.
-      int pidfd = raw_exec::open_pidfd(h.task_pid);
-      if (pidfd >= 0 && same_process_alive(h.task_pid, h.task_start)) {
-        kill(h.task_pid, sig);
-        if (!raw_exec::wait_exited(pidfd, timeout)) {
-          kill(h.task_pid, SIGKILL);
-          raw_exec::wait_exited(pidfd, kKillGrace);
-        }
-      }
-      if (pidfd >= 0) close(pidfd);
-    }
-  }
+  MonitoredTask(h.task).stop(signal, timeout);
   delete_container(h);
 }
 
 void ExecDriver::destroy(const nlohmann::json& handle) {
   ExecHandle h = parse_exec_handle(handle);
-  MonitorConn c(h.state_dir, h.monitor_pid);
-  if (c.send("quit")) {
-    (void)c.read_line(kKillGrace);  // "bye" once the task is dead and its exit recorded
-  } else if (same_process_alive(h.task_pid, h.task_start)) {
-    kill(h.task_pid, SIGKILL);
-    if (int fd = raw_exec::open_pidfd(h.task_pid); fd >= 0) {
-      raw_exec::wait_exited(fd, kKillGrace);
-      close(fd);
-    }
-  }
+  MonitoredTask(h.task).destroy();
   delete_container(h);
   std::error_code ec;
-  fs::remove_all(fs::path(h.state_dir) / "bundle", ec);
+  fs::remove_all(fs::path(h.task.state_dir) / "bundle", ec);
   if (ec) throw std::runtime_error("remove bundle: " + ec.message());
   for (const auto& d : h.foreign_cgroups) rmdir(d.c_str());
 }
 
 nlohmann::json ExecDriver::inspect(const nlohmann::json& handle) {
   ExecHandle h = parse_exec_handle(handle);
-  bool running = !read_exit_file(h.state_dir, h.task_pid) && same_process_alive(h.task_pid, h.task_start);
-  return {{"PID", h.task_pid}, {"TaskPID", h.task_pid}, {"MonitorPID", h.monitor_pid},
-          {"MonitorRunning", same_process_alive(h.monitor_pid, h.monitor_start)},
-          {"ContainerID", h.container_id}, {"Running", running}};
+  nlohmann::json j = MonitoredTask(h.task).inspect();
+  j["PID"] = h.task.task_pid;
+  j["ContainerID"] = h.container_id;
+  return j;
 }
 
 void ExecDriver::signal(const nlohmann::json& handle, const std::string& signal) {
-  ExecHandle h = parse_exec_handle(handle);
-  const int sig = parse_signal(signal);
-  if (read_exit_file(h.state_dir, h.task_pid)) throw std::runtime_error("task has exited");
-  MonitorConn c(h.state_dir, h.monitor_pid);
-  if (c.send("signal " + std::to_string(sig))) {
-    if (auto reply = c.read_line(5s)) {
-      if (*reply == "ok") return;
-      throw std::runtime_error(reply->rfind("error ", 0) == 0 ? reply->substr(6) : *reply);
-    }
-  }
-  if (!same_process_alive(h.task_pid, h.task_start)) throw std::runtime_error("task has exited");
-  kill(h.task_pid, sig);
+  MonitoredTask(parse_exec_handle(handle).task).signal(parse_signal(signal));
 }
 
 nlohmann::json ExecDriver::stats(const nlohmann::json& handle) {
   ExecHandle h = parse_exec_handle(handle);
   if (h.cgroup_path.empty()) {
-    auto st = raw_exec::read_proc_stat(h.task_pid);
+    auto st = monitored::read_proc_stat(h.task.task_pid);
     return {{"Pids", st ? 1 : 0}, {"RSSBytes", st ? st->rss_pages * sysconf(_SC_PAGESIZE) : 0}};
   }
   const bool v2 = h.cgroup_version == 2;
@@ -457,23 +371,20 @@ nlohmann::json ExecDriver::stats(const nlohmann::json& handle) {
 
 nlohmann::json ExecDriver::recover(const nlohmann::json& handle) {
   ExecHandle h = parse_exec_handle(handle);
-  if (read_exit_file(h.state_dir, h.task_pid)) return to_json(h);  // wait reports the exit
-  if (same_process_alive(h.monitor_pid, h.monitor_start)) {
-    if (!h.runtime().state(h.container_id) && !read_exit_file(h.state_dir, h.task_pid))
-      throw std::runtime_error("container " + h.container_id + " is gone from " + h.runtime_root);
-    return to_json(h);
-  }
-  throw std::runtime_error(kGone);
+  MonitoredTask task(h.task);
+  task.recover();
+  if (!task.exit_record() && !h.runtime().state(h.container_id) && !task.exit_record())
+    throw std::runtime_error("container " + h.container_id + " is gone from " + h.runtime_root);
+  return to_json(h);
 }
 
 sdk::ExecResult ExecDriver::exec_task(const nlohmann::json& handle, const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout) {
   ExecHandle h = parse_exec_handle(handle);
   if (argv.empty() || argv[0].empty()) throw std::runtime_error("exec: no command");
-  if (read_exit_file(h.state_dir, h.task_pid) || !same_process_alive(h.task_pid, h.task_start))
-    throw std::runtime_error("task has exited");
+  if (!MonitoredTask(h.task).running()) throw std::runtime_error("task has exited");
   static std::atomic<unsigned> counter{0};
-  const std::string pid_file = h.state_dir + "/exec-" + std::to_string(getpid()) + "-" +
+  const std::string pid_file = h.task.state_dir + "/exec-" + std::to_string(getpid()) + "-" +
                                std::to_string(counter++) + ".pid";
   Runtime rt = h.runtime();
   rt.log.clear();  // runc's own errors come back on stderr

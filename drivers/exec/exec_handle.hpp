@@ -3,22 +3,20 @@
 // runtime, runtime root and id.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "handle.hpp"
 #include "runtime.hpp"
 
 namespace drover::exec {
 
 struct ExecHandle {
-  int monitor_pid = 0;
-  uint64_t monitor_start = 0;
-  int task_pid = 0;  // the container's init, as the host sees it
-  uint64_t task_start = 0;
-  std::string state_dir;
-  std::string kill_signal;
+  // The monitor and the container's init (as the host sees it); pgid 0: a signal without the
+  // monitor reaches the init alone, whose death ends the container's pid namespace.
+  monitored::Handle task;
   std::string container_id;
   std::string runtime_path, runtime_root;
   int cgroup_version = 0;    // 0: the runtime's default cgroup
@@ -27,7 +25,7 @@ struct ExecHandle {
   // removed at destroy, so nothing is left behind.
   std::vector<std::string> foreign_cgroups;
 
-  Runtime runtime() const { return {runtime_path, runtime_root, state_dir + "/runtime.log"}; }
+  Runtime runtime() const { return {runtime_path, runtime_root, task.state_dir + "/runtime.log"}; }
 };
 
 // Throws std::runtime_error naming the bad field.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "monitor_client.hpp"
 #include "runtime.hpp"
 
 namespace drover::exec {
@@ -19,14 +20,7 @@ struct Launch {
   uint64_t max_file_size = 10ull * 1024 * 1024;
 };
 
-struct Started {
-  int task_pid = 0;
-  uint64_t task_start = 0;
-  int monitor_pid = 0;
-  uint64_t monitor_start = 0;
-};
-
 // Throws std::runtime_error with the runtime's own message when the container did not start.
-Started launch(const Launch& req, std::chrono::milliseconds timeout);
+monitored::MonitorStarted launch(const Launch& req, std::chrono::milliseconds timeout);
 
 }  // namespace drover::exec

@@ -2,8 +2,6 @@
 // spawn_monitor (monitor_client.hpp) starts it.
 #include "monitor_launch.hpp"
 
-#include "monitor_client.hpp"
-
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -37,9 +35,9 @@ void write_env_file(const std::string& path, const std::vector<std::string>& env
 }
 
 std::vector<std::string> monitor_argv(const MonitorLaunch& r) {
-  std::vector<std::string> a = {r.monitor_path,   "--state-dir", r.state_dir,
-                                "--dir",          r.work_dir,    "--status-fd",
-                                std::to_string(kMonitorStatusFd), "--env-file", "env", "--detach"};
+  const std::string status_fd = std::to_string(monitored::kMonitorStatusFd);
+  std::vector<std::string> a = {r.monitor_path, "--state-dir", r.state_dir,  "--dir", r.work_dir,
+                                "--status-fd",  status_fd,     "--env-file", "env",   "--detach"};
   if (!r.stdout_base.empty()) {
     a.insert(a.end(), {"--stdout", r.stdout_base, "--stderr", r.stderr_base, "--max-files",
                        std::to_string(r.max_files), "--max-file-size",
@@ -70,14 +68,14 @@ void resolve_user(const std::string& name, MonitorLaunch& req) {
   req.gid = pw.pw_gid;
 }
 
-Launched launch_monitor(const MonitorLaunch& req, std::chrono::milliseconds timeout) {
+monitored::MonitorStarted launch_monitor(const MonitorLaunch& req,
+                                         std::chrono::milliseconds timeout) {
   if (req.argv.empty()) throw std::runtime_error("no command to run");
   if (access(req.monitor_path.c_str(), X_OK) != 0) {
     throw std::runtime_error("task monitor " + req.monitor_path + ": " + std::strerror(errno));
   }
   write_env_file(req.state_dir + "/env", req.env);
-  auto st = spawn_monitor(monitor_argv(req), timeout);
-  return Launched{st.task_pid, st.task_start, st.monitor_pid, st.monitor_start};
+  return monitored::spawn_monitor(monitor_argv(req), timeout);
 }
 
 }  // namespace drover::raw_exec

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "monitor_client.hpp"
+
 namespace drover::raw_exec {
 
 struct MonitorLaunch {
@@ -27,18 +29,12 @@ struct MonitorLaunch {
   std::vector<std::string> argv;  // argv[0] as the job wrote it; the monitor searches PATH
 };
 
-struct Launched {
-  int task_pid = 0;
-  uint64_t task_start = 0;
-  int monitor_pid = 0;
-  uint64_t monitor_start = 0;
-};
-
 // Looks up a user name; throws when there is no such user.
 void resolve_user(const std::string& name, MonitorLaunch& req);
 
 // Throws std::runtime_error with the monitor's message (naming the command) when the task
 // could not be started.
-Launched launch_monitor(const MonitorLaunch& req, std::chrono::milliseconds timeout);
+monitored::MonitorStarted launch_monitor(const MonitorLaunch& req,
+                                         std::chrono::milliseconds timeout);
 
 }  // namespace drover::raw_exec

@@ -1,5 +1,5 @@
-// What raw_exec reads about processes from the kernel: /proc/PID/stat (start time to detect
-// PID reuse, parent, process group, RSS) and pidfds (to wait for a process that may not be
+// What a monitored driver reads about processes from the kernel: /proc/PID/stat (start time to
+// detect PID reuse, parent, process group, RSS) and pidfds (to wait for a process that may not be
 // our child without racing PID reuse).
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace drover::raw_exec {
+namespace drover::monitored {
 
 struct ProcStat {
   char state = '?';
@@ -34,4 +34,4 @@ int open_pidfd(int pid);
 // True when it has exited.
 bool wait_exited(int pidfd, std::chrono::milliseconds timeout);
 
-}  // namespace drover::raw_exec
+}  // namespace drover::monitored

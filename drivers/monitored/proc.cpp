@@ -14,7 +14,7 @@
 #include <cstring>
 #include <string>
 
-namespace drover::raw_exec {
+namespace drover::monitored {
 
 std::optional<ProcStat> read_proc_stat(int pid) {
   char path[64];
@@ -101,4 +101,4 @@ bool wait_exited(int pidfd, std::chrono::milliseconds timeout) {
   }
 }
 
-}  // namespace drover::raw_exec
+}  // namespace drover::monitored

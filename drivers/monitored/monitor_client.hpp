@@ -1,15 +1,16 @@
 // Talking to a task's drover-monitor: its socket <state_dir>/monitor.sock (one request line,
-// one reply line) and the exit file it leaves at <state_dir>/exit.
+// one reply line; the protocol is in monitor/README.md, "Socket protocol"), the exit file it
+// leaves at <state_dir>/exit, and its start through posix_spawn.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
 
-namespace drover::raw_exec {
+namespace drover::monitored {
 
 struct ExitRecord {
   int exit_code = 0;
@@ -44,6 +45,36 @@ MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::millise
 // The exit the monitor recorded for task_pid, if any.
 std::optional<ExitRecord> read_exit_file(const std::string& state_dir, int task_pid);
 
+// A request of the socket protocol, built only through its named constructors so that no
+// caller writes the protocol's words.
+class Command {
+ public:
+  static Command wait() { return Command("wait"); }  // replies when the task has ended
+  static Command pid() { return Command("pid"); }    // "pid TASKPID TASKSTART"
+  static Command signal(int sig) { return Command("signal " + std::to_string(sig)); }
+  // `sig` to the task, SIGKILL after `grace` unless it ended; replies "ok".
+  static Command stop(int sig, std::chrono::milliseconds grace) {
+    return Command("stop " + std::to_string(sig) + " " + std::to_string(grace.count()));
+  }
+  static Command quit() { return Command("quit"); }  // kills the task, replies "bye", ends
+  const std::string& line() const { return line_; }
+
+ private:
+  explicit Command(std::string line) : line_(std::move(line)) {}
+  std::string line_;
+};
+
+// The monitor's reply to `pid`: the task it runs.
+struct TaskIdentity {
+  int pid = 0;
+  uint64_t start_time = 0;
+};
+std::optional<TaskIdentity> parse_pid_reply(const std::string& line);
+
+// A reply "ok" is success; "error WHY" gives WHY; anything else is returned as it is.
+bool is_ok(const std::string& reply);
+std::string reply_error(const std::string& reply);
+
 // One connection to the monitor; closed on destruction.
 class MonitorConn {
  public:
@@ -56,7 +87,7 @@ class MonitorConn {
   bool connected() const { return fd_ >= 0; }
   // Hands the connection over to the caller (who closes it); -1 when not connected.
   int release() { return std::exchange(fd_, -1); }
-  bool send(const std::string& line);
+  bool send(const Command& command);
   // The next reply line; nullopt on timeout (negative: none) or when the monitor closed.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout, bool* closed = nullptr);
 
@@ -65,4 +96,4 @@ class MonitorConn {
   std::string buf_;
 };
 
-}  // namespace drover::raw_exec
+}  // namespace drover::monitored

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace drover::raw_exec {
+namespace drover::monitored {
 
 std::optional<ExitRecord> parse_exit_line(const std::string& line) {
   std::istringstream in(line);
@@ -59,8 +59,8 @@ MonitorConn::MonitorConn(const std::string& state_dir, int monitor_pid) {
   if (dirfd >= 0) close(dirfd);
   ucred cred{};
   socklen_t len = sizeof cred;
-  if (fd_ >= 0 && (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-                   cred.pid != monitor_pid)) {
+  if (fd_ >= 0 &&
+      (getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid != monitor_pid)) {
     close(fd_);  // not the monitor of this handle
     fd_ = -1;
   }
@@ -70,14 +70,27 @@ MonitorConn::~MonitorConn() {
   if (fd_ >= 0) close(fd_);
 }
 
-bool MonitorConn::send(const std::string& line) {
-  std::string data = line + "\n";
-  return fd_ >= 0 && ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
-                         static_cast<ssize_t>(data.size());
+std::optional<TaskIdentity> parse_pid_reply(const std::string& line) {
+  std::istringstream in(line);
+  std::string word;
+  TaskIdentity t;
+  if (!(in >> word >> t.pid >> t.start_time) || word != "pid" || t.pid <= 0) return std::nullopt;
+  return t;
 }
 
-std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds timeout,
-                                                  bool* closed) {
+bool is_ok(const std::string& reply) { return reply == "ok"; }
+
+std::string reply_error(const std::string& reply) {
+  return reply.rfind("error ", 0) == 0 ? reply.substr(6) : reply;
+}
+
+bool MonitorConn::send(const Command& command) {
+  std::string data = command.line() + "\n";
+  return fd_ >= 0 &&
+         ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+}
+
+std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds timeout, bool* closed) {
   if (closed) *closed = false;
   const bool forever = timeout.count() < 0;
   const auto deadline = std::chrono::steady_clock::now() + (forever ? timeout.zero() : timeout);
@@ -120,7 +133,8 @@ MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::millise
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
   int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  if (pipe2(p, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   // posix_spawn shares the agent's memory until exec instead of copying its page tables
   // (twice, with a fork per level); --detach makes the monitor fork itself once so that it is
   // never the agent's child (monitor/README.md).
@@ -173,4 +187,4 @@ MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
   return s;
 }
 
-}  // namespace drover::raw_exec
+}  // namespace drover::monitored

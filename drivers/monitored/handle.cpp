@@ -1,11 +1,11 @@
-// raw_exec handle fields and identity checks (see handle.hpp).
+// Handle fields and identity checks (see handle.hpp).
 #include "handle.hpp"
 
 #include <stdexcept>
 
 #include "proc.hpp"
 
-namespace drover::raw_exec {
+namespace drover::monitored {
 namespace {
 
 template <typename T>
@@ -38,9 +38,12 @@ Handle parse_handle(const nlohmann::json& j) {
 }
 
 nlohmann::json to_json(const Handle& h) {
-  return {{"MonitorPID", h.monitor_pid}, {"MonitorStartTime", h.monitor_start},
-          {"TaskPID", h.task_pid},       {"TaskStartTime", h.task_start},
-          {"Pgid", h.pgid},              {"StateDir", h.state_dir},
+  return {{"MonitorPID", h.monitor_pid},
+          {"MonitorStartTime", h.monitor_start},
+          {"TaskPID", h.task_pid},
+          {"TaskStartTime", h.task_start},
+          {"Pgid", h.pgid},
+          {"StateDir", h.state_dir},
           {"KillSignal", h.kill_signal}};
 }
 
@@ -49,4 +52,4 @@ bool same_process_alive(int pid, uint64_t start_time) {
   return st && st->start_time == start_time && st->state != 'Z' && st->state != 'X';
 }
 
-}  // namespace drover::raw_exec
+}  // namespace drover::monitored

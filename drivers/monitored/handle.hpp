@@ -1,0 +1,34 @@
+// What names a task under drover-monitor, so that a driver finds it again after an agent
+// restart: the monitor and the task by PID + /proc start time (a reused PID is never mistaken
+// for them) and the task's private state dir (the monitor's socket and exit file).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace drover::monitored {
+
+struct Handle {
+  int monitor_pid = 0;
+  uint64_t monitor_start = 0;
+  int task_pid = 0;
+  uint64_t task_start = 0;
+  // What a signal reaches when the monitor is gone: the task's process group (raw_exec's task
+  // leads its own session), or 0 for the task alone (a container's init, whose death ends its
+  // pid namespace).
+  int pgid = 0;
+  std::string state_dir;
+  std::string kill_signal;
+};
+
+// The JSON layout raw_exec persists ({"MonitorPID", "MonitorStartTime", "TaskPID",
+// "TaskStartTime", "Pgid", "StateDir", "KillSignal"}); a driver with fields of its own (exec)
+// keeps its own layout around a Handle. Throws std::runtime_error naming the bad field.
+Handle parse_handle(const nlohmann::json& j);
+nlohmann::json to_json(const Handle& h);
+
+// True when the PID still names the process that had this start time and it has not exited.
+bool same_process_alive(int pid, uint64_t start_time);
+
+}  // namespace drover::monitored
