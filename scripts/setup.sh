@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev zlib1g-dev
   runc crun procps psmisc curl docker.io busybox-static docker-registry
   openssl clang-14 libclang-rt-14-dev
-  systemd dpkg-dev file python3
+  systemd dpkg-dev file python3 lintian
   etcd-server etcd-client
   # tests/vm boots a cgroup v2 guest: Debian's kernel (not -cloud: it has no 9p) under qemu
   qemu-system-x86 linux-image-amd64 kmod cpio
