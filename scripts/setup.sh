@@ -8,6 +8,7 @@ PACKAGES=(
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libboost-dev
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev zlib1g-dev
+  prometheus-cpp-dev
   runc crun procps psmisc curl docker.io busybox-static docker-registry
   openssl clang-14 libclang-rt-14-dev
   systemd dpkg-dev file python3 lintian

@@ -101,7 +101,7 @@ contents)
   done
   ! grep -q "\./usr/local\|/usr/lib/x86_64-linux-gnu/drover" <<<"$listing" || fail "files outside /usr"
   depends=$(dpkg-deb -f "$d" Depends)
-  for lib in libc6 libstdc++6 libsqlite3 libyaml-cpp libsystemd0 libcgroup; do
+  for lib in libc6 libstdc++6 libsqlite3 libyaml-cpp libsystemd0 libcgroup libprometheus-cpp-core; do
     grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
   done
   maintainer=$(dpkg-deb -f "$d" Maintainer)
