@@ -1,12 +1,16 @@
 // Prometheus metrics of the agent, the node and its allocs; see metrics_endpoint.hpp.
 #include "api/metrics_endpoint.hpp"
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
@@ -15,50 +19,33 @@
 
 namespace drover::api {
 
-std::string escape_label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
 namespace {
 
-class Writer {
+// The exposition is built afresh for each scrape: one Registry, one family per metric, its
+// samples set from the agent's state, then TextSerializer writes it (escaping included).
+class Metrics {
  public:
-  // One HELP and TYPE per family, then its samples.
-  void family(const std::string& name, const std::string& type, const std::string& help) {
-    out_ << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+  prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(registry_);
   }
-  void sample(const std::string& name, const std::map<std::string, std::string>& labels,
-              double value) {
-    out_ << name;
-    if (!labels.empty()) {
-      out_ << "{";
-      bool first = true;
-      for (const auto& [k, v] : labels) {
-        out_ << (first ? "" : ",") << k << "=\"" << escape_label(v) << "\"";
-        first = false;
-      }
-      out_ << "}";
-    }
-    std::ostringstream num;
-    num.precision(17);
-    num << value;
-    out_ << " " << num.str() << "\n";
+  prometheus::Family<prometheus::Counter>& counter(const std::string& name,
+                                                   const std::string& help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(registry_);
   }
-  std::string str() const { return out_.str(); }
+  // A counter's value read from elsewhere (the kernel, the state store): a fresh counter
+  // incremented once by it.
+  static void set(prometheus::Family<prometheus::Counter>& f, const prometheus::Labels& labels,
+                  double value) {
+    f.Add(labels).Increment(value);
+  }
+  static void set(prometheus::Family<prometheus::Gauge>& f, const prometheus::Labels& labels,
+                  double value) {
+    f.Add(labels).Set(value);
+  }
+  std::string text() const { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
 
  private:
-  std::ostringstream out_;
+  prometheus::Registry registry_;
 };
 
 std::map<std::string, double> meminfo() {
@@ -78,13 +65,12 @@ std::map<std::string, double> meminfo() {
 }  // namespace
 
 std::string render_metrics(const ApiContext& ctx) {
-  Writer w;
+  Metrics w;
   auto& m = *ctx.allocs;
   auto allocs = m.allocs();
 
-  w.family("drover_agent_uptime_seconds", "gauge", "Seconds since the agent started.");
-  w.sample("drover_agent_uptime_seconds", {},
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count());
+  w.set(w.gauge("drover_agent_uptime_seconds", "Seconds since the agent started."), {},
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count());
 
   std::map<std::string, int> by_status = {
       {"pending", 0}, {"running", 0}, {"complete", 0}, {"failed", 0}, {"lost", 0}};
@@ -93,33 +79,29 @@ std::string render_metrics(const ApiContext& ctx) {
     ++by_status[a.client_status];
     for (const auto& [name, t] : a.tasks) tasks_running += t.state == state::TaskPhase::Running;
   }
-  w.family("drover_allocs", "gauge", "Allocs on this node by client status.");
-  for (const auto& [s, n] : by_status) w.sample("drover_allocs", {{"client_status", s}}, n);
-  w.family("drover_tasks_running", "gauge", "Tasks running on this node.");
-  w.sample("drover_tasks_running", {}, tasks_running);
+  auto& allocs_by_status = w.gauge("drover_allocs", "Allocs on this node by client status.");
+  for (const auto& [s, n] : by_status) w.set(allocs_by_status, {{"client_status", s}}, n);
+  w.set(w.gauge("drover_tasks_running", "Tasks running on this node."), {}, tasks_running);
 
   if (ctx.plugins) {
-    w.family("drover_plugin_loaded", "gauge", "1 for a loaded plugin, 0 for a refused one.");
+    auto& loaded = w.gauge("drover_plugin_loaded", "1 for a loaded plugin, 0 for a refused one.");
     for (const auto& p : ctx.plugins->plugins())
-      w.sample("drover_plugin_loaded",
-               {{"plugin", p.name.empty() ? p.path : p.name}, {"type", p.type}},
-               p.status == "loaded" ? 1 : 0);
-    w.family("drover_driver_healthy", "gauge", "1 when the driver fingerprints healthy.");
+      w.set(loaded, {{"plugin", p.name.empty() ? p.path : p.name}, {"type", p.type}},
+            p.status == "loaded" ? 1 : 0);
+    auto& healthy = w.gauge("drover_driver_healthy", "1 when the driver fingerprints healthy.");
     for (const auto& name : ctx.plugins->driver_names()) {
       auto* d = ctx.plugins->driver(name);
-      bool healthy = d && d->fingerprint().value("Healthy", false);
-      w.sample("drover_driver_healthy", {{"driver", name}}, healthy ? 1 : 0);
+      w.set(healthy, {{"driver", name}}, d && d->fingerprint().value("Healthy", false) ? 1 : 0);
     }
   }
 
   bool connected = true;
   std::size_t pending = 0;
   if (ctx.upstream_state) std::tie(connected, pending) = ctx.upstream_state();
-  w.family("drover_upstream_connected", "gauge", "1 while the node is registered upstream.");
-  w.sample("drover_upstream_connected", {}, connected ? 1 : 0);
-  w.family("drover_upstream_updates_pending", "gauge",
-           "Alloc updates not yet acknowledged upstream.");
-  w.sample("drover_upstream_updates_pending", {}, static_cast<double>(pending));
+  w.set(w.gauge("drover_upstream_connected", "1 while the node is registered upstream."), {},
+        connected ? 1 : 0);
+  w.set(w.gauge("drover_upstream_updates_pending", "Alloc updates not yet acknowledged upstream."),
+        {}, static_cast<double>(pending));
 
   // Node: cpu time from /proc/stat, memory from /proc/meminfo, disk of the data dir.
   {
@@ -129,41 +111,37 @@ std::string render_metrics(const ApiContext& ctx) {
     in >> cpu;
     for (double& x : v) in >> x;
     double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    w.family("drover_node_cpu_seconds_total", "counter", "CPU time of the node by mode.");
+    auto& cpu_seconds = w.counter("drover_node_cpu_seconds_total", "CPU time of the node by mode.");
     const char* modes[] = {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
-    for (int i = 0; i < 8; ++i)
-      w.sample("drover_node_cpu_seconds_total", {{"mode", modes[i]}}, v[i] / hz);
+    for (int i = 0; i < 8; ++i) w.set(cpu_seconds, {{"mode", modes[i]}}, v[i] / hz);
   }
   auto mem = meminfo();
-  w.family("drover_node_memory_total_bytes", "gauge", "Memory of the node.");
-  w.sample("drover_node_memory_total_bytes", {}, mem["MemTotal"]);
-  w.family("drover_node_memory_available_bytes", "gauge", "Memory available for new work.");
-  w.sample("drover_node_memory_available_bytes", {}, mem["MemAvailable"]);
+  w.set(w.gauge("drover_node_memory_total_bytes", "Memory of the node."), {}, mem["MemTotal"]);
+  w.set(w.gauge("drover_node_memory_available_bytes", "Memory available for new work."), {},
+        mem["MemAvailable"]);
   struct statvfs fs {};
   if (::statvfs(m.ctx().data_dir.c_str(), &fs) == 0) {
-    w.family("drover_node_disk_total_bytes", "gauge", "Size of the data dir's filesystem.");
-    w.sample("drover_node_disk_total_bytes", {}, static_cast<double>(fs.f_blocks) * fs.f_frsize);
-    w.family("drover_node_disk_free_bytes", "gauge", "Free space on the data dir's filesystem.");
-    w.sample("drover_node_disk_free_bytes", {}, static_cast<double>(fs.f_bavail) * fs.f_frsize);
+    w.set(w.gauge("drover_node_disk_total_bytes", "Size of the data dir's filesystem."), {},
+          static_cast<double>(fs.f_blocks) * fs.f_frsize);
+    w.set(w.gauge("drover_node_disk_free_bytes", "Free space on the data dir's filesystem."), {},
+          static_cast<double>(fs.f_bavail) * fs.f_frsize);
   }
 
-  w.family("drover_alloc_healthy", "gauge",
-           "1 healthy, 0 unhealthy; absent while health is undecided.");
+  auto& alloc_healthy =
+      w.gauge("drover_alloc_healthy", "1 healthy, 0 unhealthy; absent while health is undecided.");
   for (const auto& a : allocs)
     if (a.deployment_status.is_object() && a.deployment_status.contains("Healthy"))
-      w.sample("drover_alloc_healthy", {{"alloc_id", a.id}, {"job", a.job_id}},
-               a.deployment_status.value("Healthy", false) ? 1 : 0);
-  w.family("drover_task_running", "gauge", "1 while the task runs.");
+      w.set(alloc_healthy, {{"alloc_id", a.id}, {"job", a.job_id}},
+            a.deployment_status.value("Healthy", false) ? 1 : 0);
+  auto& task_running = w.gauge("drover_task_running", "1 while the task runs.");
+  auto& restarts = w.counter("drover_task_restarts_total", "Restarts of the task.");
   for (const auto& a : allocs)
-    for (const auto& [name, t] : a.tasks)
-      w.sample("drover_task_running", {{"alloc_id", a.id}, {"task", name}, {"job", a.job_id}},
-               t.state == state::TaskPhase::Running ? 1 : 0);
-  w.family("drover_task_restarts_total", "counter", "Restarts of the task.");
-  for (const auto& a : allocs)
-    for (const auto& [name, t] : a.tasks)
-      w.sample("drover_task_restarts_total",
-               {{"alloc_id", a.id}, {"task", name}, {"job", a.job_id}}, t.restarts);
-  return w.str();
+    for (const auto& [name, t] : a.tasks) {
+      prometheus::Labels labels = {{"alloc_id", a.id}, {"task", name}, {"job", a.job_id}};
+      w.set(task_running, labels, t.state == state::TaskPhase::Running ? 1 : 0);
+      w.set(restarts, labels, t.restarts);
+    }
+  return w.text();
 }
 
 void register_metrics_endpoint(httplib::Server& s, const ApiContext& ctx) {

@@ -1,7 +1,8 @@
-// GET /v1/metrics: Prometheus text format (version 0.0.4), written by hand (Debian 12 has no
-// prometheus-cpp). Agent: uptime, allocs by client status, tasks running, plugin status,
-// upstream connected, updates pending. Node: cpu, memory, disk. Per alloc and task: state,
-// restarts and health, labelled alloc_id/task/job (cgroup usage comes with the cgroup stats).
+// GET /v1/metrics: Prometheus text format (version 0.0.4), built with prometheus-cpp's core
+// library (a Registry of families, written by its TextSerializer). Agent: uptime, allocs by
+// client status, tasks running, plugin status, upstream connected, updates pending. Node: cpu,
+// memory, disk. Per alloc and task: state, restarts and health, labelled alloc_id/task/job
+// (cgroup usage comes with the cgroup stats).
 #pragma once
 
 #include <string>
@@ -16,8 +17,5 @@ struct ApiContext;
 // The whole exposition, as served.
 std::string render_metrics(const ApiContext& ctx);
 void register_metrics_endpoint(httplib::Server& server, const ApiContext& ctx);
-
-// A label value escaped as the text format asks (\\, \", \n).
-std::string escape_label(const std::string& v);
 
 }  // namespace drover::api

@@ -8,6 +8,8 @@
 #           tells systemd READY/WATCHDOG/STOPPING, and runs a raw_exec job
 # plugins   examples/plugins build against the unpacked SDK; the agent lists them with their
 #           versions, runs a job on each, and refuses one built for another ABI version
+# lintian   Debian's checker finds no error in the .deb (warnings are printed, not failed on),
+#           and it does find one once the package's override for the static monitor is gone
 # The clean root is a dpkg -x tree rather than dpkg -i: it needs no chroot and leaves the
 # machine as it was; the binaries run from it, finding plugins and the monitor beside them.
 set -euo pipefail
@@ -93,14 +95,18 @@ contents)
               "-rw-r--r-- ./etc/drover/agent.yaml" "./etc/drover/agent.d/" \
               "-rw-r--r-- ./lib/systemd/system/drover.service" "./usr/include/drover/plugin.h" \
               "./usr/include/drover/sdk/driver.hpp" "./usr/share/cmake/drover/drover-config.cmake" \
-              "./usr/share/pkgconfig/drover.pc"; do
+              "./usr/share/pkgconfig/drover.pc" "-rw-r--r-- ./usr/share/doc/drover/changelog.Debian.gz" \
+              "-rw-r--r-- ./usr/share/doc/drover/copyright" "-rw-r--r-- ./usr/share/lintian/overrides/drover"; do
     grep -qF -- "$want" <<<"$listing" || fail "the package lacks '$want'"
   done
   ! grep -q "\./usr/local\|/usr/lib/x86_64-linux-gnu/drover" <<<"$listing" || fail "files outside /usr"
   depends=$(dpkg-deb -f "$d" Depends)
-  for lib in libc6 libstdc++6 libsqlite3 libyaml-cpp libsystemd0 libcgroup; do
+  for lib in libc6 libstdc++6 libsqlite3 libyaml-cpp libsystemd0 libcgroup libprometheus-cpp-core; do
     grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
   done
+  maintainer=$(dpkg-deb -f "$d" Maintainer)
+  grep -Eq '^[^<>@]+ <[^<>@ ]+@[^<>@ ]+\.[^<>@ .]+>$' <<<"$maintainer" && ! grep -q "@localhost" <<<"$maintainer" \
+    || fail "Maintainer is not 'Name <user@host.domain>': $maintainer"
   [ "$(dpkg-deb -f "$d" Recommends)" = "runc, docker.io" ] || fail "Recommends: $(dpkg-deb -f "$d" Recommends)"
   ctl=$work/control; rm -rf "$ctl"; dpkg-deb -e "$d" "$ctl"
   [ "$(cat "$ctl/conffiles")" = "/etc/drover/agent.yaml" ] || fail "conffiles: $(cat "$ctl/conffiles")"
@@ -243,6 +249,23 @@ YAML
     grep -q "$want" <<<"$logs" || fail "the $drv task's output is not in its log: $logs"
   done
   echo "example plugins built against the installed SDK, loaded with their versions and ran jobs"
+  ;;
+
+lintian)
+  d=$(deb); [ -f "$d" ] || fail "run the build step first"
+  command -v lintian >/dev/null || fail "lintian is not installed (scripts/setup.sh installs it)"
+  # As root lintian warns that it should not run as root: that line is not a finding.
+  out=$(lintian --fail-on error "$d" 2>&1) || fail "lintian finds errors in $(basename "$d"):"$'\n'"$out"
+  ! grep -q "^E: " <<<"$out" || fail "lintian: $out"
+  echo "$out"
+  # The check must be able to fail: the same package without its override is refused.
+  bare=$work/lintian-bare; rm -rf "$bare" "$work/bare.deb"; dpkg-deb -R "$d" "$bare"
+  rm "$bare/usr/share/lintian/overrides/drover"
+  dpkg-deb --root-owner-group -b "$bare" "$work/bare.deb" >/dev/null
+  out=$(lintian --fail-on error "$work/bare.deb" 2>&1) && fail "lintian accepted the package without its override: this check proves nothing"
+  grep -q "^E: drover: statically-linked-binary \[usr/bin/drover-monitor\]" <<<"$out" \
+    || fail "without the override lintian did not name the static monitor: $out"
+  echo "lintian finds no error in $(basename "$d")"
   ;;
 
 *) fail "unknown step $step" ;;
