@@ -281,6 +281,13 @@ std::optional<sdk::ExitStatus> DockerDriver::poll_exit(Container& c,
     } else if (j.is_object() && j.contains("State") && !j["State"].value("Running", false) &&
                j["State"].value("Status", "") != "created") {
       e = exit_from_state(j["State"]);
+      // dockerd may handle the container's exit before the kernel's OOM event, and say
+      // OOMKilled false for a moment: a SIGKILL exit is asked about again, briefly.
+      for (int i = 0; i < 10 && e->exit_code == 137 && !e->oom_killed; ++i) {
+        std::this_thread::sleep_for(kPoll);
+        auto again = inspect_json(*cl, c.id, nullptr);
+        if (again.is_object() && again.contains("State")) e = exit_from_state(again["State"]);
+      }
     }
     // Unreachable daemon: keep polling; the task's fate is not known yet.
     if (e) {

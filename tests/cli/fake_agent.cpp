@@ -10,16 +10,26 @@
 namespace drover::cli::testing {
 
 FakeAgent::FakeAgent() {
-  // The logger runs after the response went out, so the CLI may return before it records the
-  // request; counting requests in flight from pre-routing lets requests() wait for it.
-  server_.set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+  // Requests are recorded in the order they arrive (pre-routing: a sequential CLI sends the
+  // next one only after this one's reply), and filled in once handled (the logger: the body
+  // is read by then). The logger runs after the response went out, so the CLI may return
+  // before it records the request; counting requests in flight lets requests() wait for it.
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
     std::lock_guard lock(mu_);
     ++in_flight_;
+    slots_[&req] = requests_.size();
+    requests_.push_back({req.method, req.path, req.params, req.headers, req.body});
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_.set_logger([this](const httplib::Request& req, const httplib::Response&) {
     std::lock_guard lock(mu_);
-    requests_.push_back({req.method, req.path, req.params, req.headers, req.body});
+    RecordedRequest full{req.method, req.path, req.params, req.headers, req.body};
+    if (auto it = slots_.find(&req); it != slots_.end()) {
+      requests_[it->second] = std::move(full);
+      slots_.erase(it);
+    } else {
+      requests_.push_back(std::move(full));
+    }
     --in_flight_;
     settled_.notify_all();
   });

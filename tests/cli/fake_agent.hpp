@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -45,6 +46,7 @@ class FakeAgent {
   mutable std::condition_variable settled_;
   int in_flight_ = 0;
   std::vector<RecordedRequest> requests_;
+  std::map<const httplib::Request*, std::size_t> slots_;  // requests being handled: their place
 };
 
 // Serves `json` with status `status` as application/json.
