@@ -61,7 +61,7 @@ nlohmann::json CheckRunner::result_json() const {
 ProbeResult CheckRunner::run_once() {
   const auto& c = spec_.check;
   if (c.type == "script") {
-    if (spec_.driver != "raw_exec") {
+    if (spec_.inside_task) {
       // Inside the task, through its driver (Nomad's script checks for isolated tasks).
       ProbeResult r;
       if (!spec_.exec_in_task) {

@@ -25,6 +25,8 @@ struct CheckSpec {
   std::string id;  // stable: a hash of alloc, task, service and check position
   std::string alloc_id, group, task, service;
   std::string driver;
+  // Script checks run inside the task (its driver isolates the filesystem), else on the host.
+  bool inside_task = false;
   jobspec::Check check;
   jobspec::Service service_block;
   std::filesystem::path task_dir;  // where a script check runs

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "drover/loader/registry.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/task_env.hpp"
@@ -89,7 +90,10 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
         spec.task = task.name;
         spec.service = svc.name;
         spec.driver = task.driver;
-        if (task.driver != "raw_exec")
+        // A task with its own filesystem runs its script checks inside it (by capability).
+        auto* driver = manager_.ctx().plugins ? manager_.ctx().plugins->driver(task.driver) : nullptr;
+        spec.inside_task = driver && driver->isolates_filesystem();
+        if (spec.inside_task)
           spec.exec_in_task = [this, alloc_id = alloc.id, task_name = task.name](
                                   const std::vector<std::string>& argv, std::chrono::milliseconds t) {
             return manager_.exec_alloc(alloc_id, task_name, argv, t);

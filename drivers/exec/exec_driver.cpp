@@ -162,7 +162,8 @@ nlohmann::json ExecDriver::fingerprint() {
     attrs["driver.exec." + name + ".version"] = version;
     return {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"}, {"Attributes", attrs}};
   }();
-  fp["Capabilities"] = {{"FSIsolation", "chroot"}};  // plugin.h, fingerprint
+  // Tasks run as nobody unless the job says otherwise (Nomad's default for exec).
+  fp["Capabilities"] = {{"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}};  // plugin.h
   return fp;
 }
 

@@ -181,3 +181,13 @@ TEST_F(ExecTasks, InterpolationGivesTheTasksOwnPaths) {
   auto out = agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
   EXPECT_EQ(out, "arg=/alloc env=/alloc data=/alloc/data local=/local\n");
 }
+
+// The agent decides by what each driver says it can do (its fingerprint's Capabilities), and
+// shows it: exec isolates the filesystem and runs tasks as nobody; raw_exec does neither.
+TEST_F(ExecTasks, DriversShowTheCapabilitiesTheAgentDecidesBy) {
+  auto drivers = agent_->get("/v1/node").json()["Drivers"];
+  EXPECT_EQ(drivers["exec"]["Capabilities"].value("FSIsolation", ""), "chroot") << drivers.dump(2);
+  EXPECT_EQ(drivers["exec"]["Capabilities"].value("DefaultUser", ""), "nobody");
+  EXPECT_EQ(drivers["raw_exec"]["Capabilities"].value("FSIsolation", ""), "none");
+  EXPECT_EQ(drivers["raw_exec"]["Capabilities"].value("DefaultUser", "?"), "");
+}

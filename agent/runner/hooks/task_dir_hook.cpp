@@ -1,3 +1,4 @@
+#include "drover/loader/registry.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
 
@@ -8,9 +9,10 @@ Status TaskDirHook::prestart(TaskHookContext& c) {
     recorded_ = true;
     c.record({state::event::kTaskSetup, 0, "Building Task Directory"});
   }
-  // exec runs tasks as nobody unless the job says otherwise (Nomad's default).
+  // The task's dirs belong to the user it runs as: the job's, or its driver's default.
   const auto& t = c.task;
-  auto user = !t.user.empty() ? t.user : t.driver == "exec" ? std::string("nobody") : "";
+  auto* driver = c.alloc.ctx().plugins ? c.alloc.ctx().plugins->driver(t.driver) : nullptr;
+  auto user = !t.user.empty() ? t.user : driver ? driver->default_user() : std::string();
   return c.alloc.dir().build_task(t.name, user);
 }
 

@@ -98,22 +98,28 @@ nlohmann::json DriverPlugin::fingerprint() {
     fp["Capabilities"] = nlohmann::json::object();
   auto& caps = fp["Capabilities"];
   if (!caps.contains("FSIsolation") || !caps["FSIsolation"].is_string()) caps["FSIsolation"] = "none";
+  if (!caps.contains("DefaultUser") || !caps["DefaultUser"].is_string()) caps["DefaultUser"] = "";
   {
     std::lock_guard lock(caps_mu_);
-    fs_isolation_ = caps["FSIsolation"].get<std::string>();
+    capabilities_ = caps;
   }
   return std::move(fp);
 }
 
-bool DriverPlugin::isolates_filesystem() {
+nlohmann::json DriverPlugin::capabilities() {
   {
     std::lock_guard lock(caps_mu_);
-    if (fs_isolation_) return *fs_isolation_ == "chroot" || *fs_isolation_ == "image";
+    if (capabilities_) return *capabilities_;
   }
-  fingerprint();
-  std::lock_guard lock(caps_mu_);
-  return fs_isolation_ && (*fs_isolation_ == "chroot" || *fs_isolation_ == "image");
+  return fingerprint()["Capabilities"];
 }
+
+bool DriverPlugin::isolates_filesystem() {
+  auto iso = capabilities().value("FSIsolation", "none");
+  return iso == "chroot" || iso == "image";
+}
+
+std::string DriverPlugin::default_user() { return capabilities().value("DefaultUser", ""); }
 
 std::vector<std::string> DriverPlugin::validate(const nlohmann::json& task_config) {
   OutStrings s(plugin_);

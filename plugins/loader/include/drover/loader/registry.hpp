@@ -62,9 +62,15 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   // {"Detected": bool, "Healthy": bool, "HealthDescription": str, "Attributes": {str: str}}
   // A failing or malformed fingerprint reads as undetected, with the reason.
   nlohmann::json fingerprint();
-  // Whether the driver's tasks see their dirs at /alloc, /local and /secrets (Capabilities.
-  // FSIsolation of the last fingerprint, "chroot" or "image"); fingerprints once if none yet.
+  // The driver's Capabilities from its last fingerprint (plugin.h), fingerprinting once if
+  // there was none yet: the agent decides by these, never by a driver's name.
+  nlohmann::json capabilities();
+  // Whether the driver's tasks see their dirs at /alloc, /local and /secrets (FSIsolation
+  // "chroot" or "image"): their paths, and script checks run inside them.
   bool isolates_filesystem();
+  // The user the driver runs a task as when the job names none (DefaultUser); empty: the
+  // driver's own choice (the agent's user, or the image's).
+  std::string default_user();
   // Checks a task's driver Config before anything runs; returns every problem, each naming
   // the config key (e.g. "config.command: required").
   std::vector<std::string> validate(const nlohmann::json& task_config);
@@ -116,7 +122,7 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   drover_driver_wait_fd_v1_fn wait_fd_ = nullptr;
   drover_driver_reap_v1_fn reap_ = nullptr;
   std::mutex caps_mu_;
-  std::optional<std::string> fs_isolation_;  // from the last fingerprint
+  std::optional<nlohmann::json> capabilities_;  // from the last fingerprint
 };
 
 // A loaded device plugin (drover/plugin.h, drover_device_vtable). Thread-safe: it keeps no
