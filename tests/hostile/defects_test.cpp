@@ -13,6 +13,7 @@
 #include "agent_process.hpp"
 #include "hostile_support.hpp"
 
+using drover::hostile::line_count;
 using drover::hostile::sh_job;
 using drover::hostile::wait_for;
 using drover::testing::AgentProcess;
@@ -22,12 +23,6 @@ using drover::testing::read_file;
 using nlohmann::json;
 
 namespace {
-
-int line_count(const std::string& text) {
-  int n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
 
 std::string repeat(const std::string& s, int n) {
   std::string out;

@@ -16,6 +16,7 @@
 #include "hostile_support.hpp"
 
 using drover::hostile::find_file;
+using drover::hostile::line_count;
 using drover::hostile::sh_job;
 using drover::hostile::wait_for;
 using drover::testing::AgentProcess;
@@ -28,12 +29,6 @@ namespace {
 
 // Each start appends one line (its pid) to alloc/data/starts; then the task sleeps as that pid.
 const std::string kStartOnce = "echo $$ >> \"$NOMAD_ALLOC_DIR/data/starts\"; exec sleep 120";
-
-int line_count(const std::string& text) {
-  int n = 0;
-  for (char c : text) n += c == '\n';
-  return n;
-}
 
 std::vector<std::string> cgroup_children(const std::string& parent) {
   std::vector<std::string> out;

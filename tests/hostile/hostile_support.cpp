@@ -109,4 +109,10 @@ std::string bootstrap_secret(const std::string& agent_log) {
   return std::regex_search(agent_log, m, re) ? m[1].str() : std::string();
 }
 
+int line_count(const std::string& text) {
+  int n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
+
 }  // namespace drover::hostile

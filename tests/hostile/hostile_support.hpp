@@ -34,6 +34,9 @@ SpawnedAgent spawn_agent(const std::vector<std::string>& args, const std::string
 
 bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+// How many lines `text` holds (its newlines): a task's runs, when each appends one.
+int line_count(const std::string& text);
+
 // The allocation's files under the data dir, found by name (e.g. "starts").
 std::string find_file(const std::string& root, const std::string& name);
 
