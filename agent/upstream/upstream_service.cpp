@@ -229,7 +229,7 @@ void UpstreamService::watch_loop(std::stop_token stop) {
       revision_ = std::max(revision_, ev.revision);
       save_revision(revision_);
     });
-    if (st.message().rfind("compacted", 0) == 0) {
+    if (!st && st.code() == Errc::Gone) {
       spdlog::warn("upstream watch: {}; reading every desired alloc again", st.message());
       resync(/*stop_missing=*/true, stop);
       continue;
