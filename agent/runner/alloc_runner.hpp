@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "drover/common/result.hpp"
+#include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/lifecycle.hpp"
@@ -83,7 +84,7 @@ class AllocRunner {
   bool batch() const { return job_->type == jobspec::JobType::Batch; }
   AllocDir dir() const { return alloc_dir_for(ctx_.data_dir, id_); }
   // The JSON a driver's start call receives for `task`.
-  nlohmann::json task_spec(const jobspec::Task& task) const;
+  sdk::TaskSpec task_spec(const jobspec::Task& task) const;
 
  private:
   static TaskRole role_of(const jobspec::Task& t);

@@ -415,7 +415,7 @@ bool TaskRunner::start_once() {
     }
   }
   fault_point("before_task_start");
-  auto r = driver_->start(spec);
+  auto r = driver_->start(sdk::to_json(spec));
   fault_point("after_task_start");
   if (!r) {
     for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
@@ -441,12 +441,12 @@ bool TaskRunner::start_once() {
 
 // Every hook lets go of what it holds for the task, last first (the hooks' exited()).
 void TaskRunner::release_all() {
-  nlohmann::json no_spec;
+  sdk::TaskSpec no_spec;
   auto hc = hook_context(no_spec);
   for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
 }
 
-TaskHookContext TaskRunner::hook_context(nlohmann::json& spec) {
+TaskHookContext TaskRunner::hook_context(sdk::TaskSpec& spec) {
   return {alloc_, task_, spec, [this](TaskEvent e) { record(std::move(e)); }};
 }
 

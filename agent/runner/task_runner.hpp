@@ -50,7 +50,7 @@ class TaskRunner {
 
  private:
   void run();
-  TaskHookContext hook_context(nlohmann::json& spec);
+  TaskHookContext hook_context(sdk::TaskSpec& spec);
   void release_all();
   void guarded(const std::function<void()>& body) noexcept;
   void stop_task(const nlohmann::json& handle, const std::string& signal,
