@@ -34,6 +34,8 @@ class Scope {
   explicit Scope(const Scope* parent = nullptr) : parent_(parent) {}
   void set(std::string name, nlohmann::json value) { names_[std::move(name)] = std::move(value); }
   const nlohmann::json* find(std::string_view name) const;
+  // This scope's own value of `name`, to grow in place (locals, one at a time).
+  nlohmann::json& own(const std::string& name) { return names_[name]; }
 
  private:
   const Scope* parent_;
@@ -45,7 +47,7 @@ class Scope {
 struct EvalLimits {
   std::size_t max_file_bytes = 1024 * 1024;        // file(), templatefile()
   std::size_t max_value_bytes = 16 * 1024 * 1024;  // one string or list built by evaluation
-  std::size_t max_steps = 5'000'000;               // expressions evaluated, all together
+  std::size_t max_steps = 1'000'000;               // expressions evaluated, all together
   int max_template_depth = 8;                      // templatefile() inside templatefile()
 };
 
@@ -71,6 +73,7 @@ class Evaluator {
   int template_depth_ = 0;
   std::vector<const nlohmann::json*> splat_items_;
 
+  const nlohmann::json* reference(const Expr& e, const Scope& scope);
   nlohmann::json eval_for(const Expr& e, const Scope& scope);
   nlohmann::json eval_splat(const Expr& e, const Scope& scope);
   nlohmann::json eval_binary(const Expr& e, const Scope& scope);

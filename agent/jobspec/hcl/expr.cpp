@@ -123,6 +123,8 @@ void Evaluator::check_size(std::size_t bytes, Pos at) const {
 json Evaluator::eval(const Expr& e, const Scope& scope) {
   if (++steps_ > limits_.max_steps)
     fail(e.pos, "evaluation takes more than " + std::to_string(limits_.max_steps) + " steps");
+  if (e.kind == ExprKind::Variable || e.kind == ExprKind::GetAttr || e.kind == ExprKind::Index)
+    if (const json* found = reference(e, scope)) return *found;
   switch (e.kind) {
     case ExprKind::Literal:
       return e.value;
@@ -182,6 +184,39 @@ json Evaluator::eval(const Expr& e, const Scope& scope) {
       return eval_template(e, scope);
   }
   fail(e.pos, "unknown expression");
+}
+
+// A plain reference that exists (var.x.y, local.z[0]), as a pointer into the scope: reading
+// one attribute must not copy the whole object it is in. nullptr for anything else, which
+// eval() then evaluates (and reports) the long way.
+const json* Evaluator::reference(const Expr& e, const Scope& scope) {
+  switch (e.kind) {
+    case ExprKind::Variable:
+      return scope.find(e.name);
+    case ExprKind::GetAttr: {
+      const json* base = reference(*e.a, scope);
+      if (!base || !base->is_object()) return nullptr;
+      auto it = base->find(e.name);
+      return it == base->end() ? nullptr : &*it;
+    }
+    case ExprKind::Index: {
+      if (e.b->kind != ExprKind::Literal) return nullptr;
+      const json* base = reference(*e.a, scope);
+      if (!base) return nullptr;
+      const json& key = e.b->value;
+      if (base->is_array() && key.is_number_integer()) {
+        auto i = key.get<std::int64_t>();
+        return i >= 0 && static_cast<std::size_t>(i) < base->size() ? &(*base)[i] : nullptr;
+      }
+      if (base->is_object() && key.is_string()) {
+        auto it = base->find(key.get<std::string>());
+        return it == base->end() ? nullptr : &*it;
+      }
+      return nullptr;
+    }
+    default:
+      return nullptr;
+  }
 }
 
 std::optional<std::string> Evaluator::runtime_reference(const Expr& e, const Scope& scope,

@@ -357,8 +357,8 @@ class FileEvaluator {
     }
     enum State { New, Visiting, Done, Failed };
     std::map<std::string, State> state;
-    json values = json::object();
-    scope_.set("local", values);
+    json& values = scope_.own("local");
+    values = json::object();
     struct Frame {
       std::string name;
       std::vector<std::string> deps;
@@ -405,8 +405,8 @@ class FileEvaluator {
           continue;
         }
         try {
-          values[done.name] = ev_.eval(*defs[done.name]->expr, scope_);
-          scope_.set("local", values);
+          json v = ev_.eval(*defs[done.name]->expr, scope_);
+          values[done.name] = std::move(v);
           state[done.name] = Done;
         } catch (const EvalError& e) {
           error(describe(e));
