@@ -16,7 +16,9 @@ namespace drover::jobspec {
 
 struct HclJobOptions {
   hcl::VariableInputs variables;
-  std::string base_dir = ".";  // the job file's folder
+  // The job file's folder, where file() and templatefile() read; empty (the agent's case):
+  // those functions are refused.
+  std::string base_dir;
 };
 
 struct HclJsonResult {

@@ -605,6 +605,7 @@ std::optional<json> map_hcl_job(std::string_view text, const HclJobOptions& opti
     return std::nullopt;
   }
   for (auto& e : file.errors) problems.push_back({"", std::move(e)});
+  if (!file.body_evaluated) return std::nullopt;
   std::vector<Problem> mapping;
   HclMapper mapper(mapping, map);
   auto doc = mapper.file(file.body);

@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 hcl::EvaluatedFile eval(const std::string& text, const hcl::VariableInputs& in = {},
-                        const std::string& dir = ".") {
+                        const std::string& dir = "") {
   return hcl::evaluate_file(text, in, dir);
 }
 
@@ -234,6 +234,9 @@ abs = abspath("motd.txt")
   dir.write("big.txt", std::string(2 * 1024 * 1024, 'x'));
   EXPECT_NE(errors(eval("v = file(\"big.txt\")\n", {}, dir.path.string()))
                 .find("is larger than 1048576 bytes"),
+            std::string::npos);
+  EXPECT_NE(errors(eval("v = file(\"/nonexistent/x\")\n", {}, dir.path.string()))
+                .find("file(): cannot read \"/nonexistent/x\""),
             std::string::npos);
 }
 

@@ -53,8 +53,9 @@ struct EvalLimits {
 
 class Evaluator {
  public:
-  // base_dir: where file() and templatefile() paths are relative to (the job file's folder).
-  explicit Evaluator(std::string base_dir = ".", EvalLimits limits = {})
+  // base_dir: where file() and templatefile() paths are relative to (the job file's folder);
+  // empty: the file functions are refused (the agent never reads its own files for a job).
+  explicit Evaluator(std::string base_dir = "", EvalLimits limits = {})
       : base_dir_(std::move(base_dir)), limits_(limits) {}
 
   nlohmann::json eval(const Expr& e, const Scope& scope);  // throws EvalError

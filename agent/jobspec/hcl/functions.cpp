@@ -341,6 +341,10 @@ std::string uuid_v5(const Call& c) {
 // ---- files ----
 
 std::filesystem::path resolve(const Call& c, const std::string& path) {
+  if (c.ev.base_dir().empty())
+    c.fail("the file functions work only where the job file is read: `drover job run` and "
+           "`drover job validate` read the files on your machine; the agent reads none of its "
+           "own");
   std::filesystem::path p(path);
   if (!path.empty() && path[0] == '~') {
     const char* home = std::getenv("HOME");

@@ -149,16 +149,19 @@ class FileEvaluator {
                 std::vector<std::string>& errors)
       : tree_(tree), inputs_(inputs), ev_(base_dir), errors_(errors) {}
 
-  Body run() {
+  // False when the variables have errors: then nothing else is evaluated.
+  bool run(Body& body) {
     declare();
     assign();
     json vars = json::object();
     for (const auto& d : declared_)
       if (d.has_value) vars[d.name] = d.value;
     validate(vars);
+    if (!errors_.empty()) return false;
     scope_.set("var", vars);
     locals();
-    return decode_body(tree_, ev_, scope_, errors_, {"variable", "variables", "locals"});
+    body = decode_body(tree_, ev_, scope_, errors_, {"variable", "variables", "locals"});
+    return true;
   }
 
  private:
@@ -450,7 +453,7 @@ EvaluatedFile evaluate_file(std::string_view text, const VariableInputs& inputs,
     out.errors.push_back(tree.message());
     return out;
   }
-  out.body = FileEvaluator(*tree, inputs, base_dir, out.errors).run();
+  out.body_evaluated = FileEvaluator(*tree, inputs, base_dir, out.errors).run(out.body);
   return out;
 }
 

@@ -30,7 +30,10 @@ std::vector<std::pair<std::string, std::string>> variables_from_environment(char
 drover::Result<std::pair<std::string, std::string>> split_var_argument(std::string_view arg);
 
 struct EvaluatedFile {
-  bool syntax_ok = true;            // false: errors holds the one syntax error
+  bool syntax_ok = true;  // false: errors holds the one syntax error
+  // false: the variables have errors, and nothing after them was evaluated (each use of a
+  // variable without a value would only repeat its error)
+  bool body_evaluated = false;
   Body body;                        // the file with variable, variables and locals blocks consumed
   std::vector<std::string> errors;  // "line L, column C: what", or about an input by its name
 };
@@ -39,7 +42,7 @@ struct EvaluatedFile {
 // value, a value of the wrong type, a failed validation, an input for an undeclared
 // variable), its locals (in dependency order; a circle is an error naming them), then the
 // rest of the file with var. and local. in scope. base_dir: where file() and templatefile()
-// paths start (the job file's folder).
+// paths start (the job file's folder); empty: the file functions are refused.
 EvaluatedFile evaluate_file(std::string_view text, const VariableInputs& inputs,
                             const std::string& base_dir, int max_depth = 64);
 
