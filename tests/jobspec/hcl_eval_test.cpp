@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "jobspec/hcl/hcl.hpp"
+#include "jobspec/hcl/variables.hpp"
+#include "jobspec/parse.hpp"
 
 namespace drover::jobspec {
 namespace {
@@ -279,6 +281,60 @@ TEST(HclLimits, DeepAndLongExpressionsAreRefusedNotCrashed) {
                      "c]]]\n")
                 .find("steps"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace drover::jobspec
+
+namespace drover::jobspec {
+namespace {
+
+TEST(HclLimits, FunctionsStayBoundedOnHugeOrDeepInput) {
+  // n² would take minutes; these answer at once.
+  EXPECT_EQ(value_of("length(distinct(range(200000)))"), 200000);
+  EXPECT_EQ(value_of("length(toset(concat(range(100000), range(100000))))"), 100000);
+  EXPECT_NE(error_of("v = format(\"%999999999s\", \"x\")\n").find("width or precision over 400"),
+            std::string::npos);
+  std::string deep = std::string(100, '[') + std::string(100, ']');
+  EXPECT_NE(error_of("v = jsondecode(\"" + deep + "\")\n").find("nested more than 64"),
+            std::string::npos);
+  // A string doubled by each of 30 locals would be a gigabyte: the size cap stops it at 16 MiB.
+  std::string doubling = "locals {\n  s0 = \"xxxxxxxxxxxxxxxx\"\n";
+  for (int i = 1; i <= 30; ++i)
+    doubling += "  s" + std::to_string(i) + " = \"${local.s" + std::to_string(i - 1) +
+                "}${local.s" + std::to_string(i - 1) + "}\"\n";
+  doubling += "}\n";
+  auto f = hcl::evaluate_file(doubling, {}, "");
+  ASSERT_FALSE(f.errors.empty());
+  EXPECT_NE(f.errors[0].find("value is larger than 16777216 bytes"), std::string::npos)
+      << f.errors[0];
+  // Each local wrapping the one before would nest past what anything can recurse through.
+  std::string wrapping = "locals {\n  w0 = 1\n";
+  for (int i = 1; i <= 200; ++i)
+    wrapping += "  w" + std::to_string(i) + " = [local.w" + std::to_string(i - 1) + "]\n";
+  wrapping += "}\n";
+  auto w = hcl::evaluate_file(wrapping, {}, "");
+  ASSERT_FALSE(w.errors.empty());
+  EXPECT_NE(w.errors[0].find("is nested more than 64 levels deep"), std::string::npos)
+      << w.errors[0];
+}
+
+TEST(HclLimits, JobFileCapsHoldThroughParseJob) {
+  std::string big = "job \"big\" {\n  meta {\n";
+  while (big.size() < kMaxJobDocumentBytes) big += "    k" + std::to_string(big.size()) + " = 1\n";
+  big += "  }\n}\n";
+  auto r = parse_job(big);
+  ASSERT_FALSE(r.problems.empty());
+  EXPECT_NE(r.problems[0].message.find("the limit is 1048576"), std::string::npos);
+  auto heredoc = parse_job("job \"h\" {\n  meta = { a = <<EOF\nnever\n");
+  ASSERT_FALSE(heredoc.problems.empty());
+  EXPECT_NE(heredoc.problems[0].message.find("heredoc <<EOF never ends"), std::string::npos)
+      << heredoc.problems[0].message;
+  auto nested = parse_job("job \"n\" {\n  meta = " + std::string(80, '(') + "1" +
+                          std::string(80, ')') + "\n}\n");
+  ASSERT_FALSE(nested.problems.empty());
+  EXPECT_NE(nested.problems[0].message.find("nested more than 64"), std::string::npos)
+      << nested.problems[0].message;
 }
 
 }  // namespace

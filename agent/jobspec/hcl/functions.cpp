@@ -129,6 +129,13 @@ std::string format_one(const Call& c, std::string_view spec, char verb, const js
     return x.dump();
   };
   std::string flags(spec.substr(0, spec.size()));
+  for (std::size_t i = 0; i < flags.size();) {  // every width and precision fits the buffer
+    std::size_t j = i;
+    while (j < flags.size() && std::isdigit(static_cast<unsigned char>(flags[j]))) ++j;
+    if (j > i && std::stol(flags.substr(i, j - i)) > 400)
+      c.fail("a width or precision over 400 in the format string");
+    i = j == i ? i + 1 : j;
+  }
   char buf[512];
   auto pad = [&](std::string s) {
     int width = 0;
@@ -141,6 +148,7 @@ std::string format_one(const Call& c, std::string_view spec, char verb, const js
     }
     while (i < flags.size() && std::isdigit(static_cast<unsigned char>(flags[i])))
       width = width * 10 + (flags[i++] - '0');
+    c.ev.check_size(static_cast<std::size_t>(width), c.at);
     std::size_t chars = char_starts(s).size() - 1;
     if (static_cast<std::size_t>(width) > chars) {
       std::string fill(static_cast<std::size_t>(width) - chars, zero && !left ? '0' : ' ');
@@ -243,6 +251,14 @@ bool values_equal(const json& a, const json& b) {
   return a == b;
 }
 
+// Which values were seen, in O(1) each: distinct() of range(1048576) must not take n².
+struct Distinct {
+  std::set<std::string> keys;
+  bool first(const json& v) {
+    return keys.insert(v.is_number() ? "n" + number_text(v) : v.dump()).second;
+  }
+};
+
 void flatten_into(const json& list, json& out, int depth, const Call& c) {
   if (depth > 64) c.fail("lists nested too deep");
   for (const auto& item : list) {
@@ -342,9 +358,10 @@ std::string uuid_v5(const Call& c) {
 
 std::filesystem::path resolve(const Call& c, const std::string& path) {
   if (c.ev.base_dir().empty())
-    c.fail("the file functions work only where the job file is read: `drover job run` and "
-           "`drover job validate` read the files on your machine; the agent reads none of its "
-           "own");
+    c.fail(
+        "the file functions work only where the job file is read: `drover job run` and "
+        "`drover job validate` read the files on your machine; the agent reads none of its "
+        "own");
   std::filesystem::path p(path);
   if (!path.empty() && path[0] == '~') {
     const char* home = std::getenv("HOME");
@@ -544,11 +561,9 @@ const std::map<std::string_view, Function>& table() {
          return false; }}},
       {"distinct", {1, 1, [](const Call& c) -> json {
          json out = json::array();
-         for (const auto& v : c.list(0)) {
-           bool seen = false;
-           for (const auto& o : out) seen = seen || values_equal(o, v);
-           if (!seen) out.push_back(v);
-         }
+         Distinct seen;
+         for (const auto& v : c.list(0))
+           if (seen.first(v)) out.push_back(v);
          return out; }}},
       {"element", {2, 2, [](const Call& c) -> json {
          const json& l = c.list(0);
@@ -617,12 +632,10 @@ const std::map<std::string_view, Function>& table() {
          return out; }}},
       {"setunion", {1, -1, [](const Call& c) -> json {
          json out = json::array();
+         Distinct seen;
          for (std::size_t i = 0; i < c.args.size(); ++i)
-           for (const auto& v : c.list(i)) {
-             bool seen = false;
-             for (const auto& o : out) seen = seen || values_equal(o, v);
-             if (!seen) out.push_back(v);
-           }
+           for (const auto& v : c.list(i))
+             if (seen.first(v)) out.push_back(v);
          std::sort(out.begin(), out.end(), value_less);
          return out; }}},
       {"slice", {3, 3, [](const Call& c) -> json {
@@ -693,11 +706,9 @@ const std::map<std::string_view, Function>& table() {
          return as_number(c.args[0], c.at, "tonumber()"); }}},
       {"toset", {1, 1, [](const Call& c) -> json {
          json out = json::array();
-         for (const auto& v : c.list(0)) {
-           bool seen = false;
-           for (const auto& o : out) seen = seen || values_equal(o, v);
-           if (!seen) out.push_back(v);
-         }
+         Distinct seen;
+         for (const auto& v : c.list(0))
+           if (seen.first(v)) out.push_back(v);
          std::sort(out.begin(), out.end(), value_less);
          return out; }}},
       {"tostring", {1, 1, [](const Call& c) -> json {
@@ -711,7 +722,14 @@ const std::map<std::string_view, Function>& table() {
          return *d; }}},
       {"base64encode", {1, 1, [](const Call& c) -> json { return base64_encode(c.str(0)); }}},
       {"jsondecode", {1, 1, [](const Call& c) -> json {
-         json v = json::parse(c.str(0), nullptr, false);
+         std::string text = c.str(0);
+         int depth = 0, deepest = 0;  // strings may hold brackets; over-counting only refuses more
+         for (char ch : text) {
+           if (ch == '[' || ch == '{') deepest = std::max(deepest, ++depth);
+           if (ch == ']' || ch == '}') --depth;
+         }
+         if (deepest > 64) c.fail("the JSON is nested more than 64 levels deep");
+         json v = json::parse(text, nullptr, false);
          if (v.is_discarded()) c.fail("the argument is not JSON");
          return v; }}},
       {"jsonencode", {1, 1, [](const Call& c) -> json { return c.args[0].dump(); }}},

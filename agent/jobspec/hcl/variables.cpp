@@ -128,6 +128,16 @@ json from_text(Evaluator& ev, const std::string& text, const Declared& d, const 
   return convert(ev.eval(**tree, none), d.type.get(), d.pos, what);
 }
 
+constexpr int kMaxValueDepth = 64;
+
+bool too_deep(const json& v, int depth) {
+  if (!v.is_structured()) return false;
+  if (depth >= kMaxValueDepth) return true;
+  for (const auto& item : v)
+    if (too_deep(item, depth + 1)) return true;
+  return false;
+}
+
 void local_references(const Expr& e, std::vector<std::string>& out) {
   if (e.kind == ExprKind::GetAttr && e.a->kind == ExprKind::Variable && e.a->name == "local")
     out.push_back(e.name);
@@ -409,6 +419,12 @@ class FileEvaluator {
         }
         try {
           json v = ev_.eval(*defs[done.name]->expr, scope_);
+          // Each local can wrap the one before (`b = [local.a]`): without a cap a long
+          // chain nests a value deeper than anything reading it could recurse.
+          if (too_deep(v, 0))
+            throw EvalError{defs[done.name]->expr->pos,
+                            "local \"" + done.name + "\" is nested more than " +
+                                std::to_string(kMaxValueDepth) + " levels deep"};
           values[done.name] = std::move(v);
           state[done.name] = Done;
         } catch (const EvalError& e) {
