@@ -266,9 +266,9 @@ class FileEvaluator {
           return convert(ev_.eval(*d.default_value, none), d.type.get(), d.default_value->pos,
                          "variable \"" + d.name + "\" default");
         });
-    for (const auto& [name, text] : inputs_.env)
-      if (Declared* d = find(name))
-        set(*d, [&] { return from_text(ev_, text, *d, "NOMAD_VAR_" + name); });
+    for (const auto& entry : inputs_.env)  // (a structured binding cannot be captured in C++20)
+      if (Declared* d = find(entry.first))
+        set(*d, [&] { return from_text(ev_, entry.second, *d, "NOMAD_VAR_" + entry.first); });
     for (const auto& [file, content] : inputs_.files) {
       auto tree = parse_syntax(content);
       if (!tree) {
