@@ -70,7 +70,7 @@ TEST(HclVariables, PrecedenceIsDefaultThenEnvironmentThenFilesThenArguments) {
   hcl::VariableInputs in;
   in.env = {{"image", "from-env"}, {"count", "2"}, {"ports", "[1, 2]"}, {"undeclared", "x"}};
   in.files = {{"a.vars", "image = \"from-file\"\ncount = 3\n"},
-              {"b.vars", "count = 4\ntags = { team = \"a\" }\n"}};
+              {"b.vars.json", "{\"count\": 4, \"tags\": {\"team\": \"a\"}}"}};
   in.args = {{"count", "5"}, {"count", "6"}};
   auto f = eval(kDeclared, in);
   ASSERT_TRUE(f.errors.empty()) << errors(f);

@@ -270,6 +270,11 @@ class FileEvaluator {
       if (Declared* d = find(entry.first))
         set(*d, [&] { return from_text(ev_, entry.second, *d, "NOMAD_VAR_" + entry.first); });
     for (const auto& [file, content] : inputs_.files) {
+      if (auto first = content.find_first_not_of(" \t\r\n");
+          first != std::string::npos && content[first] == '{') {
+        json_file(file, content);  // a .json variables file, as Nomad takes
+        continue;
+      }
       auto tree = parse_syntax(content);
       if (!tree) {
         error(file + ": " + tree.message());
@@ -311,6 +316,27 @@ class FileEvaluator {
       if (!d.has_value && !d.default_value)
         error(at(d.pos) + "variable \"" + d.name + "\" has no value: give it with -var " + d.name +
               "=..., a -var-file or NOMAD_VAR_" + d.name + ", or give it a default");
+  }
+
+  void json_file(const std::string& file, const std::string& content) {
+    json doc = json::parse(content, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object()) {
+      error(file + ": not a JSON object of variable values");
+      return;
+    }
+    for (const auto& [name, value] : doc.items()) {
+      Declared* d = find(name);
+      if (!d) {
+        error(file + ": no variable \"" + name + "\" is declared in the job file" + hint(name));
+        continue;
+      }
+      try {
+        d->value = convert(value, d->type.get(), d->pos, "variable \"" + name + "\"");
+        d->has_value = true;
+      } catch (const EvalError& e) {
+        error(file + ": " + e.message);
+      }
+    }
   }
 
   void validate(const json& vars) {
