@@ -6,6 +6,7 @@
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/http_server.hpp"
+#include "api/jobs_parse_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
@@ -115,6 +116,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   s.Post("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
     submit_job(ctx, req, res);
   });
+  register_jobs_parse_endpoint(s);
   // Nomad's CLI registers with PUT /v1/jobs; accept it too.
   s.Put("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
     submit_job(ctx, req, res);

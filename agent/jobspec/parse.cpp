@@ -74,7 +74,9 @@ RestartPolicy default_restart_policy(JobType type) {
   return r;
 }
 
-ParseResult parse_job(std::string_view text) {
+ParseResult parse_job(std::string_view text) { return parse_job(text, HclJobOptions{}); }
+
+ParseResult parse_job(std::string_view text, const HclJobOptions& hcl_options) {
   ParseResult result;
   if (text.size() > kMaxJobDocumentBytes) {
     result.problems.push_back({"", "job document is " + std::to_string(text.size()) +
@@ -95,7 +97,7 @@ ParseResult parse_job(std::string_view text) {
   if (hcl::looks_like_hcl(text)) {
     hcl_map.emplace();
     nomad_json = true;  // an HCL job is read as the Nomad JSON it maps to
-    read = detail::read_hcl_job(text, job, result.problems, *hcl_map);
+    read = detail::read_hcl_job(text, hcl_options, job, result.problems, *hcl_map);
   } else if (looks_like_json(text)) {
     json doc;
     try {

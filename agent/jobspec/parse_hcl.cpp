@@ -8,6 +8,7 @@
 
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/hcl/hcl.hpp"
+#include "jobspec/hcl/variables.hpp"
 #include "jobspec/readers.hpp"
 
 namespace drover::jobspec::detail {
@@ -54,9 +55,6 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"periodic", "not supported yet (issue 17)"},
       {"parameterized", "not supported yet (issue 17)"},
       {"shutdown_delay", "not supported yet (issue 17)"},
-      {"variable", "HCL variables are not supported yet (issue 17)"},
-      {"variables", "HCL variables are not supported yet (issue 17)"},
-      {"locals", "HCL locals are not supported yet (issue 17)"},
       {"consul", "not supported by drover (drover does not talk to Consul)"},
       {"connect", "not supported by drover (no Consul Connect)"},
       {"csi_plugin", "not supported by drover"},
@@ -599,19 +597,42 @@ Problem HclSourceMap::locate(const Problem& p) const {
   return {best->where, std::move(message)};
 }
 
-bool read_hcl_job(std::string_view text, Job& job, std::vector<Problem>& problems,
-                  HclSourceMap& map) {
-  auto body = hcl::parse(text, kMaxJobNestingDepth);
-  if (!body) {
-    problems.push_back({"", "malformed HCL at " + body.message()});
-    return false;
+std::optional<json> map_hcl_job(std::string_view text, const HclJobOptions& options,
+                                std::vector<Problem>& problems, HclSourceMap& map) {
+  auto file = hcl::evaluate_file(text, options.variables, options.base_dir, kMaxJobNestingDepth);
+  if (!file.syntax_ok) {
+    problems.push_back({"", "malformed HCL at " + file.errors.front()});
+    return std::nullopt;
   }
+  for (auto& e : file.errors) problems.push_back({"", std::move(e)});
+  if (!file.body_evaluated) return std::nullopt;
   std::vector<Problem> mapping;
   HclMapper mapper(mapping, map);
-  auto doc = mapper.file(*body);
+  auto doc = mapper.file(file.body);
   problems.insert(problems.end(), mapping.begin(), mapping.end());
+  // A value that failed to evaluate is missing from the JSON; reading it would only report
+  // the gap again, less clearly.
+  if (!file.errors.empty()) return std::nullopt;
+  return doc;
+}
+
+bool read_hcl_job(std::string_view text, const HclJobOptions& options, Job& job,
+                  std::vector<Problem>& problems, HclSourceMap& map) {
+  auto doc = map_hcl_job(text, options, problems, map);
   if (!doc) return false;
   return read_nomad_json_job(*doc, job, problems);
 }
 
 }  // namespace drover::jobspec::detail
+
+namespace drover::jobspec {
+
+HclJsonResult hcl_to_nomad_json(std::string_view text, const HclJobOptions& options) {
+  HclJsonResult result;
+  detail::HclSourceMap map;
+  auto doc = detail::map_hcl_job(text, options, result.problems, map);
+  if (result.problems.empty()) result.doc = std::move(doc);
+  return result;
+}
+
+}  // namespace drover::jobspec
