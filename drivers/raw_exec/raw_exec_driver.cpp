@@ -3,6 +3,8 @@
 // stats by process group; the calls on the running task are monitored::MonitoredTask's.
 #include "raw_exec_driver.hpp"
 
+#include <filesystem>
+
 #include <stdexcept>
 
 #include "handle.hpp"
@@ -111,6 +113,13 @@ nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
   MonitorLaunch req;
   req.work_dir = string_field(task, "TaskDir");
   if (req.work_dir.empty()) throw std::runtime_error("TaskDir: required");
+  if (!cfg.work_dir.empty()) {
+    // Interpolated by the agent by now: what is left must be a directory on the host.
+    std::error_code ec;
+    if (cfg.work_dir[0] != '/' || !std::filesystem::is_directory(cfg.work_dir, ec))
+      throw std::runtime_error("config.work_dir: \"" + cfg.work_dir + "\" is not a directory");
+    req.work_dir = cfg.work_dir;
+  }
   req.monitor_path = string_field(task, "MonitorPath");
   if (req.monitor_path.empty()) throw std::runtime_error("MonitorPath: required");
   req.state_dir = string_field(task, "StateDir");
