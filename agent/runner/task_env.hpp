@@ -14,10 +14,10 @@ namespace drover::runner {
 
 struct NodeInfo {
   std::string id, name, datacenter;
-  std::string node_class;            // the agent config's node_class ("" when unset)
-  std::string node_pool = "default";  // the agent config's node_pool
   std::map<std::string, std::string> attributes;  // "cpu.arch" -> "amd64"
   std::map<std::string, std::string> meta;
+  std::string node_class;             // the agent config's node_class ("" when unset)
+  std::string node_pool = "default";  // the agent config's node_pool
 };
 
 struct TaskEnvInput {
