@@ -15,10 +15,25 @@ namespace drover::jobspec {
 
 namespace {
 
-constexpr std::array<std::string_view, 19> kOperators = {
-    "=",      "==",           "is",       "!=",         "not",        "<",       "<=",
-    ">",      ">=",           "regexp",   "set_contains", "set_contains_all", "set_contains_any",
-    "version", "semver",      "is_set",   "is_not_set", "distinct_hosts", "distinct_property"};
+constexpr std::array<std::string_view, 19> kOperators = {"=",
+                                                         "==",
+                                                         "is",
+                                                         "!=",
+                                                         "not",
+                                                         "<",
+                                                         "<=",
+                                                         ">",
+                                                         ">=",
+                                                         "regexp",
+                                                         "set_contains",
+                                                         "set_contains_all",
+                                                         "set_contains_any",
+                                                         "version",
+                                                         "semver",
+                                                         "is_set",
+                                                         "is_not_set",
+                                                         "distinct_hosts",
+                                                         "distinct_property"};
 
 // --- go-version ---
 
@@ -55,7 +70,8 @@ std::optional<Version> parse_version(const std::string& text, bool strict) {
   std::size_t start = 0;
   while (start <= segs.size()) {
     auto dot = segs.find('.', start);
-    std::string part = segs.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string part =
+        segs.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     errno = 0;
     char* end = nullptr;
     long long n = std::strtoll(part.c_str(), &end, 10);
@@ -129,7 +145,8 @@ bool prerelease_check(const Version& v, const Version& c) {
   if (vp && cp) {
     std::size_t n = std::max(v.segments.size(), c.segments.size());
     for (std::size_t i = 0; i < n; ++i)
-      if ((i < v.segments.size() ? v.segments[i] : 0) != (i < c.segments.size() ? c.segments[i] : 0))
+      if ((i < v.segments.size() ? v.segments[i] : 0) !=
+          (i < c.segments.size() ? c.segments[i] : 0))
         return false;
     return true;
   }
@@ -288,9 +305,8 @@ std::optional<bool> version_matches(std::string_view version, std::string_view c
   auto v = parse_version(std::string(version), strict_semver);
   auto terms = parse_version_constraint(constraint, strict_semver);
   if (!v || !terms) return std::nullopt;
-  return std::all_of(terms->begin(), terms->end(), [&](const VersionTerm& t) {
-    return term_holds(t, *v, strict_semver);
-  });
+  return std::all_of(terms->begin(), terms->end(),
+                     [&](const VersionTerm& t) { return term_holds(t, *v, strict_semver); });
 }
 
 }  // namespace drover::jobspec

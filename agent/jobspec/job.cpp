@@ -253,27 +253,27 @@ json task_to_json(const Task& t) {
     lifecycle = {{"Hook", t.lifecycle.hook}, {"Sidecar", t.lifecycle.sidecar}};
   }
   json out = {{"Name", t.name},
-          {"Driver", t.driver},
-          {"User", t.user},
-          {"Config", t.config},
-          {"Env", t.env},
-          {"Resources",
-           {{"CPU", t.resources.cpu_mhz},
-            {"Cores", t.resources.cores},
-            {"MemoryMB", t.resources.memory_mb},
-            {"MemoryMaxMB", t.resources.memory_max_mb},
-            {"Pids", t.resources.pids},
-            {"Devices", devices}}},
-          {"KillTimeout", ns(t.kill_timeout)},
-          {"KillSignal", t.kill_signal},
-          {"LogConfig",
-           {{"MaxFiles", t.logs.max_files},
-            {"MaxFileSizeMB", t.logs.max_file_size_mb},
-            {"Disabled", t.logs.disabled}}},
-          {"Lifecycle", lifecycle},
-          {"Leader", t.leader},
-          {"Meta", t.meta},
-          {"Services", services_to_json(t.services)}};
+              {"Driver", t.driver},
+              {"User", t.user},
+              {"Config", t.config},
+              {"Env", t.env},
+              {"Resources",
+               {{"CPU", t.resources.cpu_mhz},
+                {"Cores", t.resources.cores},
+                {"MemoryMB", t.resources.memory_mb},
+                {"MemoryMaxMB", t.resources.memory_max_mb},
+                {"Pids", t.resources.pids},
+                {"Devices", devices}}},
+              {"KillTimeout", ns(t.kill_timeout)},
+              {"KillSignal", t.kill_signal},
+              {"LogConfig",
+               {{"MaxFiles", t.logs.max_files},
+                {"MaxFileSizeMB", t.logs.max_file_size_mb},
+                {"Disabled", t.logs.disabled}}},
+              {"Lifecycle", lifecycle},
+              {"Leader", t.leader},
+              {"Meta", t.meta},
+              {"Services", services_to_json(t.services)}};
   out["RestartPolicy"] = t.restart ? restart_to_json(*t.restart) : json(nullptr);
   out["ShutdownDelay"] = ns(t.shutdown_delay);
   placement_to_json(t.placement, out, /*spreads=*/false);
@@ -380,8 +380,8 @@ Job job_from_json(const json& j) {
   Job job;
   job.id = value_at(j, "ID", job.id);
   job.name = value_at(j, "Name", job.name);
-  job.type = job_type_from_string(value_at<std::string>(j, "Type", "service"))
-                 .value_or(JobType::Service);
+  job.type =
+      job_type_from_string(value_at<std::string>(j, "Type", "service")).value_or(JobType::Service);
   job.datacenters = value_at(j, "Datacenters", job.datacenters);
   job.priority = value_at(j, "Priority", job.priority);
   job.meta = value_at(j, "Meta", job.meta);

@@ -5,12 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace drover::jobspec {
 
@@ -102,9 +101,9 @@ struct Service {
 // Nomad's `constraint`: {LTarget, Operand, RTarget}. Evaluated against this node at admission
 // (runner/constraints.hpp); a job whose constraints this node fails is refused with 409.
 struct Constraint {
-  std::string attribute;       // LTarget: "${attr.kernel.name}", "${meta.rack}", "${node.class}"
-  std::string op = "=";        // Operand
-  std::string value;           // RTarget
+  std::string attribute;  // LTarget: "${attr.kernel.name}", "${meta.rack}", "${node.class}"
+  std::string op = "=";   // Operand
+  std::string value;      // RTarget
   bool operator==(const Constraint&) const = default;
 };
 

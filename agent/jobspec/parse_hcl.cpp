@@ -302,8 +302,8 @@ class HclMapper {
     labels(s, b, 0);
     attributes(b.body, s, constraint_fields(affinity), c);
     for (const auto& inner : b.body.blocks) unknown_block(s, inner, {});
-    for (const char* op : {"version", "semver", "regexp", "set_contains", "set_contains_any",
-                           "set_contains_all"}) {
+    for (const char* op :
+         {"version", "semver", "regexp", "set_contains", "set_contains_any", "set_contains_all"}) {
       if (!c.contains(op)) continue;
       c["Operand"] = op;
       c["RTarget"] = c[op];
@@ -354,8 +354,8 @@ class HclMapper {
   // A constraint, affinity or spread block of the body at `s`, appended to `out`'s list;
   // false when `b` is none of these (or spread where it has none).
   bool placement_block(const hcl::Block& b, const Scope& s, json& out, bool spreads) {
-    const char* key = b.type == "constraint" ? "Constraints"
-                      : b.type == "affinity" ? "Affinities"
+    const char* key = b.type == "constraint"          ? "Constraints"
+                      : b.type == "affinity"          ? "Affinities"
                       : b.type == "spread" && spreads ? "Spreads"
                                                       : nullptr;
     if (!key) return false;
@@ -402,9 +402,8 @@ class HclMapper {
       j["ID"] = b.labels[0];
       map_.add("Job.ID", {s.where, "", b.pos.line});
     }
-    const std::vector<std::string_view> blocks = {"group",      "update",     "meta",
-                                                  "reschedule", "migrate",    "constraint",
-                                                  "affinity",   "spread"};
+    const std::vector<std::string_view> blocks = {"group",   "update",     "meta",     "reschedule",
+                                                  "migrate", "constraint", "affinity", "spread"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
@@ -521,8 +520,8 @@ class HclMapper {
     json t = json::object();
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
-    const std::vector<std::string_view> blocks = {"config",  "env",     "meta",       "resources",
-                                                  "lifecycle", "logs", "restart", "service",
+    const std::vector<std::string_view> blocks = {"config",     "env",     "meta",    "resources",
+                                                  "lifecycle",  "logs",    "restart", "service",
                                                   "constraint", "affinity"};
     attributes(b.body, s,
                {{"driver", "Driver"},

@@ -425,8 +425,8 @@ class NomadReader {
     // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
     // copies the group's into each task, which is then no policy of the task's own.
     if (object(o, "RestartPolicy", path)) {
-      RestartPolicy r = read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"),
-                                     group_restart);
+      RestartPolicy r =
+          read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"), group_restart);
       if (!(r == group_restart)) t.restart = r;
     }
     if (auto v = duration(o, "ShutdownDelay", path)) t.shutdown_delay = *v;
@@ -449,10 +449,10 @@ class NomadReader {
     g.restart = default_restart_policy(type);
     // ReschedulePolicy and Migrate move allocs between nodes: the servers' concern, which
     // a node agent never acts on, so whatever they say is accepted.
-    check_keys(o, path,
-               {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
-                "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities",
-                "Spreads"});
+    check_keys(
+        o, path,
+        {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
+         "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads"});
     if (auto v = str(o, "Name", path)) g.name = *v;
     if (auto v = integer(o, "Count", path)) g.count = *v;
     if (object(o, "RestartPolicy", path))

@@ -480,8 +480,8 @@ class YamlReader {
       if (auto t = job_type_from_string(*v))
         j.type = *t;
       else
-        add("type", "must be \"service\", \"batch\", \"system\" or \"sysbatch\" (got \"" + *v +
-                        "\")");
+        add("type",
+            "must be \"service\", \"batch\", \"system\" or \"sysbatch\" (got \"" + *v + "\")");
     }
     if (auto v = str(n["region"], "region")) j.region = *v;
     if (auto v = str(n["namespace"], "namespace")) j.namespace_name = *v;

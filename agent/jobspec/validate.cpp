@@ -185,13 +185,14 @@ class Validator {
   void operand(const std::string& p, const std::string& op, const std::string& attribute,
                const std::string& value, bool affinity) {
     const bool distinct = op == "distinct_hosts" || op == "distinct_property";
-    if (!known_constraint_operator(op) || (affinity && (distinct || op == "is_set" ||
-                                                        op == "is_not_set"))) {
+    if (!known_constraint_operator(op) ||
+        (affinity && (distinct || op == "is_set" || op == "is_not_set"))) {
       add(p + ".operator", "unknown operator \"" + printable(op) +
                                "\" (use =, !=, <, <=, >, >=, regexp, set_contains, "
                                "set_contains_any, set_contains_all, version, semver" +
-                               (affinity ? "" : ", is_set, is_not_set, distinct_hosts, "
-                                                "distinct_property") +
+                               (affinity ? ""
+                                         : ", is_set, is_not_set, distinct_hosts, "
+                                           "distinct_property") +
                                ")");
       return;
     }
@@ -208,8 +209,7 @@ class Validator {
   void placement(const std::string& prefix, const Placement& pl, bool system) {
     for (std::size_t i = 0; i < pl.constraints.size(); ++i) {
       const auto& c = pl.constraints[i];
-      operand(prefix + "constraints[" + std::to_string(i) + "]", c.op, c.attribute, c.value,
-              false);
+      operand(prefix + "constraints[" + std::to_string(i) + "]", c.op, c.attribute, c.value, false);
     }
     // As in Nomad: a system job runs on every node, so preferring some means nothing.
     if (system && !pl.affinities.empty())
@@ -242,7 +242,8 @@ class Validator {
           add(tp + ".value", "duplicate target \"" + printable(sp.targets[t].value) +
                                  "\" (also targets[" + std::to_string(it->second) + "])");
       }
-      if (sum > 100) add(p + ".targets", "percentages add up to " + std::to_string(sum) + ", over 100");
+      if (sum > 100)
+        add(p + ".targets", "percentages add up to " + std::to_string(sum) + ", over 100");
     }
   }
 
@@ -350,10 +351,9 @@ class Validator {
     range(path + ".count", g.count, 1, kMaxCount);
     // Nomad: a system or sysbatch job runs one alloc of each group per node.
     if (system_ && g.count > 1)
-      add(path + ".count", "must be 1 (or left out) in a " +
-                               std::string(system_batch_ ? "sysbatch" : "system") +
-                               " job: it runs one alloc on each node (got " +
-                               std::to_string(g.count) + ")");
+      add(path + ".count",
+          "must be 1 (or left out) in a " + std::string(system_batch_ ? "sysbatch" : "system") +
+              " job: it runs one alloc on each node (got " + std::to_string(g.count) + ")");
     if (g.shutdown_delay.count() < 0) add(path + ".shutdown_delay", "must not be negative");
     placement(path + ".", g.placement, system_);
     restart(path + ".restart", g.restart);

@@ -51,7 +51,8 @@ std::vector<jobspec::Problem> job_warnings(const jobspec::Job& job) {
     const auto& group = job.groups[g];
     const std::string gp = "groups[" + std::to_string(g) + "].";
     // A group's update starts from the job's: only what it changes is its own to warn about.
-    if (group.update) update_warnings(gp + "update", *group.update, job.update.value_or(defaults), out);
+    if (group.update)
+      update_warnings(gp + "update", *group.update, job.update.value_or(defaults), out);
     placement_warnings(gp, group.placement, out);
     for (std::size_t t = 0; t < group.tasks.size(); ++t)
       placement_warnings(gp + "tasks[" + std::to_string(t) + "].", group.tasks[t].placement, out);

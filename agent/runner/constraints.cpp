@@ -40,8 +40,7 @@ class PlacementJudge {
     if (!job_.node_pool.empty() && job_.node_pool != "default" && job_.node_pool != "all" &&
         job_.node_pool != node_.node_pool)
       problems.push_back({"node_pool", "the job asks for node pool \"" + job_.node_pool +
-                                           "\"; this node is in pool \"" + node_.node_pool +
-                                           "\""});
+                                           "\"; this node is in pool \"" + node_.node_pool + "\""});
     int total = 0;
     for (const auto& g : job_.groups) total += g.count;
     list("", job_.placement.constraints, total, "job");
@@ -110,7 +109,8 @@ NodeInfo node_info_from_json(const json& node) {
   n.node_pool = node.value("NodePool", "default");
   auto strings = [](const json& obj, std::map<std::string, std::string>& out) {
     if (!obj.is_object()) return;
-    for (const auto& [k, v] : obj.items()) out[k] = v.is_string() ? v.get<std::string>() : json_text(v);
+    for (const auto& [k, v] : obj.items())
+      out[k] = v.is_string() ? v.get<std::string>() : json_text(v);
   };
   if (node.contains("Attributes")) strings(node["Attributes"], n.attributes);
   if (node.contains("Meta")) strings(node["Meta"], n.meta);

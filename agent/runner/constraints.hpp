@@ -6,11 +6,10 @@
 // `nomad job plan` explains a placement failure (docs/jobspec.md, "constraints").
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "jobspec/job.hpp"
 #include "jobspec/parse.hpp"

@@ -73,10 +73,10 @@ TEST(NodeConstraints, ConstraintsThatHoldGiveNoProblem) {
 }
 
 TEST(NodeConstraints, AFailedConstraintNamesItselfAndTheNodesValue) {
-  auto ps = placement_problems(
-      job_with({{"${attr.kernel.name}", "=", "windows"}, {"${meta.gpu}", "is_set", ""},
-                {"${node.class}", "=", "${meta.rack}"}}),
-      node());
+  auto ps = placement_problems(job_with({{"${attr.kernel.name}", "=", "windows"},
+                                         {"${meta.gpu}", "is_set", ""},
+                                         {"${node.class}", "=", "${meta.rack}"}}),
+                               node());
   EXPECT_EQ(lines(ps),
             "constraints[0]: constraint \"${attr.kernel.name} = windows\" is not met: this "
             "node's ${attr.kernel.name} is \"linux\"\n"
@@ -93,14 +93,15 @@ TEST(NodeConstraints, DistinctHostsAllowsOneAllocOnOneNode) {
             "groups[0].constraints[0]: constraint \"distinct_hosts\" is not met: the group asks "
             "for 3 allocs on distinct hosts, and this node is one host\n");
   // "false" turns it off, as in Nomad.
-  EXPECT_TRUE(placement_problems(job_with({}, 3, {{"", "distinct_hosts", "false"}}), node()).empty());
+  EXPECT_TRUE(
+      placement_problems(job_with({}, 3, {{"", "distinct_hosts", "false"}}), node()).empty());
   // One alloc a scheduler placed: its siblings are elsewhere.
   EXPECT_TRUE(placement_problems(job_with({{"", "distinct_hosts", ""}}, 3), node(), false).empty());
 }
 
 TEST(NodeConstraints, DistinctPropertyCountsAllocsPerValue) {
-  EXPECT_TRUE(
-      placement_problems(job_with({{"${meta.rack}", "distinct_property", "2"}}, 2), node()).empty());
+  EXPECT_TRUE(placement_problems(job_with({{"${meta.rack}", "distinct_property", "2"}}, 2), node())
+                  .empty());
   auto ps = placement_problems(job_with({{"${meta.rack}", "distinct_property", ""}}, 2), node());
   EXPECT_EQ(lines(ps),
             "constraints[0]: constraint \"distinct_property ${meta.rack}\" is not met: at most 1 "
@@ -125,9 +126,13 @@ TEST(NodeConstraints, NodePoolMustBeTheAgentsUnlessDefaultOrAll) {
 }
 
 TEST(NodeConstraints, TheNodeIsReadFromItsNodeJson) {
-  auto n = node_info_from_json(
-      {{"ID", "i"}, {"Name", "n"}, {"Datacenter", "d"}, {"NodeClass", "c"}, {"NodePool", "p"},
-       {"Attributes", {{"a", "1"}}}, {"Meta", {{"m", "2"}}}});
+  auto n = node_info_from_json({{"ID", "i"},
+                                {"Name", "n"},
+                                {"Datacenter", "d"},
+                                {"NodeClass", "c"},
+                                {"NodePool", "p"},
+                                {"Attributes", {{"a", "1"}}},
+                                {"Meta", {{"m", "2"}}}});
   EXPECT_EQ(resolve_target("${node.class}", n), "c");
   EXPECT_EQ(resolve_target("${node.pool}", n), "p");
   EXPECT_EQ(resolve_target("${attr.a}", n), "1");

@@ -126,14 +126,17 @@ job:
   };
   EXPECT_TRUE(has("node_pool: the job asks for node pool \"gpu\"; this node is in pool \"edge\""))
       << r.body;
-  EXPECT_TRUE(has("constraints[0]: constraint \"${meta.rack} = r1\" is not met: this node's "
-                  "${meta.rack} is \"r7\""))
+  EXPECT_TRUE(
+      has("constraints[0]: constraint \"${meta.rack} = r1\" is not met: this node's "
+          "${meta.rack} is \"r7\""))
       << r.body;
-  EXPECT_TRUE(has("groups[0].constraints[0]: constraint \"distinct_hosts\" is not met: the group "
-                  "asks for 2 allocs on distinct hosts, and this node is one host"))
+  EXPECT_TRUE(
+      has("groups[0].constraints[0]: constraint \"distinct_hosts\" is not met: the group "
+          "asks for 2 allocs on distinct hosts, and this node is one host"))
       << r.body;
-  EXPECT_TRUE(has("groups[0].tasks[0].constraints[0]: constraint \"${meta.gpu} is_set\" is not "
-                  "met: this node has no ${meta.gpu}"))
+  EXPECT_TRUE(
+      has("groups[0].tasks[0].constraints[0]: constraint \"${meta.gpu} is_set\" is not "
+          "met: this node has no ${meta.gpu}"))
       << r.body;
 }
 
@@ -195,9 +198,8 @@ job:
           config: {command: /bin/sh, args: ["-c", "sleep 30"]}
 )");
   ASSERT_EQ(ids.size(), 1u);
-  auto a = agent->wait_alloc(ids[0], [](const json& a) {
-    return a["TaskStates"]["retried"]["State"] == "dead";
-  });
+  auto a = agent->wait_alloc(
+      ids[0], [](const json& a) { return a["TaskStates"]["retried"]["State"] == "dead"; });
   EXPECT_EQ(a["TaskStates"]["retried"]["Restarts"], 2) << a.dump(2);
   EXPECT_TRUE(a["TaskStates"]["retried"]["Failed"].get<bool>());
 }
@@ -288,9 +290,11 @@ job:
           config: {command: /bin/sleep, args: ["60"]}
 )");
   ASSERT_EQ(ids.size(), 1u);
-  agent->wait_alloc(ids[0], [](const json& a) { return a["TaskStates"]["t"]["State"] == "running"; });
+  agent->wait_alloc(ids[0],
+                    [](const json& a) { return a["TaskStates"]["t"]["State"] == "running"; });
   ASSERT_EQ(agent->del("/v1/job/slow").status, 200);
-  auto a = agent->wait_alloc(ids[0], [](const json& a) { return a["TaskStates"]["t"]["State"] == "dead"; });
+  auto a = agent->wait_alloc(ids[0],
+                             [](const json& a) { return a["TaskStates"]["t"]["State"] == "dead"; });
   const json* waiting = event_of(a, "t", "Waiting for shutdown delay");
   const json* killing = event_of(a, "t", "Killing");
   ASSERT_TRUE(waiting && killing) << a.dump(2);

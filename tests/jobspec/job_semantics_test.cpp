@@ -139,7 +139,8 @@ TEST(JobSemantics, EveryNewBlockGivesTheSameJobInYamlJsonAndHcl) {
   EXPECT_EQ(yaml.namespace_name, "prod");
   EXPECT_EQ(yaml.node_pool, "edge");
   ASSERT_EQ(yaml.placement.constraints.size(), 2u);
-  EXPECT_EQ(yaml.placement.constraints[1], (Constraint{"${attr.os.version}", "version", ">= 11, < 99"}));
+  EXPECT_EQ(yaml.placement.constraints[1],
+            (Constraint{"${attr.os.version}", "version", ">= 11, < 99"}));
   ASSERT_TRUE(yaml.update);
   EXPECT_EQ(yaml.update->max_parallel, 3);
   EXPECT_EQ(yaml.update->stagger, 45s);
@@ -179,11 +180,13 @@ TEST(JobSemantics, CanonicalJsonRoundTripsEveryNewField) {
   Job job = must_parse(kYaml);
   job.placement.affinities.push_back({"${node.datacenter}", "=", "dc1", -30});
   job.groups[0].placement.spreads.push_back({"${meta.rack}", 70, {{"r1", 60}, {"r2", 40}}});
-  job.groups[0].tasks[0].placement.affinities.push_back({"${attr.cpu.arch}", "set_contains_any", "amd64,arm64", 10});
+  job.groups[0].tasks[0].placement.affinities.push_back(
+      {"${attr.cpu.arch}", "set_contains_any", "amd64,arm64", 10});
   json j = to_json(job);
   EXPECT_EQ(job_from_json(j), job);
   EXPECT_EQ(job_from_json(json::parse(j.dump())), job);
-  EXPECT_EQ(j["Constraints"][0], (json{{"LTarget", "${attr.kernel.name}"}, {"Operand", "="}, {"RTarget", "linux"}}));
+  EXPECT_EQ(j["Constraints"][0],
+            (json{{"LTarget", "${attr.kernel.name}"}, {"Operand", "="}, {"RTarget", "linux"}}));
   EXPECT_EQ(j["Affinities"][0]["Weight"], -30);
   EXPECT_EQ(j["TaskGroups"][0]["Spreads"][0]["SpreadTarget"][1],
             (json{{"Value", "r2"}, {"Percent", 40}}));
