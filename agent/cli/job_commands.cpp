@@ -78,7 +78,12 @@ int run_job(Context& ctx, const RunOptions& opts) {
   for (const auto& id : alloc_ids) ids += (ids.empty() ? "" : ", ") + short_id(id);
   ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
   const std::string warnings = str_field(*answer, "Warnings");
-  if (!warnings.empty()) ctx.out << "    Warnings: " << warnings << '\n';
+  if (!warnings.empty()) {
+    // One line per warning, as the agent joins them.
+    ctx.out << "    Warnings:\n";
+    std::istringstream lines(warnings);
+    for (std::string line; std::getline(lines, line);) ctx.out << "      " << line << '\n';
+  }
   ctx.out.flush();
   if (opts.detach || alloc_ids.empty()) return 0;
   return monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
@@ -224,6 +229,19 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   status->add_option("id", *status_id, "Job ID");
   status->callback([&selected, status_id] {
     selected = [status_id](Context& ctx) { return job_status(ctx, *status_id); };
+  });
+
+  // As `nomad job inspect`: {"Job": {...}}, which `drover job run` (and Nomad) read back.
+  auto* inspect = job->add_subcommand("inspect", "Print a job as Nomad JSON ({\"Job\": ...})");
+  auto inspect_id = std::make_shared<std::string>();
+  inspect->add_option("id", *inspect_id, "Job ID")->required();
+  inspect->callback([&selected, inspect_id] {
+    selected = [inspect_id](Context& ctx) {
+      auto job = ctx.api.get_json("/v1/job/" + url_escape(*inspect_id));
+      if (!job) return print_error(ctx, job.message());
+      print_json(ctx, nlohmann::json{{"Job", *job}});
+      return 0;
+    };
   });
 
   auto* stop = job->add_subcommand("stop", "Stop a job and its allocations");

@@ -242,6 +242,12 @@ nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
   spec.hostname = cfg.hostname.empty() ? task.task_name : cfg.hostname;
   if (spec.hostname.size() > 63) spec.hostname.resize(63);
   spec.caps = task_caps(cfg);
+  if (!cfg.work_dir.empty()) {
+    // A path inside the container (the runtime refuses to start in one that is missing).
+    if (cfg.work_dir[0] != '/')
+      throw std::runtime_error("config.work_dir: \"" + cfg.work_dir + "\" is not an absolute path");
+    spec.cwd = cfg.work_dir;
+  }
   spec.network_none = cfg.network_none;
   for (const auto& d : config_.chroot_env)
     if (fs::exists(d)) spec.host_dirs.push_back(d);

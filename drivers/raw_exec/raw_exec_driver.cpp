@@ -3,6 +3,8 @@
 // stats by process group; the calls on the running task are monitored::MonitoredTask's.
 #include "raw_exec_driver.hpp"
 
+#include <filesystem>
+
 #include <stdexcept>
 
 #include "handle.hpp"
@@ -72,6 +74,13 @@ nlohmann::json RawExecDriver::start(const sdk::TaskSpec& task) {
 
   MonitorLaunch req;
   req.work_dir = sdk::required(task.task_dir, "TaskDir");
+  if (!cfg.work_dir.empty()) {
+    // Interpolated by the agent by now: what is left must be a directory on the host.
+    std::error_code ec;
+    if (cfg.work_dir[0] != '/' || !std::filesystem::is_directory(cfg.work_dir, ec))
+      throw std::runtime_error("config.work_dir: \"" + cfg.work_dir + "\" is not a directory");
+    req.work_dir = cfg.work_dir;
+  }
   req.monitor_path = sdk::required(task.monitor_path, "MonitorPath");
   req.state_dir = sdk::required(task.state_dir, "StateDir");
   req.logs = monitored::monitor_logs(task);

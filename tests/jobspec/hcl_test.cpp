@@ -446,10 +446,10 @@ job "hello-batch" {
 
 TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
   std::string p = problems_of(R"(job "web" {
-  constraint {
-    attribute = "${attr.kernel.name}"
-    value     = "linux"
+  periodic {
+    crons = ["* * * * *"]
   }
+
   group "web" {
     network {
       port "http" { to = 8080 }
@@ -470,7 +470,7 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
   }
 }
 )");
-  EXPECT_TRUE(has_line(p, "job \"web\": constraint block at line 2: not supported yet (issue 17)"))
+  EXPECT_TRUE(has_line(p, "job \"web\": periodic block at line 2: not supported yet (issue 17)"))
       << p;
   EXPECT_TRUE(has_line(p, "group \"web\": network block at line 7: not supported yet (issue 18)"))
       << p;
@@ -494,7 +494,7 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
 
 TEST(HclJobs, ProblemsFoundLaterNameTheHclThatWasWritten) {
   std::string p = problems_of(R"(job "bad" {
-  type = "system"
+  type = "systemd"
   group "g" {
     count = 0
     task "t" {
@@ -509,7 +509,8 @@ TEST(HclJobs, ProblemsFoundLaterNameTheHclThatWasWritten) {
   }
 }
 )");
-  EXPECT_NE(p.find("job \"bad\": type at line 2: \"system\" jobs are not supported"),
+  EXPECT_NE(p.find("job \"bad\": type at line 2: must be \"service\", \"batch\", \"system\" or "
+                   "\"sysbatch\" (got \"systemd\")"),
             std::string::npos)
       << p;
   EXPECT_NE(p.find("group \"g\": count at line 4: "), std::string::npos) << p;
