@@ -2,12 +2,15 @@
 #include "runtime.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -16,85 +19,109 @@
 
 namespace drover::exec {
 
+namespace {
+// Each of stdout and stderr keeps at most this much.
+constexpr size_t kMaxOutput = 4u << 20;
+}  // namespace
+
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const std::string& pid_file) {
+  namespace bp = boost::process;
   RunResult r;
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  static char env0[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  char* envp[] = {env0, nullptr};
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return r;
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
+  if (argv.empty()) return r;
+  bp::environment env;
+  env.clear();
+  env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  // Our own close-on-exec pipes: Boost.Process 1.74's bp::pipe uses plain pipe(2), and another
+  // thread's fork would then hold our write ends (and delay EOF) until it execs.
+  int out_fds[2], err_fds[2];
+  if (::pipe2(out_fds, O_CLOEXEC) != 0) return r;
+  if (::pipe2(err_fds, O_CLOEXEC) != 0) {
+    ::close(out_fds[0]);
+    ::close(out_fds[1]);
     return r;
   }
-  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  pid_t pid = fork();
-  if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    setsid();
-    if (dup2(devnull, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(127);
-    // Only 0, 1, 2 go on to the runtime (docs/threat-model.md, "Privileges and isolation"):
-    // everything else is close-on-exec or closed here.
-    for (int fd = 3; fd < 1024; ++fd) close(fd);
-    execve(args[0], args.data(), envp);
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
-  if (devnull >= 0) close(devnull);
-  if (pid < 0) {
-    close(out[0]);
-    close(err[0]);
+  bp::pipe out(out_fds[0], out_fds[1]), err(err_fds[0], err_fds[1]);
+  std::error_code ec;
+  bp::child child(
+      boost::filesystem::path(argv[0]),
+      bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())), env,
+      bp::std_in<bp::null, bp::std_out> out, bp::std_err > err, ec,
+      bp::extend::on_exec_setup([](auto&) {
+        // Runs between fork and execve in a multi-threaded agent: async-signal-safe calls only.
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::setsid();
+        // Only 0, 1, 2 go on to the runtime (docs/threat-model.md, "Privileges and isolation").
+        // Boost.Process v1 does not do this itself: without bp::limit_handles every inheritable
+        // fd of the agent reaches the child, and limit_handles walks /dev/fd with opendir
+        // (malloc) after fork, which is not safe here. Marking fds >= 3 close-on-exec keeps
+        // Boost's own exec-error pipe working and closes the rest at execve (exec_test
+        // RuntimeSeesOnlyStdFds checks it).
+        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+          for (int fd = 3; fd < 1024; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }),
+      // On a failed execve Boost returns an empty child and leaves the forked one unreaped.
+      bp::extend::on_error([](auto& exec, const std::error_code&) {
+        if (exec.pid > 0)
+          while (::waitpid(exec.pid, nullptr, 0) < 0 && errno == EINTR) {
+          }
+      }));
+  // Our copies of the write ends go, so the reads see EOF once the runtime exits.
+  ::close(out.native_sink());
+  out.assign_sink(-1);
+  ::close(err.native_sink());
+  err.assign_sink(-1);
+  if (ec) {
+    // As the shell says it: the command could not be executed.
+    r.exit_code = 127;
+    r.err = argv[0] + ": " + ec.message();
     return r;
   }
+  const pid_t pid = child.id();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  pollfd fds[2] = {{out.native_source(), POLLIN, 0}, {err.native_source(), POLLIN, 0}};
   std::string* bufs[2] = {&r.out, &r.err};
   int open_count = 2;
   char buf[4096];
   while (open_count > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       r.timed_out = true;
       if (!pid_file.empty()) {
         std::ifstream in(pid_file);
         int task = 0;
-        if (in >> task && task > 0) kill(task, SIGKILL);
+        if (in >> task && task > 0) ::kill(task, SIGKILL);
       }
-      kill(pid, SIGKILL);
+      ::kill(pid, SIGKILL);
       break;
     }
-    int n = poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    int n = ::poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000)));
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t got = read(fds[i].fd, buf, sizeof buf);
-      if (got > 0 && bufs[i]->size() < (4u << 20)) bufs[i]->append(buf, static_cast<size_t>(got));
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0 && bufs[i]->size() < kMaxOutput) bufs[i]->append(buf, static_cast<size_t>(got));
       if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
-        close(fds[i].fd);
         fds[i].fd = -1;
         --open_count;
       }
     }
   }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  out.close();
+  err.close();
+  child.wait(ec);
+  // Killed by a signal: Boost.Process reports the raw status; say it as a shell would.
+  const int raw = child.native_exit_code();
+  r.exit_code = WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : child.exit_code();
   return r;
 }
 
 std::optional<std::string> find_executable(const std::string& name) {
   auto ok = [](const std::string& p) {
-    struct stat st{};
+    struct stat st {};
     return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
   };
   if (name.find('/') != std::string::npos) {
@@ -102,7 +129,8 @@ std::optional<std::string> find_executable(const std::string& name) {
     return std::nullopt;
   }
   const char* env = std::getenv("PATH");
-  std::string path = env != nullptr && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::string path =
+      env != nullptr && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find(':', start);

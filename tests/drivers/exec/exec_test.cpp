@@ -1,8 +1,10 @@
 // exec as the agent uses it: loaded by the real loader, starting real containers with the
 // real runc (and crun) under the real drover-monitor. Each test checks what a user would
 // notice: isolation inside the task, limits, clear start errors, recovery, nothing left.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -48,7 +50,8 @@ class Exec : public ::testing::TestWithParam<std::string> {
     fs::permissions(root_, fs::perms(0755), fs::perm_options::replace);
     fs::create_directories(root_ / "plugins");
     fs::create_symlink(EXEC_SO, root_ / "plugins" / "exec.so");
-    for (auto d : {alloc() / "alloc" / "logs", alloc() / "web" / "local", state()}) fs::create_directories(d);
+    for (auto d : {alloc() / "alloc" / "logs", alloc() / "web" / "local", state()})
+      fs::create_directories(d);
     // The task runs as nobody: its dirs must be writable by it (the agent chowns them).
     for (auto d : {alloc() / "alloc", alloc() / "web" / "local"})
       fs::permissions(d, fs::perms(0777), fs::perm_options::replace);
@@ -179,23 +182,28 @@ TEST_P(Exec, FingerprintIsHealthyWithTheRuntimeVersion) {
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json fp = driver_->fingerprint();
   EXPECT_EQ(fp["Healthy"], true) << fp.dump();
-  EXPECT_THAT(fp["Attributes"].value("driver.exec." + GetParam() + ".version", ""), ::testing::MatchesRegex("[0-9]+\\.[0-9]+.*"));
+  EXPECT_THAT(fp["Attributes"].value("driver.exec." + GetParam() + ".version", ""),
+              ::testing::MatchesRegex("[0-9]+\\.[0-9]+.*"));
 }
 
 TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
-  json h = start(task({{"command", "/bin/sh"},
-                       {"args", {"-c", "echo pid=$$; echo procs=$(ls /proc | grep -c '^[0-9]'); echo host=$(hostname); "
-                                       "touch /usr/x 2>/dev/null && echo usr=rw || echo usr=ro; "
-                                       "touch /local/f && echo local=rw; touch /alloc/f && echo alloc=rw; "
-                                       "echo uid=$(id -u) dir=$NOMAD_TASK_DIR cwd=$(pwd) hello=$HELLO; "
-                                       "grep CapEff /proc/self/status"}}}));
+  json h = start(
+      task({{"command", "/bin/sh"},
+            {"args",
+             {"-c",
+              "echo pid=$$; echo procs=$(ls /proc | grep -c '^[0-9]'); echo host=$(hostname); "
+              "touch /usr/x 2>/dev/null && echo usr=rw || echo usr=ro; "
+              "touch /local/f && echo local=rw; touch /alloc/f && echo alloc=rw; "
+              "echo uid=$(id -u) dir=$NOMAD_TASK_DIR cwd=$(pwd) hello=$HELLO; "
+              "grep CapEff /proc/self/status"}}}));
   auto e = finish(h);
   EXPECT_EQ(e.exit_code, 0) << err();
   std::string o = out();
   EXPECT_THAT(o, HasSubstr("pid=1\n"));
-  EXPECT_THAT(o, ::testing::MatchesRegex("(.|\n)*procs=[1-4]\n(.|\n)*"));  // sh, ls, grep: its own tree only
+  EXPECT_THAT(o, ::testing::MatchesRegex(
+                     "(.|\n)*procs=[1-4]\n(.|\n)*"));  // sh, ls, grep: its own tree only
   EXPECT_THAT(o, HasSubstr("host=web\n"));
   EXPECT_THAT(o, HasSubstr("usr=ro\n"));
   EXPECT_THAT(o, HasSubstr("local=rw\n"));
@@ -238,8 +246,10 @@ TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
   EXPECT_THAT(p, ::testing::Contains(HasSubstr("config.privileged")));
   p = driver_->validate({{"command", "true"}, {"cap_add", {"sys_admin"}}});
   EXPECT_THAT(p, ::testing::Contains(HasSubstr("CAP_SYS_ADMIN")));
-  EXPECT_THAT(driver_->validate({{"args", {"x"}}}), ::testing::Contains(HasSubstr("config.command")));
-  EXPECT_FALSE(driver_->start(task({{"command", "true"}}, {{"User", "root"}})).ok());  // allow_root is off
+  EXPECT_THAT(driver_->validate({{"args", {"x"}}}),
+              ::testing::Contains(HasSubstr("config.command")));
+  EXPECT_FALSE(
+      driver_->start(task({{"command", "true"}}, {{"User", "root"}})).ok());  // allow_root is off
 }
 
 TEST_P(Exec, MemoryLimitKillsTheTaskAndReportsOom) {
@@ -256,8 +266,9 @@ TEST_P(Exec, PidsLimitStopsAForkBomb) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json cg = cgroup("pids", "pids.max", "8");
-  json h = start(task({{"command", "sh"}, {"args", {"-c", "for i in $(seq 30); do sleep 3 & done; echo spawned"}}},
-                      {{"Cgroup", cg}}));
+  json h = start(task(
+      {{"command", "sh"}, {"args", {"-c", "for i in $(seq 30); do sleep 3 & done; echo spawned"}}},
+      {{"Cgroup", cg}}));
   finish(h);
   EXPECT_THAT(err(), HasSubstr("fork"));
 }
@@ -299,7 +310,9 @@ TEST_P(Exec, ExecRunsACommandInsideTheTask) {
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(driver_->supports_exec());
   json h = start(task({{"command", "sleep"}, {"args", {"300"}}}, {{"KillSignal", "SIGKILL"}}));
-  auto r = driver_->exec_task(h, {"sh", "-c", "echo $(hostname) $(ls /proc | grep -c '^[0-9]'); echo oops >&2; exit 3"}, 10s);
+  auto r = driver_->exec_task(
+      h, {"sh", "-c", "echo $(hostname) $(ls /proc | grep -c '^[0-9]'); echo oops >&2; exit 3"},
+      10s);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ((*r)["ExitCode"], 3);
   EXPECT_THAT((*r)["Stdout"].get<std::string>(), ::testing::MatchesRegex("web [2-5]\n"));
@@ -323,6 +336,56 @@ TEST(ExecFingerprint, MissingRuntimeIsUndetected) {
     EXPECT_EQ(fp["Detected"], false);
     EXPECT_THAT(fp["HealthDescription"].get<std::string>(), HasSubstr("/no/such/runc"));
   }
+  fs::remove_all(root);
+}
+
+// The runtime CLI starts clean (runtime.cpp): only fds 0, 1, 2 (Boost.Process v1 passes every
+// inheritable fd on by default), an env of PATH alone, its own session, no blocked signals.
+// A fake runtime answers `--version` and writes what it sees into a file.
+TEST(ExecFingerprint, RuntimeStartsWithOnlyStdFdsPathAndItsOwnSession) {
+  std::string tmpl = (fs::temp_directory_path() / "drover-exec-clean-XXXXXX").string();
+  fs::path root = mkdtemp(tmpl.data());
+  fs::create_symlink(EXEC_SO, root / "exec.so");
+  fs::path seen = root / "seen", marker = root / "leak-marker", fake = root / "fakerunc";
+  {
+    std::ofstream f(fake);
+    f << "#!/bin/sh\n"
+      << "{ ls -l /proc/$$/fd; env; echo \"sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$\";"
+      << " grep SigBlk /proc/$$/status; } > " << seen << "\n"
+      << "echo 'fakerunc version 9.9'\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  std::ofstream(marker) << "x";
+  int leak = ::open(marker.c_str(), O_RDONLY);  // inheritable: no O_CLOEXEC
+  ASSERT_GE(leak, 0);
+  ::setenv("DROVER_EXEC_LEAK_CHECK", "1", 1);
+  sigset_t usr1, old;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, &old);
+  {
+    PluginRegistry reg;
+    reg.load_dir(root, {{"exec", {{"runtime_path", fake.string()}}}});
+    ASSERT_NE(reg.driver("exec"), nullptr);
+    json fp = reg.driver("exec")->fingerprint();
+    EXPECT_EQ(fp["Attributes"].value("driver.exec.fakerunc.version", ""), "9.9") << fp.dump();
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::unsetenv("DROVER_EXEC_LEAK_CHECK");
+  ::close(leak);
+  std::ifstream in(seen);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string got = ss.str();
+  EXPECT_THAT(got, HasSubstr("PATH=/usr/local/sbin:"));
+  EXPECT_THAT(got, ::testing::Not(HasSubstr("leak-marker"))) << got;
+  EXPECT_THAT(got, ::testing::Not(HasSubstr("DROVER_EXEC_LEAK_CHECK"))) << got;
+  EXPECT_THAT(got, ::testing::Not(HasSubstr("HOME="))) << got;
+  EXPECT_THAT(got, HasSubstr("SigBlk:\t0000000000000000")) << got;
+  auto at = got.find("sid="), pid = got.find(" pid=");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(got.substr(at + 4, pid - at - 4), got.substr(pid + 5, got.find('\n', pid) - pid - 5))
+      << got;
   fs::remove_all(root);
 }
 
