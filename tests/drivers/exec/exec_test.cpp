@@ -1,9 +1,9 @@
 // exec as the agent uses it: loaded by the real loader, starting real containers with the
 // real runc (and crun) under the real drover-monitor. Each test checks what a user would
 // notice: isolation inside the task, limits, clear start errors, recovery, nothing left.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -50,8 +50,7 @@ class Exec : public ::testing::TestWithParam<std::string> {
     fs::permissions(root_, fs::perms(0755), fs::perm_options::replace);
     fs::create_directories(root_ / "plugins");
     fs::create_symlink(EXEC_SO, root_ / "plugins" / "exec.so");
-    for (auto d : {alloc() / "alloc" / "logs", alloc() / "web" / "local", state()})
-      fs::create_directories(d);
+    for (auto d : {alloc() / "alloc" / "logs", alloc() / "web" / "local", state()}) fs::create_directories(d);
     // The task runs as nobody: its dirs must be writable by it (the agent chowns them).
     for (auto d : {alloc() / "alloc", alloc() / "web" / "local"})
       fs::permissions(d, fs::perms(0777), fs::perm_options::replace);
@@ -182,28 +181,23 @@ TEST_P(Exec, FingerprintIsHealthyWithTheRuntimeVersion) {
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json fp = driver_->fingerprint();
   EXPECT_EQ(fp["Healthy"], true) << fp.dump();
-  EXPECT_THAT(fp["Attributes"].value("driver.exec." + GetParam() + ".version", ""),
-              ::testing::MatchesRegex("[0-9]+\\.[0-9]+.*"));
+  EXPECT_THAT(fp["Attributes"].value("driver.exec." + GetParam() + ".version", ""), ::testing::MatchesRegex("[0-9]+\\.[0-9]+.*"));
 }
 
 TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
-  json h = start(
-      task({{"command", "/bin/sh"},
-            {"args",
-             {"-c",
-              "echo pid=$$; echo procs=$(ls /proc | grep -c '^[0-9]'); echo host=$(hostname); "
-              "touch /usr/x 2>/dev/null && echo usr=rw || echo usr=ro; "
-              "touch /local/f && echo local=rw; touch /alloc/f && echo alloc=rw; "
-              "echo uid=$(id -u) dir=$NOMAD_TASK_DIR cwd=$(pwd) hello=$HELLO; "
-              "grep CapEff /proc/self/status"}}}));
+  json h = start(task({{"command", "/bin/sh"},
+                       {"args", {"-c", "echo pid=$$; echo procs=$(ls /proc | grep -c '^[0-9]'); echo host=$(hostname); "
+                                       "touch /usr/x 2>/dev/null && echo usr=rw || echo usr=ro; "
+                                       "touch /local/f && echo local=rw; touch /alloc/f && echo alloc=rw; "
+                                       "echo uid=$(id -u) dir=$NOMAD_TASK_DIR cwd=$(pwd) hello=$HELLO; "
+                                       "grep CapEff /proc/self/status"}}}));
   auto e = finish(h);
   EXPECT_EQ(e.exit_code, 0) << err();
   std::string o = out();
   EXPECT_THAT(o, HasSubstr("pid=1\n"));
-  EXPECT_THAT(o, ::testing::MatchesRegex(
-                     "(.|\n)*procs=[1-4]\n(.|\n)*"));  // sh, ls, grep: its own tree only
+  EXPECT_THAT(o, ::testing::MatchesRegex("(.|\n)*procs=[1-4]\n(.|\n)*"));  // sh, ls, grep: its own tree only
   EXPECT_THAT(o, HasSubstr("host=web\n"));
   EXPECT_THAT(o, HasSubstr("usr=ro\n"));
   EXPECT_THAT(o, HasSubstr("local=rw\n"));
@@ -246,10 +240,8 @@ TEST_P(Exec, UnknownUserAndKeysAreRefusedAtValidation) {
   EXPECT_THAT(p, ::testing::Contains(HasSubstr("config.privileged")));
   p = driver_->validate({{"command", "true"}, {"cap_add", {"sys_admin"}}});
   EXPECT_THAT(p, ::testing::Contains(HasSubstr("CAP_SYS_ADMIN")));
-  EXPECT_THAT(driver_->validate({{"args", {"x"}}}),
-              ::testing::Contains(HasSubstr("config.command")));
-  EXPECT_FALSE(
-      driver_->start(task({{"command", "true"}}, {{"User", "root"}})).ok());  // allow_root is off
+  EXPECT_THAT(driver_->validate({{"args", {"x"}}}), ::testing::Contains(HasSubstr("config.command")));
+  EXPECT_FALSE(driver_->start(task({{"command", "true"}}, {{"User", "root"}})).ok());  // allow_root is off
 }
 
 TEST_P(Exec, MemoryLimitKillsTheTaskAndReportsOom) {
@@ -266,9 +258,8 @@ TEST_P(Exec, PidsLimitStopsAForkBomb) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   json cg = cgroup("pids", "pids.max", "8");
-  json h = start(task(
-      {{"command", "sh"}, {"args", {"-c", "for i in $(seq 30); do sleep 3 & done; echo spawned"}}},
-      {{"Cgroup", cg}}));
+  json h = start(task({{"command", "sh"}, {"args", {"-c", "for i in $(seq 30); do sleep 3 & done; echo spawned"}}},
+                      {{"Cgroup", cg}}));
   finish(h);
   EXPECT_THAT(err(), HasSubstr("fork"));
 }
@@ -310,9 +301,7 @@ TEST_P(Exec, ExecRunsACommandInsideTheTask) {
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(driver_->supports_exec());
   json h = start(task({{"command", "sleep"}, {"args", {"300"}}}, {{"KillSignal", "SIGKILL"}}));
-  auto r = driver_->exec_task(
-      h, {"sh", "-c", "echo $(hostname) $(ls /proc | grep -c '^[0-9]'); echo oops >&2; exit 3"},
-      10s);
+  auto r = driver_->exec_task(h, {"sh", "-c", "echo $(hostname) $(ls /proc | grep -c '^[0-9]'); echo oops >&2; exit 3"}, 10s);
   ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ((*r)["ExitCode"], 3);
   EXPECT_THAT((*r)["Stdout"].get<std::string>(), ::testing::MatchesRegex("web [2-5]\n"));
