@@ -65,6 +65,34 @@ void HealthWatcher::loop(std::stop_token stop) {
   }
 }
 
+namespace {
+
+// --- Ports (docs/networking.md) ---
+// The service's and check's fields interpolated like the task's, and a port label turned into
+// the allocated "host_ip:port"; a number or "host:port" stays literal.
+void resolve_ports(CheckSpec& spec, const runner::TaskEnv& env,
+                   const std::vector<state::AllocatedNetwork>& networks, const std::string& task) {
+  auto label = [&](std::string& value) {
+    value = env.interpolate(value);
+    for (const auto& n : networks)
+      if (n.task.empty() || n.task == task)
+        for (const auto& p : n.ports)
+          if (p.label == value) {
+            value = (p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip) +
+                    ":" + std::to_string(p.value);
+            return;
+          }
+  };
+  spec.service_block.name = env.interpolate(spec.service_block.name);
+  spec.service_block.address = env.interpolate(spec.service_block.address);
+  label(spec.service_block.port);
+  label(spec.check.port);
+  spec.check.path = env.interpolate(spec.check.path);
+}
+// --- end ports ---
+
+}  // namespace
+
 std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::Alloc& alloc) {
   auto w = std::make_unique<Watch>();
   jobspec::Job job = jobspec::job_from_json(alloc.job ? *alloc.job : nlohmann::json());
@@ -113,8 +141,10 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
         in.task_dir = dir.local_dir(task.name).string();
         in.secrets_dir = dir.secrets_dir(task.name).string();
         in.node = &manager_.ctx().node;
+        in.networks = &alloc.networks;
         runner::TaskEnv env(in);
         spec.env = env.vars();
+        resolve_ports(spec, env, alloc.networks, task.name);
         spec.check.command = env.interpolate(spec.check.command);
         for (auto& a : spec.check.args) a = env.interpolate(a);
         w->checks.push_back(std::make_unique<CheckRunner>(

@@ -74,6 +74,52 @@ json check_restart_to_json(const std::optional<CheckRestart>& c) {
   return {{"Limit", c->limit}, {"Grace", ns(c->grace)}, {"IgnoreWarnings", c->ignore_warnings}};
 }
 
+// Networks in Nomad's NetworkResource shape: {Mode, MBits, ReservedPorts, DynamicPorts}, each
+// port {Label, Value, To, HostNetwork}.
+json networks_to_json(const std::vector<Network>& networks) {
+  auto ports = [](const std::vector<Port>& list) {
+    json out = json::array();
+    for (const auto& p : list)
+      out.push_back(
+          {{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostNetwork", p.host_network}});
+    return out;
+  };
+  json out = json::array();
+  for (const auto& n : networks)
+    out.push_back({{"Mode", n.mode},
+                   {"MBits", n.mbits},
+                   {"ReservedPorts", ports(n.reserved_ports)},
+                   {"DynamicPorts", ports(n.dynamic_ports)}});
+  return out;
+}
+
+std::vector<Network> networks_from_json(const json& j) {
+  auto ports = [](const json& list) {
+    std::vector<Port> out;
+    if (list.is_null()) return out;
+    for (const auto& pj : list) {
+      Port p;
+      p.label = value_at(pj, "Label", p.label);
+      p.value = value_at(pj, "Value", p.value);
+      p.to = value_at(pj, "To", p.to);
+      p.host_network = value_at(pj, "HostNetwork", p.host_network);
+      out.push_back(std::move(p));
+    }
+    return out;
+  };
+  std::vector<Network> out;
+  if (j.is_null()) return out;
+  for (const auto& nj : j) {
+    Network n;
+    n.mode = value_at(nj, "Mode", n.mode);
+    n.mbits = value_at(nj, "MBits", n.mbits);
+    if (nj.contains("ReservedPorts")) n.reserved_ports = ports(nj.at("ReservedPorts"));
+    if (nj.contains("DynamicPorts")) n.dynamic_ports = ports(nj.at("DynamicPorts"));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 json services_to_json(const std::vector<Service>& services) {
   json out = json::array();
   for (const auto& s : services) {
@@ -164,7 +210,8 @@ json task_to_json(const Task& t) {
             {"MemoryMB", t.resources.memory_mb},
             {"MemoryMaxMB", t.resources.memory_max_mb},
             {"Pids", t.resources.pids},
-            {"Devices", devices}}},
+            {"Devices", devices},
+            {"Networks", networks_to_json(t.resources.networks)}}},
           {"KillTimeout", ns(t.kill_timeout)},
           {"KillSignal", t.kill_signal},
           {"LogConfig",
@@ -200,6 +247,7 @@ Task task_from_json(const json& j) {
         t.resources.devices.push_back(std::move(dev));
       }
     }
+    if (r.contains("Networks")) t.resources.networks = networks_from_json(r.at("Networks"));
   }
   t.kill_timeout = duration_at(j, "KillTimeout", t.kill_timeout);
   t.kill_signal = value_at(j, "KillSignal", t.kill_signal);
@@ -231,7 +279,8 @@ json group_to_json(const TaskGroup& g) {
             {"Mode", g.restart.mode}}},
           {"Update", update_to_json(g.update)},
           {"Tasks", tasks},
-          {"Meta", g.meta}};
+          {"Meta", g.meta},
+          {"Networks", networks_to_json(g.networks)}};
 }
 
 TaskGroup group_from_json(const json& j) {
@@ -250,6 +299,7 @@ TaskGroup group_from_json(const json& j) {
     for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
   }
   g.meta = value_at(j, "Meta", g.meta);
+  if (j.contains("Networks")) g.networks = networks_from_json(j.at("Networks"));
   return g;
 }
 

@@ -345,6 +345,7 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
     in.secrets_dir = d.secrets_dir(task.name).string();
   }
   in.node = &ctx_.node;
+  in.networks = &alloc_.networks;
   TaskEnv env(in);
   nlohmann::json env_json = nlohmann::json::object();
   for (const auto& [k, v] : env.vars()) env_json[k] = v;
