@@ -245,7 +245,6 @@ int run_agent(const AgentFlags& flags) {
       def.interface = "lo";
       def.address = "127.0.0.1";
     }
-    attrs["unique.network.ip-address"] = def.address;
   }
   if (auto hn = runner::resolve_host_networks(cfg.host_networks); !hn) {
     std::cerr << "Error: " << hn.message() << "\n";
