@@ -323,6 +323,18 @@ void AllocRunner::update_task_locked(const std::string& task,
     spdlog::error("alloc {} task {}: {}", id_, task, st.message());
 }
 
+namespace {
+nlohmann::json task_ports_json(const std::vector<state::AllocatedNetwork>& networks,
+                               const std::string& task) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& n : networks)
+    if (n.task.empty() || n.task == task)
+      for (const auto& p : n.ports)
+        out.push_back({{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostIP", p.host_ip}});
+  return out;
+}
+}  // namespace
+
 nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
   auto d = dir();
   TaskEnvInput in;
@@ -376,6 +388,9 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
       {"LogConfig",
        {{"MaxFiles", task.logs.max_files}, {"MaxFileSizeMB", task.logs.max_file_size_mb},
         {"Disabled", task.logs.disabled}}},
+      // The alloc's ports this task may use (the group's and its own task-level ones), in
+      // Nomad's AllocatedPortMapping shape: a driver publishes them (docs/networking.md).
+      {"Ports", task_ports_json(alloc_.networks, task.name)},
   };
 }
 
