@@ -26,6 +26,9 @@ constexpr Duration kMinRestartInterval = std::chrono::seconds(5);  // Nomad's mi
 // Nomad asks for 1s; drover allows shorter checks (tests, fast local probes).
 constexpr Duration kMinCheckInterval = std::chrono::milliseconds(100);
 constexpr int kMaxChecksPerTask = 32;
+// Ports per group (its network and its tasks' together): each dynamic one costs a probe of
+// the host at submit, for every alloc of the group.
+constexpr std::size_t kMaxPortsPerGroup = 128;
 
 // "host:port" or "port" with the port in 1..65535; nullopt when fine.
 std::optional<std::string> port_problem(const std::string& value) {
@@ -366,6 +369,9 @@ class Validator {
       if (rn.size() > 1) add(p, "a task has at most one network block");
       for (const auto& n : rn) network(p, n, g, labels);
     }
+    if (labels.size() > kMaxPortsPerGroup)
+      add(path + ".network", "at most " + std::to_string(kMaxPortsPerGroup) +
+                                 " ports per group (got " + std::to_string(labels.size()) + ")");
     labels_ = &labels;
     // Lifecycle tasks run around main tasks; a group of them alone would start its sidecars
     // and end them at once (docs/jobspec.md, "lifecycle").

@@ -78,6 +78,12 @@ TEST(Ports, RawExecHttpdOnADynamicPortIsReachedAtNomadAddr) {
            "NOMAD_HOST_ADDR_http=127.0.0.1:" + ps, "NOMAD_ALLOC_PORT_http=" + ps})
     EXPECT_NE(("\n" + env).find("\n" + line + "\n"), std::string::npos) << line << "\n" << env;
 
+  // The CLI shows them as Nomad's `alloc status` does.
+  auto status = agent->cli({"alloc", "status", ids[0]});
+  EXPECT_NE(status.out.find("Allocation Addresses:"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("*http"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("127.0.0.1:" + ps), std::string::npos) << status.out;
+
   // The node says where ports come from, in Nomad's shape.
   auto node = agent->get("/v1/node").json();
   EXPECT_EQ(node["NodeResources"]["Networks"][0]["IP"], "127.0.0.1") << node.dump(2);

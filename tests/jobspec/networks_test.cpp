@@ -217,3 +217,12 @@ TEST(Networks, ServicePortsStayLiteralWhenNumbers) {
 )");
   EXPECT_EQ(job.groups[0].tasks[0].services[0].port, "127.0.0.1:8080");
 }
+
+TEST(Networks, AGroupHasAtMost128Ports) {
+  std::string ports;
+  for (int i = 0; i < 129; ++i) ports += "          p" + std::to_string(i) + ": {}\n";
+  auto p = problems_of("job:\n  id: web\n  groups:\n    - name: web\n      network:\n        ports:\n" +
+                       ports +
+                       "      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]\n");
+  EXPECT_TRUE(has_line(p, "groups[0].network: at most 128 ports per group (got 129)")) << p;
+}
