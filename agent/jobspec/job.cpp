@@ -280,7 +280,8 @@ json group_to_json(const TaskGroup& g) {
           {"Update", update_to_json(g.update)},
           {"Tasks", tasks},
           {"Meta", g.meta},
-          {"Networks", networks_to_json(g.networks)}};
+          {"Networks", networks_to_json(g.networks)},
+          {"Services", services_to_json(g.services)}};
 }
 
 TaskGroup group_from_json(const json& j) {
@@ -300,6 +301,7 @@ TaskGroup group_from_json(const json& j) {
   }
   g.meta = value_at(j, "Meta", g.meta);
   if (j.contains("Networks")) g.networks = networks_from_json(j.at("Networks"));
+  if (j.contains("Services")) g.services = services_from_json(j.at("Services"));
   return g;
 }
 

@@ -148,6 +148,10 @@ struct TaskGroup {
   std::vector<Task> tasks;
   std::map<std::string, std::string> meta;
   std::vector<Network> networks;  // at most one (Nomad's rule)
+  // Group-level services: their checks run for the alloc's health, probing the group's ports
+  // (docs/networking.md); each check goes with the group's main task (its leader, else the
+  // first task without a lifecycle hook).
+  std::vector<Service> services;
   bool operator==(const TaskGroup&) const = default;
 };
 

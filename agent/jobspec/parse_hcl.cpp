@@ -41,7 +41,7 @@ struct Scope {
 const std::map<std::string_view, std::string_view>& refusals() {
   static const std::map<std::string_view, std::string_view> r = {
       {"network", "belongs in a group (or, the older way, in a task's resources)"},
-      {"service", "not supported here yet (issue 18); drover runs the checks of a task's services"},
+      {"service", "belongs in a group or a task"},
       {"dns", "not supported yet (issue 18: it needs bridge mode)"},
       {"template", "not supported yet (issue 19)"},
       {"artifact", "not supported yet (issue 19)"},
@@ -360,10 +360,12 @@ class HclMapper {
     g["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
-        "task", "restart", "update", "meta", "reschedule", "migrate", "network", "ephemeral_disk"};
+        "task",    "restart", "update",         "meta",   "reschedule",
+        "migrate", "network", "ephemeral_disk", "service"};
     attributes(b.body, s, {{"count", "Count"}, {"meta", "Meta", Kind::StringMap}}, g, blocks);
     std::map<std::string, int> seen;
     json tasks = json::array();
+    json services = json::array();
     for (const auto& t : b.body.blocks) {
       if (t.type == "task") {
         if (labels(s, t, 1)) tasks.push_back(task(t, s, tasks.size()));
@@ -391,13 +393,16 @@ class HclMapper {
         if (labels(s, t, 0) && once(seen, s, t))
           g["Networks"] = json::array({network(t, s.child("Networks[0]", "network"))});
       } else if (t.type == "service") {
-        problem(s, "service block", t.pos.line,
-                "group-level services are not supported yet (issue 18); a service in a task is");
+        if (t.labels.size() <= 1)
+          services.push_back(service(t, s, services.size()));
+        else
+          labels(s, t, 1);
       } else {
         unknown_block(s, t, blocks);
       }
     }
     g["Tasks"] = std::move(tasks);
+    if (!services.empty()) g["Services"] = std::move(services);
     map_.add(s.json_path + ".Tasks", {s.where, "", b.pos.line});
     return g;
   }

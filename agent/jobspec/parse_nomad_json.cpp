@@ -416,7 +416,7 @@ class NomadReader {
     // a node agent never acts on, so whatever they say is accepted.
     check_keys(o, path,
                {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
-                "ReschedulePolicy", "Migrate", "Networks"});
+                "ReschedulePolicy", "Migrate", "Networks", "Services"});
     if (auto v = str(o, "Name", path)) g.name = *v;
     if (auto v = integer(o, "Count", path)) g.count = *v;
     if (object(o, "RestartPolicy", path))
@@ -434,6 +434,7 @@ class NomadReader {
           update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
     g.meta = string_map(o, "Meta", path);
     g.networks = networks(o, "Networks", path);
+    g.services = services(o, "Services", path);
     if (array(o, "Tasks", path)) {
       const json& tasks = o.at("Tasks");
       for (std::size_t i = 0; i < tasks.size(); ++i) {

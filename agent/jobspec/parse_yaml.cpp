@@ -383,7 +383,8 @@ class YamlReader {
       if (!n || n.IsNull()) add(path, "must be a map (got null)");
       return g;
     }
-    check_keys(n, path, {"name", "count", "restart", "update", "meta", "tasks", "network"});
+    check_keys(n, path,
+               {"name", "count", "restart", "update", "meta", "tasks", "network", "services"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
     if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
     const std::string rpath = join(path, "restart");
@@ -401,6 +402,11 @@ class YamlReader {
     g.meta = string_map(n["meta"], join(path, "meta"));
     if (map(n["network"], join(path, "network")))
       g.networks.push_back(network(n["network"], join(path, "network")));
+    const std::string gspath = join(path, "services");
+    if (list(n["services"], gspath)) {
+      for (std::size_t i = 0; i < n["services"].size(); ++i)
+        g.services.push_back(service(n["services"][i], index(gspath, i)));
+    }
     const std::string tpath = join(path, "tasks");
     if (list(n["tasks"], tpath)) {
       for (std::size_t i = 0; i < n["tasks"].size(); ++i)

@@ -373,6 +373,16 @@ class Validator {
       add(path + ".network", "at most " + std::to_string(kMaxPortsPerGroup) +
                                  " ports per group (got " + std::to_string(labels.size()) + ")");
     labels_ = &labels;
+    // Group services: their checks go with the group's main task (jobspec/job.hpp).
+    for (std::size_t i = 0; i < g.services.size(); ++i) {
+      const std::string sp = path + ".services[" + std::to_string(i) + "]";
+      service(sp, g.services[i]);
+      for (std::size_t c = 0; c < g.services[i].checks.size(); ++c)
+        if (g.services[i].checks[c].type == "script")
+          add(sp + ".checks[" + std::to_string(c) + "].type",
+              "a script check of a group service is not supported yet (put the service in the "
+              "task it should run in)");
+    }
     // Lifecycle tasks run around main tasks; a group of them alone would start its sidecars
     // and end them at once (docs/jobspec.md, "lifecycle").
     if (!g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),

@@ -203,3 +203,44 @@ TEST(Ports, APortOnAHostNetworkBindsOnItsAddress) {
   EXPECT_EQ(node["HostNetworks"]["local"]["CIDR"], "127.0.0.0/8") << node.dump(2);
   EXPECT_EQ(node["HostNetworks"]["local"]["ReservedPorts"], "9999");
 }
+
+TEST(Ports, AGroupServiceCheckOnAPortLabelTurnsTheAllocHealthy) {
+  auto agent = AgentProcess::start();
+  auto r = agent->post("/v1/jobs", R"(job "grp" {
+  group "web" {
+    update {
+      min_healthy_time = "500ms"
+      healthy_deadline = "20s"
+    }
+    network {
+      port "http" {}
+    }
+    service {
+      name = "web"
+      port = "http"
+      check {
+        type     = "http"
+        path     = "/index.html"
+        interval = "200ms"
+        timeout  = "1s"
+      }
+    }
+    task "httpd" {
+      driver       = "raw_exec"
+      kill_timeout = "1s"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo ok > $NOMAD_TASK_DIR/index.html; exec busybox httpd -f -p ${NOMAD_ADDR_http} -h $NOMAD_TASK_DIR"]
+      }
+    }
+  }
+}
+)");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto allocs = agent->get("/v1/job/grp/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump(2);
+  auto a = agent->wait_alloc(
+      allocs[0]["ID"], [](const json& j) { return j["DeploymentStatus"].is_object(); }, 30s);
+  ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
+  EXPECT_TRUE(a["DeploymentStatus"]["Healthy"].get<bool>()) << a.dump(2);
+}

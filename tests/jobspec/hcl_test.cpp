@@ -474,10 +474,6 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
                        "it needs bridge mode)"))
       << p;
   EXPECT_TRUE(has_line(p,
-                       "group \"web\": service block at line 11: group-level services are "
-                       "not supported yet (issue 18); a service in a task is"))
-      << p;
-  EXPECT_TRUE(has_line(p,
                        "group \"web\" task \"server\": template block at line 17: not "
                        "supported yet (issue 19)"))
       << p;

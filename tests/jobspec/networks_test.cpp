@@ -226,3 +226,70 @@ TEST(Networks, AGroupHasAtMost128Ports) {
                        "      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]\n");
   EXPECT_TRUE(has_line(p, "groups[0].network: at most 128 ports per group (got 129)")) << p;
 }
+
+TEST(Networks, GroupServicesReadTheSameFromEveryFormat) {
+  Job hcl = must_parse(R"(job "web" {
+  group "web" {
+    network {
+      port "http" {}
+    }
+    service {
+      name = "web"
+      port = "http"
+      check {
+        type     = "http"
+        path     = "/health"
+        interval = "5s"
+        timeout  = "1s"
+      }
+    }
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  Job yaml = must_parse(R"(job:
+  id: web
+  groups:
+    - name: web
+      network: {ports: {http: {}}}
+      services:
+        - name: web
+          port: http
+          checks: [{type: http, path: /health, interval: 5s, timeout: 1s}]
+      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
+)");
+  Job json = must_parse(R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
+    "Networks": [{"DynamicPorts": [{"Label": "http"}]}],
+    "Services": [{"Name": "web", "PortLabel": "http", "Checks": [{"Type": "http",
+      "Path": "/health", "Interval": 5000000000, "Timeout": 1000000000}]}],
+    "Tasks": [{"Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"}}]}]}})");
+  ASSERT_EQ(yaml.groups[0].services.size(), 1u);
+  EXPECT_EQ(yaml.groups[0].services[0].port, "http");
+  EXPECT_EQ(to_json(hcl).dump(2), to_json(yaml).dump(2));
+  EXPECT_EQ(to_json(json).dump(2), to_json(yaml).dump(2));
+  EXPECT_TRUE(job_from_json(to_json(yaml)) == yaml);
+}
+
+TEST(Networks, AGroupServiceNeedsAKnownLabelAndNoScriptCheck) {
+  auto p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: web
+      network: {ports: {http: {}}}
+      services:
+        - name: web
+          port: htp
+          checks: [{type: script, command: /bin/true}]
+      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
+)");
+  EXPECT_TRUE(has_line(p, "groups[0].services[0].port: \"htp\" is not a port label of the "
+                          "group's network (labels: http)"))
+      << p;
+  EXPECT_NE(p.find("groups[0].services[0].checks[0].type: a script check of a group service is "
+                   "not supported yet"),
+            std::string::npos)
+      << p;
+}
