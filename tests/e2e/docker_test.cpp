@@ -319,10 +319,11 @@ std::string httpd_container_job(const std::string& id, const std::string& ports_
 }  // namespace
 
 TEST(DockerTasks, PortsArePublishedToTheirToPortAndReachedWithCurl) {
-  ensure_ports_network();
+  ASSERT_NO_FATAL_FAILURE(ensure_ports_network());
   auto agent = AgentProcess::start();
   auto ids = agent->submit(httpd_container_job("dports", "            ports: [http]\n",
                                                "          http: {to: 8080}\n"));
+  ASSERT_EQ(ids.size(), 1u);
   auto a = agent->wait_client_status(ids[0], "running", std::chrono::seconds(60));
   const auto& p = a["AllocatedResources"]["Shared"]["Ports"][0];
   ASSERT_EQ(p["Label"], "http") << a.dump(2);
@@ -339,7 +340,7 @@ TEST(DockerTasks, PortsArePublishedToTheirToPortAndReachedWithCurl) {
 }
 
 TEST(DockerTasks, TheOlderPortMapFromAnHclBlockPublishesToo) {
-  ensure_ports_network();
+  ASSERT_NO_FATAL_FAILURE(ensure_ports_network());
   auto agent = AgentProcess::start();
   // port_map as an HCL block arrives as a list of maps, the shape `nomad job run -output` prints.
   auto r = agent->post("/v1/jobs", R"(job "dmap" {
