@@ -93,6 +93,31 @@ void print_stats(Context& ctx, const std::string& alloc_id) {
   table.render(ctx.out);
 }
 
+// The alloc's ports as Nomad's `alloc status` shows them ("Allocation Addresses", a dynamic
+// port's label starred); nothing when it has none.
+void print_addresses(Context& ctx, const nlohmann::json& alloc) {
+  const auto shared = alloc.value("AllocatedResources", nlohmann::json::object())
+                          .value("Shared", nlohmann::json::object());
+  const auto networks = shared.value("Networks", nlohmann::json::array());
+  Table table({"Label", "Dynamic", "Address"});
+  bool any = false;
+  for (const auto& n : networks) {
+    for (const char* which : {"ReservedPorts", "DynamicPorts"}) {
+      for (const auto& p : n.value(which, nlohmann::json::array())) {
+        const bool dynamic = std::string(which) == "DynamicPorts";
+        std::string addr = str_field(p, "HostIP") + ":" + std::to_string(int_field(p, "Value"));
+        if (int_field(p, "To") > 0 && int_field(p, "To") != int_field(p, "Value"))
+          addr += " -> " + std::to_string(int_field(p, "To"));
+        table.add_row({(dynamic ? "*" : "") + str_field(p, "Label"), dynamic ? "yes" : "no", addr});
+        any = true;
+      }
+    }
+  }
+  if (!any) return;
+  ctx.out << "\nAllocation Addresses:\n";
+  table.render(ctx.out);
+}
+
 int show_alloc(Context& ctx, const StatusOptions& opts) {
   auto alloc = ctx.api.get_json("/v1/allocation/" + url_escape(opts.id));
   if (!alloc) return print_error(ctx, alloc.message());
@@ -116,6 +141,7 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
                            {"Created", format_relative(int_field(*alloc, "CreateTime"), now)},
                            {"Modified", format_relative(int_field(*alloc, "ModifyTime"), now)}});
   render_key_values(ctx.out, rows);
+  print_addresses(ctx, *alloc);
 
   const auto states = alloc->value("TaskStates", nlohmann::json::object());
   if (states.is_object()) {

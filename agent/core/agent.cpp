@@ -34,6 +34,7 @@
 #include "runner/alloc_manager.hpp"
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
+#include "runner/port_allocator.hpp"
 #include "state/state_store.hpp"
 #include "upstream/node_services.hpp"
 
@@ -226,6 +227,43 @@ int run_agent(const AgentFlags& flags) {
   rctx.admission = &admission;
   runner::DeviceManager devices(&registry, store.get());
   resources.set_devices(&devices);
+
+  // Ports (docs/networking.md): the default network is network_interface's address (the
+  // default route's interface when unset, loopback in -dev), plus the configured host networks.
+  runner::PortConfig port_cfg;
+  port_cfg.min_dynamic = cfg.min_dynamic_port;
+  port_cfg.max_dynamic = cfg.max_dynamic_port;
+  if (auto r = runner::parse_port_list(cfg.reserved_ports)) port_cfg.reserved = std::move(*r);
+  {
+    auto& def = port_cfg.default_network;
+    def.name = "default";
+    def.interface =
+        cfg.network_interface.empty() ? runner::default_route_interface() : cfg.network_interface;
+    def.address = def.interface.empty() ? "" : runner::interface_address(def.interface);
+    if (def.address.empty() && !cfg.network_interface.empty()) {
+      std::cerr << "Error: network_interface: \"" << cfg.network_interface
+                << "\" has no IPv4 address on this host\n";
+      return 1;
+    }
+    if (def.address.empty()) {
+      spdlog::warn("no default route with an IPv4 address: ports are handed out on 127.0.0.1 "
+                   "(set network_interface)");
+      def.interface = "lo";
+      def.address = "127.0.0.1";
+    }
+  }
+  if (auto hn = runner::resolve_host_networks(cfg.host_networks); !hn) {
+    std::cerr << "Error: " << hn.message() << "\n";
+    return 1;
+  } else {
+    for (const auto& n : hn.value())
+      if (n.address.empty())
+        spdlog::warn("host_network {}: no address on this host matches {}; ports asking for it "
+                     "will not fit", n.name, n.cidr.empty() ? "interface " + n.interface : n.cidr);
+    port_cfg.host_networks = std::move(hn.value());
+  }
+  runner::PortAllocator ports(std::move(port_cfg));
+  resources.set_ports(&ports);
 
   runner::AllocManager manager(rctx);
   // Drivers' own task events (image pull progress) land on their task. Cleared before the

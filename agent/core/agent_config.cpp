@@ -95,7 +95,11 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "acl",
                                               "tls",
                                               "insecure_listen",
-                                              "limits"};
+                                              "limits",
+                                              "min_dynamic_port",
+                                              "max_dynamic_port",
+                                              "network_interface",
+                                              "host_network"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -195,11 +199,21 @@ Status apply_file(const std::string& path, AgentConfig& c) {
         if (k == "cpu" || k == "memory") {
           if (!v.is_number_integer() || v < 0) errors += "\n  reserved." + k + ": must be a non-negative integer";
           else (k == "cpu" ? c.reserved_cpu_mhz : c.reserved_memory_mb) = v;
+        } else if (k == "reserved_ports") {
+          if (!v.is_string() && !v.is_number_integer())
+            errors +=
+                "\n  reserved.reserved_ports: must be a port list such as \"22,80,8500-8600\"";
+          else if (auto ports =
+                       runner::parse_port_list(v.is_string() ? v.get<std::string>() : json_text(v));
+                   !ports)
+            errors += "\n  reserved.reserved_ports: " + ports.message();
+          else
+            c.reserved_ports = v.is_string() ? v.get<std::string>() : json_text(v);
         } else if (k == "cores") {
           if (!v.is_string() && !v.is_number_integer()) errors += "\n  reserved.cores: must be a cpu list such as \"0\" or \"0-1\"";
           else c.reserved_cores = v.is_string() ? v.get<std::string>() : std::to_string(v.get<int>());
         } else {
-          errors += "\n  reserved." + k + ": unknown key (use cpu, memory, cores)";
+          errors += "\n  reserved." + k + ": unknown key (use cpu, memory, cores, reserved_ports)";
         }
       }
     }
@@ -243,6 +257,59 @@ Status apply_file(const std::string& path, AgentConfig& c) {
       else c.http_max_conns_per_client = v;
     }
   }
+  // --- Ports (docs/networking.md) ---
+  for (auto [key, out] : {std::pair{"min_dynamic_port", &c.min_dynamic_port},
+                          std::pair{"max_dynamic_port", &c.max_dynamic_port}}) {
+    if (!j.contains(key)) continue;
+    if (!j[key].is_number_integer() || j[key] < 1 || j[key] > 65535)
+      errors += std::string("\n  ") + key + ": must be a port from 1 to 65535";
+    else
+      *out = j[key];
+  }
+  if (c.min_dynamic_port > c.max_dynamic_port)
+    errors += "\n  min_dynamic_port: " + std::to_string(c.min_dynamic_port) +
+              " is above max_dynamic_port " + std::to_string(c.max_dynamic_port);
+  str("network_interface", c.network_interface);
+  if (j.contains("host_network")) {
+    // host_network: {name: {cidr | interface, reserved_ports}}, Nomad's host_network blocks.
+    if (!j["host_network"].is_object()) {
+      errors +=
+          "\n  host_network: must be a map of network name to {cidr | interface, reserved_ports}";
+    } else {
+      for (const auto& [name, h] : j["host_network"].items()) {
+        const std::string p = "\n  host_network." + name;
+        if (!h.is_object()) {
+          errors += p + ": must be a map with cidr or interface, and reserved_ports";
+          continue;
+        }
+        runner::HostNetworkConfig hn;
+        hn.name = name;
+        for (const auto& [k, v] : h.items()) {
+          if ((k == "cidr" || k == "interface") && v.is_string()) {
+            (k == "cidr" ? hn.cidr : hn.interface) = v.get<std::string>();
+          } else if (k == "reserved_ports" && (v.is_string() || v.is_number_integer())) {
+            hn.reserved_ports = v.is_string() ? v.get<std::string>() : json_text(v);
+            if (auto ports = runner::parse_port_list(hn.reserved_ports); !ports)
+              errors += p + ".reserved_ports: " + ports.message();
+          } else if (k == "cidr" || k == "interface" || k == "reserved_ports") {
+            errors += p + "." + k + ": must be a string";
+          } else {
+            errors += p + "." + k + ": unknown key" +
+                      jobspec::detail::did_you_mean(k, {"cidr", "interface", "reserved_ports"});
+          }
+        }
+        if (hn.cidr.empty() == hn.interface.empty())
+          errors += p + ": needs one of cidr or interface";
+        else if (!hn.cidr.empty())
+          if (auto a = runner::address_in_cidr(hn.cidr); !a) errors += p + ".cidr: " + a.message();
+        if (name == "default")
+          errors += p + ": \"default\" is the node's own network (set network_interface)";
+        std::erase_if(c.host_networks, [&](const auto& o) { return o.name == name; });
+        c.host_networks.push_back(std::move(hn));
+      }
+    }
+  }
+  // --- end ports ---
   if (j.contains("upstream")) c.upstream = j["upstream"];
   if (j.contains("meta")) {
     if (!j["meta"].is_object()) errors += "\n  meta: must be a map";
@@ -361,6 +428,8 @@ Result<AgentConfig> load_agent_config(const AgentFlags& flags) {
     // Dev mode runs the example jobs on this machine: raw_exec on unless the file says no.
     if (!c.plugins.contains("raw_exec")) c.plugins["raw_exec"] = nlohmann::json::object();
     if (!c.plugins["raw_exec"].contains("enabled")) c.plugins["raw_exec"]["enabled"] = true;
+    // As Nomad's -dev: ports are handed out on the loopback interface.
+    if (c.network_interface.empty()) c.network_interface = "lo";
     if (c.data_dir.empty()) {
       char tmpl[] = "/tmp/drover-dev-XXXXXX";
       if (!mkdtemp(tmpl)) return make_error("-dev: cannot create a temp data dir in /tmp");

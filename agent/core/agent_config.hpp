@@ -13,6 +13,7 @@
 #include "core/agent.hpp"
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/common/result.hpp"
+#include "runner/host_networks.hpp"
 
 namespace drover::agent {
 
@@ -54,6 +55,12 @@ struct AgentConfig {
   int reserved_memory_mb = 0;
   std::string reserved_cores;  // "0" or "0-1": never handed to a task
   int default_pids_max = 4096;
+  // Ports (docs/networking.md): Nomad's client settings of the same names.
+  int min_dynamic_port = 20000;
+  int max_dynamic_port = 32000;
+  std::string reserved_ports;     // reserved.reserved_ports: "22,80,8500-8600"
+  std::string network_interface;  // the default network's; "": the default route's, lo in -dev
+  std::vector<runner::HostNetworkConfig> host_networks;
   // How often driver health and free storage are re-read.
   std::chrono::nanoseconds fingerprint_period = std::chrono::seconds(30);
   bool data_dir_is_temp = false;

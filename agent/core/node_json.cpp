@@ -5,6 +5,7 @@
 #include "drover/loader/registry.hpp"
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
+#include "runner/port_allocator.hpp"
 #include "runner/task_env.hpp"
 
 namespace drover::agent {
@@ -64,6 +65,41 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
     node_resources["Memory"] = {{"MemoryMB", resources->capacity().memory_mb}};
     if (resources->devices()) node_resources["Devices"] = resources->devices()->inventory();
   }
+  // --- Networks (docs/networking.md), in Nomad's shapes ---
+  json host_networks = json::object(), reserved_resources = json::object();
+  if (resources && resources->ports()) {
+    const auto& pc = resources->ports()->config();
+    const auto& def = pc.default_network;
+    node_resources["Networks"] = json::array({{{"Mode", "host"},
+                                               {"Device", def.interface},
+                                               {"IP", def.address},
+                                               {"CIDR", def.address + "/32"},
+                                               {"MBits", 0}}});
+    json node_networks = json::array();
+    auto address = [&](const runner::HostNetwork& n) {
+      return json{{"Family", "ipv4"},
+                  {"Alias", n.name},
+                  {"Address", n.address},
+                  {"ReservedPorts", runner::format_port_list(n.reserved)},
+                  {"Gateway", ""}};
+    };
+    node_networks.push_back(
+        {{"Mode", "host"}, {"Device", def.interface}, {"Addresses", json::array({address(def)})}});
+    for (const auto& n : pc.host_networks) {
+      if (!n.address.empty())
+        node_networks.push_back(
+            {{"Mode", "host"}, {"Device", n.interface}, {"Addresses", json::array({address(n)})}});
+      host_networks[n.name] = {{"Name", n.name},
+                               {"CIDR", n.cidr},
+                               {"Interface", n.interface},
+                               {"ReservedPorts", runner::format_port_list(n.reserved)}};
+    }
+    node_resources["NodeNetworks"] = std::move(node_networks);
+    node_resources["MinDynamicPort"] = pc.min_dynamic;
+    node_resources["MaxDynamicPort"] = pc.max_dynamic;
+    reserved_resources["Networks"] = {{"ReservedHostPorts", runner::format_port_list(pc.reserved)}};
+  }
+  // --- end networks ---
   json out = {{"ID", node.id},
               {"Name", node.name},
               {"Datacenter", node.datacenter},
@@ -75,6 +111,8 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
               {"Meta", meta},
               {"Drivers", drivers},
               {"NodeResources", node_resources},
+              {"ReservedResources", reserved_resources},
+              {"HostNetworks", host_networks},
               {"Events", watcher ? watcher->events() : json::array()}};
   if (!http_addr.empty()) out["HTTPAddr"] = http_addr;
   return out;

@@ -65,6 +65,34 @@ void HealthWatcher::loop(std::stop_token stop) {
   }
 }
 
+namespace {
+
+// --- Ports (docs/networking.md) ---
+// The service's and check's fields interpolated like the task's, and a port label turned into
+// the allocated "host_ip:port"; a number or "host:port" stays literal.
+void resolve_ports(CheckSpec& spec, const runner::TaskEnv& env,
+                   const std::vector<state::AllocatedNetwork>& networks, const std::string& task) {
+  auto label = [&](std::string& value) {
+    value = env.interpolate(value);
+    for (const auto& n : networks)
+      if (n.task.empty() || n.task == task)
+        for (const auto& p : n.ports)
+          if (p.label == value) {
+            value = (p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip) +
+                    ":" + std::to_string(p.value);
+            return;
+          }
+  };
+  spec.service_block.name = env.interpolate(spec.service_block.name);
+  spec.service_block.address = env.interpolate(spec.service_block.address);
+  label(spec.service_block.port);
+  label(spec.check.port);
+  spec.check.path = env.interpolate(spec.check.path);
+}
+// --- end ports ---
+
+}  // namespace
+
 std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::Alloc& alloc) {
   auto w = std::make_unique<Watch>();
   jobspec::Job job = jobspec::job_from_json(alloc.job ? *alloc.job : nlohmann::json());
@@ -79,51 +107,67 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
       w->tracker = std::make_unique<HealthTracker>(settings, ephemeral_tasks(*group), Clock::now());
   }
   auto dir = runner::alloc_dir_for(manager_.ctx().data_dir, alloc.id);
+  // One check of `svc`, run while `task` runs; `id_task` names it in its id ("" for a group
+  // service, so that its ids never meet a task service's).
+  auto add_check = [&](const jobspec::Task& task, const std::string& id_task,
+                       const jobspec::Service& svc, const jobspec::Check& check, std::size_t n) {
+    CheckSpec spec;
+    spec.id = check_id(alloc.id, id_task, svc.name, n);
+    spec.alloc_id = alloc.id;
+    spec.group = alloc.group;
+    spec.task = task.name;
+    spec.service = svc.name;
+    spec.driver = task.driver;
+    // A task with its own filesystem runs its script checks inside it (by capability).
+    auto* driver = manager_.ctx().plugins ? manager_.ctx().plugins->driver(task.driver) : nullptr;
+    spec.inside_task = driver && driver->isolates_filesystem();
+    if (spec.inside_task)
+      spec.exec_in_task = [this, alloc_id = alloc.id, task_name = task.name](
+                              const std::vector<std::string>& argv, std::chrono::milliseconds t) {
+        return manager_.exec_alloc(alloc_id, task_name, argv, t);
+      };
+    spec.check = check;
+    if (spec.check.name.empty()) spec.check.name = "service: \"" + svc.name + "\" check";
+    spec.service_block = svc;
+    spec.task_dir = dir.task_dir(task.name);
+    runner::TaskEnvInput in;
+    in.job = &job;
+    in.group = group;
+    in.task = &task;
+    in.alloc_id = alloc.id;
+    in.alloc_name = alloc.name;
+    in.alloc_index = alloc.index;
+    in.alloc_dir = dir.shared_dir().string();
+    in.task_dir = dir.local_dir(task.name).string();
+    in.secrets_dir = dir.secrets_dir(task.name).string();
+    in.node = &manager_.ctx().node;
+    in.networks = &alloc.networks;
+    runner::TaskEnv env(in);
+    spec.env = env.vars();
+    resolve_ports(spec, env, alloc.networks, task.name);
+    spec.check.command = env.interpolate(spec.check.command);
+    for (auto& a : spec.check.args) a = env.interpolate(a);
+    w->checks.push_back(std::make_unique<CheckRunner>(
+        std::move(spec), [this](const std::string& alloc_id, const std::string& t) {
+          if (auto st = manager_.restart_alloc(alloc_id, t); !st)
+            spdlog::warn("check_restart of {} task {}: {}", alloc_id, t, st.message());
+        }));
+  };
   for (const auto& task : group->tasks) {
     std::size_t n = 0;
-    for (const auto& svc : task.services) {
-      for (const auto& check : svc.checks) {
-        CheckSpec spec;
-        spec.id = check_id(alloc.id, task.name, svc.name, n++);
-        spec.alloc_id = alloc.id;
-        spec.group = alloc.group;
-        spec.task = task.name;
-        spec.service = svc.name;
-        spec.driver = task.driver;
-        // A task with its own filesystem runs its script checks inside it (by capability).
-        auto* driver = manager_.ctx().plugins ? manager_.ctx().plugins->driver(task.driver) : nullptr;
-        spec.inside_task = driver && driver->isolates_filesystem();
-        if (spec.inside_task)
-          spec.exec_in_task = [this, alloc_id = alloc.id, task_name = task.name](
-                                  const std::vector<std::string>& argv, std::chrono::milliseconds t) {
-            return manager_.exec_alloc(alloc_id, task_name, argv, t);
-          };
-        spec.check = check;
-        if (spec.check.name.empty()) spec.check.name = "service: \"" + svc.name + "\" check";
-        spec.service_block = svc;
-        spec.task_dir = dir.task_dir(task.name);
-        runner::TaskEnvInput in;
-        in.job = &job;
-        in.group = group;
-        in.task = &task;
-        in.alloc_id = alloc.id;
-        in.alloc_name = alloc.name;
-        in.alloc_index = alloc.index;
-        in.alloc_dir = dir.shared_dir().string();
-        in.task_dir = dir.local_dir(task.name).string();
-        in.secrets_dir = dir.secrets_dir(task.name).string();
-        in.node = &manager_.ctx().node;
-        runner::TaskEnv env(in);
-        spec.env = env.vars();
-        spec.check.command = env.interpolate(spec.check.command);
-        for (auto& a : spec.check.args) a = env.interpolate(a);
-        w->checks.push_back(std::make_unique<CheckRunner>(
-            std::move(spec), [this](const std::string& alloc_id, const std::string& t) {
-              if (auto st = manager_.restart_alloc(alloc_id, t); !st)
-                spdlog::warn("check_restart of {} task {}: {}", alloc_id, t, st.message());
-            }));
-      }
-    }
+    for (const auto& svc : task.services)
+      for (const auto& check : svc.checks) add_check(task, task.name, svc, check, n++);
+  }
+  // Group services (jobspec/job.hpp): with the leader, else the first main task.
+  const jobspec::Task* main = nullptr;
+  for (const auto& t : group->tasks)
+    if (t.leader) main = &t;
+  for (const auto& t : group->tasks)
+    if (!main && t.lifecycle.hook.empty()) main = &t;
+  if (main) {
+    std::size_t n = 0;
+    for (const auto& svc : group->services)
+      for (const auto& check : svc.checks) add_check(*main, "", svc, check, n++);
   }
   return w;
 }

@@ -173,6 +173,52 @@ json check_restart_to_json(const std::optional<CheckRestart>& c) {
   return {{"Limit", c->limit}, {"Grace", ns(c->grace)}, {"IgnoreWarnings", c->ignore_warnings}};
 }
 
+// Networks in Nomad's NetworkResource shape: {Mode, MBits, ReservedPorts, DynamicPorts}, each
+// port {Label, Value, To, HostNetwork}.
+json networks_to_json(const std::vector<Network>& networks) {
+  auto ports = [](const std::vector<Port>& list) {
+    json out = json::array();
+    for (const auto& p : list)
+      out.push_back(
+          {{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostNetwork", p.host_network}});
+    return out;
+  };
+  json out = json::array();
+  for (const auto& n : networks)
+    out.push_back({{"Mode", n.mode},
+                   {"MBits", n.mbits},
+                   {"ReservedPorts", ports(n.reserved_ports)},
+                   {"DynamicPorts", ports(n.dynamic_ports)}});
+  return out;
+}
+
+std::vector<Network> networks_from_json(const json& j) {
+  auto ports = [](const json& list) {
+    std::vector<Port> out;
+    if (list.is_null()) return out;
+    for (const auto& pj : list) {
+      Port p;
+      p.label = value_at(pj, "Label", p.label);
+      p.value = value_at(pj, "Value", p.value);
+      p.to = value_at(pj, "To", p.to);
+      p.host_network = value_at(pj, "HostNetwork", p.host_network);
+      out.push_back(std::move(p));
+    }
+    return out;
+  };
+  std::vector<Network> out;
+  if (j.is_null()) return out;
+  for (const auto& nj : j) {
+    Network n;
+    n.mode = value_at(nj, "Mode", n.mode);
+    n.mbits = value_at(nj, "MBits", n.mbits);
+    if (nj.contains("ReservedPorts")) n.reserved_ports = ports(nj.at("ReservedPorts"));
+    if (nj.contains("DynamicPorts")) n.dynamic_ports = ports(nj.at("DynamicPorts"));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 json services_to_json(const std::vector<Service>& services) {
   json out = json::array();
   for (const auto& s : services) {
@@ -303,6 +349,7 @@ Task task_from_json(const json& j) {
         t.resources.devices.push_back(std::move(dev));
       }
     }
+    if (r.contains("Networks")) t.resources.networks = networks_from_json(r.at("Networks"));
   }
   t.kill_timeout = duration_at(j, "KillTimeout", t.kill_timeout);
   t.kill_signal = value_at(j, "KillSignal", t.kill_signal);
@@ -351,6 +398,8 @@ TaskGroup group_from_json(const json& j) {
     for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
   }
   g.meta = value_at(j, "Meta", g.meta);
+  if (j.contains("Networks")) g.networks = networks_from_json(j.at("Networks"));
+  if (j.contains("Services")) g.services = services_from_json(j.at("Services"));
   g.shutdown_delay = duration_at(j, "ShutdownDelay", g.shutdown_delay);
   g.placement = placement_from_json(j);
   return g;

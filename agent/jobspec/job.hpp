@@ -47,6 +47,27 @@ struct DeviceRequest {
   bool operator==(const DeviceRequest&) const = default;
 };
 
+// --- Networks and ports (docs/networking.md) ---------------------------------------------
+// One `port "label" { static, to, host_network }`: Nomad's Port.
+struct Port {
+  std::string label;
+  int value = 0;             // the static host port; 0 for a dynamic one
+  int to = 0;                // the port inside the task (docker's port mapping); 0: the host port
+  std::string host_network;  // "" : the node's default network
+  bool operator==(const Port&) const = default;
+};
+
+// A `network` block (group level, or the older task-level resources.network): Nomad's
+// NetworkResource, with static ports in reserved_ports and dynamic ones in dynamic_ports.
+struct Network {
+  std::string mode = "host";  // host only for now; bridge and none are refused (issue 18)
+  int mbits = 0;              // accepted, not enforced
+  std::vector<Port> reserved_ports;
+  std::vector<Port> dynamic_ports;
+  bool operator==(const Network&) const = default;
+};
+// --- end networks ------------------------------------------------------------------------
+
 struct Resources {
   int cpu_mhz = 100;
   int cores = 0;
@@ -54,6 +75,7 @@ struct Resources {
   int memory_max_mb = 0;  // 0: no separate hard limit
   int pids = 0;           // 0: the agent's default
   std::vector<DeviceRequest> devices;
+  std::vector<Network> networks;  // the older task-level network block
   bool operator==(const Resources&) const = default;
 };
 
@@ -74,7 +96,8 @@ struct Check {
   std::string method = "GET";
   std::string protocol = "http";  // http | https
   std::map<std::string, std::vector<std::string>> header;
-  // A literal "host:port" or "port" (drover allocates no ports); empty: the service's port.
+  // A port label of the alloc's networks, a literal "port" or "host:port"; empty: the
+  // service's port.
   std::string port;
   std::string command;  // script
   std::vector<std::string> args;
@@ -88,8 +111,8 @@ struct Check {
 // for the alloc's health, whatever the provider says.
 struct Service {
   std::string name;
-  std::string port;      // literal "host:port" or "port"
-  std::string address;   // host for a port-only value; default 127.0.0.1
+  std::string port;     // a port label, or a literal "port" or "host:port"
+  std::string address;  // host for a port-only value; default 127.0.0.1
   std::string provider = "nomad";
   std::vector<std::string> tags;
   std::vector<Check> checks;
@@ -184,6 +207,11 @@ struct TaskGroup {
   std::optional<UpdateStrategy> update;
   std::vector<Task> tasks;
   std::map<std::string, std::string> meta;
+  std::vector<Network> networks;  // at most one (Nomad's rule)
+  // Group-level services: their checks run for the alloc's health, probing the group's ports
+  // (docs/networking.md); each check goes with the group's main task (its leader, else the
+  // first task without a lifecycle hook).
+  std::vector<Service> services;
   // Job semantics (issue 17).
   Duration shutdown_delay{0};  // before each task of the group is sent its kill signal
   Placement placement;

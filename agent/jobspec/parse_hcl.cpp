@@ -41,8 +41,9 @@ struct Scope {
 // here and not in the block's own table is unknown (and gets a "did you mean").
 const std::map<std::string_view, std::string_view>& refusals() {
   static const std::map<std::string_view, std::string_view> r = {
-      {"network", "not supported yet (issue 18)"},
-      {"service", "not supported here yet (issue 18); drover runs the checks of a task's services"},
+      {"network", "belongs in a group (or, the older way, in a task's resources)"},
+      {"service", "belongs in a group or a task"},
+      {"dns", "not supported yet (issue 18: it needs bridge mode)"},
       {"template", "not supported yet (issue 19)"},
       {"artifact", "not supported yet (issue 19)"},
       {"volume", "not supported yet (issue 19)"},
@@ -467,7 +468,8 @@ class HclMapper {
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
         "task",    "restart",        "update",     "meta",     "reschedule",
-        "migrate", "ephemeral_disk", "constraint", "affinity", "spread"};
+        "migrate", "ephemeral_disk", "constraint", "affinity", "spread",
+        "network", "service"};
     attributes(b.body, s,
                {{"count", "Count"},
                 {"meta", "Meta", Kind::StringMap},
@@ -475,6 +477,7 @@ class HclMapper {
                g, blocks);
     std::map<std::string, int> seen;
     json tasks = json::array();
+    json services = json::array();
     for (const auto& t : b.body.blocks) {
       if (t.type == "task") {
         if (labels(s, t, 1)) tasks.push_back(task(t, s, tasks.size()));
@@ -498,15 +501,21 @@ class HclMapper {
       } else if (t.type == "meta") {
         block_or_attribute(t, s, g, "Meta", seen,
                            [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (t.type == "network") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["Networks"] = json::array({network(t, s.child("Networks[0]", "network"))});
       } else if (placement_block(t, s, g, /*spreads=*/true)) {
       } else if (t.type == "service") {
-        problem(s, "service block", t.pos.line,
-                "group-level services are not supported yet (issue 18); a service in a task is");
+        if (t.labels.size() <= 1)
+          services.push_back(service(t, s, services.size()));
+        else
+          labels(s, t, 1);
       } else {
         unknown_block(s, t, blocks);
       }
     }
     g["Tasks"] = std::move(tasks);
+    if (!services.empty()) g["Services"] = std::move(services);
     map_.add(s.json_path + ".Tasks", {s.where, "", b.pos.line});
     return g;
   }
@@ -586,11 +595,17 @@ class HclMapper {
                 {"pids", "Pids"},
                 {"disk", "DiskMB"},
                 {"iops", "IOPS"}},
-               r, {"device"});
+               r, {"device", "network"});
     json devices = json::array();
+    std::map<std::string, int> seen;
     for (const auto& d : b.body.blocks) {
+      if (d.type == "network") {
+        if (labels(s, d, 0) && once(seen, s, d))
+          r["Networks"] = json::array({network(d, s.child("Networks[0]", "network"))});
+        continue;
+      }
       if (d.type != "device") {
-        unknown_block(s, d, {"device"});
+        unknown_block(s, d, {"device", "network"});
         continue;
       }
       if (!labels(s, d, 1)) continue;
@@ -619,6 +634,43 @@ class HclMapper {
     }
     if (!devices.empty()) r["Devices"] = std::move(devices);
     return r;
+  }
+
+  // A network block (group level, or a task's resources): `port "label" { static, to,
+  // host_network }` blocks become Nomad's ReservedPorts (with static) and DynamicPorts.
+  json network(const hcl::Block& b, const Scope& s) {
+    map_.add(s.json_path, {s.where, s.prefix.substr(0, s.prefix.size() - 1), b.pos.line});
+    json out = json::object();
+    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits"}}, out, {"port"});
+    json reserved = json::array(), dynamic = json::array();
+    std::map<std::string, int> labels_seen;
+    for (const auto& p : b.body.blocks) {
+      if (p.type != "port") {
+        unknown_block(s, p, {"port"});
+        continue;
+      }
+      if (!labels(s, p, 1)) continue;
+      if (auto [it, fresh] = labels_seen.emplace(p.labels[0], p.pos.line); !fresh) {
+        problem(s, "port " + quote(p.labels[0]) + " block", p.pos.line,
+                "appears twice (the first is at line " + std::to_string(it->second) + ")");
+        continue;
+      }
+      bool is_static = false;
+      for (const auto& a : p.body.attributes) is_static = is_static || a.name == "static";
+      json& list = is_static ? reserved : dynamic;
+      Scope ps{s.json_path + (is_static ? ".ReservedPorts[" : ".DynamicPorts[") +
+                   std::to_string(list.size()) + "]",
+               s.where, s.prefix + "port " + quote(p.labels[0]) + "."};
+      map_.add(ps.json_path, {s.where, s.prefix + "port " + quote(p.labels[0]), p.pos.line});
+      json port = {{"Label", p.labels[0]}};
+      attributes(p.body, ps, {{"static", "Value"}, {"to", "To"}, {"host_network", "HostNetwork"}},
+                 port);
+      for (const auto& inner : p.body.blocks) unknown_block(ps, inner, {});
+      list.push_back(std::move(port));
+    }
+    if (!reserved.empty()) out["ReservedPorts"] = std::move(reserved);
+    if (!dynamic.empty()) out["DynamicPorts"] = std::move(dynamic);
+    return out;
   }
 
   json service(const hcl::Block& b, const Scope& task, std::size_t index) {

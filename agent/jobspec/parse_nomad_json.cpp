@@ -348,8 +348,50 @@ class NomadReader {
     return out;
   }
 
+  // Nomad's NetworkResource list (TaskGroup.Networks, or the older Task.Resources.Networks).
+  // HostNetwork "default" is the node's default network, as "" is; Mode "" is host.
+  std::vector<Network> networks(const json& o, std::string_view key, const std::string& path) {
+    std::vector<Network> out;
+    if (!array(o, key, path)) return out;
+    const json& list = o.at(key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string np = index(join(path, key), i);
+      if (!list[i].is_object()) {
+        add(np, "must be an object");
+        continue;
+      }
+      const json& nj = list[i];
+      check_keys(nj, np, {"Mode", "MBits", "ReservedPorts", "DynamicPorts"});
+      Network n;
+      if (auto v = str(nj, "Mode", np); v && !v->empty()) n.mode = *v;
+      if (auto v = integer(nj, "MBits", np)) n.mbits = *v;
+      for (const char* which : {"ReservedPorts", "DynamicPorts"}) {
+        if (!array(nj, which, np)) continue;
+        const json& ports = nj.at(which);
+        for (std::size_t p = 0; p < ports.size(); ++p) {
+          const std::string pp = index(join(np, which), p);
+          if (!ports[p].is_object()) {
+            add(pp, "must be an object");
+            continue;
+          }
+          check_keys(ports[p], pp, {"Label", "Value", "To", "HostNetwork"});
+          Port port;
+          if (auto v = str(ports[p], "Label", pp)) port.label = *v;
+          if (auto v = integer(ports[p], "Value", pp)) port.value = *v;
+          if (auto v = integer(ports[p], "To", pp)) port.to = *v;
+          if (auto v = str(ports[p], "HostNetwork", pp); v && *v != "default")
+            port.host_network = *v;
+          (std::string_view(which) == "ReservedPorts" ? n.reserved_ports : n.dynamic_ports)
+              .push_back(std::move(port));
+        }
+      }
+      out.push_back(std::move(n));
+    }
+    return out;
+  }
+
   void resources(const json& o, const std::string& path, Resources& r) {
-    check_keys(o, path, {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "Devices"});
+    check_keys(o, path, {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "Devices", "Networks"});
     auto cpu = integer(o, "CPU", path);
     if (cpu) r.cpu_mhz = *cpu;
     if (auto v = integer(o, "Cores", path)) r.cores = *v;
@@ -357,6 +399,7 @@ class NomadReader {
     if (auto v = integer(o, "MemoryMB", path)) r.memory_mb = *v;
     if (auto v = integer(o, "MemoryMaxMB", path)) r.memory_max_mb = *v;
     if (auto v = integer(o, "Pids", path)) r.pids = *v;
+    r.networks = networks(o, "Networks", path);
     if (!array(o, "Devices", path)) return;
     const std::string dpath = join(path, "Devices");
     const json& devices = o.at("Devices");
@@ -452,7 +495,8 @@ class NomadReader {
     check_keys(
         o, path,
         {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
-         "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads"});
+         "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads",
+         "Networks", "Services"});
     if (auto v = str(o, "Name", path)) g.name = *v;
     if (auto v = integer(o, "Count", path)) g.count = *v;
     if (object(o, "RestartPolicy", path))
@@ -469,6 +513,8 @@ class NomadReader {
       g.update =
           update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
     g.meta = string_map(o, "Meta", path);
+    g.networks = networks(o, "Networks", path);
+    g.services = services(o, "Services", path);
     if (auto v = duration(o, "ShutdownDelay", path)) g.shutdown_delay = *v;
     g.placement = placement(o, path, /*with_spreads=*/true);
     if (array(o, "Tasks", path)) {

@@ -302,9 +302,46 @@ class YamlReader {
     return d;
   }
 
+  // `network: {mode, mbits, ports: {http: {static, to, host_network}, db: ~}}` (group level,
+  // or the older task-level resources.network): a port with `static` is reserved, else dynamic.
+  Network network(const YAML::Node& n, const std::string& path) {
+    Network net;
+    if (!map(n, path)) return net;
+    check_keys(n, path, {"mode", "mbits", "ports"});
+    if (auto v = str(n["mode"], join(path, "mode"))) net.mode = *v;
+    if (auto v = integer(n["mbits"], join(path, "mbits"))) net.mbits = *v;
+    const std::string ppath = join(path, "ports");
+    if (map(n["ports"], ppath)) {
+      for (const auto& kv : n["ports"]) {
+        if (!kv.first.IsScalar()) {
+          add(ppath, "keys must be plain strings (the port labels)");
+          continue;
+        }
+        Port port;
+        port.label = kv.first.Scalar();
+        const std::string lp = join(ppath, port.label);
+        std::optional<int> value;
+        if (map(kv.second, lp)) {
+          check_keys(kv.second, lp, {"static", "to", "host_network"});
+          value = integer(kv.second["static"], join(lp, "static"));
+          if (auto v = integer(kv.second["to"], join(lp, "to"))) port.to = *v;
+          if (auto v = str(kv.second["host_network"], join(lp, "host_network")))
+            port.host_network = *v;
+        }
+        if (value) {
+          port.value = *value;
+          net.reserved_ports.push_back(std::move(port));
+        } else {
+          net.dynamic_ports.push_back(std::move(port));
+        }
+      }
+    }
+    return net;
+  }
+
   void resources(const YAML::Node& n, const std::string& path, Resources& r) {
     if (!map(n, path)) return;
-    check_keys(n, path, {"cpu", "memory", "memory_max", "cores", "pids", "devices"});
+    check_keys(n, path, {"cpu", "memory", "memory_max", "cores", "pids", "devices", "network"});
     auto cpu = integer(n["cpu"], join(path, "cpu"));
     if (cpu) r.cpu_mhz = *cpu;
     if (auto v = integer(n["cores"], join(path, "cores"))) r.cores = *v;
@@ -318,6 +355,8 @@ class YamlReader {
       for (std::size_t i = 0; i < n["devices"].size(); ++i)
         r.devices.push_back(device(n["devices"][i], index(dpath, i)));
     }
+    if (map(n["network"], join(path, "network")))
+      r.networks.push_back(network(n["network"], join(path, "network")));
   }
 
   Check check(const YAML::Node& n, const std::string& path) {
@@ -445,7 +484,7 @@ class YamlReader {
     }
     check_keys(n, path,
                {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
-                "constraints", "affinities", "spreads"});
+                "constraints", "affinities", "spreads", "network", "services"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
     if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
     const std::string rpath = join(path, "restart");
@@ -456,6 +495,13 @@ class YamlReader {
     if (map(n["update"], join(path, "update")))
       g.update = update(n["update"], join(path, "update"), job_update.value_or(UpdateStrategy{}));
     g.meta = string_map(n["meta"], join(path, "meta"));
+    if (map(n["network"], join(path, "network")))
+      g.networks.push_back(network(n["network"], join(path, "network")));
+    const std::string gspath = join(path, "services");
+    if (list(n["services"], gspath)) {
+      for (std::size_t i = 0; i < n["services"].size(); ++i)
+        g.services.push_back(service(n["services"][i], index(gspath, i)));
+    }
     const std::string tpath = join(path, "tasks");
     if (list(n["tasks"], tpath)) {
       for (std::size_t i = 0; i < n["tasks"].size(); ++i)

@@ -53,6 +53,12 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"hook", "Hook"},
       {"sidecar", "Sidecar"},
       {"leader", "Leader"},
+      // Networks: a port is named by its label ("Networks[0].ports.http.Value").
+      {"network", "Networks[0]"},
+      {"mbits", "MBits"},
+      {"static", "Value"},
+      {"to", "To"},
+      {"host_network", "HostNetwork"},
       // services and checks
       {"services", "Services"},
       {"port", "PortLabel"},

@@ -27,6 +27,9 @@ constexpr Duration kMinRestartInterval = std::chrono::seconds(5);  // Nomad's mi
 // Nomad asks for 1s; drover allows shorter checks (tests, fast local probes).
 constexpr Duration kMinCheckInterval = std::chrono::milliseconds(100);
 constexpr int kMaxChecksPerTask = 32;
+// Ports per group (its network and its tasks' together): each dynamic one costs a probe of
+// the host at submit, for every alloc of the group.
+constexpr std::size_t kMaxPortsPerGroup = 128;
 
 // "host:port" or "port" with the port in 1..65535; nullopt when fine.
 std::optional<std::string> port_problem(const std::string& value) {
@@ -35,11 +38,21 @@ std::optional<std::string> port_problem(const std::string& value) {
   std::string port = colon == std::string::npos ? value : value.substr(colon + 1);
   if (colon != std::string::npos && host.empty()) return "has an empty host";
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
-    return "must be a port number or \"host:port\" (drover allocates no ports)";
+    return "must be a port label, a port number or \"host:port\"";
   int n = std::stoi(port);
   if (n < 1 || n > 65535) return "port must be 1..65535";
   return std::nullopt;
 }
+
+// --- Networks and ports (docs/networking.md) ---------------------------------------------
+// Port labels become env names (NOMAD_PORT_<label>) and service references: Nomad allows any
+// string and cleans it for the env; drover asks for a plain name so a label reads the same in
+// the job, the env and the API.
+bool port_label_ok(const std::string& label) {
+  static const std::regex kLabel("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}");
+  return std::regex_match(label, kLabel);
+}
+// --- end networks ------------------------------------------------------------------------
 
 class Validator {
  public:
@@ -299,13 +312,72 @@ class Validator {
       add(path + ".services", "at most " + std::to_string(kMaxChecksPerTask) + " checks per task");
   }
 
+  // --- Networks and ports ---
+  // One network block: its mode, its ports' labels, numbers and host networks. `labels` gathers
+  // the labels of the whole group (a label names one port of the alloc).
+  void network(const std::string& path, const Network& n, const TaskGroup& g,
+               std::map<std::string, std::string>& labels) {
+    if (n.mode == "bridge" || n.mode == "none" || n.mode.rfind("cni/", 0) == 0)
+      add(path + ".mode", "\"" + printable(n.mode) +
+                              "\" networking is not supported yet (issue 18); drover runs tasks in "
+                              "the host's network (mode \"host\")");
+    else if (n.mode != "host")
+      add(path + ".mode", "must be \"host\" (got \"" + printable(n.mode) + "\")");
+    if (n.mbits < 0) add(path + ".mbits", "must not be negative");
+    bool docker_only =
+        !g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
+                                        [](const Task& t) { return t.driver == "docker"; });
+    for (const auto* list : {&n.reserved_ports, &n.dynamic_ports}) {
+      for (const auto& p : *list) {
+        const std::string pp = path + ".ports." + printable(p.label);
+        if (!port_label_ok(p.label)) {
+          add(pp,
+              "a port label must be 1-64 letters, digits, '_', '.' or '-', starting with a "
+              "letter, digit or '_' (got \"" +
+                  printable(p.label) + "\")");
+          continue;
+        }
+        if (auto [it, fresh] = labels.emplace(p.label, pp); !fresh)
+          add(pp, "duplicate port label \"" + p.label + "\" (also " + it->second + ")");
+        if (list == &n.reserved_ports) range(pp + ".static", p.value, 1, 65535);
+        range(pp + ".to", p.to, -1, 65535);
+        // In host mode nothing maps a port but docker's publishing: `to` on another driver's
+        // task would tell the task a port that nobody forwards to.
+        if (p.to > 0 && p.to != p.value && !docker_only)
+          add(pp + ".to",
+              "maps a port only for docker tasks in host mode (the group has a task "
+              "of another driver; bridge mode is issue 18)");
+        if (!p.host_network.empty() && !port_label_ok(p.host_network))
+          add(pp + ".host_network",
+              "must be a plain name (got \"" + printable(p.host_network) + "\")");
+      }
+    }
+  }
+
+  // A service's or check's port: a label of the group's ports, a number or "host:port".
+  void service_port(const std::string& path, const std::string& value) {
+    if (labels_ && labels_->count(value)) return;
+    bool literal = value.find(':') != std::string::npos ||
+                   value.find_first_not_of("0123456789") == std::string::npos;
+    if (!literal) {
+      std::string known;
+      if (labels_)
+        for (const auto& [l, _] : *labels_) known += (known.empty() ? "" : ", ") + l;
+      add(path,
+          "\"" + printable(value) + "\" is not a port label of the group's network" +
+              (known.empty() ? std::string(" (it has no ports)") : " (labels: " + known + ")"));
+      return;
+    }
+    if (auto why = port_problem(value)) add(path, *why);
+  }
+  // --- end networks ---
+
   void service(const std::string& path, const Service& s) {
     if (s.name.empty())
       add(path + ".name", "is required");
     else if (printable(s.name) != s.name || s.name.size() > 128)
       add(path + ".name", "must be printable and at most 128 characters");
-    if (!s.port.empty())
-      if (auto why = port_problem(s.port)) add(path + ".port", *why);
+    if (!s.port.empty()) service_port(path + ".port", s.port);
     for (std::size_t i = 0; i < s.checks.size(); ++i) {
       const auto& c = s.checks[i];
       const std::string p = path + ".checks[" + std::to_string(i) + "]";
@@ -333,7 +405,7 @@ class Validator {
         if (c.port.empty() && s.port.empty())
           add(p + ".port", "is required (on the check or its service) for a " + c.type + " check");
         else if (!c.port.empty())
-          if (auto why = port_problem(c.port)) add(p + ".port", *why);
+          service_port(p + ".port", c.port);
       }
       if (c.interval < kMinCheckInterval)
         add(p + ".interval", "must be at least " + format_duration(kMinCheckInterval));
@@ -360,6 +432,29 @@ class Validator {
     if (g.update) update(path + ".update", *g.update);
     keys(path + ".meta", g.meta, /*check_values=*/true);
     if (g.tasks.empty()) add(path + ".tasks", "at least one task is required");
+    std::map<std::string, std::string> labels;
+    if (g.networks.size() > 1) add(path + ".network", "a group has at most one network block");
+    for (const auto& n : g.networks) network(path + ".network", n, g, labels);
+    for (std::size_t i = 0; i < g.tasks.size(); ++i) {
+      const auto& rn = g.tasks[i].resources.networks;
+      const std::string p = path + ".tasks[" + std::to_string(i) + "].resources.network";
+      if (rn.size() > 1) add(p, "a task has at most one network block");
+      for (const auto& n : rn) network(p, n, g, labels);
+    }
+    if (labels.size() > kMaxPortsPerGroup)
+      add(path + ".network", "at most " + std::to_string(kMaxPortsPerGroup) +
+                                 " ports per group (got " + std::to_string(labels.size()) + ")");
+    labels_ = &labels;
+    // Group services: their checks go with the group's main task (jobspec/job.hpp).
+    for (std::size_t i = 0; i < g.services.size(); ++i) {
+      const std::string sp = path + ".services[" + std::to_string(i) + "]";
+      service(sp, g.services[i]);
+      for (std::size_t c = 0; c < g.services[i].checks.size(); ++c)
+        if (g.services[i].checks[c].type == "script")
+          add(sp + ".checks[" + std::to_string(c) + "].type",
+              "a script check of a group service is not supported yet (put the service in the "
+              "task it should run in)");
+    }
     // Lifecycle tasks run around main tasks; a group of them alone would start its sidecars
     // and end them at once (docs/jobspec.md, "lifecycle").
     if (!g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
@@ -384,6 +479,7 @@ class Validator {
           leader = i;
       }
     }
+    labels_ = nullptr;
   }
 
   void job(const Job& j) {
@@ -417,6 +513,7 @@ class Validator {
 
  private:
   const std::vector<std::string>& drivers_;
+  const std::map<std::string, std::string>* labels_ = nullptr;  // the group's port labels
   bool system_ = false;        // a system or sysbatch job
   bool system_batch_ = false;  // sysbatch
 };

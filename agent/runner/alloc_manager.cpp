@@ -1,7 +1,6 @@
 #include "runner/alloc_manager.hpp"
 
 #include <spdlog/spdlog.h>
-
 #include <sys/statvfs.h>
 
 #include <filesystem>
@@ -9,11 +8,12 @@
 #include <random>
 
 #include "core/fault_point.hpp"
+#include "drover/common/encoding.hpp"
 #include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
-#include "drover/common/encoding.hpp"
+#include "runner/port_allocator.hpp"
 
 namespace drover::runner {
 
@@ -86,6 +86,11 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
     for (const auto& g : job.groups) want.emplace_back(&g, g.count);
     if (auto st = ctx_.resources->fits(want, live); !st) return st.error();
   }
+  std::vector<std::pair<const jobspec::TaskGroup*, std::string>> placements;
+  for (const auto& group : job.groups)
+    for (int i = 0; i < group.count; ++i) placements.emplace_back(&group, random_uuid());
+  auto networks = allocate_ports_locked(job.id, placements, old);
+  if (!networks) return networks.error();
   if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st)
     return make_error(st.message());
   for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
@@ -94,9 +99,11 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   // allocs of a restarted agent are.
   auto parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
   std::vector<std::shared_ptr<AllocRunner>> placed;
+  std::size_t n = 0;
   for (const auto& group : job.groups) {
-    for (int i = 0; i < group.count; ++i) {
-      auto r = make_runner_locked(random_uuid(), job, job_json, parsed, group, i);
+    for (int i = 0; i < group.count; ++i, ++n) {
+      auto r = make_runner_locked(placements[n].second, job, job_json, parsed, group, i,
+                                  std::move(networks.value()[n]));
       if (!r) return r.error();
       receipt.alloc_ids.push_back(r.value()->id());
       placed.push_back(r.value());
@@ -109,7 +116,8 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
 Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
     const std::string& alloc_id, const jobspec::Job& job,
     const std::shared_ptr<const nlohmann::json>& job_json,
-    const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index) {
+    const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index,
+    std::vector<state::AllocatedNetwork> networks) {
   state::Alloc a;
   a.id = alloc_id;
   a.job_id = job.id;
@@ -118,6 +126,8 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
   a.name = job.id + "." + group.name + "[" + std::to_string(index) + "]";
   a.create_time_ns = a.modify_time_ns = state::now_ns();
   a.job = job_json;
+  // Ports go into the store with the alloc, before any task starts (docs/networking.md).
+  a.networks = std::move(networks);
   for (const auto& t : group.tasks) {
     state::TaskState ts;
     ts.events.push_back({state::event::kReceived, a.create_time_ns, "Task received by client"});
@@ -155,12 +165,51 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
           break;
         }
     if (!parsed) parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
-    auto made = make_runner_locked(alloc_id, job, job_json, parsed, *group, index);
+    auto networks = allocate_ports_locked(job.id, {{group, alloc_id}}, {});
+    if (!networks) return networks.error();
+    auto made = make_runner_locked(alloc_id, job, job_json, parsed, *group, index,
+                                   std::move(networks.value().front()));
     if (!made) return made.error();
     r = made.value();
   }
   r->start(/*recovering=*/false);
   return {};
+}
+
+Result<std::vector<std::vector<state::AllocatedNetwork>>> AllocManager::allocate_ports_locked(
+    const std::string& job_id,
+    const std::vector<std::pair<const jobspec::TaskGroup*, std::string>>& placements,
+    const std::vector<std::shared_ptr<AllocRunner>>& replaced) {
+  std::vector<std::vector<state::AllocatedNetwork>> out(placements.size());
+  const PortAllocator* ports = ctx_.resources ? ctx_.resources->ports() : nullptr;
+  bool any = std::any_of(placements.begin(), placements.end(), [](const auto& p) {
+    const auto& g = *p.first;
+    return !g.networks.empty() || std::any_of(g.tasks.begin(), g.tasks.end(), [](const auto& t) {
+      return !t.resources.networks.empty();
+    });
+  });
+  if (!any) return out;
+  if (!ports) return make_error("this agent hands out no ports", Errc::Unsupported);
+  // What live allocs hold; a terminal alloc holds nothing (its ports were freed as it ended).
+  PortUsage usage;
+  for (const auto& [id, r] : runners_) {
+    if (r->terminal()) continue;
+    bool is_replaced = std::find(replaced.begin(), replaced.end(), r) != replaced.end();
+    usage.add(r->networks(), {id, r->job_id(), is_replaced});
+  }
+  std::string errors;
+  for (std::size_t i = 0; i < placements.size(); ++i) {
+    auto got = ports->allocate(*placements[i].first, usage,
+                               {placements[i].second, job_id, false, /*placing=*/true});
+    if (!got)
+      errors += std::string(errors.empty() ? "" : "; ") + "group \"" + placements[i].first->name +
+                "\": " + got.message();
+    else
+      out[i] = std::move(got.value());
+  }
+  if (!errors.empty())
+    return make_error("the job does not fit on this node: " + errors, Errc::Conflict);
+  return out;
 }
 
 Status AllocManager::set_deployment_status(const std::string& alloc_id, const nlohmann::json& status) {

@@ -92,8 +92,15 @@ class AllocManager {
   Result<std::shared_ptr<AllocRunner>> make_runner_locked(
       const std::string& alloc_id, const jobspec::Job& job,
       const std::shared_ptr<const nlohmann::json>& job_json,
-      const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group,
-      int index);
+      const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index,
+      std::vector<state::AllocatedNetwork> networks);
+  // Ports for allocs about to be placed, one entry per (group, alloc id), all or nothing: a
+  // Conflict (409) names each port that does not fit and its holder. `replaced`: allocs this
+  // submit stops, whose static ports the new version may take.
+  Result<std::vector<std::vector<state::AllocatedNetwork>>> allocate_ports_locked(
+      const std::string& job_id,
+      const std::vector<std::pair<const jobspec::TaskGroup*, std::string>>& placements,
+      const std::vector<std::shared_ptr<AllocRunner>>& replaced);
 
   // runners_ and allocs_by_job_ change together, under mu_.
   void add_runner_locked(const std::shared_ptr<AllocRunner>& r);

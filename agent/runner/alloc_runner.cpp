@@ -345,6 +345,7 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
     in.secrets_dir = d.secrets_dir(task.name).string();
   }
   in.node = &ctx_.node;
+  in.networks = &alloc_.networks;
   TaskEnv env(in);
   const auto& r = task.resources;
   auto kill_timeout = std::min<std::chrono::nanoseconds>(task.kill_timeout, ctx_.max_kill_timeout);
@@ -369,6 +370,11 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   t.monitor_path = ctx_.monitor_path.string();
   t.state_dir = (ctx_.data_dir / "tasks" / id_ / task.name).string();
   t.log_config = {task.logs.max_files, task.logs.max_file_size_mb, task.logs.disabled};
+  // The alloc's ports this task may use (the group's and its own task-level ones): a driver
+  // publishes them (docs/networking.md).
+  for (const auto& n : alloc_.networks)
+    if (n.task.empty() || n.task == task.name)
+      for (const auto& p : n.ports) t.ports.push_back({p.label, p.value, p.to, p.host_ip});
   return t;
 }
 

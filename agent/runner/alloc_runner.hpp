@@ -76,6 +76,8 @@ class AllocRunner {
   // Never changes: read without the lock (and without a snapshot).
   const std::string& job_id() const { return job_id_; }
   const std::shared_ptr<const nlohmann::json>& job_json() const { return job_json_; }
+  // Its ports: chosen before it was first persisted, never changed (no lock needed).
+  const std::vector<state::AllocatedNetwork>& networks() const { return alloc_.networks; }
   // Not terminal and not asked to stop.
   bool live_and_wanted() const;
   // Null when the alloc's group is not in its job (the alloc failed at start).

@@ -28,6 +28,7 @@ class StateStore;
 namespace drover::runner {
 
 class DeviceManager;
+class PortAllocator;
 
 struct NodeCapacity {
   int64_t cpu_mhz = 0;    // total compute minus reserved
@@ -79,6 +80,9 @@ class NodeResources {
   // Devices come from plugins loaded after the node's cgroups are set up.
   void set_devices(DeviceManager* devices) { devices_ = devices; }
   DeviceManager* devices() const { return devices_; }
+  // The node's ports (runner/port_allocator.hpp); null: jobs with ports do not fit.
+  void set_ports(const PortAllocator* ports) { ports_ = ports; }
+  const PortAllocator* ports() const { return ports_; }
 
   const cgroups::HostInfo& host() const { return cgroups_->host(); }
   const NodeCapacity& capacity() const { return capacity_; }
@@ -96,6 +100,7 @@ class NodeResources {
   state::StateStore* store_;
   NodeCapacity capacity_;
   DeviceManager* devices_ = nullptr;
+  const PortAllocator* ports_ = nullptr;
 };
 
 }  // namespace drover::runner

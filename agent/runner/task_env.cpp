@@ -11,6 +11,36 @@ std::string env_key(std::string key) {
   return key;
 }
 
+// --- Ports (docs/networking.md) ---
+// Nomad cleans the keys of NOMAD_ADDR_, NOMAD_IP_, NOMAD_PORT_ and NOMAD_HOST_PORT_ variables
+// (helper.CleanEnvVar: anything but letters, digits, '_' and '.' becomes '_'), and only those:
+// NOMAD_HOST_IP_, NOMAD_HOST_ADDR_ and NOMAD_ALLOC_PORT_ keep the label as written.
+std::string clean_port_key(std::string key) {
+  for (auto& c : key)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') c = '_';
+  return key;
+}
+
+std::string host_port(const std::string& ip, int port) {
+  // net.JoinHostPort: an IPv6 address in brackets.
+  return (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+}
+
+// Nomad's addPorts for one port of the alloc (or of this task's older network block).
+void add_port_env(std::map<std::string, std::string>& env, const state::AllocatedPort& p) {
+  const std::string& l = p.label;
+  const std::string addr = host_port(p.host_ip, p.value);
+  const std::string task_port = std::to_string(p.to > 0 ? p.to : p.value);
+  env[clean_port_key("NOMAD_ADDR_" + l)] = addr;
+  env["NOMAD_HOST_ADDR_" + l] = addr;
+  env[clean_port_key("NOMAD_IP_" + l)] = p.host_ip;
+  env["NOMAD_HOST_IP_" + l] = p.host_ip;
+  env[clean_port_key("NOMAD_PORT_" + l)] = task_port;
+  env["NOMAD_ALLOC_PORT_" + l] = task_port;
+  env[clean_port_key("NOMAD_HOST_PORT_" + l)] = std::to_string(p.value);
+}
+// --- end ports ---
+
 }  // namespace
 
 TaskEnv::TaskEnv(const TaskEnvInput& in) : node_(in.node) {
@@ -45,6 +75,20 @@ TaskEnv::TaskEnv(const TaskEnvInput& in) : node_(in.node) {
   for (const auto& [k, v] : group.meta) meta[k] = v;
   for (const auto& [k, v] : task.meta) meta[k] = v;
   for (const auto& [k, v] : meta) env_["NOMAD_META_" + env_key(k)] = v;
+  // Ports: the group's and this task's own; another task's older task-level ports as
+  // NOMAD_{ADDR,IP,PORT}_<task>_<label>, as Nomad names them.
+  if (in.networks)
+    for (const auto& n : *in.networks)
+      for (const auto& p : n.ports) {
+        if (n.task.empty() || n.task == task.name) {
+          add_port_env(env_, p);
+          continue;
+        }
+        const std::string key = n.task + "_" + p.label;
+        env_[clean_port_key("NOMAD_ADDR_" + key)] = host_port(p.host_ip, p.value);
+        env_[clean_port_key("NOMAD_IP_" + key)] = p.host_ip;
+        env_[clean_port_key("NOMAD_PORT_" + key)] = std::to_string(p.value);
+      }
   // The job's own env last, interpolated against everything above.
   for (const auto& [k, v] : task.env) env_[k] = interpolate(v);
 }

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "jobspec/job.hpp"
+#include "state/alloc.hpp"
 
 namespace drover::runner {
 
@@ -31,6 +31,8 @@ struct TaskEnvInput {
   std::string task_dir;     // host path of <alloc>/<task>/local
   std::string secrets_dir;  // host path of <alloc>/<task>/secrets
   const NodeInfo* node = nullptr;
+  // The alloc's ports (state::Alloc::networks); null or empty: none.
+  const std::vector<state::AllocatedNetwork>* networks = nullptr;
 };
 
 class TaskEnv {

@@ -48,6 +48,77 @@ nlohmann::json to_json(const TaskState& s) {
           {"Events", events}};
 }
 
+namespace {
+// Nomad's NetworkResource as allocated: {Mode, IP, MBits, ReservedPorts, DynamicPorts}, ports
+// {Label, Value, To, HostNetwork}.
+nlohmann::json network_json(const AllocatedNetwork& n) {
+  nlohmann::json reserved = nlohmann::json::array(), dynamic = nlohmann::json::array();
+  for (const auto& p : n.ports)
+    (p.reserved ? reserved : dynamic)
+        .push_back({{"Label", p.label},
+                    {"Value", p.value},
+                    {"To", p.to},
+                    {"HostNetwork", p.host_network.empty() ? "default" : p.host_network},
+                    {"HostIP", p.host_ip}});
+  return {{"Mode", n.mode},
+          {"IP", n.ip},
+          {"MBits", n.mbits},
+          {"ReservedPorts", reserved},
+          {"DynamicPorts", dynamic}};
+}
+}  // namespace
+
+nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& networks) {
+  nlohmann::json ports = nlohmann::json::array(), shared = nlohmann::json::array();
+  nlohmann::json tasks = nlohmann::json::object();
+  for (const auto& n : networks) {
+    if (!n.task.empty()) {
+      tasks[n.task]["Networks"].push_back(network_json(n));
+      continue;
+    }
+    shared.push_back(network_json(n));
+    for (const auto& p : n.ports)
+      ports.push_back(
+          {{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostIP", p.host_ip}});
+  }
+  return {{"Shared", {{"Ports", ports}, {"Networks", shared}}}, {"Tasks", tasks}};
+}
+
+std::vector<AllocatedNetwork> allocated_networks_from_json(const nlohmann::json& j) {
+  std::vector<AllocatedNetwork> out;
+  if (!j.is_object()) return out;
+  auto read = [&](const nlohmann::json& nj, const std::string& task) {
+    AllocatedNetwork n;
+    n.task = task;
+    n.mode = nj.value("Mode", n.mode);
+    n.ip = nj.value("IP", "");
+    n.mbits = nj.value("MBits", 0);
+    for (const char* which : {"ReservedPorts", "DynamicPorts"}) {
+      if (!nj.contains(which) || !nj[which].is_array()) continue;
+      for (const auto& pj : nj[which]) {
+        AllocatedPort p;
+        p.label = pj.value("Label", "");
+        p.value = pj.value("Value", 0);
+        p.to = pj.value("To", 0);
+        p.host_ip = pj.value("HostIP", "");
+        p.host_network = pj.value("HostNetwork", "");
+        if (p.host_network == "default") p.host_network.clear();
+        p.reserved = std::string_view(which) == "ReservedPorts";
+        n.ports.push_back(std::move(p));
+      }
+    }
+    out.push_back(std::move(n));
+  };
+  if (j.contains("Shared") && j["Shared"].contains("Networks") &&
+      j["Shared"]["Networks"].is_array())
+    for (const auto& nj : j["Shared"]["Networks"]) read(nj, "");
+  if (j.contains("Tasks") && j["Tasks"].is_object())
+    for (const auto& [task, tj] : j["Tasks"].items())
+      if (tj.contains("Networks") && tj["Networks"].is_array())
+        for (const auto& nj : tj["Networks"]) read(nj, task);
+  return out;
+}
+
 // The fields every alloc JSON shares (the API's, the store's row).
 static nlohmann::json header_json(const Alloc& a) {
   return {{"ID", a.id},
@@ -60,7 +131,8 @@ static nlohmann::json header_json(const Alloc& a) {
           {"DesiredStatus", a.desired_status},
           {"CreateTime", a.create_time_ns},
           {"ModifyTime", a.modify_time_ns},
-          {"DeploymentStatus", a.deployment_status}};
+          {"DeploymentStatus", a.deployment_status},
+          {"AllocatedResources", allocated_resources_json(a.networks)}};
 }
 
 nlohmann::json to_row_json(const Alloc& a) {

@@ -61,6 +61,33 @@ struct TaskState {
   std::vector<TaskEvent> events;
 };
 
+// --- Allocated networks (docs/networking.md) ---------------------------------------------
+// A port given to an alloc: Nomad's AllocatedPortMapping {Label, Value, To, HostIP}.
+struct AllocatedPort {
+  std::string label;
+  int value = 0;  // the host port
+  int to = 0;     // the port inside the task; 0: the host port
+  std::string host_ip;
+  std::string host_network;  // "" : the default network
+  bool reserved = false;     // asked for as a static port
+  bool operator==(const AllocatedPort&) const = default;
+};
+
+// One network block as allocated: the group's (task "") or a task's older resources.network.
+struct AllocatedNetwork {
+  std::string task;  // "" for the group's network
+  std::string mode = "host";
+  std::string ip;  // the default network's address
+  int mbits = 0;
+  std::vector<AllocatedPort> ports;
+  bool operator==(const AllocatedNetwork&) const = default;
+};
+
+// Nomad's AllocatedResources JSON: {Shared: {Ports, Networks}, Tasks: {name: {Networks}}}.
+nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& networks);
+std::vector<AllocatedNetwork> allocated_networks_from_json(const nlohmann::json& j);
+// --- end allocated networks ----------------------------------------------------------------
+
 struct Alloc {
   std::string id;
   std::string name;  // <job>.<group>[<index>]
@@ -78,6 +105,8 @@ struct Alloc {
   // Nomad's AllocDeploymentStatus {Healthy, Timestamp, ...}; null until health is decided.
   nlohmann::json deployment_status;
   std::map<std::string, TaskState> tasks;
+  // Ports and networks, chosen before the alloc is first persisted; never change after.
+  std::vector<AllocatedNetwork> networks;
 
   bool terminal() const {
     return client_status == "complete" || client_status == "failed" || client_status == "lost";

@@ -197,35 +197,49 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   }
   if (!mounts.empty()) host["Mounts"] = mounts;
 
-  // Ports, best effort: a label's container port comes from port_map (else NOMAD_PORT_<label>),
-  // its host port from NOMAD_HOST_PORT_<label> that the agent sets.
+  // Ports (docs/networking.md): each label the task lists (ports, or the older port_map) is
+  // published from its host address and port, as the agent allocated them (the task's
+  // "Ports": [{Label, Value, To, HostIP}]), to the port_map entry, else the port's `to`, else
+  // the same number; TCP and UDP, as Nomad's docker driver. Without "Ports" (an older agent)
+  // the host side comes from NOMAD_HOST_PORT_<label> and NOMAD_IP_<label>. On the host's
+  // network (network_mode host) there is nothing to publish.
   std::vector<std::string> labels_used = cfg.ports;
   for (const auto& [label, port] : cfg.port_map) {
     if (std::find(labels_used.begin(), labels_used.end(), label) == labels_used.end()) {
       labels_used.push_back(label);
     }
   }
-  if (!labels_used.empty()) {
+  if (!labels_used.empty() && cfg.network_mode != "host") {
     nlohmann::json exposed = nlohmann::json::object(), bindings = nlohmann::json::object();
     for (const auto& label : labels_used) {
-      int cport = 0;
-      if (auto it = cfg.port_map.find(label); it != cfg.port_map.end())
-        cport = it->second;
-      else if (auto e = env.find("NOMAD_PORT_" + label); e != env.end())
-        cport = std::atoi(e->second.c_str());
-      auto hp = env.find("NOMAD_HOST_PORT_" + label);
-      if (cport <= 0)
-        throw std::runtime_error("config.ports: no container port known for \"" + label + "\"");
-      const std::string key = std::to_string(cport) + "/tcp";
-      exposed[key] = nlohmann::json::object();
-      if (hp != env.end()) {
-        std::string ip = "0.0.0.0";
-        if (auto e = env.find("NOMAD_IP_" + label); e != env.end()) ip = e->second;
-        bindings[key] = nlohmann::json::array({{{"HostIp", ip}, {"HostPort", hp->second}}});
+      int cport = 0, hport = 0;
+      std::string ip = "0.0.0.0";
+      const sdk::TaskPort* allocated = nullptr;
+      for (const auto& p : task.ports)
+        if (p.label == label) allocated = &p;
+      if (allocated) {
+        hport = static_cast<int>(allocated->value);
+        cport = allocated->to > 0 ? static_cast<int>(allocated->to) : hport;
+        if (!allocated->host_ip.empty()) ip = allocated->host_ip;
+      } else if (auto e = env.find("NOMAD_HOST_PORT_" + label); e != env.end()) {
+        hport = std::atoi(e->second.c_str());
+        cport = hport;
+        if (auto i = env.find("NOMAD_IP_" + label); i != env.end()) ip = i->second;
+      }
+      if (auto it = cfg.port_map.find(label); it != cfg.port_map.end()) cport = it->second;
+      if (hport <= 0)
+        throw std::runtime_error("config.ports: no port \"" + label +
+                                 "\" in the alloc's network (add port \"" + label +
+                                 "\" to the group's network block)");
+      for (const char* proto : {"/tcp", "/udp"}) {
+        const std::string key = std::to_string(cport) + proto;
+        exposed[key] = nlohmann::json::object();
+        bindings[key] =
+            nlohmann::json::array({{{"HostIp", ip}, {"HostPort", std::to_string(hport)}}});
       }
     }
     body["ExposedPorts"] = exposed;
-    if (!bindings.empty()) host["PortBindings"] = bindings;
+    host["PortBindings"] = bindings;
   }
   // The driver supervises the task; docker must never restart it behind the agent's back.
   host["RestartPolicy"] = {{"Name", "no"}};

@@ -3,6 +3,7 @@
 // are made here and again at start, before any call to the daemon.
 #include "task_config.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace drover::docker {
@@ -180,13 +181,19 @@ std::vector<std::string> config_problems(const nlohmann::json& config, const Plu
       }
     }
   }
+  // port_map: a map, or the list of maps an HCL `port_map { http = 8080 }` block becomes.
   if (auto pm = c.get("port_map"); pm) {
-    if (!pm->is_object()) {
+    bool list_of_maps = pm->is_array() && std::all_of(pm->begin(), pm->end(), [](const auto& m) {
+                          return m.is_object();
+                        });
+    if (!pm->is_object() && !list_of_maps) {
       c.problem("port_map", "must be a map of port label to container port");
     } else {
-      for (const auto& [k, v] : pm->items()) {
-        if (!v.is_number_integer() || v.get<int>() <= 0 || v.get<int>() > 65535) {
-          c.problem("port_map." + k, "must be a port number 1-65535");
+      for (const auto& m : pm->is_object() ? nlohmann::json::array({*pm}) : *pm) {
+        for (const auto& [k, v] : m.items()) {
+          if (!v.is_number_integer() || v.get<int>() <= 0 || v.get<int>() > 65535) {
+            c.problem("port_map." + k, "must be a port number 1-65535");
+          }
         }
       }
     }
@@ -361,8 +368,10 @@ TaskConfig read_config(const nlohmann::json& c) {
     }
   }
   t.ports = list("ports");
-  if (auto it = c.find("port_map"); it != c.end() && it->is_object()) {
-    t.port_map = it->get<std::map<std::string, int>>();
+  if (auto it = c.find("port_map"); it != c.end()) {
+    for (const auto& m : it->is_object() ? nlohmann::json::array({*it}) : *it) {
+      for (const auto& [k, v] : m.items()) t.port_map[k] = v.get<int>();
+    }
   }
   t.pid_mode = str(c, "pid_mode");
   t.ipc_mode = str(c, "ipc_mode");

@@ -134,3 +134,49 @@ TEST(AgentConfig, JobGcThresholdIsNomadsFourHoursUnlessSet) {
     EXPECT_NE(c.message().find("job_gc_threshold"), std::string::npos) << c.message();
   }
 }
+
+TEST(AgentConfig, PortSettingsAreReadAsNomadWritesThem) {
+  AgentFlags f;
+  f.config_paths = {write_config(
+      "data_dir: /x\nmin_dynamic_port: 30000\nmax_dynamic_port: 30100\nnetwork_interface: lo\n"
+      "reserved: {reserved_ports: \"22,8500-8600\"}\n"
+      "host_network:\n  public: {cidr: 10.0.0.0/8, reserved_ports: \"80\"}\n"
+      "  local: {interface: lo}\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->min_dynamic_port, 30000);
+  EXPECT_EQ(c->max_dynamic_port, 30100);
+  EXPECT_EQ(c->network_interface, "lo");
+  EXPECT_EQ(c->reserved_ports, "22,8500-8600");
+  ASSERT_EQ(c->host_networks.size(), 2u);
+  EXPECT_EQ(c->host_networks[0], (drover::runner::HostNetworkConfig{"local", "", "lo", ""}));
+  EXPECT_EQ(c->host_networks[1],
+            (drover::runner::HostNetworkConfig{"public", "10.0.0.0/8", "", "80"}));
+}
+
+TEST(AgentConfig, BadPortSettingsAreEachNamed) {
+  AgentFlags f;
+  f.config_paths = {write_config(
+      "data_dir: /x\nmin_dynamic_port: 40000\nmax_dynamic_port: 30000\n"
+      "reserved: {reserved_ports: \"22,x\"}\n"
+      "host_network:\n  a: {cidr: 10.0.0.0/99}\n  b: {interface: lo, cidr: 10.0.0.0/8}\n"
+      "  c: {interface: lo, reserved_ports: \"5-1\", mtu: 3}\n")};
+  auto c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  const auto& m = c.message();
+  EXPECT_NE(m.find("min_dynamic_port: 40000 is above max_dynamic_port 30000"), std::string::npos) << m;
+  EXPECT_NE(m.find("reserved.reserved_ports: \"x\" is not a port"), std::string::npos) << m;
+  EXPECT_NE(m.find("host_network.a.cidr: \"10.0.0.0/99\" is not an IPv4 CIDR"), std::string::npos) << m;
+  EXPECT_NE(m.find("host_network.b: needs one of cidr or interface"), std::string::npos) << m;
+  EXPECT_NE(m.find("host_network.c.reserved_ports: \"5-1\": the range is reversed"), std::string::npos) << m;
+  EXPECT_NE(m.find("host_network.c.mtu: unknown key"), std::string::npos) << m;
+}
+
+TEST(AgentConfig, DevModeHandsOutPortsOnLoopback) {
+  AgentFlags f;
+  f.dev = true;
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->network_interface, "lo");
+  std::filesystem::remove_all(c->data_dir);
+}

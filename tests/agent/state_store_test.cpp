@@ -91,3 +91,36 @@ TEST(StateStore, DeletedJobIsGoneAfterReopeningAndOthersStay) {
   EXPECT_EQ((*store)->jobs()[0].id, "kept");
   std::filesystem::remove_all(dir);
 }
+
+TEST(StateStore, AnAllocsPortsSurviveReopening) {
+  auto dir = temp_dir();
+  std::vector<AllocatedNetwork> nets(2);
+  nets[0].ip = "127.0.0.1";
+  nets[0].mbits = 10;
+  nets[0].ports = {{"admin", 9090, 90, "127.0.0.1", "", true},
+                   {"http", 24000, 0, "10.1.2.3", "public", false}};
+  nets[1].task = "t";
+  nets[1].ports = {{"db", 25000, 0, "127.0.0.1", "", false}};
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store) << store.message();
+    Alloc a;
+    a.id = "a1";
+    a.job_id = "j";
+    a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
+    a.networks = nets;
+    ASSERT_TRUE((*store)->put_alloc(a));
+    // A later status write keeps them (the row is rewritten whole).
+    a.client_status = "running";
+    ASSERT_TRUE((*store)->put_alloc_status(a));
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store);
+  auto allocs = (*store)->allocs();
+  ASSERT_EQ(allocs.size(), 1u);
+  EXPECT_EQ(allocs[0].networks, nets);
+  auto j = to_json(allocs[0], false);
+  EXPECT_EQ(j["AllocatedResources"]["Shared"]["Ports"][1]["HostIP"], "10.1.2.3");
+  EXPECT_EQ(j["AllocatedResources"]["Tasks"]["t"]["Networks"][0]["DynamicPorts"][0]["Value"], 25000);
+  std::filesystem::remove_all(dir);
+}

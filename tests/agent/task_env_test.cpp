@@ -31,3 +31,44 @@ TEST(TaskEnv, RuntimeVarsMetaAndInterpolation) {
   EXPECT_EQ(cfg["args"][1], 3);
   EXPECT_EQ(v.count("HOME"), 0u);
 }
+
+TEST(TaskEnv, PortVariablesFollowNomadsRulesAndInterpolate) {
+  jobspec::Job job;
+  job.id = "web";
+  jobspec::TaskGroup group;
+  group.name = "g";
+  jobspec::Task task;
+  task.name = "t";
+  task.env["LISTEN"] = "${NOMAD_ADDR_http}";
+  std::vector<state::AllocatedNetwork> nets(3);
+  nets[0].ports = {{"http", 24000, 0, "10.0.0.5", "", false},
+                   {"my-app", 24001, 8080, "10.0.0.5", "", false}};
+  nets[1].task = "t";  // this task's older task-level port
+  nets[1].ports = {{"db", 6379, 0, "10.0.0.5", "", true}};
+  nets[2].task = "other";  // another task's: seen under its task name only
+  nets[2].ports = {{"metrics", 24002, 0, "10.0.0.5", "", false}};
+  runner::TaskEnvInput in{&job, &group, &task, "0123456789ab-cd", "web.g[0]", 0,
+                          "/d/alloc", "/d/t/local", "/d/t/secrets", nullptr, &nets};
+  runner::TaskEnv env(in);
+  const auto& v = env.vars();
+  EXPECT_EQ(v.at("NOMAD_PORT_http"), "24000");
+  EXPECT_EQ(v.at("NOMAD_HOST_PORT_http"), "24000");
+  EXPECT_EQ(v.at("NOMAD_IP_http"), "10.0.0.5");
+  EXPECT_EQ(v.at("NOMAD_ADDR_http"), "10.0.0.5:24000");
+  EXPECT_EQ(v.at("NOMAD_HOST_IP_http"), "10.0.0.5");
+  EXPECT_EQ(v.at("NOMAD_HOST_ADDR_http"), "10.0.0.5:24000");
+  EXPECT_EQ(v.at("NOMAD_ALLOC_PORT_http"), "24000");
+  // `to` is the port inside the task; the host side stays the allocated one. Only Nomad's
+  // cleaned prefixes turn '-' into '_'.
+  EXPECT_EQ(v.at("NOMAD_PORT_my_app"), "8080");
+  EXPECT_EQ(v.at("NOMAD_ALLOC_PORT_my-app"), "8080");
+  EXPECT_EQ(v.at("NOMAD_HOST_PORT_my_app"), "24001");
+  EXPECT_EQ(v.at("NOMAD_HOST_ADDR_my-app"), "10.0.0.5:24001");
+  EXPECT_EQ(v.count("NOMAD_PORT_my-app"), 0u);
+  EXPECT_EQ(v.at("NOMAD_ADDR_db"), "10.0.0.5:6379");
+  EXPECT_EQ(v.at("NOMAD_ADDR_other_metrics"), "10.0.0.5:24002");
+  EXPECT_EQ(v.count("NOMAD_PORT_metrics"), 0u);
+  EXPECT_EQ(v.at("LISTEN"), "10.0.0.5:24000");
+  auto cfg = env.interpolate(nlohmann::json{{"args", {"-p", "${NOMAD_PORT_http}"}}});
+  EXPECT_EQ(cfg["args"][1], "24000");
+}

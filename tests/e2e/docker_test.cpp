@@ -276,3 +276,111 @@ TEST(DockerTasks, DanglingContainerOfAnUnknownAllocIsRemovedAtStart) {
   ASSERT_EQ(agent->del("/v1/job/dreap").status, 200);
   agent->wait_client_status(id, "complete", std::chrono::seconds(30));
 }
+
+// Ports (docs/networking.md): the agent's allocated host port is published to the
+// container's port (the port's `to`), and curl on the host reaches it at NOMAD_ADDR_<label>.
+// The containers join a user-defined bridge network (network_mode): the fixture's dockerd may
+// run without its default bridge (--bridge=none), and a user-defined one publishes ports
+// through docker's userland proxy with or without iptables.
+namespace {
+
+constexpr const char* kPortsNetwork = "drover-test-ports";
+
+void ensure_ports_network() {
+  if (docker_cli(std::string("network ls -q -f name=^") + kPortsNetwork + "$").empty())
+    docker_cli(std::string("network create ") + kPortsNetwork);
+  ASSERT_FALSE(docker_cli(std::string("network ls -q -f name=^") + kPortsNetwork + "$").empty());
+}
+
+std::string curl(const std::string& url) {
+  std::string out;
+  if (FILE* p = popen(("curl -sf --max-time 2 " + url + " 2>/dev/null").c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
+}
+
+std::string httpd_container_job(const std::string& id, const std::string& ports_config,
+                                 const std::string& port_block) {
+  return "job:\n  id: " + id +
+         "\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n"
+         "      network:\n        ports:\n" +
+         port_block +
+         "      tasks:\n        - name: web\n          driver: docker\n          kill_timeout: 2s\n"
+         "          resources: {memory: 64}\n          config:\n            image: " +
+         std::string(drover::testing::kBusyboxImage) + "\n" + ports_config +
+         "            network_mode: " + kPortsNetwork + "\n            command: sh\n"
+         "            args: [\"-c\", \"echo hello-docker > /tmp/index.html; exec httpd -f -p 8080 "
+         "-h /tmp\"]\n";
+}
+
+}  // namespace
+
+TEST(DockerTasks, PortsArePublishedToTheirToPortAndReachedWithCurl) {
+  ASSERT_NO_FATAL_FAILURE(ensure_ports_network());
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(httpd_container_job("dports", "            ports: [http]\n",
+                                               "          http: {to: 8080}\n"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "running", std::chrono::seconds(60));
+  const auto& p = a["AllocatedResources"]["Shared"]["Ports"][0];
+  ASSERT_EQ(p["Label"], "http") << a.dump(2);
+  EXPECT_EQ(p["To"], 8080);
+  const std::string addr = p["HostIP"].get<std::string>() + ":" + std::to_string(p["Value"].get<int>());
+  std::string body;
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] { return (body = curl("http://" + addr + "/index.html")) == "hello-docker\n"; },
+      std::chrono::seconds(20)))
+      << "curl http://" << addr << " gave \"" << body << "\"\n"
+      << docker_cli("inspect " + container_of(ids[0], "web"));
+  ASSERT_EQ(agent->del("/v1/job/dports").status, 200);
+  agent->wait_client_status(ids[0], "complete", std::chrono::seconds(30));
+}
+
+TEST(DockerTasks, TheOlderPortMapFromAnHclBlockPublishesToo) {
+  ASSERT_NO_FATAL_FAILURE(ensure_ports_network());
+  auto agent = AgentProcess::start();
+  // port_map as an HCL block arrives as a list of maps, the shape `nomad job run -output` prints.
+  auto r = agent->post("/v1/jobs", R"(job "dmap" {
+  group "g" {
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    network {
+      port "http" {}
+    }
+    task "web" {
+      driver = "docker"
+      kill_timeout = "2s"
+      resources { memory = 64 }
+      config {
+        image = "drover-test/busybox:latest"
+        network_mode = "drover-test-ports"
+        port_map {
+          http = 8080
+        }
+        command = "sh"
+        args    = ["-c", "echo hello-map > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]
+      }
+    }
+  }
+}
+)");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto allocs = agent->get("/v1/job/dmap/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump(2);
+  std::string id = allocs[0]["ID"];
+  auto a = agent->wait_client_status(id, "running", std::chrono::seconds(60));
+  const auto& p = a["AllocatedResources"]["Shared"]["Ports"][0];
+  const std::string addr = p["HostIP"].get<std::string>() + ":" + std::to_string(p["Value"].get<int>());
+  std::string body;
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] { return (body = curl("http://" + addr + "/index.html")) == "hello-map\n"; },
+      std::chrono::seconds(20)))
+      << "curl http://" << addr << " gave \"" << body << "\"";
+  ASSERT_EQ(agent->del("/v1/job/dmap").status, 200);
+  agent->wait_client_status(id, "complete", std::chrono::seconds(30));
+}

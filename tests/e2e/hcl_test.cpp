@@ -67,6 +67,7 @@ TEST(HclJobFiles, UnsupportedBlockIsA400NamingItsLineAndNothingRuns) {
   group "web" {
     network {
       port "http" {}
+      dns { servers = ["1.1.1.1"] }
     }
     task "server" {
       driver = "raw_exec"
@@ -77,7 +78,8 @@ TEST(HclJobFiles, UnsupportedBlockIsA400NamingItsLineAndNothingRuns) {
 )");
   ASSERT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("group \\\"web\\\""), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("network block at line 3: not supported yet (issue 18)"), std::string::npos)
+  EXPECT_NE(r.body.find("network.dns block at line 5: not supported yet (issue 18"),
+            std::string::npos)
       << r.body;
   EXPECT_TRUE(agent->get("/v1/allocations").json().empty());
   EXPECT_EQ(agent->get("/v1/job/web").status, 404);

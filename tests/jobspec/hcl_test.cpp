@@ -453,6 +453,7 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
   group "web" {
     network {
       port "http" { to = 8080 }
+      dns {}
     }
     service {
       name = "web"
@@ -472,22 +473,20 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
 )");
   EXPECT_TRUE(has_line(p, "job \"web\": periodic block at line 2: not supported yet (issue 17)"))
       << p;
-  EXPECT_TRUE(has_line(p, "group \"web\": network block at line 7: not supported yet (issue 18)"))
+  EXPECT_TRUE(has_line(p,
+                       "group \"web\": network.dns block at line 9: not supported yet (issue 18: "
+                       "it needs bridge mode)"))
       << p;
   EXPECT_TRUE(has_line(p,
-                       "group \"web\": service block at line 10: group-level services are "
-                       "not supported yet (issue 18); a service in a task is"))
-      << p;
-  EXPECT_TRUE(has_line(p,
-                       "group \"web\" task \"server\": template block at line 16: not "
+                       "group \"web\" task \"server\": template block at line 17: not "
                        "supported yet (issue 19)"))
       << p;
   EXPECT_TRUE(has_line(p,
-                       "group \"web\" task \"server\": vault block at line 20: not supported "
+                       "group \"web\" task \"server\": vault block at line 21: not supported "
                        "by drover (no Vault integration)"))
       << p;
   EXPECT_TRUE(has_line(p,
-                       "group \"web\" task \"server\": artifact block at line 21: not "
+                       "group \"web\" task \"server\": artifact block at line 22: not "
                        "supported yet (issue 19)"))
       << p;
 }

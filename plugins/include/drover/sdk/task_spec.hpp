@@ -59,6 +59,15 @@ struct TaskMount {
   bool read_only = true;
 };
 
+// A port the agent allocated to the task's alloc (docs/networking.md): Nomad's
+// AllocatedPortMapping. A driver that maps ports (docker) publishes host_ip:value to `to`.
+struct TaskPort {
+  std::string label;
+  int64_t value = 0;  // the host port
+  int64_t to = 0;     // the port inside the task; 0: the host port
+  std::string host_ip;
+};
+
 struct TaskSpec {
   std::string alloc_id;
   std::string job_id;
@@ -82,6 +91,7 @@ struct TaskSpec {
   std::vector<TaskDevice> devices;
   std::vector<TaskMount> mounts;
   std::vector<std::string> device_ids;
+  std::vector<TaskPort> ports;  // "Ports": the group's and this task's own
 };
 
 namespace detail {
@@ -229,6 +239,14 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
     t.mounts.push_back(std::move(m));
   });
   r.strings("DeviceIDs", t.device_ids);
+  r.objects("Ports", [&](const detail::TaskSpecReader& x) {
+    TaskPort p;
+    x.str("Label", p.label);
+    x.int64("Value", p.value, 0);
+    x.int64("To", p.to, 0);
+    x.str("HostIP", p.host_ip);
+    t.ports.push_back(std::move(p));
+  });
   return t;
 }
 
@@ -277,6 +295,11 @@ inline nlohmann::json to_json(const TaskSpec& t) {
       j["Mounts"].push_back(
           {{"HostPath", m.host_path}, {"ContainerPath", m.container_path}, {"ReadOnly", m.read_only}});
     j["DeviceIDs"] = t.device_ids;
+  }
+  if (!t.ports.empty()) {
+    j["Ports"] = nlohmann::json::array();
+    for (const auto& p : t.ports)
+      j["Ports"].push_back({{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostIP", p.host_ip}});
   }
   return j;
 }

@@ -1,0 +1,295 @@
+// The network block and port labels (docs/networking.md): the same Job from YAML, Nomad JSON
+// and HCL, a canonical JSON that round-trips, and the refusals a user meets.
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+using namespace drover::jobspec;
+using drover::jobspec::testing::has_line;
+using drover::jobspec::testing::must_parse;
+using drover::jobspec::testing::problems_of;
+
+namespace {
+
+const char* kYaml = R"(job:
+  id: web
+  groups:
+    - name: web
+      network:
+        mode: host
+        mbits: 10
+        ports:
+          http: {}
+          admin: {static: 9090, to: 9090, host_network: public}
+      tasks:
+        - name: server
+          driver: docker
+          config: {image: busybox}
+          resources:
+            network:
+              mbits: 5
+              ports:
+                metrics: ~
+                db: {static: 6379}
+          services:
+            - name: web
+              port: http
+              checks:
+                - {type: http, path: /, port: admin}
+)";
+
+const char* kHcl = R"(job "web" {
+  group "web" {
+    network {
+      mode  = "host"
+      mbits = 10
+      port "http" {}
+      port "admin" {
+        static       = 9090
+        to           = 9090
+        host_network = "public"
+      }
+    }
+    task "server" {
+      driver = "docker"
+      config { image = "busybox" }
+      resources {
+        network {
+          mbits = 5
+          port "metrics" {}
+          port "db" { static = 6379 }
+        }
+      }
+      service {
+        name = "web"
+        port = "http"
+        check {
+          type = "http"
+          path = "/"
+          port = "admin"
+        }
+      }
+    }
+  }
+}
+)";
+
+// What `nomad job run -output` prints for the HCL above (abridged to what drover reads).
+const char* kNomadJson = R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
+  "Networks": [{"Mode": "host", "Device": "", "CIDR": "", "IP": "", "MBits": 10, "DNS": null,
+    "ReservedPorts": [{"Label": "admin", "Value": 9090, "To": 9090, "HostNetwork": "public"}],
+    "DynamicPorts": [{"Label": "http", "Value": 0, "To": 0, "HostNetwork": "default"}]}],
+  "Tasks": [{"Name": "server", "Driver": "docker", "Config": {"image": "busybox"},
+    "Resources": {"Networks": [{"Mode": "", "MBits": 5,
+      "ReservedPorts": [{"Label": "db", "Value": 6379}],
+      "DynamicPorts": [{"Label": "metrics"}]}]},
+    "Services": [{"Name": "web", "PortLabel": "http", "AddressMode": "auto",
+      "Checks": [{"Type": "http", "Path": "/", "PortLabel": "admin"}]}]}]}]}})";
+
+}  // namespace
+
+TEST(Networks, YamlHclAndNomadJsonGiveTheSameJob) {
+  Job yaml = must_parse(kYaml);
+  Job hcl = must_parse(kHcl);
+  Job json = must_parse(kNomadJson);
+  ASSERT_EQ(yaml.groups.size(), 1u);
+  const auto& net = yaml.groups[0].networks;
+  ASSERT_EQ(net.size(), 1u);
+  EXPECT_EQ(net[0].mode, "host");
+  EXPECT_EQ(net[0].mbits, 10);
+  ASSERT_EQ(net[0].reserved_ports.size(), 1u);
+  EXPECT_EQ(net[0].reserved_ports[0], (Port{"admin", 9090, 9090, "public"}));
+  ASSERT_EQ(net[0].dynamic_ports.size(), 1u);
+  EXPECT_EQ(net[0].dynamic_ports[0], (Port{"http", 0, 0, ""}));
+  const auto& task_net = yaml.groups[0].tasks[0].resources.networks;
+  ASSERT_EQ(task_net.size(), 1u);
+  EXPECT_EQ(task_net[0].mbits, 5);
+  EXPECT_EQ(task_net[0].reserved_ports.at(0), (Port{"db", 6379, 0, ""}));
+  EXPECT_EQ(task_net[0].dynamic_ports.at(0).label, "metrics");
+  EXPECT_EQ(to_json(yaml).dump(2), to_json(hcl).dump(2));
+  EXPECT_EQ(to_json(yaml).dump(2), to_json(json).dump(2));
+}
+
+TEST(Networks, CanonicalJsonRoundTrips) {
+  Job job = must_parse(kYaml);
+  auto j = to_json(job);
+  EXPECT_EQ(j["TaskGroups"][0]["Networks"][0]["DynamicPorts"][0]["Label"], "http");
+  EXPECT_EQ(j["TaskGroups"][0]["Tasks"][0]["Resources"]["Networks"][0]["ReservedPorts"][0]["Value"],
+            6379);
+  EXPECT_TRUE(job_from_json(j) == job);
+  // And what the store keeps parses again as a Nomad JSON job.
+  Job again = must_parse(nlohmann::json{{"Job", j}}.dump());
+  EXPECT_TRUE(again == job);
+}
+
+TEST(Networks, BridgeAndNoneModesAreRefusedNamingIssue18) {
+  auto p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: web
+      network: {mode: bridge, ports: {http: {to: 8080}}}
+      tasks: [{name: t, driver: docker, config: {image: busybox}}]
+)");
+  EXPECT_NE(p.find("groups[0].network.mode: \"bridge\" networking is not supported yet (issue 18)"),
+            std::string::npos)
+      << p;
+  auto q = problems_of(R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
+    "Networks": [{"Mode": "none"}],
+    "Tasks": [{"Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"}}]}]}})");
+  EXPECT_NE(q.find("Job.TaskGroups[0].Networks[0].Mode: \"none\" networking is not supported yet "
+                   "(issue 18)"),
+            std::string::npos)
+      << q;
+}
+
+TEST(Networks, BadPortsAreEachNamed) {
+  auto p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: web
+      network:
+        ports:
+          http: {static: 70000}
+          "bad label": {}
+          app: {to: 8080}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          resources:
+            network:
+              ports: {http: {}}
+          services:
+            - name: s
+              port: nope
+)");
+  EXPECT_NE(p.find("groups[0].network.ports.http.static: "), std::string::npos) << p;
+  EXPECT_NE(p.find("groups[0].network.ports.bad label: a port label must be"), std::string::npos)
+      << p;
+  EXPECT_NE(p.find("groups[0].network.ports.app.to: maps a port only for docker tasks"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(
+      p.find("groups[0].tasks[0].resources.network.ports.http: duplicate port label \"http\""),
+      std::string::npos)
+      << p;
+  EXPECT_NE(p.find("groups[0].tasks[0].services[0].port: \"nope\" is not a port label of the "
+                   "group's network (labels: app, http)"),
+            std::string::npos)
+      << p;
+}
+
+TEST(Networks, HclNetworkProblemsNameTheLine) {
+  auto p = problems_of(R"(job "web" {
+  group "web" {
+    network {
+      mode = "bridge"
+      port "http" {}
+      port "http" {}
+      dns { servers = ["1.1.1.1"] }
+    }
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  EXPECT_NE(p.find("port \"http\" block at line 6: appears twice (the first is at line 5)"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("dns block at line 7: not supported yet (issue 18"), std::string::npos) << p;
+}
+
+TEST(Networks, ServicePortsStayLiteralWhenNumbers) {
+  Job job = must_parse(R"(job:
+  id: web
+  groups:
+    - name: web
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: s
+              port: "127.0.0.1:8080"
+              checks: [{type: tcp, port: "8081"}]
+)");
+  EXPECT_EQ(job.groups[0].tasks[0].services[0].port, "127.0.0.1:8080");
+}
+
+TEST(Networks, AGroupHasAtMost128Ports) {
+  std::string ports;
+  for (int i = 0; i < 129; ++i) ports += "          p" + std::to_string(i) + ": {}\n";
+  auto p = problems_of("job:\n  id: web\n  groups:\n    - name: web\n      network:\n        ports:\n" +
+                       ports +
+                       "      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]\n");
+  EXPECT_TRUE(has_line(p, "groups[0].network: at most 128 ports per group (got 129)")) << p;
+}
+
+TEST(Networks, GroupServicesReadTheSameFromEveryFormat) {
+  Job hcl = must_parse(R"(job "web" {
+  group "web" {
+    network {
+      port "http" {}
+    }
+    service {
+      name = "web"
+      port = "http"
+      check {
+        type     = "http"
+        path     = "/health"
+        interval = "5s"
+        timeout  = "1s"
+      }
+    }
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  Job yaml = must_parse(R"(job:
+  id: web
+  groups:
+    - name: web
+      network: {ports: {http: {}}}
+      services:
+        - name: web
+          port: http
+          checks: [{type: http, path: /health, interval: 5s, timeout: 1s}]
+      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
+)");
+  Job json = must_parse(R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
+    "Networks": [{"DynamicPorts": [{"Label": "http"}]}],
+    "Services": [{"Name": "web", "PortLabel": "http", "Checks": [{"Type": "http",
+      "Path": "/health", "Interval": 5000000000, "Timeout": 1000000000}]}],
+    "Tasks": [{"Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"}}]}]}})");
+  ASSERT_EQ(yaml.groups[0].services.size(), 1u);
+  EXPECT_EQ(yaml.groups[0].services[0].port, "http");
+  EXPECT_EQ(to_json(hcl).dump(2), to_json(yaml).dump(2));
+  EXPECT_EQ(to_json(json).dump(2), to_json(yaml).dump(2));
+  EXPECT_TRUE(job_from_json(to_json(yaml)) == yaml);
+}
+
+TEST(Networks, AGroupServiceNeedsAKnownLabelAndNoScriptCheck) {
+  auto p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: web
+      network: {ports: {http: {}}}
+      services:
+        - name: web
+          port: htp
+          checks: [{type: script, command: /bin/true}]
+      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
+)");
+  EXPECT_TRUE(has_line(p, "groups[0].services[0].port: \"htp\" is not a port label of the "
+                          "group's network (labels: http)"))
+      << p;
+  EXPECT_NE(p.find("groups[0].services[0].checks[0].type: a script check of a group service is "
+                   "not supported yet"),
+            std::string::npos)
+      << p;
+}
