@@ -94,6 +94,13 @@ struct Service {
   bool operator==(const Service&) const = default;
 };
 
+// Nomad's task `dispatch_payload`: where a dispatched job's payload is written, relative to
+// the task's local/ dir.
+struct DispatchPayload {
+  std::string file;
+  bool operator==(const DispatchPayload&) const = default;
+};
+
 struct Task {
   std::string name;
   std::string driver;
@@ -108,6 +115,7 @@ struct Task {
   bool leader = false;
   std::map<std::string, std::string> meta;
   std::vector<Service> services;
+  std::optional<DispatchPayload> dispatch_payload;
   bool operator==(const Task&) const = default;
 };
 
@@ -128,6 +136,25 @@ struct TaskGroup {
   bool operator==(const TaskGroup&) const = default;
 };
 
+// Nomad's `periodic`: the job launches a child job at each time one of its cron expressions
+// (cronexpr syntax, jobspec/cron.hpp) names in `time_zone`, and never runs allocs itself.
+struct Periodic {
+  std::vector<std::string> crons;  // `cron` and `crons` alike; Nomad's Spec / Specs
+  bool prohibit_overlap = false;
+  std::string time_zone = "UTC";  // an IANA name read from the system's zoneinfo
+  bool enabled = true;
+  bool operator==(const Periodic&) const = default;
+};
+
+// Nomad's `parameterized`: the job is a template that `job dispatch` instantiates with a
+// payload and meta; it never runs allocs itself.
+struct Parameterized {
+  std::string payload = "optional";  // optional | required | forbidden
+  std::vector<std::string> meta_required;
+  std::vector<std::string> meta_optional;
+  bool operator==(const Parameterized&) const = default;
+};
+
 struct Job {
   std::string id;
   std::string name;  // defaults to id
@@ -137,8 +164,18 @@ struct Job {
   std::map<std::string, std::string> meta;
   std::optional<UpdateStrategy> update;
   std::vector<TaskGroup> groups;
+  // Launches (jobspec/cron.hpp, runner/periodic_launcher.hpp, runner/dispatch.hpp).
+  std::optional<Periodic> periodic;
+  std::optional<Parameterized> parameterized;
+  std::string parent_id;  // set on a periodic or dispatched child: its parent's id
+  bool dispatched = false;  // a child of `job dispatch`
+  std::string payload;      // a dispatched child's payload (bytes; base64 in JSON)
   bool operator==(const Job&) const = default;
 };
+
+// A job that never runs allocs of its own: an enabled periodic job launches children, a
+// parameterized one waits for dispatches (a dispatched child is neither, as in Nomad).
+bool launches_children(const Job& job);
 
 const char* to_string(JobType type);
 

@@ -46,13 +46,10 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"artifact", "not supported yet (issue 19)"},
       {"volume", "not supported yet (issue 19)"},
       {"volume_mount", "not supported yet (issue 19)"},
-      {"dispatch_payload", "not supported yet (issue 17)"},
       {"vault", "not supported by drover (no Vault integration)"},
       {"constraint", "not supported yet (issue 17)"},
       {"affinity", "not supported yet (issue 17)"},
       {"spread", "not supported yet (issue 17)"},
-      {"periodic", "not supported yet (issue 17)"},
-      {"parameterized", "not supported yet (issue 17)"},
       {"shutdown_delay", "not supported yet (issue 17)"},
       {"variable", "HCL variables are not supported yet (issue 17)"},
       {"variables", "HCL variables are not supported yet (issue 17)"},
@@ -294,8 +291,9 @@ class HclMapper {
       j["ID"] = b.labels[0];
       map_.add("Job.ID", {s.where, "", b.pos.line});
     }
-    const std::vector<std::string_view> blocks = {"group", "update", "meta", "reschedule",
-                                                  "migrate"};
+    const std::vector<std::string_view> blocks = {"group",   "update",   "meta",
+                                                  "reschedule", "migrate", "periodic",
+                                                  "parameterized"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
@@ -318,6 +316,20 @@ class HclMapper {
       } else if (g.type == "meta") {
         block_or_attribute(g, s, j, "Meta", seen,
                            [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (g.type == "periodic") {
+        if (labels(s, g, 0) && once(seen, s, g))
+          j["Periodic"] = simple_block(g, s, "Periodic",
+                                       {{"cron", "Spec"},
+                                        {"crons", "Specs"},
+                                        {"prohibit_overlap", "ProhibitOverlap"},
+                                        {"time_zone", "TimeZone"},
+                                        {"enabled", "Enabled"}});
+      } else if (g.type == "parameterized") {
+        if (labels(s, g, 0) && once(seen, s, g))
+          j["ParameterizedJob"] = simple_block(g, s, "ParameterizedJob",
+                                               {{"payload", "Payload"},
+                                                {"meta_required", "MetaRequired"},
+                                                {"meta_optional", "MetaOptional"}});
       } else if (g.type == "reschedule" || g.type == "migrate") {
         // Moving allocs between nodes is the servers' concern, accepted and ignored at every
         // level (docs/jobspec.md, "Nomad JSON: what is accepted"); the names are still checked.
@@ -405,8 +417,9 @@ class HclMapper {
     json t = json::object();
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
-    const std::vector<std::string_view> blocks = {"config",    "env",  "meta",    "resources",
-                                                  "lifecycle", "logs", "restart", "service"};
+    const std::vector<std::string_view> blocks = {"config",  "env",     "meta",
+                                                  "resources", "lifecycle", "logs",
+                                                  "restart", "service", "dispatch_payload"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -445,6 +458,9 @@ class HclMapper {
       } else if (c.type == "restart") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["RestartPolicy"] = simple_block(c, s, "RestartPolicy", restart_fields());
+      } else if (c.type == "dispatch_payload") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
       } else if (c.type == "service") {
         if (c.labels.size() <= 1)
           services.push_back(service(c, s, services.size()));

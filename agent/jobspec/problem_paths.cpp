@@ -53,6 +53,18 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"hook", "Hook"},
       {"sidecar", "Sidecar"},
       {"leader", "Leader"},
+      {"periodic", "Periodic"},
+      {"cron", "Spec"},
+      {"crons", "Specs"},
+      {"prohibit_overlap", "ProhibitOverlap"},
+      {"time_zone", "TimeZone"},
+      {"enabled", "Enabled"},
+      {"parameterized", "ParameterizedJob"},
+      {"payload", "Payload"},
+      {"meta_required", "MetaRequired"},
+      {"meta_optional", "MetaOptional"},
+      {"dispatch_payload", "DispatchPayload"},
+      {"file", "File"},
   };
   return names;
 }
