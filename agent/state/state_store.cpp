@@ -284,6 +284,9 @@ Status StateStore::delete_job(const std::string& job_id) {
 }
 
 std::optional<std::string> StateStore::meta(const std::string& key) {
+  // Under mu_ like every other statement: on the one connection, a write outside the lock
+  // would land inside another thread's open transaction.
+  std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);
   if (st.ok() && st.step() == SQLITE_ROW) return st.text(0);
@@ -291,6 +294,7 @@ std::optional<std::string> StateStore::meta(const std::string& key) {
 }
 
 Status StateStore::put_meta(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
   Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)");
   st.bind(1, key).bind(2, value);
   return run(st, "writing meta");

@@ -1,0 +1,362 @@
+// Periodic and parameterized jobs through the real agent: a seconds-field cron launches its
+// children on time across agent restarts (SIGTERM and SIGKILL) and never twice, an agent
+// down over launch times launches once, `job periodic force`, prohibit_overlap, and
+// `job dispatch` with a payload and meta reaching the task, and the 400s of a bad dispatch.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::eventually;
+using drover::testing::make_temp_dir;
+using drover::testing::write_file;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The children of `parent` as launch second -> submit time (seconds, fractional).
+std::map<int64_t, double> periodic_children(const AgentProcess& agent, const std::string& parent) {
+  std::map<int64_t, double> out;
+  auto jobs = agent.get("/v1/jobs?prefix=" + parent + "/").json();
+  for (const auto& j : jobs) {
+    const std::string id = j["ID"];
+    const std::string prefix = parent + "/periodic-";
+    EXPECT_EQ(id.rfind(prefix, 0), 0u) << id;
+    EXPECT_EQ(j["ParentID"], parent);
+    out[std::stoll(id.substr(prefix.size()))] = j["SubmitTime"].get<double>() / 1e9;
+  }
+  return out;
+}
+
+std::map<int64_t, double> wait_children(const AgentProcess& agent, const std::string& parent,
+                                        std::size_t count, std::chrono::milliseconds limit = 20s) {
+  std::map<int64_t, double> seen;
+  eventually([&] { return (seen = periodic_children(agent, parent)).size() >= count; }, limit);
+  return seen;
+}
+
+// Standard base64 with padding, as the dispatch API takes a payload.
+std::string base64(const std::string& in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(v >> k) & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+const char* kEveryTwoSeconds = R"(job:
+  id: tick
+  type: batch
+  periodic:
+    cron: "*/2 * * * * * *"
+  groups:
+    - name: g
+      restart: {attempts: 0, mode: fail}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          resources: {memory: 16}
+)";
+
+}  // namespace
+
+TEST(PeriodicJobs, ASecondsCronLaunchesOnTimeAcrossRestartsAndNeverTwice) {
+  const std::string dir = make_temp_dir("periodic");
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto ids = agent->submit(kEveryTwoSeconds);
+  EXPECT_TRUE(ids.empty()) << "a periodic job runs no allocs of its own";
+  auto parent = agent->get("/v1/job/tick").json();
+  EXPECT_EQ(parent["Status"], "running");
+  EXPECT_GT(parent["NextPeriodicLaunch"].get<int64_t>(), 0);
+
+  std::size_t want = 2;
+  double last_seen = 0;
+  for (int sig : {SIGTERM, SIGKILL}) {
+    auto before = wait_children(*agent, "tick", want);
+    ASSERT_GE(before.size(), want) << agent->log();
+    const double down = unix_now();
+    agent->kill(sig);
+    agent = AgentProcess::start({.data_dir = dir});
+    const double up = unix_now();
+    // Two more on-time launches after the restart.
+    auto after = wait_children(*agent, "tick", before.size() + 3);
+    ASSERT_GE(after.size(), before.size() + 3) << agent->log();
+    // Nothing launched before the restart changed or came back.
+    for (const auto& [t, submitted] : before) {
+      ASSERT_TRUE(after.count(t)) << t;
+      EXPECT_EQ(after.at(t), submitted) << "child " << t << " was launched again";
+    }
+    int late = 0;
+    int64_t previous = -1;
+    for (const auto& [t, submitted] : after) {
+      EXPECT_EQ(t % 2, 0) << "child " << t << " is not on the cron's seconds";
+      if (previous >= 0) EXPECT_GE(t - previous, 2) << "two launches in one slot";
+      previous = t;
+      const double delay = submitted - static_cast<double>(t);
+      EXPECT_GE(delay, 0) << "child " << t << " launched before its time";
+      // On time: within the second. The one launched when the agent came back was due while
+      // it was down.
+      if (delay > 1.5 && !before.count(t)) {
+        ++late;
+        EXPECT_GE(submitted, up - 1) << "child " << t;
+        EXPECT_LE(static_cast<double>(t), up) << "child " << t;
+        EXPECT_GE(static_cast<double>(t), down - 1) << "child " << t;
+      }
+      last_seen = std::max(last_seen, submitted);
+    }
+    EXPECT_LE(late, 1) << "missed launches are caught up once, not one by one";
+    want = after.size() + 1;
+  }
+  EXPECT_GT(last_seen, 0);
+}
+
+TEST(PeriodicJobs, AnAgentDownOverSeveralLaunchTimesLaunchesOnceWhenItStarts) {
+  const std::string dir = make_temp_dir("periodic-catchup");
+  auto agent = AgentProcess::start({.data_dir = dir});
+  agent->submit(kEveryTwoSeconds);
+  ASSERT_GE(wait_children(*agent, "tick", 1).size(), 1u) << agent->log();
+  agent->kill(SIGKILL);
+  // Down over three launch times, and past the 5 s within which a late launch keeps its name.
+  const double down = unix_now();
+  while (unix_now() < down + 7) std::this_thread::sleep_for(100ms);
+  agent = AgentProcess::start({.data_dir = dir});
+  const double up = unix_now();
+  std::map<int64_t, double> all;
+  eventually(
+      [&] {
+        all = periodic_children(*agent, "tick");
+        int on_time_after = 0;
+        for (const auto& [t, submitted] : all)
+          if (submitted > up && submitted - static_cast<double>(t) <= 1.5) ++on_time_after;
+        return on_time_after >= 2;
+      },
+      20s);
+  std::vector<int64_t> caught_up, on_time;
+  for (const auto& [t, submitted] : all) {
+    if (submitted < down) continue;
+    EXPECT_GE(submitted, up - 1) << "child " << t << " launched while the agent was down?";
+    (submitted - static_cast<double>(t) > 1.5 ? caught_up : on_time).push_back(t);
+  }
+  std::string seen;
+  for (const auto& [t, submitted] : all)
+    seen += std::to_string(t) + "@" + std::to_string(submitted) + " ";
+  ASSERT_EQ(caught_up.size(), 1u) << "the missed launch times are launched once, not each: down "
+                                  << std::to_string(down) << " up " << std::to_string(up) << ": "
+                                  << seen << agent->log();
+  EXPECT_GE(on_time.size(), 2u);
+  // The catch-up came first, at the start, and the schedule went on from there.
+  EXPECT_LT(caught_up[0], on_time[0]);
+  for (auto t : on_time) EXPECT_EQ(t % 2, 0);
+}
+
+TEST(PeriodicJobs, ForceLaunchesNowAndProhibitOverlapSkipsWhileAChildRuns) {
+  auto agent = AgentProcess::start();
+  // Nomad JSON, as `nomad job run -output` prints it.
+  auto r = agent->post("/v1/jobs", R"({"Job": {"ID": "yearly", "Type": "batch",
+      "Periodic": {"Enabled": true, "Spec": "@yearly", "SpecType": "cron", "TimeZone": "Europe/Berlin"},
+      "TaskGroups": [{"Name": "g", "Tasks": [{"Name": "t", "Driver": "raw_exec",
+        "Config": {"command": "/bin/sh", "args": ["-c", "echo forced $NOMAD_JOB_ID"]},
+        "Resources": {"MemoryMB": 16}}]}]}})",
+                       "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto force = agent->cli({"job", "periodic", "force", "yearly"});
+  ASSERT_EQ(force.exit_code, 0) << force.out << force.err;
+  auto children = agent->get("/v1/jobs?prefix=yearly/").json();
+  ASSERT_EQ(children.size(), 1u);
+  const std::string child = children[0]["ID"];
+  EXPECT_NE(force.out.find("\"" + child + "\" launched"), std::string::npos) << force.out;
+  auto allocs = agent->get("/v1/job/" + child + "/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump();
+  std::string alloc = allocs[0]["ID"];
+  agent->wait_client_status(alloc, "complete");
+  auto logs = agent->cli({"alloc", "logs", alloc.substr(0, 8), "t"});
+  EXPECT_EQ(logs.out, "forced " + child + "\n");
+  // The parent lists it, as `nomad job status` does.
+  auto status = agent->cli({"job", "status", "yearly"});
+  EXPECT_NE(status.out.find("Previously Launched Jobs"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(child), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("Next Periodic Launch"), std::string::npos) << status.out;
+
+  EXPECT_EQ(agent->post("/v1/job/nope/periodic/force", "{}", "application/json").status, 404);
+  agent->submit(
+      "job: {id: plain, type: batch, groups: [{name: g, tasks: [{name: t, driver: raw_exec, "
+      "config: {command: /bin/true}}]}]}");
+  auto notp = agent->post("/v1/job/plain/periodic/force", "{}", "application/json");
+  EXPECT_EQ(notp.status, 400);
+  EXPECT_NE(notp.body.find("is not periodic"), std::string::npos) << notp.body;
+
+  // Every second, but each child runs 3 s: with prohibit_overlap no two children overlap.
+  agent->submit(R"(job:
+  id: slow
+  type: batch
+  periodic: {cron: "* * * * * * *", prohibit_overlap: true}
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/sleep, args: ["3"]}
+          resources: {memory: 16}
+)");
+  auto slow = wait_children(*agent, "slow", 2, 20s);
+  ASSERT_GE(slow.size(), 2u) << agent->log();
+  int64_t previous = -1;
+  for (const auto& [t, submitted] : slow) {
+    if (previous >= 0) EXPECT_GE(t - previous, 3) << "child " << t << " overlapped the one before";
+    previous = t;
+  }
+}
+
+TEST(DispatchJobs, PayloadAndMetaReachTheTaskFromAnHclJob) {
+  auto agent = AgentProcess::start();
+  const std::string dir = make_temp_dir("dispatch");
+  write_file(dir + "/report.nomad.hcl", R"(job "report" {
+  type = "batch"
+  meta {
+    format = "text"
+  }
+  parameterized {
+    payload       = "required"
+    meta_required = ["customer"]
+    meta_optional = ["format"]
+  }
+  group "g" {
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "cat ${NOMAD_TASK_DIR}/in/payload.txt; echo; echo customer=$NOMAD_META_customer format=$NOMAD_META_format"]
+      }
+      dispatch_payload {
+        file = "in/payload.txt"
+      }
+      resources {
+        memory = 16
+      }
+    }
+  }
+}
+)");
+  auto run = agent->cli({"job", "run", dir + "/report.nomad.hcl"});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(agent->get("/v1/job/report/allocations").json().empty())
+      << "a parameterized job runs nothing until dispatched";
+  EXPECT_EQ(agent->get("/v1/job/report").json()["Status"], "running");
+
+  write_file(dir + "/payload.txt", "hello payload");
+  auto d = agent->cli(
+      {"job", "dispatch", "-detach", "-meta", "customer=acme", "report", dir + "/payload.txt"});
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  auto at = d.out.find("report/dispatch-");
+  ASSERT_NE(at, std::string::npos) << d.out;
+  const std::string child = d.out.substr(at, d.out.find('\n', at) - at);
+  // <job>/dispatch-<unix>-<8 hex>
+  ASSERT_EQ(child.size(), std::string("report/dispatch-").size() + 10 + 1 + 8) << child;
+  auto job = agent->get("/v1/job/" + child).json();
+  EXPECT_EQ(job["ParentID"], "report");
+  EXPECT_EQ(job["Dispatched"], true);
+  auto allocs = agent->get("/v1/job/" + child + "/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u);
+  std::string alloc = allocs[0]["ID"];
+  auto a = agent->wait_client_status(alloc, "complete");
+  auto logs = agent->cli({"alloc", "logs", alloc.substr(0, 8), "t"});
+  EXPECT_EQ(logs.out, "hello payload\ncustomer=acme format=text\n") << a.dump(2);
+  auto status = agent->cli({"job", "status", "report"});
+  EXPECT_NE(status.out.find("Dispatched Jobs"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(child), std::string::npos) << status.out;
+
+  // The API, with meta overriding the job's and a payload from stdin-less JSON.
+  auto api = agent->post(
+      "/v1/job/report/dispatch",
+      json{{"Payload", base64("via api")}, {"Meta", {{"customer", "globex"}, {"format", "csv"}}}}
+          .dump(),
+      "application/json");
+  ASSERT_EQ(api.status, 200) << api.body;
+  auto second = api.json();
+  ASSERT_EQ(second["AllocIDs"].size(), 1u);
+  agent->wait_client_status(second["AllocIDs"][0], "complete");
+  auto logs2 =
+      agent->cli({"alloc", "logs", second["AllocIDs"][0].get<std::string>().substr(0, 8), "t"});
+  EXPECT_EQ(logs2.out, "via api\ncustomer=globex format=csv\n");
+}
+
+TEST(DispatchJobs, ABadDispatchIsA400NamingWhatIsWrong) {
+  auto agent = AgentProcess::start();
+  agent->submit(R"(job:
+  id: strict
+  type: batch
+  parameterized: {payload: required, meta_required: [customer]}
+  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]}]
+)");
+  agent->submit(R"(job:
+  id: nopayload
+  type: batch
+  parameterized: {payload: forbidden}
+  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]}]
+)");
+  auto dispatch = [&](const std::string& job, const json& body) {
+    return agent->post("/v1/job/" + job + "/dispatch", body.dump(), "application/json");
+  };
+  auto error_of = [](const drover::testing::HttpReply& r) {
+    return r.json().value("error", std::string());
+  };
+  auto missing = dispatch("strict", {{"Meta", {{"region", "eu"}}}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(error_of(missing).find("Payload: is required"), std::string::npos) << missing.body;
+  EXPECT_NE(error_of(missing).find("Meta.customer: is required"), std::string::npos)
+      << missing.body;
+  EXPECT_NE(error_of(missing).find("Meta.region: this job does not take it"), std::string::npos)
+      << missing.body;
+  auto forbidden = dispatch("nopayload", {{"Payload", base64("x")}});
+  EXPECT_EQ(forbidden.status, 400);
+  EXPECT_NE(error_of(forbidden).find("Payload: this job takes no payload"), std::string::npos)
+      << forbidden.body;
+  auto big = dispatch("strict", {{"Payload", base64(std::string(16 * 1024 + 1, 'x'))},
+                                 {"Meta", {{"customer", "a"}}}});
+  EXPECT_EQ(big.status, 400);
+  EXPECT_NE(error_of(big).find("Payload: is 16385 bytes; the limit is 16384"), std::string::npos)
+      << big.body;
+  auto not_b64 = dispatch("strict", {{"Payload", "***"}});
+  EXPECT_EQ(not_b64.status, 400);
+  EXPECT_NE(error_of(not_b64).find("Payload: is not base64"), std::string::npos);
+  EXPECT_EQ(dispatch("nope", json::object()).status, 404);
+  auto periodic = agent->submit(kEveryTwoSeconds);
+  auto notp = dispatch("tick", json::object());
+  EXPECT_EQ(notp.status, 400);
+  EXPECT_NE(error_of(notp).find("is not a parameterized job"), std::string::npos);
+  // Nothing was dispatched by any of them.
+  EXPECT_TRUE(agent->get("/v1/jobs?prefix=strict/").json().empty());
+  EXPECT_TRUE(agent->get("/v1/jobs?prefix=nopayload/").json().empty());
+  // The CLI says the same and exits 1.
+  auto cli = agent->cli({"job", "dispatch", "strict"});
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_NE(cli.err.find("Meta.customer: is required"), std::string::npos) << cli.out << cli.err;
+}
