@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
@@ -195,6 +196,10 @@ TEST(PeriodicJobs, ForceLaunchesNowAndProhibitOverlapSkipsWhileAChildRuns) {
   agent->wait_client_status(alloc, "complete");
   auto logs = agent->cli({"alloc", "logs", alloc.substr(0, 8), "t"});
   EXPECT_EQ(logs.out, "forced " + child + "\n");
+  // A child's id has a '/': the CLI finds it all the same.
+  auto child_status = agent->cli({"job", "status", child});
+  EXPECT_EQ(child_status.exit_code, 0) << child_status.err;
+  EXPECT_NE(child_status.out.find(alloc.substr(0, 8)), std::string::npos) << child_status.out;
   // The parent lists it, as `nomad job status` does.
   auto status = agent->cli({"job", "status", "yearly"});
   EXPECT_NE(status.out.find("Previously Launched Jobs"), std::string::npos) << status.out;
@@ -359,4 +364,36 @@ TEST(DispatchJobs, ABadDispatchIsA400NamingWhatIsWrong) {
   auto cli = agent->cli({"job", "dispatch", "strict"});
   EXPECT_EQ(cli.exit_code, 1);
   EXPECT_NE(cli.err.find("Meta.customer: is required"), std::string::npos) << cli.out << cli.err;
+}
+
+TEST(DispatchJobs, APayloadIsNeverWrittenThroughALinkTheTaskPlanted) {
+  auto agent = AgentProcess::start();
+  const std::string outside = make_temp_dir("outside");
+  // The first run swaps local/in for a link to a dir outside the alloc dir and fails; the
+  // restart must not write the payload through it.
+  agent->submit(R"(job:
+  id: planter
+  type: batch
+  parameterized: {payload: required}
+  groups:
+    - name: g
+      restart: {attempts: 1, delay: 0s, interval: 10s, mode: fail}
+      tasks:
+        - name: t
+          driver: raw_exec
+          dispatch_payload: {file: in/payload.txt}
+          config:
+            command: /bin/sh
+            args: ["-c", "if [ -L \"$NOMAD_TASK_DIR/in\" ]; then exit 0; fi; rm -rf \"$NOMAD_TASK_DIR/in\"; ln -s )" +
+                outside + R"( \"$NOMAD_TASK_DIR/in\"; exit 1"]
+          resources: {memory: 16}
+)");
+  auto r = agent->post("/v1/job/planter/dispatch", json{{"Payload", base64("secret")}}.dump(),
+                       "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string alloc = r.json()["AllocIDs"][0];
+  auto a = agent->wait_client_status(alloc, "failed");
+  EXPECT_FALSE(std::filesystem::exists(outside + "/payload.txt"))
+      << "the payload was written outside the alloc dir";
+  EXPECT_NE(a.dump().find("dispatch_payload"), std::string::npos) << a.dump(2);
 }
