@@ -106,20 +106,31 @@ int show_job(Context& ctx, const std::string& id) {
   auto allocs = ctx.api.get_json("/v1/job/" + url_escape(id) + "/allocations");
   if (!allocs) return print_error(ctx, allocs.message());
 
-  render_key_values(ctx.out, {{"ID", str_field(*job, "ID")},
-                              {"Name", str_field(*job, "Name")},
-                              {"Type", str_field(*job, "Type")},
-                              {"Priority", str_field(*job, "Priority")},
-                              {"Status", str_field(*job, "Status")},
-                              {"Datacenters", join_strings((*job)["Datacenters"], ",")},
-                              {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}});
-  const bool parent = (job->contains("Periodic") && !(*job)["Periodic"].is_null()) ||
-                      (job->contains("ParameterizedJob") && !(*job)["ParameterizedJob"].is_null() &&
-                       !job->value("Dispatched", false));
-  if (parent) {
+  const bool periodic = job->contains("Periodic") && !(*job)["Periodic"].is_null();
+  const bool parameterized = job->contains("ParameterizedJob") &&
+                             !(*job)["ParameterizedJob"].is_null() &&
+                             !job->value("Dispatched", false);
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"ID", str_field(*job, "ID")},
+      {"Name", str_field(*job, "Name")},
+      {"Type", str_field(*job, "Type")},
+      {"Priority", str_field(*job, "Priority")},
+      {"Status", str_field(*job, "Status")},
+      {"Datacenters", join_strings((*job)["Datacenters"], ",")},
+      {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}};
+  if (!str_field(*job, "ParentID").empty()) rows.push_back({"Parent", str_field(*job, "ParentID")});
+  if (periodic || parameterized) {
+    // As `nomad job status` shows a parent.
+    rows.push_back({"Periodic", periodic ? "true" : "false"});
+    rows.push_back({"Parameterized", parameterized ? "true" : "false"});
+    if (job->contains("NextPeriodicLaunch"))
+      rows.push_back(
+          {"Next Periodic Launch", format_unix_nanos(int_field(*job, "NextPeriodicLaunch"))});
+    render_key_values(ctx.out, rows);
     show_children(ctx, *job);
     return 0;
   }
+  render_key_values(ctx.out, rows);
   ctx.out << "\nAllocations\n";
   if (!allocs->is_array() || allocs->empty()) {
     ctx.out << "No allocations placed\n";
@@ -140,9 +151,6 @@ int show_job(Context& ctx, const std::string& id) {
 // A periodic or parameterized parent's children, as `nomad job status` lists them.
 void show_children(Context& ctx, const nlohmann::json& job) {
   const std::string id = str_field(job, "ID");
-  if (job.contains("NextPeriodicLaunch"))
-    ctx.out << "Next Periodic Launch = " << format_unix_nanos(int_field(job, "NextPeriodicLaunch"))
-            << "\n";
   auto jobs = ctx.api.get_json("/v1/jobs?prefix=" + url_escape(id + "/"));
   ctx.out << (job.contains("Periodic") && !job["Periodic"].is_null() ? "\nPreviously Launched Jobs\n"
                                                                       : "\nDispatched Jobs\n");

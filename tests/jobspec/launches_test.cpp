@@ -2,6 +2,9 @@
 // YAML, Nomad JSON and HCL, its canonical JSON round trip, and the problems a user sees.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "test_util.hpp"
 
 namespace drover::jobspec {
@@ -201,6 +204,23 @@ TEST(JobLaunches, NomadsRulesForTypesPayloadAndMeta) {
       unknown.find("periodic.prohibit_overlaps: unknown key (did you mean \"prohibit_overlap\"?)"),
       std::string::npos)
       << unknown;
+}
+
+std::string example(const std::string& name) {
+  std::ifstream in(std::string(DROVER_EXAMPLES_DIR) + "/" + name);
+  EXPECT_TRUE(in.good()) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(JobLaunches, TheExamplesAreOneJobInEachFormat) {
+  for (const std::string name : {"periodic-report", "dispatch-greeting"}) {
+    Job yaml = must_parse(example(name + ".yaml"));
+    EXPECT_TRUE(launches_children(yaml)) << name;
+    EXPECT_EQ(must_parse(example(name + ".json")), yaml) << name;
+    EXPECT_EQ(must_parse(example(name + ".nomad.hcl")), yaml) << name;
+  }
 }
 
 }  // namespace
