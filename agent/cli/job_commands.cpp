@@ -152,8 +152,9 @@ int show_job(Context& ctx, const std::string& id) {
 void show_children(Context& ctx, const nlohmann::json& job) {
   const std::string id = str_field(job, "ID");
   auto jobs = ctx.api.get_json("/v1/jobs?prefix=" + url_escape(id + "/"));
-  ctx.out << (job.contains("Periodic") && !job["Periodic"].is_null() ? "\nPreviously Launched Jobs\n"
-                                                                      : "\nDispatched Jobs\n");
+  ctx.out << (job.contains("Periodic") && !job["Periodic"].is_null()
+                  ? "\nPreviously Launched Jobs\n"
+                  : "\nDispatched Jobs\n");
   Table table({"ID", "Status", "Submit Date"});
   int rows = 0;
   if (jobs && jobs->is_array())
@@ -235,8 +236,8 @@ int dispatch_job(Context& ctx, const DispatchOptions& opts) {
 }
 
 int force_periodic(Context& ctx, const std::string& id) {
-  auto answer = ctx.api.post_json("/v1/job/" + url_escape(id) + "/periodic/force", "{}",
-                                  "application/json");
+  auto answer =
+      ctx.api.post_json("/v1/job/" + url_escape(id) + "/periodic/force", "{}", "application/json");
   if (!answer) return print_error(ctx, answer.message());
   if (ctx.json) {
     print_json(ctx, *answer);
