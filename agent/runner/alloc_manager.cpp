@@ -77,7 +77,16 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
     for (const auto& id : it->second)
       if (auto& r = runners_.at(id); r->live_and_wanted()) old.push_back(r);
-  if (existing && !existing->stopped && existing->job == *job_json && !old.empty()) {
+  // The same job: its canonical JSON, or one an older drover wrote without the keys added
+  // since (their defaults), so that an upgrade does not make a resubmit restart the job.
+  const bool same = existing && (existing->job == *job_json || [&] {
+                      try {
+                        return jobspec::job_from_json(existing->job) == job;
+                      } catch (const std::exception&) {
+                        return false;
+                      }
+                    }());
+  if (same && !existing->stopped && !old.empty()) {
     for (auto& r : old) receipt.alloc_ids.push_back(r->id());
     return receipt;
   }
@@ -85,7 +94,7 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   // for dispatch (runner/periodic_launcher.hpp, runner/dispatch.hpp), as Nomad creates no
   // evaluation for it. Resubmitted unchanged, it keeps its submit time (and its schedule).
   if (jobspec::launches_children(job)) {
-    if (existing && !existing->stopped && existing->job == *job_json) return receipt;
+    if (same && !existing->stopped) return receipt;
     if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st)
       return make_error(st.message());
     for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");

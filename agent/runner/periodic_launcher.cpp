@@ -14,9 +14,6 @@ namespace drover::runner {
 
 namespace {
 
-// Where the last launch of a periodic job is kept (the state store's meta table).
-std::string launch_key(const std::string& job_id) { return "periodic_launch/" + job_id; }
-
 // A launch this late is a catch-up after downtime, named by the time it happens; an on-time
 // one is named by its cron time.
 constexpr int64_t kOnTimeSlack = 5;
@@ -142,7 +139,7 @@ std::optional<int64_t> PeriodicLauncher::next_after(const Entry& e, int64_t afte
 
 PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const std::string& job_id) {
   LastLaunch l;
-  if (auto text = store_.meta(launch_key(job_id))) {
+  if (auto text = store_.periodic_launch(job_id)) {
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_object()) {
       l.time = j.value("Launch", int64_t{0});
@@ -154,9 +151,8 @@ PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const std::string& jo
 }
 
 void PeriodicLauncher::put_last_launch(const std::string& job_id, const LastLaunch& l) {
-  if (auto st = store_.put_meta(
-          launch_key(job_id),
-          json_text({{"Launch", l.time}, {"Until", l.until}, {"Pending", l.pending}}));
+  if (auto st = store_.put_periodic_launch(
+          job_id, json_text({{"Launch", l.time}, {"Until", l.until}, {"Pending", l.pending}}));
       !st)
     spdlog::error("periodic job {}: cannot record its launch: {}", job_id, st.message());
 }
