@@ -19,7 +19,7 @@ fi
 
 echo "== building release into $BUILD" >&2
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDROVER_BUILD_TESTS=OFF >/dev/null
-ninja -C "$BUILD" -j"$(nproc)" drover drover-monitor raw_exec docker >&2
+ninja -C "$BUILD" -j"$(nproc)" drover drover-monitor raw_exec docker drover_bench_hcl >&2
 # The exec driver is built when its folder exists; the benchmark asks the agent if it loaded.
 ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^exec:' && ninja -C "$BUILD" exec >&2 || true
 

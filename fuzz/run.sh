@@ -32,7 +32,39 @@ seed() {  # target -> seed corpus dir
       find "$root/examples" "$root/tests" -type f \( -name '*.nomad' -o -name '*.hcl' \) \
         -size -64k -exec cp -t "$dir" {} + 2>/dev/null || true
       printf 'job "j" {\n  group "g" {\n    task "t" {\n      driver = "raw_exec"\n      config { command = "/bin/sh"\n        args = ["-c", <<-EOF\n          echo ${NOMAD_ALLOC_ID} $${x}\n        EOF\n        ] }\n    }\n  }\n}\n' >"$dir/heredoc.nomad"
-      printf 'a = [1, 2.5e3, -4, true, null, { k = "v", "q" : [] },]\n/* c */ b "l" m { # x\n}\n' >"$dir/syntax.hcl" ;;
+      printf 'a = [1, 2.5e3, -4, true, null, { k = "v", "q" : [] },]\n/* c */ b "l" m { # x\n}\n' >"$dir/syntax.hcl"
+      cat >"$dir/eval.nomad" <<'HCL'
+variable "n" {
+  type    = number
+  default = 2
+  validation {
+    condition     = var.n > 0
+    error_message = "n"
+  }
+}
+locals {
+  names = [for i in range(var.n) : format("t%02d", i) if i % 2 == 0]
+  by    = { for k, v in { a = 1, b = 2 } : upper(k) => v * 3... }
+}
+job "e" {
+  group "g" {
+    count = var.n > 1 ? var.n : 1
+    dynamic "task" {
+      for_each = local.names
+      iterator = t
+      labels   = [t.value]
+      content {
+        driver = "raw_exec"
+        config {
+          command = "/bin/echo"
+          args    = [join(",", [{ x = 1 }, { x = 2 }][*].x), "%{ for k, v in local.by ~}${k}=${v[0]} %{ endfor ~}", "${node.class}"]
+        }
+      }
+    }
+  }
+}
+HCL
+      ;;
     fuzz_agent_config)
       find "$root/packaging" "$root/examples" -type f \( -name '*.yaml' -o -name '*.hcl' \) -size -64k \
         -exec cp -t "$dir" {} + 2>/dev/null || true

@@ -112,6 +112,7 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
       starts_with(path, "/v1/client/gc"))
     return reading ? Policy::read : Policy::operate;
   if (reading) return Policy::read;
+  if (path == "/v1/jobs/parse") return Policy::read;  // parses, changes nothing
   if (path == "/v1/jobs" || starts_with(path, "/v1/job/")) return Policy::submit;
   if (starts_with(path, "/v1/client/allocation/") &&
       (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal")))

@@ -6,6 +6,7 @@
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/http_server.hpp"
+#include "api/jobs_parse_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
@@ -80,10 +81,15 @@ std::optional<std::string> alloc_id_or_reply(runner::AllocManager& m, const std:
   return r.value();
 }
 
+std::string warnings_text(const std::vector<std::string>& warnings) {
+  std::string out;
+  for (const auto& w : warnings) out += (out.empty() ? "" : "\n") + w;
+  return out;
+}
+
 void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto admitted = ctx.allocs->ctx().admission->admit(req.body);
-  const auto& problems = admitted.problems;
-  if (!problems.empty()) {
+  auto problem_list = [](const std::vector<jobspec::Problem>& problems) {
     json list = json::array();
     for (const auto& p : problems) {
       auto colon = p.message.empty() ? p.path.find(": ") : std::string::npos;
@@ -92,10 +98,24 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
       else
         list.push_back({{"path", p.path}, {"message", p.message}});
     }
+    return list;
+  };
+  const auto& problems = admitted.problems;
+  if (!problems.empty()) {
     reply_error(res, 400,
                 "job is invalid (" + std::to_string(problems.size()) + " problem" +
                     (problems.size() == 1 ? "" : "s") + ")",
-                {{"problems", list}});
+                {{"problems", problem_list(problems)}});
+    return;
+  }
+  // A valid job this node cannot run: the placement failure, as `nomad job plan` explains it.
+  const auto& conflicts = admitted.conflicts;
+  if (!conflicts.empty()) {
+    std::string first = conflicts.front().path + ": " + conflicts.front().message;
+    reply_error(res, 409,
+                "job cannot run on this node (" + std::to_string(conflicts.size()) +
+                    " placement problem" + (conflicts.size() == 1 ? "" : "s") + "): " + first,
+                {{"problems", problem_list(conflicts)}});
     return;
   }
   auto receipt = ctx.allocs->submit(*admitted.job);
@@ -107,7 +127,8 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   reply_json(res, {{"EvalID", receipt->eval_id},
                    {"JobID", receipt->job_id},
                    {"AllocIDs", receipt->alloc_ids},
-                   {"Warnings", ""}});
+                   // Nomad's Warnings: one string, a line per warning.
+                   {"Warnings", warnings_text(admitted.warnings)}});
 }
 
 void register_routes(ApiContext& ctx, httplib::Server& s) {
@@ -132,6 +153,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   s.Post("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
     submit_job(ctx, req, res);
   });
+  register_jobs_parse_endpoint(s);
   // Nomad's CLI registers with PUT /v1/jobs; accept it too.
   s.Put("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
     submit_job(ctx, req, res);

@@ -30,6 +30,7 @@ inline int http_status(Errc code) {
     case Errc::NotFound: return 404;
     case Errc::Conflict: return 409;
     case Errc::Unsupported: return 501;
+    case Errc::Gone: return 410;
     case Errc::Internal:
     case Errc::NeverStarted: break;
   }

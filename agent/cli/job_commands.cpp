@@ -1,6 +1,6 @@
-// `drover job run|status|stop|dispatch|periodic force`: submit a job file, show jobs and their
-// allocations (and a parent's children), stop a job, dispatch a parameterized job, force a
-// periodic one.
+// `drover job run|validate|status|stop|dispatch|periodic force`: submit or check a job file,
+// show jobs and their allocations (and a parent's children), stop a job, dispatch a
+// parameterized job, force a periodic one.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -10,8 +10,10 @@
 
 #include "cli/alloc_monitor.hpp"
 #include "cli/command_context.hpp"
+#include "cli/job_file.hpp"
 #include "cli/table.hpp"
 #include "cli/time_format.hpp"
+#include "jobspec/parse.hpp"
 #include "drover/common/encoding.hpp"
 
 namespace drover::cli {
@@ -21,20 +23,9 @@ namespace {
 struct RunOptions {
   std::string file;
   bool detach = false;
+  bool output = false;  // -output: print the Nomad JSON, submit nothing
+  JobFileOptions variables;
 };
-
-Result<std::string> read_job_file(const std::string& path) {
-  std::ostringstream buffer;
-  if (path == "-") {
-    buffer << std::cin.rdbuf();
-    return buffer.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read job file " + path);
-  buffer << in.rdbuf();
-  if (in.bad()) return make_error("cannot read job file " + path);
-  return buffer.str();
-}
 
 // Nomad's JSON jobs are {"Job": {...}}; anything else goes to the agent as YAML (of which
 // JSON is a subset, so a JSON file without "Job" still gets a precise error from the agent).
@@ -46,10 +37,35 @@ std::string content_type_for(const std::string& body, bool json_flag) {
   return "application/yaml";
 }
 
+// An HCL job's problems, each with its file, line, column and a caret under the place.
+int print_problems(Context& ctx, const JobFile& file) {
+  ctx.err << "Error: the job file has problems:\n" << file.problems;
+  return 1;
+}
+
+// -output: the {"Job": ...} that would be submitted, as `nomad job run -output` prints it.
+int print_output(Context& ctx, const JobFile& file) {
+  if (file.hcl) {
+    print_json(ctx, *file.doc);
+    return 0;
+  }
+  auto parsed = nlohmann::json::parse(file.text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("Job")) {
+    print_json(ctx, parsed);
+    return 0;
+  }
+  return print_error(ctx, "-output takes an HCL or Nomad JSON job file");
+}
+
 int run_job(Context& ctx, const RunOptions& opts) {
-  auto body = read_job_file(opts.file);
-  if (!body) return print_error(ctx, body.message());
-  auto answer = ctx.api.post_json("/v1/jobs", *body, content_type_for(*body, ctx.json));
+  auto file = read_job_file(opts.file, opts.variables);
+  if (!file) return print_error(ctx, file.message());
+  if (!file->problems.empty()) return print_problems(ctx, *file);
+  if (opts.output) return print_output(ctx, *file);
+  // An HCL job goes as the Nomad JSON it was evaluated to, here, with its variables.
+  const std::string body = file->hcl ? file->doc->dump() : file->text;
+  auto answer = ctx.api.post_json(
+      "/v1/jobs", body, file->hcl ? "application/json" : content_type_for(body, ctx.json));
   if (!answer) return print_error(ctx, answer.message());
 
   const std::string job_id = str_field(*answer, "JobID");
@@ -64,10 +80,32 @@ int run_job(Context& ctx, const RunOptions& opts) {
   for (const auto& id : alloc_ids) ids += (ids.empty() ? "" : ", ") + short_id(id);
   ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
   const std::string warnings = str_field(*answer, "Warnings");
-  if (!warnings.empty()) ctx.out << "    Warnings: " << warnings << '\n';
+  if (!warnings.empty()) {
+    // One line per warning, as the agent joins them.
+    ctx.out << "    Warnings:\n";
+    std::istringstream lines(warnings);
+    for (std::string line; std::getline(lines, line);) ctx.out << "      " << line << '\n';
+  }
   ctx.out.flush();
   if (opts.detach || alloc_ids.empty()) return 0;
   return monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
+}
+
+// `drover job validate`: the job file checked here, with its variables, as the agent checks a
+// submitted job (but without knowing the agent's drivers); nothing is submitted.
+int validate_job(Context& ctx, const RunOptions& opts) {
+  auto file = read_job_file(opts.file, opts.variables);
+  if (!file) return print_error(ctx, file.message());
+  if (!file->problems.empty()) return print_problems(ctx, *file);
+  if (!file->hcl) {
+    auto parsed = jobspec::parse_job(file->text);
+    if (!parsed.problems.empty()) {
+      ctx.err << "Error: the job file has problems:\n" << jobspec::format_problems(parsed.problems);
+      return 1;
+    }
+  }
+  ctx.out << "Job validation successful\n";
+  return 0;
 }
 
 void print_jobs(Context& ctx, const nlohmann::json& jobs) {
@@ -201,14 +239,28 @@ struct DispatchOptions {
   bool detach = false;
 };
 
+// A dispatch payload: a file's bytes, or stdin's for "-".
+Result<std::string> read_payload(const std::string& path) {
+  std::ostringstream buffer;
+  if (path == "-") {
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read payload " + path, Errc::Invalid);
+  buffer << in.rdbuf();
+  if (in.bad()) return make_error("cannot read payload " + path, Errc::Invalid);
+  return buffer.str();
+}
+
 int dispatch_job(Context& ctx, const DispatchOptions& opts) {
   if (!opts.input.empty() && !opts.payload.empty())
     return print_error(ctx, "give the payload once: as -payload or as the input file, not both");
   const std::string source = !opts.payload.empty() ? opts.payload : opts.input;
   nlohmann::json body = {{"Meta", nlohmann::json::object()}};
   if (!source.empty()) {
-    auto bytes = read_job_file(source);
-    if (!bytes) return print_error(ctx, "cannot read payload " + source);
+    auto bytes = read_payload(source);
+    if (!bytes) return print_error(ctx, bytes.message());
     body["Payload"] = base64_encode(*bytes);
   }
   for (const auto& kv : opts.meta) {
@@ -247,6 +299,15 @@ int force_periodic(Context& ctx, const std::string& id) {
   return 0;
 }
 
+// -var name=value and -var-file FILE, each repeatable, one value per flag.
+void add_variable_options(CLI::App& cmd, JobFileOptions& into) {
+  cmd.add_option("--var", into.vars, "An HCL variable's value, name=value (repeatable)")
+      ->allow_extra_args(false);
+  cmd.add_option("--var-file", into.var_files,
+                 "An HCL file of name = value variable assignments (repeatable)")
+      ->allow_extra_args(false);
+}
+
 }  // namespace
 
 void add_job_commands(CLI::App& app, Handler& selected) {
@@ -258,9 +319,21 @@ void add_job_commands(CLI::App& app, Handler& selected) {
       job->add_subcommand("run", "Submit a job file: YAML, Nomad HCL (.nomad, .hcl) or Nomad JSON");
   auto run_opts = std::make_shared<RunOptions>();
   run->add_flag("--detach", run_opts->detach, "Return once submitted; do not wait for allocs");
+  run->add_flag("--output", run_opts->output,
+                "Print the job as Nomad JSON ({\"Job\": ...}) and submit nothing");
+  add_variable_options(*run, run_opts->variables);
   run->add_option("file", run_opts->file, "Job file, or - for stdin")->required();
   run->callback([&selected, run_opts] {
     selected = [run_opts](Context& ctx) { return run_job(ctx, *run_opts); };
+  });
+
+  auto* validate = job->add_subcommand(
+      "validate", "Check a job file (HCL with its variables) without submitting it");
+  auto validate_opts = std::make_shared<RunOptions>();
+  add_variable_options(*validate, validate_opts->variables);
+  validate->add_option("file", validate_opts->file, "Job file, or - for stdin")->required();
+  validate->callback([&selected, validate_opts] {
+    selected = [validate_opts](Context& ctx) { return validate_job(ctx, *validate_opts); };
   });
 
   auto* status = job->add_subcommand("status", "List jobs, or show one job and its allocations");
@@ -268,6 +341,19 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   status->add_option("id", *status_id, "Job ID");
   status->callback([&selected, status_id] {
     selected = [status_id](Context& ctx) { return job_status(ctx, *status_id); };
+  });
+
+  // As `nomad job inspect`: {"Job": {...}}, which `drover job run` (and Nomad) read back.
+  auto* inspect = job->add_subcommand("inspect", "Print a job as Nomad JSON ({\"Job\": ...})");
+  auto inspect_id = std::make_shared<std::string>();
+  inspect->add_option("id", *inspect_id, "Job ID")->required();
+  inspect->callback([&selected, inspect_id] {
+    selected = [inspect_id](Context& ctx) {
+      auto job = ctx.api.get_json("/v1/job/" + url_escape(*inspect_id));
+      if (!job) return print_error(ctx, job.message());
+      print_json(ctx, nlohmann::json{{"Job", *job}});
+      return 0;
+    };
   });
 
   auto* stop = job->add_subcommand("stop", "Stop a job and its allocations");

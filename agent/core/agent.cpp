@@ -162,6 +162,8 @@ int run_agent(const AgentFlags& flags) {
   rctx.node.name = cfg.node_name;
   rctx.node.datacenter = cfg.datacenter;
   rctx.node.meta = cfg.meta;
+  rctx.node.node_class = cfg.node_class;
+  rctx.node.node_pool = cfg.node_pool;
   rctx.node.attributes = fingerprint_node(cfg.data_dir);
 
   // Cgroups: every task is held to its resources, so an agent that cannot do that refuses
@@ -214,10 +216,14 @@ int run_agent(const AgentFlags& flags) {
   rctx.plugins = &registry;
   // Driver health for admission comes from the node watcher once it runs (made below).
   std::atomic<NodeWatcher*> watcher{nullptr};
-  runner::JobAdmission admission(registry, [&watcher] {
-    auto* w = watcher.load();
-    return w ? w->drivers() : nlohmann::json::object();
-  });
+  runner::JobAdmission admission(
+      registry,
+      [&watcher] {
+        auto* w = watcher.load();
+        return w ? w->drivers() : nlohmann::json::object();
+      },
+      // Constraints are judged against the node as GET /v1/node shows it.
+      [&] { return node_json(rctx.node, registry, &resources, watcher.load(), ""); });
   rctx.admission = &admission;
   runner::DeviceManager devices(&registry, store.get());
   resources.set_devices(&devices);

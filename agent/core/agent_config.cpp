@@ -76,6 +76,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "name",
                                               "datacenter",
                                               "meta",
+                                              "node_class",
+                                              "node_pool",
                                               "plugin",
                                               "upstream",
                                               "max_request_bytes",
@@ -110,6 +112,14 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   str("log_level", c.log_level);
   str("name", c.node_name);
   str("datacenter", c.datacenter);
+  str("node_class", c.node_class);
+  str("node_pool", c.node_pool);
+  if (j.contains("node_pool") && j["node_pool"].is_string()) {
+    const auto pool = j["node_pool"].get<std::string>();
+    // "all" is not a pool a node can be in: it is what a job asks for to run anywhere.
+    if (pool.empty() || pool == "all" || pool.find_first_of("/ \t\n") != std::string::npos)
+      errors += "\n  node_pool: must be a pool name (not empty, not \"all\", no spaces or '/')";
+  }
   if (!data_dir.empty()) c.data_dir = data_dir;
   if (!plugin_dir.empty()) c.plugin_dir = plugin_dir;
   if (j.contains("port")) {

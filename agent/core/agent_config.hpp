@@ -26,6 +26,10 @@ struct AgentConfig {
   std::string node_name;  // default: the hostname
   std::string datacenter = "dc1";
   std::map<std::string, std::string> meta;
+  // Nomad's client node_class and node_pool: shown in GET /v1/node, judged by job constraints
+  // (${node.class}, ${node.pool}) and by a job's node_pool.
+  std::string node_class;
+  std::string node_pool = "default";
   // plugin name -> config object handed to the plugin (with "enabled" when set).
   nlohmann::json plugins = nlohmann::json::object();
   std::size_t max_request_bytes = 1 << 20;

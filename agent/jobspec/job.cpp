@@ -14,8 +14,20 @@ const char* to_string(JobType type) {
       return "service";
     case JobType::Batch:
       return "batch";
+    case JobType::System:
+      return "system";
+    case JobType::SysBatch:
+      return "sysbatch";
   }
   return "service";
+}
+
+std::optional<JobType> job_type_from_string(std::string_view s) {
+  if (s == "service") return JobType::Service;
+  if (s == "batch") return JobType::Batch;
+  if (s == "system") return JobType::System;
+  if (s == "sysbatch") return JobType::SysBatch;
+  return std::nullopt;
 }
 
 namespace {
@@ -59,7 +71,13 @@ json update_to_json(const std::optional<UpdateStrategy>& u) {
   if (!u) return nullptr;
   return {{"HealthCheck", u->health_check},
           {"MinHealthyTime", ns(u->min_healthy_time)},
-          {"HealthyDeadline", ns(u->healthy_deadline)}};
+          {"HealthyDeadline", ns(u->healthy_deadline)},
+          {"MaxParallel", u->max_parallel},
+          {"Stagger", ns(u->stagger)},
+          {"Canary", u->canary},
+          {"AutoRevert", u->auto_revert},
+          {"AutoPromote", u->auto_promote},
+          {"ProgressDeadline", ns(u->progress_deadline)}};
 }
 
 std::optional<UpdateStrategy> update_from_json(const json& j) {
@@ -68,8 +86,89 @@ std::optional<UpdateStrategy> update_from_json(const json& j) {
   u.health_check = value_at(j, "HealthCheck", u.health_check);
   u.min_healthy_time = duration_at(j, "MinHealthyTime", u.min_healthy_time);
   u.healthy_deadline = duration_at(j, "HealthyDeadline", u.healthy_deadline);
+  u.max_parallel = value_at(j, "MaxParallel", u.max_parallel);
+  u.stagger = duration_at(j, "Stagger", u.stagger);
+  u.canary = value_at(j, "Canary", u.canary);
+  u.auto_revert = value_at(j, "AutoRevert", u.auto_revert);
+  u.auto_promote = value_at(j, "AutoPromote", u.auto_promote);
+  u.progress_deadline = duration_at(j, "ProgressDeadline", u.progress_deadline);
   return u;
 }
+
+// --- Placement (issue 17): Nomad's Constraints, Affinities and Spreads shapes. ---
+
+json placement_constraints_to_json(const std::vector<Constraint>& cs) {
+  json out = json::array();
+  for (const auto& c : cs)
+    out.push_back({{"LTarget", c.attribute}, {"Operand", c.op}, {"RTarget", c.value}});
+  return out;
+}
+
+json affinities_to_json(const std::vector<Affinity>& as) {
+  json out = json::array();
+  for (const auto& a : as)
+    out.push_back(
+        {{"LTarget", a.attribute}, {"Operand", a.op}, {"RTarget", a.value}, {"Weight", a.weight}});
+  return out;
+}
+
+json spreads_to_json(const std::vector<Spread>& ss) {
+  json out = json::array();
+  for (const auto& s : ss) {
+    json targets = json::array();
+    for (const auto& t : s.targets) targets.push_back({{"Value", t.value}, {"Percent", t.percent}});
+    out.push_back({{"Attribute", s.attribute}, {"Weight", s.weight}, {"SpreadTarget", targets}});
+  }
+  return out;
+}
+
+void placement_to_json(const Placement& p, json& out, bool spreads) {
+  out["Constraints"] = placement_constraints_to_json(p.constraints);
+  out["Affinities"] = affinities_to_json(p.affinities);
+  if (spreads) out["Spreads"] = spreads_to_json(p.spreads);
+}
+
+Placement placement_from_json(const json& j) {
+  Placement p;
+  if (j.contains("Constraints") && !j.at("Constraints").is_null())
+    for (const auto& c : j.at("Constraints"))
+      p.constraints.push_back({value_at<std::string>(c, "LTarget", ""),
+                               value_at<std::string>(c, "Operand", "="),
+                               value_at<std::string>(c, "RTarget", "")});
+  if (j.contains("Affinities") && !j.at("Affinities").is_null())
+    for (const auto& a : j.at("Affinities"))
+      p.affinities.push_back({value_at<std::string>(a, "LTarget", ""),
+                              value_at<std::string>(a, "Operand", "="),
+                              value_at<std::string>(a, "RTarget", ""), value_at(a, "Weight", 50)});
+  if (j.contains("Spreads") && !j.at("Spreads").is_null())
+    for (const auto& s : j.at("Spreads")) {
+      Spread sp;
+      sp.attribute = value_at<std::string>(s, "Attribute", "");
+      sp.weight = value_at(s, "Weight", 0);
+      if (s.contains("SpreadTarget") && !s.at("SpreadTarget").is_null())
+        for (const auto& t : s.at("SpreadTarget"))
+          sp.targets.push_back({value_at<std::string>(t, "Value", ""), value_at(t, "Percent", 0)});
+      p.spreads.push_back(std::move(sp));
+    }
+  return p;
+}
+
+json restart_to_json(const RestartPolicy& r) {
+  return {{"Attempts", r.attempts},
+          {"Interval", ns(r.interval)},
+          {"Delay", ns(r.delay)},
+          {"Mode", r.mode}};
+}
+
+RestartPolicy restart_from_json(const json& r, RestartPolicy base) {
+  base.attempts = value_at(r, "Attempts", base.attempts);
+  base.interval = duration_at(r, "Interval", base.interval);
+  base.delay = duration_at(r, "Delay", base.delay);
+  base.mode = value_at(r, "Mode", base.mode);
+  return base;
+}
+
+// --- end of placement ---
 
 json check_restart_to_json(const std::optional<CheckRestart>& c) {
   if (!c) return nullptr;
@@ -155,30 +254,34 @@ json task_to_json(const Task& t) {
   if (!t.lifecycle.hook.empty() || t.lifecycle.sidecar) {
     lifecycle = {{"Hook", t.lifecycle.hook}, {"Sidecar", t.lifecycle.sidecar}};
   }
-  return {{"Name", t.name},
-          {"Driver", t.driver},
-          {"User", t.user},
-          {"Config", t.config},
-          {"Env", t.env},
-          {"Resources",
-           {{"CPU", t.resources.cpu_mhz},
-            {"Cores", t.resources.cores},
-            {"MemoryMB", t.resources.memory_mb},
-            {"MemoryMaxMB", t.resources.memory_max_mb},
-            {"Pids", t.resources.pids},
-            {"Devices", devices}}},
-          {"KillTimeout", ns(t.kill_timeout)},
-          {"KillSignal", t.kill_signal},
-          {"LogConfig",
-           {{"MaxFiles", t.logs.max_files},
-            {"MaxFileSizeMB", t.logs.max_file_size_mb},
-            {"Disabled", t.logs.disabled}}},
-          {"Lifecycle", lifecycle},
-          {"Leader", t.leader},
-          {"Meta", t.meta},
-          {"Services", services_to_json(t.services)},
-          {"DispatchPayload", t.dispatch_payload ? json{{"File", t.dispatch_payload->file}}
-                                                 : json(nullptr)}};
+  json out = {{"Name", t.name},
+              {"Driver", t.driver},
+              {"User", t.user},
+              {"Config", t.config},
+              {"Env", t.env},
+              {"Resources",
+               {{"CPU", t.resources.cpu_mhz},
+                {"Cores", t.resources.cores},
+                {"MemoryMB", t.resources.memory_mb},
+                {"MemoryMaxMB", t.resources.memory_max_mb},
+                {"Pids", t.resources.pids},
+                {"Devices", devices}}},
+              {"KillTimeout", ns(t.kill_timeout)},
+              {"KillSignal", t.kill_signal},
+              {"LogConfig",
+               {{"MaxFiles", t.logs.max_files},
+                {"MaxFileSizeMB", t.logs.max_file_size_mb},
+                {"Disabled", t.logs.disabled}}},
+              {"Lifecycle", lifecycle},
+              {"Leader", t.leader},
+              {"Meta", t.meta},
+              {"Services", services_to_json(t.services)}};
+  out["RestartPolicy"] = t.restart ? restart_to_json(*t.restart) : json(nullptr);
+  out["ShutdownDelay"] = ns(t.shutdown_delay);
+  placement_to_json(t.placement, out, /*spreads=*/false);
+  out["DispatchPayload"] =
+      t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
+  return out;
 }
 
 Task task_from_json(const json& j) {
@@ -220,6 +323,10 @@ Task task_from_json(const json& j) {
   t.leader = value_at(j, "Leader", t.leader);
   t.meta = value_at(j, "Meta", t.meta);
   if (j.contains("Services")) t.services = services_from_json(j.at("Services"));
+  if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null())
+    t.restart = restart_from_json(j.at("RestartPolicy"), RestartPolicy{});
+  t.shutdown_delay = duration_at(j, "ShutdownDelay", t.shutdown_delay);
+  t.placement = placement_from_json(j);
   if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
     t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
   return t;
@@ -228,34 +335,30 @@ Task task_from_json(const json& j) {
 json group_to_json(const TaskGroup& g) {
   json tasks = json::array();
   for (const auto& t : g.tasks) tasks.push_back(task_to_json(t));
-  return {{"Name", g.name},
-          {"Count", g.count},
-          {"RestartPolicy",
-           {{"Attempts", g.restart.attempts},
-            {"Interval", ns(g.restart.interval)},
-            {"Delay", ns(g.restart.delay)},
-            {"Mode", g.restart.mode}}},
-          {"Update", update_to_json(g.update)},
-          {"Tasks", tasks},
-          {"Meta", g.meta}};
+  json out = {{"Name", g.name},
+              {"Count", g.count},
+              {"RestartPolicy", restart_to_json(g.restart)},
+              {"Update", update_to_json(g.update)},
+              {"Tasks", tasks},
+              {"Meta", g.meta}};
+  out["ShutdownDelay"] = ns(g.shutdown_delay);
+  placement_to_json(g.placement, out, /*spreads=*/true);
+  return out;
 }
 
 TaskGroup group_from_json(const json& j) {
   TaskGroup g;
   g.name = value_at(j, "Name", g.name);
   g.count = value_at(j, "Count", g.count);
-  if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null()) {
-    const json& r = j.at("RestartPolicy");
-    g.restart.attempts = value_at(r, "Attempts", g.restart.attempts);
-    g.restart.interval = duration_at(r, "Interval", g.restart.interval);
-    g.restart.delay = duration_at(r, "Delay", g.restart.delay);
-    g.restart.mode = value_at(r, "Mode", g.restart.mode);
-  }
+  if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null())
+    g.restart = restart_from_json(j.at("RestartPolicy"), g.restart);
   if (j.contains("Update")) g.update = update_from_json(j.at("Update"));
   if (j.contains("Tasks") && !j.at("Tasks").is_null()) {
     for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
   }
   g.meta = value_at(j, "Meta", g.meta);
+  g.shutdown_delay = duration_at(j, "ShutdownDelay", g.shutdown_delay);
+  g.placement = placement_from_json(j);
   return g;
 }
 
@@ -307,20 +410,25 @@ bool launches_children(const Job& job) {
 json to_json(const Job& job) {
   json groups = json::array();
   for (const auto& g : job.groups) groups.push_back(group_to_json(g));
-  return {{"ID", job.id},
-          {"Name", job.name},
-          {"Type", to_string(job.type)},
-          {"Datacenters", job.datacenters},
-          {"Priority", job.priority},
-          {"Meta", job.meta},
-          {"Update", update_to_json(job.update)},
-          {"TaskGroups", groups},
-          {"Periodic", periodic_to_json(job.periodic)},
-          {"ParameterizedJob", parameterized_to_json(job.parameterized)},
-          {"ParentID", job.parent_id},
-          {"Dispatched", job.dispatched},
-          // Nomad's []byte: base64 in JSON, null when empty.
-          {"Payload", job.payload.empty() ? json(nullptr) : json(base64_encode(job.payload))}};
+  json out = {{"ID", job.id},
+              {"Name", job.name},
+              {"Type", to_string(job.type)},
+              {"Datacenters", job.datacenters},
+              {"Priority", job.priority},
+              {"Meta", job.meta},
+              {"Update", update_to_json(job.update)},
+              {"TaskGroups", groups}};
+  out["Region"] = job.region;
+  out["Namespace"] = job.namespace_name;
+  out["NodePool"] = job.node_pool;
+  placement_to_json(job.placement, out, /*spreads=*/true);
+  out["Periodic"] = periodic_to_json(job.periodic);
+  out["ParameterizedJob"] = parameterized_to_json(job.parameterized);
+  out["ParentID"] = job.parent_id;
+  out["Dispatched"] = job.dispatched;
+  // Nomad's []byte: base64 in JSON, null when empty.
+  out["Payload"] = job.payload.empty() ? json(nullptr) : json(base64_encode(job.payload));
+  return out;
 }
 
 Job job_from_json(const json& j) {
@@ -328,7 +436,7 @@ Job job_from_json(const json& j) {
   job.id = value_at(j, "ID", job.id);
   job.name = value_at(j, "Name", job.name);
   job.type =
-      value_at<std::string>(j, "Type", "service") == "batch" ? JobType::Batch : JobType::Service;
+      job_type_from_string(value_at<std::string>(j, "Type", "service")).value_or(JobType::Service);
   job.datacenters = value_at(j, "Datacenters", job.datacenters);
   job.priority = value_at(j, "Priority", job.priority);
   job.meta = value_at(j, "Meta", job.meta);
@@ -336,6 +444,10 @@ Job job_from_json(const json& j) {
   if (j.contains("TaskGroups") && !j.at("TaskGroups").is_null()) {
     for (const auto& g : j.at("TaskGroups")) job.groups.push_back(group_from_json(g));
   }
+  job.region = value_at(j, "Region", job.region);
+  job.namespace_name = value_at(j, "Namespace", job.namespace_name);
+  job.node_pool = value_at(j, "NodePool", job.node_pool);
+  job.placement = placement_from_json(j);
   if (j.contains("Periodic")) job.periodic = periodic_from_json(j.at("Periodic"));
   if (j.contains("ParameterizedJob"))
     job.parameterized = parameterized_from_json(j.at("ParameterizedJob"));

@@ -5,17 +5,19 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace drover::jobspec {
 
 using Duration = std::chrono::nanoseconds;
 
-enum class JobType { Service, Batch };
+// system: one alloc on this node, restarted like a service; sysbatch: one alloc on this node,
+// run to completion like batch (docs/jobspec.md, "job").
+enum class JobType { Service, Batch, System, SysBatch };
 
 struct RestartPolicy {
   int attempts = 2;
@@ -94,6 +96,50 @@ struct Service {
   bool operator==(const Service&) const = default;
 };
 
+// --- Placement (constraint, affinity, spread): docs/jobspec.md, "constraints". ---
+
+// Nomad's `constraint`: {LTarget, Operand, RTarget}. Evaluated against this node at admission
+// (runner/constraints.hpp); a job whose constraints this node fails is refused with 409.
+struct Constraint {
+  std::string attribute;  // LTarget: "${attr.kernel.name}", "${meta.rack}", "${node.class}"
+  std::string op = "=";   // Operand
+  std::string value;      // RTarget
+  bool operator==(const Constraint&) const = default;
+};
+
+// Nomad's `affinity`: kept and shown; on one node it changes nothing.
+struct Affinity {
+  std::string attribute;
+  std::string op = "=";
+  std::string value;
+  int weight = 50;  // -100..100, not 0
+  bool operator==(const Affinity&) const = default;
+};
+
+struct SpreadTarget {
+  std::string value;
+  int percent = 0;
+  bool operator==(const SpreadTarget&) const = default;
+};
+
+// Nomad's `spread`: kept and shown; on one node it changes nothing.
+struct Spread {
+  std::string attribute;
+  int weight = 0;  // 0..100
+  std::vector<SpreadTarget> targets;
+  bool operator==(const Spread&) const = default;
+};
+
+// The placement blocks a job, group or task may carry.
+struct Placement {
+  std::vector<Constraint> constraints;
+  std::vector<Affinity> affinities;
+  std::vector<Spread> spreads;  // job and group only, as in Nomad
+  bool operator==(const Placement&) const = default;
+};
+
+// --- end of placement ---
+
 // Nomad's task `dispatch_payload`: where a dispatched job's payload is written, relative to
 // the task's local/ dir.
 struct DispatchPayload {
@@ -115,6 +161,11 @@ struct Task {
   bool leader = false;
   std::map<std::string, std::string> meta;
   std::vector<Service> services;
+  // Job semantics (issue 17): a task's own restart block, already merged over its group's
+  // (as Nomad merges it); nullopt when the task has none or it equals the group's.
+  std::optional<RestartPolicy> restart;
+  Duration shutdown_delay{0};  // wait this long before sending the kill signal
+  Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
   bool operator==(const Task&) const = default;
 };
@@ -123,6 +174,14 @@ struct UpdateStrategy {
   std::string health_check = "checks";  // checks | task_states | manual
   Duration min_healthy_time = std::chrono::seconds(10);
   Duration healthy_deadline = std::chrono::minutes(5);
+  // Deployment pacing across many nodes, a servers' concern: kept and shown, and answered
+  // with a warning at submit when set to anything but Nomad's defaults.
+  int max_parallel = 1;
+  Duration stagger = std::chrono::seconds(30);
+  int canary = 0;
+  bool auto_revert = false;
+  bool auto_promote = false;
+  Duration progress_deadline = std::chrono::minutes(10);
   bool operator==(const UpdateStrategy&) const = default;
 };
 
@@ -133,6 +192,9 @@ struct TaskGroup {
   std::optional<UpdateStrategy> update;
   std::vector<Task> tasks;
   std::map<std::string, std::string> meta;
+  // Job semantics (issue 17).
+  Duration shutdown_delay{0};  // before each task of the group is sent its kill signal
+  Placement placement;
   bool operator==(const TaskGroup&) const = default;
 };
 
@@ -164,6 +226,12 @@ struct Job {
   std::map<std::string, std::string> meta;
   std::optional<UpdateStrategy> update;
   std::vector<TaskGroup> groups;
+  // Job semantics (issue 17): kept and shown; node_pool other than "default"/"all" must be
+  // the agent's.
+  std::string region = "global";
+  std::string namespace_name = "default";
+  std::string node_pool = "default";
+  Placement placement;
   // Launches (jobspec/cron.hpp, runner/periodic_launcher.hpp, runner/dispatch.hpp).
   std::optional<Periodic> periodic;
   std::optional<Parameterized> parameterized;
@@ -178,6 +246,10 @@ struct Job {
 bool launches_children(const Job& job);
 
 const char* to_string(JobType type);
+// "service", "batch", "system", "sysbatch"; nullopt for anything else.
+std::optional<JobType> job_type_from_string(std::string_view s);
+// batch and sysbatch run to completion; service and system are restarted when they exit.
+inline bool runs_to_completion(JobType t) { return t == JobType::Batch || t == JobType::SysBatch; }
 
 // Canonical JSON for the state store and the API (Nomad's PascalCase shape, durations in ns).
 // to_json/from_json round-trip exactly: job_from_json(to_json(job)) == job.

@@ -62,7 +62,9 @@ bool looks_like_json(std::string_view text) {
 
 RestartPolicy default_restart_policy(JobType type) {
   RestartPolicy r;
-  if (type == JobType::Batch) {
+  // Nomad's api.TaskGroup.Canonicalize: service and system get the service policy, batch and
+  // sysbatch the batch one.
+  if (runs_to_completion(type)) {
     r.attempts = 3;
     r.interval = std::chrono::hours(24);
   } else {
@@ -74,7 +76,9 @@ RestartPolicy default_restart_policy(JobType type) {
   return r;
 }
 
-ParseResult parse_job(std::string_view text) {
+ParseResult parse_job(std::string_view text) { return parse_job(text, HclJobOptions{}); }
+
+ParseResult parse_job(std::string_view text, const HclJobOptions& hcl_options) {
   ParseResult result;
   if (text.size() > kMaxJobDocumentBytes) {
     result.problems.push_back({"", "job document is " + std::to_string(text.size()) +
@@ -95,7 +99,7 @@ ParseResult parse_job(std::string_view text) {
   if (hcl::looks_like_hcl(text)) {
     hcl_map.emplace();
     nomad_json = true;  // an HCL job is read as the Nomad JSON it maps to
-    read = detail::read_hcl_job(text, job, result.problems, *hcl_map);
+    read = detail::read_hcl_job(text, hcl_options, job, result.problems, *hcl_map);
   } else if (looks_like_json(text)) {
     json doc;
     try {
@@ -122,6 +126,11 @@ ParseResult parse_job(std::string_view text) {
     if (!read && doc.is_object() && doc.contains("Job")) {
       nomad_json = true;
       read = detail::read_nomad_json_job(doc, job, result.problems);
+    } else if (!read && doc.is_object() && !doc.contains("job") &&
+               (doc.contains("TaskGroups") || doc.contains("ID"))) {
+      // A bare job object, as GET /v1/job/:id returns it: the same job, with the same paths.
+      nomad_json = true;
+      read = detail::read_nomad_json_job(json{{"Job", std::move(doc)}}, job, result.problems);
     }
   }
   if (!read && !nomad_json) read = detail::read_yaml_job(text, job, result.problems);
@@ -146,6 +155,7 @@ ParseResult parse_job(std::string_view text) {
   }
   if (hcl_map)
     for (auto& p : result.problems) p = hcl_map->locate(p);
+  result.format = hcl_map ? JobFormat::Hcl : nomad_json ? JobFormat::NomadJson : JobFormat::Yaml;
   // A hostile document can hold a problem per line; nobody reads past the first hundred.
   if (result.problems.size() > kMaxReportedProblems) {
     std::size_t more = result.problems.size() - kMaxReportedProblems;

@@ -21,9 +21,14 @@ struct Problem {
   std::string message;
 };
 
+enum class JobFormat { Yaml, NomadJson, Hcl };
+
 struct ParseResult {
   std::optional<Job> job;         // set only when problems is empty
   std::vector<Problem> problems;  // ALL problems, not only the first
+  // What the document was read as: problems found later (at admission) name a Nomad JSON
+  // job's fields by their JSON names (nomad_json_path).
+  JobFormat format = JobFormat::Yaml;
 };
 
 // Hostile-input bounds, checked before or while parsing.

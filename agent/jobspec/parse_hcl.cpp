@@ -8,6 +8,7 @@
 
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/hcl/hcl.hpp"
+#include "jobspec/hcl/variables.hpp"
 #include "jobspec/readers.hpp"
 
 namespace drover::jobspec::detail {
@@ -47,13 +48,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"volume", "not supported yet (issue 19)"},
       {"volume_mount", "not supported yet (issue 19)"},
       {"vault", "not supported by drover (no Vault integration)"},
-      {"constraint", "not supported yet (issue 17)"},
-      {"affinity", "not supported yet (issue 17)"},
-      {"spread", "not supported yet (issue 17)"},
-      {"shutdown_delay", "not supported yet (issue 17)"},
-      {"variable", "HCL variables are not supported yet (issue 17)"},
-      {"variables", "HCL variables are not supported yet (issue 17)"},
-      {"locals", "HCL locals are not supported yet (issue 17)"},
+
       {"consul", "not supported by drover (drover does not talk to Consul)"},
       {"connect", "not supported by drover (no Consul Connect)"},
       {"csi_plugin", "not supported by drover"},
@@ -261,6 +256,118 @@ class HclMapper {
     return out;
   }
 
+  // --- Placement (issue 17): constraint, affinity and spread blocks. ---
+
+  // Nomad's constraint and affinity shorthands (`version = ">= 1.2"`, `regexp = "..."`,
+  // `distinct_hosts = true`, `distinct_property = "${meta.rack}"`, `set_contains* = "..."`)
+  // become the Operand they name, as Nomad's jobspec decodes them.
+  static const std::vector<Field>& constraint_fields(bool affinity) {
+    static const std::vector<Field> c = {{"attribute", "LTarget"},
+                                         {"operator", "Operand"},
+                                         {"value", "RTarget"},
+                                         {"version", "version"},
+                                         {"semver", "semver"},
+                                         {"regexp", "regexp"},
+                                         {"set_contains", "set_contains"},
+                                         {"set_contains_any", "set_contains_any"},
+                                         {"set_contains_all", "set_contains_all"},
+                                         {"distinct_hosts", "distinct_hosts"},
+                                         {"distinct_property", "distinct_property"}};
+    static const std::vector<Field> a = {{"attribute", "LTarget"},
+                                         {"operator", "Operand"},
+                                         {"value", "RTarget"},
+                                         {"weight", "Weight"},
+                                         {"version", "version"},
+                                         {"semver", "semver"},
+                                         {"regexp", "regexp"},
+                                         {"set_contains_any", "set_contains_any"},
+                                         {"set_contains_all", "set_contains_all"}};
+    return affinity ? a : c;
+  }
+
+  // Scalars written where Nomad has a string field, as HCL converts them (`value = 3`).
+  static json text(const json& v) {
+    if (v.is_number() || v.is_boolean()) return v.dump();
+    return v;
+  }
+
+  // nullopt: a `distinct_hosts = false` constraint, which Nomad drops.
+  std::optional<json> constraint_block(const hcl::Block& b, const Scope& s, bool affinity) {
+    map_.add(s.json_path, {s.where, s.prefix.substr(0, s.prefix.size() - 1), b.pos.line});
+    json c = json::object();
+    labels(s, b, 0);
+    attributes(b.body, s, constraint_fields(affinity), c);
+    for (const auto& inner : b.body.blocks) unknown_block(s, inner, {});
+    for (const char* op :
+         {"version", "semver", "regexp", "set_contains", "set_contains_any", "set_contains_all"}) {
+      if (!c.contains(op)) continue;
+      c["Operand"] = op;
+      c["RTarget"] = c[op];
+      c.erase(op);
+    }
+    if (c.contains("distinct_hosts")) {
+      json v = c["distinct_hosts"];
+      c.erase("distinct_hosts");
+      if (v == false || v == "false") return std::nullopt;
+      c["Operand"] = "distinct_hosts";
+    }
+    if (c.contains("distinct_property")) {
+      c["Operand"] = "distinct_property";
+      c["LTarget"] = c["distinct_property"];
+      c.erase("distinct_property");
+    }
+    for (const char* k : {"LTarget", "RTarget", "Operand"})
+      if (c.contains(k)) c[k] = text(c[k]);
+    return c;
+  }
+
+  json spread_block(const hcl::Block& b, const Scope& s) {
+    map_.add(s.json_path, {s.where, "spread", b.pos.line});
+    json out = json::object();
+    labels(s, b, 0);
+    attributes(b.body, s, {{"attribute", "Attribute"}, {"weight", "Weight"}}, out, {"target"});
+    json targets = json::array();
+    for (const auto& t : b.body.blocks) {
+      if (t.type != "target") {
+        unknown_block(s, t, {"target"});
+        continue;
+      }
+      if (!labels(s, t, 1)) continue;
+      Scope ts{s.json_path + ".SpreadTarget[" + std::to_string(targets.size()) + "]", s.where,
+               s.prefix + "target " + quote(t.labels[0]) + "."};
+      map_.add(ts.json_path, {s.where, s.prefix + "target " + quote(t.labels[0]), t.pos.line});
+      json target = {{"Value", t.labels[0]}};
+      attributes(t.body, ts, {{"value", "Value"}, {"percent", "Percent"}}, target);
+      for (const auto& inner : t.body.blocks) unknown_block(ts, inner, {});
+      if (target.contains("Value")) target["Value"] = text(target["Value"]);
+      targets.push_back(std::move(target));
+    }
+    if (!targets.empty()) out["SpreadTarget"] = std::move(targets);
+    if (out.contains("Attribute")) out["Attribute"] = text(out["Attribute"]);
+    return out;
+  }
+
+  // A constraint, affinity or spread block of the body at `s`, appended to `out`'s list;
+  // false when `b` is none of these (or spread where it has none).
+  bool placement_block(const hcl::Block& b, const Scope& s, json& out, bool spreads) {
+    const char* key = b.type == "constraint"          ? "Constraints"
+                      : b.type == "affinity"          ? "Affinities"
+                      : b.type == "spread" && spreads ? "Spreads"
+                                                      : nullptr;
+    if (!key) return false;
+    if (!out.contains(key)) out[key] = json::array();
+    Scope inner{s.json_path + "." + key + "[" + std::to_string(out[key].size()) + "]", s.where,
+                s.prefix + b.type + "."};
+    if (b.type == "spread") {
+      out[key].push_back(spread_block(b, inner));
+    } else if (auto c = constraint_block(b, inner, b.type == "affinity")) {
+      out[key].push_back(std::move(*c));
+    }
+    return true;
+  }
+
+  // --- end of placement ---
+
   static const std::vector<Field>& update_fields() {
     static const std::vector<Field> f = {{"health_check", "HealthCheck"},
                                          {"min_healthy_time", "MinHealthyTime", Kind::Duration},
@@ -291,9 +398,9 @@ class HclMapper {
       j["ID"] = b.labels[0];
       map_.add("Job.ID", {s.where, "", b.pos.line});
     }
-    const std::vector<std::string_view> blocks = {"group",   "update",   "meta",
-                                                  "reschedule", "migrate", "periodic",
-                                                  "parameterized"};
+    const std::vector<std::string_view> blocks = {"group",   "update",     "meta",     "reschedule",
+                                                  "migrate", "constraint", "affinity", "spread",
+                                                  "periodic", "parameterized"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
@@ -330,6 +437,7 @@ class HclMapper {
                                                {{"payload", "Payload"},
                                                 {"meta_required", "MetaRequired"},
                                                 {"meta_optional", "MetaOptional"}});
+      } else if (placement_block(g, s, j, /*spreads=*/true)) {
       } else if (g.type == "reschedule" || g.type == "migrate") {
         // Moving allocs between nodes is the servers' concern, accepted and ignored at every
         // level (docs/jobspec.md, "Nomad JSON: what is accepted"); the names are still checked.
@@ -370,9 +478,14 @@ class HclMapper {
     json g = json::object();
     g["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
-    const std::vector<std::string_view> blocks = {"task",       "restart", "update",        "meta",
-                                                  "reschedule", "migrate", "ephemeral_disk"};
-    attributes(b.body, s, {{"count", "Count"}, {"meta", "Meta", Kind::StringMap}}, g, blocks);
+    const std::vector<std::string_view> blocks = {
+        "task",    "restart",        "update",     "meta",     "reschedule",
+        "migrate", "ephemeral_disk", "constraint", "affinity", "spread"};
+    attributes(b.body, s,
+               {{"count", "Count"},
+                {"meta", "Meta", Kind::StringMap},
+                {"shutdown_delay", "ShutdownDelay", Kind::Duration}},
+               g, blocks);
     std::map<std::string, int> seen;
     json tasks = json::array();
     for (const auto& t : b.body.blocks) {
@@ -398,6 +511,7 @@ class HclMapper {
       } else if (t.type == "meta") {
         block_or_attribute(t, s, g, "Meta", seen,
                            [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (placement_block(t, s, g, /*spreads=*/true)) {
       } else if (t.type == "service") {
         problem(s, "service block", t.pos.line,
                 "group-level services are not supported yet (issue 18); a service in a task is");
@@ -417,9 +531,9 @@ class HclMapper {
     json t = json::object();
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
-    const std::vector<std::string_view> blocks = {"config",  "env",     "meta",
-                                                  "resources", "lifecycle", "logs",
-                                                  "restart", "service", "dispatch_payload"};
+    const std::vector<std::string_view> blocks = {"config",     "env",     "meta",    "resources",
+                                                  "lifecycle",  "logs",    "restart", "service",
+                                                  "constraint", "affinity", "dispatch_payload"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -428,7 +542,8 @@ class HclMapper {
                 {"meta", "Meta", Kind::StringMap},
                 {"leader", "Leader"},
                 {"kill_timeout", "KillTimeout", Kind::Duration},
-                {"kill_signal", "KillSignal"}},
+                {"kill_signal", "KillSignal"},
+                {"shutdown_delay", "ShutdownDelay", Kind::Duration}},
                t, blocks);
     std::map<std::string, int> seen;
     json services = json::array();
@@ -461,6 +576,7 @@ class HclMapper {
       } else if (c.type == "dispatch_payload") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
+      } else if (placement_block(c, s, t, /*spreads=*/false)) {
       } else if (c.type == "service") {
         if (c.labels.size() <= 1)
           services.push_back(service(c, s, services.size()));
@@ -615,19 +731,42 @@ Problem HclSourceMap::locate(const Problem& p) const {
   return {best->where, std::move(message)};
 }
 
-bool read_hcl_job(std::string_view text, Job& job, std::vector<Problem>& problems,
-                  HclSourceMap& map) {
-  auto body = hcl::parse(text, kMaxJobNestingDepth);
-  if (!body) {
-    problems.push_back({"", "malformed HCL at " + body.message()});
-    return false;
+std::optional<json> map_hcl_job(std::string_view text, const HclJobOptions& options,
+                                std::vector<Problem>& problems, HclSourceMap& map) {
+  auto file = hcl::evaluate_file(text, options.variables, options.base_dir, kMaxJobNestingDepth);
+  if (!file.syntax_ok) {
+    problems.push_back({"", "malformed HCL at " + file.errors.front()});
+    return std::nullopt;
   }
+  for (auto& e : file.errors) problems.push_back({"", std::move(e)});
+  if (!file.body_evaluated) return std::nullopt;
   std::vector<Problem> mapping;
   HclMapper mapper(mapping, map);
-  auto doc = mapper.file(*body);
+  auto doc = mapper.file(file.body);
   problems.insert(problems.end(), mapping.begin(), mapping.end());
+  // A value that failed to evaluate is missing from the JSON; reading it would only report
+  // the gap again, less clearly.
+  if (!file.errors.empty()) return std::nullopt;
+  return doc;
+}
+
+bool read_hcl_job(std::string_view text, const HclJobOptions& options, Job& job,
+                  std::vector<Problem>& problems, HclSourceMap& map) {
+  auto doc = map_hcl_job(text, options, problems, map);
   if (!doc) return false;
   return read_nomad_json_job(*doc, job, problems);
 }
 
 }  // namespace drover::jobspec::detail
+
+namespace drover::jobspec {
+
+HclJsonResult hcl_to_nomad_json(std::string_view text, const HclJobOptions& options) {
+  HclJsonResult result;
+  detail::HclSourceMap map;
+  auto doc = detail::map_hcl_job(text, options, result.problems, map);
+  if (result.problems.empty()) result.doc = std::move(doc);
+  return result;
+}
+
+}  // namespace drover::jobspec

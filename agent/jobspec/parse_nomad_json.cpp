@@ -178,20 +178,98 @@ class NomadReader {
   }
 
   // In Nomad's JSON a zero or empty field of an update block means "unset".
+  // A block of nothing but zeros and Nomad's own defaults (what `nomad job inspect` prints for
+  // a job without one) is no block.
   std::optional<UpdateStrategy> update(const json& o, const std::string& path,
                                        UpdateStrategy base) {
-    check_keys(o, path, {"HealthCheck", "MinHealthyTime", "HealthyDeadline"});
+    check_keys(o, path,
+               {"HealthCheck", "MinHealthyTime", "HealthyDeadline", "MaxParallel", "Stagger",
+                "Canary", "AutoRevert", "AutoPromote", "ProgressDeadline"});
     auto hc = str(o, "HealthCheck", path);
     auto min = duration(o, "MinHealthyTime", path);
     auto deadline = duration(o, "HealthyDeadline", path);
+    auto max_parallel = integer(o, "MaxParallel", path);
+    auto stagger = duration(o, "Stagger", path);
+    auto canary = integer(o, "Canary", path);
+    auto auto_revert = boolean(o, "AutoRevert", path);
+    auto auto_promote = boolean(o, "AutoPromote", path);
+    auto progress = duration(o, "ProgressDeadline", path);
+    const UpdateStrategy defaults;
+    auto set = [](const auto& v, const auto& neutral) {
+      return v && *v != std::decay_t<decltype(*v)>{} && *v != neutral;
+    };
     if ((!hc || hc->empty()) && (!min || min->count() == 0) &&
-        (!deadline || deadline->count() == 0))
+        (!deadline || deadline->count() == 0) && !set(max_parallel, defaults.max_parallel) &&
+        !set(stagger, defaults.stagger) && !(canary && *canary != 0) &&
+        !(auto_revert && *auto_revert) && !(auto_promote && *auto_promote) &&
+        !set(progress, defaults.progress_deadline))
       return std::nullopt;
     if (hc && !hc->empty()) base.health_check = *hc;
     if (min) base.min_healthy_time = *min;
     if (deadline && deadline->count() != 0) base.healthy_deadline = *deadline;
+    if (max_parallel && *max_parallel != 0) base.max_parallel = *max_parallel;
+    if (stagger && stagger->count() != 0) base.stagger = *stagger;
+    if (canary) base.canary = *canary;
+    if (auto_revert) base.auto_revert = *auto_revert;
+    if (auto_promote) base.auto_promote = *auto_promote;
+    if (progress && progress->count() != 0) base.progress_deadline = *progress;
     return base;
   }
+
+  // --- Placement (issue 17): Constraints, Affinities, Spreads. ---
+
+  template <typename Item>
+  void objects(const json& o, std::string_view key, const std::string& path, Item item) {
+    if (!array(o, key, path)) return;
+    const json& list = o.at(key);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string p = index(join(path, key), i);
+      if (!list[i].is_object()) {
+        add(p, std::string("must be an object (got ") + list[i].type_name() + ")");
+        continue;
+      }
+      item(list[i], p);
+    }
+  }
+
+  Placement placement(const json& o, const std::string& path, bool with_spreads) {
+    Placement out;
+    objects(o, "Constraints", path, [&](const json& c, const std::string& p) {
+      check_keys(c, p, {"LTarget", "RTarget", "Operand"});
+      Constraint con;
+      con.attribute = str(c, "LTarget", p).value_or("");
+      con.value = str(c, "RTarget", p).value_or("");
+      if (auto v = str(c, "Operand", p); v && !v->empty()) con.op = *v;
+      out.constraints.push_back(std::move(con));
+    });
+    objects(o, "Affinities", path, [&](const json& a, const std::string& p) {
+      check_keys(a, p, {"LTarget", "RTarget", "Operand", "Weight"});
+      Affinity aff;
+      aff.attribute = str(a, "LTarget", p).value_or("");
+      aff.value = str(a, "RTarget", p).value_or("");
+      if (auto v = str(a, "Operand", p); v && !v->empty()) aff.op = *v;
+      if (auto v = integer(a, "Weight", p)) aff.weight = *v;
+      out.affinities.push_back(std::move(aff));
+    });
+    if (!with_spreads) return out;
+    objects(o, "Spreads", path, [&](const json& sj, const std::string& p) {
+      check_keys(sj, p, {"Attribute", "Weight", "SpreadTarget"});
+      Spread sp;
+      sp.attribute = str(sj, "Attribute", p).value_or("");
+      if (auto v = integer(sj, "Weight", p)) sp.weight = *v;
+      objects(sj, "SpreadTarget", p, [&](const json& t, const std::string& tp) {
+        check_keys(t, tp, {"Value", "Percent"});
+        SpreadTarget target;
+        target.value = str(t, "Value", tp).value_or("");
+        if (auto v = integer(t, "Percent", tp)) target.percent = *v;
+        sp.targets.push_back(std::move(target));
+      });
+      out.spreads.push_back(std::move(sp));
+    });
+    return out;
+  }
+
+  // --- end of placement ---
 
   std::vector<std::string> strings(const json& o, std::string_view key, const std::string& path) {
     std::vector<std::string> out;
@@ -317,7 +395,7 @@ class NomadReader {
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
-                "DispatchPayload"});
+                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -351,16 +429,15 @@ class NomadReader {
       check_keys(o.at("DispatchPayload"), dp, {"File"});
       t.dispatch_payload = DispatchPayload{str(o.at("DispatchPayload"), "File", dp).value_or("")};
     }
-    // `nomad job inspect` copies the group's policy into each task; a different one is a
-    // per-task policy, which drover does not have.
+    // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
+    // copies the group's into each task, which is then no policy of the task's own.
     if (object(o, "RestartPolicy", path)) {
-      const std::string rp = join(path, "RestartPolicy");
-      RestartPolicy r = read_restart(o.at("RestartPolicy"), rp, group_restart);
-      if (!(r == group_restart))
-        add(rp,
-            "a task-level restart policy different from the group's is not supported by "
-            "drover (set it on the group)");
+      RestartPolicy r =
+          read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"), group_restart);
+      if (!(r == group_restart)) t.restart = r;
     }
+    if (auto v = duration(o, "ShutdownDelay", path)) t.shutdown_delay = *v;
+    t.placement = placement(o, path, /*with_spreads=*/false);
     return t;
   }
 
@@ -379,9 +456,10 @@ class NomadReader {
     g.restart = default_restart_policy(type);
     // ReschedulePolicy and Migrate move allocs between nodes: the servers' concern, which
     // a node agent never acts on, so whatever they say is accepted.
-    check_keys(o, path,
-               {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
-                "ReschedulePolicy", "Migrate"});
+    check_keys(
+        o, path,
+        {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
+         "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads"});
     if (auto v = str(o, "Name", path)) g.name = *v;
     if (auto v = integer(o, "Count", path)) g.count = *v;
     if (object(o, "RestartPolicy", path))
@@ -398,6 +476,8 @@ class NomadReader {
       g.update =
           update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
     g.meta = string_map(o, "Meta", path);
+    if (auto v = duration(o, "ShutdownDelay", path)) g.shutdown_delay = *v;
+    g.placement = placement(o, path, /*with_spreads=*/true);
     if (array(o, "Tasks", path)) {
       const json& tasks = o.at("Tasks");
       for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -416,23 +496,25 @@ class NomadReader {
     const std::string path = "Job";
     check_keys(o, path,
                {"ID", "Name", "Type", "Datacenters", "Priority", "Meta", "Update", "TaskGroups",
-                "Periodic", "ParameterizedJob"},
+                "Region", "Namespace", "NodePool", "Constraints", "Affinities", "Spreads", "Periodic",
+                "ParameterizedJob"},
                /*server_fields=*/true);
     if (auto v = str(o, "ID", path)) j.id = *v;
     if (auto v = str(o, "Name", path)) j.name = *v;
     if (j.name.empty()) j.name = j.id;
     if (auto v = str(o, "Type", path)) {
-      if (*v == "service" || v->empty()) {
+      if (v->empty())
         j.type = JobType::Service;
-      } else if (*v == "batch") {
-        j.type = JobType::Batch;
-      } else if (*v == "system" || *v == "sysbatch") {
+      else if (auto t = job_type_from_string(*v))
+        j.type = *t;
+      else
         add(join(path, "Type"),
-            "\"" + *v + "\" jobs are not supported by drover (use service or batch)");
-      } else {
-        add(join(path, "Type"), "must be \"service\" or \"batch\" (got \"" + *v + "\")");
-      }
+            "must be \"service\", \"batch\", \"system\" or \"sysbatch\" (got \"" + *v + "\")");
     }
+    if (auto v = str(o, "Region", path); v && !v->empty()) j.region = *v;
+    if (auto v = str(o, "Namespace", path); v && !v->empty()) j.namespace_name = *v;
+    if (auto v = str(o, "NodePool", path); v && !v->empty()) j.node_pool = *v;
+    j.placement = placement(o, path, /*with_spreads=*/true);
     if (array(o, "Datacenters", path)) {
       const json& dcs = o.at("Datacenters");
       for (std::size_t i = 0; i < dcs.size(); ++i) {

@@ -180,7 +180,16 @@ class YamlReader {
   }
 
   UpdateStrategy update(const YAML::Node& n, const std::string& path, UpdateStrategy base) {
-    check_keys(n, path, {"health_check", "min_healthy_time", "healthy_deadline"});
+    check_keys(n, path,
+               {"health_check", "min_healthy_time", "healthy_deadline", "max_parallel", "stagger",
+                "canary", "auto_revert", "auto_promote", "progress_deadline"});
+    if (auto v = integer(n["max_parallel"], join(path, "max_parallel"))) base.max_parallel = *v;
+    if (auto v = duration(n["stagger"], join(path, "stagger"))) base.stagger = *v;
+    if (auto v = integer(n["canary"], join(path, "canary"))) base.canary = *v;
+    if (auto v = boolean(n["auto_revert"], join(path, "auto_revert"))) base.auto_revert = *v;
+    if (auto v = boolean(n["auto_promote"], join(path, "auto_promote"))) base.auto_promote = *v;
+    if (auto v = duration(n["progress_deadline"], join(path, "progress_deadline")))
+      base.progress_deadline = *v;
     if (auto v = str(n["health_check"], join(path, "health_check"))) base.health_check = *v;
     if (auto v = duration(n["min_healthy_time"], join(path, "min_healthy_time")))
       base.min_healthy_time = *v;
@@ -188,6 +197,88 @@ class YamlReader {
       base.healthy_deadline = *v;
     return base;
   }
+
+  // --- Placement (issue 17): constraints, affinities, spreads. ---
+
+  std::vector<Constraint> constraints(const YAML::Node& n, const std::string& path) {
+    std::vector<Constraint> out;
+    if (!list(n, path)) return out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = index(path, i);
+      if (!map(n[i], p)) continue;
+      check_keys(n[i], p, {"attribute", "operator", "value"});
+      Constraint c;
+      if (auto v = str(n[i]["attribute"], join(p, "attribute"))) c.attribute = *v;
+      if (auto v = str(n[i]["operator"], join(p, "operator"))) c.op = *v;
+      if (auto v = str(n[i]["value"], join(p, "value"))) c.value = *v;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  std::vector<Affinity> affinities(const YAML::Node& n, const std::string& path) {
+    std::vector<Affinity> out;
+    if (!list(n, path)) return out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = index(path, i);
+      if (!map(n[i], p)) continue;
+      check_keys(n[i], p, {"attribute", "operator", "value", "weight"});
+      Affinity a;
+      if (auto v = str(n[i]["attribute"], join(p, "attribute"))) a.attribute = *v;
+      if (auto v = str(n[i]["operator"], join(p, "operator"))) a.op = *v;
+      if (auto v = str(n[i]["value"], join(p, "value"))) a.value = *v;
+      if (auto v = integer(n[i]["weight"], join(p, "weight"))) a.weight = *v;
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  std::vector<Spread> spreads(const YAML::Node& n, const std::string& path) {
+    std::vector<Spread> out;
+    if (!list(n, path)) return out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const std::string p = index(path, i);
+      if (!map(n[i], p)) continue;
+      check_keys(n[i], p, {"attribute", "weight", "targets"});
+      Spread s;
+      if (auto v = str(n[i]["attribute"], join(p, "attribute"))) s.attribute = *v;
+      if (auto v = integer(n[i]["weight"], join(p, "weight"))) s.weight = *v;
+      const std::string tp = join(p, "targets");
+      if (list(n[i]["targets"], tp)) {
+        for (std::size_t t = 0; t < n[i]["targets"].size(); ++t) {
+          const YAML::Node tn = n[i]["targets"][t];
+          const std::string tpi = index(tp, t);
+          if (!map(tn, tpi)) continue;
+          check_keys(tn, tpi, {"value", "percent"});
+          SpreadTarget target;
+          if (auto v = str(tn["value"], join(tpi, "value"))) target.value = *v;
+          if (auto v = integer(tn["percent"], join(tpi, "percent"))) target.percent = *v;
+          s.targets.push_back(std::move(target));
+        }
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  Placement placement(const YAML::Node& n, const std::string& path, bool with_spreads) {
+    Placement p;
+    p.constraints = constraints(n["constraints"], join(path, "constraints"));
+    p.affinities = affinities(n["affinities"], join(path, "affinities"));
+    if (with_spreads) p.spreads = spreads(n["spreads"], join(path, "spreads"));
+    return p;
+  }
+
+  RestartPolicy restart(const YAML::Node& r, const std::string& rpath, RestartPolicy base) {
+    check_keys(r, rpath, {"attempts", "interval", "delay", "mode"});
+    if (auto v = integer(r["attempts"], join(rpath, "attempts"))) base.attempts = *v;
+    if (auto v = duration(r["interval"], join(rpath, "interval"))) base.interval = *v;
+    if (auto v = duration(r["delay"], join(rpath, "delay"))) base.delay = *v;
+    if (auto v = str(r["mode"], join(rpath, "mode"))) base.mode = *v;
+    return base;
+  }
+
+  // --- end of placement ---
 
   DeviceRequest device(const YAML::Node& n, const std::string& path) {
     DeviceRequest d;
@@ -287,7 +378,7 @@ class YamlReader {
     return s;
   }
 
-  Task task(const YAML::Node& n, const std::string& path) {
+  Task task(const YAML::Node& n, const std::string& path, const RestartPolicy& group_restart) {
     Task t;
     if (!map(n, path)) {
       if (!n || n.IsNull()) add(path, "must be a map (got null)");
@@ -295,8 +386,8 @@ class YamlReader {
     }
     check_keys(n, path,
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
-                "kill_signal", "logs", "lifecycle", "leader", "meta", "services",
-                "dispatch_payload"});
+                "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
+                "shutdown_delay", "constraints", "affinities", "dispatch_payload"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -334,6 +425,13 @@ class YamlReader {
       for (std::size_t i = 0; i < n["services"].size(); ++i)
         t.services.push_back(service(n["services"][i], index(spath, i)));
     }
+    // A task's restart block is merged over its group's, as Nomad merges it.
+    if (map(n["restart"], join(path, "restart"))) {
+      RestartPolicy r = restart(n["restart"], join(path, "restart"), group_restart);
+      if (!(r == group_restart)) t.restart = r;
+    }
+    if (auto v = duration(n["shutdown_delay"], join(path, "shutdown_delay"))) t.shutdown_delay = *v;
+    t.placement = placement(n, path, /*with_spreads=*/false);
     const std::string dpath = join(path, "dispatch_payload");
     if (map(n["dispatch_payload"], dpath)) {
       check_keys(n["dispatch_payload"], dpath, {"file"});
@@ -351,18 +449,15 @@ class YamlReader {
       if (!n || n.IsNull()) add(path, "must be a map (got null)");
       return g;
     }
-    check_keys(n, path, {"name", "count", "restart", "update", "meta", "tasks"});
+    check_keys(n, path,
+               {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
+                "constraints", "affinities", "spreads"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
     if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
     const std::string rpath = join(path, "restart");
-    if (map(n["restart"], rpath)) {
-      const YAML::Node r = n["restart"];
-      check_keys(r, rpath, {"attempts", "interval", "delay", "mode"});
-      if (auto v = integer(r["attempts"], join(rpath, "attempts"))) g.restart.attempts = *v;
-      if (auto v = duration(r["interval"], join(rpath, "interval"))) g.restart.interval = *v;
-      if (auto v = duration(r["delay"], join(rpath, "delay"))) g.restart.delay = *v;
-      if (auto v = str(r["mode"], join(rpath, "mode"))) g.restart.mode = *v;
-    }
+    if (map(n["restart"], rpath)) g.restart = restart(n["restart"], rpath, g.restart);
+    if (auto v = duration(n["shutdown_delay"], join(path, "shutdown_delay"))) g.shutdown_delay = *v;
+    g.placement = placement(n, path, /*with_spreads=*/true);
     // As in Nomad, a group's update block starts from the job's.
     if (map(n["update"], join(path, "update")))
       g.update = update(n["update"], join(path, "update"), job_update.value_or(UpdateStrategy{}));
@@ -370,7 +465,7 @@ class YamlReader {
     const std::string tpath = join(path, "tasks");
     if (list(n["tasks"], tpath)) {
       for (std::size_t i = 0; i < n["tasks"].size(); ++i)
-        g.tasks.push_back(task(n["tasks"][i], index(tpath, i)));
+        g.tasks.push_back(task(n["tasks"][i], index(tpath, i), g.restart));
     }
     return g;
   }
@@ -383,21 +478,22 @@ class YamlReader {
     // Paths below the job start at its fields ("groups[0]..."), as the API and CLI print them.
     check_keys(n, "",
                {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups",
+                "region", "namespace", "node_pool", "constraints", "affinities", "spreads",
                 "periodic", "parameterized"});
     if (auto v = str(n["id"], "id")) j.id = *v;
     if (auto v = str(n["name"], "name")) j.name = *v;
     if (j.name.empty()) j.name = j.id;
     if (auto v = str(n["type"], "type")) {
-      if (*v == "service") {
-        j.type = JobType::Service;
-      } else if (*v == "batch") {
-        j.type = JobType::Batch;
-      } else if (*v == "system" || *v == "sysbatch") {
-        add("type", "\"" + *v + "\" jobs are not supported by drover (use service or batch)");
-      } else {
-        add("type", "must be \"service\" or \"batch\" (got \"" + *v + "\")");
-      }
+      if (auto t = job_type_from_string(*v))
+        j.type = *t;
+      else
+        add("type",
+            "must be \"service\", \"batch\", \"system\" or \"sysbatch\" (got \"" + *v + "\")");
     }
+    if (auto v = str(n["region"], "region")) j.region = *v;
+    if (auto v = str(n["namespace"], "namespace")) j.namespace_name = *v;
+    if (auto v = str(n["node_pool"], "node_pool")) j.node_pool = *v;
+    j.placement = placement(n, "", /*with_spreads=*/true);
     j.datacenters = string_list(n["datacenters"], "datacenters");
     if (auto v = integer(n["priority"], "priority")) j.priority = *v;
     j.meta = string_map(n["meta"], "meta");

@@ -53,6 +53,38 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"hook", "Hook"},
       {"sidecar", "Sidecar"},
       {"leader", "Leader"},
+      // services and checks
+      {"services", "Services"},
+      {"port", "PortLabel"},
+      {"address", "Address"},
+      {"provider", "Provider"},
+      {"tags", "Tags"},
+      {"checks", "Checks"},
+      {"path", "Path"},
+      {"method", "Method"},
+      {"protocol", "Protocol"},
+      {"header", "Header"},
+      {"command", "Command"},
+      {"args", "Args"},
+      {"timeout", "Timeout"},
+      {"check_restart", "CheckRestart"},
+      {"limit", "Limit"},
+      {"grace", "Grace"},
+      {"ignore_warnings", "IgnoreWarnings"},
+      // job semantics (issue 17)
+      {"region", "Region"},
+      {"namespace", "Namespace"},
+      {"node_pool", "NodePool"},
+      {"affinities", "Affinities"},
+      {"spreads", "Spreads"},
+      {"weight", "Weight"},
+      {"shutdown_delay", "ShutdownDelay"},
+      {"max_parallel", "MaxParallel"},
+      {"stagger", "Stagger"},
+      {"canary", "Canary"},
+      {"auto_revert", "AutoRevert"},
+      {"auto_promote", "AutoPromote"},
+      {"progress_deadline", "ProgressDeadline"},
       {"periodic", "Periodic"},
       {"cron", "Spec"},
       {"crons", "Specs"},
@@ -69,10 +101,22 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
   return names;
 }
 
+// Inside a spread the names are not a constraint's: {Attribute, Weight, SpreadTarget[{Value,
+// Percent}]}.
+const std::map<std::string_view, std::string_view>& spread_names() {
+  static const std::map<std::string_view, std::string_view> names = {
+      {"attribute", "Attribute"}, {"weight", "Weight"},   {"targets", "SpreadTarget"},
+      {"value", "Value"},         {"percent", "Percent"},
+  };
+  return names;
+}
+
 }  // namespace
 
 std::string nomad_json_path(std::string_view yaml_path) {
   std::string out = "Job";
+  bool verbatim = false;   // below config, env, meta and header: the user's own keys
+  bool in_spread = false;  // below spreads[N]
   while (!yaml_path.empty()) {
     auto dot = yaml_path.find('.');
     std::string_view segment = yaml_path.substr(0, dot);
@@ -80,10 +124,17 @@ std::string nomad_json_path(std::string_view yaml_path) {
     auto bracket = segment.find('[');
     std::string_view name = segment.substr(0, bracket);
     std::string_view rest = bracket == std::string_view::npos ? "" : segment.substr(bracket);
-    auto it = nomad_names().find(name);
     out += ".";
-    out += it == nomad_names().end() ? name : it->second;
+    if (verbatim) {
+      out += segment;
+      continue;
+    }
+    const auto& names = in_spread ? spread_names() : nomad_names();
+    auto it = names.find(name);
+    out += it == names.end() ? name : it->second;
     out += rest;
+    if (name == "spreads") in_spread = true;
+    if (name == "config" || name == "env" || name == "meta" || name == "header") verbatim = true;
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jobspec/hcl_job.hpp"
 #include "jobspec/parse.hpp"
 
 namespace drover::jobspec::detail {
@@ -41,7 +42,12 @@ class HclSourceMap {
 // read_nomad_json_job. Problems of the mapping name the HCL block and line; problems the JSON
 // reader finds keep their JSON paths, for the caller to pass through map.locate() once
 // validation is done. False when there is no job to validate.
-bool read_hcl_job(std::string_view text, Job& job, std::vector<Problem>& problems,
-                  HclSourceMap& map);
+bool read_hcl_job(std::string_view text, const HclJobOptions& options, Job& job,
+                  std::vector<Problem>& problems, HclSourceMap& map);
+
+// The first half of read_hcl_job: the file evaluated and mapped to {"Job": {...}}, or nothing
+// when evaluation or mapping found problems (appended to `problems`).
+std::optional<nlohmann::json> map_hcl_job(std::string_view text, const HclJobOptions& options,
+                                          std::vector<Problem>& problems, HclSourceMap& map);
 
 }  // namespace drover::jobspec::detail

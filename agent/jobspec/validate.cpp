@@ -8,6 +8,7 @@
 
 #include "drover/common/names.hpp"
 #include "drover/sdk/signals.hpp"
+#include "jobspec/constraint.hpp"
 #include "jobspec/cron.hpp"
 #include "jobspec/parse.hpp"
 
@@ -107,6 +108,10 @@ class Validator {
       add(path + ".health_check", "must be \"checks\", \"task_states\" or \"manual\" (got \"" +
                                       printable(u.health_check) + "\")");
     if (u.min_healthy_time.count() < 0) add(path + ".min_healthy_time", "must not be negative");
+    if (u.max_parallel < 0) add(path + ".max_parallel", "must not be negative");
+    if (u.canary < 0) add(path + ".canary", "must not be negative");
+    if (u.stagger.count() < 0) add(path + ".stagger", "must not be negative");
+    if (u.progress_deadline.count() < 0) add(path + ".progress_deadline", "must not be negative");
     if (u.healthy_deadline.count() <= 0)
       add(path + ".healthy_deadline", "must be greater than 0");
     else if (u.min_healthy_time >= u.healthy_deadline)
@@ -163,33 +168,93 @@ class Validator {
   }
 
   void constraint(const std::string& device_path, std::size_t i, const nlohmann::json& c) {
-    static const std::vector<std::string> kOperators = {"=",
-                                                        "==",
-                                                        "is",
-                                                        "!=",
-                                                        "not",
-                                                        ">",
-                                                        ">=",
-                                                        "<",
-                                                        "<=",
-                                                        "regexp",
-                                                        "set_contains",
-                                                        "set_contains_all",
-                                                        "set_contains_any",
-                                                        "version",
-                                                        "semver",
-                                                        "is_set",
-                                                        "is_not_set"};
     const std::string p = device_path + ".constraints[" + std::to_string(i) + "]";
     std::string attribute = c.value("attribute", "");
     std::string op = c.value("operator", "");
     if (attribute.empty()) add(p + ".attribute", "is required (e.g. \"${device.attr.memory}\")");
-    if (std::find(kOperators.begin(), kOperators.end(), op) == kOperators.end())
+    // A device is one instance: counting allocs per host or property means nothing here.
+    if (!known_constraint_operator(op) || op == "distinct_hosts" || op == "distinct_property")
       add(p + ".operator", "unknown operator \"" + printable(op) + "\"");
+    else if (auto why = constraint_value_problem(op, c.value("value", "")))
+      add(p + ".value", *why);
   }
+
+  // --- Placement (issue 17): the rules of Nomad's Constraint, Affinity and Spread Validate. ---
+
+  // The operator and value rules constraints and affinities share; false when the operator is
+  // unknown.
+  void operand(const std::string& p, const std::string& op, const std::string& attribute,
+               const std::string& value, bool affinity) {
+    const bool distinct = op == "distinct_hosts" || op == "distinct_property";
+    if (!known_constraint_operator(op) ||
+        (affinity && (distinct || op == "is_set" || op == "is_not_set"))) {
+      add(p + ".operator", "unknown operator \"" + printable(op) +
+                               "\" (use =, !=, <, <=, >, >=, regexp, set_contains, "
+                               "set_contains_any, set_contains_all, version, semver" +
+                               (affinity ? ""
+                                         : ", is_set, is_not_set, distinct_hosts, "
+                                           "distinct_property") +
+                               ")");
+      return;
+    }
+    if (attribute.empty() && op != "distinct_hosts")
+      add(p + ".attribute", "is required (e.g. \"${attr.kernel.name}\" or \"${meta.rack}\")");
+    if ((op == "is_set" || op == "is_not_set") && !value.empty())
+      add(p + ".value", "operator " + op + " takes no value");
+    else if (!distinct && op != "is_set" && op != "is_not_set" && value.empty())
+      add(p + ".value", "is required by operator \"" + op + "\"");
+    else if (auto why = constraint_value_problem(op, value))
+      add(p + ".value", *why);
+  }
+
+  void placement(const std::string& prefix, const Placement& pl, bool system) {
+    for (std::size_t i = 0; i < pl.constraints.size(); ++i) {
+      const auto& c = pl.constraints[i];
+      operand(prefix + "constraints[" + std::to_string(i) + "]", c.op, c.attribute, c.value, false);
+    }
+    // As in Nomad: a system job runs on every node, so preferring some means nothing.
+    if (system && !pl.affinities.empty())
+      add(prefix + "affinities", "system and sysbatch jobs may not have affinities");
+    if (system && !pl.spreads.empty())
+      add(prefix + "spreads", "system and sysbatch jobs may not have spreads");
+    for (std::size_t i = 0; i < pl.affinities.size(); ++i) {
+      const auto& a = pl.affinities[i];
+      const std::string p = prefix + "affinities[" + std::to_string(i) + "]";
+      operand(p, a.op, a.attribute, a.value, true);
+      if (a.weight == 0)
+        add(p + ".weight", "must not be 0");
+      else
+        range(p + ".weight", a.weight, -100, 100);
+    }
+    for (std::size_t i = 0; i < pl.spreads.size(); ++i) {
+      const auto& sp = pl.spreads[i];
+      const std::string p = prefix + "spreads[" + std::to_string(i) + "]";
+      if (sp.attribute.empty()) add(p + ".attribute", "is required (e.g. \"${node.datacenter}\")");
+      range(p + ".weight", sp.weight, 0, 100);
+      int sum = 0;
+      std::map<std::string, std::size_t> seen;
+      for (std::size_t t = 0; t < sp.targets.size(); ++t) {
+        const std::string tp = p + ".targets[" + std::to_string(t) + "]";
+        range(tp + ".percent", sp.targets[t].percent, 0, 100);
+        sum += sp.targets[t].percent;
+        if (sp.targets[t].value.empty()) add(tp + ".value", "is required");
+        auto [it, fresh] = seen.emplace(sp.targets[t].value, t);
+        if (!fresh && !sp.targets[t].value.empty())
+          add(tp + ".value", "duplicate target \"" + printable(sp.targets[t].value) +
+                                 "\" (also targets[" + std::to_string(it->second) + "])");
+      }
+      if (sum > 100)
+        add(p + ".targets", "percentages add up to " + std::to_string(sum) + ", over 100");
+    }
+  }
+
+  // --- end of placement ---
 
   void task(const std::string& path, const Task& t) {
     plain_name(path + ".name", t.name);
+    if (t.restart) restart(path + ".restart", *t.restart);
+    if (t.shutdown_delay.count() < 0) add(path + ".shutdown_delay", "must not be negative");
+    placement(path + ".", t.placement, system_);
     if (is_reserved_task_name(t.name))
       add(path + ".name", "\"" + t.name +
                               "\" is reserved for the alloc dir's folders (alloc, "
@@ -343,6 +408,13 @@ class Validator {
   void group(const std::string& path, const TaskGroup& g) {
     plain_name(path + ".name", g.name);
     range(path + ".count", g.count, 1, kMaxCount);
+    // Nomad: a system or sysbatch job runs one alloc of each group per node.
+    if (system_ && g.count > 1)
+      add(path + ".count",
+          "must be 1 (or left out) in a " + std::string(system_batch_ ? "sysbatch" : "system") +
+              " job: it runs one alloc on each node (got " + std::to_string(g.count) + ")");
+    if (g.shutdown_delay.count() < 0) add(path + ".shutdown_delay", "must not be negative");
+    placement(path + ".", g.placement, system_);
     restart(path + ".restart", g.restart);
     if (g.update) update(path + ".update", *g.update);
     keys(path + ".meta", g.meta, /*check_values=*/true);
@@ -374,7 +446,13 @@ class Validator {
   }
 
   void job(const Job& j) {
+    system_ = j.type == JobType::System || j.type == JobType::SysBatch;
+    system_batch_ = j.type == JobType::SysBatch;
     plain_name("id", j.id);
+    plain_name("region", j.region);
+    plain_name("namespace", j.namespace_name);
+    plain_name("node_pool", j.node_pool);
+    placement("", j.placement, system_);
     // The name defaults to the id: with neither, "id: is required" says it all.
     if (!j.name.empty() || !j.id.empty()) plain_name("name", j.name);
     range("priority", j.priority, 1, 100);
@@ -399,6 +477,8 @@ class Validator {
 
  private:
   const std::vector<std::string>& drivers_;
+  bool system_ = false;        // a system or sysbatch job
+  bool system_batch_ = false;  // sysbatch
 };
 
 }  // namespace

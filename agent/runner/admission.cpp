@@ -1,17 +1,78 @@
+// Admission (admission.hpp): parse, validate, drivers, then where the job may run on this node
+// and what it asks for that one node does not do.
 #include "runner/admission.hpp"
 
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
+#include "runner/constraints.hpp"
 
 namespace drover::runner {
 
-Admission JobAdmission::admit(const std::string& text) const {
+namespace {
+
+// The update fields that pace deployments across many nodes (issue 17): kept, shown, and
+// answered with a warning, because one node replaces its allocs without a deployment.
+void update_warnings(const std::string& path, const jobspec::UpdateStrategy& u,
+                     const jobspec::UpdateStrategy& base, std::vector<jobspec::Problem>& out) {
+  auto warn = [&](const char* field, bool differs, const std::string& what) {
+    if (differs) out.push_back({path + "." + field, what});
+  };
+  warn("max_parallel", u.max_parallel != base.max_parallel,
+       "kept, but not acted on: one node replaces a group's allocs together, with no deployment "
+       "to pace");
+  warn("stagger", u.stagger != base.stagger,
+       "kept, but not acted on: one node has no rolling update to stagger");
+  warn("canary", u.canary != base.canary,
+       "kept, but not acted on: one node runs no canaries; the new version replaces the old");
+  warn("auto_revert", u.auto_revert != base.auto_revert,
+       "kept, but not acted on: a failed new version is not reverted to the last stable one");
+  warn("auto_promote", u.auto_promote != base.auto_promote,
+       "kept, but not acted on: with no canaries there is nothing to promote");
+  warn("progress_deadline", u.progress_deadline != base.progress_deadline,
+       "kept, but not acted on: one node tracks no deployment progress");
+}
+
+void placement_warnings(const std::string& prefix, const jobspec::Placement& p,
+                        std::vector<jobspec::Problem>& out) {
+  if (!p.affinities.empty())
+    out.push_back({prefix + "affinities",
+                   "kept, but they change nothing on one node (a cluster placer uses them)"});
+  if (!p.spreads.empty())
+    out.push_back({prefix + "spreads",
+                   "kept, but they change nothing on one node (a cluster placer uses them)"});
+}
+
+std::vector<jobspec::Problem> job_warnings(const jobspec::Job& job) {
+  std::vector<jobspec::Problem> out;
+  const jobspec::UpdateStrategy defaults;
+  if (job.update) update_warnings("update", *job.update, defaults, out);
+  placement_warnings("", job.placement, out);
+  for (std::size_t g = 0; g < job.groups.size(); ++g) {
+    const auto& group = job.groups[g];
+    const std::string gp = "groups[" + std::to_string(g) + "].";
+    // A group's update starts from the job's: only what it changes is its own to warn about.
+    if (group.update)
+      update_warnings(gp + "update", *group.update, job.update.value_or(defaults), out);
+    placement_warnings(gp, group.placement, out);
+    for (std::size_t t = 0; t < group.tasks.size(); ++t)
+      placement_warnings(gp + "tasks[" + std::to_string(t) + "].", group.tasks[t].placement, out);
+  }
+  return out;
+}
+
+}  // namespace
+
+Admission JobAdmission::admit(const std::string& text, bool whole_job_here) const {
   auto parsed = jobspec::parse_job(text);
-  Admission out{std::move(parsed.job), std::move(parsed.problems)};
+  Admission out{std::move(parsed.job), std::move(parsed.problems), {}, {}};
   if (!out.job) return out;
   const auto& job = *out.job;
-  auto more = jobspec::validate(job, plugins_.driver_names());
-  out.problems.insert(out.problems.end(), more.begin(), more.end());
+  // Problems found from here on speak YAML paths; a Nomad JSON job hears its own names.
+  auto path = [&](std::string p) {
+    return parsed.format == jobspec::JobFormat::NomadJson ? jobspec::nomad_json_path(p) : p;
+  };
+  for (auto& p : jobspec::validate(job, plugins_.driver_names()))
+    out.problems.push_back({path(p.path), std::move(p.message)});
   // Health comes from the node watcher's last fingerprint (as a Nomad server judges a node by
   // its last one): fingerprinting on each admission ran `runc --version` on the submit path.
   const nlohmann::json cached = driver_health_ ? driver_health_() : nlohmann::json::object();
@@ -24,14 +85,20 @@ Admission JobAdmission::admit(const std::string& text) const {
       const nlohmann::json fp = cached.is_object() && cached.contains(task.driver) ? cached[task.driver]
                                                                                    : d->fingerprint();
       if (!fp.value("Healthy", false)) {
-        out.problems.push_back({prefix + "driver", "driver \"" + task.driver +
-                                                       "\" is not usable on this node: " +
-                                                       fp.value("HealthDescription", "unhealthy")});
+        out.problems.push_back({path(prefix + "driver"),
+                                "driver \"" + task.driver + "\" is not usable on this node: " +
+                                    fp.value("HealthDescription", "unhealthy")});
         continue;
       }
       // Each driver checks its own config, so a bad job is refused before anything runs.
       for (const auto& p : d->validate(task.config)) out.problems.push_back({prefix + p, ""});
     }
+  if (!out.problems.empty()) return out;
+  if (node_) {
+    for (auto& p : placement_problems(job, node_info_from_json(node_()), whole_job_here))
+      out.conflicts.push_back({path(p.path), std::move(p.message)});
+  }
+  for (auto& w : job_warnings(job)) out.warnings.push_back(path(w.path) + ": " + w.message);
   return out;
 }
 

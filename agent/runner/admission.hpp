@@ -22,23 +22,34 @@ namespace drover::runner {
 
 struct Admission {
   std::optional<jobspec::Job> job;        // set when the document parsed
-  std::vector<jobspec::Problem> problems;  // empty: admitted
-  bool admitted() const { return job && problems.empty(); }
+  std::vector<jobspec::Problem> problems;  // the job is invalid (400)
+  // The job is valid but cannot run on this node: a constraint it fails, another node pool
+  // (409, as `nomad job plan` explains a placement failure). Judged only once problems is empty.
+  std::vector<jobspec::Problem> conflicts;
+  // What the job asks for that one node does not do (update pacing, canaries, affinities):
+  // it runs, and the submit response's Warnings say so.
+  std::vector<std::string> warnings;
+  bool admitted() const { return job && problems.empty() && conflicts.empty(); }
 };
 
 class JobAdmission {
  public:
   // `driver_health` returns the node watcher's last fingerprint of each driver ({name:
   // {"Healthy", "HealthDescription", ...}}): a driver missing from it is fingerprinted now.
-  JobAdmission(plugins::PluginRegistry& plugins, std::function<nlohmann::json()> driver_health)
-      : plugins_(plugins), driver_health_(std::move(driver_health)) {}
+  // `node` returns the node as GET /v1/node shows it, for the job's constraints; without one
+  // (tests) constraints are not judged.
+  JobAdmission(plugins::PluginRegistry& plugins, std::function<nlohmann::json()> driver_health,
+               std::function<nlohmann::json()> node = nullptr)
+      : plugins_(plugins), driver_health_(std::move(driver_health)), node_(std::move(node)) {}
 
-  // `text`: a job document (YAML or JSON, as jobspec::parse_job reads it).
-  Admission admit(const std::string& text) const;
+  // `text`: a job document (YAML, Nomad JSON or HCL, as jobspec::parse_job reads it).
+  // `whole_job_here`: see runner::placement_problems (false for an alloc a scheduler placed).
+  Admission admit(const std::string& text, bool whole_job_here = true) const;
 
  private:
   plugins::PluginRegistry& plugins_;
   std::function<nlohmann::json()> driver_health_;
+  std::function<nlohmann::json()> node_;
 };
 
 }  // namespace drover::runner

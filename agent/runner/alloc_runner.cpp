@@ -323,7 +323,7 @@ void AllocRunner::update_task_locked(const std::string& task,
     spdlog::error("alloc {} task {}: {}", id_, task, st.message());
 }
 
-nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
+sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   auto d = dir();
   TaskEnvInput in;
   in.job = job_.get();
@@ -346,36 +346,30 @@ nlohmann::json AllocRunner::task_spec(const jobspec::Task& task) const {
   }
   in.node = &ctx_.node;
   TaskEnv env(in);
-  nlohmann::json env_json = nlohmann::json::object();
-  for (const auto& [k, v] : env.vars()) env_json[k] = v;
   const auto& r = task.resources;
   auto kill_timeout = std::min<std::chrono::nanoseconds>(task.kill_timeout, ctx_.max_kill_timeout);
   auto log_path = [&](const char* stream) {
     return task.logs.disabled ? std::string("/dev/null") : d.log_file(task.name, stream).string();
   };
-  return {
-      {"AllocID", id_},
-      {"JobID", job_->id},
-      {"GroupName", group_->name},
-      {"TaskName", task.name},
-      {"User", task.user},
-      {"Config", env.interpolate(task.config)},
-      {"Env", env_json},
-      {"AllocDir", d.root.string()},
-      {"TaskDir", d.task_dir(task.name).string()},
-      {"StdoutPath", log_path("stdout")},
-      {"StderrPath", log_path("stderr")},
-      {"Resources",
-       {{"CPU", r.cpu_mhz}, {"MemoryMB", r.memory_mb}, {"MemoryMaxMB", r.memory_max_mb},
-        {"Cores", r.cores}, {"Pids", r.pids}}},
-      {"KillSignal", task.kill_signal.empty() ? "SIGTERM" : task.kill_signal},
-      {"KillTimeoutMs", std::chrono::duration_cast<std::chrono::milliseconds>(kill_timeout).count()},
-      {"MonitorPath", ctx_.monitor_path.string()},
-      {"StateDir", (ctx_.data_dir / "tasks" / id_ / task.name).string()},
-      {"LogConfig",
-       {{"MaxFiles", task.logs.max_files}, {"MaxFileSizeMB", task.logs.max_file_size_mb},
-        {"Disabled", task.logs.disabled}}},
-  };
+  sdk::TaskSpec t;
+  t.alloc_id = id_;
+  t.job_id = job_->id;
+  t.group_name = group_->name;
+  t.task_name = task.name;
+  t.user = task.user;
+  t.config = env.interpolate(task.config);
+  for (const auto& [k, v] : env.vars()) t.env[k] = v;
+  t.alloc_dir = d.root.string();
+  t.task_dir = d.task_dir(task.name).string();
+  t.stdout_path = log_path("stdout");
+  t.stderr_path = log_path("stderr");
+  t.resources = {r.cpu_mhz, r.memory_mb, r.memory_max_mb, r.cores, r.pids};
+  if (!task.kill_signal.empty()) t.kill_signal = task.kill_signal;
+  t.kill_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kill_timeout);
+  t.monitor_path = ctx_.monitor_path.string();
+  t.state_dir = (ctx_.data_dir / "tasks" / id_ / task.name).string();
+  t.log_config = {task.logs.max_files, task.logs.max_file_size_mb, task.logs.disabled};
+  return t;
 }
 
 }  // namespace drover::runner

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "drover/common/result.hpp"
+#include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/lifecycle.hpp"
@@ -80,10 +81,11 @@ class AllocRunner {
   // Null when the alloc's group is not in its job (the alloc failed at start).
   const jobspec::TaskGroup* group_or_null() const { return group_; }
   const jobspec::TaskGroup& group() const { return *group_; }
-  bool batch() const { return job_->type == jobspec::JobType::Batch; }
+  // batch and sysbatch tasks run to completion; service and system tasks are restarted.
+  bool batch() const { return jobspec::runs_to_completion(job_->type); }
   AllocDir dir() const { return alloc_dir_for(ctx_.data_dir, id_); }
   // The JSON a driver's start call receives for `task`.
-  nlohmann::json task_spec(const jobspec::Task& task) const;
+  sdk::TaskSpec task_spec(const jobspec::Task& task) const;
 
  private:
   static TaskRole role_of(const jobspec::Task& t);

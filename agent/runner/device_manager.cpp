@@ -9,6 +9,7 @@
 #include "drover/loader/registry.hpp"
 #include "state/state_store.hpp"
 #include "drover/common/json_text.hpp"
+#include "jobspec/constraint.hpp"
 
 namespace drover::runner {
 namespace {
@@ -66,7 +67,12 @@ bool constraints_hold(const json& group, const json& constraints) {
     auto attr = attribute(group, c.value("attribute", c.value("LTarget", "")));
     auto op = c.value("operator", c.value("Operand", "="));
     auto value = c.value("value", c.value("RTarget", ""));
-    if (!attr || !device_attribute_matches(*attr, op, value)) return false;
+    if (!attr) {
+      // A missing attribute fails every operator but is_not_set (and !=), as in Nomad.
+      if (!jobspec::check_operand(op, std::nullopt, value)) return false;
+    } else if (!device_attribute_matches(*attr, op, value)) {
+      return false;
+    }
   }
   return true;
 }
@@ -75,13 +81,18 @@ bool constraints_hold(const json& group, const json& constraints) {
 
 bool device_attribute_matches(const json& attr, const std::string& op, const std::string& value) {
   const auto& v = attr.contains("Value") ? attr["Value"] : attr;
-  if (v.is_string()) {
-    auto s = v.get<std::string>();
-    if (op == "=" || op == "==" || op == "is") return s == value;
-    if (op == "!=" || op == "not") return s != value;
-    return false;
+  const bool numeric_op = op == "=" || op == "==" || op == "is" || op == "!=" || op == "not" ||
+                          op == "<" || op == "<=" || op == ">" || op == ">=";
+  // Strings, and every operator that is not a comparison of amounts (regexp, version,
+  // set_contains, is_set...), go through the one implementation job constraints use.
+  if (!v.is_number() || !numeric_op) {
+    std::optional<std::string> have;
+    if (v.is_string())
+      have = v.get<std::string>();
+    else if (!v.is_null())
+      have = json_text(v);
+    return jobspec::check_operand(op, have, value);
   }
-  if (!v.is_number()) return false;
   double have = v.get<double>();
   std::istringstream in(value);
   double want = 0;

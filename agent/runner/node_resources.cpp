@@ -79,7 +79,7 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
   return {};
 }
 
-Result<nlohmann::json> NodeResources::prepare_cgroup(const std::string& alloc_id,
+Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::string& alloc_id,
                                                      const jobspec::Task& task) {
   auto name = cgroup_name(alloc_id, task.name);
   cgroups::Limits limits;
@@ -107,14 +107,14 @@ Result<nlohmann::json> NodeResources::prepare_cgroup(const std::string& alloc_id
     persist_pool();
     return make_error("creating the task's cgroup: " + cg.message());
   }
-  nlohmann::json out = {{"Cgroup",
-                         {{"Version", host().mode == cgroups::Mode::V2 ? 2 : 1},
-                          {"ProcsFiles", cg->procs_files()},
-                          {"RelativePath", cg->relative_path()},
-                          // Drivers whose runtime makes its own cgroup (docker, runc) nest it
-                          // here, inside the task's limits.
-                          {"Parent", "/" + cg->relative_path()}}}};
-  if (!cpuset.empty()) out["Cpuset"] = cpuset;
+  PreparedCgroup out;
+  out.cgroup.version = host().mode == cgroups::Mode::V2 ? 2 : 1;
+  out.cgroup.procs_files = cg->procs_files();
+  out.cgroup.relative_path = cg->relative_path();
+  // Drivers whose runtime makes its own cgroup (docker, runc) nest it here, inside the
+  // task's limits.
+  out.cgroup.parent = "/" + cg->relative_path();
+  out.cpuset = cpuset;
   return out;
 }
 

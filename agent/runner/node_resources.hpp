@@ -17,6 +17,7 @@
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/cgroups/cpuset_pool.hpp"
 #include "drover/common/result.hpp"
+#include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
 #include "state/alloc.hpp"
 
@@ -51,9 +52,13 @@ class NodeResources {
   Status fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
               const std::vector<const jobspec::TaskGroup*>& live) const;
 
-  // Creates the task's cgroup with its limits and reserves its cores; returns the fields the
-  // driver's start call gets ({"Cgroup": {...}, "Cpuset": "0-1"}).
-  Result<nlohmann::json> prepare_cgroup(const std::string& alloc_id, const jobspec::Task& task);
+  // Creates the task's cgroup with its limits and reserves its cores; returns what the
+  // driver's start call gets (TaskSpec's cgroup and cpuset).
+  struct PreparedCgroup {
+    sdk::TaskCgroup cgroup;
+    std::string cpuset;  // "": the task's cores are not reserved
+  };
+  Result<PreparedCgroup> prepare_cgroup(const std::string& alloc_id, const jobspec::Task& task);
   // Reserves the devices the task asks for: {"Devices": [...], "Mounts": [...],
   // "DeviceIDs": [...], "Env": {...}} (DeviceManager::reserve).
   Result<nlohmann::json> reserve_devices(const std::string& alloc_id, const jobspec::Task& task);

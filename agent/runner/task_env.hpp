@@ -16,6 +16,8 @@ struct NodeInfo {
   std::string id, name, datacenter;
   std::map<std::string, std::string> attributes;  // "cpu.arch" -> "amd64"
   std::map<std::string, std::string> meta;
+  std::string node_class;             // the agent config's node_class ("" when unset)
+  std::string node_pool = "default";  // the agent config's node_pool
 };
 
 struct TaskEnvInput {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "drover/common/result.hpp"
+#include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
 #include "state/alloc.hpp"
 
@@ -24,7 +25,7 @@ class AllocRunner;
 struct TaskHookContext {
   AllocRunner& alloc;
   const jobspec::Task& task;
-  nlohmann::json& spec;  // the driver's start request (AllocRunner::task_spec), hooks add to it
+  sdk::TaskSpec& spec;  // the driver's start request (AllocRunner::task_spec), hooks add to it
   std::function<void(state::TaskEvent)> record;  // appends an event to the task
 };
 

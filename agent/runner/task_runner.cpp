@@ -26,7 +26,8 @@ TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::
       driver_(alloc.ctx().plugins->driver(task.driver)),
       // A lifecycle task that is not a sidecar runs to completion, in a service job too: its
       // success ends it, as in Nomad (docs/nomad-compat.md, "Task lifecycle").
-      restarts_(alloc.group().restart,
+      // A task's own restart block was merged over its group's when the job was read.
+      restarts_(task.restart.value_or(alloc.group().restart),
                 alloc.batch() || (!task.lifecycle.hook.empty() && !task.lifecycle.sidecar)),
       handle_(std::move(recovered_handle)),
       hooks_(task_hooks(alloc, task)) {}
@@ -124,6 +125,10 @@ bool TaskRunner::kill_requested() {
 void TaskRunner::detach() {
   detached_ = true;
   cv_.notify_all();
+  {
+    std::lock_guard lock(delay_mu_);  // no wakeup lost between the predicate and the wait
+  }
+  delay_cv_.notify_all();
 }
 
 void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& also, bool ended) {
@@ -168,6 +173,18 @@ void TaskRunner::begin_stop_locked() {
 
 void TaskRunner::stop_task(const nlohmann::json& handle, const std::string& signal,
                            std::chrono::nanoseconds timeout, const std::string& reason) {
+  // shutdown_delay (group, then task): the time Nomad gives a task between deregistering its
+  // services and its kill signal. drover registers no services, so it is a plain wait; an
+  // agent going down ends it (the task runs on, and the stop resumes on recovery).
+  const auto delay = alloc_.group().shutdown_delay + task_.shutdown_delay;
+  if (delay.count() > 0) {
+    TaskEvent e{ev::kWaitingShutdownDelay, 0,
+                "Waiting for shutdown_delay of " + format_duration(delay) +
+                    " before killing the task."};
+    record(std::move(e));
+    std::unique_lock lock(delay_mu_);
+    if (delay_cv_.wait_for(lock, delay, [&] { return detached_.load(); })) return;
+  }
   {
     TaskEvent e{ev::kKilling, 0, reason.empty() ? "Sent interrupt" : reason};
     e.details["kill_timeout"] = format_duration(timeout);
@@ -415,7 +432,7 @@ bool TaskRunner::start_once() {
     }
   }
   fault_point("before_task_start");
-  auto r = driver_->start(spec);
+  auto r = driver_->start(sdk::to_json(spec));
   fault_point("after_task_start");
   if (!r) {
     for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
@@ -441,12 +458,12 @@ bool TaskRunner::start_once() {
 
 // Every hook lets go of what it holds for the task, last first (the hooks' exited()).
 void TaskRunner::release_all() {
-  nlohmann::json no_spec;
+  sdk::TaskSpec no_spec;
   auto hc = hook_context(no_spec);
   for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
 }
 
-TaskHookContext TaskRunner::hook_context(nlohmann::json& spec) {
+TaskHookContext TaskRunner::hook_context(sdk::TaskSpec& spec) {
   return {alloc_, task_, spec, [this](TaskEvent e) { record(std::move(e)); }};
 }
 

@@ -50,7 +50,7 @@ class TaskRunner {
 
  private:
   void run();
-  TaskHookContext hook_context(nlohmann::json& spec);
+  TaskHookContext hook_context(sdk::TaskSpec& spec);
   void release_all();
   void guarded(const std::function<void()>& body) noexcept;
   void stop_task(const nlohmann::json& handle, const std::string& signal,
@@ -95,6 +95,9 @@ class TaskRunner {
   std::thread thread_;
   uint64_t watch_id_ = 0;
   std::thread stopper_;
+  // The shutdown_delay wait, on its own lock: join() holds mu_ while it joins the stopper.
+  std::mutex delay_mu_;
+  std::condition_variable delay_cv_;
   int exit_code_ = 0, exit_signal_ = 0;
   bool oom_killed_ = false;
   bool lost_ = false;  // the driver cannot say how the task ended

@@ -22,6 +22,7 @@ inline constexpr const char* kTerminated = "Terminated";
 inline constexpr const char* kRestarting = "Restarting";
 inline constexpr const char* kNotRestarting = "Not Restarting";
 inline constexpr const char* kKilling = "Killing";
+inline constexpr const char* kWaitingShutdownDelay = "Waiting for shutdown delay";
 inline constexpr const char* kKilled = "Killed";
 inline constexpr const char* kDriverFailure = "Driver Failure";
 inline constexpr const char* kSetupFailure = "Setup Failure";

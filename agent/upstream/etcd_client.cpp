@@ -242,6 +242,7 @@ Status EtcdClient::watch_prefix(
   req.set_header("Content-Type", "application/json");
   if (!token.empty()) req.set_header("Authorization", token);
   std::string buf, failure;
+  bool compacted = false;
   req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
     buf.append(data, len);
     std::size_t nl;
@@ -257,6 +258,7 @@ Status EtcdClient::watch_prefix(
       }
       const json& res = j.value("result", json::object());
       if (json_int(res, "compact_revision") > 0) {
+        compacted = true;
         failure = "compacted: revision " + std::to_string(start_revision) +
                   " is gone (compacted at " + std::to_string(json_int(res, "compact_revision")) +
                   ")";
@@ -283,6 +285,7 @@ Status EtcdClient::watch_prefix(
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
   bool ok = c->send(req, res, err);
+  if (compacted) return make_error(failure, Errc::Gone);
   if (!failure.empty()) return make_error(failure);
   if (interrupted_.exchange(false)) return make_error("interrupted");
   if (!ok) return make_error("etcd watch on " + ep + ": " + httplib::to_string(err));

@@ -53,7 +53,7 @@ class EtcdClient {
   Status lease_revoke(int64_t lease);
 
   // Streams changes under `prefix` from `start_revision` until interrupt(), a broken
-  // connection, or the revision being compacted (the error then starts with "compacted").
+  // connection, or the revision being compacted (an error of kind Errc::Gone).
   Status watch_prefix(const std::string& prefix, int64_t start_revision,
                       const std::function<void(const std::vector<EtcdWatchEvent>&, int64_t)>& fn);
   void interrupt();

@@ -47,7 +47,7 @@ class Upstream {
   virtual Status heartbeat() = 0;
   virtual Result<DesiredAllocs> list_allocs() = 0;
   // Delivers each change after `after_revision`, blocking until interrupt() or a failure.
-  // An error whose message starts with "compacted" means the revision is gone: list again.
+  // An error of kind Errc::Gone means the revision was compacted away: list again.
   virtual Status watch_allocs(int64_t after_revision,
                               const std::function<void(const DesiredAllocEvent&)>& fn) = 0;
   // Writes a batch of alloc updates in one write.

@@ -185,8 +185,14 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   if (manager_.alloc(id)) return;  // placed already: allocs are immutable but for a stop
   if (!a.contains("Job") || !a["Job"].is_object()) return fail("no Job object");
   // The same admission as a job submitted to the API: driver health and config included.
-  auto parsed = manager_.ctx().admission->admit(json_text(json{{"Job", a["Job"]}}));
-  if (!parsed.admitted()) return fail("job is invalid: " + jobspec::format_problems(parsed.problems));
+  // The scheduler placed this one alloc: its siblings are on other nodes, so distinct_hosts
+  // and distinct_property are the scheduler's, not counted here.
+  auto parsed = manager_.ctx().admission->admit(json_text(json{{"Job", a["Job"]}}),
+                                                /*whole_job_here=*/false);
+  if (!parsed.problems.empty())
+    return fail("job is invalid: " + jobspec::format_problems(parsed.problems));
+  if (!parsed.conflicts.empty())
+    return fail("job cannot run on this node: " + jobspec::format_problems(parsed.conflicts));
   std::string group = a.value("TaskGroup", "");
   if (group.empty() && parsed.job->groups.size() == 1) group = parsed.job->groups[0].name;
   int index = 0;
@@ -229,7 +235,7 @@ void UpstreamService::watch_loop(std::stop_token stop) {
       revision_ = std::max(revision_, ev.revision);
       save_revision(revision_);
     });
-    if (st.message().rfind("compacted", 0) == 0) {
+    if (!st && st.code() == Errc::Gone) {
       spdlog::warn("upstream watch: {}; reading every desired alloc again", st.message());
       resync(/*stop_missing=*/true, stop);
       continue;

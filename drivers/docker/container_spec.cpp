@@ -13,21 +13,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string str(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return (it == j.end() || !it->is_string()) ? std::string() : it->get<std::string>();
-}
-long long num(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return (it == j.end() || !it->is_number()) ? 0 : it->get<long long>();
-}
-
 // A relative source is taken from the task dir, as Nomad does. The resolved path (symlinks
 // followed) must stay inside the alloc dir: a task must not reach the host through a link.
-std::string resolve_source(const std::string& src, const nlohmann::json& task,
+std::string resolve_source(const std::string& src, const sdk::TaskSpec& task,
                            const std::string& key) {
-  const std::string task_dir = str(task, "TaskDir");
-  const std::string alloc_dir = str(task, "AllocDir");
+  const std::string& task_dir = task.task_dir;
+  const std::string& alloc_dir = task.alloc_dir;
   if (task_dir.empty() || alloc_dir.empty()) {
     throw std::runtime_error(key + ": relative source needs the task's TaskDir and AllocDir");
   }
@@ -55,13 +46,13 @@ std::string sanitize(const std::string& s) {
 
 }  // namespace
 
-std::string container_name(const nlohmann::json& task) {
-  std::string name = sanitize(str(task, "TaskName")) + "-" + sanitize(str(task, "AllocID"));
+std::string container_name(const sdk::TaskSpec& task) {
+  std::string name = sanitize(task.task_name) + "-" + sanitize(task.alloc_id);
   if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "t" + name;
   return name;
 }
 
-nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfig& cfg,
+nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig& cfg,
                                      const PluginConfig& plugin) {
   nlohmann::json body;
   body["Image"] = cfg.image;
@@ -75,24 +66,16 @@ nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfi
   if (!cfg.entrypoint.empty()) body["Entrypoint"] = cfg.entrypoint;
   if (!cfg.work_dir.empty()) body["WorkingDir"] = cfg.work_dir;
   if (!cfg.hostname.empty()) body["Hostname"] = cfg.hostname;
-  if (std::string user = str(task, "User"); !user.empty()) body["User"] = user;
+  if (!task.user.empty()) body["User"] = task.user;
   body["AttachStdin"] = false;
   body["AttachStdout"] = false;
   body["AttachStderr"] = false;
   body["Tty"] = false;  // the log stream must be multiplexed, never a tty
 
   // Env: the task's own (already carrying NOMAD_*), with the dirs as the container sees them.
-  std::map<std::string, std::string> env;
-  if (auto e = task.find("Env"); e != task.end() && e->is_object()) {
-    for (const auto& [k, v] : e->items()) {
-      if (k.empty() || k.find('=') != std::string::npos) {
-        throw std::runtime_error("Env: bad variable name \"" + k + "\"");
-      }
-      if (v.is_string()) env[k] = v.get<std::string>();
-    }
-  }
-  const std::string alloc_dir = str(task, "AllocDir");
-  const std::string task_dir = str(task, "TaskDir");
+  std::map<std::string, std::string> env = task.env;  // names checked by task_spec_from_json
+  const std::string& alloc_dir = task.alloc_dir;
+  const std::string& task_dir = task.task_dir;
   nlohmann::json binds = nlohmann::json::array();
   auto bind_if_dir = [&](const fs::path& host, const std::string& inside, const char* var) {
     std::error_code ec;
@@ -111,29 +94,27 @@ nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfi
 
   nlohmann::json labels = nlohmann::json::object();
   for (const auto& [k, v] : cfg.labels) labels[k] = v;
-  labels[kLabelAllocID] = str(task, "AllocID");
-  labels[kLabelTask] = str(task, "TaskName");
-  labels[kLabelJobID] = str(task, "JobID");
-  if (std::string dir = str(task, "AllocDir"); !dir.empty()) labels[kLabelAllocDir] = dir;
+  labels[kLabelAllocID] = task.alloc_id;
+  labels[kLabelTask] = task.task_name;
+  labels[kLabelJobID] = task.job_id;
+  if (!task.alloc_dir.empty()) labels[kLabelAllocDir] = task.alloc_dir;
   body["Labels"] = labels;
 
   nlohmann::json host;
-  const nlohmann::json res = task.value("Resources", nlohmann::json::object());
-  const long long mem = num(res, "MemoryMB"), mem_max = num(res, "MemoryMaxMB");
+  const sdk::TaskResources& res = task.resources;
+  const long long mem = res.memory_mb, mem_max = res.memory_max_mb;
   if (mem > 0) {
     const long long limit = (mem_max > mem ? mem_max : mem) * 1024 * 1024;
     host["Memory"] = limit;
     host["MemorySwap"] = limit;  // no swap beyond the limit, as Nomad does
     if (mem_max > mem) host["MemoryReservation"] = mem * 1024 * 1024;
   }
-  if (long long cpu = num(res, "CPU"); cpu > 0) {
+  if (long long cpu = res.cpu_mhz; cpu > 0) {
     host["CpuShares"] = std::clamp<long long>(cpu, 2, 262144);
   }
-  if (long long pids = num(res, "Pids"); pids > 0) host["PidsLimit"] = pids;
-  if (std::string cpuset = str(task, "Cpuset"); !cpuset.empty()) host["CpusetCpus"] = cpuset;
-  if (auto cg = task.find("Cgroup"); cg != task.end() && cg->is_object()) {
-    if (std::string parent = str(*cg, "Parent"); !parent.empty()) host["CgroupParent"] = parent;
-  }
+  if (res.pids > 0) host["PidsLimit"] = res.pids;
+  if (!task.cpuset.empty()) host["CpusetCpus"] = task.cpuset;
+  if (task.cgroup && !task.cgroup->parent.empty()) host["CgroupParent"] = task.cgroup->parent;
 
   // Security, checked again here (validate may have run under another plugin config).
   if (cfg.privileged && !plugin.allow_privileged) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drover/sdk/task_spec.hpp"
+
 #include "plugin_config.hpp"
 #include "task_config.hpp"
 
@@ -18,10 +20,10 @@ inline constexpr const char* kLabelAllocDir = "com.drover.alloc_dir";
 
 // Throws std::runtime_error (naming the key) for what can only be checked with the task's
 // paths: a relative volume or bind source that resolves outside the alloc dir.
-nlohmann::json container_create_body(const nlohmann::json& task, const TaskConfig& cfg,
+nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig& cfg,
                                      const PluginConfig& plugin);
 
 // A docker-safe container name: "<task>-<alloc_id>" with other characters replaced.
-std::string container_name(const nlohmann::json& task);
+std::string container_name(const sdk::TaskSpec& task);
 
 }  // namespace drover::docker

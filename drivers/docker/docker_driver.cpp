@@ -79,17 +79,20 @@ sdk::ExitStatus exit_from_state(const nlohmann::json& state) {
   return e;
 }
 
-nlohmann::json make_handle(const nlohmann::json& task, const std::string& id,
+nlohmann::json make_handle(const sdk::TaskSpec& task, const std::string& id,
                            const std::string& image) {
   return {{"ContainerID", id},
-          {"AllocID", str(task, "AllocID")},
-          {"TaskName", str(task, "TaskName")},
+          {"AllocID", task.alloc_id},
+          {"TaskName", task.task_name},
           {"Image", image},
-          {"KillSignal", str(task, "KillSignal")},
-          {"StdoutPath", str(task, "StdoutPath")},
-          {"StderrPath", str(task, "StderrPath")},
-          {"StateDir", str(task, "StateDir")},
-          {"LogConfig", task.value("LogConfig", nlohmann::json::object())}};
+          {"KillSignal", task.kill_signal},
+          {"StdoutPath", task.stdout_path},
+          {"StderrPath", task.stderr_path},
+          {"StateDir", task.state_dir},
+          {"LogConfig",
+           {{"MaxFiles", task.log_config.max_files},
+            {"MaxFileSizeMB", task.log_config.max_file_size_mb},
+            {"Disabled", task.log_config.disabled}}}};
 }
 
 // The handle carries what a follower needs, so that recover builds the same one as start.
@@ -200,21 +203,21 @@ std::vector<std::string> DockerDriver::validate(const nlohmann::json& task_confi
   return config_problems(task_config, config_);
 }
 
-nlohmann::json DockerDriver::start(const nlohmann::json& task) {
+nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
   if (!config_.enabled) {
     throw std::runtime_error("docker is disabled (plugin.docker.config.enabled is false)");
   }
-  if (!task.is_object()) throw std::runtime_error("task: must be a JSON object");
-  const nlohmann::json config = task.contains("Config") ? task["Config"] : nlohmann::json();
+  const nlohmann::json& config = task.config;
   if (auto problems = config_problems(config, config_); !problems.empty()) {
     throw std::runtime_error(join(problems));
   }
   TaskConfig cfg = read_config(config);
   nlohmann::json body = container_create_body(task, cfg, config_);  // security checked again
-  if (std::string ks = str(task, "KillSignal"); !ks.empty()) docker_signal(ks);
+  docker_signal(task.kill_signal);  // refuse a bad one before anything is created
   auto cl = client();
-  const std::string alloc_id = str(task, "AllocID"), task_name = str(task, "TaskName");
-  ensure_image(*cl, cfg, str(task, "TaskDir"), config_.pull_timeout, config_.pull_progress_interval,
+  const std::string& alloc_id = task.alloc_id;
+  const std::string& task_name = task.task_name;
+  ensure_image(*cl, cfg, task.task_dir, config_.pull_timeout, config_.pull_progress_interval,
                [&](const std::string& message, const std::map<std::string, std::string>& details) {
                  emit_event(alloc_id, task_name, kEventDownloadingImage, message, details);
                });
@@ -239,7 +242,7 @@ nlohmann::json DockerDriver::start(const nlohmann::json& task) {
     // handle): it never ran under supervision, so replace it.
     auto old = inspect_json(*cl, name, nullptr);
     if (old.is_object() &&
-        old["Config"]["Labels"].value(kLabelAllocID, "") == str(task, "AllocID")) {
+        old["Config"]["Labels"].value(kLabelAllocID, "") == task.alloc_id) {
       cl->del("/containers/" + url_encode(name) + "?force=1&v=1", kCall);
       r = cl->post("/containers/create?name=" + url_encode(name), body, kCall);
     }
@@ -256,7 +259,7 @@ nlohmann::json DockerDriver::start(const nlohmann::json& task) {
   auto c = std::make_shared<Container>();
   c->id = id;
   c->image = cfg.image;
-  c->kill_signal = str(task, "KillSignal");
+  c->kill_signal = task.kill_signal;
   c->handle = make_handle(task, id, cfg.image);
   c->logs = make_follower(cl, id, c->handle);
   c->logs->start();

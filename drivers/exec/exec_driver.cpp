@@ -33,28 +33,9 @@ using monitored::parse_signal;
 constexpr std::chrono::seconds kStartTimeout{60};
 const char* const kNamespaces[] = {"pid", "mnt", "ipc", "uts"};
 
-std::string string_field(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_string()) throw std::runtime_error(std::string(key) + ": must be a string");
-  return it->get<std::string>();
-}
-
-std::string required(const nlohmann::json& j, const char* key) {
-  std::string v = string_field(j, key);
-  if (v.empty()) throw std::runtime_error(std::string(key) + ": required");
-  return v;
-}
-
-std::string log_base(const std::string& path) {
-  if (path.empty() || path == "/dev/null") return {};
-  if (path.size() > 2 && path.compare(path.size() - 2, 2, ".0") == 0) return path.substr(0, path.size() - 2);
-  return path;
-}
-
 // runc and crun take [A-Za-z0-9_.+-] ids.
-std::string container_id(const nlohmann::json& task) {
-  std::string id = string_field(task, "AllocID") + "-" + string_field(task, "TaskName");
+std::string container_id(const sdk::TaskSpec& task) {
+  std::string id = task.alloc_id + "-" + task.task_name;
   for (char& c : id)
     if (!isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '_';
   return id;
@@ -69,6 +50,52 @@ std::string user_problem(const std::string& user, bool allow_root) {
   if (pw.pw_uid == 0 && !allow_root)
     return "user \"" + user + "\": running as root needs plugin.exec.config.allow_root: true";
   return {};
+}
+
+// The handle as start knows it before the launch, in the task's state dir (docs/plugins.md,
+// "Starting handles"): written whole or not at all.
+constexpr const char* kPartialHandle = "exec-handle.json";
+
+void write_partial_handle(const ExecHandle& h) {
+  const fs::path dir = h.task.state_dir, tmp = dir / (std::string(kPartialHandle) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << to_json(h).dump();
+    if (!out.flush()) throw std::runtime_error("writing " + tmp.string() + " failed");
+  }
+  fs::rename(tmp, dir / kPartialHandle);
+}
+
+// A Starting handle: the agent died between asking for the start and keeping the handle.
+// The monitor's pid file or exit record tells whether the container started
+// (MonitoredTask::recover_starting); without either, a container the runtime made but never
+// ran is removed and the task reported never started, so it is started again, once.
+ExecHandle recover_starting(const nlohmann::json& starting) {
+  const std::string state_dir = starting.value("StateDir", "");
+  if (state_dir.empty()) throw sdk::NeverStarted("never started: no StateDir in the handle");
+  std::ifstream in(fs::path(state_dir) / kPartialHandle);
+  if (!in) throw sdk::NeverStarted("never started: no " + std::string(kPartialHandle) + " in " + state_dir);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) throw sdk::NeverStarted("never started: " + std::string(kPartialHandle) + " is incomplete");
+  j["MonitorPID"] = j["TaskPID"] = 1;  // the PIDs come from the monitor below
+  ExecHandle h = parse_exec_handle(j);
+  try {
+    h.task = MonitoredTask::recover_starting(starting);
+  } catch (const sdk::NeverStarted& e) {
+    // A container the runtime created but the monitor never ran; start removes it too.
+    Runtime rt = h.runtime();
+    std::string left;
+    if (rt.state(h.container_id)) left = rt.remove(h.container_id, true);
+    for (const auto& d : h.foreign_cgroups) rmdir((d + "/runc").c_str()), rmdir(d.c_str());
+    if (!left.empty()) throw sdk::NeverStarted(std::string(e.what()) + "; removing its container: " + left);
+    throw;
+  }
+  h.task.pgid = 0;  // as start sets it: the container's init alone
+  std::vector<std::string> made;
+  for (const auto& d : h.foreign_cgroups)
+    if (fs::exists(d)) made.push_back(d);
+  h.foreign_cgroups = std::move(made);
+  return h;
 }
 
 // The OOM-kill counter of the container's own cgroup; remembered in the state dir so the
@@ -180,9 +207,8 @@ std::vector<std::string> ExecDriver::validate(const nlohmann::json& task_config)
   return config_problems(task_config, config_.allow_caps);
 }
 
-nlohmann::json ExecDriver::start(const nlohmann::json& task) {
-  if (!task.is_object()) throw std::runtime_error("task: must be a JSON object");
-  const nlohmann::json config = task.contains("Config") ? task["Config"] : nlohmann::json();
+nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
+  const nlohmann::json& config = task.config;
   if (auto problems = config_problems(config, config_.allow_caps); !problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
@@ -193,60 +219,62 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   if (!runtime_path) throw std::runtime_error("OCI runtime \"" + config_.runtime_path + "\" not found");
 
   ExecHandle h;
-  h.task.state_dir = required(task, "StateDir");
-  h.task.kill_signal = string_field(task, "KillSignal");
-  if (!h.task.kill_signal.empty()) parse_signal(h.task.kill_signal);
+  h.task.state_dir = sdk::required(task.state_dir, "StateDir");
+  h.task.kill_signal = task.kill_signal;
+  parse_signal(h.task.kill_signal);  // refuse a bad one before running
   h.container_id = container_id(task);
   h.runtime_path = *runtime_path;
   h.runtime_root = config_.runtime_root;
 
   BundleSpec spec;
-  const std::string task_dir = required(task, "TaskDir");
-  spec.alloc_dir = required(task, "AllocDir") + "/alloc";
+  const std::string& task_dir = sdk::required(task.task_dir, "TaskDir");
+  spec.alloc_dir = sdk::required(task.alloc_dir, "AllocDir") + "/alloc";
   spec.local_dir = task_dir + "/local";
   if (fs::is_directory(task_dir + "/secrets")) spec.secrets_dir = task_dir + "/secrets";
   for (const char* d : {spec.alloc_dir.c_str(), spec.local_dir.c_str()})
     if (!fs::is_directory(d)) throw std::runtime_error(std::string("task dir ") + d + " does not exist");
-  std::string user = string_field(task, "User");
+  std::string user = task.user;
   if (user.empty()) user = "nobody";  // Nomad's default for exec
   if (auto p = user_problem(user, config_.allow_root); !p.empty()) throw std::runtime_error(p);
   passwd* pw = getpwnam(user.c_str());
   spec.uid = pw->pw_uid;
   spec.gid = pw->pw_gid;
-  spec.hostname = cfg.hostname.empty() ? string_field(task, "TaskName") : cfg.hostname;
+  spec.hostname = cfg.hostname.empty() ? task.task_name : cfg.hostname;
   if (spec.hostname.size() > 63) spec.hostname.resize(63);
   spec.caps = task_caps(cfg);
+  if (!cfg.work_dir.empty()) {
+    // A path inside the container (the runtime refuses to start in one that is missing).
+    if (cfg.work_dir[0] != '/')
+      throw std::runtime_error("config.work_dir: \"" + cfg.work_dir + "\" is not an absolute path");
+    spec.cwd = cfg.work_dir;
+  }
   spec.network_none = cfg.network_none;
   for (const auto& d : config_.chroot_env)
     if (fs::exists(d)) spec.host_dirs.push_back(d);
   spec.args.push_back(cfg.command);
   spec.args.insert(spec.args.end(), cfg.args.begin(), cfg.args.end());
   bool has_path = false;
-  if (auto env = task.find("Env"); env != task.end() && env->is_object()) {
-    for (const auto& [key, value] : env->items()) {
-      if (key.empty() || key.find('=') != std::string::npos || !value.is_string())
-        throw std::runtime_error("Env." + key + ": bad variable");
-      std::string v = value.get<std::string>();
-      // Inside the container the task's dirs have their fixed names.
-      if (key == "NOMAD_ALLOC_DIR") v = "/alloc";
-      else if (key == "NOMAD_TASK_DIR") v = "/local";
-      else if (key == "NOMAD_SECRETS_DIR") v = "/secrets";
-      has_path = has_path || key == "PATH";
-      spec.env.push_back(key + "=" + v);
-    }
+  for (const auto& [key, value] : task.env) {  // names checked by task_spec_from_json
+    std::string v = value;
+    // Inside the container the task's dirs have their fixed names.
+    if (key == "NOMAD_ALLOC_DIR") v = "/alloc";
+    else if (key == "NOMAD_TASK_DIR") v = "/local";
+    else if (key == "NOMAD_SECRETS_DIR") v = "/secrets";
+    has_path = has_path || key == "PATH";
+    spec.env.push_back(key + "=" + v);
   }
   // The runtime looks the command up in the task's PATH; without one nothing but absolute
   // paths would run.
   if (!has_path) spec.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 
   std::vector<std::string> candidates;  // v1 controllers where the task cgroup is not there
-  if (auto cg = task.find("Cgroup"); cg != task.end() && cg->is_object()) {
-    std::string parent = cg->value("Parent", "");
+  if (task.cgroup) {
+    std::string parent = task.cgroup->parent;
     if (!parent.empty()) {
       if (parent.front() != '/') parent = "/" + parent;
       // Nested: runc removes its own cgroup at delete; the agent's (limits, counters) stays.
       h.cgroup_path = parent + "/runc";
-      h.cgroup_version = cg->value("Version", 1);
+      h.cgroup_version = task.cgroup->version;
       spec.cgroups_path = h.cgroup_path;
       if (h.cgroup_version == 1) {
         std::error_code ec;
@@ -257,12 +285,8 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
       }
     }
   }
-  if (auto devs = task.find("Devices"); devs != task.end() && devs->is_array())
-    for (const auto& d : *devs)
-      spec.devices.push_back({d.value("HostPath", ""), d.value("ContainerPath", ""), d.value("Permissions", "rwm")});
-  if (auto mounts = task.find("Mounts"); mounts != task.end() && mounts->is_array())
-    for (const auto& m : *mounts)
-      spec.mounts.push_back({m.value("HostPath", ""), m.value("ContainerPath", ""), m.value("ReadOnly", true)});
+  for (const auto& d : task.devices) spec.devices.push_back({d.host_path, d.container_path, d.permissions});
+  for (const auto& m : task.mounts) spec.mounts.push_back({m.host_path, m.container_path, m.read_only});
 
   Runtime rt = h.runtime();
   fs::create_directories(rt.root);
@@ -281,23 +305,17 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   write_bundle(bundle, rootfs + "-rootfs", spec);
 
   Launch req;
-  req.monitor_path = required(task, "MonitorPath");
+  req.monitor_path = sdk::required(task.monitor_path, "MonitorPath");
   req.state_dir = h.task.state_dir;
   req.bundle_dir = bundle;
   req.container_id = h.container_id;
   req.runtime = rt;
-  req.stdout_base = log_base(string_field(task, "StdoutPath"));
-  req.stderr_base = log_base(string_field(task, "StderrPath"));
-  if (req.stdout_base.empty() != req.stderr_base.empty())
-    (req.stdout_base.empty() ? req.stdout_base : req.stderr_base) = "/dev/null";
-  if (auto lc = task.find("LogConfig"); lc != task.end() && lc->is_object()) {
-    if (lc->value("Disabled", false)) {
-      req.stdout_base.clear();
-      req.stderr_base.clear();
-    }
-    req.max_files = static_cast<unsigned>(std::max(1LL, lc->value("MaxFiles", 10LL)));
-    req.max_file_size = static_cast<uint64_t>(std::max(1LL, lc->value("MaxFileSizeMB", 10LL))) << 20;
-  }
+  req.logs = monitored::monitor_logs(task);
+  // What recover needs to find this container if the agent dies before it keeps the handle
+  // (a Starting handle): everything but the PIDs, which the monitor's own files give then.
+  h.foreign_cgroups = candidates;
+  write_partial_handle(h);
+  h.foreign_cgroups.clear();
   monitored::MonitorStarted s;
   try {
     s = launch(req, kStartTimeout);
@@ -309,10 +327,7 @@ nlohmann::json ExecDriver::start(const nlohmann::json& task) {
   }
   for (const auto& d : candidates)
     if (fs::exists(d)) h.foreign_cgroups.push_back(d);
-  h.task.monitor_pid = s.monitor_pid;
-  h.task.monitor_start = s.monitor_start;
-  h.task.task_pid = s.task_pid;
-  h.task.task_start = s.task_start;
+  static_cast<monitored::MonitorStarted&>(h.task) = s;
   return to_json(h);
 }
 
@@ -371,6 +386,7 @@ nlohmann::json ExecDriver::stats(const nlohmann::json& handle) {
 }
 
 nlohmann::json ExecDriver::recover(const nlohmann::json& handle) {
+  if (handle.value("Starting", false)) return to_json(recover_starting(handle));
   ExecHandle h = parse_exec_handle(handle);
   MonitoredTask task(h.task);
   task.recover();

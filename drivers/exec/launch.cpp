@@ -17,9 +17,7 @@ monitored::MonitorStarted launch(const Launch& r, std::chrono::milliseconds time
   std::vector<std::string> a = {r.monitor_path, "--state-dir",  r.state_dir,   "--status-fd",
                                 status_fd,      "--oci-bundle", r.bundle_dir,  "--oci-id",
                                 r.container_id, "--oci-log",    "runtime.log", "--detach"};
-  if (!r.stdout_base.empty())
-    a.insert(a.end(), {"--stdout", r.stdout_base, "--stderr", r.stderr_base, "--max-files",
-                       std::to_string(r.max_files), "--max-file-size", std::to_string(r.max_file_size)});
+  for (auto& l : r.logs.monitor_args()) a.push_back(std::move(l));
   a.push_back("--");
   for (auto& g : r.runtime.global_args()) a.push_back(g);
   return monitored::spawn_monitor(std::move(a), timeout);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "monitor_client.hpp"
+#include "monitor_logs.hpp"
 #include "runtime.hpp"
 
 namespace drover::exec {
@@ -15,9 +16,7 @@ namespace drover::exec {
 struct Launch {
   std::string monitor_path, state_dir, bundle_dir, container_id;
   Runtime runtime;
-  std::string stdout_base, stderr_base;  // empty: no logs
-  unsigned max_files = 10;
-  uint64_t max_file_size = 10ull * 1024 * 1024;
+  monitored::MonitorLogs logs;
 };
 
 // Throws std::runtime_error with the runtime's own message when the container did not start.

@@ -93,7 +93,7 @@ json oci_config(const BundleSpec& s) {
         {"user", {{"uid", s.uid}, {"gid", s.gid}}},
         {"args", s.args},
         {"env", s.env},
-        {"cwd", "/local"},
+        {"cwd", s.cwd},
         {"capabilities",
          {{"bounding", s.caps}, {"effective", s.caps}, {"permitted", s.caps},
           {"inheritable", json::array()}, {"ambient", json::array()}}},

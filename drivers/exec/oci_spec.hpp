@@ -30,7 +30,8 @@ struct BundleSpec {
   bool network_none = false;
   std::vector<std::string> host_dirs;  // chroot_env entries that exist on the host
   std::string alloc_dir;               // -> /alloc (rw)
-  std::string local_dir;               // -> /local (rw, the cwd)
+  std::string local_dir;               // -> /local (rw, the default cwd)
+  std::string cwd = "/local";          // the task's working directory, inside the container
   std::string secrets_dir;             // -> /secrets; empty: a private tmpfs
   std::string cgroups_path;            // empty: the runtime's default
   std::vector<DeviceNode> devices;

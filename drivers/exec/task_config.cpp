@@ -68,7 +68,17 @@ std::vector<std::string> config_problems(const nlohmann::json& config,
     if (!all_allowed && (cap == "ALL" || std::find(allow_caps.begin(), allow_caps.end(), cap) == allow_caps.end()))
       problems.push_back("config.cap_add: " + cap + " is not in the plugin's allow_caps");
   }
-  static const char* kKnown[] = {"command", "args", "hostname", "network_mode", "cap_add", "cap_drop"};
+  // work_dir (Nomad's): the task's working directory; absolute, or starting with an
+  // interpolation such as ${NOMAD_TASK_DIR} that the agent resolves to one.
+  if (auto w = config.find("work_dir"); w != config.end() && !w->is_null()) {
+    if (!w->is_string() || w->get_ref<const std::string&>().find('\0') != std::string::npos)
+      problems.push_back("config.work_dir: must be a path");
+    else if (const auto& s = w->get_ref<const std::string&>();
+             s.empty() || (s[0] != '/' && s.rfind("${", 0) != 0))
+      problems.push_back("config.work_dir: must be an absolute path (got \"" + s + "\")");
+  }
+  static const char* kKnown[] = {"command", "args",    "hostname", "network_mode",
+                                 "cap_add", "cap_drop", "work_dir"};
   for (const auto& [key, value] : config.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
       problems.push_back("config." + key + ": unknown key for the exec driver");
@@ -81,6 +91,7 @@ TaskConfig read_config(const nlohmann::json& config) {
   c.command = config.at("command").get<std::string>();
   if (auto a = config.find("args"); a != config.end() && a->is_array()) c.args = a->get<std::vector<std::string>>();
   if (auto h = config.find("hostname"); h != config.end() && h->is_string()) c.hostname = h->get<std::string>();
+  if (auto w = config.find("work_dir"); w != config.end() && w->is_string()) c.work_dir = *w;
   if (auto n = config.find("network_mode"); n != config.end() && n->is_string()) c.network_none = *n == "none";
   c.cap_add = caps_of(config, "cap_add");
   c.cap_drop = caps_of(config, "cap_drop");

@@ -12,6 +12,7 @@ struct TaskConfig {
   std::string command;
   std::vector<std::string> args;
   std::string hostname;             // empty: the task's name
+  std::string work_dir;             // inside the container; empty: /local
   bool network_none = false;        // network_mode = "none": a private, empty net namespace
   std::vector<std::string> cap_add, cap_drop;  // normalized "CAP_X" (or "ALL")
 };

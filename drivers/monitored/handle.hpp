@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "monitor_client.hpp"
+
 namespace drover::monitored {
 
-struct Handle {
-  int monitor_pid = 0;
-  uint64_t monitor_start = 0;
-  int task_pid = 0;
-  uint64_t task_start = 0;
+// The monitor and the task as the monitor reported them at start (MonitorStarted), plus what
+// a driver needs to reach them later.
+struct Handle : MonitorStarted {
   // What a signal reaches when the monitor is gone: the task's process group (raw_exec's task
   // leads its own session), or 0 for the task alone (a container's init, whose death ends its
   // pid namespace).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "monitor_client.hpp"
+#include "monitor_logs.hpp"
 
 namespace drover::raw_exec {
 
@@ -18,9 +19,7 @@ struct MonitorLaunch {
   std::string monitor_path;           // absolute path of drover-monitor
   std::string state_dir;              // private (0700), made by the agent
   std::string work_dir;               // the task's dir
-  std::string stdout_base, stderr_base;  // "<alloc>/alloc/logs/<task>.stdout"; empty: no logs
-  unsigned max_files = 10;
-  uint64_t max_file_size = 10ull * 1024 * 1024;
+  monitored::MonitorLogs logs;
   bool set_user = false;
   uid_t uid = 0;
   gid_t gid = 0;

@@ -3,6 +3,8 @@
 // stats by process group; the calls on the running task are monitored::MonitoredTask's.
 #include "raw_exec_driver.hpp"
 
+#include <filesystem>
+
 #include <stdexcept>
 
 #include "handle.hpp"
@@ -23,43 +25,6 @@ using monitored::parse_signal;
 
 constexpr const char* kDisabled = "disabled (set plugin.raw_exec.config.enabled: true)";
 constexpr std::chrono::seconds kStartTimeout{30};
-
-std::string string_field(const nlohmann::json& j, const char* key, std::string fallback = {}) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_string()) throw std::runtime_error(std::string(key) + ": must be a string");
-  return it->get<std::string>();
-}
-
-// "<logs>/<task>.stdout.0" (the agent's first file) or "<logs>/<task>.stdout": the base the
-// monitor numbers from. Empty: no logs.
-std::string log_base(const std::string& path) {
-  if (path.empty() || path == "/dev/null") return {};
-  if (path.size() > 2 && path.compare(path.size() - 2, 2, ".0") == 0) {
-    return path.substr(0, path.size() - 2);
-  }
-  return path;
-}
-
-void read_log_config(const nlohmann::json& task, MonitorLaunch& req) {
-  req.stdout_base = log_base(string_field(task, "StdoutPath"));
-  req.stderr_base = log_base(string_field(task, "StderrPath"));
-  if (req.stdout_base.empty() != req.stderr_base.empty()) {
-    req.stdout_base.empty() ? req.stdout_base = "/dev/null" : req.stderr_base = "/dev/null";
-  }
-  auto lc = task.find("LogConfig");
-  if (lc == task.end() || lc->is_null()) return;
-  if (!lc->is_object()) throw std::runtime_error("LogConfig: must be an object");
-  if (lc->value("Disabled", false)) {
-    req.stdout_base.clear();
-    req.stderr_base.clear();
-    return;
-  }
-  long long files = lc->value("MaxFiles", 10LL), mb = lc->value("MaxFileSizeMB", 10LL);
-  if (files < 1 || mb < 1) throw std::runtime_error("LogConfig: MaxFiles and MaxFileSizeMB must be at least 1");
-  req.max_files = static_cast<unsigned>(files);
-  req.max_file_size = static_cast<uint64_t>(mb) * 1024 * 1024;
-}
 
 }  // namespace
 
@@ -97,10 +62,9 @@ std::vector<std::string> RawExecDriver::validate(const nlohmann::json& task_conf
   return config_problems(task_config);
 }
 
-nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
+nlohmann::json RawExecDriver::start(const sdk::TaskSpec& task) {
   if (!enabled_) throw std::runtime_error(std::string("raw_exec is ") + kDisabled);
-  if (!task.is_object()) throw std::runtime_error("task: must be a JSON object");
-  const nlohmann::json config = task.contains("Config") ? task["Config"] : nlohmann::json();
+  const nlohmann::json& config = task.config;
   if (auto problems = config_problems(config); !problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
@@ -109,50 +73,30 @@ nlohmann::json RawExecDriver::start(const nlohmann::json& task) {
   TaskConfig cfg = read_config(config);
 
   MonitorLaunch req;
-  req.work_dir = string_field(task, "TaskDir");
-  if (req.work_dir.empty()) throw std::runtime_error("TaskDir: required");
-  req.monitor_path = string_field(task, "MonitorPath");
-  if (req.monitor_path.empty()) throw std::runtime_error("MonitorPath: required");
-  req.state_dir = string_field(task, "StateDir");
-  if (req.state_dir.empty()) throw std::runtime_error("StateDir: required");
-  read_log_config(task, req);
-  if (auto env = task.find("Env"); env != task.end() && !env->is_null()) {
-    if (!env->is_object()) throw std::runtime_error("Env: must be an object of strings");
-    for (const auto& [key, value] : env->items()) {
-      if (key.empty() || key.find('=') != std::string::npos ||
-          key.find('\0') != std::string::npos) {
-        throw std::runtime_error("Env: bad variable name \"" + key + "\"");
-      }
-      if (!value.is_string()) throw std::runtime_error("Env." + key + ": must be a string");
-      const auto& v = value.get_ref<const std::string&>();
-      if (v.find('\0') != std::string::npos) {
-        throw std::runtime_error("Env." + key + ": must not contain NUL");
-      }
-      req.env.push_back(key + "=" + v);
-    }
+  req.work_dir = sdk::required(task.task_dir, "TaskDir");
+  if (!cfg.work_dir.empty()) {
+    // Interpolated by the agent by now: what is left must be a directory on the host.
+    std::error_code ec;
+    if (cfg.work_dir[0] != '/' || !std::filesystem::is_directory(cfg.work_dir, ec))
+      throw std::runtime_error("config.work_dir: \"" + cfg.work_dir + "\" is not a directory");
+    req.work_dir = cfg.work_dir;
   }
-  if (auto cg = task.find("Cgroup"); cg != task.end() && cg->is_object()) {
-    if (auto pf = cg->find("ProcsFiles"); pf != cg->end() && pf->is_array()) {
-      for (const auto& f : *pf) {
-        if (!f.is_string()) throw std::runtime_error("Cgroup.ProcsFiles: must be strings");
-        req.cgroup_procs.push_back(f.get<std::string>());
-      }
-    }
-  }
-  if (std::string user = string_field(task, "User"); !user.empty()) resolve_user(user, req);
+  req.monitor_path = sdk::required(task.monitor_path, "MonitorPath");
+  req.state_dir = sdk::required(task.state_dir, "StateDir");
+  req.logs = monitored::monitor_logs(task);
+  // Names and values were checked by task_spec_from_json (no '=', no NUL).
+  for (const auto& [key, value] : task.env) req.env.push_back(key + "=" + value);
+  if (task.cgroup) req.cgroup_procs = task.cgroup->procs_files;
+  if (!task.user.empty()) resolve_user(task.user, req);
   req.argv.push_back(cfg.command);
   req.argv.insert(req.argv.end(), cfg.args.begin(), cfg.args.end());
 
   Handle h;
   h.state_dir = req.state_dir;
-  h.kill_signal = string_field(task, "KillSignal");
+  h.kill_signal = task.kill_signal;
   if (!h.kill_signal.empty()) parse_signal(h.kill_signal);  // refuse a bad one before running
-  monitored::MonitorStarted l = launch_monitor(req, kStartTimeout);
-  h.monitor_pid = l.monitor_pid;
-  h.monitor_start = l.monitor_start;
-  h.task_pid = l.task_pid;
-  h.task_start = l.task_start;
-  h.pgid = l.task_pid;  // the monitor starts it in its own session
+  static_cast<monitored::MonitorStarted&>(h) = launch_monitor(req, kStartTimeout);
+  h.pgid = h.task_pid;  // the monitor starts it in its own session
   return to_json(h);
 }
 

@@ -15,7 +15,7 @@ class RawExecDriver : public sdk::Driver {
   void set_config(const nlohmann::json& config) override;
   nlohmann::json fingerprint() override;
   std::vector<std::string> validate(const nlohmann::json& task_config) override;
-  nlohmann::json start(const nlohmann::json& task) override;
+  nlohmann::json start(const sdk::TaskSpec& task) override;
   int wait_fd(const nlohmann::json& handle) override;
   std::optional<sdk::ExitStatus> wait(const nlohmann::json& handle,
                                       std::chrono::milliseconds timeout) override;

@@ -34,8 +34,17 @@ std::vector<std::string> config_problems(const nlohmann::json& config) {
       }
     }
   }
+  // work_dir (Nomad's): the task's working directory; absolute, or starting with an
+  // interpolation such as ${NOMAD_TASK_DIR} that the agent resolves to one.
+  if (auto w = config.find("work_dir"); w != config.end() && !w->is_null()) {
+    if (!w->is_string() || w->get_ref<const std::string&>().find('\0') != std::string::npos)
+      problems.push_back("config.work_dir: must be a path");
+    else if (const auto& s = w->get_ref<const std::string&>();
+             s.empty() || (s[0] != '/' && s.rfind("${", 0) != 0))
+      problems.push_back("config.work_dir: must be an absolute path (got \"" + s + "\")");
+  }
   for (const auto& [key, value] : config.items()) {
-    if (key != "command" && key != "args") {
+    if (key != "command" && key != "args" && key != "work_dir") {
       problems.push_back("config." + key + ": unknown key for the raw_exec driver");
     }
   }
@@ -48,6 +57,7 @@ TaskConfig read_config(const nlohmann::json& config) {
   if (auto args = config.find("args"); args != config.end() && args->is_array()) {
     c.args = args->get<std::vector<std::string>>();
   }
+  if (auto w = config.find("work_dir"); w != config.end() && w->is_string()) c.work_dir = *w;
   return c;
 }
 

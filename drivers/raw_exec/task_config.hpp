@@ -1,4 +1,4 @@
-// raw_exec's task Config ({"command": str, "args": [str]}): checking it and reading it.
+// raw_exec's task Config ({"command": str, "args": [str], "work_dir": str}): checking it and reading it.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,6 +10,7 @@ namespace drover::raw_exec {
 struct TaskConfig {
   std::string command;
   std::vector<std::string> args;
+  std::string work_dir;  // empty: the task dir
 };
 
 // Every problem, each naming its key ("config.command: required"); empty when fine.

@@ -32,6 +32,25 @@ TEST(AgentConfig, FileValuesAndFlagsOverride) {
   EXPECT_EQ(c->bind_addr, "127.0.0.1");
 }
 
+TEST(AgentConfig, NodeClassPoolAndMetaAsNomadsClientHasThem) {
+  AgentFlags f;
+  f.config_paths = {write_config(
+      "data_dir: /x\nnode_class: gpu-large\nnode_pool: edge\nmeta: {rack: r1, slots: 4}\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->node_class, "gpu-large");
+  EXPECT_EQ(c->node_pool, "edge");
+  EXPECT_EQ(c->meta["slots"], "4");
+  AgentFlags d;
+  d.config_paths = {write_config("data_dir: /x\n")};
+  EXPECT_EQ(load_agent_config(d)->node_pool, "default");
+  AgentFlags bad;
+  bad.config_paths = {write_config("data_dir: /x\nnode_pool: all\n")};
+  auto b = load_agent_config(bad);
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.message().find("node_pool: must be a pool name"), std::string::npos) << b.message();
+}
+
 TEST(AgentConfig, EveryBadKeyIsNamed) {
   AgentFlags f;
   f.config_paths = {write_config("data_dir: /x\nport: 99999\nbogus: 1\nplugin: {raw_exec: {enabld: true}}\n")};

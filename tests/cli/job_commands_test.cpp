@@ -67,6 +67,91 @@ TEST_F(JobCommands, RunSendsNomadJsonJobsAsJson) {
   EXPECT_EQ(agent_.requests().at(0).headers.find("Content-Type")->second, "application/json");
 }
 
+const char* kHclJob = R"(variable "image" {}
+variable "count" {
+  type    = number
+  default = 1
+}
+job "hello" {
+  group "g" {
+    count = var.count
+    task "t" {
+      driver = "docker"
+      config {
+        image = var.image
+        motd  = trimspace(file("motd.txt"))
+      }
+    }
+  }
+}
+)";
+
+TEST_F(JobCommands, RunSendsAnHclJobAsTheNomadJsonItMeans) {
+  serve_submit_ok();
+  agent_.start();
+  write_file("motd.txt", "hi\n");
+  ::setenv("NOMAD_VAR_count", "3", 1);
+  auto r =
+      run_cli_against(agent_.address(), {"job", "run", "-detach", "-var", "image=redis", "-var",
+                                         "image=nginx", write_file("j.nomad", kHclJob)});
+  ::unsetenv("NOMAD_VAR_count");
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].headers.find("Content-Type")->second, "application/json");
+  auto sent = nlohmann::json::parse(reqs[0].body);
+  const auto& group = sent["Job"]["TaskGroups"][0];
+  EXPECT_EQ(group["Count"], 3);
+  EXPECT_EQ(group["Tasks"][0]["Config"]["image"], "nginx");  // the last -var wins
+  EXPECT_EQ(group["Tasks"][0]["Config"]["motd"], "hi");      // read next to the job file
+}
+
+TEST_F(JobCommands, RunOutputPrintsTheJobAndContactsNoAgent) {
+  agent_.start();
+  write_file("motd.txt", "hi");
+  auto r = run_cli_against(agent_.address(), {"job", "run", "-output", "-var=image=redis",
+                                              write_file("j.hcl", kHclJob)});
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["Job"]["ID"], "hello");
+  EXPECT_EQ(doc["Job"]["TaskGroups"][0]["Tasks"][0]["Config"]["image"], "redis");
+  EXPECT_TRUE(agent_.requests().empty());
+}
+
+TEST_F(JobCommands, HclProblemsPrintFileLineColumnAndACaretAndSendNothing) {
+  agent_.start();
+  write_file("motd.txt", "hi");
+  const std::string path = write_file("j.nomad", kHclJob);
+  auto r = run_cli_against(agent_.address(),
+                           {"job", "run", "-var", "image=x", "-var", "count=many", path});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("-var \"count\": a number is required, got the string \"many\""),
+            std::string::npos)
+      << r.err;
+  auto bad = run_cli_against(
+      agent_.address(), {"job", "validate", write_file("b.nomad", "job \"x\" {\n  a = 1 +\n}\n")});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("b.nomad:3:1: malformed HCL: expected a value, found '}'\n    }\n    ^"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_TRUE(agent_.requests().empty());
+}
+
+TEST_F(JobCommands, ValidateChecksWithoutSubmittingAndVarIsForHclOnly) {
+  agent_.start();
+  write_file("motd.txt", "hi");
+  auto ok = run_cli_against(agent_.address(),
+                            {"job", "validate", "-var", "image=x", write_file("j.nomad", kHclJob)});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "Job validation successful\n");
+  auto yaml = run_cli_against(
+      agent_.address(), {"job", "run", "-var", "a=b", write_file("j.yaml", "job:\n  id: hello\n")});
+  EXPECT_EQ(yaml.code, 1);
+  EXPECT_NE(yaml.err.find("-var and -var-file apply to HCL job files only"), std::string::npos)
+      << yaml.err;
+  EXPECT_TRUE(agent_.requests().empty());
+}
+
 TEST_F(JobCommands, RunWaitsUntilAllocsRunThenExitsZero) {
   serve_submit_ok();
   std::atomic<int> polls{0};

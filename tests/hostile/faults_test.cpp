@@ -103,6 +103,40 @@ INSTANTIATE_TEST_SUITE_P(Faults, KillAtFaultPoint,
                          ::testing::Values("alloc_persisted", "before_task_start", "after_task_start",
                                            "handle_persisted", "during_stop"));
 
+// The same fault for an isolated task: exec keeps what it needs to find its container before
+// it launches it, so a Starting handle is recovered (not reported failed, not run again).
+TEST(KillAtFaultPointExec, AContainerStartedBeforeTheHandleWasKeptIsRecoveredNotRunAgain) {
+  auto dir = make_temp_dir("drover-fault-exec");
+  std::string job = sh_job("once", "service", kStartOnce);
+  job.replace(job.find("driver: raw_exec"), 16, "driver: exec    ");
+  setenv("DROVER_FAULT", "after_task_start", 1);
+  auto armed = AgentProcess::start({.data_dir = dir});
+  unsetenv("DROVER_FAULT");
+  auto node = armed->get("/v1/node").json();
+  if (!node["Drivers"].contains("exec") || !node["Drivers"]["exec"].value("Healthy", false))
+    GTEST_SKIP() << "exec is not healthy here: " << node["Drivers"].dump();
+  armed->post("/v1/jobs", job);
+  wait_dead(*armed);
+  const auto parent = armed->cgroup_parent();
+
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto allocs = agent->get("/v1/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump(2) << agent->log();
+  const std::string alloc_id = allocs[0]["ID"];
+  auto a = agent->wait_client_status(alloc_id, "running");
+  EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 0) << a.dump(2);
+  std::string starts_path;
+  ASSERT_TRUE(wait_for([&] {
+    starts_path = find_file(dir + "/alloc/" + alloc_id, "starts");
+    return !starts_path.empty();
+  }, std::chrono::seconds(10))) << "the task never started";
+  ASSERT_EQ(agent->del("/v1/job/once").status, 200);
+  agent->wait_client_status(alloc_id, "complete");
+  EXPECT_EQ(line_count(read_file(starts_path)), 1) << "the task started more than once";
+  EXPECT_TRUE(wait_for([&] { return cgroup_children(parent).empty(); }, std::chrono::seconds(5)))
+      << "cgroup left: " << cgroup_children(parent)[0];
+}
+
 TEST(StateStore, UnreadableStateRefusesToStartAndKeepsTheFile) {
   auto dir = make_temp_dir("drover-garbage");
   const std::string garbage = "this is not a database\n" + std::string(8192, '\x7f');

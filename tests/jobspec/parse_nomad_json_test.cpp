@@ -187,24 +187,24 @@ TEST(ParseNomadJson, InspectOutputRuns) {
 
 TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
   std::string p = problems_of(R"({"Job": {
-    "ID": "x", "Region": "eu", "Periodic": {"Spec": "* * * * *"},
+    "ID": "x", "Multiregion": {"Regions": [{"Name": "eu"}]}, "Periodic": {"Spec": "* * * * *"},
     "TaskGroups": [{
       "Name": "g",
       "Networks": [{"Mode": "bridge"}],
       "EphemeralDisk": {"SizeMB": 300, "Sticky": true},
-      "Update": {"Canary": 1},
+      "Update": {"Canary": 1, "MinHealthyTime": -1},
       "Tasks": [{"Name": "t", "Driver": "raw_exec",
                  "Services": [{"Name": "web", "Connect": {"Native": true}}],
                  "Templates": [{"EmbeddedTmpl": "x"}],
                  "RestartPolicy": {"Attempts": 9},
                  "Resources": {"MemoryMb": 300, "DiskMB": 500}}]
     }]}})");
-  EXPECT_TRUE(has_line(p, "Job.Region: not supported by drover")) << p;
+  EXPECT_TRUE(has_line(p, "Job.Multiregion: not supported by drover")) << p;
   // Periodic is read now; on a service job it is Nomad's own refusal.
   EXPECT_TRUE(has_line(p, "Job.Periodic: only batch jobs can be periodic (the job's type is \"service\")")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Networks: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].EphemeralDisk.Sticky: not supported by drover")) << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.Canary: not supported by drover")) << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.MinHealthyTime: must not be negative")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services[0].Connect: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Templates: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p,
@@ -212,11 +212,6 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
                        "drover (did you mean \"MemoryMB\"?)"))
       << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Resources.DiskMB: not supported by drover"))
-      << p;
-  EXPECT_TRUE(has_line(p,
-                       "Job.TaskGroups[0].Tasks[0].RestartPolicy: a task-level restart policy "
-                       "different from the group's is not supported by drover (set it on the "
-                       "group)"))
       << p;
 }
 
@@ -270,11 +265,12 @@ TEST(ParseNomadJson, MalformedJsonGivesLineAndColumn) {
       << r.problems[0].message;
 }
 
-TEST(ParseNomadJson, SystemJobsRefused) {
-  std::string p = problems_of(R"({"Job": {"ID": "x", "Type": "system", "TaskGroups": [
+TEST(ParseNomadJson, AnUnknownJobTypeIsRefused) {
+  std::string p = problems_of(R"({"Job": {"ID": "x", "Type": "daemon", "TaskGroups": [
     {"Name": "g", "Tasks": [{"Name": "t", "Driver": "raw_exec"}]}]}})");
-  EXPECT_TRUE(
-      has_line(p, "Job.Type: \"system\" jobs are not supported by drover (use service or batch)"))
+  EXPECT_TRUE(has_line(p,
+                       "Job.Type: must be \"service\", \"batch\", \"system\" or \"sysbatch\" "
+                       "(got \"daemon\")"))
       << p;
 }
 

@@ -344,10 +344,10 @@ job:
       << p;
 }
 
-TEST(ParseYaml, SystemJobsRefused) {
-  std::string p = problems_of(minimal("system"));
-  EXPECT_TRUE(
-      has_line(p, "type: \"system\" jobs are not supported by drover (use service or batch)"))
+TEST(ParseYaml, AnUnknownJobTypeIsRefused) {
+  std::string p = problems_of(minimal("daemon"));
+  EXPECT_TRUE(has_line(
+      p, "type: must be \"service\", \"batch\", \"system\" or \"sysbatch\" (got \"daemon\")"))
       << p;
 }
 

@@ -129,10 +129,13 @@ CmdResult run_process(const std::vector<std::string>& argv, const std::vector<st
 
 }  // namespace
 
-CmdResult run_drover(const std::vector<std::string>& args, const std::string& address) {
+CmdResult run_drover(const std::vector<std::string>& args, const std::string& address,
+                     const std::vector<std::string>& env_extra) {
   std::vector<std::string> argv{DROVER_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv, {"DROVER_ADDR=" + address});
+  std::vector<std::string> env{"DROVER_ADDR=" + address};
+  env.insert(env.end(), env_extra.begin(), env_extra.end());
+  return run_process(argv, env);
 }
 
 std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {

@@ -80,7 +80,8 @@ class AgentProcess {
 };
 
 // Runs the drover binary with `args`, with DROVER_ADDR=`address`; captures output.
-CmdResult run_drover(const std::vector<std::string>& args, const std::string& address);
+CmdResult run_drover(const std::vector<std::string>& args, const std::string& address,
+                     const std::vector<std::string>& env_extra = {});
 
 // Whether process `pid` exists (and is not a zombie).
 bool process_alive(pid_t pid);

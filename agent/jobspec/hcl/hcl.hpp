@@ -1,12 +1,14 @@
-// A reader for HCL2's native syntax (HashiCorp's hclsyntax spec), as far as Nomad job files
-// need it: bodies of attributes and labelled blocks, literal values, lists, objects, strings
-// with escapes, heredocs and comments. Values are evaluated as they are read, into JSON:
-// runtime interpolations (`${NOMAD_ALLOC_ID}`, `${attr.kernel.name}`) stay in the text for the
-// agent to resolve when the task starts, and a bare reference (`node.class`) becomes its
-// `${...}` form. What needs an evaluator (operators, conditionals, `for`, function calls,
-// `var.`/`local.` references, `%{` directives) is refused with its line and column.
+// A reader and evaluator for HCL2's native syntax (HashiCorp's hclsyntax spec), as far as Nomad
+// job files need it: bodies of attributes and labelled blocks, literal values, lists, objects,
+// templates with `${...}` and `%{ if }`/`%{ for }`, heredocs, comments, operators,
+// conditionals, `for` expressions, splats, indexing, function calls and `dynamic` blocks.
+// parse() reads a file and evaluates it, into JSON values: references only the agent can
+// resolve (`${NOMAD_ALLOC_ID}`, `${attr.kernel.name}`, a bare `node.class`) stay as `${...}`
+// text for it to interpolate when the task starts. The tree before evaluation is in ast.hpp;
+// Nomad's variables and locals in variables.hpp.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -42,8 +44,10 @@ struct Block {
   Pos pos;  // of the type name
 };
 
-// Parses a whole file. The error is "line L, column C: what" (first error only: after a
-// syntax error nothing that follows can be trusted). Nesting deeper than max_depth is refused.
+// Parses and evaluates a whole file with no variables in scope (`var.x` is then an unknown
+// variable). The error is "line L, column C: what": a syntax error stops at the first, an
+// evaluation error is given for every attribute that has one. Nesting deeper than max_depth
+// is refused.
 drover::Result<Body> parse(std::string_view text, int max_depth = 64);
 
 // True when `text`, past blank lines and comments, opens an HCL block at the top level

@@ -7,7 +7,8 @@ namespace drover::runner {
 Status CgroupHook::prestart(TaskHookContext& c) {
   auto prepared = c.alloc.ctx().resources->prepare_cgroup(c.alloc.id(), c.task);
   if (!prepared) return prepared.error();
-  c.spec.update(prepared.value());
+  c.spec.cgroup = std::move(prepared->cgroup);
+  c.spec.cpuset = std::move(prepared->cpuset);
   return {};
 }
 

@@ -9,10 +9,21 @@ Status DevicesHook::prestart(TaskHookContext& c) {
   auto reserved = c.alloc.ctx().resources->reserve_devices(c.alloc.id(), c.task);
   if (!reserved) return reserved.error();
   auto& r = reserved.value();
-  for (const auto& [k, v] : r["Env"].items()) c.spec["Env"][k] = v;
-  c.spec["Devices"] = r["Devices"];
-  c.spec["Mounts"] = r["Mounts"];
-  c.spec["DeviceIDs"] = r["DeviceIDs"];
+  // The device plugins' JSON read by the same strict reader as the rest of the task.
+  sdk::TaskSpec reserved_part;
+  try {
+    reserved_part = sdk::task_spec_from_json({{"Env", r["Env"]},
+                                              {"Devices", r["Devices"]},
+                                              {"Mounts", r["Mounts"]},
+                                              {"DeviceIDs", r["DeviceIDs"]}});
+  } catch (const std::exception& e) {
+    c.alloc.ctx().resources->release_devices(c.alloc.id(), c.task.name);
+    return make_error(std::string("the device plugin's reservation: ") + e.what());
+  }
+  for (auto& [k, v] : reserved_part.env) c.spec.env[k] = std::move(v);
+  c.spec.devices = std::move(reserved_part.devices);
+  c.spec.mounts = std::move(reserved_part.mounts);
+  c.spec.device_ids = std::move(reserved_part.device_ids);
   return {};
 }
 

@@ -12,8 +12,8 @@ Status StartingHandleHook::prestart(TaskHookContext& c) {
   return c.alloc.ctx().store->put_handle(c.alloc.id(), c.task.name,
                                          {{"Starting", true},
                                           {"StartingAt", state::now_ns()},
-                                          {"StateDir", c.spec["StateDir"]},
-                                          {"KillSignal", c.spec["KillSignal"]}});
+                                          {"StateDir", c.spec.state_dir},
+                                          {"KillSignal", c.spec.kill_signal}});
 }
 
 void StartingHandleHook::poststart(TaskHookContext& c, const nlohmann::json& handle) {

@@ -6,7 +6,7 @@ namespace drover::runner {
 
 Status StateDirHook::prestart(TaskHookContext& c) {
   std::error_code ec;
-  std::filesystem::path dir = c.spec["StateDir"].get<std::string>();
+  std::filesystem::path dir = c.spec.state_dir;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error("creating the task's state dir " + dir.string() + ": " + ec.message());
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all,

@@ -44,10 +44,10 @@ class TimerDriver : public drover::sdk::Driver {
     return problems;
   }
 
-  nlohmann::json start(const nlohmann::json& task) override {
-    const auto& config = task.at("Config");
-    if (config.contains("message") && task.contains("StdoutPath")) {
-      std::ofstream out(task.at("StdoutPath").get<std::string>(), std::ios::app);
+  nlohmann::json start(const drover::sdk::TaskSpec& task) override {
+    const auto& config = task.config;
+    if (config.contains("message") && !task.stdout_path.empty()) {
+      std::ofstream out(task.stdout_path, std::ios::app);
       if (!out) throw std::runtime_error("cannot open the task's stdout log");
       out << config.at("message").get<std::string>() << "\n";
     }

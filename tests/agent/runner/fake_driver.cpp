@@ -46,9 +46,9 @@ class FakeDriver : public drover::sdk::Driver {
       return {"config.exit_code: must be an integer"};
     return {};
   }
-  nlohmann::json start(const nlohmann::json& task) override {
-    auto config = task.value("Config", nlohmann::json::object());
-    std::ofstream(task.value("TaskDir", "") + "/local/starts", std::ios::app) << "start\n";
+  nlohmann::json start(const drover::sdk::TaskSpec& task) override {
+    const auto& config = task.config;
+    std::ofstream(task.task_dir + "/local/starts", std::ios::app) << "start\n";
     if (config.contains("fail_start")) throw std::runtime_error(config["fail_start"].get<std::string>());
     FakeTask t;
     int after = config.value("exit_after_ms", -1);

@@ -205,6 +205,17 @@ TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
   EXPECT_TRUE(fs::exists(alloc() / "alloc" / "f"));
 }
 
+TEST_P(Exec, WorkDirIsTheTasksWorkingDirectoryInsideTheContainer) {
+  ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
+  json h = start(task({{"command", "/bin/pwd"}, {"work_dir", "/alloc"}}));
+  auto e = finish(h);
+  EXPECT_EQ(e.exit_code, 0) << err();
+  EXPECT_EQ(out(), "/alloc\n");
+  EXPECT_THAT(driver_->validate({{"command", "true"}, {"work_dir", "alloc"}}),
+              ::testing::Contains(HasSubstr("config.work_dir: must be an absolute path")));
+}
+
 TEST_P(Exec, MissingCommandIsAClearStartError) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;

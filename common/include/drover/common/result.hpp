@@ -20,6 +20,8 @@ enum class Errc {
                  // the task is not running (409)
   Unsupported,   // the driver or the agent cannot do it (501)
   NeverStarted,  // recover of a Starting handle: the driver is sure the task never started
+  Gone,          // what was asked for existed once and is gone for good: a watch from an
+                 // etcd revision that was compacted away (410)
 };
 
 struct Error {

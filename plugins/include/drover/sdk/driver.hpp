@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "drover/plugin.h"
+#include "drover/sdk/task_spec.hpp"
 
 namespace drover::sdk {
 
@@ -51,8 +52,9 @@ class Driver {
   virtual nlohmann::json fingerprint() = 0;
   // Every problem with a task's driver Config, each naming its key; empty when fine.
   virtual std::vector<std::string> validate(const nlohmann::json& task_config) = 0;
-  // Starts the task; returns its handle.
-  virtual nlohmann::json start(const nlohmann::json& task) = 0;
+  // Starts the task (read from the agent's JSON by task_spec_from_json before this is
+  // called: a malformed task never reaches the driver); returns its handle.
+  virtual nlohmann::json start(const TaskSpec& task) = 0;
   // Blocks up to `timeout`; nullopt when the task is still running then.
   virtual std::optional<ExitStatus> wait(const nlohmann::json& handle,
                                          std::chrono::milliseconds timeout) = 0;

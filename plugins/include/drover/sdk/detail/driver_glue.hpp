@@ -32,7 +32,7 @@ inline drover_status validate(void* self, const char* config, char** out, char**
 }
 inline drover_status start(void* self, const char* task, char** out, char** error) {
   return guarded(error, [&] {
-    set_out(out, as_driver(self).start(parse(task)));
+    set_out(out, as_driver(self).start(task_spec_from_json(parse(task))));
     return DROVER_OK;
   });
 }
