@@ -17,6 +17,8 @@
 #include "jobspec/parse.hpp"
 #include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/dispatch.hpp"
+#include "runner/periodic_launcher.hpp"
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
 #include "runner/task_env.hpp"
@@ -41,9 +43,24 @@ json alloc_stub(const state::Alloc& a) {
   return j;
 }
 
+// A periodic or parameterized parent (not a dispatched child) runs no allocs of its own.
+bool launches_children(const json& job) {
+  if (!job.is_object()) return false;
+  if (job.contains("Periodic") && !job["Periodic"].is_null()) return true;
+  return job.contains("ParameterizedJob") && !job["ParameterizedJob"].is_null() &&
+         !job.value("Dispatched", false);
+}
+
+// Nomad shows a periodic or parameterized parent as running until it is stopped: it has no
+// allocs, its children do the work.
+std::string job_status(runner::AllocManager& m, const state::JobRecord& rec) {
+  if (launches_children(rec.job)) return rec.stopped ? "dead" : "running";
+  return m.job_status(rec.id);
+}
+
 json job_summary(runner::AllocManager& m, const state::JobRecord& rec) {
   json j = rec.job;
-  j["Status"] = m.job_status(rec.id);
+  j["Status"] = job_status(m, rec);
   j["Stop"] = rec.stopped;
   j["SubmitTime"] = rec.submit_time_ns;
   return j;
@@ -150,28 +167,74 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
       if (!prefix.empty() && rec.id.rfind(prefix, 0) != 0) continue;
       const auto& j = rec.job;
       out.push_back({{"ID", rec.id},
+                     {"ParentID", j.value("ParentID", "")},
                      {"Name", j.value("Name", rec.id)},
                      {"Type", j.value("Type", "")},
                      {"Priority", j.value("Priority", 50)},
-                     {"Status", m.job_status(rec.id)},
+                     {"Periodic", j.contains("Periodic") && !j["Periodic"].is_null()},
+                     {"ParameterizedJob",
+                      j.contains("ParameterizedJob") && !j["ParameterizedJob"].is_null()},
+                     {"Status", job_status(m, rec)},
                      {"Stop", rec.stopped},
                      {"SubmitTime", rec.submit_time_ns}});
     }
     reply_json(res, out);
   });
-  s.Get(R"(/v1/job/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
-    auto rec = m.job(req.matches[1]);
-    if (!rec) return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
-    reply_json(res, job_summary(m, *rec));
-  });
-  s.Get(R"(/v1/job/([^/]+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
+  // A launched child's id has a '/' ("<job>/periodic-<unix>"), as in Nomad, so job ids
+  // match across slashes; the routes with a suffix come first.
+  s.Get(R"(/v1/job/(.+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
     if (!m.job(req.matches[1]))
       return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
     json out = json::array();
     for (const auto& a : m.job_allocs(req.matches[1])) out.push_back(alloc_stub(a));
     reply_json(res, out);
   });
-  s.Delete(R"(/v1/job/([^/]+))", [&m](const httplib::Request& req, httplib::Response& res) {
+  s.Get(R"(/v1/job/(.+))", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {
+    auto rec = m.job(req.matches[1]);
+    if (!rec) return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+    auto j = job_summary(m, *rec);
+    if (ctx.periodic && !rec->stopped)
+      if (auto next = ctx.periodic->next_launch(rec->id))
+        j["NextPeriodicLaunch"] = *next * 1000000000LL;
+    reply_json(res, j);
+  });
+  auto force = [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!ctx.periodic) return reply_error(res, 501, "this agent runs no periodic launcher");
+    auto child = ctx.periodic->force(req.matches[1]);
+    if (!child) return reply_error(res, child.error());
+    reply_json(res, {{"EvalID", random_uuid()}, {"EvalCreateIndex", 0}, {"Index", 0},
+                     {"JobID", child.value()}});
+  };
+  s.Post(R"(/v1/job/(.+)/periodic/force)", force);
+  s.Put(R"(/v1/job/(.+)/periodic/force)", force);
+  auto dispatch = [&m](const httplib::Request& req, httplib::Response& res) {
+    auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return reply_error(res, 400, "body: must be a JSON object {\"Payload\": base64, \"Meta\": {...}}");
+    std::string payload;
+    if (body.contains("Payload") && !body["Payload"].is_null()) {
+      if (!body["Payload"].is_string()) return reply_error(res, 400, "Payload: must be a base64 string");
+      auto decoded = base64_decode(body["Payload"].get<std::string>());
+      if (!decoded) return reply_error(res, 400, "Payload: is not base64");
+      payload = std::move(*decoded);
+    }
+    std::map<std::string, std::string> meta;
+    if (body.contains("Meta") && !body["Meta"].is_null()) {
+      if (!body["Meta"].is_object()) return reply_error(res, 400, "Meta: must be an object of strings");
+      for (const auto& [k, v] : body["Meta"].items()) {
+        if (!v.is_string()) return reply_error(res, 400, "Meta." + k + ": must be a string");
+        meta[k] = v.get<std::string>();
+      }
+    }
+    auto r = runner::dispatch_job(m, req.matches[1], payload, meta);
+    if (!r) return reply_error(res, r.error());
+    reply_json(res, {{"DispatchedJobID", r->job_id}, {"EvalID", r->eval_id},
+                     {"EvalCreateIndex", 0}, {"JobCreateIndex", 0}, {"Index", 0},
+                     {"AllocIDs", r->alloc_ids}});
+  };
+  s.Post(R"(/v1/job/(.+)/dispatch)", dispatch);
+  s.Put(R"(/v1/job/(.+)/dispatch)", dispatch);
+  s.Delete(R"(/v1/job/(.+))", [&m](const httplib::Request& req, httplib::Response& res) {
     // Nomad's ?purge=true: stop, and remove the job's record now instead of at job GC.
     auto purge = req.get_param_value("purge");
     if (!purge.empty() && purge != "true" && purge != "false")

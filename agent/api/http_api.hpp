@@ -13,6 +13,7 @@
 
 namespace drover::runner {
 class AllocManager;
+class PeriodicLauncher;
 class NodeResources;
 struct NodeInfo;
 }  // namespace drover::runner
@@ -40,6 +41,7 @@ struct TlsSettings {
 
 struct ApiContext {
   runner::AllocManager* allocs = nullptr;
+  runner::PeriodicLauncher* periodic = nullptr;  // periodic force and next launch times
   plugins::PluginRegistry* plugins = nullptr;
   runner::NodeResources* resources = nullptr;
   agent::NodeWatcher* node_watcher = nullptr;  // fresh driver health, node events

@@ -1,5 +1,6 @@
-// `drover job run|validate|status|stop`: submit or check a job file, show jobs and their
-// allocations, stop a job.
+// `drover job run|validate|status|stop|dispatch|periodic force`: submit or check a job file,
+// show jobs and their allocations (and a parent's children), stop a job, dispatch a
+// parameterized job, force a periodic one.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "cli/table.hpp"
 #include "cli/time_format.hpp"
 #include "jobspec/parse.hpp"
+#include "drover/common/encoding.hpp"
 
 namespace drover::cli {
 
@@ -130,6 +132,8 @@ std::string join_strings(const nlohmann::json& list, const char* separator) {
   return joined;
 }
 
+void show_children(Context& ctx, const nlohmann::json& job);
+
 int show_job(Context& ctx, const std::string& id) {
   auto job = ctx.api.get_json("/v1/job/" + url_escape(id));
   if (!job) return print_error(ctx, job.message());
@@ -140,13 +144,31 @@ int show_job(Context& ctx, const std::string& id) {
   auto allocs = ctx.api.get_json("/v1/job/" + url_escape(id) + "/allocations");
   if (!allocs) return print_error(ctx, allocs.message());
 
-  render_key_values(ctx.out, {{"ID", str_field(*job, "ID")},
-                              {"Name", str_field(*job, "Name")},
-                              {"Type", str_field(*job, "Type")},
-                              {"Priority", str_field(*job, "Priority")},
-                              {"Status", str_field(*job, "Status")},
-                              {"Datacenters", join_strings((*job)["Datacenters"], ",")},
-                              {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}});
+  const bool periodic = job->contains("Periodic") && !(*job)["Periodic"].is_null();
+  const bool parameterized = job->contains("ParameterizedJob") &&
+                             !(*job)["ParameterizedJob"].is_null() &&
+                             !job->value("Dispatched", false);
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"ID", str_field(*job, "ID")},
+      {"Name", str_field(*job, "Name")},
+      {"Type", str_field(*job, "Type")},
+      {"Priority", str_field(*job, "Priority")},
+      {"Status", str_field(*job, "Status")},
+      {"Datacenters", join_strings((*job)["Datacenters"], ",")},
+      {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}};
+  if (!str_field(*job, "ParentID").empty()) rows.push_back({"Parent", str_field(*job, "ParentID")});
+  if (periodic || parameterized) {
+    // As `nomad job status` shows a parent.
+    rows.push_back({"Periodic", periodic ? "true" : "false"});
+    rows.push_back({"Parameterized", parameterized ? "true" : "false"});
+    if (job->contains("NextPeriodicLaunch"))
+      rows.push_back(
+          {"Next Periodic Launch", format_unix_nanos(int_field(*job, "NextPeriodicLaunch"))});
+    render_key_values(ctx.out, rows);
+    show_children(ctx, *job);
+    return 0;
+  }
+  render_key_values(ctx.out, rows);
   ctx.out << "\nAllocations\n";
   if (!allocs->is_array() || allocs->empty()) {
     ctx.out << "No allocations placed\n";
@@ -162,6 +184,28 @@ int show_job(Context& ctx, const std::string& id) {
   }
   table.render(ctx.out);
   return 0;
+}
+
+// A periodic or parameterized parent's children, as `nomad job status` lists them.
+void show_children(Context& ctx, const nlohmann::json& job) {
+  const std::string id = str_field(job, "ID");
+  auto jobs = ctx.api.get_json("/v1/jobs?prefix=" + url_escape(id + "/"));
+  ctx.out << (job.contains("Periodic") && !job["Periodic"].is_null()
+                  ? "\nPreviously Launched Jobs\n"
+                  : "\nDispatched Jobs\n");
+  Table table({"ID", "Status", "Submit Date"});
+  int rows = 0;
+  if (jobs && jobs->is_array())
+    for (const auto& child : *jobs) {
+      if (str_field(child, "ParentID") != id) continue;
+      table.add_row({str_field(child, "ID"), str_field(child, "Status"),
+                     format_unix_nanos(int_field(child, "SubmitTime"))});
+      ++rows;
+    }
+  if (rows == 0)
+    ctx.out << "No child jobs\n";
+  else
+    table.render(ctx.out);
 }
 
 int job_status(Context& ctx, const std::string& id) {
@@ -184,6 +228,74 @@ int stop_job(Context& ctx, const std::string& id, bool purge) {
     return 0;
   }
   ctx.out << "==> Job \"" << id << "\" stopped" << (purge ? " and purged" : "") << "\n";
+  return 0;
+}
+
+struct DispatchOptions {
+  std::string job;
+  std::string input;    // Nomad's positional input source: a file, or - for stdin
+  std::string payload;  // the same as -payload FILE|-
+  std::vector<std::string> meta;
+  bool detach = false;
+};
+
+// A dispatch payload: a file's bytes, or stdin's for "-".
+Result<std::string> read_payload(const std::string& path) {
+  std::ostringstream buffer;
+  if (path == "-") {
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read payload " + path, Errc::Invalid);
+  buffer << in.rdbuf();
+  if (in.bad()) return make_error("cannot read payload " + path, Errc::Invalid);
+  return buffer.str();
+}
+
+int dispatch_job(Context& ctx, const DispatchOptions& opts) {
+  if (!opts.input.empty() && !opts.payload.empty())
+    return print_error(ctx, "give the payload once: as -payload or as the input file, not both");
+  const std::string source = !opts.payload.empty() ? opts.payload : opts.input;
+  nlohmann::json body = {{"Meta", nlohmann::json::object()}};
+  if (!source.empty()) {
+    auto bytes = read_payload(source);
+    if (!bytes) return print_error(ctx, bytes.message());
+    body["Payload"] = base64_encode(*bytes);
+  }
+  for (const auto& kv : opts.meta) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return print_error(ctx, "-meta \"" + kv + "\": must be key=value");
+    body["Meta"][kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto answer = ctx.api.post_json("/v1/job/" + url_escape(opts.job) + "/dispatch", body.dump(),
+                                  "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  render_key_values(ctx.out, {{"Dispatched Job ID", str_field(*answer, "DispatchedJobID")},
+                              {"Evaluation ID", str_field(*answer, "EvalID")}});
+  ctx.out.flush();
+  std::vector<std::string> alloc_ids;
+  if (answer->contains("AllocIDs") && (*answer)["AllocIDs"].is_array())
+    for (const auto& id : (*answer)["AllocIDs"])
+      if (id.is_string()) alloc_ids.push_back(id.get<std::string>());
+  if (opts.detach || alloc_ids.empty()) return 0;
+  return monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
+}
+
+int force_periodic(Context& ctx, const std::string& id) {
+  auto answer =
+      ctx.api.post_json("/v1/job/" + url_escape(id) + "/periodic/force", "{}", "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  ctx.out << "==> Job \"" << str_field(*answer, "JobID") << "\" launched\n";
   return 0;
 }
 
@@ -251,6 +363,29 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   stop->add_flag("--purge", *purge, "Also remove the job's record now instead of at job GC");
   stop->callback([&selected, stop_id, purge] {
     selected = [stop_id, purge](Context& ctx) { return stop_job(ctx, *stop_id, *purge); };
+  });
+
+  auto* dispatch = job->add_subcommand(
+      "dispatch", "Dispatch a parameterized job: -meta k=v (repeatable), a payload file or -");
+  auto dopts = std::make_shared<DispatchOptions>();
+  // One key=value per -meta, so that the job id after it is not taken as a second.
+  dispatch->add_option("--meta", dopts->meta, "Meta key=value for the dispatched job")
+      ->allow_extra_args(false);
+  dispatch->add_option("--payload", dopts->payload, "Payload file, or - for stdin");
+  dispatch->add_flag("--detach", dopts->detach, "Return once dispatched; do not wait for allocs");
+  dispatch->add_option("job", dopts->job, "Parameterized job ID")->required();
+  dispatch->add_option("input", dopts->input, "Payload file, or - for stdin (as in Nomad)");
+  dispatch->callback([&selected, dopts] {
+    selected = [dopts](Context& ctx) { return dispatch_job(ctx, *dopts); };
+  });
+
+  auto* periodic = job->add_subcommand("periodic", "Periodic jobs");
+  periodic->require_subcommand(1);
+  auto* force = periodic->add_subcommand("force", "Launch a periodic job's child now");
+  auto force_id = std::make_shared<std::string>();
+  force->add_option("id", *force_id, "Periodic job ID")->required();
+  force->callback([&selected, force_id] {
+    selected = [force_id](Context& ctx) { return force_periodic(ctx, *force_id); };
   });
 }
 

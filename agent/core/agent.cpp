@@ -37,6 +37,7 @@
 #include "runner/port_allocator.hpp"
 #include "state/state_store.hpp"
 #include "upstream/node_services.hpp"
+#include "runner/periodic_launcher.hpp"
 
 #ifndef DROVER_VERSION
 #define DROVER_VERSION "0.0.0"
@@ -290,6 +291,10 @@ int run_agent(const AgentFlags& flags) {
   }
   auto& services = *services_r.value();
   manager.set_on_alloc_change([&services](const state::Alloc& a) { services.alloc_changed(a); });
+  // Periodic jobs' children (runner/periodic_launcher.hpp); started once allocs are recovered,
+  // so that prohibit_overlap sees the children that still run.
+  runner::PeriodicLauncher launcher(manager, *store);
+  manager.set_on_job_change([&launcher] { launcher.jobs_changed(); });
 
   // Driver health and free storage, re-read every fingerprint_period; changes are node events.
   NodeWatcher node_watcher(cfg.data_dir, registry, cfg.fingerprint_period,
@@ -308,6 +313,7 @@ int run_agent(const AgentFlags& flags) {
   actx.node_watcher = &node_watcher;
   actx.http_addr = http_addr;
   actx.allocs = &manager;
+  actx.periodic = &launcher;
   actx.plugins = &registry;
   actx.resources = &resources;
   actx.node = &manager.ctx().node;
@@ -352,6 +358,7 @@ int run_agent(const AgentFlags& flags) {
       if (auto* d = registry.driver(name); d && d->supports_reap())
         if (auto st = d->reap(known, root); !st) spdlog::warn("{}", st.message());
   }
+  launcher.start();
   std::thread server([&] { http.serve(); });
   services.start();
 
@@ -408,6 +415,7 @@ int run_agent(const AgentFlags& flags) {
   services.stop();  // first: event streams end, so the API can stop
   http.stop();
   server.join();
+  launcher.stop();
   if (cfg.dev && cfg.data_dir_is_temp) {
     // Nothing could ever recover tasks whose state lives in a temp dir: stop them.
     for (const auto& a : manager.allocs())

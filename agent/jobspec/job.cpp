@@ -2,6 +2,8 @@
 // written to the state store and served by the API, and read back exactly.
 #include "jobspec/job.hpp"
 
+#include "drover/common/encoding.hpp"
+
 namespace drover::jobspec {
 
 using nlohmann::json;
@@ -323,6 +325,8 @@ json task_to_json(const Task& t) {
   out["RestartPolicy"] = t.restart ? restart_to_json(*t.restart) : json(nullptr);
   out["ShutdownDelay"] = ns(t.shutdown_delay);
   placement_to_json(t.placement, out, /*spreads=*/false);
+  out["DispatchPayload"] =
+      t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
   return out;
 }
 
@@ -370,6 +374,8 @@ Task task_from_json(const json& j) {
     t.restart = restart_from_json(j.at("RestartPolicy"), RestartPolicy{});
   t.shutdown_delay = duration_at(j, "ShutdownDelay", t.shutdown_delay);
   t.placement = placement_from_json(j);
+  if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
+    t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
   return t;
 }
 
@@ -405,7 +411,50 @@ TaskGroup group_from_json(const json& j) {
   return g;
 }
 
+// Nomad's PeriodicConfig: one cron is Spec, several are Specs (HCL's `crons`).
+json periodic_to_json(const std::optional<Periodic>& p) {
+  if (!p) return nullptr;
+  return {{"Enabled", p->enabled},
+          {"Spec", p->crons.size() == 1 ? p->crons[0] : std::string()},
+          {"Specs", p->crons.size() == 1 ? std::vector<std::string>{} : p->crons},
+          {"SpecType", "cron"},
+          {"ProhibitOverlap", p->prohibit_overlap},
+          {"TimeZone", p->time_zone}};
+}
+
+std::optional<Periodic> periodic_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  Periodic p;
+  p.enabled = value_at(j, "Enabled", p.enabled);
+  auto spec = value_at<std::string>(j, "Spec", "");
+  if (!spec.empty()) p.crons.push_back(spec);
+  for (const auto& s : value_at(j, "Specs", std::vector<std::string>{})) p.crons.push_back(s);
+  p.prohibit_overlap = value_at(j, "ProhibitOverlap", p.prohibit_overlap);
+  p.time_zone = value_at(j, "TimeZone", p.time_zone);
+  return p;
+}
+
+json parameterized_to_json(const std::optional<Parameterized>& p) {
+  if (!p) return nullptr;
+  return {{"Payload", p->payload},
+          {"MetaRequired", p->meta_required},
+          {"MetaOptional", p->meta_optional}};
+}
+
+std::optional<Parameterized> parameterized_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  Parameterized p;
+  p.payload = value_at(j, "Payload", p.payload);
+  p.meta_required = value_at(j, "MetaRequired", p.meta_required);
+  p.meta_optional = value_at(j, "MetaOptional", p.meta_optional);
+  return p;
+}
+
 }  // namespace
+
+bool launches_children(const Job& job) {
+  return job.periodic.has_value() || (job.parameterized.has_value() && !job.dispatched);
+}
 
 json to_json(const Job& job) {
   json groups = json::array();
@@ -422,6 +471,12 @@ json to_json(const Job& job) {
   out["Namespace"] = job.namespace_name;
   out["NodePool"] = job.node_pool;
   placement_to_json(job.placement, out, /*spreads=*/true);
+  out["Periodic"] = periodic_to_json(job.periodic);
+  out["ParameterizedJob"] = parameterized_to_json(job.parameterized);
+  out["ParentID"] = job.parent_id;
+  out["Dispatched"] = job.dispatched;
+  // Nomad's []byte: base64 in JSON, null when empty.
+  out["Payload"] = job.payload.empty() ? json(nullptr) : json(base64_encode(job.payload));
   return out;
 }
 
@@ -442,6 +497,13 @@ Job job_from_json(const json& j) {
   job.namespace_name = value_at(j, "Namespace", job.namespace_name);
   job.node_pool = value_at(j, "NodePool", job.node_pool);
   job.placement = placement_from_json(j);
+  if (j.contains("Periodic")) job.periodic = periodic_from_json(j.at("Periodic"));
+  if (j.contains("ParameterizedJob"))
+    job.parameterized = parameterized_from_json(j.at("ParameterizedJob"));
+  job.parent_id = value_at(j, "ParentID", job.parent_id);
+  job.dispatched = value_at(j, "Dispatched", job.dispatched);
+  if (auto payload = value_at<std::string>(j, "Payload", ""); !payload.empty())
+    job.payload = base64_decode(payload).value_or("");
   return job;
 }
 

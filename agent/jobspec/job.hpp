@@ -163,6 +163,13 @@ struct Placement {
 
 // --- end of placement ---
 
+// Nomad's task `dispatch_payload`: where a dispatched job's payload is written, relative to
+// the task's local/ dir.
+struct DispatchPayload {
+  std::string file;
+  bool operator==(const DispatchPayload&) const = default;
+};
+
 struct Task {
   std::string name;
   std::string driver;
@@ -182,6 +189,7 @@ struct Task {
   std::optional<RestartPolicy> restart;
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
+  std::optional<DispatchPayload> dispatch_payload;
   bool operator==(const Task&) const = default;
 };
 
@@ -218,6 +226,25 @@ struct TaskGroup {
   bool operator==(const TaskGroup&) const = default;
 };
 
+// Nomad's `periodic`: the job launches a child job at each time one of its cron expressions
+// (cronexpr syntax, jobspec/cron.hpp) names in `time_zone`, and never runs allocs itself.
+struct Periodic {
+  std::vector<std::string> crons;  // `cron` and `crons` alike; Nomad's Spec / Specs
+  bool prohibit_overlap = false;
+  std::string time_zone = "UTC";  // an IANA name read from the system's zoneinfo
+  bool enabled = true;
+  bool operator==(const Periodic&) const = default;
+};
+
+// Nomad's `parameterized`: the job is a template that `job dispatch` instantiates with a
+// payload and meta; it never runs allocs itself.
+struct Parameterized {
+  std::string payload = "optional";  // optional | required | forbidden
+  std::vector<std::string> meta_required;
+  std::vector<std::string> meta_optional;
+  bool operator==(const Parameterized&) const = default;
+};
+
 struct Job {
   std::string id;
   std::string name;  // defaults to id
@@ -233,8 +260,18 @@ struct Job {
   std::string namespace_name = "default";
   std::string node_pool = "default";
   Placement placement;
+  // Launches (jobspec/cron.hpp, runner/periodic_launcher.hpp, runner/dispatch.hpp).
+  std::optional<Periodic> periodic;
+  std::optional<Parameterized> parameterized;
+  std::string parent_id;  // set on a periodic or dispatched child: its parent's id
+  bool dispatched = false;  // a child of `job dispatch`
+  std::string payload;      // a dispatched child's payload (bytes; base64 in JSON)
   bool operator==(const Job&) const = default;
 };
+
+// A job that never runs allocs of its own: an enabled periodic job launches children, a
+// parameterized one waits for dispatches (a dispatched child is neither, as in Nomad).
+bool launches_children(const Job& job);
 
 const char* to_string(JobType type);
 // "service", "batch", "system", "sysbatch"; nullopt for anything else.

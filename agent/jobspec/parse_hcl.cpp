@@ -48,10 +48,8 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"artifact", "not supported yet (issue 19)"},
       {"volume", "not supported yet (issue 19)"},
       {"volume_mount", "not supported yet (issue 19)"},
-      {"dispatch_payload", "not supported yet (issue 17)"},
       {"vault", "not supported by drover (no Vault integration)"},
-      {"periodic", "not supported yet (issue 17)"},
-      {"parameterized", "not supported yet (issue 17)"},
+
       {"consul", "not supported by drover (drover does not talk to Consul)"},
       {"connect", "not supported by drover (no Consul Connect)"},
       {"csi_plugin", "not supported by drover"},
@@ -402,7 +400,8 @@ class HclMapper {
       map_.add("Job.ID", {s.where, "", b.pos.line});
     }
     const std::vector<std::string_view> blocks = {"group",   "update",     "meta",     "reschedule",
-                                                  "migrate", "constraint", "affinity", "spread"};
+                                                  "migrate", "constraint", "affinity", "spread",
+                                                  "periodic", "parameterized"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
@@ -425,6 +424,20 @@ class HclMapper {
       } else if (g.type == "meta") {
         block_or_attribute(g, s, j, "Meta", seen,
                            [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (g.type == "periodic") {
+        if (labels(s, g, 0) && once(seen, s, g))
+          j["Periodic"] = simple_block(g, s, "Periodic",
+                                       {{"cron", "Spec"},
+                                        {"crons", "Specs"},
+                                        {"prohibit_overlap", "ProhibitOverlap"},
+                                        {"time_zone", "TimeZone"},
+                                        {"enabled", "Enabled"}});
+      } else if (g.type == "parameterized") {
+        if (labels(s, g, 0) && once(seen, s, g))
+          j["ParameterizedJob"] = simple_block(g, s, "ParameterizedJob",
+                                               {{"payload", "Payload"},
+                                                {"meta_required", "MetaRequired"},
+                                                {"meta_optional", "MetaOptional"}});
       } else if (placement_block(g, s, j, /*spreads=*/true)) {
       } else if (g.type == "reschedule" || g.type == "migrate") {
         // Moving allocs between nodes is the servers' concern, accepted and ignored at every
@@ -529,7 +542,7 @@ class HclMapper {
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {"config",     "env",     "meta",    "resources",
                                                   "lifecycle",  "logs",    "restart", "service",
-                                                  "constraint", "affinity"};
+                                                  "constraint", "affinity", "dispatch_payload"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -569,6 +582,9 @@ class HclMapper {
       } else if (c.type == "restart") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["RestartPolicy"] = simple_block(c, s, "RestartPolicy", restart_fields());
+      } else if (c.type == "dispatch_payload") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
       } else if (placement_block(c, s, t, /*spreads=*/false)) {
       } else if (c.type == "service") {
         if (c.labels.size() <= 1)

@@ -29,7 +29,9 @@ std::string index(const std::string& path, std::size_t i) {
 // Fields Nomad's servers fill in; what `nomad job inspect` prints must run as is.
 const std::vector<std::string_view> kServerFields = {
     "CreateIndex",       "ModifyIndex", "JobModifyIndex", "SubmitTime", "Status",
-    "StatusDescription", "Stable",      "Version",        "Dispatched", "VaultToken"};
+    "StatusDescription", "Stable",      "Version",        "Dispatched", "VaultToken",
+    // A launched child's: its parent and payload come from the launch, never from a file.
+    "ParentID",          "Payload"};
 
 // Values that say nothing because they are Nomad's defaults for keys drover has no use for.
 bool neutral_value(std::string_view key, const json& v) {
@@ -436,7 +438,7 @@ class NomadReader {
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
-                "ShutdownDelay", "Constraints", "Affinities"});
+                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -465,6 +467,11 @@ class NomadReader {
     }
     t.meta = string_map(o, "Meta", path);
     t.services = services(o, "Services", path);
+    if (object(o, "DispatchPayload", path)) {
+      const std::string dp = join(path, "DispatchPayload");
+      check_keys(o.at("DispatchPayload"), dp, {"File"});
+      t.dispatch_payload = DispatchPayload{str(o.at("DispatchPayload"), "File", dp).value_or("")};
+    }
     // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
     // copies the group's into each task, which is then no policy of the task's own.
     if (object(o, "RestartPolicy", path)) {
@@ -535,7 +542,8 @@ class NomadReader {
     const std::string path = "Job";
     check_keys(o, path,
                {"ID", "Name", "Type", "Datacenters", "Priority", "Meta", "Update", "TaskGroups",
-                "Region", "Namespace", "NodePool", "Constraints", "Affinities", "Spreads"},
+                "Region", "Namespace", "NodePool", "Constraints", "Affinities", "Spreads", "Periodic",
+                "ParameterizedJob"},
                /*server_fields=*/true);
     if (auto v = str(o, "ID", path)) j.id = *v;
     if (auto v = str(o, "Name", path)) j.name = *v;
@@ -575,6 +583,40 @@ class NomadReader {
         }
         j.groups.push_back(group(groups[i], gp, j.type, j.update));
       }
+    }
+    launches(o, j);
+  }
+
+  // Periodic and ParameterizedJob: how the job launches children (job.hpp). Absent fields
+  // take Nomad's defaults (enabled, UTC, payload optional).
+  void launches(const json& o, Job& j) {
+    if (object(o, "Periodic", "Job")) {
+      const std::string pp = "Job.Periodic";
+      const json& p = o.at("Periodic");
+      check_keys(p, pp, {"Enabled", "Spec", "Specs", "SpecType", "ProhibitOverlap", "TimeZone"});
+      Periodic out;
+      auto spec = str(p, "Spec", pp);
+      auto specs = strings(p, "Specs", pp);
+      if (spec && !spec->empty() && !specs.empty())
+        add(join(pp, "Specs"), "use Spec or Specs, not both");
+      if (spec && !spec->empty()) out.crons.push_back(*spec);
+      out.crons.insert(out.crons.end(), specs.begin(), specs.end());
+      if (auto v = str(p, "SpecType", pp); v && !v->empty() && *v != "cron")
+        add(join(pp, "SpecType"), "must be \"cron\" (got \"" + *v + "\")");
+      if (auto v = boolean(p, "ProhibitOverlap", pp)) out.prohibit_overlap = *v;
+      if (auto v = str(p, "TimeZone", pp); v && !v->empty()) out.time_zone = *v;
+      if (auto v = boolean(p, "Enabled", pp)) out.enabled = *v;
+      j.periodic = std::move(out);
+    }
+    if (object(o, "ParameterizedJob", "Job")) {
+      const std::string pp = "Job.ParameterizedJob";
+      const json& p = o.at("ParameterizedJob");
+      check_keys(p, pp, {"Payload", "MetaRequired", "MetaOptional"});
+      Parameterized out;
+      if (auto v = str(p, "Payload", pp); v && !v->empty()) out.payload = *v;
+      out.meta_required = strings(p, "MetaRequired", pp);
+      out.meta_optional = strings(p, "MetaOptional", pp);
+      j.parameterized = std::move(out);
     }
   }
 

@@ -426,7 +426,7 @@ class YamlReader {
     check_keys(n, path,
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
-                "shutdown_delay", "constraints", "affinities"});
+                "shutdown_delay", "constraints", "affinities", "dispatch_payload"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -471,6 +471,12 @@ class YamlReader {
     }
     if (auto v = duration(n["shutdown_delay"], join(path, "shutdown_delay"))) t.shutdown_delay = *v;
     t.placement = placement(n, path, /*with_spreads=*/false);
+    const std::string dpath = join(path, "dispatch_payload");
+    if (map(n["dispatch_payload"], dpath)) {
+      check_keys(n["dispatch_payload"], dpath, {"file"});
+      t.dispatch_payload = DispatchPayload{
+          str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
+    }
     return t;
   }
 
@@ -518,7 +524,8 @@ class YamlReader {
     // Paths below the job start at its fields ("groups[0]..."), as the API and CLI print them.
     check_keys(n, "",
                {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups",
-                "region", "namespace", "node_pool", "constraints", "affinities", "spreads"});
+                "region", "namespace", "node_pool", "constraints", "affinities", "spreads",
+                "periodic", "parameterized"});
     if (auto v = str(n["id"], "id")) j.id = *v;
     if (auto v = str(n["name"], "name")) j.name = *v;
     if (j.name.empty()) j.name = j.id;
@@ -540,6 +547,35 @@ class YamlReader {
     if (list(n["groups"], "groups")) {
       for (std::size_t i = 0; i < n["groups"].size(); ++i)
         j.groups.push_back(group(n["groups"][i], index("groups", i), j.type, j.update));
+    }
+    launches(n, j);
+  }
+
+  // periodic and parameterized: how the job launches children (job.hpp).
+  void launches(const YAML::Node& n, Job& j) {
+    if (map(n["periodic"], "periodic")) {
+      const YAML::Node p = n["periodic"];
+      check_keys(p, "periodic", {"cron", "crons", "prohibit_overlap", "time_zone", "enabled"});
+      Periodic out;
+      auto cron = str(p["cron"], "periodic.cron");
+      auto crons = string_list(p["crons"], "periodic.crons");
+      if (cron && !crons.empty()) add("periodic.crons", "use cron or crons, not both");
+      if (cron) out.crons.push_back(*cron);
+      out.crons.insert(out.crons.end(), crons.begin(), crons.end());
+      if (auto v = boolean(p["prohibit_overlap"], "periodic.prohibit_overlap"))
+        out.prohibit_overlap = *v;
+      if (auto v = str(p["time_zone"], "periodic.time_zone")) out.time_zone = *v;
+      if (auto v = boolean(p["enabled"], "periodic.enabled")) out.enabled = *v;
+      j.periodic = std::move(out);
+    }
+    if (map(n["parameterized"], "parameterized")) {
+      const YAML::Node p = n["parameterized"];
+      check_keys(p, "parameterized", {"payload", "meta_required", "meta_optional"});
+      Parameterized out;
+      if (auto v = str(p["payload"], "parameterized.payload")) out.payload = *v;
+      out.meta_required = string_list(p["meta_required"], "parameterized.meta_required");
+      out.meta_optional = string_list(p["meta_optional"], "parameterized.meta_optional");
+      j.parameterized = std::move(out);
     }
   }
 

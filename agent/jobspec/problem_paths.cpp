@@ -91,6 +91,18 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"auto_revert", "AutoRevert"},
       {"auto_promote", "AutoPromote"},
       {"progress_deadline", "ProgressDeadline"},
+      {"periodic", "Periodic"},
+      {"cron", "Spec"},
+      {"crons", "Specs"},
+      {"prohibit_overlap", "ProhibitOverlap"},
+      {"time_zone", "TimeZone"},
+      {"enabled", "Enabled"},
+      {"parameterized", "ParameterizedJob"},
+      {"payload", "Payload"},
+      {"meta_required", "MetaRequired"},
+      {"meta_optional", "MetaOptional"},
+      {"dispatch_payload", "DispatchPayload"},
+      {"file", "File"},
   };
   return names;
 }

@@ -9,6 +9,7 @@
 #include "drover/common/names.hpp"
 #include "drover/sdk/signals.hpp"
 #include "jobspec/constraint.hpp"
+#include "jobspec/cron.hpp"
 #include "jobspec/parse.hpp"
 
 namespace drover::jobspec {
@@ -310,6 +311,64 @@ class Validator {
     }
     if (checks > kMaxChecksPerTask)
       add(path + ".services", "at most " + std::to_string(kMaxChecksPerTask) + " checks per task");
+    if (t.dispatch_payload) dispatch_payload(path + ".dispatch_payload.file", t.dispatch_payload->file);
+  }
+
+  // A path under the task's local/ dir: relative, never leaving it (the write itself also
+  // goes through fs::open_beneath).
+  void dispatch_payload(const std::string& path, const std::string& file) {
+    if (file.empty()) return add(path, "is required (a file name under the task's local/ dir)");
+    if (file.size() > 1024) return add(path, "must be at most 1024 bytes");
+    if (file.front() == '/') return add(path, "must be relative to the task's local/ dir");
+    if (printable(file) != file) return add(path, "must not contain control characters");
+    std::size_t start = 0;
+    for (;;) {
+      auto slash = file.find('/', start);
+      auto part = file.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (part == ".." || part.empty() || part == ".")
+        return add(path, "\"" + file + "\" must name a file under local/ (no empty, . or .. parts)");
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+  }
+
+  // periodic and parameterized: Nomad's rules (batch jobs only; a cron per launch time).
+  void launches(const Job& j) {
+    if (j.periodic) {
+      const auto& p = *j.periodic;
+      if (j.type != JobType::Batch)
+        add("periodic", "only batch jobs can be periodic (the job's type is \"" +
+                            std::string(to_string(j.type)) + "\")");
+      if (p.enabled && p.crons.empty()) add("periodic.cron", "is required (or crons)");
+      for (std::size_t i = 0; i < p.crons.size(); ++i) {
+        auto cron = CronExpr::parse(p.crons[i]);
+        if (!cron)
+          add(p.crons.size() == 1 ? "periodic.cron" : "periodic.crons[" + std::to_string(i) + "]",
+              "\"" + printable(p.crons[i]) + "\": " + cron.message());
+      }
+      if (auto zone = TimeZone::load(p.time_zone); !zone) add("periodic.time_zone", zone.message());
+    }
+    if (j.parameterized) {
+      const auto& p = *j.parameterized;
+      if (j.type != JobType::Batch)
+        add("parameterized", "only batch jobs can be parameterized (the job's type is \"" +
+                                 std::string(to_string(j.type)) + "\")");
+      if (p.payload != "optional" && p.payload != "required" && p.payload != "forbidden")
+        add("parameterized.payload", "must be \"optional\", \"required\" or \"forbidden\" (got \"" +
+                                         printable(p.payload) + "\")");
+      std::map<std::string, std::string> seen;
+      auto keys = [&](const char* field, const std::vector<std::string>& list) {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const std::string path = std::string("parameterized.") + field + "[" + std::to_string(i) + "]";
+          if (list[i].empty() || list[i].find('=') != std::string::npos || printable(list[i]) != list[i])
+            add(path, "must be a meta key (not empty, no '=' or control characters)");
+          else if (auto [it, fresh] = seen.emplace(list[i], field); !fresh)
+            add(path, "\"" + list[i] + "\" is also in " + it->second);
+        }
+      };
+      keys("meta_required", p.meta_required);
+      keys("meta_optional", p.meta_optional);
+    }
   }
 
   // --- Networks and ports ---
@@ -497,6 +556,7 @@ class Validator {
       plain_name("datacenters[" + std::to_string(i) + "]", j.datacenters[i]);
     keys("meta", j.meta, /*check_values=*/true);
     if (j.update) update("update", *j.update);
+    launches(j);
     if (j.groups.empty()) add("groups", "at least one group is required");
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < j.groups.size(); ++i) {

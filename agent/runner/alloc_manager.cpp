@@ -63,6 +63,12 @@ void AllocManager::shutdown() {
 }
 
 Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
+  auto receipt = submit_locked(job);
+  if (receipt) job_changed();
+  return receipt;
+}
+
+Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   std::lock_guard lock(mu_);
   auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
   SubmitReceipt receipt{random_uuid(), job.id, {}};
@@ -71,8 +77,27 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
     for (const auto& id : it->second)
       if (auto& r = runners_.at(id); r->live_and_wanted()) old.push_back(r);
-  if (existing && !existing->stopped && existing->job == *job_json && !old.empty()) {
+  // The same job: its canonical JSON, or one an older drover wrote without the keys added
+  // since (their defaults), so that an upgrade does not make a resubmit restart the job.
+  const bool same = existing && (existing->job == *job_json || [&] {
+                      try {
+                        return jobspec::job_from_json(existing->job) == job;
+                      } catch (const std::exception&) {
+                        return false;
+                      }
+                    }());
+  if (same && !existing->stopped && !old.empty()) {
     for (auto& r : old) receipt.alloc_ids.push_back(r->id());
+    return receipt;
+  }
+  // A periodic or parameterized job runs nothing itself: it is kept for its launcher and
+  // for dispatch (runner/periodic_launcher.hpp, runner/dispatch.hpp), as Nomad creates no
+  // evaluation for it. Resubmitted unchanged, it keeps its submit time (and its schedule).
+  if (jobspec::launches_children(job)) {
+    if (same && !existing->stopped) return receipt;
+    if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st)
+      return make_error(st.message());
+    for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
     return receipt;
   }
   if (ctx_.resources) {
@@ -231,6 +256,7 @@ Result<std::string> AllocManager::stop_job(const std::string& job_id) {
       for (const auto& id : it->second) targets.push_back(runners_.at(id));
   }
   for (auto& r : targets) r->stop("Job \"" + job_id + "\" was stopped");
+  job_changed();
   return random_uuid();
 }
 
@@ -240,6 +266,7 @@ Result<std::string> AllocManager::purge_job(const std::string& job_id) {
   std::lock_guard lock(mu_);
   if (auto st = ctx_.store->delete_job(job_id); !st) return make_error(st.message());
   spdlog::info("purged job {}", job_id);
+  job_changed();
   return eval;
 }
 
@@ -329,6 +356,13 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
   {
     std::lock_guard lock(mu_);
     for (auto& rec : records) {
+      // A periodic or parameterized job that is not stopped has no allocs by design; it goes
+      // only once stopped, as in Nomad.
+      if (!rec.stopped && rec.job.is_object() &&
+          ((rec.job.contains("Periodic") && !rec.job["Periodic"].is_null()) ||
+           (rec.job.contains("ParameterizedJob") && !rec.job["ParameterizedJob"].is_null() &&
+            !rec.job.value("Dispatched", false))))
+        continue;
       int64_t last = std::max(rec.submit_time_ns,
                               removed_alloc_ns_.count(rec.id) ? removed_alloc_ns_[rec.id] : 0);
       Candidate c{rec.id, rec.submit_time_ns, {}};
@@ -455,6 +489,15 @@ Result<std::string> AllocManager::resolve_alloc_id(const std::string& prefix) {
                           std::to_string(matches.size()) + " allocs",
                       Errc::Ambiguous);
   return matches.front();
+}
+
+bool AllocManager::any_live_job_with_prefix(const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  for (auto it = allocs_by_job_.lower_bound(prefix);
+       it != allocs_by_job_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    for (const auto& id : it->second)
+      if (!runners_.at(id)->terminal()) return true;
+  return false;
 }
 
 std::vector<state::JobRecord> AllocManager::jobs() { return ctx_.store->jobs(); }

@@ -86,9 +86,16 @@ class AllocManager {
   void set_on_alloc_change(std::function<void(const state::Alloc&)> fn) {
     ctx_.on_alloc_change = std::move(fn);
   }
+  // Set before the API serves: called after a job is submitted, stopped or removed (the
+  // periodic launcher rereads its jobs).
+  void set_on_job_change(std::function<void()> fn) { on_job_change_ = std::move(fn); }
+  // Whether a job whose id starts with `prefix` has an alloc that is not terminal
+  // (prohibit_overlap: a periodic job's children are "<job>/periodic-<unix>").
+  bool any_live_job_with_prefix(const std::string& prefix);
 
  private:
   std::shared_ptr<AllocRunner> runner(const std::string& alloc_id);
+  Result<SubmitReceipt> submit_locked(const jobspec::Job& job);
   Result<std::shared_ptr<AllocRunner>> make_runner_locked(
       const std::string& alloc_id, const jobspec::Job& job,
       const std::shared_ptr<const nlohmann::json>& job_json,
@@ -116,6 +123,10 @@ class AllocManager {
   // job id -> last update of an alloc of it that was garbage collected (job GC's age of a
   // job whose allocs are already gone; lost on restart, then the submit time counts).
   std::map<std::string, int64_t> removed_alloc_ns_;
+  std::function<void()> on_job_change_;
+  void job_changed() {
+    if (on_job_change_) on_job_change_();
+  }
 };
 
 

@@ -280,12 +280,23 @@ Status StateStore::delete_alloc(const std::string& alloc_id) {
 
 Status StateStore::delete_job(const std::string& job_id) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "DELETE FROM jobs WHERE id = ?");
-  st.bind(1, job_id);
-  return run(st, "deleting job " + job_id);
+  Transaction tx(db_);
+  if (auto st = tx.begun(); !st) return st;
+  {
+    Stmt st(db_, "DELETE FROM jobs WHERE id = ?");
+    st.bind(1, job_id);
+    if (auto r = run(st, "deleting job " + job_id); !r) return r;
+  }
+  Stmt launch(db_, "DELETE FROM meta WHERE key = ?");
+  launch.bind(1, "periodic_launch/" + job_id);
+  if (auto r = run(launch, "deleting job " + job_id + "'s launch record"); !r) return r;
+  return tx.commit();
 }
 
 std::optional<std::string> StateStore::meta(const std::string& key) {
+  // Under mu_ like every other statement: on the one connection, a write outside the lock
+  // would land inside another thread's open transaction.
+  std::lock_guard lock(mu_);
   Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);
   if (st.ok() && st.step() == SQLITE_ROW) return st.text(0);
@@ -293,9 +304,22 @@ std::optional<std::string> StateStore::meta(const std::string& key) {
 }
 
 Status StateStore::put_meta(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
   Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)");
   st.bind(1, key).bind(2, value);
   return run(st, "writing meta");
+}
+
+static std::string periodic_launch_key(const std::string& job_id) {
+  return "periodic_launch/" + job_id;
+}
+
+std::optional<std::string> StateStore::periodic_launch(const std::string& job_id) {
+  return meta(periodic_launch_key(job_id));
+}
+
+Status StateStore::put_periodic_launch(const std::string& job_id, const std::string& value) {
+  return put_meta(periodic_launch_key(job_id), value);
 }
 
 }  // namespace drover::state

@@ -41,7 +41,8 @@ class StateStore {
   Status put_job(const JobRecord& job);
   std::vector<JobRecord> jobs();
   std::optional<JobRecord> job(const std::string& id);
-  // Removes the job's record only; its allocs are removed one by one (delete_alloc).
+  // Removes the job's record (and its periodic launch record) only; its allocs are removed one
+  // by one (delete_alloc).
   Status delete_job(const std::string& job_id);
 
   // Writes the alloc and all its task states in one transaction.
@@ -63,6 +64,11 @@ class StateStore {
 
   std::optional<std::string> meta(const std::string& key);
   Status put_meta(const std::string& key, const std::string& value);
+
+  // A periodic job's last launch (runner/periodic_launcher.hpp), as JSON text; kept in the
+  // meta table and removed with the job (delete_job).
+  std::optional<std::string> periodic_launch(const std::string& job_id);
+  Status put_periodic_launch(const std::string& job_id, const std::string& value);
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -122,5 +122,24 @@ TEST(StateStore, AnAllocsPortsSurviveReopening) {
   auto j = to_json(allocs[0], false);
   EXPECT_EQ(j["AllocatedResources"]["Shared"]["Ports"][1]["HostIP"], "10.1.2.3");
   EXPECT_EQ(j["AllocatedResources"]["Tasks"]["t"]["Networks"][0]["DynamicPorts"][0]["Value"], 25000);
+}
+
+TEST(StateStore, APeriodicJobsLaunchRecordSurvivesReopeningAndGoesWithTheJob) {
+  auto dir = temp_dir();
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store) << store.message();
+    ASSERT_TRUE((*store)->put_job({"tick", {{"ID", "tick"}}, 1, false}));
+    ASSERT_TRUE((*store)->put_job({"tock", {{"ID", "tock"}}, 1, false}));
+    ASSERT_TRUE((*store)->put_periodic_launch("tick", R"({"Launch":100})"));
+    ASSERT_TRUE((*store)->put_periodic_launch("tock", R"({"Launch":200})"));
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->periodic_launch("tick").value_or(""), R"({"Launch":100})");
+  ASSERT_TRUE((*store)->delete_job("tick"));
+  EXPECT_FALSE((*store)->periodic_launch("tick"))
+      << "a job submitted again under its id starts afresh";
+  EXPECT_EQ((*store)->periodic_launch("tock").value_or(""), R"({"Launch":200})");
   std::filesystem::remove_all(dir);
 }

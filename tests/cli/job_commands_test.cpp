@@ -338,5 +338,45 @@ TEST_F(JobCommands, UnknownJobShowsTheAgentsError) {
   EXPECT_EQ(r.err, "Error: job \"nope\" not found\n");
 }
 
+TEST_F(JobCommands, DispatchSendsEveryMetaAndThePayloadFileAsNomadsCliDoes) {
+  agent_.server().Post(
+      R"(/v1/job/(.+)/dispatch)", [](const httplib::Request&, httplib::Response& res) {
+        reply_json(
+            res, R"({"DispatchedJobID":"report/dispatch-1-0a1b2c3d","EvalID":"e1","AllocIDs":[]})");
+      });
+  agent_.start();
+  auto payload = write_file("in.txt", "hello\n");
+  auto r = run_cli_against(agent_.address(), {"job", "dispatch", "-meta", "customer=acme", "-meta",
+                                              "format=a=b", "-detach", "report", payload});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Dispatched Job ID = report/dispatch-1-0a1b2c3d\nEvaluation ID     = e1\n");
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].path, "/v1/job/report/dispatch");
+  auto body = nlohmann::json::parse(reqs[0].body);
+  EXPECT_EQ(body["Payload"], "aGVsbG8K");
+  EXPECT_EQ(body["Meta"], (nlohmann::json{{"customer", "acme"}, {"format", "a=b"}}));
+  // -payload names the same file; both at once is one too many.
+  auto both = run_cli_against(agent_.address(),
+                              {"job", "dispatch", "-payload", payload, "report", payload});
+  EXPECT_EQ(both.code, 1);
+  EXPECT_NE(both.err.find("give the payload once"), std::string::npos) << both.err;
+  auto bad = run_cli_against(agent_.address(), {"job", "dispatch", "-meta", "novalue", "report"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("-meta \"novalue\": must be key=value"), std::string::npos) << bad.err;
+}
+
+TEST_F(JobCommands, PeriodicForcePrintsTheLaunchedChild) {
+  agent_.server().Post(R"(/v1/job/(.+)/periodic/force)",
+                       [](const httplib::Request&, httplib::Response& res) {
+                         reply_json(res, R"({"EvalID":"e1","JobID":"tick/periodic-1700000000"})");
+                       });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "periodic", "force", "tick"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "==> Job \"tick/periodic-1700000000\" launched\n");
+  EXPECT_EQ(agent_.requests().at(0).path, "/v1/job/tick/periodic/force");
+}
+
 }  // namespace
 }  // namespace drover::cli::testing

@@ -107,7 +107,7 @@ contents)
   maintainer=$(dpkg-deb -f "$d" Maintainer)
   grep -Eq '^[^<>@]+ <[^<>@ ]+@[^<>@ ]+\.[^<>@ .]+>$' <<<"$maintainer" && ! grep -q "@localhost" <<<"$maintainer" \
     || fail "Maintainer is not 'Name <user@host.domain>': $maintainer"
-  [ "$(dpkg-deb -f "$d" Recommends)" = "runc, docker.io" ] || fail "Recommends: $(dpkg-deb -f "$d" Recommends)"
+  [ "$(dpkg-deb -f "$d" Recommends)" = "runc, docker.io, tzdata" ] || fail "Recommends: $(dpkg-deb -f "$d" Recommends)"
   ctl=$work/control; rm -rf "$ctl"; dpkg-deb -e "$d" "$ctl"
   [ "$(cat "$ctl/conffiles")" = "/etc/drover/agent.yaml" ] || fail "conffiles: $(cat "$ctl/conffiles")"
   for s in postinst prerm postrm; do

@@ -15,6 +15,14 @@ class TaskDirHook final : public TaskHook {
   bool recorded_ = false;  // "Building Task Directory" is said once, not at every restart
 };
 
+// A dispatched job's payload, written to the task's `dispatch_payload { file }` under its
+// local/ dir before each start, never outside it (fs/beneath.hpp).
+class DispatchPayloadHook final : public TaskHook {
+ public:
+  const char* name() const override { return "dispatch_payload"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
 // The task's cgroup with its limits and reserved cores (docs/cgroups.md); released, with
 // whatever the task left in it, once the task ended.
 class CgroupHook final : public TaskHook {

@@ -3,9 +3,10 @@
 
 namespace drover::runner {
 
-std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobspec::Task&) {
+std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobspec::Task& task) {
   std::vector<std::unique_ptr<TaskHook>> hooks;
   hooks.push_back(std::make_unique<TaskDirHook>());
+  if (task.dispatch_payload) hooks.push_back(std::make_unique<DispatchPayloadHook>());
   if (alloc.ctx().resources) {
     // The cgroup exists, with its limits, before the driver starts anything.
     hooks.push_back(std::make_unique<CgroupHook>());

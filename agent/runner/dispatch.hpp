@@ -1,0 +1,46 @@
+// `job dispatch`: a parameterized job instantiated with a payload and meta, as Nomad's
+// Job.Dispatch does. The child is the parent's copy with the id
+// "<job>/dispatch-<unix>-<8 hex>", ParentID set, Dispatched true, the payload kept for each
+// task's dispatch_payload file and the meta merged over the job's (NOMAD_META_*).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
+
+namespace drover::runner {
+
+class AllocManager;
+
+// Nomad's cap on a dispatch payload (DispatchPayloadSizeLimit).
+inline constexpr std::size_t kMaxDispatchPayloadBytes = 16 * 1024;
+
+struct DispatchReceipt {
+  std::string job_id;  // the child's
+  std::string eval_id;
+  std::vector<std::string> alloc_ids;
+};
+
+// The problems of a dispatch request against the parent's parameterized block, each naming
+// its field ("Payload: ...", "Meta.x: ..."); empty when it may be dispatched.
+std::vector<std::string> dispatch_problems(const jobspec::Parameterized& p,
+                                           const std::string& payload,
+                                           const std::map<std::string, std::string>& meta);
+
+// The child job `parent` dispatched at `unix` with `suffix` (8 hex digits).
+jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& payload,
+                            const std::map<std::string, std::string>& meta, int64_t unix,
+                            const std::string& suffix);
+
+// Checks the request and submits the child. Errors: NotFound (no such job), Invalid (not a
+// parameterized job, or the request's problems, joined by "; "), Conflict (stopped), and
+// whatever submit says (409 when it does not fit the node).
+Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const std::string& job_id,
+                                     const std::string& payload,
+                                     const std::map<std::string, std::string>& meta);
+
+}  // namespace drover::runner

@@ -1,0 +1,246 @@
+// The periodic launcher (see periodic_launcher.hpp).
+#include "runner/periodic_launcher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "drover/common/json_text.hpp"
+#include "runner/alloc_manager.hpp"
+#include "state/state_store.hpp"
+
+namespace drover::runner {
+
+namespace {
+
+// A launch this late is a catch-up after downtime, named by the time it happens; an on-time
+// one is named by its cron time.
+constexpr int64_t kOnTimeSlack = 5;
+
+// How long the thread sleeps at most between turns: a wall clock step (NTP) is noticed
+// within this.
+constexpr auto kMaxSleep = std::chrono::seconds(30);
+
+int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool periodic_active(const jobspec::Job& job) {
+  // A parameterized parent's periodic block is for its dispatched children (Nomad's rule).
+  return job.periodic && job.periodic->enabled && !(job.parameterized && !job.dispatched);
+}
+
+}  // namespace
+
+jobspec::Job periodic_child(const jobspec::Job& parent, int64_t unix) {
+  jobspec::Job child = parent;
+  child.id = parent.id + "/periodic-" + std::to_string(unix);
+  child.name = child.id;
+  child.parent_id = parent.id;
+  child.periodic.reset();
+  return child;
+}
+
+PeriodicLauncher::PeriodicLauncher(AllocManager& allocs, state::StateStore& store,
+                                   std::function<int64_t()> clock)
+    : allocs_(allocs), store_(store), clock_(clock ? std::move(clock) : system_now) {}
+
+PeriodicLauncher::~PeriodicLauncher() { stop(); }
+
+void PeriodicLauncher::start() {
+  thread_ = std::jthread([this](std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      std::optional<int64_t> next;
+      {
+        std::lock_guard lock(mu_);
+        next = turn_locked(clock_());
+      }
+      auto sleep = std::chrono::duration_cast<std::chrono::milliseconds>(kMaxSleep);
+      if (next) {
+        // Wake at the launch second itself: the system clock's sub-second part is waited out.
+        auto due = std::chrono::system_clock::time_point(std::chrono::seconds(*next));
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            due - std::chrono::system_clock::now());
+        sleep = std::clamp(left, std::chrono::milliseconds(5),
+                           std::chrono::duration_cast<std::chrono::milliseconds>(kMaxSleep));
+      }
+      std::unique_lock wake(wake_mu_);
+      cv_.wait_for(wake, stop, sleep, [this] { return woken_; });
+      woken_ = false;
+    }
+  });
+}
+
+void PeriodicLauncher::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PeriodicLauncher::jobs_changed() {
+  dirty_ = true;
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void PeriodicLauncher::run_once() {
+  std::lock_guard lock(mu_);
+  (void)turn_locked(clock_());
+}
+
+void PeriodicLauncher::reload_locked() {
+  dirty_ = false;  // first: a change while reading marks it again
+  entries_.clear();
+  for (const auto& rec : store_.jobs()) {
+    if (rec.stopped || !rec.job.is_object()) continue;
+    const auto& pj = rec.job;
+    if (!pj.contains("Periodic") || pj["Periodic"].is_null()) continue;
+    try {
+      Entry e{jobspec::job_from_json(pj),
+              {},
+              jobspec::TimeZone::utc(),
+              rec.submit_time_ns / 1000000000};
+      if (!periodic_active(e.job)) continue;
+      bool ok = true;
+      for (const auto& text : e.job.periodic->crons) {
+        auto cron = jobspec::CronExpr::parse(text);
+        if (!cron) {
+          spdlog::error("periodic job {}: cron \"{}\": {}", rec.id, text, cron.message());
+          ok = false;
+          break;
+        }
+        e.crons.push_back(*cron);
+      }
+      auto zone = jobspec::TimeZone::load(e.job.periodic->time_zone);
+      if (!zone) {
+        spdlog::error("periodic job {}: {}", rec.id, zone.message());
+        ok = false;
+      }
+      if (!ok) continue;
+      e.zone = std::move(*zone);
+      entries_.emplace(rec.id, std::move(e));
+    } catch (const std::exception& ex) {
+      spdlog::error("periodic job {}: cannot be read: {}", rec.id, ex.what());
+    }
+  }
+}
+
+std::optional<int64_t> PeriodicLauncher::next_after(const Entry& e, int64_t after) const {
+  std::optional<int64_t> best;
+  for (const auto& c : e.crons)
+    if (auto t = c.next(after, e.zone); t && (!best || *t < *best)) best = t;
+  return best;
+}
+
+PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const std::string& job_id) {
+  LastLaunch l;
+  if (auto text = store_.periodic_launch(job_id)) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object()) {
+      l.time = j.value("Launch", int64_t{0});
+      l.until = j.value("Until", l.time);
+      l.pending = j.value("Pending", false);
+    }
+  }
+  return l;
+}
+
+void PeriodicLauncher::put_last_launch(const std::string& job_id, const LastLaunch& l) {
+  if (auto st = store_.put_periodic_launch(
+          job_id, json_text({{"Launch", l.time}, {"Until", l.until}, {"Pending", l.pending}}));
+      !st)
+    spdlog::error("periodic job {}: cannot record its launch: {}", job_id, st.message());
+}
+
+bool PeriodicLauncher::submit_child(const Entry& e, int64_t unix) {
+  auto child = periodic_child(e.job, unix);
+  if (store_.job(child.id)) return true;  // submitted before the agent stopped
+  auto receipt = allocs_.submit(child);
+  if (!receipt) {
+    spdlog::error("periodic job {}: launching {} failed: {}", e.job.id, child.id,
+                  receipt.message());
+    return false;
+  }
+  spdlog::info("periodic job {}: launched {}", e.job.id, child.id);
+  return true;
+}
+
+std::optional<int64_t> PeriodicLauncher::turn_locked(int64_t now) {
+  if (dirty_) reload_locked();
+  std::optional<int64_t> earliest;
+  for (const auto& [id, e] : entries_) {
+    LastLaunch last = last_launch(id);
+    if (last.pending) {
+      // Recorded, and the agent stopped before its child was surely submitted.
+      submit_child(e, last.time);
+      last.pending = false;
+      put_last_launch(id, last);
+    }
+    // A job submitted (or changed) after its last launch counts from its submit time: a new
+    // schedule starts now, as in Nomad.
+    const int64_t base = std::max(last.until, e.submit_s);
+    auto next = next_after(e, base);
+    if (next && *next <= now) {
+      const int64_t at = now - *next > kOnTimeSlack ? now : *next;
+      if (e.job.periodic->prohibit_overlap && allocs_.any_live_job_with_prefix(id + "/periodic-")) {
+        spdlog::info(
+            "periodic job {}: launch at {} skipped: a child is still running "
+            "(prohibit_overlap)",
+            id, at);
+        put_last_launch(id, {at, now, false});
+      } else {
+        // Every missed time up to now is covered by this one launch.
+        put_last_launch(id, {at, now, true});
+        submit_child(e, at);
+        put_last_launch(id, {at, now, false});
+      }
+      next = next_after(e, std::max(at, now));
+    }
+    if (next && (!earliest || *next < *earliest)) earliest = next;
+  }
+  return earliest;
+}
+
+Result<std::string> PeriodicLauncher::force(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  auto rec = store_.job(job_id);
+  if (!rec) return make_error("job \"" + job_id + "\" not found", Errc::NotFound);
+  jobspec::Job job;
+  try {
+    job = jobspec::job_from_json(rec->job);
+  } catch (const std::exception& e) {
+    return make_error("job \"" + job_id + "\" cannot be read: " + e.what(), Errc::Internal);
+  }
+  if (!job.periodic) return make_error("job \"" + job_id + "\" is not periodic", Errc::Invalid);
+  if (!periodic_active(job))
+    return make_error("job \"" + job_id + "\" does not launch periodically (" +
+                          (job.periodic->enabled ? "it is parameterized: dispatch it"
+                                                 : "its periodic block is disabled") +
+                          ")",
+                      Errc::Invalid);
+  if (rec->stopped) return make_error("job \"" + job_id + "\" is stopped", Errc::Invalid);
+  auto child = periodic_child(job, clock_());
+  if (store_.job(child.id))
+    return make_error("job \"" + child.id + "\" was already launched this second", Errc::Conflict);
+  auto receipt = allocs_.submit(child);
+  if (!receipt) return receipt.error();
+  spdlog::info("periodic job {}: launched {} (forced)", job_id, child.id);
+  return child.id;
+}
+
+std::optional<int64_t> PeriodicLauncher::next_launch(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  if (dirty_) reload_locked();
+  auto it = entries_.find(job_id);
+  if (it == entries_.end()) return std::nullopt;
+  auto base = std::max(last_launch(job_id).until, it->second.submit_s);
+  auto next = next_after(it->second, std::max(base, clock_() - 1));
+  return next;
+}
+
+}  // namespace drover::runner
