@@ -311,7 +311,8 @@ json task_to_json(const Task& t) {
                 {"MemoryMB", t.resources.memory_mb},
                 {"MemoryMaxMB", t.resources.memory_max_mb},
                 {"Pids", t.resources.pids},
-                {"Devices", devices}}},
+                {"Devices", devices},
+                {"Networks", networks_to_json(t.resources.networks)}}},
               {"KillTimeout", ns(t.kill_timeout)},
               {"KillSignal", t.kill_signal},
               {"LogConfig",
@@ -387,7 +388,9 @@ json group_to_json(const TaskGroup& g) {
               {"RestartPolicy", restart_to_json(g.restart)},
               {"Update", update_to_json(g.update)},
               {"Tasks", tasks},
-              {"Meta", g.meta}};
+              {"Meta", g.meta},
+              {"Networks", networks_to_json(g.networks)},
+              {"Services", services_to_json(g.services)}};
   out["ShutdownDelay"] = ns(g.shutdown_delay);
   placement_to_json(g.placement, out, /*spreads=*/true);
   return out;

@@ -446,8 +446,8 @@ job "hello-batch" {
 
 TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
   std::string p = problems_of(R"(job "web" {
-  periodic {
-    crons = ["* * * * *"]
+  multiregion {
+    strategy { max_parallel = 1 }
   }
 
   group "web" {
@@ -471,7 +471,7 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
   }
 }
 )");
-  EXPECT_TRUE(has_line(p, "job \"web\": periodic block at line 2: not supported yet (issue 17)"))
+  EXPECT_TRUE(has_line(p, "job \"web\": multiregion block at line 2: not supported by drover"))
       << p;
   EXPECT_TRUE(has_line(p,
                        "group \"web\": network.dns block at line 9: not supported yet (issue 18: "

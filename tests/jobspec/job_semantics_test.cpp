@@ -329,8 +329,8 @@ TEST(JobSemantics, NomadJsonProblemsUseJsonNamesEverywhere) {
   EXPECT_TRUE(has_line(p, "Job.Spreads[0].SpreadTarget[0].Percent: must be at most 100")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].ShutdownDelay: must not be negative")) << p;
   EXPECT_TRUE(has_line(p,
-                       "Job.TaskGroups[0].Tasks[0].Services[0].PortLabel: must be a port number "
-                       "or \"host:port\" (drover allocates no ports)"))
+                       "Job.TaskGroups[0].Tasks[0].Services[0].PortLabel: \"http\" is not a port "
+                       "label of the group's network (it has no ports)"))
       << p;
   EXPECT_TRUE(has_line(p,
                        "Job.TaskGroups[0].Tasks[0].Services[0].Checks[0].Path: must start with "
