@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "plugin_config.hpp"
+#include "work_dir.hpp"
 
 namespace drover::exec {
 namespace {
@@ -68,15 +69,7 @@ std::vector<std::string> config_problems(const nlohmann::json& config,
     if (!all_allowed && (cap == "ALL" || std::find(allow_caps.begin(), allow_caps.end(), cap) == allow_caps.end()))
       problems.push_back("config.cap_add: " + cap + " is not in the plugin's allow_caps");
   }
-  // work_dir (Nomad's): the task's working directory; absolute, or starting with an
-  // interpolation such as ${NOMAD_TASK_DIR} that the agent resolves to one.
-  if (auto w = config.find("work_dir"); w != config.end() && !w->is_null()) {
-    if (!w->is_string() || w->get_ref<const std::string&>().find('\0') != std::string::npos)
-      problems.push_back("config.work_dir: must be a path");
-    else if (const auto& s = w->get_ref<const std::string&>();
-             s.empty() || (s[0] != '/' && s.rfind("${", 0) != 0))
-      problems.push_back("config.work_dir: must be an absolute path (got \"" + s + "\")");
-  }
+  if (auto p = monitored::work_dir_problem(config); !p.empty()) problems.push_back(p);
   static const char* kKnown[] = {"command", "args",    "hostname", "network_mode",
                                  "cap_add", "cap_drop", "work_dir"};
   for (const auto& [key, value] : config.items()) {

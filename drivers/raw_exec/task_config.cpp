@@ -2,6 +2,8 @@
 // ignored: a job that sets a key raw_exec does not honour must not run as if it did.
 #include "task_config.hpp"
 
+#include "work_dir.hpp"
+
 namespace drover::raw_exec {
 
 std::vector<std::string> config_problems(const nlohmann::json& config) {
@@ -34,15 +36,7 @@ std::vector<std::string> config_problems(const nlohmann::json& config) {
       }
     }
   }
-  // work_dir (Nomad's): the task's working directory; absolute, or starting with an
-  // interpolation such as ${NOMAD_TASK_DIR} that the agent resolves to one.
-  if (auto w = config.find("work_dir"); w != config.end() && !w->is_null()) {
-    if (!w->is_string() || w->get_ref<const std::string&>().find('\0') != std::string::npos)
-      problems.push_back("config.work_dir: must be a path");
-    else if (const auto& s = w->get_ref<const std::string&>();
-             s.empty() || (s[0] != '/' && s.rfind("${", 0) != 0))
-      problems.push_back("config.work_dir: must be an absolute path (got \"" + s + "\")");
-  }
+  if (auto p = monitored::work_dir_problem(config); !p.empty()) problems.push_back(p);
   for (const auto& [key, value] : config.items()) {
     if (key != "command" && key != "args" && key != "work_dir") {
       problems.push_back("config." + key + ": unknown key for the raw_exec driver");
