@@ -338,9 +338,13 @@ TEST(ExecFingerprint, RuntimeStartsWithOnlyStdFdsPathAndItsOwnSession) {
   fs::path seen = root / "seen", marker = root / "leak-marker", fake = root / "fakerunc";
   {
     std::ofstream f(fake);
+    // The signal mask is read first, with builtins only: dash blocks every signal around its
+    // own forks, so a child reading the shell's mask later can catch it mid-fork.
     f << "#!/bin/sh\n"
-      << "{ ls -l /proc/$$/fd; env; echo \"sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$\";"
-      << " grep SigBlk /proc/$$/status; } > " << seen << "\n"
+      << "while read -r k v; do [ \"$k\" = SigBlk: ] && echo \"SigBlk:\t$v\"; done"
+      << " < /proc/$$/status > " << seen << "\n"
+      << "{ ls -l /proc/$$/fd; env; echo \"sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$\"; } >> "
+      << seen << "\n"
       << "echo 'fakerunc version 9.9'\n";
   }
   fs::permissions(fake, fs::perms::owner_all);
