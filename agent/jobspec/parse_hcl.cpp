@@ -3,6 +3,7 @@
 // The block and attribute names are Nomad's jobspec2 ones. A block or attribute drover cannot
 // honour is refused naming it and its line, never dropped; problems the JSON reader and
 // validate() find are traced back to the HCL that produced them (HclSourceMap).
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -17,7 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-enum class Kind { Any, Duration, StringMap };
+// Int: HCL converts a string holding a whole number where a number is wanted, as Nomad's
+// schema decoding does (`-var n=3` gives the string "3"; `count = var.n` means 3).
+enum class Kind { Any, Duration, StringMap, Int };
 
 struct Field {
   std::string_view hcl;
@@ -69,6 +72,17 @@ const std::map<std::string_view, std::string_view>& refusals() {
 }
 
 std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// A string that is exactly a whole number becomes that number; anything else stays as it is
+// for the JSON reader to judge (and name).
+json whole_number(const json& v) {
+  if (!v.is_string()) return v;
+  const std::string& t = v.get_ref<const std::string&>();
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return v;
+  return n;
+}
 
 class HclMapper {
  public:
@@ -180,6 +194,9 @@ class HclMapper {
         case Kind::StringMap:
           out[key] = string_map(a.value, s, a.name, a.pos.line);
           break;
+        case Kind::Int:
+          out[key] = whole_number(a.value);
+          break;
         case Kind::Duration:
           if (a.value.is_null()) break;
           if (!a.value.is_string()) {
@@ -277,7 +294,7 @@ class HclMapper {
     static const std::vector<Field> a = {{"attribute", "LTarget"},
                                          {"operator", "Operand"},
                                          {"value", "RTarget"},
-                                         {"weight", "Weight"},
+                                         {"weight", "Weight", Kind::Int},
                                          {"version", "version"},
                                          {"semver", "semver"},
                                          {"regexp", "regexp"},
@@ -326,7 +343,8 @@ class HclMapper {
     map_.add(s.json_path, {s.where, "spread", b.pos.line});
     json out = json::object();
     labels(s, b, 0);
-    attributes(b.body, s, {{"attribute", "Attribute"}, {"weight", "Weight"}}, out, {"target"});
+    attributes(b.body, s, {{"attribute", "Attribute"}, {"weight", "Weight", Kind::Int}}, out,
+               {"target"});
     json targets = json::array();
     for (const auto& t : b.body.blocks) {
       if (t.type != "target") {
@@ -338,7 +356,7 @@ class HclMapper {
                s.prefix + "target " + quote(t.labels[0]) + "."};
       map_.add(ts.json_path, {s.where, s.prefix + "target " + quote(t.labels[0]), t.pos.line});
       json target = {{"Value", t.labels[0]}};
-      attributes(t.body, ts, {{"value", "Value"}, {"percent", "Percent"}}, target);
+      attributes(t.body, ts, {{"value", "Value"}, {"percent", "Percent", Kind::Int}}, target);
       for (const auto& inner : t.body.blocks) unknown_block(ts, inner, {});
       if (target.contains("Value")) target["Value"] = text(target["Value"]);
       targets.push_back(std::move(target));
@@ -373,17 +391,17 @@ class HclMapper {
     static const std::vector<Field> f = {{"health_check", "HealthCheck"},
                                          {"min_healthy_time", "MinHealthyTime", Kind::Duration},
                                          {"healthy_deadline", "HealthyDeadline", Kind::Duration},
-                                         {"max_parallel", "MaxParallel"},
+                                         {"max_parallel", "MaxParallel", Kind::Int},
                                          {"stagger", "Stagger", Kind::Duration},
                                          {"progress_deadline", "ProgressDeadline", Kind::Duration},
-                                         {"canary", "Canary"},
+                                         {"canary", "Canary", Kind::Int},
                                          {"auto_revert", "AutoRevert"},
                                          {"auto_promote", "AutoPromote"}};
     return f;
   }
 
   static const std::vector<Field>& restart_fields() {
-    static const std::vector<Field> f = {{"attempts", "Attempts"},
+    static const std::vector<Field> f = {{"attempts", "Attempts", Kind::Int},
                                          {"interval", "Interval", Kind::Duration},
                                          {"delay", "Delay", Kind::Duration},
                                          {"mode", "Mode"},
@@ -399,14 +417,14 @@ class HclMapper {
       j["ID"] = b.labels[0];
       map_.add("Job.ID", {s.where, "", b.pos.line});
     }
-    const std::vector<std::string_view> blocks = {"group",   "update",     "meta",     "reschedule",
-                                                  "migrate", "constraint", "affinity", "spread",
-                                                  "periodic", "parameterized"};
+    const std::vector<std::string_view> blocks = {
+        "group",      "update",   "meta",   "reschedule", "migrate",
+        "constraint", "affinity", "spread", "periodic",   "parameterized"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
                 {"datacenters", "Datacenters"},
-                {"priority", "Priority"},
+                {"priority", "Priority", Kind::Int},
                 {"region", "Region"},
                 {"namespace", "Namespace"},
                 {"node_pool", "NodePool"},
@@ -455,17 +473,15 @@ class HclMapper {
   }
 
   static const std::vector<Field>& reschedule_fields() {
-    static const std::vector<Field> f = {{"attempts", "Attempts"},
-                                         {"interval", "Interval", Kind::Duration},
-                                         {"delay", "Delay", Kind::Duration},
-                                         {"delay_function", "DelayFunction"},
-                                         {"max_delay", "MaxDelay", Kind::Duration},
-                                         {"unlimited", "Unlimited"}};
+    static const std::vector<Field> f = {
+        {"attempts", "Attempts", Kind::Int},       {"interval", "Interval", Kind::Duration},
+        {"delay", "Delay", Kind::Duration},        {"delay_function", "DelayFunction"},
+        {"max_delay", "MaxDelay", Kind::Duration}, {"unlimited", "Unlimited"}};
     return f;
   }
 
   static const std::vector<Field>& migrate_fields() {
-    static const std::vector<Field> f = {{"max_parallel", "MaxParallel"},
+    static const std::vector<Field> f = {{"max_parallel", "MaxParallel", Kind::Int},
                                          {"health_check", "HealthCheck"},
                                          {"min_healthy_time", "MinHealthyTime", Kind::Duration},
                                          {"healthy_deadline", "HealthyDeadline", Kind::Duration}};
@@ -480,11 +496,10 @@ class HclMapper {
     g["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
-        "task",    "restart",        "update",     "meta",     "reschedule",
-        "migrate", "ephemeral_disk", "constraint", "affinity", "spread",
-        "network", "service"};
+        "task",           "restart",    "update",   "meta",   "reschedule", "migrate",
+        "ephemeral_disk", "constraint", "affinity", "spread", "network",    "service"};
     attributes(b.body, s,
-               {{"count", "Count"},
+               {{"count", "Count", Kind::Int},
                 {"meta", "Meta", Kind::StringMap},
                 {"shutdown_delay", "ShutdownDelay", Kind::Duration}},
                g, blocks);
@@ -540,9 +555,9 @@ class HclMapper {
     json t = json::object();
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
-    const std::vector<std::string_view> blocks = {"config",     "env",     "meta",    "resources",
-                                                  "lifecycle",  "logs",    "restart", "service",
-                                                  "constraint", "affinity", "dispatch_payload"};
+    const std::vector<std::string_view> blocks = {
+        "config",  "env",     "meta",       "resources", "lifecycle",       "logs",
+        "restart", "service", "constraint", "affinity",  "dispatch_payload"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -575,8 +590,8 @@ class HclMapper {
       } else if (c.type == "logs") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["LogConfig"] = simple_block(c, s, "LogConfig",
-                                        {{"max_files", "MaxFiles"},
-                                         {"max_file_size", "MaxFileSizeMB"},
+                                        {{"max_files", "MaxFiles", Kind::Int},
+                                         {"max_file_size", "MaxFileSizeMB", Kind::Int},
                                          {"disabled", "Disabled"},
                                          {"enabled", "Enabled"}});
       } else if (c.type == "restart") {
@@ -604,11 +619,11 @@ class HclMapper {
     map_.add(s.json_path, {task.where, "resources", b.pos.line});
     json r = json::object();
     attributes(b.body, s,
-               {{"cpu", "CPU"},
-                {"cores", "Cores"},
-                {"memory", "MemoryMB"},
-                {"memory_max", "MemoryMaxMB"},
-                {"pids", "Pids"},
+               {{"cpu", "CPU", Kind::Int},
+                {"cores", "Cores", Kind::Int},
+                {"memory", "MemoryMB", Kind::Int},
+                {"memory_max", "MemoryMaxMB", Kind::Int},
+                {"pids", "Pids", Kind::Int},
                 {"disk", "DiskMB"},
                 {"iops", "IOPS"}},
                r, {"device", "network"});
@@ -629,7 +644,7 @@ class HclMapper {
                s.prefix + "device " + quote(d.labels[0]) + "."};
       map_.add(ds.json_path, {s.where, s.prefix + "device " + quote(d.labels[0]), d.pos.line});
       json dev = {{"Name", d.labels[0]}};
-      attributes(d.body, ds, {{"count", "Count"}}, dev, {"constraint"});
+      attributes(d.body, ds, {{"count", "Count", Kind::Int}}, dev, {"constraint"});
       json constraints = json::array();
       for (const auto& c : d.body.blocks) {
         if (c.type != "constraint") {
@@ -657,7 +672,7 @@ class HclMapper {
   json network(const hcl::Block& b, const Scope& s) {
     map_.add(s.json_path, {s.where, s.prefix.substr(0, s.prefix.size() - 1), b.pos.line});
     json out = json::object();
-    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits"}}, out, {"port"});
+    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits", Kind::Int}}, out, {"port"});
     json reserved = json::array(), dynamic = json::array();
     std::map<std::string, int> labels_seen;
     for (const auto& p : b.body.blocks) {
@@ -679,7 +694,10 @@ class HclMapper {
                s.where, s.prefix + "port " + quote(p.labels[0]) + "."};
       map_.add(ps.json_path, {s.where, s.prefix + "port " + quote(p.labels[0]), p.pos.line});
       json port = {{"Label", p.labels[0]}};
-      attributes(p.body, ps, {{"static", "Value"}, {"to", "To"}, {"host_network", "HostNetwork"}},
+      attributes(p.body, ps,
+                 {{"static", "Value", Kind::Int},
+                  {"to", "To", Kind::Int},
+                  {"host_network", "HostNetwork"}},
                  port);
       for (const auto& inner : p.body.blocks) unknown_block(ps, inner, {});
       list.push_back(std::move(port));

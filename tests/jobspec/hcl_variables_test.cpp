@@ -285,5 +285,41 @@ job "vars" {
   EXPECT_EQ((*json_doc.doc)["Job"]["TaskGroups"][0]["Count"], 4);
 }
 
+// `-var n=3` on an untyped variable is the string "3"; where the job wants a number, HCL
+// converts it, as Nomad does, and -output prints the number. A string that is no whole number
+// is still refused, naming the field.
+TEST(HclJobsWithVariables, AnUntypedVariableFromTheCommandLineIsANumberWhereOneIsWanted) {
+  const std::string text = R"(variable "n" {}
+variable "mem" {}
+job "x" {
+  group "g" {
+    count = var.n
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+      resources { memory = var.mem }
+      env { N = var.n }
+    }
+  }
+}
+)";
+  HclJobOptions options;
+  options.variables.args = {{"n", "3"}, {"mem", "128"}};
+  auto r = parse_job(text, options);
+  ASSERT_TRUE(r.problems.empty()) << format_problems(r.problems);
+  EXPECT_EQ(r.job->groups.at(0).count, 3);
+  EXPECT_EQ(r.job->groups[0].tasks.at(0).resources.memory_mb, 128);
+  EXPECT_EQ(r.job->groups[0].tasks[0].env.at("N"), "3");
+  auto json_doc = hcl_to_nomad_json(text, options);
+  ASSERT_TRUE(json_doc.problems.empty()) << format_problems(json_doc.problems);
+  EXPECT_EQ((*json_doc.doc)["Job"]["TaskGroups"][0]["Count"], 3);
+
+  options.variables.args = {{"n", "three"}, {"mem", "128"}};
+  auto bad = parse_job(text, options);
+  EXPECT_NE(format_problems(bad.problems).find("count at line 5: must be an integer"),
+            std::string::npos)
+      << format_problems(bad.problems);
+}
+
 }  // namespace
 }  // namespace drover::jobspec
