@@ -280,16 +280,7 @@ ExprPtr Parser::postfix(ExprPtr e, int depth) {
       e = sealed(g, *this);
     } else if (peek() == '.' && is_digit(peek(1))) {  // legacy index: list.0
       advance();
-      auto idx = make_expr(ExprKind::Index, at);
-      auto key = make_expr(ExprKind::Literal, pos_);
-      std::size_t start = i_;
-      while (is_digit(peek())) advance();
-      std::int64_t n = 0;
-      std::from_chars(s_.data() + start, s_.data() + i_, n);
-      key->value = n;
-      idx->a = e;
-      idx->b = key;
-      e = sealed(idx, *this);
+      e = legacy_index(e, at);
     } else if ((peek() == '.' && peek(1) == '*') ||
                (peek() == '[' && peek(1) == '*' && peek(2) == ']')) {
       bool full = peek() == '[';
@@ -339,20 +330,25 @@ ExprPtr Parser::postfix(ExprPtr e, int depth) {
   }
 }
 
+// `list.0` (HCL's legacy index), the '.' already read: an Index of the literal number.
+ExprPtr Parser::legacy_index(ExprPtr e, Pos at) {
+  auto idx = make_expr(ExprKind::Index, at);
+  auto key = make_expr(ExprKind::Literal, pos_);
+  std::size_t start = i_;
+  while (is_digit(peek())) advance();
+  std::int64_t n = 0;
+  std::from_chars(s_.data() + start, s_.data() + i_, n);
+  key->value = n;
+  idx->a = e;
+  idx->b = key;
+  return sealed(idx, *this);
+}
+
 ExprPtr Parser::postfix_one_attr(ExprPtr e) {
   Pos at = pos_;
   advance();  // .
   if (is_digit(peek())) {
-    auto idx = make_expr(ExprKind::Index, at);
-    auto key = make_expr(ExprKind::Literal, pos_);
-    std::size_t start = i_;
-    while (is_digit(peek())) advance();
-    std::int64_t n = 0;
-    std::from_chars(s_.data() + start, s_.data() + i_, n);
-    key->value = n;
-    idx->a = e;
-    idx->b = key;
-    return sealed(idx, *this);
+    return legacy_index(e, at);
   }
   auto g = make_expr(ExprKind::GetAttr, at);
   g->a = e;
