@@ -148,3 +148,45 @@ TEST(Services, DeleteRemovesOneRegistrationAndNamesAMissingOne) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_TRUE(service(*agent, "del-www").empty());
 }
+
+TEST(Services, ARegistrationOutlivesAnAgentKillAndGoesWithATaskThatEndedMeanwhile) {
+  auto dir = drover::testing::make_temp_dir("drover-services");
+  std::string stay, leave;
+  json before;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    stay = agent->submit(httpd_job("stay"))[0];
+    // A batch task that ends on its own once the agent is gone.
+    leave = agent->submit(
+        "job:\n  id: leave\n  type: batch\n  groups:\n    - name: g\n"
+        "      restart: {attempts: 0, mode: fail}\n      tasks:\n        - name: t\n"
+        "          driver: raw_exec\n          config:\n            command: /bin/sh\n"
+        "            args: [\"-c\", \"while [ ! -e $NOMAD_ALLOC_DIR/go ]; do sleep 0.1; done\"]\n"
+        "          services:\n            - name: leaving\n              port: \"7777\"\n")[0];
+    agent->wait_client_status(stay, "running");
+    agent->wait_client_status(leave, "running");
+    ASSERT_TRUE(eventually(
+        [&] {
+          return service(*agent, "stay-www").size() == 1 && service(*agent, "leaving").size() == 1;
+        },
+        10s));
+    before = service(*agent, "stay-www")[0];
+    EXPECT_EQ(service(*agent, "leaving")[0]["Port"], 7777);
+    agent->kill(SIGKILL);
+  }
+  const std::string go = dir + "/alloc/" + leave + "/alloc/go";
+  drover::testing::write_file(go, "");
+  auto agent = AgentProcess::start({.data_dir = dir});
+  agent->wait_client_status(leave, "complete");
+  EXPECT_TRUE(eventually([&] { return service(*agent, "leaving").empty(); }, 10s))
+      << service(*agent, "leaving").dump();
+  // The task that runs on keeps its registration: the same instance, registered again.
+  auto now = service(*agent, "stay-www");
+  ASSERT_EQ(now.size(), 1u) << agent->log();
+  EXPECT_EQ(now[0]["ID"], before["ID"]);
+  EXPECT_EQ(now[0]["Port"], before["Port"]);
+  EXPECT_EQ(now[0]["CreateIndex"], before["CreateIndex"]);
+  ASSERT_EQ(agent->del("/v1/job/stay").status, 200);
+  agent->wait_client_status(stay, "complete");
+  EXPECT_TRUE(service(*agent, "stay-www").empty());
+}
