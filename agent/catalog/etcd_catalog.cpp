@@ -31,7 +31,10 @@ Status EtcdCatalog::upsert(ServiceRegistration r) {
     // Without a lease yet, node_registered() puts it: a key without the node's lease would
     // outlive the node.
     if (lease_)
-      if (auto st = put_locked(r); !st) return st;
+      if (auto st = put_locked(r); !st) {
+        unsent_ = true;
+        return st;
+      }
   }
   changed();
   return {};
@@ -78,10 +81,23 @@ Result<std::vector<ServiceRegistration>> EtcdCatalog::list() {
 }
 
 void EtcdCatalog::node_registered(int64_t lease) {
+  {
+    std::lock_guard lock(mu_);
+    lease_ = lease;
+    unsent_ = true;
+  }
+  put_unsent();
+}
+
+void EtcdCatalog::put_unsent() {
   std::lock_guard lock(mu_);
-  lease_ = lease;
+  if (!unsent_ || !lease_) return;
+  unsent_ = false;
   for (const auto& [id, r] : own_)
-    if (auto st = put_locked(r); !st) spdlog::warn("service {}: {}", id, st.message());
+    if (auto st = put_locked(r); !st) {
+      spdlog::warn("service {}: {}", id, st.message());
+      unsent_ = true;
+    }
 }
 
 void EtcdCatalog::start() {
@@ -99,6 +115,7 @@ void EtcdCatalog::watch_loop() {
     // From the store's current revision: whatever happened before is in the next list().
     auto r = watch_client_.range_prefix(prefix_);
     if (r) {
+      put_unsent();  // etcd answers again: what could not be written is written now
       changed();
       auto st = watch_client_.watch_prefix(
           prefix_, r.value().revision + 1,

@@ -6,7 +6,8 @@
 //
 // The node's own registrations are also kept in memory: when the node registers again under a
 // new lease (after an outage, or a restart), they are put again under it; an upsert made before
-// the node has a lease is put once it has one.
+// the node has a lease is put once it has one, and one that failed (etcd away for less than the
+// lease's TTL) is put again once etcd answers.
 #pragma once
 
 #include <atomic>
@@ -38,6 +39,7 @@ class EtcdCatalog final : public Catalog {
 
  private:
   Status put_locked(const ServiceRegistration& r);
+  void put_unsent();
   void watch_loop();
 
   upstream::EtcdConfig cfg_;
@@ -47,6 +49,7 @@ class EtcdCatalog final : public Catalog {
   std::mutex mu_;
   int64_t lease_ = 0;
   std::map<std::string, ServiceRegistration> own_;  // this node's, by id
+  bool unsent_ = false;  // a put failed (etcd away): the watch loop puts them again
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

@@ -314,6 +314,19 @@ TEST(Etcd, AServiceOfOneAgentIsSeenThroughAnotherAndGoesWithItsNode) {
   EXPECT_NE(info.out.find(node_id(*a).substr(0, 8)), std::string::npos) << info.out;
   auto key = "/drover/services/pg/" + r["ID"].get<std::string>();
   EXPECT_NE(etcd.get(key).find(ids[0]), std::string::npos);
+  // A's lease revoked (as if it lapsed): the services go with it, and come back under A's new
+  // lease once A registers again.
+  auto lease = json::parse(etcd.ctl("get /drover/nodes/" + node_id(*a) + " -w json"), nullptr,
+                           false)["kvs"][0]["lease"];
+  ASSERT_TRUE(lease.is_number()) << lease.dump();
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(lease.get<int64_t>()));
+  etcd.ctl(std::string("lease revoke ") + hex);
+  EXPECT_EQ(etcd.get(key), "");
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] { return etcd.get(key).find(ids[0]) != std::string::npos; }, 15s))
+      << a->log();
+  EXPECT_TRUE(seen(*b).is_object());
   // A dies without a word: its lease (TTL 3s) takes its services with it.
   a->kill(SIGKILL);
   EXPECT_TRUE(drover::testing::eventually([&] { return seen(*b).is_null(); }, 20s))
