@@ -28,6 +28,7 @@ Status EtcdCatalog::upsert(ServiceRegistration r) {
     r.create_index = it != own_.end() ? it->second.create_index : index();
     r.modify_index = index();
     own_[r.id] = r;
+    std::erase(undeleted_, key_of(r));  // registered again: not to be deleted any more
     // Without a lease yet, node_registered() puts it: a key without the node's lease would
     // outlive the node.
     if (lease_)
@@ -59,7 +60,13 @@ Status EtcdCatalog::remove(const std::string& id) {
     if (key.empty())
       return make_error("no service registration with id \"" + id + "\"", Errc::NotFound);
   }
-  if (auto st = client_.delete_key(key); !st) return st;
+  if (auto st = client_.delete_key(key); !st) {
+    // Gone from this node's registrations already; the key goes once etcd answers (or with
+    // the node's lease).
+    std::lock_guard lock(mu_);
+    undeleted_.push_back(key);
+    return st;
+  }
   changed();
   return {};
 }
@@ -91,6 +98,8 @@ void EtcdCatalog::node_registered(int64_t lease) {
 
 void EtcdCatalog::put_unsent() {
   std::lock_guard lock(mu_);
+  for (auto it = undeleted_.begin(); it != undeleted_.end();)
+    it = client_.delete_key(*it) ? undeleted_.erase(it) : std::next(it);
   if (!unsent_ || !lease_) return;
   unsent_ = false;
   for (const auto& [id, r] : own_)

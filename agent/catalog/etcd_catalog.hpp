@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "catalog/catalog.hpp"
 #include "upstream/etcd_client.hpp"
@@ -49,7 +50,8 @@ class EtcdCatalog final : public Catalog {
   std::mutex mu_;
   int64_t lease_ = 0;
   std::map<std::string, ServiceRegistration> own_;  // this node's, by id
-  bool unsent_ = false;  // a put failed (etcd away): the watch loop puts them again
+  bool unsent_ = false;                 // a put failed (etcd away): the watch loop puts them again
+  std::vector<std::string> undeleted_;  // keys whose delete failed: deleted again likewise
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

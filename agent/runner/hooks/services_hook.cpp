@@ -106,11 +106,11 @@ void ServicesHook::register_all(TaskHookContext& c) {
             c.task.name, r);
     if (r.provider == "consul") consul.push_back(r.service_name);
     auto id = r.id;
-    if (auto st = cat->upsert(std::move(r)); !st) {
+    // Kept as registered even when the write failed: the etcd store writes it once etcd
+    // answers, and it must be deregistered all the same.
+    if (auto st = cat->upsert(std::move(r)); !st)
       spdlog::warn("alloc {} task {}: registering service {}: {}", c.alloc.id(), c.task.name, id,
                    st.message());
-      continue;
-    }
     if (std::find(registered_.begin(), registered_.end(), id) == registered_.end())
       registered_.push_back(id);
   }
