@@ -27,6 +27,10 @@ class HealthWatcher;
 namespace drover::agent {
 class NodeWatcher;
 }
+namespace drover::vars {
+class VariableStore;
+class WorkloadIdentity;
+}  // namespace drover::vars
 
 namespace drover::api {
 
@@ -58,6 +62,9 @@ struct ApiContext {
   AclStore* acl = nullptr;
   TlsSettings tls;
   std::size_t max_conns_per_client = 12;
+  // Nomad Variables and the tasks' workload identities (api/vars_endpoint.hpp).
+  vars::VariableStore* vars = nullptr;
+  const vars::WorkloadIdentity* identity = nullptr;
 };
 
 class HttpApi {

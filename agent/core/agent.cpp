@@ -37,6 +37,9 @@
 #include "runner/port_allocator.hpp"
 #include "state/state_store.hpp"
 #include "upstream/node_services.hpp"
+#include "upstream/upstream_config.hpp"
+#include "vars/variable_store.hpp"
+#include "vars/workload_identity.hpp"
 #include "runner/periodic_launcher.hpp"
 
 #ifndef DROVER_VERSION
@@ -142,9 +145,44 @@ int run_agent(const AgentFlags& flags) {
     }
     acl = std::move(acl_r.value());
   }
+  // Nomad Variables (docs/variables.md): sealed by the keyring, kept in the state store, or
+  // in etcd in cluster mode, where every node must hold the same keyring_file.
+  std::unique_ptr<vars::VariableStore> variables;
+  std::unique_ptr<vars::WorkloadIdentity> identity;
+  {
+    upstream::UpstreamConfig ucfg;
+    std::string uerrors;  // reported where the upstream starts (NodeServices)
+    if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
+    const bool cluster = uerrors.empty() && ucfg.backend == "etcd";
+    if (cluster && cfg.keyring_file.empty()) {
+      std::cerr << "Error: keyring_file: required with upstream.backend etcd: every node seals "
+                   "and opens the cluster's variables with the same key (make one with "
+                   "`openssl rand -base64 32 > /etc/drover/keyring; chmod 600 /etc/drover/keyring`"
+                   " and copy it to every node)\n";
+      return 1;
+    }
+    auto keyring_r = cfg.keyring_file.empty()
+                         ? vars::Keyring::open_local(cfg.data_dir / "keyring")
+                         : vars::Keyring::open_shared(cfg.keyring_file);
+    if (!keyring_r) {
+      std::cerr << "Error: " << keyring_r.message() << "\n";
+      return 1;
+    }
+    std::shared_ptr<vars::Keyring> keyring = std::move(keyring_r.value());
+    variables = std::make_unique<vars::VariableStore>(
+        cluster ? vars::make_etcd_backend(ucfg.etcd) : vars::make_state_store_backend(*store),
+        keyring);
+    identity = std::make_unique<vars::WorkloadIdentity>(keyring);
+  }
+  struct StopVariables {
+    vars::VariableStore& v;
+    ~StopVariables() { v.stop(); }
+  } stop_variables{*variables};
 
   runner::RunnerContext rctx;
   rctx.store = store.get();
+  rctx.identity = identity.get();
+  rctx.variables = variables.get();
   rctx.data_dir = cfg.data_dir;
   {
     std::error_code ec;
@@ -320,6 +358,8 @@ int run_agent(const AgentFlags& flags) {
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
   actx.acl = acl.get();
+  actx.vars = variables.get();
+  actx.identity = identity.get();
   actx.tls = {cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_ca_file, cfg.tls_verify_https_client};
   actx.max_conns_per_client = static_cast<std::size_t>(cfg.http_max_conns_per_client);
   services.fill(actx);

@@ -170,6 +170,14 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
+// Nomad's task `identity` block (its default workload identity): whether the task's token is
+// put in its NOMAD_TOKEN env var and in secrets/nomad_token (docs/variables.md).
+struct Identity {
+  bool env = false;
+  bool file = false;
+  bool operator==(const Identity&) const = default;
+};
+
 struct Task {
   std::string name;
   std::string driver;
@@ -190,6 +198,7 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
+  std::optional<Identity> identity;
   bool operator==(const Task&) const = default;
 };
 

@@ -15,6 +15,10 @@ class StateStore;
 namespace drover::plugins {
 class PluginRegistry;
 }
+namespace drover::vars {
+class VariableStore;
+class WorkloadIdentity;
+}  // namespace drover::vars
 
 namespace drover::runner {
 
@@ -42,6 +46,10 @@ struct RunnerContext {
   ExitWatcher* exit_watcher = nullptr;
   // The check every job passes before it runs, whichever way it came (runner/admission.hpp).
   const JobAdmission* admission = nullptr;
+  // Signs each task's workload identity (vars/workload_identity.hpp); null: tasks get none.
+  const vars::WorkloadIdentity* identity = nullptr;
+  // Nomad Variables, for the hooks that read them (templates); null in tests without them.
+  vars::VariableStore* variables = nullptr;
 };
 
 }  // namespace drover::runner
