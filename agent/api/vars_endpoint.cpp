@@ -14,12 +14,14 @@ namespace {
 using nlohmann::json;
 
 std::string request_secret(const httplib::Request& req) {
-  return request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization"));
+  return request_token(req.get_header_value("X-Nomad-Token"),
+                       req.get_header_value("Authorization"));
 }
 
 // The claims of a live workload identity, nullopt for any other caller; *refusal says why a
 // token that is a workload identity is not honoured.
-std::optional<vars::WorkloadClaims> workload_claims(const ApiContext& ctx, const std::string& secret,
+std::optional<vars::WorkloadClaims> workload_claims(const ApiContext& ctx,
+                                                    const std::string& secret,
                                                     std::string* refusal) {
   if (!ctx.identity || !vars::WorkloadIdentity::looks_like(secret)) return std::nullopt;
   auto claims = ctx.identity->verify(secret);
@@ -71,7 +73,8 @@ void reply_conflict(httplib::Response& res, const std::string& ns, const std::st
 }
 
 json key_json(const vars::KeyInfo& k) {
-  return {{"KeyID", k.id}, {"Algorithm", "aes256-gcm"}, {"State", k.active ? "active" : "inactive"}};
+  return {
+      {"KeyID", k.id}, {"Algorithm", "aes256-gcm"}, {"State", k.active ? "active" : "inactive"}};
 }
 
 }  // namespace
@@ -119,9 +122,8 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     if (claims && (ns != claims->ns || !vars::workload_may_read(*claims, path)))
       return reply_error(res, 403,
                          "Permission denied: the workload identity of job \"" + claims->job_id +
-                             "\" may read only nomad/jobs/" + claims->job_id + "/" +
-                             claims->group + "/" + claims->task + " and the paths above it, not " +
-                             path);
+                             "\" may read only nomad/jobs/" + claims->job_id + "/" + claims->group +
+                             "/" + claims->task + " and the paths above it, not " + path);
     auto v = store.get(ns, path);
     if (!v) return reply_error(res, v.error());
     res.set_header("X-Nomad-Index", std::to_string(v->meta.modify_index));
@@ -130,9 +132,10 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
   auto put = [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
     std::string refusal;
     if (workload_claims(ctx, request_secret(req), &refusal) || !refusal.empty())
-      return reply_error(res, 403, refusal.empty() ? "Permission denied: a workload identity "
-                                                     "may only read variables"
-                                                   : refusal);
+      return reply_error(res, 403,
+                         refusal.empty() ? "Permission denied: a workload identity "
+                                           "may only read variables"
+                                         : refusal);
     const std::string path = req.matches[1];
     std::optional<uint64_t> cas;
     if (!cas_param(req, cas, res)) return;
@@ -145,10 +148,11 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     if (body.contains("Namespace") && body["Namespace"].is_string() &&
         !body["Namespace"].get<std::string>().empty() && !req.has_param("namespace"))
       ns = body["Namespace"].get<std::string>();
-    if (body.contains("Path") && body["Path"].is_string() && !body["Path"].get<std::string>().empty() &&
-        body["Path"].get<std::string>() != path)
-      return reply_error(res, 400, "Path: the body's \"" + body["Path"].get<std::string>() +
-                                       "\" differs from the URL's \"" + path + "\"");
+    if (body.contains("Path") && body["Path"].is_string() &&
+        !body["Path"].get<std::string>().empty() && body["Path"].get<std::string>() != path)
+      return reply_error(res, 400,
+                         "Path: the body's \"" + body["Path"].get<std::string>() +
+                             "\" differs from the URL's \"" + path + "\"");
     auto w = store.put(ns, path, *items, cas);
     if (!w) return reply_error(res, w.error());
     if (w->conflict) return reply_conflict(res, ns, path, *w, cas);
@@ -161,9 +165,10 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
   s.Delete(R"(/v1/var/(.+))", [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
     std::string refusal;
     if (workload_claims(ctx, request_secret(req), &refusal) || !refusal.empty())
-      return reply_error(res, 403, refusal.empty() ? "Permission denied: a workload identity "
-                                                     "may only read variables"
-                                                   : refusal);
+      return reply_error(res, 403,
+                         refusal.empty() ? "Permission denied: a workload identity "
+                                           "may only read variables"
+                                         : refusal);
     const std::string path = req.matches[1];
     std::optional<uint64_t> cas;
     if (!cas_param(req, cas, res)) return;

@@ -90,8 +90,7 @@ int var_put(Context& ctx, const VarFlags& f) {
     }
     items[key] = value;
   }
-  if (items.empty())
-    return print_error(ctx, "var put: give at least one item (key=value)");
+  if (items.empty()) return print_error(ctx, "var put: give at least one item (key=value)");
   json body = {{"Namespace", f.ns}, {"Path", f.path}, {"Items", items}};
   auto r = ctx.api.post(var_url(f.path, f.ns, f.cas), body.dump(), "application/json");
   if (!r) return print_error(ctx, r.message());
@@ -161,8 +160,9 @@ void common_flags(CLI::App* cmd, VarFlags& f) {
 }
 
 int keyring_rotate(Context& ctx, bool full) {
-  auto k = ctx.api.post_json(std::string("/v1/operator/keyring/rotate") + (full ? "?full=true" : ""),
-                             "", "application/json");
+  auto k =
+      ctx.api.post_json(std::string("/v1/operator/keyring/rotate") + (full ? "?full=true" : ""), "",
+                        "application/json");
   if (!k) return print_error(ctx, k.message());
   if (ctx.json) {
     print_json(ctx, *k);
@@ -238,8 +238,9 @@ void add_var_commands(CLI::App& app, Handler& selected) {
   auto full = std::make_shared<bool>(false);
   auto* rotate = keyring->add_subcommand("rotate", "Make a new active key");
   rotate->add_flag("--full", *full, "Also seal every existing variable again with the new key");
-  rotate->callback(
-      [&selected, full] { selected = [full](Context& ctx) { return keyring_rotate(ctx, *full); }; });
+  rotate->callback([&selected, full] {
+    selected = [full](Context& ctx) { return keyring_rotate(ctx, *full); };
+  });
   auto* klist = keyring->add_subcommand("list", "List the keys");
   klist->callback([&selected] { selected = [](Context& ctx) { return keyring_list(ctx); }; });
 }

@@ -328,10 +328,9 @@ json task_to_json(const Task& t) {
   placement_to_json(t.placement, out, /*spreads=*/false);
   out["DispatchPayload"] =
       t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
-  out["Identity"] = t.identity ? json{{"Name", "default"},
-                                      {"Env", t.identity->env},
-                                      {"File", t.identity->file}}
-                               : json(nullptr);
+  out["Identity"] =
+      t.identity ? json{{"Name", "default"}, {"Env", t.identity->env}, {"File", t.identity->file}}
+                 : json(nullptr);
   return out;
 }
 

@@ -329,8 +329,8 @@ constexpr const char* kVarColumns =
     "namespace, path, create_index, modify_index, create_time, modify_time, key_id, sealed";
 
 VariableRow variable_row(Stmt& st) {
-  return {st.text(0), st.text(1), st.int64(2), st.int64(3), st.int64(4), st.int64(5),
-          st.text(6), st.text(7)};
+  return {st.text(0),  st.text(1),  st.int64(2), st.int64(3),
+          st.int64(4), st.int64(5), st.text(6),  st.text(7)};
 }
 
 std::optional<VariableRow> variable_locked(sqlite3* db, const std::string& ns,

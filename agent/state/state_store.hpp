@@ -30,9 +30,9 @@ struct VariableRow {
 
 // The outcome of a variable write with an optional check-and-set index.
 struct VariableWrite {
-  bool conflict = false;                // the cas index did not match; nothing was written
-  std::optional<VariableRow> current;   // on conflict: what is stored (none: absent)
-  std::optional<VariableRow> written;   // on success of a put: the row with its indexes
+  bool conflict = false;               // the cas index did not match; nothing was written
+  std::optional<VariableRow> current;  // on conflict: what is stored (none: absent)
+  std::optional<VariableRow> written;  // on success of a put: the row with its indexes
 };
 
 struct JobRecord {

@@ -165,7 +165,8 @@ Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix) {
   EtcdRange out;
   out.revision = json_int(r.value().value("header", json::object()), "revision");
   for (const auto& kv : r.value().value("kvs", json::array()))
-    out.kvs.push_back({base64_decode(kv.value("key", "")).value_or(""), base64_decode(kv.value("value", "")).value_or(""),
+    out.kvs.push_back({base64_decode(kv.value("key", "")).value_or(""),
+                       base64_decode(kv.value("value", "")).value_or(""),
                        json_int(kv, "mod_revision"), json_int(kv, "create_revision")});
   return out;
 }

@@ -21,9 +21,11 @@ using state::VariableWrite;
 class VariableBackend {
  public:
   virtual ~VariableBackend() = default;
-  virtual Result<std::optional<VariableRow>> get(const std::string& ns, const std::string& path) = 0;
+  virtual Result<std::optional<VariableRow>> get(const std::string& ns,
+                                                 const std::string& path) = 0;
   // Every row of namespace `ns` ("": every namespace) whose path starts with `prefix`.
-  virtual Result<std::vector<VariableRow>> list(const std::string& ns, const std::string& prefix) = 0;
+  virtual Result<std::vector<VariableRow>> list(const std::string& ns,
+                                                const std::string& prefix) = 0;
   // Writes `row` (the backend assigns CreateIndex/ModifyIndex, keeps CreateTime of an existing
   // row); with `cas`, only if the stored ModifyIndex equals it (0: only if absent).
   virtual Result<VariableWrite> put(VariableRow row, std::optional<int64_t> cas) = 0;

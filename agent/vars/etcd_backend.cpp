@@ -45,9 +45,12 @@ class EtcdBackend final : public VariableBackend {
     auto existing = get(row.ns, row.path);
     if (!existing) return existing.error();
     if (*existing) row.create_time_ns = (*existing)->create_time_ns;
-    json value = {{"Namespace", row.ns},         {"Path", row.path},
-                  {"CreateTime", row.create_time_ns}, {"ModifyTime", row.modify_time_ns},
-                  {"KeyID", row.key_id},          {"Data", row.sealed_b64}};
+    json value = {{"Namespace", row.ns},
+                  {"Path", row.path},
+                  {"CreateTime", row.create_time_ns},
+                  {"ModifyTime", row.modify_time_ns},
+                  {"KeyID", row.key_id},
+                  {"Data", row.sealed_b64}};
     // Without a cas of the caller's, the write still must not race another node's: it
     // applies over the revision just read.
     auto expect = cas ? *cas : (*existing ? (*existing)->modify_index : 0);

@@ -125,10 +125,10 @@ Result<std::unique_ptr<Keyring>> Keyring::open_shared(const std::filesystem::pat
   if (::stat(file.c_str(), &st) != 0)
     return make_error("keyring_file " + file.string() + ": " + std::strerror(errno));
   if (st.st_mode & 077)
-    return make_error("keyring_file " + file.string() +
-                      ": readable by others than its owner (mode " +
-                      std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
-                      std::to_string(st.st_mode & 7) + "); chmod 600 it");
+    return make_error(
+        "keyring_file " + file.string() + ": readable by others than its owner (mode " +
+        std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
+        std::to_string(st.st_mode & 7) + "); chmod 600 it");
   std::unique_ptr<Keyring> k(new Keyring(file, true));
   auto keys = read_file(file);
   if (!keys) return keys.error();
@@ -175,9 +175,9 @@ Result<std::string> Keyring::open(const Sealed& sealed, std::string_view aad) co
     std::lock_guard lock(mu_);
     const Key* k = find_locked(sealed.key_id);
     if (!k)
-      return make_error("vars: sealed with key " + sealed.key_id +
-                            ", which this agent's keyring does not hold",
-                        Errc::Invalid);
+      return make_error(
+          "vars: sealed with key " + sealed.key_id + ", which this agent's keyring does not hold",
+          Errc::Invalid);
     key = *k;
   }
   if (sealed.data.size() < kNonceBytes + kTagBytes)
@@ -194,13 +194,14 @@ Result<std::string> Keyring::open(const Sealed& sealed, std::string_view aad) co
                          reinterpret_cast<const unsigned char*>(key.bytes.data()), d) != 1 ||
       EVP_DecryptUpdate(c.p, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
-      EVP_DecryptUpdate(c.p, reinterpret_cast<unsigned char*>(out.data()), &len,
-                        d + kNonceBytes, static_cast<int>(n)) != 1 ||
+      EVP_DecryptUpdate(c.p, reinterpret_cast<unsigned char*>(out.data()), &len, d + kNonceBytes,
+                        static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(c.p, EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) != 1 ||
       EVP_DecryptFinal_ex(c.p, reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1) {
     OPENSSL_cleanse(out.data(), out.size());
-    return make_error("vars: the stored value does not authenticate (tampered with, or sealed "
-                      "for another path); refusing it");
+    return make_error(
+        "vars: the stored value does not authenticate (tampered with, or sealed "
+        "for another path); refusing it");
   }
   return out;
 }

@@ -38,55 +38,57 @@ Status validate_path(std::string_view path) {
                       Errc::Invalid);
   for (char c : path)
     if (!path_char(c))
-      return make_error("Path: " +
-                            json(std::string(path)).dump(-1, ' ', false,
-                                                         json::error_handler_t::replace) +
-                            " has a character outside letters, digits and - _ ~ /",
-                        Errc::Invalid);
+      return make_error(
+          "Path: " + json(std::string(path)).dump(-1, ' ', false, json::error_handler_t::replace) +
+              " has a character outside letters, digits and - _ ~ /",
+          Errc::Invalid);
   auto parts = split(path, '/');
   if (parts[0] != "nomad") return {};
   if (parts.size() == 1)
-    return make_error("Path: \"nomad\" is a reserved top-level directory path, but you may "
-                      "write variables to \"nomad/jobs\", \"nomad/job-templates\", or below",
-                      Errc::Invalid);
+    return make_error(
+        "Path: \"nomad\" is a reserved top-level directory path, but you may "
+        "write variables to \"nomad/jobs\", \"nomad/job-templates\", or below",
+        Errc::Invalid);
   if (parts[1] == "jobs") return {};
   if (parts[1] == "job-templates" && parts.size() == 3) return {};
   if (parts[1] == "job-templates")
-    return make_error("Path: \"nomad/job-templates\" is a reserved directory path, but you may "
-                      "write variables at the level below it, for example "
-                      "\"nomad/job-templates/template-name\"",
-                      Errc::Invalid);
-  return make_error("Path: only paths at \"nomad/jobs\" or \"nomad/job-templates\" and below "
-                    "are valid paths under the top-level \"nomad\" directory",
-                    Errc::Invalid);
+    return make_error(
+        "Path: \"nomad/job-templates\" is a reserved directory path, but you may "
+        "write variables at the level below it, for example "
+        "\"nomad/job-templates/template-name\"",
+        Errc::Invalid);
+  return make_error(
+      "Path: only paths at \"nomad/jobs\" or \"nomad/job-templates\" and below "
+      "are valid paths under the top-level \"nomad\" directory",
+      Errc::Invalid);
 }
 
 Status validate_namespace(std::string_view ns) {
-  if (ns == "*") return make_error("Namespace: can not target the wildcard (\"*\") namespace",
-                                   Errc::Invalid);
+  if (ns == "*")
+    return make_error("Namespace: can not target the wildcard (\"*\") namespace", Errc::Invalid);
   bool ok = !ns.empty() && ns.size() <= 128;
   for (char c : ns)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '-' || c == '_'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
       ok = false;
-  if (!ok)
-    return make_error("Namespace: must be 1 to 128 letters, digits, - or _", Errc::Invalid);
+  if (!ok) return make_error("Namespace: must be 1 to 128 letters, digits, - or _", Errc::Invalid);
   return {};
 }
 
 Status validate_items(const std::map<std::string, std::string>& items) {
   if (items.empty())
-    return make_error("Items: empty variables are invalid (give at least one key)",
-                      Errc::Invalid);
+    return make_error("Items: empty variables are invalid (give at least one key)", Errc::Invalid);
   std::size_t total = 0;
   for (const auto& [k, v] : items) {
     if (k.empty()) return make_error("Items: a key must not be empty", Errc::Invalid);
     total += k.size() + v.size();
   }
   if (total > kMaxVariableBytes)
-    return make_error("Items: variables are limited to 64KiB in total size (keys and values); "
-                      "this one has " + std::to_string(total) + " bytes",
-                      Errc::Invalid);
+    return make_error(
+        "Items: variables are limited to 64KiB in total size (keys and values); "
+        "this one has " +
+            std::to_string(total) + " bytes",
+        Errc::Invalid);
   return {};
 }
 
@@ -111,8 +113,7 @@ Result<std::map<std::string, std::string>> items_from_json(const json& body) {
                       Errc::Invalid);
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : body["Items"].items()) {
-    if (!v.is_string())
-      return make_error("Items." + k + ": must be a string", Errc::Invalid);
+    if (!v.is_string()) return make_error("Items." + k + ": must be a string", Errc::Invalid);
     out[k] = v.get<std::string>();
   }
   return out;

@@ -200,8 +200,8 @@ Result<KeyInfo> VariableStore::rotate_key(bool full) {
   if (!key) return key.error();
   if (!full) return key;
   auto rows = backend_->list("", "");
-  if (!rows) return make_error("rotated to key " + key->id + ", but re-sealing failed: " +
-                               rows.message());
+  if (!rows)
+    return make_error("rotated to key " + key->id + ", but re-sealing failed: " + rows.message());
   for (const auto& row : *rows) {
     if (row.key_id == key->id) continue;
     auto v = open_row(row);

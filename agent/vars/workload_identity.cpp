@@ -27,9 +27,12 @@ std::string b64url(std::string_view in) {
 std::optional<std::string> from_b64url(std::string_view in) {
   std::string s(in);
   for (auto& c : s) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/' || c == '=') return std::nullopt;
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/' || c == '=')
+      return std::nullopt;
   }
   while (s.size() % 4) s += '=';
   return base64_decode(s);
@@ -51,14 +54,14 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 std::string WorkloadIdentity::sign(const WorkloadClaims& c) const {
   const std::string kid = keyring_->active_id();
   json header = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", kid}};
-  json payload = {{"nomad_namespace", c.ns},
-                  {"nomad_job_id", c.job_id},
-                  {"nomad_task_group", c.group},
-                  {"nomad_task", c.task},
-                  {"nomad_allocation_id", c.alloc_id},
-                  {"sub", "global:" + c.ns + ":" + c.job_id + ":" + c.group + ":" + c.task +
-                              ":default"},
-                  {"iat", state::now_ns() / 1000000000}};
+  json payload = {
+      {"nomad_namespace", c.ns},
+      {"nomad_job_id", c.job_id},
+      {"nomad_task_group", c.group},
+      {"nomad_task", c.task},
+      {"nomad_allocation_id", c.alloc_id},
+      {"sub", "global:" + c.ns + ":" + c.job_id + ":" + c.group + ":" + c.task + ":default"},
+      {"iat", state::now_ns() / 1000000000}};
   std::string signing_input = b64url(header.dump()) + "." + b64url(payload.dump());
   return signing_input + "." + b64url(keyring_->mac(kid, kPurpose, signing_input));
 }
@@ -75,8 +78,8 @@ std::optional<WorkloadClaims> WorkloadIdentity::verify(std::string_view token) c
   auto sig = from_b64url(parts[2]);
   if (!header_text || !payload_text || !sig) return std::nullopt;
   auto header = json::parse(*header_text, nullptr, false);
-  if (!header.is_object() || header.value("alg", "") != "HS256" ||
-      !header.contains("kid") || !header["kid"].is_string())
+  if (!header.is_object() || header.value("alg", "") != "HS256" || !header.contains("kid") ||
+      !header["kid"].is_string())
     return std::nullopt;
   std::string signing_input(token.substr(0, parts[0].size() + 1 + parts[1].size()));
   auto expect = keyring_->mac(header["kid"].get<std::string>(), kPurpose, signing_input);

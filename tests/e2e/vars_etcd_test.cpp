@@ -60,8 +60,8 @@ class Etcd {
                "--initial-cluster", ("t=" + p).c_str(), nullptr);
       _exit(127);
     }
-    return eventually([&] { return ctl("endpoint health 2>&1").find("is healthy") != std::string::npos; },
-                      10s);
+    return eventually(
+        [&] { return ctl("endpoint health 2>&1").find("is healthy") != std::string::npos; }, 10s);
   }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_); }
   std::string ctl(const std::string& args) const {
@@ -121,7 +121,8 @@ TEST(VariablesEtcd, AgentsSharingAKeyringFileShareSealedVariablesThroughEtcd) {
   auto a = AgentProcess::start({.config_yaml = config(etcd, keyring)});
   auto b = AgentProcess::start({.config_yaml = config(etcd, keyring)});
   const std::string secret = "EtcdSecret-5be1";
-  auto put = call(*a, "PUT", "/v1/var/nomad/jobs/web?cas=0", json{{"Items", {{"pw", secret}}}}.dump());
+  auto put =
+      call(*a, "PUT", "/v1/var/nomad/jobs/web?cas=0", json{{"Items", {{"pw", secret}}}}.dump());
   ASSERT_EQ(put.status, 200) << put.body;
   const int index = put.j()["ModifyIndex"];
 

@@ -71,7 +71,8 @@ std::string identity_job(const std::string& id) {
          "          identity: {env: true, file: true}\n"
          "          resources: {cpu: 10, memory: 32}\n          config:\n"
          "            command: /bin/sh\n"
-         "            args: [\"-c\", \"printf %s \\\"$NOMAD_TOKEN\\\" > \\\"$NOMAD_TASK_DIR/env_token\\\"; exec sleep 300\"]\n";
+         "            args: [\"-c\", \"printf %s \\\"$NOMAD_TOKEN\\\" > "
+         "\\\"$NOMAD_TASK_DIR/env_token\\\"; exec sleep 300\"]\n";
 }
 
 }  // namespace
@@ -80,9 +81,11 @@ TEST(Variables, PutGetListAndPurgeThroughTheCliAndTheApi) {
   auto agent = AgentProcess::start();
   auto dir = make_temp_dir("drover-vars");
   write_file(dir + "/cert.pem", "-----BEGIN CERT-----\nline two\n");
-  auto put = agent->cli({"var", "put", "nomad/jobs/web", "user=admin", "cert=@" + dir + "/cert.pem"});
+  auto put =
+      agent->cli({"var", "put", "nomad/jobs/web", "user=admin", "cert=@" + dir + "/cert.pem"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
-  EXPECT_NE(put.out.find("Created variable \"nomad/jobs/web\" with modify index"), std::string::npos)
+  EXPECT_NE(put.out.find("Created variable \"nomad/jobs/web\" with modify index"),
+            std::string::npos)
       << put.out;
   auto v = call(*agent, "GET", "/v1/var/nomad/jobs/web");
   ASSERT_EQ(v.status, 200) << v.body;
@@ -172,8 +175,9 @@ TEST(Variables, BadPathsAndOversizedVariablesAreClear400s) {
   expect_400("/v1/var/ok", items({{"big", std::string(64 * 1024, 'x')}}), "64KiB");
   expect_400("/v1/var/ok", R"({"Items": {"n": 5}})", "Items.n: must be a string");
   expect_400("/v1/var/ok", "not json", "body");
-  EXPECT_EQ(call(*agent, "PUT", "/v1/var/ok", "", items({{"big", std::string(60 * 1024, 'x')}})).status,
-            200);
+  EXPECT_EQ(
+      call(*agent, "PUT", "/v1/var/ok", "", items({{"big", std::string(60 * 1024, 'x')}})).status,
+      200);
 }
 
 TEST(Variables, StateStoreHoldsOnlySealedValuesAndARotatedKeyringStillOpensOldOnes) {
@@ -181,8 +185,9 @@ TEST(Variables, StateStoreHoldsOnlySealedValuesAndARotatedKeyringStillOpensOldOn
   const std::string secret = "Sup3rSecretValue-91d2";
   {
     auto agent = AgentProcess::start({.data_dir = data});
-    ASSERT_EQ(call(*agent, "PUT", "/v1/var/nomad/jobs/db", "", items({{"password", secret}})).status,
-              200);
+    ASSERT_EQ(
+        call(*agent, "PUT", "/v1/var/nomad/jobs/db", "", items({{"password", secret}})).status,
+        200);
     struct stat st {};
     ASSERT_EQ(::stat((data + "/keyring").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -195,8 +200,9 @@ TEST(Variables, StateStoreHoldsOnlySealedValuesAndARotatedKeyringStillOpensOldOn
     ASSERT_EQ(keys.j().size(), 2u) << keys.body;
     // The old value keeps its old key, which the keyring keeps: it still opens.
     EXPECT_EQ(call(*agent, "GET", "/v1/var/nomad/jobs/db").j()["Items"]["password"], secret);
-    ASSERT_EQ(call(*agent, "PUT", "/v1/var/app/new", "", items({{"token", secret + "-new"}})).status,
-              200);
+    ASSERT_EQ(
+        call(*agent, "PUT", "/v1/var/app/new", "", items({{"token", secret + "-new"}})).status,
+        200);
     agent->kill(SIGTERM);
   }
   auto bytes = state_bytes(data);
@@ -221,8 +227,16 @@ TEST(Variables, ATasksWorkloadIdentityReadsOnlyItsOwnJobsVariables) {
   ASSERT_EQ(call(*agent, "PUT", "/v1/var/nomad/jobs/web", mgmt, items({{"a", "job"}})).status, 200);
   ASSERT_EQ(call(*agent, "PUT", "/v1/var/nomad/jobs/web/g/t", mgmt, items({{"a", "task"}})).status,
             200);
-  ASSERT_EQ(call(*agent, "PUT", "/v1/var/nomad/jobs/db", mgmt, items({{"a", "other"}})).status, 200);
+  ASSERT_EQ(call(*agent, "PUT", "/v1/var/nomad/jobs/db", mgmt, items({{"a", "other"}})).status,
+            200);
   ASSERT_EQ(call(*agent, "PUT", "/v1/var/shared/x", mgmt, items({{"a", "ops"}})).status, 200);
+  // An operator's read token lists metadata but does not read items (docs/variables.md, "API").
+  auto made = call(*agent, "POST", "/v1/acl/token", mgmt, R"({"Name": "r", "Policy": "read"})");
+  const std::string reader = made.j().value("SecretID", "");
+  ASSERT_FALSE(reader.empty()) << made.body;
+  EXPECT_EQ(call(*agent, "GET", "/v1/vars", reader).status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/shared/x", reader).status, 403);
+  EXPECT_EQ(call(*agent, "PUT", "/v1/operator/keyring/rotate", reader).status, 403);
   auto submit = call(*agent, "POST", "/v1/jobs", mgmt, identity_job("web"));
   ASSERT_EQ(submit.status, 200) << submit.body;
   const std::string alloc = submit.j()["AllocIDs"][0];

@@ -33,7 +33,8 @@ Status IdentityHook::prestart(TaskHookContext& c) {
   if (::fstat(dir->get(), &owner) != 0)
     return make_error(std::string("identity: secrets/: ") + std::strerror(errno));
   (void)::unlinkat(dir->get(), "nomad_token", 0);
-  auto fd = fs::open_beneath(secrets, "nomad_token", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0400);
+  auto fd =
+      fs::open_beneath(secrets, "nomad_token", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0400);
   if (!fd) return make_error("identity: " + fd.message());
   // Readable by the task's user alone: secrets/ is theirs (task_dir_hook.cpp).
   if (::fchown(fd->get(), owner.st_uid, owner.st_gid) != 0)

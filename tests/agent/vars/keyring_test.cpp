@@ -1,12 +1,13 @@
 // The variables keyring: AES-256-GCM round trips, tampered or misplaced data refused, the key
 // file's mode, rotation keeping old keys, and workload identity tokens.
+#include "vars/keyring.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "vars/keyring.hpp"
 #include "vars/workload_identity.hpp"
 
 using namespace drover::vars;
@@ -134,7 +135,8 @@ TEST(WorkloadIdentity, TokenRoundTripsAndAForgedOneIsRefused) {
   EXPECT_EQ(back->alloc_id, c.alloc_id);
   // Another job's name pasted into the payload breaks the signature.
   auto other = id.sign({"default", "db", "frontend", "server", c.alloc_id});
-  auto forged = token.substr(0, token.find('.')) + other.substr(other.find('.'), other.rfind('.') - other.find('.')) +
+  auto forged = token.substr(0, token.find('.')) +
+                other.substr(other.find('.'), other.rfind('.') - other.find('.')) +
                 token.substr(token.rfind('.'));
   EXPECT_FALSE(id.verify(forged));
   // A token of another keyring is not one of ours.
@@ -151,8 +153,8 @@ TEST(WorkloadIdentity, ReadsOnlyItsJobsPaths) {
   for (const char* p : {"nomad/jobs", "nomad/jobs/web", "nomad/jobs/web/frontend",
                         "nomad/jobs/web/frontend/server"})
     EXPECT_TRUE(workload_may_read(c, p)) << p;
-  for (const char* p : {"nomad/jobs/db", "nomad/jobs/webx", "nomad/jobs/web/other",
-                        "nomad/jobs/web/frontend/server/deeper", "secret/web",
-                        "nomad/jobs/web/frontend/serve"})
+  for (const char* p :
+       {"nomad/jobs/db", "nomad/jobs/webx", "nomad/jobs/web/other",
+        "nomad/jobs/web/frontend/server/deeper", "secret/web", "nomad/jobs/web/frontend/serve"})
     EXPECT_FALSE(workload_may_read(c, p)) << p;
 }

@@ -1,6 +1,8 @@
 // VariableStore on the real SQLite state store: check-and-set, Nomad's path and size limits,
 // nothing plain in the database file, full key rotation, and the change signal the template
 // engine waits on.
+#include "vars/variable_store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "state/state_store.hpp"
-#include "vars/variable_store.hpp"
 
 using namespace drover::vars;
 using namespace std::chrono_literals;
@@ -158,7 +159,8 @@ TEST(VariableStore, WaitForChangeWakesOnAChangeUnderItsPrefixOnly) {
   f.vars->wait_for_change("default", "nomad/jobs/web", seen, 200ms);
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 150ms);
   std::string got;
-  int sub = f.vars->subscribe([&](const std::string&, const std::string& path, uint64_t) { got = path; });
+  int sub =
+      f.vars->subscribe([&](const std::string&, const std::string& path, uint64_t) { got = path; });
   std::thread writer([&] {
     std::this_thread::sleep_for(50ms);
     (void)f.vars->put("default", "nomad/jobs/web", {{"a", "c"}});
