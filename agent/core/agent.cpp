@@ -154,13 +154,15 @@ int run_agent(const AgentFlags& flags) {
     std::string uerrors;  // reported where the upstream starts (NodeServices)
     if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
     const bool cluster = uerrors.empty() && ucfg.backend == "etcd";
-    if (cluster && cfg.keyring_file.empty()) {
-      std::cerr << "Error: keyring_file: required with upstream.backend etcd: every node seals "
-                   "and opens the cluster's variables with the same key (make one with "
-                   "`openssl rand -base64 32 > /etc/drover/keyring; chmod 600 /etc/drover/keyring`"
-                   " and copy it to every node)\n";
-      return 1;
-    }
+    // Without the cluster's keyring_file a cluster agent runs its allocs as before but keeps
+    // no variables (each would be sealed with a key no other node has); its own keyring still
+    // signs its tasks' identities, which only this agent checks.
+    const std::string no_shared_key =
+        "variables: this agent is in cluster mode (upstream.backend etcd) without keyring_file: "
+        "every node must seal and open the cluster's variables with the same key (make one with "
+        "`openssl rand -base64 32 > /etc/drover/keyring; chmod 600 /etc/drover/keyring`, copy "
+        "it to every node, and set keyring_file)";
+    if (cluster && cfg.keyring_file.empty()) spdlog::warn("{}", no_shared_key);
     auto keyring_r = cfg.keyring_file.empty()
                          ? vars::Keyring::open_local(cfg.data_dir / "keyring")
                          : vars::Keyring::open_shared(cfg.keyring_file);
@@ -170,7 +172,9 @@ int run_agent(const AgentFlags& flags) {
     }
     std::shared_ptr<vars::Keyring> keyring = std::move(keyring_r.value());
     variables = std::make_unique<vars::VariableStore>(
-        cluster ? vars::make_etcd_backend(ucfg.etcd) : vars::make_state_store_backend(*store),
+        !cluster                   ? vars::make_state_store_backend(*store)
+        : cfg.keyring_file.empty() ? vars::make_unavailable_backend(no_shared_key)
+                                   : vars::make_etcd_backend(ucfg.etcd),
         keyring);
     identity = std::make_unique<vars::WorkloadIdentity>(keyring);
   }

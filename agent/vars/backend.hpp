@@ -44,5 +44,8 @@ std::unique_ptr<VariableBackend> make_state_store_backend(state::StateStore& sto
 // etcd, keys `<prefix>/vars/<namespace>/<path>`; ModifyIndex and CreateIndex are etcd's
 // mod and create revisions, and check-and-set is an etcd transaction on the mod revision.
 std::unique_ptr<VariableBackend> make_etcd_backend(const upstream::EtcdConfig& cfg);
+// Refuses every call with `reason` (Errc::Unsupported, a 501): a cluster agent without the
+// cluster's keyring_file keeps running its allocs, but keeps no variables.
+std::unique_ptr<VariableBackend> make_unavailable_backend(std::string reason);
 
 }  // namespace drover::vars

@@ -26,7 +26,31 @@ class StateStoreBackend final : public VariableBackend {
   state::StateStore& store_;
 };
 
+class UnavailableBackend final : public VariableBackend {
+ public:
+  explicit UnavailableBackend(std::string reason) : reason_(std::move(reason)) {}
+  Result<std::optional<VariableRow>> get(const std::string&, const std::string&) override {
+    return refuse();
+  }
+  Result<std::vector<VariableRow>> list(const std::string&, const std::string&) override {
+    return refuse();
+  }
+  Result<VariableWrite> put(VariableRow, std::optional<int64_t>) override { return refuse(); }
+  Result<VariableWrite> remove(const std::string&, const std::string&,
+                               std::optional<int64_t>) override {
+    return refuse();
+  }
+
+ private:
+  Error refuse() const { return make_error(reason_, Errc::Unsupported); }
+  std::string reason_;
+};
+
 }  // namespace
+
+std::unique_ptr<VariableBackend> make_unavailable_backend(std::string reason) {
+  return std::make_unique<UnavailableBackend>(std::move(reason));
+}
 
 std::unique_ptr<VariableBackend> make_state_store_backend(state::StateStore& store) {
   return std::make_unique<StateStoreBackend>(store);
