@@ -101,7 +101,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "max_dynamic_port",
                                               "network_interface",
                                               "host_network",
-                                              "host_volume"};
+                                              "host_volume",
+                                              "keyring_file"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -120,6 +121,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   str("datacenter", c.datacenter);
   str("node_class", c.node_class);
   str("node_pool", c.node_pool);
+  str("keyring_file", c.keyring_file);
   if (j.contains("node_pool") && j["node_pool"].is_string()) {
     const auto pool = j["node_pool"].get<std::string>();
     // "all" is not a pool a node can be in: it is what a job asks for to run anywhere.

@@ -76,6 +76,10 @@ struct AgentConfig {
   int http_max_conns_per_client = 12;
   // The `upstream` block as written; upstream/upstream_config.hpp reads it.
   nlohmann::json upstream;
+  // The keys that seal Nomad Variables, the same file on every node of a cluster (required
+  // with upstream.backend etcd); empty: <data_dir>/keyring, made on first start
+  // (docs/variables.md, "Keys").
+  std::string keyring_file;
 };
 
 // Builds the config from flags and the file they name. Errors name the key or the flag.

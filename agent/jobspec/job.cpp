@@ -328,6 +328,9 @@ json task_to_json(const Task& t) {
   placement_to_json(t.placement, out, /*spreads=*/false);
   out["DispatchPayload"] =
       t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
+  out["Identity"] =
+      t.identity ? json{{"Name", "default"}, {"Env", t.identity->env}, {"File", t.identity->file}}
+                 : json(nullptr);
   json mounts = json::array();
   for (const auto& m : t.volume_mounts)
     mounts.push_back({{"Volume", m.volume},
@@ -384,6 +387,9 @@ Task task_from_json(const json& j) {
   t.placement = placement_from_json(j);
   if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
     t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
+  if (j.contains("Identity") && !j.at("Identity").is_null())
+    t.identity = Identity{value_at<bool>(j.at("Identity"), "Env", false),
+                          value_at<bool>(j.at("Identity"), "File", false)};
   if (j.contains("VolumeMounts") && !j.at("VolumeMounts").is_null()) {
     for (const auto& m : j.at("VolumeMounts")) {
       VolumeMount v;

@@ -170,6 +170,14 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
+// Nomad's task `identity` block (its default workload identity): whether the task's token is
+// put in its NOMAD_TOKEN env var and in secrets/nomad_token (docs/variables.md).
+struct Identity {
+  bool env = false;
+  bool file = false;
+  bool operator==(const Identity&) const = default;
+};
+
 // --- Volumes (docs/jobspec.md, "volumes") ---------------------------------------------------
 // A group's `volume "name" { type = "host", source, read_only }`: Nomad's VolumeRequest. Only
 // host volumes (the agent config's `host_volume`) exist on a node agent; csi is refused.
@@ -220,6 +228,7 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
+  std::optional<Identity> identity;
   std::vector<VolumeMount> volume_mounts;
   bool operator==(const Task&) const = default;
 };

@@ -58,7 +58,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"csi_plugin", "not supported by drover"},
       {"scaling", "not supported by drover (no autoscaler on one node)"},
       {"multiregion", "not supported by drover"},
-      {"identity", "not supported by drover"},
+      {"identity", "belongs in a task (its workload identity: env, file)"},
       {"action", "not supported by drover"},
       {"schedule", "not supported by drover"},
       {"disconnect", "not supported by drover"},
@@ -573,8 +573,9 @@ class HclMapper {
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
-        "config",  "env",     "meta",       "resources", "lifecycle",       "logs",
-        "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount"};
+        "config",  "env",     "meta",       "resources", "lifecycle",        "logs",
+        "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount",
+        "identity"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -617,6 +618,10 @@ class HclMapper {
       } else if (c.type == "dispatch_payload") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
+      } else if (c.type == "identity") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["Identity"] =
+              simple_block(c, s, "Identity", {{"env", "Env"}, {"file", "File"}, {"name", "Name"}});
       } else if (c.type == "volume_mount") {
         if (labels(s, c, 0)) {
           if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();

@@ -439,7 +439,8 @@ class NomadReader {
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
-                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts"});
+                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts",
+                "Identity"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -472,6 +473,17 @@ class NomadReader {
       const std::string dp = join(path, "DispatchPayload");
       check_keys(o.at("DispatchPayload"), dp, {"File"});
       t.dispatch_payload = DispatchPayload{str(o.at("DispatchPayload"), "File", dp).value_or("")};
+    }
+    if (object(o, "Identity", path)) {
+      const std::string ip = join(path, "Identity");
+      // What `nomad job run -output` writes for the default identity; only Env and File act.
+      check_keys(o.at("Identity"), ip,
+                 {"Name", "Audience", "Env", "File", "ChangeMode", "ChangeSignal", "TTL",
+                  "ServiceName", "Filepath"});
+      Identity id;
+      if (auto v = boolean(o.at("Identity"), "Env", ip)) id.env = *v;
+      if (auto v = boolean(o.at("Identity"), "File", ip)) id.file = *v;
+      t.identity = id;
     }
     // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
     // copies the group's into each task, which is then no policy of the task's own.

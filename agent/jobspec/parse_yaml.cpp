@@ -428,7 +428,7 @@ class YamlReader {
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
                 "shutdown_delay", "constraints", "affinities", "dispatch_payload",
-                "volume_mounts"});
+                "volume_mounts", "identity"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -478,6 +478,14 @@ class YamlReader {
       check_keys(n["dispatch_payload"], dpath, {"file"});
       t.dispatch_payload = DispatchPayload{
           str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
+    }
+    const std::string ipath = join(path, "identity");
+    if (map(n["identity"], ipath)) {
+      check_keys(n["identity"], ipath, {"env", "file"});
+      Identity id;
+      if (auto v = boolean(n["identity"]["env"], join(ipath, "env"))) id.env = *v;
+      if (auto v = boolean(n["identity"]["file"], join(ipath, "file"))) id.file = *v;
+      t.identity = id;
     }
     const std::string mpath = join(path, "volume_mounts");
     if (list(n["volume_mounts"], mpath)) {

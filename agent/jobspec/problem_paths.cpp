@@ -102,6 +102,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"meta_required", "MetaRequired"},
       {"meta_optional", "MetaOptional"},
       {"dispatch_payload", "DispatchPayload"},
+      {"identity", "Identity"},
       {"file", "File"},
       // volumes (docs/jobspec.md, "volumes")
       {"volumes", "Volumes"},

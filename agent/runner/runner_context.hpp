@@ -18,6 +18,10 @@ class PluginRegistry;
 namespace drover::catalog {
 class Catalog;
 }
+namespace drover::vars {
+class VariableStore;
+class WorkloadIdentity;
+}  // namespace drover::vars
 
 namespace drover::runner {
 
@@ -47,6 +51,10 @@ struct RunnerContext {
   const JobAdmission* admission = nullptr;
   // Where running tasks register their services (catalog/catalog.hpp); null: nowhere.
   catalog::Catalog* catalog = nullptr;
+  // Signs each task's workload identity (vars/workload_identity.hpp); null: tasks get none.
+  const vars::WorkloadIdentity* identity = nullptr;
+  // Nomad Variables, for the hooks that read them (templates); null in tests without them.
+  vars::VariableStore* variables = nullptr;
 };
 
 }  // namespace drover::runner

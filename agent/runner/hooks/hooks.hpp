@@ -92,4 +92,13 @@ class ServicesHook final : public TaskHook {
   bool consul_said_ = false;  // the Consul event is recorded once per task
 };
 
+// The task's workload identity (Nomad's default identity, docs/variables.md): a token that
+// reads only its job's variables, written to secrets/nomad_token (`identity { file = true }`)
+// and given as NOMAD_TOKEN (`identity { env = true }`). It stops working when the alloc ends.
+class IdentityHook final : public TaskHook {
+ public:
+  const char* name() const override { return "identity"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
 }  // namespace drover::runner
