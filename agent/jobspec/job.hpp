@@ -170,6 +170,18 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
+// Nomad's task `artifact`: a file, archive or git tree fetched into the task dir before the
+// task first starts (docs/artifacts.md). Nomad's JSON names in the comments.
+struct Artifact {
+  std::string source;                          // GetterSource
+  std::map<std::string, std::string> options;  // GetterOptions: checksum, archive, ref, ...
+  std::map<std::string, std::string> headers;  // GetterHeaders
+  std::string mode = "any";                    // GetterMode: any, file, dir
+  std::string destination = "local/";          // RelativeDest, relative to the task dir
+  bool chown = false;                          // Chown: owned by the task's user
+  bool operator==(const Artifact&) const = default;
+};
+
 struct Task {
   std::string name;
   std::string driver;
@@ -190,6 +202,7 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
+  std::vector<Artifact> artifacts;
   bool operator==(const Task&) const = default;
 };
 

@@ -426,7 +426,7 @@ class YamlReader {
     check_keys(n, path,
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
-                "shutdown_delay", "constraints", "affinities", "dispatch_payload"});
+                "shutdown_delay", "constraints", "affinities", "dispatch_payload", "artifacts"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -476,6 +476,24 @@ class YamlReader {
       check_keys(n["dispatch_payload"], dpath, {"file"});
       t.dispatch_payload = DispatchPayload{
           str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
+    }
+    const std::string apath = join(path, "artifacts");
+    if (list(n["artifacts"], apath)) {
+      for (std::size_t i = 0; i < n["artifacts"].size(); ++i) {
+        const YAML::Node a = n["artifacts"][i];
+        const std::string ap = index(apath, i);
+        if (!map(a, ap)) continue;
+        check_keys(a, ap, {"source", "destination", "mode", "options", "headers", "chown"});
+        Artifact art;
+        if (auto v = str(a["source"], join(ap, "source"))) art.source = *v;
+        if (auto v = str(a["destination"], join(ap, "destination")); v && !v->empty())
+          art.destination = *v;
+        if (auto v = str(a["mode"], join(ap, "mode")); v && !v->empty()) art.mode = *v;
+        art.options = string_map(a["options"], join(ap, "options"));
+        art.headers = string_map(a["headers"], join(ap, "headers"));
+        if (auto v = boolean(a["chown"], join(ap, "chown"))) art.chown = *v;
+        t.artifacts.push_back(std::move(art));
+      }
     }
     return t;
   }
