@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <functional>
 
-#include "state/alloc.hpp"
-
+#include "artifact/limits.hpp"
 #include "runner/task_env.hpp"
+#include "state/alloc.hpp"
 
 namespace drover::state {
 class StateStore;
@@ -42,6 +42,8 @@ struct RunnerContext {
   ExitWatcher* exit_watcher = nullptr;
   // The check every job passes before it runs, whichever way it came (runner/admission.hpp).
   const JobAdmission* admission = nullptr;
+  // The agent config's artifact block: what the artifact hook may fetch, and how much.
+  artifact::Limits artifact_limits;
 };
 
 }  // namespace drover::runner

@@ -60,4 +60,13 @@ class StartingHandleHook final : public TaskHook {
   void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
 };
 
+// The task's artifacts (docs/artifacts.md), fetched into its task dir before its first start
+// and never again for the same alloc: a restart finds them there. Events "Downloading
+// Artifacts" and "Failed Artifact Download", as Nomad's.
+class ArtifactHook final : public TaskHook {
+ public:
+  const char* name() const override { return "artifact"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
 }  // namespace drover::runner
