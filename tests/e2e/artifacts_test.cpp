@@ -241,3 +241,45 @@ TEST_F(Artifacts, ARestartedTaskDoesNotDownloadAgain) {
   EXPECT_EQ(events(a, "Downloading Artifacts").size(), 1u) << a.dump(2);
   EXPECT_EQ(http.gets("app.tar.gz"), 1);
 }
+
+TEST_F(Artifacts, FileSourceFromAnHclJobOnlyFromTheConfiguredDir) {
+  fs::create_directories(dir_ + "/allowed");
+  fs::create_directories(dir_ + "/private");
+  write_file(dir_ + "/allowed/app.conf", "port = 8080\n");
+  write_file(dir_ + "/private/key", "secret\n");
+  AgentProcess::Options opts;
+  opts.config_yaml = "artifact:\n  file_allowed_dirs: [" + dir_ + "/allowed]\n";
+  auto agent = AgentProcess::start(opts);
+  auto hcl = [&](const std::string& id, const std::string& source) {
+    const std::string file = dir_ + "/" + id + ".nomad.hcl";
+    write_file(file, "job \"" + id +
+                         "\" {\n  type = \"batch\"\n  group \"g\" {\n"
+                         "    restart {\n      attempts = 0\n      mode = \"fail\"\n    }\n"
+                         "    task \"t\" {\n      driver = \"raw_exec\"\n"
+                         "      config {\n        command = \"/bin/cat\"\n"
+                         "        args = [\"local/conf/app.conf\"]\n      }\n"
+                         "      artifact {\n        source = \"" +
+                         source +
+                         "\"\n"
+                         "        mode = \"file\"\n        destination = \"local/conf/app.conf\"\n"
+                         "      }\n    }\n  }\n}\n");
+    auto run = agent->cli({"job", "run", "--detach", file});
+    EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+    auto allocs = agent->get("/v1/job/" + id + "/allocations").json();
+    EXPECT_EQ(allocs.size(), 1u) << allocs.dump();
+    return allocs.empty() ? std::string() : allocs[0]["ID"].get<std::string>();
+  };
+  const std::string ok = hcl("allowed", "file://" + dir_ + "/allowed/app.conf");
+  auto a = agent->wait_client_status(ok, "complete", 30s);
+  EXPECT_EQ(a["ClientStatus"], "complete") << a.dump(2);
+  EXPECT_EQ(read_file(task_dir(*agent, ok) / "local/conf/app.conf"), "port = 8080\n");
+
+  const std::string refused = hcl("private", "file://" + dir_ + "/private/key");
+  auto b = agent->wait_client_status(refused, "failed", 30s);
+  auto failed = events(b, "Failed Artifact Download");
+  ASSERT_EQ(failed.size(), 1u) << b.dump(2);
+  EXPECT_NE(failed[0]["Message"].get<std::string>().find("artifact.file_allowed_dirs"),
+            std::string::npos)
+      << b.dump(2);
+  EXPECT_FALSE(fs::exists(task_dir(*agent, refused) / "local/conf/app.conf"));
+}
