@@ -195,6 +195,7 @@ int run_agent(const AgentFlags& flags) {
     rctx.monitor_path = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "drover-monitor";
   }
   rctx.max_kill_timeout = std::chrono::seconds(cfg.max_kill_timeout_s);
+  rctx.artifact_limits = cfg.artifact;
   auto node_id = store->meta("node_id");
   if (!node_id) {
     node_id = random_uuid();

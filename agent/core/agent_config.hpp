@@ -5,11 +5,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "artifact/limits.hpp"
 #include "core/agent.hpp"
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/common/result.hpp"
@@ -80,6 +80,8 @@ struct AgentConfig {
   // with upstream.backend etcd); empty: <data_dir>/keyring, made on first start
   // (docs/variables.md, "Keys").
   std::string keyring_file;
+  // The `artifact` block: download and unpack limits, allowed file:// dirs (docs/artifacts.md).
+  artifact::Limits artifact;
 };
 
 // Builds the config from flags and the file they name. Errors name the key or the flag.

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <functional>
 
-#include "state/alloc.hpp"
-
+#include "artifact/limits.hpp"
 #include "runner/task_env.hpp"
+#include "state/alloc.hpp"
 
 namespace drover::state {
 class StateStore;
@@ -55,6 +55,8 @@ struct RunnerContext {
   const vars::WorkloadIdentity* identity = nullptr;
   // Nomad Variables, for the hooks that read them (templates); null in tests without them.
   vars::VariableStore* variables = nullptr;
+  // The agent config's artifact block: what the artifact hook may fetch, and how much.
+  artifact::Limits artifact_limits;
 };
 
 }  // namespace drover::runner

@@ -101,4 +101,13 @@ class IdentityHook final : public TaskHook {
   Status prestart(TaskHookContext& c) override;
 };
 
+// The task's artifacts (docs/artifacts.md), fetched into its task dir before its first start
+// and never again for the same alloc: a restart finds them there. Events "Downloading
+// Artifacts" and "Failed Artifact Download", as Nomad's.
+class ArtifactHook final : public TaskHook {
+ public:
+  const char* name() const override { return "artifact"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
 }  // namespace drover::runner

@@ -8,6 +8,7 @@ std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobs
   hooks.push_back(std::make_unique<TaskDirHook>());
   if (task.dispatch_payload) hooks.push_back(std::make_unique<DispatchPayloadHook>());
   if (task.identity && alloc.ctx().identity) hooks.push_back(std::make_unique<IdentityHook>());
+  if (!task.artifacts.empty()) hooks.push_back(std::make_unique<ArtifactHook>());
   if (alloc.ctx().resources) {
     // The cgroup exists, with its limits, before the driver starts anything.
     hooks.push_back(std::make_unique<CgroupHook>());
