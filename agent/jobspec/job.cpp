@@ -3,6 +3,7 @@
 #include "jobspec/job.hpp"
 
 #include "drover/common/encoding.hpp"
+#include "jobspec/template_block.hpp"
 
 namespace drover::jobspec {
 
@@ -328,6 +329,7 @@ json task_to_json(const Task& t) {
   placement_to_json(t.placement, out, /*spreads=*/false);
   out["DispatchPayload"] =
       t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
+  out["Templates"] = templates_to_json(t.templates);
   return out;
 }
 
@@ -377,6 +379,7 @@ Task task_from_json(const json& j) {
   t.placement = placement_from_json(j);
   if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
     t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
+  if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
   return t;
 }
 

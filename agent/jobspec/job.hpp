@@ -170,6 +170,44 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
+// --- Templates (issue 19, docs/templates.md) ---------------------------------------------
+// Nomad's `change_script`: run inside the task (or in its dir) after a re-render.
+struct ChangeScript {
+  std::string command;
+  std::vector<std::string> args;
+  Duration timeout = std::chrono::seconds(5);
+  bool fail_on_error = false;
+  bool operator==(const ChangeScript&) const = default;
+};
+
+// Nomad's template `wait`: how long data must be quiet before a re-render.
+struct TemplateWait {
+  Duration min{0};
+  Duration max{0};
+  bool operator==(const TemplateWait&) const = default;
+};
+
+// One `template` block (Nomad's Template): Go's text/template rendered beneath the task dir.
+struct Template {
+  std::string data;         // EmbeddedTmpl
+  std::string source;       // SourcePath: a file beneath the task dir
+  std::string destination;  // DestPath: beneath the task dir
+  bool env = false;         // Envvars: KEY=value lines join the task's environment
+  std::string change_mode = "restart";  // noop | restart | signal | script
+  std::string change_signal;
+  std::optional<ChangeScript> change_script;
+  std::string perms = "0644";
+  std::optional<int> uid, gid;
+  std::string left_delimiter = "{{";
+  std::string right_delimiter = "}}";
+  Duration splay = std::chrono::seconds(5);
+  std::optional<TemplateWait> wait;
+  bool error_on_missing_key = false;
+  bool once = false;
+  bool operator==(const Template&) const = default;
+};
+// --- end templates -----------------------------------------------------------------------
+
 struct Task {
   std::string name;
   std::string driver;
@@ -190,6 +228,7 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
+  std::vector<Template> templates;  // issue 19
   bool operator==(const Task&) const = default;
 };
 

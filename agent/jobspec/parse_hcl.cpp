@@ -47,7 +47,6 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"network", "belongs in a group (or, the older way, in a task's resources)"},
       {"service", "belongs in a group or a task"},
       {"dns", "not supported yet (issue 18: it needs bridge mode)"},
-      {"template", "not supported yet (issue 19)"},
       {"artifact", "not supported yet (issue 19)"},
       {"volume", "not supported yet (issue 19)"},
       {"volume_mount", "not supported yet (issue 19)"},
@@ -557,7 +556,8 @@ class HclMapper {
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
         "config",  "env",     "meta",       "resources", "lifecycle",       "logs",
-        "restart", "service", "constraint", "affinity",  "dispatch_payload"};
+        "restart", "service", "constraint", "affinity",  "dispatch_payload",
+        "template"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -571,8 +571,11 @@ class HclMapper {
                t, blocks);
     std::map<std::string, int> seen;
     json services = json::array();
+    json templates = json::array();
     for (const auto& c : b.body.blocks) {
-      if (c.type == "config") {
+      if (c.type == "template") {
+        if (labels(s, c, 0)) templates.push_back(template_block(c, s, templates.size()));
+      } else if (c.type == "config") {
         block_or_attribute(c, s, t, "Config", seen,
                            [&](const hcl::Block& m) { return config_body(m.body, s, "config"); });
       } else if (c.type == "env") {
@@ -611,7 +614,49 @@ class HclMapper {
       }
     }
     if (!services.empty()) t["Services"] = std::move(services);
+    if (!templates.empty()) t["Templates"] = std::move(templates);
     return t;
+  }
+
+  // A task's `template` block (docs/templates.md) as one of Nomad's Templates.
+  json template_block(const hcl::Block& b, const Scope& task, std::size_t index) {
+    Scope s{task.json_path + ".Templates[" + std::to_string(index) + "]", task.where, "template."};
+    map_.add(s.json_path, {task.where, "template", b.pos.line});
+    json out = json::object();
+    attributes(b.body, s,
+               {{"data", "EmbeddedTmpl"},
+                {"source", "SourcePath"},
+                {"destination", "DestPath"},
+                {"env", "Envvars"},
+                {"change_mode", "ChangeMode"},
+                {"change_signal", "ChangeSignal"},
+                {"perms", "Perms"},
+                {"uid", "Uid", Kind::Int},
+                {"gid", "Gid", Kind::Int},
+                {"left_delimiter", "LeftDelim"},
+                {"right_delimiter", "RightDelim"},
+                {"splay", "Splay", Kind::Duration},
+                {"error_on_missing_key", "ErrMissingKey"},
+                {"once", "Once"}},
+               out, {"change_script", "wait"});
+    std::map<std::string, int> seen;
+    for (const auto& c : b.body.blocks) {
+      if (c.type == "change_script") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          out["ChangeScript"] = simple_block(c, s, "ChangeScript",
+                                             {{"command", "Command"},
+                                              {"args", "Args"},
+                                              {"timeout", "Timeout", Kind::Duration},
+                                              {"fail_on_error", "FailOnError"}});
+      } else if (c.type == "wait") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          out["Wait"] = simple_block(
+              c, s, "Wait", {{"min", "Min", Kind::Duration}, {"max", "Max", Kind::Duration}});
+      } else {
+        unknown_block(s, c, {"change_script", "wait"});
+      }
+    }
+    return out;
   }
 
   json resources(const hcl::Block& b, const Scope& task) {
