@@ -32,7 +32,8 @@ bool has_event(const json& alloc, const std::string& task, const std::string& ty
 // Whether a 400's problem list holds `path` with a message containing `part`.
 bool has_problem(const drover::testing::HttpReply& r, const std::string& path,
                  const std::string& part) {
-  for (const auto& p : r.json()["problems"])
+  const json body = r.json();
+  for (const auto& p : body["problems"])
     if (p["path"] == path && p["message"].get<std::string>().find(part) != std::string::npos)
       return true;
   return false;
