@@ -555,9 +555,8 @@ class HclMapper {
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
-        "config",  "env",     "meta",       "resources", "lifecycle",       "logs",
-        "restart", "service", "constraint", "affinity",  "dispatch_payload",
-        "template"};
+        "config",  "env",     "meta",       "resources", "lifecycle",        "logs",
+        "restart", "service", "constraint", "affinity",  "dispatch_payload", "template"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},

@@ -520,7 +520,8 @@ class NomadReader {
           if (args[i].is_string())
             cs.args.push_back(args[i].get<std::string>());
           else
-            add(index(join(cp, "Args"), i), std::string("must be a string (got ") + args[i].type_name() + ")");
+            add(index(join(cp, "Args"), i),
+                std::string("must be a string (got ") + args[i].type_name() + ")");
         }
       }
       if (auto v = duration(c, "Timeout", cp); v && v->count() != 0) cs.timeout = *v;

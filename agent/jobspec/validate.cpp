@@ -325,15 +325,18 @@ class Validator {
     if (printable(file) != file) return add(path, "must not contain control characters");
     if (file.find("${") != std::string::npos) return;
     if (file.front() == '/')
-      return add(path, "must be relative to the task dir (e.g. \"local/app.conf\"), got \"" +
-                           file + "\"");
+      return add(
+          path, "must be relative to the task dir (e.g. \"local/app.conf\"), got \"" + file + "\"");
     int depth = 0;
     std::size_t start = 0;
     for (;;) {
       auto slash = file.find('/', start);
-      auto part = file.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (part == "..") --depth;
-      else if (!part.empty() && part != ".") ++depth;
+      auto part =
+          file.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (part == "..")
+        --depth;
+      else if (!part.empty() && part != ".")
+        ++depth;
       if (depth < 0) return add(path, "\"" + file + "\" escapes the task dir");
       if (slash == std::string::npos) break;
       start = slash + 1;
@@ -349,7 +352,8 @@ class Validator {
       add(path + ".source", "cannot be set together with data (one template per block)");
     if (!t.source.empty()) task_dir_path(path + ".source", t.source);
     if (t.destination.empty())
-      add(path + ".destination", "is required (a file beneath the task dir, e.g. \"local/app.conf\")");
+      add(path + ".destination",
+          "is required (a file beneath the task dir, e.g. \"local/app.conf\")");
     else
       task_dir_path(path + ".destination", t.destination);
     static const std::vector<std::string> kModes = {"noop", "restart", "signal", "script"};
@@ -359,8 +363,8 @@ class Validator {
     if (t.change_mode == "signal" && t.change_signal.empty())
       add(path + ".change_signal", "is required with change_mode \"signal\"");
     if (!t.change_signal.empty() && !sdk::signal_number(t.change_signal))
-      add(path + ".change_signal", "must be a signal name like \"SIGHUP\" (got \"" +
-                                       printable(t.change_signal) + "\")");
+      add(path + ".change_signal",
+          "must be a signal name like \"SIGHUP\" (got \"" + printable(t.change_signal) + "\")");
     if (t.change_mode == "script" && (!t.change_script || t.change_script->command.empty()))
       add(path + ".change_script.command", "is required with change_mode \"script\"");
     if (t.change_script && t.change_script->timeout.count() < 0)
@@ -368,7 +372,8 @@ class Validator {
     bool perms_ok = !t.perms.empty() && t.perms.size() <= 4;
     for (char c : t.perms) perms_ok = perms_ok && c >= '0' && c <= '7';
     if (!perms_ok)
-      add(path + ".perms", "must be an octal mode like \"0644\" (got \"" + printable(t.perms) + "\")");
+      add(path + ".perms",
+          "must be an octal mode like \"0644\" (got \"" + printable(t.perms) + "\")");
     if (t.uid && *t.uid < 0) add(path + ".uid", "must not be negative");
     if (t.gid && *t.gid < 0) add(path + ".gid", "must not be negative");
     if (t.splay.count() < 0) add(path + ".splay", "must not be negative");
@@ -383,7 +388,8 @@ class Validator {
       o.left_delim = t.left_delimiter;
       o.right_delim = t.right_delimiter;
       o.error_on_missing_key = t.error_on_missing_key;
-      auto parsed = tmpl::Template::parse(t.destination.empty() ? "data" : t.destination, t.data, o);
+      auto parsed =
+          tmpl::Template::parse(t.destination.empty() ? "data" : t.destination, t.data, o);
       if (!parsed) add(path + ".data", parsed.message());
     }
   }
