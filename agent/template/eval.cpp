@@ -16,7 +16,9 @@ using nlohmann::json;
 namespace {
 // Bounds that keep a hostile template from taking the agent down with it: template calls
 // nest at most this deep (each is C++ stack), and the output stops at this size.
-constexpr int kMaxDepth = 200;
+constexpr int kMaxDepth = 100;
+// Every block entered (if, with, range bodies, template calls) counts towards this.
+constexpr int kMaxWalkDepth = 1000;
 constexpr std::size_t kMaxOutput = 64u << 20;
 }  // namespace
 
@@ -50,6 +52,14 @@ class Evaluator {
   }
 
   Result<Flow> walk(const List& list, const json& dot) {
+    struct Depth {
+      int& d;
+      explicit Depth(int& x) : d(++x) {}
+      ~Depth() { --d; }
+    } depth(walk_depth_);
+    if (walk_depth_ > kMaxWalkDepth)
+      return fail(list.empty() ? 0 : list.front().pos, "",
+                  "exceeded maximum nesting depth (" + std::to_string(kMaxWalkDepth) + ")");
     for (const Node& n : list) {
       auto r = node(n, dot);
       if (!r) return r;
@@ -303,6 +313,7 @@ class Evaluator {
   std::string out_;
   std::string current_;
   int depth_ = 0;
+  int walk_depth_ = 0;
 };
 
 Result<Rendered> render(const Template& t, const RenderInput& in) {

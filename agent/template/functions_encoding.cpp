@@ -118,9 +118,42 @@ Result<json> to_json(CallContext&, std::vector<json>& a) {
   return json(Escape ? html_escape_json(s) : s);
 }
 
+// Values are printed and encoded recursively: what a template parses may not nest deeper
+// than this (counted on [ and { outside strings, before parsing).
+constexpr int kMaxDataNesting = 64;
+
+Status check_nesting(const std::string& text, const char* fn) {
+  int depth = 0;
+  bool in_string = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        in_string = false;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      in_string = true;
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDataNesting)
+        return make_error(
+            std::string(fn) + ": nested more than " + std::to_string(kMaxDataNesting) + " deep",
+            Errc::Invalid);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return {};
+}
+
 Result<json> parse_json(CallContext&, std::vector<json>& a) {
   auto s = one_string(a);
   if (!s) return s.error();
+  if (auto st = check_nesting(*s, "parseJSON"); !st) return st.error();
   try {
     return json::parse(*s);
   } catch (const json::parse_error& e) {
@@ -175,7 +208,8 @@ Result<json> to_yaml(CallContext&, std::vector<json>& a) {
 }
 
 json yaml_to_json(const YAML::Node& n, int depth) {
-  if (depth > 100) throw YAML::Exception(YAML::Mark::null_mark(), "nested too deeply");
+  if (depth > kMaxDataNesting)
+    throw YAML::Exception(YAML::Mark::null_mark(), "nested more than 64 deep");
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       json o = json::object();
@@ -206,6 +240,10 @@ json yaml_to_json(const YAML::Node& n, int depth) {
 Result<json> parse_yaml(CallContext&, std::vector<json>& a) {
   auto s = one_string(a);
   if (!s) return s.error();
+  // yaml-cpp recurses on block nesting as well: a bounded input bounds it.
+  if (s->size() > (1u << 20))
+    return make_error("parseYAML: input larger than 1 MiB", Errc::Invalid);
+  if (auto st = check_nesting(*s, "parseYAML"); !st) return st.error();
   try {
     return yaml_to_json(YAML::Load(*s), 0);
   } catch (const YAML::Exception& e) {

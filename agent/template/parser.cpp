@@ -149,6 +149,8 @@ class Parser {
 
   // if / with / range, after the keyword; an `else if` / `else with` shares the outer `end`.
   Status control(const Token& kw, Node& n) {
+    Nesting guard(this);
+    if (nesting_ > kMaxNesting) return too_deep(kw.pos);
     const std::size_t mark = vars_.size();
     n.kind = kw.value == "if"     ? Node::Kind::If
              : kw.value == "with" ? Node::Kind::With
@@ -365,6 +367,8 @@ class Parser {
         break;
       }
       case Tok::LParen: {
+        Nesting guard(this);
+        if (nesting_ > kMaxNesting) return too_deep(t.pos);
         auto p = pipeline("parenthesized pipeline", Tok::RParen, false);
         if (!p) return p.error();
         next();
@@ -429,6 +433,19 @@ class Parser {
     }
     return fail(t.pos, "bad number syntax: \"" + t.value + "\"");
   }
+
+  // Nesting (control structures and parentheses together) is bounded: the parser and the
+  // evaluator recurse on it, and a job's template must not exhaust the agent's stack.
+  static constexpr int kMaxNesting = 100;
+  struct Nesting {
+    explicit Nesting(Parser* p) : p_(p) { ++p_->nesting_; }
+    ~Nesting() { --p_->nesting_; }
+    Parser* p_;
+  };
+  Error too_deep(std::size_t pos) {
+    return fail(pos, "nested more than " + std::to_string(kMaxNesting) + " deep");
+  }
+  int nesting_ = 0;
 
   std::vector<Token> toks_;
   std::size_t k_ = 0;

@@ -56,7 +56,7 @@ const Case kCases[] = {
      "template: t:1:17: define can only appear at the top level"},
     {"InfiniteRecursionStops",
      "{{ define \"r\" }}{{ template \"r\" }}{{ end }}{{ template \"r\" }}",
-     "template: t:1:20: executing \"r\": exceeded maximum template depth (200)"},
+     "template: t:1:20: executing \"r\": exceeded maximum template depth (100)"},
     {"FileWithoutSource", "{{ file \"x\" }}",
      "template: t:1:4: executing \"t\" at <file>: error calling file: no data source in this "
      "render"},
