@@ -165,6 +165,7 @@ int run_agent(const AgentFlags& flags) {
   rctx.node.meta = cfg.meta;
   rctx.node.node_class = cfg.node_class;
   rctx.node.node_pool = cfg.node_pool;
+  rctx.node.host_volumes = cfg.host_volumes;
   rctx.node.attributes = fingerprint_node(cfg.data_dir);
 
   // Cgroups: every task is held to its resources, so an agent that cannot do that refuses
@@ -393,6 +394,8 @@ int run_agent(const AgentFlags& flags) {
     std::unique_lock lock(gc_mu);
     while (!gc_cv.wait_for(lock, cfg.gc_interval, [&] { return gc_stop; })) {
       lock.unlock();
+      if (int over = manager.enforce_disk_budgets())
+        spdlog::info("gc failed {} allocs over their ephemeral_disk size", over);
       int n = manager.gc(cfg.gc_max_allocs, cfg.gc_disk_usage_threshold);
       if (n) spdlog::info("gc removed {} terminal allocs", n);
       int jobs = manager.gc_jobs(cfg.job_gc_threshold);

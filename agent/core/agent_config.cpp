@@ -11,6 +11,7 @@
 
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
+#include "drover/common/names.hpp"
 #include "drover/common/json_text.hpp"
 
 namespace drover::agent {
@@ -99,7 +100,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "min_dynamic_port",
                                               "max_dynamic_port",
                                               "network_interface",
-                                              "host_network"};
+                                              "host_network",
+                                              "host_volume"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -310,6 +312,39 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     }
   }
   // --- end ports ---
+  if (j.contains("host_volume")) {
+    // host_volume: {name: {path, read_only}}, Nomad's client host_volume blocks.
+    if (!j["host_volume"].is_object()) {
+      errors += "\n  host_volume: must be a map of volume name to {path, read_only}";
+    } else {
+      for (const auto& [name, h] : j["host_volume"].items()) {
+        const std::string p = "\n  host_volume." + name;
+        if (auto why = plain_name_problem(name)) {
+          errors += p + ": " + *why;
+          continue;
+        }
+        if (!h.is_object()) {
+          errors += p + ": must be a map with path and read_only";
+          continue;
+        }
+        runner::HostVolume hv;
+        for (const auto& [k, v] : h.items()) {
+          if (k == "path" && v.is_string()) {
+            hv.path = v.get<std::string>();
+          } else if (k == "read_only" && v.is_boolean()) {
+            hv.read_only = v.get<bool>();
+          } else if (k == "path" || k == "read_only") {
+            errors += p + "." + k + (k == "path" ? ": must be a string" : ": must be true or false");
+          } else {
+            errors += p + "." + k + ": unknown key" +
+                      jobspec::detail::did_you_mean(k, {"path", "read_only"});
+          }
+        }
+        if (auto ok = runner::check_host_volume(hv); !ok) errors += p + "." + ok.message();
+        c.host_volumes[name] = std::move(hv);
+      }
+    }
+  }
   if (j.contains("upstream")) c.upstream = j["upstream"];
   if (j.contains("meta")) {
     if (!j["meta"].is_object()) errors += "\n  meta: must be a map";

@@ -14,6 +14,7 @@
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/common/result.hpp"
 #include "runner/host_networks.hpp"
+#include "runner/host_volumes.hpp"
 
 namespace drover::agent {
 
@@ -61,6 +62,8 @@ struct AgentConfig {
   std::string reserved_ports;     // reserved.reserved_ports: "22,80,8500-8600"
   std::string network_interface;  // the default network's; "": the default route's, lo in -dev
   std::vector<runner::HostNetworkConfig> host_networks;
+  // Nomad's client `host_volume "name" { path, read_only }` (docs/jobspec.md, "volumes").
+  runner::HostVolumes host_volumes;
   // How often driver health and free storage are re-read.
   std::chrono::nanoseconds fingerprint_period = std::chrono::seconds(30);
   bool data_dir_is_temp = false;

@@ -100,6 +100,9 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
     reserved_resources["Networks"] = {{"ReservedHostPorts", runner::format_port_list(pc.reserved)}};
   }
   // --- end networks ---
+  json host_volumes = json::object();  // Nomad's Node.HostVolumes
+  for (const auto& [name, v] : node.host_volumes)
+    host_volumes[name] = {{"Name", name}, {"Path", v.path}, {"ReadOnly", v.read_only}};
   json out = {{"ID", node.id},
               {"Name", node.name},
               {"Datacenter", node.datacenter},
@@ -113,6 +116,7 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
               {"NodeResources", node_resources},
               {"ReservedResources", reserved_resources},
               {"HostNetworks", host_networks},
+              {"HostVolumes", host_volumes},
               {"Events", watcher ? watcher->events() : json::array()}};
   if (!http_addr.empty()) out["HTTPAddr"] = http_addr;
   return out;

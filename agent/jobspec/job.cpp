@@ -330,6 +330,13 @@ json task_to_json(const Task& t) {
   out["DispatchPayload"] =
       t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
   out["Templates"] = templates_to_json(t.templates);
+  json mounts = json::array();
+  for (const auto& m : t.volume_mounts)
+    mounts.push_back({{"Volume", m.volume},
+                      {"Destination", m.destination},
+                      {"ReadOnly", m.read_only},
+                      {"PropagationMode", m.propagation_mode}});
+  out["VolumeMounts"] = std::move(mounts);
   return out;
 }
 
@@ -380,6 +387,16 @@ Task task_from_json(const json& j) {
   if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
     t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
   if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
+  if (j.contains("VolumeMounts") && !j.at("VolumeMounts").is_null()) {
+    for (const auto& m : j.at("VolumeMounts")) {
+      VolumeMount v;
+      v.volume = value_at(m, "Volume", v.volume);
+      v.destination = value_at(m, "Destination", v.destination);
+      v.read_only = value_at(m, "ReadOnly", v.read_only);
+      v.propagation_mode = value_at(m, "PropagationMode", v.propagation_mode);
+      t.volume_mounts.push_back(std::move(v));
+    }
+  }
   return t;
 }
 
@@ -396,6 +413,17 @@ json group_to_json(const TaskGroup& g) {
               {"Services", services_to_json(g.services)}};
   out["ShutdownDelay"] = ns(g.shutdown_delay);
   placement_to_json(g.placement, out, /*spreads=*/true);
+  // Nomad's shape: Volumes keyed by name, EphemeralDisk with SizeMB.
+  json volumes = json::object();
+  for (const auto& v : g.volumes)
+    volumes[v.name] = {{"Name", v.name},
+                       {"Type", v.type},
+                       {"Source", v.source},
+                       {"ReadOnly", v.read_only}};
+  out["Volumes"] = std::move(volumes);
+  out["EphemeralDisk"] = {{"SizeMB", g.ephemeral_disk.size_mb},
+                          {"Sticky", g.ephemeral_disk.sticky},
+                          {"Migrate", g.ephemeral_disk.migrate}};
   return out;
 }
 
@@ -414,6 +442,22 @@ TaskGroup group_from_json(const json& j) {
   if (j.contains("Services")) g.services = services_from_json(j.at("Services"));
   g.shutdown_delay = duration_at(j, "ShutdownDelay", g.shutdown_delay);
   g.placement = placement_from_json(j);
+  if (j.contains("Volumes") && j.at("Volumes").is_object()) {
+    for (const auto& [name, v] : j.at("Volumes").items()) {
+      VolumeRequest r;
+      r.name = value_at(v, "Name", name);
+      r.type = value_at(v, "Type", r.type);
+      r.source = value_at(v, "Source", r.source);
+      r.read_only = value_at(v, "ReadOnly", r.read_only);
+      g.volumes.push_back(std::move(r));
+    }
+  }
+  if (j.contains("EphemeralDisk") && j.at("EphemeralDisk").is_object()) {
+    const json& e = j.at("EphemeralDisk");
+    g.ephemeral_disk.size_mb = value_at(e, "SizeMB", g.ephemeral_disk.size_mb);
+    g.ephemeral_disk.sticky = value_at(e, "Sticky", g.ephemeral_disk.sticky);
+    g.ephemeral_disk.migrate = value_at(e, "Migrate", g.ephemeral_disk.migrate);
+  }
   return g;
 }
 

@@ -208,6 +208,36 @@ struct Template {
 };
 // --- end templates -----------------------------------------------------------------------
 
+// --- Volumes (docs/jobspec.md, "volumes") ---------------------------------------------------
+// A group's `volume "name" { type = "host", source, read_only }`: Nomad's VolumeRequest. Only
+// host volumes (the agent config's `host_volume`) exist on a node agent; csi is refused.
+struct VolumeRequest {
+  std::string name;
+  std::string type = "host";
+  std::string source;  // the host_volume's name
+  bool read_only = false;
+  bool operator==(const VolumeRequest&) const = default;
+};
+
+// A task's `volume_mount { volume, destination, read_only }`: Nomad's VolumeMount.
+struct VolumeMount {
+  std::string volume;       // a group volume's name
+  std::string destination;  // an absolute path inside the task's filesystem
+  bool read_only = false;
+  std::string propagation_mode = "private";  // private | host-to-task | bidirectional
+  bool operator==(const VolumeMount&) const = default;
+};
+
+// A group's `ephemeral_disk`: the alloc dir's budget and whether alloc/data outlives the
+// alloc (runner/alloc_dir.hpp).
+struct EphemeralDisk {
+  int size_mb = 300;     // Nomad's default; enforced by the disk-usage GC
+  bool sticky = false;   // a replacement alloc of the same job and group takes over alloc/data
+  bool migrate = false;  // another node's data: on one node the same as sticky
+  bool operator==(const EphemeralDisk&) const = default;
+};
+// --- end volumes ---------------------------------------------------------------------------
+
 struct Task {
   std::string name;
   std::string driver;
@@ -229,6 +259,7 @@ struct Task {
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
   std::vector<Template> templates;  // issue 19
+  std::vector<VolumeMount> volume_mounts;
   bool operator==(const Task&) const = default;
 };
 
@@ -262,6 +293,8 @@ struct TaskGroup {
   // Job semantics (issue 17).
   Duration shutdown_delay{0};  // before each task of the group is sent its kill signal
   Placement placement;
+  std::vector<VolumeRequest> volumes;  // sorted by name (Nomad keys them by name)
+  EphemeralDisk ephemeral_disk;
   bool operator==(const TaskGroup&) const = default;
 };
 

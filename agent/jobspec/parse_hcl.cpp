@@ -48,8 +48,8 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"service", "belongs in a group or a task"},
       {"dns", "not supported yet (issue 18: it needs bridge mode)"},
       {"artifact", "not supported yet (issue 19)"},
-      {"volume", "not supported yet (issue 19)"},
-      {"volume_mount", "not supported yet (issue 19)"},
+      {"volume", "belongs in a group (a task mounts it with volume_mount)"},
+      {"volume_mount", "belongs in a task"},
       {"vault", "not supported by drover (no Vault integration)"},
 
       {"consul", "not supported by drover (drover does not talk to Consul)"},
@@ -496,7 +496,8 @@ class HclMapper {
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
         "task",           "restart",    "update",   "meta",   "reschedule", "migrate",
-        "ephemeral_disk", "constraint", "affinity", "spread", "network",    "service"};
+        "ephemeral_disk", "constraint", "affinity", "spread", "network",    "service",
+        "volume"};
     attributes(b.body, s,
                {{"count", "Count", Kind::Int},
                 {"meta", "Meta", Kind::StringMap},
@@ -518,7 +519,23 @@ class HclMapper {
         if (labels(s, t, 0) && once(seen, s, t))
           g["EphemeralDisk"] =
               simple_block(t, s, "EphemeralDisk",
-                           {{"size", "SizeMB"}, {"sticky", "Sticky"}, {"migrate", "Migrate"}});
+                           {{"size", "SizeMB", Kind::Int}, {"sticky", "Sticky"}, {"migrate", "Migrate"}});
+      } else if (t.type == "volume") {
+        // Nomad's VolumeRequest, keyed by its label (docs/jobspec.md, "volumes").
+        if (labels(s, t, 1)) {
+          if (!g.contains("Volumes")) g["Volumes"] = json::object();
+          if (g["Volumes"].contains(t.labels[0]))
+            problem(s, "volume " + quote(t.labels[0]), t.pos.line, "is declared twice");
+          json v = simple_block(t, s, "Volumes." + t.labels[0],
+                                {{"type", "Type"},
+                                 {"source", "Source"},
+                                 {"read_only", "ReadOnly"},
+                                 {"access_mode", "AccessMode"},
+                                 {"attachment_mode", "AttachmentMode"},
+                                 {"per_alloc", "PerAlloc"}});
+          v["Name"] = t.labels[0];
+          g["Volumes"][t.labels[0]] = std::move(v);
+        }
       } else if (t.type == "reschedule") {
         if (labels(s, t, 0) && once(seen, s, t))
           g["ReschedulePolicy"] = simple_block(t, s, "ReschedulePolicy", reschedule_fields());
@@ -556,7 +573,8 @@ class HclMapper {
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
         "config",  "env",     "meta",       "resources", "lifecycle",        "logs",
-        "restart", "service", "constraint", "affinity",  "dispatch_payload", "template"};
+        "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount",
+        "template"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -602,6 +620,17 @@ class HclMapper {
       } else if (c.type == "dispatch_payload") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
+      } else if (c.type == "volume_mount") {
+        if (labels(s, c, 0)) {
+          if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();
+          t["VolumeMounts"].push_back(
+              simple_block(c, s, "VolumeMounts[" + std::to_string(t["VolumeMounts"].size()) + "]",
+                           {{"volume", "Volume"},
+                                {"destination", "Destination"},
+                                {"read_only", "ReadOnly"},
+                                {"propagation_mode", "PropagationMode"},
+                                {"selinux_label", "SELinuxLabel"}}));
+        }
       } else if (placement_block(c, s, t, /*spreads=*/false)) {
       } else if (c.type == "service") {
         if (c.labels.size() <= 1)

@@ -2,6 +2,7 @@
 // print it) -> Job. Server-filled fields are ignored; any other key drover does not support
 // is accepted only while it says nothing (null, empty, zero, false, or Nomad's own default),
 // so a job is never run with a setting silently dropped.
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <string>
@@ -438,7 +439,8 @@ class NomadReader {
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
-                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "Templates"});
+                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts",
+                "Templates"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -484,6 +486,25 @@ class NomadReader {
     }
     if (auto v = duration(o, "ShutdownDelay", path)) t.shutdown_delay = *v;
     t.placement = placement(o, path, /*with_spreads=*/false);
+    if (array(o, "VolumeMounts", path)) {
+      const json& ms = o.at("VolumeMounts");
+      for (std::size_t i = 0; i < ms.size(); ++i) {
+        const std::string mp = index(join(path, "VolumeMounts"), i);
+        if (!ms[i].is_object()) {
+          add(mp, "must be an object");
+          continue;
+        }
+        check_keys(ms[i], mp, {"Volume", "Destination", "ReadOnly", "PropagationMode", "SELinuxLabel"});
+        VolumeMount m;
+        if (auto v = str(ms[i], "Volume", mp)) m.volume = *v;
+        if (auto v = str(ms[i], "Destination", mp)) m.destination = *v;
+        if (auto v = boolean(ms[i], "ReadOnly", mp)) m.read_only = *v;
+        if (auto v = str(ms[i], "PropagationMode", mp); v && !v->empty()) m.propagation_mode = *v;
+        if (auto v = str(ms[i], "SELinuxLabel", mp); v && !v->empty())
+          add(join(mp, "SELinuxLabel"), "not supported by drover");
+        t.volume_mounts.push_back(std::move(m));
+      }
+    }
     return t;
   }
 
@@ -559,18 +580,44 @@ class NomadReader {
         o, path,
         {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
          "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads",
-         "Networks", "Services"});
+         "Networks", "Services", "Volumes"});
     if (auto v = str(o, "Name", path)) g.name = *v;
     if (auto v = integer(o, "Count", path)) g.count = *v;
     if (object(o, "RestartPolicy", path))
       g.restart = read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"), g.restart);
     if (object(o, "EphemeralDisk", path)) {
       const std::string ep = join(path, "EphemeralDisk");
-      // SizeMB is a scheduling hint that drover does not enforce; Sticky and Migrate
-      // need another node to move data from, so they are refused when set.
-      check_keys(o.at("EphemeralDisk"), ep, {"SizeMB"});
-      if (auto v = integer(o.at("EphemeralDisk"), "SizeMB", ep); v && *v < 0)
-        add(join(ep, "SizeMB"), "must not be negative");
+      const json& e = o.at("EphemeralDisk");
+      check_keys(e, ep, {"SizeMB", "Sticky", "Migrate"});
+      if (auto v = integer(e, "SizeMB", ep)) g.ephemeral_disk.size_mb = *v;
+      if (auto v = boolean(e, "Sticky", ep)) g.ephemeral_disk.sticky = *v;
+      if (auto v = boolean(e, "Migrate", ep)) g.ephemeral_disk.migrate = *v;
+    }
+    if (object(o, "Volumes", path)) {
+      for (const auto& [name, v] : o.at("Volumes").items()) {
+        const std::string vp = join(join(path, "Volumes"), name);
+        if (!v.is_object()) {
+          add(vp, "must be an object");
+          continue;
+        }
+        // Nomad's CSI-only fields are named so that the refusal of csi can say why.
+        check_keys(v, vp,
+                   {"Name", "Type", "Source", "ReadOnly", "AccessMode", "AttachmentMode",
+                    "PerAlloc", "MountOptions", "Sticky"});
+        VolumeRequest r;
+        r.name = str(v, "Name", vp).value_or(name);
+        if (r.name.empty()) r.name = name;
+        if (r.name != name) add(join(vp, "Name"), "must be the volume's key \"" + name + "\"");
+        if (auto t = str(v, "Type", vp); t && !t->empty()) r.type = *t;
+        if (auto t = str(v, "Source", vp)) r.source = *t;
+        if (auto t = boolean(v, "ReadOnly", vp)) r.read_only = *t;
+        if (auto t = boolean(v, "PerAlloc", vp); t && *t)
+          add(join(vp, "PerAlloc"), "per_alloc names a volume per alloc index, a CSI feature: "
+                                    "not supported by drover");
+        g.volumes.push_back(std::move(r));
+      }
+      std::sort(g.volumes.begin(), g.volumes.end(),
+                [](const auto& a, const auto& b) { return a.name < b.name; });
     }
     if (object(o, "Update", path))
       g.update =

@@ -2,6 +2,7 @@
 // Every problem is collected with its path; unknown keys get a "did you mean" hint.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <set>
@@ -426,7 +427,8 @@ class YamlReader {
     check_keys(n, path,
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
-                "shutdown_delay", "constraints", "affinities", "dispatch_payload", "templates"});
+                "shutdown_delay", "constraints", "affinities", "dispatch_payload",
+                "volume_mounts", "templates"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -476,6 +478,21 @@ class YamlReader {
       check_keys(n["dispatch_payload"], dpath, {"file"});
       t.dispatch_payload = DispatchPayload{
           str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
+    }
+    const std::string mpath = join(path, "volume_mounts");
+    if (list(n["volume_mounts"], mpath)) {
+      for (std::size_t i = 0; i < n["volume_mounts"].size(); ++i) {
+        const YAML::Node m = n["volume_mounts"][i];
+        const std::string p = index(mpath, i);
+        if (!map(m, p)) continue;
+        check_keys(m, p, {"volume", "destination", "read_only", "propagation_mode"});
+        VolumeMount vm;
+        if (auto v = str(m["volume"], join(p, "volume"))) vm.volume = *v;
+        if (auto v = str(m["destination"], join(p, "destination"))) vm.destination = *v;
+        if (auto v = boolean(m["read_only"], join(p, "read_only"))) vm.read_only = *v;
+        if (auto v = str(m["propagation_mode"], join(p, "propagation_mode"))) vm.propagation_mode = *v;
+        t.volume_mounts.push_back(std::move(vm));
+      }
     }
     const std::string tpath = join(path, "templates");
     if (list(n["templates"], tpath)) {
@@ -546,8 +563,33 @@ class YamlReader {
     }
     check_keys(n, path,
                {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
-                "constraints", "affinities", "spreads", "network", "services"});
+                "constraints", "affinities", "spreads", "network", "services", "volumes",
+                "ephemeral_disk"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
+    const std::string vpath = join(path, "volumes");
+    if (map(n["volumes"], vpath)) {
+      for (const auto& kv : n["volumes"]) {
+        VolumeRequest r;
+        r.name = kv.first.as<std::string>();
+        const std::string p = join(vpath, r.name);
+        if (!map(kv.second, p)) continue;
+        check_keys(kv.second, p, {"type", "source", "read_only"});
+        if (auto v = str(kv.second["type"], join(p, "type")); v && !v->empty()) r.type = *v;
+        if (auto v = str(kv.second["source"], join(p, "source"))) r.source = *v;
+        if (auto v = boolean(kv.second["read_only"], join(p, "read_only"))) r.read_only = *v;
+        g.volumes.push_back(std::move(r));
+      }
+      std::sort(g.volumes.begin(), g.volumes.end(),
+                [](const auto& a, const auto& b) { return a.name < b.name; });
+    }
+    const std::string epath = join(path, "ephemeral_disk");
+    if (map(n["ephemeral_disk"], epath)) {
+      const YAML::Node e = n["ephemeral_disk"];
+      check_keys(e, epath, {"size", "sticky", "migrate"});
+      if (auto v = integer(e["size"], join(epath, "size"))) g.ephemeral_disk.size_mb = *v;
+      if (auto v = boolean(e["sticky"], join(epath, "sticky"))) g.ephemeral_disk.sticky = *v;
+      if (auto v = boolean(e["migrate"], join(epath, "migrate"))) g.ephemeral_disk.migrate = *v;
+    }
     if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
     const std::string rpath = join(path, "restart");
     if (map(n["restart"], rpath)) g.restart = restart(n["restart"], rpath, g.restart);

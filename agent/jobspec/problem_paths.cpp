@@ -103,6 +103,18 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"meta_optional", "MetaOptional"},
       {"dispatch_payload", "DispatchPayload"},
       {"file", "File"},
+      // volumes (docs/jobspec.md, "volumes")
+      {"volumes", "Volumes"},
+      {"source", "Source"},
+      {"read_only", "ReadOnly"},
+      {"volume_mounts", "VolumeMounts"},
+      {"volume", "Volume"},
+      {"destination", "Destination"},
+      {"propagation_mode", "PropagationMode"},
+      {"ephemeral_disk", "EphemeralDisk"},
+      {"size", "SizeMB"},
+      {"sticky", "Sticky"},
+      {"migrate", "Migrate"},
   };
   return names;
 }

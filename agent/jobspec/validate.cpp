@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 
 #include "drover/common/names.hpp"
 #include "drover/sdk/signals.hpp"
@@ -557,6 +558,65 @@ class Validator {
     }
   }
 
+  // Group volumes and the tasks' volume_mounts (docs/jobspec.md, "volumes"). Whether the
+  // node has the host volume is admission's question (runner/admission.cpp).
+  void volumes(const std::string& path, const TaskGroup& g) {
+    std::set<std::string> names;
+    for (const auto& v : g.volumes) {
+      const std::string p = path + ".volumes." + v.name;
+      plain_name(p + ".name", v.name);
+      names.insert(v.name);
+      if (v.type == "csi") {
+        add(p + ".type",
+            "csi volumes need a CSI plugin and Nomad's servers: not supported by drover (use a "
+            "host volume: type = \"host\" and an agent host_volume)");
+        continue;
+      }
+      if (v.type != "host")
+        add(p + ".type", "must be \"host\" (got \"" + printable(v.type) + "\")");
+      if (v.source.empty())
+        add(p + ".source", "is required: the name of a host_volume in the agent's config");
+      else
+        plain_name(p + ".source", v.source);
+    }
+    if (g.ephemeral_disk.size_mb < 0) add(path + ".ephemeral_disk.size", "must not be negative");
+    // Nomad's rule: a task's rotated logs must fit in the alloc's disk with room to spare.
+    for (std::size_t i = 0; i < g.tasks.size(); ++i) {
+      const auto& l = g.tasks[i].logs;
+      const long long logs_mb = static_cast<long long>(l.max_files) * l.max_file_size_mb;
+      if (!l.disabled && g.ephemeral_disk.size_mb > 0 && logs_mb >= g.ephemeral_disk.size_mb)
+        add(path + ".tasks[" + std::to_string(i) + "].logs",
+            "log storage (" + std::to_string(logs_mb) + " MB: max_files x max_file_size) must be "
+            "less than the group's ephemeral_disk size (" +
+                std::to_string(g.ephemeral_disk.size_mb) + " MB)");
+    }
+    for (std::size_t i = 0; i < g.tasks.size(); ++i) {
+      std::set<std::string> destinations;
+      for (std::size_t m = 0; m < g.tasks[i].volume_mounts.size(); ++m) {
+        const auto& vm = g.tasks[i].volume_mounts[m];
+        const std::string p =
+            path + ".tasks[" + std::to_string(i) + "].volume_mounts[" + std::to_string(m) + "]";
+        if (vm.volume.empty())
+          add(p + ".volume", "is required: the name of a volume of the group");
+        else if (!names.count(vm.volume))
+          add(p + ".volume", "the group has no volume \"" + printable(vm.volume) + "\"" +
+                                 (names.empty() ? std::string(" (it declares none)") : ""));
+        const std::string& d = vm.destination;
+        if (d.empty() || d[0] != '/')
+          add(p + ".destination", "must be an absolute path inside the task (got \"" +
+                                      printable(d) + "\")");
+        else if (printable(d) != d || d.find("/../") != std::string::npos ||
+                 d.ends_with("/..") || d == "/")
+          add(p + ".destination", "must be a plain absolute path below / without \"..\"");
+        else if (!destinations.insert(d).second)
+          add(p + ".destination", "another volume_mount of the task already mounts at \"" + d + "\"");
+        if (vm.propagation_mode != "private")
+          add(p + ".propagation_mode",
+              "must be \"private\" (host-to-task and bidirectional are not supported yet)");
+      }
+    }
+  }
+
   void group(const std::string& path, const TaskGroup& g) {
     plain_name(path + ".name", g.name);
     range(path + ".count", g.count, 1, kMaxCount);
@@ -583,6 +643,7 @@ class Validator {
     if (labels.size() > kMaxPortsPerGroup)
       add(path + ".network", "at most " + std::to_string(kMaxPortsPerGroup) +
                                  " ports per group (got " + std::to_string(labels.size()) + ")");
+    volumes(path, g);
     labels_ = &labels;
     // Group services: their checks go with the group's main task (jobspec/job.hpp).
     for (std::size_t i = 0; i < g.services.size(); ++i) {

@@ -90,6 +90,22 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
                                     fp.value("HealthDescription", "unhealthy")});
         continue;
       }
+      // Volumes are bind mounts: a driver without its own mount namespace cannot make them
+      // (plugin.h, Capabilities.MountConfigs; absent, it follows FSIsolation).
+      if (!task.volume_mounts.empty()) {
+        const nlohmann::json caps = fp.value("Capabilities", nlohmann::json::object());
+        const std::string mounts = caps.is_object() && caps.contains("MountConfigs")
+                                       ? caps.value("MountConfigs", "none")
+                                       : (caps.is_object() && caps.value("FSIsolation", "none") != "none"
+                                              ? "all"
+                                              : "none");
+        if (mounts == "none")
+          out.problems.push_back(
+              {path(prefix + "volume_mounts"),
+               "driver \"" + task.driver +
+                   "\" runs tasks in the host's filesystem and cannot mount volumes (its "
+                   "MountConfigs capability is none): use exec or docker"});
+      }
       // Each driver checks its own config, so a bad job is refused before anything runs.
       for (const auto& p : d->validate(task.config)) out.problems.push_back({prefix + p, ""});
     }

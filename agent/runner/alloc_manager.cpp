@@ -11,6 +11,7 @@
 #include "drover/common/encoding.hpp"
 #include "drover/common/names.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/disk_budget.hpp"
 #include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
 #include "runner/port_allocator.hpp"
@@ -127,9 +128,18 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   std::size_t n = 0;
   for (const auto& group : job.groups) {
     for (int i = 0; i < group.count; ++i, ++n) {
+      // The replacement is the new alloc with the same group and index (Nomad's
+      // PreviousAllocation); a sticky ephemeral disk goes to it.
+      std::shared_ptr<AllocRunner> previous;
+      for (auto& o : old)
+        if (o->group_or_null() && o->group_or_null()->name == group.name && o->index() == i)
+          previous = o;
       auto r = make_runner_locked(placements[n].second, job, job_json, parsed, group, i,
-                                  std::move(networks.value()[n]));
+                                  std::move(networks.value()[n]),
+                                  previous ? previous->id() : std::string());
       if (!r) return r.error();
+      if (previous && (group.ephemeral_disk.sticky || group.ephemeral_disk.migrate))
+        r.value()->set_previous(previous);
       receipt.alloc_ids.push_back(r.value()->id());
       placed.push_back(r.value());
     }
@@ -142,9 +152,10 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
     const std::string& alloc_id, const jobspec::Job& job,
     const std::shared_ptr<const nlohmann::json>& job_json,
     const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index,
-    std::vector<state::AllocatedNetwork> networks) {
+    std::vector<state::AllocatedNetwork> networks, const std::string& previous_alloc) {
   state::Alloc a;
   a.id = alloc_id;
+  a.previous_alloc = previous_alloc;
   a.job_id = job.id;
   a.group = group.name;
   a.index = index;
@@ -340,6 +351,30 @@ int AllocManager::gc(int max_allocs, int disk_threshold_percent) {
     if (gc_alloc(a.id)) ++removed;
   }
   return removed;
+}
+
+int AllocManager::enforce_disk_budgets() {
+  std::vector<std::shared_ptr<AllocRunner>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [_, r] : runners_)
+      if (r->live_and_wanted() && r->group_or_null() && r->group_or_null()->ephemeral_disk.size_mb > 0)
+        live.push_back(r);
+  }
+  int failed = 0;
+  // Measured without the manager's lock: a walk of a large dir must not hold up submits.
+  for (auto& r : live) {
+    const std::uint64_t budget = std::uint64_t(r->group_or_null()->ephemeral_disk.size_mb) << 20;
+    const std::uint64_t used = disk_usage_bytes(r->dir().root);
+    if (used <= budget) continue;
+    const std::string reason = "the alloc dir uses " + std::to_string(used >> 20) +
+                               " MB, above its ephemeral_disk size of " +
+                               std::to_string(budget >> 20) + " MB";
+    spdlog::warn("alloc {}: {}: failing it", r->id(), reason);
+    r->fail_tasks(reason, state::event::kDiskExceeded);
+    ++failed;
+  }
+  return failed;
 }
 
 int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {

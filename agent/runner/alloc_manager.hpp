@@ -57,6 +57,9 @@ class AllocManager {
   // Removes the oldest terminal allocs while more than `max_allocs` are kept, or while the data
   // dir's disk is fuller than `disk_threshold_percent`. Returns how many were removed.
   int gc(int max_allocs, int disk_threshold_percent);
+  // Measures each live alloc's dir against its group's ephemeral_disk size and fails the
+  // allocs that outgrew it (runner/disk_budget.hpp). Returns how many were failed.
+  int enforce_disk_budgets();
   // Nomad's job GC: removes each job whose allocs are all terminal and whose last change
   // (submit, or its allocs' last update) is older than `threshold`, with its allocs' dirs and
   // records. Returns how many jobs were removed.
@@ -100,7 +103,7 @@ class AllocManager {
       const std::string& alloc_id, const jobspec::Job& job,
       const std::shared_ptr<const nlohmann::json>& job_json,
       const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index,
-      std::vector<state::AllocatedNetwork> networks);
+      std::vector<state::AllocatedNetwork> networks, const std::string& previous_alloc = "");
   // Ports for allocs about to be placed, one entry per (group, alloc id), all or nothing: a
   // Conflict (409) names each port that does not fit and its holder. `replaced`: allocs this
   // submit stops, whose static ports the new version may take.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "drover/loader/registry.hpp"
+#include "runner/sticky_disk.hpp"
 #include "runner/task_env.hpp"
 #include "runner/task_runner.hpp"
 #include "state/state_store.hpp"
@@ -71,6 +72,46 @@ void AllocRunner::fail_alloc(const std::string& description) {
 }
 
 void AllocRunner::start(bool recovering) {
+  if (previous_ && !recovering && group_) {
+    previous_waiter_ = std::thread([this] { take_over_previous(); });
+    return;
+  }
+  start_now(recovering);
+}
+
+void AllocRunner::take_over_previous() {
+  // The predecessor was asked to stop when this alloc was placed; its tasks get their kill
+  // timeouts. A stop of this alloc, or the agent shutting down, ends the wait early.
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_requested_ || detached_) break;
+    }
+    if (previous_->terminal()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  bool detached = false;
+  {
+    std::lock_guard lock(mu_);
+    detached = detached_;
+  }
+  if (detached) return;
+  if (previous_->terminal()) {
+    if (auto st = dir().build(); st) {
+      std::vector<std::string> tasks;
+      for (const auto& t : group_->tasks) tasks.push_back(t.name);
+      if (auto moved = move_sticky_data(previous_->dir(), dir(), tasks); !moved)
+        spdlog::warn("alloc {}: sticky ephemeral_disk: {}", id_, moved.message());
+      else
+        spdlog::info("alloc {}: took over alloc/data of alloc {} (sticky ephemeral_disk)", id_,
+                     previous_->id());
+    }
+  }
+  previous_.reset();
+  start_now(false);
+}
+
+void AllocRunner::start_now(bool recovering) {
   if (!group_) return fail_alloc("task group \"" + alloc_.group + "\" is not in the job");
   if (auto st = dir().build(); !st) {
     spdlog::error("alloc {}: {}", id_, st.message());
@@ -200,6 +241,16 @@ void AllocRunner::stop(const std::string& reason) {
   notify_change();
 }
 
+void AllocRunner::fail_tasks(const std::string& reason, const std::string& event_type) {
+  std::vector<TaskRunner*> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [_, r] : runners_) targets.push_back(r.get());
+  }
+  // TaskRunner::kill records through update_task, which takes mu_: called without it.
+  for (auto* r : targets) r->kill(reason, event_type, /*fails_task=*/true);
+}
+
 void AllocRunner::detach() {
   std::lock_guard lock(mu_);
   detached_ = true;
@@ -207,6 +258,8 @@ void AllocRunner::detach() {
 }
 
 void AllocRunner::join() {
+  if (previous_waiter_.joinable() && previous_waiter_.get_id() != std::this_thread::get_id())
+    previous_waiter_.join();
   std::vector<TaskRunner*> rs;
   {
     std::lock_guard lock(mu_);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,10 +35,18 @@ class AllocRunner {
   AllocRunner& operator=(const AllocRunner&) = delete;
 
   // Starts the lifecycle. With `recovering`, tasks with a persisted handle are reattached and
-  // tasks already dead are left alone.
+  // tasks already dead are left alone. An alloc with a sticky predecessor (set_previous)
+  // first waits, off the caller's thread, for it to stop and takes over its data.
   void start(bool recovering);
+  // The alloc this one replaces on this node, whose alloc/data and tasks' local/ it takes
+  // over (the group's ephemeral_disk is sticky; runner/sticky_disk.hpp). Before start().
+  void set_previous(std::shared_ptr<AllocRunner> previous) { previous_ = std::move(previous); }
+  int index() const { return alloc_.index; }  // never changes
   // Desired stop: main tasks first, then sidecars, then poststop tasks run.
   void stop(const std::string& reason);
+  // Kills every task that runs and fails the alloc: each task gets a failing `event_type`
+  // event with `reason` (the alloc outgrew its ephemeral_disk; runner/disk_budget.hpp).
+  void fail_tasks(const std::string& reason, const std::string& event_type);
   // Agent shutdown: the tasks keep running; the runner threads end.
   void detach();
   void join();
@@ -97,6 +106,9 @@ class AllocRunner {
   void step_locked(std::unique_lock<std::mutex>& lock);
   void advance_locked();
   void fail_alloc(const std::string& description);
+  void start_now(bool recovering);
+  // Waits for previous_ to be terminal, moves its data here, then start_now (own thread).
+  void take_over_previous();
   // Starts the runner of each task with `role` that has none yet and is not dead.
   void start_role(TaskRole role, bool recovering);
   void start_task(const jobspec::Task& task, bool recovering);
@@ -121,6 +133,8 @@ class AllocRunner {
   bool started_ = false, recovering_ = false, stepping_ = false, dirty_ = false;
   Lifecycle lifecycle_;
   std::map<std::string, std::unique_ptr<TaskRunner>> runners_;  // by task name
+  std::shared_ptr<AllocRunner> previous_;
+  std::thread previous_waiter_;
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.

@@ -52,6 +52,7 @@ class PlacementJudge {
       for (std::size_t t = 0; t < g.tasks.size(); ++t)
         list(gp + "tasks[" + std::to_string(t) + "].", g.tasks[t].placement.constraints, g.count,
              "group");
+      volumes(gp, g);
     }
   }
 
@@ -59,6 +60,26 @@ class PlacementJudge {
   const jobspec::Job& job_;
   const NodeInfo& node_;
   const bool whole_job_here_;
+
+  // A group's host volumes are a constraint of their own, as Nomad's HostVolumeChecker: the
+  // node has each, and a volume the group may write to is not read-only here.
+  void volumes(const std::string& prefix, const jobspec::TaskGroup& g) {
+    for (const auto& v : g.volumes) {
+      if (v.type != "host") continue;
+      const std::string p = prefix + "volumes." + v.name + ".source";
+      auto it = node_.host_volumes.find(v.source);
+      if (it == node_.host_volumes.end()) {
+        std::string have;
+        for (const auto& [name, hv] : node_.host_volumes) have += (have.empty() ? "" : ", ") + name;
+        problems.push_back({p, "host volume \"" + v.source + "\" is not on this node (its host_volume: " +
+                                   (have.empty() ? std::string("none") : have) + ")"});
+      } else if (it->second.read_only && !v.read_only) {
+        problems.push_back({prefix + "volumes." + v.name + ".read_only",
+                            "host volume \"" + v.source +
+                                "\" is read-only on this node: the volume needs read_only = true"});
+      }
+    }
+  }
 
   void list(const std::string& prefix, const std::vector<jobspec::Constraint>& cs, int allocs,
             const char* scope) {
@@ -114,6 +135,9 @@ NodeInfo node_info_from_json(const json& node) {
   };
   if (node.contains("Attributes")) strings(node["Attributes"], n.attributes);
   if (node.contains("Meta")) strings(node["Meta"], n.meta);
+  if (node.contains("HostVolumes") && node["HostVolumes"].is_object())
+    for (const auto& [name, v] : node["HostVolumes"].items())
+      n.host_volumes[name] = {v.value("Path", ""), v.value("ReadOnly", false)};
   return n;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "jobspec/job.hpp"
+#include "runner/host_volumes.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::runner {
@@ -18,6 +19,7 @@ struct NodeInfo {
   std::map<std::string, std::string> meta;
   std::string node_class;             // the agent config's node_class ("" when unset)
   std::string node_pool = "default";  // the agent config's node_pool
+  HostVolumes host_volumes;           // the agent config's host_volume blocks
 };
 
 struct TaskEnvInput {

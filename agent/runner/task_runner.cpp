@@ -61,15 +61,20 @@ void TaskRunner::join() {
   if (stopper_.joinable()) stopper_.join();
 }
 
-void TaskRunner::kill(const std::string& reason, const std::string& event_type) {
+void TaskRunner::kill(const std::string& reason, const std::string& event_type, bool fails_task) {
   {
     std::lock_guard lock(mu_);
     if (kill_requested_) return;
   }
-  if (!event_type.empty()) record({event_type, 0, reason});
+  if (!event_type.empty()) {
+    state::TaskEvent e{event_type, 0, reason};
+    e.fails_task = fails_task;
+    record(std::move(e));
+  }
   std::lock_guard lock(mu_);
   if (kill_requested_) return;
   kill_requested_ = true;
+  kill_fails_ = fails_task;
   kill_reason_ = reason;
   cv_.notify_all();
   // A recovered handle is used only once the driver has confirmed it (recover() then sees
@@ -290,7 +295,13 @@ bool TaskRunner::after_exit() {
     stop_issued_ = false;
   }
   if (kill_requested()) {
-    record({ev::kKilled, 0, "Task successfully killed"}, [](TaskState& s) { mark_dead(s, false); }, true);
+    bool failed = false;
+    {
+      std::lock_guard lock(mu_);
+      failed = kill_fails_;
+    }
+    record({ev::kKilled, 0, "Task successfully killed"}, [&](TaskState& s) { mark_dead(s, failed); },
+           true);
     return false;
   }
   if (lost_) {

@@ -36,7 +36,8 @@ class TaskRunner {
   void start();
   // Stops the task (kill_signal, SIGKILL after kill_timeout); returns at once. With
   // `event_type` (e.g. "Sibling Task Failed"), that event is recorded first.
-  void kill(const std::string& reason, const std::string& event_type = "");
+  // `fails_task`: the task ends failed, not killed (an alloc over its disk budget).
+  void kill(const std::string& reason, const std::string& event_type = "", bool fails_task = false);
   // Restarts a running task now, outside the restart policy ("Restart Signaled").
   Status restart(const std::string& reason);
   // Runs argv inside the running task (its namespaces and cgroup), through the driver.
@@ -84,6 +85,7 @@ class TaskRunner {
   nlohmann::json handle_;  // non-null while the driver holds a started task
   bool handle_live_ = false;  // handle_ was returned by start or confirmed by recover
   bool kill_requested_ = false;
+  bool kill_fails_ = false;  // the kill ends the task failed (kill's fails_task)
   bool restart_requested_ = false;
   std::vector<std::unique_ptr<TaskHook>> hooks_;  // setup and teardown, in order (task_hook.hpp)
   bool stop_issued_ = false;

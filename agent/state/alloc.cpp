@@ -132,7 +132,8 @@ static nlohmann::json header_json(const Alloc& a) {
           {"CreateTime", a.create_time_ns},
           {"ModifyTime", a.modify_time_ns},
           {"DeploymentStatus", a.deployment_status},
-          {"AllocatedResources", allocated_resources_json(a.networks)}};
+          {"AllocatedResources", allocated_resources_json(a.networks)},
+          {"PreviousAllocation", a.previous_alloc}};
 }
 
 nlohmann::json to_row_json(const Alloc& a) {

@@ -33,6 +33,7 @@ inline constexpr const char* kRestartSignaled = "Restart Signaled";
 inline constexpr const char* kSiblingFailed = "Sibling Task Failed";
 inline constexpr const char* kLeaderDead = "Leader Task Dead";
 inline constexpr const char* kMainDead = "Main Tasks Dead";
+inline constexpr const char* kDiskExceeded = "Disk Resources Exceeded";
 }  // namespace event
 
 struct TaskEvent {
@@ -107,6 +108,9 @@ struct Alloc {
   std::map<std::string, TaskState> tasks;
   // Ports and networks, chosen before the alloc is first persisted; never change after.
   std::vector<AllocatedNetwork> networks;
+  // Nomad's PreviousAllocation: the alloc of the same job, group and index this one replaced
+  // on this node ("" for none).
+  std::string previous_alloc;
 
   bool terminal() const {
     return client_status == "complete" || client_status == "failed" || client_status == "lost";

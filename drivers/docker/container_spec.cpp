@@ -195,6 +195,13 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
     }
     mounts.push_back(out);
   }
+  // The agent's own mounts (host volumes of the job's volume_mount, device plugins' paths):
+  // the operator listed them in the agent's config, so volumes.enabled does not gate them.
+  for (const auto& m : task.mounts)
+    mounts.push_back({{"Type", "bind"},
+                      {"Source", m.host_path},
+                      {"Target", m.container_path},
+                      {"ReadOnly", m.read_only}});
   if (!mounts.empty()) host["Mounts"] = mounts;
 
   // Ports (docs/networking.md): each label the task lists (ports, or the older port_map) is

@@ -195,7 +195,7 @@ nlohmann::json DockerDriver::fingerprint() {
         {"driver.docker.volumes.enabled", config_.volumes_enabled ? "true" : "false"}};
     return out;
   }();
-  fp["Capabilities"] = {{"FSIsolation", "image"}};  // plugin.h, fingerprint
+  fp["Capabilities"] = {{"FSIsolation", "image"}, {"MountConfigs", "all"}};  // plugin.h, fingerprint
   return fp;
 }
 

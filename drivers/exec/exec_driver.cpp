@@ -190,7 +190,8 @@ nlohmann::json ExecDriver::fingerprint() {
     return {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"}, {"Attributes", attrs}};
   }();
   // Tasks run as nobody unless the job says otherwise (Nomad's default for exec).
-  fp["Capabilities"] = {{"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}};  // plugin.h
+  fp["Capabilities"] = {
+      {"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}, {"MountConfigs", "all"}};  // plugin.h
   return fp;
 }
 

@@ -54,7 +54,7 @@ nlohmann::json RawExecDriver::fingerprint() {
             {"HealthDescription", "healthy"},
             {"Attributes", {{"driver.raw_exec", "true"}}}};
   }();
-  fp["Capabilities"] = {{"FSIsolation", "none"}};  // plugin.h, fingerprint
+  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}};  // plugin.h, fingerprint
   return fp;
 }
 

@@ -384,3 +384,26 @@ TEST(DockerTasks, TheOlderPortMapFromAnHclBlockPublishesToo) {
   ASSERT_EQ(agent->del("/v1/job/dmap").status, 200);
   agent->wait_client_status(id, "complete", std::chrono::seconds(30));
 }
+
+// A host volume of the agent config bound read-only into a container (docs/jobspec.md,
+// "volumes"): operator-approved, so plugin.docker.config.volumes.enabled does not gate it.
+TEST(DockerTasks, HostVolumeIsMountedReadOnlyIntoTheContainer) {
+  const std::string shared = make_temp_dir("drover-dhv");
+  std::ofstream(shared + "/motd") << "from the host\n";
+  AgentProcess::Options o;
+  o.config_yaml = "host_volume:\n  shared: {path: " + shared + ", read_only: true}\n";
+  auto agent = AgentProcess::start(o);
+  std::string t = task("t", "[\"-c\", \"cat /etc/app/motd; touch /etc/app/x 2>/dev/null && echo "
+                            "writable || echo readonly\"]");
+  t += "          volume_mounts: [{volume: cfg, destination: /etc/app}]\n";
+  std::string j = group("dhv", "batch", t);
+  j.replace(j.find("      tasks:"), 0, "      volumes: {cfg: {source: shared, read_only: true}}\n");
+  auto ids = agent->submit(j);
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete", std::chrono::seconds(60));
+  EXPECT_EQ(agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "from the host\nreadonly\n")
+      << a.dump(2);
+  EXPECT_FALSE(std::filesystem::exists(shared + "/x"));
+  agent.reset();
+  std::filesystem::remove_all(shared);
+}

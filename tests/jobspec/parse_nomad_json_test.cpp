@@ -207,7 +207,6 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
                        "supported yet (issue 18); drover runs tasks in the host's network (mode "
                        "\"host\")"))
       << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].EphemeralDisk.Sticky: not supported by drover")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.MinHealthyTime: must not be negative")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services[0].Connect: not supported by drover")) << p;
   // Templates are read now (docs/templates.md); this one lacks its destination.

@@ -22,7 +22,8 @@ Status DevicesHook::prestart(TaskHookContext& c) {
   }
   for (auto& [k, v] : reserved_part.env) c.spec.env[k] = std::move(v);
   c.spec.devices = std::move(reserved_part.devices);
-  c.spec.mounts = std::move(reserved_part.mounts);
+  c.spec.mounts.insert(c.spec.mounts.end(), reserved_part.mounts.begin(),
+                       reserved_part.mounts.end());
   c.spec.device_ids = std::move(reserved_part.device_ids);
   return {};
 }

@@ -43,6 +43,14 @@ class DevicesHook final : public TaskHook {
   void exited(TaskHookContext& c) override;
 };
 
+// The task's volume_mounts as bind mounts of the node's host volumes (docs/jobspec.md,
+// "volumes"), added to the start request's mounts.
+class VolumesHook final : public TaskHook {
+ public:
+  const char* name() const override { return "volumes"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
 // The driver's private per-task dir (monitor socket, exit status): outside the alloc dir,
 // where the task cannot write.
 class StateDirHook final : public TaskHook {

@@ -14,6 +14,7 @@ std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobs
     hooks.push_back(std::make_unique<CgroupHook>());
     hooks.push_back(std::make_unique<DevicesHook>());
   }
+  if (!task.volume_mounts.empty()) hooks.push_back(std::make_unique<VolumesHook>());
   hooks.push_back(std::make_unique<StateDirHook>());
   hooks.push_back(std::make_unique<StartingHandleHook>());
   return hooks;

@@ -96,14 +96,17 @@ typedef struct drover_driver_vtable {
 
   /* *out_json: {"Detected": bool, "Healthy": bool, "HealthDescription": str,
    *             "Attributes": {str: str},
-   *             "Capabilities": {"FSIsolation": str, "DefaultUser": str}}
+   *             "Capabilities": {"FSIsolation": str, "DefaultUser": str,
+   *                              "MountConfigs": str}}
    * Capabilities (Nomad's names) are what the agent decides by, never a driver's name.
    * FSIsolation says where the task sees its dirs: "none" (the host's paths, the default),
    * "chroot" or "image" (at /alloc, /local and /secrets): the agent gives the task those
    * paths in its env and in `${NOMAD_*_DIR}` interpolation, and runs its script checks
    * inside it (through drover_driver_exec_v1). DefaultUser is the user a task runs as when
    * the job names none ("" for the driver's own choice); the agent makes the task's dirs
-   * that user's. */
+   * that user's. MountConfigs says whether the driver binds the task's "Mounts" (host
+   * volumes, device plugins' mounts) into it: "all" or "none"; absent, "all" unless
+   * FSIsolation is "none". A job that mounts a volume into a "none" driver's task is refused. */
   drover_status (*fingerprint)(void* self, char** out_json, char** error);
 
   /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one

@@ -1,0 +1,24 @@
+// Host volume checks (host_volumes.hpp).
+#include "runner/host_volumes.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace drover::runner {
+
+Status check_host_volume(const HostVolume& v) {
+  if (v.path.empty() || v.path[0] != '/')
+    return make_error("path: must be absolute (got \"" + v.path + "\")", Errc::Invalid);
+  if (v.path.find("/../") != std::string::npos || v.path.ends_with("/.."))
+    return make_error("path: must not contain \"..\"", Errc::Invalid);
+  struct stat st {};
+  if (::stat(v.path.c_str(), &st) != 0)
+    return make_error("path: " + v.path + ": " + std::strerror(errno), Errc::Invalid);
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    return make_error("path: " + v.path + ": must be a directory or a regular file", Errc::Invalid);
+  return {};
+}
+
+}  // namespace drover::runner

@@ -1,0 +1,26 @@
+// The node's host volumes (docs/jobspec.md, "volumes"): the agent config's
+// `host_volume "name" { path, read_only }`, which a group's `volume { type = "host", source }`
+// names and a task's `volume_mount` binds into an isolated task. Only what an operator listed
+// is ever mounted: a job names a volume, never a host path.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "drover/common/result.hpp"
+
+namespace drover::runner {
+
+struct HostVolume {
+  std::string path;  // absolute, an existing directory or file on this host
+  bool read_only = false;
+  bool operator==(const HostVolume&) const = default;
+};
+
+using HostVolumes = std::map<std::string, HostVolume>;
+
+// Checks one configured volume: an absolute path without "..", that exists. The error says
+// what is wrong with the path ("/srv/data: does not exist").
+Status check_host_volume(const HostVolume& v);
+
+}  // namespace drover::runner
