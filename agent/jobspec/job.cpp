@@ -3,6 +3,7 @@
 #include "jobspec/job.hpp"
 
 #include "drover/common/encoding.hpp"
+#include "jobspec/template_block.hpp"
 
 namespace drover::jobspec {
 
@@ -342,6 +343,7 @@ json task_to_json(const Task& t) {
                            {"Chown", a.chown}});
     out["Artifacts"] = std::move(artifacts);
   }
+  out["Templates"] = templates_to_json(t.templates);
   json mounts = json::array();
   for (const auto& m : t.volume_mounts)
     mounts.push_back({{"Volume", m.volume},
@@ -413,6 +415,7 @@ Task task_from_json(const json& j) {
       t.artifacts.push_back(std::move(art));
     }
   }
+  if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
   if (j.contains("VolumeMounts") && !j.at("VolumeMounts").is_null()) {
     for (const auto& m : j.at("VolumeMounts")) {
       VolumeMount v;

@@ -47,7 +47,6 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"network", "belongs in a group (or, the older way, in a task's resources)"},
       {"service", "belongs in a group or a task"},
       {"dns", "not supported yet (issue 18: it needs bridge mode)"},
-      {"template", "not supported yet (issue 19)"},
       {"volume", "belongs in a group (a task mounts it with volume_mount)"},
       {"volume_mount", "belongs in a task"},
       {"vault", "not supported by drover (no Vault integration)"},
@@ -574,7 +573,7 @@ class HclMapper {
     const std::vector<std::string_view> blocks = {
         "config",  "env",     "meta",       "resources", "lifecycle",        "logs",
         "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount",
-        "identity", "artifact"};
+        "identity", "artifact", "template"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -589,9 +588,12 @@ class HclMapper {
     std::map<std::string, int> seen;
     json services = json::array();
     json artifacts = json::array();
+    json templates = json::array();
     for (const auto& c : b.body.blocks) {
       if (c.type == "artifact") {
         if (labels(s, c, 0)) artifacts.push_back(artifact(c, s, artifacts.size()));
+      } else if (c.type == "template") {
+        if (labels(s, c, 0)) templates.push_back(template_block(c, s, templates.size()));
       } else if (c.type == "config") {
         block_or_attribute(c, s, t, "Config", seen,
                            [&](const hcl::Block& m) { return config_body(m.body, s, "config"); });
@@ -647,6 +649,7 @@ class HclMapper {
     }
     if (!services.empty()) t["Services"] = std::move(services);
     if (!artifacts.empty()) t["Artifacts"] = std::move(artifacts);
+    if (!templates.empty()) t["Templates"] = std::move(templates);
     return t;
   }
 
@@ -673,6 +676,47 @@ class HclMapper {
                            [&](const hcl::Block& m) { return map_block(m, s); });
       } else {
         unknown_block(s, c, {"options", "headers"});
+      }
+    }
+    return out;
+  }
+
+  // A task's `template` block (docs/templates.md) as one of Nomad's Templates.
+  json template_block(const hcl::Block& b, const Scope& task, std::size_t index) {
+    Scope s{task.json_path + ".Templates[" + std::to_string(index) + "]", task.where, "template."};
+    map_.add(s.json_path, {task.where, "template", b.pos.line});
+    json out = json::object();
+    attributes(b.body, s,
+               {{"data", "EmbeddedTmpl"},
+                {"source", "SourcePath"},
+                {"destination", "DestPath"},
+                {"env", "Envvars"},
+                {"change_mode", "ChangeMode"},
+                {"change_signal", "ChangeSignal"},
+                {"perms", "Perms"},
+                {"uid", "Uid", Kind::Int},
+                {"gid", "Gid", Kind::Int},
+                {"left_delimiter", "LeftDelim"},
+                {"right_delimiter", "RightDelim"},
+                {"splay", "Splay", Kind::Duration},
+                {"error_on_missing_key", "ErrMissingKey"},
+                {"once", "Once"}},
+               out, {"change_script", "wait"});
+    std::map<std::string, int> seen;
+    for (const auto& c : b.body.blocks) {
+      if (c.type == "change_script") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          out["ChangeScript"] = simple_block(c, s, "ChangeScript",
+                                             {{"command", "Command"},
+                                              {"args", "Args"},
+                                              {"timeout", "Timeout", Kind::Duration},
+                                              {"fail_on_error", "FailOnError"}});
+      } else if (c.type == "wait") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          out["Wait"] = simple_block(
+              c, s, "Wait", {{"min", "Min", Kind::Duration}, {"max", "Max", Kind::Duration}});
+      } else {
+        unknown_block(s, c, {"change_script", "wait"});
       }
     }
     return out;

@@ -1,6 +1,7 @@
 // The task hooks of today (runner/task_hook.hpp), one file each.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -108,6 +109,24 @@ class ArtifactHook final : public TaskHook {
  public:
   const char* name() const override { return "artifact"; }
   Status prestart(TaskHookContext& c) override;
+};
+
+// The task's `template` blocks (docs/templates.md): rendered beneath the task dir before each
+// start (env templates join the start request's env), then watched while the task runs: when
+// what a template read changes, it is written again and its change_mode acts (restart,
+// signal, script, noop).
+class TemplateHook final : public TaskHook {
+ public:
+  TemplateHook();
+  ~TemplateHook() override;
+  const char* name() const override { return "template"; }
+  Status prestart(TaskHookContext& c) override;
+  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+  void exited(TaskHookContext& c) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace drover::runner
