@@ -21,7 +21,6 @@ namespace drover::runner {
 class ExitWatcher;
 class JobAdmission;
 class NodeResources;
-class TemplateVariables;
 
 struct RunnerContext {
   state::StateStore* store = nullptr;
@@ -43,8 +42,6 @@ struct RunnerContext {
   ExitWatcher* exit_watcher = nullptr;
   // The check every job passes before it runs, whichever way it came (runner/admission.hpp).
   const JobAdmission* admission = nullptr;
-  // Nomad Variables for templates' nomadVar (runner/hooks/template_data.hpp); null: none.
-  TemplateVariables* template_variables = nullptr;
 };
 
 }  // namespace drover::runner
