@@ -28,7 +28,6 @@ namespace drover::runner {
 class ExitWatcher;
 class JobAdmission;
 class NodeResources;
-class TemplateVariables;
 
 struct RunnerContext {
   state::StateStore* store = nullptr;
@@ -58,8 +57,6 @@ struct RunnerContext {
   vars::VariableStore* variables = nullptr;
   // The agent config's artifact block: what the artifact hook may fetch, and how much.
   artifact::Limits artifact_limits;
-  // Nomad Variables for templates' nomadVar (runner/hooks/template_data.hpp); null: none.
-  TemplateVariables* template_variables = nullptr;
 };
 
 }  // namespace drover::runner

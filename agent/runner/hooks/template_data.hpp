@@ -17,7 +17,7 @@
 namespace drover::runner {
 
 // Nomad Variables as templates read them; the agent's variable store stands behind it
-// (RunnerContext::template_variables). Namespace "default".
+// (RunnerContext::variables, through template_variables.hpp). Namespace "default".
 class TemplateVariables {
  public:
   virtual ~TemplateVariables() = default;

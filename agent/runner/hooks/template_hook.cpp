@@ -17,6 +17,7 @@
 #include "runner/hooks/hooks.hpp"
 #include "runner/hooks/template_data.hpp"
 #include "runner/hooks/template_files.hpp"
+#include "runner/hooks/template_variables.hpp"
 #include "runner/restart_tracker.hpp"
 #include "template/template.hpp"
 
@@ -143,6 +144,12 @@ int run_script(const jobspec::ChangeScript& s, const std::filesystem::path& task
 
 }  // namespace
 
+// The agent's variable store as templates read it; null when the agent has none.
+std::unique_ptr<TemplateVariables> variables_of(AllocRunner& alloc) {
+  if (!alloc.ctx().variables) return nullptr;
+  return std::make_unique<StoreTemplateVariables>(*alloc.ctx().variables);
+}
+
 struct TemplateHook::State {
   struct Entry {
     std::string last;  // what was written last
@@ -181,8 +188,9 @@ Status TemplateHook::prestart(TaskHookContext& c) {
   state_->stop_watcher();
   state_->stop = false;
   const auto task_dir = c.alloc.dir().task_dir(c.task.name);
+  auto variables = variables_of(c.alloc);
   TaskTemplateData data(task_dir, c.alloc.job().id, c.alloc.group().name, c.task.name,
-                        c.alloc.ctx().template_variables);
+                        variables.get());
   const auto env = c.spec.env;
   state_->entries.assign(c.task.templates.size(), {});
   for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
@@ -229,8 +237,9 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
   }
   st->watcher = std::thread([=] {
     const auto task_dir = alloc->dir().task_dir(task->name);
+    auto variables = variables_of(*alloc);
     TaskTemplateData data(task_dir, alloc->job().id, alloc->group().name, task->name,
-                          alloc->ctx().template_variables);
+                          variables.get());
     std::mt19937_64 rng{std::random_device{}()};
     while (st->sleep(interval)) {
       bool restart = false;
