@@ -92,3 +92,58 @@ job:
 }
 
 }  // namespace
+
+// nomadService reads the service catalog: a template of one job renders the address of another
+// job's service, and renders again (restarting its task) when that service goes away.
+TEST(TemplateServices, ATemplateRendersAnotherJobsServiceAndFollowsItsChanges) {
+  auto agent = AgentProcess::start();
+  auto web = agent->submit(R"(
+job:
+  id: web
+  groups:
+    - name: g
+      network: {ports: {http: {}}}
+      services:
+        - {name: web, port: http, tags: [v1]}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/sleep, args: ["600"]}
+)");
+  ASSERT_EQ(web.size(), 1u);
+  auto wa = agent->wait_client_status(web[0], "running");
+  const int port = wa["AllocatedResources"]["Shared"]["Ports"][0]["Value"];
+  auto ids = agent->submit(R"(
+job:
+  id: client
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config:
+            command: /bin/sh
+            args: ["-c", "cat $NOMAD_TASK_DIR/upstreams; exec sleep 60"]
+          templates:
+            - destination: local/upstreams
+              data: |
+                {{ range nomadService "web" }}{{ .Port }} {{ join "," .Tags }}{{ else }}none{{ end }}
+              splay: 0s
+)");
+  ASSERT_EQ(ids.size(), 1u);
+  std::string out;
+  const std::string first = std::to_string(port) + " v1\n";
+  EXPECT_TRUE(eventually(
+      [&] { return (out = agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body) == first; },
+      20s))
+      << out;
+  ASSERT_EQ(agent->del("/v1/job/web").status, 200);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return (out = agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body) ==
+               first + "none\n";
+      },
+      30s))
+      << out;
+  agent->del("/v1/job/client");
+}

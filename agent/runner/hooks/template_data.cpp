@@ -1,6 +1,10 @@
 // The template hook's data source (template_data.hpp).
 #include "runner/hooks/template_data.hpp"
 
+#include <map>
+#include <set>
+
+#include "catalog/catalog.hpp"
 #include "runner/hooks/template_files.hpp"
 
 namespace drover::runner {
@@ -35,9 +39,34 @@ Result<json> TaskTemplateData::nomad_var_list(const std::string& prefix) {
   return out;
 }
 
-// drover keeps no service catalog yet (docs/templates.md, "Services").
-Result<json> TaskTemplateData::nomad_service(const std::string&) { return json::array(); }
-Result<json> TaskTemplateData::nomad_services() { return json::array(); }
+// consul-template's Nomad service fields: .Name, .Address, .Port, .Tags, .ID, .Namespace,
+// .NodeID, .Datacenter, .JobID, .AllocID (docs/templates.md, "Services").
+Result<json> TaskTemplateData::nomad_service(const std::string& name) {
+  if (!catalog_) return json::array();
+  auto all = catalog_->list();
+  if (!all) return all.error();
+  json out = json::array();
+  for (const auto& r : *all) {
+    if (r.service_name != name) continue;
+    json j = catalog::to_json(r);
+    j["Name"] = r.service_name;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// Each service once, with the union of its instances' tags: .Name, .Tags.
+Result<json> TaskTemplateData::nomad_services() {
+  if (!catalog_) return json::array();
+  auto all = catalog_->list();
+  if (!all) return all.error();
+  std::map<std::string, std::set<std::string>> tags;
+  for (const auto& r : *all) tags[r.service_name].insert(r.tags.begin(), r.tags.end());
+  json out = json::array();
+  for (const auto& [name, t] : tags)
+    out.push_back({{"Name", name}, {"Tags", std::vector<std::string>(t.begin(), t.end())}});
+  return out;
+}
 
 Result<std::string> TaskTemplateData::read_file(const std::string& path) {
   auto rel = task_relative(task_dir_, path);

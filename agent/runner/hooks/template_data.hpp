@@ -1,8 +1,7 @@
 // What a task's templates read (template/data_source.hpp), from the agent: files beneath the
 // task dir, Nomad Variables through TemplateVariables (with Nomad's workload access: a task
 // reads nomad/jobs, nomad/jobs/<job>, .../<group> and .../<group>/<task>, nothing else), and
-// services (none yet: drover keeps no service catalog; nomadService and nomadServices answer
-// an empty list, docs/templates.md).
+// services from the service catalog (catalog/catalog.hpp: every node's, in cluster mode).
 #pragma once
 
 #include <chrono>
@@ -13,6 +12,10 @@
 
 #include "drover/common/result.hpp"
 #include "template/data_source.hpp"
+
+namespace drover::catalog {
+class Catalog;
+}
 
 namespace drover::runner {
 
@@ -34,12 +37,14 @@ class TemplateVariables {
 class TaskTemplateData final : public tmpl::DataSource {
  public:
   TaskTemplateData(std::filesystem::path task_dir, std::string job, std::string group,
-                   std::string task, TemplateVariables* variables)
+                   std::string task, TemplateVariables* variables,
+                   catalog::Catalog* catalog = nullptr)
       : task_dir_(std::move(task_dir)),
         job_(std::move(job)),
         group_(std::move(group)),
         task_(std::move(task)),
-        variables_(variables) {}
+        variables_(variables),
+        catalog_(catalog) {}
 
   Result<nlohmann::json> nomad_var(const std::string& path) override;
   Result<nlohmann::json> nomad_var_list(const std::string& prefix) override;
@@ -54,6 +59,7 @@ class TaskTemplateData final : public tmpl::DataSource {
   std::filesystem::path task_dir_;
   std::string job_, group_, task_;
   TemplateVariables* variables_;
+  catalog::Catalog* catalog_;  // null: no services
 };
 
 }  // namespace drover::runner

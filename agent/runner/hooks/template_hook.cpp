@@ -190,7 +190,7 @@ Status TemplateHook::prestart(TaskHookContext& c) {
   const auto task_dir = c.alloc.dir().task_dir(c.task.name);
   auto variables = variables_of(c.alloc);
   TaskTemplateData data(task_dir, c.alloc.job().id, c.alloc.group().name, c.task.name,
-                        variables.get());
+                        variables.get(), c.alloc.ctx().catalog);
   const auto env = c.spec.env;
   state_->entries.assign(c.task.templates.size(), {});
   for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
@@ -239,7 +239,7 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
     const auto task_dir = alloc->dir().task_dir(task->name);
     auto variables = variables_of(*alloc);
     TaskTemplateData data(task_dir, alloc->job().id, alloc->group().name, task->name,
-                          variables.get());
+                          variables.get(), alloc->ctx().catalog);
     std::mt19937_64 rng{std::random_device{}()};
     while (st->sleep(interval)) {
       bool restart = false;
