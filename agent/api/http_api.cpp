@@ -11,6 +11,8 @@
 #include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
 #include "api/metrics_endpoint.hpp"
+#include "api/origin_check.hpp"
+#include "api/ui_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
 #include "drover/loader/registry.hpp"
@@ -342,13 +344,22 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);
+  register_ui_endpoint(s);
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
 }
 
-// Before any route: the token check (the per-client connection cap is taken at accept, in
-// api/http_server.cpp). A refused request does nothing: no handler runs.
+// Before any route: the cross-origin check, then the token check (the per-client connection
+// cap is taken at accept, in api/http_server.cpp). A refused request does nothing: no handler
+// runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
                                        httplib::Response& res) {
+  auto refusal = cross_origin_refusal(req.method, req.get_header_value("Origin"),
+                                      req.get_header_value("Host"),
+                                      req.get_header_value("Sec-Fetch-Site"));
+  if (!refusal.empty()) {
+    reply_error(res, 403, refusal);
+    return httplib::Server::HandlerResponse::Handled;
+  }
   if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
   auto need = required_policy(req.method, req.path);
   if (!need) return httplib::Server::HandlerResponse::Unhandled;
