@@ -353,6 +353,12 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
 // runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
                                        httplib::Response& res) {
+  // A live stream is sent as it comes, never gzipped: httplib 0.11.4's compressor holds a
+  // chunked reply's chunks until its buffer fills, so a browser (which always sends
+  // Accept-Encoding) saw no event and no log line of a quiet task for minutes. The Request is
+  // httplib's own non-const object, handed to this handler as const.
+  if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
   auto refusal = cross_origin_refusal(req.method, req.get_header_value("Origin"),
                                       req.get_header_value("Host"),
                                       req.get_header_value("Sec-Fetch-Site"));

@@ -59,13 +59,14 @@ export function jobFormat(text) {
 }
 
 // The problems of an API error reply, as [{path, message, line, column}]: the `problems` list
-// when there is one, else the one error. An HCL path ("job.nomad.hcl:3:5: ...") gives a line.
+// when there is one, else the one error. An HCL position ("job.hcl:3:5", "at line 3, column 5")
+// gives the line.
 export function problemsOf(body) {
   const list = Array.isArray(body?.problems) && body.problems.length ? body.problems : [{ path: '', message: body?.error || 'request failed' }];
   return list.map((p) => {
     const text = (p.path || '') + ' ' + (p.message || '');
-    const m = /(?:^|[\s(])(?:[\w./-]+:)?(\d+):(\d+)(?::|\b)/.exec(text);
-    return { path: p.path || '', message: p.message || '', line: m ? Number(m[1]) : null, column: m ? Number(m[2]) : null };
+    const m = /(?:^|[\s(])(?:[\w./-]+:)?(\d+):(\d+)(?::|\b)/.exec(text) || /\bline (\d+)(?:, column (\d+))?/.exec(text);
+    return { path: p.path || '', message: p.message || '', line: m ? Number(m[1]) : null, column: m && m[2] ? Number(m[2]) : null };
   });
 }
 

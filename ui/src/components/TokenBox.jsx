@@ -1,11 +1,13 @@
 // The token box in the header: enter or forget a token; shows the policy in use.
 import { useState } from 'preact/hooks';
-import { loadPolicy, policy, setToken, token } from '../api.js';
+import { loadPolicy, needToken, policy, setToken, token } from '../api.js';
 import { startLive } from '../live.js';
 
 export function TokenBox() {
   const [text, setText] = useState('');
   if (policy.value === null) return <span class="token muted">ACLs off</span>;
+  // Not known yet (the first /v1/acl/token/self is under way): nothing to offer.
+  if (policy.value === undefined && !needToken.value) return null;
   const use = async (t) => {
     setToken(t);
     setText('');
@@ -31,6 +33,7 @@ export function TokenBox() {
     >
       <input
         type="password"
+        autocomplete="off"
         placeholder="ACL token (Secret ID)"
         data-testid="token-input"
         value={text}

@@ -55,7 +55,11 @@ export function SubmitPage() {
           <ul>
             {problems.map((p) => (
               <li>
-                {p.line && <span class="line">line {p.line}: </span>}
+                {p.line && (
+                  <span class="line" data-testid="problem-line">
+                    line {p.line}:{' '}
+                  </span>
+                )}
                 <code>{p.path}</code> {p.message}
               </li>
             ))}

@@ -168,7 +168,9 @@ async function submitFromUi(page, agent, text) {
     await test('a job with a syntax error shows its problem with the line', async () => {
       await submitFromUi(page, agent, BAD_HCL);
       const text = await until('problems to show', async () => textOf(page, '[data-testid=problems]'));
-      if (!/line 7|:7:/.test(text)) throw new Error('no line 7 in: ' + text);
+      // The value missing after "command =" is found at the end of line 6.
+      const line = await textOf(page, '[data-testid=problem-line]');
+      if (!/line 6/.test(line)) throw new Error('no line 6 marked in: ' + text);
       await page.screenshot({ path: `${shots}/submit-problems.png`, fullPage: true });
     });
 

@@ -72,6 +72,10 @@ describe('problemsOf', () => {
       { path: 'job.hcl:3:5', message: 'unexpected token', line: 3, column: 5 },
     ]);
   });
+  it('reads the line of a "malformed HCL at line N, column M" message', () => {
+    const [p] = problemsOf({ problems: [{ path: '', message: "malformed HCL at line 6, column 19: expected a value after '='" }] });
+    expect([p.line, p.column]).toEqual([6, 19]);
+  });
   it('an error without a list is one problem', () => {
     expect(problemsOf({ error: 'bad' })).toEqual([{ path: '', message: 'bad', line: null, column: null }]);
   });
