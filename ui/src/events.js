@@ -48,7 +48,8 @@ export function backoff(n) {
 }
 
 // Follows the stream until stop() is called: onEvents(events) for each frame with events,
-// onState('live' | 'reconnecting' | 'denied') as the connection changes. `fetchImpl` is the
+// onState('live' | 'reconnecting' | 'denied') as the connection changes, and one
+// {Topic: 'reconnect'} event when it is back after a drop. `fetchImpl` is the
 // API's fetch (it adds the token).
 export function followEvents({ fetchImpl, topics = [], onEvents, onState = () => {} }) {
   let stopped = false;
@@ -56,6 +57,7 @@ export function followEvents({ fetchImpl, topics = [], onEvents, onState = () =>
   let attempt = 0;
   let controller = null;
   let timer = null;
+  let dropped = false;
 
   async function connect() {
     if (stopped) return;
@@ -72,6 +74,9 @@ export function followEvents({ fetchImpl, topics = [], onEvents, onState = () =>
       if (!res.ok || !res.body) throw new Error('event stream: HTTP ' + res.status);
       onState('live');
       attempt = 0;
+      // Back after a drop: whatever happened meanwhile is fetched afresh by the pages.
+      if (dropped) onEvents([{ Topic: 'reconnect', Type: 'Reconnect' }]);
+      dropped = false;
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
       const splitter = new NdjsonSplitter();
@@ -89,11 +94,8 @@ export function followEvents({ fetchImpl, topics = [], onEvents, onState = () =>
     }
     if (stopped) return;
     onState('reconnecting');
-    // Whatever happened while away is fetched afresh by the page: say so with an empty batch.
-    timer = setTimeout(() => {
-      connect().then(() => {});
-    }, backoff(attempt++));
-    onEvents([{ Topic: 'reconnect', Type: 'Reconnect' }]);
+    dropped = true;
+    timer = setTimeout(connect, backoff(attempt++));
   }
   connect();
   return {

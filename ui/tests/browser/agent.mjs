@@ -39,22 +39,34 @@ export async function startAgent({ bin, pluginDir, config = '' }) {
   writeFileSync(cfg, `cgroup_parent: drover-ui-test-${process.pid}-${port}\n${config}`);
   const args = ['agent', '-dev', '-data-dir', join(dataDir, 'data'), '-port', String(port), '-config', cfg];
   if (pluginDir) args.push('-plugin-dir', pluginDir);
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let proc = null;
   let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
   const base = `http://127.0.0.1:${port}`;
-  await until('the agent to answer /v1/agent/health', async () => {
-    if (proc.exitCode !== null) throw new Error('agent exited: ' + out);
-    const r = await fetch(base + '/v1/agent/health');
-    return r.ok;
-  });
+  const launch = async () => {
+    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
+    await until('the agent to answer /v1/agent/health', async () => {
+      if (proc.exitCode !== null) throw new Error('agent exited: ' + out);
+      const r = await fetch(base + '/v1/agent/health');
+      return r.ok;
+    });
+  };
+  const exit = async () => {
+    proc.kill('SIGTERM');
+    await until('the agent to exit', () => proc.exitCode !== null || proc.signalCode !== null, 20000).catch(() => proc.kill('SIGKILL'));
+  };
+  await launch();
   return {
     base,
     output: () => out,
+    // The same agent again: same data dir, same port.
+    async restart() {
+      await exit();
+      await launch();
+    },
     async stop() {
-      proc.kill('SIGTERM');
-      await until('the agent to exit', () => proc.exitCode !== null || proc.signalCode !== null, 20000).catch(() => proc.kill('SIGKILL'));
+      await exit();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -36,3 +36,42 @@ describe('backoff', () => {
     expect(backoff(10)).toBe(5000);
   });
 });
+
+describe('followEvents', () => {
+  // A fetch whose every call answers with the next of `bodies` as a stream, then stays open.
+  function fakeFetch(bodies, urls) {
+    return async (url, init) => {
+      urls.push(url);
+      const body = bodies.shift();
+      if (body === undefined) return new Promise(() => {});
+      return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(body)); c.close(); } }), { status: 200 });
+    };
+  }
+  it('resumes from the index after the last event seen and says when it is back', async () => {
+    const urls = [];
+    const got = [];
+    const states = [];
+    const { followEvents } = await import('../../src/events.js');
+    const f = followEvents({
+      fetchImpl: fakeFetch(['{"Index":4,"Events":[{"Topic":"alloc","Index":4}]}\n{}\n', '{"Index":5,"Events":[{"Topic":"node","Index":5}]}\n'], urls),
+      topics: ['alloc', 'node'],
+      onEvents: (e) => got.push(...e.map((x) => x.Topic)),
+      onState: (s) => states.push(s),
+    });
+    const deadline = Date.now() + 5000;
+    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    f.stop();
+    expect(urls[0]).toBe('/v1/event/stream?topic=alloc&topic=node');
+    expect(urls[1]).toBe('/v1/event/stream?topic=alloc&topic=node&index=5');
+    expect(got).toEqual(['alloc', 'reconnect', 'node']);
+    expect(states.slice(0, 3)).toEqual(['live', 'reconnecting', 'live']);
+  });
+  it('stops at a 403 and says the stream is denied', async () => {
+    const states = [];
+    const { followEvents } = await import('../../src/events.js');
+    followEvents({ fetchImpl: async () => new Response('{}', { status: 403 }), onEvents: () => {}, onState: (s) => states.push(s) });
+    const deadline = Date.now() + 2000;
+    while (!states.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(states).toEqual(['denied']);
+  });
+});
