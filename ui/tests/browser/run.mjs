@@ -193,7 +193,10 @@ async function submitFromUi(page, agent, text) {
       // No reload: the new job and its running alloc come through the reconnected stream.
       await until('the new job to show a running alloc', async () =>
         (await textOf(page, '[data-job=after-restart] [data-count=running]')) === '1');
+      // Long after the refetch that follows a reconnect: only the stream can bring this.
       await fetch(agent.base + '/v1/job/after-restart', { method: 'DELETE' });
+      await until('the stopped job to show dead', async () =>
+        (await textOf(page, '[data-job=after-restart] .status')) === 'dead', 15000);
     });
 
     await test('the page breaks no CSP rule and throws nothing', async () => {
