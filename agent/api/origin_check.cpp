@@ -8,7 +8,8 @@ std::string cross_origin_refusal(std::string_view method, std::string_view origi
   if (method == "GET" || method == "HEAD" || method == "OPTIONS") return {};
   if (sec_fetch_site == "cross-site" || sec_fetch_site == "same-site")
     return "Permission denied: a cross-origin browser request may not change anything "
-           "(Sec-Fetch-Site: " + std::string(sec_fetch_site) + ")";
+           "(Sec-Fetch-Site: " +
+           std::string(sec_fetch_site) + ")";
   if (origin.empty()) return {};
   // Origin is scheme://host[:port]; it must name the host the request was sent to.
   auto scheme_end = origin.find("://");
