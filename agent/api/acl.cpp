@@ -118,6 +118,8 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (reading) return Policy::read;
   if (path == "/v1/jobs/parse") return Policy::read;  // parses, changes nothing
   if (path == "/v1/jobs" || starts_with(path, "/v1/job/")) return Policy::submit;
+  // Deregistering a service instance: Nomad's submit-job capability.
+  if (starts_with(path, "/v1/service/")) return Policy::submit;
   if (starts_with(path, "/v1/client/allocation/") &&
       (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal")))
     return Policy::submit;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/acl.hpp"
+#include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/http_server.hpp"
@@ -341,6 +342,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
          });
   register_logs_endpoint(s, ctx);
   register_checks_endpoint(s, ctx);
+  register_services_endpoints(s, ctx);
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);

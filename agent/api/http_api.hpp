@@ -27,6 +27,9 @@ class HealthWatcher;
 namespace drover::agent {
 class NodeWatcher;
 }
+namespace drover::catalog {
+class Catalog;
+}
 
 namespace drover::api {
 
@@ -58,6 +61,8 @@ struct ApiContext {
   AclStore* acl = nullptr;
   TlsSettings tls;
   std::size_t max_conns_per_client = 12;
+  // The service catalog behind /v1/services and /v1/service/ (api/services_endpoint.hpp).
+  catalog::Catalog* catalog = nullptr;
 };
 
 class HttpApi {

@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "api/acl.hpp"
+#include "catalog/etcd_catalog.hpp"
+#include "catalog/local_catalog.hpp"
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
@@ -37,6 +39,7 @@
 #include "runner/port_allocator.hpp"
 #include "state/state_store.hpp"
 #include "upstream/node_services.hpp"
+#include "upstream/upstream_config.hpp"
 #include "runner/periodic_launcher.hpp"
 
 #ifndef DROVER_VERSION
@@ -267,6 +270,32 @@ int run_agent(const AgentFlags& flags) {
   runner::PortAllocator ports(std::move(port_cfg));
   resources.set_ports(&ports);
 
+  // The service catalog (docs/networking.md, "Services and the catalog"): in etcd with the
+  // cluster, else in the state store. Made before the manager, whose tasks register in it, and
+  // gone after it.
+  std::unique_ptr<catalog::Catalog> service_catalog;
+  catalog::LocalCatalog* local_catalog = nullptr;
+  catalog::EtcdCatalog* etcd_catalog = nullptr;
+  {
+    upstream::UpstreamConfig ucfg;
+    std::string errors;  // NodeServices::create reports them below
+    if (!cfg.upstream.is_null()) upstream::parse_upstream_config(cfg.upstream, ucfg, errors);
+    if (errors.empty() && ucfg.backend == "etcd") {
+      auto c = std::make_unique<catalog::EtcdCatalog>(ucfg.etcd);
+      etcd_catalog = c.get();
+      service_catalog = std::move(c);
+    } else {
+      auto c = catalog::LocalCatalog::open(*store);
+      if (!c) {
+        std::cerr << "Error: service catalog: " << c.message() << "\n";
+        return 1;
+      }
+      local_catalog = c.value().get();
+      service_catalog = std::move(c.value());
+    }
+  }
+  rctx.catalog = service_catalog.get();
+
   runner::AllocManager manager(rctx);
   // Drivers' own task events (image pull progress) land on their task. Cleared before the
   // manager goes: a plugin may emit until its fini, which runs after.
@@ -324,6 +353,7 @@ int run_agent(const AgentFlags& flags) {
   actx.tls = {cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_ca_file, cfg.tls_verify_https_client};
   actx.max_conns_per_client = static_cast<std::size_t>(cfg.http_max_conns_per_client);
   services.fill(actx);
+  actx.catalog = service_catalog.get();
   api::HttpApi http(actx);
   if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
     std::cerr << "Error: " << st.message() << "\n";
@@ -359,6 +389,20 @@ int run_agent(const AgentFlags& flags) {
       if (auto* d = registry.driver(name); d && d->supports_reap())
         if (auto st = d->reap(known, root); !st) spdlog::warn("{}", st.message());
   }
+  if (local_catalog) {
+    // Registrations of tasks that no longer run (they ended while no agent was there); the
+    // recovered ones registered again above.
+    std::set<std::pair<std::string, std::string>> running;
+    for (const auto& a : manager.allocs())
+      if (!a.terminal())
+        for (const auto& [task, ts] : a.tasks)
+          if (ts.state != state::TaskPhase::Dead) running.emplace(a.id, task);
+    int n = local_catalog->prune([&](const catalog::ServiceRegistration& r) {
+      return running.count({r.alloc_id, r.task}) > 0;
+    });
+    if (n) spdlog::info("removed {} service registrations of tasks that no longer run", n);
+  }
+  if (etcd_catalog) etcd_catalog->start();
   launcher.start();
   std::thread server([&] { http.serve(); });
   services.start();

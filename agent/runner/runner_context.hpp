@@ -15,6 +15,9 @@ class StateStore;
 namespace drover::plugins {
 class PluginRegistry;
 }
+namespace drover::catalog {
+class Catalog;
+}
 
 namespace drover::runner {
 
@@ -42,6 +45,8 @@ struct RunnerContext {
   ExitWatcher* exit_watcher = nullptr;
   // The check every job passes before it runs, whichever way it came (runner/admission.hpp).
   const JobAdmission* admission = nullptr;
+  // Where running tasks register their services (catalog/catalog.hpp); null: nowhere.
+  catalog::Catalog* catalog = nullptr;
 };
 
 }  // namespace drover::runner

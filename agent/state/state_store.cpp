@@ -311,6 +311,27 @@ Status StateStore::put_meta(const std::string& key, const std::string& value) {
   return run(st, "writing meta");
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> StateStore::meta_with_prefix(
+    const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  // substr, not LIKE: a prefix may hold '%' or '_'.
+  Stmt st(db_, "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key");
+  if (!st.ok()) return make_error("state store: reading meta: " + st.error());
+  st.bind(1, static_cast<int64_t>(prefix.size())).bind(2, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
+  if (rc != SQLITE_DONE) return make_error("state store: reading meta: " + st.error());
+  return out;
+}
+
+Status StateStore::delete_meta(const std::string& key) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "DELETE FROM meta WHERE key = ?");
+  st.bind(1, key);
+  return run(st, "deleting meta " + key);
+}
+
 static std::string periodic_launch_key(const std::string& job_id) {
   return "periodic_launch/" + job_id;
 }

@@ -64,6 +64,11 @@ class StateStore {
 
   std::optional<std::string> meta(const std::string& key);
   Status put_meta(const std::string& key, const std::string& value);
+  // Every meta key that starts with `prefix`, with its value, in key order; and one key's
+  // removal (none is not an error). The service catalog keeps its entries so
+  // (catalog/local_catalog.hpp).
+  Result<std::vector<std::pair<std::string, std::string>>> meta_with_prefix(const std::string& prefix);
+  Status delete_meta(const std::string& key);
 
   // A periodic job's last launch (runner/periodic_launcher.hpp), as JSON text; kept in the
   // meta table and removed with the job (delete_job).

@@ -1,6 +1,10 @@
 // The task hooks of today (runner/task_hook.hpp), one file each.
 #pragma once
 
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "runner/task_hook.hpp"
 
 namespace drover::runner {
@@ -66,6 +70,26 @@ class StartingHandleHook final : public TaskHook {
   const char* name() const override { return "starting_handle"; }
   Status prestart(TaskHookContext& c) override;
   void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+};
+
+// The task's services (and its group's, for the group's main task) in the service catalog
+// while it runs (runner/hooks/services_hook.cpp): registered once started (or recovered),
+// deregistered before the kill signal and its shutdown_delay, and once it exited.
+class ServicesHook final : public TaskHook {
+ public:
+  const char* name() const override { return "services"; }
+  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+  void recovered(TaskHookContext& c, const nlohmann::json& handle) override;
+  void prekill(TaskHookContext& c) override;
+  void exited(TaskHookContext& c) override;
+
+ private:
+  void register_all(TaskHookContext& c);
+  void deregister_all(TaskHookContext& c);
+
+  std::mutex mu_;  // prekill runs on the stopper's thread
+  std::vector<std::string> registered_;  // ids in the catalog
+  bool consul_said_ = false;  // the Consul event is recorded once per task
 };
 
 }  // namespace drover::runner

@@ -15,6 +15,10 @@ std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobs
   if (!task.volume_mounts.empty()) hooks.push_back(std::make_unique<VolumesHook>());
   hooks.push_back(std::make_unique<StateDirHook>());
   hooks.push_back(std::make_unique<StartingHandleHook>());
+  // Last: registered once everything else is in place, deregistered first.
+  if (alloc.ctx().catalog && (!task.services.empty() ||
+                              (alloc.group_or_null() && !alloc.group().services.empty())))
+    hooks.push_back(std::make_unique<ServicesHook>());
   return hooks;
 }
 
