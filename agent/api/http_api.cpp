@@ -16,6 +16,7 @@
 #include "api/ui_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
+#include "api/vars_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/admission.hpp"
@@ -348,6 +349,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_stats_endpoints(s, ctx);
   register_ui_endpoint(s);
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
+  register_vars_endpoints(s, ctx);
 }
 
 // Before any route: the cross-origin check, then the token check (the per-client connection
@@ -361,17 +363,24 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   // httplib's own non-const object, handed to this handler as const.
   if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-  auto refusal = cross_origin_refusal(req.method, req.get_header_value("Origin"),
-                                      req.get_header_value("Host"),
-                                      req.get_header_value("Sec-Fetch-Site"));
-  if (!refusal.empty()) {
-    reply_error(res, 403, refusal);
+  auto cross_site = cross_origin_refusal(req.method, req.get_header_value("Origin"),
+                                         req.get_header_value("Host"),
+                                         req.get_header_value("Sec-Fetch-Site"));
+  if (!cross_site.empty()) {
+    reply_error(res, 403, cross_site);
     return httplib::Server::HandlerResponse::Handled;
   }
-  if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
   auto need = required_policy(req.method, req.path);
   if (!need) return httplib::Server::HandlerResponse::Unhandled;
   auto secret = request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization"));
+  // A task's workload identity: reads of its job's variables, nothing else, with or without
+  // ACLs (api/vars_endpoint.hpp).
+  if (auto refusal = workload_token_refusal(ctx, secret, req.method, req.path)) {
+    if (refusal->empty()) return httplib::Server::HandlerResponse::Unhandled;
+    reply_error(res, 403, *refusal);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
   if (secret.empty()) {
     reply_error(res, 403, "Permission denied: this agent requires an ACL token (X-Nomad-Token or "
                           "Authorization: Bearer; the CLI reads DROVER_TOKEN)");

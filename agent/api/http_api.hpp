@@ -30,6 +30,10 @@ class NodeWatcher;
 namespace drover::catalog {
 class Catalog;
 }
+namespace drover::vars {
+class VariableStore;
+class WorkloadIdentity;
+}  // namespace drover::vars
 
 namespace drover::api {
 
@@ -63,6 +67,9 @@ struct ApiContext {
   std::size_t max_conns_per_client = 12;
   // The service catalog behind /v1/services and /v1/service/ (api/services_endpoint.hpp).
   catalog::Catalog* catalog = nullptr;
+  // Nomad Variables and the tasks' workload identities (api/vars_endpoint.hpp).
+  vars::VariableStore* vars = nullptr;
+  const vars::WorkloadIdentity* identity = nullptr;
 };
 
 class HttpApi {
