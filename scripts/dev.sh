@@ -33,6 +33,7 @@ echo "==> $DROVER alloc logs $HELLO"
 cat <<TXT
 
 ==> drover is running in dev mode at $DROVER_ADDR. Where to look:
+    $DROVER_ADDR/ui/ in a browser       the web UI: jobs, allocs and live logs, the node
     $DROVER alloc status                      every allocation
     $DROVER alloc status <alloc-id>           one alloc, its tasks and events
     $DROVER alloc logs <alloc-id>             a task's stdout (-stderr, -f to follow)

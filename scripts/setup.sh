@@ -20,6 +20,8 @@ PACKAGES=(
   # JavaScript packages for its web UI beside it
   prometheus
   etcd-server etcd-client
+  # the web UI (ui/): its browser tests drive Debian's Chromium through playwright-core
+  chromium
   # tests/vm boots a cgroup v2 guest: Debian's kernel (not -cloud: it has no 9p) under qemu
   qemu-system-x86 linux-image-amd64 kmod cpio
 )
@@ -57,5 +59,27 @@ fi
 # the tests use only its promtool.
 if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+# Node builds the web UI (ui/, Vite) and runs its tests; the agent never needs it at run time.
+# Debian's nodejs and npm, unless a Node with its npm is already installed.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup.sh: installing nodejs npm"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/tmp/drover-apt-update.log 2>&1 || true
+  if ! apt-get install -y -qq --no-install-recommends nodejs npm >/tmp/drover-apt-install.log 2>&1; then
+    echo "setup.sh: apt-get install nodejs npm failed; see /tmp/drover-apt-install.log" >&2
+    tail -n 30 /tmp/drover-apt-install.log >&2
+    exit 1
+  fi
+fi
+# The UI's packages, exactly as ui/package-lock.json pins them (again only when it changed).
+UI_DIR="$(dirname "$0")/../ui"
+if [ ! -f "$UI_DIR/node_modules/.package-lock.json" ] ||
+  [ "$UI_DIR/package-lock.json" -nt "$UI_DIR/node_modules/.package-lock.json" ]; then
+  if ! (cd "$(dirname "$0")/../ui" && npm ci --no-audit --no-fund >/tmp/drover-npm-ci.log 2>&1); then
+    echo "setup.sh: npm ci in ui/ failed; see /tmp/drover-npm-ci.log" >&2
+    tail -n 30 /tmp/drover-npm-ci.log >&2
+    exit 1
+  fi
 fi
 echo "setup.sh: all build, test and run dependencies are installed"

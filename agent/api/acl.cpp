@@ -105,6 +105,10 @@ const char* policy_name(Policy p) {
 
 std::optional<Policy> required_policy(std::string_view method, std::string_view path) {
   if (path == "/v1/agent/health") return std::nullopt;
+  // The web UI's own files hold no data: the page must load to ask for a token.
+  if ((method == "GET" || method == "HEAD") &&
+      (path == "/" || path == "/ui" || starts_with(path, "/ui/")))
+    return std::nullopt;
   if (path == "/v1/acl/token/self") return Policy::read;
   if (starts_with(path, "/v1/acl/")) return Policy::management;
   // The keyring seals every variable: the management token's (as Nomad's operator keyring).

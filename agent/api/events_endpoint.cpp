@@ -103,6 +103,10 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
       if (!digits)
         return reply_error(res, 400, "index: must be a non-negative integer (got \"" + text.substr(0, 32) + "\")");
       from = std::stoull(text);
+      // Indexes start over when the agent restarts (the ring is in memory): an index past the
+      // newest is a client resuming from the agent's earlier life, and waiting for it to come
+      // round again would stall its stream. It follows from now (and refetches what it shows).
+      from = std::min(from, broker->last_index() + 1);
     }
     auto next = std::make_shared<uint64_t>(from);
     res.set_header("Cache-Control", "no-cache");

@@ -12,6 +12,8 @@
 #include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
 #include "api/metrics_endpoint.hpp"
+#include "api/origin_check.hpp"
+#include "api/ui_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
 #include "api/vars_endpoint.hpp"
@@ -345,14 +347,29 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);
+  register_ui_endpoint(s);
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
   register_vars_endpoints(s, ctx);
 }
 
-// Before any route: the token check (the per-client connection cap is taken at accept, in
-// api/http_server.cpp). A refused request does nothing: no handler runs.
+// Before any route: the cross-origin check, then the token check (the per-client connection
+// cap is taken at accept, in api/http_server.cpp). A refused request does nothing: no handler
+// runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
                                        httplib::Response& res) {
+  // A live stream is sent as it comes, never gzipped: httplib 0.11.4's compressor holds a
+  // chunked reply's chunks until its buffer fills, so a browser (which always sends
+  // Accept-Encoding) saw no event and no log line of a quiet task for minutes. The Request is
+  // httplib's own non-const object, handed to this handler as const.
+  if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+  auto cross_site = cross_origin_refusal(req.method, req.get_header_value("Origin"),
+                                         req.get_header_value("Host"),
+                                         req.get_header_value("Sec-Fetch-Site"));
+  if (!cross_site.empty()) {
+    reply_error(res, 403, cross_site);
+    return httplib::Server::HandlerResponse::Handled;
+  }
   auto need = required_policy(req.method, req.path);
   if (!need) return httplib::Server::HandlerResponse::Unhandled;
   auto secret = request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization"));

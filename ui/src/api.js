@@ -1,0 +1,80 @@
+// The API client: every request goes to this agent's own origin with the token (when one is
+// set) as X-Nomad-Token. Errors become ApiError with the HTTP status and the reply's JSON.
+import { signal } from '@preact/signals';
+
+const TOKEN_KEY = 'drover.token';
+
+// The token lives for the browser tab only (sessionStorage): closing the tab forgets it.
+export const token = signal(sessionStorage.getItem(TOKEN_KEY) || '');
+// The token's policy (read, submit, operate, management); null when ACLs are off; undefined
+// until known.
+export const policy = signal(undefined);
+// Set when a request was refused for want of a (valid) token: the page asks for one.
+export const needToken = signal(false);
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error) || 'HTTP ' + status);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+export function setToken(t) {
+  token.value = t;
+  if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export function apiFetch(path, init = {}) {
+  const headers = new Headers(init.headers || {});
+  if (token.value) headers.set('X-Nomad-Token', token.value);
+  return fetch(path, { ...init, headers, credentials: 'omit', cache: 'no-store' });
+}
+
+async function parse(res) {
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = { error: text };
+  }
+  if (!res.ok) {
+    if (res.status === 403 && !token.value) needToken.value = true;
+    throw new ApiError(res.status, body);
+  }
+  return body;
+}
+
+export async function get(path) {
+  return parse(await apiFetch(path));
+}
+
+export async function send(method, path, body, contentType = 'application/json') {
+  const init = { method, headers: {} };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers['Content-Type'] = contentType;
+  }
+  return parse(await apiFetch(path, init));
+}
+
+// Works out whether ACLs are on and what this token may do: /v1/acl/token/self is 404 without
+// ACLs, 403 without a valid token, else the token.
+export async function loadPolicy() {
+  const res = await apiFetch('/v1/acl/token/self');
+  if (res.status === 404) {
+    policy.value = null;
+    needToken.value = false;
+    return;
+  }
+  if (res.status === 403) {
+    policy.value = undefined;
+    needToken.value = true;
+    return;
+  }
+  const t = await res.json();
+  policy.value = t.Policy || 'read';
+  needToken.value = false;
+}

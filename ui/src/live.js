@@ -1,0 +1,47 @@
+// One event-stream connection for the whole page (events.js), shared by the pages: each
+// subscribes with a callback and refetches what it shows when an event concerns it.
+import { signal } from '@preact/signals';
+import { useEffect, useRef } from 'preact/hooks';
+import { apiFetch } from './api.js';
+import { followEvents } from './events.js';
+
+// 'connecting' | 'live' | 'reconnecting' | 'denied'
+export const streamState = signal('connecting');
+const listeners = new Set();
+let stream = null;
+
+export function startLive() {
+  if (stream) stream.stop();
+  streamState.value = 'connecting';
+  stream = followEvents({
+    fetchImpl: apiFetch,
+    onState: (s) => (streamState.value = s),
+    onEvents: (events) => {
+      for (const l of listeners) l(events);
+    },
+  });
+}
+
+// Calls `refresh` once now and again (at most every 200 ms) whenever the stream brings events
+// that `matters(event)` accepts, or reconnects (anything may have changed meanwhile).
+export function useLive(refresh, matters = () => true, deps = []) {
+  const ref = useRef(refresh);
+  ref.current = refresh;
+  useEffect(() => {
+    let pending = null;
+    const run = () => {
+      pending = null;
+      ref.current();
+    };
+    run();
+    const l = (events) => {
+      if (!events.some((e) => e.Topic === 'reconnect' || matters(e))) return;
+      if (!pending) pending = setTimeout(run, 200);
+    };
+    listeners.add(l);
+    return () => {
+      listeners.delete(l);
+      if (pending) clearTimeout(pending);
+    };
+  }, deps);
+}

@@ -1,0 +1,74 @@
+// The web UI's entry: the layout (header, token box, stream state) and the hash router.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { loadPolicy, needToken, policy } from './api.js';
+import { startLive, streamState } from './live.js';
+import { JobsPage } from './pages/Jobs.jsx';
+import { JobPage } from './pages/Job.jsx';
+import { SubmitPage } from './pages/Submit.jsx';
+import { AllocPage } from './pages/Alloc.jsx';
+import { NodePage } from './pages/Node.jsx';
+import { TokenBox } from './components/TokenBox.jsx';
+import './style.css';
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash || '#/jobs');
+  useEffect(() => {
+    const on = () => setHash(location.hash || '#/jobs');
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+function route(hash) {
+  const parts = hash.replace(/^#\/?/, '').split('/');
+  const rest = decodeURIComponent(parts.slice(1).join('/'));
+  switch (parts[0]) {
+    case 'job':
+      return <JobPage id={rest} />;
+    case 'alloc':
+      return <AllocPage id={rest} />;
+    case 'node':
+      return <NodePage />;
+    case 'submit':
+      return <SubmitPage />;
+    default:
+      return <JobsPage />;
+  }
+}
+
+function App() {
+  const hash = useHash();
+  useEffect(() => {
+    loadPolicy().then(startLive, startLive);
+  }, []);
+  const tab = hash.replace(/^#\/?/, '').split('/')[0] || 'jobs';
+  return (
+    <>
+      <header>
+        <a class="brand" href="#/jobs">drover</a>
+        <nav>
+          <a href="#/jobs" class={tab === 'jobs' || tab === 'job' ? 'on' : ''}>Jobs</a>
+          <a href="#/submit" class={tab === 'submit' ? 'on' : ''}>Run a job</a>
+          <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
+        </nav>
+        <span class={'stream ' + streamState.value} data-testid="stream-state" title="event stream">
+          {streamState.value}
+        </span>
+        <TokenBox />
+      </header>
+      {needToken.value && policy.value === undefined ? (
+        <main>
+          <p class="notice" data-testid="token-needed">
+            This agent has ACLs on: enter a token (its Secret ID) above to see anything.
+          </p>
+        </main>
+      ) : (
+        <main key={hash}>{route(hash)}</main>
+      )}
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app'));

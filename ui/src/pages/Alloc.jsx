@@ -1,0 +1,128 @@
+// An alloc's page: status, each task's state and event timeline, ports, and live logs.
+import { useState } from 'preact/hooks';
+import { get, send, policy } from '../api.js';
+import { useLive } from '../live.js';
+import { allows, formatTime, shortId, taskReason } from '../status.js';
+import { Problem } from '../components/Problem.jsx';
+import { LogView } from '../components/LogView.jsx';
+
+function ports(alloc) {
+  const out = [];
+  const shared = alloc.AllocatedResources?.Shared || {};
+  for (const p of shared.Ports || []) out.push(p);
+  for (const n of shared.Networks || [])
+    for (const p of [...(n.ReservedPorts || []), ...(n.DynamicPorts || [])]) if (!out.some((o) => o.Label === p.Label)) out.push({ ...p, HostIP: p.HostIP || n.IP });
+  return out;
+}
+
+export function AllocPage({ id }) {
+  const [alloc, setAlloc] = useState(null);
+  const [error, setError] = useState(null);
+  const [actionError, setActionError] = useState(null);
+  useLive(
+    () =>
+      get('/v1/allocation/' + encodeURIComponent(id)).then((a) => {
+        setAlloc(a);
+        setError(null);
+      }, setError),
+    (e) => (e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation' || e.Topic === 'health') && (!e.Key || e.Key.startsWith(id) || id.startsWith(e.Key)),
+    [id],
+  );
+  if (error && !alloc) return <Problem error={error} />;
+  if (!alloc) return <p class="muted">Loading…</p>;
+  const tasks = Object.entries(alloc.TaskStates || {});
+  const running = alloc.ClientStatus === 'running' || alloc.ClientStatus === 'pending';
+  const mayStop = allows(policy.value, 'stop');
+  const act = async (what) => {
+    setActionError(null);
+    try {
+      await send('POST', `/v1/client/allocation/${alloc.ID}/${what}`, {});
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+  const p = ports(alloc);
+  return (
+    <section>
+      <h1>
+        Alloc <span class="mono">{shortId(alloc.ID)}</span>{' '}
+        <span class={'status ' + alloc.ClientStatus} data-testid="alloc-status">
+          {alloc.ClientStatus}
+        </span>
+      </h1>
+      <p class="muted">
+        {alloc.Name} · job <a href={'#/job/' + encodeURIComponent(alloc.JobID)}>{alloc.JobID}</a> · node {alloc.NodeName} ·
+        desired {alloc.DesiredStatus} · created {formatTime(alloc.CreateTime)}
+        {alloc.ClientDescription ? ' · ' + alloc.ClientDescription : ''}
+      </p>
+      {running && (
+        <div class="actions">
+          <button disabled={!mayStop} onClick={() => act('stop')} data-testid="stop-alloc" class="danger">
+            Stop alloc
+          </button>
+          <button disabled={!mayStop} onClick={() => act('restart')}>
+            Restart
+          </button>
+        </div>
+      )}
+      <Problem error={actionError} />
+      <h2>Tasks</h2>
+      {tasks.map(([name, st]) => (
+        <div class="task" data-task={name}>
+          <h3>
+            {name}{' '}
+            <span class={'status ' + (st.Failed ? 'failed' : st.State)} data-testid="task-state">
+              {st.State}
+              {st.Failed ? ' (failed)' : ''}
+            </span>{' '}
+            <span class="muted">
+              restarts {st.Restarts} · started {st.StartedAt || '—'} · finished {st.FinishedAt || '—'}
+            </span>
+          </h3>
+          {st.Failed && (
+            <p class="error" data-testid="task-reason">
+              {taskReason(st)}
+            </p>
+          )}
+          <ol class="timeline" data-testid="timeline">
+            {(st.Events || []).map((e) => (
+              <li class={e.FailsTask ? 'fails' : ''}>
+                <span class="muted">{formatTime(e.Time)}</span> <b>{e.Type}</b> {e.DisplayMessage || e.Message}
+                {e.ExitCode ? ` (exit code ${e.ExitCode})` : ''}
+              </li>
+            ))}
+          </ol>
+        </div>
+      ))}
+      {p.length > 0 && (
+        <>
+          <h2>Ports</h2>
+          <table class="list" data-testid="ports">
+            <thead>
+              <tr>
+                <th>Label</th>
+                <th>Host address</th>
+                <th>To</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.map((x) => (
+                <tr>
+                  <td>{x.Label}</td>
+                  <td class="mono">
+                    {x.HostIP}:{x.Value}
+                  </td>
+                  <td>{x.To || ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      <h2>Logs</h2>
+      {tasks.map(([name]) => (
+        <LogView allocId={alloc.ID} task={name} />
+      ))}
+    </section>
+  );
+}

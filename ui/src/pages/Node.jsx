@@ -1,0 +1,163 @@
+// The node's page: identity, cgroup mode, drivers and their health, devices, host volumes,
+// networks and every attribute (filterable).
+import { useState } from 'preact/hooks';
+import { get } from '../api.js';
+import { useLive } from '../live.js';
+import { Problem } from '../components/Problem.jsx';
+
+function Value({ v }) {
+  if (v === null || v === undefined) return <span class="muted">—</span>;
+  if (typeof v === 'object') return <code>{JSON.stringify(v)}</code>;
+  return <>{String(v)}</>;
+}
+
+export function NodePage() {
+  const [node, setNode] = useState(null);
+  const [error, setError] = useState(null);
+  const [filter, setFilter] = useState('');
+  useLive(
+    () =>
+      get('/v1/node').then((n) => {
+        setNode(n);
+        setError(null);
+      }, setError),
+    (e) => e.Topic === 'node' || e.Topic === 'Node',
+  );
+  if (error && !node) return <Problem error={error} />;
+  if (!node) return <p class="muted">Loading…</p>;
+  const attrs = node.Attributes || {};
+  const res = node.NodeResources || {};
+  const devices = res.Devices || [];
+  const volumes = Object.entries(node.HostVolumes || {});
+  const networks = res.NodeNetworks || res.Networks || [];
+  return (
+    <section>
+      <h1>
+        Node <span data-testid="node-name">{node.Name}</span>{' '}
+        <span class={'status ' + node.Status}>{node.Status}</span>
+      </h1>
+      <p class="muted">
+        {node.ID} · datacenter {node.Datacenter} · {node.HTTPAddr} · cgroups{' '}
+        <b data-testid="cgroup-mode">{attrs['unique.cgroup.version'] || 'v' + (attrs['os.cgroups.version'] || '?')}</b> ·{' '}
+        {attrs['cpu.numcores']} cores · {Math.round((res.Memory?.MemoryMB || 0) / 1024)} GiB
+      </p>
+      <h2>Drivers</h2>
+      <table class="list" data-testid="drivers">
+        <thead>
+          <tr>
+            <th>Driver</th>
+            <th>Detected</th>
+            <th>Health</th>
+            <th>Description</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(node.Drivers || {}).map(([name, d]) => (
+            <tr>
+              <td>{name}</td>
+              <td>{d.Detected ? 'yes' : 'no'}</td>
+              <td>
+                <span class={'status ' + (d.Healthy ? 'running' : 'failed')}>{d.Healthy ? 'healthy' : 'unhealthy'}</span>
+              </td>
+              <td>{d.HealthDescription}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Devices</h2>
+      {devices.length === 0 ? (
+        <p class="muted">No devices.</p>
+      ) : (
+        <table class="list" data-testid="devices">
+          <thead>
+            <tr>
+              <th>Device</th>
+              <th>Instances</th>
+              <th>Attributes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {devices.map((d) => (
+              <tr>
+                <td>{[d.Vendor, d.Type, d.Name].filter(Boolean).join('/') || d.Plugin}</td>
+                <td>
+                  {(d.Instances || d.IDs || []).map((i) => (
+                    <div>
+                      <Value v={typeof i === 'object' ? `${i.ID} ${i.Healthy === false ? '(unhealthy)' : ''}` : i} />
+                    </div>
+                  ))}
+                </td>
+                <td>
+                  <Value v={d.Attributes} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Host volumes</h2>
+      {volumes.length === 0 ? (
+        <p class="muted">No host volumes.</p>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Path</th>
+              <th>Read-only</th>
+            </tr>
+          </thead>
+          <tbody>
+            {volumes.map(([name, v]) => (
+              <tr>
+                <td>{name}</td>
+                <td class="mono">{v.Path}</td>
+                <td>{v.ReadOnly ? 'yes' : 'no'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Networks</h2>
+      <table class="list" data-testid="networks">
+        <thead>
+          <tr>
+            <th>Mode</th>
+            <th>Device</th>
+            <th>Addresses</th>
+          </tr>
+        </thead>
+        <tbody>
+          {networks.map((n) => (
+            <tr>
+              <td>{n.Mode}</td>
+              <td>{n.Device || n.Interface}</td>
+              <td class="mono">
+                {(n.Addresses || []).map((a) => `${a.Alias || ''} ${a.Address || a.IP || ''}`).join(', ') || n.IP || n.CIDR}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>
+        Attributes{' '}
+        <input class="filter" placeholder="filter" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+      </h2>
+      <table class="list attrs" data-testid="attributes">
+        <tbody>
+          {Object.keys(attrs)
+            .sort()
+            .filter((k) => k.includes(filter) || String(attrs[k]).includes(filter))
+            .map((k) => (
+              <tr>
+                <td class="mono">{k}</td>
+                <td>
+                  <Value v={attrs[k]} />
+                </td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,81 @@
+// What the pages compute from the API's JSON: alloc counts by state, a task's latest reason,
+// what a token's policy may do, job documents' formats and parse problems.
+
+export const ALLOC_STATES = ['pending', 'running', 'complete', 'failed', 'lost'];
+
+// {pending, running, complete, failed, lost} counts of a list of allocs (by ClientStatus);
+// a state drover adds later is counted under its own name.
+export function countByState(allocs) {
+  const counts = Object.fromEntries(ALLOC_STATES.map((s) => [s, 0]));
+  for (const a of allocs || []) {
+    const s = a.ClientStatus || 'pending';
+    counts[s] = (counts[s] || 0) + 1;
+  }
+  return counts;
+}
+
+// Allocs grouped by job id.
+export function allocsByJob(allocs) {
+  const by = {};
+  for (const a of allocs || []) (by[a.JobID] ||= []).push(a);
+  return by;
+}
+
+// Why a task is where it is: the last event with something to say (a failure's reason first).
+export function taskReason(taskState) {
+  if (!taskState || !Array.isArray(taskState.Events)) return '';
+  for (let i = taskState.Events.length - 1; i >= 0; i--) {
+    const e = taskState.Events[i];
+    const text = e.DisplayMessage || e.DriverError || e.KillError || e.ValidationError || e.SetupError || e.Message;
+    if (text && (e.FailsTask || e.Type === 'Driver Failure' || e.Type === 'Setup Failure' || i === taskState.Events.length - 1))
+      return text;
+  }
+  return '';
+}
+
+// Allocs' failures for a list: [{alloc, task, reason}] of failed tasks.
+export function failures(alloc) {
+  const out = [];
+  for (const [task, st] of Object.entries(alloc?.TaskStates || {}))
+    if (st.Failed) out.push({ task, reason: taskReason(st) });
+  return out;
+}
+
+const POLICIES = ['read', 'submit', 'operate', 'management'];
+
+// Whether a token's policy allows an action; `policy` null means ACLs are off (all allowed).
+export function allows(policy, action) {
+  if (policy === null || policy === undefined) return true;
+  const need = { read: 'read', submit: 'submit', stop: 'submit', restart: 'submit', dispatch: 'submit', force: 'submit', operate: 'operate' }[action] || 'management';
+  return POLICIES.indexOf(policy) >= POLICIES.indexOf(need);
+}
+
+// The Content-Type a pasted job document is sent with: JSON, HCL or YAML by its first token.
+export function jobFormat(text) {
+  const t = (text || '').trimStart();
+  if (t.startsWith('{')) return 'application/json';
+  if (/^(#[^\n]*\n\s*)*(job|variable|locals)\s+("|{)/.test(t) || /^\s*job\s+"/m.test(t)) return 'application/hcl';
+  return 'application/yaml';
+}
+
+// The problems of an API error reply, as [{path, message, line, column}]: the `problems` list
+// when there is one, else the one error. An HCL position ("job.hcl:3:5", "at line 3, column 5")
+// gives the line.
+export function problemsOf(body) {
+  const list = Array.isArray(body?.problems) && body.problems.length ? body.problems : [{ path: '', message: body?.error || 'request failed' }];
+  return list.map((p) => {
+    const text = (p.path || '') + ' ' + (p.message || '');
+    const m = /(?:^|[\s(])(?:[\w./-]+:)?(\d+):(\d+)(?::|\b)/.exec(text) || /\bline (\d+)(?:, column (\d+))?/.exec(text);
+    return { path: p.path || '', message: p.message || '', line: m ? Number(m[1]) : null, column: m && m[2] ? Number(m[2]) : null };
+  });
+}
+
+// A nanosecond timestamp as local time.
+export function formatTime(ns) {
+  if (!ns) return '';
+  return new Date(Number(ns) / 1e6).toLocaleString();
+}
+
+export function shortId(id) {
+  return (id || '').slice(0, 8);
+}

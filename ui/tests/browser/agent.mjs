@@ -1,0 +1,73 @@
+// Starts the real `drover agent -dev` for the browser tests: its own data dir, a free loopback
+// port, its own cgroup parent; stops it (and its tasks) at the end.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function until(what, fn, timeoutMs = 30000, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startAgent({ bin, pluginDir, config = '' }) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'drover-ui-test-'));
+  const port = await freePort();
+  const cfg = join(dataDir, 'agent.yaml');
+  writeFileSync(cfg, `cgroup_parent: drover-ui-test-${process.pid}-${port}\n${config}`);
+  const args = ['agent', '-dev', '-data-dir', join(dataDir, 'data'), '-port', String(port), '-config', cfg];
+  if (pluginDir) args.push('-plugin-dir', pluginDir);
+  let proc = null;
+  let out = '';
+  const base = `http://127.0.0.1:${port}`;
+  const launch = async () => {
+    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (out += d));
+    await until('the agent to answer /v1/agent/health', async () => {
+      if (proc.exitCode !== null) throw new Error('agent exited: ' + out);
+      const r = await fetch(base + '/v1/agent/health');
+      return r.ok;
+    });
+  };
+  const exit = async () => {
+    proc.kill('SIGTERM');
+    await until('the agent to exit', () => proc.exitCode !== null || proc.signalCode !== null, 20000).catch(() => proc.kill('SIGKILL'));
+  };
+  await launch();
+  return {
+    base,
+    output: () => out,
+    // The same agent again: same data dir, same port.
+    async restart() {
+      await exit();
+      await launch();
+    },
+    async stop() {
+      await exit();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

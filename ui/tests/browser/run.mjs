@@ -1,0 +1,264 @@
+// The web UI in a real browser (Debian's Chromium through playwright-core) against a real
+// agent: run a job from the UI, watch its alloc turn running, read its logs live, stop it; a
+// failing task shows its reason; parse problems show their line; with ACLs on, a read token
+// sees and cannot stop. Screenshots of the main pages go to SCREENSHOT_DIR for review.
+//   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
+import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startAgent, until } from './agent.mjs';
+
+const bin = process.env.DROVER_BIN;
+const pluginDir = process.env.DROVER_PLUGIN_DIR;
+const shots = process.env.SCREENSHOT_DIR || 'build/ui-screenshots';
+const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!bin || !existsSync(bin)) throw new Error('DROVER_BIN must name the built drover binary');
+if (!existsSync(browserPath)) throw new Error(`no Chromium at ${browserPath} (scripts/setup.sh installs Debian's chromium)`);
+mkdirSync(shots, { recursive: true });
+
+const results = [];
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, 'ok']);
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, 'FAIL']);
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  headless: true,
+  // As root (CI) Chromium's sandbox cannot start.
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+
+async function newPage(agent) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('console', (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.cspProblems = problems;
+  return page;
+}
+
+const textOf = (page, sel) => page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => '');
+
+const LOG_JOB = `job "ticker" {
+  type = "service"
+  group "g" {
+    task "tick" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args = ["-c", "echo '<b id=injected>not markup</b>'; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]
+      }
+      resources {
+        cpu    = 50
+        memory = 32
+      }
+    }
+  }
+}
+`;
+
+const FAILING_JOB = `job "broken" {
+  type = "batch"
+  group "g" {
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    task "missing" {
+      driver = "raw_exec"
+      config {
+        command = "/no/such/program"
+      }
+    }
+  }
+}
+`;
+
+const BAD_HCL = `job "bad" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = 
+      }
+    }
+  }
+}
+`;
+
+async function submitFromUi(page, agent, text) {
+  await page.goto(agent.base + '/ui/#/submit');
+  await page.locator('[data-testid=job-text]').fill(text);
+  await page.locator('[data-testid=run-job]').click();
+}
+
+// ---- ACLs off ----
+{
+  const agent = await startAgent({ bin, pluginDir });
+  const page = await newPage(agent);
+  try {
+    await test('a browser at / lands on the UI, served with a strict CSP', async () => {
+      const res = await page.goto(agent.base + '/');
+      if (!page.url().endsWith('/ui/')) throw new Error('not redirected to /ui/: ' + page.url());
+      const csp = res.headers()['content-security-policy'] || '';
+      if (!csp.includes("script-src 'self'") || csp.includes('unsafe-inline')) throw new Error('CSP: ' + csp);
+      await page.locator('h1', { hasText: 'Jobs' }).waitFor();
+      await until('the event stream to be live', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+    });
+
+    await test('a job run from the UI turns running, its logs stream live as text, Stop stops it', async () => {
+      await submitFromUi(page, agent, LOG_JOB);
+      await page.waitForURL(/#\/job\/ticker$/);
+      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
+      await page.screenshot({ path: `${shots}/job.png`, fullPage: true });
+      await page.goto(agent.base + '/ui/#/jobs');
+      await until('the jobs list to count one running alloc', async () =>
+        (await textOf(page, '[data-job=ticker] [data-count=running]')) === '1');
+      await page.screenshot({ path: `${shots}/jobs.png`, fullPage: true });
+      await page.locator('[data-job=ticker] a').click();
+      await page.locator('[data-testid=allocs] a').first().click();
+      await page.waitForURL(/#\/alloc\//);
+      const log = page.locator('[data-testid=log-tick]');
+      const first = await until('tick 3 in the log', async () => {
+        const t = await log.textContent();
+        const m = [...t.matchAll(/tick (\d+)/g)];
+        return m.length && Number(m.at(-1)[1]) >= 3 ? Number(m.at(-1)[1]) : 0;
+      });
+      // Live: later lines arrive without a reload.
+      await until('later ticks to arrive', async () => {
+        const m = [...(await log.textContent()).matchAll(/tick (\d+)/g)];
+        return Number(m.at(-1)[1]) >= first + 5;
+      });
+      if (!(await log.textContent()).includes('<b id=injected>not markup</b>')) throw new Error('the markup line is not shown as text');
+      if ((await page.locator('#injected').count()) !== 0) throw new Error("a task's output became HTML");
+      if ((await textOf(page, '[data-testid=task-state]')).trim() !== 'running') throw new Error('task not shown running');
+      await page.screenshot({ path: `${shots}/alloc.png`, fullPage: true });
+      await page.goto(agent.base + '/ui/#/job/ticker');
+      await page.locator('[data-testid=stop-job]').click();
+      await until('the job to show dead', async () => (await textOf(page, '[data-testid=job-status]')) === 'dead');
+      await until('the alloc to leave running', async () => {
+        const s = await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]');
+        return s && s !== 'running' && s !== 'pending';
+      });
+    });
+
+    await test('a failing task shows its reason', async () => {
+      await submitFromUi(page, agent, FAILING_JOB);
+      await page.waitForURL(/#\/job\/broken$/);
+      await until('the alloc to show failed', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'failed');
+      await page.locator('[data-testid=allocs] a').first().click();
+      const reason = await until('the failed task to show a reason', async () => {
+        const t = await textOf(page, '[data-testid=task-reason]');
+        return t.trim() ? t : '';
+      });
+      if (!reason.includes("/no/such/program")) throw new Error('reason: ' + reason);
+      await page.screenshot({ path: `${shots}/alloc-failed.png`, fullPage: true });
+    });
+
+    await test('a job with a syntax error shows its problem with the line', async () => {
+      await submitFromUi(page, agent, BAD_HCL);
+      const text = await until('problems to show', async () => textOf(page, '[data-testid=problems]'));
+      // The value missing after "command =" is found at the end of line 6.
+      const line = await textOf(page, '[data-testid=problem-line]');
+      if (!/line 6/.test(line)) throw new Error('no line 6 marked in: ' + text);
+      await page.screenshot({ path: `${shots}/submit-problems.png`, fullPage: true });
+    });
+
+    await test('the node page shows drivers, networks, cgroup mode and attributes', async () => {
+      await page.goto(agent.base + '/ui/#/node');
+      await page.locator('[data-testid=drivers]', { hasText: 'raw_exec' }).waitFor();
+      const mode = await textOf(page, '[data-testid=cgroup-mode]');
+      if (!/^v[12]$/.test(mode)) throw new Error('cgroup mode: ' + mode);
+      await page.locator('[data-testid=attributes]', { hasText: 'kernel.name' }).waitFor();
+      await page.screenshot({ path: `${shots}/node.png`, fullPage: true });
+    });
+
+    await test('after the agent restarts the page reconnects and follows new events', async () => {
+      await page.goto(agent.base + '/ui/#/jobs');
+      await until('the event stream to be live', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+      await agent.restart();
+      await until('the event stream to be live again', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live', 30000);
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('"ticker"', '"after-restart"') });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      // No reload: the new job and its running alloc come through the reconnected stream.
+      await until('the new job to show a running alloc', async () =>
+        (await textOf(page, '[data-job=after-restart] [data-count=running]')) === '1');
+      // Long after the refetch that follows a reconnect: only the stream can bring this.
+      await fetch(agent.base + '/v1/job/after-restart', { method: 'DELETE' });
+      await until('the stopped job to show dead', async () =>
+        (await textOf(page, '[data-job=after-restart] .status')) === 'dead', 15000);
+    });
+
+    await test('the page breaks no CSP rule and throws nothing', async () => {
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+
+    await test('a write from another origin is refused', async () => {
+      const r = await fetch(agent.base + '/v1/jobs', {
+        method: 'POST',
+        headers: { Origin: 'http://evil.example', 'Content-Type': 'text/plain' },
+        body: LOG_JOB,
+      });
+      if (r.status !== 403) throw new Error('status ' + r.status);
+    });
+  } finally {
+    await page.close();
+    await agent.stop();
+  }
+}
+
+// ---- ACLs on ----
+{
+  const agent = await startAgent({ bin, pluginDir, config: 'acl:\n  enabled: true\n' });
+  const page = await newPage(agent);
+  try {
+    await test('with ACLs on, a read token sees jobs and cannot stop them', async () => {
+      const boot = await until('the bootstrap secret', () => /Secret ID:\s*(\S+)/.exec(agent.output())?.[1]);
+      const mgmt = { 'X-Nomad-Token': boot };
+      const made = await fetch(agent.base + '/v1/acl/token', {
+        method: 'POST',
+        headers: mgmt,
+        body: JSON.stringify({ Name: 'viewer', Policy: 'read' }),
+      }).then((r) => r.json());
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', headers: mgmt, body: LOG_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      await page.goto(agent.base + '/ui/');
+      await page.locator('[data-testid=token-needed]').waitFor();
+      await page.locator('[data-testid=token-input]').fill(made.SecretID);
+      await page.locator('[data-testid=token-input]').press('Enter');
+      await until('the policy to show read', async () => (await textOf(page, '[data-testid=token-policy]')) === 'read');
+      await page.locator('[data-job=ticker]').waitFor();
+      await page.goto(agent.base + '/ui/#/job/ticker');
+      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
+      const stop = page.locator('[data-testid=stop-job]');
+      if (!(await stop.isDisabled())) throw new Error('Stop is enabled for a read token');
+      await page.screenshot({ path: `${shots}/job-read-token.png`, fullPage: true });
+      // Even with the button forced on, the agent refuses and the page says so.
+      await stop.evaluate((b) => (b.disabled = false));
+      await stop.click({ force: true });
+      const denied = await until('the 403 to show', async () => textOf(page, '[data-testid=denied]'));
+      if (!/403/.test(denied) || !/submit/.test(denied)) throw new Error('denied text: ' + denied);
+      const job = await fetch(agent.base + '/v1/job/ticker', { headers: mgmt }).then((r) => r.json());
+      if (job.Stop) throw new Error('the read token stopped the job');
+      await fetch(agent.base + '/v1/job/ticker', { method: 'DELETE', headers: mgmt });
+    });
+  } finally {
+    await page.close();
+    await agent.stop();
+  }
+}
+
+await browser.close();
+const failed = results.filter(([, r]) => r !== 'ok');
+console.log(`${results.length - failed.length}/${results.length} passed; screenshots in ${shots}`);
+process.exit(failed.length ? 1 : 0);

@@ -1,0 +1,91 @@
+// What the pages compute: alloc counts, failure reasons, token permissions, job formats and
+// parse problems.
+import { describe, expect, it } from 'vitest';
+import { allocsByJob, allows, countByState, failures, jobFormat, problemsOf, taskReason } from '../../src/status.js';
+import { LogBuffer } from '../../src/logbuffer.js';
+
+describe('countByState', () => {
+  it('counts allocs by client status, every known state present', () => {
+    const c = countByState([{ ClientStatus: 'running' }, { ClientStatus: 'running' }, { ClientStatus: 'failed' }]);
+    expect(c).toEqual({ pending: 0, running: 2, complete: 0, failed: 1, lost: 0 });
+  });
+  it('counts a state it does not know under its own name', () => {
+    expect(countByState([{ ClientStatus: 'unknown' }]).unknown).toBe(1);
+  });
+  it('groups allocs by job', () => {
+    expect(Object.keys(allocsByJob([{ JobID: 'a' }, { JobID: 'b' }, { JobID: 'a' }]))).toEqual(['a', 'b']);
+  });
+});
+
+describe('failure reasons', () => {
+  const st = {
+    Failed: true,
+    Events: [
+      { Type: 'Received', Message: 'Task received by client' },
+      { Type: 'Driver Failure', DisplayMessage: 'exec: /no/such: no such file', FailsTask: true },
+      { Type: 'Not Restarting', DisplayMessage: 'Exceeded allowed attempts' },
+    ],
+  };
+  it('a failed task shows the last event with something to say', () => {
+    expect(taskReason(st)).toBe('Exceeded allowed attempts');
+    expect(failures({ TaskStates: { t: st, ok: { Failed: false, Events: [] } } })).toEqual([{ task: 't', reason: 'Exceeded allowed attempts' }]);
+  });
+  it('no events, no reason', () => {
+    expect(taskReason({})).toBe('');
+  });
+});
+
+describe('allows', () => {
+  it('ACLs off allows everything', () => {
+    expect(allows(null, 'stop')).toBe(true);
+  });
+  it('a read token may not stop or submit; submit may; operate includes submit', () => {
+    expect(allows('read', 'stop')).toBe(false);
+    expect(allows('read', 'submit')).toBe(false);
+    expect(allows('read', 'read')).toBe(true);
+    expect(allows('submit', 'stop')).toBe(true);
+    expect(allows('operate', 'submit')).toBe(true);
+    expect(allows('submit', 'operate')).toBe(false);
+  });
+});
+
+describe('jobFormat', () => {
+  it('tells JSON, HCL and YAML apart', () => {
+    expect(jobFormat('  {"Job": {}}')).toBe('application/json');
+    expect(jobFormat('job "x" {\n}')).toBe('application/hcl');
+    expect(jobFormat('# a comment\njob "x" {}')).toBe('application/hcl');
+    expect(jobFormat('job: x\ngroups: []')).toBe('application/yaml');
+  });
+});
+
+describe('problemsOf', () => {
+  it('lists every problem with its path, and the line of an HCL one', () => {
+    const p = problemsOf({
+      error: 'job is invalid (2 problems)',
+      problems: [
+        { path: 'groups[0].tasks[0].driver', message: 'required' },
+        { path: 'job.hcl:3:5', message: 'unexpected token' },
+      ],
+    });
+    expect(p).toEqual([
+      { path: 'groups[0].tasks[0].driver', message: 'required', line: null, column: null },
+      { path: 'job.hcl:3:5', message: 'unexpected token', line: 3, column: 5 },
+    ]);
+  });
+  it('reads the line of a "malformed HCL at line N, column M" message', () => {
+    const [p] = problemsOf({ problems: [{ path: '', message: "malformed HCL at line 6, column 19: expected a value after '='" }] });
+    expect([p.line, p.column]).toEqual([6, 19]);
+  });
+  it('an error without a list is one problem', () => {
+    expect(problemsOf({ error: 'bad' })).toEqual([{ path: '', message: 'bad', line: null, column: null }]);
+  });
+});
+
+describe('LogBuffer', () => {
+  it('keeps the newest text within its limit', () => {
+    const b = new LogBuffer(10);
+    b.push('abcdef');
+    b.push('ghijkl');
+    expect(b.text()).toBe('cdefghijkl');
+  });
+});
