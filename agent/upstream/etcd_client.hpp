@@ -47,6 +47,10 @@ class EtcdClient {
   Result<EtcdRange> range_prefix(const std::string& prefix);
   Result<std::optional<std::string>> get(const std::string& key);
   Status delete_key(const std::string& key);
+  // One /v3/kv/txn as etcd's gateway takes it ({compare, success, failure}, keys and values
+  // already base64): the server's compare-and-swap writes (leader key, placements). The
+  // reply as etcd sent it; its "succeeded" says which branch ran.
+  Result<nlohmann::json> txn(const nlohmann::json& request);
   Result<int64_t> lease_grant(std::chrono::seconds ttl);
   // The lease's remaining TTL; an error when it expired (or etcd is unreachable).
   Result<int64_t> lease_keepalive(int64_t lease);
