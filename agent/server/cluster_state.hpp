@@ -15,8 +15,8 @@ namespace drover::server {
 
 struct AllocView {
   std::string id, node_id;
-  nlohmann::json alloc;                      // the alloc key's value (what the server wrote)
-  nlohmann::json status = nullptr;           // the node's status key, when it wrote one
+  nlohmann::json alloc;             // the alloc key's value (what the server wrote)
+  nlohmann::json status = nullptr;  // the node's status key, when it wrote one
   std::string key;
 
   std::string desired() const { return alloc.value("DesiredStatus", "run"); }
@@ -34,12 +34,12 @@ struct AllocView {
 
 struct ClusterState {
   int64_t revision = 0;
-  std::map<std::string, nlohmann::json> nodes;   // by node id
-  std::map<std::string, AllocView> allocs;       // by alloc id
-  std::map<std::string, nlohmann::json> jobs;    // by "<namespace>/<id>": the job record
-  std::map<std::string, nlohmann::json> evals;   // by eval id
-  std::map<std::string, nlohmann::json> servers; // by server name
-  std::string leader_value;                      // the leader key's value, "" when none
+  std::map<std::string, nlohmann::json> nodes;    // by node id
+  std::map<std::string, AllocView> allocs;        // by alloc id
+  std::map<std::string, nlohmann::json> jobs;     // by "<namespace>/<id>": the job record
+  std::map<std::string, nlohmann::json> evals;    // by eval id
+  std::map<std::string, nlohmann::json> servers;  // by server name
+  std::string leader_value;                       // the leader key's value, "" when none
 };
 
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);

@@ -42,10 +42,10 @@ bool LeaderElection::campaign() {
   const std::string key = base64_encode(keys_.leader());
   json req = {
       {"compare", json::array({{{"key", key}, {"target", "CREATE"}, {"create_revision", "0"}}})},
-      {"success", json::array({{{"request_put",
-                                 {{"key", key},
-                                  {"value", base64_encode(me_)},
-                                  {"lease", std::to_string(lease_)}}}}})},
+      {"success",
+       json::array(
+           {{{"request_put",
+              {{"key", key}, {"value", base64_encode(me_)}, {"lease", std::to_string(lease_)}}}}})},
       {"failure", json::array({{{"request_range", {{"key", key}}}}})}};
   auto r = etcd_.txn(req);
   if (!r) {

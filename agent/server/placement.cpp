@@ -69,8 +69,8 @@ std::string PlacementMetrics::summary() const {
   for (const auto& [c, n] : constraint_filtered)
     out += (out.empty() ? "" : "; ") + std::string("constraint \"") + c + "\" filtered " + nodes(n);
   for (const auto& [d, n] : dimension_exhausted)
-    out += (out.empty() ? "" : "; ") + std::string("dimension \"") + d + "\" exhausted on " +
-           nodes(n);
+    out +=
+        (out.empty() ? "" : "; ") + std::string("dimension \"") + d + "\" exhausted on " + nodes(n);
   return out;
 }
 
@@ -172,8 +172,8 @@ std::optional<double> anti_affinity_score(int collisions, int desired_count) {
 
 std::optional<std::string> pick_node(const jobspec::Job& job, std::size_t group,
                                      const std::vector<const json*>& nodes,
-                                     const std::map<std::string, NodeUsage>& usage,
-                                     const Ask& ask, PlacementMetrics& metrics) {
+                                     const std::map<std::string, NodeUsage>& usage, const Ask& ask,
+                                     PlacementMetrics& metrics) {
   static const NodeUsage kEmpty;
   const auto& g = job.groups[group];
   const std::string gk = job.namespace_name + "/" + job.id + "/" + g.name;
@@ -205,7 +205,8 @@ std::optional<std::string> pick_node(const jobspec::Job& job, std::size_t group,
     }
     double score = sum / n;
     metrics.scores[id] = score;
-    if (!best || score > best_score + 1e-12 || (std::abs(score - best_score) <= 1e-12 && id < *best)) {
+    if (!best || score > best_score + 1e-12 ||
+        (std::abs(score - best_score) <= 1e-12 && id < *best)) {
       best = id;
       best_score = score;
     }

@@ -66,8 +66,8 @@ std::optional<double> anti_affinity_score(int collisions, int desired_count);
 // planning from the same state choose the same), filling `metrics`; nullopt when none fits.
 std::optional<std::string> pick_node(const jobspec::Job& job, std::size_t group,
                                      const std::vector<const nlohmann::json*>& nodes,
-                                     const std::map<std::string, NodeUsage>& usage,
-                                     const Ask& ask, PlacementMetrics& metrics);
+                                     const std::map<std::string, NodeUsage>& usage, const Ask& ask,
+                                     PlacementMetrics& metrics);
 
 // Node capacity from Node.NodeResources.
 int node_cpu(const nlohmann::json& node);

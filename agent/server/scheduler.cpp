@@ -46,7 +46,7 @@ struct JobPass {
   int64_t now;
   std::map<std::string, AllocView> allocs;  // a copy, changed as the plan goes
   std::map<std::string, NodeUsage> usage;
-  std::vector<const json*> ready;  // sorted by node id
+  std::vector<const json*> ready;      // sorted by node id
   std::map<std::string, json> writes;  // key -> value, the plan so far
   Plan plan;
 
@@ -165,16 +165,15 @@ struct JobPass {
         group.erase(std::remove_if(group.begin(), group.end(),
                                    [](AllocView* a) { return a->desired() != "run"; }),
                     group.end());
-        const bool system = job.type == jobspec::JobType::System ||
-                            job.type == jobspec::JobType::SysBatch;
+        const bool system =
+            job.type == jobspec::JobType::System || job.type == jobspec::JobType::SysBatch;
         if (system) {
           for (const json* n : ready) {
             std::string nid = n->value("ID", "");
             bool has = false;
             for (auto* a : group)
-              if (a->node_id == nid &&
-                  (a->live() || (job.type == jobspec::JobType::SysBatch &&
-                                 a->client_status() == "complete")))
+              if (a->node_id == nid && (a->live() || (job.type == jobspec::JobType::SysBatch &&
+                                                      a->client_status() == "complete")))
                 has = true;
             if (has) continue;
             PlacementMetrics one;
@@ -184,7 +183,8 @@ struct JobPass {
             } else if (!one.dimension_exhausted.empty()) {
               // A node the job's constraints leave out is not a failure (Nomad neither).
               failed_here = true;
-              for (const auto& [d, c] : one.dimension_exhausted) metrics.dimension_exhausted[d] += c;
+              for (const auto& [d, c] : one.dimension_exhausted)
+                metrics.dimension_exhausted[d] += c;
               metrics.evaluated += one.evaluated;
               metrics.exhausted += one.exhausted;
             }
@@ -193,7 +193,8 @@ struct JobPass {
           std::set<int> satisfied;
           std::vector<std::pair<int, const json*>> to_place;  // index, previous alloc
           std::sort(group.begin(), group.end(), [](AllocView* a, AllocView* b) {
-            return a->alloc.value("CreateTime", int64_t{0}) < b->alloc.value("CreateTime", int64_t{0});
+            return a->alloc.value("CreateTime", int64_t{0}) <
+                   b->alloc.value("CreateTime", int64_t{0});
           });
           for (auto* a : group) {
             int idx = a->index();
@@ -271,8 +272,7 @@ struct JobPass {
     const std::string status = failed.empty() ? "complete" : "blocked";
     auto outcome = [&](json e) {
       e["Status"] = status;
-      e["StatusDescription"] =
-          failed.empty() ? "" : "placement failed: " + failed_summary;
+      e["StatusDescription"] = failed.empty() ? "" : "placement failed: " + failed_summary;
       e["FailedTGAllocs"] = failed.empty() ? json(nullptr) : failed;
       json prior = e.value("PlacedAllocs", json::array());
       for (const auto& id : placed) prior.push_back(id);

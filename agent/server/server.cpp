@@ -50,14 +50,12 @@ int run_server(const ServerFlags& flags) {
   const std::string http_addr = "http://" + cfg.bind_addr + ":" + std::to_string(http.port());
   Keys keys{cfg.etcd.prefix};
   const std::string me = json_text(json{{"Name", cfg.name}, {"HTTPAddr", http_addr}});
-  const std::string member = json_text(json{{"Name", cfg.name},
-                                            {"Addr", cfg.bind_addr},
-                                            {"Port", http.port()},
-                                            {"HTTPAddr", http_addr}});
+  const std::string member = json_text(json{
+      {"Name", cfg.name}, {"Addr", cfg.bind_addr}, {"Port", http.port()}, {"HTTPAddr", http_addr}});
   LeaderElection election(cfg.etcd, keys, cfg.name, me, member, cfg.leader_ttl);
   PlanCommitter committer(cfg.etcd, keys, election);
-  ServerApiContext api_ctx{cfg.etcd, keys, cfg.name, http_addr, &election,
-                           [&committer] { committer.wake(); }};
+  ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
+                           http_addr, &election, [&committer] { committer.wake(); }};
   register_server_routes(api_ctx, routes);
 
   spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s", cfg.name, http_addr,

@@ -44,7 +44,8 @@ json alloc_json(const AllocView& a, bool with_job) {
   if (!with_job) j.erase("Job");
   j["ClientStatus"] = a.client_status();
   if (a.status.is_object()) {
-    for (const char* k : {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources"})
+    for (const char* k :
+         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources"})
       if (a.status.contains(k)) j[k] = a.status[k];
     int64_t mt = a.status.value("ModifyTime", int64_t{0});
     if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
@@ -60,8 +61,7 @@ std::string job_status(const ClusterState& st, const std::string& jk, const json
   for (const auto& [id, a] : st.allocs) {
     if (a.job_key() != jk) continue;
     any = true;
-    if (a.desired() == "run" &&
-        (a.client_status() == "running" || a.client_status() == "pending"))
+    if (a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending"))
       live = true;
   }
   if (rec.value("Stop", false)) return "dead";
@@ -89,8 +89,9 @@ Result<std::string> resolve(const Map& m, const std::string& id, const char* wha
     ++n;
   }
   if (n == 1) return found;
-  if (n > 1) return make_error(std::string(what) + " prefix \"" + id + "\" matches " +
-                                   std::to_string(n), Errc::Ambiguous);
+  if (n > 1)
+    return make_error(std::string(what) + " prefix \"" + id + "\" matches " + std::to_string(n),
+                      Errc::Ambiguous);
   return make_error(std::string(what) + " \"" + id + "\" not found", Errc::NotFound);
 }
 
@@ -120,16 +121,11 @@ json await_eval(const ServerApiContext& ctx, const std::string& id) {
 json new_eval(const jobspec::Job& job, const std::string& ns, const std::string& trigger,
               int version) {
   int64_t now = state::now_ns();
-  return {{"ID", random_uuid()},
-          {"Namespace", ns},
-          {"JobID", job.id},
-          {"Type", jobspec::to_string(job.type)},
-          {"Priority", job.priority},
-          {"TriggeredBy", trigger},
-          {"Status", "pending"},
-          {"JobModifyIndex", version},
-          {"CreateTime", now},
-          {"ModifyTime", now}};
+  return {{"ID", random_uuid()},      {"Namespace", ns},
+          {"JobID", job.id},          {"Type", jobspec::to_string(job.type)},
+          {"Priority", job.priority}, {"TriggeredBy", trigger},
+          {"Status", "pending"},      {"JobModifyIndex", version},
+          {"CreateTime", now},        {"ModifyTime", now}};
 }
 
 void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -197,7 +193,8 @@ void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib:
   json eval = new_eval(job, ns, "job-deregister", rec.value("Version", 0));
   if (purge == "true") {
     // The allocs of a job whose key is gone are stopped by the leader's next pass.
-    if (auto s = etcd.delete_key(ctx.keys.job(ns, id)); !s) return reply_error(res, 503, s.message());
+    if (auto s = etcd.delete_key(ctx.keys.job(ns, id)); !s)
+      return reply_error(res, 503, s.message());
     eval["Status"] = "complete";
     if (auto s = etcd.put(ctx.keys.eval(eval["ID"]), json_text(eval)); !s)
       return reply_error(res, 503, s.message());
@@ -239,9 +236,9 @@ Handler leader_only(ServerApiContext& ctx, Handler h) {
 }
 
 // A read handler with the cluster state read for it.
-Handler with_state(ServerApiContext& ctx,
-                   std::function<void(const ClusterState&, const httplib::Request&,
-                                      httplib::Response&)> h) {
+Handler with_state(
+    ServerApiContext& ctx,
+    std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h) {
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
@@ -276,23 +273,25 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     reply_json(res, addr);  // Nomad answers "" when there is no leader
   });
   s.Get("/v1/agent/members", with_state(ctx, [&ctx](const ClusterState& st, const httplib::Request&,
-                                                      httplib::Response& res) {
-    json leader = json::parse(st.leader_value, nullptr, false);
-    std::string leader_name = leader.is_object() ? leader.value("Name", "") : "";
-    json members = json::array();
-    for (const auto& [name, m] : st.servers) {
-      json j = m;
-      j["Status"] = "alive";
-      j["Tags"]["role"] = "drover-server";
-      j["Tags"]["leader"] = name == leader_name ? "true" : "false";
-      members.push_back(j);
-    }
-    reply_json(res, {{"ServerName", ctx.name}, {"ServerRegion", "global"}, {"Members", members}});
-  }));
+                                                    httplib::Response& res) {
+          json leader = json::parse(st.leader_value, nullptr, false);
+          std::string leader_name = leader.is_object() ? leader.value("Name", "") : "";
+          json members = json::array();
+          for (const auto& [name, m] : st.servers) {
+            json j = m;
+            j["Status"] = "alive";
+            j["Tags"]["role"] = "drover-server";
+            j["Tags"]["leader"] = name == leader_name ? "true" : "false";
+            members.push_back(j);
+          }
+          reply_json(res,
+                     {{"ServerName", ctx.name}, {"ServerRegion", "global"}, {"Members", members}});
+        }));
   s.Get("/v1/agent/self", [&ctx](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, {{"config", {{"Server", {{"Enabled", true}}}, {"NodeName", ctx.name}}},
-                     {"member", {{"Name", ctx.name}, {"Addr", ctx.http_addr}}},
-                     {"stats", {{"nomad", {{"leader", ctx.election->is_leader() ? "true" : "false"}}}}}});
+    reply_json(
+        res, {{"config", {{"Server", {{"Enabled", true}}}, {"NodeName", ctx.name}}},
+              {"member", {{"Name", ctx.name}, {"Addr", ctx.http_addr}}},
+              {"stats", {{"nomad", {{"leader", ctx.election->is_leader() ? "true" : "false"}}}}}});
   });
 
   auto reg = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -302,24 +301,24 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   s.Put("/v1/jobs", reg);
   s.Get("/v1/jobs", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                        httplib::Response& res) {
-    auto prefix = req.get_param_value("prefix");
-    json out = json::array();
-    for (const auto& [jk, rec] : st.jobs) {
-      std::string id = rec.value("ID", "");
-      if (!prefix.empty() && id.rfind(prefix, 0) != 0) continue;
-      const json& j = rec["Job"];
-      out.push_back({{"ID", id},
-                     {"Namespace", rec.value("Namespace", "default")},
-                     {"Name", j.value("Name", id)},
-                     {"Type", j.value("Type", "")},
-                     {"Priority", j.value("Priority", 50)},
-                     {"Status", job_status(st, jk, rec)},
-                     {"Stop", rec.value("Stop", false)},
-                     {"Version", rec.value("Version", 0)},
-                     {"SubmitTime", rec.value("SubmitTime", int64_t{0})}});
-    }
-    reply_json(res, out);
-  }));
+          auto prefix = req.get_param_value("prefix");
+          json out = json::array();
+          for (const auto& [jk, rec] : st.jobs) {
+            std::string id = rec.value("ID", "");
+            if (!prefix.empty() && id.rfind(prefix, 0) != 0) continue;
+            const json& j = rec["Job"];
+            out.push_back({{"ID", id},
+                           {"Namespace", rec.value("Namespace", "default")},
+                           {"Name", j.value("Name", id)},
+                           {"Type", j.value("Type", "")},
+                           {"Priority", j.value("Priority", 50)},
+                           {"Status", job_status(st, jk, rec)},
+                           {"Stop", rec.value("Stop", false)},
+                           {"Version", rec.value("Version", 0)},
+                           {"SubmitTime", rec.value("SubmitTime", int64_t{0})}});
+          }
+          reply_json(res, out);
+        }));
   auto job_rec = [](const ClusterState& st, const httplib::Request& req,
                     httplib::Response& res) -> const json* {
     auto it = st.jobs.find(ns_of(req) + "/" + std::string(req.matches[1]));
@@ -372,13 +371,13 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     });
     reply_json(res, {{"Versions", versions}, {"Diffs", nullptr}});
   });
-  s.Get(R"(/v1/job/(.+))", with_state(ctx, [job_rec](const ClusterState& st,
-                                                     const httplib::Request& req,
-                                                     httplib::Response& res) {
-    const json* rec = job_rec(st, req, res);
-    if (!rec) return;
-    reply_json(res, job_json(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
-  }));
+  s.Get(R"(/v1/job/(.+))",
+        with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
+                                  httplib::Response& res) {
+          const json* rec = job_rec(st, req, res);
+          if (!rec) return;
+          reply_json(res, job_json(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
+        }));
   s.Delete(R"(/v1/job/(.+))",
            leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
              deregister_job(ctx, req, res);
@@ -386,57 +385,57 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
 
   s.Get("/v1/nodes", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                         httplib::Response& res) {
-    auto prefix = req.get_param_value("prefix");
-    json out = json::array();
-    for (const auto& [id, n] : st.nodes)
-      if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(node_stub(n));
-    reply_json(res, out);
-  }));
-  s.Get(R"(/v1/node/([^/]+)/allocations)",
-        with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
-                           httplib::Response& res) {
-          auto id = resolve(st.nodes, req.matches[1], "node");
-          if (!id) return reply_error(res, id.error());
+          auto prefix = req.get_param_value("prefix");
           json out = json::array();
-          for (const auto& [aid, a] : st.allocs)
-            if (a.node_id == id.value()) out.push_back(alloc_json(a, false));
+          for (const auto& [id, n] : st.nodes)
+            if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(node_stub(n));
           reply_json(res, out);
         }));
-  s.Get(R"(/v1/node/([^/]+))", with_state(ctx, [](const ClusterState& st,
-                                                  const httplib::Request& req,
-                                                  httplib::Response& res) {
-    auto id = resolve(st.nodes, req.matches[1], "node");
-    if (!id) return reply_error(res, id.error());
-    reply_json(res, st.nodes.at(id.value()));
-  }));
+  s.Get(R"(/v1/node/([^/]+)/allocations)",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.nodes, req.matches[1], "node");
+                     if (!id) return reply_error(res, id.error());
+                     json out = json::array();
+                     for (const auto& [aid, a] : st.allocs)
+                       if (a.node_id == id.value()) out.push_back(alloc_json(a, false));
+                     reply_json(res, out);
+                   }));
+  s.Get(R"(/v1/node/([^/]+))",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.nodes, req.matches[1], "node");
+                     if (!id) return reply_error(res, id.error());
+                     reply_json(res, st.nodes.at(id.value()));
+                   }));
   s.Get("/v1/allocations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                               httplib::Response& res) {
-    auto prefix = req.get_param_value("prefix");
-    json out = json::array();
-    for (const auto& [id, a] : st.allocs)
-      if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(alloc_json(a, false));
-    reply_json(res, out);
-  }));
-  s.Get(R"(/v1/allocation/([^/]+))", with_state(ctx, [](const ClusterState& st,
-                                                        const httplib::Request& req,
-                                                        httplib::Response& res) {
-    auto id = resolve(st.allocs, req.matches[1], "alloc");
-    if (!id) return reply_error(res, id.error());
-    reply_json(res, alloc_json(st.allocs.at(id.value()), true));
-  }));
+          auto prefix = req.get_param_value("prefix");
+          json out = json::array();
+          for (const auto& [id, a] : st.allocs)
+            if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(alloc_json(a, false));
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/allocation/([^/]+))",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.allocs, req.matches[1], "alloc");
+                     if (!id) return reply_error(res, id.error());
+                     reply_json(res, alloc_json(st.allocs.at(id.value()), true));
+                   }));
   s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request&,
                                               httplib::Response& res) {
-    json out = json::array();
-    for (const auto& [id, e] : st.evals) out.push_back(e);
-    reply_json(res, out);
-  }));
-  s.Get(R"(/v1/evaluation/([^/]+))", with_state(ctx, [](const ClusterState& st,
-                                                        const httplib::Request& req,
-                                                        httplib::Response& res) {
-    auto id = resolve(st.evals, req.matches[1], "evaluation");
-    if (!id) return reply_error(res, id.error());
-    reply_json(res, st.evals.at(id.value()));
-  }));
+          json out = json::array();
+          for (const auto& [id, e] : st.evals) out.push_back(e);
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/evaluation/([^/]+))",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.evals, req.matches[1], "evaluation");
+                     if (!id) return reply_error(res, id.error());
+                     reply_json(res, st.evals.at(id.value()));
+                   }));
 }
 
 }  // namespace drover::server

@@ -28,8 +28,8 @@ inline jobspec::Job job(const std::string& yaml) {
 }
 
 inline std::string web(int count, int memory = 300, const std::string& extra = "") {
-  return "job:\n  id: web\n  type: service\n" + extra + "  groups:\n    - name: g\n      count: " +
-         std::to_string(count) +
+  return "job:\n  id: web\n  type: service\n" + extra +
+         "  groups:\n    - name: g\n      count: " + std::to_string(count) +
          "\n      tasks:\n        - name: t\n          driver: raw_exec\n          config:\n"
          "            command: /bin/true\n          resources:\n            memory: " +
          std::to_string(memory) + "\n";

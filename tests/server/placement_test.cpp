@@ -29,8 +29,8 @@ TEST(Placement, ANodeWithoutTheDriverIsFilteredAsMissingDrivers) {
 }
 
 TEST(Placement, AConstraintTheNodeFailsIsNamedAsNomadNamesIt) {
-  auto j = job(web(1, 300,
-                   "  constraints:\n    - attribute: ${attr.kernel.name}\n      value: windows\n"));
+  auto j = job(
+      web(1, 300, "  constraints:\n    - attribute: ${attr.kernel.name}\n      value: windows\n"));
   auto why = check_node(j, 0, node("a"), {}, ask_of(j.groups[0]));
   EXPECT_EQ(why.constraint, "${attr.kernel.name} = windows");
 }
@@ -104,6 +104,7 @@ TEST(Placement, NoNodeFitsAndTheMetricsSayWhyPerNode) {
   EXPECT_EQ(m.evaluated, 2);
   EXPECT_EQ(m.dimension_exhausted["memory"], 1);
   EXPECT_EQ(m.constraint_filtered["missing drivers"], 1);
-  EXPECT_EQ(m.summary(),
-            "constraint \"missing drivers\" filtered 1 node; dimension \"memory\" exhausted on 1 node");
+  EXPECT_EQ(
+      m.summary(),
+      "constraint \"missing drivers\" filtered 1 node; dimension \"memory\" exhausted on 1 node");
 }

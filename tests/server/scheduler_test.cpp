@@ -17,7 +17,10 @@ const Keys kKeys{"/drover"};
 constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
 
 json job_record(const drover::jobspec::Job& j, int version = 0, bool stop = false) {
-  return {{"ID", j.id}, {"Namespace", "default"}, {"Version", version}, {"Stop", stop},
+  return {{"ID", j.id},
+          {"Namespace", "default"},
+          {"Version", version},
+          {"Stop", stop},
           {"Job", drover::jobspec::to_json(j)}};
 }
 
@@ -139,8 +142,9 @@ TEST(Scheduler, AJobThatFitsNowhereGetsABlockedEvalWithNomadsReasonsAndIsPlacedL
   auto e = evals.begin()->second;
   EXPECT_EQ(e["Status"], "blocked");
   EXPECT_EQ(e["FailedTGAllocs"]["g"]["DimensionExhausted"]["memory"], 1);
-  EXPECT_NE(e["StatusDescription"].get<std::string>().find("dimension \"memory\" exhausted on 1 node"),
-            std::string::npos);
+  EXPECT_NE(
+      e["StatusDescription"].get<std::string>().find("dimension \"memory\" exhausted on 1 node"),
+      std::string::npos);
   st.evals[e["ID"]] = e;
   // Capacity appears: a bigger node joins.
   st.nodes["b"] = node("b", 4000, 8000);
