@@ -137,6 +137,43 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   if (!cfg.pid_mode.empty()) host["PidMode"] = cfg.pid_mode;
   if (!cfg.ipc_mode.empty()) host["IpcMode"] = cfg.ipc_mode;
   if (!cfg.runtime.empty()) host["Runtime"] = cfg.runtime;
+  // Nomad's further options (docs/drivers/docker.md): checked by config_problems; the ones
+  // that weaken isolation (uts/userns "host", unconfined security_opt, devices) again here.
+  if ((cfg.uts_mode == "host" || cfg.userns_mode == "host" || !cfg.devices.empty()) &&
+      !plugin.allow_privileged)
+    throw std::runtime_error(
+        "config: host namespaces and devices are disabled on this node (set "
+        "plugin.docker.config.allow_privileged: true)");
+  if (!cfg.uts_mode.empty()) host["UTSMode"] = cfg.uts_mode;
+  if (!cfg.userns_mode.empty()) host["UsernsMode"] = cfg.userns_mode;
+  if (!cfg.dns_servers.empty()) host["Dns"] = cfg.dns_servers;
+  if (!cfg.dns_search_domains.empty()) host["DnsSearch"] = cfg.dns_search_domains;
+  if (!cfg.dns_options.empty()) host["DnsOptions"] = cfg.dns_options;
+  if (!cfg.extra_hosts.empty()) host["ExtraHosts"] = cfg.extra_hosts;
+  if (cfg.init) host["Init"] = true;
+  if (cfg.readonly_rootfs) host["ReadonlyRootfs"] = true;
+  for (const auto& o : cfg.security_opt)
+    if (!plugin.allow_privileged && weakens_isolation(o))
+      throw std::runtime_error("config.security_opt: \"" + o +
+                               "\" is disabled on this node (set "
+                               "plugin.docker.config.allow_privileged: true)");
+  if (!cfg.security_opt.empty()) host["SecurityOpt"] = cfg.security_opt;
+  if (!cfg.group_add.empty()) host["GroupAdd"] = cfg.group_add;
+  if (!cfg.sysctl.empty()) host["Sysctls"] = cfg.sysctl;
+  if (cfg.oom_score_adj > 0) host["OomScoreAdj"] = cfg.oom_score_adj;
+  // The tighter of the task's pids limit and the config's.
+  if (cfg.pids_limit > 0 && (res.pids <= 0 || cfg.pids_limit < res.pids))
+    host["PidsLimit"] = cfg.pids_limit;
+  if (!cfg.devices.empty()) {
+    nlohmann::json devs = nlohmann::json::array();
+    for (const auto& d : cfg.devices)
+      devs.push_back({{"PathOnHost", d.host_path},
+                      {"PathInContainer", d.container_path.empty() ? d.host_path : d.container_path},
+                      {"CgroupPermissions", d.cgroup_permissions}});
+    host["Devices"] = devs;
+  }
+  if (!cfg.mac_address.empty()) body["MacAddress"] = cfg.mac_address;
+  if (cfg.healthchecks_disabled) body["Healthcheck"] = {{"Test", {"NONE"}}};
   if (cfg.shm_size > 0) host["ShmSize"] = cfg.shm_size;
   if (!cfg.ulimits.empty()) {
     nlohmann::json u = nlohmann::json::array();
@@ -180,6 +217,7 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
         src = resolve_source(src, task, key);
       }
       out["Source"] = src;
+      if (!m.propagation.empty()) out["BindOptions"] = {{"Propagation", m.propagation}};
     } else if (m.type == "volume") {
       if (!plugin.volumes_enabled) {
         throw std::runtime_error(key +
@@ -187,6 +225,12 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
                                  "plugin.docker.config.volumes.enabled: true)");
       }
       out["Source"] = m.source;
+      nlohmann::json vo = nlohmann::json::object();
+      if (m.no_copy) vo["NoCopy"] = true;
+      if (!m.volume_labels.empty()) vo["Labels"] = m.volume_labels;
+      if (!m.volume_driver.empty())
+        vo["DriverConfig"] = {{"Name", m.volume_driver}, {"Options", m.volume_driver_options}};
+      if (!vo.empty()) out["VolumeOptions"] = vo;
     } else {
       nlohmann::json opts = nlohmann::json::object();
       if (m.tmpfs_size > 0) opts["SizeBytes"] = m.tmpfs_size;
@@ -250,7 +294,16 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   }
   // The driver supervises the task; docker must never restart it behind the agent's back.
   host["RestartPolicy"] = {{"Name", "no"}};
-  host["LogConfig"] = {{"Type", "json-file"}, {"Config", {{"max-size", "10m"}, {"max-file", "2"}}}};
+  // The task's log files are the driver's copy; docker's own stays small unless the job's
+  // `logging` says otherwise (json-file and local keep a bound when it names none).
+  nlohmann::json log_config = {{"max-size", "10m"}, {"max-file", "2"}};
+  std::string log_type = "json-file";
+  if (!cfg.logging_type.empty()) {
+    log_type = cfg.logging_type;
+    if (log_type == "journald") log_config = nlohmann::json::object();
+    for (const auto& [k, v] : cfg.logging_config) log_config[k] = v;
+  }
+  host["LogConfig"] = {{"Type", log_type}, {"Config", log_config}};
   body["HostConfig"] = host;
   return body;
 }

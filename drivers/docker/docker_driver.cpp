@@ -217,7 +217,10 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
   auto cl = client();
   const std::string& alloc_id = task.alloc_id;
   const std::string& task_name = task.task_name;
-  ensure_image(*cl, cfg, task.task_dir, config_.pull_timeout, config_.pull_progress_interval,
+  const auto pull_timeout = cfg.image_pull_timeout_ms > 0
+                                ? std::chrono::milliseconds(cfg.image_pull_timeout_ms)
+                                : config_.pull_timeout;
+  ensure_image(*cl, cfg, task.task_dir, pull_timeout, config_.pull_progress_interval,
                [&](const std::string& message, const std::map<std::string, std::string>& details) {
                  emit_event(alloc_id, task_name, kEventDownloadingImage, message, details);
                });

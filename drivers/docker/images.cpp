@@ -120,26 +120,38 @@ void ensure_image(const DockerClient& client, const TaskConfig& cfg, const std::
   std::string path = "/images/create?fromImage=" + url_encode(repo);
   if (at == std::string::npos) path += "&tag=" + url_encode(tag);
   on_event("Downloading image " + cfg.image, {{"image", cfg.image}});
-  PullProgress progress(cfg.image, progress_interval, PullProgress::Clock::now());
-  auto bytes = [&] {
-    return std::map<std::string, std::string>{
-        {"image", cfg.image},
-        {"downloaded_bytes", std::to_string(progress.downloaded_bytes())},
-        {"total_bytes", std::to_string(progress.total_bytes())}};
+  auto pull = [&](const std::vector<std::pair<std::string, std::string>>& with) {
+    PullProgress progress(cfg.image, progress_interval, PullProgress::Clock::now());
+    auto bytes = [&] {
+      return std::map<std::string, std::string>{
+          {"image", cfg.image},
+          {"downloaded_bytes", std::to_string(progress.downloaded_bytes())},
+          {"total_bytes", std::to_string(progress.total_bytes())}};
+    };
+    Response r = client.post_stream(
+        path, with,
+        [&](const char* data, size_t len) {
+          progress.feed(data, len);
+          if (auto msg = progress.report_due(PullProgress::Clock::now())) on_event(*msg, bytes());
+          return true;
+        },
+        pull_timeout);
+    std::string err = !r.ok()            ? r.message()
+                      : !r.error.empty() ? "pull stream broke: " + r.error
+                                         : progress.error();
+    if (err.empty()) on_event(progress.done_message(), bytes());
+    return err;
   };
-  Response r = client.post_stream(
-      path, headers,
-      [&](const char* data, size_t len) {
-        progress.feed(data, len);
-        if (auto msg = progress.report_due(PullProgress::Clock::now())) on_event(*msg, bytes());
-        return true;
-      },
-      pull_timeout);
-  std::string err = !r.ok()            ? r.message()
-                    : !r.error.empty() ? "pull stream broke: " + r.error
-                                       : progress.error();
+  std::string err = pull(headers);
+  // auth_soft_fail (Nomad's): credentials that do not work are dropped, and a public image
+  // still comes.
+  if (!err.empty() && !headers.empty() && cfg.auth_soft_fail) {
+    on_event("Pulling image " + cfg.image + " with credentials failed (" + err +
+                 "); trying again without them (auth_soft_fail)",
+             {{"image", cfg.image}});
+    err = pull({});
+  }
   if (!err.empty()) throw std::runtime_error("pulling image " + cfg.image + ": " + err);
-  on_event(progress.done_message(), bytes());
 }
 
 }  // namespace drover::docker

@@ -17,6 +17,16 @@ struct Mount {
   bool readonly = false;
   long long tmpfs_size = 0;  // bytes, tmpfs only
   int tmpfs_mode = 0;        // tmpfs only
+  std::string propagation;   // bind only: private, rprivate, shared, rshared, slave, rslave
+  bool no_copy = false;      // volume only
+  std::map<std::string, std::string> volume_labels;  // volume only
+  std::string volume_driver;                         // volume only; "" : local
+  std::map<std::string, std::string> volume_driver_options;
+};
+
+// A host device node in the container (Nomad's `devices`).
+struct Device {
+  std::string host_path, container_path, cgroup_permissions = "rwm";
 };
 
 struct Ulimit {
@@ -45,6 +55,18 @@ struct TaskConfig {
   std::vector<std::string> ports;       // port labels
   std::map<std::string, int> port_map;  // label -> container port
   std::string pid_mode, ipc_mode, runtime;
+  // Nomad's further docker options (docs/drivers/docker.md, "Config").
+  std::vector<std::string> dns_servers, dns_search_domains, dns_options, extra_hosts;
+  bool init = false, readonly_rootfs = false, auth_soft_fail = false, healthchecks_disabled = false;
+  std::vector<std::string> security_opt, group_add;
+  std::map<std::string, std::string> sysctl;
+  std::string uts_mode, userns_mode, mac_address;
+  long long image_pull_timeout_ms = 0;  // 0: the plugin's pull_timeout
+  int oom_score_adj = 0;
+  long long pids_limit = 0;  // 0: the task's resources.pids only
+  std::vector<Device> devices;
+  std::string logging_type;  // "" : the daemon's default
+  std::map<std::string, std::string> logging_config;
 };
 
 // Every problem, each naming its key ("config.image: required"); the security refusals name
@@ -53,6 +75,10 @@ std::vector<std::string> config_problems(const nlohmann::json& config, const Plu
 
 // Reads a Config that config_problems accepted.
 TaskConfig read_config(const nlohmann::json& config);
+
+// A security_opt that turns a protection off (seccomp or apparmor unconfined, SELinux labels
+// disabled, no-new-privileges false): allowed only with allow_privileged.
+bool weakens_isolation(const std::string& security_opt);
 
 // "src:dst[:ro|rw]" -> {src, dst, readonly}; false when malformed.
 bool split_volume(const std::string& spec, std::string& src, std::string& dst, bool& readonly);

@@ -407,3 +407,54 @@ TEST(DockerTasks, HostVolumeIsMountedReadOnlyIntoTheContainer) {
   agent.reset();
   std::filesystem::remove_all(shared);
 }
+
+// A Nomad HCL docker job with the option blocks public jobs carry (mount with tmpfs_options,
+// logging with config, healthchecks): parsed, accepted by the driver, and in effect.
+TEST(DockerTasks, HclOptionBlocksOfAPublicJobRun) {
+  auto agent = AgentProcess::start();
+  auto r = agent->post("/v1/jobs", R"(job "dblocks" {
+  type = "batch"
+  group "g" {
+    restart {
+      attempts = 0
+      mode     = "fail"
+    }
+    task "t" {
+      driver = "docker"
+      kill_timeout = "2s"
+      resources { memory = 64 }
+      config {
+        image           = "drover-test/busybox:latest"
+        network_mode    = "none"
+        readonly_rootfs = true
+        init            = true
+        mount {
+          type   = "tmpfs"
+          target = "/scratch"
+          tmpfs_options {
+            size = 1048576
+          }
+        }
+        logging {
+          type = "json-file"
+          config {
+            max-size = "5m"
+          }
+        }
+        healthchecks {
+          disable = true
+        }
+        command = "sh"
+        args    = ["-c", "df -k /scratch | tail -n 1 | awk '{print $2}'; cat /proc/1/comm; touch /x 2>/dev/null || echo ro"]
+      }
+    }
+  }
+}
+)");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto allocs = agent->get("/v1/job/dblocks/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump(2);
+  std::string id = allocs[0]["ID"];
+  agent->wait_client_status(id, "complete", std::chrono::seconds(60));
+  EXPECT_EQ(agent->get("/v1/client/fs/logs/" + id + "?task=t").body, "1024\ndocker-init\nro\n");
+}

@@ -268,6 +268,73 @@ TEST(HclFunctions, BadCallsNameTheFunction) {
             std::string::npos);
 }
 
+TEST(HclFunctions, TryAndCanCatchErrorsOfTheirArguments) {
+  EXPECT_EQ(value_of("try({a = 1}.b, \"fallback\")"), "fallback");
+  EXPECT_EQ(value_of("try(tonumber(\"x\"), 7)"), 7);
+  EXPECT_EQ(value_of("try(1, tonumber(\"x\"))"), 1);  // the first that works, the rest untouched
+  EXPECT_EQ(value_of("can(regex(\"^[a-z]+$\", \"web\"))"), true);
+  EXPECT_EQ(value_of("can(regex(\"^[a-z]+$\", \"Web1\"))"), false);
+  EXPECT_NE(error_of("v = try(tonumber(\"x\"), {}.k)\n").find("try(): no argument could be evaluated"),
+            std::string::npos);
+  // A limit is not an error of the expression: try() does not swallow it.
+  const std::string limit = error_of(
+      "v = try(join(\"\", [for i in range(100000) : format(\"%200s\", \"x\")]), 1)\n");
+  EXPECT_NE(limit.find("larger than"), std::string::npos) << limit;
+}
+
+TEST(HclFunctions, SetsRegexallYamlAndCsv) {
+  EXPECT_EQ(value_of("setintersection([\"a\", \"b\", \"c\"], [\"b\", \"c\", \"d\"], [\"c\", \"b\"])"),
+            json::parse(R"(["b", "c"])"));
+  EXPECT_EQ(value_of("setsubtract([\"a\", \"b\", \"c\"], [\"a\"])"), json::parse(R"(["b", "c"])"));
+  EXPECT_EQ(value_of("setproduct([\"x\", \"y\"], [1, 2])"),
+            json::parse(R"([["x", 1], ["x", 2], ["y", 1], ["y", 2]])"));
+  EXPECT_EQ(value_of("transpose({a = [\"1\", \"2\"], b = [\"2\"]})"),
+            json::parse(R"({"1": ["a"], "2": ["a", "b"]})"));
+  EXPECT_EQ(value_of("regexall(\"[0-9]+\", \"a1 b22 c333\")"), json::parse(R"(["1", "22", "333"])"));
+  EXPECT_EQ(value_of("regexall(\"(\\\\w)=(\\\\d)\", \"a=1,b=2\")"),
+            json::parse(R"([["a", "1"], ["b", "2"]])"));
+  EXPECT_EQ(value_of("yamldecode(\"a: 1\\nb: [x, y]\\n\")"), json::parse(R"({"a": 1, "b": ["x", "y"]})"));
+  EXPECT_EQ(value_of("csvdecode(\"name,port\\nweb,80\\n\\\"db, main\\\",5432\\n\")"),
+            json::parse(R"([{"name": "web", "port": "80"}, {"name": "db, main", "port": "5432"}])"));
+  EXPECT_NE(error_of("v = csvdecode(\"a,b\\n1\\n\")\n").find("row 2 has 1 fields, the header 2"),
+            std::string::npos);
+}
+
+TEST(HclFunctions, CidrFunctionsForIpv4AndIpv6) {
+  EXPECT_EQ(value_of("cidrhost(\"10.12.112.0/20\", 16)"), "10.12.112.16");
+  EXPECT_EQ(value_of("cidrhost(\"10.12.112.0/20\", 268)"), "10.12.113.12");
+  EXPECT_EQ(value_of("cidrhost(\"10.12.112.0/20\", -1)"), "10.12.127.255");
+  EXPECT_EQ(value_of("cidrhost(\"fd00:fd12:3456:7890:00a2::/72\", 34)"), "fd00:fd12:3456:7890::22");
+  EXPECT_EQ(value_of("cidrnetmask(\"172.16.0.0/12\")"), "255.240.0.0");
+  EXPECT_EQ(value_of("cidrsubnet(\"172.16.0.0/12\", 4, 2)"), "172.18.0.0/16");
+  EXPECT_EQ(value_of("cidrsubnet(\"10.1.2.0/24\", 4, 15)"), "10.1.2.240/28");
+  EXPECT_EQ(value_of("cidrsubnet(\"fd00:fd12:3456:7890::/56\", 16, 162)"), "fd00:fd12:3456:7800:a200::/72");
+  EXPECT_EQ(value_of("cidrsubnets(\"10.1.0.0/16\", 4, 4, 8, 4)"),
+            json::parse(R"(["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"])"));
+  EXPECT_NE(error_of("v = cidrhost(\"10.0.0.0/30\", 4)\n").find("outside the prefix's 2 host bits"),
+            std::string::npos);
+  EXPECT_NE(error_of("v = cidrsubnet(\"10.0.0.0/8\", 4, 16)\n").find("does not fit in 4 bits"),
+            std::string::npos);
+}
+
+TEST(HclFunctions, FormatdateAndTimeadd) {
+  EXPECT_EQ(value_of("formatdate(\"DD MMM YYYY hh:mm ZZZ\", \"2018-01-02T23:12:01Z\")"),
+            "02 Jan 2018 23:12 UTC");
+  EXPECT_EQ(value_of("formatdate(\"EEEE, MMMM D, YYYY\", \"2018-01-02T23:12:01-08:00\")"),
+            "Tuesday, January 2, 2018");
+  EXPECT_EQ(value_of("formatdate(\"h:mmaa\", \"2018-01-02T23:12:01-08:00\")"), "23:12pm");
+  EXPECT_EQ(value_of("formatdate(\"H:mmaa\", \"2018-01-02T23:12:01Z\")"), "11:12pm");
+  EXPECT_EQ(value_of("formatdate(\"YYYY-MM-DD'T'hh:mm:ssZ\", \"2018-01-02T23:12:01+05:30\")"),
+            "2018-01-02T23:12:01+05:30");
+  EXPECT_EQ(value_of("timeadd(\"2017-11-22T00:00:00Z\", \"10m\")"), "2017-11-22T00:10:00Z");
+  EXPECT_EQ(value_of("timeadd(\"2017-11-22T23:30:00+01:00\", \"1h30m\")"), "2017-11-23T01:00:00+01:00");
+  EXPECT_EQ(value_of("timeadd(\"2024-03-01T00:00:00Z\", \"-24h\")"), "2024-02-29T00:00:00Z");
+  EXPECT_NE(error_of("v = timeadd(\"yesterday\", \"1h\")\n").find("is not an RFC 3339 timestamp"),
+            std::string::npos);
+  EXPECT_NE(error_of("v = formatdate(\"YYYY Q\", \"2018-01-02T23:12:01Z\")\n").find("\"Q\" is not a date or time token"),
+            std::string::npos);
+}
+
 TEST(HclLimits, DeepAndLongExpressionsAreRefusedNotCrashed) {
   std::string parens = "v = " + std::string(100, '(') + "1" + std::string(100, ')') + "\n";
   EXPECT_NE(error_of(parens).find("nested more than 64"), std::string::npos);

@@ -22,6 +22,7 @@ namespace drover::jobspec::hcl {
 struct EvalError {
   Pos pos;
   std::string message;
+  bool limit = false;  // an EvalLimits bound was hit: try() and can() do not catch it
 };
 
 // "line L, column C: message"

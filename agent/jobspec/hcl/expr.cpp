@@ -115,14 +115,16 @@ bool as_bool(const json& v, Pos at, std::string_view what) {
 
 void Evaluator::check_size(std::size_t bytes, Pos at) const {
   if (bytes > limits_.max_value_bytes)
-    fail(at, "value is larger than " + std::to_string(limits_.max_value_bytes) + " bytes");
+    throw EvalError{at, "value is larger than " + std::to_string(limits_.max_value_bytes) + " bytes",
+                    true};
 }
 
 // ---- the evaluator ----
 
 json Evaluator::eval(const Expr& e, const Scope& scope) {
   if (++steps_ > limits_.max_steps)
-    fail(e.pos, "evaluation takes more than " + std::to_string(limits_.max_steps) + " steps");
+    throw EvalError{e.pos, "evaluation takes more than " + std::to_string(limits_.max_steps) + " steps",
+                    true};
   if (e.kind == ExprKind::Variable || e.kind == ExprKind::GetAttr || e.kind == ExprKind::Index)
     if (const json* found = reference(e, scope)) return *found;
   switch (e.kind) {
@@ -306,6 +308,25 @@ json Evaluator::eval_splat(const Expr& e, const Scope& scope) {
 }
 
 json Evaluator::eval_call(const Expr& e, const Scope& scope) {
+  // try() and can() see their arguments' errors, so they evaluate them themselves, in order
+  // (HCL's tryfunc). A limit hit (size, depth) is no error of the expression: it goes on.
+  if ((e.name == "try" || e.name == "can") && !e.expand_last) {
+    if (e.name == "can" && e.items.size() != 1)
+      fail(e.pos, "can() takes 1 argument, got " + std::to_string(e.items.size()));
+    if (e.items.empty()) fail(e.pos, "try() takes at least 1 argument, got 0");
+    std::string last;
+    for (const auto& a : e.items) {
+      try {
+        json v = eval(*a, scope);
+        return e.name == "can" ? json(true) : v;
+      } catch (const EvalError& err) {
+        if (err.limit) throw;
+        last = describe(err);
+      }
+    }
+    if (e.name == "can") return false;
+    fail(e.pos, "try(): no argument could be evaluated; the last: " + last);
+  }
   std::vector<json> args;
   args.reserve(e.items.size());
   for (const auto& a : e.items) args.push_back(eval(*a, scope));

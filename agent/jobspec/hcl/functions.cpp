@@ -15,56 +15,15 @@
 
 #include "drover/common/encoding.hpp"
 #include "jobspec/did_you_mean.hpp"
+#include "jobspec/yaml_to_json.hpp"
 #include "jobspec/hcl/eval.hpp"
+#include "jobspec/hcl/function_call.hpp"
 
 namespace drover::jobspec::hcl {
 
 using nlohmann::json;
 
 namespace {
-
-using Args = std::vector<json>;
-
-struct Call {
-  Evaluator& ev;
-  Args& args;
-  Pos at;
-  std::string_view name;
-
-  [[noreturn]] void fail(const std::string& message) const {
-    throw EvalError{at, std::string(name) + "(): " + message};
-  }
-  std::string what(std::size_t i) const {
-    return std::string(name) + "() argument " + std::to_string(i + 1);
-  }
-  std::string str(std::size_t i) const { return as_string(args[i], at, what(i)); }
-  std::int64_t integer(std::size_t i) const { return as_integer(args[i], at, what(i)); }
-  double number(std::size_t i) const { return as_double(args[i], at, what(i)); }
-  const json& list(std::size_t i) const {
-    if (!args[i].is_array())
-      fail("argument " + std::to_string(i + 1) + " must be a list, got " +
-           (args[i].is_null() ? "null" : "a " + type_name(args[i])));
-    return args[i];
-  }
-  const json& map(std::size_t i) const {
-    if (!args[i].is_object())
-      fail("argument " + std::to_string(i + 1) + " must be a map, got " +
-           (args[i].is_null() ? "null" : "a " + type_name(args[i])));
-    return args[i];
-  }
-  json sized(json v) const {
-    ev.check_size(v.is_string() ? v.get_ref<const std::string&>().size() : v.size(), at);
-    return v;
-  }
-};
-
-using Fn = json (*)(const Call&);
-
-struct Function {
-  int min_args;
-  int max_args;  // -1: any number
-  Fn fn;
-};
 
 // ---- text ----
 
@@ -240,25 +199,6 @@ std::string format_text(const Call& c, const std::string& fmt, const Args& value
 
 // ---- collections ----
 
-// HCL's set and sort order for strings; numbers by value.
-bool value_less(const json& a, const json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() < b.get<double>();
-  return a.dump() < b.dump();
-}
-
-bool values_equal(const json& a, const json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
-  return a == b;
-}
-
-// Which values were seen, in O(1) each: distinct() of range(1048576) must not take n².
-struct Distinct {
-  std::set<std::string> keys;
-  bool first(const json& v) {
-    return keys.insert(v.is_number() ? "n" + number_text(v) : v.dump()).second;
-  }
-};
-
 void flatten_into(const json& list, json& out, int depth, const Call& c) {
   if (depth > 64) c.fail("lists nested too deep");
   for (const auto& item : list) {
@@ -388,10 +328,69 @@ std::string read_file(const Call& c, const std::string& path) {
   return text;
 }
 
+// RFC 4180 text, the first row the keys: a list of maps of strings, as Terraform's csvdecode.
+json csv_decode(const Call& c) {
+  const std::string text = c.str(0);
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false, any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
+      else if (ch == '"') quoted = false;
+      else field += ch;
+    } else if (ch == '"' && field.empty()) {
+      quoted = any = true;
+    } else if (ch == ',') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (ch == '\n' || ch == '\r') {
+      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+    } else {
+      field += ch;
+      any = true;
+    }
+    c.ev.check_size(rows.size(), c.at);
+  }
+  if (quoted) c.fail("a quoted field is not closed");
+  if (!field.empty() || !rows.back().empty()) rows.back().push_back(std::move(field));
+  if (rows.back().empty()) rows.pop_back();
+  (void)any;
+  if (rows.empty()) c.fail("the CSV has no header row");
+  const auto& keys = rows.front();
+  json out = json::array();
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].size() != keys.size())
+      c.fail("row " + std::to_string(r + 1) + " has " + std::to_string(rows[r].size()) +
+             " fields, the header " + std::to_string(keys.size()));
+    json row = json::object();
+    for (std::size_t k = 0; k < keys.size(); ++k) row[keys[k]] = rows[r][k];
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
 // ---- the table ----
 
-const std::map<std::string_view, Function>& table() {
-  static const std::map<std::string_view, Function> t = {
+static const FunctionTable& table() {
+  static const FunctionTable t = [] {
+    FunctionTable all = core_functions();
+    add_set_functions(all);
+    add_net_functions(all);
+    add_time_functions(all);
+    return all;
+  }();
+  return t;
+}
+
+FunctionTable core_functions() {
+  FunctionTable t = {
       // strings
       {"chomp", {1, 1, [](const Call& c) -> json {
          std::string s = c.str(0);
@@ -446,6 +445,28 @@ const std::map<std::string_view, Function>& table() {
            if (m.size() == 1) return m.str(0);
            json out = json::array();
            for (std::size_t i = 1; i < m.size(); ++i) out.push_back(m.str(i));
+           return out;
+         } catch (const std::regex_error& e) {
+           c.fail("invalid regular expression: " + std::string(e.what()));
+         } }}},
+      {"regexall", {2, 2, [](const Call& c) -> json {
+         std::string pattern = c.str(0), s = c.str(1);
+         try {
+           std::regex re(pattern);
+           json out = json::array();
+           for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator();
+                ++it) {
+             const std::smatch& m = *it;
+             if (m.size() == 1) {
+               out.push_back(m.str(0));
+             } else {
+               json groups = json::array();
+               for (std::size_t i = 1; i < m.size(); ++i) groups.push_back(m.str(i));
+               out.push_back(std::move(groups));
+             }
+             c.ev.check_size(out.size(), c.at);
+             if (m.length(0) == 0) break;  // an empty match would repeat for ever
+           }
            return out;
          } catch (const std::regex_error& e) {
            c.fail("invalid regular expression: " + std::string(e.what()));
@@ -740,6 +761,16 @@ const std::map<std::string_view, Function>& table() {
       {"urlencode", {1, 1, [](const Call& c) -> json { return url_encode(c.str(0)); }}},
       {"uuidv4", {0, 0, [](const Call&) -> json { return random_uuid(); }}},
       {"uuidv5", {2, 2, [](const Call& c) -> json { return uuid_v5(c); }}},
+      {"yamldecode", {1, 1, [](const Call& c) -> json {
+         std::string error;
+         try {
+           auto v = detail::yaml_to_json(YAML::Load(c.str(0)), &error);
+           if (!v) c.fail(error);
+           return *v;
+         } catch (const YAML::Exception& e) {
+           c.fail("the argument is not YAML: " + std::string(e.what()));
+         } }}},
+      {"csvdecode", {1, 1, [](const Call& c) -> json { return csv_decode(c); }}},
       {"yamlencode", {1, 1, [](const Call& c) -> json {
          YAML::Emitter out;
          out << to_yaml(c.args[0]);
@@ -780,8 +811,6 @@ const std::map<std::string_view, Function>& table() {
   };
   return t;
 }
-
-}  // namespace
 
 json call_function(Evaluator& ev, const std::string& name, std::vector<json>& args, Pos at) {
   const auto& t = table();

@@ -498,8 +498,10 @@ void Evaluator::render(const Expr& part, const Scope& scope, std::string& out) {
 nlohmann::json Evaluator::render_file_template(const Expr& tree, const nlohmann::json& vars,
                                                Pos at) {
   if (template_depth_ >= limits_.max_template_depth)
-    throw EvalError{at, "templatefile() nested more than " +
-                            std::to_string(limits_.max_template_depth) + " deep"};
+    throw EvalError{at,
+                    "templatefile() nested more than " +
+                        std::to_string(limits_.max_template_depth) + " deep",
+                    true};
   Scope scope;
   for (const auto& [k, v] : vars.items()) scope.set(k, v);
   ++template_depth_;

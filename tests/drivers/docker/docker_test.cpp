@@ -706,3 +706,102 @@ TEST_F(Docker, ReapRemovesThisAgentsContainersOfUnknownAllocsAtOnce) {
 }
 
 }  // namespace
+
+// Nomad's further docker options, written the way `nomad job run -output` gives an HCL job's
+// blocks (a `mount`, `logging` or `healthchecks` block is a list of one object): each reaches
+// the container, and what the task sees changes accordingly.
+TEST_F(Docker, NomadsFurtherOptionsReachTheContainer) {
+  load();
+  json cfg = sh(
+      "touch /rootfs-write 2>/dev/null && echo rootfs-rw || echo rootfs-ro; id -G; "
+      "cat /proc/self/oom_score_adj; cat /proc/1/comm; df -k /scratch | tail -n 1 | awk '{print "
+      "$2}'; echo x > /scratch/f && echo scratch-ok; sleep 30");
+  cfg["readonly_rootfs"] = true;
+  cfg["group_add"] = {"1234"};
+  cfg["oom_score_adj"] = 500;
+  cfg["init"] = true;
+  cfg["mount"] = {{{"type", "tmpfs"}, {"target", "/scratch"},
+                   {"tmpfs_options", {{{"size", 2 << 20}}}}}};
+  cfg["dns_servers"] = {"10.0.0.53"};
+  cfg["dns_search_domains"] = {"corp.example"};
+  cfg["extra_hosts"] = {"db.internal:10.1.2.3"};
+  cfg["sysctl"] = {{{"net.ipv4.ip_unprivileged_port_start", 1024}}};
+  cfg["logging"] = {{{"type", "json-file"}, {"config", {{{"max-size", "1m"}}}}}};
+  cfg["healthchecks"] = {{{"disable", true}}};
+  cfg["pids_limit"] = 50;
+  cfg["image_pull_timeout"] = "2m";
+  ASSERT_THAT(driver_->validate(cfg), ::testing::IsEmpty());
+  json h = start(task(cfg));
+  ASSERT_TRUE(wait_output("scratch-ok\n")) << slurp(out());
+  EXPECT_EQ(slurp(out()), "rootfs-ro\n0 1234\n500\ndocker-init\n2048\nscratch-ok\n");
+  const std::string id = h["ContainerID"];
+  auto inspect = [&](const std::string& f) { return docker_cli("inspect -f '" + f + "' " + id); };
+  EXPECT_EQ(inspect("{{.HostConfig.Dns}}"), "[10.0.0.53]");
+  EXPECT_EQ(inspect("{{.HostConfig.DnsSearch}}"), "[corp.example]");
+  EXPECT_EQ(inspect("{{.HostConfig.ExtraHosts}}"), "[db.internal:10.1.2.3]");
+  EXPECT_EQ(inspect("{{index .HostConfig.Sysctls \"net.ipv4.ip_unprivileged_port_start\"}}"), "1024");
+  EXPECT_EQ(inspect("{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config \"max-size\"}}"),
+            "json-file 1m");
+  EXPECT_EQ(inspect("{{.Config.Healthcheck.Test}}"), "[NONE]");
+  EXPECT_EQ(inspect("{{.HostConfig.PidsLimit}}"), "50");
+}
+
+TEST_F(Docker, FurtherOptionsThatWeakenIsolationAreRefusedNamingTheSwitch) {
+  load();
+  json cfg = sh("true");
+  cfg["security_opt"] = {"seccomp=unconfined", "no-new-privileges"};
+  cfg["uts_mode"] = "host";
+  cfg["userns_mode"] = "private";
+  cfg["devices"] = {{{"host_path", "/dev/fuse"}}};
+  cfg["logging"] = {{"type", "syslog"}};
+  cfg["memory_hard_limit"] = 512;
+  cfg["oom_score_adj"] = -500;
+  cfg["mount"] = {{{"type", "bind"}, {"source", "local/x"}, {"target", "/x"},
+                   {"tmpfs_options", {{"size", 1}}}}};
+  auto p = driver_->validate(cfg);
+  auto has = [&](const std::string& s) {
+    return std::any_of(p.begin(), p.end(), [&](const auto& x) { return x.find(s) != std::string::npos; });
+  };
+  std::string all;
+  for (const auto& x : p) all += x + "\n";
+  EXPECT_TRUE(has("config.security_opt[0]: \"seccomp=unconfined\" turns a protection off")) << all;
+  EXPECT_FALSE(has("security_opt[1]")) << all;
+  EXPECT_TRUE(has("config.uts_mode: the host's uts namespace is disabled on this node (set "
+                  "plugin.docker.config.allow_privileged: true)"))
+      << all;
+  EXPECT_TRUE(has("config.userns_mode: must be \"host\" or left out (got \"private\")")) << all;
+  EXPECT_TRUE(has("config.devices: host devices are disabled on this node")) << all;
+  EXPECT_TRUE(has("config.logging.type: must be json-file, local or journald")) << all;
+  EXPECT_TRUE(has("config.memory_hard_limit: not supported: use the task's resources.memory_max"))
+      << all;
+  EXPECT_TRUE(has("config.oom_score_adj: must be an integer from 0 to 1000")) << all;
+  EXPECT_TRUE(has("config.mount[0].tmpfs_options: only for a tmpfs mount")) << all;
+  auto h = driver_->start(task(cfg));
+  EXPECT_FALSE(h.ok());
+}
+
+// auth_soft_fail: credentials the registry refuses are dropped and the pull is tried again
+// without them; here the registry wants credentials, so the second try fails too, for want of
+// them, and the error says so.
+TEST_F(Docker, AuthSoftFailPullsAgainWithoutTheCredentials) {
+  auto registry =
+      drover::testing::LocalRegistry::start({.user = "drover", .password = "right"});
+  ASSERT_TRUE(registry);
+  const std::string image = registry->push_fresh_image("softfail", 1000);
+  ASSERT_FALSE(image.empty());
+  load();
+  json cfg = sh("true");
+  cfg["image"] = image;
+  cfg["auth"] = {{"username", "drover"}, {"password", "wrong"}, {"server_address", registry->address()}};
+  auto hard = driver_->start(task(cfg));
+  ASSERT_FALSE(hard.ok());
+  EXPECT_THAT(event_messages("Downloading Image"),
+              ::testing::Not(::testing::Contains(HasSubstr("auth_soft_fail"))));
+  cfg["auth_soft_fail"] = true;
+  auto soft = driver_->start(task(cfg));
+  ASSERT_FALSE(soft.ok());
+  EXPECT_THAT(event_messages("Downloading Image"),
+              ::testing::Contains(HasSubstr("trying again without them (auth_soft_fail)")));
+  EXPECT_THAT(soft.message(), HasSubstr("no basic auth credentials"));
+  docker_cli("rmi -f " + image);
+}
