@@ -90,6 +90,30 @@ int node_status(Context& ctx, bool verbose, const std::string& id) {
   return 0;
 }
 
+// `node drain -enable|-disable <node>` and `node eligibility -enable|-disable <node>`, against
+// a server: what the node may take from now on.
+int node_control(Context& ctx, const std::string& what, bool enable, bool disable,
+                 const std::string& id) {
+  if (enable == disable) return print_error(ctx, "give one of -enable or -disable");
+  nlohmann::json body;
+  if (what == "drain")
+    body = enable ? nlohmann::json{{"DrainSpec", {{"Deadline", 0}}}}
+                  : nlohmann::json{{"DrainSpec", nullptr}, {"MarkEligible", true}};
+  else
+    body = {{"Eligibility", enable ? "eligible" : "ineligible"}};
+  auto answer =
+      ctx.api.post_json("/v1/node/" + url_escape(id) + "/" + what, body.dump(), "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  const std::string node = str_field(*answer, "NodeID");
+  if (what == "drain")
+    ctx.out << "Node \"" << node << "\" drain strategy " << (enable ? "set" : "unset") << '\n';
+  else
+    ctx.out << "Node \"" << node
+            << "\" scheduling eligibility set: " << (enable ? "eligible" : "ineligible")
+            << " for scheduling\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_node_commands(CLI::App& app, Handler& selected) {
@@ -102,6 +126,22 @@ void add_node_commands(CLI::App& app, Handler& selected) {
   status->add_flag("--verbose", *verbose, "Also list every node attribute");
   auto id = std::make_shared<std::string>();
   status->add_option("node", *id, "A node's id or id prefix (against a server)");
+  for (const char* what : {"drain", "eligibility"}) {
+    auto* cmd = node->add_subcommand(
+        what, std::string(what) == "drain"
+                  ? "Drain a node (server): its allocs move elsewhere, it takes no new ones"
+                  : "Make a node (server) eligible or ineligible for new allocs");
+    auto enable = std::make_shared<bool>(false), disable = std::make_shared<bool>(false);
+    auto target = std::make_shared<std::string>();
+    cmd->add_flag("--enable", *enable, "Turn it on");
+    cmd->add_flag("--disable", *disable, "Turn it off");
+    cmd->add_option("node", *target, "The node's id or id prefix")->required();
+    cmd->callback([&selected, what = std::string(what), enable, disable, target] {
+      selected = [what, enable, disable, target](Context& ctx) {
+        return node_control(ctx, what, *enable, *disable, *target);
+      };
+    });
+  }
   status->callback([&selected, verbose, id] {
     selected = [verbose, id](Context& ctx) { return node_status(ctx, *verbose, *id); };
   });

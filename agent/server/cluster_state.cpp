@@ -54,6 +54,7 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
   ClusterState st;
   st.revision = range.revision;
   std::map<std::string, json> statuses;  // by alloc id
+  std::map<std::string, json> controls;  // by node id
   for (const auto& kv : range.kvs) {
     const auto& k = kv.key;
     if (k == keys.leader()) {
@@ -86,10 +87,20 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
     } else if (starts(k, keys.evals())) {
       auto j = parse();
       if (j.is_object()) st.evals[k.substr(keys.evals().size())] = std::move(j);
+    } else if (starts(k, keys.node_controls())) {
+      auto j = parse();
+      if (j.is_object()) controls[k.substr(keys.node_controls().size())] = std::move(j);
     } else if (starts(k, keys.servers())) {
       auto j = parse();
       if (j.is_object()) st.servers[k.substr(keys.servers().size())] = std::move(j);
     }
+  }
+  // The operator's eligibility and drain show in the node as Nomad shows them.
+  for (const auto& [id, c] : controls) {
+    auto it = st.nodes.find(id);
+    if (it == st.nodes.end()) continue;
+    it->second["SchedulingEligibility"] = c.value("Eligibility", "eligible");
+    it->second["Drain"] = c.value("Drain", false);
   }
   for (auto& [id, s] : statuses)
     if (auto it = st.allocs.find(id); it != st.allocs.end()) it->second.status = std::move(s);

@@ -33,6 +33,10 @@ struct Keys {
   std::string eval(const std::string& id) const { return prefix + "/evals/" + id; }
   std::string leader() const { return prefix + "/leader"; }
   std::string servers() const { return prefix + "/servers/"; }
+  // The operator's say on a node, kept apart from the node key (which its agent rewrites):
+  // {"Eligibility": "eligible"|"ineligible", "Drain": bool}.
+  std::string node_controls() const { return prefix + "/node_controls/"; }
+  std::string node_control(const std::string& node) const { return node_controls() + node; }
   std::string server(const std::string& name) const { return prefix + "/servers/" + name; }
 };
 

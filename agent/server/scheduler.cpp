@@ -170,16 +170,17 @@ struct JobPass {
         if (system) {
           for (const json* n : ready) {
             std::string nid = n->value("ID", "");
+            // Any alloc of this version meant to run here counts, failed or complete too: a
+            // system alloc is not rescheduled (Nomad neither), its node restarts its tasks.
             bool has = false;
             for (auto* a : group)
-              if (a->node_id == nid && (a->live() || (job.type == jobspec::JobType::SysBatch &&
-                                                      a->client_status() == "complete")))
-                has = true;
+              if (a->node_id == nid) has = true;
             if (has) continue;
             PlacementMetrics one;
             auto id = place(job, job_json, version, gi, 0, eval_id, nullptr, &nid, one);
             if (!id.empty()) {
               placed.push_back(id);
+              if (evals.empty()) trigger = "node-update";
             } else if (!one.dimension_exhausted.empty()) {
               // A node the job's constraints leave out is not a failure (Nomad neither).
               failed_here = true;
@@ -318,6 +319,16 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     pass.stop(a, "alloc is lost since its node is down");
     pass.plan.lost++;
     pass.plan.stopped--;
+  }
+  // A draining node's allocs move: stopped there, placed again elsewhere (all at once; the
+  // migrate block's max_parallel is not read yet). System jobs stay, as in Nomad's default.
+  for (auto& [id, a] : pass.allocs) {
+    auto n = st.nodes.find(a.node_id);
+    if (n == st.nodes.end() || !n->second.value("Drain", false) || !a.live()) continue;
+    auto type = a.alloc.value("Job", json::object()).value("Type", "service");
+    if (type == "system" || type == "sysbatch") continue;
+    a.alloc["DesiredTransition"] = {{"Migrate", true}};
+    pass.stop(a, "alloc is being migrated: its node is draining");
   }
   for (const auto& [id, a] : pass.allocs)
     if (a.live() && st.nodes.count(a.node_id))

@@ -12,6 +12,7 @@
 #include "api/http_server.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/leader_election.hpp"
+#include "server/node_forward.hpp"
 #include "server/plan_committer.hpp"
 #include "server/server_api.hpp"
 #include "server/server_config.hpp"
@@ -57,6 +58,7 @@ int run_server(const ServerFlags& flags) {
   ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
                            http_addr, &election, [&committer] { committer.wake(); }};
   register_server_routes(api_ctx, routes);
+  register_node_forward_routes(api_ctx, routes);
 
   spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s", cfg.name, http_addr,
                cfg.etcd.endpoints.front(), cfg.etcd.prefix, cfg.leader_ttl.count());

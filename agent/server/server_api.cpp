@@ -210,12 +210,23 @@ void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib:
   reply_json(res, {{"EvalID", eval["ID"]}, {"JobModifyIndex", rec.value("Version", 0)}});
 }
 
+// The leader's HTTP address: as this server's election last saw it, or read from etcd when it
+// has not seen one yet (a server that just started, between two of its tries).
+std::string leader_addr(const ServerApiContext& ctx) {
+  json leader = json::parse(ctx.election->leader_value(), nullptr, false);
+  if (!leader.is_object()) {
+    upstream::EtcdClient etcd(ctx.etcd);
+    auto v = etcd.get(ctx.keys.leader());
+    if (v && v.value()) leader = json::parse(*v.value(), nullptr, false);
+  }
+  return leader.is_object() ? leader.value("HTTPAddr", "") : "";
+}
+
 // A write on a follower goes to the leader as it came; with no leader, 503 naming why.
 Handler leader_only(ServerApiContext& ctx, Handler h) {
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
     if (ctx.election->is_leader()) return h(req, res);
-    json leader = json::parse(ctx.election->leader_value(), nullptr, false);
-    std::string addr = leader.is_object() ? leader.value("HTTPAddr", "") : "";
+    std::string addr = leader_addr(ctx);
     if (addr.empty())
       return reply_error(res, 503, "no cluster leader: writes wait for a server to be elected");
     httplib::Client c(addr);
@@ -256,6 +267,7 @@ json node_stub(const json& n) {
           {"HTTPAddr", n.value("HTTPAddr", "")},
           {"Status", n.value("Status", "ready")},
           {"SchedulingEligibility", n.value("SchedulingEligibility", "eligible")},
+          {"Drain", n.value("Drain", false)},
           {"Drivers", n.value("Drivers", json::object())}};
 }
 
@@ -266,8 +278,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     reply_json(res, {{"server", {{"ok", true}, {"message", "ok"}}}});
   });
   s.Get("/v1/status/leader", [&ctx](const httplib::Request&, httplib::Response& res) {
-    json leader = json::parse(ctx.election->leader_value(), nullptr, false);
-    std::string addr = leader.is_object() ? leader.value("HTTPAddr", "") : "";
+    std::string addr = leader_addr(ctx);
     if (addr.rfind("http://", 0) == 0) addr = addr.substr(7);
     if (addr.rfind("https://", 0) == 0) addr = addr.substr(8);
     reply_json(res, addr);  // Nomad answers "" when there is no leader
@@ -401,6 +412,45 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
                        if (a.node_id == id.value()) out.push_back(alloc_json(a, false));
                      reply_json(res, out);
                    }));
+  // Eligibility and drain: the operator's control key for the node, written by the leader.
+  auto control = [&ctx](const httplib::Request& req, httplib::Response& res, bool drain) {
+    json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (!body.is_object()) return reply_error(res, 400, "body: must be a JSON object");
+    auto st = read_state(ctx);
+    if (!st) return reply_error(res, 503, st.message());
+    auto id = resolve(st.value().nodes, req.matches[1], "node");
+    if (!id) return reply_error(res, id.error());
+    json c = {{"Eligibility", "eligible"}, {"Drain", false}};
+    if (drain) {
+      // Nomad's {"DrainSpec": {...}} drains and makes the node ineligible; {"DrainSpec": null}
+      // ends the drain, and with "MarkEligible": true makes it eligible again.
+      bool on = body.contains("DrainSpec") && body["DrainSpec"].is_object();
+      c["Drain"] = on;
+      c["Eligibility"] = !on && body.value("MarkEligible", false) ? "eligible" : "ineligible";
+    } else {
+      auto e = body.value("Eligibility", "");
+      if (e != "eligible" && e != "ineligible")
+        return reply_error(res, 400, "Eligibility: must be \"eligible\" or \"ineligible\"");
+      c["Eligibility"] = e;
+    }
+    upstream::EtcdClient etcd(ctx.etcd);
+    if (auto s = etcd.put(ctx.keys.node_control(id.value()), json_text(c)); !s)
+      return reply_error(res, 503, s.message());
+    if (ctx.wake_scheduler) ctx.wake_scheduler();
+    reply_json(res, {{"NodeID", id.value()},
+                     {"SchedulingEligibility", c["Eligibility"]},
+                     {"Drain", c["Drain"]}});
+  };
+  auto eligibility = leader_only(
+      ctx,
+      [control](const httplib::Request& req, httplib::Response& res) { control(req, res, false); });
+  s.Post(R"(/v1/node/([^/]+)/eligibility)", eligibility);
+  s.Put(R"(/v1/node/([^/]+)/eligibility)", eligibility);
+  auto drain = leader_only(ctx, [control](const httplib::Request& req, httplib::Response& res) {
+    control(req, res, true);
+  });
+  s.Post(R"(/v1/node/([^/]+)/drain)", drain);
+  s.Put(R"(/v1/node/([^/]+)/drain)", drain);
   s.Get(R"(/v1/node/([^/]+))",
         with_state(ctx,
                    [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {

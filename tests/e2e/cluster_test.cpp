@@ -40,7 +40,8 @@ std::string sleeper(const std::string& id, int count, const std::string& type = 
   return "job:\n  id: " + id + "\n  type: " + type + "\n  groups:\n    - name: g\n" +
          (type == "system" ? "" : "      count: " + std::to_string(count) + "\n") +
          "      tasks:\n        - name: t\n          driver: raw_exec\n          kill_timeout: 1s\n"
-         "          config:\n            command: /bin/sleep\n            args: [\"300\"]\n"
+         "          config:\n            command: /bin/sh\n"
+         "            args: [\"-c\", \"echo started; exec sleep 300\"]\n"
          "          resources:\n            cpu: 50\n            memory: 32\n";
 }
 
@@ -161,6 +162,11 @@ TEST(Cluster, AJobOfCountSixRunsSpreadOverThreeAgentsAndAKilledAgentsAllocsMove)
   auto alloc =
       drover::testing::run_drover({"alloc", "status", one.substr(0, 8)}, follower.address());
   EXPECT_EQ(alloc.exit_code, 0) << alloc.err;
+  // Logs live on the alloc's node: the server forwards the request there.
+  auto logs =
+      drover::testing::run_drover({"alloc", "logs", one.substr(0, 8), "t"}, follower.address());
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("started"), std::string::npos) << logs.out << logs.err;
 
   // SIGKILL one agent: its key lapses with its lease, its allocs are lost and run elsewhere.
   auto& victim = c.agents[1];
@@ -245,6 +251,33 @@ TEST(Cluster, ASystemJobIsPlacedOnAnAgentThatJoinsLater) {
       << allocs(c.leader(), "everywhere").dump(2) << c.leader().log();
   EXPECT_EQ(running_per_node(c.leader(), "everywhere").size(), 3u);
   c.follower().del("/v1/job/everywhere");
+}
+
+TEST(Cluster, ADrainMovesAllocsOffTheNode) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", sleeper("moving", 2));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, int> per_node;
+  ASSERT_TRUE(eventually(
+      [&] { return (per_node = running_per_node(c.leader(), "moving")).size() == 2; }, 30s))
+      << allocs(c.leader(), "moving").dump(2);
+  const std::string drained = node_id(*c.agents[0]), other = node_id(*c.agents[1]);
+  auto d = c.follower().post("/v1/node/" + drained + "/drain", R"({"DrainSpec": {"Deadline": 0}})",
+                             "application/json");
+  ASSERT_EQ(d.status, 200) << d.body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        per_node = running_per_node(c.leader(), "moving");
+        return per_node.size() == 1 && per_node.count(other) && per_node[other] == 2;
+      },
+      30s))
+      << allocs(c.leader(), "moving").dump(2) << c.leader().log();
+  auto node = c.leader().get("/v1/node/" + drained).json();
+  EXPECT_EQ(node.value("SchedulingEligibility", ""), "ineligible");
+  EXPECT_TRUE(node.value("Drain", false));
+  c.follower().del("/v1/job/moving");
 }
 
 TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {

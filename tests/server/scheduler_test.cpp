@@ -177,3 +177,36 @@ TEST(Scheduler, AFailedServiceAllocIsRescheduledAfterNomadsDefaultDelay) {
   EXPECT_EQ(reschedule_at_ns("batch", 1, 0), std::nullopt);
   EXPECT_EQ(reschedule_at_ns("service", 2, 0), 120'000'000'000LL);
 }
+
+TEST(Scheduler, ADrainingNodesAllocsMoveToTheOtherNodes) {
+  auto st = three_nodes();
+  st.jobs["default/web"] = job_record(job(web(3)));
+  apply(st, plan_cluster(st, kKeys, kNow));
+  st.nodes["a"]["Drain"] = true;
+  st.nodes["a"]["SchedulingEligibility"] = "ineligible";
+  auto plan = plan_cluster(st, kKeys, kNow);
+  int stopped_on_a = 0, placed = 0;
+  for (const auto& [id, a] : allocs_of(plan)) {
+    if (a["NodeID"] == "a") {
+      EXPECT_EQ(a["DesiredStatus"], "stop");
+      ++stopped_on_a;
+    } else if (a["DesiredStatus"] == "run") {
+      ++placed;
+    }
+  }
+  EXPECT_EQ(stopped_on_a, 1);
+  EXPECT_EQ(placed, 1);
+  apply(st, plan);
+  EXPECT_TRUE(plan_cluster(st, kKeys, kNow).empty());
+}
+
+TEST(Scheduler, AFailedSystemAllocIsNotPlacedAgainOnItsNode) {
+  auto st = three_nodes();
+  auto sys = job(
+      "job:\n  id: sys\n  type: system\n  groups:\n    - name: g\n      tasks:\n        - name: "
+      "t\n          driver: raw_exec\n          config: {command: /bin/false}\n");
+  st.jobs["default/sys"] = job_record(sys);
+  apply(st, plan_cluster(st, kKeys, kNow));
+  for (auto& [id, a] : st.allocs) a.status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  EXPECT_EQ(plan_cluster(st, kKeys, kNow + 3600'000'000'000LL).placed, 0);
+}
