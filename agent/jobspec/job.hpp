@@ -170,6 +170,26 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
+// Nomad's task `identity` block (its default workload identity): whether the task's token is
+// put in its NOMAD_TOKEN env var and in secrets/nomad_token (docs/variables.md).
+struct Identity {
+  bool env = false;
+  bool file = false;
+  bool operator==(const Identity&) const = default;
+};
+
+// Nomad's task `artifact`: a file, archive or git tree fetched into the task dir before the
+// task first starts (docs/artifacts.md). Nomad's JSON names in the comments.
+struct Artifact {
+  std::string source;                          // GetterSource
+  std::map<std::string, std::string> options;  // GetterOptions: checksum, archive, ref, ...
+  std::map<std::string, std::string> headers;  // GetterHeaders
+  std::string mode = "any";                    // GetterMode: any, file, dir
+  std::string destination = "local/";          // RelativeDest, relative to the task dir
+  bool chown = false;                          // Chown: owned by the task's user
+  bool operator==(const Artifact&) const = default;
+};
+
 // --- Volumes (docs/jobspec.md, "volumes") ---------------------------------------------------
 // A group's `volume "name" { type = "host", source, read_only }`: Nomad's VolumeRequest. Only
 // host volumes (the agent config's `host_volume`) exist on a node agent; csi is refused.
@@ -220,6 +240,8 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
+  std::optional<Identity> identity;
+  std::vector<Artifact> artifacts;
   std::vector<VolumeMount> volume_mounts;
   bool operator==(const Task&) const = default;
 };

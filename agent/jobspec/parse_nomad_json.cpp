@@ -439,7 +439,8 @@ class NomadReader {
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
-                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts"});
+                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts",
+                "Identity", "Artifacts"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -472,6 +473,41 @@ class NomadReader {
       const std::string dp = join(path, "DispatchPayload");
       check_keys(o.at("DispatchPayload"), dp, {"File"});
       t.dispatch_payload = DispatchPayload{str(o.at("DispatchPayload"), "File", dp).value_or("")};
+    }
+    if (object(o, "Identity", path)) {
+      const std::string ip = join(path, "Identity");
+      // What `nomad job run -output` writes for the default identity; only Env and File act.
+      check_keys(o.at("Identity"), ip,
+                 {"Name", "Audience", "Env", "File", "ChangeMode", "ChangeSignal", "TTL",
+                  "ServiceName", "Filepath"});
+      Identity id;
+      if (auto v = boolean(o.at("Identity"), "Env", ip)) id.env = *v;
+      if (auto v = boolean(o.at("Identity"), "File", ip)) id.file = *v;
+      t.identity = id;
+    }
+    if (array(o, "Artifacts", path)) {
+      const json& list = o.at("Artifacts");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string ap = index(join(path, "Artifacts"), i);
+        if (!list[i].is_object()) {
+          add(ap, "must be an object");
+          continue;
+        }
+        check_keys(list[i], ap,
+                   {"GetterSource", "GetterOptions", "GetterHeaders", "GetterMode", "RelativeDest",
+                    "Chown", "GetterInsecure"});
+        Artifact a;
+        if (auto v = str(list[i], "GetterSource", ap)) a.source = *v;
+        a.options = string_map(list[i], "GetterOptions", ap);
+        a.headers = string_map(list[i], "GetterHeaders", ap);
+        if (auto v = str(list[i], "GetterMode", ap); v && !v->empty()) a.mode = *v;
+        if (auto v = str(list[i], "RelativeDest", ap); v && !v->empty()) a.destination = *v;
+        if (auto v = boolean(list[i], "Chown", ap)) a.chown = *v;
+        // Nomad's GetterInsecure skips TLS verification: drover always verifies.
+        if (auto v = boolean(list[i], "GetterInsecure", ap); v && *v)
+          add(join(ap, "GetterInsecure"), "not supported by drover (TLS is always verified)");
+        t.artifacts.push_back(std::move(a));
+      }
     }
     // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
     // copies the group's into each task, which is then no policy of the task's own.

@@ -428,7 +428,7 @@ class YamlReader {
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
                 "shutdown_delay", "constraints", "affinities", "dispatch_payload",
-                "volume_mounts"});
+                "volume_mounts", "identity", "artifacts"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -478,6 +478,32 @@ class YamlReader {
       check_keys(n["dispatch_payload"], dpath, {"file"});
       t.dispatch_payload = DispatchPayload{
           str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
+    }
+    const std::string ipath = join(path, "identity");
+    if (map(n["identity"], ipath)) {
+      check_keys(n["identity"], ipath, {"env", "file"});
+      Identity id;
+      if (auto v = boolean(n["identity"]["env"], join(ipath, "env"))) id.env = *v;
+      if (auto v = boolean(n["identity"]["file"], join(ipath, "file"))) id.file = *v;
+      t.identity = id;
+    }
+    const std::string apath = join(path, "artifacts");
+    if (list(n["artifacts"], apath)) {
+      for (std::size_t i = 0; i < n["artifacts"].size(); ++i) {
+        const YAML::Node a = n["artifacts"][i];
+        const std::string ap = index(apath, i);
+        if (!map(a, ap)) continue;
+        check_keys(a, ap, {"source", "destination", "mode", "options", "headers", "chown"});
+        Artifact art;
+        if (auto v = str(a["source"], join(ap, "source"))) art.source = *v;
+        if (auto v = str(a["destination"], join(ap, "destination")); v && !v->empty())
+          art.destination = *v;
+        if (auto v = str(a["mode"], join(ap, "mode")); v && !v->empty()) art.mode = *v;
+        art.options = string_map(a["options"], join(ap, "options"));
+        art.headers = string_map(a["headers"], join(ap, "headers"));
+        if (auto v = boolean(a["chown"], join(ap, "chown"))) art.chown = *v;
+        t.artifacts.push_back(std::move(art));
+      }
     }
     const std::string mpath = join(path, "volume_mounts");
     if (list(n["volume_mounts"], mpath)) {

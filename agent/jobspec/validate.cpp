@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "artifact/source.hpp"
 #include "drover/common/names.hpp"
 #include "drover/sdk/signals.hpp"
 #include "jobspec/constraint.hpp"
@@ -313,6 +314,38 @@ class Validator {
     if (checks > kMaxChecksPerTask)
       add(path + ".services", "at most " + std::to_string(kMaxChecksPerTask) + " checks per task");
     if (t.dispatch_payload) dispatch_payload(path + ".dispatch_payload.file", t.dispatch_payload->file);
+    for (std::size_t i = 0; i < t.artifacts.size(); ++i)
+      artifact(path + ".artifacts[" + std::to_string(i) + "]", t.artifacts[i]);
+  }
+
+  // An artifact is refused at submit for what the fetcher would refuse later: an unknown or
+  // refused scheme, a bad checksum, a destination leaving the task dir (docs/artifacts.md).
+  // Text with ${...} is interpolated at run time and checked then.
+  void artifact(const std::string& path, const Artifact& a) {
+    // The artifact module's messages start with the field they concern ("options.ref: ...").
+    auto add_field = [&](const std::string& message) {
+      auto colon = message.find(": ");
+      if (colon == std::string::npos) return add(path, message);
+      add(path + "." + message.substr(0, colon), message.substr(colon + 2));
+    };
+    bool interpolated = a.source.find("${") != std::string::npos;
+    for (const auto& [k, v] : a.options)
+      interpolated = interpolated || v.find("${") != std::string::npos;
+    if (a.source.empty()) {
+      add(path + ".source", "is required");
+    } else if (!interpolated) {
+      if (auto s = artifact::parse_source(a.source, a.options); !s) add_field(s.message());
+    }
+    if (auto st = artifact::check_mode(a.mode); !st) add_field(st.message());
+    if (a.destination.find("${") == std::string::npos) {
+      auto dest = artifact::normalize_destination(a.destination);
+      if (!dest)
+        add_field(dest.message());
+      else if (a.mode == "file" && *dest == ".")
+        add(path + ".destination", "with mode \"file\" it names the file to write");
+    }
+    for (const auto& [k, v] : a.headers)
+      if (auto st = artifact::check_header(k, v); !st) add(path + ".headers." + k, st.message());
   }
 
   // A path under the task's local/ dir: relative, never leaving it (the write itself also

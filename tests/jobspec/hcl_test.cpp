@@ -466,7 +466,6 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
         destination = "local/x"
       }
       vault { policies = ["a"] }
-      artifact { source = "https://example.com/x" }
     }
   }
 }
@@ -484,10 +483,6 @@ TEST(HclJobs, UnsupportedBlocksAreRefusedWithTheirLine) {
   EXPECT_TRUE(has_line(p,
                        "group \"web\" task \"server\": vault block at line 21: not supported "
                        "by drover (no Vault integration)"))
-      << p;
-  EXPECT_TRUE(has_line(p,
-                       "group \"web\" task \"server\": artifact block at line 22: not "
-                       "supported yet (issue 19)"))
       << p;
 }
 
