@@ -34,7 +34,7 @@ void add_version_command(CLI::App& app, Handler& selected) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            AgentRunner run_agent) {
+            AgentRunner run_agent, ServerRunner run_server) {
   CLI::App app{"drover: a Nomad-style node agent and its command line", "drover"};
   // Flags such as -address and -json are given after the subcommand, as with nomad.
   app.fallthrough();
@@ -48,6 +48,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
 
   Handler selected;
   add_agent_command(app, selected, run_agent);
+  add_server_command(app, selected, run_server);
   add_job_commands(app, selected);
   add_alloc_commands(app, selected);
   add_node_commands(app, selected);
@@ -74,9 +75,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   return selected(ctx);
 }
 
-int run_cli(int argc, char** argv, AgentRunner run_agent) {
+int run_cli(int argc, char** argv, AgentRunner run_agent, ServerRunner run_server) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  return run_cli(args, std::cout, std::cerr, run_agent);
+  return run_cli(args, std::cout, std::cerr, run_agent, run_server);
 }
 
 }  // namespace drover::cli

@@ -10,20 +10,25 @@
 namespace drover::agent {
 struct AgentFlags;
 }
+namespace drover::server {
+struct ServerFlags;
+}
 
 namespace drover::cli {
 
 // What `drover agent` calls once its flags are parsed (drover::agent::run_agent in the binary).
 using AgentRunner = int (*)(const agent::AgentFlags& flags);
+// What `drover server` calls (drover::server::run_server in the binary).
+using ServerRunner = int (*)(const server::ServerFlags& flags);
 
 // Entry point for main(): stdout/stderr, the real environment.
-int run_cli(int argc, char** argv, AgentRunner run_agent);
+int run_cli(int argc, char** argv, AgentRunner run_agent, ServerRunner run_server = nullptr);
 
 // Testable entry point. `args` excludes the program name. Returns the process exit code:
 // 0 success, 1 error (bad usage, agent unreachable, API error), 2 when `job run` saw an
 // allocation fail.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            AgentRunner run_agent = nullptr);
+            AgentRunner run_agent = nullptr, ServerRunner run_server = nullptr);
 
 // Nomad's flags are single-dash (`-address=URL`, `-detach`); CLI11 wants `--long`. Rewrites
 // every argument made of one '-' and a letter followed by 1+ more characters into `--...`,

@@ -30,6 +30,7 @@ using Handler = std::function<int(Context&)>;
 // Each command group adds its subcommands to `app`; the chosen one stores its handler in
 // `selected` from its CLI11 callback.
 void add_agent_command(CLI::App& app, Handler& selected, AgentRunner run_agent);
+void add_server_command(CLI::App& app, Handler& selected, ServerRunner run_server);
 void add_job_commands(CLI::App& app, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_node_commands(CLI::App& app, Handler& selected);

@@ -158,6 +158,8 @@ Status EtcdClient::put_all(const std::vector<std::pair<std::string, std::string>
   return {};
 }
 
+Result<json> EtcdClient::txn(const json& request) { return call("/v3/kv/txn", request); }
+
 Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix) {
   auto r = call("/v3/kv/range",
                 {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end(prefix))}});

@@ -56,6 +56,10 @@ class EtcdClient {
   Result<EtcdRange> range_prefix(const std::string& prefix);
   Result<std::optional<std::string>> get(const std::string& key);
   Status delete_key(const std::string& key);
+  // One /v3/kv/txn as etcd's gateway takes it ({compare, success, failure}, keys and values
+  // already base64): the server's compare-and-swap writes (leader key, placements). The
+  // reply as etcd sent it; its "succeeded" says which branch ran.
+  Result<nlohmann::json> txn(const nlohmann::json& request);
   // One transaction: when `mod_revision` is set, only if the key's mod revision equals it (0:
   // only if absent), puts `value` (or deletes the key when `value` is nullopt).
   Result<EtcdCasResult> compare_and_put(const std::string& key,

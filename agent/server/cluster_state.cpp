@@ -1,0 +1,110 @@
+// Sorting one etcd range into the cluster's parts; see cluster_state.hpp.
+#include "server/cluster_state.hpp"
+
+#include <regex>
+
+namespace drover::server {
+
+using nlohmann::json;
+
+std::string AllocView::client_status() const {
+  if (alloc.value("ClientStatus", "") == "lost") return "lost";
+  if (status.is_object()) {
+    auto s = status.value("ClientStatus", "");
+    if (!s.empty()) return s;
+  }
+  return "pending";
+}
+
+int AllocView::index() const {
+  static const std::regex kIndex(R"(.*\[(\d{1,6})\]$)");
+  std::smatch m;
+  std::string name = alloc.value("Name", "");
+  if (std::regex_match(name, m, kIndex)) return std::stoi(m[1].str());
+  return 0;
+}
+
+bool AllocView::live() const {
+  if (desired() != "run") return false;
+  auto s = client_status();
+  return s != "complete" && s != "failed" && s != "lost";
+}
+
+bool node_ready(const json& node) {
+  return node.value("Status", "ready") == "ready" &&
+         node.value("SchedulingEligibility", "eligible") == "eligible";
+}
+
+namespace {
+
+// "a/b/c" after `base` -> the part before the last '/' and after it.
+bool split_last(const std::string& rest, std::string& head, std::string& tail) {
+  auto slash = rest.rfind('/');
+  if (slash == std::string::npos) return false;
+  head = rest.substr(0, slash);
+  tail = rest.substr(slash + 1);
+  return true;
+}
+
+bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+}  // namespace
+
+ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys) {
+  ClusterState st;
+  st.revision = range.revision;
+  std::map<std::string, json> statuses;  // by alloc id
+  std::map<std::string, json> controls;  // by node id
+  for (const auto& kv : range.kvs) {
+    const auto& k = kv.key;
+    if (k == keys.leader()) {
+      st.leader_value = kv.value;
+      continue;
+    }
+    auto parse = [&] { return json::parse(kv.value, nullptr, false); };
+    if (starts(k, keys.nodes())) {
+      auto j = parse();
+      if (j.is_object()) st.nodes[k.substr(keys.nodes().size())] = std::move(j);
+    } else if (starts(k, keys.allocs())) {
+      std::string node, id;
+      if (!split_last(k.substr(keys.allocs().size()), node, id)) continue;
+      auto j = parse();
+      if (!j.is_object()) continue;
+      AllocView a;
+      a.id = id;
+      a.node_id = node;
+      a.alloc = std::move(j);
+      a.key = k;
+      st.allocs[id] = std::move(a);
+    } else if (starts(k, keys.status())) {
+      std::string node, id;
+      if (!split_last(k.substr(keys.status().size()), node, id)) continue;
+      auto j = parse();
+      if (j.is_object()) statuses[id] = std::move(j);
+    } else if (starts(k, keys.jobs())) {
+      auto j = parse();
+      if (j.is_object()) st.jobs[k.substr(keys.jobs().size())] = std::move(j);
+    } else if (starts(k, keys.evals())) {
+      auto j = parse();
+      if (j.is_object()) st.evals[k.substr(keys.evals().size())] = std::move(j);
+    } else if (starts(k, keys.node_controls())) {
+      auto j = parse();
+      if (j.is_object()) controls[k.substr(keys.node_controls().size())] = std::move(j);
+    } else if (starts(k, keys.servers())) {
+      auto j = parse();
+      if (j.is_object()) st.servers[k.substr(keys.servers().size())] = std::move(j);
+    }
+  }
+  // The operator's eligibility and drain show in the node as Nomad shows them.
+  for (const auto& [id, c] : controls) {
+    auto it = st.nodes.find(id);
+    if (it == st.nodes.end()) continue;
+    it->second["SchedulingEligibility"] = c.value("Eligibility", "eligible");
+    it->second["Drain"] = c.value("Drain", false);
+  }
+  for (auto& [id, s] : statuses)
+    if (auto it = st.allocs.find(id); it != st.allocs.end()) it->second.status = std::move(s);
+  return st;
+}
+
+}  // namespace drover::server

@@ -1,0 +1,50 @@
+// One consistent read of the cluster: every key under the prefix at one etcd revision, sorted
+// into nodes, jobs, allocs (with the status their node reported), evaluations and servers.
+// The scheduler plans from it and its writes check `revision` (docs/cluster.md, "Placement").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "server/keys.hpp"
+#include "upstream/etcd_client.hpp"
+
+namespace drover::server {
+
+struct AllocView {
+  std::string id, node_id;
+  nlohmann::json alloc;             // the alloc key's value (what the server wrote)
+  nlohmann::json status = nullptr;  // the node's status key, when it wrote one
+  std::string key;
+
+  std::string desired() const { return alloc.value("DesiredStatus", "run"); }
+  // "lost" when the server marked it so (its node went down), else what the node reported,
+  // else "pending".
+  std::string client_status() const;
+  std::string job_key() const {  // "<namespace>/<job id>"
+    return alloc.value("Namespace", "default") + "/" + alloc.value("JobID", "");
+  }
+  std::string group() const { return alloc.value("TaskGroup", ""); }
+  int index() const;  // from Name "job.group[3]"
+  // Holds (or will hold) node resources: desired to run and not finished on its node.
+  bool live() const;
+};
+
+struct ClusterState {
+  int64_t revision = 0;
+  std::map<std::string, nlohmann::json> nodes;    // by node id
+  std::map<std::string, AllocView> allocs;        // by alloc id
+  std::map<std::string, nlohmann::json> jobs;     // by "<namespace>/<id>": the job record
+  std::map<std::string, nlohmann::json> evals;    // by eval id
+  std::map<std::string, nlohmann::json> servers;  // by server name
+  std::string leader_value;                       // the leader key's value, "" when none
+};
+
+ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);
+
+// A node ready for placements: its key is there (its lease lives), Status ready, eligible.
+bool node_ready(const nlohmann::json& node);
+
+}  // namespace drover::server

@@ -1,0 +1,43 @@
+// The server's etcd key schema under the configured prefix (docs/cluster.md, "Keys"). The
+// node, alloc and status keys are the agent's contract; jobs, versions, evals, the leader and
+// the server members are the server's own.
+#pragma once
+
+#include <string>
+
+namespace drover::server {
+
+struct Keys {
+  std::string prefix;  // "/drover"
+
+  std::string all() const { return prefix + "/"; }
+  std::string nodes() const { return prefix + "/nodes/"; }
+  std::string allocs() const { return prefix + "/allocs/"; }
+  std::string alloc(const std::string& node, const std::string& id) const {
+    return prefix + "/allocs/" + node + "/" + id;
+  }
+  std::string status() const { return prefix + "/status/"; }
+  // The current version of a job, with its Stop flag and SubmitTime.
+  std::string job(const std::string& ns, const std::string& id) const {
+    return prefix + "/jobs/" + ns + "/" + id;
+  }
+  std::string jobs() const { return prefix + "/jobs/"; }
+  // Every version ever registered, for /v1/job/:id/versions (Nomad's `job history`).
+  std::string job_version(const std::string& ns, const std::string& id, int version) const {
+    return prefix + "/job_versions/" + ns + "/" + id + "/" + std::to_string(version);
+  }
+  std::string job_versions(const std::string& ns, const std::string& id) const {
+    return prefix + "/job_versions/" + ns + "/" + id + "/";
+  }
+  std::string evals() const { return prefix + "/evals/"; }
+  std::string eval(const std::string& id) const { return prefix + "/evals/" + id; }
+  std::string leader() const { return prefix + "/leader"; }
+  std::string servers() const { return prefix + "/servers/"; }
+  // The operator's say on a node, kept apart from the node key (which its agent rewrites):
+  // {"Eligibility": "eligible"|"ineligible", "Drain": bool}.
+  std::string node_controls() const { return prefix + "/node_controls/"; }
+  std::string node_control(const std::string& node) const { return node_controls() + node; }
+  std::string server(const std::string& name) const { return prefix + "/servers/" + name; }
+};
+
+}  // namespace drover::server

@@ -1,0 +1,118 @@
+// Forwarding alloc requests to the alloc's node; see node_forward.hpp.
+#include "server/node_forward.hpp"
+
+#include <httplib.h>
+
+#include <memory>
+
+#include "api/json_reply.hpp"
+#include "server/cluster_state.hpp"
+#include "upstream/etcd_client.hpp"
+
+namespace drover::server {
+
+using api::reply_error;
+using nlohmann::json;
+
+namespace {
+
+struct Target {
+  std::string alloc_id, base;  // the full alloc id; the node's API as a URL
+};
+
+// The alloc (by id or unique prefix) and its node's API address, or replies why not.
+std::optional<Target> target_of(const ServerApiContext& ctx, const std::string& id,
+                                httplib::Response& res) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.all());
+  if (!r) {
+    reply_error(res, 503, r.message());
+    return std::nullopt;
+  }
+  auto st = read_cluster_state(r.value(), ctx.keys);
+  std::vector<std::string> found;
+  for (auto it = st.allocs.lower_bound(id); it != st.allocs.end() && it->first.rfind(id, 0) == 0;
+       ++it)
+    found.push_back(it->first);
+  if (found.size() != 1) {
+    reply_error(res, found.empty() ? 404 : 400,
+                found.empty()
+                    ? "alloc \"" + id + "\" not found"
+                    : "alloc prefix \"" + id + "\" matches " + std::to_string(found.size()));
+    return std::nullopt;
+  }
+  const auto& a = st.allocs.at(found[0]);
+  auto node = st.nodes.find(a.node_id);
+  if (node == st.nodes.end()) {
+    reply_error(res, 404, "alloc \"" + a.id + "\": its node " + a.node_id + " is down");
+    return std::nullopt;
+  }
+  std::string addr = node->second.value("HTTPAddr", "");
+  if (addr.empty()) {
+    reply_error(res, 502, "node " + a.node_id + " has no HTTPAddr in its node key");
+    return std::nullopt;
+  }
+  if (addr.rfind("http", 0) != 0) addr = "http://" + addr;
+  return Target{a.id, addr};
+}
+
+// The request's path with the alloc id (maybe a prefix) replaced by the full id, and its query.
+std::string forwarded_target(const httplib::Request& req, const std::string& short_id,
+                             const std::string& full_id) {
+  std::string path = req.path;
+  auto at = path.find(short_id);
+  if (at != std::string::npos) path.replace(at, short_id.size(), full_id);
+  std::string query;
+  for (const auto& [k, v] : req.params)
+    query += (query.empty() ? "?" : "&") + httplib::detail::encode_query_param(k) + "=" +
+             httplib::detail::encode_query_param(v);
+  return path + query;
+}
+
+void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  auto t = target_of(ctx, id, res);
+  if (!t) return;
+  const std::string path = forwarded_target(req, id, t->alloc_id);
+  httplib::Headers headers;
+  if (req.has_header("X-Nomad-Token"))
+    headers.emplace("X-Nomad-Token", req.get_header_value("X-Nomad-Token"));
+  if (req.get_param_value("follow") == "true") {
+    // A followed log streams for as long as the client reads: relay it chunk by chunk.
+    res.set_chunked_content_provider(
+        "text/plain", [base = t->base, path, headers](size_t, httplib::DataSink& sink) {
+          httplib::Client c(base);
+          c.set_read_timeout(3600, 0);
+          auto r = c.Get(path.c_str(), headers,
+                         [&](const char* data, size_t len) { return sink.write(data, len); });
+          sink.done();
+          return true;
+        });
+    return;
+  }
+  httplib::Client c(t->base);
+  c.set_connection_timeout(5, 0);
+  c.set_read_timeout(60, 0);
+  httplib::Result r = req.method == "POST" ? c.Post(path.c_str(), headers, req.body,
+                                                    req.get_header_value("Content-Type").c_str())
+                                           : c.Get(path.c_str(), headers);
+  if (!r)
+    return reply_error(res, 502,
+                       "node at " + t->base + " unreachable: " + httplib::to_string(r.error()));
+  res.status = r->status;
+  res.set_content(r->body, r->get_header_value("Content-Type").c_str());
+}
+
+}  // namespace
+
+void register_node_forward_routes(ServerApiContext& ctx, httplib::Server& s) {
+  auto fwd = [&ctx](const httplib::Request& req, httplib::Response& res) {
+    forward(ctx, req, res);
+  };
+  s.Get(R"(/v1/client/fs/logs/([^/]+))", fwd);
+  s.Get(R"(/v1/client/allocation/([^/]+)/(stats|checks))", fwd);
+  // Acting on one alloc on its node (restart, signal); stopping goes through the job.
+  s.Post(R"(/v1/client/allocation/([^/]+)/(restart|signal))", fwd);
+}
+
+}  // namespace drover::server

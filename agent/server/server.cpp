@@ -1,0 +1,81 @@
+// `drover server`: config, the three threads, and a clean stop on SIGINT/SIGTERM; see
+// server.hpp.
+#include "server/server.hpp"
+
+#include <httplib.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "api/http_server.hpp"
+#include "drover/common/json_text.hpp"
+#include "server/leader_election.hpp"
+#include "server/node_forward.hpp"
+#include "server/plan_committer.hpp"
+#include "server/server_api.hpp"
+#include "server/server_config.hpp"
+
+namespace drover::server {
+
+using nlohmann::json;
+
+int run_server(const ServerFlags& flags) {
+  spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  if (flags.config_path.empty()) {
+    std::cerr << "Error: drover server needs -config server.yaml (its etcd block at least)\n";
+    return 1;
+  }
+  auto loaded = load_server_config(flags.config_path);
+  if (!loaded) {
+    std::cerr << "Error: " << loaded.message() << '\n';
+    return 1;
+  }
+  ServerConfig cfg = loaded.value();
+  if (flags.port) cfg.port = flags.port;
+
+  // Block the stop signals before any thread starts, so that only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  httplib::Server routes;
+  api::HttpServer http(routes, nullptr, api::ServerLimits{});
+  if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
+    std::cerr << "Error: " << st.message() << '\n';
+    return 1;
+  }
+  const std::string http_addr = "http://" + cfg.bind_addr + ":" + std::to_string(http.port());
+  Keys keys{cfg.etcd.prefix};
+  const std::string me = json_text(json{{"Name", cfg.name}, {"HTTPAddr", http_addr}});
+  const std::string member = json_text(json{
+      {"Name", cfg.name}, {"Addr", cfg.bind_addr}, {"Port", http.port()}, {"HTTPAddr", http_addr}});
+  LeaderElection election(cfg.etcd, keys, cfg.name, me, member, cfg.leader_ttl);
+  PlanCommitter committer(cfg.etcd, keys, election);
+  ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
+                           http_addr, &election, [&committer] { committer.wake(); }};
+  register_server_routes(api_ctx, routes);
+  register_node_forward_routes(api_ctx, routes);
+
+  spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s", cfg.name, http_addr,
+               cfg.etcd.endpoints.front(), cfg.etcd.prefix, cfg.leader_ttl.count());
+  std::jthread election_thread([&](std::stop_token s) { election.run(s); });
+  std::jthread plan_thread([&](std::stop_token s) { committer.run(s); });
+  std::thread http_thread([&] { http.serve(); });
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("drover server {}: signal {}, stopping", cfg.name, sig);
+  plan_thread.request_stop();
+  plan_thread.join();
+  election_thread.request_stop();  // gives the lease back: another server leads at once
+  election_thread.join();
+  http.stop();
+  http_thread.join();
+  return 0;
+}
+
+}  // namespace drover::server

@@ -1,0 +1,491 @@
+// The server's HTTP API; see server_api.hpp.
+#include "server/server_api.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/json_reply.hpp"
+#include "drover/common/encoding.hpp"
+#include "drover/common/json_text.hpp"
+#include "jobspec/parse.hpp"
+#include "server/cluster_state.hpp"
+#include "server/leader_election.hpp"
+#include "state/alloc.hpp"
+#include "upstream/etcd_client.hpp"
+
+namespace drover::server {
+
+using api::reply_error;
+using api::reply_json;
+using nlohmann::json;
+
+namespace {
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+Result<ClusterState> read_state(const ServerApiContext& ctx) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.all());
+  if (!r) return r.error();
+  return read_cluster_state(r.value(), ctx.keys);
+}
+
+std::string ns_of(const httplib::Request& req) {
+  auto ns = req.get_param_value("namespace");
+  return ns.empty() ? "default" : ns;
+}
+
+// The alloc as Nomad's API shows it: what the server placed, with the status its node
+// reported (ClientStatus, TaskStates, DeploymentStatus).
+json alloc_json(const AllocView& a, bool with_job) {
+  json j = a.alloc;
+  if (!with_job) j.erase("Job");
+  j["ClientStatus"] = a.client_status();
+  if (a.status.is_object()) {
+    for (const char* k :
+         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources"})
+      if (a.status.contains(k)) j[k] = a.status[k];
+    int64_t mt = a.status.value("ModifyTime", int64_t{0});
+    if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
+  }
+  if (!j.contains("TaskStates")) j["TaskStates"] = json::object();
+  return j;
+}
+
+// Nomad's job status: dead when stopped or every alloc is done, running when one is live,
+// pending otherwise.
+std::string job_status(const ClusterState& st, const std::string& jk, const json& rec) {
+  bool any = false, live = false;
+  for (const auto& [id, a] : st.allocs) {
+    if (a.job_key() != jk) continue;
+    any = true;
+    if (a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending"))
+      live = true;
+  }
+  if (rec.value("Stop", false)) return "dead";
+  if (live) return "running";
+  return any ? "dead" : "pending";
+}
+
+json job_json(const ClusterState& st, const std::string& jk, const json& rec) {
+  json j = rec["Job"];
+  j["Version"] = rec.value("Version", 0);
+  j["Stop"] = rec.value("Stop", false);
+  j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
+  j["Status"] = job_status(st, jk, rec);
+  return j;
+}
+
+// Resolves an id or a unique prefix of one among `ids`.
+template <typename Map>
+Result<std::string> resolve(const Map& m, const std::string& id, const char* what) {
+  if (m.count(id)) return id;
+  std::string found;
+  int n = 0;
+  for (auto it = m.lower_bound(id); it != m.end() && it->first.rfind(id, 0) == 0; ++it) {
+    found = it->first;
+    ++n;
+  }
+  if (n == 1) return found;
+  if (n > 1)
+    return make_error(std::string(what) + " prefix \"" + id + "\" matches " + std::to_string(n),
+                      Errc::Ambiguous);
+  return make_error(std::string(what) + " \"" + id + "\" not found", Errc::NotFound);
+}
+
+json problem_list(const std::vector<jobspec::Problem>& problems) {
+  json list = json::array();
+  for (const auto& p : problems) list.push_back({{"path", p.path}, {"message", p.message}});
+  return list;
+}
+
+// Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
+// what was placed; returns the eval as it is then.
+json await_eval(const ServerApiContext& ctx, const std::string& id) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  json e = json::object();
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto v = etcd.get(ctx.keys.eval(id));
+    if (v && v.value()) {
+      e = json::parse(*v.value(), nullptr, false);
+      if (e.is_object() && e.value("Status", "pending") != "pending") return e;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return e.is_object() ? e : json::object();
+}
+
+json new_eval(const jobspec::Job& job, const std::string& ns, const std::string& trigger,
+              int version) {
+  int64_t now = state::now_ns();
+  return {{"ID", random_uuid()},      {"Namespace", ns},
+          {"JobID", job.id},          {"Type", jobspec::to_string(job.type)},
+          {"Priority", job.priority}, {"TriggeredBy", trigger},
+          {"Status", "pending"},      {"JobModifyIndex", version},
+          {"CreateTime", now},        {"ModifyTime", now}};
+}
+
+void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto parsed = jobspec::parse_job(req.body);
+  if (!parsed.problems.empty()) {
+    std::size_t n = parsed.problems.size();
+    return reply_error(res, 400,
+                       "job is invalid (" + std::to_string(n) + " problem" + (n == 1 ? "" : "s") +
+                           "): " + jobspec::format_problems(parsed.problems),
+                       {{"problems", problem_list(parsed.problems)}});
+  }
+  const auto& job = *parsed.job;
+  const std::string ns = job.namespace_name;
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto current = etcd.get(ctx.keys.job(ns, job.id));
+  if (!current) return reply_error(res, 503, current.message());
+  json job_doc = jobspec::to_json(job);
+  int version = 0;
+  if (current.value()) {
+    json old = json::parse(*current.value(), nullptr, false);
+    if (old.is_object()) {
+      version = old.value("Version", 0);
+      // Nomad bumps the version only when the job changed (or was stopped).
+      if (old["Job"] != job_doc || old.value("Stop", false)) ++version;
+    }
+  }
+  json rec = {{"ID", job.id},
+              {"Namespace", ns},
+              {"Version", version},
+              {"Stop", false},
+              {"SubmitTime", state::now_ns()},
+              {"Job", job_doc}};
+  json eval = new_eval(job, ns, "job-register", version);
+  auto st = etcd.put_all({{ctx.keys.job(ns, job.id), json_text(rec)},
+                          {ctx.keys.job_version(ns, job.id, version), json_text(rec)},
+                          {ctx.keys.eval(eval["ID"]), json_text(eval)}});
+  if (!st) return reply_error(res, 503, st.message());
+  if (ctx.wake_scheduler) ctx.wake_scheduler();
+  json done = await_eval(ctx, eval["ID"]);
+  reply_json(res, {{"EvalID", eval["ID"]},
+                   {"JobID", job.id},
+                   {"JobModifyIndex", version},
+                   {"EvalStatus", done.value("Status", "pending")},
+                   {"AllocIDs", done.value("PlacedAllocs", json::array())},
+                   {"Warnings", ""}});
+}
+
+void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto purge = req.get_param_value("purge");
+  if (!purge.empty() && purge != "true" && purge != "false")
+    return reply_error(res, 400, "purge: must be true or false, not \"" + purge + "\"");
+  const std::string ns = ns_of(req), id = req.matches[1];
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto current = etcd.get(ctx.keys.job(ns, id));
+  if (!current) return reply_error(res, 503, current.message());
+  if (!current.value()) return reply_error(res, 404, "job \"" + id + "\" not found");
+  json rec = json::parse(*current.value(), nullptr, false);
+  if (!rec.is_object()) return reply_error(res, 500, "job \"" + id + "\": unreadable record");
+  jobspec::Job job;
+  try {
+    job = jobspec::job_from_json(rec["Job"]);
+  } catch (const std::exception& e) {
+    return reply_error(res, 500, "job \"" + id + "\": " + e.what());
+  }
+  json eval = new_eval(job, ns, "job-deregister", rec.value("Version", 0));
+  if (purge == "true") {
+    // The allocs of a job whose key is gone are stopped by the leader's next pass.
+    if (auto s = etcd.delete_key(ctx.keys.job(ns, id)); !s)
+      return reply_error(res, 503, s.message());
+    eval["Status"] = "complete";
+    if (auto s = etcd.put(ctx.keys.eval(eval["ID"]), json_text(eval)); !s)
+      return reply_error(res, 503, s.message());
+  } else {
+    rec["Stop"] = true;
+    rec["Version"] = rec.value("Version", 0) + 1;
+    auto s = etcd.put_all({{ctx.keys.job(ns, id), json_text(rec)},
+                           {ctx.keys.job_version(ns, id, rec["Version"]), json_text(rec)},
+                           {ctx.keys.eval(eval["ID"]), json_text(eval)}});
+    if (!s) return reply_error(res, 503, s.message());
+  }
+  if (ctx.wake_scheduler) ctx.wake_scheduler();
+  reply_json(res, {{"EvalID", eval["ID"]}, {"JobModifyIndex", rec.value("Version", 0)}});
+}
+
+// The leader's HTTP address: as this server's election last saw it, or read from etcd when it
+// has not seen one yet (a server that just started, between two of its tries).
+std::string leader_addr(const ServerApiContext& ctx) {
+  json leader = json::parse(ctx.election->leader_value(), nullptr, false);
+  if (!leader.is_object()) {
+    upstream::EtcdClient etcd(ctx.etcd);
+    auto v = etcd.get(ctx.keys.leader());
+    if (v && v.value()) leader = json::parse(*v.value(), nullptr, false);
+  }
+  return leader.is_object() ? leader.value("HTTPAddr", "") : "";
+}
+
+// A write on a follower goes to the leader as it came; with no leader, 503 naming why.
+Handler leader_only(ServerApiContext& ctx, Handler h) {
+  return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
+    if (ctx.election->is_leader()) return h(req, res);
+    std::string addr = leader_addr(ctx);
+    if (addr.empty())
+      return reply_error(res, 503, "no cluster leader: writes wait for a server to be elected");
+    httplib::Client c(addr);
+    c.set_read_timeout(30, 0);
+    httplib::Request fwd;
+    fwd.method = req.method;
+    fwd.path = req.target.empty() ? req.path : req.target;
+    fwd.body = req.body;
+    fwd.set_header("Content-Type", req.get_header_value("Content-Type"));
+    fwd.set_header("X-Drover-Forwarded-By", ctx.name);
+    httplib::Response out;
+    httplib::Error err = httplib::Error::Success;
+    if (!c.send(fwd, out, err))
+      return reply_error(res, 503, "leader " + addr + " unreachable: " + httplib::to_string(err));
+    res.status = out.status;
+    res.set_content(out.body, out.get_header_value("Content-Type").c_str());
+  };
+}
+
+// A read handler with the cluster state read for it.
+Handler with_state(
+    ServerApiContext& ctx,
+    std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h) {
+  return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
+    auto st = read_state(ctx);
+    if (!st) return reply_error(res, 503, st.message());
+    h(st.value(), req, res);
+  };
+}
+
+json node_stub(const json& n) {
+  return {{"ID", n.value("ID", "")},
+          {"Name", n.value("Name", "")},
+          {"Datacenter", n.value("Datacenter", "")},
+          {"NodeClass", n.value("NodeClass", "")},
+          {"NodePool", n.value("NodePool", "default")},
+          {"Address", n.value("HTTPAddr", "")},
+          {"HTTPAddr", n.value("HTTPAddr", "")},
+          {"Status", n.value("Status", "ready")},
+          {"SchedulingEligibility", n.value("SchedulingEligibility", "eligible")},
+          {"Drain", n.value("Drain", false)},
+          {"Drivers", n.value("Drivers", json::object())}};
+}
+
+}  // namespace
+
+void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
+  s.Get("/v1/agent/health", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, {{"server", {{"ok", true}, {"message", "ok"}}}});
+  });
+  s.Get("/v1/status/leader", [&ctx](const httplib::Request&, httplib::Response& res) {
+    std::string addr = leader_addr(ctx);
+    if (addr.rfind("http://", 0) == 0) addr = addr.substr(7);
+    if (addr.rfind("https://", 0) == 0) addr = addr.substr(8);
+    reply_json(res, addr);  // Nomad answers "" when there is no leader
+  });
+  s.Get("/v1/agent/members", with_state(ctx, [&ctx](const ClusterState& st, const httplib::Request&,
+                                                    httplib::Response& res) {
+          json leader = json::parse(st.leader_value, nullptr, false);
+          std::string leader_name = leader.is_object() ? leader.value("Name", "") : "";
+          json members = json::array();
+          for (const auto& [name, m] : st.servers) {
+            json j = m;
+            j["Status"] = "alive";
+            j["Tags"]["role"] = "drover-server";
+            j["Tags"]["leader"] = name == leader_name ? "true" : "false";
+            members.push_back(j);
+          }
+          reply_json(res,
+                     {{"ServerName", ctx.name}, {"ServerRegion", "global"}, {"Members", members}});
+        }));
+  s.Get("/v1/agent/self", [&ctx](const httplib::Request&, httplib::Response& res) {
+    reply_json(
+        res, {{"config", {{"Server", {{"Enabled", true}}}, {"NodeName", ctx.name}}},
+              {"member", {{"Name", ctx.name}, {"Addr", ctx.http_addr}}},
+              {"stats", {{"nomad", {{"leader", ctx.election->is_leader() ? "true" : "false"}}}}}});
+  });
+
+  auto reg = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    register_job(ctx, req, res);
+  });
+  s.Post("/v1/jobs", reg);
+  s.Put("/v1/jobs", reg);
+  s.Get("/v1/jobs", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
+                                       httplib::Response& res) {
+          auto prefix = req.get_param_value("prefix");
+          json out = json::array();
+          for (const auto& [jk, rec] : st.jobs) {
+            std::string id = rec.value("ID", "");
+            if (!prefix.empty() && id.rfind(prefix, 0) != 0) continue;
+            const json& j = rec["Job"];
+            out.push_back({{"ID", id},
+                           {"Namespace", rec.value("Namespace", "default")},
+                           {"Name", j.value("Name", id)},
+                           {"Type", j.value("Type", "")},
+                           {"Priority", j.value("Priority", 50)},
+                           {"Status", job_status(st, jk, rec)},
+                           {"Stop", rec.value("Stop", false)},
+                           {"Version", rec.value("Version", 0)},
+                           {"SubmitTime", rec.value("SubmitTime", int64_t{0})}});
+          }
+          reply_json(res, out);
+        }));
+  auto job_rec = [](const ClusterState& st, const httplib::Request& req,
+                    httplib::Response& res) -> const json* {
+    auto it = st.jobs.find(ns_of(req) + "/" + std::string(req.matches[1]));
+    if (it == st.jobs.end()) {
+      reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+      return nullptr;
+    }
+    return &it->second;
+  };
+  s.Get(R"(/v1/job/(.+)/allocations)",
+        with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
+                                  httplib::Response& res) {
+          if (!job_rec(st, req, res)) return;
+          std::string jk = ns_of(req) + "/" + std::string(req.matches[1]);
+          json out = json::array();
+          for (const auto& [id, a] : st.allocs)
+            if (a.job_key() == jk) out.push_back(alloc_json(a, false));
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/job/(.+)/evaluations)",
+        with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
+                                  httplib::Response& res) {
+          if (!job_rec(st, req, res)) return;
+          json out = json::array();
+          for (const auto& [id, e] : st.evals)
+            if (e.value("JobID", "") == std::string(req.matches[1]) &&
+                e.value("Namespace", "default") == ns_of(req))
+              out.push_back(e);
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/job/(.+)/versions)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    upstream::EtcdClient etcd(ctx.etcd);
+    auto r = etcd.range_prefix(ctx.keys.job_versions(ns_of(req), req.matches[1]));
+    if (!r) return reply_error(res, 503, r.message());
+    json versions = json::array();
+    for (const auto& kv : r.value().kvs) {
+      json rec = json::parse(kv.value, nullptr, false);
+      if (!rec.is_object()) continue;
+      json j = rec["Job"];
+      j["Version"] = rec.value("Version", 0);
+      j["Stop"] = rec.value("Stop", false);
+      j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
+      versions.push_back(j);
+    }
+    if (versions.empty())
+      return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+    // Newest first, as Nomad lists them.
+    std::sort(versions.begin(), versions.end(), [](const json& a, const json& b) {
+      return a.value("Version", 0) > b.value("Version", 0);
+    });
+    reply_json(res, {{"Versions", versions}, {"Diffs", nullptr}});
+  });
+  s.Get(R"(/v1/job/(.+))",
+        with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
+                                  httplib::Response& res) {
+          const json* rec = job_rec(st, req, res);
+          if (!rec) return;
+          reply_json(res, job_json(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
+        }));
+  s.Delete(R"(/v1/job/(.+))",
+           leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+             deregister_job(ctx, req, res);
+           }));
+
+  s.Get("/v1/nodes", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
+                                        httplib::Response& res) {
+          auto prefix = req.get_param_value("prefix");
+          json out = json::array();
+          for (const auto& [id, n] : st.nodes)
+            if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(node_stub(n));
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/node/([^/]+)/allocations)",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.nodes, req.matches[1], "node");
+                     if (!id) return reply_error(res, id.error());
+                     json out = json::array();
+                     for (const auto& [aid, a] : st.allocs)
+                       if (a.node_id == id.value()) out.push_back(alloc_json(a, false));
+                     reply_json(res, out);
+                   }));
+  // Eligibility and drain: the operator's control key for the node, written by the leader.
+  auto control = [&ctx](const httplib::Request& req, httplib::Response& res, bool drain) {
+    json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (!body.is_object()) return reply_error(res, 400, "body: must be a JSON object");
+    auto st = read_state(ctx);
+    if (!st) return reply_error(res, 503, st.message());
+    auto id = resolve(st.value().nodes, req.matches[1], "node");
+    if (!id) return reply_error(res, id.error());
+    json c = {{"Eligibility", "eligible"}, {"Drain", false}};
+    if (drain) {
+      // Nomad's {"DrainSpec": {...}} drains and makes the node ineligible; {"DrainSpec": null}
+      // ends the drain, and with "MarkEligible": true makes it eligible again.
+      bool on = body.contains("DrainSpec") && body["DrainSpec"].is_object();
+      c["Drain"] = on;
+      c["Eligibility"] = !on && body.value("MarkEligible", false) ? "eligible" : "ineligible";
+    } else {
+      auto e = body.value("Eligibility", "");
+      if (e != "eligible" && e != "ineligible")
+        return reply_error(res, 400, "Eligibility: must be \"eligible\" or \"ineligible\"");
+      c["Eligibility"] = e;
+    }
+    upstream::EtcdClient etcd(ctx.etcd);
+    if (auto s = etcd.put(ctx.keys.node_control(id.value()), json_text(c)); !s)
+      return reply_error(res, 503, s.message());
+    if (ctx.wake_scheduler) ctx.wake_scheduler();
+    reply_json(res, {{"NodeID", id.value()},
+                     {"SchedulingEligibility", c["Eligibility"]},
+                     {"Drain", c["Drain"]}});
+  };
+  auto eligibility = leader_only(
+      ctx,
+      [control](const httplib::Request& req, httplib::Response& res) { control(req, res, false); });
+  s.Post(R"(/v1/node/([^/]+)/eligibility)", eligibility);
+  s.Put(R"(/v1/node/([^/]+)/eligibility)", eligibility);
+  auto drain = leader_only(ctx, [control](const httplib::Request& req, httplib::Response& res) {
+    control(req, res, true);
+  });
+  s.Post(R"(/v1/node/([^/]+)/drain)", drain);
+  s.Put(R"(/v1/node/([^/]+)/drain)", drain);
+  s.Get(R"(/v1/node/([^/]+))",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.nodes, req.matches[1], "node");
+                     if (!id) return reply_error(res, id.error());
+                     reply_json(res, st.nodes.at(id.value()));
+                   }));
+  s.Get("/v1/allocations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
+                                              httplib::Response& res) {
+          auto prefix = req.get_param_value("prefix");
+          json out = json::array();
+          for (const auto& [id, a] : st.allocs)
+            if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(alloc_json(a, false));
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/allocation/([^/]+))",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.allocs, req.matches[1], "alloc");
+                     if (!id) return reply_error(res, id.error());
+                     reply_json(res, alloc_json(st.allocs.at(id.value()), true));
+                   }));
+  s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request&,
+                                              httplib::Response& res) {
+          json out = json::array();
+          for (const auto& [id, e] : st.evals) out.push_back(e);
+          reply_json(res, out);
+        }));
+  s.Get(R"(/v1/evaluation/([^/]+))",
+        with_state(ctx,
+                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
+                     auto id = resolve(st.evals, req.matches[1], "evaluation");
+                     if (!id) return reply_error(res, id.error());
+                     reply_json(res, st.evals.at(id.value()));
+                   }));
+}
+
+}  // namespace drover::server

@@ -1,0 +1,32 @@
+// The server's HTTP API: Nomad's cluster paths (jobs, versions, evaluations, allocations,
+// nodes, leader, members). Any server answers reads from etcd; writes go to the leader: a
+// follower forwards them to the leader's address, or answers 503 when there is none
+// (docs/cluster.md, "Server API").
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "server/keys.hpp"
+#include "upstream/upstream_config.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace drover::server {
+
+class LeaderElection;
+
+struct ServerApiContext {
+  upstream::EtcdConfig etcd;
+  Keys keys;
+  std::string name;
+  std::string http_addr;  // http://host:port
+  LeaderElection* election = nullptr;
+  std::function<void()> wake_scheduler;  // a new eval to look at now
+};
+
+void register_server_routes(ServerApiContext& ctx, httplib::Server& s);
+
+}  // namespace drover::server

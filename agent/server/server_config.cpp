@@ -1,0 +1,85 @@
+// Reading server.yaml; see server_config.hpp.
+#include "server/server_config.hpp"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "jobspec/parse.hpp"
+#include "jobspec/yaml_to_json.hpp"
+
+namespace drover::server {
+
+using nlohmann::json;
+
+Result<ServerConfig> parse_server_config(const std::string& text, const std::string& origin) {
+  json doc;
+  try {
+    YAML::Node root = YAML::Load(text);
+    std::string err;
+    auto j = jobspec::detail::yaml_to_json(root, &err);
+    if (!j) return make_error(origin + ": " + err, Errc::Invalid);
+    doc = std::move(*j);
+  } catch (const YAML::Exception& e) {
+    return make_error(origin + ": " + e.what(), Errc::Invalid);
+  }
+  if (doc.is_null()) doc = json::object();
+  if (!doc.is_object()) return make_error(origin + ": must be a map", Errc::Invalid);
+  ServerConfig cfg;
+  std::string errors;
+  for (const auto& [k, v] : doc.items()) {
+    if (k == "name" || k == "bind_addr") {
+      if (!v.is_string() || v.get<std::string>().empty()) {
+        errors += "\n  " + k + ": must be a non-empty string";
+        continue;
+      }
+      (k == "name" ? cfg.name : cfg.bind_addr) = v.get<std::string>();
+    } else if (k == "port") {
+      if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 65535)
+        errors += "\n  port: must be a number from 1 to 65535";
+      else
+        cfg.port = v.get<int>();
+    } else if (k == "leader_ttl") {
+      auto d = v.is_string() ? jobspec::parse_duration(v.get<std::string>())
+                             : Result<jobspec::Duration>(make_error("must be a duration like 10s"));
+      if (!d) {
+        errors += "\n  leader_ttl: " + d.message();
+        continue;
+      }
+      auto s = std::chrono::duration_cast<std::chrono::seconds>(d.value());
+      // etcd grants leases of at least a few seconds; under 2 s the keepalive would race it.
+      if (s < std::chrono::seconds(2)) errors += "\n  leader_ttl: must be at least 2s";
+      cfg.leader_ttl = s;
+    } else if (k == "etcd") {
+      // The agent's block, read by the agent's code; its errors name upstream.etcd.*.
+      upstream::UpstreamConfig up;
+      std::string up_errors;
+      upstream::parse_upstream_config(json{{"backend", "etcd"}, {"etcd", v}}, up, up_errors);
+      for (std::size_t at; (at = up_errors.find("upstream.")) != std::string::npos;)
+        up_errors.erase(at, 9);
+      errors += up_errors;
+      cfg.etcd = up.etcd;
+    } else {
+      errors += "\n  " + k + ": unknown key (use name, bind_addr, port, leader_ttl, etcd)";
+    }
+  }
+  if (!errors.empty()) return make_error(origin + " has problems:" + errors, Errc::Invalid);
+  if (cfg.name.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    cfg.name = std::string(host) + ":" + std::to_string(cfg.port);
+  }
+  return cfg;
+}
+
+Result<ServerConfig> load_server_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error("cannot read server config " + path, Errc::NotFound);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_server_config(ss.str(), path);
+}
+
+}  // namespace drover::server

@@ -1,0 +1,32 @@
+// `drover server -config server.yaml`: what a server reads. The etcd block is the agent's
+// (upstream/upstream_config.hpp), so one etcd section serves both (docs/cluster.md, "Servers").
+//   name: s1                 # default: <hostname>:<port>
+//   bind_addr: 127.0.0.1
+//   port: 4646
+//   leader_ttl: 10s          # the leader lease's TTL: a dead leader is replaced within it
+//   etcd: { endpoints, ca_file, cert_file, key_file, username, password, prefix, request_timeout }
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "drover/common/result.hpp"
+#include "upstream/upstream_config.hpp"
+
+namespace drover::server {
+
+struct ServerConfig {
+  std::string name;
+  std::string bind_addr = "127.0.0.1";
+  int port = 4646;
+  std::chrono::seconds leader_ttl{10};
+  upstream::EtcdConfig etcd;
+};
+
+// Reads and checks the file; every problem at once, each naming its key and the file.
+Result<ServerConfig> load_server_config(const std::string& path);
+// The same from YAML text (`origin` names it in errors).
+Result<ServerConfig> parse_server_config(const std::string& text, const std::string& origin);
+
+}  // namespace drover::server

@@ -1,0 +1,299 @@
+// The cluster end to end with real processes on loopback: etcd, two `drover server`s, and
+// agents in cluster mode, each with its own data dir, port and cgroup parent. Jobs go in
+// through a server's API and CLI (the follower's, which forwards to the leader); what runs is
+// read back from the servers as a user would.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include "agent_process.hpp"
+#include "cluster_processes.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::EtcdProcess;
+using drover::testing::eventually;
+using drover::testing::ServerProcess;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kTtl = 3;  // seconds: the agents' heartbeat and the servers' leader lease
+
+std::string server_config(const EtcdProcess& e) {
+  return "leader_ttl: " + std::to_string(kTtl) + "s\netcd:\n  endpoints: [\"" + e.endpoint() +
+         "\"]\n  prefix: /drover\n";
+}
+
+std::unique_ptr<AgentProcess> start_agent(const EtcdProcess& e) {
+  AgentProcess::Options o;
+  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + e.endpoint() +
+                  "\"]\n    prefix: /drover\n    heartbeat_ttl: " + std::to_string(kTtl) + "s\n";
+  return AgentProcess::start(o);
+}
+
+std::string node_id(const AgentProcess& a) { return a.get("/v1/node").json().value("ID", ""); }
+
+std::string sleeper(const std::string& id, int count, const std::string& type = "service") {
+  return "job:\n  id: " + id + "\n  type: " + type + "\n  groups:\n    - name: g\n" +
+         (type == "system" ? "" : "      count: " + std::to_string(count) + "\n") +
+         "      tasks:\n        - name: t\n          driver: raw_exec\n          kill_timeout: 1s\n"
+         "          config:\n            command: /bin/sh\n"
+         "            args: [\"-c\", \"echo started; exec sleep 300\"]\n"
+         "          resources:\n            cpu: 50\n            memory: 32\n";
+}
+
+// The job's allocs as a server shows them.
+json allocs(const ServerProcess& s, const std::string& job) {
+  auto j = s.get("/v1/job/" + job + "/allocations").json();
+  return j.is_array() ? j : json::array();
+}
+
+// Running allocs of the job, per node id.
+std::map<std::string, int> running_per_node(const ServerProcess& s, const std::string& job) {
+  std::map<std::string, int> out;
+  for (const auto& a : allocs(s, job))
+    if (a.value("ClientStatus", "") == "running" && a.value("DesiredStatus", "") == "run")
+      out[a.value("NodeID", "")]++;
+  return out;
+}
+
+int total(const std::map<std::string, int>& m) {
+  int n = 0;
+  for (const auto& [k, v] : m) n += v;
+  return n;
+}
+
+// Every alloc that is meant to run has its own name (web.g[0]..): no index placed twice.
+void expect_no_duplicate_placement(const ServerProcess& s, const std::string& job, int count) {
+  std::set<std::string> names;
+  int desired_run = 0;
+  for (const auto& a : allocs(s, job)) {
+    if (a.value("DesiredStatus", "") != "run") continue;
+    if (a.value("ClientStatus", "") == "complete" || a.value("ClientStatus", "") == "failed")
+      continue;
+    desired_run++;
+    EXPECT_TRUE(names.insert(a.value("Name", "")).second)
+        << "placed twice: " << a.value("Name", "");
+  }
+  EXPECT_EQ(desired_run, count) << allocs(s, job).dump(2);
+}
+
+// Whichever of the servers leads now ("" when none does).
+std::string leader_of(const std::vector<std::unique_ptr<ServerProcess>>& servers) {
+  for (const auto& s : servers) {
+    auto r = s->get("/v1/status/leader");
+    if (r.status == 200 && r.json().is_string()) return r.json().get<std::string>();
+  }
+  return "";
+}
+
+struct Cluster {
+  EtcdProcess etcd;
+  std::vector<std::unique_ptr<AgentProcess>> agents;
+  std::vector<std::unique_ptr<ServerProcess>> servers;
+
+  bool start(int n_agents) {
+    if (!etcd.start()) return false;
+    for (int i = 0; i < n_agents; ++i) agents.push_back(start_agent(etcd));
+    servers.push_back(ServerProcess::start("s1", server_config(etcd)));
+    servers.push_back(ServerProcess::start("s2", server_config(etcd)));
+    return eventually([&] { return nodes() == n_agents && !leader_of(servers).empty(); }, 20s);
+  }
+  int nodes() {
+    for (const auto& s : servers) {
+      auto j = s->get("/v1/nodes").json();
+      if (j.is_array()) return static_cast<int>(j.size());
+    }
+    return 0;
+  }
+  // The server that is not the leader, to show that writes are forwarded.
+  ServerProcess& follower() {
+    auto leader = leader_of(servers);
+    for (auto& s : servers)
+      if (s->address().find(leader) == std::string::npos) return *s;
+    return *servers.back();
+  }
+  ServerProcess& leader() {
+    auto leader = leader_of(servers);
+    for (auto& s : servers)
+      if (s->address().find(leader) != std::string::npos) return *s;
+    return *servers.front();
+  }
+  ~Cluster() {
+    // Servers first: an agent stopping its allocs must not have them placed again meanwhile.
+    servers.clear();
+    agents.clear();
+  }
+};
+
+}  // namespace
+
+TEST(Cluster, AJobOfCountSixRunsSpreadOverThreeAgentsAndAKilledAgentsAllocsMove) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(3)) << c.servers[0]->log();
+  auto& follower = c.follower();
+
+  auto dir = drover::testing::make_temp_dir("drover-cluster-job");
+  drover::testing::write_file(dir + "/web.yaml", sleeper("web", 6));
+  auto run =
+      drover::testing::run_drover({"job", "run", "-detach", dir + "/web.yaml"}, follower.address());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("Job \"web\" submitted"), std::string::npos) << run.out;
+
+  std::map<std::string, int> per_node;
+  ASSERT_TRUE(
+      eventually([&] { return total(per_node = running_per_node(follower, "web")) == 6; }, 30s))
+      << allocs(follower, "web").dump(2) << c.leader().log();
+  EXPECT_EQ(per_node.size(), 3u) << "spread over the three agents";
+  for (const auto& [node, n] : per_node) EXPECT_EQ(n, 2) << node;
+
+  auto nodes = drover::testing::run_drover({"node", "status"}, follower.address());
+  EXPECT_EQ(nodes.exit_code, 0) << nodes.err;
+  for (const auto& a : c.agents)
+    EXPECT_NE(nodes.out.find(node_id(*a).substr(0, 8)), std::string::npos) << nodes.out;
+  auto status = drover::testing::run_drover({"job", "status", "web"}, follower.address());
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("running"), std::string::npos) << status.out;
+  auto one = allocs(follower, "web")[0].value("ID", "");
+  auto alloc =
+      drover::testing::run_drover({"alloc", "status", one.substr(0, 8)}, follower.address());
+  EXPECT_EQ(alloc.exit_code, 0) << alloc.err;
+  // Logs live on the alloc's node: the server forwards the request there.
+  auto logs =
+      drover::testing::run_drover({"alloc", "logs", one.substr(0, 8), "t"}, follower.address());
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("started"), std::string::npos) << logs.out << logs.err;
+
+  // SIGKILL one agent: its key lapses with its lease, its allocs are lost and run elsewhere.
+  auto& victim = c.agents[1];
+  const std::string gone = node_id(*victim);
+  const auto t0 = std::chrono::steady_clock::now();
+  victim->kill(SIGKILL);
+  drover::testing::kill_orphaned_tasks(victim->cgroup_parent(), victim->data_dir());
+  ASSERT_TRUE(eventually(
+      [&] {
+        per_node = running_per_node(follower, "web");
+        return total(per_node) == 6 && !per_node.count(gone);
+      },
+      30s))
+      << allocs(follower, "web").dump(2) << c.leader().log();
+  auto took =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LE(took.count(), 3 * kTtl + 10) << "rescheduled within the TTL and a pass or two";
+  int lost = 0;
+  for (const auto& a : allocs(follower, "web"))
+    if (a.value("NodeID", "") == gone) {
+      EXPECT_EQ(a.value("ClientStatus", ""), "lost");
+      ++lost;
+    }
+  EXPECT_EQ(lost, 2);
+  expect_no_duplicate_placement(follower, "web", 6);
+  drover::testing::run_drover({"job", "stop", "web"}, follower.address());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cluster, AKilledLeaderIsReplacedByTheOtherServerWithNoDuplicatePlacement) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto first = c.leader().post("/v1/jobs", sleeper("api", 4));
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.follower(), "api")) == 4; }, 30s))
+      << allocs(c.follower(), "api").dump(2);
+
+  const std::string old_leader = leader_of(c.servers);
+  auto& dead = c.leader();
+  dead.kill(SIGKILL);
+  ServerProcess* survivor = nullptr;
+  for (auto& s : c.servers)
+    if (s.get() != &dead) survivor = s.get();
+  // The other server takes the leader key once the dead one's lease lapses.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = survivor->get("/v1/status/leader").json();
+        return r.is_string() && !r.get<std::string>().empty() && r.get<std::string>() != old_leader;
+      },
+      std::chrono::seconds(3 * kTtl + 5)))
+      << survivor->log();
+
+  // The new leader places new work and leaves what is placed alone.
+  auto second = survivor->post("/v1/jobs", sleeper("worker", 2));
+  ASSERT_EQ(second.status, 200) << second.body;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(*survivor, "worker")) == 2; }, 30s))
+      << allocs(*survivor, "worker").dump(2) << survivor->log();
+  expect_no_duplicate_placement(*survivor, "api", 4);
+  expect_no_duplicate_placement(*survivor, "worker", 2);
+  EXPECT_EQ(allocs(*survivor, "api").size(), 4u) << "no alloc of the first job was placed again";
+  auto members = survivor->get("/v1/agent/members").json();
+  EXPECT_EQ(members["Members"].size(), 1u) << members.dump(2);
+  survivor->del("/v1/job/api");
+  survivor->del("/v1/job/worker");
+}
+
+TEST(Cluster, ASystemJobIsPlacedOnAnAgentThatJoinsLater) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", sleeper("everywhere", 0, "system"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(
+      eventually([&] { return running_per_node(c.leader(), "everywhere").size() == 2; }, 30s))
+      << allocs(c.leader(), "everywhere").dump(2);
+
+  c.agents.push_back(start_agent(c.etcd));
+  const std::string late = node_id(*c.agents.back());
+  ASSERT_TRUE(
+      eventually([&] { return running_per_node(c.leader(), "everywhere").count(late) == 1; }, 30s))
+      << allocs(c.leader(), "everywhere").dump(2) << c.leader().log();
+  EXPECT_EQ(running_per_node(c.leader(), "everywhere").size(), 3u);
+  c.follower().del("/v1/job/everywhere");
+}
+
+TEST(Cluster, ADrainMovesAllocsOffTheNode) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", sleeper("moving", 2));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, int> per_node;
+  ASSERT_TRUE(eventually(
+      [&] { return (per_node = running_per_node(c.leader(), "moving")).size() == 2; }, 30s))
+      << allocs(c.leader(), "moving").dump(2);
+  const std::string drained = node_id(*c.agents[0]), other = node_id(*c.agents[1]);
+  auto d = c.follower().post("/v1/node/" + drained + "/drain", R"({"DrainSpec": {"Deadline": 0}})",
+                             "application/json");
+  ASSERT_EQ(d.status, 200) << d.body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        per_node = running_per_node(c.leader(), "moving");
+        return per_node.size() == 1 && per_node.count(other) && per_node[other] == 2;
+      },
+      30s))
+      << allocs(c.leader(), "moving").dump(2) << c.leader().log();
+  auto node = c.leader().get("/v1/node/" + drained).json();
+  EXPECT_EQ(node.value("SchedulingEligibility", ""), "ineligible");
+  EXPECT_TRUE(node.value("Drain", false));
+  c.follower().del("/v1/job/moving");
+}
+
+TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  std::string job = sleeper("huge", 1);
+  job.replace(job.find("memory: 32"), 10, "memory: 10000000");
+  auto r = c.leader().post("/v1/jobs", job);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().value("EvalStatus", ""), "blocked") << r.body;
+  auto evals = c.follower().get("/v1/job/huge/evaluations").json();
+  ASSERT_EQ(evals.size(), 1u) << evals.dump(2);
+  EXPECT_EQ(evals[0]["Status"], "blocked");
+  EXPECT_EQ(evals[0]["FailedTGAllocs"]["g"]["DimensionExhausted"]["memory"], 1) << evals.dump(2);
+  EXPECT_NE(
+      evals[0].value("StatusDescription", "").find("dimension \"memory\" exhausted on 1 node"),
+      std::string::npos);
+}

@@ -1,0 +1,38 @@
+// Nodes and jobs for the server's unit tests, in the shapes etcd holds them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "jobspec/parse.hpp"
+
+namespace drover::server::testing {
+
+inline nlohmann::json node(const std::string& id, int cpu = 4000, int mem = 4096,
+                           const std::string& dc = "dc1") {
+  return {{"ID", id},
+          {"Name", "node-" + id},
+          {"Datacenter", dc},
+          {"NodePool", "default"},
+          {"Status", "ready"},
+          {"SchedulingEligibility", "eligible"},
+          {"Attributes", {{"kernel.name", "linux"}, {"driver.raw_exec", "true"}}},
+          {"Drivers", {{"raw_exec", {{"Detected", true}, {"Healthy", true}}}}},
+          {"NodeResources", {{"Cpu", {{"CpuShares", cpu}}}, {"Memory", {{"MemoryMB", mem}}}}}};
+}
+
+inline jobspec::Job job(const std::string& yaml) {
+  auto r = jobspec::parse_job(yaml);
+  if (!r.job) throw std::runtime_error(jobspec::format_problems(r.problems));
+  return *r.job;
+}
+
+inline std::string web(int count, int memory = 300, const std::string& extra = "") {
+  return "job:\n  id: web\n  type: service\n" + extra +
+         "  groups:\n    - name: g\n      count: " + std::to_string(count) +
+         "\n      tasks:\n        - name: t\n          driver: raw_exec\n          config:\n"
+         "            command: /bin/true\n          resources:\n            memory: " +
+         std::to_string(memory) + "\n";
+}
+
+}  // namespace drover::server::testing

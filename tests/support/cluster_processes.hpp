@@ -1,0 +1,58 @@
+// The cluster's other processes for tests: one etcd member on loopback ports (Debian's
+// etcd-server) and `drover server` processes, each on its own free port.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "agent_process.hpp"
+
+namespace drover::testing {
+
+class EtcdProcess {
+ public:
+  EtcdProcess();
+  ~EtcdProcess();  // kills it and removes its data dir
+  bool start();    // waits until it is healthy
+  void stop();
+  std::string endpoint() const;
+  std::string ctl(const std::string& args) const;  // etcdctl output
+  static bool installed();
+
+ private:
+  std::string dir_;
+  int client_, peer_;
+  pid_t pid_ = -1;
+};
+
+class ServerProcess {
+ public:
+  // Starts `drover server -config` with `config_yaml` (the port is added) and waits until its
+  // API answers (fails the test otherwise).
+  static std::unique_ptr<ServerProcess> start(const std::string& name,
+                                              const std::string& config_yaml);
+  ~ServerProcess();  // SIGTERM, unless the test killed it
+
+  const std::string& address() const { return address_; }
+  const std::string& name() const { return name_; }
+  int kill(int sig);
+  std::string log() const;
+  HttpReply get(const std::string& path) const;
+  HttpReply post(const std::string& path, const std::string& body,
+                 const std::string& content_type = "application/yaml") const;
+  HttpReply del(const std::string& path) const;
+
+ private:
+  ServerProcess() = default;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string name_, address_, dir_;
+};
+
+// After an agent was SIGKILLed its tasks go on (by design): kills its tasks (every process in
+// its parent cgroup) and their drover-monitor parents (whose command line names its data dir).
+void kill_orphaned_tasks(const std::string& cgroup_parent, const std::string& data_dir);
+
+}  // namespace drover::testing
