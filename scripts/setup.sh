@@ -18,6 +18,8 @@ PACKAGES=(
   # JavaScript packages for its web UI beside it
   prometheus
   etcd-server etcd-client
+  # network mode bridge and none: the CNI reference plugins, in /usr/lib/cni
+  containernetworking-plugins iptables iproute2
   # tests/vm boots a cgroup v2 guest: Debian's kernel (not -cloud: it has no 9p) under qemu
   qemu-system-x86 linux-image-amd64 kmod cpio
 )
