@@ -60,7 +60,7 @@ struct Port {
 // A `network` block (group level, or the older task-level resources.network): Nomad's
 // NetworkResource, with static ports in reserved_ports and dynamic ones in dynamic_ports.
 struct Network {
-  std::string mode = "host";  // host only for now; bridge and none are refused (issue 18)
+  std::string mode = "host";  // host; bridge or none (group level: the alloc's own namespace)
   int mbits = 0;              // accepted, not enforced
   std::vector<Port> reserved_ports;
   std::vector<Port> dynamic_ports;
