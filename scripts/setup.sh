@@ -9,6 +9,8 @@ PACKAGES=(
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev zlib1g-dev
   prometheus-cpp-dev
+  # artifacts (agent/artifact/): HTTP downloads and unpacking
+  libcurl4-openssl-dev libarchive-dev
   runc crun procps psmisc curl docker.io busybox-static docker-registry
   openssl clang-14 libclang-rt-14-dev
   systemd dpkg-dev file python3 lintian

@@ -107,6 +107,11 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (path == "/v1/agent/health") return std::nullopt;
   if (path == "/v1/acl/token/self") return Policy::read;
   if (starts_with(path, "/v1/acl/")) return Policy::management;
+  // The keyring seals every variable: the management token's (as Nomad's operator keyring).
+  if (starts_with(path, "/v1/operator/keyring")) return Policy::management;
+  // A variable's items are secrets: reading them takes what submitting a job takes (a job can
+  // read them through a template anyway); listing their metadata (/v1/vars) is a read.
+  if (starts_with(path, "/v1/var/")) return Policy::submit;
   bool reading = method == "GET" || method == "HEAD";
   if (starts_with(path, "/v1/node") || starts_with(path, "/v1/plugin") ||
       starts_with(path, "/v1/client/gc"))
@@ -114,6 +119,8 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (reading) return Policy::read;
   if (path == "/v1/jobs/parse") return Policy::read;  // parses, changes nothing
   if (path == "/v1/jobs" || starts_with(path, "/v1/job/")) return Policy::submit;
+  // Deregistering a service instance: Nomad's submit-job capability.
+  if (starts_with(path, "/v1/service/")) return Policy::submit;
   if (starts_with(path, "/v1/client/allocation/") &&
       (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal")))
     return Policy::submit;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/acl.hpp"
+#include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/http_server.hpp"
@@ -13,6 +14,7 @@
 #include "api/metrics_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
+#include "api/vars_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/admission.hpp"
@@ -339,20 +341,29 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
          });
   register_logs_endpoint(s, ctx);
   register_checks_endpoint(s, ctx);
+  register_services_endpoints(s, ctx);
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
+  register_vars_endpoints(s, ctx);
 }
 
 // Before any route: the token check (the per-client connection cap is taken at accept, in
 // api/http_server.cpp). A refused request does nothing: no handler runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
                                        httplib::Response& res) {
-  if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
   auto need = required_policy(req.method, req.path);
   if (!need) return httplib::Server::HandlerResponse::Unhandled;
   auto secret = request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization"));
+  // A task's workload identity: reads of its job's variables, nothing else, with or without
+  // ACLs (api/vars_endpoint.hpp).
+  if (auto refusal = workload_token_refusal(ctx, secret, req.method, req.path)) {
+    if (refusal->empty()) return httplib::Server::HandlerResponse::Unhandled;
+    reply_error(res, 403, *refusal);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
   if (secret.empty()) {
     reply_error(res, 403, "Permission denied: this agent requires an ACL token (X-Nomad-Token or "
                           "Authorization: Bearer; the CLI reads DROVER_TOKEN)");

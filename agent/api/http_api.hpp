@@ -27,6 +27,13 @@ class HealthWatcher;
 namespace drover::agent {
 class NodeWatcher;
 }
+namespace drover::catalog {
+class Catalog;
+}
+namespace drover::vars {
+class VariableStore;
+class WorkloadIdentity;
+}  // namespace drover::vars
 
 namespace drover::api {
 
@@ -58,6 +65,11 @@ struct ApiContext {
   AclStore* acl = nullptr;
   TlsSettings tls;
   std::size_t max_conns_per_client = 12;
+  // The service catalog behind /v1/services and /v1/service/ (api/services_endpoint.hpp).
+  catalog::Catalog* catalog = nullptr;
+  // Nomad Variables and the tasks' workload identities (api/vars_endpoint.hpp).
+  vars::VariableStore* vars = nullptr;
+  const vars::WorkloadIdentity* identity = nullptr;
 };
 
 class HttpApi {

@@ -52,7 +52,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_alloc_commands(app, selected);
   add_node_commands(app, selected);
   add_plugin_commands(app, selected);
+  add_service_commands(app, selected);
   add_config_commands(app, selected);
+  add_var_commands(app, selected);
   add_version_command(app, selected);
 
   // CLI11 wants the arguments in reverse order, without the program name.

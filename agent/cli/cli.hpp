@@ -1,6 +1,6 @@
 // The `drover` command line: parses argv and runs one subcommand (agent, job, alloc, node,
-// plugin, version). The daemon itself lives in drover_core; the CLI only reaches it through a
-// function pointer so that this library (and its tests) link without the daemon.
+// plugin, service, version). The daemon itself lives in drover_core; the CLI only reaches it
+// through a function pointer so that this library (and its tests) link without the daemon.
 #pragma once
 
 #include <iosfwd>

@@ -34,7 +34,9 @@ void add_job_commands(CLI::App& app, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_node_commands(CLI::App& app, Handler& selected);
 void add_plugin_commands(CLI::App& app, Handler& selected);
+void add_service_commands(CLI::App& app, Handler& selected);
 void add_config_commands(CLI::App& app, Handler& selected);
+void add_var_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
 
 // Prints "Error: <message>" to err and returns the exit code 1.
 int print_error(Context& ctx, const std::string& message);

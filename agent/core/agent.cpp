@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "api/acl.hpp"
+#include "catalog/etcd_catalog.hpp"
+#include "catalog/local_catalog.hpp"
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
@@ -37,6 +39,9 @@
 #include "runner/port_allocator.hpp"
 #include "state/state_store.hpp"
 #include "upstream/node_services.hpp"
+#include "upstream/upstream_config.hpp"
+#include "vars/variable_store.hpp"
+#include "vars/workload_identity.hpp"
 #include "runner/periodic_launcher.hpp"
 
 #ifndef DROVER_VERSION
@@ -142,15 +147,55 @@ int run_agent(const AgentFlags& flags) {
     }
     acl = std::move(acl_r.value());
   }
+  // Nomad Variables (docs/variables.md): sealed by the keyring, kept in the state store, or
+  // in etcd in cluster mode, where every node must hold the same keyring_file.
+  std::unique_ptr<vars::VariableStore> variables;
+  std::unique_ptr<vars::WorkloadIdentity> identity;
+  {
+    upstream::UpstreamConfig ucfg;
+    std::string uerrors;  // reported where the upstream starts (NodeServices)
+    if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
+    const bool cluster = uerrors.empty() && ucfg.backend == "etcd";
+    // Without the cluster's keyring_file a cluster agent runs its allocs as before but keeps
+    // no variables (each would be sealed with a key no other node has); its own keyring still
+    // signs its tasks' identities, which only this agent checks.
+    const std::string no_shared_key =
+        "variables: this agent is in cluster mode (upstream.backend etcd) without keyring_file: "
+        "every node must seal and open the cluster's variables with the same key (make one with "
+        "`openssl rand -base64 32 > /etc/drover/keyring; chmod 600 /etc/drover/keyring`, copy "
+        "it to every node, and set keyring_file)";
+    if (cluster && cfg.keyring_file.empty()) spdlog::warn("{}", no_shared_key);
+    auto keyring_r = cfg.keyring_file.empty()
+                         ? vars::Keyring::open_local(cfg.data_dir / "keyring")
+                         : vars::Keyring::open_shared(cfg.keyring_file);
+    if (!keyring_r) {
+      std::cerr << "Error: " << keyring_r.message() << "\n";
+      return 1;
+    }
+    std::shared_ptr<vars::Keyring> keyring = std::move(keyring_r.value());
+    variables = std::make_unique<vars::VariableStore>(
+        !cluster                   ? vars::make_state_store_backend(*store)
+        : cfg.keyring_file.empty() ? vars::make_unavailable_backend(no_shared_key)
+                                   : vars::make_etcd_backend(ucfg.etcd),
+        keyring);
+    identity = std::make_unique<vars::WorkloadIdentity>(keyring);
+  }
+  struct StopVariables {
+    vars::VariableStore& v;
+    ~StopVariables() { v.stop(); }
+  } stop_variables{*variables};
 
   runner::RunnerContext rctx;
   rctx.store = store.get();
+  rctx.identity = identity.get();
+  rctx.variables = variables.get();
   rctx.data_dir = cfg.data_dir;
   {
     std::error_code ec;
     rctx.monitor_path = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "drover-monitor";
   }
   rctx.max_kill_timeout = std::chrono::seconds(cfg.max_kill_timeout_s);
+  rctx.artifact_limits = cfg.artifact;
   auto node_id = store->meta("node_id");
   if (!node_id) {
     node_id = random_uuid();
@@ -267,6 +312,32 @@ int run_agent(const AgentFlags& flags) {
   runner::PortAllocator ports(std::move(port_cfg));
   resources.set_ports(&ports);
 
+  // The service catalog (docs/networking.md, "Services and the catalog"): in etcd with the
+  // cluster, else in the state store. Made before the manager, whose tasks register in it, and
+  // gone after it.
+  std::unique_ptr<catalog::Catalog> service_catalog;
+  catalog::LocalCatalog* local_catalog = nullptr;
+  catalog::EtcdCatalog* etcd_catalog = nullptr;
+  {
+    upstream::UpstreamConfig ucfg;
+    std::string errors;  // NodeServices::create reports them below
+    if (!cfg.upstream.is_null()) upstream::parse_upstream_config(cfg.upstream, ucfg, errors);
+    if (errors.empty() && ucfg.backend == "etcd") {
+      auto c = std::make_unique<catalog::EtcdCatalog>(ucfg.etcd);
+      etcd_catalog = c.get();
+      service_catalog = std::move(c);
+    } else {
+      auto c = catalog::LocalCatalog::open(*store);
+      if (!c) {
+        std::cerr << "Error: service catalog: " << c.message() << "\n";
+        return 1;
+      }
+      local_catalog = c.value().get();
+      service_catalog = std::move(c.value());
+    }
+  }
+  rctx.catalog = service_catalog.get();
+
   runner::AllocManager manager(rctx);
   // Drivers' own task events (image pull progress) land on their task. Cleared before the
   // manager goes: a plugin may emit until its fini, which runs after.
@@ -321,9 +392,12 @@ int run_agent(const AgentFlags& flags) {
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
   actx.acl = acl.get();
+  actx.vars = variables.get();
+  actx.identity = identity.get();
   actx.tls = {cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_ca_file, cfg.tls_verify_https_client};
   actx.max_conns_per_client = static_cast<std::size_t>(cfg.http_max_conns_per_client);
   services.fill(actx);
+  actx.catalog = service_catalog.get();
   api::HttpApi http(actx);
   if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
     std::cerr << "Error: " << st.message() << "\n";
@@ -359,6 +433,20 @@ int run_agent(const AgentFlags& flags) {
       if (auto* d = registry.driver(name); d && d->supports_reap())
         if (auto st = d->reap(known, root); !st) spdlog::warn("{}", st.message());
   }
+  if (local_catalog) {
+    // Registrations of tasks that no longer run (they ended while no agent was there); the
+    // recovered ones registered again above.
+    std::set<std::pair<std::string, std::string>> running;
+    for (const auto& a : manager.allocs())
+      if (!a.terminal())
+        for (const auto& [task, ts] : a.tasks)
+          if (ts.state != state::TaskPhase::Dead) running.emplace(a.id, task);
+    int n = local_catalog->prune([&](const catalog::ServiceRegistration& r) {
+      return running.count({r.alloc_id, r.task}) > 0;
+    });
+    if (n) spdlog::info("removed {} service registrations of tasks that no longer run", n);
+  }
+  if (etcd_catalog) etcd_catalog->start();
   launcher.start();
   std::thread server([&] { http.serve(); });
   services.start();

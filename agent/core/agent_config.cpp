@@ -3,12 +3,16 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
 
+#include "drover/common/json_text.hpp"
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
 #include "drover/common/names.hpp"
@@ -101,7 +105,9 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "max_dynamic_port",
                                               "network_interface",
                                               "host_network",
-                                              "host_volume"};
+                                              "artifact",
+                                              "host_volume",
+                                              "keyring_file"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -120,6 +126,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   str("datacenter", c.datacenter);
   str("node_class", c.node_class);
   str("node_pool", c.node_pool);
+  str("keyring_file", c.keyring_file);
   if (j.contains("node_pool") && j["node_pool"].is_string()) {
     const auto pool = j["node_pool"].get<std::string>();
     // "all" is not a pool a node can be in: it is what a job asks for to run anywhere.
@@ -380,6 +387,85 @@ Status apply_file(const std::string& path, AgentConfig& c) {
         c.plugins[name].update(cfg);
       }
     }
+  }
+  // --- Artifacts (docs/artifacts.md, "Agent config") ---
+  if (const auto* art =
+          block("artifact", {"http_read_timeout", "http_max_size", "http_retries", "git_timeout",
+                             "decompression_size_limit", "decompression_file_count_limit",
+                             "file_allowed_dirs", "git_allow_sshkey"})) {
+    auto& a = c.artifact;
+    for (auto [key, out] : {std::pair{"http_read_timeout", &a.http_read_timeout},
+                            std::pair{"git_timeout", &a.git_timeout}}) {
+      if (!art->contains(key)) continue;
+      auto d = (*art)[key].is_string() ? jobspec::parse_duration((*art)[key].get<std::string>())
+                                       : Result<jobspec::Duration>(make_error(""));
+      if (!d || d->count() < 1'000'000'000)
+        errors += std::string("\n  artifact.") + key +
+                  ": must be a duration of at least 1s, such as \"30m\"";
+      else
+        *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+    }
+    // Sizes: a whole number of bytes, or a number with KB, MB, GB (powers of 1000) or KiB,
+    // MiB, GiB (powers of 1024), as "100GB" in Nomad's config.
+    auto size = [&](const char* key, std::uint64_t& out) {
+      if (!art->contains(key)) return;
+      const auto& v = (*art)[key];
+      std::optional<std::uint64_t> bytes;
+      if (v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() > 0)) {
+        bytes = v.get<std::uint64_t>();
+      } else if (v.is_string()) {
+        const std::string s = v.get<std::string>();
+        std::size_t digits = 0;
+        while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+        static const std::map<std::string, std::uint64_t> units = {{"", 1},
+                                                                   {"B", 1},
+                                                                   {"KB", 1000},
+                                                                   {"MB", 1000'000},
+                                                                   {"GB", 1000'000'000},
+                                                                   {"KiB", 1 << 10},
+                                                                   {"MiB", 1 << 20},
+                                                                   {"GiB", 1 << 30}};
+        auto unit = units.find(s.substr(digits));
+        if (digits > 0 && digits < 12 && unit != units.end())
+          bytes = std::stoull(s.substr(0, digits)) * unit->second;
+      }
+      if (!bytes || *bytes == 0)
+        errors += std::string("\n  artifact.") + key +
+                  ": must be a size such as \"2GiB\" or \"500MB\", or a number of bytes";
+      else
+        out = *bytes;
+    };
+    size("http_max_size", a.http_max_size);
+    size("decompression_size_limit", a.decompression_size_limit);
+    if (art->contains("decompression_file_count_limit")) {
+      const auto& v = (*art)["decompression_file_count_limit"];
+      if (!v.is_number_integer() || v < 1)
+        errors += "\n  artifact.decompression_file_count_limit: must be a whole number, at least 1";
+      else
+        a.decompression_file_count_limit = v.get<std::uint64_t>();
+    }
+    if (art->contains("http_retries")) {
+      const auto& v = (*art)["http_retries"];
+      if (!v.is_number_integer() || v < 0 || v > 10)
+        errors += "\n  artifact.http_retries: must be a whole number from 0 to 10";
+      else
+        a.http_retries = v;
+    }
+    if (art->contains("file_allowed_dirs")) {
+      const auto& v = (*art)["file_allowed_dirs"];
+      bool ok = v.is_array();
+      if (ok)
+        for (const auto& d : v)
+          ok = ok && d.is_string() && !d.get<std::string>().empty() &&
+               d.get<std::string>()[0] == '/';
+      if (!ok) {
+        errors += "\n  artifact.file_allowed_dirs: must be a list of absolute directory paths";
+      } else {
+        a.file_allowed_dirs.clear();
+        for (const auto& d : v) a.file_allowed_dirs.emplace_back(d.get<std::string>());
+      }
+    }
+    flag(*art, "artifact.", "git_allow_sshkey", a.git_allow_sshkey);
   }
   if (!errors.empty()) return make_error("config " + path + ":" + errors);
   return {};

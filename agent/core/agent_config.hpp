@@ -5,11 +5,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "artifact/limits.hpp"
 #include "core/agent.hpp"
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/common/result.hpp"
@@ -76,6 +76,12 @@ struct AgentConfig {
   int http_max_conns_per_client = 12;
   // The `upstream` block as written; upstream/upstream_config.hpp reads it.
   nlohmann::json upstream;
+  // The keys that seal Nomad Variables, the same file on every node of a cluster (required
+  // with upstream.backend etcd); empty: <data_dir>/keyring, made on first start
+  // (docs/variables.md, "Keys").
+  std::string keyring_file;
+  // The `artifact` block: download and unpack limits, allowed file:// dirs (docs/artifacts.md).
+  artifact::Limits artifact;
 };
 
 // Builds the config from flags and the file they name. Errors name the key or the flag.

@@ -3,6 +3,7 @@
 #include "jobspec/job.hpp"
 
 #include "drover/common/encoding.hpp"
+#include "jobspec/template_block.hpp"
 
 namespace drover::jobspec {
 
@@ -328,6 +329,21 @@ json task_to_json(const Task& t) {
   placement_to_json(t.placement, out, /*spreads=*/false);
   out["DispatchPayload"] =
       t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
+  out["Identity"] =
+      t.identity ? json{{"Name", "default"}, {"Env", t.identity->env}, {"File", t.identity->file}}
+                 : json(nullptr);
+  if (!t.artifacts.empty()) {
+    json artifacts = json::array();
+    for (const auto& a : t.artifacts)
+      artifacts.push_back({{"GetterSource", a.source},
+                           {"GetterOptions", a.options},
+                           {"GetterHeaders", a.headers},
+                           {"GetterMode", a.mode},
+                           {"RelativeDest", a.destination},
+                           {"Chown", a.chown}});
+    out["Artifacts"] = std::move(artifacts);
+  }
+  out["Templates"] = templates_to_json(t.templates);
   json mounts = json::array();
   for (const auto& m : t.volume_mounts)
     mounts.push_back({{"Volume", m.volume},
@@ -384,6 +400,22 @@ Task task_from_json(const json& j) {
   t.placement = placement_from_json(j);
   if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
     t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
+  if (j.contains("Identity") && !j.at("Identity").is_null())
+    t.identity = Identity{value_at<bool>(j.at("Identity"), "Env", false),
+                          value_at<bool>(j.at("Identity"), "File", false)};
+  if (j.contains("Artifacts") && j.at("Artifacts").is_array()) {
+    for (const auto& a : j.at("Artifacts")) {
+      Artifact art;
+      art.source = value_at(a, "GetterSource", art.source);
+      art.options = value_at(a, "GetterOptions", art.options);
+      art.headers = value_at(a, "GetterHeaders", art.headers);
+      art.mode = value_at(a, "GetterMode", art.mode);
+      art.destination = value_at(a, "RelativeDest", art.destination);
+      art.chown = value_at(a, "Chown", art.chown);
+      t.artifacts.push_back(std::move(art));
+    }
+  }
+  if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
   if (j.contains("VolumeMounts") && !j.at("VolumeMounts").is_null()) {
     for (const auto& m : j.at("VolumeMounts")) {
       VolumeMount v;

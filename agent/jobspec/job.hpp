@@ -60,7 +60,7 @@ struct Port {
 // A `network` block (group level, or the older task-level resources.network): Nomad's
 // NetworkResource, with static ports in reserved_ports and dynamic ones in dynamic_ports.
 struct Network {
-  std::string mode = "host";  // host; bridge or none (group level: the alloc's own namespace)
+  std::string mode = "host";  // host only for now; bridge and none are refused (issue 18)
   int mbits = 0;              // accepted, not enforced
   std::vector<Port> reserved_ports;
   std::vector<Port> dynamic_ports;
@@ -170,6 +170,64 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
+// Nomad's task `identity` block (its default workload identity): whether the task's token is
+// put in its NOMAD_TOKEN env var and in secrets/nomad_token (docs/variables.md).
+struct Identity {
+  bool env = false;
+  bool file = false;
+  bool operator==(const Identity&) const = default;
+};
+
+// Nomad's task `artifact`: a file, archive or git tree fetched into the task dir before the
+// task first starts (docs/artifacts.md). Nomad's JSON names in the comments.
+struct Artifact {
+  std::string source;                          // GetterSource
+  std::map<std::string, std::string> options;  // GetterOptions: checksum, archive, ref, ...
+  std::map<std::string, std::string> headers;  // GetterHeaders
+  std::string mode = "any";                    // GetterMode: any, file, dir
+  std::string destination = "local/";          // RelativeDest, relative to the task dir
+  bool chown = false;                          // Chown: owned by the task's user
+  bool operator==(const Artifact&) const = default;
+};
+
+// --- Templates (issue 19, docs/templates.md) ---------------------------------------------
+// Nomad's `change_script`: run inside the task (or in its dir) after a re-render.
+struct ChangeScript {
+  std::string command;
+  std::vector<std::string> args;
+  Duration timeout = std::chrono::seconds(5);
+  bool fail_on_error = false;
+  bool operator==(const ChangeScript&) const = default;
+};
+
+// Nomad's template `wait`: how long data must be quiet before a re-render.
+struct TemplateWait {
+  Duration min{0};
+  Duration max{0};
+  bool operator==(const TemplateWait&) const = default;
+};
+
+// One `template` block (Nomad's Template): Go's text/template rendered beneath the task dir.
+struct Template {
+  std::string data;         // EmbeddedTmpl
+  std::string source;       // SourcePath: a file beneath the task dir
+  std::string destination;  // DestPath: beneath the task dir
+  bool env = false;         // Envvars: KEY=value lines join the task's environment
+  std::string change_mode = "restart";  // noop | restart | signal | script
+  std::string change_signal;
+  std::optional<ChangeScript> change_script;
+  std::string perms = "0644";
+  std::optional<int> uid, gid;
+  std::string left_delimiter = "{{";
+  std::string right_delimiter = "}}";
+  Duration splay = std::chrono::seconds(5);
+  std::optional<TemplateWait> wait;
+  bool error_on_missing_key = false;
+  bool once = false;
+  bool operator==(const Template&) const = default;
+};
+// --- end templates -----------------------------------------------------------------------
+
 // --- Volumes (docs/jobspec.md, "volumes") ---------------------------------------------------
 // A group's `volume "name" { type = "host", source, read_only }`: Nomad's VolumeRequest. Only
 // host volumes (the agent config's `host_volume`) exist on a node agent; csi is refused.
@@ -193,8 +251,8 @@ struct VolumeMount {
 // A group's `ephemeral_disk`: the alloc dir's budget and whether alloc/data outlives the
 // alloc (runner/alloc_dir.hpp).
 struct EphemeralDisk {
-  int size_mb = 300;    // Nomad's default; enforced by the disk-usage GC
-  bool sticky = false;  // a replacement alloc of the same job and group takes over alloc/data
+  int size_mb = 300;     // Nomad's default; enforced by the disk-usage GC
+  bool sticky = false;   // a replacement alloc of the same job and group takes over alloc/data
   bool migrate = false;  // another node's data: on one node the same as sticky
   bool operator==(const EphemeralDisk&) const = default;
 };
@@ -220,6 +278,9 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
+  std::optional<Identity> identity;
+  std::vector<Artifact> artifacts;
+  std::vector<Template> templates;  // issue 19
   std::vector<VolumeMount> volume_mounts;
   bool operator==(const Task&) const = default;
 };

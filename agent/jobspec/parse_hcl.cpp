@@ -47,8 +47,6 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"network", "belongs in a group (or, the older way, in a task's resources)"},
       {"service", "belongs in a group or a task"},
       {"dns", "not supported yet (issue 18: it needs bridge mode)"},
-      {"template", "not supported yet (issue 19)"},
-      {"artifact", "not supported yet (issue 19)"},
       {"volume", "belongs in a group (a task mounts it with volume_mount)"},
       {"volume_mount", "belongs in a task"},
       {"vault", "not supported by drover (no Vault integration)"},
@@ -58,7 +56,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"csi_plugin", "not supported by drover"},
       {"scaling", "not supported by drover (no autoscaler on one node)"},
       {"multiregion", "not supported by drover"},
-      {"identity", "not supported by drover"},
+      {"identity", "belongs in a task (its workload identity: env, file)"},
       {"action", "not supported by drover"},
       {"schedule", "not supported by drover"},
       {"disconnect", "not supported by drover"},
@@ -573,8 +571,9 @@ class HclMapper {
     t["Name"] = b.labels[0];
     map_.add(s.json_path + ".Name", {s.where, "", b.pos.line});
     const std::vector<std::string_view> blocks = {
-        "config",  "env",     "meta",       "resources", "lifecycle",       "logs",
-        "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount"};
+        "config",  "env",     "meta",       "resources", "lifecycle",        "logs",
+        "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount",
+        "identity", "artifact", "template"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User"},
@@ -588,8 +587,14 @@ class HclMapper {
                t, blocks);
     std::map<std::string, int> seen;
     json services = json::array();
+    json artifacts = json::array();
+    json templates = json::array();
     for (const auto& c : b.body.blocks) {
-      if (c.type == "config") {
+      if (c.type == "artifact") {
+        if (labels(s, c, 0)) artifacts.push_back(artifact(c, s, artifacts.size()));
+      } else if (c.type == "template") {
+        if (labels(s, c, 0)) templates.push_back(template_block(c, s, templates.size()));
+      } else if (c.type == "config") {
         block_or_attribute(c, s, t, "Config", seen,
                            [&](const hcl::Block& m) { return config_body(m.body, s, "config"); });
       } else if (c.type == "env") {
@@ -617,6 +622,10 @@ class HclMapper {
       } else if (c.type == "dispatch_payload") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
+      } else if (c.type == "identity") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          t["Identity"] =
+              simple_block(c, s, "Identity", {{"env", "Env"}, {"file", "File"}, {"name", "Name"}});
       } else if (c.type == "volume_mount") {
         if (labels(s, c, 0)) {
           if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();
@@ -639,7 +648,78 @@ class HclMapper {
       }
     }
     if (!services.empty()) t["Services"] = std::move(services);
+    if (!artifacts.empty()) t["Artifacts"] = std::move(artifacts);
+    if (!templates.empty()) t["Templates"] = std::move(templates);
     return t;
+  }
+
+  // An artifact block (docs/artifacts.md): options and headers as a block or a map attribute.
+  json artifact(const hcl::Block& b, const Scope& task, std::size_t index) {
+    Scope s{task.json_path + ".Artifacts[" + std::to_string(index) + "]", task.where, "artifact."};
+    map_.add(s.json_path, {task.where, "artifact", b.pos.line});
+    json out = json::object();
+    attributes(b.body, s,
+               {{"source", "GetterSource"},
+                {"destination", "RelativeDest"},
+                {"mode", "GetterMode"},
+                {"chown", "Chown"},
+                {"options", "GetterOptions", Kind::StringMap},
+                {"headers", "GetterHeaders", Kind::StringMap}},
+               out, {"options", "headers"});
+    std::map<std::string, int> seen;
+    for (const auto& c : b.body.blocks) {
+      if (c.type == "options") {
+        block_or_attribute(c, s, out, "GetterOptions", seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+      } else if (c.type == "headers") {
+        block_or_attribute(c, s, out, "GetterHeaders", seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+      } else {
+        unknown_block(s, c, {"options", "headers"});
+      }
+    }
+    return out;
+  }
+
+  // A task's `template` block (docs/templates.md) as one of Nomad's Templates.
+  json template_block(const hcl::Block& b, const Scope& task, std::size_t index) {
+    Scope s{task.json_path + ".Templates[" + std::to_string(index) + "]", task.where, "template."};
+    map_.add(s.json_path, {task.where, "template", b.pos.line});
+    json out = json::object();
+    attributes(b.body, s,
+               {{"data", "EmbeddedTmpl"},
+                {"source", "SourcePath"},
+                {"destination", "DestPath"},
+                {"env", "Envvars"},
+                {"change_mode", "ChangeMode"},
+                {"change_signal", "ChangeSignal"},
+                {"perms", "Perms"},
+                {"uid", "Uid", Kind::Int},
+                {"gid", "Gid", Kind::Int},
+                {"left_delimiter", "LeftDelim"},
+                {"right_delimiter", "RightDelim"},
+                {"splay", "Splay", Kind::Duration},
+                {"error_on_missing_key", "ErrMissingKey"},
+                {"once", "Once"}},
+               out, {"change_script", "wait"});
+    std::map<std::string, int> seen;
+    for (const auto& c : b.body.blocks) {
+      if (c.type == "change_script") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          out["ChangeScript"] = simple_block(c, s, "ChangeScript",
+                                             {{"command", "Command"},
+                                              {"args", "Args"},
+                                              {"timeout", "Timeout", Kind::Duration},
+                                              {"fail_on_error", "FailOnError"}});
+      } else if (c.type == "wait") {
+        if (labels(s, c, 0) && once(seen, s, c))
+          out["Wait"] = simple_block(
+              c, s, "Wait", {{"min", "Min", Kind::Duration}, {"max", "Max", Kind::Duration}});
+      } else {
+        unknown_block(s, c, {"change_script", "wait"});
+      }
+    }
+    return out;
   }
 
   json resources(const hcl::Block& b, const Scope& task) {

@@ -439,7 +439,8 @@ class NomadReader {
     check_keys(o, path,
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
-                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts"});
+                "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts",
+                "Identity", "Artifacts", "Templates"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -473,6 +474,44 @@ class NomadReader {
       check_keys(o.at("DispatchPayload"), dp, {"File"});
       t.dispatch_payload = DispatchPayload{str(o.at("DispatchPayload"), "File", dp).value_or("")};
     }
+    if (object(o, "Identity", path)) {
+      const std::string ip = join(path, "Identity");
+      // What `nomad job run -output` writes for the default identity; only Env and File act.
+      check_keys(o.at("Identity"), ip,
+                 {"Name", "Audience", "Env", "File", "ChangeMode", "ChangeSignal", "TTL",
+                  "ServiceName", "Filepath"});
+      Identity id;
+      if (auto v = boolean(o.at("Identity"), "Env", ip)) id.env = *v;
+      if (auto v = boolean(o.at("Identity"), "File", ip)) id.file = *v;
+      t.identity = id;
+    }
+    if (array(o, "Artifacts", path)) {
+      const json& list = o.at("Artifacts");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string ap = index(join(path, "Artifacts"), i);
+        if (!list[i].is_object()) {
+          add(ap, "must be an object");
+          continue;
+        }
+        check_keys(list[i], ap,
+                   {"GetterSource", "GetterOptions", "GetterHeaders", "GetterMode", "RelativeDest",
+                    "Chown", "GetterInsecure"});
+        Artifact a;
+        if (auto v = str(list[i], "GetterSource", ap)) a.source = *v;
+        a.options = string_map(list[i], "GetterOptions", ap);
+        a.headers = string_map(list[i], "GetterHeaders", ap);
+        if (auto v = str(list[i], "GetterMode", ap); v && !v->empty()) a.mode = *v;
+        if (auto v = str(list[i], "RelativeDest", ap); v && !v->empty()) a.destination = *v;
+        if (auto v = boolean(list[i], "Chown", ap)) a.chown = *v;
+        // Nomad's GetterInsecure skips TLS verification: drover always verifies.
+        if (auto v = boolean(list[i], "GetterInsecure", ap); v && *v)
+          add(join(ap, "GetterInsecure"), "not supported by drover (TLS is always verified)");
+        t.artifacts.push_back(std::move(a));
+      }
+    }
+    objects(o, "Templates", path, [&](const json& tj, const std::string& tp) {
+      t.templates.push_back(read_template(tj, tp));
+    });
     // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
     // copies the group's into each task, which is then no policy of the task's own.
     if (object(o, "RestartPolicy", path)) {
@@ -500,6 +539,59 @@ class NomadReader {
           add(join(mp, "SELinuxLabel"), "not supported by drover");
         t.volume_mounts.push_back(std::move(m));
       }
+    }
+    return t;
+  }
+
+  // One of a task's Templates (docs/templates.md), Nomad's field names.
+  Template read_template(const json& o, const std::string& path) {
+    check_keys(o, path,
+               {"EmbeddedTmpl", "SourcePath", "DestPath", "Envvars", "ChangeMode", "ChangeSignal",
+                "ChangeScript", "Perms", "Uid", "Gid", "LeftDelim", "RightDelim", "Splay", "Wait",
+                "ErrMissingKey", "Once"});
+    Template t;
+    if (auto v = str(o, "EmbeddedTmpl", path)) t.data = *v;
+    if (auto v = str(o, "SourcePath", path)) t.source = *v;
+    if (auto v = str(o, "DestPath", path)) t.destination = *v;
+    if (auto v = boolean(o, "Envvars", path)) t.env = *v;
+    if (auto v = str(o, "ChangeMode", path); v && !v->empty()) t.change_mode = *v;
+    if (auto v = str(o, "ChangeSignal", path)) t.change_signal = *v;
+    if (auto v = str(o, "Perms", path); v && !v->empty()) t.perms = *v;
+    t.uid = integer(o, "Uid", path);
+    t.gid = integer(o, "Gid", path);
+    if (auto v = str(o, "LeftDelim", path); v && !v->empty()) t.left_delimiter = *v;
+    if (auto v = str(o, "RightDelim", path); v && !v->empty()) t.right_delimiter = *v;
+    if (auto v = duration(o, "Splay", path)) t.splay = *v;
+    if (auto v = boolean(o, "ErrMissingKey", path)) t.error_on_missing_key = *v;
+    if (auto v = boolean(o, "Once", path)) t.once = *v;
+    if (object(o, "ChangeScript", path)) {
+      const std::string cp = join(path, "ChangeScript");
+      const json& c = o.at("ChangeScript");
+      check_keys(c, cp, {"Command", "Args", "Timeout", "FailOnError"});
+      ChangeScript cs;
+      if (auto v = str(c, "Command", cp)) cs.command = *v;
+      if (array(c, "Args", cp)) {
+        const json& args = c.at("Args");
+        for (std::size_t i = 0; i < args.size(); ++i) {
+          if (args[i].is_string())
+            cs.args.push_back(args[i].get<std::string>());
+          else
+            add(index(join(cp, "Args"), i),
+                std::string("must be a string (got ") + args[i].type_name() + ")");
+        }
+      }
+      if (auto v = duration(c, "Timeout", cp); v && v->count() != 0) cs.timeout = *v;
+      if (auto v = boolean(c, "FailOnError", cp)) cs.fail_on_error = *v;
+      // Nomad prints an empty ChangeScript for every template; one without a command is none.
+      if (!cs.command.empty() || !cs.args.empty()) t.change_script = std::move(cs);
+    }
+    if (object(o, "Wait", path)) {
+      const std::string wp = join(path, "Wait");
+      check_keys(o.at("Wait"), wp, {"Min", "Max", "Enabled"});
+      TemplateWait w;
+      if (auto v = duration(o.at("Wait"), "Min", wp)) w.min = *v;
+      if (auto v = duration(o.at("Wait"), "Max", wp)) w.max = *v;
+      t.wait = w;
     }
     return t;
   }

@@ -428,7 +428,7 @@ class YamlReader {
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
                 "shutdown_delay", "constraints", "affinities", "dispatch_payload",
-                "volume_mounts"});
+                "volume_mounts", "identity", "artifacts", "templates"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -479,6 +479,32 @@ class YamlReader {
       t.dispatch_payload = DispatchPayload{
           str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
     }
+    const std::string ipath = join(path, "identity");
+    if (map(n["identity"], ipath)) {
+      check_keys(n["identity"], ipath, {"env", "file"});
+      Identity id;
+      if (auto v = boolean(n["identity"]["env"], join(ipath, "env"))) id.env = *v;
+      if (auto v = boolean(n["identity"]["file"], join(ipath, "file"))) id.file = *v;
+      t.identity = id;
+    }
+    const std::string apath = join(path, "artifacts");
+    if (list(n["artifacts"], apath)) {
+      for (std::size_t i = 0; i < n["artifacts"].size(); ++i) {
+        const YAML::Node a = n["artifacts"][i];
+        const std::string ap = index(apath, i);
+        if (!map(a, ap)) continue;
+        check_keys(a, ap, {"source", "destination", "mode", "options", "headers", "chown"});
+        Artifact art;
+        if (auto v = str(a["source"], join(ap, "source"))) art.source = *v;
+        if (auto v = str(a["destination"], join(ap, "destination")); v && !v->empty())
+          art.destination = *v;
+        if (auto v = str(a["mode"], join(ap, "mode")); v && !v->empty()) art.mode = *v;
+        art.options = string_map(a["options"], join(ap, "options"));
+        art.headers = string_map(a["headers"], join(ap, "headers"));
+        if (auto v = boolean(a["chown"], join(ap, "chown"))) art.chown = *v;
+        t.artifacts.push_back(std::move(art));
+      }
+    }
     const std::string mpath = join(path, "volume_mounts");
     if (list(n["volume_mounts"], mpath)) {
       for (std::size_t i = 0; i < n["volume_mounts"].size(); ++i) {
@@ -493,6 +519,62 @@ class YamlReader {
         if (auto v = str(m["propagation_mode"], join(p, "propagation_mode"))) vm.propagation_mode = *v;
         t.volume_mounts.push_back(std::move(vm));
       }
+    }
+    const std::string tpath = join(path, "templates");
+    if (list(n["templates"], tpath)) {
+      for (std::size_t i = 0; i < n["templates"].size(); ++i)
+        t.templates.push_back(read_template(n["templates"][i], index(tpath, i)));
+    }
+    return t;
+  }
+
+  // One `templates:` entry, with the HCL block's names (docs/templates.md).
+  Template read_template(const YAML::Node& n, const std::string& path) {
+    Template t;
+    if (!map(n, path)) {
+      if (!n || n.IsNull()) add(path, "must be a map (got null)");
+      return t;
+    }
+    check_keys(n, path,
+               {"data", "source", "destination", "env", "change_mode", "change_signal",
+                "change_script", "perms", "uid", "gid", "left_delimiter", "right_delimiter",
+                "splay", "wait", "error_on_missing_key", "once"});
+    if (auto v = str(n["data"], join(path, "data"))) t.data = *v;
+    if (auto v = str(n["source"], join(path, "source"))) t.source = *v;
+    if (auto v = str(n["destination"], join(path, "destination"))) t.destination = *v;
+    if (auto v = boolean(n["env"], join(path, "env"))) t.env = *v;
+    if (auto v = str(n["change_mode"], join(path, "change_mode"))) t.change_mode = *v;
+    if (auto v = str(n["change_signal"], join(path, "change_signal"))) t.change_signal = *v;
+    if (auto v = str(n["perms"], join(path, "perms"))) t.perms = *v;
+    t.uid = integer(n["uid"], join(path, "uid"));
+    t.gid = integer(n["gid"], join(path, "gid"));
+    if (auto v = str(n["left_delimiter"], join(path, "left_delimiter"))) t.left_delimiter = *v;
+    if (auto v = str(n["right_delimiter"], join(path, "right_delimiter"))) t.right_delimiter = *v;
+    if (auto v = duration(n["splay"], join(path, "splay"))) t.splay = *v;
+    if (auto v = boolean(n["error_on_missing_key"], join(path, "error_on_missing_key")))
+      t.error_on_missing_key = *v;
+    if (auto v = boolean(n["once"], join(path, "once"))) t.once = *v;
+    const std::string cpath = join(path, "change_script");
+    if (map(n["change_script"], cpath)) {
+      const YAML::Node c = n["change_script"];
+      check_keys(c, cpath, {"command", "args", "timeout", "fail_on_error"});
+      ChangeScript cs;
+      if (auto v = str(c["command"], join(cpath, "command"))) cs.command = *v;
+      const std::string apath = join(cpath, "args");
+      if (list(c["args"], apath))
+        for (std::size_t i = 0; i < c["args"].size(); ++i)
+          if (auto v = str(c["args"][i], index(apath, i))) cs.args.push_back(*v);
+      if (auto v = duration(c["timeout"], join(cpath, "timeout"))) cs.timeout = *v;
+      if (auto v = boolean(c["fail_on_error"], join(cpath, "fail_on_error"))) cs.fail_on_error = *v;
+      t.change_script = std::move(cs);
+    }
+    const std::string wpath = join(path, "wait");
+    if (map(n["wait"], wpath)) {
+      check_keys(n["wait"], wpath, {"min", "max"});
+      TemplateWait w;
+      if (auto v = duration(n["wait"]["min"], join(wpath, "min"))) w.min = *v;
+      if (auto v = duration(n["wait"]["max"], join(wpath, "max"))) w.max = *v;
+      t.wait = w;
     }
     return t;
   }

@@ -102,7 +102,9 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"meta_required", "MetaRequired"},
       {"meta_optional", "MetaOptional"},
       {"dispatch_payload", "DispatchPayload"},
+      {"identity", "Identity"},
       {"file", "File"},
+      {"artifacts", "Artifacts"},
       // volumes (docs/jobspec.md, "volumes")
       {"volumes", "Volumes"},
       {"source", "Source"},
@@ -129,12 +131,53 @@ const std::map<std::string_view, std::string_view>& spread_names() {
   return names;
 }
 
+// Inside an artifact the names are Nomad's Getter* ones; options and headers keys are the
+// user's own.
+const std::map<std::string_view, std::string_view>& artifact_names() {
+  static const std::map<std::string_view, std::string_view> names = {
+      {"source", "GetterSource"}, {"options", "GetterOptions"},    {"headers", "GetterHeaders"},
+      {"mode", "GetterMode"},     {"destination", "RelativeDest"}, {"chown", "Chown"},
+  };
+  return names;
+}
+
+// Inside a template (docs/templates.md) the names are Nomad's Template fields.
+const std::map<std::string_view, std::string_view>& template_names() {
+  static const std::map<std::string_view, std::string_view> names = {
+      {"data", "EmbeddedTmpl"},
+      {"source", "SourcePath"},
+      {"destination", "DestPath"},
+      {"env", "Envvars"},
+      {"change_mode", "ChangeMode"},
+      {"change_signal", "ChangeSignal"},
+      {"change_script", "ChangeScript"},
+      {"command", "Command"},
+      {"args", "Args"},
+      {"timeout", "Timeout"},
+      {"fail_on_error", "FailOnError"},
+      {"perms", "Perms"},
+      {"uid", "Uid"},
+      {"gid", "Gid"},
+      {"left_delimiter", "LeftDelim"},
+      {"right_delimiter", "RightDelim"},
+      {"splay", "Splay"},
+      {"wait", "Wait"},
+      {"min", "Min"},
+      {"max", "Max"},
+      {"error_on_missing_key", "ErrMissingKey"},
+      {"once", "Once"},
+  };
+  return names;
+}
+
 }  // namespace
 
 std::string nomad_json_path(std::string_view yaml_path) {
   std::string out = "Job";
   bool verbatim = false;   // below config, env, meta and header: the user's own keys
   bool in_spread = false;  // below spreads[N]
+  bool in_artifact = false;  // below artifacts[N]
+  bool in_template = false;  // below templates[N]
   while (!yaml_path.empty()) {
     auto dot = yaml_path.find('.');
     std::string_view segment = yaml_path.substr(0, dot);
@@ -147,11 +190,24 @@ std::string nomad_json_path(std::string_view yaml_path) {
       out += segment;
       continue;
     }
-    const auto& names = in_spread ? spread_names() : nomad_names();
+    if (name == "templates") {
+      out += "Templates";
+      out += rest;
+      in_template = true;
+      continue;
+    }
+    const auto& names = in_spread ? spread_names() : in_template ? template_names()
+                        : in_artifact ? artifact_names()
+                                      : nomad_names();
     auto it = names.find(name);
     out += it == names.end() ? name : it->second;
     out += rest;
     if (name == "spreads") in_spread = true;
+    if (name == "artifacts") {
+      in_artifact = true;
+    } else if (in_artifact && (name == "options" || name == "headers")) {
+      verbatim = true;
+    }
     if (name == "config" || name == "env" || name == "meta" || name == "header") verbatim = true;
   }
   return out;

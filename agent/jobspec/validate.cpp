@@ -7,11 +7,13 @@
 #include <regex>
 #include <set>
 
+#include "artifact/source.hpp"
 #include "drover/common/names.hpp"
 #include "drover/sdk/signals.hpp"
 #include "jobspec/constraint.hpp"
 #include "jobspec/cron.hpp"
 #include "jobspec/parse.hpp"
+#include "template/template.hpp"
 
 namespace drover::jobspec {
 
@@ -313,6 +315,117 @@ class Validator {
     if (checks > kMaxChecksPerTask)
       add(path + ".services", "at most " + std::to_string(kMaxChecksPerTask) + " checks per task");
     if (t.dispatch_payload) dispatch_payload(path + ".dispatch_payload.file", t.dispatch_payload->file);
+    for (std::size_t i = 0; i < t.artifacts.size(); ++i)
+      artifact(path + ".artifacts[" + std::to_string(i) + "]", t.artifacts[i]);
+    for (std::size_t i = 0; i < t.templates.size(); ++i)
+      template_block(path + ".templates[" + std::to_string(i) + "]", t.templates[i]);
+  }
+
+  // An artifact is refused at submit for what the fetcher would refuse later: an unknown or
+  // refused scheme, a bad checksum, a destination leaving the task dir (docs/artifacts.md).
+  // Text with ${...} is interpolated at run time and checked then.
+  void artifact(const std::string& path, const Artifact& a) {
+    // The artifact module's messages start with the field they concern ("options.ref: ...").
+    auto add_field = [&](const std::string& message) {
+      auto colon = message.find(": ");
+      if (colon == std::string::npos) return add(path, message);
+      add(path + "." + message.substr(0, colon), message.substr(colon + 2));
+    };
+    bool interpolated = a.source.find("${") != std::string::npos;
+    for (const auto& [k, v] : a.options)
+      interpolated = interpolated || v.find("${") != std::string::npos;
+    if (a.source.empty()) {
+      add(path + ".source", "is required");
+    } else if (!interpolated) {
+      if (auto s = artifact::parse_source(a.source, a.options); !s) add_field(s.message());
+    }
+    if (auto st = artifact::check_mode(a.mode); !st) add_field(st.message());
+    if (a.destination.find("${") == std::string::npos) {
+      auto dest = artifact::normalize_destination(a.destination);
+      if (!dest)
+        add_field(dest.message());
+      else if (a.mode == "file" && *dest == ".")
+        add(path + ".destination", "with mode \"file\" it names the file to write");
+    }
+    for (const auto& [k, v] : a.headers)
+      if (auto st = artifact::check_header(k, v); !st) add(path + ".headers." + k, st.message());
+  }
+
+  // A path a template reads or writes, relative to the task dir (local/x, secrets/x); the hook
+  // opens it beneath the task dir as well (fs/beneath.hpp). `${...}` is interpolated at run
+  // time, and checked then.
+  void task_dir_path(const std::string& path, const std::string& file) {
+    if (file.size() > 1024) return add(path, "must be at most 1024 bytes");
+    if (printable(file) != file) return add(path, "must not contain control characters");
+    if (file.find("${") != std::string::npos) return;
+    if (file.front() == '/')
+      return add(
+          path, "must be relative to the task dir (e.g. \"local/app.conf\"), got \"" + file + "\"");
+    int depth = 0;
+    std::size_t start = 0;
+    for (;;) {
+      auto slash = file.find('/', start);
+      auto part =
+          file.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (part == "..")
+        --depth;
+      else if (!part.empty() && part != ".")
+        ++depth;
+      if (depth < 0) return add(path, "\"" + file + "\" escapes the task dir");
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    if (depth == 0) return add(path, "\"" + file + "\" must name a file beneath the task dir");
+  }
+
+  // A `template` block (docs/templates.md): where it renders, how it reacts to changes, and
+  // the template itself, parsed now so that a bad one is refused at submit with its line.
+  void template_block(const std::string& path, const Template& t) {
+    if (t.data.empty() && t.source.empty()) add(path, "needs data or source");
+    if (!t.data.empty() && !t.source.empty())
+      add(path + ".source", "cannot be set together with data (one template per block)");
+    if (!t.source.empty()) task_dir_path(path + ".source", t.source);
+    if (t.destination.empty())
+      add(path + ".destination",
+          "is required (a file beneath the task dir, e.g. \"local/app.conf\")");
+    else
+      task_dir_path(path + ".destination", t.destination);
+    static const std::vector<std::string> kModes = {"noop", "restart", "signal", "script"};
+    if (std::find(kModes.begin(), kModes.end(), t.change_mode) == kModes.end())
+      add(path + ".change_mode", "must be \"noop\", \"restart\", \"signal\" or \"script\" (got \"" +
+                                     printable(t.change_mode) + "\")");
+    if (t.change_mode == "signal" && t.change_signal.empty())
+      add(path + ".change_signal", "is required with change_mode \"signal\"");
+    if (!t.change_signal.empty() && !sdk::signal_number(t.change_signal))
+      add(path + ".change_signal",
+          "must be a signal name like \"SIGHUP\" (got \"" + printable(t.change_signal) + "\")");
+    if (t.change_mode == "script" && (!t.change_script || t.change_script->command.empty()))
+      add(path + ".change_script.command", "is required with change_mode \"script\"");
+    if (t.change_script && t.change_script->timeout.count() < 0)
+      add(path + ".change_script.timeout", "must not be negative");
+    bool perms_ok = !t.perms.empty() && t.perms.size() <= 4;
+    for (char c : t.perms) perms_ok = perms_ok && c >= '0' && c <= '7';
+    if (!perms_ok)
+      add(path + ".perms",
+          "must be an octal mode like \"0644\" (got \"" + printable(t.perms) + "\")");
+    if (t.uid && *t.uid < 0) add(path + ".uid", "must not be negative");
+    if (t.gid && *t.gid < 0) add(path + ".gid", "must not be negative");
+    if (t.splay.count() < 0) add(path + ".splay", "must not be negative");
+    if (t.wait && (t.wait->min.count() < 0 || t.wait->max.count() < 0))
+      add(path + ".wait", "must not be negative");
+    else if (t.wait && t.wait->max.count() > 0 && t.wait->min > t.wait->max)
+      add(path + ".wait.min", "must not be greater than wait.max");
+    if (t.left_delimiter.empty()) add(path + ".left_delimiter", "must not be empty");
+    if (t.right_delimiter.empty()) add(path + ".right_delimiter", "must not be empty");
+    if (!t.data.empty() && !t.left_delimiter.empty() && !t.right_delimiter.empty()) {
+      tmpl::Options o;
+      o.left_delim = t.left_delimiter;
+      o.right_delim = t.right_delimiter;
+      o.error_on_missing_key = t.error_on_missing_key;
+      auto parsed =
+          tmpl::Template::parse(t.destination.empty() ? "data" : t.destination, t.data, o);
+      if (!parsed) add(path + ".data", parsed.message());
+    }
   }
 
   // A path under the task's local/ dir: relative, never leaving it (the write itself also

@@ -323,7 +323,7 @@ void AllocRunner::join() {
   for (auto* r : rs) r->join();
 }
 
-Status AllocRunner::restart_task(const std::string& task) {
+Status AllocRunner::restart_task(const std::string& task, const std::string& reason) {
   std::vector<TaskRunner*> targets;
   {
     std::lock_guard lock(mu_);
@@ -338,7 +338,7 @@ Status AllocRunner::restart_task(const std::string& task) {
                                    : "task \"" + task + "\" is not running",
                       Errc::Conflict);
   for (auto* r : targets)
-    if (auto st = r->restart("User requested task to restart"); !st) return st;
+    if (auto st = r->restart(reason); !st) return st;
   return {};
 }
 

@@ -51,8 +51,10 @@ class AllocRunner {
   void detach();
   void join();
 
-  // Restarts one task (or every running task when `task` is empty).
-  Status restart_task(const std::string& task);
+  // Restarts one task (or every running task when `task` is empty); `reason` is the
+  // "Restart Signaled" event's message (a template's change_mode restart gives its own).
+  Status restart_task(const std::string& task,
+                      const std::string& reason = "User requested task to restart");
   Status signal_task(const std::string& task, const std::string& signal);
   Result<nlohmann::json> exec_task(const std::string& task, const std::vector<std::string>& argv,
                                    std::chrono::milliseconds timeout);

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <functional>
 
-#include "state/alloc.hpp"
-
+#include "artifact/limits.hpp"
 #include "runner/task_env.hpp"
+#include "state/alloc.hpp"
 
 namespace drover::state {
 class StateStore;
@@ -15,6 +15,13 @@ class StateStore;
 namespace drover::plugins {
 class PluginRegistry;
 }
+namespace drover::catalog {
+class Catalog;
+}
+namespace drover::vars {
+class VariableStore;
+class WorkloadIdentity;
+}  // namespace drover::vars
 
 namespace drover::runner {
 
@@ -42,6 +49,14 @@ struct RunnerContext {
   ExitWatcher* exit_watcher = nullptr;
   // The check every job passes before it runs, whichever way it came (runner/admission.hpp).
   const JobAdmission* admission = nullptr;
+  // Where running tasks register their services (catalog/catalog.hpp); null: nowhere.
+  catalog::Catalog* catalog = nullptr;
+  // Signs each task's workload identity (vars/workload_identity.hpp); null: tasks get none.
+  const vars::WorkloadIdentity* identity = nullptr;
+  // Nomad Variables, for the hooks that read them (templates); null in tests without them.
+  vars::VariableStore* variables = nullptr;
+  // The agent config's artifact block: what the artifact hook may fetch, and how much.
+  artifact::Limits artifact_limits;
 };
 
 }  // namespace drover::runner

@@ -38,6 +38,12 @@ class TaskHook {
   virtual Status prestart(TaskHookContext&) { return {}; }
   // Once the driver started the task and returned its handle.
   virtual void poststart(TaskHookContext&, const nlohmann::json& /*handle*/) {}
+  // Once a task that ran before the agent restarted is found running again (its handle
+  // recovered); prestart and poststart did not run in this agent for it. `c.spec` is empty.
+  virtual void recovered(TaskHookContext&, const nlohmann::json& /*handle*/) {}
+  // When the task is to be stopped, before the shutdown_delay wait and the kill signal (Nomad's
+  // order: services are deregistered first). May run on another thread than the other calls.
+  virtual void prekill(TaskHookContext&) {}
   // After each run of the task ended (and the driver let go of it), or after a start failed
   // past this hook's prestart; also for a task recovered from an earlier agent.
   virtual void exited(TaskHookContext&) {}

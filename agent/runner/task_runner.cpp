@@ -179,9 +179,16 @@ void TaskRunner::begin_stop_locked() {
 void TaskRunner::stop_task(const nlohmann::json& handle, const std::string& signal,
                            std::chrono::nanoseconds timeout, const std::string& reason) {
   // shutdown_delay (group, then task): the time Nomad gives a task between deregistering its
-  // services and its kill signal. drover registers no services, so it is a plain wait; an
-  // agent going down ends it (the task runs on, and the stop resumes on recovery).
+  // services and its kill signal; an agent going down ends the wait (the task runs on, and the
+  // stop resumes on recovery).
   const auto delay = alloc_.group().shutdown_delay + task_.shutdown_delay;
+  {
+    // Deregistration (the services hook) comes before the delay, so that clients stop
+    // coming while the task still answers.
+    sdk::TaskSpec no_spec;
+    auto hc = hook_context(no_spec);
+    for (auto& hook : hooks_) hook->prekill(hc);
+  }
   if (delay.count() > 0) {
     TaskEvent e{ev::kWaitingShutdownDelay, 0,
                 "Waiting for shutdown_delay of " + format_duration(delay) +
@@ -407,6 +414,11 @@ bool TaskRunner::recover() {
   // On failure the stored handle is the old one, which the driver recovered from once already.
   if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value()); !st)
     spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
+  {
+    sdk::TaskSpec no_spec;
+    auto hc = hook_context(no_spec);
+    for (auto& hook : hooks_) hook->recovered(hc, r.value());
+  }
   // Started before the agent died but not yet recorded as such: record it once now.
   if (alloc_.snapshot().tasks[task_.name].state != state::TaskPhase::Running)
     record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {

@@ -35,12 +35,23 @@ Status v2_allocs_by_job(sqlite3* db) {
   return exec(db, "CREATE INDEX IF NOT EXISTS allocs_by_job ON allocs (job_id, create_time);");
 }
 
+// Version 3: Nomad Variables, sealed (docs/variables.md); only metadata is in clear.
+Status v3_variables(sqlite3* db) {
+  return exec(db, R"sql(
+    CREATE TABLE IF NOT EXISTS variables (namespace TEXT NOT NULL, path TEXT NOT NULL,
+      create_index INTEGER NOT NULL, modify_index INTEGER NOT NULL,
+      create_time INTEGER NOT NULL, modify_time INTEGER NOT NULL,
+      key_id TEXT NOT NULL, sealed TEXT NOT NULL, PRIMARY KEY (namespace, path));
+  )sql");
+}
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
   static const std::vector<Migration> list = {
       {1, "base tables: jobs, allocs, task_states", v1_base_tables},
       {2, "index allocs by job", v2_allocs_by_job},
+      {3, "nomad variables, sealed", v3_variables},
   };
   return list;
 }

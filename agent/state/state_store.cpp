@@ -311,6 +311,27 @@ Status StateStore::put_meta(const std::string& key, const std::string& value) {
   return run(st, "writing meta");
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> StateStore::meta_with_prefix(
+    const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  // substr, not LIKE: a prefix may hold '%' or '_'.
+  Stmt st(db_, "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key");
+  if (!st.ok()) return make_error("state store: reading meta: " + st.error());
+  st.bind(1, static_cast<int64_t>(prefix.size())).bind(2, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = st.step()) == SQLITE_ROW) out.emplace_back(st.text(0), st.text(1));
+  if (rc != SQLITE_DONE) return make_error("state store: reading meta: " + st.error());
+  return out;
+}
+
+Status StateStore::delete_meta(const std::string& key) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "DELETE FROM meta WHERE key = ?");
+  st.bind(1, key);
+  return run(st, "deleting meta " + key);
+}
+
 static std::string periodic_launch_key(const std::string& job_id) {
   return "periodic_launch/" + job_id;
 }
@@ -321,6 +342,110 @@ std::optional<std::string> StateStore::periodic_launch(const std::string& job_id
 
 Status StateStore::put_periodic_launch(const std::string& job_id, const std::string& value) {
   return put_meta(periodic_launch_key(job_id), value);
+}
+
+// Nomad Variables: sealed rows, one index counter, check-and-set in one transaction.
+namespace {
+
+constexpr const char* kVarColumns =
+    "namespace, path, create_index, modify_index, create_time, modify_time, key_id, sealed";
+
+VariableRow variable_row(Stmt& st) {
+  return {st.text(0),  st.text(1),  st.int64(2), st.int64(3),
+          st.int64(4), st.int64(5), st.text(6),  st.text(7)};
+}
+
+std::optional<VariableRow> variable_locked(sqlite3* db, const std::string& ns,
+                                           const std::string& path) {
+  Stmt st(db, (std::string("SELECT ") + kVarColumns +
+               " FROM variables WHERE namespace = ? AND path = ?")
+                  .c_str());
+  st.bind(1, ns).bind(2, path);
+  if (st.ok() && st.step() == SQLITE_ROW) return variable_row(st);
+  return std::nullopt;
+}
+
+int64_t variables_index_locked(sqlite3* db) {
+  Stmt st(db, "SELECT value FROM meta WHERE key = 'vars_index'");
+  if (st.ok() && st.step() == SQLITE_ROW) {
+    try {
+      return std::stoll(st.text(0));
+    } catch (...) {
+    }
+  }
+  return 0;
+}
+
+Status bump_variables_index_locked(sqlite3* db, int64_t index) {
+  Stmt st(db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('vars_index', ?)");
+  st.bind(1, std::to_string(index));
+  return run(st, "writing the variables index");
+}
+
+}  // namespace
+
+std::optional<VariableRow> StateStore::variable(const std::string& ns, const std::string& path) {
+  std::lock_guard lock(mu_);
+  return variable_locked(db_, ns, path);
+}
+
+std::vector<VariableRow> StateStore::variables(const std::string& ns, const std::string& prefix) {
+  std::lock_guard lock(mu_);
+  // substr instead of LIKE: a prefix's _ and % are plain characters here.
+  Stmt st(db_, (std::string("SELECT ") + kVarColumns +
+                " FROM variables WHERE (? = '' OR namespace = ?) AND substr(path, 1, ?) = ? "
+                "ORDER BY namespace, path")
+                   .c_str());
+  st.bind(1, ns).bind(2, ns).bind(3, static_cast<int64_t>(prefix.size())).bind(4, prefix);
+  std::vector<VariableRow> out;
+  while (st.ok() && st.step() == SQLITE_ROW) out.push_back(variable_row(st));
+  return out;
+}
+
+Result<VariableWrite> StateStore::put_variable(VariableRow row, std::optional<int64_t> cas) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (auto st = tx.begun(); !st) return st.error();
+  auto current = variable_locked(db_, row.ns, row.path);
+  if (cas && *cas != (current ? current->modify_index : 0))
+    return VariableWrite{true, current, std::nullopt};
+  const int64_t index = variables_index_locked(db_) + 1;
+  row.modify_index = index;
+  row.create_index = current ? current->create_index : index;
+  if (current) row.create_time_ns = current->create_time_ns;
+  Stmt st(db_, (std::string("INSERT OR REPLACE INTO variables (") + kVarColumns +
+                ") VALUES (?,?,?,?,?,?,?,?)")
+                   .c_str());
+  st.bind(1, row.ns).bind(2, row.path).bind(3, row.create_index).bind(4, row.modify_index);
+  st.bind(5, row.create_time_ns).bind(6, row.modify_time_ns).bind(7, row.key_id);
+  st.bind(8, row.sealed_b64);
+  if (auto r = run(st, "writing variable " + row.path); !r) return r.error();
+  if (auto r = bump_variables_index_locked(db_, index); !r) return r.error();
+  if (auto r = tx.commit(); !r) return r.error();
+  return VariableWrite{false, std::nullopt, row};
+}
+
+Result<VariableWrite> StateStore::delete_variable(const std::string& ns, const std::string& path,
+                                                  std::optional<int64_t> cas) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (auto st = tx.begun(); !st) return st.error();
+  auto current = variable_locked(db_, ns, path);
+  if (cas && *cas != (current ? current->modify_index : 0))
+    return VariableWrite{true, current, std::nullopt};
+  if (!current) return VariableWrite{};
+  Stmt st(db_, "DELETE FROM variables WHERE namespace = ? AND path = ?");
+  st.bind(1, ns).bind(2, path);
+  if (auto r = run(st, "deleting variable " + path); !r) return r.error();
+  if (auto r = bump_variables_index_locked(db_, variables_index_locked(db_) + 1); !r)
+    return r.error();
+  if (auto r = tx.commit(); !r) return r.error();
+  return VariableWrite{};
+}
+
+int64_t StateStore::variables_index() {
+  std::lock_guard lock(mu_);
+  return variables_index_locked(db_);
 }
 
 }  // namespace drover::state

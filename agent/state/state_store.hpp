@@ -19,6 +19,22 @@ struct sqlite3;
 
 namespace drover::state {
 
+// One Nomad Variable as stored: metadata in clear, items only sealed (vars/keyring.hpp); the
+// store never sees a plain value (docs/variables.md).
+struct VariableRow {
+  std::string ns, path;
+  int64_t create_index = 0, modify_index = 0, create_time_ns = 0, modify_time_ns = 0;
+  std::string key_id;
+  std::string sealed_b64;  // nonce || ciphertext || tag, base64
+};
+
+// The outcome of a variable write with an optional check-and-set index.
+struct VariableWrite {
+  bool conflict = false;               // the cas index did not match; nothing was written
+  std::optional<VariableRow> current;  // on conflict: what is stored (none: absent)
+  std::optional<VariableRow> written;  // on success of a put: the row with its indexes
+};
+
 struct JobRecord {
   std::string id;
   nlohmann::json job;  // canonical job JSON
@@ -29,7 +45,7 @@ struct JobRecord {
 class StateStore {
  public:
   // The last entry of schema_migrations() (state/migrations.cpp); bump both together.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (or creates) <data_dir>/state.db. Refuses a file it cannot read or a schema newer
   // than this binary knows, with a message naming the file; never deletes anything.
@@ -64,11 +80,26 @@ class StateStore {
 
   std::optional<std::string> meta(const std::string& key);
   Status put_meta(const std::string& key, const std::string& value);
+  // Every meta key that starts with `prefix`, with its value, in key order; and one key's
+  // removal (none is not an error). The service catalog keeps its entries so
+  // (catalog/local_catalog.hpp).
+  Result<std::vector<std::pair<std::string, std::string>>> meta_with_prefix(const std::string& prefix);
+  Status delete_meta(const std::string& key);
 
   // A periodic job's last launch (runner/periodic_launcher.hpp), as JSON text; kept in the
   // meta table and removed with the job (delete_job).
   std::optional<std::string> periodic_launch(const std::string& job_id);
   Status put_periodic_launch(const std::string& job_id, const std::string& value);
+
+  // Nomad Variables (vars/sqlite_backend.cpp). Every write takes the next value of one
+  // counter (meta `vars_index`) as its index, in the same transaction. `cas`: the write
+  // happens only if the stored ModifyIndex equals it (0: only if absent).
+  std::optional<VariableRow> variable(const std::string& ns, const std::string& path);
+  std::vector<VariableRow> variables(const std::string& ns, const std::string& prefix);
+  Result<VariableWrite> put_variable(VariableRow row, std::optional<int64_t> cas);
+  Result<VariableWrite> delete_variable(const std::string& ns, const std::string& path,
+                                        std::optional<int64_t> cas);
+  int64_t variables_index();
 
   const std::filesystem::path& path() const { return path_; }
 

@@ -165,8 +165,9 @@ Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix) {
   EtcdRange out;
   out.revision = json_int(r.value().value("header", json::object()), "revision");
   for (const auto& kv : r.value().value("kvs", json::array()))
-    out.kvs.push_back({base64_decode(kv.value("key", "")).value_or(""), base64_decode(kv.value("value", "")).value_or(""),
-                       json_int(kv, "mod_revision")});
+    out.kvs.push_back({base64_decode(kv.value("key", "")).value_or(""),
+                       base64_decode(kv.value("value", "")).value_or(""),
+                       json_int(kv, "mod_revision"), json_int(kv, "create_revision")});
   return out;
 }
 
@@ -182,6 +183,38 @@ Status EtcdClient::delete_key(const std::string& key) {
   auto r = call("/v3/kv/deleterange", {{"key", base64_encode(key)}});
   if (!r) return r.error();
   return {};
+}
+
+Result<EtcdCasResult> EtcdClient::compare_and_put(const std::string& key,
+                                                  const std::optional<std::string>& value,
+                                                  std::optional<int64_t> mod_revision) {
+  const std::string k = base64_encode(key);
+  json compare = json::array();
+  if (mod_revision)
+    compare.push_back({{"key", k},
+                       {"target", "MOD"},
+                       {"result", "EQUAL"},
+                       {"mod_revision", std::to_string(*mod_revision)}});
+  json success = json::array();
+  if (value)
+    success.push_back({{"request_put", {{"key", k}, {"value", base64_encode(*value)}}}});
+  else
+    success.push_back({{"request_delete_range", {{"key", k}}}});
+  success.push_back({{"request_range", {{"key", k}}}});
+  json failure = json::array({{{"request_range", {{"key", k}}}}});
+  auto r = call("/v3/kv/txn", {{"compare", compare}, {"success", success}, {"failure", failure}});
+  if (!r) return r.error();
+  EtcdCasResult out;
+  out.succeeded = r.value().value("succeeded", false);
+  out.revision = json_int(r.value().value("header", json::object()), "revision");
+  for (const auto& resp : r.value().value("responses", json::array())) {
+    if (!resp.contains("response_range")) continue;
+    for (const auto& kv : resp["response_range"].value("kvs", json::array()))
+      out.current = EtcdKv{base64_decode(kv.value("key", "")).value_or(""),
+                           base64_decode(kv.value("value", "")).value_or(""),
+                           json_int(kv, "mod_revision"), json_int(kv, "create_revision")};
+  }
+  return out;
 }
 
 Result<int64_t> EtcdClient::lease_grant(std::chrono::seconds ttl) {

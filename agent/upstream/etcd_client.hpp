@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ namespace drover::upstream {
 struct EtcdKv {
   std::string key, value;
   int64_t mod_revision = 0;
+  int64_t create_revision = 0;  // set by range_prefix and compare_and_put
+};
+
+// The answer of compare_and_put: whether the compare held and what the key is now.
+struct EtcdCasResult {
+  bool succeeded = false;
+  int64_t revision = 0;
+  std::optional<EtcdKv> current;  // after a put: the new kv; on failure: the stored one
 };
 
 struct EtcdRange {
@@ -47,6 +56,11 @@ class EtcdClient {
   Result<EtcdRange> range_prefix(const std::string& prefix);
   Result<std::optional<std::string>> get(const std::string& key);
   Status delete_key(const std::string& key);
+  // One transaction: when `mod_revision` is set, only if the key's mod revision equals it (0:
+  // only if absent), puts `value` (or deletes the key when `value` is nullopt).
+  Result<EtcdCasResult> compare_and_put(const std::string& key,
+                                        const std::optional<std::string>& value,
+                                        std::optional<int64_t> mod_revision);
   Result<int64_t> lease_grant(std::chrono::seconds ttl);
   // The lease's remaining TTL; an error when it expired (or etcd is unreachable).
   Result<int64_t> lease_keepalive(int64_t lease);

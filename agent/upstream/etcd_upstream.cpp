@@ -19,8 +19,11 @@ Status EtcdUpstream::register_node(const nlohmann::json& node) {
   auto lease = client_.lease_grant(cfg_.heartbeat_ttl);
   if (!lease) return lease.error();
   if (auto st = client_.put(node_key(), json_text(node), lease.value()); !st) return st;
-  std::lock_guard lock(mu_);
-  lease_ = lease.value();
+  {
+    std::lock_guard lock(mu_);
+    lease_ = lease.value();
+  }
+  if (on_registered_) on_registered_(lease.value());
   return {};
 }
 

@@ -5,6 +5,7 @@
 // etcd's Raft is the cluster's replicated state; drover adds no consensus of its own.
 #pragma once
 
+#include <functional>
 #include <mutex>
 
 #include "upstream/etcd_client.hpp"
@@ -26,6 +27,10 @@ class EtcdUpstream : public Upstream {
   void interrupt() override { client_.interrupt(); }
   bool clustered() const override { return true; }
 
+  // Called with the lease after each registration of the node (the service catalog puts its
+  // entries under it: catalog/etcd_catalog.hpp).
+  void set_on_registered(std::function<void(int64_t lease)> fn) { on_registered_ = std::move(fn); }
+
   std::string node_key() const;
   std::string allocs_prefix() const;
   std::string status_prefix() const;
@@ -36,6 +41,7 @@ class EtcdUpstream : public Upstream {
   EtcdClient client_;
   std::mutex mu_;
   int64_t lease_ = 0;
+  std::function<void(int64_t)> on_registered_;
 };
 
 }  // namespace drover::upstream

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_api.hpp"
+#include "catalog/catalog.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_manager.hpp"
 #include "upstream/etcd_upstream.hpp"
@@ -27,7 +28,11 @@ Result<std::unique_ptr<NodeServices>> NodeServices::create(const json& block,
   UpstreamService::Options opts;
   opts.data_dir = manager.ctx().data_dir;
   if (s->config_.backend == "etcd") {
-    backend = std::make_unique<EtcdUpstream>(s->config_.etcd, node.id);
+    auto etcd = std::make_unique<EtcdUpstream>(s->config_.etcd, node.id);
+    // The node's services live under its lease (catalog/etcd_catalog.hpp).
+    if (auto* cat = manager.ctx().catalog)
+      etcd->set_on_registered([cat](int64_t lease) { cat->node_registered(lease); });
+    backend = std::move(etcd);
     opts.revision_scope = s->config_.etcd.prefix + "/allocs/" + node.id;
     // Three heartbeats per TTL: one lost request does not lose the node.
     opts.heartbeat_interval =

@@ -180,3 +180,47 @@ TEST(AgentConfig, DevModeHandsOutPortsOnLoopback) {
   EXPECT_EQ(c->network_interface, "lo");
   std::filesystem::remove_all(c->data_dir);
 }
+
+TEST(AgentConfig, ArtifactBlockSetsLimitsAndAllowedDirs) {
+  AgentFlags f;
+  f.config_paths = {
+      write_config("data_dir: /x\nartifact:\n  http_read_timeout: 5m\n  http_max_size: 500MB\n"
+                   "  decompression_size_limit: 1GiB\n  decompression_file_count_limit: 100\n"
+                   "  http_retries: 0\n  git_timeout: 1m\n  file_allowed_dirs: [/srv/artifacts]\n"
+                   "  git_allow_sshkey: true\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  const auto& a = c->artifact;
+  EXPECT_EQ(a.http_read_timeout, std::chrono::minutes(5));
+  EXPECT_EQ(a.http_max_size, 500'000'000u);
+  EXPECT_EQ(a.decompression_size_limit, std::uint64_t{1} << 30);
+  EXPECT_EQ(a.decompression_file_count_limit, 100u);
+  EXPECT_EQ(a.http_retries, 0);
+  EXPECT_EQ(a.git_timeout, std::chrono::minutes(1));
+  ASSERT_EQ(a.file_allowed_dirs.size(), 1u);
+  EXPECT_EQ(a.file_allowed_dirs[0], "/srv/artifacts");
+  EXPECT_TRUE(a.git_allow_sshkey);
+  // Without the block: no file source is allowed, and the caps have their defaults.
+  AgentFlags plain;
+  plain.config_paths = {write_config("data_dir: /x\n")};
+  auto d = load_agent_config(plain);
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_TRUE(d->artifact.file_allowed_dirs.empty());
+  EXPECT_EQ(d->artifact.decompression_file_count_limit, 4096u);
+}
+
+TEST(AgentConfig, BadArtifactSettingsAreEachNamed) {
+  AgentFlags f;
+  f.config_paths = {
+      write_config("data_dir: /x\nartifact:\n  http_max_size: lots\n  http_read_timeout: 5\n"
+                   "  file_allowed_dirs: [relative/dir]\n  decompression_file_count_limit: 0\n"
+                   "  http_retry: 2\n")};
+  auto c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  const std::string m = c.message();
+  for (const char* key :
+       {"artifact.http_max_size: must be a size",
+        "artifact.http_read_timeout:", "artifact.file_allowed_dirs: must be a list of absolute",
+        "artifact.decompression_file_count_limit:", "artifact.http_retry: unknown key"})
+    EXPECT_NE(m.find(key), std::string::npos) << key << " in " << m;
+}

@@ -280,3 +280,56 @@ TEST(Etcd, AWatchFromACompactedRevisionReadsEveryDesiredAllocAgain) {
       << "the restarted agent should have found its revision compacted:\n"
       << agent->log();
 }
+
+// The catalog in cluster mode (docs/networking.md, "Services and the catalog"): a service
+// registered by one agent is seen through another on the same etcd, under
+// <prefix>/services/<name>/<id>, and it goes with the first node's lease when that agent dies.
+TEST(Etcd, AServiceOfOneAgentIsSeenThroughAnotherAndGoesWithItsNode) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd);
+  auto a = AgentProcess::start(o);
+  auto b = AgentProcess::start(o);
+  auto ids = a->submit(
+      "job:\n  id: db\n  groups:\n    - name: g\n      network:\n        ports:\n"
+      "          pg: {}\n      services:\n        - name: pg\n          port: pg\n"
+      "          tags: [primary]\n      tasks:\n        - name: t\n          driver: raw_exec\n"
+      "          kill_timeout: 1s\n          config: {command: /bin/sleep, args: [\"600\"]}\n");
+  a->wait_client_status(ids[0], "running");
+  auto seen = [&](const AgentProcess& through) {
+    auto list = through.get("/v1/service/pg").json();
+    return list.is_array() && list.size() == 1 ? list[0] : json();
+  };
+  ASSERT_TRUE(drover::testing::eventually([&] { return seen(*b).is_object(); }, 10s))
+      << a->log() << b->log();
+  auto r = seen(*b);
+  EXPECT_EQ(r["NodeID"], node_id(*a));
+  EXPECT_EQ(r["AllocID"], ids[0]);
+  EXPECT_EQ(r["Tags"], json({"primary"}));
+  // A group service is registered with the group's main task.
+  EXPECT_EQ(r["ID"], "_nomad-task-" + ids[0] + "-group-g-pg-pg");
+  auto info = b->cli({"service", "info", "pg"});
+  EXPECT_NE(info.out.find(node_id(*a).substr(0, 8)), std::string::npos) << info.out;
+  auto key = "/drover/services/pg/" + r["ID"].get<std::string>();
+  EXPECT_NE(etcd.get(key).find(ids[0]), std::string::npos);
+  // A's lease revoked (as if it lapsed): the services go with it, and come back under A's new
+  // lease once A registers again.
+  auto lease = json::parse(etcd.ctl("get /drover/nodes/" + node_id(*a) + " -w json"), nullptr,
+                           false)["kvs"][0]["lease"];
+  ASSERT_TRUE(lease.is_number()) << lease.dump();
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(lease.get<int64_t>()));
+  etcd.ctl(std::string("lease revoke ") + hex);
+  EXPECT_EQ(etcd.get(key), "");
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] { return etcd.get(key).find(ids[0]) != std::string::npos; }, 15s))
+      << a->log();
+  EXPECT_TRUE(seen(*b).is_object());
+  // A dies without a word: its lease (TTL 3s) takes its services with it.
+  a->kill(SIGKILL);
+  EXPECT_TRUE(drover::testing::eventually([&] { return seen(*b).is_null(); }, 20s))
+      << seen(*b).dump();
+  EXPECT_EQ(etcd.get(key), "");
+}

@@ -112,6 +112,13 @@ TEST(Acl, EachPolicyAllowsOnlyItsEndpoints) {
   EXPECT_EQ(call(*agent, "POST", "/v1/acl/token", operate, R"({"Policy":"management"})")->status, 403);
   EXPECT_EQ(call(*agent, "GET", "/v1/acl/tokens", operate)->status, 403);
   EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + id + "/gc", operate)->status, 200);
+  // The service catalog: reading with read, deregistering with submit (then 404: none such).
+  EXPECT_EQ(call(*agent, "GET", "/v1/services", read)->status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/service/web", read)->status, 200);
+  auto undelete = call(*agent, "DELETE", "/v1/service/web/x", read);
+  EXPECT_EQ(undelete->status, 403);
+  EXPECT_NE(undelete->body.find("submit"), std::string::npos) << undelete->body;
+  EXPECT_EQ(call(*agent, "DELETE", "/v1/service/web/x", submit)->status, 404);
   // Token lists never show secrets.
   auto list = call(*agent, "GET", "/v1/acl/tokens", mgmt);
   ASSERT_EQ(list->status, 200);

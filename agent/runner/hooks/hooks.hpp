@@ -1,6 +1,11 @@
 // The task hooks of today (runner/task_hook.hpp), one file each.
 #pragma once
 
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "runner/task_hook.hpp"
 
 namespace drover::runner {
@@ -66,6 +71,62 @@ class StartingHandleHook final : public TaskHook {
   const char* name() const override { return "starting_handle"; }
   Status prestart(TaskHookContext& c) override;
   void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+};
+
+// The task's services (and its group's, for the group's main task) in the service catalog
+// while it runs (runner/hooks/services_hook.cpp): registered once started (or recovered),
+// deregistered before the kill signal and its shutdown_delay, and once it exited.
+class ServicesHook final : public TaskHook {
+ public:
+  const char* name() const override { return "services"; }
+  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+  void recovered(TaskHookContext& c, const nlohmann::json& handle) override;
+  void prekill(TaskHookContext& c) override;
+  void exited(TaskHookContext& c) override;
+
+ private:
+  void register_all(TaskHookContext& c);
+  void deregister_all(TaskHookContext& c);
+
+  std::mutex mu_;  // prekill runs on the stopper's thread
+  std::vector<std::string> registered_;  // ids in the catalog
+  bool consul_said_ = false;  // the Consul event is recorded once per task
+};
+
+// The task's workload identity (Nomad's default identity, docs/variables.md): a token that
+// reads only its job's variables, written to secrets/nomad_token (`identity { file = true }`)
+// and given as NOMAD_TOKEN (`identity { env = true }`). It stops working when the alloc ends.
+class IdentityHook final : public TaskHook {
+ public:
+  const char* name() const override { return "identity"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
+// The task's artifacts (docs/artifacts.md), fetched into its task dir before its first start
+// and never again for the same alloc: a restart finds them there. Events "Downloading
+// Artifacts" and "Failed Artifact Download", as Nomad's.
+class ArtifactHook final : public TaskHook {
+ public:
+  const char* name() const override { return "artifact"; }
+  Status prestart(TaskHookContext& c) override;
+};
+
+// The task's `template` blocks (docs/templates.md): rendered beneath the task dir before each
+// start (env templates join the start request's env), then watched while the task runs: when
+// what a template read changes, it is written again and its change_mode acts (restart,
+// signal, script, noop).
+class TemplateHook final : public TaskHook {
+ public:
+  TemplateHook();
+  ~TemplateHook() override;
+  const char* name() const override { return "template"; }
+  Status prestart(TaskHookContext& c) override;
+  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+  void exited(TaskHookContext& c) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace drover::runner

@@ -1,0 +1,199 @@
+// The variables and keyring endpoints (api/vars_endpoint.hpp).
+#include "api/vars_endpoint.hpp"
+
+#include "api/acl.hpp"
+#include "api/http_api.hpp"
+#include "api/json_reply.hpp"
+#include "runner/alloc_manager.hpp"
+#include "vars/variable_store.hpp"
+#include "vars/workload_identity.hpp"
+
+namespace drover::api {
+namespace {
+
+using nlohmann::json;
+
+std::string request_secret(const httplib::Request& req) {
+  return request_token(req.get_header_value("X-Nomad-Token"),
+                       req.get_header_value("Authorization"));
+}
+
+// The claims of a live workload identity, nullopt for any other caller; *refusal says why a
+// token that is a workload identity is not honoured.
+std::optional<vars::WorkloadClaims> workload_claims(const ApiContext& ctx,
+                                                    const std::string& secret,
+                                                    std::string* refusal) {
+  if (!ctx.identity || !vars::WorkloadIdentity::looks_like(secret)) return std::nullopt;
+  auto claims = ctx.identity->verify(secret);
+  if (!claims) {
+    *refusal = "Permission denied: the workload identity token is not valid";
+    return std::nullopt;
+  }
+  auto alloc = ctx.allocs ? ctx.allocs->alloc(claims->alloc_id) : std::nullopt;
+  if (!alloc || alloc->terminal()) {
+    *refusal = "Permission denied: the workload identity of alloc " + claims->alloc_id +
+               " was revoked when the alloc ended";
+    return std::nullopt;
+  }
+  return claims;
+}
+
+// Nomad's ?namespace= (default "default"; "*" lists every namespace).
+std::string namespace_param(const httplib::Request& req) {
+  auto ns = req.get_param_value("namespace");
+  return ns.empty() ? "default" : ns;
+}
+
+// ?cas=<index>: nullopt when absent; false when it is not a number.
+bool cas_param(const httplib::Request& req, std::optional<uint64_t>& cas, httplib::Response& res) {
+  if (!req.has_param("cas")) return true;
+  auto text = req.get_param_value("cas");
+  try {
+    std::size_t used = 0;
+    auto v = std::stoull(text, &used);
+    if (used != text.size() || text.empty() || text[0] == '-') throw std::invalid_argument(text);
+    cas = v;
+    return true;
+  } catch (const std::exception&) {
+    reply_error(res, 400, "cas: \"" + text + "\" is not an index (a whole number)");
+    return false;
+  }
+}
+
+// Nomad answers a failed check-and-set with 409 and the variable as it is now.
+void reply_conflict(httplib::Response& res, const std::string& ns, const std::string& path,
+                    const vars::WriteOutcome& w, std::optional<uint64_t> cas) {
+  json body = w.current ? vars::to_json(*w.current)
+                        : vars::to_json(vars::VariableMeta{ns, path, 0, 0, 0, 0});
+  body["error"] = "cas conflict: the check-and-set index " + std::to_string(cas.value_or(0)) +
+                  " does not match the variable's ModifyIndex " +
+                  std::to_string(w.current ? w.current->meta.modify_index : 0) +
+                  (w.current ? "" : " (it does not exist)");
+  reply_json(res, body, 409);
+}
+
+json key_json(const vars::KeyInfo& k) {
+  return {
+      {"KeyID", k.id}, {"Algorithm", "aes256-gcm"}, {"State", k.active ? "active" : "inactive"}};
+}
+
+}  // namespace
+
+std::optional<std::string> workload_token_refusal(const ApiContext& ctx, const std::string& secret,
+                                                  const std::string& method,
+                                                  const std::string& path) {
+  if (!ctx.identity || !vars::WorkloadIdentity::looks_like(secret)) return std::nullopt;
+  std::string refusal;
+  auto claims = workload_claims(ctx, secret, &refusal);
+  if (!claims) return refusal;
+  bool reads_vars = (method == "GET" || method == "HEAD") &&
+                    (path == "/v1/vars" || path.rfind("/v1/var/", 0) == 0);
+  if (!reads_vars)
+    return "Permission denied: a workload identity may only read its job's variables, not " +
+           method + " " + path;
+  return std::string();
+}
+
+void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
+  if (!ctx.vars) return;
+  auto& store = *ctx.vars;
+  s.Get("/v1/vars", [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
+    std::string refusal;
+    auto claims = workload_claims(ctx, request_secret(req), &refusal);
+    if (!refusal.empty()) return reply_error(res, 403, refusal);
+    auto ns = namespace_param(req);
+    auto list = store.list(ns, req.get_param_value("prefix"));
+    if (!list) return reply_error(res, list.error());
+    json out = json::array();
+    for (const auto& m : *list) {
+      // A workload sees only what it may read (Nomad filters the list the same way).
+      if (claims && (m.ns != claims->ns || !vars::workload_may_read(*claims, m.path))) continue;
+      out.push_back(vars::to_json(m));
+    }
+    res.set_header("X-Nomad-Index", std::to_string(store.index()));
+    reply_json(res, out);
+  });
+  s.Get(R"(/v1/var/(.+))", [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
+    std::string refusal;
+    auto claims = workload_claims(ctx, request_secret(req), &refusal);
+    if (!refusal.empty()) return reply_error(res, 403, refusal);
+    const std::string path = req.matches[1];
+    auto ns = namespace_param(req);
+    if (claims && (ns != claims->ns || !vars::workload_may_read(*claims, path)))
+      return reply_error(res, 403,
+                         "Permission denied: the workload identity of job \"" + claims->job_id +
+                             "\" may read only nomad/jobs/" + claims->job_id + "/" + claims->group +
+                             "/" + claims->task + " and the paths above it, not " + path);
+    auto v = store.get(ns, path);
+    if (!v) return reply_error(res, v.error());
+    res.set_header("X-Nomad-Index", std::to_string(v->meta.modify_index));
+    reply_json(res, vars::to_json(*v));
+  });
+  auto put = [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
+    std::string refusal;
+    if (workload_claims(ctx, request_secret(req), &refusal) || !refusal.empty())
+      return reply_error(res, 403,
+                         refusal.empty() ? "Permission denied: a workload identity "
+                                           "may only read variables"
+                                         : refusal);
+    const std::string path = req.matches[1];
+    std::optional<uint64_t> cas;
+    if (!cas_param(req, cas, res)) return;
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded())
+      return reply_error(res, 400, "body: not JSON; expected {\"Items\": {\"key\": \"value\"}}");
+    auto items = vars::items_from_json(body);
+    if (!items) return reply_error(res, items.error());
+    auto ns = namespace_param(req);
+    if (body.contains("Namespace") && body["Namespace"].is_string() &&
+        !body["Namespace"].get<std::string>().empty() && !req.has_param("namespace"))
+      ns = body["Namespace"].get<std::string>();
+    if (body.contains("Path") && body["Path"].is_string() &&
+        !body["Path"].get<std::string>().empty() && body["Path"].get<std::string>() != path)
+      return reply_error(res, 400,
+                         "Path: the body's \"" + body["Path"].get<std::string>() +
+                             "\" differs from the URL's \"" + path + "\"");
+    auto w = store.put(ns, path, *items, cas);
+    if (!w) return reply_error(res, w.error());
+    if (w->conflict) return reply_conflict(res, ns, path, *w, cas);
+    json out = w->written ? vars::to_json(*w->written) : json::object();
+    if (w->written) res.set_header("X-Nomad-Index", std::to_string(w->written->meta.modify_index));
+    reply_json(res, out);
+  };
+  s.Put(R"(/v1/var/(.+))", put);
+  s.Post(R"(/v1/var/(.+))", put);
+  s.Delete(R"(/v1/var/(.+))", [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
+    std::string refusal;
+    if (workload_claims(ctx, request_secret(req), &refusal) || !refusal.empty())
+      return reply_error(res, 403,
+                         refusal.empty() ? "Permission denied: a workload identity "
+                                           "may only read variables"
+                                         : refusal);
+    const std::string path = req.matches[1];
+    std::optional<uint64_t> cas;
+    if (!cas_param(req, cas, res)) return;
+    auto ns = namespace_param(req);
+    auto w = store.remove(ns, path, cas);
+    if (!w) return reply_error(res, w.error());
+    if (w->conflict) return reply_conflict(res, ns, path, *w, cas);
+    res.set_header("X-Nomad-Index", std::to_string(store.index()));
+    reply_json(res, json::object());
+  });
+  auto rotate = [&store](const httplib::Request& req, httplib::Response& res) {
+    auto full = req.get_param_value("full");
+    if (!full.empty() && full != "true" && full != "false")
+      return reply_error(res, 400, "full: must be true or false, not \"" + full + "\"");
+    auto key = store.rotate_key(full == "true");
+    if (!key) return reply_error(res, key.error());
+    reply_json(res, {{"Key", key_json(*key)}});
+  };
+  s.Put("/v1/operator/keyring/rotate", rotate);
+  s.Post("/v1/operator/keyring/rotate", rotate);
+  s.Get("/v1/operator/keyring/keys", [&store](const httplib::Request&, httplib::Response& res) {
+    json out = json::array();
+    for (const auto& k : store.keyring().keys()) out.push_back(key_json(k));
+    reply_json(res, out);
+  });
+}
+
+}  // namespace drover::api

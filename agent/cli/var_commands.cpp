@@ -1,0 +1,248 @@
+// `drover var put|get|list|purge` (Nomad Variables, docs/variables.md) and
+// `drover operator root keyring rotate|list`, as Nomad's commands of the same names.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include "cli/command_context.hpp"
+#include "cli/table.hpp"
+#include "cli/time_format.hpp"
+
+namespace drover::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct VarFlags {
+  std::string path;
+  std::vector<std::string> pairs;  // k=v, k=@file, k=- (stdin)
+  std::string ns = "default";
+  std::string out;  // "" (text) or json
+  std::string item;
+  std::optional<std::uint64_t> cas;
+  std::string prefix;
+};
+
+// Each path segment escaped on its own, so '/' stays a separator and nothing else can add
+// segments or query parameters.
+std::string var_url(const std::string& path, const std::string& ns,
+                    std::optional<std::uint64_t> cas = std::nullopt) {
+  std::string url = "/v1/var/";
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= path.size(); ++i)
+    if (i == path.size() || path[i] == '/') {
+      url += url_escape(path.substr(start, i - start));
+      if (i < path.size()) url += '/';
+      start = i + 1;
+    }
+  url += "?namespace=" + url_escape(ns);
+  if (cas) url += "&cas=" + std::to_string(*cas);
+  return url;
+}
+
+bool wants_json(const Context& ctx, const VarFlags& f) { return ctx.json || f.out == "json"; }
+
+// A 409 from a check-and-set: Nomad's words, with the index the variable has now.
+int print_conflict(Context& ctx, const VarFlags& f, const ApiResponse& r) {
+  auto body = json::parse(r.body, nullptr, false);
+  const auto now = body.is_object() ? int_field(body, "ModifyIndex") : 0;
+  ctx.err << "Error: Check-and-Set conflict\n\n    Your provided check-index (" << f.cas.value_or(0)
+          << ") does not match the server-side index (" << now << ").\n";
+  return 1;
+}
+
+void print_variable(Context& ctx, const json& v) {
+  render_key_values(ctx.out, {{"Namespace", str_field(v, "Namespace")},
+                              {"Path", str_field(v, "Path")},
+                              {"Create Time", format_unix_nanos(int_field(v, "CreateTime"))},
+                              {"Check Index", std::to_string(int_field(v, "ModifyIndex"))}});
+  ctx.out << "\nItems\n";
+  KeyValues items;
+  if (v.contains("Items") && v["Items"].is_object())
+    for (const auto& [k, val] : v["Items"].items())
+      items.push_back({k, val.is_string() ? val.get<std::string>() : val.dump()});
+  render_key_values(ctx.out, items);
+}
+
+int var_put(Context& ctx, const VarFlags& f) {
+  json items = json::object();
+  for (const auto& pair : f.pairs) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return print_error(ctx, "\"" + pair + "\": items are key=value, key=@file or key=- (stdin)");
+    std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
+    if (value == "-") {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      value = ss.str();
+    } else if (!value.empty() && value[0] == '@') {
+      std::ifstream in(value.substr(1), std::ios::binary);
+      if (!in) return print_error(ctx, "item " + key + ": cannot read " + value.substr(1));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      value = ss.str();
+    }
+    items[key] = value;
+  }
+  if (items.empty()) return print_error(ctx, "var put: give at least one item (key=value)");
+  json body = {{"Namespace", f.ns}, {"Path", f.path}, {"Items", items}};
+  auto r = ctx.api.post(var_url(f.path, f.ns, f.cas), body.dump(), "application/json");
+  if (!r) return print_error(ctx, r.message());
+  if (r->status == 409) return print_conflict(ctx, f, *r);
+  auto v = parse_api_json(*r);
+  if (!v) return print_error(ctx, v.message());
+  if (wants_json(ctx, f)) {
+    print_json(ctx, *v);
+    return 0;
+  }
+  ctx.out << "Created variable \"" << f.path << "\" with modify index "
+          << int_field(*v, "ModifyIndex") << "\n";
+  return 0;
+}
+
+int var_get(Context& ctx, const VarFlags& f) {
+  auto v = ctx.api.get_json(var_url(f.path, f.ns));
+  if (!v) return print_error(ctx, v.message());
+  if (!f.item.empty()) {
+    const auto& items = (*v)["Items"];
+    if (!items.is_object() || !items.contains(f.item) || !items[f.item].is_string())
+      return print_error(ctx, "variable \"" + f.path + "\" has no item \"" + f.item + "\"");
+    ctx.out << items[f.item].get<std::string>() << "\n";
+    return 0;
+  }
+  if (wants_json(ctx, f)) {
+    print_json(ctx, *v);
+    return 0;
+  }
+  print_variable(ctx, *v);
+  return 0;
+}
+
+int var_list(Context& ctx, const VarFlags& f) {
+  auto l = ctx.api.get_json("/v1/vars?prefix=" + url_escape(f.prefix) +
+                            "&namespace=" + url_escape(f.ns));
+  if (!l) return print_error(ctx, l.message());
+  if (wants_json(ctx, f)) {
+    print_json(ctx, *l);
+    return 0;
+  }
+  if (!l->is_array() || l->empty()) {
+    ctx.out << "No matching variables found\n";
+    return 0;
+  }
+  Table t({"Namespace", "Path", "Last Updated"});
+  for (const auto& v : *l)
+    t.add_row({str_field(v, "Namespace"), str_field(v, "Path"),
+               format_unix_nanos(int_field(v, "ModifyTime"))});
+  t.render(ctx.out);
+  return 0;
+}
+
+int var_purge(Context& ctx, const VarFlags& f) {
+  auto r = ctx.api.del(var_url(f.path, f.ns, f.cas));
+  if (!r) return print_error(ctx, r.message());
+  if (r->status == 409) return print_conflict(ctx, f, *r);
+  auto v = parse_api_json(*r);
+  if (!v) return print_error(ctx, v.message());
+  ctx.out << "Successfully purged variable \"" << f.path << "\"!\n";
+  return 0;
+}
+
+void common_flags(CLI::App* cmd, VarFlags& f) {
+  cmd->add_option("--namespace", f.ns, "The variable's namespace (default: default)");
+  cmd->add_option("--out", f.out, "Output format: json")->check(CLI::IsMember({"json", ""}));
+}
+
+int keyring_rotate(Context& ctx, bool full) {
+  auto k =
+      ctx.api.post_json(std::string("/v1/operator/keyring/rotate") + (full ? "?full=true" : ""), "",
+                        "application/json");
+  if (!k) return print_error(ctx, k.message());
+  if (ctx.json) {
+    print_json(ctx, *k);
+    return 0;
+  }
+  const auto& key = (*k)["Key"];
+  Table t({"Key", "State", "Algorithm"});
+  t.add_row({str_field(key, "KeyID"), str_field(key, "State"), str_field(key, "Algorithm")});
+  t.render(ctx.out);
+  return 0;
+}
+
+int keyring_list(Context& ctx) {
+  auto l = ctx.api.get_json("/v1/operator/keyring/keys");
+  if (!l) return print_error(ctx, l.message());
+  if (ctx.json) {
+    print_json(ctx, *l);
+    return 0;
+  }
+  Table t({"Key", "State", "Algorithm"});
+  for (const auto& key : *l)
+    t.add_row({str_field(key, "KeyID"), str_field(key, "State"), str_field(key, "Algorithm")});
+  t.render(ctx.out);
+  return 0;
+}
+
+}  // namespace
+
+void add_var_commands(CLI::App& app, Handler& selected) {
+  auto* var = app.add_subcommand("var", "Read and write Nomad Variables");
+  var->fallthrough();
+  var->require_subcommand(1);
+  auto f = std::make_shared<VarFlags>();
+  auto cas_option = [f](CLI::App* cmd) {
+    cmd->add_option_function<std::uint64_t>(
+        "--cas,--check-index", [f](std::uint64_t v) { f->cas = v; },
+        "Check-and-set: write only if the variable's ModifyIndex is this (0: only if absent)");
+  };
+
+  auto* put = var->add_subcommand("put", "Create or replace a variable: put <path> k=v k2=@file");
+  put->add_option("path", f->path, "The variable's path")->required();
+  put->add_option("items", f->pairs, "key=value, key=@file or key=- (stdin)");
+  common_flags(put, *f);
+  cas_option(put);
+  put->callback([&selected, f] { selected = [f](Context& ctx) { return var_put(ctx, *f); }; });
+
+  auto* get = var->add_subcommand("get", "Print a variable");
+  get->add_option("path", f->path, "The variable's path")->required();
+  get->add_option("--item", f->item, "Print only this item's value");
+  common_flags(get, *f);
+  get->callback([&selected, f] { selected = [f](Context& ctx) { return var_get(ctx, *f); }; });
+
+  auto* list = var->add_subcommand("list", "List variables (metadata only) under a prefix");
+  list->add_option("prefix", f->prefix, "Path prefix");
+  common_flags(list, *f);
+  list->callback([&selected, f] { selected = [f](Context& ctx) { return var_list(ctx, *f); }; });
+
+  auto* purge = var->add_subcommand("purge", "Delete a variable");
+  purge->add_option("path", f->path, "The variable's path")->required();
+  purge->add_option("--namespace", f->ns, "The variable's namespace (default: default)");
+  cas_option(purge);
+  purge->callback([&selected, f] { selected = [f](Context& ctx) { return var_purge(ctx, *f); }; });
+
+  auto* op = app.add_subcommand("operator", "Operate the agent");
+  op->fallthrough();
+  op->require_subcommand(1);
+  auto* root = op->add_subcommand("root", "The root keys that seal variables");
+  root->fallthrough();
+  root->require_subcommand(1);
+  auto* keyring = root->add_subcommand("keyring", "Manage the variables keyring");
+  keyring->fallthrough();
+  keyring->require_subcommand(1);
+  auto full = std::make_shared<bool>(false);
+  auto* rotate = keyring->add_subcommand("rotate", "Make a new active key");
+  rotate->add_flag("--full", *full, "Also seal every existing variable again with the new key");
+  rotate->callback([&selected, full] {
+    selected = [full](Context& ctx) { return keyring_rotate(ctx, *full); };
+  });
+  auto* klist = keyring->add_subcommand("list", "List the keys");
+  klist->callback([&selected] { selected = [](Context& ctx) { return keyring_list(ctx); }; });
+}
+
+}  // namespace drover::cli

@@ -1,0 +1,334 @@
+// The template hook (runner/hooks/hooks.hpp; docs/templates.md): renders a task's templates
+// before each start and re-renders them while it runs, acting on change_mode.
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "runner/alloc_runner.hpp"
+#include "runner/hooks/hooks.hpp"
+#include "runner/hooks/template_data.hpp"
+#include "runner/hooks/template_files.hpp"
+#include "runner/hooks/template_variables.hpp"
+#include "runner/restart_tracker.hpp"
+#include "template/template.hpp"
+
+namespace drover::runner {
+
+namespace {
+
+constexpr const char* kTemplateRendered = "Template Rendered";
+constexpr const char* kTemplateFailed = "Template Failed";
+// How often a running task's templates that read data are rendered again to see whether it
+// changed (a template's wait.min, when longer, is used instead).
+constexpr auto kPollInterval = std::chrono::seconds(1);
+
+// ${NAME} replaced from the task's env (NOMAD_TASK_DIR, NOMAD_SECRETS_DIR, ...), as Nomad
+// interpolates a template's destination and source; an unknown name stays as written.
+std::string interpolate(const std::string& s, const std::map<std::string, std::string>& env) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s.compare(i, 2, "${") == 0) {
+      auto end = s.find('}', i + 2);
+      if (end != std::string::npos) {
+        auto it = env.find(s.substr(i + 2, end - i - 2));
+        if (it != env.end()) {
+          out += it->second;
+          i = end + 1;
+          continue;
+        }
+      }
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+struct Render {
+  std::string dest;  // relative to the task dir
+  tmpl::Rendered out;
+};
+
+Result<Render> render_template(const jobspec::Template& t, const std::filesystem::path& task_dir,
+                               const std::map<std::string, std::string>& env,
+                               TaskTemplateData& data) {
+  Render r;
+  auto dest = task_relative(task_dir, interpolate(t.destination, env));
+  if (!dest) return dest.error();
+  r.dest = *dest;
+  std::string text = t.data;
+  if (!t.source.empty()) {
+    auto src = task_relative(task_dir, interpolate(t.source, env));
+    if (!src) return make_error("source " + src.message(), Errc::Invalid);
+    auto read = read_beneath(task_dir, *src);
+    if (!read) return make_error("source: " + read.message(), read.code());
+    text = std::move(*read);
+  }
+  tmpl::Options o;
+  o.left_delim = t.left_delimiter;
+  o.right_delim = t.right_delimiter;
+  o.error_on_missing_key = t.error_on_missing_key;
+  auto parsed = tmpl::Template::parse(t.destination, text, o);
+  if (!parsed) return parsed.error();
+  tmpl::RenderInput in;
+  in.env = env;
+  in.source = &data;
+  auto out = tmpl::render(*parsed, in);
+  if (!out) return out.error();
+  r.out = std::move(*out);
+  return r;
+}
+
+unsigned perms_of(const jobspec::Template& t) {
+  return static_cast<unsigned>(std::strtoul(t.perms.c_str(), nullptr, 8)) & 07777;
+}
+
+// change_mode script for a driver that cannot run commands inside its task (raw_exec): the
+// command runs as a child of the agent in the task dir with the task's env, killed at its
+// timeout. The exit code, or -1 when it could not run or timed out.
+int run_script(const jobspec::ChangeScript& s, const std::filesystem::path& task_dir,
+               const std::map<std::string, std::string>& env, std::string& why) {
+  std::vector<std::string> argv_s{s.command};
+  argv_s.insert(argv_s.end(), s.args.begin(), s.args.end());
+  std::vector<std::string> env_s;
+  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string dir = task_dir.string();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    why = std::string("fork: ") + std::strerror(errno);
+    return -1;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    ::execvpe(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + s.timeout;
+  int status = 0;
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) {
+      why = std::string("waitpid: ") + std::strerror(errno);
+      return -1;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      why = "timed out after " + format_duration(s.timeout);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (WIFEXITED(status)) {
+    if (WEXITSTATUS(status) == 127) why = "could not run " + s.command;
+    return WEXITSTATUS(status);
+  }
+  why = "killed by signal " + std::to_string(WTERMSIG(status));
+  return -1;
+}
+
+}  // namespace
+
+// The agent's variable store as templates read it; null when the agent has none.
+std::unique_ptr<TemplateVariables> variables_of(AllocRunner& alloc) {
+  if (!alloc.ctx().variables) return nullptr;
+  return std::make_unique<StoreTemplateVariables>(*alloc.ctx().variables);
+}
+
+struct TemplateHook::State {
+  struct Entry {
+    std::string last;  // what was written last
+    std::set<std::string> deps;
+    std::string last_error;  // said once, not at every poll
+  };
+  std::vector<Entry> entries;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread watcher;
+
+  void stop_watcher() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    if (watcher.joinable() && watcher.get_id() != std::this_thread::get_id())
+      watcher.join();
+    else if (watcher.joinable())
+      watcher.detach();
+  }
+
+  // Sleeps up to `d`; false when told to stop.
+  bool sleep(std::chrono::nanoseconds d) {
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, d, [&] { return stop; });
+  }
+};
+
+TemplateHook::TemplateHook() : state_(std::make_unique<State>()) {}
+TemplateHook::~TemplateHook() { state_->stop_watcher(); }
+
+Status TemplateHook::prestart(TaskHookContext& c) {
+  state_->stop_watcher();
+  state_->stop = false;
+  const auto task_dir = c.alloc.dir().task_dir(c.task.name);
+  auto variables = variables_of(c.alloc);
+  TaskTemplateData data(task_dir, c.alloc.job().id, c.alloc.group().name, c.task.name,
+                        variables.get());
+  const auto env = c.spec.env;
+  state_->entries.assign(c.task.templates.size(), {});
+  for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
+    const auto& t = c.task.templates[i];
+    auto r = render_template(t, task_dir, env, data);
+    if (!r) return make_error("Template failed: " + t.destination + ": " + r.message(), r.code());
+    if (auto st =
+            write_beneath_atomically(task_dir, r->dest, r->out.text, perms_of(t), t.uid, t.gid);
+        !st)
+      return make_error("Template failed: " + st.message(), st.code());
+    if (t.env) {
+      auto vars = parse_env_lines(r->out.text);
+      if (!vars) return make_error("Template failed: " + t.destination + ": " + vars.message());
+      for (auto& [k, v] : *vars) c.spec.env[k] = v;
+    }
+    state_->entries[i].last = std::move(r->out.text);
+    state_->entries[i].deps = std::move(r->out.dependencies);
+  }
+  state::TaskEvent e{kTemplateRendered, 0,
+                     "Rendered " + std::to_string(c.task.templates.size()) + " template" +
+                         (c.task.templates.size() == 1 ? "" : "s")};
+  c.record(std::move(e));
+  return {};
+}
+
+void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
+  bool watch = false;
+  auto interval = std::chrono::nanoseconds(kPollInterval);
+  for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
+    const auto& t = c.task.templates[i];
+    if (t.once || state_->entries[i].deps.empty()) continue;
+    watch = true;
+    if (t.wait && t.wait->min > interval) interval = t.wait->min;
+  }
+  if (!watch) return;
+  AllocRunner* alloc = &c.alloc;
+  const jobspec::Task* task = &c.task;
+  auto record = c.record;
+  auto env = c.spec.env;
+  State* st = state_.get();
+  {
+    std::lock_guard lock(st->mu);
+    st->stop = false;
+  }
+  st->watcher = std::thread([=] {
+    const auto task_dir = alloc->dir().task_dir(task->name);
+    auto variables = variables_of(*alloc);
+    TaskTemplateData data(task_dir, alloc->job().id, alloc->group().name, task->name,
+                          variables.get());
+    std::mt19937_64 rng{std::random_device{}()};
+    while (st->sleep(interval)) {
+      bool restart = false;
+      std::set<std::string> signals;
+      std::vector<const jobspec::ChangeScript*> scripts;
+      std::chrono::nanoseconds splay{0};
+      for (std::size_t i = 0; i < task->templates.size(); ++i) {
+        const auto& t = task->templates[i];
+        auto& e = st->entries[i];
+        if (t.once || e.deps.empty()) continue;
+        auto r = render_template(t, task_dir, env, data);
+        if (!r) {
+          // The file keeps its last render; the failure is said once until it changes.
+          if (r.message() != e.last_error) {
+            e.last_error = r.message();
+            spdlog::warn("alloc {} task {}: template {}: {}", alloc->id(), task->name,
+                         t.destination, r.message());
+            record({kTemplateFailed, 0, "Template failed: " + t.destination + ": " + r.message()});
+          }
+          continue;
+        }
+        e.last_error.clear();
+        e.deps = r->out.dependencies;
+        if (r->out.text == e.last) continue;
+        if (auto w =
+                write_beneath_atomically(task_dir, r->dest, r->out.text, perms_of(t), t.uid, t.gid);
+            !w) {
+          record({kTemplateFailed, 0, "Template failed: " + w.message()});
+          continue;
+        }
+        e.last = std::move(r->out.text);
+        // An env template's values reach the task only through a new start.
+        const std::string mode = t.env && t.change_mode != "noop" ? "restart" : t.change_mode;
+        if (mode == "restart") restart = true;
+        if (mode == "signal") signals.insert(t.change_signal);
+        if (mode == "script" && t.change_script) scripts.push_back(&*t.change_script);
+        if (mode != "noop") splay = std::max(splay, t.splay);
+      }
+      if (!restart && signals.empty() && scripts.empty()) continue;
+      // Nomad's splay: a random wait up to it, so that many tasks do not act at once.
+      if (splay.count() > 0 &&
+          !st->sleep(std::chrono::nanoseconds(rng() % static_cast<uint64_t>(splay.count()))))
+        return;
+      if (restart) {
+        if (auto s =
+                alloc->restart_task(task->name, "Template with change_mode restart re-rendered");
+            !s)
+          spdlog::warn("alloc {} task {}: template restart: {}", alloc->id(), task->name,
+                       s.message());
+        // The restart ends this watcher (exited()); a new one starts with the new run.
+        return;
+      }
+      for (const auto& sig : signals)
+        if (auto s = alloc->signal_task(task->name, sig); !s)
+          spdlog::warn("alloc {} task {}: template signal: {}", alloc->id(), task->name,
+                       s.message());
+      for (const auto* script : scripts) {
+        std::vector<std::string> argv{script->command};
+        argv.insert(argv.end(), script->args.begin(), script->args.end());
+        std::string why;
+        int code = -1;
+        auto r = alloc->exec_task(
+            task->name, argv,
+            std::chrono::duration_cast<std::chrono::milliseconds>(script->timeout));
+        if (r) {
+          code = r->value("ExitCode", -1);
+          if (code != 0) why = "exit code " + std::to_string(code);
+        } else if (r.code() == Errc::Unsupported) {
+          code = run_script(*script, task_dir, env, why);
+          if (code > 0 && why.empty()) why = "exit code " + std::to_string(code);
+        } else {
+          why = r.message();
+        }
+        if (code == 0) continue;
+        state::TaskEvent ev{kTemplateFailed, 0,
+                            "Template change_script " + script->command + " failed: " + why};
+        record(std::move(ev));
+        if (script->fail_on_error) {
+          // Nomad kills the task; here through its kill signal's stronger sibling, and the
+          // task's restart policy decides what follows.
+          if (auto s = alloc->signal_task(task->name, "SIGKILL"); !s)
+            spdlog::warn("alloc {} task {}: {}", alloc->id(), task->name, s.message());
+          return;
+        }
+      }
+    }
+  });
+}
+
+void TemplateHook::exited(TaskHookContext&) { state_->stop_watcher(); }
+
+}  // namespace drover::runner

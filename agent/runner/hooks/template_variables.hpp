@@ -1,0 +1,26 @@
+// The agent's variable store (vars/variable_store.hpp) as templates read it
+// (TemplateVariables, runner/hooks/template_data.hpp): the "default" namespace, items as a
+// JSON map, list entries in Nomad's metadata shape.
+#pragma once
+
+#include "runner/hooks/template_data.hpp"
+
+namespace drover::vars {
+class VariableStore;
+}
+
+namespace drover::runner {
+
+class StoreTemplateVariables final : public TemplateVariables {
+ public:
+  explicit StoreTemplateVariables(vars::VariableStore& store) : store_(store) {}
+  Result<nlohmann::json> get(const std::string& path) override;
+  Result<nlohmann::json> list(const std::string& prefix) override;
+  uint64_t wait_for_change(const std::string& prefix, uint64_t after,
+                           std::chrono::milliseconds timeout) override;
+
+ private:
+  vars::VariableStore& store_;
+};
+
+}  // namespace drover::runner

@@ -1,0 +1,138 @@
+// Nomad Variables' rules and JSON shapes (vars/variable.hpp).
+#include "vars/variable.hpp"
+
+#include <vector>
+
+#include "drover/common/json_text.hpp"
+
+namespace drover::vars {
+
+using nlohmann::json;
+
+namespace {
+
+bool path_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '~' || c == '/';
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return out;
+}
+
+}  // namespace
+
+Status validate_path(std::string_view path) {
+  if (path.empty()) return make_error("Path: a variable requires a path", Errc::Invalid);
+  if (path.size() > kMaxPathLength)
+    return make_error("Path: \"" + std::string(path.substr(0, 32)) + "...\" is " +
+                          std::to_string(path.size()) + " characters long; at most " +
+                          std::to_string(kMaxPathLength) + " are allowed",
+                      Errc::Invalid);
+  for (char c : path)
+    if (!path_char(c))
+      return make_error(
+          "Path: " + json(std::string(path)).dump(-1, ' ', false, json::error_handler_t::replace) +
+              " has a character outside letters, digits and - _ ~ /",
+          Errc::Invalid);
+  auto parts = split(path, '/');
+  if (parts[0] != "nomad") return {};
+  if (parts.size() == 1)
+    return make_error(
+        "Path: \"nomad\" is a reserved top-level directory path, but you may "
+        "write variables to \"nomad/jobs\", \"nomad/job-templates\", or below",
+        Errc::Invalid);
+  if (parts[1] == "jobs") return {};
+  if (parts[1] == "job-templates" && parts.size() == 3) return {};
+  if (parts[1] == "job-templates")
+    return make_error(
+        "Path: \"nomad/job-templates\" is a reserved directory path, but you may "
+        "write variables at the level below it, for example "
+        "\"nomad/job-templates/template-name\"",
+        Errc::Invalid);
+  return make_error(
+      "Path: only paths at \"nomad/jobs\" or \"nomad/job-templates\" and below "
+      "are valid paths under the top-level \"nomad\" directory",
+      Errc::Invalid);
+}
+
+Status validate_namespace(std::string_view ns) {
+  if (ns == "*")
+    return make_error("Namespace: can not target the wildcard (\"*\") namespace", Errc::Invalid);
+  bool ok = !ns.empty() && ns.size() <= 128;
+  for (char c : ns)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      ok = false;
+  if (!ok) return make_error("Namespace: must be 1 to 128 letters, digits, - or _", Errc::Invalid);
+  return {};
+}
+
+Status validate_items(const std::map<std::string, std::string>& items) {
+  if (items.empty())
+    return make_error("Items: empty variables are invalid (give at least one key)", Errc::Invalid);
+  std::size_t total = 0;
+  for (const auto& [k, v] : items) {
+    if (k.empty()) return make_error("Items: a key must not be empty", Errc::Invalid);
+    total += k.size() + v.size();
+  }
+  if (total > kMaxVariableBytes)
+    return make_error(
+        "Items: variables are limited to 64KiB in total size (keys and values); "
+        "this one has " +
+            std::to_string(total) + " bytes",
+        Errc::Invalid);
+  return {};
+}
+
+json to_json(const VariableMeta& m) {
+  return {{"Namespace", m.ns},
+          {"Path", m.path},
+          {"CreateIndex", m.create_index},
+          {"ModifyIndex", m.modify_index},
+          {"CreateTime", m.create_time_ns},
+          {"ModifyTime", m.modify_time_ns}};
+}
+
+json to_json(const Variable& v) {
+  auto j = to_json(v.meta);
+  j["Items"] = v.items;
+  return j;
+}
+
+Result<std::map<std::string, std::string>> items_from_json(const json& body) {
+  if (!body.is_object() || !body.contains("Items") || !body["Items"].is_object())
+    return make_error("body: must be a JSON object {\"Items\": {\"key\": \"value\", ...}}",
+                      Errc::Invalid);
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : body["Items"].items()) {
+    if (!v.is_string()) return make_error("Items." + k + ": must be a string", Errc::Invalid);
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+std::string items_text(const std::map<std::string, std::string>& items) {
+  return json(items).dump();
+}
+
+Result<std::map<std::string, std::string>> items_from_text(std::string_view text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error("decrypted items are not a JSON object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : j.items()) {
+    if (!v.is_string()) return make_error("decrypted item " + k + " is not a string");
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace drover::vars
