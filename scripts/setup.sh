@@ -22,6 +22,8 @@ PACKAGES=(
   etcd-server etcd-client
   # the web UI (ui/): its browser tests drive Debian's Chromium through playwright-core
   chromium
+  # network mode bridge and none: the CNI reference plugins, in /usr/lib/cni
+  containernetworking-plugins iptables iproute2
   # tests/vm boots a cgroup v2 guest: Debian's kernel (not -cloud: it has no 9p) under qemu
   qemu-system-x86 linux-image-amd64 kmod cpio
 )

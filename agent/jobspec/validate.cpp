@@ -489,13 +489,19 @@ class Validator {
   // One network block: its mode, its ports' labels, numbers and host networks. `labels` gathers
   // the labels of the whole group (a label names one port of the alloc).
   void network(const std::string& path, const Network& n, const TaskGroup& g,
-               std::map<std::string, std::string>& labels) {
-    if (n.mode == "bridge" || n.mode == "none" || n.mode.rfind("cni/", 0) == 0)
+               std::map<std::string, std::string>& labels, bool group_level) {
+    // bridge and none give the whole alloc one namespace (docs/networking.md, "Bridge mode"):
+    // a group's choice, as in Nomad.
+    const bool isolated = n.mode == "bridge" || n.mode == "none";
+    if (isolated && !group_level)
+      add(path + ".mode", "\"" + n.mode +
+                              "\" networking is set on the group's network block, not a task's");
+    else if (n.mode.rfind("cni/", 0) == 0)
       add(path + ".mode", "\"" + printable(n.mode) +
-                              "\" networking is not supported yet (issue 18); drover runs tasks in "
-                              "the host's network (mode \"host\")");
-    else if (n.mode != "host")
-      add(path + ".mode", "must be \"host\" (got \"" + printable(n.mode) + "\")");
+                              "\" networking is not supported yet (issue 18): use \"host\", "
+                              "\"bridge\" or \"none\"");
+    else if (n.mode != "host" && !isolated)
+      add(path + ".mode", "must be \"host\", \"bridge\" or \"none\" (got \"" + printable(n.mode) + "\")");
     if (n.mbits < 0) add(path + ".mbits", "must not be negative");
     bool docker_only =
         !g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
@@ -516,10 +522,12 @@ class Validator {
         range(pp + ".to", p.to, -1, 65535);
         // In host mode nothing maps a port but docker's publishing: `to` on another driver's
         // task would tell the task a port that nobody forwards to.
-        if (p.to > 0 && p.to != p.value && !docker_only)
+        if (p.to > 0 && p.to != p.value && !docker_only && n.mode != "bridge")
           add(pp + ".to",
-              "maps a port only for docker tasks in host mode (the group has a task "
-              "of another driver; bridge mode is issue 18)");
+              "maps a port only in network mode \"bridge\" or for docker tasks (the group has "
+              "a task of another driver and mode \"" + printable(n.mode) + "\")");
+        if (n.mode == "none")
+          add(pp, "network mode \"none\" has no ports (the alloc has loopback only)");
         if (!p.host_network.empty() && !port_label_ok(p.host_network))
           add(pp + ".host_network",
               "must be a plain name (got \"" + printable(p.host_network) + "\")");
@@ -666,12 +674,12 @@ class Validator {
     if (g.tasks.empty()) add(path + ".tasks", "at least one task is required");
     std::map<std::string, std::string> labels;
     if (g.networks.size() > 1) add(path + ".network", "a group has at most one network block");
-    for (const auto& n : g.networks) network(path + ".network", n, g, labels);
+    for (const auto& n : g.networks) network(path + ".network", n, g, labels, true);
     for (std::size_t i = 0; i < g.tasks.size(); ++i) {
       const auto& rn = g.tasks[i].resources.networks;
       const std::string p = path + ".tasks[" + std::to_string(i) + "].resources.network";
       if (rn.size() > 1) add(p, "a task has at most one network block");
-      for (const auto& n : rn) network(p, n, g, labels);
+      for (const auto& n : rn) network(p, n, g, labels, false);
     }
     if (labels.size() > kMaxPortsPerGroup)
       add(path + ".network", "at most " + std::to_string(kMaxPortsPerGroup) +

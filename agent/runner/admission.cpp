@@ -2,6 +2,8 @@
 // and what it asks for that one node does not do.
 #include "runner/admission.hpp"
 
+#include "runner/alloc_network.hpp"
+
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/constraints.hpp"
@@ -106,9 +108,29 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
                    "\" runs tasks in the host's filesystem and cannot mount volumes (its "
                    "MountConfigs capability is none): use exec or docker"});
       }
+      // A task in the alloc's network namespace needs a driver that can put it there
+      // (plugin.h, Capabilities.NetIsolation).
+      const auto& g_nets = job.groups[g].networks;
+      if (!g_nets.empty() && isolated_network_mode(g_nets.front().mode)) {
+        const nlohmann::json caps = fp.value("Capabilities", nlohmann::json::object());
+        const std::string net = caps.is_object() ? caps.value("NetIsolation", "none") : "none";
+        if (net != "group")
+          out.problems.push_back(
+              {path(prefix + "driver"),
+               "driver \"" + task.driver + "\" cannot run a task in the alloc's network namespace " +
+                   "(network mode \"" + g_nets.front().mode +
+                   "\"; its NetIsolation capability is none): use exec, or network mode \"host\""});
+      }
       // Each driver checks its own config, so a bad job is refused before anything runs.
       for (const auto& p : d->validate(task.config)) out.problems.push_back({prefix + p, ""});
     }
+  // The host must be able to make the namespaces: the CNI plugins, root.
+  for (std::size_t g = 0; g < job.groups.size(); ++g) {
+    const auto& nets = job.groups[g].networks;
+    if (nets.empty() || !isolated_network_mode(nets.front().mode)) continue;
+    if (auto p = network_host_problem(nets.front().mode); !p.empty())
+      out.problems.push_back({path("groups[" + std::to_string(g) + "].network.mode"), p});
+  }
   if (!out.problems.empty()) return out;
   if (node_) {
     for (auto& p : placement_problems(job, node_info_from_json(node_()), whole_job_here))

@@ -1,5 +1,9 @@
 #include "runner/alloc_manager.hpp"
 
+#include <set>
+
+#include "runner/alloc_network.hpp"
+
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
@@ -30,7 +34,14 @@ void AllocManager::recover() {
   std::lock_guard lock(mu_);
   // Allocs of one job version share its JSON (the store hands it out once); parse it once.
   std::map<const nlohmann::json*, std::shared_ptr<const jobspec::Job>> parsed;
-  for (auto& alloc : ctx_.store->allocs()) {
+  auto allocs = ctx_.store->allocs();
+  // Namespaces of allocs that ended (or are gone from the store) while the agent was down go
+  // first; a live alloc's namespace is kept, with its address (docs/networking.md).
+  std::set<std::string> live_ids;
+  for (const auto& a : allocs)
+    if (!a.terminal()) live_ids.insert(a.id);
+  AllocNetwork::remove_leftovers(ctx_.data_dir, live_ids);
+  for (auto& alloc : allocs) {
     bool live = !alloc.terminal();
     auto id = alloc.id;
     // An alloc that cannot be brought back fails alone, with the reason; the others recover.

@@ -1,5 +1,7 @@
 #include "runner/alloc_runner.hpp"
 
+#include "runner/alloc_network.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "drover/loader/registry.hpp"
@@ -64,11 +66,63 @@ AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc,
 AllocRunner::~AllocRunner() { join(); }
 
 void AllocRunner::fail_alloc(const std::string& description) {
+  {
+    std::lock_guard lock(mu_);
+    alloc_.client_status = "failed";
+    alloc_.client_description = description;
+    alloc_.modify_time_ns = state::now_ns();
+    if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
+  }
+  release_network();
+}
+
+std::string AllocRunner::isolated_mode() const {
+  if (!group_ || group_->networks.empty()) return "";
+  return isolated_network_mode(group_->networks.front().mode) ? group_->networks.front().mode : "";
+}
+
+bool AllocRunner::start_network(bool recovering) {
+  const std::string mode = isolated_mode();
+  if (mode.empty()) return true;
+  // An agent restart keeps the namespace and its address: the tasks still run in it.
+  if (recovering) {
+    if (auto found = AllocNetwork::recover(id_); found.ok()) {
+      std::lock_guard lock(mu_);
+      netns_path_ = found->netns_path;
+      alloc_ip_ = found->ip;
+      network_up_ = true;
+      return true;
+    }
+    if (terminal()) return true;
+  }
+  std::vector<state::AllocatedPort> ports;
+  for (const auto& n : alloc_.networks)
+    if (n.task.empty()) ports.insert(ports.end(), n.ports.begin(), n.ports.end());
+  auto made = AllocNetwork::setup(id_, mode, ports, ctx_.data_dir);
+  if (!made.ok()) {
+    spdlog::error("alloc {}: {}", id_, made.message());
+    fail_alloc(made.message());
+    return false;
+  }
+  spdlog::info("alloc {}: network namespace {} (mode {}{})", id_, made->netns_path, mode,
+               made->ip.empty() ? "" : ", address " + made->ip);
   std::lock_guard lock(mu_);
-  alloc_.client_status = "failed";
-  alloc_.client_description = description;
-  alloc_.modify_time_ns = state::now_ns();
-  if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
+  netns_path_ = made->netns_path;
+  alloc_ip_ = made->ip;
+  network_up_ = true;
+  return true;
+}
+
+void AllocRunner::release_network() {
+  {
+    std::lock_guard lock(mu_);
+    if (!network_up_ || !alloc_.terminal()) return;
+    network_up_ = false;
+  }
+  if (auto st = AllocNetwork::teardown(id_); !st)
+    spdlog::warn("alloc {}: tearing down its network: {}", id_, st.message());
+  else
+    spdlog::info("alloc {}: network namespace removed", id_);
 }
 
 void AllocRunner::start(bool recovering) {
@@ -117,6 +171,7 @@ void AllocRunner::start_now(bool recovering) {
     spdlog::error("alloc {}: {}", id_, st.message());
     return fail_alloc("building the alloc dir: " + st.message());
   }
+  if (!start_network(recovering)) return;
   std::unique_lock lock(mu_);
   recovering_ = recovering;
   if (recovering && alloc_.desired_status == "stop") {
@@ -355,6 +410,7 @@ void AllocRunner::update_task(const std::string& task,
     update_task_locked(task, fn, clear_handle);
     step_locked(lock);
   }
+  release_network();
   notify_change();
 }
 
@@ -399,6 +455,7 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   }
   in.node = &ctx_.node;
   in.networks = &alloc_.networks;
+  in.alloc_ip = alloc_ip_;
   TaskEnv env(in);
   const auto& r = task.resources;
   auto kill_timeout = std::min<std::chrono::nanoseconds>(task.kill_timeout, ctx_.max_kill_timeout);
@@ -428,6 +485,9 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   for (const auto& n : alloc_.networks)
     if (n.task.empty() || n.task == task.name)
       for (const auto& p : n.ports) t.ports.push_back({p.label, p.value, p.to, p.host_ip});
+  // Only a driver that can join it gets the alloc's namespace (admission refused the others).
+  if (driver && driver->capabilities().value("NetIsolation", "none") == "group")
+    t.network_namespace = netns_path_;
   return t;
 }
 

@@ -117,6 +117,13 @@ class AllocRunner {
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
                           bool clear_handle = false);
   void kill_role(TaskRole role, const std::string& reason, const std::string& event_type);
+  // The group's network mode when it gives the alloc its own namespace, else "".
+  std::string isolated_mode() const;
+  // Creates (or, recovering, finds again) the alloc's network namespace before any task
+  // starts (runner/alloc_network.hpp); false when the alloc failed for it.
+  bool start_network(bool recovering);
+  // Tears the namespace down once the alloc is terminal; only the first call does anything.
+  void release_network();
 
   RunnerContext& ctx_;
   std::string id_;
@@ -135,6 +142,10 @@ class AllocRunner {
   std::map<std::string, std::unique_ptr<TaskRunner>> runners_;  // by task name
   std::shared_ptr<AllocRunner> previous_;
   std::thread previous_waiter_;
+  // The alloc's network namespace and its address (set before any task starts; "" when the
+  // alloc shares the host's network).
+  std::string netns_path_, alloc_ip_;
+  bool network_up_ = false;  // under mu_
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.

@@ -27,7 +27,10 @@ std::string host_port(const std::string& ip, int port) {
 }
 
 // Nomad's addPorts for one port of the alloc (or of this task's older network block).
-void add_port_env(std::map<std::string, std::string>& env, const state::AllocatedPort& p) {
+// In bridge mode the alloc's own address and the port inside its namespace are
+// NOMAD_ALLOC_IP_/NOMAD_ALLOC_ADDR_ too (Nomad's addGroupNetwork with a network status).
+void add_port_env(std::map<std::string, std::string>& env, const state::AllocatedPort& p,
+                  const std::string& alloc_ip) {
   const std::string& l = p.label;
   const std::string addr = host_port(p.host_ip, p.value);
   const std::string task_port = std::to_string(p.to > 0 ? p.to : p.value);
@@ -38,6 +41,10 @@ void add_port_env(std::map<std::string, std::string>& env, const state::Allocate
   env[clean_port_key("NOMAD_PORT_" + l)] = task_port;
   env["NOMAD_ALLOC_PORT_" + l] = task_port;
   env[clean_port_key("NOMAD_HOST_PORT_" + l)] = std::to_string(p.value);
+  if (!alloc_ip.empty()) {
+    env["NOMAD_ALLOC_IP_" + l] = alloc_ip;
+    env["NOMAD_ALLOC_ADDR_" + l] = host_port(alloc_ip, p.to > 0 ? p.to : p.value);
+  }
 }
 // --- end ports ---
 
@@ -81,7 +88,7 @@ TaskEnv::TaskEnv(const TaskEnvInput& in) : node_(in.node) {
     for (const auto& n : *in.networks)
       for (const auto& p : n.ports) {
         if (n.task.empty() || n.task == task.name) {
-          add_port_env(env_, p);
+          add_port_env(env_, p, n.task.empty() ? in.alloc_ip : std::string());
           continue;
         }
         const std::string key = n.task + "_" + p.label;

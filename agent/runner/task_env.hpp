@@ -35,6 +35,8 @@ struct TaskEnvInput {
   const NodeInfo* node = nullptr;
   // The alloc's ports (state::Alloc::networks); null or empty: none.
   const std::vector<state::AllocatedNetwork>* networks = nullptr;
+  // The alloc's address in its own network namespace (network mode bridge); "": none.
+  std::string alloc_ip;
 };
 
 class TaskEnv {

@@ -191,7 +191,8 @@ nlohmann::json ExecDriver::fingerprint() {
   }();
   // Tasks run as nobody unless the job says otherwise (Nomad's default for exec).
   fp["Capabilities"] = {
-      {"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}, {"MountConfigs", "all"}};  // plugin.h
+      {"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}, {"MountConfigs", "all"},
+      {"NetIsolation", "group"}};  // plugin.h
   return fp;
 }
 
@@ -250,6 +251,7 @@ nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
     spec.cwd = cfg.work_dir;
   }
   spec.network_none = cfg.network_none;
+  spec.network_ns_path = task.network_namespace;
   for (const auto& d : config_.chroot_env)
     if (fs::exists(d)) spec.host_dirs.push_back(d);
   spec.args.push_back(cfg.command);

@@ -55,7 +55,11 @@ json oci_config(const BundleSpec& s) {
   for (const auto& m : s.mounts) mounts.push_back(bind_mount(m.host_path, m.container_path, m.read_only));
 
   json namespaces = json::array({{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "ipc"}}, {{"type", "uts"}}});
-  if (s.network_none) namespaces.push_back({{"type", "network"}});
+  // The alloc's namespace (bridge or none mode) wins over the task's own network_mode.
+  if (!s.network_ns_path.empty())
+    namespaces.push_back({{"type", "network"}, {"path", s.network_ns_path}});
+  else if (s.network_none)
+    namespaces.push_back({{"type", "network"}});
 
   // The device cgroup: deny all, then the reserved nodes (runc and crun add their default
   // nodes, null/zero/full/random/urandom/tty/ptmx, themselves).

@@ -28,6 +28,7 @@ struct BundleSpec {
   std::string hostname;
   std::vector<std::string> caps;  // bounding = effective = permitted
   bool network_none = false;
+  std::string network_ns_path;  // join this network namespace (the alloc's); "": see network_none
   std::vector<std::string> host_dirs;  // chroot_env entries that exist on the host
   std::string alloc_dir;               // -> /alloc (rw)
   std::string local_dir;               // -> /local (rw, the default cwd)

@@ -122,24 +122,39 @@ TEST(Networks, CanonicalJsonRoundTrips) {
   EXPECT_TRUE(again == job);
 }
 
-TEST(Networks, BridgeAndNoneModesAreRefusedNamingIssue18) {
-  auto p = problems_of(R"(job:
+TEST(Networks, BridgeAndNoneModesAreGroupLevelAndBridgeMapsPortsForAnyDriver) {
+  // bridge: `to` is the port inside the alloc's namespace, whatever the driver.
+  Job ok = must_parse(R"(job:
   id: web
   groups:
     - name: web
       network: {mode: bridge, ports: {http: {to: 8080}}}
-      tasks: [{name: t, driver: docker, config: {image: busybox}}]
+      tasks: [{name: t, driver: exec, config: {command: /bin/true}}]
 )");
-  EXPECT_NE(p.find("groups[0].network.mode: \"bridge\" networking is not supported yet (issue 18)"),
+  EXPECT_EQ(ok.groups[0].networks[0].mode, "bridge");
+  // A task-level block cannot choose a namespace for the alloc; none has no ports; host mode
+  // maps nothing for a non-docker task; cni/* is not done.
+  auto p = problems_of(R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
+    "Networks": [{"Mode": "none", "DynamicPorts": [{"Label": "http"}]}],
+    "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"},
+               "Resources": {"Networks": [{"Mode": "bridge"}]}}]},
+    {"Name": "two", "Networks": [{"Mode": "host", "DynamicPorts": [{"Label": "x", "To": 80}]}],
+     "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]},
+    {"Name": "three", "Networks": [{"Mode": "cni/mine"}],
+     "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]}]}})");
+  EXPECT_NE(p.find("Job.TaskGroups[0].Networks[0].ports.http: network mode \"none\" has no ports"),
             std::string::npos)
       << p;
-  auto q = problems_of(R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
-    "Networks": [{"Mode": "none"}],
-    "Tasks": [{"Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"}}]}]}})");
-  EXPECT_NE(q.find("Job.TaskGroups[0].Networks[0].Mode: \"none\" networking is not supported yet "
-                   "(issue 18)"),
+  EXPECT_NE(p.find("\"bridge\" networking is set on the group's network block, not a task's"),
             std::string::npos)
-      << q;
+      << p;
+  EXPECT_NE(p.find("maps a port only in network mode \"bridge\" or for docker tasks"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("Job.TaskGroups[2].Networks[0].Mode: \"cni/mine\" networking is not supported "
+                   "yet (issue 18)"),
+            std::string::npos)
+      << p;
 }
 
 TEST(Networks, BadPortsAreEachNamed) {
@@ -166,7 +181,9 @@ TEST(Networks, BadPortsAreEachNamed) {
   EXPECT_NE(p.find("groups[0].network.ports.http.static: "), std::string::npos) << p;
   EXPECT_NE(p.find("groups[0].network.ports.bad label: a port label must be"), std::string::npos)
       << p;
-  EXPECT_NE(p.find("groups[0].network.ports.app.to: maps a port only for docker tasks"),
+  EXPECT_NE(p.find("groups[0].network.ports.app.to: maps a port only in network mode \"bridge\" or "
+                   "for docker "
+                   "tasks"),
             std::string::npos)
       << p;
   EXPECT_NE(
@@ -221,9 +238,9 @@ TEST(Networks, ServicePortsStayLiteralWhenNumbers) {
 TEST(Networks, AGroupHasAtMost128Ports) {
   std::string ports;
   for (int i = 0; i < 129; ++i) ports += "          p" + std::to_string(i) + ": {}\n";
-  auto p = problems_of("job:\n  id: web\n  groups:\n    - name: web\n      network:\n        ports:\n" +
-                       ports +
-                       "      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]\n");
+  auto p = problems_of(
+      "job:\n  id: web\n  groups:\n    - name: web\n      network:\n        ports:\n" + ports +
+      "      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]\n");
   EXPECT_TRUE(has_line(p, "groups[0].network: at most 128 ports per group (got 129)")) << p;
 }
 
@@ -285,8 +302,9 @@ TEST(Networks, AGroupServiceNeedsAKnownLabelAndNoScriptCheck) {
           checks: [{type: script, command: /bin/true}]
       tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
 )");
-  EXPECT_TRUE(has_line(p, "groups[0].services[0].port: \"htp\" is not a port label of the "
-                          "group's network (labels: http)"))
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].services[0].port: \"htp\" is not a port label of the "
+                       "group's network (labels: http)"))
       << p;
   EXPECT_NE(p.find("groups[0].services[0].checks[0].type: a script check of a group service is "
                    "not supported yet"),

@@ -190,7 +190,7 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
     "ID": "x", "Multiregion": {"Regions": [{"Name": "eu"}]}, "Periodic": {"Spec": "* * * * *"},
     "TaskGroups": [{
       "Name": "g",
-      "Networks": [{"Mode": "bridge"}],
+      "Networks": [{"Mode": "cni/mynet"}],
       "EphemeralDisk": {"SizeMB": 300, "Sticky": true},
       "Update": {"Canary": 1, "MinHealthyTime": -1},
       "Tasks": [{"Name": "t", "Driver": "raw_exec",
@@ -203,9 +203,8 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
   // Periodic is read now; on a service job it is Nomad's own refusal.
   EXPECT_TRUE(has_line(p, "Job.Periodic: only batch jobs can be periodic (the job's type is \"service\")")) << p;
   EXPECT_TRUE(has_line(p,
-                       "Job.TaskGroups[0].Networks[0].Mode: \"bridge\" networking is not "
-                       "supported yet (issue 18); drover runs tasks in the host's network (mode "
-                       "\"host\")"))
+                       "Job.TaskGroups[0].Networks[0].Mode: \"cni/mynet\" networking is not "
+                       "supported yet (issue 18): use \"host\", \"bridge\" or \"none\""))
       << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.MinHealthyTime: must not be negative")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services[0].Connect: not supported by drover")) << p;

@@ -97,7 +97,7 @@ typedef struct drover_driver_vtable {
   /* *out_json: {"Detected": bool, "Healthy": bool, "HealthDescription": str,
    *             "Attributes": {str: str},
    *             "Capabilities": {"FSIsolation": str, "DefaultUser": str,
-   *                              "MountConfigs": str}}
+   *                              "MountConfigs": str, "NetIsolation": str}}
    * Capabilities (Nomad's names) are what the agent decides by, never a driver's name.
    * FSIsolation says where the task sees its dirs: "none" (the host's paths, the default),
    * "chroot" or "image" (at /alloc, /local and /secrets): the agent gives the task those
@@ -106,7 +106,10 @@ typedef struct drover_driver_vtable {
    * the job names none ("" for the driver's own choice); the agent makes the task's dirs
    * that user's. MountConfigs says whether the driver binds the task's "Mounts" (host
    * volumes, device plugins' mounts) into it: "all" or "none"; absent, "all" unless
-   * FSIsolation is "none". A job that mounts a volume into a "none" driver's task is refused. */
+   * FSIsolation is "none". A job that mounts a volume into a "none" driver's task is refused.
+   * NetIsolation says whether the driver can put a task into the alloc's network namespace
+   * (the start call's "NetworkNamespace", network mode bridge or none): "group" or "none"
+   * (absent); a job in those modes with a "none" driver's task is refused. */
   drover_status (*fingerprint)(void* self, char** out_json, char** error);
 
   /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one

@@ -92,6 +92,10 @@ struct TaskSpec {
   std::vector<TaskMount> mounts;
   std::vector<std::string> device_ids;
   std::vector<TaskPort> ports;  // "Ports": the group's and this task's own
+  // "NetworkNamespace": the alloc's network namespace (a path to join) in network mode bridge
+  // or none; "": the host's network. Only drivers whose NetIsolation capability is "group" get
+  // one (plugin.h).
+  std::string network_namespace;
 };
 
 namespace detail {
@@ -247,6 +251,7 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
     x.str("HostIP", p.host_ip);
     t.ports.push_back(std::move(p));
   });
+  r.str("NetworkNamespace", t.network_namespace);
   return t;
 }
 
@@ -301,6 +306,7 @@ inline nlohmann::json to_json(const TaskSpec& t) {
     for (const auto& p : t.ports)
       j["Ports"].push_back({{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostIP", p.host_ip}});
   }
+  if (!t.network_namespace.empty()) j["NetworkNamespace"] = t.network_namespace;
   return j;
 }
 

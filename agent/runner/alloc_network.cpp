@@ -1,0 +1,347 @@
+// The alloc network (alloc_network.hpp): a namespace made by unshare in a short-lived thread and
+// kept by a bind mount, and the CNI plugins run on it as the CNI spec says (CNI_COMMAND,
+// CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH in the env, the plugin's config on stdin,
+// its result on stdout), in conflist order for ADD and in reverse for DEL.
+#include "runner/alloc_network.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace drover::runner {
+namespace {
+
+namespace fs = std::filesystem;
+namespace bp = boost::process;
+
+const std::vector<std::string>& cni_dirs() {
+  static const std::vector<std::string> dirs = {"/usr/lib/cni", "/opt/cni/bin"};
+  return dirs;
+}
+
+std::string cni_path() {
+  std::string out;
+  for (const auto& d : cni_dirs()) out += (out.empty() ? "" : ":") + d;
+  return out;
+}
+
+std::string find_plugin(const std::string& type) {
+  for (const auto& d : cni_dirs())
+    if (::access((d + "/" + type).c_str(), X_OK) == 0) return d + "/" + type;
+  return "";
+}
+
+fs::path netns_path(const std::string& alloc_id) { return fs::path(kNetnsDir) / alloc_id; }
+fs::path record_path(const std::string& alloc_id) {
+  return fs::path(kNetnsDir) / (alloc_id + ".json");
+}
+
+// One plugin call. The result JSON on success; the plugin's error (its JSON msg, else stderr)
+// otherwise.
+Result<nlohmann::json> run_plugin(const std::string& command, const std::string& alloc_id,
+                                  const std::string& netns, const nlohmann::json& conf) {
+  const std::string type = conf.value("type", "");
+  const std::string exe = find_plugin(type);
+  if (exe.empty())
+    return make_error("CNI plugin \"" + type + "\" is not installed (looked in " + cni_path() + ")",
+                      Errc::Unsupported);
+  bp::environment env;
+  env.clear();
+  env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  env["CNI_COMMAND"] = command;
+  env["CNI_CONTAINERID"] = alloc_id;
+  env["CNI_NETNS"] = netns;
+  env["CNI_IFNAME"] = type == "loopback" ? "lo" : kAllocIfname;
+  env["CNI_PATH"] = cni_path();
+  bp::opstream in;
+  bp::ipstream out, err;
+  std::error_code ec;
+  bp::child child(exe, env, bp::std_in<in, bp::std_out> out, bp::std_err > err, ec);
+  if (ec) return make_error("CNI plugin " + type + ": cannot run " + exe + ": " + ec.message());
+  in << conf.dump();
+  in.flush();
+  in.pipe().close();
+  std::stringstream so, se;
+  so << out.rdbuf();
+  se << err.rdbuf();
+  child.wait(ec);
+  const int rc = ec ? -1 : child.exit_code();
+  nlohmann::json result = nlohmann::json::parse(so.str(), nullptr, false);
+  if (rc != 0) {
+    std::string why =
+        result.is_object() && result.contains("msg") ? result.value("msg", "") : se.str();
+    if (result.is_object() && result.contains("details"))
+      why += " (" + result.value("details", "") + ")";
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return make_error("CNI " + command + " " + type + ": " +
+                      (why.empty() ? "exit " + std::to_string(rc) : why));
+  }
+  if (command != "ADD") return nlohmann::json();
+  if (!result.is_object())
+    return make_error("CNI ADD " + type + ": its output is not a JSON result");
+  return result;
+}
+
+// The stdin of one plugin of the list: its own config with the list's name and version, the
+// previous result and, for plugins that ask for it, the port mappings.
+nlohmann::json plugin_conf(const nlohmann::json& list, nlohmann::json plugin,
+                           const nlohmann::json& prev, const nlohmann::json& mappings) {
+  plugin["cniVersion"] = list["cniVersion"];
+  plugin["name"] = list["name"];
+  if (!prev.is_null()) plugin["prevResult"] = prev;
+  if (plugin.contains("capabilities") && plugin["capabilities"].value("portMappings", false))
+    plugin["runtimeConfig"] = {{"portMappings", mappings}};
+  return plugin;
+}
+
+// DEL of every plugin of the list, last first; keeps going past a failure and returns the first.
+Status del_chain(const std::string& alloc_id, const std::string& netns, const nlohmann::json& list,
+                 const nlohmann::json& result, const nlohmann::json& mappings) {
+  Status first;
+  const auto& plugins = list["plugins"];
+  for (auto it = plugins.rbegin(); it != plugins.rend(); ++it) {
+    auto r = run_plugin("DEL", alloc_id, netns, plugin_conf(list, *it, result, mappings));
+    if (!r.ok() && first.ok()) first = r.error();
+  }
+  return first;
+}
+
+// A new namespace bound at `path`: unshare in a thread of its own (the namespace is the
+// thread's alone, so the agent's other threads stay on the host's network), bind its
+// /proc/thread-self/ns/net, and let the thread end; the bind mount keeps the namespace.
+Status make_netns(const fs::path& path) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return make_error("creating " + path.parent_path().string() + ": " + ec.message());
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return make_error("creating " + path.string() + ": " + std::strerror(errno));
+  ::close(fd);
+  std::string error;
+  std::thread([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      error = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+      return;
+    }
+    const std::string self = "/proc/self/task/" + std::to_string(::syscall(SYS_gettid)) + "/ns/net";
+    if (::mount(self.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      error = "bind-mounting " + self + " on " + path.string() + ": " + std::strerror(errno);
+  }).join();
+  if (!error.empty()) {
+    fs::remove(path, ec);
+    return make_error("network namespace " + path.string() + ": " + error);
+  }
+  return {};
+}
+
+void remove_netns(const fs::path& path) {
+  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+    spdlog::warn("unmounting {}: {}", path.string(), std::strerror(errno));
+  std::error_code ec;
+  fs::remove(path, ec);
+}
+
+bool is_mounted_netns(const fs::path& path) {
+  // A bind-mounted namespace file is on nsfs; the bare file we create is on tmpfs.
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  const std::string needle = " " + path.string() + " ";
+  while (std::getline(in, line))
+    if (line.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+Status write_record(const std::string& alloc_id, const nlohmann::json& record) {
+  const fs::path tmp = record_path(alloc_id).string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << record.dump();
+    if (!out) return make_error("writing " + tmp.string());
+  }
+  std::error_code ec;
+  fs::rename(tmp, record_path(alloc_id), ec);
+  if (ec) return make_error("writing " + record_path(alloc_id).string() + ": " + ec.message());
+  return {};
+}
+
+nlohmann::json read_record(const std::string& alloc_id) {
+  std::ifstream in(record_path(alloc_id));
+  if (!in) return nullptr;
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+}  // namespace
+
+bool isolated_network_mode(const std::string& mode) { return mode == "bridge" || mode == "none"; }
+
+nlohmann::json cni_conflist(const std::string& mode) {
+  nlohmann::json list = {
+      {"cniVersion", "0.4.0"}, {"name", kBridgeName}, {"plugins", nlohmann::json::array()}};
+  list["plugins"].push_back({{"type", "loopback"}});
+  if (mode != "bridge") {
+    list["name"] = "none";
+    return list;
+  }
+  // Nomad's bridge conflist: the gateway on the `nomad` bridge, masquerade out, and the
+  // firewall plugin's admin chain named as Nomad names it.
+  list["plugins"].push_back(
+      {{"type", "bridge"},
+       {"bridge", kBridgeName},
+       {"ipMasq", true},
+       {"isGateway", true},
+       {"forceAddress", true},
+       {"hairpinMode", false},
+       {"ipam",
+        {{"type", "host-local"},
+         {"ranges", nlohmann::json::array({nlohmann::json::array({{{"subnet", kBridgeSubnet}}})})},
+         {"routes", nlohmann::json::array({{{"dst", "0.0.0.0/0"}}})}}}});
+  list["plugins"].push_back(
+      {{"type", "firewall"}, {"backend", "iptables"}, {"iptablesAdminChainName", "NOMAD-ADMIN"}});
+  list["plugins"].push_back(
+      {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}});
+  return list;
+}
+
+nlohmann::json cni_port_mappings(const std::vector<state::AllocatedPort>& ports) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : ports) {
+    const int to = p.to > 0 ? p.to : p.value;
+    for (const char* proto : {"tcp", "udp"}) {
+      nlohmann::json m = {{"hostPort", p.value}, {"containerPort", to}, {"protocol", proto}};
+      if (!p.host_ip.empty()) m["hostIP"] = p.host_ip;
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+Result<std::string> cni_result_ip(const nlohmann::json& result) {
+  if (!result.is_object() || !result.contains("ips") || !result["ips"].is_array())
+    return make_error("the CNI result has no \"ips\"");
+  for (const auto& ip : result["ips"]) {
+    if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
+    std::string a = ip["address"];
+    if (a.find(':') != std::string::npos) continue;  // IPv4 first, as the ports use
+    return a.substr(0, a.find('/'));
+  }
+  return make_error("the CNI result has no IPv4 address in \"ips\"");
+}
+
+std::string network_host_problem(const std::string& mode) {
+  std::vector<std::string> missing;
+  for (const auto& p : cni_conflist(mode)["plugins"]) {
+    const std::string type = p["type"];
+    if (find_plugin(type).empty()) missing.push_back(type);
+  }
+  std::string out;
+  if (!missing.empty()) {
+    out = "the CNI plugin";
+    out += missing.size() > 1 ? "s " : " ";
+    for (std::size_t i = 0; i < missing.size(); ++i) out += (i ? ", " : "") + missing[i];
+    out += missing.size() > 1 ? " are" : " is";
+    out += " not installed on this node (looked in " + cni_path() +
+           "; Debian's package containernetworking-plugins has them)";
+  }
+  if (::geteuid() != 0)
+    out += std::string(out.empty() ? "" : "; ") + "network mode \"" + mode +
+           "\" needs the agent to run as root (it creates network namespaces)";
+  return out;
+}
+
+Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, const std::string& mode,
+                                               const std::vector<state::AllocatedPort>& ports,
+                                               const fs::path& data_dir) {
+  const fs::path ns = netns_path(alloc_id);
+  if (auto st = make_netns(ns); !st) return st.error();
+  const nlohmann::json list = cni_conflist(mode);
+  const nlohmann::json mappings = cni_port_mappings(ports);
+  // The record goes first, so that an agent that dies halfway leaves what its next start
+  // needs to remove the rest.
+  nlohmann::json record = {{"DataDir", data_dir.string()}, {"Mode", mode},
+                           {"Netns", ns.string()},         {"Conflist", list},
+                           {"PortMappings", mappings},     {"Result", nullptr}};
+  if (auto st = write_record(alloc_id, record); !st) {
+    remove_netns(ns);
+    return st.error();
+  }
+  nlohmann::json prev;
+  for (const auto& p : list["plugins"]) {
+    auto r = run_plugin("ADD", alloc_id, ns.string(), plugin_conf(list, p, prev, mappings));
+    if (!r.ok()) {
+      // Half-wired: every plugin's DEL undoes its part (DEL of a plugin that never ran is a
+      // no-op by the spec), then the namespace goes.
+      (void)del_chain(alloc_id, ns.string(), list, prev, mappings);
+      remove_netns(ns);
+      std::error_code ec;
+      fs::remove(record_path(alloc_id), ec);
+      return make_error("alloc network (mode " + mode + "): " + r.message(), r.code());
+    }
+    // loopback's result describes lo alone: the chain's result is the bridge's onward.
+    if (p["type"] != "loopback") prev = std::move(*r);
+  }
+  AllocNetworkStatus out{ns.string(), ""};
+  if (mode == "bridge") {
+    auto ip = cni_result_ip(prev);
+    if (!ip.ok()) {
+      (void)del_chain(alloc_id, ns.string(), list, prev, mappings);
+      remove_netns(ns);
+      std::error_code ec;
+      fs::remove(record_path(alloc_id), ec);
+      return make_error("alloc network: " + ip.message());
+    }
+    out.ip = *ip;
+  }
+  record["Result"] = prev;
+  record["IP"] = out.ip;
+  if (auto st = write_record(alloc_id, record); !st)
+    spdlog::warn("alloc {}: {}", alloc_id, st.message());
+  return out;
+}
+
+Result<AllocNetworkStatus> AllocNetwork::recover(const std::string& alloc_id) {
+  auto record = read_record(alloc_id);
+  const fs::path ns = netns_path(alloc_id);
+  if (!record.is_object() || record["Result"].is_null() && record.value("Mode", "") == "bridge" ||
+      !is_mounted_netns(ns))
+    return make_error("no network namespace recorded for alloc " + alloc_id, Errc::NotFound);
+  return AllocNetworkStatus{ns.string(), record.value("IP", "")};
+}
+
+Status AllocNetwork::teardown(const std::string& alloc_id) {
+  auto record = read_record(alloc_id);
+  const fs::path ns = netns_path(alloc_id);
+  Status st;
+  if (record.is_object() && record.contains("Conflist"))
+    st = del_chain(alloc_id, is_mounted_netns(ns) ? ns.string() : "", record["Conflist"],
+                   record["Result"], record.value("PortMappings", nlohmann::json::array()));
+  remove_netns(ns);
+  std::error_code ec;
+  fs::remove(record_path(alloc_id), ec);
+  return st;
+}
+
+void AllocNetwork::remove_leftovers(const fs::path& data_dir, const std::set<std::string>& live) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kNetnsDir, ec)) {
+    const auto name = e.path().filename().string();
+    if (e.path().extension() != ".json") continue;
+    const std::string alloc = e.path().stem().string();
+    auto record = read_record(alloc);
+    if (!record.is_object() || record.value("DataDir", "") != data_dir.string() ||
+        live.count(alloc))
+      continue;
+    spdlog::info("alloc {}: removing the network namespace it left behind", alloc);
+    if (auto st = teardown(alloc); !st) spdlog::warn("alloc {}: {}", alloc, st.message());
+  }
+}
+
+}  // namespace drover::runner

@@ -1,0 +1,62 @@
+// The alloc network: one network namespace per alloc for a group `network { mode = "bridge" }`
+// or `mode = "none"`, created before any task starts and wired by the CNI reference plugins
+// (bridge + host-local IPAM on Nomad's `nomad` bridge, loopback, firewall, portmap), torn down
+// when the alloc ends (docs/networking.md, "Bridge mode").
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "drover/common/result.hpp"
+#include "state/alloc.hpp"
+
+namespace drover::runner {
+
+// Where the namespaces and their records live: /run/drover/netns/<alloc> (a bind mount of the
+// namespace) and <alloc>.json (what teardown and recovery need).
+inline constexpr const char* kNetnsDir = "/run/drover/netns";
+// Nomad's defaults (client/allocrunner/networking_bridge_linux.go).
+inline constexpr const char* kBridgeName = "nomad";
+inline constexpr const char* kBridgeSubnet = "172.26.64.0/20";
+inline constexpr const char* kAllocIfname = "eth0";
+
+// True for the modes that give an alloc its own namespace.
+bool isolated_network_mode(const std::string& mode);
+
+// The CNI network config list for `mode` ("bridge": Nomad's conflist; "none": loopback alone).
+nlohmann::json cni_conflist(const std::string& mode);
+// The portmap plugin's runtimeConfig.portMappings for the alloc's group ports.
+nlohmann::json cni_port_mappings(const std::vector<state::AllocatedPort>& ports);
+// The alloc's IPv4 address from a CNI result (its first ips[].address, without the prefix);
+// an error naming what is missing.
+Result<std::string> cni_result_ip(const nlohmann::json& result);
+
+// The plugins `mode` needs, each named when missing from the host, and root: "" when the
+// host can run it.
+std::string network_host_problem(const std::string& mode);
+
+struct AllocNetworkStatus {
+  std::string netns_path;  // what the tasks join
+  std::string ip;          // the alloc's address on the bridge ("" in mode none)
+};
+
+class AllocNetwork {
+ public:
+  // Creates the namespace and runs CNI ADD; a failure halfway removes what was made.
+  // `data_dir` marks the record as this agent's (leftover cleanup touches only its own).
+  static Result<AllocNetworkStatus> setup(const std::string& alloc_id, const std::string& mode,
+                                          const std::vector<state::AllocatedPort>& ports,
+                                          const std::filesystem::path& data_dir);
+  // The namespace an earlier run of the agent made, when it is still there.
+  static Result<AllocNetworkStatus> recover(const std::string& alloc_id);
+  // CNI DEL, unmount, remove; nothing when there is no record.
+  static Status teardown(const std::string& alloc_id);
+  // Tears down every namespace this agent (`data_dir`) made for an alloc not in `live`.
+  static void remove_leftovers(const std::filesystem::path& data_dir,
+                               const std::set<std::string>& live);
+};
+
+}  // namespace drover::runner

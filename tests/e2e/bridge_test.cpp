@@ -1,0 +1,159 @@
+// Network modes bridge and none, end to end (docs/networking.md, "Bridge mode"): the real agent
+// gives an exec alloc its own network namespace wired by the CNI plugins, publishes its port
+// from the host to the `to` port inside, keeps the namespace across an agent SIGKILL, and
+// leaves no namespace, veth or iptables rule behind when the alloc stops; mode none has only
+// loopback; raw_exec in bridge mode is refused at submit.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "agent_process.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::CmdResult;
+using drover::testing::eventually;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string bridge_job(const std::string& id) {
+  return "job:\n  id: " + id +
+         "\n  groups:\n    - name: web\n      network:\n        mode: bridge\n        ports:\n"
+         "          http: {to: 8080}\n      tasks:\n        - name: httpd\n          driver: exec\n"
+         "          kill_timeout: 1s\n          resources: {memory: 64}\n          config:\n"
+         "            command: /bin/sh\n"
+         "            args: [\"-c\", \"echo hello-bridge > /local/index.html; env | grep ^NOMAD_ > "
+         "/local/env.txt; exec busybox httpd -f -p 8080 -h /local\"]\n";
+}
+
+std::string fetch(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1);
+  auto r = c.Get(path);
+  return r && r->status == 200 ? r->body : "";
+}
+
+CmdResult sh(const std::string& cmd) {
+  CmdResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  r.exit_code = ::pclose(p);
+  return r;
+}
+
+bool exec_healthy(const AgentProcess& a) {
+  auto node = a.get("/v1/node").json();
+  return node["Drivers"].contains("exec") && node["Drivers"]["exec"].value("Healthy", false);
+}
+
+// The host-side veth of the namespace's eth0 (its peer's ifindex, looked up on the host).
+std::string host_veth(const std::string& netns) {
+  // "2: eth0@if12: ..." (sysfs would show the host's view: nsenter does not remount it).
+  auto line = sh("nsenter --net=" + netns + " ip -o link show eth0").out;
+  auto at = line.find("@if");
+  if (at == std::string::npos) return "";
+  auto idx = line.substr(at + 3, line.find(':', at) - at - 3);
+  for (const auto& e : std::filesystem::directory_iterator("/sys/class/net")) {
+    auto i = drover::testing::read_file((e.path() / "ifindex").string());
+    while (!i.empty() && i.back() == '\n') i.pop_back();
+    if (i == idx) return e.path().filename().string();
+  }
+  return "";
+}
+
+}  // namespace
+
+class BridgeMode : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "bridge mode needs root";
+    if (!std::filesystem::exists("/usr/lib/cni/bridge")) GTEST_SKIP() << "no CNI plugins here";
+    agent_ = AgentProcess::start(opts_);
+    if (!exec_healthy(*agent_)) GTEST_SKIP() << "exec driver not healthy here";
+  }
+  AgentProcess::Options opts_;
+  std::unique_ptr<AgentProcess> agent_;
+};
+
+TEST_F(BridgeMode, ExecHttpdInsideTheNamespaceIsReachedThroughThePublishedPort) {
+  auto ids = agent_->submit(bridge_job("bridged"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "running", 30s);
+  const auto& net = a["AllocatedResources"]["Shared"]["Networks"][0];
+  EXPECT_EQ(net["Mode"], "bridge") << a.dump(2);
+  int port = a["AllocatedResources"]["Shared"]["Ports"][0]["Value"];
+  EXPECT_EQ(a["AllocatedResources"]["Shared"]["Ports"][0]["To"], 8080);
+
+  std::string body;
+  ASSERT_TRUE(eventually([&] { return !(body = fetch(port, "/index.html")).empty(); }, 15s))
+      << agent_->log();
+  EXPECT_EQ(body, "hello-bridge\n");
+  // Nothing listens on the host's 8080 for it: the task's port is inside its namespace.
+  const std::string env = "\n" + fetch(port, "/env.txt");
+  EXPECT_NE(env.find("\nNOMAD_ALLOC_PORT_http=8080\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("\nNOMAD_PORT_http=8080\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("\nNOMAD_HOST_PORT_http=" + std::to_string(port) + "\n"), std::string::npos)
+      << env;
+  EXPECT_NE(env.find("\nNOMAD_HOST_ADDR_http=127.0.0.1:" + std::to_string(port) + "\n"),
+            std::string::npos)
+      << env;
+  EXPECT_NE(env.find("\nNOMAD_ALLOC_IP_http=172.26."), std::string::npos) << env;
+  EXPECT_NE(env.find("\nNOMAD_ALLOC_ADDR_http=172.26."), std::string::npos) << env;
+
+  const std::string netns = "/run/drover/netns/" + ids[0];
+  ASSERT_TRUE(std::filesystem::exists(netns));
+  const std::string veth = host_veth(netns);
+  ASSERT_FALSE(veth.empty());
+  EXPECT_TRUE(std::filesystem::exists("/sys/class/net/" + veth));
+  EXPECT_NE(sh("iptables-save").out.find(ids[0]), std::string::npos);
+
+  // An agent SIGKILL keeps the namespace (the task still serves) and a new agent recovers it.
+  agent_->kill(SIGKILL);
+  EXPECT_FALSE(fetch(port, "/index.html").empty());
+  AgentProcess::Options again;
+  again.data_dir = agent_->data_dir();
+  agent_ = AgentProcess::start(again);
+  agent_->wait_client_status(ids[0], "running", 30s);
+  EXPECT_EQ(host_veth(netns), veth);
+  EXPECT_EQ(fetch(port, "/index.html"), "hello-bridge\n");
+
+  ASSERT_EQ(agent_->del("/v1/job/bridged").status, 200);
+  agent_->wait_client_status(ids[0], "complete", 30s);
+  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists(netns); }, 10s)) << agent_->log();
+  // The kernel removes a namespace's devices asynchronously once it is gone.
+  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists("/sys/class/net/" + veth); }, 10s))
+      << veth;
+  EXPECT_EQ(sh("iptables-save").out.find(ids[0]), std::string::npos) << sh("iptables-save").out;
+}
+
+TEST_F(BridgeMode, ModeNoneHasOnlyLoopback) {
+  auto ids = agent_->submit(
+      "job:\n  id: isolated\n  type: batch\n  groups:\n    - name: g\n      network: {mode: none}\n"
+      "      tasks:\n        - name: t\n          driver: exec\n          resources: {memory: 64}\n"
+      "          config: {command: /bin/ls, args: [/sys/class/net]}\n");
+  agent_->wait_client_status(ids[0], "complete", 30s);
+  EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "lo\n");
+  EXPECT_TRUE(
+      eventually([&] { return !std::filesystem::exists("/run/drover/netns/" + ids[0]); }, 10s));
+}
+
+TEST_F(BridgeMode, RawExecInBridgeModeIsRefusedWithTheReason) {
+  auto r = agent_->post("/v1/jobs",
+                        "job:\n  id: raw\n  groups:\n    - name: g\n      network: {mode: bridge}\n"
+                        "      tasks:\n        - name: t\n          driver: raw_exec\n"
+                        "          config: {command: /bin/sleep, args: [\"60\"]}\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  auto problems = r.json()["problems"];
+  ASSERT_EQ(problems.size(), 1u) << r.body;
+  EXPECT_EQ(problems[0]["path"], "groups[0].tasks[0].driver");
+  EXPECT_NE(problems[0]["message"].get<std::string>().find(
+                "driver \"raw_exec\" cannot run a task in the alloc's network namespace"),
+            std::string::npos)
+      << r.body;
+}
