@@ -107,8 +107,8 @@ struct Check {
   bool operator==(const Check&) const = default;
 };
 
-// Nomad's `service` block. drover registers services nowhere; it runs their checks locally
-// for the alloc's health, whatever the provider says.
+// Nomad's `service` block: registered in drover's catalog while its task runs, its checks run
+// locally for the alloc's health, whatever the provider says (docs/networking.md).
 struct Service {
   std::string name;
   std::string port;     // a port label, or a literal "port" or "host:port"

@@ -310,7 +310,7 @@ Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, cons
 Result<AllocNetworkStatus> AllocNetwork::recover(const std::string& alloc_id) {
   auto record = read_record(alloc_id);
   const fs::path ns = netns_path(alloc_id);
-  if (!record.is_object() || record["Result"].is_null() && record.value("Mode", "") == "bridge" ||
+  if (!record.is_object() || (record["Result"].is_null() && record.value("Mode", "") == "bridge") ||
       !is_mounted_netns(ns))
     return make_error("no network namespace recorded for alloc " + alloc_id, Errc::NotFound);
   return AllocNetworkStatus{ns.string(), record.value("IP", "")};
