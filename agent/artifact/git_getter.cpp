@@ -2,74 +2,40 @@
 // artifact.git_timeout, with git's command-running transports (ext::, fd::) off and no
 // prompt for credentials.
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
+#include <boost/process/search_path.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "artifact/getters.hpp"
 #include "drover/common/encoding.hpp"
+#include "proc/bounded_command.hpp"
 
 namespace drover::artifact {
 
 namespace {
 
-namespace bp = boost::process;
-
-// Runs git with `args` until it ends or `deadline`; its stderr (cut) on failure.
+// Runs git with `args` until it ends or `deadline`; its stderr on failure.
 Status run_git(const std::string& step, const std::vector<std::string>& args,
                const std::map<std::string, std::string>& env,
                std::chrono::steady_clock::time_point deadline) {
-  boost::filesystem::path exe = bp::search_path("git");
+  auto exe = boost::process::search_path("git");
   if (exe.empty()) return make_error("git sources need the git command, which is not in PATH");
-  bp::environment child_env;
-  child_env.clear();
-  for (const auto& [k, v] : env) child_env[k] = v;
-  bp::pipe err;
-  std::error_code ec;
-  bp::child child(exe, bp::args(args), child_env, bp::std_in<bp::null, bp::std_out> bp::null,
-                  bp::std_err > err, ec,
-                  // Its own process group (a timeout kills ssh too), a fresh signal mask.
-                  bp::extend::on_exec_setup([](auto&) {
-                    ::setpgid(0, 0);
-                    sigset_t none;
-                    sigemptyset(&none);
-                    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-                  }));
-  if (ec) return make_error("cannot run git: " + ec.message());
-  ::close(err.native_sink());
-  err.assign_sink(-1);
-  std::string output;
-  bool timed_out = false;
-  char buf[1024];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{err.native_source(), POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0) continue;
-    ssize_t n = ::read(err.native_source(), buf, sizeof buf);
-    if (n <= 0) break;
-    if (output.size() < 4096) output.append(buf, static_cast<std::size_t>(n));
-  }
-  err.close();
-  if (timed_out) ::kill(-child.id(), SIGKILL);
-  child.wait(ec);
-  if (timed_out)
+  proc::BoundedCommand cmd;
+  cmd.exe = exe.string();
+  cmd.args = args;
+  cmd.env = env;
+  cmd.keep_stdout = false;
+  cmd.deadline = deadline;
+  auto run = proc::run_bounded(cmd);
+  if (!run) return make_error("cannot run git: " + run.error().message);
+  if (run->timed_out)
     return make_error("git " + step + ": timed out (artifact.git_timeout)", Errc::Invalid);
-  if (child.exit_code() != 0) {
+  if (run->exit_code != 0) {
+    auto& output = run->output;
     while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
     return make_error("git " + step + " failed: " + output, Errc::Invalid);
   }

@@ -2,7 +2,6 @@
 #include "health/check_probe.hpp"
 
 #include <boost/process.hpp>
-#include <boost/process/extend.hpp>
 
 #include <fcntl.h>
 #include <httplib.h>
@@ -16,6 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
+
+#include "proc/bounded_command.hpp"
 
 namespace drover::health {
 
@@ -151,65 +152,25 @@ ProbeResult probe_script(const jobspec::Check& check, const std::filesystem::pat
       return r;
     }
   }
-  bp::environment child_env;
-  child_env.clear();
-  for (const auto& [k, v] : env) child_env[k] = v;
-  child_env["PATH"] = path_var;
-  bp::pipe out;
-  std::error_code ec;
-  bp::child child(
-      exe, bp::args(check.args), child_env, bp::start_dir(dir.string()), bp::std_in < bp::null,
-      (bp::std_out & bp::std_err) > out, ec,
-      // Its own process group, so that a timeout kills whatever it started; and the signal
-      // mask of a fresh process, not the agent thread's.
-      bp::extend::on_exec_setup([](auto&) {
-        ::setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      }));
-  if (ec) {
-    r.output = "cannot execute the check's command: " + ec.message();
+  proc::BoundedCommand cmd;
+  cmd.exe = exe.string();
+  cmd.args = check.args;
+  cmd.env = env;
+  cmd.env["PATH"] = path_var;
+  cmd.dir = dir;
+  cmd.max_output = kMaxCheckOutput;
+  cmd.deadline = std::chrono::steady_clock::now() + check.timeout;
+  auto run = proc::run_bounded(cmd);
+  if (!run) {
+    r.output = "cannot execute the check's command: " + run.error().message;
     return r;
   }
-  // Our copy of the write end goes, so the read sees EOF once the check and its children exit.
-  ::close(out.native_sink());
-  out.assign_sink(-1);
-  const pid_t pid = child.id();
-  std::string output;
-  auto deadline = std::chrono::steady_clock::now() + check.timeout;
-  bool timed_out = false;
-  char buf[1024];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{out.native_source(), POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left));
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0) {
-      timed_out = true;
-      break;
-    }
-    ssize_t n = ::read(out.native_source(), buf, sizeof buf);
-    if (n <= 0) break;
-    if (output.size() < kMaxCheckOutput) output.append(buf, static_cast<std::size_t>(n));
-  }
-  out.close();
-  if (timed_out) ::kill(-pid, SIGKILL);
-  child.wait(ec);
-  r.output = cut(output);
-  if (timed_out) {
+  r.output = run->output;
+  if (run->timed_out) {
     r.output += "\n(check timed out)";
     return r;
   }
-  int code = child.exit_code();
-  // Killed by a signal: Boost.Process reports the raw status; say it as a shell would.
-  if (int raw = child.native_exit_code(); WIFSIGNALED(raw)) code = 128 + WTERMSIG(raw);
+  const int code = run->exit_code;
   r.status_code = code;
   r.status = code == 0 ? kSuccess : code == 1 ? kWarning : kFailure;
   return r;
