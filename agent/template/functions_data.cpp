@@ -12,9 +12,18 @@ namespace {
 
 using Table = std::map<std::string, Function, std::less<>>;
 
-Result<DataSource*> source(CallContext& c) {
+// The render's data source, with `dependency` recorded: what the template hook watches to
+// re-render when the thing read changes.
+Result<DataSource*> source(CallContext& c, std::string dependency) {
   if (!c.in.source) return make_error("no data source in this render", Errc::Unsupported);
+  c.dependencies.insert(std::move(dependency));
   return c.in.source;
+}
+
+// A read whose NotFound is a value (an empty list, false) rather than an error.
+Result<json> or_if_missing(Result<json> r, json missing) {
+  if (!r && r.code() == Errc::NotFound) return missing;
+  return r;
 }
 
 Result<std::string> path_arg(std::vector<json>& a, std::size_t min) {
@@ -26,9 +35,8 @@ Result<std::string> path_arg(std::vector<json>& a, std::size_t min) {
 Result<json> nomad_var(CallContext& c, std::vector<json>& a) {
   auto p = path_arg(a, 1);
   if (!p) return p.error();
-  auto s = source(c);
+  auto s = source(c, "nomadVar:" + *p);
   if (!s) return s.error();
-  c.dependencies.insert("nomadVar:" + *p);
   auto r = (*s)->nomad_var(*p);
   if (!r && r.code() == Errc::NotFound)
     return make_error("no variable at \"" + *p + "\"", Errc::NotFound);
@@ -38,25 +46,22 @@ Result<json> nomad_var(CallContext& c, std::vector<json>& a) {
 Result<json> nomad_var_exists(CallContext& c, std::vector<json>& a) {
   auto p = path_arg(a, 1);
   if (!p) return p.error();
-  auto s = source(c);
+  auto s = source(c, "nomadVar:" + *p);
   if (!s) return s.error();
-  c.dependencies.insert("nomadVar:" + *p);
-  auto r = (*s)->nomad_var(*p);
-  if (!r && r.code() == Errc::NotFound) return json(false);
+  auto r = or_if_missing((*s)->nomad_var(*p), nullptr);
   if (!r) return r.error();
-  return json(true);
+  return json(!r->is_null());
 }
 
 template <bool Safe>
 Result<json> nomad_var_list(CallContext& c, std::vector<json>& a) {
   auto p = path_arg(a, 0);
   if (!p) return p.error();
-  auto s = source(c);
+  auto s = source(c, "nomadVarList:" + *p);
   if (!s) return s.error();
-  c.dependencies.insert("nomadVarList:" + *p);
-  auto r = (*s)->nomad_var_list(*p);
+  auto r = or_if_missing((*s)->nomad_var_list(*p), json::array());
   // nomadVarListSafe: a prefix the task may not read is an empty list, not an error.
-  if (!r && (r.code() == Errc::NotFound || Safe)) return json::array();
+  if (!r && Safe) return json::array();
   return r;
 }
 
@@ -74,11 +79,9 @@ Result<json> nomad_service(CallContext& c, std::vector<json>& a) {
     if (!n) return n.error();
     count = *n;
   }
-  auto s = source(c);
+  auto s = source(c, "nomadService:" + *name);
   if (!s) return s.error();
-  c.dependencies.insert("nomadService:" + *name);
-  auto r = (*s)->nomad_service(*name);
-  if (!r && r.code() == Errc::NotFound) return json::array();
+  auto r = or_if_missing((*s)->nomad_service(*name), json::array());
   if (!r) return r;
   if (count >= 0 && r->is_array() && r->size() > static_cast<std::size_t>(count))
     r->erase(r->begin() + count, r->end());
@@ -87,20 +90,16 @@ Result<json> nomad_service(CallContext& c, std::vector<json>& a) {
 
 Result<json> nomad_services(CallContext& c, std::vector<json>& a) {
   if (auto st = want_args(a, 0, 0); !st) return st.error();
-  auto s = source(c);
+  auto s = source(c, "nomadServices");
   if (!s) return s.error();
-  c.dependencies.insert("nomadServices");
-  auto r = (*s)->nomad_services();
-  if (!r && r.code() == Errc::NotFound) return json::array();
-  return r;
+  return or_if_missing((*s)->nomad_services(), json::array());
 }
 
 Result<json> file(CallContext& c, std::vector<json>& a) {
   auto p = path_arg(a, 1);
   if (!p) return p.error();
-  auto s = source(c);
+  auto s = source(c, "file:" + *p);
   if (!s) return s.error();
-  c.dependencies.insert("file:" + *p);
   auto r = (*s)->read_file(*p);
   if (!r) return r.error();
   return json(std::move(*r));

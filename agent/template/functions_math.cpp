@@ -119,52 +119,53 @@ Result<json> loop(CallContext&, std::vector<json>& a) {
   return out;
 }
 
-Result<json> parse_int(CallContext&, std::vector<json>& a) {
+// The one string argument of a parse function.
+Result<std::string> parse_arg(std::vector<json>& a) {
   if (auto st = want_args(a, 1, 1); !st) return st.error();
-  auto s = string_arg(a[0]);
-  if (!s) return s.error();
-  if (s->empty()) return json(0);
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(s->c_str(), &end, 10);
-  if (*end != '\0' || errno != 0 || std::isspace(static_cast<unsigned char>((*s)[0])))
-    return make_error("parseInt: strconv.ParseInt: parsing \"" + *s + "\": invalid syntax",
-                      Errc::Invalid);
-  return json(static_cast<int64_t>(v));
+  return string_arg(a[0]);
 }
 
-Result<json> parse_uint(CallContext&, std::vector<json>& a) {
-  if (auto st = want_args(a, 1, 1); !st) return st.error();
-  auto s = string_arg(a[0]);
+// consul-template's numeric parses: "" is 0; what `parse` does not consume whole, what
+// overflows, or what starts with a character Go's strconv refuses there is "invalid syntax".
+template <typename T, typename Parse>
+Result<json> parse_number(std::vector<json>& a, const char* what, Parse parse,
+                          bool (*first_ok)(unsigned char)) {
+  auto s = parse_arg(a);
   if (!s) return s.error();
-  if (s->empty()) return json(0);
+  if (s->empty()) return json(T{});
   errno = 0;
   char* end = nullptr;
-  unsigned long long v = std::strtoull(s->c_str(), &end, 10);
-  if (*end != '\0' || errno != 0 || !std::isdigit(static_cast<unsigned char>((*s)[0])))
-    return make_error("parseUint: strconv.ParseUint: parsing \"" + *s + "\": invalid syntax",
-                      Errc::Invalid);
-  return json(static_cast<uint64_t>(v));
-}
-
-Result<json> parse_float(CallContext&, std::vector<json>& a) {
-  if (auto st = want_args(a, 1, 1); !st) return st.error();
-  auto s = string_arg(a[0]);
-  if (!s) return s.error();
-  if (s->empty()) return json(0.0);
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(s->c_str(), &end);
-  if (*end != '\0' || errno != 0 || std::isspace(static_cast<unsigned char>((*s)[0])))
-    return make_error("parseFloat: strconv.ParseFloat: parsing \"" + *s + "\": invalid syntax",
+  T v = parse(s->c_str(), &end);
+  if (*end != '\0' || errno != 0 || !first_ok(static_cast<unsigned char>((*s)[0])))
+    return make_error(std::string(what) + ": parsing \"" + *s + "\": invalid syntax",
                       Errc::Invalid);
   return json(v);
 }
 
+bool not_space(unsigned char c) { return !std::isspace(c); }
+bool is_digit(unsigned char c) { return std::isdigit(c) != 0; }
+
+Result<json> parse_int(CallContext&, std::vector<json>& a) {
+  return parse_number<int64_t>(
+      a, "parseInt: strconv.ParseInt",
+      [](const char* s, char** end) { return static_cast<int64_t>(std::strtoll(s, end, 10)); },
+      not_space);
+}
+
+Result<json> parse_uint(CallContext&, std::vector<json>& a) {
+  return parse_number<uint64_t>(
+      a, "parseUint: strconv.ParseUint",
+      [](const char* s, char** end) { return static_cast<uint64_t>(std::strtoull(s, end, 10)); },
+      is_digit);
+}
+
+Result<json> parse_float(CallContext&, std::vector<json>& a) {
+  return parse_number<double>(a, "parseFloat: strconv.ParseFloat", std::strtod, not_space);
+}
+
 // Go's strconv.ParseBool words.
 Result<json> parse_bool(CallContext&, std::vector<json>& a) {
-  if (auto st = want_args(a, 1, 1); !st) return st.error();
-  auto s = string_arg(a[0]);
+  auto s = parse_arg(a);
   if (!s) return s.error();
   if (s->empty()) return json(false);
   for (const char* t : {"1", "t", "T", "TRUE", "true", "True"})

@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "drover/sdk/utf8.hpp"
+
 namespace drover::tmpl {
 
 LineCol line_col(std::string_view text, std::size_t pos) {
@@ -23,24 +25,6 @@ std::string where(const std::string& name, std::string_view text, std::size_t po
   return "template: " + name + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.col) + ": ";
 }
 
-void append_utf8(std::string& out, unsigned cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 namespace {
 
@@ -279,7 +263,7 @@ class Lexer {
         if (e == 'x')
           out += static_cast<char>(v);
         else
-          append_utf8(out, v);
+          sdk::append_utf8(out, v);
         return {};
       }
       default:

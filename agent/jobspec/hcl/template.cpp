@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "drover/sdk/utf8.hpp"
 #include "jobspec/hcl/eval.hpp"
 #include "jobspec/hcl/parser.hpp"
 
@@ -22,24 +23,6 @@ struct TemplateToken {
 };
 
 namespace {
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -303,7 +286,7 @@ void Parser::template_tokens(std::vector<TemplateToken>& out, TemplateEnd end,
           }
           if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             fail(at, "\\" + std::string(1, e) + " escape is not a Unicode character");
-          append_utf8(lit, cp);
+          sdk::append_utf8(lit, cp);
           break;
         }
         default:
