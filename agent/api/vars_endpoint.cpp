@@ -38,6 +38,18 @@ std::optional<vars::WorkloadClaims> workload_claims(const ApiContext& ctx,
   return claims;
 }
 
+// Writes are for operators: a workload identity (valid or not) only reads. True when `res`
+// now holds the 403.
+bool refuse_workload_write(const ApiContext& ctx, const httplib::Request& req,
+                           httplib::Response& res) {
+  std::string refusal;
+  if (!workload_claims(ctx, request_secret(req), &refusal) && refusal.empty()) return false;
+  reply_error(res, 403,
+              refusal.empty() ? "Permission denied: a workload identity may only read variables"
+                              : refusal);
+  return true;
+}
+
 // Nomad's ?namespace= (default "default"; "*" lists every namespace).
 std::string namespace_param(const httplib::Request& req) {
   auto ns = req.get_param_value("namespace");
@@ -130,12 +142,7 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     reply_json(res, vars::to_json(*v));
   });
   auto put = [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
-    std::string refusal;
-    if (workload_claims(ctx, request_secret(req), &refusal) || !refusal.empty())
-      return reply_error(res, 403,
-                         refusal.empty() ? "Permission denied: a workload identity "
-                                           "may only read variables"
-                                         : refusal);
+    if (refuse_workload_write(ctx, req, res)) return;
     const std::string path = req.matches[1];
     std::optional<uint64_t> cas;
     if (!cas_param(req, cas, res)) return;
@@ -163,12 +170,7 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
   s.Put(R"(/v1/var/(.+))", put);
   s.Post(R"(/v1/var/(.+))", put);
   s.Delete(R"(/v1/var/(.+))", [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
-    std::string refusal;
-    if (workload_claims(ctx, request_secret(req), &refusal) || !refusal.empty())
-      return reply_error(res, 403,
-                         refusal.empty() ? "Permission denied: a workload identity "
-                                           "may only read variables"
-                                         : refusal);
+    if (refuse_workload_write(ctx, req, res)) return;
     const std::string path = req.matches[1];
     std::optional<uint64_t> cas;
     if (!cas_param(req, cas, res)) return;

@@ -11,6 +11,8 @@
 #include <set>
 #include <vector>
 
+#include "drover/common/split.hpp"
+
 namespace drover::jobspec {
 
 namespace {
@@ -109,17 +111,6 @@ int compare_part(const std::string& a, const std::string& b) {
   return a > b ? 1 : -1;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    auto at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) return out;
-    start = at + 1;
-  }
-}
-
 int compare(const Version& a, const Version& b) {
   std::size_t n = std::max(a.segments.size(), b.segments.size());
   for (std::size_t i = 0; i < n; ++i) {
@@ -132,7 +123,8 @@ int compare(const Version& a, const Version& b) {
   if (b.prerelease.empty()) return -1;
   auto pa = split(a.prerelease, '.'), pb = split(b.prerelease, '.');
   for (std::size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
-    int c = compare_part(i < pa.size() ? pa[i] : "", i < pb.size() ? pb[i] : "");
+    int c = compare_part(std::string(i < pa.size() ? pa[i] : ""),
+                         std::string(i < pb.size() ? pb[i] : ""));
     if (c != 0) return c;
   }
   return 0;
@@ -161,7 +153,7 @@ struct VersionTerm {
 std::optional<std::vector<VersionTerm>> parse_version_constraint(std::string_view text,
                                                                  bool strict) {
   std::vector<VersionTerm> terms;
-  for (const auto& raw : split(std::string(text), ',')) {
+  for (const auto& raw : split(text, ',')) {
     std::string t = trim(raw);
     std::string op;
     for (std::string_view candidate : {">=", "<=", "!=", "~>", "=", ">", "<"}) {

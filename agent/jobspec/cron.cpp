@@ -5,6 +5,8 @@
 #include <cctype>
 #include <map>
 
+#include "drover/common/split.hpp"
+
 namespace drover::jobspec {
 
 namespace {
@@ -49,18 +51,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (;;) {
-    auto at = s.find(sep, start);
-    out.push_back(
-        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
-    if (at == std::string_view::npos) return out;
-    start = at + 1;
-  }
 }
 
 bool all_digits(std::string_view s) {

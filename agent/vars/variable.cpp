@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "drover/common/json_text.hpp"
+#include "drover/common/split.hpp"
 
 namespace drover::vars {
 
@@ -14,17 +15,6 @@ namespace {
 bool path_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '~' || c == '/';
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return out;
 }
 
 }  // namespace

@@ -97,16 +97,8 @@ Result<WriteOutcome> VariableStore::put(const std::string& ns, const std::string
   row.sealed_b64 = base64_encode(sealed->data);
   auto w = backend_->put(std::move(row), cas ? std::optional<int64_t>(*cas) : std::nullopt);
   if (!w) return w.error();
+  if (w->conflict) return conflict_outcome(*w);
   WriteOutcome out;
-  if (w->conflict) {
-    out.conflict = true;
-    if (w->current) {
-      auto cur = open_row(*w->current);
-      if (!cur) return cur.error();
-      out.current = std::move(*cur);
-    }
-    return out;
-  }
   if (w->written) {
     Variable v;
     v.meta = {ns,
@@ -122,22 +114,25 @@ Result<WriteOutcome> VariableStore::put(const std::string& ns, const std::string
   return out;
 }
 
+Result<WriteOutcome> VariableStore::conflict_outcome(const state::VariableWrite& w) const {
+  WriteOutcome out;
+  out.conflict = true;
+  if (w.current) {
+    auto cur = open_row(*w.current);
+    if (!cur) return cur.error();
+    out.current = std::move(*cur);
+  }
+  return out;
+}
+
 Result<WriteOutcome> VariableStore::remove(const std::string& ns, const std::string& path,
                                            std::optional<uint64_t> cas) {
   if (auto st = validate_namespace(ns); !st) return st.error();
   if (auto st = validate_path(path); !st) return st.error();
   auto w = backend_->remove(ns, path, cas ? std::optional<int64_t>(*cas) : std::nullopt);
   if (!w) return w.error();
+  if (w->conflict) return conflict_outcome(*w);
   WriteOutcome out;
-  if (w->conflict) {
-    out.conflict = true;
-    if (w->current) {
-      auto cur = open_row(*w->current);
-      if (!cur) return cur.error();
-      out.current = std::move(*cur);
-    }
-    return out;
-  }
   changed(ns, path);
   return out;
 }

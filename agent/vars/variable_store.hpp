@@ -81,6 +81,8 @@ class VariableStore {
 
  private:
   Result<Variable> open_row(const VariableRow& row) const;
+  // A write refused by its check-and-set index, with the stored variable opened.
+  Result<WriteOutcome> conflict_outcome(const state::VariableWrite& w) const;
   void changed(const std::string& ns, const std::string& path);
 
   std::unique_ptr<VariableBackend> backend_;

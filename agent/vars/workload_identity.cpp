@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "drover/common/encoding.hpp"
+#include "drover/common/split.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::vars {
@@ -36,17 +37,6 @@ std::optional<std::string> from_b64url(std::string_view in) {
   }
   while (s.size() % 4) s += '=';
   return base64_decode(s);
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == sep) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return out;
 }
 
 }  // namespace
