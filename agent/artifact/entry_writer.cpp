@@ -33,6 +33,16 @@ std::string join(const std::vector<std::string>& parts, std::size_t n) {
   return out;
 }
 
+// The bits a task gets: no setuid, setgid or sticky bit, no write for group or others, and
+// the owner (the agent, or the task after chown) can always read and write.
+unsigned file_mode(unsigned mode) { return ((mode & 0777) & ~022u) | 0600u; }
+
+Error refused(const std::string& name, const std::string& why) {
+  return make_error("entry \"" + name + "\": refused: " + why, Errc::Invalid);
+}
+
+}  // namespace
+
 std::string parent_of(const std::string& rel) {
   auto slash = rel.rfind('/');
   return slash == std::string::npos ? "." : rel.substr(0, slash);
@@ -43,15 +53,6 @@ std::string base_of(const std::string& rel) {
   return slash == std::string::npos ? rel : rel.substr(slash + 1);
 }
 
-// The bits a task gets: no setuid, setgid or sticky bit, no write for group or others, and
-// the owner (the agent, or the task after chown) can always read and write.
-unsigned file_mode(unsigned mode) { return ((mode & 0777) & ~022u) | 0600u; }
-
-Error refused(const std::string& name, const std::string& why) {
-  return make_error("entry \"" + name + "\": refused: " + why, Errc::Invalid);
-}
-
-}  // namespace
 
 std::optional<std::string> EntryWriter::existing_link(const std::string& rel) const {
   auto parent = fs::open_beneath(root_, parent_of(rel), O_PATH | O_DIRECTORY);

@@ -60,4 +60,8 @@ class EntryWriter {
   std::map<std::string, std::string> symlinks_;  // name (relative to dest_) -> target
 };
 
+// A relative path's parent ("." for a bare name) and its last component.
+std::string parent_of(const std::string& rel);
+std::string base_of(const std::string& rel);
+
 }  // namespace drover::artifact

@@ -18,16 +18,6 @@ namespace drover::artifact {
 
 namespace {
 
-std::string parent_of(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  return slash == std::string::npos ? "." : rel.substr(0, slash);
-}
-
-std::string base_of(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  return slash == std::string::npos ? rel : rel.substr(slash + 1);
-}
-
 // "app.gz" -> "app": the one file a plain compressed file unpacks to.
 std::string without_extension(const std::string& name) {
   auto dot = name.rfind('.');

@@ -9,6 +9,15 @@
 
 namespace drover::cli {
 
+void add_log_level_option(CLI::App* cmd, std::string& level) {
+  cmd->add_option("--log-level", level, "trace, debug, info, warn or error")
+      ->transform([](std::string text) {
+        for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return text;
+      })
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+}
+
 void add_agent_command(CLI::App& app, Handler& selected, AgentRunner run_agent) {
   auto* cmd = app.add_subcommand("agent", "Run the drover agent (the node daemon)");
   auto flags = std::make_shared<agent::AgentFlags>();
@@ -23,12 +32,7 @@ void add_agent_command(CLI::App& app, Handler& selected, AgentRunner run_agent) 
   cmd->add_option("--bind", flags->bind, "Address the HTTP API listens on");
   cmd->add_option("--port", flags->port, "Port the HTTP API listens on")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
-      ->transform([](std::string level) {
-        for (auto& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return level;
-      })
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  add_log_level_option(cmd, flags->log_level);
   cmd->callback([&selected, flags, run_agent] {
     selected = [flags, run_agent](Context& ctx) {
       if (run_agent == nullptr) {

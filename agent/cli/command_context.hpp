@@ -39,6 +39,9 @@ void add_service_commands(CLI::App& app, Handler& selected);
 void add_config_commands(CLI::App& app, Handler& selected);
 void add_var_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
 
+// `--log-level` of the daemons (agent, server): trace, debug, info, warn or error, any case.
+void add_log_level_option(CLI::App* cmd, std::string& level);
+
 // Prints "Error: <message>" to err and returns the exit code 1.
 int print_error(Context& ctx, const std::string& message);
 

@@ -1,7 +1,6 @@
 // `drover server -config server.yaml` runs the cluster scheduler (agent/server/);
 // `drover server members` lists the live servers and which one leads, as `nomad server members`.
 #include <CLI/CLI.hpp>
-#include <cctype>
 #include <memory>
 #include <ostream>
 
@@ -38,12 +37,7 @@ void add_server_command(CLI::App& app, Handler& selected, ServerRunner run_serve
   cmd->add_option("--config", flags->config_path, "Server config file (its etcd block at least)");
   cmd->add_option("--port", flags->port, "Port the HTTP API listens on")
       ->check(CLI::Range(1, 65535));
-  cmd->add_option("--log-level", flags->log_level, "trace, debug, info, warn or error")
-      ->transform([](std::string level) {
-        for (auto& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return level;
-      })
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  add_log_level_option(cmd, flags->log_level);
   cmd->fallthrough();
   cmd->require_subcommand(0, 1);
   auto* members = cmd->add_subcommand("members", "List the servers and which one leads");

@@ -323,37 +323,33 @@ void AllocRunner::join() {
   for (auto* r : rs) r->join();
 }
 
-Status AllocRunner::restart_task(const std::string& task, const std::string& reason) {
+Result<std::vector<TaskRunner*>> AllocRunner::running_tasks(const std::string& task) {
   std::vector<TaskRunner*> targets;
-  {
-    std::lock_guard lock(mu_);
-    if (!task.empty() && !alloc_.tasks.count(task))
-      return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
-    for (auto& [name, r] : runners_)
-      if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
-        targets.push_back(r.get());
-  }
+  std::lock_guard lock(mu_);
+  if (!task.empty() && !alloc_.tasks.count(task))
+    return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
+  for (auto& [name, r] : runners_)
+    if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
+      targets.push_back(r.get());
   if (targets.empty())
     return make_error(task.empty() ? "no task of alloc " + id_ + " is running"
                                    : "task \"" + task + "\" is not running",
                       Errc::Conflict);
-  for (auto* r : targets)
+  return targets;
+}
+
+Status AllocRunner::restart_task(const std::string& task, const std::string& reason) {
+  auto targets = running_tasks(task);
+  if (!targets) return targets.error();
+  for (auto* r : *targets)
     if (auto st = r->restart(reason); !st) return st;
   return {};
 }
 
 Status AllocRunner::signal_task(const std::string& task, const std::string& signal) {
-  std::vector<TaskRunner*> targets;
-  {
-    std::lock_guard lock(mu_);
-    if (!task.empty() && !alloc_.tasks.count(task))
-      return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
-    for (auto& [name, r] : runners_)
-      if ((task.empty() || name == task) && alloc_.tasks[name].state == state::TaskPhase::Running)
-        targets.push_back(r.get());
-  }
-  if (targets.empty()) return make_error("no running task to signal", Errc::Conflict);
-  for (auto* r : targets)
+  auto targets = running_tasks(task);
+  if (!targets) return targets.error();
+  for (auto* r : *targets)
     if (auto st = r->signal(signal); !st) return st;
   return {};
 }

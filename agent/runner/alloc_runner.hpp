@@ -102,6 +102,9 @@ class AllocRunner {
 
  private:
   static TaskRole role_of(const jobspec::Task& t);
+  // The runners of `task` (every task when empty) that are running: NotFound for a task the
+  // alloc does not have, Conflict when none runs.
+  Result<std::vector<TaskRunner*>> running_tasks(const std::string& task);
   std::vector<LifecycleTask> lifecycle_view() const;
   void step_locked(std::unique_lock<std::mutex>& lock);
   void advance_locked();

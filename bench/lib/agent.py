@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from . import docker_api, procfs
+from . import docker_api, http_json, procfs
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 
@@ -110,15 +110,7 @@ class Agent:
     def request(self, method, path, body=None, timeout=120, conn=None):
         c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         headers = {"Content-Type": "application/yaml"} if body is not None else {}
-        c.request(method, path, body=body, headers=headers)
-        r = c.getresponse()
-        data = r.read()
-        if conn is None:
-            c.close()
-        try:
-            return r.status, json.loads(data) if data else None
-        except ValueError:
-            return r.status, data.decode(errors="replace")
+        return http_json.exchange(c, conn is None, method, path, body, headers)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

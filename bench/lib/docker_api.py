@@ -5,6 +5,8 @@ import os
 import socket
 import urllib.parse
 
+from . import http_json
+
 SOCKET = "/var/run/docker.sock"
 
 
@@ -26,15 +28,8 @@ def available():
 def call(method, path, body=None, conn=None):
     c = conn or UnixHTTPConnection(SOCKET)
     headers = {"Content-Type": "application/json"} if body is not None else {}
-    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-    r = c.getresponse()
-    data = r.read()
-    if conn is None:
-        c.close()
-    try:
-        return r.status, json.loads(data) if data else None
-    except ValueError:
-        return r.status, data.decode(errors="replace")
+    data = json.dumps(body) if body is not None else None
+    return http_json.exchange(c, conn is None, method, path, data, headers)
 
 
 def remove_by_alloc_label(alloc_ids):

@@ -28,6 +28,14 @@ std::optional<std::string> text_of(const fs::path& dir, const char* file) {
   return std::move(r.value());
 }
 
+// Sets `field` and names it in `measured` when the kernel reported `value`.
+void measure(std::optional<uint64_t> value, uint64_t& field, std::vector<std::string>& measured,
+             const char* name) {
+  if (!value) return;
+  field = *value;
+  measured.push_back(name);
+}
+
 }  // namespace
 
 Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::path& cpu,
@@ -38,18 +46,10 @@ Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::p
     s.memory.rss = m["total_rss"];
     s.memory.cache = m["total_cache"];
     s.memory.measured = {"RSS", "Cache"};
-    if (m.count("total_swap")) {
-      s.memory.swap = m["total_swap"];
-      s.memory.measured.push_back("Swap");
-    }
-    if (auto v = read_u64(memory / "memory.usage_in_bytes")) {
-      s.memory.usage = *v;
-      s.memory.measured.push_back("Usage");
-    }
-    if (auto v = read_u64(memory / "memory.max_usage_in_bytes")) {
-      s.memory.max_usage = *v;
-      s.memory.measured.push_back("Max Usage");
-    }
+    auto& mm = s.memory.measured;
+    if (m.count("total_swap")) measure(m["total_swap"], s.memory.swap, mm, "Swap");
+    measure(read_u64(memory / "memory.usage_in_bytes"), s.memory.usage, mm, "Usage");
+    measure(read_u64(memory / "memory.max_usage_in_bytes"), s.memory.max_usage, mm, "Max Usage");
   }
   if (auto text = text_of(cpuacct, "cpuacct.stat")) {
     auto c = parse_kv(*text);
@@ -76,18 +76,10 @@ Stats read_stats_v2(const fs::path& dir) {
     s.memory.rss = m["anon"];
     s.memory.cache = m["file"];
     s.memory.measured = {"RSS", "Cache"};
-    if (auto v = read_u64(dir / "memory.swap.current")) {
-      s.memory.swap = *v;
-      s.memory.measured.push_back("Swap");
-    }
-    if (auto v = read_u64(dir / "memory.current")) {
-      s.memory.usage = *v;
-      s.memory.measured.push_back("Usage");
-    }
-    if (auto v = read_u64(dir / "memory.peak")) {  // kernel >= 5.19
-      s.memory.max_usage = *v;
-      s.memory.measured.push_back("Max Usage");
-    }
+    auto& mm = s.memory.measured;
+    measure(read_u64(dir / "memory.swap.current"), s.memory.swap, mm, "Swap");
+    measure(read_u64(dir / "memory.current"), s.memory.usage, mm, "Usage");
+    measure(read_u64(dir / "memory.peak"), s.memory.max_usage, mm, "Max Usage");  // kernel >= 5.19
   }
   if (auto text = text_of(dir, "cpu.stat")) {
     auto c = parse_kv(*text);

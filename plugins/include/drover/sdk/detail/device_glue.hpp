@@ -14,18 +14,6 @@ namespace drover::sdk::detail::device {
 
 inline DevicePlugin& as_device(void* self) { return *static_cast<DevicePlugin*>(self); }
 
-inline drover_status set_config(void* self, const char* config, char** error) {
-  return guarded(error, [&] {
-    as_device(self).set_config(parse(config));
-    return DROVER_OK;
-  });
-}
-inline drover_status fingerprint(void* self, char** out, char** error) {
-  return guarded(error, [&] {
-    set_out(out, as_device(self).fingerprint());
-    return DROVER_OK;
-  });
-}
 inline drover_status reserve(void* self, const char* ids_json, char** out, char** error) {
   return guarded(error, [&] {
     const nlohmann::json ids = parse(ids_json);
@@ -60,7 +48,8 @@ inline void fini(void* instance) {
   }
 }
 
-inline constexpr drover_device_vtable kDeviceVtable = {&set_config, &fingerprint, &reserve, &stats};
+inline constexpr drover_device_vtable kDeviceVtable = {
+    &set_config_on<DevicePlugin>, &fingerprint_of<DevicePlugin>, &reserve, &stats};
 
 }  // namespace drover::sdk::detail::device
 

@@ -12,18 +12,6 @@ namespace drover::sdk::detail {
 
 inline Driver& as_driver(void* self) { return *static_cast<Driver*>(self); }
 
-inline drover_status set_config(void* self, const char* config, char** error) {
-  return guarded(error, [&] {
-    as_driver(self).set_config(parse(config));
-    return DROVER_OK;
-  });
-}
-inline drover_status fingerprint(void* self, char** out, char** error) {
-  return guarded(error, [&] {
-    set_out(out, as_driver(self).fingerprint());
-    return DROVER_OK;
-  });
-}
 inline drover_status validate(void* self, const char* config, char** out, char** error) {
   return guarded(error, [&] {
     set_out(out, nlohmann::json(as_driver(self).validate(parse(config))));
@@ -145,8 +133,8 @@ inline void fini(void* instance) {
 }
 
 inline constexpr drover_driver_vtable kDriverVtable = {
-    &set_config, &fingerprint, &validate, &start, &wait,   &stop,
-    &destroy,    &inspect,     &signal,   &stats, &recover};
+    &set_config_on<Driver>, &fingerprint_of<Driver>, &validate, &start, &wait, &stop,
+    &destroy, &inspect, &signal, &stats, &recover};
 
 template <typename D>
 const drover_plugin* driver_plugin(const char* name, const char* version) {

@@ -69,4 +69,20 @@ inline nlohmann::json parse(const char* text) {
   return nlohmann::json::parse(text != nullptr ? text : "null");
 }
 
+// The two calls every plugin type has, on its SDK base class P (Driver, DevicePlugin).
+template <class P>
+drover_status set_config_on(void* self, const char* config, char** error) {
+  return guarded(error, [&] {
+    static_cast<P*>(self)->set_config(parse(config));
+    return DROVER_OK;
+  });
+}
+template <class P>
+drover_status fingerprint_of(void* self, char** out, char** error) {
+  return guarded(error, [&] {
+    set_out(out, static_cast<P*>(self)->fingerprint());
+    return DROVER_OK;
+  });
+}
+
 }  // namespace drover::sdk::detail
