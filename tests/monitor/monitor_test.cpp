@@ -21,19 +21,15 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "test_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ::testing::StartsWith;
 
-namespace {
+using drover::test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 bool alive(int pid) {
   std::string s = slurp("/proc/" + std::to_string(pid) + "/stat");

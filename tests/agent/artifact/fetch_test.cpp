@@ -12,27 +12,20 @@
 
 #include "archive_maker.hpp"
 #include "artifact/checksum.hpp"
+#include "test_files.hpp"
 
 using namespace drover::artifact;
 using drover::artifact::testing::make_archive;
 namespace fs = std::filesystem;
 
-namespace {
+using drover::test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 class Fetch : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() /
-            ("artifact-fetch-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(base_);
+    base_ = drover::test_support::scratch_dir("artifact-fetch");
     fs::create_directories(base_ / "task" / "local");
     fs::create_directories(base_ / "served");
     fs::create_directories(base_ / "secret");

@@ -16,19 +16,15 @@
 #include <thread>
 
 #include "artifact/getters.hpp"
+#include "test_files.hpp"
 
 using namespace drover::artifact;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-namespace {
+using drover::test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -56,11 +52,7 @@ bool accepts(int port) {
 class Http : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("artifact-http-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = drover::test_support::scratch_dir("artifact-http");
     port_ = free_port();
     pid_ = ::fork();
     if (pid_ == 0) {

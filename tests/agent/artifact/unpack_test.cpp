@@ -12,28 +12,21 @@
 #include <sstream>
 
 #include "archive_maker.hpp"
+#include "test_files.hpp"
 
 using namespace drover::artifact;
 using drover::artifact::testing::Entry;
 using drover::artifact::testing::make_archive;
 namespace fs = std::filesystem;
 
-namespace {
+using drover::test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 class Unpack : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() /
-            ("artifact-unpack-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(base_);
+    base_ = drover::test_support::scratch_dir("artifact-unpack");
     fs::create_directories(base_ / "alloc" / "task" / "local");
     fs::create_directories(base_ / "alloc" / "outside");
     task_ = base_ / "alloc" / "task";

@@ -8,8 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include "test_files.hpp"
 
 namespace drover::runner {
+
+using drover::test_support::slurp;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -22,11 +26,6 @@ struct TempDir {
   }
   ~TempDir() { fs::remove_all(path); }
 };
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 TEST(TemplateFiles, PathsStayBeneathTheTaskDir) {
   const fs::path dir = "/data/alloc/a1/web";

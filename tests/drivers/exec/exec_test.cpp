@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "drover/loader/registry.hpp"
+#include "test_files.hpp"
 
 namespace fs = std::filesystem;
 using drover::plugins::DriverPlugin;
@@ -23,14 +24,9 @@ using ::testing::HasSubstr;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
+using drover::test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 std::string run(const std::string& cmd) {
   std::string out;

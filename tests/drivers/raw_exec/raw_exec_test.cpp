@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "drover/loader/registry.hpp"
+#include "test_files.hpp"
 
 namespace fs = std::filesystem;
 using drover::plugins::DriverPlugin;
@@ -26,14 +27,9 @@ using ::testing::HasSubstr;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-namespace {
+using drover::test_support::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 // Field 3 (state) and 22 (start time) of /proc/PID/stat; state 0 when the PID is gone.
 struct Proc {
