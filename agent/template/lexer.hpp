@@ -54,7 +54,4 @@ LineCol line_col(std::string_view text, std::size_t pos);
 // "template: NAME:LINE:COL: "
 std::string where(const std::string& name, std::string_view text, std::size_t pos);
 
-// Appends the UTF-8 encoding of a code point.
-void append_utf8(std::string& out, unsigned cp);
-
 }  // namespace drover::tmpl

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "drover/sdk/utf8.hpp"
 #include "template/lexer.hpp"
 #include "template/value.hpp"
 
@@ -158,7 +159,7 @@ std::string format_one(const Spec& sp, const json& v) {
       int64_t i = 0;
       if (v.is_number_integer() && to_int(v, i)) {
         std::string ch;
-        append_utf8(ch, static_cast<unsigned>(i));
+        sdk::append_utf8(ch, static_cast<unsigned>(i));
         return pad("'" + ch + "'", sp, false);
       }
       return bad_verb(verb, v);
@@ -175,7 +176,7 @@ std::string format_one(const Spec& sp, const json& v) {
       if (v.is_number_integer() || v.is_number_unsigned()) {
         if (verb == 'c') {
           std::string ch;
-          append_utf8(ch, static_cast<unsigned>(v.get<int64_t>()));
+          sdk::append_utf8(ch, static_cast<unsigned>(v.get<int64_t>()));
           return pad(ch, sp, false);
         }
         if (verb == 'b') {
