@@ -145,6 +145,7 @@ class AllocRunner {
   // The alloc's network namespace and its address (set before any task starts; "" when the
   // alloc shares the host's network).
   std::string netns_path_, alloc_ip_;
+  std::map<std::string, std::string> network_labels_;  // from the driver that made it
   bool network_up_ = false;  // under mu_
 };
 
