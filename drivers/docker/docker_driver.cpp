@@ -195,7 +195,12 @@ nlohmann::json DockerDriver::fingerprint() {
         {"driver.docker.volumes.enabled", config_.volumes_enabled ? "true" : "false"}};
     return out;
   }();
-  fp["Capabilities"] = {{"FSIsolation", "image"}, {"MountConfigs", "all"}};  // plugin.h, fingerprint
+  // plugin.h, fingerprint: its tasks join the alloc's network through a pause container of
+  // its own making (network.cpp).
+  fp["Capabilities"] = {{"FSIsolation", "image"},
+                        {"MountConfigs", "all"},
+                        {"NetIsolation", "group"},
+                        {"MustInitiateNetwork", true}};
   return fp;
 }
 
