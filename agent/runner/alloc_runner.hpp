@@ -97,6 +97,11 @@ class AllocRunner {
   // batch and sysbatch tasks run to completion; service and system tasks are restarted.
   bool batch() const { return jobspec::runs_to_completion(job_->type); }
   AllocDir dir() const { return alloc_dir_for(ctx_.data_dir, id_); }
+  // The alloc's own address in network mode bridge ("" otherwise, or before it is up).
+  std::string alloc_ip() const {
+    std::lock_guard lock(mu_);
+    return alloc_ip_;
+  }
   // The JSON a driver's start call receives for `task`.
   sdk::TaskSpec task_spec(const jobspec::Task& task) const;
 

@@ -136,3 +136,35 @@ TEST_F(BridgeMode, RawExecInBridgeModeIsRefusedWithTheReason) {
             std::string::npos)
       << r.body;
 }
+
+// address_mode decides what the catalog says (docs/networking.md): alloc is the alloc's own
+// address and the port inside it; host (and auto, for exec) the published host address and
+// port.
+TEST_F(BridgeMode, ServiceAddressModeRegistersTheAllocOrTheHostAddress) {
+  auto job = bridge_job("modes");
+  job += "          services:\n"
+         "            - {name: web-alloc, port: http, address_mode: alloc}\n"
+         "            - {name: web-host, port: http, address_mode: host}\n"
+         "            - {name: web-auto, port: http}\n";
+  auto ids = agent_->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "running", 30s);
+  const std::string ip = a["NetworkStatus"].value("Address", "");
+  const auto& port = a["AllocatedResources"]["Shared"]["Ports"][0];
+  auto one = [&](const std::string& name) {
+    json list;
+    eventually([&] { return (list = agent_->get("/v1/service/" + name).json()).size() == 1; }, 10s);
+    return list.size() == 1 ? list[0] : json();
+  };
+  const json inside = one("web-alloc"), outside = one("web-host"), by_default = one("web-auto");
+  EXPECT_EQ(inside["Address"], ip) << inside.dump();
+  EXPECT_EQ(inside["Port"], 8080) << inside.dump();
+  EXPECT_EQ(outside["Address"], port["HostIP"]) << outside.dump();
+  EXPECT_EQ(outside["Port"], port["Value"]) << outside.dump();
+  EXPECT_EQ(by_default["Address"], outside["Address"]);
+  EXPECT_EQ(by_default["Port"], outside["Port"]);
+  ASSERT_EQ(agent_->del("/v1/job/modes").status, 200);
+  agent_->wait_client_status(ids[0], "complete", 30s);
+  EXPECT_TRUE(
+      eventually([&] { return !std::filesystem::exists("/run/drover/netns/" + ids[0]); }, 10s));
+}
