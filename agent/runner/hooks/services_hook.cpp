@@ -135,6 +135,9 @@ void ServicesHook::register_all(TaskHookContext& c, const nlohmann::json& handle
     r.task = c.task.name;
     r.provider = svc->provider.empty() ? "nomad" : svc->provider;
     for (const auto& t : svc->tags) r.tags.push_back(env.interpolate(t));
+    // Its checks' results come from the health watcher (Catalog::set_checks); until then a
+    // service with checks is pending.
+    if (!svc->checks.empty()) r.health = "pending";
     if (auto why = resolve(env.interpolate(svc->port), env.interpolate(svc->address),
                            svc->address_mode, reach, c.alloc.networks(), c.task.name, r);
         !why.empty()) {
