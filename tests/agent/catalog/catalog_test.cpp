@@ -122,6 +122,9 @@ TEST(LocalCatalog, ChecksSetTheHealthOfARegistration) {
     EXPECT_EQ(j["Checks"], nlohmann::json::parse(
                                R"([{"Name": "alive", "Status": "success"},
                                    {"Name": "ready", "Status": "failure"}])"));
+    auto critical = filtered((*cat)->list().value(), "Health == \"passing\"");
+    ASSERT_TRUE(critical) << critical.message();
+    EXPECT_TRUE(critical.value().empty());
     ASSERT_TRUE((*cat)->set_checks("s1", {{"alive", "success"}, {"ready", "success"}}));
     EXPECT_GT((*cat)->index(), index);
   }
