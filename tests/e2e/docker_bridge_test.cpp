@@ -142,3 +142,24 @@ TEST_F(DockerBridge, DockerAndExecTasksOfOneAllocReachEachOtherOnLocalhost) {
   EXPECT_TRUE(eventually([&] { return pause_of(id).empty(); }, 20s)) << agent_->log();
   EXPECT_TRUE(eventually([&] { return !std::filesystem::exists("/run/drover/netns/" + id); }, 10s));
 }
+
+// An agent that comes back without the alloc (its state store lost while it was down) removes
+// what the alloc's network left: the namespace and, through the driver, the pause container.
+TEST_F(DockerBridge, WhatAVanishedAllocsNetworkLeftIsRemovedAtStart) {
+  auto ids = agent_->submit(
+      bridge_group("dgone", "", docker_task("t", "exec sleep 3600")));
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string& id = ids[0];
+  agent_->wait_client_status(id, "running", 60s);
+  ASSERT_FALSE(pause_of(id).empty());
+  agent_->kill(SIGKILL);
+  const std::string dir = agent_->data_dir();
+  for (const char* f : {"state.db", "state.db-wal", "state.db-shm"})
+    std::filesystem::remove(std::filesystem::path(dir) / f);
+  agent_ = AgentProcess::start({.data_dir = dir, .config_yaml = infra_config()});
+  EXPECT_TRUE(eventually([&] { return pause_of(id).empty(); }, 30s)) << agent_->log();
+  EXPECT_TRUE(eventually([&] { return !std::filesystem::exists("/run/drover/netns/" + id); }, 10s));
+  EXPECT_TRUE(eventually(
+      [&] { return docker_cli("ps -aq -f label=com.drover.alloc_id=" + id).empty(); }, 30s));
+  EXPECT_EQ(sh("iptables-save").out.find(id), std::string::npos);
+}
