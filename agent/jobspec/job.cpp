@@ -244,6 +244,7 @@ json services_to_json(const std::vector<Service>& services) {
                    {"PortLabel", s.port},
                    {"Address", s.address},
                    {"Provider", s.provider},
+                   {"AddressMode", s.address_mode},
                    {"Tags", s.tags},
                    {"Checks", checks}});
   }
@@ -259,6 +260,7 @@ std::vector<Service> services_from_json(const json& j) {
     s.port = value_at(sj, "PortLabel", s.port);
     s.address = value_at(sj, "Address", s.address);
     s.provider = value_at(sj, "Provider", s.provider);
+    s.address_mode = value_at(sj, "AddressMode", s.address_mode);
     s.tags = value_at(sj, "Tags", s.tags);
     if (sj.contains("Checks") && !sj.at("Checks").is_null()) {
       for (const auto& cj : sj.at("Checks")) {

@@ -114,6 +114,8 @@ struct Service {
   std::string port;     // a port label, or a literal "port" or "host:port"
   std::string address;  // host for a port-only value; default 127.0.0.1
   std::string provider = "nomad";
+  // Which address and port the catalog gets (docs/networking.md): auto, host, driver, alloc.
+  std::string address_mode = "auto";
   std::vector<std::string> tags;
   std::vector<Check> checks;
   bool operator==(const Service&) const = default;

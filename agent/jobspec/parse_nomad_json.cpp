@@ -328,12 +328,13 @@ class NomadReader {
       }
       const json& sj = list[i];
       // Provider consul or nomad: either way drover runs the checks itself (docs/health.md).
-      check_keys(sj, sp, {"Name", "PortLabel", "Address", "Provider", "Tags", "Checks"});
+      check_keys(sj, sp, {"Name", "PortLabel", "Address", "Provider", "AddressMode", "Tags", "Checks"});
       Service s;
       if (auto v = str(sj, "Name", sp)) s.name = *v;
       if (auto v = str(sj, "PortLabel", sp)) s.port = *v;
       if (auto v = str(sj, "Address", sp)) s.address = *v;
       if (auto v = str(sj, "Provider", sp); v && !v->empty()) s.provider = *v;
+      if (auto v = str(sj, "AddressMode", sp); v && !v->empty()) s.address_mode = *v;
       s.tags = strings(sj, "Tags", sp);
       if (array(sj, "Checks", sp)) {
         const json& checks = sj.at("Checks");

@@ -404,11 +404,12 @@ class YamlReader {
   Service service(const YAML::Node& n, const std::string& path) {
     Service s;
     if (!map(n, path)) return s;
-    check_keys(n, path, {"name", "port", "address", "provider", "tags", "checks"});
+    check_keys(n, path, {"name", "port", "address", "provider", "address_mode", "tags", "checks"});
     if (auto v = str(n["name"], join(path, "name"))) s.name = *v;
     if (auto v = str(n["port"], join(path, "port"))) s.port = *v;
     if (auto v = str(n["address"], join(path, "address"))) s.address = *v;
     if (auto v = str(n["provider"], join(path, "provider"))) s.provider = *v;
+    if (auto v = str(n["address_mode"], join(path, "address_mode"))) s.address_mode = *v;
     s.tags = string_list(n["tags"], join(path, "tags"));
     const std::string cpath = join(path, "checks");
     if (list(n["checks"], cpath)) {

@@ -64,6 +64,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"port", "PortLabel"},
       {"address", "Address"},
       {"provider", "Provider"},
+      {"address_mode", "AddressMode"},
       {"tags", "Tags"},
       {"checks", "Checks"},
       {"path", "Path"},

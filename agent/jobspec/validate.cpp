@@ -559,6 +559,14 @@ class Validator {
     else if (printable(s.name) != s.name || s.name.size() > 128)
       add(path + ".name", "must be printable and at most 128 characters");
     if (!s.port.empty()) service_port(path + ".port", s.port);
+    if (s.address_mode != "auto" && s.address_mode != "host" && s.address_mode != "driver" &&
+        s.address_mode != "alloc")
+      add(path + ".address_mode", "must be \"auto\", \"host\", \"driver\" or \"alloc\" (got \"" +
+                                      printable(s.address_mode) + "\")");
+    else if (s.address_mode == "alloc" && group_mode_ != "bridge")
+      add(path + ".address_mode",
+          "\"alloc\" registers the alloc's own address, which only network mode \"bridge\" gives "
+          "(the group's mode is \"" + printable(group_mode_.empty() ? "host" : group_mode_) + "\")");
     for (std::size_t i = 0; i < s.checks.size(); ++i) {
       const auto& c = s.checks[i];
       const std::string p = path + ".checks[" + std::to_string(i) + "]";
@@ -686,6 +694,7 @@ class Validator {
                                  " ports per group (got " + std::to_string(labels.size()) + ")");
     volumes(path, g);
     labels_ = &labels;
+    group_mode_ = g.networks.empty() ? "host" : g.networks.front().mode;
     // Group services: their checks go with the group's main task (jobspec/job.hpp).
     for (std::size_t i = 0; i < g.services.size(); ++i) {
       const std::string sp = path + ".services[" + std::to_string(i) + "]";
@@ -756,6 +765,7 @@ class Validator {
  private:
   const std::vector<std::string>& drivers_;
   const std::map<std::string, std::string>* labels_ = nullptr;  // the group's port labels
+  std::string group_mode_;  // the group's network mode, while its services are checked
   bool system_ = false;        // a system or sysbatch job
   bool system_batch_ = false;  // sysbatch
 };

@@ -40,7 +40,7 @@ void AllocManager::recover() {
   std::set<std::string> live_ids;
   for (const auto& a : allocs)
     if (!a.terminal()) live_ids.insert(a.id);
-  AllocNetwork::remove_leftovers(ctx_.data_dir, live_ids);
+  AllocNetwork::remove_leftovers(ctx_.data_dir, live_ids, ctx_.plugins);
   for (auto& alloc : allocs) {
     bool live = !alloc.terminal();
     auto id = alloc.id;

@@ -97,6 +97,11 @@ class AllocRunner {
   // batch and sysbatch tasks run to completion; service and system tasks are restarted.
   bool batch() const { return jobspec::runs_to_completion(job_->type); }
   AllocDir dir() const { return alloc_dir_for(ctx_.data_dir, id_); }
+  // The alloc's own address in network mode bridge ("" otherwise, or before it is up).
+  std::string alloc_ip() const {
+    std::lock_guard lock(mu_);
+    return alloc_ip_;
+  }
   // The JSON a driver's start call receives for `task`.
   sdk::TaskSpec task_spec(const jobspec::Task& task) const;
 
@@ -148,6 +153,7 @@ class AllocRunner {
   // The alloc's network namespace and its address (set before any task starts; "" when the
   // alloc shares the host's network).
   std::string netns_path_, alloc_ip_;
+  std::map<std::string, std::string> network_labels_;  // from the driver that made it
   bool network_up_ = false;  // under mu_
 };
 

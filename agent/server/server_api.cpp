@@ -38,14 +38,15 @@ std::string ns_of(const httplib::Request& req) {
 }
 
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
-// reported (ClientStatus, TaskStates, DeploymentStatus).
+// reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
 json alloc_json(const AllocView& a, bool with_job) {
   json j = a.alloc;
   if (!with_job) j.erase("Job");
   j["ClientStatus"] = a.client_status();
   if (a.status.is_object()) {
     for (const char* k :
-         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources"})
+         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources",
+          "NetworkStatus"})
       if (a.status.contains(k)) j[k] = a.status[k];
     int64_t mt = a.status.value("ModifyTime", int64_t{0});
     if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;

@@ -133,7 +133,8 @@ static nlohmann::json header_json(const Alloc& a) {
           {"ModifyTime", a.modify_time_ns},
           {"DeploymentStatus", a.deployment_status},
           {"AllocatedResources", allocated_resources_json(a.networks)},
-          {"PreviousAllocation", a.previous_alloc}};
+          {"PreviousAllocation", a.previous_alloc},
+          {"NetworkStatus", a.network_status}};
 }
 
 nlohmann::json to_row_json(const Alloc& a) {

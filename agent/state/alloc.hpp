@@ -111,6 +111,9 @@ struct Alloc {
   // Nomad's PreviousAllocation: the alloc of the same job, group and index this one replaced
   // on this node ("" for none).
   std::string previous_alloc;
+  // Nomad's AllocNetworkStatus {InterfaceName, Address, DNS} once the alloc's own network
+  // (mode bridge or none) is up; null on the host's network.
+  nlohmann::json network_status;
 
   bool terminal() const {
     return client_status == "complete" || client_status == "failed" || client_status == "lost";

@@ -250,6 +250,7 @@ std::vector<Alloc> StateStore::allocs() {
       a.job = same != out.rend() ? same->job : std::make_shared<const nlohmann::json>(std::move(job));
       a.deployment_status = j.value("DeploymentStatus", nlohmann::json());
       a.previous_alloc = j.value("PreviousAllocation", "");
+      a.network_status = j.value("NetworkStatus", nlohmann::json());
       if (j.contains("AllocatedResources"))
         a.networks = state::allocated_networks_from_json(j["AllocatedResources"]);
       out.push_back(std::move(a));
