@@ -299,6 +299,24 @@ int force_periodic(Context& ctx, const std::string& id) {
   return 0;
 }
 
+// `nomad job promote`: the job's latest deployment, its canaries promoted (a server's API).
+int promote_job(Context& ctx, const std::string& id) {
+  auto d = ctx.api.get_json("/v1/job/" + url_escape(id) + "/deployment");
+  if (!d) return print_error(ctx, d.message());
+  if (!d->is_object()) return print_error(ctx, "job \"" + id + "\" has no deployment");
+  const std::string did = str_field(*d, "ID");
+  auto answer = ctx.api.post_json("/v1/deployment/promote/" + url_escape(did),
+                                  nlohmann::json{{"DeploymentID", did}, {"All", true}}.dump(),
+                                  "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  ctx.out << "==> Deployment \"" << did.substr(0, 8) << "\" promoted\n";
+  return 0;
+}
+
 // -var name=value and -var-file FILE, each repeatable, one value per flag.
 void add_variable_options(CLI::App& cmd, JobFileOptions& into) {
   cmd.add_option("--var", into.vars, "An HCL variable's value, name=value (repeatable)")
@@ -363,6 +381,13 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   stop->add_flag("--purge", *purge, "Also remove the job's record now instead of at job GC");
   stop->callback([&selected, stop_id, purge] {
     selected = [stop_id, purge](Context& ctx) { return stop_job(ctx, *stop_id, *purge); };
+  });
+
+  auto* promote = job->add_subcommand("promote", "Promote the canaries of a job's deployment");
+  auto promote_id = std::make_shared<std::string>();
+  promote->add_option("id", *promote_id, "Job ID")->required();
+  promote->callback([&selected, promote_id] {
+    selected = [promote_id](Context& ctx) { return promote_job(ctx, *promote_id); };
   });
 
   auto* dispatch = job->add_subcommand(

@@ -11,6 +11,7 @@
 
 #include "api/http_server.hpp"
 #include "drover/common/json_text.hpp"
+#include "server/deployments_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_forward.hpp"
 #include "server/plan_committer.hpp"
@@ -57,6 +58,7 @@ int run_server(const ServerFlags& flags) {
   PlanCommitter committer(cfg.etcd, keys, election);
   ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
                            http_addr, &election, [&committer] { committer.wake(); }};
+  register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_server_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
 

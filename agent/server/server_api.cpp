@@ -75,6 +75,7 @@ json job_json(const ClusterState& st, const std::string& jk, const json& rec) {
   j["Version"] = rec.value("Version", 0);
   j["Stop"] = rec.value("Stop", false);
   j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
+  j["Stable"] = rec.value("Stable", false);  // its deployment succeeded
   j["Status"] = job_status(st, jk, rec);
   return j;
 }
@@ -373,6 +374,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
       j["Version"] = rec.value("Version", 0);
       j["Stop"] = rec.value("Stop", false);
       j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
+      j["Stable"] = rec.value("Stable", false);
       versions.push_back(j);
     }
     if (versions.empty())
