@@ -275,4 +275,27 @@ json DeviceManager::stats_for(const std::string& owner) const {
   return out;
 }
 
+json DeviceManager::all_stats() const {
+  json out = json::array();
+  for (const auto& name : plugins_->device_names()) {
+    auto* plugin = plugins_->device(name);
+    if (!plugin) continue;
+    auto st = plugin->stats();
+    if (!st) continue;
+    const auto when = st->value("Timestamp", json());
+    // One group per vendor/type/name, in the order the plugin lists its instances.
+    std::map<std::string, json> groups;
+    for (const auto& [id, inst] : st->value("Instances", json::object()).items()) {
+      auto key = inst.value("Vendor", "") + "/" + inst.value("Type", "") + "/" + inst.value("Name", "");
+      auto& g = groups[key];
+      if (g.is_null())
+        g = {{"Vendor", inst.value("Vendor", "")}, {"Type", inst.value("Type", "")},
+             {"Name", inst.value("Name", "")}, {"Plugin", name}, {"InstanceStats", json::object()}};
+      g["InstanceStats"][id] = {{"Stats", inst.value("Stats", json::object())}, {"Timestamp", when}};
+    }
+    for (auto& [_, g] : groups) out.push_back(std::move(g));
+  }
+  return out;
+}
+
 }  // namespace drover::runner

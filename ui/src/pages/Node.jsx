@@ -1,9 +1,10 @@
-// The node's page: identity, cgroup mode, drivers and their health, devices, host volumes,
-// networks and every attribute (filterable).
+// The node's page: identity, cgroup mode, drivers and their health, devices and each GPU's
+// live use, host volumes, networks and every attribute (filterable).
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { useLive } from '../live.js';
 import { Problem } from '../components/Problem.jsx';
+import { GpuStats } from '../components/GpuStats.jsx';
 
 function Value({ v }) {
   if (v === null || v === undefined) return <span class="muted">—</span>;
@@ -95,11 +96,12 @@ export function NodePage() {
           </tbody>
         </table>
       )}
+      <GpuStats />
       <h2>Host volumes</h2>
       {volumes.length === 0 ? (
         <p class="muted">No host volumes.</p>
       ) : (
-        <table class="list">
+        <table class="list" data-testid="host-volumes">
           <thead>
             <tr>
               <th>Name</th>
