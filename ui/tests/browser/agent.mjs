@@ -32,7 +32,7 @@ function freePort() {
   });
 }
 
-export async function startAgent({ bin, pluginDir, config = '' }) {
+export async function startAgent({ bin, pluginDir, config = '', env = {} }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-ui-test-'));
   const port = await freePort();
   const cfg = join(dataDir, 'agent.yaml');
@@ -43,7 +43,7 @@ export async function startAgent({ bin, pluginDir, config = '' }) {
   let out = '';
   const base = `http://127.0.0.1:${port}`;
   const launch = async () => {
-    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));
     await until('the agent to answer /v1/agent/health', async () => {

@@ -3,8 +3,9 @@
 // failing task shows its reason; parse problems show their line; with ACLs on, a read token
 // sees and cannot stop. Screenshots of the main pages go to SCREENSHOT_DIR for review.
 //   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
-import { mkdirSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startAgent, until } from './agent.mjs';
 
@@ -78,6 +79,44 @@ const FAILING_JOB = `job "broken" {
       driver = "raw_exec"
       config {
         command = "/no/such/program"
+      }
+    }
+  }
+}
+`;
+
+// A web server with a service, an http check and a memory limit: the alloc page's charts,
+// health, checks and services.
+const WEB_JOB = `job "web" {
+  group "web" {
+    update {
+      min_healthy_time = "500ms"
+      healthy_deadline = "30s"
+    }
+    network {
+      port "http" {}
+    }
+    service {
+      name = "web"
+      port = "http"
+      check {
+        name     = "index"
+        type     = "http"
+        path     = "/index.html"
+        interval = "500ms"
+        timeout  = "1s"
+      }
+    }
+    task "httpd" {
+      driver       = "raw_exec"
+      kill_timeout = "1s"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo ok > $NOMAD_TASK_DIR/index.html; exec busybox httpd -f -p \${NOMAD_ADDR_http} -h $NOMAD_TASK_DIR"]
+      }
+      resources {
+        cpu    = 50
+        memory = 48
       }
     }
   }
@@ -165,6 +204,26 @@ async function submitFromUi(page, agent, text) {
       await page.screenshot({ path: `${shots}/alloc-failed.png`, fullPage: true });
     });
 
+    await test('the alloc page charts cpu, memory against its limit and processes live, with health, checks and services', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: WEB_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      const allocs = await until('the alloc', async () => (await fetch(agent.base + '/v1/job/web/allocations').then((r) => r.json()))[0]);
+      await page.goto(agent.base + '/ui/#/alloc/' + allocs.ID);
+      // Live: the charts gain samples without a reload (one a second).
+      await until('three samples in the charts', async () => Number(await page.locator('[data-testid=chart-memory]').getAttribute('data-samples', { timeout: 1000 })) >= 3, 20000);
+      const mem = await textOf(page, '[data-testid=chart-memory]');
+      if (!/of 48\.0 MiB/.test(mem)) throw new Error('memory chart without its 48 MiB limit: ' + mem);
+      const pids = Number(await textOf(page, '[data-testid=chart-pids-value]'));
+      if (!(pids >= 1)) throw new Error('processes: ' + pids);
+      if (!/%$/.test(await textOf(page, '[data-testid=chart-cpu-value]'))) throw new Error('no cpu percent');
+      if ((await page.locator('[data-testid=chart-memory] polyline').count()) !== 1) throw new Error('no memory line drawn');
+      await until('the check to pass', async () => (await textOf(page, '[data-check=index] [data-testid=check-status]')).startsWith('success'));
+      await until('the alloc to turn healthy', async () => (await textOf(page, '[data-testid=alloc-health]')) === 'healthy');
+      await until('the service to show its registered address', async () => /^127\.0\.0\.1:\d+$/.test((await textOf(page, '[data-service=web] [data-testid=service-address]')).trim()));
+      await page.screenshot({ path: `${shots}/alloc-resources.png`, fullPage: true });
+      await fetch(agent.base + '/v1/job/web', { method: 'DELETE' });
+    });
+
     await test('a job with a syntax error shows its problem with the line', async () => {
       await submitFromUi(page, agent, BAD_HCL);
       const text = await until('problems to show', async () => textOf(page, '[data-testid=problems]'));
@@ -215,6 +274,52 @@ async function submitFromUi(page, agent, text) {
     await page.close();
     await agent.stop();
   }
+}
+
+// ---- GPUs (the nvidia plugin over the tests' fake NVML) ----
+if (process.env.FAKE_NVML) {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-ui-gpus-'));
+  const gpus = [0, 1].map((i) => ({
+    uuid: `GPU-0000000${i}`,
+    name: 'NVIDIA H100 80GB HBM3',
+    memory_mib: 81559,
+    memory_used_mib: 1024 * (i + 1),
+    utilization: [40 + i, 10],
+    temperature_c: 50 + i,
+    minor: i,
+    bus_id: `00000000:0${i}:00.0`,
+  }));
+  writeFileSync(join(dir, 'gpus.json'), JSON.stringify({ gpus }));
+  const agent = await startAgent({
+    bin,
+    pluginDir,
+    config: `plugin:\n  nvidia:\n    config:\n      nvml_path: ${process.env.FAKE_NVML}\n`,
+    env: { FAKE_NVML_CONFIG: join(dir, 'gpus.json') },
+  });
+  const page = await newPage(agent);
+  try {
+    await test('the node page charts each GPU: utilisation, memory and temperature', async () => {
+      await page.goto(agent.base + '/ui/#/node');
+      const gpu1 = page.locator('[data-gpu=GPU-00000001]');
+      await gpu1.waitFor();
+      await until('two samples of GPU 1', async () => Number(await gpu1.locator('[data-testid=gpu-util]').getAttribute('data-samples', { timeout: 1000 })) >= 2, 15000);
+      const util = await gpu1.locator('[data-testid=gpu-util-value]').textContent();
+      const mem = await gpu1.locator('[data-testid=gpu-memory]').textContent();
+      const temp = await gpu1.locator('[data-testid=gpu-temp-value]').textContent();
+      if (util !== '41 %') throw new Error('utilisation: ' + util);
+      if (!mem.includes('2048 MiB') || !mem.includes('of 81559 MiB')) throw new Error('memory: ' + mem);
+      if (temp !== '51 °C') throw new Error('temperature: ' + temp);
+      if ((await page.locator('[data-gpu]').count()) !== 2) throw new Error('not two GPUs');
+      await page.screenshot({ path: `${shots}/node-gpus.png`, fullPage: true });
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+  } finally {
+    await page.close();
+    await agent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  console.log('skip the GPU page test: FAKE_NVML is not set (ctest sets it)');
 }
 
 // ---- ACLs on ----
