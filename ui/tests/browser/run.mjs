@@ -123,6 +123,44 @@ const WEB_JOB = `job "web" {
 }
 `;
 
+const PARAM_JOB = `job "greeter" {
+  type = "batch"
+  parameterized {
+    payload       = "optional"
+    meta_required = ["who"]
+  }
+  group "g" {
+    task "hello" {
+      driver = "raw_exec"
+      dispatch_payload {
+        file = "in.txt"
+      }
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo hello $NOMAD_META_who; cat $NOMAD_TASK_DIR/in.txt"]
+      }
+    }
+  }
+}
+`;
+
+const PERIODIC_JOB = `job "nightly" {
+  type = "batch"
+  periodic {
+    cron             = "0 3 1 1 *"
+    prohibit_overlap = true
+  }
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+`;
+
 const BAD_HCL = `job "bad" {
   group "g" {
     task "t" {
@@ -222,6 +260,50 @@ async function submitFromUi(page, agent, text) {
       await until('the service to show its registered address', async () => /^127\.0\.0\.1:\d+$/.test((await textOf(page, '[data-service=web] [data-testid=service-address]')).trim()));
       await page.screenshot({ path: `${shots}/alloc-resources.png`, fullPage: true });
       await fetch(agent.base + '/v1/job/web', { method: 'DELETE' });
+    });
+
+    await test('Dispatch sends payload and meta and opens the dispatched job; missing meta shows the problem', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: PARAM_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      await page.goto(agent.base + '/ui/#/job/greeter');
+      await page.locator('[data-testid=dispatch-form]').waitFor();
+      // The required key with no value is refused by the agent, and the page says why.
+      await page.locator('[data-testid=dispatch-meta]').fill('');
+      await page.locator('[data-testid=dispatch]').click();
+      const why = await until('the refusal to show', async () => textOf(page, '[data-testid=dispatch-form] [data-testid=error]'));
+      if (!/who/.test(why)) throw new Error('refusal does not name the meta key: ' + why);
+      await page.locator('[data-testid=dispatch-meta]').fill('who=world');
+      await page.locator('[data-testid=dispatch-payload]').fill('payload <i>text</i> ünïcode');
+      await page.locator('[data-testid=dispatch]').click();
+      await page.waitForURL(/#\/job\/greeter%2Fdispatch-/);
+      await until('the dispatched alloc to complete', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'complete');
+      await page.locator('[data-testid=allocs] a').first().click();
+      const log = page.locator('[data-testid=log-hello]');
+      await until('the meta and payload in the log', async () => {
+        const t = await log.textContent();
+        return t.includes('hello world') && t.includes('payload <i>text</i> ünïcode');
+      });
+      await page.goto(agent.base + '/ui/#/job/greeter');
+      await page.locator('[data-testid=children] [data-child^="greeter/dispatch-"]').waitFor();
+      await page.screenshot({ path: `${shots}/job-dispatch.png`, fullPage: true });
+    });
+
+    await test('Periodic force launches a child shown under Launches; Restart restarts the running alloc', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: PERIODIC_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      await page.goto(agent.base + '/ui/#/job/nightly');
+      await page.locator('[data-testid=periodic-force]').click();
+      await page.locator('[data-testid=children] [data-child^="nightly/periodic-"]').waitFor({ timeout: 15000 });
+      const again = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('"ticker"', '"restartme"') });
+      if (!again.ok) throw new Error('submit: ' + (await again.text()));
+      await page.goto(agent.base + '/ui/#/job/restartme');
+      await page.locator('[data-testid=restart-job]').click();
+      await until('the task to have restarted', async () => {
+        const [a] = await fetch(agent.base + '/v1/job/restartme/allocations').then((r) => r.json());
+        const full = await fetch(agent.base + '/v1/allocation/' + a.ID).then((r) => r.json());
+        return (full.TaskStates?.tick?.Events || []).some((e) => e.Type === 'Restart Signaled');
+      });
+      await fetch(agent.base + '/v1/job/restartme', { method: 'DELETE' });
     });
 
     await test('a job with a syntax error shows its problem with the line', async () => {
