@@ -101,6 +101,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "tls",
                                               "insecure_listen",
                                               "limits",
+                                              "http_allowed_hosts",
                                               "min_dynamic_port",
                                               "max_dynamic_port",
                                               "network_interface",
@@ -265,6 +266,20 @@ Status apply_file(const std::string& path, AgentConfig& c) {
         errors += "\n  limits.http_max_conns_per_client: must be an integer from 1 to 1000";
       else c.http_max_conns_per_client = v;
     }
+  }
+  if (j.contains("http_allowed_hosts")) {
+    const auto& v = j["http_allowed_hosts"];
+    bool ok = v.is_array();
+    if (ok)
+      for (const auto& h : v) {
+        auto s = h.is_string() ? h.get<std::string>() : std::string();
+        // A host name only: no scheme, port, path or spaces.
+        if (s.empty() || s.find_first_of(":/ \t@") != std::string::npos) ok = false;
+        else c.http_allowed_hosts.push_back(s);
+      }
+    if (!ok)
+      errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port), "
+                "e.g. [drover.example.com]";
   }
   // --- Ports (docs/networking.md) ---
   for (auto [key, out] : {std::pair{"min_dynamic_port", &c.min_dynamic_port},
