@@ -34,7 +34,9 @@ const browser = await chromium.launch({
   executablePath: browserPath,
   headless: true,
   // As root (CI) Chromium's sandbox cannot start.
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  // Two names that resolve to the agent, as a rebinding attacker's name would: one the agent's
+  // config allows, one it does not.
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--host-resolver-rules=MAP rebind.test 127.0.0.1, MAP allowed.test 127.0.0.1'],
 });
 
 async function newPage(agent) {
@@ -181,7 +183,7 @@ async function submitFromUi(page, agent, text) {
 
 // ---- ACLs off ----
 {
-  const agent = await startAgent({ bin, pluginDir });
+  const agent = await startAgent({ bin, pluginDir, config: 'http_allowed_hosts: [allowed.test]\n' });
   const page = await newPage(agent);
   try {
     await test('a browser at / lands on the UI, served with a strict CSP', async () => {
@@ -342,6 +344,20 @@ async function submitFromUi(page, agent, text) {
 
     await test('the page breaks no CSP rule and throws nothing', async () => {
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+
+    await test('a name the agent does not answer to (DNS rebinding) gets 403; an allowed name gets the UI', async () => {
+      const port = new URL(agent.base).port;
+      const res = await page.goto(`http://rebind.test:${port}/ui/`);
+      if (res.status() !== 403) throw new Error('rebind.test got ' + res.status());
+      if (!(await res.text()).includes('http_allowed_hosts')) throw new Error('the refusal does not say how to allow a name');
+      const api = await page.goto(`http://rebind.test:${port}/v1/jobs`);
+      if (api.status() !== 403) throw new Error('the API under rebind.test got ' + api.status());
+      const ok = await page.goto(`http://allowed.test:${port}/ui/#/jobs`);
+      if (ok.status() !== 200) throw new Error('allowed.test got ' + ok.status());
+      await until('the event stream to be live under allowed.test', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+      const local = await page.goto(`http://localhost:${port}/ui/`);
+      if (local.status() !== 200) throw new Error('localhost got ' + local.status());
     });
 
     await test('a write from another origin is refused', async () => {
