@@ -1,7 +1,7 @@
 // A job's page: its groups and tasks, its allocs live, the job as JSON, and the actions the
 // token allows: Stop, Restart (every running alloc), Periodic force, Dispatch.
 import { useState } from 'preact/hooks';
-import { get, send, policy } from '../api.js';
+import { cluster, get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, countByState, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
@@ -12,16 +12,25 @@ export function JobPage({ id }) {
   const [allocs, setAllocs] = useState([]);
   // A periodic or parameterized job's launches and dispatches.
   const [children, setChildren] = useState([]);
+  // Cluster mode: every version the servers keep, newest first.
+  const [versions, setVersions] = useState([]);
+  const [shownVersion, setShownVersion] = useState(null);
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
   const [showJson, setShowJson] = useState(false);
   const path = '/v1/job/' + encodeURIComponent(id);
   useLive(
     () =>
-      Promise.all([get(path), get(path + '/allocations'), get('/v1/jobs?prefix=' + encodeURIComponent(id + '/'))]).then(([j, a, kids]) => {
+      Promise.all([
+        get(path),
+        get(path + '/allocations'),
+        get('/v1/jobs?prefix=' + encodeURIComponent(id + '/')),
+        cluster.value ? get(path + '/versions') : null,
+      ]).then(([j, a, kids, v]) => {
         setJob(j);
         setAllocs(a);
         setChildren((kids || []).filter((k) => k.ParentID === id));
+        setVersions(v?.Versions || []);
         setError(null);
       }, setError),
     (e) => e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation' || e.Topic === 'Job' || e.Topic === 'job',
@@ -81,7 +90,8 @@ export function JobPage({ id }) {
             Restart
           </button>
         )}
-        {job.Periodic && !job.Stop && (
+        {/* A server has no periodic force or dispatch endpoint (docs/cluster.md). */}
+        {job.Periodic && !job.Stop && !cluster.value && (
           <button data-testid="periodic-force" disabled={!allows(policy.value, 'force')} onClick={() => act('POST', path + '/periodic/force')}>
             Periodic force
           </button>
@@ -89,7 +99,7 @@ export function JobPage({ id }) {
         {!mayStop && <span class="muted">read-only token: Stop is off</span>}
       </div>
       <Problem error={actionError} />
-      {job.ParameterizedJob && !job.Dispatched && !job.Stop && (
+      {job.ParameterizedJob && !job.Dispatched && !job.Stop && !cluster.value && (
         <>
           <h2>Dispatch</h2>
           <DispatchForm job={job} allowed={allows(policy.value, 'dispatch')} />
@@ -140,6 +150,40 @@ export function JobPage({ id }) {
       </table>
       <h2>Allocations</h2>
       <AllocTable allocs={allocs} />
+      {versions.length > 0 && (
+        <>
+          <h2>Versions</h2>
+          <table class="list" data-testid="versions">
+            <thead>
+              <tr>
+                <th class="num">Version</th>
+                <th>Submitted</th>
+                <th>Stopped</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {versions.map((v) => (
+                <tr data-version={v.Version}>
+                  <td class="num">{v.Version}</td>
+                  <td class="muted">{formatTime(v.SubmitTime)}</td>
+                  <td>{v.Stop ? 'yes' : ''}</td>
+                  <td>
+                    <button class="small" onClick={() => setShownVersion(shownVersion === v.Version ? null : v.Version)}>
+                      {shownVersion === v.Version ? 'hide' : 'show JSON'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {shownVersion !== null && (
+            <pre class="json" data-testid="version-json">
+              {JSON.stringify(versions.find((v) => v.Version === shownVersion), null, 2)}
+            </pre>
+          )}
+        </>
+      )}
       <h2>
         Definition{' '}
         <button class="small" onClick={() => setShowJson(!showJson)}>

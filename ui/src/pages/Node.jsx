@@ -12,17 +12,19 @@ function Value({ v }) {
   return <>{String(v)}</>;
 }
 
-export function NodePage() {
+// `id` set: a node of the cluster (served by a server, GET /v1/node/<id>); else this agent's.
+export function NodePage({ id }) {
   const [node, setNode] = useState(null);
   const [error, setError] = useState(null);
   const [filter, setFilter] = useState('');
   useLive(
     () =>
-      get('/v1/node').then((n) => {
+      get(id ? '/v1/node/' + encodeURIComponent(id) : '/v1/node').then((n) => {
         setNode(n);
         setError(null);
       }, setError),
     (e) => e.Topic === 'node' || e.Topic === 'Node',
+    [id],
   );
   if (error && !node) return <Problem error={error} />;
   if (!node) return <p class="muted">Loading…</p>;
@@ -41,6 +43,8 @@ export function NodePage() {
         {node.ID} · datacenter {node.Datacenter} · {node.HTTPAddr} · cgroups{' '}
         <b data-testid="cgroup-mode">{attrs['unique.cgroup.version'] || 'v' + (attrs['os.cgroups.version'] || '?')}</b> ·{' '}
         {attrs['cpu.numcores']} cores · {Math.round((res.Memory?.MemoryMB || 0) / 1024)} GiB
+        {node.SchedulingEligibility ? ' · ' + node.SchedulingEligibility : ''}
+        {node.Drain ? ' · draining' : ''}
       </p>
       <h2>Drivers</h2>
       <table class="list" data-testid="drivers">
@@ -96,7 +100,7 @@ export function NodePage() {
           </tbody>
         </table>
       )}
-      <GpuStats />
+      {!id && <GpuStats />}
       <h2>Host volumes</h2>
       {volumes.length === 0 ? (
         <p class="muted">No host volumes.</p>

@@ -6,8 +6,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { startAgent, until } from './agent.mjs';
+import { clusterAgentConfig, startAgent, startEtcd, startServer, until } from './agent.mjs';
 
 const bin = process.env.DROVER_BIN;
 const pluginDir = process.env.DROVER_PLUGIN_DIR;
@@ -418,6 +419,78 @@ if (process.env.FAKE_NVML) {
   }
 } else {
   console.log('skip the GPU page test: FAKE_NVML is not set (ctest sets it)');
+}
+
+// ---- Cluster mode: the UI served by `drover server` ----
+if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
+  const etcd = await startEtcd();
+  const servers = [];
+  let agent = null;
+  let page = null;
+  try {
+    servers.push(await startServer({ bin, name: 'ui-s1', etcd }));
+    servers.push(await startServer({ bin, name: 'ui-s2', etcd }));
+    agent = await startAgent({ bin, pluginDir, config: clusterAgentConfig(etcd) });
+    const server = servers[0];
+    page = await newPage(server);
+    await test('a server serves the UI: nodes with status, eligibility and drain, the servers and their leader', async () => {
+      const res = await page.goto(server.base + '/');
+      if (!page.url().endsWith('/ui/')) throw new Error('not redirected to /ui/: ' + page.url());
+      if (!(res.headers()['content-security-policy'] || '').includes("script-src 'self'")) throw new Error('no CSP');
+      await until('the page to poll', async () => (await textOf(page, '[data-testid=stream-state]')) === 'polling');
+      await page.locator('header a', { hasText: 'Nodes' }).click();
+      const row = page.locator('[data-testid=nodes] tr[data-node]').first();
+      await until('the node to show ready', async () => (await textOf(row, '[data-testid=node-status]')) === 'ready', 30000);
+      if ((await textOf(row, '[data-testid=node-eligibility]')) !== 'eligible') throw new Error('eligibility not shown');
+      if ((await textOf(row, '[data-testid=node-drain]')) !== 'no') throw new Error('drain not shown');
+      await page.screenshot({ path: `${shots}/cluster-nodes.png`, fullPage: true });
+      await row.locator('a').click();
+      await page.locator('[data-testid=drivers]', { hasText: 'raw_exec' }).waitFor();
+      await page.goto(server.base + '/ui/#/servers');
+      await until('both servers, one leading', async () => {
+        const rows = await page.locator('[data-testid=servers] tr[data-server]').count();
+        const leaders = await page.locator('[data-testid=server-leader]', { hasText: 'leader' }).count();
+        return rows === 2 && leaders === 1;
+      }, 30000);
+      await page.screenshot({ path: `${shots}/cluster-servers.png`, fullPage: true });
+    });
+
+    await test('a job run from the server UI is placed, runs, lists its versions, and its alloc logs come through the server', async () => {
+      await submitFromUi(page, server, LOG_JOB);
+      await page.waitForURL(/#\/job\/ticker$/);
+      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running', 60000);
+      // A second submission with a change is version 1.
+      const sub = await fetch(server.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('memory = 32', 'memory = 40') });
+      if (!sub.ok) throw new Error('resubmit: ' + (await sub.text()));
+      await until('two versions', async () => (await page.locator('[data-testid=versions] tr[data-version]').count()) === 2, 20000);
+      await page.locator('[data-testid=versions] tr[data-version="0"] button').click();
+      const v0 = await textOf(page, '[data-testid=version-json]');
+      if (!/"MemoryMB": 32/.test(v0)) throw new Error('version 0 JSON: ' + v0.slice(0, 300));
+      await page.screenshot({ path: `${shots}/cluster-job.png`, fullPage: true });
+      await until('a running alloc to open', async () => {
+        await page.locator('[data-testid=allocs] tr', { has: page.locator('.status.running') }).locator('a').first().click({ timeout: 1000 });
+        return true;
+      });
+      await until('ticks in the log, through the server', async () => /tick \d+/.test(await page.locator('[data-testid=log-tick]').textContent()), 30000);
+      await fetch(server.base + '/v1/job/ticker', { method: 'DELETE' });
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+
+    await test('a server refuses a name it does not answer to and a cross-origin write', async () => {
+      const port = new URL(server.base).port;
+      const res = await page.goto(`http://rebind.test:${port}/ui/`);
+      if (res.status() !== 403) throw new Error('rebind.test got ' + res.status());
+      const r = await fetch(server.base + '/v1/jobs', { method: 'POST', headers: { Origin: 'http://evil.example' }, body: LOG_JOB });
+      if (r.status !== 403) throw new Error('cross-origin write got ' + r.status);
+    });
+  } finally {
+    if (page) await page.close();
+    if (agent) await agent.stop();
+    for (const s of servers) await s.stop();
+    await etcd.stop();
+  }
+} else {
+  console.log('skip the cluster UI test: no etcd (Debian etcd-server)');
 }
 
 // ---- ACLs on ----
