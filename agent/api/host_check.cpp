@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 namespace drover::api {
 namespace {
 
@@ -58,6 +60,16 @@ std::vector<std::string> allowed_host_names(const std::string& node_name,
   add(bind_addr);
   for (const auto& e : extra) add(e);
   return out;
+}
+
+bool read_allowed_hosts(const nlohmann::json& value, std::vector<std::string>& out) {
+  if (!value.is_array()) return false;
+  for (const auto& h : value) {
+    auto s = h.is_string() ? h.get<std::string>() : std::string();
+    if (s.empty() || s.find_first_of(":/ \t@") != std::string::npos) return false;
+    out.push_back(s);
+  }
+  return true;
 }
 
 std::string host_refusal(std::string_view host_header, const std::vector<std::string>& allowed) {

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace drover::api {
 
 // The names a Host header may carry besides IP addresses: localhost, this machine's host
@@ -19,6 +21,10 @@ namespace drover::api {
 std::vector<std::string> allowed_host_names(const std::string& node_name,
                                             const std::string& bind_addr,
                                             const std::vector<std::string>& extra);
+
+// Reads a config's `http_allowed_hosts` (a list of host names: no scheme, port or path) into
+// `out`; false when it is not one (the caller names the key in its error).
+bool read_allowed_hosts(const nlohmann::json& value, std::vector<std::string>& out);
 
 // Empty when a request with this Host header may go on; otherwise why it is refused (a 403).
 // A request without Host (HTTP/1.0, not a browser) goes on.

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/host_check.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
@@ -267,20 +268,10 @@ Status apply_file(const std::string& path, AgentConfig& c) {
       else c.http_max_conns_per_client = v;
     }
   }
-  if (j.contains("http_allowed_hosts")) {
-    const auto& v = j["http_allowed_hosts"];
-    bool ok = v.is_array();
-    if (ok)
-      for (const auto& h : v) {
-        auto s = h.is_string() ? h.get<std::string>() : std::string();
-        // A host name only: no scheme, port, path or spaces.
-        if (s.empty() || s.find_first_of(":/ \t@") != std::string::npos) ok = false;
-        else c.http_allowed_hosts.push_back(s);
-      }
-    if (!ok)
-      errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port), "
-                "e.g. [drover.example.com]";
-  }
+  if (j.contains("http_allowed_hosts") &&
+      !api::read_allowed_hosts(j["http_allowed_hosts"], c.http_allowed_hosts))
+    errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port), "
+              "e.g. [drover.example.com]";
   // --- Ports (docs/networking.md) ---
   for (auto [key, out] : {std::pair{"min_dynamic_port", &c.min_dynamic_port},
                           std::pair{"max_dynamic_port", &c.max_dynamic_port}}) {

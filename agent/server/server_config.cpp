@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/host_check.hpp"
 #include "jobspec/parse.hpp"
 #include "jobspec/yaml_to_json.hpp"
 
@@ -53,14 +54,8 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       if (s < std::chrono::seconds(2)) errors += "\n  leader_ttl: must be at least 2s";
       cfg.leader_ttl = s;
     } else if (k == "http_allowed_hosts") {
-      bool ok = v.is_array();
-      if (ok)
-        for (const auto& h : v) {
-          auto s = h.is_string() ? h.get<std::string>() : std::string();
-          if (s.empty() || s.find_first_of(":/ \t@") != std::string::npos) ok = false;
-          else cfg.http_allowed_hosts.push_back(s);
-        }
-      if (!ok) errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port)";
+      if (!api::read_allowed_hosts(v, cfg.http_allowed_hosts))
+        errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port)";
     } else if (k == "etcd") {
       // The agent's block, read by the agent's code; its errors name upstream.etcd.*.
       upstream::UpstreamConfig up;

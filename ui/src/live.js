@@ -3,7 +3,7 @@
 // (cluster mode) has no event stream: there the pages refetch every POLL_MS.
 import { signal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { apiFetch } from './api.js';
+import { apiFetch, cluster } from './api.js';
 import { followEvents } from './events.js';
 
 // 'connecting' | 'live' | 'reconnecting' | 'denied' | 'polling'
@@ -12,7 +12,7 @@ const listeners = new Set();
 let stream = null;
 const POLL_MS = 2000;
 
-export function startLive({ poll = false } = {}) {
+export function startLive({ poll = cluster.value === true } = {}) {
   if (stream) stream.stop();
   if (poll) {
     streamState.value = 'polling';

@@ -48,7 +48,7 @@ function route(hash) {
 function App() {
   const hash = useHash();
   useEffect(() => {
-    const start = () => loadMode().then(() => startLive({ poll: cluster.value }));
+    const start = () => loadMode().then(() => startLive());
     loadPolicy().then(start, start);
   }, []);
   const tab = hash.replace(/^#\/?/, '').split('/')[0] || 'jobs';
