@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
 namespace drover::api {
@@ -29,11 +28,13 @@ std::string host_part(std::string_view h) {
   std::string host;
   if (!h.empty() && h.front() == '[') {
     auto end = h.find(']');
-    host = std::string(h.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+    host =
+        std::string(h.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
   } else {
     auto colon = h.find(':');
     // More than one colon without brackets: a bare IPv6 address, no port.
-    host = std::string(colon != std::string_view::npos && h.find(':', colon + 1) == std::string_view::npos
+    host = std::string(colon != std::string_view::npos &&
+                               h.find(':', colon + 1) == std::string_view::npos
                            ? h.substr(0, colon)
                            : h);
   }
@@ -49,7 +50,8 @@ std::vector<std::string> allowed_host_names(const std::string& node_name,
   std::vector<std::string> out{"localhost"};
   auto add = [&](const std::string& n) {
     auto h = host_part(n);
-    if (!h.empty() && !is_ip(h) && std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+    if (!h.empty() && !is_ip(h) && std::find(out.begin(), out.end(), h) == out.end())
+      out.push_back(h);
   };
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) == 0) {

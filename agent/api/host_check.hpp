@@ -7,11 +7,10 @@
 // (`http_allowed_hosts`, docs/ui.md "Security").
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace drover::api {
 

@@ -283,7 +283,7 @@ json DeviceManager::all_stats() const {
     auto st = plugin->stats();
     if (!st) continue;
     const auto when = st->value("Timestamp", json());
-    // One group per vendor/type/name, in the order the plugin lists its instances.
+    // One group per vendor/type/name, as Nomad groups device stats.
     std::map<std::string, json> groups;
     for (const auto& [id, inst] : st->value("Instances", json::object()).items()) {
       auto key = inst.value("Vendor", "") + "/" + inst.value("Type", "") + "/" + inst.value("Name", "");

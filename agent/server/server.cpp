@@ -63,19 +63,23 @@ int run_server(const ServerFlags& flags) {
                            http_addr, &election, [&committer] { committer.wake(); }};
   // The agent's browser rules (docs/ui.md, "Security"): names it does not answer to (DNS
   // rebinding) and cross-origin writes are refused before any route; then the same UI.
-  const auto allowed_hosts = api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
-  routes.set_pre_routing_handler([&allowed_hosts](const httplib::Request& req, httplib::Response& res) {
-    // A followed log is a live stream: never gzipped (see the agent's guard in api/http_api.cpp).
-    if (req.path.rfind("/v1/client/fs/logs/", 0) == 0)
-      const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-    auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
-    if (why.empty())
-      why = api::cross_origin_refusal(req.method, req.get_header_value("Origin"),
-                                      req.get_header_value("Host"), req.get_header_value("Sec-Fetch-Site"));
-    if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    api::reply_error(res, 403, why);
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  const auto allowed_hosts =
+      api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
+  routes.set_pre_routing_handler(
+      [&allowed_hosts](const httplib::Request& req, httplib::Response& res) {
+        // A followed log is a live stream: never gzipped (see the agent's guard in
+        // api/http_api.cpp).
+        if (req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+          const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+        auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
+        if (why.empty())
+          why = api::cross_origin_refusal(req.method, req.get_header_value("Origin"),
+                                          req.get_header_value("Host"),
+                                          req.get_header_value("Sec-Fetch-Site"));
+        if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        api::reply_error(res, 403, why);
+        return httplib::Server::HandlerResponse::Handled;
+      });
   register_server_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
   api::register_ui_endpoint(routes);

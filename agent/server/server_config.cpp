@@ -66,7 +66,8 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       errors += up_errors;
       cfg.etcd = up.etcd;
     } else {
-      errors += "\n  " + k + ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd)";
+      errors += "\n  " + k +
+                ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd)";
     }
   }
   if (!errors.empty()) return make_error(origin + " has problems:" + errors, Errc::Invalid);

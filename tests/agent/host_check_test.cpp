@@ -19,9 +19,9 @@ TEST(HostCheck, ARebindingNameIsRefusedWithHowToAllowIt) {
 
 TEST(HostCheck, AddressesLocalhostAndTheMachinesOwnNamesAreAnswered) {
   auto allowed = allowed_host_names("node-1", "127.0.0.1", {"drover.example.com"});
-  for (const char* ok : {"127.0.0.1:4646", "10.1.2.3", "[::1]:4646", "::1", "localhost:4646",
-                         "LOCALHOST", "ui.localhost:4646", "node-1:4646", "drover.example.com",
-                         "drover.example.com.:4646", ""})
+  for (const char* ok :
+       {"127.0.0.1:4646", "10.1.2.3", "[::1]:4646", "::1", "localhost:4646", "LOCALHOST",
+        "ui.localhost:4646", "node-1:4646", "drover.example.com", "drover.example.com.:4646", ""})
     EXPECT_EQ(host_refusal(ok, allowed), "") << ok;
   char name[256] = {};
   ASSERT_EQ(gethostname(name, sizeof name - 1), 0);
