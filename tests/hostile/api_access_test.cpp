@@ -63,7 +63,7 @@ int request_on(int fd, const std::string& request) {
   return std::atoi(std::string(buf + 9, 3).c_str());
 }
 
-const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\n";
+const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 }  // namespace
 
@@ -232,15 +232,15 @@ TEST(Limits, OneClientCannotHoldMoreThanItsShareOfConnections) {
 TEST(Limits, HugeHeadersAndUrlsAreRefusedAndTheAgentKeepsAnswering) {
   auto agent = AgentProcess::start();
   int fd = connect_loopback(agent->port());
-  int code = request_on(fd, "GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  int code = request_on(fd, "GET /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_TRUE(code == 0 || code >= 400) << code;
   close(fd);
   fd = connect_loopback(agent->port());
-  code = request_on(fd, "GET /v1/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  code = request_on(fd, "GET /v1/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_TRUE(code == 0 || code >= 400) << code;
   close(fd);
   // Thousands of headers.
-  std::string many = "GET /v1/jobs HTTP/1.1\r\nHost: x\r\n";
+  std::string many = "GET /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (int i = 0; i < 5000; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   fd = connect_loopback(agent->port());
   code = request_on(fd, many + "\r\n");
