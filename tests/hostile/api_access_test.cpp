@@ -247,3 +247,23 @@ TEST(Limits, HugeHeadersAndUrlsAreRefusedAndTheAgentKeepsAnswering) {
   close(fd);
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
+
+// DNS rebinding: a page on evil.example re-points its name at 127.0.0.1; the browser then
+// sends the agent "Host: evil.example:<port>" with no Origin on reads. Nothing is answered,
+// reads included; a name from http_allowed_hosts is.
+TEST(Rebinding, AHostNameTheAgentDoesNotAnswerToGets403ReadsIncluded) {
+  auto agent = AgentProcess::start({.config_yaml = "http_allowed_hosts: [drover.example.com]\n"});
+  auto on = [&](const std::string& host, const std::string& path) {
+    int fd = connect_loopback(agent->port());
+    int code = request_on(fd, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    close(fd);
+    return code;
+  };
+  const std::string port = ":" + std::to_string(agent->port());
+  EXPECT_EQ(on("evil.example" + port, "/v1/jobs"), 403);
+  EXPECT_EQ(on("evil.example" + port, "/v1/node"), 403);
+  EXPECT_EQ(on("evil.example" + port, "/ui/"), 403);
+  EXPECT_EQ(on("drover.example.com" + port, "/v1/jobs"), 200);
+  EXPECT_EQ(on("localhost" + port, "/v1/jobs"), 200);
+  EXPECT_EQ(on("127.0.0.1" + port, "/v1/jobs"), 200);
+}
