@@ -285,7 +285,9 @@ json DeviceManager::all_stats() const {
     const auto when = st->value("Timestamp", json());
     // One group per vendor/type/name, as Nomad groups device stats.
     std::map<std::string, json> groups;
-    for (const auto& [id, inst] : st->value("Instances", json::object()).items()) {
+    // Held in a local: items() of a temporary would dangle in the range-for.
+    const json instances = st->value("Instances", json::object());
+    for (const auto& [id, inst] : instances.items()) {
       auto key = inst.value("Vendor", "") + "/" + inst.value("Type", "") + "/" + inst.value("Name", "");
       auto& g = groups[key];
       if (g.is_null())
