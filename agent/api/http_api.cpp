@@ -12,6 +12,7 @@
 #include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
 #include "api/metrics_endpoint.hpp"
+#include "api/host_check.hpp"
 #include "api/origin_check.hpp"
 #include "api/ui_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
@@ -352,7 +353,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_vars_endpoints(s, ctx);
 }
 
-// Before any route: the cross-origin check, then the token check (the per-client connection
+// Before any route: the Host check (DNS rebinding), the cross-origin check, then the token check (the per-client connection
 // cap is taken at accept, in api/http_server.cpp). A refused request does nothing: no handler
 // runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
@@ -363,6 +364,13 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   // httplib's own non-const object, handed to this handler as const.
   if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+  if (!ctx.allowed_hosts.empty()) {
+    auto bad_host = host_refusal(req.get_header_value("Host"), ctx.allowed_hosts);
+    if (!bad_host.empty()) {
+      reply_error(res, 403, bad_host);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+  }
   auto cross_site = cross_origin_refusal(req.method, req.get_header_value("Origin"),
                                          req.get_header_value("Host"),
                                          req.get_header_value("Sec-Fetch-Site"));
