@@ -337,9 +337,18 @@ TEST(Cluster, AFailedAllocIsRescheduledByTheJobsRescheduleBlockThenLeftFailed) {
   EXPECT_EQ(eval.value("TriggeredBy", ""), "alloc-failure") << eval.dump(2);
   EXPECT_GT(eval.value("WaitUntil", int64_t{0}), 0) << eval.dump(2);
   EXPECT_EQ(eval.value("Status", ""), "complete");
-  // Its one attempt used: nothing more. Were it eligible, the leader's next pass (every
-  // 500ms) would give it a follow-up eval at once; a few passes show that none comes.
-  std::this_thread::sleep_for(2s);
+  // Its one attempt used: nothing more. Once every evaluation of the job is complete, none
+  // waits to place a third alloc.
+  json evals;
+  ASSERT_TRUE(eventually(
+      [&] {
+        evals = c.leader().get("/v1/job/flaky/evaluations").json();
+        for (const auto& e : evals)
+          if (e.value("Status", "") != "complete") return false;
+        return !evals.empty();
+      },
+      20s))
+      << evals.dump(2);
   list = allocs(c.leader(), "flaky");
   EXPECT_EQ(list.size(), 2u) << list.dump(2);
   for (const auto& a : list) {
