@@ -129,7 +129,7 @@ TEST(Namespaces, TheQueryNamespaceWinsOverTheJobsWithAWarning) {
   EXPECT_EQ(agent->get("/v1/job/web?namespace=dev").status, 200);
 }
 
-TEST(Namespaces, DispatchedChildrenStayInTheirParentsNamespace) {
+TEST(Namespaces, DispatchedAndPeriodicChildrenStayInTheirParentsNamespace) {
   auto agent = AgentProcess::start();
   const std::string job = R"(
 job:
@@ -156,6 +156,24 @@ job:
   EXPECT_TRUE(agent->get("/v1/jobs?prefix=report/").json().empty())
       << "the default namespace's parent has no children";
   EXPECT_EQ(agent->get("/v1/job/" + child + "?namespace=dev").json()["ParentID"], "report");
+
+  // A periodic job's forced launch too: its child is in the parent's namespace only.
+  ASSERT_EQ(agent->post("/v1/jobs", R"(
+job:
+  id: tick
+  namespace: dev
+  type: batch
+  periodic: {crons: ["0 0 1 1 *"]}
+  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]}]
+)").status,
+            200);
+  EXPECT_EQ(agent->post("/v1/job/tick/periodic/force", "{}", "application/json").status, 404);
+  auto f = agent->post("/v1/job/tick/periodic/force?namespace=dev", "{}", "application/json");
+  ASSERT_EQ(f.status, 200) << f.body;
+  const std::string launched = f.json()["JobID"];
+  EXPECT_EQ(agent->get("/v1/job/" + launched + "?namespace=dev").json()["Namespace"], "dev");
+  EXPECT_EQ(agent->get("/v1/job/" + launched).status, 404);
+  EXPECT_TRUE(agent->get("/v1/job/tick?namespace=dev").json().contains("NextPeriodicLaunch"));
 }
 
 TEST(Namespaces, TheCliTakesDashNamespaceAndNomadNamespace) {
