@@ -21,6 +21,7 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
     Alloc a;
     a.id = "a1";
     a.job_id = "j";
+    a.namespace_ = "prod";
     a.group = "g";
     a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
     a.create_time_ns = 5;
@@ -40,6 +41,8 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
   auto allocs = (*store)->allocs();
   ASSERT_EQ(allocs.size(), 1u);
   EXPECT_EQ(allocs[0].client_status, "running");
+  EXPECT_EQ(allocs[0].namespace_, "prod");
+  EXPECT_EQ(to_json(allocs[0], false)["Namespace"], "prod");
   EXPECT_EQ((*allocs[0].job)["ID"], "j");
   EXPECT_EQ(allocs[0].tasks["t"].state, drover::state::TaskPhase::Running);
   EXPECT_EQ(allocs[0].tasks["t"].restarts, 2);
@@ -170,25 +173,5 @@ TEST(StateStore, OneJobIdInTwoNamespacesIsTwoJobs) {
   EXPECT_FALSE(s.job({"prod", "web"}));
   EXPECT_FALSE(s.periodic_launch({"prod", "web"}));
   EXPECT_TRUE(s.job({"default", "web"}));
-  std::filesystem::remove_all(dir);
-}
-
-TEST(StateStore, AnAllocKeepsItsNamespaceAcrossReopening) {
-  auto dir = temp_dir();
-  {
-    auto store = StateStore::open(dir);
-    ASSERT_TRUE(store) << store.message();
-    Alloc a;
-    a.id = "a1";
-    a.job_id = "web";
-    a.namespace_ = "prod";
-    ASSERT_TRUE((*store)->put_alloc(a));
-  }
-  auto store = StateStore::open(dir);
-  ASSERT_TRUE(store);
-  auto allocs = (*store)->allocs();
-  ASSERT_EQ(allocs.size(), 1u);
-  EXPECT_EQ(allocs[0].namespace_, "prod");
-  EXPECT_EQ(to_json(allocs[0], false)["Namespace"], "prod");
   std::filesystem::remove_all(dir);
 }

@@ -7,6 +7,7 @@ using namespace drover;
 TEST(TaskEnv, RuntimeVarsMetaAndInterpolation) {
   jobspec::Job job;
   job.id = "web";
+  job.namespace_name = "prod";
   job.meta["team"] = "infra";
   jobspec::TaskGroup group;
   group.name = "g";
@@ -25,28 +26,12 @@ TEST(TaskEnv, RuntimeVarsMetaAndInterpolation) {
   EXPECT_EQ(v.at("NOMAD_MEMORY_LIMIT"), "256");
   EXPECT_EQ(v.at("NOMAD_DC"), "dc7");
   EXPECT_EQ(v.at("NOMAD_META_team"), "infra");
-  EXPECT_EQ(v.at("NOMAD_NAMESPACE"), "default");
+  EXPECT_EQ(v.at("NOMAD_NAMESPACE"), "prod");  // the job's
   EXPECT_EQ(v.at("URL"), "http://box:2/${unknown.thing}");
   auto cfg = env.interpolate(nlohmann::json{{"args", {"${NOMAD_TASK_NAME}", 3}}});
   EXPECT_EQ(cfg["args"][0], "t");
   EXPECT_EQ(cfg["args"][1], 3);
   EXPECT_EQ(v.count("HOME"), 0u);
-}
-
-TEST(TaskEnv, NomadNamespaceIsTheJobsNamespace) {
-  jobspec::Job job;
-  job.id = "web";
-  job.namespace_name = "prod";
-  jobspec::TaskGroup group;
-  group.name = "g";
-  jobspec::Task task;
-  task.name = "t";
-  task.env["WHERE"] = "${NOMAD_NAMESPACE}/${NOMAD_JOB_ID}";
-  runner::TaskEnvInput in{&job, &group, &task, "0123456789ab-cd", "web.g[0]", 0,
-                          "/d/alloc", "/d/t/local", "/d/t/secrets", nullptr};
-  runner::TaskEnv env(in);
-  EXPECT_EQ(env.vars().at("NOMAD_NAMESPACE"), "prod");
-  EXPECT_EQ(env.vars().at("WHERE"), "prod/web");
 }
 
 TEST(TaskEnv, PortVariablesFollowNomadsRulesAndInterpolate) {
