@@ -171,12 +171,14 @@ int show_job(Context& ctx, const std::string& id) {
   std::vector<std::pair<std::string, std::string>> rows = {
       {"ID", str_field(*job, "ID")},
       {"Name", str_field(*job, "Name")},
-      {"Namespace", str_field(*job, "Namespace")},
       {"Type", str_field(*job, "Type")},
       {"Priority", str_field(*job, "Priority")},
       {"Status", str_field(*job, "Status")},
       {"Datacenters", join_strings((*job)["Datacenters"], ",")},
       {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}};
+  // An older agent sends no Namespace: no row then.
+  if (!str_field(*job, "Namespace").empty())
+    rows.insert(rows.begin() + 2, {"Namespace", str_field(*job, "Namespace")});
   if (!str_field(*job, "ParentID").empty()) rows.push_back({"Parent", str_field(*job, "ParentID")});
   if (periodic || parameterized) {
     // As `nomad job status` shows a parent.
