@@ -162,7 +162,7 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
 
 int alloc_status(Context& ctx, const StatusOptions& opts) {
   if (!opts.id.empty()) return show_alloc(ctx, opts);
-  auto allocs = ctx.api.get_json("/v1/allocations");
+  auto allocs = ctx.api.get_json(with_namespace(ctx, "/v1/allocations"));
   if (!allocs) return print_error(ctx, allocs.message());
   if (ctx.json) {
     print_json(ctx, *allocs);

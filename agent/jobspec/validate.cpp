@@ -786,7 +786,10 @@ class Validator {
     system_batch_ = j.type == JobType::SysBatch;
     plain_name("id", j.id);
     plain_name("region", j.region);
-    plain_name("namespace", j.namespace_name);
+    if (j.namespace_name.empty())
+      add("namespace", "is required");
+    else if (auto why = namespace_name_problem(j.namespace_name))
+      add("namespace", *why + " (got \"" + printable(j.namespace_name) + "\")");
     plain_name("node_pool", j.node_pool);
     placement("", j.placement, system_);
     // The name defaults to the id: with neither, "id: is required" says it all.

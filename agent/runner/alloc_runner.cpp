@@ -53,7 +53,7 @@ AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc,
                          std::shared_ptr<const jobspec::Job> job)
     : ctx_(ctx),
       id_(alloc.id),
-      job_id_(alloc.job_id),
+      job_key_{alloc.namespace_, alloc.job_id},
       job_json_(alloc.job),
       job_(job ? std::move(job)
                : std::make_shared<const jobspec::Job>(

@@ -20,6 +20,7 @@
 #include "runner/lifecycle.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
+#include "state/job_key.hpp"
 
 namespace drover::runner {
 
@@ -85,7 +86,8 @@ class AllocRunner {
   const jobspec::Job& job() const { return *job_; }
   const std::shared_ptr<const jobspec::Job>& shared_job() const { return job_; }
   // Never changes: read without the lock (and without a snapshot).
-  const std::string& job_id() const { return job_id_; }
+  const std::string& job_id() const { return job_key_.id; }
+  const state::JobKey& job_key() const { return job_key_; }
   const std::shared_ptr<const nlohmann::json>& job_json() const { return job_json_; }
   // Its ports: chosen before it was first persisted, never changed (no lock needed).
   const std::vector<state::AllocatedNetwork>& networks() const { return alloc_.networks; }
@@ -135,7 +137,7 @@ class AllocRunner {
 
   RunnerContext& ctx_;
   std::string id_;
-  std::string job_id_;
+  state::JobKey job_key_;
   std::shared_ptr<const nlohmann::json> job_json_;
   std::shared_ptr<const jobspec::Job> job_;
   const jobspec::TaskGroup* group_ = nullptr;

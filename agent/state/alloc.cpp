@@ -123,6 +123,7 @@ std::vector<AllocatedNetwork> allocated_networks_from_json(const nlohmann::json&
 static nlohmann::json header_json(const Alloc& a) {
   return {{"ID", a.id},
           {"Name", a.name},
+          {"Namespace", a.namespace_},
           {"JobID", a.job_id},
           {"TaskGroup", a.group},
           {"Index", a.index},

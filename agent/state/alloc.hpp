@@ -93,6 +93,7 @@ struct Alloc {
   std::string id;
   std::string name;  // <job>.<group>[<index>]
   std::string job_id;
+  std::string namespace_ = "default";  // the job's (Nomad's Alloc.Namespace)
   std::string group;
   int index = 0;
   std::string client_status = "pending";  // pending | running | complete | failed | lost

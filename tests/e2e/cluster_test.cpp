@@ -418,4 +418,38 @@ TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
     }
   EXPECT_EQ(v2_running, 2);
   c.follower().del("/v1/job/roll");
+
+// Issue 17's namespaces through `drover server`: one id in two namespaces is two jobs under
+// <prefix>/jobs/<namespace>/<id>, placed on the same agent; lists filter by ?namespace= and
+// stopping one leaves the other running.
+TEST(Cluster, OneJobIdInTwoNamespacesRunsSideBySide) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  ASSERT_EQ(c.follower().post("/v1/jobs", sleeper("web", 1)).status, 200);
+  auto r = c.follower().post("/v1/jobs?namespace=prod", sleeper("web", 1));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().value("Namespace", ""), "prod");
+  auto running = [&](const std::string& ns) {
+    auto list = c.leader().get("/v1/job/web/allocations?namespace=" + ns).json();
+    int n = 0;
+    for (const auto& a : list)
+      if (a.value("ClientStatus", "") == "running" && a.value("Namespace", "") == ns) ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return running("default") == 1 && running("prod") == 1; }, 30s))
+      << c.leader().get("/v1/allocations?namespace=*").body;
+  EXPECT_EQ(c.leader().get("/v1/jobs").json().size(), 1u);
+  EXPECT_EQ(c.leader().get("/v1/jobs?namespace=*").json().size(), 2u);
+  EXPECT_EQ(c.leader().get("/v1/allocations?namespace=prod").json().size(), 1u);
+  EXPECT_EQ(c.leader().get("/v1/jobs?namespace=a%2Fb").status, 400);
+  // The agent keeps them apart too.
+  EXPECT_EQ(c.agents[0]->get("/v1/allocations?namespace=*").json().size(), 2u);
+  EXPECT_EQ(c.agents[0]->get("/v1/job/web?namespace=prod").json().value("Namespace", ""), "prod");
+
+  ASSERT_EQ(c.follower().del("/v1/job/web?namespace=prod").status, 200);
+  ASSERT_TRUE(eventually([&] { return running("prod") == 0; }, 30s))
+      << c.leader().get("/v1/allocations?namespace=*").body;
+  EXPECT_EQ(running("default"), 1);
+  c.follower().del("/v1/job/web");
 }

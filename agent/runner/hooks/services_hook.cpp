@@ -131,6 +131,7 @@ void ServicesHook::register_all(TaskHookContext& c, const nlohmann::json& handle
     r.node_id = c.alloc.ctx().node.id;
     r.datacenter = c.alloc.ctx().node.datacenter;
     r.job_id = c.alloc.job_id();
+    r.namespace_ = c.alloc.job_key().ns;
     r.alloc_id = c.alloc.id();
     r.task = c.task.name;
     r.provider = svc->provider.empty() ? "nomad" : svc->provider;
