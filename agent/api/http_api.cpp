@@ -9,9 +9,11 @@
 #include "api/http_server.hpp"
 #include "api/jobs_parse_endpoint.hpp"
 #include "api/json_reply.hpp"
+#include "api/namespace_query.hpp"
 #include "core/node_json.hpp"
 #include "core/node_watcher.hpp"
 #include "api/metrics_endpoint.hpp"
+#include "api/host_check.hpp"
 #include "api/origin_check.hpp"
 #include "api/ui_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
@@ -59,7 +61,7 @@ bool launches_children(const json& job) {
 // allocs, its children do the work.
 std::string job_status(runner::AllocManager& m, const state::JobRecord& rec) {
   if (launches_children(rec.job)) return rec.stopped ? "dead" : "running";
-  return m.job_status(rec.id);
+  return m.job_status(rec.key());
 }
 
 json job_summary(runner::AllocManager& m, const state::JobRecord& rec) {
@@ -72,6 +74,17 @@ json job_summary(runner::AllocManager& m, const state::JobRecord& rec) {
 
 json node_json(const ApiContext& ctx) {
   return agent::node_json(*ctx.node, *ctx.plugins, ctx.resources, ctx.node_watcher, ctx.http_addr);
+}
+
+// The job a /v1/job/:id... request names: the id in its path and its ?namespace= ("default"
+// when absent, as in Nomad); nothing when the namespace is not a name (a 400 sent).
+std::optional<state::JobKey> job_key_or_reply(const httplib::Request& req, httplib::Response& res) {
+  auto ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/false);
+  if (!ns) {
+    reply_error(res, ns.error());
+    return std::nullopt;
+  }
+  return state::JobKey{ns.value(), req.matches[1]};
 }
 
 // Resolves the :id path part of an alloc endpoint to a full id, or replies 404/400.
@@ -92,6 +105,8 @@ std::string warnings_text(const std::vector<std::string>& warnings) {
 }
 
 void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto query_ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/false);
+  if (!query_ns) return reply_error(res, query_ns.error());
   auto admitted = ctx.allocs->ctx().admission->admit(req.body);
   auto problem_list = [](const std::vector<jobspec::Problem>& problems) {
     json list = json::array();
@@ -122,7 +137,17 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
                 {{"problems", problem_list(conflicts)}});
     return;
   }
-  auto receipt = ctx.allocs->submit(*admitted.job);
+  // Nomad's order (command/agent/job_endpoint.go, namespaceForJob): the ?namespace= query,
+  // then the job's own Namespace. Nomad replaces the job's silently; drover says so.
+  auto& job = *admitted.job;
+  if (req.has_param("namespace") && query_ns.value() != job.namespace_name) {
+    if (job.namespace_name != kDefaultNamespace)
+      admitted.warnings.push_back("the job's namespace \"" + job.namespace_name +
+                                  "\" was replaced by the request's ?namespace=" +
+                                  query_ns.value() + " (the query wins, as in Nomad)");
+    job.namespace_name = query_ns.value();
+  }
+  auto receipt = ctx.allocs->submit(job);
   if (!receipt) {
     // Not fitting the node (Conflict: 409) is the caller's problem to fix, not ours.
     reply_error(res, receipt.error());
@@ -130,6 +155,7 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   }
   reply_json(res, {{"EvalID", receipt->eval_id},
                    {"JobID", receipt->job_id},
+                   {"Namespace", job.namespace_name},
                    {"AllocIDs", receipt->alloc_ids},
                    // Nomad's Warnings: one string, a line per warning.
                    {"Warnings", warnings_text(admitted.warnings)}});
@@ -165,12 +191,16 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   s.Get("/v1/jobs", [&m](const httplib::Request& req, httplib::Response& res) {
     json out = json::array();
     auto prefix = req.get_param_value("prefix");
+    auto ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);
+    if (!ns) return reply_error(res, ns.error());
     // Each job's status reads only its own allocs (AllocManager's by-job index): linear in
     // jobs plus allocs, where a snapshot of every alloc per job took 14 s at 2,687 jobs.
     for (const auto& rec : m.jobs()) {
       if (!prefix.empty() && rec.id.rfind(prefix, 0) != 0) continue;
+      if (!namespace_matches(ns.value(), rec.ns)) continue;
       const auto& j = rec.job;
       out.push_back({{"ID", rec.id},
+                     {"Namespace", rec.ns},
                      {"ParentID", j.value("ParentID", "")},
                      {"Name", j.value("Name", rec.id)},
                      {"Type", j.value("Type", "")},
@@ -187,24 +217,29 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   // A launched child's id has a '/' ("<job>/periodic-<unix>"), as in Nomad, so job ids
   // match across slashes; the routes with a suffix come first.
   s.Get(R"(/v1/job/(.+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
-    if (!m.job(req.matches[1]))
-      return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+    auto key = job_key_or_reply(req, res);
+    if (!key) return;
+    if (!m.job(*key)) return reply_error(res, 404, state::describe(*key) + " not found");
     json out = json::array();
-    for (const auto& a : m.job_allocs(req.matches[1])) out.push_back(alloc_stub(a));
+    for (const auto& a : m.job_allocs(*key)) out.push_back(alloc_stub(a));
     reply_json(res, out);
   });
   s.Get(R"(/v1/job/(.+))", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {
-    auto rec = m.job(req.matches[1]);
-    if (!rec) return reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+    auto key = job_key_or_reply(req, res);
+    if (!key) return;
+    auto rec = m.job(*key);
+    if (!rec) return reply_error(res, 404, state::describe(*key) + " not found");
     auto j = job_summary(m, *rec);
     if (ctx.periodic && !rec->stopped)
-      if (auto next = ctx.periodic->next_launch(rec->id))
+      if (auto next = ctx.periodic->next_launch(*key))
         j["NextPeriodicLaunch"] = *next * 1000000000LL;
     reply_json(res, j);
   });
   auto force = [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!ctx.periodic) return reply_error(res, 501, "this agent runs no periodic launcher");
-    auto child = ctx.periodic->force(req.matches[1]);
+    auto key = job_key_or_reply(req, res);
+    if (!key) return;
+    auto child = ctx.periodic->force(*key);
     if (!child) return reply_error(res, child.error());
     reply_json(res, {{"EvalID", random_uuid()}, {"EvalCreateIndex", 0}, {"Index", 0},
                      {"JobID", child.value()}});
@@ -212,6 +247,8 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   s.Post(R"(/v1/job/(.+)/periodic/force)", force);
   s.Put(R"(/v1/job/(.+)/periodic/force)", force);
   auto dispatch = [&m](const httplib::Request& req, httplib::Response& res) {
+    auto key = job_key_or_reply(req, res);
+    if (!key) return;
     auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
       return reply_error(res, 400, "body: must be a JSON object {\"Payload\": base64, \"Meta\": {...}}");
@@ -230,7 +267,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
         meta[k] = v.get<std::string>();
       }
     }
-    auto r = runner::dispatch_job(m, req.matches[1], payload, meta);
+    auto r = runner::dispatch_job(m, *key, payload, meta);
     if (!r) return reply_error(res, r.error());
     reply_json(res, {{"DispatchedJobID", r->job_id}, {"EvalID", r->eval_id},
                      {"EvalCreateIndex", 0}, {"JobCreateIndex", 0}, {"Index", 0},
@@ -243,18 +280,23 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     auto purge = req.get_param_value("purge");
     if (!purge.empty() && purge != "true" && purge != "false")
       return reply_error(res, 400, "purge: must be true or false, not \"" + purge + "\"");
-    auto r = purge == "true" ? m.purge_job(req.matches[1]) : m.stop_job(req.matches[1]);
+    auto key = job_key_or_reply(req, res);
+    if (!key) return;
+    auto r = purge == "true" ? m.purge_job(*key) : m.stop_job(*key);
     if (!r) return reply_error(res, 404, r.message());
     reply_json(res, {{"EvalID", r.value()}});
   });
   s.Get("/v1/allocations", [&m](const httplib::Request& req, httplib::Response& res) {
     json out = json::array();
     auto prefix = req.get_param_value("prefix");
+    auto ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);
+    if (!ns) return reply_error(res, ns.error());
     // Nomad's ?task_states=false: the list without each task's states and events, for
     // clients that poll a busy node.
     bool task_states = req.get_param_value("task_states") != "false";
     for (const auto& a : m.allocs()) {
       if (!prefix.empty() && a.id.rfind(prefix, 0) != 0) continue;
+      if (!namespace_matches(ns.value(), a.namespace_)) continue;
       auto j = alloc_stub(a);
       if (!task_states) j.erase("TaskStates");
       out.push_back(std::move(j));
@@ -352,7 +394,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_vars_endpoints(s, ctx);
 }
 
-// Before any route: the cross-origin check, then the token check (the per-client connection
+// Before any route: the Host check (DNS rebinding), the cross-origin check, then the token check (the per-client connection
 // cap is taken at accept, in api/http_server.cpp). A refused request does nothing: no handler
 // runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
@@ -363,6 +405,13 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   // httplib's own non-const object, handed to this handler as const.
   if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+  if (!ctx.allowed_hosts.empty()) {
+    auto bad_host = host_refusal(req.get_header_value("Host"), ctx.allowed_hosts);
+    if (!bad_host.empty()) {
+      reply_error(res, 403, bad_host);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+  }
   auto cross_site = cross_origin_refusal(req.method, req.get_header_value("Origin"),
                                          req.get_header_value("Host"),
                                          req.get_header_value("Sec-Fetch-Site"));

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 #include <utility>
 
 #include "drover/common/result.hpp"
@@ -65,6 +66,9 @@ struct ApiContext {
   AclStore* acl = nullptr;
   TlsSettings tls;
   std::size_t max_conns_per_client = 12;
+  // The names a Host header may carry besides IP addresses (api/host_check.hpp); empty: no
+  // Host check (tests that build an ApiContext by hand).
+  std::vector<std::string> allowed_hosts;
   // The service catalog behind /v1/services and /v1/service/ (api/services_endpoint.hpp).
   catalog::Catalog* catalog = nullptr;
   // Nomad Variables and the tasks' workload identities (api/vars_endpoint.hpp).

@@ -46,7 +46,7 @@ std::map<std::string, CpuTimes> read_proc_stat() {
   return out;
 }
 
-json host_stats(const runner::AllocManager& m) {
+json host_stats(const runner::AllocManager& m, const runner::DeviceManager* devices) {
   // CPU: percentages over a short window, as Nomad's host stats collector reports them.
   static std::mutex mu;
   static std::map<std::string, CpuTimes> last;
@@ -100,6 +100,8 @@ json host_stats(const runner::AllocManager& m) {
             {"Free", mem["MemFree"]},
             {"Used", mem["MemTotal"] - mem["MemAvailable"]}}},
           {"DiskStats", disk},
+          // Each GPU's utilisation, memory and temperature, as its device plugin reports them.
+          {"DeviceStats", devices ? devices->all_stats() : json::array()},
           {"Uptime", static_cast<uint64_t>(uptime)},
           {"Timestamp", state::now_ns()}};
 }
@@ -176,8 +178,8 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
                      {"Tasks", tasks},
                      {"Timestamp", now}});
   });
-  server.Get("/v1/client/stats", [m](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, host_stats(*m));
+  server.Get("/v1/client/stats", [m, resources](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, host_stats(*m, resources ? resources->devices() : nullptr));
   });
 }
 

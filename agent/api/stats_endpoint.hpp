@@ -1,6 +1,6 @@
 // GET /v1/client/allocation/:id/stats (per task and per alloc, from the tasks' cgroups) and
-// GET /v1/client/stats (the host: CPU per core, memory, disk of the data dir, uptime), in
-// Nomad's shapes.
+// GET /v1/client/stats (the host: CPU per core, memory, disk of the data dir, uptime, each
+// device instance's stats), in Nomad's shapes.
 #pragma once
 
 namespace httplib {

@@ -38,6 +38,10 @@ class Catalog {
   // Removes one registration; Errc::NotFound when there is none with that id.
   virtual Status remove(const std::string& id) = 0;
   virtual Result<std::vector<ServiceRegistration>> list() = 0;
+  // Sets the checks' statuses (and so the health) of this node's registration `id`: the health
+  // watcher's, as results come in. Errc::NotFound when this node holds none with that id
+  // (not registered yet, or gone); nothing changes when they are the same.
+  virtual Status set_checks(const std::string& id, const std::vector<CheckStatus>& checks) = 0;
   // Cluster mode: the node registered (again) under this etcd lease; registrations are held by
   // it. The standalone store ignores it.
   virtual void node_registered(int64_t /*lease*/) {}

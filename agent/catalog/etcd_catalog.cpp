@@ -41,6 +41,27 @@ Status EtcdCatalog::upsert(ServiceRegistration r) {
   return {};
 }
 
+Status EtcdCatalog::set_checks(const std::string& id, const std::vector<CheckStatus>& checks) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = own_.find(id);
+    if (it == own_.end())
+      return make_error("no service registration with id \"" + id + "\" on this node",
+                        Errc::NotFound);
+    if (it->second.checks == checks) return {};
+    it->second.checks = checks;
+    it->second.health = health_of(checks);
+    it->second.modify_index = index();
+    if (lease_)
+      if (auto st = put_locked(it->second); !st) {
+        unsent_ = true;
+        return st;
+      }
+  }
+  changed();
+  return {};
+}
+
 Status EtcdCatalog::remove(const std::string& id) {
   std::string key;
   {

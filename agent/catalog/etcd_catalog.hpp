@@ -30,6 +30,7 @@ class EtcdCatalog final : public Catalog {
   Status upsert(ServiceRegistration r) override;
   Status remove(const std::string& id) override;
   Result<std::vector<ServiceRegistration>> list() override;
+  Status set_checks(const std::string& id, const std::vector<CheckStatus>& checks) override;
   void node_registered(int64_t lease) override;
 
   // The watch that moves the index on other nodes' changes.

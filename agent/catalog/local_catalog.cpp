@@ -37,17 +37,38 @@ Result<std::unique_ptr<LocalCatalog>> LocalCatalog::open(state::StateStore& stor
   return c;
 }
 
+Status LocalCatalog::write_locked(ServiceRegistration& r) {
+  uint64_t index = ++last_index_;
+  auto it = regs_.find(r.id);
+  r.create_index = it != regs_.end() ? it->second.create_index : index;
+  r.modify_index = index;
+  // Written before it is shown (docs/design.md, "State"): a failed write registers nothing.
+  if (auto st = store_.put_meta(kIndexKey, std::to_string(index)); !st) return st;
+  return store_.put_meta(kKeyPrefix + r.id, json_text(to_json(r)));
+}
+
 Status LocalCatalog::upsert(ServiceRegistration r) {
   {
     std::lock_guard lock(mu_);
-    auto it = regs_.find(r.id);
-    uint64_t index = ++last_index_;
-    r.create_index = it != regs_.end() ? it->second.create_index : index;
-    r.modify_index = index;
-    // Written before it is shown (docs/design.md, "State"): a failed write registers nothing.
-    if (auto st = store_.put_meta(kIndexKey, std::to_string(index)); !st) return st;
-    if (auto st = store_.put_meta(kKeyPrefix + r.id, json_text(to_json(r))); !st) return st;
+    if (auto st = write_locked(r); !st) return st;
     regs_[r.id] = std::move(r);
+  }
+  changed();
+  return {};
+}
+
+Status LocalCatalog::set_checks(const std::string& id, const std::vector<CheckStatus>& checks) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = regs_.find(id);
+    if (it == regs_.end())
+      return make_error("no service registration with id \"" + id + "\"", Errc::NotFound);
+    if (it->second.checks == checks) return {};
+    ServiceRegistration r = it->second;
+    r.checks = checks;
+    r.health = health_of(checks);
+    if (auto st = write_locked(r); !st) return st;
+    it->second = std::move(r);
   }
   changed();
   return {};

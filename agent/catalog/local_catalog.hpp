@@ -25,11 +25,15 @@ class LocalCatalog final : public Catalog {
   Status upsert(ServiceRegistration r) override;
   Status remove(const std::string& id) override;
   Result<std::vector<ServiceRegistration>> list() override;
+  Status set_checks(const std::string& id, const std::vector<CheckStatus>& checks) override;
   // Removes every registration `keep` returns false for; returns how many went.
   int prune(const std::function<bool(const ServiceRegistration&)>& keep);
 
  private:
   explicit LocalCatalog(state::StateStore& store) : store_(store) {}
+  // Gives `r` the next modify index (and keeps the create index of the one it replaces) and
+  // writes it to the store (mu_ held); regs_ is the caller's to update.
+  Status write_locked(ServiceRegistration& r);
 
   state::StateStore& store_;
   std::mutex mu_;

@@ -109,6 +109,7 @@ std::optional<std::string> field(const ServiceRegistration& r, const std::string
   if (name == "Task") return r.task;
   if (name == "Address") return r.address;
   if (name == "Port") return std::to_string(r.port);
+  if (name == "Health") return r.health;  // drover's: docs/networking.md, "Health"
   return std::nullopt;
 }
 

@@ -3,6 +3,27 @@
 
 namespace drover::catalog {
 
+namespace {
+nlohmann::json checks_json(const std::vector<CheckStatus>& checks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : checks) out.push_back({{"Name", c.name}, {"Status", c.status}});
+  return out;
+}
+}  // namespace
+
+std::string health_of(const std::vector<CheckStatus>& checks) {
+  auto any = [&](const char* status) {
+    for (const auto& c : checks)
+      if (c.status == status) return true;
+    return false;
+  };
+  if (any("failure")) return "critical";
+  if (any("warning")) return "warning";
+  for (const auto& c : checks)
+    if (c.status != "success") return "pending";
+  return "passing";
+}
+
 nlohmann::json to_json(const ServiceRegistration& r) {
   return {{"ID", r.id},
           {"ServiceName", r.service_name},
@@ -16,6 +37,8 @@ nlohmann::json to_json(const ServiceRegistration& r) {
           {"Tags", r.tags},
           {"Address", r.address},
           {"Port", r.port},
+          {"Health", r.health},
+          {"Checks", checks_json(r.checks)},
           {"CreateIndex", r.create_index},
           {"ModifyIndex", r.modify_index}};
 }
@@ -47,8 +70,19 @@ Result<ServiceRegistration> registration_from_json(const nlohmann::json& j) {
            {"AllocID", &r.alloc_id, false},
            {"Task", &r.task, false},
            {"Provider", &r.provider, false},
-           {"Address", &r.address, false}})
+           {"Address", &r.address, false},
+           {"Health", &r.health, false}})
     if (auto st = str(key, *out, required); !st) return st.error();
+  if (auto it = j.find("Checks"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return make_error("service registration: Checks: not a list", Errc::Invalid);
+    for (const auto& c : *it) {
+      if (!c.is_object() || !c.value("Name", nlohmann::json()).is_string() ||
+          !c.value("Status", nlohmann::json()).is_string())
+        return make_error("service registration: Checks: each needs a Name and a Status",
+                          Errc::Invalid);
+      r.checks.push_back({c["Name"].get<std::string>(), c["Status"].get<std::string>()});
+    }
+  }
   if (auto it = j.find("Tags"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return make_error("service registration: Tags: not a list", Errc::Invalid);
     for (const auto& t : *it) {

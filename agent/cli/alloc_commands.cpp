@@ -114,7 +114,10 @@ void print_addresses(Context& ctx, const nlohmann::json& alloc) {
     }
   }
   if (!any) return;
-  ctx.out << "\nAllocation Addresses:\n";
+  // Nomad's heading names the mode when the alloc has a network of its own.
+  const std::string mode = networks.empty() ? "" : str_field(networks[0], "Mode");
+  ctx.out << "\nAllocation Addresses"
+          << (mode.empty() || mode == "host" ? "" : " (mode = \"" + mode + "\")") << ":\n";
   table.render(ctx.out);
 }
 
@@ -140,6 +143,11 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
                            {"Desired Status", str_field(*alloc, "DesiredStatus")},
                            {"Created", format_relative(int_field(*alloc, "CreateTime"), now)},
                            {"Modified", format_relative(int_field(*alloc, "ModifyTime"), now)}});
+  // The alloc's own address in bridge mode (Nomad's NetworkStatus).
+  const auto net = alloc->value("NetworkStatus", nlohmann::json());
+  if (net.is_object() && !str_field(net, "Address").empty())
+    rows.emplace_back("Alloc IP", str_field(net, "Address") + " (" +
+                                      str_field(net, "InterfaceName") + ")");
   render_key_values(ctx.out, rows);
   print_addresses(ctx, *alloc);
 
@@ -154,7 +162,7 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
 
 int alloc_status(Context& ctx, const StatusOptions& opts) {
   if (!opts.id.empty()) return show_alloc(ctx, opts);
-  auto allocs = ctx.api.get_json("/v1/allocations");
+  auto allocs = ctx.api.get_json(with_namespace(ctx, "/v1/allocations"));
   if (!allocs) return print_error(ctx, allocs.message());
   if (ctx.json) {
     print_json(ctx, *allocs);

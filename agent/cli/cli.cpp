@@ -45,6 +45,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.add_option("--address", address,
                  "Address of the drover agent (default: $DROVER_ADDR or http://127.0.0.1:4646)");
   app.add_flag("--json", json, "Print the API's JSON instead of tables");
+  // Nomad's -namespace and NOMAD_NAMESPACE; DROVER_NAMESPACE as the CLI's other DROVER_*.
+  std::string ns = env_or("DROVER_NAMESPACE", env_or("NOMAD_NAMESPACE", ""));
+  app.add_option("--namespace", ns,
+                 "The jobs' namespace (default: $DROVER_NAMESPACE, $NOMAD_NAMESPACE or "
+                 "\"default\"; \"*\" lists every namespace)");
 
   Handler selected;
   add_agent_command(app, selected, run_agent);
@@ -71,7 +76,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << app.help();
     return 1;
   }
-  Context ctx{out, err, ApiClient(address, env_or("DROVER_TOKEN", "")), json};
+  Context ctx{out, err, ApiClient(address, env_or("DROVER_TOKEN", "")), json, ns};
   return selected(ctx);
 }
 

@@ -39,4 +39,10 @@ bool bool_field(const nlohmann::json& obj, const char* key) {
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
+std::string with_namespace(const Context& ctx, const std::string& path) {
+  if (ctx.ns.empty()) return path;
+  return path + (path.find('?') == std::string::npos ? "?" : "&") +
+         "namespace=" + url_escape(ctx.ns);
+}
+
 }  // namespace drover::cli

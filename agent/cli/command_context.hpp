@@ -22,7 +22,14 @@ struct Context {
   std::ostream& err;
   ApiClient api;
   bool json = false;  // -json: print the raw API JSON instead of tables
+  // -namespace, else $DROVER_NAMESPACE, else $NOMAD_NAMESPACE; "" when none (the agent's
+  // default, "default"). "*" lists every namespace.
+  std::string ns;
 };
+
+// `path` with the context's namespace as its ?namespace= (or &namespace=) query; `path` as it
+// is when no namespace was given.
+std::string with_namespace(const Context& ctx, const std::string& path);
 
 // The subcommand CLI11 selected, run after parsing when the global flags are known.
 using Handler = std::function<int(Context&)>;

@@ -15,6 +15,7 @@
 #include "cli/time_format.hpp"
 #include "jobspec/parse.hpp"
 #include "drover/common/encoding.hpp"
+#include "drover/common/names.hpp"
 
 namespace drover::cli {
 
@@ -57,6 +58,15 @@ int print_output(Context& ctx, const JobFile& file) {
   return print_error(ctx, "-output takes an HCL or Nomad JSON job file");
 }
 
+// Where `drover job run` submits: as Nomad's CLI, a job file that names its namespace goes
+// there; -namespace (or $NOMAD_NAMESPACE) places a job whose file does not.
+std::string submit_path(const Context& ctx, const std::string& body) {
+  if (ctx.ns.empty()) return "/v1/jobs";
+  auto parsed = jobspec::parse_job(body);
+  if (parsed.job && parsed.job->namespace_name != kDefaultNamespace) return "/v1/jobs";
+  return with_namespace(ctx, "/v1/jobs");
+}
+
 int run_job(Context& ctx, const RunOptions& opts) {
   auto file = read_job_file(opts.file, opts.variables);
   if (!file) return print_error(ctx, file.message());
@@ -65,17 +75,19 @@ int run_job(Context& ctx, const RunOptions& opts) {
   // An HCL job goes as the Nomad JSON it was evaluated to, here, with its variables.
   const std::string body = file->hcl ? file->doc->dump() : file->text;
   auto answer = ctx.api.post_json(
-      "/v1/jobs", body, file->hcl ? "application/json" : content_type_for(body, ctx.json));
+      submit_path(ctx, body), body, file->hcl ? "application/json" : content_type_for(body, ctx.json));
   if (!answer) return print_error(ctx, answer.message());
 
   const std::string job_id = str_field(*answer, "JobID");
+  const std::string ns = str_field(*answer, "Namespace");
   std::vector<std::string> alloc_ids;
   if (answer->contains("AllocIDs") && (*answer)["AllocIDs"].is_array()) {
     for (const auto& id : (*answer)["AllocIDs"]) {
       if (id.is_string()) alloc_ids.push_back(id.get<std::string>());
     }
   }
-  ctx.out << "==> Job \"" << job_id << "\" submitted\n";
+  ctx.out << "==> Job \"" << job_id << "\" submitted"
+          << (ns.empty() || ns == kDefaultNamespace ? "" : " to namespace \"" + ns + "\"") << "\n";
   std::string ids;
   for (const auto& id : alloc_ids) ids += (ids.empty() ? "" : ", ") + short_id(id);
   ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
@@ -113,10 +125,17 @@ void print_jobs(Context& ctx, const nlohmann::json& jobs) {
     ctx.out << "No running jobs\n";
     return;
   }
-  Table table({"ID", "Type", "Priority", "Status", "Submit Date"});
+  // Every namespace (-namespace '*'): a Namespace column, as Nomad's CLI shows.
+  const bool all = ctx.ns == "*";
+  std::vector<std::string> header = {"ID", "Type", "Priority", "Status", "Submit Date"};
+  if (all) header.insert(header.begin() + 1, "Namespace");
+  Table table(header);
   for (const auto& job : jobs) {
-    table.add_row({str_field(job, "ID"), str_field(job, "Type"), str_field(job, "Priority"),
-                   str_field(job, "Status"), format_unix_nanos(int_field(job, "SubmitTime"))});
+    std::vector<std::string> row = {str_field(job, "ID"), str_field(job, "Type"),
+                                    str_field(job, "Priority"), str_field(job, "Status"),
+                                    format_unix_nanos(int_field(job, "SubmitTime"))};
+    if (all) row.insert(row.begin() + 1, str_field(job, "Namespace"));
+    table.add_row(row);
   }
   table.render(ctx.out);
 }
@@ -135,13 +154,14 @@ std::string join_strings(const nlohmann::json& list, const char* separator) {
 void show_children(Context& ctx, const nlohmann::json& job);
 
 int show_job(Context& ctx, const std::string& id) {
-  auto job = ctx.api.get_json("/v1/job/" + url_escape(id));
+  auto job = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id)));
   if (!job) return print_error(ctx, job.message());
   if (ctx.json) {
     print_json(ctx, *job);
     return 0;
   }
-  auto allocs = ctx.api.get_json("/v1/job/" + url_escape(id) + "/allocations");
+  auto allocs =
+      ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/allocations"));
   if (!allocs) return print_error(ctx, allocs.message());
 
   const bool periodic = job->contains("Periodic") && !(*job)["Periodic"].is_null();
@@ -156,6 +176,9 @@ int show_job(Context& ctx, const std::string& id) {
       {"Status", str_field(*job, "Status")},
       {"Datacenters", join_strings((*job)["Datacenters"], ",")},
       {"Submit Date", format_unix_nanos(int_field(*job, "SubmitTime"))}};
+  // An older agent sends no Namespace: no row then.
+  if (!str_field(*job, "Namespace").empty())
+    rows.insert(rows.begin() + 2, {"Namespace", str_field(*job, "Namespace")});
   if (!str_field(*job, "ParentID").empty()) rows.push_back({"Parent", str_field(*job, "ParentID")});
   if (periodic || parameterized) {
     // As `nomad job status` shows a parent.
@@ -189,7 +212,7 @@ int show_job(Context& ctx, const std::string& id) {
 // A periodic or parameterized parent's children, as `nomad job status` lists them.
 void show_children(Context& ctx, const nlohmann::json& job) {
   const std::string id = str_field(job, "ID");
-  auto jobs = ctx.api.get_json("/v1/jobs?prefix=" + url_escape(id + "/"));
+  auto jobs = ctx.api.get_json(with_namespace(ctx, "/v1/jobs?prefix=" + url_escape(id + "/")));
   ctx.out << (job.contains("Periodic") && !job["Periodic"].is_null()
                   ? "\nPreviously Launched Jobs\n"
                   : "\nDispatched Jobs\n");
@@ -210,7 +233,7 @@ void show_children(Context& ctx, const nlohmann::json& job) {
 
 int job_status(Context& ctx, const std::string& id) {
   if (!id.empty()) return show_job(ctx, id);
-  auto jobs = ctx.api.get_json("/v1/jobs");
+  auto jobs = ctx.api.get_json(with_namespace(ctx, "/v1/jobs"));
   if (!jobs) return print_error(ctx, jobs.message());
   if (ctx.json) {
     print_json(ctx, *jobs);
@@ -221,7 +244,8 @@ int job_status(Context& ctx, const std::string& id) {
 }
 
 int stop_job(Context& ctx, const std::string& id, bool purge) {
-  auto answer = ctx.api.del_json("/v1/job/" + url_escape(id) + (purge ? "?purge=true" : ""));
+  auto answer =
+      ctx.api.del_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + (purge ? "?purge=true" : "")));
   if (!answer) return print_error(ctx, answer.message());
   if (ctx.json) {
     print_json(ctx, *answer);
@@ -269,8 +293,8 @@ int dispatch_job(Context& ctx, const DispatchOptions& opts) {
       return print_error(ctx, "-meta \"" + kv + "\": must be key=value");
     body["Meta"][kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  auto answer = ctx.api.post_json("/v1/job/" + url_escape(opts.job) + "/dispatch", body.dump(),
-                                  "application/json");
+  auto answer = ctx.api.post_json(with_namespace(ctx, "/v1/job/" + url_escape(opts.job) + "/dispatch"),
+                                  body.dump(), "application/json");
   if (!answer) return print_error(ctx, answer.message());
   if (ctx.json) {
     print_json(ctx, *answer);
@@ -289,13 +313,32 @@ int dispatch_job(Context& ctx, const DispatchOptions& opts) {
 
 int force_periodic(Context& ctx, const std::string& id) {
   auto answer =
-      ctx.api.post_json("/v1/job/" + url_escape(id) + "/periodic/force", "{}", "application/json");
+      ctx.api.post_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/periodic/force"), "{}",
+                        "application/json");
   if (!answer) return print_error(ctx, answer.message());
   if (ctx.json) {
     print_json(ctx, *answer);
     return 0;
   }
   ctx.out << "==> Job \"" << str_field(*answer, "JobID") << "\" launched\n";
+  return 0;
+}
+
+// `nomad job promote`: the job's latest deployment, its canaries promoted (a server's API).
+int promote_job(Context& ctx, const std::string& id) {
+  auto d = ctx.api.get_json("/v1/job/" + url_escape(id) + "/deployment");
+  if (!d) return print_error(ctx, d.message());
+  if (!d->is_object()) return print_error(ctx, "job \"" + id + "\" has no deployment");
+  const std::string did = str_field(*d, "ID");
+  auto answer = ctx.api.post_json("/v1/deployment/promote/" + url_escape(did),
+                                  nlohmann::json{{"DeploymentID", did}, {"All", true}}.dump(),
+                                  "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return 0;
+  }
+  ctx.out << "==> Deployment \"" << did.substr(0, 8) << "\" promoted\n";
   return 0;
 }
 
@@ -349,7 +392,7 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   inspect->add_option("id", *inspect_id, "Job ID")->required();
   inspect->callback([&selected, inspect_id] {
     selected = [inspect_id](Context& ctx) {
-      auto job = ctx.api.get_json("/v1/job/" + url_escape(*inspect_id));
+      auto job = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(*inspect_id)));
       if (!job) return print_error(ctx, job.message());
       print_json(ctx, nlohmann::json{{"Job", *job}});
       return 0;
@@ -363,6 +406,13 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   stop->add_flag("--purge", *purge, "Also remove the job's record now instead of at job GC");
   stop->callback([&selected, stop_id, purge] {
     selected = [stop_id, purge](Context& ctx) { return stop_job(ctx, *stop_id, *purge); };
+  });
+
+  auto* promote = job->add_subcommand("promote", "Promote the canaries of a job's deployment");
+  auto promote_id = std::make_shared<std::string>();
+  promote->add_option("id", *promote_id, "Job ID")->required();
+  promote->callback([&selected, promote_id] {
+    selected = [promote_id](Context& ctx) { return promote_job(ctx, *promote_id); };
   });
 
   auto* dispatch = job->add_subcommand(

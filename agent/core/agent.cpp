@@ -21,6 +21,7 @@
 #include "api/acl.hpp"
 #include "catalog/etcd_catalog.hpp"
 #include "catalog/local_catalog.hpp"
+#include "api/host_check.hpp"
 #include "api/http_api.hpp"
 #include "core/agent_config.hpp"
 #include "core/fingerprint.hpp"
@@ -396,6 +397,7 @@ int run_agent(const AgentFlags& flags) {
   actx.identity = identity.get();
   actx.tls = {cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_ca_file, cfg.tls_verify_https_client};
   actx.max_conns_per_client = static_cast<std::size_t>(cfg.http_max_conns_per_client);
+  actx.allowed_hosts = api::allowed_host_names(cfg.node_name, cfg.bind_addr, cfg.http_allowed_hosts);
   services.fill(actx);
   actx.catalog = service_catalog.get();
   api::HttpApi http(actx);

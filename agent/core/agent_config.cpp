@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/host_check.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
@@ -101,6 +102,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "tls",
                                               "insecure_listen",
                                               "limits",
+                                              "http_allowed_hosts",
                                               "min_dynamic_port",
                                               "max_dynamic_port",
                                               "network_interface",
@@ -266,6 +268,10 @@ Status apply_file(const std::string& path, AgentConfig& c) {
       else c.http_max_conns_per_client = v;
     }
   }
+  if (j.contains("http_allowed_hosts") &&
+      !api::read_allowed_hosts(j["http_allowed_hosts"], c.http_allowed_hosts))
+    errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port), "
+              "e.g. [drover.example.com]";
   // --- Ports (docs/networking.md) ---
   for (auto [key, out] : {std::pair{"min_dynamic_port", &c.min_dynamic_port},
                           std::pair{"max_dynamic_port", &c.max_dynamic_port}}) {

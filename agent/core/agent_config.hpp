@@ -74,6 +74,9 @@ struct AgentConfig {
   bool tls_verify_https_client = false;
   bool insecure_listen = false;
   int http_max_conns_per_client = 12;
+  // Names besides IP addresses, localhost and the host's own that the API answers to (the
+  // Host header; api/host_check.hpp): what a browser or client uses to reach the agent.
+  std::vector<std::string> http_allowed_hosts;
   // The `upstream` block as written; upstream/upstream_config.hpp reads it.
   nlohmann::json upstream;
   // The keys that seal Nomad Variables, the same file on every node of a cluster (required

@@ -24,6 +24,9 @@ namespace drover::health {
 struct CheckSpec {
   std::string id;  // stable: a hash of alloc, task, service and check position
   std::string alloc_id, group, task, service;
+  // The catalog registration of its service (catalog/service_registration.hpp), whose health
+  // this check's result feeds.
+  std::string registration_id;
   std::string driver;
   // Script checks run inside the task (its driver isolates the filesystem), else on the host.
   bool inside_task = false;

@@ -10,6 +10,11 @@ HealthSettings health_settings(const jobspec::Job& job, const jobspec::TaskGroup
   else if (job.update)
     u = *job.update;
   HealthSettings s{u.health_check, u.min_healthy_time, u.healthy_deadline};
+  // No rolling update says how: the migrate block does (Nomad judges allocs outside a
+  // deployment by it).
+  if (!group.update && !job.update && group.migrate)
+    s = {group.migrate->health_check, group.migrate->min_healthy_time,
+         group.migrate->healthy_deadline};
   bool any_check = false;
   for (const auto& t : group.tasks)
     for (const auto& svc : t.services) any_check = any_check || !svc.checks.empty();

@@ -23,8 +23,8 @@ struct HealthSettings {
   std::chrono::nanoseconds healthy_deadline = std::chrono::minutes(5);
 };
 
-// The group's update block, else the job's, else Nomad's defaults. A group without any check
-// is judged on task states alone, as Nomad does.
+// The group's update block, else the job's, else the group's migrate block, else Nomad's
+// defaults. A group without any check is judged on task states alone, as Nomad does.
 HealthSettings health_settings(const jobspec::Job& job, const jobspec::TaskGroup& group);
 
 // Tasks that are allowed to finish: prestart and poststart tasks that are not sidecars, and

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "catalog/catalog.hpp"
+#include "catalog/service_registration.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/alloc_manager.hpp"
@@ -144,6 +146,8 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
     in.networks = &alloc.networks;
     runner::TaskEnv env(in);
     spec.env = env.vars();
+    spec.registration_id = catalog::registration_id(
+        alloc.id, task.name, id_task.empty() ? group->name : "", env.interpolate(svc.name), svc.port);
     resolve_ports(spec, env, alloc.networks, task.name);
     spec.check.command = env.interpolate(spec.check.command);
     for (auto& a : spec.check.args) a = env.interpolate(a);
@@ -183,6 +187,8 @@ void HealthWatcher::scan() {
   }
 
   std::vector<std::pair<std::string, nlohmann::json>> verdicts;
+  // Each registration's checks, as they stand now, for the catalog's health view.
+  std::map<std::string, std::vector<catalog::CheckStatus>> service_checks;
   {
     std::lock_guard lock(mu_);
     for (auto it = watches_.begin(); it != watches_.end();)
@@ -202,6 +208,8 @@ void HealthWatcher::scan() {
         }
         c->set_task(running, clock.started);
         all_passing = all_passing && c->passing();
+        service_checks[c->spec().registration_id].push_back(
+            {c->spec().check.name, c->result_json().value("Status", "pending")});
       }
       if (!w->tracker) continue;
       auto verdict = w->tracker->observe(*a, all_passing, now);
@@ -215,6 +223,12 @@ void HealthWatcher::scan() {
       w->tracker.reset();
     }
   }
+  // Outside mu_: the catalog may be etcd. A registration not made yet (the task is starting)
+  // or gone is no matter: the next look tries again.
+  if (auto* cat = manager_.ctx().catalog)
+    for (const auto& [id, checks] : service_checks)
+      if (auto st = cat->set_checks(id, checks); !st && st.code() != Errc::NotFound)
+        spdlog::debug("service {}: recording its checks' health: {}", id, st.message());
   // Outside mu_: set_deployment_status calls the change hook, which may call back in.
   for (const auto& [id, status] : verdicts) {
     spdlog::info("alloc {} is {}: {}", id, status["Healthy"].get<bool>() ? "healthy" : "unhealthy",

@@ -171,6 +171,41 @@ RestartPolicy restart_from_json(const json& r, RestartPolicy base) {
 
 // --- end of placement ---
 
+json reschedule_to_json(const ReschedulePolicy& r) {
+  return {{"Attempts", r.attempts},      {"Interval", ns(r.interval)},
+          {"Delay", ns(r.delay)},        {"DelayFunction", r.delay_function},
+          {"MaxDelay", ns(r.max_delay)}, {"Unlimited", r.unlimited}};
+}
+
+std::optional<ReschedulePolicy> reschedule_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  ReschedulePolicy r;
+  r.attempts = value_at(j, "Attempts", r.attempts);
+  r.interval = duration_at(j, "Interval", r.interval);
+  r.delay = duration_at(j, "Delay", r.delay);
+  r.delay_function = value_at(j, "DelayFunction", r.delay_function);
+  r.max_delay = duration_at(j, "MaxDelay", r.max_delay);
+  r.unlimited = value_at(j, "Unlimited", r.unlimited);
+  return r;
+}
+
+json migrate_to_json(const MigrateStrategy& m) {
+  return {{"MaxParallel", m.max_parallel},
+          {"HealthCheck", m.health_check},
+          {"MinHealthyTime", ns(m.min_healthy_time)},
+          {"HealthyDeadline", ns(m.healthy_deadline)}};
+}
+
+std::optional<MigrateStrategy> migrate_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  MigrateStrategy m;
+  m.max_parallel = value_at(j, "MaxParallel", m.max_parallel);
+  m.health_check = value_at(j, "HealthCheck", m.health_check);
+  m.min_healthy_time = duration_at(j, "MinHealthyTime", m.min_healthy_time);
+  m.healthy_deadline = duration_at(j, "HealthyDeadline", m.healthy_deadline);
+  return m;
+}
+
 json check_restart_to_json(const std::optional<CheckRestart>& c) {
   if (!c) return nullptr;
   return {{"Limit", c->limit}, {"Grace", ns(c->grace)}, {"IgnoreWarnings", c->ignore_warnings}};
@@ -244,6 +279,7 @@ json services_to_json(const std::vector<Service>& services) {
                    {"PortLabel", s.port},
                    {"Address", s.address},
                    {"Provider", s.provider},
+                   {"AddressMode", s.address_mode},
                    {"Tags", s.tags},
                    {"Checks", checks}});
   }
@@ -259,6 +295,7 @@ std::vector<Service> services_from_json(const json& j) {
     s.port = value_at(sj, "PortLabel", s.port);
     s.address = value_at(sj, "Address", s.address);
     s.provider = value_at(sj, "Provider", s.provider);
+    s.address_mode = value_at(sj, "AddressMode", s.address_mode);
     s.tags = value_at(sj, "Tags", s.tags);
     if (sj.contains("Checks") && !sj.at("Checks").is_null()) {
       for (const auto& cj : sj.at("Checks")) {
@@ -441,6 +478,8 @@ json group_to_json(const TaskGroup& g) {
               {"Networks", networks_to_json(g.networks)},
               {"Services", services_to_json(g.services)}};
   out["ShutdownDelay"] = ns(g.shutdown_delay);
+  if (g.reschedule) out["ReschedulePolicy"] = reschedule_to_json(*g.reschedule);
+  if (g.migrate) out["Migrate"] = migrate_to_json(*g.migrate);
   placement_to_json(g.placement, out, /*spreads=*/true);
   // Nomad's shape: Volumes keyed by name, EphemeralDisk with SizeMB.
   json volumes = json::object();
@@ -463,6 +502,8 @@ TaskGroup group_from_json(const json& j) {
   if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null())
     g.restart = restart_from_json(j.at("RestartPolicy"), g.restart);
   if (j.contains("Update")) g.update = update_from_json(j.at("Update"));
+  if (j.contains("ReschedulePolicy")) g.reschedule = reschedule_from_json(j.at("ReschedulePolicy"));
+  if (j.contains("Migrate")) g.migrate = migrate_from_json(j.at("Migrate"));
   if (j.contains("Tasks") && !j.at("Tasks").is_null()) {
     for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
   }
@@ -546,6 +587,7 @@ json to_json(const Job& job) {
               {"Meta", job.meta},
               {"Update", update_to_json(job.update)},
               {"TaskGroups", groups}};
+  if (job.reschedule) out["Reschedule"] = reschedule_to_json(*job.reschedule);
   out["Region"] = job.region;
   out["Namespace"] = job.namespace_name;
   out["NodePool"] = job.node_pool;
@@ -569,6 +611,7 @@ Job job_from_json(const json& j) {
   job.priority = value_at(j, "Priority", job.priority);
   job.meta = value_at(j, "Meta", job.meta);
   if (j.contains("Update")) job.update = update_from_json(j.at("Update"));
+  if (j.contains("Reschedule")) job.reschedule = reschedule_from_json(j.at("Reschedule"));
   if (j.contains("TaskGroups") && !j.at("TaskGroups").is_null()) {
     for (const auto& g : j.at("TaskGroups")) job.groups.push_back(group_from_json(g));
   }

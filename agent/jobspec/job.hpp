@@ -27,6 +27,18 @@ struct RestartPolicy {
   bool operator==(const RestartPolicy&) const = default;
 };
 
+// Nomad's `reschedule`: when the servers place a failed alloc again, on another node
+// (docs/cluster.md, "Rescheduling"). A node agent never acts on it.
+struct ReschedulePolicy {
+  int attempts = 0;  // within `interval`; 0 with unlimited false: never
+  Duration interval{0};
+  Duration delay = std::chrono::seconds(30);
+  std::string delay_function = "exponential";  // constant | exponential | fibonacci
+  Duration max_delay = std::chrono::hours(1);  // 0: no ceiling
+  bool unlimited = true;
+  bool operator==(const ReschedulePolicy&) const = default;
+};
+
 struct LogConfig {
   int max_files = 10;
   int max_file_size_mb = 10;
@@ -114,6 +126,8 @@ struct Service {
   std::string port;     // a port label, or a literal "port" or "host:port"
   std::string address;  // host for a port-only value; default 127.0.0.1
   std::string provider = "nomad";
+  // Which address and port the catalog gets (docs/networking.md): auto, host, driver, alloc.
+  std::string address_mode = "auto";
   std::vector<std::string> tags;
   std::vector<Check> checks;
   bool operator==(const Service&) const = default;
@@ -300,11 +314,25 @@ struct UpdateStrategy {
   bool operator==(const UpdateStrategy&) const = default;
 };
 
+// Nomad's `migrate`: how `drover server` moves a group's allocs off a draining node, and how
+// the health of an alloc with no rolling update is judged (health/health_tracker.hpp).
+struct MigrateStrategy {
+  int max_parallel = 1;
+  std::string health_check = "checks";  // checks | task_states
+  Duration min_healthy_time = std::chrono::seconds(10);
+  Duration healthy_deadline = std::chrono::minutes(5);
+  bool operator==(const MigrateStrategy&) const = default;
+};
+
 struct TaskGroup {
   std::string name;
   int count = 1;
   RestartPolicy restart;  // defaults depend on the job type; the parser fills them
   std::optional<UpdateStrategy> update;
+  // The job's reschedule block merged with the group's over the job type's default
+  // (default_reschedule_policy); nullopt when neither has one: the type's default applies.
+  std::optional<ReschedulePolicy> reschedule;
+  std::optional<MigrateStrategy> migrate;  // nullopt: Nomad's defaults (the struct's)
   std::vector<Task> tasks;
   std::map<std::string, std::string> meta;
   std::vector<Network> networks;  // at most one (Nomad's rule)
@@ -347,6 +375,7 @@ struct Job {
   int priority = 50;
   std::map<std::string, std::string> meta;
   std::optional<UpdateStrategy> update;
+  std::optional<ReschedulePolicy> reschedule;  // the job-level block, already in each group's
   std::vector<TaskGroup> groups;
   // Job semantics (issue 17): kept and shown; node_pool other than "default"/"all" must be
   // the agent's.

@@ -76,6 +76,26 @@ RestartPolicy default_restart_policy(JobType type) {
   return r;
 }
 
+ReschedulePolicy default_reschedule_policy(JobType type) {
+  ReschedulePolicy r;  // the service policy (structs.DefaultServiceJobReschedulePolicy)
+  if (type == JobType::Batch) {
+    r.attempts = 1;
+    r.interval = std::chrono::hours(24);
+    r.delay = std::chrono::seconds(5);
+    r.delay_function = "constant";
+    r.max_delay = Duration{0};
+    r.unlimited = false;
+  } else if (type == JobType::System || type == JobType::SysBatch) {
+    r.unlimited = false;  // a system alloc stays on its node, restarted there
+  }
+  return r;
+}
+
+ReschedulePolicy reschedule_policy_of(const TaskGroup& g, JobType type) {
+  if (type == JobType::System || type == JobType::SysBatch) return default_reschedule_policy(type);
+  return g.reschedule.value_or(default_reschedule_policy(type));
+}
+
 ParseResult parse_job(std::string_view text) { return parse_job(text, HclJobOptions{}); }
 
 ParseResult parse_job(std::string_view text, const HclJobOptions& hcl_options) {

@@ -63,6 +63,11 @@ std::string format_duration(Duration d);
 
 // The restart policy Nomad gives a group of a job of this type when it sets none.
 RestartPolicy default_restart_policy(JobType type);
+// Nomad's default reschedule policy of a job type: service unlimited, 30s exponential up to
+// 1h; batch 1 attempt in 24h after 5s; system and sysbatch are never rescheduled (attempts 0).
+ReschedulePolicy default_reschedule_policy(JobType type);
+// The reschedule policy a group's failed allocs follow: its own, else its job type's default.
+ReschedulePolicy reschedule_policy_of(const TaskGroup& g, JobType type);
 
 // Maps a YAML-form path ("groups[0].tasks[1].resources.memory") to the Nomad JSON form
 // ("Job.TaskGroups[0].Tasks[1].Resources.MemoryMB"), for problems about a JSON job.

@@ -455,12 +455,15 @@ class HclMapper {
                                                 {"meta_required", "MetaRequired"},
                                                 {"meta_optional", "MetaOptional"}});
       } else if (placement_block(g, s, j, /*spreads=*/true)) {
-      } else if (g.type == "reschedule" || g.type == "migrate") {
-        // Moving allocs between nodes is the servers' concern, accepted and ignored at every
-        // level (docs/jobspec.md, "Nomad JSON: what is accepted"); the names are still checked.
+      } else if (g.type == "reschedule") {
+        // Nomad's job-level Reschedule: each group's ReschedulePolicy is merged over it.
         if (labels(s, g, 0) && once(seen, s, g))
-          (void)simple_block(g, s, g.type == "migrate" ? "Migrate" : "Reschedule",
-                             g.type == "migrate" ? migrate_fields() : reschedule_fields());
+          j["Reschedule"] = simple_block(g, s, "Reschedule", reschedule_fields());
+      } else if (g.type == "migrate") {
+        // A job-level migrate block is accepted and ignored (docs/jobspec.md); the names are
+        // still checked.
+        if (labels(s, g, 0) && once(seen, s, g))
+          (void)simple_block(g, s, "Migrate", migrate_fields());
       } else {
         unknown_block(s, g, blocks);
       }

@@ -328,12 +328,13 @@ class NomadReader {
       }
       const json& sj = list[i];
       // Provider consul or nomad: either way drover runs the checks itself (docs/health.md).
-      check_keys(sj, sp, {"Name", "PortLabel", "Address", "Provider", "Tags", "Checks"});
+      check_keys(sj, sp, {"Name", "PortLabel", "Address", "Provider", "AddressMode", "Tags", "Checks"});
       Service s;
       if (auto v = str(sj, "Name", sp)) s.name = *v;
       if (auto v = str(sj, "PortLabel", sp)) s.port = *v;
       if (auto v = str(sj, "Address", sp)) s.address = *v;
       if (auto v = str(sj, "Provider", sp); v && !v->empty()) s.provider = *v;
+      if (auto v = str(sj, "AddressMode", sp); v && !v->empty()) s.address_mode = *v;
       s.tags = strings(sj, "Tags", sp);
       if (array(sj, "Checks", sp)) {
         const json& checks = sj.at("Checks");
@@ -605,12 +606,26 @@ class NomadReader {
     return r;
   }
 
+  // Nomad's ReschedulePolicy merged over `base`: a field left out (or null) keeps base's.
+  ReschedulePolicy read_reschedule(const json& o, const std::string& path, ReschedulePolicy r) {
+    check_keys(o, path,
+               {"Attempts", "Interval", "Delay", "DelayFunction", "MaxDelay", "Unlimited"});
+    if (auto v = integer(o, "Attempts", path)) r.attempts = *v;
+    if (auto v = duration(o, "Interval", path)) r.interval = *v;
+    if (auto v = duration(o, "Delay", path)) r.delay = *v;
+    if (auto v = str(o, "DelayFunction", path); v && !v->empty()) r.delay_function = *v;
+    if (auto v = duration(o, "MaxDelay", path)) r.max_delay = *v;
+    if (auto v = boolean(o, "Unlimited", path)) r.unlimited = *v;
+    return r;
+  }
+
   TaskGroup group(const json& o, const std::string& path, JobType type,
-                  const std::optional<UpdateStrategy>& job_update) {
+                  const std::optional<UpdateStrategy>& job_update,
+                  const std::optional<ReschedulePolicy>& job_reschedule) {
     TaskGroup g;
     g.restart = default_restart_policy(type);
-    // ReschedulePolicy and Migrate move allocs between nodes: the servers' concern, which
-    // a node agent never acts on, so whatever they say is accepted.
+    // ReschedulePolicy and Migrate are read for the servers (a node agent never reschedules
+    // nor drains; it judges health by Migrate when no update block says how).
     check_keys(
         o, path,
         {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
@@ -620,6 +635,22 @@ class NomadReader {
     if (auto v = integer(o, "Count", path)) g.count = *v;
     if (object(o, "RestartPolicy", path))
       g.restart = read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"), g.restart);
+    g.reschedule = job_reschedule;
+    if (object(o, "ReschedulePolicy", path))
+      g.reschedule = read_reschedule(o.at("ReschedulePolicy"), join(path, "ReschedulePolicy"),
+                                     job_reschedule.value_or(default_reschedule_policy(type)));
+    if (object(o, "Migrate", path)) {
+      const std::string mp = join(path, "Migrate");
+      const json& m = o.at("Migrate");
+      check_keys(m, mp, {"MaxParallel", "HealthCheck", "MinHealthyTime", "HealthyDeadline"});
+      MigrateStrategy out;
+      if (auto v = integer(m, "MaxParallel", mp)) out.max_parallel = *v;
+      if (auto v = str(m, "HealthCheck", mp); v && !v->empty()) out.health_check = *v;
+      if (auto v = duration(m, "MinHealthyTime", mp)) out.min_healthy_time = *v;
+      if (auto v = duration(m, "HealthyDeadline", mp); v && v->count() != 0)
+        out.healthy_deadline = *v;
+      g.migrate = out;
+    }
     if (object(o, "EphemeralDisk", path)) {
       const std::string ep = join(path, "EphemeralDisk");
       const json& e = o.at("EphemeralDisk");
@@ -679,9 +710,9 @@ class NomadReader {
   void job(const json& o, Job& j) {
     const std::string path = "Job";
     check_keys(o, path,
-               {"ID", "Name", "Type", "Datacenters", "Priority", "Meta", "Update", "TaskGroups",
-                "Region", "Namespace", "NodePool", "Constraints", "Affinities", "Spreads", "Periodic",
-                "ParameterizedJob"},
+               {"ID", "Name", "Type", "Datacenters", "Priority", "Meta", "Update", "Reschedule",
+                "TaskGroups", "Region", "Namespace", "NodePool", "Constraints", "Affinities",
+                "Spreads", "Periodic", "ParameterizedJob"},
                /*server_fields=*/true);
     if (auto v = str(o, "ID", path)) j.id = *v;
     if (auto v = str(o, "Name", path)) j.name = *v;
@@ -711,6 +742,9 @@ class NomadReader {
     if (auto v = integer(o, "Priority", path)) j.priority = *v;
     j.meta = string_map(o, "Meta", path);
     if (object(o, "Update", path)) j.update = update(o.at("Update"), join(path, "Update"), {});
+    if (object(o, "Reschedule", path))
+      j.reschedule = read_reschedule(o.at("Reschedule"), join(path, "Reschedule"),
+                                     default_reschedule_policy(j.type));
     if (array(o, "TaskGroups", path)) {
       const json& groups = o.at("TaskGroups");
       for (std::size_t i = 0; i < groups.size(); ++i) {
@@ -719,7 +753,7 @@ class NomadReader {
           add(gp, std::string("must be an object (got ") + groups[i].type_name() + ")");
           continue;
         }
-        j.groups.push_back(group(groups[i], gp, j.type, j.update));
+        j.groups.push_back(group(groups[i], gp, j.type, j.update, j.reschedule));
       }
     }
     launches(o, j);

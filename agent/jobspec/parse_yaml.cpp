@@ -281,6 +281,19 @@ class YamlReader {
 
   // --- end of placement ---
 
+  // A reschedule block merged over `base`: a key left out keeps base's value.
+  ReschedulePolicy reschedule(const YAML::Node& n, const std::string& path, ReschedulePolicy r) {
+    check_keys(n, path,
+               {"attempts", "interval", "delay", "delay_function", "max_delay", "unlimited"});
+    if (auto v = integer(n["attempts"], join(path, "attempts"))) r.attempts = *v;
+    if (auto v = duration(n["interval"], join(path, "interval"))) r.interval = *v;
+    if (auto v = duration(n["delay"], join(path, "delay"))) r.delay = *v;
+    if (auto v = str(n["delay_function"], join(path, "delay_function"))) r.delay_function = *v;
+    if (auto v = duration(n["max_delay"], join(path, "max_delay"))) r.max_delay = *v;
+    if (auto v = boolean(n["unlimited"], join(path, "unlimited"))) r.unlimited = *v;
+    return r;
+  }
+
   DeviceRequest device(const YAML::Node& n, const std::string& path) {
     DeviceRequest d;
     if (!map(n, path)) return d;
@@ -404,11 +417,12 @@ class YamlReader {
   Service service(const YAML::Node& n, const std::string& path) {
     Service s;
     if (!map(n, path)) return s;
-    check_keys(n, path, {"name", "port", "address", "provider", "tags", "checks"});
+    check_keys(n, path, {"name", "port", "address", "provider", "address_mode", "tags", "checks"});
     if (auto v = str(n["name"], join(path, "name"))) s.name = *v;
     if (auto v = str(n["port"], join(path, "port"))) s.port = *v;
     if (auto v = str(n["address"], join(path, "address"))) s.address = *v;
     if (auto v = str(n["provider"], join(path, "provider"))) s.provider = *v;
+    if (auto v = str(n["address_mode"], join(path, "address_mode"))) s.address_mode = *v;
     s.tags = string_list(n["tags"], join(path, "tags"));
     const std::string cpath = join(path, "checks");
     if (list(n["checks"], cpath)) {
@@ -580,7 +594,8 @@ class YamlReader {
   }
 
   TaskGroup group(const YAML::Node& n, const std::string& path, JobType type,
-                  const std::optional<UpdateStrategy>& job_update) {
+                  const std::optional<UpdateStrategy>& job_update,
+                  const std::optional<ReschedulePolicy>& job_reschedule) {
     TaskGroup g;
     g.restart = default_restart_policy(type);
     if (!map(n, path)) {
@@ -590,7 +605,7 @@ class YamlReader {
     check_keys(n, path,
                {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
                 "constraints", "affinities", "spreads", "network", "services", "volumes",
-                "ephemeral_disk"});
+                "ephemeral_disk", "reschedule", "migrate"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
     const std::string vpath = join(path, "volumes");
     if (map(n["volumes"], vpath)) {
@@ -619,6 +634,26 @@ class YamlReader {
     if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
     const std::string rpath = join(path, "restart");
     if (map(n["restart"], rpath)) g.restart = restart(n["restart"], rpath, g.restart);
+    // As in Nomad, a group's reschedule block is merged over the job's.
+    g.reschedule = job_reschedule;
+    const std::string rspath = join(path, "reschedule");
+    if (map(n["reschedule"], rspath))
+      g.reschedule = reschedule(n["reschedule"], rspath,
+                                job_reschedule.value_or(default_reschedule_policy(type)));
+    const std::string mpath = join(path, "migrate");
+    if (map(n["migrate"], mpath)) {
+      const YAML::Node m = n["migrate"];
+      check_keys(m, mpath,
+                 {"max_parallel", "health_check", "min_healthy_time", "healthy_deadline"});
+      MigrateStrategy out;
+      if (auto v = integer(m["max_parallel"], join(mpath, "max_parallel"))) out.max_parallel = *v;
+      if (auto v = str(m["health_check"], join(mpath, "health_check"))) out.health_check = *v;
+      if (auto v = duration(m["min_healthy_time"], join(mpath, "min_healthy_time")))
+        out.min_healthy_time = *v;
+      if (auto v = duration(m["healthy_deadline"], join(mpath, "healthy_deadline")))
+        out.healthy_deadline = *v;
+      g.migrate = out;
+    }
     if (auto v = duration(n["shutdown_delay"], join(path, "shutdown_delay"))) g.shutdown_delay = *v;
     g.placement = placement(n, path, /*with_spreads=*/true);
     // As in Nomad, a group's update block starts from the job's.
@@ -649,7 +684,7 @@ class YamlReader {
     check_keys(n, "",
                {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups",
                 "region", "namespace", "node_pool", "constraints", "affinities", "spreads",
-                "periodic", "parameterized"});
+                "periodic", "parameterized", "reschedule"});
     if (auto v = str(n["id"], "id")) j.id = *v;
     if (auto v = str(n["name"], "name")) j.name = *v;
     if (j.name.empty()) j.name = j.id;
@@ -668,9 +703,12 @@ class YamlReader {
     if (auto v = integer(n["priority"], "priority")) j.priority = *v;
     j.meta = string_map(n["meta"], "meta");
     if (map(n["update"], "update")) j.update = update(n["update"], "update", UpdateStrategy{});
+    if (map(n["reschedule"], "reschedule"))
+      j.reschedule = reschedule(n["reschedule"], "reschedule", default_reschedule_policy(j.type));
     if (list(n["groups"], "groups")) {
       for (std::size_t i = 0; i < n["groups"].size(); ++i)
-        j.groups.push_back(group(n["groups"][i], index("groups", i), j.type, j.update));
+        j.groups.push_back(
+            group(n["groups"][i], index("groups", i), j.type, j.update, j.reschedule));
     }
     launches(n, j);
   }

@@ -64,6 +64,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"port", "PortLabel"},
       {"address", "Address"},
       {"provider", "Provider"},
+      {"address_mode", "AddressMode"},
       {"tags", "Tags"},
       {"checks", "Checks"},
       {"path", "Path"},
@@ -117,6 +118,11 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"size", "SizeMB"},
       {"sticky", "Sticky"},
       {"migrate", "Migrate"},
+      // reschedule: a group's ReschedulePolicy (the job-level one is Reschedule, below)
+      {"reschedule", "ReschedulePolicy"},
+      {"delay_function", "DelayFunction"},
+      {"max_delay", "MaxDelay"},
+      {"unlimited", "Unlimited"},
   };
   return names;
 }
@@ -188,6 +194,10 @@ std::string nomad_json_path(std::string_view yaml_path) {
     out += ".";
     if (verbatim) {
       out += segment;
+      continue;
+    }
+    if (name == "reschedule" && out == "Job.") {
+      out += "Reschedule";  // the job-level block's Nomad name
       continue;
     }
     if (name == "templates") {

@@ -28,6 +28,8 @@ constexpr int kMaxPids = 4194304;  // the kernel's pid_max ceiling
 constexpr int kMaxDeviceCount = 1024;
 constexpr Duration kMaxKillTimeout = std::chrono::hours(24);
 constexpr Duration kMinRestartInterval = std::chrono::seconds(5);  // Nomad's minimum
+// Nomad's ReschedulePolicyMinDelay.
+constexpr Duration kMinRescheduleDelay = std::chrono::seconds(5);
 // Nomad asks for 1s; drover allows shorter checks (tests, fast local probes).
 constexpr Duration kMinCheckInterval = std::chrono::milliseconds(100);
 constexpr int kMaxChecksPerTask = 32;
@@ -133,6 +135,50 @@ class Validator {
     else if (u.min_healthy_time >= u.healthy_deadline)
       add(path + ".healthy_deadline",
           "must be longer than min_healthy_time (" + format_duration(u.min_healthy_time) + ")");
+  }
+
+  // Nomad's ReschedulePolicy.Validate: a policy that reschedules at all needs a delay of at
+  // least 5s, a known delay function, a ceiling not under the delay, and attempts that fit
+  // their interval; attempts and unlimited together are ambiguous.
+  void reschedule(const std::string& path, const ReschedulePolicy& r) {
+    const auto& f = r.delay_function;
+    if (f != "constant" && f != "exponential" && f != "fibonacci")
+      add(path + ".delay_function",
+          "must be \"constant\", \"exponential\" or \"fibonacci\" (got \"" + printable(f) + "\")");
+    if (r.attempts < 0) add(path + ".attempts", "must not be negative");
+    if (r.interval.count() < 0) add(path + ".interval", "must not be negative");
+    if (r.max_delay.count() < 0) add(path + ".max_delay", "must not be negative");
+    if (r.attempts <= 0 && !r.unlimited) return;  // never rescheduled: nothing else matters
+    if (r.attempts > 0 && r.unlimited)
+      add(path + ".unlimited", "cannot be true with attempts " + std::to_string(r.attempts) +
+                                   " (ambiguous: set attempts to 0 or unlimited to false)");
+    if (r.attempts > 0 && r.interval.count() <= 0)
+      add(path + ".interval", "must be greater than 0 when attempts is set");
+    if (r.delay < kMinRescheduleDelay) {
+      add(path + ".delay", "must be at least " + format_duration(kMinRescheduleDelay) + " (got " +
+                               format_duration(r.delay) + ")");
+      return;
+    }
+    if (f != "constant" && r.max_delay.count() > 0 && r.max_delay < r.delay)
+      add(path + ".max_delay", "must not be shorter than delay (" + format_duration(r.delay) + ")");
+    if (f == "constant" && r.attempts > 0 && r.interval.count() > 0 &&
+        r.interval < r.delay * r.attempts)
+      add(path + ".interval", "cannot fit " + std::to_string(r.attempts) + " attempts " +
+                                  format_duration(r.delay) + " apart in " +
+                                  format_duration(r.interval) + " (make it at least " +
+                                  format_duration(r.delay * r.attempts) + ")");
+  }
+
+  // Nomad's MigrateStrategy.Validate.
+  void migrate(const std::string& path, const MigrateStrategy& m) {
+    if (m.max_parallel < 0) add(path + ".max_parallel", "must not be negative");
+    if (m.health_check != "checks" && m.health_check != "task_states")
+      add(path + ".health_check",
+          "must be \"checks\" or \"task_states\" (got \"" + printable(m.health_check) + "\")");
+    if (m.min_healthy_time.count() < 0) add(path + ".min_healthy_time", "must not be negative");
+    if (m.healthy_deadline <= m.min_healthy_time)
+      add(path + ".healthy_deadline",
+          "must be longer than min_healthy_time (" + format_duration(m.min_healthy_time) + ")");
   }
 
   void restart(const std::string& path, const RestartPolicy& r) {
@@ -559,6 +605,14 @@ class Validator {
     else if (printable(s.name) != s.name || s.name.size() > 128)
       add(path + ".name", "must be printable and at most 128 characters");
     if (!s.port.empty()) service_port(path + ".port", s.port);
+    if (s.address_mode != "auto" && s.address_mode != "host" && s.address_mode != "driver" &&
+        s.address_mode != "alloc")
+      add(path + ".address_mode", "must be \"auto\", \"host\", \"driver\" or \"alloc\" (got \"" +
+                                      printable(s.address_mode) + "\")");
+    else if (s.address_mode == "alloc" && group_mode_ != "bridge")
+      add(path + ".address_mode",
+          "\"alloc\" registers the alloc's own address, which only network mode \"bridge\" gives "
+          "(the group's mode is \"" + printable(group_mode_.empty() ? "host" : group_mode_) + "\")");
     for (std::size_t i = 0; i < s.checks.size(); ++i) {
       const auto& c = s.checks[i];
       const std::string p = path + ".checks[" + std::to_string(i) + "]";
@@ -670,6 +724,9 @@ class Validator {
     placement(path + ".", g.placement, system_);
     restart(path + ".restart", g.restart);
     if (g.update) update(path + ".update", *g.update);
+    if (g.migrate) migrate(path + ".migrate", *g.migrate);
+    if (g.reschedule && g.reschedule != job_reschedule_)
+      reschedule(path + ".reschedule", *g.reschedule);
     keys(path + ".meta", g.meta, /*check_values=*/true);
     if (g.tasks.empty()) add(path + ".tasks", "at least one task is required");
     std::map<std::string, std::string> labels;
@@ -686,6 +743,7 @@ class Validator {
                                  " ports per group (got " + std::to_string(labels.size()) + ")");
     volumes(path, g);
     labels_ = &labels;
+    group_mode_ = g.networks.empty() ? "host" : g.networks.front().mode;
     // Group services: their checks go with the group's main task (jobspec/job.hpp).
     for (std::size_t i = 0; i < g.services.size(); ++i) {
       const std::string sp = path + ".services[" + std::to_string(i) + "]";
@@ -728,7 +786,10 @@ class Validator {
     system_batch_ = j.type == JobType::SysBatch;
     plain_name("id", j.id);
     plain_name("region", j.region);
-    plain_name("namespace", j.namespace_name);
+    if (j.namespace_name.empty())
+      add("namespace", "is required");
+    else if (auto why = namespace_name_problem(j.namespace_name))
+      add("namespace", *why + " (got \"" + printable(j.namespace_name) + "\")");
     plain_name("node_pool", j.node_pool);
     placement("", j.placement, system_);
     // The name defaults to the id: with neither, "id: is required" says it all.
@@ -738,6 +799,8 @@ class Validator {
       plain_name("datacenters[" + std::to_string(i) + "]", j.datacenters[i]);
     keys("meta", j.meta, /*check_values=*/true);
     if (j.update) update("update", *j.update);
+    job_reschedule_ = j.reschedule;
+    if (j.reschedule) reschedule("reschedule", *j.reschedule);
     launches(j);
     if (j.groups.empty()) add("groups", "at least one group is required");
     std::map<std::string, std::size_t> seen;
@@ -756,8 +819,10 @@ class Validator {
  private:
   const std::vector<std::string>& drivers_;
   const std::map<std::string, std::string>* labels_ = nullptr;  // the group's port labels
+  std::string group_mode_;  // the group's network mode, while its services are checked
   bool system_ = false;        // a system or sysbatch job
   bool system_batch_ = false;  // sysbatch
+  std::optional<ReschedulePolicy> job_reschedule_;  // checked once, not again in each group
 };
 
 }  // namespace

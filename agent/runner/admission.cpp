@@ -2,9 +2,10 @@
 // and what it asks for that one node does not do.
 #include "runner/admission.hpp"
 
-#include "runner/alloc_network.hpp"
+#include <set>
 
 #include "drover/loader/registry.hpp"
+#include "runner/alloc_network.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/constraints.hpp"
 
@@ -130,6 +131,18 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
     if (nets.empty() || !isolated_network_mode(nets.front().mode)) continue;
     if (auto p = network_host_problem(nets.front().mode); !p.empty())
       out.problems.push_back({path("groups[" + std::to_string(g) + "].network.mode"), p});
+    // One alloc has one namespace: at most one driver may insist on making it (plugin.h,
+    // MustInitiateNetwork); the tasks of every other driver join it.
+    std::set<std::string> makers;
+    for (const auto& task : job.groups[g].tasks)
+      if (auto* d = plugins_.driver(task.driver); d && d->initiates_network())
+        makers.insert(task.driver);
+    if (makers.size() > 1)
+      out.problems.push_back(
+          {path("groups[" + std::to_string(g) + "].network.mode"),
+           "drivers \"" + *makers.begin() + "\" and \"" + *std::next(makers.begin()) +
+               "\" each make the network namespace their tasks join, and an alloc has one: "
+               "put their tasks in separate groups"});
   }
   if (!out.problems.empty()) return out;
   if (node_) {

@@ -40,7 +40,7 @@ void AllocManager::recover() {
   std::set<std::string> live_ids;
   for (const auto& a : allocs)
     if (!a.terminal()) live_ids.insert(a.id);
-  AllocNetwork::remove_leftovers(ctx_.data_dir, live_ids);
+  AllocNetwork::remove_leftovers(ctx_.data_dir, live_ids, ctx_.plugins);
   for (auto& alloc : allocs) {
     bool live = !alloc.terminal();
     auto id = alloc.id;
@@ -83,10 +83,11 @@ Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
 Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   std::lock_guard lock(mu_);
   auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
+  const state::JobKey key{job.namespace_name, job.id};
   SubmitReceipt receipt{random_uuid(), job.id, {}};
-  auto existing = ctx_.store->job(job.id);
+  auto existing = ctx_.store->job(key);
   std::vector<std::shared_ptr<AllocRunner>> old;
-  if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
+  if (auto it = allocs_by_job_.find(key); it != allocs_by_job_.end())
     for (const auto& id : it->second)
       if (auto& r = runners_.at(id); r->live_and_wanted()) old.push_back(r);
   // The same job: its canonical JSON, or one an older drover wrote without the keys added
@@ -107,7 +108,7 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   // evaluation for it. Resubmitted unchanged, it keeps its submit time (and its schedule).
   if (jobspec::launches_children(job)) {
     if (same && !existing->stopped) return receipt;
-    if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st)
+    if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false, key.ns}); !st)
       return make_error(st.message());
     for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
     return receipt;
@@ -128,7 +129,7 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
     for (int i = 0; i < group.count; ++i) placements.emplace_back(&group, random_uuid());
   auto networks = allocate_ports_locked(job.id, placements, old);
   if (!networks) return networks.error();
-  if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st)
+  if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false, key.ns}); !st)
     return make_error(st.message());
   for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
 
@@ -168,6 +169,7 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
   a.id = alloc_id;
   a.previous_alloc = previous_alloc;
   a.job_id = job.id;
+  a.namespace_ = job.namespace_name;
   a.group = group.name;
   a.index = index;
   a.name = job.id + "." + group.name + "[" + std::to_string(index) + "]";
@@ -200,12 +202,14 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
     std::lock_guard lock(mu_);
     if (runners_.count(alloc_id)) return {};
     auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
-    auto existing = ctx_.store->job(job.id);
+    const state::JobKey key{job.namespace_name, job.id};
+    auto existing = ctx_.store->job(key);
     if (!existing || existing->job != *job_json)
-      if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false}); !st) return st;
+      if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false, key.ns}); !st)
+        return st;
     // Allocs of a job the upstream already placed here share its parsed copy.
     std::shared_ptr<const jobspec::Job> parsed;
-    if (auto it = allocs_by_job_.find(job.id); it != allocs_by_job_.end())
+    if (auto it = allocs_by_job_.find(key); it != allocs_by_job_.end())
       for (const auto& id : it->second)
         if (auto& other = runners_.at(id); other->job_json() && *other->job_json() == *job_json) {
           parsed = other->shared_job();
@@ -266,28 +270,28 @@ Status AllocManager::set_deployment_status(const std::string& alloc_id, const nl
   return {};
 }
 
-Result<std::string> AllocManager::stop_job(const std::string& job_id) {
+Result<std::string> AllocManager::stop_job(const state::JobKey& job) {
   std::vector<std::shared_ptr<AllocRunner>> targets;
   {
     std::lock_guard lock(mu_);
-    auto rec = ctx_.store->job(job_id);
-    if (!rec) return make_error("job \"" + job_id + "\" not found", Errc::NotFound);
+    auto rec = ctx_.store->job(job);
+    if (!rec) return make_error(state::describe(job) + " not found", Errc::NotFound);
     rec->stopped = true;
     if (auto st = ctx_.store->put_job(*rec); !st) return make_error(st.message());
-    if (auto it = allocs_by_job_.find(job_id); it != allocs_by_job_.end())
+    if (auto it = allocs_by_job_.find(job); it != allocs_by_job_.end())
       for (const auto& id : it->second) targets.push_back(runners_.at(id));
   }
-  for (auto& r : targets) r->stop("Job \"" + job_id + "\" was stopped");
+  for (auto& r : targets) r->stop("Job \"" + job.id + "\" was stopped");
   job_changed();
   return random_uuid();
 }
 
-Result<std::string> AllocManager::purge_job(const std::string& job_id) {
-  auto eval = stop_job(job_id);
+Result<std::string> AllocManager::purge_job(const state::JobKey& job) {
+  auto eval = stop_job(job);
   if (!eval) return eval;
   std::lock_guard lock(mu_);
-  if (auto st = ctx_.store->delete_job(job_id); !st) return make_error(st.message());
-  spdlog::info("purged job {}", job_id);
+  if (auto st = ctx_.store->delete_job(job); !st) return make_error(st.message());
+  spdlog::info("purged {}", state::describe(job));
   job_changed();
   return eval;
 }
@@ -330,7 +334,7 @@ Status AllocManager::gc_alloc(const std::string& alloc_id) {
       return make_error("alloc " + alloc_id + " is still " + it->second->snapshot().client_status +
                         "; stop it before garbage collecting it");
     r = it->second;
-    auto& last = removed_alloc_ns_[r->job_id()];
+    auto& last = removed_alloc_ns_[r->job_key()];
     last = std::max(last, r->modify_time_ns());
     erase_runner_locked(alloc_id);
   }
@@ -391,7 +395,7 @@ int AllocManager::enforce_disk_budgets() {
 int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
   const int64_t cutoff = state::now_ns() - threshold.count();
   struct Candidate {
-    std::string job_id;
+    state::JobKey job;
     int64_t submit_time_ns;
     std::vector<std::string> alloc_ids;
   };
@@ -409,11 +413,12 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
            (rec.job.contains("ParameterizedJob") && !rec.job["ParameterizedJob"].is_null() &&
             !rec.job.value("Dispatched", false))))
         continue;
+      const auto key = rec.key();
       int64_t last = std::max(rec.submit_time_ns,
-                              removed_alloc_ns_.count(rec.id) ? removed_alloc_ns_[rec.id] : 0);
-      Candidate c{rec.id, rec.submit_time_ns, {}};
+                              removed_alloc_ns_.count(key) ? removed_alloc_ns_[key] : 0);
+      Candidate c{key, rec.submit_time_ns, {}};
       bool live = false;
-      if (auto it = allocs_by_job_.find(rec.id); it != allocs_by_job_.end())
+      if (auto it = allocs_by_job_.find(key); it != allocs_by_job_.end())
         for (const auto& id : it->second) {
           auto& r = runners_.at(id);
           if (!r->terminal()) {
@@ -431,19 +436,19 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
     bool all_gone = true;
     for (const auto& id : c.alloc_ids)
       if (auto st = gc_alloc(id); !st) {
-        spdlog::warn("job gc: job {}: {}", c.job_id, st.message());
+        spdlog::warn("job gc: {}: {}", state::describe(c.job), st.message());
         all_gone = false;
       }
     if (!all_gone) continue;
     std::lock_guard lock(mu_);
     // Submitted again meanwhile: the job is new, not garbage.
-    auto rec = ctx_.store->job(c.job_id);
-    if (!rec || rec->submit_time_ns != c.submit_time_ns || allocs_by_job_.count(c.job_id)) continue;
-    if (auto st = ctx_.store->delete_job(c.job_id); !st) {
+    auto rec = ctx_.store->job(c.job);
+    if (!rec || rec->submit_time_ns != c.submit_time_ns || allocs_by_job_.count(c.job)) continue;
+    if (auto st = ctx_.store->delete_job(c.job); !st) {
       spdlog::warn("job gc: {}", st.message());
       continue;
     }
-    removed_alloc_ns_.erase(c.job_id);
+    removed_alloc_ns_.erase(c.job);
     ++removed;
   }
   return removed;
@@ -451,13 +456,13 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
 
 void AllocManager::add_runner_locked(const std::shared_ptr<AllocRunner>& r) {
   runners_[r->id()] = r;
-  allocs_by_job_[r->job_id()].insert(r->id());
+  allocs_by_job_[r->job_key()].insert(r->id());
 }
 
 void AllocManager::erase_runner_locked(const std::string& alloc_id) {
   auto it = runners_.find(alloc_id);
   if (it == runners_.end()) return;
-  auto by_job = allocs_by_job_.find(it->second->job_id());
+  auto by_job = allocs_by_job_.find(it->second->job_key());
   if (by_job != allocs_by_job_.end()) {
     by_job->second.erase(alloc_id);
     if (by_job->second.empty()) allocs_by_job_.erase(by_job);
@@ -465,10 +470,10 @@ void AllocManager::erase_runner_locked(const std::string& alloc_id) {
   runners_.erase(it);
 }
 
-std::vector<std::shared_ptr<AllocRunner>> AllocManager::job_runners(const std::string& job_id) {
+std::vector<std::shared_ptr<AllocRunner>> AllocManager::job_runners(const state::JobKey& job) {
   std::lock_guard lock(mu_);
   std::vector<std::shared_ptr<AllocRunner>> out;
-  if (auto it = allocs_by_job_.find(job_id); it != allocs_by_job_.end())
+  if (auto it = allocs_by_job_.find(job); it != allocs_by_job_.end())
     for (const auto& id : it->second) out.push_back(runners_.at(id));
   return out;
 }
@@ -505,9 +510,9 @@ std::vector<state::Alloc> AllocManager::allocs() {
   return out;
 }
 
-std::vector<state::Alloc> AllocManager::job_allocs(const std::string& job_id) {
+std::vector<state::Alloc> AllocManager::job_allocs(const state::JobKey& job) {
   std::vector<state::Alloc> out;
-  for (auto& r : job_runners(job_id)) out.push_back(r->snapshot());
+  for (auto& r : job_runners(job)) out.push_back(r->snapshot());
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.create_time_ns != b.create_time_ns ? a.create_time_ns < b.create_time_ns : a.id < b.id;
   });
@@ -537,10 +542,12 @@ Result<std::string> AllocManager::resolve_alloc_id(const std::string& prefix) {
   return matches.front();
 }
 
-bool AllocManager::any_live_job_with_prefix(const std::string& prefix) {
+bool AllocManager::any_live_job_with_prefix(const state::JobKey& prefix) {
   std::lock_guard lock(mu_);
   for (auto it = allocs_by_job_.lower_bound(prefix);
-       it != allocs_by_job_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+       it != allocs_by_job_.end() && it->first.ns == prefix.ns &&
+       it->first.id.compare(0, prefix.id.size(), prefix.id) == 0;
+       ++it)
     for (const auto& id : it->second)
       if (!runners_.at(id)->terminal()) return true;
   return false;
@@ -548,12 +555,12 @@ bool AllocManager::any_live_job_with_prefix(const std::string& prefix) {
 
 std::vector<state::JobRecord> AllocManager::jobs() { return ctx_.store->jobs(); }
 
-std::optional<state::JobRecord> AllocManager::job(const std::string& job_id) {
-  return ctx_.store->job(job_id);
+std::optional<state::JobRecord> AllocManager::job(const state::JobKey& job) {
+  return ctx_.store->job(job);
 }
 
-std::string AllocManager::job_status(const std::string& job_id) {
-  auto rs = job_runners(job_id);
+std::string AllocManager::job_status(const state::JobKey& job) {
+  auto rs = job_runners(job);
   if (rs.empty()) return "dead";
   bool any_live = false, any_started = false;
   for (const auto& r : rs) {

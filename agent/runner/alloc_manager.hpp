@@ -39,7 +39,7 @@ class AllocManager {
   // Places count allocs of every group. Submitting a job that runs unchanged is a no-op;
   // a changed job replaces the allocs of the old version.
   Result<SubmitReceipt> submit(const jobspec::Job& job);
-  Result<std::string> stop_job(const std::string& job_id);
+  Result<std::string> stop_job(const state::JobKey& job);
   // Places one alloc that an upstream decided on (cluster mode): its id, job and group are
   // given. Placing an id that already runs is a no-op.
   Status place(const std::string& alloc_id, const jobspec::Job& job, const std::string& group,
@@ -66,7 +66,7 @@ class AllocManager {
   int gc_jobs(std::chrono::nanoseconds threshold);
   // Stops the job and removes its record at once (Nomad's ?purge=true); its allocs stay
   // readable until they end and are garbage collected.
-  Result<std::string> purge_job(const std::string& job_id);
+  Result<std::string> purge_job(const state::JobKey& job);
   // Agent shutdown: tasks keep running, runner threads end.
   void shutdown();
   // A task event a driver emitted (e.g. image pull progress), kept like the task runner's own
@@ -74,15 +74,15 @@ class AllocManager {
   void record_task_event(const std::string& alloc_id, const std::string& task, state::TaskEvent e);
 
   std::vector<state::Alloc> allocs();
-  std::vector<state::Alloc> job_allocs(const std::string& job_id);
+  std::vector<state::Alloc> job_allocs(const state::JobKey& job);
   std::optional<state::Alloc> alloc(const std::string& alloc_id);
   // A full id, or a unique prefix of one; errors say "not found" or "ambiguous".
   Result<std::string> resolve_alloc_id(const std::string& id_or_prefix);
   std::vector<state::JobRecord> jobs();
-  std::optional<state::JobRecord> job(const std::string& job_id);
+  std::optional<state::JobRecord> job(const state::JobKey& job);
   // pending (no alloc started), running (some alloc not terminal), dead (all terminal).
   // Reads only the job's own allocs (through the by-job index), never a snapshot of each.
-  std::string job_status(const std::string& job_id);
+  std::string job_status(const state::JobKey& job);
 
   const RunnerContext& ctx() const { return ctx_; }
   // Set before recover() and before any submit: called after every alloc change.
@@ -92,9 +92,9 @@ class AllocManager {
   // Set before the API serves: called after a job is submitted, stopped or removed (the
   // periodic launcher rereads its jobs).
   void set_on_job_change(std::function<void()> fn) { on_job_change_ = std::move(fn); }
-  // Whether a job whose id starts with `prefix` has an alloc that is not terminal
-  // (prohibit_overlap: a periodic job's children are "<job>/periodic-<unix>").
-  bool any_live_job_with_prefix(const std::string& prefix);
+  // Whether a job of `prefix.ns` whose id starts with `prefix.id` has an alloc that is not
+  // terminal (prohibit_overlap: a periodic job's children are "<job>/periodic-<unix>").
+  bool any_live_job_with_prefix(const state::JobKey& prefix);
 
  private:
   std::shared_ptr<AllocRunner> runner(const std::string& alloc_id);
@@ -115,17 +115,17 @@ class AllocManager {
   // runners_ and allocs_by_job_ change together, under mu_.
   void add_runner_locked(const std::shared_ptr<AllocRunner>& r);
   void erase_runner_locked(const std::string& alloc_id);
-  std::vector<std::shared_ptr<AllocRunner>> job_runners(const std::string& job_id);
+  std::vector<std::shared_ptr<AllocRunner>> job_runners(const state::JobKey& job);
 
   RunnerContext ctx_;
   std::unique_ptr<ExitWatcher> exit_watcher_;  // outlives the runners (declared before them)
   std::mutex mu_;  // guards runners_, allocs_by_job_, removed_alloc_ns_ and submissions
   std::map<std::string, std::shared_ptr<AllocRunner>> runners_;
-  // job id -> ids of its allocs in runners_: a job's reads cost its own allocs, not all.
-  std::map<std::string, std::set<std::string>> allocs_by_job_;
-  // job id -> last update of an alloc of it that was garbage collected (job GC's age of a
+  // job -> ids of its allocs in runners_: a job's reads cost its own allocs, not all.
+  std::map<state::JobKey, std::set<std::string>> allocs_by_job_;
+  // job -> last update of an alloc of it that was garbage collected (job GC's age of a
   // job whose allocs are already gone; lost on restart, then the submit time counts).
-  std::map<std::string, int64_t> removed_alloc_ns_;
+  std::map<state::JobKey, int64_t> removed_alloc_ns_;
   std::function<void()> on_job_change_;
   void job_changed() {
     if (on_job_change_) on_job_change_();

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "drover/loader/registry.hpp"
+
 namespace drover::runner {
 namespace {
 
@@ -116,10 +118,11 @@ Status del_chain(const std::string& alloc_id, const std::string& netns, const nl
   return first;
 }
 
-// A new namespace bound at `path`: unshare in a thread of its own (the namespace is the
-// thread's alone, so the agent's other threads stay on the host's network), bind its
-// /proc/thread-self/ns/net, and let the thread end; the bind mount keeps the namespace.
-Status make_netns(const fs::path& path) {
+// The namespace named by `source` bound at `path`, so that it outlives whatever holds it now.
+// `source` empty: a new namespace, made by unshare in a thread of its own (the namespace is
+// the thread's alone, so the agent's other threads stay on the host's network), bound from
+// /proc/self/task/<tid>/ns/net before the thread ends.
+Status bind_netns(const fs::path& path, const std::string& source) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return make_error("creating " + path.parent_path().string() + ": " + ec.message());
@@ -127,15 +130,21 @@ Status make_netns(const fs::path& path) {
   if (fd < 0) return make_error("creating " + path.string() + ": " + std::strerror(errno));
   ::close(fd);
   std::string error;
-  std::thread([&] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      error = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
-      return;
-    }
-    const std::string self = "/proc/self/task/" + std::to_string(::syscall(SYS_gettid)) + "/ns/net";
-    if (::mount(self.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
-      error = "bind-mounting " + self + " on " + path.string() + ": " + std::strerror(errno);
-  }).join();
+  auto bind = [&](const std::string& from) {
+    if (::mount(from.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      error = "bind-mounting " + from + " on " + path.string() + ": " + std::strerror(errno);
+  };
+  if (!source.empty()) {
+    bind(source);
+  } else {
+    std::thread([&] {
+      if (::unshare(CLONE_NEWNET) != 0) {
+        error = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+        return;
+      }
+      bind("/proc/self/task/" + std::to_string(::syscall(SYS_gettid)) + "/ns/net");
+    }).join();
+  }
   if (!error.empty()) {
     fs::remove(path, ec);
     return make_error("network namespace " + path.string() + ": " + error);
@@ -259,45 +268,59 @@ std::string network_host_problem(const std::string& mode) {
 
 Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, const std::string& mode,
                                                const std::vector<state::AllocatedPort>& ports,
-                                               const fs::path& data_dir) {
+                                               const fs::path& data_dir, const NetworkMaker& maker) {
   const fs::path ns = netns_path(alloc_id);
-  if (auto st = make_netns(ns); !st) return st.error();
   const nlohmann::json list = cni_conflist(mode);
   const nlohmann::json mappings = cni_port_mappings(ports);
   // The record goes first, so that an agent that dies halfway leaves what its next start
-  // needs to remove the rest.
-  nlohmann::json record = {{"DataDir", data_dir.string()}, {"Mode", mode},
-                           {"Netns", ns.string()},         {"Conflist", list},
-                           {"PortMappings", mappings},     {"Result", nullptr}};
-  if (auto st = write_record(alloc_id, record); !st) {
-    remove_netns(ns);
-    return st.error();
-  }
+  // needs to remove the rest (the driver's part included).
+  nlohmann::json record = {{"DataDir", data_dir.string()},
+                           {"Mode", mode},
+                           {"Netns", ns.string()},
+                           {"Conflist", list},
+                           {"PortMappings", mappings},
+                           {"Result", nullptr},
+                           {"Driver", maker.driver ? maker.driver->name() : ""},
+                           {"Labels", nlohmann::json::object()}};
+  std::error_code ec;
+  fs::create_directories(kNetnsDir, ec);
+  if (auto st = write_record(alloc_id, record); !st) return st.error();
   nlohmann::json prev;
+  bool wired = false;  // CNI ADD began: DEL of the whole chain undoes it
+  // Whatever failed halfway: every plugin's DEL undoes its part (DEL of a plugin that never
+  // ran is a no-op by the spec), then the namespace and the driver's holder go.
+  auto undo = [&](const std::string& why, Errc code) -> Error {
+    if (wired) (void)del_chain(alloc_id, ns.string(), list, prev, mappings);
+    remove_netns(ns);
+    if (maker.driver)
+      if (auto st = maker.driver->destroy_network(alloc_id, record["Labels"]); !st)
+        spdlog::warn("alloc {}: {}", alloc_id, st.message());
+    std::error_code e;
+    fs::remove(record_path(alloc_id), e);
+    return make_error("alloc network (mode " + mode + "): " + why, code);
+  };
+  std::string source;  // empty: a namespace of the agent's own
+  if (maker.driver) {
+    auto made = maker.driver->create_network(alloc_id, maker.alloc_dir, mode);
+    if (!made.ok()) return undo(made.message(), made.code());
+    record["Labels"] = (*made)["Labels"];
+    source = (*made)["Path"].get<std::string>();
+    if (auto st = write_record(alloc_id, record); !st) return undo(st.message(), Errc::Internal);
+  }
+  if (auto st = bind_netns(ns, source); !st) return undo(st.message(), st.code());
+  wired = true;
   for (const auto& p : list["plugins"]) {
     auto r = run_plugin("ADD", alloc_id, ns.string(), plugin_conf(list, p, prev, mappings));
-    if (!r.ok()) {
-      // Half-wired: every plugin's DEL undoes its part (DEL of a plugin that never ran is a
-      // no-op by the spec), then the namespace goes.
-      (void)del_chain(alloc_id, ns.string(), list, prev, mappings);
-      remove_netns(ns);
-      std::error_code ec;
-      fs::remove(record_path(alloc_id), ec);
-      return make_error("alloc network (mode " + mode + "): " + r.message(), r.code());
-    }
+    if (!r.ok()) return undo(r.message(), r.code());
     // loopback's result describes lo alone: the chain's result is the bridge's onward.
     if (p["type"] != "loopback") prev = std::move(*r);
   }
-  AllocNetworkStatus out{ns.string(), ""};
+  AllocNetworkStatus out{ns.string(), "", {}};
+  for (const auto& [k, v] : record["Labels"].items())
+    if (v.is_string()) out.labels[k] = v.get<std::string>();
   if (mode == "bridge") {
     auto ip = cni_result_ip(prev);
-    if (!ip.ok()) {
-      (void)del_chain(alloc_id, ns.string(), list, prev, mappings);
-      remove_netns(ns);
-      std::error_code ec;
-      fs::remove(record_path(alloc_id), ec);
-      return make_error("alloc network: " + ip.message());
-    }
+    if (!ip.ok()) return undo(ip.message(), Errc::Internal);
     out.ip = *ip;
   }
   record["Result"] = prev;
@@ -313,10 +336,14 @@ Result<AllocNetworkStatus> AllocNetwork::recover(const std::string& alloc_id) {
   if (!record.is_object() || (record["Result"].is_null() && record.value("Mode", "") == "bridge") ||
       !is_mounted_netns(ns))
     return make_error("no network namespace recorded for alloc " + alloc_id, Errc::NotFound);
-  return AllocNetworkStatus{ns.string(), record.value("IP", "")};
+  AllocNetworkStatus out{ns.string(), record.value("IP", ""), {}};
+  if (record.contains("Labels") && record["Labels"].is_object())
+    for (const auto& [k, v] : record["Labels"].items())
+      if (v.is_string()) out.labels[k] = v.get<std::string>();
+  return out;
 }
 
-Status AllocNetwork::teardown(const std::string& alloc_id) {
+Status AllocNetwork::teardown(const std::string& alloc_id, plugins::PluginRegistry* plugins) {
   auto record = read_record(alloc_id);
   const fs::path ns = netns_path(alloc_id);
   Status st;
@@ -324,12 +351,23 @@ Status AllocNetwork::teardown(const std::string& alloc_id) {
     st = del_chain(alloc_id, is_mounted_netns(ns) ? ns.string() : "", record["Conflist"],
                    record["Result"], record.value("PortMappings", nlohmann::json::array()));
   remove_netns(ns);
+  // The driver's holder (a pause container) goes after DEL, which needed the namespace.
+  const std::string driver = record.is_object() ? record.value("Driver", "") : "";
+  if (!driver.empty()) {
+    auto* d = plugins ? plugins->driver(driver) : nullptr;
+    Status gone = d ? d->destroy_network(alloc_id, record.value("Labels", nlohmann::json::object()))
+                    : Status(make_error("driver \"" + driver +
+                                        "\", which made the namespace, is not loaded"));
+    if (!gone) return make_error("removing what driver " + driver + " made for its network: " +
+                                 gone.message());
+  }
   std::error_code ec;
   fs::remove(record_path(alloc_id), ec);
   return st;
 }
 
-void AllocNetwork::remove_leftovers(const fs::path& data_dir, const std::set<std::string>& live) {
+void AllocNetwork::remove_leftovers(const fs::path& data_dir, const std::set<std::string>& live,
+                                    plugins::PluginRegistry* plugins) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(kNetnsDir, ec)) {
     const auto name = e.path().filename().string();
@@ -340,7 +378,7 @@ void AllocNetwork::remove_leftovers(const fs::path& data_dir, const std::set<std
         live.count(alloc))
       continue;
     spdlog::info("alloc {}: removing the network namespace it left behind", alloc);
-    if (auto st = teardown(alloc); !st) spdlog::warn("alloc {}: {}", alloc, st.message());
+    if (auto st = teardown(alloc, plugins); !st) spdlog::warn("alloc {}: {}", alloc, st.message());
   }
 }
 

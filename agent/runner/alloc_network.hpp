@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -12,6 +13,11 @@
 
 #include "drover/common/result.hpp"
 #include "state/alloc.hpp"
+
+namespace drover::plugins {
+class DriverPlugin;
+class PluginRegistry;
+}  // namespace drover::plugins
 
 namespace drover::runner {
 
@@ -41,6 +47,17 @@ std::string network_host_problem(const std::string& mode);
 struct AllocNetworkStatus {
   std::string netns_path;  // what the tasks join
   std::string ip;          // the alloc's address on the bridge ("" in mode none)
+  // What the driver that made the namespace said of it (plugin.h, create_network): its
+  // tasks get it back as "NetworkLabels". Empty when the agent made the namespace.
+  std::map<std::string, std::string> labels;
+};
+
+// Who makes the namespace: the agent itself (driver null), or a driver whose tasks can only
+// join a namespace of its own making (plugin.h, MustInitiateNetwork: docker's pause
+// container), asked through create_network; either way the agent bind-mounts and wires it.
+struct NetworkMaker {
+  plugins::DriverPlugin* driver = nullptr;
+  std::string alloc_dir;  // passed to the driver (its leftovers are told apart by it)
 };
 
 class AllocNetwork {
@@ -49,14 +66,18 @@ class AllocNetwork {
   // `data_dir` marks the record as this agent's (leftover cleanup touches only its own).
   static Result<AllocNetworkStatus> setup(const std::string& alloc_id, const std::string& mode,
                                           const std::vector<state::AllocatedPort>& ports,
-                                          const std::filesystem::path& data_dir);
+                                          const std::filesystem::path& data_dir,
+                                          const NetworkMaker& maker = {});
   // The namespace an earlier run of the agent made, when it is still there.
   static Result<AllocNetworkStatus> recover(const std::string& alloc_id);
-  // CNI DEL, unmount, remove; nothing when there is no record.
-  static Status teardown(const std::string& alloc_id);
+  // CNI DEL, the driver's destroy_network when a driver made it (found in `plugins`), unmount,
+  // remove; nothing when there is no record. The record stays when the driver could not
+  // remove its part, so that the next agent start tries again.
+  static Status teardown(const std::string& alloc_id, plugins::PluginRegistry* plugins);
   // Tears down every namespace this agent (`data_dir`) made for an alloc not in `live`.
   static void remove_leftovers(const std::filesystem::path& data_dir,
-                               const std::set<std::string>& live);
+                               const std::set<std::string>& live,
+                               plugins::PluginRegistry* plugins);
 };
 
 }  // namespace drover::runner

@@ -53,7 +53,7 @@ AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc,
                          std::shared_ptr<const jobspec::Job> job)
     : ctx_(ctx),
       id_(alloc.id),
-      job_id_(alloc.job_id),
+      job_key_{alloc.namespace_, alloc.job_id},
       job_json_(alloc.job),
       job_(job ? std::move(job)
                : std::make_shared<const jobspec::Job>(
@@ -90,6 +90,7 @@ bool AllocRunner::start_network(bool recovering) {
       std::lock_guard lock(mu_);
       netns_path_ = found->netns_path;
       alloc_ip_ = found->ip;
+      network_labels_ = found->labels;
       network_up_ = true;
       return true;
     }
@@ -98,7 +99,16 @@ bool AllocRunner::start_network(bool recovering) {
   std::vector<state::AllocatedPort> ports;
   for (const auto& n : alloc_.networks)
     if (n.task.empty()) ports.insert(ports.end(), n.ports.begin(), n.ports.end());
-  auto made = AllocNetwork::setup(id_, mode, ports, ctx_.data_dir);
+  // A driver whose tasks can only join a namespace of its own making makes it (plugin.h,
+  // MustInitiateNetwork); the agent's other tasks join that one.
+  NetworkMaker maker{nullptr, dir().root.string()};
+  if (ctx_.plugins)
+    for (const auto& t : group_->tasks)
+      if (auto* d = ctx_.plugins->driver(t.driver); d && d->initiates_network()) {
+        maker.driver = d;
+        break;
+      }
+  auto made = AllocNetwork::setup(id_, mode, ports, ctx_.data_dir, maker);
   if (!made.ok()) {
     spdlog::error("alloc {}: {}", id_, made.message());
     fail_alloc(made.message());
@@ -109,7 +119,15 @@ bool AllocRunner::start_network(bool recovering) {
   std::lock_guard lock(mu_);
   netns_path_ = made->netns_path;
   alloc_ip_ = made->ip;
+  network_labels_ = made->labels;
   network_up_ = true;
+  // Nomad's AllocNetworkStatus: the alloc's interface and address (none in mode none).
+  alloc_.network_status = {{"InterfaceName", made->ip.empty() ? "" : kAllocIfname},
+                           {"Address", made->ip},
+                           {"DNS", nullptr}};
+  alloc_.modify_time_ns = state::now_ns();
+  if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
+    spdlog::error("alloc {}: {}", id_, st.message());
   return true;
 }
 
@@ -119,7 +137,7 @@ void AllocRunner::release_network() {
     if (!network_up_ || !alloc_.terminal()) return;
     network_up_ = false;
   }
-  if (auto st = AllocNetwork::teardown(id_); !st)
+  if (auto st = AllocNetwork::teardown(id_, ctx_.plugins); !st)
     spdlog::warn("alloc {}: tearing down its network: {}", id_, st.message());
   else
     spdlog::info("alloc {}: network namespace removed", id_);
@@ -482,8 +500,10 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
     if (n.task.empty() || n.task == task.name)
       for (const auto& p : n.ports) t.ports.push_back({p.label, p.value, p.to, p.host_ip});
   // Only a driver that can join it gets the alloc's namespace (admission refused the others).
-  if (driver && driver->capabilities().value("NetIsolation", "none") == "group")
+  if (driver && driver->capabilities().value("NetIsolation", "none") == "group") {
     t.network_namespace = netns_path_;
+    t.network_labels = network_labels_;
+  }
   return t;
 }
 

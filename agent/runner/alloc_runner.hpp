@@ -20,6 +20,7 @@
 #include "runner/lifecycle.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
+#include "state/job_key.hpp"
 
 namespace drover::runner {
 
@@ -85,7 +86,8 @@ class AllocRunner {
   const jobspec::Job& job() const { return *job_; }
   const std::shared_ptr<const jobspec::Job>& shared_job() const { return job_; }
   // Never changes: read without the lock (and without a snapshot).
-  const std::string& job_id() const { return job_id_; }
+  const std::string& job_id() const { return job_key_.id; }
+  const state::JobKey& job_key() const { return job_key_; }
   const std::shared_ptr<const nlohmann::json>& job_json() const { return job_json_; }
   // Its ports: chosen before it was first persisted, never changed (no lock needed).
   const std::vector<state::AllocatedNetwork>& networks() const { return alloc_.networks; }
@@ -97,6 +99,11 @@ class AllocRunner {
   // batch and sysbatch tasks run to completion; service and system tasks are restarted.
   bool batch() const { return jobspec::runs_to_completion(job_->type); }
   AllocDir dir() const { return alloc_dir_for(ctx_.data_dir, id_); }
+  // The alloc's own address in network mode bridge ("" otherwise, or before it is up).
+  std::string alloc_ip() const {
+    std::lock_guard lock(mu_);
+    return alloc_ip_;
+  }
   // The JSON a driver's start call receives for `task`.
   sdk::TaskSpec task_spec(const jobspec::Task& task) const;
 
@@ -130,7 +137,7 @@ class AllocRunner {
 
   RunnerContext& ctx_;
   std::string id_;
-  std::string job_id_;
+  state::JobKey job_key_;
   std::shared_ptr<const nlohmann::json> job_json_;
   std::shared_ptr<const jobspec::Job> job_;
   const jobspec::TaskGroup* group_ = nullptr;
@@ -148,6 +155,7 @@ class AllocRunner {
   // The alloc's network namespace and its address (set before any task starts; "" when the
   // alloc shares the host's network).
   std::string netns_path_, alloc_ip_;
+  std::map<std::string, std::string> network_labels_;  // from the driver that made it
   bool network_up_ = false;  // under mu_
 };
 

@@ -275,4 +275,29 @@ json DeviceManager::stats_for(const std::string& owner) const {
   return out;
 }
 
+json DeviceManager::all_stats() const {
+  json out = json::array();
+  for (const auto& name : plugins_->device_names()) {
+    auto* plugin = plugins_->device(name);
+    if (!plugin) continue;
+    auto st = plugin->stats();
+    if (!st) continue;
+    const auto when = st->value("Timestamp", json());
+    // One group per vendor/type/name, as Nomad groups device stats.
+    std::map<std::string, json> groups;
+    // Held in a local: items() of a temporary would dangle in the range-for.
+    const json instances = st->value("Instances", json::object());
+    for (const auto& [id, inst] : instances.items()) {
+      auto key = inst.value("Vendor", "") + "/" + inst.value("Type", "") + "/" + inst.value("Name", "");
+      auto& g = groups[key];
+      if (g.is_null())
+        g = {{"Vendor", inst.value("Vendor", "")}, {"Type", inst.value("Type", "")},
+             {"Name", inst.value("Name", "")}, {"Plugin", name}, {"InstanceStats", json::object()}};
+      g["InstanceStats"][id] = {{"Stats", inst.value("Stats", json::object())}, {"Timestamp", when}};
+    }
+    for (auto& [_, g] : groups) out.push_back(std::move(g));
+  }
+  return out;
+}
+
 }  // namespace drover::runner

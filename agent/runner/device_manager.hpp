@@ -44,6 +44,10 @@ class DeviceManager {
   void release_all_but(const std::set<std::string>& live);
   // Per-instance stats of the instances `owner` holds: {id: {stat: {Value, Unit}}}.
   nlohmann::json stats_for(const std::string& owner) const;
+  // Every instance's stats, grouped as Nomad's host stats group them:
+  // [{Vendor, Type, Name, Plugin, InstanceStats: {id: {Stats: {stat: {Value, Unit}},
+  // Timestamp}}}]; a plugin that reports nothing is left out.
+  nlohmann::json all_stats() const;
 
  private:
   struct Pick {

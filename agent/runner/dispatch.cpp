@@ -62,11 +62,12 @@ jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& paylo
   return child;
 }
 
-Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const std::string& job_id,
+Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& key,
                                      const std::string& payload,
                                      const std::map<std::string, std::string>& meta) {
-  auto rec = allocs.job(job_id);
-  if (!rec) return make_error("job \"" + job_id + "\" not found", Errc::NotFound);
+  auto rec = allocs.job(key);
+  const auto& job_id = key.id;
+  if (!rec) return make_error(state::describe(key) + " not found", Errc::NotFound);
   jobspec::Job parent;
   try {
     parent = jobspec::job_from_json(rec->job);

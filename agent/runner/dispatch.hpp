@@ -11,6 +11,7 @@
 
 #include "drover/common/result.hpp"
 #include "jobspec/job.hpp"
+#include "state/job_key.hpp"
 
 namespace drover::runner {
 
@@ -39,7 +40,7 @@ jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& paylo
 // Checks the request and submits the child. Errors: NotFound (no such job), Invalid (not a
 // parameterized job, or the request's problems, joined by "; "), Conflict (stopped), and
 // whatever submit says (409 when it does not fit the node).
-Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const std::string& job_id,
+Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& job,
                                      const std::string& payload,
                                      const std::map<std::string, std::string>& meta);
 

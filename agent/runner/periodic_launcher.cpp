@@ -110,7 +110,8 @@ void PeriodicLauncher::reload_locked() {
       for (const auto& text : e.job.periodic->crons) {
         auto cron = jobspec::CronExpr::parse(text);
         if (!cron) {
-          spdlog::error("periodic job {}: cron \"{}\": {}", rec.id, text, cron.message());
+          spdlog::error("periodic {}: cron \"{}\": {}", state::describe(rec.key()), text,
+                        cron.message());
           ok = false;
           break;
         }
@@ -118,14 +119,14 @@ void PeriodicLauncher::reload_locked() {
       }
       auto zone = jobspec::TimeZone::load(e.job.periodic->time_zone);
       if (!zone) {
-        spdlog::error("periodic job {}: {}", rec.id, zone.message());
+        spdlog::error("periodic {}: {}", state::describe(rec.key()), zone.message());
         ok = false;
       }
       if (!ok) continue;
       e.zone = std::move(*zone);
-      entries_.emplace(rec.id, std::move(e));
+      entries_.emplace(rec.key(), std::move(e));
     } catch (const std::exception& ex) {
-      spdlog::error("periodic job {}: cannot be read: {}", rec.id, ex.what());
+      spdlog::error("periodic {}: cannot be read: {}", state::describe(rec.key()), ex.what());
     }
   }
 }
@@ -137,9 +138,9 @@ std::optional<int64_t> PeriodicLauncher::next_after(const Entry& e, int64_t afte
   return best;
 }
 
-PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const std::string& job_id) {
+PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const state::JobKey& job) {
   LastLaunch l;
-  if (auto text = store_.periodic_launch(job_id)) {
+  if (auto text = store_.periodic_launch(job)) {
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_object()) {
       l.time = j.value("Launch", int64_t{0});
@@ -150,16 +151,17 @@ PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const std::string& jo
   return l;
 }
 
-void PeriodicLauncher::put_last_launch(const std::string& job_id, const LastLaunch& l) {
+void PeriodicLauncher::put_last_launch(const state::JobKey& job, const LastLaunch& l) {
   if (auto st = store_.put_periodic_launch(
-          job_id, json_text({{"Launch", l.time}, {"Until", l.until}, {"Pending", l.pending}}));
+          job, json_text({{"Launch", l.time}, {"Until", l.until}, {"Pending", l.pending}}));
       !st)
-    spdlog::error("periodic job {}: cannot record its launch: {}", job_id, st.message());
+    spdlog::error("periodic {}: cannot record its launch: {}", state::describe(job), st.message());
 }
 
 bool PeriodicLauncher::submit_child(const Entry& e, int64_t unix) {
   auto child = periodic_child(e.job, unix);
-  if (store_.job(child.id)) return true;  // submitted before the agent stopped
+  // Submitted before the agent stopped.
+  if (store_.job({child.namespace_name, child.id})) return true;
   auto receipt = allocs_.submit(child);
   if (!receipt) {
     spdlog::error("periodic job {}: launching {} failed: {}", e.job.id, child.id,
@@ -187,11 +189,12 @@ std::optional<int64_t> PeriodicLauncher::turn_locked(int64_t now) {
     auto next = next_after(e, base);
     if (next && *next <= now) {
       const int64_t at = now - *next > kOnTimeSlack ? now : *next;
-      if (e.job.periodic->prohibit_overlap && allocs_.any_live_job_with_prefix(id + "/periodic-")) {
+      if (e.job.periodic->prohibit_overlap &&
+          allocs_.any_live_job_with_prefix({id.ns, id.id + "/periodic-"})) {
         spdlog::info(
             "periodic job {}: launch at {} skipped: a child is still running "
             "(prohibit_overlap)",
-            id, at);
+            id.id, at);
         put_last_launch(id, {at, now, false});
       } else {
         // Every missed time up to now is covered by this one launch.
@@ -206,10 +209,11 @@ std::optional<int64_t> PeriodicLauncher::turn_locked(int64_t now) {
   return earliest;
 }
 
-Result<std::string> PeriodicLauncher::force(const std::string& job_id) {
+Result<std::string> PeriodicLauncher::force(const state::JobKey& key) {
   std::lock_guard lock(mu_);
-  auto rec = store_.job(job_id);
-  if (!rec) return make_error("job \"" + job_id + "\" not found", Errc::NotFound);
+  auto rec = store_.job(key);
+  const auto& job_id = key.id;
+  if (!rec) return make_error(state::describe(key) + " not found", Errc::NotFound);
   jobspec::Job job;
   try {
     job = jobspec::job_from_json(rec->job);
@@ -225,7 +229,7 @@ Result<std::string> PeriodicLauncher::force(const std::string& job_id) {
                       Errc::Invalid);
   if (rec->stopped) return make_error("job \"" + job_id + "\" is stopped", Errc::Invalid);
   auto child = periodic_child(job, clock_());
-  if (store_.job(child.id))
+  if (store_.job({child.namespace_name, child.id}))
     return make_error("job \"" + child.id + "\" was already launched this second", Errc::Conflict);
   auto receipt = allocs_.submit(child);
   if (!receipt) return receipt.error();
@@ -233,12 +237,12 @@ Result<std::string> PeriodicLauncher::force(const std::string& job_id) {
   return child.id;
 }
 
-std::optional<int64_t> PeriodicLauncher::next_launch(const std::string& job_id) {
+std::optional<int64_t> PeriodicLauncher::next_launch(const state::JobKey& job) {
   std::lock_guard lock(mu_);
   if (dirty_) reload_locked();
-  auto it = entries_.find(job_id);
+  auto it = entries_.find(job);
   if (it == entries_.end()) return std::nullopt;
-  auto base = std::max(last_launch(job_id).until, it->second.submit_s);
+  auto base = std::max(last_launch(job).until, it->second.submit_s);
   auto next = next_after(it->second, std::max(base, clock_() - 1));
   return next;
 }

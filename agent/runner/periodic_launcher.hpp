@@ -20,6 +20,7 @@
 #include "drover/common/result.hpp"
 #include "jobspec/cron.hpp"
 #include "jobspec/job.hpp"
+#include "state/job_key.hpp"
 
 namespace drover::state {
 class StateStore;
@@ -52,9 +53,9 @@ class PeriodicLauncher {
   // `drover job periodic force`: launches a child now, whatever the schedule (which it leaves
   // as it was). Errors: NotFound, Invalid (not an enabled periodic job, or stopped),
   // Conflict (a child of this second exists).
-  Result<std::string> force(const std::string& job_id);
+  Result<std::string> force(const state::JobKey& job);
   // The next launch of a periodic job (unix seconds); nothing when it has none.
-  std::optional<int64_t> next_launch(const std::string& job_id);
+  std::optional<int64_t> next_launch(const state::JobKey& job);
 
  private:
   struct Entry {
@@ -73,8 +74,8 @@ class PeriodicLauncher {
   // One turn: launches every due job; returns the earliest next launch (unix seconds).
   std::optional<int64_t> turn_locked(int64_t now);
   std::optional<int64_t> next_after(const Entry& e, int64_t after) const;
-  LastLaunch last_launch(const std::string& job_id);
-  void put_last_launch(const std::string& job_id, const LastLaunch& l);
+  LastLaunch last_launch(const state::JobKey& job);
+  void put_last_launch(const state::JobKey& job, const LastLaunch& l);
   // Submits the child launched at `unix` unless it exists; false when it could not.
   bool submit_child(const Entry& e, int64_t unix);
 
@@ -83,7 +84,7 @@ class PeriodicLauncher {
   std::function<int64_t()> clock_;
 
   std::mutex mu_;  // entries_ and every launch (the thread's turns and force)
-  std::map<std::string, Entry> entries_;
+  std::map<state::JobKey, Entry> entries_;
   // Set by jobs_changed(), which a launch's own submit calls while mu_ is held: not under mu_.
   std::atomic<bool> dirty_{true};
   std::mutex wake_mu_;  // woken_

@@ -67,7 +67,7 @@ TaskEnv::TaskEnv(const TaskEnvInput& in) : node_(in.node) {
   env_["NOMAD_GROUP_NAME"] = group.name;
   env_["NOMAD_JOB_ID"] = job.id;
   env_["NOMAD_JOB_NAME"] = job.name.empty() ? job.id : job.name;
-  env_["NOMAD_NAMESPACE"] = "default";
+  env_["NOMAD_NAMESPACE"] = job.namespace_name;
   env_["NOMAD_REGION"] = "global";
   if (node_) env_["NOMAD_DC"] = node_->datacenter;
   if (task.resources.cores > 0)

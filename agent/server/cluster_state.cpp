@@ -84,6 +84,14 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
     } else if (starts(k, keys.jobs())) {
       auto j = parse();
       if (j.is_object()) st.jobs[k.substr(keys.jobs().size())] = std::move(j);
+    } else if (starts(k, keys.job_versions_all())) {
+      std::string job, version;
+      if (!split_last(k.substr(keys.job_versions_all().size()), job, version)) continue;
+      auto j = parse();
+      if (j.is_object()) st.job_versions[job][j.value("Version", 0)] = std::move(j);
+    } else if (starts(k, keys.deployments())) {
+      auto j = parse();
+      if (j.is_object()) st.deployments[k.substr(keys.deployments().size())] = std::move(j);
     } else if (starts(k, keys.evals())) {
       auto j = parse();
       if (j.is_object()) st.evals[k.substr(keys.evals().size())] = std::move(j);

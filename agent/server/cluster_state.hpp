@@ -38,6 +38,9 @@ struct ClusterState {
   std::map<std::string, AllocView> allocs;        // by alloc id
   std::map<std::string, nlohmann::json> jobs;     // by "<namespace>/<id>": the job record
   std::map<std::string, nlohmann::json> evals;    // by eval id
+  // Every version of every job ("<namespace>/<id>" -> version -> record), for auto_revert.
+  std::map<std::string, std::map<int, nlohmann::json>> job_versions;
+  std::map<std::string, nlohmann::json> deployments;  // by deployment id
   std::map<std::string, nlohmann::json> servers;  // by server name
   std::string leader_value;                       // the leader key's value, "" when none
 };

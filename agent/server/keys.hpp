@@ -29,6 +29,10 @@ struct Keys {
   std::string job_versions(const std::string& ns, const std::string& id) const {
     return prefix + "/job_versions/" + ns + "/" + id + "/";
   }
+  std::string job_versions_all() const { return prefix + "/job_versions/"; }
+  // Rolling updates: Nomad's Deployment, one per job version that has an update block.
+  std::string deployments() const { return prefix + "/deployments/"; }
+  std::string deployment(const std::string& id) const { return deployments() + id; }
   std::string evals() const { return prefix + "/evals/"; }
   std::string eval(const std::string& id) const { return prefix + "/evals/" + id; }
   std::string leader() const { return prefix + "/leader"; }

@@ -10,33 +10,15 @@
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/job.hpp"
+#include "jobspec/parse.hpp"
+#include "server/deployment.hpp"
+#include "server/drain.hpp"
 #include "server/placement.hpp"
+#include "server/reschedule.hpp"
 
 namespace drover::server {
 
 using nlohmann::json;
-
-namespace {
-
-constexpr int64_t kSecond = 1000000000LL;
-
-}  // namespace
-
-std::optional<int64_t> reschedule_at_ns(const std::string& job_type, int reschedule_count,
-                                        int64_t failed_at_ns) {
-  if (job_type == "batch") {
-    // Batch: 1 attempt within 24h, 5s constant delay.
-    if (reschedule_count >= 1) return std::nullopt;
-    return failed_at_ns + 5 * kSecond;
-  }
-  if (job_type == "service") {
-    // Service: unlimited, 30s exponential delay up to 1h.
-    int64_t delay = 30 * kSecond;
-    for (int i = 0; i < reschedule_count && delay < 3600 * kSecond; ++i) delay *= 2;
-    return failed_at_ns + std::min(delay, 3600 * kSecond);
-  }
-  return std::nullopt;  // system and sysbatch are not rescheduled (Nomad neither)
-}
 
 namespace {
 
@@ -49,6 +31,7 @@ struct JobPass {
   std::vector<const json*> ready;      // sorted by node id
   std::map<std::string, json> writes;  // key -> value, the plan so far
   Plan plan;
+  std::string deployment_id;  // the running deployment of the job being planned, for new allocs
 
   void write_alloc(const AllocView& a) { writes[a.key] = a.alloc; }
 
@@ -94,6 +77,7 @@ struct JobPass {
                {"Resources", ask_to_json(ask)},
                {"Metrics", metrics.to_json()},
                {"Job", job_json}};
+    if (!deployment_id.empty()) a.alloc["DeploymentID"] = deployment_id;
     if (prev) {
       a.alloc["PreviousAllocation"] = prev->value("ID", "");
       a.alloc["RescheduleCount"] = prev->value("RescheduleCount", 0) + 1;
@@ -105,12 +89,209 @@ struct JobPass {
     return a.id;
   }
 
-  // The job's evaluations that are still open (pending or blocked), oldest first.
-  std::vector<json> open_evals(const std::string& ns, const std::string& id) {
+  // A failed alloc whose reschedule delay has not run out: Nomad's follow-up evaluation, pending
+  // until WaitUntil, which the pass after that time takes up and completes with the
+  // replacement; the alloc names it (FollowupEvalID) so that it is written once.
+  void follow_up(const jobspec::Job& job, AllocView& a, int64_t when, const std::string& eval_id) {
+    const std::string id = random_uuid();
+    writes[keys.eval(id)] = {{"ID", id},
+                             {"Namespace", job.namespace_name},
+                             {"JobID", job.id},
+                             {"Type", jobspec::to_string(job.type)},
+                             {"Priority", job.priority},
+                             {"TriggeredBy", "alloc-failure"},
+                             {"Status", "pending"},
+                             {"StatusDescription", "created for delayed rescheduling"},
+                             {"WaitUntil", when},
+                             {"PreviousEval", eval_id},
+                             {"CreateTime", now},
+                             {"ModifyTime", now}};
+    a.alloc["FollowupEvalID"] = id;
+    write_alloc(a);
+  }
+
+  // The job's deployment for `version`: the one there is, else a new one when a group rolls
+  // out by an update block (null when none does, or the job is stopped). A running deployment
+  // of an older version is cancelled, as Nomad cancels it when the job changes.
+  json deployment_of(const jobspec::Job& job, int version, bool stopped) {
+    json mine = nullptr;
+    for (const auto& [id, d] : st.deployments) {
+      if (d.value("JobID", "") != job.id || d.value("Namespace", "default") != job.namespace_name)
+        continue;
+      if (d.value("JobVersion", -1) == version && !stopped) {
+        mine = d;
+      } else if (d.value("Status", "") == "running") {
+        json c = d;
+        c["Status"] = "cancelled";
+        c["StatusDescription"] =
+            stopped ? "Cancelled because job is stopped" : "Cancelled due to newer version of job";
+        c["ModifyTime"] = now;
+        writes[keys.deployment(id)] = c;
+      }
+    }
+    if (!mine.is_null() || stopped) return mine;
+    for (const auto& g : job.groups)
+      if (rolling_update_of(job, g)) return new_deployment(job, version, now);
+    return nullptr;
+  }
+
+  // Counts the deployment's groups, judges it, and writes what changed: a success marks the
+  // version stable; a failure with auto_revert registers the last stable version again.
+  void settle_deployment(json& d, const jobspec::Job& job, const std::string& jk, const json& rec,
+                         int version) {
+    const json before =
+        st.deployments.count(d.value("ID", "")) ? st.deployments.at(d["ID"]) : json(nullptr);
+    std::map<std::string, GroupTally> tallies;
+    for (const auto& g : job.groups) {
+      if (!rolling_update_of(job, g)) continue;
+      GroupTally t;
+      t.desired = g.count;
+      for (const auto& [id, a] : allocs) {
+        if (a.job_key() != jk || a.group() != g.name) continue;
+        if (a.alloc.value("JobVersion", 0) != version) {
+          t.old_left = t.old_left || a.live();
+          continue;
+        }
+        if (a.desired() != "run" && a.client_status() != "failed") continue;
+        ++t.placed;
+        auto h = alloc_health(a);
+        t.healthy += h == AllocHealth::Healthy;
+        t.unhealthy += h == AllocHealth::Unhealthy;
+        t.healthy_canaries += h == AllocHealth::Healthy && a.alloc.value("Canary", false);
+      }
+      record_tally(d, g.name, t, now);
+      tallies[g.name] = t;
+    }
+    const std::string verdict = judge_deployment(d, tallies, now);
+    const std::string ns = job.namespace_name;
+    if (verdict == "successful") {
+      json stable = rec;
+      stable["Stable"] = true;
+      writes[keys.job(ns, job.id)] = stable;
+      writes[keys.job_version(ns, job.id, version)] = stable;
+    } else if (verdict == "failed" && auto_reverts(d)) {
+      auto vs = st.job_versions.find(jk);
+      const json* good =
+          vs == st.job_versions.end() ? nullptr : last_stable_version(vs->second, version);
+      if (!good) {
+        d["StatusDescription"] =
+            d.value("StatusDescription", "") + " - no stable job version to auto revert to";
+      } else {
+        const int target = good->value("Version", 0);
+        json again = *good;
+        again["Version"] = version + 1;
+        again["Stable"] = false;
+        again["Stop"] = false;
+        again["SubmitTime"] = now;
+        writes[keys.job(ns, job.id)] = again;
+        writes[keys.job_version(ns, job.id, version + 1)] = again;
+        d["StatusDescription"] = d.value("StatusDescription", "") +
+                                 " - rolling back to job version " + std::to_string(target);
+      }
+    }
+    json cmp = d;
+    if (before.is_object()) cmp["ModifyTime"] = before.value("ModifyTime", int64_t{0});
+    if (cmp != before) {
+      d["ModifyTime"] = now;
+      writes[keys.deployment(d.value("ID", ""))] = d;
+    }
+  }
+
+  // A new version, for one group: an alloc whose job is the same (a revert to what it runs)
+  // is updated in place; the others are replaced, all at once, or under a rolling update
+  // max_parallel at a time, each step waiting for the new allocs' health. With canaries, the
+  // first `canary` new allocs are placed beside the old ones (sharing their index, left out of
+  // `group`) and nothing is replaced until the deployment is promoted; then an old alloc whose
+  // index has a canary goes first. A deployment no longer running replaces nothing more.
+  // True when a rolling step was taken.
+  bool replace_old_version(const jobspec::Job& job, std::size_t gi, std::vector<AllocView*>& group,
+                           json& deployment, int version, const json& job_json,
+                           const std::string& eval_id, std::vector<std::string>& placed) {
+    const auto& g = job.groups[gi];
+    std::vector<AllocView*> old;
+    std::set<int> new_indexes;
+    for (auto* a : group) {
+      if (a->alloc.value("JobVersion", 0) == version) {
+        if (a->live()) new_indexes.insert(a->index());
+        continue;
+      }
+      if (!a->live()) continue;
+      if (a->alloc.value("Job", json()) == job_json) {
+        a->alloc["JobVersion"] = version;
+        if (!deployment_id.empty()) a->alloc["DeploymentID"] = deployment_id;
+        a->alloc["ModifyTime"] = now;
+        write_alloc(*a);
+        new_indexes.insert(a->index());
+      } else {
+        old.push_back(a);
+      }
+    }
+    std::sort(old.begin(), old.end(),
+              [](AllocView* a, AllocView* b) { return a->index() < b->index(); });
+    const auto* u = rolling_update_of(job, g);
+    if (!u || !deployment.is_object()) {
+      for (auto* a : old) stop(*a, "alloc is being updated due to job update");
+      return false;
+    }
+    if (deployment_id.empty()) return false;  // failed, cancelled or done: nothing more
+    json& dg = deployment["TaskGroups"][g.name];
+    const bool promoted = dg.value("Promoted", false);
+    bool stepped = false;
+    json ids = dg.value("PlacedCanaries", json::array());
+    if (u->canary > 0 && !promoted && (!old.empty() || !ids.empty())) {
+      // Canaries: placed once, beside the old allocs; the old ones stay until promotion.
+      for (auto* a : old) {
+        if (int(ids.size()) >= u->canary) break;
+        if (new_indexes.count(a->index())) continue;
+        PlacementMetrics one;
+        auto id = place(job, job_json, version, gi, a->index(), eval_id, nullptr, nullptr, one);
+        if (id.empty()) break;  // no room: the canaries wait for capacity like any placement
+        allocs.at(id).alloc["Canary"] = true;
+        write_alloc(allocs.at(id));
+        ids.push_back(id);
+        placed.push_back(id);
+        new_indexes.insert(a->index());
+        stepped = true;
+      }
+      dg["PlacedCanaries"] = ids;
+      dg["DesiredCanaries"] = u->canary;
+      group.erase(std::remove_if(group.begin(), group.end(),
+                                 [&](AllocView* a) {
+                                   return a->alloc.value("JobVersion", 0) == version &&
+                                          a->alloc.value("Canary", false);
+                                 }),
+                  group.end());
+      return stepped;
+    }
+    int in_flight = 0;
+    for (auto* a : group)
+      if (a->alloc.value("JobVersion", 0) == version && a->live() &&
+          alloc_health(*a) == AllocHealth::Pending)
+        ++in_flight;
+    int budget = std::max(0, u->max_parallel - in_flight);
+    for (auto* a : old) {
+      if (new_indexes.count(a->index())) {
+        stop(*a, "alloc is being replaced by its promoted canary");
+      } else if (budget > 0) {
+        stop(*a, "alloc is being updated due to job update");
+        --budget;
+      } else {
+        continue;
+      }
+      stepped = true;
+    }
+    return stepped;
+  }
+
+  // The job's evaluations that are still open (pending or blocked), oldest first. A follow-up
+  // eval waiting for a reschedule delay (WaitUntil) opens when the delay is over, or at once
+  // with `waiting` (a stopped job resolves them all).
+  std::vector<json> open_evals(const std::string& ns, const std::string& id, bool waiting) {
     std::vector<json> out;
     for (const auto& [eid, e] : st.evals)
       if (e.value("JobID", "") == id && e.value("Namespace", "default") == ns &&
-          (e.value("Status", "") == "pending" || e.value("Status", "") == "blocked"))
+          (e.value("Status", "") == "pending" || e.value("Status", "") == "blocked") &&
+          (waiting || e.value("WaitUntil", int64_t{0}) <= now))
         out.push_back(e);
     std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
       return a.value("CreateTime", int64_t{0}) < b.value("CreateTime", int64_t{0});
@@ -129,7 +310,8 @@ struct JobPass {
     const json& job_json = rec["Job"];
     const int version = rec.value("Version", 0);
     const std::string type = jobspec::to_string(job.type);
-    auto evals = open_evals(job.namespace_name, job.id);
+    const bool stopped = rec.value("Stop", false) || jobspec::launches_children(job);
+    auto evals = open_evals(job.namespace_name, job.id, stopped);
     const std::string eval_id = evals.empty() ? random_uuid() : evals.front().value("ID", "");
     const std::size_t writes_before = writes.size();
     std::string trigger = "job-register";
@@ -140,8 +322,11 @@ struct JobPass {
     std::vector<AllocView*> mine;
     for (auto& [id, a] : allocs)
       if (a.job_key() == jk) mine.push_back(&a);
+    json deployment = deployment_of(job, version, stopped);
+    const bool rolling_out = deployment.is_object() && deployment.value("Status", "") == "running";
+    deployment_id = rolling_out ? deployment.value("ID", "") : "";
 
-    if (rec.value("Stop", false) || jobspec::launches_children(job)) {
+    if (stopped) {
       for (auto* a : mine)
         if (a->desired() == "run") stop(*a, "alloc is not needed since the job was stopped");
     } else {
@@ -158,10 +343,8 @@ struct JobPass {
         std::vector<AllocView*> group;
         for (auto* a : mine)
           if (a->group() == g.name && a->desired() == "run") group.push_back(a);
-        // A new version replaces the old one's allocs (no rolling update yet).
-        for (auto* a : group)
-          if (a->alloc.value("JobVersion", 0) != version && a->live())
-            stop(*a, "alloc is being updated due to job update");
+        if (replace_old_version(job, gi, group, deployment, version, job_json, eval_id, placed))
+          trigger = "deployment-watcher";
         group.erase(std::remove_if(group.begin(), group.end(),
                                    [](AllocView* a) { return a->desired() != "run"; }),
                     group.end());
@@ -192,7 +375,13 @@ struct JobPass {
           }
         } else {
           std::set<int> satisfied;
-          std::vector<std::pair<int, const json*>> to_place;  // index, previous alloc
+          struct ToPlace {
+            int index;
+            const json* prev = nullptr;  // the alloc it replaces
+            int64_t failed_at = 0;       // a reschedule: when prev failed
+          };
+          std::vector<ToPlace> to_place;
+          const auto policy = jobspec::reschedule_policy_of(g, job.type);
           std::sort(group.begin(), group.end(), [](AllocView* a, AllocView* b) {
             return a->alloc.value("CreateTime", int64_t{0}) <
                    b->alloc.value("CreateTime", int64_t{0});
@@ -215,35 +404,42 @@ struct JobPass {
             } else if (cs == "failed") {
               if (a->alloc.contains("NextAllocation")) continue;
               int64_t failed_at = a->status.is_object() ? a->status.value("ModifyTime", now) : now;
-              auto when = reschedule_at_ns(type, a->alloc.value("RescheduleCount", 0), failed_at);
+              auto when = next_reschedule_at_ns(policy, a->alloc, failed_at);
               if (!when) {
                 satisfied.insert(idx);  // out of attempts: the index stays failed
               } else if (*when > now) {
                 satisfied.insert(idx);  // waiting out the reschedule delay
+                if (!a->alloc.contains("FollowupEvalID")) follow_up(job, *a, *when, eval_id);
+                trigger = "alloc-failure";
               } else if (!satisfied.count(idx)) {
                 satisfied.insert(idx);
-                to_place.push_back({idx, &a->alloc});
+                to_place.push_back({idx, &a->alloc, failed_at});
                 trigger = "alloc-failure";
               }
             }
           }
-          // Lost allocs (stopped above when their node went) are replaced at once.
-          std::map<int, const json*> lost_prev;
+          // Lost allocs (stopped above when their node went) are replaced at once, as Nomad
+          // does: the reschedule policy is for allocs that failed. So are migrated ones (off
+          // a draining node); either is linked to its replacement.
+          std::map<int, const AllocView*> moved;
           for (auto* a : mine)
-            if (a->group() == g.name && a->client_status() == "lost" &&
-                !a->alloc.contains("NextAllocation"))
-              lost_prev[a->index()] = &a->alloc;
+            if (a->group() == g.name && !a->alloc.contains("NextAllocation") &&
+                (a->client_status() == "lost" ||
+                 (a->desired() == "stop" &&
+                  a->alloc.value("DesiredTransition", json::object()).value("Migrate", false))))
+              moved[a->index()] = a;
           for (int idx = 0; idx < g.count; ++idx)
             if (!satisfied.count(idx)) {
-              auto lp = lost_prev.find(idx);
-              to_place.push_back({idx, lp == lost_prev.end() ? nullptr : lp->second});
-              if (lp != lost_prev.end()) trigger = "node-update";
+              auto m = moved.find(idx);
+              to_place.push_back({idx, m == moved.end() ? nullptr : &m->second->alloc});
+              if (m != moved.end())
+                trigger = m->second->client_status() == "lost" ? "node-update" : "node-drain";
             }
           std::sort(to_place.begin(), to_place.end(),
-                    [](const auto& a, const auto& b) { return a.first < b.first; });
-          for (const auto& [idx, prev] : to_place) {
+                    [](const auto& a, const auto& b) { return a.index < b.index; });
+          for (const auto& tp : to_place) {
             PlacementMetrics one;
-            auto id = place(job, job_json, version, gi, idx, eval_id, prev, nullptr, one);
+            auto id = place(job, job_json, version, gi, tp.index, eval_id, tp.prev, nullptr, one);
             if (id.empty()) {
               failed_here = true;
               metrics = one;  // every unplaced alloc sees the same nodes
@@ -251,11 +447,17 @@ struct JobPass {
               continue;
             }
             placed.push_back(id);
-            if (prev) {
+            if (tp.prev) {
               // The previous alloc points at its replacement, so it is replaced only once.
-              auto& old = allocs.at(prev->value("ID", ""));
+              auto& old = allocs.at(tp.prev->value("ID", ""));
               old.alloc["NextAllocation"] = id;
               write_alloc(old);
+            }
+            if (tp.failed_at) {
+              auto& fresh = allocs.at(id);
+              fresh.alloc["RescheduleTracker"] =
+                  next_reschedule_tracker(policy, *tp.prev, tp.failed_at, now);
+              write_alloc(fresh);
             }
           }
         }
@@ -268,8 +470,18 @@ struct JobPass {
       }
     }
 
-    // The evaluation: open ones are resolved; a change with none open gets a new one.
+    // Deployment bookkeeping alone (counts, verdicts) is no reason for an evaluation.
     const bool changed = writes.size() != writes_before;
+    if (deployment.is_object()) {
+      if (!st.deployments.count(deployment.value("ID", ""))) {
+        deployment["ModifyTime"] = now;
+        writes[keys.deployment(deployment["ID"])] = deployment;
+      }
+      if (rolling_out) settle_deployment(deployment, job, jk, rec, version);
+    }
+    deployment_id.clear();
+
+    // The evaluation: open ones are resolved; a change with none open gets a new one.
     const std::string status = failed.empty() ? "complete" : "blocked";
     auto outcome = [&](json e) {
       e["Status"] = status;
@@ -320,13 +532,10 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     pass.plan.lost++;
     pass.plan.stopped--;
   }
-  // A draining node's allocs move: stopped there, placed again elsewhere (all at once; the
-  // migrate block's max_parallel is not read yet). System jobs stay, as in Nomad's default.
-  for (auto& [id, a] : pass.allocs) {
-    auto n = st.nodes.find(a.node_id);
-    if (n == st.nodes.end() || !n->second.value("Drain", false) || !a.live()) continue;
-    auto type = a.alloc.value("Job", json::object()).value("Type", "service");
-    if (type == "system" || type == "sysbatch") continue;
+  // A draining node's allocs move by their group's migrate block (drain.hpp): stopped there,
+  // placed again elsewhere.
+  for (const auto& id : allocs_to_migrate(st, pass.allocs)) {
+    auto& a = pass.allocs.at(id);
     a.alloc["DesiredTransition"] = {{"Migrate", true}};
     pass.stop(a, "alloc is being migrated: its node is draining");
   }
@@ -334,7 +543,8 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     if (a.live() && st.nodes.count(a.node_id))
       pass.usage[a.node_id].add(a.job_key(), a.group(), a.alloc.value("Resources", json::object()));
   for (const auto& [jk, rec] : st.jobs) pass.job(jk, rec);
-  // A purged job's key is gone: its allocs stop and its evaluations are done.
+  // A purged job's key is gone: its allocs stop, its evaluations are done and a running
+  // deployment is cancelled.
   for (auto& [id, a] : pass.allocs)
     if (a.desired() == "run" && !st.jobs.count(a.job_key()))
       pass.stop(a, "alloc is not needed since the job was purged");
@@ -346,6 +556,15 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     done["Status"] = "complete";
     done["ModifyTime"] = now_ns;
     pass.writes[keys.eval(id)] = done;
+  }
+  for (const auto& [id, d] : st.deployments) {
+    std::string jk = d.value("Namespace", "default") + "/" + d.value("JobID", "");
+    if (st.jobs.count(jk) || d.value("Status", "") != "running") continue;
+    json done = d;
+    done["Status"] = "cancelled";
+    done["StatusDescription"] = "Cancelled because job is purged";
+    done["ModifyTime"] = now_ns;
+    pass.writes[keys.deployment(id)] = done;
   }
   for (auto& [k, v] : pass.writes) pass.plan.puts.emplace_back(k, json_text(v));
   return std::move(pass.plan);

@@ -3,8 +3,9 @@
 // to a conflict or a crash is simply done again. Covers service and batch (count per group,
 // indexes kept), system and sysbatch (one per ready node, nodes that join later included),
 // stopped jobs, new versions (destructive: old allocs stopped, new ones placed), lost allocs
-// on down nodes (replaced at once) and failed allocs (rescheduled by Nomad's default policy
-// per job type). Every job touched gets an evaluation: complete, or blocked with the reasons.
+// on down nodes (replaced at once) and failed allocs (rescheduled by the group's reschedule
+// policy, reschedule.hpp, through a follow-up evaluation that waits out the delay). Every job
+// touched gets an evaluation: complete, or blocked with the reasons.
 #pragma once
 
 #include <cstdint>
@@ -22,12 +23,6 @@ struct Plan {
   int placed = 0, stopped = 0, lost = 0;
   bool empty() const { return puts.empty(); }
 };
-
-// Nomad's default reschedule policy of a job type (structs.DefaultServiceJobReschedulePolicy
-// and DefaultBatchJobReschedulePolicy): when a failed alloc's replacement may be placed,
-// or nullopt when it has used its attempts.
-std::optional<int64_t> reschedule_at_ns(const std::string& job_type, int reschedule_count,
-                                        int64_t failed_at_ns);
 
 Plan plan_cluster(const ClusterState& state, const Keys& keys, int64_t now_ns);
 

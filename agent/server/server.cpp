@@ -9,8 +9,13 @@
 #include <iostream>
 #include <thread>
 
+#include "api/host_check.hpp"
 #include "api/http_server.hpp"
+#include "api/json_reply.hpp"
+#include "api/origin_check.hpp"
+#include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
+#include "server/deployments_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_forward.hpp"
 #include "server/plan_committer.hpp"
@@ -57,8 +62,29 @@ int run_server(const ServerFlags& flags) {
   PlanCommitter committer(cfg.etcd, keys, election);
   ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
                            http_addr, &election, [&committer] { committer.wake(); }};
+  // The agent's browser rules (docs/ui.md, "Security"): names it does not answer to (DNS
+  // rebinding) and cross-origin writes are refused before any route; then the same UI.
+  const auto allowed_hosts =
+      api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
+  routes.set_pre_routing_handler(
+      [&allowed_hosts](const httplib::Request& req, httplib::Response& res) {
+        // A followed log is a live stream: never gzipped (see the agent's guard in
+        // api/http_api.cpp).
+        if (req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+          const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+        auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
+        if (why.empty())
+          why = api::cross_origin_refusal(req.method, req.get_header_value("Origin"),
+                                          req.get_header_value("Host"),
+                                          req.get_header_value("Sec-Fetch-Site"));
+        if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        api::reply_error(res, 403, why);
+        return httplib::Server::HandlerResponse::Handled;
+      });
+  register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_server_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
+  api::register_ui_endpoint(routes);
 
   spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s", cfg.name, http_addr,
                cfg.etcd.endpoints.front(), cfg.etcd.prefix, cfg.leader_ttl.count());

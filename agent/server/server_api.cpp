@@ -7,16 +7,20 @@
 #include <thread>
 
 #include "api/json_reply.hpp"
+#include "api/namespace_query.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/parse.hpp"
 #include "server/cluster_state.hpp"
 #include "server/leader_election.hpp"
 #include "state/alloc.hpp"
+#include "state/job_key.hpp"
 #include "upstream/etcd_client.hpp"
 
 namespace drover::server {
 
+using api::namespace_matches;
+using api::namespace_query;
 using api::reply_error;
 using api::reply_json;
 using nlohmann::json;
@@ -32,20 +36,28 @@ Result<ClusterState> read_state(const ServerApiContext& ctx) {
   return read_cluster_state(r.value(), ctx.keys);
 }
 
+// The request's ?namespace= ("default" when absent); checked before any route runs
+// (register_server_routes), so it is a name, or "*" on a list.
 std::string ns_of(const httplib::Request& req) {
   auto ns = req.get_param_value("namespace");
-  return ns.empty() ? "default" : ns;
+  return ns.empty() ? kDefaultNamespace : ns;
+}
+
+// The lists that take ?namespace=* (every namespace), as Nomad's.
+bool lists_namespaces(const httplib::Request& req) {
+  return req.method == "GET" && (req.path == "/v1/jobs" || req.path == "/v1/allocations");
 }
 
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
-// reported (ClientStatus, TaskStates, DeploymentStatus).
+// reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
 json alloc_json(const AllocView& a, bool with_job) {
   json j = a.alloc;
   if (!with_job) j.erase("Job");
   j["ClientStatus"] = a.client_status();
   if (a.status.is_object()) {
     for (const char* k :
-         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources"})
+         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources",
+          "NetworkStatus"})
       if (a.status.contains(k)) j[k] = a.status[k];
     int64_t mt = a.status.value("ModifyTime", int64_t{0});
     if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
@@ -74,6 +86,7 @@ json job_json(const ClusterState& st, const std::string& jk, const json& rec) {
   j["Version"] = rec.value("Version", 0);
   j["Stop"] = rec.value("Stop", false);
   j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
+  j["Stable"] = rec.value("Stable", false);  // its deployment succeeded
   j["Status"] = job_status(st, jk, rec);
   return j;
 }
@@ -137,7 +150,17 @@ void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
                            "): " + jobspec::format_problems(parsed.problems),
                        {{"problems", problem_list(parsed.problems)}});
   }
-  const auto& job = *parsed.job;
+  // Nomad's order (command/agent/job_endpoint.go, namespaceForJob): the ?namespace= query,
+  // then the job's own Namespace; drover says when the query replaced the job's.
+  auto job = *parsed.job;
+  std::string warnings;
+  if (req.has_param("namespace") && ns_of(req) != job.namespace_name) {
+    if (job.namespace_name != kDefaultNamespace)
+      warnings = "the job's namespace \"" + job.namespace_name +
+                 "\" was replaced by the request's ?namespace=" + ns_of(req) +
+                 " (the query wins, as in Nomad)";
+    job.namespace_name = ns_of(req);
+  }
   const std::string ns = job.namespace_name;
   upstream::EtcdClient etcd(ctx.etcd);
   auto current = etcd.get(ctx.keys.job(ns, job.id));
@@ -170,7 +193,8 @@ void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
                    {"JobModifyIndex", version},
                    {"EvalStatus", done.value("Status", "pending")},
                    {"AllocIDs", done.value("PlacedAllocs", json::array())},
-                   {"Warnings", ""}});
+                   {"Namespace", ns},
+                   {"Warnings", warnings}});
 }
 
 void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -181,7 +205,7 @@ void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib:
   upstream::EtcdClient etcd(ctx.etcd);
   auto current = etcd.get(ctx.keys.job(ns, id));
   if (!current) return reply_error(res, 503, current.message());
-  if (!current.value()) return reply_error(res, 404, "job \"" + id + "\" not found");
+  if (!current.value()) return reply_error(res, 404, state::describe({ns, id}) + " not found");
   json rec = json::parse(*current.value(), nullptr, false);
   if (!rec.is_object()) return reply_error(res, 500, "job \"" + id + "\": unreadable record");
   jobspec::Job job;
@@ -274,6 +298,15 @@ json node_stub(const json& n) {
 }  // namespace
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
+  // ?namespace= becomes a part of etcd keys: a value that is not a namespace name is refused
+  // before any route reads it.
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("namespace")) return httplib::Server::HandlerResponse::Unhandled;
+    auto ns = namespace_query(req.get_param_value("namespace"), lists_namespaces(req));
+    if (ns) return httplib::Server::HandlerResponse::Unhandled;
+    reply_error(res, ns.error());
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s.Get("/v1/agent/health", [](const httplib::Request&, httplib::Response& res) {
     reply_json(res, {{"server", {{"ok", true}, {"message", "ok"}}}});
   });
@@ -313,10 +346,12 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   s.Get("/v1/jobs", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                        httplib::Response& res) {
           auto prefix = req.get_param_value("prefix");
+          const std::string ns = ns_of(req);
           json out = json::array();
           for (const auto& [jk, rec] : st.jobs) {
             std::string id = rec.value("ID", "");
             if (!prefix.empty() && id.rfind(prefix, 0) != 0) continue;
+            if (!namespace_matches(ns, rec.value("Namespace", kDefaultNamespace))) continue;
             const json& j = rec["Job"];
             out.push_back({{"ID", id},
                            {"Namespace", rec.value("Namespace", "default")},
@@ -334,7 +369,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
                     httplib::Response& res) -> const json* {
     auto it = st.jobs.find(ns_of(req) + "/" + std::string(req.matches[1]));
     if (it == st.jobs.end()) {
-      reply_error(res, 404, "job \"" + std::string(req.matches[1]) + "\" not found");
+      reply_error(res, 404, state::describe({ns_of(req), req.matches[1]}) + " not found");
       return nullptr;
     }
     return &it->second;
@@ -372,6 +407,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
       j["Version"] = rec.value("Version", 0);
       j["Stop"] = rec.value("Stop", false);
       j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
+      j["Stable"] = rec.value("Stable", false);
       versions.push_back(j);
     }
     if (versions.empty())
@@ -461,9 +497,12 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   s.Get("/v1/allocations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                               httplib::Response& res) {
           auto prefix = req.get_param_value("prefix");
+          const std::string ns = ns_of(req);
           json out = json::array();
           for (const auto& [id, a] : st.allocs)
-            if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(alloc_json(a, false));
+            if ((prefix.empty() || id.rfind(prefix, 0) == 0) &&
+                namespace_matches(ns, a.alloc.value("Namespace", kDefaultNamespace)))
+              out.push_back(alloc_json(a, false));
           reply_json(res, out);
         }));
   s.Get(R"(/v1/allocation/([^/]+))",

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/host_check.hpp"
 #include "jobspec/parse.hpp"
 #include "jobspec/yaml_to_json.hpp"
 
@@ -52,6 +53,9 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       // etcd grants leases of at least a few seconds; under 2 s the keepalive would race it.
       if (s < std::chrono::seconds(2)) errors += "\n  leader_ttl: must be at least 2s";
       cfg.leader_ttl = s;
+    } else if (k == "http_allowed_hosts") {
+      if (!api::read_allowed_hosts(v, cfg.http_allowed_hosts))
+        errors += "\n  http_allowed_hosts: must be a list of host names (no scheme or port)";
     } else if (k == "etcd") {
       // The agent's block, read by the agent's code; its errors name upstream.etcd.*.
       upstream::UpstreamConfig up;
@@ -62,7 +66,8 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       errors += up_errors;
       cfg.etcd = up.etcd;
     } else {
-      errors += "\n  " + k + ": unknown key (use name, bind_addr, port, leader_ttl, etcd)";
+      errors += "\n  " + k +
+                ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd)";
     }
   }
   if (!errors.empty()) return make_error(origin + " has problems:" + errors, Errc::Invalid);

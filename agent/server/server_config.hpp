@@ -4,6 +4,7 @@
 //   bind_addr: 127.0.0.1
 //   port: 4646
 //   leader_ttl: 10s          # the leader lease's TTL: a dead leader is replaced within it
+//   http_allowed_hosts: []   # names besides IPs, localhost and its own that it answers to
 //   etcd: { endpoints, ca_file, cert_file, key_file, username, password, prefix, request_timeout }
 #pragma once
 
@@ -22,6 +23,8 @@ struct ServerConfig {
   int port = 4646;
   std::chrono::seconds leader_ttl{10};
   upstream::EtcdConfig etcd;
+  // The Host names the API and UI answer to besides the defaults (api/host_check.hpp).
+  std::vector<std::string> http_allowed_hosts;
 };
 
 // Reads and checks the file; every problem at once, each naming its key and the file.

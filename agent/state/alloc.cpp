@@ -123,6 +123,7 @@ std::vector<AllocatedNetwork> allocated_networks_from_json(const nlohmann::json&
 static nlohmann::json header_json(const Alloc& a) {
   return {{"ID", a.id},
           {"Name", a.name},
+          {"Namespace", a.namespace_},
           {"JobID", a.job_id},
           {"TaskGroup", a.group},
           {"Index", a.index},
@@ -133,7 +134,8 @@ static nlohmann::json header_json(const Alloc& a) {
           {"ModifyTime", a.modify_time_ns},
           {"DeploymentStatus", a.deployment_status},
           {"AllocatedResources", allocated_resources_json(a.networks)},
-          {"PreviousAllocation", a.previous_alloc}};
+          {"PreviousAllocation", a.previous_alloc},
+          {"NetworkStatus", a.network_status}};
 }
 
 nlohmann::json to_row_json(const Alloc& a) {

@@ -93,6 +93,7 @@ struct Alloc {
   std::string id;
   std::string name;  // <job>.<group>[<index>]
   std::string job_id;
+  std::string namespace_ = "default";  // the job's (Nomad's Alloc.Namespace)
   std::string group;
   int index = 0;
   std::string client_status = "pending";  // pending | running | complete | failed | lost
@@ -111,6 +112,9 @@ struct Alloc {
   // Nomad's PreviousAllocation: the alloc of the same job, group and index this one replaced
   // on this node ("" for none).
   std::string previous_alloc;
+  // Nomad's AllocNetworkStatus {InterfaceName, Address, DNS} once the alloc's own network
+  // (mode bridge or none) is up; null on the host's network.
+  nlohmann::json network_status;
 
   bool terminal() const {
     return client_status == "complete" || client_status == "failed" || client_status == "lost";

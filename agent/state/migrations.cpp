@@ -45,6 +45,26 @@ Status v3_variables(sqlite3* db) {
   )sql");
 }
 
+// Version 4: jobs are keyed by (namespace, id), as in Nomad; every job, alloc and periodic
+// launch record of an older version goes to the "default" namespace, so an agent upgraded in
+// place keeps its jobs. SQLite cannot change a primary key: the jobs table is copied.
+Status v4_job_namespaces(sqlite3* db) {
+  return exec(db, R"sql(
+    CREATE TABLE jobs_by_namespace (namespace TEXT NOT NULL, id TEXT NOT NULL,
+      json TEXT NOT NULL, submit_time INTEGER NOT NULL, stopped INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (namespace, id));
+    INSERT INTO jobs_by_namespace (namespace, id, json, submit_time, stopped)
+      SELECT 'default', id, json, submit_time, stopped FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_by_namespace RENAME TO jobs;
+    ALTER TABLE allocs ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+    DROP INDEX IF EXISTS allocs_by_job;
+    CREATE INDEX allocs_by_job ON allocs (namespace, job_id, create_time);
+    UPDATE meta SET key = 'periodic_launch/default/' || substr(key, 17)
+      WHERE substr(key, 1, 16) = 'periodic_launch/';
+  )sql");
+}
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -52,6 +72,7 @@ const std::vector<Migration>& schema_migrations() {
       {1, "base tables: jobs, allocs, task_states", v1_base_tables},
       {2, "index allocs by job", v2_allocs_by_job},
       {3, "nomad variables, sealed", v3_variables},
+      {4, "jobs keyed by namespace and id", v4_job_namespaces},
   };
   return list;
 }

@@ -127,26 +127,31 @@ Status StateStore::exec(const char* sql) {
 
 Status StateStore::put_job(const JobRecord& job) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "INSERT OR REPLACE INTO jobs (id, json, submit_time, stopped) VALUES (?,?,?,?)");
-  st.bind(1, job.id).bind(2, json_text(job.job)).bind(3, job.submit_time_ns).bind(4, int64_t{job.stopped});
-  return run(st, "writing job " + job.id);
+  Stmt st(db_, "INSERT OR REPLACE INTO jobs (namespace, id, json, submit_time, stopped) "
+               "VALUES (?,?,?,?,?)");
+  st.bind(1, job.ns).bind(2, job.id).bind(3, json_text(job.job)).bind(4, job.submit_time_ns);
+  st.bind(5, int64_t{job.stopped});
+  return run(st, "writing " + describe(job.key()));
+}
+
+static JobRecord job_row(Stmt& st) {
+  return {st.text(1), parse_or_null(st.text(2)), st.int64(3), st.int64(4) != 0, st.text(0)};
 }
 
 std::vector<JobRecord> StateStore::jobs() {
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
-  Stmt st(db_, "SELECT id, json, submit_time, stopped FROM jobs ORDER BY id");
-  while (st.ok() && st.step() == SQLITE_ROW)
-    out.push_back({st.text(0), parse_or_null(st.text(1)), st.int64(2), st.int64(3) != 0});
+  Stmt st(db_, "SELECT namespace, id, json, submit_time, stopped FROM jobs ORDER BY namespace, id");
+  while (st.ok() && st.step() == SQLITE_ROW) out.push_back(job_row(st));
   return out;
 }
 
-std::optional<JobRecord> StateStore::job(const std::string& id) {
+std::optional<JobRecord> StateStore::job(const JobKey& key) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "SELECT id, json, submit_time, stopped FROM jobs WHERE id = ?");
-  st.bind(1, id);
-  if (st.ok() && st.step() == SQLITE_ROW)
-    return JobRecord{st.text(0), parse_or_null(st.text(1)), st.int64(2), st.int64(3) != 0};
+  Stmt st(db_, "SELECT namespace, id, json, submit_time, stopped FROM jobs "
+               "WHERE namespace = ? AND id = ?");
+  st.bind(1, key.ns).bind(2, key.id);
+  if (st.ok() && st.step() == SQLITE_ROW) return job_row(st);
   return std::nullopt;
 }
 
@@ -157,8 +162,10 @@ Status StateStore::put_alloc(const Alloc& alloc) {
   Transaction tx(db_);
   if (auto st = tx.begun(); !st) return st;
   {
-    Stmt st(db_, "INSERT OR REPLACE INTO allocs (id, job_id, json, create_time) VALUES (?,?,?,?)");
-    st.bind(1, alloc.id).bind(2, alloc.job_id).bind(3, json_text(alloc_row_json(alloc))).bind(4, alloc.create_time_ns);
+    Stmt st(db_, "INSERT OR REPLACE INTO allocs (id, namespace, job_id, json, create_time) "
+                 "VALUES (?,?,?,?,?)");
+    st.bind(1, alloc.id).bind(2, alloc.namespace_).bind(3, alloc.job_id);
+    st.bind(4, json_text(alloc_row_json(alloc))).bind(5, alloc.create_time_ns);
     if (auto r = run(st, "writing alloc"); !r) return r;
   }
   for (const auto& [task, s] : alloc.tasks)
@@ -235,6 +242,7 @@ std::vector<Alloc> StateStore::allocs() {
       a.id = j.value("ID", "");
       a.name = j.value("Name", "");
       a.job_id = j.value("JobID", "");
+      a.namespace_ = j.value("Namespace", std::string(kDefaultNamespace));
       a.group = j.value("TaskGroup", "");
       a.index = j.value("Index", 0);
       a.client_status = j.value("ClientStatus", "pending");
@@ -245,11 +253,12 @@ std::vector<Alloc> StateStore::allocs() {
       // Allocs of one job version share one copy of it, as they did before the restart.
       auto job = j.value("Job", nlohmann::json());
       auto same = std::find_if(out.rbegin(), out.rend(), [&](const Alloc& o) {
-        return o.job_id == a.job_id && o.job && *o.job == job;
+        return o.job_id == a.job_id && o.namespace_ == a.namespace_ && o.job && *o.job == job;
       });
       a.job = same != out.rend() ? same->job : std::make_shared<const nlohmann::json>(std::move(job));
       a.deployment_status = j.value("DeploymentStatus", nlohmann::json());
       a.previous_alloc = j.value("PreviousAllocation", "");
+      a.network_status = j.value("NetworkStatus", nlohmann::json());
       if (j.contains("AllocatedResources"))
         a.networks = state::allocated_networks_from_json(j["AllocatedResources"]);
       out.push_back(std::move(a));
@@ -279,18 +288,24 @@ Status StateStore::delete_alloc(const std::string& alloc_id) {
   return tx.commit();
 }
 
-Status StateStore::delete_job(const std::string& job_id) {
+// "periodic_launch/<namespace>/<id>" (a namespace holds no '/'; migration 4 moved the keys
+// of older versions, "periodic_launch/<id>", into the default namespace).
+static std::string periodic_launch_key(const JobKey& job) {
+  return "periodic_launch/" + job.ns + "/" + job.id;
+}
+
+Status StateStore::delete_job(const JobKey& key) {
   std::lock_guard lock(mu_);
   Transaction tx(db_);
   if (auto st = tx.begun(); !st) return st;
   {
-    Stmt st(db_, "DELETE FROM jobs WHERE id = ?");
-    st.bind(1, job_id);
-    if (auto r = run(st, "deleting job " + job_id); !r) return r;
+    Stmt st(db_, "DELETE FROM jobs WHERE namespace = ? AND id = ?");
+    st.bind(1, key.ns).bind(2, key.id);
+    if (auto r = run(st, "deleting " + describe(key)); !r) return r;
   }
   Stmt launch(db_, "DELETE FROM meta WHERE key = ?");
-  launch.bind(1, "periodic_launch/" + job_id);
-  if (auto r = run(launch, "deleting job " + job_id + "'s launch record"); !r) return r;
+  launch.bind(1, periodic_launch_key(key));
+  if (auto r = run(launch, "deleting the launch record of " + describe(key)); !r) return r;
   return tx.commit();
 }
 
@@ -332,16 +347,12 @@ Status StateStore::delete_meta(const std::string& key) {
   return run(st, "deleting meta " + key);
 }
 
-static std::string periodic_launch_key(const std::string& job_id) {
-  return "periodic_launch/" + job_id;
+std::optional<std::string> StateStore::periodic_launch(const JobKey& job) {
+  return meta(periodic_launch_key(job));
 }
 
-std::optional<std::string> StateStore::periodic_launch(const std::string& job_id) {
-  return meta(periodic_launch_key(job_id));
-}
-
-Status StateStore::put_periodic_launch(const std::string& job_id, const std::string& value) {
-  return put_meta(periodic_launch_key(job_id), value);
+Status StateStore::put_periodic_launch(const JobKey& job, const std::string& value) {
+  return put_meta(periodic_launch_key(job), value);
 }
 
 // Nomad Variables: sealed rows, one index counter, check-and-set in one transaction.

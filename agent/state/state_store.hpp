@@ -12,8 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drover/common/names.hpp"
 #include "drover/common/result.hpp"
 #include "state/alloc.hpp"
+#include "state/job_key.hpp"
 
 struct sqlite3;
 
@@ -40,12 +42,14 @@ struct JobRecord {
   nlohmann::json job;  // canonical job JSON
   int64_t submit_time_ns = 0;
   bool stopped = false;
+  std::string ns = kDefaultNamespace;
+  JobKey key() const { return {ns, id}; }
 };
 
 class StateStore {
  public:
   // The last entry of schema_migrations() (state/migrations.cpp); bump both together.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens (or creates) <data_dir>/state.db. Refuses a file it cannot read or a schema newer
   // than this binary knows, with a message naming the file; never deletes anything.
@@ -55,11 +59,12 @@ class StateStore {
   StateStore& operator=(const StateStore&) = delete;
 
   Status put_job(const JobRecord& job);
+  // Every job of every namespace, by namespace then id.
   std::vector<JobRecord> jobs();
-  std::optional<JobRecord> job(const std::string& id);
+  std::optional<JobRecord> job(const JobKey& key);
   // Removes the job's record (and its periodic launch record) only; its allocs are removed one
   // by one (delete_alloc).
-  Status delete_job(const std::string& job_id);
+  Status delete_job(const JobKey& key);
 
   // Writes the alloc and all its task states in one transaction.
   Status put_alloc(const Alloc& alloc);
@@ -88,8 +93,8 @@ class StateStore {
 
   // A periodic job's last launch (runner/periodic_launcher.hpp), as JSON text; kept in the
   // meta table and removed with the job (delete_job).
-  std::optional<std::string> periodic_launch(const std::string& job_id);
-  Status put_periodic_launch(const std::string& job_id, const std::string& value);
+  std::optional<std::string> periodic_launch(const JobKey& job);
+  Status put_periodic_launch(const JobKey& job, const std::string& value);
 
   // Nomad Variables (vars/sqlite_backend.cpp). Every write takes the next value of one
   // counter (meta `vars_index`) as its index, in the same transaction. `cas`: the write

@@ -23,7 +23,8 @@ void StandaloneUpstream::interrupt() {
 nlohmann::json alloc_status(const nlohmann::json& a) {
   nlohmann::json out = nlohmann::json::object();
   for (const char* key : {"ID", "JobID", "TaskGroup", "ClientStatus", "ClientDescription",
-                          "DesiredStatus", "TaskStates", "DeploymentStatus", "ModifyTime"})
+                          "DesiredStatus", "TaskStates", "DeploymentStatus", "ModifyTime",
+                          "NetworkStatus"})
     out[key] = a.contains(key) ? a.at(key) : nlohmann::json();
   return out;
 }

@@ -134,6 +134,29 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   if (!cfg.cap_add.empty()) host["CapAdd"] = cfg.cap_add;
   if (!drop.empty()) host["CapDrop"] = drop;
   if (!cfg.network_mode.empty()) host["NetworkMode"] = cfg.network_mode;
+  // The alloc's own network (group network mode bridge or none): the task joins the pause
+  // container that holds it (network.cpp), unless the job names a network_mode itself, as in
+  // Nomad. Docker refuses what would set up a network of the task's own in that mode.
+  const bool joins_alloc = !task.network_namespace.empty() && cfg.network_mode.empty();
+  if (joins_alloc) {
+    auto sandbox = task.network_labels.find(kNetLabelSandbox);
+    if (sandbox == task.network_labels.end())
+      throw std::runtime_error(
+          "the alloc's network namespace (" + task.network_namespace +
+          ") was not made by the docker driver: a container can join only another container's "
+          "network");
+    host["NetworkMode"] = "container:" + sandbox->second;
+    const std::pair<const char*, bool> own[] = {
+        {"hostname", !cfg.hostname.empty()},         {"dns_servers", !cfg.dns_servers.empty()},
+        {"dns_search_domains", !cfg.dns_search_domains.empty()},
+        {"dns_options", !cfg.dns_options.empty()},   {"extra_hosts", !cfg.extra_hosts.empty()},
+        {"mac_address", !cfg.mac_address.empty()}};
+    for (const auto& [key, set] : own)
+      if (set)
+        throw std::runtime_error(std::string("config.") + key +
+                                 ": not allowed for a task in the alloc's network (group network "
+                                 "mode bridge or none): its tasks share one network");
+  }
   if (!cfg.pid_mode.empty()) host["PidMode"] = cfg.pid_mode;
   if (!cfg.ipc_mode.empty()) host["IpcMode"] = cfg.ipc_mode;
   if (!cfg.runtime.empty()) host["Runtime"] = cfg.runtime;
@@ -260,7 +283,8 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
       labels_used.push_back(label);
     }
   }
-  if (!labels_used.empty() && cfg.network_mode != "host") {
+  // In the alloc's network the agent's CNI portmap publishes the group's ports.
+  if (!labels_used.empty() && cfg.network_mode != "host" && !joins_alloc) {
     nlohmann::json exposed = nlohmann::json::object(), bindings = nlohmann::json::object();
     for (const auto& label : labels_used) {
       int cport = 0, hport = 0;

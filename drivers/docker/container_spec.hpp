@@ -17,6 +17,10 @@ inline constexpr const char* kLabelTask = "com.drover.task";
 inline constexpr const char* kLabelJobID = "com.drover.job_id";
 // The task's AllocDir: tells which agent (whose alloc dirs are under its data dir) made it.
 inline constexpr const char* kLabelAllocDir = "com.drover.alloc_dir";
+// Marks the pause container that holds an alloc's network namespace (network.cpp).
+inline constexpr const char* kLabelInfra = "com.drover.infra";
+// The network label (the start call's NetworkLabels) naming that container, as Nomad names it.
+inline constexpr const char* kNetLabelSandbox = "docker_sandbox_container_id";
 
 // Throws std::runtime_error (naming the key) for what can only be checked with the task's
 // paths: a relative volume or bind source that resolves outside the alloc dir.

@@ -95,6 +95,26 @@ nlohmann::json make_handle(const sdk::TaskSpec& task, const std::string& id,
             {"Disabled", task.log_config.disabled}}}};
 }
 
+// The container's own address, for a service's address_mode driver or auto (Nomad's
+// DriverNetwork): on a user-defined network docker's address is advertised by default; on
+// docker's default bridge it is there but not advertised; on the host's network, none, or
+// another container's there is none. Null when it has no address.
+nlohmann::json driver_network(const nlohmann::json& inspected, const std::string& network_mode) {
+  if (!inspected.is_object() || network_mode == "host" || network_mode == "none" ||
+      network_mode.rfind("container:", 0) == 0)
+    return nullptr;
+  const auto settings = inspected.value("NetworkSettings", nlohmann::json::object());
+  std::string ip = settings.is_object() ? settings.value("IPAddress", "") : "";
+  if (ip.empty() && settings.is_object() && settings.contains("Networks") &&
+      settings["Networks"].is_object())
+    for (const auto& [name, n] : settings["Networks"].items())
+      if (ip.empty() && n.is_object()) ip = n.value("IPAddress", "");
+  if (ip.empty()) return nullptr;
+  const bool user_defined =
+      !network_mode.empty() && network_mode != "bridge" && network_mode != "default";
+  return {{"IP", ip}, {"AutoAdvertise", user_defined}};
+}
+
 // The handle carries what a follower needs, so that recover builds the same one as start.
 std::unique_ptr<LogFollower> make_follower(std::shared_ptr<const DockerClient> cl,
                                            const std::string& id, const nlohmann::json& handle) {
@@ -195,7 +215,12 @@ nlohmann::json DockerDriver::fingerprint() {
         {"driver.docker.volumes.enabled", config_.volumes_enabled ? "true" : "false"}};
     return out;
   }();
-  fp["Capabilities"] = {{"FSIsolation", "image"}, {"MountConfigs", "all"}};  // plugin.h, fingerprint
+  // plugin.h, fingerprint: its tasks join the alloc's network through a pause container of
+  // its own making (network.cpp).
+  fp["Capabilities"] = {{"FSIsolation", "image"},
+                        {"MountConfigs", "all"},
+                        {"NetIsolation", "group"},
+                        {"MustInitiateNetwork", true}};
   return fp;
 }
 
@@ -264,6 +289,9 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
   c->image = cfg.image;
   c->kill_signal = task.kill_signal;
   c->handle = make_handle(task, id, cfg.image);
+  const std::string mode = body["HostConfig"].value("NetworkMode", "");
+  if (auto net = driver_network(inspect_json(*cl, id, nullptr), mode); !net.is_null())
+    c->handle["DriverNetwork"] = net;
   c->logs = make_follower(cl, id, c->handle);
   c->logs->start();
   track(c);

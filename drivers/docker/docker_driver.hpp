@@ -47,6 +47,10 @@ class DockerDriver : public sdk::Driver {
   nlohmann::json recover(const nlohmann::json& handle) override;
   // Removes every container this agent labelled for an alloc it does not know (reaper.cpp).
   void reap(const sdk::KnownAllocs& known) override;
+  // The pause container holding an alloc's network namespace (network.cpp).
+  sdk::NetworkSpec create_network(const sdk::NetworkRequest& request) override;
+  void destroy_network(const std::string& alloc_id,
+                       const std::map<std::string, std::string>& labels) override;
 
  private:
   std::shared_ptr<const DockerClient> client() const;

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <sys/utsname.h>
+
 namespace drover::docker {
 namespace {
 
@@ -80,6 +82,14 @@ std::chrono::milliseconds parse_duration(const nlohmann::json& v, const std::str
   return std::chrono::milliseconds(static_cast<long long>(ms));
 }
 
+std::string PluginConfig::default_infra_image() {
+  struct utsname u {};
+  std::string arch = ::uname(&u) == 0 ? u.machine : "x86_64";
+  if (arch == "x86_64") arch = "amd64";
+  else if (arch == "aarch64") arch = "arm64";
+  return "registry.k8s.io/pause-" + arch + ":3.3";
+}
+
 PluginConfig parse_plugin_config(const nlohmann::json& config) {
   PluginConfig c;
   c.allow_caps = docker_default_caps();
@@ -106,6 +116,17 @@ PluginConfig parse_plugin_config(const nlohmann::json& config) {
       c.allow_runtimes = string_set(v, key, false);
     } else if (key == "pull_timeout") {
       c.pull_timeout = parse_duration(v, key);
+    } else if (key == "infra_image") {
+      if (!v.is_string() || v.get_ref<const std::string&>().empty())
+        bad(key, "must be an image name such as registry.k8s.io/pause-amd64:3.3");
+      c.infra_image = v.get<std::string>();
+    } else if (key == "infra_command") {
+      if (!v.is_array()) bad(key, "must be a list of strings");
+      c.infra_command.clear();
+      for (const auto& e : v) {
+        if (!e.is_string()) bad(key, "must be a list of strings");
+        c.infra_command.push_back(e.get<std::string>());
+      }
     } else if (key == "pull_progress_interval") {
       c.pull_progress_interval = parse_duration(v, key);
     } else if (key == "gc") {

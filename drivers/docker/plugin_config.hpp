@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace drover::docker {
 
@@ -25,6 +26,13 @@ struct PluginConfig {
   std::chrono::milliseconds pull_timeout{std::chrono::minutes(5)};
   // Least time between two "Downloading Image" progress events of one pull.
   std::chrono::milliseconds pull_progress_interval{std::chrono::seconds(2)};
+  // The "pause" container that holds an alloc's network namespace in bridge mode (network.cpp):
+  // its image (Nomad's default, pulled when absent) and command (empty: the image's own).
+  std::string infra_image = default_infra_image();
+  std::vector<std::string> infra_command;
+
+  // Nomad's: registry.k8s.io/pause-<arch>:3.3 for this machine's architecture.
+  static std::string default_infra_image();
 };
 
 // Docker's default capability set (what a container gets with no cap_add / cap_drop).

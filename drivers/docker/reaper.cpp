@@ -95,6 +95,9 @@ void DockerDriver::reap_once() {
     for (const auto& c : labelled_containers(*cl)) {
       const std::string id = c.value("Id", "");
       if (id.empty() || find(id) || being_started(c)) continue;
+      // A pause container is no task's: the agent removes it with its alloc's network, and
+      // reap (above) when its alloc is unknown.
+      if (c.value("Labels", nlohmann::json::object()).contains(kLabelInfra)) continue;
       if (now - c.value("Created", now) < grace) continue;  // may be starting right now
       cl->del("/containers/" + id + "?force=1&v=1", std::chrono::seconds(10));
     }

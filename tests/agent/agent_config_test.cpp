@@ -224,3 +224,15 @@ TEST(AgentConfig, BadArtifactSettingsAreEachNamed) {
         "artifact.decompression_file_count_limit:", "artifact.http_retry: unknown key"})
     EXPECT_NE(m.find(key), std::string::npos) << key << " in " << m;
 }
+
+TEST(AgentConfig, HttpAllowedHostsAreHostNamesOnly) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\nhttp_allowed_hosts: [drover.example.com, ui.lan]\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->http_allowed_hosts, (std::vector<std::string>{"drover.example.com", "ui.lan"}));
+  f.config_paths = {write_config("data_dir: /x\nhttp_allowed_hosts: [\"http://drover.example.com:4646\"]\n")};
+  auto bad = load_agent_config(f);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("http_allowed_hosts"), std::string::npos) << bad.message();
+}

@@ -21,6 +21,7 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
     Alloc a;
     a.id = "a1";
     a.job_id = "j";
+    a.namespace_ = "prod";
     a.group = "g";
     a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
     a.create_time_ns = 5;
@@ -40,6 +41,8 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
   auto allocs = (*store)->allocs();
   ASSERT_EQ(allocs.size(), 1u);
   EXPECT_EQ(allocs[0].client_status, "running");
+  EXPECT_EQ(allocs[0].namespace_, "prod");
+  EXPECT_EQ(to_json(allocs[0], false)["Namespace"], "prod");
   EXPECT_EQ((*allocs[0].job)["ID"], "j");
   EXPECT_EQ(allocs[0].tasks["t"].state, drover::state::TaskPhase::Running);
   EXPECT_EQ(allocs[0].tasks["t"].restarts, 2);
@@ -81,12 +84,12 @@ TEST(StateStore, DeletedJobIsGoneAfterReopeningAndOthersStay) {
     ASSERT_TRUE(store) << store.message();
     ASSERT_TRUE((*store)->put_job({"gone", {{"ID", "gone"}}, 1, true}));
     ASSERT_TRUE((*store)->put_job({"kept", {{"ID", "kept"}}, 2, false}));
-    ASSERT_TRUE((*store)->delete_job("gone"));
-    ASSERT_TRUE((*store)->delete_job("never-there"));  // deleting nothing is no error
+    ASSERT_TRUE((*store)->delete_job({"default", "gone"}));
+    ASSERT_TRUE((*store)->delete_job({"default", "never-there"}));  // deleting nothing is no error
   }
   auto store = StateStore::open(dir);
   ASSERT_TRUE(store);
-  EXPECT_FALSE((*store)->job("gone"));
+  EXPECT_FALSE((*store)->job({"default", "gone"}));
   ASSERT_EQ((*store)->jobs().size(), 1u);
   EXPECT_EQ((*store)->jobs()[0].id, "kept");
   std::filesystem::remove_all(dir);
@@ -131,15 +134,44 @@ TEST(StateStore, APeriodicJobsLaunchRecordSurvivesReopeningAndGoesWithTheJob) {
     ASSERT_TRUE(store) << store.message();
     ASSERT_TRUE((*store)->put_job({"tick", {{"ID", "tick"}}, 1, false}));
     ASSERT_TRUE((*store)->put_job({"tock", {{"ID", "tock"}}, 1, false}));
-    ASSERT_TRUE((*store)->put_periodic_launch("tick", R"({"Launch":100})"));
-    ASSERT_TRUE((*store)->put_periodic_launch("tock", R"({"Launch":200})"));
+    ASSERT_TRUE((*store)->put_periodic_launch({"default", "tick"}, R"({"Launch":100})"));
+    ASSERT_TRUE((*store)->put_periodic_launch({"default", "tock"}, R"({"Launch":200})"));
   }
   auto store = StateStore::open(dir);
   ASSERT_TRUE(store);
-  EXPECT_EQ((*store)->periodic_launch("tick").value_or(""), R"({"Launch":100})");
-  ASSERT_TRUE((*store)->delete_job("tick"));
-  EXPECT_FALSE((*store)->periodic_launch("tick"))
+  EXPECT_EQ((*store)->periodic_launch({"default", "tick"}).value_or(""), R"({"Launch":100})");
+  ASSERT_TRUE((*store)->delete_job({"default", "tick"}));
+  EXPECT_FALSE((*store)->periodic_launch({"default", "tick"}))
       << "a job submitted again under its id starts afresh";
-  EXPECT_EQ((*store)->periodic_launch("tock").value_or(""), R"({"Launch":200})");
+  EXPECT_EQ((*store)->periodic_launch({"default", "tock"}).value_or(""), R"({"Launch":200})");
+  std::filesystem::remove_all(dir);
+}
+
+// Nomad's (Namespace, ID): one id in two namespaces is two jobs, each with its own record,
+// stop flag and launch record; removing one leaves the other.
+TEST(StateStore, OneJobIdInTwoNamespacesIsTwoJobs) {
+  auto dir = temp_dir();
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store) << store.message();
+    ASSERT_TRUE((*store)->put_job({"web", {{"ID", "web"}, {"Namespace", "default"}}, 1, false}));
+    ASSERT_TRUE((*store)->put_job({"web", {{"ID", "web"}, {"Namespace", "prod"}}, 2, true, "prod"}));
+    ASSERT_TRUE((*store)->put_periodic_launch({"prod", "web"}, R"({"Launch":7})"));
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store);
+  auto& s = **store;
+  ASSERT_EQ(s.jobs().size(), 2u);
+  EXPECT_EQ(s.jobs()[0].ns, "default");
+  EXPECT_EQ(s.jobs()[1].ns, "prod");
+  EXPECT_FALSE(s.job({"default", "web"})->stopped);
+  EXPECT_TRUE(s.job({"prod", "web"})->stopped);
+  EXPECT_EQ(s.job({"prod", "web"})->job["Namespace"], "prod");
+  EXPECT_FALSE(s.job({"staging", "web"}));
+  EXPECT_FALSE(s.periodic_launch({"default", "web"}));
+  ASSERT_TRUE(s.delete_job({"prod", "web"}));
+  EXPECT_FALSE(s.job({"prod", "web"}));
+  EXPECT_FALSE(s.periodic_launch({"prod", "web"}));
+  EXPECT_TRUE(s.job({"default", "web"}));
   std::filesystem::remove_all(dir);
 }

@@ -7,6 +7,7 @@ using namespace drover;
 TEST(TaskEnv, RuntimeVarsMetaAndInterpolation) {
   jobspec::Job job;
   job.id = "web";
+  job.namespace_name = "prod";
   job.meta["team"] = "infra";
   jobspec::TaskGroup group;
   group.name = "g";
@@ -25,6 +26,7 @@ TEST(TaskEnv, RuntimeVarsMetaAndInterpolation) {
   EXPECT_EQ(v.at("NOMAD_MEMORY_LIMIT"), "256");
   EXPECT_EQ(v.at("NOMAD_DC"), "dc7");
   EXPECT_EQ(v.at("NOMAD_META_team"), "infra");
+  EXPECT_EQ(v.at("NOMAD_NAMESPACE"), "prod");  // the job's
   EXPECT_EQ(v.at("URL"), "http://box:2/${unknown.thing}");
   auto cfg = env.interpolate(nlohmann::json{{"args", {"${NOMAD_TASK_NAME}", 3}}});
   EXPECT_EQ(cfg["args"][0], "t");

@@ -4,16 +4,18 @@
 // leaves no namespace, veth or iptables rule behind when the alloc stops; mode none has only
 // loopback; raw_exec in bridge mode is refused at submit.
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "agent_process.hpp"
+#include "bridge_probes.hpp"
 
 using drover::testing::AgentProcess;
-using drover::testing::CmdResult;
 using drover::testing::eventually;
+using drover::testing::fetch;
+using drover::testing::host_veth;
+using drover::testing::sh;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -29,42 +31,9 @@ std::string bridge_job(const std::string& id) {
          "/local/env.txt; exec busybox httpd -f -p 8080 -h /local\"]\n";
 }
 
-std::string fetch(int port, const std::string& path) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(1);
-  auto r = c.Get(path);
-  return r && r->status == 200 ? r->body : "";
-}
-
-CmdResult sh(const std::string& cmd) {
-  CmdResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  r.exit_code = ::pclose(p);
-  return r;
-}
-
 bool exec_healthy(const AgentProcess& a) {
   auto node = a.get("/v1/node").json();
   return node["Drivers"].contains("exec") && node["Drivers"]["exec"].value("Healthy", false);
-}
-
-// The host-side veth of the namespace's eth0 (its peer's ifindex, looked up on the host).
-std::string host_veth(const std::string& netns) {
-  // "2: eth0@if12: ..." (sysfs would show the host's view: nsenter does not remount it).
-  auto line = sh("nsenter --net=" + netns + " ip -o link show eth0").out;
-  auto at = line.find("@if");
-  if (at == std::string::npos) return "";
-  auto idx = line.substr(at + 3, line.find(':', at) - at - 3);
-  for (const auto& e : std::filesystem::directory_iterator("/sys/class/net")) {
-    auto i = drover::testing::read_file((e.path() / "ifindex").string());
-    while (!i.empty() && i.back() == '\n') i.pop_back();
-    if (i == idx) return e.path().filename().string();
-  }
-  return "";
 }
 
 }  // namespace
@@ -89,6 +58,16 @@ TEST_F(BridgeMode, ExecHttpdInsideTheNamespaceIsReachedThroughThePublishedPort) 
   EXPECT_EQ(net["Mode"], "bridge") << a.dump(2);
   int port = a["AllocatedResources"]["Shared"]["Ports"][0]["Value"];
   EXPECT_EQ(a["AllocatedResources"]["Shared"]["Ports"][0]["To"], 8080);
+  // The alloc's address, as Nomad's NetworkStatus shows it, and in `alloc status`.
+  ASSERT_TRUE(a["NetworkStatus"].is_object()) << a.dump(2);
+  EXPECT_EQ(a["NetworkStatus"]["InterfaceName"], "eth0");
+  const std::string ip = a["NetworkStatus"].value("Address", "");
+  EXPECT_EQ(ip.rfind("172.26.", 0), 0u) << ip;
+  const auto status = agent_->cli({"alloc", "status", ids[0]});
+  EXPECT_NE(status.out.find("Alloc IP"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(ip + " (eth0)"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("Allocation Addresses (mode = \"bridge\")"), std::string::npos)
+      << status.out;
 
   std::string body;
   ASSERT_TRUE(eventually([&] { return !(body = fetch(port, "/index.html")).empty(); }, 15s))
@@ -156,4 +135,36 @@ TEST_F(BridgeMode, RawExecInBridgeModeIsRefusedWithTheReason) {
                 "driver \"raw_exec\" cannot run a task in the alloc's network namespace"),
             std::string::npos)
       << r.body;
+}
+
+// address_mode decides what the catalog says (docs/networking.md): alloc is the alloc's own
+// address and the port inside it; host (and auto, for exec) the published host address and
+// port.
+TEST_F(BridgeMode, ServiceAddressModeRegistersTheAllocOrTheHostAddress) {
+  auto job = bridge_job("modes");
+  job += "          services:\n"
+         "            - {name: web-alloc, port: http, address_mode: alloc}\n"
+         "            - {name: web-host, port: http, address_mode: host}\n"
+         "            - {name: web-auto, port: http}\n";
+  auto ids = agent_->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "running", 30s);
+  const std::string ip = a["NetworkStatus"].value("Address", "");
+  const auto& port = a["AllocatedResources"]["Shared"]["Ports"][0];
+  auto one = [&](const std::string& name) {
+    json list;
+    eventually([&] { return (list = agent_->get("/v1/service/" + name).json()).size() == 1; }, 10s);
+    return list.size() == 1 ? list[0] : json();
+  };
+  const json inside = one("web-alloc"), outside = one("web-host"), by_default = one("web-auto");
+  EXPECT_EQ(inside["Address"], ip) << inside.dump();
+  EXPECT_EQ(inside["Port"], 8080) << inside.dump();
+  EXPECT_EQ(outside["Address"], port["HostIP"]) << outside.dump();
+  EXPECT_EQ(outside["Port"], port["Value"]) << outside.dump();
+  EXPECT_EQ(by_default["Address"], outside["Address"]);
+  EXPECT_EQ(by_default["Port"], outside["Port"]);
+  ASSERT_EQ(agent_->del("/v1/job/modes").status, 200);
+  agent_->wait_client_status(ids[0], "complete", 30s);
+  EXPECT_TRUE(
+      eventually([&] { return !std::filesystem::exists("/run/drover/netns/" + ids[0]); }, 10s));
 }

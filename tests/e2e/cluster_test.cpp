@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "agent_process.hpp"
 #include "cluster_processes.hpp"
@@ -296,4 +297,159 @@ TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {
   EXPECT_NE(
       evals[0].value("StatusDescription", "").find("dimension \"memory\" exhausted on 1 node"),
       std::string::npos);
+}
+
+// The job's reschedule block: a task that always fails is placed again once after the delay,
+// the two allocs linked, then left failed.
+TEST(Cluster, AFailedAllocIsRescheduledByTheJobsRescheduleBlockThenLeftFailed) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  std::string job = sleeper("flaky", 1);
+  job.replace(job.find("echo started; exec sleep 300"), 28, "exit 3");
+  job.replace(job.find("  groups:"), 0,
+              "  reschedule: {attempts: 1, interval: 1h, delay: 5s, delay_function: constant, "
+              "unlimited: false}\n");
+  job.replace(job.find("      tasks:"), 0, "      restart: {attempts: 0, mode: fail}\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.follower().post("/v1/jobs", job);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json list;
+  auto failed = [&] {
+    int n = 0;
+    for (const auto& a : list = allocs(c.leader(), "flaky"))
+      n += a.value("ClientStatus", "") == "failed";
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return failed() == 2; }, 40s)) << list.dump(2) << c.leader().log();
+  auto took =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_GE(took.count(), 5) << "the replacement waited out the 5s delay";
+  ASSERT_EQ(list.size(), 2u) << list.dump(2);
+  const json& first = list[0].contains("PreviousAllocation") ? list[1] : list[0];
+  const json& second = list[0].contains("PreviousAllocation") ? list[0] : list[1];
+  EXPECT_EQ(first.value("NextAllocation", ""), second.value("ID", ""));
+  EXPECT_EQ(second.value("PreviousAllocation", ""), first.value("ID", ""));
+  ASSERT_EQ(second["RescheduleTracker"]["Events"].size(), 1u) << second.dump(2);
+  EXPECT_EQ(second["RescheduleTracker"]["Events"][0]["Delay"], 5'000'000'000LL);
+  // The follow-up evaluation that waited out the delay placed the replacement.
+  auto eval = c.leader().get("/v1/evaluation/" + second.value("EvalID", "")).json();
+  EXPECT_EQ(eval.value("TriggeredBy", ""), "alloc-failure") << eval.dump(2);
+  EXPECT_GT(eval.value("WaitUntil", int64_t{0}), 0) << eval.dump(2);
+  EXPECT_EQ(eval.value("Status", ""), "complete");
+  // Its one attempt used: nothing more. Once every evaluation of the job is complete, none
+  // waits to place a third alloc.
+  json evals;
+  ASSERT_TRUE(eventually(
+      [&] {
+        evals = c.leader().get("/v1/job/flaky/evaluations").json();
+        for (const auto& e : evals)
+          if (e.value("Status", "") != "complete") return false;
+        return !evals.empty();
+      },
+      20s))
+      << evals.dump(2);
+  list = allocs(c.leader(), "flaky");
+  EXPECT_EQ(list.size(), 2u) << list.dump(2);
+  for (const auto& a : list) {
+    if (a.contains("PreviousAllocation")) EXPECT_FALSE(a.contains("FollowupEvalID")) << a.dump(2);
+  }
+  c.follower().del("/v1/job/flaky");
+}
+
+// A rolling update to a version whose health check fails: one alloc is replaced
+// (max_parallel 1), it turns unhealthy, the deployment fails and the last stable version is
+// registered again and rolled out.
+TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  std::string v0 = sleeper("roll", 2);
+  v0.replace(v0.find("  groups:"), 0,
+             "  update: {max_parallel: 1, health_check: checks, min_healthy_time: 500ms, "
+             "healthy_deadline: 3s, progress_deadline: 1m, auto_revert: true}\n");
+  auto r = c.follower().post("/v1/jobs", v0);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto latest = [&] { return c.leader().get("/v1/job/roll/deployment").json(); };
+  ASSERT_TRUE(eventually([&] { return latest().value("Status", "") == "successful"; }, 30s))
+      << latest().dump(2) << allocs(c.leader(), "roll").dump(2);
+  EXPECT_TRUE(c.leader().get("/v1/job/roll").json().value("Stable", false));
+
+  // v1: a tcp check on a port nothing listens on.
+  int port = drover::testing::free_loopback_port();
+  std::string v1 = v0 + "          services:\n            - name: roll\n              port: \"" +
+                   std::to_string(port) +
+                   "\"\n              checks:\n                - {type: tcp, interval: 200ms, "
+                   "timeout: 200ms}\n";
+  r = c.follower().post("/v1/jobs", v1);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json deployments;
+  auto failed_v1 = [&] {
+    deployments = c.leader().get("/v1/job/roll/deployments").json();
+    for (const auto& d : deployments)
+      if (d.value("JobVersion", -1) == 1 && d.value("Status", "") == "failed") return true;
+    return false;
+  };
+  ASSERT_TRUE(eventually(failed_v1, 30s)) << deployments.dump(2) << c.leader().log();
+  for (const auto& d : deployments)
+    if (d.value("JobVersion", -1) == 1) {
+      EXPECT_EQ(d.value("StatusDescription", ""),
+                "Failed due to unhealthy allocations - rolling back to job version 0");
+      EXPECT_EQ(d["TaskGroups"]["g"]["PlacedAllocs"], 1) << "max_parallel 1: one at a time";
+      EXPECT_EQ(d["TaskGroups"]["g"]["UnhealthyAllocs"], 1);
+    }
+  // v2 is v0's job again, rolled out and healthy.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto d = latest();
+        return d.value("JobVersion", -1) == 2 && d.value("Status", "") == "successful";
+      },
+      30s))
+      << latest().dump(2) << allocs(c.leader(), "roll").dump(2);
+  auto job = c.leader().get("/v1/job/roll").json();
+  EXPECT_EQ(job.value("Version", -1), 2);
+  const json& services = job["TaskGroups"][0]["Tasks"][0]["Services"];
+  EXPECT_TRUE(services.is_null() || services.empty()) << "the check is gone with the revert";
+  int v2_running = 0;
+  for (const auto& a : allocs(c.leader(), "roll"))
+    if (a.value("DesiredStatus", "") == "run" && a.value("ClientStatus", "") == "running") {
+      EXPECT_EQ(a.value("JobVersion", -1), 2);
+      ++v2_running;
+    }
+  EXPECT_EQ(v2_running, 2);
+  c.follower().del("/v1/job/roll");
+
+// Issue 17's namespaces through `drover server`: one id in two namespaces is two jobs under
+// <prefix>/jobs/<namespace>/<id>, placed on the same agent; lists filter by ?namespace= and
+// stopping one leaves the other running.
+TEST(Cluster, OneJobIdInTwoNamespacesRunsSideBySide) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  ASSERT_EQ(c.follower().post("/v1/jobs", sleeper("web", 1)).status, 200);
+  auto r = c.follower().post("/v1/jobs?namespace=prod", sleeper("web", 1));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().value("Namespace", ""), "prod");
+  auto running = [&](const std::string& ns) {
+    auto list = c.leader().get("/v1/job/web/allocations?namespace=" + ns).json();
+    int n = 0;
+    for (const auto& a : list)
+      if (a.value("ClientStatus", "") == "running" && a.value("Namespace", "") == ns) ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return running("default") == 1 && running("prod") == 1; }, 30s))
+      << c.leader().get("/v1/allocations?namespace=*").body;
+  EXPECT_EQ(c.leader().get("/v1/jobs").json().size(), 1u);
+  EXPECT_EQ(c.leader().get("/v1/jobs?namespace=*").json().size(), 2u);
+  EXPECT_EQ(c.leader().get("/v1/allocations?namespace=prod").json().size(), 1u);
+  EXPECT_EQ(c.leader().get("/v1/jobs?namespace=a%2Fb").status, 400);
+  // The agent keeps them apart too.
+  EXPECT_EQ(c.agents[0]->get("/v1/allocations?namespace=*").json().size(), 2u);
+  EXPECT_EQ(c.agents[0]->get("/v1/job/web?namespace=prod").json().value("Namespace", ""), "prod");
+
+  ASSERT_EQ(c.follower().del("/v1/job/web?namespace=prod").status, 200);
+  ASSERT_TRUE(eventually([&] { return running("prod") == 0; }, 30s))
+      << c.leader().get("/v1/allocations?namespace=*").body;
+  EXPECT_EQ(running("default"), 1);
+  c.follower().del("/v1/job/web");
 }

@@ -21,6 +21,9 @@ std::unique_ptr<AgentProcess> gpu_agent(int gpus, const std::string& data_dir = 
     config["gpus"].push_back({{"uuid", "GPU-0000000" + std::to_string(i)},
                               {"name", "NVIDIA H100 80GB HBM3"},
                               {"memory_mib", 81559},
+                              {"memory_used_mib", 1024 * (i + 1)},
+                              {"utilization", {40 + i, 10}},
+                              {"temperature_c", 50 + i},
                               {"minor", i},
                               {"bus_id", "00000000:0" + std::to_string(i) + ":00.0"}});
   auto path = make_temp_dir("fake-nvml") + "/gpus.json";
@@ -63,6 +66,20 @@ TEST(Devices, NodeListsItsGpusWithAttributesAndUnits) {
   EXPECT_EQ(devices[0]["Name"], "NVIDIA H100 80GB HBM3");
   EXPECT_EQ(devices[0]["Attributes"]["memory"]["Unit"], "MiB");
   EXPECT_EQ(devices[0]["Instances"].size(), 2u);
+}
+
+TEST(Devices, HostStatsReportEachGpusUtilisationMemoryAndTemperature) {
+  auto agent = gpu_agent(2);
+  auto stats = agent->get("/v1/client/stats").json();
+  auto groups = stats["DeviceStats"];
+  ASSERT_EQ(groups.size(), 1u) << stats.dump(2);
+  EXPECT_EQ(groups[0]["Name"], "NVIDIA H100 80GB HBM3");
+  auto gpu1 = groups[0]["InstanceStats"]["GPU-00000001"]["Stats"];
+  EXPECT_EQ(gpu1["GPU utilization"]["Value"], 41) << groups.dump(2);
+  EXPECT_EQ(gpu1["GPU utilization"]["Unit"], "%");
+  EXPECT_EQ(gpu1["Memory used"]["Value"], 2048);
+  EXPECT_EQ(gpu1["Temperature"]["Value"], 51);
+  EXPECT_EQ(gpu1["Temperature"]["Unit"], "C");
 }
 
 TEST(Devices, TasksGetDistinctGpusAndAnAllocThatCannotBeSatisfiedIsRefused) {

@@ -190,3 +190,31 @@ TEST(Services, ARegistrationOutlivesAnAgentKillAndGoesWithATaskThatEndedMeanwhil
   agent->wait_client_status(stay, "complete");
   EXPECT_TRUE(service(*agent, "stay-www").empty());
 }
+
+// The catalog carries the health of a registration's checks (docs/networking.md, "Health"):
+// each check's status as the health watcher last saw it, and the worst of them.
+TEST(Services, ARegistrationCarriesTheHealthOfItsChecks) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(httpd_job(
+      "checked",
+      "              checks:\n"
+      "                - {name: root, type: http, path: /index.html, interval: 200ms, timeout: 1s}\n"
+      "                - {name: missing, type: http, path: /nope, interval: 200ms, timeout: 1s}\n"));
+  agent->wait_client_status(ids[0], "running");
+  json r;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = service(*agent, "checked-www");
+        if (list.size() != 1) return false;
+        r = list[0];
+        return r["Checks"].size() == 2 && r["Checks"][0]["Status"] != "pending" &&
+               r["Checks"][1]["Status"] != "pending";
+      },
+      15s))
+      << r.dump(2) << agent->log();
+  EXPECT_EQ(r["Checks"], json::parse(R"([{"Name": "root", "Status": "success"},
+                                         {"Name": "missing", "Status": "failure"}])"));
+  EXPECT_EQ(r["Health"], "critical");
+  ASSERT_EQ(agent->del("/v1/job/checked").status, 200);
+  agent->wait_client_status(ids[0], "complete");
+}

@@ -103,3 +103,16 @@ TEST(HealthSettings, GroupOverJobOverDefaultsAndNoChecksMeansTaskStates) {
   g.update = jobspec::UpdateStrategy{"task_states", 3s, 2min};
   EXPECT_EQ(health::health_settings(job, g).min_healthy_time, 3s);
 }
+
+TEST(HealthSettings, TheMigrateBlockJudgesAnAllocWithNoUpdateBlock) {
+  jobspec::Job job;
+  jobspec::TaskGroup g;
+  g.tasks.push_back({});
+  g.migrate = jobspec::MigrateStrategy{2, "task_states", 4s, 30s};
+  auto s = health::health_settings(job, g);
+  EXPECT_EQ(s.mode, "task_states");
+  EXPECT_EQ(s.min_healthy_time, 4s);
+  EXPECT_EQ(s.healthy_deadline, 30s);
+  job.update = jobspec::UpdateStrategy{"task_states", 2s, 1min};
+  EXPECT_EQ(health::health_settings(job, g).min_healthy_time, 2s) << "an update block comes first";
+}

@@ -63,7 +63,7 @@ int request_on(int fd, const std::string& request) {
   return std::atoi(std::string(buf + 9, 3).c_str());
 }
 
-const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\n";
+const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 }  // namespace
 
@@ -232,18 +232,38 @@ TEST(Limits, OneClientCannotHoldMoreThanItsShareOfConnections) {
 TEST(Limits, HugeHeadersAndUrlsAreRefusedAndTheAgentKeepsAnswering) {
   auto agent = AgentProcess::start();
   int fd = connect_loopback(agent->port());
-  int code = request_on(fd, "GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  int code = request_on(fd, "GET /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_TRUE(code == 0 || code >= 400) << code;
   close(fd);
   fd = connect_loopback(agent->port());
-  code = request_on(fd, "GET /v1/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  code = request_on(fd, "GET /v1/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_TRUE(code == 0 || code >= 400) << code;
   close(fd);
   // Thousands of headers.
-  std::string many = "GET /v1/jobs HTTP/1.1\r\nHost: x\r\n";
+  std::string many = "GET /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (int i = 0; i < 5000; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
   fd = connect_loopback(agent->port());
   code = request_on(fd, many + "\r\n");
   close(fd);
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+}
+
+// DNS rebinding: a page on evil.example re-points its name at 127.0.0.1; the browser then
+// sends the agent "Host: evil.example:<port>" with no Origin on reads. Nothing is answered,
+// reads included; a name from http_allowed_hosts is.
+TEST(Rebinding, AHostNameTheAgentDoesNotAnswerToGets403ReadsIncluded) {
+  auto agent = AgentProcess::start({.config_yaml = "http_allowed_hosts: [drover.example.com]\n"});
+  auto on = [&](const std::string& host, const std::string& path) {
+    int fd = connect_loopback(agent->port());
+    int code = request_on(fd, "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    close(fd);
+    return code;
+  };
+  const std::string port = ":" + std::to_string(agent->port());
+  EXPECT_EQ(on("evil.example" + port, "/v1/jobs"), 403);
+  EXPECT_EQ(on("evil.example" + port, "/v1/node"), 403);
+  EXPECT_EQ(on("evil.example" + port, "/ui/"), 403);
+  EXPECT_EQ(on("drover.example.com" + port, "/v1/jobs"), 200);
+  EXPECT_EQ(on("localhost" + port, "/v1/jobs"), 200);
+  EXPECT_EQ(on("127.0.0.1" + port, "/v1/jobs"), 200);
 }

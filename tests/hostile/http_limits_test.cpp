@@ -114,7 +114,7 @@ void reset_peak(pid_t pid) { std::ofstream("/proc/" + std::to_string(pid) + "/cl
 // reading; returns the reply and how much was sent.
 std::string post_chunked(int port, std::size_t body_bytes, std::size_t& sent) {
   int fd = connect_from(port);
-  send_all(fd, "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  send_all(fd, "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n");
   std::string chunk = "10000\r\n" + std::string(0x10000, 'a') + "\r\n";
   std::string reply;
   sent = 0;
@@ -179,7 +179,7 @@ TEST(HttpLimits, ChunkedBodyPastTheCapGets413BeforeItIsBuffered) {
 TEST(HttpLimits, ChunkedBodyUnderTheCapIsServed) {
   auto agent = AgentProcess::start();
   auto job = sh_job("chunked-ok", "batch", "true");
-  std::string request = "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string request = "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (std::size_t i = 0; i < job.size(); i += 7) {
     auto part = job.substr(i, 7);
     char size[16];
@@ -200,7 +200,7 @@ TEST(HttpLimits, GzipBombIsRefusedWithoutExpanding) {
   for (const char* encoding : {"gzip", "deflate", "br", "x-gzip, identity"}) {
     auto reply =
         exchange(agent->port(),
-                 std::string("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Encoding: ") + encoding +
+                 std::string("POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: ") + encoding +
                      "\r\nContent-Length: " + std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
     EXPECT_EQ(status_of(reply), 415) << encoding << ": " << reply;
     EXPECT_NE(reply.find("Content-Encoding"), std::string::npos) << reply;
@@ -224,7 +224,7 @@ TEST(HttpLimits, SlowHeadersDoNotStopHealthForOthersWithAclsOn) {
   std::atomic<int> bytes_sent{0};
   std::thread trickler([&] {
     const std::string head =
-        "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(64, 'a');
+        "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(64, 'a');
     for (std::size_t i = 0; i < head.size() && !done; ++i) {
       for (int fd : slow) (void)send(fd, &head[i], 1, MSG_NOSIGNAL | MSG_DONTWAIT);
       ++bytes_sent;
@@ -236,7 +236,7 @@ TEST(HttpLimits, SlowHeadersDoNotStopHealthForOthersWithAclsOn) {
   // While the attack goes on, health answers others at once, again and again.
   for (int round = 0; round < 5; ++round) {
     auto start = std::chrono::steady_clock::now();
-    auto reply = exchange(agent->port(), "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\n", 3s);
+    auto reply = exchange(agent->port(), "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 3s);
     EXPECT_EQ(status_of(reply), 200) << "round " << round << ": " << reply;
     EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << "round " << round;
     int before = bytes_sent;
@@ -282,19 +282,19 @@ TEST(HttpLimits, AmbiguousBodyFramingIsRefused) {
   auto agent = AgentProcess::start();
   auto reply = exchange(
       agent->port(),
-      "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd");
+      "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd");
   EXPECT_EQ(status_of(reply), 400) << reply;
   EXPECT_NE(reply.find("Content-Length"), std::string::npos) << reply;
   reply = exchange(agent->port(),
-                   "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: "
+                   "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nTransfer-Encoding: "
                    "chunked\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(reply), 400) << reply;
   reply = exchange(agent->port(),
-                   "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 5\r\n\r\nabcde");
+                   "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4, 5\r\n\r\nabcde");
   EXPECT_EQ(status_of(reply), 400) << reply;
   reply = exchange(
       agent->port(),
-      "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+      "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(reply), 501) << reply;
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
@@ -303,8 +303,8 @@ TEST(HttpLimits, PipelinedRequestsAreAllAnswered) {
   auto agent = AgentProcess::start();
   int fd = connect_from(agent->port());
   ASSERT_GE(fd, 0);
-  const std::string health = "GET /v1/agent/health HTTP/1.1\r\nHost: x\r\n\r\n";
-  const std::string post = "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string health = "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string post = "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}";
   ASSERT_TRUE(send_all(fd, health + post + health));
   auto replies = read_replies(fd, 10s, 3);
   close(fd);

@@ -316,6 +316,19 @@ job:
   EXPECT_TRUE(has_line(p, "groups[0].affinities[0].weight: must not be 0")) << p;
 }
 
+// Nomad's namespace names: letters, digits and '-' (a namespace is a part of keys and paths).
+TEST(JobSemantics, ANamespaceIsANomadNamespaceName) {
+  EXPECT_EQ(must_parse("job:\n  id: x\n  namespace: team-A-2\n  groups: [{name: g, tasks: "
+                       "[{name: t, driver: raw_exec, config: {command: /bin/true}}]}]\n")
+                .namespace_name,
+            "team-A-2");
+  for (const char* bad : {"a.b", "a/b", "a_b", "\"\""}) {
+    std::string p = problems_of(std::string("job:\n  id: x\n  namespace: ") + bad +
+                                "\n  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]}]\n");
+    EXPECT_EQ(p.rfind("namespace: ", 0), 0u) << bad << ": " << p;
+  }
+}
+
 TEST(JobSemantics, NomadJsonProblemsUseJsonNamesEverywhere) {
   std::string p = problems_of(R"({"Job": {"ID": "x",
     "Spreads": [{"Attribute": "", "Weight": 200, "SpreadTarget": [{"Value": "a", "Percent": 101}]}],

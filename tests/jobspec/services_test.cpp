@@ -105,3 +105,50 @@ TEST(Services, BadChecksAreRefusedWithTheirPaths) {
   EXPECT_TRUE(has_line(p, c + "[3].command: is required for a script check")) << p;
   EXPECT_TRUE(has_line(p, c + "[3].interval: must be at least 100ms")) << p;
 }
+
+// Nomad's address_mode (docs/networking.md, "address_mode"): read in both formats; a bad
+// value, and "alloc" where the alloc has no address of its own, refused naming the path.
+TEST(Services, AddressModeIsReadAndChecked) {
+  Job job = must_parse(R"(job:
+  id: web
+  groups:
+    - name: g
+      network: {mode: bridge, ports: {http: {to: 8080}}}
+      services:
+        - {name: inside, port: http, address_mode: alloc}
+      tasks:
+        - name: t
+          driver: exec
+          config: {command: /bin/true}
+          services:
+            - {name: outside, port: http}
+)");
+  EXPECT_EQ(job.groups[0].services[0].address_mode, "alloc");
+  EXPECT_EQ(job.groups[0].tasks[0].services[0].address_mode, "auto");
+  EXPECT_EQ(job_from_json(to_json(job)), job);
+  Job nomad = must_parse(R"({"Job": {"ID": "x", "TaskGroups": [{"Name": "g", "Tasks": [{
+    "Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+    "Services": [{"Name": "web", "PortLabel": "8080", "AddressMode": "driver"}]}]}]}})");
+  EXPECT_EQ(nomad.groups[0].tasks[0].services[0].address_mode, "driver");
+
+  std::string p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - {name: a, port: "80", address_mode: somewhere}
+            - {name: b, port: "80", address_mode: alloc}
+)");
+  const std::string s = "groups[0].tasks[0].services";
+  EXPECT_TRUE(has_line(p, s + "[0].address_mode: must be \"auto\", \"host\", \"driver\" or "
+                              "\"alloc\" (got \"somewhere\")"))
+      << p;
+  EXPECT_TRUE(has_line(p, s + "[1].address_mode: \"alloc\" registers the alloc's own address, "
+                              "which only network mode \"bridge\" gives (the group's mode is "
+                              "\"host\")"))
+      << p;
+}

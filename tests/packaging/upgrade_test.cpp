@@ -41,7 +41,7 @@ struct Db {
 std::vector<Migration> release_one() { return {schema_migrations().front()}; }
 
 Status add_column(sqlite3* db) {
-  return sqlite3_exec(db, "ALTER TABLE jobs ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default'",
+  return sqlite3_exec(db, "ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
                       nullptr, nullptr, nullptr) == SQLITE_OK
              ? Status{}
              : make_error(sqlite3_errmsg(db));
@@ -75,6 +75,40 @@ TEST(Upgrade, NewBinaryMigratesAnOldDataDirAndKeepsItsJobs) {
             std::to_string(StateStore::kSchemaVersion));
 }
 
+// Before version 4 a job was its id alone: its record, its allocs and its periodic launch
+// record all land in the "default" namespace, and the same id may then be used elsewhere.
+TEST(Upgrade, JobsOfAnOlderSchemaGoToTheDefaultNamespace) {
+  auto dir = temp_dir();
+  {
+    Db old(dir);
+    std::vector<Migration> release_three(schema_migrations().begin(), schema_migrations().begin() + 3);
+    ASSERT_TRUE(migrate(old.db, release_three, "old"));
+    ASSERT_EQ(sqlite3_exec(old.db,
+                           "INSERT INTO jobs VALUES ('web', '{\"ID\":\"web\"}', 1, 0);"
+                           "INSERT INTO allocs VALUES ('a1', 'web', "
+                           "'{\"ID\":\"a1\",\"JobID\":\"web\",\"ClientStatus\":\"complete\"}', 5);"
+                           "INSERT INTO meta VALUES ('periodic_launch/web', '{\"Launch\":100}');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store) << store.message();
+  auto& s = **store;
+  ASSERT_EQ(s.jobs().size(), 1u);
+  EXPECT_EQ(s.jobs()[0].ns, "default");
+  EXPECT_TRUE(s.job({"default", "web"}));
+  EXPECT_EQ(s.periodic_launch({"default", "web"}).value_or(""), R"({"Launch":100})");
+  ASSERT_EQ(s.allocs().size(), 1u);
+  EXPECT_EQ(s.allocs()[0].namespace_, "default");
+  EXPECT_EQ(s.allocs()[0].job_id, "web");
+  // The same id in another namespace is another job.
+  ASSERT_TRUE(s.put_job({"web", {{"ID", "web"}}, 2, false, "prod"}));
+  EXPECT_EQ(s.jobs().size(), 2u);
+  EXPECT_FALSE(s.periodic_launch({"prod", "web"}));
+  Db after(dir);
+  EXPECT_EQ(after.one("SELECT count(*) FROM meta WHERE key='periodic_launch/web'"), "0");
+}
+
 TEST(Upgrade, AFreshDataDirGetsTheLatestSchema) {
   auto dir = temp_dir();
   auto store = StateStore::open(dir);
@@ -87,12 +121,12 @@ TEST(Upgrade, ALaterSchemaChangeIsOneFunction) {
   Db db(dir);
   ASSERT_TRUE(migrate(db.db, schema_migrations(), "db"));
   auto next = schema_migrations();
-  next.push_back({next.back().version + 1, "jobs get a namespace", add_column});
+  next.push_back({next.back().version + 1, "jobs get a version", add_column});
   ASSERT_TRUE(migrate(db.db, next, "db"));
   EXPECT_EQ(db.one("SELECT value FROM meta WHERE key='schema_version'"),
             std::to_string(next.back().version));
   EXPECT_EQ(db.one("SELECT description FROM schema_migrations ORDER BY version DESC LIMIT 1"),
-            "jobs get a namespace");
+            "jobs get a version");
   // Applying the same list again changes nothing (the step is not run twice).
   EXPECT_TRUE(migrate(db.db, next, "db"));
 }

@@ -134,6 +134,26 @@ TEST(PluginLoader, ReapGivesTheDriverEveryKnownAllocId) {
   EXPECT_EQ(reaped()["AllocIDs"], nlohmann::json::array());
 }
 
+// plugin.h, drover_driver_create_network_v1: the request and the spec cross the ABI whole;
+// without "MustInitiateNetwork" in its Capabilities the agent never asks the driver for one.
+TEST(PluginLoader, NetworkCallsCrossTheAbiAndAreGatedByTheCapability) {
+  PluginRegistry reg;
+  reg.load_dir(fixture("good"), nlohmann::json::object());
+  auto* d = reg.driver("good");
+  ASSERT_NE(d, nullptr);
+  EXPECT_FALSE(d->initiates_network());
+  auto made = d->create_network("a1", "/data/alloc/a1", "bridge");
+  ASSERT_TRUE(made.ok()) << made.message();
+  EXPECT_EQ(*made, (nlohmann::json{
+                       {"Path", "/proc/self/ns/net"},
+                       {"Labels", {{"alloc", "a1"}, {"mode", "bridge"}, {"dir", "/data/alloc/a1"}}},
+                       {"Created", false}}));
+  EXPECT_TRUE(d->destroy_network("a1", nlohmann::json::object()).ok());
+  auto refused = d->destroy_network("a1", {{"refuse", "1"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("driver good: destroy_network: cannot remove a1"));
+}
+
 TEST(PluginLoader, WrongAbiVersionIsRefusedNamingBothVersions) {
   PluginRegistry reg;
   reg.load_dir(fixture("wrong_abi"), nlohmann::json::object());

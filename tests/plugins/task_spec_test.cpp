@@ -38,6 +38,8 @@ TaskSpec full_spec() {
   t.devices = {{"/dev/nvidia0", "/dev/nvidia0", "rw"}};
   t.mounts = {{"/usr/lib/libnvidia-ml.so.1", "/usr/lib/libnvidia-ml.so.1", true}};
   t.device_ids = {"GPU-1"};
+  t.network_namespace = "/run/drover/netns/a1";
+  t.network_labels = {{"docker_sandbox_container_id", "0123abcd"}};
   return t;
 }
 
@@ -66,6 +68,7 @@ TEST(TaskSpec, WhatTheAgentWritesEveryDriverReadsBackTheSame) {
   EXPECT_EQ(back.devices.at(0).permissions, "rw");
   EXPECT_TRUE(back.mounts.at(0).read_only);
   EXPECT_EQ(back.resources.memory_max_mb, 512);
+  EXPECT_EQ(back.network_labels.at("docker_sandbox_container_id"), "0123abcd");
 }
 
 TEST(TaskSpec, MissingKeysTakeTheDocumentedDefaults) {
@@ -103,6 +106,7 @@ TEST(TaskSpec, WrongTypesAreRefusedNamingTheKey) {
   EXPECT_EQ(refusal({{"Cgroup", {{"ProcsFiles", {"a", 1}}}}}), "task Cgroup.ProcsFiles: must be a list of strings");
   EXPECT_EQ(refusal({{"Devices", {{{"HostPath", 1}}}}}), "task Devices[0].HostPath: must be a string");
   EXPECT_EQ(refusal({{"Mounts", {{{"ReadOnly", "yes"}}}}}), "task Mounts[0].ReadOnly: must be true or false");
+  EXPECT_EQ(refusal({{"NetworkLabels", {{"id", 7}}}}), "task NetworkLabels.id: must be a string");
 }
 
 TEST(TaskSpec, EnvNamesAndValuesAProcessCannotCarryAreRefused) {

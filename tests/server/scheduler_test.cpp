@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "drover/common/json_text.hpp"
 #include "fixtures.hpp"
 
@@ -54,6 +56,11 @@ void apply(ClusterState& st, const Plan& p) {
     if (it != st.allocs.end()) v.status = it->second.status;
     st.allocs[id] = v;
   }
+}
+
+// Applies a plan's evaluation writes to the state.
+void apply_evals(ClusterState& st, const Plan& p) {
+  for (const auto& [k, e] : evals_of(p)) st.evals[e["ID"]] = e;
 }
 
 ClusterState three_nodes() {
@@ -169,13 +176,105 @@ TEST(Scheduler, AFailedServiceAllocIsRescheduledAfterNomadsDefaultDelay) {
   auto st = three_nodes();
   st.jobs["default/web"] = job_record(job(web(1)));
   apply(st, plan_cluster(st, kKeys, kNow));
-  auto& a = st.allocs.begin()->second;
-  a.status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
-  EXPECT_TRUE(plan_cluster(st, kKeys, kNow + 10'000'000'000LL).empty()) << "within the 30s delay";
-  auto plan = plan_cluster(st, kKeys, kNow + 31'000'000'000LL);
+  const std::string first = st.allocs.begin()->first;
+  st.allocs.at(first).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  // The failure: a follow-up evaluation waits out the 30s delay; the alloc names it.
+  auto plan = plan_cluster(st, kKeys, kNow + 1'000'000'000LL);
+  EXPECT_EQ(plan.placed, 0);
+  json followup;
+  for (const auto& [k, e] : evals_of(plan))
+    if (e.value("WaitUntil", int64_t{0}) != 0) followup = e;
+  ASSERT_TRUE(followup.is_object()) << "no follow-up eval";
+  EXPECT_EQ(followup["Status"], "pending");
+  EXPECT_EQ(followup["TriggeredBy"], "alloc-failure");
+  EXPECT_EQ(followup["WaitUntil"], kNow + 30'000'000'000LL);
+  EXPECT_EQ(allocs_of(plan).at(first)["FollowupEvalID"], followup["ID"]);
+  apply(st, plan);
+  apply_evals(st, plan);
+  EXPECT_TRUE(plan_cluster(st, kKeys, kNow + 10'000'000'000LL).empty()) << "within the delay";
+  // After it: the replacement, linked both ways, with the reschedule in its tracker.
+  plan = plan_cluster(st, kKeys, kNow + 31'000'000'000LL);
   EXPECT_EQ(plan.placed, 1);
-  EXPECT_EQ(reschedule_at_ns("batch", 1, 0), std::nullopt);
-  EXPECT_EQ(reschedule_at_ns("service", 2, 0), 120'000'000'000LL);
+  auto allocs = allocs_of(plan);
+  EXPECT_TRUE(allocs.at(first).contains("NextAllocation"));
+  const json& fresh = allocs.at(allocs.at(first)["NextAllocation"]);
+  EXPECT_EQ(fresh["PreviousAllocation"], first);
+  ASSERT_EQ(fresh["RescheduleTracker"]["Events"].size(), 1u);
+  EXPECT_EQ(fresh["RescheduleTracker"]["Events"][0]["Delay"], 30'000'000'000LL);
+  EXPECT_EQ(fresh["RescheduleTracker"]["Events"][0]["PrevAllocID"], first);
+  EXPECT_EQ(fresh["EvalID"], followup["ID"]);
+  const json& done = evals_of(plan).at(kKeys.eval(followup["ID"]));
+  EXPECT_EQ(done["Status"], "complete");
+  EXPECT_EQ(done["PlacedAllocs"], json::array({fresh["ID"]}));
+  // Its failure waits twice as long (exponential).
+  apply(st, plan);
+  apply_evals(st, plan);
+  st.allocs.at(fresh["ID"]).status = {{"ClientStatus", "failed"},
+                                      {"ModifyTime", kNow + 40'000'000'000LL}};
+  plan = plan_cluster(st, kKeys, kNow + 41'000'000'000LL);
+  bool waits_60s = false;
+  for (const auto& [k, e] : evals_of(plan))
+    waits_60s |= e.value("WaitUntil", int64_t{0}) == kNow + 100'000'000'000LL;
+  EXPECT_TRUE(waits_60s);
+}
+
+TEST(Scheduler, TheJobsRescheduleBlockLimitsTheAttempts) {
+  auto st = three_nodes();
+  auto j = job(web(1, 300,
+                   "  reschedule: {attempts: 1, interval: 1h, delay: 5s, "
+                   "delay_function: constant, unlimited: false}\n"));
+  st.jobs["default/web"] = job_record(j);
+  apply(st, plan_cluster(st, kKeys, kNow));
+  std::string id = st.allocs.begin()->first;
+  st.allocs.at(id).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  auto plan = plan_cluster(st, kKeys, kNow + 6'000'000'000LL);
+  ASSERT_EQ(plan.placed, 1) << "the delay (5s) is over: placed at once, no follow-up";
+  apply(st, plan);
+  apply_evals(st, plan);
+  std::string second = allocs_of(plan).at(id)["NextAllocation"];
+  st.allocs.at(second).status = {{"ClientStatus", "failed"},
+                                 {"ModifyTime", kNow + 60'000'000'000LL}};
+  plan = plan_cluster(st, kKeys, kNow + 3600'000'000'000LL);
+  EXPECT_EQ(plan.placed, 0) << "the one attempt in the hour is used";
+  EXPECT_EQ(st.allocs.at(second).client_status(), "failed");
+}
+
+TEST(Scheduler, ABatchAllocIsRescheduledOnceByDefault) {
+  auto st = three_nodes();
+  auto b =
+      job("job:\n  id: b\n  type: batch\n  groups:\n    - name: g\n      tasks:\n"
+          "        - name: t\n          driver: raw_exec\n          config: {command: x}\n");
+  st.jobs["default/b"] = job_record(b);
+  apply(st, plan_cluster(st, kKeys, kNow));
+  std::string id = st.allocs.begin()->first;
+  st.allocs.at(id).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  auto plan = plan_cluster(st, kKeys, kNow + 5'000'000'000LL);
+  ASSERT_EQ(plan.placed, 1) << "after Nomad's 5s batch delay";
+  apply(st, plan);
+  std::string second = allocs_of(plan).at(id)["NextAllocation"];
+  st.allocs.at(second).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  EXPECT_EQ(plan_cluster(st, kKeys, kNow + 3600'000'000'000LL).placed, 0);
+}
+
+TEST(Scheduler, StoppingAJobResolvesItsWaitingFollowUpEval) {
+  auto st = three_nodes();
+  auto j = job(web(1));
+  st.jobs["default/web"] = job_record(j);
+  apply(st, plan_cluster(st, kKeys, kNow));
+  st.allocs.begin()->second.status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  auto plan = plan_cluster(st, kKeys, kNow);
+  apply(st, plan);
+  apply_evals(st, plan);
+  st.jobs["default/web"] = job_record(j, 1, /*stop=*/true);
+  plan = plan_cluster(st, kKeys, kNow + 1'000'000'000LL);
+  int waiting = 0;
+  for (const auto& [k, e] : evals_of(plan))
+    if (e.contains("WaitUntil")) {
+      ++waiting;
+      EXPECT_EQ(e["Status"], "complete");
+    }
+  EXPECT_EQ(waiting, 1);
+  EXPECT_EQ(plan.placed, 0);
 }
 
 TEST(Scheduler, ADrainingNodesAllocsMoveToTheOtherNodes) {
@@ -209,4 +308,214 @@ TEST(Scheduler, AFailedSystemAllocIsNotPlacedAgainOnItsNode) {
   apply(st, plan_cluster(st, kKeys, kNow));
   for (auto& [id, a] : st.allocs) a.status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
   EXPECT_EQ(plan_cluster(st, kKeys, kNow + 3600'000'000'000LL).placed, 0);
+}
+
+// --- Rolling updates (server/deployment.hpp) ---------------------------------------------
+
+namespace {
+
+// Applies every write of a plan to the state, as etcd would: allocs (keeping what their nodes
+// reported), evaluations, deployments, the job and its versions.
+void apply_writes(ClusterState& st, const Plan& p) {
+  apply(st, p);
+  apply_evals(st, p);
+  for (const auto& [k, v] : p.puts) {
+    auto j = json::parse(v);
+    if (k.rfind(kKeys.deployments(), 0) == 0) {
+      st.deployments[j["ID"]] = j;
+    } else if (k.rfind(kKeys.jobs(), 0) == 0) {
+      st.jobs[k.substr(kKeys.jobs().size())] = j;
+    } else if (k.rfind(kKeys.job_versions_all(), 0) == 0) {
+      st.job_versions[std::string(j["Namespace"]) + "/" + std::string(j["ID"])][j["Version"]] = j;
+    }
+  }
+}
+
+void report(ClusterState& st, const std::string& id, bool healthy) {
+  st.allocs.at(id).status = {{"ClientStatus", "running"},
+                             {"DeploymentStatus", {{"Healthy", healthy}}},
+                             {"ModifyTime", kNow}};
+}
+
+// The allocs of the job meant to run, by version.
+std::map<int, std::vector<std::string>> running_by_version(const ClusterState& st) {
+  std::map<int, std::vector<std::string>> out;
+  for (const auto& [id, a] : st.allocs)
+    if (a.desired() == "run") out[a.alloc.value("JobVersion", 0)].push_back(id);
+  return out;
+}
+
+const char* kRolling =
+    "  update: {max_parallel: 1, min_healthy_time: 1s, healthy_deadline: 1m, "
+    "progress_deadline: 5m, auto_revert: true}\n";
+
+// v0 of a count-3 job with a rolling update block, placed and healthy: its deployment has
+// succeeded and the version is stable.
+ClusterState stable_v0(const char* update = kRolling) {
+  auto st = three_nodes();
+  auto v0 = job(web(3, 300, update));
+  st.jobs["default/web"] = job_record(v0);
+  st.job_versions["default/web"][0] = job_record(v0);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  for (auto& [id, a] : st.allocs) report(st, id, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  return st;
+}
+
+json only_deployment_of_version(const ClusterState& st, int version) {
+  json found;
+  for (const auto& [id, d] : st.deployments)
+    if (d["JobVersion"] == version) found = d;
+  return found;
+}
+
+}  // namespace
+
+TEST(Deployment, TheFirstVersionsDeploymentSucceedsWhenItsAllocsAreHealthyAndMarksItStable) {
+  auto st = stable_v0();
+  ASSERT_EQ(st.deployments.size(), 1u);
+  const json d = st.deployments.begin()->second;
+  EXPECT_EQ(d["Status"], "successful");
+  EXPECT_EQ(d["TaskGroups"]["g"]["HealthyAllocs"], 3);
+  EXPECT_EQ(d["TaskGroups"]["g"]["DesiredTotal"], 3);
+  EXPECT_TRUE(st.jobs.at("default/web").value("Stable", false));
+  for (const auto& [id, a] : st.allocs) EXPECT_EQ(a.alloc["DeploymentID"], d["ID"]);
+}
+
+TEST(Deployment, ANewVersionReplacesMaxParallelAllocsAtATimeWaitingForHealth) {
+  auto st = stable_v0();
+  st.jobs["default/web"] = job_record(job(web(3, 400, kRolling)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  auto by = running_by_version(st);
+  ASSERT_EQ(by[1].size(), 1u) << "max_parallel 1";
+  EXPECT_EQ(by[0].size(), 2u);
+  json d1 = only_deployment_of_version(st, 1);
+  EXPECT_EQ(d1["Status"], "running");
+  EXPECT_EQ(st.allocs.at(by[1][0]).alloc["DeploymentID"], d1["ID"]);
+  // Nothing more while the new alloc's health is not known.
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1'000'000'000LL));
+  EXPECT_EQ(running_by_version(st)[1].size(), 1u);
+  // Healthy: the next one goes; and so on to the end.
+  for (int step = 2; step <= 3; ++step) {
+    report(st, running_by_version(st)[1].back(), true);
+    for (const auto& id : running_by_version(st)[1]) report(st, id, true);
+    apply_writes(st, plan_cluster(st, kKeys, kNow + 2'000'000'000LL));
+    EXPECT_EQ(running_by_version(st)[1].size(), std::size_t(step));
+  }
+  for (const auto& id : running_by_version(st)[1]) report(st, id, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 3'000'000'000LL));
+  EXPECT_EQ(only_deployment_of_version(st, 1)["Status"], "successful");
+  EXPECT_EQ(running_by_version(st)[0].size(), 0u);
+  EXPECT_TRUE(st.jobs.at("default/web").value("Stable", false));
+}
+
+TEST(Deployment, AnUnhealthyVersionFailsItsDeploymentAndIsRevertedToTheLastStable) {
+  auto st = stable_v0();
+  st.jobs["default/web"] = job_record(job(web(3, 400, kRolling)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  const std::string bad = running_by_version(st)[1].at(0);
+  report(st, bad, false);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1'000'000'000LL));
+  json d1 = only_deployment_of_version(st, 1);
+  EXPECT_EQ(d1["Status"], "failed");
+  EXPECT_EQ(d1["StatusDescription"],
+            "Failed due to unhealthy allocations - rolling back to job version 0");
+  const json& rec = st.jobs.at("default/web");
+  EXPECT_EQ(rec["Version"], 2);
+  EXPECT_EQ(rec["Job"], st.job_versions.at("default/web").at(0)["Job"]);
+  EXPECT_EQ(running_by_version(st)[0].size(), 2u) << "a failed deployment replaces no more";
+  // v2 (v0's job again): the v0 allocs are updated in place, the bad one is replaced.
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 2'000'000'000LL));
+  auto by = running_by_version(st);
+  EXPECT_EQ(by[2].size(), 3u);
+  EXPECT_EQ(by[1].size(), 0u);
+  EXPECT_EQ(st.allocs.at(bad).desired(), "stop");
+  for (const auto& id : by[2]) report(st, id, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 3'000'000'000LL));
+  EXPECT_EQ(only_deployment_of_version(st, 2)["Status"], "successful");
+}
+
+TEST(Deployment, NoHealthyAllocBeforeTheProgressDeadlineFailsTheDeployment) {
+  auto st = stable_v0();
+  st.jobs["default/web"] = job_record(job(web(3, 400, kRolling)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 301'000'000'000LL));
+  json d1 = only_deployment_of_version(st, 1);
+  EXPECT_EQ(d1["Status"], "failed");
+  EXPECT_EQ(d1["StatusDescription"].get<std::string>().rfind("Failed due to progress deadline", 0),
+            0u);
+}
+
+TEST(Deployment, CanariesRunBesideTheOldAllocsUntilPromotedThenTheRestRolls) {
+  const char* canary =
+      "  update: {max_parallel: 1, canary: 1, min_healthy_time: 1s, healthy_deadline: 1m, "
+      "progress_deadline: 5m}\n";
+  auto st = stable_v0(canary);
+  st.jobs["default/web"] = job_record(job(web(3, 400, canary)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  auto by = running_by_version(st);
+  ASSERT_EQ(by[1].size(), 1u);
+  EXPECT_EQ(by[0].size(), 3u) << "a canary replaces nothing";
+  const std::string c = by[1][0];
+  EXPECT_TRUE(st.allocs.at(c).alloc.value("Canary", false));
+  report(st, c, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1'000'000'000LL));
+  json d = only_deployment_of_version(st, 1);
+  EXPECT_EQ(d["Status"], "running");
+  EXPECT_EQ(d["StatusDescription"], "Deployment is running but requires manual promotion");
+  EXPECT_EQ(d["TaskGroups"]["g"]["PlacedCanaries"], json::array({c}));
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 600'000'000'000LL));
+  EXPECT_EQ(only_deployment_of_version(st, 1)["Status"], "running")
+      << "a deployment waiting for promotion is not held to its progress deadline";
+  EXPECT_EQ(running_by_version(st)[0].size(), 3u);
+  // `job promote`: the old alloc at the canary's index goes, and the rolling goes on.
+  st.deployments.at(d["ID"])["TaskGroups"]["g"]["Promoted"] = true;
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 601'000'000'000LL));
+  by = running_by_version(st);
+  EXPECT_EQ(by[1].size(), 2u);
+  EXPECT_EQ(by[0].size(), 1u);
+  std::set<int> indexes;
+  for (const auto& id : by[1]) indexes.insert(st.allocs.at(id).index());
+  EXPECT_EQ(indexes.size(), 2u) << "the canary kept its index, the new one took another";
+}
+
+TEST(Deployment, AutoPromoteWaitsForHealthyCanaries) {
+  const char* canary =
+      "  update: {max_parallel: 1, canary: 1, auto_promote: true, min_healthy_time: 1s, "
+      "healthy_deadline: 1m}\n";
+  auto st = stable_v0(canary);
+  st.jobs["default/web"] = job_record(job(web(3, 400, canary)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  EXPECT_FALSE(only_deployment_of_version(st, 1)["TaskGroups"]["g"].value("Promoted", false));
+  report(st, running_by_version(st)[1].at(0), true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1'000'000'000LL));
+  EXPECT_TRUE(only_deployment_of_version(st, 1)["TaskGroups"]["g"].value("Promoted", false));
+}
+
+TEST(Drain, TheMigrateBlocksMaxParallelMovesAllocsOneAtATimeWaitingForHealth) {
+  auto st = three_nodes();
+  auto j = job(web(6) + "      migrate: {max_parallel: 1, health_check: task_states}\n");
+  st.jobs["default/web"] = job_record(j);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  st.nodes["a"]["Drain"] = true;
+  st.nodes["a"]["SchedulingEligibility"] = "ineligible";
+  auto live_on_a = [&] {
+    int n = 0;
+    for (const auto& [id, a] : st.allocs) n += a.node_id == "a" && a.desired() == "run";
+    return n;
+  };
+  ASSERT_EQ(live_on_a(), 2);
+  auto plan = plan_cluster(st, kKeys, kNow);
+  apply_writes(st, plan);
+  EXPECT_EQ(live_on_a(), 1) << "max_parallel 1";
+  std::string replacement;
+  for (const auto& [id, a] : st.allocs)
+    if (a.alloc.contains("DesiredTransition")) replacement = a.alloc.value("NextAllocation", "");
+  ASSERT_FALSE(replacement.empty()) << "the migrated alloc names its replacement";
+  EXPECT_NE(st.allocs.at(replacement).node_id, "a");
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  EXPECT_EQ(live_on_a(), 1) << "its replacement's health is not known yet";
+  report(st, replacement, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  EXPECT_EQ(live_on_a(), 0);
 }

@@ -11,6 +11,9 @@ export const token = signal(sessionStorage.getItem(TOKEN_KEY) || '');
 export const policy = signal(undefined);
 // Set when a request was refused for want of a (valid) token: the page asks for one.
 export const needToken = signal(false);
+// True when the page is served by `drover server` (cluster mode: nodes, servers, versions),
+// false on an agent; undefined until known.
+export const cluster = signal(undefined);
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -77,4 +80,14 @@ export async function loadPolicy() {
   const t = await res.json();
   policy.value = t.Policy || 'read';
   needToken.value = false;
+}
+
+// Whether this is a server (its /v1/agent/self says Server.Enabled) or an agent.
+export async function loadMode() {
+  try {
+    const self = await get('/v1/agent/self');
+    cluster.value = self?.config?.Server?.Enabled === true;
+  } catch {
+    cluster.value = false;
+  }
 }

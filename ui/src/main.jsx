@@ -1,13 +1,16 @@
-// The web UI's entry: the layout (header, token box, stream state) and the hash router.
+// The web UI's entry: the layout (header, token box, stream state) and the hash router; on a
+// server (cluster mode) the nodes and servers pages instead of this node's.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { loadPolicy, needToken, policy } from './api.js';
+import { cluster, loadMode, loadPolicy, needToken, policy } from './api.js';
 import { startLive, streamState } from './live.js';
 import { JobsPage } from './pages/Jobs.jsx';
 import { JobPage } from './pages/Job.jsx';
 import { SubmitPage } from './pages/Submit.jsx';
 import { AllocPage } from './pages/Alloc.jsx';
 import { NodePage } from './pages/Node.jsx';
+import { NodesPage } from './pages/Nodes.jsx';
+import { ServersPage } from './pages/Servers.jsx';
 import { TokenBox } from './components/TokenBox.jsx';
 import './style.css';
 
@@ -30,7 +33,11 @@ function route(hash) {
     case 'alloc':
       return <AllocPage id={rest} />;
     case 'node':
-      return <NodePage />;
+      return <NodePage id={rest} />;
+    case 'nodes':
+      return <NodesPage />;
+    case 'servers':
+      return <ServersPage />;
     case 'submit':
       return <SubmitPage />;
     default:
@@ -41,7 +48,8 @@ function route(hash) {
 function App() {
   const hash = useHash();
   useEffect(() => {
-    loadPolicy().then(startLive, startLive);
+    const start = () => loadMode().then(() => startLive());
+    loadPolicy().then(start, start);
   }, []);
   const tab = hash.replace(/^#\/?/, '').split('/')[0] || 'jobs';
   return (
@@ -51,7 +59,14 @@ function App() {
         <nav>
           <a href="#/jobs" class={tab === 'jobs' || tab === 'job' ? 'on' : ''}>Jobs</a>
           <a href="#/submit" class={tab === 'submit' ? 'on' : ''}>Run a job</a>
-          <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
+          {cluster.value ? (
+            <>
+              <a href="#/nodes" class={tab === 'nodes' || tab === 'node' ? 'on' : ''}>Nodes</a>
+              <a href="#/servers" class={tab === 'servers' ? 'on' : ''}>Servers</a>
+            </>
+          ) : (
+            <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
+          )}
         </nav>
         <span class={'stream ' + streamState.value} data-testid="stream-state" title="event stream">
           {streamState.value}

@@ -1,5 +1,5 @@
 // What the pages compute from the API's JSON: alloc counts by state, a task's latest reason,
-// what a token's policy may do, job documents' formats and parse problems.
+// what a token's policy may do, job documents' formats and parse problems, dispatch meta.
 
 export const ALLOC_STATES = ['pending', 'running', 'complete', 'failed', 'lost'];
 
@@ -78,4 +78,28 @@ export function formatTime(ns) {
 
 export function shortId(id) {
   return (id || '').slice(0, 8);
+}
+
+// A dispatch form's meta text, one `key=value` a line (blank lines skipped), as
+// {meta, problems}; a line without '=' or a key given twice is a problem naming its line.
+export function parseMeta(text) {
+  const meta = {};
+  const problems = [];
+  (text || '').split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) return problems.push(`meta line ${i + 1}: "${line}" is not key=value`);
+    const key = line.slice(0, eq).trim();
+    if (key in meta) return problems.push(`meta line ${i + 1}: "${key}" is given twice`);
+    meta[key] = line.slice(eq + 1).trim();
+  });
+  return { meta, problems };
+}
+
+// Text as base64 of its UTF-8 bytes (a dispatch Payload).
+export function base64Utf8(text) {
+  let bin = '';
+  for (const b of new TextEncoder().encode(text || '')) bin += String.fromCharCode(b);
+  return btoa(bin);
 }

@@ -85,7 +85,7 @@ class ServicesHook final : public TaskHook {
   void exited(TaskHookContext& c) override;
 
  private:
-  void register_all(TaskHookContext& c);
+  void register_all(TaskHookContext& c, const nlohmann::json& handle);
   void deregister_all(TaskHookContext& c);
 
   std::mutex mu_;  // prekill runs on the stopper's thread

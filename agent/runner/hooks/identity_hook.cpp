@@ -19,6 +19,7 @@ Status IdentityHook::prestart(TaskHookContext& c) {
   vars::WorkloadClaims claims;
   // A dispatched or periodic child reads its parent's variables, as in Nomad.
   claims.job_id = job.parent_id.empty() ? job.id : job.parent_id;
+  claims.ns = job.namespace_name;  // it reads its own namespace's variables
   claims.group = c.alloc.group().name;
   claims.task = c.task.name;
   claims.alloc_id = c.alloc.id();

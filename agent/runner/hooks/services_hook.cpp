@@ -16,6 +16,7 @@ namespace drover::runner {
 namespace {
 
 constexpr const char* kConsulNotUsed = "Consul Not Used";
+constexpr const char* kServiceNotRegistered = "Service Not Registered";
 
 // The group's main task carries the group's services (as it carries their checks: its
 // leader, else the first task without a lifecycle hook).
@@ -27,19 +28,35 @@ bool is_main_task(const jobspec::TaskGroup& group, const jobspec::Task& task) {
   return false;
 }
 
-// The address and port a service's `port` and `address` name: a port label of the alloc's
-// networks (its host IP and host port), a number, or "host:port".
-void resolve(const std::string& port, const std::string& address,
-             const std::vector<state::AllocatedNetwork>& networks, const std::string& task,
-             catalog::ServiceRegistration& r) {
+// Where the task can be reached, besides the host's published ports: the alloc's own
+// address (bridge mode) and the driver's (a container's own IP: the handle's DriverNetwork).
+struct Reach {
+  std::string alloc_ip;
+  std::string driver_ip;
+  bool driver_advertises = false;  // address_mode auto takes the driver's address
+};
+
+// The address and port a service's `port` and `address` name, as its address_mode says (Nomad's
+// rules, docs/networking.md): a port label of the alloc's networks is its host IP and host
+// port (host), the alloc's address and the port's `to` (alloc), or the driver's address and
+// `to` (driver; auto is driver when the driver advertises its address, else host). A number
+// or "host:port" is taken as written. "" when the mode has no address to give.
+std::string resolve(const std::string& port, const std::string& address, std::string mode,
+                    const Reach& reach, const std::vector<state::AllocatedNetwork>& networks,
+                    const std::string& task, catalog::ServiceRegistration& r) {
+  if (mode == "auto") mode = reach.driver_advertises && !reach.driver_ip.empty() ? "driver" : "host";
+  if (mode == "alloc" && reach.alloc_ip.empty())
+    return "address_mode \"alloc\": the alloc has no address of its own (network mode bridge gives one)";
+  if (mode == "driver" && reach.driver_ip.empty())
+    return "address_mode \"driver\": the task's driver reports no address of its own";
   std::string host;
   bool found = false;
   for (const auto& n : networks)
     if (n.task.empty() || n.task == task)
       for (const auto& p : n.ports)
         if (!found && p.label == port) {
-          host = p.host_ip;
-          r.port = p.value;
+          host = mode == "host" ? p.host_ip : mode == "alloc" ? reach.alloc_ip : reach.driver_ip;
+          r.port = mode == "host" || p.to <= 0 ? p.value : p.to;
           found = true;
         }
   if (!found && !port.empty()) {
@@ -54,15 +71,30 @@ void resolve(const std::string& port, const std::string& address,
       r.port = 0;
     }
   }
+  if (host.empty() && mode != "host") host = mode == "alloc" ? reach.alloc_ip : reach.driver_ip;
   if (host.empty())
     for (const auto& n : networks)
       if (host.empty() && (n.task.empty() || n.task == task)) host = n.ip;
   r.address = !address.empty() ? address : !host.empty() ? host : "127.0.0.1";
+  return "";
+}
+
+Reach reach_of(TaskHookContext& c, const nlohmann::json& handle) {
+  Reach out;
+  out.alloc_ip = c.alloc.alloc_ip();
+  // A driver that gives its task an address of its own says so in the handle (docker on a
+  // network of its own: plugins.md, "DriverNetwork").
+  if (handle.is_object() && handle.contains("DriverNetwork") && handle["DriverNetwork"].is_object()) {
+    const auto& dn = handle["DriverNetwork"];
+    out.driver_ip = dn.value("IP", "");
+    out.driver_advertises = dn.value("AutoAdvertise", false);
+  }
+  return out;
 }
 
 }  // namespace
 
-void ServicesHook::register_all(TaskHookContext& c) {
+void ServicesHook::register_all(TaskHookContext& c, const nlohmann::json& handle) {
   auto* cat = c.alloc.ctx().catalog;
   if (!cat) return;
   const auto& group = c.alloc.group();
@@ -88,6 +120,7 @@ void ServicesHook::register_all(TaskHookContext& c) {
   in.networks = &c.alloc.networks();
   TaskEnv env(in);
 
+  const Reach reach = reach_of(c, handle);
   std::vector<std::string> consul;
   std::lock_guard lock(mu_);
   for (const auto& [svc, of_group] : services) {
@@ -98,12 +131,22 @@ void ServicesHook::register_all(TaskHookContext& c) {
     r.node_id = c.alloc.ctx().node.id;
     r.datacenter = c.alloc.ctx().node.datacenter;
     r.job_id = c.alloc.job_id();
+    r.namespace_ = c.alloc.job_key().ns;
     r.alloc_id = c.alloc.id();
     r.task = c.task.name;
     r.provider = svc->provider.empty() ? "nomad" : svc->provider;
     for (const auto& t : svc->tags) r.tags.push_back(env.interpolate(t));
-    resolve(env.interpolate(svc->port), env.interpolate(svc->address), c.alloc.networks(),
-            c.task.name, r);
+    // Its checks' results come from the health watcher (Catalog::set_checks); until then a
+    // service with checks is pending.
+    if (!svc->checks.empty()) r.health = "pending";
+    if (auto why = resolve(env.interpolate(svc->port), env.interpolate(svc->address),
+                           svc->address_mode, reach, c.alloc.networks(), c.task.name, r);
+        !why.empty()) {
+      spdlog::warn("alloc {} task {}: service {} not registered: {}", c.alloc.id(), c.task.name,
+                   r.service_name, why);
+      c.record({kServiceNotRegistered, 0, "service " + r.service_name + " not registered: " + why});
+      continue;
+    }
     if (r.provider == "consul") consul.push_back(r.service_name);
     auto id = r.id;
     // Kept as registered even when the write failed: the etcd store writes it once etcd
@@ -144,8 +187,12 @@ void ServicesHook::deregister_all(TaskHookContext& c) {
   registered_.clear();
 }
 
-void ServicesHook::poststart(TaskHookContext& c, const nlohmann::json&) { register_all(c); }
-void ServicesHook::recovered(TaskHookContext& c, const nlohmann::json&) { register_all(c); }
+void ServicesHook::poststart(TaskHookContext& c, const nlohmann::json& handle) {
+  register_all(c, handle);
+}
+void ServicesHook::recovered(TaskHookContext& c, const nlohmann::json& handle) {
+  register_all(c, handle);
+}
 void ServicesHook::prekill(TaskHookContext& c) { deregister_all(c); }
 void ServicesHook::exited(TaskHookContext& c) { deregister_all(c); }
 

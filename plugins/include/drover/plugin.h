@@ -109,7 +109,12 @@ typedef struct drover_driver_vtable {
    * FSIsolation is "none". A job that mounts a volume into a "none" driver's task is refused.
    * NetIsolation says whether the driver can put a task into the alloc's network namespace
    * (the start call's "NetworkNamespace", network mode bridge or none): "group" or "none"
-   * (absent); a job in those modes with a "none" driver's task is refused. */
+   * (absent); a job in those modes with a "none" driver's task is refused.
+   * MustInitiateNetwork (bool, absent: false) says that the driver's tasks can only join a
+   * namespace the driver made itself (docker: a container joins another container's network,
+   * never a namespace path): when a group in those modes has a task of such a driver, the
+   * agent asks that driver to make the alloc's namespace (drover_driver_create_network_v1
+   * below) instead of making one itself, then wires it and gives it to every task. */
   drover_status (*fingerprint)(void* self, char** out_json, char** error);
 
   /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one
@@ -292,6 +297,39 @@ typedef drover_status (*drover_driver_wait_fd_v1_fn)(void* self, const char* han
 #define DROVER_DRIVER_WAIT_FD_V1_NAME "drover_driver_wait_fd_v1"
 DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_WAIT_FD_V1(void* self, const char* handle_json,
                                                             int* out_fd, char** error);
+
+/* Optional driver extension, ABI 1: the alloc's network namespace, made by the driver (Nomad's
+ * DriverNetworkManager). Two exported symbols of their own, as above; the agent uses them only
+ * when both are exported and the fingerprint's Capabilities say "MustInitiateNetwork": true.
+ *
+ * create_network: request_json = {"AllocID": str, "AllocDir": str, "Mode": "bridge"|"none"},
+ * called before any task of the alloc starts, when its group's network mode is bridge or none.
+ * The driver makes (or finds running, from an earlier call for the same alloc) something that
+ * holds a network namespace with loopback alone, e.g. docker's "pause" container with network
+ * mode none. *out_json = {"Path": str, "Labels": {str: str}, "Created": bool}: Path is a file
+ * that names the namespace (/proc/<pid>/ns/net), which the agent bind-mounts at once, wires with
+ * CNI and gives every task of the alloc as the start call's "NetworkNamespace"; Labels is what
+ * the driver needs to find it again, handed back as the start call's "NetworkLabels" and to
+ * destroy_network; Created is false when it was already there. May block (an image pull).
+ *
+ * destroy_network: spec_json = {"AllocID": str, "Labels": {str: str}} (Labels may be empty
+ * when the agent died between the two calls: the driver then finds it by AllocID). Called once
+ * the alloc's tasks have ended and CNI DEL has run, and at agent start for what an alloc that
+ * ended while the agent was away left. Removes it; nothing there is not an error. May block. */
+typedef drover_status (*drover_driver_create_network_v1_fn)(void* self, const char* request_json,
+                                                            char** out_json, char** error);
+typedef drover_status (*drover_driver_destroy_network_v1_fn)(void* self, const char* spec_json,
+                                                             char** error);
+#define DROVER_DRIVER_CREATE_NETWORK_V1 drover_driver_create_network_v1
+#define DROVER_DRIVER_CREATE_NETWORK_V1_NAME "drover_driver_create_network_v1"
+#define DROVER_DRIVER_DESTROY_NETWORK_V1 drover_driver_destroy_network_v1
+#define DROVER_DRIVER_DESTROY_NETWORK_V1_NAME "drover_driver_destroy_network_v1"
+DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_CREATE_NETWORK_V1(void* self,
+                                                                   const char* request_json,
+                                                                   char** out_json, char** error);
+DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_DESTROY_NETWORK_V1(void* self,
+                                                                    const char* spec_json,
+                                                                    char** error);
 
 /* The entry every plugin exports. Must be cheap, must not fail, and returns the same
  * pointer every time. */

@@ -255,6 +255,46 @@ drover::Status DriverPlugin::reap(const std::vector<std::string>& known_alloc_id
   return {};
 }
 
+bool DriverPlugin::initiates_network() {
+  if (create_network_ == nullptr || destroy_network_ == nullptr) return false;
+  auto caps = capabilities();
+  return caps.is_object() && caps.value("MustInitiateNetwork", false) == true;
+}
+
+drover::Result<nlohmann::json> DriverPlugin::create_network(const std::string& alloc_id,
+                                                            const std::string& alloc_dir,
+                                                            const std::string& mode) {
+  if (create_network_ == nullptr || destroy_network_ == nullptr)
+    return drover::make_error(prefixed(*this, "create_network", "not supported by this driver"));
+  OutStrings s(plugin_);
+  const std::string request =
+      to_text(nlohmann::json{{"AllocID", alloc_id}, {"AllocDir", alloc_dir}, {"Mode", mode}});
+  drover_status st = create_network_(instance_, request.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(*this, "create_network", st, s);
+  auto j = parse_out(*this, "create_network", s);
+  if (!j) return j;
+  if (!j->is_object() || string_or(*j, "Path").empty())
+    return drover::make_error(prefixed(*this, "create_network", "returned no Path"));
+  nlohmann::json labels = nlohmann::json::object();
+  if (j->contains("Labels") && (*j)["Labels"].is_object())
+    for (const auto& [k, v] : (*j)["Labels"].items())
+      if (v.is_string()) labels[k] = v;
+  return nlohmann::json{
+      {"Path", string_or(*j, "Path")}, {"Labels", labels}, {"Created", bool_or(*j, "Created", true)}};
+}
+
+drover::Status DriverPlugin::destroy_network(const std::string& alloc_id,
+                                             const nlohmann::json& labels) {
+  if (destroy_network_ == nullptr)
+    return drover::make_error(prefixed(*this, "destroy_network", "not supported by this driver"));
+  OutStrings s(plugin_);
+  const std::string spec = to_text(nlohmann::json{
+      {"AllocID", alloc_id}, {"Labels", labels.is_object() ? labels : nlohmann::json::object()}});
+  drover_status st = destroy_network_(instance_, spec.c_str(), &s.error);
+  if (st != DROVER_OK) return call_error(*this, "destroy_network", st, s);
+  return {};
+}
+
 drover::Status DriverPlugin::set_event_sink(drover_driver_set_event_sink_v1_fn fn,
                                             drover_event_sink_fn sink, void* ctx) {
   OutStrings s(plugin_);

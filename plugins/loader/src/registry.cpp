@@ -91,6 +91,14 @@ const Extension kDriverExtensions[] = {
      [](DriverPlugin& d, void* fn) { d.set_wait_fd(reinterpret_cast<drover_driver_wait_fd_v1_fn>(fn)); }},
     {DROVER_DRIVER_REAP_V1_NAME,
      [](DriverPlugin& d, void* fn) { d.set_reap(reinterpret_cast<drover_driver_reap_v1_fn>(fn)); }},
+    {DROVER_DRIVER_CREATE_NETWORK_V1_NAME,
+     [](DriverPlugin& d, void* fn) {
+       d.set_create_network(reinterpret_cast<drover_driver_create_network_v1_fn>(fn));
+     }},
+    {DROVER_DRIVER_DESTROY_NETWORK_V1_NAME,
+     [](DriverPlugin& d, void* fn) {
+       d.set_destroy_network(reinterpret_cast<drover_driver_destroy_network_v1_fn>(fn));
+     }},
 };
 
 // The plugin's init, for either kind: its instance, or why it refused.

@@ -101,6 +101,47 @@ TEST(LocalCatalog, RemoveAndPruneTakeEntriesAwayForGood) {
   std::filesystem::remove_all(dir);
 }
 
+// The health watcher's results land on the registration (docs/networking.md, "Health"): a
+// change moves the index and survives a restart; the same statuses again change nothing.
+TEST(LocalCatalog, ChecksSetTheHealthOfARegistration) {
+  auto dir = temp_dir();
+  {
+    auto store = drover::state::StateStore::open(dir);
+    auto cat = LocalCatalog::open(**store);
+    auto r = reg("s1", "web", 1);
+    r.health = "pending";
+    ASSERT_TRUE((*cat)->upsert(r));
+    EXPECT_EQ((*cat)->set_checks("nope", {}).code(), drover::Errc::NotFound);
+    const std::vector<CheckStatus> failing = {{"alive", "success"}, {"ready", "failure"}};
+    ASSERT_TRUE((*cat)->set_checks("s1", failing));
+    const uint64_t index = (*cat)->index();
+    ASSERT_TRUE((*cat)->set_checks("s1", failing));
+    EXPECT_EQ((*cat)->index(), index);
+    auto j = to_json((*cat)->list().value()[0]);
+    EXPECT_EQ(j["Health"], "critical");
+    EXPECT_EQ(j["Checks"], nlohmann::json::parse(
+                               R"([{"Name": "alive", "Status": "success"},
+                                   {"Name": "ready", "Status": "failure"}])"));
+    auto critical = filtered((*cat)->list().value(), "Health == \"passing\"");
+    ASSERT_TRUE(critical) << critical.message();
+    EXPECT_TRUE(critical.value().empty());
+    ASSERT_TRUE((*cat)->set_checks("s1", {{"alive", "success"}, {"ready", "success"}}));
+    EXPECT_GT((*cat)->index(), index);
+  }
+  auto store = drover::state::StateStore::open(dir);
+  auto cat = LocalCatalog::open(**store);
+  EXPECT_EQ((*cat)->list().value()[0].health, "passing");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServiceRegistrationJson, HealthIsTheWorstOfItsChecks) {
+  EXPECT_EQ(health_of({}), "passing");
+  EXPECT_EQ(health_of({{"a", "success"}, {"b", "pending"}}), "pending");
+  EXPECT_EQ(health_of({{"a", "warning"}, {"b", "pending"}}), "warning");
+  EXPECT_EQ(health_of({{"a", "warning"}, {"b", "failure"}}), "critical");
+  EXPECT_EQ(health_of({{"a", "success"}}), "passing");
+}
+
 TEST(LocalCatalog, AChangeWakesAWaiterAndCallsSubscribers) {
   auto dir = temp_dir();
   auto store = drover::state::StateStore::open(dir);

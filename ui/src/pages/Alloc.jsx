@@ -1,10 +1,13 @@
-// An alloc's page: status, each task's state and event timeline, ports, and live logs.
+// An alloc's page: status, resource use as live charts, health, checks and services, each
+// task's state and event timeline, ports, and live logs.
 import { useState } from 'preact/hooks';
 import { get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, formatTime, shortId, taskReason } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { LogView } from '../components/LogView.jsx';
+import { AllocResources } from '../components/AllocResources.jsx';
+import { AllocHealth } from '../components/AllocHealth.jsx';
 
 function ports(alloc) {
   const out = [];
@@ -66,6 +69,9 @@ export function AllocPage({ id }) {
         </div>
       )}
       <Problem error={actionError} />
+      <h2>Resources</h2>
+      <AllocResources alloc={alloc} />
+      <AllocHealth alloc={alloc} />
       <h2>Tasks</h2>
       {tasks.map(([name, st]) => (
         <div class="task" data-task={name}>

@@ -1,26 +1,39 @@
-// A job's page: its groups and tasks, its allocs live, the job as JSON, and Stop (when the
-// token allows it).
+// A job's page: its groups and tasks, its allocs live, the job as JSON, and the actions the
+// token allows: Stop, Restart (every running alloc), Periodic force, Dispatch.
 import { useState } from 'preact/hooks';
-import { get, send, policy } from '../api.js';
+import { cluster, get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, countByState, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
+import { DispatchForm } from '../components/DispatchForm.jsx';
 
 export function JobPage({ id }) {
   const [job, setJob] = useState(null);
   const [allocs, setAllocs] = useState([]);
+  // A periodic or parameterized job's launches and dispatches.
+  const [children, setChildren] = useState([]);
+  // Cluster mode: every version the servers keep, newest first.
+  const [versions, setVersions] = useState([]);
+  const [shownVersion, setShownVersion] = useState(null);
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
   const [showJson, setShowJson] = useState(false);
   const path = '/v1/job/' + encodeURIComponent(id);
   useLive(
     () =>
-      Promise.all([get(path), get(path + '/allocations')]).then(([j, a]) => {
+      Promise.all([
+        get(path),
+        get(path + '/allocations'),
+        get('/v1/jobs?prefix=' + encodeURIComponent(id + '/')),
+        cluster.value ? get(path + '/versions') : null,
+      ]).then(([j, a, kids, v]) => {
         setJob(j);
         setAllocs(a);
+        setChildren((kids || []).filter((k) => k.ParentID === id));
+        setVersions(v?.Versions || []);
         setError(null);
       }, setError),
-    (e) => e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation',
+    (e) => e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation' || e.Topic === 'Job' || e.Topic === 'job',
     [id],
   );
   const act = async (method, url, body) => {
@@ -35,6 +48,16 @@ export function JobPage({ id }) {
   if (!job) return <p class="muted">Loading…</p>;
   const mayStop = allows(policy.value, 'stop');
   const counts = countByState(allocs);
+  const running = allocs.filter((a) => a.ClientStatus === 'running');
+  // Nomad's `job restart`: each running alloc's tasks restarted in place, one after another.
+  const restartAll = async () => {
+    setActionError(null);
+    try {
+      for (const a of running) await send('POST', `/v1/client/allocation/${a.ID}/restart`, {});
+    } catch (e) {
+      setActionError(e);
+    }
+  };
   return (
     <section>
       <h1>
@@ -62,12 +85,50 @@ export function JobPage({ id }) {
             Stop
           </button>
         )}
-        {job.Periodic && !job.Stop && allows(policy.value, 'force') && (
-          <button onClick={() => act('POST', path + '/periodic/force')}>Periodic force</button>
+        {running.length > 0 && !job.Stop && (
+          <button data-testid="restart-job" disabled={!allows(policy.value, 'restart')} onClick={restartAll} title="restart the tasks of every running alloc">
+            Restart
+          </button>
+        )}
+        {/* A server has no periodic force or dispatch endpoint (docs/cluster.md). */}
+        {job.Periodic && !job.Stop && !cluster.value && (
+          <button data-testid="periodic-force" disabled={!allows(policy.value, 'force')} onClick={() => act('POST', path + '/periodic/force')}>
+            Periodic force
+          </button>
         )}
         {!mayStop && <span class="muted">read-only token: Stop is off</span>}
       </div>
       <Problem error={actionError} />
+      {job.ParameterizedJob && !job.Dispatched && !job.Stop && !cluster.value && (
+        <>
+          <h2>Dispatch</h2>
+          <DispatchForm job={job} allowed={allows(policy.value, 'dispatch')} />
+        </>
+      )}
+      {(job.Periodic || job.ParameterizedJob) && (
+        <>
+          <h2>{job.Periodic ? 'Launches' : 'Dispatched'}</h2>
+          {children.length === 0 ? (
+            <p class="muted">None yet.</p>
+          ) : (
+            <table class="list" data-testid="children">
+              <tbody>
+                {children.map((c) => (
+                  <tr data-child={c.ID}>
+                    <td>
+                      <a href={'#/job/' + encodeURIComponent(c.ID)}>{c.ID}</a>
+                    </td>
+                    <td>
+                      <span class={'status ' + c.Status}>{c.Status}</span>
+                    </td>
+                    <td class="muted">{formatTime(c.SubmitTime)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
       <h2>Groups</h2>
       <table class="list">
         <thead>
@@ -89,6 +150,40 @@ export function JobPage({ id }) {
       </table>
       <h2>Allocations</h2>
       <AllocTable allocs={allocs} />
+      {versions.length > 0 && (
+        <>
+          <h2>Versions</h2>
+          <table class="list" data-testid="versions">
+            <thead>
+              <tr>
+                <th class="num">Version</th>
+                <th>Submitted</th>
+                <th>Stopped</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {versions.map((v) => (
+                <tr data-version={v.Version}>
+                  <td class="num">{v.Version}</td>
+                  <td class="muted">{formatTime(v.SubmitTime)}</td>
+                  <td>{v.Stop ? 'yes' : ''}</td>
+                  <td>
+                    <button class="small" onClick={() => setShownVersion(shownVersion === v.Version ? null : v.Version)}>
+                      {shownVersion === v.Version ? 'hide' : 'show JSON'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {shownVersion !== null && (
+            <pre class="json" data-testid="version-json">
+              {JSON.stringify(versions.find((v) => v.Version === shownVersion), null, 2)}
+            </pre>
+          )}
+        </>
+      )}
       <h2>
         Definition{' '}
         <button class="small" onClick={() => setShowJson(!showJson)}>

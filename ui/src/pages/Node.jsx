@@ -1,9 +1,10 @@
-// The node's page: identity, cgroup mode, drivers and their health, devices, host volumes,
-// networks and every attribute (filterable).
+// The node's page: identity, cgroup mode, drivers and their health, devices and each GPU's
+// live use, host volumes, networks and every attribute (filterable).
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { useLive } from '../live.js';
 import { Problem } from '../components/Problem.jsx';
+import { GpuStats } from '../components/GpuStats.jsx';
 
 function Value({ v }) {
   if (v === null || v === undefined) return <span class="muted">—</span>;
@@ -11,17 +12,19 @@ function Value({ v }) {
   return <>{String(v)}</>;
 }
 
-export function NodePage() {
+// `id` set: a node of the cluster (served by a server, GET /v1/node/<id>); else this agent's.
+export function NodePage({ id }) {
   const [node, setNode] = useState(null);
   const [error, setError] = useState(null);
   const [filter, setFilter] = useState('');
   useLive(
     () =>
-      get('/v1/node').then((n) => {
+      get(id ? '/v1/node/' + encodeURIComponent(id) : '/v1/node').then((n) => {
         setNode(n);
         setError(null);
       }, setError),
     (e) => e.Topic === 'node' || e.Topic === 'Node',
+    [id],
   );
   if (error && !node) return <Problem error={error} />;
   if (!node) return <p class="muted">Loading…</p>;
@@ -40,6 +43,8 @@ export function NodePage() {
         {node.ID} · datacenter {node.Datacenter} · {node.HTTPAddr} · cgroups{' '}
         <b data-testid="cgroup-mode">{attrs['unique.cgroup.version'] || 'v' + (attrs['os.cgroups.version'] || '?')}</b> ·{' '}
         {attrs['cpu.numcores']} cores · {Math.round((res.Memory?.MemoryMB || 0) / 1024)} GiB
+        {node.SchedulingEligibility ? ' · ' + node.SchedulingEligibility : ''}
+        {node.Drain ? ' · draining' : ''}
       </p>
       <h2>Drivers</h2>
       <table class="list" data-testid="drivers">
@@ -95,11 +100,12 @@ export function NodePage() {
           </tbody>
         </table>
       )}
+      {!id && <GpuStats />}
       <h2>Host volumes</h2>
       {volumes.length === 0 ? (
         <p class="muted">No host volumes.</p>
       ) : (
-        <table class="list">
+        <table class="list" data-testid="host-volumes">
           <thead>
             <tr>
               <th>Name</th>

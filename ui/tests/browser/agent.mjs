@@ -1,5 +1,6 @@
 // Starts the real `drover agent -dev` for the browser tests: its own data dir, a free loopback
-// port, its own cgroup parent; stops it (and its tasks) at the end.
+// port, its own cgroup parent; stops it (and its tasks) at the end. For cluster mode, one etcd
+// member (Debian's etcd-server) and `drover server` processes the same way.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,7 +22,7 @@ export async function until(what, fn, timeoutMs = 30000, everyMs = 100) {
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -32,7 +33,7 @@ function freePort() {
   });
 }
 
-export async function startAgent({ bin, pluginDir, config = '' }) {
+export async function startAgent({ bin, pluginDir, config = '', env = {} }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-ui-test-'));
   const port = await freePort();
   const cfg = join(dataDir, 'agent.yaml');
@@ -43,7 +44,7 @@ export async function startAgent({ bin, pluginDir, config = '' }) {
   let out = '';
   const base = `http://127.0.0.1:${port}`;
   const launch = async () => {
-    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));
     await until('the agent to answer /v1/agent/health', async () => {
@@ -70,4 +71,57 @@ export async function startAgent({ bin, pluginDir, config = '' }) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+// A process that is stopped (SIGTERM, then SIGKILL after 20 s) and whose dir goes at the end.
+function owned(proc, dir, outRef) {
+  return {
+    output: () => outRef.out,
+    async stop() {
+      proc.kill('SIGTERM');
+      await until('exit', () => proc.exitCode !== null || proc.signalCode !== null, 20000).catch(() => proc.kill('SIGKILL'));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function spawnLogged(cmd, args) {
+  const ref = { out: '' };
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.on('data', (d) => (ref.out += d));
+  proc.stderr.on('data', (d) => (ref.out += d));
+  return { proc, ref };
+}
+
+export async function startEtcd() {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-ui-etcd-'));
+  const [client, peer] = [await freePort(), await freePort()];
+  const c = `http://127.0.0.1:${client}`;
+  const p = `http://127.0.0.1:${peer}`;
+  const { proc, ref } = spawnLogged('etcd', ['--name', 'ui', '--data-dir', join(dir, 'data'), '--listen-client-urls', c,
+    '--advertise-client-urls', c, '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `ui=${p}`]);
+  await until('etcd to answer', async () => {
+    if (proc.exitCode !== null) throw new Error('etcd exited: ' + ref.out);
+    return (await fetch(c + '/health')).ok;
+  });
+  return { endpoint: c, ...owned(proc, dir, ref) };
+}
+
+export async function startServer({ bin, name, etcd }) {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-ui-server-'));
+  const port = await freePort();
+  const cfg = join(dir, 'server.yaml');
+  writeFileSync(cfg, `name: ${name}\nport: ${port}\nleader_ttl: 3s\netcd:\n  endpoints: ["${etcd.endpoint}"]\n  prefix: /drover-ui\n`);
+  const { proc, ref } = spawnLogged(bin, ['server', '-config', cfg]);
+  const base = `http://127.0.0.1:${port}`;
+  await until('the server to answer', async () => {
+    if (proc.exitCode !== null) throw new Error('server exited: ' + ref.out);
+    return (await fetch(base + '/v1/agent/health')).ok;
+  });
+  return { base, ...owned(proc, dir, ref) };
+}
+
+// The agent's config for a cluster on `etcd` (upstream etcd, the servers' prefix).
+export function clusterAgentConfig(etcd) {
+  return `upstream:\n  backend: etcd\n  etcd:\n    endpoints: ["${etcd.endpoint}"]\n    prefix: /drover-ui\n    heartbeat_ttl: 3s\n`;
 }

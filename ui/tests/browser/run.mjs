@@ -3,10 +3,12 @@
 // failing task shows its reason; parse problems show their line; with ACLs on, a read token
 // sees and cannot stop. Screenshots of the main pages go to SCREENSHOT_DIR for review.
 //   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
-import { mkdirSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
-import { startAgent, until } from './agent.mjs';
+import { clusterAgentConfig, startAgent, startEtcd, startServer, until } from './agent.mjs';
 
 const bin = process.env.DROVER_BIN;
 const pluginDir = process.env.DROVER_PLUGIN_DIR;
@@ -33,7 +35,9 @@ const browser = await chromium.launch({
   executablePath: browserPath,
   headless: true,
   // As root (CI) Chromium's sandbox cannot start.
-  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  // Two names that resolve to the agent, as a rebinding attacker's name would: one the agent's
+  // config allows, one it does not.
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--host-resolver-rules=MAP rebind.test 127.0.0.1, MAP allowed.test 127.0.0.1'],
 });
 
 async function newPage(agent) {
@@ -84,6 +88,82 @@ const FAILING_JOB = `job "broken" {
 }
 `;
 
+// A web server with a service, an http check and a memory limit: the alloc page's charts,
+// health, checks and services.
+const WEB_JOB = `job "web" {
+  group "web" {
+    update {
+      min_healthy_time = "500ms"
+      healthy_deadline = "30s"
+    }
+    network {
+      port "http" {}
+    }
+    service {
+      name = "web"
+      port = "http"
+      check {
+        name     = "index"
+        type     = "http"
+        path     = "/index.html"
+        interval = "500ms"
+        timeout  = "1s"
+      }
+    }
+    task "httpd" {
+      driver       = "raw_exec"
+      kill_timeout = "1s"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo ok > $NOMAD_TASK_DIR/index.html; exec busybox httpd -f -p \${NOMAD_ADDR_http} -h $NOMAD_TASK_DIR"]
+      }
+      resources {
+        cpu    = 50
+        memory = 48
+      }
+    }
+  }
+}
+`;
+
+const PARAM_JOB = `job "greeter" {
+  type = "batch"
+  parameterized {
+    payload       = "optional"
+    meta_required = ["who"]
+  }
+  group "g" {
+    task "hello" {
+      driver = "raw_exec"
+      dispatch_payload {
+        file = "in.txt"
+      }
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "echo hello $NOMAD_META_who; cat $NOMAD_TASK_DIR/in.txt"]
+      }
+    }
+  }
+}
+`;
+
+const PERIODIC_JOB = `job "nightly" {
+  type = "batch"
+  periodic {
+    cron             = "0 3 1 1 *"
+    prohibit_overlap = true
+  }
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+`;
+
 const BAD_HCL = `job "bad" {
   group "g" {
     task "t" {
@@ -104,7 +184,7 @@ async function submitFromUi(page, agent, text) {
 
 // ---- ACLs off ----
 {
-  const agent = await startAgent({ bin, pluginDir });
+  const agent = await startAgent({ bin, pluginDir, config: 'http_allowed_hosts: [allowed.test]\n' });
   const page = await newPage(agent);
   try {
     await test('a browser at / lands on the UI, served with a strict CSP', async () => {
@@ -165,6 +245,70 @@ async function submitFromUi(page, agent, text) {
       await page.screenshot({ path: `${shots}/alloc-failed.png`, fullPage: true });
     });
 
+    await test('the alloc page charts cpu, memory against its limit and processes live, with health, checks and services', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: WEB_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      const allocs = await until('the alloc', async () => (await fetch(agent.base + '/v1/job/web/allocations').then((r) => r.json()))[0]);
+      await page.goto(agent.base + '/ui/#/alloc/' + allocs.ID);
+      // Live: the charts gain samples without a reload (one a second).
+      await until('three samples in the charts', async () => Number(await page.locator('[data-testid=chart-memory]').getAttribute('data-samples', { timeout: 1000 })) >= 3, 20000);
+      const mem = await textOf(page, '[data-testid=chart-memory]');
+      if (!/of 48\.0 MiB/.test(mem)) throw new Error('memory chart without its 48 MiB limit: ' + mem);
+      const pids = Number(await textOf(page, '[data-testid=chart-pids-value]'));
+      if (!(pids >= 1)) throw new Error('processes: ' + pids);
+      if (!/%$/.test(await textOf(page, '[data-testid=chart-cpu-value]'))) throw new Error('no cpu percent');
+      if ((await page.locator('[data-testid=chart-memory] polyline').count()) !== 1) throw new Error('no memory line drawn');
+      await until('the check to pass', async () => (await textOf(page, '[data-check=index] [data-testid=check-status]')).startsWith('success'));
+      await until('the alloc to turn healthy', async () => (await textOf(page, '[data-testid=alloc-health]')) === 'healthy');
+      await until('the service to show its registered address', async () => /^127\.0\.0\.1:\d+$/.test((await textOf(page, '[data-service=web] [data-testid=service-address]')).trim()));
+      await page.screenshot({ path: `${shots}/alloc-resources.png`, fullPage: true });
+      await fetch(agent.base + '/v1/job/web', { method: 'DELETE' });
+    });
+
+    await test('Dispatch sends payload and meta and opens the dispatched job; missing meta shows the problem', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: PARAM_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      await page.goto(agent.base + '/ui/#/job/greeter');
+      await page.locator('[data-testid=dispatch-form]').waitFor();
+      // The required key with no value is refused by the agent, and the page says why.
+      await page.locator('[data-testid=dispatch-meta]').fill('');
+      await page.locator('[data-testid=dispatch]').click();
+      const why = await until('the refusal to show', async () => textOf(page, '[data-testid=dispatch-form] [data-testid=error]'));
+      if (!/who/.test(why)) throw new Error('refusal does not name the meta key: ' + why);
+      await page.locator('[data-testid=dispatch-meta]').fill('who=world');
+      await page.locator('[data-testid=dispatch-payload]').fill('payload <i>text</i> ünïcode');
+      await page.locator('[data-testid=dispatch]').click();
+      await page.waitForURL(/#\/job\/greeter%2Fdispatch-/);
+      await until('the dispatched alloc to complete', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'complete');
+      await page.locator('[data-testid=allocs] a').first().click();
+      const log = page.locator('[data-testid=log-hello]');
+      await until('the meta and payload in the log', async () => {
+        const t = await log.textContent();
+        return t.includes('hello world') && t.includes('payload <i>text</i> ünïcode');
+      });
+      await page.goto(agent.base + '/ui/#/job/greeter');
+      await page.locator('[data-testid=children] [data-child^="greeter/dispatch-"]').waitFor();
+      await page.screenshot({ path: `${shots}/job-dispatch.png`, fullPage: true });
+    });
+
+    await test('Periodic force launches a child shown under Launches; Restart restarts the running alloc', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: PERIODIC_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      await page.goto(agent.base + '/ui/#/job/nightly');
+      await page.locator('[data-testid=periodic-force]').click();
+      await page.locator('[data-testid=children] [data-child^="nightly/periodic-"]').waitFor({ timeout: 15000 });
+      const again = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('"ticker"', '"restartme"') });
+      if (!again.ok) throw new Error('submit: ' + (await again.text()));
+      await page.goto(agent.base + '/ui/#/job/restartme');
+      await page.locator('[data-testid=restart-job]').click();
+      await until('the task to have restarted', async () => {
+        const [a] = await fetch(agent.base + '/v1/job/restartme/allocations').then((r) => r.json());
+        const full = await fetch(agent.base + '/v1/allocation/' + a.ID).then((r) => r.json());
+        return (full.TaskStates?.tick?.Events || []).some((e) => e.Type === 'Restart Signaled');
+      });
+      await fetch(agent.base + '/v1/job/restartme', { method: 'DELETE' });
+    });
+
     await test('a job with a syntax error shows its problem with the line', async () => {
       await submitFromUi(page, agent, BAD_HCL);
       const text = await until('problems to show', async () => textOf(page, '[data-testid=problems]'));
@@ -203,6 +347,20 @@ async function submitFromUi(page, agent, text) {
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
 
+    await test('a name the agent does not answer to (DNS rebinding) gets 403; an allowed name gets the UI', async () => {
+      const port = new URL(agent.base).port;
+      const res = await page.goto(`http://rebind.test:${port}/ui/`);
+      if (res.status() !== 403) throw new Error('rebind.test got ' + res.status());
+      if (!(await res.text()).includes('http_allowed_hosts')) throw new Error('the refusal does not say how to allow a name');
+      const api = await page.goto(`http://rebind.test:${port}/v1/jobs`);
+      if (api.status() !== 403) throw new Error('the API under rebind.test got ' + api.status());
+      const ok = await page.goto(`http://allowed.test:${port}/ui/#/jobs`);
+      if (ok.status() !== 200) throw new Error('allowed.test got ' + ok.status());
+      await until('the event stream to be live under allowed.test', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+      const local = await page.goto(`http://localhost:${port}/ui/`);
+      if (local.status() !== 200) throw new Error('localhost got ' + local.status());
+    });
+
     await test('a write from another origin is refused', async () => {
       const r = await fetch(agent.base + '/v1/jobs', {
         method: 'POST',
@@ -215,6 +373,124 @@ async function submitFromUi(page, agent, text) {
     await page.close();
     await agent.stop();
   }
+}
+
+// ---- GPUs (the nvidia plugin over the tests' fake NVML) ----
+if (process.env.FAKE_NVML) {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-ui-gpus-'));
+  const gpus = [0, 1].map((i) => ({
+    uuid: `GPU-0000000${i}`,
+    name: 'NVIDIA H100 80GB HBM3',
+    memory_mib: 81559,
+    memory_used_mib: 1024 * (i + 1),
+    utilization: [40 + i, 10],
+    temperature_c: 50 + i,
+    minor: i,
+    bus_id: `00000000:0${i}:00.0`,
+  }));
+  writeFileSync(join(dir, 'gpus.json'), JSON.stringify({ gpus }));
+  const agent = await startAgent({
+    bin,
+    pluginDir,
+    config: `plugin:\n  nvidia:\n    config:\n      nvml_path: ${process.env.FAKE_NVML}\n`,
+    env: { FAKE_NVML_CONFIG: join(dir, 'gpus.json') },
+  });
+  const page = await newPage(agent);
+  try {
+    await test('the node page charts each GPU: utilisation, memory and temperature', async () => {
+      await page.goto(agent.base + '/ui/#/node');
+      const gpu1 = page.locator('[data-gpu=GPU-00000001]');
+      await gpu1.waitFor();
+      await until('two samples of GPU 1', async () => Number(await gpu1.locator('[data-testid=gpu-util]').getAttribute('data-samples', { timeout: 1000 })) >= 2, 15000);
+      const util = await gpu1.locator('[data-testid=gpu-util-value]').textContent();
+      const mem = await gpu1.locator('[data-testid=gpu-memory]').textContent();
+      const temp = await gpu1.locator('[data-testid=gpu-temp-value]').textContent();
+      if (util !== '41 %') throw new Error('utilisation: ' + util);
+      if (!mem.includes('2048 MiB') || !mem.includes('of 81559 MiB')) throw new Error('memory: ' + mem);
+      if (temp !== '51 °C') throw new Error('temperature: ' + temp);
+      if ((await page.locator('[data-gpu]').count()) !== 2) throw new Error('not two GPUs');
+      await page.screenshot({ path: `${shots}/node-gpus.png`, fullPage: true });
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+  } finally {
+    await page.close();
+    await agent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  console.log('skip the GPU page test: FAKE_NVML is not set (ctest sets it)');
+}
+
+// ---- Cluster mode: the UI served by `drover server` ----
+if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
+  const etcd = await startEtcd();
+  const servers = [];
+  let agent = null;
+  let page = null;
+  try {
+    servers.push(await startServer({ bin, name: 'ui-s1', etcd }));
+    servers.push(await startServer({ bin, name: 'ui-s2', etcd }));
+    agent = await startAgent({ bin, pluginDir, config: clusterAgentConfig(etcd) });
+    const server = servers[0];
+    page = await newPage(server);
+    await test('a server serves the UI: nodes with status, eligibility and drain, the servers and their leader', async () => {
+      const res = await page.goto(server.base + '/');
+      if (!page.url().endsWith('/ui/')) throw new Error('not redirected to /ui/: ' + page.url());
+      if (!(res.headers()['content-security-policy'] || '').includes("script-src 'self'")) throw new Error('no CSP');
+      await until('the page to poll', async () => (await textOf(page, '[data-testid=stream-state]')) === 'polling');
+      await page.locator('header a', { hasText: 'Nodes' }).click();
+      const row = page.locator('[data-testid=nodes] tr[data-node]').first();
+      await until('the node to show ready', async () => (await textOf(row, '[data-testid=node-status]')) === 'ready', 30000);
+      if ((await textOf(row, '[data-testid=node-eligibility]')) !== 'eligible') throw new Error('eligibility not shown');
+      if ((await textOf(row, '[data-testid=node-drain]')) !== 'no') throw new Error('drain not shown');
+      await page.screenshot({ path: `${shots}/cluster-nodes.png`, fullPage: true });
+      await row.locator('a').click();
+      await page.locator('[data-testid=drivers]', { hasText: 'raw_exec' }).waitFor();
+      await page.goto(server.base + '/ui/#/servers');
+      await until('both servers, one leading', async () => {
+        const rows = await page.locator('[data-testid=servers] tr[data-server]').count();
+        const leaders = await page.locator('[data-testid=server-leader]', { hasText: 'leader' }).count();
+        return rows === 2 && leaders === 1;
+      }, 30000);
+      await page.screenshot({ path: `${shots}/cluster-servers.png`, fullPage: true });
+    });
+
+    await test('a job run from the server UI is placed, runs, lists its versions, and its alloc logs come through the server', async () => {
+      await submitFromUi(page, server, LOG_JOB);
+      await page.waitForURL(/#\/job\/ticker$/);
+      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running', 60000);
+      // A second submission with a change is version 1.
+      const sub = await fetch(server.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('memory = 32', 'memory = 40') });
+      if (!sub.ok) throw new Error('resubmit: ' + (await sub.text()));
+      await until('two versions', async () => (await page.locator('[data-testid=versions] tr[data-version]').count()) === 2, 20000);
+      await page.locator('[data-testid=versions] tr[data-version="0"] button').click();
+      const v0 = await textOf(page, '[data-testid=version-json]');
+      if (!/"MemoryMB": 32/.test(v0)) throw new Error('version 0 JSON: ' + v0.slice(0, 300));
+      await page.screenshot({ path: `${shots}/cluster-job.png`, fullPage: true });
+      await until('a running alloc to open', async () => {
+        await page.locator('[data-testid=allocs] tr', { has: page.locator('.status.running') }).locator('a').first().click({ timeout: 1000 });
+        return true;
+      });
+      await until('ticks in the log, through the server', async () => /tick \d+/.test(await page.locator('[data-testid=log-tick]').textContent()), 30000);
+      await fetch(server.base + '/v1/job/ticker', { method: 'DELETE' });
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+
+    await test('a server refuses a name it does not answer to and a cross-origin write', async () => {
+      const port = new URL(server.base).port;
+      const res = await page.goto(`http://rebind.test:${port}/ui/`);
+      if (res.status() !== 403) throw new Error('rebind.test got ' + res.status());
+      const r = await fetch(server.base + '/v1/jobs', { method: 'POST', headers: { Origin: 'http://evil.example' }, body: LOG_JOB });
+      if (r.status !== 403) throw new Error('cross-origin write got ' + r.status);
+    });
+  } finally {
+    if (page) await page.close();
+    if (agent) await agent.stop();
+    for (const s of servers) await s.stop();
+    await etcd.stop();
+  }
+} else {
+  console.log('skip the cluster UI test: no etcd (Debian etcd-server)');
 }
 
 // ---- ACLs on ----

@@ -1,7 +1,7 @@
-// What the pages compute: alloc counts, failure reasons, token permissions, job formats and
-// parse problems.
+// What the pages compute: alloc counts, failure reasons, token permissions, job formats,
+// parse problems and dispatch meta.
 import { describe, expect, it } from 'vitest';
-import { allocsByJob, allows, countByState, failures, jobFormat, problemsOf, taskReason } from '../../src/status.js';
+import { allocsByJob, allows, base64Utf8, countByState, failures, jobFormat, parseMeta, problemsOf, taskReason } from '../../src/status.js';
 import { LogBuffer } from '../../src/logbuffer.js';
 
 describe('countByState', () => {
@@ -87,5 +87,21 @@ describe('LogBuffer', () => {
     b.push('abcdef');
     b.push('ghijkl');
     expect(b.text()).toBe('cdefghijkl');
+  });
+});
+
+describe('parseMeta', () => {
+  it('reads key=value lines, skipping blank ones, keeping = in values', () => {
+    expect(parseMeta('who=world\n\n  url = http://x/?a=b \n')).toEqual({ meta: { who: 'world', url: 'http://x/?a=b' }, problems: [] });
+  });
+  it('names the line of a line without a key or given twice', () => {
+    expect(parseMeta('a=1\nnonsense\na=2').problems).toEqual(['meta line 2: "nonsense" is not key=value', 'meta line 3: "a" is given twice']);
+  });
+});
+
+describe('base64Utf8', () => {
+  it('encodes the UTF-8 bytes', () => {
+    expect(base64Utf8('ü')).toBe('w7w=');
+    expect(base64Utf8('')).toBe('');
   });
 });

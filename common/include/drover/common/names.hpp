@@ -14,6 +14,11 @@ inline constexpr std::size_t kMaxNameLength = 128;
 // 128 bytes, no '/', no '\\', no NUL or control bytes, not "." or "..".
 std::optional<std::string> plain_name_problem(std::string_view name);
 
+// Nomad's namespace names: 1 to 128 of [a-zA-Z0-9-] (a namespace is a path part of etcd keys
+// and of the meta table's keys, so nothing else). Returns why not, or nothing.
+inline constexpr const char* kDefaultNamespace = "default";
+std::optional<std::string> namespace_name_problem(std::string_view name);
+
 // Task names that would collide with the alloc dir's own folders.
 bool is_reserved_task_name(std::string_view name);
 

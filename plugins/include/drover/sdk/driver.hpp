@@ -42,6 +42,18 @@ struct ExecResult {
   int exit_code = 0;
 };
 
+// The alloc's network namespace a driver made (plugin.h, drover_driver_create_network_v1).
+struct NetworkRequest {
+  std::string alloc_id;
+  std::string alloc_dir;
+  std::string mode;  // "bridge" or "none"
+};
+struct NetworkSpec {
+  std::string path;                           // names the namespace: /proc/<pid>/ns/net
+  std::map<std::string, std::string> labels;  // how the driver finds it again
+  bool created = true;                        // false: it was already there
+};
+
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -82,6 +94,14 @@ class Driver {
   // Removes at once what this agent's tasks left for allocs it does not know (plugin.h,
   // drover_driver_reap_v1). Drivers that leave nothing behind keep this default.
   virtual void reap(const KnownAllocs& /*known*/) {}
+  // Makes (or finds) what holds the alloc's network namespace, for a driver whose fingerprint
+  // says "MustInitiateNetwork": true (plugin.h, drover_driver_create_network_v1).
+  virtual NetworkSpec create_network(const NetworkRequest& /*request*/) {
+    throw std::runtime_error("this driver does not make network namespaces");
+  }
+  // Removes it; `labels` may be empty (find it by alloc id). Nothing there is not an error.
+  virtual void destroy_network(const std::string& /*alloc_id*/,
+                               const std::map<std::string, std::string>& /*labels*/) {}
 
   // The SDK's glue hands over the agent's sink here, once, right after set_config.
   void attach_event_sink(drover_event_sink_fn fn, void* ctx) noexcept {
@@ -138,4 +158,12 @@ class Driver {
   extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_REAP_V1(             \
       void* self, const char* known, char** error) {                               \
     return ::drover::sdk::detail::reap(self, known, error);                        \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_CREATE_NETWORK_V1(   \
+      void* self, const char* request, char** out, char** error) {                 \
+    return ::drover::sdk::detail::create_network(self, request, out, error);       \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_DESTROY_NETWORK_V1(  \
+      void* self, const char* spec, char** error) {                                \
+    return ::drover::sdk::detail::destroy_network(self, spec, error);              \
   }

@@ -96,6 +96,9 @@ struct TaskSpec {
   // or none; "": the host's network. Only drivers whose NetIsolation capability is "group" get
   // one (plugin.h).
   std::string network_namespace;
+  // "NetworkLabels": what the driver that made the alloc's namespace said of it (plugin.h,
+  // drover_driver_create_network_v1), e.g. docker's pause container id; empty otherwise.
+  std::map<std::string, std::string> network_labels;
 };
 
 namespace detail {
@@ -252,6 +255,13 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
     t.ports.push_back(std::move(p));
   });
   r.str("NetworkNamespace", t.network_namespace);
+  if (auto* labels = r.find("NetworkLabels")) {
+    if (!labels->is_object()) r.fail("NetworkLabels", "must be an object of strings");
+    for (const auto& [k, v] : labels->items()) {
+      if (!v.is_string()) r.fail("NetworkLabels." + k, "must be a string");
+      t.network_labels[k] = v.get<std::string>();
+    }
+  }
   return t;
 }
 
@@ -307,6 +317,7 @@ inline nlohmann::json to_json(const TaskSpec& t) {
       j["Ports"].push_back({{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostIP", p.host_ip}});
   }
   if (!t.network_namespace.empty()) j["NetworkNamespace"] = t.network_namespace;
+  if (!t.network_labels.empty()) j["NetworkLabels"] = t.network_labels;
   return j;
 }
 

@@ -3,6 +3,7 @@
 // Included by driver.hpp; plugin authors never use it directly.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "drover/plugin.h"
@@ -106,6 +107,48 @@ inline drover_status reap(void* self, const char* known, char** error) {
     if (j.contains("AllocDirRoot") && j["AllocDirRoot"].is_string())
       k.alloc_dir_root = j["AllocDirRoot"].get<std::string>();
     as_driver(self).reap(k);
+    return DROVER_OK;
+  });
+}
+
+// {str: str} from an optional "Labels" key; anything else is refused naming the call.
+inline std::map<std::string, std::string> labels_of(const nlohmann::json& j, const char* call) {
+  std::map<std::string, std::string> out;
+  if (!j.contains("Labels") || j["Labels"].is_null()) return out;
+  if (!j["Labels"].is_object())
+    throw std::runtime_error(std::string(call) + ": Labels must be an object of strings");
+  for (const auto& [k, v] : j["Labels"].items()) {
+    if (!v.is_string())
+      throw std::runtime_error(std::string(call) + ": Labels." + k + " must be a string");
+    out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+inline drover_status create_network(void* self, const char* request, char** out, char** error) {
+  return guarded(error, [&] {
+    nlohmann::json j = parse(request);
+    if (!j.is_object() || !j.contains("AllocID") || !j["AllocID"].is_string() ||
+        j["AllocID"].get_ref<const std::string&>().empty())
+      throw std::runtime_error("create_network: expected {\"AllocID\": str, ...}");
+    NetworkRequest r;
+    r.alloc_id = j["AllocID"].get<std::string>();
+    if (j.contains("AllocDir") && j["AllocDir"].is_string()) r.alloc_dir = j["AllocDir"];
+    if (j.contains("Mode") && j["Mode"].is_string()) r.mode = j["Mode"];
+    NetworkSpec spec = as_driver(self).create_network(r);
+    set_out(out, nlohmann::json{{"Path", spec.path}, {"Labels", spec.labels},
+                                {"Created", spec.created}});
+    return DROVER_OK;
+  });
+}
+
+inline drover_status destroy_network(void* self, const char* spec, char** error) {
+  return guarded(error, [&] {
+    nlohmann::json j = parse(spec);
+    if (!j.is_object() || !j.contains("AllocID") || !j["AllocID"].is_string())
+      throw std::runtime_error("destroy_network: expected {\"AllocID\": str, \"Labels\": {...}}");
+    as_driver(self).destroy_network(j["AllocID"].get<std::string>(),
+                                    labels_of(j, "destroy_network"));
     return DROVER_OK;
   });
 }

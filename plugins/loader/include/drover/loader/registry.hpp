@@ -106,6 +106,19 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
                       const std::string& alloc_dir_root);
   bool supports_reap() const { return reap_ != nullptr; }
   void set_reap(drover_driver_reap_v1_fn fn) { reap_ = fn; }
+  // The alloc's network namespace made by the driver (plugin.h,
+  // drover_driver_create_network_v1): {"Path": str, "Labels": {str: str}, "Created": bool},
+  // every key present. An error when the plugin does not export both calls, or fails.
+  drover::Result<nlohmann::json> create_network(const std::string& alloc_id,
+                                                const std::string& alloc_dir,
+                                                const std::string& mode);
+  // Removes what create_network made; `labels` may be empty.
+  drover::Status destroy_network(const std::string& alloc_id, const nlohmann::json& labels);
+  // Whether the driver makes the namespaces its tasks join: its Capabilities say
+  // "MustInitiateNetwork": true and it exports both network calls.
+  bool initiates_network();
+  void set_create_network(drover_driver_create_network_v1_fn fn) { create_network_ = fn; }
+  void set_destroy_network(drover_driver_destroy_network_v1_fn fn) { destroy_network_ = fn; }
   // Gives the plugin the agent's event sink through its drover_driver_set_event_sink_v1;
   // the registry calls it once at load, right after set_config, when the plugin exports it.
   drover::Status set_event_sink(drover_driver_set_event_sink_v1_fn fn, drover_event_sink_fn sink,
@@ -121,6 +134,8 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   drover_driver_exec_v1_fn exec_ = nullptr;
   drover_driver_wait_fd_v1_fn wait_fd_ = nullptr;
   drover_driver_reap_v1_fn reap_ = nullptr;
+  drover_driver_create_network_v1_fn create_network_ = nullptr;
+  drover_driver_destroy_network_v1_fn destroy_network_ = nullptr;
   std::mutex caps_mu_;
   std::optional<nlohmann::json> capabilities_;  // from the last fingerprint
 };

@@ -1,0 +1,61 @@
+// Rolling updates: Nomad's Deployment for a job version whose groups have an `update` block,
+// kept under `<prefix>/deployments/<id>` (docs/cluster.md, "Rolling updates"). The reconciler
+// (scheduler.cpp) asks here how many old allocs it may replace now, counts what the new
+// version's allocs report (their DeploymentStatus.Healthy, as the agents decide it) into the
+// deployment, and lets the deployment's verdict decide: successful (the version is stable),
+// failed (no more replacements; with auto_revert the last stable version is registered again).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "jobspec/job.hpp"
+#include "server/cluster_state.hpp"
+
+namespace drover::server {
+
+// The update strategy a group's new versions roll out by, or null (all at once): service
+// jobs only, the group's block else the job's, with max_parallel > 0.
+const jobspec::UpdateStrategy* rolling_update_of(const jobspec::Job& job,
+                                                 const jobspec::TaskGroup& group);
+
+// A new running Deployment for `version` of `job` (which has at least one rolling group).
+nlohmann::json new_deployment(const jobspec::Job& job, int version, int64_t now_ns);
+
+// An alloc's health as its node reported it: not yet decided, healthy, or unhealthy (a failed
+// alloc is unhealthy whatever its node wrote).
+enum class AllocHealth { Pending, Healthy, Unhealthy };
+AllocHealth alloc_health(const AllocView& a);
+
+// What one group of the deployment's version has now.
+struct GroupTally {
+  int desired = 0;  // the group's count
+  int placed = 0;   // allocs of this version meant to run
+  int healthy = 0;
+  int unhealthy = 0;
+  bool old_left = false;  // a live alloc of another version is still there
+  int healthy_canaries = 0;
+};
+
+// Writes the tally into the deployment's TaskGroups[group] (Nomad's DeploymentState) and moves
+// the group's progress deadline on when more allocs are healthy than before. A group whose
+// canaries are all healthy is promoted when it has auto_promote.
+void record_tally(nlohmann::json& deployment, const std::string& group, const GroupTally& t,
+                  int64_t now_ns);
+
+// The verdict of a running deployment from its recorded tallies: "" (still running),
+// "successful" or "failed"; sets Status and StatusDescription accordingly. A group whose
+// healthy canaries wait for `job promote` is not held to its progress deadline.
+std::string judge_deployment(nlohmann::json& deployment, const std::map<std::string, GroupTally>& t,
+                             int64_t now_ns);
+
+// Whether any group of the deployment asks to revert on failure.
+bool auto_reverts(const nlohmann::json& deployment);
+
+// The newest version before `version` marked Stable, or null.
+const nlohmann::json* last_stable_version(const std::map<int, nlohmann::json>& versions,
+                                          int version);
+
+}  // namespace drover::server
