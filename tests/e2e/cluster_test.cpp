@@ -418,6 +418,7 @@ TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
     }
   EXPECT_EQ(v2_running, 2);
   c.follower().del("/v1/job/roll");
+}
 
 // Issue 17's namespaces through `drover server`: one id in two namespaces is two jobs under
 // <prefix>/jobs/<namespace>/<id>, placed on the same agent; lists filter by ?namespace= and

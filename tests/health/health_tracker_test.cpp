@@ -97,7 +97,7 @@ TEST(HealthSettings, GroupOverJobOverDefaultsAndNoChecksMeansTaskStates) {
   EXPECT_EQ(s.min_healthy_time, 10s);
   EXPECT_EQ(s.healthy_deadline, 5min);
   job.update = jobspec::UpdateStrategy{"checks", 2s, 1min};
-  g.tasks[0].services.push_back({"web", "80", "", "nomad", {}, {jobspec::Check{}}});
+  g.tasks[0].services.push_back({"web", "80", "", "nomad", "auto", {}, {jobspec::Check{}}});
   EXPECT_EQ(health::health_settings(job, g).min_healthy_time, 2s);
   EXPECT_EQ(health::health_settings(job, g).mode, "checks");
   g.update = jobspec::UpdateStrategy{"task_states", 3s, 2min};
