@@ -88,7 +88,10 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
       std::string job, version;
       if (!split_last(k.substr(keys.job_versions_all().size()), job, version)) continue;
       auto j = parse();
-      if (j.is_object()) st.job_versions[job][j.value("Version", 0)] = std::move(j);
+      // The version first: the assignment's right side (the move) is evaluated before its left.
+      if (!j.is_object()) continue;
+      const int v = j.value("Version", 0);
+      st.job_versions[job][v] = std::move(j);
     } else if (starts(k, keys.deployments())) {
       auto j = parse();
       if (j.is_object()) st.deployments[k.substr(keys.deployments().size())] = std::move(j);

@@ -108,7 +108,8 @@ std::string judge_deployment(json& d, const std::map<std::string, GroupTally>& t
 }
 
 bool auto_reverts(const json& d) {
-  for (const auto& [name, g] : d.value("TaskGroups", json::object()).items())
+  const json groups = d.value("TaskGroups", json::object());  // a range-for needs it alive
+  for (const auto& [name, g] : groups.items())
     if (g.value("AutoRevert", false)) return true;
   return false;
 }

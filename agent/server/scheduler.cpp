@@ -263,10 +263,12 @@ struct JobPass {
                   group.end());
       return stepped;
     }
+    // An unhealthy new alloc holds its slot too: it fails the deployment (settled after this
+    // pass), and a failed step must not free room for the next one.
     int in_flight = 0;
     for (auto* a : group)
       if (a->alloc.value("JobVersion", 0) == version && a->live() &&
-          alloc_health(*a) == AllocHealth::Pending)
+          alloc_health(*a) != AllocHealth::Healthy)
         ++in_flight;
     int budget = std::max(0, u->max_parallel - in_flight);
     for (auto* a : old) {

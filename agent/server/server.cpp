@@ -77,9 +77,12 @@ int run_server(const ServerFlags& flags) {
           why = api::cross_origin_refusal(req.method, req.get_header_value("Origin"),
                                           req.get_header_value("Host"),
                                           req.get_header_value("Sec-Fetch-Site"));
-        if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        api::reply_error(res, 403, why);
-        return httplib::Server::HandlerResponse::Handled;
+        if (!why.empty()) {
+          api::reply_error(res, 403, why);
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return refuse_bad_namespace(req, res) ? httplib::Server::HandlerResponse::Handled
+                                              : httplib::Server::HandlerResponse::Unhandled;
       });
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_server_routes(api_ctx, routes);

@@ -297,16 +297,15 @@ json node_stub(const json& n) {
 
 }  // namespace
 
+bool refuse_bad_namespace(const httplib::Request& req, httplib::Response& res) {
+  if (!req.has_param("namespace")) return false;
+  auto ns = namespace_query(req.get_param_value("namespace"), lists_namespaces(req));
+  if (ns) return false;
+  reply_error(res, ns.error());
+  return true;
+}
+
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
-  // ?namespace= becomes a part of etcd keys: a value that is not a namespace name is refused
-  // before any route reads it.
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!req.has_param("namespace")) return httplib::Server::HandlerResponse::Unhandled;
-    auto ns = namespace_query(req.get_param_value("namespace"), lists_namespaces(req));
-    if (ns) return httplib::Server::HandlerResponse::Unhandled;
-    reply_error(res, ns.error());
-    return httplib::Server::HandlerResponse::Handled;
-  });
   s.Get("/v1/agent/health", [](const httplib::Request&, httplib::Response& res) {
     reply_json(res, {{"server", {{"ok", true}, {"message", "ok"}}}});
   });

@@ -12,6 +12,8 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace drover::server {
@@ -28,5 +30,9 @@ struct ServerApiContext {
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);
+// ?namespace= becomes a part of etcd keys: a value that is not a namespace name is refused
+// (400, true) before any route reads it. Called from the server's one pre-routing handler
+// (cpp-httplib keeps only one).
+bool refuse_bad_namespace(const httplib::Request& req, httplib::Response& res);
 
 }  // namespace drover::server

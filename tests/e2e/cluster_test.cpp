@@ -288,7 +288,7 @@ TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {
   std::string job = sleeper("huge", 1);
   job.replace(job.find("memory: 32"), 10, "memory: 10000000");
   auto r = c.leader().post("/v1/jobs", job);
-  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.status, 200) << r.body << c.leader().log();
   EXPECT_EQ(r.json().value("EvalStatus", ""), "blocked") << r.body;
   auto evals = c.follower().get("/v1/job/huge/evaluations").json();
   ASSERT_EQ(evals.size(), 1u) << evals.dump(2);

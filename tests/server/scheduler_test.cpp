@@ -203,7 +203,7 @@ TEST(Scheduler, AFailedServiceAllocIsRescheduledAfterNomadsDefaultDelay) {
   EXPECT_EQ(fresh["RescheduleTracker"]["Events"][0]["Delay"], 30'000'000'000LL);
   EXPECT_EQ(fresh["RescheduleTracker"]["Events"][0]["PrevAllocID"], first);
   EXPECT_EQ(fresh["EvalID"], followup["ID"]);
-  const json& done = evals_of(plan).at(kKeys.eval(followup["ID"]));
+  const json done = evals_of(plan).at(kKeys.eval(followup["ID"]));
   EXPECT_EQ(done["Status"], "complete");
   EXPECT_EQ(done["PlacedAllocs"], json::array({fresh["ID"]}));
   // Its failure waits twice as long (exponential).
@@ -345,6 +345,11 @@ std::map<int, std::vector<std::string>> running_by_version(const ClusterState& s
   return out;
 }
 
+// By value: a range-for over running_by_version(st)[v] would read a destroyed map.
+std::vector<std::string> ids_of_version(const ClusterState& st, int version) {
+  return running_by_version(st)[version];
+}
+
 const char* kRolling =
     "  update: {max_parallel: 1, min_healthy_time: 1s, healthy_deadline: 1m, "
     "progress_deadline: 5m, auto_revert: true}\n";
@@ -398,11 +403,11 @@ TEST(Deployment, ANewVersionReplacesMaxParallelAllocsAtATimeWaitingForHealth) {
   // Healthy: the next one goes; and so on to the end.
   for (int step = 2; step <= 3; ++step) {
     report(st, running_by_version(st)[1].back(), true);
-    for (const auto& id : running_by_version(st)[1]) report(st, id, true);
+    for (const auto& id : ids_of_version(st, 1)) report(st, id, true);
     apply_writes(st, plan_cluster(st, kKeys, kNow + 2'000'000'000LL));
     EXPECT_EQ(running_by_version(st)[1].size(), std::size_t(step));
   }
-  for (const auto& id : running_by_version(st)[1]) report(st, id, true);
+  for (const auto& id : ids_of_version(st, 1)) report(st, id, true);
   apply_writes(st, plan_cluster(st, kKeys, kNow + 3'000'000'000LL));
   EXPECT_EQ(only_deployment_of_version(st, 1)["Status"], "successful");
   EXPECT_EQ(running_by_version(st)[0].size(), 0u);
