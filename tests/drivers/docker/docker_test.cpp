@@ -66,8 +66,15 @@ class Docker : public ::testing::Test {
     for (const auto& h : handles_) {
       if (driver_) (void)driver_->destroy(h);
     }
-    registries_.clear();
+    unload();
     fs::remove_all(root_);
+  }
+
+  // The agent goes away: its plugins are unloaded and the driver pointer with them, so that
+  // TearDown after a failed step never calls into an unloaded plugin.
+  void unload() {
+    registries_.clear();
+    driver_ = nullptr;
   }
 
   DriverPlugin* load(json config = json::object()) {
@@ -216,7 +223,7 @@ TEST_F(Docker, AgentKilledBetweenRecordAndWriteLosesNoLine) {
   json h = start(task(sh("i=0; while :; do echo $i; i=$((i+1)); sleep 0.1; done")));
   ASSERT_TRUE(wait_output("5\n"));
   driver_ = nullptr;
-  registries_.clear();
+  unload();
   std::istringstream rec(slurp(root_ / "state" / "docker-logs.since"));
   long long ns = 0, index = 0, size = -1;
   int stream = 0;
@@ -247,7 +254,7 @@ TEST_F(Docker, RecoverOfAContainerThatEndedWhileAwayGivesItsExitAndLastLines) {
   json h = start(task(sh("echo one; sleep 1; echo two; exit 4")));
   ASSERT_TRUE(wait_output("one\n"));
   driver_ = nullptr;
-  registries_.clear();
+  unload();
   std::this_thread::sleep_for(1500ms);  // "two" and the exit happen while the agent is away
   load();
   auto r = driver_->recover(h);
@@ -480,7 +487,7 @@ TEST_F(Docker, RecoverReattachesWithoutRestartOrLogGaps) {
 
   // The agent goes away (fini: tasks keep running) and comes back.
   driver_ = nullptr;
-  registries_.clear();
+  unload();
   std::this_thread::sleep_for(700ms);  // lines printed meanwhile must not be lost
   load();
   auto r = driver_->recover(h);
@@ -537,7 +544,7 @@ TEST_F(Docker, RecoverRefusesAGoneContainer) {
   json h = start(task(sh("sleep 30")));
   docker_cli("rm -f " + h["ContainerID"].get<std::string>());
   driver_ = nullptr;
-  registries_.clear();
+  unload();
   load();
   auto r = driver_->recover(h);
   ASSERT_FALSE(r.ok());

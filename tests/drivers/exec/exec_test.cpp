@@ -55,7 +55,7 @@ class Exec : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     for (const auto& h : handles_)
       if (driver_) (void)driver_->destroy(h);
-    registries_.clear();
+    unload();
     for (const auto& cg : cgroups_) {
       rmdir((cg + "/runc").c_str());
       rmdir(cg.c_str());
@@ -82,6 +82,13 @@ class Exec : public ::testing::TestWithParam<std::string> {
   fs::path alloc() const { return root_ / "alloc" / alloc_id_; }
   fs::path state() const { return root_ / "state" / "web"; }
   std::string runtime_root() const { return (root_ / "runtime").string(); }
+
+  // The agent goes away: its plugins are unloaded and the driver pointer with them, so that
+  // TearDown after a failed step never calls into an unloaded plugin.
+  void unload() {
+    registries_.clear();
+    driver_ = nullptr;
+  }
 
   DriverPlugin* load(json extra = json::object()) {
     registries_.push_back(std::make_unique<PluginRegistry>());
@@ -266,7 +273,7 @@ TEST_P(Exec, RecoversAfterTheAgentRestartsWithLogsIntact) {
   json h = start(task({{"command", "sh"}, {"args", {"-c", "echo before; sleep 2; echo after"}}}));
   std::this_thread::sleep_for(500ms);
   driver_ = nullptr;
-  registries_.clear();  // the agent goes away; the task does not
+  unload();  // the agent goes away; the task does not
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
   auto r = driver_->recover(h);

@@ -68,13 +68,20 @@ class RawExec : public ::testing::Test {
     for (const auto& h : handles_) {
       if (driver_) (void)driver_->destroy(h);
     }
-    registries_.clear();
+    unload();
     // A monitor that was just told to end may still remove its own files: retry.
     std::error_code ec;
     for (int i = 0; i < 50 && fs::exists(root_); ++i) {
       fs::remove_all(root_, ec);
       if (ec) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+  }
+
+  // The agent goes away: its plugins are unloaded and the driver pointer with them, so that
+  // TearDown after a failed step never calls into an unloaded plugin.
+  void unload() {
+    registries_.clear();
+    driver_ = nullptr;
   }
 
   DriverPlugin* load(bool enabled = true) {
@@ -366,7 +373,7 @@ TEST_F(RawExec, RecoverReattachesToARunningTaskAfterRestart) {
   load();
   json h = start(task("sh", {"-c", "while true; do echo tick; sleep 0.05; done"}));
   // A fresh registry stands in for the restarted agent: the old one is gone entirely.
-  registries_.clear();
+  unload();
   auto* fresh = load();
   auto r = fresh->recover(h);
   ASSERT_TRUE(r.ok()) << r.message();
@@ -392,7 +399,7 @@ TEST_F(RawExec, TaskThatExitedWhileTheAgentWasAwayGivesItsRealExitCode) {
   load();
   json t = task("sh", {"-c", "sleep 0.3; exit 7"});
   json h = start(t);
-  registries_.clear();
+  unload();
   // The monitor records the exit in <state dir>/exit: wait for it, however slow the machine.
   const fs::path exit_file = fs::path(t["StateDir"].get<std::string>()) / "exit";
   for (int i = 0; i < 1000 && !fs::exists(exit_file); ++i) std::this_thread::sleep_for(10ms);
