@@ -1,11 +1,14 @@
 // `drover node status`: this node's identity, status, drivers' health and attributes; against
 // a server (which has no single node), the cluster's nodes, or one of them by id.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <memory>
 #include <ostream>
+#include <thread>
 
 #include "cli/command_context.hpp"
 #include "cli/table.hpp"
+#include "jobspec/parse.hpp"
 
 namespace drover::cli {
 
@@ -90,28 +93,78 @@ int node_status(Context& ctx, bool verbose, const std::string& id) {
   return 0;
 }
 
+// How `node drain -enable` drains: Nomad's flags and defaults (a 1h deadline).
+struct DrainFlags {
+  std::string deadline = "1h";
+  bool no_deadline = false, force = false, ignore_system = false, detach = false;
+};
+
+// Waits until the server says the node's drain is over (complete, or ended by someone else),
+// as `nomad node drain` does unless -detach; Ctrl-C stops watching, not the drain.
+int watch_drain(Context& ctx, const std::string& node) {
+  ctx.out << "==> Monitoring node \"" << node << "\" drain (Ctrl-C stops watching; the drain goes on)\n";
+  int last_left = -1;
+  for (;;) {
+    auto n = ctx.api.get_json("/v1/node/" + url_escape(node));
+    if (!n) return print_error(ctx, n.message());
+    if (!bool_field(*n, "Drain")) {
+      auto status = n->value("LastDrain", nlohmann::json::object()).value("Status", "");
+      if (status == "complete") {
+        ctx.out << "==> Node \"" << node << "\" drain complete: all its allocations have moved or stopped\n";
+        return 0;
+      }
+      ctx.out << "==> Node \"" << node << "\" is no longer draining (the drain was ended)\n";
+      return 0;
+    }
+    auto allocs = ctx.api.get_json("/v1/node/" + url_escape(node) + "/allocations");
+    if (allocs && allocs->is_array()) {
+      int left = 0;
+      for (const auto& a : *allocs)
+        left += str_field(a, "DesiredStatus") == "run" && str_field(a, "ClientStatus") != "complete" &&
+                str_field(a, "ClientStatus") != "failed" && str_field(a, "ClientStatus") != "lost";
+      if (left != last_left)
+        ctx.out << "    " << left << " allocation" << (left == 1 ? "" : "s") << " left on the node\n";
+      last_left = left;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 // `node drain -enable|-disable <node>` and `node eligibility -enable|-disable <node>`, against
 // a server: what the node may take from now on.
 int node_control(Context& ctx, const std::string& what, bool enable, bool disable,
-                 const std::string& id) {
+                 const std::string& id, const DrainFlags& flags) {
   if (enable == disable) return print_error(ctx, "give one of -enable or -disable");
   nlohmann::json body;
-  if (what == "drain")
-    body = enable ? nlohmann::json{{"DrainSpec", {{"Deadline", 0}}}}
-                  : nlohmann::json{{"DrainSpec", nullptr}, {"MarkEligible", true}};
-  else
+  if (what == "drain" && enable) {
+    // Nomad's DrainSpec.Deadline: 0 none, -1 force, else the duration in ns.
+    int64_t deadline = 0;
+    if (flags.force) {
+      deadline = -1;
+    } else if (!flags.no_deadline) {
+      auto d = jobspec::parse_duration(flags.deadline);
+      if (!d) return print_error(ctx, "-deadline: " + d.message());
+      deadline = d->count();
+      if (deadline <= 0) return print_error(ctx, "-deadline: must be positive (or -no-deadline)");
+    }
+    body = {{"DrainSpec", {{"Deadline", deadline}, {"IgnoreSystemJobs", flags.ignore_system}}}};
+  } else if (what == "drain") {
+    body = {{"DrainSpec", nullptr}, {"MarkEligible", true}};
+  } else {
     body = {{"Eligibility", enable ? "eligible" : "ineligible"}};
+  }
   auto answer =
       ctx.api.post_json("/v1/node/" + url_escape(id) + "/" + what, body.dump(), "application/json");
   if (!answer) return print_error(ctx, answer.message());
   const std::string node = str_field(*answer, "NodeID");
-  if (what == "drain")
-    ctx.out << "Node \"" << node << "\" drain strategy " << (enable ? "set" : "unset") << '\n';
-  else
+  if (what != "drain") {
     ctx.out << "Node \"" << node
             << "\" scheduling eligibility set: " << (enable ? "eligible" : "ineligible")
             << " for scheduling\n";
-  return 0;
+    return 0;
+  }
+  ctx.out << "Node \"" << node << "\" drain strategy " << (enable ? "set" : "unset") << '\n';
+  return enable && !flags.detach ? watch_drain(ctx, node) : 0;
 }
 
 }  // namespace
@@ -133,12 +186,22 @@ void add_node_commands(CLI::App& app, Handler& selected) {
                   : "Make a node (server) eligible or ineligible for new allocs");
     auto enable = std::make_shared<bool>(false), disable = std::make_shared<bool>(false);
     auto target = std::make_shared<std::string>();
+    auto flags = std::make_shared<DrainFlags>();
     cmd->add_flag("--enable", *enable, "Turn it on");
     cmd->add_flag("--disable", *disable, "Turn it off");
+    if (std::string(what) == "drain") {
+      cmd->add_option("--deadline", flags->deadline,
+                      "Allocations still on the node after this long are moved regardless of "
+                      "their migrate block (default 1h)");
+      cmd->add_flag("--no-deadline", flags->no_deadline, "Never force: migrate blocks only");
+      cmd->add_flag("--force", flags->force, "Move every allocation off the node at once");
+      cmd->add_flag("--ignore-system", flags->ignore_system, "Leave system jobs' allocations");
+      cmd->add_flag("--detach", flags->detach, "Return at once instead of watching the drain");
+    }
     cmd->add_option("node", *target, "The node's id or id prefix")->required();
-    cmd->callback([&selected, what = std::string(what), enable, disable, target] {
-      selected = [what, enable, disable, target](Context& ctx) {
-        return node_control(ctx, what, *enable, *disable, *target);
+    cmd->callback([&selected, what = std::string(what), enable, disable, target, flags] {
+      selected = [what, enable, disable, target, flags](Context& ctx) {
+        return node_control(ctx, what, *enable, *disable, *target, *flags);
       };
     });
   }

@@ -3,6 +3,8 @@
 
 #include <regex>
 
+#include "state/alloc.hpp"
+
 namespace drover::server {
 
 using nlohmann::json;
@@ -54,7 +56,6 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
   ClusterState st;
   st.revision = range.revision;
   std::map<std::string, json> statuses;  // by alloc id
-  std::map<std::string, json> controls;  // by node id
   for (const auto& kv : range.kvs) {
     const auto& k = kv.key;
     if (k == keys.leader()) {
@@ -100,18 +101,35 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
       if (j.is_object()) st.evals[k.substr(keys.evals().size())] = std::move(j);
     } else if (starts(k, keys.node_controls())) {
       auto j = parse();
-      if (j.is_object()) controls[k.substr(keys.node_controls().size())] = std::move(j);
+      if (j.is_object()) st.controls[k.substr(keys.node_controls().size())] = std::move(j);
     } else if (starts(k, keys.servers())) {
       auto j = parse();
       if (j.is_object()) st.servers[k.substr(keys.servers().size())] = std::move(j);
     }
   }
   // The operator's eligibility and drain show in the node as Nomad shows them.
-  for (const auto& [id, c] : controls) {
+  for (const auto& [id, c] : st.controls) {
     auto it = st.nodes.find(id);
     if (it == st.nodes.end()) continue;
-    it->second["SchedulingEligibility"] = c.value("Eligibility", "eligible");
-    it->second["Drain"] = c.value("Drain", false);
+    json& n = it->second;
+    n["SchedulingEligibility"] = c.value("Eligibility", "eligible");
+    n["Drain"] = c.value("Drain", false);
+    n["DrainStrategy"] = nullptr;
+    if (n["Drain"].get<bool>()) {
+      const int64_t deadline = c.value("Deadline", int64_t{0}),
+                    started = c.value("StartedAt", int64_t{0});
+      n["DrainStrategy"] = {
+          {"Deadline", deadline},
+          {"IgnoreSystemJobs", c.value("IgnoreSystemJobs", false)},
+          {"StartedAt", state::rfc3339(started)},
+          {"ForceDeadline", deadline > 0 ? state::rfc3339(started + deadline) : ""}};
+    }
+    if (c.contains("LastDrain")) {
+      json last = c["LastDrain"];
+      last["StartedAt"] = state::rfc3339(last.value("StartedAt", int64_t{0}));
+      last["UpdatedAt"] = state::rfc3339(last.value("UpdatedAt", int64_t{0}));
+      n["LastDrain"] = last;
+    }
   }
   for (auto& [id, s] : statuses)
     if (auto it = st.allocs.find(id); it != st.allocs.end()) it->second.status = std::move(s);

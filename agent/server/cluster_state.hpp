@@ -42,6 +42,9 @@ struct ClusterState {
   std::map<std::string, std::map<int, nlohmann::json>> job_versions;
   std::map<std::string, nlohmann::json> deployments;  // by deployment id
   std::map<std::string, nlohmann::json> servers;  // by server name
+  // The operator's control of each node (keys.hpp node_control): Eligibility, Drain and the
+  // drain's Deadline, StartedAt (ns), IgnoreSystemJobs; LastDrain once a drain completed.
+  std::map<std::string, nlohmann::json> controls;
   std::string leader_value;                       // the leader key's value, "" when none
 };
 

@@ -1,4 +1,4 @@
-// Which allocs of draining nodes move now; see drain.hpp.
+// Which allocs of draining nodes move or stop now; see drain.hpp.
 #include "server/drain.hpp"
 
 #include <algorithm>
@@ -14,16 +14,19 @@ namespace {
 
 std::string group_key(const AllocView& a) { return a.job_key() + "\n" + a.group(); }
 
+std::string type_of(const AllocView& a) {
+  return a.alloc.value("Job", json::object()).value("Type", "service");
+}
+
 bool migrated(const AllocView& a) {
   auto t = a.alloc.find("DesiredTransition");
   return t != a.alloc.end() && t->is_object() && t->value("Migrate", false);
 }
 
 // The group's migrate block as the alloc's own job has it (Nomad's defaults when none);
-// 0 when its allocs move all at once (batch, or max_parallel 0).
+// 0 when its allocs move all at once.
 int max_parallel_of(const AllocView& a) {
   const json& job = a.alloc.value("Job", json::object());
-  if (job.value("Type", "service") != "service") return 0;
   jobspec::MigrateStrategy m;
   for (const auto& g : job.value("TaskGroups", json::array()))
     if (g.value("Name", "") == a.group() && g.contains("Migrate") && g["Migrate"].is_object())
@@ -31,10 +34,19 @@ int max_parallel_of(const AllocView& a) {
   return m.max_parallel;
 }
 
+// The drain's deadline has passed: Deadline < 0 forces at once, 0 never does (Nomad's
+// DrainStrategy; the CLI's -force and -no-deadline).
+bool past_deadline(const json& control, int64_t now_ns) {
+  const int64_t deadline = control.value("Deadline", int64_t{0});
+  if (deadline < 0) return true;
+  return deadline > 0 && now_ns >= control.value("StartedAt", int64_t{0}) + deadline;
+}
+
 }  // namespace
 
-std::vector<std::string> allocs_to_migrate(const ClusterState& st,
-                                           const std::map<std::string, AllocView>& allocs) {
+DrainPass plan_drains(const ClusterState& st, const std::map<std::string, AllocView>& allocs,
+                      int64_t now_ns) {
+  DrainPass out;
   // On the move: migrated allocs whose replacement runs and is not yet judged.
   std::map<std::string, int> in_flight;
   for (const auto& [id, a] : allocs) {
@@ -44,23 +56,58 @@ std::vector<std::string> allocs_to_migrate(const ClusterState& st,
         alloc_health(next->second) == AllocHealth::Pending)
       ++in_flight[group_key(a)];
   }
-  std::map<std::string, std::vector<const AllocView*>> draining;
-  for (const auto& [id, a] : allocs) {
-    auto n = st.nodes.find(a.node_id);
-    if (n == st.nodes.end() || !n->second.value("Drain", false) || !a.live()) continue;
-    auto type = a.alloc.value("Job", json::object()).value("Type", "service");
-    if (type == "system" || type == "sysbatch") continue;
-    draining[group_key(a)].push_back(&a);
-  }
-  std::vector<std::string> out;
-  for (auto& [key, list] : draining) {
-    std::sort(list.begin(), list.end(),
-              [](const AllocView* a, const AllocView* b) { return a->index() < b->index(); });
-    const int limit = max_parallel_of(*list.front());
-    std::size_t n = limit <= 0 ? list.size() : std::size_t(std::max(0, limit - in_flight[key]));
-    for (std::size_t i = 0; i < list.size() && i < n; ++i) out.push_back(list[i]->id);
+  for (const auto& [node_id, control] : st.controls) {
+    if (!control.value("Drain", false) || !st.nodes.count(node_id)) continue;
+    const bool forced = past_deadline(control, now_ns);
+    const std::size_t acted_before = out.migrate.size() + out.stop.size();
+    const bool ignore_system = control.value("IgnoreSystemJobs", false);
+    std::map<std::string, std::vector<const AllocView*>> services;
+    std::vector<const AllocView*> systems;
+    std::size_t others_left = 0;  // live non-system allocs that stay on the node this pass
+    for (const auto& [id, a] : allocs) {
+      if (a.node_id != node_id || !a.live()) continue;
+      const std::string type = type_of(a);
+      if (type == "system") {
+        if (!ignore_system) systems.push_back(&a);
+      } else if (type == "service" && !forced) {
+        services[group_key(a)].push_back(&a);
+      } else if (!forced) {
+        ++others_left;  // batch and sysbatch: left to finish until the deadline
+      } else if (type == "sysbatch") {
+        out.stop.push_back(id);
+      } else {
+        out.migrate.push_back(id);
+      }
+    }
+    for (auto& [key, list] : services) {
+      std::sort(list.begin(), list.end(),
+                [](const AllocView* a, const AllocView* b) { return a->index() < b->index(); });
+      const int limit = max_parallel_of(*list.front());
+      std::size_t n = limit <= 0 ? list.size() : std::size_t(std::max(0, limit - in_flight[key]));
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (i < n)
+          out.migrate.push_back(list[i]->id);
+        else
+          ++others_left;
+      }
+    }
+    const bool acted_now = out.migrate.size() + out.stop.size() > acted_before;
+    // System allocs go last: in a pass after everything else of the node has stopped.
+    if (others_left == 0 && !acted_now) {
+      for (const auto* a : systems) out.stop.push_back(a->id);
+      if (systems.empty()) out.done_nodes.push_back(node_id);
+    }
   }
   return out;
+}
+
+json drain_complete(const json& control, int64_t now_ns) {
+  return {{"Eligibility", "ineligible"},
+          {"Drain", false},
+          {"LastDrain",
+           {{"Status", "complete"},
+            {"StartedAt", control.value("StartedAt", int64_t{0})},
+            {"UpdatedAt", now_ns}}}};
 }
 
 }  // namespace drover::server

@@ -68,6 +68,12 @@ void PlanCommitter::pass() {
                     {"range_end", b64(upstream::EtcdClient::prefix_end(keys_.deployments()))},
                     {"target", "MOD"},
                     {"result", "LESS"},
+                    {"mod_revision", next}},
+                   // Nor a drain the operator changed meanwhile (a completed drain is written).
+                   {{"key", b64(keys_.node_controls())},
+                    {"range_end", b64(upstream::EtcdClient::prefix_end(keys_.node_controls()))},
+                    {"target", "MOD"},
+                    {"result", "LESS"},
                     {"mod_revision", next}}});
   json success = json::array();
   for (const auto& [k, v] : plan.puts)

@@ -534,13 +534,19 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     pass.plan.lost++;
     pass.plan.stopped--;
   }
-  // A draining node's allocs move by their group's migrate block (drain.hpp): stopped there,
-  // placed again elsewhere.
-  for (const auto& id : allocs_to_migrate(st, pass.allocs)) {
+  // Draining nodes (drain.hpp): allocs moved by their group's migrate block or the drain's
+  // deadline (stopped there, placed again elsewhere), system allocs stopped last, and a drain
+  // with nothing left is complete.
+  auto drains = plan_drains(st, pass.allocs, now_ns);
+  for (const auto& id : drains.migrate) {
     auto& a = pass.allocs.at(id);
     a.alloc["DesiredTransition"] = {{"Migrate", true}};
     pass.stop(a, "alloc is being migrated: its node is draining");
   }
+  for (const auto& id : drains.stop)
+    pass.stop(pass.allocs.at(id), "alloc is not needed: its node is draining");
+  for (const auto& node : drains.done_nodes)
+    pass.writes[keys.node_control(node)] = drain_complete(st.controls.at(node), now_ns);
   for (const auto& [id, a] : pass.allocs)
     if (a.live() && st.nodes.count(a.node_id))
       pass.usage[a.node_id].add(a.job_key(), a.group(), a.alloc.value("Resources", json::object()));

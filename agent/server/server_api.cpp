@@ -455,17 +455,41 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     if (!st) return reply_error(res, 503, st.message());
     auto id = resolve(st.value().nodes, req.matches[1], "node");
     if (!id) return reply_error(res, id.error());
-    json c = {{"Eligibility", "eligible"}, {"Drain", false}};
+    // What the operator set before (a drain's deadline, the last drain) carries over.
+    auto known = st.value().controls.find(id.value());
+    json c = known != st.value().controls.end() ? known->second
+                                                 : json{{"Eligibility", "eligible"}, {"Drain", false}};
     if (drain) {
-      // Nomad's {"DrainSpec": {...}} drains and makes the node ineligible; {"DrainSpec": null}
-      // ends the drain, and with "MarkEligible": true makes it eligible again.
-      bool on = body.contains("DrainSpec") && body["DrainSpec"].is_object();
+      // Nomad's {"DrainSpec": {"Deadline": ns, "IgnoreSystemJobs": b}} drains and makes the
+      // node ineligible (Deadline 0: none, < 0: force at once); {"DrainSpec": null} ends the
+      // drain, and with "MarkEligible": true makes it eligible again.
+      const json spec = body.value("DrainSpec", json());
+      if (!spec.is_null() && !spec.is_object())
+        return reply_error(res, 400, "DrainSpec: must be an object or null");
+      const bool on = spec.is_object();
+      if (on) {
+        const json deadline = spec.value("Deadline", json(0));
+        if (!deadline.is_number_integer())
+          return reply_error(res, 400, "DrainSpec.Deadline: must be an integer (nanoseconds)");
+        const json ignore = spec.value("IgnoreSystemJobs", json(false));
+        if (!ignore.is_boolean())
+          return reply_error(res, 400, "DrainSpec.IgnoreSystemJobs: must be true or false");
+        c["Deadline"] = deadline.get<int64_t>();
+        c["IgnoreSystemJobs"] = ignore.get<bool>();
+        c["StartedAt"] = state::now_ns();
+      } else {
+        for (const char* k : {"Deadline", "IgnoreSystemJobs", "StartedAt"}) c.erase(k);
+      }
       c["Drain"] = on;
       c["Eligibility"] = !on && body.value("MarkEligible", false) ? "eligible" : "ineligible";
     } else {
       auto e = body.value("Eligibility", "");
       if (e != "eligible" && e != "ineligible")
         return reply_error(res, 400, "Eligibility: must be \"eligible\" or \"ineligible\"");
+      if (e == "eligible" && c.value("Drain", false))
+        return reply_error(res, 400,
+                           "can not set node's scheduling eligibility to eligible: node is "
+                           "draining (end the drain first: node drain -disable)");
       c["Eligibility"] = e;
     }
     upstream::EtcdClient etcd(ctx.etcd);

@@ -2,6 +2,9 @@
 // `node status` listing the cluster's nodes where a server has no single node.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/cli.hpp"
@@ -61,6 +64,71 @@ TEST(NodeCommands, StatusAgainstAServerListsItsNodes) {
   EXPECT_EQ(r.out,
             "ID        Node Pool  DC   Name    Eligibility  Status\n"
             "4f1c2d3e  default    dc1  node-1  eligible     ready\n");
+}
+
+// A server whose node n1 drains: it keeps the DrainSpec it was sent and reports the drain
+// complete on the second read of the node.
+struct DrainingServer {
+  FakeAgent agent;
+  std::mutex mu;
+  nlohmann::json posted;
+  std::atomic<int> reads{0};
+  DrainingServer() {
+    agent.server().Post("/v1/node/n1/drain", [this](const httplib::Request& req,
+                                                    httplib::Response& res) {
+      std::lock_guard lock(mu);
+      posted = nlohmann::json::parse(req.body);
+      reply_json(res, R"({"NodeID":"n1","SchedulingEligibility":"ineligible","Drain":true})");
+    });
+    agent.server().Get("/v1/node/n1", [this](const httplib::Request&, httplib::Response& res) {
+      if (++reads < 2) return reply_json(res, R"({"ID":"n1","Drain":true})");
+      reply_json(res, R"({"ID":"n1","Drain":false,"LastDrain":{"Status":"complete"}})");
+    });
+    agent.server().Get("/v1/node/n1/allocations",
+                       [](const httplib::Request&, httplib::Response& res) {
+                         reply_json(res, R"([{"DesiredStatus":"run","ClientStatus":"running"}])");
+                       });
+    agent.start();
+  }
+  nlohmann::json spec() {
+    std::lock_guard lock(mu);
+    return posted;
+  }
+};
+
+TEST(NodeCommands, DrainSendsNomadsDeadlineAndWatchesUntilTheDrainIsComplete) {
+  DrainingServer s;
+  auto r = run_cli_against(s.agent.address(), {"node", "drain", "-enable", "-deadline", "10m", "n1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(s.spec()["DrainSpec"]["Deadline"], int64_t{600} * 1'000'000'000);
+  EXPECT_EQ(s.spec()["DrainSpec"]["IgnoreSystemJobs"], false);
+  EXPECT_NE(r.out.find("1 allocation left on the node"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("drain complete"), std::string::npos) << r.out;
+}
+
+TEST(NodeCommands, DrainForceNoDeadlineDetachAndTheDefaultHour) {
+  struct Case {
+    std::vector<std::string> flags;
+    int64_t deadline;
+  };
+  for (const auto& c : std::vector<Case>{{{"-force"}, -1},
+                                         {{"-no-deadline"}, 0},
+                                         {{"-ignore-system"}, int64_t{3600} * 1'000'000'000}}) {
+    DrainingServer s;
+    std::vector<std::string> args = {"node", "drain", "-enable", "-detach"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    args.push_back("n1");
+    auto r = run_cli_against(s.agent.address(), args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(s.spec()["DrainSpec"]["Deadline"], c.deadline) << c.flags[0];
+    EXPECT_EQ(s.spec()["DrainSpec"]["IgnoreSystemJobs"], c.flags[0] == "-ignore-system");
+    EXPECT_EQ(s.reads, 0) << "-detach does not watch";
+  }
+  DrainingServer s;
+  auto r = run_cli_against(s.agent.address(), {"node", "drain", "-enable", "-deadline", "soon", "n1"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("-deadline"), std::string::npos) << r.err;
+  EXPECT_TRUE(s.spec().is_null()) << "nothing was sent";
 }
 
 }  // namespace

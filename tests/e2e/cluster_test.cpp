@@ -265,9 +265,16 @@ TEST(Cluster, ADrainMovesAllocsOffTheNode) {
       [&] { return (per_node = running_per_node(c.leader(), "moving")).size() == 2; }, 30s))
       << allocs(c.leader(), "moving").dump(2);
   const std::string drained = node_id(*c.agents[0]), other = node_id(*c.agents[1]);
-  auto d = c.follower().post("/v1/node/" + drained + "/drain", R"({"DrainSpec": {"Deadline": 0}})",
-                             "application/json");
+  auto d = c.follower().post("/v1/node/" + drained + "/drain",
+                             R"({"DrainSpec": {"Deadline": 3600000000000}})", "application/json");
   ASSERT_EQ(d.status, 200) << d.body;
+  auto draining = c.leader().get("/v1/node/" + drained).json();
+  EXPECT_EQ(draining["DrainStrategy"].value("Deadline", int64_t{0}), 3600000000000) << draining.dump(2);
+  EXPECT_FALSE(draining["DrainStrategy"].value("ForceDeadline", "").empty());
+  // While it drains the node cannot be made eligible: the drain must be ended first.
+  auto refused = c.follower().post("/v1/node/" + drained + "/eligibility",
+                                   R"({"Eligibility": "eligible"})", "application/json");
+  EXPECT_EQ(refused.status, 400) << refused.body;
   ASSERT_TRUE(eventually(
       [&] {
         per_node = running_per_node(c.leader(), "moving");
@@ -275,9 +282,17 @@ TEST(Cluster, ADrainMovesAllocsOffTheNode) {
       },
       30s))
       << allocs(c.leader(), "moving").dump(2) << c.leader().log();
-  auto node = c.leader().get("/v1/node/" + drained).json();
+  // Nothing left to move: the drain completes and the node stays ineligible.
+  json node;
+  ASSERT_TRUE(eventually(
+      [&] {
+        node = c.leader().get("/v1/node/" + drained).json();
+        return !node.value("Drain", true);
+      },
+      30s))
+      << node.dump(2);
   EXPECT_EQ(node.value("SchedulingEligibility", ""), "ineligible");
-  EXPECT_TRUE(node.value("Drain", false));
+  EXPECT_EQ(node["LastDrain"].value("Status", ""), "complete") << node.dump(2);
   c.follower().del("/v1/job/moving");
 }
 

@@ -21,6 +21,20 @@ inline nlohmann::json node(const std::string& id, int cpu = 4000, int mem = 4096
           {"NodeResources", {{"Cpu", {{"CpuShares", cpu}}}, {"Memory", {{"MemoryMB", mem}}}}}};
 }
 
+// Starts draining `node` as `node drain -enable` does (the control key, and the node as
+// read_cluster_state shows it): deadline_ns 0 = none, < 0 = force.
+template <typename State>
+void drain(State& st, const std::string& node, int64_t started_ns, int64_t deadline_ns = 0,
+           bool ignore_system = false) {
+  st.controls[node] = {{"Eligibility", "ineligible"},
+                       {"Drain", true},
+                       {"Deadline", deadline_ns},
+                       {"IgnoreSystemJobs", ignore_system},
+                       {"StartedAt", started_ns}};
+  st.nodes[node]["Drain"] = true;
+  st.nodes[node]["SchedulingEligibility"] = "ineligible";
+}
+
 inline jobspec::Job job(const std::string& yaml) {
   auto r = jobspec::parse_job(yaml);
   if (!r.job) throw std::runtime_error(jobspec::format_problems(r.problems));

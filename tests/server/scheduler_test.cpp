@@ -281,8 +281,7 @@ TEST(Scheduler, ADrainingNodesAllocsMoveToTheOtherNodes) {
   auto st = three_nodes();
   st.jobs["default/web"] = job_record(job(web(3)));
   apply(st, plan_cluster(st, kKeys, kNow));
-  st.nodes["a"]["Drain"] = true;
-  st.nodes["a"]["SchedulingEligibility"] = "ineligible";
+  drain(st, "a", kNow);
   auto plan = plan_cluster(st, kKeys, kNow);
   int stopped_on_a = 0, placed = 0;
   for (const auto& [id, a] : allocs_of(plan)) {
@@ -296,6 +295,16 @@ TEST(Scheduler, ADrainingNodesAllocsMoveToTheOtherNodes) {
   EXPECT_EQ(stopped_on_a, 1);
   EXPECT_EQ(placed, 1);
   apply(st, plan);
+  // Nothing is left on the node: the next pass completes the drain, and only that.
+  auto done = plan_cluster(st, kKeys, kNow);
+  ASSERT_EQ(done.puts.size(), 1u);
+  EXPECT_EQ(done.puts[0].first, kKeys.node_control("a"));
+  json control = json::parse(done.puts[0].second);
+  EXPECT_EQ(control["Drain"], false);
+  EXPECT_EQ(control["Eligibility"], "ineligible");
+  EXPECT_EQ(control["LastDrain"]["Status"], "complete");
+  st.controls["a"] = control;
+  st.nodes["a"]["Drain"] = false;
   EXPECT_TRUE(plan_cluster(st, kKeys, kNow).empty());
 }
 
@@ -327,6 +336,11 @@ void apply_writes(ClusterState& st, const Plan& p) {
       st.jobs[k.substr(kKeys.jobs().size())] = j;
     } else if (k.rfind(kKeys.job_versions_all(), 0) == 0) {
       st.job_versions[std::string(j["Namespace"]) + "/" + std::string(j["ID"])][j["Version"]] = j;
+    } else if (k.rfind(kKeys.node_controls(), 0) == 0) {
+      const std::string node = k.substr(kKeys.node_controls().size());
+      st.controls[node] = j;
+      st.nodes[node]["Drain"] = j["Drain"];
+      st.nodes[node]["SchedulingEligibility"] = j["Eligibility"];
     }
   }
 }
@@ -502,8 +516,7 @@ TEST(Drain, TheMigrateBlocksMaxParallelMovesAllocsOneAtATimeWaitingForHealth) {
   auto j = job(web(6) + "      migrate: {max_parallel: 1, health_check: task_states}\n");
   st.jobs["default/web"] = job_record(j);
   apply_writes(st, plan_cluster(st, kKeys, kNow));
-  st.nodes["a"]["Drain"] = true;
-  st.nodes["a"]["SchedulingEligibility"] = "ineligible";
+  drain(st, "a", kNow);
   auto live_on_a = [&] {
     int n = 0;
     for (const auto& [id, a] : st.allocs) n += a.node_id == "a" && a.desired() == "run";
@@ -523,4 +536,85 @@ TEST(Drain, TheMigrateBlocksMaxParallelMovesAllocsOneAtATimeWaitingForHealth) {
   report(st, replacement, true);
   apply_writes(st, plan_cluster(st, kKeys, kNow));
   EXPECT_EQ(live_on_a(), 0);
+}
+
+namespace {
+
+int live_on(const ClusterState& st, const std::string& node) {
+  int n = 0;
+  for (const auto& [id, a] : st.allocs) n += a.node_id == node && a.live();
+  return n;
+}
+
+}  // namespace
+
+TEST(Drain, PastTheDeadlineEveryAllocLeftMovesWhateverTheMigrateBlockSays) {
+  auto st = three_nodes();
+  st.jobs["default/web"] =
+      job_record(job(web(6) + "      migrate: {max_parallel: 1, health_check: task_states}\n"));
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  ASSERT_EQ(live_on(st, "a"), 2);
+  const int64_t hour = 3600LL * 1'000'000'000;
+  drain(st, "a", kNow, hour);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  EXPECT_EQ(live_on(st, "a"), 1) << "before the deadline: max_parallel 1";
+  apply_writes(st, plan_cluster(st, kKeys, kNow + hour / 2));
+  EXPECT_EQ(live_on(st, "a"), 1) << "the replacement's health is not known yet";
+  apply_writes(st, plan_cluster(st, kKeys, kNow + hour));
+  EXPECT_EQ(live_on(st, "a"), 0) << "the deadline forces the rest off";
+  int live = 0;
+  for (const auto& [id, a] : st.allocs) live += a.live();
+  EXPECT_EQ(live, 6) << "every moved alloc was placed again elsewhere";
+}
+
+TEST(Drain, BatchAllocsAreLeftToFinishUntilAForcedDrainMovesThem) {
+  auto st = three_nodes();
+  std::string batch = web(3);
+  batch.replace(batch.find("type: service"), 13, "type: batch");
+  st.jobs["default/web"] = job_record(job(batch));
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  ASSERT_EQ(live_on(st, "a"), 1);
+  drain(st, "a", kNow);  // no deadline
+  auto plan = plan_cluster(st, kKeys, kNow);
+  apply_writes(st, plan);
+  EXPECT_EQ(live_on(st, "a"), 1) << "a batch alloc is left to finish";
+  for (const auto& [k, v] : plan.puts) EXPECT_NE(k, kKeys.node_control("a")) << "not done yet";
+  drain(st, "a", kNow, -1);  // -force
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  EXPECT_EQ(live_on(st, "a"), 0);
+  int live = 0;
+  for (const auto& [id, a] : st.allocs) live += a.live();
+  EXPECT_EQ(live, 3);
+}
+
+TEST(Drain, SystemAllocsStopLastUnlessIgnoredAndThenTheDrainIsComplete) {
+  for (bool ignore : {false, true}) {
+    SCOPED_TRACE(ignore ? "ignoring system jobs" : "draining system jobs");
+    auto st = three_nodes();
+    std::string system = web(1);
+    system.replace(system.find("id: web"), 7, "id: sys");
+    system.replace(system.find("type: service"), 13, "type: system");
+    st.jobs["default/sys"] = job_record(job(system));
+    st.jobs["default/web"] = job_record(job(web(3)));
+    apply_writes(st, plan_cluster(st, kKeys, kNow));
+    ASSERT_EQ(live_on(st, "a"), 2);
+    drain(st, "a", kNow, 0, ignore);
+    auto sys_on_a = [&] {
+      for (const auto& [id, a] : st.allocs)
+        if (a.node_id == "a" && a.alloc.value("JobID", "") == "sys") return a.live();
+      return false;
+    };
+    apply_writes(st, plan_cluster(st, kKeys, kNow));
+    EXPECT_TRUE(sys_on_a()) << "the service alloc goes first";
+    EXPECT_EQ(live_on(st, "a"), 1);
+    apply_writes(st, plan_cluster(st, kKeys, kNow));
+    EXPECT_EQ(sys_on_a(), ignore);
+    apply_writes(st, plan_cluster(st, kKeys, kNow));
+    EXPECT_FALSE(st.controls["a"].value("Drain", true)) << "the drain is complete";
+    EXPECT_EQ(st.controls["a"]["LastDrain"]["Status"], "complete");
+    EXPECT_EQ(st.nodes["a"]["SchedulingEligibility"], "ineligible");
+    // Nothing comes back to the ineligible node.
+    apply_writes(st, plan_cluster(st, kKeys, kNow));
+    EXPECT_EQ(sys_on_a(), ignore);
+  }
 }
