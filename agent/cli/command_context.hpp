@@ -39,6 +39,8 @@ using Handler = std::function<int(Context&)>;
 void add_agent_command(CLI::App& app, Handler& selected, AgentRunner run_agent);
 void add_server_command(CLI::App& app, Handler& selected, ServerRunner run_server);
 void add_job_commands(CLI::App& app, Handler& selected);
+// job history|revert|scale, under the `job` command.
+void add_job_version_commands(CLI::App& job, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_node_commands(CLI::App& app, Handler& selected);
 void add_plugin_commands(CLI::App& app, Handler& selected);

@@ -408,6 +408,8 @@ void add_job_commands(CLI::App& app, Handler& selected) {
     selected = [stop_id, purge](Context& ctx) { return stop_job(ctx, *stop_id, *purge); };
   });
 
+  add_job_version_commands(*job, selected);
+
   auto* promote = job->add_subcommand("promote", "Promote the canaries of a job's deployment");
   auto promote_id = std::make_shared<std::string>();
   promote->add_option("id", *promote_id, "Job ID")->required();

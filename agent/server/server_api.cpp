@@ -4,6 +4,9 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "api/json_reply.hpp"
@@ -12,6 +15,7 @@
 #include "drover/common/json_text.hpp"
 #include "jobspec/parse.hpp"
 #include "server/cluster_state.hpp"
+#include "server/job_changes.hpp"
 #include "server/leader_election.hpp"
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
@@ -141,6 +145,150 @@ json new_eval(const jobspec::Job& job, const std::string& ns, const std::string&
           {"CreateTime", now},        {"ModifyTime", now}};
 }
 
+// Writes `job_doc` (jobspec::to_json of `job`) as the job's next version with an evaluation
+// of `trigger`, and answers as Nomad's register does once the leader took the eval up. The
+// version is bumped only when the spec changed or the job was stopped (Nomad's rule).
+void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobspec::Job& job,
+                       const json& job_doc, const std::string& trigger,
+                       const std::string& warnings) {
+  const std::string ns = job.namespace_name;
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto current = etcd.get(ctx.keys.job(ns, job.id));
+  if (!current) return reply_error(res, 503, current.message());
+  int version = 0;
+  if (current.value()) {
+    json old = json::parse(*current.value(), nullptr, false);
+    if (old.is_object()) {
+      version = old.value("Version", 0);
+      if (old["Job"] != job_doc || old.value("Stop", false)) ++version;
+    }
+  }
+  json rec = {{"ID", job.id},
+              {"Namespace", ns},
+              {"Version", version},
+              {"Stop", false},
+              {"SubmitTime", state::now_ns()},
+              {"Job", job_doc}};
+  json eval = new_eval(job, ns, trigger, version);
+  auto st = etcd.put_all({{ctx.keys.job(ns, job.id), json_text(rec)},
+                          {ctx.keys.job_version(ns, job.id, version), json_text(rec)},
+                          {ctx.keys.eval(eval["ID"]), json_text(eval)}});
+  if (!st) return reply_error(res, 503, st.message());
+  if (ctx.wake_scheduler) ctx.wake_scheduler();
+  json done = await_eval(ctx, eval["ID"]);
+  reply_json(res, {{"EvalID", eval["ID"]},
+                   {"EvalCreateIndex", version},
+                   {"JobID", job.id},
+                   {"JobModifyIndex", version},
+                   {"EvalStatus", done.value("Status", "pending")},
+                   {"AllocIDs", done.value("PlacedAllocs", json::array())},
+                   {"Namespace", ns},
+                   {"Warnings", warnings}});
+}
+
+// A change made from the stored job (scale, revert): `change` gets the current record and
+// every version, and returns the spec of the next version.
+void change_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res,
+                const std::string& trigger,
+                const std::function<Result<json>(const json& current,
+                                                 const std::map<int, json>& versions)>& change) {
+  const std::string ns = ns_of(req), id = req.matches[1];
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.job_versions(ns, id));
+  if (!r) return reply_error(res, 503, r.message());
+  auto current = etcd.get(ctx.keys.job(ns, id));
+  if (!current) return reply_error(res, 503, current.message());
+  if (!current.value()) return reply_error(res, 404, state::describe({ns, id}) + " not found");
+  json rec = json::parse(*current.value(), nullptr, false);
+  if (!rec.is_object() || !rec.contains("Job"))
+    return reply_error(res, 500, state::describe({ns, id}) + ": unreadable record");
+  std::map<int, json> versions;
+  for (const auto& kv : r.value().kvs) {
+    json v = json::parse(kv.value, nullptr, false);
+    if (!v.is_object()) continue;
+    // The version first: nlohmann's operator= takes its argument by value, and C++17 builds
+    // the right side of `=` before the left: v would be moved from before it is read.
+    const int version = v.value("Version", 0);
+    versions[version] = std::move(v);
+  }
+  auto next = change(rec, versions);
+  if (!next) return reply_error(res, next.error());
+  jobspec::Job job;
+  try {
+    job = jobspec::job_from_json(next.value());
+  } catch (const std::exception& e) {
+    return reply_error(res, 500, state::describe({ns, id}) + ": " + e.what());
+  }
+  job.namespace_name = ns;
+  store_job_version(ctx, res, job, jobspec::to_json(job), trigger, "");
+}
+
+// The body of a POST as a JSON object, or a 400 naming why not.
+std::optional<json> body_object(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_object()) return body;
+  reply_error(res, 400, "body: must be a JSON object");
+  return std::nullopt;
+}
+
+void scale_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto body = body_object(req, res);
+  if (!body) return;
+  const json count = body->value("Count", json());
+  if (!count.is_number_integer())
+    return reply_error(res, 400, "Count: must be an integer (the group's new count)");
+  const json target = body->value("Target", json::object());
+  if (!target.is_object()) return reply_error(res, 400, "Target: must be an object {\"Group\": name}");
+  const json group = target.value("Group", json(""));
+  if (!group.is_string()) return reply_error(res, 400, "Target.Group: must be a group's name");
+  change_job(ctx, req, res, "job-scaling", [&](const json& rec, const std::map<int, json>&) {
+    return scaled_job(rec["Job"], group.get<std::string>(), count.get<int64_t>());
+  });
+}
+
+void revert_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto body = body_object(req, res);
+  if (!body) return;
+  const json to = body->value("JobVersion", json());
+  if (!to.is_number_integer() || to.get<int64_t>() < 0)
+    return reply_error(res, 400, "JobVersion: must be the version to revert to (0 or more)");
+  std::optional<int> prior;
+  if (body->contains("EnforcePriorVersion") && !(*body)["EnforcePriorVersion"].is_null()) {
+    if (!(*body)["EnforcePriorVersion"].is_number_integer())
+      return reply_error(res, 400, "EnforcePriorVersion: must be a version number");
+    prior = (*body)["EnforcePriorVersion"].get<int>();
+  }
+  change_job(ctx, req, res, "job-register",
+             [&](const json& rec, const std::map<int, json>& versions) {
+               return reverted_job(versions, rec.value("Version", 0), to.get<int>(), prior);
+             });
+}
+
+// Nomad's GET /v1/job/:id/scale: each group's desired count and what runs of it.
+json scale_status(const ClusterState& st, const std::string& jk, const json& rec) {
+  json groups = json::object();
+  for (const auto& g : rec["Job"].value("TaskGroups", json::array())) {
+    json s = {{"Desired", g.value("Count", 0)}, {"Placed", 0}, {"Running", 0},
+              {"Healthy", 0}, {"Unhealthy", 0}, {"Events", json::array()}};
+    for (const auto& [id, a] : st.allocs) {
+      if (a.job_key() != jk || a.group() != g.value("Name", "") || a.desired() != "run") continue;
+      s["Placed"] = s["Placed"].get<int>() + 1;
+      if (a.client_status() == "running") s["Running"] = s["Running"].get<int>() + 1;
+      auto health = a.status.is_object() ? a.status.value("DeploymentStatus", json::object())
+                                         : json::object();
+      if (health.contains("Healthy") && health["Healthy"].is_boolean())
+        s[health["Healthy"].get<bool>() ? "Healthy" : "Unhealthy"] =
+            s[health["Healthy"].get<bool>() ? "Healthy" : "Unhealthy"].get<int>() + 1;
+    }
+    groups[g.value("Name", "")] = s;
+  }
+  return {{"JobID", rec.value("ID", "")},
+          {"Namespace", rec.value("Namespace", kDefaultNamespace)},
+          {"JobModifyIndex", rec.value("Version", 0)},
+          {"JobStopped", rec.value("Stop", false)},
+          {"TaskGroups", groups}};
+}
+
 void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto parsed = jobspec::parse_job(req.body);
   if (!parsed.problems.empty()) {
@@ -161,40 +309,7 @@ void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
                  " (the query wins, as in Nomad)";
     job.namespace_name = ns_of(req);
   }
-  const std::string ns = job.namespace_name;
-  upstream::EtcdClient etcd(ctx.etcd);
-  auto current = etcd.get(ctx.keys.job(ns, job.id));
-  if (!current) return reply_error(res, 503, current.message());
-  json job_doc = jobspec::to_json(job);
-  int version = 0;
-  if (current.value()) {
-    json old = json::parse(*current.value(), nullptr, false);
-    if (old.is_object()) {
-      version = old.value("Version", 0);
-      // Nomad bumps the version only when the job changed (or was stopped).
-      if (old["Job"] != job_doc || old.value("Stop", false)) ++version;
-    }
-  }
-  json rec = {{"ID", job.id},
-              {"Namespace", ns},
-              {"Version", version},
-              {"Stop", false},
-              {"SubmitTime", state::now_ns()},
-              {"Job", job_doc}};
-  json eval = new_eval(job, ns, "job-register", version);
-  auto st = etcd.put_all({{ctx.keys.job(ns, job.id), json_text(rec)},
-                          {ctx.keys.job_version(ns, job.id, version), json_text(rec)},
-                          {ctx.keys.eval(eval["ID"]), json_text(eval)}});
-  if (!st) return reply_error(res, 503, st.message());
-  if (ctx.wake_scheduler) ctx.wake_scheduler();
-  json done = await_eval(ctx, eval["ID"]);
-  reply_json(res, {{"EvalID", eval["ID"]},
-                   {"JobID", job.id},
-                   {"JobModifyIndex", version},
-                   {"EvalStatus", done.value("Status", "pending")},
-                   {"AllocIDs", done.value("PlacedAllocs", json::array())},
-                   {"Namespace", ns},
-                   {"Warnings", warnings}});
+  store_job_version(ctx, res, job, jobspec::to_json(job), "job-register", warnings);
 }
 
 void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -394,6 +509,23 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
               out.push_back(e);
           reply_json(res, out);
         }));
+  auto scale = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    scale_job(ctx, req, res);
+  });
+  s.Post(R"(/v1/job/(.+)/scale)", scale);
+  s.Put(R"(/v1/job/(.+)/scale)", scale);
+  s.Get(R"(/v1/job/(.+)/scale)",
+        with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
+                                  httplib::Response& res) {
+          const json* rec = job_rec(st, req, res);
+          if (!rec) return;
+          reply_json(res, scale_status(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
+        }));
+  auto revert = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    revert_job(ctx, req, res);
+  });
+  s.Post(R"(/v1/job/(.+)/revert)", revert);
+  s.Put(R"(/v1/job/(.+)/revert)", revert);
   s.Get(R"(/v1/job/(.+)/versions)", [&ctx](const httplib::Request& req, httplib::Response& res) {
     upstream::EtcdClient etcd(ctx.etcd);
     auto r = etcd.range_prefix(ctx.keys.job_versions(ns_of(req), req.matches[1]));

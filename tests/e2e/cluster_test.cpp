@@ -296,6 +296,45 @@ TEST(Cluster, ADrainMovesAllocsOffTheNode) {
   c.follower().del("/v1/job/moving");
 }
 
+TEST(Cluster, ScaleAndRevertWriteNewVersionsThatThePlacementFollows) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", sleeper("sized", 2));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sized")) == 2; }, 30s))
+      << allocs(c.leader(), "sized").dump(2);
+
+  auto up = drover::testing::run_drover({"job", "scale", "-detach", "sized", "g", "3"},
+                                        c.follower().address());
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err << c.leader().log();
+  EXPECT_NE(up.out.find("job version 1"), std::string::npos) << up.out;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sized")) == 3; }, 30s))
+      << allocs(c.leader(), "sized").dump(2);
+  auto scale = c.leader().get("/v1/job/sized/scale").json();
+  EXPECT_EQ(scale["TaskGroups"]["g"].value("Desired", 0), 3) << scale.dump(2);
+  EXPECT_EQ(scale.value("JobModifyIndex", -1), 1);
+
+  auto bad = c.follower().post("/v1/job/sized/scale", R"({"Count": 2, "Target": {"Group": "x"}})",
+                               "application/json");
+  EXPECT_EQ(bad.status, 404) << bad.body;
+  EXPECT_NE(bad.body.find("has no group"), std::string::npos) << bad.body;
+
+  auto back = drover::testing::run_drover({"job", "revert", "-detach", "sized", "0"},
+                                          c.follower().address());
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sized")) == 2; }, 30s))
+      << allocs(c.leader(), "sized").dump(2);
+  auto history =
+      drover::testing::run_drover({"job", "history", "sized"}, c.follower().address());
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  for (const char* v : {"\n2 ", "\n1 ", "\n0 "})
+    EXPECT_NE(history.out.find(v), std::string::npos) << history.out;
+  auto again = c.follower().post("/v1/job/sized/revert", R"({"JobVersion": 2})", "application/json");
+  EXPECT_EQ(again.status, 400) << "the current version: " << again.body;
+  c.follower().del("/v1/job/sized");
+}
+
 TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Cluster c;

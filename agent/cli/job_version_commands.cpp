@@ -1,0 +1,135 @@
+// `drover job history|revert|scale` against a server: a job's versions, going back to one,
+// and changing a group's count, as Nomad's commands of the same names (docs/cluster.md).
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <ostream>
+
+#include "cli/alloc_monitor.hpp"
+#include "cli/command_context.hpp"
+#include "cli/table.hpp"
+#include "cli/time_format.hpp"
+
+namespace drover::cli {
+
+namespace {
+
+int job_history(Context& ctx, const std::string& id) {
+  auto v = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/versions"));
+  if (!v) return print_error(ctx, v.message());
+  if (ctx.json) {
+    print_json(ctx, *v);
+    return 0;
+  }
+  Table table({"Version", "Stable", "Stopped", "Submit Date"});
+  for (const auto& j : v->value("Versions", nlohmann::json::array()))
+    table.add_row({std::to_string(int_field(j, "Version")), bool_field(j, "Stable") ? "true" : "false",
+                   bool_field(j, "Stop") ? "true" : "false",
+                   format_unix_nanos(j.value("SubmitTime", int64_t{0}))});
+  table.render(ctx.out);
+  return 0;
+}
+
+// Prints what a scale or revert registered and follows its new allocs unless detached, as
+// `job run` does.
+int report_registration(Context& ctx, const nlohmann::json& answer, bool detach) {
+  if (ctx.json) {
+    print_json(ctx, answer);
+    return 0;
+  }
+  ctx.out << "==> Evaluation \"" << str_field(answer, "EvalID").substr(0, 8) << "\" "
+          << str_field(answer, "EvalStatus") << "; job version "
+          << int_field(answer, "JobModifyIndex") << '\n';
+  std::vector<std::string> ids;
+  for (const auto& a : answer.value("AllocIDs", nlohmann::json::array()))
+    if (a.is_string()) ids.push_back(a.get<std::string>());
+  if (detach || ids.empty()) return 0;
+  return monitor_allocations(ctx, ids, AllocMonitorTiming{});
+}
+
+struct RevertOptions {
+  std::string job;
+  int version = -1;
+  bool detach = false;
+};
+
+int job_revert(Context& ctx, const RevertOptions& o) {
+  auto answer = ctx.api.post_json(
+      with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/revert"),
+      nlohmann::json{{"JobID", o.job}, {"JobVersion", o.version}}.dump(), "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  return report_registration(ctx, *answer, o.detach);
+}
+
+struct ScaleOptions {
+  std::string job;
+  std::vector<std::string> rest;  // [group] count
+  bool detach = false;
+};
+
+int job_scale(Context& ctx, const ScaleOptions& o) {
+  // No count: the job's groups as they are (Nomad's `job scale` needs one; this shows it).
+  if (o.rest.empty()) {
+    auto s = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/scale"));
+    if (!s) return print_error(ctx, s.message());
+    if (ctx.json) {
+      print_json(ctx, *s);
+      return 0;
+    }
+    Table table({"Task Group", "Desired", "Placed", "Running", "Healthy", "Unhealthy"});
+    for (const auto& [name, g] : s->value("TaskGroups", nlohmann::json::object()).items())
+      table.add_row({name, std::to_string(int_field(g, "Desired")),
+                     std::to_string(int_field(g, "Placed")), std::to_string(int_field(g, "Running")),
+                     std::to_string(int_field(g, "Healthy")),
+                     std::to_string(int_field(g, "Unhealthy"))});
+    table.render(ctx.out);
+    return 0;
+  }
+  if (o.rest.size() > 2) return print_error(ctx, "usage: job scale <job> [<group>] <count>");
+  const std::string& text = o.rest.back();
+  int64_t count = 0;
+  try {
+    std::size_t used = 0;
+    count = std::stoll(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    return print_error(ctx, "count: \"" + text + "\" is not a whole number");
+  }
+  nlohmann::json body = {{"Count", count}, {"Target", nlohmann::json::object()}};
+  if (o.rest.size() == 2) body["Target"]["Group"] = o.rest[0];
+  auto answer = ctx.api.post_json(with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/scale"),
+                                  body.dump(), "application/json");
+  if (!answer) return print_error(ctx, answer.message());
+  return report_registration(ctx, *answer, o.detach);
+}
+
+}  // namespace
+
+void add_job_version_commands(CLI::App& job, Handler& selected) {
+  auto* history = job.add_subcommand("history", "List a job's versions (server)");
+  auto history_id = std::make_shared<std::string>();
+  history->add_option("id", *history_id, "Job ID")->required();
+  history->callback([&selected, history_id] {
+    selected = [history_id](Context& ctx) { return job_history(ctx, *history_id); };
+  });
+
+  auto* revert = job.add_subcommand("revert", "Run an earlier version of a job again (server)");
+  auto ro = std::make_shared<RevertOptions>();
+  revert->add_flag("--detach", ro->detach, "Return once submitted; do not wait for allocs");
+  revert->add_option("id", ro->job, "Job ID")->required();
+  revert->add_option("version", ro->version, "The version to revert to")->required();
+  revert->callback([&selected, ro] {
+    selected = [ro](Context& ctx) { return job_revert(ctx, *ro); };
+  });
+
+  auto* scale = job.add_subcommand(
+      "scale", "Set a group's count (server): scale <job> [<group>] <count>; no count shows them");
+  auto so = std::make_shared<ScaleOptions>();
+  scale->add_flag("--detach", so->detach, "Return once submitted; do not wait for allocs");
+  scale->add_option("id", so->job, "Job ID")->required();
+  scale->add_option("args", so->rest, "[group] count");
+  scale->callback([&selected, so] {
+    selected = [so](Context& ctx) { return job_scale(ctx, *so); };
+  });
+}
+
+}  // namespace drover::cli
