@@ -9,11 +9,13 @@
 #include <sstream>
 
 #include "cli/alloc_monitor.hpp"
+#include "cli/deployment_view.hpp"
 #include "cli/command_context.hpp"
 #include "cli/job_file.hpp"
 #include "cli/table.hpp"
 #include "cli/time_format.hpp"
 #include "jobspec/parse.hpp"
+#include "jobspec/rolling_update.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/names.hpp"
 
@@ -99,8 +101,15 @@ int run_job(Context& ctx, const RunOptions& opts) {
     for (std::string line; std::getline(lines, line);) ctx.out << "      " << line << '\n';
   }
   ctx.out.flush();
-  if (opts.detach || alloc_ids.empty()) return 0;
-  return monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
+  if (opts.detach) return 0;
+  int rc = alloc_ids.empty() ? 0 : monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
+  // Against a server, a version that rolls out under a deployment is followed to its end, as
+  // `nomad job run` does.
+  auto parsed = jobspec::parse_job(body);
+  if (rc == 0 && parsed.job && jobspec::has_rolling_update(*parsed.job) &&
+      answer->contains("JobModifyIndex"))
+    rc = watch_deployment(ctx, job_id, int_field(*answer, "JobModifyIndex"));
+  return rc;
 }
 
 // `drover job validate`: the job file checked here, with its variables, as the agent checks a
@@ -192,6 +201,7 @@ int show_job(Context& ctx, const std::string& id) {
     return 0;
   }
   render_key_values(ctx.out, rows);
+  print_latest_deployment(ctx, id);
   ctx.out << "\nAllocations\n";
   if (!allocs->is_array() || allocs->empty()) {
     ctx.out << "No allocations placed\n";

@@ -76,7 +76,8 @@ int job_scale(Context& ctx, const ScaleOptions& o) {
       return 0;
     }
     Table table({"Task Group", "Desired", "Placed", "Running", "Healthy", "Unhealthy"});
-    for (const auto& [name, g] : s->value("TaskGroups", nlohmann::json::object()).items())
+    const auto groups = s->value("TaskGroups", nlohmann::json::object());  // alive for the loop
+    for (const auto& [name, g] : groups.items())
       table.add_row({name, std::to_string(int_field(g, "Desired")),
                      std::to_string(int_field(g, "Placed")), std::to_string(int_field(g, "Running")),
                      std::to_string(int_field(g, "Healthy")),

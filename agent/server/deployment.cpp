@@ -8,13 +8,6 @@ namespace drover::server {
 
 using nlohmann::json;
 
-const jobspec::UpdateStrategy* rolling_update_of(const jobspec::Job& job,
-                                                 const jobspec::TaskGroup& group) {
-  if (job.type != jobspec::JobType::Service) return nullptr;
-  const auto* u = group.update ? &*group.update : job.update ? &*job.update : nullptr;
-  return u && u->max_parallel > 0 ? u : nullptr;
-}
-
 json new_deployment(const jobspec::Job& job, int version, int64_t now_ns) {
   json groups = json::object();
   for (const auto& g : job.groups) {

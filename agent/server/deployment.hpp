@@ -12,14 +12,13 @@
 #include <string>
 
 #include "jobspec/job.hpp"
+#include "jobspec/rolling_update.hpp"
 #include "server/cluster_state.hpp"
 
 namespace drover::server {
 
-// The update strategy a group's new versions roll out by, or null (all at once): service
-// jobs only, the group's block else the job's, with max_parallel > 0.
-const jobspec::UpdateStrategy* rolling_update_of(const jobspec::Job& job,
-                                                 const jobspec::TaskGroup& group);
+// The update strategy a group's new versions roll out by (jobspec/rolling_update.hpp).
+using jobspec::rolling_update_of;
 
 // A new running Deployment for `version` of `job` (which has at least one rolling group).
 nlohmann::json new_deployment(const jobspec::Job& job, int version, int64_t now_ns);

@@ -422,12 +422,20 @@ TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
   v0.replace(v0.find("  groups:"), 0,
              "  update: {max_parallel: 1, health_check: checks, min_healthy_time: 500ms, "
              "healthy_deadline: 3s, progress_deadline: 1m, auto_revert: true}\n");
-  auto r = c.follower().post("/v1/jobs", v0);
-  ASSERT_EQ(r.status, 200) << r.body;
+  // `job run` follows the version's deployment to its end, as `nomad job run` does.
+  auto dir = drover::testing::make_temp_dir("drover-cluster-roll");
+  drover::testing::write_file(dir + "/v0.yaml", v0);
+  auto run = drover::testing::run_drover({"job", "run", dir + "/v0.yaml"}, c.follower().address());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err << c.leader().log();
+  EXPECT_NE(run.out.find("==> Monitoring deployment"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("g: 2/2 placed, 2 healthy"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("successful"), std::string::npos) << run.out;
   auto latest = [&] { return c.leader().get("/v1/job/roll/deployment").json(); };
-  ASSERT_TRUE(eventually([&] { return latest().value("Status", "") == "successful"; }, 30s))
-      << latest().dump(2) << allocs(c.leader(), "roll").dump(2);
+  EXPECT_EQ(latest().value("Status", ""), "successful") << latest().dump(2);
   EXPECT_TRUE(c.leader().get("/v1/job/roll").json().value("Stable", false));
+  auto status = drover::testing::run_drover({"job", "status", "roll"}, c.follower().address());
+  EXPECT_NE(status.out.find("Latest Deployment"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("Deployed"), std::string::npos) << status.out;
 
   // v1: a tcp check on a port nothing listens on.
   int port = drover::testing::free_loopback_port();
@@ -435,8 +443,10 @@ TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
                    std::to_string(port) +
                    "\"\n              checks:\n                - {type: tcp, interval: 200ms, "
                    "timeout: 200ms}\n";
-  r = c.follower().post("/v1/jobs", v1);
-  ASSERT_EQ(r.status, 200) << r.body;
+  drover::testing::write_file(dir + "/v1.yaml", v1);
+  run = drover::testing::run_drover({"job", "run", dir + "/v1.yaml"}, c.follower().address());
+  EXPECT_EQ(run.exit_code, 2) << "a failed deployment: " << run.out << run.err;
+  EXPECT_NE(run.out.find("failed"), std::string::npos) << run.out;
   json deployments;
   auto failed_v1 = [&] {
     deployments = c.leader().get("/v1/job/roll/deployments").json();
