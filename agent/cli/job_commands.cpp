@@ -10,6 +10,7 @@
 
 #include "cli/alloc_monitor.hpp"
 #include "cli/deployment_view.hpp"
+#include "cli/job_diff_view.hpp"
 #include "cli/command_context.hpp"
 #include "cli/job_file.hpp"
 #include "cli/table.hpp"
@@ -110,6 +111,60 @@ int run_job(Context& ctx, const RunOptions& opts) {
       answer->contains("JobModifyIndex"))
     rc = watch_deployment(ctx, job_id, int_field(*answer, "JobModifyIndex"));
   return rc;
+}
+
+// `drover job plan FILE` against a server: what running the file would change, as `nomad job
+// plan` shows it. Exit codes as Nomad's: 0 nothing would be created or destroyed, 1 some
+// allocations would be, 255 an error.
+int plan_job(Context& ctx, const RunOptions& opts) {
+  auto file = read_job_file(opts.file, opts.variables);
+  if (!file) return print_error(ctx, file.message()), 255;
+  if (!file->problems.empty()) return print_problems(ctx, *file), 255;
+  const std::string body = file->hcl ? file->doc->dump() : file->text;
+  auto parsed = jobspec::parse_job(body);
+  if (!parsed.job) return print_error(ctx, jobspec::format_problems(parsed.problems)), 255;
+  auto answer = ctx.api.post_json(
+      with_namespace(ctx, "/v1/job/" + url_escape(parsed.job->id) + "/plan"), body,
+      file->hcl ? "application/json" : content_type_for(body, ctx.json));
+  if (!answer) return print_error(ctx, answer.message()), 255;
+  const auto updates =
+      answer->value("Annotations", nlohmann::json::object()).value("DesiredTGUpdates", nlohmann::json());
+  bool changes = false;
+  if (updates.is_object())
+    for (const auto& [group, u] : updates.items())
+      changes = changes || int_field(u, "Place") + int_field(u, "Stop") +
+                                   int_field(u, "DestructiveUpdate") + int_field(u, "Canary") +
+                                   int_field(u, "Migrate") > 0;
+  if (ctx.json) {
+    print_json(ctx, *answer);
+    return changes ? 1 : 0;
+  }
+  if (answer->contains("Diff") && (*answer)["Diff"].is_object())
+    print_job_diff(ctx.out, (*answer)["Diff"], updates);
+  ctx.out << "\nScheduler dry-run:\n";
+  const auto failed = answer->value("FailedTGAllocs", nlohmann::json());
+  if (!failed.is_object() || failed.empty()) {
+    ctx.out << "- All tasks successfully allocated.\n";
+  } else {
+    for (const auto& [group, m] : failed.items()) {
+      ctx.out << "- WARNING: Failed to place all allocations.\n";
+      ctx.out << "  Task Group \"" << group << "\" (failed to place "
+              << std::max<int64_t>(1, int_field(m, "CoalescedFailures") + 1) << " allocation"
+              << (int_field(m, "CoalescedFailures") > 0 ? "s" : "") << "):\n";
+      const auto exhausted = m.value("DimensionExhausted", nlohmann::json::object());
+      for (const auto& [dim, n] : exhausted.items())
+        ctx.out << "    * Resources exhausted on " << n.dump() << " nodes\n"
+                << "    * Dimension \"" << dim << "\" exhausted on " << n.dump() << " nodes\n";
+      const auto filtered = m.value("ConstraintFiltered", nlohmann::json::object());
+      for (const auto& [c, n] : filtered.items())
+        ctx.out << "    * Constraint \"" << c << "\": " << n.dump() << " nodes excluded by filter\n";
+    }
+  }
+  const int64_t index = int_field(*answer, "JobModifyIndex");
+  ctx.out << "\nJob Modify Index: " << (answer->value("JobModifyIndex", -1) < 0 ? 0 : index) << '\n';
+  const std::string warnings = str_field(*answer, "Warnings");
+  if (!warnings.empty()) ctx.out << "Warnings: " << warnings << '\n';
+  return changes ? 1 : 0;
 }
 
 // `drover job validate`: the job file checked here, with its variables, as the agent checks a
@@ -378,6 +433,16 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   run->add_option("file", run_opts->file, "Job file, or - for stdin")->required();
   run->callback([&selected, run_opts] {
     selected = [run_opts](Context& ctx) { return run_job(ctx, *run_opts); };
+  });
+
+  auto* plan = job->add_subcommand(
+      "plan", "Show what running a job file would change (server): a diff and a dry-run");
+  auto plan_opts = std::make_shared<RunOptions>();
+  add_variable_options(*plan, plan_opts->variables);
+  plan->add_option("file", plan_opts->file, "Job file (YAML, Nomad HCL or JSON), or - for stdin")
+      ->required();
+  plan->callback([&selected, plan_opts] {
+    selected = [plan_opts](Context& ctx) { return plan_job(ctx, *plan_opts); };
   });
 
   auto* validate = job->add_subcommand(

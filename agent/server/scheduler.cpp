@@ -13,6 +13,7 @@
 #include "jobspec/parse.hpp"
 #include "server/deployment.hpp"
 #include "server/drain.hpp"
+#include "server/in_place.hpp"
 #include "server/placement.hpp"
 #include "server/reschedule.hpp"
 
@@ -197,9 +198,9 @@ struct JobPass {
     }
   }
 
-  // A new version, for one group: an alloc whose job is the same (a revert to what it runs)
-  // is updated in place; the others are replaced, all at once, or under a rolling update
-  // max_parallel at a time, each step waiting for the new allocs' health. With canaries, the
+  // A new version, for one group: an alloc whose tasks the change leaves alone (a count, an
+  // update block, a revert to what it runs: in_place.hpp) is updated in place; the others are
+  // replaced, all at once, or under a rolling update max_parallel at a time, each step waiting for the new allocs' health. With canaries, the
   // first `canary` new allocs are placed beside the old ones (sharing their index, left out of
   // `group`) and nothing is replaced until the deployment is promoted; then an old alloc whose
   // index has a canary goes first. A deployment no longer running replaces nothing more.
@@ -216,7 +217,8 @@ struct JobPass {
         continue;
       }
       if (!a->live()) continue;
-      if (a->alloc.value("Job", json()) == job_json) {
+      if (updatable_in_place(a->alloc.value("Job", json()), job_json, g.name)) {
+        a->alloc["Job"] = job_json;
         a->alloc["JobVersion"] = version;
         if (!deployment_id.empty()) a->alloc["DeploymentID"] = deployment_id;
         a->alloc["ModifyTime"] = now;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "api/json_reply.hpp"
@@ -16,6 +17,7 @@
 #include "jobspec/parse.hpp"
 #include "server/cluster_state.hpp"
 #include "server/job_changes.hpp"
+#include "server/job_plan.hpp"
 #include "server/leader_election.hpp"
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
@@ -289,19 +291,21 @@ json scale_status(const ClusterState& st, const std::string& jk, const json& rec
           {"TaskGroups", groups}};
 }
 
-void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto parsed = jobspec::parse_job(req.body);
+// The submitted job (YAML, Nomad JSON or HCL, as the agent reads them) in the namespace the
+// request puts it, or a 400 with the problems; `warnings` says when ?namespace= replaced the
+// job's own (Nomad's order, command/agent/job_endpoint.go namespaceForJob: the query wins).
+std::optional<jobspec::Job> submitted_job(const httplib::Request& req, httplib::Response& res,
+                                          std::string_view body, std::string& warnings) {
+  auto parsed = jobspec::parse_job(body);
   if (!parsed.problems.empty()) {
     std::size_t n = parsed.problems.size();
-    return reply_error(res, 400,
-                       "job is invalid (" + std::to_string(n) + " problem" + (n == 1 ? "" : "s") +
-                           "): " + jobspec::format_problems(parsed.problems),
-                       {{"problems", problem_list(parsed.problems)}});
+    reply_error(res, 400,
+                "job is invalid (" + std::to_string(n) + " problem" + (n == 1 ? "" : "s") +
+                    "): " + jobspec::format_problems(parsed.problems),
+                {{"problems", problem_list(parsed.problems)}});
+    return std::nullopt;
   }
-  // Nomad's order (command/agent/job_endpoint.go, namespaceForJob): the ?namespace= query,
-  // then the job's own Namespace; drover says when the query replaced the job's.
   auto job = *parsed.job;
-  std::string warnings;
   if (req.has_param("namespace") && ns_of(req) != job.namespace_name) {
     if (job.namespace_name != kDefaultNamespace)
       warnings = "the job's namespace \"" + job.namespace_name +
@@ -309,7 +313,34 @@ void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
                  " (the query wins, as in Nomad)";
     job.namespace_name = ns_of(req);
   }
-  store_job_version(ctx, res, job, jobspec::to_json(job), "job-register", warnings);
+  return job;
+}
+
+void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  std::string warnings;
+  auto job = submitted_job(req, res, req.body, warnings);
+  if (job) store_job_version(ctx, res, *job, jobspec::to_json(*job), "job-register", warnings);
+}
+
+// Nomad's POST /v1/job/:id/plan: {"Job": {...}, "Diff": true}; drover also takes the job as
+// the agent reads it (YAML, HCL). Read-only: any server answers from etcd.
+void plan_job_route(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  std::string body = req.body;
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("Job")) body = json{{"Job", doc["Job"]}}.dump();
+  std::string warnings;
+  auto job = submitted_job(req, res, body, warnings);
+  if (!job) return;
+  if (job->id != std::string(req.matches[1]))
+    return reply_error(res, 400,
+                       "Job ID: the job is \"" + job->id + "\", the path names \"" +
+                           std::string(req.matches[1]) + "\"");
+  auto st = read_state(ctx);
+  if (!st) return reply_error(res, 503, st.message());
+  json out = plan_job(st.value(), ctx.keys, *job, state::now_ns());
+  out["Warnings"] = warnings;
+  if (doc.is_object() && !doc.value("Diff", true)) out["Diff"] = nullptr;
+  reply_json(res, out);
 }
 
 void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -521,6 +552,11 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           if (!rec) return;
           reply_json(res, scale_status(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
         }));
+  auto plan = [&ctx](const httplib::Request& req, httplib::Response& res) {
+    plan_job_route(ctx, req, res);
+  };
+  s.Post(R"(/v1/job/(.+)/plan)", plan);
+  s.Put(R"(/v1/job/(.+)/plan)", plan);
   auto revert = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     revert_job(ctx, req, res);
   });

@@ -305,6 +305,20 @@ TEST(Cluster, ScaleAndRevertWriteNewVersionsThatThePlacementFollows) {
   ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sized")) == 2; }, 30s))
       << allocs(c.leader(), "sized").dump(2);
 
+  // `job plan` shows what a count of 3 would do, and changes nothing.
+  auto dir = drover::testing::make_temp_dir("drover-cluster-plan");
+  drover::testing::write_file(dir + "/three.yaml", sleeper("sized", 3));
+  auto plan = drover::testing::run_drover({"job", "plan", dir + "/three.yaml"}, c.follower().address());
+  EXPECT_EQ(plan.exit_code, 1) << "allocations would be created: " << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("+/- Task Group: \"g\" (1 create, 2 in-place update)"), std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("+/- Count: \"2\" => \"3\""), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("All tasks successfully allocated"), std::string::npos) << plan.out;
+  EXPECT_EQ(c.leader().get("/v1/job/sized").json().value("Version", -1), 0) << "a plan writes nothing";
+  drover::testing::write_file(dir + "/two.yaml", sleeper("sized", 2));
+  auto same = drover::testing::run_drover({"job", "plan", dir + "/two.yaml"}, c.follower().address());
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+
   auto up = drover::testing::run_drover({"job", "scale", "-detach", "sized", "g", "3"},
                                         c.follower().address());
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err << c.leader().log();

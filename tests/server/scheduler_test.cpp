@@ -618,3 +618,29 @@ TEST(Drain, SystemAllocsStopLastUnlessIgnoredAndThenTheDrainIsComplete) {
     EXPECT_EQ(sys_on_a(), ignore);
   }
 }
+
+TEST(Scheduler, ScalingAGroupKeepsItsRunningAllocsWhereTheyAre) {
+  auto st = three_nodes();
+  st.jobs["default/web"] = job_record(job(web(3)));
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  std::set<std::string> before;
+  for (const auto& [id, a] : st.allocs) before.insert(id);
+  st.jobs["default/web"] = job_record(job(web(5)), 1);
+  auto plan = plan_cluster(st, kKeys, kNow);
+  apply_writes(st, plan);
+  int live = 0;
+  for (const auto& [id, a] : st.allocs) {
+    if (!a.live()) continue;
+    ++live;
+    EXPECT_EQ(a.alloc.value("JobVersion", -1), 1) << id;
+    EXPECT_EQ(a.alloc["Job"]["TaskGroups"][0]["Count"], 5) << "the alloc carries the new version";
+  }
+  EXPECT_EQ(live, 5);
+  for (const auto& id : before) EXPECT_TRUE(st.allocs.at(id).live()) << id << " was replaced";
+  // A task's config is not: its allocs are replaced.
+  std::string changed = web(5);
+  changed.replace(changed.find("/bin/true"), 9, "/bin/false");
+  st.jobs["default/web"] = job_record(job(changed), 2);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  for (const auto& id : before) EXPECT_FALSE(st.allocs.at(id).live()) << id << " was kept";
+}
