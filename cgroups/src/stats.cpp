@@ -32,17 +32,40 @@ uint64_t ticks_to_ns(uint64_t ticks) {
 }
 
 // A control file's text; nullopt when the hierarchy is not used (fd -1) or the file is not
-// there. One openat, no stat first.
-std::optional<std::string> text_at(int dirfd, const char* file) {
+// there (or no longer: a removed cgroup's held files fail with ENODEV). A held file is one
+// pread; any other one openat (no stat first).
+std::optional<std::string> text_at(const StatsReader::Dirs& d, int dirfd, const char* file) {
   if (dirfd < 0) return std::nullopt;
+  for (const auto& h : d.held) {
+    if (h.dir != dirfd || std::strcmp(h.file, file) != 0) continue;
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::pread(h.fd, buf, sizeof buf, static_cast<off_t>(out.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return std::nullopt;
+      if (n == 0) return out;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
   auto r = read_file_at(dirfd, file);
   if (!r) return std::nullopt;
   return std::move(r.value());
 }
 
-std::optional<uint64_t> u64_at(int dirfd, const char* file) {
-  auto text = text_at(dirfd, file);
+std::optional<uint64_t> u64_at(const StatsReader::Dirs& d, int dirfd, const char* file) {
+  auto text = text_at(d, dirfd, file);
   return text ? parse_u64(*text) : std::nullopt;
+}
+
+// Opens `file` of `dirfd` to be read again with pread; a file the host lacks is read (and
+// missed) through openat as before.
+void hold(StatsReader::Dirs& d, int dirfd, const char* file) {
+  if (dirfd < 0) return;
+  int fd = ::openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  d.held.push_back({dirfd, file, fd});
+  d.owned.push_back(fd);
 }
 
 // Sets `field` and names it in `measured` when the kernel reported `value`.
@@ -82,43 +105,43 @@ Result<Stats> gone(const StatsReader::Dirs& dirs) {
 
 Result<Stats> read_v1(const StatsReader::Dirs& d) {
   Stats s;
-  auto text = text_at(d.memory, "memory.stat");
+  auto text = text_at(d, d.memory, "memory.stat");
   if (!text) return gone(d);
   s.memory.rss = kv_value(*text, "total_rss").value_or(0);
   s.memory.cache = kv_value(*text, "total_cache").value_or(0);
   s.memory.measured = {"RSS", "Cache"};
   auto& mm = s.memory.measured;
   measure(kv_value(*text, "total_swap"), s.memory.swap, mm, "Swap");
-  measure(u64_at(d.memory, "memory.usage_in_bytes"), s.memory.usage, mm, "Usage");
-  measure(u64_at(d.memory, "memory.max_usage_in_bytes"), s.memory.max_usage, mm, "Max Usage");
-  if (auto cpu = text_at(d.cpuacct, "cpuacct.stat")) {
+  measure(u64_at(d, d.memory, "memory.usage_in_bytes"), s.memory.usage, mm, "Usage");
+  measure(u64_at(d, d.memory, "memory.max_usage_in_bytes"), s.memory.max_usage, mm, "Max Usage");
+  if (auto cpu = text_at(d, d.cpuacct, "cpuacct.stat")) {
     s.cpu.user_ns = ticks_to_ns(kv_value(*cpu, "user").value_or(0));
     s.cpu.system_ns = ticks_to_ns(kv_value(*cpu, "system").value_or(0));
-    s.cpu.total_ns = u64_at(d.cpuacct, "cpuacct.usage").value_or(s.cpu.user_ns + s.cpu.system_ns);
+    s.cpu.total_ns = u64_at(d, d.cpuacct, "cpuacct.usage").value_or(s.cpu.user_ns + s.cpu.system_ns);
     s.cpu.measured = {"System Mode", "User Mode", "Percent"};
   }
-  if (auto cpu = text_at(d.cpu, "cpu.stat")) {
+  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
     s.cpu.throttled_periods = kv_value(*cpu, "nr_throttled").value_or(0);
     s.cpu.throttled_time_ns = kv_value(*cpu, "throttled_time").value_or(0);
     s.cpu.measured.push_back("Throttled Periods");
     s.cpu.measured.push_back("Throttled Time");
   }
-  if (d.pids >= 0) s.pids = u64_at(d.pids, "pids.current").value_or(0);
+  if (d.pids >= 0) s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
   return s;
 }
 
 Result<Stats> read_v2(const StatsReader::Dirs& d) {
   Stats s;
-  auto text = text_at(d.memory, "memory.stat");
+  auto text = text_at(d, d.memory, "memory.stat");
   if (!text) return gone(d);
   s.memory.rss = kv_value(*text, "anon").value_or(0);
   s.memory.cache = kv_value(*text, "file").value_or(0);
   s.memory.measured = {"RSS", "Cache"};
   auto& mm = s.memory.measured;
-  measure(u64_at(d.memory, "memory.swap.current"), s.memory.swap, mm, "Swap");
-  measure(u64_at(d.memory, "memory.current"), s.memory.usage, mm, "Usage");
-  measure(u64_at(d.memory, "memory.peak"), s.memory.max_usage, mm, "Max Usage");  // kernel >= 5.19
-  if (auto cpu = text_at(d.cpu, "cpu.stat")) {
+  measure(u64_at(d, d.memory, "memory.swap.current"), s.memory.swap, mm, "Swap");
+  measure(u64_at(d, d.memory, "memory.current"), s.memory.usage, mm, "Usage");
+  measure(u64_at(d, d.memory, "memory.peak"), s.memory.max_usage, mm, "Max Usage");  // kernel >= 5.19
+  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
     s.cpu.total_ns = kv_value(*cpu, "usage_usec").value_or(0) * 1000;
     s.cpu.user_ns = kv_value(*cpu, "user_usec").value_or(0) * 1000;
     s.cpu.system_ns = kv_value(*cpu, "system_usec").value_or(0) * 1000;
@@ -130,7 +153,7 @@ Result<Stats> read_v2(const StatsReader::Dirs& d) {
       s.cpu.measured.push_back("Throttled Time");
     }
   }
-  s.pids = u64_at(d.pids, "pids.current").value_or(0);
+  s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
   return s;
 }
 
@@ -156,6 +179,11 @@ Result<std::shared_ptr<StatsReader::Dirs>> open_stats_dirs_v1(const std::string&
   d->cpu = optional_dir(cpu);
   d->pids = optional_dir(pids);
   d->procs = d->pids >= 0 ? d->pids : d->memory;
+  // memory.stat (whose absence says the cgroup is gone) and cgroup.procs stay openat per read.
+  for (const char* f : {"memory.usage_in_bytes", "memory.max_usage_in_bytes"}) hold(*d, d->memory, f);
+  for (const char* f : {"cpuacct.stat", "cpuacct.usage"}) hold(*d, d->cpuacct, f);
+  hold(*d, d->cpu, "cpu.stat");
+  hold(*d, d->pids, "pids.current");
   return d;
 }
 
@@ -168,6 +196,9 @@ Result<std::shared_ptr<StatsReader::Dirs>> open_stats_dirs_v2(const std::string&
   auto fd = open_dir(*d, dir, seen);
   if (!fd) return make_error("task cgroup " + name + " does not exist (" + fd.message() + ")");
   d->memory = d->cpuacct = d->cpu = d->pids = d->procs = *fd;
+  for (const char* f : {"memory.swap.current", "memory.current", "memory.peak", "cpu.stat",
+                        "pids.current"})
+    hold(*d, *fd, f);
   return d;
 }
 

@@ -15,7 +15,15 @@ struct StatsReader::Dirs {
   std::string name;  // the cgroup's relative path, for messages
   int memory = -1, cpuacct = -1, cpu = -1, pids = -1;
   int procs = -1;  // whose cgroup.procs lists the pids: the pids hierarchy's, else memory's
-  std::vector<int> owned;
+  // Control files held open and read again with pread from offset 0 (the kernel regenerates
+  // a cgroup file's text on each read from 0): an open costs 3-4 times the read itself.
+  struct Held {
+    int dir;
+    const char* file;  // a literal
+    int fd;
+  };
+  std::vector<Held> held;
+  std::vector<int> owned;  // every fd above, closed once
   Dirs() = default;
   Dirs(const Dirs&) = delete;
   Dirs& operator=(const Dirs&) = delete;
