@@ -103,17 +103,41 @@ Result<Stats> gone(const StatsReader::Dirs& dirs) {
   return make_error("task cgroup " + dirs.name + " is gone");
 }
 
+// Where each version keeps the memory figures: memory.stat keys, then files of their own.
+struct MemoryFiles {
+  const char* rss;
+  const char* cache;
+  const char* swap_key;   // in memory.stat (v1), or
+  const char* swap_file;  // a file of its own (v2)
+  const char* usage;
+  const char* max_usage;
+};
+constexpr MemoryFiles kV1Memory{"total_rss", "total_cache", "total_swap", nullptr,
+                                "memory.usage_in_bytes", "memory.max_usage_in_bytes"};
+// memory.peak: kernel >= 5.19.
+constexpr MemoryFiles kV2Memory{"anon", "file", nullptr, "memory.swap.current", "memory.current",
+                                "memory.peak"};
+
+// Nothing when memory.stat is gone (the cgroup was removed).
+std::optional<MemoryStats> read_memory(const StatsReader::Dirs& d, const MemoryFiles& f) {
+  auto text = text_at(d, d.memory, "memory.stat");
+  if (!text) return std::nullopt;
+  MemoryStats m;
+  m.rss = kv_value(*text, f.rss).value_or(0);
+  m.cache = kv_value(*text, f.cache).value_or(0);
+  m.measured = {"RSS", "Cache"};
+  measure(f.swap_key ? kv_value(*text, f.swap_key) : u64_at(d, d.memory, f.swap_file), m.swap,
+          m.measured, "Swap");
+  measure(u64_at(d, d.memory, f.usage), m.usage, m.measured, "Usage");
+  measure(u64_at(d, d.memory, f.max_usage), m.max_usage, m.measured, "Max Usage");
+  return m;
+}
+
 Result<Stats> read_v1(const StatsReader::Dirs& d) {
   Stats s;
-  auto text = text_at(d, d.memory, "memory.stat");
-  if (!text) return gone(d);
-  s.memory.rss = kv_value(*text, "total_rss").value_or(0);
-  s.memory.cache = kv_value(*text, "total_cache").value_or(0);
-  s.memory.measured = {"RSS", "Cache"};
-  auto& mm = s.memory.measured;
-  measure(kv_value(*text, "total_swap"), s.memory.swap, mm, "Swap");
-  measure(u64_at(d, d.memory, "memory.usage_in_bytes"), s.memory.usage, mm, "Usage");
-  measure(u64_at(d, d.memory, "memory.max_usage_in_bytes"), s.memory.max_usage, mm, "Max Usage");
+  auto memory = read_memory(d, kV1Memory);
+  if (!memory) return gone(d);
+  s.memory = std::move(*memory);
   if (auto cpu = text_at(d, d.cpuacct, "cpuacct.stat")) {
     s.cpu.user_ns = ticks_to_ns(kv_value(*cpu, "user").value_or(0));
     s.cpu.system_ns = ticks_to_ns(kv_value(*cpu, "system").value_or(0));
@@ -132,15 +156,9 @@ Result<Stats> read_v1(const StatsReader::Dirs& d) {
 
 Result<Stats> read_v2(const StatsReader::Dirs& d) {
   Stats s;
-  auto text = text_at(d, d.memory, "memory.stat");
-  if (!text) return gone(d);
-  s.memory.rss = kv_value(*text, "anon").value_or(0);
-  s.memory.cache = kv_value(*text, "file").value_or(0);
-  s.memory.measured = {"RSS", "Cache"};
-  auto& mm = s.memory.measured;
-  measure(u64_at(d, d.memory, "memory.swap.current"), s.memory.swap, mm, "Swap");
-  measure(u64_at(d, d.memory, "memory.current"), s.memory.usage, mm, "Usage");
-  measure(u64_at(d, d.memory, "memory.peak"), s.memory.max_usage, mm, "Max Usage");  // kernel >= 5.19
+  auto memory = read_memory(d, kV2Memory);
+  if (!memory) return gone(d);
+  s.memory = std::move(*memory);
   if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
     s.cpu.total_ns = kv_value(*cpu, "usage_usec").value_or(0) * 1000;
     s.cpu.user_ns = kv_value(*cpu, "user_usec").value_or(0) * 1000;
