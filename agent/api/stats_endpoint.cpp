@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -19,12 +20,6 @@ namespace drover::api {
 namespace {
 
 using nlohmann::json;
-
-// CPU percent needs the previous sample of each task; kept per "<alloc>.<task>".
-struct CpuSamples {
-  std::mutex mu;
-  std::map<std::string, cgroups::CpuPercent> by_task;
-};
 
 struct CpuTimes {
   uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
@@ -109,10 +104,11 @@ json host_stats(const runner::AllocManager& m, const runner::DeviceManager* devi
 }  // namespace
 
 void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
-  auto samples = std::make_shared<CpuSamples>();
   auto* m = ctx.allocs;
   auto* resources = ctx.resources;
-  server.Get(R"(/v1/client/allocation/([^/]+)/stats)", [m, resources, samples](
+  // Served from the stats collector's latest sample of each task (runner/stats_collector.hpp):
+  // no control file is read here, and CPU percent is over the collector's last interval.
+  server.Get(R"(/v1/client/allocation/([^/]+)/stats)", [m, resources](
                                                             const httplib::Request& req,
                                                             httplib::Response& res) {
     auto id = m->resolve_alloc_id(req.matches[1]);
@@ -124,7 +120,7 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
     cgroups::Stats total;
     cgroups::CpuUsage total_cpu;
     json tasks = json::object();
-    auto now = state::now_ns();
+    int64_t now = 0;  // the newest sample's time
     // Why each task gave no stats: when none did, the reply says so instead of zeros.
     std::string missing;
     auto note = [&](const std::string& why) { missing += (missing.empty() ? "" : "; ") + why; };
@@ -133,26 +129,23 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
         note("task \"" + task + "\" is " + state::to_string(ts.state));
         continue;
       }
-      auto st = resources->stats(alloc->id, task);
-      if (!st) {
-        note(st.message());
+      auto sample = resources->stats(alloc->id, task);
+      if (!sample) {
+        note(sample.message());
         continue;
       }
-      cgroups::CpuUsage cpu;
-      {
-        std::lock_guard lock(samples->mu);
-        cpu = samples->by_task[runner::NodeResources::cgroup_name(alloc->id, task)].update(st.value());
-      }
-      auto usage = cgroups::to_nomad_json(st.value(), cpu);
+      const auto& cpu = sample->cpu;
+      auto usage = cgroups::to_nomad_json(sample->stats, cpu);
       if (auto* dev = resources->devices()) {
         auto ds = dev->stats_for(runner::NodeResources::cgroup_name(alloc->id, task));
         if (!ds.empty()) usage["DeviceStats"] = ds;
       }
       // Nomad's Pids: pid -> usage; per-process usage is not split out here.
       json pids = json::object();
-      for (pid_t p : resources->pids(alloc->id, task)) pids[std::to_string(p)] = json::object();
-      tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", now}, {"Pids", pids}};
-      auto& s = st.value();
+      for (pid_t p : sample->pids) pids[std::to_string(p)] = json::object();
+      tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", sample->timestamp_ns}, {"Pids", pids}};
+      now = std::max(now, sample->timestamp_ns);
+      auto& s = sample->stats;
       total.memory.rss += s.memory.rss;
       total.memory.cache += s.memory.cache;
       total.memory.swap += s.memory.swap;

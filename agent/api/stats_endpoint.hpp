@@ -1,4 +1,5 @@
-// GET /v1/client/allocation/:id/stats (per task and per alloc, from the tasks' cgroups) and
+// GET /v1/client/allocation/:id/stats (per task and per alloc, from the stats collector's
+// latest sample of each task's cgroup) and
 // GET /v1/client/stats (the host: CPU per core, memory, disk of the data dir, uptime, each
 // device instance's stats), in Nomad's shapes.
 #pragma once

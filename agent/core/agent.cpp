@@ -423,6 +423,9 @@ int run_agent(const AgentFlags& flags) {
       std::error_code ec;
       return known.count(alloc_id) > 0 || std::filesystem::exists(alloc_root / alloc_id, ec);
     });
+    // The recovered tasks' stats, then every task's once per collection_interval.
+    resources.track_recovered(live);
+    resources.start_stats(cfg.collection_interval);
   }
   {
     // What a driver left for allocs this agent does not know (it died between creating a

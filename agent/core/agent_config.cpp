@@ -89,6 +89,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "max_request_bytes",
                                               "max_kill_timeout",
                                               "gc_interval",
+                                              "collection_interval",
                                               "gc_max_allocs",
                                               "fingerprint_period",
                                               "gc_disk_usage_threshold",
@@ -152,31 +153,24 @@ Status apply_file(const std::string& path, AgentConfig& c) {
       errors += "\n  max_kill_timeout: must be a whole number of seconds, at least 1";
     else c.max_kill_timeout_s = j["max_kill_timeout"];
   }
-  if (j.contains("gc_interval")) {
-    auto d = j["gc_interval"].is_string()
-                 ? jobspec::parse_duration(j["gc_interval"].get<std::string>())
-                 : Result<jobspec::Duration>(make_error("must be a duration such as \"1m\""));
-    if (!d || d.value() < std::chrono::seconds(1))
-      errors += "\n  gc_interval: must be a duration of at least 1s, such as \"1m\"";
-    else c.gc_interval = d.value();
-  }
-  if (j.contains("job_gc_threshold")) {
-    auto d = j["job_gc_threshold"].is_string()
-                 ? jobspec::parse_duration(j["job_gc_threshold"].get<std::string>())
-                 : Result<jobspec::Duration>(make_error("must be a duration such as \"4h\""));
-    if (!d || d.value() < std::chrono::seconds(1))
-      errors += "\n  job_gc_threshold: must be a duration of at least 1s, such as \"4h\"";
+  // A duration key: a string such as "30s", at least `min` (spelt `min_text` in the error).
+  auto duration = [&](const char* key, std::chrono::nanoseconds min, const char* min_text,
+                      const char* example, std::chrono::nanoseconds& out) {
+    if (!j.contains(key)) return;
+    auto d = j[key].is_string() ? jobspec::parse_duration(j[key].get<std::string>())
+                                : Result<jobspec::Duration>(make_error("not a string"));
+    if (!d || d.value() < min)
+      errors += std::string("\n  ") + key + ": must be a duration of at least " + min_text +
+                ", such as \"" + example + "\"";
     else
-      c.job_gc_threshold = d.value();
-  }
-  if (j.contains("fingerprint_period")) {
-    auto d = j["fingerprint_period"].is_string()
-                 ? jobspec::parse_duration(j["fingerprint_period"].get<std::string>())
-                 : Result<jobspec::Duration>(make_error("must be a duration such as \"30s\""));
-    if (!d || d.value() < std::chrono::milliseconds(100))
-      errors += "\n  fingerprint_period: must be a duration of at least 100ms, such as \"30s\"";
-    else c.fingerprint_period = d.value();
-  }
+      out = d.value();
+  };
+  duration("gc_interval", std::chrono::seconds(1), "1s", "1m", c.gc_interval);
+  duration("collection_interval", std::chrono::milliseconds(10), "10ms", "1s",
+           c.collection_interval);
+  duration("job_gc_threshold", std::chrono::seconds(1), "1s", "4h", c.job_gc_threshold);
+  duration("fingerprint_period", std::chrono::milliseconds(100), "100ms", "30s",
+           c.fingerprint_period);
   if (j.contains("gc_max_allocs")) {
     if (!j["gc_max_allocs"].is_number_integer() || j["gc_max_allocs"] < 0)
       errors += "\n  gc_max_allocs: must be a non-negative integer";

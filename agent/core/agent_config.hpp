@@ -64,6 +64,9 @@ struct AgentConfig {
   std::vector<runner::HostNetworkConfig> host_networks;
   // Nomad's client `host_volume "name" { path, read_only }` (docs/jobspec.md, "volumes").
   runner::HostVolumes host_volumes;
+  // Nomad's telemetry collection_interval: how often the one stats collector reads every
+  // task's cgroup (GET /v1/client/allocation/:id/stats serves its latest sample).
+  std::chrono::nanoseconds collection_interval = std::chrono::seconds(1);
   // How often driver health and free storage are re-read.
   std::chrono::nanoseconds fingerprint_period = std::chrono::seconds(30);
   bool data_dir_is_temp = false;

@@ -107,6 +107,11 @@ Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::s
     persist_pool();
     return make_error("creating the task's cgroup: " + cg.message());
   }
+  // Its stats are read through fds opened now, while the path is known to exist.
+  if (auto reader = cgroups::StatsReader::open(*cgroups_, name))
+    stats_.track(name, std::move(*reader));
+  else
+    spdlog::warn("alloc {} task {}: no stats: {}", alloc_id, task.name, reader.message());
   PreparedCgroup out;
   out.cgroup.version = host().mode == cgroups::Mode::V2 ? 2 : 1;
   out.cgroup.procs_files = cg->procs_files();
@@ -135,6 +140,7 @@ bool NodeResources::oom_killed(const std::string& alloc_id, const std::string& t
 
 void NodeResources::release_cgroup(const std::string& alloc_id, const std::string& task) {
   auto name = cgroup_name(alloc_id, task);
+  stats_.untrack(name);
   if (auto st = cgroups_->remove(name); !st)
     spdlog::warn("alloc {} task {}: removing cgroup: {}", alloc_id, task, st.message());
   if (!pool_.reserved_by(name).empty()) {
@@ -148,16 +154,16 @@ void NodeResources::release_task(const std::string& alloc_id, const std::string&
   release_devices(alloc_id, task);
 }
 
-Result<cgroups::Stats> NodeResources::stats(const std::string& alloc_id,
-                                            const std::string& task) const {
-  auto cg = cgroups_->find(cgroup_name(alloc_id, task));
-  if (!cg.exists()) return make_error("task \"" + task + "\" has no cgroup (not running)");
-  return cg.stats();
+Result<StatsSample> NodeResources::stats(const std::string& alloc_id, const std::string& task) {
+  auto sample = stats_.latest(cgroup_name(alloc_id, task));
+  if (!sample) return make_error("task \"" + task + "\" has no cgroup (not running)");
+  return std::move(*sample);
 }
 
-std::vector<pid_t> NodeResources::pids(const std::string& alloc_id, const std::string& task) const {
-  auto cg = cgroups_->find(cgroup_name(alloc_id, task));
-  return cg.exists() ? cg.pids() : std::vector<pid_t>{};
+void NodeResources::track_recovered(const std::set<std::string>& live) {
+  for (const auto& name : live)
+    if (auto reader = cgroups::StatsReader::open(*cgroups_, name))
+      stats_.track(name, std::move(*reader));
 }
 
 void NodeResources::cleanup_orphans(const std::set<std::string>& live,

@@ -1,7 +1,8 @@
 // The node's resources as the agent hands them out: whether an alloc fits what is left
 // (cpu MHz, memory, reservable cores), each task's cgroup with its limits (created before the
 // task's first instruction, removed when it ends), exclusive cores from the cpuset pool
-// (persisted, so a restart keeps them), OOM kills and stats read from the kernel.
+// (persisted, so a restart keeps them), OOM kills, and each task's stats from the one
+// collector that reads every task cgroup once per collection_interval.
 #pragma once
 
 #include <functional>
@@ -19,6 +20,7 @@
 #include "drover/common/result.hpp"
 #include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
+#include "runner/stats_collector.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::state {
@@ -70,8 +72,13 @@ class NodeResources {
   void release_devices(const std::string& alloc_id, const std::string& task);
   // Both of the above.
   void release_task(const std::string& alloc_id, const std::string& task);
-  Result<cgroups::Stats> stats(const std::string& alloc_id, const std::string& task) const;
-  std::vector<pid_t> pids(const std::string& alloc_id, const std::string& task) const;
+  // The collector's latest sample of the task's cgroup; fails saying why there is none.
+  Result<StatsSample> stats(const std::string& alloc_id, const std::string& task);
+  // Reads stats of the task cgroups in `live` ("<alloc>.<task>") that exist: the tasks
+  // recovered at agent start, whose cgroups were created by an earlier run.
+  void track_recovered(const std::set<std::string>& live);
+  // Starts reading every task's stats once per `interval` (the agent's collection_interval).
+  void start_stats(std::chrono::nanoseconds interval) { stats_.start(interval); }
   // Removes the task cgroups of allocs `ours` claims that are not in `live`; a cgroup of an
   // alloc that is not ours (another agent's, on the same parent) is left alone.
   void cleanup_orphans(const std::set<std::string>& live,
@@ -101,6 +108,7 @@ class NodeResources {
   NodeCapacity capacity_;
   DeviceManager* devices_ = nullptr;
   const PortAllocator* ports_ = nullptr;
+  StatsCollector stats_;  // last: its thread stops before the cgroups manager goes
 };
 
 }  // namespace drover::runner

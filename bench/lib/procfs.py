@@ -77,3 +77,16 @@ def pids_with_arg(binary_suffix, arg_substring):
         if argv and argv[0].endswith(binary_suffix.encode()) and any(needle in a for a in argv):
             found.append(int(d))
     return found
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def soft_nofile(pid):
+    """The process's soft RLIMIT_NOFILE, from /proc/PID/limits."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    return 0

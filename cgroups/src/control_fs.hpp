@@ -13,6 +13,14 @@
 
 namespace drover::cgroups {
 
+// Where v1 `controller` is mounted: `mounts` (HostInfo::mounts), else <root>/<controller>.
+inline std::filesystem::path controller_mount(
+    const std::filesystem::path& root, const std::map<std::string, std::filesystem::path>& mounts,
+    const std::string& controller) {
+  auto it = mounts.find(controller);
+  return it != mounts.end() ? it->second : root / controller;
+}
+
 class ControlFs {
  public:
   using Mounts = std::map<std::string, std::filesystem::path>;
@@ -25,8 +33,7 @@ class ControlFs {
   // The directory of `group` in `controller` (controller ignored on v2).
   std::filesystem::path dir(const std::string& controller, const std::string& group) const {
     if (unified_) return root_ / group;
-    auto it = mounts_.find(controller);
-    return (it != mounts_.end() ? it->second : root_ / controller) / group;
+    return controller_mount(root_, mounts_, controller) / group;
   }
   const std::filesystem::path& root() const { return root_; }
 

@@ -1,16 +1,28 @@
-// Stats from control files. v1: memory.stat total_* (the group and its children),
-// usage/max_usage_in_bytes, cpuacct.usage (ns) and cpuacct.stat (USER_HZ ticks), cpu.stat
-// throttling. v2: memory.stat anon/file, memory.current/peak/swap.current, cpu.stat in µs.
+// Stats from control files, read relative to the task cgroup's directory fds (openat): v1
+// memory.stat total_* (the group and its children), usage/max_usage_in_bytes, cpuacct.usage
+// (ns) and cpuacct.stat (USER_HZ ticks), cpu.stat throttling. v2: memory.stat anon/file,
+// memory.current/peak/swap.current, cpu.stat in µs.
 // A file the host lacks leaves its fields at 0 and out of `measured`.
 #include "stats.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "control_fs.hpp"
 #include "files.hpp"
 
 namespace drover::cgroups {
 
 namespace fs = std::filesystem;
+
+StatsReader::Dirs::~Dirs() {
+  for (int fd : owned) ::close(fd);
+}
 
 namespace {
 
@@ -19,13 +31,41 @@ uint64_t ticks_to_ns(uint64_t ticks) {
   return ticks * (1000000000ull / static_cast<uint64_t>(hz));
 }
 
-// A control file's text; nullopt when the controller is not used (empty dir) or the file is
-// not there. One open, no stat first.
-std::optional<std::string> text_of(const fs::path& dir, const char* file) {
-  if (dir.empty()) return std::nullopt;
-  auto r = read_file(dir / file);
+// A control file's text; nullopt when the hierarchy is not used (fd -1) or the file is not
+// there (or no longer: a removed cgroup's held files fail with ENODEV). A held file is one
+// pread; any other one openat (no stat first).
+std::optional<std::string> text_at(const StatsReader::Dirs& d, int dirfd, const char* file) {
+  if (dirfd < 0) return std::nullopt;
+  for (const auto& h : d.held) {
+    if (h.dir != dirfd || std::strcmp(h.file, file) != 0) continue;
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::pread(h.fd, buf, sizeof buf, static_cast<off_t>(out.size()));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return std::nullopt;
+      if (n == 0) return out;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  auto r = read_file_at(dirfd, file);
   if (!r) return std::nullopt;
   return std::move(r.value());
+}
+
+std::optional<uint64_t> u64_at(const StatsReader::Dirs& d, int dirfd, const char* file) {
+  auto text = text_at(d, dirfd, file);
+  return text ? parse_u64(*text) : std::nullopt;
+}
+
+// Opens `file` of `dirfd` to be read again with pread; a file the host lacks is read (and
+// missed) through openat as before.
+void hold(StatsReader::Dirs& d, int dirfd, const char* file) {
+  if (dirfd < 0) return;
+  int fd = ::openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  d.held.push_back({dirfd, file, fd});
+  d.owned.push_back(fd);
 }
 
 // Sets `field` and names it in `measured` when the kernel reported `value`.
@@ -36,66 +76,191 @@ void measure(std::optional<uint64_t> value, uint64_t& field, std::vector<std::st
   measured.push_back(name);
 }
 
-}  // namespace
-
-Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::path& cpu,
-                    const fs::path& pids) {
-  Stats s;
-  if (auto text = text_of(memory, "memory.stat")) {
-    auto m = parse_kv(*text);
-    s.memory.rss = m["total_rss"];
-    s.memory.cache = m["total_cache"];
-    s.memory.measured = {"RSS", "Cache"};
-    auto& mm = s.memory.measured;
-    if (m.count("total_swap")) measure(m["total_swap"], s.memory.swap, mm, "Swap");
-    measure(read_u64(memory / "memory.usage_in_bytes"), s.memory.usage, mm, "Usage");
-    measure(read_u64(memory / "memory.max_usage_in_bytes"), s.memory.max_usage, mm, "Max Usage");
+// Opens `dir` (O_PATH: only a handle to read relative to) into `dirs`, sharing the fd of a
+// directory already open there (co-mounted v1 hierarchies). -1 for an empty path.
+Result<int> open_dir(StatsReader::Dirs& dirs, const fs::path& dir,
+                     std::vector<std::pair<dev_t, ino_t>>& seen) {
+  if (dir.empty()) return -1;
+  int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error("cannot open " + dir.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    auto key = std::make_pair(st.st_dev, st.st_ino);
+    auto it = std::find(seen.begin(), seen.end(), key);
+    if (it != seen.end()) {
+      ::close(fd);
+      return dirs.owned[static_cast<size_t>(it - seen.begin())];
+    }
+    seen.push_back(key);
+  } else {
+    seen.emplace_back(0, 0);
   }
-  if (auto text = text_of(cpuacct, "cpuacct.stat")) {
-    auto c = parse_kv(*text);
-    s.cpu.user_ns = ticks_to_ns(c["user"]);
-    s.cpu.system_ns = ticks_to_ns(c["system"]);
-    s.cpu.total_ns = read_u64(cpuacct / "cpuacct.usage").value_or(s.cpu.user_ns + s.cpu.system_ns);
+  dirs.owned.push_back(fd);
+  return fd;
+}
+
+Result<Stats> gone(const StatsReader::Dirs& dirs) {
+  return make_error("task cgroup " + dirs.name + " is gone");
+}
+
+// Where each version keeps the memory figures: memory.stat keys, then files of their own.
+struct MemoryFiles {
+  const char* rss;
+  const char* cache;
+  const char* swap_key;   // in memory.stat (v1), or
+  const char* swap_file;  // a file of its own (v2)
+  const char* usage;
+  const char* max_usage;
+};
+constexpr MemoryFiles kV1Memory{"total_rss", "total_cache", "total_swap", nullptr,
+                                "memory.usage_in_bytes", "memory.max_usage_in_bytes"};
+// memory.peak: kernel >= 5.19.
+constexpr MemoryFiles kV2Memory{"anon", "file", nullptr, "memory.swap.current", "memory.current",
+                                "memory.peak"};
+
+// Nothing when memory.stat is gone (the cgroup was removed).
+std::optional<MemoryStats> read_memory(const StatsReader::Dirs& d, const MemoryFiles& f) {
+  auto text = text_at(d, d.memory, "memory.stat");
+  if (!text) return std::nullopt;
+  MemoryStats m;
+  m.rss = kv_value(*text, f.rss).value_or(0);
+  m.cache = kv_value(*text, f.cache).value_or(0);
+  m.measured = {"RSS", "Cache"};
+  measure(f.swap_key ? kv_value(*text, f.swap_key) : u64_at(d, d.memory, f.swap_file), m.swap,
+          m.measured, "Swap");
+  measure(u64_at(d, d.memory, f.usage), m.usage, m.measured, "Usage");
+  measure(u64_at(d, d.memory, f.max_usage), m.max_usage, m.measured, "Max Usage");
+  return m;
+}
+
+Result<Stats> read_v1(const StatsReader::Dirs& d) {
+  Stats s;
+  auto memory = read_memory(d, kV1Memory);
+  if (!memory) return gone(d);
+  s.memory = std::move(*memory);
+  if (auto cpu = text_at(d, d.cpuacct, "cpuacct.stat")) {
+    s.cpu.user_ns = ticks_to_ns(kv_value(*cpu, "user").value_or(0));
+    s.cpu.system_ns = ticks_to_ns(kv_value(*cpu, "system").value_or(0));
+    s.cpu.total_ns = u64_at(d, d.cpuacct, "cpuacct.usage").value_or(s.cpu.user_ns + s.cpu.system_ns);
     s.cpu.measured = {"System Mode", "User Mode", "Percent"};
   }
-  if (auto text = text_of(cpu, "cpu.stat")) {
-    auto c = parse_kv(*text);
-    s.cpu.throttled_periods = c["nr_throttled"];
-    s.cpu.throttled_time_ns = c["throttled_time"];
+  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
+    s.cpu.throttled_periods = kv_value(*cpu, "nr_throttled").value_or(0);
+    s.cpu.throttled_time_ns = kv_value(*cpu, "throttled_time").value_or(0);
     s.cpu.measured.push_back("Throttled Periods");
     s.cpu.measured.push_back("Throttled Time");
   }
-  if (!pids.empty()) s.pids = read_u64(pids / "pids.current").value_or(0);
+  if (d.pids >= 0) s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
   return s;
 }
 
-Stats read_stats_v2(const fs::path& dir) {
+Result<Stats> read_v2(const StatsReader::Dirs& d) {
   Stats s;
-  if (auto text = text_of(dir, "memory.stat")) {
-    auto m = parse_kv(*text);
-    s.memory.rss = m["anon"];
-    s.memory.cache = m["file"];
-    s.memory.measured = {"RSS", "Cache"};
-    auto& mm = s.memory.measured;
-    measure(read_u64(dir / "memory.swap.current"), s.memory.swap, mm, "Swap");
-    measure(read_u64(dir / "memory.current"), s.memory.usage, mm, "Usage");
-    measure(read_u64(dir / "memory.peak"), s.memory.max_usage, mm, "Max Usage");  // kernel >= 5.19
-  }
-  if (auto text = text_of(dir, "cpu.stat")) {
-    auto c = parse_kv(*text);
-    s.cpu.total_ns = c["usage_usec"] * 1000;
-    s.cpu.user_ns = c["user_usec"] * 1000;
-    s.cpu.system_ns = c["system_usec"] * 1000;
+  auto memory = read_memory(d, kV2Memory);
+  if (!memory) return gone(d);
+  s.memory = std::move(*memory);
+  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
+    s.cpu.total_ns = kv_value(*cpu, "usage_usec").value_or(0) * 1000;
+    s.cpu.user_ns = kv_value(*cpu, "user_usec").value_or(0) * 1000;
+    s.cpu.system_ns = kv_value(*cpu, "system_usec").value_or(0) * 1000;
     s.cpu.measured = {"System Mode", "User Mode", "Percent"};
-    if (c.count("nr_throttled")) {  // present only with the cpu controller enabled
-      s.cpu.throttled_periods = c["nr_throttled"];
-      s.cpu.throttled_time_ns = c["throttled_usec"] * 1000;
+    if (auto throttled = kv_value(*cpu, "nr_throttled")) {  // only with the cpu controller on
+      s.cpu.throttled_periods = *throttled;
+      s.cpu.throttled_time_ns = kv_value(*cpu, "throttled_usec").value_or(0) * 1000;
       s.cpu.measured.push_back("Throttled Periods");
       s.cpu.measured.push_back("Throttled Time");
     }
   }
-  s.pids = read_u64(dir / "pids.current").value_or(0);
+  s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
   return s;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<StatsReader::Dirs>> open_stats_dirs_v1(const std::string& name,
+                                                              const fs::path& memory,
+                                                              const fs::path& cpuacct,
+                                                              const fs::path& cpu,
+                                                              const fs::path& pids) {
+  auto d = std::make_shared<StatsReader::Dirs>();
+  d->name = name;
+  std::vector<std::pair<dev_t, ino_t>> seen;
+  auto mem = open_dir(*d, memory, seen);
+  if (!mem) return make_error("task cgroup " + name + " does not exist (" + mem.message() + ")");
+  d->memory = *mem;
+  // A hierarchy whose directory is missing reads as absent, as its files would.
+  auto optional_dir = [&](const fs::path& dir) {
+    auto fd = open_dir(*d, dir, seen);
+    return fd ? *fd : -1;
+  };
+  d->cpuacct = optional_dir(cpuacct);
+  d->cpu = optional_dir(cpu);
+  d->pids = optional_dir(pids);
+  d->procs = d->pids >= 0 ? d->pids : d->memory;
+  // memory.stat (whose absence says the cgroup is gone) and cgroup.procs stay openat per read.
+  for (const char* f : {"memory.usage_in_bytes", "memory.max_usage_in_bytes"}) hold(*d, d->memory, f);
+  for (const char* f : {"cpuacct.stat", "cpuacct.usage"}) hold(*d, d->cpuacct, f);
+  hold(*d, d->cpu, "cpu.stat");
+  hold(*d, d->pids, "pids.current");
+  return d;
+}
+
+Result<std::shared_ptr<StatsReader::Dirs>> open_stats_dirs_v2(const std::string& name,
+                                                              const fs::path& dir) {
+  auto d = std::make_shared<StatsReader::Dirs>();
+  d->name = name;
+  d->v2 = true;
+  std::vector<std::pair<dev_t, ino_t>> seen;
+  auto fd = open_dir(*d, dir, seen);
+  if (!fd) return make_error("task cgroup " + name + " does not exist (" + fd.message() + ")");
+  d->memory = d->cpuacct = d->cpu = d->pids = d->procs = *fd;
+  for (const char* f : {"memory.swap.current", "memory.current", "memory.peak", "cpu.stat",
+                        "pids.current"})
+    hold(*d, *fd, f);
+  return d;
+}
+
+Result<Stats> read_stats(const StatsReader::Dirs& dirs) {
+  return dirs.v2 ? read_v2(dirs) : read_v1(dirs);
+}
+
+Stats read_stats_v1(const fs::path& memory, const fs::path& cpuacct, const fs::path& cpu,
+                    const fs::path& pids) {
+  auto dirs = open_stats_dirs_v1(memory.string(), memory, cpuacct, cpu, pids);
+  if (!dirs) return {};
+  auto s = read_stats(**dirs);
+  return s ? std::move(*s) : Stats{};
+}
+
+Stats read_stats_v2(const fs::path& dir) {
+  auto dirs = open_stats_dirs_v2(dir.string(), dir);
+  if (!dirs) return {};
+  auto s = read_stats(**dirs);
+  return s ? std::move(*s) : Stats{};
+}
+
+Result<StatsReader> StatsReader::open(const Manager& manager, const std::string& name) {
+  const HostInfo& host = manager.host();
+  const std::string rel = manager.find(name).relative_path();
+  if (host.mode == Mode::V2) {
+    auto d = open_stats_dirs_v2(rel, host.root / rel);
+    if (!d) return make_error(d.message());
+    return StatsReader(std::move(*d));
+  }
+  auto dir = [&](const char* c) {
+    return host.controllers.count(c) ? controller_mount(host.root, host.mounts, c) / rel : fs::path();
+  };
+  auto d = open_stats_dirs_v1(rel, dir("memory"), dir("cpuacct"), dir("cpu"), dir("pids"));
+  if (!d) return make_error(d.message());
+  return StatsReader(std::move(*d));
+}
+
+Result<Stats> StatsReader::read() const { return read_stats(*dirs_); }
+
+std::vector<pid_t> StatsReader::pids() const {
+  auto p = read_pids_at(dirs_->procs, "cgroup.procs");
+  std::sort(p.begin(), p.end());
+  return p;
 }
 
 }  // namespace drover::cgroups

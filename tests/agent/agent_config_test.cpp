@@ -135,6 +135,25 @@ TEST(AgentConfig, JobGcThresholdIsNomadsFourHoursUnlessSet) {
   }
 }
 
+TEST(AgentConfig, CollectionIntervalIsNomadsOneSecondUnlessSet) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->collection_interval, std::chrono::seconds(1));
+  f.config_paths = {write_config("data_dir: /x\ncollection_interval: 250ms\n")};
+  c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->collection_interval, std::chrono::milliseconds(250));
+  for (const char* bad : {"collection_interval: 1ms\n", "collection_interval: 1\n",
+                          "collection_interval: often\n"}) {
+    f.config_paths = {write_config(std::string("data_dir: /x\n") + bad)};
+    c = load_agent_config(f);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.message().find("collection_interval"), std::string::npos) << c.message();
+  }
+}
+
 TEST(AgentConfig, PortSettingsAreReadAsNomadWritesThem) {
   AgentFlags f;
   f.config_paths = {write_config(

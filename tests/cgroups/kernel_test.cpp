@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -314,6 +315,47 @@ TEST_P(KernelCgroups, StatsOfARunningTask) {
   EXPECT_GE(s->pids, 1u);
   ASSERT_TRUE(manager->remove("stats.task").ok());
   EXPECT_NE(wait_for(pid, std::chrono::seconds(5)), -1);
+}
+
+// The agent's collector reads through held directory fds: a running task's memory, CPU and
+// pids, and once its cgroup is removed, an error and no pids rather than zeros or a crash.
+TEST_P(KernelCgroups, StatsReaderReadsARunningTaskAndSaysWhenItsCgroupIsGone) {
+  auto cg = manager->create("reader.task", Limits{});
+  ASSERT_TRUE(cg.ok());
+  auto reader = StatsReader::open(*manager, "reader.task");
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  pid_t pid = spawn_in(*cg, "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5");
+  auto s = reader->read();
+  // user and system come in USER_HZ ticks: they show a little after the ns total does.
+  auto seen = [&] {
+    return s->cpu.total_ns > 0 && s->cpu.user_ns + s->cpu.system_ns > 0 && s->memory.usage > 0;
+  };
+  for (int i = 0; i < 500 && s.ok() && !seen(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    s = reader->read();
+  }
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_GT(s->memory.usage, 0u);
+  EXPECT_GT(s->cpu.total_ns, 0u);
+  EXPECT_GT(s->cpu.user_ns + s->cpu.system_ns, 0u);
+  EXPECT_GE(s->pids, 1u);
+  auto pids = reader->pids();
+  EXPECT_NE(std::find(pids.begin(), pids.end(), pid), pids.end());
+  // The path-based read reports the same fields.
+  auto by_path = cg->stats();
+  ASSERT_TRUE(by_path.ok());
+  EXPECT_EQ(by_path->memory.measured, s->memory.measured);
+  EXPECT_EQ(by_path->cpu.measured, s->cpu.measured);
+
+  ASSERT_TRUE(manager->remove("reader.task").ok());
+  EXPECT_NE(wait_for(pid, std::chrono::seconds(5)), -1);
+  auto after = reader->read();
+  EXPECT_FALSE(after.ok());
+  EXPECT_TRUE(reader->pids().empty());
+  // Created again under the same name: a new reader sees it, the old one still does not.
+  ASSERT_TRUE(manager->create("reader.task", Limits{}).ok());
+  EXPECT_FALSE(reader->read().ok());
+  EXPECT_TRUE(StatsReader::open(*manager, "reader.task").ok());
 }
 
 TEST_P(KernelCgroups, ANewTaskCgroupHasTheSharedCpusAndMemsAndCanBeJoinedAtOnce) {

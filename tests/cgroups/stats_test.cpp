@@ -97,6 +97,100 @@ TEST(CgroupStats, StatsOfAMissingCgroupIsAnError) {
   EXPECT_THAT(s.message(), ::testing::HasSubstr("gone.task"));
 }
 
+// A v2 task cgroup "a1.web" in a fake tree, with a manager over it.
+struct FakeV2Task {
+  fake::TempDir t;
+  std::unique_ptr<Manager> m;
+  fs::path dir;
+  FakeV2Task() {
+    fake::fake_v2_root(t.path(), "cpu memory pids");
+    fake::fake_v2_group(t.path() / "drover.slice", "cpu memory pids");
+    m = Manager::open(*detect(t.path()), "drover.slice").value();
+    dir = t.path() / "drover.slice/a1.web.scope";
+    fake::fake_v2_group(dir, "cpu memory pids");
+    put(dir / "memory.stat", "anon 8192\nfile 4096\n");
+    put(dir / "memory.current", "16384\n");
+    put(dir / "cpu.stat", "usage_usec 3000\nuser_usec 2000\nsystem_usec 1000\n");
+    put(dir / "cgroup.procs", "42\n7\n");
+  }
+};
+
+// Open fds of this process, and of those the ones on directories.
+std::pair<size_t, size_t> open_fds() {
+  size_t all = 0, dirs = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    ++all;
+    if (fs::is_directory(fs::read_symlink(e.path(), ec), ec)) ++dirs;
+  }
+  return {all, dirs};
+}
+
+TEST(CgroupStatsReader, ReadsThroughTheDirectoryFdNotThePath) {
+  FakeV2Task f;
+  auto r = StatsReader::open(*f.m, "a1.web");
+  ASSERT_TRUE(r.ok()) << r.message();
+  // The group moves and another takes its path: the reader follows the directory it opened.
+  fs::rename(f.dir, f.t.path() / "elsewhere");
+  fake::fake_v2_group(f.dir, "cpu memory pids");
+  put(f.dir / "memory.stat", "anon 1\nfile 1\n");
+  put(f.dir / "memory.current", "2\n");
+  auto s = r->read();
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(s->memory.rss, 8192u);
+  EXPECT_EQ(s->memory.usage, 16384u);
+  EXPECT_EQ(s->cpu.total_ns, 3000000u);
+  EXPECT_EQ(r->pids(), (std::vector<pid_t>{7, 42}));
+}
+
+TEST(CgroupStatsReader, ACgroupRemovedUnderneathReadsAsGone) {
+  FakeV2Task f;
+  auto r = StatsReader::open(*f.m, "a1.web");
+  ASSERT_TRUE(r.ok()) << r.message();
+  fs::remove_all(f.dir);
+  auto s = r->read();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("a1.web.scope is gone"));
+  EXPECT_TRUE(r->pids().empty());
+}
+
+TEST(CgroupStatsReader, OpeningAMissingCgroupFailsNamingIt) {
+  FakeV2Task f;
+  auto r = StatsReader::open(*f.m, "other.task");
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), ::testing::HasSubstr("other.task"));
+}
+
+TEST(CgroupStatsReader, V1KeepsOneFdPerHierarchyDirectoryAndClosesThemWithTheLastCopy) {
+  fake::TempDir t;
+  fake::fake_v1_root(t.path());
+  // cpu and cpuacct co-mounted, as most hosts have them: one directory, one fd.
+  fs::remove_all(t.path() / "cpuacct");
+  fs::create_directory_symlink("cpu", t.path() / "cpuacct");
+  fake::fake_v1_group(t.path(), "drover");
+  auto m = Manager::open(*detect(t.path()), "drover");
+  ASSERT_TRUE(m.ok()) << m.message();
+  fake::fake_v1_group(t.path(), "drover/a1.web");
+  ASSERT_TRUE((*m)->create("a1.web", Limits{}).ok());
+  put(t.path() / "memory/drover/a1.web/memory.stat", "total_rss 8192\ntotal_cache 4096\n");
+  put(t.path() / "cpu/drover/a1.web/cpuacct.usage", "3100000000\n");
+  put(t.path() / "cpu/drover/a1.web/cpuacct.stat", "user 1\nsystem 1\n");
+  put(t.path() / "pids/drover/a1.web/pids.current", "4\n");
+  const auto before = open_fds();
+  {
+    auto r = StatsReader::open(**m, "a1.web");
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_EQ(open_fds().second - before.second, 3u) << "memory, cpu+cpuacct, pids";
+    auto copy = *r;
+    auto s = copy.read();
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(s->memory.rss, 8192u);
+    EXPECT_EQ(s->cpu.total_ns, 3100000000u);
+    EXPECT_EQ(s->pids, 4u);
+  }
+  EXPECT_EQ(open_fds(), before);
+}
+
 TEST(CgroupStats, CpuPercentNeedsTwoSamples) {
   CpuPercent p(/*mhz_per_core=*/2000);
   Stats s;

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "agent_process.hpp"
@@ -235,4 +238,98 @@ TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
     rmdir(task_cgroup_dir(parent, c, "other-alloc.t").c_str());
     rmdir(std::filesystem::path(task_cgroup_dir(parent, c, "other-alloc.t")).parent_path().c_str());
   }
+}
+
+namespace {
+
+// CPU the task's cgroup has used, in ms, read from the kernel directly.
+uint64_t cgroup_cpu_ms(const AgentProcess& a, const std::string& alloc) {
+  if (cgroup_v2()) {
+    std::ifstream in(cg(a, "cpu", alloc) + "/cpu.stat");
+    std::string key;
+    uint64_t value = 0;
+    while (in >> key >> value)
+      if (key == "usage_usec") return value / 1000;
+    return 0;
+  }
+  std::string ns = read_trim(cg(a, "cpuacct", alloc) + "/cpuacct.usage");
+  return ns.empty() ? 0 : std::stoull(ns) / 1000000;
+}
+
+// What an operator's clean-up script might do: move the task's processes to the root of each
+// hierarchy and remove its cgroup, leaving the agent a running task with no cgroup. Returns
+// the pids moved (they are outside the agent's reach now).
+std::set<pid_t> remove_cgroup_underneath(const AgentProcess& a, const std::string& alloc) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::path, fs::path>> roots_and_dirs;
+  if (cgroup_v2()) {
+    roots_and_dirs.emplace_back("/sys/fs/cgroup", cg(a, "memory", alloc));
+  } else {
+    std::set<fs::path> seen;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      auto root = fs::canonical(e.path(), ec);
+      auto dir = root / a.cgroup_parent() / (alloc + ".t");
+      if (ec || !seen.insert(root).second || !fs::is_directory(dir, ec)) continue;
+      roots_and_dirs.emplace_back(root, dir);
+    }
+  }
+  std::set<pid_t> moved;
+  for (const auto& [root, dir] : roots_and_dirs) {
+    std::ifstream procs(dir / "cgroup.procs");
+    for (pid_t p = 0; procs >> p;) {
+      moved.insert(p);
+      std::ofstream(root / "cgroup.procs") << p << std::flush;
+    }
+    EXPECT_TRUE(drover::testing::eventually([&] { return rmdir(dir.c_str()) == 0 || errno == ENOENT; },
+                                            std::chrono::seconds(5)))
+        << "cannot remove " << dir << ": " << std::strerror(errno);
+  }
+  return moved;
+}
+
+}  // namespace
+
+// The agent's one collector has read the busy task's cgroup twice by the time a client asks:
+// the first request already has CPU percent (no earlier request, no sleep in the API).
+TEST_F(Cgroups, StatsOfABusyTaskHaveCpuAndMemoryOnTheFirstRequest) {
+  auto agent = AgentProcess::start({.config_yaml = "collection_interval: 100ms\n"});
+  auto ids = agent->submit(job("busy", "service", "while :; do :; done", "{cpu: 100, memory: 64}"));
+  agent->wait_client_status(ids[0], "running");
+  // Busy for at least three collection intervals, by the kernel's count.
+  ASSERT_TRUE(drover::testing::eventually([&] { return cgroup_cpu_ms(*agent, ids[0]) >= 300; },
+                                          std::chrono::seconds(20)));
+  auto stats = agent->get("/v1/client/allocation/" + ids[0] + "/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  auto usage = stats.json()["Tasks"]["t"]["ResourceUsage"];
+  EXPECT_GT(usage["CpuStats"]["Percent"].get<double>(), 0.0) << stats.body;
+  EXPECT_GT(usage["MemoryStats"]["Usage"].get<uint64_t>(), 0u) << stats.body;
+  EXPECT_FALSE(stats.json()["Tasks"]["t"]["Pids"].empty()) << stats.body;
+  // The alloc's total is the sum of its one task.
+  EXPECT_EQ(stats.json()["ResourceUsage"]["CpuStats"]["Percent"], usage["CpuStats"]["Percent"]);
+}
+
+TEST_F(Cgroups, ATaskWhoseCgroupWasRemovedUnderneathHasNoStatsAndTheAgentGoesOn) {
+  auto agent = AgentProcess::start({.config_yaml = "collection_interval: 100ms\n"});
+  auto gone = agent->submit(job("gone", "service", "sleep 1000", "{memory: 64}"));
+  auto kept = agent->submit(job("kept", "service", "sleep 1000", "{memory: 64}"));
+  agent->wait_client_status(gone[0], "running");
+  agent->wait_client_status(kept[0], "running");
+  ASSERT_EQ(agent->get("/v1/client/allocation/" + gone[0] + "/stats").status, 200);
+
+  auto moved = remove_cgroup_underneath(*agent, gone[0]);
+  ASSERT_FALSE(moved.empty());
+  // Within a collection interval or so: no stats, saying why, rather than zeros or a crash.
+  drover::testing::HttpReply r;
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] { return (r = agent->get("/v1/client/allocation/" + gone[0] + "/stats")).status == 404; },
+      std::chrono::seconds(10)))
+      << r.status << " " << r.body;
+  EXPECT_NE(r.body.find("no live task"), std::string::npos) << r.body;
+  // The other task's stats and the agent itself are untouched.
+  auto other = agent->get("/v1/client/allocation/" + kept[0] + "/stats");
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_GT(other.json()["Tasks"]["t"]["ResourceUsage"]["MemoryStats"]["Usage"].get<uint64_t>(), 0u);
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+  for (pid_t p : moved) kill(p, SIGKILL);
 }

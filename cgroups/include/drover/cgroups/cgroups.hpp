@@ -161,4 +161,25 @@ class Manager {
   std::shared_ptr<Hierarchy> hierarchy_;
 };
 
+// Stats through directory fds held open (docs/cgroups.md, "Stats"): each control file is
+// openat'ed relative to a held fd, so no read walks a path, and a task whose cgroup was
+// removed reads as gone rather than as zeros. v1: one fd per distinct hierarchy directory
+// that stats read (memory, cpuacct, cpu, pids; co-mounted cpu,cpuacct share one); v2: one.
+// A cheap handle; copies share the fds, closed with the last copy.
+class StatsReader {
+ public:
+  // Opens task cgroup `name` under `manager`'s parent; fails when it does not exist.
+  static Result<StatsReader> open(const Manager& manager, const std::string& name);
+  // Fails, saying so, once the cgroup has been removed.
+  Result<Stats> read() const;
+  // The pids in the cgroup (one hierarchy's cgroup.procs, sorted); empty once removed.
+  std::vector<pid_t> pids() const;
+
+  struct Dirs;  // internal (src/stats.hpp)
+
+ private:
+  explicit StatsReader(std::shared_ptr<const Dirs> dirs) : dirs_(std::move(dirs)) {}
+  std::shared_ptr<const Dirs> dirs_;
+};
+
 }  // namespace drover::cgroups

@@ -1,0 +1,99 @@
+#include "runner/stats_collector.hpp"
+
+#include "state/alloc.hpp"
+
+namespace drover::runner {
+
+StatsCollector::~StatsCollector() { stop(); }
+
+void StatsCollector::start(std::chrono::nanoseconds interval) {
+  stop();
+  thread_ = std::jthread([this, interval](std::stop_token stop) {
+    auto next = std::chrono::steady_clock::now();
+    while (!stop.stop_requested()) {
+      collect_once();
+      // On a fixed beat: a round that ran long does not push every later one back.
+      next += interval;
+      auto now = std::chrono::steady_clock::now();
+      if (next < now) next = now;
+      std::unique_lock lock(wake_mu_);
+      cv_.wait_until(lock, stop, next, [] { return false; });
+    }
+  });
+}
+
+void StatsCollector::stop() {
+  thread_.request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StatsCollector::track(const std::string& name, cgroups::StatsReader reader) {
+  auto e = std::make_shared<Entry>(std::move(reader));
+  std::lock_guard lock(mu_);
+  entries_[name] = std::move(e);
+}
+
+void StatsCollector::untrack(const std::string& name) {
+  std::shared_ptr<Entry> gone;  // its fds close outside the lock, after a round using it
+  std::lock_guard lock(mu_);
+  if (auto it = entries_.find(name); it != entries_.end()) {
+    gone = std::move(it->second);
+    entries_.erase(it);
+  }
+}
+
+std::size_t StatsCollector::tracked() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+std::shared_ptr<StatsCollector::Entry> StatsCollector::find(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+void StatsCollector::sample(Entry& e) {
+  auto stats = e.reader.read();
+  auto pids = stats ? e.reader.pids() : std::vector<pid_t>{};
+  std::lock_guard lock(e.mu);
+  e.read = true;
+  if (!stats) {
+    // Removed underneath (or between a task's exit and its untrack): no stats, and a
+    // fresh baseline should it come back.
+    e.sample.reset();
+    e.cpu = cgroups::CpuPercent();
+    return;
+  }
+  StatsSample s;
+  s.cpu = e.cpu.update(*stats);
+  s.stats = std::move(*stats);
+  s.pids = std::move(pids);
+  s.timestamp_ns = state::now_ns();
+  e.sample = std::move(s);
+}
+
+void StatsCollector::collect_once() {
+  std::vector<std::shared_ptr<Entry>> round;
+  {
+    std::lock_guard lock(mu_);
+    round.reserve(entries_.size());
+    for (const auto& [_, e] : entries_) round.push_back(e);
+  }
+  // Read without the map's lock: starts and stops of tasks do not wait on a round.
+  for (const auto& e : round) sample(*e);
+}
+
+std::optional<StatsSample> StatsCollector::latest(const std::string& name) {
+  auto e = find(name);
+  if (!e) return std::nullopt;
+  {
+    std::lock_guard lock(e->mu);
+    if (e->read) return e->sample;
+  }
+  sample(*e);
+  std::lock_guard lock(e->mu);
+  return e->sample;
+}
+
+}  // namespace drover::runner

@@ -1,0 +1,103 @@
+// StatsCollector over a fake v2 tree: samples on its rounds, CPU percent from the last two,
+// a first request served before any round, a removed cgroup read as no stats.
+#include "runner/stats_collector.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "fake_tree.hpp"
+
+namespace drover::runner {
+namespace {
+
+namespace fs = std::filesystem;
+using cgroups::fake::put;
+
+struct FakeTask {
+  cgroups::fake::TempDir t;
+  std::unique_ptr<cgroups::Manager> m;
+  fs::path dir;
+  FakeTask() {
+    cgroups::fake::fake_v2_root(t.path(), "cpu memory pids");
+    cgroups::fake::fake_v2_group(t.path() / "drover.slice", "cpu memory pids");
+    m = cgroups::Manager::open(*cgroups::detect(t.path()), "drover.slice").value();
+    dir = t.path() / "drover.slice/a1.web.scope";
+    cgroups::fake::fake_v2_group(dir, "cpu memory pids");
+    put(dir / "memory.stat", "anon 8192\nfile 0\n");
+    put(dir / "memory.current", "8192\n");
+    cpu_us(0);
+    put(dir / "cgroup.procs", "42\n");
+  }
+  void cpu_us(uint64_t us) {
+    put(dir / "cpu.stat", "usage_usec " + std::to_string(us) + "\nuser_usec " +
+                              std::to_string(us) + "\nsystem_usec 0\n");
+  }
+  cgroups::StatsReader reader() const { return *cgroups::StatsReader::open(*m, "a1.web"); }
+};
+
+TEST(StatsCollector, ARoundSamplesEveryTaskAndPercentComesFromTheLastTwo) {
+  FakeTask f;
+  StatsCollector c;
+  c.track("a1.web", f.reader());
+  c.collect_once();
+  auto first = c.latest("a1.web");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->stats.memory.usage, 8192u);
+  EXPECT_EQ(first->cpu.percent, 0.0);
+  EXPECT_EQ(first->pids, std::vector<pid_t>{42});
+  EXPECT_GT(first->timestamp_ns, 0);
+  // 20,000 µs of CPU in a round of at least 20 ms: at most one core.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  f.cpu_us(20000);
+  c.collect_once();
+  auto second = c.latest("a1.web");
+  ASSERT_TRUE(second);
+  EXPECT_GT(second->cpu.percent, 0.0);
+  EXPECT_LE(second->cpu.percent, 100.0);
+  // Asking again reads nothing new: the same sample.
+  EXPECT_EQ(c.latest("a1.web")->timestamp_ns, second->timestamp_ns);
+}
+
+TEST(StatsCollector, ATaskNotYetSampledIsReadOnRequest) {
+  FakeTask f;
+  StatsCollector c;
+  c.track("a1.web", f.reader());
+  auto s = c.latest("a1.web");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->stats.memory.usage, 8192u);
+}
+
+TEST(StatsCollector, ARemovedCgroupHasNoStatsAndAnUntrackedTaskNone) {
+  FakeTask f;
+  StatsCollector c;
+  c.track("a1.web", f.reader());
+  c.collect_once();
+  ASSERT_TRUE(c.latest("a1.web"));
+  fs::remove_all(f.dir);
+  c.collect_once();
+  EXPECT_FALSE(c.latest("a1.web"));
+  c.untrack("a1.web");
+  EXPECT_EQ(c.tracked(), 0u);
+  EXPECT_FALSE(c.latest("a1.web"));
+  EXPECT_FALSE(c.latest("never.tracked"));
+}
+
+TEST(StatsCollector, TheThreadSamplesOnItsOwnAndStops) {
+  FakeTask f;
+  StatsCollector c;
+  c.track("a1.web", f.reader());
+  c.start(std::chrono::milliseconds(10));
+  f.cpu_us(5000);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<StatsSample> s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         !((s = c.latest("a1.web")) && s->stats.cpu.total_ns == 5000000u))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->stats.cpu.total_ns, 5000000u);
+  c.stop();
+}
+
+}  // namespace
+}  // namespace drover::runner
