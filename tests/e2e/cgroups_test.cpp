@@ -236,3 +236,54 @@ TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
     rmdir(std::filesystem::path(task_cgroup_dir(parent, c, "other-alloc.t")).parent_path().c_str());
   }
 }
+
+// systemd with Delegate=yes starts the agent in its unit's cgroup and leaves the subtree to
+// it. With cgroup_parent set to that cgroup, the agent's cgroup becomes an inner node, where
+// v2 allows no process: the agent moves itself (every thread) into the leaf drover-agent, and
+// its tasks' cgroups are that leaf's siblings, held to their limits (docs/cgroups.md, "Layout").
+TEST_F(Cgroups, AgentInItsDelegatedCgroupMovesToALeafBesideItsTasks) {
+  if (!cgroup_v2()) GTEST_SKIP() << "v2 only: v1 allows processes in any cgroup (tests/vm runs it)";
+  namespace fs = std::filesystem;
+  const std::string own = "drover-test-delegated-" + std::to_string(getpid());
+  const fs::path own_dir = fs::path("/sys/fs/cgroup") / own;
+  std::error_code ec;
+  ASSERT_TRUE(fs::create_directory(own_dir, ec)) << own_dir << ": " << ec.message();
+  {
+    auto agent = AgentProcess::start({.cgroup_parent = own, .start_in_cgroup = own_dir.string()});
+    ASSERT_GT(agent->pid(), 0);
+    const std::string leaf = "0::/" + own + "/drover-agent";
+    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(agent->pid()) + "/task", ec))
+      EXPECT_EQ(read_trim((t.path() / "cgroup").string()), leaf) << "thread " << t.path();
+    EXPECT_EQ(read_trim(own_dir / "cgroup.procs"), "") << "a process left in the inner node";
+    const std::string enabled = read_trim(own_dir / "cgroup.subtree_control");
+    EXPECT_NE(enabled.find("memory"), std::string::npos) << enabled;
+    EXPECT_NE(enabled.find("pids"), std::string::npos) << enabled;
+
+    // A task beside the leaf, its limits enforced by the kernel; its monitor with the agent.
+    auto held = agent->submit(job("held", "service",
+                                  "exec perl -e 'for (1..12) { my $p = fork(); if (defined $p && $p == 0) "
+                                  "{ sleep 1000; exit 0 } } sleep 1000'",
+                                  "{memory: 32, pids: 6}"));
+    agent->wait_client_status(held[0], "running");
+    const fs::path task_dir = own_dir / (held[0] + ".t.scope");
+    EXPECT_EQ(cg(*agent, "pids", held[0]), task_dir.string());
+    EXPECT_EQ(read_trim(task_dir / "memory.max"), std::to_string(32 << 20));
+    EXPECT_TRUE(drover::testing::eventually(
+        [&] { return read_trim(task_dir / "pids.current") == "6"; }, std::chrono::seconds(20)))
+        << "pids.current " << read_trim(task_dir / "pids.current");
+    EXPECT_NE(read_trim(task_dir / "pids.events"), "max 0") << "the pids limit never held";
+    std::ifstream agent_procs(own_dir / "drover-agent" / "cgroup.procs");
+    int in_leaf = 0;
+    for (pid_t p; agent_procs >> p;) ++in_leaf;
+    EXPECT_GE(in_leaf, 2) << "the task's monitor is not in the agent's leaf";
+
+    auto oom = agent->submit(job("oom", "batch", "head -c 200m /dev/zero | tail", "{memory: 32}"));
+    auto a = agent->wait_client_status(oom[0], "failed", std::chrono::seconds(30));
+    EXPECT_NE(a.dump().find("OOM Killed"), std::string::npos) << a.dump(2);
+    ASSERT_EQ(agent->del("/v1/job/held").status, 200);
+    agent->wait_client_status(held[0], "complete", std::chrono::seconds(20));
+    EXPECT_FALSE(fs::exists(task_dir));
+  }
+  rmdir((own_dir / "drover-agent").c_str());
+  rmdir(own_dir.c_str());
+}

@@ -39,6 +39,9 @@ class AgentProcess {
     std::vector<std::string> extra_args;
     int port = 0;  // 0: a free one
     std::string cgroup_parent;  // empty: a unique one per agent
+    // An absolute cgroup dir the agent joins before exec, as systemd starts a unit in its own
+    // cgroup (Delegate=yes); empty: the test's own cgroup.
+    std::string start_in_cgroup;
   };
 
   // Starts the agent and waits until /v1/agent/health answers (fails the test otherwise).
