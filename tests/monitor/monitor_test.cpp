@@ -4,15 +4,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <filesystem>
@@ -35,6 +41,20 @@ bool alive(int pid) {
   std::string s = slurp("/proc/" + std::to_string(pid) + "/stat");
   auto close = s.rfind(')');
   return close != std::string::npos && s[close + 2] != 'Z' && s[close + 2] != 'X';
+}
+
+// Makes clone3 fail with ENOSYS in this process and what it execs, as on a kernel older than
+// 5.3 (x86_64 syscall numbers: the test runs where it was built).
+bool refuse_clone3() {
+  sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
 }
 
 bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5s) {
@@ -96,6 +116,7 @@ class Monitor : public ::testing::Test {
       pid_t m = fork();
       if (m == 0) {
         dup2(p[1], 3);
+        if (no_clone3_ && !refuse_clone3()) _exit(126);
         char* envp[] = {nullptr};
         execve(argv[0], argv.data(), envp);
         _exit(127);
@@ -141,6 +162,7 @@ class Monitor : public ::testing::Test {
   fs::path root_;
   std::string state_ = "state";  // the state dir start() and request() use, below root_
   int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
+  bool no_clone3_ = false;  // start() runs the monitor where clone3 fails with ENOSYS
 };
 
 // Private_Clean + Private_Dirty of a process, in KiB.
@@ -367,9 +389,11 @@ class MonitorCgroups : public Monitor {
     Monitor::SetUp();
     std::error_code ec;
     v2_ = fs::exists("/sys/fs/cgroup/cgroup.controllers", ec);
-    const std::string name = "drover-monitor-test-" + std::to_string(getpid());
-    cgroup_ = v2_ ? fs::path("/sys/fs/cgroup") / name : fs::path("/sys/fs/cgroup/pids") / name;
-    ASSERT_TRUE(fs::create_directory(cgroup_, ec)) << cgroup_ << ": " << ec.message();
+    // A cgroup2 tree: the v2 root, or a hybrid host's unified mount (no controllers, but
+    // clone3 places a process there all the same).
+    if (v2_) cgroup2_root_ = "/sys/fs/cgroup";
+    else if (fs::exists("/sys/fs/cgroup/unified/cgroup.controllers", ec))
+      cgroup2_root_ = "/sys/fs/cgroup/unified";
   }
   void TearDown() override {
     Monitor::TearDown();
@@ -377,13 +401,21 @@ class MonitorCgroups : public Monitor {
       eventually([&] { return rmdir(cgroup_.c_str()) == 0 || errno == ENOENT; });
     }
   }
+  // Makes the test's cgroup below `root`; returns its cgroup.procs.
+  std::string make_cgroup(const fs::path& root) {
+    cgroup_ = root / ("drover-monitor-test-" + std::to_string(getpid()));
+    std::error_code ec;
+    EXPECT_TRUE(fs::create_directory(cgroup_, ec)) << cgroup_ << ": " << ec.message();
+    return (cgroup_ / "cgroup.procs").string();
+  }
   bool v2_ = false;
+  fs::path cgroup2_root_;  // empty: no cgroup2 mount (a pure v1 host)
   fs::path cgroup_;
 };
 
 TEST_F(MonitorCgroups, TaskRunsInItsCgroupFromItsFirstInstructionAndTheMonitorStaysOutside) {
-  auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"},
-                    {"--cgroup-procs", (cgroup_ / "cgroup.procs").string()});
+  const auto procs = make_cgroup(v2_ ? cgroup2_root_ : fs::path("/sys/fs/cgroup/pids"));
+  auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"}, {"--cgroup-procs", procs});
   ASSERT_THAT(line, StartsWith("ok ")) << line;
   EXPECT_THAT(line, ::testing::EndsWith(v2_ ? " clone3\n" : " procs\n"));
   const std::string name = cgroup_.filename().string();
@@ -393,4 +425,33 @@ TEST_F(MonitorCgroups, TaskRunsInItsCgroupFromItsFirstInstructionAndTheMonitorSt
               ::testing::Not(::testing::HasSubstr(name)));
   EXPECT_EQ(request("stop 15 1000"), "ok");
   EXPECT_THAT(request("wait"), StartsWith("exited "));
+}
+
+// A kernel without clone3 (< 5.3) or CLONE_INTO_CGROUP (< 5.7): the monitor falls back to the
+// cgroup.procs write, says so in its report, and the task is placed all the same.
+TEST_F(MonitorCgroups, WithoutClone3TheTaskJoinsThroughCgroupProcsAndTheReportSaysSo) {
+  if (cgroup2_root_.empty()) GTEST_SKIP() << "no cgroup2 mount";
+  const auto procs = make_cgroup(cgroup2_root_);
+  no_clone3_ = true;
+  auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"}, {"--cgroup-procs", procs});
+  ASSERT_THAT(line, StartsWith("ok ")) << line;
+  EXPECT_THAT(line, ::testing::EndsWith(" fallback:" + std::to_string(ENOSYS) + "\n"));
+  const std::string name = cgroup_.filename().string();
+  ASSERT_TRUE(eventually([&] { return slurp(log(0)).find("0::/" + name) != std::string::npos; }))
+      << "the task's /proc/self/cgroup: " << slurp(log(0));
+  EXPECT_EQ(request("stop 15 1000"), "ok");
+  EXPECT_THAT(request("wait"), StartsWith("exited "));
+}
+
+// A v2 cgroup the task cannot be born in fails the start, naming the cgroup, and nothing runs:
+// here one that passes a domain controller on, where v2 allows no process (EBUSY; pids alone
+// is a threaded controller, which would leave the cgroup free to become a thread root).
+TEST_F(MonitorCgroups, AV2CgroupThatRefusesTheTaskFailsTheStartNamingIt) {
+  if (!v2_) GTEST_SKIP() << "v2 only: a hybrid host's unified tree has no controller to pass on";
+  const auto procs = make_cgroup(cgroup2_root_);
+  std::ofstream(cgroup_ / "cgroup.subtree_control") << "+memory";
+  ASSERT_NE(slurp(cgroup_ / "cgroup.subtree_control").find("memory"), std::string::npos);
+  auto line = start({"touch", (root_ / "work" / "ran").string()}, {"--cgroup-procs", procs});
+  EXPECT_THAT(line, StartsWith("error cannot start the task in cgroup " + procs)) << line;
+  EXPECT_FALSE(fs::exists(root_ / "work" / "ran"));
 }
