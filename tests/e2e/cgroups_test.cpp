@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "agent_process.hpp"
 
@@ -286,4 +287,23 @@ TEST_F(Cgroups, AgentInItsDelegatedCgroupMovesToALeafBesideItsTasks) {
   }
   rmdir((own_dir / "drover-agent").c_str());
   rmdir(own_dir.c_str());
+}
+
+// On a kernel without clone3 (< 5.3; CLONE_INTO_CGROUP needs 5.7) raw_exec tasks still start
+// in their v2 cgroup, through the cgroup.procs write, and the agent says so once, not per task.
+TEST_F(Cgroups, WithoutClone3TasksStillStartInTheirCgroupAndTheAgentSaysSoOnce) {
+  if (!cgroup_v2()) GTEST_SKIP() << "v2 only: v1 always joins through cgroup.procs (tests/vm runs it)";
+  auto agent = AgentProcess::start({.refuse_clone3 = true});
+  std::vector<std::string> ids;
+  for (const char* id : {"old1", "old2"}) {
+    ids.push_back(agent->submit(job(id, "batch", "cat /proc/self/cgroup", "{memory: 32}"))[0]);
+    agent->wait_client_status(ids.back(), "complete", std::chrono::seconds(30));
+    auto out = agent->get("/v1/client/fs/logs/" + ids.back() + "?task=t").body;
+    EXPECT_EQ(out, "0::/" + agent->cgroup_parent() + "/" + ids.back() + ".t.scope\n");
+  }
+  const std::string log = agent->log();
+  const std::string said = "refuses clone3(CLONE_INTO_CGROUP)";
+  auto first = log.find(said);
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said more than once:\n" << log;
 }

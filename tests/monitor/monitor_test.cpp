@@ -4,12 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,7 +14,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <filesystem>
@@ -27,12 +22,14 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "no_clone3.hpp"
 #include "test_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ::testing::StartsWith;
 
+using drover::test_support::refuse_clone3;
 using drover::test_support::slurp;
 
 namespace {
@@ -41,20 +38,6 @@ bool alive(int pid) {
   std::string s = slurp("/proc/" + std::to_string(pid) + "/stat");
   auto close = s.rfind(')');
   return close != std::string::npos && s[close + 2] != 'Z' && s[close + 2] != 'X';
-}
-
-// Makes clone3 fail with ENOSYS in this process and what it execs, as on a kernel older than
-// 5.3 (x86_64 syscall numbers: the test runs where it was built).
-bool refuse_clone3() {
-  sock_filter f[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
-  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
 }
 
 bool eventually(const std::function<bool()>& f, std::chrono::milliseconds limit = 5s) {

@@ -1,4 +1,5 @@
 #include "agent_process.hpp"
+#include "no_clone3.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -177,6 +178,10 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
         _exit(126);
       }
       close(procs);
+    }
+    if (opts.refuse_clone3 && !drover::test_support::refuse_clone3()) {
+      dprintf(log, "cannot refuse clone3: %s\n", strerror(errno));
+      _exit(126);
     }
     int in = open("/dev/null", O_RDONLY);
     dup2(in, 0);

@@ -42,6 +42,7 @@ class AgentProcess {
     // An absolute cgroup dir the agent joins before exec, as systemd starts a unit in its own
     // cgroup (Delegate=yes); empty: the test's own cgroup.
     std::string start_in_cgroup;
+    bool refuse_clone3 = false;  // the agent and its monitors run as on a kernel < 5.3
   };
 
   // Starts the agent and waits until /v1/agent/health answers (fails the test otherwise).
