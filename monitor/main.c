@@ -336,8 +336,8 @@ int main(int argc, char **argv) {
   epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
   ev.data.u64 = TAG_TIMER;
   epoll_ctl(epfd, EPOLL_CTL_ADD, mon.timerfd, &ev);
-  report("ok %d %llu %d %llu\n", (int)mon.task_pid, (unsigned long long)mon.task_start,
-         (int)getpid(), (unsigned long long)my_start);
+  report("ok %d %llu %d %llu %s\n", (int)mon.task_pid, (unsigned long long)mon.task_start,
+         (int)getpid(), (unsigned long long)my_start, t.placement[0] ? t.placement : "none");
   /* After the report, off the timed start: the file is for an agent that died between asking
    * for the start and keeping the handle, and it comes back far later than this. Atomic, not
    * fsynced: it only matters across an agent crash, where the page cache survives; after a

@@ -36,11 +36,15 @@ struct task_spec {
   const char **procs; /* cgroup.procs files to join before the first instruction */
   int nprocs;
   int out_fd, err_fd; /* the task's stdout and stderr */
+  /* Set by task_start: how the task got into its cgroups, the last word of the `ok` report:
+   * "clone3" (born in its v2 cgroup), "procs" (cgroup.procs writes: v1), "none", or
+   * "fallback:ERRNO" (a v2 cgroup, but this kernel refused clone3(CLONE_INTO_CGROUP)). */
+  char placement[32];
 };
 
 /* task.c */
 /* Starts the task in its own session. On failure returns -1 with a message in err. */
-pid_t task_start(const struct task_spec *t, char *err, size_t errlen);
+pid_t task_start(struct task_spec *t, char *err, size_t errlen);
 /* Signals the task's group and every process the monitor adopted as subreaper (and their
  * groups): what a stop must reach. */
 void task_kill_tree(pid_t pgid, int sig);

@@ -2,6 +2,11 @@
 // children through cgroup.subtree_control at every level of the parent chain. Kill with
 // cgroup.kill (kernel >= 5.14) or cgroup.freeze + SIGKILL; OOM from memory.events oom_kill.
 // Plain file writes throughout: these are the files the fake-tree tests check.
+// An agent whose own cgroup lies on the parent chain (systemd's Delegate=yes with
+// cgroup_parent below the unit) first moves itself into the leaf <own>/drover-agent:
+// docs/cgroups.md, "Layout".
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -21,6 +26,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kScope = ".scope";
+// The leaf the agent (and every process of its own cgroup) moves to when task cgroups are
+// made below its own cgroup: a sibling of the tasks' cgroups, never listed as one of them.
+constexpr const char* kAgentLeaf = "drover-agent";
 
 std::set<std::string> words_in(const fs::path& file) {
   std::set<std::string> out;
@@ -38,6 +46,7 @@ class V2 final : public Hierarchy {
       : host_(std::move(host)), parent_(std::move(parent)), fs_(std::move(fs)) {}
 
   Status open_parent() override {
+    if (auto st = leave_own_cgroup(); !st) return st;
     // Every level from the root down to the parent passes the controllers on to its children.
     std::string level;
     if (auto st = enable_controllers(level); !st) return st;
@@ -154,6 +163,43 @@ class V2 final : public Hierarchy {
   Status fail(const std::string& name, const Status& st) {
     (void)remove(name);
     return make_error("cannot create task cgroup " + group(name) + ": " + st.message());
+  }
+
+  // The agent's own cgroup below the root, as /proc/self/cgroup's "0::" line names it; ""
+  // at the root (which may hold processes and still pass controllers on), or where that
+  // path is not this tree's (a fake tree, another mount): there the agent's pid is not listed.
+  std::string own_cgroup() const {
+    auto text = read_file("/proc/self/cgroup");
+    if (!text) return "";
+    std::istringstream in(*text);
+    std::string line, own;
+    while (std::getline(in, line))
+      if (line.starts_with("0::/")) own = line.substr(4);
+    if (own.empty()) return "";
+    auto pids = read_pids(fs_->dir("", own) / "cgroup.procs");
+    return std::find(pids.begin(), pids.end(), getpid()) != pids.end() ? own : "";
+  }
+
+  // No process may live in a cgroup that passes controllers on (the kernel refuses the
+  // subtree_control write, EBUSY). When the parent is the agent's own cgroup or below it,
+  // as under systemd with Delegate=yes and cgroup_parent inside the unit's cgroup, every
+  // process in it moves to the leaf <own>/drover-agent first: the agent (cgroup.procs moves
+  // all its threads) and the monitors it or an earlier agent started there. Monitors the
+  // agent starts later are born in the leaf with it.
+  Status leave_own_cgroup() {
+    const std::string own = own_cgroup();
+    if (own.empty() || (parent_ != own && !parent_.starts_with(own + "/"))) return {};
+    const std::string leaf = own + "/" + kAgentLeaf;
+    if (auto st = fs_->make_group("", leaf); !st) return st;
+    Status last;
+    for (int round = 0; round < 10; ++round) {  // a process may fork while we move the others
+      auto pids = read_pids(fs_->dir("", own) / "cgroup.procs");
+      if (pids.empty()) return {};
+      for (pid_t p : pids)
+        if (auto st = fs_->write("", leaf, "cgroup.procs", std::to_string(p)); !st) last = st;
+    }
+    return make_error("cannot move the processes of the agent's own cgroup " + own + " into " +
+                      leaf + (last ? std::string() : ": " + last.message()));
   }
 
   // Writes "+cpu +memory +pids +cpuset" (those the level has, in one write) to `level`'s

@@ -184,6 +184,7 @@ MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
     throw std::runtime_error("task monitor " + monitor_path + " did not report the start" +
                              (line.empty() ? std::string() : ": \"" + line + "\""));
   }
+  in >> s.placement;  // absent from a monitor older than the word
   return s;
 }
 

@@ -23,12 +23,16 @@ struct ExitRecord {
 std::optional<ExitRecord> parse_exit_line(const std::string& line);
 
 // What the monitor says on its status fd once the task runs: "ok TASKPID TASKSTART MONPID
-// MONSTART", or "error <why>".
+// MONSTART PLACEMENT", or "error <why>".
 struct MonitorStarted {
   int task_pid = 0;
   uint64_t task_start = 0;
   int monitor_pid = 0;
   uint64_t monitor_start = 0;
+  // How the task got into its cgroups (monitor/README.md, "Flags"): "clone3", "procs",
+  // "none", or "fallback:ERRNO" where the kernel refused clone3(CLONE_INTO_CGROUP). Not kept
+  // in the handle: it only matters at the start.
+  std::string placement;
 };
 // Reads the status line from `fd` until EOF or `timeout`, closes `fd`, and parses it; throws
 // std::runtime_error with the monitor's message (or naming `monitor_path`) otherwise.

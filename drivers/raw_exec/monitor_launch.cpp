@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <iostream>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -71,7 +74,18 @@ monitored::MonitorStarted launch_monitor(const MonitorLaunch& req,
     throw std::runtime_error("task monitor " + req.monitor_path + ": " + std::strerror(errno));
   }
   write_env_file(req.state_dir + "/env", req.env);
-  return monitored::spawn_monitor(monitor_argv(req), timeout);
+  auto started = monitored::spawn_monitor(monitor_argv(req), timeout);
+  if (started.placement.starts_with("fallback:")) {
+    // Every start on this kernel takes the slower path: say so once, not per task.
+    static std::once_flag said;
+    std::call_once(said, [&] {
+      int err = std::atoi(started.placement.c_str() + 9);
+      std::cerr << "raw_exec: this kernel refuses clone3(CLONE_INTO_CGROUP) ("
+                << std::strerror(err) << "; it needs Linux >= 5.7): tasks join their cgroup v2 "
+                << "through a cgroup.procs write, a migration per start\n";
+    });
+  }
+  return started;
 }
 
 }  // namespace drover::raw_exec

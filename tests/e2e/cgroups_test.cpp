@@ -14,6 +14,7 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "agent_process.hpp"
 
@@ -332,4 +333,74 @@ TEST_F(Cgroups, ATaskWhoseCgroupWasRemovedUnderneathHasNoStatsAndTheAgentGoesOn)
   EXPECT_GT(other.json()["Tasks"]["t"]["ResourceUsage"]["MemoryStats"]["Usage"].get<uint64_t>(), 0u);
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
   for (pid_t p : moved) kill(p, SIGKILL);
+}
+
+// systemd with Delegate=yes starts the agent in its unit's cgroup and leaves the subtree to
+// it. With cgroup_parent set to that cgroup, the agent's cgroup becomes an inner node, where
+// v2 allows no process: the agent moves itself (every thread) into the leaf drover-agent, and
+// its tasks' cgroups are that leaf's siblings, held to their limits (docs/cgroups.md, "Layout").
+TEST_F(Cgroups, AgentInItsDelegatedCgroupMovesToALeafBesideItsTasks) {
+  if (!cgroup_v2()) GTEST_SKIP() << "v2 only: v1 allows processes in any cgroup (tests/vm runs it)";
+  namespace fs = std::filesystem;
+  const std::string own = "drover-test-delegated-" + std::to_string(getpid());
+  const fs::path own_dir = fs::path("/sys/fs/cgroup") / own;
+  std::error_code ec;
+  ASSERT_TRUE(fs::create_directory(own_dir, ec)) << own_dir << ": " << ec.message();
+  {
+    auto agent = AgentProcess::start({.cgroup_parent = own, .start_in_cgroup = own_dir.string()});
+    ASSERT_GT(agent->pid(), 0);
+    const std::string leaf = "0::/" + own + "/drover-agent";
+    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(agent->pid()) + "/task", ec))
+      EXPECT_EQ(read_trim((t.path() / "cgroup").string()), leaf) << "thread " << t.path();
+    EXPECT_EQ(read_trim(own_dir / "cgroup.procs"), "") << "a process left in the inner node";
+    const std::string enabled = read_trim(own_dir / "cgroup.subtree_control");
+    EXPECT_NE(enabled.find("memory"), std::string::npos) << enabled;
+    EXPECT_NE(enabled.find("pids"), std::string::npos) << enabled;
+
+    // A task beside the leaf, its limits enforced by the kernel; its monitor with the agent.
+    auto held = agent->submit(job("held", "service",
+                                  "exec perl -e 'for (1..12) { my $p = fork(); if (defined $p && $p == 0) "
+                                  "{ sleep 1000; exit 0 } } sleep 1000'",
+                                  "{memory: 32, pids: 6}"));
+    agent->wait_client_status(held[0], "running");
+    const fs::path task_dir = own_dir / (held[0] + ".t.scope");
+    EXPECT_EQ(cg(*agent, "pids", held[0]), task_dir.string());
+    EXPECT_EQ(read_trim(task_dir / "memory.max"), std::to_string(32 << 20));
+    EXPECT_TRUE(drover::testing::eventually(
+        [&] { return read_trim(task_dir / "pids.current") == "6"; }, std::chrono::seconds(20)))
+        << "pids.current " << read_trim(task_dir / "pids.current");
+    EXPECT_NE(read_trim(task_dir / "pids.events"), "max 0") << "the pids limit never held";
+    std::ifstream agent_procs(own_dir / "drover-agent" / "cgroup.procs");
+    int in_leaf = 0;
+    for (pid_t p; agent_procs >> p;) ++in_leaf;
+    EXPECT_GE(in_leaf, 2) << "the task's monitor is not in the agent's leaf";
+
+    auto oom = agent->submit(job("oom", "batch", "head -c 200m /dev/zero | tail", "{memory: 32}"));
+    auto a = agent->wait_client_status(oom[0], "failed", std::chrono::seconds(30));
+    EXPECT_NE(a.dump().find("OOM Killed"), std::string::npos) << a.dump(2);
+    ASSERT_EQ(agent->del("/v1/job/held").status, 200);
+    agent->wait_client_status(held[0], "complete", std::chrono::seconds(20));
+    EXPECT_FALSE(fs::exists(task_dir));
+  }
+  rmdir((own_dir / "drover-agent").c_str());
+  rmdir(own_dir.c_str());
+}
+
+// On a kernel without clone3 (< 5.3; CLONE_INTO_CGROUP needs 5.7) raw_exec tasks still start
+// in their v2 cgroup, through the cgroup.procs write, and the agent says so once, not per task.
+TEST_F(Cgroups, WithoutClone3TasksStillStartInTheirCgroupAndTheAgentSaysSoOnce) {
+  if (!cgroup_v2()) GTEST_SKIP() << "v2 only: v1 always joins through cgroup.procs (tests/vm runs it)";
+  auto agent = AgentProcess::start({.refuse_clone3 = true});
+  std::vector<std::string> ids;
+  for (const char* id : {"old1", "old2"}) {
+    ids.push_back(agent->submit(job(id, "batch", "cat /proc/self/cgroup", "{memory: 32}"))[0]);
+    agent->wait_client_status(ids.back(), "complete", std::chrono::seconds(30));
+    auto out = agent->get("/v1/client/fs/logs/" + ids.back() + "?task=t").body;
+    EXPECT_EQ(out, "0::/" + agent->cgroup_parent() + "/" + ids.back() + ".t.scope\n");
+  }
+  const std::string log = agent->log();
+  const std::string said = "refuses clone3(CLONE_INTO_CGROUP)";
+  auto first = log.find(said);
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(said, first + 1), std::string::npos) << "said more than once:\n" << log;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -21,12 +22,14 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "no_clone3.hpp"
 #include "test_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ::testing::StartsWith;
 
+using drover::test_support::refuse_clone3;
 using drover::test_support::slurp;
 
 namespace {
@@ -96,6 +99,7 @@ class Monitor : public ::testing::Test {
       pid_t m = fork();
       if (m == 0) {
         dup2(p[1], 3);
+        if (no_clone3_ && !refuse_clone3()) _exit(126);
         char* envp[] = {nullptr};
         execve(argv[0], argv.data(), envp);
         _exit(127);
@@ -141,6 +145,7 @@ class Monitor : public ::testing::Test {
   fs::path root_;
   std::string state_ = "state";  // the state dir start() and request() use, below root_
   int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
+  bool no_clone3_ = false;  // start() runs the monitor where clone3 fails with ENOSYS
 };
 
 // Private_Clean + Private_Dirty of a process, in KiB.
@@ -355,3 +360,81 @@ TEST_F(Monitor, EachRunningMonitorCostsUnder512KiBOfPrivateMemory) {
 }
 
 }  // namespace
+
+// The task in its cgroup before its first instruction, the monitor outside it (so a stop's
+// cgroup.kill, the memory limit and pids.max reach the task only). On a v2 kernel the task is
+// born there (clone3 CLONE_INTO_CGROUP, no migration), elsewhere it joins through
+// cgroup.procs; the `ok` report says which. Runs on the host and in the v2 guest (tests/vm).
+class MonitorCgroups : public Monitor {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create cgroups";
+    Monitor::SetUp();
+    std::error_code ec;
+    v2_ = fs::exists("/sys/fs/cgroup/cgroup.controllers", ec);
+    // A cgroup2 tree: the v2 root, or a hybrid host's unified mount (no controllers, but
+    // clone3 places a process there all the same).
+    if (v2_) cgroup2_root_ = "/sys/fs/cgroup";
+    else if (fs::exists("/sys/fs/cgroup/unified/cgroup.controllers", ec))
+      cgroup2_root_ = "/sys/fs/cgroup/unified";
+  }
+  void TearDown() override {
+    Monitor::TearDown();
+    if (!cgroup_.empty()) {
+      eventually([&] { return rmdir(cgroup_.c_str()) == 0 || errno == ENOENT; });
+    }
+  }
+  // Makes the test's cgroup below `root`; returns its cgroup.procs.
+  std::string make_cgroup(const fs::path& root) {
+    cgroup_ = root / ("drover-monitor-test-" + std::to_string(getpid()));
+    std::error_code ec;
+    EXPECT_TRUE(fs::create_directory(cgroup_, ec)) << cgroup_ << ": " << ec.message();
+    return (cgroup_ / "cgroup.procs").string();
+  }
+  bool v2_ = false;
+  fs::path cgroup2_root_;  // empty: no cgroup2 mount (a pure v1 host)
+  fs::path cgroup_;
+};
+
+TEST_F(MonitorCgroups, TaskRunsInItsCgroupFromItsFirstInstructionAndTheMonitorStaysOutside) {
+  const auto procs = make_cgroup(v2_ ? cgroup2_root_ : fs::path("/sys/fs/cgroup/pids"));
+  auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"}, {"--cgroup-procs", procs});
+  ASSERT_THAT(line, StartsWith("ok ")) << line;
+  EXPECT_THAT(line, ::testing::EndsWith(v2_ ? " clone3\n" : " procs\n"));
+  const std::string name = cgroup_.filename().string();
+  ASSERT_TRUE(eventually([&] { return slurp(log(0)).find(name) != std::string::npos; }))
+      << "the task's /proc/self/cgroup: " << slurp(log(0));
+  EXPECT_THAT(slurp("/proc/" + std::to_string(monitor_pid_) + "/cgroup"),
+              ::testing::Not(::testing::HasSubstr(name)));
+  EXPECT_EQ(request("stop 15 1000"), "ok");
+  EXPECT_THAT(request("wait"), StartsWith("exited "));
+}
+
+// A kernel without clone3 (< 5.3) or CLONE_INTO_CGROUP (< 5.7): the monitor falls back to the
+// cgroup.procs write, says so in its report, and the task is placed all the same.
+TEST_F(MonitorCgroups, WithoutClone3TheTaskJoinsThroughCgroupProcsAndTheReportSaysSo) {
+  if (cgroup2_root_.empty()) GTEST_SKIP() << "no cgroup2 mount";
+  const auto procs = make_cgroup(cgroup2_root_);
+  no_clone3_ = true;
+  auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"}, {"--cgroup-procs", procs});
+  ASSERT_THAT(line, StartsWith("ok ")) << line;
+  EXPECT_THAT(line, ::testing::EndsWith(" fallback:" + std::to_string(ENOSYS) + "\n"));
+  const std::string name = cgroup_.filename().string();
+  ASSERT_TRUE(eventually([&] { return slurp(log(0)).find("0::/" + name) != std::string::npos; }))
+      << "the task's /proc/self/cgroup: " << slurp(log(0));
+  EXPECT_EQ(request("stop 15 1000"), "ok");
+  EXPECT_THAT(request("wait"), StartsWith("exited "));
+}
+
+// A v2 cgroup the task cannot be born in fails the start, naming the cgroup, and nothing runs:
+// here one that passes a domain controller on, where v2 allows no process (EBUSY; pids alone
+// is a threaded controller, which would leave the cgroup free to become a thread root).
+TEST_F(MonitorCgroups, AV2CgroupThatRefusesTheTaskFailsTheStartNamingIt) {
+  if (!v2_) GTEST_SKIP() << "v2 only: a hybrid host's unified tree has no controller to pass on";
+  const auto procs = make_cgroup(cgroup2_root_);
+  std::ofstream(cgroup_ / "cgroup.subtree_control") << "+memory";
+  ASSERT_NE(slurp(cgroup_ / "cgroup.subtree_control").find("memory"), std::string::npos);
+  auto line = start({"touch", (root_ / "work" / "ran").string()}, {"--cgroup-procs", procs});
+  EXPECT_THAT(line, StartsWith("error cannot start the task in cgroup " + procs)) << line;
+  EXPECT_FALSE(fs::exists(root_ / "work" / "ran"));
+}

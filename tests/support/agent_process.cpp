@@ -1,4 +1,5 @@
 #include "agent_process.hpp"
+#include "no_clone3.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -11,6 +12,8 @@
 #include <httplib.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -168,6 +171,18 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
     // Its own process group, so a test's signals never reach the agent by accident.
     setpgid(0, 0);
     int log = open(a->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (!opts.start_in_cgroup.empty()) {
+      int procs = open((opts.start_in_cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+      if (procs < 0 || write(procs, "0\n", 2) != 2) {
+        dprintf(log, "cannot join cgroup %s: %s\n", opts.start_in_cgroup.c_str(), strerror(errno));
+        _exit(126);
+      }
+      close(procs);
+    }
+    if (opts.refuse_clone3 && !drover::test_support::refuse_clone3()) {
+      dprintf(log, "cannot refuse clone3: %s\n", strerror(errno));
+      _exit(126);
+    }
     int in = open("/dev/null", O_RDONLY);
     dup2(in, 0);
     dup2(log, 1);

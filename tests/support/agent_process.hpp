@@ -39,6 +39,10 @@ class AgentProcess {
     std::vector<std::string> extra_args;
     int port = 0;  // 0: a free one
     std::string cgroup_parent;  // empty: a unique one per agent
+    // An absolute cgroup dir the agent joins before exec, as systemd starts a unit in its own
+    // cgroup (Delegate=yes); empty: the test's own cgroup.
+    std::string start_in_cgroup;
+    bool refuse_clone3 = false;  // the agent and its monitors run as on a kernel < 5.3
   };
 
   // Starts the agent and waits until /v1/agent/health answers (fails the test otherwise).

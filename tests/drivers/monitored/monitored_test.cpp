@@ -65,6 +65,29 @@ TEST(MonitorCommands, AreTheWordsOfTheMonitorsProtocol) {
   EXPECT_EQ(reply_error("error task has exited"), "task has exited");
 }
 
+// The start report: how the task entered its cgroups is its last word (monitor/README.md,
+// "Cgroups"); a report without it (a monitor from before the word) still reads as a start.
+MonitorStarted status_from(const std::string& line) {
+  int p[2];
+  EXPECT_EQ(pipe(p), 0);
+  EXPECT_EQ(write(p[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  close(p[1]);
+  return read_monitor_status(p[0], 2s, "drover-monitor");
+}
+
+TEST(MonitorStartReport, NamesHowTheTaskWasPlacedAndStillReadsWithoutIt) {
+  auto s = status_from("ok 41 100 40 99 fallback:38\n");
+  EXPECT_EQ(s.task_pid, 41);
+  EXPECT_EQ(s.monitor_pid, 40);
+  EXPECT_EQ(s.placement, "fallback:38");
+  EXPECT_EQ(status_from("ok 41 100 40 99 clone3\n").placement, "clone3");
+  auto old = status_from("ok 41 100 40 99\n");
+  EXPECT_EQ(old.monitor_start, 99u);
+  EXPECT_EQ(old.placement, "");
+  EXPECT_THROW(status_from("error cannot start the task in cgroup /x/cgroup.procs: Device or resource busy\n"),
+               std::runtime_error);
+}
+
 TEST_F(MonitoredTaskTest, StartingHandleWithNothingInItsStateDirNeverStarted) {
   EXPECT_THROW(MonitoredTask::recover_starting(starting(1)), sdk::NeverStarted);
   EXPECT_THROW(MonitoredTask::recover_starting({{"Starting", true}}), sdk::NeverStarted);
