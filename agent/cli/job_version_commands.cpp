@@ -6,6 +6,7 @@
 
 #include "cli/alloc_monitor.hpp"
 #include "cli/command_context.hpp"
+#include "cli/job_diff_view.hpp"
 #include "cli/table.hpp"
 #include "cli/time_format.hpp"
 
@@ -13,11 +14,28 @@ namespace drover::cli {
 
 namespace {
 
-int job_history(Context& ctx, const std::string& id) {
-  auto v = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/versions"));
+int job_history(Context& ctx, const std::string& id, bool with_diffs) {
+  auto v = ctx.api.get_json(with_namespace(
+      ctx, "/v1/job/" + url_escape(id) + "/versions" + (with_diffs ? "?diffs=true" : "")));
   if (!v) return print_error(ctx, v.message());
   if (ctx.json) {
     print_json(ctx, *v);
+    return 0;
+  }
+  if (with_diffs) {
+    // Newest first, each with what changed from the version before it (Nomad's -p).
+    const auto versions = v->value("Versions", nlohmann::json::array());
+    const auto diffs = v->value("Diffs", nlohmann::json::array());
+    for (std::size_t i = 0; i < versions.size(); ++i) {
+      const auto& j = versions[i];
+      ctx.out << (i ? "\n" : "") << "Version     = " << int_field(j, "Version") << '\n'
+              << "Stable      = " << (bool_field(j, "Stable") ? "true" : "false") << '\n'
+              << "Submit Date = " << format_unix_nanos(j.value("SubmitTime", int64_t{0})) << '\n';
+      if (diffs.is_array() && i < diffs.size()) {
+        ctx.out << "Diff        =\n";
+        print_job_diff(ctx.out, diffs[i], nlohmann::json());
+      }
+    }
     return 0;
   }
   Table table({"Version", "Stable", "Stopped", "Submit Date"});
@@ -108,9 +126,13 @@ int job_scale(Context& ctx, const ScaleOptions& o) {
 void add_job_version_commands(CLI::App& job, Handler& selected) {
   auto* history = job.add_subcommand("history", "List a job's versions (server)");
   auto history_id = std::make_shared<std::string>();
+  auto history_p = std::make_shared<bool>(false);
+  history->add_flag("-p", *history_p, "Show each version's changes from the one before it");
   history->add_option("id", *history_id, "Job ID")->required();
-  history->callback([&selected, history_id] {
-    selected = [history_id](Context& ctx) { return job_history(ctx, *history_id); };
+  history->callback([&selected, history_id, history_p] {
+    selected = [history_id, history_p](Context& ctx) {
+      return job_history(ctx, *history_id, *history_p);
+    };
   });
 
   auto* revert = job.add_subcommand("revert", "Run an earlier version of a job again (server)");

@@ -567,10 +567,12 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     auto r = etcd.range_prefix(ctx.keys.job_versions(ns_of(req), req.matches[1]));
     if (!r) return reply_error(res, 503, r.message());
     json versions = json::array();
+    std::map<int, json> specs;  // version -> the stored job, for ?diffs=true
     for (const auto& kv : r.value().kvs) {
       json rec = json::parse(kv.value, nullptr, false);
       if (!rec.is_object()) continue;
       json j = rec["Job"];
+      specs[rec.value("Version", 0)] = j;
       j["Version"] = rec.value("Version", 0);
       j["Stop"] = rec.value("Stop", false);
       j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
@@ -583,7 +585,14 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     std::sort(versions.begin(), versions.end(), [](const json& a, const json& b) {
       return a.value("Version", 0) > b.value("Version", 0);
     });
-    reply_json(res, {{"Versions", versions}, {"Diffs", nullptr}});
+    // ?diffs=true: Nomad's Diffs, one per version but the oldest, against the one before it.
+    json diffs = nullptr;
+    if (req.get_param_value("diffs") == "true") {
+      diffs = json::array();
+      for (auto it = specs.rbegin(); std::next(it) != specs.rend(); ++it)
+        diffs.push_back(job_diff(std::next(it)->second, it->second));
+    }
+    reply_json(res, {{"Versions", versions}, {"Diffs", diffs}});
   });
   s.Get(R"(/v1/job/(.+))",
         with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,

@@ -344,6 +344,12 @@ TEST(Cluster, ScaleAndRevertWriteNewVersionsThatThePlacementFollows) {
   ASSERT_EQ(history.exit_code, 0) << history.err;
   for (const char* v : {"\n2 ", "\n1 ", "\n0 "})
     EXPECT_NE(history.out.find(v), std::string::npos) << history.out;
+  // -p: each version's diff against the one before it (version 2 is version 0's count again).
+  auto diffs =
+      drover::testing::run_drover({"job", "history", "-p", "sized"}, c.follower().address());
+  ASSERT_EQ(diffs.exit_code, 0) << diffs.err;
+  EXPECT_NE(diffs.out.find("+/- Count: \"3\" => \"2\""), std::string::npos) << diffs.out;
+  EXPECT_NE(diffs.out.find("+/- Count: \"2\" => \"3\""), std::string::npos) << diffs.out;
   auto again = c.follower().post("/v1/job/sized/revert", R"({"JobVersion": 2})", "application/json");
   EXPECT_EQ(again.status, 400) << "the current version: " << again.body;
   c.follower().del("/v1/job/sized");

@@ -12,11 +12,14 @@
 #include <httplib.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <random>
 #include <thread>
 
 namespace drover::testing {
@@ -89,7 +92,29 @@ std::vector<std::string> parent_cgroup_dirs(const std::string& parent) {
 }
 
 int free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  // Below the kernel's ephemeral range: a port the kernel hands out for bind(0) is handed out
+  // again at once as the source port of any outgoing connection (to etcd, dockerd, an agent)
+  // of the tests running beside this one, and a server started on it a moment later finds it
+  // taken. Ports below the range are never given out that way: try random ones there.
+  int low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d", &low) != 1) low = 32768;
+    std::fclose(f);
+  }
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  const int first = 10000, last = std::max(first + 1000, low) - 1;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = std::uniform_int_distribution<int>(first, last)(rng);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // all taken: the kernel's choice
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -46,7 +46,7 @@ const POLICIES = ['read', 'submit', 'operate', 'management'];
 // Whether a token's policy allows an action; `policy` null means ACLs are off (all allowed).
 export function allows(policy, action) {
   if (policy === null || policy === undefined) return true;
-  const need = { read: 'read', submit: 'submit', stop: 'submit', restart: 'submit', dispatch: 'submit', force: 'submit', operate: 'operate' }[action] || 'management';
+  const need = { read: 'read', submit: 'submit', stop: 'submit', restart: 'submit', dispatch: 'submit', force: 'submit', operate: 'operate', drain: 'operate' }[action] || 'management';
   return POLICIES.indexOf(policy) >= POLICIES.indexOf(need);
 }
 
@@ -102,4 +102,52 @@ export function base64Utf8(text) {
   let bin = '';
   for (const b of new TextEncoder().encode(text || '')) bin += String.fromCharCode(b);
   return btoa(bin);
+}
+
+// Go's duration text ("1h", "30m", "1h30m", "90s", "250ms") as nanoseconds, the unit of
+// Nomad's DrainSpec.Deadline; null when it is not one.
+export function parseDuration(text) {
+  const t = (text || '').trim();
+  if (!t) return null;
+  const units = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let end = 0;
+  for (let m; (m = re.exec(t)); end = re.lastIndex) total += parseFloat(m[1]) * units[m[2]];
+  return end === t.length && end > 0 ? Math.round(total) : null;
+}
+
+// One line per change in Nomad's job diff (GET /v1/job/:id/versions?diffs=true), named by
+// where it is: "Priority: 50 → 70", "group g: Count: 2 → 3", "task g/t: + Env".
+export function diffSummary(diff) {
+  const out = [];
+  const mark = { Added: '+ ', Deleted: '- ', Edited: '' };
+  const walk = (d, where) => {
+    const at = where ? where + ': ' : '';
+    for (const f of d?.Fields || []) {
+      if (f.Type === 'Added') out.push(`${at}+ ${f.Name}: ${f.New}`);
+      else if (f.Type === 'Deleted') out.push(`${at}- ${f.Name}: ${f.Old}`);
+      else out.push(`${at}${f.Name}: ${f.Old} → ${f.New}`);
+    }
+    for (const o of d?.Objects || []) {
+      if (o.Type === 'Edited') walk(o, (where ? where + ' ' : '') + o.Name);
+      else out.push(`${at}${mark[o.Type] || ''}${o.Name}`);
+    }
+  };
+  if (!diff || diff.Type === 'None') return out;
+  walk(diff, '');
+  for (const g of diff.TaskGroups || []) {
+    if (g.Type === 'None') continue;
+    if (g.Type !== 'Edited') {
+      out.push(`${mark[g.Type]}group ${g.Name}`);
+      continue;
+    }
+    walk(g, 'group ' + g.Name);
+    for (const t of g.Tasks || []) {
+      if (t.Type === 'None') continue;
+      if (t.Type !== 'Edited') out.push(`${mark[t.Type]}task ${g.Name}/${t.Name}`);
+      else walk(t, `task ${g.Name}/${t.Name}`);
+    }
+  }
+  return out;
 }

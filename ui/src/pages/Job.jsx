@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { cluster, get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
-import { allows, countByState, failures, formatTime, shortId } from '../status.js';
+import { allows, countByState, diffSummary, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { DispatchForm } from '../components/DispatchForm.jsx';
 
@@ -14,6 +14,7 @@ export function JobPage({ id }) {
   const [children, setChildren] = useState([]);
   // Cluster mode: every version the servers keep, newest first.
   const [versions, setVersions] = useState([]);
+  const [diffs, setDiffs] = useState([]);  // diffs[i]: versions[i] against the one before it
   const [shownVersion, setShownVersion] = useState(null);
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
@@ -25,12 +26,13 @@ export function JobPage({ id }) {
         get(path),
         get(path + '/allocations'),
         get('/v1/jobs?prefix=' + encodeURIComponent(id + '/')),
-        cluster.value ? get(path + '/versions') : null,
+        cluster.value ? get(path + '/versions?diffs=true') : null,
       ]).then(([j, a, kids, v]) => {
         setJob(j);
         setAllocs(a);
         setChildren((kids || []).filter((k) => k.ParentID === id));
         setVersions(v?.Versions || []);
+        setDiffs(v?.Diffs || []);
         setError(null);
       }, setError),
     (e) => e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation' || e.Topic === 'Job' || e.Topic === 'job',
@@ -159,19 +161,36 @@ export function JobPage({ id }) {
                 <th class="num">Version</th>
                 <th>Submitted</th>
                 <th>Stopped</th>
+                <th>Changes</th>
                 <th></th>
               </tr>
             </thead>
             <tbody>
-              {versions.map((v) => (
+              {versions.map((v, i) => (
                 <tr data-version={v.Version}>
                   <td class="num">{v.Version}</td>
                   <td class="muted">{formatTime(v.SubmitTime)}</td>
                   <td>{v.Stop ? 'yes' : ''}</td>
+                  <td class="changes" data-testid="version-changes">
+                    {i < diffs.length
+                      ? diffSummary(diffs[i]).map((line) => <div class="mono">{line}</div>)
+                      : i === versions.length - 1 && <span class="muted">first version</span>}
+                  </td>
                   <td>
-                    <button class="small" onClick={() => setShownVersion(shownVersion === v.Version ? null : v.Version)}>
+                    <button class="small" data-testid="show-version" onClick={() => setShownVersion(shownVersion === v.Version ? null : v.Version)}>
                       {shownVersion === v.Version ? 'hide' : 'show JSON'}
-                    </button>
+                    </button>{' '}
+                    {i > 0 && (
+                      <button
+                        class="small"
+                        data-testid="revert"
+                        disabled={!allows(policy.value, 'submit')}
+                        onClick={() => act('POST', path + '/revert', { JobID: id, JobVersion: v.Version })}
+                        title={'run version ' + v.Version + "'s spec again as a new version"}
+                      >
+                        revert to this
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}

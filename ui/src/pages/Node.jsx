@@ -1,10 +1,12 @@
 // The node's page: identity, cgroup mode, drivers and their health, devices and each GPU's
-// live use, host volumes, networks and every attribute (filterable).
+// live use, host volumes, networks and every attribute (filterable); a cluster node's also
+// its eligibility and drain controls.
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { useLive } from '../live.js';
 import { Problem } from '../components/Problem.jsx';
 import { GpuStats } from '../components/GpuStats.jsx';
+import { NodeControls } from '../components/NodeControls.jsx';
 
 function Value({ v }) {
   if (v === null || v === undefined) return <span class="muted">—</span>;
@@ -17,15 +19,12 @@ export function NodePage({ id }) {
   const [node, setNode] = useState(null);
   const [error, setError] = useState(null);
   const [filter, setFilter] = useState('');
-  useLive(
-    () =>
-      get(id ? '/v1/node/' + encodeURIComponent(id) : '/v1/node').then((n) => {
-        setNode(n);
-        setError(null);
-      }, setError),
-    (e) => e.Topic === 'node' || e.Topic === 'Node',
-    [id],
-  );
+  const load = () =>
+    get(id ? '/v1/node/' + encodeURIComponent(id) : '/v1/node').then((n) => {
+      setNode(n);
+      setError(null);
+    }, setError);
+  useLive(load, (e) => e.Topic === 'node' || e.Topic === 'Node', [id]);
   if (error && !node) return <Problem error={error} />;
   if (!node) return <p class="muted">Loading…</p>;
   const attrs = node.Attributes || {};
@@ -46,6 +45,7 @@ export function NodePage({ id }) {
         {node.SchedulingEligibility ? ' · ' + node.SchedulingEligibility : ''}
         {node.Drain ? ' · draining' : ''}
       </p>
+      {id && <NodeControls node={node} onChange={load} />}
       <h2>Drivers</h2>
       <table class="list" data-testid="drivers">
         <thead>

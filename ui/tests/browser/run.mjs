@@ -446,6 +446,23 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       await page.screenshot({ path: `${shots}/cluster-nodes.png`, fullPage: true });
       await row.locator('a').click();
       await page.locator('[data-testid=drivers]', { hasText: 'raw_exec' }).waitFor();
+      // The node's scheduling controls: ineligible and back; a forced drain of a node with
+      // nothing on it completes at once and leaves it ineligible; then eligible again for
+      // the next test's job.
+      const eligibility = () => textOf(page, '[data-testid=node-controls] [data-testid=node-eligibility]');
+      await page.locator('[data-testid=eligibility-toggle]').click();
+      await until('the node to show ineligible', async () => (await eligibility()) === 'ineligible', 20000);
+      await page.locator('[data-testid=eligibility-toggle]').click();
+      await until('the node to show eligible', async () => (await eligibility()) === 'eligible', 20000);
+      await page.locator('[data-testid=drain-deadline]').fill('soon');
+      await page.locator('[data-testid=drain-start]').click();
+      await page.locator('[data-testid=node-controls] [data-testid=error]', { hasText: 'deadline' }).waitFor();
+      await page.locator('[data-testid=drain-force]').click();
+      await until('the drain to complete', async () => /complete/.test(await textOf(page, '[data-testid=node-last-drain]')), 20000);
+      if ((await eligibility()) !== 'ineligible') throw new Error('a drained node must stay ineligible');
+      await page.screenshot({ path: `${shots}/cluster-node-drained.png`, fullPage: true });
+      await page.locator('[data-testid=eligibility-toggle]').click();
+      await until('the node eligible again', async () => (await eligibility()) === 'eligible', 20000);
       await page.goto(server.base + '/ui/#/servers');
       await until('both servers, one leading', async () => {
         const rows = await page.locator('[data-testid=servers] tr[data-server]').count();
@@ -463,9 +480,14 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       const sub = await fetch(server.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('memory = 32', 'memory = 40') });
       if (!sub.ok) throw new Error('resubmit: ' + (await sub.text()));
       await until('two versions', async () => (await page.locator('[data-testid=versions] tr[data-version]').count()) === 2, 20000);
-      await page.locator('[data-testid=versions] tr[data-version="0"] button').click();
+      await page.locator('[data-testid=versions] tr[data-version="0"] [data-testid=show-version]').click();
       const v0 = await textOf(page, '[data-testid=version-json]');
       if (!/"MemoryMB": 32/.test(v0)) throw new Error('version 0 JSON: ' + v0.slice(0, 300));
+      // Version 1 says what changed; reverting to version 0 makes version 2 with its memory.
+      const changes = await textOf(page, '[data-testid=versions] tr[data-version="1"] [data-testid=version-changes]');
+      if (!/MemoryMB: 32 → 40/.test(changes)) throw new Error('version 1 changes: ' + changes);
+      await page.locator('[data-testid=versions] tr[data-version="0"] [data-testid=revert]').click();
+      await until('version 2, reverted', async () => /MemoryMB: 40 → 32/.test(await textOf(page, '[data-testid=versions] tr[data-version="2"] [data-testid=version-changes]')), 20000);
       await page.screenshot({ path: `${shots}/cluster-job.png`, fullPage: true });
       await until('a running alloc to open', async () => {
         await page.locator('[data-testid=allocs] tr', { has: page.locator('.status.running') }).locator('a').first().click({ timeout: 1000 });

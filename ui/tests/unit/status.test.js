@@ -1,7 +1,7 @@
 // What the pages compute: alloc counts, failure reasons, token permissions, job formats,
 // parse problems and dispatch meta.
 import { describe, expect, it } from 'vitest';
-import { allocsByJob, allows, base64Utf8, countByState, failures, jobFormat, parseMeta, problemsOf, taskReason } from '../../src/status.js';
+import { allocsByJob, allows, base64Utf8, countByState, diffSummary, failures, jobFormat, parseDuration, parseMeta, problemsOf, taskReason } from '../../src/status.js';
 import { LogBuffer } from '../../src/logbuffer.js';
 
 describe('countByState', () => {
@@ -103,5 +103,52 @@ describe('base64Utf8', () => {
   it('encodes the UTF-8 bytes', () => {
     expect(base64Utf8('ü')).toBe('w7w=');
     expect(base64Utf8('')).toBe('');
+  });
+});
+
+describe('parseDuration', () => {
+  it("reads Go's duration text as nanoseconds, as DrainSpec.Deadline wants", () => {
+    expect(parseDuration('1h')).toBe(3600e9);
+    expect(parseDuration('1h30m')).toBe(5400e9);
+    expect(parseDuration('250ms')).toBe(250e6);
+    expect(parseDuration(' 90s ')).toBe(90e9);
+  });
+  it('refuses what is not one', () => {
+    for (const t of ['', 'soon', '10', '1h x', '-5m']) expect(parseDuration(t)).toBeNull();
+  });
+  it('a drain needs operate', () => {
+    expect(allows('submit', 'drain')).toBe(false);
+    expect(allows('operate', 'drain')).toBe(true);
+  });
+});
+
+describe('diffSummary', () => {
+  it("names each change of Nomad's job diff by where it is", () => {
+    const diff = {
+      Type: 'Edited',
+      Fields: [{ Type: 'Edited', Name: 'Priority', Old: '50', New: '70' }],
+      TaskGroups: [
+        {
+          Type: 'Edited',
+          Name: 'g',
+          Fields: [{ Type: 'Edited', Name: 'Count', Old: '2', New: '3' }],
+          Tasks: [
+            { Type: 'Edited', Name: 't', Objects: [{ Type: 'Edited', Name: 'Config', Fields: [{ Type: 'Edited', Name: 'command', Old: '/bin/true', New: '/bin/false' }] }] },
+            { Type: 'Added', Name: 'side' },
+          ],
+        },
+        { Type: 'None', Name: 'quiet' },
+      ],
+    };
+    expect(diffSummary(diff)).toEqual([
+      'Priority: 50 → 70',
+      'group g: Count: 2 → 3',
+      'task g/t Config: command: /bin/true → /bin/false',
+      '+ task g/side',
+    ]);
+  });
+  it('an unchanged or missing diff says nothing', () => {
+    expect(diffSummary({ Type: 'None' })).toEqual([]);
+    expect(diffSummary(null)).toEqual([]);
   });
 });

@@ -34,20 +34,6 @@ inline drover_status stats(void* self, char** out, char** error) {
   });
 }
 
-template <typename D>
-drover_status init(void** out_instance, char** error) {
-  return guarded(error, [&] {
-    *out_instance = static_cast<DevicePlugin*>(new D());
-    return DROVER_OK;
-  });
-}
-inline void fini(void* instance) {
-  try {
-    delete static_cast<DevicePlugin*>(instance);
-  } catch (...) {  // a throwing destructor must still not cross the ABI
-  }
-}
-
 inline constexpr drover_device_vtable kDeviceVtable = {
     &set_config_on<DevicePlugin>, &fingerprint_of<DevicePlugin>, &reserve, &stats};
 
@@ -57,10 +43,15 @@ namespace drover::sdk::detail {
 
 template <typename D>
 const drover_plugin* device_plugin(const char* name, const char* version) {
-  static const drover_plugin plugin = {
-      DROVER_PLUGIN_ABI_VERSION, name,          version,      DROVER_PLUGIN_TYPE_DEVICE,
-      &device::init<D>,          &device::fini, &free_string, nullptr,
-      &device::kDeviceVtable};
+  static const drover_plugin plugin = {DROVER_PLUGIN_ABI_VERSION,
+                                       name,
+                                       version,
+                                       DROVER_PLUGIN_TYPE_DEVICE,
+                                       &init_as<DevicePlugin, D>,
+                                       &fini_as<DevicePlugin>,
+                                       &free_string,
+                                       nullptr,
+                                       &device::kDeviceVtable};
   return &plugin;
 }
 

@@ -161,20 +161,6 @@ inline drover_status wait_fd(void* self, const char* handle, int* out_fd, char**
   });
 }
 
-template <typename D>
-drover_status init(void** out_instance, char** error) {
-  return guarded(error, [&] {
-    *out_instance = static_cast<Driver*>(new D());
-    return DROVER_OK;
-  });
-}
-inline void fini(void* instance) {
-  try {
-    delete static_cast<Driver*>(instance);
-  } catch (...) {  // a throwing destructor must still not cross the ABI
-  }
-}
-
 inline constexpr drover_driver_vtable kDriverVtable = {
     &set_config_on<Driver>, &fingerprint_of<Driver>, &validate, &start, &wait, &stop,
     &destroy, &inspect, &signal, &stats, &recover};
@@ -185,8 +171,8 @@ const drover_plugin* driver_plugin(const char* name, const char* version) {
                                        name,
                                        version,
                                        DROVER_PLUGIN_TYPE_DRIVER,
-                                       &init<D>,
-                                       &fini,
+                                       &init_as<Driver, D>,
+                                       &fini_as<Driver>,
                                        &free_string,
                                        &kDriverVtable,
                                        nullptr};

@@ -85,4 +85,20 @@ drover_status fingerprint_of(void* self, char** out, char** error) {
   });
 }
 
+// The instance's life: a D (the plugin's class) made and deleted through its base P.
+template <class P, class D>
+drover_status init_as(void** out_instance, char** error) {
+  return guarded(error, [&] {
+    *out_instance = static_cast<P*>(new D());
+    return DROVER_OK;
+  });
+}
+template <class P>
+void fini_as(void* instance) {
+  try {
+    delete static_cast<P*>(instance);
+  } catch (...) {  // a throwing destructor must still not cross the ABI
+  }
+}
+
 }  // namespace drover::sdk::detail
