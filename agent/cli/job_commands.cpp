@@ -117,16 +117,24 @@ int run_job(Context& ctx, const RunOptions& opts) {
 // plan` shows it. Exit codes as Nomad's: 0 nothing would be created or destroyed, 1 some
 // allocations would be, 255 an error.
 int plan_job(Context& ctx, const RunOptions& opts) {
+  constexpr int kError = 255;
+  auto fail = [&](const std::string& why) {
+    print_error(ctx, why);
+    return kError;
+  };
   auto file = read_job_file(opts.file, opts.variables);
-  if (!file) return print_error(ctx, file.message()), 255;
-  if (!file->problems.empty()) return print_problems(ctx, *file), 255;
+  if (!file) return fail(file.message());
+  if (!file->problems.empty()) {
+    print_problems(ctx, *file);
+    return kError;
+  }
   const std::string body = file->hcl ? file->doc->dump() : file->text;
   auto parsed = jobspec::parse_job(body);
-  if (!parsed.job) return print_error(ctx, jobspec::format_problems(parsed.problems)), 255;
+  if (!parsed.job) return fail(jobspec::format_problems(parsed.problems));
   auto answer = ctx.api.post_json(
       with_namespace(ctx, "/v1/job/" + url_escape(parsed.job->id) + "/plan"), body,
       file->hcl ? "application/json" : content_type_for(body, ctx.json));
-  if (!answer) return print_error(ctx, answer.message()), 255;
+  if (!answer) return fail(answer.message());
   const auto updates =
       answer->value("Annotations", nlohmann::json::object()).value("DesiredTGUpdates", nlohmann::json());
   bool changes = false;

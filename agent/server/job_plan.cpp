@@ -153,8 +153,8 @@ json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
   };
   for (const auto& g : job.groups) counts_of(g.name);
   json failed = nullptr;
-  std::set<std::string> touched, replaced_names;
-  std::vector<json> fresh;
+  std::set<std::string> touched, names_placed;
+  std::vector<json> placed, stopped;  // this job's new allocs; its live allocs the plan stops
   for (const auto& [k, v] : plan.puts) {
     json j = json::parse(v, nullptr, false);
     if (!j.is_object()) continue;
@@ -165,43 +165,39 @@ json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
     if (k.rfind(keys.allocs(), 0) != 0 || j.value("JobID", "") != job.id ||
         j.value("Namespace", "default") != job.namespace_name)
       continue;
-    const std::string id = j.value("ID", ""), group = j.value("TaskGroup", "");
-    auto old = st.allocs.find(id);
+    auto old = st.allocs.find(j.value("ID", ""));
     if (old == st.allocs.end()) {
-      fresh.push_back(j);
+      names_placed.insert(j.value("Name", ""));
+      placed.push_back(std::move(j));
       continue;
     }
-    touched.insert(id);
+    touched.insert(old->first);
     if (!old->second.live()) continue;
-    if (j.value("DesiredStatus", "run") != "run") {
-      replaced_names.insert(j.value("Name", ""));
-      const bool migrating = j.contains("DesiredTransition") &&
-                             j["DesiredTransition"].value("Migrate", false);
-      if (migrating) bump(group, "Migrate");
-      continue;  // a stop: counted below, once it is known whether something replaces it
-    }
-    if (j.value("JobVersion", 0) != old->second.alloc.value("JobVersion", 0))
-      bump(group, "InPlaceUpdate");
+    if (j.value("DesiredStatus", "run") != "run")
+      stopped.push_back(std::move(j));
+    else if (j.value("JobVersion", 0) != old->second.alloc.value("JobVersion", 0))
+      bump(j.value("TaskGroup", ""), "InPlaceUpdate");
   }
-  std::set<std::string> names_placed;
-  for (const auto& j : fresh) {
-    const std::string group = j.value("TaskGroup", ""), name = j.value("Name", "");
-    names_placed.insert(name);
+  // A stop is a migration (draining node), half of a destructive update (a new alloc takes its
+  // name), or a stop for good.
+  std::set<std::string> replaced_names;
+  for (const auto& j : stopped) {
+    const bool migrating =
+        j.contains("DesiredTransition") && j["DesiredTransition"].value("Migrate", false);
+    if (migrating) bump(j.value("TaskGroup", ""), "Migrate");
+    if (migrating || names_placed.count(j.value("Name", "")))
+      replaced_names.insert(j.value("Name", ""));
+    else
+      bump(j.value("TaskGroup", ""), "Stop");
+  }
+  for (const auto& j : placed) {
+    const std::string group = j.value("TaskGroup", "");
     if (j.value("Canary", false))
       bump(group, "Canary");
-    else if (replaced_names.count(name))
+    else if (replaced_names.count(j.value("Name", "")))
       bump(group, "DestructiveUpdate");
     else
       bump(group, "Place");
-  }
-  for (const auto& [k, v] : plan.puts) {
-    if (k.rfind(keys.allocs(), 0) != 0) continue;
-    json j = json::parse(v, nullptr, false);
-    if (!j.is_object() || !touched.count(j.value("ID", ""))) continue;
-    if (j.value("DesiredStatus", "run") == "run" || !st.allocs.at(j["ID"]).live()) continue;
-    const bool migrating =
-        j.contains("DesiredTransition") && j["DesiredTransition"].value("Migrate", false);
-    if (!migrating && !names_placed.count(j.value("Name", ""))) bump(j.value("TaskGroup", ""), "Stop");
   }
   for (const auto& [id, a] : st.allocs)
     if (a.job_key() == jk && a.live() && !touched.count(id)) bump(a.group(), "Ignore");

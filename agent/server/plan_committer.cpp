@@ -48,33 +48,19 @@ void PlanCommitter::pass() {
   if (plan.empty()) return;
   auto b64 = [](const std::string& s) { return base64_encode(s); };
   const std::string next = std::to_string(state.revision + 1);
-  json compare =
-      json::array({{{"key", b64(keys_.leader())},
-                    {"target", "VALUE"},
-                    {"result", "EQUAL"},
-                    {"value", b64(election_.me())}},
-                   {{"key", b64(keys_.allocs())},
-                    {"range_end", b64(upstream::EtcdClient::prefix_end(keys_.allocs()))},
-                    {"target", "MOD"},
-                    {"result", "LESS"},
-                    {"mod_revision", next}},
-                   {{"key", b64(keys_.jobs())},
-                    {"range_end", b64(upstream::EtcdClient::prefix_end(keys_.jobs()))},
-                    {"target", "MOD"},
-                    {"result", "LESS"},
-                    {"mod_revision", next}},
-                   // A promotion written meanwhile must not be overwritten.
-                   {{"key", b64(keys_.deployments())},
-                    {"range_end", b64(upstream::EtcdClient::prefix_end(keys_.deployments()))},
-                    {"target", "MOD"},
-                    {"result", "LESS"},
-                    {"mod_revision", next}},
-                   // Nor a drain the operator changed meanwhile (a completed drain is written).
-                   {{"key", b64(keys_.node_controls())},
-                    {"range_end", b64(upstream::EtcdClient::prefix_end(keys_.node_controls()))},
-                    {"target", "MOD"},
-                    {"result", "LESS"},
-                    {"mod_revision", next}}});
+  // Planned from the revision read: nothing under these prefixes may have changed since (a
+  // job registered, a promotion, a drain the operator ended meanwhile), or the plan is void.
+  json compare = json::array({{{"key", b64(keys_.leader())},
+                               {"target", "VALUE"},
+                               {"result", "EQUAL"},
+                               {"value", b64(election_.me())}}});
+  for (const std::string& prefix :
+       {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls()})
+    compare.push_back({{"key", b64(prefix)},
+                       {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
+                       {"target", "MOD"},
+                       {"result", "LESS"},
+                       {"mod_revision", next}});
   json success = json::array();
   for (const auto& [k, v] : plan.puts)
     success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
