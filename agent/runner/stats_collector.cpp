@@ -55,7 +55,6 @@ std::shared_ptr<StatsCollector::Entry> StatsCollector::find(const std::string& n
 
 void StatsCollector::sample(Entry& e) {
   auto stats = e.reader.read();
-  auto pids = stats ? e.reader.pids() : std::vector<pid_t>{};
   std::lock_guard lock(e.mu);
   e.read = true;
   if (!stats) {
@@ -68,7 +67,6 @@ void StatsCollector::sample(Entry& e) {
   StatsSample s;
   s.cpu = e.cpu.update(*stats);
   s.stats = std::move(*stats);
-  s.pids = std::move(pids);
   s.timestamp_ns = state::now_ns();
   e.sample = std::move(s);
 }
@@ -87,13 +85,22 @@ void StatsCollector::collect_once() {
 std::optional<StatsSample> StatsCollector::latest(const std::string& name) {
   auto e = find(name);
   if (!e) return std::nullopt;
+  std::optional<StatsSample> out;
+  bool read = false;
   {
     std::lock_guard lock(e->mu);
-    if (e->read) return e->sample;
+    read = e->read;
+    if (read) out = e->sample;
   }
-  sample(*e);
-  std::lock_guard lock(e->mu);
-  return e->sample;
+  if (!read) {
+    sample(*e);
+    std::lock_guard lock(e->mu);
+    out = e->sample;
+  }
+  // The pids are read for the request, not by every round: they change seldom, and a
+  // round's cgroup.procs (openat, read, close per task) was a third of its syscalls.
+  if (out) out->pids = e->reader.pids();
+  return out;
 }
 
 }  // namespace drover::runner

@@ -25,7 +25,7 @@ namespace drover::runner {
 struct StatsSample {
   cgroups::Stats stats;
   cgroups::CpuUsage cpu;  // over the interval before `timestamp_ns`; zeros on a first sample
-  std::vector<pid_t> pids;
+  std::vector<pid_t> pids;  // read when latest() is asked, not by the rounds
   int64_t timestamp_ns = 0;  // unix ns
 };
 
@@ -46,8 +46,9 @@ class StatsCollector {
   void track(const std::string& name, cgroups::StatsReader reader);
   // Closes its fds; its stats are gone.
   void untrack(const std::string& name);
-  // The latest sample; when the thread has none yet (the task started within the last
-  // interval), one is read now. Nothing when the task is not tracked or its cgroup is gone.
+  // The latest sample, with the cgroup's pids as they are now; when the thread has none yet
+  // (the task started within the last interval), one is read now. Nothing when the task is
+  // not tracked or its cgroup is gone.
   std::optional<StatsSample> latest(const std::string& name);
   std::size_t tracked() const;
   // One round over every tracked task (the thread's work; tests call it directly).

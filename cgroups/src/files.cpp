@@ -16,26 +16,38 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   return read_file_at(AT_FDCWD, path.c_str());
 }
 
+namespace {
+
+// Reads `fd` from `offset` on until a read comes back short. cgroupfs serves a control file
+// through seq_file, which fills the caller's buffer until the text ends: a short read is the
+// end, and the read that would return 0 is a syscall saved (stats read ~8 files per task
+// every second, and a syscall costs ~1 µs in a VM).
+Result<std::string> read_to_end(int fd, bool positional) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = positional ? ::pread(fd, buf, sizeof buf, static_cast<off_t>(out.size()))
+                           : ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(std::strerror(errno));
+    out.append(buf, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof buf) return out;
+  }
+}
+
+}  // namespace
+
 Result<std::string> read_file_at(int dirfd, const char* name) {
-  // openat + read, not an ifstream: stats read ~7 control files per task every second.
+  // openat + read, not an ifstream: stats read control files of every task every second.
   int fd = ::openat(dirfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error("cannot read " + std::string(name) + ": " + std::strerror(errno));
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return make_error("cannot read " + std::string(name) + ": " + std::strerror(err));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  auto text = read_to_end(fd, false);
   ::close(fd);
-  return out;
+  if (!text) return make_error("cannot read " + std::string(name) + ": " + text.message());
+  return text;
 }
+
+Result<std::string> pread_whole(int fd) { return read_to_end(fd, true); }
 
 Status write_file(const std::filesystem::path& path, const std::string& value) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC);

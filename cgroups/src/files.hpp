@@ -20,6 +20,9 @@ Result<std::string> read_file(const std::filesystem::path& path);
 // `name` relative to the directory fd `dirfd` (openat: no path above it is walked); AT_FDCWD
 // reads a plain path. The error keeps errno's text.
 Result<std::string> read_file_at(int dirfd, const char* name);
+// The whole text of an open control file, read again from offset 0 (pread: the kernel
+// regenerates a cgroup file's text on each read from 0).
+Result<std::string> pread_whole(int fd);
 // Writes `value` to an existing file (no O_CREAT: control files are never created).
 Status write_file(const std::filesystem::path& path, const std::string& value);
 // First line, trimmed, as an unsigned number ("max" and unreadable files give nothing).

@@ -38,15 +38,9 @@ std::optional<std::string> text_at(const StatsReader::Dirs& d, int dirfd, const 
   if (dirfd < 0) return std::nullopt;
   for (const auto& h : d.held) {
     if (h.dir != dirfd || std::strcmp(h.file, file) != 0) continue;
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::pread(h.fd, buf, sizeof buf, static_cast<off_t>(out.size()));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return std::nullopt;
-      if (n == 0) return out;
-      out.append(buf, static_cast<size_t>(n));
-    }
+    auto text = pread_whole(h.fd);
+    if (!text) return std::nullopt;
+    return std::move(text.value());
   }
   auto r = read_file_at(dirfd, file);
   if (!r) return std::nullopt;
@@ -197,8 +191,11 @@ Result<std::shared_ptr<StatsReader::Dirs>> open_stats_dirs_v1(const std::string&
   d->cpu = optional_dir(cpu);
   d->pids = optional_dir(pids);
   d->procs = d->pids >= 0 ? d->pids : d->memory;
-  // memory.stat (whose absence says the cgroup is gone) and cgroup.procs stay openat per read.
-  for (const char* f : {"memory.usage_in_bytes", "memory.max_usage_in_bytes"}) hold(*d, d->memory, f);
+  // A held memory.stat fails with ENODEV once the cgroup is removed: that is how a read
+  // learns the cgroup is gone. cgroup.procs stays openat per read: v1 caches the pid list of
+  // an open file and serves it again to a read from 0 within a second of the last one.
+  for (const char* f : {"memory.stat", "memory.usage_in_bytes", "memory.max_usage_in_bytes"})
+    hold(*d, d->memory, f);
   for (const char* f : {"cpuacct.stat", "cpuacct.usage"}) hold(*d, d->cpuacct, f);
   hold(*d, d->cpu, "cpu.stat");
   hold(*d, d->pids, "pids.current");
@@ -214,8 +211,8 @@ Result<std::shared_ptr<StatsReader::Dirs>> open_stats_dirs_v2(const std::string&
   auto fd = open_dir(*d, dir, seen);
   if (!fd) return make_error("task cgroup " + name + " does not exist (" + fd.message() + ")");
   d->memory = d->cpuacct = d->cpu = d->pids = d->procs = *fd;
-  for (const char* f : {"memory.swap.current", "memory.current", "memory.peak", "cpu.stat",
-                        "pids.current"})
+  for (const char* f : {"memory.stat", "memory.swap.current", "memory.current", "memory.peak",
+                        "cpu.stat", "pids.current"})
     hold(*d, *fd, f);
   return d;
 }

@@ -143,16 +143,10 @@ TEST(CgroupStatsReader, ReadsThroughTheDirectoryFdNotThePath) {
   EXPECT_EQ(r->pids(), (std::vector<pid_t>{7, 42}));
 }
 
-TEST(CgroupStatsReader, ACgroupRemovedUnderneathReadsAsGone) {
-  FakeV2Task f;
-  auto r = StatsReader::open(*f.m, "a1.web");
-  ASSERT_TRUE(r.ok()) << r.message();
-  fs::remove_all(f.dir);
-  auto s = r->read();
-  ASSERT_FALSE(s.ok());
-  EXPECT_THAT(s.message(), ::testing::HasSubstr("a1.web.scope is gone"));
-  EXPECT_TRUE(r->pids().empty());
-}
+// A cgroup removed underneath reads as gone: KernelCgroups.StatsReaderReadsARunningTaskAndSays-
+// WhenItsCgroupIsGone, on the host's hierarchy and in the v2 guest. A fake tree cannot show it:
+// the reader holds memory.stat open, and only cgroupfs fails a held file (ENODEV) once its
+// group is removed; an unlinked regular file stays readable.
 
 TEST(CgroupStatsReader, OpeningAMissingCgroupFailsNamingIt) {
   FakeV2Task f;

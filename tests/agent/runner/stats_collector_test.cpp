@@ -68,15 +68,28 @@ TEST(StatsCollector, ATaskNotYetSampledIsReadOnRequest) {
   EXPECT_EQ(s->stats.memory.usage, 8192u);
 }
 
-TEST(StatsCollector, ARemovedCgroupHasNoStatsAndAnUntrackedTaskNone) {
+TEST(StatsCollector, PidsAreReadWhenAskedNotByTheRounds) {
+  FakeTask f;
+  StatsCollector c;
+  c.track("a1.web", f.reader());
+  c.collect_once();
+  put(f.dir / "cgroup.procs", "42\n43\n");
+  // No round since: the sample is the same, its pids are those of now.
+  auto s = c.latest("a1.web");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pids, (std::vector<pid_t>{42, 43}));
+}
+
+// A cgroup removed underneath has no stats: Cgroups.ATaskWhoseCgroupWasRemovedUnderneath-
+// HasNoStatsAndTheAgentGoesOn, on real cgroupfs (host and v2 guest). A fake tree cannot show
+// it: the reader holds memory.stat open, and an unlinked regular file stays readable where a
+// removed cgroup's file fails with ENODEV.
+TEST(StatsCollector, AnUntrackedTaskHasNoStats) {
   FakeTask f;
   StatsCollector c;
   c.track("a1.web", f.reader());
   c.collect_once();
   ASSERT_TRUE(c.latest("a1.web"));
-  fs::remove_all(f.dir);
-  c.collect_once();
-  EXPECT_FALSE(c.latest("a1.web"));
   c.untrack("a1.web");
   EXPECT_EQ(c.tracked(), 0u);
   EXPECT_FALSE(c.latest("a1.web"));
