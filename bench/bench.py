@@ -22,6 +22,7 @@ class Context:
         self.build_dir = os.path.abspath(args.build_dir)
         self.runs = args.runs
         self.n = args.n
+        self.baseline_dir = os.path.abspath(args.baseline_build) if args.baseline_build else None
 
 
 def main():
@@ -32,6 +33,9 @@ def main():
     p.add_argument("--runs", type=int, default=20, help="timed runs per side (A B A B ...)")
     p.add_argument("-n", "--n", type=int, default=1000, help="tasks for memory/throughput/recovery/stats")
     p.add_argument("--out", help="also write the tables to this markdown file")
+    p.add_argument("--baseline-build", metavar="DIR",
+                   help="another build dir (e.g. of an older commit): raw_exec and exec_runc "
+                        "run its agent as one more interleaved side, with the ratio to it")
     args = p.parse_args()
     names = args.names or ALL
     for n in names:
@@ -41,6 +45,8 @@ def main():
     head = [f"# drover benchmarks, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}", "",
             machine.describe(args.build_type), "",
             f"runs per side: {args.runs} (after 2 warm-up rounds); tasks (N): {args.n}", ""]
+    if ctx.baseline_dir:
+        head[-1:-1] = [f"baseline build: {ctx.baseline_dir} ({machine.build_commit(ctx.baseline_dir)})"]
     print("\n".join(head), flush=True)
     parts = list(head)
     failed = False

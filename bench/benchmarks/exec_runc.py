@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import ab
+from lib import ab, baseline
 from lib.agent import Agent, job_doc, remove_cgroup_tree
 from lib.report import Report
 from lib.task_timing import drover_once
@@ -55,23 +55,28 @@ def run(ctx):
         agent.start()
         have_exec = agent.driver_loaded("exec")
 
-        def drover():
+        def once(a):
             seq[0] += 1
             jid = f"bench-exec-{seq[0]}"
-            return drover_once(agent, job_doc(jid, "exec", {"command": "/bin/true"}), jid)
+            return drover_once(a, job_doc(jid, "exec", {"command": "/bin/true"}), jid)
 
         def runc():
             seq[0] += 1
             return bare_runc_run(bundle, seq[0])
 
-        sides = ([("drover exec", drover)] if have_exec else []) + [("bare runc run", runc)]
-        res = ab.interleave(sides, ctx.runs)
+        with baseline.agent(ctx) as base:
+            base = base if have_exec and base and base.driver_loaded("exec") else None
+            sides = ([("drover exec", lambda: once(agent))] if have_exec else []) + \
+                baseline.side("drover exec", base, once) + [("bare runc run", runc)]
+            res = ab.interleave(sides, ctx.runs)
+            hdr, against = baseline.ratio_columns(
+                "drover exec", base, ["measure", "runs", "min", "median", "max", "ratio to runc run"],
+                ["bare runc run"])
     finally:
         agent.shutdown()
         shutil.rmtree(bundle, ignore_errors=True)
         remove_cgroup_tree(f"drover-bench-runc-{os.getpid()}")
-    hdr = ["measure", "runs", "min", "median", "max", "ratio to runc run"]
-    rows = ab.rows(res, ["bare runc run"], "started") + ab.rows(res, ["bare runc run"], "exit")
+    rows = ab.rows(res, against, "started") + ab.rows(res, against, "exit")
     if not have_exec:
         rows.insert(0, ["drover exec", "exec driver not available", "", "", "", ""])
     rep.add_table(hdr, rows)

@@ -3,7 +3,7 @@
 import os
 import time
 
-from lib import ab
+from lib import ab, baseline
 from lib.agent import Agent, job_doc
 from lib.report import Report
 from lib.task_timing import drover_once
@@ -26,19 +26,23 @@ def run(ctx):
     try:
         agent.start()
 
-        def drover():
+        def once(a, phases=None):
             seq[0] += 1
             jid = f"bench-raw-{seq[0]}"
-            return drover_once(agent, job_doc(jid, "raw_exec", {"command": "/bin/true"}), jid,
+            return drover_once(a, job_doc(jid, "raw_exec", {"command": "/bin/true"}), jid,
                                phases=phases)
 
-        res = ab.interleave([("drover raw_exec", drover), ("bare fork/exec", bare_fork_exec)],
-                            ctx.runs)
+        with baseline.agent(ctx) as base:
+            res = ab.interleave([("drover raw_exec", lambda: once(agent, phases))] +
+                                baseline.side("drover raw_exec", base, once) +
+                                [("bare fork/exec", bare_fork_exec)], ctx.runs)
+            hdr, against = baseline.ratio_columns(
+                "drover raw_exec", base,
+                ["measure", "runs", "min", "median", "max", "ratio to bare fork/exec"],
+                ["bare fork/exec"])
     finally:
         agent.shutdown()
-    hdr = ["measure", "runs", "min", "median", "max", "ratio to bare fork/exec"]
-    rep.add_table(hdr, ab.rows(res, ["bare fork/exec"], "started") +
-                  ab.rows(res, ["bare fork/exec"], "exit"))
+    rep.add_table(hdr, ab.rows(res, against, "started") + ab.rows(res, against, "exit"))
     d_start = ab.median(res, "drover raw_exec", "started")
     b_start = ab.median(res, "bare fork/exec", "started")
     rep.add_table(["target (medians)", "limit", "measured", "verdict"], [

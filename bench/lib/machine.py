@@ -1,6 +1,7 @@
 # What the machine is: cores, CPU, memory, kernel, cgroup mode; printed above every table.
 import os
 import platform
+import subprocess
 
 
 def cgroup_mode():
@@ -44,3 +45,17 @@ def load():
     """The 1/5/15-minute load averages: other work on the machine skews every timing."""
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
+
+
+def build_commit(build_dir):
+    """The commit a build dir was configured from (its CMakeCache's source dir), for the
+    table header; "unknown" when that cannot be told."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            src = next(line.split("=", 1)[1].strip() for line in f
+                       if line.startswith("CMAKE_HOME_DIRECTORY:"))
+        out = subprocess.run(["git", "-C", src, "log", "-1", "--format=%h %ad", "--date=short"],
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, StopIteration, subprocess.CalledProcessError):
+        return "unknown"
