@@ -45,8 +45,12 @@ def main():
     head = [f"# drover benchmarks, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}", "",
             machine.describe(args.build_type), "",
             f"runs per side: {args.runs} (after 2 warm-up rounds); tasks (N): {args.n}", ""]
+    probe = machine.attach_probe()
+    if probe:
+        head += [f"cgroup attach (first cgroup.procs write of a new process): "
+                 f"{probe[0]:.2f} ms median of 5, {probe[1]}", ""]
     if ctx.baseline_dir:
-        head[-1:-1] = [f"baseline build: {ctx.baseline_dir} ({machine.build_commit(ctx.baseline_dir)})"]
+        head += [f"baseline build: {ctx.baseline_dir} ({machine.build_commit(ctx.baseline_dir)})", ""]
     print("\n".join(head), flush=True)
     parts = list(head)
     failed = False

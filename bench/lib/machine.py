@@ -2,6 +2,7 @@
 import os
 import platform
 import subprocess
+import time
 
 
 def cgroup_mode():
@@ -59,3 +60,45 @@ def build_commit(build_dir):
         return out.stdout.strip()
     except (OSError, StopIteration, subprocess.CalledProcessError):
         return "unknown"
+
+
+def attach_probe(samples=5):
+    """The median time (ms) of the first cgroup.procs write of a new process, and what it says.
+    On a freshly booted kernel that write waits for an RCU grace period (several ms per start,
+    cgroup_threadgroup_rwsem in its slow mode); after cgroup2 has been mounted with
+    favordynmods once, it takes well under a millisecond. Every start-path figure depends on
+    which, so the header names it. None when no cgroup can be made here (not root)."""
+    v2 = cgroup_mode().startswith("v2")
+    base = "/sys/fs/cgroup" if v2 else "/sys/fs/cgroup/pids"
+    probe = os.path.join(base, f"drover-bench-attach-{os.getpid()}")
+    try:
+        os.mkdir(probe)
+    except OSError:
+        return None
+    times = []
+    try:
+        for _ in range(samples):
+            p = subprocess.Popen(["sleep", "30"])
+            try:
+                with open(os.path.join(probe, "cgroup.procs"), "w") as f:
+                    t0 = time.perf_counter_ns()
+                    f.write(str(p.pid))
+                    f.flush()
+                    times.append((time.perf_counter_ns() - t0) / 1e6)
+            finally:
+                p.kill()
+                p.wait()
+    except OSError:
+        return None
+    finally:
+        for _ in range(100):  # a killed process leaves the cgroup a moment after wait()
+            try:
+                os.rmdir(probe)
+                break
+            except OSError:
+                time.sleep(0.01)
+    times.sort()
+    median = times[len(times) // 2]
+    mode = ("slow: each start waits for an RCU grace period, as on a fresh boot" if median >= 1.0
+            else "fast: cgroup_threadgroup_rwsem in favordynmods mode")
+    return median, mode
