@@ -6,6 +6,7 @@ import { cluster, loadMode, loadPolicy, needToken, policy } from './api.js';
 import { startLive, streamState } from './live.js';
 import { JobsPage } from './pages/Jobs.jsx';
 import { JobPage } from './pages/Job.jsx';
+import { DEFAULT, parseHash } from './namespaces.js';
 import { SubmitPage } from './pages/Submit.jsx';
 import { AllocPage } from './pages/Alloc.jsx';
 import { NodePage } from './pages/Node.jsx';
@@ -25,11 +26,11 @@ function useHash() {
 }
 
 function route(hash) {
-  const parts = hash.replace(/^#\/?/, '').split('/');
+  const { parts, query } = parseHash(hash);
   const rest = decodeURIComponent(parts.slice(1).join('/'));
   switch (parts[0]) {
     case 'job':
-      return <JobPage id={rest} />;
+      return <JobPage id={rest} ns={query.get('namespace') || DEFAULT} />;
     case 'alloc':
       return <AllocPage id={rest} />;
     case 'node':
@@ -51,7 +52,7 @@ function App() {
     const start = () => loadMode().then(() => startLive());
     loadPolicy().then(start, start);
   }, []);
-  const tab = hash.replace(/^#\/?/, '').split('/')[0] || 'jobs';
+  const tab = parseHash(hash).parts[0] || 'jobs';
   return (
     <>
       <header>

@@ -1,6 +1,8 @@
 // What the pages compute from the API's JSON: alloc counts by state, a task's latest reason,
 // what a token's policy may do, job documents' formats and parse problems, dispatch meta.
 
+import { jobKey } from './namespaces.js';
+
 export const ALLOC_STATES = ['pending', 'running', 'complete', 'failed', 'lost'];
 
 // {pending, running, complete, failed, lost} counts of a list of allocs (by ClientStatus);
@@ -14,10 +16,10 @@ export function countByState(allocs) {
   return counts;
 }
 
-// Allocs grouped by job id.
+// Allocs grouped by job: namespace and id (jobKey), as the same id may be in two namespaces.
 export function allocsByJob(allocs) {
   const by = {};
-  for (const a of allocs || []) (by[a.JobID] ||= []).push(a);
+  for (const a of allocs || []) (by[jobKey(a.Namespace, a.JobID)] ||= []).push(a);
   return by;
 }
 

@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { send } from '../api.js';
 import { base64Utf8, parseMeta } from '../status.js';
 import { Problem } from './Problem.jsx';
+import { jobApi, jobHref } from '../namespaces.js';
 
 export function DispatchForm({ job, allowed }) {
   const p = job.ParameterizedJob || {};
@@ -21,8 +22,8 @@ export function DispatchForm({ job, allowed }) {
     const body = { Meta: meta };
     if (payload) body.Payload = base64Utf8(payload);
     try {
-      const r = await send('POST', `/v1/job/${encodeURIComponent(job.ID)}/dispatch`, body);
-      location.hash = '#/job/' + encodeURIComponent(r.DispatchedJobID);
+      const r = await send('POST', jobApi(job.ID, job.Namespace, '/dispatch'), body);
+      location.hash = jobHref(r.DispatchedJobID, job.Namespace);
     } catch (err) {
       setError(err);
     }

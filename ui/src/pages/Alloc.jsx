@@ -8,6 +8,7 @@ import { Problem } from '../components/Problem.jsx';
 import { LogView } from '../components/LogView.jsx';
 import { AllocResources } from '../components/AllocResources.jsx';
 import { AllocHealth } from '../components/AllocHealth.jsx';
+import { jobHref } from '../namespaces.js';
 
 function ports(alloc) {
   const out = [];
@@ -54,7 +55,7 @@ export function AllocPage({ id }) {
         </span>
       </h1>
       <p class="muted">
-        {alloc.Name} · job <a href={'#/job/' + encodeURIComponent(alloc.JobID)}>{alloc.JobID}</a> · node {alloc.NodeName} ·
+        {alloc.Name} · job <a href={jobHref(alloc.JobID, alloc.Namespace)}>{alloc.JobID}</a> · node {alloc.NodeName} ·
         desired {alloc.DesiredStatus} · created {formatTime(alloc.CreateTime)}
         {alloc.ClientDescription ? ' · ' + alloc.ClientDescription : ''}
       </p>

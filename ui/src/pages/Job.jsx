@@ -6,8 +6,9 @@ import { useLive } from '../live.js';
 import { allows, countByState, diffSummary, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { DispatchForm } from '../components/DispatchForm.jsx';
+import { DEFAULT, jobApi, jobHref, withNamespace } from '../namespaces.js';
 
-export function JobPage({ id }) {
+export function JobPage({ id, ns = DEFAULT }) {
   const [job, setJob] = useState(null);
   const [allocs, setAllocs] = useState([]);
   // A periodic or parameterized job's launches and dispatches.
@@ -19,14 +20,14 @@ export function JobPage({ id }) {
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
   const [showJson, setShowJson] = useState(false);
-  const path = '/v1/job/' + encodeURIComponent(id);
+  const path = (suffix = '') => jobApi(id, ns, suffix);
   useLive(
     () =>
       Promise.all([
-        get(path),
-        get(path + '/allocations'),
-        get('/v1/jobs?prefix=' + encodeURIComponent(id + '/')),
-        cluster.value ? get(path + '/versions?diffs=true') : null,
+        get(path()),
+        get(path('/allocations')),
+        get(withNamespace('/v1/jobs?prefix=' + encodeURIComponent(id + '/'), ns)),
+        cluster.value ? get(path('/versions?diffs=true')) : null,
       ]).then(([j, a, kids, v]) => {
         setJob(j);
         setAllocs(a);
@@ -36,7 +37,7 @@ export function JobPage({ id }) {
         setError(null);
       }, setError),
     (e) => e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation' || e.Topic === 'Job' || e.Topic === 'job',
-    [id],
+    [id, ns],
   );
   const act = async (method, url, body) => {
     setActionError(null);
@@ -82,7 +83,7 @@ export function JobPage({ id }) {
             data-testid="stop-job"
             disabled={!mayStop}
             title={mayStop ? 'Stop every alloc of this job' : 'your token may not stop jobs (needs submit)'}
-            onClick={() => act('DELETE', path)}
+            onClick={() => act('DELETE', path())}
           >
             Stop
           </button>
@@ -94,7 +95,7 @@ export function JobPage({ id }) {
         )}
         {/* A server has no periodic force or dispatch endpoint (docs/cluster.md). */}
         {job.Periodic && !job.Stop && !cluster.value && (
-          <button data-testid="periodic-force" disabled={!allows(policy.value, 'force')} onClick={() => act('POST', path + '/periodic/force')}>
+          <button data-testid="periodic-force" disabled={!allows(policy.value, 'force')} onClick={() => act('POST', path('/periodic/force'))}>
             Periodic force
           </button>
         )}
@@ -118,7 +119,7 @@ export function JobPage({ id }) {
                 {children.map((c) => (
                   <tr data-child={c.ID}>
                     <td>
-                      <a href={'#/job/' + encodeURIComponent(c.ID)}>{c.ID}</a>
+                      <a href={jobHref(c.ID, c.Namespace || ns)}>{c.ID}</a>
                     </td>
                     <td>
                       <span class={'status ' + c.Status}>{c.Status}</span>
@@ -185,7 +186,7 @@ export function JobPage({ id }) {
                         class="small"
                         data-testid="revert"
                         disabled={!allows(policy.value, 'submit')}
-                        onClick={() => act('POST', path + '/revert', { JobID: id, JobVersion: v.Version })}
+                        onClick={() => act('POST', path('/revert'), { JobID: id, JobVersion: v.Version })}
                         title={'run version ' + v.Version + "'s spec again as a new version"}
                       >
                         revert to this

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { policy, send } from '../api.js';
 import { allows, jobFormat, problemsOf } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
+import { jobHref } from '../namespaces.js';
 
 export function SubmitPage() {
   const [text, setText] = useState('');
@@ -17,7 +18,7 @@ export function SubmitPage() {
     setError(null);
     try {
       const r = await send('POST', '/v1/jobs', text, jobFormat(text));
-      location.hash = '#/job/' + encodeURIComponent(r.JobID);
+      location.hash = jobHref(r.JobID, r.Namespace);
     } catch (e) {
       if (e.status === 400 || e.status === 409) setProblems(problemsOf(e.body));
       else setError(e);

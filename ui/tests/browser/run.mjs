@@ -318,6 +318,37 @@ async function submitFromUi(page, agent, text) {
       await page.screenshot({ path: `${shots}/submit-problems.png`, fullPage: true });
     });
 
+    await test('the same job ID in two namespaces: all namespaces lists both, one namespace only its own, and each job page reads and stops its own', async () => {
+      const twin = LOG_JOB.replace('"ticker"', '"twin"');
+      const inTeam = twin.replace('job "twin" {', 'job "twin" {\n  namespace = "team"');
+      for (const body of [twin, inTeam]) {
+        const r = await fetch(agent.base + '/v1/jobs', { method: 'POST', body });
+        if (!r.ok) throw new Error('submit: ' + (await r.text()));
+      }
+      await page.goto(agent.base + '/ui/#/jobs');
+      await page.locator('[data-testid=namespace]').selectOption('*');
+      await until('both twins to run, each in its namespace', async () =>
+        (await textOf(page, '[data-job=twin][data-namespace=team] [data-count=running]')) === '1' &&
+        (await textOf(page, '[data-job=twin][data-namespace=default] [data-count=running]')) === '1');
+      await page.screenshot({ path: `${shots}/jobs-namespaces.png`, fullPage: true });
+      await page.locator('[data-testid=namespace]').selectOption('team');
+      await until('only the team twin to be listed', async () =>
+        (await page.locator('[data-job=twin]').count()) === 1 &&
+        (await page.locator('[data-job=twin][data-namespace=team]').count()) === 1);
+      await page.locator('[data-job=twin] a').click();
+      await page.waitForURL(/#\/job\/twin\?namespace=team$/);
+      await until('the team job page to show its running alloc', async () =>
+        (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
+      await page.locator('[data-testid=stop-job]').click();
+      await until('the team twin to be dead', async () => (await textOf(page, '[data-testid=job-status]')) === 'dead');
+      // Stopping one did not touch the other.
+      const other = await fetch(agent.base + '/v1/job/twin').then((r) => r.json());
+      if (other.Stop || other.Status === 'dead') throw new Error('the default twin was stopped too: ' + other.Status);
+      await fetch(agent.base + '/v1/job/twin', { method: 'DELETE' });
+      await page.goto(agent.base + '/ui/#/jobs');
+      await page.locator('[data-testid=namespace]').selectOption('*');
+    });
+
     await test('the node page shows drivers, networks, cgroup mode and attributes', async () => {
       await page.goto(agent.base + '/ui/#/node');
       await page.locator('[data-testid=drivers]', { hasText: 'raw_exec' }).waitFor();
