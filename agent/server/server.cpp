@@ -13,6 +13,7 @@
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
 #include "api/origin_check.hpp"
+#include "api/jobs_parse_endpoint.hpp"
 #include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/deployments_api.hpp"
@@ -87,6 +88,7 @@ int run_server(const ServerFlags& flags) {
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_server_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
+  api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);
 
   spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s", cfg.name, http_addr,

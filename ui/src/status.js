@@ -153,3 +153,33 @@ export function diffSummary(diff) {
   }
   return out;
 }
+
+// What `job plan` says, as the Submit page shows it (the CLI's `drover job plan` prints the
+// same): each group's changes as Nomad words them, the groups that could not be placed and
+// why, the job's diff as lines, and whether anything would be created or destroyed.
+const PLAN_WORDS = [
+  ['Place', 'create'],
+  ['DestructiveUpdate', 'create/destroy update'],
+  ['InPlaceUpdate', 'in-place update'],
+  ['Migrate', 'migrate'],
+  ['Canary', 'canary'],
+  ['Stop', 'destroy'],
+  ['Ignore', 'ignore'],
+];
+export function planSummary(plan) {
+  const updates = plan?.Annotations?.DesiredTGUpdates || {};
+  const groups = Object.entries(updates).map(([name, u]) => ({
+    name,
+    changes: PLAN_WORDS.filter(([k]) => u[k] > 0).map(([k, word]) => `${u[k]} ${word}`).join(', ') || 'no change',
+  }));
+  const changes = Object.values(updates).some((u) => ['Place', 'Stop', 'DestructiveUpdate', 'Canary', 'Migrate'].some((k) => u[k] > 0));
+  const failures = Object.entries(plan?.FailedTGAllocs || {}).map(([group, m]) => {
+    const n = Math.max(1, (m.CoalescedFailures || 0) + 1);
+    const why = [];
+    if (m.NodesEvaluated === 0) why.push('No nodes were eligible for evaluation');
+    for (const [dim, k] of Object.entries(m.DimensionExhausted || {})) why.push(`Dimension "${dim}" exhausted on ${k} nodes`);
+    for (const [c, k] of Object.entries(m.ConstraintFiltered || {})) why.push(`Constraint "${c}": ${k} nodes excluded by filter`);
+    return { group, failed: n, why };
+  });
+  return { groups, failures, diff: diffSummary(plan?.Diff), changes, jobModifyIndex: Math.max(0, plan?.JobModifyIndex || 0) };
+}

@@ -529,6 +529,25 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
 
+    await test('Plan on the server UI shows what running the file would change, and a group that cannot be placed with the reason; nothing is written', async () => {
+      await page.goto(server.base + '/ui/#/submit');
+      const planJob = LOG_JOB.replace('"ticker"', '"planned"');
+      await page.locator('[data-testid=job-text]').fill(planJob);
+      await page.locator('[data-testid=plan-job]').click();
+      await until('the plan to say one create', async () => /1 create/.test(await textOf(page, '[data-testid=plan] [data-testid=plan-changes]')));
+      if (!(await textOf(page, '[data-testid=plan-placed]')).includes('successfully allocated')) throw new Error('the plan did not say all placed');
+      if (!/\+ group g|\+ g/.test(await textOf(page, '[data-testid=plan-diff]'))) throw new Error('the plan shows no added group: ' + (await textOf(page, '[data-testid=plan]')));
+      await page.screenshot({ path: `${shots}/cluster-plan.png`, fullPage: true });
+      // A job no node has the memory for: the plan says which dimension was exhausted.
+      await page.locator('[data-testid=job-text]').fill(planJob.replace('memory = 32', 'memory = 1000000'));
+      if ((await page.locator('[data-testid=plan]').count()) !== 0) throw new Error('the old plan stayed after an edit');
+      await page.locator('[data-testid=plan-job]').click();
+      const failed = await until('the plan to show the unplaceable group', async () => textOf(page, '[data-testid=plan-failed]'));
+      if (!/Dimension "memory" exhausted/.test(failed)) throw new Error('plan failure: ' + failed);
+      const none = await fetch(server.base + '/v1/job/planned');
+      if (none.status !== 404) throw new Error('a plan wrote the job: ' + none.status);
+    });
+
     await test('a server refuses a name it does not answer to and a cross-origin write', async () => {
       const port = new URL(server.base).port;
       const res = await page.goto(`http://rebind.test:${port}/ui/`);

@@ -1,7 +1,7 @@
 // What the pages compute: alloc counts, failure reasons, token permissions, job formats,
 // parse problems and dispatch meta.
 import { describe, expect, it } from 'vitest';
-import { allocsByJob, allows, base64Utf8, countByState, diffSummary, failures, jobFormat, parseDuration, parseMeta, problemsOf, taskReason } from '../../src/status.js';
+import { allocsByJob, allows, base64Utf8, countByState, diffSummary, failures, jobFormat, parseDuration, parseMeta, planSummary, problemsOf, taskReason } from '../../src/status.js';
 import { LogBuffer } from '../../src/logbuffer.js';
 
 describe('countByState', () => {
@@ -151,5 +151,32 @@ describe('diffSummary', () => {
   it('an unchanged or missing diff says nothing', () => {
     expect(diffSummary({ Type: 'None' })).toEqual([]);
     expect(diffSummary(null)).toEqual([]);
+  });
+});
+
+describe('planSummary', () => {
+  it("words each group's changes as nomad job plan does and says whether anything is created or destroyed", () => {
+    const s = planSummary({
+      Annotations: { DesiredTGUpdates: { web: { Place: 2, Ignore: 1 }, db: { Ignore: 3 } } },
+      JobModifyIndex: 7,
+      Diff: { Type: 'Edited', Fields: [], Objects: [], TaskGroups: [{ Name: 'web', Type: 'Edited', Fields: [{ Type: 'Edited', Name: 'Count', Old: '1', New: '3' }] }] },
+    });
+    expect(s.groups).toEqual([{ name: 'web', changes: '2 create, 1 ignore' }, { name: 'db', changes: '3 ignore' }]);
+    expect(s.changes).toBe(true);
+    expect(s.diff).toEqual(['group web: Count: 1 → 3']);
+    expect(s.jobModifyIndex).toBe(7);
+  });
+  it('an in-place update alone creates and destroys nothing', () => {
+    expect(planSummary({ Annotations: { DesiredTGUpdates: { g: { InPlaceUpdate: 2 } } } }).changes).toBe(false);
+  });
+  it('says why a group could not be placed', () => {
+    const s = planSummary({ FailedTGAllocs: { g: { NodesEvaluated: 3, CoalescedFailures: 1, DimensionExhausted: { memory: 3 }, ConstraintFiltered: { '${attr.kernel.name} = windows': 2 } } } });
+    expect(s.failures).toEqual([{ group: 'g', failed: 2, why: ['Dimension "memory" exhausted on 3 nodes', 'Constraint "${attr.kernel.name} = windows": 2 nodes excluded by filter'] }]);
+  });
+});
+
+describe('planSummary of a new job', () => {
+  it('shows Job Modify Index 0, as the CLI does, where the server says -1 (no job yet)', () => {
+    expect(planSummary({ JobModifyIndex: -1 }).jobModifyIndex).toBe(0);
   });
 });
