@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import machine  # noqa: E402
 
 ALL = ["fingerprint", "raw_exec", "exec_runc", "docker", "memory", "throughput", "recovery", "stats",
-       "jobs_list", "hcl_parse"]
+       "jobs_list", "hcl_parse", "cluster_scale"]
 
 
 class Context:

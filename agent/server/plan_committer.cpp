@@ -14,6 +14,15 @@ namespace drover::server {
 
 using nlohmann::json;
 
+namespace {
+
+// Below etcd's defaults (--max-txn-ops 128, --max-request-bytes 1.5 MiB), with room for the
+// guard's compares and the request's own framing.
+constexpr std::size_t kMaxTxnPuts = 120;
+constexpr std::size_t kMaxTxnBytes = 1 << 20;
+
+}  // namespace
+
 PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election)
     : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election) {}
 
@@ -47,35 +56,55 @@ void PlanCommitter::pass() {
   auto plan = plan_cluster(state, keys_, state::now_ns());
   if (plan.empty()) return;
   auto b64 = [](const std::string& s) { return base64_encode(s); };
-  const std::string next = std::to_string(state.revision + 1);
   // Planned from the revision read: nothing under these prefixes may have changed since (a
   // job registered, a promotion, a drain the operator ended meanwhile), or the plan is void.
-  json compare = json::array({{{"key", b64(keys_.leader())},
-                               {"target", "VALUE"},
-                               {"result", "EQUAL"},
-                               {"value", b64(election_.me())}}});
-  for (const std::string& prefix :
-       {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls()})
-    compare.push_back({{"key", b64(prefix)},
-                       {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
-                       {"target", "MOD"},
-                       {"result", "LESS"},
-                       {"mod_revision", next}});
-  json success = json::array();
-  for (const auto& [k, v] : plan.puts)
-    success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
-  auto r = etcd.txn({{"compare", compare}, {"success", success}});
-  if (!r) {
-    spdlog::warn("server: writing the plan: {}", r.message());
-    return;
+  auto guard = [&](int64_t revision) {
+    json compare = json::array({{{"key", b64(keys_.leader())},
+                                 {"target", "VALUE"},
+                                 {"result", "EQUAL"},
+                                 {"value", b64(election_.me())}}});
+    for (const std::string& prefix :
+         {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls()})
+      compare.push_back({{"key", b64(prefix)},
+                         {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
+                         {"target", "MOD"},
+                         {"result", "LESS"},
+                         {"mod_revision", std::to_string(revision + 1)}});
+    return compare;
+  };
+  // etcd refuses a transaction of more than 128 puts or 1.5 MiB (its --max-txn-ops and
+  // --max-request-bytes defaults), so a large plan goes in batches, each guarded by the
+  // revision the one before it wrote: nothing but this leader wrote in between. A batch
+  // refused leaves the plan partly written, which the next pass takes as it finds it (the
+  // reconciler plans from what etcd holds, so it places only what is still missing).
+  int64_t revision = state.revision;
+  std::size_t i = 0, batches = 0;
+  while (i < plan.puts.size()) {
+    json success = json::array();
+    std::size_t bytes = 0;
+    for (; i < plan.puts.size() && success.size() < kMaxTxnPuts; ++i) {
+      const auto& [k, v] = plan.puts[i];
+      if (!success.empty() && bytes + k.size() + v.size() > kMaxTxnBytes) break;
+      bytes += k.size() + v.size();
+      success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
+    }
+    auto r = etcd.txn({{"compare", guard(revision)}, {"success", success}});
+    if (!r) {
+      spdlog::warn("server: writing the plan (batch {}, {} puts, {} bytes): {}", batches + 1,
+                   success.size(), bytes, r.message());
+      return;
+    }
+    if (!r.value().value("succeeded", false)) {
+      spdlog::info("server: the cluster changed since revision {}; planning again", revision);
+      wake();
+      return;
+    }
+    ++batches;
+    revision = upstream::EtcdClient::header_revision(r.value()).value_or(revision + 1);
   }
-  if (!r.value().value("succeeded", false)) {
-    spdlog::info("server: the cluster changed since revision {}; planning again", state.revision);
-    wake();
-    return;
-  }
-  spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost", state.revision,
-               plan.placed, plan.stopped, plan.lost);
+  spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost ({} transaction{})",
+               state.revision, plan.placed, plan.stopped, plan.lost, batches,
+               batches == 1 ? "" : "s");
 }
 
 }  // namespace drover::server

@@ -39,6 +39,12 @@ int64_t json_int(const json& j, const char* key) {
   return v.is_number_integer() ? v.get<int64_t>() : 0;
 }
 
+std::optional<int64_t> EtcdClient::header_revision(const json& reply) {
+  int64_t rev = json_int(reply.value("header", json::object()), "revision");
+  if (rev <= 0) return std::nullopt;
+  return rev;
+}
+
 std::string EtcdClient::prefix_end(const std::string& prefix) {
   std::string end = prefix;
   while (!end.empty()) {

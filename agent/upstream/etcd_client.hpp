@@ -81,6 +81,9 @@ class EtcdClient {
 
   // The key just past every key that starts with `prefix` (etcd's range_end for a prefix).
   static std::string prefix_end(const std::string& prefix);
+  // The store's revision in a reply's header (a txn's: the revision its writes made), or
+  // nothing when the reply has none.
+  static std::optional<int64_t> header_revision(const nlohmann::json& reply);
 
  private:
   std::unique_ptr<httplib::Client> make_client(const std::string& endpoint,

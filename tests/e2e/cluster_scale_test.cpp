@@ -1,0 +1,66 @@
+// `drover server` at more than one etcd transaction's worth: etcd (run with its defaults)
+// refuses a transaction of more than 128 operations, so a plan that places more allocs than
+// that must still land whole. The nodes are keys written as an agent registers (no agents:
+// placement alone is under test).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cluster_processes.hpp"
+#include <set>
+
+using drover::testing::EtcdProcess;
+using drover::testing::eventually;
+using drover::testing::ServerProcess;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+void register_node(const EtcdProcess& etcd, int i) {
+  const std::string id = "00000000-0000-0000-0000-00000000000" + std::to_string(i);
+  json node = {{"ID", id},
+               {"Name", "sim-" + std::to_string(i)},
+               {"Datacenter", "dc1"},
+               {"NodePool", "default"},
+               {"Status", "ready"},
+               {"SchedulingEligibility", "eligible"},
+               {"Attributes", {{"kernel.name", "linux"}, {"driver.raw_exec", "true"}}},
+               {"Drivers", {{"raw_exec", {{"Detected", true}, {"Healthy", true}}}}},
+               {"NodeResources", {{"Cpu", {{"CpuShares", 64000}}}, {"Memory", {{"MemoryMB", 65536}}}}}};
+  // No lease: the node outlives the test's few seconds either way.
+  etcd.ctl("put /drover/nodes/" + id + " '" + node.dump() + "'");
+}
+
+}  // namespace
+
+TEST(ClusterScale, AJobOfCount300IsPlacedWholeThoughEtcdTakes128OperationsATransaction) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd is not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  for (int i = 0; i < 3; ++i) register_node(etcd, i);
+  auto server = ServerProcess::start(
+      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
+  ASSERT_TRUE(eventually([&] { return !server->get("/v1/status/leader").json().empty(); }, 15s));
+  auto r = server->post("/v1/jobs",
+                        "job:\n  id: wide\n  type: service\n  groups:\n    - name: g\n"
+                        "      count: 300\n      tasks:\n        - name: t\n"
+                        "          driver: raw_exec\n          config:\n"
+                        "            command: /bin/true\n          resources:\n"
+                        "            cpu: 10\n            memory: 10\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::size_t placed = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto allocs = server->get("/v1/job/wide/allocations").json();
+        placed = allocs.is_array() ? allocs.size() : 0;
+        return placed == 300;
+      },
+      30s))
+      << placed << " of 300 placed\n" << server->log();
+  // Each index once: the batches did not place anything twice.
+  std::set<std::string> names;
+  for (const auto& a : server->get("/v1/job/wide/allocations").json())
+    EXPECT_TRUE(names.insert(a.value("Name", "")).second) << "placed twice: " << a.value("Name", "");
+}
