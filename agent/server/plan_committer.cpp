@@ -6,6 +6,7 @@
 #include "drover/common/encoding.hpp"
 #include "server/cluster_state.hpp"
 #include "server/leader_election.hpp"
+#include "server/periodic_launches.hpp"
 #include "server/scheduler.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
@@ -44,7 +45,12 @@ void PlanCommitter::pass() {
   auto state = read_cluster_state(range.value(), keys_);
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
-  auto plan = plan_cluster(state, keys_, state::now_ns());
+  const int64_t now = state::now_ns();
+  auto plan = plan_cluster(state, keys_, now);
+  // Periodic children launched in the same txn: a leader that lost the key, or a state that
+  // moved on, launches nothing. They are placed by the next pass.
+  auto launches = periodic_launches(state, keys_, now);
+  plan.puts.insert(plan.puts.end(), launches.puts.begin(), launches.puts.end());
   if (plan.empty()) return;
   auto b64 = [](const std::string& s) { return base64_encode(s); };
   const std::string next = std::to_string(state.revision + 1);
@@ -55,7 +61,8 @@ void PlanCommitter::pass() {
                                {"result", "EQUAL"},
                                {"value", b64(election_.me())}}});
   for (const std::string& prefix :
-       {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls()})
+       {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls(),
+        keys_.periodic_launches()})
     compare.push_back({{"key", b64(prefix)},
                        {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
                        {"target", "MOD"},
@@ -76,6 +83,8 @@ void PlanCommitter::pass() {
   }
   spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost", state.revision,
                plan.placed, plan.stopped, plan.lost);
+  for (const auto& child : launches.launched) spdlog::info("server: launched {}", child);
+  if (!launches.launched.empty()) wake();
 }
 
 }  // namespace drover::server
