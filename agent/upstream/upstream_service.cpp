@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -188,16 +189,21 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   // The same admission as a job submitted to the API: driver health and config included.
   // The scheduler placed this one alloc: its siblings are on other nodes, so distinct_hosts
   // and distinct_property are the scheduler's, not counted here.
-  // A child the server launched (periodic or dispatched) is "<parent>/<suffix>", and its
-  // parent, Dispatched and payload come from the launch, which a job document never gives
-  // (jobspec/parse_nomad_json.cpp, kServerFields): it is admitted under its parent's id, then
-  // given them back from the server's canonical job.
+  // A child the server launched (periodic or dispatched) is "<parent>/<suffix>" (a periodic
+  // child of a dispatched one has two suffixes), and its parent, Dispatched and payload come
+  // from the launch, which a job document never gives (jobspec/parse_nomad_json.cpp,
+  // kServerFields): it is admitted under its first ancestor's id, then given them back from
+  // the server's canonical job.
   json doc = a["Job"];
   const std::string parent = doc.value("ParentID", "");
   const std::string job_id = doc.value("ID", "");
-  const bool child = !parent.empty() && job_id.rfind(parent + "/", 0) == 0 &&
-                     !plain_name_problem(job_id.substr(parent.size() + 1));
-  if (child) doc["ID"] = doc["Name"] = parent;
+  bool child = !parent.empty() && job_id.rfind(parent + "/", 0) == 0;
+  for (std::size_t from = 0; child && from <= job_id.size();) {
+    const auto slash = std::min(job_id.find('/', from), job_id.size());
+    child = !plain_name_problem(job_id.substr(from, slash - from));
+    from = slash + 1;
+  }
+  if (child) doc["ID"] = doc["Name"] = job_id.substr(0, job_id.find('/'));
   auto parsed = manager_.ctx().admission->admit(json_text(json{{"Job", doc}}),
                                                 /*whole_job_here=*/false);
   if (!parsed.problems.empty())

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -718,6 +719,37 @@ TEST(Cluster, ADispatchedChildIsPlacedAndItsTaskReadsThePayload) {
   for (const auto& j : c.follower().get("/v1/jobs?prefix=report/").json())
     c.follower().del("/v1/job/" + j.value("ID", ""));
   c.follower().del("/v1/job/report");
+
+  // A parameterized job's periodic block is for its dispatched children: the leader launches
+  // the dispatched child's own children ("<job>/dispatch-.../periodic-<unix>"), which run.
+  ASSERT_EQ(c.follower().post("/v1/jobs", R"(job:
+  id: nightly
+  type: batch
+  periodic: {cron: "*/2 * * * * * *"}
+  parameterized: {payload: forbidden}
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          resources: {cpu: 20, memory: 16}
+)").status, 200);
+  auto nightly = c.follower().post("/v1/job/nightly/dispatch", "{}", "application/json");
+  ASSERT_EQ(nightly.status, 200) << nightly.body;
+  const std::string dispatched = nightly.json().value("DispatchedJobID", "");
+  EXPECT_TRUE(nightly.json()["AllocIDs"].empty()) << "a periodic child runs nothing itself";
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& j : c.follower().get("/v1/jobs?prefix=" + dispatched + "/periodic-").json()) {
+          auto list = allocs(c.follower(), j.value("ID", ""));
+          if (list.size() == 1 && list[0].value("ClientStatus", "") == "complete") return true;
+        }
+        return false;
+      },
+      20s))
+      << c.follower().get("/v1/jobs?prefix=nightly/").body << c.leader().log();
+  c.follower().del("/v1/job/" + dispatched);
   std::filesystem::remove_all(dir);
 }
 
@@ -806,4 +838,58 @@ TEST(Cluster, AllocExecThroughAFollowerRunsInTheTaskOnItsNode) {
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
   c.follower().del("/v1/job/shell");
+}
+
+// A leader change in the middle of a periodic schedule: the new leader goes on from the launch
+// record the old one wrote in its plan txns, so launch times are never launched twice: at most
+// one child per cron time, plus one catch-up for the times the cluster had no leader.
+TEST(Cluster, APeriodicJobGoesOnUnderANewLeaderWithoutLaunchingTwice) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", R"(job:
+  id: beat
+  type: batch
+  periodic:
+    cron: "*/2 * * * * * *"
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          resources: {cpu: 20, memory: 16}
+)");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto launches = [&](ServerProcess& s) {
+    std::vector<int64_t> times;  // each child's launch time, from its id
+    for (const auto& j : s.get("/v1/jobs?prefix=beat/periodic-").json())
+      times.push_back(std::stoll(j.value("ID", "").substr(std::string("beat/periodic-").size())));
+    std::sort(times.begin(), times.end());
+    return times;
+  };
+  ASSERT_TRUE(eventually([&] { return launches(c.follower()).size() >= 2; }, 20s))
+      << c.leader().log();
+
+  auto& dead = c.leader();
+  ServerProcess* survivor = &c.follower();
+  const auto killed_at = std::chrono::system_clock::now();
+  dead.kill(SIGKILL);
+  const int64_t kill_s =
+      std::chrono::duration_cast<std::chrono::seconds>(killed_at.time_since_epoch()).count();
+  // The survivor leads once the dead one's lease lapses, and launches on.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto t = launches(*survivor);
+        return std::count_if(t.begin(), t.end(), [&](int64_t x) { return x > kill_s + kTtl; }) >= 3;
+      },
+      std::chrono::seconds(4 * kTtl + 20)))
+      << survivor->log();
+  const auto times = launches(*survivor);
+  const int64_t span = times.back() - times.front();
+  EXPECT_LE(static_cast<int64_t>(times.size()), span / 2 + 2)
+      << "more children than cron times (plus one catch-up) over " << span << " s";
+  for (std::size_t i = 1; i < times.size(); ++i) EXPECT_LT(times[i - 1], times[i]);
+  EXPECT_TRUE(allocs(*survivor, "beat").empty()) << "a periodic parent gets no allocs";
+  survivor->del("/v1/job/beat");
 }
