@@ -63,6 +63,14 @@ std::map<std::string, int> running_per_node(const ServerProcess& s, const std::s
   return out;
 }
 
+// A periodic batch job launched every two seconds (a seconds cron) whose task exits at once.
+std::string every_two_seconds(const std::string& id, const std::string& extra = "") {
+  return "job:\n  id: " + id + "\n  type: batch\n  periodic: {cron: \"*/2 * * * * * *\"}\n" +
+         extra +
+         "  groups:\n    - name: g\n      tasks:\n        - name: t\n          driver: raw_exec\n"
+         "          config: {command: /bin/true}\n          resources: {cpu: 20, memory: 16}\n";
+}
+
 // The job's one alloc once its node reports it running ("" when it does not within 30 s).
 std::string the_running_alloc(const ServerProcess& s, const std::string& job) {
   std::string id;
@@ -722,19 +730,8 @@ TEST(Cluster, ADispatchedChildIsPlacedAndItsTaskReadsThePayload) {
 
   // A parameterized job's periodic block is for its dispatched children: the leader launches
   // the dispatched child's own children ("<job>/dispatch-.../periodic-<unix>"), which run.
-  ASSERT_EQ(c.follower().post("/v1/jobs", R"(job:
-  id: nightly
-  type: batch
-  periodic: {cron: "*/2 * * * * * *"}
-  parameterized: {payload: forbidden}
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          resources: {cpu: 20, memory: 16}
-)").status, 200);
+  const std::string parameterized = "  parameterized: {payload: forbidden}\n";
+  ASSERT_EQ(c.follower().post("/v1/jobs", every_two_seconds("nightly", parameterized)).status, 200);
   auto nightly = c.follower().post("/v1/job/nightly/dispatch", "{}", "application/json");
   ASSERT_EQ(nightly.status, 200) << nightly.body;
   const std::string dispatched = nightly.json().value("DispatchedJobID", "");
@@ -847,19 +844,7 @@ TEST(Cluster, APeriodicJobGoesOnUnderANewLeaderWithoutLaunchingTwice) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Cluster c;
   ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
-  auto r = c.follower().post("/v1/jobs", R"(job:
-  id: beat
-  type: batch
-  periodic:
-    cron: "*/2 * * * * * *"
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          resources: {cpu: 20, memory: 16}
-)");
+  auto r = c.follower().post("/v1/jobs", every_two_seconds("beat"));
   ASSERT_EQ(r.status, 200) << r.body;
   auto launches = [&](ServerProcess& s) {
     std::vector<int64_t> times;  // each child's launch time, from its id
