@@ -249,25 +249,10 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   auto dispatch = [&m](const httplib::Request& req, httplib::Response& res) {
     auto key = job_key_or_reply(req, res);
     if (!key) return;
-    auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return reply_error(res, 400, "body: must be a JSON object {\"Payload\": base64, \"Meta\": {...}}");
-    std::string payload;
-    if (body.contains("Payload") && !body["Payload"].is_null()) {
-      if (!body["Payload"].is_string()) return reply_error(res, 400, "Payload: must be a base64 string");
-      auto decoded = base64_decode(body["Payload"].get<std::string>());
-      if (!decoded) return reply_error(res, 400, "Payload: is not base64");
-      payload = std::move(*decoded);
-    }
-    std::map<std::string, std::string> meta;
-    if (body.contains("Meta") && !body["Meta"].is_null()) {
-      if (!body["Meta"].is_object()) return reply_error(res, 400, "Meta: must be an object of strings");
-      for (const auto& [k, v] : body["Meta"].items()) {
-        if (!v.is_string()) return reply_error(res, 400, "Meta." + k + ": must be a string");
-        meta[k] = v.get<std::string>();
-      }
-    }
-    auto r = runner::dispatch_job(m, *key, payload, meta);
+    auto request = runner::dispatch_request_from_json(
+        json::parse(req.body.empty() ? "{}" : req.body, nullptr, false));
+    if (!request) return reply_error(res, request.error());
+    auto r = runner::dispatch_job(m, *key, *request);
     if (!r) return reply_error(res, r.error());
     reply_json(res, {{"DispatchedJobID", r->job_id}, {"EvalID", r->eval_id},
                      {"EvalCreateIndex", 0}, {"JobCreateIndex", 0}, {"Index", 0},
@@ -482,18 +467,7 @@ HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
                                           : "bad request";
     reply_error(res, res.status, msg);
   });
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    spdlog::error("{} {}: {}", req.method, req.path, what);
-    reply_error(res, 500, "internal error: " + what);
-  });
+  s.set_exception_handler(reply_exception);
   register_routes(impl_->ctx, s);
 }
 

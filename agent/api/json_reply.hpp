@@ -3,6 +3,9 @@
 
 #include <httplib.h>
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -40,6 +43,21 @@ inline int http_status(Errc code) {
 // Replies with the error's message and the status its kind maps to.
 inline void reply_error(httplib::Response& res, const Error& error) {
   reply_error(res, http_status(error.code), error.message);
+}
+
+// A handler's uncaught exception as a 500 naming it, logged (the agent's and the server's
+// exception handler; without one cpp-httplib answers an empty 500).
+inline void reply_exception(const httplib::Request& req, httplib::Response& res,
+                            std::exception_ptr ep) {
+  std::string what = "internal error";
+  try {
+    if (ep) std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  spdlog::error("{} {}: {}", req.method, req.path, what);
+  reply_error(res, 500, "internal error: " + what);
 }
 
 }  // namespace drover::api

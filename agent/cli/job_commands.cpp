@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -28,6 +29,7 @@ struct RunOptions {
   std::string file;
   bool detach = false;
   bool output = false;  // -output: print the Nomad JSON, submit nothing
+  std::optional<int64_t> check_index;  // -check-index: Nomad's EnforceIndex (a server's)
   JobFileOptions variables;
 };
 
@@ -77,8 +79,26 @@ int run_job(Context& ctx, const RunOptions& opts) {
   if (opts.output) return print_output(ctx, *file);
   // An HCL job goes as the Nomad JSON it was evaluated to, here, with its variables.
   const std::string body = file->hcl ? file->doc->dump() : file->text;
-  auto answer = ctx.api.post_json(
-      submit_path(ctx, body), body, file->hcl ? "application/json" : content_type_for(body, ctx.json));
+  std::string request = body;
+  std::string content_type = file->hcl ? "application/json" : content_type_for(body, ctx.json);
+  if (opts.check_index) {
+    // Nomad's register request: {"Job": ..., "EnforceIndex": true, "JobModifyIndex": n}; a
+    // YAML job goes as the Nomad JSON it reads as.
+    auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json job;
+    if (doc.is_object() && doc.contains("Job")) {
+      job = doc["Job"];
+    } else {
+      auto parsed = jobspec::parse_job(body);
+      if (!parsed.job) return print_error(ctx, jobspec::format_problems(parsed.problems));
+      job = jobspec::to_json(*parsed.job);
+    }
+    request = nlohmann::json{{"Job", job}, {"EnforceIndex", true},
+                             {"JobModifyIndex", *opts.check_index}}
+                  .dump();
+    content_type = "application/json";
+  }
+  auto answer = ctx.api.post_json(submit_path(ctx, body), request, content_type);
   if (!answer) return print_error(ctx, answer.message());
 
   const std::string job_id = str_field(*answer, "JobID");
@@ -169,7 +189,14 @@ int plan_job(Context& ctx, const RunOptions& opts) {
     }
   }
   const int64_t index = int_field(*answer, "JobModifyIndex");
-  ctx.out << "\nJob Modify Index: " << (answer->value("JobModifyIndex", -1) < 0 ? 0 : index) << '\n';
+  const int64_t shown = answer->value("JobModifyIndex", -1) < 0 ? 0 : index;
+  ctx.out << "\nJob Modify Index: " << shown << '\n';
+  ctx.out << "To submit the job with version verification run:\n\n"
+          << "drover job run -check-index " << shown << ' ' << opts.file << "\n\n"
+          << "When running the job with the check-index flag, the job will only be run if the\n"
+          << "job modify index given matches the server-side version. If the index has\n"
+          << "changed, another user has modified the job and the plan's results are\n"
+          << "potentially invalid.\n";
   const std::string warnings = str_field(*answer, "Warnings");
   if (!warnings.empty()) ctx.out << "Warnings: " << warnings << '\n';
   return changes ? 1 : 0;
@@ -285,6 +312,16 @@ int show_job(Context& ctx, const std::string& id) {
 // A periodic or parameterized parent's children, as `nomad job status` lists them.
 void show_children(Context& ctx, const nlohmann::json& job) {
   const std::string id = str_field(job, "ID");
+  // A server's summary counts the children by status (an agent has no summary: no table).
+  auto summary =
+      ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/summary"));
+  if (summary && summary->is_object() && summary->contains("Children")) {
+    const auto& c = (*summary)["Children"];
+    ctx.out << "\nChildren Job Summary\n";
+    Table counts({"Pending", "Running", "Dead"});
+    counts.add_row({str_field(c, "Pending"), str_field(c, "Running"), str_field(c, "Dead")});
+    counts.render(ctx.out);
+  }
   auto jobs = ctx.api.get_json(with_namespace(ctx, "/v1/jobs?prefix=" + url_escape(id + "/")));
   ctx.out << (job.contains("Periodic") && !job["Periodic"].is_null()
                   ? "\nPreviously Launched Jobs\n"
@@ -437,6 +474,10 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   run->add_flag("--detach", run_opts->detach, "Return once submitted; do not wait for allocs");
   run->add_flag("--output", run_opts->output,
                 "Print the job as Nomad JSON ({\"Job\": ...}) and submit nothing");
+  run->add_option("--check-index", run_opts->check_index,
+                  "Submit only if the job's modify index (job plan prints it) is this; 0: only "
+                  "if the job does not exist yet (a server's)")
+      ->check(CLI::NonNegativeNumber);
   add_variable_options(*run, run_opts->variables);
   run->add_option("file", run_opts->file, "Job file, or - for stdin")->required();
   run->callback([&selected, run_opts] {

@@ -25,6 +25,34 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
+Result<DispatchRequest> dispatch_request_from_json(const nlohmann::json& body) {
+  if (!body.is_object())
+    return make_error("body: must be a JSON object {\"Payload\": base64, \"Meta\": {...}}",
+                      Errc::Invalid);
+  DispatchRequest r;
+  if (body.contains("Payload") && !body["Payload"].is_null()) {
+    if (!body["Payload"].is_string())
+      return make_error("Payload: must be a base64 string", Errc::Invalid);
+    auto decoded = base64_decode(body["Payload"].get<std::string>());
+    if (!decoded) return make_error("Payload: is not base64", Errc::Invalid);
+    r.payload = std::move(*decoded);
+  }
+  if (body.contains("Meta") && !body["Meta"].is_null()) {
+    if (!body["Meta"].is_object())
+      return make_error("Meta: must be an object of strings", Errc::Invalid);
+    for (const auto& [k, v] : body["Meta"].items()) {
+      if (!v.is_string()) return make_error("Meta." + k + ": must be a string", Errc::Invalid);
+      r.meta[k] = v.get<std::string>();
+    }
+  }
+  if (body.contains("IdempotencyToken") && !body["IdempotencyToken"].is_null()) {
+    if (!body["IdempotencyToken"].is_string())
+      return make_error("IdempotencyToken: must be a string", Errc::Invalid);
+    r.idempotency_token = body["IdempotencyToken"].get<std::string>();
+  }
+  return r;
+}
+
 std::vector<std::string> dispatch_problems(const jobspec::Parameterized& p,
                                            const std::string& payload,
                                            const std::map<std::string, std::string>& meta) {
@@ -62,9 +90,26 @@ jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& paylo
   return child;
 }
 
+Status check_dispatch(const jobspec::Job& parent, bool stopped, const DispatchRequest& request) {
+  if (!parent.parameterized || parent.dispatched)
+    return make_error("job \"" + parent.id + "\" is not a parameterized job", Errc::Invalid);
+  if (stopped) return make_error("job \"" + parent.id + "\" is stopped", Errc::Conflict);
+  auto problems = dispatch_problems(*parent.parameterized, request.payload, request.meta);
+  if (problems.empty()) return {};
+  std::string message;
+  for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+  return make_error(message, Errc::Invalid);
+}
+
+jobspec::Job new_dispatch_child(const jobspec::Job& parent, const DispatchRequest& request) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return dispatch_child(parent, request.payload, request.meta, now, random_uuid().substr(0, 8));
+}
+
 Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& key,
-                                     const std::string& payload,
-                                     const std::map<std::string, std::string>& meta) {
+                                     const DispatchRequest& request) {
   auto rec = allocs.job(key);
   const auto& job_id = key.id;
   if (!rec) return make_error(state::describe(key) + " not found", Errc::NotFound);
@@ -74,19 +119,8 @@ Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& 
   } catch (const std::exception& e) {
     return make_error("job \"" + job_id + "\" cannot be read: " + e.what(), Errc::Internal);
   }
-  if (!parent.parameterized || parent.dispatched)
-    return make_error("job \"" + job_id + "\" is not a parameterized job", Errc::Invalid);
-  if (rec->stopped) return make_error("job \"" + job_id + "\" is stopped", Errc::Conflict);
-  auto problems = dispatch_problems(*parent.parameterized, payload, meta);
-  if (!problems.empty()) {
-    std::string message;
-    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
-    return make_error(message, Errc::Invalid);
-  }
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  auto child = dispatch_child(parent, payload, meta, now, random_uuid().substr(0, 8));
+  if (auto ok = check_dispatch(parent, rec->stopped, request); !ok) return ok.error();
+  auto child = new_dispatch_child(parent, request);
   auto receipt = allocs.submit(child);
   if (!receipt) return receipt.error();
   spdlog::info("job {}: dispatched {}", job_id, child.id);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "drover/common/result.hpp"
 #include "jobspec/job.hpp"
 #include "state/job_key.hpp"
@@ -26,6 +28,17 @@ struct DispatchReceipt {
   std::vector<std::string> alloc_ids;
 };
 
+// The body of POST /v1/job/:id/dispatch: {"Payload": base64, "Meta": {k: v},
+// "IdempotencyToken": s}, each part optional.
+struct DispatchRequest {
+  std::string payload;  // decoded
+  std::map<std::string, std::string> meta;
+  std::string idempotency_token;
+};
+
+// The request read from its JSON body; errors (Invalid) name the field.
+Result<DispatchRequest> dispatch_request_from_json(const nlohmann::json& body);
+
 // The problems of a dispatch request against the parent's parameterized block, each naming
 // its field ("Payload: ...", "Meta.x: ..."); empty when it may be dispatched.
 std::vector<std::string> dispatch_problems(const jobspec::Parameterized& p,
@@ -37,11 +50,17 @@ jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& paylo
                             const std::map<std::string, std::string>& meta, int64_t unix,
                             const std::string& suffix);
 
+// Whether `parent` (stopped or not) may be dispatched with `request`. Errors: Invalid (not a
+// parameterized job, or the request's problems, joined by "; "), Conflict (stopped).
+Status check_dispatch(const jobspec::Job& parent, bool stopped, const DispatchRequest& request);
+
+// The child of `parent` dispatched now, with a random suffix.
+jobspec::Job new_dispatch_child(const jobspec::Job& parent, const DispatchRequest& request);
+
 // Checks the request and submits the child. Errors: NotFound (no such job), Invalid (not a
 // parameterized job, or the request's problems, joined by "; "), Conflict (stopped), and
 // whatever submit says (409 when it does not fit the node).
 Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& job,
-                                     const std::string& payload,
-                                     const std::map<std::string, std::string>& meta);
+                                     const DispatchRequest& request);
 
 }  // namespace drover::runner

@@ -14,10 +14,6 @@ namespace drover::runner {
 
 namespace {
 
-// A launch this late is a catch-up after downtime, named by the time it happens; an on-time
-// one is named by its cron time.
-constexpr int64_t kOnTimeSlack = 5;
-
 // How long the thread sleeps at most between turns: a wall clock step (NTP) is noticed
 // within this.
 constexpr auto kMaxSleep = std::chrono::seconds(30);
@@ -28,21 +24,10 @@ int64_t system_now() {
       .count();
 }
 
-bool periodic_active(const jobspec::Job& job) {
-  // A parameterized parent's periodic block is for its dispatched children (Nomad's rule).
-  return job.periodic && job.periodic->enabled && !(job.parameterized && !job.dispatched);
-}
-
 }  // namespace
 
-jobspec::Job periodic_child(const jobspec::Job& parent, int64_t unix) {
-  jobspec::Job child = parent;
-  child.id = parent.id + "/periodic-" + std::to_string(unix);
-  child.name = child.id;
-  child.parent_id = parent.id;
-  child.periodic.reset();
-  return child;
-}
+using jobspec::periodic_active;
+using jobspec::periodic_child;
 
 PeriodicLauncher::PeriodicLauncher(AllocManager& allocs, state::StateStore& store,
                                    std::function<int64_t()> clock)
@@ -101,41 +86,19 @@ void PeriodicLauncher::reload_locked() {
     const auto& pj = rec.job;
     if (!pj.contains("Periodic") || pj["Periodic"].is_null()) continue;
     try {
-      Entry e{jobspec::job_from_json(pj),
-              {},
-              jobspec::TimeZone::utc(),
-              rec.submit_time_ns / 1000000000};
-      if (!periodic_active(e.job)) continue;
-      bool ok = true;
-      for (const auto& text : e.job.periodic->crons) {
-        auto cron = jobspec::CronExpr::parse(text);
-        if (!cron) {
-          spdlog::error("periodic {}: cron \"{}\": {}", state::describe(rec.key()), text,
-                        cron.message());
-          ok = false;
-          break;
-        }
-        e.crons.push_back(*cron);
+      auto job = jobspec::job_from_json(pj);
+      if (!periodic_active(job)) continue;
+      auto schedule = jobspec::PeriodicSchedule::of(*job.periodic);
+      if (!schedule) {
+        spdlog::error("periodic {}: {}", state::describe(rec.key()), schedule.message());
+        continue;
       }
-      auto zone = jobspec::TimeZone::load(e.job.periodic->time_zone);
-      if (!zone) {
-        spdlog::error("periodic {}: {}", state::describe(rec.key()), zone.message());
-        ok = false;
-      }
-      if (!ok) continue;
-      e.zone = std::move(*zone);
-      entries_.emplace(rec.key(), std::move(e));
+      entries_.emplace(rec.key(), Entry{std::move(job), std::move(*schedule),
+                                        rec.submit_time_ns / 1000000000});
     } catch (const std::exception& ex) {
       spdlog::error("periodic {}: cannot be read: {}", state::describe(rec.key()), ex.what());
     }
   }
-}
-
-std::optional<int64_t> PeriodicLauncher::next_after(const Entry& e, int64_t after) const {
-  std::optional<int64_t> best;
-  for (const auto& c : e.crons)
-    if (auto t = c.next(after, e.zone); t && (!best || *t < *best)) best = t;
-  return best;
 }
 
 PeriodicLauncher::LastLaunch PeriodicLauncher::last_launch(const state::JobKey& job) {
@@ -186,23 +149,22 @@ std::optional<int64_t> PeriodicLauncher::turn_locked(int64_t now) {
     // A job submitted (or changed) after its last launch counts from its submit time: a new
     // schedule starts now, as in Nomad.
     const int64_t base = std::max(last.until, e.submit_s);
-    auto next = next_after(e, base);
-    if (next && *next <= now) {
-      const int64_t at = now - *next > kOnTimeSlack ? now : *next;
+    auto next = e.schedule.next_after(base);
+    if (auto at = e.schedule.due(base, now)) {
       if (e.job.periodic->prohibit_overlap &&
           allocs_.any_live_job_with_prefix({id.ns, id.id + "/periodic-"})) {
         spdlog::info(
             "periodic job {}: launch at {} skipped: a child is still running "
             "(prohibit_overlap)",
-            id.id, at);
-        put_last_launch(id, {at, now, false});
+            id.id, *at);
+        put_last_launch(id, {*at, now, false});
       } else {
         // Every missed time up to now is covered by this one launch.
-        put_last_launch(id, {at, now, true});
-        submit_child(e, at);
-        put_last_launch(id, {at, now, false});
+        put_last_launch(id, {*at, now, true});
+        submit_child(e, *at);
+        put_last_launch(id, {*at, now, false});
       }
-      next = next_after(e, std::max(at, now));
+      next = e.schedule.next_after(now);
     }
     if (next && (!earliest || *next < *earliest)) earliest = next;
   }
@@ -220,14 +182,7 @@ Result<std::string> PeriodicLauncher::force(const state::JobKey& key) {
   } catch (const std::exception& e) {
     return make_error("job \"" + job_id + "\" cannot be read: " + e.what(), Errc::Internal);
   }
-  if (!job.periodic) return make_error("job \"" + job_id + "\" is not periodic", Errc::Invalid);
-  if (!periodic_active(job))
-    return make_error("job \"" + job_id + "\" does not launch periodically (" +
-                          (job.periodic->enabled ? "it is parameterized: dispatch it"
-                                                 : "its periodic block is disabled") +
-                          ")",
-                      Errc::Invalid);
-  if (rec->stopped) return make_error("job \"" + job_id + "\" is stopped", Errc::Invalid);
+  if (auto ok = jobspec::can_force_periodic(job, rec->stopped); !ok) return ok.error();
   auto child = periodic_child(job, clock_());
   if (store_.job({child.namespace_name, child.id}))
     return make_error("job \"" + child.id + "\" was already launched this second", Errc::Conflict);
@@ -243,8 +198,7 @@ std::optional<int64_t> PeriodicLauncher::next_launch(const state::JobKey& job) {
   auto it = entries_.find(job);
   if (it == entries_.end()) return std::nullopt;
   auto base = std::max(last_launch(job).until, it->second.submit_s);
-  auto next = next_after(it->second, std::max(base, clock_() - 1));
-  return next;
+  return it->second.schedule.next_after(std::max(base, clock_() - 1));
 }
 
 }  // namespace drover::runner

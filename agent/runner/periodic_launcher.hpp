@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
-#include "jobspec/cron.hpp"
 #include "jobspec/job.hpp"
+#include "jobspec/periodic_schedule.hpp"
 #include "state/job_key.hpp"
 
 namespace drover::state {
@@ -29,9 +29,6 @@ class StateStore;
 namespace drover::runner {
 
 class AllocManager;
-
-// The periodic child of `parent` launched at `unix` (seconds).
-jobspec::Job periodic_child(const jobspec::Job& parent, int64_t unix);
 
 class PeriodicLauncher {
  public:
@@ -60,8 +57,7 @@ class PeriodicLauncher {
  private:
   struct Entry {
     jobspec::Job job;
-    std::vector<jobspec::CronExpr> crons;
-    jobspec::TimeZone zone = jobspec::TimeZone::utc();
+    jobspec::PeriodicSchedule schedule;
     int64_t submit_s = 0;
   };
   struct LastLaunch {
@@ -73,7 +69,6 @@ class PeriodicLauncher {
   void reload_locked();
   // One turn: launches every due job; returns the earliest next launch (unix seconds).
   std::optional<int64_t> turn_locked(int64_t now);
-  std::optional<int64_t> next_after(const Entry& e, int64_t after) const;
   LastLaunch last_launch(const state::JobKey& job);
   void put_last_launch(const state::JobKey& job, const LastLaunch& l);
   // Submits the child launched at `unix` unless it exists; false when it could not.

@@ -32,6 +32,34 @@ bool AllocView::live() const {
   return s != "complete" && s != "failed" && s != "lost";
 }
 
+std::string job_status(const ClusterState& st, const std::string& jk, const json& rec) {
+  if (rec.value("Stop", false)) return "dead";
+  static const json kNone = json::object();
+  const json& job = rec.contains("Job") ? rec["Job"] : kNone;
+  const bool periodic = job.contains("Periodic") && !job["Periodic"].is_null();
+  const bool parameterized = job.contains("ParameterizedJob") &&
+                             !job["ParameterizedJob"].is_null() && !job.value("Dispatched", false);
+  if (periodic || parameterized) return "running";
+  bool any = false;
+  for (const auto& [id, a] : st.allocs) {
+    if (a.job_key() != jk) continue;
+    any = true;
+    if (a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending"))
+      return "running";
+  }
+  return any ? "dead" : "pending";
+}
+
+std::string enforce_index_problem(const ClusterState& st, const std::string& jk, int64_t index) {
+  const std::string what = "Enforcing job modify index " + std::to_string(index) + ": ";
+  if (!st.jobs.count(jk)) return index == 0 ? "" : what + "job does not exist";
+  if (index == 0) return what + "job already exists";
+  auto it = st.job_modify_index.find(jk);
+  const int64_t current = it == st.job_modify_index.end() ? 0 : it->second;
+  if (index == current) return "";
+  return what + "job exists with conflicting job modify index: " + std::to_string(current);
+}
+
 bool node_ready(const json& node) {
   return node.value("Status", "ready") == "ready" &&
          node.value("SchedulingEligibility", "eligible") == "eligible";
@@ -56,6 +84,7 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
   ClusterState st;
   st.revision = range.revision;
   std::map<std::string, json> statuses;  // by alloc id
+  std::map<std::string, std::map<int, int64_t>> version_created;  // job -> version -> revision
   for (const auto& kv : range.kvs) {
     const auto& k = kv.key;
     if (k == keys.leader()) {
@@ -93,6 +122,7 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
       if (!j.is_object()) continue;
       const int v = j.value("Version", 0);
       st.job_versions[job][v] = std::move(j);
+      version_created[job][v] = kv.create_revision;
     } else if (starts(k, keys.deployments())) {
       auto j = parse();
       if (j.is_object()) st.deployments[k.substr(keys.deployments().size())] = std::move(j);
@@ -102,6 +132,10 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
     } else if (starts(k, keys.node_controls())) {
       auto j = parse();
       if (j.is_object()) st.controls[k.substr(keys.node_controls().size())] = std::move(j);
+    } else if (starts(k, keys.periodic_launches())) {
+      auto j = parse();
+      if (j.is_object())
+        st.periodic_launches[k.substr(keys.periodic_launches().size())] = std::move(j);
     } else if (starts(k, keys.servers())) {
       auto j = parse();
       if (j.is_object()) st.servers[k.substr(keys.servers().size())] = std::move(j);
@@ -130,6 +164,12 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
       last["UpdatedAt"] = state::rfc3339(last.value("UpdatedAt", int64_t{0}));
       n["LastDrain"] = last;
     }
+  }
+  for (const auto& [jk, rec] : st.jobs) {
+    auto job = version_created.find(jk);
+    if (job == version_created.end()) continue;
+    auto v = job->second.find(rec.value("Version", 0));
+    if (v != job->second.end()) st.job_modify_index[jk] = v->second;
   }
   for (auto& [id, s] : statuses)
     if (auto it = st.allocs.find(id); it != st.allocs.end()) it->second.status = std::move(s);

@@ -45,10 +45,24 @@ struct ClusterState {
   // The operator's control of each node (keys.hpp node_control): Eligibility, Drain and the
   // drain's Deadline, StartedAt (ns), IgnoreSystemJobs; LastDrain once a drain completed.
   std::map<std::string, nlohmann::json> controls;
+  // Nomad's JobModifyIndex of each job ("<namespace>/<id>"): the etcd revision its current
+  // version was first written at (its job_versions key's create revision); never 0, so that
+  // `job run -check-index 0` means "no such job" as in Nomad.
+  std::map<std::string, int64_t> job_modify_index;
+  // Each periodic job's last launch (keys.hpp periodic_launch), by "<namespace>/<id>".
+  std::map<std::string, nlohmann::json> periodic_launches;
   std::string leader_value;                       // the leader key's value, "" when none
 };
 
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);
+
+// Nomad's job status: dead when stopped or every alloc is done, running when one is live (or
+// it is a periodic or parameterized parent, which launches children), pending otherwise.
+std::string job_status(const ClusterState& st, const std::string& jk, const nlohmann::json& rec);
+
+// The refusal of Nomad's EnforceIndex on register (`job run -check-index`), in Nomad's words;
+// "" when `index` matches: 0 for a job that does not exist, else the job's JobModifyIndex.
+std::string enforce_index_problem(const ClusterState& st, const std::string& jk, int64_t index);
 
 // A node ready for placements: its key is there (its lease lives), Status ready, eligible.
 bool node_ready(const nlohmann::json& node);

@@ -118,12 +118,15 @@ json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
   const json job_doc = jobspec::to_json(job);
   ClusterState what_if = st;
   auto cur = st.jobs.find(jk);
-  int version = 0, modify_index = -1;
+  int version = 0;
+  int64_t modify_index = -1;
   json old_doc = nullptr;
   if (cur != st.jobs.end()) {
-    modify_index = cur->second.value("Version", 0);
+    auto index = st.job_modify_index.find(jk);
+    modify_index = index == st.job_modify_index.end() ? 0 : index->second;
     old_doc = cur->second.value("Job", json(nullptr));
-    version = modify_index + (old_doc != job_doc || cur->second.value("Stop", false) ? 1 : 0);
+    version = cur->second.value("Version", 0) +
+              (old_doc != job_doc || cur->second.value("Stop", false) ? 1 : 0);
   }
   json rec = {{"ID", job.id},          {"Namespace", job.namespace_name},
               {"Version", version},    {"Stop", false},

@@ -15,7 +15,8 @@ namespace drover::server {
 
 // Nomad's JobPlanResponse: Annotations.DesiredTGUpdates per group (Place, Stop, Migrate,
 // InPlaceUpdate, DestructiveUpdate, Canary, Ignore), FailedTGAllocs (null when everything
-// fits), JobModifyIndex (the version the plan was made against, -1 for a new job) and Diff.
+// fits), JobModifyIndex (the job's, which `job run -check-index` checks; -1 for a new job)
+// and Diff.
 nlohmann::json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
                         int64_t now_ns);
 

@@ -30,6 +30,12 @@ struct Keys {
     return prefix + "/job_versions/" + ns + "/" + id + "/";
   }
   std::string job_versions_all() const { return prefix + "/job_versions/"; }
+  // A periodic job's last launch, {"Launch": unix s, "Until": unix s}: written by the leader in
+  // the txn that writes the child, so that a leader change never launches it twice.
+  std::string periodic_launches() const { return prefix + "/periodic_launch/"; }
+  std::string periodic_launch(const std::string& ns, const std::string& id) const {
+    return periodic_launches() + ns + "/" + id;
+  }
   // Rolling updates: Nomad's Deployment, one per job version that has an update block.
   std::string deployments() const { return prefix + "/deployments/"; }
   std::string deployment(const std::string& id) const { return deployments() + id; }

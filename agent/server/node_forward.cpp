@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "api/json_reply.hpp"
@@ -92,7 +93,14 @@ void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
   }
   httplib::Client c(t->base);
   c.set_connection_timeout(5, 0);
-  c.set_read_timeout(60, 0);
+  // An exec runs for as long as its TimeoutMs (the node caps it); the node answers after.
+  int64_t read_s = 60;
+  if (std::string(req.matches[2]) == "exec") {
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_object() && body.value("TimeoutMs", json()).is_number_integer())
+      read_s = std::max<int64_t>(read_s, body["TimeoutMs"].get<int64_t>() / 1000 + 30);
+  }
+  c.set_read_timeout(read_s, 0);
   httplib::Result r = req.method == "POST" ? c.Post(path.c_str(), headers, req.body,
                                                     req.get_header_value("Content-Type").c_str())
                                            : c.Get(path.c_str(), headers);
@@ -111,8 +119,8 @@ void register_node_forward_routes(ServerApiContext& ctx, httplib::Server& s) {
   };
   s.Get(R"(/v1/client/fs/logs/([^/]+))", fwd);
   s.Get(R"(/v1/client/allocation/([^/]+)/(stats|checks))", fwd);
-  // Acting on one alloc on its node (restart, signal); stopping goes through the job.
-  s.Post(R"(/v1/client/allocation/([^/]+)/(restart|signal))", fwd);
+  // Acting on one alloc on its node (restart, signal, exec); stopping goes through the job.
+  s.Post(R"(/v1/client/allocation/([^/]+)/(restart|signal|exec))", fwd);
 }
 
 }  // namespace drover::server

@@ -1,6 +1,6 @@
-// What only the node that runs an alloc can answer — its logs (followed too), stats and
-// checks — the server forwards to that node's API (the Node's HTTPAddr), so that
-// `drover alloc logs|status` work against a server (docs/cluster.md, "Server API").
+// What only the node that runs an alloc can answer — its logs (followed too), stats, checks,
+// restart, signal and exec — the server forwards to that node's API (the Node's HTTPAddr), so that
+// `drover alloc logs|status|exec` work against a server (docs/cluster.md, "Server API").
 #pragma once
 
 #include "server/server_api.hpp"

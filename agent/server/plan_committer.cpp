@@ -6,6 +6,7 @@
 #include "drover/common/encoding.hpp"
 #include "server/cluster_state.hpp"
 #include "server/leader_election.hpp"
+#include "server/periodic_launches.hpp"
 #include "server/scheduler.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
@@ -53,8 +54,12 @@ void PlanCommitter::pass() {
   auto state = read_cluster_state(range.value(), keys_);
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
-  auto plan = plan_cluster(state, keys_, state::now_ns());
-  if (plan.empty()) return;
+  const int64_t now = state::now_ns();
+  auto plan = plan_cluster(state, keys_, now);
+  // Periodic children launched in the same txn: a leader that lost the key, or a state that
+  // moved on, launches nothing. They are placed by the next pass.
+  auto launches = periodic_launches(state, keys_, now);
+  if (plan.empty() && launches.puts.empty()) return;
   auto b64 = [](const std::string& s) { return base64_encode(s); };
   // Planned from the revision read: nothing under these prefixes may have changed since (a
   // job registered, a promotion, a drain the operator ended meanwhile), or the plan is void.
@@ -64,7 +69,8 @@ void PlanCommitter::pass() {
                                  {"result", "EQUAL"},
                                  {"value", b64(election_.me())}}});
     for (const std::string& prefix :
-         {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls()})
+         {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls(),
+          keys_.periodic_launches()})
       compare.push_back({{"key", b64(prefix)},
                          {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
                          {"target", "MOD"},
@@ -76,15 +82,21 @@ void PlanCommitter::pass() {
   // --max-request-bytes defaults), so a large plan goes in batches, each guarded by the
   // revision the one before it wrote: nothing but this leader wrote in between. A batch
   // refused leaves the plan partly written, which the next pass takes as it finds it (the
-  // reconciler plans from what etcd holds, so it places only what is still missing).
+  // reconciler plans from what etcd holds, so it places only what is still missing). The
+  // periodic launches go last and whole, in one transaction: a child's job, its evaluation
+  // and the launch record are written together or not at all, so none launches twice.
   int64_t revision = state.revision;
   std::size_t i = 0, batches = 0;
+  const std::size_t planned = plan.puts.size();
+  plan.puts.insert(plan.puts.end(), launches.puts.begin(), launches.puts.end());
   while (i < plan.puts.size()) {
     json success = json::array();
     std::size_t bytes = 0;
-    for (; i < plan.puts.size() && success.size() < kMaxTxnPuts; ++i) {
+    const bool launching = i >= planned;
+    for (; i < plan.puts.size() && (launching || (i < planned && success.size() < kMaxTxnPuts));
+         ++i) {
       const auto& [k, v] = plan.puts[i];
-      if (!success.empty() && bytes + k.size() + v.size() > kMaxTxnBytes) break;
+      if (!launching && !success.empty() && bytes + k.size() + v.size() > kMaxTxnBytes) break;
       bytes += k.size() + v.size();
       success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
     }
@@ -105,6 +117,8 @@ void PlanCommitter::pass() {
   spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost ({} transaction{})",
                state.revision, plan.placed, plan.stopped, plan.lost, batches,
                batches == 1 ? "" : "s");
+  for (const auto& child : launches.launched) spdlog::info("server: launched {}", child);
+  if (!launches.launched.empty()) wake();
 }
 
 }  // namespace drover::server

@@ -17,6 +17,7 @@
 #include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/deployments_api.hpp"
+#include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_forward.hpp"
 #include "server/plan_committer.hpp"
@@ -85,7 +86,9 @@ int run_server(const ServerFlags& flags) {
         return refuse_bad_namespace(req, res) ? httplib::Server::HandlerResponse::Handled
                                               : httplib::Server::HandlerResponse::Unhandled;
       });
+  routes.set_exception_handler(api::reply_exception);
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
+  register_launch_routes(api_ctx, routes);      // so too
   register_server_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans

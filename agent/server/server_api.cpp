@@ -15,10 +15,12 @@
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/parse.hpp"
+#include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "server/job_changes.hpp"
 #include "server/job_plan.hpp"
 #include "server/leader_election.hpp"
+#include "server/periodic_launches.hpp"
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
 #include "upstream/etcd_client.hpp"
@@ -32,22 +34,6 @@ using api::reply_json;
 using nlohmann::json;
 
 namespace {
-
-using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
-
-Result<ClusterState> read_state(const ServerApiContext& ctx) {
-  upstream::EtcdClient etcd(ctx.etcd);
-  auto r = etcd.range_prefix(ctx.keys.all());
-  if (!r) return r.error();
-  return read_cluster_state(r.value(), ctx.keys);
-}
-
-// The request's ?namespace= ("default" when absent); checked before any route runs
-// (register_server_routes), so it is a name, or "*" on a list.
-std::string ns_of(const httplib::Request& req) {
-  auto ns = req.get_param_value("namespace");
-  return ns.empty() ? kDefaultNamespace : ns;
-}
 
 // The lists that take ?namespace=* (every namespace), as Nomad's.
 bool lists_namespaces(const httplib::Request& req) {
@@ -72,21 +58,6 @@ json alloc_json(const AllocView& a, bool with_job) {
   return j;
 }
 
-// Nomad's job status: dead when stopped or every alloc is done, running when one is live,
-// pending otherwise.
-std::string job_status(const ClusterState& st, const std::string& jk, const json& rec) {
-  bool any = false, live = false;
-  for (const auto& [id, a] : st.allocs) {
-    if (a.job_key() != jk) continue;
-    any = true;
-    if (a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending"))
-      live = true;
-  }
-  if (rec.value("Stop", false)) return "dead";
-  if (live) return "running";
-  return any ? "dead" : "pending";
-}
-
 json job_json(const ClusterState& st, const std::string& jk, const json& rec) {
   json j = rec["Job"];
   j["Version"] = rec.value("Version", 0);
@@ -94,6 +65,10 @@ json job_json(const ClusterState& st, const std::string& jk, const json& rec) {
   j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
   j["Stable"] = rec.value("Stable", false);  // its deployment succeeded
   j["Status"] = job_status(st, jk, rec);
+  if (auto index = st.job_modify_index.find(jk); index != st.job_modify_index.end())
+    j["JobModifyIndex"] = index->second;
+  if (auto next = next_periodic_launch(st, jk, state::now_ns() / 1000000000))
+    j["NextPeriodicLaunch"] = *next * 1000000000LL;
   return j;
 }
 
@@ -120,39 +95,14 @@ json problem_list(const std::vector<jobspec::Problem>& problems) {
   return list;
 }
 
-// Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
-// what was placed; returns the eval as it is then.
-json await_eval(const ServerApiContext& ctx, const std::string& id) {
-  upstream::EtcdClient etcd(ctx.etcd);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  json e = json::object();
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto v = etcd.get(ctx.keys.eval(id));
-    if (v && v.value()) {
-      e = json::parse(*v.value(), nullptr, false);
-      if (e.is_object() && e.value("Status", "pending") != "pending") return e;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return e.is_object() ? e : json::object();
-}
-
-json new_eval(const jobspec::Job& job, const std::string& ns, const std::string& trigger,
-              int version) {
-  int64_t now = state::now_ns();
-  return {{"ID", random_uuid()},      {"Namespace", ns},
-          {"JobID", job.id},          {"Type", jobspec::to_string(job.type)},
-          {"Priority", job.priority}, {"TriggeredBy", trigger},
-          {"Status", "pending"},      {"JobModifyIndex", version},
-          {"CreateTime", now},        {"ModifyTime", now}};
-}
-
 // Writes `job_doc` (jobspec::to_json of `job`) as the job's next version with an evaluation
 // of `trigger`, and answers as Nomad's register does once the leader took the eval up. The
 // version is bumped only when the spec changed or the job was stopped (Nomad's rule).
+// With `guard_revision`, written only if the job key has not changed since that revision
+// (`job run -check-index`, checked against the state read then); a 409 otherwise.
 void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobspec::Job& job,
                        const json& job_doc, const std::string& trigger,
-                       const std::string& warnings) {
+                       const std::string& warnings, int64_t guard_revision = 0) {
   const std::string ns = job.namespace_name;
   upstream::EtcdClient etcd(ctx.etcd);
   auto current = etcd.get(ctx.keys.job(ns, job.id));
@@ -172,10 +122,28 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
               {"SubmitTime", state::now_ns()},
               {"Job", job_doc}};
   json eval = new_eval(job, ns, trigger, version);
-  auto st = etcd.put_all({{ctx.keys.job(ns, job.id), json_text(rec)},
-                          {ctx.keys.job_version(ns, job.id, version), json_text(rec)},
-                          {ctx.keys.eval(eval["ID"]), json_text(eval)}});
-  if (!st) return reply_error(res, 503, st.message());
+  const std::vector<std::pair<std::string, std::string>> puts = {
+      {ctx.keys.job(ns, job.id), json_text(rec)},
+      {ctx.keys.job_version(ns, job.id, version), json_text(rec)},
+      {ctx.keys.eval(eval["ID"]), json_text(eval)}};
+  if (guard_revision > 0) {
+    auto b64 = [](const std::string& s) { return base64_encode(s); };
+    json success = json::array();
+    for (const auto& [k, v] : puts)
+      success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
+    auto r = etcd.txn({{"compare", json::array({{{"key", b64(ctx.keys.job(ns, job.id))},
+                                                 {"target", "MOD"},
+                                                 {"result", "LESS"},
+                                                 {"mod_revision", std::to_string(guard_revision + 1)}}})},
+                       {"success", success}});
+    if (!r) return reply_error(res, 503, r.message());
+    if (!r.value().value("succeeded", false))
+      return reply_error(res, 409,
+                         "job \"" + job.id + "\" changed while it was registered with "
+                         "-check-index: plan it again");
+  } else if (auto st = etcd.put_all(puts); !st) {
+    return reply_error(res, 503, st.message());
+  }
   if (ctx.wake_scheduler) ctx.wake_scheduler();
   json done = await_eval(ctx, eval["ID"]);
   reply_json(res, {{"EvalID", eval["ID"]},
@@ -223,14 +191,6 @@ void change_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Res
   }
   job.namespace_name = ns;
   store_job_version(ctx, res, job, jobspec::to_json(job), trigger, "");
-}
-
-// The body of a POST as a JSON object, or a 400 naming why not.
-std::optional<json> body_object(const httplib::Request& req, httplib::Response& res) {
-  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (body.is_object()) return body;
-  reply_error(res, 400, "body: must be a JSON object");
-  return std::nullopt;
 }
 
 void scale_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -316,10 +276,37 @@ std::optional<jobspec::Job> submitted_job(const httplib::Request& req, httplib::
   return job;
 }
 
+// Nomad's register: the job, and in a {"Job": ...} body EnforceIndex with JobModifyIndex
+// (`job run -check-index`: 0 for a job that must not exist yet, else the job's index).
 void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  std::string body = req.body;
+  std::optional<int64_t> enforce;
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("Job") &&
+      (doc.contains("EnforceIndex") || doc.contains("JobModifyIndex"))) {
+    const json on = doc.value("EnforceIndex", json(false));
+    if (!on.is_boolean()) return reply_error(res, 400, "EnforceIndex: must be true or false");
+    const json index = doc.value("JobModifyIndex", json(0));
+    if (!index.is_number_integer() || index.get<int64_t>() < 0)
+      return reply_error(res, 400, "JobModifyIndex: must be a job modify index (0 or more)");
+    if (on.get<bool>()) enforce = index.get<int64_t>();
+    doc.erase("EnforceIndex");
+    doc.erase("JobModifyIndex");
+    body = doc.dump();
+  }
   std::string warnings;
-  auto job = submitted_job(req, res, req.body, warnings);
-  if (job) store_job_version(ctx, res, *job, jobspec::to_json(*job), "job-register", warnings);
+  auto job = submitted_job(req, res, body, warnings);
+  if (!job) return;
+  int64_t guard = 0;
+  if (enforce) {
+    auto st = read_state(ctx);
+    if (!st) return reply_error(res, 503, st.message());
+    auto problem =
+        enforce_index_problem(st.value(), job->namespace_name + "/" + job->id, *enforce);
+    if (!problem.empty()) return reply_error(res, 409, problem);
+    guard = st.value().revision;
+  }
+  store_job_version(ctx, res, *job, jobspec::to_json(*job), "job-register", warnings, guard);
 }
 
 // Nomad's POST /v1/job/:id/plan: {"Job": {...}, "Diff": true}; drover also takes the job as
@@ -378,53 +365,6 @@ void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib:
   }
   if (ctx.wake_scheduler) ctx.wake_scheduler();
   reply_json(res, {{"EvalID", eval["ID"]}, {"JobModifyIndex", rec.value("Version", 0)}});
-}
-
-// The leader's HTTP address: as this server's election last saw it, or read from etcd when it
-// has not seen one yet (a server that just started, between two of its tries).
-std::string leader_addr(const ServerApiContext& ctx) {
-  json leader = json::parse(ctx.election->leader_value(), nullptr, false);
-  if (!leader.is_object()) {
-    upstream::EtcdClient etcd(ctx.etcd);
-    auto v = etcd.get(ctx.keys.leader());
-    if (v && v.value()) leader = json::parse(*v.value(), nullptr, false);
-  }
-  return leader.is_object() ? leader.value("HTTPAddr", "") : "";
-}
-
-// A write on a follower goes to the leader as it came; with no leader, 503 naming why.
-Handler leader_only(ServerApiContext& ctx, Handler h) {
-  return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
-    if (ctx.election->is_leader()) return h(req, res);
-    std::string addr = leader_addr(ctx);
-    if (addr.empty())
-      return reply_error(res, 503, "no cluster leader: writes wait for a server to be elected");
-    httplib::Client c(addr);
-    c.set_read_timeout(30, 0);
-    httplib::Request fwd;
-    fwd.method = req.method;
-    fwd.path = req.target.empty() ? req.path : req.target;
-    fwd.body = req.body;
-    fwd.set_header("Content-Type", req.get_header_value("Content-Type"));
-    fwd.set_header("X-Drover-Forwarded-By", ctx.name);
-    httplib::Response out;
-    httplib::Error err = httplib::Error::Success;
-    if (!c.send(fwd, out, err))
-      return reply_error(res, 503, "leader " + addr + " unreachable: " + httplib::to_string(err));
-    res.status = out.status;
-    res.set_content(out.body, out.get_header_value("Content-Type").c_str());
-  };
-}
-
-// A read handler with the cluster state read for it.
-Handler with_state(
-    ServerApiContext& ctx,
-    std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h) {
-  return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
-    auto st = read_state(ctx);
-    if (!st) return reply_error(res, 503, st.message());
-    h(st.value(), req, res);
-  };
 }
 
 json node_stub(const json& n) {
@@ -500,6 +440,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
             const json& j = rec["Job"];
             out.push_back({{"ID", id},
                            {"Namespace", rec.value("Namespace", "default")},
+                           {"ParentID", j.value("ParentID", "")},
+                           {"Periodic", j.contains("Periodic") && !j["Periodic"].is_null()},
+                           {"ParameterizedJob", j.contains("ParameterizedJob") &&
+                                                    !j["ParameterizedJob"].is_null()},
                            {"Name", j.value("Name", id)},
                            {"Type", j.value("Type", "")},
                            {"Priority", j.value("Priority", 50)},

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -13,6 +14,7 @@
 #include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
 #include "drover/common/json_text.hpp"
+#include "drover/common/names.hpp"
 
 namespace drover::upstream {
 
@@ -187,12 +189,39 @@ void UpstreamService::apply(const DesiredAllocEvent& ev) {
   // The same admission as a job submitted to the API: driver health and config included.
   // The scheduler placed this one alloc: its siblings are on other nodes, so distinct_hosts
   // and distinct_property are the scheduler's, not counted here.
-  auto parsed = manager_.ctx().admission->admit(json_text(json{{"Job", a["Job"]}}),
+  // A child the server launched (periodic or dispatched) is "<parent>/<suffix>" (a periodic
+  // child of a dispatched one has two suffixes), and its parent, Dispatched and payload come
+  // from the launch, which a job document never gives (jobspec/parse_nomad_json.cpp,
+  // kServerFields): it is admitted under its first ancestor's id, then given them back from
+  // the server's canonical job.
+  json doc = a["Job"];
+  const std::string parent = doc.value("ParentID", "");
+  const std::string job_id = doc.value("ID", "");
+  bool child = !parent.empty() && job_id.rfind(parent + "/", 0) == 0;
+  for (std::size_t from = 0; child && from <= job_id.size();) {
+    const auto slash = std::min(job_id.find('/', from), job_id.size());
+    child = !plain_name_problem(job_id.substr(from, slash - from));
+    from = slash + 1;
+  }
+  if (child) doc["ID"] = doc["Name"] = job_id.substr(0, job_id.find('/'));
+  auto parsed = manager_.ctx().admission->admit(json_text(json{{"Job", doc}}),
                                                 /*whole_job_here=*/false);
   if (!parsed.problems.empty())
     return fail("job is invalid: " + jobspec::format_problems(parsed.problems));
   if (!parsed.conflicts.empty())
     return fail("job cannot run on this node: " + jobspec::format_problems(parsed.conflicts));
+  if (child) {
+    try {
+      auto launched = jobspec::job_from_json(a["Job"]);
+      parsed.job->id = launched.id;
+      parsed.job->name = launched.name;
+      parsed.job->parent_id = launched.parent_id;
+      parsed.job->dispatched = launched.dispatched;
+      parsed.job->payload = launched.payload;
+    } catch (const std::exception& e) {
+      return fail(std::string("its launched job cannot be read: ") + e.what());
+    }
+  }
   std::string group = a.value("TaskGroup", "");
   if (group.empty() && parsed.job->groups.size() == 1) group = parsed.job->groups[0].name;
   int index = 0;

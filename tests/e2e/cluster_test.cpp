@@ -4,7 +4,9 @@
 // read back from the servers as a user would.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -59,6 +61,28 @@ std::map<std::string, int> running_per_node(const ServerProcess& s, const std::s
     if (a.value("ClientStatus", "") == "running" && a.value("DesiredStatus", "") == "run")
       out[a.value("NodeID", "")]++;
   return out;
+}
+
+// A periodic batch job launched every two seconds (a seconds cron) whose task exits at once.
+std::string every_two_seconds(const std::string& id, const std::string& extra = "") {
+  return "job:\n  id: " + id + "\n  type: batch\n  periodic: {cron: \"*/2 * * * * * *\"}\n" +
+         extra +
+         "  groups:\n    - name: g\n      tasks:\n        - name: t\n          driver: raw_exec\n"
+         "          config: {command: /bin/true}\n          resources: {cpu: 20, memory: 16}\n";
+}
+
+// The job's one alloc once its node reports it running ("" when it does not within 30 s).
+std::string the_running_alloc(const ServerProcess& s, const std::string& job) {
+  std::string id;
+  eventually(
+      [&] {
+        auto list = allocs(s, job);
+        if (list.size() != 1 || list[0].value("ClientStatus", "") != "running") return false;
+        id = list[0].value("ID", "");
+        return true;
+      },
+      30s);
+  return id;
 }
 
 int total(const std::map<std::string, int>& m) {
@@ -537,4 +561,320 @@ TEST(Cluster, OneJobIdInTwoNamespacesRunsSideBySide) {
       << c.leader().get("/v1/allocations?namespace=*").body;
   EXPECT_EQ(running("default"), 1);
   c.follower().del("/v1/job/web");
+}
+
+// Issue 20's periodic jobs through `drover server`: the leader launches a child at each cron
+// time (a seconds cron here) in the txn that records the launch, the parent gets no allocs,
+// `job periodic force` on the follower launches one now, and each child is placed and
+// completes; `job status` lists the children as Nomad does.
+TEST(Cluster, APeriodicJobIsLaunchedByTheLeaderAndForcedThroughAFollower) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto dir = drover::testing::make_temp_dir("drover-cluster-periodic");
+  drover::testing::write_file(dir + "/tick.yaml", R"(job:
+  id: tick
+  type: batch
+  periodic:
+    cron: "*/10 * * * * * *"
+  groups:
+    - name: g
+      restart: {attempts: 0, mode: fail}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/sh, args: ["-c", "echo ticked"]}
+          resources: {cpu: 50, memory: 16}
+)");
+  auto run = drover::testing::run_drover({"job", "run", dir + "/tick.yaml"}, c.follower().address());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  auto parent = c.follower().get("/v1/job/tick").json();
+  EXPECT_EQ(parent.value("Status", ""), "running");
+  EXPECT_GT(parent.value("NextPeriodicLaunch", int64_t{0}), 0) << parent.dump(2);
+
+  auto force = drover::testing::run_drover({"job", "periodic", "force", "tick"},
+                                           c.follower().address());
+  ASSERT_EQ(force.exit_code, 0) << force.out << force.err;
+  auto at = force.out.find("tick/periodic-");
+  ASSERT_NE(at, std::string::npos) << force.out;
+  const std::string forced = force.out.substr(at, force.out.find('"', at) - at);
+
+  // The forced child and one the leader launched on its own (a multiple of ten seconds) are
+  // each placed once and complete.
+  auto children = [&] {
+    std::map<std::string, std::string> out;  // id -> status
+    for (const auto& j : c.follower().get("/v1/jobs?prefix=tick/").json())
+      if (j.value("ParentID", "") == "tick") out[j.value("ID", "")] = j.value("Status", "");
+    return out;
+  };
+  auto complete = [&](const std::string& child) {
+    auto list = allocs(c.follower(), child);
+    return list.size() == 1 && list[0].value("ClientStatus", "") == "complete";
+  };
+  std::string scheduled;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& [id, status] : children())
+          if (id != forced) scheduled = id;
+        return !scheduled.empty() && complete(forced) && complete(scheduled);
+      },
+      40s))
+      << c.follower().get("/v1/jobs?prefix=tick/").body << c.leader().log();
+  EXPECT_EQ(std::stoll(scheduled.substr(scheduled.rfind('-') + 1)) % 10, 0) << scheduled;
+  EXPECT_TRUE(allocs(c.follower(), "tick").empty()) << "a periodic parent gets no allocs";
+  auto logs = drover::testing::run_drover(
+      {"alloc", "logs", allocs(c.follower(), forced)[0].value("ID", "").substr(0, 8), "t"},
+      c.follower().address());
+  EXPECT_EQ(logs.out, "ticked\n") << logs.err;
+
+  auto status = drover::testing::run_drover({"job", "status", "tick"}, c.follower().address());
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  for (const char* want : {"Children Job Summary", "Previously Launched Jobs", "Next Periodic Launch"})
+    EXPECT_NE(status.out.find(want), std::string::npos) << want << "\n" << status.out;
+  EXPECT_NE(status.out.find(forced), std::string::npos) << status.out;
+  auto summary = c.follower().get("/v1/job/tick/summary").json();
+  EXPECT_GE(summary["Children"].value("Dead", 0), 2) << summary.dump(2);
+
+  // A job that is not periodic cannot be forced: Nomad's 400, nothing launched.
+  ASSERT_EQ(c.follower().post("/v1/jobs", sleeper("web", 1)).status, 200);
+  auto refused = c.follower().post("/v1/job/web/periodic/force", "{}", "application/json");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("is not periodic"), std::string::npos) << refused.body;
+  c.follower().del("/v1/job/web");
+  c.follower().del("/v1/job/tick");
+  std::filesystem::remove_all(dir);
+}
+
+// Issue 20's parameterized jobs through `drover server`: `job dispatch` with a payload file
+// and meta makes a child that the scheduler places and whose task reads the payload; a retried
+// request with the same IdempotencyToken gets the same child; a bad request is a 400 naming
+// the field.
+TEST(Cluster, ADispatchedChildIsPlacedAndItsTaskReadsThePayload) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto dir = drover::testing::make_temp_dir("drover-cluster-dispatch");
+  drover::testing::write_file(dir + "/report.yaml", R"(job:
+  id: report
+  type: batch
+  meta: {format: text}
+  parameterized: {payload: required, meta_required: [customer], meta_optional: [format]}
+  groups:
+    - name: g
+      restart: {attempts: 0, mode: fail}
+      tasks:
+        - name: t
+          driver: raw_exec
+          dispatch_payload: {file: in/payload.txt}
+          config:
+            command: /bin/sh
+            args: ["-c", "cat $NOMAD_TASK_DIR/in/payload.txt; echo; echo customer=$NOMAD_META_customer format=$NOMAD_META_format; exec sleep 300"]
+          resources: {cpu: 50, memory: 16}
+)");
+  auto run =
+      drover::testing::run_drover({"job", "run", dir + "/report.yaml"}, c.follower().address());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  drover::testing::write_file(dir + "/payload.txt", "hello payload");
+  auto d = drover::testing::run_drover(
+      {"job", "dispatch", "-detach", "-meta", "customer=acme", "report", dir + "/payload.txt"},
+      c.follower().address());
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  auto at = d.out.find("report/dispatch-");
+  ASSERT_NE(at, std::string::npos) << d.out;
+  const std::string child = d.out.substr(at, d.out.find('\n', at) - at);
+  auto job = c.follower().get("/v1/job/" + child).json();
+  EXPECT_EQ(job.value("ParentID", ""), "report");
+  EXPECT_EQ(job.value("Dispatched", false), true);
+
+  const std::string alloc = the_running_alloc(c.follower(), child);
+  ASSERT_FALSE(alloc.empty()) << allocs(c.follower(), child).dump(2) << c.leader().log();
+  EXPECT_TRUE(allocs(c.follower(), "report").empty()) << "a parameterized parent gets no allocs";
+  std::string out;
+  ASSERT_TRUE(eventually(
+      [&] {
+        out = drover::testing::run_drover({"alloc", "logs", alloc.substr(0, 8), "t"},
+                                          c.follower().address())
+                  .out;
+        return out.find("format=") != std::string::npos;
+      },
+      10s))
+      << out;
+  EXPECT_EQ(out, "hello payload\ncustomer=acme format=text\n");
+
+  // The same IdempotencyToken twice: one child.
+  const json body = {{"Payload", "aGk="}, {"Meta", {{"customer", "globex"}}},
+                     {"IdempotencyToken", "once"}};
+  auto first = c.follower().post("/v1/job/report/dispatch", body.dump(), "application/json");
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = c.follower().post("/v1/job/report/dispatch", body.dump(), "application/json");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(first.json().value("DispatchedJobID", "a"), again.json().value("DispatchedJobID", "b"));
+  EXPECT_EQ(first.json()["AllocIDs"].size(), 1u) << first.body;
+
+  // A bad request: 400 naming the field, nothing dispatched.
+  auto bad = c.follower().post("/v1/job/report/dispatch", json{{"Payload", "aGk="}}.dump(),
+                               "application/json");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("Meta.customer: is required"), std::string::npos) << bad.body;
+  int children = 0;
+  for (const auto& j : c.follower().get("/v1/jobs?prefix=report/").json())
+    children += j.value("ParentID", "") == "report";
+  EXPECT_EQ(children, 2);
+
+  auto status = drover::testing::run_drover({"job", "status", "report"}, c.follower().address());
+  EXPECT_NE(status.out.find("Dispatched Jobs"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(child), std::string::npos) << status.out;
+  for (const auto& j : c.follower().get("/v1/jobs?prefix=report/").json())
+    c.follower().del("/v1/job/" + j.value("ID", ""));
+  c.follower().del("/v1/job/report");
+
+  // A parameterized job's periodic block is for its dispatched children: the leader launches
+  // the dispatched child's own children ("<job>/dispatch-.../periodic-<unix>"), which run.
+  const std::string parameterized = "  parameterized: {payload: forbidden}\n";
+  ASSERT_EQ(c.follower().post("/v1/jobs", every_two_seconds("nightly", parameterized)).status, 200);
+  auto nightly = c.follower().post("/v1/job/nightly/dispatch", "{}", "application/json");
+  ASSERT_EQ(nightly.status, 200) << nightly.body;
+  const std::string dispatched = nightly.json().value("DispatchedJobID", "");
+  EXPECT_TRUE(nightly.json()["AllocIDs"].empty()) << "a periodic child runs nothing itself";
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& j : c.follower().get("/v1/jobs?prefix=" + dispatched + "/periodic-").json()) {
+          auto list = allocs(c.follower(), j.value("ID", ""));
+          if (list.size() == 1 && list[0].value("ClientStatus", "") == "complete") return true;
+        }
+        return false;
+      },
+      20s))
+      << c.follower().get("/v1/jobs?prefix=nightly/").body << c.leader().log();
+  c.follower().del("/v1/job/" + dispatched);
+  std::filesystem::remove_all(dir);
+}
+
+// `job run -check-index` through a server (Nomad's EnforceIndex): 0 registers a job only if
+// it does not exist, the index `job plan` prints registers a change, a stale one is refused
+// with Nomad's message and nothing is written.
+TEST(Cluster, RunWithCheckIndexRegistersOnlyAgainstTheIndexItNames) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto dir = drover::testing::make_temp_dir("drover-cluster-check-index");
+  drover::testing::write_file(dir + "/one.yaml", sleeper("guarded", 1));
+  drover::testing::write_file(dir + "/two.yaml", sleeper("guarded", 2));
+  auto& s = c.follower();
+  auto run = [&](const std::string& index, const std::string& file) {
+    return drover::testing::run_drover({"job", "run", "-detach", "-check-index", index, file},
+                                       s.address());
+  };
+  auto first = run("0", dir + "/one.yaml");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  auto again = run("0", dir + "/one.yaml");
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("Enforcing job modify index 0: job already exists"), std::string::npos)
+      << again.out << again.err;
+
+  // The index `job plan` prints is the job's; with it the change goes in.
+  auto plan = drover::testing::run_drover({"job", "plan", dir + "/two.yaml"}, s.address());
+  auto at = plan.out.find("-check-index ");
+  ASSERT_NE(at, std::string::npos) << plan.out << plan.err;
+  const std::string index = plan.out.substr(at + 13, plan.out.find(' ', at + 13) - at - 13);
+  EXPECT_EQ(std::to_string(s.get("/v1/job/guarded").json().value("JobModifyIndex", int64_t{-1})),
+            index);
+  auto stale = run(std::to_string(std::stoll(index) + 1000), dir + "/two.yaml");
+  EXPECT_NE(stale.exit_code, 0);
+  EXPECT_NE(stale.err.find("job exists with conflicting job modify index: " + index),
+            std::string::npos)
+      << stale.err;
+  EXPECT_EQ(s.get("/v1/job/guarded").json().value("Version", -1), 0) << "nothing was written";
+  auto ok = run(index, dir + "/two.yaml");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_EQ(s.get("/v1/job/guarded").json().value("Version", -1), 1);
+  // The old index is stale now.
+  EXPECT_NE(run(index, dir + "/one.yaml").exit_code, 0);
+  s.del("/v1/job/guarded");
+  std::filesystem::remove_all(dir);
+}
+
+// `alloc exec` through a follower: forwarded to the node that runs the alloc, which runs the
+// command in the task (the exec driver's) and gives back its output and exit code.
+TEST(Cluster, AllocExecThroughAFollowerRunsInTheTaskOnItsNode) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  if (geteuid() != 0) GTEST_SKIP() << "the exec driver needs root";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto node = c.agents[0]->get("/v1/node").json();
+  if (!node["Drivers"].contains("exec") || !node["Drivers"]["exec"].value("Healthy", false))
+    GTEST_SKIP() << "exec driver not healthy here";
+  auto r = c.follower().post("/v1/jobs", R"(job:
+  id: shell
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: exec
+          kill_timeout: 1s
+          config: {command: /bin/sh, args: ["-c", "echo here > /local/mark; exec sleep 300"]}
+          resources: {cpu: 50, memory: 64}
+)");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string alloc = the_running_alloc(c.follower(), "shell");
+  ASSERT_FALSE(alloc.empty()) << allocs(c.follower(), "shell").dump(2) << c.leader().log();
+  drover::testing::CmdResult exec;
+  // The task writes its mark just after it starts.
+  ASSERT_TRUE(eventually(
+      [&] {
+        exec = drover::testing::run_drover(
+            {"alloc", "exec", alloc.substr(0, 8), "t", "--", "/bin/sh", "-c", "cat /local/mark; exit 3"},
+            c.follower().address());
+        return exec.out == "here\n";
+      },
+      10s))
+      << exec.out << exec.err;
+  EXPECT_EQ(exec.exit_code, 3) << exec.err;
+  auto missing = drover::testing::run_drover(
+      {"alloc", "exec", "ffffffff", "t", "--", "/bin/true"}, c.follower().address());
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+  c.follower().del("/v1/job/shell");
+}
+
+// A leader change in the middle of a periodic schedule: the new leader goes on from the launch
+// record the old one wrote in its plan txns, so launch times are never launched twice: at most
+// one child per cron time, plus one catch-up for the times the cluster had no leader.
+TEST(Cluster, APeriodicJobGoesOnUnderANewLeaderWithoutLaunchingTwice) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", every_two_seconds("beat"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto launches = [&](ServerProcess& s) {
+    std::vector<int64_t> times;  // each child's launch time, from its id
+    for (const auto& j : s.get("/v1/jobs?prefix=beat/periodic-").json())
+      times.push_back(std::stoll(j.value("ID", "").substr(std::string("beat/periodic-").size())));
+    std::sort(times.begin(), times.end());
+    return times;
+  };
+  ASSERT_TRUE(eventually([&] { return launches(c.follower()).size() >= 2; }, 20s))
+      << c.leader().log();
+
+  auto& dead = c.leader();
+  ServerProcess* survivor = &c.follower();
+  const auto killed_at = std::chrono::system_clock::now();
+  dead.kill(SIGKILL);
+  const int64_t kill_s =
+      std::chrono::duration_cast<std::chrono::seconds>(killed_at.time_since_epoch()).count();
+  // The survivor leads once the dead one's lease lapses, and launches on.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto t = launches(*survivor);
+        return std::count_if(t.begin(), t.end(), [&](int64_t x) { return x > kill_s + kTtl; }) >= 3;
+      },
+      std::chrono::seconds(4 * kTtl + 20)))
+      << survivor->log();
+  const auto times = launches(*survivor);
+  const int64_t span = times.back() - times.front();
+  EXPECT_LE(static_cast<int64_t>(times.size()), span / 2 + 2)
+      << "more children than cron times (plus one catch-up) over " << span << " s";
+  for (std::size_t i = 1; i < times.size(); ++i) EXPECT_LT(times[i - 1], times[i]);
+  EXPECT_TRUE(allocs(*survivor, "beat").empty()) << "a periodic parent gets no allocs";
+  survivor->del("/v1/job/beat");
 }

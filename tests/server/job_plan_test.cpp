@@ -103,3 +103,27 @@ TEST(JobPlan, AJobThatFitsNowhereReportsTheFailedGroupWithNomadsReasons) {
 }
 
 }  // namespace
+
+// `job run -check-index`: the job's modify index is the etcd revision its current version was
+// first written at; 0 means the job must not exist (Nomad's EnforceIndex words).
+TEST(EnforceIndex, ZeroIsForANewJobAndAnIndexMustBeTheJobsOwn) {
+  drover::upstream::EtcdRange range;
+  range.revision = 40;
+  const json rec = {{"ID", "web"}, {"Namespace", "default"}, {"Version", 1},
+                    {"Stop", false}, {"Job", drover::jobspec::to_json(job(web(1)))}};
+  range.kvs.push_back({"/drover/jobs/default/web", rec.dump(), 40, 12});
+  range.kvs.push_back({"/drover/job_versions/default/web/0", json{{"Version", 0}}.dump(), 12, 12});
+  range.kvs.push_back({"/drover/job_versions/default/web/1", rec.dump(), 39, 31});
+  auto st = read_cluster_state(range, kKeys);
+  EXPECT_EQ(st.job_modify_index.at("default/web"), 31) << "version 1's first write";
+  EXPECT_EQ(plan_job(st, kKeys, job(web(2)), kNow)["JobModifyIndex"], 31);
+
+  EXPECT_EQ(enforce_index_problem(st, "default/web", 31), "");
+  EXPECT_EQ(enforce_index_problem(st, "default/web", 0),
+            "Enforcing job modify index 0: job already exists");
+  EXPECT_EQ(enforce_index_problem(st, "default/web", 12),
+            "Enforcing job modify index 12: job exists with conflicting job modify index: 31");
+  EXPECT_EQ(enforce_index_problem(st, "default/api", 0), "");
+  EXPECT_EQ(enforce_index_problem(st, "default/api", 7),
+            "Enforcing job modify index 7: job does not exist");
+}

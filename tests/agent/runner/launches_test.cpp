@@ -1,5 +1,5 @@
 // The pure parts of launching children: what a periodic or dispatched child is, and the rules
-// a dispatch request is checked against (runner/periodic_launcher.hpp, runner/dispatch.hpp).
+// a dispatch request is checked against (jobspec/periodic_schedule.hpp, runner/dispatch.hpp).
 #include <gtest/gtest.h>
 
 #include "runner/dispatch.hpp"
@@ -21,7 +21,7 @@ jobspec::Job parent() {
 TEST(LaunchedChildren, APeriodicChildIsTheParentsCopyThatRuns) {
   auto p = parent();
   p.parameterized.reset();
-  auto c = periodic_child(p, 1700000000);
+  auto c = jobspec::periodic_child(p, 1700000000);
   EXPECT_EQ(c.id, "report/periodic-1700000000");
   EXPECT_EQ(c.name, c.id);
   EXPECT_EQ(c.parent_id, "report");

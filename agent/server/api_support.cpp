@@ -1,0 +1,106 @@
+// What the server's API files share; see api_support.hpp.
+#include "server/api_support.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/json_reply.hpp"
+#include "drover/common/names.hpp"
+#include "server/leader_election.hpp"
+#include "state/alloc.hpp"
+#include "upstream/etcd_client.hpp"
+
+namespace drover::server {
+
+using api::reply_error;
+using nlohmann::json;
+
+Result<ClusterState> read_state(const ServerApiContext& ctx) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.all());
+  if (!r) return r.error();
+  return read_cluster_state(r.value(), ctx.keys);
+}
+
+// The request's ?namespace= ("default" when absent); checked before any route runs
+// (register_server_routes), so it is a name, or "*" on a list.
+std::string ns_of(const httplib::Request& req) {
+  auto ns = req.get_param_value("namespace");
+  return ns.empty() ? kDefaultNamespace : ns;
+}
+
+// Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
+// what was placed; returns the eval as it is then.
+json await_eval(const ServerApiContext& ctx, const std::string& id) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  json e = json::object();
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto v = etcd.get(ctx.keys.eval(id));
+    if (v && v.value()) {
+      e = json::parse(*v.value(), nullptr, false);
+      if (e.is_object() && e.value("Status", "pending") != "pending") return e;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return e.is_object() ? e : json::object();
+}
+
+// The body of a POST as a JSON object, or a 400 naming why not.
+std::optional<json> body_object(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_object()) return body;
+  reply_error(res, 400, "body: must be a JSON object");
+  return std::nullopt;
+}
+
+// The leader's HTTP address: as this server's election last saw it, or read from etcd when it
+// has not seen one yet (a server that just started, between two of its tries).
+std::string leader_addr(const ServerApiContext& ctx) {
+  json leader = json::parse(ctx.election->leader_value(), nullptr, false);
+  if (!leader.is_object()) {
+    upstream::EtcdClient etcd(ctx.etcd);
+    auto v = etcd.get(ctx.keys.leader());
+    if (v && v.value()) leader = json::parse(*v.value(), nullptr, false);
+  }
+  return leader.is_object() ? leader.value("HTTPAddr", "") : "";
+}
+
+// A write on a follower goes to the leader as it came; with no leader, 503 naming why.
+Handler leader_only(ServerApiContext& ctx, Handler h) {
+  return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
+    if (ctx.election->is_leader()) return h(req, res);
+    std::string addr = leader_addr(ctx);
+    if (addr.empty())
+      return reply_error(res, 503, "no cluster leader: writes wait for a server to be elected");
+    httplib::Client c(addr);
+    c.set_read_timeout(30, 0);
+    httplib::Request fwd;
+    fwd.method = req.method;
+    fwd.path = req.target.empty() ? req.path : req.target;
+    fwd.body = req.body;
+    fwd.set_header("Content-Type", req.get_header_value("Content-Type"));
+    fwd.set_header("X-Drover-Forwarded-By", ctx.name);
+    httplib::Response out;
+    httplib::Error err = httplib::Error::Success;
+    if (!c.send(fwd, out, err))
+      return reply_error(res, 503, "leader " + addr + " unreachable: " + httplib::to_string(err));
+    res.status = out.status;
+    res.set_content(out.body, out.get_header_value("Content-Type").c_str());
+  };
+}
+
+// A read handler with the cluster state read for it.
+Handler with_state(
+    ServerApiContext& ctx,
+    std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h) {
+  return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
+    auto st = read_state(ctx);
+    if (!st) return reply_error(res, 503, st.message());
+    h(st.value(), req, res);
+  };
+}
+
+}  // namespace drover::server

@@ -1,0 +1,45 @@
+// What the server's API files share: the cluster read for a request, the request's namespace,
+// writes forwarded to the leader, and the wait for the leader to take an evaluation up.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "drover/common/result.hpp"
+#include "server/job_records.hpp"
+#include "server/cluster_state.hpp"
+#include "server/server_api.hpp"
+
+namespace drover::server {
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+Result<ClusterState> read_state(const ServerApiContext& ctx);
+
+// The request's ?namespace= ("default" when absent); checked before any route runs
+// (register_server_routes), so it is a name, or "*" on a list.
+std::string ns_of(const httplib::Request& req);
+
+// Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
+// what was placed; returns the eval as it is then.
+nlohmann::json await_eval(const ServerApiContext& ctx, const std::string& id);
+
+// The body of a POST as a JSON object, or a 400 naming why not.
+std::optional<nlohmann::json> body_object(const httplib::Request& req, httplib::Response& res);
+
+// The leader's HTTP address: as this server's election last saw it, or read from etcd when it
+// has not seen one yet (a server that just started, between two of its tries).
+std::string leader_addr(const ServerApiContext& ctx);
+
+// A write on a follower goes to the leader as it came; with no leader, 503 naming why.
+Handler leader_only(ServerApiContext& ctx, Handler h);
+
+// A read handler with the cluster state read for it.
+Handler with_state(
+    ServerApiContext& ctx,
+    std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h);
+
+}  // namespace drover::server
