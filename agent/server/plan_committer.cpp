@@ -14,8 +14,10 @@ namespace drover::server {
 
 using nlohmann::json;
 
-PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election)
-    : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election) {}
+PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
+                             SchedulerConfig defaults)
+    : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election),
+      defaults_(std::move(defaults)) {}
 
 void PlanCommitter::wake() {
   std::lock_guard lock(mu_);
@@ -42,6 +44,7 @@ void PlanCommitter::pass() {
     return;
   }
   auto state = read_cluster_state(range.value(), keys_);
+  state.use_scheduler_defaults(defaults_);
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
   auto plan = plan_cluster(state, keys_, state::now_ns());
@@ -74,8 +77,8 @@ void PlanCommitter::pass() {
     wake();
     return;
   }
-  spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost", state.revision,
-               plan.placed, plan.stopped, plan.lost);
+  spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost, {} preempted",
+               state.revision, plan.placed, plan.stopped, plan.lost, plan.preempted);
 }
 
 }  // namespace drover::server

@@ -18,6 +18,7 @@
 #include "server/deployments_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_forward.hpp"
+#include "server/operator_api.hpp"
 #include "server/plan_committer.hpp"
 #include "server/server_api.hpp"
 #include "server/server_config.hpp"
@@ -59,9 +60,10 @@ int run_server(const ServerFlags& flags) {
   const std::string member = json_text(json{
       {"Name", cfg.name}, {"Addr", cfg.bind_addr}, {"Port", http.port()}, {"HTTPAddr", http_addr}});
   LeaderElection election(cfg.etcd, keys, cfg.name, me, member, cfg.leader_ttl);
-  PlanCommitter committer(cfg.etcd, keys, election);
+  PlanCommitter committer(cfg.etcd, keys, election, cfg.scheduler);
   ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
-                           http_addr, &election, [&committer] { committer.wake(); }};
+                           http_addr, &election, [&committer] { committer.wake(); },
+                           cfg.scheduler};
   // The agent's browser rules (docs/ui.md, "Security"): names it does not answer to (DNS
   // rebinding) and cross-origin writes are refused before any route; then the same UI.
   const auto allowed_hosts =
@@ -86,6 +88,7 @@ int run_server(const ServerFlags& flags) {
       });
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_server_routes(api_ctx, routes);
+  register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
   api::register_ui_endpoint(routes);
 
