@@ -538,3 +538,88 @@ TEST(Cluster, OneJobIdInTwoNamespacesRunsSideBySide) {
   EXPECT_EQ(running("default"), 1);
   c.follower().del("/v1/job/web");
 }
+
+// Preemption (Nomad's default: on for system jobs): a low-priority job fills the agent's
+// memory; a system job of priority 100 evicts it, both allocs say so, the evicted job is
+// blocked for want of room, and `alloc status -verbose` shows the placement's scores. The
+// scheduler configuration is Nomad's API.
+TEST(Cluster, ASystemJobPreemptsALowPriorityJobThatFillsTheNode) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto cfg = c.follower().get("/v1/operator/scheduler/configuration").json();
+  EXPECT_EQ(cfg["SchedulerConfig"]["SchedulerAlgorithm"], "binpack") << cfg.dump();
+  EXPECT_EQ(cfg["SchedulerConfig"]["PreemptionConfig"]["SystemSchedulerEnabled"], true);
+  EXPECT_EQ(cfg["SchedulerConfig"]["PreemptionConfig"]["ServiceSchedulerEnabled"], false);
+  auto put = c.follower().post("/v1/operator/scheduler/configuration",
+                               R"({"SchedulerAlgorithm": "spread"})", "application/json");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.json().value("Updated", false), true);
+  cfg = c.leader().get("/v1/operator/scheduler/configuration").json();
+  EXPECT_EQ(cfg["SchedulerConfig"]["SchedulerAlgorithm"], "spread") << cfg.dump();
+  EXPECT_EQ(cfg["SchedulerConfig"]["PreemptionConfig"]["SystemSchedulerEnabled"], true);
+  EXPECT_EQ(c.follower()
+                .post("/v1/operator/scheduler/configuration", R"({"SchedulerAlgorithm": 3})",
+                      "application/json")
+                .status,
+            400);
+
+  const std::string node = node_id(*c.agents[0]);
+  const int memory = c.leader()
+                         .get("/v1/node/" + node)
+                         .json()["NodeResources"]["Memory"]
+                         .value("MemoryMB", 0);
+  ASSERT_GT(memory, 1000);
+  std::string filler = sleeper("filler", 1);
+  filler.replace(filler.find("memory: 32"), 10, "memory: " + std::to_string(memory - 100));
+  filler.insert(filler.find("  groups:"), "  priority: 20\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", filler).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "filler")) == 1; }, 30s))
+      << allocs(c.leader(), "filler").dump(2);
+  const std::string low = allocs(c.leader(), "filler")[0].value("ID", "");
+
+  std::string sys = sleeper("sys", 0, "system");
+  sys.replace(sys.find("memory: 32"), 10, "memory: 200");
+  sys.insert(sys.find("  groups:"), "  priority: 100\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", sys).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sys")) == 1; }, 30s))
+      << allocs(c.leader(), "sys").dump(2) << c.leader().log();
+  const json high = allocs(c.leader(), "sys")[0];
+  const json evicted = c.leader().get("/v1/allocation/" + low).json();
+  EXPECT_EQ(evicted["DesiredStatus"], "evict") << evicted.dump(2);
+  EXPECT_EQ(evicted["PreemptedByAllocation"], high["ID"]);
+  const json placed = c.leader().get("/v1/allocation/" + high["ID"].get<std::string>()).json();
+  EXPECT_EQ(placed["PreemptedAllocations"], json::array({low})) << placed.dump(2);
+  // The agent stops the evicted alloc; its job waits, blocked, for room.
+  EXPECT_TRUE(eventually(
+      [&] { return c.leader().get("/v1/allocation/" + low).json()["ClientStatus"] == "complete"; },
+      30s))
+      << c.leader().get("/v1/allocation/" + low).body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto evals = c.leader().get("/v1/job/filler/evaluations").json();
+        for (const auto& e : evals)
+          if (e.value("Status", "") == "blocked" &&
+              e.value("StatusDescription", "").find("memory") != std::string::npos)
+            return true;
+        return false;
+      },
+      30s))
+      << c.leader().get("/v1/job/filler/evaluations").body;
+
+  auto verbose = drover::testing::run_drover(
+      {"alloc", "status", "-verbose", high["ID"].get<std::string>().substr(0, 8)},
+      c.follower().address());
+  EXPECT_EQ(verbose.exit_code, 0) << verbose.err;
+  EXPECT_NE(verbose.out.find("Preempted Allocations = " + low), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("Placement Metrics"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("preemption"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find(node), std::string::npos) << verbose.out;
+  auto evicted_status = drover::testing::run_drover({"alloc", "status", low.substr(0, 8)},
+                                                    c.follower().address());
+  EXPECT_NE(evicted_status.out.find("Preempted By Allocation = " + high["ID"].get<std::string>()),
+            std::string::npos)
+      << evicted_status.out;
+  c.follower().del("/v1/job/sys");
+  c.follower().del("/v1/job/filler");
+}
