@@ -475,12 +475,18 @@ struct JobPass {
                  (a->desired() == "stop" &&
                   a->alloc.value("DesiredTransition", json::object()).value("Migrate", false))))
               moved[a->index()] = a;
+          // Indexes a higher-priority job evicted: their evaluation says so, as Nomad's.
+          std::set<int> evicted;
+          for (auto* a : mine)
+            if (a->group() == g.name && a->desired() == "evict") evicted.insert(a->index());
           for (int idx = 0; idx < g.count; ++idx)
             if (!satisfied.count(idx)) {
               auto m = moved.find(idx);
               to_place.push_back({idx, m == moved.end() ? nullptr : &m->second->alloc});
               if (m != moved.end())
                 trigger = m->second->client_status() == "lost" ? "node-update" : "node-drain";
+              else if (evicted.count(idx))
+                trigger = "preemption";
             }
           std::sort(to_place.begin(), to_place.end(),
                     [](const auto& a, const auto& b) { return a.index < b.index; });

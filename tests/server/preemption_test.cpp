@@ -154,6 +154,7 @@ TEST(Preemption, ASystemJobEvictsALowerPriorityAllocAndBothSaySo) {
   ASSERT_TRUE(e.is_object());
   EXPECT_EQ(e["Status"], "blocked");
   EXPECT_NE(e["StatusDescription"].get<std::string>().find("memory"), std::string::npos);
+  EXPECT_EQ(e["TriggeredBy"], "preemption");
 }
 
 TEST(Preemption, AJobWithinTenPrioritiesOfTheAllocIsBlockedInstead) {
