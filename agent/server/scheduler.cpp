@@ -25,17 +25,26 @@ namespace {
 
 // A live alloc as preemption sees it: its job's priority and its group's migrate max_parallel
 // (Nomad's default of 1 for a service group without a migrate block, none otherwise).
+// Read in place: every live alloc passes here on every pass, and its Job is the whole spec.
 Resident resident_of(const AllocView& a) {
   Resident r{a.id, a.job_key(), a.group()};
-  const json job = a.alloc.value("Job", json::object());
-  r.priority = job.value("Priority", 50);
-  r.max_parallel = job.value("Type", "service") == "service" ? 1 : 0;
-  for (const auto& g : job.value("TaskGroups", json::array()))
-    if (g.value("Name", "") == r.group && g.contains("Migrate") && g["Migrate"].is_object())
-      r.max_parallel = g["Migrate"].value("MaxParallel", r.max_parallel);
-  const json res = a.alloc.value("Resources", json::object());
-  r.cpu_mhz = res.value("Cpu", 0);
-  r.memory_mb = res.value("MemoryMB", 0);
+  auto job = a.alloc.find("Job");
+  if (job != a.alloc.end() && job->is_object()) {
+    r.priority = job->value("Priority", 50);
+    r.max_parallel = job->value("Type", "service") == "service" ? 1 : 0;
+    auto groups = job->find("TaskGroups");
+    if (groups != job->end() && groups->is_array())
+      for (const auto& g : *groups) {
+        auto m = g.find("Migrate");
+        if (g.value("Name", "") == r.group && m != g.end() && m->is_object())
+          r.max_parallel = m->value("MaxParallel", r.max_parallel);
+      }
+  }
+  auto res = a.alloc.find("Resources");
+  if (res != a.alloc.end() && res->is_object()) {
+    r.cpu_mhz = res->value("Cpu", 0);
+    r.memory_mb = res->value("MemoryMB", 0);
+  }
   return r;
 }
 
