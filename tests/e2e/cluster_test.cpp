@@ -581,6 +581,14 @@ TEST(Cluster, ASystemJobPreemptsALowPriorityJobThatFillsTheNode) {
   std::string sys = sleeper("sys", 0, "system");
   sys.replace(sys.find("memory: 32"), 10, "memory: 200");
   sys.insert(sys.find("  groups:"), "  priority: 100\n");
+  // `job plan` says which alloc the job would evict, and evicts nothing.
+  auto dir = drover::testing::make_temp_dir("drover-cluster-preempt");
+  drover::testing::write_file(dir + "/sys.yaml", sys);
+  auto plan = drover::testing::run_drover({"job", "plan", dir + "/sys.yaml"}, c.follower().address());
+  EXPECT_EQ(plan.exit_code, 1) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("Preemptions:\n\nAlloc ID"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find(low + "  filler  g"), std::string::npos) << plan.out;
+  EXPECT_EQ(c.leader().get("/v1/allocation/" + low).json()["DesiredStatus"], "run");
   ASSERT_EQ(c.follower().post("/v1/jobs", sys).status, 200);
   ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sys")) == 1; }, 30s))
       << allocs(c.leader(), "sys").dump(2) << c.leader().log();
