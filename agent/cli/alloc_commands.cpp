@@ -156,7 +156,8 @@ void print_placement_metrics(Context& ctx, const nlohmann::json& alloc) {
     std::vector<std::string> row{str_field(n, "NodeID")};
     const auto scores = n.value("Scores", nlohmann::json::object());
     for (const auto& s : scorers)
-      row.push_back(score_text(scores.contains(s) && scores[s].is_number() ? scores[s].get<double>() : 0.0));
+      row.push_back(
+          score_text(scores.contains(s) && scores[s].is_number() ? scores[s].get<double>() : 0.0));
     row.push_back(score_text(n.value("NormScore", 0.0)));
     table.add_row(std::move(row));
   }

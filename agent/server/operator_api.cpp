@@ -33,8 +33,7 @@ Result<Stored> read_config(const ServerApiContext& ctx) {
   return Stored{ctx.scheduler_defaults, 0};
 }
 
-void put_config(const ServerApiContext& ctx, const httplib::Request& req,
-                httplib::Response& res) {
+void put_config(const ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
   if (body.is_discarded()) return reply_error(res, 400, "body: not JSON");
   auto current = read_config(ctx);

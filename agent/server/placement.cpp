@@ -254,8 +254,8 @@ NodeScore score_node(const jobspec::Job& job, std::size_t group, const json& nod
   };
   add("binpack", binpack_score(node, used, ask, options.algorithm));
   auto c = used.per_group.find(r.group_key);
-  if (auto aa = anti_affinity_score(c == used.per_group.end() ? 0 : c->second,
-                                    job.groups[group].count))
+  if (auto aa =
+          anti_affinity_score(c == used.per_group.end() ? 0 : c->second, job.groups[group].count))
     add("job-anti-affinity", *aa);
   else
     out.scores["job-anti-affinity"] = 0;
@@ -303,10 +303,10 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
       // Only cpu and memory are preempted for, as Nomad's PreemptForTaskGroup.
       std::optional<std::vector<std::string>> evict;
       if (preempt && (why.dimension == "cpu" || why.dimension == "memory"))
-        evict = select_preemptions({job.priority, ask.cpu_mhz, ask.memory_mb,
-                                    node_cpu(*node) - used.cpu_mhz,
-                                    node_memory(*node) - used.memory_mb},
-                                   used.residents, options.preempted ? *options.preempted : kNone);
+        evict = select_preemptions(
+            {job.priority, ask.cpu_mhz, ask.memory_mb, node_cpu(*node) - used.cpu_mhz,
+             node_memory(*node) - used.memory_mb},
+            used.residents, options.preempted ? *options.preempted : kNone);
       if (evict) {
         after = used;
         for (const auto& a : *evict) {
@@ -328,7 +328,8 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
     NodeScore score = score_node(job, group, *node, *scored, ask, r, options, priorities);
     const double s = score.norm;
     metrics.scores[id] = std::move(score);
-    if (!best || s > best_score + 1e-12 || (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
+    if (!best || s > best_score + 1e-12 ||
+        (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
       best = std::move(choice);
       best_score = s;
     }

@@ -23,7 +23,7 @@ struct Resident {
 
 struct PreemptionAsk {
   int job_priority = 50;
-  int cpu_mhz = 0, memory_mb = 0;  // what the new alloc needs
+  int cpu_mhz = 0, memory_mb = 0;     // what the new alloc needs
   int free_cpu = 0, free_memory = 0;  // what the node has left with every resident in place
 };
 

@@ -55,8 +55,8 @@ struct JobPass {
   std::map<std::string, AllocView> allocs;  // a copy, changed as the plan goes
   std::map<std::string, NodeUsage> usage;
   std::map<std::string, int> preempted;  // "<job key>/<group>" -> allocs this plan evicts
-  std::vector<const json*> ready;      // sorted by node id
-  std::map<std::string, json> writes;  // key -> value, the plan so far
+  std::vector<const json*> ready;        // sorted by node id
+  std::map<std::string, json> writes;    // key -> value, the plan so far
   Plan plan;
   std::string deployment_id;  // the running deployment of the job being planned, for new allocs
 

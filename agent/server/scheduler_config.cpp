@@ -46,7 +46,8 @@ json to_json(const SchedulerConfig& c) {
 }
 
 Result<SchedulerConfig> scheduler_config_from_json(const json& j, const SchedulerConfig& base) {
-  if (!j.is_object()) return make_error("scheduler configuration: must be a JSON object", Errc::Invalid);
+  if (!j.is_object())
+    return make_error("scheduler configuration: must be a JSON object", Errc::Invalid);
   SchedulerConfig c = base;
   if (j.contains("SchedulerAlgorithm") && !j["SchedulerAlgorithm"].is_null()) {
     // Nomad treats an empty algorithm as binpack.

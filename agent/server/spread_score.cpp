@@ -73,8 +73,10 @@ std::optional<double> spread_score(const std::vector<SpreadCount>& spreads,
     }
     auto d = s.desired.find(*value);
     std::optional<double> desired;
-    if (d != s.desired.end()) desired = d->second;
-    else desired = s.implicit;
+    if (d != s.desired.end())
+      desired = d->second;
+    else
+      desired = s.implicit;
     if (!desired || *desired == 0) {  // no allocs wanted on this value
       total -= 1.0;
       continue;

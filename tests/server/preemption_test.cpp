@@ -45,8 +45,8 @@ TEST(Preemption, AllocsWithinTenPrioritiesAreNeverEvicted) {
 }
 
 TEST(Preemption, TheAllocClosestInSizeToTheAskIsChosen) {
-  auto out = select_preemptions(wants(90, 1000),
-                                {res("small", 20, 500), res("exact", 20, 1000), res("big", 20, 3000)});
+  auto out = select_preemptions(
+      wants(90, 1000), {res("small", 20, 500), res("exact", 20, 1000), res("big", 20, 3000)});
   ASSERT_TRUE(out);
   EXPECT_EQ(*out, std::vector<std::string>{"exact"});
 }
@@ -65,8 +65,7 @@ TEST(Preemption, NothingIsEvictedWhenEvictingEverythingStillWouldNotMakeRoom) {
 
 TEST(Preemption, AGroupPastItsMaxParallelIsSparedForAnother) {
   auto out = select_preemptions(
-      wants(90, 1000),
-      {res("x1", 20, 1000, "default/x", 1), res("y1", 20, 1000, "default/y", 1)},
+      wants(90, 1000), {res("x1", 20, 1000, "default/x", 1), res("y1", 20, 1000, "default/y", 1)},
       {{"default/x/g", 1}});
   ASSERT_TRUE(out);
   EXPECT_EQ(*out, std::vector<std::string>{"y1"});
@@ -85,7 +84,8 @@ namespace {
 const Keys kKeys{"/drover"};
 
 json record(const drover::jobspec::Job& j) {
-  return {{"ID", j.id}, {"Namespace", "default"}, {"Version", 0}, {"Job", drover::jobspec::to_json(j)}};
+  return {
+      {"ID", j.id}, {"Namespace", "default"}, {"Version", 0}, {"Job", drover::jobspec::to_json(j)}};
 }
 
 std::string system_job(int priority, int memory = 500) {
@@ -145,8 +145,9 @@ TEST(Preemption, ASystemJobEvictsALowerPriorityAllocAndBothSaySo) {
   ASSERT_FALSE(sys_id.empty()) << "the system job is placed";
   EXPECT_EQ(evicted["DesiredStatus"], "evict");
   EXPECT_EQ(evicted["PreemptedByAllocation"], sys_id);
-  EXPECT_NE(evicted["DesiredDescription"].get<std::string>().find("Preempted by alloc ID " + sys_id),
-            std::string::npos);
+  EXPECT_NE(
+      evicted["DesiredDescription"].get<std::string>().find("Preempted by alloc ID " + sys_id),
+      std::string::npos);
   EXPECT_EQ(allocs[sys_id]["PreemptedAllocations"], json::array({low}));
   EXPECT_TRUE(allocs[sys_id]["Metrics"]["ScoreMetaData"][0]["Scores"].contains("preemption"));
   // The evicted job's own pass finds no room for a replacement: blocked, with the reason.

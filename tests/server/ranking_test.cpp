@@ -32,10 +32,8 @@ std::vector<const json*> ptrs(const std::vector<json>& nodes) {
 std::map<std::string, int> per_rack(const std::vector<json>& nodes, const drover::jobspec::Job& j) {
   ClusterState st;
   for (const auto& n : nodes) st.nodes[n["ID"]] = n;
-  st.jobs["default/" + j.id] = {{"ID", j.id},
-                                {"Namespace", "default"},
-                                {"Version", 0},
-                                {"Job", drover::jobspec::to_json(j)}};
+  st.jobs["default/" + j.id] = {
+      {"ID", j.id}, {"Namespace", "default"}, {"Version", 0}, {"Job", drover::jobspec::to_json(j)}};
   auto plan = plan_cluster(st, Keys{"/drover"}, 1);
   std::map<std::string, int> out;
   for (const auto& [k, v] : plan.puts)
@@ -117,10 +115,10 @@ TEST(Ranking, ASpreadPenalisesANodeWithoutTheAttributeOrWithAValueNoTargetWants)
   auto spreads = spreads_of(j, 0);
   json bare = node("x");
   EXPECT_DOUBLE_EQ(*spread_score(spreads, drover::runner::node_info_from_json(bare)), -1.0);
-  EXPECT_DOUBLE_EQ(
-      *spread_score(spreads, drover::runner::node_info_from_json(racked("y", "r2"))), -1.0);
-  EXPECT_DOUBLE_EQ(
-      *spread_score(spreads, drover::runner::node_info_from_json(racked("z", "r1"))), 0.5);
+  EXPECT_DOUBLE_EQ(*spread_score(spreads, drover::runner::node_info_from_json(racked("y", "r2"))),
+                   -1.0);
+  EXPECT_DOUBLE_EQ(*spread_score(spreads, drover::runner::node_info_from_json(racked("z", "r1"))),
+                   0.5);
 }
 
 TEST(Ranking, TheSpreadAlgorithmPrefersTheEmptierNode) {
@@ -130,7 +128,8 @@ TEST(Ranking, TheSpreadAlgorithmPrefersTheEmptierNode) {
   busy.add("default/other", "g", {{"Cpu", 2000}, {"MemoryMB", 2000}});
   std::map<std::string, NodeUsage> usage = {{"a", busy}};
   std::vector<json> nodes = {node("a"), node("b")};
-  EXPECT_LT(binpack_score(node("a"), busy, ask, "spread"), binpack_score(node("b"), {}, ask, "spread"));
+  EXPECT_LT(binpack_score(node("a"), busy, ask, "spread"),
+            binpack_score(node("b"), {}, ask, "spread"));
   RankOptions spread;
   spread.algorithm = "spread";
   PlacementMetrics m;

@@ -43,8 +43,7 @@ TEST(SchedulerConfig, NomadsJsonRoundTripsAndAbsentKeysKeepTheirValues) {
   SchedulerConfig base;
   base.preempt_batch = true;
   auto c = scheduler_config_from_json(
-      {{"SchedulerAlgorithm", "spread"},
-       {"PreemptionConfig", {{"ServiceSchedulerEnabled", true}}}},
+      {{"SchedulerAlgorithm", "spread"}, {"PreemptionConfig", {{"ServiceSchedulerEnabled", true}}}},
       base);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->algorithm, "spread");
