@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/cluster_state.hpp"
 #include "server/server_config.hpp"
 
 using namespace drover::server;
@@ -63,4 +64,25 @@ TEST(SchedulerConfig, AWrongValueInNomadsJsonIsRefusedNamingTheKey) {
       scheduler_config_from_json({{"PreemptionConfig", {{"BatchSchedulerEnabled", "yes"}}}}, {});
   ASSERT_FALSE(bad2);
   EXPECT_NE(bad2.message().find("PreemptionConfig.BatchSchedulerEnabled"), std::string::npos);
+}
+
+TEST(SchedulerConfig, AStoredConfigurationOutranksServerYamlsAndItsAbsenceDoesNot) {
+  const Keys keys{"/drover"};
+  SchedulerConfig yaml;
+  yaml.algorithm = "spread";
+  drover::upstream::EtcdRange none;
+  auto st = read_cluster_state(none, keys);
+  st.use_scheduler_defaults(yaml);
+  EXPECT_EQ(st.scheduler.algorithm, "spread") << "server.yaml's while none is stored";
+
+  drover::upstream::EtcdRange stored;
+  stored.kvs.push_back({keys.scheduler_config(),
+                        R"({"SchedulerAlgorithm": "binpack",
+                            "PreemptionConfig": {"ServiceSchedulerEnabled": true}})"});
+  st = read_cluster_state(stored, keys);
+  st.use_scheduler_defaults(yaml);
+  EXPECT_TRUE(st.scheduler_stored);
+  EXPECT_EQ(st.scheduler.algorithm, "binpack");
+  EXPECT_TRUE(st.scheduler.preempt_service);
+  EXPECT_TRUE(st.scheduler.preempt_system) << "Nomad's default for a key left out";
 }
