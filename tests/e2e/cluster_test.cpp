@@ -631,3 +631,26 @@ TEST(Cluster, ASystemJobPreemptsALowPriorityJobThatFillsTheNode) {
   c.follower().del("/v1/job/sys");
   c.follower().del("/v1/job/filler");
 }
+
+// An affinity overrides the tie-break: two equal agents, and a job drawn to the one whose id
+// sorts last (the lower id wins a tie); the alloc's scores say why.
+TEST(Cluster, AnAffinityDrawsTheAllocToTheNodeItNames) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  const std::string wanted = std::max(node_id(*c.agents[0]), node_id(*c.agents[1]));
+  std::string job = sleeper("drawn", 1);
+  job.insert(job.find("  groups:"), "  affinities:\n    - attribute: ${node.unique.id}\n"
+                                    "      value: " + wanted + "\n      weight: 100\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", job).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "drawn")) == 1; }, 30s))
+      << allocs(c.leader(), "drawn").dump(2);
+  EXPECT_EQ(running_per_node(c.leader(), "drawn").count(wanted), 1u);
+  const std::string id = allocs(c.leader(), "drawn")[0].value("ID", "");
+  const json meta = c.leader().get("/v1/allocation/" + id).json()["Metrics"]["ScoreMetaData"];
+  ASSERT_EQ(meta.size(), 2u) << meta.dump(2);
+  EXPECT_EQ(meta[0]["NodeID"], wanted);
+  EXPECT_EQ(meta[0]["Scores"]["node-affinity"], 1.0);
+  EXPECT_EQ(meta[1]["Scores"]["node-affinity"], 0.0);
+  c.follower().del("/v1/job/drawn");
+}
