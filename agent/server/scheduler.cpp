@@ -62,11 +62,14 @@ struct JobPass {
 
   void write_alloc(const AllocView& a) { writes[a.key] = a.alloc; }
 
+  // A stopped alloc frees its node for the rest of the plan, as Nomad's proposed allocs leave
+  // out the plan's stops: its resources, and its count for job anti-affinity.
   void stop(AllocView& a, const std::string& why) {
     a.alloc["DesiredStatus"] = "stop";
     a.alloc["DesiredDescription"] = why;
     a.alloc["ModifyTime"] = now;
     write_alloc(a);
+    if (auto u = usage.find(a.node_id); u != usage.end()) u->second.remove(a.id);
     plan.stopped++;
   }
 

@@ -157,3 +157,37 @@ TEST(Ranking, ScoreMetaDataKeepsTheTopFiveNodesInNomadsShapeBestFirst) {
     EXPECT_TRUE(meta[0]["Scores"].contains(k)) << k;
   EXPECT_GE(meta[0]["NormScore"].get<double>(), meta[1]["NormScore"].get<double>());
 }
+
+TEST(Ranking, AnAllocStoppedInThePlanFreesItsNodeForItsReplacement) {
+  // One node with room for one 3000 MB alloc: a new version's replacement takes the room the
+  // old one leaves in the same plan, with no anti-affinity against it (Nomad's proposed allocs).
+  ClusterState st;
+  st.nodes["a"] = node("a");
+  auto v0 = job(web(1, 3000));
+  st.jobs["default/web"] = {{"ID", "web"}, {"Namespace", "default"}, {"Version", 0},
+                            {"Job", drover::jobspec::to_json(v0)}};
+  const Keys keys{"/drover"};
+  for (const auto& [k, v] : plan_cluster(st, keys, 1).puts) {
+    if (k.rfind(keys.allocs(), 0) != 0) continue;
+    AllocView a;
+    a.alloc = json::parse(v);
+    a.id = a.alloc["ID"];
+    a.node_id = "a";
+    a.key = k;
+    a.status = {{"ClientStatus", "running"}};
+    st.allocs[a.id] = a;
+  }
+  ASSERT_EQ(st.allocs.size(), 1u);
+  auto v1 = v0;
+  v1.groups[0].tasks[0].config["args"] = json::array({"changed"});
+  st.jobs["default/web"] = {{"ID", "web"}, {"Namespace", "default"}, {"Version", 1},
+                            {"Job", drover::jobspec::to_json(v1)}};
+  auto plan = plan_cluster(st, keys, 2);
+  EXPECT_EQ(plan.stopped, 1);
+  ASSERT_EQ(plan.placed, 1);
+  for (const auto& [k, v] : plan.puts) {
+    auto j = json::parse(v);
+    if (k.rfind(keys.allocs(), 0) == 0 && j["DesiredStatus"] == "run")
+      EXPECT_EQ(j["Metrics"]["ScoreMetaData"][0]["Scores"]["job-anti-affinity"], 0.0);
+  }
+}
