@@ -259,6 +259,10 @@ NodeScore score_node(const jobspec::Job& job, std::size_t group, const json& nod
     add("job-anti-affinity", *aa);
   else
     out.scores["job-anti-affinity"] = 0;
+  if (options.penalty_nodes.count(out.node_id))
+    add("node-reschedule-penalty", -1.0);
+  else
+    out.scores["node-reschedule-penalty"] = 0;
   if (!r.affinities.empty() || !r.spreads.empty()) {
     const auto info = runner::node_info_from_json(node);
     if (auto a = node_affinity_score(r.affinities, info))

@@ -49,7 +49,8 @@ struct NodeUsage {
 };
 
 // One candidate's scores, Nomad's NodeScoreMeta: every scorer by name ("binpack",
-// "job-anti-affinity", "node-affinity", "allocation-spread", "preemption") and the final score.
+// "job-anti-affinity", "node-reschedule-penalty", "node-affinity", "allocation-spread",
+// "preemption") and the final score.
 struct NodeScore {
   std::string node_id;
   std::map<std::string, double> scores;
@@ -95,6 +96,9 @@ struct RankOptions {
   bool preempt = false;
   // Allocs this plan already preempts per "<job key>/<group>" (Nomad's max_parallel penalty).
   const std::map<std::string, int>* preempted = nullptr;
+  // Nodes a replacement should avoid: where the alloc it replaces ran, and before it, where
+  // that one's own predecessors failed (Nomad's node-reschedule-penalty, -1 there).
+  std::set<std::string> penalty_nodes;
 };
 
 struct Choice {

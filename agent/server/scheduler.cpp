@@ -90,6 +90,16 @@ struct JobPass {
     options.all_nodes = &st.nodes;
     options.preempt = st.scheduler.preemption_enabled(job.type);
     options.preempted = &preempted;
+    if (prev) {
+      // Nomad's getSelectOptions: the node a failed alloc failed on, and every node its
+      // reschedule tracker names.
+      auto p = allocs.find(prev->value("ID", ""));
+      if (p != allocs.end() && p->second.client_status() == "failed")
+        options.penalty_nodes.insert(p->second.node_id);
+      const json tracker = prev->value("RescheduleTracker", json::object());
+      for (const auto& e : tracker.value("Events", json::array()))
+        if (e.is_object()) options.penalty_nodes.insert(e.value("PrevNodeID", ""));
+    }
     auto choice = choose_node(job, gi, candidates, usage, ask, options, metrics);
     if (!choice) return "";
     const std::string* node_id = &choice->node_id;

@@ -41,6 +41,14 @@ inline jobspec::Job job(const std::string& yaml) {
   return *r.job;
 }
 
+// The job key's value a registration writes, as plan_cluster reads it.
+inline nlohmann::json record_of(const jobspec::Job& j, int version = 0) {
+  return {{"ID", j.id},
+          {"Namespace", j.namespace_name},
+          {"Version", version},
+          {"Job", jobspec::to_json(j)}};
+}
+
 inline std::string web(int count, int memory = 300, const std::string& extra = "") {
   return "job:\n  id: web\n  type: service\n" + extra +
          "  groups:\n    - name: g\n      count: " + std::to_string(count) +

@@ -83,11 +83,6 @@ namespace {
 
 const Keys kKeys{"/drover"};
 
-json record(const drover::jobspec::Job& j) {
-  return {
-      {"ID", j.id}, {"Namespace", "default"}, {"Version", 0}, {"Job", drover::jobspec::to_json(j)}};
-}
-
 std::string system_job(int priority, int memory = 500) {
   return "job:\n  id: sys\n  type: system\n  priority: " + std::to_string(priority) +
          "\n  groups:\n    - name: g\n      tasks:\n        - name: t\n          driver: raw_exec\n"
@@ -99,7 +94,7 @@ std::string system_job(int priority, int memory = 500) {
 ClusterState full_node() {
   ClusterState st;
   st.nodes["a"] = node("a");
-  st.jobs["default/web"] = record(job(web(1, 4000)));
+  st.jobs["default/web"] = record_of(job(web(1, 4000)));
   auto plan = plan_cluster(st, kKeys, 1);
   for (const auto& [k, v] : plan.puts) {
     if (k.rfind(kKeys.allocs(), 0) != 0) continue;
@@ -133,7 +128,7 @@ TEST(Preemption, ASystemJobEvictsALowerPriorityAllocAndBothSaySo) {
   auto st = full_node();
   ASSERT_EQ(st.allocs.size(), 1u);
   const std::string low = st.allocs.begin()->first;
-  st.jobs["default/sys"] = record(job(system_job(100)));
+  st.jobs["default/sys"] = record_of(job(system_job(100)));
   auto plan = plan_cluster(st, kKeys, 2);
   EXPECT_EQ(plan.preempted, 1);
   auto allocs = allocs_of(plan);
@@ -160,7 +155,7 @@ TEST(Preemption, ASystemJobEvictsALowerPriorityAllocAndBothSaySo) {
 
 TEST(Preemption, AJobWithinTenPrioritiesOfTheAllocIsBlockedInstead) {
   auto st = full_node();
-  st.jobs["default/sys"] = record(job(system_job(55)));
+  st.jobs["default/sys"] = record_of(job(system_job(55)));
   auto plan = plan_cluster(st, kKeys, 2);
   EXPECT_EQ(plan.preempted, 0);
   EXPECT_EQ(eval_of(plan, "sys")["Status"], "blocked");
@@ -170,7 +165,7 @@ TEST(Preemption, ServiceJobsPreemptOnlyWhenTheClusterTurnsItOn) {
   auto st = full_node();
   auto urgent = job(web(1, 1000, "  priority: 90\n"));
   urgent.id = "urgent";
-  st.jobs["default/urgent"] = record(urgent);
+  st.jobs["default/urgent"] = record_of(urgent);
   auto off = plan_cluster(st, kKeys, 2);
   EXPECT_EQ(off.preempted, 0) << "Nomad's default: service preemption off";
   EXPECT_EQ(eval_of(off, "urgent")["Status"], "blocked");

@@ -32,8 +32,7 @@ std::vector<const json*> ptrs(const std::vector<json>& nodes) {
 std::map<std::string, int> per_rack(const std::vector<json>& nodes, const drover::jobspec::Job& j) {
   ClusterState st;
   for (const auto& n : nodes) st.nodes[n["ID"]] = n;
-  st.jobs["default/" + j.id] = {
-      {"ID", j.id}, {"Namespace", "default"}, {"Version", 0}, {"Job", drover::jobspec::to_json(j)}};
+  st.jobs["default/" + j.id] = record_of(j);
   auto plan = plan_cluster(st, Keys{"/drover"}, 1);
   std::map<std::string, int> out;
   for (const auto& [k, v] : plan.puts)
@@ -164,8 +163,7 @@ TEST(Ranking, AnAllocStoppedInThePlanFreesItsNodeForItsReplacement) {
   ClusterState st;
   st.nodes["a"] = node("a");
   auto v0 = job(web(1, 3000));
-  st.jobs["default/web"] = {{"ID", "web"}, {"Namespace", "default"}, {"Version", 0},
-                            {"Job", drover::jobspec::to_json(v0)}};
+  st.jobs["default/web"] = record_of(v0);
   const Keys keys{"/drover"};
   for (const auto& [k, v] : plan_cluster(st, keys, 1).puts) {
     if (k.rfind(keys.allocs(), 0) != 0) continue;
@@ -180,8 +178,7 @@ TEST(Ranking, AnAllocStoppedInThePlanFreesItsNodeForItsReplacement) {
   ASSERT_EQ(st.allocs.size(), 1u);
   auto v1 = v0;
   v1.groups[0].tasks[0].config["args"] = json::array({"changed"});
-  st.jobs["default/web"] = {{"ID", "web"}, {"Namespace", "default"}, {"Version", 1},
-                            {"Job", drover::jobspec::to_json(v1)}};
+  st.jobs["default/web"] = record_of(v1, 1);
   auto plan = plan_cluster(st, keys, 2);
   EXPECT_EQ(plan.stopped, 1);
   ASSERT_EQ(plan.placed, 1);
@@ -190,4 +187,42 @@ TEST(Ranking, AnAllocStoppedInThePlanFreesItsNodeForItsReplacement) {
     if (k.rfind(keys.allocs(), 0) == 0 && j["DesiredStatus"] == "run")
       EXPECT_EQ(j["Metrics"]["ScoreMetaData"][0]["Scores"]["job-anti-affinity"], 0.0);
   }
+}
+
+TEST(Ranking, AFailedAllocIsRescheduledAwayFromTheNodeItFailedOn) {
+  // Two equal nodes: the first placement goes to "a" (the tie-break); the replacement of its
+  // failed alloc goes to "b", "a" carrying Nomad's node-reschedule-penalty.
+  ClusterState st;
+  st.nodes["a"] = node("a");
+  st.nodes["b"] = node("b");
+  st.jobs["default/web"] = record_of(job(web(1)));
+  const Keys keys{"/drover"};
+  constexpr int64_t kSecond = 1'000'000'000LL;
+  auto take = [&](const Plan& plan) {
+    json placed;
+    for (const auto& [k, v] : plan.puts) {
+      if (k.rfind(keys.allocs(), 0) != 0) continue;
+      AllocView a;
+      a.alloc = json::parse(v);
+      a.id = a.alloc["ID"];
+      a.node_id = a.alloc["NodeID"];
+      a.key = k;
+      if (auto old = st.allocs.find(a.id); old != st.allocs.end()) a.status = old->second.status;
+      st.allocs[a.id] = a;
+      if (!a.alloc.contains("NextAllocation") && a.alloc["DesiredStatus"] == "run")
+        placed = a.alloc;
+    }
+    for (const auto& [k, v] : plan.puts)
+      if (k.rfind(keys.evals(), 0) == 0) st.evals[json::parse(v)["ID"]] = json::parse(v);
+    return placed;
+  };
+  json first = take(plan_cluster(st, keys, kSecond));
+  ASSERT_EQ(first["NodeID"], "a");
+  st.allocs.at(first["ID"]).status = {{"ClientStatus", "failed"}, {"ModifyTime", kSecond}};
+  take(plan_cluster(st, keys, 2 * kSecond));  // the follow-up evaluation, waiting 30 s
+  json again = take(plan_cluster(st, keys, 40 * kSecond));
+  ASSERT_EQ(again["PreviousAllocation"], first["ID"]) << again.dump(2);
+  EXPECT_EQ(again["NodeID"], "b");
+  for (const auto& m : again["Metrics"]["ScoreMetaData"])
+    EXPECT_EQ(m["Scores"]["node-reschedule-penalty"], m["NodeID"] == "a" ? -1.0 : 0.0);
 }
