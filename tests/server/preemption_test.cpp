@@ -95,17 +95,7 @@ ClusterState full_node() {
   ClusterState st;
   st.nodes["a"] = node("a");
   st.jobs["default/web"] = record_of(job(web(1, 4000)));
-  auto plan = plan_cluster(st, kKeys, 1);
-  for (const auto& [k, v] : plan.puts) {
-    if (k.rfind(kKeys.allocs(), 0) != 0) continue;
-    AllocView a;
-    a.alloc = json::parse(v);
-    a.id = a.alloc["ID"];
-    a.node_id = "a";
-    a.key = k;
-    a.status = {{"ClientStatus", "running"}};
-    st.allocs[a.id] = a;
-  }
+  apply_allocs(st, plan_cluster(st, kKeys, 1), kKeys.allocs(), {{"ClientStatus", "running"}});
   return st;
 }
 

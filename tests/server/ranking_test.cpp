@@ -165,16 +165,7 @@ TEST(Ranking, AnAllocStoppedInThePlanFreesItsNodeForItsReplacement) {
   auto v0 = job(web(1, 3000));
   st.jobs["default/web"] = record_of(v0);
   const Keys keys{"/drover"};
-  for (const auto& [k, v] : plan_cluster(st, keys, 1).puts) {
-    if (k.rfind(keys.allocs(), 0) != 0) continue;
-    AllocView a;
-    a.alloc = json::parse(v);
-    a.id = a.alloc["ID"];
-    a.node_id = "a";
-    a.key = k;
-    a.status = {{"ClientStatus", "running"}};
-    st.allocs[a.id] = a;
-  }
+  apply_allocs(st, plan_cluster(st, keys, 1), keys.allocs(), {{"ClientStatus", "running"}});
   ASSERT_EQ(st.allocs.size(), 1u);
   auto v1 = v0;
   v1.groups[0].tasks[0].config["args"] = json::array({"changed"});
@@ -199,18 +190,12 @@ TEST(Ranking, AFailedAllocIsRescheduledAwayFromTheNodeItFailedOn) {
   const Keys keys{"/drover"};
   constexpr int64_t kSecond = 1'000'000'000LL;
   auto take = [&](const Plan& plan) {
-    json placed;
+    apply_allocs(st, plan, keys.allocs());
+    json placed;  // the alloc the plan placed (or moved on)
     for (const auto& [k, v] : plan.puts) {
       if (k.rfind(keys.allocs(), 0) != 0) continue;
-      AllocView a;
-      a.alloc = json::parse(v);
-      a.id = a.alloc["ID"];
-      a.node_id = a.alloc["NodeID"];
-      a.key = k;
-      if (auto old = st.allocs.find(a.id); old != st.allocs.end()) a.status = old->second.status;
-      st.allocs[a.id] = a;
-      if (!a.alloc.contains("NextAllocation") && a.alloc["DesiredStatus"] == "run")
-        placed = a.alloc;
+      auto a = json::parse(v);
+      if (!a.contains("NextAllocation") && a["DesiredStatus"] == "run") placed = a;
     }
     for (const auto& [k, v] : plan.puts)
       if (k.rfind(keys.evals(), 0) == 0) st.evals[json::parse(v)["ID"]] = json::parse(v);
