@@ -19,6 +19,7 @@ namespace {
 struct StatusOptions {
   std::string id;
   bool stats = false;
+  bool verbose = false;
 };
 
 void print_alloc_list(Context& ctx, const nlohmann::json& allocs) {
@@ -121,6 +122,48 @@ void print_addresses(Context& ctx, const nlohmann::json& alloc) {
   table.render(ctx.out);
 }
 
+// Nomad's score formatting ("%.3g").
+std::string score_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+// `-verbose` against a server: why the scheduler put the alloc where it is, as Nomad prints it
+// (the nodes filtered or exhausted, then each top candidate's scores and its final score).
+void print_placement_metrics(Context& ctx, const nlohmann::json& alloc) {
+  const auto m = alloc.value("Metrics", nlohmann::json());
+  if (!m.is_object()) return;
+  ctx.out << "\nPlacement Metrics\n";
+  for (const auto& [what, key] : {std::pair{"Constraint", "ConstraintFiltered"},
+                                  std::pair{"Resources exhausted on", "DimensionExhausted"}}) {
+    const auto counts = m.value(key, nlohmann::json::object());
+    if (!counts.is_object()) continue;
+    for (const auto& [name, n] : counts.items())
+      ctx.out << "  * " << what << " \"" << name << "\": " << n.dump() << " nodes\n";
+  }
+  const auto meta = m.value("ScoreMetaData", nlohmann::json::array());
+  if (!meta.is_array() || meta.empty()) return;
+  // The scorers of the best node name the columns, sorted, as Nomad's table.
+  std::vector<std::string> scorers;
+  const auto first = meta[0].value("Scores", nlohmann::json::object());
+  for (const auto& [name, v] : first.items()) scorers.push_back(name);
+  std::vector<std::string> headers{"Node"};
+  headers.insert(headers.end(), scorers.begin(), scorers.end());
+  headers.push_back("final score");
+  Table table(headers);
+  for (const auto& n : meta) {
+    std::vector<std::string> row{str_field(n, "NodeID")};
+    const auto scores = n.value("Scores", nlohmann::json::object());
+    for (const auto& s : scorers)
+      row.push_back(
+          score_text(scores.contains(s) && scores[s].is_number() ? scores[s].get<double>() : 0.0));
+    row.push_back(score_text(n.value("NormScore", 0.0)));
+    table.add_row(std::move(row));
+  }
+  table.render(ctx.out);
+}
+
 int show_alloc(Context& ctx, const StatusOptions& opts) {
   auto alloc = ctx.api.get_json("/v1/allocation/" + url_escape(opts.id));
   if (!alloc) return print_error(ctx, alloc.message());
@@ -148,6 +191,18 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
   if (net.is_object() && !str_field(net, "Address").empty())
     rows.emplace_back("Alloc IP", str_field(net, "Address") + " (" +
                                       str_field(net, "InterfaceName") + ")");
+  if (!str_field(*alloc, "DesiredDescription").empty())
+    rows.emplace_back("Desired Description", str_field(*alloc, "DesiredDescription"));
+  // Preemption, both ways (a server's allocs).
+  if (!str_field(*alloc, "PreemptedByAllocation").empty())
+    rows.emplace_back("Preempted By Allocation", str_field(*alloc, "PreemptedByAllocation"));
+  const auto preempted = alloc->value("PreemptedAllocations", nlohmann::json::array());
+  if (preempted.is_array() && !preempted.empty()) {
+    std::string ids;
+    for (const auto& p : preempted)
+      ids += (ids.empty() ? "" : ", ") + (p.is_string() ? p.get<std::string>() : p.dump());
+    rows.emplace_back("Preempted Allocations", ids);
+  }
   render_key_values(ctx.out, rows);
   print_addresses(ctx, *alloc);
 
@@ -157,6 +212,7 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
     for (const auto& [name, state] : states.items()) print_task(ctx, name, state);
   }
   if (opts.stats) print_stats(ctx, str_field(*alloc, "ID"));
+  if (opts.verbose) print_placement_metrics(ctx, *alloc);
   return 0;
 }
 
@@ -241,6 +297,8 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
   auto* status = alloc->add_subcommand("status", "List allocations, or show one in detail");
   auto status_opts = std::make_shared<StatusOptions>();
   status->add_flag("--stats", status_opts->stats, "Show the tasks' resource usage");
+  status->add_flag("--verbose", status_opts->verbose,
+                   "Show the placement metrics: each candidate node's scores (a server's allocs)");
   status->add_option("id", status_opts->id, "Allocation ID or unique prefix");
   status->callback([&selected, status_opts] {
     selected = [status_opts](Context& ctx) { return alloc_status(ctx, *status_opts); };

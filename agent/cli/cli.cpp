@@ -61,6 +61,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_service_commands(app, selected);
   add_config_commands(app, selected);
   add_var_commands(app, selected);
+  add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
   add_version_command(app, selected);
 
   // CLI11 wants the arguments in reverse order, without the program name.

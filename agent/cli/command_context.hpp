@@ -47,6 +47,8 @@ void add_plugin_commands(CLI::App& app, Handler& selected);
 void add_service_commands(CLI::App& app, Handler& selected);
 void add_config_commands(CLI::App& app, Handler& selected);
 void add_var_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
+// operator scheduler get-config|set-config, under the `operator` command.
+void add_operator_scheduler_commands(CLI::App& op, Handler& selected);
 
 // `--log-level` of the daemons (agent, server): trace, debug, info, warn or error, any case.
 void add_log_level_option(CLI::App* cmd, std::string& level);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -133,6 +134,25 @@ int run_job(Context& ctx, const RunOptions& opts) {
   return rc;
 }
 
+// The allocs a plan would preempt, as `nomad job plan` lists them: one row each, or one row
+// per job past Nomad's display threshold of 10.
+void print_preemptions(Context& ctx, const nlohmann::json& allocs) {
+  if (!allocs.is_array() || allocs.empty()) return;
+  ctx.out << "\nPreemptions:\n\n";
+  if (allocs.size() < 10) {
+    Table table({"Alloc ID", "Job ID", "Task Group"});
+    for (const auto& a : allocs)
+      table.add_row({str_field(a, "ID"), str_field(a, "JobID"), str_field(a, "TaskGroup")});
+    table.render(ctx.out);
+    return;
+  }
+  std::map<std::pair<std::string, std::string>, int> per_job;
+  for (const auto& a : allocs) per_job[{str_field(a, "JobID"), str_field(a, "Namespace")}]++;
+  Table table({"Job ID", "Namespace", "Preemptions"});
+  for (const auto& [job, n] : per_job) table.add_row({job.first, job.second, std::to_string(n)});
+  table.render(ctx.out);
+}
+
 // `drover job plan FILE` against a server: what running the file would change, as `nomad job
 // plan` shows it. Exit codes as Nomad's: 0 nothing would be created or destroyed, 1 some
 // allocations would be, 255 an error.
@@ -188,6 +208,8 @@ int plan_job(Context& ctx, const RunOptions& opts) {
         ctx.out << "    * Constraint \"" << c << "\": " << n.dump() << " nodes excluded by filter\n";
     }
   }
+  print_preemptions(ctx, answer->value("Annotations", nlohmann::json::object())
+                             .value("PreemptedAllocs", nlohmann::json()));
   const int64_t index = int_field(*answer, "JobModifyIndex");
   const int64_t shown = answer->value("JobModifyIndex", -1) < 0 ? 0 : index;
   ctx.out << "\nJob Modify Index: " << shown << '\n';

@@ -21,7 +21,9 @@ Result<ClusterState> read_state(const ServerApiContext& ctx) {
   upstream::EtcdClient etcd(ctx.etcd);
   auto r = etcd.range_prefix(ctx.keys.all());
   if (!r) return r.error();
-  return read_cluster_state(r.value(), ctx.keys);
+  auto st = read_cluster_state(r.value(), ctx.keys);
+  st.use_scheduler_defaults(ctx.scheduler_defaults);
+  return st;
 }
 
 // The request's ?namespace= ("default" when absent); checked before any route runs

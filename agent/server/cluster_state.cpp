@@ -92,6 +92,14 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
       continue;
     }
     auto parse = [&] { return json::parse(kv.value, nullptr, false); };
+    if (k == keys.scheduler_config()) {
+      // Written by PUT /v1/operator/scheduler/configuration, which checked it.
+      if (auto c = scheduler_config_from_json(parse(), st.scheduler)) {
+        st.scheduler = c.value();
+        st.scheduler_stored = true;
+      }
+      continue;
+    }
     if (starts(k, keys.nodes())) {
       auto j = parse();
       if (j.is_object()) st.nodes[k.substr(keys.nodes().size())] = std::move(j);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "server/keys.hpp"
+#include "server/scheduler_config.hpp"
 #include "upstream/etcd_client.hpp"
 
 namespace drover::server {
@@ -52,6 +53,13 @@ struct ClusterState {
   // Each periodic job's last launch (keys.hpp periodic_launch), by "<namespace>/<id>".
   std::map<std::string, nlohmann::json> periodic_launches;
   std::string leader_value;                       // the leader key's value, "" when none
+  // The stored scheduler configuration (scheduler_stored), else Nomad's defaults until the
+  // reader puts its server.yaml's in (use_scheduler_defaults).
+  SchedulerConfig scheduler;
+  bool scheduler_stored = false;
+  void use_scheduler_defaults(const SchedulerConfig& defaults) {
+    if (!scheduler_stored) scheduler = defaults;
+  }
 };
 
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);

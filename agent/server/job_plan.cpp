@@ -158,11 +158,17 @@ json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
   json failed = nullptr;
   std::set<std::string> touched, names_placed;
   std::vector<json> placed, stopped;  // this job's new allocs; its live allocs the plan stops
+  std::vector<json> evicted;          // other jobs' allocs the plan preempts
   for (const auto& [k, v] : plan.puts) {
     json j = json::parse(v, nullptr, false);
     if (!j.is_object()) continue;
     if (k == keys.eval(eval_id)) {
       failed = j.value("FailedTGAllocs", json(nullptr));
+      continue;
+    }
+    if (k.rfind(keys.allocs(), 0) == 0 && j.value("DesiredStatus", "") == "evict" &&
+        j.contains("PreemptedByAllocation")) {
+      evicted.push_back(std::move(j));
       continue;
     }
     if (k.rfind(keys.allocs(), 0) != 0 || j.value("JobID", "") != job.id ||
@@ -204,7 +210,21 @@ json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
   }
   for (const auto& [id, a] : st.allocs)
     if (a.job_key() == jk && a.live() && !touched.count(id)) bump(a.group(), "Ignore");
-  return {{"Annotations", {{"DesiredTGUpdates", updates}, {"PreemptedAllocs", nullptr}}},
+  // Nomad's preemption annotations: the allocs this job's placements would evict, counted
+  // under the group that evicts them.
+  json preempted = nullptr;
+  for (const auto& e : evicted) {
+    for (const auto& p : placed) {
+      if (p.value("ID", "") != e.value("PreemptedByAllocation", "")) continue;
+      bump(p.value("TaskGroup", ""), "Preemptions");
+      if (preempted.is_null()) preempted = json::array();
+      json stub = json::object();
+      for (const char* key : {"ID", "Name", "Namespace", "JobID", "TaskGroup", "NodeID", "NodeName"})
+        stub[key] = e.value(key, json(""));
+      preempted.push_back(std::move(stub));
+    }
+  }
+  return {{"Annotations", {{"DesiredTGUpdates", updates}, {"PreemptedAllocs", preempted}}},
           {"FailedTGAllocs", failed},
           {"JobModifyIndex", modify_index},
           {"CreatedEvals", nullptr},

@@ -42,6 +42,8 @@ struct Keys {
   std::string evals() const { return prefix + "/evals/"; }
   std::string eval(const std::string& id) const { return prefix + "/evals/" + id; }
   std::string leader() const { return prefix + "/leader"; }
+  // Nomad's SchedulerConfiguration as an operator stored it (server/scheduler_config.hpp).
+  std::string scheduler_config() const { return prefix + "/scheduler_config"; }
   std::string servers() const { return prefix + "/servers/"; }
   // The operator's say on a node, kept apart from the node key (which its agent rewrites):
   // {"Eligibility": "eligible"|"ineligible", "Drain": bool}.

@@ -1,6 +1,9 @@
 // Where a task group may go and how good each node is: feasibility (datacenters, node pool
 // and constraints by the agent's own code, drivers present and healthy, host volumes, static
-// ports, cpu and memory left) and ranking (Nomad's bin-packing score, job anti-affinity).
+// ports, cpu and memory left) and ranking as Nomad's rank iterators do it: bin-packing (or
+// its inverse under the `spread` algorithm), job anti-affinity, node affinity
+// (affinity_score.hpp), allocation spread (spread_score.hpp) and, when nothing fits, the
+// preemption of lower-priority allocs (preemption.hpp), averaged into one final score.
 // Pure functions of the Node JSON and what is placed there, so they are unit tested alone.
 #pragma once
 
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "jobspec/job.hpp"
+#include "server/preemption.hpp"
 
 namespace drover::server {
 
@@ -33,7 +37,24 @@ struct NodeUsage {
   std::set<int> ports;
   std::map<std::string, int> per_job;    // "<ns>/<job>" -> allocs
   std::map<std::string, int> per_group;  // "<ns>/<job>/<group>" -> allocs
+  std::vector<Resident> residents;       // the allocs added with an id: preemption's candidates
   void add(const std::string& job_key, const std::string& group, const nlohmann::json& ask);
+  // The same, kept as a resident that preemption may evict.
+  void add(const Resident& r, const nlohmann::json& ask);
+  // Takes a resident off again (it was preempted): its resources and counts are free.
+  void remove(const std::string& alloc_id);
+
+ private:
+  std::map<std::string, nlohmann::json> asks_;  // alloc id -> its ask, for remove
+};
+
+// One candidate's scores, Nomad's NodeScoreMeta: every scorer by name ("binpack",
+// "job-anti-affinity", "node-reschedule-penalty", "node-affinity", "allocation-spread",
+// "preemption") and the final score.
+struct NodeScore {
+  std::string node_id;
+  std::map<std::string, double> scores;
+  double norm = 0;
 };
 
 // Why nodes were not chosen, in Nomad's AllocMetric shape (FailedTGAllocs of an evaluation).
@@ -41,7 +62,9 @@ struct PlacementMetrics {
   int evaluated = 0, filtered = 0, exhausted = 0;
   std::map<std::string, int> constraint_filtered;  // "missing drivers", "${attr.x} = y", ...
   std::map<std::string, int> dimension_exhausted;  // "cpu", "memory", "network: port collision"
-  std::map<std::string, double> scores;            // node id -> final score, of feasible nodes
+  std::map<std::string, NodeScore> scores;         // by node id, of feasible nodes
+  // ScoreMetaData keeps Nomad's top few (MaxRetainedNodeScores), best first.
+  static constexpr std::size_t kRetainedScores = 5;
   nlohmann::json to_json() const;
   // "constraint filtered 2 nodes; dimension \"memory\" exhausted on 1 node"
   std::string summary() const;
@@ -57,13 +80,40 @@ Infeasible check_node(const jobspec::Job& job, std::size_t group, const nlohmann
                       const NodeUsage& usage, const Ask& ask);
 
 // Nomad's bin-packing fit (structs.ScoreFitBinPack) normalised to 0..1: fuller is better.
-double binpack_score(const nlohmann::json& node, const NodeUsage& usage, const Ask& ask);
+// Under the `spread` algorithm, structs.ScoreFitSpread: emptier is better.
+double binpack_score(const nlohmann::json& node, const NodeUsage& usage, const Ask& ask,
+                     const std::string& algorithm = "binpack");
 // Nomad's job anti-affinity: -(collisions+1)/desired when the node already runs allocs of the
 // job's group, else none.
 std::optional<double> anti_affinity_score(int collisions, int desired_count);
 
+struct RankOptions {
+  std::string algorithm = "binpack";  // the cluster's scheduler algorithm: binpack | spread
+  // Every node by id, where the group's allocs are counted for its spreads (the candidates
+  // alone when null: a system job's one node).
+  const std::map<std::string, nlohmann::json>* all_nodes = nullptr;
+  // When no node fits as it is: evict lower-priority allocs (the job type's preemption is on).
+  bool preempt = false;
+  // Allocs this plan already preempts per "<job key>/<group>" (Nomad's max_parallel penalty).
+  const std::map<std::string, int>* preempted = nullptr;
+  // Nodes a replacement should avoid: where the alloc it replaces ran, and before it, where
+  // that one's own predecessors failed (Nomad's node-reschedule-penalty, -1 there).
+  std::set<std::string> penalty_nodes;
+};
+
+struct Choice {
+  std::string node_id;
+  std::vector<std::string> preempted;  // alloc ids to evict for it, on that node
+};
+
 // The best feasible node for one alloc (ties go to the lower node id, so that two servers
-// planning from the same state choose the same), filling `metrics`; nullopt when none fits.
+// planning from the same state choose the same), filling `metrics`; nullopt when none fits,
+// even with preemption where allowed.
+std::optional<Choice> choose_node(const jobspec::Job& job, std::size_t group,
+                                  const std::vector<const nlohmann::json*>& nodes,
+                                  const std::map<std::string, NodeUsage>& usage, const Ask& ask,
+                                  const RankOptions& options, PlacementMetrics& metrics);
+// choose_node with bin-packing and no preemption: the node id.
 std::optional<std::string> pick_node(const jobspec::Job& job, std::size_t group,
                                      const std::vector<const nlohmann::json*>& nodes,
                                      const std::map<std::string, NodeUsage>& usage, const Ask& ask,

@@ -24,8 +24,10 @@ constexpr std::size_t kMaxTxnBytes = 1 << 20;
 
 }  // namespace
 
-PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election)
-    : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election) {}
+PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
+                             SchedulerConfig defaults)
+    : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election),
+      defaults_(std::move(defaults)) {}
 
 void PlanCommitter::wake() {
   std::lock_guard lock(mu_);
@@ -52,6 +54,7 @@ void PlanCommitter::pass() {
     return;
   }
   auto state = read_cluster_state(range.value(), keys_);
+  state.use_scheduler_defaults(defaults_);
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
   const int64_t now = state::now_ns();
@@ -114,9 +117,10 @@ void PlanCommitter::pass() {
     ++batches;
     revision = upstream::EtcdClient::header_revision(r.value()).value_or(revision + 1);
   }
-  spdlog::info("server: plan at revision {}: {} placed, {} stopped, {} lost ({} transaction{})",
-               state.revision, plan.placed, plan.stopped, plan.lost, batches,
-               batches == 1 ? "" : "s");
+  spdlog::info(
+      "server: plan at revision {}: {} placed, {} stopped, {} lost, {} preempted ({} transaction{})",
+      state.revision, plan.placed, plan.stopped, plan.lost, plan.preempted, batches,
+      batches == 1 ? "" : "s");
   for (const auto& child : launches.launched) spdlog::info("server: launched {}", child);
   if (!launches.launched.empty()) wake();
 }

@@ -11,6 +11,7 @@
 #include <stop_token>
 
 #include "server/keys.hpp"
+#include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
 
 namespace drover::server {
@@ -19,7 +20,9 @@ class LeaderElection;
 
 class PlanCommitter {
  public:
-  PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election);
+  // `defaults`: server.yaml's scheduler configuration, used while none is stored in etcd.
+  PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
+                SchedulerConfig defaults = {});
   void run(std::stop_token stop);
   // Plan now rather than at the next tick (a job was registered or stopped).
   void wake();
@@ -30,6 +33,7 @@ class PlanCommitter {
   upstream::EtcdConfig cfg_;
   Keys keys_;
   LeaderElection& election_;
+  SchedulerConfig defaults_;
   std::mutex mu_;
   std::condition_variable_any cv_;
   bool woken_ = false;

@@ -23,24 +23,53 @@ using nlohmann::json;
 
 namespace {
 
+// A live alloc as preemption sees it: its job's priority and its group's migrate max_parallel
+// (Nomad's default of 1 for a service group without a migrate block, none otherwise).
+// Read in place: every live alloc passes here on every pass, and its Job is the whole spec.
+Resident resident_of(const AllocView& a) {
+  Resident r{a.id, a.job_key(), a.group()};
+  auto job = a.alloc.find("Job");
+  if (job != a.alloc.end() && job->is_object()) {
+    r.priority = job->value("Priority", 50);
+    r.max_parallel = job->value("Type", "service") == "service" ? 1 : 0;
+    auto groups = job->find("TaskGroups");
+    if (groups != job->end() && groups->is_array())
+      for (const auto& g : *groups) {
+        auto m = g.find("Migrate");
+        if (g.value("Name", "") == r.group && m != g.end() && m->is_object())
+          r.max_parallel = m->value("MaxParallel", r.max_parallel);
+      }
+  }
+  auto res = a.alloc.find("Resources");
+  if (res != a.alloc.end() && res->is_object()) {
+    r.cpu_mhz = res->value("Cpu", 0);
+    r.memory_mb = res->value("MemoryMB", 0);
+  }
+  return r;
+}
+
 struct JobPass {
   const ClusterState& st;
   const Keys& keys;
   int64_t now;
   std::map<std::string, AllocView> allocs;  // a copy, changed as the plan goes
   std::map<std::string, NodeUsage> usage;
-  std::vector<const json*> ready;      // sorted by node id
-  std::map<std::string, json> writes;  // key -> value, the plan so far
+  std::map<std::string, int> preempted;  // "<job key>/<group>" -> allocs this plan evicts
+  std::vector<const json*> ready;        // sorted by node id
+  std::map<std::string, json> writes;    // key -> value, the plan so far
   Plan plan;
   std::string deployment_id;  // the running deployment of the job being planned, for new allocs
 
   void write_alloc(const AllocView& a) { writes[a.key] = a.alloc; }
 
+  // A stopped alloc frees its node for the rest of the plan, as Nomad's proposed allocs leave
+  // out the plan's stops: its resources, and its count for job anti-affinity.
   void stop(AllocView& a, const std::string& why) {
     a.alloc["DesiredStatus"] = "stop";
     a.alloc["DesiredDescription"] = why;
     a.alloc["ModifyTime"] = now;
     write_alloc(a);
+    if (auto u = usage.find(a.node_id); u != usage.end()) u->second.remove(a.id);
     plan.stopped++;
   }
 
@@ -56,11 +85,28 @@ struct JobPass {
     } else {
       candidates = ready;
     }
-    auto node_id = pick_node(job, gi, candidates, usage, ask, metrics);
-    if (!node_id) return "";
+    RankOptions options;
+    options.algorithm = st.scheduler.algorithm;
+    options.all_nodes = &st.nodes;
+    options.preempt = st.scheduler.preemption_enabled(job.type);
+    options.preempted = &preempted;
+    if (prev) {
+      // Nomad's getSelectOptions: the node a failed alloc failed on, and every node its
+      // reschedule tracker names.
+      auto p = allocs.find(prev->value("ID", ""));
+      if (p != allocs.end() && p->second.client_status() == "failed")
+        options.penalty_nodes.insert(p->second.node_id);
+      const json tracker = prev->value("RescheduleTracker", json::object());
+      for (const auto& e : tracker.value("Events", json::array()))
+        if (e.is_object()) options.penalty_nodes.insert(e.value("PrevNodeID", ""));
+    }
+    auto choice = choose_node(job, gi, candidates, usage, ask, options, metrics);
+    if (!choice) return "";
+    const std::string* node_id = &choice->node_id;
     const json& node = st.nodes.at(*node_id);
     AllocView a;
     a.id = random_uuid();
+    evict(choice->preempted, *node_id, a.id);
     a.node_id = *node_id;
     a.key = keys.alloc(*node_id, a.id);
     a.alloc = {{"ID", a.id},
@@ -79,15 +125,34 @@ struct JobPass {
                {"Metrics", metrics.to_json()},
                {"Job", job_json}};
     if (!deployment_id.empty()) a.alloc["DeploymentID"] = deployment_id;
+    if (!choice->preempted.empty()) a.alloc["PreemptedAllocations"] = choice->preempted;
     if (prev) {
       a.alloc["PreviousAllocation"] = prev->value("ID", "");
       a.alloc["RescheduleCount"] = prev->value("RescheduleCount", 0) + 1;
     }
-    usage[*node_id].add(a.job_key(), g.name, a.alloc["Resources"]);
+    usage[*node_id].add(resident_of(a), a.alloc["Resources"]);
     write_alloc(a);
     allocs[a.id] = a;
     plan.placed++;
     return a.id;
+  }
+
+  // Nomad's preemption, written in the same plan as the alloc that takes the room: each
+  // evicted alloc says by whom, its node stops it, and its own job's pass places it again
+  // where there is room (blocked when there is none).
+  void evict(const std::vector<std::string>& ids, const std::string& node_id,
+             const std::string& by) {
+    for (const auto& id : ids) {
+      auto& victim = allocs.at(id);
+      victim.alloc["DesiredStatus"] = "evict";
+      victim.alloc["DesiredDescription"] = "Preempted by alloc ID " + by;
+      victim.alloc["PreemptedByAllocation"] = by;
+      victim.alloc["ModifyTime"] = now;
+      write_alloc(victim);
+      usage[node_id].remove(id);
+      preempted[victim.job_key() + "/" + victim.group()]++;
+      plan.preempted++;
+    }
   }
 
   // A failed alloc whose reschedule delay has not run out: Nomad's follow-up evaluation, pending
@@ -432,12 +497,18 @@ struct JobPass {
                  (a->desired() == "stop" &&
                   a->alloc.value("DesiredTransition", json::object()).value("Migrate", false))))
               moved[a->index()] = a;
+          // Indexes a higher-priority job evicted: their evaluation says so, as Nomad's.
+          std::set<int> evicted;
+          for (auto* a : mine)
+            if (a->group() == g.name && a->desired() == "evict") evicted.insert(a->index());
           for (int idx = 0; idx < g.count; ++idx)
             if (!satisfied.count(idx)) {
               auto m = moved.find(idx);
               to_place.push_back({idx, m == moved.end() ? nullptr : &m->second->alloc});
               if (m != moved.end())
                 trigger = m->second->client_status() == "lost" ? "node-update" : "node-drain";
+              else if (evicted.count(idx))
+                trigger = "preemption";
             }
           std::sort(to_place.begin(), to_place.end(),
                     [](const auto& a, const auto& b) { return a.index < b.index; });
@@ -551,8 +622,18 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     pass.writes[keys.node_control(node)] = drain_complete(st.controls.at(node), now_ns);
   for (const auto& [id, a] : pass.allocs)
     if (a.live() && st.nodes.count(a.node_id))
-      pass.usage[a.node_id].add(a.job_key(), a.group(), a.alloc.value("Resources", json::object()));
-  for (const auto& [jk, rec] : st.jobs) pass.job(jk, rec);
+      pass.usage[a.node_id].add(resident_of(a), a.alloc.value("Resources", json::object()));
+  // Higher priority first, as Nomad's eval broker hands them out: scarce room goes to the
+  // job that may preempt for it anyway.
+  std::vector<std::pair<int, const std::pair<const std::string, json>*>> jobs;
+  for (const auto& entry : st.jobs) {
+    auto j = entry.second.find("Job");
+    int priority = j != entry.second.end() && j->is_object() ? j->value("Priority", 50) : 50;
+    jobs.emplace_back(priority, &entry);
+  }
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [priority, entry] : jobs) pass.job(entry->first, entry->second);
   // A purged job's key is gone: its allocs stop, its evaluations are done and a running
   // deployment is cancelled.
   for (auto& [id, a] : pass.allocs)

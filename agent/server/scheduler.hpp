@@ -4,8 +4,11 @@
 // indexes kept), system and sysbatch (one per ready node, nodes that join later included),
 // stopped jobs, new versions (destructive: old allocs stopped, new ones placed), lost allocs
 // on down nodes (replaced at once) and failed allocs (rescheduled by the group's reschedule
-// policy, reschedule.hpp, through a follow-up evaluation that waits out the delay). Every job
-// touched gets an evaluation: complete, or blocked with the reasons.
+// policy, reschedule.hpp, through a follow-up evaluation that waits out the delay). Jobs are
+// planned highest priority first; where the cluster's scheduler configuration allows it for
+// the job's type, a placement that fits nowhere evicts lower-priority allocs (preemption.hpp)
+// in the same plan. Every job touched gets an evaluation: complete, or blocked with the
+// reasons.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +23,7 @@ namespace drover::server {
 
 struct Plan {
   std::vector<std::pair<std::string, std::string>> puts;  // key, value
-  int placed = 0, stopped = 0, lost = 0;
+  int placed = 0, stopped = 0, lost = 0, preempted = 0;
   bool empty() const { return puts.empty(); }
 };
 

@@ -20,6 +20,7 @@
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_forward.hpp"
+#include "server/operator_api.hpp"
 #include "server/plan_committer.hpp"
 #include "server/server_api.hpp"
 #include "server/server_config.hpp"
@@ -61,9 +62,10 @@ int run_server(const ServerFlags& flags) {
   const std::string member = json_text(json{
       {"Name", cfg.name}, {"Addr", cfg.bind_addr}, {"Port", http.port()}, {"HTTPAddr", http_addr}});
   LeaderElection election(cfg.etcd, keys, cfg.name, me, member, cfg.leader_ttl);
-  PlanCommitter committer(cfg.etcd, keys, election);
+  PlanCommitter committer(cfg.etcd, keys, election, cfg.scheduler);
   ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
-                           http_addr, &election, [&committer] { committer.wake(); }};
+                           http_addr, &election, [&committer] { committer.wake(); },
+                           cfg.scheduler};
   // The agent's browser rules (docs/ui.md, "Security"): names it does not answer to (DNS
   // rebinding) and cross-origin writes are refused before any route; then the same UI.
   const auto allowed_hosts =
@@ -90,6 +92,7 @@ int run_server(const ServerFlags& flags) {
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_launch_routes(api_ctx, routes);      // so too
   register_server_routes(api_ctx, routes);
+  register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);

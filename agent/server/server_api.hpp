@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/keys.hpp"
+#include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
 
 namespace httplib {
@@ -27,6 +28,8 @@ struct ServerApiContext {
   std::string http_addr;  // http://host:port
   LeaderElection* election = nullptr;
   std::function<void()> wake_scheduler;  // a new eval to look at now
+  // server.yaml's scheduler configuration, in force while none is stored in etcd.
+  SchedulerConfig scheduler_defaults;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);

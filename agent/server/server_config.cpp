@@ -65,9 +65,12 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
         up_errors.erase(at, 9);
       errors += up_errors;
       cfg.etcd = up.etcd;
+    } else if (k == "scheduler_algorithm" || k == "preemption_config") {
+      read_scheduler_yaml(k, v, cfg.scheduler, errors);
     } else {
       errors += "\n  " + k +
-                ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd)";
+                ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd, "
+                "scheduler_algorithm, preemption_config)";
     }
   }
   if (!errors.empty()) return make_error(origin + " has problems:" + errors, Errc::Invalid);

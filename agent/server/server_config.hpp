@@ -6,6 +6,7 @@
 //   leader_ttl: 10s          # the leader lease's TTL: a dead leader is replaced within it
 //   http_allowed_hosts: []   # names besides IPs, localhost and its own that it answers to
 //   etcd: { endpoints, ca_file, cert_file, key_file, username, password, prefix, request_timeout }
+//   scheduler_algorithm: binpack  # and preemption_config: server/scheduler_config.hpp
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
 
 namespace drover::server {
@@ -25,6 +27,8 @@ struct ServerConfig {
   upstream::EtcdConfig etcd;
   // The Host names the API and UI answer to besides the defaults (api/host_check.hpp).
   std::vector<std::string> http_allowed_hosts;
+  // The scheduler configuration the cluster uses until an operator stores another.
+  SchedulerConfig scheduler;
 };
 
 // Reads and checks the file; every problem at once, each naming its key and the file.

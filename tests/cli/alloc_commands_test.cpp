@@ -81,6 +81,40 @@ TEST_F(AllocCommands, StatusByPrefixShowsTheAllocAndNewestEventsFirst) {
   EXPECT_NE(r.out.find("Stats are not available: not found"), std::string::npos) << r.out;
 }
 
+TEST_F(AllocCommands, VerboseStatusShowsThePlacementMetricsAndPreemptionAsNomadPrintsThem) {
+  agent_.server().Get(R"(/v1/allocation/([^/]+))", [](const httplib::Request&,
+                                                      httplib::Response& res) {
+    auto alloc = alloc_with_tasks({});
+    alloc["PreemptedAllocations"] = {"1111aaaa-0000-0000-0000-000000000000"};
+    alloc["Metrics"] = {
+        {"NodesEvaluated", 3},
+        {"ConstraintFiltered", {{"missing drivers", 1}}},
+        {"DimensionExhausted", nlohmann::json::object()},
+        {"ScoreMetaData",
+         {{{"NodeID", "node-b"},
+           {"Scores", {{"binpack", 0.21875}, {"job-anti-affinity", 0}, {"preemption", 0.99993}}},
+           {"NormScore", 0.60934}},
+          {{"NodeID", "node-a"},
+           {"Scores", {{"binpack", 0.1}, {"job-anti-affinity", -0.5}}},
+           {"NormScore", -0.2}}}}};
+    reply_json(res, alloc.dump());
+  });
+  agent_.start();
+  auto plain = run_cli_against(agent_.address(), {"alloc", "status", "abcd"});
+  EXPECT_EQ(plain.out.find("Placement Metrics"), std::string::npos) << plain.out;
+  auto r = run_cli_against(agent_.address(), {"alloc", "status", "-verbose", "abcd"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Preempted Allocations = 1111aaaa-0000-0000-0000-000000000000\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nPlacement Metrics\n  * Constraint \"missing drivers\": 1 nodes\n"
+                       "Node    binpack  job-anti-affinity  preemption  final score\n"
+                       "node-b  0.219    0                  1           0.609\n"
+                       "node-a  0.1      -0.5               0           -0.2\n"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(AllocCommands, StatusOfAnUnknownAllocSaysSo) {
   serve_alloc({"server"});
   agent_.start();

@@ -131,5 +131,55 @@ TEST(NodeCommands, DrainForceNoDeadlineDetachAndTheDefaultHour) {
   EXPECT_TRUE(s.spec().is_null()) << "nothing was sent";
 }
 
+TEST(OperatorScheduler, GetConfigShowsTheAlgorithmAndPreemptionAsNomad) {
+  FakeAgent agent;
+  agent.server().Get("/v1/operator/scheduler/configuration",
+                     [](const httplib::Request&, httplib::Response& res) {
+                       reply_json(res, R"({"SchedulerConfig": {"SchedulerAlgorithm": "spread",
+                         "PreemptionConfig": {"SystemSchedulerEnabled": true,
+                           "SysBatchSchedulerEnabled": true, "BatchSchedulerEnabled": false,
+                           "ServiceSchedulerEnabled": true}, "ModifyIndex": 42}, "Index": 42})");
+                     });
+  agent.start();
+  auto r = run_cli_against(agent.address(), {"operator", "scheduler", "get-config"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Scheduler Algorithm           = spread\n"
+            "Preemption System Scheduler   = true\n"
+            "Preemption Service Scheduler  = true\n"
+            "Preemption Batch Scheduler    = false\n"
+            "Preemption SysBatch Scheduler = true\n"
+            "Modify Index                  = 42\n");
+}
+
+TEST(OperatorScheduler, SetConfigSendsOnlyWhatTheFlagsSay) {
+  FakeAgent agent;
+  agent.server().Put("/v1/operator/scheduler/configuration",
+                     [](const httplib::Request&, httplib::Response& res) {
+                       reply_json(res, R"({"Updated": true, "Index": 43})");
+                     });
+  agent.server().Post("/v1/operator/scheduler/configuration",
+                      [](const httplib::Request&, httplib::Response& res) {
+                        reply_json(res, R"({"Updated": true, "Index": 43})");
+                      });
+  agent.start();
+  auto r = run_cli_against(agent.address(), {"operator", "scheduler", "set-config",
+                                             "-scheduler-algorithm=spread",
+                                             "-preempt-service-scheduler=true"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Scheduler configuration updated!\n");
+  auto sent = nlohmann::json::parse(agent.requests().at(0).body);
+  EXPECT_EQ(sent, (nlohmann::json{{"SchedulerAlgorithm", "spread"},
+                                  {"PreemptionConfig", {{"ServiceSchedulerEnabled", true}}}}));
+  auto bad = run_cli_against(agent.address(),
+                             {"operator", "scheduler", "set-config", "-preempt-batch-scheduler=yes"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("true or false"), std::string::npos) << bad.err;
+  auto algo = run_cli_against(agent.address(),
+                              {"operator", "scheduler", "set-config", "-scheduler-algorithm=fifo"});
+  EXPECT_EQ(algo.code, 1);
+  EXPECT_EQ(agent.requests().size(), 1u) << "nothing sent for a bad flag";
+}
+
 }  // namespace
 }  // namespace drover::cli::testing

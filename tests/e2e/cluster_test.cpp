@@ -877,4 +877,118 @@ TEST(Cluster, APeriodicJobGoesOnUnderANewLeaderWithoutLaunchingTwice) {
   for (std::size_t i = 1; i < times.size(); ++i) EXPECT_LT(times[i - 1], times[i]);
   EXPECT_TRUE(allocs(*survivor, "beat").empty()) << "a periodic parent gets no allocs";
   survivor->del("/v1/job/beat");
+// Preemption (Nomad's default: on for system jobs): a low-priority job fills the agent's
+// memory; a system job of priority 100 evicts it, both allocs say so, the evicted job is
+// blocked for want of room, and `alloc status -verbose` shows the placement's scores. The
+// scheduler configuration is Nomad's API.
+TEST(Cluster, ASystemJobPreemptsALowPriorityJobThatFillsTheNode) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto cfg = c.follower().get("/v1/operator/scheduler/configuration").json();
+  EXPECT_EQ(cfg["SchedulerConfig"]["SchedulerAlgorithm"], "binpack") << cfg.dump();
+  EXPECT_EQ(cfg["SchedulerConfig"]["PreemptionConfig"]["SystemSchedulerEnabled"], true);
+  EXPECT_EQ(cfg["SchedulerConfig"]["PreemptionConfig"]["ServiceSchedulerEnabled"], false);
+  auto put = c.follower().post("/v1/operator/scheduler/configuration",
+                               R"({"SchedulerAlgorithm": "spread"})", "application/json");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.json().value("Updated", false), true);
+  cfg = c.leader().get("/v1/operator/scheduler/configuration").json();
+  EXPECT_EQ(cfg["SchedulerConfig"]["SchedulerAlgorithm"], "spread") << cfg.dump();
+  EXPECT_EQ(cfg["SchedulerConfig"]["PreemptionConfig"]["SystemSchedulerEnabled"], true);
+  EXPECT_EQ(c.follower()
+                .post("/v1/operator/scheduler/configuration", R"({"SchedulerAlgorithm": 3})",
+                      "application/json")
+                .status,
+            400);
+
+  const std::string node = node_id(*c.agents[0]);
+  const int memory = c.leader()
+                         .get("/v1/node/" + node)
+                         .json()["NodeResources"]["Memory"]
+                         .value("MemoryMB", 0);
+  ASSERT_GT(memory, 1000);
+  std::string filler = sleeper("filler", 1);
+  filler.replace(filler.find("memory: 32"), 10, "memory: " + std::to_string(memory - 100));
+  filler.insert(filler.find("  groups:"), "  priority: 20\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", filler).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "filler")) == 1; }, 30s))
+      << allocs(c.leader(), "filler").dump(2);
+  const std::string low = allocs(c.leader(), "filler")[0].value("ID", "");
+
+  std::string sys = sleeper("sys", 0, "system");
+  sys.replace(sys.find("memory: 32"), 10, "memory: 200");
+  sys.insert(sys.find("  groups:"), "  priority: 100\n");
+  // `job plan` says which alloc the job would evict, and evicts nothing.
+  auto dir = drover::testing::make_temp_dir("drover-cluster-preempt");
+  drover::testing::write_file(dir + "/sys.yaml", sys);
+  auto plan = drover::testing::run_drover({"job", "plan", dir + "/sys.yaml"}, c.follower().address());
+  EXPECT_EQ(plan.exit_code, 1) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("Preemptions:\n\nAlloc ID"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find(low + "  filler  g"), std::string::npos) << plan.out;
+  EXPECT_EQ(c.leader().get("/v1/allocation/" + low).json()["DesiredStatus"], "run");
+  ASSERT_EQ(c.follower().post("/v1/jobs", sys).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sys")) == 1; }, 30s))
+      << allocs(c.leader(), "sys").dump(2) << c.leader().log();
+  const json high = allocs(c.leader(), "sys")[0];
+  const json evicted = c.leader().get("/v1/allocation/" + low).json();
+  EXPECT_EQ(evicted["DesiredStatus"], "evict") << evicted.dump(2);
+  EXPECT_EQ(evicted["PreemptedByAllocation"], high["ID"]);
+  const json placed = c.leader().get("/v1/allocation/" + high["ID"].get<std::string>()).json();
+  EXPECT_EQ(placed["PreemptedAllocations"], json::array({low})) << placed.dump(2);
+  // The agent stops the evicted alloc; its job waits, blocked, for room.
+  EXPECT_TRUE(eventually(
+      [&] { return c.leader().get("/v1/allocation/" + low).json()["ClientStatus"] == "complete"; },
+      30s))
+      << c.leader().get("/v1/allocation/" + low).body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto evals = c.leader().get("/v1/job/filler/evaluations").json();
+        for (const auto& e : evals)
+          if (e.value("Status", "") == "blocked" &&
+              e.value("StatusDescription", "").find("memory") != std::string::npos)
+            return true;
+        return false;
+      },
+      30s))
+      << c.leader().get("/v1/job/filler/evaluations").body;
+
+  auto verbose = drover::testing::run_drover(
+      {"alloc", "status", "-verbose", high["ID"].get<std::string>().substr(0, 8)},
+      c.follower().address());
+  EXPECT_EQ(verbose.exit_code, 0) << verbose.err;
+  EXPECT_NE(verbose.out.find("Preempted Allocations = " + low), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("Placement Metrics"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find("preemption"), std::string::npos) << verbose.out;
+  EXPECT_NE(verbose.out.find(node), std::string::npos) << verbose.out;
+  auto evicted_status = drover::testing::run_drover({"alloc", "status", low.substr(0, 8)},
+                                                    c.follower().address());
+  EXPECT_NE(evicted_status.out.find("Preempted By Allocation = " + high["ID"].get<std::string>()),
+            std::string::npos)
+      << evicted_status.out;
+  c.follower().del("/v1/job/sys");
+  c.follower().del("/v1/job/filler");
+}
+
+// An affinity overrides the tie-break: two equal agents, and a job drawn to the one whose id
+// sorts last (the lower id wins a tie); the alloc's scores say why.
+TEST(Cluster, AnAffinityDrawsTheAllocToTheNodeItNames) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  const std::string wanted = std::max(node_id(*c.agents[0]), node_id(*c.agents[1]));
+  std::string job = sleeper("drawn", 1);
+  job.insert(job.find("  groups:"), "  affinities:\n    - attribute: ${node.unique.id}\n"
+                                    "      value: " + wanted + "\n      weight: 100\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", job).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "drawn")) == 1; }, 30s))
+      << allocs(c.leader(), "drawn").dump(2);
+  EXPECT_EQ(running_per_node(c.leader(), "drawn").count(wanted), 1u);
+  const std::string id = allocs(c.leader(), "drawn")[0].value("ID", "");
+  const json meta = c.leader().get("/v1/allocation/" + id).json()["Metrics"]["ScoreMetaData"];
+  ASSERT_EQ(meta.size(), 2u) << meta.dump(2);
+  EXPECT_EQ(meta[0]["NodeID"], wanted);
+  EXPECT_EQ(meta[0]["Scores"]["node-affinity"], 1.0);
+  EXPECT_EQ(meta[1]["Scores"]["node-affinity"], 0.0);
+  c.follower().del("/v1/job/drawn");
 }

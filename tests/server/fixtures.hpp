@@ -41,6 +41,32 @@ inline jobspec::Job job(const std::string& yaml) {
   return *r.job;
 }
 
+// The job key's value a registration writes, as plan_cluster reads it.
+inline nlohmann::json record_of(const jobspec::Job& j, int version = 0) {
+  return {{"ID", j.id},
+          {"Namespace", j.namespace_name},
+          {"Version", version},
+          {"Job", jobspec::to_json(j)}};
+}
+
+// Writes a plan's alloc keys into the state as etcd would: a new alloc with `status` as its
+// node's report (null: none yet), one already there keeping the report it had.
+template <typename State, typename PlanT>
+void apply_allocs(State& st, const PlanT& plan, const std::string& allocs_prefix,
+                  const nlohmann::json& status = nullptr) {
+  for (const auto& [k, v] : plan.puts) {
+    if (k.rfind(allocs_prefix, 0) != 0) continue;
+    typename decltype(st.allocs)::mapped_type a;
+    a.alloc = nlohmann::json::parse(v);
+    a.id = a.alloc["ID"];
+    a.node_id = a.alloc["NodeID"];
+    a.key = k;
+    auto old = st.allocs.find(a.id);
+    a.status = old != st.allocs.end() ? old->second.status : status;
+    st.allocs[a.id] = a;
+  }
+}
+
 inline std::string web(int count, int memory = 300, const std::string& extra = "") {
   return "job:\n  id: web\n  type: service\n" + extra +
          "  groups:\n    - name: g\n      count: " + std::to_string(count) +

@@ -102,6 +102,26 @@ TEST(JobPlan, AJobThatFitsNowhereReportsTheFailedGroupWithNomadsReasons) {
   EXPECT_EQ(plan["FailedTGAllocs"]["g"]["DimensionExhausted"]["memory"], 1) << plan.dump(2);
 }
 
+TEST(JobPlan, APlanThatPreemptsListsTheAllocsItWouldEvict) {
+  // web fills each of the three nodes; a system job of priority 100 preempts (Nomad's default
+  // for system jobs) on every one of them.
+  auto st = running(web(3, 4000));
+  auto plan = plan_job(
+      st, kKeys,
+      job("job:\n  id: sys\n  type: system\n  priority: 100\n  groups:\n    - name: g\n"
+          "      tasks:\n        - name: t\n          driver: raw_exec\n"
+          "          config: {command: /bin/true}\n          resources: {memory: 500}\n"),
+      kNow);
+  EXPECT_EQ(updates_of(plan)["Place"], 3) << plan.dump(2);
+  EXPECT_EQ(updates_of(plan)["Preemptions"], 3) << plan.dump(2);
+  const json& preempted = plan["Annotations"]["PreemptedAllocs"];
+  ASSERT_EQ(preempted.size(), 3u) << plan.dump(2);
+  for (const auto& a : preempted) {
+    EXPECT_EQ(a["JobID"], "web");
+    EXPECT_TRUE(st.allocs.count(a["ID"].get<std::string>()));
+  }
+}
+
 }  // namespace
 
 // `job run -check-index`: the job's modify index is the etcd revision its current version was

@@ -1,5 +1,5 @@
-// An alloc's page: status, resource use as live charts, health, checks and services, each
-// task's state and event timeline, ports, and live logs.
+// An alloc's page: status, resource use as live charts, health, checks and services, where a
+// server placed it and why, each task's state and event timeline, ports, and live logs.
 import { useState } from 'preact/hooks';
 import { get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
@@ -9,6 +9,7 @@ import { LogView } from '../components/LogView.jsx';
 import { AllocResources } from '../components/AllocResources.jsx';
 import { AllocHealth } from '../components/AllocHealth.jsx';
 import { jobHref } from '../namespaces.js';
+import { AllocPlacement } from '../components/AllocPlacement.jsx';
 
 function ports(alloc) {
   const out = [];
@@ -73,6 +74,7 @@ export function AllocPage({ id }) {
       <h2>Resources</h2>
       <AllocResources alloc={alloc} />
       <AllocHealth alloc={alloc} />
+      <AllocPlacement alloc={alloc} />
       <h2>Tasks</h2>
       {tasks.map(([name, st]) => (
         <div class="task" data-task={name}>

@@ -525,6 +525,10 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
         return true;
       });
       await until('ticks in the log, through the server', async () => /tick \d+/.test(await page.locator('[data-testid=log-tick]').textContent()), 30000);
+      // Where the server placed it: the node's scores as `alloc status -verbose` prints them.
+      const scores = await textOf(page, '[data-testid=placement-scores]');
+      if (!/binpack/.test(scores) || !/final score/.test(scores)) throw new Error('placement scores: ' + scores);
+      await page.screenshot({ path: `${shots}/cluster-alloc.png`, fullPage: true });
       await fetch(server.base + '/v1/job/ticker', { method: 'DELETE' });
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
