@@ -17,6 +17,11 @@ namespace drover::server {
 using api::reply_error;
 using nlohmann::json;
 
+void post_and_put(httplib::Server& s, const std::string& pattern, const Handler& h) {
+  s.Post(pattern, h);
+  s.Put(pattern, h);
+}
+
 Result<ClusterState> read_state(const ServerApiContext& ctx) {
   upstream::EtcdClient etcd(ctx.etcd);
   auto r = etcd.range_prefix(ctx.keys.all());

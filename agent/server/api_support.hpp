@@ -17,6 +17,9 @@ namespace drover::server {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
+// Nomad's write endpoints answer POST and PUT alike.
+void post_and_put(httplib::Server& s, const std::string& pattern, const Handler& h);
+
 Result<ClusterState> read_state(const ServerApiContext& ctx);
 
 // The request's ?namespace= ("default" when absent); checked before any route runs

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "api/json_reply.hpp"
+#include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "upstream/etcd_client.hpp"
 
@@ -144,8 +145,7 @@ void register_deployment_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto promote_route = [&ctx](const httplib::Request& req, httplib::Response& res) {
     promote(ctx, req, res);
   };
-  s.Post(R"(/v1/deployment/promote/([^/]+))", promote_route);
-  s.Put(R"(/v1/deployment/promote/([^/]+))", promote_route);
+  post_and_put(s, R"(/v1/deployment/promote/([^/]+))", promote_route);
   s.Get(R"(/v1/deployment/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (auto d = one_deployment(ctx, req, res)) reply_json(res, *d);
   });

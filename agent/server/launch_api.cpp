@@ -172,13 +172,11 @@ void register_launch_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto force = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     force_periodic(ctx, req, res);
   });
-  s.Post(R"(/v1/job/(.+)/periodic/force)", force);
-  s.Put(R"(/v1/job/(.+)/periodic/force)", force);
+  post_and_put(s, R"(/v1/job/(.+)/periodic/force)", force);
   auto dispatched = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     dispatch(ctx, req, res);
   });
-  s.Post(R"(/v1/job/(.+)/dispatch)", dispatched);
-  s.Put(R"(/v1/job/(.+)/dispatch)", dispatched);
+  post_and_put(s, R"(/v1/job/(.+)/dispatch)", dispatched);
   s.Get(R"(/v1/job/(.+)/summary)",
         with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                            httplib::Response& res) {

@@ -5,6 +5,7 @@
 
 #include "api/json_reply.hpp"
 #include "drover/common/json_text.hpp"
+#include "server/api_support.hpp"
 #include "upstream/etcd_client.hpp"
 
 namespace drover::server {
@@ -63,8 +64,7 @@ void register_operator_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto put = [&ctx](const httplib::Request& req, httplib::Response& res) {
     put_config(ctx, req, res);
   };
-  s.Put("/v1/operator/scheduler/configuration", put);
-  s.Post("/v1/operator/scheduler/configuration", put);
+  post_and_put(s, "/v1/operator/scheduler/configuration", put);
 }
 
 }  // namespace drover::server

@@ -426,8 +426,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto reg = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     register_job(ctx, req, res);
   });
-  s.Post("/v1/jobs", reg);
-  s.Put("/v1/jobs", reg);
+  post_and_put(s, "/v1/jobs", reg);
   s.Get("/v1/jobs", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                        httplib::Response& res) {
           auto prefix = req.get_param_value("prefix");
@@ -487,8 +486,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto scale = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     scale_job(ctx, req, res);
   });
-  s.Post(R"(/v1/job/(.+)/scale)", scale);
-  s.Put(R"(/v1/job/(.+)/scale)", scale);
+  post_and_put(s, R"(/v1/job/(.+)/scale)", scale);
   s.Get(R"(/v1/job/(.+)/scale)",
         with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
                                   httplib::Response& res) {
@@ -499,13 +497,11 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto plan = [&ctx](const httplib::Request& req, httplib::Response& res) {
     plan_job_route(ctx, req, res);
   };
-  s.Post(R"(/v1/job/(.+)/plan)", plan);
-  s.Put(R"(/v1/job/(.+)/plan)", plan);
+  post_and_put(s, R"(/v1/job/(.+)/plan)", plan);
   auto revert = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     revert_job(ctx, req, res);
   });
-  s.Post(R"(/v1/job/(.+)/revert)", revert);
-  s.Put(R"(/v1/job/(.+)/revert)", revert);
+  post_and_put(s, R"(/v1/job/(.+)/revert)", revert);
   s.Get(R"(/v1/job/(.+)/versions)", [&ctx](const httplib::Request& req, httplib::Response& res) {
     upstream::EtcdClient etcd(ctx.etcd);
     auto r = etcd.range_prefix(ctx.keys.job_versions(ns_of(req), req.matches[1]));
@@ -624,13 +620,11 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto eligibility = leader_only(
       ctx,
       [control](const httplib::Request& req, httplib::Response& res) { control(req, res, false); });
-  s.Post(R"(/v1/node/([^/]+)/eligibility)", eligibility);
-  s.Put(R"(/v1/node/([^/]+)/eligibility)", eligibility);
+  post_and_put(s, R"(/v1/node/([^/]+)/eligibility)", eligibility);
   auto drain = leader_only(ctx, [control](const httplib::Request& req, httplib::Response& res) {
     control(req, res, true);
   });
-  s.Post(R"(/v1/node/([^/]+)/drain)", drain);
-  s.Put(R"(/v1/node/([^/]+)/drain)", drain);
+  post_and_put(s, R"(/v1/node/([^/]+)/drain)", drain);
   s.Get(R"(/v1/node/([^/]+))",
         with_state(ctx,
                    [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {

@@ -16,7 +16,7 @@ import time
 import uuid
 
 from lib import procfs
-from lib.etcd import Etcd, free_port
+from lib.etcd import Etcd, free_port, terminate
 from lib.report import Report, fmt
 
 PREFIX = "/drover"
@@ -85,13 +85,7 @@ class Server:
         return None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -12,6 +12,18 @@ import tempfile
 import time
 
 
+def terminate(proc, grace=10):
+    """SIGTERM, then SIGKILL after `grace` seconds; waits for it either way."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _b64(s):
     return base64.b64encode(s.encode()).decode()
 
@@ -93,11 +105,5 @@ class Etcd:
                 for kv in r.get("kvs", [])]
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

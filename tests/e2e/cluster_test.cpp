@@ -877,6 +877,8 @@ TEST(Cluster, APeriodicJobGoesOnUnderANewLeaderWithoutLaunchingTwice) {
   for (std::size_t i = 1; i < times.size(); ++i) EXPECT_LT(times[i - 1], times[i]);
   EXPECT_TRUE(allocs(*survivor, "beat").empty()) << "a periodic parent gets no allocs";
   survivor->del("/v1/job/beat");
+}
+
 // Preemption (Nomad's default: on for system jobs): a low-priority job fills the agent's
 // memory; a system job of priority 100 evicts it, both allocs say so, the evicted job is
 // blocked for want of room, and `alloc status -verbose` shows the placement's scores. The
