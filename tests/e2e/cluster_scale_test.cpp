@@ -42,7 +42,14 @@ TEST(ClusterScale, AJobOfCount300IsPlacedWholeThoughEtcdTakes128OperationsATrans
   for (int i = 0; i < 3; ++i) register_node(etcd, i);
   auto server = ServerProcess::start(
       "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
-  ASSERT_TRUE(eventually([&] { return !server->get("/v1/status/leader").json().empty(); }, 15s));
+  // "" (a JSON string) until the server is elected.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto leader = server->get("/v1/status/leader").json();
+        return leader.is_string() && !leader.get<std::string>().empty();
+      },
+      15s))
+      << server->log();
   auto r = server->post("/v1/jobs",
                         "job:\n  id: wide\n  type: service\n  groups:\n    - name: g\n"
                         "      count: 300\n      tasks:\n        - name: t\n"
