@@ -277,13 +277,18 @@ std::set<pid_t> remove_cgroup_underneath(const AgentProcess& a, const std::strin
   }
   std::set<pid_t> moved;
   for (const auto& [root, dir] : roots_and_dirs) {
-    std::ifstream procs(dir / "cgroup.procs");
-    for (pid_t p = 0; procs >> p;) {
-      moved.insert(p);
-      std::ofstream(root / "cgroup.procs") << p << std::flush;
-    }
-    EXPECT_TRUE(drover::testing::eventually([&] { return rmdir(dir.c_str()) == 0 || errno == ENOENT; },
-                                            std::chrono::seconds(5)))
+    // Again until the directory goes: a task that had only just started may fork after its
+    // cgroup.procs was read (slow under TCG), and its child must be moved out too.
+    EXPECT_TRUE(drover::testing::eventually(
+        [&] {
+          std::ifstream procs(dir / "cgroup.procs");
+          for (pid_t p = 0; procs >> p;) {
+            moved.insert(p);
+            std::ofstream(root / "cgroup.procs") << p << std::flush;
+          }
+          return rmdir(dir.c_str()) == 0 || errno == ENOENT;
+        },
+        std::chrono::seconds(10)))
         << "cannot remove " << dir << ": " << std::strerror(errno);
   }
   return moved;
