@@ -22,6 +22,25 @@ namespace {
 constexpr std::size_t kMaxTxnPuts = 120;
 constexpr std::size_t kMaxTxnBytes = 1 << 20;
 
+// The plan's puts cut into [begin, end) ranges that etcd takes as one transaction each; a
+// put over the byte limit by itself goes alone (etcd then says why).
+std::vector<std::pair<std::size_t, std::size_t>> txn_batches(
+    const std::vector<std::pair<std::string, std::string>>& puts) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t begin = 0, bytes = 0;
+  for (std::size_t i = 0; i < puts.size(); ++i) {
+    const std::size_t size = puts[i].first.size() + puts[i].second.size();
+    if (i > begin && (i - begin == kMaxTxnPuts || bytes + size > kMaxTxnBytes)) {
+      out.emplace_back(begin, i);
+      begin = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (begin < puts.size()) out.emplace_back(begin, puts.size());
+  return out;
+}
+
 }  // namespace
 
 PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
@@ -88,25 +107,21 @@ void PlanCommitter::pass() {
   // reconciler plans from what etcd holds, so it places only what is still missing). The
   // periodic launches go last and whole, in one transaction: a child's job, its evaluation
   // and the launch record are written together or not at all, so none launches twice.
+  auto batches = txn_batches(plan.puts);
+  if (!launches.puts.empty()) {
+    batches.emplace_back(plan.puts.size(), plan.puts.size() + launches.puts.size());
+    plan.puts.insert(plan.puts.end(), launches.puts.begin(), launches.puts.end());
+  }
   int64_t revision = state.revision;
-  std::size_t i = 0, batches = 0;
-  const std::size_t planned = plan.puts.size();
-  plan.puts.insert(plan.puts.end(), launches.puts.begin(), launches.puts.end());
-  while (i < plan.puts.size()) {
+  for (std::size_t n = 0; n < batches.size(); ++n) {
     json success = json::array();
-    std::size_t bytes = 0;
-    const bool launching = i >= planned;
-    for (; i < plan.puts.size() && (launching || (i < planned && success.size() < kMaxTxnPuts));
-         ++i) {
-      const auto& [k, v] = plan.puts[i];
-      if (!launching && !success.empty() && bytes + k.size() + v.size() > kMaxTxnBytes) break;
-      bytes += k.size() + v.size();
-      success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
-    }
+    for (std::size_t i = batches[n].first; i < batches[n].second; ++i)
+      success.push_back(
+          {{"request_put", {{"key", b64(plan.puts[i].first)}, {"value", b64(plan.puts[i].second)}}}});
     auto r = etcd.txn({{"compare", guard(revision)}, {"success", success}});
     if (!r) {
-      spdlog::warn("server: writing the plan (batch {}, {} puts, {} bytes): {}", batches + 1,
-                   success.size(), bytes, r.message());
+      spdlog::warn("server: writing the plan (transaction {} of {}, {} puts): {}", n + 1,
+                   batches.size(), success.size(), r.message());
       return;
     }
     if (!r.value().value("succeeded", false)) {
@@ -114,13 +129,12 @@ void PlanCommitter::pass() {
       wake();
       return;
     }
-    ++batches;
     revision = upstream::EtcdClient::header_revision(r.value()).value_or(revision + 1);
   }
   spdlog::info(
       "server: plan at revision {}: {} placed, {} stopped, {} lost, {} preempted ({} transaction{})",
-      state.revision, plan.placed, plan.stopped, plan.lost, plan.preempted, batches,
-      batches == 1 ? "" : "s");
+      state.revision, plan.placed, plan.stopped, plan.lost, plan.preempted, batches.size(),
+      batches.size() == 1 ? "" : "s");
   for (const auto& child : launches.launched) spdlog::info("server: launched {}", child);
   if (!launches.launched.empty()) wake();
 }
