@@ -332,4 +332,5 @@ TEST(Etcd, AServiceOfOneAgentIsSeenThroughAnotherAndGoesWithItsNode) {
   EXPECT_TRUE(drover::testing::eventually([&] { return seen(*b).is_null(); }, 20s))
       << seen(*b).dump();
   EXPECT_EQ(etcd.get(key), "");
+  a->kill_tasks_left_behind();  // A is not started again: its sleep 600 goes
 }

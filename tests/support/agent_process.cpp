@@ -259,7 +259,11 @@ AgentProcess::~AgentProcess() {
     }
     kill(SIGTERM);
   }
-  // The test's parent cgroup, in every hierarchy, once its tasks are gone.
+  kill_tasks_left_behind();
+}
+
+void AgentProcess::kill_tasks_left_behind() {
+  // The test's parent cgroup, in every hierarchy, with whatever is still in it.
   std::error_code ec;
   for (const auto& dir : parent_cgroup_dirs(cgroup_parent_)) {
     if (!std::filesystem::is_directory(dir, ec)) continue;

@@ -58,6 +58,9 @@ class AgentProcess {
   bool running();
   // Sends `sig` and waits for the process to exit; returns its wait status.
   int kill(int sig = SIGKILL);
+  // For a test that killed the agent and will not start it again: the tasks it left running
+  // (they outlive it by design) are killed and their cgroups removed, as for a stopped agent.
+  void kill_tasks_left_behind();
   std::string log() const;
 
   HttpReply get(const std::string& path) const;
