@@ -16,6 +16,7 @@
 #include "api/json_reply.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/step_timings.hpp"
 
 namespace drover::api {
 
@@ -92,6 +93,18 @@ std::string render_metrics(const ApiContext& ctx) {
     for (const auto& name : ctx.plugins->driver_names()) {
       auto* d = ctx.plugins->driver(name);
       w.set(healthy, {{"driver", name}}, d && d->fingerprint().value("Healthy", false) ? 1 : 0);
+    }
+  }
+
+  // Where task starts spend their time in the agent (runner/step_timings.hpp): the mean of a
+  // step is rate(..._seconds_total) / rate(..._steps_total).
+  if (const auto* timings = m.ctx().step_timings) {
+    auto& seconds = w.counter("drover_task_start_step_seconds_total",
+                              "Time spent in each step of starting tasks, summed.");
+    auto& count = w.counter("drover_task_start_steps_total", "Times each start step ran.");
+    for (const auto& step : timings->snapshot()) {
+      w.set(seconds, {{"step", step.name}}, std::chrono::duration<double>(step.total).count());
+      w.set(count, {{"step", step.name}}, static_cast<double>(step.count));
     }
   }
 

@@ -38,6 +38,7 @@
 #include "runner/device_manager.hpp"
 #include "runner/node_resources.hpp"
 #include "runner/port_allocator.hpp"
+#include "runner/step_timings.hpp"
 #include "state/state_store.hpp"
 #include "upstream/node_services.hpp"
 #include "upstream/upstream_config.hpp"
@@ -186,7 +187,9 @@ int run_agent(const AgentFlags& flags) {
     ~StopVariables() { v.stop(); }
   } stop_variables{*variables};
 
+  runner::StepTimings step_timings;  // each start step's time, for /v1/metrics
   runner::RunnerContext rctx;
+  rctx.step_timings = &step_timings;
   rctx.store = store.get();
   rctx.identity = identity.get();
   rctx.variables = variables.get();

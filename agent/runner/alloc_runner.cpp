@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "drover/loader/registry.hpp"
+#include "runner/step_timings.hpp"
 #include "runner/sticky_disk.hpp"
 #include "runner/task_env.hpp"
 #include "runner/task_runner.hpp"
@@ -185,11 +186,16 @@ void AllocRunner::take_over_previous() {
 
 void AllocRunner::start_now(bool recovering) {
   if (!group_) return fail_alloc("task group \"" + alloc_.group + "\" is not in the job");
+  const std::string who = "alloc " + id_;
+  StepTimer dir_timer(ctx_.step_timings, "alloc:dir", who);
   if (auto st = dir().build(); !st) {
     spdlog::error("alloc {}: {}", id_, st.message());
     return fail_alloc("building the alloc dir: " + st.message());
   }
+  dir_timer.finish();
+  StepTimer network_timer(ctx_.step_timings, "alloc:network", who);
   if (!start_network(recovering)) return;
+  network_timer.finish();
   std::unique_lock lock(mu_);
   recovering_ = recovering;
   if (recovering && alloc_.desired_status == "stop") {

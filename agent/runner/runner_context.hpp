@@ -28,6 +28,7 @@ namespace drover::runner {
 class ExitWatcher;
 class JobAdmission;
 class NodeResources;
+class StepTimings;
 
 struct RunnerContext {
   state::StateStore* store = nullptr;
@@ -55,6 +56,8 @@ struct RunnerContext {
   const vars::WorkloadIdentity* identity = nullptr;
   // Nomad Variables, for the hooks that read them (templates); null in tests without them.
   vars::VariableStore* variables = nullptr;
+  // Each start step's time, for /v1/metrics (runner/step_timings.hpp); null: not counted.
+  StepTimings* step_timings = nullptr;
   // The agent config's artifact block: what the artifact hook may fetch, and how much.
   artifact::Limits artifact_limits;
 };

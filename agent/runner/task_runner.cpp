@@ -12,6 +12,7 @@
 #include "runner/alloc_runner.hpp"
 #include "runner/exit_watcher.hpp"
 #include "runner/node_resources.hpp"
+#include "runner/step_timings.hpp"
 #include "state/state_store.hpp"
 
 namespace drover::runner {
@@ -30,7 +31,8 @@ TaskRunner::TaskRunner(AllocRunner& alloc, const jobspec::Task& task, nlohmann::
       restarts_(task.restart.value_or(alloc.group().restart),
                 alloc.batch() || (!task.lifecycle.hook.empty() && !task.lifecycle.sidecar)),
       handle_(std::move(recovered_handle)),
-      hooks_(task_hooks(alloc, task)) {}
+      hooks_(task_hooks(alloc, task)),
+      log_name_("alloc " + alloc.id() + " task " + task.name) {}
 
 TaskRunner::~TaskRunner() { join(); }
 
@@ -442,10 +444,14 @@ bool TaskRunner::start_once() {
     record(std::move(e), [](TaskState& s) { mark_dead(s, true); });
     return false;
   }
+  auto* timings = alloc_.ctx().step_timings;
+  StepTimer spec_timer(timings, "task_spec", log_name_);
   auto spec = alloc_.task_spec(task_);
+  spec_timer.finish();
   TaskHookContext hc = hook_context(spec);
   // The hooks in order (runner/task_hook.hpp); the first that fails undoes those before it.
   for (std::size_t i = 0; i < hooks_.size(); ++i) {
+    StepTimer timer(timings, std::string("prestart:") + hooks_[i]->name(), log_name_);
     if (auto st = hooks_[i]->prestart(hc); !st) {
       for (std::size_t k = i; k-- > 0;) hooks_[k]->exited(hc);
       TaskEvent e{ev::kSetupFailure, 0, st.message()};
@@ -455,7 +461,9 @@ bool TaskRunner::start_once() {
     }
   }
   fault_point("before_task_start");
+  StepTimer start_timer(timings, "driver:start", log_name_);
   auto r = driver_->start(sdk::to_json(spec));
+  start_timer.finish();
   fault_point("after_task_start");
   if (!r) {
     for (std::size_t k = hooks_.size(); k-- > 0;) hooks_[k]->exited(hc);
@@ -465,7 +473,10 @@ bool TaskRunner::start_once() {
     return false;
   }
   auto handle = r.value();
-  for (auto& hook : hooks_) hook->poststart(hc, handle);
+  for (auto& hook : hooks_) {
+    StepTimer timer(timings, std::string("poststart:") + hook->name(), log_name_);
+    hook->poststart(hc, handle);
+  }
   fault_point("handle_persisted");
   record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
     s.state = state::TaskPhase::Running;

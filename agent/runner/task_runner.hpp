@@ -88,6 +88,7 @@ class TaskRunner {
   bool kill_fails_ = false;  // the kill ends the task failed (kill's fails_task)
   bool restart_requested_ = false;
   std::vector<std::unique_ptr<TaskHook>> hooks_;  // setup and teardown, in order (task_hook.hpp)
+  std::string log_name_;  // "alloc <id> task <name>", for the trace log of each start step
   bool stop_issued_ = false;
   std::string kill_reason_;
   std::atomic<bool> detached_{false};

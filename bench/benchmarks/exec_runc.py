@@ -10,7 +10,7 @@ import time
 from lib import ab, baseline
 from lib.agent import Agent, job_doc, remove_cgroup_tree
 from lib.report import Report
-from lib.task_timing import drover_once
+from lib.task_timing import drover_once, start_steps, step_rows
 
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
 
@@ -54,6 +54,7 @@ def run(ctx):
     try:
         agent.start()
         have_exec = agent.driver_loaded("exec")
+        steps_before = start_steps(agent)
 
         def once(a):
             seq[0] += 1
@@ -72,6 +73,7 @@ def run(ctx):
             hdr, against = baseline.ratio_columns(
                 "drover exec", base, ["measure", "runs", "min", "median", "max", "ratio to runc run"],
                 ["bare runc run"])
+        steps = step_rows(steps_before, start_steps(agent))
     finally:
         agent.shutdown()
         shutil.rmtree(bundle, ignore_errors=True)
@@ -87,6 +89,8 @@ def run(ctx):
          "exec driver not available" if d is None else f"{d / r:.2f}×",
          "n/a" if d is None else ("met" if d / r <= 1.15 else "**missed**")],
     ])
+    if steps:
+        rep.add_table(["agent start step (/v1/metrics)", "runs", "mean"], steps)
     rep.note("`runc run` is measured from spawn to exit (it has no separate start point); the "
              "bundle is runc's default spec with a busybox-static root. The drover side runs only "
              "when GET /v1/plugins lists a loaded driver named exec.")

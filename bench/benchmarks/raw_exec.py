@@ -6,7 +6,7 @@ import time
 from lib import ab, baseline
 from lib.agent import Agent, job_doc
 from lib.report import Report
-from lib.task_timing import drover_once
+from lib.task_timing import drover_once, start_steps, step_rows
 
 
 def bare_fork_exec():
@@ -25,6 +25,7 @@ def run(ctx):
     phases = {}
     try:
         agent.start()
+        steps_before = start_steps(agent)
 
         def once(a, phases=None):
             seq[0] += 1
@@ -40,6 +41,7 @@ def run(ctx):
                 "drover raw_exec", base,
                 ["measure", "runs", "min", "median", "max", "ratio to bare fork/exec"],
                 ["bare fork/exec"])
+        steps = step_rows(steps_before, start_steps(agent))
     finally:
         agent.shutdown()
     rep.add_table(hdr, ab.rows(res, against, "started") + ab.rows(res, against, "exit"))
@@ -50,6 +52,7 @@ def run(ctx):
         ab.target_row("raw_exec Started − bare fork/exec", None if d_start is None else d_start - b_start, 3.0),
     ])
     rep.add_table(["drover task event (median)", "since submit", "step"], ab.phase_rows(phases))
+    rep.add_table(["agent start step (/v1/metrics)", "runs", "mean"], steps)
     rep.note(f"Runs interleaved A B A B after 2 warm-up rounds; one job per run (batch, count 1, "
              f"memory 10 MB, cpu 1 MHz), deleted after each run outside the timed window.")
     return rep.text()

@@ -35,3 +35,32 @@ def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, phases=None):
         for name, t in events.items():
             phases.setdefault(name, []).append((t - t0) / 1e6)
     return (started - t0) / 1e6 if started else None, (exited - t0) / 1e6
+
+
+def start_steps(agent):
+    """The agent's own account of its task starts (/v1/metrics, runner/step_timings.hpp):
+    {step: (times run, seconds in all)} since it started."""
+    status, text = agent.get("/v1/metrics")
+    if status != 200 or not isinstance(text, str):
+        return {}
+    steps = {}
+    for line in text.splitlines():
+        for family, slot in (("drover_task_start_steps_total", 0),
+                             ("drover_task_start_step_seconds_total", 1)):
+            prefix = family + '{step="'
+            if line.startswith(prefix):
+                name, value = line[len(prefix):].split('"} ')
+                entry = steps.setdefault(name, [0, 0.0])
+                entry[slot] = float(value)
+    return {k: (int(v[0]), v[1]) for k, v in steps.items()}
+
+
+def step_rows(before, after):
+    """Mean time per run of each start step between two start_steps() readings, longest first."""
+    rows = []
+    for name, (n, secs) in after.items():
+        n0, s0 = before.get(name, (0, 0.0))
+        if n > n0:
+            rows.append((name, n - n0, (secs - s0) / (n - n0) * 1e3))
+    rows.sort(key=lambda r: -r[2])
+    return [[name, str(n), f"{ms:.3f} ms"] for name, n, ms in rows]

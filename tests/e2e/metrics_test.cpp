@@ -67,7 +67,8 @@ TEST(Metrics, AgentMetricsPassPromtoolCheck) {
         "drover_node_cpu_seconds_total counter", "drover_node_memory_total_bytes gauge",
         "drover_node_memory_available_bytes gauge", "drover_node_disk_total_bytes gauge",
         "drover_node_disk_free_bytes gauge", "drover_alloc_healthy gauge",
-        "drover_task_running gauge", "drover_task_restarts_total counter"})
+        "drover_task_running gauge", "drover_task_restarts_total counter",
+        "drover_task_start_step_seconds_total counter", "drover_task_start_steps_total counter"})
     EXPECT_NE(m.body.find(std::string("# TYPE ") + family + "\n"), std::string::npos)
         << family << " missing:\n"
         << m.body;
@@ -75,6 +76,14 @@ TEST(Metrics, AgentMetricsPassPromtoolCheck) {
                         "\",job=\"scraped\",task=\"t\"} 0\n"),
             std::string::npos)
       << m.body;
+
+  // One task started once: each of its start steps ran once (runner/step_timings.hpp).
+  for (const char* step : {"alloc:dir", "task_spec", "prestart:cgroup", "driver:start",
+                           "poststart:starting_handle"})
+    EXPECT_NE(m.body.find(std::string("drover_task_start_steps_total{step=\"") + step + "\"} 1\n"),
+              std::string::npos)
+        << step << ":\n"
+        << m.body;
 
   auto check = promtool_check(m.body);
   EXPECT_EQ(check.status, 0) << check.output << "\n" << m.body;

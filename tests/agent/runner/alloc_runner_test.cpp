@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/step_timings.hpp"
 #include "state/state_store.hpp"
 
 using namespace std::chrono_literals;
@@ -56,6 +58,7 @@ class Node {
     ctx.node.id = "node-1";
     ctx.node.name = "test";
     ctx.wait_slice = 20ms;
+    ctx.step_timings = &timings_;
     admission_ = std::make_unique<drover::runner::JobAdmission>(registry_, nullptr);
     ctx.admission = admission_.get();
     manager_ = std::make_unique<AllocManager>(ctx);
@@ -64,6 +67,7 @@ class Node {
 
   AllocManager& manager() { return *manager_; }
   const std::string& data_dir() const { return data_dir_; }
+  const drover::runner::StepTimings& timings() const { return timings_; }
 
   // Admits and submits a job; returns its alloc ids.
   std::vector<std::string> submit(const std::string& yaml) {
@@ -85,6 +89,7 @@ class Node {
 
  private:
   std::string data_dir_;
+  drover::runner::StepTimings timings_;
   std::unique_ptr<drover::state::StateStore> store_;
   drover::plugins::PluginRegistry registry_;
   std::unique_ptr<drover::runner::JobAdmission> admission_;
@@ -114,6 +119,28 @@ TEST(AllocRunner, ABatchTaskThatExitsZeroCompletesTheAlloc) {
   EXPECT_FALSE(t.failed);
   EXPECT_EQ(t.restarts, 0);
   EXPECT_EQ(count_lines(node.starts(ids[0], "t")), 1);
+}
+
+TEST(AllocRunner, EveryStartStepIsTimedOncePerStart) {
+  Node node;
+  auto ids = node.submit(job("timed", "service", task("t", "{exit_code: 3, exit_after_ms: 5}"),
+                             "{attempts: 1, delay: 10ms, interval: 1h, mode: fail}"));
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "failed"); }));
+  std::map<std::string, std::uint64_t> counts;
+  std::chrono::nanoseconds driver_start{0};
+  for (const auto& s : node.timings().snapshot()) {
+    counts[s.name] = s.count;
+    if (s.name == "driver:start") driver_start = s.total;
+  }
+  EXPECT_GT(driver_start.count(), 0);
+  // Two starts (the first run and one restart), the alloc's setup once.
+  EXPECT_EQ(counts["driver:start"], 2u);
+  EXPECT_EQ(counts["task_spec"], 2u);
+  EXPECT_EQ(counts["prestart:task_dir"], 2u);
+  EXPECT_EQ(counts["prestart:starting_handle"], 2u);
+  EXPECT_EQ(counts["poststart:starting_handle"], 2u);
+  EXPECT_EQ(counts["alloc:dir"], 1u);
+  EXPECT_EQ(counts["alloc:network"], 1u);
 }
 
 TEST(AllocRunner, AFailingTaskIsRestartedByThePolicyThenFailsTheAlloc) {
