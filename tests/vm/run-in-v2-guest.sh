@@ -252,6 +252,11 @@ echo "run-in-v2-guest: the command ran $(echo "$TOTAL_S $BOOT_S" | awk '{ printf
 if [ -s "$RUN/rc" ]; then exit "$(cat "$RUN/rc")"; fi
 if [ "$TIMED_OUT" = 1 ]; then
   echo "run-in-v2-guest: timed out after ${TIMEOUT}s" >&2
+  # A ctest inside: name the tests it had started and not finished, the ones that hung.
+  awk '$1 == "Start" { sub(":", "", $2); running[$2] = $3 }
+       $2 == "Test" { n = $3; sub("#", "", n); sub(":", "", n); delete running[n] }
+       END { for (n in running) print "run-in-v2-guest: still running at the timeout: " running[n] }' \
+    "$RUN/stdout" >&2 2>/dev/null || true
   console_tail
   exit 124
 fi
