@@ -370,7 +370,7 @@ int run_agent(const AgentFlags& flags) {
   // Periodic jobs' children (runner/periodic_launcher.hpp); started once allocs are recovered,
   // so that prohibit_overlap sees the children that still run.
   runner::PeriodicLauncher launcher(manager, *store);
-  manager.set_on_job_change([&launcher] { launcher.jobs_changed(); });
+  manager.set_on_job_change([&launcher](const state::JobKey& job) { launcher.job_changed(job); });
 
   // Driver health and free storage, re-read every fingerprint_period; changes are node events.
   NodeWatcher node_watcher(cfg.data_dir, registry, cfg.fingerprint_period,

@@ -76,7 +76,7 @@ void AllocManager::shutdown() {
 
 Result<SubmitReceipt> AllocManager::submit(const jobspec::Job& job) {
   auto receipt = submit_locked(job);
-  if (receipt) job_changed();
+  if (receipt) job_changed({job.namespace_name, job.id});
   return receipt;
 }
 
@@ -282,7 +282,7 @@ Result<std::string> AllocManager::stop_job(const state::JobKey& job) {
       for (const auto& id : it->second) targets.push_back(runners_.at(id));
   }
   for (auto& r : targets) r->stop("Job \"" + job.id + "\" was stopped");
-  job_changed();
+  job_changed(job);
   return random_uuid();
 }
 
@@ -292,7 +292,7 @@ Result<std::string> AllocManager::purge_job(const state::JobKey& job) {
   std::lock_guard lock(mu_);
   if (auto st = ctx_.store->delete_job(job); !st) return make_error(st.message());
   spdlog::info("purged {}", state::describe(job));
-  job_changed();
+  job_changed(job);
   return eval;
 }
 

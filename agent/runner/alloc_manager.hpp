@@ -91,7 +91,9 @@ class AllocManager {
   }
   // Set before the API serves: called after a job is submitted, stopped or removed (the
   // periodic launcher rereads its jobs).
-  void set_on_job_change(std::function<void()> fn) { on_job_change_ = std::move(fn); }
+  void set_on_job_change(std::function<void(const state::JobKey&)> fn) {
+    on_job_change_ = std::move(fn);
+  }
   // Whether a job of `prefix.ns` whose id starts with `prefix.id` has an alloc that is not
   // terminal (prohibit_overlap: a periodic job's children are "<job>/periodic-<unix>").
   bool any_live_job_with_prefix(const state::JobKey& prefix);
@@ -126,9 +128,9 @@ class AllocManager {
   // job -> last update of an alloc of it that was garbage collected (job GC's age of a
   // job whose allocs are already gone; lost on restart, then the submit time counts).
   std::map<state::JobKey, int64_t> removed_alloc_ns_;
-  std::function<void()> on_job_change_;
-  void job_changed() {
-    if (on_job_change_) on_job_change_();
+  std::function<void(const state::JobKey&)> on_job_change_;
+  void job_changed(const state::JobKey& job) {
+    if (on_job_change_) on_job_change_(job);
   }
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "drover/common/json_text.hpp"
 #include "runner/alloc_manager.hpp"
@@ -64,8 +65,11 @@ void PeriodicLauncher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void PeriodicLauncher::jobs_changed() {
-  dirty_ = true;
+void PeriodicLauncher::job_changed(const state::JobKey& job) {
+  {
+    std::lock_guard lock(changed_mu_);
+    changed_.insert(job);
+  }
   {
     std::lock_guard lock(wake_mu_);
     woken_ = true;
@@ -78,26 +82,42 @@ void PeriodicLauncher::run_once() {
   (void)turn_locked(clock_());
 }
 
-void PeriodicLauncher::reload_locked() {
-  dirty_ = false;  // first: a change while reading marks it again
-  entries_.clear();
-  for (const auto& rec : store_.jobs()) {
-    if (rec.stopped || !rec.job.is_object()) continue;
-    const auto& pj = rec.job;
-    if (!pj.contains("Periodic") || pj["Periodic"].is_null()) continue;
-    try {
-      auto job = jobspec::job_from_json(pj);
-      if (!periodic_active(job)) continue;
-      auto schedule = jobspec::PeriodicSchedule::of(*job.periodic);
-      if (!schedule) {
-        spdlog::error("periodic {}: {}", state::describe(rec.key()), schedule.message());
-        continue;
-      }
-      entries_.emplace(rec.key(), Entry{std::move(job), std::move(*schedule),
-                                        rec.submit_time_ns / 1000000000});
-    } catch (const std::exception& ex) {
-      spdlog::error("periodic {}: cannot be read: {}", state::describe(rec.key()), ex.what());
+void PeriodicLauncher::refresh_locked() {
+  bool all = false;
+  std::set<state::JobKey> changed;
+  {
+    // Taken first: a change while reading is kept for the next turn.
+    std::lock_guard lock(changed_mu_);
+    all = std::exchange(reload_all_, false);
+    changed.swap(changed_);
+  }
+  if (all) {
+    entries_.clear();
+    for (const auto& rec : store_.jobs()) reload_one_locked(rec);
+    return;
+  }
+  for (const auto& key : changed) {
+    entries_.erase(key);
+    if (auto rec = store_.job(key)) reload_one_locked(*rec);
+  }
+}
+
+void PeriodicLauncher::reload_one_locked(const state::JobRecord& rec) {
+  if (rec.stopped || !rec.job.is_object()) return;
+  const auto& pj = rec.job;
+  if (!pj.contains("Periodic") || pj["Periodic"].is_null()) return;
+  try {
+    auto job = jobspec::job_from_json(pj);
+    if (!periodic_active(job)) return;
+    auto schedule = jobspec::PeriodicSchedule::of(*job.periodic);
+    if (!schedule) {
+      spdlog::error("periodic {}: {}", state::describe(rec.key()), schedule.message());
+      return;
     }
+    entries_.emplace(rec.key(),
+                     Entry{std::move(job), std::move(*schedule), rec.submit_time_ns / 1000000000});
+  } catch (const std::exception& ex) {
+    spdlog::error("periodic {}: cannot be read: {}", state::describe(rec.key()), ex.what());
   }
 }
 
@@ -136,7 +156,7 @@ bool PeriodicLauncher::submit_child(const Entry& e, int64_t unix) {
 }
 
 std::optional<int64_t> PeriodicLauncher::turn_locked(int64_t now) {
-  if (dirty_) reload_locked();
+  refresh_locked();
   std::optional<int64_t> earliest;
   for (const auto& [id, e] : entries_) {
     LastLaunch last = last_launch(id);
@@ -194,7 +214,7 @@ Result<std::string> PeriodicLauncher::force(const state::JobKey& key) {
 
 std::optional<int64_t> PeriodicLauncher::next_launch(const state::JobKey& job) {
   std::lock_guard lock(mu_);
-  if (dirty_) reload_locked();
+  refresh_locked();
   auto it = entries_.find(job);
   if (it == entries_.end()) return std::nullopt;
   auto base = std::max(last_launch(job).until, it->second.submit_s);

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,7 +25,8 @@
 
 namespace drover::state {
 class StateStore;
-}
+struct JobRecord;
+}  // namespace drover::state
 
 namespace drover::runner {
 
@@ -42,8 +44,8 @@ class PeriodicLauncher {
   // Starts the thread; its first turn launches what was missed while the agent was down.
   void start();
   void stop();
-  // A job was submitted, stopped or removed: reread the periodic jobs now.
-  void jobs_changed();
+  // A job was submitted, stopped or removed: reread that one job at the next turn, now.
+  void job_changed(const state::JobKey& job);
   // One turn now, on the caller's thread (tests): launches what is due.
   void run_once();
 
@@ -66,7 +68,10 @@ class PeriodicLauncher {
     bool pending = false;  // recorded, its child maybe not submitted yet
   };
 
-  void reload_locked();
+  // Every periodic job from the store (the first turn), then only the jobs that changed: a
+  // submit costs one job's read, not a parse of every job the store holds.
+  void refresh_locked();
+  void reload_one_locked(const state::JobRecord& rec);
   // One turn: launches every due job; returns the earliest next launch (unix seconds).
   std::optional<int64_t> turn_locked(int64_t now);
   LastLaunch last_launch(const state::JobKey& job);
@@ -80,8 +85,10 @@ class PeriodicLauncher {
 
   std::mutex mu_;  // entries_ and every launch (the thread's turns and force)
   std::map<state::JobKey, Entry> entries_;
-  // Set by jobs_changed(), which a launch's own submit calls while mu_ is held: not under mu_.
-  std::atomic<bool> dirty_{true};
+  // Filled by job_changed(), which a launch's own submit calls while mu_ is held: not under mu_.
+  std::mutex changed_mu_;
+  bool reload_all_ = true;
+  std::set<state::JobKey> changed_;
   std::mutex wake_mu_;  // woken_
   std::condition_variable_any cv_;
   bool woken_ = false;

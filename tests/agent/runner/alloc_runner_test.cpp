@@ -14,6 +14,7 @@
 #include "jobspec/parse.hpp"
 #include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/periodic_launcher.hpp"
 #include "runner/step_timings.hpp"
 #include "state/state_store.hpp"
 
@@ -68,6 +69,7 @@ class Node {
   AllocManager& manager() { return *manager_; }
   const std::string& data_dir() const { return data_dir_; }
   const drover::runner::StepTimings& timings() const { return timings_; }
+  drover::state::StateStore& store() { return *store_; }
 
   // Admits and submits a job; returns its alloc ids.
   std::vector<std::string> submit(const std::string& yaml) {
@@ -209,4 +211,36 @@ TEST(AllocRunner, ARecoveredRunningTaskIsReattachedNotStartedAgain) {
   ASSERT_TRUE(second.manager().stop_alloc(id).ok());
   EXPECT_TRUE(eventually([&] { return second.status_is(id, "complete"); }));
   first.reset();
+}
+
+// The launcher rereads only the jobs that changed (a submit costs one job's read, not every
+// job's), and still sees a periodic job submitted, and then stopped, after its first turn.
+TEST(PeriodicLauncher, AJobSubmittedOrStoppedAfterTheFirstTurnIsSeenThroughJobChanged) {
+  Node node;
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  drover::runner::PeriodicLauncher launcher(node.manager(), node.store(), [&] { return now; });
+  node.manager().set_on_job_change(
+      [&](const drover::state::JobKey& job) { launcher.job_changed(job); });
+  launcher.run_once();  // the first turn: the store holds no periodic job yet
+  auto children = [&] {
+    int n = 0;
+    for (const auto& rec : node.store().jobs()) n += rec.id.starts_with("tick/periodic-");
+    return n;
+  };
+  node.submit("job:\n  id: tick\n  type: batch\n  periodic:\n    cron: \"*/2 * * * * * *\"\n"
+              "  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n      tasks:\n" +
+              task("t", "{exit_code: 0, exit_after_ms: 1}"));
+  auto next = launcher.next_launch({"default", "tick"});
+  ASSERT_TRUE(next) << "the launcher did not see the job submitted after its first turn";
+  EXPECT_LE(*next, now + 2);
+  now += 2;
+  launcher.run_once();
+  EXPECT_EQ(children(), 1);
+  ASSERT_TRUE(node.manager().stop_job({"default", "tick"}).ok());
+  now += 2;
+  launcher.run_once();
+  EXPECT_EQ(children(), 1) << "a stopped periodic job launches nothing";
+  EXPECT_FALSE(launcher.next_launch({"default", "tick"}));
 }
