@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "api/tls_config.hpp"
 #include "server/keys.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
@@ -25,11 +26,13 @@ struct ServerApiContext {
   upstream::EtcdConfig etcd;
   Keys keys;
   std::string name;
-  std::string http_addr;  // http://host:port
+  std::string http_addr;  // http://host:port, or https:// with TLS
   LeaderElection* election = nullptr;
   std::function<void()> wake_scheduler;  // a new eval to look at now
   // server.yaml's scheduler configuration, in force while none is stored in etcd.
   SchedulerConfig scheduler_defaults;
+  // The CA and client cert for calls to the leader and to agents (api/tls_transport.hpp).
+  api::TlsSettings tls;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);
