@@ -20,8 +20,10 @@
 #include "drover/common/json_text.hpp"
 #include "server/acl_etcd_store.hpp"
 #include "server/deployments_api.hpp"
+#include "server/events_api.hpp"
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
+#include "server/metrics_api.hpp"
 #include "server/node_forward.hpp"
 #include "server/operator_api.hpp"
 #include "server/plan_committer.hpp"
@@ -75,7 +77,7 @@ int run_server(const ServerFlags& flags) {
   PlanCommitter committer(cfg.etcd, keys, election, cfg.scheduler);
   ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
                            http_addr, &election, [&committer] { committer.wake(); },
-                           cfg.scheduler, cfg.tls};
+                           cfg.scheduler, cfg.tls,     &committer.stats()};
   // Tokens in etcd, shared by every server (server/acl_etcd_store.hpp); none when acl is off.
   std::unique_ptr<EtcdTokenStore> tokens;
   if (cfg.acl_enabled) tokens = std::make_unique<EtcdTokenStore>(cfg.etcd, keys);
@@ -86,9 +88,9 @@ int run_server(const ServerFlags& flags) {
       api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
   routes.set_pre_routing_handler(
       [&allowed_hosts, &tokens](const httplib::Request& req, httplib::Response& res) {
-        // A followed log is a live stream: never gzipped (see the agent's guard in
-        // api/http_api.cpp).
-        if (req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+        // A followed log and the event stream are live: never gzipped (see the agent's guard
+        // in api/http_api.cpp).
+        if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
           const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
         auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
         if (why.empty())
@@ -114,6 +116,8 @@ int run_server(const ServerFlags& flags) {
   register_server_routes(api_ctx, routes);
   register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
+  register_events_route(api_ctx, routes);
+  register_metrics_route(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);
   if (tokens) api::register_acl_endpoints(routes, *tokens);

@@ -21,6 +21,7 @@ struct Response;
 namespace drover::server {
 
 class LeaderElection;
+struct PlanStats;
 
 struct ServerApiContext {
   upstream::EtcdConfig etcd;
@@ -33,6 +34,8 @@ struct ServerApiContext {
   SchedulerConfig scheduler_defaults;
   // The CA and client cert for calls to the leader and to agents (api/tls_transport.hpp).
   api::TlsSettings tls;
+  // The leader's loop's measures, for /v1/metrics.
+  const PlanStats* plan_stats = nullptr;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);
