@@ -33,13 +33,16 @@ struct Stream {
 bool stream_round(const ServerApiContext& ctx, Stream& stream, httplib::DataSink& sink) {
   upstream::EtcdClient etcd(ctx.etcd);
   bool client_gone = false, sent = false;
+  auto server_stopping = [&ctx] { return ctx.stopping && ctx.stopping->load(); };
   // The watch blocks until something changes: cut it after kHeartbeat, so that a quiet stream
-  // still sends its heartbeat and notices a client that left.
-  std::jthread timer([&etcd](std::stop_token stop) {
+  // still sends its heartbeat and notices a client that left, or at once when the server stops.
+  std::jthread timer([&etcd, &server_stopping](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
-    cv.wait_for(lock, stop, kHeartbeat, [] { return false; });
+    const auto until = std::chrono::steady_clock::now() + kHeartbeat;
+    while (!stop.stop_requested() && !server_stopping() && std::chrono::steady_clock::now() < until)
+      cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
     if (!stop.stop_requested()) etcd.interrupt();
   });
   auto st = etcd.watch_prefix(
@@ -60,6 +63,10 @@ bool stream_round(const ServerApiContext& ctx, Stream& stream, httplib::DataSink
       });
   timer.request_stop();
   if (client_gone) return false;
+  if (server_stopping()) {
+    sink.done();
+    return false;
+  }
   if (!st && st.code() == Errc::Gone) {
     const std::string end =
         json_text(nlohmann::json{{"Error", "index: " + st.message() + "; resume without ?index="}}) +

@@ -75,9 +75,12 @@ int run_server(const ServerFlags& flags) {
       {"Name", cfg.name}, {"Addr", cfg.bind_addr}, {"Port", http.port()}, {"HTTPAddr", http_addr}});
   LeaderElection election(cfg.etcd, keys, cfg.name, me, member, cfg.leader_ttl);
   PlanCommitter committer(cfg.etcd, keys, election, cfg.scheduler);
-  ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
-                           http_addr, &election, [&committer] { committer.wake(); },
-                           cfg.scheduler, cfg.tls,     &committer.stats()};
+  std::atomic<bool> stopping{false};
+  ServerApiContext api_ctx{cfg.etcd,     keys,    cfg.name,
+                           http_addr,    &election,
+                           [&committer] { committer.wake(); },
+                           cfg.scheduler, cfg.tls, &committer.stats(),
+                           &stopping};
   // Tokens in etcd, shared by every server (server/acl_etcd_store.hpp); none when acl is off.
   std::unique_ptr<EtcdTokenStore> tokens;
   if (cfg.acl_enabled) tokens = std::make_unique<EtcdTokenStore>(cfg.etcd, keys);
@@ -137,6 +140,7 @@ int run_server(const ServerFlags& flags) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("drover server {}: signal {}, stopping", cfg.name, sig);
+  stopping = true;
   if (acl_thread.joinable()) {
     acl_thread.request_stop();
     acl_thread.join();

@@ -4,6 +4,7 @@
 // (docs/cluster.md, "Server API").
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -36,6 +37,8 @@ struct ServerApiContext {
   api::TlsSettings tls;
   // The leader's loop's measures, for /v1/metrics.
   const PlanStats* plan_stats = nullptr;
+  // Set when the server stops: long replies (the event stream) end instead of holding it up.
+  const std::atomic<bool>* stopping = nullptr;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);

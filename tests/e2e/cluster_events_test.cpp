@@ -3,6 +3,7 @@
 // resume from an index, and the metrics count the job and its alloc.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
 
 #include <atomic>
 #include <mutex>
@@ -151,6 +152,12 @@ TEST(ClusterEvents, TheStreamShowsAJobRegisteredAndItsAllocRunningAndMetricsCoun
   EXPECT_NE(metrics.body.find("drover_server_plan_commit_last_seconds"), std::string::npos);
   EXPECT_EQ(server->get("/v1/metrics?format=json").status, 400);
   server->del("/v1/job/web");
+  // A stream open on a stopping server ends with it: SIGTERM is not held up by the watch.
+  StreamReader open_stream(*server, "");
+  ASSERT_TRUE(eventually([&] { return open_stream.open(); }, 10s));
+  const auto t0 = std::chrono::steady_clock::now();
+  server->kill(SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   server.reset();
   agent.reset();
 }
