@@ -123,6 +123,10 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (reading) return Policy::read;
   if (path == "/v1/jobs/parse") return Policy::read;  // parses, changes nothing
   if (path == "/v1/jobs" || starts_with(path, "/v1/job/")) return Policy::submit;
+  // The server's deployment actions (promote, fail, pause): part of submitting a job, as in
+  // Nomad; its scheduler configuration is the operator's.
+  if (starts_with(path, "/v1/deployment/")) return Policy::submit;
+  if (starts_with(path, "/v1/operator/")) return Policy::operate;
   // Deregistering a service instance: Nomad's submit-job capability.
   if (starts_with(path, "/v1/service/")) return Policy::submit;
   if (starts_with(path, "/v1/client/allocation/") &&
@@ -155,14 +159,9 @@ Result<std::unique_ptr<AclStore>> AclStore::open(state::StateStore* store,
       return make_error("acl: the stored tokens are unreadable; refusing to start with ACLs "
                         "(nothing was changed)");
     for (const auto& t : j) {
-      auto hash = from_hex(t.value("SecretHash", ""));
-      auto policy = parse_policy(t.value("Policy", ""));
-      if (!hash || hash->size() != SHA256_DIGEST_LENGTH || !policy)
-        return make_error("acl: a stored token is malformed; refusing to start with ACLs");
-      acl->tokens_.push_back(
-          {{t.value("AccessorID", ""), t.value("Name", ""), *policy,
-            t.value("CreateTime", std::int64_t{0}), t.value("ExpirationTimeNs", std::int64_t{0})},
-           *hash});
+      auto token = stored_token_from_json(t);
+      if (!token) return make_error("acl: a stored token is malformed; refusing to start with ACLs");
+      acl->tokens_.push_back(std::move(*token));
     }
   }
   if (acl->tokens_.empty()) {
@@ -173,36 +172,75 @@ Result<std::unique_ptr<AclStore>> AclStore::open(state::StateStore* store,
   return acl;
 }
 
-std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
+json stored_token_json(const StoredToken& t) {
+  auto j = token_json(t.info);
+  j["SecretHash"] = to_hex(t.secret_hash);
+  j["ExpirationTimeNs"] = t.info.expiration_time_ns;
+  return j;
+}
+
+std::optional<StoredToken> stored_token_from_json(const json& t) {
+  if (!t.is_object()) return std::nullopt;
+  auto hash = from_hex(t.value("SecretHash", ""));
+  auto policy = parse_policy(t.value("Policy", ""));
+  if (!hash || hash->size() != SHA256_DIGEST_LENGTH || !policy) return std::nullopt;
+  return StoredToken{{t.value("AccessorID", ""), t.value("Name", ""), *policy,
+                      t.value("CreateTime", std::int64_t{0}),
+                      t.value("ExpirationTimeNs", std::int64_t{0})},
+                     *hash};
+}
+
+std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
+                                               std::chrono::nanoseconds ttl) {
+  // Random UUIDs from the kernel's CSPRNG (common/encoding.hpp): 122 bits, enough for a secret.
+  const std::string accessor = random_uuid(), secret = random_uuid();
+  const auto now = state::now_ns();
+  TokenInfo info{accessor, name, policy, now, ttl.count() > 0 ? now + ttl.count() : 0};
+  return {StoredToken{info, sha256(secret)}, secret};
+}
+
+std::optional<TokenInfo> match_token(const std::vector<StoredToken>& tokens,
+                                     std::string_view secret) {
   if (secret.empty()) return std::nullopt;
   auto hash = sha256(secret);
-  std::lock_guard lock(mu_);
   std::optional<TokenInfo> found;
-  for (const auto& e : tokens_)
+  for (const auto& e : tokens)
     if (CRYPTO_memcmp(e.secret_hash.data(), hash.data(), hash.size()) == 0) found = e.info;
   if (found && found->expiration_time_ns && found->expiration_time_ns <= state::now_ns())
     return std::nullopt;
   return found;
 }
 
+bool is_last_management(const std::vector<StoredToken>& tokens, const std::string& accessor_id) {
+  const auto now = state::now_ns();
+  auto live_management = [now](const StoredToken& e) {
+    return e.info.policy == Policy::management &&
+           (e.info.expiration_time_ns == 0 || e.info.expiration_time_ns > now);
+  };
+  auto it = std::find_if(tokens.begin(), tokens.end(),
+                         [&](const StoredToken& e) { return e.info.accessor_id == accessor_id; });
+  return it != tokens.end() && live_management(*it) &&
+         std::count_if(tokens.begin(), tokens.end(), live_management) == 1;
+}
+
+std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
+  std::lock_guard lock(mu_);
+  return match_token(tokens_, secret);
+}
+
 Result<std::pair<TokenInfo, std::string>> AclStore::create(const std::string& name, Policy policy,
                                                            std::chrono::nanoseconds ttl) {
-  // Random UUIDs from the kernel's CSPRNG (common/encoding.hpp): 122 bits, enough for a secret.
-  const std::string accessor = random_uuid(), secret = random_uuid();
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  TokenInfo info{accessor, name, policy, now, ttl.count() > 0 ? now + ttl.count() : 0};
+  auto [token, secret] = mint_token(name, policy, ttl);
   std::lock_guard lock(mu_);
-  tokens_.push_back({info, sha256(secret)});
+  tokens_.push_back(token);
   if (auto st = save_locked(); !st) {
     tokens_.pop_back();
     return make_error(st.message());
   }
-  return std::make_pair(info, secret);
+  return std::make_pair(token.info, secret);
 }
 
-std::vector<TokenInfo> AclStore::list() const {
+Result<std::vector<TokenInfo>> AclStore::list() const {
   std::lock_guard lock(mu_);
   std::vector<TokenInfo> out;
   for (const auto& e : tokens_) out.push_back(e.info);
@@ -212,22 +250,17 @@ std::vector<TokenInfo> AclStore::list() const {
 AclStore::RevokeError AclStore::revoke(const std::string& accessor_id, std::string* message) {
   std::lock_guard lock(mu_);
   auto it = std::find_if(tokens_.begin(), tokens_.end(),
-                         [&](const Entry& e) { return e.info.accessor_id == accessor_id; });
+                         [&](const StoredToken& e) { return e.info.accessor_id == accessor_id; });
   if (it == tokens_.end()) {
     *message = "no token with accessor id \"" + accessor_id + "\"";
     return RevokeError::not_found;
   }
-  const auto now = state::now_ns();
-  auto live_management = [now](const Entry& e) {
-    return e.info.policy == Policy::management &&
-           (e.info.expiration_time_ns == 0 || e.info.expiration_time_ns > now);
-  };
-  if (live_management(*it) && std::count_if(tokens_.begin(), tokens_.end(), live_management) == 1) {
+  if (is_last_management(tokens_, accessor_id)) {
     *message =
         "token " + accessor_id + " is the last management token; create another before revoking it";
     return RevokeError::last_management;
   }
-  Entry removed = *it;
+  StoredToken removed = *it;
   auto pos = tokens_.erase(it);
   if (auto st = save_locked(); !st) {
     tokens_.insert(pos, std::move(removed));
@@ -237,20 +270,29 @@ AclStore::RevokeError AclStore::revoke(const std::string& accessor_id, std::stri
   return RevokeError::none;
 }
 
+std::string token_refusal(const TokenStore& tokens, Policy need, std::string_view secret,
+                          std::string_view method, std::string_view path, std::string_view who) {
+  const std::string what =
+      std::string(method) + " " + std::string(path) + " needs a token with policy " + policy_name(need);
+  if (secret.empty())
+    return "Permission denied: " + std::string(who) + " requires an ACL token: " + what +
+           " (X-Nomad-Token or Authorization: Bearer; the CLI reads DROVER_TOKEN)";
+  auto token = tokens.authenticate(secret);
+  if (!token) return "Permission denied: the token is not valid";
+  if (token->policy < need)
+    return "Permission denied: " + what + " (this one has " + policy_name(token->policy) + ")";
+  return {};
+}
+
 Status AclStore::save_locked() {
   json arr = json::array();
-  for (const auto& e : tokens_) {
-    auto j = token_json(e.info);
-    j["SecretHash"] = to_hex(e.secret_hash);
-    j["ExpirationTimeNs"] = e.info.expiration_time_ns;
-    arr.push_back(j);
-  }
+  for (const auto& e : tokens_) arr.push_back(stored_token_json(e));
   if (auto st = store_->put_meta(kMetaKey, json_text(arr)); !st)
     return make_error("acl: cannot save tokens: " + st.message());
   return {};
 }
 
-void register_acl_endpoints(httplib::Server& s, AclStore& acl) {
+void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
   s.Post("/v1/acl/token", [&acl](const httplib::Request& req, httplib::Response& res) {
     auto body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
@@ -282,19 +324,21 @@ void register_acl_endpoints(httplib::Server& s, AclStore& acl) {
   });
   s.Get("/v1/acl/tokens", [&acl](const httplib::Request&, httplib::Response& res) {
     json out = json::array();
-    for (const auto& t : acl.list()) out.push_back(token_json(t));
+    auto tokens = acl.list();
+    if (!tokens) return reply_error(res, 503, tokens.message());
+    for (const auto& t : tokens.value()) out.push_back(token_json(t));
     reply_json(res, out);
   });
   s.Delete(R"(/v1/acl/token/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
     std::string message;
     switch (acl.revoke(req.matches[1], &message)) {
-      case AclStore::RevokeError::none:
+      case TokenStore::RevokeError::none:
         break;
-      case AclStore::RevokeError::not_found:
+      case TokenStore::RevokeError::not_found:
         return reply_error(res, 404, message);
-      case AclStore::RevokeError::last_management:
+      case TokenStore::RevokeError::last_management:
         return reply_error(res, 409, message);
-      case AclStore::RevokeError::store:
+      case TokenStore::RevokeError::store:
         return reply_error(res, 500, message);
     }
     reply_json(res, json::object());

@@ -1,11 +1,13 @@
 // API tokens and their policies: who may call which endpoint. Secrets are stored only as
-// SHA-256 hashes (in the state store's meta table) and compared in constant time.
+// SHA-256 hashes (an agent's in its state store's meta table, the servers' in etcd) and
+// compared in constant time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,8 +25,8 @@ class StateStore;
 namespace drover::api {
 
 // Ordered: each policy allows everything the ones before it allow.
-//   read: every GET; submit: jobs and alloc stop/restart/signal; operate: gc, plugins, node;
-//   management: tokens.
+//   read: every GET; submit: jobs, deployments and alloc stop/restart/signal; operate: gc,
+//   plugins, nodes (drain, eligibility), the operator's endpoints; management: tokens.
 enum class Policy { read = 0, submit = 1, operate = 2, management = 3 };
 
 std::optional<Policy> parse_policy(std::string_view name);
@@ -42,47 +44,80 @@ struct TokenInfo {
   std::int64_t expiration_time_ns = 0;  // 0: never (Nomad's ExpirationTime)
 };
 
-class AclStore {
+// What the API asks of wherever tokens are kept: the agent's state store (AclStore below) or,
+// for `drover server`, etcd (server/acl_etcd_store.hpp).
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+  // The token whose secret this is, or nullopt (also once it expired).
+  virtual std::optional<TokenInfo> authenticate(std::string_view secret) const = 0;
+  // A new token; returns it and its secret (shown once, then only its hash is kept).
+  // `ttl` > 0: the token expires that long from now (Nomad's ExpirationTTL).
+  virtual Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
+                                                           std::chrono::nanoseconds ttl = {}) = 0;
+  virtual Result<std::vector<TokenInfo>> list() const = 0;
+  // Removes the token with this accessor id: its secret is refused from then on. The last
+  // management token is kept (without it no one could make or revoke tokens again).
+  enum class RevokeError { none, not_found, last_management, store };
+  virtual RevokeError revoke(const std::string& accessor_id, std::string* message) = 0;
+};
+
+// A token as stored: its public part and the SHA-256 of its secret (raw 32 bytes).
+struct StoredToken {
+  TokenInfo info;
+  std::string secret_hash;
+};
+
+// A stored token as JSON (the public fields, SecretHash in hex, ExpirationTimeNs) and back;
+// nullopt for a record that is not one.
+nlohmann::json stored_token_json(const StoredToken& t);
+std::optional<StoredToken> stored_token_from_json(const nlohmann::json& j);
+
+// A new token with fresh random accessor id and secret; returns it and the secret.
+std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
+                                               std::chrono::nanoseconds ttl);
+// Every stored hash compared, each in constant time, so the answer's timing says nothing about
+// how close a guess was; an expired token is no token.
+std::optional<TokenInfo> match_token(const std::vector<StoredToken>& tokens,
+                                     std::string_view secret);
+// Whether removing the token `accessor_id` would leave no live management token.
+bool is_last_management(const std::vector<StoredToken>& tokens, const std::string& accessor_id);
+
+// The token store of one agent, in its state store's meta table.
+class AclStore : public TokenStore {
  public:
   // Loads the tokens. When there are none yet, makes the bootstrap management token and puts
   // its secret in *bootstrap_secret (the only time it exists in clear).
   static Result<std::unique_ptr<AclStore>> open(state::StateStore* store,
                                                 std::string* bootstrap_secret);
 
-  // The token whose secret this is, or nullopt (also once it expired). Every stored hash is
-  // compared, each in constant time, so the answer's timing says nothing about how close a
-  // guess was.
-  std::optional<TokenInfo> authenticate(std::string_view secret) const;
-  // A new token; returns it and its secret (shown once, then only its hash is kept).
-  // `ttl` > 0: the token expires that long from now (Nomad's ExpirationTTL).
+  std::optional<TokenInfo> authenticate(std::string_view secret) const override;
   Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
-                                                   std::chrono::nanoseconds ttl = {});
-  std::vector<TokenInfo> list() const;
-  // Removes the token with this accessor id: its secret is refused from then on. The last
-  // management token is kept (without it no one could make or revoke tokens again).
-  enum class RevokeError { none, not_found, last_management, store };
-  RevokeError revoke(const std::string& accessor_id, std::string* message);
+                                                   std::chrono::nanoseconds ttl = {}) override;
+  Result<std::vector<TokenInfo>> list() const override;
+  RevokeError revoke(const std::string& accessor_id, std::string* message) override;
 
  private:
-  struct Entry {
-    TokenInfo info;
-    std::string secret_hash;  // raw 32 bytes of SHA-256
-  };
   Status save_locked();
   explicit AclStore(state::StateStore* store) : store_(store) {}
   state::StateStore* store_;
   mutable std::mutex mu_;
-  std::vector<Entry> tokens_;
+  std::vector<StoredToken> tokens_;
 };
 
 // The secret a request carries: X-Nomad-Token, or Authorization: Bearer <secret>.
 std::string request_token(std::string_view nomad_token_header, std::string_view authorization);
 
+// The refusal of a request that needs `need` and carries `secret` (empty: none), as the 403's
+// message; empty when the token allows it. `who` names what refuses ("this agent").
+std::string token_refusal(const TokenStore& tokens, Policy need, std::string_view secret,
+                          std::string_view method, std::string_view path, std::string_view who);
+
 // POST /v1/acl/token {Name, Policy, ExpirationTTL} -> {AccessorID, SecretID, ...};
 // GET /v1/acl/tokens;
 // GET /v1/acl/token/self; DELETE /v1/acl/token/:accessor_id. The pre-routing check has already
 // required management (self: any).
-void register_acl_endpoints(httplib::Server& server, AclStore& acl);
+void register_acl_endpoints(httplib::Server& server, TokenStore& acl);
 
 // Whether binding `addr` keeps the API on this host (127.0.0.0/8, ::1, localhost).
 bool is_loopback_address(const std::string& addr);

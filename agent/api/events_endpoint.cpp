@@ -62,13 +62,54 @@ std::string canonical_topic(const std::string& t) {
   if (t == "Node" || t == "node") return "node";
   if (t == "Task" || t == "task") return "task";
   if (t == "Health" || t == "health" || t == "Deployment") return "health";
+  // The server's (server/cluster_events.hpp): jobs and evaluations.
+  if (t == "Job" || t == "job") return "job";
+  if (t == "Evaluation" || t == "eval") return "eval";
   if (t == "*") return "*";
   return "";
 }
 
+}  // namespace
+
+Result<TopicFilters> topic_filters(const httplib::Request& req) {
+  TopicFilters filters;
+  for (std::size_t i = 0; i < req.get_param_value_count("topic"); ++i) {
+    auto v = req.get_param_value("topic", i);
+    auto colon = v.find(':');
+    auto topic = canonical_topic(v.substr(0, colon));
+    if (topic.empty())
+      return make_error("unknown topic \"" + v.substr(0, colon) +
+                            "\" (use alloc, task, node, health, job, eval or *)",
+                        Errc::Invalid);
+    filters[topic].insert(colon == std::string::npos ? "*" : v.substr(colon + 1));
+  }
+  return filters;
+}
+
+bool wanted(const TopicFilters& filters, const Event& e) {
+  if (filters.empty()) return true;
+  for (const auto& t : {e.topic, std::string("*")}) {
+    auto it = filters.find(t);
+    if (it != filters.end() && (it->second.count("*") || it->second.count(e.key))) return true;
+  }
+  return false;
+}
+
+Result<std::optional<uint64_t>> index_param(const httplib::Request& req) {
+  if (!req.has_param("index")) return std::optional<uint64_t>{};
+  // Digits only: std::stoull reads "-1" as 2^64-1, a stream that never sends anything.
+  auto text = req.get_param_value("index");
+  bool digits = !text.empty() && text.size() <= 19 &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits)
+    return make_error("index: must be a non-negative integer (got \"" + text.substr(0, 32) + "\")",
+                      Errc::Invalid);
+  return std::optional<uint64_t>{std::stoull(text)};
+}
+
 // {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, with the payload's
 // text spliced in as it was serialized at publish.
-std::string frame(const Event& e) {
+std::string event_frame(const Event& e) {
   auto str = [](const std::string& v) { return json_text(nlohmann::json(v)); };
   auto index = std::to_string(e.index);
   return "{\"Index\":" + index + ",\"Events\":[{\"Topic\":" + str(e.topic) + ",\"Type\":" +
@@ -76,38 +117,20 @@ std::string frame(const Event& e) {
          ",\"Payload\":" + (e.payload ? *e.payload : std::string("null")) + "}]}";
 }
 
-}  // namespace
-
 void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
   EventBroker* broker = ctx.events;
   s.Get("/v1/event/stream", [broker](const httplib::Request& req, httplib::Response& res) {
     if (!broker) return reply_error(res, 501, "the event stream is not enabled");
-    // topic -> keys ("*" for any key); empty: every topic.
-    auto filters = std::make_shared<std::map<std::string, std::set<std::string>>>();
-    for (std::size_t i = 0; i < req.get_param_value_count("topic"); ++i) {
-      auto v = req.get_param_value("topic", i);
-      auto colon = v.find(':');
-      auto topic = canonical_topic(v.substr(0, colon));
-      if (topic.empty())
-        return reply_error(
-            res, 400,
-            "unknown topic \"" + v.substr(0, colon) + "\" (use alloc, task, node, health or *)");
-      (*filters)[topic].insert(colon == std::string::npos ? "*" : v.substr(colon + 1));
-    }
+    auto parsed = topic_filters(req);
+    if (!parsed) return reply_error(res, 400, parsed.message());
+    auto filters = std::make_shared<TopicFilters>(std::move(parsed.value()));
+    auto index = index_param(req);
+    if (!index) return reply_error(res, 400, index.message());
     uint64_t from = broker->last_index() + 1;
-    if (req.has_param("index")) {
-      // Digits only: std::stoull reads "-1" as 2^64-1, a stream that never sends anything.
-      auto text = req.get_param_value("index");
-      bool digits = !text.empty() && text.size() <= 19 &&
-                    std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-      if (!digits)
-        return reply_error(res, 400, "index: must be a non-negative integer (got \"" + text.substr(0, 32) + "\")");
-      from = std::stoull(text);
-      // Indexes start over when the agent restarts (the ring is in memory): an index past the
-      // newest is a client resuming from the agent's earlier life, and waiting for it to come
-      // round again would stall its stream. It follows from now (and refetches what it shows).
-      from = std::min(from, broker->last_index() + 1);
-    }
+    // Indexes start over when the agent restarts (the ring is in memory): an index past the
+    // newest is a client resuming from the agent's earlier life, and waiting for it to come
+    // round again would stall its stream. It follows from now (and refetches what it shows).
+    if (index.value()) from = std::min(*index.value(), from);
     auto next = std::make_shared<uint64_t>(from);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
@@ -120,13 +143,7 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
           std::string out;
           for (const auto& e : events) {
             *next = e.index + 1;
-            bool wanted = filters->empty();
-            for (const auto& t : {e.topic, std::string("*")}) {
-              auto it = filters->find(t);
-              if (it != filters->end() && (it->second.count("*") || it->second.count(e.key)))
-                wanted = true;
-            }
-            if (wanted) out += frame(e) + "\n";
+            if (wanted(*filters, e)) out += event_frame(e) + "\n";
           }
           if (events.empty()) out = "{}\n";  // heartbeat: lets a client see the stream is alive
           if (out.empty()) return true;

@@ -1,21 +1,27 @@
 // GET /v1/event/stream: newline-delimited JSON, one frame per event in Nomad's framing
 // {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, and "{}" as a
 // heartbeat every 10 s. Topics: alloc, task, node, health (Nomad's Allocation and Node are
-// accepted as aliases). ?topic=alloc&topic=health filters (topic:key narrows to one key);
+// accepted as aliases); the server's stream adds job and eval. ?topic=alloc&topic=health filters (topic:key narrows to one key);
 // ?index=N resumes from event N, as far back as the ring of recent events reaches.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "drover/common/result.hpp"
+
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace drover::api {
@@ -52,5 +58,16 @@ class EventBroker {
 };
 
 void register_events_endpoint(httplib::Server& server, const ApiContext& ctx);
+
+// What the agent's stream and the server's (server/events_api.hpp) share.
+// ?topic=alloc&topic=job:web: topic -> keys ("*": any key); empty: every topic. Nomad's names
+// (Allocation, Node, Job, Evaluation, Deployment) are read as ours.
+using TopicFilters = std::map<std::string, std::set<std::string>>;
+Result<TopicFilters> topic_filters(const httplib::Request& req);
+bool wanted(const TopicFilters& filters, const Event& e);
+// ?index=N, digits only; nothing when absent.
+Result<std::optional<uint64_t>> index_param(const httplib::Request& req);
+// One event as a line of the stream: {"Index": N, "Events": [{Topic, Type, Key, Index, Payload}]}.
+std::string event_frame(const Event& e);
 
 }  // namespace drover::api

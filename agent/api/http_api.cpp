@@ -18,6 +18,7 @@
 #include "api/ui_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
+#include "api/tls_transport.hpp"
 #include "api/vars_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
@@ -415,20 +416,9 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
     return httplib::Server::HandlerResponse::Handled;
   }
   if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
-  if (secret.empty()) {
-    reply_error(res, 403, "Permission denied: this agent requires an ACL token (X-Nomad-Token or "
-                          "Authorization: Bearer; the CLI reads DROVER_TOKEN)");
-    return httplib::Server::HandlerResponse::Handled;
-  }
-  auto token = ctx.acl->authenticate(secret);
-  if (!token) {
-    reply_error(res, 403, "Permission denied: the token is not valid");
-    return httplib::Server::HandlerResponse::Handled;
-  }
-  if (token->policy < *need) {
-    reply_error(res, 403, std::string("Permission denied: ") + req.method + " " + req.path +
-                              " needs a token with policy " + policy_name(*need) + " (this one has " +
-                              policy_name(token->policy) + ")");
+  if (auto why = token_refusal(*ctx.acl, *need, secret, req.method, req.path, "this agent");
+      !why.empty()) {
+    reply_error(res, 403, why);
     return httplib::Server::HandlerResponse::Handled;
   }
   return httplib::Server::HandlerResponse::Unhandled;
@@ -439,13 +429,7 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
 HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
   impl_->ctx = std::move(ctx);
   const auto& tls = impl_->ctx.tls;
-  if (!tls.cert_file.empty())
-    // With a client CA, httplib requires and verifies the client's certificate.
-    impl_->server = std::make_unique<httplib::SSLServer>(
-        tls.cert_file.c_str(), tls.key_file.c_str(),
-        tls.verify_https_client && !tls.ca_file.empty() ? tls.ca_file.c_str() : nullptr);
-  else
-    impl_->server = std::make_unique<httplib::Server>();
+  impl_->server = make_api_routes(tls);
   auto& s = *impl_->server;
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     return guard(impl_->ctx, req, res);
@@ -457,9 +441,7 @@ HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
   ServerLimits limits;
   limits.max_request_bytes = impl_->ctx.max_request_bytes;
   limits.max_conns_per_client = impl_->ctx.max_conns_per_client;
-  SSL_CTX* ssl_ctx = nullptr;
-  if (!tls.cert_file.empty()) ssl_ctx = static_cast<httplib::SSLServer&>(s).ssl_context();
-  impl_->connections = std::make_unique<HttpServer>(s, ssl_ctx, limits);
+  impl_->connections = std::make_unique<HttpServer>(s, api_tls_context(s, tls), limits);
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string msg = res.status == 404   ? "no such endpoint: " + req.method + " " + req.path
@@ -474,11 +456,7 @@ HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
 HttpApi::~HttpApi() { stop(); }
 
 Status HttpApi::bind(const std::string& addr, int port) {
-  if (!impl_->server->is_valid())
-    return make_error("tls: cannot load cert_file " + impl_->ctx.tls.cert_file + " / key_file " +
-                      impl_->ctx.tls.key_file +
-                      (impl_->ctx.tls.ca_file.empty() ? "" : " / ca_file " + impl_->ctx.tls.ca_file) +
-                      " (missing, unreadable, or not matching PEM files)");
+  if (auto st = check_api_routes(*impl_->server, impl_->ctx.tls); !st) return st;
   if (auto st = impl_->connections->bind(addr, port); !st) return st;
   port_ = impl_->connections->port();
   return {};

@@ -10,6 +10,7 @@
 #include <vector>
 #include <utility>
 
+#include "api/tls_config.hpp"
 #include "drover/common/result.hpp"
 
 namespace drover::runner {
@@ -40,12 +41,6 @@ namespace drover::api {
 
 class EventBroker;
 class AclStore;
-
-// TLS for the API (the agent config's `tls` block). Empty cert_file: plain HTTP.
-struct TlsSettings {
-  std::string cert_file, key_file, ca_file;
-  bool verify_https_client = false;  // require a client cert signed by ca_file
-};
 
 struct ApiContext {
   runner::AllocManager* allocs = nullptr;

@@ -1,10 +1,6 @@
 // Prometheus metrics of the agent, the node and its allocs; see metrics_endpoint.hpp.
 #include "api/metrics_endpoint.hpp"
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -14,6 +10,7 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/metrics_text.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/step_timings.hpp"
@@ -21,33 +18,6 @@
 namespace drover::api {
 
 namespace {
-
-// The exposition is built afresh for each scrape: one Registry, one family per metric, its
-// samples set from the agent's state, then TextSerializer writes it (escaping included).
-class Metrics {
- public:
-  prometheus::Family<prometheus::Gauge>& gauge(const std::string& name, const std::string& help) {
-    return prometheus::BuildGauge().Name(name).Help(help).Register(registry_);
-  }
-  prometheus::Family<prometheus::Counter>& counter(const std::string& name,
-                                                   const std::string& help) {
-    return prometheus::BuildCounter().Name(name).Help(help).Register(registry_);
-  }
-  // A counter's value read from elsewhere (the kernel, the state store): a fresh counter
-  // incremented once by it.
-  static void set(prometheus::Family<prometheus::Counter>& f, const prometheus::Labels& labels,
-                  double value) {
-    f.Add(labels).Increment(value);
-  }
-  static void set(prometheus::Family<prometheus::Gauge>& f, const prometheus::Labels& labels,
-                  double value) {
-    f.Add(labels).Set(value);
-  }
-  std::string text() const { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
-
- private:
-  prometheus::Registry registry_;
-};
 
 std::map<std::string, double> meminfo() {
   std::map<std::string, double> m;
@@ -159,9 +129,8 @@ std::string render_metrics(const ApiContext& ctx) {
 
 void register_metrics_endpoint(httplib::Server& s, const ApiContext& ctx) {
   s.Get("/v1/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (req.has_param("format") && req.get_param_value("format") != "prometheus")
-      return reply_error(res, 400, "only format=prometheus is served");
-    res.set_content(render_metrics(ctx), "text/plain; version=0.0.4; charset=utf-8");
+    if (refuse_metrics_format(req, res)) return;
+    reply_metrics(res, render_metrics(ctx));
   });
 }
 

@@ -116,7 +116,7 @@ int run_agent(const AgentFlags& flags) {
 
   // Off loopback, the API needs tokens or TLS, or the operator's explicit insecure_listen.
   std::string exposure_warning;
-  if (auto st = api::check_listen_exposure(cfg.bind_addr, cfg.acl_enabled, !cfg.tls_cert_file.empty(),
+  if (auto st = api::check_listen_exposure(cfg.bind_addr, cfg.acl_enabled, cfg.tls.enabled(),
                                            cfg.insecure_listen, &exposure_warning);
       !st) {
     std::cerr << "Error: " << st.message() << "\n";
@@ -398,7 +398,7 @@ int run_agent(const AgentFlags& flags) {
   actx.acl = acl.get();
   actx.vars = variables.get();
   actx.identity = identity.get();
-  actx.tls = {cfg.tls_cert_file, cfg.tls_key_file, cfg.tls_ca_file, cfg.tls_verify_https_client};
+  actx.tls = cfg.tls;
   actx.max_conns_per_client = static_cast<std::size_t>(cfg.http_max_conns_per_client);
   actx.allowed_hosts = api::allowed_host_names(cfg.node_name, cfg.bind_addr, cfg.http_allowed_hosts);
   services.fill(actx);
@@ -465,7 +465,7 @@ int run_agent(const AgentFlags& flags) {
             << "    Datacenter: " << cfg.datacenter << "\n"
             << "      Data dir: " << cfg.data_dir.string() << "\n"
             << "    Plugin dir: " << cfg.plugin_dir.string() << "\n"
-            << "           API: " << (cfg.tls_cert_file.empty() ? "http://" : "https://") << cfg.bind_addr << ":" << cfg.port << "\n"
+            << "           API: " << (cfg.tls.enabled() ? "https://" : "http://") << cfg.bind_addr << ":" << cfg.port << "\n"
             << "       Drivers: ";
   for (const auto& d : registry.driver_names()) std::cout << d << " ";
   std::cout << (cfg.dev ? "\n      Dev mode: on (raw_exec enabled)\n" : "\n");

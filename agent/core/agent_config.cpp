@@ -242,16 +242,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     else out = obj[key];
   };
   if (const auto* acl = block("acl", {"enabled"})) flag(*acl, "acl.", "enabled", c.acl_enabled);
-  if (const auto* tls = block("tls", {"cert_file", "key_file", "ca_file", "verify_https_client"})) {
-    using Field = std::pair<const char*, std::string*>;
-    for (auto [key, out] : std::initializer_list<Field>{
-             {"cert_file", &c.tls_cert_file}, {"key_file", &c.tls_key_file}, {"ca_file", &c.tls_ca_file}}) {
-      if (!tls->contains(key)) continue;
-      if (!(*tls)[key].is_string()) errors += std::string("\n  tls.") + key + ": must be a path";
-      else *out = (*tls)[key].get<std::string>();
-    }
-    flag(*tls, "tls.", "verify_https_client", c.tls_verify_https_client);
-  }
+  if (j.contains("tls")) api::read_tls_config(j["tls"], c.tls, errors);
   flag(j, "", "insecure_listen", c.insecure_listen);
   flag(j, "", "cgroup_favor_dynmods", c.cgroup_favor_dynmods);
   if (const auto* lim = block("limits", {"http_max_conns_per_client"})) {
@@ -558,10 +549,7 @@ Result<AgentConfig> load_agent_config(const AgentFlags& flags) {
       c.data_dir_is_temp = true;
     }
   }
-  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
-    return make_error("tls: cert_file and key_file go together (set both, or neither)");
-  if (c.tls_verify_https_client && (c.tls_cert_file.empty() || c.tls_ca_file.empty()))
-    return make_error("tls.verify_https_client: needs cert_file, key_file and ca_file (the CA that signs client certificates)");
+  if (auto st = api::check_tls_config(c.tls); !st) return st.error();
   if (c.data_dir.empty())
     return make_error("data_dir: required (set it in the config file, or pass -data-dir, or use -dev)");
   return c;

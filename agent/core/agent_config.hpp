@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/tls_config.hpp"
 #include "artifact/limits.hpp"
 #include "core/agent.hpp"
 #include "drover/cgroups/cgroups.hpp"
@@ -73,8 +74,7 @@ struct AgentConfig {
   // API hardening (docs/security.md): tokens, TLS, and the explicit opt-out that allows an
   // open API on a non-loopback address.
   bool acl_enabled = false;
-  std::string tls_cert_file, tls_key_file, tls_ca_file;
-  bool tls_verify_https_client = false;
+  api::TlsSettings tls;  // the `tls:` block, read as a server reads it (api/tls_config.hpp)
   bool insecure_listen = false;
   int http_max_conns_per_client = 12;
   // Names besides IP addresses, localhost and the host's own that the API answers to (the

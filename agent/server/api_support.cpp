@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/json_reply.hpp"
+#include "api/tls_transport.hpp"
 #include "drover/common/names.hpp"
 #include "server/leader_election.hpp"
 #include "state/alloc.hpp"
@@ -36,6 +37,13 @@ Result<ClusterState> read_state(const ServerApiContext& ctx) {
 std::string ns_of(const httplib::Request& req) {
   auto ns = req.get_param_value("namespace");
   return ns.empty() ? kDefaultNamespace : ns;
+}
+
+std::vector<std::pair<std::string, std::string>> token_headers(const httplib::Request& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* h : {"X-Nomad-Token", "Authorization"})
+    if (req.has_header(h)) out.emplace_back(h, req.get_header_value(h));
+  return out;
 }
 
 // Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
@@ -82,17 +90,18 @@ Handler leader_only(ServerApiContext& ctx, Handler h) {
     std::string addr = leader_addr(ctx);
     if (addr.empty())
       return reply_error(res, 503, "no cluster leader: writes wait for a server to be elected");
-    httplib::Client c(addr);
-    c.set_read_timeout(30, 0);
+    auto c = api::make_peer_client(addr, ctx.tls);
+    c->set_read_timeout(30, 0);
     httplib::Request fwd;
     fwd.method = req.method;
     fwd.path = req.target.empty() ? req.path : req.target;
     fwd.body = req.body;
     fwd.set_header("Content-Type", req.get_header_value("Content-Type"));
     fwd.set_header("X-Drover-Forwarded-By", ctx.name);
+    for (auto& h : token_headers(req)) fwd.headers.insert(std::move(h));  // the leader checks it
     httplib::Response out;
     httplib::Error err = httplib::Error::Success;
-    if (!c.send(fwd, out, err))
+    if (!c->send(fwd, out, err))
       return reply_error(res, 503, "leader " + addr + " unreachable: " + httplib::to_string(err));
     res.status = out.status;
     res.set_content(out.body, out.get_header_value("Content-Type").c_str());

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "drover/common/result.hpp"
 #include "server/job_records.hpp"
@@ -36,6 +38,10 @@ std::optional<nlohmann::json> body_object(const httplib::Request& req, httplib::
 // The leader's HTTP address: as this server's election last saw it, or read from etcd when it
 // has not seen one yet (a server that just started, between two of its tries).
 std::string leader_addr(const ServerApiContext& ctx);
+
+// The caller's token headers (X-Nomad-Token, Authorization), for a request sent on to the
+// leader or to an alloc's node, which check the token themselves.
+std::vector<std::pair<std::string, std::string>> token_headers(const httplib::Request& req);
 
 // A write on a follower goes to the leader as it came; with no leader, 503 naming why.
 Handler leader_only(ServerApiContext& ctx, Handler h);

@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "api/json_reply.hpp"
+#include "api/tls_transport.hpp"
+#include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "upstream/etcd_client.hpp"
 
@@ -53,8 +55,7 @@ std::optional<Target> target_of(const ServerApiContext& ctx, const std::string& 
     reply_error(res, 502, "node " + a.node_id + " has no HTTPAddr in its node key");
     return std::nullopt;
   }
-  if (addr.rfind("http", 0) != 0) addr = "http://" + addr;
-  return Target{a.id, addr};
+  return Target{a.id, api::peer_url(addr, ctx.tls)};
 }
 
 // The request's path with the alloc id (maybe a prefix) replaced by the full id, and its query.
@@ -76,22 +77,23 @@ void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
   if (!t) return;
   const std::string path = forwarded_target(req, id, t->alloc_id);
   httplib::Headers headers;
-  if (req.has_header("X-Nomad-Token"))
-    headers.emplace("X-Nomad-Token", req.get_header_value("X-Nomad-Token"));
+  for (auto& h : token_headers(req)) headers.insert(std::move(h));
   if (req.get_param_value("follow") == "true") {
     // A followed log streams for as long as the client reads: relay it chunk by chunk.
     res.set_chunked_content_provider(
-        "text/plain", [base = t->base, path, headers](size_t, httplib::DataSink& sink) {
-          httplib::Client c(base);
-          c.set_read_timeout(3600, 0);
-          auto r = c.Get(path.c_str(), headers,
+        "text/plain",
+        [base = t->base, path, headers, tls = ctx.tls](size_t, httplib::DataSink& sink) {
+          auto c = api::make_peer_client(base, tls);
+          c->set_read_timeout(3600, 0);
+          auto r = c->Get(path.c_str(), headers,
                          [&](const char* data, size_t len) { return sink.write(data, len); });
           sink.done();
           return true;
         });
     return;
   }
-  httplib::Client c(t->base);
+  auto client = api::make_peer_client(t->base, ctx.tls);
+  auto& c = *client;
   c.set_connection_timeout(5, 0);
   // An exec runs for as long as its TimeoutMs (the node caps it); the node answers after.
   int64_t read_s = 60;

@@ -56,7 +56,14 @@ void PlanCommitter::wake() {
 
 void PlanCommitter::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    if (election_.is_leader()) pass();
+    if (election_.is_leader()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      pass();
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+      stats_.passes++;
+      stats_.pass_seconds += took.count();
+      stats_.last_pass_seconds = took.count();
+    }
     std::unique_lock lock(mu_);
     // A tick bounds how long a node that went, a status that changed or a reschedule delay
     // that ran out waits to be seen.
@@ -113,6 +120,7 @@ void PlanCommitter::pass() {
     plan.puts.insert(plan.puts.end(), launches.puts.begin(), launches.puts.end());
   }
   int64_t revision = state.revision;
+  const auto commit_start = std::chrono::steady_clock::now();
   for (std::size_t n = 0; n < batches.size(); ++n) {
     json success = json::array();
     for (std::size_t i = batches[n].first; i < batches[n].second; ++i)
@@ -131,6 +139,10 @@ void PlanCommitter::pass() {
     }
     revision = upstream::EtcdClient::header_revision(r.value()).value_or(revision + 1);
   }
+  const std::chrono::duration<double> committed = std::chrono::steady_clock::now() - commit_start;
+  stats_.commits++;
+  stats_.commit_seconds += committed.count();
+  stats_.last_commit_seconds = committed.count();
   spdlog::info(
       "server: plan at revision {}: {} placed, {} stopped, {} lost, {} preempted ({} transaction{})",
       state.revision, plan.placed, plan.stopped, plan.lost, plan.preempted, batches.size(),

@@ -6,7 +6,9 @@
 // (docs/cluster.md, "Placement").
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <stop_token>
 
@@ -18,6 +20,14 @@ namespace drover::server {
 
 class LeaderElection;
 
+// What the leader's loop measured, for /v1/metrics (server/metrics_api.hpp): passes (read,
+// plan, commit) and the commits of plans that changed something, their count and seconds.
+struct PlanStats {
+  std::atomic<std::uint64_t> passes{0}, commits{0};
+  std::atomic<double> pass_seconds{0}, commit_seconds{0};  // totals
+  std::atomic<double> last_pass_seconds{0}, last_commit_seconds{0};
+};
+
 class PlanCommitter {
  public:
   // `defaults`: server.yaml's scheduler configuration, used while none is stored in etcd.
@@ -26,6 +36,7 @@ class PlanCommitter {
   void run(std::stop_token stop);
   // Plan now rather than at the next tick (a job was registered or stopped).
   void wake();
+  const PlanStats& stats() const { return stats_; }
 
  private:
   void pass();
@@ -37,6 +48,7 @@ class PlanCommitter {
   std::mutex mu_;
   std::condition_variable_any cv_;
   bool woken_ = false;
+  PlanStats stats_;
 };
 
 }  // namespace drover::server

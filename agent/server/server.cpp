@@ -9,16 +9,21 @@
 #include <iostream>
 #include <thread>
 
+#include "api/acl.hpp"
 #include "api/host_check.hpp"
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
 #include "api/origin_check.hpp"
 #include "api/jobs_parse_endpoint.hpp"
+#include "api/tls_transport.hpp"
 #include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
+#include "server/acl_etcd_store.hpp"
 #include "server/deployments_api.hpp"
+#include "server/events_api.hpp"
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
+#include "server/metrics_api.hpp"
 #include "server/node_forward.hpp"
 #include "server/operator_api.hpp"
 #include "server/plan_committer.hpp"
@@ -50,37 +55,57 @@ int run_server(const ServerFlags& flags) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  httplib::Server routes;
-  api::HttpServer http(routes, nullptr, api::ServerLimits{});
+  // The agent's TLS: the same routes object and handshakes (api/tls_transport.hpp).
+  auto routes_owner = api::make_api_routes(cfg.tls);
+  httplib::Server& routes = *routes_owner;
+  if (auto st = api::check_api_routes(routes, cfg.tls); !st) {
+    std::cerr << "Error: " << st.message() << '\n';
+    return 1;
+  }
+  api::HttpServer http(routes, api::api_tls_context(routes, cfg.tls), api::ServerLimits{});
   if (auto st = http.bind(cfg.bind_addr, cfg.port); !st) {
     std::cerr << "Error: " << st.message() << '\n';
     return 1;
   }
-  const std::string http_addr = "http://" + cfg.bind_addr + ":" + std::to_string(http.port());
+  const std::string http_addr =
+      api::api_scheme(cfg.tls) + cfg.bind_addr + ":" + std::to_string(http.port());
   Keys keys{cfg.etcd.prefix};
   const std::string me = json_text(json{{"Name", cfg.name}, {"HTTPAddr", http_addr}});
   const std::string member = json_text(json{
       {"Name", cfg.name}, {"Addr", cfg.bind_addr}, {"Port", http.port()}, {"HTTPAddr", http_addr}});
   LeaderElection election(cfg.etcd, keys, cfg.name, me, member, cfg.leader_ttl);
   PlanCommitter committer(cfg.etcd, keys, election, cfg.scheduler);
-  ServerApiContext api_ctx{cfg.etcd,  keys,      cfg.name,
-                           http_addr, &election, [&committer] { committer.wake(); },
-                           cfg.scheduler};
+  std::atomic<bool> stopping{false};
+  ServerApiContext api_ctx{cfg.etcd,     keys,    cfg.name,
+                           http_addr,    &election,
+                           [&committer] { committer.wake(); },
+                           cfg.scheduler, cfg.tls, &committer.stats(),
+                           &stopping};
+  // Tokens in etcd, shared by every server (server/acl_etcd_store.hpp); none when acl is off.
+  std::unique_ptr<EtcdTokenStore> tokens;
+  if (cfg.acl_enabled) tokens = std::make_unique<EtcdTokenStore>(cfg.etcd, keys);
   // The agent's browser rules (docs/ui.md, "Security"): names it does not answer to (DNS
-  // rebinding) and cross-origin writes are refused before any route; then the same UI.
+  // rebinding) and cross-origin writes are refused before any route; then the token check
+  // with the agent's policy table; then the same UI.
   const auto allowed_hosts =
       api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
   routes.set_pre_routing_handler(
-      [&allowed_hosts](const httplib::Request& req, httplib::Response& res) {
-        // A followed log is a live stream: never gzipped (see the agent's guard in
-        // api/http_api.cpp).
-        if (req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+      [&allowed_hosts, &tokens](const httplib::Request& req, httplib::Response& res) {
+        // A followed log and the event stream are live: never gzipped (see the agent's guard
+        // in api/http_api.cpp).
+        if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
           const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
         auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
         if (why.empty())
           why = api::cross_origin_refusal(req.method, req.get_header_value("Origin"),
                                           req.get_header_value("Host"),
                                           req.get_header_value("Sec-Fetch-Site"));
+        if (why.empty() && tokens)
+          if (auto need = api::required_policy(req.method, req.path))
+            why = api::token_refusal(*tokens, *need,
+                                     api::request_token(req.get_header_value("X-Nomad-Token"),
+                                                        req.get_header_value("Authorization")),
+                                     req.method, req.path, "this server");
         if (!why.empty()) {
           api::reply_error(res, 403, why);
           return httplib::Server::HandlerResponse::Handled;
@@ -94,18 +119,32 @@ int run_server(const ServerFlags& flags) {
   register_server_routes(api_ctx, routes);
   register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
+  register_events_route(api_ctx, routes);
+  register_metrics_route(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);
+  if (tokens) api::register_acl_endpoints(routes, *tokens);
 
-  spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s", cfg.name, http_addr,
-               cfg.etcd.endpoints.front(), cfg.etcd.prefix, cfg.leader_ttl.count());
+  spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s, ACLs {}", cfg.name,
+               http_addr, cfg.etcd.endpoints.front(), cfg.etcd.prefix, cfg.leader_ttl.count(),
+               tokens ? "enabled" : "disabled");
   std::jthread election_thread([&](std::stop_token s) { election.run(s); });
   std::jthread plan_thread([&](std::stop_token s) { committer.run(s); });
   std::thread http_thread([&] { http.serve(); });
+  std::jthread acl_thread;
+  if (tokens)
+    acl_thread = std::jthread([&](std::stop_token s) {
+      bootstrap_when_leader(s, election, *tokens, cfg.acl_bootstrap_token_file);
+    });
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("drover server {}: signal {}, stopping", cfg.name, sig);
+  stopping = true;
+  if (acl_thread.joinable()) {
+    acl_thread.request_stop();
+    acl_thread.join();
+  }
   plan_thread.request_stop();
   plan_thread.join();
   election_thread.request_stop();  // gives the lease back: another server leads at once

@@ -4,9 +4,11 @@
 // (docs/cluster.md, "Server API").
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
+#include "api/tls_config.hpp"
 #include "server/keys.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
@@ -20,16 +22,23 @@ struct Response;
 namespace drover::server {
 
 class LeaderElection;
+struct PlanStats;
 
 struct ServerApiContext {
   upstream::EtcdConfig etcd;
   Keys keys;
   std::string name;
-  std::string http_addr;  // http://host:port
+  std::string http_addr;  // http://host:port, or https:// with TLS
   LeaderElection* election = nullptr;
   std::function<void()> wake_scheduler;  // a new eval to look at now
   // server.yaml's scheduler configuration, in force while none is stored in etcd.
   SchedulerConfig scheduler_defaults;
+  // The CA and client cert for calls to the leader and to agents (api/tls_transport.hpp).
+  api::TlsSettings tls;
+  // The leader's loop's measures, for /v1/metrics.
+  const PlanStats* plan_stats = nullptr;
+  // Set when the server stops: long replies (the event stream) end instead of holding it up.
+  const std::atomic<bool>* stopping = nullptr;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);

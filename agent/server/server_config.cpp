@@ -15,6 +15,30 @@ namespace drover::server {
 
 using nlohmann::json;
 
+namespace {
+
+// acl: { enabled, bootstrap_token_file }
+void read_acl_block(const json& v, ServerConfig& cfg, std::string& errors) {
+  if (!v.is_object()) {
+    errors += "\n  acl: must be a map";
+    return;
+  }
+  for (const auto& [k, x] : v.items()) {
+    if (k == "enabled") {
+      if (!x.is_boolean()) errors += "\n  acl.enabled: must be true or false";
+      else cfg.acl_enabled = x.get<bool>();
+    } else if (k == "bootstrap_token_file") {
+      if (!x.is_string() || x.get<std::string>().empty())
+        errors += "\n  acl.bootstrap_token_file: must be a path";
+      else cfg.acl_bootstrap_token_file = x.get<std::string>();
+    } else {
+      errors += "\n  acl." + k + ": unknown key (use enabled, bootstrap_token_file)";
+    }
+  }
+}
+
+}  // namespace
+
 Result<ServerConfig> parse_server_config(const std::string& text, const std::string& origin) {
   json doc;
   try {
@@ -65,14 +89,22 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
         up_errors.erase(at, 9);
       errors += up_errors;
       cfg.etcd = up.etcd;
+    } else if (k == "tls") {
+      api::read_tls_config(v, cfg.tls, errors);
+    } else if (k == "acl") {
+      read_acl_block(v, cfg, errors);
     } else if (k == "scheduler_algorithm" || k == "preemption_config") {
       read_scheduler_yaml(k, v, cfg.scheduler, errors);
     } else {
       errors += "\n  " + k +
                 ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd, "
-                "scheduler_algorithm, preemption_config)";
+                "tls, acl, scheduler_algorithm, preemption_config)";
     }
   }
+  if (errors.empty())
+    if (auto st = api::check_tls_config(cfg.tls); !st) errors += "\n  " + st.message();
+  if (errors.empty() && !cfg.acl_bootstrap_token_file.empty() && !cfg.acl_enabled)
+    errors += "\n  acl.bootstrap_token_file: needs acl.enabled: true";
   if (!errors.empty()) return make_error(origin + " has problems:" + errors, Errc::Invalid);
   if (cfg.name.empty()) {
     char host[256] = {0};

@@ -7,6 +7,8 @@
 //   http_allowed_hosts: []   # names besides IPs, localhost and its own that it answers to
 //   etcd: { endpoints, ca_file, cert_file, key_file, username, password, prefix, request_timeout }
 //   scheduler_algorithm: binpack  # and preemption_config: server/scheduler_config.hpp
+//   tls: { cert_file, key_file, ca_file, verify_https_client }  # the agent's block
+//   acl: { enabled: true, bootstrap_token_file: /path }         # tokens in etcd
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "api/tls_config.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
 
@@ -29,6 +32,12 @@ struct ServerConfig {
   std::vector<std::string> http_allowed_hosts;
   // The scheduler configuration the cluster uses until an operator stores another.
   SchedulerConfig scheduler;
+  // The API's TLS, and the CA and client cert for calls to agents and the leader.
+  api::TlsSettings tls;
+  // Tokens (docs/security.md, "Cluster tokens"): kept in etcd, shared by every server.
+  bool acl_enabled = false;
+  // Where the first leader writes the bootstrap token's secret (mode 0600); "": its log only.
+  std::string acl_bootstrap_token_file;
 };
 
 // Reads and checks the file; every problem at once, each naming its key and the file.

@@ -316,7 +316,7 @@ Status EtcdClient::watch_prefix(
         ev.deleted = e.value("type", "PUT") == "DELETE";
         const json& kv = e.value("kv", json::object());
         ev.kv = {base64_decode(kv.value("key", "")).value_or(""), base64_decode(kv.value("value", "")).value_or(""),
-                 json_int(kv, "mod_revision")};
+                 json_int(kv, "mod_revision"), json_int(kv, "create_revision")};
         events.push_back(std::move(ev));
       }
       if (!events.empty()) fn(events, rev);

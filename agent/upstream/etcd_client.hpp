@@ -25,7 +25,7 @@ namespace drover::upstream {
 struct EtcdKv {
   std::string key, value;
   int64_t mod_revision = 0;
-  int64_t create_revision = 0;  // set by range_prefix and compare_and_put
+  int64_t create_revision = 0;  // set by range_prefix, compare_and_put and watch_prefix
 };
 
 // The answer of compare_and_put: whether the compare held and what the key is now.

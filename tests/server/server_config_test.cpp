@@ -27,3 +27,31 @@ TEST(ServerConfig, EveryProblemIsNamedWithTheFile) {
   EXPECT_NE(c.message().find("leader_ttl:"), std::string::npos);
   EXPECT_NE(c.message().find("bogus: unknown key"), std::string::npos);
 }
+
+TEST(ServerConfig, ReadsTheAgentsTlsBlockAndTheAclBlock) {
+  auto c = parse_server_config(
+      "tls:\n  cert_file: /pki/s.pem\n  key_file: /pki/s.key\n  ca_file: /pki/ca.pem\n"
+      "acl:\n  enabled: true\n  bootstrap_token_file: /run/drover/bootstrap\n",
+      "server.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_TRUE(c->tls.enabled());
+  EXPECT_EQ(c->tls.ca_file, "/pki/ca.pem");
+  EXPECT_TRUE(c->acl_enabled);
+  EXPECT_EQ(c->acl_bootstrap_token_file, "/run/drover/bootstrap");
+}
+
+TEST(ServerConfig, TlsAndAclMistakesAreNamedAsTheAgentNamesThem) {
+  auto typo = parse_server_config("tls:\n  cert_fle: /x\nacl:\n  enable: true\n", "server.yaml");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.message().find("tls.cert_fle: unknown key"), std::string::npos) << typo.message();
+  EXPECT_NE(typo.message().find("did you mean \"cert_file\""), std::string::npos) << typo.message();
+  EXPECT_NE(typo.message().find("acl.enable: unknown key"), std::string::npos) << typo.message();
+  auto half = parse_server_config("tls:\n  cert_file: /pki/s.pem\n", "server.yaml");
+  ASSERT_FALSE(half);
+  EXPECT_NE(half.message().find("cert_file and key_file go together"), std::string::npos)
+      << half.message();
+  auto file_without_acl =
+      parse_server_config("acl:\n  bootstrap_token_file: /tmp/t\n", "server.yaml");
+  ASSERT_FALSE(file_without_acl);
+  EXPECT_NE(file_without_acl.message().find("needs acl.enabled"), std::string::npos);
+}

@@ -170,7 +170,9 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   std::unique_ptr<AgentProcess> a(new AgentProcess());
   a->data_dir_ = opts.data_dir.empty() ? make_temp_dir("drover-agent") : opts.data_dir;
   a->port_ = opts.port ? opts.port : free_loopback_port();
-  a->address_ = "http://127.0.0.1:" + std::to_string(a->port_);
+  a->ca_file_ = opts.ca_file;
+  a->address_ = std::string(opts.ca_file.empty() ? "http" : "https") + "://127.0.0.1:" +
+                std::to_string(a->port_);
   a->log_path_ = a->data_dir_ + ".log";
   std::vector<std::string> argv{DROVER_BIN, "agent", "-data-dir", a->data_dir_, "-port",
                                 std::to_string(a->port_), "-plugin-dir", DROVER_PLUGIN_DIR};
@@ -312,27 +314,33 @@ static HttpReply to_reply(const httplib::Result& r) {
   return {r->status, r->body};
 }
 
+std::unique_ptr<httplib::Client> api_client(const std::string& address, const std::string& ca_file,
+                                            int read_timeout_s) {
+  auto c = std::make_unique<httplib::Client>(address);
+  if (!ca_file.empty()) {
+    c->set_ca_cert_path(ca_file.c_str());
+    c->enable_server_certificate_verification(true);
+  }
+  c->set_connection_timeout(2);
+  c->set_read_timeout(read_timeout_s);
+  return c;
+}
+
 HttpReply AgentProcess::get(const std::string& path) const {
-  httplib::Client c("127.0.0.1", port_);
-  c.set_connection_timeout(2);
-  c.set_read_timeout(10);
-  return to_reply(c.Get(path.c_str()));
+  return to_reply(api_client(address_, ca_file_, 10)->Get(path.c_str()));
 }
 
 HttpReply AgentProcess::post(const std::string& path, const std::string& body,
                              const std::string& content_type) const {
-  httplib::Client c("127.0.0.1", port_);
-  c.set_read_timeout(10);
-  return to_reply(c.Post(path.c_str(), body, content_type.c_str()));
+  return to_reply(api_client(address_, ca_file_, 10)->Post(path.c_str(), body, content_type.c_str()));
 }
 
 HttpReply AgentProcess::del(const std::string& path) const {
-  httplib::Client c("127.0.0.1", port_);
-  c.set_read_timeout(10);
-  return to_reply(c.Delete(path.c_str()));
+  return to_reply(api_client(address_, ca_file_, 10)->Delete(path.c_str()));
 }
 
 CmdResult AgentProcess::cli(const std::vector<std::string>& args) const {
+  if (!ca_file_.empty()) return run_drover(args, address_, {"DROVER_CACERT=" + ca_file_});
   return run_drover(args, address_);
 }
 

@@ -13,6 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace httplib {
+class Client;
+}
+
 namespace drover::testing {
 
 std::string make_temp_dir(const std::string& prefix = "drover-test");
@@ -43,6 +47,9 @@ class AgentProcess {
     // cgroup (Delegate=yes); empty: the test's own cgroup.
     std::string start_in_cgroup;
     bool refuse_clone3 = false;  // the agent and its monitors run as on a kernel < 5.3
+    // The CA of an agent whose config has a tls block: it is reached over https, its
+    // certificate verified against this CA.
+    std::string ca_file;
   };
 
   // Starts the agent and waits until /v1/agent/health answers (fails the test otherwise).
@@ -83,8 +90,13 @@ class AgentProcess {
   AgentProcess() = default;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string address_, data_dir_, log_path_, cgroup_parent_;
+  std::string address_, data_dir_, log_path_, cgroup_parent_, ca_file_;
 };
+
+// A client for an agent's or server's API at `address` (http:// or https://, the latter
+// verified against `ca_file` when one is given).
+std::unique_ptr<httplib::Client> api_client(const std::string& address, const std::string& ca_file,
+                                            int read_timeout_s);
 
 // Runs the drover binary with `args`, with DROVER_ADDR=`address`; captures output.
 CmdResult run_drover(const std::vector<std::string>& args, const std::string& address,

@@ -87,12 +87,15 @@ std::string EtcdProcess::ctl(const std::string& args) const {
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::start(const std::string& name,
-                                                    const std::string& config_yaml) {
+                                                    const std::string& config_yaml,
+                                                    const std::string& ca_file) {
   std::unique_ptr<ServerProcess> s(new ServerProcess());
   s->name_ = name;
   s->dir_ = make_temp_dir("drover-server");
   s->port_ = free_loopback_port();
-  s->address_ = "http://127.0.0.1:" + std::to_string(s->port_);
+  s->ca_file_ = ca_file;
+  s->address_ = std::string(ca_file.empty() ? "http" : "https") + "://127.0.0.1:" +
+                std::to_string(s->port_);
   std::string cfg = s->dir_ + "/server.yaml";
   write_file(cfg, "name: " + name + "\nport: " + std::to_string(s->port_) + "\n" + config_yaml);
   pid_t pid = ::fork();
@@ -130,24 +133,28 @@ int ServerProcess::kill(int sig) {
 
 std::string ServerProcess::log() const { return read_file(dir_ + "/server.log"); }
 
+namespace {
+
+httplib::Headers token_header(const std::string& token) {
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("X-Nomad-Token", token);
+  return h;
+}
+
+}  // namespace
+
 HttpReply ServerProcess::get(const std::string& path) const {
-  httplib::Client c("127.0.0.1", port_);
-  c.set_connection_timeout(2);
-  c.set_read_timeout(10);
-  return reply_of(c.Get(path.c_str()));
+  return reply_of(api_client(address_, ca_file_, 10)->Get(path.c_str(), token_header(token_)));
 }
 
 HttpReply ServerProcess::post(const std::string& path, const std::string& body,
                               const std::string& content_type) const {
-  httplib::Client c("127.0.0.1", port_);
-  c.set_read_timeout(30);
-  return reply_of(c.Post(path.c_str(), body, content_type.c_str()));
+  return reply_of(api_client(address_, ca_file_, 30)
+                      ->Post(path.c_str(), token_header(token_), body, content_type.c_str()));
 }
 
 HttpReply ServerProcess::del(const std::string& path) const {
-  httplib::Client c("127.0.0.1", port_);
-  c.set_read_timeout(30);
-  return reply_of(c.Delete(path.c_str()));
+  return reply_of(api_client(address_, ca_file_, 30)->Delete(path.c_str(), token_header(token_)));
 }
 
 void kill_orphaned_tasks(const std::string& cgroup_parent, const std::string& data_dir) {

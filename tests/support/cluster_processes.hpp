@@ -30,15 +30,19 @@ class EtcdProcess {
 class ServerProcess {
  public:
   // Starts `drover server -config` with `config_yaml` (the port is added) and waits until its
-  // API answers (fails the test otherwise).
+  // API answers (fails the test otherwise). With `ca_file`, the server is one with a tls
+  // block: it is reached over https, its certificate verified against that CA.
   static std::unique_ptr<ServerProcess> start(const std::string& name,
-                                              const std::string& config_yaml);
+                                              const std::string& config_yaml,
+                                              const std::string& ca_file = "");
   ~ServerProcess();  // SIGTERM, unless the test killed it
 
   const std::string& address() const { return address_; }
   const std::string& name() const { return name_; }
   int kill(int sig);
   std::string log() const;
+  // The X-Nomad-Token every later request of this object carries ("" for none).
+  void use_token(std::string secret) { token_ = std::move(secret); }
   HttpReply get(const std::string& path) const;
   HttpReply post(const std::string& path, const std::string& body,
                  const std::string& content_type = "application/yaml") const;
@@ -48,7 +52,7 @@ class ServerProcess {
   ServerProcess() = default;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string name_, address_, dir_;
+  std::string name_, address_, dir_, ca_file_, token_;
 };
 
 // After an agent was SIGKILLed its tasks go on (by design): kills its tasks (every process in

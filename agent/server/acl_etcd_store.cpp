@@ -1,0 +1,168 @@
+// The servers' ACL tokens in etcd; see acl_etcd_store.hpp.
+#include "server/acl_etcd_store.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "drover/common/encoding.hpp"
+#include "drover/common/json_text.hpp"
+#include "server/leader_election.hpp"
+#include "state/alloc.hpp"
+#include "upstream/etcd_client.hpp"
+
+namespace drover::server {
+
+using nlohmann::json;
+
+EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, Keys keys)
+    : etcd_(std::move(etcd)), keys_(std::move(keys)) {}
+
+Result<std::vector<api::StoredToken>> EtcdTokenStore::read_all() const {
+  upstream::EtcdClient etcd(etcd_);
+  auto r = etcd.range_prefix(keys_.acl_tokens());
+  if (!r) return make_error("acl: cannot read the tokens from etcd: " + r.message(), r.code());
+  std::vector<api::StoredToken> out;
+  for (const auto& kv : r->kvs) {
+    auto t = api::stored_token_from_json(json::parse(kv.value, nullptr, false));
+    // A record that is not a token (written by hand) grants nothing; the others still count.
+    if (t) out.push_back(std::move(*t));
+    else spdlog::warn("acl: {} is not a token record; ignored", kv.key);
+  }
+  return out;
+}
+
+std::optional<api::TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) const {
+  auto all = read_all();
+  if (!all) {
+    spdlog::warn("{}", all.message());
+    return std::nullopt;  // no answer from etcd: nothing is allowed
+  }
+  return api::match_token(all.value(), secret);
+}
+
+Result<std::pair<api::TokenInfo, std::string>> EtcdTokenStore::create(
+    const std::string& name, api::Policy policy, std::chrono::nanoseconds ttl) {
+  auto [token, secret] = api::mint_token(name, policy, ttl);
+  upstream::EtcdClient etcd(etcd_);
+  if (auto st = etcd.put(keys_.acl_token(token.info.accessor_id),
+                         json_text(api::stored_token_json(token)));
+      !st)
+    return make_error("acl: cannot save the token in etcd: " + st.message());
+  return std::make_pair(token.info, secret);
+}
+
+Result<std::vector<api::TokenInfo>> EtcdTokenStore::list() const {
+  auto all = read_all();
+  if (!all) return all.error();
+  std::vector<api::TokenInfo> out;
+  for (const auto& t : all.value()) out.push_back(t.info);
+  return out;
+}
+
+api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
+                                                    std::string* message) {
+  upstream::EtcdClient etcd(etcd_);
+  // The delete holds only while the other management tokens are still there: two servers
+  // revoking the last two management tokens at once cannot leave none.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto r = etcd.range_prefix(keys_.acl_tokens());
+    if (!r) {
+      *message = "acl: cannot read the tokens from etcd: " + r.message();
+      return RevokeError::store;
+    }
+    std::vector<api::StoredToken> all;
+    bool found = false;
+    for (const auto& kv : r->kvs)
+      if (auto t = api::stored_token_from_json(json::parse(kv.value, nullptr, false))) {
+        found = found || t->info.accessor_id == accessor_id;
+        all.push_back(std::move(*t));
+      }
+    if (!found) {
+      *message = "no token with accessor id \"" + accessor_id + "\"";
+      return RevokeError::not_found;
+    }
+    if (api::is_last_management(all, accessor_id)) {
+      *message = "token " + accessor_id +
+                 " is the last management token; create another before revoking it";
+      return RevokeError::last_management;
+    }
+    // The other live management tokens must all still be there when the delete lands.
+    json compare = json::array();
+    for (const auto& o : all)
+      if (o.info.accessor_id != accessor_id && o.info.policy == api::Policy::management &&
+          (o.info.expiration_time_ns == 0 || o.info.expiration_time_ns > state::now_ns()))
+        compare.push_back({{"key", base64_encode(keys_.acl_token(o.info.accessor_id))},
+                           {"target", "VERSION"},
+                           {"result", "GREATER"},
+                           {"version", "0"}});
+    json req = {{"compare", compare},
+                {"success", json::array({{{"request_delete_range",
+                                           {{"key", base64_encode(keys_.acl_token(accessor_id))}}}}})}};
+    auto t = etcd.txn(req);
+    if (!t) {
+      *message = "acl: cannot delete the token in etcd: " + t.message();
+      return RevokeError::store;
+    }
+    if (t->value("succeeded", false)) return RevokeError::none;
+  }
+  *message = "acl: the tokens kept changing while revoking; try again";
+  return RevokeError::store;
+}
+
+Result<std::optional<std::string>> EtcdTokenStore::bootstrap() {
+  auto [token, secret] = api::mint_token("Bootstrap Token", api::Policy::management, {});
+  const std::string marker = json_text(
+      json{{"AccessorID", token.info.accessor_id}, {"CreateTime", token.info.create_time_ns}});
+  auto put = [](const std::string& key, const std::string& value) {
+    return json{{"request_put", {{"key", base64_encode(key)}, {"value", base64_encode(value)}}}};
+  };
+  json compare = json::array();
+  compare.push_back(
+      {{"key", base64_encode(keys_.acl_bootstrap())}, {"target", "CREATE"}, {"create_revision", "0"}});
+  json success = json::array();
+  success.push_back(put(keys_.acl_bootstrap(), marker));
+  success.push_back(put(keys_.acl_token(token.info.accessor_id),
+                        json_text(api::stored_token_json(token))));
+  json req = {{"compare", compare}, {"success", success}};
+  upstream::EtcdClient etcd(etcd_);
+  auto r = etcd.txn(req);
+  if (!r) return make_error("acl: cannot bootstrap the tokens in etcd: " + r.message());
+  if (!r->value("succeeded", false)) return std::optional<std::string>{};
+  return std::optional<std::string>{secret};
+}
+
+void bootstrap_when_leader(std::stop_token stop, const LeaderElection& election,
+                           EtcdTokenStore& tokens, const std::string& token_file) {
+  while (!stop.stop_requested()) {
+    if (election.is_leader()) {
+      auto made = tokens.bootstrap();
+      if (made) {
+        if (!made.value()) {
+          spdlog::info("acl: the bootstrap token was made before; none made now");
+          return;
+        }
+        const std::string& secret = *made.value();
+        spdlog::warn("acl: bootstrap management token made; its secret is shown this once: {}",
+                     secret);
+        if (!token_file.empty()) {
+          int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+          std::string line = secret + "\n";
+          if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            spdlog::error("acl: cannot write the bootstrap token to {}", token_file);
+          else
+            spdlog::info("acl: bootstrap token written to {}", token_file);
+          if (fd >= 0) ::close(fd);
+        }
+        return;
+      }
+      spdlog::warn("{}", made.message());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace drover::server

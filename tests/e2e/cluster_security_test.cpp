@@ -1,0 +1,250 @@
+// The cluster's API behind TLS and ACL tokens (docs/security.md, "Cluster"), end to end with
+// real processes on loopback: etcd, two `drover server`s and, for TLS, an agent. A user sees
+// https only, the CLI working with the CA, tokens made on one server honoured by the other,
+// and each refusal naming the policy it needed.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "agent_process.hpp"
+#include "cluster_processes.hpp"
+
+using drover::testing::AgentProcess;
+using drover::testing::EtcdProcess;
+using drover::testing::eventually;
+using drover::testing::read_file;
+using drover::testing::run_drover;
+using drover::testing::ServerProcess;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kTtl = 3;  // seconds: the agents' heartbeat and the servers' leader lease
+
+std::string etcd_block(const EtcdProcess& e) {
+  return "etcd:\n  endpoints: [\"" + e.endpoint() + "\"]\n  prefix: /drover\n";
+}
+
+// A CA and one certificate it signed for 127.0.0.1 and localhost, which every process of the
+// test uses (as a server's and an agent's cert, and as a server's client cert).
+std::string make_pki() {
+  auto dir = drover::testing::make_temp_dir("drover-cluster-pki");
+  std::string cmd =
+      "cd " + dir + " && exec >log 2>&1 && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=test-ca && "
+      "openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr -subj /CN=localhost && "
+      "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
+      "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out node.pem "
+      "-days 2 -extfile san.ext";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(dir + "/log");
+  return dir;
+}
+
+std::string tls_block(const std::string& pki) {
+  return "tls:\n  cert_file: " + pki + "/node.pem\n  key_file: " + pki +
+         "/node.key\n  ca_file: " + pki + "/ca.pem\n";
+}
+
+std::string sleeper(const std::string& id) {
+  return "job:\n  id: " + id +
+         "\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+         "          driver: raw_exec\n          kill_timeout: 1s\n"
+         "          config:\n            command: /bin/sh\n"
+         "            args: [\"-c\", \"echo started; exec sleep 300\"]\n"
+         "          resources:\n            cpu: 50\n            memory: 32\n";
+}
+
+// The server of the two that does not lead now (nullptr until one leads).
+ServerProcess* follower_of(ServerProcess& a, ServerProcess& b) {
+  auto leader = a.get("/v1/status/leader");
+  if (leader.status != 200 || !leader.json().is_string()) return nullptr;
+  auto addr = leader.json().get<std::string>();
+  if (addr.empty()) return nullptr;
+  return a.address().find(addr) != std::string::npos ? &b : &a;
+}
+
+std::string error_of(const drover::testing::HttpReply& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  return j.is_object() ? j.value("error", r.body) : r.body;
+}
+
+}  // namespace
+
+TEST(ClusterSecurity, ServersWithTlsAnswerHttpsOnlyAndCallTheLeaderAndAgentsOverHttps) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  const auto pki = make_pki();
+  const auto ca = pki + "/ca.pem";
+  AgentProcess::Options o;
+  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
+                  "\"]\n    prefix: /drover\n    heartbeat_ttl: " + std::to_string(kTtl) +
+                  "s\n" + tls_block(pki);
+  o.ca_file = ca;
+  auto agent = AgentProcess::start(o);
+  const std::string cfg =
+      "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) + tls_block(pki);
+  auto s1 = ServerProcess::start("s1", cfg, ca);
+  auto s2 = ServerProcess::start("s2", cfg, ca);
+  ServerProcess* follower = nullptr;
+  ASSERT_TRUE(eventually([&] { return (follower = follower_of(*s1, *s2)) != nullptr; }, 20s))
+      << s1->log();
+  EXPECT_EQ(follower->address().rfind("https://", 0), 0u);
+
+  // Plain http to the TLS port: no answer worth the name.
+  auto plain = drover::testing::api_client(
+      "http://" + follower->address().substr(std::string("https://").size()), "", 3);
+  auto p = plain->Get("/v1/jobs");
+  EXPECT_TRUE(!p || p->status >= 400);
+
+  // The CLI with the CA: a write through the follower reaches the leader over https.
+  auto dir = drover::testing::make_temp_dir("drover-cluster-tls-job");
+  drover::testing::write_file(dir + "/web.yaml", sleeper("web"));
+  const std::vector<std::string> with_ca = {"DROVER_CACERT=" + ca};
+  auto run = run_drover({"job", "run", "-detach", dir + "/web.yaml"}, follower->address(), with_ca);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err << follower->log();
+  // Without the CA the CLI does not trust the server: it says so and does nothing.
+  auto untrusted = run_drover({"job", "status"}, follower->address());
+  EXPECT_NE(untrusted.exit_code, 0) << untrusted.out;
+
+  // The agent (https too) runs it; its logs come through the follower from the node over https.
+  std::string alloc;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = follower->get("/v1/job/web/allocations").json();
+        if (!list.is_array() || list.size() != 1 ||
+            list[0].value("ClientStatus", "") != "running")
+          return false;
+        alloc = list[0].value("ID", "");
+        return true;
+      },
+      30s))
+      << follower->get("/v1/job/web/allocations").body << agent->log();
+  auto logs = run_drover({"alloc", "logs", alloc.substr(0, 8), "t"}, follower->address(), with_ca);
+  EXPECT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("started"), std::string::npos) << logs.out << logs.err;
+  auto members = run_drover({"server", "members"}, follower->address(), with_ca);
+  EXPECT_EQ(members.exit_code, 0) << members.err;
+  EXPECT_NE(members.out.find("s1"), std::string::npos) << members.out;
+  EXPECT_NE(members.out.find("s2"), std::string::npos) << members.out;
+  run_drover({"job", "stop", "web"}, follower->address(), with_ca);
+  s1.reset();
+  s2.reset();
+  agent.reset();
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(pki);
+}
+
+TEST(ClusterSecurity, ATokenMadeOnOneServerIsHonouredByTheOtherAndEachRefusalNamesThePolicy) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  auto dir = drover::testing::make_temp_dir("drover-cluster-acl");
+  auto cfg = [&](const std::string& name) {
+    return "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) +
+           "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/" + name + ".token\n";
+  };
+  auto s1 = ServerProcess::start("s1", cfg("s1"));
+  auto s2 = ServerProcess::start("s2", cfg("s2"));
+  // The first leader made the one bootstrap token and wrote it to its file; the other none.
+  // (Who leads is itself behind a token: the file says it.)
+  ServerProcess* leader = nullptr;
+  std::string management;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto* s : {s1.get(), s2.get()}) {
+          management = read_file(dir + "/" + s->name() + ".token");
+          if (!management.empty()) leader = s;
+          if (leader) return true;
+        }
+        return false;
+      },
+      20s))
+      << s1->log() << s2->log();
+  ServerProcess* follower = leader == s1.get() ? s2.get() : s1.get();
+  management.erase(management.find_last_not_of("\n") + 1);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + follower->name() + ".token"));
+  EXPECT_NE(leader->log().find(management), std::string::npos) << "printed once to its log";
+
+  // No token: 403 naming the policy the request needed; the health probe stays open.
+  auto anonymous = follower->get("/v1/jobs");
+  EXPECT_EQ(anonymous.status, 403);
+  EXPECT_NE(error_of(anonymous).find("needs a token with policy read"), std::string::npos)
+      << anonymous.body;
+  EXPECT_EQ(follower->get("/v1/agent/health").status, 200);
+
+  // A read token made on the leader is honoured by the follower: it lists, it cannot register.
+  leader->use_token(management);
+  auto made = leader->post("/v1/acl/token", R"({"Name":"viewer","Policy":"read"})",
+                           "application/json");
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string reader = made.json().value("SecretID", "");
+  const std::string reader_accessor = made.json().value("AccessorID", "");
+  follower->use_token(reader);
+  EXPECT_EQ(follower->get("/v1/jobs").status, 200);
+  auto refused = follower->post("/v1/jobs", sleeper("web"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(error_of(refused).find("needs a token with policy submit (this one has read)"),
+            std::string::npos)
+      << refused.body;
+  // A submit token registers through the follower (which forwards the token to the leader),
+  // but cannot drain a node: that is the operator's.
+  made = follower->post("/v1/acl/token", R"({"Name":"ci","Policy":"submit"})", "application/json");
+  EXPECT_EQ(made.status, 403) << "a read token cannot make tokens";
+  follower->use_token(management);
+  made = follower->post("/v1/acl/token", R"({"Name":"ci","Policy":"submit"})", "application/json");
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string submitter = made.json().value("SecretID", "");
+  follower->use_token(submitter);
+  auto registered = follower->post("/v1/jobs", sleeper("web"));
+  EXPECT_EQ(registered.status, 200) << registered.body << leader->log();
+  auto drain = follower->post("/v1/node/abc/drain", R"({"DrainSpec":{"Deadline":0}})",
+                              "application/json");
+  EXPECT_EQ(drain.status, 403);
+  EXPECT_NE(error_of(drain).find("policy operate"), std::string::npos) << drain.body;
+
+  // The CLI with DROVER_TOKEN.
+  auto status = run_drover({"job", "status", "web"}, follower->address(), {"DROVER_TOKEN=" + reader});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  auto stop = run_drover({"job", "stop", "web"}, follower->address(), {"DROVER_TOKEN=" + reader});
+  EXPECT_NE(stop.exit_code, 0) << stop.out;
+  EXPECT_NE((stop.out + stop.err).find("policy submit"), std::string::npos) << stop.out << stop.err;
+
+  // etcd holds the tokens' hashes, never a secret.
+  auto stored = etcd.ctl("get --prefix /drover/acl/tokens/");
+  EXPECT_NE(stored.find("SecretHash"), std::string::npos) << stored;
+  EXPECT_EQ(stored.find(reader), std::string::npos);
+  EXPECT_EQ(stored.find(management), std::string::npos);
+
+  // Revoked on the follower: refused by the leader at once.
+  follower->use_token(management);
+  EXPECT_EQ(follower->del("/v1/acl/token/" + reader_accessor).status, 200);
+  leader->use_token(reader);
+  auto revoked = leader->get("/v1/jobs");
+  EXPECT_EQ(revoked.status, 403);
+  EXPECT_NE(error_of(revoked).find("not valid"), std::string::npos) << revoked.body;
+
+  // A new leader makes no second bootstrap token.
+  const std::string second = follower->name();
+  leader->kill(SIGTERM);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return follower->log().find("bootstrap token was made before") != std::string::npos;
+      },
+      20s))
+      << follower->log();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + second + ".token"));
+  auto tokens = follower->get("/v1/acl/tokens").json();
+  int bootstraps = 0;
+  for (const auto& t : tokens) bootstraps += t.value("Name", "") == "Bootstrap Token";
+  EXPECT_EQ(bootstraps, 1) << tokens.dump(2);
+  s1.reset();
+  s2.reset();
+  std::filesystem::remove_all(dir);
+}

@@ -1,0 +1,24 @@
+// The policy table (api/acl.hpp) on the paths only `drover server` serves: what a token needs
+// to drain a node, promote a deployment or change the scheduler (docs/security.md).
+#include <gtest/gtest.h>
+
+#include "api/acl.hpp"
+
+using drover::api::Policy;
+using drover::api::required_policy;
+
+TEST(ServerAclPolicy, ReadsNeedReadAndWritesTheirOwnPolicy) {
+  EXPECT_EQ(required_policy("GET", "/v1/nodes"), Policy::read);
+  EXPECT_EQ(required_policy("GET", "/v1/evaluations"), Policy::read);
+  EXPECT_EQ(required_policy("GET", "/v1/status/leader"), Policy::read);
+  EXPECT_EQ(required_policy("PUT", "/v1/jobs"), Policy::submit);
+  EXPECT_EQ(required_policy("POST", "/v1/job/web/plan"), Policy::submit);
+  EXPECT_EQ(required_policy("POST", "/v1/job/web/scale"), Policy::submit);
+  EXPECT_EQ(required_policy("POST", "/v1/deployment/promote/abc"), Policy::submit);
+  EXPECT_EQ(required_policy("POST", "/v1/node/abc/drain"), Policy::operate);
+  EXPECT_EQ(required_policy("POST", "/v1/node/abc/eligibility"), Policy::operate);
+  EXPECT_EQ(required_policy("PUT", "/v1/operator/scheduler/configuration"), Policy::operate);
+  EXPECT_EQ(required_policy("GET", "/v1/operator/scheduler/configuration"), Policy::read);
+  EXPECT_EQ(required_policy("POST", "/v1/acl/token"), Policy::management);
+  EXPECT_FALSE(required_policy("GET", "/v1/agent/health"));
+}
