@@ -16,6 +16,9 @@
 #include "api/host_check.hpp"
 #include "api/origin_check.hpp"
 #include "api/ui_endpoint.hpp"
+#include "api/scaling_endpoint.hpp"
+#include "api/submission_endpoint.hpp"
+#include "jobspec/submission.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
 #include "api/tls_transport.hpp"
@@ -108,7 +111,10 @@ std::string warnings_text(const std::vector<std::string>& warnings) {
 void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto query_ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/false);
   if (!query_ns) return reply_error(res, query_ns.error());
-  auto admitted = ctx.allocs->ctx().admission->admit(req.body);
+  // Nomad's Submission (or the HCL body itself): the source kept for the job page.
+  auto split = jobspec::split_submission(req.body);
+  if (!split) return reply_error(res, split.error());
+  auto admitted = ctx.allocs->ctx().admission->admit(split->body);
   auto problem_list = [](const std::vector<jobspec::Problem>& problems) {
     json list = json::array();
     for (const auto& p : problems) {
@@ -154,6 +160,7 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
     reply_error(res, receipt.error());
     return;
   }
+  keep_submission(ctx, {job.namespace_name, job.id}, split->submission);
   reply_json(res, {{"EvalID", receipt->eval_id},
                    {"JobID", receipt->job_id},
                    {"Namespace", job.namespace_name},
@@ -217,6 +224,8 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   });
   // A launched child's id has a '/' ("<job>/periodic-<unix>"), as in Nomad, so job ids
   // match across slashes; the routes with a suffix come first.
+  register_scaling_endpoints(s, ctx);
+  register_submission_endpoint(s, ctx);
   s.Get(R"(/v1/job/(.+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
     auto key = job_key_or_reply(req, res);
     if (!key) return;
@@ -261,7 +270,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   };
   s.Post(R"(/v1/job/(.+)/dispatch)", dispatch);
   s.Put(R"(/v1/job/(.+)/dispatch)", dispatch);
-  s.Delete(R"(/v1/job/(.+))", [&m](const httplib::Request& req, httplib::Response& res) {
+  s.Delete(R"(/v1/job/(.+))", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {
     // Nomad's ?purge=true: stop, and remove the job's record now instead of at job GC.
     auto purge = req.get_param_value("purge");
     if (!purge.empty() && purge != "true" && purge != "false")
@@ -270,6 +279,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     if (!key) return;
     auto r = purge == "true" ? m.purge_job(*key) : m.stop_job(*key);
     if (!r) return reply_error(res, 404, r.message());
+    if (purge == "true") keep_submission(ctx, *key, nullptr);
     reply_json(res, {{"EvalID", r.value()}});
   });
   s.Get("/v1/allocations", [&m](const httplib::Request& req, httplib::Response& res) {

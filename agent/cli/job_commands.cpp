@@ -78,10 +78,20 @@ int run_job(Context& ctx, const RunOptions& opts) {
   if (!file) return print_error(ctx, file.message());
   if (!file->problems.empty()) return print_problems(ctx, *file);
   if (opts.output) return print_output(ctx, *file);
-  // An HCL job goes as the Nomad JSON it was evaluated to, here, with its variables.
+  // An HCL job goes as the Nomad JSON it was evaluated to, here, with its variables, and its
+  // text as Nomad's Submission, which the job page shows (GET /v1/job/:id/submission).
   const std::string body = file->hcl ? file->doc->dump() : file->text;
   std::string request = body;
   std::string content_type = file->hcl ? "application/json" : content_type_for(body, ctx.json);
+  nlohmann::json submission;
+  if (file->hcl) {
+    nlohmann::json flags = nlohmann::json::object();
+    for (const auto& v : opts.variables.vars)
+      if (auto eq = v.find('='); eq != std::string::npos) flags[v.substr(0, eq)] = v.substr(eq + 1);
+    submission = {{"Source", file->text}, {"Format", "hcl2"}, {"Variables", ""},
+                  {"VariableFlags", flags}};
+    request = nlohmann::json{{"Job", (*file->doc)["Job"]}, {"Submission", submission}}.dump();
+  }
   if (opts.check_index) {
     // Nomad's register request: {"Job": ..., "EnforceIndex": true, "JobModifyIndex": n}; a
     // YAML job goes as the Nomad JSON it reads as.
@@ -94,9 +104,10 @@ int run_job(Context& ctx, const RunOptions& opts) {
       if (!parsed.job) return print_error(ctx, jobspec::format_problems(parsed.problems));
       job = jobspec::to_json(*parsed.job);
     }
-    request = nlohmann::json{{"Job", job}, {"EnforceIndex", true},
-                             {"JobModifyIndex", *opts.check_index}}
-                  .dump();
+    nlohmann::json enforced = {{"Job", job}, {"EnforceIndex", true},
+                               {"JobModifyIndex", *opts.check_index}};
+    if (!submission.is_null()) enforced["Submission"] = submission;
+    request = enforced.dump();
     content_type = "application/json";
   }
   auto answer = ctx.api.post_json(submit_path(ctx, body), request, content_type);

@@ -145,7 +145,7 @@ void add_job_version_commands(CLI::App& job, Handler& selected) {
   });
 
   auto* scale = job.add_subcommand(
-      "scale", "Set a group's count (server): scale <job> [<group>] <count>; no count shows them");
+      "scale", "Set a group's count, within its scaling bounds: scale <job> [<group>] <count>; no count shows them");
   auto so = std::make_shared<ScaleOptions>();
   scale->add_flag("--detach", so->detach, "Return once submitted; do not wait for allocs");
   scale->add_option("id", so->job, "Job ID")->required();

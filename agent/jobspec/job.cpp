@@ -206,6 +206,24 @@ std::optional<MigrateStrategy> migrate_from_json(const json& j) {
   return m;
 }
 
+// Nomad's group ScalingPolicy shape; the Target it names is the group itself, filled in
+// where the policy is listed (jobspec/scaling.hpp).
+json scaling_to_json(const Scaling& s) {
+  return {{"Type", s.type}, {"Enabled", s.enabled}, {"Min", s.min}, {"Max", s.max},
+          {"Policy", s.policy}};
+}
+
+std::optional<Scaling> scaling_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  Scaling s;
+  s.type = value_at(j, "Type", s.type);
+  s.enabled = value_at(j, "Enabled", s.enabled);
+  s.min = value_at(j, "Min", s.min);
+  s.max = value_at(j, "Max", s.max);
+  if (j.contains("Policy")) s.policy = j.at("Policy");
+  return s;
+}
+
 json check_restart_to_json(const std::optional<CheckRestart>& c) {
   if (!c) return nullptr;
   return {{"Limit", c->limit}, {"Grace", ns(c->grace)}, {"IgnoreWarnings", c->ignore_warnings}};
@@ -480,6 +498,7 @@ json group_to_json(const TaskGroup& g) {
   out["ShutdownDelay"] = ns(g.shutdown_delay);
   if (g.reschedule) out["ReschedulePolicy"] = reschedule_to_json(*g.reschedule);
   if (g.migrate) out["Migrate"] = migrate_to_json(*g.migrate);
+  if (g.scaling) out["Scaling"] = scaling_to_json(*g.scaling);
   placement_to_json(g.placement, out, /*spreads=*/true);
   // Nomad's shape: Volumes keyed by name, EphemeralDisk with SizeMB.
   json volumes = json::object();
@@ -504,6 +523,7 @@ TaskGroup group_from_json(const json& j) {
   if (j.contains("Update")) g.update = update_from_json(j.at("Update"));
   if (j.contains("ReschedulePolicy")) g.reschedule = reschedule_from_json(j.at("ReschedulePolicy"));
   if (j.contains("Migrate")) g.migrate = migrate_from_json(j.at("Migrate"));
+  if (j.contains("Scaling")) g.scaling = scaling_from_json(j.at("Scaling"));
   if (j.contains("Tasks") && !j.at("Tasks").is_null()) {
     for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
   }
@@ -574,6 +594,11 @@ std::optional<Parameterized> parameterized_from_json(const json& j) {
 
 bool launches_children(const Job& job) {
   return job.periodic.has_value() || (job.parameterized.has_value() && !job.dispatched);
+}
+
+void settle_group_count(TaskGroup& g, std::optional<int> count, std::optional<int> scaling_min) {
+  g.count = count ? *count : g.scaling && scaling_min ? *scaling_min : 1;
+  if (g.scaling) g.scaling->min = scaling_min.value_or(g.count);
 }
 
 json to_json(const Job& job) {

@@ -324,9 +324,22 @@ struct MigrateStrategy {
   bool operator==(const MigrateStrategy&) const = default;
 };
 
+// A group's `scaling` block (Nomad's horizontal ScalingPolicy): the bounds `job scale` keeps
+// the count within, and a policy kept opaque for an external autoscaler (docs/jobspec.md,
+// "scaling"). Nomad's defaults: enabled; min is the group's count when unset.
+struct Scaling {
+  bool enabled = true;
+  int min = 0;
+  int max = -1;  // -1: not given (required: validation refuses the job)
+  std::string type = "horizontal";  // the only type a group may have
+  nlohmann::json policy;            // null or an object, never read by drover
+  bool operator==(const Scaling&) const = default;
+};
+
 struct TaskGroup {
   std::string name;
   int count = 1;
+  std::optional<Scaling> scaling;
   RestartPolicy restart;  // defaults depend on the job type; the parser fills them
   std::optional<UpdateStrategy> update;
   // The job's reschedule block merged with the group's over the job type's default
@@ -395,6 +408,11 @@ struct Job {
 // A job that never runs allocs of its own: an enabled periodic job launches children, a
 // parameterized one waits for dispatches (a dispatched child is neither, as in Nomad).
 bool launches_children(const Job& job);
+
+// Nomad's api TaskGroup.Canonicalize: a group's count when its file gave `count` (or not)
+// and a scaling block with `min` (or not): count, else the scaling min, else 1; a scaling
+// block without min takes the count. Every reader calls it once per group.
+void settle_group_count(TaskGroup& g, std::optional<int> count, std::optional<int> scaling_min);
 
 const char* to_string(JobType type);
 // "service", "batch", "system", "sysbatch"; nullopt for anything else.

@@ -54,7 +54,8 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"consul", "not supported by drover (drover does not talk to Consul)"},
       {"connect", "not supported by drover (no Consul Connect)"},
       {"csi_plugin", "not supported by drover"},
-      {"scaling", "not supported by drover (no autoscaler on one node)"},
+      {"scaling", "belongs in a group (a task's, Nomad Enterprise's dynamic application "
+                  "sizing, is not supported by drover)"},
       {"multiregion", "not supported by drover"},
       {"identity", "belongs in a task (its workload identity: env, file)"},
       {"action", "not supported by drover"},
@@ -489,6 +490,44 @@ class HclMapper {
     return f;
   }
 
+  // An autoscaler's policy as Nomad hands it over: attributes as they are, each block appended
+  // to a list under its type, a labelled one wrapped once per label ({"check": [{"cpu":
+  // [{...}]}]}), the nesting Nomad's HCL decoding of the opaque policy gives.
+  json policy_body(const hcl::Body& body) {
+    json obj = json::object();
+    for (const auto& a : body.attributes) obj[a.name] = a.value;
+    for (const auto& b : body.blocks) {
+      json inner = policy_body(b.body);
+      for (auto l = b.labels.rbegin(); l != b.labels.rend(); ++l)
+        inner = json{{*l, json::array({std::move(inner)})}};
+      if (!obj[b.type].is_array()) obj[b.type] = json::array();
+      obj[b.type].push_back(std::move(inner));
+    }
+    return obj;
+  }
+
+  // A group's `scaling`: its bounds as attributes, and at most one `policy` block kept for an
+  // autoscaler (policy_body); drover never reads the policy.
+  json scaling(const hcl::Block& b, const Scope& group) {
+    Scope s = group.child("Scaling", "scaling");
+    map_.add(s.json_path, {group.where, group.prefix + "scaling", b.pos.line});
+    json out = json::object();
+    attributes(b.body, s,
+               {{"enabled", "Enabled"}, {"min", "Min", Kind::Int}, {"max", "Max", Kind::Int},
+                {"type", "Type"}},
+               out, {"policy"});
+    std::map<std::string, int> seen;
+    for (const auto& p : b.body.blocks) {
+      if (p.type != "policy") {
+        unknown_block(s, p, {"policy"});
+      } else if (labels(s, p, 0) && once(seen, s, p)) {
+        map_.add(s.json_path + ".Policy", {s.where, s.prefix + "policy", p.pos.line});
+        out["Policy"] = policy_body(p.body);
+      }
+    }
+    return out;
+  }
+
   json group(const hcl::Block& b, std::size_t index, const std::string& job_id) {
     (void)job_id;
     Scope s{"Job.TaskGroups[" + std::to_string(index) + "]", "group " + quote(b.labels[0]), ""};
@@ -499,7 +538,7 @@ class HclMapper {
     const std::vector<std::string_view> blocks = {
         "task",           "restart",    "update",   "meta",   "reschedule", "migrate",
         "ephemeral_disk", "constraint", "affinity", "spread", "network",    "service",
-        "volume"};
+        "volume",         "scaling"};
     attributes(b.body, s,
                {{"count", "Count", Kind::Int},
                 {"meta", "Meta", Kind::StringMap},
@@ -544,6 +583,8 @@ class HclMapper {
       } else if (t.type == "migrate") {
         if (labels(s, t, 0) && once(seen, s, t))
           g["Migrate"] = simple_block(t, s, "Migrate", migrate_fields());
+      } else if (t.type == "scaling") {
+        if (labels(s, t, 0) && once(seen, s, t)) g["Scaling"] = scaling(t, s);
       } else if (t.type == "meta") {
         block_or_attribute(t, s, g, "Meta", seen,
                            [&](const hcl::Block& m) { return map_block(m, s); });

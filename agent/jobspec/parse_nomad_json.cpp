@@ -619,6 +619,21 @@ class NomadReader {
     return r;
   }
 
+  // Nomad's group ScalingPolicy; its ID, Target and indexes are the servers' and ignored.
+  // The policy is the autoscaler's: kept as it is, only checked to be an object.
+  Scaling scaling(const json& o, const std::string& path, std::optional<int>& min) {
+    check_keys(o, path,
+               {"Type", "Enabled", "Min", "Max", "Policy", "ID", "Target", "CreateIndex",
+                "ModifyIndex"});
+    Scaling s;
+    if (auto v = str(o, "Type", path); v && !v->empty()) s.type = *v;
+    if (auto v = boolean(o, "Enabled", path)) s.enabled = *v;
+    min = integer(o, "Min", path);
+    if (auto v = integer(o, "Max", path)) s.max = *v;
+    if (object(o, "Policy", path)) s.policy = o.at("Policy");
+    return s;
+  }
+
   TaskGroup group(const json& o, const std::string& path, JobType type,
                   const std::optional<UpdateStrategy>& job_update,
                   const std::optional<ReschedulePolicy>& job_reschedule) {
@@ -630,9 +645,11 @@ class NomadReader {
         o, path,
         {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
          "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads",
-         "Networks", "Services", "Volumes"});
+         "Networks", "Services", "Volumes", "Scaling"});
     if (auto v = str(o, "Name", path)) g.name = *v;
-    if (auto v = integer(o, "Count", path)) g.count = *v;
+    std::optional<int> scaling_min;
+    if (object(o, "Scaling", path)) g.scaling = scaling(o.at("Scaling"), join(path, "Scaling"), scaling_min);
+    settle_group_count(g, integer(o, "Count", path), scaling_min);
     if (object(o, "RestartPolicy", path))
       g.restart = read_restart(o.at("RestartPolicy"), join(path, "RestartPolicy"), g.restart);
     g.reschedule = job_reschedule;

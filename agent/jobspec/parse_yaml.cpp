@@ -593,6 +593,24 @@ class YamlReader {
     return t;
   }
 
+  // The group's `scaling` block; its policy is the autoscaler's, kept as written.
+  Scaling scaling(const YAML::Node& n, const std::string& path, std::optional<int>& min) {
+    check_keys(n, path, {"enabled", "min", "max", "type", "policy"});
+    Scaling s;
+    if (auto v = boolean(n["enabled"], join(path, "enabled"))) s.enabled = *v;
+    min = integer(n["min"], join(path, "min"));
+    if (auto v = integer(n["max"], join(path, "max"))) s.max = *v;
+    if (auto v = str(n["type"], join(path, "type")); v && !v->empty()) s.type = *v;
+    if (map(n["policy"], join(path, "policy"))) {
+      std::string error;
+      if (auto p = yaml_to_json(n["policy"], &error))
+        s.policy = std::move(*p);
+      else
+        add(join(path, "policy"), error);
+    }
+    return s;
+  }
+
   TaskGroup group(const YAML::Node& n, const std::string& path, JobType type,
                   const std::optional<UpdateStrategy>& job_update,
                   const std::optional<ReschedulePolicy>& job_reschedule) {
@@ -605,8 +623,12 @@ class YamlReader {
     check_keys(n, path,
                {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
                 "constraints", "affinities", "spreads", "network", "services", "volumes",
-                "ephemeral_disk", "reschedule", "migrate"});
+                "ephemeral_disk", "reschedule", "migrate", "scaling"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
+    std::optional<int> scaling_min;
+    const std::string scpath = join(path, "scaling");
+    if (map(n["scaling"], scpath)) g.scaling = scaling(n["scaling"], scpath, scaling_min);
+    settle_group_count(g, integer(n["count"], join(path, "count")), scaling_min);
     const std::string vpath = join(path, "volumes");
     if (map(n["volumes"], vpath)) {
       for (const auto& kv : n["volumes"]) {
@@ -631,7 +653,6 @@ class YamlReader {
       if (auto v = boolean(e["sticky"], join(epath, "sticky"))) g.ephemeral_disk.sticky = *v;
       if (auto v = boolean(e["migrate"], join(epath, "migrate"))) g.ephemeral_disk.migrate = *v;
     }
-    if (auto v = integer(n["count"], join(path, "count"))) g.count = *v;
     const std::string rpath = join(path, "restart");
     if (map(n["restart"], rpath)) g.restart = restart(n["restart"], rpath, g.restart);
     // As in Nomad, a group's reschedule block is merged over the job's.

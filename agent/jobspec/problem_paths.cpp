@@ -120,6 +120,11 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"migrate", "Migrate"},
       // reschedule: a group's ReschedulePolicy (the job-level one is Reschedule, below)
       {"reschedule", "ReschedulePolicy"},
+      // a group's scaling block (Nomad's ScalingPolicy)
+      {"scaling", "Scaling"},
+      {"min", "Min"},
+      {"max", "Max"},
+      {"policy", "Policy"},
       {"delay_function", "DelayFunction"},
       {"max_delay", "MaxDelay"},
       {"unlimited", "Unlimited"},

@@ -169,6 +169,32 @@ class Validator {
                                   format_duration(r.delay * r.attempts) + ")");
   }
 
+  // Nomad's ScalingPolicy.Validate for a group (horizontal) and TaskGroup.Validate's count
+  // within the bounds.
+  void scaling(const std::string& group, const Scaling& s, int count) {
+    const std::string path = group + ".scaling";
+    if (system_)
+      add(path, "a " + std::string(system_batch_ ? "sysbatch" : "system") +
+                    " job runs one alloc on each node and has no count to scale");
+    if (s.type != "horizontal")
+      add(path + ".type",
+          "must be \"horizontal\" for a group (got \"" + printable(s.type) + "\")");
+    range(path + ".min", s.min, 0, kMaxCount);
+    if (s.max == -1)
+      add(path + ".max", "required: the most allocs the group may be scaled to");
+    else
+      range(path + ".max", s.max, 0, kMaxCount);
+    if (s.max >= 0 && s.max < s.min)
+      add(path + ".max", "must not be less than min (" + std::to_string(s.min) + "), got " +
+                             std::to_string(s.max));
+    if (count < s.min)
+      add(group + ".count", "must not be less than scaling.min (" + std::to_string(s.min) +
+                                "), got " + std::to_string(count));
+    if (s.max >= 0 && count > s.max)
+      add(group + ".count", "must not be greater than scaling.max (" + std::to_string(s.max) +
+                                "), got " + std::to_string(count));
+  }
+
   // Nomad's MigrateStrategy.Validate.
   void migrate(const std::string& path, const MigrateStrategy& m) {
     if (m.max_parallel < 0) add(path + ".max_parallel", "must not be negative");
@@ -714,7 +740,9 @@ class Validator {
 
   void group(const std::string& path, const TaskGroup& g) {
     plain_name(path + ".name", g.name);
-    range(path + ".count", g.count, 1, kMaxCount);
+    // A group with scaling bounds may be scaled to 0 (Nomad allows it whenever min is 0).
+    range(path + ".count", g.count, g.scaling ? 0 : 1, kMaxCount);
+    if (g.scaling) scaling(path, *g.scaling, g.count);
     // Nomad: a system or sysbatch job runs one alloc of each group per node.
     if (system_ && g.count > 1)
       add(path + ".count",

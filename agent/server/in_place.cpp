@@ -15,7 +15,8 @@ json what_runs(const json& job, const std::string& group) {
   for (const auto& g : job.value("TaskGroups", json::array())) {
     if (g.value("Name", "") != group) continue;
     json mine = g;
-    for (const char* k : {"Count", "Update", "Migrate", "Reschedule"}) mine.erase(k);
+    // The count and its scaling bounds say how many run, not what runs.
+    for (const char* k : {"Count", "Scaling", "Update", "Migrate", "Reschedule"}) mine.erase(k);
     out["Group"] = mine;
   }
   return out;

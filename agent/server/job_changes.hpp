@@ -1,6 +1,6 @@
 // New versions of a stored job made from the job itself, not from a submitted file: `job
-// scale` (one group's count) and `job revert` (an earlier version's spec), as Nomad's
-// /v1/job/:id/scale and /v1/job/:id/revert make them (docs/cluster.md, "Server API"). Pure
+// revert` (an earlier version's spec), as Nomad's /v1/job/:id/revert makes it (docs/cluster.md,
+// "Server API"; `job scale`'s count is jobspec/scaling.hpp's, shared with the agent). Pure
 // functions on the job JSON the server stores (jobspec::to_json); the routes write the result
 // as the job's next version.
 #pragma once
@@ -14,11 +14,6 @@
 #include "drover/common/result.hpp"
 
 namespace drover::server {
-
-// The job with group `group`'s count set to `count`; `group` may be empty when the job has
-// one group. Refused: a negative count, an unknown group, a system or sysbatch job (one alloc
-// per node, nothing to count).
-Result<nlohmann::json> scaled_job(const nlohmann::json& job, const std::string& group, int64_t count);
 
 // The spec of version `to` among `versions` (version -> record), to be written as the next
 // version. Refused: an unknown version, the current version itself, and (when given) a

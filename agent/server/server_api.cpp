@@ -18,6 +18,8 @@
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "server/job_changes.hpp"
+#include "jobspec/scaling.hpp"
+#include "jobspec/submission.hpp"
 #include "server/job_plan.hpp"
 #include "server/leader_election.hpp"
 #include "server/periodic_launches.hpp"
@@ -102,7 +104,8 @@ json problem_list(const std::vector<jobspec::Problem>& problems) {
 // (`job run -check-index`, checked against the state read then); a 409 otherwise.
 void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobspec::Job& job,
                        const json& job_doc, const std::string& trigger,
-                       const std::string& warnings, int64_t guard_revision = 0) {
+                       const std::string& warnings, int64_t guard_revision = 0,
+                       const json& submission = nullptr) {
   const std::string ns = job.namespace_name;
   upstream::EtcdClient etcd(ctx.etcd);
   auto current = etcd.get(ctx.keys.job(ns, job.id));
@@ -121,6 +124,8 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
               {"Stop", false},
               {"SubmitTime", state::now_ns()},
               {"Job", job_doc}};
+  // The source this version was run from, for GET /v1/job/:id/submission (none: scale, revert).
+  if (!submission.is_null()) rec["Submission"] = submission;
   json eval = new_eval(job, ns, trigger, version);
   const std::vector<std::pair<std::string, std::string>> puts = {
       {ctx.keys.job(ns, job.id), json_text(rec)},
@@ -196,15 +201,10 @@ void change_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Res
 void scale_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto body = body_object(req, res);
   if (!body) return;
-  const json count = body->value("Count", json());
-  if (!count.is_number_integer())
-    return reply_error(res, 400, "Count: must be an integer (the group's new count)");
-  const json target = body->value("Target", json::object());
-  if (!target.is_object()) return reply_error(res, 400, "Target: must be an object {\"Group\": name}");
-  const json group = target.value("Group", json(""));
-  if (!group.is_string()) return reply_error(res, 400, "Target.Group: must be a group's name");
+  auto request = jobspec::scale_request_from_json(*body);
+  if (!request) return reply_error(res, request.error());
   change_job(ctx, req, res, "job-scaling", [&](const json& rec, const std::map<int, json>&) {
-    return scaled_job(rec["Job"], group.get<std::string>(), count.get<int64_t>());
+    return jobspec::scaled_job(rec["Job"], request->group, request->count);
   });
 }
 
@@ -228,27 +228,20 @@ void revert_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Res
 
 // Nomad's GET /v1/job/:id/scale: each group's desired count and what runs of it.
 json scale_status(const ClusterState& st, const std::string& jk, const json& rec) {
-  json groups = json::object();
-  for (const auto& g : rec["Job"].value("TaskGroups", json::array())) {
-    json s = {{"Desired", g.value("Count", 0)}, {"Placed", 0}, {"Running", 0},
-              {"Healthy", 0}, {"Unhealthy", 0}, {"Events", json::array()}};
-    for (const auto& [id, a] : st.allocs) {
-      if (a.job_key() != jk || a.group() != g.value("Name", "") || a.desired() != "run") continue;
-      s["Placed"] = s["Placed"].get<int>() + 1;
-      if (a.client_status() == "running") s["Running"] = s["Running"].get<int>() + 1;
-      auto health = a.status.is_object() ? a.status.value("DeploymentStatus", json::object())
-                                         : json::object();
-      if (health.contains("Healthy") && health["Healthy"].is_boolean())
-        s[health["Healthy"].get<bool>() ? "Healthy" : "Unhealthy"] =
-            s[health["Healthy"].get<bool>() ? "Healthy" : "Unhealthy"].get<int>() + 1;
-    }
-    groups[g.value("Name", "")] = s;
+  std::vector<jobspec::ScaleStatusAlloc> allocs;
+  for (const auto& [id, a] : st.allocs) {
+    if (a.job_key() != jk || a.desired() != "run") continue;
+    jobspec::ScaleStatusAlloc s{a.group(), a.client_status() == "running", std::nullopt};
+    auto health = a.status.is_object() ? a.status.value("DeploymentStatus", json::object())
+                                       : json::object();
+    if (health.contains("Healthy") && health["Healthy"].is_boolean())
+      s.healthy = health["Healthy"].get<bool>();
+    allocs.push_back(std::move(s));
   }
-  return {{"JobID", rec.value("ID", "")},
-          {"Namespace", rec.value("Namespace", kDefaultNamespace)},
-          {"JobModifyIndex", rec.value("Version", 0)},
-          {"JobStopped", rec.value("Stop", false)},
-          {"TaskGroups", groups}};
+  json out = jobspec::scale_status(rec["Job"], rec.value("Namespace", kDefaultNamespace),
+                                   rec.value("Version", 0), rec.value("Stop", false), allocs);
+  out["JobID"] = rec.value("ID", "");
+  return out;
 }
 
 // The submitted job (YAML, Nomad JSON or HCL, as the agent reads them) in the namespace the
@@ -279,7 +272,9 @@ std::optional<jobspec::Job> submitted_job(const httplib::Request& req, httplib::
 // Nomad's register: the job, and in a {"Job": ...} body EnforceIndex with JobModifyIndex
 // (`job run -check-index`: 0 for a job that must not exist yet, else the job's index).
 void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  std::string body = req.body;
+  auto split = jobspec::split_submission(req.body);
+  if (!split) return reply_error(res, split.error());
+  std::string body = split->body;
   std::optional<int64_t> enforce;
   json doc = json::parse(body, nullptr, false);
   if (doc.is_object() && doc.contains("Job") &&
@@ -306,7 +301,29 @@ void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
     if (!problem.empty()) return reply_error(res, 409, problem);
     guard = st.value().revision;
   }
-  store_job_version(ctx, res, *job, jobspec::to_json(*job), "job-register", warnings, guard);
+  store_job_version(ctx, res, *job, jobspec::to_json(*job), "job-register", warnings, guard,
+                    split->submission);
+}
+
+// Nomad's GET /v1/job/:id/submission (?version=, default the current one): the source that
+// version was run from, 404 when it kept none.
+void job_submission(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const std::string ns = ns_of(req), id = req.matches[1];
+  std::string key = ctx.keys.job(ns, id);
+  if (req.has_param("version")) {
+    const std::string v = req.get_param_value("version");
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
+      return reply_error(res, 400, "version: must be a job version (0 or more)");
+    key = ctx.keys.job_version(ns, id, std::stoi(v));
+  }
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto got = etcd.get(key);
+  if (!got) return reply_error(res, 503, got.message());
+  if (!got.value()) return reply_error(res, 404, state::describe({ns, id}) + " not found");
+  json rec = json::parse(*got.value(), nullptr, false);
+  if (!rec.is_object() || !rec.value("Submission", json()).is_object())
+    return reply_error(res, 404, state::describe({ns, id}) + " has no submitted source kept");
+  reply_json(res, jobspec::submission_reply(rec["Submission"], ns, id, rec.value("Version", 0)));
 }
 
 // Nomad's POST /v1/job/:id/plan: {"Job": {...}, "Diff": true}; drover also takes the job as
@@ -494,6 +511,35 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           if (!rec) return;
           reply_json(res, scale_status(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
         }));
+  // Nomad's scaling policies: one per group with a scaling block (jobspec/scaling.hpp).
+  auto stored_jobs = [](const ClusterState& st, const std::string& ns) {
+    std::vector<jobspec::StoredJob> jobs;
+    for (const auto& [jk, rec] : st.jobs)
+      if (namespace_matches(ns, rec.value("Namespace", kDefaultNamespace)))
+        jobs.push_back({&rec.at("Job"), rec.value("Namespace", kDefaultNamespace),
+                        rec.value("Version", uint64_t{0}), rec.value("Stop", false)});
+    return jobs;
+  };
+  s.Get("/v1/scaling/policies",
+        with_state(ctx, [stored_jobs](const ClusterState& st, const httplib::Request& req,
+                                      httplib::Response& res) {
+          reply_json(res, jobspec::scaling_policy_list(stored_jobs(st, ns_of(req)),
+                                                       req.get_param_value("job"),
+                                                       req.get_param_value("type")));
+        }));
+  s.Get(R"(/v1/scaling/policy/([^/]+))",
+        with_state(ctx, [stored_jobs](const ClusterState& st, const httplib::Request& req,
+                                      httplib::Response& res) {
+          json p = jobspec::find_scaling_policy(stored_jobs(st, api::kAllNamespaces),
+                                                std::string(req.matches[1]));
+          if (p.is_null())
+            return reply_error(res, 404, "scaling policy \"" + std::string(req.matches[1]) +
+                                             "\" not found");
+          reply_json(res, p);
+        }));
+  s.Get(R"(/v1/job/(.+)/submission)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    job_submission(ctx, req, res);
+  });
   auto plan = [&ctx](const httplib::Request& req, httplib::Response& res) {
     plan_job_route(ctx, req, res);
   };

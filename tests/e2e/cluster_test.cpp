@@ -379,6 +379,45 @@ TEST(Cluster, ScaleAndRevertWriteNewVersionsThatThePlacementFollows) {
   c.follower().del("/v1/job/sized");
 }
 
+TEST(Cluster, AScaleOutsideTheGroupsScalingBoundsIsRefusedWithNomadsWords) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  std::string job = sleeper("bounded", 1);
+  job.replace(job.find("      tasks:"), 0, "      scaling: {min: 1, max: 2}\n");
+  auto r = c.follower().post("/v1/jobs", job);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto over = c.follower().post("/v1/job/bounded/scale", R"({"Count": 3})", "application/json");
+  EXPECT_EQ(over.status, 400) << over.body;
+  EXPECT_EQ(over.json().value("error", ""),
+            "group count was greater than scaling policy maximum: 3 > 2")
+      << over.body;
+  auto under = drover::testing::run_drover({"job", "scale", "bounded", "g", "0"},
+                                           c.follower().address());
+  EXPECT_NE(under.exit_code, 0) << under.out;
+  EXPECT_NE(under.err.find("group count was less than scaling policy minimum: 0 < 1"),
+            std::string::npos)
+      << under.out << under.err;
+  EXPECT_EQ(c.leader().get("/v1/job/bounded").json().value("Version", -1), 0)
+      << "a refused scale writes no version";
+  auto within = drover::testing::run_drover({"job", "scale", "-detach", "bounded", "2"},
+                                            c.follower().address());
+  ASSERT_EQ(within.exit_code, 0) << within.out << within.err;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "bounded")) == 2; }, 30s))
+      << allocs(c.leader(), "bounded").dump(2);
+
+  // The policy, as the Nomad Autoscaler lists it, from either server.
+  auto policies = c.follower().get("/v1/scaling/policies").json();
+  ASSERT_EQ(policies.size(), 1u) << policies.dump();
+  EXPECT_EQ(policies[0]["Target"],
+            json({{"Namespace", "default"}, {"Job", "bounded"}, {"Group", "g"}}));
+  EXPECT_EQ(policies[0]["Enabled"], true);
+  auto policy = c.leader().get("/v1/scaling/policy/" + policies[0].value("ID", "")).json();
+  EXPECT_EQ(policy.value("Min", -1), 1) << policy.dump();
+  EXPECT_EQ(policy.value("Max", -1), 2) << policy.dump();
+  c.follower().del("/v1/job/bounded");
+}
+
 TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Cluster c;

@@ -1,5 +1,7 @@
-// `job scale` and `job revert` make the next version from the stored job (server/job_changes.hpp).
+// `job scale` and `job revert` make the next version from the stored job (jobspec/scaling.hpp,
+// server/job_changes.hpp).
 #include "server/job_changes.hpp"
+#include "jobspec/scaling.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +9,7 @@
 
 using namespace drover::server;
 using namespace drover::server::testing;
+using drover::jobspec::scaled_job;
 using nlohmann::json;
 
 namespace {

@@ -60,6 +60,26 @@ export function jobFormat(text) {
   return 'application/yaml';
 }
 
+// What Run sends. After a Plan (a server), Nomad's register request: the planned job with
+// EnforceIndex and the plan's JobModifyIndex (`job run -check-index`), so a job someone
+// changed between Plan and Run is refused (409, the server's words shown), and the file as
+// its Submission, kept for the job page. Otherwise the file as it is.
+export function registerRequest(text, plan) {
+  if (!plan) return { body: text, type: jobFormat(text) };
+  const body = { Job: plan.job, EnforceIndex: true, JobModifyIndex: plan.jobModifyIndex };
+  const format = jobFormat(text);
+  if (format === 'application/hcl') body.Submission = { Source: text, Format: 'hcl2', Variables: '', VariableFlags: {} };
+  return { body: JSON.stringify(body), type: 'application/json' };
+}
+
+// What the job page's Definition shows: the submitted HCL when the job was run from HCL
+// (Nomad's /v1/job/:id/submission), the job's JSON otherwise.
+export function definitionOf(job, submission) {
+  if (submission && submission.Format === 'hcl2' && typeof submission.Source === 'string')
+    return { format: 'HCL', text: submission.Source };
+  return { format: 'JSON', text: JSON.stringify(job, null, 2) };
+}
+
 // The problems of an API error reply, as [{path, message, line, column}]: the `problems` list
 // when there is one, else the one error. An HCL position ("job.hcl:3:5", "at line 3, column 5")
 // gives the line.

@@ -1,9 +1,9 @@
-// A job's page: its groups and tasks, its allocs live, the job as JSON, and the actions the
+// A job's page: its groups and tasks, its allocs live, the job as submitted (HCL) or as JSON, and the actions the
 // token allows: Stop, Restart (every running alloc), Periodic force, Dispatch.
 import { useState } from 'preact/hooks';
 import { cluster, get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
-import { allows, countByState, diffSummary, failures, formatTime, shortId } from '../status.js';
+import { allows, countByState, definitionOf, diffSummary, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { DispatchForm } from '../components/DispatchForm.jsx';
 import { DEFAULT, jobApi, jobHref, withNamespace } from '../namespaces.js';
@@ -20,6 +20,8 @@ export function JobPage({ id, ns = DEFAULT }) {
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
   const [showJson, setShowJson] = useState(false);
+  // The submitted source (HCL), when the job was run from one; null shows the JSON.
+  const [submission, setSubmission] = useState(null);
   const path = (suffix = '') => jobApi(id, ns, suffix);
   useLive(
     () =>
@@ -28,8 +30,11 @@ export function JobPage({ id, ns = DEFAULT }) {
         get(path('/allocations')),
         get(withNamespace('/v1/jobs?prefix=' + encodeURIComponent(id + '/'), ns)),
         cluster.value ? get(path('/versions?diffs=true')) : null,
-      ]).then(([j, a, kids, v]) => {
+        // 404: no source kept (a YAML or JSON job, or one scaled or reverted since).
+        get(path('/submission')).catch(() => null),
+      ]).then(([j, a, kids, v, sub]) => {
         setJob(j);
+        setSubmission(sub);
         setAllocs(a);
         setChildren((kids || []).filter((k) => k.ParentID === id));
         setVersions(v?.Versions || []);
@@ -50,6 +55,7 @@ export function JobPage({ id, ns = DEFAULT }) {
   if (error && !job) return <Problem error={error} />;
   if (!job) return <p class="muted">Loading…</p>;
   const mayStop = allows(policy.value, 'stop');
+  const definition = definitionOf(job, submission);
   const counts = countByState(allocs);
   const running = allocs.filter((a) => a.ClientStatus === 'running');
   // Nomad's `job restart`: each running alloc's tasks restarted in place, one after another.
@@ -206,11 +212,15 @@ export function JobPage({ id, ns = DEFAULT }) {
       )}
       <h2>
         Definition{' '}
-        <button class="small" onClick={() => setShowJson(!showJson)}>
-          {showJson ? 'hide' : 'show JSON'}
+        <button class="small" data-testid="show-definition" onClick={() => setShowJson(!showJson)}>
+          {showJson ? 'hide' : 'show ' + definition.format}
         </button>
       </h2>
-      {showJson && <pre class="json" data-testid="job-json">{JSON.stringify(job, null, 2)}</pre>}
+      {showJson && (
+        <pre class="json" data-testid="job-definition" data-format={definition.format}>
+          {definition.text}
+        </pre>
+      )}
     </section>
   );
 }

@@ -1,9 +1,10 @@
 // Run a job: paste or load an HCL, YAML or JSON job file; the agent checks it and its problems
 // are listed with their field path (and line for HCL); a valid job runs and its page opens.
-// On a server (cluster mode) Plan shows first what running it would change, as `job plan`.
+// On a server (cluster mode) Plan shows first what running it would change, as `job plan`, and
+// a Run after it is refused if the job changed since (Nomad's EnforceIndex).
 import { useState } from 'preact/hooks';
 import { cluster, policy, send } from '../api.js';
-import { allows, jobFormat, planSummary, problemsOf } from '../status.js';
+import { allows, planSummary, problemsOf, registerRequest } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { jobApi, jobHref } from '../namespaces.js';
 
@@ -41,7 +42,9 @@ export function SubmitPage() {
     setProblems([]);
     setError(null);
     try {
-      const r = await send('POST', '/v1/jobs', text, jobFormat(text));
+      // After a Plan: run what was planned, and only if the job is still as planned.
+      const req = registerRequest(text, plan);
+      const r = await send('POST', '/v1/jobs', req.body, req.type);
       location.hash = jobHref(r.JobID, r.Namespace);
     } catch (e) {
       if (e.status === 400 || e.status === 409) setProblems(problemsOf(e.body));

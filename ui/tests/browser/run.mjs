@@ -232,6 +232,26 @@ async function submitFromUi(page, agent, text) {
       });
     });
 
+    await test('the definition shows the HCL a job was run from, and the JSON of a YAML job', async () => {
+      const hcl = LOG_JOB.replace('"ticker"', '"sourced"').replace('type = "service"', 'type = "service" # kept as written');
+      await submitFromUi(page, agent, hcl);
+      await page.waitForURL(/#\/job\/sourced$/);
+      await page.locator('[data-testid=show-definition]').click();
+      const shown = page.locator('[data-testid=job-definition]');
+      if ((await shown.getAttribute('data-format')) !== 'HCL') throw new Error('format: ' + (await shown.getAttribute('data-format')));
+      if ((await shown.textContent()) !== hcl) throw new Error('not the submitted text: ' + (await shown.textContent()).slice(0, 200));
+      await page.screenshot({ path: `${shots}/job-definition-hcl.png`, fullPage: true });
+      const sub = await fetch(agent.base + '/v1/job/sourced/submission').then((r) => r.json());
+      if (sub.Format !== 'hcl2' || sub.Source !== hcl) throw new Error('submission: ' + JSON.stringify(sub).slice(0, 200));
+      await fetch(agent.base + '/v1/job/sourced?purge=true', { method: 'DELETE' });
+      await submitFromUi(page, agent, 'job:\n  id: yamled\n  type: batch\n  groups:\n    - name: g\n      tasks:\n        - name: t\n          driver: raw_exec\n          config: {command: /bin/true}\n');
+      await page.waitForURL(/#\/job\/yamled$/);
+      await page.locator('[data-testid=show-definition]').click();
+      if ((await shown.getAttribute('data-format')) !== 'JSON') throw new Error('a YAML job shows ' + (await shown.getAttribute('data-format')));
+      if (!/"ID": "yamled"/.test(await shown.textContent())) throw new Error('JSON: ' + (await shown.textContent()).slice(0, 200));
+      await fetch(agent.base + '/v1/job/yamled?purge=true', { method: 'DELETE' });
+    });
+
     await test('a failing task shows its reason', async () => {
       await submitFromUi(page, agent, FAILING_JOB);
       await page.waitForURL(/#\/job\/broken$/);
@@ -550,6 +570,36 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       if (!/Dimension "memory" exhausted/.test(failed)) throw new Error('plan failure: ' + failed);
       const none = await fetch(server.base + '/v1/job/planned');
       if (none.status !== 404) throw new Error('a plan wrote the job: ' + none.status);
+    });
+
+    await test('Run after a Plan is refused when someone changed the job in between, with the server saying so; planned again it runs', async () => {
+      const job = LOG_JOB.replace('"ticker"', '"raced"');
+      const first = await fetch(server.base + '/v1/jobs', { method: 'POST', body: job });
+      if (!first.ok) throw new Error('first submit: ' + (await first.text()));
+      await page.goto(server.base + '/ui/#/submit');
+      const mine = job.replace('memory = 32', 'memory = 48');
+      await page.locator('[data-testid=job-text]').fill(mine);
+      await page.locator('[data-testid=plan-job]').click();
+      await page.locator('[data-testid=plan]').waitFor();
+      // Someone else changes the job after the plan.
+      const theirs = await fetch(server.base + '/v1/jobs', { method: 'POST', body: job.replace('memory = 32', 'memory = 40') });
+      if (!theirs.ok) throw new Error('their change: ' + (await theirs.text()));
+      await page.locator('[data-testid=run-job]').click();
+      const refused = await until('the refusal to show', async () => textOf(page, '[data-testid=problems]'));
+      if (!/Enforcing job modify index \d+: job exists with conflicting job modify index/.test(refused)) throw new Error('refusal: ' + refused);
+      const now = await fetch(server.base + '/v1/job/raced').then((r) => r.json());
+      if (now.TaskGroups[0].Tasks[0].Resources.MemoryMB !== 40) throw new Error('the refused run changed the job');
+      await page.screenshot({ path: `${shots}/cluster-plan-refused.png`, fullPage: true });
+      await page.locator('[data-testid=plan-job]').click();
+      await page.locator('[data-testid=plan]').waitFor();
+      await page.locator('[data-testid=run-job]').click();
+      await page.waitForURL(/#\/job\/raced$/);
+      await until('memory 48 stored', async () => (await fetch(server.base + '/v1/job/raced').then((r) => r.json())).TaskGroups[0].Tasks[0].Resources.MemoryMB === 48, 20000);
+      // Run from HCL after a plan: the job page shows the HCL.
+      await page.locator('[data-testid=show-definition]').click();
+      const shown = page.locator('[data-testid=job-definition]');
+      await until('the HCL definition', async () => (await shown.getAttribute('data-format')) === 'HCL' && (await shown.textContent()) === mine, 10000);
+      await fetch(server.base + '/v1/job/raced?purge=true', { method: 'DELETE' });
     });
 
     await test('a server refuses a name it does not answer to and a cross-origin write', async () => {

@@ -1,7 +1,7 @@
 // What the pages compute: alloc counts, failure reasons, token permissions, job formats,
 // parse problems and dispatch meta.
 import { describe, expect, it } from 'vitest';
-import { allocsByJob, allows, base64Utf8, countByState, diffSummary, failures, jobFormat, parseDuration, parseMeta, planSummary, problemsOf, taskReason } from '../../src/status.js';
+import { allocsByJob, allows, base64Utf8, countByState, definitionOf, diffSummary, failures, jobFormat, parseDuration, parseMeta, planSummary, problemsOf, registerRequest, taskReason } from '../../src/status.js';
 import { LogBuffer } from '../../src/logbuffer.js';
 
 describe('countByState', () => {
@@ -178,5 +178,39 @@ describe('planSummary', () => {
 describe('planSummary of a new job', () => {
   it('shows Job Modify Index 0, as the CLI does, where the server says -1 (no job yet)', () => {
     expect(planSummary({ JobModifyIndex: -1 }).jobModifyIndex).toBe(0);
+  });
+});
+
+describe('run after a plan', () => {
+  const hcl = 'job "web" {\n  group "g" {}\n}\n';
+  it('without a plan, Run sends the file as it is', () => {
+    expect(registerRequest(hcl, null)).toEqual({ body: hcl, type: 'application/hcl' });
+  });
+  it("after a plan, Run sends the planned job with the plan's JobModifyIndex enforced and the HCL as its submission", () => {
+    const req = registerRequest(hcl, { job: { ID: 'web' }, jobModifyIndex: 42 });
+    expect(req.type).toBe('application/json');
+    const body = JSON.parse(req.body);
+    expect(body.Job).toEqual({ ID: 'web' });
+    expect(body.EnforceIndex).toBe(true);
+    expect(body.JobModifyIndex).toBe(42);
+    expect(body.Submission).toEqual({ Source: hcl, Format: 'hcl2', Variables: '', VariableFlags: {} });
+  });
+  it('a new job planned has index 0: Run registers it only if it still does not exist', () => {
+    expect(JSON.parse(registerRequest('job:\n  id: x\n', { job: { ID: 'x' }, jobModifyIndex: 0 }).body)).toEqual({
+      Job: { ID: 'x' },
+      EnforceIndex: true,
+      JobModifyIndex: 0,
+    });
+  });
+});
+
+describe('the job definition', () => {
+  const job = { ID: 'web', Type: 'service' };
+  it('shows the submitted HCL when there is one', () => {
+    expect(definitionOf(job, { Source: 'job "web" {}', Format: 'hcl2' })).toEqual({ format: 'HCL', text: 'job "web" {}' });
+  });
+  it('shows the JSON otherwise', () => {
+    expect(definitionOf(job, null)).toEqual({ format: 'JSON', text: JSON.stringify(job, null, 2) });
+    expect(definitionOf(job, { Source: '{}', Format: 'json' }).format).toBe('JSON');
   });
 });

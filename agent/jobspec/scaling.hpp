@@ -1,0 +1,69 @@
+// A group's scaling bounds at work after the job is stored (docs/jobspec.md, "scaling"): the
+// count `job scale` may set, and the policies Nomad's /v1/scaling/policies lists. Pure
+// functions on the job JSON (jobspec::to_json) that the agent and the server both store.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drover/common/result.hpp"
+
+namespace drover::jobspec {
+
+// The job with group `group`'s count set to `count`; `group` may be empty when the job has
+// one group. Refused (Invalid, 400): a negative count, a count outside the group's scaling
+// bounds (Nomad's words: "group count was greater than scaling policy maximum: 11 > 10"), a
+// system or sysbatch job; an unknown group is NotFound.
+Result<nlohmann::json> scaled_job(const nlohmann::json& job, const std::string& group,
+                                  int64_t count);
+
+// Nomad's ScalingRequest body of POST /v1/job/:id/scale: {Count, Target: {Group}}; the
+// agent and the server read it alike. Refused with the field's name.
+struct ScaleRequest {
+  std::string group;  // "" : the job's only group
+  int64_t count = 0;
+};
+Result<ScaleRequest> scale_request_from_json(const nlohmann::json& body);
+
+// One alloc of the job that is wanted (desired status run), for scale_status.
+struct ScaleStatusAlloc {
+  std::string group;
+  bool running = false;
+  std::optional<bool> healthy;  // its deployment health, once decided
+};
+
+// Nomad's JobScaleStatus (GET /v1/job/:id/scale): {JobID, Namespace, JobModifyIndex,
+// JobStopped, TaskGroups: {name: {Desired, Placed, Running, Healthy, Unhealthy, Events}}}.
+nlohmann::json scale_status(const nlohmann::json& job, const std::string& ns,
+                            uint64_t modify_index, bool stopped,
+                            const std::vector<ScaleStatusAlloc>& allocs);
+
+// A policy's ID: the same for the same namespace, job and group on every server and after
+// every restart (Nomad makes one at registration; drover stores none).
+std::string scaling_policy_id(const std::string& ns, const std::string& job,
+                              const std::string& group);
+
+// A stored job as the policy lists see it.
+struct StoredJob {
+  const nlohmann::json* job;  // jobspec::to_json's shape
+  std::string ns;
+  uint64_t index = 0;  // its modify index (the server's version; 0 on the agent)
+  bool stopped = false;  // a stopped job's policies are listed disabled, as in Nomad
+};
+
+// Nomad's GET /v1/scaling/policies: a ScalingPolicyListStub {ID, Enabled, Type, Target
+// {Namespace, Job, Group}, CreateIndex, ModifyIndex} per group with a scaling block; `job`
+// (?job=, an id prefix) and `type` (?type=) narrow it when not empty.
+nlohmann::json scaling_policy_list(const std::vector<StoredJob>& jobs, std::string_view job,
+                                   std::string_view type);
+
+// Nomad's GET /v1/scaling/policy/:id: the stub plus Min, Max and Policy; null when no group
+// has that ID.
+nlohmann::json find_scaling_policy(const std::vector<StoredJob>& jobs, std::string_view id);
+
+}  // namespace drover::jobspec
