@@ -16,7 +16,8 @@ json what_runs(const json& job, const std::string& group) {
     if (g.value("Name", "") != group) continue;
     json mine = g;
     // The count and its scaling bounds say how many run, not what runs.
-    for (const char* k : {"Count", "Scaling", "Update", "Migrate", "Reschedule"}) mine.erase(k);
+    // (a group's reschedule block is "ReschedulePolicy", the job's "Reschedule": jobspec/job.cpp)
+    for (const char* k : {"Count", "Scaling", "Update", "Migrate", "ReschedulePolicy"}) mine.erase(k);
     out["Group"] = mine;
   }
   return out;

@@ -94,6 +94,15 @@ TEST(JobPlan, ANewTaskConfigIsADestructiveUpdateAndTheTaskDiffShowsIt) {
   EXPECT_NE(task.dump().find("/bin/false"), std::string::npos) << task.dump(2);
 }
 
+TEST(JobPlan, ANewGroupReschedulePolicyIsAnInPlaceUpdate) {
+  auto st = running(web(2));
+  std::string changed = web(2);
+  changed.replace(changed.find("      tasks:"), 0, "      reschedule: {attempts: 5, interval: 1h}\n");
+  auto plan = plan_job(st, kKeys, job(changed), kNow);
+  EXPECT_EQ(updates_of(plan)["InPlaceUpdate"], 2) << plan.dump(2);
+  EXPECT_EQ(updates_of(plan)["DestructiveUpdate"], 0);
+}
+
 TEST(JobPlan, AJobThatFitsNowhereReportsTheFailedGroupWithNomadsReasons) {
   ClusterState st;
   st.nodes["a"] = node("a");
