@@ -97,7 +97,7 @@ TEST(JobPlan, ANewTaskConfigIsADestructiveUpdateAndTheTaskDiffShowsIt) {
 TEST(JobPlan, ANewGroupReschedulePolicyIsAnInPlaceUpdate) {
   auto st = running(web(2));
   std::string changed = web(2);
-  changed.replace(changed.find("      tasks:"), 0, "      reschedule: {attempts: 5, interval: 1h}\n");
+  changed.replace(changed.find("      tasks:"), 0, "      reschedule: {attempts: 5, interval: 1h, unlimited: false}\n");
   auto plan = plan_job(st, kKeys, job(changed), kNow);
   EXPECT_EQ(updates_of(plan)["InPlaceUpdate"], 2) << plan.dump(2);
   EXPECT_EQ(updates_of(plan)["DestructiveUpdate"], 0);
