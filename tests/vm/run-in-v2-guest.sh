@@ -3,7 +3,7 @@
 # that drover's v2 code meets a real v2 kernel on hosts (CI's included) that boot v1 or hybrid.
 #
 #   tests/vm/run-in-v2-guest.sh [--cache DIR] [--timeout SECS] [--mem SIZE] [--cpus N] [--keep]
-#                               -- COMMAND [ARGS...]
+#                               [--stall-retries N] -- COMMAND [ARGS...]
 #
 # The guest boots Debian's linux-image-amd64 kernel with cgroup_no_v1=all and a small
 # initramfs made here from busybox-static and the kernel's own virtio, 9p and overlay modules
@@ -15,8 +15,14 @@
 # environment; its stdout and stderr come back here, and this script exits with its status.
 #
 # Exit 125: the guest could not be made or did not boot (the reason and the console's last
-# lines on stderr). Exit 124: --timeout (default 1200 s, boot included) ran out.
-# The boot and run times are reported on stderr.
+# lines on stderr). Exit 124: --timeout (default 1200 s, boot and every attempt included) ran
+# out. The boot and run times are reported on stderr.
+#
+# A guest whose kernel stalls (an RCU stall on its console: a vCPU that stopped running, seen
+# under TCG, where one emulated CPU can halt and miss every wake-up after it) can do nothing
+# more: the script stops it at once, says so with the console's last lines, and runs the
+# command again in a fresh guest, at most --stall-retries times (default 1). The first
+# attempt's output stays in the log above the second's.
 #
 # Acceleration (DROVER_VM_ACCEL: auto, kvm or tcg): auto uses KVM only where the kvm_intel or
 # kvm_amd module drives /dev/kvm, TCG (emulation) otherwise. On CI's machines /dev/kvm is
@@ -37,6 +43,7 @@ TIMEOUT=1200
 MEM=3G
 CPUS=$(nproc)
 KEEP=0
+STALL_RETRIES=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --cache) CACHE=$2; shift 2 ;;
@@ -44,6 +51,7 @@ while [ $# -gt 0 ]; do
     --mem) MEM=$2; shift 2 ;;
     --cpus) CPUS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --stall-retries) STALL_RETRIES=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     --) shift; break ;;
     *) fail "unknown option $1 (put -- before the command)" ;;
@@ -173,9 +181,11 @@ case "$ACCEL" in
 esac
 
 # quiet boot; panic=-1 and -no-reboot turn a panic into qemu exiting; cgroup_no_v1=all leaves
-# every controller to cgroup2; the rest trims what an emulated boot would wait on.
+# every controller to cgroup2; the rest trims what an emulated boot would wait on. nohz=off
+# keeps each CPU's tick while it idles: under TCG a halted vCPU has missed a wake-up (on CI:
+# CPU 0 never ran again, its runnable tasks with it); with a tick it looks again 4 ms later.
 APPEND="console=ttyS0 quiet loglevel=4 panic=-1 oops=panic cgroup_no_v1=all random.trust_cpu=on"
-APPEND+=" mitigations=off nowatchdog i8042.noaux i8042.nokbd"
+APPEND+=" mitigations=off nowatchdog i8042.noaux i8042.nokbd nohz=off"
 START=$(date +%s.%N)
 launch_qemu() {
   : >"$RUN/console.log"
@@ -189,74 +199,111 @@ launch_qemu() {
     </dev/null >"$RUN/qemu.log" 2>&1 &
   QEMU_PID=$!
 }
-launch_qemu
-ATTEMPT=1
-
 elapsed() { echo "$(date +%s.%N) $START" | awk '{ printf "%.1f", $1 - $2 }'; }
 console_tail() {
   echo "run-in-v2-guest: last lines of the guest console and qemu:" >&2
   tail -n 30 "$RUN/console.log" "$RUN/qemu.log" >&2 2>/dev/null || true
 }
 timed_out() { awk -v now="$(elapsed)" -v limit="$TIMEOUT" 'BEGIN { exit !(now >= limit) }'; }
+# The kernel's RCU stall report: a CPU or the grace-period kthread has not run for 21 s (the
+# kernel's default). In a guest that has the machine to itself this is not a slow machine, it
+# is a wedged one: the CI runs that showed it printed a report every minute until the limit.
+stalled() { grep -Eq 'rcu: INFO: rcu_[a-z]+ (self-)?detected stall|kthread starved for' "$RUN/console.log" 2>/dev/null; }
+stop_qemu() {
+  kill "$QEMU_PID" 2>/dev/null || true
+  wait "$QEMU_PID" 2>/dev/null || true
+  QEMU_PID=
+}
+# Names the tests a ctest inside had started and not finished.
+still_running() {
+  awk '$1 == "Start" { sub(":", "", $2); running[$2] = $3 }
+       $2 == "Test" { n = $3; sub("#", "", n); sub(":", "", n); delete running[n] }
+       END { for (n in running) print "run-in-v2-guest: still running: " running[n] }' \
+    "$RUN/stdout" >&2 2>/dev/null || true
+}
 
-while [ ! -e "$RUN/booted" ]; do
-  if ! kill -0 "$QEMU_PID" 2>/dev/null; then
-    qemu_rc=0
-    wait "$QEMU_PID" 2>/dev/null || qemu_rc=$?
-    QEMU_PID=
-    reason=$(cat "$RUN/failed" 2>/dev/null || true)
-    # qemu itself crashing under TCG before the guest printed a line (seen once in many
-    # runs: a segfault 2 s in) says nothing about drover: start it again, at most twice.
-    if [ "$qemu_rc" -gt 128 ] && [ -z "$reason" ] && [ ! -s "$RUN/console.log" ] && [ "$ATTEMPT" -lt 3 ]; then
-      echo "run-in-v2-guest: qemu died (exit $qemu_rc) before the guest's console came up; starting it again" >&2
-      tail -n 5 "$RUN/qemu.log" >&2 2>/dev/null || true
-      ATTEMPT=$((ATTEMPT + 1))
-      launch_qemu
-      continue
+# One attempt: boot, run, wait. Sets OUTCOME to done (the command's status is in $RUN/rc, or
+# the guest stopped without one), stalled, or timeout; exits here on a guest that cannot boot.
+run_attempt() {
+  rm -f "$RUN/booted" "$RUN/rc" "$RUN/failed"
+  local began
+  began=$(elapsed)
+  : > "$RUN/stdout"
+  : > "$RUN/stderr"
+  launch_qemu
+  local crashes=0
+  while [ ! -e "$RUN/booted" ]; do
+    if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+      local qemu_rc=0
+      wait "$QEMU_PID" 2>/dev/null || qemu_rc=$?
+      QEMU_PID=
+      local reason
+      reason=$(cat "$RUN/failed" 2>/dev/null || true)
+      # qemu itself crashing under TCG before the guest printed a line (seen once in many
+      # runs: a segfault 2 s in) says nothing about drover: start it again, at most twice.
+      if [ "$qemu_rc" -gt 128 ] && [ -z "$reason" ] && [ ! -s "$RUN/console.log" ] && [ "$crashes" -lt 2 ]; then
+        echo "run-in-v2-guest: qemu died (exit $qemu_rc) before the guest's console came up; starting it again" >&2
+        tail -n 5 "$RUN/qemu.log" >&2 2>/dev/null || true
+        crashes=$((crashes + 1))
+        launch_qemu
+        continue
+      fi
+      # A kernel that dies before its console is up (a triple fault, too little memory) ends
+      # qemu (-no-reboot) with status 0 and nothing on the console.
+      [ -n "$reason" ] || [ -s "$RUN/console.log" ] || reason="no console output: the kernel stopped before its console came up"
+      echo "run-in-v2-guest: the guest stopped before it booted (accel $ACCEL, qemu exit $qemu_rc): $reason" >&2
+      console_tail
+      exit 125
     fi
-    # A kernel that dies before its console is up (a triple fault, too little memory) ends
-    # qemu (-no-reboot) with status 0 and nothing on the console.
-    [ -n "$reason" ] || [ -s "$RUN/console.log" ] || reason="no console output: the kernel stopped before its console came up"
-    echo "run-in-v2-guest: the guest stopped before it booted (accel $ACCEL, qemu exit $qemu_rc): $reason" >&2
-    console_tail
+    if stalled; then stop_qemu; OUTCOME=stalled; return; fi
+    if timed_out; then
+      echo "run-in-v2-guest: the guest did not boot within ${TIMEOUT}s (accel $ACCEL)" >&2
+      console_tail
+      exit 124
+    fi
+    sleep 0.1
+  done
+  BOOT_S=$(elapsed)
+  echo "run-in-v2-guest: booted $KVER with $ACCEL in $(echo "$BOOT_S $began" | awk '{ printf "%.1f", $1 - $2 }')s" >&2
+
+  tail -n +1 -s 0.2 -F --pid="$QEMU_PID" "$RUN/stdout" 2>/dev/null &
+  TAIL_PIDS+=($!)
+  tail -n +1 -s 0.2 -F --pid="$QEMU_PID" "$RUN/stderr" >&2 2>/dev/null &
+  TAIL_PIDS+=($!)
+
+  OUTCOME=done
+  while kill -0 "$QEMU_PID" 2>/dev/null; do
+    if stalled; then OUTCOME=stalled; stop_qemu; break; fi
+    if timed_out; then OUTCOME=timeout; stop_qemu; break; fi
+    sleep 0.5
+  done
+  [ -z "$QEMU_PID" ] || { wait "$QEMU_PID" 2>/dev/null || true; QEMU_PID=; }
+  wait "${TAIL_PIDS[@]}" 2>/dev/null || true
+  TAIL_PIDS=()
+}
+
+ATTEMPT=1
+while :; do
+  run_attempt
+  [ "$OUTCOME" = stalled ] || break
+  echo "run-in-v2-guest: the guest's kernel stalled $(elapsed)s in (attempt $ATTEMPT; an RCU stall on its console: a vCPU stopped running, a fault of the emulated machine, not of the command)" >&2
+  still_running
+  console_tail
+  if [ "$ATTEMPT" -gt "$STALL_RETRIES" ]; then
+    echo "run-in-v2-guest: no attempts left (--stall-retries $STALL_RETRIES)" >&2
     exit 125
   fi
-  if timed_out; then
-    echo "run-in-v2-guest: the guest did not boot within ${TIMEOUT}s (accel $ACCEL)" >&2
-    console_tail
-    exit 124
-  fi
-  sleep 0.1
+  ATTEMPT=$((ATTEMPT + 1))
+  echo "run-in-v2-guest: ---- running the command again in a fresh guest (attempt $ATTEMPT) ----" >&2
 done
-BOOT_S=$(elapsed)
-echo "run-in-v2-guest: booted $KVER with $ACCEL in ${BOOT_S}s" >&2
-
-tail -n +1 -s 0.2 -F --pid="$QEMU_PID" "$RUN/stdout" 2>/dev/null &
-TAIL_PIDS+=($!)
-tail -n +1 -s 0.2 -F --pid="$QEMU_PID" "$RUN/stderr" >&2 2>/dev/null &
-TAIL_PIDS+=($!)
-
-TIMED_OUT=0
-while kill -0 "$QEMU_PID" 2>/dev/null; do
-  if timed_out; then TIMED_OUT=1; kill "$QEMU_PID" 2>/dev/null || true; break; fi
-  sleep 0.5
-done
-wait "$QEMU_PID" 2>/dev/null || true
-QEMU_PID=
-wait "${TAIL_PIDS[@]}" 2>/dev/null || true
-TAIL_PIDS=()
 
 TOTAL_S=$(elapsed)
 echo "run-in-v2-guest: the command ran $(echo "$TOTAL_S $BOOT_S" | awk '{ printf "%.1f", $1 - $2 }')s" \
   "after boot, ${TOTAL_S}s in all" >&2
 if [ -s "$RUN/rc" ]; then exit "$(cat "$RUN/rc")"; fi
-if [ "$TIMED_OUT" = 1 ]; then
+if [ "$OUTCOME" = timeout ]; then
   echo "run-in-v2-guest: timed out after ${TIMEOUT}s" >&2
-  # A ctest inside: name the tests it had started and not finished, the ones that hung.
-  awk '$1 == "Start" { sub(":", "", $2); running[$2] = $3 }
-       $2 == "Test" { n = $3; sub("#", "", n); sub(":", "", n); delete running[n] }
-       END { for (n in running) print "run-in-v2-guest: still running at the timeout: " running[n] }' \
-    "$RUN/stdout" >&2 2>/dev/null || true
+  still_running
   console_tail
   exit 124
 fi
