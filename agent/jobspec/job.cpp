@@ -3,11 +3,206 @@
 #include "jobspec/job.hpp"
 
 #include "drover/common/encoding.hpp"
+#include "jobspec/json_fields.hpp"
 #include "jobspec/template_block.hpp"
 
 namespace drover::jobspec {
 
 using nlohmann::json;
+
+// The fields of each struct, once for writing and reading (json_fields.hpp). Sub-structs,
+// lists and fields whose JSON is shaped otherwise are written out by the functions below.
+static void fields(Of<UpdateStrategy> auto& u, auto& io) {
+  io("HealthCheck", u.health_check);
+  io("MinHealthyTime", u.min_healthy_time);
+  io("HealthyDeadline", u.healthy_deadline);
+  io("MaxParallel", u.max_parallel);
+  io("Stagger", u.stagger);
+  io("Canary", u.canary);
+  io("AutoRevert", u.auto_revert);
+  io("AutoPromote", u.auto_promote);
+  io("ProgressDeadline", u.progress_deadline);
+}
+static void fields(Of<RestartPolicy> auto& r, auto& io) {
+  io("Attempts", r.attempts);
+  io("Interval", r.interval);
+  io("Delay", r.delay);
+  io("Mode", r.mode);
+}
+static void fields(Of<ReschedulePolicy> auto& r, auto& io) {
+  io("Attempts", r.attempts);
+  io("Interval", r.interval);
+  io("Delay", r.delay);
+  io("DelayFunction", r.delay_function);
+  io("MaxDelay", r.max_delay);
+  io("Unlimited", r.unlimited);
+}
+static void fields(Of<MigrateStrategy> auto& m, auto& io) {
+  io("MaxParallel", m.max_parallel);
+  io("HealthCheck", m.health_check);
+  io("MinHealthyTime", m.min_healthy_time);
+  io("HealthyDeadline", m.healthy_deadline);
+}
+// Nomad's group ScalingPolicy shape; the Target it names is the group itself, filled in
+// where the policy is listed (jobspec/scaling.hpp).
+static void fields(Of<Scaling> auto& s, auto& io) {
+  io("Type", s.type);
+  io("Enabled", s.enabled);
+  io("Min", s.min);
+  io("Max", s.max);
+  io("Policy", s.policy);
+}
+static void fields(Of<CheckRestart> auto& c, auto& io) {
+  io("Limit", c.limit);
+  io("Grace", c.grace);
+  io("IgnoreWarnings", c.ignore_warnings);
+}
+// Nomad's NetworkResource port: {Label, Value, To, HostNetwork}.
+static void fields(Of<Port> auto& p, auto& io) {
+  io("Label", p.label);
+  io("Value", p.value);
+  io("To", p.to);
+  io("HostNetwork", p.host_network);
+}
+static void fields(Of<Network> auto& n, auto& io) {
+  io("Mode", n.mode);
+  io("MBits", n.mbits);
+}
+static void fields(Of<Check> auto& c, auto& io) {
+  io("Name", c.name);
+  io("Type", c.type);
+  io("Path", c.path);
+  io("Method", c.method);
+  io("Protocol", c.protocol);
+  io("Header", c.header);
+  io("PortLabel", c.port);
+  io("Command", c.command);
+  io("Args", c.args);
+  io("Interval", c.interval);
+  io("Timeout", c.timeout);
+}
+static void fields(Of<Service> auto& s, auto& io) {
+  io("Name", s.name);
+  io("PortLabel", s.port);
+  io("Address", s.address);
+  io("Provider", s.provider);
+  io("AddressMode", s.address_mode);
+  io("Tags", s.tags);
+}
+static void fields(Of<Parameterized> auto& p, auto& io) {
+  io("Payload", p.payload);
+  io("MetaRequired", p.meta_required);
+  io("MetaOptional", p.meta_optional);
+}
+static void fields(Of<DeviceRequest> auto& d, auto& io) {
+  io("Name", d.name);
+  io("Count", d.count);
+}
+static void fields(Of<Resources> auto& r, auto& io) {
+  io("CPU", r.cpu_mhz);
+  io("Cores", r.cores);
+  io("MemoryMB", r.memory_mb);
+  io("MemoryMaxMB", r.memory_max_mb);
+  io("Pids", r.pids);
+}
+static void fields(Of<LogConfig> auto& l, auto& io) {
+  io("MaxFiles", l.max_files);
+  io("MaxFileSizeMB", l.max_file_size_mb);
+  io("Disabled", l.disabled);
+}
+static void fields(Of<Lifecycle> auto& l, auto& io) {
+  io("Hook", l.hook);
+  io("Sidecar", l.sidecar);
+}
+// Nomad's TaskArtifact names.
+static void fields(Of<Artifact> auto& a, auto& io) {
+  io("GetterSource", a.source);
+  io("GetterOptions", a.options);
+  io("GetterHeaders", a.headers);
+  io("GetterMode", a.mode);
+  io("RelativeDest", a.destination);
+  io("Chown", a.chown);
+}
+static void fields(Of<VolumeMount> auto& m, auto& io) {
+  io("Volume", m.volume);
+  io("Destination", m.destination);
+  io("ReadOnly", m.read_only);
+  io("PropagationMode", m.propagation_mode);
+}
+static void fields(Of<VolumeRequest> auto& v, auto& io) {
+  io("Name", v.name);
+  io("Type", v.type);
+  io("Source", v.source);
+  io("ReadOnly", v.read_only);
+}
+// Nomad's shape: EphemeralDisk with SizeMB.
+static void fields(Of<EphemeralDisk> auto& e, auto& io) {
+  io("SizeMB", e.size_mb);
+  io("Sticky", e.sticky);
+  io("Migrate", e.migrate);
+}
+// A task's and a group's plain fields; their sub-blocks are written out below.
+static void fields(Of<Task> auto& t, auto& io) {
+  io("Name", t.name);
+  io("Driver", t.driver);
+  io("User", t.user);
+  io("Config", t.config);
+  io("Env", t.env);
+  io("KillTimeout", t.kill_timeout);
+  io("KillSignal", t.kill_signal);
+  io("Leader", t.leader);
+  io("Meta", t.meta);
+  io("ShutdownDelay", t.shutdown_delay);
+}
+// Placement in Nomad's {LTarget, Operand, RTarget} shapes.
+static void fields(Of<Constraint> auto& c, auto& io) {
+  io("LTarget", c.attribute);
+  io("Operand", c.op);
+  io("RTarget", c.value);
+}
+static void fields(Of<Affinity> auto& a, auto& io) {
+  io("LTarget", a.attribute);
+  io("Operand", a.op);
+  io("RTarget", a.value);
+  io("Weight", a.weight);
+}
+static void fields(Of<SpreadTarget> auto& t, auto& io) {
+  io("Value", t.value);
+  io("Percent", t.percent);
+}
+static void fields(Of<Spread> auto& s, auto& io) {
+  io("Attribute", s.attribute);
+  io("Weight", s.weight);
+}
+static void fields(Of<DispatchPayload> auto& d, auto& io) { io("File", d.file); }
+static void fields(Of<Identity> auto& i, auto& io) {
+  io("Env", i.env);
+  io("File", i.file);
+}
+// Nomad's PeriodicConfig; its Spec / Specs are written out below.
+static void fields(Of<Periodic> auto& p, auto& io) {
+  io("Enabled", p.enabled);
+  io("ProhibitOverlap", p.prohibit_overlap);
+  io("TimeZone", p.time_zone);
+}
+static void fields(Of<Job> auto& job, auto& io) {
+  io("ID", job.id);
+  io("Name", job.name);
+  io("Datacenters", job.datacenters);
+  io("Priority", job.priority);
+  io("Meta", job.meta);
+  io("Region", job.region);
+  io("Namespace", job.namespace_name);
+  io("NodePool", job.node_pool);
+  io("ParentID", job.parent_id);
+  io("Dispatched", job.dispatched);
+}
+static void fields(Of<TaskGroup> auto& g, auto& io) {
+  io("Name", g.name);
+  io("Count", g.count);
+  io("Meta", g.meta);
+  io("ShutdownDelay", g.shutdown_delay);
+}
 
 const char* to_string(JobType type) {
   switch (type) {
@@ -32,12 +227,6 @@ std::optional<JobType> job_type_from_string(std::string_view s) {
 }
 
 namespace {
-
-std::int64_t ns(Duration d) { return d.count(); }
-Duration duration_at(const json& j, const char* key, Duration fallback) {
-  if (!j.contains(key) || j.at(key).is_null()) return fallback;
-  return Duration(j.at(key).get<std::int64_t>());
-}
 
 template <typename T>
 T value_at(const json& j, const char* key, T fallback) {
@@ -68,208 +257,83 @@ json constraints_from_json(const json& constraints) {
   return out;
 }
 
-json update_to_json(const std::optional<UpdateStrategy>& u) {
-  if (!u) return nullptr;
-  return {{"HealthCheck", u->health_check},
-          {"MinHealthyTime", ns(u->min_healthy_time)},
-          {"HealthyDeadline", ns(u->healthy_deadline)},
-          {"MaxParallel", u->max_parallel},
-          {"Stagger", ns(u->stagger)},
-          {"Canary", u->canary},
-          {"AutoRevert", u->auto_revert},
-          {"AutoPromote", u->auto_promote},
-          {"ProgressDeadline", ns(u->progress_deadline)}};
+// An optional block: null when unset, and unset when null.
+template <typename T>
+json optional_to_json(const std::optional<T>& v) {
+  return v ? write_fields(*v) : json(nullptr);
 }
-
-std::optional<UpdateStrategy> update_from_json(const json& j) {
+template <typename T>
+std::optional<T> optional_from_json(const json& j) {
   if (j.is_null()) return std::nullopt;
-  UpdateStrategy u;
-  u.health_check = value_at(j, "HealthCheck", u.health_check);
-  u.min_healthy_time = duration_at(j, "MinHealthyTime", u.min_healthy_time);
-  u.healthy_deadline = duration_at(j, "HealthyDeadline", u.healthy_deadline);
-  u.max_parallel = value_at(j, "MaxParallel", u.max_parallel);
-  u.stagger = duration_at(j, "Stagger", u.stagger);
-  u.canary = value_at(j, "Canary", u.canary);
-  u.auto_revert = value_at(j, "AutoRevert", u.auto_revert);
-  u.auto_promote = value_at(j, "AutoPromote", u.auto_promote);
-  u.progress_deadline = duration_at(j, "ProgressDeadline", u.progress_deadline);
-  return u;
+  return read_fields<T>(j);
 }
 
-// --- Placement (issue 17): Nomad's Constraints, Affinities and Spreads shapes. ---
-
-json placement_constraints_to_json(const std::vector<Constraint>& cs) {
+// A list of structs with fields: a JSON array each way; null reads as empty.
+template <typename T>
+json list_to_json(const std::vector<T>& list) {
   json out = json::array();
-  for (const auto& c : cs)
-    out.push_back({{"LTarget", c.attribute}, {"Operand", c.op}, {"RTarget", c.value}});
+  for (const auto& item : list) out.push_back(write_fields(item));
   return out;
 }
-
-json affinities_to_json(const std::vector<Affinity>& as) {
-  json out = json::array();
-  for (const auto& a : as)
-    out.push_back(
-        {{"LTarget", a.attribute}, {"Operand", a.op}, {"RTarget", a.value}, {"Weight", a.weight}});
+template <typename T>
+std::vector<T> list_from_json(const json& j) {
+  std::vector<T> out;
+  if (!j.is_array()) return out;
+  for (const auto& item : j) out.push_back(read_fields<T>(item));
   return out;
 }
-
-json spreads_to_json(const std::vector<Spread>& ss) {
-  json out = json::array();
-  for (const auto& s : ss) {
-    json targets = json::array();
-    for (const auto& t : s.targets) targets.push_back({{"Value", t.value}, {"Percent", t.percent}});
-    out.push_back({{"Attribute", s.attribute}, {"Weight", s.weight}, {"SpreadTarget", targets}});
-  }
-  return out;
+const json& at_or_null(const json& j, const char* key) {
+  static const json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
 }
 
 void placement_to_json(const Placement& p, json& out, bool spreads) {
-  out["Constraints"] = placement_constraints_to_json(p.constraints);
-  out["Affinities"] = affinities_to_json(p.affinities);
-  if (spreads) out["Spreads"] = spreads_to_json(p.spreads);
+  out["Constraints"] = list_to_json(p.constraints);
+  out["Affinities"] = list_to_json(p.affinities);
+  if (!spreads) return;
+  json list = json::array();
+  for (const auto& sp : p.spreads) {
+    json o = write_fields(sp);
+    o["SpreadTarget"] = list_to_json(sp.targets);
+    list.push_back(std::move(o));
+  }
+  out["Spreads"] = std::move(list);
 }
 
 Placement placement_from_json(const json& j) {
   Placement p;
-  if (j.contains("Constraints") && !j.at("Constraints").is_null())
-    for (const auto& c : j.at("Constraints"))
-      p.constraints.push_back({value_at<std::string>(c, "LTarget", ""),
-                               value_at<std::string>(c, "Operand", "="),
-                               value_at<std::string>(c, "RTarget", "")});
-  if (j.contains("Affinities") && !j.at("Affinities").is_null())
-    for (const auto& a : j.at("Affinities"))
-      p.affinities.push_back({value_at<std::string>(a, "LTarget", ""),
-                              value_at<std::string>(a, "Operand", "="),
-                              value_at<std::string>(a, "RTarget", ""), value_at(a, "Weight", 50)});
-  if (j.contains("Spreads") && !j.at("Spreads").is_null())
-    for (const auto& s : j.at("Spreads")) {
-      Spread sp;
-      sp.attribute = value_at<std::string>(s, "Attribute", "");
-      sp.weight = value_at(s, "Weight", 0);
-      if (s.contains("SpreadTarget") && !s.at("SpreadTarget").is_null())
-        for (const auto& t : s.at("SpreadTarget"))
-          sp.targets.push_back({value_at<std::string>(t, "Value", ""), value_at(t, "Percent", 0)});
-      p.spreads.push_back(std::move(sp));
-    }
+  p.constraints = list_from_json<Constraint>(at_or_null(j, "Constraints"));
+  p.affinities = list_from_json<Affinity>(at_or_null(j, "Affinities"));
+  const json& spreads = at_or_null(j, "Spreads");
+  for (const auto& s : spreads.is_array() ? spreads : json::array()) {
+    auto sp = read_fields<Spread>(s);
+    sp.targets = list_from_json<SpreadTarget>(at_or_null(s, "SpreadTarget"));
+    p.spreads.push_back(std::move(sp));
+  }
   return p;
 }
 
-json restart_to_json(const RestartPolicy& r) {
-  return {{"Attempts", r.attempts},
-          {"Interval", ns(r.interval)},
-          {"Delay", ns(r.delay)},
-          {"Mode", r.mode}};
-}
-
-RestartPolicy restart_from_json(const json& r, RestartPolicy base) {
-  base.attempts = value_at(r, "Attempts", base.attempts);
-  base.interval = duration_at(r, "Interval", base.interval);
-  base.delay = duration_at(r, "Delay", base.delay);
-  base.mode = value_at(r, "Mode", base.mode);
-  return base;
-}
-
-// --- end of placement ---
-
-json reschedule_to_json(const ReschedulePolicy& r) {
-  return {{"Attempts", r.attempts},      {"Interval", ns(r.interval)},
-          {"Delay", ns(r.delay)},        {"DelayFunction", r.delay_function},
-          {"MaxDelay", ns(r.max_delay)}, {"Unlimited", r.unlimited}};
-}
-
-std::optional<ReschedulePolicy> reschedule_from_json(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  ReschedulePolicy r;
-  r.attempts = value_at(j, "Attempts", r.attempts);
-  r.interval = duration_at(j, "Interval", r.interval);
-  r.delay = duration_at(j, "Delay", r.delay);
-  r.delay_function = value_at(j, "DelayFunction", r.delay_function);
-  r.max_delay = duration_at(j, "MaxDelay", r.max_delay);
-  r.unlimited = value_at(j, "Unlimited", r.unlimited);
-  return r;
-}
-
-json migrate_to_json(const MigrateStrategy& m) {
-  return {{"MaxParallel", m.max_parallel},
-          {"HealthCheck", m.health_check},
-          {"MinHealthyTime", ns(m.min_healthy_time)},
-          {"HealthyDeadline", ns(m.healthy_deadline)}};
-}
-
-std::optional<MigrateStrategy> migrate_from_json(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  MigrateStrategy m;
-  m.max_parallel = value_at(j, "MaxParallel", m.max_parallel);
-  m.health_check = value_at(j, "HealthCheck", m.health_check);
-  m.min_healthy_time = duration_at(j, "MinHealthyTime", m.min_healthy_time);
-  m.healthy_deadline = duration_at(j, "HealthyDeadline", m.healthy_deadline);
-  return m;
-}
-
-// Nomad's group ScalingPolicy shape; the Target it names is the group itself, filled in
-// where the policy is listed (jobspec/scaling.hpp).
-json scaling_to_json(const Scaling& s) {
-  return {{"Type", s.type}, {"Enabled", s.enabled}, {"Min", s.min}, {"Max", s.max},
-          {"Policy", s.policy}};
-}
-
-std::optional<Scaling> scaling_from_json(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  Scaling s;
-  s.type = value_at(j, "Type", s.type);
-  s.enabled = value_at(j, "Enabled", s.enabled);
-  s.min = value_at(j, "Min", s.min);
-  s.max = value_at(j, "Max", s.max);
-  if (j.contains("Policy")) s.policy = j.at("Policy");
-  return s;
-}
-
-json check_restart_to_json(const std::optional<CheckRestart>& c) {
-  if (!c) return nullptr;
-  return {{"Limit", c->limit}, {"Grace", ns(c->grace)}, {"IgnoreWarnings", c->ignore_warnings}};
-}
-
-// Networks in Nomad's NetworkResource shape: {Mode, MBits, ReservedPorts, DynamicPorts}, each
-// port {Label, Value, To, HostNetwork}.
+// Networks in Nomad's NetworkResource shape: {Mode, MBits, ReservedPorts, DynamicPorts}.
 json networks_to_json(const std::vector<Network>& networks) {
-  auto ports = [](const std::vector<Port>& list) {
-    json out = json::array();
-    for (const auto& p : list)
-      out.push_back(
-          {{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostNetwork", p.host_network}});
-    return out;
-  };
   json out = json::array();
-  for (const auto& n : networks)
-    out.push_back({{"Mode", n.mode},
-                   {"MBits", n.mbits},
-                   {"ReservedPorts", ports(n.reserved_ports)},
-                   {"DynamicPorts", ports(n.dynamic_ports)}});
+  for (const auto& n : networks) {
+    json o = write_fields(n);
+    o["ReservedPorts"] = list_to_json(n.reserved_ports);
+    o["DynamicPorts"] = list_to_json(n.dynamic_ports);
+    out.push_back(std::move(o));
+  }
   return out;
 }
 
 std::vector<Network> networks_from_json(const json& j) {
-  auto ports = [](const json& list) {
-    std::vector<Port> out;
-    if (list.is_null()) return out;
-    for (const auto& pj : list) {
-      Port p;
-      p.label = value_at(pj, "Label", p.label);
-      p.value = value_at(pj, "Value", p.value);
-      p.to = value_at(pj, "To", p.to);
-      p.host_network = value_at(pj, "HostNetwork", p.host_network);
-      out.push_back(std::move(p));
-    }
-    return out;
-  };
   std::vector<Network> out;
-  if (j.is_null()) return out;
+  if (!j.is_array()) return out;
   for (const auto& nj : j) {
-    Network n;
-    n.mode = value_at(nj, "Mode", n.mode);
-    n.mbits = value_at(nj, "MBits", n.mbits);
-    if (nj.contains("ReservedPorts")) n.reserved_ports = ports(nj.at("ReservedPorts"));
-    if (nj.contains("DynamicPorts")) n.dynamic_ports = ports(nj.at("DynamicPorts"));
+    auto n = read_fields<Network>(nj);
+    n.reserved_ports = list_from_json<Port>(at_or_null(nj, "ReservedPorts"));
+    n.dynamic_ports = list_from_json<Port>(at_or_null(nj, "DynamicPorts"));
     out.push_back(std::move(n));
   }
   return out;
@@ -280,63 +344,27 @@ json services_to_json(const std::vector<Service>& services) {
   for (const auto& s : services) {
     json checks = json::array();
     for (const auto& c : s.checks) {
-      checks.push_back({{"Name", c.name},
-                        {"Type", c.type},
-                        {"Path", c.path},
-                        {"Method", c.method},
-                        {"Protocol", c.protocol},
-                        {"Header", c.header},
-                        {"PortLabel", c.port},
-                        {"Command", c.command},
-                        {"Args", c.args},
-                        {"Interval", ns(c.interval)},
-                        {"Timeout", ns(c.timeout)},
-                        {"CheckRestart", check_restart_to_json(c.check_restart)}});
+      json o = write_fields(c);
+      o["CheckRestart"] = optional_to_json(c.check_restart);
+      checks.push_back(std::move(o));
     }
-    out.push_back({{"Name", s.name},
-                   {"PortLabel", s.port},
-                   {"Address", s.address},
-                   {"Provider", s.provider},
-                   {"AddressMode", s.address_mode},
-                   {"Tags", s.tags},
-                   {"Checks", checks}});
+    json o = write_fields(s);
+    o["Checks"] = std::move(checks);
+    out.push_back(std::move(o));
   }
   return out;
 }
 
 std::vector<Service> services_from_json(const json& j) {
   std::vector<Service> out;
-  if (j.is_null()) return out;
+  if (!j.is_array()) return out;
   for (const auto& sj : j) {
-    Service s;
-    s.name = value_at(sj, "Name", s.name);
-    s.port = value_at(sj, "PortLabel", s.port);
-    s.address = value_at(sj, "Address", s.address);
-    s.provider = value_at(sj, "Provider", s.provider);
-    s.address_mode = value_at(sj, "AddressMode", s.address_mode);
-    s.tags = value_at(sj, "Tags", s.tags);
-    if (sj.contains("Checks") && !sj.at("Checks").is_null()) {
-      for (const auto& cj : sj.at("Checks")) {
-        Check c;
-        c.name = value_at(cj, "Name", c.name);
-        c.type = value_at(cj, "Type", c.type);
-        c.path = value_at(cj, "Path", c.path);
-        c.method = value_at(cj, "Method", c.method);
-        c.protocol = value_at(cj, "Protocol", c.protocol);
-        c.header = value_at(cj, "Header", c.header);
-        c.port = value_at(cj, "PortLabel", c.port);
-        c.command = value_at(cj, "Command", c.command);
-        c.args = value_at(cj, "Args", c.args);
-        c.interval = duration_at(cj, "Interval", c.interval);
-        c.timeout = duration_at(cj, "Timeout", c.timeout);
-        if (cj.contains("CheckRestart") && !cj.at("CheckRestart").is_null()) {
-          const json& r = cj.at("CheckRestart");
-          CheckRestart cr;
-          cr.limit = value_at(r, "Limit", cr.limit);
-          cr.grace = duration_at(r, "Grace", cr.grace);
-          cr.ignore_warnings = value_at(r, "IgnoreWarnings", cr.ignore_warnings);
-          c.check_restart = cr;
-        }
+    auto s = read_fields<Service>(sj);
+    const json& checks = at_or_null(sj, "Checks");
+    if (checks.is_array()) {
+      for (const auto& cj : checks) {
+        auto c = read_fields<Check>(cj);
+        c.check_restart = optional_from_json<CheckRestart>(at_or_null(cj, "CheckRestart"));
         s.checks.push_back(std::move(c));
       }
     }
@@ -346,247 +374,118 @@ std::vector<Service> services_from_json(const json& j) {
 }
 
 json task_to_json(const Task& t) {
+  json out = write_fields(t);
   json devices = json::array();
   for (const auto& d : t.resources.devices) {
-    devices.push_back({{"Name", d.name},
-                       {"Count", d.count},
-                       {"Constraints", constraints_to_json(d.constraints)}});
+    json o = write_fields(d);
+    o["Constraints"] = constraints_to_json(d.constraints);
+    devices.push_back(std::move(o));
   }
-  json lifecycle = nullptr;
-  if (!t.lifecycle.hook.empty() || t.lifecycle.sidecar) {
-    lifecycle = {{"Hook", t.lifecycle.hook}, {"Sidecar", t.lifecycle.sidecar}};
-  }
-  json out = {{"Name", t.name},
-              {"Driver", t.driver},
-              {"User", t.user},
-              {"Config", t.config},
-              {"Env", t.env},
-              {"Resources",
-               {{"CPU", t.resources.cpu_mhz},
-                {"Cores", t.resources.cores},
-                {"MemoryMB", t.resources.memory_mb},
-                {"MemoryMaxMB", t.resources.memory_max_mb},
-                {"Pids", t.resources.pids},
-                {"Devices", devices},
-                {"Networks", networks_to_json(t.resources.networks)}}},
-              {"KillTimeout", ns(t.kill_timeout)},
-              {"KillSignal", t.kill_signal},
-              {"LogConfig",
-               {{"MaxFiles", t.logs.max_files},
-                {"MaxFileSizeMB", t.logs.max_file_size_mb},
-                {"Disabled", t.logs.disabled}}},
-              {"Lifecycle", lifecycle},
-              {"Leader", t.leader},
-              {"Meta", t.meta},
-              {"Services", services_to_json(t.services)}};
-  out["RestartPolicy"] = t.restart ? restart_to_json(*t.restart) : json(nullptr);
-  out["ShutdownDelay"] = ns(t.shutdown_delay);
+  json resources = write_fields(t.resources);
+  resources["Devices"] = std::move(devices);
+  resources["Networks"] = networks_to_json(t.resources.networks);
+  out["Resources"] = std::move(resources);
+  out["LogConfig"] = write_fields(t.logs);
+  // Nomad's Lifecycle is null for a main task.
+  out["Lifecycle"] = !t.lifecycle.hook.empty() || t.lifecycle.sidecar ? write_fields(t.lifecycle)
+                                                                       : json(nullptr);
+  out["Services"] = services_to_json(t.services);
+  out["RestartPolicy"] = optional_to_json(t.restart);
   placement_to_json(t.placement, out, /*spreads=*/false);
-  out["DispatchPayload"] =
-      t.dispatch_payload ? json{{"File", t.dispatch_payload->file}} : json(nullptr);
-  out["Identity"] =
-      t.identity ? json{{"Name", "default"}, {"Env", t.identity->env}, {"File", t.identity->file}}
-                 : json(nullptr);
-  if (!t.artifacts.empty()) {
-    json artifacts = json::array();
-    for (const auto& a : t.artifacts)
-      artifacts.push_back({{"GetterSource", a.source},
-                           {"GetterOptions", a.options},
-                           {"GetterHeaders", a.headers},
-                           {"GetterMode", a.mode},
-                           {"RelativeDest", a.destination},
-                           {"Chown", a.chown}});
-    out["Artifacts"] = std::move(artifacts);
-  }
+  out["DispatchPayload"] = optional_to_json(t.dispatch_payload);
+  out["Identity"] = optional_to_json(t.identity);
+  if (t.identity) out["Identity"]["Name"] = "default";  // Nomad's one workload identity
+  if (!t.artifacts.empty()) out["Artifacts"] = list_to_json(t.artifacts);
   out["Templates"] = templates_to_json(t.templates);
-  json mounts = json::array();
-  for (const auto& m : t.volume_mounts)
-    mounts.push_back({{"Volume", m.volume},
-                      {"Destination", m.destination},
-                      {"ReadOnly", m.read_only},
-                      {"PropagationMode", m.propagation_mode}});
-  out["VolumeMounts"] = std::move(mounts);
+  out["VolumeMounts"] = list_to_json(t.volume_mounts);
   return out;
 }
 
 Task task_from_json(const json& j) {
-  Task t;
-  t.name = value_at(j, "Name", t.name);
-  t.driver = value_at(j, "Driver", t.driver);
-  t.user = value_at(j, "User", t.user);
-  if (j.contains("Config") && !j.at("Config").is_null()) t.config = j.at("Config");
-  t.env = value_at(j, "Env", t.env);
-  if (j.contains("Resources") && !j.at("Resources").is_null()) {
-    const json& r = j.at("Resources");
-    t.resources.cpu_mhz = value_at(r, "CPU", t.resources.cpu_mhz);
-    t.resources.cores = value_at(r, "Cores", t.resources.cores);
-    t.resources.memory_mb = value_at(r, "MemoryMB", t.resources.memory_mb);
-    t.resources.memory_max_mb = value_at(r, "MemoryMaxMB", t.resources.memory_max_mb);
-    t.resources.pids = value_at(r, "Pids", t.resources.pids);
-    if (r.contains("Devices") && !r.at("Devices").is_null()) {
-      for (const auto& d : r.at("Devices")) {
-        DeviceRequest dev;
-        dev.name = value_at(d, "Name", dev.name);
-        dev.count = value_at(d, "Count", dev.count);
-        if (d.contains("Constraints")) dev.constraints = constraints_from_json(d.at("Constraints"));
-        t.resources.devices.push_back(std::move(dev));
-      }
+  auto t = read_fields<Task>(j);
+  if (const json& r = at_or_null(j, "Resources"); r.is_object()) {
+    t.resources = read_fields<Resources>(r);
+    const json& devices = at_or_null(r, "Devices");
+    for (const auto& d : devices.is_array() ? devices : json::array()) {
+      auto dev = read_fields<DeviceRequest>(d);
+      if (d.contains("Constraints")) dev.constraints = constraints_from_json(d.at("Constraints"));
+      t.resources.devices.push_back(std::move(dev));
     }
-    if (r.contains("Networks")) t.resources.networks = networks_from_json(r.at("Networks"));
+    t.resources.networks = networks_from_json(at_or_null(r, "Networks"));
   }
-  t.kill_timeout = duration_at(j, "KillTimeout", t.kill_timeout);
-  t.kill_signal = value_at(j, "KillSignal", t.kill_signal);
-  if (j.contains("LogConfig") && !j.at("LogConfig").is_null()) {
-    const json& l = j.at("LogConfig");
-    t.logs.max_files = value_at(l, "MaxFiles", t.logs.max_files);
-    t.logs.max_file_size_mb = value_at(l, "MaxFileSizeMB", t.logs.max_file_size_mb);
-    t.logs.disabled = value_at(l, "Disabled", t.logs.disabled);
-  }
-  if (j.contains("Lifecycle") && !j.at("Lifecycle").is_null()) {
-    t.lifecycle.hook = value_at(j.at("Lifecycle"), "Hook", t.lifecycle.hook);
-    t.lifecycle.sidecar = value_at(j.at("Lifecycle"), "Sidecar", t.lifecycle.sidecar);
-  }
-  t.leader = value_at(j, "Leader", t.leader);
-  t.meta = value_at(j, "Meta", t.meta);
-  if (j.contains("Services")) t.services = services_from_json(j.at("Services"));
-  if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null())
-    t.restart = restart_from_json(j.at("RestartPolicy"), RestartPolicy{});
-  t.shutdown_delay = duration_at(j, "ShutdownDelay", t.shutdown_delay);
+  t.logs = read_fields(at_or_null(j, "LogConfig"), t.logs);
+  t.lifecycle = read_fields(at_or_null(j, "Lifecycle"), t.lifecycle);
+  t.services = services_from_json(at_or_null(j, "Services"));
+  t.restart = optional_from_json<RestartPolicy>(at_or_null(j, "RestartPolicy"));
   t.placement = placement_from_json(j);
-  if (j.contains("DispatchPayload") && !j.at("DispatchPayload").is_null())
-    t.dispatch_payload = DispatchPayload{value_at<std::string>(j.at("DispatchPayload"), "File", "")};
-  if (j.contains("Identity") && !j.at("Identity").is_null())
-    t.identity = Identity{value_at<bool>(j.at("Identity"), "Env", false),
-                          value_at<bool>(j.at("Identity"), "File", false)};
-  if (j.contains("Artifacts") && j.at("Artifacts").is_array()) {
-    for (const auto& a : j.at("Artifacts")) {
-      Artifact art;
-      art.source = value_at(a, "GetterSource", art.source);
-      art.options = value_at(a, "GetterOptions", art.options);
-      art.headers = value_at(a, "GetterHeaders", art.headers);
-      art.mode = value_at(a, "GetterMode", art.mode);
-      art.destination = value_at(a, "RelativeDest", art.destination);
-      art.chown = value_at(a, "Chown", art.chown);
-      t.artifacts.push_back(std::move(art));
-    }
-  }
+  t.dispatch_payload = optional_from_json<DispatchPayload>(at_or_null(j, "DispatchPayload"));
+  t.identity = optional_from_json<Identity>(at_or_null(j, "Identity"));
+  t.artifacts = list_from_json<Artifact>(at_or_null(j, "Artifacts"));
   if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
-  if (j.contains("VolumeMounts") && !j.at("VolumeMounts").is_null()) {
-    for (const auto& m : j.at("VolumeMounts")) {
-      VolumeMount v;
-      v.volume = value_at(m, "Volume", v.volume);
-      v.destination = value_at(m, "Destination", v.destination);
-      v.read_only = value_at(m, "ReadOnly", v.read_only);
-      v.propagation_mode = value_at(m, "PropagationMode", v.propagation_mode);
-      t.volume_mounts.push_back(std::move(v));
-    }
-  }
+  t.volume_mounts = list_from_json<VolumeMount>(at_or_null(j, "VolumeMounts"));
   return t;
 }
 
 json group_to_json(const TaskGroup& g) {
+  json out = write_fields(g);
   json tasks = json::array();
   for (const auto& t : g.tasks) tasks.push_back(task_to_json(t));
-  json out = {{"Name", g.name},
-              {"Count", g.count},
-              {"RestartPolicy", restart_to_json(g.restart)},
-              {"Update", update_to_json(g.update)},
-              {"Tasks", tasks},
-              {"Meta", g.meta},
-              {"Networks", networks_to_json(g.networks)},
-              {"Services", services_to_json(g.services)}};
-  out["ShutdownDelay"] = ns(g.shutdown_delay);
-  if (g.reschedule) out["ReschedulePolicy"] = reschedule_to_json(*g.reschedule);
-  if (g.migrate) out["Migrate"] = migrate_to_json(*g.migrate);
-  if (g.scaling) out["Scaling"] = scaling_to_json(*g.scaling);
+  out["Tasks"] = std::move(tasks);
+  out["RestartPolicy"] = write_fields(g.restart);
+  out["Update"] = optional_to_json(g.update);
+  out["Networks"] = networks_to_json(g.networks);
+  out["Services"] = services_to_json(g.services);
+  if (g.reschedule) out["ReschedulePolicy"] = write_fields(*g.reschedule);
+  if (g.migrate) out["Migrate"] = write_fields(*g.migrate);
+  if (g.scaling) out["Scaling"] = write_fields(*g.scaling);
   placement_to_json(g.placement, out, /*spreads=*/true);
-  // Nomad's shape: Volumes keyed by name, EphemeralDisk with SizeMB.
+  // Nomad's shape: Volumes keyed by name.
   json volumes = json::object();
-  for (const auto& v : g.volumes)
-    volumes[v.name] = {{"Name", v.name},
-                       {"Type", v.type},
-                       {"Source", v.source},
-                       {"ReadOnly", v.read_only}};
+  for (const auto& v : g.volumes) volumes[v.name] = write_fields(v);
   out["Volumes"] = std::move(volumes);
-  out["EphemeralDisk"] = {{"SizeMB", g.ephemeral_disk.size_mb},
-                          {"Sticky", g.ephemeral_disk.sticky},
-                          {"Migrate", g.ephemeral_disk.migrate}};
+  out["EphemeralDisk"] = write_fields(g.ephemeral_disk);
   return out;
 }
 
 TaskGroup group_from_json(const json& j) {
-  TaskGroup g;
-  g.name = value_at(j, "Name", g.name);
-  g.count = value_at(j, "Count", g.count);
-  if (j.contains("RestartPolicy") && !j.at("RestartPolicy").is_null())
-    g.restart = restart_from_json(j.at("RestartPolicy"), g.restart);
-  if (j.contains("Update")) g.update = update_from_json(j.at("Update"));
-  if (j.contains("ReschedulePolicy")) g.reschedule = reschedule_from_json(j.at("ReschedulePolicy"));
-  if (j.contains("Migrate")) g.migrate = migrate_from_json(j.at("Migrate"));
-  if (j.contains("Scaling")) g.scaling = scaling_from_json(j.at("Scaling"));
-  if (j.contains("Tasks") && !j.at("Tasks").is_null()) {
-    for (const auto& t : j.at("Tasks")) g.tasks.push_back(task_from_json(t));
-  }
-  g.meta = value_at(j, "Meta", g.meta);
-  if (j.contains("Networks")) g.networks = networks_from_json(j.at("Networks"));
-  if (j.contains("Services")) g.services = services_from_json(j.at("Services"));
-  g.shutdown_delay = duration_at(j, "ShutdownDelay", g.shutdown_delay);
+  auto g = read_fields<TaskGroup>(j);
+  g.restart = read_fields(at_or_null(j, "RestartPolicy"), g.restart);
+  g.update = optional_from_json<UpdateStrategy>(at_or_null(j, "Update"));
+  g.reschedule = optional_from_json<ReschedulePolicy>(at_or_null(j, "ReschedulePolicy"));
+  g.migrate = optional_from_json<MigrateStrategy>(at_or_null(j, "Migrate"));
+  g.scaling = optional_from_json<Scaling>(at_or_null(j, "Scaling"));
+  const json& tasks = at_or_null(j, "Tasks");
+  for (const auto& t : tasks.is_array() ? tasks : json::array()) g.tasks.push_back(task_from_json(t));
+  g.networks = networks_from_json(at_or_null(j, "Networks"));
+  g.services = services_from_json(at_or_null(j, "Services"));
   g.placement = placement_from_json(j);
-  if (j.contains("Volumes") && j.at("Volumes").is_object()) {
-    for (const auto& [name, v] : j.at("Volumes").items()) {
+  if (const json& volumes = at_or_null(j, "Volumes"); volumes.is_object()) {
+    for (const auto& [name, v] : volumes.items()) {
       VolumeRequest r;
-      r.name = value_at(v, "Name", name);
-      r.type = value_at(v, "Type", r.type);
-      r.source = value_at(v, "Source", r.source);
-      r.read_only = value_at(v, "ReadOnly", r.read_only);
-      g.volumes.push_back(std::move(r));
+      r.name = name;  // the key, unless the entry names itself
+      g.volumes.push_back(read_fields(v, std::move(r)));
     }
   }
-  if (j.contains("EphemeralDisk") && j.at("EphemeralDisk").is_object()) {
-    const json& e = j.at("EphemeralDisk");
-    g.ephemeral_disk.size_mb = value_at(e, "SizeMB", g.ephemeral_disk.size_mb);
-    g.ephemeral_disk.sticky = value_at(e, "Sticky", g.ephemeral_disk.sticky);
-    g.ephemeral_disk.migrate = value_at(e, "Migrate", g.ephemeral_disk.migrate);
-  }
+  g.ephemeral_disk = read_fields(at_or_null(j, "EphemeralDisk"), g.ephemeral_disk);
   return g;
 }
 
 // Nomad's PeriodicConfig: one cron is Spec, several are Specs (HCL's `crons`).
 json periodic_to_json(const std::optional<Periodic>& p) {
   if (!p) return nullptr;
-  return {{"Enabled", p->enabled},
-          {"Spec", p->crons.size() == 1 ? p->crons[0] : std::string()},
-          {"Specs", p->crons.size() == 1 ? std::vector<std::string>{} : p->crons},
-          {"SpecType", "cron"},
-          {"ProhibitOverlap", p->prohibit_overlap},
-          {"TimeZone", p->time_zone}};
+  json out = write_fields(*p);
+  out["Spec"] = p->crons.size() == 1 ? p->crons[0] : std::string();
+  out["Specs"] = p->crons.size() == 1 ? std::vector<std::string>{} : p->crons;
+  out["SpecType"] = "cron";
+  return out;
 }
 
 std::optional<Periodic> periodic_from_json(const json& j) {
   if (j.is_null()) return std::nullopt;
-  Periodic p;
-  p.enabled = value_at(j, "Enabled", p.enabled);
+  auto p = read_fields<Periodic>(j);
   auto spec = value_at<std::string>(j, "Spec", "");
   if (!spec.empty()) p.crons.push_back(spec);
   for (const auto& s : value_at(j, "Specs", std::vector<std::string>{})) p.crons.push_back(s);
-  p.prohibit_overlap = value_at(j, "ProhibitOverlap", p.prohibit_overlap);
-  p.time_zone = value_at(j, "TimeZone", p.time_zone);
-  return p;
-}
-
-json parameterized_to_json(const std::optional<Parameterized>& p) {
-  if (!p) return nullptr;
-  return {{"Payload", p->payload},
-          {"MetaRequired", p->meta_required},
-          {"MetaOptional", p->meta_optional}};
-}
-
-std::optional<Parameterized> parameterized_from_json(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  Parameterized p;
-  p.payload = value_at(j, "Payload", p.payload);
-  p.meta_required = value_at(j, "MetaRequired", p.meta_required);
-  p.meta_optional = value_at(j, "MetaOptional", p.meta_optional);
   return p;
 }
 
@@ -604,51 +503,30 @@ void settle_group_count(TaskGroup& g, std::optional<int> count, std::optional<in
 json to_json(const Job& job) {
   json groups = json::array();
   for (const auto& g : job.groups) groups.push_back(group_to_json(g));
-  json out = {{"ID", job.id},
-              {"Name", job.name},
-              {"Type", to_string(job.type)},
-              {"Datacenters", job.datacenters},
-              {"Priority", job.priority},
-              {"Meta", job.meta},
-              {"Update", update_to_json(job.update)},
-              {"TaskGroups", groups}};
-  if (job.reschedule) out["Reschedule"] = reschedule_to_json(*job.reschedule);
-  out["Region"] = job.region;
-  out["Namespace"] = job.namespace_name;
-  out["NodePool"] = job.node_pool;
+  json out = write_fields(job);
+  out["Type"] = to_string(job.type);
+  out["Update"] = optional_to_json(job.update);
+  out["TaskGroups"] = std::move(groups);
+  if (job.reschedule) out["Reschedule"] = write_fields(*job.reschedule);
   placement_to_json(job.placement, out, /*spreads=*/true);
   out["Periodic"] = periodic_to_json(job.periodic);
-  out["ParameterizedJob"] = parameterized_to_json(job.parameterized);
-  out["ParentID"] = job.parent_id;
-  out["Dispatched"] = job.dispatched;
+  out["ParameterizedJob"] = optional_to_json(job.parameterized);
   // Nomad's []byte: base64 in JSON, null when empty.
   out["Payload"] = job.payload.empty() ? json(nullptr) : json(base64_encode(job.payload));
   return out;
 }
 
 Job job_from_json(const json& j) {
-  Job job;
-  job.id = value_at(j, "ID", job.id);
-  job.name = value_at(j, "Name", job.name);
+  auto job = read_fields<Job>(j);
   job.type =
       job_type_from_string(value_at<std::string>(j, "Type", "service")).value_or(JobType::Service);
-  job.datacenters = value_at(j, "Datacenters", job.datacenters);
-  job.priority = value_at(j, "Priority", job.priority);
-  job.meta = value_at(j, "Meta", job.meta);
-  if (j.contains("Update")) job.update = update_from_json(j.at("Update"));
-  if (j.contains("Reschedule")) job.reschedule = reschedule_from_json(j.at("Reschedule"));
-  if (j.contains("TaskGroups") && !j.at("TaskGroups").is_null()) {
-    for (const auto& g : j.at("TaskGroups")) job.groups.push_back(group_from_json(g));
-  }
-  job.region = value_at(j, "Region", job.region);
-  job.namespace_name = value_at(j, "Namespace", job.namespace_name);
-  job.node_pool = value_at(j, "NodePool", job.node_pool);
+  job.update = optional_from_json<UpdateStrategy>(at_or_null(j, "Update"));
+  job.reschedule = optional_from_json<ReschedulePolicy>(at_or_null(j, "Reschedule"));
+  const json& groups = at_or_null(j, "TaskGroups");
+  for (const auto& g : groups.is_array() ? groups : json::array()) job.groups.push_back(group_from_json(g));
   job.placement = placement_from_json(j);
-  if (j.contains("Periodic")) job.periodic = periodic_from_json(j.at("Periodic"));
-  if (j.contains("ParameterizedJob"))
-    job.parameterized = parameterized_from_json(j.at("ParameterizedJob"));
-  job.parent_id = value_at(j, "ParentID", job.parent_id);
-  job.dispatched = value_at(j, "Dispatched", job.dispatched);
+  job.periodic = periodic_from_json(at_or_null(j, "Periodic"));
+  job.parameterized = optional_from_json<Parameterized>(at_or_null(j, "ParameterizedJob"));
   if (auto payload = value_at<std::string>(j, "Payload", ""); !payload.empty())
     job.payload = base64_decode(payload).value_or("");
   return job;

@@ -1,86 +1,60 @@
 // Canonical JSON of the `template` block (template_block.hpp): Nomad's field names, durations
-// in nanoseconds, Uid/Gid null when unset.
+// in nanoseconds (json_fields.hpp).
 #include "jobspec/template_block.hpp"
+
+#include "jobspec/json_fields.hpp"
 
 namespace drover::jobspec {
 
 using nlohmann::json;
 
+// Nomad's Template names; Uid/Gid null when unset.
+static void fields(Of<Template> auto& t, auto& io) {
+  io("EmbeddedTmpl", t.data);
+  io("SourcePath", t.source);
+  io("DestPath", t.destination);
+  io("Envvars", t.env);
+  io("ChangeMode", t.change_mode);
+  io("ChangeSignal", t.change_signal);
+  io("Perms", t.perms);
+  io("LeftDelim", t.left_delimiter);
+  io("RightDelim", t.right_delimiter);
+  io("Splay", t.splay);
+  io("ErrMissingKey", t.error_on_missing_key);
+  io("Once", t.once);
+  io("Uid", t.uid);
+  io("Gid", t.gid);
+}
+static void fields(Of<ChangeScript> auto& c, auto& io) {
+  io("Command", c.command);
+  io("Args", c.args);
+  io("Timeout", c.timeout);
+  io("FailOnError", c.fail_on_error);
+}
+static void fields(Of<TemplateWait> auto& w, auto& io) {
+  io("Min", w.min);
+  io("Max", w.max);
+}
+
 json templates_to_json(const std::vector<Template>& templates) {
   json out = json::array();
   for (const auto& t : templates) {
-    json o = {{"EmbeddedTmpl", t.data},
-              {"SourcePath", t.source},
-              {"DestPath", t.destination},
-              {"Envvars", t.env},
-              {"ChangeMode", t.change_mode},
-              {"ChangeSignal", t.change_signal},
-              {"Perms", t.perms},
-              {"LeftDelim", t.left_delimiter},
-              {"RightDelim", t.right_delimiter},
-              {"Splay", t.splay.count()},
-              {"ErrMissingKey", t.error_on_missing_key},
-              {"Once", t.once}};
-    o["Uid"] = t.uid ? json(*t.uid) : json(nullptr);
-    o["Gid"] = t.gid ? json(*t.gid) : json(nullptr);
-    o["ChangeScript"] = t.change_script ? json{{"Command", t.change_script->command},
-                                               {"Args", t.change_script->args},
-                                               {"Timeout", t.change_script->timeout.count()},
-                                               {"FailOnError", t.change_script->fail_on_error}}
-                                        : json(nullptr);
-    o["Wait"] =
-        t.wait ? json{{"Min", t.wait->min.count()}, {"Max", t.wait->max.count()}} : json(nullptr);
+    json o = write_fields(t);
+    o["ChangeScript"] = t.change_script ? write_fields(*t.change_script) : json(nullptr);
+    o["Wait"] = t.wait ? write_fields(*t.wait) : json(nullptr);
     out.push_back(std::move(o));
   }
   return out;
 }
 
-namespace {
-template <typename T>
-T get(const json& j, const char* key, T fallback) {
-  if (!j.contains(key) || j.at(key).is_null()) return fallback;
-  return j.at(key).get<T>();
-}
-Duration get_duration(const json& j, const char* key, Duration fallback) {
-  if (!j.contains(key) || j.at(key).is_null()) return fallback;
-  return Duration(j.at(key).get<std::int64_t>());
-}
-}  // namespace
-
 std::vector<Template> templates_from_json(const json& j) {
   std::vector<Template> out;
-  if (j.is_null()) return out;
+  if (!j.is_array()) return out;
   for (const auto& o : j) {
-    Template t;
-    t.data = get(o, "EmbeddedTmpl", t.data);
-    t.source = get(o, "SourcePath", t.source);
-    t.destination = get(o, "DestPath", t.destination);
-    t.env = get(o, "Envvars", t.env);
-    t.change_mode = get(o, "ChangeMode", t.change_mode);
-    t.change_signal = get(o, "ChangeSignal", t.change_signal);
-    t.perms = get(o, "Perms", t.perms);
-    t.left_delimiter = get(o, "LeftDelim", t.left_delimiter);
-    t.right_delimiter = get(o, "RightDelim", t.right_delimiter);
-    t.splay = get_duration(o, "Splay", t.splay);
-    t.error_on_missing_key = get(o, "ErrMissingKey", t.error_on_missing_key);
-    t.once = get(o, "Once", t.once);
-    if (o.contains("Uid") && !o.at("Uid").is_null()) t.uid = o.at("Uid").get<int>();
-    if (o.contains("Gid") && !o.at("Gid").is_null()) t.gid = o.at("Gid").get<int>();
-    if (o.contains("ChangeScript") && !o.at("ChangeScript").is_null()) {
-      const json& c = o.at("ChangeScript");
-      ChangeScript cs;
-      cs.command = get(c, "Command", cs.command);
-      cs.args = get(c, "Args", cs.args);
-      cs.timeout = get_duration(c, "Timeout", cs.timeout);
-      cs.fail_on_error = get(c, "FailOnError", cs.fail_on_error);
-      t.change_script = std::move(cs);
-    }
-    if (o.contains("Wait") && !o.at("Wait").is_null()) {
-      TemplateWait w;
-      w.min = get_duration(o.at("Wait"), "Min", w.min);
-      w.max = get_duration(o.at("Wait"), "Max", w.max);
-      t.wait = w;
-    }
+    auto t = read_fields<Template>(o);
+    if (o.contains("ChangeScript") && !o.at("ChangeScript").is_null())
+      t.change_script = read_fields<ChangeScript>(o.at("ChangeScript"));
+    if (o.contains("Wait") && !o.at("Wait").is_null()) t.wait = read_fields<TemplateWait>(o.at("Wait"));
     out.push_back(std::move(t));
   }
   return out;
