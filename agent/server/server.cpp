@@ -47,6 +47,16 @@ int run_server(const ServerFlags& flags) {
   }
   ServerConfig cfg = loaded.value();
   if (flags.port) cfg.port = flags.port;
+  // Off loopback, the API needs tokens or TLS, or the operator's explicit insecure_listen:
+  // the agent's rule (docs/security.md), since a server takes jobs for every node.
+  std::string exposure_warning;
+  if (auto st = api::check_listen_exposure(cfg.bind_addr, cfg.acl_enabled, cfg.tls.enabled(),
+                                           cfg.insecure_listen, &exposure_warning);
+      !st) {
+    std::cerr << "Error: " << st.message() << '\n';
+    return 1;
+  }
+  if (!exposure_warning.empty()) spdlog::warn("{}", exposure_warning);
 
   // Block the stop signals before any thread starts, so that only sigwait sees them.
   sigset_t stop_signals;

@@ -93,12 +93,15 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       api::read_tls_config(v, cfg.tls, errors);
     } else if (k == "acl") {
       read_acl_block(v, cfg, errors);
+    } else if (k == "insecure_listen") {
+      if (!v.is_boolean()) errors += "\n  insecure_listen: must be true or false";
+      else cfg.insecure_listen = v.get<bool>();
     } else if (k == "scheduler_algorithm" || k == "preemption_config") {
       read_scheduler_yaml(k, v, cfg.scheduler, errors);
     } else {
       errors += "\n  " + k +
                 ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd, "
-                "tls, acl, scheduler_algorithm, preemption_config)";
+                "tls, acl, insecure_listen, scheduler_algorithm, preemption_config)";
     }
   }
   if (errors.empty())

@@ -9,6 +9,7 @@
 //   scheduler_algorithm: binpack  # and preemption_config: server/scheduler_config.hpp
 //   tls: { cert_file, key_file, ca_file, verify_https_client }  # the agent's block
 //   acl: { enabled: true, bootstrap_token_file: /path }         # tokens in etcd
+//   insecure_listen: false   # true: serve off loopback with neither acl nor tls (warned)
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,8 @@ struct ServerConfig {
   bool acl_enabled = false;
   // Where the first leader writes the bootstrap token's secret (mode 0600); "": its log only.
   std::string acl_bootstrap_token_file;
+  // A bind_addr off loopback without acl or tls is refused unless this is set (the agent's rule).
+  bool insecure_listen = false;
 };
 
 // Reads and checks the file; every problem at once, each naming its key and the file.
