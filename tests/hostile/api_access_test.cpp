@@ -159,12 +159,12 @@ TEST(Listen, NonLoopbackWithoutTokensOrTlsIsRefused) {
 TEST(Listen, AServerOffLoopbackWithoutTokensOrTlsIsRefused) {
   auto dir = make_temp_dir("drover-server-listen");
   write_file(dir + "/server.yaml", "bind_addr: 0.0.0.0\nport: 65001\netcd:\n  endpoints: [\"http://127.0.0.1:1\"]\n");
-  auto r = drover::hostile::run_agent_to_exit({"server", "-config", dir + "/server.yaml"});
+  auto r = drover::hostile::run_drover_to_exit({"server", "-config", dir + "/server.yaml"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("insecure_listen"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("0.0.0.0"), std::string::npos) << r.err;
   write_file(dir + "/bad.yaml", "insecure_listen: yes please\n");
-  auto bad = drover::hostile::run_agent_to_exit({"server", "-config", dir + "/bad.yaml"});
+  auto bad = drover::hostile::run_drover_to_exit({"server", "-config", dir + "/bad.yaml"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("insecure_listen: must be true or false"), std::string::npos) << bad.err;
 }

@@ -23,6 +23,7 @@ std::string sh_job(const std::string& id, const std::string& type, const std::st
 }
 
 namespace {
+// Runs `drover ARGS...`; `args` begins with the subcommand.
 pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
   pid_t pid = fork();
   if (pid == 0) {
@@ -33,7 +34,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out, const 
     dup2(in, 0);
     dup2(o, 1);
     dup2(e, 2);
-    std::vector<char*> argv{const_cast<char*>(DROVER_BIN), const_cast<char*>("agent")};
+    std::vector<char*> argv{const_cast<char*>(DROVER_BIN)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
@@ -44,6 +45,12 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out, const 
 }  // namespace
 
 testing::CmdResult run_agent_to_exit(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  std::vector<std::string> full{"agent"};
+  full.insert(full.end(), args.begin(), args.end());
+  return run_drover_to_exit(full, timeout);
+}
+
+testing::CmdResult run_drover_to_exit(const std::vector<std::string>& args, std::chrono::seconds timeout) {
   auto dir = testing::make_temp_dir("drover-hostile-run");
   pid_t pid = spawn(args, dir + "/out", dir + "/err");
   int status = 0;
@@ -65,7 +72,9 @@ testing::CmdResult run_agent_to_exit(const std::vector<std::string>& args, std::
 SpawnedAgent spawn_agent(const std::vector<std::string>& args, const std::string& log_path) {
   SpawnedAgent a;
   a.log_path = log_path;
-  a.pid = spawn(args, log_path, log_path);
+  std::vector<std::string> full{"agent"};
+  full.insert(full.end(), args.begin(), args.end());
+  a.pid = spawn(full, log_path, log_path);
   return a;
 }
 

@@ -22,6 +22,9 @@ std::string sh_job(const std::string& id, const std::string& type, const std::st
 // a process still running at the timeout is killed and exit_code is -1.
 testing::CmdResult run_agent_to_exit(const std::vector<std::string>& args,
                                      std::chrono::seconds timeout = std::chrono::seconds(10));
+// The same for `drover ARGS...` (`args` begins with the subcommand: server, job, ...).
+testing::CmdResult run_drover_to_exit(const std::vector<std::string>& args,
+                                      std::chrono::seconds timeout = std::chrono::seconds(10));
 
 // An agent started by hand: stdout+stderr to `log`; killed (SIGTERM, then SIGKILL) on drop.
 struct SpawnedAgent {
