@@ -269,7 +269,7 @@ std::string go_time_format(const std::string& layout, std::chrono::system_clock:
   static const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                 "Thursday", "Friday", "Saturday"};
   auto two = [](int v) {
-    char b[8];
+    char b[12];  // room for any int, though v is a clock field (0..60)
     std::snprintf(b, sizeof b, "%02d", v);
     return std::string(b);
   };
