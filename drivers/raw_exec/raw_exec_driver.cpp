@@ -12,6 +12,7 @@
 #include "monitored_task.hpp"
 #include "proc.hpp"
 #include "task_config.hpp"
+#include "task_exec.hpp"
 
 namespace drover::raw_exec {
 namespace {
@@ -54,7 +55,7 @@ nlohmann::json RawExecDriver::fingerprint() {
             {"HealthDescription", "healthy"},
             {"Attributes", {{"driver.raw_exec", "true"}}}};
   }();
-  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}};  // plugin.h, fingerprint
+  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}, {"Exec", true}};  // plugin.h, fingerprint
   return fp;
 }
 
@@ -139,6 +140,12 @@ nlohmann::json RawExecDriver::recover(const nlohmann::json& handle) {
   Handle h = parse_handle(handle);
   MonitoredTask(h).recover();
   return to_json(h);
+}
+
+std::unique_ptr<sdk::ExecStream> RawExecDriver::exec_stream(const nlohmann::json& handle,
+                                                            const sdk::ExecStreamRequest& request) {
+  if (!enabled_) throw std::runtime_error(std::string("raw_exec is ") + kDisabled);
+  return exec_in_task(parse_handle(handle), request);
 }
 
 }  // namespace drover::raw_exec
