@@ -13,7 +13,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -180,6 +184,46 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+sdk::ExecResult run_to_end(sdk::ExecStream& s, std::chrono::milliseconds timeout) {
+  constexpr std::size_t kKeep = 4 << 20;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  Fd in(std::exchange(s.fds[0], -1)), out(std::exchange(s.fds[1], -1)),
+      err(std::exchange(s.fds[2], -1)), exit_fd(std::exchange(s.fds[3], -1));
+  in.reset();
+  sdk::ExecResult r;
+  std::string* into[2] = {&r.stdout_text, &r.stderr_text};
+  Fd* from[2] = {&out, &err};
+  auto left = [&] {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(ms, 0, INT_MAX));
+  };
+  auto timed_out = [&]() -> sdk::ExecResult {
+    s.kill();
+    throw std::runtime_error("exec: timed out after " + std::to_string(timeout.count()) + " ms");
+  };
+  while (out.fd >= 0 || err.fd >= 0) {
+    pollfd p[2] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}};
+    int n = ::poll(p, 2, left());
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return timed_out();
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || !p[i].revents) continue;
+      char buf[16384];
+      ssize_t got = ::read(p[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        into[i]->append(buf, std::min(static_cast<std::size_t>(got), kKeep - std::min(kKeep, into[i]->size())));
+      } else if (got == 0 || errno != EINTR) {
+        from[i]->reset();
+      }
+    }
+  }
+  auto exit = s.wait(std::chrono::milliseconds(left()));
+  if (!exit) return timed_out();
+  r.exit_code = exit->exit_code;
+  return r;
+}
 
 std::string search_path(const std::string& name, const std::string& path_list) {
   if (name.find('/') != std::string::npos) return name;

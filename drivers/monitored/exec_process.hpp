@@ -36,6 +36,11 @@ struct ExecSpawn {
 // that cannot be joined): nothing is left running then.
 std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& spec);
 
+// Runs a started command (without a terminal) to its end for the non-interactive exec
+// (plugin.h, drover_driver_exec_v1): its stdin closed at once, its output collected (each
+// stream's first 4 MiB kept), killed after `timeout` (then an error saying so).
+sdk::ExecResult run_to_end(sdk::ExecStream& s, std::chrono::milliseconds timeout);
+
 // Where `name` is on `path_list` (a PATH value), as execvp would find it; "" when nowhere.
 // A name with a '/' is returned as it is.
 std::string search_path(const std::string& name, const std::string& path_list);

@@ -10,6 +10,7 @@
 #include "handle.hpp"
 #include "monitor_launch.hpp"
 #include "monitored_task.hpp"
+#include "exec_process.hpp"
 #include "proc.hpp"
 #include "task_config.hpp"
 #include "task_exec.hpp"
@@ -140,6 +141,15 @@ nlohmann::json RawExecDriver::recover(const nlohmann::json& handle) {
   Handle h = parse_handle(handle);
   MonitoredTask(h).recover();
   return to_json(h);
+}
+
+// `alloc exec` without a terminal, and script checks: the streaming exec, run to its end.
+sdk::ExecResult RawExecDriver::exec_task(const nlohmann::json& handle,
+                                         const std::vector<std::string>& argv,
+                                         std::chrono::milliseconds timeout) {
+  if (!enabled_) throw std::runtime_error(std::string("raw_exec is ") + kDisabled);
+  auto s = exec_in_task(parse_handle(handle), {argv, false, 0, 0});
+  return monitored::run_to_end(*s, timeout);
 }
 
 std::unique_ptr<sdk::ExecStream> RawExecDriver::exec_stream(const nlohmann::json& handle,

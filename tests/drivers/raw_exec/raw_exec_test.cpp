@@ -570,6 +570,25 @@ TEST_F(RawExec, ClosingASessionKillsTheCommandAndWhatItStarted) {
   EXPECT_FALSE(still->has_value());
 }
 
+// `alloc exec` without -i/-t and script checks (drover_driver_exec_v1): the same command
+// beside the task, run to its end.
+TEST_F(RawExec, ExecTaskRunsACommandToItsEndAndTimesOut) {
+  load();
+  ASSERT_TRUE(driver_->supports_exec());
+  json h = start(task("sleep", {"30"}, {{"GREETING", "hi"}}));
+  auto r = driver_->exec_task(h, {"/bin/sh", "-c", "echo $GREETING; echo oops >&2; exit 3"}, 10s);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["Stdout"], "hi\n");
+  EXPECT_EQ((*r)["Stderr"], "oops\n");
+  EXPECT_EQ((*r)["ExitCode"], 3);
+  auto slow = driver_->exec_task(h, {"sleep", "30"}, 300ms);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_THAT(slow.message(), HasSubstr("timed out after 300 ms"));
+  auto still = driver_->wait(h, 0ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value());
+}
+
 TEST_F(RawExec, ExecInAnExitedTaskIsRefused) {
   load();
   json h = start(task("true"));
