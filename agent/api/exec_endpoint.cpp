@@ -86,7 +86,7 @@ Result<ExecParams> exec_params(const httplib::Request& req) {
 // The relay of one session, on the connection taken over after the 101.
 class Relay {
  public:
-  Relay(UpgradedConnection& conn, std::string who) : conn_(conn), who_(std::move(who)) {}
+  explicit Relay(UpgradedConnection& conn) : conn_(conn) {}
 
   bool send_text(const std::string& text) { return send(ws::Opcode::Text, text); }
   void close(uint16_t code, std::string_view reason) {
@@ -170,7 +170,6 @@ class Relay {
   }
 
   UpgradedConnection& conn_;
-  std::string who_;
   ws::FrameReader reader_{kMaxMessageBytes};
   bool closed_ = false;
   bool gone_ = false;
@@ -307,8 +306,22 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
   const std::string key = req.get_header_value("Sec-WebSocket-Key");
   if (!ws::valid_client_key(key))
     return reply_error(res, 400, "Sec-WebSocket-Key: must be the base64 of 16 bytes");
-  auto id = ctx.allocs->resolve_alloc_id(req.matches[1]);
-  if (!id) return reply_error(res, id.error());
+  // Where the client's ws_handshake carries its token, nothing is looked up or started before
+  // it is checked (not even whether the alloc exists).
+  const bool token_later = ctx.acl != nullptr && exec_token_in_first_message(
+      req.method, req.path, req.get_header_value("Upgrade"), req.get_param_value("ws_handshake"),
+      request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization")));
+  // A refusal as the HTTP status it would have had: Internal (the driver cannot run the
+  // command) and Unsupported (it cannot exec at all) are the caller's to fix.
+  auto status_of = [](const Error& e) {
+    return e.code == Errc::Internal || e.code == Errc::Unsupported ? 400 : http_status(e.code);
+  };
+  std::string alloc_id;
+  if (!token_later) {
+    auto id = ctx.allocs->resolve_alloc_id(req.matches[1]);
+    if (!id) return reply_error(res, id.error());
+    alloc_id = *id;
+  }
 
   struct Slot {
     bool held;
@@ -320,22 +333,11 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
                                      std::to_string(kMaxSessions) + ")");
 
   plugins::ExecRequest request{params->command, params->tty, 0, 0};
-  auto start = [&]() { return ctx.allocs->exec_stream(*id, params->task, request); };
-  // Where the client's ws_handshake carries its token, nothing starts before it is checked.
-  const bool token_later = ctx.acl != nullptr && exec_token_in_first_message(
-      req.method, req.path, req.get_header_value("Upgrade"), req.get_param_value("ws_handshake"),
-      request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization")));
+  auto start = [&]() { return ctx.allocs->exec_stream(alloc_id, params->task, request); };
   Result<std::unique_ptr<plugins::ExecSession>> session = make_error("not started");
   if (!token_later) {
     session = start();
-    if (!session) {
-      // What the driver refuses to run (no such command in the task) is the caller's to fix,
-      // as is a driver that cannot exec at all.
-      int status = session.code() == Errc::Internal || session.code() == Errc::Unsupported
-                       ? 400
-                       : http_status(session.code());
-      return reply_error(res, status, session.message());
-    }
+    if (!session) return reply_error(res, status_of(session.error()), session.message());
   }
 
   UpgradedConnection* conn = take_connection();
@@ -345,8 +347,7 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
                        "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
                        ws::accept_key(key) + "\r\n\r\n"))
     return;
-  const std::string who = "alloc " + *id + " task " + params->task;
-  Relay relay(*conn, who);
+  Relay relay(*conn);
   if (params->ws_handshake) {
     auto first = relay.read_text(kHandshakeTimeout);
     if (!first) return;
@@ -359,15 +360,15 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
     }
   }
   if (token_later) {
-    session = start();
     // Application close codes (4000-4999, RFC 6455 7.4.2): 4000 + the HTTP status.
-    if (!session) {
-      int status = session.code() == Errc::Internal || session.code() == Errc::Unsupported
-                       ? 400
-                       : http_status(session.code());
-      return relay.close(static_cast<uint16_t>(4000 + status), session.message());
-    }
+    auto id = ctx.allocs->resolve_alloc_id(req.matches[1]);
+    if (!id) return relay.close(static_cast<uint16_t>(4000 + status_of(id.error())), id.error().message);
+    alloc_id = *id;
+    session = start();
+    if (!session)
+      return relay.close(static_cast<uint16_t>(4000 + status_of(session.error())), session.message());
   }
+  const std::string who = "alloc " + alloc_id + " task " + params->task;
   spdlog::info("exec: {} started {} (tty {})", who, params->command[0], params->tty);
   pump(relay, *conn, **session);
   spdlog::info("exec: {} ended", who);

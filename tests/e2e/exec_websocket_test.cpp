@@ -208,6 +208,19 @@ TEST(ExecWebsocket, TokenInTheFirstMessageIsCheckedBeforeAnythingStarts) {
                                         {{"X-Nomad-Token", reader}});
   EXPECT_EQ(read_header->status(), 403);
 
+  // Whether an alloc exists is not said before the token is checked; after, it is a 4404.
+  const std::string ghost_target = exec_path("no-such-alloc", "t", {"/bin/sh"}, true, "&ws_handshake=true");
+  auto ghost_anon = WsTestClient::open(agent->port(), ghost_target);
+  ASSERT_EQ(ghost_anon->status(), 101);
+  ASSERT_TRUE(ghost_anon->send_text(R"({"version":1})"));
+  EXPECT_EQ(read_session(*ghost_anon).close_code, ws::kPolicyViolation);
+  auto ghost = WsTestClient::open(agent->port(), ghost_target);
+  ASSERT_EQ(ghost->status(), 101);
+  ASSERT_TRUE(ghost->send_text(json{{"version", 1}, {"auth_token", mgmt}}.dump()));
+  auto missing = read_session(*ghost);
+  EXPECT_EQ(missing.close_code, 4404);
+  EXPECT_NE(missing.close_reason.find("no-such-alloc"), std::string::npos) << missing.close_reason;
+
   auto ok = WsTestClient::open(agent->port(), target);
   ASSERT_EQ(ok->status(), 101);
   ASSERT_TRUE(ok->send_text(json{{"version", 1}, {"auth_token", mgmt}}.dump()));
