@@ -423,8 +423,10 @@ sdk::ExecResult ExecDriver::exec_task(const nlohmann::json& handle, const std::v
 // With a terminal, runc and crun run in the foreground with `--tty`: each makes a terminal of
 // its own inside the container, copies between it and its stdio (our terminal, which it sets
 // raw), and copies our window size to it at start and on each SIGWINCH, which the kernel sends
-// it when the agent resizes ours. The same command line works with both runtimes, which a
-// --console-socket (and a detached process that is then nobody's child) would not.
+// it when the agent resizes ours. The runtime copies the size on its own time: a command
+// started at once may read 0x0 for a moment, as under `docker exec -t`. The same command
+// line works with both runtimes, which a --console-socket (and a detached process that is
+// then nobody's child) would not.
 std::unique_ptr<sdk::ExecStream> ExecDriver::exec_stream(const nlohmann::json& handle,
                                                          const sdk::ExecStreamRequest& request) {
   ExecHandle h = parse_exec_handle(handle);
@@ -442,6 +444,7 @@ std::unique_ptr<sdk::ExecStream> ExecDriver::exec_stream(const nlohmann::json& h
   s.argv.insert(s.argv.end(), request.argv.begin(), request.argv.end());
   s.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   s.tty = request.tty;
+  s.raw_terminal = true;
   s.height = request.height;
   s.width = request.width;
   return monitored::spawn_exec(s);

@@ -253,7 +253,12 @@ std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& s) {
     winsize ws{};
     ws.ws_row = static_cast<unsigned short>(s.height > 0 ? std::min(s.height, 0xffff) : 24);
     ws.ws_col = static_cast<unsigned short>(s.width > 0 ? std::min(s.width, 0xffff) : 80);
-    if (::openpty(&m, &sl, nullptr, nullptr, &ws) < 0)
+    termios raw{};
+    if (s.raw_terminal) {
+      ::cfmakeraw(&raw);
+      raw.c_oflag |= OPOST | ONLCR;  // what the command writes as "\n" still reaches us as "\r\n"
+    }
+    if (::openpty(&m, &sl, nullptr, s.raw_terminal ? &raw : nullptr, &ws) < 0)
       throw std::runtime_error(std::string("exec: openpty: ") + std::strerror(errno));
     master.reset(m);
     slave.reset(sl);

@@ -25,6 +25,11 @@ struct ExecSpawn {
   std::vector<gid_t> groups;
   bool tty = false;
   int height = 0, width = 0;
+  // The terminal starts raw on input (no echo, no line editing; output still turns "\n" into
+  // "\r\n"): for a command that makes a terminal of its own and copies between it and ours
+  // (`runc exec --tty`), so that its terminal alone echoes and edits lines, and input typed
+  // before it started is not echoed twice.
+  bool raw_terminal = false;
   // When set, the PID written in this file (what `runc exec --pid-file` started inside the
   // container) is SIGKILLed along with the command: killing runc alone leaves it running.
   // The file is removed once the command is reaped.

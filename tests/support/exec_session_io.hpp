@@ -45,4 +45,19 @@ inline std::string read_until(int fd, const std::string& want,
   return got;
 }
 
+// Sends `line` again and again until the output shows `want` (or `timeout` passes); returns
+// all the output. For what reaches a command on its own time (runc copies a terminal's size
+// into the container's when it gets to it).
+inline std::string repeat_until(int in_fd, int out_fd, const std::string& line,
+                                const std::string& want,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string got;
+  while (got.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    if (!write_text(in_fd, line)) break;
+    got += read_until(out_fd, want, std::chrono::milliseconds(300));
+  }
+  return got;
+}
+
 }  // namespace drover::test_support

@@ -331,15 +331,23 @@ TEST_P(Exec, StreamingExecOnATerminalRunsInsideTheContainer) {
   ASSERT_TRUE(s.ok()) << s.message();
   auto& session = **s;
   ASSERT_TRUE(drover::test_support::write_text(
-      session.input_fd(), "test -t 0 && echo is-a-tty; stty size; echo in-$(hostname)\n"));
-  std::string out = drover::test_support::read_until(session.stdout_fd(), "in-web");
-  EXPECT_THAT(out, HasSubstr("is-a-tty"));
-  EXPECT_THAT(out, HasSubstr("30 100"));
-  EXPECT_THAT(out, HasSubstr("in-web"));
+      session.input_fd(), "test -t 0 && echo is-a-tty; echo in-$(hostname)\n"));
+  std::string out = drover::test_support::read_until(session.stdout_fd(), "in-web\r\n");
+  EXPECT_THAT(out, HasSubstr("is-a-tty\r\n"));
+  EXPECT_THAT(out, HasSubstr("in-web\r\n"));
+  // Typed ahead of the shell, the line was echoed once: by the container's terminal, not ours.
+  EXPECT_EQ(out.find("echo is-a-tty"), out.rfind("echo is-a-tty")) << out;
+  // The size reaches the container's terminal when runc copies it (at its start, and on the
+  // SIGWINCH a resize sends it).
+  EXPECT_THAT(drover::test_support::repeat_until(session.input_fd(), session.stdout_fd(),
+                                                 "stty size\n", "30 100\r\n"),
+              HasSubstr("30 100\r\n"));
   ASSERT_TRUE(session.resize(40, 120).ok());
-  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "stty size; exit 3\n"));
-  out = drover::test_support::read_until(session.stdout_fd(), "");
-  EXPECT_THAT(out, HasSubstr("40 120"));
+  EXPECT_THAT(drover::test_support::repeat_until(session.input_fd(), session.stdout_fd(),
+                                                 "stty size\n", "40 120\r\n"),
+              HasSubstr("40 120\r\n"));
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "exit 3\n"));
+  drover::test_support::read_until(session.stdout_fd(), "");
   auto exit = session.wait(20s);
   ASSERT_TRUE(exit.ok()) << exit.message();
   ASSERT_TRUE(exit->has_value());

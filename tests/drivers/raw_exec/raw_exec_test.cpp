@@ -478,7 +478,8 @@ TEST_F(RawExec, ExecOnATerminalRunsAsTheTaskWithTheSizeAskedFor) {
   // A resize reaches the shell's terminal, and SIGWINCH the shell.
   ASSERT_TRUE(drover::test_support::write_text(
       session.input_fd(), "trap 'echo winched' WINCH; echo trap-set\n"));
-  drover::test_support::read_until(session.stdout_fd(), "trap-set\r\n");
+  // The output's line, not the echo of the typed one ("...; echo trap-set").
+  drover::test_support::read_until(session.stdout_fd(), "\ntrap-set\r\n");
   ASSERT_TRUE(session.resize(40, 120).ok());
   ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "stty size; exit 3\n"));
   out = drover::test_support::read_until(session.stdout_fd(), "");
