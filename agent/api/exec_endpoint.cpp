@@ -179,12 +179,10 @@ class Relay {
 // sent, or the client goes away (the command is then killed by the session's end).
 void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
   int out_fds[2] = {s.stdout_fd(), s.stderr_fd()};
-  for (int fd : out_fds)
+  // Nothing here may block: a command that does not read its input must not stop its output
+  // (with a terminal, input and output are the one master).
+  for (int fd : {s.input_fd(), out_fds[0], out_fds[1]})
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  if (s.input_fd() >= 0 && !s.tty()) ::fcntl(s.input_fd(), F_SETFL, ::fcntl(s.input_fd(), F_GETFL) | O_NONBLOCK);
-  // With a terminal, input and output share the master: it stays blocking for reads
-  // guarded by poll, and input is written when poll says it may.
-  if (s.tty()) ::fcntl(s.input_fd(), F_SETFL, ::fcntl(s.input_fd(), F_GETFL) | O_NONBLOCK);
   std::string pending_input;
   bool input_closing = false;
   std::optional<plugins::ExitResult> exit;
@@ -242,9 +240,9 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
     const std::size_t exit_at = p.size();
     p.push_back({exit ? -1 : s.exit_fd(), POLLIN, 0});
     int timeout = 500;  // how soon a stopping server is noticed
-    if (conn.pending()) timeout = 0;
     if (!exit && s.exit_fd() < 0) timeout = 100;  // no exit fd: wait is asked now and then
     if (exit) timeout = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(kDrainQuiet).count());
+    if (conn.pending()) timeout = 0;  // bytes already read (TLS) wait for no socket event
     int r = ::poll(p.data(), p.size(), timeout);
     if (r < 0 && errno != EINTR) return;
 
