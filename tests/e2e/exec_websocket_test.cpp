@@ -2,6 +2,7 @@
 // messages), a shell on a terminal inside a raw_exec task, and one inside an exec task when
 // runc works on this host. What a user of `nomad alloc exec` or the UI's terminal would see.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,6 +151,22 @@ TEST(ExecWebsocket, ClientGoingAwayKillsTheCommandNotTheTask) {
       << "the shell " << pid << " outlived its session";
   unlink(mark.c_str());
   EXPECT_EQ(agent->alloc(id)["ClientStatus"], "running");
+}
+
+// The shell ran in the task's cgroup: stopping the task kills it too, and its session ends.
+TEST(ExecWebsocket, StoppingTheTaskEndsItsExecSessions) {
+  auto agent = AgentProcess::start();
+  auto id = running_alloc(*agent, service("wsstop"));
+  ASSERT_FALSE(id.empty());
+  auto c = WsTestClient::open(agent->port(), exec_path(id, "t", {"/bin/sh"}, true));
+  ASSERT_EQ(c->status(), 101);
+  EXPECT_NE(repeat_until(*c, "echo ready-$((1+1))\n", "ready-2").find("ready-2"), std::string::npos);
+  ASSERT_TRUE(c->send_text(stdin_frame("sleep 1000\n")));
+  ASSERT_EQ(agent->post("/v1/client/allocation/" + id + "/stop", "", "application/json").status, 200);
+  auto t = read_session(*c);
+  ASSERT_TRUE(t.exit_code.has_value()) << t.out;
+  EXPECT_EQ(*t.exit_code, 128 + SIGKILL);
+  agent->wait_alloc(id, [](const json& a) { return a.value("ClientStatus", "") == "complete"; });
 }
 
 TEST(ExecWebsocket, BadRequestsAreRefusedBeforeAnyUpgrade) {
