@@ -2,7 +2,10 @@
 // messages), a shell on a terminal inside a raw_exec task, and one inside an exec task when
 // runc works on this host. What a user of `nomad alloc exec` or the UI's terminal would see.
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 
 #include "agent_process.hpp"
 #include "drover/common/encoding.hpp"
+#include "exec_session_io.hpp"
 #include "ws_test_client.hpp"
 
 using drover::testing::AgentProcess;
@@ -298,6 +302,47 @@ TEST(ExecWebsocket, CliInteractiveExecPassesStdinOutputAndExitCode) {
   auto [bad_code, bad_out] = run_cli(*agent, "", "-i -t " + id + " nope -- /bin/sh");
   EXPECT_EQ(bad_code, 1);
   EXPECT_NE(bad_out.find("nope"), std::string::npos) << bad_out;
+}
+
+// The CLI on a terminal, as a user runs it: ours goes raw (keys pass through as typed), the
+// window size reaches the command, a resize of ours (SIGWINCH) reaches it too.
+TEST(ExecWebsocket, CliOnATerminalFollowsItsWindowSize) {
+  auto agent = AgentProcess::start();
+  auto id = running_alloc(*agent, service("wscliterm"));
+  ASSERT_FALSE(id.empty());
+  int master = -1;
+  winsize ws{};
+  ws.ws_row = 20;
+  ws.ws_col = 70;
+  pid_t pid = forkpty(&master, nullptr, nullptr, &ws);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("DROVER_ADDR", agent->address().c_str(), 1);
+    execl(DROVER_BIN, DROVER_BIN, "alloc", "exec", "-i", "-t", id.c_str(), "t", "--", "/bin/sh", nullptr);
+    _exit(127);
+  }
+  // Typed with Enter as a terminal sends it: "\r", which the task's terminal turns into "\n".
+  auto type_until = [&](const std::string& line, const std::string& want) {
+    return drover::test_support::repeat_until(master, master, line + "\r", want);
+  };
+  EXPECT_NE(type_until("stty size", "20 70\r\n").find("20 70\r\n"), std::string::npos);
+  termios during{};
+  ASSERT_EQ(tcgetattr(master, &during), 0);
+  EXPECT_FALSE(during.c_lflag & (ECHO | ICANON)) << "our terminal is not raw during the session";
+  ws.ws_row = 30;
+  ws.ws_col = 90;
+  ASSERT_EQ(ioctl(master, TIOCSWINSZ, &ws), 0);
+  EXPECT_NE(type_until("stty size", "30 90\r\n").find("30 90\r\n"), std::string::npos);
+  ASSERT_TRUE(drover::test_support::write_text(master, "exit 7\r"));
+  drover::test_support::read_until(master, "");
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  termios after{};
+  ASSERT_EQ(tcgetattr(master, &after), 0);
+  EXPECT_TRUE((after.c_lflag & ECHO) && (after.c_lflag & ICANON)) << "our terminal was not restored";
+  close(master);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 7);
 }
 
 // The same through the exec driver (runc), when its runtime works on this host.
