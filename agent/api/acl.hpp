@@ -25,7 +25,7 @@ class StateStore;
 namespace drover::api {
 
 // Ordered: each policy allows everything the ones before it allow.
-//   read: every GET; submit: jobs, deployments and alloc stop/restart/signal; operate: gc,
+//   read: every GET but exec; submit: jobs, deployments and alloc stop/restart/signal; operate: gc,
 //   plugins, nodes (drain, eligibility), the operator's endpoints; management: tokens.
 enum class Policy { read = 0, submit = 1, operate = 2, management = 3 };
 

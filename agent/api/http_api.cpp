@@ -6,6 +6,7 @@
 #include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
+#include "api/exec_endpoint.hpp"
 #include "api/http_server.hpp"
 #include "api/jobs_parse_endpoint.hpp"
 #include "api/json_reply.hpp"
@@ -379,6 +380,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
            if (auto st = m.gc_alloc(*id); !st) return reply_error(res, 400, st.message());
            reply_json(res, json::object());
          });
+  register_exec_endpoint(s, ctx);
   register_logs_endpoint(s, ctx);
   register_checks_endpoint(s, ctx);
   register_services_endpoints(s, ctx);
@@ -408,7 +410,10 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
       return httplib::Server::HandlerResponse::Handled;
     }
   }
-  auto cross_site = cross_origin_refusal(req.method, req.get_header_value("Origin"),
+  // A websocket is never held back by CORS (a page on any origin may open one): an upgrade is
+  // checked as a write is, so only the agent's own UI opens an exec session from a browser.
+  const bool upgrade = !req.get_header_value("Upgrade").empty();
+  auto cross_site = cross_origin_refusal(upgrade ? "POST" : req.method, req.get_header_value("Origin"),
                                          req.get_header_value("Host"),
                                          req.get_header_value("Sec-Fetch-Site"));
   if (!cross_site.empty()) {
@@ -426,6 +431,10 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
     return httplib::Server::HandlerResponse::Handled;
   }
   if (!ctx.acl) return httplib::Server::HandlerResponse::Unhandled;
+  // The exec websocket's token may come in its first message (api/exec_endpoint.hpp).
+  if (exec_token_in_first_message(req.method, req.path, req.get_header_value("Upgrade"),
+                                  req.get_param_value("ws_handshake"), secret))
+    return httplib::Server::HandlerResponse::Unhandled;
   if (auto why = token_refusal(*ctx.acl, *need, secret, req.method, req.path, "this agent");
       !why.empty()) {
     reply_error(res, 403, why);

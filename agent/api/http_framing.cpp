@@ -94,6 +94,15 @@ std::string RequestFramer::take_request() {
   return out;
 }
 
+std::string RequestFramer::take_buffered() {
+  std::string out = std::move(buf_);
+  buf_.clear();
+  head_done_ = expect_continue_ = false;
+  scanned_ = 0;
+  state_ = State::NeedMore;
+  return out;
+}
+
 RequestFramer::State RequestFramer::advance() {
   if (!head_done_) {
     // Blank lines before a request line are allowed (RFC 9112 2.2).

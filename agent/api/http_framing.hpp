@@ -43,6 +43,11 @@ class RequestFramer {
   // Ready: the rewritten request; the framer then starts on the bytes left over (pipelining).
   std::string take_request();
 
+  // The bytes read past the last request taken, handed over whole, with the framer reset: for
+  // a connection that leaves HTTP after an Upgrade (a websocket client may not send before
+  // the 101, but what it sent is its, not a request's).
+  std::string take_buffered();
+
   // Refused: the status and the reason for the client; the connection closes after it.
   int status() const { return status_; }
   const std::string& reason() const { return reason_; }

@@ -250,6 +250,8 @@ class ReplayStream final : public httplib::Stream {
   }
   socket_t socket() const override { return c_.fd; }
   bool failed() const { return failed_; }
+  // After take_connection: httplib's reply goes nowhere and the connection closes after it.
+  void silence() { failed_ = true; }
 
  private:
   Connection& c_;
@@ -261,7 +263,55 @@ class ReplayStream final : public httplib::Stream {
 
 enum class Next { Wait, Work, Close };
 
+// The connection a worker is answering, for take_connection.
+class Upgraded final : public UpgradedConnection {
+ public:
+  Upgraded(Connection& c, ReplayStream& strm, milliseconds write_timeout,
+           const std::atomic<bool>& stopping)
+      : c_(c), strm_(strm), write_timeout_(write_timeout), stopping_(stopping) {}
+  long read_some(char* buf, std::size_t n) override {
+    if (!leftover_.empty()) {
+      std::size_t k = std::min(n, leftover_.size());
+      std::memcpy(buf, leftover_.data(), k);
+      leftover_.erase(0, k);
+      return static_cast<long>(k);
+    }
+    short want = POLLIN;
+    ssize_t r = drover::api::read_some(c_, buf, n, want);
+    return r == kAgain ? kWouldBlock : static_cast<long>(r);
+  }
+  bool write_all(const std::string& data) override {
+    return drover::api::write_all(c_, data.data(), data.size(), Clock::now() + write_timeout_);
+  }
+  int fd() const override { return c_.fd; }
+  bool pending() const override {
+    return !leftover_.empty() || (c_.ssl != nullptr && SSL_pending(c_.ssl) > 0);
+  }
+  bool stopping() const override { return stopping_; }
+  bool take() {
+    if (taken_) return false;
+    taken_ = true;
+    strm_.silence();
+    leftover_ = c_.framer.take_buffered();
+    return true;
+  }
+
+ private:
+  Connection& c_;
+  ReplayStream& strm_;
+  milliseconds write_timeout_;
+  const std::atomic<bool>& stopping_;
+  std::string leftover_;
+  bool taken_ = false;
+};
+
+thread_local Upgraded* current_request = nullptr;
+
 }  // namespace
+
+UpgradedConnection* take_connection() {
+  return current_request != nullptr && current_request->take() ? current_request : nullptr;
+}
 
 struct HttpServer::Impl {
   httplib::Server& routes;
@@ -379,11 +429,14 @@ struct HttpServer::Impl {
       bool closed = false;
       bool last = stopping || ++c.served >= limits.max_requests_per_connection;
       bool ok = false;
+      Upgraded upgrade(c, strm, limits.write_timeout, stopping);
+      current_request = &upgrade;
       try {
         ok = RouteAccess::process(routes, strm, last, closed);
       } catch (const std::exception& e) {
         spdlog::error("http: request from {} failed: {}", c.addr, e.what());
       }
+      current_request = nullptr;
       if (!ok || closed || last || strm.failed()) return false;
       c.continued = false;
       if (c.framer.state() != RequestFramer::State::Ready) return true;

@@ -36,6 +36,29 @@ struct ServerLimits {
   std::chrono::milliseconds write_timeout{10000};    // each write of a reply
 };
 
+// A connection taken over by a route handler after an HTTP/1.1 Upgrade (a websocket): bytes
+// both ways, through TLS when the API uses it. Valid until that handler returns; the
+// connection closes then.
+class UpgradedConnection {
+ public:
+  static constexpr long kWouldBlock = -2;
+  virtual ~UpgradedConnection() = default;
+  // What is there now, without waiting: >0 bytes, 0 at EOF, -1 on error, kWouldBlock.
+  virtual long read_some(char* buf, std::size_t n) = 0;
+  // All of it, or false (an error, or the client did not take it within the write timeout).
+  virtual bool write_all(const std::string& data) = 0;
+  // The socket, to poll for POLLIN; bytes may be ready without it (pending()).
+  virtual int fd() const = 0;
+  virtual bool pending() const = 0;
+  // The server is stopping: the handler ends the session soon (stop() waits for it).
+  virtual bool stopping() const = 0;
+};
+
+// For a route handler, on the worker that runs it: takes over the connection of the request it
+// answers (the handler then writes everything itself, the 101 included; what httplib would
+// write after it is dropped). nullptr outside HttpServer or when taken already.
+UpgradedConnection* take_connection();
+
 class HttpServer {
  public:
   // `routes` holds the handlers (and pre-routing, error and exception handlers); `tls` is

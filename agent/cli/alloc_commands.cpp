@@ -6,6 +6,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "cli/alloc_exec.hpp"
 #include "cli/alloc_logs.hpp"
 #include "cli/command_context.hpp"
 #include "cli/table.hpp"
@@ -270,10 +271,17 @@ struct ExecOptions {
   std::string alloc_id, task;
   std::vector<std::string> command;
   int timeout_s = 30;
+  bool interactive = false, tty = false;
 };
 
-// Runs a command inside a running task; its stdout, stderr and exit code become ours.
+// Runs a command inside a running task; its stdout, stderr and exit code become ours. With -i
+// or -t, interactively over the exec websocket (alloc_exec.hpp); otherwise one POST that
+// answers when the command ends.
 int exec_in_alloc(Context& ctx, const ExecOptions& o) {
+  if (o.interactive || o.tty) {
+    if (ctx.json) return print_error(ctx, "-json cannot be used with -i or -t");
+    return exec_interactive(ctx, {o.alloc_id, o.task, o.command, o.interactive, o.tty});
+  }
   nlohmann::json body = {{"Task", o.task}, {"Command", o.command}, {"TimeoutMs", o.timeout_s * 1000}};
   auto answer = ctx.api.post_json("/v1/client/allocation/" + url_escape(o.alloc_id) + "/exec",
                                   body.dump(), "application/json");
@@ -328,8 +336,13 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
 
   auto* exec = alloc->add_subcommand("exec", "Run a command inside a running task: ALLOC TASK -- CMD [ARGS]");
   auto exec_opts = std::make_shared<ExecOptions>();
-  exec->add_option("-t,--timeout", exec_opts->timeout_s, "Seconds before the command is killed (default 30)")
+  exec->add_option("--timeout", exec_opts->timeout_s,
+                   "Without -i and -t: seconds before the command is killed (default 30)")
       ->check(CLI::Range(1, 3600));
+  exec->add_flag("-i,--interactive", exec_opts->interactive,
+                 "Send our stdin to the command, interactively (Nomad's -i)");
+  exec->add_flag("-t,--tty", exec_opts->tty,
+                 "Give the command a terminal; ours is put in raw mode and its size follows");
   exec->add_option("alloc", exec_opts->alloc_id, "Allocation ID or unique prefix")->required();
   exec->add_option("task", exec_opts->task, "Task name")->required();
   exec->add_option("command", exec_opts->command, "The command and its arguments, after --")->required();

@@ -24,6 +24,7 @@ class ApiClient {
   ApiClient(std::string address, std::string token);
 
   const std::string& address() const { return address_; }
+  const std::string& token() const { return token_; }
 
   // A failed Result means the request never got an answer (agent down, bad address); any
   // HTTP status, 4xx and 5xx included, is a successful Result.

@@ -324,6 +324,13 @@ Result<nlohmann::json> AllocManager::exec_alloc(const std::string& alloc_id, con
   return r->exec_task(task, argv, timeout);
 }
 
+Result<std::unique_ptr<plugins::ExecSession>> AllocManager::exec_stream(
+    const std::string& alloc_id, const std::string& task, const plugins::ExecRequest& request) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
+  return r->exec_stream(task, request);
+}
+
 Status AllocManager::gc_alloc(const std::string& alloc_id) {
   std::shared_ptr<AllocRunner> r;
   {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "drover/loader/exec_session.hpp"
 #include "jobspec/job.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
@@ -52,6 +53,10 @@ class AllocManager {
   Result<nlohmann::json> exec_alloc(const std::string& alloc_id, const std::string& task,
                                     const std::vector<std::string>& argv,
                                     std::chrono::milliseconds timeout);
+  // An interactive command inside one of the alloc's running tasks (`alloc exec -i -t`).
+  Result<std::unique_ptr<plugins::ExecSession>> exec_stream(const std::string& alloc_id,
+                                                            const std::string& task,
+                                                            const plugins::ExecRequest& request);
   // Removes a terminal alloc: its dirs, logs and state. A live alloc is refused.
   Status gc_alloc(const std::string& alloc_id);
   // Removes the oldest terminal allocs while more than `max_allocs` are kept, or while the data

@@ -393,6 +393,20 @@ Result<nlohmann::json> AllocRunner::exec_task(const std::string& task,
   return r->exec(argv, timeout);
 }
 
+Result<std::unique_ptr<plugins::ExecSession>> AllocRunner::exec_stream(
+    const std::string& task, const plugins::ExecRequest& request) {
+  TaskRunner* r = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runners_.find(task);
+    if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
+    if (it == runners_.end() || alloc_.tasks[task].state != state::TaskPhase::Running)
+      return make_error("task \"" + task + "\" is not running", Errc::Conflict);
+    r = it->second.get();
+  }
+  return r->exec_stream(request);
+}
+
 state::Alloc AllocRunner::snapshot() const {
   std::lock_guard lock(mu_);
   return alloc_;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "drover/common/result.hpp"
+#include "drover/loader/exec_session.hpp"
 #include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
 #include "runner/alloc_dir.hpp"
@@ -59,6 +60,8 @@ class AllocRunner {
   Status signal_task(const std::string& task, const std::string& signal);
   Result<nlohmann::json> exec_task(const std::string& task, const std::vector<std::string>& argv,
                                    std::chrono::milliseconds timeout);
+  Result<std::unique_ptr<plugins::ExecSession>> exec_stream(const std::string& task,
+                                                            const plugins::ExecRequest& request);
 
   state::Alloc snapshot() const;
   // Records the alloc's health (Nomad's DeploymentStatus) and persists it.

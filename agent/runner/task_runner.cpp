@@ -124,6 +124,20 @@ Result<nlohmann::json> TaskRunner::exec(const std::vector<std::string>& argv,
   return driver_->exec_task(handle, argv, timeout);
 }
 
+Result<std::unique_ptr<plugins::ExecSession>> TaskRunner::exec_stream(
+    const plugins::ExecRequest& request) {
+  nlohmann::json handle;
+  {
+    std::lock_guard lock(mu_);
+    if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
+    handle = handle_;
+  }
+  if (!driver_->supports_exec_stream())
+    return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks",
+                      Errc::Unsupported);
+  return driver_->exec_stream(handle, request);
+}
+
 bool TaskRunner::kill_requested() {
   std::lock_guard lock(mu_);
   return kill_requested_;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "drover/common/result.hpp"
+#include "drover/loader/exec_session.hpp"
 #include "jobspec/job.hpp"
 #include "runner/restart_tracker.hpp"
 #include "runner/task_hook.hpp"
@@ -42,6 +43,9 @@ class TaskRunner {
   Status restart(const std::string& reason);
   // Runs argv inside the running task (its namespaces and cgroup), through the driver.
   Result<nlohmann::json> exec(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+  // Starts an interactive command inside the running task for the caller to stream
+  // (plugin.h, drover_driver_exec_stream_v1); Unsupported when its driver cannot.
+  Result<std::unique_ptr<plugins::ExecSession>> exec_stream(const plugins::ExecRequest& request);
   // Sends a signal to the running task ("Signaling").
   Status signal(const std::string& signal);
   // Leaves the task running and ends the runner thread (agent shutdown).

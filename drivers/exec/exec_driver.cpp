@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "exec_handle.hpp"
+#include "exec_process.hpp"
 #include "launch.hpp"
 #include "monitored_task.hpp"
 #include "oci_spec.hpp"
@@ -192,7 +193,7 @@ nlohmann::json ExecDriver::fingerprint() {
   // Tasks run as nobody unless the job says otherwise (Nomad's default for exec).
   fp["Capabilities"] = {
       {"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}, {"MountConfigs", "all"},
-      {"NetIsolation", "group"}};  // plugin.h
+      {"NetIsolation", "group"}, {"Exec", true}};  // plugin.h
   return fp;
 }
 
@@ -416,6 +417,37 @@ sdk::ExecResult ExecDriver::exec_task(const nlohmann::json& handle, const std::v
   if (r.exit_code < 0) throw std::runtime_error("could not run " + h.runtime_path);
   if (r.timed_out) throw std::runtime_error("exec: timed out after " + std::to_string(timeout.count()) + " ms");
   return {r.out, r.err, r.exit_code};
+}
+
+// The runtime's own `exec` under a pseudo-terminal or pipes of ours (monitored/exec_process.hpp).
+// With a terminal, runc and crun run in the foreground with `--tty`: each makes a terminal of
+// its own inside the container, copies between it and its stdio (our terminal, which it sets
+// raw), and copies our window size to it at start and on each SIGWINCH, which the kernel sends
+// it when the agent resizes ours. The runtime copies the size on its own time: a command
+// started at once may read 0x0 for a moment, as under `docker exec -t`. The same command
+// line works with both runtimes, which a --console-socket (and a detached process that is
+// then nobody's child) would not.
+std::unique_ptr<sdk::ExecStream> ExecDriver::exec_stream(const nlohmann::json& handle,
+                                                         const sdk::ExecStreamRequest& request) {
+  ExecHandle h = parse_exec_handle(handle);
+  if (!MonitoredTask(h.task).running()) throw std::runtime_error("task has exited");
+  static std::atomic<unsigned> counter{0};
+  Runtime rt = h.runtime();
+  rt.log.clear();  // runc's own errors come back on stderr
+  monitored::ExecSpawn s;
+  s.pid_file = h.task.state_dir + "/exec-" + std::to_string(getpid()) + "-s" +
+               std::to_string(counter++) + ".pid";
+  s.argv = rt.global_args();
+  s.argv.push_back("exec");
+  if (request.tty) s.argv.insert(s.argv.end(), {"--tty", "--env", "TERM=xterm"});
+  s.argv.insert(s.argv.end(), {"--pid-file", s.pid_file, h.container_id});
+  s.argv.insert(s.argv.end(), request.argv.begin(), request.argv.end());
+  s.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  s.tty = request.tty;
+  s.raw_terminal = true;
+  s.height = request.height;
+  s.width = request.width;
+  return monitored::spawn_exec(s);
 }
 
 }  // namespace drover::exec

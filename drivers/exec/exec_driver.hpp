@@ -29,6 +29,8 @@ class ExecDriver : public sdk::Driver {
   void signal(const nlohmann::json& handle, const std::string& signal) override;
   nlohmann::json stats(const nlohmann::json& handle) override;
   nlohmann::json recover(const nlohmann::json& handle) override;
+  std::unique_ptr<sdk::ExecStream> exec_stream(const nlohmann::json& handle,
+                                               const sdk::ExecStreamRequest& request) override;
   sdk::ExecResult exec_task(const nlohmann::json& handle, const std::vector<std::string>& argv,
                             std::chrono::milliseconds timeout) override;
 

@@ -10,8 +10,10 @@
 #include "handle.hpp"
 #include "monitor_launch.hpp"
 #include "monitored_task.hpp"
+#include "exec_process.hpp"
 #include "proc.hpp"
 #include "task_config.hpp"
+#include "task_exec.hpp"
 
 namespace drover::raw_exec {
 namespace {
@@ -54,7 +56,7 @@ nlohmann::json RawExecDriver::fingerprint() {
             {"HealthDescription", "healthy"},
             {"Attributes", {{"driver.raw_exec", "true"}}}};
   }();
-  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}};  // plugin.h, fingerprint
+  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}, {"Exec", true}};  // plugin.h, fingerprint
   return fp;
 }
 
@@ -139,6 +141,21 @@ nlohmann::json RawExecDriver::recover(const nlohmann::json& handle) {
   Handle h = parse_handle(handle);
   MonitoredTask(h).recover();
   return to_json(h);
+}
+
+// `alloc exec` without a terminal, and script checks: the streaming exec, run to its end.
+sdk::ExecResult RawExecDriver::exec_task(const nlohmann::json& handle,
+                                         const std::vector<std::string>& argv,
+                                         std::chrono::milliseconds timeout) {
+  if (!enabled_) throw std::runtime_error(std::string("raw_exec is ") + kDisabled);
+  auto s = exec_in_task(parse_handle(handle), {argv, false, 0, 0});
+  return monitored::run_to_end(*s, timeout);
+}
+
+std::unique_ptr<sdk::ExecStream> RawExecDriver::exec_stream(const nlohmann::json& handle,
+                                                            const sdk::ExecStreamRequest& request) {
+  if (!enabled_) throw std::runtime_error(std::string("raw_exec is ") + kDisabled);
+  return exec_in_task(parse_handle(handle), request);
 }
 
 }  // namespace drover::raw_exec

@@ -26,6 +26,10 @@ class RawExecDriver : public sdk::Driver {
   void signal(const nlohmann::json& handle, const std::string& signal) override;
   nlohmann::json stats(const nlohmann::json& handle) override;
   nlohmann::json recover(const nlohmann::json& handle) override;
+  sdk::ExecResult exec_task(const nlohmann::json& handle, const std::vector<std::string>& argv,
+                            std::chrono::milliseconds timeout) override;
+  std::unique_ptr<sdk::ExecStream> exec_stream(const nlohmann::json& handle,
+                                               const sdk::ExecStreamRequest& request) override;
 
  private:
   bool enabled_ = false;  // written once by set_config, before any other call

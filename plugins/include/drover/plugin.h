@@ -97,7 +97,7 @@ typedef struct drover_driver_vtable {
   /* *out_json: {"Detected": bool, "Healthy": bool, "HealthDescription": str,
    *             "Attributes": {str: str},
    *             "Capabilities": {"FSIsolation": str, "DefaultUser": str,
-   *                              "MountConfigs": str, "NetIsolation": str}}
+   *                              "MountConfigs": str, "NetIsolation": str, "Exec": bool}}
    * Capabilities (Nomad's names) are what the agent decides by, never a driver's name.
    * FSIsolation says where the task sees its dirs: "none" (the host's paths, the default),
    * "chroot" or "image" (at /alloc, /local and /secrets): the agent gives the task those
@@ -114,7 +114,9 @@ typedef struct drover_driver_vtable {
    * namespace the driver made itself (docker: a container joins another container's network,
    * never a namespace path): when a group in those modes has a task of such a driver, the
    * agent asks that driver to make the alloc's namespace (drover_driver_create_network_v1
-   * below) instead of making one itself, then wires it and gives it to every task. */
+   * below) instead of making one itself, then wires it and gives it to every task.
+   * Exec (bool, absent: false; Nomad's name) says that the driver runs commands inside its
+   * tasks through drover_driver_exec_stream_v1: the agent offers `alloc exec` only then. */
   drover_status (*fingerprint)(void* self, char** out_json, char** error);
 
   /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one
@@ -234,6 +236,47 @@ DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_EXEC_V1(void* self, const char*
                                                          const char* argv_json,
                                                          int64_t timeout_ms, char** out_json,
                                                          char** error);
+
+/* Optional driver extension, ABI 1: an interactive command inside a running task (Nomad's
+ * `alloc exec -i -t`). One exported symbol, as above, that returns the table of calls below;
+ * a plugin without it (or returning NULL) has no streaming exec.
+ *
+ * start: runs request_json = {"Command": [str...] (not empty), "Tty": bool, "Height": int,
+ * "Width": int} (the size in cells, 0 when unknown) inside the task named by handle_json, as
+ * the task runs (its namespaces, cgroup, user, env and working dir), and returns at once.
+ * With Tty the command leads a new session whose controlling terminal is a pseudo-terminal
+ * of the given size; without, its stdin, stdout and stderr are three pipes. On DROVER_OK:
+ *   *out_session: the plugin's own state for this command, opaque to the agent, passed to
+ *     the other calls and freed by `close`;
+ *   out_fds[0]: Tty: the terminal's master (read the output, write the input); else the
+ *     write end of the command's stdin;
+ *   out_fds[1], out_fds[2]: the read ends of its stdout and stderr; -1 with Tty;
+ *   out_fds[3]: a descriptor that becomes readable once the command has exited (a pidfd),
+ *     or -1 (the agent then calls `wait` now and then).
+ * Every descriptor handed out is the agent's: it closes each one with close(2) and the plugin
+ * never touches them again (what the plugin needs for itself, e.g. the master for `resize`,
+ * it keeps as its own duplicate, closed by `close`). All are close-on-exec; the agent may
+ * make them non-blocking. On DROVER_ERROR nothing is handed out and nothing keeps running.
+ *
+ * wait: DROVER_OK with *out_json = {"ExitCode": int, "Signal": int} once the command has
+ * exited (killed by signal S: ExitCode 128 + S), DROVER_STILL_RUNNING after timeout_ms (0:
+ * just look). resize: the terminal's new size (a no-op without Tty). kill: SIGKILLs the
+ * command and what it started in its session; returns at once. close: kills the command if
+ * it still runs, reaps it and frees the session; `session` is invalid afterwards. Each call
+ * on one session comes from one thread at a time; different sessions may be used at once. */
+typedef struct drover_exec_stream_v1 {
+  drover_status (*start)(void* self, const char* handle_json, const char* request_json,
+                         void** out_session, int out_fds[4], char** error);
+  drover_status (*wait)(void* self, void* session, int64_t timeout_ms, char** out_json,
+                        char** error);
+  drover_status (*resize)(void* self, void* session, int height, int width, char** error);
+  drover_status (*kill)(void* self, void* session, char** error);
+  void (*close)(void* self, void* session);
+} drover_exec_stream_v1;
+typedef const drover_exec_stream_v1* (*drover_driver_exec_stream_v1_fn)(void);
+#define DROVER_DRIVER_EXEC_STREAM_V1 drover_driver_exec_stream_v1
+#define DROVER_DRIVER_EXEC_STREAM_V1_NAME "drover_driver_exec_stream_v1"
+DROVER_PLUGIN_EXPORT const drover_exec_stream_v1* DROVER_DRIVER_EXEC_STREAM_V1(void);
 
 /* Optional driver extension, ABI 1: task events from the driver (e.g. image pull progress).
  * An exported symbol of its own, for the reason given for exec above.

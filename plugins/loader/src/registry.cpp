@@ -87,6 +87,13 @@ struct Extension {
 const Extension kDriverExtensions[] = {
     {DROVER_DRIVER_EXEC_V1_NAME,
      [](DriverPlugin& d, void* fn) { d.set_exec(reinterpret_cast<drover_driver_exec_v1_fn>(fn)); }},
+    {DROVER_DRIVER_EXEC_STREAM_V1_NAME,
+     [](DriverPlugin& d, void* fn) {
+       // The symbol is a function that returns the table of calls; all of them must be there.
+       auto table = fn ? reinterpret_cast<drover_driver_exec_stream_v1_fn>(fn)() : nullptr;
+       if (table && table->start && table->wait && table->resize && table->kill && table->close)
+         d.set_exec_stream(table);
+     }},
     {DROVER_DRIVER_WAIT_FD_V1_NAME,
      [](DriverPlugin& d, void* fn) { d.set_wait_fd(reinterpret_cast<drover_driver_wait_fd_v1_fn>(fn)); }},
     {DROVER_DRIVER_REAP_V1_NAME,

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "drover/loader/registry.hpp"
+#include "exec_session_io.hpp"
 #include "test_files.hpp"
 
 namespace fs = std::filesystem;
@@ -316,6 +317,63 @@ TEST_P(Exec, ExecRunsACommandInsideTheTask) {
   EXPECT_EQ((*r)["Stderr"], "oops\n");
   auto slow = driver_->exec_task(h, {"sleep", "30"}, 300ms);
   EXPECT_FALSE(slow.ok());
+  EXPECT_TRUE(driver_->stop(h, "", 1s).ok());
+}
+
+// `alloc exec -t` (plugin.h, drover_driver_exec_stream_v1): the runtime's own exec on a
+// terminal of the size asked for, resized later, inside the container.
+TEST_P(Exec, StreamingExecOnATerminalRunsInsideTheContainer) {
+  ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
+  ASSERT_TRUE(driver_->supports_exec_stream());
+  json h = start(task({{"command", "sleep"}, {"args", {"300"}}}, {{"KillSignal", "SIGKILL"}}));
+  auto s = driver_->exec_stream(h, {{"/bin/sh"}, true, 30, 100});
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& session = **s;
+  ASSERT_TRUE(drover::test_support::write_text(
+      session.input_fd(), "test -t 0 && echo is-a-tty; echo in-$(hostname)\n"));
+  std::string out = drover::test_support::read_until(session.stdout_fd(), "in-web\r\n");
+  EXPECT_THAT(out, HasSubstr("is-a-tty\r\n"));
+  EXPECT_THAT(out, HasSubstr("in-web\r\n"));
+  // Typed ahead of the shell, the line was echoed once: by the container's terminal, not ours.
+  EXPECT_EQ(out.find("echo is-a-tty"), out.rfind("echo is-a-tty")) << out;
+  // The size reaches the container's terminal when runc copies it (at its start, and on the
+  // SIGWINCH a resize sends it).
+  EXPECT_THAT(drover::test_support::repeat_until(session.input_fd(), session.stdout_fd(),
+                                                 "stty size\n", "30 100\r\n"),
+              HasSubstr("30 100\r\n"));
+  ASSERT_TRUE(session.resize(40, 120).ok());
+  EXPECT_THAT(drover::test_support::repeat_until(session.input_fd(), session.stdout_fd(),
+                                                 "stty size\n", "40 120\r\n"),
+              HasSubstr("40 120\r\n"));
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "exit 3\n"));
+  drover::test_support::read_until(session.stdout_fd(), "");
+  auto exit = session.wait(20s);
+  ASSERT_TRUE(exit.ok()) << exit.message();
+  ASSERT_TRUE(exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 3);
+  auto still = driver_->wait(h, 0ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value()) << "the task runs on";
+  EXPECT_TRUE(driver_->stop(h, "", 1s).ok());
+}
+
+TEST_P(Exec, StreamingExecWithoutTerminalPassesStdinAndExitCode) {
+  ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
+  json h = start(task({{"command", "sleep"}, {"args", {"300"}}}, {{"KillSignal", "SIGKILL"}}));
+  auto s = driver_->exec_stream(
+      h, {{"/bin/sh", "-c", "test -t 0 || echo no-tty; cat; echo oops >&2; exit 7"}, false, 0, 0});
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& session = **s;
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "typed\n"));
+  session.close_input();
+  EXPECT_EQ(drover::test_support::read_until(session.stdout_fd(), ""), "no-tty\ntyped\n");
+  EXPECT_EQ(drover::test_support::read_until(session.stderr_fd(), ""), "oops\n");
+  auto exit = session.wait(20s);
+  ASSERT_TRUE(exit.ok() && exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 7);
+  s->reset();
   EXPECT_TRUE(driver_->stop(h, "", 1s).ok());
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "drover/loader/registry.hpp"
+#include "exec_session_io.hpp"
 #include "test_files.hpp"
 
 namespace fs = std::filesystem;
@@ -454,6 +455,148 @@ TEST_F(RawExec, UnknownHandleIsAnErrorNotACrash) {
   EXPECT_FALSE(d->stop(json::array(), "SIGTERM", 0ms).ok());
   EXPECT_FALSE(d->signal({{"PID", "x"}}, "SIGTERM").ok());
   EXPECT_FALSE(d->start(json("not an object")).ok());
+}
+
+// `alloc exec -t` (plugin.h, drover_driver_exec_stream_v1): a shell on a terminal of the
+// size asked for, beside a running task, as that task runs.
+TEST_F(RawExec, ExecOnATerminalRunsAsTheTaskWithTheSizeAskedFor) {
+  load();
+  ASSERT_TRUE(driver_->supports_exec_stream());
+  json h = start(task("sleep", {"30"}, {{"GREETING", "hi there"}, {"PATH", "/usr/bin:/bin"}}));
+  drover::plugins::ExecRequest req{{"sh"}, true, 30, 100};
+  auto s = driver_->exec_stream(h, req);
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& session = **s;
+  ASSERT_TRUE(session.tty());
+  ASSERT_TRUE(drover::test_support::write_text(
+      session.input_fd(),
+      "test -t 0 && echo is-a-tty; stty size; echo \"$GREETING in $(pwd)\"; echo $TERM\n"));
+  std::string out = drover::test_support::read_until(session.stdout_fd(), "xterm\r\n");
+  EXPECT_THAT(out, HasSubstr("is-a-tty\r\n"));
+  EXPECT_THAT(out, HasSubstr("30 100\r\n"));
+  EXPECT_THAT(out, HasSubstr("hi there in " + task_dir().string() + "\r\n"));
+  // A resize reaches the shell's terminal, and SIGWINCH the shell.
+  ASSERT_TRUE(drover::test_support::write_text(
+      session.input_fd(), "trap 'echo winched' WINCH; echo trap-set\n"));
+  // The output's line, not the echo of the typed one ("...; echo trap-set").
+  drover::test_support::read_until(session.stdout_fd(), "\ntrap-set\r\n");
+  ASSERT_TRUE(session.resize(40, 120).ok());
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "stty size; exit 3\n"));
+  out = drover::test_support::read_until(session.stdout_fd(), "");
+  EXPECT_THAT(out, HasSubstr("winched"));
+  EXPECT_THAT(out, HasSubstr("40 120\r\n"));
+  auto exit = session.wait(10s);
+  ASSERT_TRUE(exit.ok()) << exit.message();
+  ASSERT_TRUE(exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 3);
+  // The task was never touched.
+  auto still = driver_->wait(h, 0ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value());
+}
+
+TEST_F(RawExec, ExecWithoutTerminalHasPipesAndSeesStdinEnd) {
+  load();
+  json h = start(task("sleep", {"30"}));
+  drover::plugins::ExecRequest req{
+      {"/bin/sh", "-c", "test -t 0 || echo no-tty; cat; echo oops >&2; exit 7"}, false, 0, 0};
+  auto s = driver_->exec_stream(h, req);
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& session = **s;
+  ASSERT_GE(session.stderr_fd(), 0);
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "typed\n"));
+  session.close_input();  // cat ends at EOF
+  EXPECT_EQ(drover::test_support::read_until(session.stdout_fd(), ""), "no-tty\ntyped\n");
+  EXPECT_EQ(drover::test_support::read_until(session.stderr_fd(), ""), "oops\n");
+  auto exit = session.wait(10s);
+  ASSERT_TRUE(exit.ok() && exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 7);
+}
+
+TEST_F(RawExec, ExecJoinsTheTasksCgroup) {
+  load();
+  // The task's own cgroup, made as the agent makes it (v2, or v1's pids hierarchy).
+  const bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers");
+  const std::string rel = "drover-raw-exec-test-" + std::to_string(getpid());
+  const fs::path dir = v2 ? fs::path("/sys/fs/cgroup") / rel : fs::path("/sys/fs/cgroup/pids") / rel;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) GTEST_SKIP() << "cannot make a cgroup here: " << ec.message();
+  json t = task("sleep", {"30"});
+  t["Cgroup"] = {{"Version", v2 ? 2 : 1},
+                 {"ProcsFiles", {(dir / "cgroup.procs").string()}},
+                 {"RelativePath", rel},
+                 {"Parent", "/" + rel}};
+  json h = start(t);
+  auto s = driver_->exec_stream(h, {{"cat", "/proc/self/cgroup"}, false, 0, 0});
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_THAT(drover::test_support::read_until((*s)->stdout_fd(), ""), HasSubstr("/" + rel + "\n"));
+  ASSERT_TRUE((*s)->wait(10s).ok());
+  s->reset();
+  ASSERT_TRUE(driver_->stop(h, "SIGKILL", 1s).ok());
+  rmdir(dir.c_str());
+}
+
+TEST_F(RawExec, ExecOfAMissingCommandIsAClearErrorAndTheTaskRunsOn) {
+  load();
+  json h = start(task("sleep", {"30"}));
+  auto s = driver_->exec_stream(h, {{"no-such-command-here"}, true, 0, 0});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("\"no-such-command-here\": not found in the task's PATH"));
+  auto abs = driver_->exec_stream(h, {{"/no/such/file"}, false, 0, 0});
+  ASSERT_FALSE(abs.ok());
+  EXPECT_THAT(abs.message(), HasSubstr("\"/no/such/file\": No such file or directory"));
+  auto still = driver_->wait(h, 0ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value()) << "the task must keep running";
+}
+
+TEST_F(RawExec, ClosingASessionKillsTheCommandAndWhatItStarted) {
+  load();
+  json h = start(task("sleep", {"30"}));
+  auto s = driver_->exec_stream(h, {{"/bin/sh", "-c", "sleep 300 & echo $!; wait"}, true, 0, 0});
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::string out = drover::test_support::read_until((*s)->stdout_fd(), "\n");
+  int child = std::atoi(out.c_str());
+  ASSERT_GT(child, 1) << out;
+  EXPECT_FALSE(not_running(child));
+  s->reset();  // what the agent does when the websocket goes away
+  // SIGKILLed by then; gone once the kernel has run its exit.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!not_running(child) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(not_running(child)) << "the sleep the shell started is killed with it";
+  auto still = driver_->wait(h, 0ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value());
+}
+
+// `alloc exec` without -i/-t and script checks (drover_driver_exec_v1): the same command
+// beside the task, run to its end.
+TEST_F(RawExec, ExecTaskRunsACommandToItsEndAndTimesOut) {
+  load();
+  ASSERT_TRUE(driver_->supports_exec());
+  json h = start(task("sleep", {"30"}, {{"GREETING", "hi"}}));
+  auto r = driver_->exec_task(h, {"/bin/sh", "-c", "echo $GREETING; echo oops >&2; exit 3"}, 10s);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["Stdout"], "hi\n");
+  EXPECT_EQ((*r)["Stderr"], "oops\n");
+  EXPECT_EQ((*r)["ExitCode"], 3);
+  auto slow = driver_->exec_task(h, {"sleep", "30"}, 300ms);
+  ASSERT_FALSE(slow.ok());
+  EXPECT_THAT(slow.message(), HasSubstr("timed out after 300 ms"));
+  auto still = driver_->wait(h, 0ms);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value());
+}
+
+TEST_F(RawExec, ExecInAnExitedTaskIsRefused) {
+  load();
+  json h = start(task("true"));
+  wait_exit(h);
+  auto s = driver_->exec_stream(h, {{"sh"}, true, 0, 0});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("task has exited"));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // An alloc's page: status, resource use as live charts, health, checks and services, where a
 // server placed it and why, each task's state and event timeline, ports, and live logs.
-import { useState } from 'preact/hooks';
-import { get, send, policy } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { get, send, policy, cluster } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, formatTime, shortId, taskReason } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
@@ -10,6 +10,8 @@ import { AllocResources } from '../components/AllocResources.jsx';
 import { AllocHealth } from '../components/AllocHealth.jsx';
 import { jobHref } from '../namespaces.js';
 import { AllocPlacement } from '../components/AllocPlacement.jsx';
+import { ExecPane } from '../components/ExecPane.jsx';
+import { driverCanExec, taskDrivers } from '../exec.js';
 
 function ports(alloc) {
   const out = [];
@@ -24,6 +26,12 @@ export function AllocPage({ id }) {
   const [alloc, setAlloc] = useState(null);
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
+  // Which drivers can exec (Capabilities.Exec): this agent's node. A server does not carry the
+  // exec websocket to the node, so its pages offer none.
+  const [node, setNode] = useState(null);
+  useEffect(() => {
+    if (cluster.value === false) get('/v1/node').then(setNode, () => setNode(null));
+  }, [cluster.value]);
   useLive(
     () =>
       get('/v1/allocation/' + encodeURIComponent(id)).then((a) => {
@@ -47,6 +55,8 @@ export function AllocPage({ id }) {
     }
   };
   const p = ports(alloc);
+  const drivers = taskDrivers(alloc);
+  const canExec = (name, st) => st.State === 'running' && allows(policy.value, 'exec') && driverCanExec(node, drivers[name]);
   return (
     <section>
       <h1>
@@ -128,6 +138,8 @@ export function AllocPage({ id }) {
           </table>
         </>
       )}
+      {tasks.some(([name, st]) => canExec(name, st)) && <h2>Exec</h2>}
+      {tasks.map(([name, st]) => canExec(name, st) && <ExecPane allocId={alloc.ID} task={name} />)}
       <h2>Logs</h2>
       {tasks.map(([name]) => (
         <LogView allocId={alloc.ID} task={name} />

@@ -1,7 +1,7 @@
 // The web UI in a real browser (Debian's Chromium through playwright-core) against a real
 // agent: run a job from the UI, watch its alloc turn running, read its logs live, stop it; a
-// failing task shows its reason; parse problems show their line; with ACLs on, a read token
-// sees and cannot stop. Screenshots of the main pages go to SCREENSHOT_DIR for review.
+// failing task shows its reason; parse problems show their line; a shell in the exec pane;
+// with ACLs on, a read token sees and cannot stop or exec. Screenshots of the main pages go to SCREENSHOT_DIR for review.
 //   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -230,6 +230,27 @@ async function submitFromUi(page, agent, text) {
         const s = await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]');
         return s && s !== 'running' && s !== 'pending';
       });
+    });
+
+    await test('the exec pane opens a shell in a running task: typed `echo hello` shows hello, exit shows its code', async () => {
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('"ticker"', '"execme"') });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      const alloc = await until('the running alloc', async () =>
+        (await fetch(agent.base + '/v1/job/execme/allocations').then((r) => r.json())).find((a) => a.ClientStatus === 'running'));
+      await page.goto(agent.base + '/ui/#/alloc/' + alloc.ID);
+      const pane = page.locator('[data-testid=exec-tick]');
+      await pane.locator('[data-testid=exec-toggle]').click();
+      await until('the session to connect', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'connected');
+      await pane.locator('[data-testid=exec-terminal]').click();
+      await page.keyboard.type('echo hello\n');
+      // The command line echoes "echo hello"; its output is a row of its own.
+      const rows = async () => (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
+      await until('a row that says hello', async () => (await rows()).includes('hello'));
+      await page.screenshot({ path: `${shots}/alloc-exec.png`, fullPage: true });
+      await page.keyboard.type('exit 3\n');
+      await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 3');
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+      await fetch(agent.base + '/v1/job/execme', { method: 'DELETE' });
     });
 
     await test('the definition shows the HCL a job was run from, and the JSON of a YAML job', async () => {
@@ -644,6 +665,12 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
       const stop = page.locator('[data-testid=stop-job]');
       if (!(await stop.isDisabled())) throw new Error('Stop is enabled for a read token');
+      // Nor may it run commands in the task: the alloc page offers no exec pane.
+      await page.locator('[data-testid=allocs] a').first().click();
+      await page.waitForURL(/#\/alloc\//);
+      await page.locator('[data-testid=log-tick]').waitFor();
+      if ((await page.locator('[data-testid=exec-tick]').count()) !== 0) throw new Error('a read token is offered exec');
+      await page.goto(agent.base + '/ui/#/job/ticker');
       await page.screenshot({ path: `${shots}/job-read-token.png`, fullPage: true });
       // Even with the button forced on, the agent refuses and the page says so.
       await stop.evaluate((b) => (b.disabled = false));
@@ -653,6 +680,35 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       const job = await fetch(agent.base + '/v1/job/ticker', { headers: mgmt }).then((r) => r.json());
       if (job.Stop) throw new Error('the read token stopped the job');
       await fetch(agent.base + '/v1/job/ticker', { method: 'DELETE', headers: mgmt });
+    });
+
+    await test('with ACLs on, the exec pane sends the token in its first message', async () => {
+      const boot = /Secret ID:\s*(\S+)/.exec(agent.output())?.[1];
+      const mgmt = { 'X-Nomad-Token': boot };
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', headers: mgmt, body: LOG_JOB.replace('"ticker"', '"execacl"') });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      const alloc = await until('the running alloc', async () =>
+        (await fetch(agent.base + '/v1/job/execacl/allocations', { headers: mgmt }).then((r) => r.json())).find((a) => a.ClientStatus === 'running'));
+      // The same page (a second one would pass the agent's 12 connections per address while
+      // this one still follows its streams): the read token forgotten, the management one used.
+      try {
+        await page.locator('.token button', { hasText: 'forget' }).click();
+        await page.locator('[data-testid=token-input]').fill(boot);
+        await page.locator('[data-testid=token-input]').press('Enter');
+        await until('the policy to show management', async () => (await textOf(page, '[data-testid=token-policy]')) === 'management');
+        await page.goto(agent.base + '/ui/#/alloc/' + alloc.ID);
+        const pane = page.locator('[data-testid=exec-tick]');
+        await pane.locator('[data-testid=exec-toggle]').click();
+        await until('the session to connect', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'connected');
+        await pane.locator('[data-testid=exec-terminal]').click();
+        await page.keyboard.type('echo through-acl; exit 0\n');
+        await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 0');
+        const rows = (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
+        if (!rows.includes('through-acl')) throw new Error('rows: ' + rows.filter(Boolean).join(' | '));
+        if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+      } finally {
+        await fetch(agent.base + '/v1/job/execacl', { method: 'DELETE', headers: mgmt });
+      }
     });
   } finally {
     await page.close();

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <chrono>
+#include <array>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -40,6 +42,26 @@ struct ExecResult {
   std::string stdout_text;
   std::string stderr_text;
   int exit_code = 0;
+};
+
+// An interactive command the agent asks for (plugin.h, drover_driver_exec_stream_v1).
+struct ExecStreamRequest {
+  std::vector<std::string> argv;  // not empty
+  bool tty = false;
+  int height = 0, width = 0;  // the terminal's size in cells; 0: unknown
+};
+
+// One command started by Driver::exec_stream. `fds` are handed to the agent once, right after
+// exec_stream returns (plugin.h says which is which); the object keeps what it needs itself.
+// Destroying it kills the command if it still runs and reaps it.
+class ExecStream {
+ public:
+  virtual ~ExecStream() = default;
+  std::array<int, 4> fds{-1, -1, -1, -1};  // stdin (or the pty master), stdout, stderr, exit
+  // nullopt while it runs after `timeout`.
+  virtual std::optional<ExitStatus> wait(std::chrono::milliseconds timeout) = 0;
+  virtual void resize(int height, int width) = 0;
+  virtual void kill() = 0;
 };
 
 // The alloc's network namespace a driver made (plugin.h, drover_driver_create_network_v1).
@@ -86,6 +108,13 @@ class Driver {
   virtual ExecResult exec_task(const nlohmann::json& /*handle*/,
                                const std::vector<std::string>& /*argv*/,
                                std::chrono::milliseconds /*timeout*/) {
+    throw std::runtime_error("this driver does not support exec");
+  }
+  // Starts argv inside the running task for the agent to stream (plugin.h,
+  // drover_driver_exec_stream_v1); returns at once. A driver that can says "Exec": true in
+  // its fingerprint's Capabilities; the others keep this default.
+  virtual std::unique_ptr<ExecStream> exec_stream(const nlohmann::json& /*handle*/,
+                                                  const ExecStreamRequest& /*request*/) {
     throw std::runtime_error("this driver does not support exec");
   }
   // A descriptor that becomes readable once the task may have exited (plugin.h,
@@ -146,6 +175,10 @@ class Driver {
       void* self, const char* handle, const char* argv, int64_t timeout_ms,        \
       char** out, char** error) {                                                  \
     return ::drover::sdk::detail::exec_task(self, handle, argv, timeout_ms, out, error); \
+  }                                                                                \
+  extern "C" DROVER_PLUGIN_EXPORT const drover_exec_stream_v1* DROVER_DRIVER_EXEC_STREAM_V1( \
+      void) {                                                                      \
+    return &::drover::sdk::detail::kExecStreamV1;                                  \
   }                                                                                \
   extern "C" DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_WAIT_FD_V1(          \
       void* self, const char* handle, int* out_fd, char** error) {                 \

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 #include "drover/plugin.h"
 #include "drover/sdk/detail/string_glue.hpp"
@@ -88,6 +89,66 @@ inline drover_status exec_task(void* self, const char* handle, const char* argv,
     return DROVER_OK;
   });
 }
+
+// drover_driver_exec_stream_v1: the session handed to the agent is the ExecStream itself.
+inline ExecStream& as_stream(void* session) { return *static_cast<ExecStream*>(session); }
+
+inline drover_status exec_stream_start(void* self, const char* handle, const char* request,
+                                       void** out_session, int out_fds[4], char** error) {
+  *out_session = nullptr;
+  for (int i = 0; i < 4; ++i) out_fds[i] = -1;
+  return guarded(error, [&] {
+    nlohmann::json j = parse(request);
+    if (!j.is_object()) throw std::runtime_error("exec: the request must be an object");
+    ExecStreamRequest r;
+    const auto& cmd = j.contains("Command") ? j["Command"] : nlohmann::json();
+    if (!cmd.is_array() || cmd.empty())
+      throw std::runtime_error("exec: Command must be a non-empty array of strings");
+    for (const auto& a : cmd) {
+      if (!a.is_string()) throw std::runtime_error("exec: Command must be a non-empty array of strings");
+      r.argv.push_back(a.get<std::string>());
+    }
+    r.tty = j.value("Tty", false);
+    r.height = j.value("Height", 0);
+    r.width = j.value("Width", 0);
+    std::unique_ptr<ExecStream> s = as_driver(self).exec_stream(parse(handle), r);
+    if (!s) throw std::runtime_error("exec: the driver started nothing");
+    for (int i = 0; i < 4; ++i) out_fds[i] = std::exchange(s->fds[i], -1);
+    *out_session = s.release();
+    return DROVER_OK;
+  });
+}
+inline drover_status exec_stream_wait(void*, void* session, int64_t timeout_ms, char** out,
+                                      char** error) {
+  return guarded(error, [&] {
+    auto exit = as_stream(session).wait(std::chrono::milliseconds(timeout_ms));
+    if (!exit) return DROVER_STILL_RUNNING;
+    set_out(out, nlohmann::json{{"ExitCode", exit->exit_code}, {"Signal", exit->signal}});
+    return DROVER_OK;
+  });
+}
+inline drover_status exec_stream_resize(void*, void* session, int height, int width,
+                                        char** error) {
+  return guarded(error, [&] {
+    as_stream(session).resize(height, width);
+    return DROVER_OK;
+  });
+}
+inline drover_status exec_stream_kill(void*, void* session, char** error) {
+  return guarded(error, [&] {
+    as_stream(session).kill();
+    return DROVER_OK;
+  });
+}
+inline void exec_stream_close(void*, void* session) {
+  try {
+    delete static_cast<ExecStream*>(session);
+  } catch (...) {  // a destructor that throws must not cross the ABI
+  }
+}
+inline constexpr drover_exec_stream_v1 kExecStreamV1 = {
+    &exec_stream_start, &exec_stream_wait, &exec_stream_resize, &exec_stream_kill,
+    &exec_stream_close};
 
 inline drover_status set_event_sink(void* self, drover_event_sink_fn sink, void* ctx,
                                     char** error) {

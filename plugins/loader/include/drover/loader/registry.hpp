@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "drover/loader/exec_session.hpp"
 #include "drover/plugin.h"
 
 struct drover_plugin;
@@ -94,6 +95,13 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   bool supports_exec() const { return exec_ != nullptr; }
   // The registry passes the optional symbol it resolved (NULL when absent), at load.
   void set_exec(drover_driver_exec_v1_fn fn) { exec_ = fn; }
+  // Starts a command inside the running task for the caller to stream (plugin.h,
+  // drover_driver_exec_stream_v1). The session must end before this plugin is unloaded.
+  drover::Result<std::unique_ptr<ExecSession>> exec_stream(const nlohmann::json& handle,
+                                                           const ExecRequest& request);
+  // The plugin exports the extension and its fingerprint's Capabilities say "Exec": true.
+  bool supports_exec_stream();
+  void set_exec_stream(const drover_exec_stream_v1* calls) { exec_stream_ = calls; }
   // A descriptor that becomes readable once the task may have exited (plugin.h,
   // drover_driver_wait_fd_v1); the caller closes it. -1 when the driver has none for it.
   drover::Result<int> wait_fd(const nlohmann::json& handle);
@@ -132,6 +140,7 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   const drover_plugin* plugin_;
   void* instance_;
   drover_driver_exec_v1_fn exec_ = nullptr;
+  const drover_exec_stream_v1* exec_stream_ = nullptr;
   drover_driver_wait_fd_v1_fn wait_fd_ = nullptr;
   drover_driver_reap_v1_fn reap_ = nullptr;
   drover_driver_create_network_v1_fn create_network_ = nullptr;
