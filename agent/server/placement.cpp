@@ -46,18 +46,21 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
 void NodeUsage::add(const Resident& r, const json& ask) {
   add(r.job_key, r.group, ask);
   residents.push_back(r);
-  asks_[r.alloc_id] = ask;
+  Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), {}};
+  if (auto p = ask.find("StaticPorts"); p != ask.end() && p->is_array())
+    for (const auto& port : *p)
+      if (port.is_number_integer()) t.ports.push_back(port.get<int>());
+  asks_[r.alloc_id] = std::move(t);
 }
 
 void NodeUsage::remove(const std::string& alloc_id) {
   auto it = std::find_if(residents.begin(), residents.end(),
                          [&](const Resident& r) { return r.alloc_id == alloc_id; });
   if (it == residents.end()) return;
-  const json& ask = asks_[alloc_id];
-  cpu_mhz -= ask.value("Cpu", 0);
-  memory_mb -= ask.value("MemoryMB", 0);
-  for (const auto& p : ask.value("StaticPorts", json::array()))
-    if (p.is_number_integer()) ports.erase(p.get<int>());
+  const Taken& ask = asks_[alloc_id];
+  cpu_mhz -= ask.cpu_mhz;
+  memory_mb -= ask.memory_mb;
+  for (int p : ask.ports) ports.erase(p);
   auto drop = [](std::map<std::string, int>& m, const std::string& k) {
     if (--m[k] <= 0) m.erase(k);
   };

@@ -47,7 +47,11 @@ struct NodeUsage {
   void remove(const std::string& alloc_id);
 
  private:
-  std::map<std::string, nlohmann::json> asks_;  // alloc id -> its ask, for remove
+  struct Taken {
+    int cpu_mhz = 0, memory_mb = 0;
+    std::vector<int> ports;
+  };
+  std::map<std::string, Taken> asks_;  // alloc id -> what it takes, for remove
 };
 
 // One candidate's scores, Nomad's NodeScoreMeta: every scorer by name ("binpack",
