@@ -26,6 +26,12 @@ void ClusterView::resync() {
   fresh_ = false;
 }
 
+void ClusterView::release() {
+  stop_watch();
+  index_.reset();
+  revision_ = 0;
+}
+
 void ClusterView::stop_watch() {
   {
     std::lock_guard lock(mu_);
@@ -49,6 +55,7 @@ void ClusterView::watch(int64_t from) {
       keys_.all(), from, [&](const std::vector<upstream::EtcdWatchEvent>& events, int64_t) {
         {
           std::lock_guard lock(mu_);
+          if (!fresh_) return;  // doubted: the next current() reads everything again
           for (const auto& e : events) {
             // Not the header's revision: a watch catching up is sent at most 1,000 revisions
             // at a time, each whole, under the store's current revision.

@@ -37,6 +37,8 @@ class ClusterView {
   // Read the whole prefix again at the next current() (a plan's guard failed: the view may
   // have missed something; this server just became leader).
   void resync();
+  // Stops the watch and drops the state (this server no longer leads: nothing would read it).
+  void release();
   // Full reads so far (the first included), for the metrics.
   std::uint64_t reloads() const { return reloads_; }
 

@@ -70,8 +70,9 @@ void PlanCommitter::run(std::stop_token stop) {
   bool was_leader = false;
   while (!stop.stop_requested()) {
     const bool leader = election_.is_leader();
-    // A new leader trusts nothing it saw as a follower.
+    // A new leader trusts nothing it saw before; a server that no longer leads keeps no view.
     if (leader && !was_leader) view_.resync();
+    if (!leader && was_leader) view_.release();
     was_leader = leader;
     if (leader) {
       const auto t0 = std::chrono::steady_clock::now();
