@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "drover/common/encoding.hpp"
@@ -126,6 +127,7 @@ void PlanCommitter::pass() {
   // registered again, stopped or purged): then the plan is void. A job that nothing in the
   // batch concerns may change meanwhile (a new job registered): the next pass plans it.
   // The periodic launches' batch also holds every job key to the revision read.
+  std::map<std::string, int64_t> rewritten;  // job key -> the revision this plan wrote it at
   auto guard = [&](int64_t revision, const std::set<std::string>& jobs, bool all_jobs) {
     json compare = json::array({{{"key", b64(keys_.leader())},
                                  {"target", "VALUE"},
@@ -142,9 +144,13 @@ void PlanCommitter::pass() {
                          {"mod_revision", std::to_string(revision + 1)}});
     for (const auto& jk : jobs) {
       if (jk.empty()) continue;
+      // As read (0: the key was absent, and must still be), or as an earlier batch of this
+      // plan wrote it (a deployment's verdict marks the job stable).
+      auto mine = rewritten.find(jk);
       auto seen = state.job_key_revision.find(jk);
-      // 0: the job's key was absent, and must still be.
-      const int64_t mod = seen == state.job_key_revision.end() ? 0 : seen->second;
+      const int64_t mod = mine != rewritten.end()             ? mine->second
+                          : seen == state.job_key_revision.end() ? 0
+                                                                 : seen->second;
       auto slash = jk.find('/');
       if (slash == std::string::npos) continue;
       compare.push_back({{"key", b64(keys_.job(jk.substr(0, slash), jk.substr(slash + 1)))},
@@ -195,6 +201,9 @@ void PlanCommitter::pass() {
     }
     revision = upstream::EtcdClient::header_revision(r.value()).value_or(revision + 1);
     committed_revision_ = revision;
+    for (std::size_t i = batches[n].first; i < batches[n].second; ++i)
+      if (const auto& key = plan.puts[order[i]].first; key.rfind(keys_.jobs(), 0) == 0)
+        rewritten[key.substr(keys_.jobs().size())] = revision;
   }
   doubt.written = true;
   const std::chrono::duration<double> committed = std::chrono::steady_clock::now() - commit_start;
