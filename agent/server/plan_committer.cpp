@@ -55,6 +55,8 @@ PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection
     : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election),
       defaults_(std::move(defaults)), view_(cfg_, keys_, [this] { wake(); }) {}
 
+PlanCommitter::~PlanCommitter() { view_.release(); }
+
 void PlanCommitter::wake() {
   std::lock_guard lock(mu_);
   woken_ = true;

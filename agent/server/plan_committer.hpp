@@ -38,6 +38,8 @@ class PlanCommitter {
   // `defaults`: server.yaml's scheduler configuration, used while none is stored in etcd.
   PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
                 SchedulerConfig defaults = {});
+  // Stops the view's watch first: its thread wakes this loop, whose lock goes before the view.
+  ~PlanCommitter();
   void run(std::stop_token stop);
   // Plan now rather than at the next tick (a job was registered or stopped).
   void wake();
