@@ -72,18 +72,25 @@ int watch_deployment(Context& ctx, const std::string& job_id, int64_t version,
     return 0;
   const auto appear_by = std::chrono::steady_clock::now() + timing.appear_within;
   std::string last;
-  bool announced = false;
+  std::string followed;  // the version's deployment, once found: followed by its id, since a
+                         // failure's auto-revert makes another one the job's latest at once
   for (;;) {
-    auto d = latest_deployment(ctx, job_id);
-    const bool mine = d && int_field(*d, "JobVersion") == version;
+    std::optional<nlohmann::json> d;
+    if (followed.empty()) {
+      d = latest_deployment(ctx, job_id);
+    } else if (auto got = ctx.api.get_json(
+                   with_namespace(ctx, "/v1/deployment/" + url_escape(followed)))) {
+      d = got.value();
+    }
+    const bool mine = d && d->is_object() && int_field(*d, "JobVersion") == version;
     if (!mine) {
       if (std::chrono::steady_clock::now() >= appear_by) return 0;  // this version has none
       std::this_thread::sleep_for(timing.poll_interval);
       continue;
     }
-    if (!announced) {
-      ctx.out << "==> Monitoring deployment \"" << short_id(str_field(*d, "ID")) << "\"\n";
-      announced = true;
+    if (followed.empty()) {
+      followed = str_field(*d, "ID");
+      ctx.out << "==> Monitoring deployment \"" << short_id(followed) << "\"\n";
     }
     const std::string status = str_field(*d, "Status");
     std::string now;

@@ -19,7 +19,9 @@ namespace drover::jobspec {
 
 namespace {
 
-constexpr int kMaxCount = 1000;
+// A group's count: a cluster job spreads over many nodes (issue 20's scale: one job of
+// 10,000 allocs over 1,000 nodes); a standalone agent is bounded by its own resources first.
+constexpr int kMaxCount = 10000;
 constexpr int kMaxCpuMhz = 1000000;
 constexpr int kMinMemoryMb = 10;
 constexpr int kMaxMemoryMb = 16777216;  // 16 TiB

@@ -58,7 +58,11 @@ json await_eval(const ServerApiContext& ctx, const std::string& id) {
       e = json::parse(*v.value(), nullptr, false);
       if (e.is_object() && e.value("Status", "pending") != "pending") return e;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The leader's pass here ends when it has written the plan: read again then.
+    if (ctx.await_pass)
+      ctx.await_pass(std::chrono::milliseconds(50));
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return e.is_object() ? e : json::object();
 }

@@ -3,6 +3,7 @@
 
 #include <regex>
 
+#include "drover/common/json_text.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::server {
@@ -16,6 +17,47 @@ std::string AllocView::client_status() const {
     if (!s.empty()) return s;
   }
   return "pending";
+}
+
+const json& AllocView::job_doc() const {
+  static const json kNone;
+  if (job) return *job;
+  auto it = alloc.find("Job");
+  return it == alloc.end() ? kNone : *it;
+}
+
+void AllocView::set_job(std::shared_ptr<const json> j) {
+  alloc.erase("Job");
+  job = std::move(j);
+}
+
+std::string AllocView::text(const std::string* job_text) const {
+  std::string out = json_text(alloc);
+  if (!job && !metrics) return out;
+  // Metrics and the Job spliced in as the last members: the Job dumped once per job version,
+  // not per alloc.
+  out.pop_back();  // the object's '}'
+  auto member = [&](const char* name, const std::string& text) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += name;
+    out += "\":";
+    out += text;
+  };
+  if (metrics) member("Metrics", *metrics);
+  if (job) member("Job", job_text ? *job_text : json_text(*job));
+  out += '}';
+  return out;
+}
+
+json AllocView::value(bool with_job) const {
+  json j = alloc;
+  if (metrics) j["Metrics"] = json::parse(*metrics, nullptr, false);
+  if (!with_job)
+    j.erase("Job");
+  else if (job)
+    j["Job"] = *job;
+  return j;
 }
 
 int AllocView::index() const {
@@ -80,80 +122,17 @@ bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) =
 
 }  // namespace
 
-ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys) {
-  ClusterState st;
-  st.revision = range.revision;
-  std::map<std::string, json> statuses;  // by alloc id
-  std::map<std::string, std::map<int, int64_t>> version_created;  // job -> version -> revision
-  for (const auto& kv : range.kvs) {
-    const auto& k = kv.key;
-    if (k == keys.leader()) {
-      st.leader_value = kv.value;
-      continue;
-    }
-    auto parse = [&] { return json::parse(kv.value, nullptr, false); };
-    if (k == keys.scheduler_config()) {
-      // Written by PUT /v1/operator/scheduler/configuration, which checked it.
-      if (auto c = scheduler_config_from_json(parse(), st.scheduler)) {
-        st.scheduler = c.value();
-        st.scheduler_stored = true;
-      }
-      continue;
-    }
-    if (starts(k, keys.nodes())) {
-      auto j = parse();
-      if (j.is_object()) st.nodes[k.substr(keys.nodes().size())] = std::move(j);
-    } else if (starts(k, keys.allocs())) {
-      std::string node, id;
-      if (!split_last(k.substr(keys.allocs().size()), node, id)) continue;
-      auto j = parse();
-      if (!j.is_object()) continue;
-      AllocView a;
-      a.id = id;
-      a.node_id = node;
-      a.alloc = std::move(j);
-      a.key = k;
-      st.allocs[id] = std::move(a);
-    } else if (starts(k, keys.status())) {
-      std::string node, id;
-      if (!split_last(k.substr(keys.status().size()), node, id)) continue;
-      auto j = parse();
-      if (j.is_object()) statuses[id] = std::move(j);
-    } else if (starts(k, keys.jobs())) {
-      auto j = parse();
-      if (j.is_object()) st.jobs[k.substr(keys.jobs().size())] = std::move(j);
-    } else if (starts(k, keys.job_versions_all())) {
-      std::string job, version;
-      if (!split_last(k.substr(keys.job_versions_all().size()), job, version)) continue;
-      auto j = parse();
-      // The version first: the assignment's right side (the move) is evaluated before its left.
-      if (!j.is_object()) continue;
-      const int v = j.value("Version", 0);
-      st.job_versions[job][v] = std::move(j);
-      version_created[job][v] = kv.create_revision;
-    } else if (starts(k, keys.deployments())) {
-      auto j = parse();
-      if (j.is_object()) st.deployments[k.substr(keys.deployments().size())] = std::move(j);
-    } else if (starts(k, keys.evals())) {
-      auto j = parse();
-      if (j.is_object()) st.evals[k.substr(keys.evals().size())] = std::move(j);
-    } else if (starts(k, keys.node_controls())) {
-      auto j = parse();
-      if (j.is_object()) st.controls[k.substr(keys.node_controls().size())] = std::move(j);
-    } else if (starts(k, keys.periodic_launches())) {
-      auto j = parse();
-      if (j.is_object())
-        st.periodic_launches[k.substr(keys.periodic_launches().size())] = std::move(j);
-    } else if (starts(k, keys.servers())) {
-      auto j = parse();
-      if (j.is_object()) st.servers[k.substr(keys.servers().size())] = std::move(j);
-    }
+void ClusterStateIndex::merge_node(const std::string& id) {
+  auto raw = raw_nodes_.find(id);
+  if (raw == raw_nodes_.end()) {
+    st_.nodes.erase(id);
+    return;
   }
+  json n = raw->second;
   // The operator's eligibility and drain show in the node as Nomad shows them.
-  for (const auto& [id, c] : st.controls) {
-    auto it = st.nodes.find(id);
-    if (it == st.nodes.end()) continue;
-    json& n = it->second;
+  auto control = st_.controls.find(id);
+  if (control != st_.controls.end()) {
+    const json& c = control->second;
     n["SchedulingEligibility"] = c.value("Eligibility", "eligible");
     n["Drain"] = c.value("Drain", false);
     n["DrainStrategy"] = nullptr;
@@ -173,14 +152,168 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
       n["LastDrain"] = last;
     }
   }
-  for (const auto& [jk, rec] : st.jobs) {
-    auto job = version_created.find(jk);
-    if (job == version_created.end()) continue;
-    auto v = job->second.find(rec.value("Version", 0));
-    if (v != job->second.end()) st.job_modify_index[jk] = v->second;
+  st_.nodes[id] = std::move(n);
+}
+
+void ClusterStateIndex::update_modify_index(const std::string& jk) {
+  st_.job_modify_index.erase(jk);
+  auto rec = st_.jobs.find(jk);
+  auto job = version_created_.find(jk);
+  if (rec == st_.jobs.end() || job == version_created_.end()) return;
+  auto v = job->second.find(rec->second.value("Version", 0));
+  if (v != job->second.end()) st_.job_modify_index[jk] = v->second;
+}
+
+void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
+  const auto& k = kv.key;
+  if (k == keys_.leader()) {
+    st_.leader_value = kv.value;
+    return;
   }
-  for (auto& [id, s] : statuses)
-    if (auto it = st.allocs.find(id); it != st.allocs.end()) it->second.status = std::move(s);
+  auto parse = [&] { return json::parse(kv.value, nullptr, false); };
+  if (k == keys_.scheduler_config()) {
+    // Written by PUT /v1/operator/scheduler/configuration, which checked it.
+    if (auto c = scheduler_config_from_json(parse(), st_.scheduler)) {
+      st_.scheduler = c.value();
+      st_.scheduler_stored = true;
+    }
+    return;
+  }
+  if (starts(k, keys_.nodes())) {
+    auto j = parse();
+    if (!j.is_object()) return;
+    const std::string id = k.substr(keys_.nodes().size());
+    raw_nodes_[id] = std::move(j);
+    merge_node(id);
+  } else if (starts(k, keys_.allocs())) {
+    std::string node, id;
+    if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
+    auto j = parse();
+    if (!j.is_object()) return;
+    AllocView a;
+    a.id = id;
+    a.node_id = node;
+    if (auto doc = j.find("Job"); doc != j.end()) {
+      json job = std::move(*doc);
+      j.erase("Job");
+      auto& shared = job_docs_[{j.value("Namespace", "default") + "/" + j.value("JobID", ""),
+                                j.value("JobVersion", 0)}];
+      auto known = shared.lock();
+      if (known && *known == job) {
+        a.job = std::move(known);
+      } else {
+        a.job = std::make_shared<const json>(std::move(job));
+        shared = a.job;
+      }
+    }
+    if (auto m = j.find("Metrics"); m != j.end()) {
+      a.metrics = std::make_shared<const std::string>(json_text(*m));
+      j.erase(m);
+    }
+    a.alloc = std::move(j);
+    a.key = k;
+    if (auto s = statuses_.find(id); s != statuses_.end()) a.status = s->second;
+    st_.allocs[id] = std::move(a);
+  } else if (starts(k, keys_.status())) {
+    std::string node, id;
+    if (!split_last(k.substr(keys_.status().size()), node, id)) return;
+    auto j = parse();
+    if (!j.is_object()) return;
+    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) a->second.status = j;
+    statuses_[id] = std::move(j);
+  } else if (starts(k, keys_.jobs())) {
+    auto j = parse();
+    if (!j.is_object()) return;
+    const std::string jk = k.substr(keys_.jobs().size());
+    st_.jobs[jk] = std::move(j);
+    st_.job_key_revision[jk] = kv.mod_revision;
+    update_modify_index(jk);
+  } else if (starts(k, keys_.job_versions_all())) {
+    std::string job, version;
+    if (!split_last(k.substr(keys_.job_versions_all().size()), job, version)) return;
+    auto j = parse();
+    if (!j.is_object()) return;
+    const int v = j.value("Version", 0);
+    st_.job_versions[job][v] = std::move(j);
+    version_created_[job][v] = kv.create_revision;
+    version_keys_[k] = {job, v};
+    update_modify_index(job);
+  } else {
+    auto j = parse();
+    if (!j.is_object()) return;
+    if (starts(k, keys_.deployments())) {
+      st_.deployments[k.substr(keys_.deployments().size())] = std::move(j);
+    } else if (starts(k, keys_.evals())) {
+      st_.evals[k.substr(keys_.evals().size())] = std::move(j);
+    } else if (starts(k, keys_.node_controls())) {
+      const std::string id = k.substr(keys_.node_controls().size());
+      st_.controls[id] = std::move(j);
+      merge_node(id);
+    } else if (starts(k, keys_.periodic_launches())) {
+      st_.periodic_launches[k.substr(keys_.periodic_launches().size())] = std::move(j);
+    } else if (starts(k, keys_.servers())) {
+      st_.servers[k.substr(keys_.servers().size())] = std::move(j);
+    }
+  }
+}
+
+void ClusterStateIndex::erase(const std::string& k) {
+  if (k == keys_.leader()) {
+    st_.leader_value.clear();
+  } else if (k == keys_.scheduler_config()) {
+    st_.scheduler = SchedulerConfig{};
+    st_.scheduler_stored = false;
+  } else if (starts(k, keys_.nodes())) {
+    const std::string id = k.substr(keys_.nodes().size());
+    raw_nodes_.erase(id);
+    merge_node(id);
+  } else if (starts(k, keys_.allocs())) {
+    std::string node, id;
+    if (split_last(k.substr(keys_.allocs().size()), node, id)) st_.allocs.erase(id);
+  } else if (starts(k, keys_.status())) {
+    std::string node, id;
+    if (!split_last(k.substr(keys_.status().size()), node, id)) return;
+    statuses_.erase(id);
+    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) a->second.status = nullptr;
+  } else if (starts(k, keys_.jobs())) {
+    const std::string jk = k.substr(keys_.jobs().size());
+    st_.jobs.erase(jk);
+    st_.job_key_revision.erase(jk);
+    update_modify_index(jk);
+  } else if (starts(k, keys_.job_versions_all())) {
+    auto it = version_keys_.find(k);
+    if (it == version_keys_.end()) return;
+    const auto [job, v] = it->second;
+    version_keys_.erase(it);
+    if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end()) {
+      vs->second.erase(v);
+      if (vs->second.empty()) st_.job_versions.erase(vs);
+    }
+    if (auto vc = version_created_.find(job); vc != version_created_.end()) {
+      vc->second.erase(v);
+      if (vc->second.empty()) version_created_.erase(vc);
+    }
+    update_modify_index(job);
+  } else if (starts(k, keys_.deployments())) {
+    st_.deployments.erase(k.substr(keys_.deployments().size()));
+  } else if (starts(k, keys_.evals())) {
+    st_.evals.erase(k.substr(keys_.evals().size()));
+  } else if (starts(k, keys_.node_controls())) {
+    const std::string id = k.substr(keys_.node_controls().size());
+    st_.controls.erase(id);
+    merge_node(id);
+  } else if (starts(k, keys_.periodic_launches())) {
+    st_.periodic_launches.erase(k.substr(keys_.periodic_launches().size()));
+  } else if (starts(k, keys_.servers())) {
+    st_.servers.erase(k.substr(keys_.servers().size()));
+  }
+}
+
+ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys) {
+  ClusterStateIndex index(keys);
+  for (const auto& kv : range.kvs) index.put(kv);
+  ClusterState st = std::move(index.state());
+  st.revision = range.revision;
   return st;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -16,21 +17,43 @@ namespace drover::server {
 
 struct AllocView {
   std::string id, node_id;
-  nlohmann::json alloc;             // the alloc key's value (what the server wrote)
+  // The alloc key's value (what the server wrote), but for its "Job": that is `job`, one
+  // document shared by every alloc of a job version (10,000 allocs of one job hold one copy,
+  // and a pass copies allocs cheaply). An alloc made by hand may still carry it inline.
+  nlohmann::json alloc;
+  std::shared_ptr<const nlohmann::json> job;
+  // Its "Metrics" (the placement's scores, for `alloc status -verbose`) kept as text: no pass
+  // reads them, and as JSON they would be most of the alloc's memory.
+  std::shared_ptr<const std::string> metrics;
   nlohmann::json status = nullptr;  // the node's status key, when it wrote one
   std::string key;
+
+  // The job the alloc runs (its Job); null when it has none.
+  const nlohmann::json& job_doc() const;
+  void set_job(std::shared_ptr<const nlohmann::json> j);
+  // The alloc key's value as etcd holds it: the alloc with its Metrics and Job.
+  std::string text(const std::string* job_text = nullptr) const;  // job_text: *job, dumped
+  // The same as JSON, with its Job or without.
+  nlohmann::json value(bool with_job) const;
 
   std::string desired() const { return alloc.value("DesiredStatus", "run"); }
   // "lost" when the server marked it so (its node went down), else what the node reported,
   // else "pending".
   std::string client_status() const;
-  std::string job_key() const {  // "<namespace>/<job id>"
-    return alloc.value("Namespace", "default") + "/" + alloc.value("JobID", "");
+  // "<namespace>/<job id>", worked out once (an alloc never changes job): a pass asks every
+  // alloc's.
+  const std::string& job_key() const {
+    if (job_key_.empty())
+      job_key_ = alloc.value("Namespace", "default") + "/" + alloc.value("JobID", "");
+    return job_key_;
   }
   std::string group() const { return alloc.value("TaskGroup", ""); }
   int index() const;  // from Name "job.group[3]"
   // Holds (or will hold) node resources: desired to run and not finished on its node.
   bool live() const;
+
+ private:
+  mutable std::string job_key_;
 };
 
 struct ClusterState {
@@ -50,6 +73,9 @@ struct ClusterState {
   // version was first written at (its job_versions key's create revision); never 0, so that
   // `job run -check-index 0` means "no such job" as in Nomad.
   std::map<std::string, int64_t> job_modify_index;
+  // The mod revision of each job's key as read: the leader's writes for a job are guarded by
+  // it (plan_committer.hpp), so a job registered, stopped or purged since voids them.
+  std::map<std::string, int64_t> job_key_revision;
   // Each periodic job's last launch (keys.hpp periodic_launch), by "<namespace>/<id>".
   std::map<std::string, nlohmann::json> periodic_launches;
   std::string leader_value;                       // the leader key's value, "" when none
@@ -63,6 +89,31 @@ struct ClusterState {
 };
 
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);
+
+// A ClusterState kept up to date key by key: read_cluster_state puts every key of a range
+// once; the leader's watch-fed view (cluster_view.hpp) puts and erases what changed since.
+// Keeps what the state derives from several keys (a node with its control, an alloc with its
+// status, a job's modify index) and shares one Job document among the allocs of a version.
+class ClusterStateIndex {
+ public:
+  explicit ClusterStateIndex(Keys keys) : keys_(std::move(keys)) {}
+  void put(const upstream::EtcdKv& kv);
+  void erase(const std::string& key);
+  ClusterState& state() { return st_; }
+
+ private:
+  void merge_node(const std::string& id);
+  void update_modify_index(const std::string& jk);
+
+  Keys keys_;
+  ClusterState st_;
+  std::map<std::string, nlohmann::json> raw_nodes_;  // as their agents wrote them
+  std::map<std::string, nlohmann::json> statuses_;   // by alloc id
+  std::map<std::string, std::map<int, int64_t>> version_created_;  // job -> version -> rev
+  std::map<std::string, std::pair<std::string, int>> version_keys_;  // key -> job, version
+  // One Job document per "<ns>/<job>" and version, shared by its allocs.
+  std::map<std::pair<std::string, int>, std::weak_ptr<const nlohmann::json>> job_docs_;
+};
 
 // Nomad's job status: dead when stopped or every alloc is done, running when one is live (or
 // it is a periodic or parameterized parent, which launches children), pending otherwise.

@@ -15,7 +15,8 @@ namespace {
 std::string group_key(const AllocView& a) { return a.job_key() + "\n" + a.group(); }
 
 std::string type_of(const AllocView& a) {
-  return a.alloc.value("Job", json::object()).value("Type", "service");
+  const json& job = a.job_doc();
+  return job.is_object() ? job.value("Type", "service") : "service";
 }
 
 bool migrated(const AllocView& a) {
@@ -26,8 +27,9 @@ bool migrated(const AllocView& a) {
 // The group's migrate block as the alloc's own job has it (Nomad's defaults when none);
 // 0 when its allocs move all at once.
 int max_parallel_of(const AllocView& a) {
-  const json& job = a.alloc.value("Job", json::object());
+  const json& job = a.job_doc();
   jobspec::MigrateStrategy m;
+  if (!job.is_object()) return m.max_parallel;
   for (const auto& g : job.value("TaskGroups", json::array()))
     if (g.value("Name", "") == a.group() && g.contains("Migrate") && g["Migrate"].is_object())
       m.max_parallel = g["Migrate"].value("MaxParallel", m.max_parallel);

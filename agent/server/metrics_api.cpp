@@ -58,6 +58,10 @@ std::string render(const ServerApiContext& ctx, const ClusterState& st) {
           {}, p->commit_seconds.load());
     w.set(w.gauge("drover_server_plan_commit_last_seconds", "The last plan commit's latency."),
           {}, p->last_commit_seconds.load());
+    w.set(w.counter("drover_server_view_reloads_total",
+                    "Whole reads of the cluster by the leader's watch-fed view (the first, and "
+                    "each after the watch broke or a plan's guard failed)."),
+          {}, static_cast<double>(p->view_reloads.load()));
   }
   return w.text();
 }

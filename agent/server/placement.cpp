@@ -46,18 +46,21 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
 void NodeUsage::add(const Resident& r, const json& ask) {
   add(r.job_key, r.group, ask);
   residents.push_back(r);
-  asks_[r.alloc_id] = ask;
+  Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), {}};
+  if (auto p = ask.find("StaticPorts"); p != ask.end() && p->is_array())
+    for (const auto& port : *p)
+      if (port.is_number_integer()) t.ports.push_back(port.get<int>());
+  asks_[r.alloc_id] = std::move(t);
 }
 
 void NodeUsage::remove(const std::string& alloc_id) {
   auto it = std::find_if(residents.begin(), residents.end(),
                          [&](const Resident& r) { return r.alloc_id == alloc_id; });
   if (it == residents.end()) return;
-  const json& ask = asks_[alloc_id];
-  cpu_mhz -= ask.value("Cpu", 0);
-  memory_mb -= ask.value("MemoryMB", 0);
-  for (const auto& p : ask.value("StaticPorts", json::array()))
-    if (p.is_number_integer()) ports.erase(p.get<int>());
+  const Taken& ask = asks_[alloc_id];
+  cpu_mhz -= ask.cpu_mhz;
+  memory_mb -= ask.memory_mb;
+  for (int p : ask.ports) ports.erase(p);
   auto drop = [](std::map<std::string, int>& m, const std::string& k) {
     if (--m[k] <= 0) m.erase(k);
   };
@@ -92,6 +95,33 @@ json PlacementMetrics::to_json() const {
           {"ConstraintFiltered", constraint_filtered},
           {"DimensionExhausted", dimension_exhausted},
           {"ScoreMetaData", scores_json}};
+}
+
+namespace {
+
+// Kept before: a higher score, or the same and a lower node id (to_json's order).
+bool ahead(double a_norm, const std::string& a_id, double b_norm, const std::string& b_id) {
+  if (std::abs(a_norm - b_norm) > 1e-12) return a_norm > b_norm;
+  return a_id < b_id;
+}
+
+}  // namespace
+
+bool PlacementMetrics::retains(double norm, const std::string& node_id) const {
+  if (scores.size() < kRetainedScores) return true;
+  for (const auto& [id, s] : scores)
+    if (ahead(norm, node_id, s.norm, id)) return true;
+  return false;
+}
+
+void PlacementMetrics::retain(NodeScore score) {
+  std::string id = score.node_id;
+  scores[id] = std::move(score);
+  if (scores.size() <= kRetainedScores) return;
+  auto worst = scores.begin();
+  for (auto it = scores.begin(); it != scores.end(); ++it)
+    if (ahead(worst->second.norm, worst->first, it->second.norm, it->first)) worst = it;
+  scores.erase(worst);
 }
 
 std::string PlacementMetrics::summary() const {
@@ -142,54 +172,97 @@ bool has_distinct_hosts(const std::vector<jobspec::Constraint>& cs) {
 
 }  // namespace
 
-Infeasible check_node(const jobspec::Job& job, std::size_t group, const json& node,
-                      const NodeUsage& usage, const Ask& ask) {
+NodeFacts node_facts(const json& node) {
+  NodeFacts f;
+  f.id = node.value("ID", "");
+  f.datacenter = node.value("Datacenter", "");
+  f.info = runner::node_info_from_json(node);
+  f.cpu_mhz = node_cpu(node);
+  f.memory_mb = node_memory(node);
+  auto drivers = node.find("Drivers");
+  if (drivers != node.end() && drivers->is_object())
+    for (const auto& [name, d] : drivers->items())
+      if (d.is_object() && d.value("Detected", false) && d.value("Healthy", false))
+        f.usable_drivers.insert(name);
+  return f;
+}
+
+const NodeFacts& NodeFactsCache::of(const json& node) {
+  auto it = facts_.find(&node);
+  if (it == facts_.end()) it = facts_.emplace(&node, node_facts(node)).first;
+  return it->second;
+}
+
+std::unordered_map<const json*, std::string>& NodeFactsCache::constraints_of(
+    const std::string& group) {
+  if (group != group_) {
+    group_ = group;
+    constraints_.clear();
+  }
+  return constraints_;
+}
+
+namespace {
+
+// The constraint the node fails whatever is placed on it: datacenters, drivers, the job's
+// and group's constraints, node pool, host volumes. "" when none.
+std::string static_refusal(const jobspec::Job& job, std::size_t group, const NodeFacts& node,
+                           const Ask& ask) {
+  if (!in_datacenters(job, node.datacenter)) return "datacenter";
+  for (const auto& d : ask.drivers)
+    if (!node.usable_drivers.count(d)) return "missing drivers";
+  for (const auto& p : runner::placement_problems(job, node.info, /*whole_job_here=*/false))
+    if (concerns_group(p.path, group)) return constraint_name(p);
+  return "";
+}
+
+// The rest: what is placed on the node now (distinct_hosts, ports, cpu, memory).
+Infeasible usage_refusal(const jobspec::Job& job, std::size_t group, const NodeFacts& node,
+                         const NodeUsage& usage, const Ask& ask) {
   Infeasible out;
-  if (!in_datacenters(job, node.value("Datacenter", ""))) {
-    out.constraint = "datacenter";
-    return out;
-  }
-  const auto& drivers = node.value("Drivers", json::object());
-  for (const auto& d : ask.drivers) {
-    auto it = drivers.find(d);
-    if (it == drivers.end() || !it->value("Detected", false) || !it->value("Healthy", false)) {
-      out.constraint = "missing drivers";
-      return out;
-    }
-  }
-  auto info = runner::node_info_from_json(node);
-  for (const auto& p : runner::placement_problems(job, info, /*whole_job_here=*/false)) {
-    if (!concerns_group(p.path, group)) continue;
-    out.constraint = constraint_name(p);
-    return out;
-  }
   // distinct_hosts: the scheduler's part, counted over what this job has on the node.
   const auto& g = job.groups[group];
-  const std::string jk = job.namespace_name + "/" + job.id;
-  if (has_distinct_hosts(job.placement.constraints) && usage.per_job.count(jk)) {
-    out.constraint = "distinct_hosts";
-    return out;
-  }
-  if (has_distinct_hosts(g.placement.constraints) && usage.per_group.count(jk + "/" + g.name)) {
-    out.constraint = "distinct_hosts";
-    return out;
+  if (!usage.per_job.empty()) {
+    const std::string jk = job.namespace_name + "/" + job.id;
+    if (has_distinct_hosts(job.placement.constraints) && usage.per_job.count(jk)) {
+      out.constraint = "distinct_hosts";
+      return out;
+    }
+    if (has_distinct_hosts(g.placement.constraints) && usage.per_group.count(jk + "/" + g.name)) {
+      out.constraint = "distinct_hosts";
+      return out;
+    }
   }
   for (int p : ask.static_ports)
     if (usage.ports.count(p)) {
       out.dimension = "network: reserved port collision";
       return out;
     }
-  if (usage.cpu_mhz + ask.cpu_mhz > node_cpu(node)) {
+  if (usage.cpu_mhz + ask.cpu_mhz > node.cpu_mhz) {
     out.dimension = "cpu";
     return out;
   }
-  if (usage.memory_mb + ask.memory_mb > node_memory(node)) out.dimension = "memory";
+  if (usage.memory_mb + ask.memory_mb > node.memory_mb) out.dimension = "memory";
   return out;
 }
 
-double binpack_score(const json& node, const NodeUsage& usage, const Ask& ask,
-                     const std::string& algorithm) {
-  double cpu = std::max(1, node_cpu(node)), mem = std::max(1, node_memory(node));
+// check_node with the node's facts, and its static verdict from `known` when there.
+Infeasible check_facts(const jobspec::Job& job, std::size_t group, const json& node,
+                       const NodeFacts& facts, const NodeUsage& usage, const Ask& ask,
+                       std::unordered_map<const json*, std::string>& known) {
+  auto it = known.find(&node);
+  if (it == known.end()) it = known.emplace(&node, static_refusal(job, group, facts, ask)).first;
+  if (!it->second.empty()) {
+    Infeasible out;
+    out.constraint = it->second;
+    return out;
+  }
+  return usage_refusal(job, group, facts, usage, ask);
+}
+
+double fit_score(int node_cpu_mhz, int node_memory_mb, const NodeUsage& usage, const Ask& ask,
+                 const std::string& algorithm) {
+  double cpu = std::max(1, node_cpu_mhz), mem = std::max(1, node_memory_mb);
   double free_cpu = 1.0 - (usage.cpu_mhz + ask.cpu_mhz) / cpu;
   double free_mem = 1.0 - (usage.memory_mb + ask.memory_mb) / mem;
   // structs.ScoreFitBinPack: 20 - (10^freeCpu + 10^freeMem); ScoreFitSpread: that sum - 2;
@@ -197,6 +270,19 @@ double binpack_score(const json& node, const NodeUsage& usage, const Ask& ask,
   double total = std::pow(10.0, free_cpu) + std::pow(10.0, free_mem);
   double score = std::clamp(algorithm == "spread" ? total - 2.0 : 20.0 - total, 0.0, 18.0);
   return score / 18.0;
+}
+
+}  // namespace
+
+Infeasible check_node(const jobspec::Job& job, std::size_t group, const json& node,
+                      const NodeUsage& usage, const Ask& ask) {
+  std::unordered_map<const json*, std::string> known;
+  return check_facts(job, group, node, node_facts(node), usage, ask, known);
+}
+
+double binpack_score(const json& node, const NodeUsage& usage, const Ask& ask,
+                     const std::string& algorithm) {
+  return fit_score(node_cpu(node), node_memory(node), usage, ask, algorithm);
 }
 
 std::optional<double> anti_affinity_score(int collisions, int desired_count) {
@@ -216,18 +302,18 @@ struct GroupRanking {
 GroupRanking group_ranking(const jobspec::Job& job, std::size_t group,
                            const std::vector<const json*>& nodes,
                            const std::map<std::string, NodeUsage>& usage,
-                           const RankOptions& options) {
+                           const RankOptions& options, NodeFactsCache& facts) {
   GroupRanking r;
   r.group_key = job.namespace_name + "/" + job.id + "/" + job.groups[group].name;
   r.affinities = affinities_of(job, group);
   r.spreads = spreads_of(job, group);
   if (r.spreads.empty()) return r;
   auto count_on = [&](const json& node) {
-    auto u = usage.find(node.value("ID", ""));
+    const NodeFacts& f = facts.of(node);
+    auto u = usage.find(f.id);
     if (u == usage.end()) return;
     auto c = u->second.per_group.find(r.group_key);
-    if (c != u->second.per_group.end())
-      count_allocs(r.spreads, runner::node_info_from_json(node), c->second);
+    if (c != u->second.per_group.end()) count_allocs(r.spreads, f.info, c->second);
   };
   if (options.all_nodes) {
     for (const auto& [id, node] : *options.all_nodes) count_on(node);
@@ -237,44 +323,59 @@ GroupRanking group_ranking(const jobspec::Job& job, std::size_t group,
   return r;
 }
 
-// Nomad's rank iterators on one feasible node: each scorer by name, and the final score, the
-// mean of those that apply (bin-packing always; the others when not zero, as Nomad appends
-// them; anti-affinity and affinity are shown as 0 when they do not apply, as Nomad shows them).
-NodeScore score_node(const jobspec::Job& job, std::size_t group, const json& node,
-                     const NodeUsage& used, const Ask& ask, const GroupRanking& r,
-                     const RankOptions& options, const std::vector<int>& preempted_priorities) {
-  NodeScore out;
-  out.node_id = node.value("ID", "");
+// Nomad's rank iterators on one feasible node: each scorer, and the final score, the mean of
+// those that apply (bin-packing always; the others when not zero, as Nomad appends them).
+// Numbers only: most nodes are not among the few whose scores are kept (spelled_out).
+struct RawScore {
+  double binpack = 0;
+  std::optional<double> anti_affinity, penalty, affinity, spread, preemption;
+  double norm = 0;
+};
+
+RawScore score_node(const jobspec::Job& job, std::size_t group, const NodeFacts& node,
+                    const NodeUsage& used, const Ask& ask, const GroupRanking& r,
+                    const RankOptions& options, const std::vector<int>& preempted_priorities) {
+  RawScore out;
   double sum = 0;
   int n = 0;
-  auto add = [&](const char* name, double score) {
-    out.scores[name] = score;
+  auto add = [&](std::optional<double>& slot, double score) {
+    slot = score;
     sum += score;
     ++n;
   };
-  add("binpack", binpack_score(node, used, ask, options.algorithm));
-  auto c = used.per_group.find(r.group_key);
-  if (auto aa =
-          anti_affinity_score(c == used.per_group.end() ? 0 : c->second, job.groups[group].count))
-    add("job-anti-affinity", *aa);
-  else
-    out.scores["job-anti-affinity"] = 0;
-  if (options.penalty_nodes.count(out.node_id))
-    add("node-reschedule-penalty", -1.0);
-  else
-    out.scores["node-reschedule-penalty"] = 0;
-  if (!r.affinities.empty() || !r.spreads.empty()) {
-    const auto info = runner::node_info_from_json(node);
-    if (auto a = node_affinity_score(r.affinities, info))
-      add("node-affinity", *a);
-    else
-      out.scores["node-affinity"] = 0;
-    if (auto s = spread_score(r.spreads, info)) add("allocation-spread", *s);
-  } else {
-    out.scores["node-affinity"] = 0;
+  out.binpack = fit_score(node.cpu_mhz, node.memory_mb, used, ask, options.algorithm);
+  sum += out.binpack;
+  ++n;
+  if (!used.per_group.empty()) {
+    auto c = used.per_group.find(r.group_key);
+    if (auto aa = anti_affinity_score(c == used.per_group.end() ? 0 : c->second,
+                                      job.groups[group].count))
+      add(out.anti_affinity, *aa);
   }
-  if (!preempted_priorities.empty()) add("preemption", preemption_score(preempted_priorities));
+  if (!options.penalty_nodes.empty() && options.penalty_nodes.count(node.id))
+    add(out.penalty, -1.0);
+  if (!r.affinities.empty() || !r.spreads.empty()) {
+    if (auto a = node_affinity_score(r.affinities, node.info)) add(out.affinity, *a);
+    if (auto s = spread_score(r.spreads, node.info)) add(out.spread, *s);
+  }
+  if (!preempted_priorities.empty())
+    add(out.preemption, preemption_score(preempted_priorities));
   out.norm = sum / n;
+  return out;
+}
+
+// Nomad's NodeScoreMeta of a kept node; a scorer that did not apply shows as 0 (anti-affinity,
+// the penalty and affinity, as Nomad shows them) or not at all (spread, preemption).
+NodeScore spelled_out(const std::string& node_id, const RawScore& raw) {
+  NodeScore out;
+  out.node_id = node_id;
+  out.scores["binpack"] = raw.binpack;
+  out.scores["job-anti-affinity"] = raw.anti_affinity.value_or(0);
+  out.scores["node-reschedule-penalty"] = raw.penalty.value_or(0);
+  out.scores["node-affinity"] = raw.affinity.value_or(0);
+  if (raw.spread) out.scores["allocation-spread"] = *raw.spread;
+  if (raw.preemption) out.scores["preemption"] = *raw.preemption;
+  out.norm = raw.norm;
   return out;
 }
 
@@ -283,23 +384,25 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
                            const std::vector<const json*>& nodes,
                            const std::map<std::string, NodeUsage>& usage, const Ask& ask,
                            const RankOptions& options, const GroupRanking& r, bool preempt,
-                           PlacementMetrics& metrics) {
+                           NodeFactsCache& facts, PlacementMetrics& metrics) {
   static const NodeUsage kEmpty;
   static const std::map<std::string, int> kNone;
+  auto& known = facts.constraints_of(r.group_key);
   std::optional<Choice> best;
   double best_score = -1e9;
   for (const json* node : nodes) {
-    std::string id = node->value("ID", "");
+    const NodeFacts& f = facts.of(*node);
+    const std::string& id = f.id;
     auto u = usage.find(id);
     const NodeUsage& used = u == usage.end() ? kEmpty : u->second;
     metrics.evaluated++;
-    auto why = check_node(job, group, *node, used, ask);
+    auto why = check_facts(job, group, *node, f, used, ask, known);
     if (!why.constraint.empty()) {
       metrics.filtered++;
       metrics.constraint_filtered[why.constraint]++;
       continue;
     }
-    Choice choice{id, {}};
+    std::vector<std::string> evicted;
     std::vector<int> priorities;
     NodeUsage after;
     const NodeUsage* scored = &used;
@@ -308,8 +411,8 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
       std::optional<std::vector<std::string>> evict;
       if (preempt && (why.dimension == "cpu" || why.dimension == "memory"))
         evict = select_preemptions(
-            {job.priority, ask.cpu_mhz, ask.memory_mb, node_cpu(*node) - used.cpu_mhz,
-             node_memory(*node) - used.memory_mb},
+            {job.priority, ask.cpu_mhz, ask.memory_mb, f.cpu_mhz - used.cpu_mhz,
+             f.memory_mb - used.memory_mb},
             used.residents, options.preempted ? *options.preempted : kNone);
       if (evict) {
         after = used;
@@ -319,22 +422,22 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
           after.remove(a);
         }
         // The freed room must take the whole ask (a port held by a resident stays taken).
-        if (check_node(job, group, *node, after, ask).any()) evict.reset();
+        if (check_facts(job, group, *node, f, after, ask, known).any()) evict.reset();
       }
       if (!evict) {
         metrics.exhausted++;
         metrics.dimension_exhausted[why.dimension]++;
         continue;
       }
-      choice.preempted = *evict;
+      evicted = std::move(*evict);
       scored = &after;
     }
-    NodeScore score = score_node(job, group, *node, *scored, ask, r, options, priorities);
+    const RawScore score = score_node(job, group, f, *scored, ask, r, options, priorities);
     const double s = score.norm;
-    metrics.scores[id] = std::move(score);
+    if (metrics.retains(s, id)) metrics.retain(spelled_out(id, score));
     if (!best || s > best_score + 1e-12 ||
         (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
-      best = std::move(choice);
+      best = Choice{id, std::move(evicted)};
       best_score = s;
     }
   }
@@ -347,13 +450,15 @@ std::optional<Choice> choose_node(const jobspec::Job& job, std::size_t group,
                                   const std::vector<const json*>& nodes,
                                   const std::map<std::string, NodeUsage>& usage, const Ask& ask,
                                   const RankOptions& options, PlacementMetrics& metrics) {
-  const GroupRanking r = group_ranking(job, group, nodes, usage, options);
-  auto best = rank(job, group, nodes, usage, ask, options, r, /*preempt=*/false, metrics);
+  NodeFactsCache own;
+  NodeFactsCache& facts = options.facts ? *options.facts : own;
+  const GroupRanking r = group_ranking(job, group, nodes, usage, options, facts);
+  auto best = rank(job, group, nodes, usage, ask, options, r, /*preempt=*/false, facts, metrics);
   if (best || !options.preempt) return best;
   // Nomad's selectNextOption: only when nothing fits as it is, the stack runs again with
   // preemption; the metrics of that run are kept when it places.
   PlacementMetrics again;
-  best = rank(job, group, nodes, usage, ask, options, r, /*preempt=*/true, again);
+  best = rank(job, group, nodes, usage, ask, options, r, /*preempt=*/true, facts, again);
   if (best) metrics = std::move(again);
   return best;
 }

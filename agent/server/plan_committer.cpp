@@ -3,6 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "drover/common/encoding.hpp"
 #include "server/cluster_state.hpp"
 #include "server/leader_election.hpp"
@@ -22,14 +26,17 @@ namespace {
 constexpr std::size_t kMaxTxnPuts = 120;
 constexpr std::size_t kMaxTxnBytes = 1 << 20;
 
-// The plan's puts cut into [begin, end) ranges that etcd takes as one transaction each; a
-// put over the byte limit by itself goes alone (etcd then says why).
+// The plan's puts, in job order, cut into [begin, end) ranges of `order` that etcd takes as
+// one transaction each; a put over the byte limit by itself goes alone (etcd then says why).
+// Each put concerns at most one job, so a batch's per-job compares are at most its puts.
 std::vector<std::pair<std::size_t, std::size_t>> txn_batches(
-    const std::vector<std::pair<std::string, std::string>>& puts) {
+    const std::vector<std::pair<std::string, std::string>>& puts,
+    const std::vector<std::size_t>& order) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   std::size_t begin = 0, bytes = 0;
-  for (std::size_t i = 0; i < puts.size(); ++i) {
-    const std::size_t size = puts[i].first.size() + puts[i].second.size();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const auto& put = puts[order[i]];
+    const std::size_t size = put.first.size() + put.second.size();
     if (i > begin && (i - begin == kMaxTxnPuts || bytes + size > kMaxTxnBytes)) {
       out.emplace_back(begin, i);
       begin = i;
@@ -37,7 +44,7 @@ std::vector<std::pair<std::size_t, std::size_t>> txn_batches(
     }
     bytes += size;
   }
-  if (begin < puts.size()) out.emplace_back(begin, puts.size());
+  if (begin < order.size()) out.emplace_back(begin, order.size());
   return out;
 }
 
@@ -46,7 +53,9 @@ std::vector<std::pair<std::size_t, std::size_t>> txn_batches(
 PlanCommitter::PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
                              SchedulerConfig defaults)
     : cfg_(std::move(cfg)), keys_(std::move(keys)), election_(election),
-      defaults_(std::move(defaults)) {}
+      defaults_(std::move(defaults)), view_(cfg_, keys_, [this] { wake(); }) {}
+
+PlanCommitter::~PlanCommitter() { view_.release(); }
 
 void PlanCommitter::wake() {
   std::lock_guard lock(mu_);
@@ -54,17 +63,32 @@ void PlanCommitter::wake() {
   cv_.notify_all();
 }
 
+void PlanCommitter::await_pass(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  const auto seen = passes_ended_;
+  ended_.wait_for(lock, timeout, [&] { return passes_ended_ != seen; });
+}
+
 void PlanCommitter::run(std::stop_token stop) {
+  bool was_leader = false;
   while (!stop.stop_requested()) {
-    if (election_.is_leader()) {
+    const bool leader = election_.is_leader();
+    // A new leader trusts nothing it saw before; a server that no longer leads keeps no view.
+    if (leader && !was_leader) view_.resync();
+    if (!leader && was_leader) view_.release();
+    was_leader = leader;
+    if (leader) {
       const auto t0 = std::chrono::steady_clock::now();
       pass();
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
       stats_.passes++;
       stats_.pass_seconds += took.count();
       stats_.last_pass_seconds = took.count();
+      stats_.view_reloads = view_.reloads();
     }
     std::unique_lock lock(mu_);
+    ++passes_ended_;
+    ended_.notify_all();
     // A tick bounds how long a node that went, a status that changed or a reschedule delay
     // that ran out waits to be seen.
     cv_.wait_for(lock, stop, std::chrono::milliseconds(500), [&] { return woken_; });
@@ -73,60 +97,100 @@ void PlanCommitter::run(std::stop_token stop) {
 }
 
 void PlanCommitter::pass() {
-  upstream::EtcdClient etcd(cfg_);
-  auto range = etcd.range_prefix(keys_.all());
-  if (!range) {
-    spdlog::warn("server: reading the cluster: {}", range.message());
+  // At least this server's last commit: a plan from before it would be voided by the guard.
+  auto viewed = view_.current(committed_revision_);
+  if (!viewed) {
+    spdlog::warn("server: reading the cluster: {}", viewed.message());
     return;
   }
-  auto state = read_cluster_state(range.value(), keys_);
+  ClusterState& state = *viewed.value();
   state.use_scheduler_defaults(defaults_);
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
   const int64_t now = state::now_ns();
-  auto plan = plan_cluster(state, keys_, now);
   // Periodic children launched in the same txn: a leader that lost the key, or a state that
-  // moved on, launches nothing. They are placed by the next pass.
+  // moved on, launches nothing. They are placed by the next pass. Judged on the state read,
+  // before the plan changes the view's allocs.
   auto launches = periodic_launches(state, keys_, now);
+  auto plan = plan_cluster_in_place(state, keys_, now, specs_);
   if (plan.empty() && launches.puts.empty()) return;
+  // Unless every batch is written, the view holds allocs etcd does not: read it again.
+  struct Doubt {
+    ClusterView& view;
+    bool written = false;
+    ~Doubt() {
+      if (!written) view.resync();
+    }
+  } doubt{view_};
+  upstream::EtcdClient etcd(cfg_);
   auto b64 = [](const std::string& s) { return base64_encode(s); };
   // Planned from the revision read: nothing under these prefixes may have changed since (a
-  // job registered, a promotion, a drain the operator ended meanwhile), or the plan is void.
-  auto guard = [&](int64_t revision) {
+  // promotion, a drain the operator ended meanwhile), nor any job the batch writes for (a job
+  // registered again, stopped or purged): then the plan is void. A job that nothing in the
+  // batch concerns may change meanwhile (a new job registered): the next pass plans it.
+  // The periodic launches' batch also holds every job key to the revision read.
+  std::map<std::string, int64_t> rewritten;  // job key -> the revision this plan wrote it at
+  auto guard = [&](int64_t revision, const std::set<std::string>& jobs, bool all_jobs) {
     json compare = json::array({{{"key", b64(keys_.leader())},
                                  {"target", "VALUE"},
                                  {"result", "EQUAL"},
                                  {"value", b64(election_.me())}}});
-    for (const std::string& prefix :
-         {keys_.allocs(), keys_.jobs(), keys_.deployments(), keys_.node_controls(),
-          keys_.periodic_launches()})
+    std::vector<std::string> prefixes = {keys_.allocs(), keys_.deployments(),
+                                         keys_.node_controls(), keys_.periodic_launches()};
+    if (all_jobs) prefixes.push_back(keys_.jobs());
+    for (const std::string& prefix : prefixes)
       compare.push_back({{"key", b64(prefix)},
                          {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
                          {"target", "MOD"},
                          {"result", "LESS"},
                          {"mod_revision", std::to_string(revision + 1)}});
+    for (const auto& jk : jobs) {
+      if (jk.empty()) continue;
+      // As read (0: the key was absent, and must still be), or as an earlier batch of this
+      // plan wrote it (a deployment's verdict marks the job stable).
+      auto mine = rewritten.find(jk);
+      auto seen = state.job_key_revision.find(jk);
+      const int64_t mod = mine != rewritten.end()             ? mine->second
+                          : seen == state.job_key_revision.end() ? 0
+                                                                 : seen->second;
+      auto slash = jk.find('/');
+      if (slash == std::string::npos) continue;
+      compare.push_back({{"key", b64(keys_.job(jk.substr(0, slash), jk.substr(slash + 1)))},
+                         {"target", "MOD"},
+                         {"result", "EQUAL"},
+                         {"mod_revision", std::to_string(mod)}});
+    }
     return compare;
   };
-  // etcd refuses a transaction of more than 128 puts or 1.5 MiB (its --max-txn-ops and
-  // --max-request-bytes defaults), so a large plan goes in batches, each guarded by the
-  // revision the one before it wrote: nothing but this leader wrote in between. A batch
-  // refused leaves the plan partly written, which the next pass takes as it finds it (the
-  // reconciler plans from what etcd holds, so it places only what is still missing). The
+  // etcd refuses a transaction of more than 128 puts or compares, or 1.5 MiB (its
+  // --max-txn-ops and --max-request-bytes defaults), so a large plan goes in batches, each
+  // guarded by the revision the one before it wrote: nothing but this leader wrote in between.
+  // A batch refused leaves the plan partly written, which the next pass takes as it finds it
+  // (the reconciler plans from what etcd holds, so it places only what is still missing). The
   // periodic launches go last and whole, in one transaction: a child's job, its evaluation
   // and the launch record are written together or not at all, so none launches twice.
-  auto batches = txn_batches(plan.puts);
+  std::vector<std::size_t> order(plan.puts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return plan.jobs[a] < plan.jobs[b]; });
+  auto batches = txn_batches(plan.puts, order);
+  const std::size_t plan_batches = batches.size();
   if (!launches.puts.empty()) {
-    batches.emplace_back(plan.puts.size(), plan.puts.size() + launches.puts.size());
+    batches.emplace_back(order.size(), order.size() + launches.puts.size());
+    for (std::size_t i = 0; i < launches.puts.size(); ++i) order.push_back(plan.puts.size() + i);
     plan.puts.insert(plan.puts.end(), launches.puts.begin(), launches.puts.end());
   }
   int64_t revision = state.revision;
   const auto commit_start = std::chrono::steady_clock::now();
   for (std::size_t n = 0; n < batches.size(); ++n) {
     json success = json::array();
-    for (std::size_t i = batches[n].first; i < batches[n].second; ++i)
-      success.push_back(
-          {{"request_put", {{"key", b64(plan.puts[i].first)}, {"value", b64(plan.puts[i].second)}}}});
-    auto r = etcd.txn({{"compare", guard(revision)}, {"success", success}});
+    std::set<std::string> jobs;
+    for (std::size_t i = batches[n].first; i < batches[n].second; ++i) {
+      const auto& [key, value] = plan.puts[order[i]];
+      success.push_back({{"request_put", {{"key", b64(key)}, {"value", b64(value)}}}});
+      if (n < plan_batches) jobs.insert(plan.jobs[order[i]]);
+    }
+    auto r = etcd.txn({{"compare", guard(revision, jobs, n >= plan_batches)}, {"success", success}});
     if (!r) {
       spdlog::warn("server: writing the plan (transaction {} of {}, {} puts): {}", n + 1,
                    batches.size(), success.size(), r.message());
@@ -138,7 +202,12 @@ void PlanCommitter::pass() {
       return;
     }
     revision = upstream::EtcdClient::header_revision(r.value()).value_or(revision + 1);
+    committed_revision_ = revision;
+    for (std::size_t i = batches[n].first; i < batches[n].second; ++i)
+      if (const auto& key = plan.puts[order[i]].first; key.rfind(keys_.jobs(), 0) == 0)
+        rewritten[key.substr(keys_.jobs().size())] = revision;
   }
+  doubt.written = true;
   const std::chrono::duration<double> committed = std::chrono::steady_clock::now() - commit_start;
   stats_.commits++;
   stats_.commit_seconds += committed.count();

@@ -1,18 +1,22 @@
-// The leader's planning loop: read the cluster at one revision, plan (scheduler.hpp), and
-// write the plan in one etcd transaction that succeeds only if this server still holds the
-// leader key and no alloc or job key changed since that revision. A failed compare means
-// another writer got there first: nothing is written and the next pass plans again from
-// what is there now, so two servers never place the same work twice
+// The leader's planning loop: the cluster as the watch-fed view has it at one revision
+// (cluster_view.hpp), planned (scheduler.hpp), and written in etcd transactions that succeed
+// only if this server still holds the leader key, no alloc, deployment or node control changed
+// since that revision, and no job the transaction writes for changed since it was read. A
+// failed compare means another writer got there first: nothing is written and the next pass
+// plans again from what is there now, so two servers never place the same work twice
 // (docs/cluster.md, "Placement").
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <stop_token>
 
+#include "server/cluster_view.hpp"
 #include "server/keys.hpp"
+#include "server/scheduler.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
 
@@ -26,6 +30,7 @@ struct PlanStats {
   std::atomic<std::uint64_t> passes{0}, commits{0};
   std::atomic<double> pass_seconds{0}, commit_seconds{0};  // totals
   std::atomic<double> last_pass_seconds{0}, last_commit_seconds{0};
+  std::atomic<std::uint64_t> view_reloads{0};  // whole reads of the prefix (cluster_view.hpp)
 };
 
 class PlanCommitter {
@@ -33,9 +38,14 @@ class PlanCommitter {
   // `defaults`: server.yaml's scheduler configuration, used while none is stored in etcd.
   PlanCommitter(upstream::EtcdConfig cfg, Keys keys, LeaderElection& election,
                 SchedulerConfig defaults = {});
+  // Stops the view's watch first: its thread wakes this loop, whose lock goes before the view.
+  ~PlanCommitter();
   void run(std::stop_token stop);
   // Plan now rather than at the next tick (a job was registered or stopped).
   void wake();
+  // Waits until a pass ends here, at most `timeout`: a registration waiting for its evaluation
+  // reads it again then rather than polling etcd.
+  void await_pass(std::chrono::milliseconds timeout);
   const PlanStats& stats() const { return stats_; }
 
  private:
@@ -45,9 +55,14 @@ class PlanCommitter {
   Keys keys_;
   LeaderElection& election_;
   SchedulerConfig defaults_;
+  ClusterView view_;
+  JobSpecCache specs_;
+  int64_t committed_revision_ = 0;  // the revision of this leader's last write
   std::mutex mu_;
   std::condition_variable_any cv_;
   bool woken_ = false;
+  std::uint64_t passes_ended_ = 0;
+  std::condition_variable ended_;
   PlanStats stats_;
 };
 

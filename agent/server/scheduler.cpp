@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
@@ -28,8 +29,8 @@ namespace {
 // Read in place: every live alloc passes here on every pass, and its Job is the whole spec.
 Resident resident_of(const AllocView& a) {
   Resident r{a.id, a.job_key(), a.group()};
-  auto job = a.alloc.find("Job");
-  if (job != a.alloc.end() && job->is_object()) {
+  const json* job = &a.job_doc();
+  if (job->is_object()) {
     r.priority = job->value("Priority", 50);
     r.max_parallel = job->value("Type", "service") == "service" ? 1 : 0;
     auto groups = job->find("TaskGroups");
@@ -48,19 +49,52 @@ Resident resident_of(const AllocView& a) {
   return r;
 }
 
+// The job a plan's write concerns ("<ns>/<id>"), or "" for none (a node's control key).
+std::string job_of_write(const Keys& keys, const std::string& key, const json& value) {
+  auto ns = [&] { return value.value("Namespace", "default"); };
+  if (key.rfind(keys.jobs(), 0) == 0 || key.rfind(keys.job_versions_all(), 0) == 0)
+    return ns() + "/" + value.value("ID", "");
+  if (key.rfind(keys.allocs(), 0) == 0 || key.rfind(keys.evals(), 0) == 0 ||
+      key.rfind(keys.deployments(), 0) == 0)
+    return ns() + "/" + value.value("JobID", "");
+  return "";
+}
+
 struct JobPass {
   const ClusterState& st;
   const Keys& keys;
   int64_t now;
-  std::map<std::string, AllocView> allocs;  // a copy, changed as the plan goes
+  // The allocs as the plan changes them: a copy of the state's, or the leader's view's own
+  // (plan_cluster_in_place).
+  std::map<std::string, AllocView>& allocs;
+  // The same allocs by job key (in id order, then as placed), and the state's evaluations and
+  // deployments by job key: a pass looks each job's up once, not through every job's.
+  std::unordered_map<std::string, std::vector<AllocView*>> allocs_of;
+  std::unordered_map<std::string, std::vector<const json*>> evals_of;
+  std::unordered_map<std::string, std::vector<std::pair<const std::string*, const json*>>>
+      deployments_of;
+  NodeFactsCache facts;  // node facts and static verdicts, worked out once per plan
+  JobSpecCache* specs = nullptr;
   std::map<std::string, NodeUsage> usage;
   std::map<std::string, int> preempted;  // "<job key>/<group>" -> allocs this plan evicts
   std::vector<const json*> ready;        // sorted by node id
-  std::map<std::string, json> writes;    // key -> value, the plan so far
+  std::map<std::string, json> writes;    // key -> value, the plan so far (but allocs)
+  // The allocs written, by key: serialised as they are at the end (AllocView::text), since
+  // whatever changes one writes it again. Entries of `allocs`, whose nodes stay put.
+  std::map<std::string, const AllocView*> alloc_writes;
   Plan plan;
   std::string deployment_id;  // the running deployment of the job being planned, for new allocs
 
-  void write_alloc(const AllocView& a) { writes[a.key] = a.alloc; }
+  // The Job of the job being planned, as its new and updated allocs share it: one copy per
+  // job and pass, owned by them (they may outlive the pass in the leader's view).
+  std::shared_ptr<const json> job_doc;
+  const std::shared_ptr<const json>& shared_doc(const json& doc) {
+    if (!job_doc) job_doc = std::make_shared<const json>(doc);
+    return job_doc;
+  }
+
+  void write_alloc(const AllocView& a) { alloc_writes[a.key] = &a; }
+  std::size_t write_count() const { return writes.size() + alloc_writes.size(); }
 
   // A stopped alloc frees its node for the rest of the plan, as Nomad's proposed allocs leave
   // out the plan's stops: its resources, and its count for job anti-affinity.
@@ -90,6 +124,7 @@ struct JobPass {
     options.all_nodes = &st.nodes;
     options.preempt = st.scheduler.preemption_enabled(job.type);
     options.preempted = &preempted;
+    options.facts = &facts;
     if (prev) {
       // Nomad's getSelectOptions: the node a failed alloc failed on, and every node its
       // reschedule tracker names.
@@ -122,8 +157,9 @@ struct JobPass {
                {"CreateTime", now},
                {"ModifyTime", now},
                {"Resources", ask_to_json(ask)},
-               {"Metrics", metrics.to_json()},
-               {"Job", job_json}};
+};
+    a.metrics = std::make_shared<const std::string>(json_text(metrics.to_json()));
+    a.job = shared_doc(job_json);
     if (!deployment_id.empty()) a.alloc["DeploymentID"] = deployment_id;
     if (!choice->preempted.empty()) a.alloc["PreemptedAllocations"] = choice->preempted;
     if (prev) {
@@ -131,10 +167,11 @@ struct JobPass {
       a.alloc["RescheduleCount"] = prev->value("RescheduleCount", 0) + 1;
     }
     usage[*node_id].add(resident_of(a), a.alloc["Resources"]);
-    write_alloc(a);
-    allocs[a.id] = a;
+    auto& kept = allocs[a.id] = std::move(a);
+    write_alloc(kept);
+    allocs_of[kept.job_key()].push_back(&kept);
     plan.placed++;
-    return a.id;
+    return kept.id;
   }
 
   // Nomad's preemption, written in the same plan as the alloc that takes the room: each
@@ -181,9 +218,9 @@ struct JobPass {
   // of an older version is cancelled, as Nomad cancels it when the job changes.
   json deployment_of(const jobspec::Job& job, int version, bool stopped) {
     json mine = nullptr;
-    for (const auto& [id, d] : st.deployments) {
-      if (d.value("JobID", "") != job.id || d.value("Namespace", "default") != job.namespace_name)
-        continue;
+    for (const auto& [idp, dp] : deployments_of[job.namespace_name + "/" + job.id]) {
+      const std::string& id = *idp;
+      const json& d = *dp;
       if (d.value("JobVersion", -1) == version && !stopped) {
         mine = d;
       } else if (d.value("Status", "") == "running") {
@@ -212,8 +249,9 @@ struct JobPass {
       if (!rolling_update_of(job, g)) continue;
       GroupTally t;
       t.desired = g.count;
-      for (const auto& [id, a] : allocs) {
-        if (a.job_key() != jk || a.group() != g.name) continue;
+      for (const AllocView* ap : allocs_of[jk]) {
+        const AllocView& a = *ap;
+        if (a.group() != g.name) continue;
         if (a.alloc.value("JobVersion", 0) != version) {
           t.old_left = t.old_left || a.live();
           continue;
@@ -282,8 +320,8 @@ struct JobPass {
         continue;
       }
       if (!a->live()) continue;
-      if (updatable_in_place(a->alloc.value("Job", json()), job_json, g.name)) {
-        a->alloc["Job"] = job_json;
+      if (updatable_in_place(a->job_doc(), job_json, g.name)) {
+        a->set_job(shared_doc(job_json));
         a->alloc["JobVersion"] = version;
         if (!deployment_id.empty()) a->alloc["DeploymentID"] = deployment_id;
         a->alloc["ModifyTime"] = now;
@@ -357,8 +395,8 @@ struct JobPass {
   // with `waiting` (a stopped job resolves them all).
   std::vector<json> open_evals(const std::string& ns, const std::string& id, bool waiting) {
     std::vector<json> out;
-    for (const auto& [eid, e] : st.evals)
-      if (e.value("JobID", "") == id && e.value("Namespace", "default") == ns &&
+    for (const json* ep : evals_of[ns + "/" + id])
+      if (const json& e = *ep;
           (e.value("Status", "") == "pending" || e.value("Status", "") == "blocked") &&
           (waiting || e.value("WaitUntil", int64_t{0}) <= now))
         out.push_back(e);
@@ -368,29 +406,43 @@ struct JobPass {
     return out;
   }
 
+  // The job's spec, from the leader's cache when its key has not changed since it was parsed.
+  std::shared_ptr<const jobspec::Job> spec_of(const std::string& jk, const json& rec) {
+    auto revision = st.job_key_revision.find(jk);
+    if (specs && revision != st.job_key_revision.end()) {
+      auto it = specs->by_job.find(jk);
+      if (it != specs->by_job.end() && it->second.first == revision->second)
+        return it->second.second;
+    }
+    auto parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(rec.at("Job")));
+    if (specs && revision != st.job_key_revision.end())
+      specs->by_job[jk] = {revision->second, parsed};
+    return parsed;
+  }
+
   void job(const std::string& jk, const json& rec) {
-    jobspec::Job job;
+    std::shared_ptr<const jobspec::Job> spec;
     try {
-      job = jobspec::job_from_json(rec.at("Job"));
+      spec = spec_of(jk, rec);
     } catch (const std::exception& e) {
       spdlog::warn("server: job {} cannot be read: {}", jk, e.what());
       return;
     }
+    const jobspec::Job& job = *spec;
     const json& job_json = rec["Job"];
+    job_doc.reset();
     const int version = rec.value("Version", 0);
     const std::string type = jobspec::to_string(job.type);
     const bool stopped = rec.value("Stop", false) || jobspec::launches_children(job);
     auto evals = open_evals(job.namespace_name, job.id, stopped);
     const std::string eval_id = evals.empty() ? random_uuid() : evals.front().value("ID", "");
-    const std::size_t writes_before = writes.size();
+    const std::size_t writes_before = write_count();
     std::string trigger = "job-register";
     std::vector<std::string> placed;
     json failed = json::object();
     std::string failed_summary;
 
-    std::vector<AllocView*> mine;
-    for (auto& [id, a] : allocs)
-      if (a.job_key() == jk) mine.push_back(&a);
+    const std::vector<AllocView*> mine = allocs_of[jk];
     json deployment = deployment_of(job, version, stopped);
     const bool rolling_out = deployment.is_object() && deployment.value("Status", "") == "running";
     deployment_id = rolling_out ? deployment.value("ID", "") : "";
@@ -546,7 +598,7 @@ struct JobPass {
     }
 
     // Deployment bookkeeping alone (counts, verdicts) is no reason for an evaluation.
-    const bool changed = writes.size() != writes_before;
+    const bool changed = write_count() != writes_before;
     if (deployment.is_object()) {
       if (!st.deployments.count(deployment.value("ID", ""))) {
         deployment["ModifyTime"] = now;
@@ -592,10 +644,22 @@ struct JobPass {
 
 }  // namespace
 
-Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
-  JobPass pass{st, keys, now_ns, st.allocs, {}, {}, {}, {}};
+namespace {
+
+Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, const Keys& keys,
+          int64_t now_ns, JobSpecCache* specs) {
+  JobPass pass{st, keys, now_ns, allocs};
+  pass.specs = specs;
+  if (specs)
+    std::erase_if(specs->by_job, [&](const auto& e) { return !st.jobs.count(e.first); });
   for (const auto& [id, node] : st.nodes)
     if (node_ready(node)) pass.ready.push_back(&node);
+  for (auto& [id, a] : pass.allocs) pass.allocs_of[a.job_key()].push_back(&a);
+  for (const auto& [id, e] : st.evals)
+    pass.evals_of[e.value("Namespace", "default") + "/" + e.value("JobID", "")].push_back(&e);
+  for (const auto& [id, d] : st.deployments)
+    pass.deployments_of[d.value("Namespace", "default") + "/" + d.value("JobID", "")]
+        .emplace_back(&id, &d);
   // A node whose key is gone (its lease lapsed) is down: what it ran is lost.
   for (auto& [id, a] : pass.allocs) {
     if (a.desired() != "run" || st.nodes.count(a.node_id)) continue;
@@ -657,8 +721,44 @@ Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns) {
     done["ModifyTime"] = now_ns;
     pass.writes[keys.deployment(id)] = done;
   }
-  for (auto& [k, v] : pass.writes) pass.plan.puts.emplace_back(k, json_text(v));
+  // In key order, allocs and the rest merged; each job version's text once, however many
+  // allocs carry it.
+  std::unordered_map<const json*, std::string> job_texts;
+  auto put_alloc = [&](const std::string& k, const AllocView& a) {
+    pass.plan.jobs.push_back(a.job_key());
+    if (!a.job) {
+      pass.plan.puts.emplace_back(k, a.text());
+      return;
+    }
+    auto text = job_texts.find(a.job.get());
+    if (text == job_texts.end()) text = job_texts.emplace(a.job.get(), json_text(*a.job)).first;
+    pass.plan.puts.emplace_back(k, a.text(&text->second));
+  };
+  auto other = pass.writes.begin();
+  for (const auto& [k, a] : pass.alloc_writes) {
+    for (; other != pass.writes.end() && other->first < k; ++other) {
+      pass.plan.jobs.push_back(job_of_write(keys, other->first, other->second));
+      pass.plan.puts.emplace_back(other->first, json_text(other->second));
+    }
+    put_alloc(k, *a);
+  }
+  for (; other != pass.writes.end(); ++other) {
+    pass.plan.jobs.push_back(job_of_write(keys, other->first, other->second));
+    pass.plan.puts.emplace_back(other->first, json_text(other->second));
+  }
   return std::move(pass.plan);
+}
+
+}  // namespace
+
+Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns, JobSpecCache* specs) {
+  auto allocs = st.allocs;
+  return plan(st, allocs, keys, now_ns, specs);
+}
+
+Plan plan_cluster_in_place(ClusterState& st, const Keys& keys, int64_t now_ns,
+                           JobSpecCache& specs) {
+  return plan(st, st.allocs, keys, now_ns, &specs);
 }
 
 }  // namespace drover::server

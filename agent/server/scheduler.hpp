@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,14 +21,33 @@
 #include "server/cluster_state.hpp"
 #include "server/keys.hpp"
 
+namespace drover::jobspec {
+struct Job;
+}
+
 namespace drover::server {
 
 struct Plan {
   std::vector<std::pair<std::string, std::string>> puts;  // key, value
+  // The job each put concerns ("<namespace>/<id>"; "" for none), for the commit's guard.
+  std::vector<std::string> jobs;
   int placed = 0, stopped = 0, lost = 0, preempted = 0;
   bool empty() const { return puts.empty(); }
 };
 
-Plan plan_cluster(const ClusterState& state, const Keys& keys, int64_t now_ns);
+// Parsed job specs the leader keeps from pass to pass: a job is parsed again only when its key
+// changed (ClusterState::job_key_revision). Only for a state whose jobs are as etcd holds them
+// (not job_plan's, which swaps one in).
+struct JobSpecCache {
+  std::map<std::string, std::pair<int64_t, std::shared_ptr<const jobspec::Job>>> by_job;
+};
+
+Plan plan_cluster(const ClusterState& state, const Keys& keys, int64_t now_ns,
+                  JobSpecCache* specs = nullptr);
+// The same on the leader's own view (cluster_view.hpp), without copying its allocs: they are
+// left as the plan would have etcd hold them, so the view must be read again (resync) unless
+// the plan is committed whole.
+Plan plan_cluster_in_place(ClusterState& state, const Keys& keys, int64_t now_ns,
+                           JobSpecCache& specs);
 
 }  // namespace drover::server

@@ -89,6 +89,7 @@ int run_server(const ServerFlags& flags) {
   ServerApiContext api_ctx{cfg.etcd,     keys,    cfg.name,
                            http_addr,    &election,
                            [&committer] { committer.wake(); },
+                           [&committer](std::chrono::milliseconds t) { committer.await_pass(t); },
                            cfg.scheduler, cfg.tls, &committer.stats(),
                            &stopping};
   // Tokens in etcd, shared by every server (server/acl_etcd_store.hpp); none when acl is off.

@@ -45,8 +45,7 @@ bool lists_namespaces(const httplib::Request& req) {
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
 // reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
 json alloc_json(const AllocView& a, bool with_job) {
-  json j = a.alloc;
-  if (!with_job) j.erase("Job");
+  json j = a.value(with_job);
   j["ClientStatus"] = a.client_status();
   if (a.status.is_object()) {
     for (const char* k :

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -31,6 +32,8 @@ struct ServerApiContext {
   std::string http_addr;  // http://host:port, or https:// with TLS
   LeaderElection* election = nullptr;
   std::function<void()> wake_scheduler;  // a new eval to look at now
+  // Waits (at most the time given) for the leader's loop here to end a pass.
+  std::function<void(std::chrono::milliseconds)> await_pass;
   // server.yaml's scheduler configuration, in force while none is stored in etcd.
   SchedulerConfig scheduler_defaults;
   // The CA and client cert for calls to the leader and to agents (api/tls_transport.hpp).

@@ -288,6 +288,13 @@ TEST(Cluster, ADrainMovesAllocsOffTheNode) {
   ASSERT_TRUE(eventually(
       [&] { return (per_node = running_per_node(c.leader(), "moving")).size() == 2; }, 30s))
       << allocs(c.leader(), "moving").dump(2);
+  // A batch alloc on each node, which a drain leaves to finish: the drain lasts until this job
+  // is stopped below, however fast the service allocs move.
+  r = c.follower().post("/v1/jobs", sleeper("finishing", 2, "batch"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(eventually(
+      [&] { return (per_node = running_per_node(c.leader(), "finishing")).size() == 2; }, 30s))
+      << allocs(c.leader(), "finishing").dump(2);
   const std::string drained = node_id(*c.agents[0]), other = node_id(*c.agents[1]);
   auto d = c.follower().post("/v1/node/" + drained + "/drain",
                              R"({"DrainSpec": {"Deadline": 3600000000000}})", "application/json");
@@ -306,6 +313,9 @@ TEST(Cluster, ADrainMovesAllocsOffTheNode) {
       },
       30s))
       << allocs(c.leader(), "moving").dump(2) << c.leader().log();
+  EXPECT_TRUE(c.leader().get("/v1/node/" + drained).json().value("Drain", false))
+      << "the batch alloc is left to finish";
+  c.follower().del("/v1/job/finishing");
   // Nothing left to move: the drain completes and the node stays ineligible.
   json node;
   ASSERT_TRUE(eventually(

@@ -37,7 +37,7 @@ TEST(Validate, EachBadValueNamedByPath) {
       {job_with("", "", "  priority: 101\n"), "priority: must be at most 100"},
       {job_with("", "      count: 0\n"), "groups[0].count: must be at least 1"},
       {job_with("", "      count: -2\n"), "groups[0].count: must not be negative (got -2)"},
-      {job_with("", "      count: 1001\n"), "groups[0].count: must be at most 1000"},
+      {job_with("", "      count: 10001\n"), "groups[0].count: must be at most 10000"},
       {"job:\n  id: x\n  groups: [{name: \"\", tasks: [{name: t, driver: raw_exec}]}]\n",
        "groups[0].name: is required"},
       {"job:\n  id: x\n  groups: [{name: g, tasks: [{name: \"a\\tb\", driver: raw_exec}]}]\n",

@@ -1,0 +1,160 @@
+// The leader's watch-fed state (ClusterStateIndex, server/cluster_view.hpp): keys put and
+// erased one by one, as a watch delivers them, must leave the same state as one read of the
+// keys that remain; and the allocs of one job version share one Job document.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fixtures.hpp"
+#include "server/cluster_state.hpp"
+
+using drover::server::ClusterState;
+using drover::server::ClusterStateIndex;
+using drover::server::Keys;
+using drover::server::read_cluster_state;
+using drover::upstream::EtcdKv;
+using drover::upstream::EtcdRange;
+using nlohmann::json;
+
+namespace {
+
+const Keys kKeys{"/drover"};
+
+json job_record(const std::string& id, int version, int count) {
+  auto j = drover::server::testing::job("job:\n  id: " + id +
+                                        "\n  groups:\n    - name: g\n      count: " +
+                                        std::to_string(count) +
+                                        "\n      tasks:\n        - name: t\n"
+                                        "          driver: raw_exec\n          config:\n"
+                                        "            command: /bin/true\n");
+  return drover::server::testing::record_of(j, version);
+}
+
+json alloc_value(const std::string& id, const std::string& node, const json& rec) {
+  return {{"ID", id},
+          {"Name", rec["ID"].get<std::string>() + ".g[0]"},
+          {"Namespace", "default"},
+          {"JobID", rec["ID"]},
+          {"TaskGroup", "g"},
+          {"NodeID", node},
+          {"JobVersion", rec["Version"]},
+          {"DesiredStatus", "run"},
+          {"Metrics", {{"NodesEvaluated", 2}}},
+          {"Job", rec["Job"]}};
+}
+
+// What a pass and the API read of the state, in comparable form.
+json summary(const ClusterState& st) {
+  json out = json::object();
+  for (const auto& [id, n] : st.nodes) out["nodes"][id] = n;
+  for (const auto& [id, a] : st.allocs)
+    out["allocs"][id] = {{"node", a.node_id}, {"key", a.key}, {"value", a.value(true)},
+                         {"status", a.status}, {"client_status", a.client_status()}};
+  for (const auto& [k, v] : st.jobs) out["jobs"][k] = v;
+  for (const auto& [k, vs] : st.job_versions)
+    for (const auto& [v, rec] : vs) out["versions"][k][std::to_string(v)] = rec;
+  for (const auto& [k, v] : st.job_modify_index) out["modify_index"][k] = v;
+  for (const auto& [k, v] : st.job_key_revision) out["key_revision"][k] = v;
+  for (const auto& [k, v] : st.evals) out["evals"][k] = v;
+  for (const auto& [k, v] : st.controls) out["controls"][k] = v;
+  out["leader"] = st.leader_value;
+  return out;
+}
+
+}  // namespace
+
+TEST(ClusterStateIndex, ChangesAppliedOneByOneLeaveTheStateOneReadOfWhatRemainsGives) {
+  using drover::server::testing::node;
+  const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 2),
+             api0 = job_record("api", 0, 1);
+  // Each change as a watch brings it: a put (with its revisions) or an erase.
+  struct Change {
+    bool erase;
+    EtcdKv kv;
+  };
+  int64_t rev = 1;
+  std::map<std::string, EtcdKv> etcd;  // what etcd holds after each change
+  std::vector<Change> changes;
+  auto put = [&](const std::string& key, const json& value) {
+    ++rev;
+    auto it = etcd.find(key);
+    EtcdKv kv{key, value.dump(), rev, it == etcd.end() ? rev : it->second.create_revision};
+    etcd[key] = kv;
+    changes.push_back({false, kv});
+  };
+  auto erase = [&](const std::string& key) {
+    ++rev;
+    etcd.erase(key);
+    changes.push_back({true, {key, "", rev, 0}});
+  };
+  put("/drover/leader", json{{"Name", "s1"}});
+  put("/drover/nodes/n1", node("n1"));
+  put("/drover/nodes/n2", node("n2"));
+  put("/drover/jobs/default/web", web0);
+  put("/drover/job_versions/default/web/0", web0);
+  put("/drover/jobs/default/api", api0);
+  put("/drover/job_versions/default/api/0", api0);
+  // A status that comes before its alloc, and one after.
+  put("/drover/status/n1/a1", json{{"ClientStatus", "running"}});
+  put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
+  put("/drover/allocs/n2/a2", alloc_value("a2", "n2", api0));
+  put("/drover/status/n2/a2", json{{"ClientStatus", "failed"}});
+  put("/drover/evals/e1", json{{"ID", "e1"}, {"JobID", "web"}, {"Status", "pending"}});
+  // A new version, a drain on a node, a node gone, a purged job and its alloc's status gone.
+  put("/drover/jobs/default/web", web1);
+  put("/drover/job_versions/default/web/1", web1);
+  put("/drover/allocs/n1/a3", alloc_value("a3", "n1", web1));
+  put("/drover/node_controls/n1",
+      json{{"Eligibility", "ineligible"}, {"Drain", true}, {"Deadline", 0}, {"StartedAt", 5}});
+  erase("/drover/nodes/n2");
+  erase("/drover/jobs/default/api");
+  erase("/drover/job_versions/default/api/0");
+  erase("/drover/status/n2/a2");
+  put("/drover/evals/e1", json{{"ID", "e1"}, {"JobID", "web"}, {"Status", "complete"}});
+
+  ClusterStateIndex index(kKeys);
+  for (const auto& c : changes) {
+    if (c.erase)
+      index.erase(c.kv.key);
+    else
+      index.put(c.kv);
+  }
+  EtcdRange range;
+  range.revision = rev;
+  for (const auto& [k, kv] : etcd) range.kvs.push_back(kv);
+  const ClusterState once = read_cluster_state(range, kKeys);
+  EXPECT_EQ(summary(index.state()), summary(once));
+  // Spot checks of what the comparison covers.
+  const auto& st = index.state();
+  EXPECT_FALSE(st.nodes.count("n2")) << "its key lapsed";
+  EXPECT_EQ(st.nodes.at("n1").value("SchedulingEligibility", ""), "ineligible");
+  EXPECT_TRUE(st.nodes.at("n1").value("Drain", false));
+  EXPECT_EQ(st.allocs.at("a1").client_status(), "running");
+  EXPECT_EQ(st.allocs.at("a2").client_status(), "pending") << "its status key is gone";
+  EXPECT_FALSE(st.jobs.count("default/api"));
+  EXPECT_FALSE(st.job_versions.count("default/api"));
+  EXPECT_EQ(st.job_key_revision.at("default/web"), etcd.at("/drover/jobs/default/web").mod_revision);
+  EXPECT_EQ(st.job_modify_index.at("default/web"),
+            etcd.at("/drover/job_versions/default/web/1").create_revision);
+}
+
+TEST(ClusterStateIndex, TheAllocsOfOneJobVersionShareOneJobAndTheirKeysKeepIt) {
+  const json rec = job_record("web", 0, 3);
+  EtcdRange range;
+  range.revision = 9;
+  for (const char* id : {"a1", "a2", "a3"})
+    range.kvs.push_back({std::string("/drover/allocs/n1/") + id,
+                         alloc_value(id, "n1", rec).dump(), 5, 5});
+  const ClusterState st = read_cluster_state(range, kKeys);
+  ASSERT_EQ(st.allocs.size(), 3u);
+  EXPECT_TRUE(st.allocs.at("a1").job);
+  EXPECT_EQ(st.allocs.at("a1").job.get(), st.allocs.at("a2").job.get()) << "one document";
+  EXPECT_EQ(st.allocs.at("a1").job.get(), st.allocs.at("a3").job.get());
+  EXPECT_FALSE(st.allocs.at("a1").alloc.contains("Job"));
+  EXPECT_FALSE(st.allocs.at("a1").alloc.contains("Metrics"));
+  // Written back, an alloc's value is what its agent reads: the whole job, and the metrics.
+  const json back = json::parse(st.allocs.at("a2").text());
+  EXPECT_EQ(back, alloc_value("a2", "n1", rec));
+}
