@@ -423,7 +423,9 @@ sdk::ExecResult ExecDriver::exec_task(const nlohmann::json& handle, const std::v
 // With a terminal, runc and crun run in the foreground with `--tty`: each makes a terminal of
 // its own inside the container, copies between it and its stdio (our terminal, which it sets
 // raw), and copies our window size to it at start and on each SIGWINCH, which the kernel sends
-// it when the agent resizes ours. The runtime copies the size on its own time: a command
+// it when the agent resizes ours (crun before 1.9 only at start: a resize also sets the size
+// on the command's own terminal, exec_process.cpp). The runtime copies the size on its own
+// time: a command
 // started at once may read 0x0 for a moment, as under `docker exec -t`. The same command
 // line works with both runtimes, which a --console-socket (and a detached process that is
 // then nobody's child) would not.

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -155,6 +156,30 @@ class ExecProcess final : public sdk::ExecStream {
     // The kernel sends SIGWINCH to the terminal's foreground process group.
     if (::ioctl(master_, TIOCSWINSZ, &ws) < 0)
       throw std::runtime_error(std::string("exec: resizing the terminal: ") + std::strerror(errno));
+    if (!pid_file_.empty()) resize_inner_terminal(ws);
+  }
+
+  // `runc exec --tty` and `crun exec --tty` give the command a terminal of their own and copy
+  // between it and ours. runc passes a resize on (it handles SIGWINCH); crun before 1.9
+  // (Debian 12 has 1.8.1) copies the size at its start only. So the size is also set on the
+  // command's own terminal, found as its stdin, stdout or stderr, from here. Only a pty slave
+  // (UNIX98 majors 136-143) is opened, through an O_PATH look first: whatever else the
+  // command has put on those fds is never opened. Best effort: a command that closed them
+  // keeps the size the runtime gave it.
+  void resize_inner_terminal(const winsize& ws) const {
+    int inner = 0;
+    std::ifstream(pid_file_) >> inner;
+    if (inner <= 1) return;
+    for (int n = 0; n <= 2; ++n) {
+      std::string link = "/proc/" + std::to_string(inner) + "/fd/" + std::to_string(n);
+      Fd path(::open(link.c_str(), O_PATH | O_CLOEXEC));
+      struct stat st {};
+      if (path.fd < 0 || ::fstat(path.fd, &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+      if (major(st.st_rdev) < 136 || major(st.st_rdev) > 143) continue;
+      std::string again = "/proc/self/fd/" + std::to_string(path.fd);
+      Fd tty(::open(again.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+      if (tty.fd >= 0 && ::ioctl(tty.fd, TIOCSWINSZ, &ws) == 0) return;
+    }
   }
 
   void kill() override {
