@@ -378,33 +378,28 @@ Status AllocRunner::signal_task(const std::string& task, const std::string& sign
   return {};
 }
 
+Result<TaskRunner*> AllocRunner::running_task(const std::string& task) {
+  std::lock_guard lock(mu_);
+  auto it = runners_.find(task);
+  if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
+  if (it == runners_.end() || alloc_.tasks[task].state != state::TaskPhase::Running)
+    return make_error("task \"" + task + "\" is not running", Errc::Conflict);
+  return it->second.get();
+}
+
 Result<nlohmann::json> AllocRunner::exec_task(const std::string& task,
                                               const std::vector<std::string>& argv,
                                               std::chrono::milliseconds timeout) {
-  TaskRunner* r = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    auto it = runners_.find(task);
-    if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
-    if (it == runners_.end() || alloc_.tasks[task].state != state::TaskPhase::Running)
-      return make_error("task \"" + task + "\" is not running", Errc::Conflict);
-    r = it->second.get();
-  }
-  return r->exec(argv, timeout);
+  auto r = running_task(task);
+  if (!r) return r.error();
+  return (*r)->exec(argv, timeout);
 }
 
 Result<std::unique_ptr<plugins::ExecSession>> AllocRunner::exec_stream(
     const std::string& task, const plugins::ExecRequest& request) {
-  TaskRunner* r = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    auto it = runners_.find(task);
-    if (!alloc_.tasks.count(task)) return make_error("task \"" + task + "\" is not in alloc " + id_, Errc::NotFound);
-    if (it == runners_.end() || alloc_.tasks[task].state != state::TaskPhase::Running)
-      return make_error("task \"" + task + "\" is not running", Errc::Conflict);
-    r = it->second.get();
-  }
-  return r->exec_stream(request);
+  auto r = running_task(task);
+  if (!r) return r.error();
+  return (*r)->exec_stream(request);
 }
 
 state::Alloc AllocRunner::snapshot() const {

@@ -111,6 +111,8 @@ class AllocRunner {
   sdk::TaskSpec task_spec(const jobspec::Task& task) const;
 
  private:
+  // The runner of `task` when it is running; NotFound or Conflict (naming it) otherwise.
+  Result<TaskRunner*> running_task(const std::string& task);
   static TaskRole role_of(const jobspec::Task& t);
   // The runners of `task` (every task when empty) that are running: NotFound for a task the
   // alloc does not have, Conflict when none runs.

@@ -110,32 +110,28 @@ Status TaskRunner::signal(const std::string& sig) {
   return driver_->signal(handle, sig);
 }
 
-Result<nlohmann::json> TaskRunner::exec(const std::vector<std::string>& argv,
-                                        std::chrono::milliseconds timeout) {
-  nlohmann::json handle;
+Result<nlohmann::json> TaskRunner::exec_handle(bool driver_can) {
   {
     std::lock_guard lock(mu_);
     if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
-    handle = handle_;
+    if (driver_can) return handle_;
   }
-  if (!driver_->supports_exec())
-    return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks",
-                      Errc::Unsupported);
-  return driver_->exec_task(handle, argv, timeout);
+  return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks",
+                    Errc::Unsupported);
+}
+
+Result<nlohmann::json> TaskRunner::exec(const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) {
+  auto handle = exec_handle(driver_ && driver_->supports_exec());
+  if (!handle) return handle.error();
+  return driver_->exec_task(*handle, argv, timeout);
 }
 
 Result<std::unique_ptr<plugins::ExecSession>> TaskRunner::exec_stream(
     const plugins::ExecRequest& request) {
-  nlohmann::json handle;
-  {
-    std::lock_guard lock(mu_);
-    if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
-    handle = handle_;
-  }
-  if (!driver_->supports_exec_stream())
-    return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks",
-                      Errc::Unsupported);
-  return driver_->exec_stream(handle, request);
+  auto handle = exec_handle(driver_ && driver_->supports_exec_stream());
+  if (!handle) return handle.error();
+  return driver_->exec_stream(*handle, request);
 }
 
 bool TaskRunner::kill_requested() {

@@ -54,6 +54,8 @@ class TaskRunner {
   const std::string& name() const { return task_.name; }
 
  private:
+  // The live handle to exec into when `driver_can`; Conflict (not running) or Unsupported.
+  Result<nlohmann::json> exec_handle(bool driver_can);
   void run();
   TaskHookContext hook_context(sdk::TaskSpec& spec);
   void release_all();
