@@ -42,13 +42,6 @@ constexpr auto kDrainQuiet = 200ms;
 
 std::atomic<int> sessions{0};
 
-bool contains_token(std::string_view header, std::string_view token) {
-  std::string h(header), t(token);
-  std::transform(h.begin(), h.end(), h.begin(), ::tolower);
-  std::transform(t.begin(), t.end(), t.begin(), ::tolower);
-  return h.find(t) != std::string::npos;
-}
-
 struct ExecParams {
   std::string task;
   std::vector<std::string> command;
@@ -292,8 +285,8 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
 void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto params = exec_params(req);
   if (!params) return reply_error(res, 400, params.message());
-  if (!contains_token(req.get_header_value("Upgrade"), "websocket") ||
-      !contains_token(req.get_header_value("Connection"), "upgrade"))
+  if (!ws::header_has(req.get_header_value("Upgrade"), "websocket") ||
+      !ws::header_has(req.get_header_value("Connection"), "upgrade"))
     return reply_error(res, 400,
                        "this endpoint is a websocket (Upgrade: websocket); POST runs a command "
                        "without a terminal");
@@ -378,7 +371,7 @@ bool exec_token_in_first_message(std::string_view method, std::string_view path,
                                  std::string_view upgrade, std::string_view ws_handshake,
                                  std::string_view header_token) {
   return method == "GET" && path.starts_with("/v1/client/allocation/") && path.ends_with("/exec") &&
-         contains_token(upgrade, "websocket") && ws_handshake == "true" && header_token.empty();
+         ws::header_has(upgrade, "websocket") && ws_handshake == "true" && header_token.empty();
 }
 
 void register_exec_endpoint(httplib::Server& server, const ApiContext& ctx) {

@@ -1,6 +1,8 @@
 // RFC 6455 frames and the handshake key (api/websocket.hpp).
 #include "api/websocket.hpp"
 
+#include <algorithm>
+
 #include <openssl/sha.h>
 
 #include <utility>
@@ -138,6 +140,13 @@ std::string close_payload(uint16_t code, std::string_view reason) {
     n += len;
   }
   return out.append(reason.substr(0, n));
+}
+
+bool header_has(std::string_view header, std::string_view token) {
+  std::string h(header), t(token);
+  std::transform(h.begin(), h.end(), h.begin(), ::tolower);
+  std::transform(t.begin(), t.end(), t.begin(), ::tolower);
+  return h.find(t) != std::string::npos;
 }
 
 }  // namespace drover::api::ws

@@ -70,4 +70,8 @@ std::string encode_frame(Opcode op, std::string_view payload,
 // A close frame's payload: the code (big-endian) and a reason cut to fit 125 bytes.
 std::string close_payload(uint16_t code, std::string_view reason);
 
+// Whether an HTTP header's value names `token`, in any case ("Upgrade: websocket",
+// "Connection: keep-alive, Upgrade").
+bool header_has(std::string_view header, std::string_view token);
+
 }  // namespace drover::api::ws

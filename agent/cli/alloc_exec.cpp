@@ -22,6 +22,7 @@
 #include <optional>
 #include <ostream>
 
+#include "api/peer_socket.hpp"
 #include "api/websocket.hpp"
 #include "drover/common/encoding.hpp"
 
@@ -31,111 +32,17 @@ namespace {
 namespace ws = api::ws;
 using json = nlohmann::json;
 
-// A connection to the agent, plain or TLS, blocking.
-class Conn {
- public:
-  ~Conn() {
-    if (ssl_) SSL_free(ssl_);
-    if (ctx_) SSL_CTX_free(ctx_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  // Connects to address (http[s]://host:port); an error names the address.
-  Status connect(const std::string& address) {
-    std::string rest = address;
-    bool tls = false;
-    if (rest.rfind("https://", 0) == 0) {
-      tls = true;
-      rest = rest.substr(8);
-    } else if (rest.rfind("http://", 0) == 0) {
-      rest = rest.substr(7);
-    } else {
-      return make_error("address " + address + ": must start with http:// or https://");
-    }
-    rest = rest.substr(0, rest.find('/'));
-    std::string host = rest, port = tls ? "443" : "80";
-    if (!rest.empty() && rest[0] == '[') {  // [v6]:port
-      auto end = rest.find(']');
-      host = rest.substr(1, end - 1);
-      if (end + 1 < rest.size() && rest[end + 1] == ':') port = rest.substr(end + 2);
-    } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-      host = rest.substr(0, colon);
-      port = rest.substr(colon + 1);
-    }
-    host_header_ = rest;
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0)
-      return make_error("cannot reach the drover agent at " + address + ": unknown host");
-    for (auto* ai = found; ai && fd_ < 0; ai = ai->ai_next) {
-      fd_ = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-      if (fd_ >= 0 && ::connect(fd_, ai->ai_addr, ai->ai_addrlen) != 0) {
-        ::close(fd_);
-        fd_ = -1;
-      }
-    }
-    ::freeaddrinfo(found);
-    if (fd_ < 0) return make_error("cannot reach the drover agent at " + address + ": connection refused");
-    if (!tls) return {};
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    const char* ca = std::getenv("DROVER_CACERT");
-    if (ca && *ca ? SSL_CTX_load_verify_locations(ctx_, ca, nullptr) != 1
-                  : SSL_CTX_set_default_verify_paths(ctx_) != 1)
-      return make_error("TLS: cannot load the CA " + std::string(ca ? ca : "(system)"));
-    const char* cert = std::getenv("DROVER_CLIENT_CERT");
-    const char* key = std::getenv("DROVER_CLIENT_KEY");
-    if (cert && *cert && key && *key &&
-        (SSL_CTX_use_certificate_chain_file(ctx_, cert) != 1 ||
-         SSL_CTX_use_PrivateKey_file(ctx_, key, SSL_FILETYPE_PEM) != 1))
-      return make_error("TLS: cannot load the client certificate " + std::string(cert));
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, host.c_str());
-    SSL_set1_host(ssl_, host.c_str());
-    if (SSL_connect(ssl_) != 1) {
-      char buf[256];
-      ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-      return make_error("TLS handshake with " + address + " failed: " + buf);
-    }
-    return {};
-  }
-  const std::string& host_header() const { return host_header_; }
-  int fd() const { return fd_; }
-  bool pending() const { return ssl_ && SSL_pending(ssl_) > 0; }
-  // >0 bytes, 0 at EOF, <0 on error.
-  long read(char* buf, std::size_t n) {
-    if (ssl_) {
-      int r = SSL_read(ssl_, buf, static_cast<int>(n));
-      return r > 0 ? r : (SSL_get_error(ssl_, r) == SSL_ERROR_ZERO_RETURN ? 0 : -1);
-    }
-    ssize_t r;
-    while ((r = ::recv(fd_, buf, n, 0)) < 0 && errno == EINTR) {
-    }
-    return r;
-  }
-  bool write_all(const std::string& data) {
-    std::size_t off = 0;
-    while (off < data.size()) {
-      long w;
-      if (ssl_) {
-        w = SSL_write(ssl_, data.data() + off, static_cast<int>(data.size() - off));
-      } else {
-        w = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-      }
-      if (w <= 0) return false;
-      off += static_cast<std::size_t>(w);
-    }
-    return true;
-  }
+// A connection to the agent (api/peer_socket.hpp), verified by $DROVER_CACERT and with the
+// client certificate of $DROVER_CLIENT_CERT and $DROVER_CLIENT_KEY when they are set.
+using Conn = api::PeerSocket;
 
- private:
-  int fd_ = -1;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  std::string host_header_;
-};
+api::PeerTls tls_from_env() {
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  return {env("DROVER_CACERT"), env("DROVER_CLIENT_CERT"), env("DROVER_CLIENT_KEY")};
+}
 
 // Our terminal in raw mode for the session (keys go to the remote terminal as typed, ^C
 // included), put back as it was however the session ends.
@@ -225,7 +132,12 @@ Result<std::string> read_upgrade_reply(Conn& c, const std::string& key) {
 
 int exec_interactive(Context& ctx, const InteractiveExec& o) {
   Conn conn;
-  if (auto st = conn.connect(ctx.api.address()); !st) return print_error(ctx, st.message());
+  if (auto st = conn.connect(ctx.api.address(), tls_from_env()); !st) {
+    // Worded as every other command words it (cli/api_client.cpp).
+    std::string why = st.message();
+    if (why.rfind("cannot reach ", 0) == 0) why.insert(13, "the drover agent at ");
+    return print_error(ctx, why);
+  }
   const std::string key = random_key();
   std::string target = "/v1/client/allocation/" + url_escape(o.alloc_id) +
                        "/exec?task=" + url_escape(o.task) +

@@ -19,62 +19,10 @@ using nlohmann::json;
 
 namespace {
 
-struct Target {
-  std::string alloc_id, base;  // the full alloc id; the node's API as a URL
-};
-
-// The alloc (by id or unique prefix) and its node's API address, or replies why not.
-std::optional<Target> target_of(const ServerApiContext& ctx, const std::string& id,
-                                httplib::Response& res) {
-  upstream::EtcdClient etcd(ctx.etcd);
-  auto r = etcd.range_prefix(ctx.keys.all());
-  if (!r) {
-    reply_error(res, 503, r.message());
-    return std::nullopt;
-  }
-  auto st = read_cluster_state(r.value(), ctx.keys);
-  std::vector<std::string> found;
-  for (auto it = st.allocs.lower_bound(id); it != st.allocs.end() && it->first.rfind(id, 0) == 0;
-       ++it)
-    found.push_back(it->first);
-  if (found.size() != 1) {
-    reply_error(res, found.empty() ? 404 : 400,
-                found.empty()
-                    ? "alloc \"" + id + "\" not found"
-                    : "alloc prefix \"" + id + "\" matches " + std::to_string(found.size()));
-    return std::nullopt;
-  }
-  const auto& a = st.allocs.at(found[0]);
-  auto node = st.nodes.find(a.node_id);
-  if (node == st.nodes.end()) {
-    reply_error(res, 404, "alloc \"" + a.id + "\": its node " + a.node_id + " is down");
-    return std::nullopt;
-  }
-  std::string addr = node->second.value("HTTPAddr", "");
-  if (addr.empty()) {
-    reply_error(res, 502, "node " + a.node_id + " has no HTTPAddr in its node key");
-    return std::nullopt;
-  }
-  return Target{a.id, api::peer_url(addr, ctx.tls)};
-}
-
-// The request's path with the alloc id (maybe a prefix) replaced by the full id, and its query.
-std::string forwarded_target(const httplib::Request& req, const std::string& short_id,
-                             const std::string& full_id) {
-  std::string path = req.path;
-  auto at = path.find(short_id);
-  if (at != std::string::npos) path.replace(at, short_id.size(), full_id);
-  std::string query;
-  for (const auto& [k, v] : req.params)
-    query += (query.empty() ? "?" : "&") + httplib::detail::encode_query_param(k) + "=" +
-             httplib::detail::encode_query_param(v);
-  return path + query;
-}
-
 void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
-  auto t = target_of(ctx, id, res);
-  if (!t) return;
+  auto t = node_target(ctx, id);
+  if (!t) return reply_error(res, gateway_status(t.code()), t.message());
   const std::string path = forwarded_target(req, id, t->alloc_id);
   httplib::Headers headers;
   for (auto& h : token_headers(req)) headers.insert(std::move(h));
@@ -114,6 +62,43 @@ void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
 }
 
 }  // namespace
+
+int gateway_status(Errc code) { return code == Errc::Internal ? 502 : api::http_status(code); }
+
+Result<NodeTarget> node_target(const ServerApiContext& ctx, const std::string& id) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.all());
+  if (!r) return make_error(r.message(), Errc::Internal);
+  auto st = read_cluster_state(r.value(), ctx.keys);
+  std::vector<std::string> found;
+  for (auto it = st.allocs.lower_bound(id); it != st.allocs.end() && it->first.rfind(id, 0) == 0;
+       ++it)
+    found.push_back(it->first);
+  if (found.empty()) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
+  if (found.size() > 1)
+    return make_error("alloc prefix \"" + id + "\" matches " + std::to_string(found.size()),
+                      Errc::Ambiguous);
+  const auto& a = st.allocs.at(found[0]);
+  auto node = st.nodes.find(a.node_id);
+  if (node == st.nodes.end())
+    return make_error("alloc \"" + a.id + "\": its node " + a.node_id + " is down", Errc::NotFound);
+  std::string addr = node->second.value("HTTPAddr", "");
+  if (addr.empty())
+    return make_error("node " + a.node_id + " has no HTTPAddr in its node key", Errc::Internal);
+  return NodeTarget{a.id, api::peer_url(addr, ctx.tls)};
+}
+
+std::string forwarded_target(const httplib::Request& req, const std::string& short_id,
+                             const std::string& full_id) {
+  std::string path = req.path;
+  auto at = path.find(short_id);
+  if (at != std::string::npos) path.replace(at, short_id.size(), full_id);
+  std::string query;
+  for (const auto& [k, v] : req.params)
+    query += (query.empty() ? "?" : "&") + httplib::detail::encode_query_param(k) + "=" +
+             httplib::detail::encode_query_param(v);
+  return path + query;
+}
 
 void register_node_forward_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto fwd = [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -21,6 +21,8 @@
 #include "server/acl_etcd_store.hpp"
 #include "server/deployments_api.hpp"
 #include "server/events_api.hpp"
+#include "server/exec_forward.hpp"
+#include "api/exec_endpoint.hpp"
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/metrics_api.hpp"
@@ -107,11 +109,20 @@ int run_server(const ServerFlags& flags) {
         if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
           const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
         auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
+        // A websocket is never held back by CORS: an upgrade is checked as a write (the agent's
+        // rule, api/http_api.cpp), so no page of another origin opens an exec session here.
+        const bool upgrade = !req.get_header_value("Upgrade").empty();
         if (why.empty())
-          why = api::cross_origin_refusal(req.method, req.get_header_value("Origin"),
+          why = api::cross_origin_refusal(upgrade ? "POST" : req.method, req.get_header_value("Origin"),
                                           req.get_header_value("Host"),
                                           req.get_header_value("Sec-Fetch-Site"));
-        if (why.empty() && tokens)
+        // The exec websocket's token may come in its first message: the route checks it then.
+        const bool token_later = api::exec_token_in_first_message(
+            req.method, req.path, req.get_header_value("Upgrade"),
+            req.get_param_value("ws_handshake"),
+            api::request_token(req.get_header_value("X-Nomad-Token"),
+                               req.get_header_value("Authorization")));
+        if (why.empty() && tokens && !token_later)
           if (auto need = api::required_policy(req.method, req.path))
             why = api::token_refusal(*tokens, *need,
                                      api::request_token(req.get_header_value("X-Nomad-Token"),
@@ -130,6 +141,7 @@ int run_server(const ServerFlags& flags) {
   register_server_routes(api_ctx, routes);
   register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
+  register_exec_forward_route(api_ctx, routes, tokens.get());
   register_events_route(api_ctx, routes);
   register_metrics_route(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans

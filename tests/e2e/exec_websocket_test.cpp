@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent_process.hpp"
+#include "cluster_processes.hpp"
 #include "drover/common/encoding.hpp"
 #include "exec_session_io.hpp"
 #include "ws_test_client.hpp"
@@ -365,4 +366,115 @@ TEST(ExecWebsocket, ShellInsideAnExecTaskContainer) {
   EXPECT_NE(t.out.find("in-t as 65534"), std::string::npos) << t.out;
   EXPECT_EQ(t.exit_code, 3);
   EXPECT_EQ(agent->alloc(id)["ClientStatus"], "running");
+}
+
+// The same session asked of `drover server`: it answers the upgrade and passes the session on
+// to the node that runs the alloc (server/exec_forward.hpp), so a shell reaches the task there
+// and its exit code comes back; an alloc the cluster does not have is refused as HTTP, before
+// any upgrade.
+TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
+  using drover::testing::EtcdProcess;
+  using drover::testing::ServerProcess;
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
+                  "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
+  auto agent = AgentProcess::start(o);
+  auto server = ServerProcess::start(
+      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] { return server->get("/v1/nodes").json().size() == 1; }, std::chrono::seconds(20)))
+      << server->log();
+  auto r = server->post("/v1/jobs", service("wsfwd"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string id;
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] {
+        auto list = server->get("/v1/job/wsfwd/allocations").json();
+        for (const auto& a : list.is_array() ? list : json::array())
+          if (a.value("ClientStatus", "") == "running") id = a.value("ID", "");
+        return !id.empty();
+      },
+      std::chrono::seconds(30)))
+      << server->log();
+  const int port = std::stoi(server->address().substr(server->address().rfind(':') + 1));
+  auto c = WsTestClient::open(port, exec_path(id.substr(0, 8), "t", {"/bin/sh"}, true));
+  ASSERT_EQ(c->status(), 101) << c->head() << c->body() << server->log();
+  ASSERT_TRUE(c->send_text(stdin_frame("echo $GREETING; echo via-server; exit 3\n")));
+  auto t = read_session(*c);
+  EXPECT_NE(t.out.find("hello-from-env\r\n"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("via-server\r\n"), std::string::npos) << t.out;
+  ASSERT_TRUE(t.exit_code.has_value()) << t.out << server->log();
+  EXPECT_EQ(*t.exit_code, 3);
+  auto missing = WsTestClient::open(port, exec_path("ffffffff", "t", {"/bin/true"}, false));
+  EXPECT_EQ(missing->status(), 404) << missing->head() << missing->body();
+  EXPECT_NE(missing->body().find("not found"), std::string::npos) << missing->body();
+  // A page of another origin opens no session through the server either.
+  auto foreign = WsTestClient::open(port, exec_path(id, "t", {"/bin/sh"}, true),
+                                    {{"Origin", "http://evil.example"}});
+  EXPECT_EQ(foreign->status(), 403) << foreign->head() << foreign->body();
+  server->del("/v1/job/wsfwd");
+}
+
+// With ACLs on the server, a token in the first message (the UI's way) is checked by the
+// server against `operate` before the session goes on: a read token's session is closed with
+// the reason, the management token's reaches the task.
+TEST(ExecWebsocket, AServerChecksTheFirstMessagesTokenBeforePassingTheSessionOn) {
+  using drover::testing::EtcdProcess;
+  using drover::testing::ServerProcess;
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
+                  "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
+  auto agent = AgentProcess::start(o);
+  auto dir = drover::testing::make_temp_dir("drover-wsfwd-acl");
+  auto server = ServerProcess::start("s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" +
+                                               etcd.endpoint() + "\"]\n  prefix: /drover\n" +
+                                               "acl:\n  enabled: true\n  bootstrap_token_file: " +
+                                               dir + "/token\n");
+  std::string management;
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] { return !(management = drover::testing::read_file(dir + "/token")).empty(); },
+      std::chrono::seconds(20)))
+      << server->log();
+  management.erase(management.find_last_not_of("\n") + 1);
+  server->use_token(management);
+  auto made = server->post("/v1/acl/token", R"({"Name":"viewer","Policy":"read"})", "application/json");
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string reader = made.json().value("SecretID", "");
+  ASSERT_EQ(server->post("/v1/jobs", service("wsacl")).status, 200);
+  std::string id;
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] {
+        auto list = server->get("/v1/job/wsacl/allocations").json();
+        for (const auto& a : list.is_array() ? list : json::array())
+          if (a.value("ClientStatus", "") == "running") id = a.value("ID", "");
+        return !id.empty();
+      },
+      std::chrono::seconds(30)))
+      << server->log();
+  const int port = std::stoi(server->address().substr(server->address().rfind(':') + 1));
+  const auto path = exec_path(id, "t", {"/bin/sh"}, true, "&ws_handshake=true");
+  auto hello = [](const std::string& token) {
+    return json{{"version", 1}, {"auth_token", token}}.dump();
+  };
+  auto refused = WsTestClient::open(port, path);
+  ASSERT_EQ(refused->status(), 101) << refused->head() << refused->body();
+  ASSERT_TRUE(refused->send_text(hello(reader)));
+  auto r = read_session(*refused);
+  EXPECT_EQ(r.close_code, ws::kPolicyViolation);
+  EXPECT_NE(r.close_reason.find("operate"), std::string::npos) << r.close_reason;
+  EXPECT_EQ(r.out, "");
+  auto allowed = WsTestClient::open(port, path);
+  ASSERT_EQ(allowed->status(), 101) << allowed->head() << allowed->body();
+  ASSERT_TRUE(allowed->send_text(hello(management)));
+  ASSERT_TRUE(allowed->send_text(stdin_frame("echo via-server; exit 4\n")));
+  auto t = read_session(*allowed);
+  EXPECT_NE(t.out.find("via-server\r\n"), std::string::npos) << t.out << server->log();
+  EXPECT_EQ(t.exit_code, 4);
+  server->del("/v1/job/wsacl");
 }
