@@ -26,12 +26,15 @@ export function AllocPage({ id }) {
   const [alloc, setAlloc] = useState(null);
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
-  // Which drivers can exec (Capabilities.Exec): this agent's node. A server does not carry the
-  // exec websocket to the node, so its pages offer none.
+  // Which drivers can exec (Capabilities.Exec): this agent's node, or on a server the alloc's
+  // node as it registered itself (the server passes the websocket on to it).
   const [node, setNode] = useState(null);
+  const nodeId = alloc?.NodeID;
   useEffect(() => {
     if (cluster.value === false) get('/v1/node').then(setNode, () => setNode(null));
-  }, [cluster.value]);
+    else if (cluster.value === true && nodeId)
+      get('/v1/node/' + encodeURIComponent(nodeId)).then(setNode, () => setNode(null));
+  }, [cluster.value, nodeId]);
   useLive(
     () =>
       get('/v1/allocation/' + encodeURIComponent(id)).then((a) => {

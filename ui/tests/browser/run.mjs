@@ -570,6 +570,16 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       const scores = await textOf(page, '[data-testid=placement-scores]');
       if (!/binpack/.test(scores) || !/final score/.test(scores)) throw new Error('placement scores: ' + scores);
       await page.screenshot({ path: `${shots}/cluster-alloc.png`, fullPage: true });
+      // A terminal in the task, through the server, which passes the websocket on to the node.
+      const pane = page.locator('[data-testid=exec-tick]');
+      await pane.locator('[data-testid=exec-toggle]').click();
+      await until('the session to connect through the server', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'connected');
+      await pane.locator('[data-testid=exec-terminal]').click();
+      await page.keyboard.type('echo via-server\n');
+      const rows = async () => (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
+      await until('a row that says via-server', async () => (await rows()).includes('via-server'));
+      await page.keyboard.type('exit 5\n');
+      await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 5');
       await fetch(server.base + '/v1/job/ticker', { method: 'DELETE' });
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
