@@ -99,8 +99,7 @@ export function JobPage({ id, ns = DEFAULT }) {
             Restart
           </button>
         )}
-        {/* A server has no periodic force or dispatch endpoint (docs/cluster.md). */}
-        {job.Periodic && !job.Stop && !cluster.value && (
+        {job.Periodic && !job.Stop && (
           <button data-testid="periodic-force" disabled={!allows(policy.value, 'force')} onClick={() => act('POST', path('/periodic/force'))}>
             Periodic force
           </button>
@@ -108,7 +107,7 @@ export function JobPage({ id, ns = DEFAULT }) {
         {!mayStop && <span class="muted">read-only token: Stop is off</span>}
       </div>
       <Problem error={actionError} />
-      {job.ParameterizedJob && !job.Dispatched && !job.Stop && !cluster.value && (
+      {job.ParameterizedJob && !job.Dispatched && !job.Stop && (
         <>
           <h2>Dispatch</h2>
           <DispatchForm job={job} allowed={allows(policy.value, 'dispatch')} />

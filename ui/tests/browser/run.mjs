@@ -584,6 +584,25 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
 
+    await test('Dispatch and Periodic force on the server UI launch children through the leader', async () => {
+      const sub = await fetch(server.base + '/v1/jobs', { method: 'POST', body: PARAM_JOB });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      await page.goto(server.base + '/ui/#/job/greeter');
+      await page.locator('[data-testid=dispatch-form]').waitFor();
+      await page.locator('[data-testid=dispatch-meta]').fill('who=cluster');
+      await page.locator('[data-testid=dispatch-payload]').fill('through the leader');
+      await page.locator('[data-testid=dispatch]').click();
+      await page.waitForURL(/#\/job\/greeter%2Fdispatch-/);
+      await until('the dispatched alloc to complete', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'complete', 60000);
+      const per = await fetch(server.base + '/v1/jobs', { method: 'POST', body: PERIODIC_JOB });
+      if (!per.ok) throw new Error('submit: ' + (await per.text()));
+      await page.goto(server.base + '/ui/#/job/nightly');
+      await page.locator('[data-testid=periodic-force]').click();
+      await until('a periodic child on the server', async () =>
+        (await fetch(server.base + '/v1/jobs').then((r) => r.json())).some((j) => j.ID.startsWith('nightly/periodic-')), 20000);
+      for (const id of ['greeter', 'nightly']) await fetch(server.base + '/v1/job/' + id, { method: 'DELETE' });
+    });
+
     await test('Plan on the server UI shows what running the file would change, and a group that cannot be placed with the reason; nothing is written', async () => {
       await page.goto(server.base + '/ui/#/submit');
       const planJob = LOG_JOB.replace('"ticker"', '"planned"');
