@@ -1,5 +1,6 @@
 // An alloc's page: status, resource use as live charts, health, checks and services, where a
-// server placed it and why, each task's state and event timeline, ports, and live logs.
+// server placed it and why, each task's state, event timeline and templates, ports, and live
+// logs.
 import { useEffect, useState } from 'preact/hooks';
 import { get, send, policy, cluster } from '../api.js';
 import { useLive } from '../live.js';
@@ -12,6 +13,7 @@ import { jobHref } from '../namespaces.js';
 import { AllocPlacement } from '../components/AllocPlacement.jsx';
 import { ExecPane } from '../components/ExecPane.jsx';
 import { driverCanExec, taskDrivers } from '../exec.js';
+import { lastTemplateEvent, taskTemplates } from '../templates.js';
 
 function ports(alloc) {
   const out = [];
@@ -59,6 +61,7 @@ export function AllocPage({ id }) {
   };
   const p = ports(alloc);
   const drivers = taskDrivers(alloc);
+  const templates = taskTemplates(alloc);
   const canExec = (name, st) => st.State === 'running' && allows(policy.value, 'exec') && driverCanExec(node, drivers[name]);
   return (
     <section>
@@ -114,6 +117,7 @@ export function AllocPage({ id }) {
               </li>
             ))}
           </ol>
+          {templates[name] && <TemplateList templates={templates[name]} last={lastTemplateEvent(st.Events)} />}
         </div>
       ))}
       {p.length > 0 && (
@@ -148,5 +152,40 @@ export function AllocPage({ id }) {
         <LogView allocId={alloc.ID} task={name} />
       ))}
     </section>
+  );
+}
+
+// Where each template of a task renders (beneath its task dir) and how a change reaches the
+// task; the latest render's outcome under it.
+function TemplateList({ templates, last }) {
+  return (
+    <>
+      <table class="list" data-testid="templates">
+        <thead>
+          <tr>
+            <th>Template</th>
+            <th>From</th>
+            <th>On change</th>
+          </tr>
+        </thead>
+        <tbody>
+          {templates.map((t) => (
+            <tr data-template={t.dest}>
+              <td class="mono" data-testid="template-dest">
+                {t.dest}
+                {t.env ? ' (environment)' : ''}
+              </td>
+              <td class="mono">{t.source || 'inline'}</td>
+              <td>{t.changeMode + (t.signal ? ' ' + t.signal : '')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {last && (
+        <p class={last.failed ? 'error' : 'muted'} data-testid="template-last">
+          {formatTime(last.time)} {last.message}
+        </p>
+      )}
+    </>
   );
 }

@@ -115,7 +115,13 @@ const WEB_JOB = `job "web" {
       kill_timeout = "1s"
       config {
         command = "/bin/sh"
-        args    = ["-c", "echo ok > $NOMAD_TASK_DIR/index.html; exec busybox httpd -f -p \${NOMAD_ADDR_http} -h $NOMAD_TASK_DIR"]
+        args    = ["-c", "exec busybox httpd -f -p \${NOMAD_ADDR_http} -h $NOMAD_TASK_DIR"]
+      }
+      template {
+        data          = "ok from {{ env \\"NOMAD_TASK_NAME\\" }}\\n"
+        destination   = "local/index.html"
+        change_mode   = "signal"
+        change_signal = "SIGHUP"
       }
       resources {
         cpu    = 50
@@ -302,6 +308,11 @@ async function submitFromUi(page, agent, text) {
       await until('the check to pass', async () => (await textOf(page, '[data-check=index] [data-testid=check-status]')).startsWith('success'));
       await until('the alloc to turn healthy', async () => (await textOf(page, '[data-testid=alloc-health]')) === 'healthy');
       await until('the service to show its registered address', async () => /^127\.0\.0\.1:\d+$/.test((await textOf(page, '[data-service=web] [data-testid=service-address]')).trim()));
+      const tpl = page.locator('[data-task=httpd] [data-template="local/index.html"]');
+      if (!/signal SIGHUP/.test(await tpl.textContent())) throw new Error('template row: ' + (await tpl.textContent()));
+      if (!/Rendered 1 template/.test(await textOf(page, '[data-task=httpd] [data-testid=template-last]'))) throw new Error('no render shown');
+      const page_ = await fetch('http://' + (await textOf(page, '[data-service=web] [data-testid=service-address]')).trim() + '/index.html').then((r) => r.text());
+      if (page_ !== 'ok from httpd\n') throw new Error('the rendered template served: ' + JSON.stringify(page_));
       await page.screenshot({ path: `${shots}/alloc-resources.png`, fullPage: true });
       await fetch(agent.base + '/v1/job/web', { method: 'DELETE' });
     });
