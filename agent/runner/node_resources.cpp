@@ -138,6 +138,10 @@ bool NodeResources::oom_killed(const std::string& alloc_id, const std::string& t
   return cg.exists() && cg.oom_killed();
 }
 
+void NodeResources::task_started(const std::string& alloc_id, const std::string& task) {
+  stats_.started(cgroup_name(alloc_id, task));
+}
+
 void NodeResources::release_cgroup(const std::string& alloc_id, const std::string& task) {
   auto name = cgroup_name(alloc_id, task);
   stats_.untrack(name);

@@ -67,6 +67,8 @@ class NodeResources {
   Result<nlohmann::json> reserve_devices(const std::string& alloc_id, const jobspec::Task& task);
   // Whether the kernel OOM-killed something in the task's cgroup.
   bool oom_killed(const std::string& alloc_id, const std::string& task) const;
+  // The task runs inside its cgroup now: its stats are read afresh (none from before).
+  void task_started(const std::string& alloc_id, const std::string& task);
   // Kills what is left in the task's cgroup, removes it, releases its cores.
   void release_cgroup(const std::string& alloc_id, const std::string& task);
   void release_devices(const std::string& alloc_id, const std::string& task);

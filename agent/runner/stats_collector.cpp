@@ -53,9 +53,25 @@ std::shared_ptr<StatsCollector::Entry> StatsCollector::find(const std::string& n
   return it == entries_.end() ? nullptr : it->second;
 }
 
+void StatsCollector::started(const std::string& name) {
+  auto e = find(name);
+  if (!e) return;
+  std::lock_guard lock(e->mu);
+  ++e->generation;
+  e->read = false;
+  e->sample.reset();
+  e->cpu = cgroups::CpuPercent();
+}
+
 void StatsCollector::sample(Entry& e) {
+  uint64_t generation;
+  {
+    std::lock_guard lock(e.mu);
+    generation = e.generation;
+  }
   auto stats = e.reader.read();
   std::lock_guard lock(e.mu);
+  if (e.generation != generation) return;  // read from before the task's start
   e.read = true;
   if (!stats) {
     // Removed underneath (or between a task's exit and its untrack): no stats, and a

@@ -46,6 +46,9 @@ class StatsCollector {
   void track(const std::string& name, cgroups::StatsReader reader);
   // Closes its fds; its stats are gone.
   void untrack(const std::string& name);
+  // The task is now inside its cgroup: samples taken before (an empty cgroup, between its
+  // creation and the task's start) are dropped, so the next request reads it afresh.
+  void started(const std::string& name);
   // The latest sample, with the cgroup's pids as they are now; when the thread has none yet
   // (the task started within the last interval), one is read now. Nothing when the task is
   // not tracked or its cgroup is gone.
@@ -62,6 +65,7 @@ class StatsCollector {
     cgroups::CpuPercent cpu;
     std::optional<StatsSample> sample;
     bool read = false;  // sampled at least once (a gone cgroup leaves `sample` empty)
+    uint64_t generation = 0;  // bumped by started(): a read begun before it is dropped
   };
   static void sample(Entry& e);
   std::shared_ptr<Entry> find(const std::string& name) const;

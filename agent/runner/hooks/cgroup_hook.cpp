@@ -12,6 +12,11 @@ Status CgroupHook::prestart(TaskHookContext& c) {
   return {};
 }
 
+void CgroupHook::poststart(TaskHookContext& c, const nlohmann::json&) {
+  // A stats round may have read the cgroup before the task was in it (all zeros).
+  c.alloc.ctx().resources->task_started(c.alloc.id(), c.task.name);
+}
+
 void CgroupHook::exited(TaskHookContext& c) {
   // Whatever the task left behind (daemons, double forks) goes with its cgroup.
   c.alloc.ctx().resources->release_cgroup(c.alloc.id(), c.task.name);

@@ -34,6 +34,7 @@ class CgroupHook final : public TaskHook {
  public:
   const char* name() const override { return "cgroup"; }
   Status prestart(TaskHookContext& c) override;
+  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
   void exited(TaskHookContext& c) override;
 };
 

@@ -68,6 +68,25 @@ TEST(StatsCollector, ATaskNotYetSampledIsReadOnRequest) {
   EXPECT_EQ(s->stats.memory.usage, 8192u);
 }
 
+// A round can read a task's cgroup after it was made and before the task is in it; once the
+// task started, a request must not be served that empty sample.
+TEST(StatsCollector, ASampleFromBeforeTheTaskStartedIsDropped) {
+  FakeTask f;
+  put(f.dir / "memory.stat", "anon 0\nfile 0\n");
+  put(f.dir / "memory.current", "0\n");
+  StatsCollector c;
+  c.track("a1.web", f.reader());
+  c.collect_once();
+  EXPECT_EQ(c.latest("a1.web")->stats.memory.usage, 0u);
+  put(f.dir / "memory.stat", "anon 8192\nfile 0\n");
+  put(f.dir / "memory.current", "8192\n");
+  c.started("a1.web");
+  auto s = c.latest("a1.web");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->stats.memory.usage, 8192u);
+  c.started("never.tracked");  // nothing to forget
+}
+
 TEST(StatsCollector, PidsAreReadWhenAskedNotByTheRounds) {
   FakeTask f;
   StatsCollector c;
