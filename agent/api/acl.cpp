@@ -183,13 +183,28 @@ json stored_token_json(const StoredToken& t) {
 
 std::optional<StoredToken> stored_token_from_json(const json& t) {
   if (!t.is_object()) return std::nullopt;
-  auto hash = from_hex(t.value("SecretHash", ""));
-  auto policy = parse_policy(t.value("Policy", ""));
+  // A field of the wrong type makes the record no token (a server's etcd copy may hold one
+  // written by hand), never an exception.
+  auto text = [&t](const char* key) -> std::optional<std::string> {
+    auto it = t.find(key);
+    if (it == t.end()) return std::string{};
+    if (!it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto number = [&t](const char* key) -> std::optional<std::int64_t> {
+    auto it = t.find(key);
+    if (it == t.end()) return 0;
+    if (!it->is_number_integer()) return std::nullopt;
+    return it->get<std::int64_t>();
+  };
+  auto hash_text = text("SecretHash"), policy_text = text("Policy"), accessor = text("AccessorID"),
+       name = text("Name");
+  auto created = number("CreateTime"), expires = number("ExpirationTimeNs");
+  if (!hash_text || !policy_text || !accessor || !name || !created || !expires) return std::nullopt;
+  auto hash = from_hex(*hash_text);
+  auto policy = parse_policy(*policy_text);
   if (!hash || hash->size() != SHA256_DIGEST_LENGTH || !policy) return std::nullopt;
-  return StoredToken{{t.value("AccessorID", ""), t.value("Name", ""), *policy,
-                      t.value("CreateTime", std::int64_t{0}),
-                      t.value("ExpirationTimeNs", std::int64_t{0})},
-                     *hash};
+  return StoredToken{{*accessor, *name, *policy, *created, *expires}, *hash};
 }
 
 std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
