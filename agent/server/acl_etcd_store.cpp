@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -18,24 +19,124 @@ namespace drover::server {
 
 using nlohmann::json;
 
-EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, Keys keys)
-    : etcd_(std::move(etcd)), keys_(std::move(keys)) {}
+namespace {
 
-Result<std::vector<api::StoredToken>> EtcdTokenStore::read_all() const {
+// A token record from etcd; a record that is not one (written by hand) grants nothing.
+std::optional<api::StoredToken> token_of(const upstream::EtcdKv& kv) {
+  auto t = api::stored_token_from_json(json::parse(kv.value, nullptr, false));
+  if (!t) spdlog::warn("acl: {} is not a token record; ignored", kv.key);
+  return t;
+}
+
+}  // namespace
+
+EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, Keys keys,
+                               std::chrono::milliseconds resync)
+    : etcd_(std::move(etcd)),
+      keys_(std::move(keys)),
+      resync_(resync),
+      follower_([this](std::stop_token stop) { follow(stop); }) {}
+
+EtcdTokenStore::~EtcdTokenStore() {
+  follower_.request_stop();
+  {
+    std::lock_guard lock(mu_);
+    if (watch_client_) watch_client_->interrupt();
+  }
+  cv_.notify_all();
+}
+
+Result<std::vector<api::StoredToken>> EtcdTokenStore::read_all(int64_t* revision) const {
   upstream::EtcdClient etcd(etcd_);
   auto r = etcd.range_prefix(keys_.acl_tokens());
   if (!r) return make_error("acl: cannot read the tokens from etcd: " + r.message(), r.code());
+  if (revision) *revision = r->revision;
   std::vector<api::StoredToken> out;
-  for (const auto& kv : r->kvs) {
-    auto t = api::stored_token_from_json(json::parse(kv.value, nullptr, false));
-    // A record that is not a token (written by hand) grants nothing; the others still count.
-    if (t) out.push_back(std::move(*t));
-    else spdlog::warn("acl: {} is not a token record; ignored", kv.key);
-  }
+  for (const auto& kv : r->kvs)
+    if (auto t = token_of(kv)) out.push_back(std::move(*t));
   return out;
 }
 
+void EtcdTokenStore::follow(std::stop_token stop) {
+  const auto forget = [this, prefix = keys_.acl_tokens()](const std::string& key) {
+    std::erase_if(copy_, [id = key.substr(prefix.size())](const api::StoredToken& t) {
+      return t.info.accessor_id == id;
+    });
+  };
+  while (!stop.stop_requested()) {
+    int64_t revision = 0;
+    auto all = read_all(&revision);
+    if (!all) {
+      {
+        std::lock_guard lock(mu_);
+        live_ = false;
+      }
+      spdlog::debug("{}", all.message());
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      copy_ = std::move(all.value());
+      live_ = true;
+      watch_client_ = std::make_unique<upstream::EtcdClient>(etcd_);
+    }
+    // The watch runs beside this thread, which ends it when `resync_` passes or on stop.
+    std::atomic<bool> ended{false};
+    std::thread watcher([&] {
+      auto st = watch_client_->watch_prefix(
+          keys_.acl_tokens(), revision + 1,
+          [&](const std::vector<upstream::EtcdWatchEvent>& events, int64_t) {
+            std::lock_guard lock(mu_);
+            for (const auto& e : events) {
+              forget(e.kv.key);
+              if (!e.deleted)
+                if (auto t = token_of(e.kv)) copy_.push_back(std::move(*t));
+            }
+          });
+      {
+        std::lock_guard lock(mu_);
+        live_ = false;  // until read whole again: a revocation may have been missed
+        ended = true;
+      }
+      cv_.notify_all();
+      spdlog::debug("acl: the tokens' watch ended: {}", st.message());
+    });
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, stop, resync_, [&] { return ended.load(); });
+      watch_client_->interrupt();
+    }
+    watcher.join();
+    std::lock_guard lock(mu_);
+    watch_client_.reset();
+  }
+}
+
+void EtcdTokenStore::remember(const api::StoredToken& token) {
+  std::lock_guard lock(mu_);
+  if (!live_) return;
+  std::erase_if(copy_, [&](const api::StoredToken& t) {
+    return t.info.accessor_id == token.info.accessor_id;
+  });
+  copy_.push_back(token);
+}
+
+uint64_t EtcdTokenStore::etcd_lookups() const {
+  std::lock_guard lock(mu_);
+  return etcd_lookups_;
+}
+
 std::optional<api::TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) const {
+  {
+    std::lock_guard lock(mu_);
+    if (live_)
+      if (auto hit = api::match_token(copy_, secret)) return hit;
+    ++etcd_lookups_;
+  }
+  // Not in the copy (or no copy): etcd decides, so a token made on another server a moment
+  // ago counts here at once.
   auto all = read_all();
   if (!all) {
     spdlog::warn("{}", all.message());
@@ -52,6 +153,7 @@ Result<std::pair<api::TokenInfo, std::string>> EtcdTokenStore::create(
                          json_text(api::stored_token_json(token)));
       !st)
     return make_error("acl: cannot save the token in etcd: " + st.message());
+  remember(token);
   return std::make_pair(token.info, secret);
 }
 
@@ -107,7 +209,12 @@ api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_
       *message = "acl: cannot delete the token in etcd: " + t.message();
       return RevokeError::store;
     }
-    if (t->value("succeeded", false)) return RevokeError::none;
+    if (t->value("succeeded", false)) {
+      // Refused here at once; the other servers as soon as their watch delivers the delete.
+      std::lock_guard lock(mu_);
+      std::erase_if(copy_, [&](const api::StoredToken& o) { return o.info.accessor_id == accessor_id; });
+      return RevokeError::none;
+    }
   }
   *message = "acl: the tokens kept changing while revoking; try again";
   return RevokeError::store;
