@@ -175,8 +175,9 @@ TEST(Ranking, AnAllocStoppedInThePlanFreesItsNodeForItsReplacement) {
   ASSERT_EQ(plan.placed, 1);
   for (const auto& [k, v] : plan.puts) {
     auto j = json::parse(v);
-    if (k.rfind(keys.allocs(), 0) == 0 && j["DesiredStatus"] == "run")
+    if (k.rfind(keys.allocs(), 0) == 0 && j["DesiredStatus"] == "run") {
       EXPECT_EQ(j["Metrics"]["ScoreMetaData"][0]["Scores"]["job-anti-affinity"], 0.0);
+    }
   }
 }
 
