@@ -2,7 +2,7 @@
 // port, its own cgroup parent; stops it (and its tasks) at the end. For cluster mode, one etcd
 // member (Debian's etcd-server) and `drover server` processes the same way.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,11 +33,46 @@ export function freePort() {
   });
 }
 
+// The agent's parent cgroup in every hierarchy (v1: one per controller; v2: one), with
+// whatever a task left in it: tasks outlive their agent by design, a test run leaves none.
+async function removeCgroupParent(parent) {
+  const root = '/sys/fs/cgroup';
+  const v2 = existsSync(join(root, 'cgroup.controllers'));
+  const dirs = v2 ? [join(root, parent)] : readdirSync(root).map((c) => join(root, c, parent));
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const child of readdirSync(dir, { withFileTypes: true })) {
+      if (!child.isDirectory()) continue;
+      const path = join(dir, child.name);
+      for (const pid of readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {}
+      }
+      // A killed process leaves its cgroup a moment later.
+      await until(`${path} to be removed`, () => {
+        try {
+          rmdirSync(path);
+          return true;
+        } catch (e) {
+          if (e.code === 'ENOENT') return true;
+          if (e.code !== 'EBUSY') throw e;
+          return false;
+        }
+      }, 5000, 10).catch(() => {});
+    }
+    try {
+      rmdirSync(dir);
+    } catch {}
+  }
+}
+
 export async function startAgent({ bin, pluginDir, config = '', env = {} }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-ui-test-'));
   const port = await freePort();
   const cfg = join(dataDir, 'agent.yaml');
-  writeFileSync(cfg, `cgroup_parent: drover-ui-test-${process.pid}-${port}\n${config}`);
+  const cgroupParent = `drover-ui-test-${process.pid}-${port}`;
+  writeFileSync(cfg, `cgroup_parent: ${cgroupParent}\n${config}`);
   const args = ['agent', '-dev', '-data-dir', join(dataDir, 'data'), '-port', String(port), '-config', cfg];
   if (pluginDir) args.push('-plugin-dir', pluginDir);
   let proc = null;
@@ -68,6 +103,7 @@ export async function startAgent({ bin, pluginDir, config = '', env = {} }) {
     },
     async stop() {
       await exit();
+      await removeCgroupParent(cgroupParent);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
