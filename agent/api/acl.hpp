@@ -45,7 +45,7 @@ struct TokenInfo {
 };
 
 // What the API asks of wherever tokens are kept: the agent's state store (AclStore below) or,
-// for `drover server`, etcd (server/acl_etcd_store.hpp).
+// for `drover server`, etcd (api/etcd_token_store.hpp).
 class TokenStore {
  public:
   virtual ~TokenStore() = default;

@@ -1,9 +1,7 @@
-// The servers' ACL tokens in etcd; see acl_etcd_store.hpp.
-#include "server/acl_etcd_store.hpp"
+// The cluster's ACL tokens in etcd; see etcd_token_store.hpp.
+#include "api/etcd_token_store.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
@@ -11,29 +9,28 @@
 
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
-#include "server/leader_election.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
 
-namespace drover::server {
+namespace drover::api {
 
 using nlohmann::json;
 
 namespace {
 
 // A token record from etcd; a record that is not one (written by hand) grants nothing.
-std::optional<api::StoredToken> token_of(const upstream::EtcdKv& kv) {
-  auto t = api::stored_token_from_json(json::parse(kv.value, nullptr, false));
+std::optional<StoredToken> token_of(const upstream::EtcdKv& kv) {
+  auto t = stored_token_from_json(json::parse(kv.value, nullptr, false));
   if (!t) spdlog::warn("acl: {} is not a token record; ignored", kv.key);
   return t;
 }
 
 }  // namespace
 
-EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, Keys keys,
-                               std::chrono::milliseconds resync)
+EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, std::chrono::milliseconds resync)
     : etcd_(std::move(etcd)),
-      keys_(std::move(keys)),
+      tokens_prefix_(etcd_.prefix + "/acl/tokens/"),
+      bootstrap_key_(etcd_.prefix + "/acl/bootstrap"),
       resync_(resync),
       follower_([this](std::stop_token stop) { follow(stop); }) {}
 
@@ -46,20 +43,20 @@ EtcdTokenStore::~EtcdTokenStore() {
   cv_.notify_all();
 }
 
-Result<std::vector<api::StoredToken>> EtcdTokenStore::read_all(int64_t* revision) const {
+Result<std::vector<StoredToken>> EtcdTokenStore::read_all(int64_t* revision) const {
   upstream::EtcdClient etcd(etcd_);
-  auto r = etcd.range_prefix(keys_.acl_tokens());
+  auto r = etcd.range_prefix(tokens_prefix_);
   if (!r) return make_error("acl: cannot read the tokens from etcd: " + r.message(), r.code());
   if (revision) *revision = r->revision;
-  std::vector<api::StoredToken> out;
+  std::vector<StoredToken> out;
   for (const auto& kv : r->kvs)
     if (auto t = token_of(kv)) out.push_back(std::move(*t));
   return out;
 }
 
 void EtcdTokenStore::follow(std::stop_token stop) {
-  const auto forget = [this, prefix = keys_.acl_tokens()](const std::string& key) {
-    std::erase_if(copy_, [id = key.substr(prefix.size())](const api::StoredToken& t) {
+  const auto forget = [this, prefix = tokens_prefix_](const std::string& key) {
+    std::erase_if(copy_, [id = key.substr(prefix.size())](const StoredToken& t) {
       return t.info.accessor_id == id;
     });
   };
@@ -86,7 +83,7 @@ void EtcdTokenStore::follow(std::stop_token stop) {
     std::atomic<bool> ended{false};
     std::thread watcher([&] {
       auto st = watch_client_->watch_prefix(
-          keys_.acl_tokens(), revision + 1,
+          tokens_prefix_, revision + 1,
           [&](const std::vector<upstream::EtcdWatchEvent>& events, int64_t) {
             std::lock_guard lock(mu_);
             for (const auto& e : events) {
@@ -114,10 +111,10 @@ void EtcdTokenStore::follow(std::stop_token stop) {
   }
 }
 
-void EtcdTokenStore::remember(const api::StoredToken& token) {
+void EtcdTokenStore::remember(const StoredToken& token) {
   std::lock_guard lock(mu_);
   if (!live_) return;
-  std::erase_if(copy_, [&](const api::StoredToken& t) {
+  std::erase_if(copy_, [&](const StoredToken& t) {
     return t.info.accessor_id == token.info.accessor_id;
   });
   copy_.push_back(token);
@@ -128,11 +125,11 @@ uint64_t EtcdTokenStore::etcd_lookups() const {
   return etcd_lookups_;
 }
 
-std::optional<api::TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) const {
+std::optional<TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) const {
   {
     std::lock_guard lock(mu_);
     if (live_)
-      if (auto hit = api::match_token(copy_, secret)) return hit;
+      if (auto hit = match_token(copy_, secret)) return hit;
     ++etcd_lookups_;
   }
   // Not in the copy (or no copy): etcd decides, so a token made on another server a moment
@@ -142,44 +139,44 @@ std::optional<api::TokenInfo> EtcdTokenStore::authenticate(std::string_view secr
     spdlog::warn("{}", all.message());
     return std::nullopt;  // no answer from etcd: nothing is allowed
   }
-  return api::match_token(all.value(), secret);
+  return match_token(all.value(), secret);
 }
 
-Result<std::pair<api::TokenInfo, std::string>> EtcdTokenStore::create(
-    const std::string& name, api::Policy policy, std::chrono::nanoseconds ttl) {
-  auto [token, secret] = api::mint_token(name, policy, ttl);
+Result<std::pair<TokenInfo, std::string>> EtcdTokenStore::create(
+    const std::string& name, Policy policy, std::chrono::nanoseconds ttl) {
+  auto [token, secret] = mint_token(name, policy, ttl);
   upstream::EtcdClient etcd(etcd_);
-  if (auto st = etcd.put(keys_.acl_token(token.info.accessor_id),
-                         json_text(api::stored_token_json(token)));
+  if (auto st = etcd.put(tokens_key(token.info.accessor_id),
+                         json_text(stored_token_json(token)));
       !st)
     return make_error("acl: cannot save the token in etcd: " + st.message());
   remember(token);
   return std::make_pair(token.info, secret);
 }
 
-Result<std::vector<api::TokenInfo>> EtcdTokenStore::list() const {
+Result<std::vector<TokenInfo>> EtcdTokenStore::list() const {
   auto all = read_all();
   if (!all) return all.error();
-  std::vector<api::TokenInfo> out;
+  std::vector<TokenInfo> out;
   for (const auto& t : all.value()) out.push_back(t.info);
   return out;
 }
 
-api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
+TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
                                                     std::string* message) {
   upstream::EtcdClient etcd(etcd_);
   // The delete holds only while the other management tokens are still there: two servers
   // revoking the last two management tokens at once cannot leave none.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto r = etcd.range_prefix(keys_.acl_tokens());
+    auto r = etcd.range_prefix(tokens_prefix_);
     if (!r) {
       *message = "acl: cannot read the tokens from etcd: " + r.message();
       return RevokeError::store;
     }
-    std::vector<api::StoredToken> all;
+    std::vector<StoredToken> all;
     bool found = false;
     for (const auto& kv : r->kvs)
-      if (auto t = api::stored_token_from_json(json::parse(kv.value, nullptr, false))) {
+      if (auto t = stored_token_from_json(json::parse(kv.value, nullptr, false))) {
         found = found || t->info.accessor_id == accessor_id;
         all.push_back(std::move(*t));
       }
@@ -187,7 +184,7 @@ api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_
       *message = "no token with accessor id \"" + accessor_id + "\"";
       return RevokeError::not_found;
     }
-    if (api::is_last_management(all, accessor_id)) {
+    if (is_last_management(all, accessor_id)) {
       *message = "token " + accessor_id +
                  " is the last management token; create another before revoking it";
       return RevokeError::last_management;
@@ -195,15 +192,15 @@ api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_
     // The other live management tokens must all still be there when the delete lands.
     json compare = json::array();
     for (const auto& o : all)
-      if (o.info.accessor_id != accessor_id && o.info.policy == api::Policy::management &&
+      if (o.info.accessor_id != accessor_id && o.info.policy == Policy::management &&
           (o.info.expiration_time_ns == 0 || o.info.expiration_time_ns > state::now_ns()))
-        compare.push_back({{"key", base64_encode(keys_.acl_token(o.info.accessor_id))},
+        compare.push_back({{"key", base64_encode(tokens_key(o.info.accessor_id))},
                            {"target", "VERSION"},
                            {"result", "GREATER"},
                            {"version", "0"}});
     json req = {{"compare", compare},
                 {"success", json::array({{{"request_delete_range",
-                                           {{"key", base64_encode(keys_.acl_token(accessor_id))}}}}})}};
+                                           {{"key", base64_encode(tokens_key(accessor_id))}}}}})}};
     auto t = etcd.txn(req);
     if (!t) {
       *message = "acl: cannot delete the token in etcd: " + t.message();
@@ -212,7 +209,7 @@ api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_
     if (t->value("succeeded", false)) {
       // Refused here at once; the other servers as soon as their watch delivers the delete.
       std::lock_guard lock(mu_);
-      std::erase_if(copy_, [&](const api::StoredToken& o) { return o.info.accessor_id == accessor_id; });
+      std::erase_if(copy_, [&](const StoredToken& o) { return o.info.accessor_id == accessor_id; });
       return RevokeError::none;
     }
   }
@@ -221,7 +218,7 @@ api::TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_
 }
 
 Result<std::optional<std::string>> EtcdTokenStore::bootstrap() {
-  auto [token, secret] = api::mint_token("Bootstrap Token", api::Policy::management, {});
+  auto [token, secret] = mint_token("Bootstrap Token", Policy::management, {});
   const std::string marker = json_text(
       json{{"AccessorID", token.info.accessor_id}, {"CreateTime", token.info.create_time_ns}});
   auto put = [](const std::string& key, const std::string& value) {
@@ -229,11 +226,11 @@ Result<std::optional<std::string>> EtcdTokenStore::bootstrap() {
   };
   json compare = json::array();
   compare.push_back(
-      {{"key", base64_encode(keys_.acl_bootstrap())}, {"target", "CREATE"}, {"create_revision", "0"}});
+      {{"key", base64_encode(bootstrap_key_)}, {"target", "CREATE"}, {"create_revision", "0"}});
   json success = json::array();
-  success.push_back(put(keys_.acl_bootstrap(), marker));
-  success.push_back(put(keys_.acl_token(token.info.accessor_id),
-                        json_text(api::stored_token_json(token))));
+  success.push_back(put(bootstrap_key_, marker));
+  success.push_back(put(tokens_key(token.info.accessor_id),
+                        json_text(stored_token_json(token))));
   json req = {{"compare", compare}, {"success", success}};
   upstream::EtcdClient etcd(etcd_);
   auto r = etcd.txn(req);
@@ -242,34 +239,4 @@ Result<std::optional<std::string>> EtcdTokenStore::bootstrap() {
   return std::optional<std::string>{secret};
 }
 
-void bootstrap_when_leader(std::stop_token stop, const LeaderElection& election,
-                           EtcdTokenStore& tokens, const std::string& token_file) {
-  while (!stop.stop_requested()) {
-    if (election.is_leader()) {
-      auto made = tokens.bootstrap();
-      if (made) {
-        if (!made.value()) {
-          spdlog::info("acl: the bootstrap token was made before; none made now");
-          return;
-        }
-        const std::string& secret = *made.value();
-        spdlog::warn("acl: bootstrap management token made; its secret is shown this once: {}",
-                     secret);
-        if (!token_file.empty()) {
-          int fd = ::open(token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-          std::string line = secret + "\n";
-          if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-            spdlog::error("acl: cannot write the bootstrap token to {}", token_file);
-          else
-            spdlog::info("acl: bootstrap token written to {}", token_file);
-          if (fd >= 0) ::close(fd);
-        }
-        return;
-      }
-      spdlog::warn("{}", made.message());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-}
-
-}  // namespace drover::server
+}  // namespace drover::api

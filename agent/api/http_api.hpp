@@ -40,7 +40,7 @@ class WorkloadIdentity;
 namespace drover::api {
 
 class EventBroker;
-class AclStore;
+class TokenStore;
 
 struct ApiContext {
   runner::AllocManager* allocs = nullptr;
@@ -58,7 +58,7 @@ struct ApiContext {
   std::function<std::pair<bool, std::size_t>()> upstream_state;  // connected, updates pending
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // Hardening (api/acl.hpp, api/limits.hpp): tokens when set, TLS, per-client connections.
-  AclStore* acl = nullptr;
+  TokenStore* acl = nullptr;
   TlsSettings tls;
   std::size_t max_conns_per_client = 12;
   // The names a Host header may carry besides IP addresses (api/host_check.hpp); empty: no

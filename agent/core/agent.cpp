@@ -19,6 +19,8 @@
 #include <thread>
 
 #include "api/acl.hpp"
+#include "api/agent_tokens.hpp"
+#include "api/etcd_token_store.hpp"
 #include "catalog/etcd_catalog.hpp"
 #include "catalog/local_catalog.hpp"
 #include "api/host_check.hpp"
@@ -148,6 +150,17 @@ int run_agent(const AgentFlags& flags) {
       return 1;
     }
     acl = std::move(acl_r.value());
+  }
+  // In cluster mode the servers' tokens count here too (api/agent_tokens.hpp).
+  std::unique_ptr<api::EtcdTokenStore> cluster_tokens;
+  std::unique_ptr<api::AgentTokens> tokens;
+  if (acl) {
+    upstream::UpstreamConfig ucfg;
+    std::string uerrors;  // reported where the upstream starts (NodeServices)
+    if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
+    if (uerrors.empty() && ucfg.backend == "etcd")
+      cluster_tokens = std::make_unique<api::EtcdTokenStore>(ucfg.etcd);
+    tokens = std::make_unique<api::AgentTokens>(*acl, cluster_tokens.get());
   }
   // Nomad Variables (docs/variables.md): sealed by the keyring, kept in the state store, or
   // in etcd in cluster mode, where every node must hold the same keyring_file.
@@ -395,7 +408,7 @@ int run_agent(const AgentFlags& flags) {
   actx.node = &manager.ctx().node;
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
-  actx.acl = acl.get();
+  actx.acl = tokens.get();
   actx.vars = variables.get();
   actx.identity = identity.get();
   actx.tls = cfg.tls;

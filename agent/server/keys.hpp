@@ -51,7 +51,7 @@ struct Keys {
   std::string node_control(const std::string& node) const { return node_controls() + node; }
   std::string server(const std::string& name) const { return prefix + "/servers/" + name; }
   // ACL tokens shared by every server, one key per accessor id, the secret only as its hash
-  // (server/acl_etcd_store.hpp); the bootstrap key marks that the first token was made.
+  // (api/etcd_token_store.hpp, which names them from the etcd prefix alone); the bootstrap key marks that the first token was made.
   std::string acl_tokens() const { return prefix + "/acl/tokens/"; }
   std::string acl_token(const std::string& accessor) const { return acl_tokens() + accessor; }
   std::string acl_bootstrap() const { return prefix + "/acl/bootstrap"; }

@@ -18,7 +18,7 @@
 #include "api/tls_transport.hpp"
 #include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
-#include "server/acl_etcd_store.hpp"
+#include "server/acl_bootstrap.hpp"
 #include "server/deployments_api.hpp"
 #include "server/events_api.hpp"
 #include "server/exec_forward.hpp"
@@ -94,9 +94,9 @@ int run_server(const ServerFlags& flags) {
                            [&committer](std::chrono::milliseconds t) { committer.await_pass(t); },
                            cfg.scheduler, cfg.tls, &committer.stats(),
                            &stopping};
-  // Tokens in etcd, shared by every server (server/acl_etcd_store.hpp); none when acl is off.
-  std::unique_ptr<EtcdTokenStore> tokens;
-  if (cfg.acl_enabled) tokens = std::make_unique<EtcdTokenStore>(cfg.etcd, keys);
+  // Tokens in etcd, shared by every server (api/etcd_token_store.hpp); none when acl is off.
+  std::unique_ptr<api::EtcdTokenStore> tokens;
+  if (cfg.acl_enabled) tokens = std::make_unique<api::EtcdTokenStore>(cfg.etcd);
   // The agent's browser rules (docs/ui.md, "Security"): names it does not answer to (DNS
   // rebinding) and cross-origin writes are refused before any route; then the token check
   // with the agent's policy table; then the same UI.

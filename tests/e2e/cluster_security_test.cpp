@@ -253,3 +253,73 @@ TEST(ClusterSecurity, ATokenMadeOnOneServerIsHonouredByTheOtherAndEachRefusalNam
   s2.reset();
   std::filesystem::remove_all(dir);
 }
+
+// An agent with ACLs of its own honours the tokens the servers made (they are the cluster's),
+// by the same policy table: a forwarded log read carries the caller's token to the node.
+TEST(ClusterSecurity, AServersTokensCountOnAnAgentWithAclsOfItsOwn) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  auto dir = drover::testing::make_temp_dir("drover-cluster-agent-acl");
+  AgentProcess::Options o;
+  o.config_yaml = "acl:\n  enabled: true\nupstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" +
+                  etcd.endpoint() + "\"]\n    prefix: /drover\n    heartbeat_ttl: " +
+                  std::to_string(kTtl) + "s\n";
+  auto agent = AgentProcess::start(o);
+  auto server = ServerProcess::start(
+      "s1", "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) +
+                "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/s1.token\n");
+  std::string management;
+  ASSERT_TRUE(eventually([&] { return !(management = read_file(dir + "/s1.token")).empty(); }, 20s))
+      << server->log();
+  management.erase(management.find_last_not_of("\n") + 1);
+  server->use_token(management);
+  auto made = server->post("/v1/acl/token", R"({"Name":"viewer","Policy":"read"})",
+                           "application/json");
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string reader = made.json().value("SecretID", "");
+  const std::string reader_accessor = made.json().value("AccessorID", "");
+
+  ASSERT_EQ(server->post("/v1/jobs", sleeper("web")).status, 200);
+  std::string alloc;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = server->get("/v1/job/web/allocations").json();
+        if (!list.is_array() || list.size() != 1 || list[0].value("ClientStatus", "") != "running")
+          return false;
+        alloc = list[0].value("ID", "");
+        return true;
+      },
+      30s))
+      << server->get("/v1/job/web/allocations").body << agent->log();
+
+  // Through the server with the read token: the node checks it and answers.
+  auto logs = run_drover({"alloc", "logs", alloc.substr(0, 8), "t"}, server->address(),
+                         {"DROVER_TOKEN=" + reader});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out << logs.err << agent->log();
+  EXPECT_NE(logs.out.find("started"), std::string::npos) << logs.out << logs.err;
+
+  // At the agent itself: the server's read token reads, and cannot stop the alloc; no token
+  // reads nothing.
+  auto at_agent = [&](const std::string& method, const std::string& path, const std::string& token) {
+    auto c = drover::testing::api_client(agent->address(), "", 10);
+    httplib::Headers h;
+    if (!token.empty()) h.emplace("X-Nomad-Token", token);
+    auto r = method == "GET" ? c->Get(path, h) : c->Post(path, h, "{}", "application/json");
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(at_agent("GET", "/v1/allocations", reader), 200);
+  EXPECT_EQ(at_agent("GET", "/v1/allocations", ""), 403);
+  EXPECT_EQ(at_agent("POST", "/v1/client/allocation/" + alloc + "/stop", reader), 403);
+
+  // Revoked on the server: the agent refuses it as soon as its copy hears of it.
+  server->use_token(management);
+  ASSERT_EQ(server->del("/v1/acl/token/" + reader_accessor).status, 200);
+  EXPECT_TRUE(eventually([&] { return at_agent("GET", "/v1/allocations", reader) == 403; }, 10s));
+  // The management token stops the alloc at the agent, and the job through the server.
+  EXPECT_EQ(at_agent("POST", "/v1/client/allocation/" + alloc + "/stop", management), 200);
+  server->del("/v1/job/web");
+  server.reset();
+  agent.reset();
+  std::filesystem::remove_all(dir);
+}

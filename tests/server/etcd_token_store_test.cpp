@@ -1,6 +1,6 @@
-// The servers' token store against a real etcd: checks are answered from each server's copy,
-// kept by a watch, and a token made or revoked on one server counts on the others.
-#include "server/acl_etcd_store.hpp"
+// The cluster's token store against a real etcd: checks are answered from each process's
+// copy, kept by a watch, and a token made or revoked on one server counts on the others.
+#include "api/etcd_token_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-using drover::server::EtcdTokenStore;
+using drover::api::EtcdTokenStore;
 using drover::testing::EtcdProcess;
 using drover::testing::eventually;
 
@@ -28,11 +28,10 @@ class EtcdTokens : public ::testing::Test {
     ASSERT_TRUE(etcd_.start());
   }
   EtcdProcess etcd_;
-  drover::server::Keys keys_{"/drover"};
 };
 
 TEST_F(EtcdTokens, AKnownTokenIsCheckedWithoutAskingEtcd) {
-  EtcdTokenStore one(config_of(etcd_), keys_);
+  EtcdTokenStore one(config_of(etcd_));
   auto made = one.bootstrap();
   ASSERT_TRUE(made && made.value()) << made.message();
   const std::string secret = *made.value();
@@ -52,8 +51,8 @@ TEST_F(EtcdTokens, AKnownTokenIsCheckedWithoutAskingEtcd) {
 }
 
 TEST_F(EtcdTokens, ATokenMadeOnOneServerCountsOnTheOtherAtOnceAndARevocationSoonAfter) {
-  EtcdTokenStore a(config_of(etcd_), keys_);
-  EtcdTokenStore b(config_of(etcd_), keys_);
+  EtcdTokenStore a(config_of(etcd_));
+  EtcdTokenStore b(config_of(etcd_));
   auto boot = a.bootstrap();
   ASSERT_TRUE(boot && boot.value());
   auto made = a.create("viewer", drover::api::Policy::read);
@@ -73,7 +72,7 @@ TEST_F(EtcdTokens, ATokenMadeOnOneServerCountsOnTheOtherAtOnceAndARevocationSoon
 }
 
 TEST_F(EtcdTokens, WithEtcdGoneNothingIsAllowedAndBackItIsAgain) {
-  EtcdTokenStore store(config_of(etcd_), keys_);
+  EtcdTokenStore store(config_of(etcd_));
   auto made = store.bootstrap();
   ASSERT_TRUE(made && made.value());
   const std::string secret = *made.value();
@@ -86,7 +85,7 @@ TEST_F(EtcdTokens, WithEtcdGoneNothingIsAllowedAndBackItIsAgain) {
 }
 
 TEST_F(EtcdTokens, ARecordThatIsNoTokenGrantsNothingAndSpoilsNothing) {
-  EtcdTokenStore store(config_of(etcd_), keys_);
+  EtcdTokenStore store(config_of(etcd_));
   auto made = store.bootstrap();
   ASSERT_TRUE(made && made.value());
   etcd_.ctl("put /drover/acl/tokens/hand-written '{\"SecretHash\": 42}'");

@@ -1,0 +1,30 @@
+// An agent's tokens in cluster mode (docs/security.md, "Cluster"): its own (the state store,
+// AclStore) and the cluster's (etcd, made on any `drover server`), so that a token the
+// servers made counts here too, as Nomad's clients honour the cluster's tokens. A request
+// the server forwards to the node (alloc logs, exec, stats) carries the caller's token, and
+// this agent checks it by the same policy table. The agent's own token endpoints make, list
+// and revoke its own tokens only; the cluster's are managed on a server.
+#pragma once
+
+#include "api/acl.hpp"
+
+namespace drover::api {
+
+class AgentTokens : public TokenStore {
+ public:
+  // `cluster` may be null (a standalone agent): then this is `own` alone.
+  AgentTokens(TokenStore& own, const TokenStore* cluster) : own_(own), cluster_(cluster) {}
+
+  // Its own tokens first (no etcd call for them), then the cluster's.
+  std::optional<TokenInfo> authenticate(std::string_view secret) const override;
+  Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
+                                                   std::chrono::nanoseconds ttl = {}) override;
+  Result<std::vector<TokenInfo>> list() const override;
+  RevokeError revoke(const std::string& accessor_id, std::string* message) override;
+
+ private:
+  TokenStore& own_;
+  const TokenStore* cluster_;
+};
+
+}  // namespace drover::api
