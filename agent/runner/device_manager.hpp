@@ -15,6 +15,7 @@
 
 #include "drover/common/result.hpp"
 #include "jobspec/job.hpp"
+#include "runner/device_match.hpp"
 
 namespace drover::plugins {
 class PluginRegistry;
@@ -65,10 +66,5 @@ class DeviceManager {
   // owner -> [{"Plugin", "IDs"}]
   std::map<std::string, nlohmann::json> reservations_;
 };
-
-// Compares a device attribute {Value, Unit} with a constraint's value text ("40 GiB", "300",
-// "NVIDIA H100"), converting units of the same kind (bytes, watts, hertz, bytes/s).
-bool device_attribute_matches(const nlohmann::json& attr, const std::string& op,
-                              const std::string& value);
 
 }  // namespace drover::runner

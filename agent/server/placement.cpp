@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "runner/constraints.hpp"
+#include "runner/device_match.hpp"
 #include "server/affinity_score.hpp"
 #include "server/spread_score.hpp"
 
@@ -19,6 +20,8 @@ Ask ask_of(const jobspec::TaskGroup& group) {
   for (const auto& t : group.tasks) {
     a.cpu_mhz += t.resources.cpu_mhz;
     a.memory_mb += t.resources.memory_mb;
+    a.cores += t.resources.cores;
+    a.devices.insert(a.devices.end(), t.resources.devices.begin(), t.resources.devices.end());
     a.drivers.insert(t.driver);
     for (const auto& n : t.resources.networks)
       for (const auto& p : n.reserved_ports) a.static_ports.push_back(p.value);
@@ -30,13 +33,33 @@ Ask ask_of(const jobspec::TaskGroup& group) {
   return a;
 }
 
-json ask_to_json(const Ask& ask) {
-  return {{"Cpu", ask.cpu_mhz}, {"MemoryMB", ask.memory_mb}, {"StaticPorts", ask.static_ports}};
+json ask_to_json(const Ask& ask, const Choice& choice) {
+  json out = {{"Cpu", choice.cpu_mhz},
+              {"MemoryMB", ask.memory_mb},
+              {"StaticPorts", ask.static_ports}};
+  if (ask.cores > 0) out["Cores"] = ask.cores;
+  if (!choice.devices.empty()) out["Devices"] = choice.devices;
+  return out;
 }
+
+namespace {
+
+// The devices an alloc's "Resources" holds: group id -> instances (anything else ignored).
+std::map<std::string, int> devices_held(const json& ask) {
+  std::map<std::string, int> out;
+  if (auto d = ask.find("Devices"); d != ask.end() && d->is_object())
+    for (const auto& [id, n] : d->items())
+      if (n.is_number_integer() && n.get<int>() > 0) out[id] += n.get<int>();
+  return out;
+}
+
+}  // namespace
 
 void NodeUsage::add(const std::string& job_key, const std::string& group, const json& ask) {
   cpu_mhz += ask.value("Cpu", 0);
   memory_mb += ask.value("MemoryMB", 0);
+  cores += ask.value("Cores", 0);
+  for (const auto& [id, n] : devices_held(ask)) devices[id] += n;
   for (const auto& p : ask.value("StaticPorts", json::array()))
     if (p.is_number_integer()) ports.insert(p.get<int>());
   per_job[job_key]++;
@@ -45,11 +68,16 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
 
 void NodeUsage::add(const Resident& r, const json& ask) {
   add(r.job_key, r.group, ask);
-  residents.push_back(r);
-  Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), {}};
+  Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), ask.value("Cores", 0), {},
+          devices_held(ask)};
   if (auto p = ask.find("StaticPorts"); p != ask.end() && p->is_array())
     for (const auto& port : *p)
       if (port.is_number_integer()) t.ports.push_back(port.get<int>());
+  Resident held = r;
+  held.cores = t.cores;
+  held.devices = t.devices;
+  held.ports = t.ports;
+  residents.push_back(std::move(held));
   asks_[r.alloc_id] = std::move(t);
 }
 
@@ -60,6 +88,9 @@ void NodeUsage::remove(const std::string& alloc_id) {
   const Taken& ask = asks_[alloc_id];
   cpu_mhz -= ask.cpu_mhz;
   memory_mb -= ask.memory_mb;
+  cores -= ask.cores;
+  for (const auto& [id, n] : ask.devices)
+    if ((devices[id] -= n) <= 0) devices.erase(id);
   for (int p : ask.ports) ports.erase(p);
   auto drop = [](std::map<std::string, int>& m, const std::string& k) {
     if (--m[k] <= 0) m.erase(k);
@@ -179,12 +210,49 @@ NodeFacts node_facts(const json& node) {
   f.info = runner::node_info_from_json(node);
   f.cpu_mhz = node_cpu(node);
   f.memory_mb = node_memory(node);
+  const json& resources = node.value("NodeResources", json::object());
+  const json& cores = resources.value("Cpu", json::object()).value("ReservableCpuCores", json());
+  f.cores = cores.is_array() ? static_cast<int>(cores.size()) : 0;
+  const int total_cores = [&] {
+    auto it = f.info.attributes.find("cpu.numcores");
+    return it == f.info.attributes.end() ? 0 : std::atoi(it->second.c_str());
+  }();
+  f.mhz_per_core = total_cores > 0 ? f.cpu_mhz / total_cores : 0;
+  if (auto d = resources.find("Devices"); d != resources.end() && d->is_array())
+    for (const auto& g : *d) {
+      if (!g.is_object()) continue;
+      DeviceGroup dg;
+      dg.id = g.value("Vendor", "") + "/" + g.value("Type", "") + "/" + g.value("Name", "");
+      for (const auto& inst : g.value("Instances", json::array()))
+        if (inst.is_object() && inst.value("Healthy", false)) dg.healthy++;
+      dg.group = g;
+      f.devices.push_back(std::move(dg));
+    }
   auto drivers = node.find("Drivers");
   if (drivers != node.end() && drivers->is_object())
     for (const auto& [name, d] : drivers->items())
       if (d.is_object() && d.value("Detected", false) && d.value("Healthy", false))
         f.usable_drivers.insert(name);
   return f;
+}
+
+std::optional<std::map<std::string, int>> assign_devices(const NodeFacts& node,
+                                                         const NodeUsage& usage, const Ask& ask) {
+  std::map<std::string, int> taken;
+  for (const auto& req : ask.devices) {
+    bool met = false;
+    for (const auto& g : node.devices) {
+      auto used = usage.devices.find(g.id);
+      const int free = g.healthy - (used == usage.devices.end() ? 0 : used->second) - taken[g.id];
+      if (free < req.count || !runner::device_group_matches(req, g.group)) continue;
+      taken[g.id] += req.count;
+      met = true;
+      break;
+    }
+    if (!met) return std::nullopt;
+  }
+  std::erase_if(taken, [](const auto& e) { return e.second == 0; });
+  return taken;
 }
 
 const NodeFacts& NodeFactsCache::of(const json& node) {
@@ -211,6 +279,10 @@ std::string static_refusal(const jobspec::Job& job, std::size_t group, const Nod
   if (!in_datacenters(job, node.datacenter)) return "datacenter";
   for (const auto& d : ask.drivers)
     if (!node.usable_drivers.count(d)) return "missing drivers";
+  // A device request no group of the node could ever meet (too few healthy instances, or
+  // none of that name and attributes), whatever else runs there.
+  if (!ask.devices.empty() && !assign_devices(node, NodeUsage{}, ask)) return "missing devices";
+  if (ask.cores > node.cores) return "cores";
   for (const auto& p : runner::placement_problems(job, node.info, /*whole_job_here=*/false))
     if (concerns_group(p.path, group)) return constraint_name(p);
   return "";
@@ -238,11 +310,82 @@ Infeasible usage_refusal(const jobspec::Job& job, std::size_t group, const NodeF
       out.dimension = "network: reserved port collision";
       return out;
     }
-  if (usage.cpu_mhz + ask.cpu_mhz > node.cpu_mhz) {
+  if (ask.cores > 0 && usage.cores + ask.cores > node.cores) {
+    out.dimension = "cores";
+    return out;
+  }
+  if (usage.cpu_mhz + ask.cpu_mhz + ask.cores * node.mhz_per_core > node.cpu_mhz) {
     out.dimension = "cpu";
     return out;
   }
-  if (usage.memory_mb + ask.memory_mb > node.memory_mb) out.dimension = "memory";
+  if (usage.memory_mb + ask.memory_mb > node.memory_mb) {
+    out.dimension = "memory";
+    return out;
+  }
+  if (!ask.devices.empty() && !assign_devices(node, usage, ask)) out.dimension = "devices";
+  return out;
+}
+
+// Preemption for what select_preemptions does not weigh (devices, cores, a static port), as
+// Nomad's PreemptForDevice and PreemptForNetwork: the lower-priority allocs (10 or more below)
+// that hold some of it, lowest priority first and within one the most held first, evicted one
+// by one until the ask fits; then those the later ones made needless are kept running.
+std::optional<std::vector<std::string>> preempt_until_fits(const jobspec::Job& job,
+                                                           std::size_t group,
+                                                           const NodeFacts& node,
+                                                           const NodeUsage& used, const Ask& ask,
+                                                           const std::string& dimension) {
+  // The node's device groups some request of the ask could use.
+  std::set<std::string> wanted;
+  for (const auto& g : node.devices)
+    for (const auto& req : ask.devices)
+      if (runner::device_group_matches(req, g.group)) wanted.insert(g.id);
+  auto holds = [&](const Resident& r) -> int {
+    if (dimension == "cores") return r.cores;
+    if (dimension == "devices") {
+      int n = 0;
+      for (const auto& [id, count] : r.devices)
+        if (wanted.count(id)) n += count;
+      return n;
+    }
+    int n = 0;  // a port collision
+    for (int p : r.ports)
+      n += std::count(ask.static_ports.begin(), ask.static_ports.end(), p) > 0;
+    return n;
+  };
+  std::vector<std::pair<const Resident*, int>> candidates;
+  for (const auto& r : used.residents)
+    if (job.priority - r.priority >= 10)
+      if (int n = holds(r); n > 0) candidates.push_back({&r, n});
+  std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+    if (a.first->priority != b.first->priority) return a.first->priority < b.first->priority;
+    return a.second > b.second;
+  });
+  NodeUsage after = used;
+  std::vector<const Resident*> chosen;
+  bool met = false;
+  for (const auto& [r, n] : candidates) {
+    after.remove(r->alloc_id);
+    chosen.push_back(r);
+    if (!usage_refusal(job, group, node, after, ask).any()) {
+      met = true;
+      break;
+    }
+  }
+  if (!met) return std::nullopt;
+  // Nomad's filterSuperset in spirit: the first evicted, put back, may not be needed now.
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    NodeUsage trial = after;
+    const Resident& r = *chosen[i];
+    json back = {{"Cpu", r.cpu_mhz}, {"MemoryMB", r.memory_mb}, {"Cores", r.cores},
+                 {"Devices", r.devices}, {"StaticPorts", r.ports}};
+    trial.add(r, back);
+    if (!usage_refusal(job, group, node, trial, ask).any())
+      after = std::move(trial);
+    else
+      out.push_back(r.alloc_id);
+  }
   return out;
 }
 
@@ -260,10 +403,11 @@ Infeasible check_facts(const jobspec::Job& job, std::size_t group, const json& n
   return usage_refusal(job, group, facts, usage, ask);
 }
 
+// `core_mhz`: what one reserved core takes of the node's cpu (the ask's cores count at that).
 double fit_score(int node_cpu_mhz, int node_memory_mb, const NodeUsage& usage, const Ask& ask,
-                 const std::string& algorithm) {
+                 const std::string& algorithm, int core_mhz = 0) {
   double cpu = std::max(1, node_cpu_mhz), mem = std::max(1, node_memory_mb);
-  double free_cpu = 1.0 - (usage.cpu_mhz + ask.cpu_mhz) / cpu;
+  double free_cpu = 1.0 - (usage.cpu_mhz + ask.cpu_mhz + ask.cores * core_mhz) / cpu;
   double free_mem = 1.0 - (usage.memory_mb + ask.memory_mb) / mem;
   // structs.ScoreFitBinPack: 20 - (10^freeCpu + 10^freeMem); ScoreFitSpread: that sum - 2;
   // either in 0..18, normalised.
@@ -343,7 +487,8 @@ RawScore score_node(const jobspec::Job& job, std::size_t group, const NodeFacts&
     sum += score;
     ++n;
   };
-  out.binpack = fit_score(node.cpu_mhz, node.memory_mb, used, ask, options.algorithm);
+  out.binpack =
+      fit_score(node.cpu_mhz, node.memory_mb, used, ask, options.algorithm, node.mhz_per_core);
   sum += out.binpack;
   ++n;
   if (!used.per_group.empty()) {
@@ -407,13 +552,16 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
     NodeUsage after;
     const NodeUsage* scored = &used;
     if (!why.dimension.empty()) {
-      // Only cpu and memory are preempted for, as Nomad's PreemptForTaskGroup.
+      // cpu and memory as Nomad's PreemptForTaskGroup; devices, cores and ports as its
+      // PreemptForDevice and PreemptForNetwork.
       std::optional<std::vector<std::string>> evict;
       if (preempt && (why.dimension == "cpu" || why.dimension == "memory"))
         evict = select_preemptions(
-            {job.priority, ask.cpu_mhz, ask.memory_mb, f.cpu_mhz - used.cpu_mhz,
-             f.memory_mb - used.memory_mb},
+            {job.priority, ask.cpu_mhz + ask.cores * f.mhz_per_core, ask.memory_mb,
+             f.cpu_mhz - used.cpu_mhz, f.memory_mb - used.memory_mb},
             used.residents, options.preempted ? *options.preempted : kNone);
+      else if (preempt)
+        evict = preempt_until_fits(job, group, f, used, ask, why.dimension);
       if (evict) {
         after = used;
         for (const auto& a : *evict) {
@@ -437,7 +585,9 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
     if (metrics.retains(s, id)) metrics.retain(spelled_out(id, score));
     if (!best || s > best_score + 1e-12 ||
         (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
-      best = Choice{id, std::move(evicted)};
+      best = Choice{id, std::move(evicted), ask.cpu_mhz + ask.cores * f.mhz_per_core, {}};
+      if (!ask.devices.empty()) best->devices = assign_devices(f, *scored, ask).value_or(
+                                    std::map<std::string, int>{});
       best_score = s;
     }
   }

@@ -1,6 +1,6 @@
 // Where a task group may go and how good each node is: feasibility (datacenters, node pool
 // and constraints by the agent's own code, drivers present and healthy, host volumes, static
-// ports, cpu and memory left) and ranking as Nomad's rank iterators do it: bin-packing (or
+// ports, cpu, memory, reserved cores and devices left) and ranking as Nomad's rank iterators do it: bin-packing (or
 // its inverse under the `spread` algorithm), job anti-affinity, node affinity
 // (affinity_score.hpp), allocation spread (spread_score.hpp) and, when nothing fits, the
 // preemption of lower-priority allocs (preemption.hpp), averaged into one final score.
@@ -25,17 +25,27 @@ namespace drover::server {
 struct Ask {
   int cpu_mhz = 0;
   int memory_mb = 0;
+  int cores = 0;  // resources.cores: whole cores held for the alloc alone
   std::vector<int> static_ports;
   std::set<std::string> drivers;
   std::set<std::string> host_volumes;  // host_volume names (VolumeRequest.source)
+  std::vector<jobspec::DeviceRequest> devices;  // every task's, each met by one device group
 };
 Ask ask_of(const jobspec::TaskGroup& group);
-nlohmann::json ask_to_json(const Ask& ask);  // {"Cpu", "MemoryMB", "StaticPorts"}
+
+// A node's device group (Nomad's NodeDeviceResource) as placement counts it.
+struct DeviceGroup {
+  std::string id;      // "<vendor>/<type>/<name>"
+  int healthy = 0;     // healthy instances
+  nlohmann::json group;  // as the node reported it, for the requests' names and constraints
+};
 
 // What the allocs already on a node take, and which jobs (and groups) they belong to.
 struct NodeUsage {
   int cpu_mhz = 0;
   int memory_mb = 0;
+  int cores = 0;
+  std::map<std::string, int> devices;  // device group id -> instances held
   std::set<int> ports;
   std::map<std::string, int> per_job;    // "<ns>/<job>" -> allocs
   std::map<std::string, int> per_group;  // "<ns>/<job>/<group>" -> allocs
@@ -48,8 +58,9 @@ struct NodeUsage {
 
  private:
   struct Taken {
-    int cpu_mhz = 0, memory_mb = 0;
+    int cpu_mhz = 0, memory_mb = 0, cores = 0;
     std::vector<int> ports;
+    std::map<std::string, int> devices;
   };
   std::map<std::string, Taken> asks_;  // alloc id -> what it takes, for remove
 };
@@ -86,7 +97,10 @@ struct NodeFacts {
   std::string id, datacenter;
   runner::NodeInfo info;  // what constraints, affinities and spreads are judged against
   int cpu_mhz = 0, memory_mb = 0;
+  int cores = 0;         // NodeResources.Cpu.ReservableCpuCores
+  int mhz_per_core = 0;  // what a reserved core takes of cpu_mhz
   std::set<std::string> usable_drivers;  // detected and healthy
+  std::vector<DeviceGroup> devices;      // NodeResources.Devices
 };
 NodeFacts node_facts(const nlohmann::json& node);
 
@@ -141,7 +155,19 @@ struct RankOptions {
 struct Choice {
   std::string node_id;
   std::vector<std::string> preempted;  // alloc ids to evict for it, on that node
+  int cpu_mhz = 0;                     // the ask's cpu there: its MHz and its cores' share
+  std::map<std::string, int> devices;  // the device groups its requests take there
 };
+
+// What an alloc placed by `choice` holds of its node, as its "Resources" (and NodeUsage::add)
+// read it: {"Cpu", "MemoryMB", "Cores", "StaticPorts", "Devices": {group id: instances}}.
+nlohmann::json ask_to_json(const Ask& ask, const Choice& choice);
+
+// The device group each of `ask`'s requests takes on the node, given what `usage` holds there
+// (one group per request, as Nomad's device allocator): group id -> instances; nullopt when a
+// request finds no group with that many free healthy instances.
+std::optional<std::map<std::string, int>> assign_devices(const NodeFacts& node,
+                                                         const NodeUsage& usage, const Ask& ask);
 
 // The best feasible node for one alloc (ties go to the lower node id, so that two servers
 // planning from the same state choose the same), filling `metrics`; nullopt when none fits,

@@ -19,6 +19,11 @@ struct Resident {
   int priority = 50;                     // its job's
   int max_parallel = 0;                  // its group's migrate max_parallel (0: none)
   int cpu_mhz = 0, memory_mb = 0;
+  // What else it holds (NodeUsage::add fills these from its Resources), for preemption for
+  // devices, cores and ports (server/placement.cpp).
+  int cores = 0;
+  std::map<std::string, int> devices;  // device group id -> instances
+  std::vector<int> ports;              // static ports
 };
 
 struct PreemptionAsk {

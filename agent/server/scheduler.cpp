@@ -156,7 +156,7 @@ struct JobPass {
                {"DesiredStatus", "run"},
                {"CreateTime", now},
                {"ModifyTime", now},
-               {"Resources", ask_to_json(ask)},
+               {"Resources", ask_to_json(ask, *choice)},
 };
     a.metrics = std::make_shared<const std::string>(json_text(metrics.to_json()));
     a.job = shared_doc(job_json);

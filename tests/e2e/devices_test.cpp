@@ -7,15 +7,20 @@
 #include <set>
 
 #include "agent_process.hpp"
+#include "cluster_processes.hpp"
 
 using drover::testing::AgentProcess;
+using drover::testing::EtcdProcess;
+using drover::testing::ServerProcess;
+using namespace std::chrono_literals;
 using drover::testing::make_temp_dir;
 using drover::testing::write_file;
 using nlohmann::json;
 
 namespace {
 
-std::unique_ptr<AgentProcess> gpu_agent(int gpus, const std::string& data_dir = "") {
+std::unique_ptr<AgentProcess> gpu_agent(int gpus, const std::string& data_dir = "",
+                                        const std::string& extra_config = "") {
   json config = {{"gpus", json::array()}};
   for (int i = 0; i < gpus; ++i)
     config["gpus"].push_back({{"uuid", "GPU-0000000" + std::to_string(i)},
@@ -31,7 +36,8 @@ std::unique_ptr<AgentProcess> gpu_agent(int gpus, const std::string& data_dir = 
   setenv("FAKE_NVML_CONFIG", path.c_str(), 1);
   AgentProcess::Options opts;
   opts.data_dir = data_dir;
-  opts.config_yaml = std::string("plugin:\n  nvidia:\n    config:\n      nvml_path: ") + FAKE_NVML + "\n";
+  opts.config_yaml =
+      std::string("plugin:\n  nvidia:\n    config:\n      nvml_path: ") + FAKE_NVML + "\n" + extra_config;
   auto agent = AgentProcess::start(opts);
   unsetenv("FAKE_NVML_CONFIG");
   return agent;
@@ -135,4 +141,50 @@ TEST(Devices, ReservationIsKeptAcrossAnAgentRestart) {
   agent->wait_client_status(b[0], "running");
   EXPECT_NE(visible(*agent, b[0]), held);
   EXPECT_EQ(agent->post("/v1/jobs", gpu_job("more", "[{name: nvidia/gpu, count: 1}]")).status, 409);
+}
+
+// In a cluster the server places GPU work by the node's GPUs as its agent registered them:
+// never more allocs on a node than it has healthy GPUs, the rest blocked with the reason.
+TEST(Devices, AServerPlacesGpuAllocsByTheNodesGpusAndBlocksTheRest) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  auto agent = gpu_agent(2, "",
+                         "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
+                             "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n");
+  auto server = ServerProcess::start(
+      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] {
+        auto nodes = server->get("/v1/nodes").json();
+        return nodes.is_array() && nodes.size() == 1 && nodes[0].value("Status", "") == "ready";
+      },
+      20s))
+      << server->log();
+  std::string job = gpu_job("train", "[{name: nvidia/gpu, count: 1}]");
+  job.replace(job.find("  groups:\n    - name: g\n"), 24, "  groups:\n    - name: g\n      count: 3\n");
+  auto r = server->post("/v1/jobs", job);
+  ASSERT_EQ(r.status, 200) << r.body << server->log();
+  std::vector<std::string> running;
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] {
+        running.clear();
+        for (const auto& a : server->get("/v1/job/train/allocations").json())
+          if (a.value("ClientStatus", "") == "running") running.push_back(a.value("ID", ""));
+        return running.size() == 2;
+      },
+      30s))
+      << server->get("/v1/job/train/allocations").body << agent->log();
+  // Each has its own GPU.
+  EXPECT_EQ((std::set<std::string>{visible(*agent, running[0]), visible(*agent, running[1])}),
+            (std::set<std::string>{"GPU-00000000", "GPU-00000001"}));
+  auto allocs = server->get("/v1/job/train/allocations").json();
+  EXPECT_EQ(allocs.size(), 2u) << allocs.dump(2);
+  json blocked;
+  for (const auto& e : server->get("/v1/job/train/evaluations").json())
+    if (e.value("Status", "") == "blocked") blocked = e;
+  ASSERT_TRUE(blocked.is_object()) << server->get("/v1/job/train/evaluations").body;
+  EXPECT_EQ(blocked["FailedTGAllocs"]["g"]["DimensionExhausted"]["devices"], 1) << blocked.dump(2);
+  server->del("/v1/job/train");
+  for (const auto& id : running) agent->wait_client_status(id, "complete");
 }

@@ -82,10 +82,10 @@ TEST(Placement, JobAntiAffinitySpreadsAJobsAllocsOverEqualNodes) {
   std::map<std::string, int> per_node;
   for (int i = 0; i < 3; ++i) {
     PlacementMetrics m;
-    auto pick = pick_node(j, 0, ptrs(nodes), usage, ask, m);
+    auto pick = choose_node(j, 0, ptrs(nodes), usage, ask, RankOptions{}, m);
     ASSERT_TRUE(pick);
-    usage[*pick].add("default/web", "g", ask_to_json(ask));
-    per_node[*pick]++;
+    usage[pick->node_id].add("default/web", "g", ask_to_json(ask, *pick));
+    per_node[pick->node_id]++;
   }
   EXPECT_EQ(per_node.size(), 3u) << "one alloc on each node";
 }
@@ -107,4 +107,156 @@ TEST(Placement, NoNodeFitsAndTheMetricsSayWhyPerNode) {
   EXPECT_EQ(
       m.summary(),
       "constraint \"missing drivers\" filtered 1 node; dimension \"memory\" exhausted on 1 node");
+}
+
+namespace {
+
+// A node with GPUs as the nvidia plugin reports them: `healthy` of `instances` healthy.
+json gpu_node(const std::string& id, const std::string& model, int instances, int healthy,
+              int memory_gib = 80) {
+  json n = node(id);
+  json inst = json::array();
+  for (int i = 0; i < instances; ++i)
+    inst.push_back({{"ID", "GPU-" + id + std::to_string(i)}, {"Healthy", i < healthy}});
+  n["NodeResources"]["Devices"] = json::array(
+      {{{"Vendor", "nvidia"},
+        {"Type", "gpu"},
+        {"Name", model},
+        {"Attributes", {{"memory", {{"Value", memory_gib}, {"Unit", "GiB"}}}}},
+        {"Instances", inst}}});
+  return n;
+}
+
+std::string gpu_job(int count, const std::string& devices) {
+  return "job:\n  id: train\n  type: batch\n  groups:\n    - name: g\n      count: " +
+         std::to_string(count) +
+         "\n      tasks:\n        - name: t\n          driver: raw_exec\n          config:\n"
+         "            command: /bin/true\n          resources:\n            memory: 100\n"
+         "            devices: " + devices + "\n";
+}
+
+// Places `count` allocs one by one as a plan does, each holding what its Resources say.
+std::map<std::string, int> place_all(const drover::jobspec::Job& j, const std::vector<json>& nodes,
+                                     PlacementMetrics& last) {
+  std::map<std::string, NodeUsage> usage;
+  std::map<std::string, int> per_node;
+  Ask ask = ask_of(j.groups[0]);
+  for (int i = 0; i < j.groups[0].count; ++i) {
+    last = PlacementMetrics{};
+    auto c = choose_node(j, 0, ptrs(nodes), usage, ask, RankOptions{}, last);
+    if (!c) break;
+    usage[c->node_id].add("default/train", "g", ask_to_json(ask, *c));
+    per_node[c->node_id]++;
+  }
+  return per_node;
+}
+
+}  // namespace
+
+TEST(Placement, GpuAllocsGoWhereTheGpusAreAndNeverMoreThanTheHealthyOnes) {
+  // a: no GPUs; b: 3 H100s of which 2 healthy; c: 2 A100s.
+  std::vector<json> nodes = {node("a"), gpu_node("b", "H100", 3, 2), gpu_node("c", "A100", 2, 2)};
+  auto j = job(gpu_job(5, "[{name: nvidia/gpu, count: 1}]"));
+  PlacementMetrics last;
+  auto per_node = place_all(j, nodes, last);
+  EXPECT_EQ(per_node, (std::map<std::string, int>{{"b", 2}, {"c", 2}}));
+  // The fifth finds none: a has no GPU at all, b and c have theirs in use.
+  EXPECT_EQ(last.constraint_filtered["missing devices"], 1);
+  EXPECT_EQ(last.dimension_exhausted["devices"], 2);
+}
+
+TEST(Placement, ADeviceRequestIsMetByOneModelWithItsConstraints) {
+  std::vector<json> nodes = {gpu_node("b", "H100", 2, 2, 80), gpu_node("c", "A100", 4, 4, 40)};
+  // Two per alloc, at least 60 GiB each: only b's H100s; one alloc fits there.
+  auto j = job(gpu_job(2,
+                       "[{name: nvidia/gpu, count: 2, constraints: [{attribute: "
+                       "\"${device.attr.memory}\", operator: \">=\", value: \"60 GiB\"}]}]"));
+  PlacementMetrics last;
+  EXPECT_EQ(place_all(j, nodes, last), (std::map<std::string, int>{{"b", 1}}));
+  // By model name.
+  auto a100 = job(gpu_job(3, "[{name: nvidia/gpu/A100, count: 1}]"));
+  EXPECT_EQ(place_all(a100, nodes, last), (std::map<std::string, int>{{"c", 3}}));
+}
+
+TEST(Placement, ThePlacedAllocSaysWhichDeviceGroupItHolds) {
+  std::vector<json> nodes = {gpu_node("b", "H100", 2, 2)};
+  auto j = job(gpu_job(1, "[{name: gpu, count: 2}]"));
+  PlacementMetrics m;
+  auto c = choose_node(j, 0, ptrs(nodes), {}, ask_of(j.groups[0]), RankOptions{}, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(ask_to_json(ask_of(j.groups[0]), *c)["Devices"], (json{{"nvidia/gpu/H100", 2}}));
+  // Stopped (taken off the node's usage), its GPUs are free again.
+  NodeUsage u;
+  u.add(Resident{"a1", "default/train", "g"}, ask_to_json(ask_of(j.groups[0]), *c));
+  EXPECT_EQ(u.devices["nvidia/gpu/H100"], 2);
+  u.remove("a1");
+  EXPECT_TRUE(u.devices.empty());
+}
+
+TEST(Placement, ReservedCoresAreCountedAndTakeTheirShareOfTheCpu) {
+  json n = node("a", 4000);
+  n["Attributes"]["cpu.numcores"] = "4";
+  n["NodeResources"]["Cpu"]["ReservableCpuCores"] = {0, 1, 2, 3};
+  std::vector<json> nodes = {n};
+  auto cores = [](int c) {
+    return "job:\n  id: pin\n  type: service\n  groups:\n    - name: g\n      count: 3\n"
+           "      tasks:\n        - name: t\n          driver: raw_exec\n          config:\n"
+           "            command: /bin/true\n          resources:\n            cores: " +
+           std::to_string(c) + "\n            memory: 100\n";
+  };
+  PlacementMetrics last;
+  // Two of three allocs of 2 cores fit on 4 cores; the third is exhausted on cores.
+  auto j = job(cores(2));
+  EXPECT_EQ(place_all(j, nodes, last), (std::map<std::string, int>{{"a", 2}}));
+  EXPECT_EQ(last.dimension_exhausted["cores"], 1);
+  // A core is 1000 MHz here: 1 core plus 3500 MHz of another alloc's does not fit.
+  NodeUsage busy;
+  busy.add("default/other", "g", json{{"Cpu", 3500}, {"MemoryMB", 0}});
+  PlacementMetrics m;
+  auto one = job(cores(1));
+  EXPECT_FALSE(choose_node(one, 0, ptrs(nodes), {{"a", busy}}, ask_of(one.groups[0]), RankOptions{}, m));
+  EXPECT_EQ(m.dimension_exhausted["cpu"], 1);
+  // More cores than the node has at all: never.
+  auto big = job(cores(8));
+  EXPECT_FALSE(choose_node(big, 0, ptrs(nodes), {}, ask_of(big.groups[0]), RankOptions{}, m));
+  EXPECT_EQ(m.constraint_filtered["cores"], 1);
+}
+
+TEST(Placement, AHigherPriorityJobPreemptsGpusAndPortsHeldByLowerOnes) {
+  std::vector<json> nodes = {gpu_node("b", "H100", 2, 2)};
+  NodeUsage used;
+  auto holding = [](const std::string& id, int priority) {
+    Resident r{id, "default/" + id, "g"};
+    r.priority = priority;
+    return r;
+  };
+  used.add(holding("low", 30), json{{"Cpu", 100}, {"MemoryMB", 100}, {"Devices", {{"nvidia/gpu/H100", 1}}}, {"StaticPorts", {8080}}});
+  used.add(holding("near", 75), json{{"Cpu", 100}, {"MemoryMB", 100}, {"Devices", {{"nvidia/gpu/H100", 1}}}});
+  RankOptions preempt;
+  preempt.preempt = true;
+  auto at = [](int priority, const std::string& yaml) {
+    auto j = job(yaml);
+    j.priority = priority;
+    return j;
+  };
+  PlacementMetrics m;
+  // One GPU at priority 80: the alloc at 30 goes; the one at 75 is within 10 and stays.
+  auto one = at(80, gpu_job(1, "[{name: nvidia/gpu, count: 1}]"));
+  auto c = choose_node(one, 0, ptrs(nodes), {{"b", used}}, ask_of(one.groups[0]), preempt, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->preempted, std::vector<std::string>{"low"});
+  EXPECT_EQ(m.scores.at("b").scores.count("preemption"), 1u);
+  // Two GPUs: only one can be freed, so none is.
+  auto two = at(80, gpu_job(1, "[{name: nvidia/gpu, count: 2}]"));
+  EXPECT_FALSE(choose_node(two, 0, ptrs(nodes), {{"b", used}}, ask_of(two.groups[0]), preempt, m));
+  // Without preemption on for the job's type, nothing is evicted.
+  EXPECT_FALSE(choose_node(one, 0, ptrs(nodes), {{"b", used}}, ask_of(one.groups[0]), RankOptions{}, m));
+  // A static port: its holder at 30 goes for a job at 50.
+  auto web = at(50, "job:\n  id: web\n  groups:\n    - name: g\n      network:\n        ports:\n"
+                    "          http: {static: 8080}\n      tasks:\n        - name: t\n"
+                    "          driver: raw_exec\n          config: {command: /bin/true}\n"
+                    "          resources: {memory: 100}\n");
+  auto p = choose_node(web, 0, ptrs(nodes), {{"b", used}}, ask_of(web.groups[0]), preempt, m);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->preempted, std::vector<std::string>{"low"});
 }

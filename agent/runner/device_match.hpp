@@ -1,0 +1,21 @@
+// Which device group (Nomad's NodeDeviceResource: {Vendor, Type, Name, Attributes, Instances})
+// a task's device request may use: its name as type, vendor/type or vendor/type/model, and its
+// attribute constraints. Pure, so that the agent's device manager and the server's placement
+// decide alike.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "jobspec/job.hpp"
+
+namespace drover::runner {
+
+bool device_group_matches(const jobspec::DeviceRequest& request, const nlohmann::json& group);
+
+// Compares a device attribute {Value, Unit} with a constraint's value text ("40 GiB", "300",
+// "NVIDIA H100"), converting units of the same kind (bytes, watts, hertz, bytes/s).
+bool device_attribute_matches(const nlohmann::json& attr, const std::string& op,
+                              const std::string& value);
+
+}  // namespace drover::runner
