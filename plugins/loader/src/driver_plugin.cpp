@@ -21,12 +21,7 @@ std::string prefixed(const DriverPlugin& p, const char* call, const std::string&
 // The error of a DROVER_ERROR (or of an unknown status) as a value naming the call.
 drover::Error call_error(const DriverPlugin& p, const char* call, drover_status st,
                          const OutStrings& s) {
-  if (st != DROVER_ERROR) {
-    return drover::make_error(
-        prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
-  }
-  // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
-  return drover::make_error(prefixed(p, call, s.error ? drover::sdk::utf8_scrub(s.error) : "failed (no message)"));
+  return drover::make_error(prefixed(p, call, call_failure(st, s)));
 }
 
 drover::Result<nlohmann::json> parse_out(const DriverPlugin& p, const char* call,
