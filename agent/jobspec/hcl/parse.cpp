@@ -603,8 +603,7 @@ drover::Result<SyntaxBody> parse_syntax(std::string_view text, int max_depth) {
   try {
     return detail::Parser(text, max_depth).file();
   } catch (const detail::SyntaxError& e) {
-    return drover::make_error("line " + std::to_string(e.pos.line) + ", column " +
-                              std::to_string(e.pos.column) + ": " + e.message);
+    return drover::make_error(at(e.pos) + e.message);
   }
 }
 
@@ -612,8 +611,7 @@ drover::Result<ExprPtr> parse_expression(std::string_view text, int max_depth) {
   try {
     return detail::Parser(text, max_depth).lone_expression();
   } catch (const detail::SyntaxError& e) {
-    return drover::make_error("line " + std::to_string(e.pos.line) + ", column " +
-                              std::to_string(e.pos.column) + ": " + e.message);
+    return drover::make_error(at(e.pos) + e.message);
   }
 }
 
