@@ -11,6 +11,7 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/meminfo.hpp"
 #include "drover/cgroups/stats_json.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/device_manager.hpp"
@@ -60,18 +61,7 @@ json host_stats(const runner::AllocManager& m, const runner::DeviceManager* devi
                     {"Total", 100.0 - idle}});
   }
   last = now;
-  std::map<std::string, uint64_t> mem;
-  {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t kb;
-    std::string unit;
-    while (in >> key >> kb) {
-      std::getline(in, unit);
-      key.pop_back();
-      mem[key] = kb * 1024;
-    }
-  }
+  auto mem = meminfo_bytes();
   json disk = json::array();
   struct statvfs v {};
   if (statvfs(m.ctx().data_dir.c_str(), &v) == 0) {
