@@ -21,6 +21,7 @@
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
 #include "api/websocket.hpp"
+#include "api/ws_upgrade.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_manager.hpp"
 
@@ -285,18 +286,8 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
 void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto params = exec_params(req);
   if (!params) return reply_error(res, 400, params.message());
-  if (!ws::header_has(req.get_header_value("Upgrade"), "websocket") ||
-      !ws::header_has(req.get_header_value("Connection"), "upgrade"))
-    return reply_error(res, 400,
-                       "this endpoint is a websocket (Upgrade: websocket); POST runs a command "
-                       "without a terminal");
-  if (req.get_header_value("Sec-WebSocket-Version") != "13") {
-    res.set_header("Sec-WebSocket-Version", "13");
-    return reply_error(res, 426, "Sec-WebSocket-Version: only 13 (RFC 6455) is spoken here");
-  }
-  const std::string key = req.get_header_value("Sec-WebSocket-Key");
-  if (!ws::valid_client_key(key))
-    return reply_error(res, 400, "Sec-WebSocket-Key: must be the base64 of 16 bytes");
+  const std::optional<std::string> key = websocket_key(req, res);
+  if (!key) return;
   // Where the client's ws_handshake carries its token, nothing is looked up or started before
   // it is checked (not even whether the alloc exists).
   const bool token_later = ctx.acl != nullptr && exec_token_in_first_message(
@@ -314,12 +305,8 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
     alloc_id = *id;
   }
 
-  struct Slot {
-    bool held;
-    Slot() : held(sessions.fetch_add(1) < kMaxSessions) {}
-    ~Slot() { sessions.fetch_sub(1); }
-  } slot;
-  if (!slot.held)
+  const SessionSlot slot(sessions, kMaxSessions);
+  if (!slot.held())
     return reply_error(res, 429, "too many exec sessions on this agent (the limit is " +
                                      std::to_string(kMaxSessions) + ")");
 
@@ -331,13 +318,8 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
     if (!session) return reply_error(res, status_of(session.error()), session.message());
   }
 
-  UpgradedConnection* conn = take_connection();
-  if (conn == nullptr) return reply_error(res, 500, "this connection cannot be upgraded");
-  res.status = 101;  // for httplib's logger: the reply itself is written below, by hand
-  if (!conn->write_all("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                       ws::accept_key(key) + "\r\n\r\n"))
-    return;
+  UpgradedConnection* conn = accept_websocket(res, *key);
+  if (conn == nullptr) return;
   Relay relay(*conn);
   if (params->ws_handshake) {
     auto first = relay.read_text(kHandshakeTimeout);

@@ -10,30 +10,13 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/meminfo.hpp"
 #include "api/metrics_text.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/step_timings.hpp"
 
 namespace drover::api {
-
-namespace {
-
-std::map<std::string, double> meminfo() {
-  std::map<std::string, double> m;
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  double kb;
-  std::string unit;
-  while (in >> key >> kb) {
-    std::getline(in, unit);
-    if (!key.empty() && key.back() == ':') key.pop_back();
-    m[key] = kb * 1024;
-  }
-  return m;
-}
-
-}  // namespace
 
 std::string render_metrics(const ApiContext& ctx) {
   Metrics w;
@@ -98,10 +81,11 @@ std::string render_metrics(const ApiContext& ctx) {
     const char* modes[] = {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
     for (int i = 0; i < 8; ++i) w.set(cpu_seconds, {{"mode", modes[i]}}, v[i] / hz);
   }
-  auto mem = meminfo();
-  w.set(w.gauge("drover_node_memory_total_bytes", "Memory of the node."), {}, mem["MemTotal"]);
+  auto mem = meminfo_bytes();
+  w.set(w.gauge("drover_node_memory_total_bytes", "Memory of the node."), {},
+        static_cast<double>(mem["MemTotal"]));
   w.set(w.gauge("drover_node_memory_available_bytes", "Memory available for new work."), {},
-        mem["MemAvailable"]);
+        static_cast<double>(mem["MemAvailable"]));
   struct statvfs fs {};
   if (::statvfs(m.ctx().data_dir.c_str(), &fs) == 0) {
     w.set(w.gauge("drover_node_disk_total_bytes", "Size of the data dir's filesystem."), {},

@@ -11,6 +11,7 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/meminfo.hpp"
 #include "drover/cgroups/stats_json.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/device_manager.hpp"
@@ -60,18 +61,7 @@ json host_stats(const runner::AllocManager& m, const runner::DeviceManager* devi
                     {"Total", 100.0 - idle}});
   }
   last = now;
-  std::map<std::string, uint64_t> mem;
-  {
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    uint64_t kb;
-    std::string unit;
-    while (in >> key >> kb) {
-      std::getline(in, unit);
-      key.pop_back();
-      mem[key] = kb * 1024;
-    }
-  }
+  auto mem = meminfo_bytes();
   json disk = json::array();
   struct statvfs v {};
   if (statvfs(m.ctx().data_dir.c_str(), &v) == 0) {
@@ -99,6 +89,25 @@ json host_stats(const runner::AllocManager& m, const runner::DeviceManager* devi
           {"DeviceStats", devices ? devices->all_stats() : json::array()},
           {"Uptime", static_cast<uint64_t>(uptime)},
           {"Timestamp", state::now_ns()}};
+}
+
+// An alloc's figures are the sums of its tasks'; which of them the host measures is the same
+// for every task.
+void add_task(cgroups::Stats& total, cgroups::CpuUsage& total_cpu, const cgroups::Stats& s,
+              const cgroups::CpuUsage& cpu) {
+  using cgroups::CpuStats, cgroups::CpuUsage, cgroups::MemoryStats;
+  for (auto field : {&MemoryStats::rss, &MemoryStats::cache, &MemoryStats::swap,
+                     &MemoryStats::usage, &MemoryStats::max_usage})
+    total.memory.*field += s.memory.*field;
+  total.memory.measured = s.memory.measured;
+  for (auto field : {&CpuStats::user_ns, &CpuStats::system_ns, &CpuStats::total_ns,
+                     &CpuStats::throttled_periods, &CpuStats::throttled_time_ns})
+    total.cpu.*field += s.cpu.*field;
+  total.cpu.measured = s.cpu.measured;
+  total.pids += s.pids;
+  for (auto field : {&CpuUsage::percent, &CpuUsage::user_percent, &CpuUsage::system_percent,
+                     &CpuUsage::total_ticks})
+    total_cpu.*field += cpu.*field;
 }
 
 }  // namespace
@@ -145,24 +154,7 @@ void register_stats_endpoints(httplib::Server& server, const ApiContext& ctx) {
       for (pid_t p : sample->pids) pids[std::to_string(p)] = json::object();
       tasks[task] = {{"ResourceUsage", usage}, {"Timestamp", sample->timestamp_ns}, {"Pids", pids}};
       now = std::max(now, sample->timestamp_ns);
-      auto& s = sample->stats;
-      total.memory.rss += s.memory.rss;
-      total.memory.cache += s.memory.cache;
-      total.memory.swap += s.memory.swap;
-      total.memory.usage += s.memory.usage;
-      total.memory.max_usage += s.memory.max_usage;
-      total.memory.measured = s.memory.measured;
-      total.cpu.user_ns += s.cpu.user_ns;
-      total.cpu.system_ns += s.cpu.system_ns;
-      total.cpu.total_ns += s.cpu.total_ns;
-      total.cpu.throttled_periods += s.cpu.throttled_periods;
-      total.cpu.throttled_time_ns += s.cpu.throttled_time_ns;
-      total.cpu.measured = s.cpu.measured;
-      total.pids += s.pids;
-      total_cpu.percent += cpu.percent;
-      total_cpu.user_percent += cpu.user_percent;
-      total_cpu.system_percent += cpu.system_percent;
-      total_cpu.total_ticks += cpu.total_ticks;
+      add_task(total, total_cpu, sample->stats, cpu);
     }
     if (tasks.empty())
       return reply_error(res, 404,

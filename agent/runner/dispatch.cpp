@@ -8,6 +8,7 @@
 
 #include "drover/common/encoding.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/stored_job.hpp"
 
 namespace drover::runner {
 
@@ -111,19 +112,13 @@ jobspec::Job new_dispatch_child(const jobspec::Job& parent, const DispatchReques
 Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& key,
                                      const DispatchRequest& request) {
   auto rec = allocs.job(key);
-  const auto& job_id = key.id;
-  if (!rec) return make_error(state::describe(key) + " not found", Errc::NotFound);
-  jobspec::Job parent;
-  try {
-    parent = jobspec::job_from_json(rec->job);
-  } catch (const std::exception& e) {
-    return make_error("job \"" + job_id + "\" cannot be read: " + e.what(), Errc::Internal);
-  }
-  if (auto ok = check_dispatch(parent, rec->stopped, request); !ok) return ok.error();
-  auto child = new_dispatch_child(parent, request);
+  auto parent = stored_job(rec, key);
+  if (!parent) return parent.error();
+  if (auto ok = check_dispatch(*parent, rec->stopped, request); !ok) return ok.error();
+  auto child = new_dispatch_child(*parent, request);
   auto receipt = allocs.submit(child);
   if (!receipt) return receipt.error();
-  spdlog::info("job {}: dispatched {}", job_id, child.id);
+  spdlog::info("job {}: dispatched {}", key.id, child.id);
   return DispatchReceipt{child.id, receipt->eval_id, receipt->alloc_ids};
 }
 

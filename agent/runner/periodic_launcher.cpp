@@ -9,6 +9,7 @@
 
 #include "drover/common/json_text.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/stored_job.hpp"
 #include "state/state_store.hpp"
 
 namespace drover::runner {
@@ -194,21 +195,15 @@ std::optional<int64_t> PeriodicLauncher::turn_locked(int64_t now) {
 Result<std::string> PeriodicLauncher::force(const state::JobKey& key) {
   std::lock_guard lock(mu_);
   auto rec = store_.job(key);
-  const auto& job_id = key.id;
-  if (!rec) return make_error(state::describe(key) + " not found", Errc::NotFound);
-  jobspec::Job job;
-  try {
-    job = jobspec::job_from_json(rec->job);
-  } catch (const std::exception& e) {
-    return make_error("job \"" + job_id + "\" cannot be read: " + e.what(), Errc::Internal);
-  }
-  if (auto ok = jobspec::can_force_periodic(job, rec->stopped); !ok) return ok.error();
-  auto child = periodic_child(job, clock_());
+  auto job = stored_job(rec, key);
+  if (!job) return job.error();
+  if (auto ok = jobspec::can_force_periodic(*job, rec->stopped); !ok) return ok.error();
+  auto child = periodic_child(*job, clock_());
   if (store_.job({child.namespace_name, child.id}))
     return make_error("job \"" + child.id + "\" was already launched this second", Errc::Conflict);
   auto receipt = allocs_.submit(child);
   if (!receipt) return receipt.error();
-  spdlog::info("periodic job {}: launched {} (forced)", job_id, child.id);
+  spdlog::info("periodic job {}: launched {} (forced)", key.id, child.id);
   return child.id;
 }
 

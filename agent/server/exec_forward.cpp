@@ -15,6 +15,7 @@
 #include "api/json_reply.hpp"
 #include "api/peer_socket.hpp"
 #include "api/websocket.hpp"
+#include "api/ws_upgrade.hpp"
 #include "server/api_support.hpp"
 #include "server/node_forward.hpp"
 
@@ -122,29 +123,15 @@ void relay(api::UpgradedConnection& client, api::PeerSocket& node) {
 
 void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
                      const httplib::Request& req, httplib::Response& res) {
-  if (!ws::header_has(req.get_header_value("Upgrade"), "websocket") ||
-      !ws::header_has(req.get_header_value("Connection"), "upgrade"))
-    return api::reply_error(res, 400,
-                            "this endpoint is a websocket (Upgrade: websocket); POST runs a "
-                            "command without a terminal");
-  if (req.get_header_value("Sec-WebSocket-Version") != "13") {
-    res.set_header("Sec-WebSocket-Version", "13");
-    return api::reply_error(res, 426, "Sec-WebSocket-Version: only 13 (RFC 6455) is spoken here");
-  }
-  const std::string key = req.get_header_value("Sec-WebSocket-Key");
-  if (!ws::valid_client_key(key))
-    return api::reply_error(res, 400, "Sec-WebSocket-Key: must be the base64 of 16 bytes");
+  const std::optional<std::string> key = api::websocket_key(req, res);
+  if (!key) return;
   const bool token_later =
       tokens != nullptr &&
       api::exec_token_in_first_message(
           req.method, req.path, req.get_header_value("Upgrade"), req.get_param_value("ws_handshake"),
           api::request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization")));
-  struct Slot {
-    bool held;
-    Slot() : held(sessions.fetch_add(1) < kMaxSessions) {}
-    ~Slot() { sessions.fetch_sub(1); }
-  } slot;
-  if (!slot.held)
+  const api::SessionSlot slot(sessions, kMaxSessions);
+  if (!slot.held())
     return api::reply_error(res, 429, "too many exec sessions on this server (the limit is " +
                                           std::to_string(kMaxSessions) + ")");
   const api::PeerTls tls{ctx.tls.ca_file, ctx.tls.cert_file, ctx.tls.key_file};
@@ -154,7 +141,7 @@ void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
   auto open_node = [&]() -> Status {
     auto t = node_target(ctx, id);
     if (!t) return t.error();
-    return upgrade_at_node(node, t->base, tls, forwarded_target(req, id, t->alloc_id), key,
+    return upgrade_at_node(node, t->base, tls, forwarded_target(req, id, t->alloc_id), *key,
                            token_headers(req), early);
   };
   // With the token in a header (checked before routing) the node is reached first, so that a
@@ -162,13 +149,8 @@ void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
   if (!token_later)
     if (auto st = open_node(); !st) return api::reply_error(res, gateway_status(st.code()), st.message());
 
-  api::UpgradedConnection* conn = api::take_connection();
-  if (conn == nullptr) return api::reply_error(res, 500, "this connection cannot be upgraded");
-  res.status = 101;  // for httplib's logger: the reply itself is written here, by hand
-  if (!conn->write_all("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-                       ws::accept_key(key) + "\r\n\r\n"))
-    return;
+  api::UpgradedConnection* conn = api::accept_websocket(res, *key);
+  if (conn == nullptr) return;
   auto close = [&](uint16_t code, const std::string& why) {
     (void)conn->write_all(ws::encode_frame(ws::Opcode::Close, ws::close_payload(code, why)));
   };

@@ -205,9 +205,9 @@ bool has_distinct_hosts(const std::vector<jobspec::Constraint>& cs) {
 
 NodeFacts node_facts(const json& node) {
   NodeFacts f;
-  f.id = node.value("ID", "");
-  f.datacenter = node.value("Datacenter", "");
-  f.info = runner::node_info_from_json(node);
+  f.info = runner::node_info_from_json(node);  // reads the node's ID and Datacenter too
+  f.id = f.info.id;
+  f.datacenter = f.info.datacenter;
   f.cpu_mhz = node_cpu(node);
   f.memory_mb = node_memory(node);
   const json& resources = node.value("NodeResources", json::object());

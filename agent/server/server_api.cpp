@@ -90,6 +90,19 @@ Result<std::string> resolve(const Map& m, const std::string& id, const char* wha
   return make_error(std::string(what) + " \"" + id + "\" not found", Errc::NotFound);
 }
 
+// A read of one node, alloc or evaluation (`things` of the cluster state) by the id or unique
+// prefix in the path's first match: `fn(st, id, res)` answers with the full id; an unknown or
+// ambiguous one is answered here.
+template <typename Things, typename Fn>
+Handler by_id(ServerApiContext& ctx, Things ClusterState::*things, const char* what, Fn fn) {
+  return with_state(ctx, [things, what, fn](const ClusterState& st, const httplib::Request& req,
+                                            httplib::Response& res) {
+    auto id = resolve(st.*things, req.matches[1], what);
+    if (!id) return reply_error(res, id.error());
+    fn(st, id.value(), res);
+  });
+}
+
 json problem_list(const std::vector<jobspec::Problem>& problems) {
   json list = json::array();
   for (const auto& p : problems) list.push_back({{"path", p.path}, {"message", p.message}});
@@ -600,15 +613,13 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           reply_json(res, out);
         }));
   s.Get(R"(/v1/node/([^/]+)/allocations)",
-        with_state(ctx,
-                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
-                     auto id = resolve(st.nodes, req.matches[1], "node");
-                     if (!id) return reply_error(res, id.error());
-                     json out = json::array();
-                     for (const auto& [aid, a] : st.allocs)
-                       if (a.node_id == id.value()) out.push_back(alloc_json(a, false));
-                     reply_json(res, out);
-                   }));
+        by_id(ctx, &ClusterState::nodes, "node",
+              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
+                json out = json::array();
+                for (const auto& [aid, a] : st.allocs)
+                  if (a.node_id == id) out.push_back(alloc_json(a, false));
+                reply_json(res, out);
+              }));
   // Eligibility and drain: the operator's control key for the node, written by the leader.
   auto control = [&ctx](const httplib::Request& req, httplib::Response& res, bool drain) {
     json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
@@ -671,12 +682,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   });
   post_and_put(s, R"(/v1/node/([^/]+)/drain)", drain);
   s.Get(R"(/v1/node/([^/]+))",
-        with_state(ctx,
-                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
-                     auto id = resolve(st.nodes, req.matches[1], "node");
-                     if (!id) return reply_error(res, id.error());
-                     reply_json(res, st.nodes.at(id.value()));
-                   }));
+        by_id(ctx, &ClusterState::nodes, "node",
+              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
+                reply_json(res, st.nodes.at(id));
+              }));
   s.Get("/v1/allocations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                               httplib::Response& res) {
           auto prefix = req.get_param_value("prefix");
@@ -689,12 +698,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           reply_json(res, out);
         }));
   s.Get(R"(/v1/allocation/([^/]+))",
-        with_state(ctx,
-                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
-                     auto id = resolve(st.allocs, req.matches[1], "alloc");
-                     if (!id) return reply_error(res, id.error());
-                     reply_json(res, alloc_json(st.allocs.at(id.value()), true));
-                   }));
+        by_id(ctx, &ClusterState::allocs, "alloc",
+              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
+                reply_json(res, alloc_json(st.allocs.at(id), true));
+              }));
   s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request&,
                                               httplib::Response& res) {
           json out = json::array();
@@ -702,12 +709,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           reply_json(res, out);
         }));
   s.Get(R"(/v1/evaluation/([^/]+))",
-        with_state(ctx,
-                   [](const ClusterState& st, const httplib::Request& req, httplib::Response& res) {
-                     auto id = resolve(st.evals, req.matches[1], "evaluation");
-                     if (!id) return reply_error(res, id.error());
-                     reply_json(res, st.evals.at(id.value()));
-                   }));
+        by_id(ctx, &ClusterState::evals, "evaluation",
+              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
+                reply_json(res, st.evals.at(id));
+              }));
 }
 
 }  // namespace drover::server

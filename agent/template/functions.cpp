@@ -213,15 +213,13 @@ Result<json> fn_urlquery(CallContext&, std::vector<json>& a) {
 Result<json> fn_js(CallContext&, std::vector<json>& a) {
   std::string s = go_sprint(a), out;
   for (unsigned char c : s) {
+    if (const char* e = shared_escape(c)) {
+      out += e;
+      continue;
+    }
     switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
       case '\'':
         out += "\\'";
-        break;
-      case '"':
-        out += "\\\"";
         break;
       case '<':
         out += "\\u003C";
@@ -234,15 +232,6 @@ Result<json> fn_js(CallContext&, std::vector<json>& a) {
         break;
       case '=':
         out += "\\u003D";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
         break;
       default:
         if (c < 0x20) {

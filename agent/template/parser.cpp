@@ -201,15 +201,21 @@ class Parser {
     auto name = template_name(kw);
     if (!name) return name.error();
     if (auto st = expect_right("define clause"); !st) return st;
+    return named_body(kw, *name);
+  }
+
+  // The body of {{define}} or {{block}} (`kw`) up to its {{end}}, kept as the template `name`;
+  // inside it only `$` is a variable.
+  Status named_body(const Token& kw, const std::string& name) {
     auto saved = std::exchange(vars_, std::vector<std::string>{"$"});
     auto body = std::make_shared<List>();
     std::string stop;
     std::size_t stop_pos = 0;
     if (auto st = list(*body, stop, stop_pos, false); !st) return st;
-    if (stop != "end") return fail(kw.pos, "unexpected EOF: {{define}} has no {{end}}");
+    if (stop != "end") return fail(kw.pos, "unexpected EOF: {{" + kw.value + "}} has no {{end}}");
     if (auto st = expect_right("end"); !st) return st;
     vars_ = std::move(saved);
-    tree_.defined[*name] = std::move(body);
+    tree_.defined[name] = std::move(body);
     return {};
   }
 
@@ -227,17 +233,7 @@ class Parser {
       return fail(peek().pos, "missing value for block clause");
     }
     next();
-    if (kw.value == "block") {
-      auto saved = std::exchange(vars_, std::vector<std::string>{"$"});
-      auto body = std::make_shared<List>();
-      std::string stop;
-      std::size_t stop_pos = 0;
-      if (auto st = list(*body, stop, stop_pos, false); !st) return st;
-      if (stop != "end") return fail(kw.pos, "unexpected EOF: {{block}} has no {{end}}");
-      if (auto st = expect_right("end"); !st) return st;
-      vars_ = std::move(saved);
-      tree_.defined[*name] = std::move(body);
-    }
+    if (kw.value == "block") return named_body(kw, *name);
     return {};
   }
 

@@ -12,9 +12,30 @@ namespace drover::tmpl {
 
 using nlohmann::json;
 
+const char* shared_escape(unsigned char c) {
+  switch (c) {
+    case '\\':
+      return "\\\\";
+    case '"':
+      return "\\\"";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      return nullptr;
+  }
+}
+
 std::string go_quote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
+    if (const char* e = shared_escape(c)) {
+      out += e;
+      continue;
+    }
     switch (c) {
       case '\a':
         out += "\\a";
@@ -25,23 +46,8 @@ std::string go_quote(const std::string& s) {
       case '\f':
         out += "\\f";
         break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
       case '\v':
         out += "\\v";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
         break;
       default:
         if (c < 0x20 || c == 0x7f) {

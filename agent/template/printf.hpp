@@ -16,5 +16,8 @@ std::string go_sprint(const std::vector<nlohmann::json>& args);
 std::string go_sprintln(const std::vector<nlohmann::json>& args);
 // strconv.Quote: a double-quoted Go string literal.
 std::string go_quote(const std::string& s);
+// The backslash escapes Go's and JavaScript's string literals share (\\ \" \n \r \t), for
+// go_quote and the `js` function: the escape of `c`, or nullptr when it is none of those.
+const char* shared_escape(unsigned char c);
 
 }  // namespace drover::tmpl

@@ -14,6 +14,8 @@
 
 namespace drover::cgroups {
 
+// The Manager has checked each task cgroup name it passes to create() and remove() (a plain
+// name, manager.cpp).
 class Hierarchy {
  public:
   virtual ~Hierarchy() = default;

@@ -61,7 +61,19 @@ Result<std::unique_ptr<Manager>> Manager::open(const HostInfo& host, const std::
   return std::unique_ptr<Manager>(new Manager(host, std::move(hierarchy)));
 }
 
+namespace {
+
+// A task cgroup's name is one plain path component: it must stay below the parent.
+Status check_task_name(const std::string& name) {
+  if (auto problem = plain_name_problem(name))
+    return make_error("task cgroup name '" + name + "' refused: " + *problem);
+  return {};
+}
+
+}  // namespace
+
 Result<TaskCgroup> Manager::create(const std::string& name, const Limits& limits) {
+  if (auto st = check_task_name(name); !st) return make_error(st.message());
   if (auto st = hierarchy_->create(name, limits); !st) return make_error(st.message());
   return TaskCgroup(hierarchy_, name);
 }
@@ -70,8 +82,7 @@ TaskCgroup Manager::find(const std::string& name) const { return TaskCgroup(hier
 std::vector<std::string> Manager::list() const { return hierarchy_->list(); }
 
 Status Manager::remove(const std::string& name) {
-  if (auto problem = plain_name_problem(name))
-    return make_error("task cgroup name '" + name + "' refused: " + *problem);
+  if (auto st = check_task_name(name); !st) return st;
   return hierarchy_->remove(name);
 }
 

@@ -112,11 +112,13 @@ constexpr MemoryFiles kV1Memory{"total_rss", "total_cache", "total_swap", nullpt
 constexpr MemoryFiles kV2Memory{"anon", "file", nullptr, "memory.swap.current", "memory.current",
                                 "memory.peak"};
 
-// Nothing when memory.stat is gone (the cgroup was removed).
-std::optional<MemoryStats> read_memory(const StatsReader::Dirs& d, const MemoryFiles& f) {
+// Stats with the memory figures read; an error when memory.stat is gone (the cgroup was
+// removed).
+Result<Stats> with_memory(const StatsReader::Dirs& d, const MemoryFiles& f) {
   auto text = text_at(d, d.memory, "memory.stat");
-  if (!text) return std::nullopt;
-  MemoryStats m;
+  if (!text) return gone(d);
+  Stats s;
+  MemoryStats& m = s.memory;
   m.rss = kv_value(*text, f.rss).value_or(0);
   m.cache = kv_value(*text, f.cache).value_or(0);
   m.measured = {"RSS", "Cache"};
@@ -124,48 +126,51 @@ std::optional<MemoryStats> read_memory(const StatsReader::Dirs& d, const MemoryF
           m.measured, "Swap");
   measure(u64_at(d, d.memory, f.usage), m.usage, m.measured, "Usage");
   measure(u64_at(d, d.memory, f.max_usage), m.max_usage, m.measured, "Max Usage");
-  return m;
+  return s;
+}
+
+// The cpu figures each version reads from its own files, in nanoseconds.
+void set_cpu_times(CpuStats& c, uint64_t user_ns, uint64_t system_ns, uint64_t total_ns) {
+  c.user_ns = user_ns;
+  c.system_ns = system_ns;
+  c.total_ns = total_ns;
+  c.measured = {"System Mode", "User Mode", "Percent"};
+}
+
+void set_throttling(CpuStats& c, uint64_t periods, uint64_t time_ns) {
+  c.throttled_periods = periods;
+  c.throttled_time_ns = time_ns;
+  c.measured.push_back("Throttled Periods");
+  c.measured.push_back("Throttled Time");
 }
 
 Result<Stats> read_v1(const StatsReader::Dirs& d) {
-  Stats s;
-  auto memory = read_memory(d, kV1Memory);
-  if (!memory) return gone(d);
-  s.memory = std::move(*memory);
+  auto s = with_memory(d, kV1Memory);
+  if (!s) return s;
   if (auto cpu = text_at(d, d.cpuacct, "cpuacct.stat")) {
-    s.cpu.user_ns = ticks_to_ns(kv_value(*cpu, "user").value_or(0));
-    s.cpu.system_ns = ticks_to_ns(kv_value(*cpu, "system").value_or(0));
-    s.cpu.total_ns = u64_at(d, d.cpuacct, "cpuacct.usage").value_or(s.cpu.user_ns + s.cpu.system_ns);
-    s.cpu.measured = {"System Mode", "User Mode", "Percent"};
+    const uint64_t user = ticks_to_ns(kv_value(*cpu, "user").value_or(0));
+    const uint64_t system = ticks_to_ns(kv_value(*cpu, "system").value_or(0));
+    set_cpu_times(s->cpu, user, system,
+                  u64_at(d, d.cpuacct, "cpuacct.usage").value_or(user + system));
   }
-  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
-    s.cpu.throttled_periods = kv_value(*cpu, "nr_throttled").value_or(0);
-    s.cpu.throttled_time_ns = kv_value(*cpu, "throttled_time").value_or(0);
-    s.cpu.measured.push_back("Throttled Periods");
-    s.cpu.measured.push_back("Throttled Time");
-  }
-  if (d.pids >= 0) s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
+  if (auto cpu = text_at(d, d.cpu, "cpu.stat"))
+    set_throttling(s->cpu, kv_value(*cpu, "nr_throttled").value_or(0),
+                   kv_value(*cpu, "throttled_time").value_or(0));
+  if (d.pids >= 0) s->pids = u64_at(d, d.pids, "pids.current").value_or(0);
   return s;
 }
 
 Result<Stats> read_v2(const StatsReader::Dirs& d) {
-  Stats s;
-  auto memory = read_memory(d, kV2Memory);
-  if (!memory) return gone(d);
-  s.memory = std::move(*memory);
+  auto s = with_memory(d, kV2Memory);
+  if (!s) return s;
   if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
-    s.cpu.total_ns = kv_value(*cpu, "usage_usec").value_or(0) * 1000;
-    s.cpu.user_ns = kv_value(*cpu, "user_usec").value_or(0) * 1000;
-    s.cpu.system_ns = kv_value(*cpu, "system_usec").value_or(0) * 1000;
-    s.cpu.measured = {"System Mode", "User Mode", "Percent"};
-    if (auto throttled = kv_value(*cpu, "nr_throttled")) {  // only with the cpu controller on
-      s.cpu.throttled_periods = *throttled;
-      s.cpu.throttled_time_ns = kv_value(*cpu, "throttled_usec").value_or(0) * 1000;
-      s.cpu.measured.push_back("Throttled Periods");
-      s.cpu.measured.push_back("Throttled Time");
-    }
+    set_cpu_times(s->cpu, kv_value(*cpu, "user_usec").value_or(0) * 1000,
+                  kv_value(*cpu, "system_usec").value_or(0) * 1000,
+                  kv_value(*cpu, "usage_usec").value_or(0) * 1000);
+    if (auto throttled = kv_value(*cpu, "nr_throttled"))  // only with the cpu controller on
+      set_throttling(s->cpu, *throttled, kv_value(*cpu, "throttled_usec").value_or(0) * 1000);
   }
-  s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
+  s->pids = u64_at(d, d.pids, "pids.current").value_or(0);
   return s;
 }
 

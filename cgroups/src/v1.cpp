@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 
-#include "drover/common/names.hpp"
 #include "files.hpp"
 #include "hierarchy.hpp"
 #include "resources.hpp"
@@ -56,8 +55,6 @@ class V1 final : public Hierarchy {
   }
 
   Status create(const std::string& name, const Limits& limits) override {
-    if (auto problem = plain_name_problem(name))
-      return make_error("task cgroup name '" + name + "' refused: " + *problem);
     const std::string g = group(name);
     std::error_code ec;
     const bool fresh = has("cpuset") && !fs::exists(fs_->dir("cpuset", g), ec);

@@ -13,7 +13,6 @@
 #include <sstream>
 #include <thread>
 
-#include "drover/common/names.hpp"
 #include "files.hpp"
 #include "hierarchy.hpp"
 #include "resources.hpp"
@@ -59,8 +58,6 @@ class V2 final : public Hierarchy {
   }
 
   Status create(const std::string& name, const Limits& limits) override {
-    if (auto problem = plain_name_problem(name))
-      return make_error("task cgroup name '" + name + "' refused: " + *problem);
     const std::string g = group(name);
     std::error_code ec;
     const bool reused = fs::is_directory(fs_->dir("", g), ec);

@@ -296,6 +296,14 @@ TEST(Cluster, ADrainMovesAllocsOffTheNode) {
       [&] { return (per_node = running_per_node(c.leader(), "finishing")).size() == 2; }, 30s))
       << allocs(c.leader(), "finishing").dump(2);
   const std::string drained = node_id(*c.agents[0]), other = node_id(*c.agents[1]);
+  // A node's allocs by a prefix of its id, as `nomad node status <prefix>` asks; an unknown id
+  // is a 404 that names it.
+  auto on_drained = c.leader().get("/v1/node/" + drained.substr(0, 8) + "/allocations").json();
+  EXPECT_EQ(on_drained.size(), 2u) << on_drained.dump(2);  // one of each job
+  for (const auto& a : on_drained) EXPECT_EQ(a.value("NodeID", ""), drained) << a.dump(2);
+  auto unknown = c.leader().get("/v1/node/nosuchnode/allocations");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.json().value("error", ""), "node \"nosuchnode\" not found") << unknown.body;
   auto d = c.follower().post("/v1/node/" + drained + "/drain",
                              R"({"DrainSpec": {"Deadline": 3600000000000}})", "application/json");
   ASSERT_EQ(d.status, 200) << d.body;

@@ -93,3 +93,23 @@ TEST(Metrics, AgentMetricsPassPromtoolCheck) {
   auto bad = promtool_check("# HELP drover_bad x\n# TYPE drover_bad counter\ndrover_bad 1\n");
   EXPECT_NE(bad.status, 0) << "promtool accepted a bad exposition: this test proves nothing";
 }
+
+// The node's memory in /v1/metrics and in /v1/client/stats is the host's, in bytes: MemTotal
+// of /proc/meminfo (which says kB), the same in both.
+TEST(Metrics, NodeMemoryIsTheHostsInBytesAsInHostStats) {
+  uint64_t kb = 0;
+  std::ifstream in("/proc/meminfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("MemTotal:", 0) == 0) kb = std::stoull(line.substr(9));
+  ASSERT_GT(kb, 0u) << "no MemTotal in /proc/meminfo";
+  auto agent = AgentProcess::start();
+  auto host = agent->get("/v1/client/stats").json();
+  EXPECT_EQ(host["Memory"]["Total"], kb * 1024) << host["Memory"].dump();
+  auto m = agent->get("/v1/metrics");
+  ASSERT_EQ(m.status, 200);
+  const std::string name = "\ndrover_node_memory_total_bytes ";
+  auto at = m.body.find(name);
+  ASSERT_NE(at, std::string::npos) << m.body;
+  EXPECT_EQ(std::stod(m.body.substr(at + name.size())), static_cast<double>(kb * 1024))
+      << m.body.substr(at, 80);
+}

@@ -167,6 +167,9 @@ TEST(HclSyntax, ErrorsSayLineAndColumn) {
   EXPECT_NE(error_of("/* open").find("comment /* is never closed"), std::string::npos);
   EXPECT_NE(error_of("a = 99999999999999999999\n").find("out of range"), std::string::npos);
   EXPECT_NE(error_of("a: 1\n").find("'=', not ':'"), std::string::npos);
+  EXPECT_NE(error_of("a = [1][0 b\n").find("expected ']' closing the index"), std::string::npos);
+  EXPECT_NE(error_of("a = [[1]][*][0 b\n").find("expected ']' closing the index"),
+            std::string::npos);
 }
 
 TEST(HclSyntax, EvaluationErrorsSayLineAndColumn) {

@@ -13,6 +13,11 @@
 
 namespace drover::jobspec::hcl {
 
+// "line L, column C: ", how every message about a place in the file starts.
+inline std::string at(Pos p) {
+  return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column) + ": ";
+}
+
 struct Expr;
 using ExprPtr = std::shared_ptr<const Expr>;
 

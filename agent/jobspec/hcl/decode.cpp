@@ -14,10 +14,6 @@ namespace {
 void decode_into(Body& out, const SyntaxBody& body, Evaluator& ev, const Scope& scope,
                  std::vector<std::string>& errors, const std::vector<std::string_view>& skip);
 
-std::string at(Pos p) {
-  return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column) + ": ";
-}
-
 // dynamic "type" { for_each = ..., iterator = name, labels = [...], content { ... } }
 void expand_dynamic(Body& out, const SyntaxBlock& d, Evaluator& ev, const Scope& scope,
                     std::vector<std::string>& errors) {

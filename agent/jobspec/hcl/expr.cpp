@@ -24,10 +24,7 @@ bool is_runtime_root(std::string_view name) {
 
 }  // namespace
 
-std::string describe(const EvalError& e) {
-  return "line " + std::to_string(e.pos.line) + ", column " + std::to_string(e.pos.column) + ": " +
-         e.message;
-}
+std::string describe(const EvalError& e) { return at(e.pos) + e.message; }
 
 const json* Scope::find(std::string_view name) const {
   for (const Scope* s = this; s; s = s->parent_) {

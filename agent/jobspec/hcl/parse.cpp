@@ -293,17 +293,7 @@ ExprPtr Parser::postfix(ExprPtr e, int depth) {
       while ((peek() == '.' && (is_id_start(peek(1)) || is_digit(peek(1)))) ||
              (full && peek() == '[' && peek(1) != '*')) {
         if (peek() == '[') {
-          Pos ip = pos_;
-          advance();
-          ++newlines_ignored_;
-          auto idx = make_expr(ExprKind::Index, ip);
-          idx->a = each;
-          idx->b = expression(depth + 1);
-          skip_space();
-          if (peek() != ']') fail("expected ']' closing the index, found " + describe_here());
-          --newlines_ignored_;
-          advance();
-          each = sealed(idx, *this);
+          each = bracket_index(each, pos_, depth);
         } else {
           each = postfix_one_attr(each);
         }
@@ -311,16 +301,7 @@ ExprPtr Parser::postfix(ExprPtr e, int depth) {
       splat->b = each;
       e = sealed(splat, *this);
     } else if (peek() == '[') {
-      advance();
-      ++newlines_ignored_;
-      auto idx = make_expr(ExprKind::Index, e->pos);
-      idx->a = e;
-      idx->b = expression(depth + 1);
-      skip_space();
-      if (peek() != ']') fail("expected ']' closing the index, found " + describe_here());
-      --newlines_ignored_;
-      advance();
-      e = sealed(idx, *this);
+      e = bracket_index(e, e->pos, depth);
     } else if (peek() == '.' && peek(1) != '.') {  // `x...` is an expansion
       advance();
       fail("expected an attribute name after '.', found " + describe_here());
@@ -331,6 +312,19 @@ ExprPtr Parser::postfix(ExprPtr e, int depth) {
 }
 
 // `list.0` (HCL's legacy index), the '.' already read: an Index of the literal number.
+ExprPtr Parser::bracket_index(ExprPtr e, Pos at, int depth) {
+  advance();
+  ++newlines_ignored_;  // inside [ ]
+  auto idx = make_expr(ExprKind::Index, at);
+  idx->a = e;
+  idx->b = expression(depth + 1);
+  skip_space();
+  if (peek() != ']') fail("expected ']' closing the index, found " + describe_here());
+  --newlines_ignored_;
+  advance();
+  return sealed(idx, *this);
+}
+
 ExprPtr Parser::legacy_index(ExprPtr e, Pos at) {
   auto idx = make_expr(ExprKind::Index, at);
   auto key = make_expr(ExprKind::Literal, pos_);
@@ -609,8 +603,7 @@ drover::Result<SyntaxBody> parse_syntax(std::string_view text, int max_depth) {
   try {
     return detail::Parser(text, max_depth).file();
   } catch (const detail::SyntaxError& e) {
-    return drover::make_error("line " + std::to_string(e.pos.line) + ", column " +
-                              std::to_string(e.pos.column) + ": " + e.message);
+    return drover::make_error(at(e.pos) + e.message);
   }
 }
 
@@ -618,8 +611,7 @@ drover::Result<ExprPtr> parse_expression(std::string_view text, int max_depth) {
   try {
     return detail::Parser(text, max_depth).lone_expression();
   } catch (const detail::SyntaxError& e) {
-    return drover::make_error("line " + std::to_string(e.pos.line) + ", column " +
-                              std::to_string(e.pos.column) + ": " + e.message);
+    return drover::make_error(at(e.pos) + e.message);
   }
 }
 

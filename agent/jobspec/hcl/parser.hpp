@@ -70,6 +70,7 @@ class Parser {
   ExprPtr unary(int depth);
   ExprPtr postfix(ExprPtr e, int depth);
   ExprPtr postfix_one_attr(ExprPtr e);  // `.name` or `.0`
+  ExprPtr bracket_index(ExprPtr e, Pos at, int depth);  // `[key]`, at the '['
   ExprPtr legacy_index(ExprPtr e, Pos at);  // the digits of `.0`, after the '.' 
   ExprPtr primary(int depth);
   ExprPtr number();

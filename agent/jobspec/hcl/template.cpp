@@ -395,8 +395,7 @@ drover::Result<ExprPtr> parse_template(std::string_view text, int max_depth) {
   try {
     return detail::Parser(text, max_depth).template_file();
   } catch (const detail::SyntaxError& e) {
-    return drover::make_error("line " + std::to_string(e.pos.line) + ", column " +
-                              std::to_string(e.pos.column) + ": " + e.message);
+    return drover::make_error(at(e.pos) + e.message);
   }
 }
 

@@ -17,10 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string at(Pos p) {
-  return "line " + std::to_string(p.line) + ", column " + std::to_string(p.column) + ": ";
-}
-
 struct Declared {
   std::string name;
   Pos pos;

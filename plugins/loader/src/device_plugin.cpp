@@ -4,10 +4,9 @@
 // fingerprint, so that callers can read every documented key without checking.
 #include <utility>
 
+#include "drover/common/json_text.hpp"
 #include "drover/loader/registry.hpp"
 #include "drover/plugin.h"
-#include "drover/common/json_text.hpp"
-#include "drover/sdk/utf8.hpp"
 #include "out_strings.hpp"
 
 namespace drover::plugins {
@@ -21,12 +20,7 @@ std::string prefixed(const DevicePlugin& p, const char* call, const std::string&
 
 drover::Error call_error(const DevicePlugin& p, const char* call, drover_status st,
                          const OutStrings& s) {
-  if (st != DROVER_ERROR) {
-    return drover::make_error(
-        prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
-  }
-  // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
-  return drover::make_error(prefixed(p, call, s.error ? drover::sdk::utf8_scrub(s.error) : "failed (no message)"));
+  return drover::make_error(prefixed(p, call, call_failure(st, s)));
 }
 
 drover::Result<json> parse_object(const DevicePlugin& p, const char* call, const OutStrings& s) {

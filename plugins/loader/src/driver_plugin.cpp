@@ -21,12 +21,7 @@ std::string prefixed(const DriverPlugin& p, const char* call, const std::string&
 // The error of a DROVER_ERROR (or of an unknown status) as a value naming the call.
 drover::Error call_error(const DriverPlugin& p, const char* call, drover_status st,
                          const OutStrings& s) {
-  if (st != DROVER_ERROR) {
-    return drover::make_error(
-        prefixed(p, call, "unexpected status " + std::to_string(static_cast<int>(st))));
-  }
-  // A plugin's message is bytes; it is stored and served as JSON text, so it is made UTF-8 here.
-  return drover::make_error(prefixed(p, call, s.error ? drover::sdk::utf8_scrub(s.error) : "failed (no message)"));
+  return drover::make_error(prefixed(p, call, call_failure(st, s)));
 }
 
 drover::Result<nlohmann::json> parse_out(const DriverPlugin& p, const char* call,
@@ -55,6 +50,28 @@ std::string to_text(const nlohmann::json& j) {
   return drover::json_text(j);
 }
 
+// One C call that takes `in` as JSON text and answers only a status: `call(text, &error)`.
+template <typename Call>
+drover::Status status_call(const DriverPlugin& p, const drover_plugin* plugin, const char* what,
+                           const nlohmann::json& in, Call call) {
+  OutStrings s(plugin);
+  const std::string text = to_text(in);
+  drover_status st = call(text.c_str(), &s.error);
+  if (st != DROVER_OK) return call_error(p, what, st, s);
+  return {};
+}
+
+// One C call that takes `in` as JSON text and answers JSON: `call(text, &out, &error)`.
+template <typename Call>
+drover::Result<nlohmann::json> json_call(const DriverPlugin& p, const drover_plugin* plugin,
+                                         const char* what, const nlohmann::json& in, Call call) {
+  OutStrings s(plugin);
+  const std::string text = to_text(in);
+  drover_status st = call(text.c_str(), &s.out, &s.error);
+  if (st != DROVER_OK) return call_error(p, what, st, s);
+  return parse_out(p, what, s);
+}
+
 }  // namespace
 
 DriverPlugin::DriverPlugin(PluginInfo info, const drover_plugin* plugin, void* instance)
@@ -66,11 +83,11 @@ const std::string& DriverPlugin::name() const { return info_.name; }
 const PluginInfo& DriverPlugin::info() const { return info_; }
 
 drover::Status DriverPlugin::set_config(const nlohmann::json& config) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(config.is_object() ? config : nlohmann::json::object());
-  drover_status st = plugin_->driver->set_config(instance_, text.c_str(), &s.error);
-  if (st != DROVER_OK) return call_error(*this, "set_config", st, s);
-  return {};
+  return status_call(*this, plugin_, "set_config",
+                     config.is_object() ? config : nlohmann::json::object(),
+                     [this](const char* text, char** error) {
+                       return plugin_->driver->set_config(instance_, text, error);
+                     });
 }
 
 nlohmann::json DriverPlugin::fingerprint() {
@@ -135,11 +152,10 @@ std::vector<std::string> DriverPlugin::validate(const nlohmann::json& task_confi
 }
 
 drover::Result<nlohmann::json> DriverPlugin::start(const nlohmann::json& task) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(task);
-  drover_status st = plugin_->driver->start(instance_, text.c_str(), &s.out, &s.error);
-  if (st != DROVER_OK) return call_error(*this, "start", st, s);
-  return parse_out(*this, "start", s);
+  return json_call(*this, plugin_, "start", task,
+                   [this](const char* text, char** out, char** error) {
+                     return plugin_->driver->start(instance_, text, out, error);
+                   });
 }
 
 drover::Result<std::optional<ExitResult>> DriverPlugin::wait(const nlohmann::json& handle,
@@ -163,44 +179,36 @@ drover::Result<std::optional<ExitResult>> DriverPlugin::wait(const nlohmann::jso
 
 drover::Status DriverPlugin::stop(const nlohmann::json& handle, const std::string& signal,
                                   std::chrono::milliseconds timeout) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(handle);
   const int64_t ms = timeout.count() < 0 ? 0 : static_cast<int64_t>(timeout.count());
-  drover_status st = plugin_->driver->stop(instance_, text.c_str(), signal.c_str(), ms, &s.error);
-  if (st != DROVER_OK) return call_error(*this, "stop", st, s);
-  return {};
+  return status_call(*this, plugin_, "stop", handle, [&](const char* text, char** error) {
+    return plugin_->driver->stop(instance_, text, signal.c_str(), ms, error);
+  });
 }
 
 drover::Status DriverPlugin::destroy(const nlohmann::json& handle) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(handle);
-  drover_status st = plugin_->driver->destroy(instance_, text.c_str(), &s.error);
-  if (st != DROVER_OK) return call_error(*this, "destroy", st, s);
-  return {};
+  return status_call(*this, plugin_, "destroy", handle, [this](const char* text, char** error) {
+    return plugin_->driver->destroy(instance_, text, error);
+  });
 }
 
 drover::Result<nlohmann::json> DriverPlugin::inspect(const nlohmann::json& handle) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(handle);
-  drover_status st = plugin_->driver->inspect(instance_, text.c_str(), &s.out, &s.error);
-  if (st != DROVER_OK) return call_error(*this, "inspect", st, s);
-  return parse_out(*this, "inspect", s);
+  return json_call(*this, plugin_, "inspect", handle,
+                   [this](const char* text, char** out, char** error) {
+                     return plugin_->driver->inspect(instance_, text, out, error);
+                   });
 }
 
 drover::Status DriverPlugin::signal(const nlohmann::json& handle, const std::string& signal) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(handle);
-  drover_status st = plugin_->driver->signal(instance_, text.c_str(), signal.c_str(), &s.error);
-  if (st != DROVER_OK) return call_error(*this, "signal", st, s);
-  return {};
+  return status_call(*this, plugin_, "signal", handle, [&](const char* text, char** error) {
+    return plugin_->driver->signal(instance_, text, signal.c_str(), error);
+  });
 }
 
 drover::Result<nlohmann::json> DriverPlugin::stats(const nlohmann::json& handle) {
-  OutStrings s(plugin_);
-  const std::string text = to_text(handle);
-  drover_status st = plugin_->driver->stats(instance_, text.c_str(), &s.out, &s.error);
-  if (st != DROVER_OK) return call_error(*this, "stats", st, s);
-  return parse_out(*this, "stats", s);
+  return json_call(*this, plugin_, "stats", handle,
+                   [this](const char* text, char** out, char** error) {
+                     return plugin_->driver->stats(instance_, text, out, error);
+                   });
 }
 
 drover::Result<nlohmann::json> DriverPlugin::recover(const nlohmann::json& handle) {
@@ -247,12 +255,9 @@ drover::Status DriverPlugin::reap(const std::vector<std::string>& known_alloc_id
                                   const std::string& alloc_dir_root) {
   if (reap_ == nullptr)
     return drover::make_error(prefixed(*this, "reap", "not supported by this driver"));
-  OutStrings s(plugin_);
-  const std::string known =
-      to_text(nlohmann::json{{"AllocIDs", known_alloc_ids}, {"AllocDirRoot", alloc_dir_root}});
-  drover_status st = reap_(instance_, known.c_str(), &s.error);
-  if (st != DROVER_OK) return call_error(*this, "reap", st, s);
-  return {};
+  return status_call(
+      *this, plugin_, "reap", {{"AllocIDs", known_alloc_ids}, {"AllocDirRoot", alloc_dir_root}},
+      [this](const char* known, char** error) { return reap_(instance_, known, error); });
 }
 
 bool DriverPlugin::initiates_network() {
@@ -266,12 +271,11 @@ drover::Result<nlohmann::json> DriverPlugin::create_network(const std::string& a
                                                             const std::string& mode) {
   if (create_network_ == nullptr || destroy_network_ == nullptr)
     return drover::make_error(prefixed(*this, "create_network", "not supported by this driver"));
-  OutStrings s(plugin_);
-  const std::string request =
-      to_text(nlohmann::json{{"AllocID", alloc_id}, {"AllocDir", alloc_dir}, {"Mode", mode}});
-  drover_status st = create_network_(instance_, request.c_str(), &s.out, &s.error);
-  if (st != DROVER_OK) return call_error(*this, "create_network", st, s);
-  auto j = parse_out(*this, "create_network", s);
+  auto j = json_call(*this, plugin_, "create_network",
+                     {{"AllocID", alloc_id}, {"AllocDir", alloc_dir}, {"Mode", mode}},
+                     [this](const char* request, char** out, char** error) {
+                       return create_network_(instance_, request, out, error);
+                     });
   if (!j) return j;
   if (!j->is_object() || string_or(*j, "Path").empty())
     return drover::make_error(prefixed(*this, "create_network", "returned no Path"));
@@ -287,12 +291,10 @@ drover::Status DriverPlugin::destroy_network(const std::string& alloc_id,
                                              const nlohmann::json& labels) {
   if (destroy_network_ == nullptr)
     return drover::make_error(prefixed(*this, "destroy_network", "not supported by this driver"));
-  OutStrings s(plugin_);
-  const std::string spec = to_text(nlohmann::json{
-      {"AllocID", alloc_id}, {"Labels", labels.is_object() ? labels : nlohmann::json::object()}});
-  drover_status st = destroy_network_(instance_, spec.c_str(), &s.error);
-  if (st != DROVER_OK) return call_error(*this, "destroy_network", st, s);
-  return {};
+  return status_call(
+      *this, plugin_, "destroy_network",
+      {{"AllocID", alloc_id}, {"Labels", labels.is_object() ? labels : nlohmann::json::object()}},
+      [this](const char* spec, char** error) { return destroy_network_(instance_, spec, error); });
 }
 
 drover::Status DriverPlugin::set_event_sink(drover_driver_set_event_sink_v1_fn fn,

@@ -8,7 +8,6 @@
 
 #include "drover/common/json_text.hpp"
 #include "drover/loader/registry.hpp"
-#include "drover/sdk/utf8.hpp"
 #include "out_strings.hpp"
 
 namespace drover::plugins {
@@ -16,10 +15,7 @@ namespace {
 
 drover::Error call_error(const std::string& driver, const char* call, drover_status st,
                          const OutStrings& s) {
-  std::string what = st != DROVER_ERROR ? "unexpected status " + std::to_string(static_cast<int>(st))
-                     : s.error          ? drover::sdk::utf8_scrub(s.error)
-                                        : "failed (no message)";
-  return drover::make_error("driver " + driver + ": " + call + ": " + what);
+  return drover::make_error("driver " + driver + ": " + call + ": " + call_failure(st, s));
 }
 
 }  // namespace

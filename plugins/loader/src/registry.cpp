@@ -129,6 +129,23 @@ nlohmann::json config_for(const nlohmann::json& configs, const std::string& name
   return nlohmann::json::object();
 }
 
+// The plugin of one kind (`kind`: the driver or the device member of a loaded entry) named
+// `name`, or null; the caller holds the registry's lock.
+template <typename Map, typename Kind>
+auto* loaded_one(const Map& loaded, std::string_view name, Kind kind) {
+  auto it = loaded.find(name);
+  return it == loaded.end() ? nullptr : (it->second.*kind).get();
+}
+
+// The names of the loaded plugins of one kind, sorted (the map keeps them so).
+template <typename Map, typename Kind>
+std::vector<std::string> loaded_names(const Map& loaded, Kind kind) {
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : loaded)
+    if (entry.*kind) names.push_back(name);
+  return names;
+}
+
 }  // namespace
 
 PluginRegistry::PluginRegistry() : events_(std::make_unique<TaskEventSink>()) {}
@@ -272,36 +289,22 @@ std::vector<PluginInfo> PluginRegistry::plugins() const {
 
 DriverPlugin* PluginRegistry::driver(std::string_view name) const {
   std::lock_guard lock(mu_);
-  auto it = loaded_.find(name);
-  return it == loaded_.end() ? nullptr : it->second.driver.get();
+  return loaded_one(loaded_, name, &Loaded::driver);
 }
 
 std::vector<std::string> PluginRegistry::driver_names() const {
   std::lock_guard lock(mu_);
-  std::vector<std::string> names;
-  for (const auto& [name, loaded] : loaded_) {
-    if (loaded.driver) names.push_back(name);
-  }
-  return names;  // std::map keeps them sorted
+  return loaded_names(loaded_, &Loaded::driver);
 }
-
-}  // namespace drover::plugins
-
-namespace drover::plugins {
 
 DevicePlugin* PluginRegistry::device(std::string_view name) const {
   std::lock_guard lock(mu_);
-  auto it = loaded_.find(name);
-  return it == loaded_.end() ? nullptr : it->second.device.get();
+  return loaded_one(loaded_, name, &Loaded::device);
 }
 
 std::vector<std::string> PluginRegistry::device_names() const {
   std::lock_guard lock(mu_);
-  std::vector<std::string> names;
-  for (const auto& [name, loaded] : loaded_) {
-    if (loaded.device) names.push_back(name);
-  }
-  return names;
+  return loaded_names(loaded_, &Loaded::device);
 }
 
 }  // namespace drover::plugins
