@@ -180,7 +180,8 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
   std::string pending_input;
   bool input_closing = false;
   std::optional<plugins::ExitResult> exit;
-  std::optional<Clock::time_point> quiet_since;
+  Clock::time_point quiet_since{};  // since when no output came, while `quiet`
+  bool quiet = false;
 
   auto check_exit = [&] {
     if (exit) return;
@@ -218,7 +219,7 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
     if (pending_input.empty() && input_closing) s.close_input();
 
     const bool outputs_open = out_fds[0] >= 0 || out_fds[1] >= 0;
-    if (exit && (!outputs_open || (quiet_since && Clock::now() - *quiet_since >= kDrainQuiet))) {
+    if (exit && (!outputs_open || (quiet && Clock::now() - quiet_since >= kDrainQuiet))) {
       relay.send_text(exec_exited_frame(exit->exit_code));
       relay.close(ws::kNormalClose, "");
       return;
@@ -277,8 +278,12 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
       }
     }
     if (exit) {
-      if (got_output) quiet_since.reset();
-      else if (!quiet_since) quiet_since = Clock::now();
+      if (got_output) {
+        quiet = false;
+      } else if (!quiet) {
+        quiet = true;
+        quiet_since = Clock::now();
+      }
     }
   }
 }

@@ -507,7 +507,9 @@ TEST(Cluster, AFailedAllocIsRescheduledByTheJobsRescheduleBlockThenLeftFailed) {
   list = allocs(c.leader(), "flaky");
   EXPECT_EQ(list.size(), 2u) << list.dump(2);
   for (const auto& a : list) {
-    if (a.contains("PreviousAllocation")) EXPECT_FALSE(a.contains("FollowupEvalID")) << a.dump(2);
+    if (a.contains("PreviousAllocation")) {
+      EXPECT_FALSE(a.contains("FollowupEvalID")) << a.dump(2);
+    }
   }
   c.follower().del("/v1/job/flaky");
 }

@@ -157,7 +157,9 @@ TEST(Devices, AServerPlacesGpuAllocsByTheNodesGpusAndBlocksTheRest) {
   ASSERT_TRUE(drover::testing::eventually(
       [&] {
         auto nodes = server->get("/v1/nodes").json();
-        return nodes.is_array() && nodes.size() == 1 && nodes[0].value("Status", "") == "ready";
+        auto leader = server->get("/v1/status/leader").json();  // a write before one is a 503
+        return nodes.is_array() && nodes.size() == 1 && nodes[0].value("Status", "") == "ready" &&
+               leader.is_string() && !leader.get<std::string>().empty();
       },
       20s))
       << server->log();

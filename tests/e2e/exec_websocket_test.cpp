@@ -384,8 +384,14 @@ TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
   auto agent = AgentProcess::start(o);
   auto server = ServerProcess::start(
       "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
+  // The node registered and a leader elected (a write before that is a 503).
   ASSERT_TRUE(drover::testing::eventually(
-      [&] { return server->get("/v1/nodes").json().size() == 1; }, std::chrono::seconds(20)))
+      [&] {
+        auto leader = server->get("/v1/status/leader").json();
+        return server->get("/v1/nodes").json().size() == 1 && leader.is_string() &&
+               !leader.get<std::string>().empty();
+      },
+      std::chrono::seconds(20)))
       << server->log();
   auto r = server->post("/v1/jobs", service("wsfwd"));
   ASSERT_EQ(r.status, 200) << r.body;
