@@ -19,6 +19,7 @@
 #include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/acl_bootstrap.hpp"
+#include "server/gc_api.hpp"
 #include "server/deployments_api.hpp"
 #include "server/events_api.hpp"
 #include "server/exec_forward.hpp"
@@ -144,6 +145,7 @@ int run_server(const ServerFlags& flags) {
   register_exec_forward_route(api_ctx, routes, tokens.get());
   register_events_route(api_ctx, routes);
   register_metrics_route(api_ctx, routes);
+  register_gc_route(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);
   if (tokens) api::register_acl_endpoints(routes, *tokens);
@@ -154,6 +156,9 @@ int run_server(const ServerFlags& flags) {
   std::jthread election_thread([&](std::stop_token s) { election.run(s); });
   std::jthread plan_thread([&](std::stop_token s) { committer.run(s); });
   std::thread http_thread([&] { http.serve(); });
+  std::jthread gc_thread([&](std::stop_token s) {
+    collect_when_leader(s, election, cfg.etcd, keys, cfg.gc_interval, cfg.gc);
+  });
   std::jthread acl_thread;
   if (tokens)
     acl_thread = std::jthread([&](std::stop_token s) {

@@ -98,10 +98,24 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       else cfg.insecure_listen = v.get<bool>();
     } else if (k == "scheduler_algorithm" || k == "preemption_config") {
       read_scheduler_yaml(k, v, cfg.scheduler, errors);
+    } else if (auto* d = k == "job_gc_interval"           ? &cfg.gc_interval
+                         : k == "job_gc_threshold"        ? &cfg.gc.job
+                         : k == "eval_gc_threshold"       ? &cfg.gc.eval
+                         : k == "batch_eval_gc_threshold" ? &cfg.gc.batch_eval
+                         : k == "deployment_gc_threshold" ? &cfg.gc.deployment
+                                                          : nullptr) {
+      auto parsed = v.is_string() ? jobspec::parse_duration(v.get<std::string>())
+                                  : Result<jobspec::Duration>(make_error("must be a duration like 1h"));
+      if (!parsed) errors += "\n  " + k + ": " + parsed.message();
+      else if (k == "job_gc_interval" && parsed.value() < std::chrono::seconds(1))
+        errors += "\n  job_gc_interval: must be at least 1s";
+      else *d = std::chrono::duration_cast<std::chrono::nanoseconds>(parsed.value());
     } else {
       errors += "\n  " + k +
                 ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd, "
-                "tls, acl, insecure_listen, scheduler_algorithm, preemption_config)";
+                "tls, acl, insecure_listen, scheduler_algorithm, preemption_config, "
+                "job_gc_interval, job_gc_threshold, eval_gc_threshold, batch_eval_gc_threshold, "
+                "deployment_gc_threshold)";
     }
   }
   if (errors.empty())

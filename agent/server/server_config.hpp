@@ -18,6 +18,7 @@
 
 #include "drover/common/result.hpp"
 #include "api/tls_config.hpp"
+#include "server/gc.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
 
@@ -41,6 +42,11 @@ struct ServerConfig {
   std::string acl_bootstrap_token_file;
   // A bind_addr off loopback without acl or tls is refused unless this is set (the agent's rule).
   bool insecure_listen = false;
+  // Garbage collection (server/gc.hpp): how often the leader collects (job_gc_interval) and
+  // how old things must be (job_gc_threshold, eval_gc_threshold, batch_eval_gc_threshold,
+  // deployment_gc_threshold), Nomad's names and defaults.
+  std::chrono::nanoseconds gc_interval = std::chrono::minutes(5);
+  GcThresholds gc;
 };
 
 // Reads and checks the file; every problem at once, each naming its key and the file.

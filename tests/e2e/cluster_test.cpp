@@ -1053,3 +1053,53 @@ TEST(Cluster, AnAffinityDrawsTheAllocToTheNodeItNames) {
   EXPECT_EQ(meta[1]["Scores"]["node-affinity"], 0.0);
   c.follower().del("/v1/job/drawn");
 }
+
+// `drover system gc`: a finished batch job and a stopped service job go from the servers and
+// etcd with their allocs, evaluations and the node's status keys; a running job stays whole.
+TEST(Cluster, SystemGcCollectsFinishedJobsAndLeavesRunningOnes) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  std::string once = sleeper("once", 1, "batch");
+  once.replace(once.find("echo started; exec sleep 300"), 28, "echo done");
+  ASSERT_EQ(c.follower().post("/v1/jobs", once).status, 200);
+  ASSERT_EQ(c.follower().post("/v1/jobs", sleeper("keep", 1)).status, 200);
+  ASSERT_EQ(c.follower().post("/v1/jobs", sleeper("web", 1)).status, 200);
+  const std::string keep = the_running_alloc(c.leader(), "keep");
+  const std::string web = the_running_alloc(c.leader(), "web");
+  ASSERT_FALSE(keep.empty());
+  ASSERT_FALSE(web.empty());
+  std::string once_alloc;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = allocs(c.leader(), "once");
+        if (list.size() != 1 || list[0].value("ClientStatus", "") != "complete") return false;
+        once_alloc = list[0].value("ID", "");
+        return true;
+      },
+      30s))
+      << allocs(c.leader(), "once").dump(2);
+  ASSERT_EQ(c.follower().del("/v1/job/web").status, 200);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = allocs(c.leader(), "web");
+        return list.size() == 1 && list[0].value("ClientStatus", "") == "complete";
+      },
+      30s))
+      << allocs(c.leader(), "web").dump(2);
+
+  auto gc = drover::testing::run_drover({"system", "gc"}, c.follower().address());
+  ASSERT_EQ(gc.exit_code, 0) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find("Collected 2 jobs"), std::string::npos) << gc.out;
+  EXPECT_EQ(c.follower().get("/v1/job/once").status, 404);
+  EXPECT_EQ(c.follower().get("/v1/job/web").status, 404);
+  EXPECT_EQ(c.follower().get("/v1/allocation/" + once_alloc).status, 404);
+  // Nothing of them is left in etcd, the node's status keys included; `keep` is whole.
+  const std::string left = c.etcd.ctl("get --prefix /drover/ --keys-only");
+  for (const auto& gone : {once_alloc, web, std::string("/once"), std::string("/web")})
+    EXPECT_EQ(left.find(gone), std::string::npos) << gone << " still in etcd:\n" << left;
+  EXPECT_NE(left.find(keep), std::string::npos);
+  EXPECT_EQ(c.follower().get("/v1/job/keep").status, 200);
+  EXPECT_EQ(total(running_per_node(c.leader(), "keep")), 1);
+  c.follower().del("/v1/job/keep");
+}

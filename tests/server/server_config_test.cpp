@@ -55,3 +55,24 @@ TEST(ServerConfig, TlsAndAclMistakesAreNamedAsTheAgentNamesThem) {
   ASSERT_FALSE(file_without_acl);
   EXPECT_NE(file_without_acl.message().find("needs acl.enabled"), std::string::npos);
 }
+
+TEST(ServerConfig, GarbageCollectionKeepsNomadsDefaultsAndNamesABadDuration) {
+  auto d = parse_server_config("", "server.yaml");
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_EQ(d->gc_interval, std::chrono::minutes(5));
+  EXPECT_EQ(d->gc.job, std::chrono::hours(4));
+  EXPECT_EQ(d->gc.eval, std::chrono::hours(1));
+  EXPECT_EQ(d->gc.batch_eval, std::chrono::hours(24));
+  EXPECT_EQ(d->gc.deployment, std::chrono::hours(1));
+  auto c = parse_server_config("job_gc_interval: 30s\njob_gc_threshold: 10m\neval_gc_threshold: 2h\n",
+                               "server.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->gc_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c->gc.job, std::chrono::minutes(10));
+  EXPECT_EQ(c->gc.eval, std::chrono::hours(2));
+  auto bad = parse_server_config("deployment_gc_threshold: later\njob_gc_interval: 1ms\n", "server.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("deployment_gc_threshold:"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("job_gc_interval: must be at least 1s"), std::string::npos)
+      << bad.message();
+}

@@ -1,0 +1,55 @@
+// Forced and periodic garbage collection; see gc_api.hpp.
+#include "server/gc_api.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "api/json_reply.hpp"
+#include "server/leader_election.hpp"
+#include "server/server_api.hpp"
+
+namespace drover::server {
+
+namespace {
+
+void log_collected(const Garbage& g, const char* why) {
+  if (g.keys.empty()) return;
+  spdlog::info("gc ({}): {} jobs, {} evaluations, {} allocs, {} deployments ({} keys)", why,
+               g.jobs, g.evals, g.allocs, g.deployments, g.keys.size());
+}
+
+}  // namespace
+
+void register_gc_route(ServerApiContext& ctx, httplib::Server& s) {
+  auto gc = [&ctx](const httplib::Request&, httplib::Response& res) {
+    auto g = collect_garbage(ctx.etcd, ctx.keys, GcThresholds::none());
+    if (!g) return api::reply_error(res, 503, g.message());
+    log_collected(g.value(), "forced");
+    // Nomad answers an empty 200; the counts are drover's.
+    api::reply_json(res, {{"Jobs", g->jobs},
+                          {"Evaluations", g->evals},
+                          {"Allocations", g->allocs},
+                          {"Deployments", g->deployments}});
+  };
+  s.Put("/v1/system/gc", gc);   // Nomad's
+  s.Post("/v1/system/gc", gc);  // the CLI's client posts
+}
+
+void collect_when_leader(std::stop_token stop, const LeaderElection& election,
+                         const upstream::EtcdConfig& etcd, const Keys& keys,
+                         std::chrono::nanoseconds interval, const GcThresholds& t) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  while (!cv.wait_for(lock, stop, interval, [] { return false; }) && !stop.stop_requested()) {
+    if (!election.is_leader()) continue;
+    auto g = collect_garbage(etcd, keys, t);
+    if (!g) spdlog::warn("{}", g.message());
+    else log_collected(g.value(), "periodic");
+  }
+}
+
+}  // namespace drover::server
