@@ -158,10 +158,15 @@ void UpstreamService::save_revision(int64_t rev) {
 void UpstreamService::apply(const DesiredAllocEvent& ev) {
   const std::string& id = ev.alloc_id;
   if (ev.kind == DesiredAllocEvent::Kind::Delete) {
-    if (manager_.alloc(id)) {
-      spdlog::info("upstream: alloc {} removed, stopping it", id);
-      if (auto st = manager_.stop_alloc(id); !st) spdlog::warn("stop {}: {}", id, st.message());
+    if (!manager_.alloc(id)) return;
+    // A finished alloc the servers collected (docs/cluster.md, "Garbage collection"): forgotten
+    // here too, without a status write that would leave its status key behind.
+    if (manager_.gc_alloc(id)) {
+      spdlog::info("upstream: alloc {} collected by the servers, forgotten", id);
+      return;
     }
+    spdlog::info("upstream: alloc {} removed, stopping it", id);
+    if (auto st = manager_.stop_alloc(id); !st) spdlog::warn("stop {}: {}", id, st.message());
     return;
   }
   auto fail = [&](const std::string& why) {

@@ -1094,6 +1094,16 @@ TEST(Cluster, SystemGcCollectsFinishedJobsAndLeavesRunningOnes) {
   EXPECT_EQ(c.follower().get("/v1/job/once").status, 404);
   EXPECT_EQ(c.follower().get("/v1/job/web").status, 404);
   EXPECT_EQ(c.follower().get("/v1/allocation/" + once_alloc).status, 404);
+  // The agent forgets them too, without writing their status again.
+  EXPECT_TRUE(eventually(
+      [&] {
+        return c.agents[0]->get("/v1/allocation/" + once_alloc).status == 404 &&
+               c.agents[0]->get("/v1/allocation/" + web).status == 404;
+      },
+      20s))
+      << c.agents[0]->log();
+  EXPECT_EQ(c.agents[0]->log().find("removed, stopping it"), std::string::npos)
+      << c.agents[0]->log();
   // Nothing of them is left in etcd, the node's status keys included; `keep` is whole.
   const std::string left = c.etcd.ctl("get --prefix /drover/ --keys-only");
   for (const auto& gone : {once_alloc, web, std::string("/once"), std::string("/web")})
