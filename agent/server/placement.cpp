@@ -23,11 +23,15 @@ Ask ask_of(const jobspec::TaskGroup& group) {
     a.cores += t.resources.cores;
     a.devices.insert(a.devices.end(), t.resources.devices.begin(), t.resources.devices.end());
     a.drivers.insert(t.driver);
-    for (const auto& n : t.resources.networks)
+    for (const auto& n : t.resources.networks) {
       for (const auto& p : n.reserved_ports) a.static_ports.push_back(p.value);
+      a.dynamic_ports += static_cast<int>(n.dynamic_ports.size());
+    }
   }
-  for (const auto& n : group.networks)
+  for (const auto& n : group.networks) {
     for (const auto& p : n.reserved_ports) a.static_ports.push_back(p.value);
+    a.dynamic_ports += static_cast<int>(n.dynamic_ports.size());
+  }
   for (const auto& v : group.volumes)
     if (v.type == "host") a.host_volumes.insert(v.source);
   return a;
@@ -38,6 +42,7 @@ json ask_to_json(const Ask& ask, const Choice& choice) {
               {"MemoryMB", ask.memory_mb},
               {"StaticPorts", ask.static_ports}};
   if (ask.cores > 0) out["Cores"] = ask.cores;
+  if (ask.dynamic_ports > 0) out["DynamicPorts"] = ask.dynamic_ports;
   if (!choice.devices.empty()) out["Devices"] = choice.devices;
   return out;
 }
@@ -59,6 +64,7 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
   cpu_mhz += ask.value("Cpu", 0);
   memory_mb += ask.value("MemoryMB", 0);
   cores += ask.value("Cores", 0);
+  dynamic_ports += ask.value("DynamicPorts", 0);
   for (const auto& [id, n] : devices_held(ask)) devices[id] += n;
   for (const auto& p : ask.value("StaticPorts", json::array()))
     if (p.is_number_integer()) ports.insert(p.get<int>());
@@ -68,15 +74,18 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
 
 void NodeUsage::add(const Resident& r, const json& ask) {
   add(r.job_key, r.group, ask);
-  Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), ask.value("Cores", 0), {},
-          devices_held(ask)};
+  Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), ask.value("Cores", 0),
+          ask.value("DynamicPorts", 0), {}, devices_held(ask)};
   if (auto p = ask.find("StaticPorts"); p != ask.end() && p->is_array())
     for (const auto& port : *p)
       if (port.is_number_integer()) t.ports.push_back(port.get<int>());
   Resident held = r;
+  held.cpu_mhz = t.cpu_mhz;
+  held.memory_mb = t.memory_mb;
   held.cores = t.cores;
   held.devices = t.devices;
   held.ports = t.ports;
+  held.dynamic_ports = t.dynamic_ports;
   residents.push_back(std::move(held));
   asks_[r.alloc_id] = std::move(t);
 }
@@ -89,6 +98,7 @@ void NodeUsage::remove(const std::string& alloc_id) {
   cpu_mhz -= ask.cpu_mhz;
   memory_mb -= ask.memory_mb;
   cores -= ask.cores;
+  dynamic_ports -= ask.dynamic_ports;
   for (const auto& [id, n] : ask.devices)
     if ((devices[id] -= n) <= 0) devices.erase(id);
   for (int p : ask.ports) ports.erase(p);
@@ -218,6 +228,9 @@ NodeFacts node_facts(const json& node) {
     return it == f.info.attributes.end() ? 0 : std::atoi(it->second.c_str());
   }();
   f.mhz_per_core = total_cores > 0 ? f.cpu_mhz / total_cores : 0;
+  const int min_dynamic = resources.value("MinDynamicPort", 0),
+            max_dynamic = resources.value("MaxDynamicPort", 0);
+  if (min_dynamic > 0 && max_dynamic >= min_dynamic) f.dynamic_range = max_dynamic - min_dynamic + 1;
   if (auto d = resources.find("Devices"); d != resources.end() && d->is_array())
     for (const auto& g : *d) {
       if (!g.is_object()) continue;
@@ -310,6 +323,13 @@ Infeasible usage_refusal(const jobspec::Job& job, std::size_t group, const NodeF
       out.dimension = "network: reserved port collision";
       return out;
     }
+  // The agent picks dynamic ports from its range; a node whose range the allocs there have
+  // used up takes no more (Nomad's words).
+  if (ask.dynamic_ports > 0 && node.dynamic_range > 0 &&
+      usage.dynamic_ports + ask.dynamic_ports > node.dynamic_range) {
+    out.dimension = "network: dynamic port selection failed";
+    return out;
+  }
   if (ask.cores > 0 && usage.cores + ask.cores > node.cores) {
     out.dimension = "cores";
     return out;
@@ -348,6 +368,7 @@ std::optional<std::vector<std::string>> preempt_until_fits(const jobspec::Job& j
         if (wanted.count(id)) n += count;
       return n;
     }
+    if (dimension == "network: dynamic port selection failed") return r.dynamic_ports;
     int n = 0;  // a port collision
     for (int p : r.ports)
       n += std::count(ask.static_ports.begin(), ask.static_ports.end(), p) > 0;
@@ -379,7 +400,8 @@ std::optional<std::vector<std::string>> preempt_until_fits(const jobspec::Job& j
     NodeUsage trial = after;
     const Resident& r = *chosen[i];
     json back = {{"Cpu", r.cpu_mhz}, {"MemoryMB", r.memory_mb}, {"Cores", r.cores},
-                 {"Devices", r.devices}, {"StaticPorts", r.ports}};
+                 {"Devices", r.devices}, {"StaticPorts", r.ports},
+                 {"DynamicPorts", r.dynamic_ports}};
     trial.add(r, back);
     if (!usage_refusal(job, group, node, trial, ask).any())
       after = std::move(trial);

@@ -27,6 +27,7 @@ struct Ask {
   int memory_mb = 0;
   int cores = 0;  // resources.cores: whole cores held for the alloc alone
   std::vector<int> static_ports;
+  int dynamic_ports = 0;  // how many; the agent picks them from its node's range
   std::set<std::string> drivers;
   std::set<std::string> host_volumes;  // host_volume names (VolumeRequest.source)
   std::vector<jobspec::DeviceRequest> devices;  // every task's, each met by one device group
@@ -47,6 +48,7 @@ struct NodeUsage {
   int cores = 0;
   std::map<std::string, int> devices;  // device group id -> instances held
   std::set<int> ports;
+  int dynamic_ports = 0;
   std::map<std::string, int> per_job;    // "<ns>/<job>" -> allocs
   std::map<std::string, int> per_group;  // "<ns>/<job>/<group>" -> allocs
   std::vector<Resident> residents;       // the allocs added with an id: preemption's candidates
@@ -58,7 +60,7 @@ struct NodeUsage {
 
  private:
   struct Taken {
-    int cpu_mhz = 0, memory_mb = 0, cores = 0;
+    int cpu_mhz = 0, memory_mb = 0, cores = 0, dynamic_ports = 0;
     std::vector<int> ports;
     std::map<std::string, int> devices;
   };
@@ -99,6 +101,7 @@ struct NodeFacts {
   int cpu_mhz = 0, memory_mb = 0;
   int cores = 0;         // NodeResources.Cpu.ReservableCpuCores
   int mhz_per_core = 0;  // what a reserved core takes of cpu_mhz
+  int dynamic_range = 0;  // ports in [MinDynamicPort, MaxDynamicPort]; 0: not reported
   std::set<std::string> usable_drivers;  // detected and healthy
   std::vector<DeviceGroup> devices;      // NodeResources.Devices
 };
@@ -160,7 +163,8 @@ struct Choice {
 };
 
 // What an alloc placed by `choice` holds of its node, as its "Resources" (and NodeUsage::add)
-// read it: {"Cpu", "MemoryMB", "Cores", "StaticPorts", "Devices": {group id: instances}}.
+// read it: {"Cpu", "MemoryMB", "Cores", "StaticPorts", "DynamicPorts" (how many),
+// "Devices": {group id: instances}}.
 nlohmann::json ask_to_json(const Ask& ask, const Choice& choice);
 
 // The device group each of `ask`'s requests takes on the node, given what `usage` holds there

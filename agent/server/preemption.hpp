@@ -24,6 +24,7 @@ struct Resident {
   int cores = 0;
   std::map<std::string, int> devices;  // device group id -> instances
   std::vector<int> ports;              // static ports
+  int dynamic_ports = 0;               // how many
 };
 
 struct PreemptionAsk {

@@ -260,3 +260,24 @@ TEST(Placement, AHigherPriorityJobPreemptsGpusAndPortsHeldByLowerOnes) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->preempted, std::vector<std::string>{"low"});
 }
+
+TEST(Placement, ANodeWhoseDynamicPortRangeIsUsedUpTakesNoMoreAllocsWithDynamicPorts) {
+  json n = node("a");
+  n["NodeResources"]["MinDynamicPort"] = 20000;
+  n["NodeResources"]["MaxDynamicPort"] = 20002;  // three ports
+  std::vector<json> nodes = {n};
+  auto j = job("job:\n  id: web\n  groups:\n    - name: g\n      count: 3\n      network:\n"
+               "        ports:\n          http: {}\n          admin: {}\n      tasks:\n"
+               "        - name: t\n          driver: raw_exec\n          config: {command: /bin/true}\n"
+               "          resources: {memory: 100}\n");
+  Ask ask = ask_of(j.groups[0]);
+  EXPECT_EQ(ask.dynamic_ports, 2);
+  std::map<std::string, NodeUsage> usage;
+  PlacementMetrics m;
+  auto first = choose_node(j, 0, ptrs(nodes), usage, ask, RankOptions{}, m);
+  ASSERT_TRUE(first);
+  usage["a"].add("default/web", "g", ask_to_json(ask, *first));
+  EXPECT_EQ(usage["a"].dynamic_ports, 2);
+  EXPECT_FALSE(choose_node(j, 0, ptrs(nodes), usage, ask, RankOptions{}, m));
+  EXPECT_EQ(m.dimension_exhausted["network: dynamic port selection failed"], 1);
+}
