@@ -316,8 +316,12 @@ std::optional<sdk::ExitStatus> DockerDriver::poll_exit(Container& c,
                j["State"].value("Status", "") != "created") {
       e = exit_from_state(j["State"]);
       // dockerd may handle the container's exit before the kernel's OOM event, and say
-      // OOMKilled false for a moment: a SIGKILL exit is asked about again, briefly.
-      for (int i = 0; i < 10 && e->exit_code == 137 && !e->oom_killed; ++i) {
+      // OOMKilled false for a while (seconds on a loaded host): a SIGKILL exit of a container
+      // with a memory limit, not killed by our stop, is asked about again for up to 3 s.
+      const bool limited =
+          j.contains("HostConfig") && j["HostConfig"].value("Memory", int64_t{0}) > 0;
+      const int polls = limited && !c.stopping.load() ? 30 : 0;
+      for (int i = 0; i < polls && e->exit_code == 137 && !e->oom_killed; ++i) {
         std::this_thread::sleep_for(kPoll);
         auto again = inspect_json(*cl, c.id, nullptr);
         if (again.is_object() && again.contains("State")) e = exit_from_state(again["State"]);
@@ -355,6 +359,7 @@ std::optional<sdk::ExitStatus> DockerDriver::wait(const nlohmann::json& handle,
 void DockerDriver::stop(const nlohmann::json& handle, const std::string& signal,
                         std::chrono::milliseconds timeout) {
   auto c = tracked(handle);
+  c->stopping = true;
   std::string name = signal.empty() ? c->kill_signal : signal;
   if (name.empty()) name = "SIGTERM";  // docker's default when the image sets no STOPSIGNAL
   const std::string sig = docker_signal(name);

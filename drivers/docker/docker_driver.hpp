@@ -2,6 +2,7 @@
 // logs into the task's log files, and finds it again by container id after an agent restart.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <drover/sdk/driver.hpp>
 #include <map>
@@ -25,6 +26,7 @@ struct Container {
   std::unique_ptr<LogFollower> logs;
   std::mutex mu;  // guards `exit`
   std::optional<sdk::ExitStatus> exit;
+  std::atomic<bool> stopping{false};  // the driver sent its stop: a SIGKILL exit is no OOM
 };
 
 class DockerDriver : public sdk::Driver {
