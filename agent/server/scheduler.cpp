@@ -728,8 +728,13 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   JobPass pass{st, keys, now_ns, allocs, memory ? memory->usage : own_usage};
   pass.specs = specs;
   pass.lazy = incremental;
-  if (specs)
+  // Specs of jobs gone: a job key that went is among the changed ones.
+  if (specs && incremental) {
+    for (const auto& jk : changes->jobs)
+      if (!st.jobs.count(jk)) specs->by_job.erase(jk);
+  } else if (specs) {
     std::erase_if(specs->by_job, [&](const auto& e) { return !st.jobs.count(e.first); });
+  }
   for (const auto& [id, node] : st.nodes)
     if (node_ready(node)) pass.ready.push_back(&node);
   if (!incremental) {
