@@ -231,7 +231,7 @@ void ClusterStateIndex::unindex_alloc(const std::string& id) {
   auto a = st_.allocs.find(id);
   if (a == st_.allocs.end()) return;
   mark(a->second.job_key());
-  if (!st_.changes.all) st_.changes.usage.insert(a->second.node_id);
+  if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
   index_remove(st_.allocs_by_job, a->second.job_key(), id);
   index_remove(st_.allocs_by_node, a->second.node_id, id);
 }
@@ -292,7 +292,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     index_add(st_.allocs_by_job, a.job_key(), id);
     index_add(st_.allocs_by_node, node, id);
     mark(a.job_key());
-    if (!st_.changes.all) st_.changes.usage.insert(node);
+    if (!st_.changes.all) st_.changes.allocs.emplace(node, id);
     st_.allocs[id] = std::move(a);
   } else if (starts(k, keys_.status())) {
     std::string node, id;
@@ -302,7 +302,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     if (auto a = st_.allocs.find(id); a != st_.allocs.end()) {
       a->second.status = j;
       mark(a->second.job_key());
-      if (!st_.changes.all) st_.changes.usage.insert(a->second.node_id);
+      if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
     }
     statuses_[id] = std::move(j);
   } else if (starts(k, keys_.jobs())) {
@@ -384,7 +384,7 @@ void ClusterStateIndex::erase(const std::string& k) {
     if (auto a = st_.allocs.find(id); a != st_.allocs.end()) {
       a->second.status = nullptr;
       mark(a->second.job_key());
-      if (!st_.changes.all) st_.changes.usage.insert(a->second.node_id);
+      if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
     }
   } else if (starts(k, keys_.jobs())) {
     const std::string jk = k.substr(keys_.jobs().size());

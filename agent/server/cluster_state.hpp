@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "server/keys.hpp"
 #include "server/scheduler_config.hpp"
@@ -102,8 +103,11 @@ struct ClusterState {
     std::set<std::string> jobs;  // job keys: the job, its versions, allocs, evals, deployments
     std::set<std::string> nodes;  // node ids whose key or control changed (their allocs' jobs
                                   // and every system job are in `jobs` too)
-    std::set<std::string> usage;  // node ids whose usage may differ: one of its allocs or its
-                                  // key changed
+    std::set<std::string> usage;  // node ids whose usage is to be worked out again: its key or
+                                  // control changed
+    // (node id, alloc id) of each alloc put, erased or whose status changed: its node's usage
+    // takes it off and adds it again as it is now.
+    std::set<std::pair<std::string, std::string>> allocs;
   } changes;
 
   void use_scheduler_defaults(const SchedulerConfig& defaults) {

@@ -83,6 +83,7 @@ struct JobPass {
   std::map<std::string, AllocView>& allocs;
   // Each node's usage as the plan changes it: the pass's own, or the leader's kept one.
   std::map<std::string, NodeUsage>& usage;
+  NodeFactsCache& facts;  // node facts and static verdicts: the pass's own, or the leader's
   // The same allocs by job key (in id order, then as placed), and the state's evaluations and
   // deployments by job key: a pass looks each job's up once, not through every job's.
   std::unordered_map<std::string, std::vector<AllocView*>> allocs_of;
@@ -130,7 +131,6 @@ struct JobPass {
     int priority = j != rec->second.end() && j->is_object() ? j->value("Priority", 50) : 50;
     queue.emplace(-priority, jk);
   }
-  NodeFactsCache facts;  // node facts and static verdicts, worked out once per plan
   JobSpecCache* specs = nullptr;
   std::map<std::string, int> preempted;  // "<job key>/<group>" -> allocs this plan evicts
   std::vector<const json*> ready;        // sorted by node id
@@ -725,9 +725,26 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   // Only what changed (docs/cluster.md, "Placement"): the leader's view after its first pass.
   const bool incremental = changes && !changes->all && st.indexed;
   std::map<std::string, NodeUsage> own_usage;
-  JobPass pass{st, keys, now_ns, allocs, memory ? memory->usage : own_usage};
+  NodeFactsCache own_facts;
+  JobPass pass{st, keys, now_ns, allocs, memory ? memory->usage : own_usage,
+               memory ? memory->facts : own_facts};
   pass.specs = specs;
   pass.lazy = incremental;
+  // A node's facts are worked out again once it changed; a node gone may leave its address to
+  // another: then all of them.
+  if (incremental) {
+    for (const auto& id : changes->nodes) {
+      auto n = st.nodes.find(id);
+      if (n == st.nodes.end()) {
+        pass.facts.clear();
+        break;
+      }
+      pass.facts.forget(&n->second);
+    }
+  } else {
+    pass.facts.clear();
+  }
+  pass.facts.new_plan();
   // Specs of jobs gone: a job key that went is among the changed ones.
   if (specs && incremental) {
     for (const auto& jk : changes->jobs)
@@ -752,8 +769,8 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   auto touch = [&](const AllocView& a) {
     if (incremental) touched.insert(a.job_key());
   };
-  // Each node's usage by its live allocs: worked out again for the nodes whose allocs changed,
-  // or for every node.
+  // Each node's usage by its live allocs: brought up to date for the allocs and nodes that
+  // changed, or worked out for every node.
   auto count_usage = [&](const AllocView& a) {
     if (a.live() && st.nodes.count(a.node_id))
       pass.usage[a.node_id].add(resident_of(a), a.alloc.value("Resources", json::object()));
@@ -764,6 +781,12 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
       if (auto on = st.allocs_by_node.find(node); on != st.allocs_by_node.end())
         for (const auto& id : on->second)
           if (auto a = pass.allocs.find(id); a != pass.allocs.end()) count_usage(a->second);
+    }
+    for (const auto& [node, id] : changes->allocs) {
+      if (changes->usage.count(node)) continue;  // worked out whole above
+      if (auto u = pass.usage.find(node); u != pass.usage.end()) u->second.remove(id);
+      if (auto a = pass.allocs.find(id); a != pass.allocs.end() && a->second.node_id == node)
+        count_usage(a->second);
     }
   } else {
     pass.usage.clear();
@@ -869,6 +892,7 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
     changes->jobs = std::move(pass.again);
     changes->nodes.clear();
     changes->usage.clear();
+    changes->allocs.clear();
   }
   // In key order, allocs and the rest merged; each job version's text once, however many
   // allocs carry it.

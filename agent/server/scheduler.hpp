@@ -43,11 +43,13 @@ struct JobSpecCache {
   std::map<std::string, std::pair<int64_t, std::shared_ptr<const jobspec::Job>>> by_job;
 };
 
-// What the leader keeps from pass to pass on its view: the parsed specs, and each node's usage
-// as the last pass left it, brought up to date from the nodes ClusterState::changes names.
+// What the leader keeps from pass to pass on its view: the parsed specs, each node's usage as
+// the last pass left it and what placement reads of each node, brought up to date from the
+// nodes ClusterState::changes names.
 struct LeaderMemory {
   JobSpecCache specs;
   std::map<std::string, NodeUsage> usage;
+  NodeFactsCache facts;
 };
 
 Plan plan_cluster(const ClusterState& state, const Keys& keys, int64_t now_ns,
