@@ -87,6 +87,30 @@ json outline(const Plan& p) {
           {"writes", writes_per_job}};
 }
 
+// Each node's memory and allocs by job as its live allocs add up: what the kept usage must be.
+json usage_of_allocs(const ClusterState& st) {
+  json out = json::object();
+  for (const auto& [id, a] : st.allocs) {
+    if (!a.live() || !st.nodes.count(a.node_id)) continue;
+    json& n = out[a.node_id];
+    if (!n.is_object()) n = {{"memory", 0}, {"jobs", json::object()}};
+    n["memory"] = n["memory"].get<int>() + a.alloc["Resources"].value("MemoryMB", 0);
+    json& jobs = n["jobs"];
+    jobs[a.job_key()] = (jobs.contains(a.job_key()) ? jobs[a.job_key()].get<int>() : 0) + 1;
+  }
+  return out;
+}
+
+json kept_usage(const LeaderMemory& memory) {
+  json out = json::object();
+  for (const auto& [node, u] : memory.usage) {
+    if (u.residents.empty()) continue;
+    out[node] = {{"memory", u.memory_mb}, {"jobs", json::object()}};
+    for (const auto& [jk, n] : u.per_job) out[node]["jobs"][jk] = n;
+  }
+  return out;
+}
+
 // The leader's pass on the view, checked against a pass over every job of a copy, and
 // committed whole as the leader does (plan_committer.hpp).
 Plan pass(Etcd& etcd, LeaderMemory& memory, int64_t now) {
@@ -94,6 +118,8 @@ Plan pass(Etcd& etcd, LeaderMemory& memory, int64_t now) {
   const Plan whole = drover::server::plan_cluster(copy, kKeys, now);
   Plan inc = drover::server::plan_cluster_in_place(etcd.st(), kKeys, now, memory);
   EXPECT_EQ(outline(inc), outline(whole)) << "an incremental pass plans what a whole one does";
+  EXPECT_EQ(kept_usage(memory), usage_of_allocs(etcd.st()))
+      << "the usage kept from pass to pass is what the allocs add up to";
   etcd.commit(inc);
   return inc;
 }
