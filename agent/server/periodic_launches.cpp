@@ -71,7 +71,8 @@ PeriodicWrites periodic_launches(const ClusterState& st, const Keys& keys, int64
   std::vector<std::pair<const std::string*, const json*>> parents;
   if (st.indexed) {
     for (const auto& jk : st.periodic_jobs)
-      if (auto it = st.jobs.find(jk); it != st.jobs.end()) parents.emplace_back(&it->first, &it->second);
+      if (auto it = st.jobs.find(jk); it != st.jobs.end())
+        parents.emplace_back(&it->first, &it->second);
   } else {
     for (const auto& [jk, rec] : st.jobs) parents.emplace_back(&jk, &rec);
   }
