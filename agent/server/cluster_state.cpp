@@ -1,6 +1,7 @@
 // Sorting one etcd range into the cluster's parts; see cluster_state.hpp.
 #include "server/cluster_state.hpp"
 
+#include <functional>
 #include <regex>
 
 #include "drover/common/json_text.hpp"
@@ -164,6 +165,77 @@ void ClusterStateIndex::update_modify_index(const std::string& jk) {
   if (v != job->second.end()) st_.job_modify_index[jk] = v->second;
 }
 
+namespace {
+
+std::string job_key_of(const json& j) {
+  return j.value("Namespace", "default") + "/" + j.value("JobID", "");
+}
+
+void index_add(std::map<std::string, std::set<std::string>>& index, const std::string& k,
+               const std::string& id) {
+  index[k].insert(id);
+}
+
+void index_remove(std::map<std::string, std::set<std::string>>& index, const std::string& k,
+                  const std::string& id) {
+  auto it = index.find(k);
+  if (it == index.end()) return;
+  it->second.erase(id);
+  if (it->second.empty()) index.erase(it);
+}
+
+// Evaluations and deployments: by id, indexed by their job, which marks both the job it had
+// and the one it has (the same, unless written by hand).
+void put_by_job(std::map<std::string, json>& items,
+                std::map<std::string, std::set<std::string>>& by_job, const std::string& id,
+                json j, const std::function<void(const std::string&)>& mark) {
+  if (auto old = items.find(id); old != items.end()) {
+    const std::string jk = job_key_of(old->second);
+    index_remove(by_job, jk, id);
+    mark(jk);
+  }
+  const std::string jk = job_key_of(j);
+  index_add(by_job, jk, id);
+  mark(jk);
+  items[id] = std::move(j);
+}
+
+void erase_by_job(std::map<std::string, json>& items,
+                  std::map<std::string, std::set<std::string>>& by_job, const std::string& id,
+                  const std::function<void(const std::string&)>& mark) {
+  auto old = items.find(id);
+  if (old == items.end()) return;
+  const std::string jk = job_key_of(old->second);
+  index_remove(by_job, jk, id);
+  mark(jk);
+  items.erase(old);
+}
+
+}  // namespace
+
+void ClusterStateIndex::mark(const std::string& jk) {
+  if (!st_.changes.all) st_.changes.jobs.insert(jk);
+}
+
+void ClusterStateIndex::node_changed(const std::string& id) {
+  if (st_.changes.all) return;
+  st_.changes.nodes.insert(id);
+  st_.changes.usage.insert(id);
+  if (auto on = st_.allocs_by_node.find(id); on != st_.allocs_by_node.end())
+    for (const auto& alloc_id : on->second)
+      if (auto a = st_.allocs.find(alloc_id); a != st_.allocs.end()) mark(a->second.job_key());
+  for (const auto& jk : st_.system_jobs) mark(jk);
+}
+
+void ClusterStateIndex::unindex_alloc(const std::string& id) {
+  auto a = st_.allocs.find(id);
+  if (a == st_.allocs.end()) return;
+  mark(a->second.job_key());
+  if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
+  index_remove(st_.allocs_by_job, a->second.job_key(), id);
+  index_remove(st_.allocs_by_node, a->second.node_id, id);
+}
+
 void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
   const auto& k = kv.key;
   if (k == keys_.leader()) {
@@ -177,14 +249,17 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
       st_.scheduler = c.value();
       st_.scheduler_stored = true;
     }
+    st_.changes.all = true;  // preemption and the algorithm apply to every job
     return;
   }
+  auto marker = [this](const std::string& jk) { mark(jk); };
   if (starts(k, keys_.nodes())) {
     auto j = parse();
     if (!j.is_object()) return;
     const std::string id = k.substr(keys_.nodes().size());
     raw_nodes_[id] = std::move(j);
     merge_node(id);
+    node_changed(id);
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
@@ -213,21 +288,43 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     a.alloc = std::move(j);
     a.key = k;
     if (auto s = statuses_.find(id); s != statuses_.end()) a.status = s->second;
+    unindex_alloc(id);
+    index_add(st_.allocs_by_job, a.job_key(), id);
+    index_add(st_.allocs_by_node, node, id);
+    mark(a.job_key());
+    if (!st_.changes.all) st_.changes.allocs.emplace(node, id);
     st_.allocs[id] = std::move(a);
   } else if (starts(k, keys_.status())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.status().size()), node, id)) return;
     auto j = parse();
     if (!j.is_object()) return;
-    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) a->second.status = j;
+    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) {
+      a->second.status = j;
+      mark(a->second.job_key());
+      if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
+    }
     statuses_[id] = std::move(j);
   } else if (starts(k, keys_.jobs())) {
     auto j = parse();
     if (!j.is_object()) return;
     const std::string jk = k.substr(keys_.jobs().size());
+    const json* doc = j.contains("Job") ? &j["Job"] : nullptr;
+    const bool periodic = doc && doc->is_object() && doc->contains("Periodic") &&
+                          !(*doc)["Periodic"].is_null();
+    const std::string type = doc && doc->is_object() ? doc->value("Type", "service") : "";
+    if (periodic)
+      st_.periodic_jobs.insert(jk);
+    else
+      st_.periodic_jobs.erase(jk);
+    if (type == "system" || type == "sysbatch")
+      st_.system_jobs.insert(jk);
+    else
+      st_.system_jobs.erase(jk);
     st_.jobs[jk] = std::move(j);
     st_.job_key_revision[jk] = kv.mod_revision;
     update_modify_index(jk);
+    mark(jk);
   } else if (starts(k, keys_.job_versions_all())) {
     std::string job, version;
     if (!split_last(k.substr(keys_.job_versions_all().size()), job, version)) return;
@@ -238,19 +335,25 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     version_created_[job][v] = kv.create_revision;
     version_keys_[k] = {job, v};
     update_modify_index(job);
+    mark(job);
   } else {
     auto j = parse();
     if (!j.is_object()) return;
     if (starts(k, keys_.deployments())) {
-      st_.deployments[k.substr(keys_.deployments().size())] = std::move(j);
+      put_by_job(st_.deployments, st_.deployments_by_job, k.substr(keys_.deployments().size()),
+                 std::move(j), marker);
     } else if (starts(k, keys_.evals())) {
-      st_.evals[k.substr(keys_.evals().size())] = std::move(j);
+      put_by_job(st_.evals, st_.evals_by_job, k.substr(keys_.evals().size()), std::move(j),
+                 marker);
     } else if (starts(k, keys_.node_controls())) {
       const std::string id = k.substr(keys_.node_controls().size());
       st_.controls[id] = std::move(j);
       merge_node(id);
+      node_changed(id);
     } else if (starts(k, keys_.periodic_launches())) {
-      st_.periodic_launches[k.substr(keys_.periodic_launches().size())] = std::move(j);
+      const std::string jk = k.substr(keys_.periodic_launches().size());
+      st_.periodic_launches[jk] = std::move(j);
+      mark(jk);
     } else if (starts(k, keys_.servers())) {
       st_.servers[k.substr(keys_.servers().size())] = std::move(j);
     }
@@ -263,23 +366,34 @@ void ClusterStateIndex::erase(const std::string& k) {
   } else if (k == keys_.scheduler_config()) {
     st_.scheduler = SchedulerConfig{};
     st_.scheduler_stored = false;
+    st_.changes.all = true;
   } else if (starts(k, keys_.nodes())) {
     const std::string id = k.substr(keys_.nodes().size());
     raw_nodes_.erase(id);
     merge_node(id);
+    node_changed(id);
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
-    if (split_last(k.substr(keys_.allocs().size()), node, id)) st_.allocs.erase(id);
+    if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
+    unindex_alloc(id);
+    st_.allocs.erase(id);
   } else if (starts(k, keys_.status())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.status().size()), node, id)) return;
     statuses_.erase(id);
-    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) a->second.status = nullptr;
+    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) {
+      a->second.status = nullptr;
+      mark(a->second.job_key());
+      if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
+    }
   } else if (starts(k, keys_.jobs())) {
     const std::string jk = k.substr(keys_.jobs().size());
     st_.jobs.erase(jk);
     st_.job_key_revision.erase(jk);
+    st_.periodic_jobs.erase(jk);
+    st_.system_jobs.erase(jk);
     update_modify_index(jk);
+    mark(jk);
   } else if (starts(k, keys_.job_versions_all())) {
     auto it = version_keys_.find(k);
     if (it == version_keys_.end()) return;
@@ -294,16 +408,22 @@ void ClusterStateIndex::erase(const std::string& k) {
       if (vc->second.empty()) version_created_.erase(vc);
     }
     update_modify_index(job);
+    mark(job);
   } else if (starts(k, keys_.deployments())) {
-    st_.deployments.erase(k.substr(keys_.deployments().size()));
+    erase_by_job(st_.deployments, st_.deployments_by_job, k.substr(keys_.deployments().size()),
+                 [this](const std::string& jk) { mark(jk); });
   } else if (starts(k, keys_.evals())) {
-    st_.evals.erase(k.substr(keys_.evals().size()));
+    erase_by_job(st_.evals, st_.evals_by_job, k.substr(keys_.evals().size()),
+                 [this](const std::string& jk) { mark(jk); });
   } else if (starts(k, keys_.node_controls())) {
     const std::string id = k.substr(keys_.node_controls().size());
     st_.controls.erase(id);
     merge_node(id);
+    node_changed(id);
   } else if (starts(k, keys_.periodic_launches())) {
-    st_.periodic_launches.erase(k.substr(keys_.periodic_launches().size()));
+    const std::string jk = k.substr(keys_.periodic_launches().size());
+    st_.periodic_launches.erase(jk);
+    mark(jk);
   } else if (starts(k, keys_.servers())) {
     st_.servers.erase(k.substr(keys_.servers().size()));
   }

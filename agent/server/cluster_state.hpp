@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "server/keys.hpp"
 #include "server/scheduler_config.hpp"
@@ -83,6 +85,31 @@ struct ClusterState {
   // reader puts its server.yaml's in (use_scheduler_defaults).
   SchedulerConfig scheduler;
   bool scheduler_stored = false;
+
+  // Kept by ClusterStateIndex (so empty in a state built by hand, `indexed` false): the ids of
+  // each job's allocs, evaluations and deployments, of each node's allocs, and the job keys of
+  // the periodic and of the system and sysbatch jobs.
+  bool indexed = false;
+  std::map<std::string, std::set<std::string>> allocs_by_job, allocs_by_node;
+  std::map<std::string, std::set<std::string>> evals_by_job, deployments_by_job;
+  std::set<std::string> periodic_jobs, system_jobs;
+
+  // What may need reconciling since the leader's last pass (docs/cluster.md, "Placement"):
+  // marked by ClusterStateIndex as keys change, taken and refilled by the leader's pass
+  // (plan_cluster_in_place). Every other job was satisfied then and nothing it depends on
+  // changed since.
+  struct Changes {
+    bool all = true;             // a whole read: every job
+    std::set<std::string> jobs;  // job keys: the job, its versions, allocs, evals, deployments
+    std::set<std::string> nodes;  // node ids whose key or control changed (their allocs' jobs
+                                  // and every system job are in `jobs` too)
+    std::set<std::string> usage;  // node ids whose usage is to be worked out again: its key or
+                                  // control changed
+    // (node id, alloc id) of each alloc put, erased or whose status changed: its node's usage
+    // takes it off and adds it again as it is now.
+    std::set<std::pair<std::string, std::string>> allocs;
+  } changes;
+
   void use_scheduler_defaults(const SchedulerConfig& defaults) {
     if (!scheduler_stored) scheduler = defaults;
   }
@@ -96,7 +123,7 @@ ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& ke
 // status, a job's modify index) and shares one Job document among the allocs of a version.
 class ClusterStateIndex {
  public:
-  explicit ClusterStateIndex(Keys keys) : keys_(std::move(keys)) {}
+  explicit ClusterStateIndex(Keys keys) : keys_(std::move(keys)) { st_.indexed = true; }
   void put(const upstream::EtcdKv& kv);
   void erase(const std::string& key);
   ClusterState& state() { return st_; }
@@ -104,6 +131,11 @@ class ClusterStateIndex {
  private:
   void merge_node(const std::string& id);
   void update_modify_index(const std::string& jk);
+  // ClusterState::changes: a job whose inputs changed; a node that did (its allocs' jobs and
+  // every system job with it).
+  void mark(const std::string& jk);
+  void node_changed(const std::string& id);
+  void unindex_alloc(const std::string& id);
 
   Keys keys_;
   ClusterState st_;

@@ -49,6 +49,10 @@ bool past_deadline(const json& control, int64_t now_ns) {
 DrainPass plan_drains(const ClusterState& st, const std::map<std::string, AllocView>& allocs,
                       int64_t now_ns) {
   DrainPass out;
+  // Most passes: no node drains, and nothing below need look at every alloc.
+  if (std::none_of(st.controls.begin(), st.controls.end(),
+                   [](const auto& c) { return c.second.value("Drain", false); }))
+    return out;
   // On the move: migrated allocs whose replacement runs and is not yet judged.
   std::map<std::string, int> in_flight;
   for (const auto& [id, a] : allocs) {

@@ -143,8 +143,18 @@ Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
       if (d != latest && finished_deployment(*d) && old(touched(*d), t.deployment))
         out.insert(keys.deployment(*did));
   }
+  // Job keys first: a dead batch job's allocs gone before its key would look to the leader
+  // like a job with nothing placed, and it would run the job again. With the key gone first,
+  // the job is purged and its finished allocs are left alone (scheduler.cpp).
   Garbage g;
-  g.keys.assign(out.begin(), out.end());
+  auto is_job = [&](const std::string& k) {
+    return k.rfind(keys.jobs(), 0) == 0 || k.rfind(keys.job_versions_all(), 0) == 0 ||
+           k.rfind(keys.periodic_launches(), 0) == 0;
+  };
+  for (const auto& k : out)
+    if (is_job(k)) g.keys.push_back(k);
+  for (const auto& k : out)
+    if (!is_job(k)) g.keys.push_back(k);
   count(g, keys);
   return g;
 }

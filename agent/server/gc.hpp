@@ -46,9 +46,9 @@ struct Garbage {
 Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
                      const GcThresholds& t);
 
-// Reads the cluster, deletes its garbage in transactions of at most 64 keys, each written only
-// if none of its keys changed since the read (a key touched meanwhile waits for the next
-// collection); returns what was deleted.
+// Reads the cluster, deletes its garbage in transactions of at most 64 keys, job keys first,
+// each written only if none of its keys changed since the read (a key touched meanwhile waits
+// for the next collection); returns what was deleted.
 Result<Garbage> collect_garbage(const upstream::EtcdConfig& etcd, const Keys& keys,
                                 const GcThresholds& t);
 

@@ -66,7 +66,19 @@ bool child_alive(const ClusterState& st, const std::string& jk) {
 PeriodicWrites periodic_launches(const ClusterState& st, const Keys& keys, int64_t now_ns) {
   PeriodicWrites out;
   const int64_t now = now_ns / kNsPerS;
-  for (const auto& [jk, rec] : st.jobs) {
+  // The leader's view knows its periodic jobs (ClusterState::periodic_jobs); a state built
+  // otherwise is looked through.
+  std::vector<std::pair<const std::string*, const json*>> parents;
+  if (st.indexed) {
+    for (const auto& jk : st.periodic_jobs)
+      if (auto it = st.jobs.find(jk); it != st.jobs.end())
+        parents.emplace_back(&it->first, &it->second);
+  } else {
+    for (const auto& [jk, rec] : st.jobs) parents.emplace_back(&jk, &rec);
+  }
+  for (const auto& [jkp, recp] : parents) {
+    const std::string& jk = *jkp;
+    const json& rec = *recp;
     auto p = periodic_parent(st, jk, rec);
     if (!p) continue;
     auto at = p->schedule.due(p->done_until, now);

@@ -115,6 +115,18 @@ class NodeFactsCache {
   const NodeFacts& of(const nlohmann::json& node);
   // The static verdicts of one "<ns>/<job>/<group>"; asking for another forgets the last's.
   std::unordered_map<const nlohmann::json*, std::string>& constraints_of(const std::string& group);
+  // The leader keeps one from pass to pass (scheduler.hpp, LeaderMemory): it forgets a node
+  // whose key or control changed, everything after a whole read (clear), and the verdicts at
+  // the start of each plan (a job's spec may have changed under the same group key).
+  void forget(const nlohmann::json* node) { facts_.erase(node); }
+  void new_plan() {
+    group_.clear();
+    constraints_.clear();
+  }
+  void clear() {
+    facts_.clear();
+    new_plan();
+  }
 
  private:
   std::unordered_map<const nlohmann::json*, NodeFacts> facts_;

@@ -112,7 +112,7 @@ void PlanCommitter::pass() {
   // moved on, launches nothing. They are placed by the next pass. Judged on the state read,
   // before the plan changes the view's allocs.
   auto launches = periodic_launches(state, keys_, now);
-  auto plan = plan_cluster_in_place(state, keys_, now, specs_);
+  auto plan = plan_cluster_in_place(state, keys_, now, memory_);
   if (plan.empty() && launches.puts.empty()) return;
   // Unless every batch is written, the view holds allocs etcd does not: read it again.
   struct Doubt {

@@ -56,7 +56,7 @@ class PlanCommitter {
   LeaderElection& election_;
   SchedulerConfig defaults_;
   ClusterView view_;
-  JobSpecCache specs_;
+  LeaderMemory memory_;
   int64_t committed_revision_ = 0;  // the revision of this leader's last write
   std::mutex mu_;
   std::condition_variable_any cv_;

@@ -60,6 +60,20 @@ std::string job_of_write(const Keys& keys, const std::string& key, const json& v
   return "";
 }
 
+// The id of the evaluation a job's pass writes: its open one's, else one drawn when first
+// needed (most passes of a job write none).
+class EvalId {
+ public:
+  explicit EvalId(std::string id = "") : id_(std::move(id)) {}
+  const std::string& operator()() {
+    if (id_.empty()) id_ = random_uuid();
+    return id_;
+  }
+
+ private:
+  std::string id_;
+};
+
 struct JobPass {
   const ClusterState& st;
   const Keys& keys;
@@ -67,15 +81,57 @@ struct JobPass {
   // The allocs as the plan changes them: a copy of the state's, or the leader's view's own
   // (plan_cluster_in_place).
   std::map<std::string, AllocView>& allocs;
+  // Each node's usage as the plan changes it: the pass's own, or the leader's kept one.
+  std::map<std::string, NodeUsage>& usage;
+  NodeFactsCache& facts;  // node facts and static verdicts: the pass's own, or the leader's
   // The same allocs by job key (in id order, then as placed), and the state's evaluations and
   // deployments by job key: a pass looks each job's up once, not through every job's.
   std::unordered_map<std::string, std::vector<AllocView*>> allocs_of;
   std::unordered_map<std::string, std::vector<const json*>> evals_of;
   std::unordered_map<std::string, std::vector<std::pair<const std::string*, const json*>>>
       deployments_of;
-  NodeFactsCache facts;  // node facts and static verdicts, worked out once per plan
+  // Incremental (the leader's view, plan_cluster_in_place): the three above are filled for a
+  // job when first asked, from the state's indexes, rather than for every job up front.
+  bool lazy = false;
+  std::vector<AllocView*>& allocs_of_job(const std::string& jk) {
+    auto [it, fresh] = allocs_of.try_emplace(jk);
+    if (fresh && lazy)
+      if (auto ids = st.allocs_by_job.find(jk); ids != st.allocs_by_job.end())
+        for (const auto& id : ids->second)
+          if (auto a = allocs.find(id); a != allocs.end()) it->second.push_back(&a->second);
+    return it->second;
+  }
+  std::vector<const json*>& evals_of_job(const std::string& jk) {
+    auto [it, fresh] = evals_of.try_emplace(jk);
+    if (fresh && lazy)
+      if (auto ids = st.evals_by_job.find(jk); ids != st.evals_by_job.end())
+        for (const auto& id : ids->second)
+          if (auto e = st.evals.find(id); e != st.evals.end()) it->second.push_back(&e->second);
+    return it->second;
+  }
+  std::vector<std::pair<const std::string*, const json*>>& deployments_of_job(
+      const std::string& jk) {
+    auto [it, fresh] = deployments_of.try_emplace(jk);
+    if (fresh && lazy)
+      if (auto ids = st.deployments_by_job.find(jk); ids != st.deployments_by_job.end())
+        for (const auto& id : ids->second)
+          if (auto d = st.deployments.find(id); d != st.deployments.end())
+            it->second.emplace_back(&d->first, &d->second);
+    return it->second;
+  }
+  // The jobs this pass reconciles, highest priority first (then by key, as st.jobs is), and
+  // the jobs to look at again in the next pass (ClusterState::changes).
+  std::set<std::pair<int, std::string>> queue;
+  std::set<std::string> again;
+  std::set<std::string> done;
+  void enqueue(const std::string& jk) {
+    auto rec = st.jobs.find(jk);
+    if (rec == st.jobs.end()) return;
+    auto j = rec->second.find("Job");
+    int priority = j != rec->second.end() && j->is_object() ? j->value("Priority", 50) : 50;
+    queue.emplace(-priority, jk);
+  }
   JobSpecCache* specs = nullptr;
-  std::map<std::string, NodeUsage> usage;
   std::map<std::string, int> preempted;  // "<job key>/<group>" -> allocs this plan evicts
   std::vector<const json*> ready;        // sorted by node id
   std::map<std::string, json> writes;    // key -> value, the plan so far (but allocs)
@@ -108,7 +164,7 @@ struct JobPass {
   }
 
   std::string place(const jobspec::Job& job, const json& job_json, int version, std::size_t gi,
-                    int index, const std::string& eval_id, const json* prev,
+                    int index, EvalId& eval_id, const json* prev,
                     const std::string* only_node, PlacementMetrics& metrics) {
     const auto& g = job.groups[gi];
     Ask ask = ask_of(g);
@@ -152,7 +208,7 @@ struct JobPass {
                {"NodeID", *node_id},
                {"NodeName", node.value("Name", "")},
                {"JobVersion", version},
-               {"EvalID", eval_id},
+               {"EvalID", eval_id()},
                {"DesiredStatus", "run"},
                {"CreateTime", now},
                {"ModifyTime", now},
@@ -169,7 +225,7 @@ struct JobPass {
     usage[*node_id].add(resident_of(a), a.alloc["Resources"]);
     auto& kept = allocs[a.id] = std::move(a);
     write_alloc(kept);
-    allocs_of[kept.job_key()].push_back(&kept);
+    allocs_of_job(kept.job_key()).push_back(&kept);
     plan.placed++;
     return kept.id;
   }
@@ -188,6 +244,7 @@ struct JobPass {
       write_alloc(victim);
       usage[node_id].remove(id);
       preempted[victim.job_key() + "/" + victim.group()]++;
+      if (!done.count(victim.job_key())) enqueue(victim.job_key());
       plan.preempted++;
     }
   }
@@ -195,7 +252,7 @@ struct JobPass {
   // A failed alloc whose reschedule delay has not run out: Nomad's follow-up evaluation, pending
   // until WaitUntil, which the pass after that time takes up and completes with the
   // replacement; the alloc names it (FollowupEvalID) so that it is written once.
-  void follow_up(const jobspec::Job& job, AllocView& a, int64_t when, const std::string& eval_id) {
+  void follow_up(const jobspec::Job& job, AllocView& a, int64_t when, EvalId& eval_id) {
     const std::string id = random_uuid();
     writes[keys.eval(id)] = {{"ID", id},
                              {"Namespace", job.namespace_name},
@@ -206,7 +263,7 @@ struct JobPass {
                              {"Status", "pending"},
                              {"StatusDescription", "created for delayed rescheduling"},
                              {"WaitUntil", when},
-                             {"PreviousEval", eval_id},
+                             {"PreviousEval", eval_id()},
                              {"CreateTime", now},
                              {"ModifyTime", now}};
     a.alloc["FollowupEvalID"] = id;
@@ -218,7 +275,7 @@ struct JobPass {
   // of an older version is cancelled, as Nomad cancels it when the job changes.
   json deployment_of(const jobspec::Job& job, int version, bool stopped) {
     json mine = nullptr;
-    for (const auto& [idp, dp] : deployments_of[job.namespace_name + "/" + job.id]) {
+    for (const auto& [idp, dp] : deployments_of_job(job.namespace_name + "/" + job.id)) {
       const std::string& id = *idp;
       const json& d = *dp;
       if (d.value("JobVersion", -1) == version && !stopped) {
@@ -249,7 +306,7 @@ struct JobPass {
       if (!rolling_update_of(job, g)) continue;
       GroupTally t;
       t.desired = g.count;
-      for (const AllocView* ap : allocs_of[jk]) {
+      for (const AllocView* ap : allocs_of_job(jk)) {
         const AllocView& a = *ap;
         if (a.group() != g.name) continue;
         if (a.alloc.value("JobVersion", 0) != version) {
@@ -310,7 +367,7 @@ struct JobPass {
   // True when a rolling step was taken.
   bool replace_old_version(const jobspec::Job& job, std::size_t gi, std::vector<AllocView*>& group,
                            json& deployment, int version, const json& job_json,
-                           const std::string& eval_id, std::vector<std::string>& placed) {
+                           EvalId& eval_id, std::vector<std::string>& placed) {
     const auto& g = job.groups[gi];
     std::vector<AllocView*> old;
     std::set<int> new_indexes;
@@ -395,7 +452,7 @@ struct JobPass {
   // with `waiting` (a stopped job resolves them all).
   std::vector<json> open_evals(const std::string& ns, const std::string& id, bool waiting) {
     std::vector<json> out;
-    for (const json* ep : evals_of[ns + "/" + id])
+    for (const json* ep : evals_of_job(ns + "/" + id))
       if (const json& e = *ep;
           (e.value("Status", "") == "pending" || e.value("Status", "") == "blocked") &&
           (waiting || e.value("WaitUntil", int64_t{0}) <= now))
@@ -435,14 +492,14 @@ struct JobPass {
     const std::string type = jobspec::to_string(job.type);
     const bool stopped = rec.value("Stop", false) || jobspec::launches_children(job);
     auto evals = open_evals(job.namespace_name, job.id, stopped);
-    const std::string eval_id = evals.empty() ? random_uuid() : evals.front().value("ID", "");
+    EvalId eval_id(evals.empty() ? "" : evals.front().value("ID", ""));
     const std::size_t writes_before = write_count();
     std::string trigger = "job-register";
     std::vector<std::string> placed;
     json failed = json::object();
     std::string failed_summary;
 
-    const std::vector<AllocView*> mine = allocs_of[jk];
+    const std::vector<AllocView*> mine = allocs_of_job(jk);
     json deployment = deployment_of(job, version, stopped);
     const bool rolling_out = deployment.is_object() && deployment.value("Status", "") == "running";
     deployment_id = rolling_out ? deployment.value("ID", "") : "";
@@ -629,7 +686,7 @@ struct JobPass {
         writes[keys.eval(e.value("ID", ""))] = outcome(e);
       }
     } else if (changed || !failed.empty()) {
-      json e = {{"ID", eval_id},
+      json e = {{"ID", eval_id()},
                 {"Namespace", job.namespace_name},
                 {"JobID", job.id},
                 {"Type", type},
@@ -637,8 +694,24 @@ struct JobPass {
                 {"TriggeredBy", trigger},
                 {"JobModifyIndex", version},
                 {"CreateTime", now}};
-      writes[keys.eval(eval_id)] = outcome(e);
+      writes[keys.eval(eval_id())] = outcome(e);
     }
+
+    // Looked at again next pass, whatever changes or not: a job that wrote something (until
+    // its writes come back through the watch), is blocked or has an open evaluation (room may
+    // free up; a follow-up's delay runs out), rolls out a deployment (health and deadlines go
+    // by the clock), or has a failed alloc not yet replaced (its reschedule delay).
+    bool open = write_count() != writes_before || !failed.empty() || rolling_out;
+    for (const json* e : evals_of_job(jk)) {
+      const std::string s = e->value("Status", "");
+      open = open || s == "pending" || s == "blocked";
+    }
+    for (const auto& [idp, d] : deployments_of_job(jk))
+      open = open || d->value("Status", "") == "running";
+    for (const AllocView* a : allocs_of_job(jk))
+      open = open || (a->client_status() == "failed" && !a->alloc.contains("NextAllocation") &&
+                      a->desired() == "run");
+    if (open) again.insert(jk);
   }
 };
 
@@ -647,29 +720,103 @@ struct JobPass {
 namespace {
 
 Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, const Keys& keys,
-          int64_t now_ns, JobSpecCache* specs) {
-  JobPass pass{st, keys, now_ns, allocs};
+          int64_t now_ns, JobSpecCache* specs, LeaderMemory* memory,
+          ClusterState::Changes* changes) {
+  // Only what changed (docs/cluster.md, "Placement"): the leader's view after its first pass.
+  const bool incremental = changes && !changes->all && st.indexed;
+  std::map<std::string, NodeUsage> own_usage;
+  NodeFactsCache own_facts;
+  JobPass pass{st, keys, now_ns, allocs, memory ? memory->usage : own_usage,
+               memory ? memory->facts : own_facts};
   pass.specs = specs;
-  if (specs)
+  pass.lazy = incremental;
+  // A node's facts are worked out again once it changed; a node gone may leave its address to
+  // another: then all of them.
+  if (incremental) {
+    for (const auto& id : changes->nodes) {
+      auto n = st.nodes.find(id);
+      if (n == st.nodes.end()) {
+        pass.facts.clear();
+        break;
+      }
+      pass.facts.forget(&n->second);
+    }
+  } else {
+    pass.facts.clear();
+  }
+  pass.facts.new_plan();
+  // Specs of jobs gone: a job key that went is among the changed ones.
+  if (specs && incremental) {
+    for (const auto& jk : changes->jobs)
+      if (!st.jobs.count(jk)) specs->by_job.erase(jk);
+  } else if (specs) {
     std::erase_if(specs->by_job, [&](const auto& e) { return !st.jobs.count(e.first); });
+  }
   for (const auto& [id, node] : st.nodes)
     if (node_ready(node)) pass.ready.push_back(&node);
-  for (auto& [id, a] : pass.allocs) pass.allocs_of[a.job_key()].push_back(&a);
-  for (const auto& [id, e] : st.evals)
-    pass.evals_of[e.value("Namespace", "default") + "/" + e.value("JobID", "")].push_back(&e);
-  for (const auto& [id, d] : st.deployments)
-    pass.deployments_of[d.value("Namespace", "default") + "/" + d.value("JobID", "")]
-        .emplace_back(&id, &d);
-  // A node whose key is gone (its lease lapsed) is down: what it ran is lost.
-  for (auto& [id, a] : pass.allocs) {
-    if (a.desired() != "run" || st.nodes.count(a.node_id)) continue;
+  if (!incremental) {
+    for (auto& [id, a] : pass.allocs) pass.allocs_of[a.job_key()].push_back(&a);
+    for (const auto& [id, e] : st.evals)
+      pass.evals_of[e.value("Namespace", "default") + "/" + e.value("JobID", "")].push_back(&e);
+    for (const auto& [id, d] : st.deployments)
+      pass.deployments_of[d.value("Namespace", "default") + "/" + d.value("JobID", "")]
+          .emplace_back(&id, &d);
+  }
+  // The jobs to reconcile: every one, or those marked since the last pass (and those it asked
+  // to look at again); a job key among them that is gone was purged.
+  std::set<std::string> touched;
+  if (incremental) touched = changes->jobs;
+  auto touch = [&](const AllocView& a) {
+    if (incremental) touched.insert(a.job_key());
+  };
+  // Each node's usage by its live allocs: brought up to date for the allocs and nodes that
+  // changed, or worked out for every node.
+  auto count_usage = [&](const AllocView& a) {
+    if (a.live() && st.nodes.count(a.node_id))
+      pass.usage[a.node_id].add(resident_of(a), a.alloc.value("Resources", json::object()));
+  };
+  if (incremental) {
+    for (const auto& node : changes->usage) {
+      pass.usage.erase(node);
+      if (auto on = st.allocs_by_node.find(node); on != st.allocs_by_node.end())
+        for (const auto& id : on->second)
+          if (auto a = pass.allocs.find(id); a != pass.allocs.end()) count_usage(a->second);
+    }
+    for (const auto& [node, id] : changes->allocs) {
+      if (changes->usage.count(node)) continue;  // worked out whole above
+      if (auto u = pass.usage.find(node); u != pass.usage.end()) u->second.remove(id);
+      if (auto a = pass.allocs.find(id); a != pass.allocs.end() && a->second.node_id == node)
+        count_usage(a->second);
+    }
+  } else {
+    pass.usage.clear();
+    for (const auto& [id, a] : pass.allocs) count_usage(a);
+  }
+  // A node whose key is gone (its lease lapsed) is down: what it ran is lost. Only the allocs
+  // of changed nodes and jobs can have become so since the last pass.
+  auto lose = [&](AllocView& a) {
+    if (a.desired() != "run" || st.nodes.count(a.node_id)) return;
     auto cs = a.client_status();
-    if (cs == "complete" || cs == "failed") continue;
+    if (cs == "complete" || cs == "failed") return;
     a.alloc["ClientStatus"] = "lost";
     a.alloc["ClientDescription"] = "alloc is lost since its node is down";
     pass.stop(a, "alloc is lost since its node is down");
     pass.plan.lost++;
     pass.plan.stopped--;
+    touch(a);
+  };
+  if (incremental) {
+    std::set<std::string> ids;
+    for (const auto& node : changes->nodes)
+      if (auto on = st.allocs_by_node.find(node); on != st.allocs_by_node.end())
+        ids.insert(on->second.begin(), on->second.end());
+    for (const auto& jk : changes->jobs)
+      if (auto of = st.allocs_by_job.find(jk); of != st.allocs_by_job.end())
+        ids.insert(of->second.begin(), of->second.end());
+    for (const auto& id : ids)
+      if (auto a = pass.allocs.find(id); a != pass.allocs.end()) lose(a->second);
+  } else {
+    for (auto& [id, a] : pass.allocs) lose(a);
   }
   // Draining nodes (drain.hpp): allocs moved by their group's migrate block or the drain's
   // deadline (stopped there, placed again elsewhere), system allocs stopped last, and a drain
@@ -679,47 +826,76 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
     auto& a = pass.allocs.at(id);
     a.alloc["DesiredTransition"] = {{"Migrate", true}};
     pass.stop(a, "alloc is being migrated: its node is draining");
+    touch(a);
   }
-  for (const auto& id : drains.stop)
+  for (const auto& id : drains.stop) {
     pass.stop(pass.allocs.at(id), "alloc is not needed: its node is draining");
+    touch(pass.allocs.at(id));
+  }
   for (const auto& node : drains.done_nodes)
     pass.writes[keys.node_control(node)] = drain_complete(st.controls.at(node), now_ns);
-  for (const auto& [id, a] : pass.allocs)
-    if (a.live() && st.nodes.count(a.node_id))
-      pass.usage[a.node_id].add(resident_of(a), a.alloc.value("Resources", json::object()));
   // Higher priority first, as Nomad's eval broker hands them out: scarce room goes to the
-  // job that may preempt for it anyway.
-  std::vector<std::pair<int, const std::pair<const std::string, json>*>> jobs;
-  for (const auto& entry : st.jobs) {
-    auto j = entry.second.find("Job");
-    int priority = j != entry.second.end() && j->is_object() ? j->value("Priority", 50) : 50;
-    jobs.emplace_back(priority, &entry);
+  // job that may preempt for it anyway. A job whose allocs a higher one evicts joins the queue.
+  if (incremental) {
+    for (const auto& jk : touched) pass.enqueue(jk);
+  } else {
+    for (const auto& [jk, rec] : st.jobs) pass.enqueue(jk);
   }
-  std::stable_sort(jobs.begin(), jobs.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (const auto& [priority, entry] : jobs) pass.job(entry->first, entry->second);
+  while (!pass.queue.empty()) {
+    auto next = pass.queue.begin();
+    const std::string jk = std::move(next->second);
+    pass.queue.erase(next);
+    if (!pass.done.insert(jk).second) continue;
+    pass.job(jk, st.jobs.at(jk));
+  }
   // A purged job's key is gone: its allocs stop, its evaluations are done and a running
-  // deployment is cancelled.
-  for (auto& [id, a] : pass.allocs)
-    if (a.desired() == "run" && !st.jobs.count(a.job_key()))
+  // deployment is cancelled. A finished alloc is left as it is (garbage collection deletes
+  // a dead job's key before its allocs: rewriting them would only void its guarded deletes).
+  auto purge_alloc = [&](AllocView& a) {
+    const auto s = a.client_status();
+    if (a.desired() == "run" && !st.jobs.count(a.job_key()) && s != "complete" && s != "failed" &&
+        s != "lost")
       pass.stop(a, "alloc is not needed since the job was purged");
-  for (const auto& [id, e] : st.evals) {
+  };
+  auto purge_eval = [&](const std::string& id, const json& e) {
     std::string jk = e.value("Namespace", "default") + "/" + e.value("JobID", "");
     auto status = e.value("Status", "");
-    if (st.jobs.count(jk) || (status != "pending" && status != "blocked")) continue;
+    if (st.jobs.count(jk) || (status != "pending" && status != "blocked")) return;
     json done = e;
     done["Status"] = "complete";
     done["ModifyTime"] = now_ns;
     pass.writes[keys.eval(id)] = done;
-  }
-  for (const auto& [id, d] : st.deployments) {
+  };
+  auto purge_deployment = [&](const std::string& id, const json& d) {
     std::string jk = d.value("Namespace", "default") + "/" + d.value("JobID", "");
-    if (st.jobs.count(jk) || d.value("Status", "") != "running") continue;
+    if (st.jobs.count(jk) || d.value("Status", "") != "running") return;
     json done = d;
     done["Status"] = "cancelled";
     done["StatusDescription"] = "Cancelled because job is purged";
     done["ModifyTime"] = now_ns;
     pass.writes[keys.deployment(id)] = done;
+  };
+  if (incremental) {
+    for (const auto& jk : touched) {
+      if (st.jobs.count(jk)) continue;
+      for (AllocView* a : pass.allocs_of_job(jk)) purge_alloc(*a);
+      if (auto ids = st.evals_by_job.find(jk); ids != st.evals_by_job.end())
+        for (const auto& id : ids->second) purge_eval(id, st.evals.at(id));
+      if (auto ids = st.deployments_by_job.find(jk); ids != st.deployments_by_job.end())
+        for (const auto& id : ids->second) purge_deployment(id, st.deployments.at(id));
+    }
+  } else {
+    for (auto& [id, a] : pass.allocs) purge_alloc(a);
+    for (const auto& [id, e] : st.evals) purge_eval(id, e);
+    for (const auto& [id, d] : st.deployments) purge_deployment(id, d);
+  }
+  // What the next pass looks at, besides what changes meanwhile.
+  if (changes) {
+    changes->all = false;
+    changes->jobs = std::move(pass.again);
+    changes->nodes.clear();
+    changes->usage.clear();
+    changes->allocs.clear();
   }
   // In key order, allocs and the rest merged; each job version's text once, however many
   // allocs carry it.
@@ -753,12 +929,12 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
 
 Plan plan_cluster(const ClusterState& st, const Keys& keys, int64_t now_ns, JobSpecCache* specs) {
   auto allocs = st.allocs;
-  return plan(st, allocs, keys, now_ns, specs);
+  return plan(st, allocs, keys, now_ns, specs, nullptr, nullptr);
 }
 
 Plan plan_cluster_in_place(ClusterState& st, const Keys& keys, int64_t now_ns,
-                           JobSpecCache& specs) {
-  return plan(st, st.allocs, keys, now_ns, &specs);
+                           LeaderMemory& memory) {
+  return plan(st, st.allocs, keys, now_ns, &memory.specs, &memory, &st.changes);
 }
 
 }  // namespace drover::server

@@ -20,6 +20,7 @@
 
 #include "server/cluster_state.hpp"
 #include "server/keys.hpp"
+#include "server/placement.hpp"
 
 namespace drover::jobspec {
 struct Job;
@@ -42,12 +43,23 @@ struct JobSpecCache {
   std::map<std::string, std::pair<int64_t, std::shared_ptr<const jobspec::Job>>> by_job;
 };
 
+// What the leader keeps from pass to pass on its view: the parsed specs, each node's usage as
+// the last pass left it and what placement reads of each node, brought up to date from the
+// nodes ClusterState::changes names.
+struct LeaderMemory {
+  JobSpecCache specs;
+  std::map<std::string, NodeUsage> usage;
+  NodeFactsCache facts;
+};
+
 Plan plan_cluster(const ClusterState& state, const Keys& keys, int64_t now_ns,
                   JobSpecCache* specs = nullptr);
 // The same on the leader's own view (cluster_view.hpp), without copying its allocs: they are
 // left as the plan would have etcd hold them, so the view must be read again (resync) unless
-// the plan is committed whole.
+// the plan is committed whole. After a pass over every job (a whole read), only the jobs
+// ClusterState::changes marks, and those a pass asks to see again (blocked, rolling out,
+// waiting to reschedule), are reconciled (docs/cluster.md, "Placement").
 Plan plan_cluster_in_place(ClusterState& state, const Keys& keys, int64_t now_ns,
-                           JobSpecCache& specs);
+                           LeaderMemory& memory);
 
 }  // namespace drover::server

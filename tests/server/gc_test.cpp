@@ -73,6 +73,12 @@ TEST(Gc, ADeadJobOlderThanTheJobThresholdGoesWholeWithItsAllocsAndEvaluations) {
   EXPECT_EQ(g.jobs, 1);
   EXPECT_EQ(g.allocs, 1);
   EXPECT_EQ(g.evals, 1);
+  // The job's keys go first: its allocs gone before it would make the leader run it again.
+  EXPECT_EQ(g.keys.front().rfind(keys.job_versions_all(), 0) == 0 ||
+                g.keys.front().rfind(keys.jobs(), 0) == 0,
+            true)
+      << g.keys.front();
+  EXPECT_EQ(g.keys.back(), keys.status() + "n1/a1");
 }
 
 TEST(Gc, AYoungDeadJobStaysUntilForced) {
