@@ -240,6 +240,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
   const auto& k = kv.key;
   if (k == keys_.leader()) {
     st_.leader_value = kv.value;
+    st_.leader_created = kv.create_revision;
     return;
   }
   auto parse = [&] { return json::parse(kv.value, nullptr, false); };
@@ -363,6 +364,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
 void ClusterStateIndex::erase(const std::string& k) {
   if (k == keys_.leader()) {
     st_.leader_value.clear();
+    st_.leader_created = 0;
   } else if (k == keys_.scheduler_config()) {
     st_.scheduler = SchedulerConfig{};
     st_.scheduler_stored = false;

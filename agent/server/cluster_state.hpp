@@ -81,6 +81,9 @@ struct ClusterState {
   // Each periodic job's last launch (keys.hpp periodic_launch), by "<namespace>/<id>".
   std::map<std::string, nlohmann::json> periodic_launches;
   std::string leader_value;                       // the leader key's value, "" when none
+  // The leader key's create revision: one per term (each election writes the key anew), so
+  // a plan made in one term cannot be written in a later term of the same server.
+  int64_t leader_created = 0;
   // The stored scheduler configuration (scheduler_stored), else Nomad's defaults until the
   // reader puts its server.yaml's in (use_scheduler_defaults).
   SchedulerConfig scheduler;

@@ -124,19 +124,28 @@ void PlanCommitter::pass() {
   } doubt{view_};
   upstream::EtcdClient etcd(cfg_);
   auto b64 = [](const std::string& s) { return base64_encode(s); };
-  // Planned from the revision read: nothing under these prefixes may have changed since (a
-  // promotion, a drain the operator ended meanwhile), nor any job the batch writes for (a job
-  // registered again, stopped or purged): then the plan is void. A job that nothing in the
-  // batch concerns may change meanwhile (a new job registered): the next pass plans it.
-  // The periodic launches' batch also holds every job key to the revision read.
+  // Planned from the revision read, in this term of this server's leadership: the leader key
+  // must hold this server's value and the create revision it had then (a plan delayed across
+  // a lost and regained leadership, with another leader's allocs written in between, is
+  // void). Only a leader writes allocs, so their prefix needs no compare of its own (it cost
+  // etcd a scan of every alloc key per transaction, most of its CPU with 10,000 allocs).
+  // Nothing under the prefixes that the API writes may have changed since (a promotion, a
+  // drain the operator ended meanwhile), nor any job the batch writes for (a job registered
+  // again, stopped or purged): then the plan is void. A job that nothing in the batch concerns
+  // may change meanwhile (a new job registered): the next pass plans it. The periodic
+  // launches' batch also holds every job key to the revision read.
   std::map<std::string, int64_t> rewritten;  // job key -> the revision this plan wrote it at
   auto guard = [&](int64_t revision, const std::set<std::string>& jobs, bool all_jobs) {
     json compare = json::array({{{"key", b64(keys_.leader())},
                                  {"target", "VALUE"},
                                  {"result", "EQUAL"},
-                                 {"value", b64(election_.me())}}});
-    std::vector<std::string> prefixes = {keys_.allocs(), keys_.deployments(),
-                                         keys_.node_controls(), keys_.periodic_launches()};
+                                 {"value", b64(election_.me())}},
+                                {{"key", b64(keys_.leader())},
+                                 {"target", "CREATE"},
+                                 {"result", "EQUAL"},
+                                 {"create_revision", std::to_string(state.leader_created)}}});
+    std::vector<std::string> prefixes = {keys_.deployments(), keys_.node_controls(),
+                                         keys_.periodic_launches()};
     if (all_jobs) prefixes.push_back(keys_.jobs());
     for (const std::string& prefix : prefixes)
       compare.push_back({{"key", b64(prefix)},
