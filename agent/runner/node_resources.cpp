@@ -107,11 +107,12 @@ Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::s
     persist_pool();
     return make_error("creating the task's cgroup: " + cg.message());
   }
-  // Its stats are read through fds opened now, while the path is known to exist.
-  if (auto reader = cgroups::StatsReader::open(*cgroups_, name))
-    stats_.track(name, std::move(*reader));
-  else
-    spdlog::warn("alloc {} task {}: no stats: {}", alloc_id, task.name, reader.message());
+  // Its stats are read through fds opened at the first sample, off the start's path.
+  stats_.track(name, [this, name, alloc_id, task = task.name]() {
+    auto reader = cgroups::StatsReader::open(*cgroups_, name);
+    if (!reader) spdlog::warn("alloc {} task {}: no stats: {}", alloc_id, task, reader.message());
+    return reader;
+  });
   PreparedCgroup out;
   out.cgroup.version = host().mode == cgroups::Mode::V2 ? 2 : 1;
   out.cgroup.procs_files = cg->procs_files();

@@ -33,6 +33,22 @@ void StatsCollector::track(const std::string& name, cgroups::StatsReader reader)
   entries_[name] = std::move(e);
 }
 
+void StatsCollector::track(const std::string& name, Opener open) {
+  auto e = std::make_shared<Entry>(std::move(open));
+  std::lock_guard lock(mu_);
+  entries_[name] = std::move(e);
+}
+
+const cgroups::StatsReader* StatsCollector::reader_of(Entry& e) {
+  std::lock_guard lock(e.open_mu);
+  if (!e.reader && e.open) {
+    auto r = e.open();
+    e.open = nullptr;  // the cgroup existed when tracked: failing now, it is gone for good
+    if (r) e.reader.emplace(std::move(r.value()));
+  }
+  return e.reader ? &*e.reader : nullptr;
+}
+
 void StatsCollector::untrack(const std::string& name) {
   std::shared_ptr<Entry> gone;  // its fds close outside the lock, after a round using it
   std::lock_guard lock(mu_);
@@ -69,7 +85,8 @@ void StatsCollector::sample(Entry& e) {
     std::lock_guard lock(e.mu);
     generation = e.generation;
   }
-  auto stats = e.reader.read();
+  const cgroups::StatsReader* reader = reader_of(e);
+  auto stats = reader ? reader->read() : Result<cgroups::Stats>(make_error("no stats reader"));
   std::lock_guard lock(e.mu);
   if (e.generation != generation) return;  // read from before the task's start
   e.read = true;
@@ -115,7 +132,8 @@ std::optional<StatsSample> StatsCollector::latest(const std::string& name) {
   }
   // The pids are read for the request, not by every round: they change seldom, and a
   // round's cgroup.procs (openat, read, close per task) was a third of its syscalls.
-  if (out) out->pids = e->reader.pids();
+  if (out)
+    if (const auto* reader = reader_of(*e)) out->pids = reader->pids();
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,10 @@ class StatsCollector {
   // Task cgroup `name` ("<alloc>.<task>") is read from now on, through `reader`'s fds;
   // tracking it again replaces the reader and forgets its samples.
   void track(const std::string& name, cgroups::StatsReader reader);
+  // The same with the reader opened at the first sample, not now: a task's start does not
+  // wait for its stats fds (a dozen opens of cgroup files on v1).
+  using Opener = std::function<Result<cgroups::StatsReader>()>;
+  void track(const std::string& name, Opener open);
   // Closes its fds; its stats are gone.
   void untrack(const std::string& name);
   // The task is now inside its cgroup: samples taken before (an empty cgroup, between its
@@ -60,14 +65,18 @@ class StatsCollector {
  private:
   struct Entry {
     explicit Entry(cgroups::StatsReader r) : reader(std::move(r)) {}
+    explicit Entry(Opener o) : open(std::move(o)) {}
     std::mutex mu;  // the sample and the CPU baseline: the thread and latest() both sample
-    cgroups::StatsReader reader;
+    std::mutex open_mu;  // one opener at a time; `reader` never changes once set
+    Opener open;         // until `reader` is open
+    std::optional<cgroups::StatsReader> reader;
     cgroups::CpuPercent cpu;
     std::optional<StatsSample> sample;
     bool read = false;  // sampled at least once (a gone cgroup leaves `sample` empty)
     uint64_t generation = 0;  // bumped by started(): a read begun before it is dropped
   };
   static void sample(Entry& e);
+  static const cgroups::StatsReader* reader_of(Entry& e);
   std::shared_ptr<Entry> find(const std::string& name) const;
 
   mutable std::mutex mu_;

@@ -87,6 +87,35 @@ TEST(StatsCollector, ASampleFromBeforeTheTaskStartedIsDropped) {
   c.started("never.tracked");  // nothing to forget
 }
 
+// The reader's fds are opened at the first sample, not when tracking starts (a task's start
+// does not wait for them), and once: a cgroup gone by then has no stats.
+TEST(StatsCollector, AReaderIsOpenedAtTheFirstSampleAndOnce) {
+  FakeTask f;
+  StatsCollector c;
+  int opened = 0;
+  c.track("a1.web", [&]() -> drover::Result<cgroups::StatsReader> {
+    ++opened;
+    return f.reader();
+  });
+  EXPECT_EQ(opened, 0);
+  c.collect_once();
+  c.collect_once();
+  auto s = c.latest("a1.web");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->stats.memory.usage, 8192u);
+  EXPECT_EQ(s->pids, std::vector<pid_t>{42});
+  EXPECT_EQ(opened, 1);
+  int failed = 0;
+  c.track("a2.gone", [&]() -> drover::Result<cgroups::StatsReader> {
+    ++failed;
+    return drover::make_error("task cgroup a2.gone does not exist");
+  });
+  EXPECT_FALSE(c.latest("a2.gone"));
+  c.collect_once();
+  EXPECT_FALSE(c.latest("a2.gone"));
+  EXPECT_EQ(failed, 1);
+}
+
 TEST(StatsCollector, PidsAreReadWhenAskedNotByTheRounds) {
   FakeTask f;
   StatsCollector c;
