@@ -11,10 +11,25 @@
 
 namespace drover::api {
 
+const std::string& EventPayload::text() const {
+  std::lock_guard lock(mu_);
+  if (!made_) {
+    text_ = json_text(make_());
+    make_ = nullptr;  // what it captured goes now
+    made_ = true;
+  }
+  return text_;
+}
+
 uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
                               nlohmann::json payload) {
-  auto text = std::make_shared<const std::string>(
-      json_text(payload));
+  return publish(std::move(topic), std::move(type), std::move(key),
+                 [p = std::move(payload)] { return p; });
+}
+
+uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
+                              std::function<nlohmann::json()> make) {
+  auto text = std::make_shared<const EventPayload>(std::move(make));
   uint64_t index;
   {
     std::lock_guard lock(mu_);
@@ -108,13 +123,13 @@ Result<std::optional<uint64_t>> index_param(const httplib::Request& req) {
 }
 
 // {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, with the payload's
-// text spliced in as it was serialized at publish.
+// text spliced in (made at the first reader's asking, then shared).
 std::string event_frame(const Event& e) {
   auto str = [](const std::string& v) { return json_text(nlohmann::json(v)); };
   auto index = std::to_string(e.index);
   return "{\"Index\":" + index + ",\"Events\":[{\"Topic\":" + str(e.topic) + ",\"Type\":" +
          str(e.type) + ",\"Key\":" + str(e.key) + ",\"Index\":" + index +
-         ",\"Payload\":" + (e.payload ? *e.payload : std::string("null")) + "}]}";
+         ",\"Payload\":" + (e.payload ? e.payload->text() : std::string("null")) + "}]}";
 }
 
 void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {

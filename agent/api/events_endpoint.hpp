@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,12 +28,27 @@ struct Request;
 namespace drover::api {
 struct ApiContext;
 
+// An event's payload as JSON text, shared by every reader: a JSON tree costs several times
+// its text in memory, and the ring holds thousands of them on a busy node. A deferred one is
+// made when a reader first wants it, so a change nobody follows costs no serialisation (an
+// alloc's JSON on every change was a measurable part of a task's start).
+class EventPayload {
+ public:
+  explicit EventPayload(std::string text) : text_(std::move(text)), made_(true) {}
+  explicit EventPayload(std::function<nlohmann::json()> make) : make_(std::move(make)) {}
+  const std::string& text() const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::function<nlohmann::json()> make_;
+  mutable std::string text_;
+  mutable bool made_ = false;
+};
+
 struct Event {
   std::string topic, type, key;
   uint64_t index = 0;
-  // Serialized once at publish and shared by every reader: a JSON tree costs several times
-  // its text in memory, and the ring holds thousands of them on a busy node.
-  std::shared_ptr<const std::string> payload;
+  std::shared_ptr<const EventPayload> payload;
 };
 
 // A bounded ring of recent events that stream readers follow.
@@ -41,6 +57,9 @@ class EventBroker {
   explicit EventBroker(std::size_t capacity = 1024) : capacity_(capacity) {}
   // Assigns the next index.
   uint64_t publish(std::string topic, std::string type, std::string key, nlohmann::json payload);
+  // The same with the payload made only when a reader wants it (from what `make` captured).
+  uint64_t publish(std::string topic, std::string type, std::string key,
+                   std::function<nlohmann::json()> make);
   // Events with index >= from (the oldest kept when `from` fell off the ring), waiting up
   // to `wait` for one to arrive. Empty after close().
   std::vector<Event> since(uint64_t from, std::chrono::milliseconds wait);

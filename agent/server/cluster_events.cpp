@@ -14,7 +14,7 @@ bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) =
 api::Event make(std::string topic, std::string type, std::string key, int64_t index,
                 const json& payload) {
   return {std::move(topic), std::move(type), std::move(key), static_cast<uint64_t>(index),
-          std::make_shared<const std::string>(json_text(payload))};
+          std::make_shared<const api::EventPayload>(json_text(payload))};
 }
 
 // "<a>/<b>" -> a, b (the last slash: a launched child's job id has one of its own).

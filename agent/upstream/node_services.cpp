@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "api/http_api.hpp"
 #include "catalog/catalog.hpp"
 #include "drover/loader/registry.hpp"
@@ -68,7 +70,11 @@ void NodeServices::fill(api::ApiContext& ctx) {
 }
 
 void NodeServices::alloc_changed(const state::Alloc& a) {
-  events_.publish("alloc", "AllocationUpdated", a.id, state::to_json(a, /*with_job=*/false));
+  // Serialised only if someone reads the stream (api/events_endpoint.hpp, EventPayload).
+  events_.publish("alloc", "AllocationUpdated", a.id,
+                  [snap = std::make_shared<const state::Alloc>(a)] {
+                    return state::to_json(*snap, /*with_job=*/false);
+                  });
   publish_task_events(a);
   if (health_) health_->alloc_changed(a);
   if (upstream_) upstream_->alloc_changed(a);
@@ -82,13 +88,18 @@ void NodeServices::publish_task_events(const state::Alloc& a) {
     auto it = seen.find(name);
     if (it != seen.end() && it->second == now) continue;
     std::string type = ts.events.empty() ? "TaskStateChanged" : ts.events.back().type;
+    std::optional<state::TaskEvent> last;
+    if (!ts.events.empty()) last = ts.events.back();
     events_.publish("task", type, a.id + "/" + name,
-                    {{"AllocID", a.id},
-                     {"Task", name},
-                     {"State", state::to_string(ts.state)},
-                     {"Failed", ts.failed},
-                     {"Restarts", ts.restarts},
-                     {"Event", ts.events.empty() ? json() : state::to_json(ts.events.back())}});
+                    [alloc = a.id, name, st = ts.state, failed = ts.failed,
+                     restarts = ts.restarts, last = std::move(last)] {
+                      return json{{"AllocID", alloc},
+                                  {"Task", name},
+                                  {"State", state::to_string(st)},
+                                  {"Failed", failed},
+                                  {"Restarts", restarts},
+                                  {"Event", last ? state::to_json(*last) : json()}};
+                    });
     seen[name] = now;
   }
   if (a.terminal()) seen_.erase(a.id);

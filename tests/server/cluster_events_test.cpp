@@ -19,7 +19,7 @@ EtcdWatchEvent put(const std::string& key, const json& value, int64_t rev, int64
   return e;
 }
 
-json payload(const drover::api::Event& e) { return json::parse(*e.payload); }
+json payload(const drover::api::Event& e) { return json::parse(e.payload->text()); }
 
 }  // namespace
 
