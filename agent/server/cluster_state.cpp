@@ -83,12 +83,23 @@ std::string job_status(const ClusterState& st, const std::string& jk, const json
   const bool parameterized = job.contains("ParameterizedJob") &&
                              !job["ParameterizedJob"].is_null() && !job.value("Dispatched", false);
   if (periodic || parameterized) return "running";
+  auto live = [](const AllocView& a) {
+    return a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending");
+  };
+  if (st.indexed) {
+    // The job's own allocs: listing 10,000 jobs (the API, /v1/metrics) must not look at every
+    // alloc for each.
+    auto ids = st.allocs_by_job.find(jk);
+    if (ids == st.allocs_by_job.end() || ids->second.empty()) return "pending";
+    for (const auto& id : ids->second)
+      if (auto a = st.allocs.find(id); a != st.allocs.end() && live(a->second)) return "running";
+    return "dead";
+  }
   bool any = false;
   for (const auto& [id, a] : st.allocs) {
     if (a.job_key() != jk) continue;
     any = true;
-    if (a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending"))
-      return "running";
+    if (live(a)) return "running";
   }
   return any ? "dead" : "pending";
 }
