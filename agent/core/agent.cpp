@@ -141,6 +141,16 @@ int run_agent(const AgentFlags& flags) {
     return 1;
   }
   auto store = std::move(store_r.value());
+  // The upstream block, read once for those below that need etcd in cluster mode (tokens,
+  // variables, the service catalog); its errors are reported where the upstream starts
+  // (NodeServices), so a bad block means standalone here.
+  upstream::UpstreamConfig ucfg;
+  {
+    std::string uerrors;
+    if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
+    if (!uerrors.empty()) ucfg = upstream::UpstreamConfig{};
+  }
+  const bool cluster = ucfg.backend == "etcd";
   std::unique_ptr<api::AclStore> acl;
   std::string bootstrap_secret;
   if (cfg.acl_enabled) {
@@ -155,11 +165,7 @@ int run_agent(const AgentFlags& flags) {
   std::unique_ptr<api::EtcdTokenStore> cluster_tokens;
   std::unique_ptr<api::AgentTokens> tokens;
   if (acl) {
-    upstream::UpstreamConfig ucfg;
-    std::string uerrors;  // reported where the upstream starts (NodeServices)
-    if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
-    if (uerrors.empty() && ucfg.backend == "etcd")
-      cluster_tokens = std::make_unique<api::EtcdTokenStore>(ucfg.etcd);
+    if (cluster) cluster_tokens = std::make_unique<api::EtcdTokenStore>(ucfg.etcd);
     tokens = std::make_unique<api::AgentTokens>(*acl, cluster_tokens.get());
   }
   // Nomad Variables (docs/variables.md): sealed by the keyring, kept in the state store, or
@@ -167,10 +173,6 @@ int run_agent(const AgentFlags& flags) {
   std::unique_ptr<vars::VariableStore> variables;
   std::unique_ptr<vars::WorkloadIdentity> identity;
   {
-    upstream::UpstreamConfig ucfg;
-    std::string uerrors;  // reported where the upstream starts (NodeServices)
-    if (cfg.upstream.is_object()) upstream::parse_upstream_config(cfg.upstream, ucfg, uerrors);
-    const bool cluster = uerrors.empty() && ucfg.backend == "etcd";
     // Without the cluster's keyring_file a cluster agent runs its allocs as before but keeps
     // no variables (each would be sealed with a key no other node has); its own keyring still
     // signs its tasks' identities, which only this agent checks.
@@ -336,10 +338,7 @@ int run_agent(const AgentFlags& flags) {
   catalog::LocalCatalog* local_catalog = nullptr;
   catalog::EtcdCatalog* etcd_catalog = nullptr;
   {
-    upstream::UpstreamConfig ucfg;
-    std::string errors;  // NodeServices::create reports them below
-    if (!cfg.upstream.is_null()) upstream::parse_upstream_config(cfg.upstream, ucfg, errors);
-    if (errors.empty() && ucfg.backend == "etcd") {
+    if (cluster) {
       auto c = std::make_unique<catalog::EtcdCatalog>(ucfg.etcd);
       etcd_catalog = c.get();
       service_catalog = std::move(c);
