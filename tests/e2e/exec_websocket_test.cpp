@@ -368,6 +368,20 @@ TEST(ExecWebsocket, ShellInsideAnExecTaskContainer) {
   EXPECT_EQ(agent->alloc(id)["ClientStatus"], "running");
 }
 
+// The job's running alloc through the server ("" when none runs within 30 s).
+std::string running_alloc(const drover::testing::ServerProcess& server, const std::string& job) {
+  std::string id;
+  drover::testing::eventually(
+      [&] {
+        auto list = server.get("/v1/job/" + job + "/allocations").json();
+        for (const auto& a : list.is_array() ? list : json::array())
+          if (a.value("ClientStatus", "") == "running") id = a.value("ID", "");
+        return !id.empty();
+      },
+      std::chrono::seconds(30));
+  return id;
+}
+
 // The same session asked of `drover server`: it answers the upgrade and passes the session on
 // to the node that runs the alloc (server/exec_forward.hpp), so a shell reaches the task there
 // and its exit code comes back; an alloc the cluster does not have is refused as HTTP, before
@@ -395,16 +409,8 @@ TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
       << server->log();
   auto r = server->post("/v1/jobs", service("wsfwd"));
   ASSERT_EQ(r.status, 200) << r.body;
-  std::string id;
-  ASSERT_TRUE(drover::testing::eventually(
-      [&] {
-        auto list = server->get("/v1/job/wsfwd/allocations").json();
-        for (const auto& a : list.is_array() ? list : json::array())
-          if (a.value("ClientStatus", "") == "running") id = a.value("ID", "");
-        return !id.empty();
-      },
-      std::chrono::seconds(30)))
-      << server->log();
+  const std::string id = running_alloc(*server, "wsfwd");
+  ASSERT_FALSE(id.empty()) << server->log();
   const int port = std::stoi(server->address().substr(server->address().rfind(':') + 1));
   auto c = WsTestClient::open(port, exec_path(id.substr(0, 8), "t", {"/bin/sh"}, true));
   ASSERT_EQ(c->status(), 101) << c->head() << c->body() << server->log();
@@ -453,16 +459,8 @@ TEST(ExecWebsocket, AServerChecksTheFirstMessagesTokenBeforePassingTheSessionOn)
   ASSERT_EQ(made.status, 200) << made.body;
   const std::string reader = made.json().value("SecretID", "");
   ASSERT_EQ(server->post("/v1/jobs", service("wsacl")).status, 200);
-  std::string id;
-  ASSERT_TRUE(drover::testing::eventually(
-      [&] {
-        auto list = server->get("/v1/job/wsacl/allocations").json();
-        for (const auto& a : list.is_array() ? list : json::array())
-          if (a.value("ClientStatus", "") == "running") id = a.value("ID", "");
-        return !id.empty();
-      },
-      std::chrono::seconds(30)))
-      << server->log();
+  const std::string id = running_alloc(*server, "wsacl");
+  ASSERT_FALSE(id.empty()) << server->log();
   const int port = std::stoi(server->address().substr(server->address().rfind(':') + 1));
   const auto path = exec_path(id, "t", {"/bin/sh"}, true, "&ws_handshake=true");
   auto hello = [](const std::string& token) {
