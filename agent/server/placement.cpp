@@ -557,7 +557,35 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
   auto& known = facts.constraints_of(r.group_key);
   std::optional<Choice> best;
   double best_score = -1e9;
-  for (const json* node : nodes) {
+  // Nomad's LimitIterator: `limit` feasible nodes are ranked; up to kMaxSkip of them scoring
+  // 0 or less (a node already running the group, a penalised one) are set aside for later
+  // ones, and count only when the sweep runs out first.
+  constexpr std::size_t kMaxSkip = 3;
+  const std::size_t n = nodes.size();
+  const std::size_t limit = options.limit ? options.limit : n;
+  std::size_t ranked = 0;
+  struct Skipped {
+    const std::string* id;
+    const NodeFacts* facts;
+    std::vector<std::string> evicted;
+    NodeUsage after;
+    bool scored_after;
+    double score;
+  };
+  std::vector<Skipped> skipped;
+  auto consider = [&](const std::string& id, const NodeFacts& f, std::vector<std::string> evicted,
+                      const NodeUsage& scored, double s) {
+    ++ranked;
+    if (!best || s > best_score + 1e-12 ||
+        (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
+      best = Choice{id, std::move(evicted), ask.cpu_mhz + ask.cores * f.mhz_per_core, {}};
+      if (!ask.devices.empty())
+        best->devices = assign_devices(f, scored, ask).value_or(std::map<std::string, int>{});
+      best_score = s;
+    }
+  };
+  for (std::size_t k = 0; k < n && ranked < limit; ++k) {
+    const json* node = nodes[(options.start + k) % n];
     const NodeFacts& f = facts.of(*node);
     const std::string& id = f.id;
     auto u = usage.find(id);
@@ -605,18 +633,36 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
     const RawScore score = score_node(job, group, f, *scored, ask, r, options, priorities);
     const double s = score.norm;
     if (metrics.retains(s, id)) metrics.retain(spelled_out(id, score));
-    if (!best || s > best_score + 1e-12 ||
-        (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
-      best = Choice{id, std::move(evicted), ask.cpu_mhz + ask.cores * f.mhz_per_core, {}};
-      if (!ask.devices.empty()) best->devices = assign_devices(f, *scored, ask).value_or(
-                                    std::map<std::string, int>{});
-      best_score = s;
+    if (limit < n && s <= 0 && skipped.size() < kMaxSkip) {
+      skipped.push_back({&id, &f, std::move(evicted), scored == &after ? after : NodeUsage{},
+                         scored == &after, s});
+      continue;
     }
+    consider(id, f, std::move(evicted), *scored, s);
+  }
+  for (auto& k : skipped) {
+    if (ranked >= limit) break;
+    auto u = usage.find(*k.id);
+    const NodeUsage& used = k.scored_after ? k.after : u == usage.end() ? kEmpty : u->second;
+    consider(*k.id, *k.facts, std::move(k.evicted), used, k.score);
   }
   return best;
 }
 
 }  // namespace
+
+std::size_t candidate_limit(std::size_t nodes, bool affinities_or_spreads) {
+  if (affinities_or_spreads) return 0;
+  std::size_t log2 = 0;
+  while ((std::size_t{1} << log2) < nodes) ++log2;
+  return std::max(log2, kRankedAtLeast);
+}
+
+std::size_t rotation_start(const std::string& alloc_name) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a: the same on every server
+  for (unsigned char c : alloc_name) h = (h ^ c) * 1099511628211ULL;
+  return static_cast<std::size_t>(h);
+}
 
 std::optional<Choice> choose_node(const jobspec::Job& job, std::size_t group,
                                   const std::vector<const json*>& nodes,

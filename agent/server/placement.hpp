@@ -165,7 +165,22 @@ struct RankOptions {
   std::set<std::string> penalty_nodes;
   // The plan's node facts (a fresh cache per call when null).
   NodeFactsCache* facts = nullptr;
+  // Nomad's limit iterator: rank this many feasible nodes, not all (0: all; candidate_limit),
+  // visiting the candidates from `start` round (a deterministic stand-in for Nomad's shuffle,
+  // so two servers planning from one state still choose alike).
+  std::size_t limit = 0;
+  std::size_t start = 0;
 };
+
+// How many feasible nodes one placement ranks among `nodes` candidates (Nomad's stack:
+// ceil(log2 n), but at least kRankedAtLeast, so that a small cluster is ranked whole; every
+// node where the group has affinities or spreads, whose scores only a whole pass can weigh).
+// docs/cluster.md, "Placement".
+inline constexpr std::size_t kRankedAtLeast = 16;
+std::size_t candidate_limit(std::size_t nodes, bool affinities_or_spreads);
+// Where the rotation of candidates starts for one alloc: a hash of its name, so that the
+// allocs of one group look at different nodes first, and every server agrees.
+std::size_t rotation_start(const std::string& alloc_name);
 
 struct Choice {
   std::string node_id;

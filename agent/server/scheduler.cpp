@@ -12,11 +12,13 @@
 #include "drover/common/json_text.hpp"
 #include "jobspec/job.hpp"
 #include "jobspec/parse.hpp"
+#include "server/affinity_score.hpp"
 #include "server/deployment.hpp"
 #include "server/drain.hpp"
 #include "server/in_place.hpp"
 #include "server/placement.hpp"
 #include "server/reschedule.hpp"
+#include "server/spread_score.hpp"
 
 namespace drover::server {
 
@@ -181,6 +183,10 @@ struct JobPass {
     options.preempt = st.scheduler.preemption_enabled(job.type);
     options.preempted = &preempted;
     options.facts = &facts;
+    const std::string name = job.id + "." + g.name + "[" + std::to_string(index) + "]";
+    options.limit = candidate_limit(
+        candidates.size(), !affinities_of(job, gi).empty() || !spreads_of(job, gi).empty());
+    options.start = rotation_start(job.namespace_name + "/" + name);
     if (prev) {
       // Nomad's getSelectOptions: the node a failed alloc failed on, and every node its
       // reschedule tracker names.
@@ -201,7 +207,7 @@ struct JobPass {
     a.node_id = *node_id;
     a.key = keys.alloc(*node_id, a.id);
     a.alloc = {{"ID", a.id},
-               {"Name", job.id + "." + g.name + "[" + std::to_string(index) + "]"},
+               {"Name", name},
                {"Namespace", job.namespace_name},
                {"JobID", job.id},
                {"TaskGroup", g.name},

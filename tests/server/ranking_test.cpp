@@ -212,3 +212,65 @@ TEST(Ranking, AFailedAllocIsRescheduledAwayFromTheNodeItFailedOn) {
   for (const auto& m : again["Metrics"]["ScoreMetaData"])
     EXPECT_EQ(m["Scores"]["node-reschedule-penalty"], m["NodeID"] == "a" ? -1.0 : 0.0);
 }
+
+TEST(Ranking, ALargeClusterRanksLog2OfItsNodesButAtLeastSixteenAndASmallOneWhole) {
+  EXPECT_EQ(candidate_limit(3, false), kRankedAtLeast);
+  EXPECT_EQ(candidate_limit(1000, false), kRankedAtLeast);  // ceil(log2 1000) = 10
+  EXPECT_EQ(candidate_limit(1u << 20, false), 20u);
+  EXPECT_EQ(candidate_limit(1000, true), 0u) << "affinities and spreads weigh every node";
+  EXPECT_EQ(rotation_start("default/web.g[0]"), rotation_start("default/web.g[0]"))
+      << "every server starts the rotation at the same node";
+  EXPECT_NE(rotation_start("default/web.g[0]"), rotation_start("default/web.g[1]"));
+}
+
+TEST(Ranking, ALimitedPlacementRanksThatManyFeasibleNodesFromItsStartAndPassesOverTheFull) {
+  // 40 nodes, n00..n39; n02 and n03 full. From n00 with a limit of 4: n00, n01, n04 and n05
+  // are ranked (the full ones do not count), and the fullest of them wins, not a fuller node
+  // further on.
+  auto j = job(web(1));
+  std::vector<json> nodes;
+  std::map<std::string, NodeUsage> usage;
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = (i < 10 ? "n0" : "n") + std::to_string(i);
+    nodes.push_back(node(id));
+    usage[id].add("default/other", "g", {{"Cpu", i == 2 || i == 3 ? 4000 : 50 * i}, {"MemoryMB", 10}});
+  }
+  RankOptions options;
+  options.limit = 4;
+  options.start = 0;
+  PlacementMetrics m;
+  auto c = choose_node(j, 0, ptrs(nodes), usage, ask_of(j.groups[0]), options, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->node_id, "n05");
+  EXPECT_EQ(m.evaluated, 6);
+  EXPECT_EQ(m.exhausted, 2);
+  // From n38 the rotation wraps round: n38, n39, n00, n01.
+  options.start = 38;
+  PlacementMetrics again;
+  c = choose_node(j, 0, ptrs(nodes), usage, ask_of(j.groups[0]), options, again);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->node_id, "n39");
+  EXPECT_EQ(again.evaluated, 4);
+}
+
+TEST(Ranking, ALimitedPlacementSetsAsideUpToThreeNodesScoringZeroOrLessForLaterOnes) {
+  // Nomad's limit iterator: a node already running the group (job anti-affinity makes its
+  // score negative) is passed over for the next ones; only when the sweep runs out does it
+  // count. A job of count 2 with one alloc on n00: from n00 with a limit of 1, n01 is chosen.
+  auto j = job(web(2));
+  std::vector<json> nodes = {node("n00"), node("n01")};
+  std::map<std::string, NodeUsage> usage;
+  usage["n00"].add("default/web", "g", {{"Cpu", 3000}, {"MemoryMB", 10}});
+  RankOptions options;
+  options.limit = 1;
+  PlacementMetrics m;
+  auto c = choose_node(j, 0, ptrs(nodes), usage, ask_of(j.groups[0]), options, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->node_id, "n01") << "n00 is fuller, but runs the group already";
+  // With n01 full, the set-aside n00 is all there is, and takes it.
+  usage["n01"].add("default/other", "g", {{"Cpu", 4000}, {"MemoryMB", 10}});
+  PlacementMetrics again;
+  c = choose_node(j, 0, ptrs(nodes), usage, ask_of(j.groups[0]), options, again);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->node_id, "n00");
+}
