@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <map>
+
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 
@@ -22,6 +24,36 @@ std::string error_of(const json& j, int status) {
   if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
   return "HTTP " + std::to_string(status);
 }
+
+// Keep-alive connections to etcd, shared by every EtcdClient of the process (the server makes
+// one per request): a call takes an idle connection to its endpoint with its TLS files, or
+// opens one, and gives it back when etcd answered. A new TCP (and TLS) connection per
+// request was most of what a request cost both sides.
+class ConnectionPool {
+ public:
+  static ConnectionPool& instance() {
+    static auto* pool = new ConnectionPool;  // never destroyed: threads may call at exit
+    return *pool;
+  }
+  std::unique_ptr<httplib::Client> take(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(key);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    auto c = std::move(it->second.back());
+    it->second.pop_back();
+    return c;
+  }
+  void give(const std::string& key, std::unique_ptr<httplib::Client> c) {
+    std::lock_guard lock(mu_);
+    auto& list = idle_[key];
+    if (list.size() < kMaxIdle) list.push_back(std::move(c));
+  }
+
+ private:
+  static constexpr std::size_t kMaxIdle = 16;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
+};
 
 }  // namespace
 
@@ -77,6 +109,8 @@ std::unique_ptr<httplib::Client> EtcdClient::make_client(
   c->set_connection_timeout(t / 1000, (t % 1000) * 1000);
   c->set_read_timeout(read_timeout.count() / 1000, (read_timeout.count() % 1000) * 1000);
   c->set_write_timeout(t / 1000, (t % 1000) * 1000);
+  c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);  // a kept connection would wait on delayed ACKs between writes
   return c;
 }
 
@@ -105,7 +139,12 @@ Result<json> EtcdClient::call(const std::string& path, const json& body) {
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t idx = (start + i) % n;
     const auto& ep = cfg_.endpoints[idx];
-    auto c = make_client(ep, cfg_.request_timeout);
+    const std::string pool_key = ep + '\n' + cfg_.cert_file + '\n' + cfg_.key_file + '\n' +
+                                 cfg_.ca_file + '\n' +
+                                 std::to_string(cfg_.request_timeout.count());
+    auto c = ConnectionPool::instance().take(pool_key);
+    bool reused = c != nullptr;
+    if (!c) c = make_client(ep, cfg_.request_timeout);
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::string token;
       {
@@ -123,12 +162,19 @@ Result<json> EtcdClient::call(const std::string& path, const json& body) {
       httplib::Headers headers;
       if (!token.empty()) headers.emplace("Authorization", token);
       auto res = c->Post(path.c_str(), headers, json_text(body), "application/json");
+      if (!res && reused) {
+        // etcd may have closed the idle connection: once more on a new one.
+        reused = false;
+        c = make_client(ep, cfg_.request_timeout);
+        res = c->Post(path.c_str(), headers, json_text(body), "application/json");
+      }
       if (!res) {
         last_error = ep + ": " + httplib::to_string(res.error());
         break;  // next endpoint
       }
       json j = json::parse(res->body, nullptr, false);
       if (res->status == 200 && !j.is_discarded()) {
+        ConnectionPool::instance().give(pool_key, std::move(c));
         std::lock_guard lock(mu_);
         current_ = idx;
         return j;
@@ -140,6 +186,7 @@ Result<json> EtcdClient::call(const std::string& path, const json& body) {
         token_.clear();
         continue;  // authenticate again
       }
+      ConnectionPool::instance().give(pool_key, std::move(c));
       // etcd answered: a fail-over would get the same answer.
       return make_error("etcd " + path + ": " + err);
     }
