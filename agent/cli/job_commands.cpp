@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/alloc_monitor.hpp"
+#include "cli/eval_monitor.hpp"
 #include "cli/deployment_view.hpp"
 #include "cli/job_diff_view.hpp"
 #include "cli/command_context.hpp"
@@ -112,6 +113,7 @@ int run_job(Context& ctx, const RunOptions& opts) {
   }
   auto answer = ctx.api.post_json(submit_path(ctx, body), request, content_type);
   if (!answer) return print_error(ctx, answer.message());
+  if (!opts.detach) await_evaluation(ctx, *answer);
 
   const std::string job_id = str_field(*answer, "JobID");
   const std::string ns = str_field(*answer, "Namespace");
@@ -125,7 +127,10 @@ int run_job(Context& ctx, const RunOptions& opts) {
           << (ns.empty() || ns == kDefaultNamespace ? "" : " to namespace \"" + ns + "\"") << "\n";
   std::string ids;
   for (const auto& id : alloc_ids) ids += (ids.empty() ? "" : ", ") + short_id(id);
-  ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
+  if (answer->contains("AllocIDs"))
+    ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
+  else  // detached from a server's evaluation: what to follow
+    ctx.out << "    Evaluation ID: " << str_field(*answer, "EvalID") << '\n';
   const std::string warnings = str_field(*answer, "Warnings");
   if (!warnings.empty()) {
     // One line per warning, as the agent joins them.
@@ -439,6 +444,7 @@ int dispatch_job(Context& ctx, const DispatchOptions& opts) {
   auto answer = ctx.api.post_json(with_namespace(ctx, "/v1/job/" + url_escape(opts.job) + "/dispatch"),
                                   body.dump(), "application/json");
   if (!answer) return print_error(ctx, answer.message());
+  if (!opts.detach && !ctx.json) await_evaluation(ctx, *answer);
   if (ctx.json) {
     print_json(ctx, *answer);
     return 0;

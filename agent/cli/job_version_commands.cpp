@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cli/alloc_monitor.hpp"
+#include "cli/eval_monitor.hpp"
 #include "cli/command_context.hpp"
 #include "cli/job_diff_view.hpp"
 #include "cli/table.hpp"
@@ -49,13 +50,15 @@ int job_history(Context& ctx, const std::string& id, bool with_diffs) {
 
 // Prints what a scale or revert registered and follows its new allocs unless detached, as
 // `job run` does.
-int report_registration(Context& ctx, const nlohmann::json& answer, bool detach) {
+int report_registration(Context& ctx, nlohmann::json answer, bool detach) {
   if (ctx.json) {
     print_json(ctx, answer);
     return 0;
   }
+  if (!detach) await_evaluation(ctx, answer);
+  const std::string status = str_field(answer, "EvalStatus");
   ctx.out << "==> Evaluation \"" << str_field(answer, "EvalID").substr(0, 8) << "\" "
-          << str_field(answer, "EvalStatus") << "; job version "
+          << (status.empty() ? "pending" : status) << "; job version "
           << int_field(answer, "JobModifyIndex") << '\n';
   std::vector<std::string> ids;
   for (const auto& a : answer.value("AllocIDs", nlohmann::json::array()))

@@ -3,8 +3,6 @@
 
 #include <httplib.h>
 
-#include <chrono>
-#include <thread>
 
 #include "api/json_reply.hpp"
 #include "api/tls_transport.hpp"
@@ -44,27 +42,6 @@ std::vector<std::pair<std::string, std::string>> token_headers(const httplib::Re
   for (const char* h : {"X-Nomad-Token", "Authorization"})
     if (req.has_header(h)) out.emplace_back(h, req.get_header_value(h));
   return out;
-}
-
-// Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
-// what was placed; returns the eval as it is then.
-json await_eval(const ServerApiContext& ctx, const std::string& id) {
-  upstream::EtcdClient etcd(ctx.etcd);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  json e = json::object();
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto v = etcd.get(ctx.keys.eval(id));
-    if (v && v.value()) {
-      e = json::parse(*v.value(), nullptr, false);
-      if (e.is_object() && e.value("Status", "pending") != "pending") return e;
-    }
-    // The leader's pass here ends when it has written the plan: read again then.
-    if (ctx.await_pass)
-      ctx.await_pass(std::chrono::milliseconds(50));
-    else
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return e.is_object() ? e : json::object();
 }
 
 // The body of a POST as a JSON object, or a 400 naming why not.

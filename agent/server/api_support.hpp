@@ -28,10 +28,6 @@ Result<ClusterState> read_state(const ServerApiContext& ctx);
 // (register_server_routes), so it is a name, or "*" on a list.
 std::string ns_of(const httplib::Request& req);
 
-// Waits (a short while) for the leader to take the evaluation up, so that `job run` shows
-// what was placed; returns the eval as it is then.
-nlohmann::json await_eval(const ServerApiContext& ctx, const std::string& id);
-
 // The body of a POST as a JSON object, or a 400 naming why not.
 std::optional<nlohmann::json> body_object(const httplib::Request& req, httplib::Response& res);
 

@@ -115,8 +115,7 @@ void dispatch(ServerApiContext& ctx, const httplib::Request& req, httplib::Respo
                                 {"EvalID", ""},
                                 {"EvalCreateIndex", 0},
                                 {"JobCreateIndex", 0},
-                                {"Index", 0},
-                                {"AllocIDs", json::array()}});
+                                {"Index", 0}});
   }
   auto child = runner::new_dispatch_child(parent->job, *request);
   json extra = json::object();
@@ -127,13 +126,12 @@ void dispatch(ServerApiContext& ctx, const httplib::Request& req, httplib::Respo
   if (!index) return reply_error(res, index.error());
   spdlog::info("server: job {}: dispatched {}", jk, child.id);
   if (ctx.wake_scheduler) ctx.wake_scheduler();
-  json done = await_eval(ctx, writes.eval_id);
+  // Answered now, as Nomad's dispatch is; a client follows the evaluation.
   reply_json(res, {{"DispatchedJobID", child.id},
                    {"EvalID", writes.eval_id},
                    {"EvalCreateIndex", *index},
                    {"JobCreateIndex", *index},
-                   {"Index", *index},
-                   {"AllocIDs", done.value("PlacedAllocs", json::array())}});
+                   {"Index", *index}});
 }
 
 // Nomad's job summary: each group's allocs by client status, and a parent's children by

@@ -63,12 +63,6 @@ void PlanCommitter::wake() {
   cv_.notify_all();
 }
 
-void PlanCommitter::await_pass(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  const auto seen = passes_ended_;
-  ended_.wait_for(lock, timeout, [&] { return passes_ended_ != seen; });
-}
-
 void PlanCommitter::run(std::stop_token stop) {
   bool was_leader = false;
   while (!stop.stop_requested()) {
@@ -87,8 +81,6 @@ void PlanCommitter::run(std::stop_token stop) {
       stats_.view_reloads = view_.reloads();
     }
     std::unique_lock lock(mu_);
-    ++passes_ended_;
-    ended_.notify_all();
     // A tick bounds how long a node that went, a status that changed or a reschedule delay
     // that ran out waits to be seen.
     cv_.wait_for(lock, stop, std::chrono::milliseconds(500), [&] { return woken_; });

@@ -43,9 +43,6 @@ class PlanCommitter {
   void run(std::stop_token stop);
   // Plan now rather than at the next tick (a job was registered or stopped).
   void wake();
-  // Waits until a pass ends here, at most `timeout`: a registration waiting for its evaluation
-  // reads it again then rather than polling etcd.
-  void await_pass(std::chrono::milliseconds timeout);
   const PlanStats& stats() const { return stats_; }
 
  private:
@@ -61,8 +58,6 @@ class PlanCommitter {
   std::mutex mu_;
   std::condition_variable_any cv_;
   bool woken_ = false;
-  std::uint64_t passes_ended_ = 0;
-  std::condition_variable ended_;
   PlanStats stats_;
 };
 

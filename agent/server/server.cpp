@@ -19,6 +19,7 @@
 #include "api/ui_endpoint.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/acl_bootstrap.hpp"
+#include "server/write_batcher.hpp"
 #include "server/gc_api.hpp"
 #include "server/deployments_api.hpp"
 #include "server/events_api.hpp"
@@ -92,9 +93,10 @@ int run_server(const ServerFlags& flags) {
   ServerApiContext api_ctx{cfg.etcd,     keys,    cfg.name,
                            http_addr,    &election,
                            [&committer] { committer.wake(); },
-                           [&committer](std::chrono::milliseconds t) { committer.await_pass(t); },
                            cfg.scheduler, cfg.tls, &committer.stats(),
                            &stopping};
+  GuardedWriteBatcher writes(cfg.etcd);
+  api_ctx.writes = &writes;
   // Tokens in etcd, shared by every server (api/etcd_token_store.hpp); none when acl is off.
   std::unique_ptr<api::EtcdTokenStore> tokens;
   if (cfg.acl_enabled) tokens = std::make_unique<api::EtcdTokenStore>(cfg.etcd);

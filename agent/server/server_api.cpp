@@ -23,6 +23,7 @@
 #include "server/job_plan.hpp"
 #include "server/leader_election.hpp"
 #include "server/periodic_launches.hpp"
+#include "server/write_batcher.hpp"
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
 #include "upstream/etcd_client.hpp"
@@ -110,7 +111,7 @@ json problem_list(const std::vector<jobspec::Problem>& problems) {
 }
 
 // Writes `job_doc` (jobspec::to_json of `job`) as the job's next version with an evaluation
-// of `trigger`, and answers as Nomad's register does once the leader took the eval up. The
+// of `trigger`, and answers as Nomad's register does: the evaluation's id. The
 // version is bumped only when the spec changed or the job was stopped (Nomad's rule).
 // With `guard_revision`, written only if the job key has not changed since that revision
 // (`job run -check-index`, checked against the state read then); a 409 otherwise.
@@ -119,56 +120,64 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
                        const std::string& warnings, int64_t guard_revision = 0,
                        const json& submission = nullptr) {
   const std::string ns = job.namespace_name;
-  upstream::EtcdClient etcd(ctx.etcd);
-  auto current = etcd.get(ctx.keys.job(ns, job.id));
-  if (!current) return reply_error(res, 503, current.message());
+  const std::string job_key = ctx.keys.job(ns, job.id);
+  // Written on the assumption that the job key is as last seen (first: absent, a new job);
+  // when it is not, the answer holds the key as it is, the version is worked out from it and
+  // the write goes again. So a new job costs etcd a share of one request (registrations at
+  // the same time go together: write_batcher.hpp), and two registrations of one job never
+  // write the same version.
+  GuardedWriteBatcher alone(ctx.etcd);
+  GuardedWriteBatcher& writes = ctx.writes ? *ctx.writes : alone;
+  std::optional<std::string> current;
+  int64_t seen_mod = 0;
   int version = 0;
-  if (current.value()) {
-    json old = json::parse(*current.value(), nullptr, false);
-    if (old.is_object()) {
-      version = old.value("Version", 0);
-      if (old["Job"] != job_doc || old.value("Stop", false)) ++version;
+  json eval;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 8)
+      return reply_error(res, 409, "job \"" + job.id + "\" kept changing while it was registered");
+    version = 0;
+    if (current) {
+      json old = json::parse(*current, nullptr, false);
+      if (old.is_object()) {
+        version = old.value("Version", 0);
+        if (old["Job"] != job_doc || old.value("Stop", false)) ++version;
+      }
     }
-  }
-  json rec = {{"ID", job.id},
-              {"Namespace", ns},
-              {"Version", version},
-              {"Stop", false},
-              {"SubmitTime", state::now_ns()},
-              {"Job", job_doc}};
-  // The source this version was run from, for GET /v1/job/:id/submission (none: scale, revert).
-  if (!submission.is_null()) rec["Submission"] = submission;
-  json eval = new_eval(job, ns, trigger, version);
-  const std::vector<std::pair<std::string, std::string>> puts = {
-      {ctx.keys.job(ns, job.id), json_text(rec)},
-      {ctx.keys.job_version(ns, job.id, version), json_text(rec)},
-      {ctx.keys.eval(eval["ID"]), json_text(eval)}};
-  if (guard_revision > 0) {
-    auto b64 = [](const std::string& s) { return base64_encode(s); };
-    json success = json::array();
-    for (const auto& [k, v] : puts)
-      success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
-    auto r = etcd.txn({{"compare", json::array({{{"key", b64(ctx.keys.job(ns, job.id))},
-                                                 {"target", "MOD"},
-                                                 {"result", "LESS"},
-                                                 {"mod_revision", std::to_string(guard_revision + 1)}}})},
-                       {"success", success}});
+    json rec = {{"ID", job.id},
+                {"Namespace", ns},
+                {"Version", version},
+                {"Stop", false},
+                {"SubmitTime", state::now_ns()},
+                {"Job", job_doc}};
+    // The source this version was run from, for GET /v1/job/:id/submission (none: scale,
+    // revert).
+    if (!submission.is_null()) rec["Submission"] = submission;
+    eval = new_eval(job, ns, trigger, version);
+    const std::string rec_text = json_text(rec);
+    auto r = writes.write({job_key,
+                           seen_mod,
+                           {{job_key, rec_text},
+                            {ctx.keys.job_version(ns, job.id, version), rec_text},
+                            {ctx.keys.eval(eval["ID"]), json_text(eval)}}});
     if (!r) return reply_error(res, 503, r.message());
-    if (!r.value().value("succeeded", false))
+    if (r.value().written) break;
+    current = r.value().current;
+    seen_mod = r.value().current_mod;
+    // `job run -check-index`: the job must not have changed since the state it was checked
+    // against.
+    if (guard_revision > 0 && seen_mod > guard_revision)
       return reply_error(res, 409,
                          "job \"" + job.id + "\" changed while it was registered with "
                          "-check-index: plan it again");
-  } else if (auto st = etcd.put_all(puts); !st) {
-    return reply_error(res, 503, st.message());
   }
   if (ctx.wake_scheduler) ctx.wake_scheduler();
-  json done = await_eval(ctx, eval["ID"]);
+  // Answered now, as Nomad's register is: the leader evaluates it on its own time, many jobs
+  // in one pass; a client follows the evaluation (GET /v1/evaluation/:id, the CLI's
+  // eval_monitor.hpp).
   reply_json(res, {{"EvalID", eval["ID"]},
                    {"EvalCreateIndex", version},
                    {"JobID", job.id},
                    {"JobModifyIndex", version},
-                   {"EvalStatus", done.value("Status", "pending")},
-                   {"AllocIDs", done.value("PlacedAllocs", json::array())},
                    {"Namespace", ns},
                    {"Warnings", warnings}});
 }
@@ -708,11 +717,23 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           for (const auto& [id, e] : st.evals) out.push_back(e);
           reply_json(res, out);
         }));
+  // An evaluation by its id or a unique prefix of it: only the keys under evals/ with that
+  // prefix are read (clients follow a new job's evaluation with this, many times a second).
   s.Get(R"(/v1/evaluation/([^/]+))",
-        by_id(ctx, &ClusterState::evals, "evaluation",
-              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
-                reply_json(res, st.evals.at(id));
-              }));
+        [&ctx](const httplib::Request& req, httplib::Response& res) {
+          const std::string id = req.matches[1];
+          upstream::EtcdClient etcd(ctx.etcd);
+          auto r = etcd.range_prefix(ctx.keys.eval(id));
+          if (!r) return reply_error(res, 503, r.message());
+          if (r.value().kvs.size() > 1)
+            return reply_error(res, 400, "evaluation prefix \"" + id + "\" matches " +
+                                             std::to_string(r.value().kvs.size()));
+          if (r.value().kvs.empty())
+            return reply_error(res, 404, "evaluation \"" + id + "\" not found");
+          json e = json::parse(r.value().kvs.front().value, nullptr, false);
+          if (!e.is_object()) return reply_error(res, 500, "evaluation \"" + id + "\": not JSON");
+          reply_json(res, e);
+        });
 }
 
 }  // namespace drover::server

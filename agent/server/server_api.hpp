@@ -22,6 +22,7 @@ struct Response;
 
 namespace drover::server {
 
+class GuardedWriteBatcher;
 class LeaderElection;
 struct PlanStats;
 
@@ -32,8 +33,6 @@ struct ServerApiContext {
   std::string http_addr;  // http://host:port, or https:// with TLS
   LeaderElection* election = nullptr;
   std::function<void()> wake_scheduler;  // a new eval to look at now
-  // Waits (at most the time given) for the leader's loop here to end a pass.
-  std::function<void(std::chrono::milliseconds)> await_pass;
   // server.yaml's scheduler configuration, in force while none is stored in etcd.
   SchedulerConfig scheduler_defaults;
   // The CA and client cert for calls to the leader and to agents (api/tls_transport.hpp).
@@ -42,6 +41,8 @@ struct ServerApiContext {
   const PlanStats* plan_stats = nullptr;
   // Set when the server stops: long replies (the event stream) end instead of holding it up.
   const std::atomic<bool>* stopping = nullptr;
+  // Registrations written together (write_batcher.hpp); each writes alone when null.
+  GuardedWriteBatcher* writes = nullptr;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);

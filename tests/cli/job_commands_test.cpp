@@ -173,6 +173,42 @@ TEST_F(JobCommands, RunWaitsUntilAllocsRunThenExitsZero) {
   EXPECT_GT(polls.load(), 3);
 }
 
+// A server answers a register with its evaluation only (Nomad's API): `job run` follows the
+// evaluation until the leader has placed the job, then the allocs it placed; -detach names
+// the evaluation instead of waiting.
+TEST_F(JobCommands, RunAgainstAServerFollowsTheEvaluationToTheAllocsItPlaced) {
+  agent_.server().Post("/v1/jobs", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"EvalID":"ev123456-0000-0000-0000-000000000000","JobID":"hello","Warnings":""})");
+  });
+  std::atomic<int> eval_polls{0};
+  agent_.server().Get(R"(/v1/evaluation/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
+    const bool done = ++eval_polls > 2;  // pending at first: the leader has not got to it
+    reply_json(res, nlohmann::json{{"ID", req.matches[1].str()},
+                                   {"Status", done ? "complete" : "pending"},
+                                   {"PlacedAllocs", done ? nlohmann::json{kAlloc1} : nlohmann::json::array()}}
+                        .dump());
+  });
+  agent_.server().Get(R"(/v1/allocation/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
+    reply_json(res, nlohmann::json{{"ID", req.matches[1].str()}, {"TaskGroup", "web"}, {"ClientStatus", "running"}}
+                        .dump());
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Allocations: 0123abcd\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Allocation \"0123abcd\" (group \"web\") is \"running\""), std::string::npos)
+      << r.out;
+  EXPECT_GT(eval_polls.load(), 2);
+
+  const int before = eval_polls.load();
+  auto detached =
+      run_cli_against(agent_.address(), {"job", "run", "-detach", write_file("j.yaml", "job: {}\n")});
+  EXPECT_EQ(detached.code, 0) << detached.err;
+  EXPECT_EQ(detached.out,
+            "==> Job \"hello\" submitted\n    Evaluation ID: ev123456-0000-0000-0000-000000000000\n");
+  EXPECT_EQ(eval_polls.load(), before) << "-detach does not wait";
+}
+
 TEST_F(JobCommands, RunExitsTwoAndSaysWhyWhenAnAllocFails) {
   serve_submit_ok();
   agent_.server().Get(

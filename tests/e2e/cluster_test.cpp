@@ -444,7 +444,11 @@ TEST(Cluster, AJobThatFitsNowhereIsBlockedWithNomadsReasons) {
   job.replace(job.find("memory: 32"), 10, "memory: 10000000");
   auto r = c.leader().post("/v1/jobs", job);
   ASSERT_EQ(r.status, 200) << r.body << c.leader().log();
-  EXPECT_EQ(r.json().value("EvalStatus", ""), "blocked") << r.body;
+  // Answered before the leader evaluates it, as Nomad's register: the evaluation says.
+  EXPECT_FALSE(r.json().contains("AllocIDs")) << r.body;
+  EXPECT_EQ(c.leader().await_evaluation(r.json().value("EvalID", "")).value("Status", ""),
+            "blocked")
+      << r.body;
   auto evals = c.follower().get("/v1/job/huge/evaluations").json();
   ASSERT_EQ(evals.size(), 1u) << evals.dump(2);
   EXPECT_EQ(evals[0]["Status"], "blocked");
@@ -768,7 +772,12 @@ TEST(Cluster, ADispatchedChildIsPlacedAndItsTaskReadsThePayload) {
   auto again = c.follower().post("/v1/job/report/dispatch", body.dump(), "application/json");
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(first.json().value("DispatchedJobID", "a"), again.json().value("DispatchedJobID", "b"));
-  EXPECT_EQ(first.json()["AllocIDs"].size(), 1u) << first.body;
+  EXPECT_EQ(c.follower()
+                .await_evaluation(first.json().value("EvalID", ""))
+                .value("PlacedAllocs", json::array())
+                .size(),
+            1u)
+      << first.body;
 
   // A bad request: 400 naming the field, nothing dispatched.
   auto bad = c.follower().post("/v1/job/report/dispatch", json{{"Payload", "aGk="}}.dump(),
@@ -794,7 +803,11 @@ TEST(Cluster, ADispatchedChildIsPlacedAndItsTaskReadsThePayload) {
   auto nightly = c.follower().post("/v1/job/nightly/dispatch", "{}", "application/json");
   ASSERT_EQ(nightly.status, 200) << nightly.body;
   const std::string dispatched = nightly.json().value("DispatchedJobID", "");
-  EXPECT_TRUE(nightly.json()["AllocIDs"].empty()) << "a periodic child runs nothing itself";
+  EXPECT_TRUE(c.follower()
+                  .await_evaluation(nightly.json().value("EvalID", ""))
+                  .value("PlacedAllocs", json::array())
+                  .empty())
+      << "a periodic child runs nothing itself";
   ASSERT_TRUE(eventually(
       [&] {
         for (const auto& j : c.follower().get("/v1/jobs?prefix=" + dispatched + "/periodic-").json()) {

@@ -143,6 +143,17 @@ httplib::Headers token_header(const std::string& token) {
 
 }  // namespace
 
+nlohmann::json ServerProcess::await_evaluation(const std::string& id) const {
+  nlohmann::json e;
+  eventually(
+      [&] {
+        e = get("/v1/evaluation/" + id).json();
+        return e.is_object() && e.value("Status", "pending") != "pending";
+      },
+      std::chrono::seconds(30));
+  return e;
+}
+
 HttpReply ServerProcess::get(const std::string& path) const {
   return reply_of(api_client(address_, ca_file_, 10)->Get(path.c_str(), token_header(token_)));
 }

@@ -47,6 +47,9 @@ class ServerProcess {
   HttpReply post(const std::string& path, const std::string& body,
                  const std::string& content_type = "application/yaml") const;
   HttpReply del(const std::string& path) const;
+  // The evaluation once the leader has taken it up (its Status no longer "pending"), as a
+  // client follows the one a register or dispatch answered with; as it is after 30 s else.
+  nlohmann::json await_evaluation(const std::string& id) const;
 
  private:
   ServerProcess() = default;

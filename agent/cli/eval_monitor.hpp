@@ -1,0 +1,18 @@
+// Following a server's evaluation, as `nomad job run` monitors one: a server answers a
+// register, scale, revert or dispatch once the job and its evaluation are stored (Nomad's
+// API), before the leader has placed anything; the CLI then waits for the evaluation.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command_context.hpp"
+
+namespace drover::cli {
+
+// When `answer` names an evaluation but no allocations (a server's answer; an agent places
+// at once and lists them), waits until the leader has evaluated it and fills in
+// "EvalStatus" (complete, blocked, ...) and "AllocIDs" (what it placed). Gives up after
+// `wait_s` seconds with the status "pending", telling the user how to follow it.
+void await_evaluation(Context& ctx, nlohmann::json& answer, int wait_s = 60);
+
+}  // namespace drover::cli
