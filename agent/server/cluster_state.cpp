@@ -333,7 +333,10 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
       st_.system_jobs.insert(jk);
     else
       st_.system_jobs.erase(jk);
-    st_.jobs[jk] = std::move(j);
+    auto& rec = st_.jobs[jk];
+    give_back_job(jk, rec);
+    rec = std::move(j);
+    share_current_job(jk);
     st_.job_key_revision[jk] = kv.mod_revision;
     update_modify_index(jk);
     mark(jk);
@@ -343,7 +346,9 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     auto j = parse();
     if (!j.is_object()) return;
     const int v = j.value("Version", 0);
+    stripped_.erase({job, v});
     st_.job_versions[job][v] = std::move(j);
+    share_current_job(job);
     version_created_[job][v] = kv.create_revision;
     version_keys_[k] = {job, v};
     update_modify_index(job);
@@ -370,6 +375,31 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
       st_.servers[k.substr(keys_.servers().size())] = std::move(j);
     }
   }
+}
+
+void ClusterStateIndex::share_current_job(const std::string& jk) {
+  auto rec = st_.jobs.find(jk);
+  auto vs = st_.job_versions.find(jk);
+  if (rec == st_.jobs.end() || vs == st_.job_versions.end()) return;
+  const int v = rec->second.value("Version", 0);
+  auto version = vs->second.find(v);
+  if (version == vs->second.end() || stripped_.count({jk, v})) return;
+  auto doc = version->second.find("Job");
+  auto current = rec->second.find("Job");
+  if (doc == version->second.end() || current == rec->second.end() || *doc != *current) return;
+  version->second.erase(doc);
+  stripped_.insert({jk, v});
+}
+
+void ClusterStateIndex::give_back_job(const std::string& jk, nlohmann::json& rec) {
+  if (!rec.is_object()) return;
+  const int v = rec.value("Version", 0);
+  if (!stripped_.erase({jk, v})) return;
+  auto vs = st_.job_versions.find(jk);
+  auto current = rec.find("Job");
+  if (vs == st_.job_versions.end() || current == rec.end()) return;
+  if (auto version = vs->second.find(v); version != vs->second.end())
+    version->second["Job"] = std::move(*current);
 }
 
 void ClusterStateIndex::erase(const std::string& k) {
@@ -401,6 +431,7 @@ void ClusterStateIndex::erase(const std::string& k) {
     }
   } else if (starts(k, keys_.jobs())) {
     const std::string jk = k.substr(keys_.jobs().size());
+    if (auto rec = st_.jobs.find(jk); rec != st_.jobs.end()) give_back_job(jk, rec->second);
     st_.jobs.erase(jk);
     st_.job_key_revision.erase(jk);
     st_.periodic_jobs.erase(jk);
@@ -412,6 +443,7 @@ void ClusterStateIndex::erase(const std::string& k) {
     if (it == version_keys_.end()) return;
     const auto [job, v] = it->second;
     version_keys_.erase(it);
+    stripped_.erase({job, v});
     if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end()) {
       vs->second.erase(v);
       if (vs->second.empty()) st_.job_versions.erase(vs);

@@ -65,6 +65,8 @@ struct ClusterState {
   std::map<std::string, nlohmann::json> jobs;     // by "<namespace>/<id>": the job record
   std::map<std::string, nlohmann::json> evals;    // by eval id
   // Every version of every job ("<namespace>/<id>" -> version -> record), for auto_revert.
+  // In ClusterStateIndex's state the current version's record (the job record's Version) has
+  // no "Job" when it is the job record's: that one is held once (about 8 KiB parsed a job).
   std::map<std::string, std::map<int, nlohmann::json>> job_versions;
   std::map<std::string, nlohmann::json> deployments;  // by deployment id
   std::map<std::string, nlohmann::json> servers;  // by server name
@@ -139,6 +141,11 @@ class ClusterStateIndex {
   void mark(const std::string& jk);
   void node_changed(const std::string& id);
   void unindex_alloc(const std::string& id);
+  // The current version's record shares its Job with the job record (ClusterState::
+  // job_versions): it is taken out of the version's record, and given back from the job
+  // record (`rec`) before that one is replaced or erased.
+  void share_current_job(const std::string& jk);
+  void give_back_job(const std::string& jk, nlohmann::json& rec);
 
   Keys keys_;
   ClusterState st_;
@@ -148,6 +155,7 @@ class ClusterStateIndex {
   std::map<std::string, std::pair<std::string, int>> version_keys_;  // key -> job, version
   // One Job document per "<ns>/<job>" and version, shared by its allocs.
   std::map<std::pair<std::string, int>, std::weak_ptr<const nlohmann::json>> job_docs_;
+  std::set<std::pair<std::string, int>> stripped_;  // versions whose Job is the job record's
 };
 
 // Nomad's job status: dead when stopped or every alloc is done, running when one is live (or

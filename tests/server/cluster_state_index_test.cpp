@@ -158,3 +158,44 @@ TEST(ClusterStateIndex, TheAllocsOfOneJobVersionShareOneJobAndTheirKeysKeepIt) {
   const json back = json::parse(st.allocs.at("a2").text());
   EXPECT_EQ(back, alloc_value("a2", "n1", rec));
 }
+
+TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionKeepsItsOwn) {
+  const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 2);
+  ClusterStateIndex index(kKeys);
+  int64_t rev = 1;
+  auto put = [&](const std::string& key, const json& value) {
+    ++rev;
+    index.put(EtcdKv{key, value.dump(), rev, rev});
+  };
+  const auto& st = index.state();
+  // As a register writes them: the job key, then its version's.
+  put("/drover/jobs/default/web", web0);
+  put("/drover/job_versions/default/web/0", web0);
+  EXPECT_EQ(st.jobs.at("default/web")["Job"], web0["Job"]);
+  EXPECT_FALSE(st.job_versions.at("default/web").at(0).contains("Job")) << "held once";
+  // A new version: version 0 has its Job again, version 1 shares the record's.
+  put("/drover/jobs/default/web", web1);
+  put("/drover/job_versions/default/web/1", web1);
+  EXPECT_EQ(st.job_versions.at("default/web").at(0), web0) << "whole again, for auto_revert";
+  EXPECT_FALSE(st.job_versions.at("default/web").at(1).contains("Job"));
+  // The job record rewritten at the same version (marked stable): still shared, nothing lost.
+  json stable = web1;
+  stable["Stable"] = true;
+  put("/drover/jobs/default/web", stable);
+  put("/drover/job_versions/default/web/1", stable);
+  EXPECT_FALSE(st.job_versions.at("default/web").at(1).contains("Job"));
+  EXPECT_EQ(st.jobs.at("default/web"), stable);
+  // Purged: its versions keep their Jobs until their own keys go.
+  index.erase("/drover/jobs/default/web");
+  EXPECT_EQ(st.job_versions.at("default/web").at(1), stable);
+  // In a whole read the version keys come before the job key ("job_versions/" < "jobs/").
+  EtcdRange range;
+  range.revision = 9;
+  range.kvs.push_back({"/drover/job_versions/default/web/0", web0.dump(), 3, 3});
+  range.kvs.push_back({"/drover/job_versions/default/web/1", web1.dump(), 5, 5});
+  range.kvs.push_back({"/drover/jobs/default/web", web1.dump(), 5, 2});
+  const ClusterState once = read_cluster_state(range, kKeys);
+  EXPECT_EQ(once.job_versions.at("default/web").at(0), web0);
+  EXPECT_FALSE(once.job_versions.at("default/web").at(1).contains("Job"));
+  EXPECT_EQ(once.jobs.at("default/web"), web1);
+}
