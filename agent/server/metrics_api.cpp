@@ -4,7 +4,9 @@
 #include <map>
 
 #include "api/metrics_text.hpp"
+#include "api/json_reply.hpp"
 #include "server/api_support.hpp"
+#include "server/cluster_counts.hpp"
 #include "server/leader_election.hpp"
 #include "server/plan_committer.hpp"
 
@@ -12,37 +14,19 @@ namespace drover::server {
 
 namespace {
 
-std::string render(const ServerApiContext& ctx, const ClusterState& st) {
+std::string render(const ServerApiContext& ctx, const ClusterCounts& c) {
   api::Metrics w;
   w.set(w.gauge("drover_server_leader", "1 while this server is the cluster's leader."), {},
         ctx.election && ctx.election->is_leader() ? 1 : 0);
-  // Every label value present even at zero, so a dashboard's series do not come and go.
-  std::map<std::string, int> jobs = {{"pending", 0}, {"running", 0}, {"dead", 0}};
-  for (const auto& [key, rec] : st.jobs) jobs[job_status(st, key, rec)]++;
   auto& job_family = w.gauge("drover_server_jobs", "Jobs by status.");
-  for (const auto& [status, n] : jobs) w.set(job_family, {{"status", status}}, n);
-  std::map<std::string, int> allocs = {{"pending", 0}, {"running", 0}, {"complete", 0},
-                                       {"failed", 0},  {"lost", 0}};
-  for (const auto& [id, a] : st.allocs) allocs[a.client_status()]++;
+  for (const auto& [status, n] : c.jobs) w.set(job_family, {{"status", status}}, n);
   auto& alloc_family = w.gauge("drover_server_allocs", "Allocations by client status.");
-  for (const auto& [status, n] : allocs) w.set(alloc_family, {{"client_status", status}}, n);
-  // A node is up while its key lives on its lease: the ones etcd holds are ready; by the
-  // operator's say, eligible or not, draining or not.
-  std::map<std::pair<std::string, std::string>, int> nodes = {
-      {{"ready", "eligible"}, 0}, {{"ready", "ineligible"}, 0}};
-  for (const auto& [id, node] : st.nodes) {
-    auto c = st.controls.find(id);
-    bool eligible = c == st.controls.end() ||
-                    c->second.value("Eligibility", "eligible") == "eligible";
-    nodes[{"ready", eligible ? "eligible" : "ineligible"}]++;
-  }
+  for (const auto& [status, n] : c.allocs) w.set(alloc_family, {{"client_status", status}}, n);
   auto& node_family = w.gauge("drover_server_nodes", "Nodes by status and scheduling eligibility.");
-  for (const auto& [k, n] : nodes)
+  for (const auto& [k, n] : c.nodes)
     w.set(node_family, {{"status", k.first}, {"eligibility", k.second}}, n);
-  std::map<std::string, int> evals;
-  for (const auto& [id, e] : st.evals) evals[e.value("Status", "pending")]++;
   auto& eval_family = w.gauge("drover_server_evals", "Evaluations by status.");
-  for (const auto& [status, n] : evals) w.set(eval_family, {{"status", status}}, n);
+  for (const auto& [status, n] : c.evals) w.set(eval_family, {{"status", status}}, n);
   if (const PlanStats* p = ctx.plan_stats) {
     w.set(w.counter("drover_server_plan_passes_total", "Passes of the leader's loop here."), {},
           static_cast<double>(p->passes.load()));
@@ -69,11 +53,16 @@ std::string render(const ServerApiContext& ctx, const ClusterState& st) {
 }  // namespace
 
 void register_metrics_route(ServerApiContext& ctx, httplib::Server& s) {
-  s.Get("/v1/metrics", with_state(ctx, [&ctx](const ClusterState& st, const httplib::Request& req,
-                                               httplib::Response& res) {
-          if (api::refuse_metrics_format(req, res)) return;
-          api::reply_metrics(res, render(ctx, st));
-        }));
+  s.Get("/v1/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (api::refuse_metrics_format(req, res)) return;
+    // The leader counts its own view (a scrape of a large cluster read and parsed all of etcd
+    // each time); any other server reads the prefix once.
+    if (ctx.leader_counts)
+      if (auto counts = ctx.leader_counts()) return api::reply_metrics(res, render(ctx, *counts));
+    auto st = read_state(ctx);
+    if (!st) return api::reply_error(res, 503, st.message());
+    api::reply_metrics(res, render(ctx, count_cluster(st.value())));
+  });
 }
 
 }  // namespace drover::server

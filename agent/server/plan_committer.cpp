@@ -79,6 +79,7 @@ void PlanCommitter::run(std::stop_token stop) {
       stats_.pass_seconds += took.count();
       stats_.last_pass_seconds = took.count();
       stats_.view_reloads = view_.reloads();
+      answer_counts();
     }
     std::unique_lock lock(mu_);
     // A tick bounds how long a node that went, a status that changed or a reschedule delay
@@ -86,6 +87,32 @@ void PlanCommitter::run(std::stop_token stop) {
     cv_.wait_for(lock, stop, std::chrono::milliseconds(500), [&] { return woken_; });
     woken_ = false;
   }
+}
+
+std::optional<ClusterCounts> PlanCommitter::counts(std::chrono::milliseconds wait) {
+  if (!election_.is_leader()) return std::nullopt;
+  std::unique_lock lock(mu_);
+  const auto ticket = ++counts_asked_;
+  woken_ = true;
+  cv_.notify_all();
+  if (!counted_.wait_for(lock, wait, [&] { return counts_made_ >= ticket; })) return std::nullopt;
+  return counts_;
+}
+
+void PlanCommitter::answer_counts() {
+  std::uint64_t asked;
+  {
+    std::lock_guard lock(mu_);
+    asked = counts_asked_;
+    if (asked == counts_made_) return;
+  }
+  auto viewed = view_.current(committed_revision_);
+  std::optional<ClusterCounts> c;
+  if (viewed) c = count_cluster(*viewed.value());
+  std::lock_guard lock(mu_);
+  counts_ = std::move(c);
+  counts_made_ = asked;
+  counted_.notify_all();
 }
 
 void PlanCommitter::pass() {

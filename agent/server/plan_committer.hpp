@@ -12,8 +12,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 
+#include "server/cluster_counts.hpp"
 #include "server/cluster_view.hpp"
 #include "server/keys.hpp"
 #include "server/scheduler.hpp"
@@ -44,9 +46,13 @@ class PlanCommitter {
   // Plan now rather than at the next tick (a job was registered or stopped).
   void wake();
   const PlanStats& stats() const { return stats_; }
+  // The view's counts for /v1/metrics, made by this loop between two passes (it alone touches
+  // the view); nullopt when this server does not lead or no pass ended within `wait`.
+  std::optional<ClusterCounts> counts(std::chrono::milliseconds wait);
 
  private:
   void pass();
+  void answer_counts();
 
   upstream::EtcdConfig cfg_;
   Keys keys_;
@@ -58,6 +64,9 @@ class PlanCommitter {
   std::mutex mu_;
   std::condition_variable_any cv_;
   bool woken_ = false;
+  std::uint64_t counts_asked_ = 0, counts_made_ = 0;  // requests of counts(), and answered
+  std::optional<ClusterCounts> counts_;
+  std::condition_variable counted_;
   PlanStats stats_;
 };
 

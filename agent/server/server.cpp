@@ -97,6 +97,7 @@ int run_server(const ServerFlags& flags) {
                            &stopping};
   GuardedWriteBatcher writes(cfg.etcd);
   api_ctx.writes = &writes;
+  api_ctx.leader_counts = [&committer] { return committer.counts(std::chrono::seconds(2)); };
   // Tokens in etcd, shared by every server (api/etcd_token_store.hpp); none when acl is off.
   std::unique_ptr<api::EtcdTokenStore> tokens;
   if (cfg.acl_enabled) tokens = std::make_unique<api::EtcdTokenStore>(cfg.etcd);

@@ -7,9 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "api/tls_config.hpp"
+#include "server/cluster_counts.hpp"
 #include "server/keys.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/upstream_config.hpp"
@@ -43,6 +45,9 @@ struct ServerApiContext {
   const std::atomic<bool>* stopping = nullptr;
   // Registrations written together (write_batcher.hpp); each writes alone when null.
   GuardedWriteBatcher* writes = nullptr;
+  // The leader's counts of its own view for /v1/metrics (PlanCommitter::counts); nullopt when
+  // this server does not lead.
+  std::function<std::optional<ClusterCounts>()> leader_counts;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);

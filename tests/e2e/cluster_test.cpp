@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "agent_process.hpp"
@@ -346,6 +347,20 @@ TEST(Cluster, ScaleAndRevertWriteNewVersionsThatThePlacementFollows) {
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "sized")) == 2; }, 30s))
       << allocs(c.leader(), "sized").dump(2);
+  // The leader counts its own view for /v1/metrics, a follower reads etcd: the same counts.
+  auto counted = [](const ServerProcess& s) {
+    std::string lines;
+    std::istringstream in(s.get("/v1/metrics?format=prometheus").body);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("drover_server_allocs{", 0) == 0 || line.rfind("drover_server_jobs{", 0) == 0)
+        lines += line + "\n";
+    return lines;
+  };
+  ASSERT_TRUE(eventually([&] { return counted(c.leader()) == counted(c.follower()); }, 10s))
+      << counted(c.leader()) << "--\n" << counted(c.follower());
+  EXPECT_NE(counted(c.leader()).find("drover_server_allocs{client_status=\"running\"} 2"),
+            std::string::npos)
+      << counted(c.leader());
 
   // `job plan` shows what a count of 3 would do, and changes nothing.
   auto dir = drover::testing::make_temp_dir("drover-cluster-plan");
