@@ -1,6 +1,7 @@
 // etcd v3 JSON gateway client; see etcd_client.hpp.
 #include "upstream/etcd_client.hpp"
 
+#include <fcntl.h>
 #include <httplib.h>
 
 #include <map>
@@ -110,6 +111,9 @@ std::unique_ptr<httplib::Client> EtcdClient::make_client(
   c->set_read_timeout(read_timeout.count() / 1000, (read_timeout.count() % 1000) * 1000);
   c->set_write_timeout(t / 1000, (t % 1000) * 1000);
   c->set_keep_alive(true);
+  // Kept connections (and the watch's) live long: no process the agent spawns (a script
+  // check, a runtime CLI) may inherit one; cpp-httplib opens its sockets without SOCK_CLOEXEC.
+  c->set_socket_options([](socket_t s) { ::fcntl(s, F_SETFD, FD_CLOEXEC); });
   c->set_tcp_nodelay(true);  // a kept connection would wait on delayed ACKs between writes
   return c;
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "agent_process.hpp"
@@ -159,6 +161,38 @@ TEST(Etcd, ADesiredAllocRunsReportsHealthAndStopsWhenItsKeyGoes) {
                    [](const json& j) { return j["ClientStatus"] == "complete"; });
   EXPECT_EQ(st["ClientStatus"], "complete") << st.dump(2);
   EXPECT_EQ(st["DesiredStatus"], "stop");
+}
+
+// The agent keeps its etcd connections open (its watch, and requests' kept connections): a
+// task it starts inherits none of them (the monitor closes what it inherits; the client marks
+// its sockets close-on-exec for every other child, such as a script check).
+TEST(Etcd, ATaskInheritsNoneOfTheAgentsEtcdConnections) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd);
+  auto agent = AgentProcess::start(o);
+  auto node = node_id(*agent);
+  wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  const std::string out = drover::testing::make_temp_dir("drover-etcd-fds") + "/fds";
+  const std::string id = "33333333-2222-3333-4444-555555555555";
+  // What each of the shell's descriptors is, then the file is complete.
+  etcd.put("/drover/allocs/" + node + "/" + id,
+           alloc_value(id, "for f in /proc/$$/fd/*; do readlink $f; done > " + out +
+                               ".tmp; mv " + out + ".tmp " + out + "; sleep 60"));
+  std::string fds;
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] {
+        std::ifstream f(out);
+        if (!f) return false;
+        fds.assign(std::istreambuf_iterator<char>(f), {});
+        return true;
+      },
+      20s))
+      << agent->log();
+  EXPECT_EQ(fds.find("socket:"), std::string::npos) << fds;
+  etcd.ctl("del /drover/allocs/" + node + "/" + id);
 }
 
 TEST(Etcd, AnOutageLosesNoUpdateAndTheNodeRegistersAgain) {
