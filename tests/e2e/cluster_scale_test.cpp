@@ -9,6 +9,7 @@
 
 #include "cluster_processes.hpp"
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -37,23 +38,34 @@ void register_node(const EtcdProcess& etcd, int i) {
   etcd.ctl("put /drover/nodes/" + id + " '" + node.dump() + "'");
 }
 
+// etcd with `nodes` node keys and one server on it, once that leads (its /v1/status/leader
+// is "" until it is elected).
+struct OneServer {
+  EtcdProcess etcd;
+  std::unique_ptr<ServerProcess> server;
+  bool start(int nodes) {
+    if (!etcd.start()) return false;
+    for (int i = 0; i < nodes; ++i) register_node(etcd, i);
+    server = ServerProcess::start("s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" +
+                                            etcd.endpoint() + "\"]\n  prefix: /drover\n");
+    const bool leads = eventually(
+        [&] {
+          auto leader = server->get("/v1/status/leader").json();
+          return leader.is_string() && !leader.get<std::string>().empty();
+        },
+        15s);
+    EXPECT_TRUE(leads) << server->log();
+    return leads;
+  }
+};
+
 }  // namespace
 
 TEST(ClusterScale, AJobOfCount300IsPlacedWholeThoughEtcdTakes128OperationsATransaction) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd is not installed";
-  EtcdProcess etcd;
-  ASSERT_TRUE(etcd.start());
-  for (int i = 0; i < 3; ++i) register_node(etcd, i);
-  auto server = ServerProcess::start(
-      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
-  // "" (a JSON string) until the server is elected.
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto leader = server->get("/v1/status/leader").json();
-        return leader.is_string() && !leader.get<std::string>().empty();
-      },
-      15s))
-      << server->log();
+  OneServer c;
+  ASSERT_TRUE(c.start(3));
+  auto& server = c.server;
   auto r = server->post("/v1/jobs",
                         "job:\n  id: wide\n  type: service\n  groups:\n    - name: g\n"
                         "      count: 300\n      tasks:\n        - name: t\n"
@@ -82,18 +94,9 @@ TEST(ClusterScale, AJobOfCount300IsPlacedWholeThoughEtcdTakes128OperationsATrans
 // none written twice and none lost.
 TEST(ClusterScale, RegistrationsAtOnceAreAllWrittenAndOneJobsVersionsNeverCollide) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd is not installed";
-  EtcdProcess etcd;
-  ASSERT_TRUE(etcd.start());
-  for (int i = 0; i < 3; ++i) register_node(etcd, i);
-  auto server = ServerProcess::start(
-      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto leader = server->get("/v1/status/leader").json();
-        return leader.is_string() && !leader.get<std::string>().empty();
-      },
-      15s))
-      << server->log();
+  OneServer c;
+  ASSERT_TRUE(c.start(3));
+  auto& server = c.server;
   auto spec = [](const std::string& id, int memory) {
     return "job:\n  id: " + id + "\n  type: service\n  groups:\n    - name: g\n      count: 1\n"
            "      tasks:\n        - name: t\n          driver: raw_exec\n          config:\n"
