@@ -718,16 +718,17 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           reply_json(res, out);
         }));
   // An evaluation by its id or a unique prefix of it: only the keys under evals/ with that
-  // prefix are read (clients follow a new job's evaluation with this, many times a second).
+  // prefix are read, two at most (clients follow a new job's evaluation with this, many times
+  // a second; a one-letter prefix must not read a sixteenth of the evaluations).
   s.Get(R"(/v1/evaluation/([^/]+))",
         [&ctx](const httplib::Request& req, httplib::Response& res) {
           const std::string id = req.matches[1];
           upstream::EtcdClient etcd(ctx.etcd);
-          auto r = etcd.range_prefix(ctx.keys.eval(id));
+          auto r = etcd.range_prefix(ctx.keys.eval(id), 2);
           if (!r) return reply_error(res, 503, r.message());
           if (r.value().kvs.size() > 1)
-            return reply_error(res, 400, "evaluation prefix \"" + id + "\" matches " +
-                                             std::to_string(r.value().kvs.size()));
+            return reply_error(res, 400,
+                               "evaluation prefix \"" + id + "\" matches more than one");
           if (r.value().kvs.empty())
             return reply_error(res, 404, "evaluation \"" + id + "\" not found");
           json e = json::parse(r.value().kvs.front().value, nullptr, false);

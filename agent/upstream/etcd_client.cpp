@@ -217,9 +217,10 @@ Status EtcdClient::put_all(const std::vector<std::pair<std::string, std::string>
 
 Result<json> EtcdClient::txn(const json& request) { return call("/v3/kv/txn", request); }
 
-Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix) {
-  auto r = call("/v3/kv/range",
-                {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end(prefix))}});
+Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix, int64_t limit) {
+  json request = {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end(prefix))}};
+  if (limit > 0) request["limit"] = std::to_string(limit);
+  auto r = call("/v3/kv/range", request);
   if (!r) return r.error();
   EtcdRange out;
   out.revision = json_int(r.value().value("header", json::object()), "revision");

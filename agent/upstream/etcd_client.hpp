@@ -53,7 +53,8 @@ class EtcdClient {
   Status put(const std::string& key, const std::string& value, int64_t lease = 0);
   // Several puts in one transaction: one write, one revision.
   Status put_all(const std::vector<std::pair<std::string, std::string>>& kvs);
-  Result<EtcdRange> range_prefix(const std::string& prefix);
+  // Every key under `prefix`, or the first `limit` of them (in key order) when limit > 0.
+  Result<EtcdRange> range_prefix(const std::string& prefix, int64_t limit = 0);
   Result<std::optional<std::string>> get(const std::string& key);
   Status delete_key(const std::string& key);
   // One /v3/kv/txn as etcd's gateway takes it ({compare, success, failure}, keys and values

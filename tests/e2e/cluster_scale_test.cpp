@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cluster_processes.hpp"
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -126,6 +127,12 @@ TEST(ClusterScale, RegistrationsAtOnceAreAllWrittenAndOneJobsVersionsNeverCollid
   ASSERT_EQ(evals.size(), 30u);
   for (const auto& e : evals)
     EXPECT_EQ(server->await_evaluation(e).value("Status", ""), "complete") << e;
+  // An evaluation by a prefix of its id: found when the prefix is unique, a 400 when not.
+  EXPECT_EQ(server->get("/v1/evaluation/" + evals[0].substr(0, 8)).json().value("ID", ""), evals[0]);
+  const auto sharing = std::count_if(evals.begin(), evals.end(),
+                                     [&](const std::string& e) { return e[0] == evals[0][0]; });
+  EXPECT_EQ(server->get("/v1/evaluation/" + evals[0].substr(0, 1)).status, sharing > 1 ? 400 : 200);
+  EXPECT_EQ(server->get("/v1/evaluation/ffffffff-no-such").status, 404);
   auto versions = server->get("/v1/job/same/versions").json();
   std::set<int> seen;
   for (const auto& v : versions.value("Versions", json::array()))
