@@ -758,8 +758,16 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   } else if (specs) {
     std::erase_if(specs->by_job, [&](const auto& e) { return !st.jobs.count(e.first); });
   }
-  for (const auto& [id, node] : st.nodes)
-    if (node_ready(node)) pass.ready.push_back(&node);
+  if (memory && incremental && memory->ready_known && changes->nodes.empty()) {
+    pass.ready = memory->ready;
+  } else {
+    for (const auto& [id, node] : st.nodes)
+      if (node_ready(node)) pass.ready.push_back(&node);
+    if (memory) {
+      memory->ready = pass.ready;
+      memory->ready_known = true;
+    }
+  }
   if (!incremental) {
     for (auto& [id, a] : pass.allocs) pass.allocs_of[a.job_key()].push_back(&a);
     for (const auto& [id, e] : st.evals)

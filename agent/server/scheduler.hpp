@@ -50,6 +50,11 @@ struct LeaderMemory {
   JobSpecCache specs;
   std::map<std::string, NodeUsage> usage;
   NodeFactsCache facts;
+  // The ready nodes (node_ready) by id, as the last pass found them: worked out again when a
+  // node changed or after a whole read (it was 3 % of the server's CPU at 1,000 nodes, once
+  // a pass).
+  std::vector<const nlohmann::json*> ready;
+  bool ready_known = false;
 };
 
 Plan plan_cluster(const ClusterState& state, const Keys& keys, int64_t now_ns,
