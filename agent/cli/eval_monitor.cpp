@@ -19,6 +19,7 @@ void await_evaluation(Context& ctx, nlohmann::json& answer, int wait_s) {
     const std::string status = e ? str_field(*e, "Status") : "";
     if (!status.empty() && status != "pending") {
       answer["EvalStatus"] = status;
+      answer["EvalStatusDescription"] = str_field(*e, "StatusDescription");
       answer["AllocIDs"] = e->value("PlacedAllocs", nlohmann::json::array());
       return;
     }

@@ -11,7 +11,8 @@ namespace drover::cli {
 
 // When `answer` names an evaluation but no allocations (a server's answer; an agent places
 // at once and lists them), waits until the leader has evaluated it and fills in
-// "EvalStatus" (complete, blocked, ...) and "AllocIDs" (what it placed). Gives up after
+// "EvalStatus" (complete, blocked, ...), "EvalStatusDescription" (why it is blocked) and
+// "AllocIDs" (what it placed). Gives up after
 // `wait_s` seconds with the status "pending", telling the user how to follow it.
 void await_evaluation(Context& ctx, nlohmann::json& answer, int wait_s = 60);
 

@@ -140,7 +140,15 @@ int run_job(Context& ctx, const RunOptions& opts) {
   }
   ctx.out.flush();
   if (opts.detach) return 0;
+  // A server's evaluation that could not place everything: what it said, and Nomad's exit
+  // code for placement failures once what was placed is followed.
+  const bool blocked = str_field(*answer, "EvalStatus") == "blocked";
+  if (blocked)
+    ctx.out << "==> Evaluation \"" << short_id(str_field(*answer, "EvalID"))
+            << "\" is blocked, waiting for capacity: "
+            << str_field(*answer, "EvalStatusDescription") << '\n';
   int rc = alloc_ids.empty() ? 0 : monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
+  if (blocked && rc == 0) return 2;
   // Against a server, a version that rolls out under a deployment is followed to its end, as
   // `nomad job run` does.
   auto parsed = jobspec::parse_job(body);

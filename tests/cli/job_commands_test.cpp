@@ -209,6 +209,27 @@ TEST_F(JobCommands, RunAgainstAServerFollowsTheEvaluationToTheAllocsItPlaced) {
   EXPECT_EQ(eval_polls.load(), before) << "-detach does not wait";
 }
 
+TEST_F(JobCommands, RunAgainstAServerSaysWhyItsEvaluationIsBlockedAndExitsTwo) {
+  agent_.server().Post("/v1/jobs", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"EvalID":"ev999999-0000-0000-0000-000000000000","JobID":"huge","Warnings":""})");
+  });
+  agent_.server().Get(R"(/v1/evaluation/(.+))", [&](const httplib::Request& req, httplib::Response& res) {
+    reply_json(res, nlohmann::json{{"ID", req.matches[1].str()},
+                                   {"Status", "blocked"},
+                                   {"StatusDescription",
+                                    "placement failed: g: dimension \"memory\" exhausted on 1 node"},
+                                   {"PlacedAllocs", nlohmann::json::array()}}
+                        .dump());
+  });
+  agent_.start();
+  auto r = run_cli_against(agent_.address(), {"job", "run", write_file("j.yaml", "job: {}\n")});
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("==> Evaluation \"ev999999\" is blocked, waiting for capacity: placement "
+                       "failed: g: dimension \"memory\" exhausted on 1 node"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(JobCommands, RunExitsTwoAndSaysWhyWhenAnAllocFails) {
   serve_submit_ok();
   agent_.server().Get(
