@@ -20,9 +20,26 @@ std::string AllocView::client_status() const {
   return "pending";
 }
 
-const json& AllocView::job_doc() const {
+const json* version_job(const ClusterState& st, const std::string& jk, int version) {
+  if (auto rec = st.jobs.find(jk); rec != st.jobs.end() && rec->second.is_object() &&
+                                   rec->second.value("Version", 0) == version) {
+    if (auto j = rec->second.find("Job"); j != rec->second.end()) return &*j;
+  }
+  auto vs = st.job_versions.find(jk);
+  if (vs == st.job_versions.end()) return nullptr;
+  auto v = vs->second.find(version);
+  if (v == vs->second.end()) return nullptr;
+  auto j = v->second.find("Job");
+  return j == v->second.end() ? nullptr : &*j;
+}
+
+const json& AllocView::job_doc(const ClusterState& st) const {
   static const json kNone;
   if (job) return *job;
+  if (job_in_state) {
+    const json* j = version_job(st, job_key(), alloc.value("JobVersion", 0));
+    return j ? *j : kNone;
+  }
   auto it = alloc.find("Job");
   return it == alloc.end() ? kNone : *it;
 }
@@ -30,11 +47,13 @@ const json& AllocView::job_doc() const {
 void AllocView::set_job(std::shared_ptr<const json> j) {
   alloc.erase("Job");
   job = std::move(j);
+  job_in_state = false;
 }
 
-std::string AllocView::text(const std::string* job_text) const {
+std::string AllocView::text(const ClusterState& st, const std::string* job_text) const {
   std::string out = json_text(alloc);
-  if (!job && !metrics) return out;
+  const json* doc = job ? job.get() : job_in_state ? &job_doc(st) : nullptr;
+  if (!doc && !metrics) return out;
   // Metrics and the Job spliced in as the last members: the Job dumped once per job version,
   // not per alloc.
   out.pop_back();  // the object's '}'
@@ -46,18 +65,18 @@ std::string AllocView::text(const std::string* job_text) const {
     out += text;
   };
   if (metrics) member("Metrics", *metrics);
-  if (job) member("Job", job_text ? *job_text : json_text(*job));
+  if (doc) member("Job", job_text ? *job_text : json_text(*doc));
   out += '}';
   return out;
 }
 
-json AllocView::value(bool with_job) const {
+json AllocView::value(const ClusterState& st, bool with_job) const {
   json j = alloc;
   if (metrics) j["Metrics"] = json::parse(*metrics, nullptr, false);
   if (!with_job)
     j.erase("Job");
-  else if (job)
-    j["Job"] = *job;
+  else if (job || job_in_state)
+    j["Job"] = job_doc(st);
   return j;
 }
 
@@ -283,10 +302,13 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     if (auto doc = j.find("Job"); doc != j.end()) {
       json job = std::move(*doc);
       j.erase("Job");
-      auto& shared = job_docs_[{j.value("Namespace", "default") + "/" + j.value("JobID", ""),
-                                j.value("JobVersion", 0)}];
+      const std::string jk = j.value("Namespace", "default") + "/" + j.value("JobID", "");
+      const int version = j.value("JobVersion", 0);
+      auto& shared = job_docs_[{jk, version}];
       auto known = shared.lock();
-      if (known && *known == job) {
+      if (const json* held = version_job(st_, jk, version); held && *held == job) {
+        a.job_in_state = true;  // the job record's (or its version's), held once
+      } else if (known && *known == job) {
         a.job = std::move(known);
       } else {
         a.job = std::make_shared<const json>(std::move(job));
@@ -334,6 +356,16 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     else
       st_.system_jobs.erase(jk);
     auto& rec = st_.jobs[jk];
+    if (rec.is_object()) {
+      // Allocs of the version it held find their Job in the version's record from now on;
+      // when there is none (or the spec changed under one version), they keep a copy.
+      const int was = rec.value("Version", 0);
+      auto before = rec.find("Job"), after = j.find("Job");
+      const bool same = j.value("Version", 0) == was && before != rec.end() &&
+                        after != j.end() && *before == *after;
+      if (!same && before != rec.end() && !version_holds_job(jk, was))
+        keep_alloc_jobs(jk, was, *before);
+    }
     give_back_job(jk, rec);
     rec = std::move(j);
     share_current_job(jk);
@@ -346,6 +378,12 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     auto j = parse();
     if (!j.is_object()) return;
     const int v = j.value("Version", 0);
+    // A version's record written again with another spec (by hand): its allocs keep the old.
+    if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end())
+      if (auto old = vs->second.find(v); old != vs->second.end())
+        if (auto doc = old->second.find("Job"); doc != old->second.end() &&
+                                                 (!j.contains("Job") || j["Job"] != *doc))
+          keep_alloc_jobs(job, v, *doc);
     stripped_.erase({job, v});
     st_.job_versions[job][v] = std::move(j);
     share_current_job(job);
@@ -402,6 +440,40 @@ void ClusterStateIndex::give_back_job(const std::string& jk, nlohmann::json& rec
     version->second["Job"] = std::move(*current);
 }
 
+bool ClusterStateIndex::version_holds_job(const std::string& jk, int version) const {
+  auto vs = st_.job_versions.find(jk);
+  if (vs == st_.job_versions.end()) return false;
+  auto v = vs->second.find(version);
+  return v != vs->second.end() && (v->second.contains("Job") || stripped_.count({jk, version}));
+}
+
+void ClusterStateIndex::keep_alloc_jobs(const std::string& jk, int version, const json& doc) {
+  auto ids = st_.allocs_by_job.find(jk);
+  if (ids == st_.allocs_by_job.end()) return;
+  std::shared_ptr<const json> own;
+  for (const auto& id : ids->second) {
+    auto a = st_.allocs.find(id);
+    if (a == st_.allocs.end() || !a->second.job_in_state ||
+        a->second.alloc.value("JobVersion", 0) != version)
+      continue;
+    if (!own) own = std::make_shared<const json>(doc);
+    a->second.job = own;
+    a->second.job_in_state = false;
+  }
+  if (own) job_docs_[{jk, version}] = own;
+}
+
+void ClusterStateIndex::share_alloc_jobs() {
+  for (auto& [id, a] : st_.allocs) {
+    if (!a.job) continue;
+    const json* held = version_job(st_, a.job_key(), a.alloc.value("JobVersion", 0));
+    if (held && *held == *a.job) {
+      a.job.reset();
+      a.job_in_state = true;
+    }
+  }
+}
+
 void ClusterStateIndex::erase(const std::string& k) {
   if (k == keys_.leader()) {
     st_.leader_value.clear();
@@ -431,7 +503,13 @@ void ClusterStateIndex::erase(const std::string& k) {
     }
   } else if (starts(k, keys_.jobs())) {
     const std::string jk = k.substr(keys_.jobs().size());
-    if (auto rec = st_.jobs.find(jk); rec != st_.jobs.end()) give_back_job(jk, rec->second);
+    if (auto rec = st_.jobs.find(jk); rec != st_.jobs.end()) {
+      const int was = rec->second.value("Version", 0);
+      if (auto doc = rec->second.find("Job");
+          doc != rec->second.end() && !version_holds_job(jk, was))
+        keep_alloc_jobs(jk, was, *doc);
+      give_back_job(jk, rec->second);
+    }
     st_.jobs.erase(jk);
     st_.job_key_revision.erase(jk);
     st_.periodic_jobs.erase(jk);
@@ -443,6 +521,14 @@ void ClusterStateIndex::erase(const std::string& k) {
     if (it == version_keys_.end()) return;
     const auto [job, v] = it->second;
     version_keys_.erase(it);
+    // Its allocs found their Job here unless the job record is this version.
+    if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end())
+      if (auto rec = vs->second.find(v); rec != vs->second.end())
+        if (auto doc = rec->second.find("Job"); doc != rec->second.end()) {
+          auto current = st_.jobs.find(job);
+          if (current == st_.jobs.end() || current->second.value("Version", 0) != v)
+            keep_alloc_jobs(job, v, *doc);
+        }
     stripped_.erase({job, v});
     if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end()) {
       vs->second.erase(v);
@@ -477,6 +563,7 @@ void ClusterStateIndex::erase(const std::string& k) {
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys) {
   ClusterStateIndex index(keys);
   for (const auto& kv : range.kvs) index.put(kv);
+  index.share_alloc_jobs();
   ClusterState st = std::move(index.state());
   st.revision = range.revision;
   return st;

@@ -17,6 +17,8 @@
 
 namespace drover::server {
 
+struct ClusterState;
+
 struct AllocView {
   std::string id, node_id;
   // The alloc key's value (what the server wrote), but for its "Job": that is `job`, one
@@ -24,19 +26,25 @@ struct AllocView {
   // and a pass copies allocs cheaply). An alloc made by hand may still carry it inline.
   nlohmann::json alloc;
   std::shared_ptr<const nlohmann::json> job;
+  // Set by ClusterStateIndex instead of `job` when the alloc's Job is its version's as the
+  // state holds it (the job record's, or the version record's): held once for the job and
+  // its allocs, found through the state (job_doc).
+  bool job_in_state = false;
   // Its "Metrics" (the placement's scores, for `alloc status -verbose`) kept as text: no pass
   // reads them, and as JSON they would be most of the alloc's memory.
   std::shared_ptr<const std::string> metrics;
   nlohmann::json status = nullptr;  // the node's status key, when it wrote one
   std::string key;
 
-  // The job the alloc runs (its Job); null when it has none.
-  const nlohmann::json& job_doc() const;
+  // The job the alloc runs (its Job) in `st`, the state it is part of (or a copy of it); null
+  // when it has none.
+  const nlohmann::json& job_doc(const ClusterState& st) const;
   void set_job(std::shared_ptr<const nlohmann::json> j);
   // The alloc key's value as etcd holds it: the alloc with its Metrics and Job.
-  std::string text(const std::string* job_text = nullptr) const;  // job_text: *job, dumped
+  std::string text(const ClusterState& st,
+                   const std::string* job_text = nullptr) const;  // job_text: its Job, dumped
   // The same as JSON, with its Job or without.
-  nlohmann::json value(bool with_job) const;
+  nlohmann::json value(const ClusterState& st, bool with_job) const;
 
   std::string desired() const { return alloc.value("DesiredStatus", "run"); }
   // "lost" when the server marked it so (its node went down), else what the node reported,
@@ -122,6 +130,10 @@ struct ClusterState {
 
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);
 
+// The Job of `jk`'s `version` as `st` holds it: the job record's when that is the version,
+// else the version record's; null when neither has it.
+const nlohmann::json* version_job(const ClusterState& st, const std::string& jk, int version);
+
 // A ClusterState kept up to date key by key: read_cluster_state puts every key of a range
 // once; the leader's watch-fed view (cluster_view.hpp) puts and erases what changed since.
 // Keeps what the state derives from several keys (a node with its control, an alloc with its
@@ -146,6 +158,18 @@ class ClusterStateIndex {
   // record (`rec`) before that one is replaced or erased.
   void share_current_job(const std::string& jk);
   void give_back_job(const std::string& jk, nlohmann::json& rec);
+  // Allocs whose Job is found through the state (AllocView::job_in_state) get their own copy
+  // of `doc` before the record they find it in goes or changes: those of `jk`'s `version`.
+  void keep_alloc_jobs(const std::string& jk, int version, const nlohmann::json& doc);
+  // Whether the version's record will hold its Job once the job record moves on.
+  bool version_holds_job(const std::string& jk, int version) const;
+
+ public:
+  // After a whole read (the alloc keys come before the job keys): each alloc whose Job is its
+  // version's as the state holds it lets go of its own copy.
+  void share_alloc_jobs();
+
+ private:
 
   Keys keys_;
   ClusterState st_;

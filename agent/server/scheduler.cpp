@@ -29,9 +29,9 @@ namespace {
 // A live alloc as preemption sees it: its job's priority and its group's migrate max_parallel
 // (Nomad's default of 1 for a service group without a migrate block, none otherwise).
 // Read in place: every live alloc passes here on every pass, and its Job is the whole spec.
-Resident resident_of(const AllocView& a) {
+Resident resident_of(const ClusterState& st, const AllocView& a) {
   Resident r{a.id, a.job_key(), a.group()};
-  const json* job = &a.job_doc();
+  const json* job = &a.job_doc(st);
   if (job->is_object()) {
     r.priority = job->value("Priority", 50);
     r.max_parallel = job->value("Type", "service") == "service" ? 1 : 0;
@@ -228,7 +228,7 @@ struct JobPass {
       a.alloc["PreviousAllocation"] = prev->value("ID", "");
       a.alloc["RescheduleCount"] = prev->value("RescheduleCount", 0) + 1;
     }
-    usage[*node_id].add(resident_of(a), a.alloc["Resources"]);
+    usage[*node_id].add(resident_of(st, a), a.alloc["Resources"]);
     auto& kept = allocs[a.id] = std::move(a);
     write_alloc(kept);
     allocs_of_job(kept.job_key()).push_back(&kept);
@@ -383,7 +383,7 @@ struct JobPass {
         continue;
       }
       if (!a->live()) continue;
-      if (updatable_in_place(a->job_doc(), job_json, g.name)) {
+      if (updatable_in_place(a->job_doc(st), job_json, g.name)) {
         a->set_job(shared_doc(job_json));
         a->alloc["JobVersion"] = version;
         if (!deployment_id.empty()) a->alloc["DeploymentID"] = deployment_id;
@@ -787,7 +787,7 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   // changed, or worked out for every node.
   auto count_usage = [&](const AllocView& a) {
     if (a.live() && st.nodes.count(a.node_id))
-      pass.usage[a.node_id].add(resident_of(a), a.alloc.value("Resources", json::object()));
+      pass.usage[a.node_id].add(resident_of(st, a), a.alloc.value("Resources", json::object()));
   };
   if (incremental) {
     for (const auto& node : changes->usage) {
@@ -916,13 +916,14 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   std::unordered_map<const json*, std::string> job_texts;
   auto put_alloc = [&](const std::string& k, const AllocView& a) {
     pass.plan.jobs.push_back(a.job_key());
-    if (!a.job) {
-      pass.plan.puts.emplace_back(k, a.text());
+    const json* doc = a.job ? a.job.get() : a.job_in_state ? &a.job_doc(st) : nullptr;
+    if (!doc) {
+      pass.plan.puts.emplace_back(k, a.text(st));
       return;
     }
-    auto text = job_texts.find(a.job.get());
-    if (text == job_texts.end()) text = job_texts.emplace(a.job.get(), json_text(*a.job)).first;
-    pass.plan.puts.emplace_back(k, a.text(&text->second));
+    auto text = job_texts.find(doc);
+    if (text == job_texts.end()) text = job_texts.emplace(doc, json_text(*doc)).first;
+    pass.plan.puts.emplace_back(k, a.text(st, &text->second));
   };
   auto other = pass.writes.begin();
   for (const auto& [k, a] : pass.alloc_writes) {

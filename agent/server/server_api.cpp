@@ -45,8 +45,8 @@ bool lists_namespaces(const httplib::Request& req) {
 
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
 // reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
-json alloc_json(const AllocView& a, bool with_job) {
-  json j = a.value(with_job);
+json alloc_json(const ClusterState& st, const AllocView& a, bool with_job) {
+  json j = a.value(st, with_job);
   j["ClientStatus"] = a.client_status();
   if (a.status.is_object()) {
     for (const char* k :
@@ -507,7 +507,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           std::string jk = ns_of(req) + "/" + std::string(req.matches[1]);
           json out = json::array();
           for (const auto& [id, a] : st.allocs)
-            if (a.job_key() == jk) out.push_back(alloc_json(a, false));
+            if (a.job_key() == jk) out.push_back(alloc_json(st, a, false));
           reply_json(res, out);
         }));
   s.Get(R"(/v1/job/(.+)/evaluations)",
@@ -626,7 +626,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
               [](const ClusterState& st, const std::string& id, httplib::Response& res) {
                 json out = json::array();
                 for (const auto& [aid, a] : st.allocs)
-                  if (a.node_id == id) out.push_back(alloc_json(a, false));
+                  if (a.node_id == id) out.push_back(alloc_json(st, a, false));
                 reply_json(res, out);
               }));
   // Eligibility and drain: the operator's control key for the node, written by the leader.
@@ -703,13 +703,13 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           for (const auto& [id, a] : st.allocs)
             if ((prefix.empty() || id.rfind(prefix, 0) == 0) &&
                 namespace_matches(ns, a.alloc.value("Namespace", kDefaultNamespace)))
-              out.push_back(alloc_json(a, false));
+              out.push_back(alloc_json(st, a, false));
           reply_json(res, out);
         }));
   s.Get(R"(/v1/allocation/([^/]+))",
         by_id(ctx, &ClusterState::allocs, "alloc",
               [](const ClusterState& st, const std::string& id, httplib::Response& res) {
-                reply_json(res, alloc_json(st.allocs.at(id), true));
+                reply_json(res, alloc_json(st, st.allocs.at(id), true));
               }));
   s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request&,
                                               httplib::Response& res) {

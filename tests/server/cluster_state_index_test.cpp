@@ -50,7 +50,7 @@ json summary(const ClusterState& st) {
   json out = json::object();
   for (const auto& [id, n] : st.nodes) out["nodes"][id] = n;
   for (const auto& [id, a] : st.allocs)
-    out["allocs"][id] = {{"node", a.node_id}, {"key", a.key}, {"value", a.value(true)},
+    out["allocs"][id] = {{"node", a.node_id}, {"key", a.key}, {"value", a.value(st, true)},
                          {"status", a.status}, {"client_status", a.client_status()}};
   for (const auto& [k, v] : st.jobs) out["jobs"][k] = v;
   for (const auto& [k, vs] : st.job_versions)
@@ -155,7 +155,7 @@ TEST(ClusterStateIndex, TheAllocsOfOneJobVersionShareOneJobAndTheirKeysKeepIt) {
   EXPECT_FALSE(st.allocs.at("a1").alloc.contains("Job"));
   EXPECT_FALSE(st.allocs.at("a1").alloc.contains("Metrics"));
   // Written back, an alloc's value is what its agent reads: the whole job, and the metrics.
-  const json back = json::parse(st.allocs.at("a2").text());
+  const json back = json::parse(st.allocs.at("a2").text(st));
   EXPECT_EQ(back, alloc_value("a2", "n1", rec));
 }
 
@@ -198,4 +198,49 @@ TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionK
   EXPECT_EQ(once.job_versions.at("default/web").at(0), web0);
   EXPECT_FALSE(once.job_versions.at("default/web").at(1).contains("Job"));
   EXPECT_EQ(once.jobs.at("default/web"), web1);
+}
+
+TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenTheRecordsGo) {
+  const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 1);
+  ClusterStateIndex index(kKeys);
+  int64_t rev = 1;
+  auto put = [&](const std::string& key, const json& value) {
+    ++rev;
+    index.put(EtcdKv{key, value.dump(), rev, rev});
+  };
+  const auto& st = index.state();
+  put("/drover/jobs/default/web", web0);
+  put("/drover/job_versions/default/web/0", web0);
+  put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
+  const auto& a1 = st.allocs.at("a1");
+  EXPECT_FALSE(a1.job) << "no copy of its own: the job record's";
+  EXPECT_TRUE(a1.job_in_state);
+  EXPECT_EQ(a1.job_doc(st), web0["Job"]);
+  EXPECT_EQ(json::parse(a1.text(st)), alloc_value("a1", "n1", web0)) << "written back whole";
+  // A new version: a1 (version 0) finds its Job in version 0's record now.
+  put("/drover/jobs/default/web", web1);
+  put("/drover/job_versions/default/web/1", web1);
+  put("/drover/allocs/n1/a2", alloc_value("a2", "n1", web1));
+  EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
+  EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
+  // Purged, and version 0's key collected, while the allocs are still there: each keeps its
+  // Job.
+  index.erase("/drover/jobs/default/web");
+  index.erase("/drover/job_versions/default/web/0");
+  index.erase("/drover/job_versions/default/web/1");
+  EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
+  EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
+  EXPECT_EQ(json::parse(st.allocs.at("a2").text(st)), alloc_value("a2", "n1", web1));
+  // A whole read (alloc keys come before job keys): shared all the same.
+  EtcdRange range;
+  range.revision = 9;
+  range.kvs.push_back({"/drover/allocs/n1/a1", alloc_value("a1", "n1", web0).dump(), 4, 4});
+  range.kvs.push_back({"/drover/job_versions/default/web/0", web0.dump(), 3, 3});
+  range.kvs.push_back({"/drover/jobs/default/web", web0.dump(), 3, 3});
+  const ClusterState once = read_cluster_state(range, kKeys);
+  EXPECT_FALSE(once.allocs.at("a1").job);
+  EXPECT_EQ(once.allocs.at("a1").job_doc(once), web0["Job"]);
+  // A copy of the state finds it in its own records.
+  const ClusterState copy = once;
+  EXPECT_EQ(&copy.allocs.at("a1").job_doc(copy), &copy.jobs.at("default/web")["Job"]);
 }
