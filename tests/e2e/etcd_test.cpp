@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <iterator>
 #include <thread>
 
@@ -100,6 +101,13 @@ std::string config(const Etcd& e, int ttl_s = 3) {
 
 std::string node_id(const AgentProcess& a) { return a.get("/v1/node").json()["ID"]; }
 
+// An agent in cluster mode on `etcd` (a 3 s heartbeat TTL).
+std::unique_ptr<AgentProcess> start_agent(const Etcd& etcd) {
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd);
+  return AgentProcess::start(o);
+}
+
 // A Nomad Allocation with its Job, as a scheduler writes it.
 std::string alloc_value(const std::string& id, const std::string& script) {
   json task = {{"Name", "t"},
@@ -137,9 +145,7 @@ TEST(Etcd, ADesiredAllocRunsReportsHealthAndStopsWhenItsKeyGoes) {
   if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Etcd etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = config(etcd);
-  auto agent = AgentProcess::start(o);
+  auto agent = start_agent(etcd);
   auto node = node_id(*agent);
   auto reg =
       wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
@@ -170,9 +176,7 @@ TEST(Etcd, ATaskInheritsNoneOfTheAgentsEtcdConnections) {
   if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Etcd etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = config(etcd);
-  auto agent = AgentProcess::start(o);
+  auto agent = start_agent(etcd);
   auto node = node_id(*agent);
   wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
   const std::string out = drover::testing::make_temp_dir("drover-etcd-fds") + "/fds";
@@ -199,9 +203,7 @@ TEST(Etcd, AnOutageLosesNoUpdateAndTheNodeRegistersAgain) {
   if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Etcd etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = config(etcd);
-  auto agent = AgentProcess::start(o);
+  auto agent = start_agent(etcd);
   auto node = node_id(*agent);
   const std::string id = "aaaaaaaa-2222-3333-4444-555555555555";
   // The task runs for a while, then fails: the change happens while etcd is down.
@@ -255,9 +257,7 @@ TEST(Etcd, APlacedAllocWithABadDriverConfigIsRefusedBeforeAnythingRuns) {
   if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Etcd etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = config(etcd);
-  auto agent = AgentProcess::start(o);
+  auto agent = start_agent(etcd);
   auto node = node_id(*agent);
   wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
 

@@ -63,6 +63,16 @@ json summary(const ClusterState& st) {
   return out;
 }
 
+// An index fed key by key, each put at a new revision, as the leader's watch feeds it.
+struct Watched {
+  ClusterStateIndex index{kKeys};
+  int64_t rev = 1;
+  void put(const std::string& key, const json& value) {
+    ++rev;
+    index.put(EtcdKv{key, value.dump(), rev, rev});
+  }
+};
+
 }  // namespace
 
 TEST(ClusterStateIndex, ChangesAppliedOneByOneLeaveTheStateOneReadOfWhatRemainsGives) {
@@ -161,12 +171,9 @@ TEST(ClusterStateIndex, TheAllocsOfOneJobVersionShareOneJobAndTheirKeysKeepIt) {
 
 TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionKeepsItsOwn) {
   const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 2);
-  ClusterStateIndex index(kKeys);
-  int64_t rev = 1;
-  auto put = [&](const std::string& key, const json& value) {
-    ++rev;
-    index.put(EtcdKv{key, value.dump(), rev, rev});
-  };
+  Watched w;
+  auto put = [&](const std::string& key, const json& value) { w.put(key, value); };
+  auto& index = w.index;
   const auto& st = index.state();
   // As a register writes them: the job key, then its version's.
   put("/drover/jobs/default/web", web0);
@@ -202,12 +209,9 @@ TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionK
 
 TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenTheRecordsGo) {
   const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 1);
-  ClusterStateIndex index(kKeys);
-  int64_t rev = 1;
-  auto put = [&](const std::string& key, const json& value) {
-    ++rev;
-    index.put(EtcdKv{key, value.dump(), rev, rev});
-  };
+  Watched w;
+  auto put = [&](const std::string& key, const json& value) { w.put(key, value); };
+  auto& index = w.index;
   const auto& st = index.state();
   put("/drover/jobs/default/web", web0);
   put("/drover/job_versions/default/web/0", web0);
