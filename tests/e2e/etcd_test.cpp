@@ -139,6 +139,13 @@ json wait_status(const Etcd& e, const std::string& key,
   return last;
 }
 
+// The agent's node id, once its node key is in etcd.
+std::string registered_node(const Etcd& etcd, const AgentProcess& agent) {
+  const std::string node = node_id(agent);
+  wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  return node;
+}
+
 }  // namespace
 
 TEST(Etcd, ADesiredAllocRunsReportsHealthAndStopsWhenItsKeyGoes) {
@@ -177,8 +184,7 @@ TEST(Etcd, ATaskInheritsNoneOfTheAgentsEtcdConnections) {
   Etcd etcd;
   ASSERT_TRUE(etcd.start());
   auto agent = start_agent(etcd);
-  auto node = node_id(*agent);
-  wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  const std::string node = registered_node(etcd, *agent);
   const std::string out = drover::testing::make_temp_dir("drover-etcd-fds") + "/fds";
   const std::string id = "33333333-2222-3333-4444-555555555555";
   // What each of the shell's descriptors is, then the file is complete.
@@ -258,8 +264,7 @@ TEST(Etcd, APlacedAllocWithABadDriverConfigIsRefusedBeforeAnythingRuns) {
   Etcd etcd;
   ASSERT_TRUE(etcd.start());
   auto agent = start_agent(etcd);
-  auto node = node_id(*agent);
-  wait_status(etcd, "/drover/nodes/" + node, [](const json& j) { return j.contains("ID"); });
+  const std::string node = registered_node(etcd, *agent);
 
   const std::string id = "22222222-2222-3333-4444-555555555555";
   auto value = json::parse(alloc_value(id, "sleep 60"));

@@ -71,6 +71,13 @@ struct Watched {
     ++rev;
     index.put(EtcdKv{key, value.dump(), rev, rev});
   }
+  // As a register writes a job: its key, then its version's.
+  void job(const json& rec) {
+    put("/drover/jobs/default/" + rec["ID"].get<std::string>(), rec);
+    put("/drover/job_versions/default/" + rec["ID"].get<std::string>() + "/" +
+            std::to_string(rec["Version"].get<int>()),
+        rec);
+  }
 };
 
 }  // namespace
@@ -172,28 +179,22 @@ TEST(ClusterStateIndex, TheAllocsOfOneJobVersionShareOneJobAndTheirKeysKeepIt) {
 TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionKeepsItsOwn) {
   const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 2);
   Watched w;
-  auto put = [&](const std::string& key, const json& value) { w.put(key, value); };
-  auto& index = w.index;
-  const auto& st = index.state();
-  // As a register writes them: the job key, then its version's.
-  put("/drover/jobs/default/web", web0);
-  put("/drover/job_versions/default/web/0", web0);
+  const auto& st = w.index.state();
+  w.job(web0);
   EXPECT_EQ(st.jobs.at("default/web")["Job"], web0["Job"]);
   EXPECT_FALSE(st.job_versions.at("default/web").at(0).contains("Job")) << "held once";
   // A new version: version 0 has its Job again, version 1 shares the record's.
-  put("/drover/jobs/default/web", web1);
-  put("/drover/job_versions/default/web/1", web1);
+  w.job(web1);
   EXPECT_EQ(st.job_versions.at("default/web").at(0), web0) << "whole again, for auto_revert";
   EXPECT_FALSE(st.job_versions.at("default/web").at(1).contains("Job"));
   // The job record rewritten at the same version (marked stable): still shared, nothing lost.
   json stable = web1;
   stable["Stable"] = true;
-  put("/drover/jobs/default/web", stable);
-  put("/drover/job_versions/default/web/1", stable);
+  w.job(stable);
   EXPECT_FALSE(st.job_versions.at("default/web").at(1).contains("Job"));
   EXPECT_EQ(st.jobs.at("default/web"), stable);
   // Purged: its versions keep their Jobs until their own keys go.
-  index.erase("/drover/jobs/default/web");
+  w.index.erase("/drover/jobs/default/web");
   EXPECT_EQ(st.job_versions.at("default/web").at(1), stable);
   // In a whole read the version keys come before the job key ("job_versions/" < "jobs/").
   EtcdRange range;
@@ -210,28 +211,24 @@ TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionK
 TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenTheRecordsGo) {
   const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 1);
   Watched w;
-  auto put = [&](const std::string& key, const json& value) { w.put(key, value); };
-  auto& index = w.index;
-  const auto& st = index.state();
-  put("/drover/jobs/default/web", web0);
-  put("/drover/job_versions/default/web/0", web0);
-  put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
+  const auto& st = w.index.state();
+  w.job(web0);
+  w.put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
   const auto& a1 = st.allocs.at("a1");
   EXPECT_FALSE(a1.job) << "no copy of its own: the job record's";
   EXPECT_TRUE(a1.job_in_state);
   EXPECT_EQ(a1.job_doc(st), web0["Job"]);
   EXPECT_EQ(json::parse(a1.text(st)), alloc_value("a1", "n1", web0)) << "written back whole";
   // A new version: a1 (version 0) finds its Job in version 0's record now.
-  put("/drover/jobs/default/web", web1);
-  put("/drover/job_versions/default/web/1", web1);
-  put("/drover/allocs/n1/a2", alloc_value("a2", "n1", web1));
+  w.job(web1);
+  w.put("/drover/allocs/n1/a2", alloc_value("a2", "n1", web1));
   EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
   EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
   // Purged, and version 0's key collected, while the allocs are still there: each keeps its
   // Job.
-  index.erase("/drover/jobs/default/web");
-  index.erase("/drover/job_versions/default/web/0");
-  index.erase("/drover/job_versions/default/web/1");
+  w.index.erase("/drover/jobs/default/web");
+  w.index.erase("/drover/job_versions/default/web/0");
+  w.index.erase("/drover/job_versions/default/web/1");
   EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
   EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
   EXPECT_EQ(json::parse(st.allocs.at("a2").text(st)), alloc_value("a2", "n1", web1));
