@@ -363,7 +363,9 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
       auto before = rec.find("Job"), after = j.find("Job");
       const bool same = j.value("Version", 0) == was && before != rec.end() &&
                         after != j.end() && *before == *after;
-      if (!same && before != rec.end() && !version_holds_job(jk, was))
+      // Under the same version they would find the new record's Job: they keep the old.
+      if (!same && before != rec.end() &&
+          (j.value("Version", 0) == was || !version_holds_job(jk, was)))
         keep_alloc_jobs(jk, was, *before);
     }
     give_back_job(jk, rec);

@@ -224,6 +224,12 @@ TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenThe
   w.put("/drover/allocs/n1/a2", alloc_value("a2", "n1", web1));
   EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
   EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
+  // The job key rewritten by hand under the same version with another spec: a2 keeps the Job
+  // it was placed with.
+  json edited = web1;
+  edited["Job"]["Priority"] = 90;
+  w.put("/drover/jobs/default/web", edited);
+  EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
   // Purged, and version 0's key collected, while the allocs are still there: each keeps its
   // Job.
   w.index.erase("/drover/jobs/default/web");
