@@ -6,39 +6,11 @@
 #include <utility>
 
 #include "state/migrations.hpp"
+#include "state/statement_cache.hpp"
 #include "drover/common/json_text.hpp"
 
 namespace drover::state {
 namespace {
-
-// RAII over a prepared statement; binds by position, text and int64 only.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return s_ != nullptr; }
-  Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int step() { return sqlite3_step(s_); }
-  std::string text(int col) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
-  }
-  int64_t int64(int col) { return sqlite3_column_int64(s_, col); }
-  std::string error() const { return sqlite3_errmsg(db_); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-};
 
 Status run(Stmt& st, const std::string& what) {
   if (!st.ok()) return make_error("state store: preparing " + what + ": " + st.error());
@@ -52,27 +24,31 @@ Status run(Stmt& st, const std::string& what) {
 // error or a throw), so that no failed write leaves the connection inside a transaction.
 class Transaction {
  public:
-  explicit Transaction(sqlite3* db) : db_(db) {
-    begun_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  explicit Transaction(StatementCache& stmts) : stmts_(stmts) {
+    Stmt begin(stmts_, "BEGIN IMMEDIATE");
+    begun_ = begin.ok() && begin.step() == SQLITE_DONE;
   }
   ~Transaction() {
-    if (begun_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!begun_) return;
+    Stmt rollback(stmts_, "ROLLBACK");
+    if (rollback.ok()) rollback.step();
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   Status begun() const {
-    if (!begun_) return make_error(std::string("state store: cannot begin a transaction: ") + sqlite3_errmsg(db_));
+    if (!begun_) return make_error(std::string("state store: cannot begin a transaction: ") + sqlite3_errmsg(stmts_.db()));
     return {};
   }
   Status commit() {
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
-      return make_error(std::string("state store: commit: ") + sqlite3_errmsg(db_));
+    Stmt commit(stmts_, "COMMIT");
+    if (!commit.ok() || commit.step() != SQLITE_DONE)
+      return make_error(std::string("state store: commit: ") + sqlite3_errmsg(stmts_.db()));
     begun_ = false;
     return {};
   }
 
  private:
-  sqlite3* db_;
+  StatementCache& stmts_;
   bool begun_ = false;
 };
 
@@ -113,7 +89,10 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::filesystem::path
   return store;
 }
 
-StateStore::~StateStore() { sqlite3_close(db_); }
+StateStore::~StateStore() {
+  stmts_.clear();  // a connection with statements left does not close
+  sqlite3_close(db_);
+}
 
 Status StateStore::exec(const char* sql) {
   char* err = nullptr;
@@ -127,7 +106,7 @@ Status StateStore::exec(const char* sql) {
 
 Status StateStore::put_job(const JobRecord& job) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "INSERT OR REPLACE INTO jobs (namespace, id, json, submit_time, stopped) "
+  Stmt st(stmts_, "INSERT OR REPLACE INTO jobs (namespace, id, json, submit_time, stopped) "
                "VALUES (?,?,?,?,?)");
   st.bind(1, job.ns).bind(2, job.id).bind(3, json_text(job.job)).bind(4, job.submit_time_ns);
   st.bind(5, int64_t{job.stopped});
@@ -141,14 +120,14 @@ static JobRecord job_row(Stmt& st) {
 std::vector<JobRecord> StateStore::jobs() {
   std::lock_guard lock(mu_);
   std::vector<JobRecord> out;
-  Stmt st(db_, "SELECT namespace, id, json, submit_time, stopped FROM jobs ORDER BY namespace, id");
+  Stmt st(stmts_, "SELECT namespace, id, json, submit_time, stopped FROM jobs ORDER BY namespace, id");
   while (st.ok() && st.step() == SQLITE_ROW) out.push_back(job_row(st));
   return out;
 }
 
 std::optional<JobRecord> StateStore::job(const JobKey& key) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "SELECT namespace, id, json, submit_time, stopped FROM jobs "
+  Stmt st(stmts_, "SELECT namespace, id, json, submit_time, stopped FROM jobs "
                "WHERE namespace = ? AND id = ?");
   st.bind(1, key.ns).bind(2, key.id);
   if (st.ok() && st.step() == SQLITE_ROW) return job_row(st);
@@ -159,10 +138,10 @@ static nlohmann::json alloc_row_json(const Alloc& a) { return to_row_json(a); }
 
 Status StateStore::put_alloc(const Alloc& alloc) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
   {
-    Stmt st(db_, "INSERT OR REPLACE INTO allocs (id, namespace, job_id, json, create_time) "
+    Stmt st(stmts_, "INSERT OR REPLACE INTO allocs (id, namespace, job_id, json, create_time) "
                  "VALUES (?,?,?,?,?)");
     st.bind(1, alloc.id).bind(2, alloc.namespace_).bind(3, alloc.job_id);
     st.bind(4, json_text(alloc_row_json(alloc))).bind(5, alloc.create_time_ns);
@@ -175,7 +154,7 @@ Status StateStore::put_alloc(const Alloc& alloc) {
 
 Status StateStore::write_task_state(const std::string& alloc_id, const std::string& task,
                                     const TaskState& s, bool clear_handle) {
-  Stmt st(db_,
+  Stmt st(stmts_,
           clear_handle ? "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
                          "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json, handle = NULL"
                        : "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
@@ -187,11 +166,11 @@ Status StateStore::write_task_state(const std::string& alloc_id, const std::stri
 Status StateStore::put_task_update(const std::string& alloc_id, const std::string& task,
                                    const TaskState& s, bool clear_handle, const Alloc* alloc_row) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
   if (auto r = write_task_state(alloc_id, task, s, clear_handle); !r) return r;
   if (alloc_row) {
-    Stmt st(db_, "UPDATE allocs SET json = ? WHERE id = ?");
+    Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
     st.bind(1, json_text(alloc_row_json(*alloc_row))).bind(2, alloc_row->id);
     if (auto r = run(st, "writing alloc status"); !r) return r;
   }
@@ -200,7 +179,7 @@ Status StateStore::put_task_update(const std::string& alloc_id, const std::strin
 
 Status StateStore::put_alloc_status(const Alloc& alloc) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "UPDATE allocs SET json = ? WHERE id = ?");
+  Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
   st.bind(1, json_text(alloc_row_json(alloc))).bind(2, alloc.id);
   return run(st, "writing alloc status");
 }
@@ -214,14 +193,14 @@ Status StateStore::put_task_state(const std::string& alloc_id, const std::string
 Status StateStore::put_handle(const std::string& alloc_id, const std::string& task,
                               const nlohmann::json& handle) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "UPDATE task_states SET handle = ? WHERE alloc_id = ? AND task = ?");
+  Stmt st(stmts_, "UPDATE task_states SET handle = ? WHERE alloc_id = ? AND task = ?");
   st.bind(1, handle.is_null() ? std::string() : json_text(handle)).bind(2, alloc_id).bind(3, task);
   return run(st, "writing driver handle");
 }
 
 nlohmann::json StateStore::handle(const std::string& alloc_id, const std::string& task) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "SELECT handle FROM task_states WHERE alloc_id = ? AND task = ?");
+  Stmt st(stmts_, "SELECT handle FROM task_states WHERE alloc_id = ? AND task = ?");
   st.bind(1, alloc_id).bind(2, task);
   if (st.ok() && st.step() == SQLITE_ROW) {
     auto text = st.text(0);
@@ -234,7 +213,7 @@ std::vector<Alloc> StateStore::allocs() {
   std::lock_guard lock(mu_);
   std::vector<Alloc> out;
   {
-    Stmt st(db_, "SELECT json FROM allocs ORDER BY create_time, id");
+    Stmt st(stmts_, "SELECT json FROM allocs ORDER BY create_time, id");
     while (st.ok() && st.step() == SQLITE_ROW) {
       auto j = parse_or_null(st.text(0));
       if (!j.is_object()) continue;
@@ -265,7 +244,7 @@ std::vector<Alloc> StateStore::allocs() {
     }
   }
   for (auto& a : out) {
-    Stmt st(db_, "SELECT task, json FROM task_states WHERE alloc_id = ?");
+    Stmt st(stmts_, "SELECT task, json FROM task_states WHERE alloc_id = ?");
     st.bind(1, a.id);
     while (st.ok() && st.step() == SQLITE_ROW)
       a.tasks[st.text(0)] = task_state_from_json(parse_or_null(st.text(1)));
@@ -275,14 +254,14 @@ std::vector<Alloc> StateStore::allocs() {
 
 Status StateStore::delete_alloc(const std::string& alloc_id) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
   {
-    Stmt a(db_, "DELETE FROM task_states WHERE alloc_id = ?");
+    Stmt a(stmts_, "DELETE FROM task_states WHERE alloc_id = ?");
     a.bind(1, alloc_id);
     if (auto r = run(a, "deleting task states"); !r) return r;
   }
-  Stmt b(db_, "DELETE FROM allocs WHERE id = ?");
+  Stmt b(stmts_, "DELETE FROM allocs WHERE id = ?");
   b.bind(1, alloc_id);
   if (auto r = run(b, "deleting alloc"); !r) return r;
   return tx.commit();
@@ -296,14 +275,14 @@ static std::string periodic_launch_key(const JobKey& job) {
 
 Status StateStore::delete_job(const JobKey& key) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
   {
-    Stmt st(db_, "DELETE FROM jobs WHERE namespace = ? AND id = ?");
+    Stmt st(stmts_, "DELETE FROM jobs WHERE namespace = ? AND id = ?");
     st.bind(1, key.ns).bind(2, key.id);
     if (auto r = run(st, "deleting " + describe(key)); !r) return r;
   }
-  Stmt launch(db_, "DELETE FROM meta WHERE key = ?");
+  Stmt launch(stmts_, "DELETE FROM meta WHERE key = ?");
   launch.bind(1, periodic_launch_key(key));
   if (auto r = run(launch, "deleting the launch record of " + describe(key)); !r) return r;
   return tx.commit();
@@ -313,7 +292,7 @@ std::optional<std::string> StateStore::meta(const std::string& key) {
   // Under mu_ like every other statement: on the one connection, a write outside the lock
   // would land inside another thread's open transaction.
   std::lock_guard lock(mu_);
-  Stmt st(db_, "SELECT value FROM meta WHERE key = ?");
+  Stmt st(stmts_, "SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);
   if (st.ok() && st.step() == SQLITE_ROW) return st.text(0);
   return std::nullopt;
@@ -321,7 +300,7 @@ std::optional<std::string> StateStore::meta(const std::string& key) {
 
 Status StateStore::put_meta(const std::string& key, const std::string& value) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)");
+  Stmt st(stmts_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)");
   st.bind(1, key).bind(2, value);
   return run(st, "writing meta");
 }
@@ -330,7 +309,7 @@ Result<std::vector<std::pair<std::string, std::string>>> StateStore::meta_with_p
     const std::string& prefix) {
   std::lock_guard lock(mu_);
   // substr, not LIKE: a prefix may hold '%' or '_'.
-  Stmt st(db_, "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key");
+  Stmt st(stmts_, "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key");
   if (!st.ok()) return make_error("state store: reading meta: " + st.error());
   st.bind(1, static_cast<int64_t>(prefix.size())).bind(2, prefix);
   std::vector<std::pair<std::string, std::string>> out;
@@ -342,7 +321,7 @@ Result<std::vector<std::pair<std::string, std::string>>> StateStore::meta_with_p
 
 Status StateStore::delete_meta(const std::string& key) {
   std::lock_guard lock(mu_);
-  Stmt st(db_, "DELETE FROM meta WHERE key = ?");
+  Stmt st(stmts_, "DELETE FROM meta WHERE key = ?");
   st.bind(1, key);
   return run(st, "deleting meta " + key);
 }
@@ -366,9 +345,9 @@ VariableRow variable_row(Stmt& st) {
           st.int64(4), st.int64(5), st.text(6),  st.text(7)};
 }
 
-std::optional<VariableRow> variable_locked(sqlite3* db, const std::string& ns,
+std::optional<VariableRow> variable_locked(StatementCache& stmts, const std::string& ns,
                                            const std::string& path) {
-  Stmt st(db, (std::string("SELECT ") + kVarColumns +
+  Stmt st(stmts, (std::string("SELECT ") + kVarColumns +
                " FROM variables WHERE namespace = ? AND path = ?")
                   .c_str());
   st.bind(1, ns).bind(2, path);
@@ -376,8 +355,8 @@ std::optional<VariableRow> variable_locked(sqlite3* db, const std::string& ns,
   return std::nullopt;
 }
 
-int64_t variables_index_locked(sqlite3* db) {
-  Stmt st(db, "SELECT value FROM meta WHERE key = 'vars_index'");
+int64_t variables_index_locked(StatementCache& stmts) {
+  Stmt st(stmts, "SELECT value FROM meta WHERE key = 'vars_index'");
   if (st.ok() && st.step() == SQLITE_ROW) {
     try {
       return std::stoll(st.text(0));
@@ -387,8 +366,8 @@ int64_t variables_index_locked(sqlite3* db) {
   return 0;
 }
 
-Status bump_variables_index_locked(sqlite3* db, int64_t index) {
-  Stmt st(db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('vars_index', ?)");
+Status bump_variables_index_locked(StatementCache& stmts, int64_t index) {
+  Stmt st(stmts, "INSERT OR REPLACE INTO meta (key, value) VALUES ('vars_index', ?)");
   st.bind(1, std::to_string(index));
   return run(st, "writing the variables index");
 }
@@ -397,13 +376,13 @@ Status bump_variables_index_locked(sqlite3* db, int64_t index) {
 
 std::optional<VariableRow> StateStore::variable(const std::string& ns, const std::string& path) {
   std::lock_guard lock(mu_);
-  return variable_locked(db_, ns, path);
+  return variable_locked(stmts_, ns, path);
 }
 
 std::vector<VariableRow> StateStore::variables(const std::string& ns, const std::string& prefix) {
   std::lock_guard lock(mu_);
   // substr instead of LIKE: a prefix's _ and % are plain characters here.
-  Stmt st(db_, (std::string("SELECT ") + kVarColumns +
+  Stmt st(stmts_, (std::string("SELECT ") + kVarColumns +
                 " FROM variables WHERE (? = '' OR namespace = ?) AND substr(path, 1, ?) = ? "
                 "ORDER BY namespace, path")
                    .c_str());
@@ -415,23 +394,23 @@ std::vector<VariableRow> StateStore::variables(const std::string& ns, const std:
 
 Result<VariableWrite> StateStore::put_variable(VariableRow row, std::optional<int64_t> cas) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st.error();
-  auto current = variable_locked(db_, row.ns, row.path);
+  auto current = variable_locked(stmts_, row.ns, row.path);
   if (cas && *cas != (current ? current->modify_index : 0))
     return VariableWrite{true, current, std::nullopt};
-  const int64_t index = variables_index_locked(db_) + 1;
+  const int64_t index = variables_index_locked(stmts_) + 1;
   row.modify_index = index;
   row.create_index = current ? current->create_index : index;
   if (current) row.create_time_ns = current->create_time_ns;
-  Stmt st(db_, (std::string("INSERT OR REPLACE INTO variables (") + kVarColumns +
+  Stmt st(stmts_, (std::string("INSERT OR REPLACE INTO variables (") + kVarColumns +
                 ") VALUES (?,?,?,?,?,?,?,?)")
                    .c_str());
   st.bind(1, row.ns).bind(2, row.path).bind(3, row.create_index).bind(4, row.modify_index);
   st.bind(5, row.create_time_ns).bind(6, row.modify_time_ns).bind(7, row.key_id);
   st.bind(8, row.sealed_b64);
   if (auto r = run(st, "writing variable " + row.path); !r) return r.error();
-  if (auto r = bump_variables_index_locked(db_, index); !r) return r.error();
+  if (auto r = bump_variables_index_locked(stmts_, index); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   return VariableWrite{false, std::nullopt, row};
 }
@@ -439,16 +418,16 @@ Result<VariableWrite> StateStore::put_variable(VariableRow row, std::optional<in
 Result<VariableWrite> StateStore::delete_variable(const std::string& ns, const std::string& path,
                                                   std::optional<int64_t> cas) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_);
+  Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st.error();
-  auto current = variable_locked(db_, ns, path);
+  auto current = variable_locked(stmts_, ns, path);
   if (cas && *cas != (current ? current->modify_index : 0))
     return VariableWrite{true, current, std::nullopt};
   if (!current) return VariableWrite{};
-  Stmt st(db_, "DELETE FROM variables WHERE namespace = ? AND path = ?");
+  Stmt st(stmts_, "DELETE FROM variables WHERE namespace = ? AND path = ?");
   st.bind(1, ns).bind(2, path);
   if (auto r = run(st, "deleting variable " + path); !r) return r.error();
-  if (auto r = bump_variables_index_locked(db_, variables_index_locked(db_) + 1); !r)
+  if (auto r = bump_variables_index_locked(stmts_, variables_index_locked(stmts_) + 1); !r)
     return r.error();
   if (auto r = tx.commit(); !r) return r.error();
   return VariableWrite{};
@@ -456,7 +435,7 @@ Result<VariableWrite> StateStore::delete_variable(const std::string& ns, const s
 
 int64_t StateStore::variables_index() {
   std::lock_guard lock(mu_);
-  return variables_index_locked(db_);
+  return variables_index_locked(stmts_);
 }
 
 }  // namespace drover::state

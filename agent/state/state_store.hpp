@@ -16,8 +16,8 @@
 #include "drover/common/result.hpp"
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
+#include "state/statement_cache.hpp"
 
-struct sqlite3;
 
 namespace drover::state {
 
@@ -109,13 +109,15 @@ class StateStore {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  StateStore(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  StateStore(sqlite3* db, std::filesystem::path path)
+      : db_(db), stmts_(db), path_(std::move(path)) {}
   Status exec(const char* sql);
   Status write_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s,
                           bool clear_handle);
 
   std::mutex mu_;
   sqlite3* db_;
+  StatementCache stmts_;  // under mu_
   std::filesystem::path path_;
 };
 
