@@ -282,6 +282,7 @@ int run_agent(const AgentFlags& flags) {
   rctx.plugins = &registry;
   // Driver health for admission comes from the node watcher once it runs (made below).
   std::atomic<NodeWatcher*> watcher{nullptr};
+  AdmissionNode admission_node(rctx.node, registry, watcher);
   runner::JobAdmission admission(
       registry,
       [&watcher] {
@@ -289,7 +290,7 @@ int run_agent(const AgentFlags& flags) {
         return w ? w->drivers() : nlohmann::json::object();
       },
       // Constraints are judged against the node as GET /v1/node shows it.
-      [&] { return node_json(rctx.node, registry, &resources, watcher.load(), ""); });
+      [&admission_node] { return admission_node(); });
   rctx.admission = &admission;
   runner::DeviceManager devices(&registry, store.get());
   resources.set_devices(&devices);

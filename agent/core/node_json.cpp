@@ -122,4 +122,17 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
   return out;
 }
 
+runner::NodeInfo AdmissionNode::operator()() {
+  const NodeWatcher* w = watcher_.load();
+  if (!w) return runner::node_info_from_json(node_json(node_, plugins_, nullptr, nullptr, ""));
+  std::lock_guard lock(mu_);
+  const uint64_t generation = w->generation();
+  if (made_by_ != w || made_at_ != generation) {
+    made_ = runner::node_info_from_json(node_json(node_, plugins_, nullptr, w, ""));
+    made_by_ = w;
+    made_at_ = generation;
+  }
+  return made_;
+}
+
 }  // namespace drover::agent

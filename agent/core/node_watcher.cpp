@@ -70,6 +70,7 @@ void NodeWatcher::refresh() {
   if (first) add_event_locked("Cluster", "Node registered", json::object());
   drivers_ = std::move(fresh);
   dynamic_ = std::move(dynamic);
+  ++generation_;
 }
 
 std::map<std::string, std::string> NodeWatcher::dynamic_attributes() const {

@@ -3,6 +3,7 @@
 // Node.Events), so GET /v1/node, the event stream and the upstream see the node as it is now.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -39,6 +40,8 @@ class NodeWatcher {
   std::map<std::string, std::string> dynamic_attributes() const;
   // Each driver's last fingerprint {Detected, Healthy, HealthDescription, Attributes, UpdateTime}.
   nlohmann::json drivers() const;
+  // Counts the refreshes: what drivers() and dynamic_attributes() return changes only with it.
+  uint64_t generation() const { return generation_.load(); }
   // The most recent node events, oldest first (at most 20).
   nlohmann::json events() const;
 
@@ -51,6 +54,7 @@ class NodeWatcher {
   std::chrono::nanoseconds period_;
   EventSink on_event_;
   mutable std::mutex mu_;
+  std::atomic<uint64_t> generation_{0};
   std::map<std::string, std::string> dynamic_;
   nlohmann::json drivers_ = nlohmann::json::object();
   nlohmann::json events_ = nlohmann::json::array();

@@ -146,7 +146,7 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
   }
   if (!out.problems.empty()) return out;
   if (node_) {
-    for (auto& p : placement_problems(job, node_info_from_json(node_()), whole_job_here))
+    for (auto& p : placement_problems(job, node_(), whole_job_here))
       out.conflicts.push_back({path(p.path), std::move(p.message)});
   }
   for (auto& w : job_warnings(job)) out.warnings.push_back(path(w.path) + ": " + w.message);

@@ -13,6 +13,7 @@
 
 #include "jobspec/job.hpp"
 #include "jobspec/parse.hpp"
+#include "runner/constraints.hpp"
 
 namespace drover::plugins {
 class PluginRegistry;
@@ -36,10 +37,10 @@ class JobAdmission {
  public:
   // `driver_health` returns the node watcher's last fingerprint of each driver ({name:
   // {"Healthy", "HealthDescription", ...}}): a driver missing from it is fingerprinted now.
-  // `node` returns the node as GET /v1/node shows it, for the job's constraints; without one
-  // (tests) constraints are not judged.
+  // `node` returns what the job's constraints are judged against (the node as GET /v1/node
+  // shows it, through node_info_from_json); without one (tests) constraints are not judged.
   JobAdmission(plugins::PluginRegistry& plugins, std::function<nlohmann::json()> driver_health,
-               std::function<nlohmann::json()> node = nullptr)
+               std::function<NodeInfo()> node = nullptr)
       : plugins_(plugins), driver_health_(std::move(driver_health)), node_(std::move(node)) {}
 
   // `text`: a job document (YAML, Nomad JSON or HCL, as jobspec::parse_job reads it).
@@ -49,7 +50,7 @@ class JobAdmission {
  private:
   plugins::PluginRegistry& plugins_;
   std::function<nlohmann::json()> driver_health_;
-  std::function<nlohmann::json()> node_;
+  std::function<NodeInfo()> node_;
 };
 
 }  // namespace drover::runner
