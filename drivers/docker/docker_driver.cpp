@@ -315,12 +315,14 @@ std::optional<sdk::ExitStatus> DockerDriver::poll_exit(Container& c,
     } else if (j.is_object() && j.contains("State") && !j["State"].value("Running", false) &&
                j["State"].value("Status", "") != "created") {
       e = exit_from_state(j["State"]);
-      // dockerd may handle the container's exit before the kernel's OOM event, and say
-      // OOMKilled false for a while (seconds on a loaded host): a SIGKILL exit of a container
-      // with a memory limit, not killed by our stop, is asked about again for up to 3 s.
+      // dockerd may handle the container's exit before containerd's OOM event, and say
+      // OOMKilled false until that event comes (it sets the flag then, whatever the order):
+      // over 3 s on a host with both cores busy. A SIGKILL exit of a container with a memory
+      // limit, not killed by our stop, is asked about again for up to 10 s; an OOM kill ends
+      // the wait as soon as dockerd has it, so only a SIGKILL from elsewhere waits it out.
       const bool limited =
           j.contains("HostConfig") && j["HostConfig"].value("Memory", int64_t{0}) > 0;
-      const int polls = limited && !c.stopping.load() ? 30 : 0;
+      const int polls = limited && !c.stopping.load() ? 100 : 0;
       for (int i = 0; i < polls && e->exit_code == 137 && !e->oom_killed; ++i) {
         std::this_thread::sleep_for(kPoll);
         auto again = inspect_json(*cl, c.id, nullptr);

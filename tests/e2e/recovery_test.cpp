@@ -158,7 +158,12 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
   agent->wait_client_status(ids[0], "running");
   // The monitor and its task are killed behind the agent's back, exit record and all.
   auto state_dir = agent->data_dir() + "/tasks/" + ids[0] + "/t";
-  auto pid_line = drover::testing::read_file(state_dir + "/monitor.pid");
+  // The monitor writes its pid file just after it reports the start (monitor/README.md), so
+  // it can come after "running" on a slow machine.
+  std::string pid_line;
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] { return !(pid_line = drover::testing::read_file(state_dir + "/monitor.pid")).empty(); },
+      std::chrono::seconds(30)));
   pid_t monitor = std::stoi(pid_line);
   ::kill(monitor, SIGKILL);
   auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") +
