@@ -6,14 +6,34 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace drover::runner {
 namespace {
 
-// mkdir that refuses to follow a symlink planted where a dir should be.
+// The process's umask, read once from /proc (umask(2) cannot read it without setting it,
+// which would race with other threads creating files). The agent never changes it.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+    return static_cast<mode_t>(0777);  // unknown: always chmod
+  }();
+  return mask;
+}
+
+// mkdir that refuses to follow a symlink planted where a dir should be. A dir it made is
+// its own (mkdir never follows a symlink in the last component) and needs a chmod only
+// where the umask took bits off (the 01777 tmp dirs): two syscalls fewer per dir on the
+// start path.
 Status make_dir(const std::filesystem::path& p, mode_t mode) {
-  if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST)
-    return make_error("creating " + p.string() + ": " + std::strerror(errno));
+  if (::mkdir(p.c_str(), mode) == 0) {
+    if ((mode & process_umask()) != 0) ::chmod(p.c_str(), mode);
+    return {};
+  }
+  if (errno != EEXIST) return make_error("creating " + p.string() + ": " + std::strerror(errno));
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error(p.string() + " exists and is not a directory");
