@@ -743,8 +743,10 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
         await pane.locator('[data-testid=exec-terminal]').click();
         await page.keyboard.type('echo through-acl; exit 0\n');
         await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 0');
-        const rows = (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
-        if (!rows.includes('through-acl')) throw new Error('rows: ' + rows.filter(Boolean).join(' | '));
+        // xterm.js renders what it was written on a later frame: the output can reach the
+        // screen after the exit code does.
+        const rows = async () => (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
+        await until('a row that says through-acl', async () => (await rows()).includes('through-acl'));
         if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
       } finally {
         await fetch(agent.base + '/v1/job/execacl', { method: 'DELETE', headers: mgmt });
