@@ -11,12 +11,28 @@
 #include "artifact/checksum.hpp"
 #include "artifact/entry_writer.hpp"
 #include "artifact/getters.hpp"
+#include "artifact/io_module.hpp"
 #include "artifact/source.hpp"
-#include "artifact/unpack.hpp"
 
 namespace drover::artifact {
 
 namespace {
+
+// unpack and http_download live in the I/O module (io_module.hpp), loaded on first use.
+Status module_unpack(const std::filesystem::path& archive, ArchiveKind kind,
+                     const std::string& single_name, EntryWriter& out) {
+  auto io = io_functions();
+  if (!io) return io.error();
+  return io.value()->unpack(archive, kind, single_name, out);
+}
+
+Status module_http_download(const std::string& url,
+                            const std::map<std::string, std::string>& headers,
+                            const std::filesystem::path& out, const Limits& limits) {
+  auto io = io_functions();
+  if (!io) return io.error();
+  return io.value()->http_download(url, headers, out, limits);
+}
 
 // "app.gz" -> "app": the one file a plain compressed file unpacks to.
 std::string without_extension(const std::string& name) {
@@ -66,14 +82,14 @@ Status install_file(const Request& r, const Source& s, const std::string& dest,
                         Errc::Invalid);
     auto w = EntryWriter::open(r.task_dir, parent_of(dest), limits);
     if (!w) return w.error();
-    if (single) return unpack(file, s.archive, base_of(dest), *w);
+    if (single) return module_unpack(file, s.archive, base_of(dest), *w);
     if (auto st = copy_file_into(*w, base_of(dest), file, file_mode); !st) return st;
     return w->finish();
   }
   auto w = EntryWriter::open(r.task_dir, dest, limits);
   if (!w) return w.error();
   if (s.archive != ArchiveKind::None)
-    return unpack(file, s.archive, without_extension(s.filename), *w);
+    return module_unpack(file, s.archive, without_extension(s.filename), *w);
   if (r.mode == "dir")
     return make_error("mode dir: \"" + s.filename +
                           "\" is not an archive (tar, zip, gz, bz2, xz); use mode any or file",
@@ -110,7 +126,7 @@ Status fetch(const Request& r, const Limits& limits) {
   switch (s.getter) {
     case Getter::Http: {
       const auto file = r.scratch / "download";
-      if (auto st = http_download(s.url, r.headers, file, limits); !st) return st;
+      if (auto st = module_http_download(s.url, r.headers, file, limits); !st) return st;
       return install_file(r, s, *dest, file, 0644, limits);
     }
     case Getter::File: {
