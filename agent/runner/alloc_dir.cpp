@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -18,7 +19,8 @@ mode_t process_umask() {
   static const mode_t mask = [] {
     std::ifstream status("/proc/self/status");
     for (std::string line; std::getline(status, line);)
-      if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+      if (line.rfind("Umask:", 0) == 0)
+        return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8) & 0777);
     return static_cast<mode_t>(0777);  // unknown: always chmod
   }();
   return mask;
