@@ -99,10 +99,13 @@ nlohmann::json make_handle(const sdk::TaskSpec& task, const std::string& id,
 // DriverNetwork): on a user-defined network docker's address is advertised by default; on
 // docker's default bridge it is there but not advertised; on the host's network, none, or
 // another container's there is none. Null when it has no address.
+bool has_own_address(const std::string& network_mode) {
+  return network_mode != "host" && network_mode != "none" &&
+         network_mode.rfind("container:", 0) != 0;
+}
+
 nlohmann::json driver_network(const nlohmann::json& inspected, const std::string& network_mode) {
-  if (!inspected.is_object() || network_mode == "host" || network_mode == "none" ||
-      network_mode.rfind("container:", 0) == 0)
-    return nullptr;
+  if (!inspected.is_object() || !has_own_address(network_mode)) return nullptr;
   const auto settings = inspected.value("NetworkSettings", nlohmann::json::object());
   std::string ip = settings.is_object() ? settings.value("IPAddress", "") : "";
   if (ip.empty() && settings.is_object() && settings.contains("Networks") &&
@@ -245,10 +248,16 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
   const auto pull_timeout = cfg.image_pull_timeout_ms > 0
                                 ? std::chrono::milliseconds(cfg.image_pull_timeout_ms)
                                 : config_.pull_timeout;
-  ensure_image(*cl, cfg, task.task_dir, pull_timeout, config_.pull_progress_interval,
-               [&](const std::string& message, const std::map<std::string, std::string>& details) {
-                 emit_event(alloc_id, task_name, kEventDownloadingImage, message, details);
-               });
+  auto pull = [&] {
+    ensure_image(*cl, cfg, task.task_dir, pull_timeout, config_.pull_progress_interval,
+                 [&](const std::string& message, const std::map<std::string, std::string>& details) {
+                   emit_event(alloc_id, task_name, kEventDownloadingImage, message, details);
+                 });
+  };
+  // A present image (the common case) is found by the create itself, as `docker run` finds it:
+  // no image inspect on the start path. A tarball to load and force_pull go first.
+  const bool image_first = !cfg.load.empty() || cfg.force_pull;
+  if (image_first) pull();
 
   const std::string name = container_name(task);
   // The reaper must not take this container for a dangling one before it is tracked.
@@ -265,6 +274,10 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
     }
   } unmark{this, name};
   Response r = cl->post("/containers/create?name=" + url_encode(name), body, kCall);
+  if (r.status == 404 && !image_first && r.message().rfind("No such image", 0) == 0) {
+    pull();
+    r = cl->post("/containers/create?name=" + url_encode(name), body, kCall);
+  }
   if (r.status == 409) {
     // Left by an earlier start of this very task (the agent died before persisting the
     // handle): it never ran under supervision, so replace it.
@@ -290,8 +303,11 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
   c->kill_signal = task.kill_signal;
   c->handle = make_handle(task, id, cfg.image);
   const std::string mode = body["HostConfig"].value("NetworkMode", "");
-  if (auto net = driver_network(inspect_json(*cl, id, nullptr), mode); !net.is_null())
-    c->handle["DriverNetwork"] = net;
+  // Only a container with an address of its own is inspected for it: an inspect racing a
+  // short task's exit waits on dockerd's exit handling (~40 ms here).
+  if (has_own_address(mode))
+    if (auto net = driver_network(inspect_json(*cl, id, nullptr), mode); !net.is_null())
+      c->handle["DriverNetwork"] = net;
   c->logs = make_follower(cl, id, c->handle);
   c->logs->start();
   track(c);
