@@ -74,7 +74,8 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
 }
 
 static const char kUsage[] =
-    "usage: drover-monitor --state-dir DIR --dir WORKDIR [--status-fd FD] [--env-file FILE]\n"
+    "usage: drover-monitor --state-dir DIR --dir WORKDIR [--status-fd FD]\n"
+    "       [--env-file FILE | --env-fd FD]\n"
     "       [--stdout BASE --stderr BASE [--max-files N] [--max-file-size BYTES]]\n"
     "       [--user UID:GID] [--cgroup-procs FILE]... [--linger-ms MS] [--detach]\n"
     "       -- COMMAND [ARG]...\n"
@@ -82,32 +83,38 @@ static const char kUsage[] =
     "       [--status-fd FD] [--stdout BASE --stderr BASE ...] [--detach]\n"
     "       -- RUNTIME [GLOBAL FLAG]...\n";
 
-/* NUL-separated KEY=VALUE, read once and removed (remove_env_file): secrets stay out of argv
- * and off disk. */
-static char **read_env(const char *file) {
-  int fd = openat(mon.state_dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) fail("open env file %s: %s", file, strerror(errno));
+/* NUL-separated KEY=VALUE, read whole from a regular file or memfd (pread: the writer's
+ * offset is not ours) and closed. */
+static char **read_env_fd(int fd, const char *what) {
   struct stat st;
-  if (fstat(fd, &st) != 0) fail("stat env file %s: %s", file, strerror(errno));
+  if (fstat(fd, &st) != 0) fail("stat env %s: %s", what, strerror(errno));
   char *data = malloc((size_t)st.st_size + 1);
   size_t len = 0;
   while (data && len < (size_t)st.st_size) {
-    ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
+    ssize_t n = pread(fd, data + len, (size_t)st.st_size - len, (off_t)len);
     if (n <= 0) break;
     len += (size_t)n;
   }
   close(fd);
-  if (data == NULL) fail("env file %s: out of memory", file);
+  if (data == NULL) fail("env %s: out of memory", what);
   data[len] = '\0';
-  env_left = file;
   size_t count = 0;
   for (size_t i = 0; i < len; ++i) count += data[i] == '\0';
   char **env = calloc(count + 2, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; env && i < len; i += strlen(data + i) + 1)
     if (data[i] != '\0') env[k++] = data + i;
-  if (env == NULL) fail("env file %s: out of memory", file);
+  if (env == NULL) fail("env %s: out of memory", what);
   return env;
+}
+
+/* The env file, removed once read (remove_env_file): secrets stay out of argv and off disk.
+ * --env-fd (a memfd from the driver) never touches a filesystem at all. */
+static char **read_env(const char *file) {
+  int fd = openat(mon.state_dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) fail("open env file %s: %s", file, strerror(errno));
+  env_left = file;
+  return read_env_fd(fd, file);
 }
 
 void arm_timer(unsigned ms) {
@@ -214,14 +221,15 @@ int main(int argc, char **argv) {
       {"max-files", 1, 0, 'n'}, {"max-file-size", 1, 0, 'z'}, {"user", 1, 0, 'u'},
       {"cgroup-procs", 1, 0, 'c'}, {"linger-ms", 1, 0, 'l'}, {"oci-bundle", 1, 0, 'B'},
       {"oci-id", 1, 0, 'I'},       {"oci-log", 1, 0, 'L'},   {"detach", 0, 0, 'D'},
-      {0, 0, 0, 0}};
-  int c, detach = 0;
+      {"env-fd", 1, 0, 'E'},       {0, 0, 0, 0}};
+  int c, detach = 0, env_fd = -1;
   while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
     switch (c) {
       case 's': state_dir = optarg; break;
       case 'd': work_dir = optarg; break;
       case 'f': status_fd = atoi(optarg); break;
       case 'e': env_file = optarg; break;
+      case 'E': env_fd = atoi(optarg); break;
       case 'o': bases[0] = optarg; break;
       case 'r': bases[1] = optarg; break;
       case 'n': max_files = strtoul(optarg, NULL, 10); break;
@@ -250,6 +258,9 @@ int main(int argc, char **argv) {
   if (!state_dir || (!work_dir && !oci.bundle) || optind >= argc) fail("%s", kUsage);
   if ((oci.bundle == NULL) != (oci.id == NULL)) fail("--oci-bundle and --oci-id go together");
   if ((bases[0] == NULL) != (bases[1] == NULL)) fail("--stdout and --stderr go together");
+  if (env_file && env_fd >= 0) fail("--env-file and --env-fd: one or the other");
+  /* Read before anything else is closed (close_fds_except below). */
+  if (env_fd >= 0) t.envp = read_env_fd(env_fd, "--env-fd");
 
   /* --detach: the process the launcher started ends at once and the monitor goes on in its
    * child, never the launcher's. The launcher (a large multi-threaded agent) can then spawn
@@ -287,7 +298,9 @@ int main(int argc, char **argv) {
   mon.state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (mon.state_dirfd < 0) fail("open state dir %s: %s", state_dir, strerror(errno));
   unlinkat(mon.state_dirfd, "exit", 0); /* an earlier run's */
-  t.envp = env_file ? read_env(env_file) : (char *[]){NULL};
+  if (env_file) t.envp = read_env(env_file);
+  static char *no_env[] = {NULL};
+  if (t.envp == NULL) t.envp = no_env;
 
   int task_fds[2] = {devnull, devnull};
   for (int i = 0; i < 2; ++i) {

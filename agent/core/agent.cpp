@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -92,6 +94,19 @@ Status make_data_dir(const std::filesystem::path& dir) {
   if (ec) return make_error("data_dir " + dir.string() + ": " + ec.message());
   ::chmod(dir.c_str(), 0711);
   return {};
+}
+
+// The runtime dir is meant for tmpfs (docs/design.md, "Runtime state"): said once at start
+// when it is not, since every start then writes its monitor's files to disk. It may not exist
+// yet (the first start makes it): the nearest dir above it that does tells the filesystem.
+void check_runtime_dir(const std::filesystem::path& dir) {
+  std::filesystem::path at = dir;
+  struct statfs fs{};
+  while (::statfs(at.c_str(), &fs) != 0 && at.has_relative_path()) at = at.parent_path();
+  if (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC)
+    spdlog::warn("runtime_dir {} is not on tmpfs: each task start writes its monitor's files to "
+                 "disk (slower, not wrong; docs/design.md, \"Runtime state\")",
+                 dir.string());
 }
 
 }  // namespace
@@ -209,6 +224,8 @@ int run_agent(const AgentFlags& flags) {
   rctx.identity = identity.get();
   rctx.variables = variables.get();
   rctx.data_dir = cfg.data_dir;
+  rctx.runtime_dir = cfg.runtime_dir;
+  if (!cfg.data_dir_is_temp) check_runtime_dir(cfg.runtime_dir);
   {
     std::error_code ec;
     rctx.monitor_path = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "drover-monitor";

@@ -76,6 +76,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   }
   static const std::set<std::string> known = {"data_dir",
                                               "plugin_dir",
+                                              "runtime_dir",
                                               "bind_addr",
                                               "port",
                                               "log_level",
@@ -120,9 +121,12 @@ Status apply_file(const std::string& path, AgentConfig& c) {
     if (!j[key].is_string()) errors += std::string("\n  ") + key + ": must be a string";
     else out = j[key].get<std::string>();
   };
-  std::string data_dir, plugin_dir;
+  std::string data_dir, plugin_dir, runtime_dir;
   str("data_dir", data_dir);
   str("plugin_dir", plugin_dir);
+  str("runtime_dir", runtime_dir);
+  if (!runtime_dir.empty() && runtime_dir.front() != '/')
+    errors += "\n  runtime_dir: must be an absolute path";
   str("bind_addr", c.bind_addr);
   str("log_level", c.log_level);
   str("name", c.node_name);
@@ -138,6 +142,7 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   }
   if (!data_dir.empty()) c.data_dir = data_dir;
   if (!plugin_dir.empty()) c.plugin_dir = plugin_dir;
+  if (!runtime_dir.empty()) c.runtime_dir = runtime_dir;
   if (j.contains("port")) {
     if (!j["port"].is_number_integer() || j["port"] < 1 || j["port"] > 65535)
       errors += "\n  port: must be an integer from 1 to 65535";
@@ -552,6 +557,9 @@ Result<AgentConfig> load_agent_config(const AgentFlags& flags) {
   if (auto st = api::check_tls_config(c.tls); !st) return st.error();
   if (c.data_dir.empty())
     return make_error("data_dir: required (set it in the config file, or pass -data-dir, or use -dev)");
+  // A throwaway dev agent keeps everything under its temp dir; any other shares /run/drover
+  // (its task dirs are named by alloc ID, which no two agents share).
+  if (c.runtime_dir.empty()) c.runtime_dir = c.data_dir_is_temp ? c.data_dir / "run" : "/run/drover";
   return c;
 }
 

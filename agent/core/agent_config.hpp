@@ -23,6 +23,11 @@ struct AgentConfig {
   bool dev = false;
   std::filesystem::path data_dir;
   std::filesystem::path plugin_dir;
+  // Where each task's runtime state lives (monitor socket and pid, exit record, OCI bundle):
+  // <runtime_dir>/tasks/<alloc>/<task>. Meant for tmpfs, as /run is on a systemd host: it
+  // outlives an agent restart, not a reboot (docs/design.md, "Runtime state"). Empty: /run/drover,
+  // or <data_dir>/run for a -dev agent with a throwaway data dir.
+  std::filesystem::path runtime_dir;
   std::string bind_addr = "127.0.0.1";
   int port = 4646;
   std::string log_level = "info";

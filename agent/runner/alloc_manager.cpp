@@ -349,6 +349,7 @@ Status AllocManager::gc_alloc(const std::string& alloc_id) {
   auto dir_status = r->dir().destroy();
   std::error_code ec;
   std::filesystem::remove_all(ctx_.data_dir / "tasks" / alloc_id, ec);
+  std::filesystem::remove_all(ctx_.runtime_root() / "tasks" / alloc_id, ec);
   if (auto st = ctx_.store->delete_alloc(alloc_id); !st) return st;
   if (!dir_status) return dir_status;
   spdlog::info("garbage collected alloc {}", alloc_id);

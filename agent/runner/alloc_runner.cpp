@@ -508,6 +508,7 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   t.kill_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kill_timeout);
   t.monitor_path = ctx_.monitor_path.string();
   t.state_dir = (ctx_.data_dir / "tasks" / id_ / task.name).string();
+  t.runtime_dir = (ctx_.runtime_root() / "tasks" / id_ / task.name).string();
   t.log_config = {task.logs.max_files, task.logs.max_file_size_mb, task.logs.disabled};
   // The alloc's ports this task may use (the group's and its own task-level ones): a driver
   // publishes them (docs/networking.md).

@@ -37,6 +37,10 @@ struct RunnerContext {
   NodeResources* resources = nullptr;
   NodeInfo node;
   std::filesystem::path data_dir;
+  // Per-task runtime state goes under <runtime_dir>/tasks/<alloc>/<task> (AgentConfig's
+  // runtime_dir, tmpfs by intent); empty: <data_dir>/run.
+  std::filesystem::path runtime_dir;
+  std::filesystem::path runtime_root() const { return runtime_dir.empty() ? data_dir / "run" : runtime_dir; }
   // The task monitor binary that raw_exec and exec run each task under.
   std::filesystem::path monitor_path;
   std::chrono::nanoseconds max_kill_timeout = std::chrono::seconds(30);

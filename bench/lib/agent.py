@@ -1,5 +1,6 @@
 # The agent under test: starts `drover agent` on its own port, data dir and cgroup parent,
 # talks to its HTTP API, and cleans up every job, task, monitor, container and cgroup it made.
+import functools
 import http.client
 import json
 import os
@@ -41,6 +42,10 @@ class Agent:
         self.own_dir = data_dir is None
         self.work = tempfile.mkdtemp(prefix="drover-bench-") if data_dir is None else None
         self.data_dir = data_dir or os.path.join(self.work, "data")
+        # The tasks' runtime state on tmpfs, as /run is on a systemd host (this VM's /run is on
+        # disk); a build older than runtime_dir keeps it in its data dir, as it always did.
+        self.runtime_dir = (tempfile.mkdtemp(prefix="drover-bench-run-", dir="/dev/shm")
+                            if _knows_runtime_dir(self.binary) and os.path.isdir("/dev/shm") else None)
         self.port = port or free_port()
         self.cgroup_parent = cgroup_parent or f"drover-bench-{os.getpid()}-{Agent._seq}"
         self.proc = None
@@ -56,6 +61,7 @@ class Agent:
         with open(path, "w") as f:
             f.write(f"cgroup_parent: {self.cgroup_parent}\n"
                     "gc_max_allocs: 100000\n"
+                    + (f"runtime_dir: {self.runtime_dir}\n" if self.runtime_dir else "") +
                     f"log_level: {self.log_level}\n"
                     "plugin:\n  raw_exec:\n    enabled: true\n")
         return path
@@ -199,6 +205,20 @@ class Agent:
             _umount_under(self.work)
             shutil.rmtree(self.work, ignore_errors=True)
             self.work = None
+        if self.runtime_dir:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            self.runtime_dir = None
+
+
+@functools.lru_cache(maxsize=None)
+def _knows_runtime_dir(binary):
+    """Whether this build's agent takes the runtime_dir key (a baseline build may not)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
+        f.write("runtime_dir: /run/drover\n")
+        f.flush()
+        r = subprocess.run([binary, "config", "validate", f.name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    return r.returncode == 0
 
 
 def _kill(pid):

@@ -1,6 +1,7 @@
 // docker: the driver's calls (see docker_driver.hpp) and its one registration line.
 #include "docker_driver.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "container_spec.hpp"
@@ -241,6 +242,16 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
   }
   TaskConfig cfg = read_config(config);
   nlohmann::json body = container_create_body(task, cfg, config_);  // security checked again
+  // The log follower's place in the logs (docker-logs.since) must outlive a reboot, as the
+  // container does: it is kept in the state dir on the data dir, which the driver makes.
+  if (!task.state_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(task.state_dir, ec);
+    if (!ec)
+      std::filesystem::permissions(task.state_dir, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    if (ec) throw std::runtime_error("making the task's state dir " + task.state_dir + ": " + ec.message());
+  }
   docker_signal(task.kill_signal);  // refuse a bad one before anything is created
   auto cl = client();
   const std::string& alloc_id = task.alloc_id;

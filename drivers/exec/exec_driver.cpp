@@ -72,8 +72,8 @@ void write_partial_handle(const ExecHandle& h) {
 // (MonitoredTask::recover_starting); without either, a container the runtime made but never
 // ran is removed and the task reported never started, so it is started again, once.
 ExecHandle recover_starting(const nlohmann::json& starting) {
-  const std::string state_dir = starting.value("StateDir", "");
-  if (state_dir.empty()) throw sdk::NeverStarted("never started: no StateDir in the handle");
+  const std::string state_dir = monitored::starting_dir(starting);
+  if (state_dir.empty()) throw sdk::NeverStarted("never started: no RuntimeDir or StateDir in the handle");
   std::ifstream in(fs::path(state_dir) / kPartialHandle);
   if (!in) throw sdk::NeverStarted("never started: no " + std::string(kPartialHandle) + " in " + state_dir);
   auto j = nlohmann::json::parse(in, nullptr, false);
@@ -222,7 +222,7 @@ nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
   if (!runtime_path) throw std::runtime_error("OCI runtime \"" + config_.runtime_path + "\" not found");
 
   ExecHandle h;
-  h.task.state_dir = sdk::required(task.state_dir, "StateDir");
+  h.task.state_dir = sdk::required(task.runtime_dir, "RuntimeDir");
   h.task.kill_signal = task.kill_signal;
   parse_signal(h.task.kill_signal);  // refuse a bad one before running
   h.container_id = container_id(task);

@@ -47,6 +47,11 @@ nlohmann::json to_json(const Handle& h) {
           {"KillSignal", h.kill_signal}};
 }
 
+std::string starting_dir(const nlohmann::json& starting) {
+  std::string dir = starting.value("RuntimeDir", "");
+  return dir.empty() ? starting.value("StateDir", "") : dir;
+}
+
 bool same_process_alive(int pid, uint64_t start_time) {
   auto st = read_proc_stat(pid);
   return st && st->start_time == start_time && st->state != 'Z' && st->state != 'X';

@@ -28,6 +28,10 @@ struct Handle : MonitorStarted {
 Handle parse_handle(const nlohmann::json& j);
 nlohmann::json to_json(const Handle& h);
 
+// The monitor's dir a Starting handle names (plugin.h): its RuntimeDir, or the StateDir of one
+// written before tasks had runtime dirs, when the monitor kept its files there.
+std::string starting_dir(const nlohmann::json& starting);
+
 // True when the PID still names the process that had this start time and it has not exited.
 bool same_process_alive(int pid, uint64_t start_time);
 

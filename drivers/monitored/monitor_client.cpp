@@ -126,7 +126,8 @@ std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds time
   }
 }
 
-MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout,
+                             int env_fd) {
   const std::string monitor_path = args.at(0);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -141,6 +142,7 @@ MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::millise
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, p[1], kMonitorStatusFd);  // the copy is not close-on-exec
+  if (env_fd >= 0) posix_spawn_file_actions_adddup2(&fa, env_fd, kMonitorEnvFd);
   pid_t mid = -1;
   int err = posix_spawn(&mid, argv[0], &fa, nullptr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&fa);

@@ -41,10 +41,14 @@ MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
 
 // The fd number on which the monitor finds its status pipe (its --status-fd).
 inline constexpr int kMonitorStatusFd = 3;
+// ... and the task's env (its --env-fd), when the driver passes one.
+inline constexpr int kMonitorEnvFd = 4;
 // Starts drover-monitor with `args` (args[0] its path; they include --status-fd 3 and
 // --detach) through posix_spawn, which copies nothing of the multi-threaded agent, with an
-// empty env and the status pipe on fd 3, and reads its report. Throws as read_monitor_status.
-MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout);
+// empty env, the status pipe on fd 3 and `env_fd` (if >= 0) on fd 4, and reads its report.
+// Throws as read_monitor_status.
+MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout,
+                             int env_fd = -1);
 
 // The exit the monitor recorded for task_pid, if any.
 std::optional<ExitRecord> read_exit_file(const std::string& state_dir, int task_pid);

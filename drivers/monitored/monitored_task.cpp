@@ -153,10 +153,10 @@ void MonitoredTask::recover() const {
 
 Handle MonitoredTask::recover_starting(const nlohmann::json& starting) {
   Handle h;
-  h.state_dir = starting.value("StateDir", "");
+  h.state_dir = starting_dir(starting);
   h.kill_signal = starting.value("KillSignal", "");
   uint64_t asked_at = starting.value("StartingAt", uint64_t{0});
-  if (h.state_dir.empty()) throw sdk::NeverStarted("never started: no StateDir in the handle");
+  if (h.state_dir.empty()) throw sdk::NeverStarted("never started: no RuntimeDir or StateDir in the handle");
   std::ifstream pid_file(h.state_dir + "/monitor.pid");
   if (pid_file >> h.monitor_pid >> h.monitor_start &&
       same_process_alive(h.monitor_pid, h.monitor_start)) {

@@ -1,9 +1,10 @@
-// drover-monitor launch (see monitor_launch.hpp): the env file and the monitor's flags;
+// drover-monitor launch (see monitor_launch.hpp): the env memfd and the monitor's flags;
 // spawn_monitor (monitor_client.hpp) starts it.
 #include "monitor_launch.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,9 +19,11 @@
 namespace drover::raw_exec {
 namespace {
 
-void write_env_file(const std::string& path, const std::vector<std::string>& env) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("write " + path + ": " + std::strerror(errno));
+// The task's env as NUL-separated KEY=VALUE in a memfd, which the monitor reads on its
+// --env-fd: secrets never touch a filesystem, and a start writes no env file.
+int env_memfd(const std::vector<std::string>& env) {
+  int fd = memfd_create("drover-task-env", MFD_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
   std::string data;
   for (const auto& e : env) data.append(e).push_back('\0');
   size_t off = 0;
@@ -30,17 +33,18 @@ void write_env_file(const std::string& path, const std::vector<std::string>& env
     if (w < 0) {
       int e = errno;
       close(fd);
-      throw std::runtime_error("write " + path + ": " + std::strerror(e));
+      throw std::runtime_error(std::string("writing the task's env: ") + std::strerror(e));
     }
     off += static_cast<size_t>(w);
   }
-  close(fd);
+  return fd;
 }
 
 std::vector<std::string> monitor_argv(const MonitorLaunch& r) {
   const std::string status_fd = std::to_string(monitored::kMonitorStatusFd);
   std::vector<std::string> a = {r.monitor_path, "--state-dir", r.state_dir,  "--dir", r.work_dir,
-                                "--status-fd",  status_fd,     "--env-file", "env",   "--detach"};
+                                "--status-fd",  status_fd,     "--env-fd",
+                                std::to_string(monitored::kMonitorEnvFd), "--detach"};
   for (auto& l : r.logs.monitor_args()) a.push_back(std::move(l));
   if (r.set_user) a.insert(a.end(), {"--user", std::to_string(r.uid) + ":" + std::to_string(r.gid)});
   for (const auto& p : r.cgroup_procs) a.insert(a.end(), {"--cgroup-procs", p});
@@ -73,8 +77,11 @@ monitored::MonitorStarted launch_monitor(const MonitorLaunch& req,
   if (access(req.monitor_path.c_str(), X_OK) != 0) {
     throw std::runtime_error("task monitor " + req.monitor_path + ": " + std::strerror(errno));
   }
-  write_env_file(req.state_dir + "/env", req.env);
-  auto started = monitored::spawn_monitor(monitor_argv(req), timeout);
+  struct Fd {
+    int fd;
+    ~Fd() { close(fd); }
+  } env{env_memfd(req.env)};
+  auto started = monitored::spawn_monitor(monitor_argv(req), timeout, env.fd);
   if (started.placement.starts_with("fallback:")) {
     // Every start on this kernel takes the slower path: say so once, not per task.
     static std::once_flag said;

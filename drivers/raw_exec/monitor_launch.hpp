@@ -1,4 +1,4 @@
-// Starting a raw_exec task under drover-monitor: the env file, the monitor's flags, a
+// Starting a raw_exec task under drover-monitor: the env memfd, the monitor's flags, a
 // posix_spawn with --detach so the agent never keeps the monitor as its child, and the
 // monitor's one-line report (task started, or why not).
 #pragma once

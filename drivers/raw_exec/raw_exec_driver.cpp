@@ -84,7 +84,7 @@ nlohmann::json RawExecDriver::start(const sdk::TaskSpec& task) {
     req.work_dir = cfg.work_dir;
   }
   req.monitor_path = sdk::required(task.monitor_path, "MonitorPath");
-  req.state_dir = sdk::required(task.state_dir, "StateDir");
+  req.state_dir = sdk::required(task.runtime_dir, "RuntimeDir");
   req.logs = monitored::monitor_logs(task);
   // Names and values were checked by task_spec_from_json (no '=', no NUL).
   for (const auto& [key, value] : task.env) req.env.push_back(key + "=" + value);

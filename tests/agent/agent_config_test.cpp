@@ -78,6 +78,33 @@ TEST(AgentConfig, DevModeEnablesRawExecAndMakesATempDataDir) {
   std::filesystem::remove_all(c->data_dir);
 }
 
+// Tasks' runtime state goes to /run/drover (tmpfs on a systemd host) unless the file says
+// otherwise; a dev agent with a throwaway data dir keeps it there too, so nothing of it is left.
+TEST(AgentConfig, RuntimeDirIsRunDroverOrTheDevAgentsOwnOrAsSet) {
+  AgentFlags f;
+  f.data_dir = "/var/lib/x";
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->runtime_dir, "/run/drover");
+
+  f.config_paths = {write_config("runtime_dir: /dev/shm/drover\n")};
+  c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->runtime_dir, "/dev/shm/drover");
+
+  f.config_paths = {write_config("runtime_dir: run/drover\n")};
+  c = load_agent_config(f);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find("runtime_dir: must be an absolute path"), std::string::npos) << c.message();
+
+  AgentFlags dev;
+  dev.dev = true;
+  c = load_agent_config(dev);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->runtime_dir, c->data_dir / "run");
+  std::filesystem::remove_all(c->data_dir);
+}
+
 // Found by fuzz/fuzz_agent_config: a map key that is not a plain string threw out of the
 // parser and would have ended the agent.
 TEST(AgentConfig, ComplexMapKeyIsAnErrorNotACrash) {

@@ -144,8 +144,8 @@ TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
   for (std::string line; std::getline(in, line); ++expect) ASSERT_EQ(line, std::to_string(expect)) << out;
   EXPECT_GE(static_cast<size_t>(expect), lines_at_kill + 3)
       << "the log goes on past the agent's kill";
-  // No bundle left in the task's state dir, no cgroup.
-  EXPECT_FALSE(std::filesystem::exists(dir + "/tasks/" + id + "/t/bundle"));
+  // No bundle left in the task's runtime dir, no cgroup.
+  EXPECT_FALSE(std::filesystem::exists(dir + ".run/tasks/" + id + "/t/bundle"));
   EXPECT_FALSE(std::filesystem::exists(
       drover::testing::task_cgroup_dir(agent->cgroup_parent(), "memory", id + ".t")));
 }

@@ -3,11 +3,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "agent_process.hpp"
 
 using drover::testing::AgentProcess;
+using drover::testing::eventually;
 using nlohmann::json;
 
 namespace {
@@ -158,7 +160,31 @@ TEST(GarbageCollection, TerminalAllocIsRemovedWithItsDirsAndALiveOneIsRefused) {
   EXPECT_EQ(agent->get("/v1/allocation/" + done[0]).status, 404);
   struct stat st {};
   EXPECT_NE(stat((agent->data_dir() + "/alloc/" + done[0]).c_str(), &st), 0);
+  EXPECT_NE(stat((agent->runtime_dir() + "/tasks/" + done[0]).c_str(), &st), 0);
   EXPECT_EQ(agent->alloc(live[0])["ClientStatus"], "running");
+  EXPECT_EQ(stat((agent->runtime_dir() + "/tasks/" + live[0] + "/t").c_str(), &st), 0);
+}
+
+// A running task's monitor keeps its socket, pid file and exit record in the task's runtime
+// dir (tmpfs by intent, docs/design.md "Runtime state"), private from runtime_dir/tasks down;
+// nothing of it is written under the data dir.
+TEST(RuntimeState, AMonitoredTasksFilesAreInItsPrivateRuntimeDirAndNoneInTheDataDir) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("rt", "service", task("t", "sleep 1000")));
+  agent->wait_client_status(ids[0], "running");
+  const std::string tasks = agent->runtime_dir() + "/tasks", dir = tasks + "/" + ids[0] + "/t";
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(dir + "/monitor.pid"); },
+                         std::chrono::seconds(30)));
+  EXPECT_TRUE(std::filesystem::is_socket(dir + "/monitor.sock"));
+  for (const auto& d : {tasks, tasks + "/" + ids[0], dir})
+    EXPECT_EQ(std::filesystem::status(d).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_all) << d;
+  EXPECT_FALSE(std::filesystem::exists(agent->data_dir() + "/tasks/" + ids[0]));
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"monitor.pid", "monitor.sock"}))
+      << "the env never reaches a file";
 }
 
 TEST(GarbageCollection, KeepsAtMostGcMaxAllocsTerminalAllocs) {

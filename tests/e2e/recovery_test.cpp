@@ -157,7 +157,7 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
       "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
   agent->wait_client_status(ids[0], "running");
   // The monitor and its task are killed behind the agent's back, exit record and all.
-  auto state_dir = agent->data_dir() + "/tasks/" + ids[0] + "/t";
+  auto state_dir = agent->runtime_dir() + "/tasks/" + ids[0] + "/t";
   // The monitor writes its pid file just after it reports the start (monitor/README.md), so
   // it can come after "running" on a slow machine.
   std::string pid_line;

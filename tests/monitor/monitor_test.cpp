@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -99,6 +100,8 @@ class Monitor : public ::testing::Test {
       pid_t m = fork();
       if (m == 0) {
         dup2(p[1], 3);
+        if (env_fd_ == 4) fcntl(4, F_SETFD, 0);  // dup2 onto itself would keep CLOEXEC
+        else if (env_fd_ >= 0) dup2(env_fd_, 4);
         if (no_clone3_ && !refuse_clone3()) _exit(126);
         char* envp[] = {nullptr};
         execve(argv[0], argv.data(), envp);
@@ -146,6 +149,7 @@ class Monitor : public ::testing::Test {
   std::string state_ = "state";  // the state dir start() and request() use, below root_
   int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
   bool no_clone3_ = false;  // start() runs the monitor where clone3 fails with ENOSYS
+  int env_fd_ = -1;          // start() hands it to the monitor as fd 4
 };
 
 // Private_Clean + Private_Dirty of a process, in KiB.
@@ -170,6 +174,32 @@ TEST_F(Monitor, ExitCodeIsRecordedInTheExitFileAndAnsweredOnTheSocket) {
   EXPECT_EQ(slurp(log(0, "stderr")), "err\n");
   EXPECT_EQ(fs::status(root_ / "state" / "monitor.sock").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// raw_exec hands the task's env over in a memfd (its write offset at the end): the task gets
+// exactly that env, and no env file is ever written to the state dir.
+TEST_F(Monitor, EnvFromAnFdReachesTheTaskAndNothingOfItIsWritten) {
+  int fd = memfd_create("env", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const char raw[] = "A=1\0B=two words\0PATH=/usr/bin:/bin\0";
+  const std::string env(raw, sizeof raw - 1);
+  ASSERT_EQ(write(fd, env.data(), env.size()), static_cast<ssize_t>(env.size()));
+  env_fd_ = fd;
+  ASSERT_THAT(start({"sh", "-c", "echo \"$A|$B|${HOME-none}\""}, {"--env-fd", "4"}),
+              StartsWith("ok "));
+  close(fd);
+  EXPECT_THAT(request("wait"), StartsWith("exited 0 0 "));
+  EXPECT_EQ(slurp(log(0)), "1|two words|none\n");  // nothing of the launcher's env
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(root_ / "state")) left.push_back(e.path().filename());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"exit", "monitor.pid", "monitor.sock"}));
+}
+
+TEST_F(Monitor, EnvFileAndEnvFdTogetherAreRefused) {
+  std::string line = start({"true"}, {"--env-fd", "4", "--env-file", "env"});
+  EXPECT_THAT(line, StartsWith("error --env-file and --env-fd"));
+  monitor_pid_ = 0;
 }
 
 TEST_F(Monitor, DeathBySignalIsRecordedAs128PlusSignal) {

@@ -186,6 +186,11 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
                          : "drover-test-" + std::filesystem::path(a->data_dir_).filename().string();
   std::string config = opts.config_yaml;
   config = "cgroup_parent: " + a->cgroup_parent_ + "\n" + config;
+  // The tasks' runtime state beside the data dir (its name starts with the data dir's, which
+  // kill_tasks_left_behind looks for in a monitor's argv), not in the /run/drover all share.
+  a->runtime_dir_ = a->data_dir_ + ".run";
+  if (config.find("runtime_dir:") == std::string::npos)
+    config = "runtime_dir: " + a->runtime_dir_ + "\n" + config;
   {
     auto cfg = a->data_dir_ + ".config.yaml";
     write_file(cfg, config);

@@ -59,6 +59,8 @@ class AgentProcess {
 
   const std::string& address() const { return address_; }
   const std::string& data_dir() const { return data_dir_; }
+  // Where the agent keeps its tasks' runtime state: <runtime_dir>/tasks/<alloc>/<task>.
+  const std::string& runtime_dir() const { return runtime_dir_; }
   int port() const { return port_; }
   const std::string& cgroup_parent() const { return cgroup_parent_; }
   pid_t pid() const { return pid_; }
@@ -90,7 +92,7 @@ class AgentProcess {
   AgentProcess() = default;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string address_, data_dir_, log_path_, cgroup_parent_, ca_file_;
+  std::string address_, data_dir_, runtime_dir_, log_path_, cgroup_parent_, ca_file_;
 };
 
 // A client for an agent's or server's API at `address` (http:// or https://, the latter

@@ -55,8 +55,8 @@ class VolumesHook final : public TaskHook {
   Status prestart(TaskHookContext& c) override;
 };
 
-// The driver's private per-task dir (monitor socket, exit status): outside the alloc dir,
-// where the task cannot write.
+// The driver's private per-task runtime dir (monitor socket, exit record, bundle) under the
+// agent's runtime_dir: outside the alloc dir, where the task cannot write.
 class StateDirHook final : public TaskHook {
  public:
   const char* name() const override { return "state_dir"; }

@@ -13,6 +13,7 @@ Status StartingHandleHook::prestart(TaskHookContext& c) {
                                          {{"Starting", true},
                                           {"StartingAt", state::now_ns()},
                                           {"StateDir", c.spec.state_dir},
+                                          {"RuntimeDir", c.spec.runtime_dir},
                                           {"KillSignal", c.spec.kill_signal}});
 }
 

@@ -71,10 +71,11 @@ typedef enum drover_status {
   DROVER_ERROR = 1,
   /* Only from `wait`: the timeout passed and the task is still running. */
   DROVER_STILL_RUNNING = 2,
-  /* Only from `recover` given a Starting handle ({"Starting": true, "StateDir", ...}: the agent
-   * died between asking for a start and keeping the handle): the driver is sure the task never
-   * started, and the agent then starts it. Any other failure to recover such a handle is
-   * DROVER_ERROR, and the agent reports the task failed rather than risk running it twice.
+  /* Only from `recover` given a Starting handle ({"Starting": true, "StateDir", "RuntimeDir",
+   * ...}: the agent died between asking for a start and keeping the handle): the driver is
+   * sure the task never started, and the agent then starts it. Any other failure to recover
+   * such a handle is DROVER_ERROR, and the agent reports the task failed rather than risk
+   * running it twice.
    * (Added without an ABI bump: an older plugin never returns it.) */
   DROVER_NEVER_STARTED = 3
 } drover_status;

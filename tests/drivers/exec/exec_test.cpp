@@ -120,7 +120,8 @@ class Exec : public ::testing::TestWithParam<std::string> {
         {"StderrPath", (alloc() / "alloc/logs/web.stderr.0").string()},
         {"KillTimeoutMs", 500},
         {"MonitorPath", MONITOR_BIN},
-        {"StateDir", state().string()}};
+        {"StateDir", (alloc() / "persistent-state").string()},
+        {"RuntimeDir", state().string()}};
     t.update(extra);
     return t;
   }

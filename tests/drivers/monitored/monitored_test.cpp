@@ -103,6 +103,20 @@ TEST_F(MonitoredTaskTest, StartingHandleOfATaskThatAlreadyEndedReportsItsExit) {
   EXPECT_EQ(e->exit_code, 3);
 }
 
+// A Starting handle names the task's runtime dir, where the monitor keeps its files; one
+// written before tasks had runtime dirs names only the state dir, where they were then.
+TEST_F(MonitoredTaskTest, StartingHandleIsResolvedInItsRuntimeDirOrInAnOlderOnesStateDir) {
+  write_exit("exited 3 0 2000 4242");
+  nlohmann::json now = {{"Starting", true},
+                        {"StateDir", (dir_ / "elsewhere").string()},
+                        {"RuntimeDir", dir_.string()},
+                        {"StartingAt", 1000}};
+  EXPECT_EQ(MonitoredTask::recover_starting(now).task_pid, 4242);
+  now["RuntimeDir"] = (dir_ / "empty").string();
+  EXPECT_THROW(MonitoredTask::recover_starting(now), sdk::NeverStarted);
+  EXPECT_EQ(MonitoredTask::recover_starting(starting(1000)).task_pid, 4242);  // StateDir only
+}
+
 TEST_F(MonitoredTaskTest, StartingHandleIsNotAnsweredWithAnEarlierRunsExit) {
   write_exit("exited 0 0 500 4242");
   EXPECT_THROW(MonitoredTask::recover_starting(starting(1000)), sdk::NeverStarted);

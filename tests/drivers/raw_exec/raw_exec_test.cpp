@@ -120,7 +120,8 @@ class RawExec : public ::testing::Test {
             {"KillSignal", "SIGTERM"},
             {"KillTimeoutMs", 5000},
             {"MonitorPath", MONITOR_BIN},
-            {"StateDir", new_state_dir().string()}};
+            {"StateDir", (root_ / "persistent-state").string()},
+            {"RuntimeDir", new_state_dir().string()}};
   }
 
   json start(const json& t) {
@@ -402,7 +403,7 @@ TEST_F(RawExec, TaskThatExitedWhileTheAgentWasAwayGivesItsRealExitCode) {
   json h = start(t);
   unload();
   // The monitor records the exit in <state dir>/exit: wait for it, however slow the machine.
-  const fs::path exit_file = fs::path(t["StateDir"].get<std::string>()) / "exit";
+  const fs::path exit_file = fs::path(t["RuntimeDir"].get<std::string>()) / "exit";
   for (int i = 0; i < 1000 && !fs::exists(exit_file); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(fs::exists(exit_file)) << "the task never exited";
   // The monitor's linger ends early too: the exit file alone must answer.

@@ -85,7 +85,12 @@ struct TaskSpec {
   std::string kill_signal = "SIGTERM";
   std::chrono::milliseconds kill_timeout{5000};
   std::string monitor_path;  // the drover-monitor binary, for drivers that supervise with it
-  std::string state_dir;     // the driver's own dir for this task; survives agent restarts
+  // The driver's own dirs for this task (docs/plugins.md, "A task's dirs"): state_dir is on the
+  // data dir and survives a reboot, made by whoever first writes there; runtime_dir is made
+  // (0700) before the start, meant for tmpfs: cheap to write, survives agent restarts, not a
+  // reboot. Monitor sockets, pid files, exit records and bundles go in runtime_dir.
+  std::string state_dir;
+  std::string runtime_dir;
   TaskLogConfig log_config;
   std::optional<TaskCgroup> cgroup;  // none: the agent made no cgroup (tests, no controllers)
   std::vector<TaskDevice> devices;
@@ -215,6 +220,7 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
   t.kill_timeout = std::chrono::milliseconds(kill_ms);
   r.str("MonitorPath", t.monitor_path);
   r.str("StateDir", t.state_dir);
+  r.str("RuntimeDir", t.runtime_dir);
   r.object("LogConfig", [&](const detail::TaskSpecReader& x) {
     x.int64("MaxFiles", t.log_config.max_files, 1);
     x.int64("MaxFileSizeMB", t.log_config.max_file_size_mb, 1);
@@ -288,6 +294,7 @@ inline nlohmann::json to_json(const TaskSpec& t) {
       {"KillTimeoutMs", t.kill_timeout.count()},
       {"MonitorPath", t.monitor_path},
       {"StateDir", t.state_dir},
+      {"RuntimeDir", t.runtime_dir},
       {"LogConfig",
        {{"MaxFiles", t.log_config.max_files},
         {"MaxFileSizeMB", t.log_config.max_file_size_mb},
