@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -86,7 +87,8 @@ TEST(SecondAgent, OnTheSameCgroupParentLeavesTheFirstAgentsTasksAlone) {
   EXPECT_EQ(first->alloc(ids[0]).value("ClientStatus", ""), "running");
 }
 
-// `drover agent -dev` with no data dir of its own gets a cgroup parent named after its node.
+// `drover agent -dev` with no data dir of its own gets a cgroup parent named after its node,
+// and leaves none of it behind when it stops.
 TEST(SecondAgent, DevAgentWithATempDataDirHasACgroupParentOfItsOwn) {
   auto log = make_temp_dir("drover-devparent") + "/agent.log";
   int port = drover::testing::free_loopback_port();
@@ -105,6 +107,16 @@ TEST(SecondAgent, DevAgentWithATempDataDirHasACgroupParentOfItsOwn) {
       std::chrono::seconds(15)))
       << agent.log();
   EXPECT_EQ(parent.rfind("drover-dev-", 0), 0u) << parent;
+  auto dirs = drover::testing::parent_cgroup_dirs(parent);
+  int here = 0;
+  for (const auto& d : dirs) here += std::filesystem::exists(d);
+  EXPECT_GT(here, 0) << "no parent cgroup dir found for " << parent;
+  ::kill(agent.pid, SIGTERM);
+  int status = 0;
+  ASSERT_TRUE(wait_for([&] { return waitpid(agent.pid, &status, WNOHANG) == agent.pid; },
+                       std::chrono::seconds(30)));
+  agent.pid = -1;
+  for (const auto& d : dirs) EXPECT_FALSE(std::filesystem::exists(d)) << d << "\n" << agent.log();
 }
 
 // With the data dir full when a batch task ended, the store kept it running with no handle,
