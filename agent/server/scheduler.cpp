@@ -143,12 +143,16 @@ struct JobPass {
   Plan plan;
   std::string deployment_id;  // the running deployment of the job being planned, for new allocs
 
-  // The Job of the job being planned, as its new and updated allocs share it: one copy per
-  // job and pass, owned by them (they may outlive the pass in the leader's view).
-  std::shared_ptr<const json> job_doc;
-  const std::shared_ptr<const json>& shared_doc(const json& doc) {
-    if (!job_doc) job_doc = std::make_shared<const json>(doc);
-    return job_doc;
+  // New and updated allocs run the job record's current version: they find its Job through
+  // the state (AllocView::job_in_state), as the view's allocs of that version do, instead of
+  // holding a copy (9 KiB parsed for a one-task job: 13 MiB at the peak of placing 10,000
+  // jobs). A record that moves on gives its Job back to its version's record first
+  // (ClusterStateIndex), and the alloc's own watch event replaces a planned alloc before any
+  // later change of its job reaches the view.
+  static void run_current_version(AllocView& a) {
+    a.alloc.erase("Job");
+    a.job.reset();
+    a.job_in_state = true;
   }
 
   void write_alloc(const AllocView& a) { alloc_writes[a.key] = &a; }
@@ -221,7 +225,7 @@ struct JobPass {
                {"Resources", ask_to_json(ask, *choice)},
 };
     a.metrics = std::make_shared<const std::string>(json_text(metrics.to_json()));
-    a.job = shared_doc(job_json);
+    run_current_version(a);
     if (!deployment_id.empty()) a.alloc["DeploymentID"] = deployment_id;
     if (!choice->preempted.empty()) a.alloc["PreemptedAllocations"] = choice->preempted;
     if (prev) {
@@ -384,7 +388,7 @@ struct JobPass {
       }
       if (!a->live()) continue;
       if (updatable_in_place(a->job_doc(st), job_json, g.name)) {
-        a->set_job(shared_doc(job_json));
+        run_current_version(*a);
         a->alloc["JobVersion"] = version;
         if (!deployment_id.empty()) a->alloc["DeploymentID"] = deployment_id;
         a->alloc["ModifyTime"] = now;
@@ -493,7 +497,6 @@ struct JobPass {
     }
     const jobspec::Job& job = *spec;
     const json& job_json = rec["Job"];
-    job_doc.reset();
     const int version = rec.value("Version", 0);
     const std::string type = jobspec::to_string(job.type);
     const bool stopped = rec.value("Stop", false) || jobspec::launches_children(job);
