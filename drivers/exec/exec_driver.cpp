@@ -126,10 +126,7 @@ bool oom_killed(const ExecHandle& h) {
 // the container's cgroup).
 void delete_container(const ExecHandle& h) {
   (void)oom_killed(h);
-  Runtime rt = h.runtime();
-  auto st = rt.state(h.container_id);
-  if (!st) return;
-  std::string err = rt.remove(h.container_id, false);
+  std::string err = h.runtime().remove(h.container_id, false);
   if (!err.empty()) throw std::runtime_error(err);
 }
 
