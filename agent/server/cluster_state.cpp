@@ -2,6 +2,8 @@
 #include "server/cluster_state.hpp"
 
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <regex>
 
 #include "drover/common/json_text.hpp"
@@ -197,6 +199,27 @@ void ClusterStateIndex::update_modify_index(const std::string& jk) {
 
 namespace {
 
+// An alloc key's value without its Job, when the Job is its last member as AllocView::text
+// writes it: the parsed rest, and the Job's text. Nothing when the value is not so (an alloc
+// made by hand): the cut then does not parse, as the prefix before a `,"Job":` nested deeper
+// or inside a string cannot be a whole object with one brace added.
+struct AllocWithoutJob {
+  json rest;
+  std::string_view job_text;
+};
+std::optional<AllocWithoutJob> split_job(const std::string& value) {
+  static constexpr std::string_view kMember = ",\"Job\":";
+  const auto at = value.rfind(kMember);
+  if (at == std::string::npos || value.empty() || value.back() != '}') return std::nullopt;
+  std::string head = value.substr(0, at);
+  head += '}';
+  json rest = json::parse(head, nullptr, false);
+  if (!rest.is_object()) return std::nullopt;
+  const auto from = at + kMember.size();
+  return AllocWithoutJob{std::move(rest),
+                         std::string_view(value).substr(from, value.size() - 1 - from)};
+}
+
 std::string job_key_of(const json& j) {
   return j.value("Namespace", "default") + "/" + j.value("JobID", "");
 }
@@ -294,11 +317,22 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
-    auto j = parse();
-    if (!j.is_object()) return;
     AllocView a;
     a.id = id;
     a.node_id = node;
+    // Most alloc keys carry the Job of a version the state holds: that Job is compared as
+    // text and never parsed (it is half an alloc's text, and parsing and comparing it was most
+    // of applying a placement's watch event). Any other is parsed whole, below.
+    json j;
+    if (auto cut = split_job(kv.value)) {
+      const json* held = version_job(st_, job_key_of(cut->rest), cut->rest.value("JobVersion", 0));
+      if (held && json_text(*held) == cut->job_text) {
+        j = std::move(cut->rest);
+        a.job_in_state = true;
+      }
+    }
+    if (!a.job_in_state) j = parse();
+    if (!j.is_object()) return;
     if (auto doc = j.find("Job"); doc != j.end()) {
       json job = std::move(*doc);
       j.erase("Job");

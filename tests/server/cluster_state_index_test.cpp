@@ -208,6 +208,44 @@ TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionK
   EXPECT_EQ(once.jobs.at("default/web"), web1);
 }
 
+// An alloc key as the leader writes it (AllocView::text: the Job last): a Job that is the
+// state's for that version, byte for byte, is not parsed; one that differs, or a Job not last,
+// is read whole and kept as the alloc's own.
+TEST(ClusterStateIndex, AnAllocWrittenWithItsJobLastFindsItInTheStateOnlyWhenItIsTheSame) {
+  const json web0 = job_record("web", 0, 1);
+  Watched w;
+  const auto& st = w.index.state();
+  w.job(web0);
+  auto job_last = [](json alloc, const json& job) {
+    alloc.erase("Job");
+    std::string text = alloc.dump();
+    text.pop_back();
+    return text + ",\"Job\":" + job.dump() + "}";
+  };
+  auto put_text = [&](const std::string& key, const std::string& text) {
+    ++w.rev;
+    w.index.put(EtcdKv{key, text, w.rev, w.rev});
+  };
+  put_text("/drover/allocs/n1/a1", job_last(alloc_value("a1", "n1", web0), web0["Job"]));
+  EXPECT_TRUE(st.allocs.at("a1").job_in_state);
+  EXPECT_FALSE(st.allocs.at("a1").job);
+  EXPECT_EQ(json::parse(st.allocs.at("a1").text(st)), alloc_value("a1", "n1", web0));
+
+  json other = web0["Job"];
+  other["Priority"] = 90;
+  put_text("/drover/allocs/n1/a2", job_last(alloc_value("a2", "n1", web0), other));
+  EXPECT_FALSE(st.allocs.at("a2").job_in_state);
+  EXPECT_EQ(st.allocs.at("a2").job_doc(st), other);
+
+  // A member named Job deeper in the Job (here in its Meta) does not fool the cut.
+  json tricky = web0["Job"];
+  tricky["Meta"] = {{"A", "x"}, {"Job", "}"}};
+  put_text("/drover/allocs/n1/a3", job_last(alloc_value("a3", "n1", web0), tricky));
+  EXPECT_FALSE(st.allocs.at("a3").job_in_state);
+  EXPECT_EQ(st.allocs.at("a3").job_doc(st), tricky);
+  EXPECT_EQ(st.allocs.at("a3").alloc.value("JobID", ""), "web");
+}
+
 TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenTheRecordsGo) {
   const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 1);
   Watched w;
