@@ -411,7 +411,30 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
   } else if (starts(k, keys_.job_versions_all())) {
     std::string job, version;
     if (!split_last(k.substr(keys_.job_versions_all().size()), job, version)) return;
-    auto j = parse();
+    // A register writes the job record and its new version's record alike, the record first:
+    // the version's is then the job record's text, byte for byte, and is taken from it without
+    // parsing (its Job shared with the record, as share_current_job would leave it).
+    json j;
+    if (auto rec = st_.jobs.find(job);
+        rec != st_.jobs.end() && rec->second.is_object() &&
+        std::to_string(rec->second.value("Version", -1)) == version &&
+        !stripped_.count({job, rec->second.value("Version", -1)}) &&
+        !(st_.job_versions.count(job) &&
+          st_.job_versions[job].count(rec->second.value("Version", -1))) &&
+        json_text(rec->second) == kv.value) {
+      j = json::object();
+      for (const auto& [name, value] : rec->second.items())
+        if (name != "Job") j[name] = value;
+      const int v = rec->second.value("Version", 0);
+      st_.job_versions[job][v] = std::move(j);
+      stripped_.insert({job, v});
+      version_created_[job][v] = kv.create_revision;
+      version_keys_[k] = {job, v};
+      update_modify_index(job);
+      mark(job);
+      return;
+    }
+    j = parse();
     if (!j.is_object()) return;
     const int v = j.value("Version", 0);
     // A version's record written again with another spec (by hand): its allocs keep the old.
