@@ -17,6 +17,7 @@
 #include "api/jobs_parse_endpoint.hpp"
 #include "api/tls_transport.hpp"
 #include "api/ui_endpoint.hpp"
+#include "core/systemd_notify.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/acl_bootstrap.hpp"
 #include "server/write_batcher.hpp"
@@ -168,9 +169,15 @@ int run_server(const ServerFlags& flags) {
       bootstrap_when_leader(s, election, *tokens, cfg.acl_bootstrap_token_file);
     });
 
+  // Under systemd (drover-server.service, Type=notify): ready once the API's socket is
+  // bound and every thread runs; a no-op outside systemd.
+  agent::SystemdNotifier systemd;
+  systemd.ready("serving on " + http_addr + ", etcd " + cfg.etcd.endpoints.front());
+
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("drover server {}: signal {}, stopping", cfg.name, sig);
+  systemd.stopping();
   stopping = true;
   if (acl_thread.joinable()) {
     acl_thread.request_stop();

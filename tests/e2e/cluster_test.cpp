@@ -4,9 +4,13 @@
 // read back from the servers as a user would.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
@@ -1140,4 +1144,37 @@ TEST(Cluster, SystemGcCollectsFinishedJobsAndLeavesRunningOnes) {
   EXPECT_EQ(c.follower().get("/v1/job/keep").status, 200);
   EXPECT_EQ(total(running_per_node(c.leader(), "keep")), 1);
   c.follower().del("/v1/job/keep");
+}
+
+// Under systemd (packaging/drover-server.service, Type=notify) the server says READY=1 once it
+// serves, and STOPPING=1 on SIGTERM; here a datagram socket stands in for systemd's.
+TEST(Cluster, AServerTellsSystemdItIsReadyAndThatItIsStopping) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  const std::string path = drover::testing::make_temp_dir("drover-notify") + "/notify.sock";
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto next = [&] {
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  auto server = ServerProcess::start("s1", server_config(etcd));
+  ::unsetenv("NOTIFY_SOCKET");
+  const std::string ready = next();
+  EXPECT_NE(ready.find("READY=1"), std::string::npos) << ready << server->log();
+  EXPECT_EQ(server->get("/v1/status/leader").status, 200);
+  server->kill(SIGTERM);
+  std::string stopping;
+  for (int i = 0; i < 5 && stopping.find("STOPPING=1") == std::string::npos; ++i) stopping = next();
+  EXPECT_NE(stopping.find("STOPPING=1"), std::string::npos) << stopping << server->log();
+  ::close(fd);
 }

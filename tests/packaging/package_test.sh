@@ -94,6 +94,7 @@ contents)
               "./usr/lib/drover/plugins/raw_exec.so" "drwx--x--x ./var/lib/drover/" \
               "-rw-r--r-- ./etc/drover/agent.yaml" "./etc/drover/agent.d/" \
               "-rw-r--r-- ./lib/systemd/system/drover.service" "./usr/include/drover/plugin.h" \
+              "-rw-r--r-- ./etc/drover/server.yaml" "-rw-r--r-- ./lib/systemd/system/drover-server.service" \
               "./usr/include/drover/sdk/driver.hpp" "./usr/share/cmake/drover/drover-config.cmake" \
               "./usr/share/pkgconfig/drover.pc" "-rw-r--r-- ./usr/share/doc/drover/changelog.Debian.gz" \
               "-rw-r--r-- ./usr/share/doc/drover/copyright" "-rw-r--r-- ./usr/share/lintian/overrides/drover"; do
@@ -109,7 +110,8 @@ contents)
     || fail "Maintainer is not 'Name <user@host.domain>': $maintainer"
   [ "$(dpkg-deb -f "$d" Recommends)" = "runc, docker.io, tzdata" ] || fail "Recommends: $(dpkg-deb -f "$d" Recommends)"
   ctl=$work/control; rm -rf "$ctl"; dpkg-deb -e "$d" "$ctl"
-  [ "$(cat "$ctl/conffiles")" = "/etc/drover/agent.yaml" ] || fail "conffiles: $(cat "$ctl/conffiles")"
+  [ "$(cat "$ctl/conffiles")" = "$(printf '/etc/drover/agent.yaml\n/etc/drover/server.yaml')" ] \
+    || fail "conffiles: $(cat "$ctl/conffiles")"
   for s in postinst prerm postrm; do
     [ -x "$ctl/$s" ] || fail "$s missing or not executable"; sh -n "$ctl/$s" || fail "$s: syntax"
   done
@@ -124,11 +126,13 @@ contents)
     [ ! -s "$work/systemctl.calls" ] || fail "prerm upgrade touched the service: $(cat "$work/systemctl.calls")"
     PATH=$fake:$PATH "$ctl/prerm" remove
     grep -q "stop drover.service" "$work/systemctl.calls" || fail "prerm remove did not stop the service"
+    grep -q "stop drover-server.service" "$work/systemctl.calls" || fail "prerm remove did not stop the server"
   else
     # Without systemd running, prerm must not call systemctl at all.
     PATH=$fake:$PATH "$ctl/prerm" remove
     [ ! -s "$work/systemctl.calls" ] || fail "prerm called systemctl with no systemd running"
-    grep -A3 "remove|deconfigure)" "$ctl/prerm" | grep -q "systemctl stop drover.service" || fail "prerm remove does not stop"
+    grep -A4 "remove|deconfigure)" "$ctl/prerm" | grep -q "for unit in drover.service drover-server.service" \
+      && grep -A6 "remove|deconfigure)" "$ctl/prerm" | grep -q 'systemctl stop "$unit"' || fail "prerm remove does not stop"
     ! grep -A3 "upgrade|failed-upgrade)" "$ctl/prerm" | grep -q "systemctl" || fail "prerm upgrade stops the service"
   fi
   echo "contents, control fields, conffiles and maintainer scripts are as expected"
@@ -148,6 +152,14 @@ unit)
   sed "s|/usr/bin/drover|$root/usr/bin/drover|" "$unit" >"$v/drover.service"
   out=$(systemd-analyze verify "$v/drover.service" 2>&1) || fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify: $out"
+  server=$root/lib/systemd/system/drover-server.service
+  for key in Type=notify KillSignal=SIGTERM Restart=on-failure \
+             "ExecStart=/usr/bin/drover server -config /etc/drover/server.yaml"; do
+    grep -qxF "$key" "$server" || fail "the server's unit lacks $key"
+  done
+  sed "s|/usr/bin/drover|$root/usr/bin/drover|" "$server" >"$v/drover-server.service"
+  out=$(systemd-analyze verify "$v/drover-server.service" 2>&1) || fail "systemd-analyze verify: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify (server): $out"
   sed 's/^Type=notify/Type=notfy/' "$v/drover.service" >"$v/broken.service"
   out=$(systemd-analyze verify "$v/broken.service" 2>&1 || true)
   [ -n "$out" ] || fail "systemd-analyze verify did not notice a broken unit: this check proves nothing"

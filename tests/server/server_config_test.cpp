@@ -76,3 +76,16 @@ TEST(ServerConfig, GarbageCollectionKeepsNomadsDefaultsAndNamesABadDuration) {
   EXPECT_NE(bad.message().find("job_gc_interval: must be at least 1s"), std::string::npos)
       << bad.message();
 }
+
+// What the package installs as /etc/drover/server.yaml (drover-server.service reads it) is a
+// config the server takes: loopback, Nomad's port, etcd on this machine.
+TEST(ServerConfig, TheShippedServerYamlIsReadAsItStands) {
+  auto c = load_server_config(DROVER_SOURCE_DIR "/packaging/server.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->bind_addr, "127.0.0.1");
+  EXPECT_EQ(c->port, 4646);
+  EXPECT_EQ(c->leader_ttl.count(), 10);
+  ASSERT_EQ(c->etcd.endpoints.size(), 1u);
+  EXPECT_EQ(c->etcd.endpoints[0], "http://127.0.0.1:2379");
+  EXPECT_EQ(c->etcd.prefix, "/drover");
+}
