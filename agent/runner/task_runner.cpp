@@ -113,7 +113,8 @@ Status TaskRunner::signal(const std::string& sig) {
 Result<nlohmann::json> TaskRunner::exec_handle(bool driver_can) {
   {
     std::lock_guard lock(mu_);
-    if (!handle_live_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
+    if (!handle_live_ && !exec_ready_)
+      return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
     if (driver_can) return handle_;
   }
   return make_error("driver \"" + task_.driver + "\" cannot run commands inside its tasks",
@@ -488,6 +489,11 @@ bool TaskRunner::start_once() {
     hook->poststart(hc, handle);
   }
   fault_point("handle_persisted");
+  {
+    std::lock_guard lock(mu_);
+    handle_ = handle;
+    exec_ready_ = true;
+  }
   record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
     s.state = state::TaskPhase::Running;
     s.started_at_ns = state::now_ns();
@@ -560,6 +566,7 @@ void TaskRunner::on_exit() {
     handle = std::move(handle_);
     handle_ = nullptr;
     handle_live_ = false;
+    exec_ready_ = false;
   }
   auto* res = alloc_.ctx().resources;
   // The kernel's counter, not a guess from exit code 137.
