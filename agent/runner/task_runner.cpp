@@ -87,7 +87,8 @@ void TaskRunner::kill(const std::string& reason, const std::string& event_type, 
 Status TaskRunner::restart(const std::string& reason) {
   {
     std::lock_guard lock(mu_);
-    if (!handle_live_ || kill_requested_) return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
+    if ((!handle_live_ && !exec_ready_) || kill_requested_)
+      return make_error("task \"" + task_.name + "\" is not running", Errc::Conflict);
     if (restart_requested_) return {};
     restart_requested_ = true;
   }
@@ -502,7 +503,8 @@ bool TaskRunner::start_once() {
   std::lock_guard lock(mu_);
   handle_ = std::move(handle);
   handle_live_ = true;
-  if (kill_requested_) begin_stop_locked();
+  // A kill, or a restart asked for once the task read as running, waited for this.
+  if (kill_requested_ || restart_requested_) begin_stop_locked();
   return true;
 }
 

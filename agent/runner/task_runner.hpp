@@ -90,8 +90,9 @@ class TaskRunner {
   std::condition_variable cv_;
   nlohmann::json handle_;  // non-null while the driver holds a started task
   bool handle_live_ = false;  // handle_ was returned by start or confirmed by recover
-  // handle_ may serve exec: set just before Started is recorded (handle_live_ just after, so a
-  // stop never overtakes that event), since a client that saw the task running may exec at once.
+  // handle_ may serve exec and take a restart request: set just before Started is recorded
+  // (handle_live_ just after, so a stop never overtakes that event), since a client that saw
+  // the task running may act on it at once.
   bool exec_ready_ = false;
   bool kill_requested_ = false;
   bool kill_fails_ = false;  // the kill ends the task failed (kill's fails_task)
