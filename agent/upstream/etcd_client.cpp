@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
@@ -335,15 +337,27 @@ Status EtcdClient::watch_prefix(
   req.set_header("Content-Type", "application/json");
   if (!token.empty()) req.set_header("Authorization", token);
   std::string buf, failure;
+  // buf[0, scanned) holds no newline: each chunk is searched once, and the lines taken are cut
+  // off once per chunk (a burst's line is hundreds of KiB, read in 16 KiB chunks).
+  std::size_t scanned = 0;
   bool compacted = false;
   req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
     buf.append(data, len);
-    std::size_t nl;
-    while ((nl = buf.find('\n')) != std::string::npos) {
-      std::string line = buf.substr(0, nl);
-      buf.erase(0, nl + 1);
-      if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
-      json j = json::parse(line, nullptr, false);
+    std::size_t start = 0, nl;
+    struct Consume {
+      std::string& buf;
+      std::size_t& start;
+      std::size_t& scanned;
+      ~Consume() {
+        buf.erase(0, start);
+        scanned = buf.size();
+      }
+    } consume{buf, start, scanned};
+    while ((nl = buf.find('\n', std::max(start, scanned))) != std::string::npos) {
+      const std::string_view line(buf.data() + start, nl - start);
+      start = nl + 1;
+      if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+      json j = json::parse(line.begin(), line.end(), nullptr, false);
       if (j.is_discarded()) continue;
       if (j.contains("error")) {
         failure = "etcd watch: " + error_of(j, 200);
