@@ -411,41 +411,23 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
   } else if (starts(k, keys_.job_versions_all())) {
     std::string job, version;
     if (!split_last(k.substr(keys_.job_versions_all().size()), job, version)) return;
-    // A register writes the job record and its new version's record alike, the record first:
-    // the version's is then the job record's text, byte for byte, and is taken from it without
-    // parsing (its Job shared with the record, as share_current_job would leave it).
-    json j;
-    if (auto rec = st_.jobs.find(job);
-        rec != st_.jobs.end() && rec->second.is_object() &&
-        std::to_string(rec->second.value("Version", -1)) == version &&
-        !stripped_.count({job, rec->second.value("Version", -1)}) &&
-        !(st_.job_versions.count(job) &&
-          st_.job_versions[job].count(rec->second.value("Version", -1))) &&
-        json_text(rec->second) == kv.value) {
-      j = json::object();
-      for (const auto& [name, value] : rec->second.items())
-        if (name != "Job") j[name] = value;
-      const int v = rec->second.value("Version", 0);
+    int v = 0;
+    if (auto same = version_as_record(job, version, kv.value)) {
+      v = *same;
+    } else {
+      auto j = parse();
+      if (!j.is_object()) return;
+      v = j.value("Version", 0);
+      // A version's record written again with another spec (by hand): its allocs keep the old.
+      if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end())
+        if (auto old = vs->second.find(v); old != vs->second.end())
+          if (auto doc = old->second.find("Job"); doc != old->second.end() &&
+                                                   (!j.contains("Job") || j["Job"] != *doc))
+            keep_alloc_jobs(job, v, *doc);
+      stripped_.erase({job, v});
       st_.job_versions[job][v] = std::move(j);
-      stripped_.insert({job, v});
-      version_created_[job][v] = kv.create_revision;
-      version_keys_[k] = {job, v};
-      update_modify_index(job);
-      mark(job);
-      return;
+      share_current_job(job);
     }
-    j = parse();
-    if (!j.is_object()) return;
-    const int v = j.value("Version", 0);
-    // A version's record written again with another spec (by hand): its allocs keep the old.
-    if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end())
-      if (auto old = vs->second.find(v); old != vs->second.end())
-        if (auto doc = old->second.find("Job"); doc != old->second.end() &&
-                                                 (!j.contains("Job") || j["Job"] != *doc))
-          keep_alloc_jobs(job, v, *doc);
-    stripped_.erase({job, v});
-    st_.job_versions[job][v] = std::move(j);
-    share_current_job(job);
     version_created_[job][v] = kv.create_revision;
     version_keys_[k] = {job, v};
     update_modify_index(job);
@@ -472,6 +454,24 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
       st_.servers[k.substr(keys_.servers().size())] = std::move(j);
     }
   }
+}
+
+std::optional<int> ClusterStateIndex::version_as_record(const std::string& jk,
+                                                       const std::string& version,
+                                                       const std::string& text) {
+  auto rec = st_.jobs.find(jk);
+  if (rec == st_.jobs.end() || !rec->second.is_object()) return std::nullopt;
+  const int v = rec->second.value("Version", -1);
+  if (std::to_string(v) != version || stripped_.count({jk, v})) return std::nullopt;
+  if (auto vs = st_.job_versions.find(jk); vs != st_.job_versions.end() && vs->second.count(v))
+    return std::nullopt;
+  if (json_text(rec->second) != text) return std::nullopt;
+  json without_job = json::object();
+  for (const auto& [name, value] : rec->second.items())
+    if (name != "Job") without_job[name] = value;
+  st_.job_versions[jk][v] = std::move(without_job);
+  stripped_.insert({jk, v});
+  return v;
 }
 
 void ClusterStateIndex::share_current_job(const std::string& jk) {

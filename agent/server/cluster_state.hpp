@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -157,6 +158,11 @@ class ClusterStateIndex {
   // job_versions): it is taken out of the version's record, and given back from the job
   // record (`rec`) before that one is replaced or erased.
   void share_current_job(const std::string& jk);
+  // A register writes the job record and its new version's record alike, the record first: a
+  // version's key whose text is the record's, byte for byte, is taken from the record without
+  // parsing, its Job shared as share_current_job leaves it. The version taken, or nothing.
+  std::optional<int> version_as_record(const std::string& jk, const std::string& version,
+                                       const std::string& text);
   void give_back_job(const std::string& jk, nlohmann::json& rec);
   // Allocs whose Job is found through the state (AllocView::job_in_state) get their own copy
   // of `doc` before the record they find it in goes or changes: those of `jk`'s `version`.
