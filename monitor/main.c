@@ -31,15 +31,6 @@ static struct log_sink sinks[2] = {{.pipe = -1, .dirfd = -1, .fd = -1},
                                    {.pipe = -1, .dirfd = -1, .fd = -1}};
 static int status_fd = -1;
 static unsigned linger_ms = 60000;
-static const char *env_left; /* the env file, read and not yet removed */
-
-/* Removes the env file once it has been read. Deferred past the report on success: a
- * directory change can wait behind the filesystem's journal, and the start is what is timed. */
-static void remove_env_file(void) {
-  if (env_left) unlinkat(mon.state_dirfd, env_left, 0);
-  env_left = NULL;
-}
-
 static void report(const char *fmt, ...) {
   if (status_fd < 0) return;
   char line[1024];
@@ -68,14 +59,13 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
   utf8_trim(msg);
   for (char *p = msg; *p; ++p)
     if (*p == '\n') *p = ' ';
-  remove_env_file();
   report("error %s\n", msg);
   exit(1);
 }
 
 static const char kUsage[] =
     "usage: drover-monitor --state-dir DIR --dir WORKDIR [--status-fd FD]\n"
-    "       [--env-file FILE | --env-fd FD]\n"
+    "       [--env-fd FD]\n"
     "       [--stdout BASE --stderr BASE [--max-files N] [--max-file-size BYTES]]\n"
     "       [--user UID:GID] [--cgroup-procs FILE]... [--linger-ms MS] [--detach]\n"
     "       -- COMMAND [ARG]...\n"
@@ -83,8 +73,9 @@ static const char kUsage[] =
     "       [--status-fd FD] [--stdout BASE --stderr BASE ...] [--detach]\n"
     "       -- RUNTIME [GLOBAL FLAG]...\n";
 
-/* NUL-separated KEY=VALUE, read whole from a regular file or memfd (pread: the writer's
- * offset is not ours) and closed. */
+/* The task's env from the driver's memfd (--env-fd): NUL-separated KEY=VALUE, read whole
+ * (pread: the writer's offset is not ours) and closed. Secrets stay out of argv and never
+ * touch a filesystem. */
 static char **read_env_fd(int fd, const char *what) {
   struct stat st;
   if (fstat(fd, &st) != 0) fail("stat env %s: %s", what, strerror(errno));
@@ -106,15 +97,6 @@ static char **read_env_fd(int fd, const char *what) {
     if (data[i] != '\0') env[k++] = data + i;
   if (env == NULL) fail("env %s: out of memory", what);
   return env;
-}
-
-/* The env file, removed once read (remove_env_file): secrets stay out of argv and off disk.
- * --env-fd (a memfd from the driver) never touches a filesystem at all. */
-static char **read_env(const char *file) {
-  int fd = openat(mon.state_dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) fail("open env file %s: %s", file, strerror(errno));
-  env_left = file;
-  return read_env_fd(fd, file);
 }
 
 void arm_timer(unsigned ms) {
@@ -210,14 +192,14 @@ static void on_timer(void) {
 }
 
 int main(int argc, char **argv) {
-  const char *state_dir = NULL, *work_dir = NULL, *env_file = NULL, *bases[2] = {NULL, NULL};
+  const char *state_dir = NULL, *work_dir = NULL, *bases[2] = {NULL, NULL};
   const char *procs[MAX_PROCS];
   struct oci_spec oci = {0};
   struct task_spec t = {0};
   unsigned long max_files = 10, max_size = 10ul * 1024 * 1024;
   static const struct option opts[] = {
       {"state-dir", 1, 0, 's'}, {"dir", 1, 0, 'd'},          {"status-fd", 1, 0, 'f'},
-      {"env-file", 1, 0, 'e'},  {"stdout", 1, 0, 'o'},       {"stderr", 1, 0, 'r'},
+      {"stdout", 1, 0, 'o'},    {"stderr", 1, 0, 'r'},
       {"max-files", 1, 0, 'n'}, {"max-file-size", 1, 0, 'z'}, {"user", 1, 0, 'u'},
       {"cgroup-procs", 1, 0, 'c'}, {"linger-ms", 1, 0, 'l'}, {"oci-bundle", 1, 0, 'B'},
       {"oci-id", 1, 0, 'I'},       {"oci-log", 1, 0, 'L'},   {"detach", 0, 0, 'D'},
@@ -228,7 +210,6 @@ int main(int argc, char **argv) {
       case 's': state_dir = optarg; break;
       case 'd': work_dir = optarg; break;
       case 'f': status_fd = atoi(optarg); break;
-      case 'e': env_file = optarg; break;
       case 'E': env_fd = atoi(optarg); break;
       case 'o': bases[0] = optarg; break;
       case 'r': bases[1] = optarg; break;
@@ -258,7 +239,6 @@ int main(int argc, char **argv) {
   if (!state_dir || (!work_dir && !oci.bundle) || optind >= argc) fail("%s", kUsage);
   if ((oci.bundle == NULL) != (oci.id == NULL)) fail("--oci-bundle and --oci-id go together");
   if ((bases[0] == NULL) != (bases[1] == NULL)) fail("--stdout and --stderr go together");
-  if (env_file && env_fd >= 0) fail("--env-file and --env-fd: one or the other");
   /* Read before anything else is closed (close_fds_except below). */
   if (env_fd >= 0) t.envp = read_env_fd(env_fd, "--env-fd");
 
@@ -298,7 +278,6 @@ int main(int argc, char **argv) {
   mon.state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (mon.state_dirfd < 0) fail("open state dir %s: %s", state_dir, strerror(errno));
   unlinkat(mon.state_dirfd, "exit", 0); /* an earlier run's */
-  if (env_file) t.envp = read_env(env_file);
   static char *no_env[] = {NULL};
   if (t.envp == NULL) t.envp = no_env;
 
@@ -362,7 +341,6 @@ int main(int argc, char **argv) {
   if (write_atomic(mon.state_dirfd, "monitor.pid", line, (size_t)n, NULL) == 0 &&
       fstatat(mon.state_dirfd, "monitor.pid", &pid_st, AT_SYMLINK_NOFOLLOW) == 0)
     pid_file_ino = pid_st.st_ino;
-  remove_env_file();
   reap(); /* a SIGCHLD that came before the signalfd was polled is still pending: harmless */
 
   for (;;) {

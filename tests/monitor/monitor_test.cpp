@@ -196,12 +196,6 @@ TEST_F(Monitor, EnvFromAnFdReachesTheTaskAndNothingOfItIsWritten) {
   EXPECT_EQ(left, (std::vector<std::string>{"exit", "monitor.pid", "monitor.sock"}));
 }
 
-TEST_F(Monitor, EnvFileAndEnvFdTogetherAreRefused) {
-  std::string line = start({"true"}, {"--env-fd", "4", "--env-file", "env"});
-  EXPECT_THAT(line, StartsWith("error --env-file and --env-fd"));
-  monitor_pid_ = 0;
-}
-
 TEST_F(Monitor, DeathBySignalIsRecordedAs128PlusSignal) {
   ASSERT_THAT(start({"sh", "-c", "kill -TERM $$"}), StartsWith("ok "));
   EXPECT_THAT(request("wait"), StartsWith("exited 143 15 "));
