@@ -492,7 +492,7 @@ bool TaskRunner::start_once() {
   fault_point("handle_persisted");
   {
     std::lock_guard lock(mu_);
-    handle_ = handle;
+    handle_ = std::move(handle);
     exec_ready_ = true;
   }
   record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
@@ -501,8 +501,7 @@ bool TaskRunner::start_once() {
     s.finished_at_ns = 0;
   });
   std::lock_guard lock(mu_);
-  handle_ = std::move(handle);
-  handle_live_ = true;
+  handle_live_ = true;  // handle_ is set: published above
   // A kill, or a restart asked for once the task read as running, waited for this.
   if (kill_requested_ || restart_requested_) begin_stop_locked();
   return true;
