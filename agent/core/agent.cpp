@@ -562,14 +562,9 @@ int run_agent(const AgentFlags& flags) {
   if (cfg.dev && cfg.data_dir_is_temp) {
     std::error_code ec;
     std::filesystem::remove_all(cfg.data_dir, ec);
-    // Its own parent cgroup, named after its node, goes too (rmdir: only where the stops
-    // above left it empty).
-    std::set<std::filesystem::path> dirs;
-    if (cfg.cgroup_parent.empty()) {
-      for (const auto& [controller, mount] : host->mounts) dirs.insert(mount / parent);
-      if (host->mode == cgroups::Mode::V2) dirs.insert(host->root / parent);
-    }
-    for (const auto& d : dirs) ::rmdir(d.c_str());
+    // Its own parent cgroup, named after its node, goes too (only where the stops above left
+    // it empty).
+    if (cfg.cgroup_parent.empty()) (void)resources.remove_parent_cgroup();
   }
   ::close(lock.value());
   return 0;

@@ -94,6 +94,8 @@ class NodeResources {
   const PortAllocator* ports() const { return ports_; }
 
   const cgroups::HostInfo& host() const { return cgroups_->host(); }
+  // The agent's parent cgroup, when it is its own and every task cgroup is gone.
+  Status remove_parent_cgroup() { return cgroups_->remove_parent(); }
   const NodeCapacity& capacity() const { return capacity_; }
   std::vector<int> reservable_cores() const { return pool_.cores(); }
 

@@ -28,6 +28,7 @@ class Hierarchy {
   virtual std::vector<std::string> list() const = 0;
   virtual Status kill_all(const std::string& name) = 0;
   virtual Status remove(const std::string& name) = 0;
+  virtual Status remove_parent() = 0;
   virtual uint64_t oom_kill_count(const std::string& name) const = 0;
   virtual Result<Stats> stats(const std::string& name) const = 0;
 };

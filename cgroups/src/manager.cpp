@@ -86,4 +86,6 @@ Status Manager::remove(const std::string& name) {
   return hierarchy_->remove(name);
 }
 
+Status Manager::remove_parent() { return hierarchy_->remove_parent(); }
+
 }  // namespace drover::cgroups

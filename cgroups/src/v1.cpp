@@ -139,6 +139,13 @@ class V1 final : public Hierarchy {
     return st;
   }
 
+  Status remove_parent() override {
+    Status first;
+    for (const auto& c : distinct_)
+      if (auto st = fs_->remove_group(c, parent_); !st && first) first = st;
+    return first;
+  }
+
   Status remove(const std::string& name) override {
     auto killed = kill_all(name);
     for (const auto& c : distinct_) {

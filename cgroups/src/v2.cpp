@@ -132,6 +132,8 @@ class V2 final : public Hierarchy {
     return st;
   }
 
+  Status remove_parent() override { return fs_->remove_group("", parent_); }
+
   Status remove(const std::string& name) override {
     auto killed = kill_all(name);
     Status st;

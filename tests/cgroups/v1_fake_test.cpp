@@ -63,6 +63,20 @@ TEST_F(V1Fake, LimitsLandInTheirFiles) {
   EXPECT_EQ(slurp(file("cpuset", "a1.web", "cpuset.mems")), "0");
 }
 
+// A throwaway agent's own parent goes from every hierarchy when it stops, but never from under
+// a task cgroup.
+TEST_F(V1Fake, TheParentIsRemovedFromEveryHierarchyOnlyOnceNoTaskCgroupIsLeft) {
+  create("a1.web", Limits{});
+  for (const char* c : {"cpu", "cpuset", "memory", "pids", "freezer"})
+    ASSERT_TRUE(fs::exists(root() / c / "drover")) << c;
+  EXPECT_FALSE(manager->remove_parent().ok());
+  EXPECT_TRUE(fs::exists(root() / "memory/drover/a1.web"));
+  ASSERT_TRUE(manager->remove("a1.web").ok());
+  EXPECT_TRUE(manager->remove_parent().ok());
+  for (const char* c : {"cpu", "cpuset", "memory", "pids", "freezer"})
+    EXPECT_FALSE(fs::exists(root() / c / "drover")) << c;
+}
+
 TEST_F(V1Fake, TaskWithoutCoresGetsTheSharedCpus) {
   create("a1.web", Limits{});
   EXPECT_EQ(slurp(file("cpuset", "a1.web", "cpuset.cpus")), "0-1");

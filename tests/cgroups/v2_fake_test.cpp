@@ -102,6 +102,17 @@ TEST_F(V2Fake, ListAndRemove) {
   EXPECT_EQ(manager->list(), (std::vector<std::string>{"a1.web"}));
 }
 
+// A throwaway agent's own parent goes when it stops, but never from under a task cgroup.
+TEST_F(V2Fake, TheParentIsRemovedOnlyOnceNoTaskCgroupIsLeft) {
+  create("a1.web", Limits{});
+  EXPECT_FALSE(manager->remove_parent().ok());
+  EXPECT_TRUE(fs::exists(dir("a1.web")));
+  ASSERT_TRUE(manager->remove("a1.web").ok());
+  EXPECT_TRUE(manager->remove_parent().ok());
+  EXPECT_FALSE(fs::exists(root() / "drover.slice"));
+  EXPECT_TRUE(fs::exists(root() / "cgroup.subtree_control")) << "nothing above it goes";
+}
+
 TEST_F(V2Fake, ALimitWhoseControllerIsNotEnabledIsRefused) {
   fake::TempDir t2;
   fake::fake_v2_root(t2.path(), "cpu memory");

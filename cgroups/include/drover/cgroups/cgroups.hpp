@@ -154,6 +154,9 @@ class Manager {
   // kill_all, then rmdir in every controller (retrying briefly while the kernel says EBUSY).
   // Removing a cgroup that is not there succeeds.
   Status remove(const std::string& name);
+  // rmdir of the parent's own dir in every controller (not the dirs above it): fails, and
+  // touches nothing inside, while a task cgroup is still there. For a parent no one else uses.
+  Status remove_parent();
 
  private:
   Manager(HostInfo host, std::shared_ptr<Hierarchy> hierarchy);
