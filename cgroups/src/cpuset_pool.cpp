@@ -80,6 +80,10 @@ Result<CpusetPool> CpusetPool::from_host(const std::string& reserved,
 
 std::vector<int> CpusetPool::free() const {
   std::lock_guard lock(mutex_);
+  return free_locked();
+}
+
+std::vector<int> CpusetPool::free_locked() const {
   std::set<int> held;
   for (const auto& [owner, cs] : owners_) held.insert(cs.begin(), cs.end());
   std::vector<int> out;
@@ -91,13 +95,15 @@ std::vector<int> CpusetPool::free() const {
 Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n) {
   if (n <= 0)
     return make_error("cores for " + owner + " must be at least 1, got " + std::to_string(n));
-  auto available = free();  // locks; the pool is re-checked under the lock below
+  // What is free and what is taken are decided under one lock: two tasks starting at once
+  // must not both be given the lowest free core.
   std::lock_guard lock(mutex_);
   if (auto it = owners_.find(owner); it != owners_.end()) {
     if (static_cast<int>(it->second.size()) == n) return it->second;
     return make_error(owner + " already holds cores " + format_cpus(it->second) + "; asked for " +
                       std::to_string(n));
   }
+  const auto available = free_locked();
   if (static_cast<int>(available.size()) < n)
     return make_error("not enough free cores for " + owner + ": asked for " + std::to_string(n) +
                       ", " + std::to_string(available.size()) + " free (" +

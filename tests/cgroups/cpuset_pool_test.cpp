@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "fake_tree.hpp"
 
@@ -78,6 +81,30 @@ TEST(CpusetPool, CorruptSavedStateIsRefusedAndChangesNothing) {
   auto foreign = nlohmann::json::parse(R"({"reservations":{"x":[7]}})");
   EXPECT_THAT(pool.from_json(foreign).message(), HasSubstr("core 7"));
   EXPECT_EQ(pool.reserved_by("a1.web"), (std::vector<int>{0}));
+}
+
+TEST(CpusetPool, TasksReservingAtOnceNeverShareACore) {
+  // Found in the v2 guest: two tasks of one core each started together were both given core
+  // 0, and a third task was let in. Many rounds of racing reservers, each must get its own.
+  for (int round = 0; round < 200; ++round) {
+    CpusetPool pool({0, 1, 2, 3});
+    std::vector<std::vector<int>> got(6);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i)
+      threads.emplace_back([&, i] {
+        auto r = pool.reserve("a" + std::to_string(i) + ".t", 1);
+        if (r) got[i] = r.value();
+      });
+    for (auto& t : threads) t.join();
+    std::set<int> held;
+    int granted = 0;
+    for (const auto& cs : got) {
+      granted += cs.empty() ? 0 : 1;
+      for (int c : cs) ASSERT_TRUE(held.insert(c).second) << "core " << c << " given twice";
+    }
+    ASSERT_EQ(granted, 4) << "four cores, six askers: four get one each, two are refused";
+    ASSERT_TRUE(pool.free().empty());
+  }
 }
 
 TEST(CpusetPool, HostPoolIsOnlineCpusMinusReserved) {

@@ -43,6 +43,8 @@ class CpusetPool {
   Status from_json(const nlohmann::json& saved);
 
  private:
+  std::vector<int> free_locked() const;  // free(), with mutex_ held
+
   mutable std::mutex mutex_;
   std::vector<int> cores_;
   std::map<std::string, std::vector<int>> owners_;
