@@ -9,6 +9,8 @@ PACKAGES=(
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev zlib1g-dev
   prometheus-cpp-dev
+  # etcd's v3 API over gRPC (agent/upstream/etcd_rpc.proto)
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # artifacts (agent/artifact/): HTTP downloads and unpacking
   libcurl4-openssl-dev libarchive-dev
   runc crun procps psmisc curl docker.io busybox-static docker-registry

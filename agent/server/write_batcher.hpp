@@ -1,8 +1,9 @@
 // Group commit of the API's guarded writes (a job's registration: its record, version and
 // evaluation, written only if the job key is still as it was read): writes that arrive while
-// one transaction is in flight go together in the next, up to etcd's limits. etcd's JSON
-// gateway costs about as much per request as per kilobyte, so 8 clients registering jobs at
-// once cost etcd about a third of the CPU they cost one request each (bench/cluster_scale).
+// one transaction is in flight go together in the next, up to etcd's limits. Each transaction
+// is a raft proposal and a WAL fsync of etcd's: 8 clients registering jobs at once cost etcd
+// about a third of the CPU they cost one request each (measured through etcd's JSON gateway,
+// bench/cluster_scale).
 #pragma once
 
 #include <condition_variable>

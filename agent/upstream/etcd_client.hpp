@@ -1,13 +1,14 @@
-// A small client for etcd's v3 JSON gateway (POST /v3/...; keys and values base64) over
-// cpp-httplib: several endpoints with fail-over, TLS client certs and CA, username/password
-// auth (the token goes in the Authorization header), and a streaming watch.
+// A small client for etcd's v3 API over gRPC (upstream/etcd_rpc.proto): several endpoints
+// with fail-over, TLS client certs and CA, username/password auth (the token goes in each
+// call's metadata), and a streaming watch. gRPC rather than etcd's JSON gateway: the gateway's
+// JSON took more than half of etcd's CPU under a server's load (docs/cluster.md, "Config").
+// gRPC itself lives in a module loaded on first use (etcd_module.hpp), not in the binary.
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -15,10 +16,6 @@
 
 #include "drover/common/result.hpp"
 #include "upstream/upstream_config.hpp"
-
-namespace httplib {
-class Client;
-}
 
 namespace drover::upstream {
 
@@ -45,8 +42,36 @@ struct EtcdWatchEvent {
   EtcdKv kv;
 };
 
+using EtcdWatchFn = std::function<void(const std::vector<EtcdWatchEvent>&, int64_t)>;
+
+// What speaks to etcd, for EtcdClient: etcd's v3 API over gRPC, in the etcd module
+// (etcd_module.hpp) that the process loads on its first EtcdClient. Each method is
+// EtcdClient's of the same name.
+class EtcdTransport {
+ public:
+  virtual ~EtcdTransport() = default;
+  virtual Status put(const std::string& key, const std::string& value, int64_t lease) = 0;
+  virtual Status put_all(const std::vector<std::pair<std::string, std::string>>& kvs) = 0;
+  virtual Result<EtcdRange> range_prefix(const std::string& prefix, int64_t limit) = 0;
+  virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
+  virtual Status delete_key(const std::string& key) = 0;
+  virtual Result<nlohmann::json> txn(const nlohmann::json& request) = 0;
+  virtual Result<EtcdCasResult> compare_and_put(const std::string& key,
+                                                const std::optional<std::string>& value,
+                                                std::optional<int64_t> mod_revision) = 0;
+  virtual Result<int64_t> lease_grant(std::chrono::seconds ttl) = 0;
+  virtual Result<int64_t> lease_keepalive(int64_t lease) = 0;
+  virtual Status lease_revoke(int64_t lease) = 0;
+  virtual Status watch_prefix(const std::string& prefix, int64_t start_revision,
+                              const EtcdWatchFn& fn) = 0;
+  virtual void interrupt() = 0;
+  virtual std::string endpoint() const = 0;
+};
+
 class EtcdClient {
  public:
+  // A client of the etcd `cfg` names. When the etcd module cannot be loaded, every call
+  // answers why (the module's path and dlopen's reason).
   explicit EtcdClient(EtcdConfig cfg);
   ~EtcdClient();
 
@@ -57,9 +82,10 @@ class EtcdClient {
   Result<EtcdRange> range_prefix(const std::string& prefix, int64_t limit = 0);
   Result<std::optional<std::string>> get(const std::string& key);
   Status delete_key(const std::string& key);
-  // One /v3/kv/txn as etcd's gateway takes it ({compare, success, failure}, keys and values
-  // already base64): the server's compare-and-swap writes (leader key, placements). The
-  // reply as etcd sent it; its "succeeded" says which branch ran.
+  // One transaction in the shape of etcd's JSON gateway ({compare, success, failure}, keys
+  // and values base64, as etcd's API docs write them): the server's compare-and-swap writes
+  // (leader key, placements). The reply in the same shape (int64s as numbers); its
+  // "succeeded" says which branch ran.
   Result<nlohmann::json> txn(const nlohmann::json& request);
   // One transaction: when `mod_revision` is set, only if the key's mod revision equals it (0:
   // only if absent), puts `value` (or deletes the key when `value` is nullopt).
@@ -73,8 +99,7 @@ class EtcdClient {
 
   // Streams changes under `prefix` from `start_revision` until interrupt(), a broken
   // connection, or the revision being compacted (an error of kind Errc::Gone).
-  Status watch_prefix(const std::string& prefix, int64_t start_revision,
-                      const std::function<void(const std::vector<EtcdWatchEvent>&, int64_t)>& fn);
+  Status watch_prefix(const std::string& prefix, int64_t start_revision, const EtcdWatchFn& fn);
   void interrupt();
 
   // The endpoint last used successfully.
@@ -87,19 +112,9 @@ class EtcdClient {
   static std::optional<int64_t> header_revision(const nlohmann::json& reply);
 
  private:
-  std::unique_ptr<httplib::Client> make_client(const std::string& endpoint,
-                                               std::chrono::milliseconds read_timeout) const;
-  // POSTs to the current endpoint, failing over to the next on a connection error and
-  // authenticating again when the token expired.
-  Result<nlohmann::json> call(const std::string& path, const nlohmann::json& body);
-  Status authenticate(httplib::Client& c);
-
   EtcdConfig cfg_;
-  mutable std::mutex mu_;
-  std::size_t current_ = 0;
-  std::string token_;
-  httplib::Client* watching_ = nullptr;
-  std::atomic<bool> interrupted_{false};
+  std::unique_ptr<EtcdTransport> t_;
+  std::optional<Error> unavailable_;  // why there is no t_
 };
 
 int64_t json_int(const nlohmann::json& j, const char* key);

@@ -1178,3 +1178,22 @@ TEST(Cluster, AServerTellsSystemdItIsReadyAndThatItIsStopping) {
   EXPECT_NE(stopping.find("STOPPING=1"), std::string::npos) << stopping << server->log();
   ::close(fd);
 }
+
+// gRPC lives in the etcd module (agent/upstream/etcd_module.hpp), loaded on the first etcd
+// call: a server whose module is missing says which file and why, and keeps trying.
+TEST(Cluster, AServerWithoutItsEtcdModuleSaysWhichFileItCouldNotLoad) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server is not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  const std::string missing = drover::testing::make_temp_dir("drover-no-module") + "/etcd-grpc.so";
+  ::setenv("DROVER_ETCD_MODULE", missing.c_str(), 1);
+  auto server = ServerProcess::start("s1", server_config(etcd));
+  ::unsetenv("DROVER_ETCD_MODULE");
+  EXPECT_TRUE(eventually(
+      [&] {
+        return server->log().find("etcd is unavailable: loading " + missing) != std::string::npos;
+      },
+      20s))
+      << server->log();
+  EXPECT_EQ(server->get("/v1/status/leader").json(), "") << "no leader without etcd";
+}

@@ -92,6 +92,7 @@ contents)
   listing=$(dpkg-deb -c "$d" | awk '{print $1, $6}')
   for want in "-rwxr-xr-x ./usr/bin/drover" "-rwxr-xr-x ./usr/bin/drover-monitor" \
               "./usr/lib/drover/plugins/raw_exec.so" "drwx--x--x ./var/lib/drover/" \
+              "./usr/lib/drover/etcd-grpc.so" "./usr/lib/drover/artifact-io.so" \
               "-rw-r--r-- ./etc/drover/agent.yaml" "./etc/drover/agent.d/" \
               "-rw-r--r-- ./lib/systemd/system/drover.service" "./usr/include/drover/plugin.h" \
               "-rw-r--r-- ./etc/drover/server.yaml" "-rw-r--r-- ./lib/systemd/system/drover-server.service" \
