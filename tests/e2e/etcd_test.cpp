@@ -14,6 +14,7 @@
 #include <memory>
 #include <iterator>
 #include <thread>
+#include <vector>
 
 #include "agent_process.hpp"
 
@@ -53,10 +54,14 @@ class Etcd {
       std::string log = dir_ + "/etcd.log";
       FILE* f = ::freopen(log.c_str(), "a", stderr);
       (void)f;
-      ::execlp("etcd", "etcd", "--name", "t", "--data-dir", (dir_ + "/data").c_str(),
-               "--listen-client-urls", c.c_str(), "--advertise-client-urls", c.c_str(),
-               "--listen-peer-urls", p.c_str(), "--initial-advertise-peer-urls", p.c_str(),
-               "--initial-cluster", ("t=" + p).c_str(), nullptr);
+      std::vector<std::string> args = {"etcd", "--name", "t", "--data-dir", dir_ + "/data",
+                                       "--listen-client-urls", c, "--advertise-client-urls", c,
+                                       "--listen-peer-urls", p, "--initial-advertise-peer-urls", p,
+                                       "--initial-cluster", "t=" + p};
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("etcd", argv.data());
       _exit(127);
     }
     for (int i = 0; i < 100; ++i) {
@@ -73,8 +78,11 @@ class Etcd {
   }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(client_); }
   std::string ctl(const std::string& args) const {
-    return sh("ETCDCTL_API=3 etcdctl --endpoints=" + endpoint() + " " + args);
+    return sh("ETCDCTL_API=3 etcdctl --endpoints=" + endpoint() +
+              (user_.empty() ? "" : " --user=" + user_) + " " + args);
   }
+  // etcdctl's later calls as "<name>:<password>" (once auth is enabled).
+  void login(const std::string& user) { user_ = user; }
   std::string get(const std::string& key) const {
     return ctl("get --print-value-only '" + key + "'");
   }
@@ -88,6 +96,7 @@ class Etcd {
   std::string dir_;
   int client_, peer_;
   pid_t pid_ = -1;
+  std::string user_;
 };
 
 bool have_etcd() {
@@ -372,4 +381,40 @@ TEST(Etcd, AServiceOfOneAgentIsSeenThroughAnotherAndGoesWithItsNode) {
       << seen(*b).dump();
   EXPECT_EQ(etcd.get(key), "");
   a->kill_tasks_left_behind();  // A is not started again: its sleep 600 goes
+}
+
+// etcd with authentication (docs/cluster.md, "Config": username and password): the agent logs
+// in, and its token goes with every call, the watch that brings it allocs included.
+TEST(Etcd, WithAuthEnabledTheAgentLogsInAndRunsWhatItIsGiven) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  for (const char* step :
+       {"user add root:rootpw", "user grant-role root root", "user add agent:agentpw",
+        "role add nodes", "role grant-permission nodes --prefix=true readwrite /drover/",
+        "user grant-role agent nodes", "auth enable"})
+    ASSERT_EQ(etcd.ctl(std::string(step) + " 2>&1").find("Error"), std::string::npos) << step;
+  etcd.login("root:rootpw");
+  AgentProcess::Options o;
+  o.config_yaml = config(etcd) + "    username: agent\n    password: agentpw\n";
+  auto agent = AgentProcess::start(o);
+  const std::string node = registered_node(etcd, *agent);
+  ASSERT_NE(etcd.get("/drover/nodes/" + node).find(node), std::string::npos) << agent->log();
+  const std::string id = "44444444-2222-3333-4444-555555555555";
+  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 60"));
+  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id, [](const json& j) {
+    return j.value("ClientStatus", "") == "running";
+  });
+  EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
+  // A restarted etcd knows none of the tokens it gave: the agent logs in again, watches again
+  // and runs the next alloc.
+  etcd.stop();
+  ASSERT_TRUE(etcd.start());
+  const std::string next = "55555555-2222-3333-4444-555555555555";
+  etcd.put("/drover/allocs/" + node + "/" + next, alloc_value(next, "sleep 60"));
+  st = wait_status(etcd, "/drover/status/" + node + "/" + next, [](const json& j) {
+    return j.value("ClientStatus", "") == "running";
+  }, 40s);
+  EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
+  etcd.ctl("del --prefix /drover/allocs/");
 }
