@@ -418,3 +418,25 @@ TEST(Etcd, WithAuthEnabledTheAgentLogsInAndRunsWhatItIsGiven) {
   EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
   etcd.ctl("del --prefix /drover/allocs/");
 }
+
+// Endpoints are tried in turn (docs/cluster.md, "Config"): with the first one refusing
+// connections, the agent registers through the second and runs what it is given there.
+TEST(Etcd, AnEndpointThatRefusesIsPassedOverForTheNext) {
+  if (!have_etcd()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Etcd etcd;
+  ASSERT_TRUE(etcd.start());
+  const std::string dead = "http://127.0.0.1:" + std::to_string(drover::testing::free_loopback_port());
+  AgentProcess::Options o;
+  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + dead + "\", \"" +
+                  etcd.endpoint() + "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
+  auto agent = AgentProcess::start(o);
+  const std::string node = registered_node(etcd, *agent);
+  ASSERT_NE(etcd.get("/drover/nodes/" + node).find(node), std::string::npos) << agent->log();
+  const std::string id = "66666666-2222-3333-4444-555555555555";
+  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 60"));
+  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id, [](const json& j) {
+    return j.value("ClientStatus", "") == "running";
+  });
+  EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
+  etcd.ctl("del /drover/allocs/" + node + "/" + id);
+}
