@@ -155,6 +155,17 @@ std::string registered_node(const Etcd& etcd, const AgentProcess& agent) {
   return node;
 }
 
+// Gives the agent on `node` a `sleep 60` alloc `id` and says whether its status key reads
+// running within `timeout`.
+bool runs_an_alloc(const Etcd& etcd, const std::string& node, const std::string& id,
+                   std::chrono::milliseconds timeout = 20s) {
+  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 60"));
+  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id, [](const json& j) {
+    return j.value("ClientStatus", "") == "running";
+  }, timeout);
+  return st.value("ClientStatus", "") == "running";
+}
+
 }  // namespace
 
 TEST(Etcd, ADesiredAllocRunsReportsHealthAndStopsWhenItsKeyGoes) {
@@ -400,22 +411,13 @@ TEST(Etcd, WithAuthEnabledTheAgentLogsInAndRunsWhatItIsGiven) {
   auto agent = AgentProcess::start(o);
   const std::string node = registered_node(etcd, *agent);
   ASSERT_NE(etcd.get("/drover/nodes/" + node).find(node), std::string::npos) << agent->log();
-  const std::string id = "44444444-2222-3333-4444-555555555555";
-  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 60"));
-  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id, [](const json& j) {
-    return j.value("ClientStatus", "") == "running";
-  });
-  EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
+  EXPECT_TRUE(runs_an_alloc(etcd, node, "44444444-2222-3333-4444-555555555555")) << agent->log();
   // A restarted etcd knows none of the tokens it gave: the agent logs in again, watches again
   // and runs the next alloc.
   etcd.stop();
   ASSERT_TRUE(etcd.start());
-  const std::string next = "55555555-2222-3333-4444-555555555555";
-  etcd.put("/drover/allocs/" + node + "/" + next, alloc_value(next, "sleep 60"));
-  st = wait_status(etcd, "/drover/status/" + node + "/" + next, [](const json& j) {
-    return j.value("ClientStatus", "") == "running";
-  }, 40s);
-  EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
+  EXPECT_TRUE(runs_an_alloc(etcd, node, "55555555-2222-3333-4444-555555555555", 40s))
+      << agent->log();
   etcd.ctl("del --prefix /drover/allocs/");
 }
 
@@ -432,11 +434,6 @@ TEST(Etcd, AnEndpointThatRefusesIsPassedOverForTheNext) {
   auto agent = AgentProcess::start(o);
   const std::string node = registered_node(etcd, *agent);
   ASSERT_NE(etcd.get("/drover/nodes/" + node).find(node), std::string::npos) << agent->log();
-  const std::string id = "66666666-2222-3333-4444-555555555555";
-  etcd.put("/drover/allocs/" + node + "/" + id, alloc_value(id, "sleep 60"));
-  auto st = wait_status(etcd, "/drover/status/" + node + "/" + id, [](const json& j) {
-    return j.value("ClientStatus", "") == "running";
-  });
-  EXPECT_EQ(st.value("ClientStatus", ""), "running") << st.dump() << agent->log();
-  etcd.ctl("del /drover/allocs/" + node + "/" + id);
+  EXPECT_TRUE(runs_an_alloc(etcd, node, "66666666-2222-3333-4444-555555555555")) << agent->log();
+  etcd.ctl("del --prefix /drover/allocs/");
 }
