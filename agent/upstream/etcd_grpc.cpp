@@ -2,11 +2,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-
-#include <grpcpp/grpcpp.h>
-
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "drover/common/encoding.hpp"
@@ -37,31 +35,6 @@ std::string read_file(const std::string& path) {
   out << in.rdbuf();
   return out.str();
 }
-
-// One channel per endpoint and TLS files, shared by every EtcdClient of the process (the
-// server makes one per request): gRPC keeps one HTTP/2 connection under it, reconnects it,
-// and carries concurrent calls on it.
-class ChannelCache {
- public:
-  static ChannelCache& instance() {
-    static auto* cache = new ChannelCache;  // never destroyed: threads may call at exit
-    return *cache;
-  }
-  std::shared_ptr<Stubs> get(const std::string& endpoint, const EtcdConfig& cfg,
-                                         std::shared_ptr<Stubs> (*make)(
-                                             const std::string&, const EtcdConfig&)) {
-    const std::string key =
-        endpoint + '\n' + cfg.cert_file + '\n' + cfg.key_file + '\n' + cfg.ca_file;
-    std::lock_guard lock(mu_);
-    auto& s = stubs_[key];
-    if (!s) s = make(endpoint, cfg);
-    return s;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Stubs>> stubs_;
-};
 
 std::shared_ptr<Stubs> make_stubs(const std::string& endpoint, const EtcdConfig& cfg) {
   // "https://host:port" speaks TLS, "http://host:port" (or a bare "host:port") does not.
@@ -102,6 +75,29 @@ std::shared_ptr<Stubs> make_stubs(const std::string& endpoint, const EtcdConfig&
   s->auth = pb::Auth::NewStub(s->channel);
   return s;
 }
+
+// One channel per endpoint and TLS files, shared by every EtcdClient of the process (the
+// server makes one per request): gRPC keeps one HTTP/2 connection under it, reconnects it,
+// and carries concurrent calls on it.
+class ChannelCache {
+ public:
+  static ChannelCache& instance() {
+    static auto* cache = new ChannelCache;  // never destroyed: threads may call at exit
+    return *cache;
+  }
+  std::shared_ptr<Stubs> get(const std::string& endpoint, const EtcdConfig& cfg) {
+    const std::string key =
+        endpoint + '\n' + cfg.cert_file + '\n' + cfg.key_file + '\n' + cfg.ca_file;
+    std::lock_guard lock(mu_);
+    auto& s = stubs_[key];
+    if (!s) s = make_stubs(endpoint, cfg);
+    return s;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Stubs>> stubs_;
+};
 
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
@@ -236,8 +232,7 @@ std::string GrpcEtcd::endpoint() const {
 }
 
 std::shared_ptr<Stubs> GrpcEtcd::stubs(std::size_t index) const {
-  return ChannelCache::instance().get(cfg_.endpoints[index % cfg_.endpoints.size()], cfg_,
-                                      make_stubs);
+  return ChannelCache::instance().get(cfg_.endpoints[index % cfg_.endpoints.size()], cfg_);
 }
 
 Result<std::string> GrpcEtcd::authenticate(Stubs& s) {
