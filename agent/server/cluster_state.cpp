@@ -355,7 +355,14 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     }
     a.alloc = std::move(j);
     a.key = k;
-    if (auto s = statuses_.find(id); s != statuses_.end()) a.status = s->second;
+    // Its status (one JSON, held once): the alloc's as the state had it, else one that came
+    // before the alloc.
+    if (auto old = st_.allocs.find(id); old != st_.allocs.end()) {
+      a.status = std::move(old->second.status);
+    } else if (auto s = statuses_.find(id); s != statuses_.end()) {
+      a.status = std::move(s->second);
+      statuses_.erase(s);
+    }
     unindex_alloc(id);
     index_add(st_.allocs_by_job, a.job_key(), id);
     index_add(st_.allocs_by_node, node, id);
@@ -368,11 +375,12 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     auto j = parse();
     if (!j.is_object()) return;
     if (auto a = st_.allocs.find(id); a != st_.allocs.end()) {
-      a->second.status = j;
+      a->second.status = std::move(j);
       mark(a->second.job_key());
       if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
+    } else {
+      statuses_[id] = std::move(j);
     }
-    statuses_[id] = std::move(j);
   } else if (starts(k, keys_.jobs())) {
     auto j = parse();
     if (!j.is_object()) return;
@@ -550,7 +558,12 @@ void ClusterStateIndex::erase(const std::string& k) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
     unindex_alloc(id);
-    st_.allocs.erase(id);
+    // Its status key may outlive it (and the alloc come back): the status waits as one that
+    // came first.
+    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) {
+      if (!a->second.status.is_null()) statuses_[id] = std::move(a->second.status);
+      st_.allocs.erase(a);
+    }
   } else if (starts(k, keys_.status())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.status().size()), node, id)) return;

@@ -289,3 +289,29 @@ TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenThe
   const ClusterState copy = once;
   EXPECT_EQ(&copy.allocs.at("a1").job_doc(copy), &copy.jobs.at("default/web")["Job"]);
 }
+
+// A status is held once, by its alloc: it stays with the alloc when the alloc key is written
+// again, waits when the alloc key goes (its status key may outlive it) and comes back with it,
+// and goes when the status key does.
+TEST(ClusterStateIndex, AnAllocsStatusStaysWithItWhenItsKeyIsWrittenAgainOrGoesAndComesBack) {
+  Watched w;
+  const json web0 = job_record("web", 0, 1);
+  w.job(web0);
+  w.put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
+  w.put("/drover/status/n1/a1", json{{"ClientStatus", "running"}});
+  auto status = [&] { return w.index.state().allocs.at("a1").status; };
+  EXPECT_EQ(status().value("ClientStatus", ""), "running");
+  json again = alloc_value("a1", "n1", web0);
+  again["DesiredStatus"] = "stop";
+  w.put("/drover/allocs/n1/a1", again);
+  EXPECT_EQ(status().value("ClientStatus", ""), "running") << "written again, it keeps it";
+  EXPECT_EQ(w.index.state().allocs.at("a1").client_status(), "running");
+  w.index.erase("/drover/allocs/n1/a1");
+  EXPECT_EQ(w.index.state().allocs.count("a1"), 0u);
+  w.put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
+  EXPECT_EQ(status().value("ClientStatus", ""), "running") << "its status key is still there";
+  w.index.erase("/drover/status/n1/a1");
+  EXPECT_TRUE(status().is_null());
+  w.put("/drover/allocs/n1/a1", again);
+  EXPECT_TRUE(status().is_null()) << "a status gone stays gone";
+}
