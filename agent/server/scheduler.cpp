@@ -865,6 +865,18 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
     if (!pass.done.insert(jk).second) continue;
     pass.job(jk, st.jobs.at(jk));
   }
+  // A spec is kept while its job is in flux: once every alloc of a job this pass looked at has
+  // reported (none pending) and nothing is left for the next pass, it goes, and a later change
+  // parses the job again. Kept for good, the specs of 10,000 settled jobs held 20 MiB.
+  if (specs)
+    for (const auto& jk : pass.done) {
+      if (pass.again.count(jk)) continue;
+      const auto& own = pass.allocs_of_job(jk);
+      if (!own.empty() && std::all_of(own.begin(), own.end(), [](const AllocView* a) {
+            return a->client_status() != "pending";
+          }))
+        specs->by_job.erase(jk);
+    }
   // A purged job's key is gone: its allocs stop, its evaluations are done and a running
   // deployment is cancelled. A finished alloc is left as it is (garbage collection deletes
   // a dead job's key before its allocs: rewriting them would only void its guarded deletes).

@@ -37,8 +37,9 @@ struct Plan {
 };
 
 // Parsed job specs the leader keeps from pass to pass: a job is parsed again only when its key
-// changed (ClusterState::job_key_revision). Only for a state whose jobs are as etcd holds them
-// (not job_plan's, which swaps one in).
+// changed (ClusterState::job_key_revision), or after it settled (every alloc reported: the
+// pass drops its spec). Only for a state whose jobs are as etcd holds them (not job_plan's,
+// which swaps one in).
 struct JobSpecCache {
   std::map<std::string, std::pair<int64_t, std::shared_ptr<const jobspec::Job>>> by_job;
 };

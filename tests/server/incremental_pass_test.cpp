@@ -296,3 +296,27 @@ TEST(IncrementalPass, PlannedAllocsFindTheirJobInTheStateAndWriteItWhole) {
     }
   EXPECT_TRUE(written);
 }
+
+// The leader keeps a job's parsed spec while the job is in flux and lets it go once every alloc
+// has reported, so that 10,000 settled jobs do not hold 10,000 specs; a later change of the
+// job is planned from the job parsed again, as a whole pass plans it (`pass` checks that).
+TEST(IncrementalPass, ASettledJobsSpecIsLetGoAndItsNextChangeIsPlannedAsBefore) {
+  using drover::server::testing::node;
+  Etcd etcd;
+  etcd.put("/drover/nodes/n1", node("n1"));
+  etcd.job(record("web", "service", 100));
+  LeaderMemory memory;
+  Plan first = pass(etcd, memory, 1000 * kSecond);
+  ASSERT_EQ(first.placed, 1);
+  EXPECT_EQ(memory.specs.by_job.count("default/web"), 1u) << "its alloc has not reported yet";
+  const std::string a = alloc_of(etcd.st(), "default/web");
+  etcd.put("/drover/status/n1/" + a, json{{"ID", a}, {"ClientStatus", "running"}});
+  pass(etcd, memory, 1001 * kSecond);
+  EXPECT_EQ(memory.specs.by_job.count("default/web"), 0u) << "settled: its spec is let go";
+  // A new version with more memory replaces the alloc: planned from the job parsed again.
+  etcd.job(record("web", "service", 200, 1));
+  Plan next = pass(etcd, memory, 1002 * kSecond);
+  EXPECT_EQ(next.placed, 1);
+  EXPECT_EQ(next.stopped, 1);
+  EXPECT_EQ(memory.specs.by_job.count("default/web"), 1u) << "in flux again";
+}
