@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include "drover/common/result.hpp"
 
@@ -19,5 +20,22 @@ std::filesystem::path binary_module_path(const char* env, const char* file);
 // reads "<what> is unavailable: loading <path>: <dlopen's reason>" or names the missing entry.
 Result<void*> load_binary_module(const std::filesystem::path& path, const char* entry,
                                  const std::string& what);
+
+// The module named by `env` and `file` (binary_module_path), loaded, and the table its entry
+// function `entry` returns: a struct whose `version` must be `version` (the module and the
+// binary are built, and must be installed, together).
+template <class Table>
+Result<const Table*> load_binary_module_table(const char* env, const char* file, const char* entry,
+                                              int version, const std::string& what) {
+  const auto path = binary_module_path(env, file);
+  auto sym = load_binary_module(path, entry, what);
+  if (!sym) return sym.error();
+  const Table* table = reinterpret_cast<const Table* (*)()>(sym.value())();
+  if (!table || table->version != version)
+    return make_error(what + " is unavailable: " + path.string() +
+                          " is not this drover's module (rebuild and install them together)",
+                      Errc::Unsupported);
+  return table;
+}
 
 }  // namespace drover
