@@ -22,42 +22,20 @@ std::string AllocView::client_status() const {
   return "pending";
 }
 
-const json* version_job(const ClusterState& st, const std::string& jk, int version) {
+JobDoc version_job(const ClusterState& st, const std::string& jk, int version) {
   if (auto rec = st.jobs.find(jk); rec != st.jobs.end() && rec->second.is_object() &&
-                                   rec->second.value("Version", 0) == version) {
-    if (auto j = rec->second.find("Job"); j != rec->second.end()) return &*j;
-  }
+                                   rec->second.version() == version && rec->second.job)
+    return rec->second.job;
   auto vs = st.job_versions.find(jk);
-  if (vs == st.job_versions.end()) return nullptr;
+  if (vs == st.job_versions.end()) return {};
   auto v = vs->second.find(version);
-  if (v == vs->second.end()) return nullptr;
-  auto j = v->second.find("Job");
-  return j == v->second.end() ? nullptr : &*j;
+  return v == vs->second.end() ? JobDoc{} : v->second.job;
 }
 
-const json& AllocView::job_doc(const ClusterState& st) const {
-  static const json kNone;
-  if (job) return *job;
-  if (job_in_state) {
-    const json* j = version_job(st, job_key(), alloc.value("JobVersion", 0));
-    return j ? *j : kNone;
-  }
-  auto it = alloc.find("Job");
-  return it == alloc.end() ? kNone : *it;
-}
-
-void AllocView::set_job(std::shared_ptr<const json> j) {
-  alloc.erase("Job");
-  job = std::move(j);
-  job_in_state = false;
-}
-
-std::string AllocView::text(const ClusterState& st, const std::string* job_text) const {
+std::string AllocView::text() const {
   std::string out = json_text(alloc);
-  const json* doc = job ? job.get() : job_in_state ? &job_doc(st) : nullptr;
-  if (!doc && !metrics) return out;
-  // Metrics and the Job spliced in as the last members: the Job dumped once per job version,
-  // not per alloc.
+  if (!job && !metrics) return out;
+  // Metrics and the Job spliced in as the last members, the Job's text as it is held.
   out.pop_back();  // the object's '}'
   auto member = [&](const char* name, const std::string& text) {
     if (out.size() > 1) out += ',';
@@ -67,18 +45,32 @@ std::string AllocView::text(const ClusterState& st, const std::string* job_text)
     out += text;
   };
   if (metrics) member("Metrics", *metrics);
-  if (doc) member("Job", job_text ? *job_text : json_text(*doc));
+  if (job) member("Job", job.text());
   out += '}';
   return out;
 }
 
-json AllocView::value(const ClusterState& st, bool with_job) const {
+void AllocView::take(json value) {
+  if (value.is_object()) {
+    if (auto doc = value.find("Job"); doc != value.end()) {
+      job = JobDoc::of(*doc);
+      value.erase(doc);
+    }
+    if (auto m = value.find("Metrics"); m != value.end()) {
+      metrics = std::make_shared<const std::string>(json_text(*m));
+      value.erase(m);
+    }
+  }
+  alloc = std::move(value);
+}
+
+json AllocView::value(bool with_job) const {
   json j = alloc;
   if (metrics) j["Metrics"] = json::parse(*metrics, nullptr, false);
   if (!with_job)
     j.erase("Job");
-  else if (job || job_in_state)
-    j["Job"] = job_doc(st);
+  else if (job)
+    j["Job"] = *job.parsed();
   return j;
 }
 
@@ -96,14 +88,10 @@ bool AllocView::live() const {
   return s != "complete" && s != "failed" && s != "lost";
 }
 
-std::string job_status(const ClusterState& st, const std::string& jk, const json& rec) {
-  if (rec.value("Stop", false)) return "dead";
-  static const json kNone = json::object();
-  const json& job = rec.contains("Job") ? rec["Job"] : kNone;
-  const bool periodic = job.contains("Periodic") && !job["Periodic"].is_null();
-  const bool parameterized = job.contains("ParameterizedJob") &&
-                             !job["ParameterizedJob"].is_null() && !job.value("Dispatched", false);
-  if (periodic || parameterized) return "running";
+std::string job_status(const ClusterState& st, const std::string& jk, const JobRecord& rec) {
+  if (rec.stopped()) return "dead";
+  const auto& job = rec.job.summary();
+  if (job.periodic || (job.parameterized && !job.dispatched)) return "running";
   auto live = [](const AllocView& a) {
     return a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending");
   };
@@ -193,7 +181,7 @@ void ClusterStateIndex::update_modify_index(const std::string& jk) {
   auto rec = st_.jobs.find(jk);
   auto job = version_created_.find(jk);
   if (rec == st_.jobs.end() || job == version_created_.end()) return;
-  auto v = job->second.find(rec->second.value("Version", 0));
+  auto v = job->second.find(rec->second.version());
   if (v != job->second.end()) st_.job_modify_index[jk] = v->second;
 }
 
@@ -325,35 +313,27 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     // of applying a placement's watch event). Any other is parsed whole, below.
     json j;
     if (auto cut = split_job(kv.value)) {
-      const json* held = version_job(st_, job_key_of(cut->rest), cut->rest.value("JobVersion", 0));
-      if (held && json_text(*held) == cut->job_text) {
+      const std::string jk = job_key_of(cut->rest);
+      const int version = cut->rest.value("JobVersion", 0);
+      JobDoc held = docs_.find(jk, version, cut->job_text);
+      if (!held) held = version_job(st_, jk, version);
+      if (held && held.same_text(cut->job_text)) {
         j = std::move(cut->rest);
-        a.job_in_state = true;
+        a.job = shared(jk, version, std::move(held));
       }
     }
-    if (!a.job_in_state) j = parse();
-    if (!j.is_object()) return;
-    if (auto doc = j.find("Job"); doc != j.end()) {
-      json job = std::move(*doc);
-      j.erase("Job");
-      const std::string jk = j.value("Namespace", "default") + "/" + j.value("JobID", "");
-      const int version = j.value("JobVersion", 0);
-      auto& shared = job_docs_[{jk, version}];
-      auto known = shared.lock();
-      if (const json* held = version_job(st_, jk, version); held && *held == job) {
-        a.job_in_state = true;  // the job record's (or its version's), held once
-      } else if (known && *known == job) {
-        a.job = std::move(known);
-      } else {
-        a.job = std::make_shared<const json>(std::move(job));
-        shared = a.job;
+    if (!a.job) {
+      j = parse();
+      if (!j.is_object()) return;
+      a.take(std::move(j));
+      a.job = shared(a.job_key(), a.alloc.value("JobVersion", 0), std::move(a.job));
+    } else {
+      if (auto m = j.find("Metrics"); m != j.end()) {
+        a.metrics = std::make_shared<const std::string>(json_text(*m));
+        j.erase(m);
       }
+      a.alloc = std::move(j);
     }
-    if (auto m = j.find("Metrics"); m != j.end()) {
-      a.metrics = std::make_shared<const std::string>(json_text(*m));
-      j.erase(m);
-    }
-    a.alloc = std::move(j);
     a.key = k;
     // Its status (one JSON, held once): the alloc's as the state had it, else one that came
     // before the alloc.
@@ -388,7 +368,8 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     const json* doc = j.contains("Job") ? &j["Job"] : nullptr;
     const bool periodic = doc && doc->is_object() && doc->contains("Periodic") &&
                           !(*doc)["Periodic"].is_null();
-    const std::string type = doc && doc->is_object() ? doc->value("Type", "service") : "";
+    const std::string type =
+        doc && doc->is_object() ? doc->value("Type", std::string("service")) : "";
     if (periodic)
       st_.periodic_jobs.insert(jk);
     else
@@ -397,22 +378,10 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
       st_.system_jobs.insert(jk);
     else
       st_.system_jobs.erase(jk);
-    auto& rec = st_.jobs[jk];
-    if (rec.is_object()) {
-      // Allocs of the version it held find their Job in the version's record from now on;
-      // when there is none (or the spec changed under one version), they keep a copy.
-      const int was = rec.value("Version", 0);
-      auto before = rec.find("Job"), after = j.find("Job");
-      const bool same = j.value("Version", 0) == was && before != rec.end() &&
-                        after != j.end() && *before == *after;
-      // Under the same version they would find the new record's Job: they keep the old.
-      if (!same && before != rec.end() &&
-          (j.value("Version", 0) == was || !version_holds_job(jk, was)))
-        keep_alloc_jobs(jk, was, *before);
-    }
-    give_back_job(jk, rec);
-    rec = std::move(j);
-    share_current_job(jk);
+    JobRecord rec(j);
+    j = nullptr;
+    rec.job = shared(jk, rec.version(), std::move(rec.job));
+    st_.jobs[jk] = std::move(rec);
     st_.job_key_revision[jk] = kv.mod_revision;
     update_modify_index(jk);
     mark(jk);
@@ -425,16 +394,10 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     } else {
       auto j = parse();
       if (!j.is_object()) return;
-      v = j.value("Version", 0);
-      // A version's record written again with another spec (by hand): its allocs keep the old.
-      if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end())
-        if (auto old = vs->second.find(v); old != vs->second.end())
-          if (auto doc = old->second.find("Job"); doc != old->second.end() &&
-                                                   (!j.contains("Job") || j["Job"] != *doc))
-            keep_alloc_jobs(job, v, *doc);
-      stripped_.erase({job, v});
-      st_.job_versions[job][v] = std::move(j);
-      share_current_job(job);
+      JobRecord rec(j);
+      v = rec.version();
+      rec.job = shared(job, v, std::move(rec.job));
+      st_.job_versions[job][v] = std::move(rec);
     }
     version_created_[job][v] = kv.create_revision;
     version_keys_[k] = {job, v};
@@ -469,76 +432,10 @@ std::optional<int> ClusterStateIndex::version_as_record(const std::string& jk,
                                                        const std::string& text) {
   auto rec = st_.jobs.find(jk);
   if (rec == st_.jobs.end() || !rec->second.is_object()) return std::nullopt;
-  const int v = rec->second.value("Version", -1);
-  if (std::to_string(v) != version || stripped_.count({jk, v})) return std::nullopt;
-  if (auto vs = st_.job_versions.find(jk); vs != st_.job_versions.end() && vs->second.count(v))
-    return std::nullopt;
-  if (json_text(rec->second) != text) return std::nullopt;
-  json without_job = json::object();
-  for (const auto& [name, value] : rec->second.items())
-    if (name != "Job") without_job[name] = value;
-  st_.job_versions[jk][v] = std::move(without_job);
-  stripped_.insert({jk, v});
+  const int v = rec->second.version();
+  if (std::to_string(v) != version || rec->second.text() != text) return std::nullopt;
+  st_.job_versions[jk][v] = rec->second;
   return v;
-}
-
-void ClusterStateIndex::share_current_job(const std::string& jk) {
-  auto rec = st_.jobs.find(jk);
-  auto vs = st_.job_versions.find(jk);
-  if (rec == st_.jobs.end() || vs == st_.job_versions.end()) return;
-  const int v = rec->second.value("Version", 0);
-  auto version = vs->second.find(v);
-  if (version == vs->second.end() || stripped_.count({jk, v})) return;
-  auto doc = version->second.find("Job");
-  auto current = rec->second.find("Job");
-  if (doc == version->second.end() || current == rec->second.end() || *doc != *current) return;
-  version->second.erase(doc);
-  stripped_.insert({jk, v});
-}
-
-void ClusterStateIndex::give_back_job(const std::string& jk, nlohmann::json& rec) {
-  if (!rec.is_object()) return;
-  const int v = rec.value("Version", 0);
-  if (!stripped_.erase({jk, v})) return;
-  auto vs = st_.job_versions.find(jk);
-  auto current = rec.find("Job");
-  if (vs == st_.job_versions.end() || current == rec.end()) return;
-  if (auto version = vs->second.find(v); version != vs->second.end())
-    version->second["Job"] = std::move(*current);
-}
-
-bool ClusterStateIndex::version_holds_job(const std::string& jk, int version) const {
-  auto vs = st_.job_versions.find(jk);
-  if (vs == st_.job_versions.end()) return false;
-  auto v = vs->second.find(version);
-  return v != vs->second.end() && (v->second.contains("Job") || stripped_.count({jk, version}));
-}
-
-void ClusterStateIndex::keep_alloc_jobs(const std::string& jk, int version, const json& doc) {
-  auto ids = st_.allocs_by_job.find(jk);
-  if (ids == st_.allocs_by_job.end()) return;
-  std::shared_ptr<const json> own;
-  for (const auto& id : ids->second) {
-    auto a = st_.allocs.find(id);
-    if (a == st_.allocs.end() || !a->second.job_in_state ||
-        a->second.alloc.value("JobVersion", 0) != version)
-      continue;
-    if (!own) own = std::make_shared<const json>(doc);
-    a->second.job = own;
-    a->second.job_in_state = false;
-  }
-  if (own) job_docs_[{jk, version}] = own;
-}
-
-void ClusterStateIndex::share_alloc_jobs() {
-  for (auto& [id, a] : st_.allocs) {
-    if (!a.job) continue;
-    const json* held = version_job(st_, a.job_key(), a.alloc.value("JobVersion", 0));
-    if (held && *held == *a.job) {
-      a.job.reset();
-      a.job_in_state = true;
-    }
-  }
 }
 
 void ClusterStateIndex::erase(const std::string& k) {
@@ -575,13 +472,6 @@ void ClusterStateIndex::erase(const std::string& k) {
     }
   } else if (starts(k, keys_.jobs())) {
     const std::string jk = k.substr(keys_.jobs().size());
-    if (auto rec = st_.jobs.find(jk); rec != st_.jobs.end()) {
-      const int was = rec->second.value("Version", 0);
-      if (auto doc = rec->second.find("Job");
-          doc != rec->second.end() && !version_holds_job(jk, was))
-        keep_alloc_jobs(jk, was, *doc);
-      give_back_job(jk, rec->second);
-    }
     st_.jobs.erase(jk);
     st_.job_key_revision.erase(jk);
     st_.periodic_jobs.erase(jk);
@@ -593,15 +483,6 @@ void ClusterStateIndex::erase(const std::string& k) {
     if (it == version_keys_.end()) return;
     const auto [job, v] = it->second;
     version_keys_.erase(it);
-    // Its allocs found their Job here unless the job record is this version.
-    if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end())
-      if (auto rec = vs->second.find(v); rec != vs->second.end())
-        if (auto doc = rec->second.find("Job"); doc != rec->second.end()) {
-          auto current = st_.jobs.find(job);
-          if (current == st_.jobs.end() || current->second.value("Version", 0) != v)
-            keep_alloc_jobs(job, v, *doc);
-        }
-    stripped_.erase({job, v});
     if (auto vs = st_.job_versions.find(job); vs != st_.job_versions.end()) {
       vs->second.erase(v);
       if (vs->second.empty()) st_.job_versions.erase(vs);
@@ -635,7 +516,6 @@ void ClusterStateIndex::erase(const std::string& k) {
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys) {
   ClusterStateIndex index(keys);
   for (const auto& kv : range.kvs) index.put(kv);
-  index.share_alloc_jobs();
   ClusterState st = std::move(index.state());
   st.revision = range.revision;
   return st;

@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "server/job_doc.hpp"
 #include "server/keys.hpp"
 #include "server/scheduler_config.hpp"
 #include "upstream/etcd_client.hpp"
@@ -22,30 +23,23 @@ struct ClusterState;
 
 struct AllocView {
   std::string id, node_id;
-  // The alloc key's value (what the server wrote), but for its "Job": that is `job`, one
-  // document shared by every alloc of a job version (10,000 allocs of one job hold one copy,
-  // and a pass copies allocs cheaply). An alloc made by hand may still carry it inline.
+  // The alloc key's value (what the server wrote), but for its "Job" and "Metrics".
   nlohmann::json alloc;
-  std::shared_ptr<const nlohmann::json> job;
-  // Set by ClusterStateIndex instead of `job` when the alloc's Job is its version's as the
-  // state holds it (the job record's, or the version record's): held once for the job and
-  // its allocs, found through the state (job_doc).
-  bool job_in_state = false;
+  // Its Job: one text shared with its version's record and every alloc of that version
+  // (job_doc.hpp), so 10,000 allocs of one job hold one copy and a pass copies allocs cheaply.
+  JobDoc job;
   // Its "Metrics" (the placement's scores, for `alloc status -verbose`) kept as text: no pass
   // reads them, and as JSON they would be most of the alloc's memory.
   std::shared_ptr<const std::string> metrics;
   nlohmann::json status = nullptr;  // the node's status key, when it wrote one
   std::string key;
 
-  // The job the alloc runs (its Job) in `st`, the state it is part of (or a copy of it); null
-  // when it has none.
-  const nlohmann::json& job_doc(const ClusterState& st) const;
-  void set_job(std::shared_ptr<const nlohmann::json> j);
+  // Holds an alloc key's value: its Job and Metrics taken out as above (the Job unshared).
+  void take(nlohmann::json value);
   // The alloc key's value as etcd holds it: the alloc with its Metrics and Job.
-  std::string text(const ClusterState& st,
-                   const std::string* job_text = nullptr) const;  // job_text: its Job, dumped
+  std::string text() const;
   // The same as JSON, with its Job or without.
-  nlohmann::json value(const ClusterState& st, bool with_job) const;
+  nlohmann::json value(bool with_job) const;
 
   std::string desired() const { return alloc.value("DesiredStatus", "run"); }
   // "lost" when the server marked it so (its node went down), else what the node reported,
@@ -71,12 +65,11 @@ struct ClusterState {
   int64_t revision = 0;
   std::map<std::string, nlohmann::json> nodes;    // by node id
   std::map<std::string, AllocView> allocs;        // by alloc id
-  std::map<std::string, nlohmann::json> jobs;     // by "<namespace>/<id>": the job record
+  std::map<std::string, JobRecord> jobs;          // by "<namespace>/<id>": the job record
   std::map<std::string, nlohmann::json> evals;    // by eval id
   // Every version of every job ("<namespace>/<id>" -> version -> record), for auto_revert.
-  // In ClusterStateIndex's state the current version's record (the job record's Version) has
-  // no "Job" when it is the job record's: that one is held once (about 8 KiB parsed a job).
-  std::map<std::string, std::map<int, nlohmann::json>> job_versions;
+  // A version's Job is the job record's, or its allocs', when the text is the same.
+  std::map<std::string, std::map<int, JobRecord>> job_versions;
   std::map<std::string, nlohmann::json> deployments;  // by deployment id
   std::map<std::string, nlohmann::json> servers;  // by server name
   // The operator's control of each node (keys.hpp node_control): Eligibility, Drain and the
@@ -132,8 +125,8 @@ struct ClusterState {
 ClusterState read_cluster_state(const upstream::EtcdRange& range, const Keys& keys);
 
 // The Job of `jk`'s `version` as `st` holds it: the job record's when that is the version,
-// else the version record's; null when neither has it.
-const nlohmann::json* version_job(const ClusterState& st, const std::string& jk, int version);
+// else the version record's; none when neither has it.
+JobDoc version_job(const ClusterState& st, const std::string& jk, int version);
 
 // A ClusterState kept up to date key by key: read_cluster_state puts every key of a range
 // once; the leader's watch-fed view (cluster_view.hpp) puts and erases what changed since.
@@ -154,28 +147,15 @@ class ClusterStateIndex {
   void mark(const std::string& jk);
   void node_changed(const std::string& id);
   void unindex_alloc(const std::string& id);
-  // The current version's record shares its Job with the job record (ClusterState::
-  // job_versions): it is taken out of the version's record, and given back from the job
-  // record (`rec`) before that one is replaced or erased.
-  void share_current_job(const std::string& jk);
+  // A version's Job as its holders share it (JobDocShelf).
+  JobDoc shared(const std::string& jk, int version, JobDoc doc) {
+    return docs_.share(jk, version, std::move(doc));
+  }
   // A register writes the job record and its new version's record alike, the record first: a
   // version's key whose text is the record's, byte for byte, is taken from the record without
-  // parsing, its Job shared as share_current_job leaves it. The version taken, or nothing.
+  // parsing. The version taken, or nothing.
   std::optional<int> version_as_record(const std::string& jk, const std::string& version,
                                        const std::string& text);
-  void give_back_job(const std::string& jk, nlohmann::json& rec);
-  // Allocs whose Job is found through the state (AllocView::job_in_state) get their own copy
-  // of `doc` before the record they find it in goes or changes: those of `jk`'s `version`.
-  void keep_alloc_jobs(const std::string& jk, int version, const nlohmann::json& doc);
-  // Whether the version's record will hold its Job once the job record moves on.
-  bool version_holds_job(const std::string& jk, int version) const;
-
- public:
-  // After a whole read (the alloc keys come before the job keys): each alloc whose Job is its
-  // version's as the state holds it lets go of its own copy.
-  void share_alloc_jobs();
-
- private:
 
   Keys keys_;
   ClusterState st_;
@@ -186,14 +166,12 @@ class ClusterStateIndex {
   std::map<std::string, nlohmann::json> statuses_;
   std::map<std::string, std::map<int, int64_t>> version_created_;  // job -> version -> rev
   std::map<std::string, std::pair<std::string, int>> version_keys_;  // key -> job, version
-  // One Job document per "<ns>/<job>" and version, shared by its allocs.
-  std::map<std::pair<std::string, int>, std::weak_ptr<const nlohmann::json>> job_docs_;
-  std::set<std::pair<std::string, int>> stripped_;  // versions whose Job is the job record's
+  JobDocShelf docs_;  // one Job text per "<ns>/<job>" and version, shared by its holders
 };
 
 // Nomad's job status: dead when stopped or every alloc is done, running when one is live (or
 // it is a periodic or parameterized parent, which launches children), pending otherwise.
-std::string job_status(const ClusterState& st, const std::string& jk, const nlohmann::json& rec);
+std::string job_status(const ClusterState& st, const std::string& jk, const JobRecord& rec);
 
 // The refusal of Nomad's EnforceIndex on register (`job run -check-index`), in Nomad's words;
 // "" when `index` matches: 0 for a job that does not exist, else the job's JobModifyIndex.

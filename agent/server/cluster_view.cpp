@@ -81,7 +81,6 @@ Result<ClusterState*> ClusterView::reload() {
   if (!range) return range.error();
   auto index = std::make_unique<ClusterStateIndex>(keys_);
   for (const auto& kv : range.value().kvs) index->put(kv);
-  index->share_alloc_jobs();
   index_ = std::move(index);
   revision_ = range.value().revision;
   index_->state().revision = revision_;

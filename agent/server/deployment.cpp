@@ -107,7 +107,7 @@ bool auto_reverts(const json& d) {
   return false;
 }
 
-const json* last_stable_version(const std::map<int, json>& versions, int version) {
+const JobRecord* last_stable_version(const std::map<int, JobRecord>& versions, int version) {
   for (auto it = versions.rbegin(); it != versions.rend(); ++it)
     if (it->first < version && it->second.value("Stable", false) &&
         !it->second.value("Stop", false))

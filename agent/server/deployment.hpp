@@ -54,7 +54,6 @@ std::string judge_deployment(nlohmann::json& deployment, const std::map<std::str
 bool auto_reverts(const nlohmann::json& deployment);
 
 // The newest version before `version` marked Stable, or null.
-const nlohmann::json* last_stable_version(const std::map<int, nlohmann::json>& versions,
-                                          int version);
+const JobRecord* last_stable_version(const std::map<int, JobRecord>& versions, int version);
 
 }  // namespace drover::server

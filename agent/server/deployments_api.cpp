@@ -133,7 +133,7 @@ void register_deployment_routes(ServerApiContext& ctx, httplib::Server& s) {
           json out = json::array();
           for (const auto& [id, a] : st.allocs) {
             if (a.alloc.value("DeploymentID", "") != d->value("ID", "")) continue;
-            json j = a.value(st, /*with_job=*/false);
+            json j = a.value(/*with_job=*/false);
             j["ClientStatus"] = a.client_status();
             if (a.status.is_object() && a.status.contains("DeploymentStatus"))
               j["DeploymentStatus"] = a.status["DeploymentStatus"];

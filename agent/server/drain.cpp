@@ -14,9 +14,9 @@ namespace {
 
 std::string group_key(const AllocView& a) { return a.job_key() + "\n" + a.group(); }
 
-std::string type_of(const ClusterState& st, const AllocView& a) {
-  const json& job = a.job_doc(st);
-  return job.is_object() ? job.value("Type", "service") : "service";
+std::string type_of(const AllocView& a) {
+  const auto& job = a.job.summary();
+  return job.is_object ? job.type : "service";
 }
 
 bool migrated(const AllocView& a) {
@@ -26,14 +26,11 @@ bool migrated(const AllocView& a) {
 
 // The group's migrate block as the alloc's own job has it (Nomad's defaults when none);
 // 0 when its allocs move all at once.
-int max_parallel_of(const ClusterState& st, const AllocView& a) {
-  const json& job = a.job_doc(st);
+int max_parallel_of(const AllocView& a) {
   jobspec::MigrateStrategy m;
-  if (!job.is_object()) return m.max_parallel;
-  for (const auto& g : job.value("TaskGroups", json::array()))
-    if (g.value("Name", "") == a.group() && g.contains("Migrate") && g["Migrate"].is_object())
-      m.max_parallel = g["Migrate"].value("MaxParallel", m.max_parallel);
-  return m.max_parallel;
+  const auto& given = a.job.summary().migrate_max_parallel;
+  auto it = given.find(a.group());
+  return it == given.end() ? m.max_parallel : it->second;
 }
 
 // The drain's deadline has passed: Deadline < 0 forces at once, 0 never does (Nomad's
@@ -72,7 +69,7 @@ DrainPass plan_drains(const ClusterState& st, const std::map<std::string, AllocV
     std::size_t others_left = 0;  // live non-system allocs that stay on the node this pass
     for (const auto& [id, a] : allocs) {
       if (a.node_id != node_id || !a.live()) continue;
-      const std::string type = type_of(st, a);
+      const std::string type = type_of(a);
       if (type == "system") {
         if (!ignore_system) systems.push_back(&a);
       } else if (type == "service" && !forced) {
@@ -88,7 +85,7 @@ DrainPass plan_drains(const ClusterState& st, const std::map<std::string, AllocV
     for (auto& [key, list] : services) {
       std::sort(list.begin(), list.end(),
                 [](const AllocView* a, const AllocView* b) { return a->index() < b->index(); });
-      const int limit = max_parallel_of(st, *list.front());
+      const int limit = max_parallel_of(*list.front());
       std::size_t n = limit <= 0 ? list.size() : std::size_t(std::max(0, limit - in_flight[key]));
       for (std::size_t i = 0; i < list.size(); ++i) {
         if (i < n)

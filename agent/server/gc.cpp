@@ -107,9 +107,9 @@ Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
       const auto s = e.second->value("Status", "");
       return s == "pending" || s == "blocked";
     });
-    int64_t last = rec == st.jobs.end() ? 0 : time_of(rec->second, "SubmitTime");
+    int64_t last = rec == st.jobs.end() ? 0 : time_of(rec->second.head, "SubmitTime");
     if (versions != st.job_versions.end())
-      for (const auto& [v, r] : versions->second) last = std::max(last, time_of(r, "SubmitTime"));
+      for (const auto& [v, r] : versions->second) last = std::max(last, time_of(r.head, "SubmitTime"));
     for (const auto* a : allocs) last = std::max(last, alloc_time(*a));
     for (const auto& [eid, e] : evals) last = std::max(last, touched(*e));
     for (const auto& [did, d] : deployments) last = std::max(last, touched(*d));
@@ -127,7 +127,7 @@ Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
     if (rec == st.jobs.end()) continue;  // purged, but something of it still runs or is young
 
     // A job that stays: what it no longer needs.
-    const std::string type = rec->second.value("Job", json::object()).value("Type", "service");
+    const std::string type = rec->second.job.summary().type;
     const auto age = type == "batch" || type == "sysbatch" ? t.batch_eval : t.eval;
     for (const auto& [eid, e] : evals)
       if (finished_eval(*e) && old(touched(*e), age) && !evals_in_use.count(*eid))

@@ -124,16 +124,8 @@ json plan_job(const ClusterState& st, const Keys& keys, const jobspec::Job& job,
   if (cur != st.jobs.end()) {
     auto index = st.job_modify_index.find(jk);
     modify_index = index == st.job_modify_index.end() ? 0 : index->second;
-    old_doc = cur->second.value("Job", json(nullptr));
-    version = cur->second.value("Version", 0) +
-              (old_doc != job_doc || cur->second.value("Stop", false) ? 1 : 0);
-    // The current version's record shares the job record's Job in an indexed state
-    // (cluster_state.hpp): it gets its own before the plan's record takes the job's place, as
-    // it would in etcd (an auto_revert looks there).
-    auto& versions = what_if.job_versions[jk];
-    auto current = versions.find(cur->second.value("Version", 0));
-    if (current != versions.end() && !current->second.contains("Job") && !old_doc.is_null())
-      current->second["Job"] = old_doc;
+    if (cur->second.job) old_doc = *cur->second.job.parsed();
+    version = cur->second.version() + (old_doc != job_doc || cur->second.stopped() ? 1 : 0);
   }
   json rec = {{"ID", job.id},          {"Namespace", job.namespace_name},
               {"Version", version},    {"Stop", false},

@@ -24,7 +24,7 @@ namespace {
 
 // The job the path names, as stored, read from `st`; or replies 404 (or 500 when unreadable).
 struct Found {
-  const json* rec;
+  const JobRecord* rec;
   jobspec::Job job;
 };
 std::optional<Found> find_job(const ClusterState& st, const httplib::Request& req,
@@ -36,7 +36,7 @@ std::optional<Found> find_job(const ClusterState& st, const httplib::Request& re
     return std::nullopt;
   }
   try {
-    return Found{&it->second, jobspec::job_from_json(it->second.at("Job"))};
+    return Found{&it->second, jobspec::job_from_json(*it->second.job.parsed())};
   } catch (const std::exception& e) {
     reply_error(res, 500, state::describe(key) + " cannot be read: " + e.what());
     return std::nullopt;
@@ -156,7 +156,7 @@ json job_summary(const ClusterState& st, const std::string& ns, const jobspec::J
   const std::string prefix = jk + "/";
   for (auto it = st.jobs.lower_bound(prefix); it != st.jobs.end() && it->first.rfind(prefix, 0) == 0;
        ++it) {
-    if (it->second.value("Job", json::object()).value("ParentID", "") != job.id) continue;
+    if (it->second.job.summary().parent_id != job.id) continue;
     const std::string s = job_status(st, it->first, it->second);
     json& n = children[s == "running" ? "Running" : s == "dead" ? "Dead" : "Pending"];
     n = n.get<int>() + 1;

@@ -25,11 +25,11 @@ struct Parent {
 
 // The job as a periodic parent: enabled, not stopped, its schedule readable.
 std::optional<Parent> periodic_parent(const ClusterState& st, const std::string& jk,
-                                      const json& rec) {
-  if (rec.value("Stop", false) || !rec.contains("Job")) return std::nullopt;
-  const json& doc = rec["Job"];
-  if (!doc.is_object() || !doc.contains("Periodic") || doc["Periodic"].is_null())
-    return std::nullopt;
+                                      const JobRecord& rec) {
+  if (rec.stopped() || !rec.job.summary().periodic) return std::nullopt;
+  const auto parsed = rec.job.parsed();
+  const json& doc = *parsed;
+  if (!doc.is_object()) return std::nullopt;
   Parent p;
   try {
     p.job = jobspec::job_from_json(doc);
@@ -68,7 +68,7 @@ PeriodicWrites periodic_launches(const ClusterState& st, const Keys& keys, int64
   const int64_t now = now_ns / kNsPerS;
   // The leader's view knows its periodic jobs (ClusterState::periodic_jobs); a state built
   // otherwise is looked through.
-  std::vector<std::pair<const std::string*, const json*>> parents;
+  std::vector<std::pair<const std::string*, const JobRecord*>> parents;
   if (st.indexed) {
     for (const auto& jk : st.periodic_jobs)
       if (auto it = st.jobs.find(jk); it != st.jobs.end())
@@ -78,7 +78,7 @@ PeriodicWrites periodic_launches(const ClusterState& st, const Keys& keys, int64
   }
   for (const auto& [jkp, recp] : parents) {
     const std::string& jk = *jkp;
-    const json& rec = *recp;
+    const JobRecord& rec = *recp;
     auto p = periodic_parent(st, jk, rec);
     if (!p) continue;
     auto at = p->schedule.due(p->done_until, now);

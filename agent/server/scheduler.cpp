@@ -28,20 +28,15 @@ namespace {
 
 // A live alloc as preemption sees it: its job's priority and its group's migrate max_parallel
 // (Nomad's default of 1 for a service group without a migrate block, none otherwise).
-// Read in place: every live alloc passes here on every pass, and its Job is the whole spec.
-Resident resident_of(const ClusterState& st, const AllocView& a) {
+// From the Job's summary (job_doc.hpp): every live alloc passes here on every pass.
+Resident resident_of(const AllocView& a) {
   Resident r{a.id, a.job_key(), a.group()};
-  const json* job = &a.job_doc(st);
-  if (job->is_object()) {
-    r.priority = job->value("Priority", 50);
-    r.max_parallel = job->value("Type", "service") == "service" ? 1 : 0;
-    auto groups = job->find("TaskGroups");
-    if (groups != job->end() && groups->is_array())
-      for (const auto& g : *groups) {
-        auto m = g.find("Migrate");
-        if (g.value("Name", "") == r.group && m != g.end() && m->is_object())
-          r.max_parallel = m->value("MaxParallel", r.max_parallel);
-      }
+  const auto& job = a.job.summary();
+  if (job.is_object) {
+    r.priority = job.priority;
+    r.max_parallel = job.type == "service" ? 1 : 0;
+    if (auto m = job.migrate_max_parallel.find(r.group); m != job.migrate_max_parallel.end())
+      r.max_parallel = m->second;
   }
   auto res = a.alloc.find("Resources");
   if (res != a.alloc.end() && res->is_object()) {
@@ -129,9 +124,7 @@ struct JobPass {
   void enqueue(const std::string& jk) {
     auto rec = st.jobs.find(jk);
     if (rec == st.jobs.end()) return;
-    auto j = rec->second.find("Job");
-    int priority = j != rec->second.end() && j->is_object() ? j->value("Priority", 50) : 50;
-    queue.emplace(-priority, jk);
+    queue.emplace(-rec->second.job.summary().priority, jk);
   }
   JobSpecCache* specs = nullptr;
   std::map<std::string, int> preempted;  // "<job key>/<group>" -> allocs this plan evicts
@@ -143,16 +136,11 @@ struct JobPass {
   Plan plan;
   std::string deployment_id;  // the running deployment of the job being planned, for new allocs
 
-  // New and updated allocs run the job record's current version: they find its Job through
-  // the state (AllocView::job_in_state), as the view's allocs of that version do, instead of
-  // holding a copy (9 KiB parsed for a one-task job: 13 MiB at the peak of placing 10,000
-  // jobs). A record that moves on gives its Job back to its version's record first
-  // (ClusterStateIndex), and the alloc's own watch event replaces a planned alloc before any
-  // later change of its job reaches the view.
-  static void run_current_version(AllocView& a) {
+  // New and updated allocs run the job record's current version: they share its Job's text
+  // (job_doc.hpp) rather than hold a copy.
+  static void run_current_version(AllocView& a, const JobDoc& job) {
     a.alloc.erase("Job");
-    a.job.reset();
-    a.job_in_state = true;
+    a.job = job;
   }
 
   void write_alloc(const AllocView& a) { alloc_writes[a.key] = &a; }
@@ -169,7 +157,7 @@ struct JobPass {
     plan.stopped++;
   }
 
-  std::string place(const jobspec::Job& job, const json& job_json, int version, std::size_t gi,
+  std::string place(const jobspec::Job& job, const JobDoc& job_doc, int version, std::size_t gi,
                     int index, EvalId& eval_id, const json* prev,
                     const std::string* only_node, PlacementMetrics& metrics) {
     const auto& g = job.groups[gi];
@@ -225,14 +213,14 @@ struct JobPass {
                {"Resources", ask_to_json(ask, *choice)},
 };
     a.metrics = std::make_shared<const std::string>(json_text(metrics.to_json()));
-    run_current_version(a);
+    run_current_version(a, job_doc);
     if (!deployment_id.empty()) a.alloc["DeploymentID"] = deployment_id;
     if (!choice->preempted.empty()) a.alloc["PreemptedAllocations"] = choice->preempted;
     if (prev) {
       a.alloc["PreviousAllocation"] = prev->value("ID", "");
       a.alloc["RescheduleCount"] = prev->value("RescheduleCount", 0) + 1;
     }
-    usage[*node_id].add(resident_of(st, a), a.alloc["Resources"]);
+    usage[*node_id].add(resident_of(a), a.alloc["Resources"]);
     auto& kept = allocs[a.id] = std::move(a);
     write_alloc(kept);
     allocs_of_job(kept.job_key()).push_back(&kept);
@@ -307,7 +295,7 @@ struct JobPass {
 
   // Counts the deployment's groups, judges it, and writes what changed: a success marks the
   // version stable; a failure with auto_revert registers the last stable version again.
-  void settle_deployment(json& d, const jobspec::Job& job, const std::string& jk, const json& rec,
+  void settle_deployment(json& d, const jobspec::Job& job, const std::string& jk, const JobRecord& rec,
                          int version) {
     const json before =
         st.deployments.count(d.value("ID", "")) ? st.deployments.at(d["ID"]) : json(nullptr);
@@ -336,20 +324,20 @@ struct JobPass {
     const std::string verdict = judge_deployment(d, tallies, now);
     const std::string ns = job.namespace_name;
     if (verdict == "successful") {
-      json stable = rec;
+      json stable = rec.as_json();
       stable["Stable"] = true;
       writes[keys.job(ns, job.id)] = stable;
       writes[keys.job_version(ns, job.id, version)] = stable;
     } else if (verdict == "failed" && auto_reverts(d)) {
       auto vs = st.job_versions.find(jk);
-      const json* good =
+      const JobRecord* good =
           vs == st.job_versions.end() ? nullptr : last_stable_version(vs->second, version);
       if (!good) {
         d["StatusDescription"] =
             d.value("StatusDescription", "") + " - no stable job version to auto revert to";
       } else {
         const int target = good->value("Version", 0);
-        json again = *good;
+        json again = good->as_json();
         again["Version"] = version + 1;
         again["Stable"] = false;
         again["Stop"] = false;
@@ -376,19 +364,24 @@ struct JobPass {
   // index has a canary goes first. A deployment no longer running replaces nothing more.
   // True when a rolling step was taken.
   bool replace_old_version(const jobspec::Job& job, std::size_t gi, std::vector<AllocView*>& group,
-                           json& deployment, int version, const json& job_json,
+                           json& deployment, int version, const JobDoc& job_doc,
                            EvalId& eval_id, std::vector<std::string>& placed) {
     const auto& g = job.groups[gi];
     std::vector<AllocView*> old;
     std::set<int> new_indexes;
+    std::shared_ptr<const json> new_json, last_old;
     for (auto* a : group) {
       if (a->alloc.value("JobVersion", 0) == version) {
         if (a->live()) new_indexes.insert(a->index());
         continue;
       }
       if (!a->live()) continue;
-      if (updatable_in_place(a->job_doc(st), job_json, g.name)) {
-        run_current_version(*a);
+      // Each parsed once for the group: while one is held, the next parse of its text is the
+      // same document (job_doc.hpp).
+      if (!new_json) new_json = job_doc.parsed();
+      last_old = a->job.parsed();
+      if (updatable_in_place(*last_old, *new_json, g.name)) {
+        run_current_version(*a, job_doc);
         a->alloc["JobVersion"] = version;
         if (!deployment_id.empty()) a->alloc["DeploymentID"] = deployment_id;
         a->alloc["ModifyTime"] = now;
@@ -416,7 +409,7 @@ struct JobPass {
         if (int(ids.size()) >= u->canary) break;
         if (new_indexes.count(a->index())) continue;
         PlacementMetrics one;
-        auto id = place(job, job_json, version, gi, a->index(), eval_id, nullptr, nullptr, one);
+        auto id = place(job, job_doc, version, gi, a->index(), eval_id, nullptr, nullptr, one);
         if (id.empty()) break;  // no room: the canaries wait for capacity like any placement
         allocs.at(id).alloc["Canary"] = true;
         write_alloc(allocs.at(id));
@@ -474,20 +467,21 @@ struct JobPass {
   }
 
   // The job's spec, from the leader's cache when its key has not changed since it was parsed.
-  std::shared_ptr<const jobspec::Job> spec_of(const std::string& jk, const json& rec) {
+  std::shared_ptr<const jobspec::Job> spec_of(const std::string& jk, const JobRecord& rec) {
     auto revision = st.job_key_revision.find(jk);
     if (specs && revision != st.job_key_revision.end()) {
       auto it = specs->by_job.find(jk);
       if (it != specs->by_job.end() && it->second.first == revision->second)
         return it->second.second;
     }
-    auto parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(rec.at("Job")));
+    if (!rec.job) throw std::runtime_error("its record has no Job");
+    auto parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*rec.job.parsed()));
     if (specs && revision != st.job_key_revision.end())
       specs->by_job[jk] = {revision->second, parsed};
     return parsed;
   }
 
-  void job(const std::string& jk, const json& rec) {
+  void job(const std::string& jk, const JobRecord& rec) {
     std::shared_ptr<const jobspec::Job> spec;
     try {
       spec = spec_of(jk, rec);
@@ -496,10 +490,9 @@ struct JobPass {
       return;
     }
     const jobspec::Job& job = *spec;
-    const json& job_json = rec["Job"];
-    const int version = rec.value("Version", 0);
+    const int version = rec.version();
     const std::string type = jobspec::to_string(job.type);
-    const bool stopped = rec.value("Stop", false) || jobspec::launches_children(job);
+    const bool stopped = rec.stopped() || jobspec::launches_children(job);
     auto evals = open_evals(job.namespace_name, job.id, stopped);
     EvalId eval_id(evals.empty() ? "" : evals.front().value("ID", ""));
     const std::size_t writes_before = write_count();
@@ -530,7 +523,7 @@ struct JobPass {
         std::vector<AllocView*> group;
         for (auto* a : mine)
           if (a->group() == g.name && a->desired() == "run") group.push_back(a);
-        if (replace_old_version(job, gi, group, deployment, version, job_json, eval_id, placed))
+        if (replace_old_version(job, gi, group, deployment, version, rec.job, eval_id, placed))
           trigger = "deployment-watcher";
         group.erase(std::remove_if(group.begin(), group.end(),
                                    [](AllocView* a) { return a->desired() != "run"; }),
@@ -547,7 +540,7 @@ struct JobPass {
               if (a->node_id == nid) has = true;
             if (has) continue;
             PlacementMetrics one;
-            auto id = place(job, job_json, version, gi, 0, eval_id, nullptr, &nid, one);
+            auto id = place(job, rec.job, version, gi, 0, eval_id, nullptr, &nid, one);
             if (!id.empty()) {
               placed.push_back(id);
               if (evals.empty()) trigger = "node-update";
@@ -632,7 +625,7 @@ struct JobPass {
                     [](const auto& a, const auto& b) { return a.index < b.index; });
           for (const auto& tp : to_place) {
             PlacementMetrics one;
-            auto id = place(job, job_json, version, gi, tp.index, eval_id, tp.prev, nullptr, one);
+            auto id = place(job, rec.job, version, gi, tp.index, eval_id, tp.prev, nullptr, one);
             if (id.empty()) {
               failed_here = true;
               metrics = one;  // every unplaced alloc sees the same nodes
@@ -790,7 +783,7 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   // changed, or worked out for every node.
   auto count_usage = [&](const AllocView& a) {
     if (a.live() && st.nodes.count(a.node_id))
-      pass.usage[a.node_id].add(resident_of(st, a), a.alloc.value("Resources", json::object()));
+      pass.usage[a.node_id].add(resident_of(a), a.alloc.value("Resources", json::object()));
   };
   if (incremental) {
     for (const auto& node : changes->usage) {
@@ -926,19 +919,10 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
     changes->usage.clear();
     changes->allocs.clear();
   }
-  // In key order, allocs and the rest merged; each job version's text once, however many
-  // allocs carry it.
-  std::unordered_map<const json*, std::string> job_texts;
+  // In key order, allocs and the rest merged.
   auto put_alloc = [&](const std::string& k, const AllocView& a) {
     pass.plan.jobs.push_back(a.job_key());
-    const json* doc = a.job ? a.job.get() : a.job_in_state ? &a.job_doc(st) : nullptr;
-    if (!doc) {
-      pass.plan.puts.emplace_back(k, a.text(st));
-      return;
-    }
-    auto text = job_texts.find(doc);
-    if (text == job_texts.end()) text = job_texts.emplace(doc, json_text(*doc)).first;
-    pass.plan.puts.emplace_back(k, a.text(st, &text->second));
+    pass.plan.puts.emplace_back(k, a.text());
   };
   auto other = pass.writes.begin();
   for (const auto& [k, a] : pass.alloc_writes) {

@@ -46,7 +46,7 @@ bool lists_namespaces(const httplib::Request& req) {
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
 // reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
 json alloc_json(const ClusterState& st, const AllocView& a, bool with_job) {
-  json j = a.value(st, with_job);
+  json j = a.value(with_job);
   j["ClientStatus"] = a.client_status();
   if (a.status.is_object()) {
     for (const char* k :
@@ -60,8 +60,8 @@ json alloc_json(const ClusterState& st, const AllocView& a, bool with_job) {
   return j;
 }
 
-json job_json(const ClusterState& st, const std::string& jk, const json& rec) {
-  json j = rec["Job"];
+json job_json(const ClusterState& st, const std::string& jk, const JobRecord& rec) {
+  json j = *rec.job.parsed();
   j["Version"] = rec.value("Version", 0);
   j["Stop"] = rec.value("Stop", false);
   j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
@@ -248,7 +248,7 @@ void revert_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Res
 }
 
 // Nomad's GET /v1/job/:id/scale: each group's desired count and what runs of it.
-json scale_status(const ClusterState& st, const std::string& jk, const json& rec) {
+json scale_status(const ClusterState& st, const std::string& jk, const JobRecord& rec) {
   std::vector<jobspec::ScaleStatusAlloc> allocs;
   for (const auto& [id, a] : st.allocs) {
     if (a.job_key() != jk || a.desired() != "run") continue;
@@ -259,8 +259,8 @@ json scale_status(const ClusterState& st, const std::string& jk, const json& rec
       s.healthy = health["Healthy"].get<bool>();
     allocs.push_back(std::move(s));
   }
-  json out = jobspec::scale_status(rec["Job"], rec.value("Namespace", kDefaultNamespace),
-                                   rec.value("Version", 0), rec.value("Stop", false), allocs);
+  json out = jobspec::scale_status(*rec.job.parsed(), rec.value("Namespace", kDefaultNamespace),
+                                   rec.version(), rec.stopped(), allocs);
   out["JobID"] = rec.value("ID", "");
   return out;
 }
@@ -474,16 +474,15 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
             std::string id = rec.value("ID", "");
             if (!prefix.empty() && id.rfind(prefix, 0) != 0) continue;
             if (!namespace_matches(ns, rec.value("Namespace", kDefaultNamespace))) continue;
-            const json& j = rec["Job"];
+            const auto& j = rec.job.summary();  // a list parses no job (job_doc.hpp)
             out.push_back({{"ID", id},
                            {"Namespace", rec.value("Namespace", "default")},
-                           {"ParentID", j.value("ParentID", "")},
-                           {"Periodic", j.contains("Periodic") && !j["Periodic"].is_null()},
-                           {"ParameterizedJob", j.contains("ParameterizedJob") &&
-                                                    !j["ParameterizedJob"].is_null()},
-                           {"Name", j.value("Name", id)},
-                           {"Type", j.value("Type", "")},
-                           {"Priority", j.value("Priority", 50)},
+                           {"ParentID", j.parent_id},
+                           {"Periodic", j.periodic},
+                           {"ParameterizedJob", j.parameterized},
+                           {"Name", j.name.empty() ? id : j.name},
+                           {"Type", j.is_object ? j.type : ""},
+                           {"Priority", j.priority},
                            {"Status", job_status(st, jk, rec)},
                            {"Stop", rec.value("Stop", false)},
                            {"Version", rec.value("Version", 0)},
@@ -492,7 +491,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           reply_json(res, out);
         }));
   auto job_rec = [](const ClusterState& st, const httplib::Request& req,
-                    httplib::Response& res) -> const json* {
+                    httplib::Response& res) -> const JobRecord* {
     auto it = st.jobs.find(ns_of(req) + "/" + std::string(req.matches[1]));
     if (it == st.jobs.end()) {
       reply_error(res, 404, state::describe({ns_of(req), req.matches[1]}) + " not found");
@@ -528,30 +527,36 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   s.Get(R"(/v1/job/(.+)/scale)",
         with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
                                   httplib::Response& res) {
-          const json* rec = job_rec(st, req, res);
+          const JobRecord* rec = job_rec(st, req, res);
           if (!rec) return;
           reply_json(res, scale_status(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
         }));
   // Nomad's scaling policies: one per group with a scaling block (jobspec/scaling.hpp).
-  auto stored_jobs = [](const ClusterState& st, const std::string& ns) {
+  // The jobs with their Jobs parsed (`held` keeps each alive while the list is made).
+  auto stored_jobs = [](const ClusterState& st, const std::string& ns,
+                        std::vector<std::shared_ptr<const json>>& held) {
     std::vector<jobspec::StoredJob> jobs;
     for (const auto& [jk, rec] : st.jobs)
-      if (namespace_matches(ns, rec.value("Namespace", kDefaultNamespace)))
-        jobs.push_back({&rec.at("Job"), rec.value("Namespace", kDefaultNamespace),
-                        rec.value("Version", uint64_t{0}), rec.value("Stop", false)});
+      if (namespace_matches(ns, rec.value("Namespace", kDefaultNamespace)) && rec.job) {
+        held.push_back(rec.job.parsed());
+        jobs.push_back({held.back().get(), rec.value("Namespace", kDefaultNamespace),
+                        rec.value("Version", uint64_t{0}), rec.stopped()});
+      }
     return jobs;
   };
   s.Get("/v1/scaling/policies",
         with_state(ctx, [stored_jobs](const ClusterState& st, const httplib::Request& req,
                                       httplib::Response& res) {
-          reply_json(res, jobspec::scaling_policy_list(stored_jobs(st, ns_of(req)),
+          std::vector<std::shared_ptr<const json>> held;
+          reply_json(res, jobspec::scaling_policy_list(stored_jobs(st, ns_of(req), held),
                                                        req.get_param_value("job"),
                                                        req.get_param_value("type")));
         }));
   s.Get(R"(/v1/scaling/policy/([^/]+))",
         with_state(ctx, [stored_jobs](const ClusterState& st, const httplib::Request& req,
                                       httplib::Response& res) {
-          json p = jobspec::find_scaling_policy(stored_jobs(st, api::kAllNamespaces),
+          std::vector<std::shared_ptr<const json>> held;
+          json p = jobspec::find_scaling_policy(stored_jobs(st, api::kAllNamespaces, held),
                                                 std::string(req.matches[1]));
           if (p.is_null())
             return reply_error(res, 404, "scaling policy \"" + std::string(req.matches[1]) +
@@ -604,7 +609,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   s.Get(R"(/v1/job/(.+))",
         with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
                                   httplib::Response& res) {
-          const json* rec = job_rec(st, req, res);
+          const JobRecord* rec = job_rec(st, req, res);
           if (!rec) return;
           reply_json(res, job_json(st, ns_of(req) + "/" + std::string(req.matches[1]), *rec));
         }));

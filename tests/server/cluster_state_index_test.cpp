@@ -12,6 +12,7 @@
 
 using drover::server::ClusterState;
 using drover::server::ClusterStateIndex;
+using drover::server::JobRecord;
 using drover::server::Keys;
 using drover::server::read_cluster_state;
 using drover::upstream::EtcdKv;
@@ -50,11 +51,11 @@ json summary(const ClusterState& st) {
   json out = json::object();
   for (const auto& [id, n] : st.nodes) out["nodes"][id] = n;
   for (const auto& [id, a] : st.allocs)
-    out["allocs"][id] = {{"node", a.node_id}, {"key", a.key}, {"value", a.value(st, true)},
+    out["allocs"][id] = {{"node", a.node_id}, {"key", a.key}, {"value", a.value(true)},
                          {"status", a.status}, {"client_status", a.client_status()}};
-  for (const auto& [k, v] : st.jobs) out["jobs"][k] = v;
+  for (const auto& [k, v] : st.jobs) out["jobs"][k] = v.as_json();
   for (const auto& [k, vs] : st.job_versions)
-    for (const auto& [v, rec] : vs) out["versions"][k][std::to_string(v)] = rec;
+    for (const auto& [v, rec] : vs) out["versions"][k][std::to_string(v)] = rec.as_json();
   for (const auto& [k, v] : st.job_modify_index) out["modify_index"][k] = v;
   for (const auto& [k, v] : st.job_key_revision) out["key_revision"][k] = v;
   for (const auto& [k, v] : st.evals) out["evals"][k] = v;
@@ -167,35 +168,41 @@ TEST(ClusterStateIndex, TheAllocsOfOneJobVersionShareOneJobAndTheirKeysKeepIt) {
   const ClusterState st = read_cluster_state(range, kKeys);
   ASSERT_EQ(st.allocs.size(), 3u);
   EXPECT_TRUE(st.allocs.at("a1").job);
-  EXPECT_EQ(st.allocs.at("a1").job.get(), st.allocs.at("a2").job.get()) << "one document";
-  EXPECT_EQ(st.allocs.at("a1").job.get(), st.allocs.at("a3").job.get());
+  EXPECT_TRUE(st.allocs.at("a1").job.shares(st.allocs.at("a2").job)) << "one text";
+  EXPECT_TRUE(st.allocs.at("a1").job.shares(st.allocs.at("a3").job));
+  EXPECT_EQ(*st.allocs.at("a1").job.parsed(), rec["Job"]);
   EXPECT_FALSE(st.allocs.at("a1").alloc.contains("Job"));
   EXPECT_FALSE(st.allocs.at("a1").alloc.contains("Metrics"));
   // Written back, an alloc's value is what its agent reads: the whole job, and the metrics.
-  const json back = json::parse(st.allocs.at("a2").text(st));
+  const json back = json::parse(st.allocs.at("a2").text());
   EXPECT_EQ(back, alloc_value("a2", "n1", rec));
 }
 
-TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionKeepsItsOwn) {
+// A job's record and its current version's record hold one Job text (job_doc.hpp); each
+// keeps it when the other moves on or goes.
+TEST(ClusterStateIndex, AJobRecordAndItsVersionsRecordShareOneJobTextAndEachKeepsIt) {
   const json web0 = job_record("web", 0, 1), web1 = job_record("web", 1, 2);
   Watched w;
   const auto& st = w.index.state();
+  auto version = [&](int v) -> const JobRecord& { return st.job_versions.at("default/web").at(v); };
   w.job(web0);
-  EXPECT_EQ(st.jobs.at("default/web")["Job"], web0["Job"]);
-  EXPECT_FALSE(st.job_versions.at("default/web").at(0).contains("Job")) << "held once";
-  // A new version: version 0 has its Job again, version 1 shares the record's.
+  EXPECT_EQ(st.jobs.at("default/web").as_json(), web0);
+  EXPECT_TRUE(version(0).job.shares(st.jobs.at("default/web").job)) << "held once";
+  // A new version: version 0 keeps its Job, version 1 shares the record's.
   w.job(web1);
-  EXPECT_EQ(st.job_versions.at("default/web").at(0), web0) << "whole again, for auto_revert";
-  EXPECT_FALSE(st.job_versions.at("default/web").at(1).contains("Job"));
+  EXPECT_EQ(version(0).as_json(), web0) << "whole, for auto_revert";
+  EXPECT_TRUE(version(1).job.shares(st.jobs.at("default/web").job));
+  EXPECT_FALSE(version(0).job.shares(version(1).job));
   // The job record rewritten at the same version (marked stable): still shared, nothing lost.
   json stable = web1;
   stable["Stable"] = true;
   w.job(stable);
-  EXPECT_FALSE(st.job_versions.at("default/web").at(1).contains("Job"));
-  EXPECT_EQ(st.jobs.at("default/web"), stable);
+  EXPECT_TRUE(version(1).job.shares(st.jobs.at("default/web").job));
+  EXPECT_EQ(st.jobs.at("default/web").as_json(), stable);
+  EXPECT_EQ(json::parse(st.jobs.at("default/web").text()), stable) << "its text, whole";
   // Purged: its versions keep their Jobs until their own keys go.
   w.index.erase("/drover/jobs/default/web");
-  EXPECT_EQ(st.job_versions.at("default/web").at(1), stable);
+  EXPECT_EQ(version(1).as_json(), stable);
   // In a whole read the version keys come before the job key ("job_versions/" < "jobs/").
   EtcdRange range;
   range.revision = 9;
@@ -203,14 +210,14 @@ TEST(ClusterStateIndex, TheCurrentVersionsJobIsTheJobRecordsAndAnEarlierVersionK
   range.kvs.push_back({"/drover/job_versions/default/web/1", web1.dump(), 5, 5});
   range.kvs.push_back({"/drover/jobs/default/web", web1.dump(), 5, 2});
   const ClusterState once = read_cluster_state(range, kKeys);
-  EXPECT_EQ(once.job_versions.at("default/web").at(0), web0);
-  EXPECT_FALSE(once.job_versions.at("default/web").at(1).contains("Job"));
-  EXPECT_EQ(once.jobs.at("default/web"), web1);
+  EXPECT_EQ(once.job_versions.at("default/web").at(0).as_json(), web0);
+  EXPECT_TRUE(once.job_versions.at("default/web").at(1).job.shares(once.jobs.at("default/web").job));
+  EXPECT_EQ(once.jobs.at("default/web").as_json(), web1);
 }
 
 // An alloc key as the leader writes it (AllocView::text: the Job last): a Job that is the
-// state's for that version, byte for byte, is not parsed; one that differs, or a Job not last,
-// is read whole and kept as the alloc's own.
+// state's for that version, byte for byte, is not parsed but shared; one that differs, or a
+// Job not last, is read whole and kept as the alloc's own.
 TEST(ClusterStateIndex, AnAllocWrittenWithItsJobLastFindsItInTheStateOnlyWhenItIsTheSame) {
   const json web0 = job_record("web", 0, 1);
   Watched w;
@@ -227,22 +234,21 @@ TEST(ClusterStateIndex, AnAllocWrittenWithItsJobLastFindsItInTheStateOnlyWhenItI
     w.index.put(EtcdKv{key, text, w.rev, w.rev});
   };
   put_text("/drover/allocs/n1/a1", job_last(alloc_value("a1", "n1", web0), web0["Job"]));
-  EXPECT_TRUE(st.allocs.at("a1").job_in_state);
-  EXPECT_FALSE(st.allocs.at("a1").job);
-  EXPECT_EQ(json::parse(st.allocs.at("a1").text(st)), alloc_value("a1", "n1", web0));
+  EXPECT_TRUE(st.allocs.at("a1").job.shares(st.jobs.at("default/web").job));
+  EXPECT_EQ(json::parse(st.allocs.at("a1").text()), alloc_value("a1", "n1", web0));
 
   json other = web0["Job"];
   other["Priority"] = 90;
   put_text("/drover/allocs/n1/a2", job_last(alloc_value("a2", "n1", web0), other));
-  EXPECT_FALSE(st.allocs.at("a2").job_in_state);
-  EXPECT_EQ(st.allocs.at("a2").job_doc(st), other);
+  EXPECT_FALSE(st.allocs.at("a2").job.shares(st.jobs.at("default/web").job));
+  EXPECT_EQ(*st.allocs.at("a2").job.parsed(), other);
 
   // A member named Job deeper in the Job (here in its Meta) does not fool the cut.
   json tricky = web0["Job"];
   tricky["Meta"] = {{"A", "x"}, {"Job", "}"}};
   put_text("/drover/allocs/n1/a3", job_last(alloc_value("a3", "n1", web0), tricky));
-  EXPECT_FALSE(st.allocs.at("a3").job_in_state);
-  EXPECT_EQ(st.allocs.at("a3").job_doc(st), tricky);
+  EXPECT_FALSE(st.allocs.at("a3").job.shares(st.jobs.at("default/web").job));
+  EXPECT_EQ(*st.allocs.at("a3").job.parsed(), tricky);
   EXPECT_EQ(st.allocs.at("a3").alloc.value("JobID", ""), "web");
 }
 
@@ -253,29 +259,28 @@ TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenThe
   w.job(web0);
   w.put("/drover/allocs/n1/a1", alloc_value("a1", "n1", web0));
   const auto& a1 = st.allocs.at("a1");
-  EXPECT_FALSE(a1.job) << "no copy of its own: the job record's";
-  EXPECT_TRUE(a1.job_in_state);
-  EXPECT_EQ(a1.job_doc(st), web0["Job"]);
-  EXPECT_EQ(json::parse(a1.text(st)), alloc_value("a1", "n1", web0)) << "written back whole";
+  EXPECT_TRUE(a1.job.shares(st.jobs.at("default/web").job)) << "no copy of its own";
+  EXPECT_EQ(*a1.job.parsed(), web0["Job"]);
+  EXPECT_EQ(json::parse(a1.text()), alloc_value("a1", "n1", web0)) << "written back whole";
   // A new version: a1 (version 0) finds its Job in version 0's record now.
   w.job(web1);
   w.put("/drover/allocs/n1/a2", alloc_value("a2", "n1", web1));
-  EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
-  EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
+  EXPECT_EQ(*st.allocs.at("a1").job.parsed(), web0["Job"]);
+  EXPECT_EQ(*st.allocs.at("a2").job.parsed(), web1["Job"]);
   // The job key rewritten by hand under the same version with another spec: a2 keeps the Job
   // it was placed with.
   json edited = web1;
   edited["Job"]["Priority"] = 90;
   w.put("/drover/jobs/default/web", edited);
-  EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
+  EXPECT_EQ(*st.allocs.at("a2").job.parsed(), web1["Job"]);
   // Purged, and version 0's key collected, while the allocs are still there: each keeps its
   // Job.
   w.index.erase("/drover/jobs/default/web");
   w.index.erase("/drover/job_versions/default/web/0");
   w.index.erase("/drover/job_versions/default/web/1");
-  EXPECT_EQ(st.allocs.at("a1").job_doc(st), web0["Job"]);
-  EXPECT_EQ(st.allocs.at("a2").job_doc(st), web1["Job"]);
-  EXPECT_EQ(json::parse(st.allocs.at("a2").text(st)), alloc_value("a2", "n1", web1));
+  EXPECT_EQ(*st.allocs.at("a1").job.parsed(), web0["Job"]);
+  EXPECT_EQ(*st.allocs.at("a2").job.parsed(), web1["Job"]);
+  EXPECT_EQ(json::parse(st.allocs.at("a2").text()), alloc_value("a2", "n1", web1));
   // A whole read (alloc keys come before job keys): shared all the same.
   EtcdRange range;
   range.revision = 9;
@@ -283,11 +288,8 @@ TEST(ClusterStateIndex, AnAllocsJobIsItsVersionsAsTheStateHoldsItAndStaysWhenThe
   range.kvs.push_back({"/drover/job_versions/default/web/0", web0.dump(), 3, 3});
   range.kvs.push_back({"/drover/jobs/default/web", web0.dump(), 3, 3});
   const ClusterState once = read_cluster_state(range, kKeys);
-  EXPECT_FALSE(once.allocs.at("a1").job);
-  EXPECT_EQ(once.allocs.at("a1").job_doc(once), web0["Job"]);
-  // A copy of the state finds it in its own records.
-  const ClusterState copy = once;
-  EXPECT_EQ(&copy.allocs.at("a1").job_doc(copy), &copy.jobs.at("default/web")["Job"]);
+  EXPECT_TRUE(once.allocs.at("a1").job.shares(once.jobs.at("default/web").job));
+  EXPECT_EQ(*once.allocs.at("a1").job.parsed(), web0["Job"]);
 }
 
 // A status is held once, by its alloc: it stays with the alloc when the alloc key is written

@@ -20,7 +20,7 @@ ClusterState running(const std::string& yaml) {
   ClusterState st;
   for (const char* id : {"a", "b", "c"}) st.nodes[id] = node(id);
   auto j = job(yaml);
-  st.jobs["default/web"] = {{"ID", "web"}, {"Namespace", "default"}, {"Version", 0},
+  st.jobs["default/web"] = json{{"ID", "web"}, {"Namespace", "default"}, {"Version", 0},
                             {"Stop", false}, {"Job", drover::jobspec::to_json(j)}};
   for (const auto& [k, v] : plan_cluster(st, kKeys, kNow).puts) {
     if (k.rfind(kKeys.allocs(), 0) != 0) continue;
@@ -28,7 +28,7 @@ ClusterState running(const std::string& yaml) {
     AllocView view;
     view.id = a["ID"];
     view.node_id = a["NodeID"];
-    view.alloc = a;
+    view.take(a);
     view.key = k;
     view.status = {{"ClientStatus", "running"}};
     st.allocs[view.id] = view;

@@ -30,7 +30,7 @@ std::string tick(const std::string& extra = "") {
 ClusterState with_parent(const std::string& yaml, bool stop = false) {
   ClusterState st;
   st.nodes["a"] = node("a");
-  st.jobs["default/tick"] = {{"ID", "tick"},
+  st.jobs["default/tick"] = json{{"ID", "tick"},
                              {"Namespace", "default"},
                              {"Version", 0},
                              {"Stop", stop},
@@ -80,7 +80,7 @@ TEST(PeriodicLaunches, ARecordedLaunchIsNotMadeAgainAndMissedTimesAreOneCatchUp)
 
 TEST(PeriodicLaunches, ProhibitOverlapRecordsASkipWhileAChildLives) {
   auto st = with_parent(tick("    prohibit_overlap: true\n"));
-  st.jobs["default/tick/periodic-1699999990"] = {
+  st.jobs["default/tick/periodic-1699999990"] = json{
       {"ID", "tick/periodic-1699999990"}, {"Namespace", "default"}, {"Version", 0},
       {"Stop", false}, {"Job", {{"ID", "tick/periodic-1699999990"}, {"ParentID", "tick"}}}};
   auto w = periodic_launches(st, kKeys, (kT0 + 1) * kS);

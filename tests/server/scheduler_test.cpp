@@ -50,7 +50,7 @@ void apply(ClusterState& st, const Plan& p) {
     AllocView v;
     v.id = id;
     v.node_id = a["NodeID"];
-    v.alloc = a;
+    v.take(a);
     v.key = kKeys.alloc(v.node_id, id);
     auto it = st.allocs.find(id);
     if (it != st.allocs.end()) v.status = it->second.status;
@@ -439,9 +439,9 @@ TEST(Deployment, AnUnhealthyVersionFailsItsDeploymentAndIsRevertedToTheLastStabl
   EXPECT_EQ(d1["Status"], "failed");
   EXPECT_EQ(d1["StatusDescription"],
             "Failed due to unhealthy allocations - rolling back to job version 0");
-  const json& rec = st.jobs.at("default/web");
+  const json rec = st.jobs.at("default/web").as_json();
   EXPECT_EQ(rec["Version"], 2);
-  EXPECT_EQ(rec["Job"], st.job_versions.at("default/web").at(0)["Job"]);
+  EXPECT_EQ(rec["Job"], st.job_versions.at("default/web").at(0).as_json()["Job"]);
   EXPECT_EQ(running_by_version(st)[0].size(), 2u) << "a failed deployment replaces no more";
   // v2 (v0's job again): the v0 allocs are updated in place, the bad one is replaced.
   apply_writes(st, plan_cluster(st, kKeys, kNow + 2'000'000'000LL));
@@ -633,7 +633,7 @@ TEST(Scheduler, ScalingAGroupKeepsItsRunningAllocsWhereTheyAre) {
     if (!a.live()) continue;
     ++live;
     EXPECT_EQ(a.alloc.value("JobVersion", -1), 1) << id;
-    EXPECT_EQ(a.alloc["Job"]["TaskGroups"][0]["Count"], 5) << "the alloc carries the new version";
+    EXPECT_EQ((*a.job.parsed())["TaskGroups"][0]["Count"], 5) << "the alloc carries the new version";
   }
   EXPECT_EQ(live, 5);
   for (const auto& id : before) EXPECT_TRUE(st.allocs.at(id).live()) << id << " was replaced";
