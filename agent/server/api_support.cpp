@@ -54,23 +54,26 @@ std::optional<json> body_object(const httplib::Request& req, httplib::Response& 
 
 // The leader's HTTP address: as this server's election last saw it, or read from etcd when it
 // has not seen one yet (a server that just started, between two of its tries).
-std::string leader_addr(const ServerApiContext& ctx) {
+std::string leader_addr(const ServerApiContext& ctx, std::string* why) {
   json leader = json::parse(ctx.election->leader_value(), nullptr, false);
   if (!leader.is_object()) {
     upstream::EtcdClient etcd(ctx.etcd);
     auto v = etcd.get(ctx.keys.leader());
+    if (!v && why) *why = v.message();
     if (v && v.value()) leader = json::parse(*v.value(), nullptr, false);
   }
-  return leader.is_object() ? leader.value("HTTPAddr", "") : "";
+  std::string addr = leader.is_object() ? leader.value("HTTPAddr", "") : "";
+  if (addr.empty() && why && why->empty()) *why = "writes wait for a server to be elected";
+  return addr;
 }
 
 // A write on a follower goes to the leader as it came; with no leader, 503 naming why.
 Handler leader_only(ServerApiContext& ctx, Handler h) {
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
     if (ctx.election->is_leader()) return h(req, res);
-    std::string addr = leader_addr(ctx);
-    if (addr.empty())
-      return reply_error(res, 503, "no cluster leader: writes wait for a server to be elected");
+    std::string why;
+    std::string addr = leader_addr(ctx, &why);
+    if (addr.empty()) return reply_error(res, 503, "no cluster leader: " + why);
     auto c = api::make_peer_client(addr, ctx.tls);
     c->set_read_timeout(30, 0);
     httplib::Request fwd;

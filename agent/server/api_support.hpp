@@ -32,8 +32,9 @@ std::string ns_of(const httplib::Request& req);
 std::optional<nlohmann::json> body_object(const httplib::Request& req, httplib::Response& res);
 
 // The leader's HTTP address: as this server's election last saw it, or read from etcd when it
-// has not seen one yet (a server that just started, between two of its tries).
-std::string leader_addr(const ServerApiContext& ctx);
+// has not seen one yet (a server that just started, between two of its tries). "" when there is
+// none, and then `why` (when given) says so: etcd's error when it could not be asked.
+std::string leader_addr(const ServerApiContext& ctx, std::string* why = nullptr);
 
 // The caller's token headers (X-Nomad-Token, Authorization), for a request sent on to the
 // leader or to an alloc's node, which check the token themselves.

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -281,6 +282,68 @@ TEST(Cluster, ASystemJobIsPlacedOnAnAgentThatJoinsLater) {
       << allocs(c.leader(), "everywhere").dump(2) << c.leader().log();
   EXPECT_EQ(running_per_node(c.leader(), "everywhere").size(), 3u);
   c.follower().del("/v1/job/everywhere");
+}
+
+// etcd killed and started again while jobs are being registered through a follower: each
+// registration is either accepted (200) or refused with a 5xx that says why, never left
+// hanging; every accepted job is there afterwards and placed once; a refused one goes through
+// once etcd is back; and what ran before the outage stays where it was.
+TEST(Cluster, EtcdRestartedUnderLoadLosesNoAcceptedJobAndPlacesNothingTwice) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(3)) << c.servers[0]->log();
+  auto r = c.follower().post("/v1/jobs", sleeper("steady", 3));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.leader(), "steady")) == 3; }, 30s))
+      << allocs(c.leader(), "steady").dump(2);
+  std::set<std::string> steady_before;
+  for (const auto& a : allocs(c.leader(), "steady")) steady_before.insert(a.value("ID", ""));
+
+  constexpr int kJobs = 12;
+  std::mutex mu;
+  std::vector<std::string> accepted;
+  std::vector<std::string> refusals;  // "<status> <body>"
+  ServerProcess& front = c.follower();
+  std::thread load([&] {
+    for (int i = 0; i < kJobs; ++i) {
+      const std::string id = "load-" + std::to_string(i);
+      const auto until = std::chrono::steady_clock::now() + 60s;
+      while (std::chrono::steady_clock::now() < until) {
+        auto reply = front.post("/v1/jobs", sleeper(id, 1));
+        std::lock_guard lock(mu);
+        if (reply.status == 200) {
+          accepted.push_back(id);
+          break;
+        }
+        refusals.push_back(std::to_string(reply.status) + " " + reply.body);
+        std::this_thread::sleep_for(100ms);  // the pace of a client retrying
+      }
+    }
+  });
+  const bool some = eventually([&] { std::lock_guard lock(mu); return accepted.size() >= 3; }, 30s);
+  c.etcd.stop();
+  const bool seen = eventually([&] { std::lock_guard lock(mu); return !refusals.empty(); }, 30s);
+  const bool back = c.etcd.start();
+  load.join();
+  ASSERT_TRUE(some) << c.leader().log();
+  ASSERT_TRUE(back) << "etcd did not start again";
+  EXPECT_TRUE(seen) << "no registration was refused while etcd was down";
+  ASSERT_EQ(accepted.size(), static_cast<size_t>(kJobs)) << c.leader().log();
+  for (const auto& refusal : refusals) {
+    EXPECT_GE(std::stoi(refusal), 500) << refusal;
+    EXPECT_NE(refusal.find("etcd"), std::string::npos) << "names what is missing: " << refusal;
+  }
+  for (const auto& id : accepted) {
+    EXPECT_TRUE(eventually([&] { return total(running_per_node(c.leader(), id)) == 1; }, 60s))
+        << id << ": " << allocs(c.leader(), id).dump(2) << c.leader().log();
+    expect_no_duplicate_placement(c.leader(), id, 1);
+  }
+  auto listed = c.leader().get("/v1/jobs").json();
+  EXPECT_EQ(listed.size(), static_cast<size_t>(kJobs + 1)) << listed.dump(2);
+  std::set<std::string> steady_after;
+  for (const auto& a : allocs(c.leader(), "steady"))
+    if (a.value("ClientStatus", "") == "running") steady_after.insert(a.value("ID", ""));
+  EXPECT_EQ(steady_after, steady_before) << "placed before the outage, still where it was";
 }
 
 TEST(Cluster, ADrainMovesAllocsOffTheNode) {
