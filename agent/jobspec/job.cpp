@@ -379,6 +379,7 @@ json task_to_json(const Task& t) {
   for (const auto& d : t.resources.devices) {
     json o = write_fields(d);
     o["Constraints"] = constraints_to_json(d.constraints);
+    o["Affinities"] = d.affinities.empty() ? json(nullptr) : list_to_json(d.affinities);
     devices.push_back(std::move(o));
   }
   json resources = write_fields(t.resources);
@@ -409,6 +410,7 @@ Task task_from_json(const json& j) {
     for (const auto& d : devices.is_array() ? devices : json::array()) {
       auto dev = read_fields<DeviceRequest>(d);
       if (d.contains("Constraints")) dev.constraints = constraints_from_json(d.at("Constraints"));
+      dev.affinities = list_from_json<Affinity>(at_or_null(d, "Affinities"));
       t.resources.devices.push_back(std::move(dev));
     }
     t.resources.networks = networks_from_json(at_or_null(r, "Networks"));

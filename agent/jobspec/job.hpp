@@ -52,10 +52,21 @@ struct Lifecycle {
   bool operator==(const Lifecycle&) const = default;
 };
 
+// Nomad's `affinity` (a job's, group's or task's; on one node it changes nothing), and a
+// device request's, where it prefers device groups by their attributes (docs/devices.md).
+struct Affinity {
+  std::string attribute;
+  std::string op = "=";
+  std::string value;
+  int weight = 50;  // -100..100, not 0
+  bool operator==(const Affinity&) const = default;
+};
+
 struct DeviceRequest {
   std::string name;  // vendor/type[/model] or type
   int count = 1;
   nlohmann::json constraints = nlohmann::json::array();  // [{attribute, operator, value}]
+  std::vector<Affinity> affinities;  // on ${device.attr.X}, ${device.model}...
   bool operator==(const DeviceRequest&) const = default;
 };
 
@@ -142,15 +153,6 @@ struct Constraint {
   std::string op = "=";   // Operand
   std::string value;      // RTarget
   bool operator==(const Constraint&) const = default;
-};
-
-// Nomad's `affinity`: kept and shown; on one node it changes nothing.
-struct Affinity {
-  std::string attribute;
-  std::string op = "=";
-  std::string value;
-  int weight = 50;  // -100..100, not 0
-  bool operator==(const Affinity&) const = default;
 };
 
 struct SpreadTarget {

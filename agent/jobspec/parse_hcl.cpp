@@ -796,11 +796,15 @@ class HclMapper {
                s.prefix + "device " + quote(d.labels[0]) + "."};
       map_.add(ds.json_path, {s.where, s.prefix + "device " + quote(d.labels[0]), d.pos.line});
       json dev = {{"Name", d.labels[0]}};
-      attributes(d.body, ds, {{"count", "Count", Kind::Int}}, dev, {"constraint"});
+      attributes(d.body, ds, {{"count", "Count", Kind::Int}}, dev, {"constraint", "affinity"});
       json constraints = json::array();
       for (const auto& c : d.body.blocks) {
+        if (c.type == "affinity") {
+          placement_block(c, ds, dev, /*spreads=*/false);
+          continue;
+        }
         if (c.type != "constraint") {
-          unknown_block(ds, c, {"constraint"});
+          unknown_block(ds, c, {"constraint", "affinity"});
           continue;
         }
         Scope cs =

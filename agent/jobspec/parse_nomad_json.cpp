@@ -233,6 +233,21 @@ class NomadReader {
     }
   }
 
+  // The Affinities of a job, group, task or device request.
+  std::vector<Affinity> affinities(const json& o, const std::string& path) {
+    std::vector<Affinity> out;
+    objects(o, "Affinities", path, [&](const json& a, const std::string& p) {
+      check_keys(a, p, {"LTarget", "RTarget", "Operand", "Weight"});
+      Affinity aff;
+      aff.attribute = str(a, "LTarget", p).value_or("");
+      aff.value = str(a, "RTarget", p).value_or("");
+      if (auto v = str(a, "Operand", p); v && !v->empty()) aff.op = *v;
+      if (auto v = integer(a, "Weight", p)) aff.weight = *v;
+      out.push_back(std::move(aff));
+    });
+    return out;
+  }
+
   Placement placement(const json& o, const std::string& path, bool with_spreads) {
     Placement out;
     objects(o, "Constraints", path, [&](const json& c, const std::string& p) {
@@ -243,15 +258,7 @@ class NomadReader {
       if (auto v = str(c, "Operand", p); v && !v->empty()) con.op = *v;
       out.constraints.push_back(std::move(con));
     });
-    objects(o, "Affinities", path, [&](const json& a, const std::string& p) {
-      check_keys(a, p, {"LTarget", "RTarget", "Operand", "Weight"});
-      Affinity aff;
-      aff.attribute = str(a, "LTarget", p).value_or("");
-      aff.value = str(a, "RTarget", p).value_or("");
-      if (auto v = str(a, "Operand", p); v && !v->empty()) aff.op = *v;
-      if (auto v = integer(a, "Weight", p)) aff.weight = *v;
-      out.affinities.push_back(std::move(aff));
-    });
+    out.affinities = affinities(o, path);
     if (!with_spreads) return out;
     objects(o, "Spreads", path, [&](const json& sj, const std::string& p) {
       check_keys(sj, p, {"Attribute", "Weight", "SpreadTarget"});
@@ -414,7 +421,8 @@ class NomadReader {
         add(p, "must be an object");
         continue;
       }
-      check_keys(devices[i], p, {"Name", "Count", "Constraints"});
+      check_keys(devices[i], p, {"Name", "Count", "Constraints", "Affinities"});
+      d.affinities = affinities(devices[i], p);
       if (auto v = str(devices[i], "Name", p)) d.name = *v;
       if (auto v = integer(devices[i], "Count", p)) d.count = *v;
       if (array(devices[i], "Constraints", p)) {

@@ -297,8 +297,9 @@ class YamlReader {
   DeviceRequest device(const YAML::Node& n, const std::string& path) {
     DeviceRequest d;
     if (!map(n, path)) return d;
-    check_keys(n, path, {"name", "count", "constraints"});
+    check_keys(n, path, {"name", "count", "constraints", "affinities"});
     if (auto v = str(n["name"], join(path, "name"))) d.name = *v;
+    d.affinities = affinities(n["affinities"], join(path, "affinities"));
     if (auto v = integer(n["count"], join(path, "count"))) d.count = *v;
     const std::string cpath = join(path, "constraints");
     if (list(n["constraints"], cpath)) {

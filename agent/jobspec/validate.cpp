@@ -254,6 +254,8 @@ class Validator {
         add(p + ".name", "must not contain control characters");
       range(p + ".count", d.count, 1, kMaxDeviceCount);
       for (std::size_t c = 0; c < d.constraints.size(); ++c) constraint(p, c, d.constraints[c]);
+      for (std::size_t a = 0; a < d.affinities.size(); ++a)
+        affinity(p + ".affinities[" + std::to_string(a) + "]", d.affinities[a]);
     }
   }
 
@@ -297,6 +299,14 @@ class Validator {
       add(p + ".value", *why);
   }
 
+  void affinity(const std::string& p, const Affinity& a) {
+    operand(p, a.op, a.attribute, a.value, true);
+    if (a.weight == 0)
+      add(p + ".weight", "must not be 0");
+    else
+      range(p + ".weight", a.weight, -100, 100);
+  }
+
   void placement(const std::string& prefix, const Placement& pl, bool system) {
     for (std::size_t i = 0; i < pl.constraints.size(); ++i) {
       const auto& c = pl.constraints[i];
@@ -307,15 +317,8 @@ class Validator {
       add(prefix + "affinities", "system and sysbatch jobs may not have affinities");
     if (system && !pl.spreads.empty())
       add(prefix + "spreads", "system and sysbatch jobs may not have spreads");
-    for (std::size_t i = 0; i < pl.affinities.size(); ++i) {
-      const auto& a = pl.affinities[i];
-      const std::string p = prefix + "affinities[" + std::to_string(i) + "]";
-      operand(p, a.op, a.attribute, a.value, true);
-      if (a.weight == 0)
-        add(p + ".weight", "must not be 0");
-      else
-        range(p + ".weight", a.weight, -100, 100);
-    }
+    for (std::size_t i = 0; i < pl.affinities.size(); ++i)
+      affinity(prefix + "affinities[" + std::to_string(i) + "]", pl.affinities[i]);
     for (std::size_t i = 0; i < pl.spreads.size(); ++i) {
       const auto& sp = pl.spreads[i];
       const std::string p = prefix + "spreads[" + std::to_string(i) + "]";

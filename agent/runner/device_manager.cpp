@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "drover/loader/registry.hpp"
@@ -54,8 +55,17 @@ Result<std::vector<DeviceManager::Pick>> DeviceManager::pick(
       std::vector<std::string> ids;
       std::string plugin;
       int healthy_matching = 0;
-      for (const auto& group : inv) {
-        if (!device_group_matches(req, group)) continue;
+      // The groups the request may use, those its affinities prefer first (Nomad's device
+      // allocator takes the best-scoring group); in the inventory's order otherwise.
+      std::vector<const json*> groups;
+      for (const auto& group : inv)
+        if (device_group_matches(req, group)) groups.push_back(&group);
+      if (!req.affinities.empty())
+        std::stable_sort(groups.begin(), groups.end(), [&](const json* a, const json* b) {
+          return device_affinity_score(req, *a).score() > device_affinity_score(req, *b).score();
+        });
+      for (const json* gp : groups) {
+        const json& group = *gp;
         for (const auto& inst : group.value("Instances", json::array())) {
           if (!inst.value("Healthy", false)) continue;
           ++healthy_matching;

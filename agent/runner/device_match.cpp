@@ -60,18 +60,20 @@ std::optional<json> attribute(const json& group, std::string expr) {
   return std::nullopt;
 }
 
+bool holds(const json& group, const std::string& attribute_expr, const std::string& op,
+           const std::string& value) {
+  auto attr = attribute(group, attribute_expr);
+  // A missing attribute fails every operator but is_not_set (and !=), as in Nomad.
+  if (!attr) return jobspec::check_operand(op, std::nullopt, value);
+  return device_attribute_matches(*attr, op, value);
+}
+
 bool constraints_hold(const json& group, const json& constraints) {
   if (!constraints.is_array()) return true;
   for (const auto& c : constraints) {
-    auto attr = attribute(group, c.value("attribute", c.value("LTarget", "")));
-    auto op = c.value("operator", c.value("Operand", "="));
-    auto value = c.value("value", c.value("RTarget", ""));
-    if (!attr) {
-      // A missing attribute fails every operator but is_not_set (and !=), as in Nomad.
-      if (!jobspec::check_operand(op, std::nullopt, value)) return false;
-    } else if (!device_attribute_matches(*attr, op, value)) {
+    if (!holds(group, c.value("attribute", c.value("LTarget", "")),
+               c.value("operator", c.value("Operand", "=")), c.value("value", c.value("RTarget", ""))))
       return false;
-    }
   }
   return true;
 }
@@ -110,6 +112,16 @@ bool device_attribute_matches(const json& attr, const std::string& op, const std
 
 bool device_group_matches(const jobspec::DeviceRequest& request, const json& group) {
   return name_matches(request.name, group) && constraints_hold(group, request.constraints);
+}
+
+DeviceAffinityScore device_affinity_score(const jobspec::DeviceRequest& request,
+                                          const json& group) {
+  DeviceAffinityScore out;
+  for (const auto& a : request.affinities) {
+    out.total += std::abs(a.weight);
+    if (holds(group, a.attribute, a.op, a.value)) out.matched += a.weight;
+  }
+  return out;
 }
 
 }  // namespace drover::runner

@@ -13,6 +13,17 @@ namespace drover::runner {
 
 bool device_group_matches(const jobspec::DeviceRequest& request, const nlohmann::json& group);
 
+// How well a group suits a request's affinities, as Nomad's device allocator scores it: the
+// weights of the affinities the group satisfies, summed, and the sum of every affinity's
+// absolute weight (0 when the request has none). matched / total is the group's score.
+struct DeviceAffinityScore {
+  double matched = 0;
+  double total = 0;
+  double score() const { return total > 0 ? matched / total : 0; }
+};
+DeviceAffinityScore device_affinity_score(const jobspec::DeviceRequest& request,
+                                          const nlohmann::json& group);
+
 // Compares a device attribute {Value, Unit} with a constraint's value text ("40 GiB", "300",
 // "NVIDIA H100"), converting units of the same kind (bytes, watts, hertz, bytes/s).
 bool device_attribute_matches(const nlohmann::json& attr, const std::string& op,

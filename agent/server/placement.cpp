@@ -249,23 +249,34 @@ NodeFacts node_facts(const json& node) {
   return f;
 }
 
-std::optional<std::map<std::string, int>> assign_devices(const NodeFacts& node,
-                                                         const NodeUsage& usage, const Ask& ask) {
-  std::map<std::string, int> taken;
+std::optional<DeviceAssignment> assign_devices(const NodeFacts& node, const NodeUsage& usage,
+                                               const Ask& ask) {
+  DeviceAssignment out;
+  auto& taken = out.taken;
   for (const auto& req : ask.devices) {
-    bool met = false;
+    const DeviceGroup* best = nullptr;
+    runner::DeviceAffinityScore best_score;
     for (const auto& g : node.devices) {
       auto used = usage.devices.find(g.id);
       const int free = g.healthy - (used == usage.devices.end() ? 0 : used->second) - taken[g.id];
       if (free < req.count || !runner::device_group_matches(req, g.group)) continue;
-      taken[g.id] += req.count;
-      met = true;
-      break;
+      if (req.affinities.empty()) {
+        best = &g;
+        break;
+      }
+      auto s = runner::device_affinity_score(req, g.group);
+      if (!best || s.score() > best_score.score()) {
+        best = &g;
+        best_score = s;
+      }
     }
-    if (!met) return std::nullopt;
+    if (!best) return std::nullopt;
+    taken[best->id] += req.count;
+    out.matched_weight += best_score.matched;
+    out.total_weight += best_score.total;
   }
   std::erase_if(taken, [](const auto& e) { return e.second == 0; });
-  return taken;
+  return out;
 }
 
 const NodeFacts& NodeFactsCache::of(const json& node) {
@@ -463,6 +474,7 @@ struct GroupRanking {
   std::string group_key;  // "<ns>/<job>/<group>"
   std::vector<jobspec::Affinity> affinities;
   std::vector<SpreadCount> spreads;
+  bool device_affinities = false;  // a task's device request has affinities
 };
 
 GroupRanking group_ranking(const jobspec::Job& job, std::size_t group,
@@ -472,6 +484,8 @@ GroupRanking group_ranking(const jobspec::Job& job, std::size_t group,
   GroupRanking r;
   r.group_key = job.namespace_name + "/" + job.id + "/" + job.groups[group].name;
   r.affinities = affinities_of(job, group);
+  for (const auto& t : job.groups[group].tasks)
+    for (const auto& d : t.resources.devices) r.device_affinities |= !d.affinities.empty();
   r.spreads = spreads_of(job, group);
   if (r.spreads.empty()) return r;
   auto count_on = [&](const json& node) {
@@ -494,7 +508,7 @@ GroupRanking group_ranking(const jobspec::Job& job, std::size_t group,
 // Numbers only: most nodes are not among the few whose scores are kept (spelled_out).
 struct RawScore {
   double binpack = 0;
-  std::optional<double> anti_affinity, penalty, affinity, spread, preemption;
+  std::optional<double> anti_affinity, penalty, affinity, spread, preemption, devices;
   double norm = 0;
 };
 
@@ -527,6 +541,11 @@ RawScore score_node(const jobspec::Job& job, std::size_t group, const NodeFacts&
   }
   if (!preempted_priorities.empty())
     add(out.preemption, preemption_score(preempted_priorities));
+  // Nomad's "devices" score: how well the device groups the alloc would take suit its device
+  // requests' affinities, when any has one.
+  if (r.device_affinities)
+    if (auto d = assign_devices(node, used, ask); d && d->total_weight > 0)
+      add(out.devices, d->matched_weight / d->total_weight);
   out.norm = sum / n;
   return out;
 }
@@ -542,6 +561,7 @@ NodeScore spelled_out(const std::string& node_id, const RawScore& raw) {
   out.scores["node-affinity"] = raw.affinity.value_or(0);
   if (raw.spread) out.scores["allocation-spread"] = *raw.spread;
   if (raw.preemption) out.scores["preemption"] = *raw.preemption;
+  if (raw.devices) out.scores["devices"] = *raw.devices;
   out.norm = raw.norm;
   return out;
 }
@@ -580,7 +600,7 @@ std::optional<Choice> rank(const jobspec::Job& job, std::size_t group,
         (std::abs(s - best_score) <= 1e-12 && id < best->node_id)) {
       best = Choice{id, std::move(evicted), ask.cpu_mhz + ask.cores * f.mhz_per_core, {}};
       if (!ask.devices.empty())
-        best->devices = assign_devices(f, scored, ask).value_or(std::map<std::string, int>{});
+        if (auto d = assign_devices(f, scored, ask)) best->devices = std::move(d->taken);
       best_score = s;
     }
   };

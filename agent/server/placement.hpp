@@ -195,10 +195,16 @@ struct Choice {
 nlohmann::json ask_to_json(const Ask& ask, const Choice& choice);
 
 // The device group each of `ask`'s requests takes on the node, given what `usage` holds there
-// (one group per request, as Nomad's device allocator): group id -> instances; nullopt when a
-// request finds no group with that many free healthy instances.
-std::optional<std::map<std::string, int>> assign_devices(const NodeFacts& node,
-                                                         const NodeUsage& usage, const Ask& ask);
+// (one group per request, as Nomad's device allocator: the one its affinities score highest,
+// the first on a tie): group id -> instances, and the affinities' weights matched and in all
+// (Nomad's "devices" score is matched / total); nullopt when a request finds no group with
+// that many free healthy instances.
+struct DeviceAssignment {
+  std::map<std::string, int> taken;
+  double matched_weight = 0, total_weight = 0;
+};
+std::optional<DeviceAssignment> assign_devices(const NodeFacts& node, const NodeUsage& usage,
+                                               const Ask& ask);
 
 // The best feasible node for one alloc (ties go to the lower node id, so that two servers
 // planning from the same state choose the same), filling `metrics`; nullopt when none fits,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <set>
+#include <vector>
 
 #include "agent_process.hpp"
 #include "cluster_processes.hpp"
@@ -19,12 +20,16 @@ using nlohmann::json;
 
 namespace {
 
+// `models`: each GPU's name, by index (an H100 where it names none).
 std::unique_ptr<AgentProcess> gpu_agent(int gpus, const std::string& data_dir = "",
-                                        const std::string& extra_config = "") {
+                                        const std::string& extra_config = "",
+                                        const std::vector<std::string>& models = {}) {
   json config = {{"gpus", json::array()}};
   for (int i = 0; i < gpus; ++i)
     config["gpus"].push_back({{"uuid", "GPU-0000000" + std::to_string(i)},
-                              {"name", "NVIDIA H100 80GB HBM3"},
+                              {"name", i < static_cast<int>(models.size())
+                                           ? models[i]
+                                           : std::string("NVIDIA H100 80GB HBM3")},
                               {"memory_mib", 81559},
                               {"memory_used_mib", 1024 * (i + 1)},
                               {"utilization", {40 + i, 10}},
@@ -119,6 +124,34 @@ TEST(Devices, ConstraintsOnAttributesWithUnits) {
                                             "[{attribute: \"${device.attr.memory}\", operator: \">=\", value: \"40 GiB\"}]}]"));
   ASSERT_EQ(fits.size(), 1u);
   agent->wait_client_status(fits[0], "running");
+}
+
+// A device affinity (Nomad's) on a node with two models: the task gets the model it prefers,
+// and the other when that one is taken; without one, the first group the node lists.
+TEST(Devices, AnAffinityPicksTheGpuModelItPrefersAndNeverRefuses) {
+  auto agent = gpu_agent(2, "", "", {"NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-40GB"});
+  auto node = agent->get("/v1/node").json();
+  ASSERT_EQ(node["NodeResources"]["Devices"].size(), 2u) << node.dump(2);
+  const std::string prefer_a100 =
+      "[{name: nvidia/gpu, count: 1, affinities: [{attribute: \"${device.model}\", value: "
+      "\"NVIDIA A100-SXM4-40GB\", weight: 100}]}]";
+  auto a = agent->submit(gpu_job("a100", prefer_a100));
+  ASSERT_EQ(a.size(), 1u);
+  agent->wait_client_status(a[0], "running");
+  EXPECT_EQ(visible(*agent, a[0]), "GPU-00000001");
+  // The A100 is taken: the same preference still runs, on the H100.
+  auto b = agent->submit(gpu_job("again", prefer_a100));
+  ASSERT_EQ(b.size(), 1u);
+  agent->wait_client_status(b[0], "running");
+  EXPECT_EQ(visible(*agent, b[0]), "GPU-00000000");
+  ASSERT_EQ(agent->del("/v1/job/a100").status, 200);
+  ASSERT_EQ(agent->del("/v1/job/again").status, 200);
+  agent->wait_client_status(a[0], "complete");
+  agent->wait_client_status(b[0], "complete");
+  auto plain = agent->submit(gpu_job("plain", "[{name: nvidia/gpu, count: 1}]"));
+  ASSERT_EQ(plain.size(), 1u);
+  agent->wait_client_status(plain[0], "running");
+  EXPECT_EQ(visible(*agent, plain[0]), "GPU-00000000");
 }
 
 TEST(Devices, ReservationIsKeptAcrossAnAgentRestart) {

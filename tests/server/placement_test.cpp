@@ -178,6 +178,52 @@ TEST(Placement, ADeviceRequestIsMetByOneModelWithItsConstraints) {
   EXPECT_EQ(place_all(a100, nodes, last), (std::map<std::string, int>{{"c", 3}}));
 }
 
+// A device request's affinities (Nomad's device affinity): among the groups that could meet
+// it, the one they score highest is taken, and the node with it ranks higher by Nomad's
+// "devices" score (matched weight over all weight).
+TEST(Placement, ADeviceAffinityDrawsTheAllocToTheGroupItPrefersAndScoresAsDevices) {
+  std::vector<json> nodes = {gpu_node("b", "H100", 2, 2, 80), gpu_node("c", "A100", 2, 2, 40)};
+  // Without one, b and c tie and the lower id wins.
+  auto plain = job(gpu_job(1, "[{name: nvidia/gpu, count: 1}]"));
+  PlacementMetrics m;
+  auto c = choose_node(plain, 0, ptrs(nodes), {}, ask_of(plain.groups[0]), RankOptions{}, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->node_id, "b");
+  EXPECT_FALSE(m.scores.at("b").scores.count("devices")) << "no device affinity, no score";
+  // Preferring less than 60 GiB of memory: c's A100s.
+  auto small = job(gpu_job(1,
+                           "[{name: nvidia/gpu, count: 1, affinities: [{attribute: "
+                           "\"${device.attr.memory}\", operator: \"<\", value: \"60 GiB\", "
+                           "weight: 80}]}]"));
+  m = PlacementMetrics{};
+  c = choose_node(small, 0, ptrs(nodes), {}, ask_of(small.groups[0]), RankOptions{}, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->node_id, "c");
+  EXPECT_DOUBLE_EQ(m.scores.at("c").scores.at("devices"), 1.0);
+  EXPECT_DOUBLE_EQ(m.scores.at("b").scores.at("devices"), 0.0);
+  // Avoiding a model (a negative weight) on a node that has both: the other group is taken.
+  json both = gpu_node("d", "H100", 2, 2, 80);
+  json a100 = gpu_node("x", "A100", 2, 2, 40)["NodeResources"]["Devices"][0];
+  both["NodeResources"]["Devices"].push_back(a100);
+  auto avoid = job(gpu_job(1,
+                           "[{name: nvidia/gpu, count: 1, affinities: [{attribute: "
+                           "\"${device.model}\", value: H100, weight: -50}]}]"));
+  std::vector<json> one = {both};
+  m = PlacementMetrics{};
+  c = choose_node(avoid, 0, ptrs(one), {}, ask_of(avoid.groups[0]), RankOptions{}, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(ask_to_json(ask_of(avoid.groups[0]), *c)["Devices"], (json{{"nvidia/gpu/A100", 1}}));
+  EXPECT_DOUBLE_EQ(m.scores.at("d").scores.at("devices"), 0.0) << "-50 avoided: 0 of 50";
+  // With the A100s taken, the H100s still serve: an affinity prefers, it never refuses.
+  std::map<std::string, NodeUsage> usage;
+  usage["d"].add("default/other", "g", json{{"Devices", {{"nvidia/gpu/A100", 2}}}});
+  m = PlacementMetrics{};
+  c = choose_node(avoid, 0, ptrs(one), usage, ask_of(avoid.groups[0]), RankOptions{}, m);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(ask_to_json(ask_of(avoid.groups[0]), *c)["Devices"], (json{{"nvidia/gpu/H100", 1}}));
+  EXPECT_DOUBLE_EQ(m.scores.at("d").scores.at("devices"), -1.0);
+}
+
 TEST(Placement, ThePlacedAllocSaysWhichDeviceGroupItHolds) {
   std::vector<json> nodes = {gpu_node("b", "H100", 2, 2)};
   auto j = job(gpu_job(1, "[{name: gpu, count: 2}]"));
