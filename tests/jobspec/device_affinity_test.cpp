@@ -15,6 +15,21 @@ using testing::problems_of;
 const Affinity kH100{"${device.model}", "=", "H100", 70};
 const Affinity kSmall{"${device.attr.memory}", "<", "60 GiB", -20};
 
+// A YAML job of one task whose resources.devices is `devices` (its list items, indented).
+std::string yaml_job(const std::string& devices) {
+  return R"(job:
+  id: train
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          resources:
+            devices:
+)" + devices;
+}
+
 const DeviceRequest& only_device(const Job& j) { return j.groups.at(0).tasks.at(0).resources.devices.at(0); }
 
 TEST(DeviceAffinity, HclYamlAndNomadJsonGiveTheSameRequest) {
@@ -48,24 +63,14 @@ TEST(DeviceAffinity, HclYamlAndNomadJsonGiveTheSameRequest) {
   }
 }
 )");
-  const Job yaml = must_parse(R"(job:
-  id: train
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          resources:
-            devices:
-              - name: nvidia/gpu
+  const Job yaml = must_parse(yaml_job(R"(              - name: nvidia/gpu
                 count: 2
                 constraints:
                   - {attribute: "${device.attr.memory}", operator: ">=", value: 40 GiB}
                 affinities:
                   - {attribute: "${device.model}", value: H100, weight: 70}
                   - {attribute: "${device.attr.memory}", operator: "<", value: 60 GiB, weight: -20}
-)");
+)"));
   const Job json = must_parse(R"({"Job": {"ID": "train", "TaskGroups": [{"Name": "g", "Tasks": [{
     "Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
     "Resources": {"Devices": [{"Name": "nvidia/gpu", "Count": 2,
@@ -87,35 +92,18 @@ TEST(DeviceAffinity, HclYamlAndNomadJsonGiveTheSameRequest) {
   EXPECT_EQ(dev["Affinities"][1]["Weight"], -20);
   EXPECT_EQ(job_from_json(doc), yaml);
   // None: Nomad's null.
-  const Job plain = must_parse(R"(job:
-  id: train
-  groups:
-    - name: g
-      tasks:
-        - {name: t, driver: raw_exec, config: {command: /bin/true},
-           resources: {devices: [{name: gpu}]}}
-)");
+  const Job plain = must_parse(yaml_job("              - name: gpu\n"));
   EXPECT_TRUE(to_json(plain)["TaskGroups"][0]["Tasks"][0]["Resources"]["Devices"][0]["Affinities"]
                   .is_null());
 }
 
 TEST(DeviceAffinity, AWeightOfZeroOrAnUnknownOperatorIsRefusedByItsPath) {
-  const std::string p = problems_of(R"(job:
-  id: train
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          resources:
-            devices:
-              - name: nvidia/gpu
+  const std::string p = problems_of(yaml_job(R"(              - name: nvidia/gpu
                 affinities:
                   - {attribute: "${device.model}", value: H100, weight: 0}
                   - {attribute: "${device.model}", operator: is_set, weight: 10}
                   - {attribute: "${device.model}", value: H100, weight: 200}
-)");
+)"));
   const std::string at = "groups[0].tasks[0].resources.devices[0].affinities";
   EXPECT_TRUE(has_line(p, at + "[0].weight: must not be 0")) << p;
   EXPECT_NE(p.find(at + "[1].operator: unknown operator \"is_set\""), std::string::npos) << p;
