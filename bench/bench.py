@@ -25,11 +25,25 @@ class Context:
         self.baseline_dir = os.path.abspath(args.baseline_build) if args.baseline_build else None
 
 
+def build_type_of(build_dir):
+    """CMAKE_BUILD_TYPE as the build dir was configured with, so that a table says what it
+    measured; "unknown" without a CMakeCache.txt."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    return line.split("=", 1)[1].strip() or "unknown"
+    except OSError:
+        pass
+    return "unknown"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("names", nargs="*", help=f"benchmarks to run (default: all): {', '.join(ALL)}")
     p.add_argument("--build-dir", default=os.path.join(os.path.dirname(__file__), "..", "build-bench"))
-    p.add_argument("--build-type", default="Release")
+    p.add_argument("--build-type", help="how the build dir was configured (default: its "
+                                        "CMakeCache.txt's CMAKE_BUILD_TYPE)")
     p.add_argument("--runs", type=int, default=20, help="timed runs per side (A B A B ...)")
     p.add_argument("-n", "--n", type=int, default=1000, help="tasks for memory/throughput/recovery/stats")
     p.add_argument("--out", help="also write the tables to this markdown file")
@@ -42,6 +56,8 @@ def main():
         if n not in ALL:
             p.error(f"unknown benchmark {n!r}; known: {', '.join(ALL)}")
     ctx = Context(args)
+    if not args.build_type:
+        args.build_type = build_type_of(args.build_dir)
     head = [f"# drover benchmarks, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}", "",
             machine.describe(args.build_type), "",
             f"runs per side: {args.runs} (after 2 warm-up rounds); tasks (N): {args.n}", ""]
