@@ -346,6 +346,29 @@ TEST(Cluster, EtcdRestartedUnderLoadLosesNoAcceptedJobAndPlacesNothingTwice) {
   EXPECT_EQ(steady_after, steady_before) << "placed before the outage, still where it was";
 }
 
+// A write through either server is there in the very next read from the leader, with no
+// waiting (as in Nomad): what any cache of reads on the leader has to keep.
+TEST(Cluster, AWriteThroughEitherServerIsReadBackAtOnceFromTheLeader) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  for (int round = 0; round < 5; ++round) {
+    const std::string id = "echo-" + std::to_string(round);
+    auto& front = round % 2 ? c.leader() : c.follower();
+    auto r = front.post("/v1/jobs", sleeper(id, 1));
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto job = c.leader().get("/v1/job/" + id);
+    ASSERT_EQ(job.status, 200) << "registered, then not found: " << job.body;
+    EXPECT_FALSE(job.json().value("Stop", true));
+    bool listed = false;
+    for (const auto& j : c.leader().get("/v1/jobs").json()) listed |= j.value("ID", "") == id;
+    EXPECT_TRUE(listed) << id;
+    ASSERT_EQ(front.del("/v1/job/" + id).status, 200);
+    EXPECT_TRUE(c.leader().get("/v1/job/" + id).json().value("Stop", false))
+        << "stopped, then still shown running";
+  }
+}
+
 TEST(Cluster, ADrainMovesAllocsOffTheNode) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Cluster c;
