@@ -70,11 +70,6 @@ std::shared_ptr<const json> JobDoc::parsed() const {
   return p;
 }
 
-bool JobDoc::operator==(const JobDoc& o) const {
-  if (held_ == o.held_) return true;
-  return held_ && o.held_ && held_->text == o.held_->text;
-}
-
 const JobDoc::Summary& JobDoc::summary() const {
   static const Summary kNone;
   return held_ ? held_->summary : kNone;

@@ -26,8 +26,6 @@ class JobDoc {
   // The parsed document: shared with every other holder of this text while one holds it,
   // parsed again after the last lets it go. A null JSON for none.
   std::shared_ptr<const nlohmann::json> parsed() const;
-  // The same text (the same pointer, most often).
-  bool operator==(const JobDoc& o) const;
   bool same_text(std::string_view text) const { return held_ && held_->text == text; }
   // Whether both hold one copy.
   bool shares(const JobDoc& o) const { return held_ == o.held_; }

@@ -30,17 +30,27 @@ std::string yaml_job(const std::string& devices) {
 )" + devices;
 }
 
-const DeviceRequest& only_device(const Job& j) { return j.groups.at(0).tasks.at(0).resources.devices.at(0); }
-
-TEST(DeviceAffinity, HclYamlAndNomadJsonGiveTheSameRequest) {
-  const Job hcl = must_parse(R"(job "train" {
+// An HCL job of one task whose `device "nvidia/gpu"` block holds `body` (from line 8 on).
+std::string hcl_job(const std::string& body) {
+  return R"(job "train" {
   group "g" {
     task "t" {
       driver = "raw_exec"
       config { command = "/bin/true" }
       resources {
         device "nvidia/gpu" {
-          count = 2
+)" + body + R"(        }
+      }
+    }
+  }
+}
+)";
+}
+
+const DeviceRequest& only_device(const Job& j) { return j.groups.at(0).tasks.at(0).resources.devices.at(0); }
+
+TEST(DeviceAffinity, HclYamlAndNomadJsonGiveTheSameRequest) {
+  const Job hcl = must_parse(hcl_job(R"(          count = 2
           constraint {
             attribute = "${device.attr.memory}"
             operator  = ">="
@@ -57,12 +67,7 @@ TEST(DeviceAffinity, HclYamlAndNomadJsonGiveTheSameRequest) {
             value     = "60 GiB"
             weight    = -20
           }
-        }
-      }
-    }
-  }
-}
-)");
+)"));
   const Job yaml = must_parse(yaml_job(R"(              - name: nvidia/gpu
                 count: 2
                 constraints:
@@ -109,20 +114,8 @@ TEST(DeviceAffinity, AWeightOfZeroOrAnUnknownOperatorIsRefusedByItsPath) {
   EXPECT_NE(p.find(at + "[1].operator: unknown operator \"is_set\""), std::string::npos) << p;
   EXPECT_NE(p.find(at + "[2].weight: "), std::string::npos) << p;
   // A misspelt block in an HCL device block is named, with what was meant.
-  const std::string hcl = problems_of(R"(job "train" {
-  group "g" {
-    task "t" {
-      driver = "raw_exec"
-      config { command = "/bin/true" }
-      resources {
-        device "nvidia/gpu" {
-          affinty { attribute = "${device.model}" }
-        }
-      }
-    }
-  }
-}
-)");
+  const std::string hcl = problems_of(hcl_job(R"(          affinty { attribute = "${device.model}" }
+)"));
   EXPECT_NE(hcl.find("affinty block at line 8"), std::string::npos) << hcl;
   EXPECT_NE(hcl.find("\"affinity\""), std::string::npos) << hcl;
 }
