@@ -5,6 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
+  # drover-monitor links musl statically (monitor/README.md, "Why musl")
+  musl-tools
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libboost-dev libboost-filesystem-dev
   libcgroup-dev cgroup-tools libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libcpp-httplib-dev libssl-dev libsystemd-dev zlib1g-dev

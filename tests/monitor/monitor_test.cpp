@@ -209,6 +209,36 @@ TEST_F(Monitor, ExecFailureIsReportedNamingTheCommand) {
   monitor_pid_ = 0;
 }
 
+// The child joins its cgroups itself before its exec: one it cannot join fails the start,
+// naming the file, and the command never runs.
+TEST_F(Monitor, ACgroupTheTaskCannotJoinFailsTheStartNamingItAndNothingRuns) {
+  const std::string procs = (root_ / "no-such-cgroup" / "cgroup.procs").string();
+  std::string line = start({"touch", (root_ / "work" / "ran").string()}, {"--cgroup-procs", procs});
+  EXPECT_EQ(line, "error cannot place the task in cgroup " + procs + ": " +
+                      std::strerror(ENOENT) + "\n");
+  EXPECT_FALSE(fs::exists(root_ / "work" / "ran"));
+  monitor_pid_ = 0;
+}
+
+// The report's TASKSTART (which the task reads for itself before its exec) is what
+// /proc/TASKPID/stat says: the agent names the task by pid and start time, so a recycled pid
+// is never taken for it.
+TEST_F(Monitor, TheReportedStartTimeIsTheTasksOwn) {
+  std::string line = start({"sleep", "1000"});
+  ASSERT_THAT(line, StartsWith("ok ")) << line;
+  std::istringstream in(line);
+  std::string word;
+  int task = 0;
+  unsigned long long reported = 0;
+  in >> word >> task >> reported;
+  std::string stat = slurp("/proc/" + std::to_string(task) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  for (int i = 3; i <= 22; ++i) fields >> f;  // field 22: starttime
+  EXPECT_EQ(std::to_string(reported), f) << stat;
+  EXPECT_NE(reported, 0u);
+}
+
 TEST_F(Monitor, RotationKeepsExactlyMaxFilesHoldingTheTailOfTheOutput) {
   // seq 1 6700000 writes about 50 MB.
   ASSERT_THAT(start({"seq", "1", "6700000"},
