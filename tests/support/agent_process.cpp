@@ -1,5 +1,6 @@
 #include "agent_process.hpp"
 #include "no_clone3.hpp"
+#include "temp_cleanup.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@ namespace drover::testing {
 std::string make_temp_dir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  remove_after_passing_run(tmpl);
   return tmpl;
 }
 
@@ -174,6 +176,8 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   a->address_ = std::string(opts.ca_file.empty() ? "http" : "https") + "://127.0.0.1:" +
                 std::to_string(a->port_);
   a->log_path_ = a->data_dir_ + ".log";
+  for (const char* beside : {".log", ".config.yaml", ".run"})
+    remove_after_passing_run(a->data_dir_ + beside);
   std::vector<std::string> argv{DROVER_BIN, "agent", "-data-dir", a->data_dir_, "-port",
                                 std::to_string(a->port_), "-plugin-dir", DROVER_PLUGIN_DIR};
   if (opts.dev) argv.push_back("-dev");
