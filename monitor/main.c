@@ -319,7 +319,7 @@ int main(int argc, char **argv) {
     control_close();
     fail("%s", err);
   }
-  mon.task_start = oci.bundle ? proc_start_time(mon.task_pid) : t.start_time;
+  mon.task_start = proc_start_time(mon.task_pid);
   for (int i = 0; i < 2; ++i)
     if (task_fds[i] != devnull) close(task_fds[i]);
 

@@ -40,7 +40,6 @@ struct task_spec {
    * "clone3" (born in its v2 cgroup), "procs" (cgroup.procs writes: v1), "none", or
    * "fallback:ERRNO" (a v2 cgroup, but this kernel refused clone3(CLONE_INTO_CGROUP)). */
   char placement[32];
-  uint64_t start_time; /* set by task_start: the task's, as proc_start_time gives it */
 };
 
 /* task.c */
@@ -65,8 +64,7 @@ struct oci_spec {
 pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, size_t errlen);
 
 /* util.c */
-/* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process.
- * PID 0: the caller's own. */
+/* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process. */
 uint64_t proc_start_time(pid_t pid);
 /* Writes data to dirfd/name atomically (temp file, rename): a reader sees the old file or
  * the whole new one, and so does the agent after a crash of its own (the page cache lives

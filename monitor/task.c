@@ -1,13 +1,8 @@
 /* drover-monitor: starting the task (own session, in its cgroups before its first
  * instruction, as its user, in its dir, with exactly its env) and signalling all of it.
- * The task is a vfork-style child (CLONE_VFORK, its own copy of memory): the monitor sleeps
- * until the child has exec'd or ended, and the kernel wakes it the moment the exec passes its
- * point of no return. Waiting instead for the exec to close a pipe left the monitor queued
- * behind the new program's own start-up on the same CPU (a sync wakeup), ~0.75 ms of every
- * start for /bin/true on CI's VM (README.md, "Starting the task").
  * On cgroup v2 the task is born in its cgroup (clone3 with CLONE_INTO_CGROUP): no migration,
  * so no start waits for the kernel's cgroup_threadgroup_rwsem (an RCU grace period without
- * favordynmods). Elsewhere the child writes itself into every cgroup.procs before it execs. */
+ * favordynmods). Elsewhere the forked child waits until its pid is in every cgroup.procs. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +22,10 @@
 
 #include "monitor.h"
 
-enum stage { STAGE_CGROUP = 1, STAGE_USER, STAGE_CHDIR, STAGE_STDIO, STAGE_EXEC };
-/* What the child says through the pipe: {0, start time} just before its exec, and a failure
- * after it if a step fails. */
-struct child_report {
-  int stage; /* 0: about to exec */
+enum stage { STAGE_USER = 1, STAGE_CHDIR, STAGE_STDIO, STAGE_EXEC };
+struct failure {
+  int stage;
   int err;
-  int index;      /* STAGE_CGROUP: which --cgroup-procs file */
-  uint64_t start; /* stage 0: its start time, read by itself (see task_start) */
 };
 
 static const char *env_path(char **envp) {
@@ -71,48 +62,41 @@ static int exec_search(char **argv, char **envp) {
   return (saw_eacces && (err == ENOENT || err == ENOTDIR)) ? EACCES : err;
 }
 
-/* The failure goes into the pipe before the child ends, so the monitor, woken by that end,
- * finds it there without blocking. */
-static void child_fail(int fd, int stage, int err, int index) {
-  struct child_report f = {stage, err, index, 0};
+static void child_fail(int fd, int stage, int err) {
+  struct failure f = {stage, err};
   ssize_t ignored = write(fd, &f, sizeof f);
   (void)ignored;
   _exit(127);
 }
 
-/* This process into a cgroup: "0" names the writer (cgroup-v1/cgroups.rst, cgroup-v2.rst). */
-static int join_cgroup(const char *procs) {
-  int fd = open(procs, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  int err = write(fd, "0", 1) == 1 ? 0 : errno;
-  close(fd);
-  return err;
-}
-
-static void run_child(const struct task_spec *t, int born_in, int report_wr) {
+static void run_child(const struct task_spec *t, int sync_rd, int report_wr) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL); /* SIGPIPE was ignored */
   setsid(); /* its own group: stop and signal reach all of the task, and not the monitor */
-  for (int i = 0; i < t->nprocs; ++i) /* still root: before the user switch */
-    if (i != born_in) {
-      int e = join_cgroup(t->procs[i]);
-      if (e != 0) child_fail(report_wr, STAGE_CGROUP, e, i); /* never runs outside them */
-    }
+  char go;
+  if (read(sync_rd, &go, 1) != 1) _exit(127); /* the monitor could not place it: never run */
   if (t->set_user) {
     if (setgroups(1, &t->gid) != 0 || setgid(t->gid) != 0 || setuid(t->uid) != 0)
-      child_fail(report_wr, STAGE_USER, errno, 0);
+      child_fail(report_wr, STAGE_USER, errno);
   }
-  if (chdir(t->dir) != 0) child_fail(report_wr, STAGE_CHDIR, errno, 0);
+  if (chdir(t->dir) != 0) child_fail(report_wr, STAGE_CHDIR, errno);
   int in = open("/dev/null", O_RDONLY);
   if (in < 0 || dup2(in, 0) < 0 || dup2(t->out_fd, 1) < 0 || dup2(t->err_fd, 2) < 0)
-    child_fail(report_wr, STAGE_STDIO, errno, 0);
-  close_fds_except(report_wr); /* close-on-exec */
-  struct child_report ok = {0, 0, 0, proc_start_time(0)};
-  ssize_t ignored = write(report_wr, &ok, sizeof ok);
-  (void)ignored;
-  child_fail(report_wr, STAGE_EXEC, exec_search(t->argv, t->envp), 0);
+    child_fail(report_wr, STAGE_STDIO, errno);
+  close_fds_except(report_wr); /* close-on-exec: its EOF tells the monitor exec worked */
+  child_fail(report_wr, STAGE_EXEC, exec_search(t->argv, t->envp));
+}
+
+static int join_cgroup(const char *procs, pid_t pid) {
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  char num[32];
+  int n = snprintf(num, sizeof num, "%d\n", (int)pid);
+  int err = write(fd, num, (size_t)n) == n ? 0 : errno;
+  close(fd);
+  return err;
 }
 
 /* The directory of a cgroup.procs file when it lies on cgroup2, opened O_PATH for
@@ -129,32 +113,24 @@ static int cgroup2_dir(const char *procs) {
   return -1;
 }
 
-/* vfork-style fork: the child has its own memory (it may return from here and call what it
- * likes), the caller sleeps until it has exec'd or ended. Born in the cgroup `cgroup_fd`
- * (>= 0) with clone3. Neither libc (glibc 2.36, musl 1.2) wraps clone3; the child only runs
- * run_child (no threads, no atfork handlers to honour). */
-static pid_t clone3_vfork(int cgroup_fd) {
+/* fork(), the child born in the cgroup `cgroup_fd`. Neither glibc 2.36 nor musl 1.2 wraps
+ * clone3; the child only runs run_child (no threads, no atfork handlers to honour). */
+static pid_t clone_into_cgroup(int cgroup_fd) {
   struct clone_args args;
   memset(&args, 0, sizeof args);
-  args.flags = CLONE_VFORK | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.flags = CLONE_INTO_CGROUP;
   args.exit_signal = SIGCHLD;
-  args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
+  args.cgroup = (uint64_t)cgroup_fd;
   return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
-
-/* The same through clone(2), for a kernel without clone3 or without CLONE_INTO_CGROUP.
- * Zero stack and tids: the argument order that differs across architectures does not matter. */
-static pid_t clone_vfork(void) { return (pid_t)syscall(SYS_clone, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0); }
 
 /* What a kernel without clone3 (< 5.3: ENOSYS) or without CLONE_INTO_CGROUP (< 5.7: E2BIG
  * for the longer struct, or EINVAL for the flag) answers. */
 static int clone3_unsupported(int err) { return err == ENOSYS || err == E2BIG || err == EINVAL; }
 
 pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
-  int report[2];
-  /* Non-blocking: once the child has exec'd, the read must not wait for the exec to close
-   * the pipe (that wakeup is the slow one this design avoids). */
-  if (pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
+  int sync[2], report[2];
+  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     return -1;
   }
@@ -162,57 +138,61 @@ pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
   for (int i = 0; i < t->nprocs && cgroup_fd < 0; ++i)
     if ((cgroup_fd = cgroup2_dir(t->procs[i])) >= 0) born_in = i;
   snprintf(t->placement, sizeof t->placement, "%s", t->nprocs > 0 ? "procs" : "none");
-  pid_t pid = clone3_vfork(cgroup_fd);
-  int e = errno;
-  if (pid >= 0 && cgroup_fd >= 0) {
-    snprintf(t->placement, sizeof t->placement, "clone3");
-  } else if (pid < 0 && clone3_unsupported(e)) {
-    if (cgroup_fd >= 0) {
+  pid_t pid = -1;
+  if (cgroup_fd >= 0) {
+    pid = clone_into_cgroup(cgroup_fd);
+    int e = errno;
+    if (pid >= 0) {
+      snprintf(t->placement, sizeof t->placement, "clone3");
+    } else if (clone3_unsupported(e)) {
       snprintf(t->placement, sizeof t->placement, "fallback:%d", e);
-      born_in = -1; /* joins through cgroup.procs, as on v1 */
+      born_in = -1; /* joins through cgroup.procs below, as on v1 */
+    } else {
+      snprintf(err, errlen, "cannot start the task in cgroup %s: %s", t->procs[born_in],
+               strerror(e));
+      close(cgroup_fd);
+      return -1;
     }
-    pid = clone_vfork();
-    e = errno;
-  } else if (pid < 0 && cgroup_fd >= 0) {
-    snprintf(err, errlen, "cannot start the task in cgroup %s: %s", t->procs[born_in],
-             strerror(e));
-    close(cgroup_fd);
-    close(report[0]);
-    close(report[1]);
+  }
+  if (pid < 0) pid = fork();
+  if (pid < 0) {
+    snprintf(err, errlen, "fork: %s", strerror(errno));
+    if (cgroup_fd >= 0) close(cgroup_fd);
     return -1;
   }
   if (pid == 0) {
+    close(sync[1]);
     close(report[0]);
-    run_child(t, born_in, report[1]);
+    run_child(t, sync[0], report[1]);
   }
   if (cgroup_fd >= 0) close(cgroup_fd);
+  close(sync[0]);
   close(report[1]);
-  if (pid < 0) {
-    snprintf(err, errlen, "fork: %s", strerror(e));
-    close(report[0]);
-    return -1;
+  for (int i = 0; i < t->nprocs; ++i) {
+    if (i == born_in) continue;
+    int e = join_cgroup(t->procs[i], pid);
+    if (e != 0) {
+      snprintf(err, errlen, "cannot place the task in cgroup %s: %s", t->procs[i], strerror(e));
+      close(sync[1]); /* the child reads EOF and exits without running anything */
+      close(report[0]);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return -1;
+    }
   }
-  /* Here the child has exec'd or ended (CLONE_VFORK): what it said is in the pipe already.
-   * Its start time comes from itself: reading /proc/PID/stat of a process in the middle of
-   * its exec sleeps until the exec is done, and the wakeup then queues the monitor behind it. */
-  struct child_report r[2], f = {0, 0, 0, 0};
+  ssize_t ignored = write(sync[1], "g", 1);
+  (void)ignored;
+  close(sync[1]);
+  struct failure f;
   ssize_t n;
   do {
-    n = read(report[0], r, sizeof r);
+    n = read(report[0], &f, sizeof f);
   } while (n < 0 && errno == EINTR);
   close(report[0]);
-  if (n >= (ssize_t)sizeof r[0]) f = r[n / (ssize_t)sizeof r[0] - 1];
-  if (f.stage == 0) {
-    t->start_time = n >= (ssize_t)sizeof r[0] ? r[0].start : proc_start_time(pid);
-    return pid;
-  }
+  if (n != (ssize_t)sizeof f) return pid;
   waitpid(pid, NULL, 0);
   const char *why = strerror(f.err);
   switch (f.stage) {
-    case STAGE_CGROUP:
-      snprintf(err, errlen, "cannot place the task in cgroup %s: %s",
-               f.index >= 0 && f.index < t->nprocs ? t->procs[f.index] : "?", why);
-      break;
     case STAGE_USER:
       snprintf(err, errlen, "cannot switch to the task's user: %s", why);
       break;

@@ -13,8 +13,7 @@
 
 uint64_t proc_start_time(pid_t pid) {
   char path[64], buf[1024];
-  if (pid == 0) snprintf(path, sizeof path, "/proc/self/stat");
-  else snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   ssize_t n = read(fd, buf, sizeof buf - 1);

@@ -166,12 +166,12 @@ TEST_P(KernelCgroups, ForkBombStopsAtItsPidsLimitAndKillAllEmptiesIt) {
   EXPECT_EQ(read_trimmed(dir("pids", "bomb.task") / "pids.max"), "20");
   pid_t pid = spawn_in(*cg, "while :; do sleep 10 & done");
   // Sampled until the bomb has forked (however slow the machine), then a while longer.
+  // Counted as the processes in the cgroup: pids.current (the stats' pids) reads one over the
+  // limit for an instant while the kernel charges a fork it then refuses.
   uint64_t most = 0;
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (int after = 0; after < 50 && std::chrono::steady_clock::now() < until;) {
-    auto s = cg->stats();
-    ASSERT_TRUE(s.ok()) << s.message();
-    most = std::max<uint64_t>(most, s->pids);
+    most = std::max<uint64_t>(most, cg->pids().size());
     if (most >= 10) ++after;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
