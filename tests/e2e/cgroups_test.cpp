@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -153,21 +152,14 @@ TEST_F(Cgroups, ForkBombStopsAtThePidsLimitAndOthersAreUnharmed) {
       "select(undef, undef, undef, 0.005) }'",
       "{pids: 25}"));
   agent->wait_client_status(bomb[0], "running");
-  // It forks until the limit holds it (however long perl takes to start): never past it.
-  // Counted as the processes in the cgroup, not pids.current, which reads one over the limit
-  // for an instant while the kernel charges a fork it then refuses.
-  const auto procs = cg(*agent, "pids", bomb[0]) + "/cgroup.procs";
-  auto processes = [&] {
-    std::istringstream in(drover::testing::read_file(procs));
-    int n = 0;
-    for (std::string pid; in >> pid;) ++n;
-    return n;
-  };
+  // It forks until the limit holds it (however long perl takes to start): never past it,
+  // counted as the processes in the cgroup (processes_in_cgroup says why not pids.current).
+  const auto dir = cg(*agent, "pids", bomb[0]);
   int most = 0;
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (int after = 0; after < 20 && std::chrono::steady_clock::now() < until;
        std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
-    most = std::max(most, processes());
+    most = std::max(most, drover::testing::processes_in_cgroup(dir));
     if (most >= 20) ++after;  // a few more looks once it is there
   }
   EXPECT_LE(most, 25);

@@ -84,6 +84,13 @@ std::string task_cgroup_dir(const std::string& parent, const std::string& contro
   return "/sys/fs/cgroup/" + controller + "/" + parent + "/" + name;
 }
 
+int processes_in_cgroup(const std::string& dir) {
+  std::istringstream in(read_file(dir + "/cgroup.procs"));
+  int n = 0;
+  for (std::string pid; in >> pid;) ++n;
+  return n;
+}
+
 std::vector<std::string> parent_cgroup_dirs(const std::string& parent) {
   if (cgroup_v2()) return {"/sys/fs/cgroup/" + parent};
   std::vector<std::string> dirs;

@@ -123,6 +123,10 @@ bool cgroup_v2();
 // <parent>/<name>.scope of the v2 tree (docs/cgroups.md, "Layout").
 std::string task_cgroup_dir(const std::string& parent, const std::string& controller,
                             const std::string& name);
+// How many processes the cgroup dir `dir` holds now (its cgroup.procs). What a pids limit
+// bounds: pids.current may read one over it for an instant, while the kernel charges a fork
+// it then refuses (pids_try_charge adds, then takes back).
+int processes_in_cgroup(const std::string& dir);
 // The parent cgroup `parent` as this host lays it out: the one directory at the v2 root, or
 // one per v1 hierarchy (each may or may not exist).
 std::vector<std::string> parent_cgroup_dirs(const std::string& parent);
