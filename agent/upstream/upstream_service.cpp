@@ -90,20 +90,27 @@ void UpstreamService::set_connected(bool c) {
 }
 
 void UpstreamService::session_loop(std::stop_token stop) {
-  auto backoff = std::chrono::milliseconds(500);
+  // Retries back off, but never past one heartbeat interval: a restarted etcd keeps each
+  // lease for its TTL (and an election timeout) from its start, so an agent that tries again
+  // within a third of the TTL re-registers before its old lease lapses, and its node is never
+  // seen down across an etcd restart (5 s would outlast a TTL under ~15 s).
+  const auto longest = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(5000),
+                                                           opts_.heartbeat_interval);
+  const auto first = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(500), longest);
+  auto backoff = first;
   bool registered = false;
   while (true) {
     if (!registered) {
       auto st = upstream_->register_node(node_json_());
       if (st) {
         registered = true;
-        backoff = std::chrono::milliseconds(500);
+        backoff = first;
         set_connected(true);
       } else {
         spdlog::debug("upstream register: {}", st.message());
         set_connected(false);
         if (!wait(backoff, stop)) return;
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        backoff = std::min(backoff * 2, longest);
         continue;
       }
     }
