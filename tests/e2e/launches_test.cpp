@@ -247,7 +247,9 @@ TEST(PeriodicJobs, ForceLaunchesNowAndProhibitOverlapSkipsWhileAChildRuns) {
   ASSERT_GE(slow.size(), 2u) << agent->log();
   int64_t previous = -1;
   for (const auto& [t, submitted] : slow) {
-    if (previous >= 0) EXPECT_GE(t - previous, 3) << "child " << t << " overlapped the one before";
+    if (previous >= 0) {
+      EXPECT_GE(t - previous, 3) << "child " << t << " overlapped the one before";
+    }
     previous = t;
   }
 }
