@@ -92,8 +92,8 @@ void UpstreamService::set_connected(bool c) {
 void UpstreamService::session_loop(std::stop_token stop) {
   // Retries back off, but never past one heartbeat interval: a restarted etcd keeps each
   // lease for its TTL (and an election timeout) from its start, so an agent that tries again
-  // within a third of the TTL re-registers before its old lease lapses, and its node is never
-  // seen down across an etcd restart (5 s would outlast a TTL under ~15 s).
+  // within a third of the TTL re-registers before its old lease lapses (5 s would outlast a
+  // TTL under ~15 s). docs/cluster.md, "Keys".
   const auto longest = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(5000),
                                                            opts_.heartbeat_interval);
   const auto first = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(500), longest);
