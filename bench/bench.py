@@ -2,19 +2,24 @@
 # Runs drover's benchmarks by name (or all of them) and prints markdown tables; with --out,
 # also writes them to a results file. bench/run.sh builds in release mode and calls this.
 import argparse
+import contextlib
 import datetime
 import importlib
 import os
 import sys
+import tempfile
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lib import machine  # noqa: E402
+from lib import machine, scratch  # noqa: E402
 
 ALL = ["fingerprint", "raw_exec", "exec_runc", "docker", "memory", "throughput", "recovery", "stats",
        "jobs_list", "hcl_parse", "cluster_scale"]
+# The benchmarks whose agents' files (data, alloc and task dirs) go to a journaled filesystem
+# where the temp dir's has none (lib/scratch.py); the cluster ones keep theirs where they were.
+NODE = {"fingerprint", "raw_exec", "exec_runc", "docker", "memory", "throughput", "recovery", "stats"}
 
 
 class Context:
@@ -47,6 +52,10 @@ def main():
     p.add_argument("--runs", type=int, default=20, help="timed runs per side (A B A B ...)")
     p.add_argument("-n", "--n", type=int, default=1000, help="tasks for memory/throughput/recovery/stats")
     p.add_argument("--out", help="also write the tables to this markdown file")
+    p.add_argument("--scratch", choices=["auto", "temp"], default="auto",
+                   help="where the node benchmarks' agents keep their files: auto (default) "
+                        "makes a journaled ext4 when the temp dir is on ext4 without a journal "
+                        "(lib/scratch.py); temp keeps them in the temp dir whatever it is")
     p.add_argument("--baseline-build", metavar="DIR",
                    help="another build dir (e.g. of an older commit): raw_exec and exec_runc "
                         "run its agent as one more interleaved side, with the ratio to it")
@@ -67,10 +76,25 @@ def main():
                  f"{probe[0]:.2f} ms median of 5, {probe[1]}", ""]
     if ctx.baseline_dir:
         head += [f"baseline build: {ctx.baseline_dir} ({machine.build_commit(ctx.baseline_dir)})", ""]
+    with contextlib.ExitStack() as stack:
+        own = None
+        temp = tempfile.gettempdir()
+        if args.scratch == "auto" and NODE.intersection(names) and scratch.needs_own_fs(temp):
+            own = stack.enter_context(scratch.journaled())
+        where = f"the temp dir {scratch.describe(temp)}, mkdir {scratch.mkdir_us(temp):.0f} us"
+        if own:
+            where = (f"{scratch.describe(own)}, mkdir {scratch.mkdir_us(own):.0f} us, made for "
+                     f"this run because {where} (lib/scratch.py)")
+        head += [f"agents' files (node benchmarks): {where}", ""]
+        return run_all(args, ctx, names, head, own)
+
+
+def run_all(args, ctx, names, head, own):
     print("\n".join(head), flush=True)
     parts = list(head)
     failed = False
     for n in names:
+        tempfile.tempdir = own if own and n in NODE else None
         t0, load0 = time.monotonic(), machine.load()
         mod = importlib.import_module(f"benchmarks.{n}")
         try:
