@@ -2,15 +2,14 @@
 #include "runtime.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -26,14 +25,8 @@ constexpr size_t kMaxOutput = 4u << 20;
 
 RunResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                       const std::string& pid_file) {
-  namespace bp = boost::process;
   RunResult r;
   if (argv.empty()) return r;
-  bp::environment env;
-  env.clear();
-  env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  // Our own close-on-exec pipes: Boost.Process 1.74's bp::pipe uses plain pipe(2), and another
-  // thread's fork would then hold our write ends (and delay EOF) until it execs.
   int out_fds[2], err_fds[2];
   if (::pipe2(out_fds, O_CLOEXEC) != 0) return r;
   if (::pipe2(err_fds, O_CLOEXEC) != 0) {
@@ -41,47 +34,50 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
     ::close(out_fds[1]);
     return r;
   }
-  bp::pipe out(out_fds[0], out_fds[1]), err(err_fds[0], err_fds[1]);
-  std::error_code ec;
-  bp::child child(
-      boost::filesystem::path(argv[0]),
-      bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())), env,
-      bp::std_in<bp::null, bp::std_out> out, bp::std_err > err, ec,
-      bp::extend::on_exec_setup([](auto&) {
-        // Runs between fork and execve in a multi-threaded agent: async-signal-safe calls only.
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::setsid();
-        // Only 0, 1, 2 go on to the runtime (docs/threat-model.md, "Privileges and isolation").
-        // Boost.Process v1 does not do this itself: without bp::limit_handles every inheritable
-        // fd of the agent reaches the child, and limit_handles walks /dev/fd with opendir
-        // (malloc) after fork, which is not safe here. Marking fds >= 3 close-on-exec keeps
-        // Boost's own exec-error pipe working and closes the rest at execve (exec_test
-        // RuntimeSeesOnlyStdFds checks it).
-        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-          for (int fd = 3; fd < 1024; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-      }),
-      // On a failed execve Boost returns an empty child and leaves the forked one unreaped.
-      bp::extend::on_error([](auto& exec, const std::error_code&) {
-        if (exec.pid > 0)
-          while (::waitpid(exec.pid, nullptr, 0) < 0 && errno == EINTR) {
-          }
-      }));
+  // glibc's posix_spawn starts the child with clone(CLONE_VM | CLONE_VFORK) on a stack of its
+  // own: nothing of the agent is copied. A fork (Boost.Process 1.74's only way without an
+  // internal macro) copied the agent's page tables, and then every page an agent thread
+  // wrote took a copy-on-write fault: ~690 per exec task on the bench's agent
+  // (bench/results/2026-12-05-vfork.md). glibc also sets every signal's handler back to
+  // its default in the child before it unblocks any.
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_fds[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fds[1], 2);
+  // Only 0, 1, 2 go on to the runtime (docs/threat-model.md, "Privileges and isolation").
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  // Its own session: a signal to the agent's process group never reaches it.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  char path_env[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  char* envp[] = {path_env, nullptr};
+  pid_t pid = -1;
+  const int spawn_err = ::posix_spawn(&pid, args[0], &fa, &attr, args.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   // Our copies of the write ends go, so the reads see EOF once the runtime exits.
-  ::close(out.native_sink());
-  out.assign_sink(-1);
-  ::close(err.native_sink());
-  err.assign_sink(-1);
-  if (ec) {
+  ::close(out_fds[1]);
+  ::close(err_fds[1]);
+  if (spawn_err != 0) {
+    ::close(out_fds[0]);
+    ::close(err_fds[0]);
     // As the shell says it: the command could not be executed.
     r.exit_code = 127;
-    r.err = argv[0] + ": " + ec.message();
+    r.err = argv[0] + ": " + std::strerror(spawn_err);
     return r;
   }
-  const pid_t pid = child.id();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  pollfd fds[2] = {{out.native_source(), POLLIN, 0}, {err.native_source(), POLLIN, 0}};
+  pollfd fds[2] = {{out_fds[0], POLLIN, 0}, {err_fds[0], POLLIN, 0}};
   std::string* bufs[2] = {&r.out, &r.err};
   int open_count = 2;
   char buf[4096];
@@ -110,12 +106,14 @@ RunResult run_command(const std::vector<std::string>& argv, std::chrono::millise
       }
     }
   }
-  out.close();
-  err.close();
-  child.wait(ec);
-  // Killed by a signal: Boost.Process reports the raw status; say it as a shell would.
-  const int raw = child.native_exit_code();
-  r.exit_code = WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : child.exit_code();
+  ::close(out_fds[0]);
+  ::close(err_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return r;
+  }
+  // Killed by a signal: say it as a shell would.
+  r.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   return r;
 }
 
