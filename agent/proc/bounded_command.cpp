@@ -1,31 +1,19 @@
-// run_bounded (bounded_command.hpp) on Boost.Process.
+// run_bounded (bounded_command.hpp) on proc::spawn (glibc's posix_spawn).
 #include "proc/bounded_command.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
 #include <cerrno>
+#include <cstring>
+
+#include "proc/spawn.hpp"
 
 namespace drover::proc {
 
-namespace bp = boost::process;
-
 namespace {
-
-// Its own process group, so that a timeout kills whatever it started; and the signal mask of
-// a fresh process, not the agent thread's.
-auto fresh_process_group() {
-  return bp::extend::on_exec_setup([](auto&) {
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  });
-}
 
 // Reads `fd` until EOF or the deadline; true when the deadline came first.
 bool read_until(int fd, std::chrono::steady_clock::time_point deadline, std::size_t max,
@@ -50,33 +38,30 @@ bool read_until(int fd, std::chrono::steady_clock::time_point deadline, std::siz
 }  // namespace
 
 Result<BoundedRun> run_bounded(const BoundedCommand& cmd) {
-  bp::environment env;
-  env.clear();
-  for (const auto& [k, v] : cmd.env) env[k] = v;
-  const auto dir = cmd.dir.empty() ? std::filesystem::current_path() : cmd.dir;
-  bp::pipe out;
-  std::error_code ec;
-  bp::child child;
-  if (cmd.keep_stdout)
-    child = bp::child(cmd.exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
-                      bp::std_in<bp::null, (bp::std_out & bp::std_err)> out, ec,
-                      fresh_process_group());
-  else
-    child = bp::child(cmd.exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
-                      bp::std_in<bp::null, bp::std_out> bp::null, bp::std_err > out, ec,
-                      fresh_process_group());
-  if (ec) return make_error(ec.message());
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return make_error(std::string("pipe: ") + std::strerror(errno));
+  SpawnRequest req;
+  req.exe = cmd.exe.string();
+  req.argv.push_back(req.exe);
+  req.argv.insert(req.argv.end(), cmd.args.begin(), cmd.args.end());
+  for (const auto& [k, v] : cmd.env) req.env.push_back(k + "=" + v);
+  req.dir = cmd.dir.string();
+  // Its own process group, so that a timeout kills whatever it started.
+  req.own_process_group = true;
+  req.out = cmd.keep_stdout ? p[1] : -1;
+  req.err = p[1];
+  auto pid = spawn(req);
   // Our copy of the write end goes, so the read sees EOF once the command and its children exit.
-  ::close(out.native_sink());
-  out.assign_sink(-1);
+  ::close(p[1]);
+  if (!pid) {
+    ::close(p[0]);
+    return pid.error();
+  }
   BoundedRun run;
-  run.timed_out = read_until(out.native_source(), cmd.deadline, cmd.max_output, run.output);
-  out.close();
-  if (run.timed_out) ::kill(-child.id(), SIGKILL);
-  child.wait(ec);
-  run.exit_code = child.exit_code();
-  // Killed by a signal: Boost.Process reports the raw status; say it as a shell would.
-  if (int raw = child.native_exit_code(); WIFSIGNALED(raw)) run.exit_code = 128 + WTERMSIG(raw);
+  run.timed_out = read_until(p[0], cmd.deadline, cmd.max_output, run.output);
+  ::close(p[0]);
+  if (run.timed_out) ::kill(-*pid, SIGKILL);
+  run.exit_code = wait_exit_code(*pid);
   return run;
 }
 

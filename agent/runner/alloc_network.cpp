@@ -5,26 +5,25 @@
 #include "runner/alloc_network.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "drover/loader/registry.hpp"
+#include "proc/spawn.hpp"
 
 namespace drover::runner {
 namespace {
 
 namespace fs = std::filesystem;
-namespace bp = boost::process;
 
 const std::vector<std::string>& cni_dirs() {
   static const std::vector<std::string> dirs = {"/usr/lib/cni", "/opt/cni/bin"};
@@ -48,6 +47,51 @@ fs::path record_path(const std::string& alloc_id) {
   return fs::path(kNetnsDir) / (alloc_id + ".json");
 }
 
+// A close-on-exec pipe whose ends close with it.
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) == 0) r = p[0], w = p[1];
+  }
+  ~Pipe() {
+    close_read();
+    close_write();
+  }
+  bool ok() const { return r >= 0; }
+  void close_read() {
+    if (r >= 0) ::close(r);
+    r = -1;
+  }
+  void close_write() {
+    if (w >= 0) ::close(w);
+    w = -1;
+  }
+};
+
+// Reads both fds until each reaches EOF: neither can fill up and stall the plugin while the
+// other is read.
+void read_both(int fd_out, int fd_err, std::string& out, std::string& err) {
+  pollfd fds[2] = {{fd_out, POLLIN, 0}, {fd_err, POLLIN, 0}};
+  std::string* bufs[2] = {&out, &err};
+  char buf[4096];
+  for (int open = 2; open > 0;) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) bufs[i]->append(buf, static_cast<size_t>(n));
+      if (n == 0 || (n < 0 && errno != EINTR)) {
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+}
+
 // One plugin call. The result JSON on success; the plugin's error (its JSON msg, else stderr)
 // otherwise.
 Result<nlohmann::json> run_plugin(const std::string& command, const std::string& alloc_id,
@@ -57,31 +101,44 @@ Result<nlohmann::json> run_plugin(const std::string& command, const std::string&
   if (exe.empty())
     return make_error("CNI plugin \"" + type + "\" is not installed (looked in " + cni_path() + ")",
                       Errc::Unsupported);
-  bp::environment env;
-  env.clear();
-  env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  env["CNI_COMMAND"] = command;
-  env["CNI_CONTAINERID"] = alloc_id;
-  env["CNI_NETNS"] = netns;
-  env["CNI_IFNAME"] = type == "loopback" ? "lo" : kAllocIfname;
-  env["CNI_PATH"] = cni_path();
-  bp::opstream in;
-  bp::ipstream out, err;
-  std::error_code ec;
-  bp::child child(exe, env, bp::std_in<in, bp::std_out> out, bp::std_err > err, ec);
-  if (ec) return make_error("CNI plugin " + type + ": cannot run " + exe + ": " + ec.message());
-  in << conf.dump();
-  in.flush();
-  in.pipe().close();
-  std::stringstream so, se;
-  so << out.rdbuf();
-  se << err.rdbuf();
-  child.wait(ec);
-  const int rc = ec ? -1 : child.exit_code();
-  nlohmann::json result = nlohmann::json::parse(so.str(), nullptr, false);
+  const std::vector<std::string> env = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "CNI_COMMAND=" + command,
+      "CNI_CONTAINERID=" + alloc_id,
+      "CNI_NETNS=" + netns,
+      std::string("CNI_IFNAME=") + (type == "loopback" ? "lo" : kAllocIfname),
+      "CNI_PATH=" + cni_path()};
+  Pipe in, out, err;
+  if (!in.ok() || !out.ok() || !err.ok())
+    return make_error(std::string("CNI plugin " + type + ": pipe: ") + std::strerror(errno));
+  proc::SpawnRequest req;
+  req.exe = exe;
+  req.env = env;
+  req.in = in.r;
+  req.out = out.w;
+  req.err = err.w;
+  auto pid = proc::spawn(req);
+  in.close_read();
+  out.close_write();
+  err.close_write();
+  if (!pid) return make_error("CNI plugin " + type + ": " + pid.message());
+  // The config on stdin, then EOF; a plugin that exits without reading it gets EPIPE here
+  // (the agent ignores SIGPIPE) and says why on stderr.
+  const std::string conf_text = conf.dump();
+  for (size_t done = 0; done < conf_text.size();) {
+    ssize_t n = ::write(in.w, conf_text.data() + done, conf_text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  in.close_write();
+  std::string so, se;
+  read_both(out.r, err.r, so, se);
+  const int rc = proc::wait_exit_code(*pid);
+  nlohmann::json result = nlohmann::json::parse(so, nullptr, false);
   if (rc != 0) {
     std::string why =
-        result.is_object() && result.contains("msg") ? result.value("msg", "") : se.str();
+        result.is_object() && result.contains("msg") ? result.value("msg", "") : se;
     if (result.is_object() && result.contains("details"))
       why += " (" + result.value("details", "") + ")";
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();

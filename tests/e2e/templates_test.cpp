@@ -236,4 +236,70 @@ job:
   agent->cli({"job", "stop", "rs"});
 }
 
+// change_mode script: raw_exec runs it through its exec (the task's own dir, env and user):
+// in the task dir, with the task's env, and with a signal mask of its own (the agent keeps
+// its stop signals blocked for sigwait; a script that inherited that could not be stopped with
+// SIGTERM). A script that cannot run is a Template Failed event naming it and why.
+TEST(Templates, AChangeScriptRunsInTheTaskDirWithTheTasksEnvAndNoBlockedSignals) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(R"(
+job:
+  id: scr
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config:
+            command: /bin/sh
+            args: ["-c", "echo v2 > $NOMAD_TASK_DIR/in.txt; exec sleep 60"]
+          env: {GREETING: hello}
+          templates:
+            - destination: local/in.txt
+              data: "v1"
+              change_mode: noop
+            - destination: local/out.txt
+              data: "got {{ file \"local/in.txt\" | trimSpace }}\n"
+              change_mode: script
+              change_script:
+                command: /bin/sh
+                args: ["-c", "{ pwd; echo $GREETING; } > ran.txt"]
+              splay: 0s
+            - destination: local/out3.txt
+              data: "and {{ file \"local/in.txt\" | trimSpace }}\n"
+              change_mode: script
+              # Not a shell: dash clears its signal mask when it starts, cp does not.
+              change_script: {command: /bin/cp, args: [/proc/self/status, status.txt]}
+              splay: 0s
+            - destination: local/out2.txt
+              data: "also {{ file \"local/in.txt\" | trimSpace }}\n"
+              change_mode: script
+              change_script: {command: /no/such/reload}
+              splay: 0s
+)");
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string task_dir = agent->data_dir() + "/alloc/" + ids[0] + "/t";
+  std::string ran, status;
+  EXPECT_TRUE(eventually(
+      [&] {
+        ran = drover::testing::read_file(task_dir + "/ran.txt");
+        status = drover::testing::read_file(task_dir + "/status.txt");
+        return !ran.empty() && status.find("SigBlk") != std::string::npos;
+      },
+      20s))
+      << ran << status;
+  EXPECT_EQ(ran, task_dir + "\nhello\n");
+  EXPECT_NE(status.find("SigBlk:\t0000000000000000\n"), std::string::npos) << status;
+  json a;
+  EXPECT_TRUE(eventually(
+      [&] {
+        a = agent->alloc(ids[0]);
+        return has_event(a, "t", "Template Failed", "/no/such/reload");
+      },
+      20s))
+      << a.dump(2);
+  EXPECT_TRUE(has_event(a, "t", "Template Failed", "No such file or directory")) << a.dump(2);
+  agent->cli({"job", "stop", "scr"});
+}
+
 }  // namespace

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "proc/spawn.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
 #include "runner/hooks/template_data.hpp"
@@ -96,27 +97,22 @@ unsigned perms_of(const jobspec::Template& t) {
 // timeout. The exit code, or -1 when it could not run or timed out.
 int run_script(const jobspec::ChangeScript& s, const std::filesystem::path& task_dir,
                const std::map<std::string, std::string>& env, std::string& why) {
-  std::vector<std::string> argv_s{s.command};
-  argv_s.insert(argv_s.end(), s.args.begin(), s.args.end());
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-  std::vector<char*> argv, envp;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  const std::string dir = task_dir.string();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    why = std::string("fork: ") + std::strerror(errno);
+  proc::SpawnRequest req;
+  req.exe = s.command;
+  req.search_path = true;
+  req.argv.push_back(s.command);
+  req.argv.insert(req.argv.end(), s.args.begin(), s.args.end());
+  for (const auto& [k, v] : env) req.env.push_back(k + "=" + v);
+  req.dir = task_dir.string();
+  req.own_process_group = true;  // its timeout kills all it started
+  req.out = STDOUT_FILENO;       // what it says goes where the agent's own output goes
+  req.err = STDERR_FILENO;
+  auto spawned = proc::spawn(req);
+  if (!spawned) {
+    why = spawned.message();
     return -1;
   }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execvpe(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
+  const pid_t pid = *spawned;
   const auto deadline = std::chrono::steady_clock::now() + s.timeout;
   int status = 0;
   for (;;) {

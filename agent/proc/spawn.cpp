@@ -1,0 +1,65 @@
+// spawn (spawn.hpp) on glibc's posix_spawn.
+#include "proc/spawn.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace drover::proc {
+
+Result<pid_t> spawn(const SpawnRequest& req) {
+  std::vector<char*> argv, envp;
+  if (req.argv.empty()) argv.push_back(const_cast<char*>(req.exe.c_str()));
+  for (const auto& a : req.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : req.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const int fds[3] = {req.in, req.out, req.err};
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i] < 0)
+      posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    else
+      posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (!req.dir.empty()) posix_spawn_file_actions_addchdir_np(&fa, req.dir.c_str());
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);  // not the calling thread's (the agent blocks
+  posix_spawnattr_setsigdefault(&attr, &all);  // its stop signals for sigwait)
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (req.own_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
+
+  pid_t pid = -1;
+  const int err = req.search_path
+                      ? ::posix_spawnp(&pid, req.exe.c_str(), &fa, &attr, argv.data(), envp.data())
+                      : ::posix_spawn(&pid, req.exe.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) return make_error("cannot run " + req.exe + ": " + std::strerror(err));
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+}  // namespace drover::proc
