@@ -1,11 +1,12 @@
-// spawn_exec (exec_process.hpp): fork, then only async-signal-safe calls in the child (the
-// agent is multi-threaded), each step reporting its errno through a close-on-exec pipe so
-// that the caller learns why a command did not run.
+// spawn_exec (exec_process.hpp): a vfork-like clone, then only system calls in the child (it
+// shares the multi-threaded agent's memory until execve), each step reporting its errno
+// through a close-on-exec pipe so that the caller learns why a command did not run.
 #include "exec_process.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
 #include <pty.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -79,12 +80,14 @@ const char* step_text(int step) {
 [[noreturn]] void child(const ExecSpawn& s, int report_fd, int slave, const int pipes[3],
                         char* const* argv, char* const* envp,
                         const std::vector<const char*>& cgroups) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Handlers to their defaults before any signal is unblocked: the child runs in the agent's
+  // memory (see spawn_exec), and an agent handler must never run in it.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // SIGKILL/STOP refuse
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   if (setsid() < 0) fail_child(report_fd, kSession);
   if (s.tty) {
     if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail_child(report_fd, kTerminal);
@@ -304,9 +307,25 @@ std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& s) {
     throw std::runtime_error(std::string("exec: pipe: ") + std::strerror(errno));
   Fd report_r(report[0]), report_w(report[1]);
 
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("exec: fork: ") + std::strerror(errno));
-  if (pid == 0) child(s, report_w.fd, slave.fd, child_pipes, argv.data(), envp.data(), cgroups);
+  // The child borrows the agent's memory until execve (CLONE_VM | CLONE_VFORK: this thread
+  // waits meanwhile) on a stack of its own, as glibc's posix_spawn does: a fork would copy
+  // the agent's page tables, and every page an agent thread wrote afterwards would take a
+  // copy-on-write fault (docs/design.md, "Process model"). child() makes system calls only.
+  struct Args {
+    const ExecSpawn* s;
+    int report, slave;
+    const int* pipes;
+    char* const* argv;
+    char* const* envp;
+    const std::vector<const char*>* cgroups;
+  } args{&s, report_w.fd, slave.fd, child_pipes, argv.data(), envp.data(), &cgroups};
+  std::vector<char> stack(64 * 1024);
+  auto entry = [](void* p) -> int {
+    auto* a = static_cast<Args*>(p);
+    child(*a->s, a->report, a->slave, a->pipes, a->argv, a->envp, *a->cgroups);
+  };
+  pid_t pid = ::clone(entry, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  if (pid < 0) throw std::runtime_error(std::string("exec: clone: ") + std::strerror(errno));
 
   report_w.reset();
   slave.reset();
