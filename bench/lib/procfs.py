@@ -17,6 +17,11 @@ def cpu_seconds(pid):
     return (int(f[11]) + int(f[12])) / CLK_TCK
 
 
+def minor_faults(pid):
+    """Minor page faults of a process's own threads (a copy-on-write after a fork is one)."""
+    return int(_stat_fields(pid)[7])
+
+
 def start_ticks(pid):
     return int(_stat_fields(pid)[19])
 
