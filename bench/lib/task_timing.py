@@ -4,9 +4,13 @@
 import time
 
 
-def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, phases=None):
+def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, phases=None):
     """Returns (submit->Started ms, submit->exit ms); with phases (a dict), appends each
-    event type's offset from submit, for a breakdown of where the time goes."""
+    event type's offset from submit, for a breakdown of where the time goes.
+    The polls back off from `poll` to `max_poll`: the times come from the agent's event stamps,
+    so a slower poll moves no figure, while polling every 5 ms through a 200 ms docker start
+    took enough of the 2 cores from dockerd to read drover 1.11x of the Engine API instead of
+    1.04-1.05x (bench/results/2026-12-05-vfork.md, "The benchmark's own polls")."""
     # A fresh connection per request: on a kept-alive one the agent's replies wait ~40 ms for
     # delayed ACKs (Nagle), which slows the polls (not the measure: times come from events).
     conn = None
@@ -28,6 +32,7 @@ def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, phases=None):
         if exited is not None:
             break
         time.sleep(poll)
+        poll = min(poll * 1.5, max_poll)
     agent.request("DELETE", f"/v1/job/{job_id}", conn=conn)
     if exited is None:
         raise RuntimeError(f"task of {job_id} did not exit within {timeout}s")
