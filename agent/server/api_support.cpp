@@ -63,16 +63,41 @@ std::string leader_addr(const ServerApiContext& ctx, std::string* why) {
     if (v && v.value()) leader = json::parse(*v.value(), nullptr, false);
   }
   std::string addr = leader.is_object() ? leader.value("HTTPAddr", "") : "";
-  if (addr.empty() && why && why->empty()) *why = "writes wait for a server to be elected";
+  if (addr.empty() && why && why->empty())
+    *why = "etcd holds no leader key: writes wait for a server to be elected";
   return addr;
+}
+
+// Why no server leads, as etcd says it: unreachable (its error), no leader key yet, or a key
+// whose server no longer leads (its lease is about to lapse).
+std::string why_no_leader(const ServerApiContext& ctx) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto v = etcd.get(ctx.keys.leader());
+  if (!v) return v.message();
+  if (!v.value()) return "etcd holds no leader key: writes wait for a server to be elected";
+  json leader = json::parse(*v.value(), nullptr, false);
+  const std::string name = leader.is_object() ? leader.value("Name", "") : "";
+  return "etcd still names " + (name.empty() ? std::string("a server") : name) +
+         " the leader, whose lease is lapsing: writes wait for the next election";
 }
 
 // A write on a follower goes to the leader as it came; with no leader, 503 naming why.
 Handler leader_only(ServerApiContext& ctx, Handler h) {
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
     if (ctx.election->is_leader()) return h(req, res);
+    // One hop at most. A server that has just lost its lease still has its own address as
+    // the leader key's last value (etcd, down, has not dropped the key), and two servers can
+    // each name the other for a moment: forwarding again, to itself or back, went round until
+    // the connections from 127.0.0.1 ran out and the client got 429 instead of a 503 naming
+    // etcd (Cluster.EtcdRestartedUnderLoad...).
+    if (const auto by = req.get_header_value("X-Drover-Forwarded-By"); !by.empty())
+      return reply_error(res, 503, "no cluster leader: " + why_no_leader(ctx) + " (server " +
+                                       by + " forwarded this to " + ctx.name + ", which does not lead)");
     std::string why;
     std::string addr = leader_addr(ctx, &why);
+    if (addr == ctx.http_addr)
+      return reply_error(res, 503, "no cluster leader: " + why_no_leader(ctx) + " (" + ctx.name +
+                                       " lost its leadership and no other is elected yet)");
     if (addr.empty()) return reply_error(res, 503, "no cluster leader: " + why);
     auto c = api::make_peer_client(addr, ctx.tls);
     c->set_read_timeout(30, 0);
