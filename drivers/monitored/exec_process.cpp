@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -106,9 +107,11 @@ const char* step_text(int step) {
     ::close(fd);
   }
   if (s.set_user) {
-    if (::setgroups(s.groups.size(), s.groups.data()) < 0) fail_child(report_fd, kGroups);
-    if (::setgid(s.gid) < 0) fail_child(report_fd, kGid);
-    if (::setuid(s.uid) < 0) fail_child(report_fd, kUid);
+    // The system calls themselves: glibc's wrappers would take the child, which shares the
+    // agent's memory, for one of the agent's threads and try to change every thread's ids.
+    if (::syscall(SYS_setgroups, s.groups.size(), s.groups.data()) < 0) fail_child(report_fd, kGroups);
+    if (::syscall(SYS_setgid, s.gid) < 0) fail_child(report_fd, kGid);
+    if (::syscall(SYS_setuid, s.uid) < 0) fail_child(report_fd, kUid);
   }
   if (!s.cwd.empty() && ::chdir(s.cwd.c_str()) < 0) fail_child(report_fd, kChdir);
   ::execve(argv[0], argv, envp);

@@ -572,6 +572,27 @@ TEST_F(RawExec, ClosingASessionKillsTheCommandAndWhatItStarted) {
   EXPECT_FALSE(still->has_value());
 }
 
+// A command run beside a task of another user runs as that user, and the agent keeps its own
+// ids: the command's child shares the agent's memory until it execs (spawn_exec), so it
+// changes ids by the system calls themselves, not by glibc's wrappers, which act for every
+// thread of a multi-threaded process.
+TEST_F(RawExec, ExecIntoATaskOfAnotherUserRunsAsItAndTheAgentStaysRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+  load();
+  fs::permissions(root_, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
+  json t = task("sleep", {"30"});
+  t["User"] = "nobody";
+  json h = start(t);
+  auto r = driver_->exec_task(h, {"/bin/sh", "-c", "id -u; id -G"}, 10s);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["Stdout"], "65534\n65534\n");
+  EXPECT_EQ((*r)["ExitCode"], 0);
+  EXPECT_EQ(geteuid(), 0u);
+  EXPECT_EQ(getegid(), 0u);
+  const std::string status = slurp("/proc/self/status");
+  EXPECT_NE(status.find("Uid:\t0\t0\t0\t0\n"), std::string::npos) << status;
+}
+
 // `alloc exec` without -i/-t and script checks (drover_driver_exec_v1): the same command
 // beside the task, run to its end.
 TEST_F(RawExec, ExecTaskRunsACommandToItsEndAndTimesOut) {
