@@ -2,9 +2,11 @@
 #include "proc/spawn.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -53,6 +55,47 @@ Result<pid_t> spawn(const SpawnRequest& req) {
   posix_spawnattr_destroy(&attr);
   if (err != 0) return make_error("cannot run " + req.exe + ": " + std::strerror(err));
   return pid;
+}
+
+Pipe::Pipe() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) == 0) r = p[0], w = p[1];
+}
+
+Pipe::~Pipe() {
+  close_read();
+  close_write();
+}
+
+void Pipe::close_read() {
+  if (r >= 0) ::close(r);
+  r = -1;
+}
+
+void Pipe::close_write() {
+  if (w >= 0) ::close(w);
+  w = -1;
+}
+
+void read_both(int fd_out, int fd_err, std::string& out, std::string& err) {
+  pollfd fds[2] = {{fd_out, POLLIN, 0}, {fd_err, POLLIN, 0}};
+  std::string* bufs[2] = {&out, &err};
+  char buf[4096];
+  for (int open = 2; open > 0;) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) bufs[i]->append(buf, static_cast<size_t>(n));
+      if (n == 0 || (n < 0 && errno != EINTR)) {
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
 }
 
 int wait_exit_code(pid_t pid) {

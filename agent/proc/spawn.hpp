@@ -31,6 +31,22 @@ struct SpawnRequest {
 // learns from the child before returning.
 Result<pid_t> spawn(const SpawnRequest& req);
 
+// A close-on-exec pipe whose ends close with it: a child's stdin, stdout or stderr.
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe();
+  ~Pipe();
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  bool ok() const { return r >= 0; }
+  void close_read();
+  void close_write();
+};
+
+// Reads a child's stdout and stderr until each reaches EOF, both at once: neither pipe can
+// fill up and stall the child while the other is read.
+void read_both(int fd_out, int fd_err, std::string& out, std::string& err);
+
 // Waits for pid (retrying on EINTR). The exit code as a shell says it, 128+N when signal N
 // ended it; -1 when it cannot be waited for.
 int wait_exit_code(pid_t pid);

@@ -5,7 +5,6 @@
 #include "runner/alloc_network.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
@@ -47,51 +46,6 @@ fs::path record_path(const std::string& alloc_id) {
   return fs::path(kNetnsDir) / (alloc_id + ".json");
 }
 
-// A close-on-exec pipe whose ends close with it.
-struct Pipe {
-  int r = -1, w = -1;
-  Pipe() {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) == 0) r = p[0], w = p[1];
-  }
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  bool ok() const { return r >= 0; }
-  void close_read() {
-    if (r >= 0) ::close(r);
-    r = -1;
-  }
-  void close_write() {
-    if (w >= 0) ::close(w);
-    w = -1;
-  }
-};
-
-// Reads both fds until each reaches EOF: neither can fill up and stall the plugin while the
-// other is read.
-void read_both(int fd_out, int fd_err, std::string& out, std::string& err) {
-  pollfd fds[2] = {{fd_out, POLLIN, 0}, {fd_err, POLLIN, 0}};
-  std::string* bufs[2] = {&out, &err};
-  char buf[4096];
-  for (int open = 2; open > 0;) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) bufs[i]->append(buf, static_cast<size_t>(n));
-      if (n == 0 || (n < 0 && errno != EINTR)) {
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-}
-
 // One plugin call. The result JSON on success; the plugin's error (its JSON msg, else stderr)
 // otherwise.
 Result<nlohmann::json> run_plugin(const std::string& command, const std::string& alloc_id,
@@ -108,7 +62,7 @@ Result<nlohmann::json> run_plugin(const std::string& command, const std::string&
       "CNI_NETNS=" + netns,
       std::string("CNI_IFNAME=") + (type == "loopback" ? "lo" : kAllocIfname),
       "CNI_PATH=" + cni_path()};
-  Pipe in, out, err;
+  proc::Pipe in, out, err;
   if (!in.ok() || !out.ok() || !err.ok())
     return make_error(std::string("CNI plugin " + type + ": pipe: ") + std::strerror(errno));
   proc::SpawnRequest req;
@@ -133,7 +87,7 @@ Result<nlohmann::json> run_plugin(const std::string& command, const std::string&
   }
   in.close_write();
   std::string so, se;
-  read_both(out.r, err.r, so, se);
+  proc::read_both(out.r, err.r, so, se);
   const int rc = proc::wait_exit_code(*pid);
   nlohmann::json result = nlohmann::json::parse(so, nullptr, false);
   if (rc != 0) {

@@ -92,9 +92,9 @@ unsigned perms_of(const jobspec::Template& t) {
   return static_cast<unsigned>(std::strtoul(t.perms.c_str(), nullptr, 8)) & 07777;
 }
 
-// change_mode script for a driver that cannot run commands inside its task (raw_exec): the
-// command runs as a child of the agent in the task dir with the task's env, killed at its
-// timeout. The exit code, or -1 when it could not run or timed out.
+// change_mode script for a driver that cannot run commands inside its task (every built-in
+// driver can: this is for a plugin without exec): the command runs as a child of the agent in
+// the task dir with the task's env, killed at its timeout. The exit code, or -1 when it could not run or timed out.
 int run_script(const jobspec::ChangeScript& s, const std::filesystem::path& task_dir,
                const std::map<std::string, std::string>& env, std::string& why) {
   proc::SpawnRequest req;
