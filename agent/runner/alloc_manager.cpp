@@ -505,13 +505,19 @@ void AllocManager::record_task_event(const std::string& alloc_id, const std::str
 }
 
 std::vector<state::Alloc> AllocManager::allocs() {
+  return allocs_where([](const state::Alloc&) { return true; });
+}
+
+std::vector<state::Alloc> AllocManager::allocs_where(
+    const std::function<bool(const state::Alloc&)>& want) {
   std::vector<std::shared_ptr<AllocRunner>> rs;
   {
     std::lock_guard lock(mu_);
     for (auto& [_, r] : runners_) rs.push_back(r);
   }
   std::vector<state::Alloc> out;
-  for (auto& r : rs) out.push_back(r->snapshot());
+  for (auto& r : rs)
+    if (auto a = r->snapshot_if(want)) out.push_back(std::move(*a));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.create_time_ns != b.create_time_ns ? a.create_time_ns < b.create_time_ns : a.id < b.id;
   });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +80,10 @@ class AllocManager {
   void record_task_event(const std::string& alloc_id, const std::string& task, state::TaskEvent e);
 
   std::vector<state::Alloc> allocs();
+  // Copies of the allocs `want` picks, in allocs()' order; `want` sees each alloc (under its
+  // runner's lock, once each, one at a time) and decides without a copy: a reader that
+  // needs a few of 1,000 allocs copies those.
+  std::vector<state::Alloc> allocs_where(const std::function<bool(const state::Alloc&)>& want);
   std::vector<state::Alloc> job_allocs(const state::JobKey& job);
   std::optional<state::Alloc> alloc(const std::string& alloc_id);
   // A full id, or a unique prefix of one; errors say "not found" or "ambiguous".

@@ -407,6 +407,13 @@ state::Alloc AllocRunner::snapshot() const {
   return alloc_;
 }
 
+std::optional<state::Alloc> AllocRunner::snapshot_if(
+    const std::function<bool(const state::Alloc&)>& want) const {
+  std::lock_guard lock(mu_);
+  if (!want(alloc_)) return std::nullopt;
+  return alloc_;
+}
+
 bool AllocRunner::terminal() const {
   std::lock_guard lock(mu_);
   return alloc_.terminal();

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,8 @@ class AllocRunner {
                                                             const plugins::ExecRequest& request);
 
   state::Alloc snapshot() const;
+  // A snapshot when `want` (called under the lock) says so.
+  std::optional<state::Alloc> snapshot_if(const std::function<bool(const state::Alloc&)>& want) const;
   // Records the alloc's health (Nomad's DeploymentStatus) and persists it.
   void set_deployment_status(const nlohmann::json& status);
   const std::string& id() const { return id_; }
