@@ -86,7 +86,15 @@ void StatsCollector::sample(Entry& e) {
     generation = e.generation;
   }
   const cgroups::StatsReader* reader = reader_of(e);
-  auto stats = reader ? reader->read() : Result<cgroups::Stats>(make_error("no stats reader"));
+  Result<cgroups::Stats> stats = make_error("no stats reader");
+  if (reader) {
+    std::lock_guard read_lock(e.read_mu);
+    if (e.since_generation != generation) {  // a task started again reads afresh
+      e.since = {};
+      e.since_generation = generation;
+    }
+    stats = reader->read(e.since);
+  }
   std::lock_guard lock(e.mu);
   if (e.generation != generation) return;  // read from before the task's start
   e.read = true;

@@ -1,7 +1,8 @@
 // Stats from control files, read relative to the task cgroup's directory fds (openat): v1
 // memory.stat total_* (the group and its children), usage/max_usage_in_bytes, cpuacct.usage
 // (ns) and cpuacct.stat (USER_HZ ticks), cpu.stat throttling. v2: memory.stat anon/file,
-// memory.current/peak/swap.current, cpu.stat in µs.
+// memory.current/peak/swap.current, cpu.stat in µs. The collector's reads skip what cannot
+// have changed since the last (read_since).
 // A file the host lacks leaves its fields at 0 and out of `measured`.
 #include "stats.hpp"
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -144,33 +146,91 @@ void set_throttling(CpuStats& c, uint64_t periods, uint64_t time_ns) {
   c.measured.push_back("Throttled Time");
 }
 
-Result<Stats> read_v1(const StatsReader::Dirs& d) {
-  auto s = with_memory(d, kV1Memory);
-  if (!s) return s;
+// v1's cpu figures and pids; `usage_ns` is cpuacct.usage when the caller has read it already.
+void cpu_v1(const StatsReader::Dirs& d, Stats& s, std::optional<uint64_t> usage_ns) {
   if (auto cpu = text_at(d, d.cpuacct, "cpuacct.stat")) {
     const uint64_t user = ticks_to_ns(kv_value(*cpu, "user").value_or(0));
     const uint64_t system = ticks_to_ns(kv_value(*cpu, "system").value_or(0));
-    set_cpu_times(s->cpu, user, system,
-                  u64_at(d, d.cpuacct, "cpuacct.usage").value_or(user + system));
+    if (!usage_ns) usage_ns = u64_at(d, d.cpuacct, "cpuacct.usage");
+    set_cpu_times(s.cpu, user, system, usage_ns.value_or(user + system));
   }
   if (auto cpu = text_at(d, d.cpu, "cpu.stat"))
-    set_throttling(s->cpu, kv_value(*cpu, "nr_throttled").value_or(0),
+    set_throttling(s.cpu, kv_value(*cpu, "nr_throttled").value_or(0),
                    kv_value(*cpu, "throttled_time").value_or(0));
-  if (d.pids >= 0) s->pids = u64_at(d, d.pids, "pids.current").value_or(0);
+  if (d.pids >= 0) s.pids = u64_at(d, d.pids, "pids.current").value_or(0);
+}
+
+// v2's cpu figures from cpu.stat's text.
+void cpu_v2(const std::string& cpu, Stats& s) {
+  set_cpu_times(s.cpu, kv_value(cpu, "user_usec").value_or(0) * 1000,
+                kv_value(cpu, "system_usec").value_or(0) * 1000,
+                kv_value(cpu, "usage_usec").value_or(0) * 1000);
+  if (auto throttled = kv_value(cpu, "nr_throttled"))  // only with the cpu controller on
+    set_throttling(s.cpu, *throttled, kv_value(cpu, "throttled_usec").value_or(0) * 1000);
+}
+
+Result<Stats> read_v1(const StatsReader::Dirs& d) {
+  auto s = with_memory(d, kV1Memory);
+  if (s) cpu_v1(d, *s, std::nullopt);
   return s;
 }
 
 Result<Stats> read_v2(const StatsReader::Dirs& d) {
   auto s = with_memory(d, kV2Memory);
   if (!s) return s;
-  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
-    set_cpu_times(s->cpu, kv_value(*cpu, "user_usec").value_or(0) * 1000,
-                  kv_value(*cpu, "system_usec").value_or(0) * 1000,
-                  kv_value(*cpu, "usage_usec").value_or(0) * 1000);
-    if (auto throttled = kv_value(*cpu, "nr_throttled"))  // only with the cpu controller on
-      set_throttling(s->cpu, *throttled, kv_value(*cpu, "throttled_usec").value_or(0) * 1000);
-  }
+  if (auto cpu = text_at(d, d.cpu, "cpu.stat")) cpu_v2(*cpu, *s);
   s->pids = u64_at(d, d.pids, "pids.current").value_or(0);
+  return s;
+}
+
+// How long a memory.stat breakdown stands while the memory usage does not move. The usage is
+// charged in batches (64 pages per CPU), so RSS and cache can shift a little under an
+// unchanged usage; every 10 s they are read again whatever the usage says.
+constexpr auto kMemoryStatReuse = std::chrono::seconds(10);
+
+// read_stats, re-reading only what can have changed since `last` (docs/cgroups.md, "Stats").
+// CPU: a task that used no CPU time ran nothing, so neither forked, exited nor was throttled:
+// its cpu figures and pids stand. Memory: usage can change without the task running
+// (reclaim), so it is read every time, and memory.stat (the costly file: hundreds of bytes of
+// text, made anew by the kernel) only when usage moved or its breakdown is old.
+Result<Stats> read_since(const StatsReader::Dirs& d, StatsReader::Since& since) {
+  const auto now = std::chrono::steady_clock::now();
+  const MemoryFiles& f = d.v2 ? kV2Memory : kV1Memory;
+  const Stats* last = since.last ? &*since.last : nullptr;
+  auto usage = last ? u64_at(d, d.memory, f.usage) : std::nullopt;
+  Result<Stats> s = Stats{};
+  if (last && usage && *usage == last->memory.usage && now - since.memory_stat_at < kMemoryStatReuse) {
+    s->memory = last->memory;
+    if (auto max = u64_at(d, d.memory, f.max_usage)) s->memory.max_usage = *max;
+  } else {
+    s = with_memory(d, f);  // reads usage again: it moved, or this is the first read
+    if (!s) {
+      since.last.reset();
+      return s;
+    }
+    since.memory_stat_at = now;
+  }
+  auto unchanged_cpu = [&](uint64_t total_ns) {
+    return last && !last->cpu.measured.empty() && total_ns == last->cpu.total_ns;
+  };
+  if (d.v2) {
+    if (auto cpu = text_at(d, d.cpu, "cpu.stat")) {
+      cpu_v2(*cpu, *s);
+      s->pids = unchanged_cpu(s->cpu.total_ns) ? last->pids
+                                               : u64_at(d, d.pids, "pids.current").value_or(0);
+    } else {
+      s->pids = u64_at(d, d.pids, "pids.current").value_or(0);
+    }
+  } else {
+    auto total = u64_at(d, d.cpuacct, "cpuacct.usage");
+    if (total && unchanged_cpu(*total)) {
+      s->cpu = last->cpu;
+      s->pids = last->pids;
+    } else {
+      cpu_v1(d, *s, total);
+    }
+  }
+  since.last = *s;
   return s;
 }
 
@@ -258,6 +318,8 @@ Result<StatsReader> StatsReader::open(const Manager& manager, const std::string&
 }
 
 Result<Stats> StatsReader::read() const { return read_stats(*dirs_); }
+
+Result<Stats> StatsReader::read(Since& since) const { return read_since(*dirs_, since); }
 
 std::vector<pid_t> StatsReader::pids() const {
   auto p = read_pids_at(dirs_->procs, "cgroup.procs");

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -356,6 +357,48 @@ TEST_P(KernelCgroups, StatsReaderReadsARunningTaskAndSaysWhenItsCgroupIsGone) {
   ASSERT_TRUE(manager->create("reader.task", Limits{}).ok());
   EXPECT_FALSE(reader->read().ok());
   EXPECT_TRUE(StatsReader::open(*manager, "reader.task").ok());
+}
+
+// The collector reads again only what moved since its last read (StatsReader::Since): a task
+// read while idle that then grows by 32 MiB and forks shows both in the very next read.
+TEST_P(KernelCgroups, AReadSinceAnIdleSpellShowsATaskThatGrewAndForked) {
+  auto cg = manager->create("since.task", Limits{});
+  ASSERT_TRUE(cg.ok()) << cg.message();
+  auto reader = StatsReader::open(*manager, "since.task");
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  char dir_template[] = "/tmp/drover-since-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const fs::path fifo = fs::path(dir_template) / "go";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  pid_t pid = spawn_in(*cg, "read go < " + fifo.string() +
+                                "; x=$(head -c 33554432 /dev/zero | tr '\\0' a); sleep 30 & sleep 30 & wait");
+  StatsReader::Since since;
+  auto before = reader->read(since);
+  ASSERT_TRUE(before.ok()) << before.message();
+  ASSERT_TRUE(reader->read(since).ok());  // idle: this read may keep what the first one read
+  {
+    std::ofstream go(fifo);
+    go << "go\n";
+  }
+  // Wait through full reads until the task has grown and forked...
+  auto full = cg->stats();
+  for (int i = 0; i < 1500 && full.ok() && (full->memory.rss < (32u << 20) || full->pids < 3); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    full = cg->stats();
+  }
+  ASSERT_TRUE(full.ok()) << full.message();
+  ASSERT_GE(full->memory.rss, 32u << 20);
+  ASSERT_GE(full->pids, 3u);
+  // ...then the collector's next read shows it too.
+  auto after = reader->read(since);
+  ASSERT_TRUE(after.ok()) << after.message();
+  EXPECT_GE(after->memory.rss, 32u << 20);
+  EXPECT_GT(after->memory.usage, before->memory.usage);
+  EXPECT_GT(after->cpu.total_ns, before->cpu.total_ns);
+  EXPECT_GE(after->pids, 3u);
+  ASSERT_TRUE(manager->remove("since.task").ok());
+  EXPECT_NE(wait_for(pid, std::chrono::seconds(5)), -1);
+  fs::remove_all(dir_template);
 }
 
 TEST_P(KernelCgroups, ANewTaskCgroupHasTheSharedCpusAndMemsAndCanBeJoinedAtOnce) {

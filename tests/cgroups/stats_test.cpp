@@ -143,6 +143,61 @@ TEST(CgroupStatsReader, ReadsThroughTheDirectoryFdNotThePath) {
   EXPECT_EQ(r->pids(), (std::vector<pid_t>{7, 42}));
 }
 
+// The collector's reads (StatsReader::Since, docs/cgroups.md "Stats"): a task that used no CPU
+// and whose memory usage did not move keeps its last figures; whatever moved is read again.
+TEST(CgroupStatsReader, AReadSinceTheLastRereadsWhatMovedAndKeepsWhatCannotHave) {
+  fake::TempDir t;
+  fake::fake_v1_root(t.path());
+  fake::fake_v1_group(t.path(), "drover");
+  auto m = Manager::open(*detect(t.path()), "drover");
+  ASSERT_TRUE(m.ok());
+  fake::fake_v1_group(t.path(), "drover/a1.web");
+  ASSERT_TRUE((*m)->create("a1.web", Limits{}).ok());
+  fs::path mem = t.path() / "memory/drover/a1.web";
+  fs::path acct = t.path() / "cpuacct/drover/a1.web";
+  fs::path pids = t.path() / "pids/drover/a1.web/pids.current";
+  put(mem / "memory.stat", "total_cache 4096\ntotal_rss 8192\n");
+  put(mem / "memory.usage_in_bytes", "12288\n");
+  put(mem / "memory.max_usage_in_bytes", "12288\n");
+  put(acct / "cpuacct.stat", "user 1\nsystem 1\n");
+  put(acct / "cpuacct.usage", "1000\n");
+  put(pids, "1\n");
+  auto r = StatsReader::open(**m, "a1.web");
+  ASSERT_TRUE(r.ok()) << r.message();
+  StatsReader::Since since;
+  ASSERT_TRUE(r->read(since).ok());
+
+  // Nothing the probes see moved: the breakdown, the cpu figures and pids stand; the peak is
+  // read every time.
+  put(mem / "memory.stat", "total_cache 0\ntotal_rss 12288\n");
+  put(mem / "memory.max_usage_in_bytes", "40960\n");
+  put(acct / "cpuacct.stat", "user 5\nsystem 5\n");
+  put(pids, "3\n");
+  auto same = r->read(since);
+  ASSERT_TRUE(same.ok()) << same.message();
+  EXPECT_EQ(same->memory.rss, 8192u);
+  EXPECT_EQ(same->memory.max_usage, 40960u);
+  EXPECT_EQ(same->cpu.total_ns, 1000u);
+  EXPECT_EQ(same->pids, 1u);
+  EXPECT_THAT(same->memory.measured, ::testing::Contains("RSS"));
+  EXPECT_THAT(same->cpu.measured, ::testing::Contains("Percent"));
+
+  // Usage and CPU time moved: everything is read again.
+  put(mem / "memory.usage_in_bytes", "16384\n");
+  put(acct / "cpuacct.usage", "2000\n");
+  auto moved = r->read(since);
+  ASSERT_TRUE(moved.ok()) << moved.message();
+  EXPECT_EQ(moved->memory.rss, 12288u);
+  EXPECT_EQ(moved->memory.cache, 0u);
+  EXPECT_EQ(moved->memory.usage, 16384u);
+  EXPECT_EQ(moved->cpu.total_ns, 2000u);
+  EXPECT_GT(moved->cpu.user_ns, same->cpu.user_ns);
+  EXPECT_EQ(moved->pids, 3u);
+  // A plain read() reads everything, whatever `since` holds.
+  put(pids, "5\n");
+  EXPECT_EQ(r->read()->pids, 5u);
+}
+
 // A cgroup removed underneath reads as gone: KernelCgroups.StatsReaderReadsARunningTaskAndSays-
 // WhenItsCgroupIsGone, on the host's hierarchy and in the v2 guest. A fake tree cannot show it:
 // the reader holds memory.stat open, and only cgroupfs fails a held file (ENODEV) once its

@@ -7,10 +7,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -175,6 +177,16 @@ class StatsReader {
   static Result<StatsReader> open(const Manager& manager, const std::string& name);
   // Fails, saying so, once the cgroup has been removed.
   Result<Stats> read() const;
+  // What read(Since&) keeps between two reads of this cgroup.
+  struct Since {
+    std::optional<Stats> last;
+    std::chrono::steady_clock::time_point memory_stat_at;  // when memory.stat was last read
+  };
+  // As read(), re-reading only what can have changed since `since.last` (docs/cgroups.md,
+  // "Stats"): a task that used no CPU since costs the cpu usage file alone for its cpu
+  // figures and pids, and one whose memory usage did not move keeps its memory.stat
+  // breakdown (RSS, cache, swap) for up to 10 s. Updates `since`.
+  Result<Stats> read(Since& since) const;
   // The pids in the cgroup (one hierarchy's cgroup.procs, sorted); empty once removed.
   std::vector<pid_t> pids() const;
 
