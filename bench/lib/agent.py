@@ -165,6 +165,19 @@ class Agent:
                 raise RuntimeError(f"only {len(running)}/{n} allocs running after {timeout}s")
             time.sleep(poll)
 
+    def wait_healthy(self, n, timeout=120, poll=1.0):
+        """Polls until n allocs have their health decided (DeploymentStatus.Healthy set, ~10 s
+        after they run: min_healthy_time). Until then the agent records a verdict per alloc,
+        work that a window measuring the agent at rest must not include. Returns how many."""
+        deadline = time.monotonic() + timeout
+        while True:
+            decided = sum(1 for a in self.allocs()
+                          if isinstance(a.get("DeploymentStatus"), dict)
+                          and a["DeploymentStatus"].get("Healthy") is not None)
+            if decided >= n or time.monotonic() > deadline:
+                return decided
+            time.sleep(poll)
+
     def monitor_pids(self):
         return procfs.pids_with_arg("drover-monitor", self.data_dir + "/")
 
