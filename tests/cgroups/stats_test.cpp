@@ -15,26 +15,34 @@ namespace {
 namespace fs = std::filesystem;
 using fake::put;
 
-TEST(CgroupStats, V1FilesGiveMemoryCpuAndPids) {
+// A v1 task cgroup "a1.web" in a fake tree (every hierarchy), with a manager over it.
+struct FakeV1Task {
   fake::TempDir t;
-  fake::fake_v1_root(t.path());
-  fake::fake_v1_group(t.path(), "drover");
-  auto m = Manager::open(*detect(t.path()), "drover");
-  ASSERT_TRUE(m.ok());
-  fake::fake_v1_group(t.path(), "drover/a1.web");
-  auto cg = (*m)->create("a1.web", Limits{});
+  std::unique_ptr<Manager> m;
+  FakeV1Task() {
+    fake::fake_v1_root(t.path());
+    fake::fake_v1_group(t.path(), "drover");
+    m = Manager::open(*detect(t.path()), "drover").value();
+    fake::fake_v1_group(t.path(), "drover/a1.web");
+  }
+  fs::path dir(const char* hierarchy) const { return t.path() / hierarchy / "drover/a1.web"; }
+};
+
+TEST(CgroupStats, V1FilesGiveMemoryCpuAndPids) {
+  FakeV1Task f;
+  auto cg = f.m->create("a1.web", Limits{});
   ASSERT_TRUE(cg.ok());
-  fs::path mem = t.path() / "memory/drover/a1.web";
+  fs::path mem = f.dir("memory");
   put(mem / "memory.stat", "cache 1\nrss 2\ntotal_cache 4096\ntotal_rss 8192\ntotal_swap 512\n");
   put(mem / "memory.usage_in_bytes", "12288\n");
   put(mem / "memory.max_usage_in_bytes", "20480\n");
   long hz = sysconf(_SC_CLK_TCK);
-  put(t.path() / "cpuacct/drover/a1.web/cpuacct.stat",
+  put(f.dir("cpuacct") / "cpuacct.stat",
       "user " + std::to_string(2 * hz) + "\nsystem " + std::to_string(hz) + "\n");
-  put(t.path() / "cpuacct/drover/a1.web/cpuacct.usage", "3100000000\n");
-  put(t.path() / "cpu/drover/a1.web/cpu.stat",
+  put(f.dir("cpuacct") / "cpuacct.usage", "3100000000\n");
+  put(f.dir("cpu") / "cpu.stat",
       "nr_periods 10\nnr_throttled 3\nthrottled_time 777\n");
-  put(t.path() / "pids/drover/a1.web/pids.current", "4\n");
+  put(f.dir("pids") / "pids.current", "4\n");
 
   auto s = cg->stats();
   ASSERT_TRUE(s.ok()) << s.message();
@@ -146,23 +154,18 @@ TEST(CgroupStatsReader, ReadsThroughTheDirectoryFdNotThePath) {
 // The collector's reads (StatsReader::Since, docs/cgroups.md "Stats"): a task that used no CPU
 // and whose memory usage did not move keeps its last figures; whatever moved is read again.
 TEST(CgroupStatsReader, AReadSinceTheLastRereadsWhatMovedAndKeepsWhatCannotHave) {
-  fake::TempDir t;
-  fake::fake_v1_root(t.path());
-  fake::fake_v1_group(t.path(), "drover");
-  auto m = Manager::open(*detect(t.path()), "drover");
-  ASSERT_TRUE(m.ok());
-  fake::fake_v1_group(t.path(), "drover/a1.web");
-  ASSERT_TRUE((*m)->create("a1.web", Limits{}).ok());
-  fs::path mem = t.path() / "memory/drover/a1.web";
-  fs::path acct = t.path() / "cpuacct/drover/a1.web";
-  fs::path pids = t.path() / "pids/drover/a1.web/pids.current";
+  FakeV1Task f;
+  ASSERT_TRUE(f.m->create("a1.web", Limits{}).ok());
+  fs::path mem = f.dir("memory");
+  fs::path acct = f.dir("cpuacct");
+  fs::path pids = f.dir("pids") / "pids.current";
   put(mem / "memory.stat", "total_cache 4096\ntotal_rss 8192\n");
   put(mem / "memory.usage_in_bytes", "12288\n");
   put(mem / "memory.max_usage_in_bytes", "12288\n");
   put(acct / "cpuacct.stat", "user 1\nsystem 1\n");
   put(acct / "cpuacct.usage", "1000\n");
   put(pids, "1\n");
-  auto r = StatsReader::open(**m, "a1.web");
+  auto r = StatsReader::open(*f.m, "a1.web");
   ASSERT_TRUE(r.ok()) << r.message();
   StatsReader::Since since;
   ASSERT_TRUE(r->read(since).ok());
