@@ -72,6 +72,10 @@ std::shared_ptr<StatsCollector::Entry> StatsCollector::find(const std::string& n
 void StatsCollector::started(const std::string& name) {
   auto e = find(name);
   if (!e) return;
+  {
+    std::lock_guard read_lock(e->read_mu);  // a task started again reads afresh
+    e->since = {};
+  }
   std::lock_guard lock(e->mu);
   ++e->generation;
   e->read = false;
@@ -89,10 +93,6 @@ void StatsCollector::sample(Entry& e) {
   Result<cgroups::Stats> stats = make_error("no stats reader");
   if (reader) {
     std::lock_guard read_lock(e.read_mu);
-    if (e.since_generation != generation) {  // a task started again reads afresh
-      e.since = {};
-      e.since_generation = generation;
-    }
     stats = reader->read(e.since);
   }
   std::lock_guard lock(e.mu);

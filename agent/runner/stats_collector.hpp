@@ -74,10 +74,10 @@ class StatsCollector {
     std::optional<StatsSample> sample;
     bool read = false;  // sampled at least once (a gone cgroup leaves `sample` empty)
     uint64_t generation = 0;  // bumped by started(): a read begun before it is dropped
-    // One read at a time: each re-reads only what changed since the last (StatsReader::Since).
+    // One read at a time: each re-reads only what changed since the last (StatsReader::Since);
+    // started() empties it.
     std::mutex read_mu;
     cgroups::StatsReader::Since since;
-    uint64_t since_generation = 0;  // the generation `since` was read in
   };
   static void sample(Entry& e);
   static const cgroups::StatsReader* reader_of(Entry& e);
