@@ -179,14 +179,21 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
 }
 
 void HealthWatcher::scan() {
-  // A watch with no checks whose health is decided has nothing more to look at: its alloc is
-  // not copied again (each scan copied all of them, twice a second: ~2 % of a core at 1,000
-  // tasks, bench/results/2026-12-05-fresh-boot.md).
-  std::set<std::string> settled;
+  // An alloc is copied only when there is something to learn from it: a new one, one whose
+  // health is still open (its tracker counts time, not changes), or one with checks that has
+  // changed since the last look (a task restarted or stopped). Each scan copied every alloc,
+  // twice a second: ~2 % of a core at 1,000 tasks (bench/results/2026-12-05-fresh-boot.md).
+  std::map<std::string, uint64_t> unchanged_if;  // alloc id -> modify_index last seen
+  std::set<std::string> settled;                 // decided and without checks
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, w] : watches_)
-      if (w->checks.empty() && !w->tracker) settled.insert(id);
+    for (const auto& [id, w] : watches_) {
+      if (w->tracker) continue;
+      if (w->checks.empty())
+        settled.insert(id);
+      else
+        unchanged_if[id] = w->seen_index;
+    }
   }
   std::set<std::string> live_ids;
   auto allocs = manager_.allocs_where([&](const state::Alloc& a) {
@@ -195,10 +202,12 @@ void HealthWatcher::scan() {
     bool failed_undecided = a.client_status == "failed" && a.deployment_status.is_null();
     if (a.desired_status != "run" || (a.terminal() && !failed_undecided)) return false;
     live_ids.insert(a.id);
-    return !settled.count(a.id);
+    if (settled.count(a.id)) return false;
+    auto seen = unchanged_if.find(a.id);
+    return seen == unchanged_if.end() || seen->second != a.modify_index;
   });
-  std::map<std::string, const state::Alloc*> live;
-  for (const auto& a : allocs) live[a.id] = &a;
+  std::map<std::string, const state::Alloc*> changed;
+  for (const auto& a : allocs) changed[a.id] = &a;
 
   std::vector<std::pair<std::string, nlohmann::json>> verdicts;
   // Each registration's checks, as they stand now, for the catalog's health view.
@@ -208,10 +217,10 @@ void HealthWatcher::scan() {
     for (auto it = watches_.begin(); it != watches_.end();)
       it = live_ids.count(it->first) ? std::next(it) : watches_.erase(it);
     auto now = Clock::now();
-    for (const auto& [id, a] : live) {
+    for (const auto& [id, a] : changed) {
       auto& w = watches_[id];
       if (!w) w = make_watch(*a);
-      bool all_passing = true;
+      w->seen_index = a->modify_index;
       for (auto& c : w->checks) {
         auto ts = a->tasks.find(c->spec().task);
         bool running = ts != a->tasks.end() && ts->second.state == state::TaskPhase::Running;
@@ -221,11 +230,10 @@ void HealthWatcher::scan() {
           clock.started = now;
         }
         c->set_task(running, clock.started);
-        all_passing = all_passing && c->passing();
-        service_checks[c->spec().registration_id].push_back(
-            {c->spec().check.name, c->result_json().value("Status", "pending")});
       }
       if (!w->tracker) continue;
+      bool all_passing = true;
+      for (auto& c : w->checks) all_passing = all_passing && c->passing();
       auto verdict = w->tracker->observe(*a, all_passing, now);
       if (!verdict) continue;
       nlohmann::json status = {{"Healthy", verdict->healthy},
@@ -236,6 +244,11 @@ void HealthWatcher::scan() {
       verdicts.emplace_back(id, status);
       w->tracker.reset();
     }
+    // Every live alloc's checks, changed or not: their results move on their own clocks.
+    for (const auto& [id, w] : watches_)
+      for (auto& c : w->checks)
+        service_checks[c->spec().registration_id].push_back(
+            {c->spec().check.name, c->result_json().value("Status", "pending")});
   }
   // Outside mu_: the catalog may be etcd. A registration not made yet (the task is starting)
   // or gone is no matter: the next look tries again.

@@ -57,6 +57,7 @@ class HealthWatcher {
     std::unique_ptr<HealthTracker> tracker;  // null: health already decided, manual, or batch
     std::vector<std::unique_ptr<CheckRunner>> checks;
     std::map<std::string, TaskClock> clocks;
+    uint64_t seen_index = 0;  // the alloc's modify_index when last looked at
   };
 
   void loop(std::stop_token stop);

@@ -25,6 +25,7 @@ namespace drover::runner {
 
 AllocManager::AllocManager(RunnerContext ctx)
     : ctx_(std::move(ctx)), exit_watcher_(std::make_unique<ExitWatcher>()) {
+  ctx_.alloc_index = &alloc_index_;
   if (exit_watcher_->running()) ctx_.exit_watcher = exit_watcher_.get();
 }
 
@@ -476,6 +477,7 @@ void AllocManager::erase_runner_locked(const std::string& alloc_id) {
     if (by_job->second.empty()) allocs_by_job_.erase(by_job);
   }
   runners_.erase(it);
+  alloc_index_.next();  // a list without it is news to a blocking query
 }
 
 std::vector<std::shared_ptr<AllocRunner>> AllocManager::job_runners(const state::JobKey& job) {

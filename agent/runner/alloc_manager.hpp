@@ -15,6 +15,7 @@
 #include "drover/common/result.hpp"
 #include "drover/loader/exec_session.hpp"
 #include "jobspec/job.hpp"
+#include "runner/alloc_index.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
 #include "state/state_store.hpp"
@@ -95,6 +96,9 @@ class AllocManager {
   std::string job_status(const state::JobKey& job);
 
   const RunnerContext& ctx() const { return ctx_; }
+  // Moves on every change of any alloc here, and when one is garbage collected: what the
+  // API's blocking queries wait on (runner/alloc_index.hpp).
+  const AllocIndex& alloc_index() const { return alloc_index_; }
   // Set before recover() and before any submit: called after every alloc change.
   void set_on_alloc_change(std::function<void(const state::Alloc&)> fn) {
     ctx_.on_alloc_change = std::move(fn);
@@ -129,6 +133,7 @@ class AllocManager {
   void erase_runner_locked(const std::string& alloc_id);
   std::vector<std::shared_ptr<AllocRunner>> job_runners(const state::JobKey& job);
 
+  AllocIndex alloc_index_;  // before ctx_, which points at it
   RunnerContext ctx_;
   std::unique_ptr<ExitWatcher> exit_watcher_;  // outlives the runners (declared before them)
   std::mutex mu_;  // guards runners_, allocs_by_job_, removed_alloc_ns_ and submissions

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "drover/loader/registry.hpp"
+#include "runner/alloc_index.hpp"
 #include "runner/step_timings.hpp"
 #include "runner/sticky_disk.hpp"
 #include "runner/task_env.hpp"
@@ -62,6 +63,14 @@ AllocRunner::AllocRunner(RunnerContext& ctx, state::Alloc alloc,
       alloc_(std::move(alloc)) {
   for (const auto& g : job_->groups)
     if (g.name == alloc_.group) group_ = &g;
+  touched_locked();
+  alloc_.create_index = alloc_.modify_index;
+}
+
+// Called with mu_ held (or before the runner is shared) after every change of alloc_: the
+// stamp that blocking queries and the health watcher go by.
+void AllocRunner::touched_locked() {
+  alloc_.modify_index = ctx_.alloc_index ? ctx_.alloc_index->next() : alloc_.modify_index + 1;
 }
 
 AllocRunner::~AllocRunner() { join(); }
@@ -72,6 +81,7 @@ void AllocRunner::fail_alloc(const std::string& description) {
     alloc_.client_status = "failed";
     alloc_.client_description = description;
     alloc_.modify_time_ns = state::now_ns();
+    touched_locked();
     if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
   }
   release_network();
@@ -127,6 +137,7 @@ bool AllocRunner::start_network(bool recovering) {
                            {"Address", made->ip},
                            {"DNS", nullptr}};
   alloc_.modify_time_ns = state::now_ns();
+  touched_locked();
   if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
     spdlog::error("alloc {}: {}", id_, st.message());
   return true;
@@ -266,6 +277,7 @@ void AllocRunner::kill_role(TaskRole role, const std::string& reason, const std:
     if (ts.state != state::TaskPhase::Dead) {
       ts.state = state::TaskPhase::Dead;
       ts.finished_at_ns = state::now_ns();
+      touched_locked();
       if (auto st = ctx_.store->put_task_state(id_, task.name, ts); !st)
         spdlog::error("alloc {} task {}: {}", id_, task.name, st.message());
     }
@@ -314,6 +326,7 @@ void AllocRunner::stop(const std::string& reason) {
     stop_reason_ = reason;
     alloc_.desired_status = "stop";
     alloc_.modify_time_ns = state::now_ns();
+    touched_locked();
     if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
     step_locked(lock);
   }
@@ -433,6 +446,7 @@ void AllocRunner::set_deployment_status(const nlohmann::json& status) {
     std::lock_guard lock(mu_);
     alloc_.deployment_status = status;
     alloc_.modify_time_ns = state::now_ns();
+    touched_locked();
     if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
       spdlog::error("alloc {}: {}", id_, st.message());
   }
@@ -455,6 +469,7 @@ void AllocRunner::update_task_locked(const std::string& task,
                                      bool clear_handle) {
   auto& ts = alloc_.tasks[task];
   fn(ts);
+  touched_locked();
   auto [status, description] = client_status_of(alloc_.tasks);
   // Failed stays failed; otherwise the status follows the tasks.
   bool alloc_changed = !(alloc_.client_status == "failed" && status != "failed") &&

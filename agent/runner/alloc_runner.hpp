@@ -131,6 +131,7 @@ class AllocRunner {
   void start_role(TaskRole role, bool recovering);
   void start_task(const jobspec::Task& task, bool recovering);
   void notify_change();
+  void touched_locked();
   // Applies fn to the task's state and persists it; mu_ held.
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
                           bool clear_handle = false);

@@ -25,6 +25,7 @@ class WorkloadIdentity;
 
 namespace drover::runner {
 
+class AllocIndex;
 class ExitWatcher;
 class JobAdmission;
 class NodeResources;
@@ -62,6 +63,9 @@ struct RunnerContext {
   vars::VariableStore* variables = nullptr;
   // Each start step's time, for /v1/metrics (runner/step_timings.hpp); null: not counted.
   StepTimings* step_timings = nullptr;
+  // The node's alloc index, stamped on every alloc change (runner/alloc_index.hpp); set by
+  // the AllocManager, which owns it.
+  AllocIndex* alloc_index = nullptr;
   // The agent config's artifact block: what the artifact hook may fetch, and how much.
   artifact::Limits artifact_limits;
 };

@@ -146,6 +146,9 @@ nlohmann::json to_row_json(const Alloc& a) {
 
 nlohmann::json to_json(const Alloc& a, bool with_job) {
   auto j = header_json(a);
+  // The API's, not the store's: a restarted agent stamps new ones (alloc.hpp).
+  j["CreateIndex"] = a.create_index;
+  j["ModifyIndex"] = a.modify_index;
   nlohmann::json states = nlohmann::json::object();
   for (const auto& [name, s] : a.tasks) states[name] = to_json(s);
   j["TaskStates"] = std::move(states);

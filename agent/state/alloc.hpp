@@ -115,6 +115,13 @@ struct Alloc {
   // Nomad's AllocNetworkStatus {InterfaceName, Address, DNS} once the alloc's own network
   // (mode bridge or none) is up; null on the host's network.
   nlohmann::json network_status;
+  // Nomad's CreateIndex and ModifyIndex: the node's alloc index (runner/alloc_index.hpp) when
+  // the alloc's runner was made (or recovered) and at its last change. In the API, not stored:
+  // a restarted agent starts a new, higher index. A reader that keeps what it saw last can
+  // skip an alloc that has not moved without copying it (the health watcher), and a client
+  // can wait for it to move (a blocking query).
+  uint64_t create_index = 0;
+  uint64_t modify_index = 0;
 
   bool terminal() const {
     return client_status == "complete" || client_status == "failed" || client_status == "lost";

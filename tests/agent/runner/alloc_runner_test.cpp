@@ -157,6 +157,37 @@ TEST(AllocRunner, AFailingTaskIsRestartedByThePolicyThenFailsTheAlloc) {
   EXPECT_EQ(t.events.back().type, "Not Restarting");
 }
 
+// The health watcher skips an alloc whose modify_index it has seen, and blocking queries wait
+// for it to move (state/alloc.hpp): every change a reader could act on must move it, and
+// nothing else may; the node's index moves with it.
+TEST(AllocRunner, EveryChangeMovesTheModifyIndexAndAQuietAllocKeepsIt) {
+  Node node;
+  auto ids = node.submit(job("seq", "service", task("t", "{exit_code: 0, exit_after_ms: 60000}")));
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "running"); }));
+  auto running = node.alloc(ids[0]);
+  EXPECT_GT(running.modify_index, running.create_index);
+  EXPECT_EQ(node.manager().alloc_index().current(), running.modify_index) << "the last change";
+  EXPECT_EQ(node.alloc(ids[0]).modify_index, running.modify_index) << "nothing happened in between";
+
+  auto event_index = running.modify_index;
+  node.manager().record_task_event(ids[0], "t", drover::state::TaskEvent{.type = "Test"});
+  EXPECT_GT(node.alloc(ids[0]).modify_index, event_index) << "a task event";
+
+  auto health_index = node.alloc(ids[0]).modify_index;
+  ASSERT_TRUE(node.manager().set_deployment_status(ids[0], {{"Healthy", true}}));
+  EXPECT_GT(node.alloc(ids[0]).modify_index, health_index) << "a health verdict";
+
+  auto stop_index = node.alloc(ids[0]).modify_index;
+  ASSERT_TRUE(node.manager().stop_alloc(ids[0]));
+  EXPECT_GT(node.alloc(ids[0]).modify_index, stop_index) << "a stop";
+  ASSERT_TRUE(eventually([&] { return node.status_is(ids[0], "complete"); }));
+  EXPECT_EQ(node.alloc(ids[0]).tasks["t"].state, TaskPhase::Dead);
+
+  auto before_gc = node.manager().alloc_index().current();
+  ASSERT_TRUE(node.manager().gc_alloc(ids[0]));
+  EXPECT_GT(node.manager().alloc_index().current(), before_gc) << "an alloc gone is a change";
+}
+
 TEST(AllocRunner, AStartTheDriverRefusesFailsTheTaskWithItsMessage) {
   Node node;
   auto ids = node.submit(job("refused", "batch", task("t", "{fail_start: \"no such image\"}")));
