@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/acl.hpp"
+#include "api/blocking_query.hpp"
 #include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
@@ -48,6 +49,23 @@ struct HttpApi::Impl {
 };
 
 namespace {
+
+// A blocking query on a list of allocs (api/blocking_query.hpp): waits until any alloc of the
+// node changed past ?index=, then sets X-Nomad-Index to the node's alloc index, read before the
+// list so that a change made while the list is read is news to the next query. False (a 400
+// sent) when the query is not understood.
+bool block_on_allocs(runner::AllocManager& m, const httplib::Request& req, httplib::Response& res) {
+  auto q = blocking_query(req);
+  if (!q) {
+    reply_error(res, q.error());
+    return false;
+  }
+  const auto& index = m.alloc_index();
+  if (*q)
+    wait_in_slot((*q)->wait, [&](std::chrono::milliseconds t) { index.wait_past((*q)->index, t); });
+  res.set_header("X-Nomad-Index", std::to_string(index.current()));
+  return true;
+}
 
 json alloc_stub(const state::Alloc& a) {
   auto j = state::to_json(a, /*with_job=*/false);
@@ -231,6 +249,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     auto key = job_key_or_reply(req, res);
     if (!key) return;
     if (!m.job(*key)) return reply_error(res, 404, state::describe(*key) + " not found");
+    if (!block_on_allocs(m, req, res)) return;
     json out = json::array();
     for (const auto& a : m.job_allocs(*key)) out.push_back(alloc_stub(a));
     reply_json(res, out);
@@ -288,6 +307,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     auto prefix = req.get_param_value("prefix");
     auto ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);
     if (!ns) return reply_error(res, ns.error());
+    if (!block_on_allocs(m, req, res)) return;
     // Nomad's ?task_states=false: the list without each task's states and events, for
     // clients that poll a busy node.
     bool task_states = req.get_param_value("task_states") != "false";
@@ -303,8 +323,25 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   s.Get(R"(/v1/allocation/([^/]+))", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {
     auto id = alloc_id_or_reply(m, req.matches[1], res);
     if (!id) return;
+    auto q = blocking_query(req);
+    if (!q) return reply_error(res, q.error());
+    const auto& index = m.alloc_index();
+    auto seen = index.current();  // before the read: a change after it wakes the wait below
     auto a = m.alloc(*id);
+    if (*q && a && a->modify_index <= (*q)->index)
+      wait_in_slot((*q)->wait, [&](std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (a && a->modify_index <= (*q)->index) {
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+              deadline - std::chrono::steady_clock::now());
+          if (left <= std::chrono::milliseconds::zero()) break;
+          index.wait_past(seen, left);
+          seen = index.current();
+          a = m.alloc(*id);
+        }
+      });
     if (!a) return reply_error(res, 404, "alloc \"" + *id + "\" not found");
+    res.set_header("X-Nomad-Index", std::to_string(a->modify_index));
     auto j = state::to_json(*a, /*with_job=*/true);
     j["NodeID"] = ctx.node->id;
     j["NodeName"] = ctx.node->name;

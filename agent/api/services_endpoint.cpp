@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "api/blocking_query.hpp"
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
 #include "catalog/catalog.hpp"
@@ -14,33 +15,17 @@ namespace {
 
 using nlohmann::json;
 
-// The longest a blocking query (?index=) holds its HTTP worker: Nomad's default wait is 5m, but
-// each waiting request here is a server thread.
-constexpr auto kMaxWait = std::chrono::seconds(60);
-
-// Nomad's blocking query: with ?index=N the reply waits until the catalog's index passes N (or
-// ?wait=, in seconds or with a unit, elapses).
-void block(const catalog::Catalog& cat, const httplib::Request& req) {
-  if (!req.has_param("index")) return;
-  uint64_t after = 0;
-  try {
-    after = std::stoull(req.get_param_value("index"));
-  } catch (const std::exception&) {
-    return;
+// Nomad's blocking query (api/blocking_query.hpp): waits until the catalog's index passes
+// ?index=; false (a 400 sent) when the query is not understood.
+bool block(const catalog::Catalog& cat, const httplib::Request& req, httplib::Response& res) {
+  auto q = blocking_query(req);
+  if (!q) {
+    reply_error(res, q.error());
+    return false;
   }
-  auto wait = kMaxWait;
-  if (req.has_param("wait")) {
-    auto w = req.get_param_value("wait");
-    try {
-      std::size_t used = 0;
-      double v = std::stod(w, &used);
-      std::string unit = w.substr(used);
-      double secs = unit == "ms" ? v / 1000 : unit == "m" ? v * 60 : v;
-      wait = std::min(kMaxWait, std::chrono::seconds(static_cast<int64_t>(std::max(0.0, secs))));
-    } catch (const std::exception&) {
-    }
-  }
-  cat.wait_for_change(after, std::chrono::duration_cast<std::chrono::milliseconds>(wait));
+  if (*q)
+    wait_in_slot((*q)->wait, [&](std::chrono::milliseconds t) { cat.wait_for_change((*q)->index, t); });
+  return true;
 }
 
 bool namespace_matches(const httplib::Request& req, const std::string& ns) {
@@ -53,7 +38,7 @@ bool namespace_matches(const httplib::Request& req, const std::string& ns) {
 void register_services_endpoints(httplib::Server& s, const ApiContext& ctx) {
   s.Get("/v1/services", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!ctx.catalog) return reply_json(res, json::array());
-    block(*ctx.catalog, req);
+    if (!block(*ctx.catalog, req, res)) return;
     res.set_header("X-Nomad-Index", std::to_string(ctx.catalog->index()));
     auto all = ctx.catalog->list();
     if (!all) return reply_error(res, all.error());
@@ -64,7 +49,7 @@ void register_services_endpoints(httplib::Server& s, const ApiContext& ctx) {
 
   s.Get(R"(/v1/service/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
     if (!ctx.catalog) return reply_json(res, json::array());
-    block(*ctx.catalog, req);
+    if (!block(*ctx.catalog, req, res)) return;
     res.set_header("X-Nomad-Index", std::to_string(ctx.catalog->index()));
     auto all = ctx.catalog->list();
     if (!all) return reply_error(res, all.error());
