@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import ab, baseline
+from lib import ab, baseline, settle
 from lib.agent import Agent, job_doc, remove_cgroup_tree
 from lib.report import Report
 from lib.task_timing import drover_once, start_steps, step_rows
@@ -69,7 +69,8 @@ def run(ctx):
             base = base if have_exec and base and base.driver_loaded("exec") else None
             sides = ([("drover exec", lambda: once(agent))] if have_exec else []) + \
                 baseline.side("drover exec", base, once) + [("bare runc run", runc)]
-            res = ab.interleave(sides, ctx.runs)
+            agents = [a.proc.pid for a in (agent, base) if a]
+            res = ab.interleave(settle.after_each(sides, lambda: agents), ctx.runs)
             hdr, against = baseline.ratio_columns(
                 "drover exec", base, ["measure", "runs", "min", "median", "max", "ratio to runc run"],
                 ["bare runc run"])

@@ -3,7 +3,7 @@
 import os
 import time
 
-from lib import ab, baseline
+from lib import ab, baseline, settle
 from lib.agent import Agent, job_doc
 from lib.report import Report
 from lib.task_timing import drover_once, start_steps, step_rows
@@ -34,9 +34,11 @@ def run(ctx):
                                phases=phases)
 
         with baseline.agent(ctx) as base:
-            res = ab.interleave([("drover raw_exec", lambda: once(agent, phases))] +
-                                baseline.side("drover raw_exec", base, once) +
-                                [("bare fork/exec", bare_fork_exec)], ctx.runs)
+            sides = ([("drover raw_exec", lambda: once(agent, phases))] +
+                     baseline.side("drover raw_exec", base, once) +
+                     [("bare fork/exec", bare_fork_exec)])
+            agents = [a.proc.pid for a in (agent, base) if a]
+            res = ab.interleave(settle.after_each(sides, lambda: agents), ctx.runs)
             hdr, against = baseline.ratio_columns(
                 "drover raw_exec", base,
                 ["measure", "runs", "min", "median", "max", "ratio to bare fork/exec"],

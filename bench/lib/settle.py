@@ -1,6 +1,7 @@
-# Waits, untimed, until the processes a benchmark's sides share (the agent, dockerd,
+# Waits, untimed, until the processes a benchmark's sides share (the agents, dockerd,
 # containerd) have stopped spending CPU, so that no side is timed while the one before it is
-# still being cleaned up after. Without it, on 2 cores, whichever side ran right after drover's
+# still being cleaned up after (the start-path benchmarks: raw_exec, exec_runc, docker; with a
+# baseline build, the side after the first agent's was the second agent's). Without it, on 2 cores, whichever side ran right after drover's
 # read 3-4 % slower than the same side elsewhere in the round: two copies of the Engine API
 # side in one round read 647.6 and 624.1 ms; with it, 629.8 and 625.3 ms
 # (bench/results/2026-12-05-docker-settle.md).

@@ -7,7 +7,8 @@ import time
 def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, phases=None):
     """Returns (submit->Started ms, submit->exit ms); with phases (a dict), appends each
     event type's offset from submit, for a breakdown of where the time goes.
-    The polls back off from `poll` to `max_poll`: the times come from the agent's event stamps,
+    An agent whose allocs carry ModifyIndex is asked with blocking queries (?index=): no
+    polls at all. An older build's polls back off from `poll` to `max_poll`: the times come from the agent's event stamps,
     so a slower poll moves no figure, while polling every 5 ms through a 200 ms docker start
     took enough of the 2 cores from dockerd to read drover 1.11x of the Engine API instead of
     1.04-1.05x (bench/results/2026-12-05-vfork.md, "The benchmark's own polls")."""
@@ -19,8 +20,9 @@ def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, p
     deadline = time.monotonic() + timeout
     started = exited = None
     events = {}
+    query = ""
     while time.monotonic() < deadline:
-        _, a = agent.request("GET", f"/v1/allocation/{ids[0]}", conn=conn)
+        _, a = agent.request("GET", f"/v1/allocation/{ids[0]}{query}", conn=conn)
         for ev in (a.get("TaskStates") or {}).get("t", {}).get("Events", []):
             events.setdefault(ev["Type"], ev["Time"])
             if ev["Type"] == "Started" and started is None:
@@ -31,6 +33,11 @@ def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, p
                 exited = ev["Time"]
         if exited is not None:
             break
+        if a.get("ModifyIndex"):
+            # A build with blocking queries: ask again only once the alloc has moved, so the
+            # client takes no CPU from the start it is timing.
+            query = f"?index={a['ModifyIndex']}&wait=30s"
+            continue
         time.sleep(poll)
         poll = min(poll * 1.5, max_poll)
     agent.request("DELETE", f"/v1/job/{job_id}", conn=conn)
