@@ -374,16 +374,27 @@ TEST(Etcd, AServiceOfOneAgentIsSeenThroughAnotherAndGoesWithItsNode) {
   auto key = "/drover/services/pg/" + r["ID"].get<std::string>();
   EXPECT_NE(etcd.get(key).find(ids[0]), std::string::npos);
   // A's lease revoked (as if it lapsed): the services go with it, and come back under A's new
-  // lease once A registers again.
+  // lease once A registers again. A may have done so before the next look (its keepalive
+  // learns of the revoke within a second), so the look asks only that the key is not under
+  // the revoked lease any more.
   auto lease = json::parse(etcd.ctl("get /drover/nodes/" + node_id(*a) + " -w json"), nullptr,
                            false)["kvs"][0]["lease"];
   ASSERT_TRUE(lease.is_number()) << lease.dump();
+  auto lease_of_key = [&] {  // 0: no key
+    auto kvs = json::parse(etcd.ctl("get " + key + " -w json"), nullptr, false)["kvs"];
+    return kvs.is_array() && !kvs.empty() ? kvs[0].value("lease", int64_t{0}) : int64_t{0};
+  };
+  EXPECT_EQ(lease_of_key(), lease.get<int64_t>()) << "the service is under A's node lease";
   char hex[32];
   std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(lease.get<int64_t>()));
   etcd.ctl(std::string("lease revoke ") + hex);
-  EXPECT_EQ(etcd.get(key), "");
+  EXPECT_NE(lease_of_key(), lease.get<int64_t>()) << "the service went with the revoked lease";
   EXPECT_TRUE(drover::testing::eventually(
-      [&] { return etcd.get(key).find(ids[0]) != std::string::npos; }, 15s))
+      [&] {
+        auto l = lease_of_key();
+        return l != 0 && l != lease.get<int64_t>() && etcd.get(key).find(ids[0]) != std::string::npos;
+      },
+      15s))
       << a->log();
   EXPECT_TRUE(seen(*b).is_object());
   // A dies without a word: its lease (TTL 3s) takes its services with it.
