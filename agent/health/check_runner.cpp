@@ -50,6 +50,11 @@ bool CheckRunner::passing() const {
   return last_.status == kSuccess;
 }
 
+std::string CheckRunner::status() const {
+  std::lock_guard lock(mu_);
+  return last_.status;
+}
+
 nlohmann::json CheckRunner::result_json() const {
   std::lock_guard lock(mu_);
   return {{"ID", spec_.id},           {"Check", spec_.check.name},       {"Group", spec_.group},

@@ -51,6 +51,8 @@ class CheckRunner {
   // The watcher says whether the task runs, and when it (re)started on the monotonic clock.
   void set_task(bool running, std::chrono::steady_clock::time_point started);
   bool passing() const;
+  // The last result's Status (pending, success, warning, failure), without its output.
+  std::string status() const;
   // Nomad's check result shape: {ID, Check, Group, Task, Service, Mode, Status, StatusCode,
   // Output, Timestamp}.
   nlohmann::json result_json() const;

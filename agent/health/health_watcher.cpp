@@ -247,8 +247,7 @@ void HealthWatcher::scan() {
     // Every live alloc's checks, changed or not: their results move on their own clocks.
     for (const auto& [id, w] : watches_)
       for (auto& c : w->checks)
-        service_checks[c->spec().registration_id].push_back(
-            {c->spec().check.name, c->result_json().value("Status", "pending")});
+        service_checks[c->spec().registration_id].push_back({c->spec().check.name, c->status()});
   }
   // Outside mu_: the catalog may be etcd. A registration not made yet (the task is starting)
   // or gone is no matter: the next look tries again.
