@@ -16,11 +16,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import machine, scratch  # noqa: E402
 
 ALL = ["fingerprint", "raw_exec", "exec_runc", "docker", "memory", "throughput", "recovery", "stats",
-       "script_checks", "jobs_list", "hcl_parse", "cluster_scale"]
+       "script_checks", "checked_at_rest", "jobs_list", "hcl_parse", "cluster_scale"]
 # The benchmarks whose agents' files (data, alloc and task dirs) go to a journaled filesystem
 # where the temp dir's has none (lib/scratch.py); the cluster ones keep theirs where they were.
 NODE = {"fingerprint", "raw_exec", "exec_runc", "docker", "memory", "throughput", "recovery", "stats",
-        "script_checks"}
+        "script_checks", "checked_at_rest"}
 
 
 class Context:
@@ -60,7 +60,7 @@ def main():
     p.add_argument("--baseline-build", metavar="DIR",
                    help="another build dir (e.g. of an older commit): raw_exec and exec_runc "
                         "run its agent as one more interleaved side, with the ratio to it; "
-                        "script_checks measures it after this build's")
+                        "script_checks and checked_at_rest measure it after this build's")
     args = p.parse_args()
     names = args.names or ALL
     for n in names:

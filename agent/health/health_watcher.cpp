@@ -179,47 +179,36 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
 }
 
 void HealthWatcher::scan() {
-  // An alloc is copied only when there is something to learn from it: a new one, one whose
-  // health is still open (its tracker counts time, not changes), or one with checks that has
-  // changed since the last look (a task restarted or stopped). Each scan copied every alloc,
-  // twice a second: ~2 % of a core at 1,000 tasks (bench/results/2026-12-05-fresh-boot.md).
-  std::map<std::string, uint64_t> unchanged_if;  // alloc id -> modify_index last seen
-  std::set<std::string> settled;                 // decided and without checks
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, w] : watches_) {
-      if (w->tracker) continue;
-      if (w->checks.empty())
-        settled.insert(id);
-      else
-        unchanged_if[id] = w->seen_index;
-    }
-  }
-  std::set<std::string> live_ids;
-  auto allocs = manager_.allocs_where([&](const state::Alloc& a) {
-    // A failed alloc whose health is still open is judged once more: its task may have
-    // failed between two looks, and that makes it unhealthy.
-    bool failed_undecided = a.client_status == "failed" && a.deployment_status.is_null();
-    if (a.desired_status != "run" || (a.terminal() && !failed_undecided)) return false;
-    live_ids.insert(a.id);
-    if (settled.count(a.id)) return false;
-    auto seen = unchanged_if.find(a.id);
-    return seen == unchanged_if.end() || seen->second != a.modify_index;
-  });
-  std::map<std::string, const state::Alloc*> changed;
-  for (const auto& a : allocs) changed[a.id] = &a;
-
   std::vector<std::pair<std::string, nlohmann::json>> verdicts;
   // Each registration's checks, as they stand now, for the catalog's health view.
   std::map<std::string, std::vector<catalog::CheckStatus>> service_checks;
   {
+    // Held through the walk over the allocs (lock order: this, then the manager's and each
+    // runner's), so that each alloc's watch is looked up in place: no per-scan copies of ids.
     std::lock_guard lock(mu_);
-    for (auto it = watches_.begin(); it != watches_.end();)
-      it = live_ids.count(it->first) ? std::next(it) : watches_.erase(it);
+    ++scan_;
+    // An alloc is copied only when there is something to learn from it: a new one, one whose
+    // health is still open (its tracker counts time, not changes), or one with checks that
+    // has changed since the last look (a task restarted or stopped). Each scan copied every
+    // alloc, twice a second: ~2 % of a core at 1,000 tasks (bench/results/2026-12-05-fresh-boot.md).
+    auto allocs = manager_.allocs_where([&](const state::Alloc& a) {
+      // A failed alloc whose health is still open is judged once more: its task may have
+      // failed between two looks, and that makes it unhealthy.
+      bool failed_undecided = a.client_status == "failed" && a.deployment_status.is_null();
+      if (a.desired_status != "run" || (a.terminal() && !failed_undecided)) return false;
+      auto it = watches_.find(a.id);
+      if (it == watches_.end()) return true;
+      Watch& w = *it->second;
+      w.scan = scan_;  // still live
+      return w.tracker || (!w.checks.empty() && w.seen_index != a.modify_index);
+    });
     auto now = Clock::now();
-    for (const auto& [id, a] : changed) {
+    for (const auto& alloc : allocs) {
+      const auto* a = &alloc;
+      const std::string& id = a->id;
       auto& w = watches_[id];
       if (!w) w = make_watch(*a);
+      w->scan = scan_;
       w->seen_index = a->modify_index;
       for (auto& c : w->checks) {
         auto ts = a->tasks.find(c->spec().task);
@@ -244,6 +233,8 @@ void HealthWatcher::scan() {
       verdicts.emplace_back(id, status);
       w->tracker.reset();
     }
+    // An alloc not seen live in this walk has ended or gone: its watch (and checks) go.
+    std::erase_if(watches_, [&](const auto& kv) { return kv.second->scan != scan_; });
     // Every live alloc's checks, changed or not: their results move on their own clocks.
     for (const auto& [id, w] : watches_)
       for (auto& c : w->checks)

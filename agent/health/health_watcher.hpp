@@ -58,6 +58,7 @@ class HealthWatcher {
     std::vector<std::unique_ptr<CheckRunner>> checks;
     std::map<std::string, TaskClock> clocks;
     uint64_t seen_index = 0;  // the alloc's modify_index when last looked at
+    uint64_t scan = 0;        // the last scan that found its alloc live
   };
 
   void loop(std::stop_token stop);
@@ -69,6 +70,7 @@ class HealthWatcher {
   std::function<void(const std::string&, const nlohmann::json&)> on_verdict_;
   mutable std::mutex mu_;  // guards watches_ (the loop and API readers)
   std::map<std::string, std::unique_ptr<Watch>> watches_;
+  uint64_t scan_ = 0;  // scans so far; guarded by mu_
   std::mutex wake_mu_;
   std::condition_variable_any wake_cv_;
   bool wake_ = false;

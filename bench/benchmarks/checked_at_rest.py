@@ -1,0 +1,63 @@
+# checked_at_rest: the agent's CPU at rest with N service tasks, each with a tcp check every
+# 60 s, every alloc's health decided: what the health watcher (a look at the allocs twice a
+# second) and the catalog's view of the checks cost a node of many checked services between
+# checks. With --baseline-build, that build's agent is measured the same way, after this one's.
+import json
+import socket
+import time
+
+from lib import baseline
+from lib.agent import Agent
+from lib.report import Report
+
+WINDOW = 30.0
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once closed: each check fails, cheaply
+
+
+def job(n, port):
+    task = {"name": "t", "driver": "raw_exec",
+            "config": {"command": "/bin/sleep", "args": ["100000"]},
+            "resources": {"memory": 10, "cpu": 1},
+            "services": [{"name": "app", "port": str(port), "checks": [{
+                "name": "tcp", "type": "tcp", "interval": "60s", "timeout": "1s"}]}]}
+    return json.dumps({"job": {"id": "bench-checked", "type": "service", "groups": [{
+        "name": "g", "count": n, "tasks": [task],
+        "update": {"health_check": "task_states", "min_healthy_time": "1s"}}]}})
+
+
+def measure(agent, n):
+    agent.submit(job(n, closed_port()))
+    agent.wait_running(n, poll=0.5)
+    decided = agent.wait_healthy(n, timeout=300)
+    time.sleep(5)  # the last verdicts' writes are past
+    cpu0, t0 = agent.cpu_seconds(), time.monotonic()
+    time.sleep(WINDOW)
+    secs = time.monotonic() - t0
+    return [str(decided), f"{100.0 * (agent.cpu_seconds() - cpu0) / secs:.2f} %",
+            f"{agent.rss_kib() / 1024:.0f} MiB"]
+
+
+def run(ctx):
+    n = ctx.n
+    rep = Report(f"checked_at_rest: the agent with {n} tasks, each with a tcp check every 60 s, "
+                 "health decided")
+    rows = []
+    for label, build in [("drover", ctx.build_dir)] + (
+            [(f"drover ({baseline.LABEL})", ctx.baseline_dir)] if ctx.baseline_dir else []):
+        agent = Agent(build)
+        try:
+            agent.start()
+            rows.append([label, str(n)] + measure(agent, n))
+        finally:
+            agent.stop_all_jobs()
+            agent.shutdown()
+    rep.add_table(["agent", "tasks", "health decided", "agent CPU (of a core)", "agent RSS"], rows)
+    rep.note(f"CPU (utime + stime) of the agent process over {WINDOW:.0f} s, 5 s after the last "
+             "verdict; the stats collector's reads of every task cgroup are in it too (compare "
+             "`stats`, whose tasks have no checks).")
+    return rep.text()
