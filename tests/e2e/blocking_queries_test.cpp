@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <csignal>
 #include <future>
 #include <thread>
 #include <vector>
@@ -80,6 +81,37 @@ TEST(BlockingQueries, AQuietAllocIsAnsweredAsItIsOnceTheWaitIsOver) {
   ASSERT_EQ(same.status, 200);
   EXPECT_EQ(same.index, now.index);
   EXPECT_EQ(same.body["ClientStatus"], "running");
+}
+
+// The node's index starts at the agent's start time (runner/alloc_index.hpp): an index a
+// client got before the agent restarted is behind the new agent's, so its query answers at
+// once with the alloc as the new agent has it, rather than hanging until its wait is over.
+TEST(BlockingQueries, AnIndexFromBeforeAnAgentRestartIsBehindTheNewAgents) {
+  auto dir = drover::testing::make_temp_dir("drover-index");
+  std::string id;
+  std::uint64_t before = 0;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    id = agent->submit(job("kept"))[0];
+    running(*agent, id);
+    // Many changes before the restart: the index counts them on top of its start.
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(agent->post("/v1/client/allocation/" + id + "/restart", R"({"TaskName":"t"})",
+                          "application/json").status,
+              200);
+      agent->wait_alloc(id, [&](const json& a) {
+        return a["TaskStates"]["t"]["Restarts"].get<int>() > i && a["ClientStatus"] == "running";
+      });
+    }
+    before = get(*agent, "/v1/allocation/" + id).index;
+    agent->kill(SIGKILL);
+  }
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto after = get(*agent, "/v1/allocation/" + id + "?index=" + std::to_string(before) + "&wait=60s");
+  ASSERT_EQ(after.status, 200);
+  EXPECT_GT(after.index, before);
+  EXPECT_GT(get(*agent, "/v1/allocations").index, before);
+  EXPECT_EQ(after.body["ClientStatus"], "running") << "recovered, not restarted";
 }
 
 TEST(BlockingQueries, TheAllocListsAnswerOnceANewAllocIsPlaced) {
