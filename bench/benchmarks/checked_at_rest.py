@@ -7,7 +7,6 @@ import socket
 import time
 
 from lib import baseline
-from lib.agent import Agent
 from lib.report import Report
 
 WINDOW = 30.0
@@ -46,16 +45,7 @@ def run(ctx):
     n = ctx.n
     rep = Report(f"checked_at_rest: the agent with {n} tasks, each with a tcp check every 60 s, "
                  "health decided")
-    rows = []
-    for label, build in [("drover", ctx.build_dir)] + (
-            [(f"drover ({baseline.LABEL})", ctx.baseline_dir)] if ctx.baseline_dir else []):
-        agent = Agent(build)
-        try:
-            agent.start()
-            rows.append([label, str(n)] + measure(agent, n))
-        finally:
-            agent.stop_all_jobs()
-            agent.shutdown()
+    rows = baseline.one_after_another(ctx, lambda agent: [str(n)] + measure(agent, n))
     rep.add_table(["agent", "tasks", "health decided", "agent CPU (of a core)", "agent RSS"], rows)
     rep.note(f"CPU (utime + stime) of the agent process over {WINDOW:.0f} s, 5 s after the last "
              "verdict; the stats collector's reads of every task cgroup are in it too (compare "

@@ -7,7 +7,6 @@ import json
 import time
 
 from lib import baseline, procfs
-from lib.agent import Agent
 from lib.report import Report
 
 WINDOW = 20.0
@@ -41,16 +40,8 @@ def run(ctx):
     n = min(ctx.n, 200)  # 200 checks a second: more is the machine's process creation, not the agent
     rep = Report(f"script_checks: the agent with {n} tasks, each with a script check every "
                  f"{INTERVAL_S} s")
-    rows = []
-    for label, build in [("drover", ctx.build_dir)] + (
-            [(f"drover ({baseline.LABEL})", ctx.baseline_dir)] if ctx.baseline_dir else []):
-        agent = Agent(build)
-        try:
-            agent.start()
-            rows.append([label, str(n), f"{n / INTERVAL_S:.0f}"] + measure(agent, n))
-        finally:
-            agent.stop_all_jobs()
-            agent.shutdown()
+    rows = baseline.one_after_another(
+        ctx, lambda agent: [str(n), f"{n / INTERVAL_S:.0f}"] + measure(agent, n))
     rep.add_table(["agent", "tasks", "checks/s", "agent CPU (of a core)", "minor faults/s",
                    "agent RSS"], rows)
     rep.note(f"CPU (utime + stime) and minor faults of the agent process alone over {WINDOW:.0f} s, "
