@@ -1,7 +1,8 @@
 // The node's alloc index: one number that moves on every change of any alloc on this node
-// (each change stamps the alloc's ModifyIndex with the next value), so that a client can ask
-// "anything new since N?" and wait for the answer: Nomad's blocking queries on the
-// allocation endpoints (docs/nomad-compat.md, "Blocking queries").
+// (each change stamps the alloc's ModifyIndex with the next value) and of any job's record
+// (submitted, stopped, purged, collected), so that a client can ask "anything new since N?"
+// and wait for the answer: Nomad's blocking queries on the allocation and job endpoints
+// (docs/nomad-compat.md, "Blocking queries").
 //
 // It starts at the wall clock in microseconds, not at 0: an index a client got before the
 // agent restarted must still be behind the new agent's, or its next blocking query would hang

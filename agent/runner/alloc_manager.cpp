@@ -458,6 +458,7 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
       continue;
     }
     removed_alloc_ns_.erase(c.job);
+    alloc_index_.next();
     ++removed;
   }
   return removed;

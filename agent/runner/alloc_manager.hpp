@@ -96,8 +96,9 @@ class AllocManager {
   std::string job_status(const state::JobKey& job);
 
   const RunnerContext& ctx() const { return ctx_; }
-  // Moves on every change of any alloc here, and when one is garbage collected: what the
-  // API's blocking queries wait on (runner/alloc_index.hpp).
+  // Moves on every change of any alloc here, when one is garbage collected, and when a job is
+  // submitted, stopped, purged or collected: what the API's blocking queries on allocs and
+  // jobs wait on (runner/alloc_index.hpp).
   const AllocIndex& alloc_index() const { return alloc_index_; }
   // Set before recover() and before any submit: called after every alloc change.
   void set_on_alloc_change(std::function<void(const state::Alloc&)> fn) {
@@ -145,6 +146,7 @@ class AllocManager {
   std::map<state::JobKey, int64_t> removed_alloc_ns_;
   std::function<void(const state::JobKey&)> on_job_change_;
   void job_changed(const state::JobKey& job) {
+    alloc_index_.next();  // a job submitted, stopped or purged is news to a blocking query
     if (on_job_change_) on_job_change_(job);
   }
 };

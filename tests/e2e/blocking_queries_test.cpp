@@ -141,12 +141,44 @@ TEST(BlockingQueries, TheAllocListsAnswerOnceANewAllocIsPlaced) {
   EXPECT_GT(job_next.get().index, of_job.index);
 }
 
+TEST(BlockingQueries, TheJobReadsAnswerOnceAJobIsSubmittedOrStopped) {
+  auto agent = AgentProcess::start();
+  agent->submit(job("first"));
+  auto jobs = get(*agent, "/v1/jobs");
+  ASSERT_EQ(jobs.status, 200);
+  ASSERT_GT(jobs.index, 0u);
+  // A parameterized job places no alloc: the job's record alone moves the index.
+  auto next = std::async(std::launch::async, [&] {
+    return get(*agent, "/v1/jobs?index=" + std::to_string(jobs.index) + "&wait=60s");
+  });
+  agent->submit("job:\n  id: template\n  type: batch\n  parameterized: {}\n  groups: [{name: g, "
+                "tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]}]\n");
+  auto listed = next.get();
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_GT(listed.index, jobs.index);
+  bool has_template = false;
+  for (const auto& j : listed.body) has_template = has_template || j["ID"] == "template";
+  EXPECT_TRUE(has_template) << listed.body.dump(2);
+
+  auto one = get(*agent, "/v1/job/first");
+  ASSERT_EQ(one.status, 200);
+  auto stopped = std::async(std::launch::async, [&] {
+    return get(*agent, "/v1/job/first?index=" + std::to_string(one.index) + "&wait=60s");
+  });
+  ASSERT_EQ(agent->del("/v1/job/first").status, 200);
+  auto after = stopped.get();
+  ASSERT_EQ(after.status, 200);
+  EXPECT_GT(after.index, one.index);
+  EXPECT_EQ(after.body["Stop"], true) << after.body.dump(2);
+}
+
 TEST(BlockingQueries, AnIndexOrWaitThatIsNotUnderstoodIsA400NamingIt) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(job("bad"));
   for (const std::string& path :
        {std::string("/v1/allocations?index=soon"), "/v1/allocation/" + ids[0] + "?index=-1",
-        std::string("/v1/job/bad/allocations?index=1x"), std::string("/v1/services?index=abc")}) {
+        std::string("/v1/job/bad/allocations?index=1x"), std::string("/v1/services?index=abc"),
+        std::string("/v1/jobs?index=1.5"), std::string("/v1/job/bad?index=")}) {
     auto r = agent->get(path);
     EXPECT_EQ(r.status, 400) << path;
     EXPECT_NE(r.body.find("index"), std::string::npos) << path << ": " << r.body;
