@@ -35,9 +35,10 @@ Result<std::optional<BlockingQuery>> blocking_query(const httplib::Request& req)
     } catch (const std::exception&) {
       v = -1;
     }
-    const std::string unit = used <= w.size() ? w.substr(used) : "";
-    double ms = unit == "ms" ? v : unit == "s" || unit.empty() ? v * 1e3 : unit == "m" ? v * 6e4 : -1;
-    if (!(v >= 0) || !(ms >= 0) || used == 0)  // NaN too
+    const std::string unit = w.substr(used);
+    const double per_unit = unit == "ms" ? 1 : unit == "s" || unit.empty() ? 1e3 : unit == "m" ? 6e4 : -1;
+    const double ms = v * per_unit;
+    if (!(v >= 0) || per_unit < 0 || used == 0)  // NaN too
       return make_error("wait: \"" + w.substr(0, 64) + "\" is not a duration (such as 10s, 500ms, 2m)",
                         Errc::Invalid);
     q.wait = std::min<std::chrono::milliseconds>(kMaxWait, std::chrono::milliseconds(

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <set>
 
 #include "catalog/catalog.hpp"
 #include "catalog/service_registration.hpp"
@@ -203,18 +202,17 @@ void HealthWatcher::scan() {
       return w.tracker || (!w.checks.empty() && w.seen_index != a.modify_index);
     });
     auto now = Clock::now();
-    for (const auto& alloc : allocs) {
-      const auto* a = &alloc;
-      const std::string& id = a->id;
+    for (const auto& a : allocs) {
+      const std::string& id = a.id;
       auto& w = watches_[id];
-      if (!w) w = make_watch(*a);
+      if (!w) w = make_watch(a);
       w->scan = scan_;
-      w->seen_index = a->modify_index;
+      w->seen_index = a.modify_index;
       for (auto& c : w->checks) {
-        auto ts = a->tasks.find(c->spec().task);
-        bool running = ts != a->tasks.end() && ts->second.state == state::TaskPhase::Running;
+        auto ts = a.tasks.find(c->spec().task);
+        bool running = ts != a.tasks.end() && ts->second.state == state::TaskPhase::Running;
         auto& clock = w->clocks[c->spec().task];
-        if (ts != a->tasks.end() && ts->second.started_at_ns != clock.started_at_ns) {
+        if (ts != a.tasks.end() && ts->second.started_at_ns != clock.started_at_ns) {
           clock.started_at_ns = ts->second.started_at_ns;
           clock.started = now;
         }
@@ -223,7 +221,7 @@ void HealthWatcher::scan() {
       if (!w->tracker) continue;
       bool all_passing = true;
       for (auto& c : w->checks) all_passing = all_passing && c->passing();
-      auto verdict = w->tracker->observe(*a, all_passing, now);
+      auto verdict = w->tracker->observe(a, all_passing, now);
       if (!verdict) continue;
       nlohmann::json status = {{"Healthy", verdict->healthy},
                                {"Timestamp", state::rfc3339(state::now_ns())},
