@@ -22,15 +22,12 @@ std::string check_id(const std::string& alloc_id, const std::string& task,
   return buf;
 }
 
-CheckRunner::CheckRunner(CheckSpec spec, RestartFn restart)
-    : spec_(std::move(spec)), restart_(std::move(restart)) {
-  thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+CheckRunner::CheckRunner(CheckSpec spec, RestartFn restart, CheckScheduler& scheduler)
+    : spec_(std::move(spec)), restart_(std::move(restart)), scheduler_(scheduler) {
+  job_ = scheduler_.add([this] { return tick(); });
 }
 
-CheckRunner::~CheckRunner() {
-  thread_.request_stop();  // wakes any wait of the loop
-  if (thread_.joinable()) thread_.join();
-}
+CheckRunner::~CheckRunner() { scheduler_.remove(job_); }
 
 void CheckRunner::set_task(bool running, std::chrono::steady_clock::time_point started) {
   {
@@ -42,7 +39,7 @@ void CheckRunner::set_task(bool running, std::chrono::steady_clock::time_point s
     started_ = started;
     if (!wake) return;
   }
-  cv_.notify_all();
+  scheduler_.wake(job_);
 }
 
 bool CheckRunner::passing() const {
@@ -100,40 +97,34 @@ ProbeResult CheckRunner::run_once() {
   return c.type == "http" ? probe_http(c, *at) : probe_tcp(*at, c.timeout);
 }
 
-void CheckRunner::loop(std::stop_token stop) {
+std::optional<CheckScheduler::Clock::time_point> CheckRunner::tick() {
   std::unique_lock lock(mu_);
-  while (!stop.stop_requested()) {
-    if (!running_) {
-      cv_.wait(lock, stop, [&] { return running_; });
-      continue;
-    }
-    lock.unlock();
-    ProbeResult r = run_once();
-    lock.lock();
-    if (stop.stop_requested()) break;
-    last_ = r;
-    last_time_s_ = state::now_ns() / 1000000000;
-    const auto& cr = spec_.check.check_restart;
-    bool failed = r.status == kFailure || (r.status == kWarning && !(cr && cr->ignore_warnings));
-    bool in_grace = cr && std::chrono::steady_clock::now() < started_ + cr->grace;
-    if (!failed) {
-      consecutive_failures_ = 0;
-    } else if (!in_grace) {
-      ++consecutive_failures_;
-    }
-    if (cr && cr->limit > 0 && consecutive_failures_ >= cr->limit && running_) {
-      consecutive_failures_ = 0;
-      // The grace starts again from the restart, even before the watcher sees the new start.
-      started_ = std::chrono::steady_clock::now();
-      ++restarts_;
-      spdlog::info("alloc {} task {}: check \"{}\" failed {} times in a row, restarting the task",
-                   spec_.alloc_id, spec_.task, spec_.check.name, cr->limit);
-      lock.unlock();
-      restart_(spec_.alloc_id, spec_.task);
-      lock.lock();
-    }
-    cv_.wait_for(lock, stop, spec_.check.interval, [] { return false; });
+  if (!running_) return std::nullopt;  // parked until set_task(true)
+  lock.unlock();
+  ProbeResult r = run_once();
+  lock.lock();
+  last_ = r;
+  last_time_s_ = state::now_ns() / 1000000000;
+  const auto& cr = spec_.check.check_restart;
+  bool failed = r.status == kFailure || (r.status == kWarning && !(cr && cr->ignore_warnings));
+  bool in_grace = cr && std::chrono::steady_clock::now() < started_ + cr->grace;
+  if (!failed) {
+    consecutive_failures_ = 0;
+  } else if (!in_grace) {
+    ++consecutive_failures_;
   }
+  if (cr && cr->limit > 0 && consecutive_failures_ >= cr->limit && running_) {
+    consecutive_failures_ = 0;
+    // The grace starts again from the restart, even before the watcher sees the new start.
+    started_ = std::chrono::steady_clock::now();
+    ++restarts_;
+    spdlog::info("alloc {} task {}: check \"{}\" failed {} times in a row, restarting the task",
+                 spec_.alloc_id, spec_.task, spec_.check.name, cr->limit);
+    lock.unlock();
+    restart_(spec_.alloc_id, spec_.task);
+  }
+  // The interval counts from the end of this probe, as Nomad's check runner does.
+  return CheckScheduler::Clock::now() + spec_.check.interval;
 }
 
 }  // namespace drover::health

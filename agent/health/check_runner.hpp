@@ -1,22 +1,21 @@
 // Runs one check of one task on its interval while the task runs, keeps its last result, and
 // applies check_restart (restart the task after `limit` consecutive failures, not within
-// `grace` of the task's start).
+// `grace` of the task's start). Its probes run on the node's CheckScheduler.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <stop_token>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
-#include <thread>
 
 #include "drover/common/result.hpp"
 #include "health/check_probe.hpp"
+#include "health/check_scheduler.hpp"
 #include "jobspec/job.hpp"
 
 namespace drover::health {
@@ -43,8 +42,9 @@ struct CheckSpec {
 class CheckRunner {
  public:
   using RestartFn = std::function<void(const std::string& alloc_id, const std::string& task)>;
-  CheckRunner(CheckSpec spec, RestartFn restart);
-  ~CheckRunner();
+  // The first run is due at once; it waits for set_task(true) if the task is not running.
+  CheckRunner(CheckSpec spec, RestartFn restart, CheckScheduler& scheduler);
+  ~CheckRunner();  // waits for a probe in flight
   CheckRunner(const CheckRunner&) = delete;
   CheckRunner& operator=(const CheckRunner&) = delete;
 
@@ -60,20 +60,21 @@ class CheckRunner {
   int restarts_triggered() const { return restarts_; }
 
  private:
-  void loop(std::stop_token stop);
+  // One turn on the scheduler: a probe if the task runs; when the next is due.
+  std::optional<CheckScheduler::Clock::time_point> tick();
   ProbeResult run_once();
 
   CheckSpec spec_;
   RestartFn restart_;
+  CheckScheduler& scheduler_;
   mutable std::mutex mu_;
-  std::condition_variable_any cv_;
   bool running_ = false;
   std::chrono::steady_clock::time_point started_{};
   ProbeResult last_;
   int64_t last_time_s_ = 0;
   int consecutive_failures_ = 0;
   std::atomic<int> restarts_{0};
-  std::jthread thread_;
+  CheckScheduler::Id job_ = 0;  // last: the scheduler may run it as soon as it is added
 };
 
 std::string check_id(const std::string& alloc_id, const std::string& task,

@@ -26,7 +26,7 @@ void HealthWatcher::stop() {
   thread_.request_stop();  // wakes the loop's waits
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
-  watches_.clear();  // joins every check thread
+  watches_.clear();  // each CheckRunner waits for its probe in flight
 }
 
 void HealthWatcher::alloc_changed(const state::Alloc&) {
@@ -156,7 +156,8 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
         std::move(spec), [this](const std::string& alloc_id, const std::string& t) {
           if (auto st = manager_.restart_alloc(alloc_id, t); !st)
             spdlog::warn("check_restart of {} task {}: {}", alloc_id, t, st.message());
-        }));
+        },
+        scheduler_));
   };
   for (const auto& task : group->tasks) {
     std::size_t n = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "health/check_runner.hpp"
+#include "health/check_scheduler.hpp"
 #include "health/health_tracker.hpp"
 #include "state/alloc.hpp"
 
@@ -68,6 +69,7 @@ class HealthWatcher {
   runner::AllocManager& manager_;
   Options opts_;
   std::function<void(const std::string&, const nlohmann::json&)> on_verdict_;
+  CheckScheduler scheduler_;  // before watches_: it outlives every CheckRunner
   mutable std::mutex mu_;  // guards watches_ (the loop and API readers)
   std::map<std::string, std::unique_ptr<Watch>> watches_;
   uint64_t scan_ = 0;  // scans so far; guarded by mu_

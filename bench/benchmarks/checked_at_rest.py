@@ -1,12 +1,12 @@
 # checked_at_rest: the agent's CPU at rest with N service tasks, each with a tcp check every
 # 60 s, every alloc's health decided: what the health watcher (a look at the allocs twice a
-# second) and the catalog's view of the checks cost a node of many checked services between
-# checks. With --baseline-build, that build's agent is measured the same way, after this one's.
+# second), the catalog's view of the checks and the threads the checks run on cost a node of
+# many checked services between checks. With --baseline-build, that build's agent is measured the same way, after this one's.
 import json
 import socket
 import time
 
-from lib import baseline
+from lib import baseline, procfs
 from lib.report import Report
 
 WINDOW = 30.0
@@ -38,7 +38,7 @@ def measure(agent, n):
     time.sleep(WINDOW)
     secs = time.monotonic() - t0
     return [str(decided), f"{100.0 * (agent.cpu_seconds() - cpu0) / secs:.2f} %",
-            f"{agent.rss_kib() / 1024:.0f} MiB"]
+            f"{agent.rss_kib() / 1024:.0f} MiB", str(procfs.threads(agent.pid))]
 
 
 def run(ctx):
@@ -46,7 +46,8 @@ def run(ctx):
     rep = Report(f"checked_at_rest: the agent with {n} tasks, each with a tcp check every 60 s, "
                  "health decided")
     rows = baseline.one_after_another(ctx, lambda agent: [str(n)] + measure(agent, n))
-    rep.add_table(["agent", "tasks", "health decided", "agent CPU (of a core)", "agent RSS"], rows)
+    rep.add_table(["agent", "tasks", "health decided", "agent CPU (of a core)", "agent RSS",
+                   "agent threads"], rows)
     rep.note(f"CPU (utime + stime) of the agent process over {WINDOW:.0f} s, 5 s after the last "
              "verdict; the stats collector's reads of every task cgroup are in it too (compare "
              "`stats`, whose tasks have no checks).")
