@@ -157,7 +157,7 @@ void AllocRunner::release_network() {
 
 void AllocRunner::start(bool recovering) {
   if (previous_ && !recovering && group_) {
-    previous_waiter_ = std::thread([this] { take_over_previous(); });
+    previous_waiter_ = DetachedThread([this] { take_over_previous(); });
     return;
   }
   start_now(recovering);
@@ -350,7 +350,7 @@ void AllocRunner::detach() {
 }
 
 void AllocRunner::join() {
-  if (previous_waiter_.joinable() && previous_waiter_.get_id() != std::this_thread::get_id())
+  if (previous_waiter_.joinable() && !previous_waiter_.is_current())
     previous_waiter_.join();
   std::vector<TaskRunner*> rs;
   {

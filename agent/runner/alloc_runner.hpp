@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drover/common/detached_thread.hpp"
 #include "drover/common/result.hpp"
 #include "drover/loader/exec_session.hpp"
 #include "drover/sdk/task_spec.hpp"
@@ -160,7 +161,7 @@ class AllocRunner {
   Lifecycle lifecycle_;
   std::map<std::string, std::unique_ptr<TaskRunner>> runners_;  // by task name
   std::shared_ptr<AllocRunner> previous_;
-  std::thread previous_waiter_;
+  DetachedThread previous_waiter_;  // its stack goes when the wait is over
   // The alloc's network namespace and its address (set before any task starts; "" when the
   // alloc shares the host's network).
   std::string netns_path_, alloc_ip_;

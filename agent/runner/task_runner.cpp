@@ -38,7 +38,7 @@ TaskRunner::~TaskRunner() { join(); }
 
 void TaskRunner::start() {
   std::lock_guard lock(thread_mu_);
-  thread_ = std::thread([this] { run(); });
+  thread_ = DetachedThread([this] { run(); });
 }
 
 void TaskRunner::join() {
@@ -51,7 +51,7 @@ void TaskRunner::join() {
   // finishes first, and none comes after.
   if (watch) alloc_.ctx().exit_watcher->cancel(watch);
   for (;;) {
-    std::thread t;
+    DetachedThread t;
     {
       std::lock_guard lock(thread_mu_);
       t = std::move(thread_);
@@ -288,7 +288,7 @@ void TaskRunner::on_exit_fd() {
   watch_id_ = 0;
   if (detached_) return;
   if (thread_.joinable()) thread_.join();
-  thread_ = std::thread([this] { guarded([this] { resume(); }); });
+  thread_ = DetachedThread([this] { guarded([this] { resume(); }); });
 }
 
 void TaskRunner::resume() {

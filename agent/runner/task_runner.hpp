@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drover/common/detached_thread.hpp"
 #include "drover/common/result.hpp"
 #include "drover/loader/exec_session.hpp"
 #include "jobspec/job.hpp"
@@ -103,9 +104,10 @@ class TaskRunner {
   std::string kill_reason_;
   std::atomic<bool> detached_{false};
   // The runner's current thread: one per phase (start, then after each exit), none while the
-  // task is parked with the exit watcher (watch_id_ != 0).
+  // task is parked with the exit watcher (watch_id_ != 0). Detached: the phase that parks the
+  // task ends, and its stack goes with it, long before anyone joins it.
   std::mutex thread_mu_;
-  std::thread thread_;
+  DetachedThread thread_;
   uint64_t watch_id_ = 0;
   std::thread stopper_;
   // The shutdown_delay wait, on its own lock: join() holds mu_ while it joins the stopper.
