@@ -32,6 +32,7 @@
 #include "core/node_json.hpp"
 #include "drover/common/encoding.hpp"
 #include "runner/admission.hpp"
+#include "core/heap_trim.hpp"
 #include "core/node_watcher.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/loader/registry.hpp"
@@ -512,7 +513,8 @@ int run_agent(const AgentFlags& flags) {
   SystemdNotifier systemd;
   systemd.ready("API on " + cfg.bind_addr + ":" + std::to_string(cfg.port));
 
-  // Garbage collection of terminal allocs, on the agent's monotonic clock.
+  // Garbage collection of terminal allocs, on the agent's monotonic clock; then the heap pages
+  // that work freed go back to the kernel (core/heap_trim.hpp).
   std::mutex gc_mu;
   std::condition_variable gc_cv;
   bool gc_stop = false;
@@ -526,6 +528,9 @@ int run_agent(const AgentFlags& flags) {
       if (n) spdlog::info("gc removed {} terminal allocs", n);
       int jobs = manager.gc_jobs(cfg.job_gc_threshold);
       if (jobs) spdlog::info("gc removed {} dead jobs older than job_gc_threshold", jobs);
+      if (auto t = trim_free_heap(); t.trimmed)
+        spdlog::debug("gc gave freed heap back: {:.1f} MiB were free, trim took {:.2f} ms",
+                      t.free_bytes / 1048576.0, t.millis);
       lock.lock();
     }
   });
