@@ -187,6 +187,10 @@ TEST(BlockingQueries, AnIndexOrWaitThatIsNotUnderstoodIsA400NamingIt) {
   auto r = agent->get("/v1/allocations?index=1&wait=forever");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("wait: \\\"forever\\\" is not a duration"), std::string::npos) << r.body;
+  // A zero with an unknown unit is refused too, not taken as a zero wait.
+  r = agent->get("/v1/allocations?index=1&wait=0x");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("wait: \\\"0x\\\" is not a duration"), std::string::npos) << r.body;
 }
 
 TEST(BlockingQueries, AtMostEightWaitAtOnceAndTheAgentKeepsAnswering) {
