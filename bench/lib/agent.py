@@ -49,6 +49,7 @@ class Agent:
         self.port = port or free_port()
         self.cgroup_parent = cgroup_parent or f"drover-bench-{os.getpid()}-{Agent._seq}"
         self.proc = None
+        self.started_at = None  # time.monotonic() at spawn: the gc loop ticks from here
         self.log_path = None
         self.log_level = "warn"
         self.alloc_ids = set()
@@ -72,7 +73,7 @@ class Agent:
         base = self.work or os.path.dirname(self.data_dir)
         self.log_path = os.path.join(base, f"agent-{int(time.time() * 1000)}.log")
         log = open(self.log_path, "w")
-        t0 = time.monotonic()
+        t0 = self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
             [self.binary, "agent", "--dev", "--data-dir", self.data_dir, "--port", str(self.port),
              "--plugin-dir", os.path.join(self.build_dir, "plugins-out"), "--config", cfg],
