@@ -1,5 +1,5 @@
 /* drover-monitor: parent and subreaper of one task (README.md has the flags and protocol).
- * It detaches from the agent, starts the task, moves its output into rotating logs, records
+ * In a session of its own, it starts the task, moves its output into rotating logs, records
  * its exit in <state_dir>/exit, and answers the driver on <state_dir>/monitor.sock. It
  * sleeps in one epoll loop; the only timers are the kill escalation, the drain limit after
  * the task ends and the linger before the monitor ends. */
@@ -251,7 +251,8 @@ int main(int argc, char **argv) {
     if (child < 0) fail("fork: %s", strerror(errno));
     if (child > 0) _exit(0);
   }
-  /* Detach: own session, adopter of the task's orphans, nothing of the agent kept open. */
+  /* Own session (the drivers' posix_spawn already made one: then this fails, harmlessly),
+   * adopter of the task's orphans, nothing of the agent kept open. */
   setsid();
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -16,7 +16,7 @@ monitored::MonitorStarted launch(const Launch& r, std::chrono::milliseconds time
   const std::string status_fd = std::to_string(monitored::kMonitorStatusFd);
   std::vector<std::string> a = {r.monitor_path, "--state-dir",  r.state_dir,   "--status-fd",
                                 status_fd,      "--oci-bundle", r.bundle_dir,  "--oci-id",
-                                r.container_id, "--oci-log",    "runtime.log", "--detach"};
+                                r.container_id, "--oci-log",    "runtime.log"};
   for (auto& l : r.logs.monitor_args()) a.push_back(std::move(l));
   a.push_back("--");
   for (auto& g : r.runtime.global_args()) a.push_back(g);

@@ -1,5 +1,5 @@
 // Starting an exec task: drover-monitor in OCI mode (monitor/README.md), reached through a
-// posix_spawn with --detach so the agent is never its parent, and its one-line report.
+// posix_spawn in a session of its own (monitored/monitor_reaper.hpp), and its one-line report.
 #pragma once
 
 #include <chrono>

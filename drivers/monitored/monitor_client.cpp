@@ -9,11 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
+
+#include "monitor_reaper.hpp"
 
 namespace drover::monitored {
 
@@ -129,6 +132,15 @@ std::optional<std::string> MonitorConn::read_line(std::chrono::milliseconds time
 MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout,
                              int env_fd) {
   const std::string monitor_path = args.at(0);
+  // posix_spawn shares the agent's memory until exec instead of copying its page tables.
+  // The monitor stays this process's child, in a session of its own, and a thread here waits
+  // for it when it ends (monitor_reaper.hpp); without pidfds it forks itself away (--detach)
+  // and the process spawned here ends at once.
+  const bool reap = can_reap_monitors();
+  if (!reap) {
+    auto sep = std::find(args.begin(), args.end(), std::string("--"));
+    args.insert(sep, "--detach");
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -136,23 +148,29 @@ MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::millise
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
-  // posix_spawn shares the agent's memory until exec instead of copying its page tables
-  // (twice, with a fork per level); --detach makes the monitor fork itself once so that it is
-  // never the agent's child (monitor/README.md).
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, p[1], kMonitorStatusFd);  // the copy is not close-on-exec
   if (env_fd >= 0) posix_spawn_file_actions_adddup2(&fa, env_fd, kMonitorEnvFd);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own session from the start: a terminal's signals to the agent's group never reach it.
+  if (reap) posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
   pid_t mid = -1;
-  int err = posix_spawn(&mid, argv[0], &fa, nullptr, argv.data(), envp);
+  int err = posix_spawn(&mid, argv[0], &fa, &attr, argv.data(), envp);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   close(p[1]);
   if (err != 0) {
     close(p[0]);
     throw std::runtime_error("task monitor " + monitor_path + ": " + std::strerror(err));
   }
-  int status = 0;
-  while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+  if (reap) {
+    reap_when_done(mid);
+  } else {
+    int status = 0;
+    while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   // The report: one line, then EOF when the monitor closes it (or dies).
   return read_monitor_status(p[0], timeout, monitor_path);

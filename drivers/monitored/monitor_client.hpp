@@ -43,10 +43,12 @@ MonitorStarted read_monitor_status(int fd, std::chrono::milliseconds timeout,
 inline constexpr int kMonitorStatusFd = 3;
 // ... and the task's env (its --env-fd), when the driver passes one.
 inline constexpr int kMonitorEnvFd = 4;
-// Starts drover-monitor with `args` (args[0] its path; they include --status-fd 3 and
-// --detach) through posix_spawn, which copies nothing of the multi-threaded agent, with an
-// empty env, the status pipe on fd 3 and `env_fd` (if >= 0) on fd 4, and reads its report.
-// Throws as read_monitor_status.
+// Starts drover-monitor with `args` (args[0] its path; they include --status-fd 3 and end
+// with "--" and the command) through posix_spawn, which copies nothing of the multi-threaded
+// agent, in a session of its own, with an empty env, the status pipe on fd 3 and `env_fd` (if
+// >= 0) on fd 4, and reads its report. It stays this process's child, reaped when it ends
+// (monitor_reaper.hpp), or, on a kernel without pidfds, is told to --detach. Throws as
+// read_monitor_status.
 MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout,
                              int env_fd = -1);
 

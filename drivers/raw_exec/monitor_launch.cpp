@@ -44,7 +44,7 @@ std::vector<std::string> monitor_argv(const MonitorLaunch& r) {
   const std::string status_fd = std::to_string(monitored::kMonitorStatusFd);
   std::vector<std::string> a = {r.monitor_path, "--state-dir", r.state_dir,  "--dir", r.work_dir,
                                 "--status-fd",  status_fd,     "--env-fd",
-                                std::to_string(monitored::kMonitorEnvFd), "--detach"};
+                                std::to_string(monitored::kMonitorEnvFd)};
   for (auto& l : r.logs.monitor_args()) a.push_back(std::move(l));
   if (r.set_user) a.insert(a.end(), {"--user", std::to_string(r.uid) + ":" + std::to_string(r.gid)});
   for (const auto& p : r.cgroup_procs) a.insert(a.end(), {"--cgroup-procs", p});

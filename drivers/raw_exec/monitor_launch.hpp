@@ -1,6 +1,6 @@
 // Starting a raw_exec task under drover-monitor: the env memfd, the monitor's flags, a
-// posix_spawn with --detach so the agent never keeps the monitor as its child, and the
-// monitor's one-line report (task started, or why not).
+// posix_spawn in a session of its own (monitored/monitor_reaper.hpp), and the monitor's
+// one-line report (task started, or why not).
 #pragma once
 
 #include <sys/types.h>

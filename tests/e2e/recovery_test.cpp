@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -175,4 +176,59 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
   EXPECT_EQ(t["Restarts"], 0);
   EXPECT_EQ(count_events(t, "Driver Failure"), 1) << a.dump(2);
   EXPECT_EQ(count_events(t, "Started"), 1);
+}
+
+namespace {
+struct ProcStat {
+  char state = '?';
+  pid_t ppid = 0, session = 0;
+  unsigned long long start = 0;
+};
+std::optional<ProcStat> proc_stat(pid_t pid) {
+  std::string line = drover::testing::read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 2));
+  ProcStat st;
+  pid_t pgrp = 0;
+  rest >> st.state >> st.ppid >> pgrp >> st.session;
+  std::string skip;
+  for (int field = 7; field < 22; ++field) rest >> skip;  // to field 22, the start time
+  rest >> st.start;
+  return st;
+}
+}  // namespace
+
+// The monitor stays the agent's child while the agent runs (no detach fork on the start path,
+// monitored/monitor_reaper.hpp), in a session of its own so that a terminal's signals to the
+// agent never reach it, and the agent waits for it when it ends: no zombie is left behind.
+TEST(Recovery, AMonitorIsTheAgentsChildInItsOwnSessionAndIsReapedWhenItEnds) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(
+      "job:\n  id: kin\n  type: service\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+      "          driver: raw_exec\n          resources: {memory: 10}\n"
+      "          restart: {attempts: 0, mode: fail}\n          config:\n"
+      "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
+  agent->wait_client_status(ids[0], "running");
+  auto state_dir = agent->runtime_dir() + "/tasks/" + ids[0] + "/t";
+  std::string pid_line;
+  ASSERT_TRUE(eventually(
+      [&] { return !(pid_line = drover::testing::read_file(state_dir + "/monitor.pid")).empty(); },
+      std::chrono::seconds(30)));
+  const pid_t monitor = std::stoi(pid_line);
+  auto st = proc_stat(monitor);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->ppid, agent->pid());
+  EXPECT_EQ(st->session, monitor);  // the leader of its own session
+  const auto start = st->start;
+  // Killed behind the agent's back: the agent is its parent, so only the agent can reap it.
+  ::kill(monitor, SIGKILL);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto now = proc_stat(monitor);
+        return !now || now->start != start;  // gone, not a zombie (or the pid reused)
+      },
+      std::chrono::seconds(30)))
+      << "the monitor is left a zombie: state " << proc_stat(monitor).value_or(ProcStat{}).state;
+  agent->wait_client_status(ids[0], "failed");
 }
