@@ -40,6 +40,18 @@ pid_t task_pid(const std::string& log) {
   return std::stoi(log.substr(4, log.find('\n') - 4));
 }
 
+// The pid of task t's monitor in `alloc`, -1 if it never wrote its pid file. The monitor writes
+// it just after it reports the start (monitor/README.md), so it can come after "running" on a
+// slow machine.
+pid_t monitor_of(const AgentProcess& agent, const std::string& alloc) {
+  const auto file = agent.runtime_dir() + "/tasks/" + alloc + "/t/monitor.pid";
+  std::string line;
+  if (!eventually([&] { return !(line = drover::testing::read_file(file)).empty(); },
+                  std::chrono::seconds(30)))
+    return -1;
+  return std::stoi(line);
+}
+
 int count_events(const json& state, const std::string& type) {
   int n = 0;
   for (const auto& e : state["Events"]) n += e["Type"] == type;
@@ -158,14 +170,8 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
       "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
   agent->wait_client_status(ids[0], "running");
   // The monitor and its task are killed behind the agent's back, exit record and all.
-  auto state_dir = agent->runtime_dir() + "/tasks/" + ids[0] + "/t";
-  // The monitor writes its pid file just after it reports the start (monitor/README.md), so
-  // it can come after "running" on a slow machine.
-  std::string pid_line;
-  ASSERT_TRUE(drover::testing::eventually(
-      [&] { return !(pid_line = drover::testing::read_file(state_dir + "/monitor.pid")).empty(); },
-      std::chrono::seconds(30)));
-  pid_t monitor = std::stoi(pid_line);
+  pid_t monitor = monitor_of(*agent, ids[0]);
+  ASSERT_GT(monitor, 0);
   ::kill(monitor, SIGKILL);
   auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") +
             "/cgroup.procs";
@@ -210,12 +216,8 @@ TEST(Recovery, AMonitorIsTheAgentsChildInItsOwnSessionAndIsReapedWhenItEnds) {
       "          restart: {attempts: 0, mode: fail}\n          config:\n"
       "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
   agent->wait_client_status(ids[0], "running");
-  auto state_dir = agent->runtime_dir() + "/tasks/" + ids[0] + "/t";
-  std::string pid_line;
-  ASSERT_TRUE(eventually(
-      [&] { return !(pid_line = drover::testing::read_file(state_dir + "/monitor.pid")).empty(); },
-      std::chrono::seconds(30)));
-  const pid_t monitor = std::stoi(pid_line);
+  const pid_t monitor = monitor_of(*agent, ids[0]);
+  ASSERT_GT(monitor, 0);
   auto st = proc_stat(monitor);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->ppid, agent->pid());
