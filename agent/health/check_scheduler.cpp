@@ -145,6 +145,7 @@ void CheckScheduler::join_exited_locked() {
 void CheckScheduler::timer_loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
+    if (!exited_.empty()) join_exited_locked();
     auto now = Clock::now();
     auto spawn = spawn_due_locked();
     if (spawn && *spawn <= now) {
@@ -182,6 +183,7 @@ void CheckScheduler::worker_loop(uint64_t worker) {
     if (stop_ || !got) {
       --idle_;
       exited_.push_back(worker);
+      timer_cv_.notify_one();  // the timer thread joins it, so that its stack goes
       return;
     }
     --idle_;
