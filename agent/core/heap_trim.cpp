@@ -9,7 +9,7 @@ namespace drover {
 
 HeapTrim trim_free_heap(std::size_t min_free) {
   HeapTrim r;
-  // mallinfo2 walks each arena's bins under its lock: microseconds, not a scan of the heap.
+  // mallinfo2 walks the free lists of each arena under its lock, not the heap itself.
   struct mallinfo2 mi = ::mallinfo2();
   r.free_bytes = mi.fordblks;
   if (r.free_bytes < min_free) return r;
