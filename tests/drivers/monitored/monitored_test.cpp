@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "drover/sdk/driver.hpp"
 #include "monitor_client.hpp"
+#include "monitor_reaper.hpp"
 #include "monitored_task.hpp"
 
 namespace drover::monitored {
@@ -148,3 +150,29 @@ TEST_F(MonitoredTaskTest, HandleWithNoMonitorButAnExitRecordIsRecoveredAndReport
 
 }  // namespace
 }  // namespace drover::monitored
+
+// The monitors a plugin starts stay its children; the reaper waits for each as it ends, so
+// none is left a zombie, whenever it ends and however many there are.
+TEST(MonitorReaper, ChildrenThatEndAreWaitedForAndLeaveNoZombie) {
+  ASSERT_TRUE(drover::monitored::can_reap_monitors());  // Linux >= 5.3 here and in the v2 guest
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 20; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::usleep(static_cast<useconds_t>(i % 4) * 20000);  // some end before they are handed over
+      ::_exit(0);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) drover::monitored::reap_when_done(pid);
+  auto zombies = [&] {
+    int n = 0;
+    for (pid_t pid : kids) n += std::filesystem::exists("/proc/" + std::to_string(pid));
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (zombies() > 0 && std::chrono::steady_clock::now() < deadline)
+    ::usleep(1000);
+  EXPECT_EQ(zombies(), 0);
+}
