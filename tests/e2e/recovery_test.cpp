@@ -16,7 +16,9 @@
 using drover::testing::AgentProcess;
 using drover::testing::eventually;
 using drover::testing::make_temp_dir;
+using drover::testing::proc_stat;
 using drover::testing::process_alive;
+using drover::testing::ProcStat;
 using nlohmann::json;
 
 namespace {
@@ -184,26 +186,6 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
   EXPECT_EQ(count_events(t, "Started"), 1);
 }
 
-namespace {
-struct ProcStat {
-  char state = '?';
-  pid_t ppid = 0, session = 0;
-  unsigned long long start = 0;
-};
-std::optional<ProcStat> proc_stat(pid_t pid) {
-  std::string line = drover::testing::read_file("/proc/" + std::to_string(pid) + "/stat");
-  auto close = line.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(line.substr(close + 2));
-  ProcStat st;
-  pid_t pgrp = 0;
-  rest >> st.state >> st.ppid >> pgrp >> st.session;
-  std::string skip;
-  for (int field = 7; field < 22; ++field) rest >> skip;  // to field 22, the start time
-  rest >> st.start;
-  return st;
-}
-}  // namespace
 
 // The monitor stays the agent's child while the agent runs (no detach fork on the start path,
 // monitored/monitor_reaper.hpp), in a session of its own so that a terminal's signals to the

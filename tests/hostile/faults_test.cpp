@@ -209,14 +209,8 @@ pid_t spawn_at(pid_t pid) {
 }
 
 pid_t parent_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  char state;
-  pid_t ppid = 0;
-  rest >> state >> ppid;
-  return ppid;
+  auto st = drover::testing::proc_stat(pid);
+  return st ? st->ppid : 0;
 }
 }  // namespace
 

@@ -55,13 +55,25 @@ nlohmann::json HttpReply::json() const {
   return j.is_discarded() ? nlohmann::json() : j;
 }
 
-bool process_alive(pid_t pid) {
+std::optional<ProcStat> proc_stat(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!std::getline(stat, line)) return false;
-  auto close = line.rfind(')');
-  return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z' &&
-         line[close + 2] != 'X';
+  if (!std::getline(stat, line)) return std::nullopt;
+  auto close = line.rfind(')');  // comm may hold spaces and parens
+  if (close == std::string::npos || line.size() <= close + 2) return std::nullopt;
+  std::istringstream rest(line.substr(close + 2));
+  ProcStat st;
+  pid_t pgrp = 0;
+  rest >> st.state >> st.ppid >> pgrp >> st.session;
+  std::string skip;
+  for (int field = 7; field < 22; ++field) rest >> skip;
+  rest >> st.start;
+  return st;
+}
+
+bool process_alive(pid_t pid) {
+  auto st = proc_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X';
 }
 
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {

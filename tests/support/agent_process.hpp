@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,14 @@ std::unique_ptr<httplib::Client> api_client(const std::string& address, const st
 // Runs the drover binary with `args`, with DROVER_ADDR=`address`; captures output.
 CmdResult run_drover(const std::vector<std::string>& args, const std::string& address,
                      const std::vector<std::string>& env_extra = {});
+
+// The fields of /proc/PID/stat the tests look at; nullopt when there is no such process.
+struct ProcStat {
+  char state = '?';
+  pid_t ppid = 0, session = 0;
+  unsigned long long start = 0;  // clock ticks after boot (field 22): with the pid, one process
+};
+std::optional<ProcStat> proc_stat(pid_t pid);
 
 // Whether process `pid` exists (and is not a zombie).
 bool process_alive(pid_t pid);
