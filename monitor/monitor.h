@@ -63,6 +63,11 @@ struct oci_spec {
  * child), or -1 with the runtime's own message in err. */
 pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, size_t errlen);
 
+/* spare.c */
+/* --spare: waits on fd 3 for the flags and fds of a start, then points *argc/*argv at those
+ * flags; ends the process on EOF. */
+void spare_wait(int *argc, char ***argv);
+
 /* util.c */
 /* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process. */
 uint64_t proc_start_time(pid_t pid);

@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "monitor_reaper.hpp"
+#include "monitor_spare.hpp"
 
 namespace drover::monitored {
 
@@ -141,13 +142,31 @@ MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::millise
     auto sep = std::find(args.begin(), args.end(), std::string("--"));
     args.insert(sep, "--detach");
   }
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  // Another spare is asked for once this start is read, so that making it does not compete
+  // with the start for the CPU.
+  struct KeepSpare {
+    const std::string& path;
+    bool on;
+    ~KeepSpare() {
+      if (on) keep_spare(path);
+    }
+  } keep{monitor_path, reap};
+  // A spare monitor, waiting already, takes the start without a process being made for it
+  // (monitor_spare.hpp).
+  static_assert(kMonitorEnvFd == kMonitorStatusFd + 1, "a spare puts the fds it is sent on 3, 4, ...");
+  std::vector<int> fds = {p[1]};
+  if (env_fd >= 0) fds.push_back(env_fd);
+  if (reap && start_on_spare(args, fds)) {
+    close(p[1]);
+    return read_monitor_status(p[0], timeout, monitor_path);
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) != 0)
-    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, p[1], kMonitorStatusFd);  // the copy is not close-on-exec

@@ -47,7 +47,9 @@ inline constexpr int kMonitorEnvFd = 4;
 // with "--" and the command) through posix_spawn, which copies nothing of the multi-threaded
 // agent, in a session of its own, with an empty env, the status pipe on fd 3 and `env_fd` (if
 // >= 0) on fd 4, and reads its report. It stays this process's child, reaped when it ends
-// (monitor_reaper.hpp), or, on a kernel without pidfds, is told to --detach. Throws as
+// (monitor_reaper.hpp), or, on a kernel without pidfds, is told to --detach. Where a spare
+// monitor of args[0] is waiting (monitor_spare.hpp) it takes the start instead, with the same
+// flags and fds, and another spare is asked for once the report is read. Throws as
 // read_monitor_status.
 MonitorStarted spawn_monitor(std::vector<std::string> args, std::chrono::milliseconds timeout,
                              int env_fd = -1);

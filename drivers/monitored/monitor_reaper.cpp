@@ -105,6 +105,8 @@ bool can_reap_monitors() {
   return ok;
 }
 
+void start_reaper() { reaper(); }
+
 void reap_when_done(pid_t pid) { reaper().adopt(pid); }
 
 }  // namespace drover::monitored

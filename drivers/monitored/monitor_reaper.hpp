@@ -17,6 +17,11 @@ namespace drover::monitored {
 // Whether monitors can be started as children and reaped here (pidfd_open works).
 bool can_reap_monitors();
 
+// Makes the reaping thread now if it is not yet made. An object that hands monitors to the
+// reaper from a thread of its own calls this in its constructor, so that the reaper, made
+// first, is destroyed after it.
+void start_reaper();
+
 // Takes on waiting for `pid`, a child of this process, once it ends.
 void reap_when_done(pid_t pid);
 

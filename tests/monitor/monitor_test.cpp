@@ -99,6 +99,8 @@ class Monitor : public ::testing::Test {
     if (mid == 0) {
       pid_t m = fork();
       if (m == 0) {
+        // The env fd out of the way first: run alone, the test's memfd is fd 3 itself.
+        if (env_fd_ >= 0 && env_fd_ < 5) env_fd_ = fcntl(env_fd_, F_DUPFD, 5);
         dup2(p[1], 3);
         if (env_fd_ == 4) fcntl(4, F_SETFD, 0);  // dup2 onto itself would keep CLOEXEC
         else if (env_fd_ >= 0) dup2(env_fd_, 4);
