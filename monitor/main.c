@@ -72,7 +72,7 @@ static const char kUsage[] =
     "   or: drover-monitor --state-dir DIR --oci-bundle DIR --oci-id ID [--oci-log FILE]\n"
     "       [--status-fd FD] [--stdout BASE --stderr BASE ...] [--detach]\n"
     "       -- RUNTIME [GLOBAL FLAG]...\n"
-    "   or: drover-monitor --spare   (fd 3: a socket that brings the flags above)\n";
+    "   or: drover-monitor --spare [ROOM]   (fd 3: a socket that brings the flags above)\n";
 
 /* The task's env from the driver's memfd (--env-fd): NUL-separated KEY=VALUE, read whole
  * (pread: the writer's offset is not ours) and closed. Secrets stay out of argv and never
@@ -193,7 +193,7 @@ static void on_timer(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 2 && strcmp(argv[1], "--spare") == 0) spare_wait(&argc, &argv);
+  if ((argc == 2 || argc == 3) && strcmp(argv[1], "--spare") == 0) spare_wait(&argc, &argv);
   const char *state_dir = NULL, *work_dir = NULL, *bases[2] = {NULL, NULL};
   const char *procs[MAX_PROCS];
   struct oci_spec oci = {0};

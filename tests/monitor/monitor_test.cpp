@@ -386,6 +386,110 @@ TEST_F(Monitor, DetachedMonitorIsNeverTheLaunchersChild) {
   EXPECT_EQ(request("status"), "running " + std::to_string(task_pid_));
 }
 
+// A spare (monitor/README.md, "Spares") as the drivers make one: spawned ahead of need with
+// a socket on fd 3, it keeps nothing else of its launcher while it waits; sent the flags and
+// the fds of a start, it is the task's monitor, with the env it was sent.
+TEST_F(Monitor, ASpareHoldsNothingOfItsLauncherAndRunsTheStartItIsSent) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  const int leak = open("/dev/null", O_RDONLY);  // not close-on-exec: the spare must drop it
+  ASSERT_GE(leak, 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+  std::string bin = MONITOR_BIN, flag = "--spare", room(512, ' ');
+  char* argv[] = {bin.data(), flag.data(), room.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t spare = -1;
+  ASSERT_EQ(posix_spawn(&spare, argv[0], &fa, nullptr, argv, envp), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(sv[1]);
+  close(leak);
+  const auto cmdline = [&] { return slurp("/proc/" + std::to_string(spare) + "/cmdline"); };
+  const auto fds_of = [](pid_t pid) {
+    std::vector<std::string> fds;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+      if (std::stoi(e.path().filename()) >= 3) fds.push_back(e.path().filename());
+    return fds;
+  };
+  ASSERT_TRUE(eventually([&] { return fds_of(spare) == std::vector<std::string>{"3"}; }))
+      << "the spare holds fds >= 3 of its launcher besides its socket";
+  EXPECT_TRUE(alive(spare));  // waiting, not started
+
+  int env = memfd_create("env", MFD_CLOEXEC);
+  const char raw[] = "A=from the spare\0";
+  ASSERT_EQ(write(env, raw, sizeof raw - 1), static_cast<ssize_t>(sizeof raw - 1));
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  std::string flags;
+  const std::vector<std::string> args = {
+      "--state-dir", (root_ / "state").string(), "--dir", (root_ / "work").string(),
+      "--status-fd", "3", "--env-fd", "4", "--stdout", (root_ / "logs" / "t.stdout").string(),
+      "--stderr", (root_ / "logs" / "t.stderr").string(), "--", "sh", "-c", "echo \"$A\""};
+  for (const auto& a : args)
+    flags.append(a).push_back('\0');
+  int fds[2] = {p[1], env};
+  char space[CMSG_SPACE(sizeof fds)] = {};
+  iovec iov{flags.data(), flags.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = space;
+  msg.msg_controllen = sizeof space;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fds);
+  std::memcpy(CMSG_DATA(c), fds, sizeof fds);
+  ASSERT_EQ(sendmsg(sv[0], &msg, MSG_NOSIGNAL), static_cast<ssize_t>(flags.size()));
+  close(sv[0]);
+  close(p[1]);
+  close(env);
+  std::string line;
+  char buf[512];
+  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) line.append(buf, n);
+  close(p[0]);
+  ASSERT_THAT(line, StartsWith("ok "));
+  std::istringstream in(line);
+  std::string word;
+  unsigned long long ts = 0;
+  in >> word >> task_pid_ >> ts >> monitor_pid_;
+  EXPECT_EQ(monitor_pid_, spare);
+  // In ps, the flags it was sent in the room it was given: its state dir names its task.
+  EXPECT_THAT(cmdline(), StartsWith(bin + std::string("\0--state-dir\0", 13) +
+                                    (root_ / "state").string() + '\0'));
+  EXPECT_EQ(cmdline().size(), bin.size() + 1 + flag.size() + 1 + room.size() + 1);
+  EXPECT_THAT(request("wait"), StartsWith("exited 0 0 "));
+  EXPECT_EQ(slurp(log(0)), "from the spare\n");
+  request("quit");
+  int status = -1;
+  ASSERT_EQ(waitpid(spare, &status, 0), spare);
+  monitor_pid_ = 0;
+}
+
+// A spare let go (its socket closed: the plugin unloaded, the agent gone) ends at once and
+// leaves nothing behind.
+TEST_F(Monitor, ASpareWhoseSocketClosesEndsHavingDoneNothing) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+  std::string bin = MONITOR_BIN, flag = "--spare";
+  char* argv[] = {bin.data(), flag.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t spare = -1;
+  ASSERT_EQ(posix_spawn(&spare, argv[0], &fa, nullptr, argv, envp), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(sv[1]);
+  close(sv[0]);
+  int status = -1;
+  ASSERT_EQ(waitpid(spare, &status, 0), spare);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(fs::is_empty(root_ / "state"));
+  EXPECT_TRUE(fs::is_empty(root_ / "logs"));
+}
+
 // What each more task costs is a monitor's private memory beside the others: the static
 // binary's own pages are shared by every monitor, and count as private (USS) only while a
 // single monitor maps them, so the one alone is printed and bounded loosely, and the target
