@@ -16,6 +16,7 @@
 using drover::testing::AgentProcess;
 using drover::testing::eventually;
 using drover::testing::make_temp_dir;
+using drover::testing::monitor_pid;
 using drover::testing::proc_stat;
 using drover::testing::process_alive;
 using drover::testing::ProcStat;
@@ -40,18 +41,6 @@ size_t lines(const std::string& text) { return std::count(text.begin(), text.end
 pid_t task_pid(const std::string& log) {
   if (log.rfind("pid ", 0) != 0) return -1;
   return std::stoi(log.substr(4, log.find('\n') - 4));
-}
-
-// The pid of task t's monitor in `alloc`, -1 if it never wrote its pid file. The monitor writes
-// it just after it reports the start (monitor/README.md), so it can come after "running" on a
-// slow machine.
-pid_t monitor_of(const AgentProcess& agent, const std::string& alloc) {
-  const auto file = agent.runtime_dir() + "/tasks/" + alloc + "/t/monitor.pid";
-  std::string line;
-  if (!eventually([&] { return !(line = drover::testing::read_file(file)).empty(); },
-                  std::chrono::seconds(30)))
-    return -1;
-  return std::stoi(line);
 }
 
 int count_events(const json& state, const std::string& type) {
@@ -172,7 +161,7 @@ TEST(Recovery, TaskWhoseMonitorVanishedIsReportedNotRestarted) {
       "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
   agent->wait_client_status(ids[0], "running");
   // The monitor and its task are killed behind the agent's back, exit record and all.
-  pid_t monitor = monitor_of(*agent, ids[0]);
+  pid_t monitor = monitor_pid(*agent, ids[0]);
   ASSERT_GT(monitor, 0);
   ::kill(monitor, SIGKILL);
   auto cg = drover::testing::task_cgroup_dir(agent->cgroup_parent(), "pids", ids[0] + ".t") +
@@ -198,7 +187,7 @@ TEST(Recovery, AMonitorIsTheAgentsChildInItsOwnSessionAndIsReapedWhenItEnds) {
       "          restart: {attempts: 0, mode: fail}\n          config:\n"
       "            command: /bin/sh\n            args: [\"-c\", \"sleep 1000\"]\n");
   agent->wait_client_status(ids[0], "running");
-  const pid_t monitor = monitor_of(*agent, ids[0]);
+  const pid_t monitor = monitor_pid(*agent, ids[0]);
   ASSERT_GT(monitor, 0);
   auto st = proc_stat(monitor);
   ASSERT_TRUE(st);

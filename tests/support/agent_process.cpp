@@ -76,6 +76,14 @@ bool process_alive(pid_t pid) {
   return st && st->state != 'Z' && st->state != 'X';
 }
 
+pid_t monitor_pid(const AgentProcess& agent, const std::string& alloc, const std::string& task) {
+  const auto file = agent.runtime_dir() + "/tasks/" + alloc + "/" + task + "/monitor.pid";
+  std::string line;
+  if (!eventually([&] { return !(line = read_file(file)).empty(); }, std::chrono::seconds(30)))
+    return -1;
+  return std::stoi(line);
+}
+
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!pred()) {

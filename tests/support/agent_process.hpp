@@ -116,6 +116,11 @@ std::optional<ProcStat> proc_stat(pid_t pid);
 // Whether process `pid` exists (and is not a zombie).
 bool process_alive(pid_t pid);
 
+// The pid of the drover-monitor of `task` in `alloc`, from its monitor.pid in the agent's
+// runtime dir; the monitor writes that just after it reports the start (monitor/README.md),
+// so it can come after "running" on a slow machine. -1 when none appears within 30 s.
+pid_t monitor_pid(const AgentProcess& agent, const std::string& alloc, const std::string& task = "t");
+
 // A loopback TCP port nothing listens on right now (the kernel's pick).
 int free_loopback_port();
 
