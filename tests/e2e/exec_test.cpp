@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -70,6 +71,58 @@ TEST_F(ExecTasks, TaskIsIsolatedButCanWriteItsOwnDirs) {
   EXPECT_EQ(local, "local-ok") << out;
   EXPECT_EQ(alloc, "alloc-ok") << out;
   EXPECT_EQ(uid, "65534") << out;
+}
+
+// docs/threat-model.md, "masked paths": what the OCI defaults hide from a task is hidden in a
+// real runc container, not only written in its config.json. The kernel files are /dev/null
+// bound over them (a character device, empty), /sys/firmware an empty dir, /proc/sys and the
+// rest of the read-only paths mounted read-only, and /dev the task's own: none of the host's
+// disks, loop devices, kmsg or kvm. Paths this kernel lacks are skipped, as runc skips them.
+TEST_F(ExecTasks, KernelFilesAreMaskedProcSysIsReadOnlyAndDevIsTheTasksOwn) {
+  auto ids = agent_->submit(job(
+      "emask", "batch",
+      "for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do "
+      "test -e $p && echo mask $p $(stat -c %F $p | tr ' ' _) $(wc -c < $p); done; "
+      "echo firmware $(ls -A /sys/firmware | wc -l); "
+      "grep -E ' /proc/(sys|sysrq-trigger|irq|bus|fs) ' /proc/self/mountinfo | cut -d' ' -f5,6 | "
+      "cut -d, -f1 | sed 's/^/ro /'; echo dev $(ls /dev)"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent_->wait_client_status(ids[0], "complete", std::chrono::seconds(30));
+  auto out = agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
+  std::istringstream in(out);
+  std::set<std::string> masked, read_only;
+  std::string dev;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string kind, path, what, size;
+    words >> kind;
+    if (kind == "mask") {
+      words >> path >> what >> size;
+      EXPECT_EQ(what, "character_special_file") << path << " is not masked:\n" << out;
+      EXPECT_EQ(size, "0") << path << " gives the task bytes:\n" << out;
+      masked.insert(path);
+    } else if (kind == "firmware") {
+      words >> size;
+      EXPECT_EQ(size, "0") << "/sys/firmware shows entries:\n" << out;
+    } else if (kind == "ro") {
+      words >> path >> what;
+      EXPECT_EQ(what, "ro") << path << " is mounted writable:\n" << out;
+      read_only.insert(path);
+    } else if (kind == "dev") {
+      dev = " " + line.substr(4) + " ";
+    }
+  }
+  // Every one of them this kernel has was seen masked or mounted read-only (this CI kernel
+  // has no /proc/kcore and no /proc/sysrq-trigger; /proc/sys every kernel has).
+  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"})
+    if (std::filesystem::exists(p)) EXPECT_TRUE(masked.count(p)) << p << " was not looked at:\n" << out;
+  EXPECT_TRUE(read_only.count("/proc/sys")) << out;
+  for (const char* p : {"/proc/sysrq-trigger", "/proc/irq", "/proc/bus"})
+    if (std::filesystem::exists(p))
+      EXPECT_TRUE(read_only.count(p)) << p << " is not a read-only mount of its own:\n" << out;
+  EXPECT_NE(dev.find(" null "), std::string::npos) << out;
+  for (const char* host_only : {" kmsg ", " kvm ", " loop0 ", " mem ", " vda ", " sda "})
+    EXPECT_EQ(dev.find(host_only), std::string::npos) << "the task sees the host's /dev" << host_only << ":\n" << out;
 }
 
 TEST_F(ExecTasks, MemoryLimitKillsAndIsReportedAsOom) {
