@@ -64,7 +64,7 @@ struct oci_spec {
 pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, size_t errlen);
 
 /* spare.c */
-/* --spare: waits on fd 3 for the flags and fds of a start, then points *argc/*argv at those
+/* --spare: waits on fd 3 for the flags and fds of a start, then points *argc and *argv at those
  * flags; ends the process on EOF. */
 void spare_wait(int *argc, char ***argv);
 
