@@ -116,15 +116,21 @@ class Monitor : public ::testing::Test {
     close(p[1]);
     if (keep_parent) parent_pid_ = mid;
     else waitpid(mid, nullptr, 0);
+    return take_report(p[0]);
+  }
+
+  // The monitor's report, read to EOF from `fd` (closed here); an `ok` names the task and the
+  // monitor in task_pid_ and monitor_pid_.
+  std::string take_report(int fd) {
     std::string line;
     char buf[512];
-    for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) line.append(buf, n);
-    close(p[0]);
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) line.append(buf, n);
+    close(fd);
     std::istringstream in(line);
     std::string word;
-    int task = 0;
+    int task = 0, monitor = 0;
     unsigned long long ts = 0;
-    if (in >> word >> task >> ts >> monitor_pid_ && word == "ok") task_pid_ = task;
+    if (in >> word >> task >> ts >> monitor && word == "ok") task_pid_ = task, monitor_pid_ = monitor;
     return line;
   }
 
@@ -366,15 +372,7 @@ TEST_F(Monitor, DetachedMonitorIsNeverTheLaunchersChild) {
   int status = -1;
   ASSERT_EQ(waitpid(spawned, &status, 0), spawned);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  std::string line;
-  char buf[512];
-  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) line.append(buf, n);
-  close(p[0]);
-  ASSERT_THAT(line, StartsWith("ok "));
-  std::istringstream in(line);
-  std::string word;
-  unsigned long long ts = 0;
-  in >> word >> task_pid_ >> ts >> monitor_pid_;
+  ASSERT_THAT(take_report(p[0]), StartsWith("ok "));
   EXPECT_NE(monitor_pid_, spawned);
   EXPECT_TRUE(alive(monitor_pid_));
   auto stat = slurp("/proc/" + std::to_string(monitor_pid_) + "/stat");
@@ -445,15 +443,7 @@ TEST_F(Monitor, ASpareHoldsNothingOfItsLauncherAndRunsTheStartItIsSent) {
   close(sv[0]);
   close(p[1]);
   close(env);
-  std::string line;
-  char buf[512];
-  for (ssize_t n; (n = read(p[0], buf, sizeof buf)) > 0;) line.append(buf, n);
-  close(p[0]);
-  ASSERT_THAT(line, StartsWith("ok "));
-  std::istringstream in(line);
-  std::string word;
-  unsigned long long ts = 0;
-  in >> word >> task_pid_ >> ts >> monitor_pid_;
+  ASSERT_THAT(take_report(p[0]), StartsWith("ok "));
   EXPECT_EQ(monitor_pid_, spare);
   // In ps, the flags it was sent in the room it was given: its state dir names its task.
   EXPECT_THAT(cmdline(), StartsWith(bin + std::string("\0--state-dir\0", 13) +
