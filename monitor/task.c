@@ -2,8 +2,8 @@
  * instruction, as its user, in its dir, with exactly its env) and signalling all of it.
  * On cgroup v2 the task is born in its cgroup (clone3 with CLONE_INTO_CGROUP): no migration,
  * so no start waits for the kernel's cgroup_threadgroup_rwsem (an RCU grace period without
- * favordynmods). Elsewhere the child, made with clone(CLONE_VM) (no page tables copied, no
- * copy-on-write faults after), waits until its pid is in every cgroup.procs. */
+ * favordynmods). Elsewhere the child waits until its pid is in every cgroup.procs. Either way
+ * it is made with CLONE_VM (no page tables copied, no copy-on-write faults after). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +71,7 @@ static void child_fail(int fd, int stage, int err) {
   _exit(127);
 }
 
-/* Until its exec (or _exit) the child may share the monitor's memory (clone_sharing_memory),
+/* Until its exec (or _exit) the child may share the monitor's memory (child_stack below),
  * errno included: up to the monitor's "go" nothing here may fail, so that it writes no errno
  * while the monitor is placing it. Signals 32 up to SIGRTMIN are the libc's own (sigaction
  * refuses them), SIGKILL and SIGSTOP cannot be changed. Dispositions first, then the mask:
@@ -123,17 +123,6 @@ static int cgroup2_dir(const char *procs) {
   return -1;
 }
 
-/* fork(), the child born in the cgroup `cgroup_fd`. Neither glibc 2.36 nor musl 1.2 wraps
- * clone3; the child only runs run_child (no threads, no atfork handlers to honour). */
-static pid_t clone_into_cgroup(int cgroup_fd) {
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = CLONE_INTO_CGROUP;
-  args.exit_signal = SIGCHLD;
-  args.cgroup = (uint64_t)cgroup_fd;
-  return (pid_t)syscall(SYS_clone3, &args, sizeof args);
-}
-
 struct child_args {
   const struct task_spec *t;
   int sync[2], report[2];
@@ -147,17 +136,70 @@ static int child_main(void *p) {
   return 127; /* not reached: run_child execs or exits */
 }
 
-/* The child on a stack of its own in the monitor's memory, as posix_spawn does, but without
- * CLONE_VFORK: the monitor goes on to write the child's pid into its cgroups while the child
- * waits for "go". Nothing is copied: on CI's VM a fork of the monitor then /bin/true read
- * 1.85 ms, this 1.40 ms (each copy-on-write fault ~18 µs there). The monitor returns from
- * task_start only once the report pipe says the child exec'd or exited, so the stack and
- * *t outlive the child's use of them; the monitor is single-threaded. */
-static pid_t clone_sharing_memory(const struct task_spec *t, const int sync[2], const int report[2]) {
-  static char stack[64 * 1024] __attribute__((aligned(16)));
-  static struct child_args args;
-  args = (struct child_args){t, {sync[0], sync[1]}, {report[0], report[1]}};
-  return clone(child_main, stack + sizeof stack, CLONE_VM | SIGCHLD, &args);
+/* The child runs on this stack, in the monitor's memory (CLONE_VM), as posix_spawn's does, but
+ * without CLONE_VFORK: the monitor goes on to place the child while the child waits for "go".
+ * Nothing is copied: on CI's VM a fork of the monitor then /bin/true read 1.85 ms, this 1.40
+ * ms (each copy-on-write fault ~18 µs there). The monitor returns from task_start only once
+ * the report pipe says the child exec'd or exited, so the stack and *t outlive the child's
+ * use of them; the monitor is single-threaded. */
+static char child_stack[64 * 1024] __attribute__((aligned(16)));
+static struct child_args child_args;
+
+static pid_t clone_sharing_memory(void) {
+  return clone(child_main, child_stack + sizeof child_stack, CLONE_VM | SIGCHLD, &child_args);
+}
+
+#if defined(__x86_64__)
+/* clone3 onto child_stack: the child starts there with nothing to return to, so it calls
+ * child_main itself and exits, never going back through C. Neither glibc 2.36 nor musl 1.2
+ * wraps clone3. The kernel starts the child at stack + stack_size; that is 16-byte aligned,
+ * as the call expects. Returns the pid, or -1 with errno. */
+static pid_t clone3_sharing_memory(struct clone_args *args) {
+  args->flags |= CLONE_VM;
+  args->stack = (uint64_t)(uintptr_t)child_stack;
+  args->stack_size = sizeof child_stack;
+  register long rax __asm__("rax") = SYS_clone3;
+  register long rdi __asm__("rdi") = (long)args;
+  register long rsi __asm__("rsi") = (long)sizeof *args;
+  register long r12 __asm__("r12") = (long)child_main;
+  register long r13 __asm__("r13") = (long)&child_args;
+  __asm__ volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t" /* the child: the bottom frame */
+      "mov %%r13, %%rdi\n\t"
+      "call *%%r12\n\t"
+      "mov %%eax, %%edi\n\t"
+      "mov $60, %%eax\n\t" /* SYS_exit */
+      "syscall\n\t"
+      "hlt\n"
+      "1:"
+      : "+r"(rax)
+      : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+      : "rcx", "r11", "memory");
+  if (rax < 0) {
+    errno = (int)-rax;
+    return -1;
+  }
+  return (pid_t)rax;
+}
+#endif
+
+/* The child born in the cgroup `cgroup_fd`. On x86_64 it shares the monitor's memory, as
+ * clone_sharing_memory's does; elsewhere it is a copy, as after fork, and returns 0 here to
+ * run run_child. */
+static pid_t clone_into_cgroup(int cgroup_fd) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = (uint64_t)cgroup_fd;
+#if defined(__x86_64__)
+  return clone3_sharing_memory(&args);
+#else
+  return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+#endif
 }
 
 /* What a kernel without clone3 (< 5.3: ENOSYS) or without CLONE_INTO_CGROUP (< 5.7: E2BIG
@@ -174,6 +216,7 @@ pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
   for (int i = 0; i < t->nprocs && cgroup_fd < 0; ++i)
     if ((cgroup_fd = cgroup2_dir(t->procs[i])) >= 0) born_in = i;
   snprintf(t->placement, sizeof t->placement, "%s", t->nprocs > 0 ? "procs" : "none");
+  child_args = (struct child_args){t, {sync[0], sync[1]}, {report[0], report[1]}};
   pid_t pid = -1;
   if (cgroup_fd >= 0) {
     pid = clone_into_cgroup(cgroup_fd);
@@ -190,13 +233,13 @@ pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
       return -1;
     }
   }
-  if (pid == 0) { /* clone3's child, a copy of the monitor as after fork */
+  if (pid == 0) { /* clone3's child where it is a copy of the monitor, as after fork */
     close(sync[1]);
     close(report[0]);
     run_child(t, sync[0], report[1]);
   }
   if (pid < 0) {
-    pid = clone_sharing_memory(t, sync, report);
+    pid = clone_sharing_memory();
     if (pid < 0) {
       snprintf(err, errlen, "clone: %s", strerror(errno));
       if (cgroup_fd >= 0) close(cgroup_fd);
