@@ -48,7 +48,11 @@ std::vector<pid_t> spares_of(pid_t agent) {
   return found;
 }
 
-pid_t wait_for_spare(const AgentProcess& agent) {
+// Starts job "a" (a sleeper) and returns the one spare its start leaves waiting; -1 if none
+// comes.
+pid_t spare_after_a_start(AgentProcess& agent) {
+  auto a = agent.submit(sleeper("a"));
+  agent.wait_client_status(a[0], "running");
   std::vector<pid_t> s;
   if (!eventually([&] { return (s = spares_of(agent.pid())).size() == 1; },
                   std::chrono::seconds(30)))
@@ -60,9 +64,7 @@ pid_t wait_for_spare(const AgentProcess& agent) {
 
 TEST(SpareMonitor, TheNextStartTakesTheSpareTheLastStartLeftWaiting) {
   auto agent = AgentProcess::start();
-  auto a = agent->submit(sleeper("a"));
-  agent->wait_client_status(a[0], "running");
-  const pid_t spare = wait_for_spare(*agent);
+  const pid_t spare = spare_after_a_start(*agent);
   ASSERT_GT(spare, 0) << "no spare monitor after the first start";
   auto st = proc_stat(spare);
   ASSERT_TRUE(st);
@@ -97,9 +99,7 @@ TEST(SpareMonitor, TheNextStartTakesTheSpareTheLastStartLeftWaiting) {
 
 TEST(SpareMonitor, AKilledSpareIsReapedAndTheNextStartSpawnsItsOwnMonitor) {
   auto agent = AgentProcess::start();
-  auto a = agent->submit(sleeper("a"));
-  agent->wait_client_status(a[0], "running");
-  const pid_t spare = wait_for_spare(*agent);
+  const pid_t spare = spare_after_a_start(*agent);
   ASSERT_GT(spare, 0);
   const auto start = proc_stat(spare)->start;
   ::kill(spare, SIGKILL);
@@ -119,9 +119,7 @@ TEST(SpareMonitor, AKilledSpareIsReapedAndTheNextStartSpawnsItsOwnMonitor) {
 
 TEST(SpareMonitor, NoSpareOutlivesTheAgent) {
   auto agent = AgentProcess::start();
-  auto a = agent->submit(sleeper("a"));
-  agent->wait_client_status(a[0], "running");
-  const pid_t spare = wait_for_spare(*agent);
+  const pid_t spare = spare_after_a_start(*agent);
   ASSERT_GT(spare, 0);
   const auto start = proc_stat(spare)->start;
   agent->kill(SIGKILL);
