@@ -80,6 +80,10 @@ int write_atomic(int dirfd, const char *name, const char *data, size_t len, int 
 void make_durable(int dirfd, int fd);
 /* Closes every fd >= 3 except keep (may be -1). */
 void close_fds_except(int keep);
+/* In a child about to exec (the task, the OCI runtime): every signal at its default (SIGPIPE
+ * was ignored), none blocked, a session of its own. Fails at nothing, so sets no errno: a
+ * child sharing the monitor's memory may call it while the monitor runs (task.c). */
+void child_defaults(void);
 uint64_t now_ns(void);
 /* Ends the string at the last whole UTF-8 character: a message cut by bytes (snprintf into a
  * fixed buffer) must not end inside one, or the agent stores text that is not UTF-8. */

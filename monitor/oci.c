@@ -29,11 +29,7 @@ struct runtime_call {
 
 static int runtime_child(void *p) {
   const struct runtime_call *c = p;
-  for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  setsid(); /* signals for the monitor's group never reach the runtime */
+  child_defaults(); /* signals for the monitor's group never reach the runtime */
   if (dup2(c->in, 0) < 0 || dup2(c->out, 1) < 0 || dup2(c->err, 2) < 0) _exit(127);
   close_fds_except(-1);
   execve(c->args[0], c->args, kEnv);

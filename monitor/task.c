@@ -73,18 +73,9 @@ static void child_fail(int fd, int stage, int err) {
 
 /* Until its exec (or _exit) the child may share the monitor's memory (child_stack below),
  * errno included: up to the monitor's "go" nothing here may fail, so that it writes no errno
- * while the monitor is placing it. Signals 32 up to SIGRTMIN are the libc's own (sigaction
- * refuses them), SIGKILL and SIGSTOP cannot be changed. Dispositions first, then the mask:
- * the monitor has no handlers, so no signal can run monitor code here. */
+ * while the monitor is placing it. */
 static void run_child(const struct task_spec *t, int sync_rd, int report_wr) {
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) continue;
-    signal(sig, SIG_DFL); /* SIGPIPE was ignored */
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  setsid(); /* its own group: stop and signal reach all of the task, and not the monitor */
+  child_defaults(); /* its own group: stop and signal reach all of the task, not the monitor */
   char go;
   if (read(sync_rd, &go, 1) != 1) _exit(127); /* the monitor could not place it: never run */
   if (t->set_user) {

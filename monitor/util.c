@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,19 @@ void make_durable(int dirfd, int fd) {
   fsync(fd);
   close(fd);
   fsync(dirfd);
+}
+
+void child_defaults(void) {
+  /* SIGKILL and SIGSTOP cannot be changed, and 32 up to SIGRTMIN are the libc's own:
+   * sigaction refuses those, and would set errno. */
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) continue;
+    signal(sig, SIG_DFL);
+  }
+  sigset_t none; /* dispositions first: the monitor has no handlers, so none can run here */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  setsid(); /* a fresh child is no group leader: this cannot fail */
 }
 
 void close_fds_except(int keep) {
