@@ -287,8 +287,6 @@ int main(int argc, char **argv) {
   int task_fds[2] = {devnull, devnull};
   for (int i = 0; i < 2; ++i) {
     if (bases[i] == NULL) continue;
-    int r = log_open(&sinks[i], bases[i], max_size, (unsigned)max_files);
-    if (r < 0) fail("open log %s: %s", bases[i], strerror(-r));
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) fail("pipe: %s", strerror(errno));
     fcntl(p[0], F_SETFL, O_NONBLOCK); /* only our end: the task's end stays blocking */
@@ -297,16 +295,38 @@ int main(int argc, char **argv) {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(TAG_STDOUT + i)};
     epoll_ctl(epfd, EPOLL_CTL_ADD, p[0], &ev);
   }
-  if (fchdir(mon.state_dirfd) != 0) fail("enter state dir %s: %s", state_dir, strerror(errno));
-  int r = control_listen(epfd);
-  if (r < 0) fail("listen on %s/monitor.sock: %s", state_dir, strerror(-r));
-
   t.argv = argv + optind;
   t.dir = work_dir;
   t.procs = procs;
   t.out_fd = task_fds[0];
   t.err_fd = task_fds[1];
   char err[1024];
+  /* A command's process starts now and joins its cgroups and execs while the monitor opens
+   * the logs and its socket: on CI's 2-core VM those took ~0.3 ms of each start when they came
+   * first. What it writes meanwhile waits in the pipes. If they fail, it is killed before
+   * the report, which then names the failure. */
+  int report_fd = -1;
+  pid_t early = -1;
+  if (!oci.bundle && (early = task_spawn(&t, &report_fd, err, sizeof err)) < 0) fail("%s", err);
+  for (int i = 0; i < 2; ++i) {
+    if (bases[i] == NULL) continue;
+    int r = log_open(&sinks[i], bases[i], max_size, (unsigned)max_files);
+    if (r < 0) {
+      if (early > 0) task_abandon(early, report_fd);
+      fail("open log %s: %s", bases[i], strerror(-r));
+    }
+  }
+  if (fchdir(mon.state_dirfd) != 0) {
+    int e = errno;
+    if (early > 0) task_abandon(early, report_fd);
+    fail("enter state dir %s: %s", state_dir, strerror(e));
+  }
+  int r = control_listen(epfd);
+  if (r < 0) {
+    if (early > 0) task_abandon(early, report_fd);
+    fail("listen on %s/monitor.sock: %s", state_dir, strerror(-r));
+  }
+
   if (oci.bundle) {
     oci.runtime = argv + optind; /* in OCI mode the command is the runtime and its flags */
     static char pid_file[PATH_MAX];
@@ -316,7 +336,7 @@ int main(int argc, char **argv) {
     oci.pid_file = pid_file;
     mon.task_pid = oci_start(&oci, t.out_fd, t.err_fd, err, sizeof err);
   } else {
-    mon.task_pid = task_start(&t, err, sizeof err);
+    mon.task_pid = task_wait_exec(&t, early, report_fd, err, sizeof err) == 0 ? early : -1;
   }
   if (mon.task_pid < 0) {
     control_close();

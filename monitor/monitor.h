@@ -43,8 +43,15 @@ struct task_spec {
 };
 
 /* task.c */
-/* Starts the task in its own session. On failure returns -1 with a message in err. */
-pid_t task_start(struct task_spec *t, char *err, size_t errlen);
+/* Starts the task's process, in its own session, and returns its pid at once: it joins its
+ * cgroups and execs on its own while the caller goes on, with *report_fd to hand to
+ * task_wait_exec. On failure returns -1 with a message in err, and no process is left. */
+pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen);
+/* Waits until the process has exec'd the command (0) or failed on the way (-1, reaped, with
+ * the reason in err: its cgroup, user, dir, stdio or command). */
+int task_wait_exec(const struct task_spec *t, pid_t pid, int report_fd, char *err, size_t errlen);
+/* Kills and reaps a process from task_spawn that the monitor cannot go on with. */
+void task_abandon(pid_t pid, int report_fd);
 /* Signals the task's group and every process the monitor adopted as subreaper (and their
  * groups): what a stop must reach. */
 void task_kill_tree(pid_t pgid, int sig);
@@ -78,8 +85,12 @@ uint64_t proc_start_time(pid_t pid);
 int write_atomic(int dirfd, const char *name, const char *data, size_t len, int *keep);
 /* fsync of the file (closing it) and of the dir: the rename survives a power loss. */
 void make_durable(int dirfd, int fd);
-/* Closes every fd >= 3 except keep (may be -1). */
+/* Closes every fd >= 3 except keep (may be -1). Through sys_raw: it never touches errno. */
 void close_fds_except(int keep);
+/* A system call that leaves errno alone: its result, or -ERRNO. Until its exec the task's
+ * child makes only these (task.c): on x86_64 it shares the monitor's memory, errno included,
+ * while the monitor opens the task's logs beside it; elsewhere it is a copy, as after fork. */
+long sys_raw(long nr, long a, long b, long c, long d);
 /* In a child about to exec (the task, the OCI runtime): every signal at its default (SIGPIPE
  * was ignored), none blocked, a session of its own. Fails at nothing, so sets no errno: a
  * child sharing the monitor's memory may call it while the monitor runs (task.c). */

@@ -2,8 +2,8 @@
  * instruction, as its user, in its dir, with exactly its env) and signalling all of it.
  * On cgroup v2 the task is born in its cgroup (clone3 with CLONE_INTO_CGROUP): no migration,
  * so no start waits for the kernel's cgroup_threadgroup_rwsem (an RCU grace period without
- * favordynmods). Elsewhere the child waits until its pid is in every cgroup.procs. Either way
- * it is made with CLONE_VM (no page tables copied, no copy-on-write faults after). */
+ * favordynmods). Elsewhere the child writes itself into every cgroup.procs before its exec.
+ * Either way it is made with CLONE_VM (no page tables copied, no copy-on-write faults after). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +24,11 @@
 
 #include "monitor.h"
 
-enum stage { STAGE_USER = 1, STAGE_CHDIR, STAGE_STDIO, STAGE_EXEC };
+enum stage { STAGE_CGROUP = 1, STAGE_USER, STAGE_CHDIR, STAGE_STDIO, STAGE_EXEC };
 struct failure {
   int stage;
   int err;
+  int index; /* STAGE_CGROUP: which --cgroup-procs file */
 };
 
 static const char *env_path(char **envp) {
@@ -40,10 +41,8 @@ static const char *env_path(char **envp) {
  * file is missing, remembers EACCES. Returns the errno to report. */
 static int exec_search(char **argv, char **envp) {
   const char *cmd = argv[0];
-  if (strchr(cmd, '/') != NULL) {
-    execve(cmd, argv, envp);
-    return errno;
-  }
+  if (strchr(cmd, '/') != NULL)
+    return (int)-sys_raw(SYS_execve, (long)cmd, (long)argv, (long)envp, 0);
   char path[4096];
   int err = ENOENT, saw_eacces = 0;
   const char *p = env_path(envp);
@@ -53,8 +52,7 @@ static int exec_search(char **argv, char **envp) {
     int n = len == 0 ? snprintf(path, sizeof path, "./%s", cmd)
                      : snprintf(path, sizeof path, "%.*s/%s", (int)len, p, cmd);
     if (n > 0 && (size_t)n < sizeof path) {
-      execve(path, argv, envp);
-      err = errno;
+      err = (int)-sys_raw(SYS_execve, (long)path, (long)argv, (long)envp, 0);
       if (err == EACCES) saw_eacces = 1;
       else if (err != ENOENT && err != ENOTDIR) return err;
     }
@@ -64,40 +62,57 @@ static int exec_search(char **argv, char **envp) {
   return (saw_eacces && (err == ENOENT || err == ENOTDIR)) ? EACCES : err;
 }
 
-static void child_fail(int fd, int stage, int err) {
-  struct failure f = {stage, err};
-  ssize_t ignored = write(fd, &f, sizeof f);
-  (void)ignored;
+static void child_fail(int fd, int stage, long err, int index) {
+  struct failure f = {stage, (int)err, index};
+  sys_raw(SYS_write, fd, (long)&f, sizeof f, 0);
   _exit(127);
 }
 
-/* Until its exec (or _exit) the child may share the monitor's memory (child_stack below),
- * errno included: up to the monitor's "go" nothing here may fail, so that it writes no errno
- * while the monitor is placing it. */
-static void run_child(const struct task_spec *t, int sync_rd, int report_wr) {
-  child_defaults(); /* its own group: stop and signal reach all of the task, not the monitor */
-  char go;
-  if (read(sync_rd, &go, 1) != 1) _exit(127); /* the monitor could not place it: never run */
-  if (t->set_user) {
-    if (setgroups(1, &t->gid) != 0 || setgid(t->gid) != 0 || setuid(t->uid) != 0)
-      child_fail(report_wr, STAGE_USER, errno);
-  }
-  if (chdir(t->dir) != 0) child_fail(report_wr, STAGE_CHDIR, errno);
-  int in = open("/dev/null", O_RDONLY);
-  if (in < 0 || dup2(in, 0) < 0 || dup2(t->out_fd, 1) < 0 || dup2(t->err_fd, 2) < 0)
-    child_fail(report_wr, STAGE_STDIO, errno);
-  close_fds_except(report_wr); /* close-on-exec: its EOF tells the monitor exec worked */
-  child_fail(report_wr, STAGE_EXEC, exec_search(t->argv, t->envp));
+/* This process into a cgroup: "0" names the writer (cgroup-v1/cgroups.rst, cgroup-v2.rst).
+ * 0 or an errno. */
+static long join_cgroup(const char *procs) {
+  long fd = sys_raw(SYS_openat, AT_FDCWD, (long)procs, O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0) return -fd;
+  long w = sys_raw(SYS_write, fd, (long)"0", 1, 0);
+  sys_raw(SYS_close, fd, 0, 0, 0);
+  return w == 1 ? 0 : w < 0 ? -w : EIO;
 }
 
-static int join_cgroup(const char *procs, pid_t pid) {
-  int fd = open(procs, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  char num[32];
-  int n = snprintf(num, sizeof num, "%d\n", (int)pid);
-  int err = write(fd, num, (size_t)n) == n ? 0 : errno;
-  close(fd);
-  return err;
+/* fd onto `to`, not close-on-exec (as dup2). 0 or -errno. */
+static long move_fd(long fd, long to) {
+  if (fd == to) return sys_raw(SYS_fcntl, fd, F_SETFD, 0, 0);
+  long r = sys_raw(SYS_dup3, fd, to, 0, 0);
+  return r < 0 ? r : 0;
+}
+
+/* The task's process from its clone to its exec. On x86_64 it shares the monitor's memory
+ * (child_stack below), errno included, while the monitor opens the logs and its socket: so it
+ * makes its system calls through sys_raw, which neither reads nor writes errno, and writes no
+ * memory but its own stack (child_defaults uses libc, but fails at nothing, so sets no errno).
+ * It places itself in its cgroups, so it needs nothing more from the monitor. */
+static void run_child(const struct task_spec *t, int born_in, int report_wr) {
+  child_defaults(); /* its own group: stop and signal reach all of the task, not the monitor */
+  for (int i = 0; i < t->nprocs; ++i) /* still root: before the user switch */
+    if (i != born_in) {
+      long e = join_cgroup(t->procs[i]);
+      if (e != 0) child_fail(report_wr, STAGE_CGROUP, e, i); /* never runs outside them */
+    }
+  long r;
+  if (t->set_user) {
+    r = sys_raw(SYS_setgroups, 1, (long)&t->gid, 0, 0);
+    if (r == 0) r = sys_raw(SYS_setgid, t->gid, 0, 0, 0);
+    if (r == 0) r = sys_raw(SYS_setuid, t->uid, 0, 0, 0);
+    if (r != 0) child_fail(report_wr, STAGE_USER, -r, 0);
+  }
+  r = sys_raw(SYS_chdir, (long)t->dir, 0, 0, 0);
+  if (r != 0) child_fail(report_wr, STAGE_CHDIR, -r, 0);
+  r = sys_raw(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDONLY, 0);
+  if (r >= 0) r = move_fd(r, 0);
+  if (r >= 0) r = move_fd(t->out_fd, 1);
+  if (r >= 0) r = move_fd(t->err_fd, 2);
+  if (r < 0) child_fail(report_wr, STAGE_STDIO, -r, 0);
+  close_fds_except(report_wr); /* close-on-exec: its EOF tells the monitor exec worked */
+  child_fail(report_wr, STAGE_EXEC, exec_search(t->argv, t->envp), 0);
 }
 
 /* The directory of a cgroup.procs file when it lies on cgroup2, opened O_PATH for
@@ -116,28 +131,38 @@ static int cgroup2_dir(const char *procs) {
 
 struct child_args {
   const struct task_spec *t;
-  int sync[2], report[2];
+  int born_in; /* the --cgroup-procs file it was born in (clone3), or -1 */
+  int report[2];
 };
 
 static int child_main(void *p) {
   const struct child_args *a = p;
-  close(a->sync[1]); /* the monitor's ends: its close of sync[1] must reach the child as EOF */
-  close(a->report[0]);
-  run_child(a->t, a->sync[0], a->report[1]);
+  sys_raw(SYS_close, a->report[0], 0, 0, 0); /* the monitor's end */
+  run_child(a->t, a->born_in, a->report[1]);
   return 127; /* not reached: run_child execs or exits */
 }
 
-/* The child runs on this stack, in the monitor's memory (CLONE_VM), as posix_spawn's does, but
- * without CLONE_VFORK: the monitor goes on to place the child while the child waits for "go".
- * Nothing is copied: on CI's VM a fork of the monitor then /bin/true read 1.85 ms, this 1.40
- * ms (each copy-on-write fault ~18 µs there). The monitor returns from task_start only once
- * the report pipe says the child exec'd or exited, so the stack and *t outlive the child's
- * use of them; the monitor is single-threaded. */
+/* On x86_64 the child runs on this stack, in the monitor's memory (CLONE_VM), as posix_spawn's
+ * does, but without CLONE_VFORK: the monitor goes on beside it (the logs, its socket), then
+ * waits for the EOF of the report pipe, which the exec closes (README.md says why not vfork's
+ * earlier wakeup). Nothing is copied: on CI's VM a fork of the monitor then /bin/true read
+ * 1.85 ms, this 1.40 ms (each copy-on-write fault ~18 µs there). task_wait_exec returns only
+ * once the report pipe says the child exec'd or exited, and until then the monitor writes
+ * nothing the child reads (its fields of *t, their strings, this stack); the monitor is
+ * single-threaded. */
 static char child_stack[64 * 1024] __attribute__((aligned(16)));
 static struct child_args child_args;
 
-static pid_t clone_sharing_memory(void) {
+/* The child, joining its cgroups itself: sharing memory on x86_64, elsewhere a copy (fork),
+ * whose errno is its own. */
+static pid_t clone_child(void) {
+#if defined(__x86_64__)
   return clone(child_main, child_stack + sizeof child_stack, CLONE_VM | SIGCHLD, &child_args);
+#else
+  pid_t pid = fork();
+  if (pid == 0) child_main(&child_args);
+  return pid;
+#endif
 }
 
 #if defined(__x86_64__)
@@ -197,9 +222,9 @@ static pid_t clone_into_cgroup(int cgroup_fd) {
  * for the longer struct, or EINVAL for the flag) answers. */
 static int clone3_unsupported(int err) { return err == ENOSYS || err == E2BIG || err == EINVAL; }
 
-pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
-  int sync[2], report[2];
-  if (pipe2(sync, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     return -1;
   }
@@ -207,64 +232,56 @@ pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
   for (int i = 0; i < t->nprocs && cgroup_fd < 0; ++i)
     if ((cgroup_fd = cgroup2_dir(t->procs[i])) >= 0) born_in = i;
   snprintf(t->placement, sizeof t->placement, "%s", t->nprocs > 0 ? "procs" : "none");
-  child_args = (struct child_args){t, {sync[0], sync[1]}, {report[0], report[1]}};
   pid_t pid = -1;
   if (cgroup_fd >= 0) {
+    child_args = (struct child_args){t, born_in, {report[0], report[1]}};
     pid = clone_into_cgroup(cgroup_fd);
     int e = errno;
-    if (pid >= 0) {
+    if (pid == 0) child_main(&child_args); /* clone3's child where it is a copy, as after fork */
+    close(cgroup_fd);
+    if (pid > 0) {
       snprintf(t->placement, sizeof t->placement, "clone3");
     } else if (clone3_unsupported(e)) {
       snprintf(t->placement, sizeof t->placement, "fallback:%d", e);
-      born_in = -1; /* joins through cgroup.procs below, as on v1 */
+      born_in = -1; /* joins through cgroup.procs, as on v1 */
     } else {
       snprintf(err, errlen, "cannot start the task in cgroup %s: %s", t->procs[born_in],
                strerror(e));
-      close(cgroup_fd);
+      close(report[0]);
+      close(report[1]);
       return -1;
     }
-  }
-  if (pid == 0) { /* clone3's child where it is a copy of the monitor, as after fork */
-    close(sync[1]);
-    close(report[0]);
-    run_child(t, sync[0], report[1]);
   }
   if (pid < 0) {
-    pid = clone_sharing_memory();
+    child_args = (struct child_args){t, born_in, {report[0], report[1]}};
+    pid = clone_child();
     if (pid < 0) {
       snprintf(err, errlen, "clone: %s", strerror(errno));
-      if (cgroup_fd >= 0) close(cgroup_fd);
-      return -1;
-    }
-  }
-  if (cgroup_fd >= 0) close(cgroup_fd);
-  close(sync[0]);
-  close(report[1]);
-  for (int i = 0; i < t->nprocs; ++i) {
-    if (i == born_in) continue;
-    int e = join_cgroup(t->procs[i], pid);
-    if (e != 0) {
-      snprintf(err, errlen, "cannot place the task in cgroup %s: %s", t->procs[i], strerror(e));
-      close(sync[1]); /* the child reads EOF and exits without running anything */
       close(report[0]);
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
+      close(report[1]);
       return -1;
     }
   }
-  ssize_t ignored = write(sync[1], "g", 1);
-  (void)ignored;
-  close(sync[1]);
+  close(report[1]);
+  *report_fd = report[0];
+  return pid;
+}
+
+int task_wait_exec(const struct task_spec *t, pid_t pid, int report_fd, char *err, size_t errlen) {
   struct failure f;
   ssize_t n;
   do {
-    n = read(report[0], &f, sizeof f);
+    n = read(report_fd, &f, sizeof f);
   } while (n < 0 && errno == EINTR);
-  close(report[0]);
-  if (n != (ssize_t)sizeof f) return pid;
+  close(report_fd);
+  if (n != (ssize_t)sizeof f) return 0;
   waitpid(pid, NULL, 0);
   const char *why = strerror(f.err);
   switch (f.stage) {
+    case STAGE_CGROUP:
+      snprintf(err, errlen, "cannot place the task in cgroup %s: %s",
+               f.index >= 0 && f.index < t->nprocs ? t->procs[f.index] : "?", why);
+      break;
     case STAGE_USER:
       snprintf(err, errlen, "cannot switch to the task's user: %s", why);
       break;
@@ -278,6 +295,13 @@ pid_t task_start(struct task_spec *t, char *err, size_t errlen) {
       snprintf(err, errlen, "cannot set up stdio for \"%s\": %s", t->argv[0], why);
   }
   return -1;
+}
+
+void task_abandon(pid_t pid, int report_fd) {
+  kill(pid, SIGKILL); /* before or after its setsid: the process itself, then its group */
+  kill(-pid, SIGKILL);
+  close(report_fd);
+  waitpid(pid, NULL, 0);
 }
 
 void task_kill_tree(pid_t pgid, int sig) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,19 +84,36 @@ void child_defaults(void) {
   setsid(); /* a fresh child is no group leader: this cannot fail */
 }
 
+long sys_raw(long nr, long a, long b, long c, long d) {
+#if defined(__x86_64__)
+  register long r10 __asm__("r10") = d;
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+                   : "rcx", "r11", "memory");
+  return ret;
+#else
+  long r = syscall(nr, a, b, c, d);
+  return r < 0 ? -errno : r;
+#endif
+}
+
 void close_fds_except(int keep) {
+  const long all = (long)~0u;
   if (keep < 3) {
-    if (syscall(SYS_close_range, 3u, ~0u, 0) == 0) return;
-  } else if ((keep == 3 || syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0) == 0) &&
-             syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0) == 0) {
+    if (sys_raw(SYS_close_range, 3, all, 0, 0) == 0) return;
+  } else if ((keep == 3 || sys_raw(SYS_close_range, 3, keep - 1, 0, 0) == 0) &&
+             sys_raw(SYS_close_range, keep + 1, all, 0, 0) == 0) {
     /* keep == 3 has no range below it: close_range(3, 2) is EINVAL, and the fallback
        below would close 20,000 fds one by one on every task start. */
     return;
   }
-  long max = sysconf(_SC_OPEN_MAX); /* kernels before 5.9 */
-  if (max < 0 || max > 65536) max = 65536;
-  for (int fd = 3; fd < max; ++fd)
-    if (fd != keep) close(fd);
+  struct { uint64_t cur, max; } lim; /* kernels before 5.9: up to the fd limit */
+  long max = sys_raw(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&lim) == 0 ? (long)lim.cur : 1024;
+  if (max > 65536) max = 65536;
+  for (long fd = 3; fd < max; ++fd)
+    if (fd != keep) sys_raw(SYS_close, fd, 0, 0, 0);
 }
 
 uint64_t now_ns(void) {

@@ -228,6 +228,21 @@ TEST_F(Monitor, ACgroupTheTaskCannotJoinFailsTheStartNamingItAndNothingRuns) {
   monitor_pid_ = 0;
 }
 
+// The task's process starts while the monitor opens the logs (main.c): a log that cannot be
+// opened fails the start naming it, and the process started meanwhile is killed and reaped
+// before the report, whatever it had reached.
+TEST_F(Monitor, ALogThatCannotBeOpenedFailsTheStartAndLeavesNoProcess) {
+  const std::string bad = (root_ / "no-such-dir" / "t.stdout").string();
+  std::string line = start({"sleep", "987654"}, {"--stdout", bad, "--stderr", bad});
+  EXPECT_EQ(line, "error open log " + bad + ": " + std::strerror(ENOENT) + "\n");
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(cmdline, std::string("sleep\0" "987654\0", 13)) << "left running: " << e.path();
+  }
+  monitor_pid_ = 0;
+}
+
 // The report's TASKSTART (which the task reads for itself before its exec) is what
 // /proc/TASKPID/stat says: the agent names the task by pid and start time, so a recycled pid
 // is never taken for it.
