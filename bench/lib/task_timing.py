@@ -4,19 +4,44 @@
 import time
 
 
-def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, phases=None):
+class QuietClient:
+    """How long the client keeps still after a submit before its first look: twice the last
+    submit -> exit it saw (at least 5 ms, at most 2 s), none before it has seen one. The times
+    come from the agent's event stamps, so looking later moves no figure; looking during the
+    start does. A blocking query returns on every change of the alloc, Task Setup included,
+    and on CI's 2-core VM the client's answer to it (parse, ask again, the agent's reply) ran
+    beside the start it timed: raw_exec submit -> Started read 0.1-0.5 ms more with the client
+    watching from the submit, in six interleaved runs of 60 (bench/results/2026-12-05-quiet-client.md)."""
+
+    def __init__(self):
+        self.last_exit_ms = None
+
+    def delay(self):
+        return 0.0 if self.last_exit_ms is None else min(max(2 * self.last_exit_ms, 5.0), 2000.0) / 1e3
+
+    def saw(self, exit_ms):
+        self.last_exit_ms = exit_ms
+
+
+def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, phases=None,
+                quiet=None):
     """Returns (submit->Started ms, submit->exit ms); with phases (a dict), appends each
     event type's offset from submit, for a breakdown of where the time goes.
+    With `quiet` (a QuietClient) the client sleeps through the start before it first asks;
+    without, it watches from the submit, as `nomad job run` does.
     An agent whose allocs carry ModifyIndex is asked with blocking queries (?index=): no
-    polls at all. An older build's polls back off from `poll` to `max_poll`: the times come from the agent's event stamps,
-    so a slower poll moves no figure, while polling every 5 ms through a 200 ms docker start
-    took enough of the 2 cores from dockerd to read drover 1.11x of the Engine API instead of
-    1.04-1.05x (bench/results/2026-12-05-vfork.md, "The benchmark's own polls")."""
+    polls at all. An older build's polls back off from `poll` to `max_poll`: the times come
+    from the agent's event stamps, so a slower poll moves no figure, while polling every 5 ms
+    through a 200 ms docker start took enough of the 2 cores from dockerd to read drover 1.11x
+    of the Engine API instead of 1.04-1.05x (bench/results/2026-12-05-vfork.md, "The
+    benchmark's own polls")."""
     # A fresh connection per request: on a kept-alive one the agent's replies wait ~40 ms for
     # delayed ACKs (Nagle), which slows the polls (not the measure: times come from events).
     conn = None
     t0 = time.time_ns()
     ids = agent.submit(job_doc, conn=conn)
+    if quiet is not None and quiet.delay():
+        time.sleep(quiet.delay())
     deadline = time.monotonic() + timeout
     started = exited = None
     events = {}
@@ -46,6 +71,8 @@ def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, p
     if phases is not None:
         for name, t in events.items():
             phases.setdefault(name, []).append((t - t0) / 1e6)
+    if quiet is not None:
+        quiet.saw((exited - t0) / 1e6)
     return (started - t0) / 1e6 if started else None, (exited - t0) / 1e6
 
 
