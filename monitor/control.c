@@ -33,8 +33,11 @@ static struct client clients[MAX_CLIENTS];
 static int listen_fd = -1;
 static ino_t sock_ino;
 
-int control_listen(int epfd) {
+void control_init(void) {
   for (int i = 0; i < MAX_CLIENTS; ++i) clients[i].fd = -1;
+}
+
+int control_listen(int epfd) {
   unlink(kSock);
   listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd < 0) return -errno;

@@ -193,6 +193,8 @@ static void on_timer(void) {
 }
 
 int main(int argc, char **argv) {
+  control_init();
+  task_prepare();
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "--spare") == 0) spare_wait(&argc, &argv);
   const char *state_dir = NULL, *work_dir = NULL, *bases[2] = {NULL, NULL};
   const char *procs[MAX_PROCS];

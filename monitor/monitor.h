@@ -50,6 +50,9 @@ pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen);
 /* Waits until the process has exec'd the command (0) or failed on the way (-1, reaped, with
  * the reason in err: its cgroup, user, dir, stdio or command). */
 int task_wait_exec(const struct task_spec *t, pid_t pid, int report_fd, char *err, size_t errlen);
+/* Writes the child's arguments and the top of its stack once, so that a start does not fault
+ * them in (a spare does it while it waits: spare.c). */
+void task_prepare(void);
 /* Kills and reaps a process from task_spawn that the monitor cannot go on with. */
 void task_abandon(pid_t pid, int report_fd);
 /* Signals the task's group and every process the monitor adopted as subreaper (and their
@@ -115,6 +118,7 @@ struct monitor {
 extern struct monitor mon;
 
 /* control.c: the unix socket <state_dir>/monitor.sock and its line protocol. */
+void control_init(void);         /* the client table, empty: before control_listen */
 int control_listen(int epfd);    /* 0 or -errno; the socket is bound relative to the cwd */
 void control_accept(int epfd);
 void control_ready(int epfd, int slot);

@@ -153,6 +153,11 @@ static int child_main(void *p) {
 static char child_stack[64 * 1024] __attribute__((aligned(16)));
 static struct child_args child_args;
 
+void task_prepare(void) {
+  memset(&child_args, 0, sizeof child_args);
+  ((volatile char *)child_stack)[sizeof child_stack - 1] = 0;
+}
+
 /* The child, joining its cgroups itself: sharing memory on x86_64, elsewhere a copy (fork),
  * whose errno is its own. */
 static pid_t clone_child(void) {
