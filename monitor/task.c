@@ -116,17 +116,14 @@ static void run_child(const struct task_spec *t, int born_in, int report_wr) {
 }
 
 /* The directory of a cgroup.procs file when it lies on cgroup2, opened O_PATH for
- * CLONE_INTO_CGROUP; -1 for a v1 hierarchy (or a dir that cannot be opened: the write that
- * follows names the problem). */
+ * CLONE_INTO_CGROUP; -1 for a v1 hierarchy (or a file that cannot be reached: the write that
+ * follows names the problem). One statfs first: a v1 start asks this of six files. */
 static int cgroup2_dir(const char *procs) {
+  struct statfs sfs;
+  if (statfs(procs, &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) return -1;
   char dir[4096];
   if (snprintf(dir, sizeof dir, "%s", procs) >= (int)sizeof dir) return -1;
-  int fd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) return fd;
-  close(fd);
-  return -1;
+  return open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 struct child_args {
