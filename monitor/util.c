@@ -111,7 +111,7 @@ void close_fds_except(int keep) {
   }
   struct { uint64_t cur, max; } lim; /* kernels before 5.9: up to the fd limit */
   long max = sys_raw(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&lim) == 0 ? (long)lim.cur : 1024;
-  if (max > 65536) max = 65536;
+  if (max < 0 || max > 65536) max = 65536; /* RLIM_INFINITY reads as -1 */
   for (long fd = 3; fd < max; ++fd)
     if (fd != keep) sys_raw(SYS_close, fd, 0, 0, 0);
 }
