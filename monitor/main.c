@@ -193,6 +193,7 @@ static void on_timer(void) {
 }
 
 int main(int argc, char **argv) {
+  signals_to_default();
   control_init();
   task_prepare();
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "--spare") == 0) spare_wait(&argc, &argv);
@@ -266,7 +267,7 @@ int main(int argc, char **argv) {
   dup2(devnull, 2);
   close_fds_except(status_fd);
   umask(022);
-  signal(SIGPIPE, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN); /* the one disposition not the default: child_defaults undoes it */
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);

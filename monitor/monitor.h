@@ -94,9 +94,13 @@ void close_fds_except(int keep);
  * child makes only these (task.c): on x86_64 it shares the monitor's memory, errno included,
  * while the monitor opens the task's logs beside it; elsewhere it is a copy, as after fork. */
 long sys_raw(long nr, long a, long b, long c, long d);
-/* In a child about to exec (the task, the OCI runtime): every signal at its default (SIGPIPE
- * was ignored), none blocked, a session of its own. Fails at nothing, so sets no errno: a
- * child sharing the monitor's memory may call it while the monitor runs (task.c). */
+/* Every disposition the monitor inherited back to the default (an exec keeps the ignored
+ * ones): first thing in main, so that a spare does it while it waits (~60 calls). */
+void signals_to_default(void);
+/* In a child about to exec (the task, the OCI runtime): every signal at its default (the
+ * monitor ignores SIGPIPE, and only that since signals_to_default), none blocked, a session of
+ * its own. Fails at nothing, so sets no errno: a child sharing the monitor's memory may call
+ * it while the monitor runs (task.c). */
 void child_defaults(void);
 uint64_t now_ns(void);
 /* Ends the string at the last whole UTF-8 character: a message cut by bytes (snprintf into a

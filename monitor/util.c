@@ -71,13 +71,17 @@ void make_durable(int dirfd, int fd) {
   fsync(dirfd);
 }
 
-void child_defaults(void) {
+void signals_to_default(void) {
   /* SIGKILL and SIGSTOP cannot be changed, and 32 up to SIGRTMIN are the libc's own:
    * sigaction refuses those, and would set errno. */
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP || (sig >= 32 && sig < SIGRTMIN)) continue;
     signal(sig, SIG_DFL);
   }
+}
+
+void child_defaults(void) {
+  signal(SIGPIPE, SIG_DFL); /* every other disposition is the default since main's start */
   sigset_t none; /* dispositions first: the monitor has no handlers, so none can run here */
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);

@@ -105,6 +105,7 @@ class Monitor : public ::testing::Test {
         if (env_fd_ == 4) fcntl(4, F_SETFD, 0);  // dup2 onto itself would keep CLOEXEC
         else if (env_fd_ >= 0) dup2(env_fd_, 4);
         if (no_clone3_ && !refuse_clone3()) _exit(126);
+        for (int sig : ignored_by_launcher_) signal(sig, SIG_IGN);  // an exec keeps these
         char* envp[] = {nullptr};
         execve(argv[0], argv.data(), envp);
         _exit(127);
@@ -158,6 +159,7 @@ class Monitor : public ::testing::Test {
   int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
   bool no_clone3_ = false;  // start() runs the monitor where clone3 fails with ENOSYS
   int env_fd_ = -1;          // start() hands it to the monitor as fd 4
+  std::vector<int> ignored_by_launcher_;  // start() runs the monitor with these at SIG_IGN
 };
 
 // Private_Clean + Private_Dirty of a process, in KiB.
@@ -182,6 +184,18 @@ TEST_F(Monitor, ExitCodeIsRecordedInTheExitFileAndAnsweredOnTheSocket) {
   EXPECT_EQ(slurp(log(0, "stderr")), "err\n");
   EXPECT_EQ(fs::status(root_ / "state" / "monitor.sock").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
+}
+
+// A signal the launcher ignored reaches the monitor ignored (an exec keeps SIG_IGN), and the
+// monitor ignores SIGPIPE itself: the task starts with every disposition at its default and
+// nothing blocked, whatever the agent had.
+TEST_F(Monitor, TheTaskStartsWithNoSignalIgnoredOrBlocked) {
+  ignored_by_launcher_ = {SIGHUP, SIGINT, SIGPIPE, SIGUSR1, SIGTERM};
+  ASSERT_THAT(start({"cat", "/proc/self/status"}), StartsWith("ok "));
+  EXPECT_THAT(request("wait"), StartsWith("exited 0 0 "));
+  const std::string status = slurp(log(0));
+  EXPECT_THAT(status, ::testing::HasSubstr("SigIgn:\t0000000000000000\n")) << status;
+  EXPECT_THAT(status, ::testing::HasSubstr("SigBlk:\t0000000000000000\n")) << status;
 }
 
 // raw_exec hands the task's env over in a memfd (its write offset at the end): the task gets
