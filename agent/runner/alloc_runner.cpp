@@ -454,10 +454,11 @@ void AllocRunner::set_deployment_status(const nlohmann::json& status) {
 }
 
 void AllocRunner::update_task(const std::string& task,
-                              const std::function<void(state::TaskState&)>& fn, bool clear_handle) {
+                              const std::function<void(state::TaskState&)>& fn,
+                              const nlohmann::json* handle) {
   {
     std::unique_lock lock(mu_);
-    update_task_locked(task, fn, clear_handle);
+    update_task_locked(task, fn, handle);
     step_locked(lock);
   }
   release_network();
@@ -466,7 +467,7 @@ void AllocRunner::update_task(const std::string& task,
 
 void AllocRunner::update_task_locked(const std::string& task,
                                      const std::function<void(state::TaskState&)>& fn,
-                                     bool clear_handle) {
+                                     const nlohmann::json* handle) {
   auto& ts = alloc_.tasks[task];
   fn(ts);
   touched_locked();
@@ -479,7 +480,7 @@ void AllocRunner::update_task_locked(const std::string& task,
     alloc_.client_description = description;
     alloc_.modify_time_ns = state::now_ns();
   }
-  if (auto st = ctx_.store->put_task_update(id_, task, ts, clear_handle, alloc_changed ? &alloc_ : nullptr); !st)
+  if (auto st = ctx_.store->put_task_update(id_, task, ts, handle, alloc_changed ? &alloc_ : nullptr); !st)
     spdlog::error("alloc {} task {}: {}", id_, task, st.message());
 }
 

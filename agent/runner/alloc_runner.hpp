@@ -84,10 +84,11 @@ class AllocRunner {
 
   // Called by task runners: applies `fn` to the task's state, persists it, updates the
   // alloc's client status.
-  // Changes a task's state and stores it with the alloc's status in one transaction;
-  // `clear_handle` when the task has ended (its handle goes in the same write).
+  // Changes a task's state and stores it with the alloc's status in one transaction, with the
+  // task's driver handle when `handle` is given: null when the task has ended (cleared), the
+  // driver's when it has started (state/state_store.hpp, put_task_update).
   void update_task(const std::string& task, const std::function<void(state::TaskState&)>& fn,
-                   bool clear_handle = false);
+                   const nlohmann::json* handle = nullptr);
 
   RunnerContext& ctx() { return ctx_; }
   const jobspec::Job& job() const { return *job_; }
@@ -135,7 +136,7 @@ class AllocRunner {
   void touched_locked();
   // Applies fn to the task's state and persists it; mu_ held.
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
-                          bool clear_handle = false);
+                          const nlohmann::json* handle = nullptr);
   void kill_role(TaskRole role, const std::string& reason, const std::string& event_type);
   // The group's network mode when it gives the alloc its own namespace, else "".
   std::string isolated_mode() const;

@@ -151,6 +151,17 @@ void TaskRunner::detach() {
 }
 
 void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& also, bool ended) {
+  static const nlohmann::json kCleared;  // null: the handle column emptied
+  store_event(std::move(event), also, ended ? &kCleared : nullptr);
+}
+
+void TaskRunner::record_with_handle(TaskEvent event, const std::function<void(TaskState&)>& also,
+                                    const nlohmann::json& handle) {
+  store_event(std::move(event), also, &handle);
+}
+
+void TaskRunner::store_event(TaskEvent event, const std::function<void(TaskState&)>& also,
+                             const nlohmann::json* handle) {
   if (event.time_ns == 0) event.time_ns = state::now_ns();
   alloc_.update_task(
       task_.name,
@@ -160,7 +171,7 @@ void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& 
           s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
         if (also) also(s);
       },
-      ended);
+      handle);
 }
 
 static void mark_dead(TaskState& s, bool failed) {
@@ -425,21 +436,24 @@ bool TaskRunner::recover() {
     handle_ = r.value();
     handle_live_ = true;
   }
-  // On failure the stored handle is the old one, which the driver recovered from once already.
-  if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value()); !st)
-    spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
   {
     sdk::TaskSpec no_spec;
     auto hc = hook_context(no_spec);
     for (auto& hook : hooks_) hook->recovered(hc, r.value());
   }
-  // Started before the agent died but not yet recorded as such: record it once now.
-  if (alloc_.snapshot().tasks[task_.name].state != state::TaskPhase::Running)
-    record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
+  // Started before the agent died but not yet recorded as such (it died between the driver's
+  // start and the write of Started with the handle): recorded once now, with the handle.
+  // Otherwise only the handle is written; on failure the stored one is the old one, which the
+  // driver recovered from once already.
+  if (alloc_.snapshot().tasks[task_.name].state != state::TaskPhase::Running) {
+    record_with_handle({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
       s.state = state::TaskPhase::Running;
       s.started_at_ns = state::now_ns();
       s.finished_at_ns = 0;
-    });
+    }, r.value());
+  } else if (auto st = alloc_.ctx().store->put_handle(alloc_.id(), task_.name, r.value()); !st) {
+    spdlog::error("alloc {} task {}: {}", alloc_.id(), task_.name, st.message());
+  }
   std::lock_guard lock(mu_);
   if (kill_requested_) begin_stop_locked();
   return true;
@@ -489,17 +503,18 @@ bool TaskRunner::start_once() {
     StepTimer timer(timings, std::string("poststart:") + hook->name(), log_name_);
     hook->poststart(hc, handle);
   }
-  fault_point("handle_persisted");
   {
     std::lock_guard lock(mu_);
-    handle_ = std::move(handle);
+    handle_ = handle;
     exec_ready_ = true;
   }
-  record({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
+  // Started and the driver's handle in one write (docs/design.md, "State").
+  record_with_handle({ev::kStarted, 0, "Task started by client"}, [](TaskState& s) {
     s.state = state::TaskPhase::Running;
     s.started_at_ns = state::now_ns();
     s.finished_at_ns = 0;
-  });
+  }, handle);
+  fault_point("handle_persisted");
   std::lock_guard lock(mu_);
   handle_live_ = true;  // handle_ is set: published above
   // A kill, or a restart asked for once the task read as running, waited for this.

@@ -80,6 +80,13 @@ class TaskRunner {
   // or is about to be started again: its driver handle is cleared in the same transaction.
   void record(state::TaskEvent event, const std::function<void(state::TaskState&)>& also = {},
               bool ended = false);
+  // The same with the driver's handle of a task just started stored in that write, so that
+  // the store never holds a running task without its handle, nor a handle without Started.
+  void record_with_handle(state::TaskEvent event,
+                          const std::function<void(state::TaskState&)>& also,
+                          const nlohmann::json& handle);
+  void store_event(state::TaskEvent event, const std::function<void(state::TaskState&)>& also,
+                   const nlohmann::json* handle);
   bool sleep_unless_killed(std::chrono::nanoseconds d);
 
   AllocRunner& alloc_;

@@ -148,27 +148,35 @@ Status StateStore::put_alloc(const Alloc& alloc) {
     if (auto r = run(st, "writing alloc"); !r) return r;
   }
   for (const auto& [task, s] : alloc.tasks)
-    if (auto r = write_task_state(alloc.id, task, s, false); !r) return r;
+    if (auto r = write_task_state(alloc.id, task, s, nullptr); !r) return r;
   return tx.commit();
 }
 
 Status StateStore::write_task_state(const std::string& alloc_id, const std::string& task,
-                                    const TaskState& s, bool clear_handle) {
-  Stmt st(stmts_,
-          clear_handle ? "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
-                         "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json, handle = NULL"
-                       : "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
-                         "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
+                                    const TaskState& s, const nlohmann::json* handle) {
+  if (!handle) {
+    Stmt st(stmts_, "INSERT INTO task_states (alloc_id, task, json) VALUES (?,?,?) "
+                    "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json");
+    st.bind(1, alloc_id).bind(2, task).bind(3, json_text(to_json(s)));
+    return run(st, "writing task state");
+  }
+  // A null handle clears the column (SQL NULL), as an ended task's always did.
+  Stmt st(stmts_, "INSERT INTO task_states (alloc_id, task, json, handle) "
+                  "VALUES (?,?,?,NULLIF(?,'')) "
+                  "ON CONFLICT(alloc_id, task) DO UPDATE SET json = excluded.json, "
+                  "handle = excluded.handle");
   st.bind(1, alloc_id).bind(2, task).bind(3, json_text(to_json(s)));
+  st.bind(4, handle->is_null() ? std::string() : json_text(*handle));
   return run(st, "writing task state");
 }
 
 Status StateStore::put_task_update(const std::string& alloc_id, const std::string& task,
-                                   const TaskState& s, bool clear_handle, const Alloc* alloc_row) {
+                                   const TaskState& s, const nlohmann::json* handle,
+                                   const Alloc* alloc_row) {
   std::lock_guard lock(mu_);
   Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
-  if (auto r = write_task_state(alloc_id, task, s, clear_handle); !r) return r;
+  if (auto r = write_task_state(alloc_id, task, s, handle); !r) return r;
   if (alloc_row) {
     Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
     st.bind(1, json_text(alloc_row_json(*alloc_row))).bind(2, alloc_row->id);
@@ -187,7 +195,7 @@ Status StateStore::put_alloc_status(const Alloc& alloc) {
 Status StateStore::put_task_state(const std::string& alloc_id, const std::string& task,
                                   const TaskState& s) {
   std::lock_guard lock(mu_);
-  return write_task_state(alloc_id, task, s, false);
+  return write_task_state(alloc_id, task, s, nullptr);
 }
 
 Status StateStore::put_handle(const std::string& alloc_id, const std::string& task,

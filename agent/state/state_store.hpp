@@ -71,11 +71,11 @@ class StateStore {
   // Writes the alloc row alone (status, description, desired status, times).
   Status put_alloc_status(const Alloc& alloc);
   Status put_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s);
-  // One transaction: the task's state, its driver handle cleared when `clear_handle` (the task
-  // has ended: its state and its handle change together, or neither does), and the alloc row
-  // when given.
+  // One transaction: the task's state, its driver handle when `handle` is given (a null one
+  // clears it: the task has ended; a handle is stored: it has started; its state and its
+  // handle change together, or neither does), and the alloc row when given.
   Status put_task_update(const std::string& alloc_id, const std::string& task, const TaskState& s,
-                         bool clear_handle, const Alloc* alloc_row);
+                         const nlohmann::json* handle, const Alloc* alloc_row);
   // The driver handle of a task; a null handle clears it.
   Status put_handle(const std::string& alloc_id, const std::string& task,
                     const nlohmann::json& handle);
@@ -113,7 +113,7 @@ class StateStore {
       : db_(db), stmts_(db), path_(std::move(path)) {}
   Status exec(const char* sql);
   Status write_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s,
-                          bool clear_handle);
+                          const nlohmann::json* handle);
 
   std::mutex mu_;
   sqlite3* db_;

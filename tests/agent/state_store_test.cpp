@@ -54,6 +54,48 @@ TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
   EXPECT_TRUE((*store)->allocs().empty());
 }
 
+// A task's start and its end are each one write with its handle (docs/design.md, "State"):
+// Started stores the driver's handle over the Starting one, the end clears it, and an update
+// without one leaves the stored handle as it was. Read back from a reopened store.
+TEST(StateStore, ATaskUpdateStoresReplacesOrClearsItsHandleInTheSameWrite) {
+  auto dir = temp_dir();
+  auto reopened_handle = [&] {
+    auto s = StateStore::open(dir);
+    return s ? (*s)->handle("a1", "t") : nlohmann::json("cannot reopen");
+  };
+  TaskState ts;
+  ts.events.push_back({event::kReceived, 1, "Task received by client"});
+  {
+    auto store = StateStore::open(dir);
+    ASSERT_TRUE(store) << store.message();
+    Alloc a;
+    a.id = "a1";
+    a.job_id = "j";
+    a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
+    a.tasks["t"] = ts;
+    ASSERT_TRUE((*store)->put_alloc(a));
+    ASSERT_TRUE((*store)->put_handle("a1", "t", {{"Starting", true}}));
+    ts.state = TaskPhase::Running;
+    const nlohmann::json started = {{"PID", 42}};
+    ASSERT_TRUE((*store)->put_task_update("a1", "t", ts, &started, nullptr));
+  }
+  EXPECT_EQ(reopened_handle(), (nlohmann::json{{"PID", 42}}));
+  {
+    auto store = StateStore::open(dir);
+    ts.restarts = 1;
+    ASSERT_TRUE((*store)->put_task_update("a1", "t", ts, nullptr, nullptr));
+  }
+  EXPECT_EQ(reopened_handle(), (nlohmann::json{{"PID", 42}}));
+  {
+    auto store = StateStore::open(dir);
+    ts.state = TaskPhase::Dead;
+    const nlohmann::json cleared;
+    ASSERT_TRUE((*store)->put_task_update("a1", "t", ts, &cleared, nullptr));
+    ASSERT_EQ((*store)->allocs().at(0).tasks["t"].state, TaskPhase::Dead);
+  }
+  EXPECT_TRUE(reopened_handle().is_null());
+}
+
 TEST(StateStore, RefusesAFileThatIsNotADatabaseAndLeavesItAlone) {
   auto dir = temp_dir();
   std::ofstream(dir / "state.db") << "this is not sqlite, but it is someone's data";

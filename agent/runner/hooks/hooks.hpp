@@ -63,15 +63,14 @@ class StateDirHook final : public TaskHook {
   Status prestart(TaskHookContext& c) override;
 };
 
-// Persists a "Starting" handle before the driver acts, and the driver's handle after: an
-// agent that dies in between finds the first, which recovery resolves through the driver
-// (found running, or never started), never starting the task twice (docs/design.md,
-// "Recovery").
+// Persists a "Starting" handle before the driver acts; the task runner stores the driver's
+// handle after, in the write that records Started. An agent that dies in between finds the
+// first, which recovery resolves through the driver (found running, or never started), never
+// starting the task twice (docs/design.md, "Recovery").
 class StartingHandleHook final : public TaskHook {
  public:
   const char* name() const override { return "starting_handle"; }
   Status prestart(TaskHookContext& c) override;
-  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
 };
 
 // The task's services (and its group's, for the group's main task) in the service catalog

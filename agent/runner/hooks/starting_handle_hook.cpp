@@ -1,11 +1,12 @@
-#include <spdlog/spdlog.h>
-
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
 #include "state/state_store.hpp"
 
 namespace drover::runner {
 
+// The driver's own handle replaces this one in the write that records Started (the task
+// runner's record_with_handle): until then, recovery resolves the Starting handle through the
+// driver.
 Status StartingHandleHook::prestart(TaskHookContext& c) {
   // Without it, an agent that died during the start could not tell a task that never started
   // from one that did: refuse to start rather than risk starting it twice.
@@ -15,12 +16,6 @@ Status StartingHandleHook::prestart(TaskHookContext& c) {
                                           {"StateDir", c.spec.state_dir},
                                           {"RuntimeDir", c.spec.runtime_dir},
                                           {"KillSignal", c.spec.kill_signal}});
-}
-
-void StartingHandleHook::poststart(TaskHookContext& c, const nlohmann::json& handle) {
-  // A failure here leaves the Starting handle, which recovery resolves through the driver.
-  if (auto st = c.alloc.ctx().store->put_handle(c.alloc.id(), c.task.name, handle); !st)
-    spdlog::error("alloc {} task {}: {}", c.alloc.id(), c.task.name, st.message());
 }
 
 }  // namespace drover::runner
