@@ -11,6 +11,15 @@ std::filesystem::path temp_dir() {
   char tmpl[] = "/tmp/drover-state-XXXXXX";
   return mkdtemp(tmpl);
 }
+
+// Alloc "a1" of job "j", nothing else set.
+Alloc alloc_a1() {
+  Alloc a;
+  a.id = "a1";
+  a.job_id = "j";
+  a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
+  return a;
+}
 }  // namespace
 
 TEST(StateStore, AllocsTaskStatesAndHandlesSurviveReopening) {
@@ -68,10 +77,7 @@ TEST(StateStore, ATaskUpdateStoresReplacesOrClearsItsHandleInTheSameWrite) {
   {
     auto store = StateStore::open(dir);
     ASSERT_TRUE(store) << store.message();
-    Alloc a;
-    a.id = "a1";
-    a.job_id = "j";
-    a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
+    Alloc a = alloc_a1();
     a.tasks["t"] = ts;
     ASSERT_TRUE((*store)->put_alloc(a));
     ASSERT_TRUE((*store)->put_handle("a1", "t", {{"Starting", true}}));
@@ -149,10 +155,7 @@ TEST(StateStore, AnAllocsPortsSurviveReopening) {
   {
     auto store = StateStore::open(dir);
     ASSERT_TRUE(store) << store.message();
-    Alloc a;
-    a.id = "a1";
-    a.job_id = "j";
-    a.job = std::make_shared<const nlohmann::json>(nlohmann::json{{"ID", "j"}});
+    Alloc a = alloc_a1();
     a.networks = nets;
     ASSERT_TRUE((*store)->put_alloc(a));
     // A later status write keeps them (the row is rewritten whole).
