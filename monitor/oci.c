@@ -39,7 +39,7 @@ static int runtime_child(void *p) {
 /* Runs prefix + extra with stdio in/out/err and waits; returns the exit status (-1: could
  * not run it). The runtime's process is made as posix_spawn makes one, CLONE_VM | CLONE_VFORK
  * on a stack of its own: nothing of the monitor is copied (a fork here cost ~0.5 ms and the
- * monitor's next writes their copy-on-write faults on CI's VM: task.c, clone_sharing_memory),
+ * monitor's next writes their copy-on-write faults on CI's VM: task.c, clone_child),
  * and the monitor sleeps until the exec, so the child may set errno as it likes. */
 static int run_runtime(const struct oci_spec *o, const char *const *extra, int in, int out, int err) {
   static char stack[64 * 1024] __attribute__((aligned(16)));

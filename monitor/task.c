@@ -205,8 +205,8 @@ static pid_t clone3_sharing_memory(struct clone_args *args) {
 #endif
 
 /* The child born in the cgroup `cgroup_fd`. On x86_64 it shares the monitor's memory, as
- * clone_sharing_memory's does; elsewhere it is a copy, as after fork, and returns 0 here to
- * run run_child. */
+ * clone_child's does; elsewhere it is a copy, as after fork, and returns 0 here to run
+ * child_main. */
 static pid_t clone_into_cgroup(int cgroup_fd) {
   struct clone_args args;
   memset(&args, 0, sizeof args);
@@ -234,9 +234,9 @@ pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen) 
   for (int i = 0; i < t->nprocs && cgroup_fd < 0; ++i)
     if ((cgroup_fd = cgroup2_dir(t->procs[i])) >= 0) born_in = i;
   snprintf(t->placement, sizeof t->placement, "%s", t->nprocs > 0 ? "procs" : "none");
+  child_args = (struct child_args){t, born_in, {report[0], report[1]}};
   pid_t pid = -1;
   if (cgroup_fd >= 0) {
-    child_args = (struct child_args){t, born_in, {report[0], report[1]}};
     pid = clone_into_cgroup(cgroup_fd);
     int e = errno;
     if (pid == 0) child_main(&child_args); /* clone3's child where it is a copy, as after fork */
@@ -245,7 +245,7 @@ pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen) 
       snprintf(t->placement, sizeof t->placement, "clone3");
     } else if (clone3_unsupported(e)) {
       snprintf(t->placement, sizeof t->placement, "fallback:%d", e);
-      born_in = -1; /* joins through cgroup.procs, as on v1 */
+      child_args.born_in = -1; /* joins through cgroup.procs, as on v1 */
     } else {
       snprintf(err, errlen, "cannot start the task in cgroup %s: %s", t->procs[born_in],
                strerror(e));
@@ -255,7 +255,6 @@ pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen) 
     }
   }
   if (pid < 0) {
-    child_args = (struct child_args){t, born_in, {report[0], report[1]}};
     pid = clone_child();
     if (pid < 0) {
       snprintf(err, errlen, "clone: %s", strerror(errno));
