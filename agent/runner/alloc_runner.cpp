@@ -465,9 +465,33 @@ void AllocRunner::update_task(const std::string& task,
   notify_change();
 }
 
+void AllocRunner::update_task_unwritten(const std::string& task,
+                                        const std::function<void(state::TaskState&)>& fn) {
+  {
+    std::unique_lock lock(mu_);
+    update_task_locked(task, fn, nullptr, /*write=*/false);
+    step_locked(lock);
+  }
+  release_network();
+  notify_change();
+}
+
+Status AllocRunner::put_starting_handle(const std::string& task, const nlohmann::json& handle) {
+  std::lock_guard lock(mu_);
+  if (!unwritten_tasks_.count(task) && !alloc_row_unwritten_)
+    return ctx_.store->put_handle(id_, task, handle);
+  auto st = ctx_.store->put_task_update(id_, task, alloc_.tasks[task], &handle,
+                                        alloc_row_unwritten_ ? &alloc_ : nullptr);
+  if (st) {
+    unwritten_tasks_.erase(task);
+    alloc_row_unwritten_ = false;
+  }
+  return st;
+}
+
 void AllocRunner::update_task_locked(const std::string& task,
                                      const std::function<void(state::TaskState&)>& fn,
-                                     const nlohmann::json* handle) {
+                                     const nlohmann::json* handle, bool write) {
   auto& ts = alloc_.tasks[task];
   fn(ts);
   touched_locked();
@@ -480,8 +504,18 @@ void AllocRunner::update_task_locked(const std::string& task,
     alloc_.client_description = description;
     alloc_.modify_time_ns = state::now_ns();
   }
-  if (auto st = ctx_.store->put_task_update(id_, task, ts, handle, alloc_changed ? &alloc_ : nullptr); !st)
+  if (!write) {
+    unwritten_tasks_.insert(task);
+    alloc_row_unwritten_ = alloc_row_unwritten_ || alloc_changed;
+    return;
+  }
+  const bool with_alloc = alloc_changed || alloc_row_unwritten_;
+  if (auto st = ctx_.store->put_task_update(id_, task, ts, handle, with_alloc ? &alloc_ : nullptr); !st) {
     spdlog::error("alloc {} task {}: {}", id_, task, st.message());
+    return;
+  }
+  unwritten_tasks_.erase(task);
+  if (with_alloc) alloc_row_unwritten_ = false;
 }
 
 sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,6 +90,15 @@ class AllocRunner {
   // driver's when it has started (state/state_store.hpp, put_task_update).
   void update_task(const std::string& task, const std::function<void(state::TaskState&)>& fn,
                    const nlohmann::json* handle = nullptr);
+  // The same in memory only (shown at once, blocking queries woken): written with the task's
+  // next write, at the latest its Starting handle's before the driver's start. For a step
+  // whose loss in a crash changes nothing, since the start then begins again (docs/design.md,
+  // "State").
+  void update_task_unwritten(const std::string& task,
+                             const std::function<void(state::TaskState&)>& fn);
+  // Stores the task's Starting handle (hooks/starting_handle_hook.cpp), with whatever of its
+  // state and the alloc's status is not written yet, in one transaction.
+  Status put_starting_handle(const std::string& task, const nlohmann::json& handle);
 
   RunnerContext& ctx() { return ctx_; }
   const jobspec::Job& job() const { return *job_; }
@@ -136,7 +146,7 @@ class AllocRunner {
   void touched_locked();
   // Applies fn to the task's state and persists it; mu_ held.
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
-                          const nlohmann::json* handle = nullptr);
+                          const nlohmann::json* handle = nullptr, bool write = true);
   void kill_role(TaskRole role, const std::string& reason, const std::string& event_type);
   // The group's network mode when it gives the alloc its own namespace, else "".
   std::string isolated_mode() const;
@@ -168,6 +178,9 @@ class AllocRunner {
   std::string netns_path_, alloc_ip_;
   std::map<std::string, std::string> network_labels_;  // from the driver that made it
   bool network_up_ = false;  // under mu_
+  // Changes held in memory until the next write (update_task_unwritten); under mu_.
+  std::set<std::string> unwritten_tasks_;
+  bool alloc_row_unwritten_ = false;
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.

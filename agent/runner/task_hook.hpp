@@ -27,6 +27,9 @@ struct TaskHookContext {
   const jobspec::Task& task;
   sdk::TaskSpec& spec;  // the driver's start request (AllocRunner::task_spec), hooks add to it
   std::function<void(state::TaskEvent)> record;  // appends an event to the task
+  // Appends an event shown at once but written with the task's next write (at the latest its
+  // Starting handle's): for a step a crash may lose, since the start then begins again.
+  std::function<void(state::TaskEvent)> record_unwritten;
 };
 
 class TaskHook {

@@ -150,6 +150,13 @@ void TaskRunner::detach() {
   delay_cv_.notify_all();
 }
 
+// The newest kMaxTaskEvents are kept.
+static void append_event(TaskState& s, TaskEvent event) {
+  s.events.push_back(std::move(event));
+  if (s.events.size() > state::kMaxTaskEvents)
+    s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
+}
+
 void TaskRunner::record(TaskEvent event, const std::function<void(TaskState&)>& also, bool ended) {
   static const nlohmann::json kCleared;  // null: the handle column emptied
   store_event(std::move(event), also, ended ? &kCleared : nullptr);
@@ -160,15 +167,18 @@ void TaskRunner::record_with_handle(TaskEvent event, const std::function<void(Ta
   store_event(std::move(event), also, &handle);
 }
 
+void TaskRunner::record_unwritten(TaskEvent event) {
+  if (event.time_ns == 0) event.time_ns = state::now_ns();
+  alloc_.update_task_unwritten(task_.name, [&](TaskState& s) { append_event(s, std::move(event)); });
+}
+
 void TaskRunner::store_event(TaskEvent event, const std::function<void(TaskState&)>& also,
                              const nlohmann::json* handle) {
   if (event.time_ns == 0) event.time_ns = state::now_ns();
   alloc_.update_task(
       task_.name,
       [&](TaskState& s) {
-        if (!event.type.empty()) s.events.push_back(std::move(event));
-        if (s.events.size() > state::kMaxTaskEvents)
-          s.events.erase(s.events.begin(), s.events.end() - state::kMaxTaskEvents);
+        if (!event.type.empty()) append_event(s, std::move(event));
         if (also) also(s);
       },
       handle);
@@ -530,7 +540,8 @@ void TaskRunner::release_all() {
 }
 
 TaskHookContext TaskRunner::hook_context(sdk::TaskSpec& spec) {
-  return {alloc_, task_, spec, [this](TaskEvent e) { record(std::move(e)); }};
+  return {alloc_, task_, spec, [this](TaskEvent e) { record(std::move(e)); },
+          [this](TaskEvent e) { record_unwritten(std::move(e)); }};
 }
 
 void TaskRunner::reset_exit() {

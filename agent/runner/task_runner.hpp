@@ -85,6 +85,8 @@ class TaskRunner {
   void record_with_handle(state::TaskEvent event,
                           const std::function<void(state::TaskState&)>& also,
                           const nlohmann::json& handle);
+  // An event held in memory until the task's next write (TaskHookContext::record_unwritten).
+  void record_unwritten(state::TaskEvent event);
   void store_event(state::TaskEvent event, const std::function<void(state::TaskState&)>& also,
                    const nlohmann::json* handle);
   bool sleep_unless_killed(std::chrono::nanoseconds d);

@@ -10,12 +10,12 @@ namespace drover::runner {
 Status StartingHandleHook::prestart(TaskHookContext& c) {
   // Without it, an agent that died during the start could not tell a task that never started
   // from one that did: refuse to start rather than risk starting it twice.
-  return c.alloc.ctx().store->put_handle(c.alloc.id(), c.task.name,
-                                         {{"Starting", true},
-                                          {"StartingAt", state::now_ns()},
-                                          {"StateDir", c.spec.state_dir},
-                                          {"RuntimeDir", c.spec.runtime_dir},
-                                          {"KillSignal", c.spec.kill_signal}});
+  // The task's state not yet written (its Task Setup event) goes in the same write.
+  return c.alloc.put_starting_handle(c.task.name, {{"Starting", true},
+                                                   {"StartingAt", state::now_ns()},
+                                                   {"StateDir", c.spec.state_dir},
+                                                   {"RuntimeDir", c.spec.runtime_dir},
+                                                   {"KillSignal", c.spec.kill_signal}});
 }
 
 }  // namespace drover::runner

@@ -7,7 +7,8 @@ namespace drover::runner {
 Status TaskDirHook::prestart(TaskHookContext& c) {
   if (!recorded_) {
     recorded_ = true;
-    c.record({state::event::kTaskSetup, 0, "Building Task Directory"});
+    // Written with the Starting handle: a crash before it begins the start again anyway.
+    c.record_unwritten({state::event::kTaskSetup, 0, "Building Task Directory"});
   }
   // The task's dirs belong to the user it runs as: the job's, or its driver's default.
   const auto& t = c.task;

@@ -244,6 +244,35 @@ TEST(AllocRunner, ARecoveredRunningTaskIsReattachedNotStartedAgain) {
   first.reset();
 }
 
+// Task Setup is shown at once but written with the Starting handle, one write fewer per start
+// (docs/design.md, "State"): by the driver's start the store holds both.
+TEST(AllocRunner, TaskSetupIsShownAtOnceAndStoredWithTheStartingHandleBeforeTheDriverStarts) {
+  Node node;
+  auto ids = node.submit(job("gate", "service", task("t", "{start_gate: true}")));
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string id = ids[0];
+  auto has_setup = [](const drover::state::TaskState& s) {
+    for (const auto& e : s.events)
+      if (e.type == drover::state::event::kTaskSetup) return true;
+    return false;
+  };
+  ASSERT_TRUE(eventually([&] { return has_setup(node.alloc(id).tasks["t"]); }));
+  // The driver's start is under way (it waits for the gate) once the Starting handle is stored.
+  ASSERT_TRUE(eventually([&] { return node.store().handle(id, "t").value("Starting", false); }));
+  bool stored = false;
+  for (const auto& a : node.store().allocs())
+    if (a.id == id) stored = has_setup(a.tasks.at("t"));
+  EXPECT_TRUE(stored) << "Task Setup was not written with the Starting handle";
+  std::ofstream(node.data_dir() + "/alloc/" + id + "/t/local/gate") << "go\n";
+  ASSERT_TRUE(eventually([&] { return node.status_is(id, "running"); }));
+  for (const auto& a : node.store().allocs())
+    if (a.id == id) {
+      EXPECT_TRUE(has_setup(a.tasks.at("t")));
+      EXPECT_EQ(a.tasks.at("t").state, TaskPhase::Running);
+    }
+  EXPECT_FALSE(node.store().handle(id, "t").contains("Starting")) << "the driver's handle replaces it";
+}
+
 // The launcher rereads only the jobs that changed (a submit costs one job's read, not every
 // job's), and still sees a periodic job submitted, and then stopped, after its first turn.
 TEST(PeriodicLauncher, AJobSubmittedOrStoppedAfterTheFirstTurnIsSeenThroughJobChanged) {

@@ -2,13 +2,16 @@
 // the real registry), whose tasks are entries in memory. Task config:
 //   {"exit_code": N, "exit_after_ms": M}  ends with N after M ms (M < 0: runs until stopped)
 //   {"fail_start": "why"}                  start fails with that message
+//   {"start_gate": true}                   start waits (10 s at most) for <TaskDir>/local/gate
 // Every start appends a line to <TaskDir>/local/starts, so a test can count runs. The tasks
 // are the process's, not the instance's: a second registry in the same test (an agent
 // restarted) recovers them, as a real driver's tasks outlive the agent.
 #include <drover/sdk/driver.hpp>
 
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 #include <map>
 #include <mutex>
 
@@ -50,6 +53,10 @@ class FakeDriver : public drover::sdk::Driver {
     const auto& config = task.config;
     std::ofstream(task.task_dir + "/local/starts", std::ios::app) << "start\n";
     if (config.contains("fail_start")) throw std::runtime_error(config["fail_start"].get<std::string>());
+    if (config.value("start_gate", false))
+      for (auto until = Clock::now() + std::chrono::seconds(10);
+           !std::filesystem::exists(task.task_dir + "/local/gate") && Clock::now() < until;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     FakeTask t;
     int after = config.value("exit_after_ms", -1);
     t.ends = after < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(after);
