@@ -130,42 +130,59 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
     for (int i = 0; i < group.count; ++i) placements.emplace_back(&group, random_uuid());
   auto networks = allocate_ports_locked(job.id, placements, old);
   if (!networks) return networks.error();
-  if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false, key.ns}); !st)
-    return make_error(st.message());
+
+  // The replacement is the new alloc with the same group and index (Nomad's
+  // PreviousAllocation); a sticky ephemeral disk goes to it.
+  std::vector<state::Alloc> allocs;
+  std::vector<std::shared_ptr<AllocRunner>> previous;
+  std::size_t n = 0;
+  for (const auto& group : job.groups) {
+    for (int i = 0; i < group.count; ++i, ++n) {
+      std::shared_ptr<AllocRunner> prev;
+      for (auto& o : old)
+        if (o->group_or_null() && o->group_or_null()->name == group.name && o->index() == i)
+          prev = o;
+      allocs.push_back(new_alloc(placements[n].second, job, job_json, group, i,
+                                 std::move(networks.value()[n]), prev ? prev->id() : std::string()));
+      previous.push_back(prev);
+    }
+  }
+  // The job, its allocs and the old allocs' stop in one write, before anything runs: a crash
+  // from here on finds all of it again, or none.
+  std::vector<state::Alloc> stopped;
+  for (auto& r : old) {
+    stopped.push_back(r->snapshot());
+    stopped.back().desired_status = "stop";
+  }
+  const state::JobRecord record{job.id, *job_json, state::now_ns(), false, key.ns};
+  if (auto st = ctx_.store->put_placement(&record, allocs, stopped); !st) return make_error(st.message());
+  fault_point("alloc_persisted");
   for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
 
   // One parsed copy for every alloc of this job, read back from its canonical JSON as the
   // allocs of a restarted agent are.
   auto parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
   std::vector<std::shared_ptr<AllocRunner>> placed;
-  std::size_t n = 0;
+  n = 0;
   for (const auto& group : job.groups) {
     for (int i = 0; i < group.count; ++i, ++n) {
-      // The replacement is the new alloc with the same group and index (Nomad's
-      // PreviousAllocation); a sticky ephemeral disk goes to it.
-      std::shared_ptr<AllocRunner> previous;
-      for (auto& o : old)
-        if (o->group_or_null() && o->group_or_null()->name == group.name && o->index() == i)
-          previous = o;
-      auto r = make_runner_locked(placements[n].second, job, job_json, parsed, group, i,
-                                  std::move(networks.value()[n]),
-                                  previous ? previous->id() : std::string());
-      if (!r) return r.error();
-      if (previous && (group.ephemeral_disk.sticky || group.ephemeral_disk.migrate))
-        r.value()->set_previous(previous);
-      receipt.alloc_ids.push_back(r.value()->id());
-      placed.push_back(r.value());
+      auto r = std::make_shared<AllocRunner>(ctx_, std::move(allocs[n]), parsed);
+      add_runner_locked(r);
+      if (previous[n] && (group.ephemeral_disk.sticky || group.ephemeral_disk.migrate))
+        r->set_previous(previous[n]);
+      receipt.alloc_ids.push_back(r->id());
+      placed.push_back(r);
     }
   }
   for (auto& r : placed) r->start(/*recovering=*/false);
   return receipt;
 }
 
-Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
-    const std::string& alloc_id, const jobspec::Job& job,
-    const std::shared_ptr<const nlohmann::json>& job_json,
-    const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index,
-    std::vector<state::AllocatedNetwork> networks, const std::string& previous_alloc) {
+state::Alloc AllocManager::new_alloc(const std::string& alloc_id, const jobspec::Job& job,
+                                     const std::shared_ptr<const nlohmann::json>& job_json,
+                                     const jobspec::TaskGroup& group, int index,
+                                     std::vector<state::AllocatedNetwork> networks,
+                                     const std::string& previous_alloc) {
   state::Alloc a;
   a.id = alloc_id;
   a.previous_alloc = previous_alloc;
@@ -183,12 +200,7 @@ Result<std::shared_ptr<AllocRunner>> AllocManager::make_runner_locked(
     ts.events.push_back({state::event::kReceived, a.create_time_ns, "Task received by client"});
     a.tasks[t.name] = ts;
   }
-  // Persisted before anything runs, so a crash from here on finds it again.
-  if (auto st = ctx_.store->put_alloc(a); !st) return make_error(st.message());
-  fault_point("alloc_persisted");
-  auto r = std::make_shared<AllocRunner>(ctx_, std::move(a), parsed);
-  add_runner_locked(r);
-  return r;
+  return a;
 }
 
 Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
@@ -205,9 +217,9 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
     auto job_json = std::make_shared<const nlohmann::json>(jobspec::to_json(job));
     const state::JobKey key{job.namespace_name, job.id};
     auto existing = ctx_.store->job(key);
+    std::optional<state::JobRecord> record;
     if (!existing || existing->job != *job_json)
-      if (auto st = ctx_.store->put_job({job.id, *job_json, state::now_ns(), false, key.ns}); !st)
-        return st;
+      record = state::JobRecord{job.id, *job_json, state::now_ns(), false, key.ns};
     // Allocs of a job the upstream already placed here share its parsed copy.
     std::shared_ptr<const jobspec::Job> parsed;
     if (auto it = allocs_by_job_.find(key); it != allocs_by_job_.end())
@@ -219,10 +231,13 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
     if (!parsed) parsed = std::make_shared<const jobspec::Job>(jobspec::job_from_json(*job_json));
     auto networks = allocate_ports_locked(job.id, {{group, alloc_id}}, {});
     if (!networks) return networks.error();
-    auto made = make_runner_locked(alloc_id, job, job_json, parsed, *group, index,
-                                   std::move(networks.value().front()));
-    if (!made) return made.error();
-    r = made.value();
+    std::vector<state::Alloc> allocs{
+        new_alloc(alloc_id, job, job_json, *group, index, std::move(networks.value().front()))};
+    // The job (when new or changed here) and the alloc in one write, before anything runs.
+    if (auto st = ctx_.store->put_placement(record ? &*record : nullptr, allocs, {}); !st) return st;
+    fault_point("alloc_persisted");
+    r = std::make_shared<AllocRunner>(ctx_, std::move(allocs.front()), parsed);
+    add_runner_locked(r);
   }
   r->start(/*recovering=*/false);
   return {};

@@ -116,11 +116,12 @@ class AllocManager {
  private:
   std::shared_ptr<AllocRunner> runner(const std::string& alloc_id);
   Result<SubmitReceipt> submit_locked(const jobspec::Job& job);
-  Result<std::shared_ptr<AllocRunner>> make_runner_locked(
-      const std::string& alloc_id, const jobspec::Job& job,
-      const std::shared_ptr<const nlohmann::json>& job_json,
-      const std::shared_ptr<const jobspec::Job>& parsed, const jobspec::TaskGroup& group, int index,
-      std::vector<state::AllocatedNetwork> networks, const std::string& previous_alloc = "");
+  // A new alloc's record (status pending, each task Received), not yet stored.
+  static state::Alloc new_alloc(const std::string& alloc_id, const jobspec::Job& job,
+                                const std::shared_ptr<const nlohmann::json>& job_json,
+                                const jobspec::TaskGroup& group, int index,
+                                std::vector<state::AllocatedNetwork> networks,
+                                const std::string& previous_alloc = "");
   // Ports for allocs about to be placed, one entry per (group, alloc id), all or nothing: a
   // Conflict (409) names each port that does not fit and its holder. `replaced`: allocs this
   // submit stops, whose static ports the new version may take.

@@ -106,6 +106,10 @@ Status StateStore::exec(const char* sql) {
 
 Status StateStore::put_job(const JobRecord& job) {
   std::lock_guard lock(mu_);
+  return write_job(job);
+}
+
+Status StateStore::write_job(const JobRecord& job) {
   Stmt st(stmts_, "INSERT OR REPLACE INTO jobs (namespace, id, json, submit_time, stopped) "
                "VALUES (?,?,?,?,?)");
   st.bind(1, job.ns).bind(2, job.id).bind(3, json_text(job.job)).bind(4, job.submit_time_ns);
@@ -140,6 +144,28 @@ Status StateStore::put_alloc(const Alloc& alloc) {
   std::lock_guard lock(mu_);
   Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
+  if (auto r = write_alloc(alloc); !r) return r;
+  return tx.commit();
+}
+
+Status StateStore::put_placement(const JobRecord* job, const std::vector<Alloc>& allocs,
+                                 const std::vector<Alloc>& stopped) {
+  std::lock_guard lock(mu_);
+  Transaction tx(stmts_);
+  if (auto st = tx.begun(); !st) return st;
+  if (job)
+    if (auto r = write_job(*job); !r) return r;
+  for (const auto& a : allocs)
+    if (auto r = write_alloc(a); !r) return r;
+  for (const auto& a : stopped) {
+    Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
+    st.bind(1, json_text(alloc_row_json(a))).bind(2, a.id);
+    if (auto r = run(st, "writing alloc status"); !r) return r;
+  }
+  return tx.commit();
+}
+
+Status StateStore::write_alloc(const Alloc& alloc) {
   {
     Stmt st(stmts_, "INSERT OR REPLACE INTO allocs (id, namespace, job_id, json, create_time) "
                  "VALUES (?,?,?,?,?)");
@@ -149,7 +175,7 @@ Status StateStore::put_alloc(const Alloc& alloc) {
   }
   for (const auto& [task, s] : alloc.tasks)
     if (auto r = write_task_state(alloc.id, task, s, nullptr); !r) return r;
-  return tx.commit();
+  return {};
 }
 
 Status StateStore::write_task_state(const std::string& alloc_id, const std::string& task,

@@ -68,6 +68,11 @@ class StateStore {
 
   // Writes the alloc and all its task states in one transaction.
   Status put_alloc(const Alloc& alloc);
+  // A placement in one transaction: the job (when given), each new alloc with its task states,
+  // and the rows of the allocs it replaces, already marked stop. A crash never leaves a job
+  // without its allocs, nor a replacement beside allocs still meant to run.
+  Status put_placement(const JobRecord* job, const std::vector<Alloc>& allocs,
+                       const std::vector<Alloc>& stopped);
   // Writes the alloc row alone (status, description, desired status, times).
   Status put_alloc_status(const Alloc& alloc);
   Status put_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s);
@@ -114,6 +119,9 @@ class StateStore {
   Status exec(const char* sql);
   Status write_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s,
                           const nlohmann::json* handle);
+  // The rows alone, inside a caller's transaction; mu_ held.
+  Status write_job(const JobRecord& job);
+  Status write_alloc(const Alloc& alloc);
 
   std::mutex mu_;
   sqlite3* db_;

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <fstream>
 
@@ -123,6 +124,52 @@ TEST(StateStore, RefusesANewerSchema) {
   auto store = StateStore::open(dir);
   ASSERT_FALSE(store);
   EXPECT_NE(store.message().find("schema version 99"), std::string::npos) << store.message();
+}
+
+// A submit's job, its allocs and the stop of the allocs it replaces are one write: when any
+// row of it fails, none is kept (a crash or a full disk never leaves a job without its allocs).
+TEST(StateStore, APlacementIsWrittenWholeOrNotAtAll) {
+  auto dir = temp_dir();
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store) << store.message();
+  Alloc old = alloc_a1();
+  ASSERT_TRUE((*store)->put_alloc(old));
+  old.desired_status = "stop";
+  Alloc good = alloc_a1(), bad = alloc_a1();
+  good.id = "a2";
+  good.tasks["t"].events.push_back({event::kReceived, 1, "Task received by client"});
+  bad.id = "refused";
+  const JobRecord job{"j", {{"ID", "j"}, {"Version", 2}}, 5, false};
+  {
+    // A second connection makes the store refuse one row, as a full disk would refuse a page.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "state.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER refuse BEFORE INSERT ON allocs WHEN NEW.id = 'refused' "
+                           "BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  EXPECT_FALSE((*store)->put_placement(&job, {good, bad}, {old}));
+  EXPECT_FALSE((*store)->job({"default", "j"})) << "the job was kept without its allocs";
+  auto allocs = (*store)->allocs();
+  ASSERT_EQ(allocs.size(), 1u);
+  EXPECT_EQ(allocs[0].id, "a1");
+  EXPECT_NE(allocs[0].desired_status, "stop") << "the old alloc was stopped for nothing";
+
+  ASSERT_TRUE((*store)->put_placement(&job, {good}, {old}));
+  ASSERT_TRUE((*store)->job({"default", "j"}));
+  EXPECT_EQ((*store)->job({"default", "j"})->job["Version"], 2);
+  allocs = (*store)->allocs();
+  ASSERT_EQ(allocs.size(), 2u);
+  for (const auto& a : allocs) {
+    if (a.id == "a1") EXPECT_EQ(a.desired_status, "stop");
+    if (a.id == "a2") EXPECT_EQ(a.tasks.at("t").events.size(), 1u);
+  }
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StateStore, DeletedJobIsGoneAfterReopeningAndOthersStay) {
