@@ -74,13 +74,24 @@ static const char kUsage[] =
     "       -- RUNTIME [GLOBAL FLAG]...\n"
     "   or: drover-monitor --spare [ROOM]   (fd 3: a socket that brings the flags above)\n";
 
+/* Where an env of usual size goes: no allocation on the start's path (an allocator's new
+ * size class maps and faults in a page, ~0.05 ms on CI's VM). A larger env is allocated. */
+enum { ENV_BUF = 16384, ENV_VEC = 512 };
+static char env_buf[ENV_BUF];
+static char *env_vec[ENV_VEC];
+
+void env_prepare(void) {
+  ((volatile char *)env_buf)[0] = 0;
+  ((char *volatile *)env_vec)[0] = NULL;
+}
+
 /* The task's env from the driver's memfd (--env-fd): NUL-separated KEY=VALUE, read whole
  * (pread: the writer's offset is not ours) and closed. Secrets stay out of argv and never
  * touch a filesystem. */
 static char **read_env_fd(int fd, const char *what) {
   struct stat st;
   if (fstat(fd, &st) != 0) fail("stat env %s: %s", what, strerror(errno));
-  char *data = malloc((size_t)st.st_size + 1);
+  char *data = (size_t)st.st_size < ENV_BUF ? env_buf : malloc((size_t)st.st_size + 1);
   size_t len = 0;
   while (data && len < (size_t)st.st_size) {
     ssize_t n = pread(fd, data + len, (size_t)st.st_size - len, (off_t)len);
@@ -92,7 +103,7 @@ static char **read_env_fd(int fd, const char *what) {
   data[len] = '\0';
   size_t count = 0;
   for (size_t i = 0; i < len; ++i) count += data[i] == '\0';
-  char **env = calloc(count + 2, sizeof *env);
+  char **env = count + 2 <= ENV_VEC ? env_vec : calloc(count + 2, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; env && i < len; i += strlen(data + i) + 1)
     if (data[i] != '\0') env[k++] = data + i;
@@ -196,7 +207,10 @@ int main(int argc, char **argv) {
   signals_to_default();
   control_init();
   task_prepare();
-  if ((argc == 2 || argc == 3) && strcmp(argv[1], "--spare") == 0) spare_wait(&argc, &argv);
+  char err[1024];
+  struct prepared prep = {-1, -1, -1, -1};
+  const int spare = (argc == 2 || argc == 3) && strcmp(argv[1], "--spare") == 0;
+  if (spare) spare_wait(&argc, &argv, &prep);
   const char *state_dir = NULL, *work_dir = NULL, *bases[2] = {NULL, NULL};
   const char *procs[MAX_PROCS];
   struct oci_spec oci = {0};
@@ -256,30 +270,20 @@ int main(int argc, char **argv) {
     if (child < 0) fail("fork: %s", strerror(errno));
     if (child > 0) _exit(0);
   }
-  /* Own session (the drivers' posix_spawn already made one: then this fails, harmlessly),
-   * adopter of the task's orphans, nothing of the agent kept open. */
-  setsid();
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0) fail("open /dev/null: %s", strerror(errno));
-  dup2(devnull, 0);
-  dup2(devnull, 1);
-  dup2(devnull, 2);
-  close_fds_except(status_fd);
-  umask(022);
-  signal(SIGPIPE, SIG_IGN); /* the one disposition not the default: child_defaults undoes it */
+  /* A spare stands apart already (spare.c): its own session from the driver's spawn, nothing
+   * of the agent kept, what monitor_prepare makes made while it waited. Spawned cold: its
+   * own session (the drivers' posix_spawn already made one: then this fails, harmlessly),
+   * nothing of the agent kept open, then the rest. */
+  if (!spare) {
+    setsid();
+    close_fds_except(status_fd);
+    if (monitor_prepare(&prep, 0, err, sizeof err) != 0) fail("%s", err);
+  }
   sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGQUIT);
+  handled_signals(&mask);
   sigprocmask(SIG_SETMASK, &mask, NULL);
-  int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  int epfd = epoll_create1(EPOLL_CLOEXEC);
-  mon.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (sigfd < 0 || epfd < 0 || mon.timerfd < 0) fail("signalfd/epoll/timerfd: %s", strerror(errno));
+  const int devnull = prep.devnull, sigfd = prep.sigfd, epfd = prep.epfd;
+  mon.timerfd = prep.timerfd;
 
   mon.state_dirfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (mon.state_dirfd < 0) fail("open state dir %s: %s", state_dir, strerror(errno));
@@ -303,7 +307,6 @@ int main(int argc, char **argv) {
   t.procs = procs;
   t.out_fd = task_fds[0];
   t.err_fd = task_fds[1];
-  char err[1024];
   /* A command's process starts now and joins its cgroups and execs while the monitor opens
    * the logs and its socket: on CI's 2-core VM those took ~0.3 ms of each start when they came
    * first. What it writes meanwhile waits in the pipes. If they fail, it is killed before

@@ -2,6 +2,8 @@
  * fixed-size state: the monitor's private memory is paid once per task. */
 #pragma once
 
+#include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -73,10 +75,24 @@ struct oci_spec {
  * child), or -1 with the runtime's own message in err. */
 pid_t oci_start(const struct oci_spec *o, int out_fd, int err_fd, char *err, size_t errlen);
 
+/* prepare.c */
+/* What a monitor makes before any task: /dev/null on its stdio, the signalfd of the signals
+ * it handles, its epoll set and its timer; subreaper, umask 022, SIGPIPE ignored. */
+struct prepared {
+  int devnull, sigfd, epfd, timerfd;
+};
+/* Fds that come out below min_fd are moved above it (a spare keeps 3, 4, ... free for the
+ * fds a start brings). 0, or -1 with the reason in err. */
+int monitor_prepare(struct prepared *p, int min_fd, char *err, size_t errlen);
+/* The signals the monitor takes through its signalfd; blocked once its task is coming. */
+void handled_signals(sigset_t *mask);
+
 /* spare.c */
-/* --spare: waits on fd 3 for the flags and fds of a start, then points *argc and *argv at those
- * flags; ends the process on EOF. */
-void spare_wait(int *argc, char ***argv);
+/* --spare: makes what monitor_prepare makes, waits on fd 3 for the flags and fds of a start,
+ * then points *argc and *argv at those flags; ends the process on EOF. */
+void spare_wait(int *argc, char ***argv, struct prepared *p);
+/* main.c: the buffers read_env_fd fills, their first pages written (by a waiting spare). */
+void env_prepare(void);
 
 /* util.c */
 /* Field 22 of /proc/PID/stat (clock ticks after boot): with the PID it names one process. */

@@ -25,11 +25,18 @@ static void __attribute__((noinline)) touch_stack(void) {
   for (size_t i = 0; i < sizeof pages; i += 4096) pages[i] = 0;
 }
 
-void spare_wait(int *argc, char ***argv) {
+void spare_wait(int *argc, char ***argv, struct prepared *p) {
   close_fds_except(SPARE_FD); /* nothing of the agent kept while it waits */
+  /* The socket out of the way: the fds a start brings then arrive at 3, 4, ... (the lowest
+   * free numbers), where its flags name them, with nothing to move. */
+  const int sock = fcntl(SPARE_FD, F_DUPFD_CLOEXEC, SPARE_FD + SPARE_MAX_FDS);
+  if (sock < 0) _exit(2);
+  close(SPARE_FD);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL); /* a SIGTERM ends a waiting spare */
+  char err[256];
+  if (monitor_prepare(p, SPARE_FD + SPARE_MAX_FDS, err, sizeof err) != 0) _exit(2);
 
   static char buf[SPARE_MAX_MSG];
   /* While nothing waits: the pages the start writes first (the flags land in buf's first). */
@@ -41,6 +48,7 @@ void spare_wait(int *argc, char ***argv) {
   if (args == NULL) _exit(2);
   ((char *volatile *)args)[0] = NULL;
   ((char *volatile *)args)[SPARE_WARM_ARGS - 1] = NULL;
+  env_prepare();
   union {
     struct cmsghdr h;
     char space[CMSG_SPACE(sizeof(int) * SPARE_MAX_FDS)];
@@ -49,7 +57,7 @@ void spare_wait(int *argc, char ***argv) {
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space,
                        .msg_controllen = sizeof ctl.space};
   ssize_t n;
-  do n = recvmsg(SPARE_FD, &msg, MSG_CMSG_CLOEXEC);
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) _exit(0);
 
@@ -63,16 +71,22 @@ void spare_wait(int *argc, char ***argv) {
   /* The driver never sends more than fits: anything else is not its message. */
   if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || buf[n - 1] != '\0') _exit(2);
 
-  /* The fds to 3, 4, ...: first out of the way of those numbers (the socket is 3). */
-  for (int i = 0; i < nfds; ++i) {
-    int high = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
-    close(fds[i]);
-    fds[i] = high;
-  }
-  close(SPARE_FD);
-  for (int i = 0; i < nfds; ++i) {
-    if (fds[i] < 0 || dup2(fds[i], SPARE_FD + i) < 0) _exit(2); /* not close-on-exec: as spawned */
-    close(fds[i]);
+  close(sock);
+
+  /* The fds are at 3, 4, ... (close-on-exec: main makes the status fd so anyway, and reads
+   * and closes the env fd). Anywhere else, they are moved there: first out of the way. */
+  int in_place = 1;
+  for (int i = 0; i < nfds; ++i) in_place = in_place && fds[i] == SPARE_FD + i;
+  if (!in_place) {
+    for (int i = 0; i < nfds; ++i) {
+      int high = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
+      close(fds[i]);
+      fds[i] = high;
+    }
+    for (int i = 0; i < nfds; ++i) {
+      if (fds[i] < 0 || dup2(fds[i], SPARE_FD + i) < 0) _exit(2);
+      close(fds[i]);
+    }
   }
 
   /* What ps shows: the flags of the start, in place of "--spare" and the blank room the

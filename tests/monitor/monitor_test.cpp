@@ -19,6 +19,7 @@
 #include <functional>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -84,9 +85,10 @@ class Monitor : public ::testing::Test {
     std::vector<std::string> args = {MONITOR_BIN,
                                      "--state-dir", (root_ / state_).string(),
                                      "--dir", (root_ / "work").string(),
-                                     "--status-fd", "3",
-                                     "--stdout", (root_ / "logs" / "t.stdout").string(),
-                                     "--stderr", (root_ / "logs" / "t.stderr").string()};
+                                     "--status-fd", "3"};
+    if (!no_logs_)
+      args.insert(args.end(), {"--stdout", (root_ / "logs" / "t.stdout").string(), "--stderr",
+                               (root_ / "logs" / "t.stderr").string()});
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("--");
     args.insert(args.end(), cmd.begin(), cmd.end());
@@ -158,6 +160,7 @@ class Monitor : public ::testing::Test {
   std::string state_ = "state";  // the state dir start() and request() use, below root_
   int monitor_pid_ = 0, task_pid_ = 0, parent_pid_ = 0;
   bool no_clone3_ = false;  // start() runs the monitor where clone3 fails with ENOSYS
+  bool no_logs_ = false;    // start() passes no --stdout and --stderr
   int env_fd_ = -1;          // start() hands it to the monitor as fd 4
   std::vector<int> ignored_by_launcher_;  // start() runs the monitor with these at SIG_IGN
 };
@@ -416,10 +419,22 @@ TEST_F(Monitor, DetachedMonitorIsNeverTheLaunchersChild) {
 // A spare (monitor/README.md, "Spares") as the drivers make one: spawned ahead of need with
 // a socket on fd 3, it keeps nothing else of its launcher while it waits; sent the flags and
 // the fds of a start, it is the task's monitor, with the env it was sent.
+// Without logs the task's stdio is /dev/null. The monitor's own /dev/null was once closed with
+// the launcher's fds, and the task got the signalfd that took its number as stdout and stderr.
+TEST_F(Monitor, WithoutLogsTheTasksStdioIsDevNull) {
+  no_logs_ = true;
+  ASSERT_THAT(start({"sleep", "30"}), StartsWith("ok "));
+  for (int fd = 0; fd <= 2; ++fd)
+    EXPECT_EQ(fs::read_symlink("/proc/" + std::to_string(task_pid_) + "/fd/" + std::to_string(fd)),
+              "/dev/null")
+        << "fd " << fd;
+  EXPECT_EQ(request("stop 15 1000"), "ok");
+}
+
 TEST_F(Monitor, ASpareHoldsNothingOfItsLauncherAndRunsTheStartItIsSent) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-  const int leak = open("/dev/null", O_RDONLY);  // not close-on-exec: the spare must drop it
+  const int leak = memfd_create("leak", 0);  // not close-on-exec: the spare must drop it
   ASSERT_GE(leak, 0);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -433,14 +448,31 @@ TEST_F(Monitor, ASpareHoldsNothingOfItsLauncherAndRunsTheStartItIsSent) {
   close(sv[1]);
   close(leak);
   const auto cmdline = [&] { return slurp("/proc/" + std::to_string(spare) + "/cmdline"); };
-  const auto fds_of = [](pid_t pid) {
-    std::vector<std::string> fds;
-    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
-      if (std::stoi(e.path().filename()) >= 3) fds.push_back(e.path().filename());
-    return fds;
+  // What its fds >= 3 point at: its socket, and what it made ahead for its task
+  // (monitor/prepare.c), never at 3 to 6, where a start's fds arrive.
+  const auto held = [](pid_t pid) {
+    std::multiset<std::string> to;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+      const int fd = std::stoi(e.path().filename());
+      if (fd < 3) continue;
+      std::error_code ec;  // an fd closed while it is read: the spare is still setting up
+      const auto target = fs::read_symlink(e.path(), ec).string();
+      if (ec) continue;
+      to.insert(fd <= 6 ? "at " + std::to_string(fd) + ": " + target
+                        : target.rfind("socket:", 0) == 0 ? "socket" : target);
+    }
+    return to;
   };
-  ASSERT_TRUE(eventually([&] { return fds_of(spare) == std::vector<std::string>{"3"}; }))
-      << "the spare holds fds >= 3 of its launcher besides its socket";
+  const std::multiset<std::string> own = {"socket", "/dev/null", "anon_inode:[signalfd]",
+                                          "anon_inode:[eventpoll]", "anon_inode:[timerfd]"};
+  std::multiset<std::string> seen;
+  ASSERT_TRUE(eventually([&] { return (seen = held(spare)) == own; }))
+      << "the spare holds fds >= 3 besides its own: "
+      << [&] {
+           std::string all;
+           for (const auto& s : seen) all += s + "; ";
+           return all;
+         }();
   EXPECT_TRUE(alive(spare));  // waiting, not started
 
   int env = memfd_create("env", MFD_CLOEXEC);
