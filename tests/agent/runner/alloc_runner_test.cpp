@@ -258,7 +258,10 @@ TEST(AllocRunner, TaskSetupIsShownAtOnceAndStoredWithTheStartingHandleBeforeTheD
   };
   ASSERT_TRUE(eventually([&] { return has_setup(node.alloc(id).tasks["t"]); }));
   // The driver's start is under way (it waits for the gate) once the Starting handle is stored.
-  ASSERT_TRUE(eventually([&] { return node.store().handle(id, "t").value("Starting", false); }));
+  ASSERT_TRUE(eventually([&] {
+    auto h = node.store().handle(id, "t");  // null until the Starting handle is written
+    return h.is_object() && h.value("Starting", false);
+  }));
   bool stored = false;
   for (const auto& a : node.store().allocs())
     if (a.id == id) stored = has_setup(a.tasks.at("t"));
