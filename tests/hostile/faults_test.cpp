@@ -104,6 +104,42 @@ INSTANTIATE_TEST_SUITE_P(Faults, KillAtFaultPoint,
                          ::testing::Values("alloc_persisted", "before_task_start", "after_task_start",
                                            "handle_persisted", "during_stop"));
 
+// An update killed right after the write that places its new version: the job, the new alloc
+// and the old alloc's stop are that one write (state_store.hpp, put_placement), so the agent
+// after it runs the new version and finishes stopping the old one; neither runs twice.
+TEST(KillAtFaultPointUpdate, TheNewVersionRunsAndTheOldIsStoppedNeitherTwice) {
+  auto dir = make_temp_dir("drover-fault-update");
+  const auto version = [](const std::string& v) {
+    return sh_job("upd", "service", "echo " + v + " >> \"$NOMAD_ALLOC_DIR/data/starts\"; exec sleep 120");
+  };
+  std::string old_id;
+  {
+    auto first = AgentProcess::start({.data_dir = dir});
+    old_id = first->submit(version("v1"))[0];
+    first->wait_client_status(old_id, "running");
+    first->kill(SIGKILL);  // the task lives on, as after any agent crash
+  }
+  setenv("DROVER_FAULT", "alloc_persisted", 1);
+  auto armed = AgentProcess::start({.data_dir = dir});
+  unsetenv("DROVER_FAULT");
+  armed->wait_client_status(old_id, "running");  // recovered before the update comes
+  armed->post("/v1/jobs", version("v2"));
+  wait_dead(*armed);
+
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto allocs = agent->get("/v1/allocations").json();
+  ASSERT_EQ(allocs.size(), 2u) << "the new alloc lost or doubled: " << allocs.dump(2) << agent->log();
+  const std::string new_id = allocs[0]["ID"] == old_id ? allocs[1]["ID"] : allocs[0]["ID"];
+  agent->wait_client_status(new_id, "running");
+  auto old = agent->wait_client_status(old_id, "complete");
+  EXPECT_EQ(old["DesiredStatus"], "stop");
+  EXPECT_EQ(read_file(find_file(dir + "/alloc/" + old_id, "starts")), "v1\n");
+  EXPECT_EQ(read_file(find_file(dir + "/alloc/" + new_id, "starts")), "v2\n");
+  EXPECT_NE(agent->get("/v1/job/upd").body.find("v2"), std::string::npos) << "the job is not the update";
+  ASSERT_EQ(agent->del("/v1/job/upd").status, 200);
+  agent->wait_client_status(new_id, "complete");
+}
+
 // The same fault for an isolated task: exec keeps what it needs to find its container before
 // it launches it, so a Starting handle is recovered (not reported failed, not run again).
 TEST(KillAtFaultPointExec, AContainerStartedBeforeTheHandleWasKeptIsRecoveredNotRunAgain) {
