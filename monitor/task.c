@@ -117,7 +117,7 @@ static void run_child(const struct task_spec *t, int born_in, int report_wr) {
 
 /* The directory of a cgroup.procs file when it lies on cgroup2, opened O_PATH for
  * CLONE_INTO_CGROUP; -1 for a v1 hierarchy (or a file that cannot be reached: the write that
- * follows names the problem). One statfs first: a v1 start asks this of six files. */
+ * follows names the problem). One statfs first. */
 static int cgroup2_dir(const char *procs) {
   struct statfs sfs;
   if (statfs(procs, &sfs) != 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) return -1;
@@ -230,9 +230,11 @@ pid_t task_spawn(struct task_spec *t, int *report_fd, char *err, size_t errlen) 
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     return -1;
   }
-  int born_in = -1, cgroup_fd = -1; /* the v2 cgroup the child is cloned into, by index */
-  for (int i = 0; i < t->nprocs && cgroup_fd < 0; ++i)
-    if ((cgroup_fd = cgroup2_dir(t->procs[i])) >= 0) born_in = i;
+  /* Only the first file is asked: the agent passes one file on v2 and only v1 files
+   * otherwise (a v1 start used to statfs all six). A v2 file later in a list would still be
+   * joined, by its cgroup.procs write. */
+  int born_in = -1, cgroup_fd = t->nprocs > 0 ? cgroup2_dir(t->procs[0]) : -1;
+  if (cgroup_fd >= 0) born_in = 0;
   snprintf(t->placement, sizeof t->placement, "%s", t->nprocs > 0 ? "procs" : "none");
   child_args = (struct child_args){t, born_in, {report[0], report[1]}};
   pid_t pid = -1;
