@@ -73,21 +73,11 @@ void spare_wait(int *argc, char ***argv, struct prepared *p) {
 
   close(sock);
 
-  /* The fds are at 3, 4, ... (close-on-exec: main makes the status fd so anyway, and reads
-   * and closes the env fd). Anywhere else, they are moved there: first out of the way. */
-  int in_place = 1;
-  for (int i = 0; i < nfds; ++i) in_place = in_place && fds[i] == SPARE_FD + i;
-  if (!in_place) {
-    for (int i = 0; i < nfds; ++i) {
-      int high = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
-      close(fds[i]);
-      fds[i] = high;
-    }
-    for (int i = 0; i < nfds; ++i) {
-      if (fds[i] < 0 || dup2(fds[i], SPARE_FD + i) < 0) _exit(2);
-      close(fds[i]);
-    }
-  }
+  /* The fds are at 3, 4, ..., the lowest free numbers: 0 to 2 are /dev/null and nothing else
+   * is below 7 (close-on-exec: main makes the status fd so anyway, and reads and closes the
+   * env fd). Elsewhere they would not be what the flags name: not a start of ours. */
+  for (int i = 0; i < nfds; ++i)
+    if (fds[i] != SPARE_FD + i) _exit(2);
 
   /* What ps shows: the flags of the start, in place of "--spare" and the blank room the
    * driver left after it (a process cannot grow its argv area without CAP_SYS_RESOURCE), cut

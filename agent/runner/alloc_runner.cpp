@@ -456,9 +456,15 @@ void AllocRunner::set_deployment_status(const nlohmann::json& status) {
 void AllocRunner::update_task(const std::string& task,
                               const std::function<void(state::TaskState&)>& fn,
                               const nlohmann::json* handle) {
+  change_task(task, fn, handle, /*write=*/true);
+}
+
+void AllocRunner::change_task(const std::string& task,
+                              const std::function<void(state::TaskState&)>& fn,
+                              const nlohmann::json* handle, bool write) {
   {
     std::unique_lock lock(mu_);
-    update_task_locked(task, fn, handle);
+    update_task_locked(task, fn, handle, write);
     step_locked(lock);
   }
   release_network();
@@ -467,13 +473,7 @@ void AllocRunner::update_task(const std::string& task,
 
 void AllocRunner::update_task_unwritten(const std::string& task,
                                         const std::function<void(state::TaskState&)>& fn) {
-  {
-    std::unique_lock lock(mu_);
-    update_task_locked(task, fn, nullptr, /*write=*/false);
-    step_locked(lock);
-  }
-  release_network();
-  notify_change();
+  change_task(task, fn, nullptr, /*write=*/false);
 }
 
 Status AllocRunner::put_starting_handle(const std::string& task, const nlohmann::json& handle) {

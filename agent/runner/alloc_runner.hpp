@@ -144,7 +144,10 @@ class AllocRunner {
   void start_task(const jobspec::Task& task, bool recovering);
   void notify_change();
   void touched_locked();
-  // Applies fn to the task's state and persists it; mu_ held.
+  // update_task and update_task_unwritten: the change, the lifecycle's step, the observers.
+  void change_task(const std::string& task, const std::function<void(state::TaskState&)>& fn,
+                   const nlohmann::json* handle, bool write);
+  // Applies fn to the task's state and persists it (unless !write); mu_ held.
   void update_task_locked(const std::string& task, const std::function<void(state::TaskState&)>& fn,
                           const nlohmann::json* handle = nullptr, bool write = true);
   void kill_role(TaskRole role, const std::string& reason, const std::string& event_type);
