@@ -23,7 +23,7 @@
 #include "monitor.h"
 
 enum { TAG_SIGNAL = 0, TAG_STDOUT = 1, TAG_STDERR = 2, TAG_LISTEN = 3, TAG_TIMER = 4 };
-enum { MAX_PROCS = 8, DRAIN_MS = 2000 };
+enum { DRAIN_MS = 2000 };
 
 struct monitor mon;
 static struct log_sink sinks[2] = {{.pipe = -1, .dirfd = -1, .fd = -1},
@@ -211,7 +211,7 @@ int main(int argc, char **argv) {
   const int spare = (argc == 2 || argc == 3) && strcmp(argv[1], "--spare") == 0;
   if (spare) spare_wait(&argc, &argv, &prep);
   const char *state_dir = NULL, *work_dir = NULL, *bases[2] = {NULL, NULL};
-  const char *procs[MAX_PROCS];
+  const char *procs[MAX_CGROUP_PROCS];
   struct oci_spec oci = {0};
   struct task_spec t = {0};
   unsigned long max_files = 10, max_size = 10ul * 1024 * 1024;
@@ -247,7 +247,7 @@ int main(int argc, char **argv) {
         break;
       }
       case 'c':
-        if (t.nprocs == MAX_PROCS) fail("--cgroup-procs: at most %d", MAX_PROCS);
+        if (t.nprocs == MAX_CGROUP_PROCS) fail("--cgroup-procs: at most %d", MAX_CGROUP_PROCS);
         procs[t.nprocs++] = optarg;
         break;
       default: fail("%s", kUsage);

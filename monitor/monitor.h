@@ -27,6 +27,9 @@ int log_open(struct log_sink *s, const char *base, uint64_t max_size, unsigned m
 /* Moves what the pipe holds into the files. 1 when the pipe reached EOF (and is closed). */
 int log_pump(struct log_sink *s);
 
+enum { MAX_CGROUP_PROCS = 8 }; /* --cgroup-procs files at most: the agent passes one per v1
+                                 hierarchy it limits with (six), one on v2 */
+
 /* What the task runs as and with. */
 struct task_spec {
   char **argv;     /* argv[0] as the job wrote it */
@@ -39,7 +42,8 @@ struct task_spec {
   int nprocs;
   int out_fd, err_fd; /* the task's stdout and stderr */
   /* Set by task_start: how the task got into its cgroups, the last word of the `ok` report:
-   * "clone3" (born in its v2 cgroup), "procs" (cgroup.procs writes: v1), "none", or
+   * "clone3" (born in its v2 cgroup), "tasks" (it moved itself into each v1 cgroup through its
+   * `tasks` file, or cgroup.procs where there is none), "none", or
    * "fallback:ERRNO" (a v2 cgroup, but this kernel refused clone3(CLONE_INTO_CGROUP)). */
   char placement[32];
 };

@@ -29,8 +29,8 @@ struct MonitorStarted {
   uint64_t task_start = 0;
   int monitor_pid = 0;
   uint64_t monitor_start = 0;
-  // How the task got into its cgroups (monitor/README.md, "Flags"): "clone3", "procs",
-  // "none", or "fallback:ERRNO" where the kernel refused clone3(CLONE_INTO_CGROUP). Not kept
+  // How the task got into its cgroups (monitor/README.md, "Flags"): "clone3", "tasks"
+  // (v1), "none", or "fallback:ERRNO" where the kernel refused clone3(CLONE_INTO_CGROUP). Not kept
   // in the handle: it only matters at the start.
   std::string placement;
 };

@@ -574,8 +574,8 @@ TEST_F(Monitor, EachRunningMonitorCostsUnder512KiBOfPrivateMemory) {
 
 // The task in its cgroup before its first instruction, the monitor outside it (so a stop's
 // cgroup.kill, the memory limit and pids.max reach the task only). On a v2 kernel the task is
-// born there (clone3 CLONE_INTO_CGROUP, no migration), elsewhere it joins through
-// cgroup.procs; the `ok` report says which. Runs on the host and in the v2 guest (tests/vm).
+// born there (clone3 CLONE_INTO_CGROUP, no migration), on v1 it moves itself through each
+// cgroup's `tasks` file; the `ok` report says which. Runs on the host and in the v2 guest (tests/vm).
 class MonitorCgroups : public Monitor {
  protected:
   void SetUp() override {
@@ -591,32 +591,53 @@ class MonitorCgroups : public Monitor {
   }
   void TearDown() override {
     Monitor::TearDown();
-    if (!cgroup_.empty()) {
-      eventually([&] { return rmdir(cgroup_.c_str()) == 0 || errno == ENOENT; });
-    }
+    for (const auto& dir : made_)
+      eventually([&] { return rmdir(dir.c_str()) == 0 || errno == ENOENT; });
   }
-  // Makes the test's cgroup below `root`; returns its cgroup.procs.
+  // Makes the test's cgroup below `root` (cgroup_ names the last); returns its cgroup.procs.
   std::string make_cgroup(const fs::path& root) {
     cgroup_ = root / ("drover-monitor-test-" + std::to_string(getpid()));
     std::error_code ec;
     EXPECT_TRUE(fs::create_directory(cgroup_, ec)) << cgroup_ << ": " << ec.message();
+    made_.push_back(cgroup_);
     return (cgroup_ / "cgroup.procs").string();
   }
   bool v2_ = false;
   fs::path cgroup2_root_;  // empty: no cgroup2 mount (a pure v1 host)
   fs::path cgroup_;
+  std::vector<fs::path> made_;
 };
 
 TEST_F(MonitorCgroups, TaskRunsInItsCgroupFromItsFirstInstructionAndTheMonitorStaysOutside) {
   const auto procs = make_cgroup(v2_ ? cgroup2_root_ : fs::path("/sys/fs/cgroup/pids"));
   auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"}, {"--cgroup-procs", procs});
   ASSERT_THAT(line, StartsWith("ok ")) << line;
-  EXPECT_THAT(line, ::testing::EndsWith(v2_ ? " clone3\n" : " procs\n"));
+  EXPECT_THAT(line, ::testing::EndsWith(v2_ ? " clone3\n" : " tasks\n"));
   const std::string name = cgroup_.filename().string();
   ASSERT_TRUE(eventually([&] { return slurp(log(0)).find(name) != std::string::npos; }))
       << "the task's /proc/self/cgroup: " << slurp(log(0));
   EXPECT_THAT(slurp("/proc/" + std::to_string(monitor_pid_) + "/cgroup"),
               ::testing::Not(::testing::HasSubstr(name)));
+  EXPECT_EQ(request("stop 15 1000"), "ok");
+  EXPECT_THAT(request("wait"), StartsWith("exited "));
+}
+
+// On v1 the child moves itself through each cgroup's `tasks` file (no global lock: monitor's
+// README.md, "Cgroups"); a cgroup2 file later in the list has none and is joined through its
+// cgroup.procs. A hybrid host has both: the task must end up in every cgroup it was given.
+TEST_F(MonitorCgroups, OnV1TheTaskJoinsThroughTasksAndACgroup2FileLaterInTheListAllTheSame) {
+  if (v2_ || cgroup2_root_.empty()) GTEST_SKIP() << "needs a hybrid host (v1 and a cgroup2 mount)";
+  const auto v1_procs = make_cgroup("/sys/fs/cgroup/pids");
+  const auto v1_name = cgroup_.filename().string();
+  const auto v2_procs = make_cgroup(cgroup2_root_);
+  auto line = start({"sh", "-c", "cat /proc/self/cgroup; sleep 1000"},
+                    {"--cgroup-procs", v1_procs, "--cgroup-procs", v2_procs});
+  ASSERT_THAT(line, StartsWith("ok ")) << line;
+  EXPECT_THAT(line, ::testing::EndsWith(" tasks\n"));
+  ASSERT_TRUE(eventually([&] { return slurp(log(0)).find("0::/") != std::string::npos; }));
+  const auto seen = slurp(log(0));
+  EXPECT_THAT(seen, ::testing::HasSubstr(":pids:/" + v1_name + "\n"));
+  EXPECT_THAT(seen, ::testing::HasSubstr("0::/" + cgroup_.filename().string() + "\n"));
   EXPECT_EQ(request("stop 15 1000"), "ok");
   EXPECT_THAT(request("wait"), StartsWith("exited "));
 }
