@@ -80,7 +80,8 @@ const char* step_text(int step) {
 // Runs in the child between fork and exec: async-signal-safe calls only.
 [[noreturn]] void child(const ExecSpawn& s, int report_fd, int slave, const int pipes[3],
                         char* const* argv, char* const* envp,
-                        const std::vector<const char*>& cgroups) {
+                        const std::vector<const char*>& cgroups,
+                        const std::vector<const char*>& tasks) {
   // Handlers to their defaults before any signal is unblocked: the child runs in the agent's
   // memory (see spawn_exec), and an agent handler must never run in it.
   struct sigaction dfl {};
@@ -101,8 +102,13 @@ const char* step_text(int step) {
   // Nothing of the agent's leaks into the command: every other descriptor closes at exec
   // (the report pipe too, which is how the parent learns that exec happened).
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  // Into each cgroup through its v1 `tasks` file where there is one: this single thread moving
+  // itself skips the kernel's global cgroup_threadgroup_rwsem, whose write lock a
+  // cgroup.procs write takes (an RCU grace period on a fresh boot: docs/cgroups.md, "Joining
+  // without the global lock"). cgroup2 has no `tasks` file: cgroup.procs there.
   for (std::size_t i = 0; i < cgroups.size(); ++i) {
-    int fd = ::open(cgroups[i], O_WRONLY | O_CLOEXEC);
+    int fd = tasks[i] ? ::open(tasks[i], O_WRONLY | O_CLOEXEC) : -1;
+    if (fd < 0) fd = ::open(cgroups[i], O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ::write(fd, "0", 1) != 1) fail_child(report_fd, kCgroup, static_cast<int>(i));
     ::close(fd);
   }
@@ -275,8 +281,16 @@ std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& s) {
   // Everything the child needs is made here: it may not allocate.
   auto argv = c_strings(s.argv);
   auto envp = c_strings(s.env);
-  std::vector<const char*> cgroups;
-  for (const auto& p : s.cgroup_procs) cgroups.push_back(p.c_str());
+  std::vector<const char*> cgroups, tasks;
+  std::vector<std::string> tasks_files;
+  tasks_files.reserve(s.cgroup_procs.size());  // no reallocation: tasks points into it
+  for (const auto& p : s.cgroup_procs) {
+    cgroups.push_back(p.c_str());
+    const bool named = p.ends_with("/cgroup.procs");
+    tasks_files.push_back(named ? p.substr(0, p.size() - 12) + "tasks" : std::string());
+    tasks.push_back(named && access(tasks_files.back().c_str(), F_OK) == 0 ? tasks_files.back().c_str()
+                                                                           : nullptr);
+  }
 
   Fd master, slave, ends[6];  // ends: stdin r/w, stdout r/w, stderr r/w
   if (s.tty) {
@@ -321,11 +335,12 @@ std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& s) {
     char* const* argv;
     char* const* envp;
     const std::vector<const char*>* cgroups;
-  } args{&s, report_w.fd, slave.fd, child_pipes, argv.data(), envp.data(), &cgroups};
+    const std::vector<const char*>* tasks;  // the v1 `tasks` file beside each, or null
+  } args{&s, report_w.fd, slave.fd, child_pipes, argv.data(), envp.data(), &cgroups, &tasks};
   std::vector<char> stack(64 * 1024);
   auto entry = [](void* p) -> int {
     auto* a = static_cast<Args*>(p);
-    child(*a->s, a->report, a->slave, a->pipes, a->argv, a->envp, *a->cgroups);
+    child(*a->s, a->report, a->slave, a->pipes, a->argv, a->envp, *a->cgroups, *a->tasks);
   };
   pid_t pid = ::clone(entry, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   if (pid < 0) throw std::runtime_error(std::string("exec: clone: ") + std::strerror(errno));
