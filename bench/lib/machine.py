@@ -63,11 +63,14 @@ def build_commit(build_dir):
 
 
 def attach_probe(samples=5):
-    """The median time (ms) of the first cgroup.procs write of a new process, and what it says.
-    On a freshly booted kernel that write waits for an RCU grace period (several ms per start,
-    cgroup_threadgroup_rwsem in its slow mode); after cgroup2 has been mounted with
-    favordynmods once, it takes well under a millisecond. Every start-path figure depends on
-    which, so the header names it. None when no cgroup can be made here (not root)."""
+    """The median time (ms) of a cgroup.procs write of a new process made 0.1 s after the last
+    one, and what it says. Without favordynmods that write waits for an RCU grace period
+    (cgroup_threadgroup_rwsem in its slow mode; 10-19 ms on a freshly booted CI VM), unless
+    another write came less than a grace period before it: samples closer together read fast
+    on a slow kernel, hence the pause. With favordynmods it takes well under a millisecond.
+    raw_exec's v1 start no longer pays it (docs/cgroups.md, "Joining without the global lock"),
+    exec's and docker's runtimes do, so the header names it. None when no cgroup can be made
+    here (not root)."""
     v2 = cgroup_mode().startswith("v2")
     base = "/sys/fs/cgroup" if v2 else "/sys/fs/cgroup/pids"
     probe = os.path.join(base, f"drover-bench-attach-{os.getpid()}")
@@ -79,6 +82,7 @@ def attach_probe(samples=5):
     try:
         for _ in range(samples):
             p = subprocess.Popen(["sleep", "30"])
+            time.sleep(0.1)  # the last write's grace period over
             try:
                 with open(os.path.join(probe, "cgroup.procs"), "w") as f:
                     t0 = time.perf_counter_ns()
@@ -99,6 +103,7 @@ def attach_probe(samples=5):
                 time.sleep(0.01)
     times.sort()
     median = times[len(times) // 2]
-    mode = ("slow: each start waits for an RCU grace period, as on a fresh boot" if median >= 1.0
+    mode = ("slow: a cgroup.procs write waits for an RCU grace period, as on a fresh boot "
+            "(exec's and docker's runtimes pay it; raw_exec's v1 start does not)" if median >= 1.0
             else "fast: cgroup_threadgroup_rwsem in favordynmods mode")
     return median, mode
