@@ -6,10 +6,14 @@ from .report import fmt, stat_row, verdict
 
 def interleave(sides, runs, warmup=2):
     """sides: list of (name, fn) where fn() -> (started_ms or None, exit_ms).
-    Returns {name: {"started": [...], "exit": [...]}}; warm-up rounds are dropped."""
+    Returns {name: {"started": [...], "exit": [...]}}; warm-up rounds are dropped.
+    Each round starts one side later (A B C, B C A, C A B, ...): with a fixed order the side
+    that always followed the bare fork/exec read 1.13x a copy of itself on CI's VM (an A/A run
+    of raw_exec, 2026-12-06), so a fixed order would bias every ratio."""
     out = {name: {"started": [], "exit": []} for name, _ in sides}
     for i in range(warmup + runs):
-        for name, fn in sides:
+        for k in range(len(sides)):
+            name, fn = sides[(i + k) % len(sides)]
             started, exited = fn()
             if i < warmup:
                 continue

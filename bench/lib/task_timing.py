@@ -26,11 +26,15 @@ class QuietClient:
 
 
 def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, phases=None,
-                quiet=None):
+                quiet=None, as_seen=False):
     """Returns (submit->Started ms, submit->exit ms); with phases (a dict), appends each
     event type's offset from submit, for a breakdown of where the time goes.
     With `quiet` (a QuietClient) the client sleeps through the start before it first asks;
     without, it watches from the submit, as `nomad job run` does.
+    The times are the agent's event stamps, or with as_seen (a watching client) the client's
+    own clock when a reply first showed the event: what a user watching the job sees, the
+    stamp plus whatever the agent does before it answers (docs/design.md, "State": Started is
+    shown before it is written).
     An agent whose allocs carry ModifyIndex is asked with blocking queries (?index=): no
     polls at all. An older build's polls back off from `poll` to `max_poll`: the times come
     from the agent's event stamps, so a slower poll moves no figure, while polling every 5 ms
@@ -58,14 +62,16 @@ def drover_once(agent, job_doc, job_id, timeout=60, poll=0.005, max_poll=0.05, p
     query = ""
     while time.monotonic() < deadline:
         _, a = agent.request("GET", f"/v1/allocation/{ids[0]}{query}", conn=conn)
+        now = time.time_ns()
         for ev in (a.get("TaskStates") or {}).get("t", {}).get("Events", []):
-            events.setdefault(ev["Type"], ev["Time"])
+            at = now if as_seen else ev["Time"]
+            events.setdefault(ev["Type"], at)
             if ev["Type"] == "Started" and started is None:
-                started = ev["Time"]
+                started = at
             if ev["Type"] in ("Terminated", "Driver Failure", "Setup Failure") and exited is None:
                 if ev["Type"] != "Terminated":
                     raise RuntimeError(f"task failed to start: {ev.get('DisplayMessage')}")
-                exited = ev["Time"]
+                exited = at
         if exited is not None:
             break
         if a.get("ModifyIndex"):
