@@ -1,4 +1,4 @@
-# Side-by-side runs, interleaved (A B A B ...), so that drift in the machine hits every side.
+# Side-by-side runs, interleaved and rotated (A B C, B C A, ...), so that drift in the machine hits every side.
 import statistics
 
 from .report import fmt, stat_row, verdict
