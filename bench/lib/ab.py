@@ -1,4 +1,5 @@
-# Side-by-side runs, interleaved and rotated (A B C, B C A, ...), so that drift in the machine hits every side.
+# Side-by-side runs, interleaved and rotated (A B C, B C A, ...), so that drift in the machine
+# hits every side alike.
 import statistics
 
 from .report import fmt, stat_row, verdict
