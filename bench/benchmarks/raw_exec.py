@@ -65,7 +65,7 @@ def run(ctx):
     ])
     rep.add_table(["drover task event (median)", "since submit", "step"], ab.phase_rows(phases))
     rep.add_table(["agent start step (/v1/metrics)", "runs", "mean"], steps)
-    rep.note(f"Runs interleaved, each round starting one side later, after 2 warm-up rounds; one job per run (batch, count 1, "
+    rep.note(f"Runs interleaved, each round in a shuffled order, after 2 warm-up rounds; one job per run (batch, count 1, "
              f"memory 10 MB, cpu 1 MHz), deleted after each run outside the timed window. The "
              f"client keeps still until the task has ended (it looks after twice the last "
              f"submit → exit it saw), except on the \"client watching\" side, which waits on "

@@ -1,20 +1,25 @@
-# Side-by-side runs, interleaved and rotated (A B C, B C A, ...), so that drift in the machine
-# hits every side alike.
+# Side-by-side runs, interleaved in a shuffled order each round, so that drift in the machine and
+# whatever ran just before hit every side alike.
+import random
 import statistics
 
 from .report import fmt, stat_row, verdict
 
 
-def interleave(sides, runs, warmup=2):
+def interleave(sides, runs, warmup=2, seed=0):
     """sides: list of (name, fn) where fn() -> (started_ms or None, exit_ms).
     Returns {name: {"started": [...], "exit": [...]}}; warm-up rounds are dropped.
-    Each round starts one side later (A B C, B C A, C A B, ...): with a fixed order the side
-    that always followed the bare fork/exec read 1.13x a copy of itself on CI's VM (an A/A run
-    of raw_exec, 2026-12-06), so a fixed order would bias every ratio."""
+    Each round runs the sides in a new shuffled order (seeded, so a rerun repeats it): what
+    ran just before a side moves its figure. In a fixed order, and in a rotated one (A B C,
+    B C A, ...), which keeps each side's neighbours, the agent side that came after the bare
+    fork/exec (its CPUs idle) read 1.10-1.13x a copy of itself on CI's VM (A/A runs of
+    raw_exec, 2026-12-06)."""
+    rng = random.Random(seed)
     out = {name: {"started": [], "exit": []} for name, _ in sides}
+    order = list(sides)
     for i in range(warmup + runs):
-        for k in range(len(sides)):
-            name, fn = sides[(i + k) % len(sides)]
+        rng.shuffle(order)
+        for name, fn in order:
             started, exited = fn()
             if i < warmup:
                 continue
