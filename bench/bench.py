@@ -50,7 +50,8 @@ def main():
     p.add_argument("--build-dir", default=os.path.join(os.path.dirname(__file__), "..", "build-bench"))
     p.add_argument("--build-type", help="how the build dir was configured (default: its "
                                         "CMakeCache.txt's CMAKE_BUILD_TYPE)")
-    p.add_argument("--runs", type=int, default=20, help="timed runs per side (interleaved, in a shuffled order each round)")
+    p.add_argument("--runs", type=int, default=20,
+                   help="timed runs per side (interleaved, in a shuffled order each round)")
     p.add_argument("-n", "--n", type=int, default=1000, help="tasks for memory/throughput/recovery/stats")
     p.add_argument("--out", help="also write the tables to this markdown file")
     p.add_argument("--scratch", choices=["auto", "temp"], default="auto",

@@ -52,7 +52,8 @@ def run(ctx):
                 ["measure", "runs", "min", "median", "max", "ratio to bare fork/exec"],
                 ["bare fork/exec"])
             if base:  # the watching side against the baseline's watching side
-                hdr, against = hdr + ["ratio to its baseline side"], against + [f"{seen} ({baseline.LABEL})"]
+                hdr = hdr + ["ratio to its baseline side"]
+                against = against + [f"{seen} ({baseline.LABEL})"]
         steps = step_rows(steps_before, start_steps(agent))
     finally:
         agent.shutdown()
@@ -65,7 +66,8 @@ def run(ctx):
     ])
     rep.add_table(["drover task event (median)", "since submit", "step"], ab.phase_rows(phases))
     rep.add_table(["agent start step (/v1/metrics)", "runs", "mean"], steps)
-    rep.note(f"Runs interleaved, each round in a shuffled order, after 2 warm-up rounds; one job per run (batch, count 1, "
+    rep.note(f"Runs interleaved, each round in a shuffled order, after 2 warm-up rounds; "
+             f"one job per run (batch, count 1, "
              f"memory 10 MB, cpu 1 MHz), deleted after each run outside the timed window. The "
              f"client keeps still until the task has ended (it looks after twice the last "
              f"submit → exit it saw), except on the \"client watching\" side, which waits on "
