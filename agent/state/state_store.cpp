@@ -140,6 +140,15 @@ std::optional<JobRecord> StateStore::job(const JobKey& key) {
 
 static nlohmann::json alloc_row_json(const Alloc& a) { return to_row_json(a); }
 
+// An existing alloc's row, rewritten: its status, times and desired status, except that a
+// stored desired "stop" stays. A runner writes its whole row from memory, and between the
+// write that stops it (put_placement, stop) and the runner's own stop() its memory still says
+// "run"; no alloc goes from stop back to run (a new one is placed instead), so the store keeps
+// the stop whatever the row's writer last saw (docs/design.md, "State").
+static constexpr const char* kUpdateAllocRow =
+    "UPDATE allocs SET json = CASE WHEN json_extract(json, '$.DesiredStatus') = 'stop' "
+    "THEN json_set(?1, '$.DesiredStatus', 'stop') ELSE ?1 END WHERE id = ?2";
+
 Status StateStore::put_alloc(const Alloc& alloc) {
   std::lock_guard lock(mu_);
   Transaction tx(stmts_);
@@ -158,7 +167,7 @@ Status StateStore::put_placement(const JobRecord* job, const std::vector<Alloc>&
   for (const auto& a : allocs)
     if (auto r = write_alloc(a); !r) return r;
   for (const auto& a : stopped) {
-    Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
+    Stmt st(stmts_, kUpdateAllocRow);
     st.bind(1, json_text(alloc_row_json(a))).bind(2, a.id);
     if (auto r = run(st, "writing alloc status"); !r) return r;
   }
@@ -204,7 +213,7 @@ Status StateStore::put_task_update(const std::string& alloc_id, const std::strin
   if (auto st = tx.begun(); !st) return st;
   if (auto r = write_task_state(alloc_id, task, s, handle); !r) return r;
   if (alloc_row) {
-    Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
+    Stmt st(stmts_, kUpdateAllocRow);
     st.bind(1, json_text(alloc_row_json(*alloc_row))).bind(2, alloc_row->id);
     if (auto r = run(st, "writing alloc status"); !r) return r;
   }
@@ -213,7 +222,7 @@ Status StateStore::put_task_update(const std::string& alloc_id, const std::strin
 
 Status StateStore::put_alloc_status(const Alloc& alloc) {
   std::lock_guard lock(mu_);
-  Stmt st(stmts_, "UPDATE allocs SET json = ? WHERE id = ?");
+  Stmt st(stmts_, kUpdateAllocRow);
   st.bind(1, json_text(alloc_row_json(alloc))).bind(2, alloc.id);
   return run(st, "writing alloc status");
 }

@@ -172,6 +172,37 @@ TEST(StateStore, APlacementIsWrittenWholeOrNotAtAll) {
   std::filesystem::remove_all(dir);
 }
 
+// A runner writes its whole alloc row from memory, and until its stop() runs its memory still
+// says "run" after the write that stopped it (a job update's placement): its status write
+// must not bring the old version back to life. Its status goes in; the stop stays.
+TEST(StateStore, ARunnersStatusWriteNeverUndoesADesiredStop) {
+  auto dir = temp_dir();
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store) << store.message();
+  Alloc runner_copy = alloc_a1();  // what the old runner holds: desired "run"
+  ASSERT_TRUE((*store)->put_alloc(runner_copy));
+  Alloc stopped = alloc_a1();
+  stopped.desired_status = "stop";
+  ASSERT_TRUE((*store)->put_placement(nullptr, {}, {stopped}));
+
+  runner_copy.client_status = "running";
+  ASSERT_TRUE((*store)->put_alloc_status(runner_copy));
+  auto allocs = (*store)->allocs();
+  ASSERT_EQ(allocs.size(), 1u);
+  EXPECT_EQ(allocs[0].desired_status, "stop") << "a status write undid the stop";
+  EXPECT_EQ(allocs[0].client_status, "running") << "the runner's status was lost";
+
+  runner_copy.client_status = "complete";
+  runner_copy.tasks["t"].state = TaskPhase::Dead;
+  ASSERT_TRUE((*store)->put_task_update("a1", "t", runner_copy.tasks["t"], nullptr, &runner_copy));
+  allocs = (*store)->allocs();
+  ASSERT_EQ(allocs.size(), 1u);
+  EXPECT_EQ(allocs[0].desired_status, "stop") << "a task's write undid the stop";
+  EXPECT_EQ(allocs[0].client_status, "complete");
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StateStore, DeletedJobIsGoneAfterReopeningAndOthersStay) {
   auto dir = temp_dir();
   {
