@@ -105,7 +105,7 @@ const char* step_text(int step) {
   // Into each cgroup through its v1 `tasks` file where there is one: this single thread moving
   // itself skips the kernel's global cgroup_threadgroup_rwsem, whose write lock a
   // cgroup.procs write takes (an RCU grace period on a fresh boot: docs/cgroups.md, "Joining
-  // without the global lock"). cgroup2 has no `tasks` file: cgroup.procs there.
+  // without the global lock"). cgroup2 has no `tasks` file: cgroup.procs where it fails.
   for (std::size_t i = 0; i < cgroups.size(); ++i) {
     int fd = tasks[i] ? ::open(tasks[i], O_WRONLY | O_CLOEXEC) : -1;
     if (fd < 0) fd = ::open(cgroups[i], O_WRONLY | O_CLOEXEC);
@@ -284,12 +284,12 @@ std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& s) {
   std::vector<const char*> cgroups, tasks;
   std::vector<std::string> tasks_files;
   tasks_files.reserve(s.cgroup_procs.size());  // no reallocation: tasks points into it
+  static constexpr std::string_view kProcs = "cgroup.procs";
   for (const auto& p : s.cgroup_procs) {
     cgroups.push_back(p.c_str());
-    const bool named = p.ends_with("/cgroup.procs");
-    tasks_files.push_back(named ? p.substr(0, p.size() - 12) + "tasks" : std::string());
-    tasks.push_back(named && access(tasks_files.back().c_str(), F_OK) == 0 ? tasks_files.back().c_str()
-                                                                           : nullptr);
+    const bool named = p.ends_with(kProcs);
+    tasks_files.push_back(named ? p.substr(0, p.size() - kProcs.size()) + "tasks" : std::string());
+    tasks.push_back(named ? tasks_files.back().c_str() : nullptr);
   }
 
   Fd master, slave, ends[6];  // ends: stdin r/w, stdout r/w, stderr r/w
@@ -335,7 +335,7 @@ std::unique_ptr<sdk::ExecStream> spawn_exec(const ExecSpawn& s) {
     char* const* argv;
     char* const* envp;
     const std::vector<const char*>* cgroups;
-    const std::vector<const char*>* tasks;  // the v1 `tasks` file beside each, or null
+    const std::vector<const char*>* tasks;  // the `tasks` file beside each, or null
   } args{&s, report_w.fd, slave.fd, child_pipes, argv.data(), envp.data(), &cgroups, &tasks};
   std::vector<char> stack(64 * 1024);
   auto entry = [](void* p) -> int {
