@@ -370,8 +370,13 @@ TEST_P(KernelCgroups, AReadSinceAnIdleSpellShowsATaskThatGrewAndForked) {
   ASSERT_NE(::mkdtemp(dir_template), nullptr);
   const fs::path fifo = fs::path(dir_template) / "go";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // `forked` marks the two sleeps made: while the pipeline runs, its processes count as pids
+  // too, so "32 MiB and 3 pids" alone can be seen just before the pipeline ends and before the
+  // sleeps exist, and the read after it would find one pid.
+  const fs::path forked = fs::path(dir_template) / "forked";
   pid_t pid = spawn_in(*cg, "read go < " + fifo.string() +
-                                "; x=$(head -c 33554432 /dev/zero | tr '\\0' a); sleep 30 & sleep 30 & wait");
+                                "; x=$(head -c 33554432 /dev/zero | tr '\\0' a); sleep 30 & sleep 30 & : > " +
+                                forked.string() + "; wait");
   StatsReader::Since since;
   auto before = reader->read(since);
   ASSERT_TRUE(before.ok()) << before.message();
@@ -382,7 +387,9 @@ TEST_P(KernelCgroups, AReadSinceAnIdleSpellShowsATaskThatGrewAndForked) {
   }
   // Wait through full reads until the task has grown and forked...
   auto full = cg->stats();
-  for (int i = 0; i < 1500 && full.ok() && (full->memory.rss < (32u << 20) || full->pids < 3); ++i) {
+  for (int i = 0; i < 1500 && full.ok() &&
+                  (!fs::exists(forked) || full->memory.rss < (32u << 20) || full->pids < 3);
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     full = cg->stats();
   }
