@@ -13,6 +13,17 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
     echo "dockerd is not installed (scripts/setup.sh installs docker.io)" >&2
     exit 1
   fi
+  # A dockerd that died without cleaning up leaves its pid file, and a new one refuses to
+  # start while any process has that pid ("pid file found"): in a suite that spawns
+  # thousands of processes, some test's often has. Not a dockerd's: stale, removed.
+  PIDFILE=/var/run/docker.pid
+  if [ -f "$PIDFILE" ]; then
+    pid=$(cat "$PIDFILE" 2>/dev/null || true)
+    if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != dockerd ]; then
+      echo "removing the stale $PIDFILE (pid ${pid:-none} is not a dockerd)" >&2
+      rm -f "$PIDFILE"
+    fi
+  fi
   # No bridge/iptables: this VM may lack the netfilter modules; tests use network_mode none.
   # setsid: the daemon must outlive this script and ctest's process group.
   setsid /usr/sbin/dockerd --iptables=false --ip-masq=false --bridge=none \
