@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_index.hpp"
 #include "runner/step_timings.hpp"
@@ -83,8 +85,47 @@ void AllocRunner::fail_alloc(const std::string& description) {
     alloc_.modify_time_ns = state::now_ns();
     touched_locked();
     if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
+    discard_cgroups_ahead_locked();
   }
   release_network();
+}
+
+void AllocRunner::prepare_cgroups_ahead() {
+  if (!ctx_.resources) return;
+  // The tasks the lifecycle starts first (runner/lifecycle.hpp): the prestart ones, or the
+  // main ones when there are none.
+  bool prestart = std::any_of(group_->tasks.begin(), group_->tasks.end(), [](const auto& t) {
+    auto role = role_of(t);
+    return role == TaskRole::Prestart || role == TaskRole::PrestartSidecar;
+  });
+  std::lock_guard lock(mu_);
+  for (const auto& t : group_->tasks) {
+    auto role = role_of(t);
+    bool first = prestart ? role == TaskRole::Prestart || role == TaskRole::PrestartSidecar
+                          : role == TaskRole::Main;
+    if (first && t.resources.cores == 0)
+      cgroups_ahead_[t.name] = ctx_.resources->prepare_ahead(id_, job_, t);
+  }
+}
+
+std::shared_ptr<NodeResources::Ahead> AllocRunner::take_cgroup_ahead(const std::string& task) {
+  std::lock_guard lock(mu_);
+  auto it = cgroups_ahead_.find(task);
+  if (it == cgroups_ahead_.end()) return nullptr;
+  auto ahead = std::move(it->second);
+  cgroups_ahead_.erase(it);
+  return ahead;
+}
+
+void AllocRunner::discard_cgroups_ahead_locked(const std::string& task) {
+  for (auto it = cgroups_ahead_.begin(); it != cgroups_ahead_.end();) {
+    if (!task.empty() && it->first != task) {
+      ++it;
+      continue;
+    }
+    ctx_.resources->discard_ahead(*it->second);
+    it = cgroups_ahead_.erase(it);
+  }
 }
 
 std::string AllocRunner::isolated_mode() const {
@@ -198,6 +239,7 @@ void AllocRunner::take_over_previous() {
 void AllocRunner::start_now(bool recovering) {
   if (!group_) return fail_alloc("task group \"" + alloc_.group + "\" is not in the job");
   const std::string who = "alloc " + id_;
+  if (!recovering) prepare_cgroups_ahead();
   StepTimer dir_timer(ctx_.step_timings, "alloc:dir", who);
   if (auto st = dir().build(); !st) {
     spdlog::error("alloc {}: {}", id_, st.message());
@@ -275,6 +317,7 @@ void AllocRunner::kill_role(TaskRole role, const std::string& reason, const std:
     if (role_of(task) != role || runners_.count(task.name)) continue;
     auto& ts = alloc_.tasks[task.name];
     if (ts.state != state::TaskPhase::Dead) {
+      discard_cgroups_ahead_locked(task.name);
       ts.state = state::TaskPhase::Dead;
       ts.finished_at_ns = state::now_ns();
       touched_locked();
@@ -494,6 +537,7 @@ void AllocRunner::update_task_locked(const std::string& task,
                                      const nlohmann::json* handle, bool write) {
   auto& ts = alloc_.tasks[task];
   fn(ts);
+  if (ts.state == state::TaskPhase::Dead) discard_cgroups_ahead_locked(task);
   touched_locked();
   auto [status, description] = client_status_of(alloc_.tasks);
   // Failed stays failed; otherwise the status follows the tasks.

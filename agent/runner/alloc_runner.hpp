@@ -22,6 +22,7 @@
 #include "jobspec/job.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/lifecycle.hpp"
+#include "runner/node_resources.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
@@ -99,6 +100,9 @@ class AllocRunner {
   // Stores the task's Starting handle (hooks/starting_handle_hook.cpp), with whatever of its
   // state and the alloc's status is not written yet, in one transaction.
   Status put_starting_handle(const std::string& task, const nlohmann::json& handle);
+  // The task's cgroup made ahead at the alloc's first start (start_now), for its cgroup hook
+  // to take; null when there is none (made inline then).
+  std::shared_ptr<NodeResources::Ahead> take_cgroup_ahead(const std::string& task);
 
   RunnerContext& ctx() { return ctx_; }
   const jobspec::Job& job() const { return *job_; }
@@ -137,6 +141,10 @@ class AllocRunner {
   void advance_locked();
   void fail_alloc(const std::string& description);
   void start_now(bool recovering);
+  // Has the cgroups of the tasks that start first made while the alloc dir is built.
+  void prepare_cgroups_ahead();
+  // Removes the cgroup made ahead for `task` (every task when empty) and not taken; mu_ held.
+  void discard_cgroups_ahead_locked(const std::string& task = "");
   // Waits for previous_ to be terminal, moves its data here, then start_now (own thread).
   void take_over_previous();
   // Starts the runner of each task with `role` that has none yet and is not dead.
@@ -184,6 +192,8 @@ class AllocRunner {
   // Changes held in memory until the next write (update_task_unwritten); under mu_.
   std::set<std::string> unwritten_tasks_;
   bool alloc_row_unwritten_ = false;
+  // Cgroups made ahead and not yet taken by their task's cgroup hook, by task; under mu_.
+  std::map<std::string, std::shared_ptr<NodeResources::Ahead>> cgroups_ahead_;
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.

@@ -124,6 +124,24 @@ Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::s
   return out;
 }
 
+std::shared_ptr<NodeResources::Ahead> NodeResources::prepare_ahead(
+    const std::string& alloc_id, std::shared_ptr<const jobspec::Job> job, const jobspec::Task& task) {
+  auto ahead = std::make_shared<Ahead>();
+  ahead->alloc_id = alloc_id;
+  ahead->task = task.name;
+  auto made = std::make_shared<std::promise<Result<PreparedCgroup>>>();
+  ahead->result = made->get_future();
+  ahead_.post([this, made, alloc_id, job = std::move(job), &task] {
+    made->set_value(prepare_cgroup(alloc_id, task));
+  });
+  return ahead;
+}
+
+void NodeResources::discard_ahead(Ahead& ahead) {
+  if (!ahead.result.valid()) return;  // taken
+  if (ahead.result.get()) release_cgroup(ahead.alloc_id, ahead.task);
+}
+
 Result<nlohmann::json> NodeResources::reserve_devices(const std::string& alloc_id,
                                                       const jobspec::Task& task) {
   if (!devices_) return make_error("the task asks for devices and no device plugin is loaded");

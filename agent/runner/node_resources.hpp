@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/cgroups/cpuset_pool.hpp"
 #include "drover/common/result.hpp"
+#include "drover/common/work_thread.hpp"
 #include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
 #include "runner/stats_collector.hpp"
@@ -62,6 +64,25 @@ class NodeResources {
     std::string cpuset;  // "": the task's cores are not reserved
   };
   Result<PreparedCgroup> prepare_cgroup(const std::string& alloc_id, const jobspec::Task& task);
+
+  // The same made ahead, on a thread of its own, while the alloc's start goes on (its alloc
+  // dir, the task runner's thread, the hooks before the cgroup's): the cgroup is ready when
+  // the task's cgroup hook asks for it (docs/cgroups.md, "Made ahead"). Only for a task
+  // that reserves no cores, since a cgroup made ahead and never taken would hold them.
+  struct Ahead {
+    std::string alloc_id;
+    std::string task;
+    std::future<Result<PreparedCgroup>> result;
+  };
+  // `job` keeps `task` alive while the thread works.
+  std::shared_ptr<Ahead> prepare_ahead(const std::string& alloc_id,
+                                       std::shared_ptr<const jobspec::Job> job,
+                                       const jobspec::Task& task);
+  // Waits for the cgroup made ahead; what prepare_cgroup would have returned.
+  Result<PreparedCgroup> take_ahead(Ahead& ahead) { return ahead.result.get(); }
+  // Waits for it and removes it: its task will not run (the alloc failed or was stopped
+  // first, or the task died before its cgroup hook).
+  void discard_ahead(Ahead& ahead);
   // Reserves the devices the task asks for: {"Devices": [...], "Mounts": [...],
   // "DeviceIDs": [...], "Env": {...}} (DeviceManager::reserve).
   Result<nlohmann::json> reserve_devices(const std::string& alloc_id, const jobspec::Task& task);
@@ -112,7 +133,8 @@ class NodeResources {
   NodeCapacity capacity_;
   DeviceManager* devices_ = nullptr;
   const PortAllocator* ports_ = nullptr;
-  StatsCollector stats_;  // last: its thread stops before the cgroups manager goes
+  StatsCollector stats_;  // its thread stops before the cgroups manager goes
+  WorkThread ahead_;      // last: what it was given runs before anything above goes
 };
 
 }  // namespace drover::runner

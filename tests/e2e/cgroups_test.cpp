@@ -219,6 +219,36 @@ TEST_F(Cgroups, FinishedTaskLeavesNoCgroup) {
   for (auto c : {"memory", "cpu", "pids"}) EXPECT_FALSE(std::filesystem::exists(cg(*agent, c, ids[0]))) << c;
 }
 
+// A task's cgroup is made ahead, while its alloc dir is built (docs/cgroups.md, "Made ahead");
+// a task whose start fails before its cgroup hook (here its template's variable is missing)
+// never takes it, and it goes with the task.
+TEST_F(Cgroups, ATaskFailingBeforeItsCgroupHookLeavesNoCgroup) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(R"(
+job:
+  id: early-fail
+  type: batch
+  groups:
+    - name: g
+      restart: {attempts: 0, mode: fail}
+      tasks:
+        - name: t
+          driver: raw_exec
+          resources: {memory: 32}
+          config: {command: /bin/true}
+          templates:
+            - destination: local/x.conf
+              data: '{{ with nomadVar "nomad/jobs/early-fail" }}{{ .k }}{{ end }}'
+)");
+  auto a = agent->wait_client_status(ids[0], "failed");
+  EXPECT_NE(a.dump().find("no variable at"), std::string::npos) << a.dump(2);
+  for (auto c : {"memory", "cpu", "pids", "freezer", "cpuset"}) {
+    EXPECT_TRUE(drover::testing::eventually(
+        [&] { return !std::filesystem::exists(cg(*agent, c, ids[0])); }, std::chrono::seconds(10)))
+        << c << ": " << cg(*agent, c, ids[0]);
+  }
+}
+
 TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
   std::string parent = "drover-test-orphans-" + std::to_string(getpid());
   // One orphan of this agent's (its alloc dir is in the data dir, no task holds it), and one

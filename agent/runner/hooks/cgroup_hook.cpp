@@ -5,7 +5,9 @@
 namespace drover::runner {
 
 Status CgroupHook::prestart(TaskHookContext& c) {
-  auto prepared = c.alloc.ctx().resources->prepare_cgroup(c.alloc.id(), c.task);
+  auto& resources = *c.alloc.ctx().resources;
+  auto ahead = c.alloc.take_cgroup_ahead(c.task.name);
+  auto prepared = ahead ? resources.take_ahead(*ahead) : resources.prepare_cgroup(c.alloc.id(), c.task);
   if (!prepared) return prepared.error();
   c.spec.cgroup = std::move(prepared->cgroup);
   c.spec.cpuset = std::move(prepared->cpuset);
