@@ -99,6 +99,7 @@ void AllocRunner::prepare_cgroups_ahead() {
     return role == TaskRole::Prestart || role == TaskRole::PrestartSidecar;
   });
   std::lock_guard lock(mu_);
+  if (stop_requested_) return;  // stopped while it waited for its previous alloc: none will run
   for (const auto& t : group_->tasks) {
     auto role = role_of(t);
     bool first = prestart ? role == TaskRole::Prestart || role == TaskRole::PrestartSidecar
