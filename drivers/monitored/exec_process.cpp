@@ -105,10 +105,11 @@ const char* step_text(int step) {
   // Into each cgroup through its v1 `tasks` file where there is one: this single thread moving
   // itself skips the kernel's global cgroup_threadgroup_rwsem, whose write lock a
   // cgroup.procs write takes (an RCU grace period on a fresh boot: docs/cgroups.md, "Joining
-  // without the global lock"). cgroup2 has no `tasks` file: cgroup.procs where it fails.
+  // without the global lock"). cgroup2 has no `tasks` file: cgroup.procs where there is none
+  // (ENOENT; any other failure is the join's, as in the monitor's join_cgroup_v1).
   for (std::size_t i = 0; i < cgroups.size(); ++i) {
     int fd = tasks[i] ? ::open(tasks[i], O_WRONLY | O_CLOEXEC) : -1;
-    if (fd < 0) fd = ::open(cgroups[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && (!tasks[i] || errno == ENOENT)) fd = ::open(cgroups[i], O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ::write(fd, "0", 1) != 1) fail_child(report_fd, kCgroup, static_cast<int>(i));
     ::close(fd);
   }
