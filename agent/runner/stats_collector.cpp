@@ -51,10 +51,18 @@ const cgroups::StatsReader* StatsCollector::reader_of(Entry& e) {
 
 void StatsCollector::untrack(const std::string& name) {
   std::shared_ptr<Entry> gone;  // its fds close outside the lock, after a round using it
-  std::lock_guard lock(mu_);
-  if (auto it = entries_.find(name); it != entries_.end()) {
-    gone = std::move(it->second);
-    entries_.erase(it);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(name); it != entries_.end()) {
+      gone = std::move(it->second);
+      entries_.erase(it);
+    }
+  }
+  // A round that took it before this must not open it now: the cgroup is about to go, and
+  // its absence then is no news (it warned for every task stopped before its first read).
+  if (gone) {
+    std::lock_guard lock(gone->open_mu);
+    gone->open = nullptr;
   }
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "fake_tree.hpp"
@@ -142,6 +144,33 @@ TEST(StatsCollector, AnUntrackedTaskHasNoStats) {
   EXPECT_EQ(c.tracked(), 0u);
   EXPECT_FALSE(c.latest("a1.web"));
   EXPECT_FALSE(c.latest("never.tracked"));
+}
+
+// A task stopped while a round is under way is not opened by it: its cgroup goes right after
+// the untrack, and an open then warned "no stats: ... does not exist" for every task stopped
+// before its first read.
+TEST(StatsCollector, ATaskUntrackedDuringARoundIsNotOpenedByIt) {
+  FakeTask f;
+  StatsCollector c;
+  std::promise<void> in_a, go_on;
+  auto go = go_on.get_future().share();
+  std::atomic<int> b_opened{0};
+  c.track("a", [&]() -> Result<cgroups::StatsReader> {  // the round's first ("a" < "b")
+    in_a.set_value();
+    go.wait();
+    return f.reader();
+  });
+  c.track("b", [&]() -> Result<cgroups::StatsReader> {
+    ++b_opened;
+    return f.reader();
+  });
+  std::thread round([&] { c.collect_once(); });
+  in_a.get_future().wait();  // the round holds both entries now
+  c.untrack("b");
+  go_on.set_value();
+  round.join();
+  EXPECT_EQ(b_opened.load(), 0);
+  EXPECT_TRUE(c.latest("a"));
 }
 
 TEST(StatsCollector, TheThreadSamplesOnItsOwnAndStops) {
