@@ -4,8 +4,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_index.hpp"
 #include "runner/step_timings.hpp"
@@ -92,19 +90,15 @@ void AllocRunner::fail_alloc(const std::string& description) {
 
 void AllocRunner::prepare_cgroups_ahead() {
   if (!ctx_.resources) return;
-  // The tasks the lifecycle starts first (runner/lifecycle.hpp): the prestart ones, or the
-  // main ones when there are none.
-  bool prestart = std::any_of(group_->tasks.begin(), group_->tasks.end(), [](const auto& t) {
-    auto role = role_of(t);
-    return role == TaskRole::Prestart || role == TaskRole::PrestartSidecar;
-  });
   std::lock_guard lock(mu_);
-  if (stop_requested_) return;  // stopped while it waited for its previous alloc: none will run
-  for (const auto& t : group_->tasks) {
-    auto role = role_of(t);
-    bool first = prestart ? role == TaskRole::Prestart || role == TaskRole::PrestartSidecar
-                          : role == TaskRole::Main;
-    if (first && t.resources.cores == 0)
+  // The tasks the lifecycle will start first, as a copy of it says (runner/lifecycle.hpp):
+  // none for an alloc stopped while it waited for its previous one.
+  Lifecycle probe = lifecycle_;
+  auto view = lifecycle_view();
+  probe.advance(view, stop_requested_, stop_reason_);
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    const auto& t = group_->tasks[i];
+    if (view[i].has_runner && !runners_.count(t.name) && t.resources.cores == 0)
       cgroups_ahead_[t.name] = ctx_.resources->prepare_ahead(id_, job_, t);
   }
 }
