@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 
 #include <stdexcept>
@@ -115,7 +116,7 @@ Response DockerClient::negotiate() {
   return r;
 }
 
-int DockerClient::open_wait(const std::string& container_id) const {
+int DockerClient::connect_socket() const {
   int fd = -1;
   if (unix_) {
     sockaddr_un addr{};
@@ -127,19 +128,24 @@ int DockerClient::open_wait(const std::string& container_id) const {
       close(fd);
       return -1;
     }
-  } else {
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &res) != 0) return -1;
-    for (auto* a = res; a && fd < 0; a = a->ai_next) {
-      fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-        close(fd);
-        fd = -1;
-      }
-    }
-    freeaddrinfo(res);
+    return fd;
   }
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &res) != 0) return -1;
+  for (auto* a = res; a && fd < 0; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+int DockerClient::open_wait(const std::string& container_id) const {
+  int fd = connect_socket();
   if (fd < 0) return -1;
   const std::string req = "POST " + prefix() + "/containers/" + container_id +
                           "/wait?condition=not-running HTTP/1.1\r\nHost: docker\r\n"
@@ -149,6 +155,71 @@ int DockerClient::open_wait(const std::string& container_id) const {
     return -1;
   }
   return fd;
+}
+
+DockerClient::Hijacked DockerClient::hijack(const std::string& path, const nlohmann::json& body,
+                                            std::chrono::milliseconds timeout) const {
+  Hijacked out;
+  int fd = connect_socket();
+  if (fd < 0) {
+    out.refused.error = "cannot connect to " + endpoint_;
+    return out;
+  }
+  auto fail = [&](std::string why) {
+    close(fd);
+    out.refused.error = std::move(why);
+    return out;
+  };
+  // The answer is read under a receive timeout, then the socket goes back to blocking.
+  auto [s, us] = sec_usec(timeout);
+  timeval tv{s, static_cast<suseconds_t>(us)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  const std::string text = body.dump();
+  const std::string req = "POST " + version_prefix_ + path + " HTTP/1.1\r\nHost: " +
+                          (unix_ ? std::string("docker") : host_) +
+                          "\r\nContent-Type: application/json\r\nConnection: Upgrade\r\n"
+                          "Upgrade: tcp\r\nContent-Length: " + std::to_string(text.size()) +
+                          "\r\n\r\n" + text;
+  for (size_t sent = 0; sent < req.size();) {
+    ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return fail(std::string("sending the request: ") + std::strerror(errno));
+    sent += static_cast<size_t>(n);
+  }
+  // The head, a byte at a time: what follows it is the stream's and stays unread.
+  std::string head;
+  while (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) {
+    char c;
+    ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n <= 0)
+      return fail(n == 0 ? "the daemon hung up" : std::string("reading the answer: ") + std::strerror(errno));
+    if (head.size() >= 16384) return fail("the daemon's answer has no end of headers");
+    head.push_back(c);
+  }
+  int status = 0;
+  if (std::sscanf(head.c_str(), "HTTP/1.%*d %d", &status) != 1) return fail("not an HTTP answer");
+  if (status == 101 || status == 200) {
+    timeval none{0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    out.fd = fd;
+    return out;
+  }
+  // A refusal carries a short JSON body ({"message": ...}) of Content-Length bytes.
+  out.refused.status = status;
+  std::string lower = head;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t length = 0;
+  if (auto at = lower.find("\r\ncontent-length:"); at != std::string::npos)
+    length = std::min<size_t>(std::strtoul(lower.c_str() + at + 17, nullptr, 10), 65536);
+  while (out.refused.body.size() < length) {
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, std::min(sizeof buf, length - out.refused.body.size()), 0);
+    if (n <= 0) break;
+    out.refused.body.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
 }
 
 Response DockerClient::get(const std::string& path, std::chrono::milliseconds timeout) const {

@@ -1,5 +1,6 @@
 // A small Docker Engine API client over the daemon's unix socket (or tcp://host:port).
-// Only what the docker driver needs: JSON requests, a raw body upload, and a streamed GET.
+// Only what the docker driver needs: JSON requests, a raw body upload, a streamed GET, and a
+// hijacked connection (exec).
 // httplib stays inside docker_client.cpp; nothing else in the plugin (nor the agent) sees it.
 #pragma once
 
@@ -66,6 +67,17 @@ class DockerClient {
   // daemon answers) or the daemon went away (it hangs up). -1 when the daemon cannot be
   // reached. The caller closes it.
   int open_wait(const std::string& container_id) const;
+  // A POST that the daemon answers by handing the connection over as a raw stream (the
+  // Engine API's "hijacking": POST /exec/<id>/start), asked for with `Upgrade: tcp`. `fd` is
+  // that stream once the daemon switched (101, or 200 from a daemon that does not upgrade),
+  // with nothing of it read yet; the caller closes it. Else fd is -1 and `refused` says why.
+  // `timeout` bounds the request and the daemon's answer, not the stream.
+  struct Hijacked {
+    int fd = -1;
+    Response refused;
+  };
+  Hijacked hijack(const std::string& path, const nlohmann::json& body,
+                  std::chrono::milliseconds timeout) const;
 
   // A POST whose answer is handed to `on_data` as it arrives (an image pull's progress
   // stream); on_data returns false to stop. The body of an error status is kept in the
@@ -86,6 +98,8 @@ class DockerClient {
   std::string host_;  // socket path, or tcp host
   int port_ = 0;
   std::string version_prefix_;
+
+  int connect_socket() const;  // a fresh connection to the daemon, close-on-exec; -1 if none
 };
 
 // Docker's multiplexed stream framing (8-byte header: stream, 0, 0, 0, size big-endian) for

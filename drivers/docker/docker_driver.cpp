@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "container_exec.hpp"
 #include "container_spec.hpp"
 #include "host_caps.hpp"
 #include "images.hpp"
@@ -224,7 +225,8 @@ nlohmann::json DockerDriver::fingerprint() {
   fp["Capabilities"] = {{"FSIsolation", "image"},
                         {"MountConfigs", "all"},
                         {"NetIsolation", "group"},
-                        {"MustInitiateNetwork", true}};
+                        {"MustInitiateNetwork", true},
+                        {"Exec", true}};
   return fp;
 }
 
@@ -463,6 +465,17 @@ nlohmann::json DockerDriver::stats(const nlohmann::json& handle) {
   if (!r.ok())
     throw std::runtime_error("stats of container " + id.substr(0, 12) + ": " + r.message());
   return stats_from_engine(nlohmann::json::parse(r.body, nullptr, false));
+}
+
+sdk::ExecResult DockerDriver::exec_task(const nlohmann::json& handle,
+                                        const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) {
+  return exec_in_container(*client(), handle_id(handle), argv, timeout);
+}
+
+std::unique_ptr<sdk::ExecStream> DockerDriver::exec_stream(const nlohmann::json& handle,
+                                                           const sdk::ExecStreamRequest& request) {
+  return exec_stream_in_container(client(), handle_id(handle), request);
 }
 
 nlohmann::json DockerDriver::recover(const nlohmann::json& handle) {

@@ -47,6 +47,11 @@ class DockerDriver : public sdk::Driver {
   void signal(const nlohmann::json& handle, const std::string& signal) override;
   nlohmann::json stats(const nlohmann::json& handle) override;
   nlohmann::json recover(const nlohmann::json& handle) override;
+  // Commands inside the container (container_exec.cpp): script checks, `alloc exec`.
+  sdk::ExecResult exec_task(const nlohmann::json& handle, const std::vector<std::string>& argv,
+                            std::chrono::milliseconds timeout) override;
+  std::unique_ptr<sdk::ExecStream> exec_stream(const nlohmann::json& handle,
+                                               const sdk::ExecStreamRequest& request) override;
   // Removes every container this agent labelled for an alloc it does not know (reaper.cpp).
   void reap(const sdk::KnownAllocs& known) override;
   // The pause container holding an alloc's network namespace (network.cpp).

@@ -458,3 +458,45 @@ TEST(DockerTasks, HclOptionBlocksOfAPublicJobRun) {
   agent->wait_client_status(id, "complete", std::chrono::seconds(60));
   EXPECT_EQ(agent->get("/v1/client/fs/logs/" + id + "?task=t").body, "1024\ndocker-init\nro\n");
 }
+
+// `drover alloc exec` into a docker task: the command runs inside the container with the
+// task's env, on a terminal when asked, and its exit code is the CLI's.
+TEST(DockerTasks, AllocExecRunsInsideTheContainer) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("dexec", "service", "[\"-c\", \"exec sleep 1000\"]"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running", std::chrono::seconds(60));
+  auto piped = agent->cli({"alloc", "exec", "-i", ids[0], "t", "--", "/bin/sh", "-c",
+                           "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $GREETING; exit 4"});
+  EXPECT_EQ(piped.exit_code, 4) << piped.out << piped.err;
+  EXPECT_EQ(piped.out, "sleep 1000 \nhello\n") << piped.err;
+  auto tty = agent->cli({"alloc", "exec", "-i", "-t", ids[0], "t", "--", "/bin/sh", "-c",
+                         "test -t 0 && echo tty-inside; exit 3"});
+  EXPECT_EQ(tty.exit_code, 3) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("tty-inside"), std::string::npos) << tty.out << tty.err;
+  EXPECT_EQ(agent->alloc(ids[0])["ClientStatus"], "running");
+}
+
+// A script check of a docker task runs inside its container (the file it tests exists only
+// there) and decides the alloc's health.
+TEST(DockerTasks, ScriptCheckRunsInsideTheContainerAndDecidesHealth) {
+  auto agent = AgentProcess::start();
+  std::string text =
+      "job:\n  id: dscript\n  type: service\n  groups:\n    - name: g\n"
+      "      update: {health_check: checks, min_healthy_time: 300ms, healthy_deadline: 30s}\n"
+      "      tasks:\n" +
+      task("t", "[\"-c\", \"sleep 0.5; touch /ready-inside; exec sleep 1000\"]") +
+      "          services:\n            - name: app\n              checks:\n"
+      "                - {name: ready, type: script, command: /bin/sh, args: [\"-c\", "
+      "\"test -f /ready-inside && echo ready-in-$GREETING\"], interval: 200ms, timeout: 5s}\n";
+  auto ids = agent->submit(text);
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_alloc(ids[0], [](const json& a) { return a["DeploymentStatus"].is_object(); },
+                             std::chrono::seconds(60));
+  EXPECT_TRUE(a["DeploymentStatus"].value("Healthy", false)) << a["DeploymentStatus"].dump();
+  auto checks = agent->get("/v1/client/allocation/" + ids[0] + "/checks").json();
+  ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
+  EXPECT_EQ(checks.begin().value().value("Status", ""), "success") << checks.dump(2);
+  EXPECT_NE(checks.begin().value().value("Output", "").find("ready-in-hello"), std::string::npos)
+      << checks.dump(2);
+}

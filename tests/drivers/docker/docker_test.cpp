@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "docker_registry.hpp"
+#include "exec_session_io.hpp"
 #include "drover/loader/registry.hpp"
 
 namespace fs = std::filesystem;
@@ -133,6 +134,18 @@ class Docker : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.message();
     EXPECT_TRUE(r.ok() && r->has_value()) << "still running";
     return (r.ok() && r->has_value()) ? **r : drover::plugins::ExitResult{-99, 0, false, "?"};
+  }
+
+  // A container that sleeps (`sleep 1000` as its pid 1), once it runs; null if it did not.
+  json start_sleeper(json env = json::object()) {
+    json h = start(task(sh("echo ready; exec sleep 1000"), std::move(env)));
+    return wait_output("ready") ? h : json();
+  }
+
+  // The task has not exited (asked without waiting).
+  bool still_running(const json& h) {
+    auto r = driver_->wait(h, 0ms);
+    return r.ok() && !r->has_value();
   }
 
   // Waits until the stdout file holds `needle` (the follower writes asynchronously).
@@ -811,4 +824,131 @@ TEST_F(Docker, AuthSoftFailPullsAgainWithoutTheCredentials) {
               ::testing::Contains(HasSubstr("trying again without them (auth_soft_fail)")));
   EXPECT_THAT(soft.message(), HasSubstr("no basic auth credentials"));
   docker_cli("rmi -f " + image);
+}
+
+// Commands inside a running container (script checks, a template's script change_mode): run
+// as the task runs, in its pid namespace with its env; output and exit code come back.
+TEST_F(Docker, ExecTaskRunsInsideTheContainerWithItsEnv) {
+  load();
+  json h = start_sleeper({{"GREETING", "hi there"}});
+  ASSERT_FALSE(h.is_null());
+  auto r = driver_->exec_task(
+      h, {"/bin/sh", "-c", "echo \"$GREETING\"; cat /proc/1/cmdline | tr '\\0' ' '; echo; echo oops >&2; exit 3"},
+      10s);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ((*r)["Stdout"], "hi there\nsleep 1000 \n");
+  EXPECT_EQ((*r)["Stderr"], "oops\n");
+  EXPECT_EQ((*r)["ExitCode"], 3);
+  // A command the image does not have: the runtime's reason and a failing exit code.
+  auto missing = driver_->exec_task(h, {"no-such-command-here"}, 10s);
+  ASSERT_TRUE(missing.ok()) << missing.message();
+  EXPECT_GE((*missing)["ExitCode"].get<int>(), 126);
+  EXPECT_THAT((*missing)["Stdout"].get<std::string>() + (*missing)["Stderr"].get<std::string>(),
+              HasSubstr("no-such-command-here"));
+  EXPECT_TRUE(still_running(h)) << "the task must keep running";
+}
+
+// Past its timeout the command and what it started are killed; the task is not touched.
+TEST_F(Docker, ExecTaskPastItsTimeoutIsKilledWithWhatItStarted) {
+  load();
+  json h = start_sleeper();
+  ASSERT_FALSE(h.is_null());
+  auto r = driver_->exec_task(h, {"/bin/sh", "-c", "sleep 2001 & sleep 2002"}, 500ms);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("timed out after 500 ms"));
+  auto ps = driver_->exec_task(h, {"ps", "-o", "args"}, 10s);
+  ASSERT_TRUE(ps.ok()) << ps.message();
+  EXPECT_THAT((*ps)["Stdout"].get<std::string>(), HasSubstr("sleep 1000"));
+  EXPECT_THAT((*ps)["Stdout"].get<std::string>(), ::testing::Not(HasSubstr("sleep 200")));
+  EXPECT_TRUE(still_running(h)) << "the task must keep running";
+}
+
+// `alloc exec -i -t` into a docker task: a shell on a terminal of the size asked for, with
+// the task's env, TERM set, a resize that reaches it, and its exit code.
+TEST_F(Docker, ExecStreamOnATerminalHasTheSizeAskedForAndItsExitCode) {
+  load();
+  json h = start_sleeper({{"GREETING", "hi there"}});
+  ASSERT_FALSE(h.is_null());
+  ASSERT_TRUE(driver_->supports_exec_stream());
+  auto s = driver_->exec_stream(h, {{"/bin/sh"}, true, 30, 100});
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& session = **s;
+  ASSERT_TRUE(session.tty());
+  std::string out = drover::test_support::repeat_until(session.input_fd(), session.stdout_fd(),
+                                                      "stty size\n", "30 100\r\n");
+  EXPECT_THAT(out, HasSubstr("30 100\r\n"));
+  ASSERT_TRUE(drover::test_support::write_text(
+      session.input_fd(), "test -t 0 && echo is-a-tty; echo \"$GREETING\" $TERM\n"));
+  out = drover::test_support::read_until(session.stdout_fd(), "hi there xterm\r\n");
+  EXPECT_THAT(out, HasSubstr("is-a-tty\r\n"));
+  EXPECT_THAT(out, HasSubstr("hi there xterm\r\n"));
+  ASSERT_TRUE(session.resize(41, 120).ok());
+  out = drover::test_support::repeat_until(session.input_fd(), session.stdout_fd(), "stty size\n",
+                                           "41 120\r\n");
+  EXPECT_THAT(out, HasSubstr("41 120\r\n"));
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "exit 3\n"));
+  drover::test_support::read_until(session.stdout_fd(), "");  // to the end of its output
+  auto exit = session.wait(20s);
+  ASSERT_TRUE(exit.ok()) << exit.message();
+  ASSERT_TRUE(exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 3);
+  EXPECT_TRUE(still_running(h)) << "the task must keep running";
+}
+
+// Without a terminal: stdin reaches the command and its end ends `cat`; stderr is a stream
+// of its own.
+TEST_F(Docker, ExecStreamWithoutTerminalHasPipesAndSeesStdinEnd) {
+  load();
+  json h = start_sleeper();
+  ASSERT_FALSE(h.is_null());
+  auto s = driver_->exec_stream(
+      h, {{"/bin/sh", "-c", "test -t 0 || echo no-tty; cat; echo oops >&2; exit 7"}, false, 0, 0});
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto& session = **s;
+  ASSERT_GE(session.stderr_fd(), 0);
+  ASSERT_TRUE(drover::test_support::write_text(session.input_fd(), "typed\n"));
+  session.close_input();
+  EXPECT_EQ(drover::test_support::read_until(session.stdout_fd(), ""), "no-tty\ntyped\n");
+  EXPECT_EQ(drover::test_support::read_until(session.stderr_fd(), ""), "oops\n");
+  auto exit = session.wait(20s);
+  ASSERT_TRUE(exit.ok()) << exit.message();
+  ASSERT_TRUE(exit->has_value());
+  EXPECT_EQ((*exit)->exit_code, 7);
+}
+
+// A session closed while its command runs (the client went away) kills the command and
+// what it started, never the task.
+TEST_F(Docker, ExecStreamClosedWhileRunningKillsTheCommandNotTheTask) {
+  load();
+  json h = start_sleeper();
+  ASSERT_FALSE(h.is_null());
+  {
+    auto s = driver_->exec_stream(h, {{"/bin/sh", "-c", "sleep 3001 & echo started; sleep 3002"}, false, 0, 0});
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(drover::test_support::read_until((*s)->stdout_fd(), "started\n"), "started\n");
+  }  // closed
+  std::string left;
+  EXPECT_TRUE([&] {
+    for (auto until = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(100ms)) {
+      auto ps = driver_->exec_task(h, {"ps", "-o", "args"}, 10s);
+      left = ps.ok() ? (*ps)["Stdout"].get<std::string>() : ps.message();
+      if (ps.ok() && left.find("sleep 300") == std::string::npos) return true;
+    }
+    return false;
+  }()) << left;
+  EXPECT_TRUE(still_running(h)) << "the task must keep running";
+}
+
+// The task has ended: exec is refused saying so.
+TEST_F(Docker, ExecIntoAnEndedTaskIsRefused) {
+  load();
+  json h = start(task(sh("exit 0")));
+  wait_exit(h);
+  auto r = driver_->exec_task(h, {"true"}, 5s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.message(), HasSubstr("task has exited"));
+  auto s = driver_->exec_stream(h, {{"/bin/sh"}, true, 0, 0});
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("task has exited"));
 }
