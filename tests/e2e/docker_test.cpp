@@ -500,3 +500,31 @@ TEST(DockerTasks, ScriptCheckRunsInsideTheContainerAndDecidesHealth) {
   EXPECT_NE(checks.begin().value().value("Output", "").find("ready-in-hello"), std::string::npos)
       << checks.dump(2);
 }
+
+// A template's change_mode script in a docker task runs inside the container: the file it
+// writes from there names the container's pid 1.
+TEST(DockerTasks, ATemplatesChangeScriptRunsInsideTheContainer) {
+  auto agent = AgentProcess::start();
+  std::string text =
+      "job:\n  id: dtmpl\n  type: service\n  groups:\n    - name: g\n      tasks:\n" +
+      task("t", "[\"-c\", \"echo v2 > /local/in.txt; exec sleep 1000\"]") +
+      "          templates:\n"
+      "            - {destination: local/in.txt, data: v1, change_mode: noop}\n"
+      "            - destination: local/out.txt\n"
+      "              data: \"got {{ file \\\"local/in.txt\\\" | trimSpace }}\"\n"
+      "              change_mode: script\n"
+      "              change_script: {command: /bin/sh, args: [\"-c\", \"tr '\\\\0' ' ' < /proc/1/cmdline > /local/ran.txt\"]}\n"
+      "              splay: 0s\n";
+  auto ids = agent->submit(text);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string ran = agent->data_dir() + "/alloc/" + ids[0] + "/t/local/ran.txt";
+  std::string got;
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] {
+        got = drover::testing::read_file(ran);
+        return !got.empty();
+      },
+      std::chrono::seconds(60)))
+      << agent->alloc(ids[0]).dump(2);
+  EXPECT_EQ(got, "sleep 1000 ");
+}
