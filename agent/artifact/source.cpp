@@ -8,6 +8,8 @@
 #include <set>
 #include <vector>
 
+#include "drover/common/relative_path.hpp"
+
 namespace drover::artifact {
 
 namespace {
@@ -321,24 +323,9 @@ Result<std::string> normalize_destination(const std::string& destination) {
   if (destination[0] == '/')
     return invalid("destination: \"" + destination +
                    "\" is absolute; it is relative to the task dir (such as \"local/app\")");
-  std::vector<std::string> parts;
-  for (std::size_t a = 0; a <= destination.size();) {
-    auto b = destination.find('/', a);
-    if (b == std::string::npos) b = destination.size();
-    std::string part = destination.substr(a, b - a);
-    a = b + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (parts.empty()) return invalid("destination: \"" + destination + "\" leaves the task dir");
-      parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  if (parts.empty()) return std::string(".");
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-  return out;
+  auto beneath = lexically_beneath(destination);
+  if (!beneath) return invalid("destination: \"" + destination + "\" escapes the task dir");
+  return beneath->empty() ? std::string(".") : *beneath;
 }
 
 Status check_header(const std::string& name, const std::string& value) {

@@ -9,6 +9,7 @@
 
 #include "artifact/source.hpp"
 #include "drover/common/names.hpp"
+#include "drover/common/relative_path.hpp"
 #include "drover/sdk/signals.hpp"
 #include "jobspec/constraint.hpp"
 #include "jobspec/cron.hpp"
@@ -438,21 +439,9 @@ class Validator {
     if (file.front() == '/')
       return add(
           path, "must be relative to the task dir (e.g. \"local/app.conf\"), got \"" + file + "\"");
-    int depth = 0;
-    std::size_t start = 0;
-    for (;;) {
-      auto slash = file.find('/', start);
-      auto part =
-          file.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (part == "..")
-        --depth;
-      else if (!part.empty() && part != ".")
-        ++depth;
-      if (depth < 0) return add(path, "\"" + file + "\" escapes the task dir");
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-    if (depth == 0) return add(path, "\"" + file + "\" must name a file beneath the task dir");
+    auto beneath = lexically_beneath(file);
+    if (!beneath) return add(path, "\"" + file + "\" escapes the task dir");
+    if (beneath->empty()) return add(path, "\"" + file + "\" must name a file beneath the task dir");
   }
 
   // A `template` block (docs/templates.md): where it renders, how it reacts to changes, and

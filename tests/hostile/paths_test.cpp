@@ -203,3 +203,54 @@ TEST(Cgroups, ForkBombIsContainedByTheDefaultPidsLimit) {
   agent->wait_client_status(ids[0], "complete");
   EXPECT_FALSE(std::filesystem::exists(cg));
 }
+
+// A job's meta is anyone's text, and interpolation happens at run time, after the submit's
+// checks: `${NOMAD_META_x}` climbing out of the task dir in a template's destination or
+// source, or an artifact's destination, fails the task naming the field, and nothing is
+// written or read outside its alloc dir, even where the target dir exists.
+TEST(Interpolation, MetaClimbingOutOfTheTaskDirIsRefusedAtRunTime) {
+  auto outside = make_temp_dir("drover-hostile-meta");
+  std::string secret;
+  const std::string secret_file = planted_secret(&secret);
+  write_file(outside + "/allowed.conf", "from-allowed\n");
+  AgentProcess::Options opts;
+  opts.config_yaml = "artifact:\n  file_allowed_dirs: [" + outside + "]\n";
+  auto agent = AgentProcess::start(opts);
+  std::string climb;
+  for (int i = 0; i < 24; ++i) climb += "../";
+  auto job = [&](const std::string& id, const std::string& meta, const std::string& task_extra) {
+    return "job:\n  id: " + id + "\n  type: batch\n  meta: {dir: \"" + meta +
+           "\"}\n  groups:\n    - name: g\n      restart: {attempts: 0, mode: fail}\n"
+           "      tasks:\n        - name: t\n          driver: raw_exec\n"
+           "          config: {command: /bin/sh, args: [\"-c\", \"cat local/* 2>/dev/null; true\"]}\n" +
+           task_extra;
+  };
+  struct Case {
+    std::string id, meta, extra, field;
+  };
+  const std::vector<Case> cases = {
+      {"tdest", climb + outside.substr(1),
+       "          templates: [{data: \"written\", destination: \"${NOMAD_META_dir}/escaped\"}]\n",
+       "destination"},
+      {"tsrc", climb + secret_file.substr(1),
+       "          templates: [{source: \"${NOMAD_META_dir}\", destination: local/out}]\n", "source"},
+      {"adest", climb + outside.substr(1),
+       "          artifacts: [{source: \"file://" + outside + "/allowed.conf\", destination: "
+       "\"${NOMAD_META_dir}/art\", mode: file}]\n",
+       "destination"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.id);
+    auto r = agent->post("/v1/jobs", job(c.id, c.meta, c.extra));
+    ASSERT_EQ(r.status, 200) << r.body;  // meta is only text at submit
+    const std::string id = r.json()["AllocIDs"][0];
+    auto a = agent->wait_client_status(id, "failed", std::chrono::seconds(30));
+    std::string messages;
+    for (const auto& e : a["TaskStates"]["t"]["Events"]) messages += e.value("DisplayMessage", "") + "\n";
+    EXPECT_NE(messages.find(c.field), std::string::npos) << messages;
+    EXPECT_NE(messages.find("escapes the task dir"), std::string::npos) << messages;
+    EXPECT_EQ(agent->get("/v1/client/fs/logs/" + id + "?task=t").body.find(secret), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists(outside + "/escaped"));
+  EXPECT_FALSE(std::filesystem::exists(outside + "/art"));
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+}

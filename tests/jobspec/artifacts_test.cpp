@@ -127,7 +127,7 @@ TEST(Artifacts, RefusedAtSubmitWithTheFieldPath) {
   EXPECT_NE(p.find(t + "[1].options.checksum: a sha256 checksum is 64 hex digits"),
             std::string::npos)
       << p;
-  EXPECT_NE(p.find(t + "[2].destination: \"../../../etc\" leaves the task dir"), std::string::npos)
+  EXPECT_NE(p.find(t + "[2].destination: \"../../../etc\" escapes the task dir"), std::string::npos)
       << p;
   EXPECT_NE(p.find(t + "[3].mode: \"folder\" is not any, file or dir"), std::string::npos) << p;
   EXPECT_NE(p.find(t + "[4].options.chksum: unknown option"), std::string::npos) << p;

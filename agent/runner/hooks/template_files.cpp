@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "drover/common/encoding.hpp"
+#include "drover/common/relative_path.hpp"
 #include "fs/beneath.hpp"
 
 namespace drover::runner {
@@ -34,25 +35,10 @@ Result<std::string> task_relative(const std::filesystem::path& task_dir, const s
   while (!p.empty() && p.front() == '/') p.erase(0, 1);
   // Normalized lexically: `..` may not climb above the task dir (the open itself refuses any
   // link, so this is about what was written, not what is on disk).
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    auto slash = p.find('/', start);
-    std::string part =
-        p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (part == "..") {
-      if (parts.empty()) return make_error("\"" + path + "\" escapes the task dir", Errc::Invalid);
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  if (parts.empty()) return make_error("\"" + path + "\" names the task dir itself", Errc::Invalid);
-  std::string out;
-  for (const auto& part : parts) out += (out.empty() ? "" : "/") + part;
-  return out;
+  auto beneath = lexically_beneath(p);
+  if (!beneath) return make_error("\"" + path + "\" escapes the task dir", Errc::Invalid);
+  if (beneath->empty()) return make_error("\"" + path + "\" names the task dir itself", Errc::Invalid);
+  return *beneath;
 }
 
 Result<std::string> read_beneath(const std::filesystem::path& root, const std::string& rel) {

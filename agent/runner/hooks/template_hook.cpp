@@ -63,7 +63,7 @@ Result<Render> render_template(const jobspec::Template& t, const std::filesystem
                                TaskTemplateData& data) {
   Render r;
   auto dest = task_relative(task_dir, interpolate(t.destination, env));
-  if (!dest) return dest.error();
+  if (!dest) return make_error("destination " + dest.message(), Errc::Invalid);
   r.dest = *dest;
   std::string text = t.data;
   if (!t.source.empty()) {

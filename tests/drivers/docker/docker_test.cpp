@@ -471,6 +471,12 @@ TEST_F(Docker, RelativeVolumeMayNotEscapeTheAllocDirThroughASymlink) {
   auto h = driver_->start(task(cfg));
   ASSERT_FALSE(h.ok());
   EXPECT_THAT(h.message(), HasSubstr("outside the alloc dir"));
+  // The same link as a `mount` block's bind source.
+  json mount = sh("true");
+  mount["mounts"] = {{{"type", "bind"}, {"source", "local/root/etc"}, {"target", "/host-etc"}}};
+  auto m = driver_->start(task(mount));
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.message(), HasSubstr("resolves to /etc, outside the alloc dir"));
 }
 
 TEST_F(Docker, CapAddBeyondAllowCapsRefused) {
