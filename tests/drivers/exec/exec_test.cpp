@@ -212,6 +212,79 @@ TEST_P(Exec, TaskIsIsolatedInItsOwnRoot) {
   EXPECT_TRUE(fs::exists(alloc() / "alloc" / "f"));
 }
 
+// The capability sets, read from the task's own /proc/self/status (docs/threat-model.md,
+// "Privileges and isolation"): the bounding set is Docker's default list less NET_RAW, never
+// more; nothing is inheritable or ambient. As nobody the task holds none of them (the exec
+// as a non-root user drops them), so a setuid or file-capability binary gains at most the
+// bounding set; as root (allow_root) it holds exactly the bounding set.
+TEST_P(Exec, CapabilitySetsAreTheDefaultListAndNothingMore) {
+  // AUDIT_WRITE CHOWN DAC_OVERRIDE FOWNER FSETID KILL MKNOD NET_BIND_SERVICE SETFCAP SETGID
+  // SETPCAP SETUID SYS_CHROOT: bits 29 0 1 3 4 5 27 10 31 6 8 7 18.
+  const std::string kDefault = "00000000a80405fb";
+  ASSERT_NE(load({{"allow_root", true}}), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
+  const json read_caps = {{"command", "/bin/grep"}, {"args", {"^Cap", "/proc/self/status"}}};
+  auto caps_of = [&](const json& user) {
+    const std::size_t before = out().size();  // the tasks share one log file
+    json h = start(task(read_caps, user));
+    auto e = finish(h);
+    EXPECT_EQ(e.exit_code, 0) << err();
+    return out().substr(before);
+  };
+  std::string nobody = caps_of(json::object());
+  EXPECT_THAT(nobody, HasSubstr("CapBnd:\t" + kDefault + "\n"));
+  EXPECT_THAT(nobody, HasSubstr("CapPrm:\t0000000000000000\n"));
+  EXPECT_THAT(nobody, HasSubstr("CapEff:\t0000000000000000\n"));
+  EXPECT_THAT(nobody, HasSubstr("CapInh:\t0000000000000000\n"));
+  EXPECT_THAT(nobody, HasSubstr("CapAmb:\t0000000000000000\n"));
+  std::string root = caps_of({{"User", "root"}});
+  EXPECT_THAT(root, HasSubstr("CapBnd:\t" + kDefault + "\n"));
+  EXPECT_THAT(root, HasSubstr("CapPrm:\t" + kDefault + "\n"));
+  EXPECT_THAT(root, HasSubstr("CapEff:\t" + kDefault + "\n"));
+  EXPECT_THAT(root, HasSubstr("CapInh:\t0000000000000000\n"));
+  EXPECT_THAT(root, HasSubstr("CapAmb:\t0000000000000000\n"));
+}
+
+// Each task has IPC, mount, UTS and pid namespaces of its own: not the host's, not those of
+// another task running beside it (both run at once: a namespace's inode number is reused
+// once it is gone).
+TEST_P(Exec, EachTaskHasNamespacesOfItsOwn) {
+  ASSERT_NE(load(), nullptr);
+  if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
+  auto start_writing = [&](const std::string& name) {
+    // Two allocs' tasks (one container name each), sharing this alloc dir to write in.
+    fs::create_directories(state().string() + "-" + name);
+    return start(task({{"command", "/bin/sh"},
+                       {"args", {"-c", "for n in ipc mnt uts pid; do readlink /proc/self/ns/$n; done > /alloc/" +
+                                           name + ".tmp; mv /alloc/" + name + ".tmp /alloc/" + name +
+                                           "; exec sleep 60"}}},
+                      {{"AllocID", alloc_id_ + "-" + name},
+                       {"StateDir", (alloc() / ("persistent-state-" + name)).string()},
+                       {"RuntimeDir", state().string() + "-" + name}}));
+  };
+  json ha = start_writing("a"), hb = start_writing("b");
+  std::string a, b;
+  for (auto until = std::chrono::steady_clock::now() + 20s;
+       (a.empty() || b.empty()) && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(20ms)) {
+    a = slurp(alloc() / "alloc" / "a");
+    b = slurp(alloc() / "alloc" / "b");
+  }
+  ASSERT_THAT(a, HasSubstr("ipc:["));
+  for (std::string n : {"ipc", "mnt", "uts", "pid"}) {
+    SCOPED_TRACE(n);
+    auto line = [&](const std::string& text) {
+      auto at = text.find(n + ":[");
+      return at == std::string::npos ? std::string("?") : text.substr(at, text.find('\n', at) - at);
+    };
+    std::error_code ec;
+    const std::string host = fs::read_symlink("/proc/self/ns/" + n, ec).string();
+    EXPECT_NE(line(a), host);
+    EXPECT_NE(line(a), line(b));
+  }
+  for (const auto& h : {ha, hb}) EXPECT_TRUE(driver_->stop(h, "SIGKILL", 5s).ok());
+}
+
 TEST_P(Exec, WorkDirIsTheTasksWorkingDirectoryInsideTheContainer) {
   ASSERT_NE(load(), nullptr);
   if (auto why = unusable(); !why.empty()) GTEST_SKIP() << why;
