@@ -5,6 +5,7 @@
 // monitored::MonitoredTask's.
 #include "exec_driver.hpp"
 
+#include <cctype>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -175,7 +176,15 @@ nlohmann::json ExecDriver::fingerprint() {
         return bad("crun does not support this host's hybrid cgroup layout (controllers on both v1 and v2)");
     }
     RunResult r = run_command({*path, "--version"}, 5s);
-    if (r.exit_code != 0) return bad(*path + " --version failed (exit " + std::to_string(r.exit_code) + ")");
+    if (r.exit_code != 0) {
+      // The runtime's own last words are the reason an operator can act on.
+      std::string said = r.err.empty() ? r.out : r.err;
+      while (!said.empty() && std::isspace(static_cast<unsigned char>(said.back()))) said.pop_back();
+      if (auto nl = said.rfind('\n'); nl != std::string::npos) said.erase(0, nl + 1);
+      if (said.size() > 300) said = said.substr(0, 300) + "...";
+      return bad(*path + " --version failed (exit " + std::to_string(r.exit_code) + ")" +
+                 (said.empty() ? "" : ": " + said));
+    }
     // "runc version 1.1.5+ds1" / "crun version 1.8.1"
     std::string version;
     if (auto at = r.out.find("version "); at != std::string::npos) {

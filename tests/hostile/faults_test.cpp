@@ -314,3 +314,57 @@ TEST(Recovery, RecycledPidIsNotSignalledAfterRestart) {
   waitpid(stranger_task, nullptr, 0);
   waitpid(stranger_monitor, nullptr, 0);
 }
+
+// The OCI runtime present but failing (HOSTILE.md, "runc missing or failing"): a runtime that
+// cannot even say its version makes exec unhealthy with the runtime's own words on
+// /v1/node, and an exec job is refused at submit; one that answers --version but fails every
+// container fails the exec task with its error. raw_exec jobs run on either agent.
+TEST(Runtime, AFailingRuntimeFailsExecWithItsReasonAndRawExecRunsOn) {
+  auto dir = make_temp_dir("drover-badrunc");
+  const std::string broken = dir + "/broken-runc", failing = dir + "/failing-runc";
+  drover::testing::write_file(broken, "#!/bin/sh\necho 'broken-runc: libseccomp not found' >&2\nexit 1\n");
+  drover::testing::write_file(
+      failing,
+      // As runc does: the error goes to --log as JSON (the reason the agent reports) and to
+      // stderr (the task's stderr log).
+      "#!/bin/sh\ncase \"$1\" in --version) echo 'runc version 1.1.5'; exit 0;; esac\n"
+      "log=/dev/null; prev=\nfor a; do [ \"$prev\" = --log ] && log=$a; prev=$a; done\n"
+      "for a; do if [ \"$a\" = run ] || [ \"$a\" = create ]; then\n"
+      "  echo '{\"level\":\"error\",\"msg\":\"failing-runc: cannot start container: operation not permitted\"}' >> \"$log\"\n"
+      "  echo 'failing-runc: cannot start container: operation not permitted' >&2; exit 1; fi; done\nexit 0\n");
+  for (const auto& f : {broken, failing}) ASSERT_EQ(chmod(f.c_str(), 0755), 0);
+  auto exec_job = [](const std::string& id) {
+    return "job:\n  id: " + id + "\n  type: batch\n  groups:\n    - name: g\n"
+           "      restart: {attempts: 0, mode: fail}\n      tasks:\n        - name: t\n"
+           "          driver: exec\n          config: {command: /bin/true}\n";
+  };
+  auto config = [](const std::string& runtime) {
+    return "plugin:\n  exec:\n    config:\n      runtime_path: " + runtime + "\n";
+  };
+  {
+    auto agent = AgentProcess::start({.config_yaml = config(broken)});
+    auto exec = agent->get("/v1/node").json()["Drivers"]["exec"];
+    EXPECT_EQ(exec.value("Healthy", true), false) << exec.dump();
+    EXPECT_NE(exec.value("HealthDescription", "").find("libseccomp not found"), std::string::npos)
+        << exec.dump();
+    auto r = agent->post("/v1/jobs", exec_job("bad-exec"));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find("exec"), std::string::npos) << r.body;
+    auto ok = agent->submit(sh_job("raw-on", "batch", "echo still-here"));
+    ASSERT_EQ(ok.size(), 1u);
+    agent->wait_client_status(ok[0], "complete");
+  }
+  {
+    auto agent = AgentProcess::start({.config_yaml = config(failing)});
+    auto ids = agent->submit(exec_job("fail-exec"));
+    ASSERT_EQ(ids.size(), 1u);
+    auto a = agent->wait_client_status(ids[0], "failed");
+    std::string messages;
+    for (const auto& e : a["TaskStates"]["t"]["Events"]) messages += e.value("DisplayMessage", "") + "\n";
+    EXPECT_NE(messages.find("operation not permitted"), std::string::npos) << messages;
+    auto ok = agent->submit(sh_job("raw-on2", "batch", "echo still-here"));
+    ASSERT_EQ(ok.size(), 1u);
+    agent->wait_client_status(ok[0], "complete");
+    EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+  }
+}
