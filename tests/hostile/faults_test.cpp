@@ -212,14 +212,14 @@ TEST(DataDir, FullDiskGivesClearErrorsAndNoCrash) {
     auto again = agent->post("/v1/jobs", sh_job("after", "batch", "echo hi"));
     EXPECT_EQ(again.status, 200) << again.body;
   }
-  // Starting on a full disk: refused with a reason, or up; never a crash.
+  // Starting on a full disk: refused at once, naming the state store and why; never a crash
+  // or a hang (run_agent_to_exit gives -1 for an agent still running after 20 s).
   drover::hostile::sh("dd if=/dev/zero of=" + mnt + "/fill bs=64k >/dev/null 2>&1");
   auto r = drover::hostile::run_agent_to_exit({"-dev", "-data-dir", mnt + "/fresh", "-plugin-dir", DROVER_PLUGIN_DIR},
-                                              std::chrono::seconds(5));
-  if (r.exit_code != -1) {
-    EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find("Error:"), std::string::npos) << r.err;
-  }
+                                              std::chrono::seconds(20));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("Error: state store " + mnt + "/fresh/state.db"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("full"), std::string::npos) << r.err;
 }
 
 TEST(DataDir, SecondAgentIsRefusedNamingTheHolderPid) {
