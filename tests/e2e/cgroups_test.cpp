@@ -81,6 +81,10 @@ TEST_F(Cgroups, LimitsAreWrittenAsNomadMapsThem) {
   auto stats = agent->get("/v1/client/allocation/" + ids[0] + "/stats");
   ASSERT_EQ(stats.status, 200) << stats.body;
   EXPECT_GT(stats.json()["Tasks"]["t"]["ResourceUsage"]["MemoryStats"]["Usage"].get<uint64_t>(), 0u) << stats.body;
+  // A task that sets no pids limit gets the agent's default_pids_max (4096), never "max".
+  auto plain = agent->submit(job("nopids", "service", "sleep 1000", "{memory: 64}"));
+  agent->wait_client_status(plain[0], "running");
+  EXPECT_EQ(read_trim(cg(*agent, "pids", plain[0]) + "/pids.max"), "4096");
 }
 
 TEST_F(Cgroups, LibcgroupBackendStillHoldsTasksToTheirLimits) {
@@ -253,18 +257,24 @@ TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
   std::string parent = "drover-test-orphans-" + std::to_string(getpid());
   // One orphan of this agent's (its alloc dir is in the data dir, no task holds it), and one
   // of an alloc this data dir never had: another agent's, on the same parent.
+  // Hundreds of this agent's (HOSTILE.md: a crash loop leaves thousands), one of another's.
   auto data = drover::testing::make_temp_dir("drover-orphans");
-  std::filesystem::create_directories(data + "/alloc/dead-alloc");
+  constexpr int kOrphans = 300;
+  auto dead = [](int i) { return "dead-alloc-" + std::to_string(i); };
+  for (int i = 0; i < kOrphans; ++i) std::filesystem::create_directories(data + "/alloc/" + dead(i));
   for (auto c : {"memory", "cpu", "pids"}) {
-    std::filesystem::create_directories(task_cgroup_dir(parent, c, "dead-alloc.t"));
+    for (int i = 0; i < kOrphans; ++i) std::filesystem::create_directories(task_cgroup_dir(parent, c, dead(i) + ".t"));
     std::filesystem::create_directories(task_cgroup_dir(parent, c, "other-alloc.t"));
   }
   {
     auto agent = AgentProcess::start({.data_dir = data, .cgroup_parent = parent});
     for (auto c : {"memory", "cpu", "pids"}) {
-      EXPECT_FALSE(std::filesystem::exists(task_cgroup_dir(parent, c, "dead-alloc.t"))) << c;
+      int left = 0;
+      for (int i = 0; i < kOrphans; ++i) left += std::filesystem::exists(task_cgroup_dir(parent, c, dead(i) + ".t"));
+      EXPECT_EQ(left, 0) << c;
       EXPECT_TRUE(std::filesystem::exists(task_cgroup_dir(parent, c, "other-alloc.t"))) << c;
     }
+    EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
   }
   for (auto c : {"memory", "cpu", "pids"}) {
     rmdir(task_cgroup_dir(parent, c, "other-alloc.t").c_str());
