@@ -14,6 +14,7 @@ AllocReporter::~AllocReporter() { stop(); }
 
 void AllocReporter::enqueue(AllocUpdate u) {
   std::lock_guard lock(mu_);
+  evicted_.erase(u.alloc_id);  // its status as of now: what the refill would have queued
   auto acked = acked_.find(u.alloc_id);
   bool same_as_acked = acked != acked_.end() && acked->second == json_text(u.status);
   auto it = pending_.find(u.alloc_id);
@@ -29,8 +30,9 @@ void AllocReporter::enqueue(AllocUpdate u) {
   }
   if (same_as_acked) return;
   if (pending_.size() >= opts_.max_pending) {
-    // Full: the oldest alloc's update goes. Its next change queues it again.
+    // Full: the oldest alloc's update goes; its id stays for the refill (or its next change).
     pending_.erase(order_.front());
+    evicted_.insert(order_.front());
     order_.pop_front();
     ++dropped_;
   }
@@ -48,7 +50,18 @@ bool AllocReporter::tick(Clock::time_point now) {
     sending_ = true;
   }
   Status st = send_(batch);
-  std::lock_guard lock(mu_);
+  std::vector<std::string> refill;
+  {
+    std::lock_guard lock(mu_);
+    after_send_locked(batch, st, now, refill);
+  }
+  // Pushed-out allocs come back while there is room for them: half the bound at most.
+  if (!refill.empty() && refill_) refill_(refill);
+  return true;
+}
+
+void AllocReporter::after_send_locked(const std::vector<AllocUpdate>& batch, const Status& st,
+                                      Clock::time_point now, std::vector<std::string>& refill) {
   sending_ = false;
   ++writes_;
   last_ok_ = st.ok();
@@ -57,7 +70,7 @@ bool AllocReporter::tick(Clock::time_point now) {
         backoff_.count() == 0 ? opts_.backoff_min : std::min(backoff_ * 2, opts_.backoff_max);
     next_send_ = now + backoff_;
     spdlog::debug("alloc updates not sent ({}), retrying in {} ms", st.message(), backoff_.count());
-    return true;
+    return;
   }
   backoff_ = std::chrono::milliseconds(0);
   next_send_ = now + opts_.window;
@@ -70,7 +83,11 @@ bool AllocReporter::tick(Clock::time_point now) {
     }
     acked_[u.alloc_id] = json_text(u.status);
   }
-  return true;
+  const std::size_t room = opts_.max_pending / 2;
+  while (!evicted_.empty() && pending_.size() + refill.size() < room) {
+    refill.push_back(*evicted_.begin());
+    evicted_.erase(evicted_.begin());
+  }
 }
 
 void AllocReporter::retry_now() {

@@ -1,6 +1,8 @@
 // Batches alloc updates to the upstream: at most one write per window (200 ms, Nomad's tick),
 // the latest update per alloc wins, an update equal to the last one acknowledged is dropped,
-// a failed write is retried with exponential backoff, and the queue is bounded. The clock is
+// a failed write is retried with exponential backoff, and the queue is bounded. An alloc whose
+// update the bound pushed out is not lost: its id is kept, and once writes go through again
+// and the queue has room, the refill function queues its status as it is then. The clock is
 // passed in so that tests can drive it; start() runs it on a thread with the real clock.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "drover/common/periodic.hpp"
@@ -21,6 +24,8 @@ class AllocReporter {
  public:
   using Clock = std::chrono::steady_clock;
   using SendFn = std::function<Status(const std::vector<AllocUpdate>&)>;
+  // Queues (enqueue) the current status of each alloc named; called without the lock held.
+  using RefillFn = std::function<void(const std::vector<std::string>& alloc_ids)>;
   struct Options {
     std::chrono::milliseconds window = std::chrono::milliseconds(200);
     std::chrono::milliseconds backoff_min = std::chrono::milliseconds(250);
@@ -34,6 +39,8 @@ class AllocReporter {
   ~AllocReporter();
 
   void enqueue(AllocUpdate update);
+  // Set before start(); without one, an update pushed out stays lost until its alloc changes.
+  void set_refill(RefillFn refill) { refill_ = std::move(refill); }
   // Sends one batch if one is due at `now`. Returns true when a write was attempted.
   bool tick(Clock::time_point now);
   // Sends at the next tick whatever the backoff says (the upstream came back).
@@ -49,10 +56,12 @@ class AllocReporter {
 
  private:
   SendFn send_;
+  RefillFn refill_;
   Options opts_;
   mutable std::mutex mu_;
   std::map<std::string, nlohmann::json> pending_;
   std::deque<std::string> order_;  // alloc ids in first-queued order, for eviction and fairness
+  std::set<std::string> evicted_;  // allocs whose latest update the bound pushed out
   // The last status the upstream acknowledged per alloc, as text: compared on every enqueue and
   // kept for every alloc, where a JSON tree would cost several times as much.
   std::map<std::string, std::string> acked_;
@@ -61,6 +70,9 @@ class AllocReporter {
   uint64_t dropped_ = 0, writes_ = 0;
   bool last_ok_ = true;
   bool sending_ = false;
+
+  void after_send_locked(const std::vector<AllocUpdate>& batch, const Status& st,
+                         Clock::time_point now, std::vector<std::string>& refill);
 
   Periodic loop_;  // last: stopped before the rest goes
 };

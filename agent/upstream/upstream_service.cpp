@@ -30,7 +30,13 @@ UpstreamService::UpstreamService(std::unique_ptr<Upstream> upstream, runner::All
         auto st = upstream_->report(batch);
         if (!st) set_connected(false);
         return st;
-      }) {}
+      }) {
+  // An alloc whose update the queue's bound pushed out during an outage: its status now.
+  reporter_.set_refill([this](const std::vector<std::string>& ids) {
+    for (const auto& id : ids)
+      if (auto a = manager_.alloc(id)) alloc_changed(*a);
+  });
+}
 
 UpstreamService::~UpstreamService() { stop(); }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace drover;
 using namespace std::chrono_literals;
 using upstream::AllocReporter;
@@ -101,4 +103,43 @@ TEST(AllocReporter, TheQueueIsBounded) {
   EXPECT_EQ(r.dropped(), 2u);
   r.tick(AllocReporter::Clock::time_point{} + 1h);
   EXPECT_EQ(up.writes[0].front().alloc_id, "a2");
+}
+
+// An outage long enough to overflow the queue loses no alloc's final status: the allocs
+// pushed out are queued again, as they are by then, once writes go through and there is room.
+TEST(AllocReporter, AllocsPushedOutByTheBoundAreSentOnceTheUpstreamIsBack) {
+  FakeUpstream up;
+  up.fail = true;
+  AllocReporter::Options o;
+  o.max_pending = 4;
+  o.max_batch = 2;
+  AllocReporter r([&](const auto& b) { return up.send(b); }, o);
+  std::map<std::string, std::string> now;  // each alloc's status as the agent has it
+  std::vector<std::vector<std::string>> asked;
+  r.set_refill([&](const std::vector<std::string>& ids) {
+    asked.push_back(ids);
+    for (const auto& id : ids) r.enqueue(update(id, now[id]));
+  });
+  auto t = AllocReporter::Clock::time_point{} + 1h;
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = "a" + std::to_string(i);
+    now[id] = "running";
+    r.enqueue(update(id, "running"));
+  }
+  EXPECT_TRUE(r.tick(t));  // fails: nothing refilled while the upstream is down
+  EXPECT_TRUE(asked.empty());
+  for (auto& [id, status] : now) status = "complete";  // they all finish during the outage
+  for (int i = 6; i < 10; ++i) r.enqueue(update("a" + std::to_string(i), "complete"));
+  EXPECT_EQ(r.dropped(), 6u);
+  up.fail = false;
+  std::map<std::string, std::string> seen;
+  for (int round = 0; round < 20 && r.pending() > 0; ++round) {
+    r.retry_now();
+    r.tick(t += 1s);
+    for (const auto& u : up.writes.back()) seen[u.alloc_id] = u.status["ClientStatus"];
+  }
+  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(seen, now) << "every alloc's latest status reached the upstream";
+  EXPECT_FALSE(asked.empty());
+  for (const auto& ids : asked) EXPECT_LE(ids.size(), 2u) << "refilled beyond half the bound";
 }
