@@ -244,3 +244,21 @@ TEST_F(ExecTasks, DriversShowTheCapabilitiesTheAgentDecidesBy) {
   EXPECT_EQ(drivers["raw_exec"]["Capabilities"].value("FSIsolation", ""), "none");
   EXPECT_EQ(drivers["raw_exec"]["Capabilities"].value("DefaultUser", "?"), "");
 }
+
+// A task inherits no descriptor of the agent's (HOSTILE.md, "inherited fds"): its state
+// store, sockets, cgroup dirs, the runtime's pipes. What it holds at its first instruction is
+// its stdin, stdout and stderr, exec (through runc) and raw_exec alike.
+TEST_F(ExecTasks, ATaskStartsWithItsThreeStandardDescriptorsOnly) {
+  // Listed by a child (`ls`), so that no descriptor of the listing's own shows in it.
+  const std::string script = "ls /proc/$$/fd; readlink /proc/$$/fd/0";
+  auto isolated = agent_->submit(job("fds", "batch", script));
+  std::string raw = job("rawfds", "batch", script);
+  raw.replace(raw.find("driver: exec"), 12, "driver: raw_exec");
+  auto host = agent_->submit(raw);
+  ASSERT_EQ(isolated.size(), 1u);
+  ASSERT_EQ(host.size(), 1u);
+  for (const auto& id : {isolated[0], host[0]}) {
+    agent_->wait_client_status(id, "complete", std::chrono::seconds(30));
+    EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + id + "?task=t").body, "0\n1\n2\n/dev/null\n");
+  }
+}

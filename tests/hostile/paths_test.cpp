@@ -79,6 +79,28 @@ TEST(LogsApi, RefusesTaskNamesThatClimbOutOfTheAllocDir) {
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
 
+// The alloc id is a path segment: encoded dots, slashes and NULs there name no alloc, on
+// every endpoint that takes one, and nothing of the host is served.
+TEST(LogsApi, EncodedAllocIdsClimbNowhere) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(sh_job("climbid", "batch", "echo hi"));
+  agent->wait_client_status(ids[0], "complete");
+  const std::vector<std::string> allocs = {"..%2f..%2f..%2fetc%2fpasswd", "%2e%2e", "%2e%2e%2f%2e%2e", "..",
+                                           ids[0] + "%2f..%2f..", ids[0] + "%00", "%252e%252e"};
+  for (const auto& alloc : allocs) {
+    for (const std::string& path : std::vector<std::string>{"/v1/client/fs/logs/" + alloc + "?task=t", "/v1/allocation/" + alloc,
+                             "/v1/client/allocation/" + alloc + "/stats",
+                             "/v1/client/fs/ls/" + alloc + "?path=/", "/v1/client/fs/cat/" + alloc + "?path=t/local/x"}) {
+      auto r = raw_get(*agent, path);
+      ASSERT_TRUE(r) << path;
+      EXPECT_GE(r->status, 400) << path << ": " << r->body;
+      EXPECT_LT(r->status, 500) << path << ": " << r->body;
+      EXPECT_EQ(r->body.find("root:"), std::string::npos) << path;
+    }
+  }
+  EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
+}
+
 TEST(LogsApi, TaskOutputIsServedAsPlainTextWithNosniff) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(sh_job("html", "batch", "echo '<html><script>alert(1)</script></html>'"));
