@@ -116,6 +116,10 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   // A variable's items are secrets: reading them takes what submitting a job takes (a job can
   // read them through a template anyway); listing their metadata (/v1/vars) is a read.
   if (starts_with(path, "/v1/var/")) return Policy::submit;
+  // An alloc's files hold what its templates rendered from those items: the same rule (Nomad
+  // grants read-fs with its write policy, not read).
+  if (starts_with(path, "/v1/client/fs/") && !starts_with(path, "/v1/client/fs/logs/"))
+    return Policy::submit;
   // A command inside a task, interactive (a GET websocket) or not: the node's operator's.
   if (starts_with(path, "/v1/client/allocation/") && ends_with(path, "/exec")) return Policy::operate;
   bool reading = method == "GET" || method == "HEAD";

@@ -21,6 +21,7 @@
 #include "api/scaling_endpoint.hpp"
 #include "api/submission_endpoint.hpp"
 #include "jobspec/submission.hpp"
+#include "api/fs_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
 #include "api/tls_transport.hpp"
@@ -421,6 +422,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
          });
   register_exec_endpoint(s, ctx);
   register_logs_endpoint(s, ctx);
+  register_fs_endpoint(s, ctx);
   register_checks_endpoint(s, ctx);
   register_services_endpoints(s, ctx);
   register_events_endpoint(s, ctx);

@@ -1,4 +1,4 @@
-// `drover alloc status|logs|stop`: show allocations and their tasks' events, stream task logs,
+// `drover alloc status|logs|fs|stop`: show allocations and their tasks' events, stream task logs,
 // stop an allocation.
 #include <CLI/CLI.hpp>
 #include <iomanip>
@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/alloc_exec.hpp"
+#include "cli/alloc_fs.hpp"
 #include "cli/alloc_logs.hpp"
 #include "cli/command_context.hpp"
 #include "cli/table.hpp"
@@ -325,6 +326,16 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
   logs->add_option("task", logs_opts->task, "Task name (optional when the alloc has one task)");
   logs->callback([&selected, logs_opts] {
     selected = [logs_opts](Context& ctx) { return alloc_logs(ctx, *logs_opts); };
+  });
+
+  auto* fs = alloc->add_subcommand("fs", "List a dir of an allocation, print a file, or stat a path");
+  auto fs_opts = std::make_shared<FsOptions>();
+  fs->add_flag("--stat", fs_opts->stat, "Show the path's mode, size, time and content type");
+  fs->add_flag("-H", fs_opts->machine_sizes, "Sizes in bytes");
+  fs->add_option("alloc", fs_opts->alloc_id, "Allocation ID or unique prefix")->required();
+  fs->add_option("path", fs_opts->path, "Path in the allocation's dir (default /)");
+  fs->callback([&selected, fs_opts] {
+    selected = [fs_opts](Context& ctx) { return alloc_fs(ctx, *fs_opts); };
   });
 
   auto* stop = alloc->add_subcommand("stop", "Stop an allocation's tasks");

@@ -36,7 +36,8 @@ Result<Fd> open_beneath(const std::filesystem::path& root, const std::string& re
     if (err == EXDEV || err == ELOOP)
       return make_error(relative + ": refused: the path leaves " + root.string() +
                         " or goes through a symlink");
-    return make_error(relative + ": " + std::strerror(err));
+    return make_error(relative + ": " + std::strerror(err),
+                      err == ENOENT ? Errc::NotFound : err == ENOTDIR ? Errc::Invalid : Errc::Internal);
   }
   return Fd(static_cast<int>(fd));
 }

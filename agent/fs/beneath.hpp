@@ -34,7 +34,8 @@ class Fd {
 };
 
 // Opens `relative` (no leading '/', no '..' escaping, no symlink anywhere) under `root` with
-// `flags` (O_CLOEXEC is always added). Errors name the path and the reason.
+// `flags` (O_CLOEXEC is always added). Errors name the path and the reason; a path that is
+// not there is Errc::NotFound, one that wanted a dir and met a file Errc::Invalid.
 Result<Fd> open_beneath(const std::filesystem::path& root, const std::string& relative, int flags,
                         unsigned mode = 0);
 

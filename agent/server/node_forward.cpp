@@ -105,6 +105,7 @@ void register_node_forward_routes(ServerApiContext& ctx, httplib::Server& s) {
     forward(ctx, req, res);
   };
   s.Get(R"(/v1/client/fs/logs/([^/]+))", fwd);
+  s.Get(R"(/v1/client/fs/(?:ls|stat|cat|readat)/([^/]+))", fwd);
   s.Get(R"(/v1/client/allocation/([^/]+)/(stats|checks))", fwd);
   // Acting on one alloc on its node (restart, signal, exec); stopping goes through the job.
   s.Post(R"(/v1/client/allocation/([^/]+)/(restart|signal|exec))", fwd);

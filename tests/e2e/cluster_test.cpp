@@ -973,7 +973,7 @@ TEST(Cluster, RunWithCheckIndexRegistersOnlyAgainstTheIndexItNames) {
 
 // `alloc exec` through a follower: forwarded to the node that runs the alloc, which runs the
 // command in the task (the exec driver's) and gives back its output and exit code.
-TEST(Cluster, AllocExecThroughAFollowerRunsInTheTaskOnItsNode) {
+TEST(Cluster, AllocExecAndFsThroughAFollowerReachTheTaskOnItsNode) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   if (geteuid() != 0) GTEST_SKIP() << "the exec driver needs root";
   Cluster c;
@@ -1007,6 +1007,12 @@ TEST(Cluster, AllocExecThroughAFollowerRunsInTheTaskOnItsNode) {
       10s))
       << exec.out << exec.err;
   EXPECT_EQ(exec.exit_code, 3) << exec.err;
+  // The alloc's files through the follower too (node_forward.cpp): the same mark, read from
+  // the node's alloc dir.
+  auto file = drover::testing::run_drover({"alloc", "fs", alloc.substr(0, 8), "t/local/mark"},
+                                          c.follower().address());
+  EXPECT_EQ(file.exit_code, 0) << file.err;
+  EXPECT_EQ(file.out, "here\n");
   auto missing = drover::testing::run_drover(
       {"alloc", "exec", "ffffffff", "t", "--", "/bin/true"}, c.follower().address());
   EXPECT_NE(missing.exit_code, 0);

@@ -22,3 +22,11 @@ TEST(ServerAclPolicy, ReadsNeedReadAndWritesTheirOwnPolicy) {
   EXPECT_EQ(required_policy("POST", "/v1/acl/token"), Policy::management);
   EXPECT_FALSE(required_policy("GET", "/v1/agent/health"));
 }
+
+// An alloc's files hold what its templates rendered from variables: reading them takes what
+// reading a variable's items takes (submit), where its logs stay a read.
+TEST(ServerAclPolicy, AnAllocsFilesNeedSubmitItsLogsRead) {
+  for (const char* op : {"ls", "stat", "cat", "readat"})
+    EXPECT_EQ(required_policy("GET", std::string("/v1/client/fs/") + op + "/abc"), Policy::submit) << op;
+  EXPECT_EQ(required_policy("GET", "/v1/client/fs/logs/abc"), Policy::read);
+}

@@ -1,0 +1,248 @@
+#include "api/fs_endpoint.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "api/http_api.hpp"
+#include "api/json_reply.hpp"
+#include "drover/common/relative_path.hpp"
+#include "drover/common/split.hpp"
+#include "drover/sdk/utf8.hpp"
+#include "fs/beneath.hpp"
+#include "runner/alloc_dir.hpp"
+#include "runner/alloc_manager.hpp"
+#include "state/alloc.hpp"
+
+namespace drover::api {
+namespace {
+
+constexpr std::size_t kChunk = 64 * 1024;
+
+// Go's os.FileMode.String(), which Nomad's FileMode field carries: type letters, then rwx.
+std::string file_mode(mode_t m) {
+  std::string out;
+  if (S_ISDIR(m)) out += 'd';
+  if (S_ISLNK(m)) out += 'L';
+  if (S_ISBLK(m) || S_ISCHR(m)) out += 'D';
+  if (S_ISFIFO(m)) out += 'p';
+  if (S_ISSOCK(m)) out += 'S';
+  if (m & S_ISUID) out += 'u';
+  if (m & S_ISGID) out += 'g';
+  if (S_ISCHR(m)) out += 'c';
+  if (m & S_ISVTX) out += 't';
+  if (out.empty()) out += '-';
+  const char* rwx = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) out += (m & (1u << (8 - i))) ? rwx[i] : '-';
+  return out;
+}
+
+// Nomad's AllocFileInfo.
+nlohmann::json file_info(const std::string& name, const struct stat& st) {
+  const int64_t ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return {{"Name", name},
+          {"IsDir", S_ISDIR(st.st_mode)},
+          {"Size", static_cast<int64_t>(st.st_size)},
+          {"FileMode", file_mode(st.st_mode)},
+          {"ModTime", state::rfc3339(ns)}};
+}
+
+// What Go's http.DetectContentType would mostly say of a file's first bytes.
+std::string content_type(std::string_view head) {
+  if (head.find('\0') != std::string_view::npos) return "application/octet-stream";
+  // A multi-byte character cut at the end of the sample is not a reason to call it binary.
+  std::size_t whole = head.size();
+  while (whole > 0 && head.size() - whole < 4 &&
+         (static_cast<unsigned char>(head[whole - 1]) & 0xC0) == 0x80)
+    --whole;
+  if (whole > 0 && static_cast<unsigned char>(head[whole - 1]) >= 0xC0) --whole;
+  return sdk::utf8_valid(head.substr(0, whole)) ? "text/plain; charset=utf-8"
+                                                : "application/octet-stream";
+}
+
+struct Target {
+  std::filesystem::path root;  // the alloc dir
+  std::string rel;             // beneath it, normalized; "." for the alloc dir itself
+  std::string shown;           // the path as asked
+};
+
+// The alloc and the `path` parameter, checked; false when `res` holds the refusal.
+bool resolve(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
+             Target& t) {
+  auto* m = ctx.allocs;
+  auto id = m->resolve_alloc_id(req.matches[1]);
+  if (!id) {
+    reply_error(res, id.error());
+    return false;
+  }
+  auto alloc = m->alloc(id.value());
+  if (!alloc) {
+    reply_error(res, 404, "alloc not found");
+    return false;
+  }
+  t.shown = req.has_param("path") ? req.get_param_value("path") : "/";
+  if (t.shown.find('\0') != std::string::npos || !sdk::utf8_valid(t.shown)) {
+    reply_error(res, 400, "path: must be UTF-8 text without NUL bytes");
+    return false;
+  }
+  std::string_view p = t.shown;
+  while (!p.empty() && p.front() == '/') p.remove_prefix(1);
+  auto beneath = lexically_beneath(p);
+  if (!beneath) {
+    reply_error(res, 400, "path: \"" + t.shown + "\" escapes the alloc dir");
+    return false;
+  }
+  // A task's secrets (tokens, rendered credentials) are the task's alone, as in Nomad.
+  auto parts = split(*beneath, '/');
+  if (parts.size() >= 2 && parts[1] == "secrets" && alloc->tasks.count(std::string(parts[0]))) {
+    reply_error(res, 403, "path: \"" + t.shown + "\" is in task \"" + std::string(parts[0]) +
+                              "\"'s secrets dir, which the API does not read");
+    return false;
+  }
+  t.root = runner::alloc_dir_for(m->ctx().data_dir, id.value()).root;
+  t.rel = beneath->empty() ? "." : *beneath;
+  return true;
+}
+
+// Opens the target beneath the alloc dir; false when `res` holds why not (404 for a path that
+// is not there, 400 for a file where a dir was wanted, 403 for one through a symlink).
+bool open_target(const Target& t, int flags, httplib::Response& res, fs::Fd& out) {
+  auto fd = fs::open_beneath(t.root, t.rel, flags);
+  if (!fd) {
+    const int status = fd.code() == Errc::NotFound ? 404 : fd.code() == Errc::Invalid ? 400 : 403;
+    reply_error(res, status, "path: " + t.shown + ": " + fd.message());
+    return false;
+  }
+  out = std::move(fd.value());
+  return true;
+}
+
+// A regular file opened for reading; anything else (a FIFO a task planted would block the
+// read) is refused. O_NONBLOCK makes the open itself safe for a FIFO.
+bool open_regular(const Target& t, httplib::Response& res, fs::Fd& out, struct stat& st) {
+  if (!open_target(t, O_RDONLY | O_NONBLOCK, res, out)) return false;
+  if (::fstat(out.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply_error(res, 400, "path: \"" + t.shown + "\" is not a regular file");
+    return false;
+  }
+  return true;
+}
+
+// A file's bytes from `offset`, `left` of them, sent a chunk at a time from disk.
+struct FileBody {
+  fs::Fd fd;
+  off_t offset = 0;
+  int64_t left = 0;
+
+  bool send(httplib::DataSink& sink) {
+    std::string chunk(static_cast<std::size_t>(std::min<int64_t>(left, kChunk)), '\0');
+    ssize_t n = chunk.empty() ? 0 : ::pread(fd.get(), chunk.data(), chunk.size(), offset);
+    if (n <= 0) {  // the end, or the file shrank meanwhile: what was there is sent
+      sink.done();
+      return true;
+    }
+    offset += n;
+    left -= n;
+    return sink.write(chunk.data(), static_cast<std::size_t>(n));
+  }
+};
+
+void send_file(httplib::Response& res, fs::Fd fd, off_t offset, int64_t length) {
+  auto body = std::make_shared<FileBody>();
+  body->fd = std::move(fd);
+  body->offset = offset;
+  body->left = length;
+  // Task-written bytes: plain text, never sniffed into HTML (as the logs).
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_chunked_content_provider(
+      "text/plain; charset=utf-8",
+      [body](std::size_t, httplib::DataSink& sink) { return body->send(sink); });
+}
+
+std::optional<int64_t> non_negative(const httplib::Request& req, const char* name,
+                                    httplib::Response& res) {
+  if (!req.has_param(name)) return int64_t{-1};
+  const std::string v = req.get_param_value(name);
+  try {
+    std::size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used == v.size() && n >= 0) return n;
+  } catch (...) {
+  }
+  reply_error(res, 400, std::string(name) + ": must be a non-negative integer, not \"" + v + "\"");
+  return std::nullopt;
+}
+
+}  // namespace
+
+void register_fs_endpoint(httplib::Server& server, const ApiContext& ctx) {
+  server.Get(R"(/v1/client/fs/ls/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    Target t;
+    fs::Fd dir;
+    if (!resolve(ctx, req, res, t) || !open_target(t, O_RDONLY | O_DIRECTORY, res, dir)) return;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(::dup(dir.get())), ::closedir);
+    if (!d) return reply_error(res, 500, "path: " + t.shown + ": cannot list it");
+    nlohmann::json out = nlohmann::json::array();
+    std::vector<std::pair<std::string, struct stat>> entries;
+    while (auto* e = ::readdir(d.get())) {
+      std::string name = e->d_name;
+      struct stat st {};
+      if (name == "." || name == ".." || ::fstatat(dir.get(), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        continue;
+      entries.emplace_back(std::move(name), st);
+    }
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [name, st] : entries) out.push_back(file_info(name, st));
+    reply_json(res, out);
+  });
+
+  server.Get(R"(/v1/client/fs/stat/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    Target t;
+    fs::Fd fd;
+    if (!resolve(ctx, req, res, t) || !open_target(t, O_PATH, res, fd)) return;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return reply_error(res, 500, "path: " + t.shown + ": cannot stat it");
+    const std::string name = t.rel == "." ? "/" : std::filesystem::path(t.rel).filename().string();
+    auto info = file_info(name, st);
+    info["ContentType"] = "";
+    if (S_ISREG(st.st_mode)) {
+      fs::Fd file;
+      struct stat again {};
+      httplib::Response ignored;
+      if (open_regular(t, ignored, file, again)) {
+        char head[512];
+        ssize_t n = ::pread(file.get(), head, sizeof head, 0);
+        info["ContentType"] = content_type(std::string_view(head, n > 0 ? static_cast<std::size_t>(n) : 0));
+      }
+    }
+    reply_json(res, info);
+  });
+
+  server.Get(R"(/v1/client/fs/cat/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    Target t;
+    fs::Fd fd;
+    struct stat st {};
+    if (!resolve(ctx, req, res, t) || !open_regular(t, res, fd, st)) return;
+    send_file(res, std::move(fd), 0, st.st_size);
+  });
+
+  server.Get(R"(/v1/client/fs/readat/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto offset = non_negative(req, "offset", res);
+    if (!offset) return;
+    auto limit = non_negative(req, "limit", res);
+    if (!limit) return;
+    Target t;
+    fs::Fd fd;
+    struct stat st {};
+    if (!resolve(ctx, req, res, t) || !open_regular(t, res, fd, st)) return;
+    const int64_t from = std::min<int64_t>(std::max<int64_t>(*offset, 0), st.st_size);
+    const int64_t rest = st.st_size - from;
+    send_file(res, std::move(fd), static_cast<off_t>(from), *limit < 0 ? rest : std::min(*limit, rest));
+  });
+}
+
+}  // namespace drover::api
