@@ -48,7 +48,7 @@ const POLICIES = ['read', 'submit', 'operate', 'management'];
 // Whether a token's policy allows an action; `policy` null means ACLs are off (all allowed).
 export function allows(policy, action) {
   if (policy === null || policy === undefined) return true;
-  const need = { read: 'read', submit: 'submit', stop: 'submit', restart: 'submit', dispatch: 'submit', force: 'submit', operate: 'operate', drain: 'operate', exec: 'operate' }[action] || 'management';
+  const need = { read: 'read', submit: 'submit', stop: 'submit', restart: 'submit', dispatch: 'submit', force: 'submit', operate: 'operate', drain: 'operate', exec: 'operate', files: 'submit' }[action] || 'management';
   return POLICIES.indexOf(policy) >= POLICIES.indexOf(need);
 }
 

@@ -1,6 +1,6 @@
 // An alloc's page: status, resource use as live charts, health, checks and services, where a
-// server placed it and why, each task's state, event timeline and templates, ports, and live
-// logs.
+// server placed it and why, each task's state, event timeline and templates, ports, live
+// logs, and the alloc dir's files.
 import { useEffect, useState } from 'preact/hooks';
 import { get, send, policy, cluster } from '../api.js';
 import { useLive } from '../live.js';
@@ -12,6 +12,7 @@ import { AllocHealth } from '../components/AllocHealth.jsx';
 import { jobHref } from '../namespaces.js';
 import { AllocPlacement } from '../components/AllocPlacement.jsx';
 import { ExecPane } from '../components/ExecPane.jsx';
+import { AllocFiles } from '../components/AllocFiles.jsx';
 import { driverCanExec, taskDrivers } from '../exec.js';
 import { lastTemplateEvent, taskTemplates } from '../templates.js';
 
@@ -151,6 +152,12 @@ export function AllocPage({ id }) {
       {tasks.map(([name]) => (
         <LogView allocId={alloc.ID} task={name} />
       ))}
+      {allows(policy.value, 'files') && (
+        <>
+          <h2>Files</h2>
+          <AllocFiles allocId={alloc.ID} />
+        </>
+      )}
     </section>
   );
 }

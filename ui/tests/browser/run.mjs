@@ -1,6 +1,7 @@
 // The web UI in a real browser (Debian's Chromium through playwright-core) against a real
 // agent: run a job from the UI, watch its alloc turn running, read its logs live, stop it; a
-// failing task shows its reason; parse problems show their line; a shell in the exec pane;
+// failing task shows its reason; parse problems show their line; a shell in the exec pane; the
+// alloc's files;
 // with ACLs on, a read token sees and cannot stop or exec. Screenshots of the main pages go to SCREENSHOT_DIR for review.
 //   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -264,6 +265,34 @@ async function submitFromUi(page, agent, text) {
       await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 3');
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
       await fetch(agent.base + '/v1/job/execme', { method: 'DELETE' });
+    });
+
+    await test("the files pane walks the alloc dir and shows a task's file as text; its secrets are refused", async () => {
+      const job = LOG_JOB.replace('"ticker"', '"filed"').replace(
+        `"echo '<b id=injected>`,
+        `"echo '<b id=filemark>hi</b>' > local/greeting.txt; echo token > secrets/t.txt; echo '<b id=injected>`,
+      );
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: job });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      const alloc = await until('the running alloc', async () =>
+        (await fetch(agent.base + '/v1/job/filed/allocations').then((r) => r.json())).find((a) => a.ClientStatus === 'running'));
+      await page.goto(agent.base + '/ui/#/alloc/' + alloc.ID);
+      const files = page.locator('[data-testid=files]');
+      await files.locator('[data-file=tick] button').click();
+      await files.locator('[data-file=local] button').click();
+      await until('the path to show local', async () => (await textOf(files, '[data-testid=files-path]')).includes('local'));
+      await until('greeting.txt to be listed', async () => (await files.locator('[data-file="greeting.txt"]').count()) === 1);
+      await files.locator('[data-file="greeting.txt"] button').click();
+      const text = await until('the file text', async () => textOf(files, '[data-testid=file-text]'));
+      if (text !== "<b id=filemark>hi</b>\n") throw new Error('file text: ' + JSON.stringify(text));
+      if ((await page.locator('#filemark').count()) !== 0) throw new Error("a task's file became HTML");
+      await page.screenshot({ path: `${shots}/alloc-files.png`, fullPage: true });
+      await files.locator('[data-testid=files-path] button', { hasText: 'tick' }).click();
+      await files.locator('[data-file=secrets] button').click();
+      await until('the refusal to show', async () => (await files.textContent()).includes('secrets dir'));
+      if ((await files.textContent()).includes('token')) throw new Error('a secret was shown');
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+      await fetch(agent.base + '/v1/job/filed', { method: 'DELETE' });
     });
 
     await test('the definition shows the HCL a job was run from, and the JSON of a YAML job', async () => {

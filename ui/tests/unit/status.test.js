@@ -45,6 +45,8 @@ describe('allows', () => {
     expect(allows('read', 'submit')).toBe(false);
     expect(allows('read', 'read')).toBe(true);
     expect(allows('submit', 'stop')).toBe(true);
+    expect(allows('read', 'files')).toBe(false); // an alloc's files need submit, as on the agent
+    expect(allows('submit', 'files')).toBe(true);
     expect(allows('operate', 'submit')).toBe(true);
     expect(allows('submit', 'operate')).toBe(false);
   });
