@@ -487,9 +487,8 @@ int run_agent(const AgentFlags& flags) {
   }
   if (etcd_catalog) etcd_catalog->start();
   launcher.start();
-  std::thread server([&] { http.serve(); });
-  services.start();
-
+  // The banner (with a bootstrap token's only showing) is out before the API answers: whoever
+  // waits for /v1/agent/health then finds the secret already printed.
   std::cout << "==> drover agent started! Log data will stream in below:\n\n"
             << "       Version: " << DROVER_VERSION << "\n"
             << "          Node: " << cfg.node_name << " (" << *node_id << ")\n"
@@ -507,6 +506,8 @@ int run_agent(const AgentFlags& flags) {
                  "not shown again:\n\n"
               << "     Secret ID: " << bootstrap_secret << "\n";
   std::cout << "\n" << std::flush;
+  std::thread server([&] { http.serve(); });
+  services.start();
   spdlog::info("agent ready on {}:{}", cfg.bind_addr, cfg.port);
   // Only now: state is recovered and the API answers, so `systemctl start` returning means
   // the node is usable.

@@ -206,17 +206,19 @@ TEST_F(ExecTasks, RunningTaskSurvivesAnAgentKillAndNothingIsLeftAfterStop) {
 TEST_F(ExecTasks, ScriptCheckRunsInsideTheTaskAndDecidesHealth) {
   std::string text =
       "job:\n  id: escript\n  type: service\n  groups:\n    - name: g\n"
-      "      update: {health_check: checks, min_healthy_time: 300ms, healthy_deadline: 20s}\n"
+      "      update: {health_check: checks, min_healthy_time: 300ms, healthy_deadline: 90s}\n"
       "      tasks:\n        - name: t\n          driver: exec\n          kill_timeout: 1s\n"
       "          resources: {memory: 64}\n          config:\n            command: /bin/sh\n"
       "            args: [\"-c\", \"sleep 0.5; touch /local/ready; sleep 1000\"]\n"
       "          services:\n            - name: app\n              checks:\n"
       "                - {name: ready, type: script, command: /bin/sh, args: [\"-c\", \"test -f /local/ready && echo ready-inside\"], "
-      "interval: 200ms, timeout: 2s}\n";
+      "interval: 200ms, timeout: 20s}\n";
+  // Generous bounds: in the v2 guest (emulated) one `runc exec` takes seconds.
   auto ids = agent_->submit(text);
   ASSERT_EQ(ids.size(), 1u);
   auto a = agent_->wait_alloc(ids[0], [](const json& a) { return a["DeploymentStatus"].is_object(); },
-                              std::chrono::seconds(20));
+                              std::chrono::seconds(90));
+  ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
   EXPECT_TRUE(a["DeploymentStatus"].value("Healthy", false)) << a["DeploymentStatus"].dump();
   auto checks = agent_->get("/v1/client/allocation/" + ids[0] + "/checks").json();
   ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
