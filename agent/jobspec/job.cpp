@@ -315,11 +315,25 @@ Placement placement_from_json(const json& j) {
   return p;
 }
 
-// Networks in Nomad's NetworkResource shape: {Mode, MBits, ReservedPorts, DynamicPorts}.
+std::optional<DnsConfig> dns_from_json(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  DnsConfig d;
+  auto strings = [&](const char* key, std::vector<std::string>& out) {
+    for (const auto& v : at_or_null(j, key))
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  };
+  strings("Servers", d.servers);
+  strings("Searches", d.searches);
+  strings("Options", d.options);
+  return d;
+}
+
+// Networks in Nomad's NetworkResource shape: {Mode, MBits, DNS, ReservedPorts, DynamicPorts}.
 json networks_to_json(const std::vector<Network>& networks) {
   json out = json::array();
   for (const auto& n : networks) {
     json o = write_fields(n);
+    o["DNS"] = n.dns ? dns_to_json(*n.dns) : json(nullptr);
     o["ReservedPorts"] = list_to_json(n.reserved_ports);
     o["DynamicPorts"] = list_to_json(n.dynamic_ports);
     out.push_back(std::move(o));
@@ -334,6 +348,7 @@ std::vector<Network> networks_from_json(const json& j) {
     auto n = read_fields<Network>(nj);
     n.reserved_ports = list_from_json<Port>(at_or_null(nj, "ReservedPorts"));
     n.dynamic_ports = list_from_json<Port>(at_or_null(nj, "DynamicPorts"));
+    n.dns = dns_from_json(at_or_null(nj, "DNS"));
     out.push_back(std::move(n));
   }
   return out;
@@ -492,6 +507,10 @@ std::optional<Periodic> periodic_from_json(const json& j) {
 }
 
 }  // namespace
+
+json dns_to_json(const DnsConfig& d) {
+  return {{"Servers", d.servers}, {"Searches", d.searches}, {"Options", d.options}};
+}
 
 bool launches_children(const Job& job) {
   return job.periodic.has_value() || (job.parameterized.has_value() && !job.dispatched);

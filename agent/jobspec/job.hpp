@@ -82,11 +82,24 @@ struct Port {
 
 // A `network` block (group level, or the older task-level resources.network): Nomad's
 // NetworkResource, with static ports in reserved_ports and dynamic ones in dynamic_ports.
+// A group network's `dns { servers, searches, options }` (Nomad's DNSConfig): the resolv.conf
+// its tasks see instead of the host's (docs/networking.md, "DNS").
+struct DnsConfig {
+  std::vector<std::string> servers;   // IP addresses
+  std::vector<std::string> searches;  // search domains
+  std::vector<std::string> options;   // resolv.conf options (ndots:2, edns0, ...)
+  bool operator==(const DnsConfig&) const = default;
+};
+
+// Nomad's DNSConfig JSON: {"Servers": [...], "Searches": [...], "Options": [...]}.
+nlohmann::json dns_to_json(const DnsConfig& d);
+
 struct Network {
-  std::string mode = "host";  // host only for now; bridge and none are refused (issue 18)
+  std::string mode = "host";  // host, bridge or none (docs/networking.md)
   int mbits = 0;              // accepted, not enforced
   std::vector<Port> reserved_ports;
   std::vector<Port> dynamic_ports;
+  std::optional<DnsConfig> dns;  // a group network's only
   bool operator==(const Network&) const = default;
 };
 // --- end networks ------------------------------------------------------------------------

@@ -46,7 +46,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
   static const std::map<std::string_view, std::string_view> r = {
       {"network", "belongs in a group (or, the older way, in a task's resources)"},
       {"service", "belongs in a group or a task"},
-      {"dns", "not supported yet (issue 18: it needs bridge mode)"},
+      {"dns", "belongs in a group's network block"},
       {"volume", "belongs in a group (a task mounts it with volume_mount)"},
       {"volume_mount", "belongs in a task"},
       {"vault", "not supported by drover (no Vault integration)"},
@@ -828,12 +828,23 @@ class HclMapper {
   json network(const hcl::Block& b, const Scope& s) {
     map_.add(s.json_path, {s.where, s.prefix.substr(0, s.prefix.size() - 1), b.pos.line});
     json out = json::object();
-    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits", Kind::Int}}, out, {"port"});
+    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits", Kind::Int}}, out, {"port", "dns"});
     json reserved = json::array(), dynamic = json::array();
     std::map<std::string, int> labels_seen;
+    std::map<std::string, int> seen;
     for (const auto& p : b.body.blocks) {
+      if (p.type == "dns") {
+        if (!labels(s, p, 0) || !once(seen, s, p)) continue;
+        Scope ds{s.json_path + ".DNS", s.where, s.prefix + "dns."};
+        map_.add(ds.json_path, {s.where, s.prefix + "dns", p.pos.line});
+        json dns = json::object();
+        attributes(p.body, ds, {{"servers", "Servers"}, {"searches", "Searches"}, {"options", "Options"}}, dns);
+        for (const auto& inner : p.body.blocks) unknown_block(ds, inner, {});
+        out["DNS"] = std::move(dns);
+        continue;
+      }
       if (p.type != "port") {
-        unknown_block(s, p, {"port"});
+        unknown_block(s, p, {"port", "dns"});
         continue;
       }
       if (!labels(s, p, 1)) continue;

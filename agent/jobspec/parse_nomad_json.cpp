@@ -372,10 +372,23 @@ class NomadReader {
         continue;
       }
       const json& nj = list[i];
-      check_keys(nj, np, {"Mode", "MBits", "ReservedPorts", "DynamicPorts"});
+      check_keys(nj, np, {"Mode", "MBits", "DNS", "ReservedPorts", "DynamicPorts"});
       Network n;
       if (auto v = str(nj, "Mode", np); v && !v->empty()) n.mode = *v;
       if (auto v = integer(nj, "MBits", np)) n.mbits = *v;
+      if (nj.contains("DNS") && !nj["DNS"].is_null()) {
+        const std::string dp = join(np, "DNS");
+        if (!nj["DNS"].is_object()) {
+          add(dp, "must be an object");
+        } else {
+          check_keys(nj["DNS"], dp, {"Servers", "Searches", "Options"});
+          DnsConfig dns;
+          dns.servers = strings(nj["DNS"], "Servers", dp);
+          dns.searches = strings(nj["DNS"], "Searches", dp);
+          dns.options = strings(nj["DNS"], "Options", dp);
+          n.dns = std::move(dns);
+        }
+      }
       for (const char* which : {"ReservedPorts", "DynamicPorts"}) {
         if (!array(nj, which, np)) continue;
         const json& ports = nj.at(which);

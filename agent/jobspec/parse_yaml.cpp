@@ -317,14 +317,24 @@ class YamlReader {
     return d;
   }
 
-  // `network: {mode, mbits, ports: {http: {static, to, host_network}, db: ~}}` (group level,
-  // or the older task-level resources.network): a port with `static` is reserved, else dynamic.
+  // `network: {mode, mbits, dns: {servers, searches, options}, ports: {http: {static, to,
+  // host_network}, db: ~}}` (group level, or the older task-level resources.network): a port
+  // with `static` is reserved, else dynamic.
   Network network(const YAML::Node& n, const std::string& path) {
     Network net;
     if (!map(n, path)) return net;
-    check_keys(n, path, {"mode", "mbits", "ports"});
+    check_keys(n, path, {"mode", "mbits", "dns", "ports"});
     if (auto v = str(n["mode"], join(path, "mode"))) net.mode = *v;
     if (auto v = integer(n["mbits"], join(path, "mbits"))) net.mbits = *v;
+    const std::string dpath = join(path, "dns");
+    if (n["dns"] && map(n["dns"], dpath)) {
+      check_keys(n["dns"], dpath, {"servers", "searches", "options"});
+      DnsConfig dns;
+      dns.servers = string_list(n["dns"]["servers"], join(dpath, "servers"));
+      dns.searches = string_list(n["dns"]["searches"], join(dpath, "searches"));
+      dns.options = string_list(n["dns"]["options"], join(dpath, "options"));
+      net.dns = std::move(dns);
+    }
     const std::string ppath = join(path, "ports");
     if (map(n["ports"], ppath)) {
       for (const auto& kv : n["ports"]) {

@@ -1,5 +1,7 @@
 // Validation of a parsed job: every rule names the field's path, and every problem is
 // reported at once. Limits follow Nomad where it has one; the rest bound hostile input.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -552,6 +554,28 @@ class Validator {
   }
 
   // --- Networks and ports ---
+  // A group network's dns block: what goes into its tasks' resolv.conf, one word per entry.
+  void dns(const std::string& path, const DnsConfig& d, bool group_level) {
+    if (!group_level) return add(path, "is set on the group's network block, not a task's");
+    for (std::size_t i = 0; i < d.servers.size(); ++i) {
+      in6_addr a6{};
+      in_addr a4{};
+      const std::string& v = d.servers[i];
+      if (inet_pton(AF_INET, v.c_str(), &a4) != 1 && inet_pton(AF_INET6, v.c_str(), &a6) != 1)
+        add(path + ".servers[" + std::to_string(i) + "]",
+            "must be an IPv4 or IPv6 address (got \"" + printable(v) + "\")");
+    }
+    for (const auto& [name, list] : {std::pair{"searches", &d.searches}, std::pair{"options", &d.options}})
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string& v = (*list)[i];
+        if (v.empty() || v.size() > 253 || printable(v) != v ||
+            v.find_first_of(" \t#;") != std::string::npos)
+          add(path + "." + name + "[" + std::to_string(i) + "]",
+              "must be one word of at most 253 characters, without spaces, '#' or ';' (got \"" +
+                  printable(v) + "\")");
+      }
+  }
+
   // One network block: its mode, its ports' labels, numbers and host networks. `labels` gathers
   // the labels of the whole group (a label names one port of the alloc).
   void network(const std::string& path, const Network& n, const TaskGroup& g,
@@ -564,11 +588,12 @@ class Validator {
                               "\" networking is set on the group's network block, not a task's");
     else if (n.mode.rfind("cni/", 0) == 0)
       add(path + ".mode", "\"" + printable(n.mode) +
-                              "\" networking is not supported yet (issue 18): use \"host\", "
-                              "\"bridge\" or \"none\"");
+                              "\" networking is not supported by drover (no CNI plugins): use "
+                              "\"host\", \"bridge\" or \"none\"");
     else if (n.mode != "host" && !isolated)
       add(path + ".mode", "must be \"host\", \"bridge\" or \"none\" (got \"" + printable(n.mode) + "\")");
     if (n.mbits < 0) add(path + ".mbits", "must not be negative");
+    if (n.dns) dns(path + ".dns", *n.dns, group_level);
     bool docker_only =
         !g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
                                         [](const Task& t) { return t.driver == "docker"; });

@@ -122,6 +122,16 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
                    "(network mode \"" + g_nets.front().mode +
                    "\"; its NetIsolation capability is none): use exec, or network mode \"host\""});
       }
+      // A dns block reaches tasks with a filesystem of their own; a raw_exec task reads the
+      // host's /etc/resolv.conf, which the agent does not change for it.
+      if (!g_nets.empty() && g_nets.front().dns) {
+        const nlohmann::json caps = fp.value("Capabilities", nlohmann::json::object());
+        if (!caps.is_object() || caps.value("FSIsolation", "none") == "none")
+          out.warnings.push_back(path("groups[" + std::to_string(g) + "].network.dns") +
+                                 ": task \"" + task.name + "\" (driver \"" + task.driver +
+                                 "\") shares the host's filesystem and reads the host's "
+                                 "/etc/resolv.conf; the dns block reaches exec and docker tasks");
+      }
       // Each driver checks its own config, so a bad job is refused before anything runs.
       for (const auto& p : d->validate(task.config)) out.problems.push_back({prefix + p, ""});
     }

@@ -58,6 +58,7 @@ struct AllocNetworkStatus {
 struct NetworkMaker {
   plugins::DriverPlugin* driver = nullptr;
   std::string alloc_dir;  // passed to the driver (its leftovers are told apart by it)
+  nlohmann::json dns;     // the group network's dns block (Nomad's DNSConfig), or null
 };
 
 class AllocNetwork {

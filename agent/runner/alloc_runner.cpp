@@ -148,7 +148,9 @@ bool AllocRunner::start_network(bool recovering) {
     if (n.task.empty()) ports.insert(ports.end(), n.ports.begin(), n.ports.end());
   // A driver whose tasks can only join a namespace of its own making makes it (plugin.h,
   // MustInitiateNetwork); the agent's other tasks join that one.
-  NetworkMaker maker{nullptr, dir().root.string()};
+  const auto& dns = group_->networks.front().dns;
+  NetworkMaker maker{nullptr, dir().root.string(),
+                     dns ? jobspec::dns_to_json(*dns) : nlohmann::json(nullptr)};
   if (ctx_.plugins)
     for (const auto& t : group_->tasks)
       if (auto* d = ctx_.plugins->driver(t.driver); d && d->initiates_network()) {
@@ -171,7 +173,9 @@ bool AllocRunner::start_network(bool recovering) {
   // Nomad's AllocNetworkStatus: the alloc's interface and address (none in mode none).
   alloc_.network_status = {{"InterfaceName", made->ip.empty() ? "" : kAllocIfname},
                            {"Address", made->ip},
-                           {"DNS", nullptr}};
+                           {"DNS", group_->networks.front().dns
+                                       ? jobspec::dns_to_json(*group_->networks.front().dns)
+                                       : nlohmann::json(nullptr)}};
   alloc_.modify_time_ns = state::now_ns();
   touched_locked();
   if (auto st = ctx_.store->put_alloc_status(alloc_); !st)
@@ -615,6 +619,10 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   if (driver && driver->capabilities().value("NetIsolation", "none") == "group") {
     t.network_namespace = netns_path_;
     t.network_labels = network_labels_;
+  }
+  if (!group_->networks.empty() && group_->networks.front().dns) {
+    const auto& d = *group_->networks.front().dns;
+    t.dns = sdk::TaskDns{d.servers, d.searches, d.options};
   }
   return t;
 }

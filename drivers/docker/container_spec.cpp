@@ -46,6 +46,12 @@ std::string sanitize(const std::string& s) {
 
 }  // namespace
 
+void apply_dns(const sdk::TaskDns& dns, nlohmann::json& host_config) {
+  if (!dns.servers.empty()) host_config["Dns"] = dns.servers;
+  if (!dns.searches.empty()) host_config["DnsSearch"] = dns.searches;
+  if (!dns.options.empty()) host_config["DnsOptions"] = dns.options;
+}
+
 std::string container_name(const sdk::TaskSpec& task) {
   std::string name = sanitize(task.task_name) + "-" + sanitize(task.alloc_id);
   if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0]))) name = "t" + name;
@@ -172,6 +178,11 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   if (!cfg.dns_servers.empty()) host["Dns"] = cfg.dns_servers;
   if (!cfg.dns_search_domains.empty()) host["DnsSearch"] = cfg.dns_search_domains;
   if (!cfg.dns_options.empty()) host["DnsOptions"] = cfg.dns_options;
+  // The group network's dns block, where the task's config sets none of its own (as Nomad):
+  // on this container, unless it joins the pause container, which has it (network.cpp).
+  const bool own_dns = !cfg.dns_servers.empty() || !cfg.dns_search_domains.empty() ||
+                       !cfg.dns_options.empty();
+  if (task.dns && !own_dns && !joins_alloc) apply_dns(*task.dns, host);
   if (!cfg.extra_hosts.empty()) host["ExtraHosts"] = cfg.extra_hosts;
   if (cfg.init) host["Init"] = true;
   if (cfg.readonly_rootfs) host["ReadonlyRootfs"] = true;

@@ -27,6 +27,10 @@ inline constexpr const char* kNetLabelSandbox = "docker_sandbox_container_id";
 nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig& cfg,
                                      const PluginConfig& plugin);
 
+// A group network's dns block as a container's HostConfig Dns, DnsSearch and DnsOptions (the
+// task's own container in host mode, the pause container in bridge or none mode).
+void apply_dns(const sdk::TaskDns& dns, nlohmann::json& host_config);
+
 // A docker-safe container name: "<task>-<alloc_id>" with other characters replaced.
 std::string container_name(const sdk::TaskSpec& task);
 

@@ -74,6 +74,8 @@ sdk::NetworkSpec DockerDriver::create_network(const sdk::NetworkRequest& request
                            {"RestartPolicy", {{"Name", "no"}}},
                            {"LogConfig", {{"Type", "none"}, {"Config", nlohmann::json::object()}}}}}};
   if (!config_.infra_command.empty()) body["Cmd"] = config_.infra_command;
+  // Containers that join this one share its resolv.conf: the group's dns block goes here.
+  if (request.dns) apply_dns(*request.dns, body["HostConfig"]);
   Response r = cl->post("/containers/create?name=" + url_encode(name), body, kCall);
   if (!r.ok())
     throw std::runtime_error("creating the pause container (image " + config_.infra_image +

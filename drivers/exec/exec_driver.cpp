@@ -145,6 +145,29 @@ uint64_t read_number(const fs::path& p, const std::string& key = {}) {
   return 0;
 }
 
+// The group network's dns block as a resolv.conf in the task's runtime dir, for the bundle to
+// mount at /etc/resolv.conf; returns its path.
+std::string write_resolv_conf(const sdk::TaskDns& dns, const std::string& dir) {
+  std::string text = "# written by drover from the group network's dns block\n";
+  for (const auto& s : dns.servers) text += "nameserver " + s + "\n";
+  auto line = [&](const char* key, const std::vector<std::string>& words) {
+    if (words.empty()) return;
+    text += key;
+    for (const auto& w : words) text += " " + w;
+    text += "\n";
+  };
+  line("search", dns.searches);
+  line("options", dns.options);
+  const std::string path = dir + "/resolv.conf";
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("writing " + path + " failed");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  return path;
+}
+
 }  // namespace
 
 void ExecDriver::set_config(const nlohmann::json& config) { config_ = parse_plugin_config(config); }
@@ -259,6 +282,7 @@ nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
   }
   spec.network_none = cfg.network_none;
   spec.network_ns_path = task.network_namespace;
+  if (task.dns) spec.resolv_conf = write_resolv_conf(*task.dns, h.task.state_dir);
   for (const auto& d : config_.chroot_env)
     if (fs::exists(d)) spec.host_dirs.push_back(d);
   spec.args.push_back(cfg.command);

@@ -122,6 +122,40 @@ TEST_F(BridgeMode, ModeNoneHasOnlyLoopback) {
       eventually([&] { return !std::filesystem::exists("/run/drover/netns/" + ids[0]); }, 10s));
 }
 
+// The group network's dns block (docs/networking.md, "DNS"): an exec task's /etc/resolv.conf
+// says it, in bridge mode and in host mode, and the alloc's NetworkStatus shows it; a raw_exec
+// task, which reads the host's file, gets a submit warning instead.
+TEST_F(BridgeMode, DnsBlockIsTheResolvConfOfExecTasksAndAWarningForRawExec) {
+  auto job = [](const std::string& id, const std::string& mode, const std::string& driver) {
+    return "job:\n  id: " + id + "\n  type: batch\n  groups:\n    - name: g\n      network:\n"
+           "        mode: " + mode + "\n        dns: {servers: [10.9.8.7, \"fd00::53\"], searches: "
+           "[svc.local, corp], options: [\"ndots:2\"]}\n      tasks:\n        - name: t\n"
+           "          driver: " + driver + "\n          resources: {memory: 64}\n"
+           "          config: {command: /bin/cat, args: [/etc/resolv.conf]}\n";
+  };
+  const std::string want =
+      "nameserver 10.9.8.7\nnameserver fd00::53\nsearch svc.local corp\noptions ndots:2\n";
+  for (const std::string mode : {"bridge", "host"}) {
+    SCOPED_TRACE(mode);
+    auto r = agent_->post("/v1/jobs", job("dns-" + mode, mode, "exec"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const std::string id = r.json()["AllocIDs"][0];
+    auto a = agent_->wait_client_status(id, "complete", 30s);
+    const std::string out = agent_->get("/v1/client/fs/logs/" + id + "?task=t").body;
+    EXPECT_NE(out.find(want), std::string::npos) << out;
+    if (mode == "bridge") {
+      EXPECT_EQ(a["NetworkStatus"]["DNS"]["Servers"], json({"10.9.8.7", "fd00::53"})) << a["NetworkStatus"].dump();
+      EXPECT_EQ(a["NetworkStatus"]["DNS"]["Searches"], json({"svc.local", "corp"}));
+    }
+  }
+  auto raw = agent_->post("/v1/jobs", job("dns-raw", "host", "raw_exec"));
+  ASSERT_EQ(raw.status, 200) << raw.body;
+  const std::string warnings = raw.json().value("Warnings", "");  // Nomad's: one string
+  EXPECT_NE(warnings.find("groups[0].network.dns: task \"t\" (driver \"raw_exec\") shares the host's filesystem"),
+            std::string::npos)
+      << raw.body;
+}
+
 TEST_F(BridgeMode, RawExecInBridgeModeIsRefusedWithTheReason) {
   auto r = agent_->post("/v1/jobs",
                         "job:\n  id: raw\n  groups:\n    - name: g\n      network: {mode: bridge}\n"

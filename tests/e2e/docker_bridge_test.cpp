@@ -163,3 +163,33 @@ TEST_F(DockerBridge, WhatAVanishedAllocsNetworkLeftIsRemovedAtStart) {
       [&] { return docker_cli("ps -aq -f label=com.drover.alloc_id=" + id).empty(); }, 30s));
   EXPECT_EQ(sh("iptables-save").out.find(id), std::string::npos);
 }
+
+// The group network's dns block reaches docker tasks: through the pause container in bridge
+// mode (containers that join it share its resolv.conf), on the task's own container in host
+// mode; a task's own dns_servers win there, as in Nomad.
+TEST_F(DockerBridge, DnsBlockIsTheResolvConfOfDockerTasksInBridgeAndHostMode) {
+  const std::string dns =
+      "        dns: {servers: [10.9.8.7], searches: [svc.local], options: [\"ndots:3\"]}\n";
+  auto batch = [](std::string job) { return job.replace(job.find("\n  groups:"), 0, "\n  type: batch"); };
+  auto bridge = agent_->submit(batch(bridge_group("ddns", dns, docker_task("t", "cat /etc/resolv.conf"))));
+  ASSERT_EQ(bridge.size(), 1u);
+  agent_->wait_client_status(bridge[0], "complete", 60s);
+  std::string out = agent_->get("/v1/client/fs/logs/" + bridge[0] + "?task=t").body;
+  EXPECT_NE(out.find("nameserver 10.9.8.7"), std::string::npos) << out;
+  EXPECT_NE(out.find("search svc.local"), std::string::npos) << out;
+  EXPECT_NE(out.find("ndots:3"), std::string::npos) << out;
+
+  std::string host = "job:\n  id: ddnshost\n  groups:\n    - name: g\n      network:\n        mode: host\n" + dns +
+                     "      tasks:\n" + docker_task("t", "cat /etc/resolv.conf") +
+                     "            network_mode: none\n" + docker_task("own", "cat /etc/resolv.conf") +
+                     "            network_mode: none\n            dns_servers: [10.1.1.1]\n";
+  auto ids = agent_->submit(batch(host));
+  ASSERT_EQ(ids.size(), 1u);
+  agent_->wait_client_status(ids[0], "complete", 60s);
+  out = agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body;
+  EXPECT_NE(out.find("nameserver 10.9.8.7"), std::string::npos) << out;
+  EXPECT_NE(out.find("search svc.local"), std::string::npos) << out;
+  std::string own = agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=own").body;
+  EXPECT_NE(own.find("nameserver 10.1.1.1"), std::string::npos) << own;
+  EXPECT_EQ(own.find("10.9.8.7"), std::string::npos) << own;
+}

@@ -67,19 +67,18 @@ TEST(HclJobFiles, UnsupportedBlockIsA400NamingItsLineAndNothingRuns) {
   group "web" {
     network {
       port "http" {}
-      dns { servers = ["1.1.1.1"] }
     }
     task "server" {
       driver = "raw_exec"
       config { command = "/bin/true" }
+      vault { policies = ["db"] }
     }
   }
 }
 )");
   ASSERT_EQ(r.status, 400) << r.body;
-  EXPECT_NE(r.body.find("group \\\"web\\\""), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("network.dns block at line 5: not supported yet (issue 18"),
-            std::string::npos)
+  EXPECT_NE(r.body.find("group \\\"web\\\" task \\\"server\\\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("vault block at line 9: not supported by drover"), std::string::npos)
       << r.body;
   EXPECT_TRUE(agent->get("/v1/allocations").json().empty());
   EXPECT_EQ(agent->get("/v1/job/web").status, 404);

@@ -122,6 +122,75 @@ TEST(Networks, CanonicalJsonRoundTrips) {
   EXPECT_TRUE(again == job);
 }
 
+// A group network's dns block, from each format, into the canonical JSON and back.
+TEST(Networks, DnsReadsTheSameFromEveryFormatAndRoundTrips) {
+  Job yaml = must_parse(R"(job:
+  id: dns
+  groups:
+    - name: g
+      network:
+        mode: bridge
+        dns: {servers: [10.0.0.53, "fd00::53"], searches: [svc.local], options: ["ndots:2", edns0]}
+      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
+)");
+  Job hcl = must_parse(R"(job "dns" {
+  group "g" {
+    network {
+      mode = "bridge"
+      dns {
+        servers  = ["10.0.0.53", "fd00::53"]
+        searches = ["svc.local"]
+        options  = ["ndots:2", "edns0"]
+      }
+    }
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  Job json = must_parse(R"({"Job": {"ID": "dns", "TaskGroups": [{"Name": "g",
+    "Networks": [{"Mode": "bridge", "DNS": {"Servers": ["10.0.0.53", "fd00::53"],
+      "Searches": ["svc.local"], "Options": ["ndots:2", "edns0"]}}],
+    "Tasks": [{"Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"}}]}]}})");
+  const auto& dns = yaml.groups.at(0).networks.at(0).dns;
+  ASSERT_TRUE(dns.has_value());
+  EXPECT_EQ(dns->servers, (std::vector<std::string>{"10.0.0.53", "fd00::53"}));
+  EXPECT_EQ(dns->searches, (std::vector<std::string>{"svc.local"}));
+  EXPECT_EQ(dns->options, (std::vector<std::string>{"ndots:2", "edns0"}));
+  EXPECT_EQ(to_json(yaml).dump(2), to_json(hcl).dump(2));
+  EXPECT_EQ(to_json(yaml).dump(2), to_json(json).dump(2));
+  auto j = to_json(yaml);
+  EXPECT_EQ(j["TaskGroups"][0]["Networks"][0]["DNS"]["Servers"][1], "fd00::53");
+  EXPECT_TRUE(job_from_json(j) == yaml);
+  // A network without one says null, as Nomad's.
+  EXPECT_TRUE(to_json(must_parse(kYaml))["TaskGroups"][0]["Networks"][0]["DNS"].is_null());
+}
+
+TEST(Networks, BadDnsEntriesAreEachNamed) {
+  auto p = problems_of(R"(job:
+  id: dns
+  groups:
+    - name: g
+      network:
+        dns: {servers: [10.0.0.300, 1.1.1.1], searches: ["a b"], options: [""], nameserver: x}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          resources: {network: {dns: {servers: [1.1.1.1]}}}
+)");
+  EXPECT_TRUE(has_line(p, "groups[0].network.dns.servers[0]: must be an IPv4 or IPv6 address (got \"10.0.0.300\")")) << p;
+  EXPECT_EQ(p.find("servers[1]"), std::string::npos) << p;
+  EXPECT_NE(p.find("groups[0].network.dns.searches[0]: must be one word"), std::string::npos) << p;
+  EXPECT_NE(p.find("groups[0].network.dns.options[0]: must be one word"), std::string::npos) << p;
+  EXPECT_NE(p.find("groups[0].network.dns.nameserver"), std::string::npos) << p;
+  EXPECT_NE(p.find("groups[0].tasks[0].resources.network.dns: is set on the group's network block, not a task's"),
+            std::string::npos)
+      << p;
+}
+
 TEST(Networks, BridgeAndNoneModesAreGroupLevelAndBridgeMapsPortsForAnyDriver) {
   // bridge: `to` is the port inside the alloc's namespace, whatever the driver.
   Job ok = must_parse(R"(job:
@@ -152,7 +221,7 @@ TEST(Networks, BridgeAndNoneModesAreGroupLevelAndBridgeMapsPortsForAnyDriver) {
             std::string::npos)
       << p;
   EXPECT_NE(p.find("Job.TaskGroups[2].Networks[0].Mode: \"cni/mine\" networking is not supported "
-                   "yet (issue 18)"),
+                   "by drover (no CNI plugins)"),
             std::string::npos)
       << p;
 }
@@ -215,7 +284,7 @@ TEST(Networks, HclNetworkProblemsNameTheLine) {
   EXPECT_NE(p.find("port \"http\" block at line 6: appears twice (the first is at line 5)"),
             std::string::npos)
       << p;
-  EXPECT_NE(p.find("dns block at line 7: not supported yet (issue 18"), std::string::npos) << p;
+  EXPECT_EQ(p.find("dns"), std::string::npos) << "a network's dns block is read: " << p;
 }
 
 TEST(Networks, ServicePortsStayLiteralWhenNumbers) {

@@ -204,7 +204,7 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
   EXPECT_TRUE(has_line(p, "Job.Periodic: only batch jobs can be periodic (the job's type is \"service\")")) << p;
   EXPECT_TRUE(has_line(p,
                        "Job.TaskGroups[0].Networks[0].Mode: \"cni/mynet\" networking is not "
-                       "supported yet (issue 18): use \"host\", \"bridge\" or \"none\""))
+                       "supported by drover (no CNI plugins): use \"host\", \"bridge\" or \"none\""))
       << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.MinHealthyTime: must not be negative")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services[0].Connect: not supported by drover")) << p;

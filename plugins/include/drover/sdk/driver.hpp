@@ -68,7 +68,8 @@ class ExecStream {
 struct NetworkRequest {
   std::string alloc_id;
   std::string alloc_dir;
-  std::string mode;  // "bridge" or "none"
+  std::string mode;              // "bridge" or "none"
+  std::optional<TaskDns> dns;    // "DNS": the group network's dns block, for the namespace's maker
 };
 struct NetworkSpec {
   std::string path;                           // names the namespace: /proc/<pid>/ns/net

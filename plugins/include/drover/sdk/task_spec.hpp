@@ -59,6 +59,11 @@ struct TaskMount {
   bool read_only = true;
 };
 
+// A group network's dns block (Nomad's DNSConfig): {"Servers", "Searches", "Options"}.
+struct TaskDns {
+  std::vector<std::string> servers, searches, options;
+};
+
 // A port the agent allocated to the task's alloc (docs/networking.md): Nomad's
 // AllocatedPortMapping. A driver that maps ports (docker) publishes host_ip:value to `to`.
 struct TaskPort {
@@ -104,6 +109,9 @@ struct TaskSpec {
   // "NetworkLabels": what the driver that made the alloc's namespace said of it (plugin.h,
   // drover_driver_create_network_v1), e.g. docker's pause container id; empty otherwise.
   std::map<std::string, std::string> network_labels;
+  // "DNS": the group network's dns block (docs/plugins.md): the resolv.conf a driver with a
+  // filesystem of its own gives the task instead of the host's; none: the driver's default.
+  std::optional<TaskDns> dns;
 };
 
 namespace detail {
@@ -260,6 +268,13 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
     x.str("HostIP", p.host_ip);
     t.ports.push_back(std::move(p));
   });
+  r.object("DNS", [&](const detail::TaskSpecReader& x) {
+    TaskDns d;
+    x.strings("Servers", d.servers);
+    x.strings("Searches", d.searches);
+    x.strings("Options", d.options);
+    t.dns = std::move(d);
+  });
   r.str("NetworkNamespace", t.network_namespace);
   if (auto* labels = r.find("NetworkLabels")) {
     if (!labels->is_object()) r.fail("NetworkLabels", "must be an object of strings");
@@ -325,6 +340,7 @@ inline nlohmann::json to_json(const TaskSpec& t) {
   }
   if (!t.network_namespace.empty()) j["NetworkNamespace"] = t.network_namespace;
   if (!t.network_labels.empty()) j["NetworkLabels"] = t.network_labels;
+  if (t.dns) j["DNS"] = {{"Servers", t.dns->servers}, {"Searches", t.dns->searches}, {"Options", t.dns->options}};
   return j;
 }
 

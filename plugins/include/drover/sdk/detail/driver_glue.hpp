@@ -196,6 +196,14 @@ inline drover_status create_network(void* self, const char* request, char** out,
     r.alloc_id = j["AllocID"].get<std::string>();
     if (j.contains("AllocDir") && j["AllocDir"].is_string()) r.alloc_dir = j["AllocDir"];
     if (j.contains("Mode") && j["Mode"].is_string()) r.mode = j["Mode"];
+    if (j.contains("DNS") && j["DNS"].is_object()) {
+      TaskDns d;
+      for (auto [key, out] : {std::pair{"Servers", &d.servers}, std::pair{"Searches", &d.searches},
+                              std::pair{"Options", &d.options}})
+        for (const auto& v : j["DNS"].value(key, nlohmann::json::array()))
+          if (v.is_string()) out->push_back(v.get<std::string>());
+      r.dns = std::move(d);
+    }
     NetworkSpec spec = as_driver(self).create_network(r);
     set_out(out, nlohmann::json{{"Path", spec.path}, {"Labels", spec.labels},
                                 {"Created", spec.created}});

@@ -116,10 +116,12 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   void set_reap(drover_driver_reap_v1_fn fn) { reap_ = fn; }
   // The alloc's network namespace made by the driver (plugin.h,
   // drover_driver_create_network_v1): {"Path": str, "Labels": {str: str}, "Created": bool},
-  // every key present. An error when the plugin does not export both calls, or fails.
+  // every key present. An error when the plugin does not export both calls, or fails. `dns`:
+  // the group network's dns block as Nomad's DNSConfig JSON, or null.
   drover::Result<nlohmann::json> create_network(const std::string& alloc_id,
                                                 const std::string& alloc_dir,
-                                                const std::string& mode);
+                                                const std::string& mode,
+                                                const nlohmann::json& dns = nullptr);
   // Removes what create_network made; `labels` may be empty.
   drover::Status destroy_network(const std::string& alloc_id, const nlohmann::json& labels);
   // Whether the driver makes the namespaces its tasks join: its Capabilities say
