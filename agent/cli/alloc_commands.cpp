@@ -332,6 +332,10 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
   auto fs_opts = std::make_shared<FsOptions>();
   fs->add_flag("--stat", fs_opts->stat, "Show the path's mode, size, time and content type");
   fs->add_flag("-H", fs_opts->machine_sizes, "Sizes in bytes");
+  fs->add_flag("--tail", fs_opts->tail, "A file: start near its end (10 lines unless -n or -c)");
+  fs->add_option("-n", fs_opts->lines, "With -tail: number of lines")->check(CLI::NonNegativeNumber);
+  fs->add_option("-c", fs_opts->bytes, "With -tail: number of bytes")->check(CLI::NonNegativeNumber);
+  fs->add_flag("-f,--follow", fs_opts->follow, "A file: keep printing what is appended to it");
   fs->add_option("alloc", fs_opts->alloc_id, "Allocation ID or unique prefix")->required();
   fs->add_option("path", fs_opts->path, "Path in the allocation's dir (default /)");
   fs->callback([&selected, fs_opts] {

@@ -1,9 +1,13 @@
 // `drover alloc fs` (see alloc_fs.hpp).
 #include "cli/alloc_fs.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <cstdio>
+#include <thread>
 #include <ostream>
 
+#include "cli/alloc_logs.hpp"
 #include "cli/table.hpp"
 
 namespace drover::cli {
@@ -11,6 +15,7 @@ namespace drover::cli {
 namespace {
 
 constexpr auto kReadTimeout = std::chrono::seconds(60);
+constexpr auto kFollowPoll = std::chrono::milliseconds(250);
 
 std::string size_of(const nlohmann::json& info, bool machine) {
   const std::int64_t n = info.value("Size", std::int64_t{0});
@@ -77,16 +82,54 @@ int alloc_fs(Context& ctx, const FsOptions& opts) {
     t.render(ctx.out);
     return 0;
   }
-  auto response = ctx.api.stream(
-      "/v1/client/fs/cat/" + query,
-      [&](const char* data, std::size_t size) {
-        ctx.out.write(data, static_cast<std::streamsize>(size));
-        return static_cast<bool>(ctx.out);
-      },
-      kReadTimeout);
-  if (!response) return print_error(ctx, response.message());
-  if (response->status < 200 || response->status >= 300) return print_error(ctx, describe_api_error(*response));
+  // A file: from its start, or its end; then, with -f, what is appended, read as it comes.
+  const bool tail = opts.tail || opts.lines >= 0 || opts.bytes >= 0;
+  const std::int64_t size = info->value("Size", std::int64_t{0});
+  std::int64_t lines = -1, offset = 0;
+  if (tail) {  // as `alloc logs -tail` (alloc_logs.hpp)
+    const TailStart start = tail_start(opts.lines, opts.bytes);
+    offset = std::max<std::int64_t>(0, size - start.back);
+    lines = start.lines;
+  }
+  // Bytes from `from` to the file's end, each chunk handed to `sink` as it arrives; how many.
+  auto read_from = [&](std::int64_t from, const std::function<void(const char*, std::size_t)>& sink)
+      -> Result<std::int64_t> {
+    std::int64_t got = 0;
+    auto r = ctx.api.stream(
+        "/v1/client/fs/readat/" + query + "&offset=" + std::to_string(from),
+        [&](const char* data, std::size_t n) {
+          got += static_cast<std::int64_t>(n);
+          sink(data, n);
+          return static_cast<bool>(ctx.out);
+        },
+        kReadTimeout);
+    if (!r) return r.error();
+    if (r->status < 200 || r->status >= 300) return make_error(describe_api_error(*r));
+    return got;
+  };
+  auto print = [&](const char* data, std::size_t n) { ctx.out.write(data, static_cast<std::streamsize>(n)); };
+  std::string held;  // with -n: the tail's bytes, cut to its last lines once read
+  auto first = read_from(offset, lines >= 0 ? std::function<void(const char*, std::size_t)>(
+                                                  [&](const char* d, std::size_t n) { held.append(d, n); })
+                                            : print);
+  if (!first) return print_error(ctx, first.message());
+  if (lines >= 0) ctx.out << last_lines(held, lines);
   ctx.out.flush();
+  std::int64_t at = offset + *first;
+  // Followed until the alloc has ended and what it wrote is read, as `alloc logs -f` does.
+  bool ended = false;
+  while (opts.follow && ctx.out) {
+    if (!ended) std::this_thread::sleep_for(kFollowPoll);
+    auto n = read_from(at, print);
+    if (!n) return print_error(ctx, n.message());  // the alloc was collected, the file removed
+    at += *n;
+    ctx.out.flush();
+    if (*n > 0) continue;
+    if (ended) break;
+    auto now = ctx.api.get_json("/v1/allocation/" + url_escape(id));
+    const std::string status = now ? str_field(*now, "ClientStatus") : "";
+    ended = status == "complete" || status == "failed" || status == "lost";  // one last read
+  }
   return 0;
 }
 

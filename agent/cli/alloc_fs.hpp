@@ -14,6 +14,12 @@ struct FsOptions {
   std::string path = "/";
   bool stat = false;          // -stat: the path's own details, not its contents
   bool machine_sizes = false;  // -H: sizes in bytes
+  // A file's end, as `nomad alloc fs` and `alloc logs` read it: -tail starts near the end (10
+  // lines unless -n or -c), -f keeps printing what is appended.
+  bool tail = false;
+  std::int64_t lines = -1;
+  std::int64_t bytes = -1;
+  bool follow = false;
 };
 
 int alloc_fs(Context& ctx, const FsOptions& opts);

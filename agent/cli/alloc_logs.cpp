@@ -61,6 +61,12 @@ std::string last_lines(const std::string& text, std::int64_t n) {
   return text;
 }
 
+TailStart tail_start(std::int64_t lines, std::int64_t bytes) {
+  if (bytes >= 0) return {bytes, lines};
+  const std::int64_t n = lines >= 0 ? lines : kDefaultTailLines;
+  return {std::max(n * kBytesPerLineGuess, kMinTailBytes), n};
+}
+
 int alloc_logs(Context& ctx, const LogsOptions& opts) {
   // Look the alloc up first: it resolves a prefix to the full id and names the tasks.
   auto alloc = ctx.api.get_json("/v1/allocation/" + url_escape(opts.alloc_id));
@@ -86,13 +92,9 @@ int alloc_logs(Context& ctx, const LogsOptions& opts) {
   std::int64_t lines = -1;
   std::int64_t offset = 0;
   if (tail) {
-    if (opts.bytes >= 0) {
-      offset = opts.bytes;
-      lines = opts.lines;
-    } else {
-      lines = opts.lines >= 0 ? opts.lines : kDefaultTailLines;
-      offset = std::max(lines * kBytesPerLineGuess, kMinTailBytes);
-    }
+    const TailStart start = tail_start(opts.lines, opts.bytes);
+    offset = start.back;
+    lines = start.lines;
   }
 
   const std::string path =

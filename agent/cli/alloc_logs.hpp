@@ -23,4 +23,12 @@ int alloc_logs(Context& ctx, const LogsOptions& opts);
 // The last `n` lines of `text` (a final line without '\n' counts as a line).
 std::string last_lines(const std::string& text, std::int64_t n);
 
+// Where -tail starts reading, counted back from the end (-c bytes, else a guess at the bytes
+// of -n lines, 10 by default), and how many lines to keep of what it reads (-1: all of it).
+struct TailStart {
+  std::int64_t back;
+  std::int64_t lines;
+};
+TailStart tail_start(std::int64_t lines, std::int64_t bytes);
+
 }  // namespace drover::cli

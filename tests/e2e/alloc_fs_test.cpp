@@ -139,3 +139,26 @@ TEST(AllocFs, PathsPastTheAllocDirSymlinksSecretsAndFifosAreRefused) {
     if (e["Name"] == "link") EXPECT_EQ(e["FileMode"].get<std::string>().substr(0, 1), "L") << e.dump();
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
+
+// -tail and -f, as `nomad alloc fs` has them: the last lines of a file, and a file followed
+// while the task appends to it, to its end once the alloc has ended.
+TEST(AllocFs, TailAndFollowReadAFileAsATaskWritesIt) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(
+      "job:\n  id: fsfollow\n  type: batch\n  groups:\n    - name: g\n      tasks:\n"
+      "        - name: t\n          driver: raw_exec\n          config:\n            command: /bin/sh\n"
+      "            args: [\"-c\", \"for i in 1 2 3 4; do echo line-$i >> local/out.txt; sleep 0.3; done\"]\n");
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] { return agent->get("/v1/client/fs/stat/" + ids[0] + "?path=t/local/out.txt").status == 200; },
+      std::chrono::seconds(20)));
+  auto follow = agent->cli({"alloc", "fs", "-f", ids[0], "t/local/out.txt"});
+  EXPECT_EQ(follow.exit_code, 0) << follow.err;
+  EXPECT_EQ(follow.out, "line-1\nline-2\nline-3\nline-4\n");
+  auto tail = agent->cli({"alloc", "fs", "-tail", "-n", "2", ids[0], "t/local/out.txt"});
+  EXPECT_EQ(tail.exit_code, 0) << tail.err;
+  EXPECT_EQ(tail.out, "line-3\nline-4\n");
+  auto bytes = agent->cli({"alloc", "fs", "-tail", "-c", "7", ids[0], "t/local/out.txt"});
+  EXPECT_EQ(bytes.out, "line-4\n");
+}
+
