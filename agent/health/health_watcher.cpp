@@ -110,10 +110,12 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
       w->tracker = std::make_unique<HealthTracker>(settings, ephemeral_tasks(*group), Clock::now());
   }
   auto dir = runner::alloc_dir_for(manager_.ctx().data_dir, alloc.id);
-  // One check of `svc`, run while `task` runs; `id_task` names it in its id ("" for a group
-  // service, so that its ids never meet a task service's).
+  // One check of `svc`, run while `task` runs (and in it, for a script check of a task with
+  // a filesystem of its own); `id_task` names it in its id ("" for a group service, so that its
+  // ids never meet a task service's); `owner` is the task the service is registered with.
   auto add_check = [&](const jobspec::Task& task, const std::string& id_task,
-                       const jobspec::Service& svc, const jobspec::Check& check, std::size_t n) {
+                       const jobspec::Service& svc, const jobspec::Check& check, std::size_t n,
+                       const jobspec::Task& owner) {
     CheckSpec spec;
     spec.id = check_id(alloc.id, id_task, svc.name, n);
     spec.alloc_id = alloc.id;
@@ -148,7 +150,7 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
     runner::TaskEnv env(in);
     spec.env = env.vars();
     spec.registration_id = catalog::registration_id(
-        alloc.id, task.name, id_task.empty() ? group->name : "", env.interpolate(svc.name), svc.port);
+        alloc.id, owner.name, id_task.empty() ? group->name : "", env.interpolate(svc.name), svc.port);
     resolve_ports(spec, env, alloc.networks, task.name);
     spec.check.command = env.interpolate(spec.check.command);
     for (auto& a : spec.check.args) a = env.interpolate(a);
@@ -162,7 +164,7 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
   for (const auto& task : group->tasks) {
     std::size_t n = 0;
     for (const auto& svc : task.services)
-      for (const auto& check : svc.checks) add_check(task, task.name, svc, check, n++);
+      for (const auto& check : svc.checks) add_check(task, task.name, svc, check, n++, task);
   }
   // Group services (jobspec/job.hpp): with the leader, else the first main task.
   const jobspec::Task* main = nullptr;
@@ -170,10 +172,16 @@ std::unique_ptr<HealthWatcher::Watch> HealthWatcher::make_watch(const state::All
     if (t.leader) main = &t;
   for (const auto& t : group->tasks)
     if (!main && t.lifecycle.hook.empty()) main = &t;
+  // A script check there runs in the task it names (validated at submit).
   if (main) {
     std::size_t n = 0;
     for (const auto& svc : group->services)
-      for (const auto& check : svc.checks) add_check(*main, "", svc, check, n++);
+      for (const auto& check : svc.checks) {
+        const jobspec::Task* in = main;
+        for (const auto& t : group->tasks)
+          if (!check.task.empty() && t.name == check.task) in = &t;
+        add_check(*in, "", svc, check, n++, *main);
+      }
   }
   return w;
 }

@@ -78,6 +78,7 @@ static void fields(Of<Check> auto& c, auto& io) {
   io("PortLabel", c.port);
   io("Command", c.command);
   io("Args", c.args);
+  io("TaskName", c.task);
   io("Interval", c.interval);
   io("Timeout", c.timeout);
 }

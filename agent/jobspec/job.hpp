@@ -137,6 +137,9 @@ struct Check {
   std::string port;
   std::string command;  // script
   std::vector<std::string> args;
+  // A group service's script check: the task it runs in (Nomad's `task`, TaskName); "": the
+  // group's main task. A task's own services leave it empty.
+  std::string task;
   Duration interval = std::chrono::seconds(10);
   Duration timeout = std::chrono::seconds(2);
   std::optional<CheckRestart> check_restart;

@@ -905,6 +905,7 @@ class HclMapper {
                   {"type", "Type"},
                   {"command", "Command"},
                   {"args", "Args"},
+                  {"task", "TaskName"},
                   {"path", "Path"},
                   {"protocol", "Protocol"},
                   {"port", "PortLabel"},

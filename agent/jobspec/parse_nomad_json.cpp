@@ -295,11 +295,12 @@ class NomadReader {
     Check c;
     check_keys(o, path,
                {"Name", "Type", "Command", "Args", "Path", "Protocol", "PortLabel", "Method",
-                "Header", "Interval", "Timeout", "CheckRestart"});
+                "Header", "TaskName", "Interval", "Timeout", "CheckRestart"});
     if (auto v = str(o, "Name", path)) c.name = *v;
     if (auto v = str(o, "Type", path)) c.type = *v;
     if (auto v = str(o, "Command", path)) c.command = *v;
     c.args = strings(o, "Args", path);
+    if (auto v = str(o, "TaskName", path)) c.task = *v;
     if (auto v = str(o, "Path", path)) c.path = *v;
     if (auto v = str(o, "Protocol", path); v && !v->empty()) c.protocol = *v;
     if (auto v = str(o, "PortLabel", path)) c.port = *v;

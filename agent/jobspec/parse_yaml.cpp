@@ -389,7 +389,7 @@ class YamlReader {
     if (!map(n, path)) return c;
     check_keys(n, path,
                {"name", "type", "path", "method", "protocol", "header", "port", "command", "args",
-                "interval", "timeout", "check_restart"});
+                "task", "interval", "timeout", "check_restart"});
     if (auto v = str(n["name"], join(path, "name"))) c.name = *v;
     if (auto v = str(n["type"], join(path, "type"))) c.type = *v;
     if (auto v = str(n["path"], join(path, "path"))) c.path = *v;
@@ -409,6 +409,7 @@ class YamlReader {
     if (auto v = str(n["port"], join(path, "port"))) c.port = *v;
     if (auto v = str(n["command"], join(path, "command"))) c.command = *v;
     c.args = string_list(n["args"], join(path, "args"));
+    if (auto v = str(n["task"], join(path, "task"))) c.task = *v;
     if (auto v = duration(n["interval"], join(path, "interval"))) c.interval = *v;
     if (auto v = duration(n["timeout"], join(path, "timeout"))) c.timeout = *v;
     const std::string rpath = join(path, "check_restart");

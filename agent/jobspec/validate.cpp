@@ -795,12 +795,29 @@ class Validator {
     for (std::size_t i = 0; i < g.services.size(); ++i) {
       const std::string sp = path + ".services[" + std::to_string(i) + "]";
       service(sp, g.services[i]);
-      for (std::size_t c = 0; c < g.services[i].checks.size(); ++c)
-        if (g.services[i].checks[c].type == "script")
-          add(sp + ".checks[" + std::to_string(c) + "].type",
-              "a script check of a group service is not supported yet (put the service in the "
-              "task it should run in)");
+      // A script check there runs in the task it names (Nomad's `task`, required there).
+      for (std::size_t c = 0; c < g.services[i].checks.size(); ++c) {
+        const Check& check = g.services[i].checks[c];
+        const std::string cp = sp + ".checks[" + std::to_string(c) + "]";
+        if (check.type == "script" && check.task.empty())
+          add(cp + ".task", "is required for a script check of a group service: the task it runs in");
+        else if (!check.task.empty() && check.type != "script")
+          add(cp + ".task", "is only for script checks (a " + printable(check.type) +
+                                " check probes the service's address)");
+        else if (!check.task.empty() &&
+                 std::none_of(g.tasks.begin(), g.tasks.end(), [&](const Task& t) { return t.name == check.task; }))
+          add(cp + ".task", "\"" + printable(check.task) + "\" is not a task of group \"" +
+                                printable(g.name) + "\"");
+      }
     }
+    // A task's own services run their checks in that task: `task` names nothing there.
+    for (std::size_t t = 0; t < g.tasks.size(); ++t)
+      for (std::size_t i = 0; i < g.tasks[t].services.size(); ++i)
+        for (std::size_t c = 0; c < g.tasks[t].services[i].checks.size(); ++c)
+          if (!g.tasks[t].services[i].checks[c].task.empty())
+            add(path + ".tasks[" + std::to_string(t) + "].services[" + std::to_string(i) + "].checks[" +
+                    std::to_string(c) + "].task",
+                "is for group services' script checks; a task's own checks run in that task");
     // Lifecycle tasks run around main tasks; a group of them alone would start its sidecars
     // and end them at once (docs/jobspec.md, "lifecycle").
     if (!g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),

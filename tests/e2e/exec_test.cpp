@@ -264,3 +264,31 @@ TEST_F(ExecTasks, ATaskStartsWithItsThreeStandardDescriptorsOnly) {
     EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + id + "?task=t").body, "0\n1\n2\n/dev/null\n");
   }
 }
+
+// A group service's script check runs in the task it names (Nomad's check `task`), here an
+// exec task that is not the group's main one: the file it tests is in that task's /local only.
+TEST_F(ExecTasks, AGroupServiceScriptCheckRunsInTheTaskItNames) {
+  std::string text =
+      "job:\n  id: gscript\n  type: service\n  groups:\n    - name: g\n"
+      "      update: {health_check: checks, min_healthy_time: 300ms, healthy_deadline: 90s}\n"
+      "      services:\n        - name: app\n          checks:\n"
+      "            - {name: db-ready, type: script, task: db, command: /bin/sh, args: [\"-c\", "
+      "\"test -f /local/ready && echo ready-in-db\"], interval: 200ms, timeout: 20s}\n"
+      "      tasks:\n"
+      "        - name: web\n          driver: raw_exec\n          leader: true\n"
+      "          config: {command: /bin/sleep, args: [\"1000\"]}\n"
+      "        - name: db\n          driver: exec\n          kill_timeout: 1s\n"
+      "          resources: {memory: 64}\n          config:\n            command: /bin/sh\n"
+      "            args: [\"-c\", \"sleep 0.3; touch /local/ready; exec sleep 1000\"]\n";
+  auto ids = agent_->submit(text);
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_alloc(ids[0], [](const json& a) { return a["DeploymentStatus"].is_object(); },
+                              std::chrono::seconds(90));
+  ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
+  EXPECT_TRUE(a["DeploymentStatus"].value("Healthy", false)) << a["DeploymentStatus"].dump();
+  auto checks = agent_->get("/v1/client/allocation/" + ids[0] + "/checks").json();
+  ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
+  const auto& c = checks.begin().value();
+  EXPECT_EQ(c.value("Task", ""), "db") << c.dump(2);
+  EXPECT_NE(c.value("Output", "").find("ready-in-db"), std::string::npos) << c.dump(2);
+}

@@ -359,7 +359,7 @@ TEST(Networks, GroupServicesReadTheSameFromEveryFormat) {
   EXPECT_TRUE(job_from_json(to_json(yaml)) == yaml);
 }
 
-TEST(Networks, AGroupServiceNeedsAKnownLabelAndNoScriptCheck) {
+TEST(Networks, AGroupServiceNeedsAKnownLabelAndItsScriptChecksATask) {
   auto p = problems_of(R"(job:
   id: web
   groups:
@@ -368,15 +368,49 @@ TEST(Networks, AGroupServiceNeedsAKnownLabelAndNoScriptCheck) {
       services:
         - name: web
           port: htp
-          checks: [{type: script, command: /bin/true}]
-      tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]
+          checks:
+            - {type: script, command: /bin/true}
+            - {type: script, command: /bin/true, task: nope}
+            - {type: http, path: /, task: t}
+            - {type: script, command: /bin/true, task: t}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services: [{name: own, checks: [{type: script, command: /bin/true, task: t}]}]
 )");
   EXPECT_TRUE(has_line(p,
                        "groups[0].services[0].port: \"htp\" is not a port label of the "
                        "group's network (labels: http)"))
       << p;
-  EXPECT_NE(p.find("groups[0].services[0].checks[0].type: a script check of a group service is "
-                   "not supported yet"),
+  EXPECT_TRUE(has_line(p, "groups[0].services[0].checks[0].task: is required for a script check of a "
+                          "group service: the task it runs in"))
+      << p;
+  EXPECT_TRUE(has_line(p, "groups[0].services[0].checks[1].task: \"nope\" is not a task of group \"web\""))
+      << p;
+  EXPECT_NE(p.find("groups[0].services[0].checks[2].task: is only for script checks"), std::string::npos) << p;
+  EXPECT_EQ(p.find("checks[3]"), std::string::npos) << p;
+  EXPECT_NE(p.find("groups[0].tasks[0].services[0].checks[0].task: is for group services' script checks"),
             std::string::npos)
       << p;
+  // The field is Nomad's: `task` in HCL, TaskName in JSON.
+  Job hcl = must_parse(R"(job "web" {
+  group "web" {
+    service {
+      name = "web"
+      check {
+        type    = "script"
+        task    = "t"
+        command = "/bin/true"
+      }
+    }
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  EXPECT_EQ(hcl.groups[0].services[0].checks[0].task, "t");
+  EXPECT_EQ(to_json(hcl)["TaskGroups"][0]["Services"][0]["Checks"][0]["TaskName"], "t");
 }
