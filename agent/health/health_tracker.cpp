@@ -15,7 +15,10 @@ HealthSettings health_settings(const jobspec::Job& job, const jobspec::TaskGroup
   if (!group.update && !job.update && group.migrate)
     s = {group.migrate->health_check, group.migrate->min_healthy_time,
          group.migrate->healthy_deadline};
+  // Checks of the group's own services count as its tasks' do (they were left out: a group
+  // whose checks all sat in group services was judged by task states alone).
   bool any_check = false;
+  for (const auto& svc : group.services) any_check = any_check || !svc.checks.empty();
   for (const auto& t : group.tasks)
     for (const auto& svc : t.services) any_check = any_check || !svc.checks.empty();
   if (s.mode == "checks" && !any_check) s.mode = "task_states";

@@ -104,6 +104,19 @@ TEST(HealthSettings, GroupOverJobOverDefaultsAndNoChecksMeansTaskStates) {
   EXPECT_EQ(health::health_settings(job, g).min_healthy_time, 3s);
 }
 
+// Checks mode falls back to task states only when the group has no check at all: checks of
+// its group-level services count (they were left out, and such a group was judged healthy
+// before its checks had run).
+TEST(HealthSettings, GroupServiceChecksKeepChecksMode) {
+  jobspec::Job job;
+  jobspec::TaskGroup g;
+  g.tasks.push_back({});
+  job.update = jobspec::UpdateStrategy{"checks", 2s, 1min};
+  EXPECT_EQ(health::health_settings(job, g).mode, "task_states");
+  g.services.push_back({"web", "80", "", "nomad", "auto", {}, {jobspec::Check{}}});
+  EXPECT_EQ(health::health_settings(job, g).mode, "checks");
+}
+
 TEST(HealthSettings, TheMigrateBlockJudgesAnAllocWithNoUpdateBlock) {
   jobspec::Job job;
   jobspec::TaskGroup g;
