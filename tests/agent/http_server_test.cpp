@@ -1,6 +1,6 @@
 // The API's HTTP server (api/http_server.hpp) with its deadlines made short: a client that
 // sends its body a byte at a time is answered 408 once the request's deadline passes, however
-// steady its pace, and others are served meanwhile (HOSTILE.md, "slow bodies").
+// steady its pace, and others are served meanwhile (docs/threat-model.md, "slow requests").
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>

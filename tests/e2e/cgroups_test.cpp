@@ -257,7 +257,7 @@ TEST_F(Cgroups, OrphanedTaskCgroupsAreRemovedAtStart) {
   std::string parent = "drover-test-orphans-" + std::to_string(getpid());
   // One orphan of this agent's (its alloc dir is in the data dir, no task holds it), and one
   // of an alloc this data dir never had: another agent's, on the same parent.
-  // Hundreds of this agent's (HOSTILE.md: a crash loop leaves thousands), one of another's.
+  // Hundreds of this agent's (docs/threat-model.md, "thousands of stale cgroups"), one of another's.
   auto data = drover::testing::make_temp_dir("drover-orphans");
   constexpr int kOrphans = 300;
   auto dead = [](int i) { return "dead-alloc-" + std::to_string(i); };

@@ -44,6 +44,33 @@ class ExecTasks : public ::testing::Test {
     if (!exec_healthy(*agent_)) GTEST_SKIP() << "exec driver not healthy here: " << agent_->get("/v1/node").body;
   }
   std::unique_ptr<AgentProcess> agent_;
+
+  // Submits a job whose one alloc is judged by a single script check; returns that check's
+  // result once the alloc's health is decided healthy (failing the test otherwise). The
+  // bounds are generous: in the v2 guest (emulated) one `runc exec` takes seconds.
+  json healthy_by_its_check(const std::string& job_text) {
+    auto ids = agent_->submit(job_text);
+    if (ids.size() != 1u) {
+      ADD_FAILURE() << "submitted " << ids.size() << " allocs";
+      return json();
+    }
+    auto a = agent_->wait_alloc(ids[0], [](const json& a) { return a["DeploymentStatus"].is_object(); },
+                                std::chrono::seconds(90));
+    if (!a["DeploymentStatus"].is_object()) {
+      ADD_FAILURE() << "no health verdict: " << a.dump(2);
+      return json();
+    }
+    EXPECT_TRUE(a["DeploymentStatus"].value("Healthy", false)) << a["DeploymentStatus"].dump();
+    // Judged by the check, not by task states alone.
+    EXPECT_EQ(a["DeploymentStatus"].value("Description", ""),
+              "all tasks running and checks passing for 300ms");
+    auto checks = agent_->get("/v1/client/allocation/" + ids[0] + "/checks").json();
+    if (checks.size() != 1u) {
+      ADD_FAILURE() << checks.dump(2);
+      return json();
+    }
+    return checks.begin().value();
+  }
 };
 
 TEST_F(ExecTasks, TaskIsIsolatedButCanWriteItsOwnDirs) {
@@ -213,16 +240,8 @@ TEST_F(ExecTasks, ScriptCheckRunsInsideTheTaskAndDecidesHealth) {
       "          services:\n            - name: app\n              checks:\n"
       "                - {name: ready, type: script, command: /bin/sh, args: [\"-c\", \"test -f /local/ready && echo ready-inside\"], "
       "interval: 200ms, timeout: 20s}\n";
-  // Generous bounds: in the v2 guest (emulated) one `runc exec` takes seconds.
-  auto ids = agent_->submit(text);
-  ASSERT_EQ(ids.size(), 1u);
-  auto a = agent_->wait_alloc(ids[0], [](const json& a) { return a["DeploymentStatus"].is_object(); },
-                              std::chrono::seconds(90));
-  ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
-  EXPECT_TRUE(a["DeploymentStatus"].value("Healthy", false)) << a["DeploymentStatus"].dump();
-  auto checks = agent_->get("/v1/client/allocation/" + ids[0] + "/checks").json();
-  ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
-  EXPECT_NE(checks.begin().value().value("Output", "").find("ready-inside"), std::string::npos) << checks.dump(2);
+  auto c = healthy_by_its_check(text);
+  EXPECT_NE(c.value("Output", "").find("ready-inside"), std::string::npos) << c.dump(2);
 }
 
 // ${NOMAD_ALLOC_DIR} in an isolated task's args and env is the path the task sees, as its own
@@ -247,7 +266,7 @@ TEST_F(ExecTasks, DriversShowTheCapabilitiesTheAgentDecidesBy) {
   EXPECT_EQ(drivers["raw_exec"]["Capabilities"].value("DefaultUser", "?"), "");
 }
 
-// A task inherits no descriptor of the agent's (HOSTILE.md, "inherited fds"): its state
+// A task inherits no descriptor of the agent's (docs/threat-model.md, "the runtime inherits an open host fd"): its state
 // store, sockets, cgroup dirs, the runtime's pipes. What it holds at its first instruction is
 // its stdin, stdout and stderr, exec (through runc) and raw_exec alike.
 TEST_F(ExecTasks, ATaskStartsWithItsThreeStandardDescriptorsOnly) {
@@ -280,19 +299,7 @@ TEST_F(ExecTasks, AGroupServiceScriptCheckRunsInTheTaskItNames) {
       "        - name: db\n          driver: exec\n          kill_timeout: 1s\n"
       "          resources: {memory: 64}\n          config:\n            command: /bin/sh\n"
       "            args: [\"-c\", \"sleep 0.3; touch /local/ready; exec sleep 1000\"]\n";
-  auto ids = agent_->submit(text);
-  ASSERT_EQ(ids.size(), 1u);
-  auto a = agent_->wait_alloc(ids[0], [](const json& a) { return a["DeploymentStatus"].is_object(); },
-                              std::chrono::seconds(90));
-  ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
-  EXPECT_TRUE(a["DeploymentStatus"].value("Healthy", false)) << a["DeploymentStatus"].dump();
-  // Judged by the group service's check, not by task states alone.
-  EXPECT_EQ(a["DeploymentStatus"].value("Description", ""),
-            "all tasks running and checks passing for 300ms");
-  auto checks = agent_->get("/v1/client/allocation/" + ids[0] + "/checks").json();
-  ASSERT_EQ(checks.size(), 1u) << checks.dump(2);
-  const auto& c = checks.begin().value();
+  auto c = healthy_by_its_check(text);
   EXPECT_EQ(c.value("Task", ""), "db") << c.dump(2);
-  EXPECT_NE(c.value("Output", "").find("ready-in-db"), std::string::npos)
-      << c.dump(2) << agent_->alloc(ids[0]).dump(2) << agent_->log();
+  EXPECT_NE(c.value("Output", "").find("ready-in-db"), std::string::npos) << c.dump(2);
 }

@@ -315,7 +315,7 @@ TEST(Recovery, RecycledPidIsNotSignalledAfterRestart) {
   waitpid(stranger_monitor, nullptr, 0);
 }
 
-// The OCI runtime present but failing (HOSTILE.md, "runc missing or failing"): a runtime that
+// The OCI runtime present but failing (docs/threat-model.md, "the OCI runtime is missing or failing"): a runtime that
 // cannot even say its version makes exec unhealthy with the runtime's own words on
 // /v1/node, and an exec job is refused at submit; one that answers --version but fails every
 // container fails the exec task with its error. raw_exec jobs run on either agent.
