@@ -10,6 +10,7 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/query_params.hpp"
 #include "drover/common/relative_path.hpp"
 #include "drover/common/split.hpp"
 #include "drover/sdk/utf8.hpp"
@@ -163,20 +164,6 @@ void send_file(httplib::Response& res, fs::Fd fd, off_t offset, int64_t length) 
       [body](std::size_t, httplib::DataSink& sink) { return body->send(sink); });
 }
 
-std::optional<int64_t> non_negative(const httplib::Request& req, const char* name,
-                                    httplib::Response& res) {
-  if (!req.has_param(name)) return int64_t{-1};
-  const std::string v = req.get_param_value(name);
-  try {
-    std::size_t used = 0;
-    long long n = std::stoll(v, &used);
-    if (used == v.size() && n >= 0) return n;
-  } catch (...) {
-  }
-  reply_error(res, 400, std::string(name) + ": must be a non-negative integer, not \"" + v + "\"");
-  return std::nullopt;
-}
-
 }  // namespace
 
 void register_fs_endpoint(httplib::Server& server, const ApiContext& ctx) {
@@ -210,14 +197,12 @@ void register_fs_endpoint(httplib::Server& server, const ApiContext& ctx) {
     auto info = file_info(name, st);
     info["ContentType"] = "";
     if (S_ISREG(st.st_mode)) {
-      fs::Fd file;
-      struct stat again {};
-      httplib::Response ignored;
-      if (open_regular(t, ignored, file, again)) {
-        char head[512];
-        ssize_t n = ::pread(file.get(), head, sizeof head, 0);
-        info["ContentType"] = content_type(std::string_view(head, n > 0 ? static_cast<std::size_t>(n) : 0));
-      }
+      // The very file just stat'ed, reopened for reading through its O_PATH descriptor: no
+      // second walk of the path.
+      fs::Fd file(::open(("/proc/self/fd/" + std::to_string(fd.get())).c_str(), O_RDONLY | O_CLOEXEC));
+      char head[512];
+      ssize_t n = file ? ::pread(file.get(), head, sizeof head, 0) : 0;
+      info["ContentType"] = content_type(std::string_view(head, n > 0 ? static_cast<std::size_t>(n) : 0));
     }
     reply_json(res, info);
   });
@@ -231,17 +216,17 @@ void register_fs_endpoint(httplib::Server& server, const ApiContext& ctx) {
   });
 
   server.Get(R"(/v1/client/fs/readat/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    auto offset = non_negative(req, "offset", res);
-    if (!offset) return;
-    auto limit = non_negative(req, "limit", res);
-    if (!limit) return;
+    auto offset = non_negative_param(req, "offset");
+    if (!offset) return reply_error(res, offset.error());
+    auto limit = non_negative_param(req, "limit");
+    if (!limit) return reply_error(res, limit.error());
     Target t;
     fs::Fd fd;
     struct stat st {};
     if (!resolve(ctx, req, res, t) || !open_regular(t, res, fd, st)) return;
-    const int64_t from = std::min<int64_t>(std::max<int64_t>(*offset, 0), st.st_size);
+    const int64_t from = std::min<int64_t>(offset->value_or(0), st.st_size);
     const int64_t rest = st.st_size - from;
-    send_file(res, std::move(fd), static_cast<off_t>(from), *limit < 0 ? rest : std::min(*limit, rest));
+    send_file(res, std::move(fd), static_cast<off_t>(from), limit->has_value() ? std::min(**limit, rest) : rest);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
 #include "api/log_stream.hpp"
+#include "api/query_params.hpp"
 #include "fs/beneath.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/alloc_manager.hpp"
@@ -95,15 +96,9 @@ void register_logs_endpoint(httplib::Server& server, const ApiContext& ctx) {
     if (origin != "start" && origin != "end")
       return reply_error(res, 400, "origin: must be start or end, not \"" + origin + "\"");
     lr.from_end = origin == "end";
-    if (req.has_param("offset")) {
-      try {
-        std::size_t used = 0;
-        lr.offset = std::stoll(req.get_param_value("offset"), &used);
-        if (used != req.get_param_value("offset").size() || lr.offset < 0) throw std::invalid_argument("");
-      } catch (...) {
-        return reply_error(res, 400, "offset: must be a non-negative integer");
-      }
-    }
+    auto offset = non_negative_param(req, "offset");
+    if (!offset) return reply_error(res, offset.error());
+    lr.offset = offset->value_or(0);
     auto root = runner::alloc_dir_for(m->ctx().data_dir, lr.alloc_id).root;
     auto stream = std::make_shared<LogStream>(root, lr.task + "." + lr.type);
     if (auto st = stream->seek(lr.offset, lr.from_end); !st) return reply_error(res, 403, st.message());
