@@ -20,7 +20,7 @@ namespace drover::artifact {
 
 class EntryWriter {
  public:
-  // `root` is the task dir; `dest` the destination relative to it (normalize_destination),
+  // `root` is the task dir (or the alloc's shared dir); `dest` the destination relative to it (normalize_destination),
   // created if missing.
   static Result<EntryWriter> open(std::filesystem::path root, std::string dest,
                                   const Limits& limits);

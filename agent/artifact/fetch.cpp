@@ -80,13 +80,13 @@ Status install_file(const Request& r, const Source& s, const std::string& dest,
                             "\" is an archive of many files; use mode any or dir, or "
                             "options.archive = false",
                         Errc::Invalid);
-    auto w = EntryWriter::open(r.task_dir, parent_of(dest), limits);
+    auto w = EntryWriter::open(r.root, parent_of(dest), limits);
     if (!w) return w.error();
     if (single) return module_unpack(file, s.archive, base_of(dest), *w);
     if (auto st = copy_file_into(*w, base_of(dest), file, file_mode); !st) return st;
     return w->finish();
   }
-  auto w = EntryWriter::open(r.task_dir, dest, limits);
+  auto w = EntryWriter::open(r.root, dest, limits);
   if (!w) return w.error();
   if (s.archive != ArchiveKind::None)
     return module_unpack(file, s.archive, without_extension(s.filename), *w);
@@ -143,7 +143,7 @@ Status fetch(const Request& r, const Limits& limits) {
       if (s.checksum)
         return make_error("options.checksum: file source " + s.url + " is a directory",
                           Errc::Invalid);
-      auto w = EntryWriter::open(r.task_dir, *dest, limits);
+      auto w = EntryWriter::open(r.root, *dest, limits);
       if (!w) return w.error();
       if (auto cs = copy_tree(*real, *w); !cs) return cs;
       return w->finish();
@@ -162,7 +162,7 @@ Status fetch(const Request& r, const Limits& limits) {
       if (ec || ::lstat(from.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
           real_from.string().rfind(real_repo.string(), 0) != 0)
         return make_error("source: the repository has no directory " + s.subdir, Errc::Invalid);
-      auto w = EntryWriter::open(r.task_dir, *dest, limits);
+      auto w = EntryWriter::open(r.root, *dest, limits);
       if (!w) return w.error();
       if (auto cs = copy_tree(from, *w); !cs) return cs;
       return w->finish();

@@ -17,8 +17,10 @@ struct Request {
   std::map<std::string, std::string> options;
   std::map<std::string, std::string> headers;
   std::string mode = "any";           // any, file, dir
-  std::filesystem::path task_dir;     // nothing is written outside it
-  std::string destination = "local";  // relative to task_dir; normalize_destination checks it
+  // The task dir, or the alloc's shared dir for a destination in ../alloc: nothing is written
+  // outside it, and no link in an archive points out of it.
+  std::filesystem::path root;
+  std::string destination = "local";  // relative to root; normalize_destination checks it
   // An agent-private dir for the download (the task cannot see it); made and emptied here.
   std::filesystem::path scratch;
 };

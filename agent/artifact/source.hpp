@@ -55,8 +55,9 @@ Result<Source> parse_source(const std::string& source,
 // `mode`: "any", "file" or "dir" (empty: any).
 Status check_mode(const std::string& mode);
 
-// The destination, relative to the task dir: no absolute path, no `..` leaving it. Returns
-// it normalized ("local/x", "." for the task dir itself); empty input is "local".
+// The destination, relative to the dir it is written to (Request::root): no absolute path, no
+// `..` leaving it. Returns it normalized ("local/x", "." for the dir itself); empty input is
+// "local". Which dirs a job may write to is the caller's rule (beneath_task_or_shared).
 Result<std::string> normalize_destination(const std::string& destination);
 
 // A header name is an HTTP token and its value has no CR, LF or NUL.

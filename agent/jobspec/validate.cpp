@@ -396,15 +396,15 @@ class Validator {
       add(path + ".services", "at most " + std::to_string(kMaxChecksPerTask) + " checks per task");
     if (t.dispatch_payload) dispatch_payload(path + ".dispatch_payload.file", t.dispatch_payload->file);
     for (std::size_t i = 0; i < t.artifacts.size(); ++i)
-      artifact(path + ".artifacts[" + std::to_string(i) + "]", t.artifacts[i]);
+      artifact(path + ".artifacts[" + std::to_string(i) + "]", t.name, t.artifacts[i]);
     for (std::size_t i = 0; i < t.templates.size(); ++i)
-      template_block(path + ".templates[" + std::to_string(i) + "]", t.templates[i]);
+      template_block(path + ".templates[" + std::to_string(i) + "]", t.name, t.templates[i]);
   }
 
   // An artifact is refused at submit for what the fetcher would refuse later: an unknown or
-  // refused scheme, a bad checksum, a destination leaving the task dir (docs/artifacts.md).
-  // Text with ${...} is interpolated at run time and checked then.
-  void artifact(const std::string& path, const Artifact& a) {
+  // refused scheme, a bad checksum, a destination outside the task dir and the alloc's shared
+  // dir (docs/artifacts.md). Text with ${...} is interpolated at run time and checked then.
+  void artifact(const std::string& path, const std::string& task, const Artifact& a) {
     // The artifact module's messages start with the field they concern ("options.ref: ...").
     auto add_field = [&](const std::string& message) {
       auto colon = message.find(": ");
@@ -420,44 +420,53 @@ class Validator {
       if (auto s = artifact::parse_source(a.source, a.options); !s) add_field(s.message());
     }
     if (auto st = artifact::check_mode(a.mode); !st) add_field(st.message());
-    if (a.destination.find("${") == std::string::npos) {
-      auto dest = artifact::normalize_destination(a.destination);
+    const std::string dest_text = task_dir_variables_as_relative(a.destination);
+    if (a.destination.find('\0') != std::string::npos) {
+      add(path + ".destination", "must not hold a NUL byte");
+    } else if (!dest_text.empty() && dest_text.front() == '/') {
+      add(path + ".destination", "\"" + a.destination +
+                                     "\" is absolute; it is relative to the task dir (such as "
+                                     "\"local/app\" or \"${NOMAD_ALLOC_DIR}/app\")");
+    } else if (dest_text.find("${") == std::string::npos) {
+      auto dest = beneath_task_or_shared(task, dest_text.empty() ? "local" : dest_text);
       if (!dest)
-        add_field(dest.message());
-      else if (a.mode == "file" && *dest == ".")
+        add(path + ".destination", dest.message());
+      else if (a.mode == "file" && (*dest == task || *dest == "alloc"))
         add(path + ".destination", "with mode \"file\" it names the file to write");
     }
     for (const auto& [k, v] : a.headers)
       if (auto st = artifact::check_header(k, v); !st) add(path + ".headers." + k, st.message());
   }
 
-  // A path a template reads or writes, relative to the task dir (local/x, secrets/x); the hook
-  // opens it beneath the task dir as well (fs/beneath.hpp). `${...}` is interpolated at run
-  // time, and checked then.
-  void task_dir_path(const std::string& path, const std::string& file) {
+  // A path a template reads or writes, from the task dir (local/x, ${NOMAD_ALLOC_DIR}/x): it
+  // must name a file beneath the task dir or the alloc's shared dir, as the hook resolves it
+  // (common/relative_path.hpp). Other `${...}` is interpolated at run time, and checked then.
+  void task_file_path(const std::string& path, const std::string& task, const std::string& file) {
     if (file.size() > 1024) return add(path, "must be at most 1024 bytes");
     if (printable(file) != file) return add(path, "must not contain control characters");
-    if (file.find("${") != std::string::npos) return;
-    if (file.front() == '/')
+    const std::string rel = task_dir_variables_as_relative(file);
+    if (rel.find("${") != std::string::npos) return;
+    if (rel.front() == '/')
       return add(
           path, "must be relative to the task dir (e.g. \"local/app.conf\"), got \"" + file + "\"");
-    auto beneath = lexically_beneath(file);
-    if (!beneath) return add(path, "\"" + file + "\" escapes the task dir");
-    if (beneath->empty()) return add(path, "\"" + file + "\" must name a file beneath the task dir");
+    auto beneath = beneath_task_or_shared(task, rel);
+    if (!beneath) return add(path, beneath.message());
+    if (*beneath == task || *beneath == "alloc")
+      return add(path, "\"" + file + "\" names a dir; it must name a file (e.g. \"local/app.conf\")");
   }
 
   // A `template` block (docs/templates.md): where it renders, how it reacts to changes, and
   // the template itself, parsed now so that a bad one is refused at submit with its line.
-  void template_block(const std::string& path, const Template& t) {
+  void template_block(const std::string& path, const std::string& task, const Template& t) {
     if (t.data.empty() && t.source.empty()) add(path, "needs data or source");
     if (!t.data.empty() && !t.source.empty())
       add(path + ".source", "cannot be set together with data (one template per block)");
-    if (!t.source.empty()) task_dir_path(path + ".source", t.source);
+    if (!t.source.empty()) task_file_path(path + ".source", task, t.source);
     if (t.destination.empty())
       add(path + ".destination",
           "is required (a file beneath the task dir, e.g. \"local/app.conf\")");
     else
-      task_dir_path(path + ".destination", t.destination);
+      task_file_path(path + ".destination", task, t.destination);
     static const std::vector<std::string> kModes = {"noop", "restart", "signal", "script"};
     if (std::find(kModes.begin(), kModes.end(), t.change_mode) == kModes.end())
       add(path + ".change_mode", "must be \"noop\", \"restart\", \"signal\" or \"script\" (got \"" +

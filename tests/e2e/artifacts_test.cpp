@@ -264,6 +264,27 @@ TEST_F(Artifacts, ARestartedTaskDoesNotDownloadAgain) {
   EXPECT_EQ(http.gets("app.tar.gz"), 1);
 }
 
+// Nomad's jobs fetch into the shared dir with "../alloc/..." or "${NOMAD_ALLOC_DIR}/...";
+// the archive is unpacked there, not under the task dir (docs/artifacts.md).
+TEST_F(Artifacts, DestinationInTheSharedAllocDir) {
+  make_app_tarball();
+  HttpServer http(served_);
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(job("shared", "cat ../alloc/app/hello.txt ../alloc/data/copy.txt",
+                               "            - source: " + http.url("app.tar.gz") +
+                                   "\n              destination: ../alloc\n"
+                                   "            - source: " + http.url("app.tar.gz") +
+                                   "\n              options: {archive: \"false\"}\n"
+                                   "              mode: file\n"
+                                   "              destination: \"${NOMAD_ALLOC_DIR}/data/copy.txt\"\n"));
+  auto a = agent->wait_client_status(ids[0], "complete", 30s);
+  ASSERT_EQ(a["ClientStatus"], "complete") << a.dump(2);
+  const fs::path root = fs::path(agent->data_dir()) / "alloc" / ids[0];
+  EXPECT_EQ(read_file(root / "alloc/app/hello.txt"), "hello from an artifact\n");
+  EXPECT_TRUE(fs::is_regular_file(root / "alloc/data/copy.txt"));
+  EXPECT_FALSE(fs::exists(task_dir(*agent, ids[0]) / "app"));
+}
+
 TEST_F(Artifacts, FileSourceFromAnHclJobOnlyFromTheConfiguredDir) {
   fs::create_directories(dir_ + "/allowed");
   fs::create_directories(dir_ + "/private");

@@ -256,6 +256,19 @@ TEST_F(ExecTasks, InterpolationGivesTheTasksOwnPaths) {
   EXPECT_EQ(out, "arg=/alloc env=/alloc data=/alloc/data local=/local\n");
 }
 
+// Inside the container ${NOMAD_ALLOC_DIR} is /alloc; a template rendered there must land in
+// the alloc's shared dir, not in an "alloc" dir under the task's (docs/templates.md, "Paths").
+TEST_F(ExecTasks, ATemplateInTheAllocDirIsSeenAtSlashAlloc) {
+  auto ids = agent_->submit(job("tplalloc", "batch", "cat /alloc/app.conf /local/own.conf",
+                                "          templates:\n"
+                                "            - {destination: \"${NOMAD_ALLOC_DIR}/app.conf\", data: \"shared\\n\"}\n"
+                                "            - {destination: \"${NOMAD_TASK_DIR}/own.conf\", data: \"own\\n\"}\n"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "complete", std::chrono::seconds(30));
+  ASSERT_EQ(a["ClientStatus"], "complete") << a.dump(2);
+  EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "shared\nown\n");
+}
+
 // The agent decides by what each driver says it can do (its fingerprint's Capabilities), and
 // shows it: exec isolates the filesystem and runs tasks as nobody; raw_exec does neither.
 TEST_F(ExecTasks, DriversShowTheCapabilitiesTheAgentDecidesBy) {

@@ -1,10 +1,12 @@
 // Templates through the real agent and raw_exec (docs/templates.md): a template rendering data
 // the task reads, an env template feeding the task's environment, re-renders acting on
-// change_mode (signal, restart), and what is refused at submit (a bad template naming its
-// line, a destination escaping the task dir) or at start (a destination that is a symlink).
+// change_mode (signal, restart), a file passed between tasks through the shared alloc dir,
+// and what is refused at submit (a bad template naming its line, a destination escaping the
+// alloc dir) or at start (a destination that is a symlink).
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "agent_process.hpp"
@@ -123,7 +125,53 @@ job:
   EXPECT_EQ(agent->get("/v1/job/bad").status, 404);
 }
 
-TEST(Templates, ADestinationEscapingTheTaskDirIsRefusedAtSubmit) {
+// Nomad's pattern for handing a file from one task to another: a prestart task renders into
+// ${NOMAD_ALLOC_DIR}, the main task's template reads it there as its source. For raw_exec the
+// variable is a host path; the file must land in the shared dir all the same
+// (docs/templates.md, "Paths").
+TEST(Templates, TheSharedAllocDirPassesAFileBetweenTasks) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(R"(
+job:
+  id: shared
+  type: batch
+  groups:
+    - name: g
+      tasks:
+        - name: writer
+          driver: raw_exec
+          lifecycle: {hook: prestart}
+          config: {command: /bin/true}
+          templates:
+            - destination: "${NOMAD_ALLOC_DIR}/from-writer.env"
+              data: "HELLO_FROM={{ env \"NOMAD_TASK_NAME\" }}\n"
+        - name: reader
+          driver: raw_exec
+          config:
+            command: /bin/sh
+            args: ["-c", "cat \"$NOMAD_ALLOC_DIR/from-writer.env\"; echo \"env=$HELLO_FROM\"; ls ../alloc/data"]
+          templates:
+            - source: "${NOMAD_ALLOC_DIR}/from-writer.env"
+              destination: "${NOMAD_SECRETS_DIR}/copy.env"
+              env: true
+            - destination: ../alloc/data/note
+              data: "from the reader\n"
+)");
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete");
+  ASSERT_EQ(a["ClientStatus"], "complete") << a.dump(2);
+  EXPECT_EQ(logs(*agent, ids[0], "reader"), "HELLO_FROM=writer\nenv=writer\nnote\n");
+  // Nothing was written under the tasks' own dirs by the shared-dir templates.
+  const std::filesystem::path root = std::filesystem::path(agent->data_dir()) / "alloc" / ids[0];
+  EXPECT_TRUE(std::filesystem::exists(root / "alloc" / "from-writer.env"));
+  EXPECT_TRUE(std::filesystem::exists(root / "reader" / "secrets" / "copy.env"));
+  for (const char* task : {"writer", "reader"})
+    for (auto it = std::filesystem::recursive_directory_iterator(root / task);
+         it != std::filesystem::recursive_directory_iterator(); ++it)
+      EXPECT_NE(it->path().filename(), "from-writer.env") << it->path();
+}
+
+TEST(Templates, ADestinationEscapingTheAllocDirIsRefusedAtSubmit) {
   auto agent = AgentProcess::start();
   auto r = agent->post("/v1/jobs", R"(
 job:
@@ -133,7 +181,7 @@ job:
 )");
   ASSERT_EQ(r.status, 400) << r.body;
   EXPECT_TRUE(has_problem(r, "groups[0].tasks[0].templates[0].destination",
-                          "\"local/../../../../etc/drover-escape\" escapes the task dir"))
+                          "\"local/../../../../etc/drover-escape\" escapes the alloc dir"))
       << r.body;
 }
 

@@ -269,7 +269,7 @@ TEST(Interpolation, MetaClimbingOutOfTheTaskDirIsRefusedAtRunTime) {
     std::string messages;
     for (const auto& e : a["TaskStates"]["t"]["Events"]) messages += e.value("DisplayMessage", "") + "\n";
     EXPECT_NE(messages.find(c.field), std::string::npos) << messages;
-    EXPECT_NE(messages.find("escapes the task dir"), std::string::npos) << messages;
+    EXPECT_NE(messages.find("escapes the alloc dir"), std::string::npos) << messages;
     EXPECT_EQ(agent->get("/v1/client/fs/logs/" + id + "?task=t").body.find(secret), std::string::npos);
   }
   EXPECT_FALSE(std::filesystem::exists(outside + "/escaped"));

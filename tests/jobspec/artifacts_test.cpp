@@ -127,11 +127,42 @@ TEST(Artifacts, RefusedAtSubmitWithTheFieldPath) {
   EXPECT_NE(p.find(t + "[1].options.checksum: a sha256 checksum is 64 hex digits"),
             std::string::npos)
       << p;
-  EXPECT_NE(p.find(t + "[2].destination: \"../../../etc\" escapes the task dir"), std::string::npos)
+  EXPECT_NE(p.find(t + "[2].destination: \"../../../etc\" escapes the alloc dir"), std::string::npos)
       << p;
   EXPECT_NE(p.find(t + "[3].mode: \"folder\" is not any, file or dir"), std::string::npos) << p;
   EXPECT_NE(p.find(t + "[4].options.chksum: unknown option"), std::string::npos) << p;
   EXPECT_TRUE(has_line(p, t + "[5].source: is required")) << p;
+}
+
+// Nomad's e2e jobs fetch into the shared dir ("../alloc/page.html"); another task's dir, the
+// alloc dir itself and a file named by a dir are refused (docs/artifacts.md).
+TEST(Artifacts, DestinationInTheSharedAllocDirIsAcceptedAndOtherTasksDirsAreNot) {
+  std::string p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          artifacts:
+            - {source: "https://example.com/a", destination: ../alloc/page.html}
+            - {source: "https://example.com/b", destination: "${NOMAD_ALLOC_DIR}/b", mode: file}
+            - {source: "https://example.com/c", destination: ../other/local}
+            - {source: "https://example.com/d", destination: "..", mode: dir}
+            - {source: "https://example.com/e", destination: "${NOMAD_ALLOC_DIR}", mode: file}
+            - {source: "https://example.com/f", destination: /etc}
+)");
+  const std::string t = "groups[0].tasks[0].artifacts";
+  EXPECT_EQ(p.find(t + "[0]"), std::string::npos) << p;
+  EXPECT_EQ(p.find(t + "[1]"), std::string::npos) << p;
+  EXPECT_TRUE(has_line(p, t + "[2].destination: \"../other/local\" is neither in the task dir "
+                              "nor in the alloc's shared dir (../alloc/..., ${NOMAD_ALLOC_DIR}/...)"))
+      << p;
+  EXPECT_TRUE(has_line(p, t + "[3].destination: \"..\" is the alloc dir itself")) << p;
+  EXPECT_TRUE(has_line(p, t + "[4].destination: with mode \"file\" it names the file to write"))
+      << p;
+  EXPECT_NE(p.find(t + "[5].destination: \"/etc\" is absolute"), std::string::npos) << p;
 }
 
 TEST(Artifacts, NomadJsonProblemsUseNomadNames) {

@@ -182,21 +182,38 @@ TEST(TemplateBlock, ConsulAndVaultFunctionsAreRefusedByName) {
       << p;
 }
 
-TEST(TemplateBlock, ADestinationOutsideTheTaskDirIsRefused) {
+TEST(TemplateBlock, ADestinationOutsideTheTaskDirAndTheSharedDirIsRefused) {
   auto p = problems_of(yaml_with_template(
-      R"({data: "x", destination: ../../etc/passwd}, {data: "x", destination: /etc/passwd}, {data: "x", destination: local/../..})"));
+      R"({data: "x", destination: ../../etc/passwd}, {data: "x", destination: /etc/passwd}, {data: "x", destination: local/../..}, {data: "x", destination: ../other/local/x}, {data: "x", destination: "${NOMAD_ALLOC_DIR}"})"));
   EXPECT_TRUE(has_line(p,
                        "groups[0].tasks[0].templates[0].destination: \"../../etc/passwd\" "
-                       "escapes the task dir"))
+                       "escapes the alloc dir"))
       << p;
   EXPECT_TRUE(has_line(p,
                        "groups[0].tasks[0].templates[1].destination: must be relative to the "
                        "task dir (e.g. \"local/app.conf\"), got \"/etc/passwd\""))
       << p;
   EXPECT_TRUE(has_line(p,
-                       "groups[0].tasks[0].templates[2].destination: \"local/../..\" escapes "
-                       "the task dir"))
+                       "groups[0].tasks[0].templates[2].destination: \"local/../..\" is the "
+                       "alloc dir itself"))
       << p;
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].tasks[0].templates[3].destination: \"../other/local/x\" is "
+                       "neither in the task dir nor in the alloc's shared dir (../alloc/..., "
+                       "${NOMAD_ALLOC_DIR}/...)"))
+      << p;
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].tasks[0].templates[4].destination: \"${NOMAD_ALLOC_DIR}\" "
+                       "names a dir; it must name a file (e.g. \"local/app.conf\")"))
+      << p;
+}
+
+// Nomad's rule: from the task dir, into it or the group's shared alloc dir, the dir variables
+// read as such whatever the driver shows the task (docs/templates.md, "Paths").
+TEST(TemplateBlock, TheSharedAllocDirAndTheDirVariablesAreAccepted) {
+  auto j = must_parse(yaml_with_template(
+      R"({data: "x", destination: "${NOMAD_ALLOC_DIR}/shared.env"}, {data: "x", destination: ../alloc/data/x}, {data: "x", destination: "${NOMAD_SECRETS_DIR}/a"}, {source: "${NOMAD_ALLOC_DIR}/in.tpl", destination: "${NOMAD_TASK_DIR}/out"})"));
+  ASSERT_EQ(j.groups[0].tasks[0].templates.size(), 4u);
 }
 
 TEST(TemplateBlock, ChangeModesNeedTheirSettings) {

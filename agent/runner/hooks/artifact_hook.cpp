@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "artifact/fetch.hpp"
+#include "drover/common/relative_path.hpp"
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
@@ -82,11 +83,6 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
   const std::string user = !c.task.user.empty() ? c.task.user
                            : driver             ? driver->default_user()
                                                 : std::string();
-  // The task dir as the destination is relative to it: ${NOMAD_TASK_DIR} is its local/ and
-  // ${NOMAD_SECRETS_DIR} its secrets/, whatever path the driver shows the task.
-  auto env = c.spec.env;
-  env["NOMAD_TASK_DIR"] = "local";
-  env["NOMAD_SECRETS_DIR"] = "secrets";
   for (std::size_t i = 0; i < artifacts.size(); ++i) {
     const auto& a = artifacts[i];
     artifact::Request r;
@@ -94,13 +90,24 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
     for (const auto& [k, v] : a.options) r.options[k] = interpolate(v, c.spec.env);
     for (const auto& [k, v] : a.headers) r.headers[k] = interpolate(v, c.spec.env);
     r.mode = a.mode.empty() ? "any" : a.mode;
-    r.task_dir = c.spec.task_dir;
-    r.destination = interpolate(a.destination, env);
     r.scratch = state_dir / "artifact-scratch";
-    Status st = artifact::fetch(r, c.alloc.ctx().artifact_limits);
+    // From the task dir, into it or the alloc's shared dir (Nomad's rule,
+    // common/relative_path.hpp); the fetch writes beneath whichever of the two it is.
+    Status st;
+    const std::string written = a.destination.empty() ? "local" : a.destination;
+    auto dest = beneath_task_or_shared(
+        c.task.name, interpolate(task_dir_variables_as_relative(written), c.spec.env));
+    if (!dest) {
+      st = make_error("destination " + dest.message(), Errc::Invalid);
+    } else {
+      const auto slash = dest->find('/');
+      r.root = c.alloc.dir().root / dest->substr(0, slash);
+      r.destination = slash == std::string::npos ? "." : dest->substr(slash + 1);
+      st = artifact::fetch(r, c.alloc.ctx().artifact_limits);
+    }
     if (st && a.chown && !user.empty() && user != "root") {
       // mode file: the one file; otherwise the destination dir and all in it.
-      st = chown_tree(std::filesystem::path(c.spec.task_dir) / r.destination, user);
+      st = chown_tree(r.root / r.destination, user);
     }
     if (!st) {
       const std::string reason =

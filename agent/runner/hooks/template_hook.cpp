@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "drover/common/relative_path.hpp"
 #include "proc/spawn.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
@@ -53,23 +54,44 @@ std::string interpolate(const std::string& s, const std::map<std::string, std::s
   return out;
 }
 
+// A file beneath the task dir ("local/x" from it) or the alloc's shared dir ("alloc/x" from
+// the alloc dir), so that messages name it as the job does.
+struct Placed {
+  std::filesystem::path root;
+  std::string rel;
+};
+
 struct Render {
-  std::string dest;  // relative to the task dir
+  Placed dest;
   tmpl::Rendered out;
 };
 
-Result<Render> render_template(const jobspec::Template& t, const std::filesystem::path& task_dir,
+// Where a template's destination or source is: the dir variables read from the task dir, the
+// rest of the env interpolated, then Nomad's rule (beneath the task's dir or the shared alloc/
+// dir; common/relative_path.hpp).
+Result<Placed> place(const AllocDir& dir, const std::string& task, const std::string& written,
+                     const std::map<std::string, std::string>& env) {
+  auto rel = beneath_task_or_shared(task, interpolate(task_dir_variables_as_relative(written), env));
+  if (!rel) return rel.error();
+  if (*rel == task || *rel == "alloc")
+    return make_error("\"" + written + "\" names a dir, not a file", Errc::Invalid);
+  if (rel->starts_with(task + "/")) return Placed{dir.task_dir(task), rel->substr(task.size() + 1)};
+  return Placed{dir.root, *rel};
+}
+
+Result<Render> render_template(const jobspec::Template& t, const AllocDir& dir,
+                               const std::string& task,
                                const std::map<std::string, std::string>& env,
                                TaskTemplateData& data) {
   Render r;
-  auto dest = task_relative(task_dir, interpolate(t.destination, env));
+  auto dest = place(dir, task, t.destination, env);
   if (!dest) return make_error("destination " + dest.message(), Errc::Invalid);
   r.dest = *dest;
   std::string text = t.data;
   if (!t.source.empty()) {
-    auto src = task_relative(task_dir, interpolate(t.source, env));
+    auto src = place(dir, task, t.source, env);
     if (!src) return make_error("source " + src.message(), Errc::Invalid);
-    auto read = read_beneath(task_dir, *src);
+    auto read = read_beneath(src->root, src->rel);
     if (!read) return make_error("source: " + read.message(), read.code());
     text = std::move(*read);
   }
@@ -191,10 +213,10 @@ Status TemplateHook::prestart(TaskHookContext& c) {
   state_->entries.assign(c.task.templates.size(), {});
   for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
     const auto& t = c.task.templates[i];
-    auto r = render_template(t, task_dir, env, data);
+    auto r = render_template(t, c.alloc.dir(), c.task.name, env, data);
     if (!r) return make_error("Template failed: " + t.destination + ": " + r.message(), r.code());
-    if (auto st =
-            write_beneath_atomically(task_dir, r->dest, r->out.text, perms_of(t), t.uid, t.gid);
+    if (auto st = write_beneath_atomically(r->dest.root, r->dest.rel, r->out.text, perms_of(t),
+                                           t.uid, t.gid);
         !st)
       return make_error("Template failed: " + st.message(), st.code());
     if (t.env) {
@@ -246,7 +268,7 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
         const auto& t = task->templates[i];
         auto& e = st->entries[i];
         if (t.once || e.deps.empty()) continue;
-        auto r = render_template(t, task_dir, env, data);
+        auto r = render_template(t, alloc->dir(), task->name, env, data);
         if (!r) {
           // The file keeps its last render; the failure is said once until it changes.
           if (r.message() != e.last_error) {
@@ -261,7 +283,7 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
         e.deps = r->out.dependencies;
         if (r->out.text == e.last) continue;
         if (auto w =
-                write_beneath_atomically(task_dir, r->dest, r->out.text, perms_of(t), t.uid, t.gid);
+                write_beneath_atomically(r->dest.root, r->dest.rel, r->out.text, perms_of(t), t.uid, t.gid);
             !w) {
           record({kTemplateFailed, 0, "Template failed: " + w.message()});
           continue;

@@ -36,7 +36,7 @@ class Fetch : public ::testing::Test {
   Request request(const std::string& source) {
     Request r;
     r.source = source;
-    r.task_dir = base_ / "task";
+    r.root = base_ / "task";
     r.scratch = base_ / "scratch";
     return r;
   }

@@ -1,5 +1,5 @@
 // Where a path written relative to a dir lands, worked out from its text alone: the one rule
-// behind "escapes the task dir" for templates, artifacts and the job validator. What is on
+// behind "escapes the alloc dir" for templates, artifacts and the job validator. What is on
 // disk (links) is the opener's business (agent/fs/beneath.hpp).
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "drover/common/result.hpp"
 #include "drover/common/split.hpp"
 
 namespace drover {
@@ -29,6 +30,47 @@ inline std::optional<std::string> lexically_beneath(std::string_view rel) {
   std::string out;
   for (auto part : parts) (out += out.empty() ? "" : "/") += part;
   return out;
+}
+
+// ${NOMAD_TASK_DIR}, ${NOMAD_SECRETS_DIR} and ${NOMAD_ALLOC_DIR} in a template's or artifact's
+// path, written as paths from the task dir: local, secrets, ../alloc. Nomad reads them so
+// whatever path the driver shows the task (/local in a container, a host path for raw_exec).
+inline std::string task_dir_variables_as_relative(std::string_view path) {
+  static constexpr std::pair<std::string_view, std::string_view> kDirs[] = {
+      {"${NOMAD_TASK_DIR}", "local"},
+      {"${NOMAD_SECRETS_DIR}", "secrets"},
+      {"${NOMAD_ALLOC_DIR}", "../alloc"}};
+  std::string out;
+  for (std::size_t i = 0; i < path.size();) {
+    bool replaced = false;
+    for (auto [name, rel] : kDirs)
+      if (path.substr(i, name.size()) == name) {
+        out += rel;
+        i += name.size();
+        replaced = true;
+        break;
+      }
+    if (!replaced) out += path[i++];
+  }
+  return out;
+}
+
+// Where a path that a job gives from its task dir lands in the alloc dir: Nomad's rule for
+// template and artifact paths (docs/templates.md, "Paths"). It must stay beneath the task's
+// own dir or the group's shared dir (`../alloc/...`); a leading '/' starts at the task dir, as
+// Nomad joins it there. The path from the alloc dir ("web/local/app.conf", "alloc/data/x"),
+// or Invalid saying why not.
+inline Result<std::string> beneath_task_or_shared(std::string_view task, std::string_view path) {
+  const std::string shown = "\"" + std::string(path) + "\"";
+  auto beneath = lexically_beneath(std::string(task) + "/" + std::string(path));
+  if (!beneath) return make_error(shown + " escapes the alloc dir", Errc::Invalid);
+  if (beneath->empty()) return make_error(shown + " is the alloc dir itself", Errc::Invalid);
+  const std::string_view first = std::string_view(*beneath).substr(0, beneath->find('/'));
+  if (first != task && first != "alloc")
+    return make_error(shown + " is neither in the task dir nor in the alloc's shared dir "
+                              "(../alloc/..., ${NOMAD_ALLOC_DIR}/...)",
+                      Errc::Invalid);
+  return *beneath;
 }
 
 }  // namespace drover
