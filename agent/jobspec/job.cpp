@@ -105,6 +105,7 @@ static void fields(Of<Resources> auto& r, auto& io) {
   io("MemoryMB", r.memory_mb);
   io("MemoryMaxMB", r.memory_max_mb);
   io("Pids", r.pids);
+  io("DiskMB", r.disk_mb);
 }
 static void fields(Of<LogConfig> auto& l, auto& io) {
   io("MaxFiles", l.max_files);

@@ -110,6 +110,9 @@ struct Resources {
   int memory_mb = 300;
   int memory_max_mb = 0;  // 0: no separate hard limit
   int pids = 0;           // 0: the agent's default
+  // Nomad's old task-level `disk`: accepted and ignored as Nomad ignores it, with a warning
+  // at submit (a group's disk is its ephemeral_disk.size).
+  int disk_mb = 0;
   std::vector<DeviceRequest> devices;
   std::vector<Network> networks;  // the older task-level network block
   bool operator==(const Resources&) const = default;

@@ -98,6 +98,44 @@ ReschedulePolicy reschedule_policy_of(const TaskGroup& g, JobType type) {
 
 ParseResult parse_job(std::string_view text) { return parse_job(text, HclJobOptions{}); }
 
+namespace {
+
+// Nomad's service names (api/services.go, structs/services.go Canonicalize): a service without
+// a name is "<job>-<group>-<task>" ("<job>-<group>" for a group's), and ${JOB}, ${TASKGROUP},
+// ${TASK} and ${BASE} in a name are those. The task's own variables (${NOMAD_JOB_NAME}, ...)
+// are interpolated later, when it is registered.
+void name_services(Job& job) {
+  auto name = [&](Service& s, const std::string& group, const std::string& task) {
+    const std::string base = job.name + "-" + group + (task.empty() ? "" : "-" + task);
+    if (s.name.empty()) {
+      s.name = base;
+      return;
+    }
+    const std::pair<std::string_view, std::string> vars[] = {
+        {"${JOB}", job.name}, {"${TASKGROUP}", group}, {"${TASK}", task}, {"${BASE}", base}};
+    std::string out;
+    for (std::size_t i = 0; i < s.name.size();) {
+      bool replaced = false;
+      for (const auto& [var, value] : vars)
+        if (std::string_view(s.name).substr(i, var.size()) == var) {
+          out += value;
+          i += var.size();
+          replaced = true;
+          break;
+        }
+      if (!replaced) out += s.name[i++];
+    }
+    s.name = std::move(out);
+  };
+  for (auto& g : job.groups) {
+    for (auto& s : g.services) name(s, g.name, "");
+    for (auto& t : g.tasks)
+      for (auto& s : t.services) name(s, g.name, t.name);
+  }
+}
+
+}  // namespace
+
 ParseResult parse_job(std::string_view text, const HclJobOptions& hcl_options) {
   ParseResult result;
   if (text.size() > kMaxJobDocumentBytes) {
@@ -168,6 +206,7 @@ ParseResult parse_job(std::string_view text, const HclJobOptions& hcl_options) {
       }
       return false;
     };
+    name_services(job);
     for (auto& p : validate(job)) {
       if (nomad_json) p.path = nomad_json_path(p.path);
       if (!already_reported(p.path)) result.problems.push_back(std::move(p));

@@ -54,6 +54,10 @@ std::vector<Problem> validate(const Job& job, const std::vector<std::string>& kn
 // One line per problem: "path: message" (or just message when path is empty).
 std::string format_problems(const std::vector<Problem>& problems);
 
+// Why a volume_mount's destination (after interpolation) cannot be mounted at: not absolute,
+// "/" itself, `..` or control characters in it; nullopt when it is fine.
+std::optional<std::string> mount_destination_problem(const std::string& destination);
+
 // "10s", "5m", "1h30m", "250ms", "1.5s", "2h" -> ns (Go's time.ParseDuration syntax:
 // ns, us, µs, ms, s, m, h; "0" alone is zero); errors name the bad text.
 drover::Result<Duration> parse_duration(std::string_view text);

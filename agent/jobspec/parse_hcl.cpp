@@ -20,7 +20,9 @@ using nlohmann::json;
 
 // Int: HCL converts a string holding a whole number where a number is wanted, as Nomad's
 // schema decoding does (`-var n=3` gives the string "3"; `count = var.n` means 3).
-enum class Kind { Any, Duration, StringMap, Int };
+// String: a string attribute, a number or bool converted as HCL converts them for Nomad's
+// string fields (`port = 8080` is "8080", `value = 3` is "3").
+enum class Kind { Any, Duration, StringMap, Int, String };
 
 struct Field {
   std::string_view hcl;
@@ -196,6 +198,9 @@ class HclMapper {
         case Kind::Int:
           out[key] = whole_number(a.value);
           break;
+        case Kind::String:
+          out[key] = a.value.is_number() || a.value.is_boolean() ? json(a.value.dump()) : a.value;
+          break;
         case Kind::Duration:
           if (a.value.is_null()) break;
           if (!a.value.is_string()) {
@@ -281,7 +286,7 @@ class HclMapper {
   static const std::vector<Field>& constraint_fields(bool affinity) {
     static const std::vector<Field> c = {{"attribute", "LTarget"},
                                          {"operator", "Operand"},
-                                         {"value", "RTarget"},
+                                         {"value", "RTarget", Kind::String},
                                          {"version", "version"},
                                          {"semver", "semver"},
                                          {"regexp", "regexp"},
@@ -292,7 +297,7 @@ class HclMapper {
                                          {"distinct_property", "distinct_property"}};
     static const std::vector<Field> a = {{"attribute", "LTarget"},
                                          {"operator", "Operand"},
-                                         {"value", "RTarget"},
+                                         {"value", "RTarget", Kind::String},
                                          {"weight", "Weight", Kind::Int},
                                          {"version", "version"},
                                          {"semver", "semver"},
@@ -355,7 +360,7 @@ class HclMapper {
                s.prefix + "target " + quote(t.labels[0]) + "."};
       map_.add(ts.json_path, {s.where, s.prefix + "target " + quote(t.labels[0]), t.pos.line});
       json target = {{"Value", t.labels[0]}};
-      attributes(t.body, ts, {{"value", "Value"}, {"percent", "Percent", Kind::Int}}, target);
+      attributes(t.body, ts, {{"value", "Value", Kind::String}, {"percent", "Percent", Kind::Int}}, target);
       for (const auto& inner : t.body.blocks) unknown_block(ts, inner, {});
       if (target.contains("Value")) target["Value"] = text(target["Value"]);
       targets.push_back(std::move(target));
@@ -620,7 +625,7 @@ class HclMapper {
         "identity", "artifact", "template"};
     attributes(b.body, s,
                {{"driver", "Driver"},
-                {"user", "User"},
+                {"user", "User", Kind::String},
                 {"config", "Config"},
                 {"env", "Env", Kind::StringMap},
                 {"meta", "Meta", Kind::StringMap},
@@ -737,7 +742,7 @@ class HclMapper {
                 {"env", "Envvars"},
                 {"change_mode", "ChangeMode"},
                 {"change_signal", "ChangeSignal"},
-                {"perms", "Perms"},
+                {"perms", "Perms", Kind::String},
                 {"uid", "Uid", Kind::Int},
                 {"gid", "Gid", Kind::Int},
                 {"left_delimiter", "LeftDelim"},
@@ -812,7 +817,7 @@ class HclMapper {
         map_.add(cs.json_path, {s.where, ds.prefix + "constraint", c.pos.line});
         json con = json::object();
         attributes(c.body, cs,
-                   {{"attribute", "LTarget"}, {"value", "RTarget"}, {"operator", "Operand"}}, con);
+                   {{"attribute", "LTarget"}, {"value", "RTarget", Kind::String}, {"operator", "Operand"}}, con);
         for (const auto& inner : c.body.blocks) unknown_block(cs, inner, {});
         constraints.push_back(std::move(con));
       }
@@ -881,18 +886,28 @@ class HclMapper {
     json out = json::object();
     if (!b.labels.empty()) out["Name"] = b.labels[0];
     attributes(b.body, s,
-               {{"name", "Name"},
-                {"port", "PortLabel"},
-                {"address", "Address"},
+               {{"name", "Name", Kind::String},
+                {"port", "PortLabel", Kind::String},
+                {"address", "Address", Kind::String},
                 {"provider", "Provider"},
                 {"tags", "Tags"},
                 {"address_mode", "AddressMode"},
-                {"on_update", "OnUpdate"}},
-               out, {"check"});
+                {"on_update", "OnUpdate"},
+                {"task", "TaskName"}},
+               out, {"check", "check_restart"});
     json checks = json::array();
+    std::map<std::string, int> service_seen;
     for (const auto& c : b.body.blocks) {
+      if (c.type == "check_restart") {
+        if (labels(s, c, 0) && once(service_seen, s, c))
+          out["CheckRestart"] = simple_block(c, s, "CheckRestart",
+                                             {{"limit", "Limit"},
+                                              {"grace", "Grace", Kind::Duration},
+                                              {"ignore_warnings", "IgnoreWarnings"}});
+        continue;
+      }
       if (c.type != "check") {
-        unknown_block(s, c, {"check"});
+        unknown_block(s, c, {"check", "check_restart"});
         continue;
       }
       if (!labels(s, c, 0)) continue;
@@ -901,14 +916,14 @@ class HclMapper {
       map_.add(cs.json_path, {s.where, s.prefix + "check", c.pos.line});
       json check = json::object();
       attributes(c.body, cs,
-                 {{"name", "Name"},
+                 {{"name", "Name", Kind::String},
                   {"type", "Type"},
                   {"command", "Command"},
                   {"args", "Args"},
                   {"task", "TaskName"},
                   {"path", "Path"},
                   {"protocol", "Protocol"},
-                  {"port", "PortLabel"},
+                  {"port", "PortLabel", Kind::String},
                   {"method", "Method"},
                   {"header", "Header"},
                   {"interval", "Interval", Kind::Duration},

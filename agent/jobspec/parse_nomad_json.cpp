@@ -311,20 +311,28 @@ class NomadReader {
     }
     if (auto v = duration(o, "Interval", path)) c.interval = *v;
     if (auto v = duration(o, "Timeout", path)) c.timeout = *v;
-    if (object(o, "CheckRestart", path)) {
-      const std::string rp = join(path, "CheckRestart");
-      const json& r = o.at("CheckRestart");
-      check_keys(r, rp, {"Limit", "Grace", "IgnoreWarnings"});
-      CheckRestart cr;
-      if (auto v = integer(r, "Limit", rp)) cr.limit = *v;
-      if (auto v = duration(r, "Grace", rp)) cr.grace = *v;
-      if (auto v = boolean(r, "IgnoreWarnings", rp)) cr.ignore_warnings = *v;
-      if (cr.limit > 0) c.check_restart = cr;
-    }
+    c.check_restart = check_restart(o, path);
     return c;
   }
 
-  std::vector<Service> services(const json& o, std::string_view key, const std::string& path) {
+  // A check's, or its service's for every check without one of its own (Nomad merges the
+  // service's into each check); none when absent or with limit 0.
+  std::optional<CheckRestart> check_restart(const json& o, const std::string& path) {
+    if (!object(o, "CheckRestart", path)) return std::nullopt;
+    const std::string rp = join(path, "CheckRestart");
+    const json& r = o.at("CheckRestart");
+    check_keys(r, rp, {"Limit", "Grace", "IgnoreWarnings"});
+    CheckRestart cr;
+    if (auto v = integer(r, "Limit", rp)) cr.limit = *v;
+    if (auto v = duration(r, "Grace", rp)) cr.grace = *v;
+    if (auto v = boolean(r, "IgnoreWarnings", rp)) cr.ignore_warnings = *v;
+    if (cr.limit > 0) return cr;
+    return std::nullopt;
+  }
+
+  // A task's services (`task`: its name) or a group's (`task` empty).
+  std::vector<Service> services(const json& o, std::string_view key, const std::string& path,
+                                const std::string& task) {
     std::vector<Service> out;
     if (!array(o, key, path)) return out;
     const json& list = o.at(key);
@@ -336,8 +344,22 @@ class NomadReader {
       }
       const json& sj = list[i];
       // Provider consul or nomad: either way drover runs the checks itself (docs/health.md).
-      check_keys(sj, sp, {"Name", "PortLabel", "Address", "Provider", "AddressMode", "Tags", "Checks"});
+      check_keys(sj, sp,
+                 {"Name", "PortLabel", "Address", "Provider", "AddressMode", "Tags", "Checks",
+                  "TaskName", "CheckRestart"});
       Service s;
+      // Nomad's TaskName: on a task's service it can only be that task (Nomad fills it in);
+      // on a group's it names a Consul Connect native task.
+      if (auto v = str(sj, "TaskName", sp); v && !v->empty()) {
+        if (task.empty())
+          add(join(sp, "TaskName"),
+              "names the task of a Consul Connect native service: not supported by drover (no "
+              "Consul Connect)");
+        else if (*v != task)
+          add(join(sp, "TaskName"), "may only name the task the service belongs to (\"" + task +
+                                        "\"), got \"" + *v + "\"");
+      }
+      const auto service_check_restart = check_restart(sj, sp);
       if (auto v = str(sj, "Name", sp)) s.name = *v;
       if (auto v = str(sj, "PortLabel", sp)) s.port = *v;
       if (auto v = str(sj, "Address", sp)) s.address = *v;
@@ -352,7 +374,11 @@ class NomadReader {
             add(cp, "must be an object");
             continue;
           }
-          s.checks.push_back(check(checks[c], cp));
+          Check ch = check(checks[c], cp);
+          if (!ch.check_restart) ch.check_restart = service_check_restart;
+          // A task's check runs in that task: naming it is what Nomad fills in anyway.
+          if (!task.empty() && ch.task == task) ch.task.clear();
+          s.checks.push_back(std::move(ch));
         }
       }
       out.push_back(std::move(s));
@@ -416,7 +442,9 @@ class NomadReader {
   }
 
   void resources(const json& o, const std::string& path, Resources& r) {
-    check_keys(o, path, {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "Devices", "Networks"});
+    check_keys(o, path,
+               {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "DiskMB", "Devices", "Networks"});
+    if (auto v = integer(o, "DiskMB", path)) r.disk_mb = *v;
     auto cpu = integer(o, "CPU", path);
     if (cpu) r.cpu_mhz = *cpu;
     if (auto v = integer(o, "Cores", path)) r.cores = *v;
@@ -491,7 +519,7 @@ class NomadReader {
       if (auto v = boolean(l, "Enabled", lp); v && !*v) t.logs.disabled = true;
     }
     t.meta = string_map(o, "Meta", path);
-    t.services = services(o, "Services", path);
+    t.services = services(o, "Services", path, t.name);
     if (object(o, "DispatchPayload", path)) {
       const std::string dp = join(path, "DispatchPayload");
       check_keys(o.at("DispatchPayload"), dp, {"File"});
@@ -729,7 +757,7 @@ class NomadReader {
           update(o.at("Update"), join(path, "Update"), job_update.value_or(UpdateStrategy{}));
     g.meta = string_map(o, "Meta", path);
     g.networks = networks(o, "Networks", path);
-    g.services = services(o, "Services", path);
+    g.services = services(o, "Services", path, "");
     if (auto v = duration(o, "ShutdownDelay", path)) g.shutdown_delay = *v;
     g.placement = placement(o, path, /*with_spreads=*/true);
     if (array(o, "Tasks", path)) {

@@ -366,7 +366,9 @@ class YamlReader {
 
   void resources(const YAML::Node& n, const std::string& path, Resources& r) {
     if (!map(n, path)) return;
-    check_keys(n, path, {"cpu", "memory", "memory_max", "cores", "pids", "devices", "network"});
+    check_keys(n, path,
+               {"cpu", "memory", "memory_max", "cores", "pids", "disk", "devices", "network"});
+    if (auto v = integer(n["disk"], join(path, "disk"))) r.disk_mb = *v;
     auto cpu = integer(n["cpu"], join(path, "cpu"));
     if (cpu) r.cpu_mhz = *cpu;
     if (auto v = integer(n["cores"], join(path, "cores"))) r.cores = *v;
@@ -412,24 +414,30 @@ class YamlReader {
     if (auto v = str(n["task"], join(path, "task"))) c.task = *v;
     if (auto v = duration(n["interval"], join(path, "interval"))) c.interval = *v;
     if (auto v = duration(n["timeout"], join(path, "timeout"))) c.timeout = *v;
-    const std::string rpath = join(path, "check_restart");
-    if (map(n["check_restart"], rpath)) {
-      const YAML::Node r = n["check_restart"];
-      check_keys(r, rpath, {"limit", "grace", "ignore_warnings"});
-      CheckRestart cr;
-      if (auto v = integer(r["limit"], join(rpath, "limit"))) cr.limit = *v;
-      if (auto v = duration(r["grace"], join(rpath, "grace"))) cr.grace = *v;
-      if (auto v = boolean(r["ignore_warnings"], join(rpath, "ignore_warnings")))
-        cr.ignore_warnings = *v;
-      c.check_restart = cr;
-    }
+    c.check_restart = check_restart(n["check_restart"], join(path, "check_restart"));
     return c;
+  }
+
+  // A check's, or its service's for every check without one of its own (as Nomad merges it).
+  std::optional<CheckRestart> check_restart(const YAML::Node& r, const std::string& rpath) {
+    if (!map(r, rpath)) return std::nullopt;
+    check_keys(r, rpath, {"limit", "grace", "ignore_warnings"});
+    CheckRestart cr;
+    if (auto v = integer(r["limit"], join(rpath, "limit"))) cr.limit = *v;
+    if (auto v = duration(r["grace"], join(rpath, "grace"))) cr.grace = *v;
+    if (auto v = boolean(r["ignore_warnings"], join(rpath, "ignore_warnings")))
+      cr.ignore_warnings = *v;
+    return cr;
   }
 
   Service service(const YAML::Node& n, const std::string& path) {
     Service s;
     if (!map(n, path)) return s;
-    check_keys(n, path, {"name", "port", "address", "provider", "address_mode", "tags", "checks"});
+    check_keys(n, path,
+               {"name", "port", "address", "provider", "address_mode", "tags", "checks",
+                "check_restart"});
+    const auto service_check_restart =
+        check_restart(n["check_restart"], join(path, "check_restart"));
     if (auto v = str(n["name"], join(path, "name"))) s.name = *v;
     if (auto v = str(n["port"], join(path, "port"))) s.port = *v;
     if (auto v = str(n["address"], join(path, "address"))) s.address = *v;
@@ -438,8 +446,10 @@ class YamlReader {
     s.tags = string_list(n["tags"], join(path, "tags"));
     const std::string cpath = join(path, "checks");
     if (list(n["checks"], cpath)) {
-      for (std::size_t i = 0; i < n["checks"].size(); ++i)
+      for (std::size_t i = 0; i < n["checks"].size(); ++i) {
         s.checks.push_back(check(n["checks"][i], index(cpath, i)));
+        if (!s.checks.back().check_restart) s.checks.back().check_restart = service_check_restart;
+      }
     }
     return s;
   }
@@ -491,6 +501,10 @@ class YamlReader {
     if (list(n["services"], spath)) {
       for (std::size_t i = 0; i < n["services"].size(); ++i)
         t.services.push_back(service(n["services"][i], index(spath, i)));
+      // A task's check runs in that task: naming it is what Nomad fills in anyway.
+      for (auto& svc : t.services)
+        for (auto& c : svc.checks)
+          if (c.task == t.name) c.task.clear();
     }
     // A task's restart block is merged over its group's, as Nomad merges it.
     if (map(n["restart"], join(path, "restart"))) {

@@ -38,6 +38,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"memory", "MemoryMB"},
       {"memory_max", "MemoryMaxMB"},
       {"pids", "Pids"},
+      {"disk", "DiskMB"},
       {"devices", "Devices"},
       {"constraints", "Constraints"},
       {"attribute", "LTarget"},

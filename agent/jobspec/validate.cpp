@@ -65,6 +65,23 @@ bool port_label_ok(const std::string& label) {
 }
 // --- end networks ------------------------------------------------------------------------
 
+// Printable form of a bad value for a message: control bytes as \xNN, long values cut.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 64)) {
+    if (c < 0x20 || c == 0x7f) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 64) out += "...";
+  return out;
+}
+
 class Validator {
  public:
   explicit Validator(const std::vector<std::string>& drivers) : drivers_(drivers) {}
@@ -83,22 +100,6 @@ class Validator {
     }
   }
 
-  // Printable form of a bad value for a message: control bytes as \xNN, long values cut.
-  static std::string printable(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s.substr(0, 64)) {
-      if (c < 0x20 || c == 0x7f) {
-        static const char* hex = "0123456789abcdef";
-        out += "\\x";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    if (s.size() > 64) out += "...";
-    return out;
-  }
 
   void range(const std::string& path, long long v, long long min, long long max,
              const char* unit = nullptr) {
@@ -242,6 +243,8 @@ class Validator {
     if (r.memory_max_mb < 0)
       add(path + ".memory_max",
           "must not be negative (got " + std::to_string(r.memory_max_mb) + ")");
+    if (r.disk_mb < 0)
+      add(path + ".disk", "must not be negative (got " + std::to_string(r.disk_mb) + ")");
     else if (r.memory_max_mb > 0 && r.memory_max_mb < r.memory_mb)
       add(path + ".memory_max",
           "must be 0 or at least memory (" + std::to_string(r.memory_mb) + " MB)");
@@ -751,12 +754,11 @@ class Validator {
           add(p + ".volume", "the group has no volume \"" + printable(vm.volume) + "\"" +
                                  (names.empty() ? std::string(" (it declares none)") : ""));
         const std::string& d = vm.destination;
-        if (d.empty() || d[0] != '/')
-          add(p + ".destination", "must be an absolute path inside the task (got \"" +
-                                      printable(d) + "\")");
-        else if (printable(d) != d || d.find("/../") != std::string::npos ||
-                 d.ends_with("/..") || d == "/")
-          add(p + ".destination", "must be a plain absolute path below / without \"..\"");
+        // ${NOMAD_TASK_DIR}/x and the like are interpolated at start and checked then.
+        if (d.find("${") != std::string::npos) {
+          if (printable(d) != d) add(p + ".destination", "must not contain control characters");
+        } else if (auto why = mount_destination_problem(d))
+          add(p + ".destination", *why);
         else if (!destinations.insert(d).second)
           add(p + ".destination", "another volume_mount of the task already mounts at \"" + d + "\"");
         if (vm.propagation_mode != "private")
@@ -819,14 +821,16 @@ class Validator {
                                 printable(g.name) + "\"");
       }
     }
-    // A task's own services run their checks in that task: `task` names nothing there.
+    // A task's own services run their checks in that task: `task` can only name it (the
+    // readers drop it then), as in Nomad.
     for (std::size_t t = 0; t < g.tasks.size(); ++t)
       for (std::size_t i = 0; i < g.tasks[t].services.size(); ++i)
         for (std::size_t c = 0; c < g.tasks[t].services[i].checks.size(); ++c)
           if (!g.tasks[t].services[i].checks[c].task.empty())
             add(path + ".tasks[" + std::to_string(t) + "].services[" + std::to_string(i) + "].checks[" +
                     std::to_string(c) + "].task",
-                "is for group services' script checks; a task's own checks run in that task");
+                "may only name the task the check belongs to (\"" + printable(g.tasks[t].name) +
+                    "\"), got \"" + printable(g.tasks[t].services[i].checks[c].task) + "\"");
     // Lifecycle tasks run around main tasks; a group of them alone would start its sidecars
     // and end them at once (docs/jobspec.md, "lifecycle").
     if (!g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
@@ -904,6 +908,14 @@ std::vector<Problem> validate(const Job& job, const std::vector<std::string>& kn
   Validator v(known_drivers);
   v.job(job);
   return std::move(v.problems);
+}
+
+std::optional<std::string> mount_destination_problem(const std::string& d) {
+  if (d.empty() || d[0] != '/')
+    return "must be an absolute path inside the task (got \"" + printable(d) + "\")";
+  if (printable(d) != d || d.find("/../") != std::string::npos || d.ends_with("/..") || d == "/")
+    return std::string("must be a plain absolute path below / without \"..\"");
+  return std::nullopt;
 }
 
 }  // namespace drover::jobspec

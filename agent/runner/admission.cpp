@@ -57,8 +57,14 @@ std::vector<jobspec::Problem> job_warnings(const jobspec::Job& job) {
     if (group.update)
       update_warnings(gp + "update", *group.update, job.update.value_or(defaults), out);
     placement_warnings(gp, group.placement, out);
-    for (std::size_t t = 0; t < group.tasks.size(); ++t)
-      placement_warnings(gp + "tasks[" + std::to_string(t) + "].", group.tasks[t].placement, out);
+    for (std::size_t t = 0; t < group.tasks.size(); ++t) {
+      const std::string tp = gp + "tasks[" + std::to_string(t) + "].";
+      placement_warnings(tp, group.tasks[t].placement, out);
+      if (group.tasks[t].resources.disk_mb > 0)
+        out.push_back({tp + "resources.disk",
+                       "ignored, as Nomad ignores it: a group's tasks share its ephemeral_disk "
+                       "(size " + std::to_string(group.ephemeral_disk.size_mb) + " MB)"});
+    }
   }
   return out;
 }

@@ -561,7 +561,7 @@ void AllocRunner::update_task_locked(const std::string& task,
   if (with_alloc) alloc_row_unwritten_ = false;
 }
 
-sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
+TaskEnv AllocRunner::task_env(const jobspec::Task& task) const {
   auto d = dir();
   TaskEnvInput in;
   in.job = job_.get();
@@ -584,8 +584,14 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   }
   in.node = &ctx_.node;
   in.networks = &alloc_.networks;
-  in.alloc_ip = alloc_ip_;
-  TaskEnv env(in);
+  in.alloc_ip = alloc_ip();  // hooks' threads call this too
+  return TaskEnv(in);
+}
+
+sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
+  auto d = dir();
+  auto* driver = ctx_.plugins ? ctx_.plugins->driver(task.driver) : nullptr;
+  TaskEnv env = task_env(task);
   const auto& r = task.resources;
   auto kill_timeout = std::min<std::chrono::nanoseconds>(task.kill_timeout, ctx_.max_kill_timeout);
   auto log_path = [&](const char* stream) {

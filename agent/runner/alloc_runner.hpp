@@ -20,6 +20,7 @@
 #include "drover/loader/exec_session.hpp"
 #include "drover/sdk/task_spec.hpp"
 #include "jobspec/job.hpp"
+#include "runner/task_env.hpp"
 #include "runner/alloc_dir.hpp"
 #include "runner/lifecycle.hpp"
 #include "runner/node_resources.hpp"
@@ -128,6 +129,10 @@ class AllocRunner {
   }
   // The JSON a driver's start call receives for `task`.
   sdk::TaskSpec task_spec(const jobspec::Task& task) const;
+  // The task's env and ${...} interpolation, its dirs as the task sees them (/alloc, /local
+  // and /secrets for a driver that isolates the filesystem): what task_spec interpolates the
+  // config with, and hooks a job's other text (artifact sources, volume_mount destinations).
+  TaskEnv task_env(const jobspec::Task& task) const;
 
  private:
   // The runner of `task` when it is running; NotFound or Conflict (naming it) otherwise.

@@ -95,6 +95,28 @@ TEST_F(HostVolumes, ExecTaskReadsAReadOnlyVolumeAndWritesAWritableOne) {
   EXPECT_FALSE(std::filesystem::exists(shared_ + "/x"));
 }
 
+// Nomad's jobs mount at "${NOMAD_TASK_DIR}/x": interpolated with the task's env at start, so
+// inside an exec task it is /local/x; a destination that interpolates to something relative
+// fails the start naming it (docs/jobspec.md, "volumes").
+TEST_F(HostVolumes, ADestinationWithTheTaskDirVariableIsMountedThere) {
+  auto ids = agent_->submit(volume_job("hvvar", "exec", "{cfg: {source: shared, read_only: true}}",
+                                       "[{volume: cfg, destination: \"${NOMAD_TASK_DIR}/cfg\"}]",
+                                       "cat /local/cfg/motd"));
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "complete", std::chrono::seconds(60));
+  EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "from the host\n")
+      << a.dump(2);
+
+  auto bad = agent_->submit(volume_job("hvrel", "exec", "{cfg: {source: shared, read_only: true}}",
+                                       "[{volume: cfg, destination: \"${NOMAD_META_none}/cfg\"}]",
+                                       "true"));
+  ASSERT_EQ(bad.size(), 1u);
+  auto b = agent_->wait_client_status(bad[0], "failed", std::chrono::seconds(60));
+  EXPECT_NE(b.dump().find("destination \\\"${NOMAD_META_none}/cfg\\\" must be an absolute path"),
+            std::string::npos)
+      << b.dump(2);
+}
+
 TEST_F(HostVolumes, AVolumeMountMarkedReadOnlyIsReadOnlyOnAWritableHostVolume) {
   auto ids = agent_->submit(volume_job(
       "hvro", "exec", "{out: {source: scratch}}",

@@ -377,7 +377,8 @@ TEST(Networks, AGroupServiceNeedsAKnownLabelAndItsScriptChecksATask) {
         - name: t
           driver: raw_exec
           config: {command: /bin/true}
-          services: [{name: own, checks: [{type: script, command: /bin/true, task: t}]}]
+          services: [{name: own, checks: [{type: script, command: /bin/true, task: t},
+                                          {type: script, command: /bin/true, task: other}]}]
 )");
   EXPECT_TRUE(has_line(p,
                        "groups[0].services[0].port: \"htp\" is not a port label of the "
@@ -390,8 +391,10 @@ TEST(Networks, AGroupServiceNeedsAKnownLabelAndItsScriptChecksATask) {
       << p;
   EXPECT_NE(p.find("groups[0].services[0].checks[2].task: is only for script checks"), std::string::npos) << p;
   EXPECT_EQ(p.find("checks[3]"), std::string::npos) << p;
-  EXPECT_NE(p.find("groups[0].tasks[0].services[0].checks[0].task: is for group services' script checks"),
-            std::string::npos)
+  // On a task's own service `task` can only be that task, as in Nomad.
+  EXPECT_EQ(p.find("groups[0].tasks[0].services[0].checks[0]"), std::string::npos) << p;
+  EXPECT_TRUE(has_line(p, "groups[0].tasks[0].services[0].checks[1].task: may only name the task "
+                          "the check belongs to (\"t\"), got \"other\""))
       << p;
   // The field is Nomad's: `task` in HCL, TaskName in JSON.
   Job hcl = must_parse(R"(job "web" {

@@ -152,3 +152,103 @@ TEST(Services, AddressModeIsReadAndChecked) {
                               "\"host\")"))
       << p;
 }
+
+// What Nomad's own job files do with services (its api/services.go Canonicalize): a service
+// without a name, a port written as a number, ${JOB}/${TASKGROUP}/${TASK}/${BASE} in a name,
+// check_restart on the service for every check, and `task` naming the service's own task.
+TEST(Services, HclServicesAsNomadsJobFilesWriteThem) {
+  Job j = must_parse(R"(job "shop" {
+  group "api" {
+    network {
+      port "http" {}
+    }
+    service {
+      port = "http"
+    }
+    service {
+      name = "${JOB}-${TASKGROUP}-edge"
+      port = 9000
+    }
+    task "server" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+      service {
+        port = "http"
+        task = "server"
+        check_restart {
+          limit = 3
+          grace = "10s"
+        }
+        check {
+          type     = "tcp"
+          interval = "5s"
+          timeout  = "1s"
+        }
+        check {
+          type     = "script"
+          task     = "server"
+          command  = "/bin/true"
+          interval = "5s"
+          timeout  = "1s"
+          check_restart {
+            limit = 1
+          }
+        }
+      }
+      service {
+        name = "${BASE}-metrics"
+        port = "http"
+      }
+    }
+  }
+}
+)");
+  const auto& g = j.groups.at(0);
+  EXPECT_EQ(g.services.at(0).name, "shop-api");
+  EXPECT_EQ(g.services.at(1).name, "shop-api-edge");
+  EXPECT_EQ(g.services.at(1).port, "9000");
+  const auto& t = g.tasks.at(0);
+  const auto& s = t.services.at(0);
+  EXPECT_EQ(s.name, "shop-api-server");
+  ASSERT_EQ(s.checks.size(), 2u);
+  ASSERT_TRUE(s.checks[0].check_restart);
+  EXPECT_EQ(s.checks[0].check_restart->limit, 3);
+  EXPECT_EQ(s.checks[0].check_restart->grace, 10s);
+  // A check's own check_restart wins over its service's.
+  ASSERT_TRUE(s.checks[1].check_restart);
+  EXPECT_EQ(s.checks[1].check_restart->limit, 1);
+  EXPECT_EQ(s.checks[1].task, "");
+  EXPECT_EQ(t.services.at(1).name, "shop-api-server-metrics");
+}
+
+TEST(Services, ATaskServiceNamingAnotherTaskIsRefused) {
+  std::string p = problems_of(R"(job "shop" {
+  group "api" {
+    service {
+      name = "native"
+      task = "server"
+    }
+    task "server" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+      service {
+        name = "x"
+        task = "other"
+      }
+    }
+  }
+}
+)");
+  EXPECT_NE(p.find("service.task at line 5: names the task of a Consul Connect native service: "
+                   "not supported by drover"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("service.task at line 14: may only name the task the service belongs to "
+                   "(\"server\"), got \"other\""),
+            std::string::npos)
+      << p;
+}

@@ -23,24 +23,6 @@ namespace {
 constexpr const char* kDownloadingArtifacts = "Downloading Artifacts";
 constexpr const char* kArtifactDownloadFailed = "Failed Artifact Download";
 
-// ${NAME} replaced by the task's env (NOMAD_META_*, NOMAD_ALLOC_ID, ...); unknown names stay.
-std::string interpolate(std::string text, const std::map<std::string, std::string>& env) {
-  std::string out;
-  for (std::size_t at = 0; at < text.size();) {
-    auto open = text.find("${", at);
-    auto close = open == std::string::npos ? std::string::npos : text.find('}', open);
-    if (close == std::string::npos) {
-      out += text.substr(at);
-      break;
-    }
-    out += text.substr(at, open - at);
-    auto it = env.find(text.substr(open + 2, close - open - 2));
-    out += it != env.end() ? it->second : text.substr(open, close - open + 1);
-    at = close + 1;
-  }
-  return out;
-}
-
 // The source as events show it: without its query, which may hold a token.
 std::string shown(const std::string& source) { return source.substr(0, source.find('?')); }
 
@@ -83,12 +65,14 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
   const std::string user = !c.task.user.empty() ? c.task.user
                            : driver             ? driver->default_user()
                                                 : std::string();
+  // ${NOMAD_META_x}, ${attr.cpu.arch}, ... as Nomad interpolates artifacts.
+  const TaskEnv env = c.alloc.task_env(c.task);
   for (std::size_t i = 0; i < artifacts.size(); ++i) {
     const auto& a = artifacts[i];
     artifact::Request r;
-    r.source = interpolate(a.source, c.spec.env);
-    for (const auto& [k, v] : a.options) r.options[k] = interpolate(v, c.spec.env);
-    for (const auto& [k, v] : a.headers) r.headers[k] = interpolate(v, c.spec.env);
+    r.source = env.interpolate(a.source);
+    for (const auto& [k, v] : a.options) r.options[k] = env.interpolate(v);
+    for (const auto& [k, v] : a.headers) r.headers[k] = env.interpolate(v);
     r.mode = a.mode.empty() ? "any" : a.mode;
     r.scratch = state_dir / "artifact-scratch";
     // From the task dir, into it or the alloc's shared dir (Nomad's rule,
@@ -96,7 +80,7 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
     Status st;
     const std::string written = a.destination.empty() ? "local" : a.destination;
     auto dest = beneath_task_or_shared(
-        c.task.name, interpolate(task_dir_variables_as_relative(written), c.spec.env));
+        c.task.name, env.interpolate(task_dir_variables_as_relative(written)));
     if (!dest) {
       st = make_error("destination " + dest.message(), Errc::Invalid);
     } else {

@@ -33,27 +33,6 @@ constexpr const char* kTemplateFailed = "Template Failed";
 // changed (a template's wait.min, when longer, is used instead).
 constexpr auto kPollInterval = std::chrono::seconds(1);
 
-// ${NAME} replaced from the task's env (NOMAD_TASK_DIR, NOMAD_SECRETS_DIR, ...), as Nomad
-// interpolates a template's destination and source; an unknown name stays as written.
-std::string interpolate(const std::string& s, const std::map<std::string, std::string>& env) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    if (s.compare(i, 2, "${") == 0) {
-      auto end = s.find('}', i + 2);
-      if (end != std::string::npos) {
-        auto it = env.find(s.substr(i + 2, end - i - 2));
-        if (it != env.end()) {
-          out += it->second;
-          i = end + 1;
-          continue;
-        }
-      }
-    }
-    out += s[i++];
-  }
-  return out;
-}
-
 // A file beneath the task dir ("local/x" from it) or the alloc's shared dir ("alloc/x" from
 // the alloc dir), so that messages name it as the job does.
 struct Placed {
@@ -70,8 +49,8 @@ struct Render {
 // rest of the env interpolated, then Nomad's rule (beneath the task's dir or the shared alloc/
 // dir; common/relative_path.hpp).
 Result<Placed> place(const AllocDir& dir, const std::string& task, const std::string& written,
-                     const std::map<std::string, std::string>& env) {
-  auto rel = beneath_task_or_shared(task, interpolate(task_dir_variables_as_relative(written), env));
+                     const TaskEnv& env) {
+  auto rel = beneath_task_or_shared(task, env.interpolate(task_dir_variables_as_relative(written)));
   if (!rel) return rel.error();
   if (*rel == task || *rel == "alloc")
     return make_error("\"" + written + "\" names a dir, not a file", Errc::Invalid);
@@ -79,17 +58,19 @@ Result<Placed> place(const AllocDir& dir, const std::string& task, const std::st
   return Placed{dir.root, *rel};
 }
 
+// `env`: the task's start env (the `env` function reads it, with what env templates added);
+// `paths`: the interpolation of destination and source.
 Result<Render> render_template(const jobspec::Template& t, const AllocDir& dir,
                                const std::string& task,
                                const std::map<std::string, std::string>& env,
-                               TaskTemplateData& data) {
+                               const TaskEnv& paths, TaskTemplateData& data) {
   Render r;
-  auto dest = place(dir, task, t.destination, env);
+  auto dest = place(dir, task, t.destination, paths);
   if (!dest) return make_error("destination " + dest.message(), Errc::Invalid);
   r.dest = *dest;
   std::string text = t.data;
   if (!t.source.empty()) {
-    auto src = place(dir, task, t.source, env);
+    auto src = place(dir, task, t.source, paths);
     if (!src) return make_error("source " + src.message(), Errc::Invalid);
     auto read = read_beneath(src->root, src->rel);
     if (!read) return make_error("source: " + read.message(), read.code());
@@ -210,10 +191,11 @@ Status TemplateHook::prestart(TaskHookContext& c) {
   TaskTemplateData data(task_dir, c.alloc.job().id, c.alloc.group().name, c.task.name,
                         variables.get(), c.alloc.ctx().catalog);
   const auto env = c.spec.env;
+  const TaskEnv paths = c.alloc.task_env(c.task);
   state_->entries.assign(c.task.templates.size(), {});
   for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
     const auto& t = c.task.templates[i];
-    auto r = render_template(t, c.alloc.dir(), c.task.name, env, data);
+    auto r = render_template(t, c.alloc.dir(), c.task.name, env, paths, data);
     if (!r) return make_error("Template failed: " + t.destination + ": " + r.message(), r.code());
     if (auto st = write_beneath_atomically(r->dest.root, r->dest.rel, r->out.text, perms_of(t),
                                            t.uid, t.gid);
@@ -256,6 +238,7 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
   st->watcher = std::thread([=] {
     const auto task_dir = alloc->dir().task_dir(task->name);
     auto variables = variables_of(*alloc);
+    const TaskEnv paths = alloc->task_env(*task);
     TaskTemplateData data(task_dir, alloc->job().id, alloc->group().name, task->name,
                           variables.get(), alloc->ctx().catalog);
     std::mt19937_64 rng{std::random_device{}()};
@@ -268,7 +251,7 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
         const auto& t = task->templates[i];
         auto& e = st->entries[i];
         if (t.once || e.deps.empty()) continue;
-        auto r = render_template(t, alloc->dir(), task->name, env, data);
+        auto r = render_template(t, alloc->dir(), task->name, env, paths, data);
         if (!r) {
           // The file keeps its last render; the failure is said once until it changes.
           if (r.message() != e.last_error) {

@@ -1,5 +1,6 @@
 // The volumes hook (runner/hooks/hooks.hpp): each `volume_mount` of the task becomes a bind
 // mount of the host volume its group volume names (docs/jobspec.md, "volumes").
+#include "jobspec/parse.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
 
@@ -8,6 +9,7 @@ namespace drover::runner {
 Status VolumesHook::prestart(TaskHookContext& c) {
   const auto* group = c.alloc.group_or_null();
   if (!group) return {};
+  const TaskEnv env = c.alloc.task_env(c.task);
   for (const auto& m : c.task.volume_mounts) {
     const jobspec::VolumeRequest* v = nullptr;
     for (const auto& g : group->volumes)
@@ -22,8 +24,14 @@ Status VolumesHook::prestart(TaskHookContext& c) {
     if (hv->second.read_only && !v->read_only)
       return make_error("volume \"" + v->name + "\": host volume \"" + v->source +
                         "\" is read-only on this node");
+    // Nomad interpolates the destination with the task's env (`${NOMAD_TASK_DIR}/data` is
+    // /local/data in a container); what results is checked as the validator checks text.
+    const std::string dest = env.interpolate(m.destination);
+    if (auto why = jobspec::mount_destination_problem(dest))
+      return make_error("volume_mount \"" + m.volume + "\": destination \"" + dest + "\" " + *why,
+                        Errc::Invalid);
     c.spec.mounts.push_back(
-        {hv->second.path, m.destination, hv->second.read_only || v->read_only || m.read_only});
+        {hv->second.path, dest, hv->second.read_only || v->read_only || m.read_only});
   }
   return {};
 }
