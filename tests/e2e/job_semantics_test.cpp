@@ -248,6 +248,9 @@ TEST(JobSemantics, UpdateFieldsAreKeptAndAnsweredWithWarnings) {
   group "g" {
     task "t" {
       driver = "raw_exec"
+      resources {
+        disk = 64
+      }
       config {
         command = "/bin/sleep"
         args    = ["30"]
@@ -264,6 +267,10 @@ TEST(JobSemantics, UpdateFieldsAreKeptAndAnsweredWithWarnings) {
             std::string::npos)
       << warnings;
   EXPECT_NE(warnings.find("update.auto_revert: kept"), std::string::npos) << warnings;
+  // Nomad ignores a task's disk; older job files still carry it.
+  EXPECT_NE(warnings.find("groups[0].tasks[0].resources.disk: ignored, as Nomad ignores it"),
+            std::string::npos)
+      << warnings;
   EXPECT_NE(warnings.find("affinities: kept, but they change nothing on one node"),
             std::string::npos)
       << warnings;
