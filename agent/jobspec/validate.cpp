@@ -526,12 +526,13 @@ class Validator {
     }
   }
 
-  // periodic and parameterized: Nomad's rules (batch jobs only; a cron per launch time).
+  // periodic and parameterized: Nomad's rules (batch and sysbatch jobs; a cron per launch
+  // time). A sysbatch child runs on every node, as its parent would.
   void launches(const Job& j) {
     if (j.periodic) {
       const auto& p = *j.periodic;
-      if (j.type != JobType::Batch)
-        add("periodic", "only batch jobs can be periodic (the job's type is \"" +
+      if (j.type != JobType::Batch && j.type != JobType::SysBatch)
+        add("periodic", "only batch and sysbatch jobs can be periodic (the job's type is \"" +
                             std::string(to_string(j.type)) + "\")");
       if (p.enabled && p.crons.empty()) add("periodic.cron", "is required (or crons)");
       for (std::size_t i = 0; i < p.crons.size(); ++i) {
@@ -544,8 +545,8 @@ class Validator {
     }
     if (j.parameterized) {
       const auto& p = *j.parameterized;
-      if (j.type != JobType::Batch)
-        add("parameterized", "only batch jobs can be parameterized (the job's type is \"" +
+      if (j.type != JobType::Batch && j.type != JobType::SysBatch)
+        add("parameterized", "only batch and sysbatch jobs can be parameterized (the job's type is \"" +
                                  std::string(to_string(j.type)) + "\")");
       if (p.payload != "optional" && p.payload != "required" && p.payload != "forbidden")
         add("parameterized.payload", "must be \"optional\", \"required\" or \"forbidden\" (got \"" +

@@ -254,6 +254,35 @@ TEST(PeriodicJobs, ForceLaunchesNowAndProhibitOverlapSkipsWhileAChildRuns) {
   }
 }
 
+// Nomad allows sysbatch jobs to be periodic and parameterized: a child runs on every node,
+// here this one (docs/jobspec.md, "periodic").
+TEST(PeriodicJobs, ASysbatchParentLaunchesSysbatchChildren) {
+  auto agent = AgentProcess::start();
+  agent->submit(R"(job:
+  id: sweep
+  type: sysbatch
+  periodic: {cron: "@yearly"}
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/sh, args: ["-c", "echo swept $NOMAD_JOB_ID"]}
+          resources: {memory: 16}
+)");
+  auto force = agent->cli({"job", "periodic", "force", "sweep"});
+  ASSERT_EQ(force.exit_code, 0) << force.out << force.err;
+  auto children = agent->get("/v1/jobs?prefix=sweep/").json();
+  ASSERT_EQ(children.size(), 1u) << children.dump();
+  const std::string child = children[0]["ID"];
+  EXPECT_EQ(agent->get("/v1/job/" + child).json()["Type"], "sysbatch");
+  auto allocs = agent->get("/v1/job/" + child + "/allocations").json();
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump();
+  const std::string alloc = allocs[0]["ID"];
+  agent->wait_client_status(alloc, "complete");
+  EXPECT_EQ(agent->cli({"alloc", "logs", alloc.substr(0, 8), "t"}).out, "swept " + child + "\n");
+}
+
 TEST(DispatchJobs, PayloadAndMetaReachTheTaskFromAnHclJob) {
   auto agent = AgentProcess::start();
   const std::string dir = make_temp_dir("dispatch");

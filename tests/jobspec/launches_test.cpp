@@ -172,10 +172,10 @@ TEST(JobLaunches, NomadsRulesForTypesPayloadAndMeta) {
       " dispatch_payload: {file: ../../etc/cron.d/x}}]}]}");
   EXPECT_TRUE(has_line(p, "periodic.crons: use cron or crons, not both")) << p;
   EXPECT_TRUE(
-      has_line(p, "periodic: only batch jobs can be periodic (the job's type is \"service\")"))
+      has_line(p, "periodic: only batch and sysbatch jobs can be periodic (the job's type is \"service\")"))
       << p;
   EXPECT_TRUE(has_line(
-      p, "parameterized: only batch jobs can be parameterized (the job's type is \"service\")"))
+      p, "parameterized: only batch and sysbatch jobs can be parameterized (the job's type is \"service\")"))
       << p;
   EXPECT_TRUE(has_line(p,
                        "parameterized.payload: must be \"optional\", \"required\" or \"forbidden\" "

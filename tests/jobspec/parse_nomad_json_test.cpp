@@ -201,7 +201,7 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
     }]}})");
   EXPECT_TRUE(has_line(p, "Job.Multiregion: not supported by drover")) << p;
   // Periodic is read now; on a service job it is Nomad's own refusal.
-  EXPECT_TRUE(has_line(p, "Job.Periodic: only batch jobs can be periodic (the job's type is \"service\")")) << p;
+  EXPECT_TRUE(has_line(p, "Job.Periodic: only batch and sysbatch jobs can be periodic (the job's type is \"service\")")) << p;
   EXPECT_TRUE(has_line(p,
                        "Job.TaskGroups[0].Networks[0].Mode: \"cni/mynet\" networking is not "
                        "supported by drover (no CNI plugins): use \"host\", \"bridge\" or \"none\""))
