@@ -204,6 +204,7 @@ static void fields(Of<TaskGroup> auto& g, auto& io) {
   io("Count", g.count);
   io("Meta", g.meta);
   io("ShutdownDelay", g.shutdown_delay);
+  io("MaxRunDuration", g.max_run_duration);
 }
 
 const char* to_string(JobType type) {

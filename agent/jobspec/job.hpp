@@ -376,6 +376,9 @@ struct TaskGroup {
   std::vector<Service> services;
   // Job semantics (issue 17).
   Duration shutdown_delay{0};  // before each task of the group is sent its kill signal
+  // Nomad's max_run_duration (batch and sysbatch): the alloc's tasks are killed this long
+  // after it was created, and it is complete ("allocation exceeded max_run_duration"). 0: none.
+  Duration max_run_duration{0};
   Placement placement;
   std::vector<VolumeRequest> volumes;  // sorted by name (Nomad keys them by name)
   EphemeralDisk ephemeral_disk;

@@ -547,7 +547,8 @@ class HclMapper {
     attributes(b.body, s,
                {{"count", "Count", Kind::Int},
                 {"meta", "Meta", Kind::StringMap},
-                {"shutdown_delay", "ShutdownDelay", Kind::Duration}},
+                {"shutdown_delay", "ShutdownDelay", Kind::Duration},
+                {"max_run_duration", "MaxRunDuration", Kind::Duration}},
                g, blocks);
     std::map<std::string, int> seen;
     json tasks = json::array();

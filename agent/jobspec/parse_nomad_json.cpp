@@ -694,8 +694,8 @@ class NomadReader {
     check_keys(
         o, path,
         {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
-         "ReschedulePolicy", "Migrate", "ShutdownDelay", "Constraints", "Affinities", "Spreads",
-         "Networks", "Services", "Volumes", "Scaling"});
+         "ReschedulePolicy", "Migrate", "ShutdownDelay", "MaxRunDuration", "Constraints",
+         "Affinities", "Spreads", "Networks", "Services", "Volumes", "Scaling"});
     if (auto v = str(o, "Name", path)) g.name = *v;
     std::optional<int> scaling_min;
     if (object(o, "Scaling", path)) g.scaling = scaling(o.at("Scaling"), join(path, "Scaling"), scaling_min);
@@ -759,6 +759,7 @@ class NomadReader {
     g.networks = networks(o, "Networks", path);
     g.services = services(o, "Services", path, "");
     if (auto v = duration(o, "ShutdownDelay", path)) g.shutdown_delay = *v;
+    if (auto v = duration(o, "MaxRunDuration", path)) g.max_run_duration = *v;
     g.placement = placement(o, path, /*with_spreads=*/true);
     if (array(o, "Tasks", path)) {
       const json& tasks = o.at("Tasks");

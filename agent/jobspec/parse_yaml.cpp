@@ -648,7 +648,7 @@ class YamlReader {
     }
     check_keys(n, path,
                {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
-                "constraints", "affinities", "spreads", "network", "services", "volumes",
+                "max_run_duration", "constraints", "affinities", "spreads", "network", "services", "volumes",
                 "ephemeral_disk", "reschedule", "migrate", "scaling"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
     std::optional<int> scaling_min;
@@ -702,6 +702,8 @@ class YamlReader {
       g.migrate = out;
     }
     if (auto v = duration(n["shutdown_delay"], join(path, "shutdown_delay"))) g.shutdown_delay = *v;
+    if (auto v = duration(n["max_run_duration"], join(path, "max_run_duration")))
+      g.max_run_duration = *v;
     g.placement = placement(n, path, /*with_spreads=*/true);
     // As in Nomad, a group's update block starts from the job's.
     if (map(n["update"], join(path, "update")))

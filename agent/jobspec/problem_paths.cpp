@@ -87,6 +87,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"spreads", "Spreads"},
       {"weight", "Weight"},
       {"shutdown_delay", "ShutdownDelay"},
+      {"max_run_duration", "MaxRunDuration"},
       {"max_parallel", "MaxParallel"},
       {"stagger", "Stagger"},
       {"canary", "Canary"},

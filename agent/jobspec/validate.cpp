@@ -780,6 +780,12 @@ class Validator {
           "must be 1 (or left out) in a " + std::string(system_batch_ ? "sysbatch" : "system") +
               " job: it runs one alloc on each node (got " + std::to_string(g.count) + ")");
     if (g.shutdown_delay.count() < 0) add(path + ".shutdown_delay", "must not be negative");
+    if (g.max_run_duration.count() < 0)
+      add(path + ".max_run_duration", "must be greater than zero");
+    else if (g.max_run_duration.count() > 0 && !runs_to_completion(type_))
+      add(path + ".max_run_duration",
+          "job type \"" + std::string(to_string(type_)) +
+              "\" does not allow max_run_duration (batch and sysbatch jobs do)");
     placement(path + ".", g.placement, system_);
     restart(path + ".restart", g.restart);
     if (g.update) update(path + ".update", *g.update);
@@ -862,6 +868,7 @@ class Validator {
   void job(const Job& j) {
     system_ = j.type == JobType::System || j.type == JobType::SysBatch;
     system_batch_ = j.type == JobType::SysBatch;
+    type_ = j.type;
     plain_name("id", j.id);
     plain_name("region", j.region);
     if (j.namespace_name.empty())
@@ -900,6 +907,7 @@ class Validator {
   std::string group_mode_;  // the group's network mode, while its services are checked
   bool system_ = false;        // a system or sysbatch job
   bool system_batch_ = false;  // sysbatch
+  JobType type_ = JobType::Service;
   std::optional<ReschedulePolicy> job_reschedule_;  // checked once, not again in each group
 };
 

@@ -482,6 +482,18 @@ int AllocManager::gc_jobs(std::chrono::nanoseconds threshold) {
 void AllocManager::add_runner_locked(const std::shared_ptr<AllocRunner>& r) {
   runners_[r->id()] = r;
   allocs_by_job_[r->job_key()].insert(r->id());
+  // Anchored to the alloc's create time, as Nomad's: an agent restart does not move it.
+  const auto* group = r->group_or_null();
+  if (group && group->max_run_duration.count() > 0 && !r->terminal()) {
+    const auto created = DeadlineTimer::Clock::time_point(
+        std::chrono::duration_cast<DeadlineTimer::Clock::duration>(
+            std::chrono::nanoseconds(r->create_time_ns())));
+    deadlines_.at(created + std::chrono::duration_cast<DeadlineTimer::Clock::duration>(
+                                group->max_run_duration),
+                  [this, id = r->id()] {
+                    if (auto runner = this->runner(id)) runner->exceed_max_run_duration();
+                  });
+  }
 }
 
 void AllocManager::erase_runner_locked(const std::string& alloc_id) {

@@ -16,6 +16,7 @@
 #include "drover/loader/exec_session.hpp"
 #include "jobspec/job.hpp"
 #include "runner/alloc_index.hpp"
+#include "runner/deadline_timer.hpp"
 #include "runner/runner_context.hpp"
 #include "state/alloc.hpp"
 #include "state/state_store.hpp"
@@ -150,6 +151,9 @@ class AllocManager {
     alloc_index_.next();  // a job submitted, stopped or purged is news to a blocking query
     if (on_job_change_) on_job_change_(job);
   }
+  // Groups' max_run_duration deadlines; its thread calls into runners_, so it is declared
+  // last and stops first.
+  DeadlineTimer deadlines_;
 };
 
 

@@ -14,6 +14,9 @@
 
 namespace drover::runner {
 
+// Nomad's ClientDescription (and Killing message) for an alloc past its max_run_duration.
+constexpr const char* kMaxRunDurationExceeded = "allocation exceeded max_run_duration";
+
 namespace ev = state::event;
 
 std::pair<std::string, std::string> client_status_of(
@@ -311,18 +314,15 @@ void AllocRunner::kill_role(TaskRole role, const std::string& reason, const std:
     if (it != runners_.end() && alloc_.tasks[task.name].state != state::TaskPhase::Dead)
       targets.push_back(it->second.get());
   }
-  // Tasks of this role that never started are dead now: they will not run.
+  // Tasks of this role that never started are dead now: they will not run. The alloc's
+  // status follows (the last of them may be what kept it pending).
   for (const auto& task : group_->tasks) {
     if (role_of(task) != role || runners_.count(task.name)) continue;
-    auto& ts = alloc_.tasks[task.name];
-    if (ts.state != state::TaskPhase::Dead) {
-      discard_cgroups_ahead_locked(task.name);
-      ts.state = state::TaskPhase::Dead;
-      ts.finished_at_ns = state::now_ns();
-      touched_locked();
-      if (auto st = ctx_.store->put_task_state(id_, task.name, ts); !st)
-        spdlog::error("alloc {} task {}: {}", id_, task.name, st.message());
-    }
+    if (alloc_.tasks[task.name].state != state::TaskPhase::Dead)
+      update_task_locked(task.name, [](state::TaskState& ts) {
+        ts.state = state::TaskPhase::Dead;
+        ts.finished_at_ns = state::now_ns();
+      });
   }
   mu_.unlock();
   for (auto* r : targets) r->kill(reason, event_type);
@@ -370,6 +370,20 @@ void AllocRunner::stop(const std::string& reason) {
     alloc_.modify_time_ns = state::now_ns();
     touched_locked();
     if (auto st = ctx_.store->put_alloc_status(alloc_); !st) spdlog::error("alloc {}: {}", id_, st.message());
+    step_locked(lock);
+  }
+  notify_change();
+}
+
+void AllocRunner::exceed_max_run_duration() {
+  {
+    std::unique_lock lock(mu_);
+    if (!started_ || detached_ || stop_requested_ || alloc_.terminal()) return;
+    spdlog::info("alloc {}: exceeded its max_run_duration; killing its tasks", id_);
+    max_run_exceeded_ = true;
+    stop_requested_ = true;
+    stop_reason_ = kMaxRunDurationExceeded;
+    lifecycle_.skip_poststop();
     step_locked(lock);
   }
   notify_change();
@@ -539,6 +553,7 @@ void AllocRunner::update_task_locked(const std::string& task,
   if (ts.state == state::TaskPhase::Dead) discard_cgroups_ahead_locked(task);
   touched_locked();
   auto [status, description] = client_status_of(alloc_.tasks);
+  if (max_run_exceeded_ && status == "complete") description = kMaxRunDurationExceeded;
   // Failed stays failed; otherwise the status follows the tasks.
   bool alloc_changed = !(alloc_.client_status == "failed" && status != "failed") &&
                        (status != alloc_.client_status || description != alloc_.client_description);

@@ -51,6 +51,10 @@ class AllocRunner {
   int index() const { return alloc_.index; }  // never changes
   // Desired stop: main tasks first, then sidecars, then poststop tasks run.
   void stop(const std::string& reason);
+  // The group's max_run_duration ran out (AllocManager's deadline): every task is killed, no
+  // poststop task starts, and the alloc is complete, "allocation exceeded max_run_duration",
+  // as in Nomad. Its desired status stays run. Nothing for an alloc already terminal.
+  void exceed_max_run_duration();
   // Kills every task that runs and fails the alloc: each task gets a failing `event_type`
   // event with `reason` (the alloc outgrew its ephemeral_disk; runner/disk_budget.hpp).
   void fail_tasks(const std::string& reason, const std::string& event_type);
@@ -80,6 +84,8 @@ class AllocRunner {
     std::lock_guard lock(mu_);
     return alloc_.client_status;
   }
+  // Set when the alloc was made and never changed: read without the lock.
+  int64_t create_time_ns() const { return alloc_.create_time_ns; }
   int64_t modify_time_ns() const {
     std::lock_guard lock(mu_);
     return alloc_.modify_time_ns;
@@ -182,6 +188,7 @@ class AllocRunner {
   state::Alloc alloc_;
   bool stop_requested_ = false;
   std::string stop_reason_;
+  bool max_run_exceeded_ = false;  // exceed_max_run_duration() was called
   bool detached_ = false;
   // The lifecycle's progress, advanced by step_locked on every change.
   bool started_ = false, recovering_ = false, stepping_ = false, dirty_ = false;

@@ -106,7 +106,10 @@ std::vector<LifecycleAction> Lifecycle::advance(std::vector<LifecycleTask>& task
       if (all(tasks, TaskRole::Poststart, dead) && all(tasks, TaskRole::PrestartSidecar, dead) &&
           all(tasks, TaskRole::Prestart, dead)) {
         phase_ = Phase::Poststop;
-        start(TaskRole::Poststop);
+        if (skip_poststop_)
+          stop(TaskRole::Poststop, "", "");
+        else
+          start(TaskRole::Poststop);
         continue;
       }
     } else if (phase_ == Phase::Poststop) {

@@ -52,9 +52,13 @@ class Lifecycle {
                                        const std::string& stop_reason);
 
   Phase phase() const { return phase_; }
+  // Poststop tasks that have not started never will (the alloc ran out its max_run_duration,
+  // as Nomad skips them then).
+  void skip_poststop() { skip_poststop_ = true; }
 
  private:
   Phase phase_ = Phase::Prestart;
+  bool skip_poststop_ = false;
   bool killed_main_ = false, killed_sidecars_ = false, leader_seen_dead_ = false;
 };
 

@@ -149,6 +149,54 @@ TEST(Lifecycle, SignalReachesTheTask) {
   EXPECT_EQ(count_events(agent->alloc(ids[0])["TaskStates"]["t"], "Signaling"), 1);
 }
 
+// Nomad's group max_run_duration (docs/jobspec.md, "groups"): past it the main task is killed
+// with Nomad's reason, a poststop task that had not started never does, and the alloc is
+// complete (not failed: nothing reschedules it), its desired status still run.
+TEST(MaxRunDuration, TheAllocIsKilledAndCompleteAndPoststopIsSkipped) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit("job:\n  id: capped\n  type: batch\n  groups:\n    - name: g\n"
+                           "      max_run_duration: 2s\n      restart: {attempts: 0, mode: fail}\n"
+                           "      tasks:\n" +
+                           task("main", "echo started; exec sleep 300") +
+                           task("after", "echo ran", "          lifecycle: {hook: poststop}\n"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_alloc(ids[0], [](const json& a) { return a["TaskStates"]["main"]["State"] == "running"; });
+  auto a = agent->wait_client_status(ids[0], "complete", std::chrono::seconds(60));
+  ASSERT_EQ(a["ClientStatus"], "complete") << a.dump(2);
+  EXPECT_EQ(a["ClientDescription"], "allocation exceeded max_run_duration") << a.dump(2);
+  EXPECT_EQ(a["DesiredStatus"], "run") << a.dump(2);
+  bool killing = false;
+  for (const auto& e : a["TaskStates"]["main"]["Events"])
+    killing = killing || (e["Type"] == "Killing" &&
+                          e["DisplayMessage"].get<std::string>().find("max_run_duration") != std::string::npos);
+  EXPECT_TRUE(killing) << a["TaskStates"]["main"].dump(2);
+  EXPECT_EQ(a["TaskStates"]["after"]["State"], "dead");
+  EXPECT_EQ(count_events(a["TaskStates"]["after"], "Started"), 0) << a["TaskStates"]["after"].dump(2);
+  EXPECT_EQ(logs(*agent, ids[0], "after"), "");
+}
+
+// The deadline is the alloc's create time plus the duration: an agent down across it kills the
+// task as soon as it is back, rather than granting a fresh duration.
+TEST(MaxRunDuration, TheDeadlineHoldsAcrossAnAgentRestart) {
+  const std::string dir = drover::testing::make_temp_dir("drover-maxrun");
+  std::string id;
+  {
+    auto agent = AgentProcess::start({.data_dir = dir});
+    auto ids = agent->submit("job:\n  id: capped\n  type: batch\n  groups:\n    - name: g\n"
+                             "      max_run_duration: 3s\n      tasks:\n" +
+                             task("main", "exec sleep 300"));
+    ASSERT_EQ(ids.size(), 1u);
+    id = ids[0];
+    agent->wait_client_status(id, "running");
+    agent->kill(SIGKILL);
+  }
+  // The deadline passes with no agent (the task runs on): it was at most 3 s from now.
+  std::this_thread::sleep_until(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  auto agent = AgentProcess::start({.data_dir = dir});
+  auto a = agent->wait_client_status(id, "complete", std::chrono::seconds(30));
+  EXPECT_EQ(a["ClientDescription"], "allocation exceeded max_run_duration") << a.dump(2);
+}
+
 TEST(GarbageCollection, TerminalAllocIsRemovedWithItsDirsAndALiveOneIsRefused) {
   auto agent = AgentProcess::start();
   auto done = agent->submit(job("once", "batch", task("t", "echo hi")));

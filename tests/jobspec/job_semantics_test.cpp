@@ -471,5 +471,32 @@ TEST(ConstraintOperators, SemverIsStrictAndOrdersPrereleases) {
   EXPECT_EQ(version_matches("0.11.0", ">= 0.10.0, < 0.12", true), true);
 }
 
+// Nomad's group max_run_duration: read from every format, batch and sysbatch only.
+TEST(JobSemantics, MaxRunDurationIsReadAndOnlyForBatchJobs) {
+  Job hcl = must_parse(R"(job "j" {
+  type = "batch"
+  group "g" {
+    max_run_duration = "90m"
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+)");
+  EXPECT_EQ(hcl.groups[0].max_run_duration, std::chrono::minutes(90));
+  Job from_json = must_parse(R"({"Job": {"ID": "j", "Type": "sysbatch", "TaskGroups": [{"Name": "g",
+    "MaxRunDuration": 5000000000, "Tasks": [{"Name": "t", "Driver": "raw_exec"}]}]}})");
+  EXPECT_EQ(from_json.groups[0].max_run_duration, std::chrono::seconds(5));
+  auto p = problems_of(
+      "job: {id: j, groups: [{name: g, max_run_duration: 1m, tasks: [{name: t, driver: raw_exec}]}]}");
+  EXPECT_TRUE(has_line(p,
+                       "groups[0].max_run_duration: job type \"service\" does not allow "
+                       "max_run_duration (batch and sysbatch jobs do)"))
+      << p;
+}
+
 }  // namespace
 }  // namespace drover::jobspec
