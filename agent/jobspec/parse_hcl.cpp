@@ -22,7 +22,9 @@ using nlohmann::json;
 // schema decoding does (`-var n=3` gives the string "3"; `count = var.n` means 3).
 // String: a string attribute, a number or bool converted as HCL converts them for Nomad's
 // string fields (`port = 8080` is "8080", `value = 3` is "3").
-enum class Kind { Any, Duration, StringMap, Int, String };
+// Bool: true or false, or the strings "true" and "false" as HCL converts them for a bool
+// field (Nomad's e2e jobs write `unlimited = "true"`).
+enum class Kind { Any, Duration, StringMap, Int, String, Bool };
 
 struct Field {
   std::string_view hcl;
@@ -197,6 +199,11 @@ class HclMapper {
           break;
         case Kind::Int:
           out[key] = whole_number(a.value);
+          break;
+        case Kind::Bool:
+          out[key] = a.value.is_string() && (a.value == "true" || a.value == "false")
+                         ? json(a.value == "true")
+                         : a.value;
           break;
         case Kind::String:
           out[key] = a.value.is_number() || a.value.is_boolean() ? json(a.value.dump()) : a.value;
@@ -399,8 +406,8 @@ class HclMapper {
                                          {"stagger", "Stagger", Kind::Duration},
                                          {"progress_deadline", "ProgressDeadline", Kind::Duration},
                                          {"canary", "Canary", Kind::Int},
-                                         {"auto_revert", "AutoRevert"},
-                                         {"auto_promote", "AutoPromote"}};
+                                         {"auto_revert", "AutoRevert", Kind::Bool},
+                                         {"auto_promote", "AutoPromote", Kind::Bool}};
     return f;
   }
 
@@ -432,7 +439,7 @@ class HclMapper {
                 {"region", "Region"},
                 {"namespace", "Namespace"},
                 {"node_pool", "NodePool"},
-                {"all_at_once", "AllAtOnce"},
+                {"all_at_once", "AllAtOnce", Kind::Bool},
                 {"meta", "Meta", Kind::StringMap}},
                j, blocks);
     std::map<std::string, int> seen;
@@ -451,9 +458,9 @@ class HclMapper {
           j["Periodic"] = simple_block(g, s, "Periodic",
                                        {{"cron", "Spec"},
                                         {"crons", "Specs"},
-                                        {"prohibit_overlap", "ProhibitOverlap"},
+                                        {"prohibit_overlap", "ProhibitOverlap", Kind::Bool},
                                         {"time_zone", "TimeZone"},
-                                        {"enabled", "Enabled"}});
+                                        {"enabled", "Enabled", Kind::Bool}});
       } else if (g.type == "parameterized") {
         if (labels(s, g, 0) && once(seen, s, g))
           j["ParameterizedJob"] = simple_block(g, s, "ParameterizedJob",
@@ -483,7 +490,7 @@ class HclMapper {
     static const std::vector<Field> f = {
         {"attempts", "Attempts", Kind::Int},       {"interval", "Interval", Kind::Duration},
         {"delay", "Delay", Kind::Duration},        {"delay_function", "DelayFunction"},
-        {"max_delay", "MaxDelay", Kind::Duration}, {"unlimited", "Unlimited"}};
+        {"max_delay", "MaxDelay", Kind::Duration}, {"unlimited", "Unlimited", Kind::Bool}};
     return f;
   }
 
@@ -518,7 +525,7 @@ class HclMapper {
     map_.add(s.json_path, {group.where, group.prefix + "scaling", b.pos.line});
     json out = json::object();
     attributes(b.body, s,
-               {{"enabled", "Enabled"}, {"min", "Min", Kind::Int}, {"max", "Max", Kind::Int},
+               {{"enabled", "Enabled", Kind::Bool}, {"min", "Min", Kind::Int}, {"max", "Max", Kind::Int},
                 {"type", "Type"}},
                out, {"policy"});
     std::map<std::string, int> seen;
@@ -566,7 +573,7 @@ class HclMapper {
         if (labels(s, t, 0) && once(seen, s, t))
           g["EphemeralDisk"] =
               simple_block(t, s, "EphemeralDisk",
-                           {{"size", "SizeMB", Kind::Int}, {"sticky", "Sticky"}, {"migrate", "Migrate"}});
+                           {{"size", "SizeMB", Kind::Int}, {"sticky", "Sticky", Kind::Bool}, {"migrate", "Migrate", Kind::Bool}});
       } else if (t.type == "volume") {
         // Nomad's VolumeRequest, keyed by its label (docs/jobspec.md, "volumes").
         if (labels(s, t, 1)) {
@@ -576,7 +583,7 @@ class HclMapper {
           json v = simple_block(t, s, "Volumes." + t.labels[0],
                                 {{"type", "Type"},
                                  {"source", "Source"},
-                                 {"read_only", "ReadOnly"},
+                                 {"read_only", "ReadOnly", Kind::Bool},
                                  {"access_mode", "AccessMode"},
                                  {"attachment_mode", "AttachmentMode"},
                                  {"per_alloc", "PerAlloc"}});
@@ -630,7 +637,7 @@ class HclMapper {
                 {"config", "Config"},
                 {"env", "Env", Kind::StringMap},
                 {"meta", "Meta", Kind::StringMap},
-                {"leader", "Leader"},
+                {"leader", "Leader", Kind::Bool},
                 {"kill_timeout", "KillTimeout", Kind::Duration},
                 {"kill_signal", "KillSignal"},
                 {"shutdown_delay", "ShutdownDelay", Kind::Duration}},
@@ -658,14 +665,14 @@ class HclMapper {
       } else if (c.type == "lifecycle") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["Lifecycle"] =
-              simple_block(c, s, "Lifecycle", {{"hook", "Hook"}, {"sidecar", "Sidecar"}});
+              simple_block(c, s, "Lifecycle", {{"hook", "Hook"}, {"sidecar", "Sidecar", Kind::Bool}});
       } else if (c.type == "logs") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["LogConfig"] = simple_block(c, s, "LogConfig",
                                         {{"max_files", "MaxFiles", Kind::Int},
                                          {"max_file_size", "MaxFileSizeMB", Kind::Int},
-                                         {"disabled", "Disabled"},
-                                         {"enabled", "Enabled"}});
+                                         {"disabled", "Disabled", Kind::Bool},
+                                         {"enabled", "Enabled", Kind::Bool}});
       } else if (c.type == "restart") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["RestartPolicy"] = simple_block(c, s, "RestartPolicy", restart_fields());
@@ -675,7 +682,7 @@ class HclMapper {
       } else if (c.type == "identity") {
         if (labels(s, c, 0) && once(seen, s, c))
           t["Identity"] =
-              simple_block(c, s, "Identity", {{"env", "Env"}, {"file", "File"}, {"name", "Name"}});
+              simple_block(c, s, "Identity", {{"env", "Env", Kind::Bool}, {"file", "File", Kind::Bool}, {"name", "Name"}});
       } else if (c.type == "volume_mount") {
         if (labels(s, c, 0)) {
           if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();
@@ -683,7 +690,7 @@ class HclMapper {
               simple_block(c, s, "VolumeMounts[" + std::to_string(t["VolumeMounts"].size()) + "]",
                            {{"volume", "Volume"},
                                 {"destination", "Destination"},
-                                {"read_only", "ReadOnly"},
+                                {"read_only", "ReadOnly", Kind::Bool},
                                 {"propagation_mode", "PropagationMode"},
                                 {"selinux_label", "SELinuxLabel"}}));
         }
@@ -712,7 +719,7 @@ class HclMapper {
                {{"source", "GetterSource"},
                 {"destination", "RelativeDest"},
                 {"mode", "GetterMode"},
-                {"chown", "Chown"},
+                {"chown", "Chown", Kind::Bool},
                 {"options", "GetterOptions", Kind::StringMap},
                 {"headers", "GetterHeaders", Kind::StringMap}},
                out, {"options", "headers"});
@@ -740,7 +747,7 @@ class HclMapper {
                {{"data", "EmbeddedTmpl"},
                 {"source", "SourcePath"},
                 {"destination", "DestPath"},
-                {"env", "Envvars"},
+                {"env", "Envvars", Kind::Bool},
                 {"change_mode", "ChangeMode"},
                 {"change_signal", "ChangeSignal"},
                 {"perms", "Perms", Kind::String},
@@ -749,8 +756,8 @@ class HclMapper {
                 {"left_delimiter", "LeftDelim"},
                 {"right_delimiter", "RightDelim"},
                 {"splay", "Splay", Kind::Duration},
-                {"error_on_missing_key", "ErrMissingKey"},
-                {"once", "Once"}},
+                {"error_on_missing_key", "ErrMissingKey", Kind::Bool},
+                {"once", "Once", Kind::Bool}},
                out, {"change_script", "wait"});
     std::map<std::string, int> seen;
     for (const auto& c : b.body.blocks) {
@@ -760,7 +767,7 @@ class HclMapper {
                                              {{"command", "Command"},
                                               {"args", "Args"},
                                               {"timeout", "Timeout", Kind::Duration},
-                                              {"fail_on_error", "FailOnError"}});
+                                              {"fail_on_error", "FailOnError", Kind::Bool}});
       } else if (c.type == "wait") {
         if (labels(s, c, 0) && once(seen, s, c))
           out["Wait"] = simple_block(
@@ -904,7 +911,7 @@ class HclMapper {
           out["CheckRestart"] = simple_block(c, s, "CheckRestart",
                                              {{"limit", "Limit"},
                                               {"grace", "Grace", Kind::Duration},
-                                              {"ignore_warnings", "IgnoreWarnings"}});
+                                              {"ignore_warnings", "IgnoreWarnings", Kind::Bool}});
         continue;
       }
       if (c.type != "check") {
@@ -946,7 +953,7 @@ class HclMapper {
             check["CheckRestart"] = simple_block(inner, cs, "CheckRestart",
                                                  {{"limit", "Limit"},
                                                   {"grace", "Grace", Kind::Duration},
-                                                  {"ignore_warnings", "IgnoreWarnings"}});
+                                                  {"ignore_warnings", "IgnoreWarnings", Kind::Bool}});
         } else {
           unknown_block(cs, inner, {"header", "check_restart"});
         }

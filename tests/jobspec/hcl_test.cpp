@@ -537,5 +537,51 @@ TEST(HclJobs, SyntaxErrorsAndVariablesAreProblems) {
             std::string::npos);
 }
 
+// HCL converts "true" and "false" for a bool field and a number for a string one, and
+// Nomad's own job files rely on it (`unlimited = "true"`, `port = 9000`).
+TEST(HclJobs, StringsForBoolsAndNumbersForStringsAreConvertedAsHclDoes) {
+  Job j = must_parse(R"(job "j" {
+  type = "batch"
+  group "g" {
+    reschedule {
+      attempts  = 0
+      unlimited = "true"
+    }
+    ephemeral_disk {
+      sticky = "false"
+    }
+    task "t" {
+      driver = "raw_exec"
+      user   = 1000
+      config {
+        command = "/bin/true"
+      }
+      constraint {
+        attribute = "${attr.cpu.numcores}"
+        operator  = ">="
+        value     = 1
+      }
+    }
+  }
+}
+)");
+  ASSERT_TRUE(j.groups[0].reschedule);
+  EXPECT_TRUE(j.groups[0].reschedule->unlimited);
+  EXPECT_FALSE(j.groups[0].ephemeral_disk.sticky);
+  EXPECT_EQ(j.groups[0].tasks[0].user, "1000");
+  EXPECT_EQ(j.groups[0].tasks[0].placement.constraints.at(0).value, "1");
+  // Any other string is still not a bool.
+  auto p = problems_of(R"(job "j" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      leader = "yes"
+    }
+  }
+}
+)");
+  EXPECT_NE(p.find("leader at line 5: must be true or false"), std::string::npos) << p;
+}
+
 }  // namespace
 }  // namespace drover::jobspec

@@ -216,6 +216,7 @@ TEST(HclFiles, FileAndTemplatefileReadNextToTheJobFile) {
 conf = templatefile("conf.tpl", { port = 80, hosts = ["a", "b"] })
 exists = [fileexists("motd.txt"), fileexists("nope")]
 abs = abspath("motd.txt")
+home = [pathexpand("~/.ssh/id"), pathexpand("rel/~x")]
 )",
                 {}, dir.path.string());
   ASSERT_TRUE(f.errors.empty()) << errors(f);
@@ -223,6 +224,9 @@ abs = abspath("motd.txt")
   EXPECT_EQ(attr(f, "conf"), "port=80\nhost=a\nhost=b\nalloc=${NOMAD_ALLOC_ID}\n");
   EXPECT_EQ(attr(f, "exists"), json({true, false}));
   EXPECT_EQ(attr(f, "abs"), (dir.path / "motd.txt").string());
+  const char* home = std::getenv("HOME");
+  ASSERT_NE(home, nullptr);
+  EXPECT_EQ(attr(f, "home"), json({std::string(home) + "/.ssh/id", "rel/~x"}));
 
   dir.write("bad.tpl", "x\n${1 +}\n");
   auto bad = eval("v = templatefile(\"bad.tpl\", {})\n", {}, dir.path.string());

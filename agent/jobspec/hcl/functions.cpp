@@ -791,6 +791,13 @@ FunctionTable core_functions() {
          if (slash == std::string::npos) return ".";
          return slash == 0 ? "/" : s.substr(0, slash); }}},
       {"file", {1, 1, [](const Call& c) -> json { return read_file(c, c.str(0)); }}},
+      // "~" or "~/x" with the home dir; any other path as it is (Go's homedir.Expand).
+      {"pathexpand", {1, 1, [](const Call& c) -> json {
+         const std::string s = c.str(0);
+         if (s != "~" && !s.starts_with("~/")) return s;
+         std::string out = resolve(c, s).string();
+         if (out.size() > 1 && out.back() == '/') out.pop_back();
+         return out; }}},
       {"fileexists", {1, 1, [](const Call& c) -> json {
          std::error_code ec;
          auto p = resolve(c, c.str(0));
