@@ -28,6 +28,7 @@ static void fields(Of<RestartPolicy> auto& r, auto& io) {
   io("Interval", r.interval);
   io("Delay", r.delay);
   io("Mode", r.mode);
+  io("RenderTemplates", r.render_templates);
 }
 static void fields(Of<ReschedulePolicy> auto& r, auto& io) {
   io("Attempts", r.attempts);

@@ -24,6 +24,9 @@ struct RestartPolicy {
   Duration interval = std::chrono::minutes(30);
   Duration delay = std::chrono::seconds(15);
   std::string mode = "fail";  // fail | delay
+  // Nomad's render_templates: kept and shown; drover renders a task's templates before every
+  // start anyway (docs/templates.md, "When it renders").
+  bool render_templates = false;
   bool operator==(const RestartPolicy&) const = default;
 };
 

@@ -416,7 +416,7 @@ class HclMapper {
                                          {"interval", "Interval", Kind::Duration},
                                          {"delay", "Delay", Kind::Duration},
                                          {"mode", "Mode"},
-                                         {"render_templates", "RenderTemplates"}};
+                                         {"render_templates", "RenderTemplates", Kind::Bool}};
     return f;
   }
 
@@ -680,9 +680,22 @@ class HclMapper {
         if (labels(s, c, 0) && once(seen, s, c))
           t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
       } else if (c.type == "identity") {
-        if (labels(s, c, 0) && once(seen, s, c))
-          t["Identity"] =
-              simple_block(c, s, "Identity", {{"env", "Env", Kind::Bool}, {"file", "File", Kind::Bool}, {"name", "Name"}});
+        if (!labels(s, c, 0)) continue;
+        // Nomad 1.7's named identities are JWTs for other audiences (Vault, Consul, a cloud's
+        // OIDC); drover's one identity is a token only drover checks (docs/variables.md).
+        std::string name;
+        for (const auto& a : c.body.attributes)
+          if (a.name == "name" && a.value.is_string()) name = a.value.get<std::string>();
+        if (!name.empty() && name != "default") {
+          problem(s, "identity \"" + name + "\" block", c.pos.line,
+                  "named identities (for Vault, Consul or another audience) are not supported "
+                  "by drover; the default identity (no name) gives the task its token");
+          continue;
+        }
+        if (once(seen, s, c))
+          t["Identity"] = simple_block(
+              c, s, "Identity",
+              {{"env", "Env", Kind::Bool}, {"file", "File", Kind::Bool}, {"name", "Name"}});
       } else if (c.type == "volume_mount") {
         if (labels(s, c, 0)) {
           if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();

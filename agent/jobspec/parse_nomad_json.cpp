@@ -648,7 +648,8 @@ class NomadReader {
   }
 
   RestartPolicy read_restart(const json& o, const std::string& path, RestartPolicy r) {
-    check_keys(o, path, {"Attempts", "Interval", "Delay", "Mode"});
+    check_keys(o, path, {"Attempts", "Interval", "Delay", "Mode", "RenderTemplates"});
+    if (auto v = boolean(o, "RenderTemplates", path)) r.render_templates = *v;
     if (auto v = integer(o, "Attempts", path)) r.attempts = *v;
     if (auto v = duration(o, "Interval", path)) r.interval = *v;
     if (auto v = duration(o, "Delay", path)) r.delay = *v;

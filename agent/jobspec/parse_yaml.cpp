@@ -271,7 +271,9 @@ class YamlReader {
   }
 
   RestartPolicy restart(const YAML::Node& r, const std::string& rpath, RestartPolicy base) {
-    check_keys(r, rpath, {"attempts", "interval", "delay", "mode"});
+    check_keys(r, rpath, {"attempts", "interval", "delay", "mode", "render_templates"});
+    if (auto v = boolean(r["render_templates"], join(rpath, "render_templates")))
+      base.render_templates = *v;
     if (auto v = integer(r["attempts"], join(rpath, "attempts"))) base.attempts = *v;
     if (auto v = duration(r["interval"], join(rpath, "interval"))) base.interval = *v;
     if (auto v = duration(r["delay"], join(rpath, "delay"))) base.delay = *v;

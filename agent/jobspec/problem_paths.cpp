@@ -88,6 +88,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"weight", "Weight"},
       {"shutdown_delay", "ShutdownDelay"},
       {"max_run_duration", "MaxRunDuration"},
+      {"render_templates", "RenderTemplates"},
       {"max_parallel", "MaxParallel"},
       {"stagger", "Stagger"},
       {"canary", "Canary"},

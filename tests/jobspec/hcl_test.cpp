@@ -547,6 +547,9 @@ TEST(HclJobs, StringsForBoolsAndNumbersForStringsAreConvertedAsHclDoes) {
       attempts  = 0
       unlimited = "true"
     }
+    restart {
+      render_templates = true
+    }
     ephemeral_disk {
       sticky = "false"
     }
@@ -568,6 +571,7 @@ TEST(HclJobs, StringsForBoolsAndNumbersForStringsAreConvertedAsHclDoes) {
   ASSERT_TRUE(j.groups[0].reschedule);
   EXPECT_TRUE(j.groups[0].reschedule->unlimited);
   EXPECT_FALSE(j.groups[0].ephemeral_disk.sticky);
+  EXPECT_TRUE(j.groups[0].restart.render_templates);
   EXPECT_EQ(j.groups[0].tasks[0].user, "1000");
   EXPECT_EQ(j.groups[0].tasks[0].placement.constraints.at(0).value, "1");
   // Any other string is still not a bool.

@@ -65,5 +65,30 @@ TEST(JobIdentity, ProblemsNameTheField) {
   EXPECT_NE(all.find("groups[0].tasks[0].identity.aud"), std::string::npos) << all;
 }
 
+// Nomad 1.7 job files carry a named identity beside the default one (for Vault, Consul, a
+// cloud's OIDC): refused naming it, not as a second identity block.
+TEST(JobIdentity, ANamedIdentityIsRefusedNamingIt) {
+  auto p = problems_of(R"(job "j" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      identity {
+        env = true
+      }
+      identity {
+        name = "vault_default"
+        aud  = ["vault.io"]
+      }
+    }
+  }
+}
+)");
+  EXPECT_NE(p.find("identity \"vault_default\" block at line 8: named identities (for Vault, "
+                   "Consul or another audience) are not supported by drover"),
+            std::string::npos)
+      << p;
+  EXPECT_EQ(p.find("appears twice"), std::string::npos) << p;
+}
+
 }  // namespace
 }  // namespace drover::jobspec
