@@ -121,6 +121,16 @@ std::optional<std::string> TaskEnv::lookup(const std::string& name) const {
 }
 
 std::string TaskEnv::interpolate(const std::string& text) const {
+  return interpolate_with(text, nullptr);
+}
+
+std::string TaskEnv::interpolate(const std::string& text,
+                                 const std::map<std::string, std::string>& env) const {
+  return interpolate_with(text, &env);
+}
+
+std::string TaskEnv::interpolate_with(const std::string& text,
+                                      const std::map<std::string, std::string>* first) const {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -130,7 +140,11 @@ std::string TaskEnv::interpolate(const std::string& text) const {
     auto close = text.find('}', open + 2);
     if (close == std::string::npos) break;
     out.append(text, i, open - i);
-    auto value = lookup(text.substr(open + 2, close - open - 2));
+    const std::string name = text.substr(open + 2, close - open - 2);
+    std::optional<std::string> value;
+    if (first)
+      if (auto it = first->find(name); it != first->end()) value = it->second;
+    if (!value) value = lookup(name);
     if (value)
       out += *value;
     else

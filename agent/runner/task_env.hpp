@@ -47,11 +47,17 @@ class TaskEnv {
   const std::map<std::string, std::string>& vars() const { return env_; }
   // Replaces ${NOMAD_*}, ${node.*}, ${attr.*}, ${meta.*} and ${env["X"]}; unknown names stay.
   std::string interpolate(const std::string& text) const;
+  // The same, with a name that `env` holds (a start request's env, with what hooks added to
+  // it: NOMAD_TOKEN, a job's own variables) taken from there first: for the hooks, which
+  // interpolate a job's other text (artifacts, template paths, volume_mount destinations).
+  std::string interpolate(const std::string& text, const std::map<std::string, std::string>& env) const;
   // Interpolates every string inside a JSON value (keys untouched).
   nlohmann::json interpolate(const nlohmann::json& value) const;
 
  private:
   std::optional<std::string> lookup(const std::string& name) const;
+  std::string interpolate_with(const std::string& text,
+                               const std::map<std::string, std::string>* first) const;
 
   std::map<std::string, std::string> env_;
   const NodeInfo* node_;

@@ -74,3 +74,25 @@ TEST(TaskEnv, PortVariablesFollowNomadsRulesAndInterpolate) {
   auto cfg = env.interpolate(nlohmann::json{{"args", {"-p", "${NOMAD_PORT_http}"}}});
   EXPECT_EQ(cfg["args"][1], "24000");
 }
+
+// What hooks interpolate (artifact sources, template paths, volume_mount destinations): the
+// start request's env first (a hook's NOMAD_TOKEN, the job's own variables by name), then the
+// node's attributes and meta.
+TEST(TaskEnv, HooksInterpolateTheStartEnvFirstThenTheNode) {
+  jobspec::Job job;
+  job.id = "web";
+  jobspec::TaskGroup group;
+  group.name = "g";
+  jobspec::Task task;
+  task.name = "t";
+  runner::NodeInfo node{"node-id", "n1", "dc7", {{"cpu.arch", "amd64"}}, {{"rack", "r1"}}};
+  runner::TaskEnvInput in{&job, &group, &task, "0123456789ab-cd", "web.g[0]", 0,
+                          "/d/alloc", "/d/t/local", "/d/t/secrets", &node};
+  runner::TaskEnv env(in);
+  const std::map<std::string, std::string> start_env{{"NOMAD_TOKEN", "tok"}, {"VERSION", "1.2"}};
+  EXPECT_EQ(env.interpolate("https://x/app-${VERSION}-${attr.cpu.arch}?r=${meta.rack}&t=${NOMAD_TOKEN}",
+                            start_env),
+            "https://x/app-1.2-amd64?r=r1&t=tok");
+  // Without it, only the runtime variables and the node's.
+  EXPECT_EQ(env.interpolate(std::string("${VERSION}/${NOMAD_JOB_ID}")), "${VERSION}/web");
+}

@@ -70,9 +70,9 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
   for (std::size_t i = 0; i < artifacts.size(); ++i) {
     const auto& a = artifacts[i];
     artifact::Request r;
-    r.source = env.interpolate(a.source);
-    for (const auto& [k, v] : a.options) r.options[k] = env.interpolate(v);
-    for (const auto& [k, v] : a.headers) r.headers[k] = env.interpolate(v);
+    r.source = env.interpolate(a.source, c.spec.env);
+    for (const auto& [k, v] : a.options) r.options[k] = env.interpolate(v, c.spec.env);
+    for (const auto& [k, v] : a.headers) r.headers[k] = env.interpolate(v, c.spec.env);
     r.mode = a.mode.empty() ? "any" : a.mode;
     r.scratch = state_dir / "artifact-scratch";
     // From the task dir, into it or the alloc's shared dir (Nomad's rule,
@@ -80,7 +80,7 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
     Status st;
     const std::string written = a.destination.empty() ? "local" : a.destination;
     auto dest = beneath_task_or_shared(
-        c.task.name, env.interpolate(task_dir_variables_as_relative(written)));
+        c.task.name, env.interpolate(task_dir_variables_as_relative(written), c.spec.env));
     if (!dest) {
       st = make_error("destination " + dest.message(), Errc::Invalid);
     } else {

@@ -49,8 +49,9 @@ struct Render {
 // rest of the env interpolated, then Nomad's rule (beneath the task's dir or the shared alloc/
 // dir; common/relative_path.hpp).
 Result<Placed> place(const AllocDir& dir, const std::string& task, const std::string& written,
-                     const TaskEnv& env) {
-  auto rel = beneath_task_or_shared(task, env.interpolate(task_dir_variables_as_relative(written)));
+                     const TaskEnv& paths, const std::map<std::string, std::string>& env) {
+  auto rel = beneath_task_or_shared(
+      task, paths.interpolate(task_dir_variables_as_relative(written), env));
   if (!rel) return rel.error();
   if (*rel == task || *rel == "alloc")
     return make_error("\"" + written + "\" names a dir, not a file", Errc::Invalid);
@@ -65,12 +66,12 @@ Result<Render> render_template(const jobspec::Template& t, const AllocDir& dir,
                                const std::map<std::string, std::string>& env,
                                const TaskEnv& paths, TaskTemplateData& data) {
   Render r;
-  auto dest = place(dir, task, t.destination, paths);
+  auto dest = place(dir, task, t.destination, paths, env);
   if (!dest) return make_error("destination " + dest.message(), Errc::Invalid);
   r.dest = *dest;
   std::string text = t.data;
   if (!t.source.empty()) {
-    auto src = place(dir, task, t.source, paths);
+    auto src = place(dir, task, t.source, paths, env);
     if (!src) return make_error("source " + src.message(), Errc::Invalid);
     auto read = read_beneath(src->root, src->rel);
     if (!read) return make_error("source: " + read.message(), read.code());

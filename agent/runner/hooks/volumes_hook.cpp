@@ -26,7 +26,7 @@ Status VolumesHook::prestart(TaskHookContext& c) {
                         "\" is read-only on this node");
     // Nomad interpolates the destination with the task's env (`${NOMAD_TASK_DIR}/data` is
     // /local/data in a container); what results is checked as the validator checks text.
-    const std::string dest = env.interpolate(m.destination);
+    const std::string dest = env.interpolate(m.destination, c.spec.env);
     if (auto why = jobspec::mount_destination_problem(dest))
       return make_error("volume_mount \"" + m.volume + "\": destination \"" + dest + "\" " + *why,
                         Errc::Invalid);
