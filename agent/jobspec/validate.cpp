@@ -240,11 +240,12 @@ class Validator {
       add(path + ".cpu", "must not be negative (got " + std::to_string(r.cpu_mhz) + ")");
     range(path + ".cores", r.cores, 0, kMaxCores);
     range(path + ".memory", r.memory_mb, kMinMemoryMb, kMaxMemoryMb, "MB");
-    if (r.memory_max_mb < 0)
-      add(path + ".memory_max",
-          "must not be negative (got " + std::to_string(r.memory_max_mb) + ")");
     if (r.disk_mb < 0)
       add(path + ".disk", "must not be negative (got " + std::to_string(r.disk_mb) + ")");
+    // Nomad's sentinels: 0 is no separate hard limit, -1 no hard limit at all.
+    if (r.memory_max_mb < -1)
+      add(path + ".memory_max", "must be -1 (no hard limit), 0 or at least memory (got " +
+                                    std::to_string(r.memory_max_mb) + ")");
     else if (r.memory_max_mb > 0 && r.memory_max_mb < r.memory_mb)
       add(path + ".memory_max",
           "must be 0 or at least memory (" + std::to_string(r.memory_mb) + " MB)");

@@ -85,7 +85,8 @@ Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::s
   cgroups::Limits limits;
   limits.cpu_mhz = task.resources.cpu_mhz;
   limits.memory_bytes = int64_t{task.resources.memory_mb} << 20;
-  limits.memory_max_bytes = int64_t{task.resources.memory_max_mb} << 20;
+  limits.memory_max_bytes =
+      task.resources.memory_max_mb < 0 ? -1 : int64_t{task.resources.memory_max_mb} << 20;
   limits.pids_max = task.resources.pids > 0 ? task.resources.pids : capacity_.default_pids_max;
   std::string cpuset;
   if (task.resources.cores > 0) {

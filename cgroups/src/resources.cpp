@@ -1,6 +1,7 @@
 // Limits → control files. cpu: MHz is a relative weight (v1 cpu.shares = MHz clamped to
 // 2..262144; v2 cpu.weight from those shares with the OCI formula). memory: hard limit, or
-// with memory_max the hard limit is memory_max and memory the soft one. No swap past the hard
+// with memory_max the hard limit is memory_max and memory the soft one; memory_max -1: no hard
+// limit, memory the soft one. No swap past the hard
 // limit (v1 memsw = hard and swappiness 0, v2 memory.swap.max 0) so a limit means RAM.
 #include "resources.hpp"
 
@@ -24,6 +25,8 @@ struct MemoryPlan {
 };
 
 MemoryPlan memory_plan(const Limits& l) {
+  // No hard limit (Nomad's memory_max = -1): memory is only the soft one.
+  if (l.memory_max_bytes < 0) return MemoryPlan{0, l.memory_bytes > 0 ? l.memory_bytes : 0};
   if (l.memory_max_bytes > 0) {
     MemoryPlan p{l.memory_max_bytes, 0};
     if (l.memory_bytes > 0 && l.memory_bytes < l.memory_max_bytes) p.soft = l.memory_bytes;

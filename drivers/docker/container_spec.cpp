@@ -109,7 +109,10 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   nlohmann::json host;
   const sdk::TaskResources& res = task.resources;
   const long long mem = res.memory_mb, mem_max = res.memory_max_mb;
-  if (mem > 0) {
+  if (mem > 0 && mem_max < 0) {
+    // memory_max -1 (Nomad's): no hard limit; memory only reserves.
+    host["MemoryReservation"] = mem * 1024 * 1024;
+  } else if (mem > 0) {
     const long long limit = (mem_max > mem ? mem_max : mem) * 1024 * 1024;
     host["Memory"] = limit;
     host["MemorySwap"] = limit;  // no swap beyond the limit, as Nomad does

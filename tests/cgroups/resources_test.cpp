@@ -51,6 +51,20 @@ TEST(CgroupMapping, MemoryMaxIsHardAndMemoryBecomesSoft) {
   EXPECT_EQ(v2["memory.low"], std::to_string(128 << 20));
 }
 
+// Nomad's memory_max = -1: no hard limit at all; memory is only what the task is kept at
+// under pressure.
+TEST(CgroupMapping, MemoryMaxMinusOneLeavesNoHardLimitAndMemorySoft) {
+  Limits l;
+  l.memory_bytes = 128 << 20;
+  l.memory_max_bytes = -1;
+  auto v1 = files(plan_v1(l));
+  EXPECT_EQ(v1.count("memory.limit_in_bytes"), 0u);
+  EXPECT_EQ(v1["memory.soft_limit_in_bytes"], std::to_string(128 << 20));
+  auto v2 = files(plan_v2(l));
+  EXPECT_EQ(v2.count("memory.max"), 0u);
+  EXPECT_EQ(v2["memory.low"], std::to_string(128 << 20));
+}
+
 TEST(CgroupMapping, V1WritesTheHardLimitBeforeMemsw) {
   Limits l;
   l.memory_bytes = 64 << 20;

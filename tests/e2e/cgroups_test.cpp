@@ -85,6 +85,17 @@ TEST_F(Cgroups, LimitsAreWrittenAsNomadMapsThem) {
   auto plain = agent->submit(job("nopids", "service", "sleep 1000", "{memory: 64}"));
   agent->wait_client_status(plain[0], "running");
   EXPECT_EQ(read_trim(cg(*agent, "pids", plain[0]) + "/pids.max"), "4096");
+  // Nomad's memory_max = -1: no hard limit (the kernel's "max"; v1 its page-rounded largest
+  // value), memory only the soft one.
+  auto unlimited = agent->submit(job("nomax", "service", "sleep 1000", "{memory: 64, memory_max: -1}"));
+  agent->wait_client_status(unlimited[0], "running");
+  const std::string hard = read_trim(cg(*agent, "memory", unlimited[0]) + "/" + memory_max());
+  if (cgroup_v2())
+    EXPECT_EQ(hard, "max");
+  else
+    EXPECT_GT(std::stoull(hard), 1ull << 50) << hard;
+  EXPECT_EQ(read_trim(cg(*agent, "memory", unlimited[0]) + "/" + memory_soft()),
+            std::to_string(64 << 20));
 }
 
 TEST_F(Cgroups, LibcgroupBackendStillHoldsTasksToTheirLimits) {

@@ -73,6 +73,9 @@ TEST(Validate, EachBadValueNamedByPath) {
        "groups[0].tasks[0].resources.cpu: must be at most 1000000 (MHz)"},
       {job_with(res + "            memory: 300\n            memory_max: 200\n"),
        "groups[0].tasks[0].resources.memory_max: must be 0 or at least memory (300 MB)"},
+      {job_with(res + "            memory_max: -2\n"),
+       "groups[0].tasks[0].resources.memory_max: must be -1 (no hard limit), 0 or at least "
+       "memory (got -2)"},
       {job_with(res + "            cores: -1\n"),
        "groups[0].tasks[0].resources.cores: must not be negative (got -1)"},
       {job_with(res + "            cores: 4097\n"),

@@ -70,7 +70,7 @@ struct Limits {
   int cpu_mhz = 0;               // relative weight: v1 cpu.shares, v2 cpu.weight
   std::string cpuset;            // exclusive cores, "0-1,3" (from CpusetPool); "" = shared pool
   int64_t memory_bytes = 0;      // hard limit, or the soft limit when memory_max_bytes is set
-  int64_t memory_max_bytes = 0;  // hard limit when set
+  int64_t memory_max_bytes = 0;  // hard limit when set; < 0: none (memory_bytes is then soft)
   int64_t pids_max = 0;          // maximum number of processes
 };
 

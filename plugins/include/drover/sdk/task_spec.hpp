@@ -25,7 +25,7 @@ namespace drover::sdk {
 struct TaskResources {
   int64_t cpu_mhz = 0;
   int64_t memory_mb = 0;
-  int64_t memory_max_mb = 0;  // 0: no separate hard limit above memory_mb
+  int64_t memory_max_mb = 0;  // 0: no separate hard limit above memory_mb; -1: no hard limit
   int64_t cores = 0;
   int64_t pids = 0;
 };
@@ -216,7 +216,7 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
   r.object("Resources", [&](const detail::TaskSpecReader& x) {
     x.int64("CPU", t.resources.cpu_mhz, 0);
     x.int64("MemoryMB", t.resources.memory_mb, 0);
-    x.int64("MemoryMaxMB", t.resources.memory_max_mb, 0);
+    x.int64("MemoryMaxMB", t.resources.memory_max_mb, -1);
     x.int64("Cores", t.resources.cores, 0);
     x.int64("Pids", t.resources.pids, 0);
   });
