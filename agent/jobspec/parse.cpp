@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "drover/common/substitute.hpp"
 #include "jobspec/hcl/hcl.hpp"
 #include "jobspec/readers.hpp"
 
@@ -111,21 +112,10 @@ void name_services(Job& job) {
       s.name = base;
       return;
     }
-    const std::pair<std::string_view, std::string> vars[] = {
-        {"${JOB}", job.name}, {"${TASKGROUP}", group}, {"${TASK}", task}, {"${BASE}", base}};
-    std::string out;
-    for (std::size_t i = 0; i < s.name.size();) {
-      bool replaced = false;
-      for (const auto& [var, value] : vars)
-        if (std::string_view(s.name).substr(i, var.size()) == var) {
-          out += value;
-          i += var.size();
-          replaced = true;
-          break;
-        }
-      if (!replaced) out += s.name[i++];
-    }
-    s.name = std::move(out);
+    s.name = substitute(s.name, {{"${JOB}", job.name},
+                                 {"${TASKGROUP}", group},
+                                 {"${TASK}", task},
+                                 {"${BASE}", base}});
   };
   for (auto& g : job.groups) {
     for (auto& s : g.services) name(s, g.name, "");

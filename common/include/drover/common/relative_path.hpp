@@ -10,6 +10,7 @@
 
 #include "drover/common/result.hpp"
 #include "drover/common/split.hpp"
+#include "drover/common/substitute.hpp"
 
 namespace drover {
 
@@ -36,23 +37,9 @@ inline std::optional<std::string> lexically_beneath(std::string_view rel) {
 // path, written as paths from the task dir: local, secrets, ../alloc. Nomad reads them so
 // whatever path the driver shows the task (/local in a container, a host path for raw_exec).
 inline std::string task_dir_variables_as_relative(std::string_view path) {
-  static constexpr std::pair<std::string_view, std::string_view> kDirs[] = {
-      {"${NOMAD_TASK_DIR}", "local"},
-      {"${NOMAD_SECRETS_DIR}", "secrets"},
-      {"${NOMAD_ALLOC_DIR}", "../alloc"}};
-  std::string out;
-  for (std::size_t i = 0; i < path.size();) {
-    bool replaced = false;
-    for (auto [name, rel] : kDirs)
-      if (path.substr(i, name.size()) == name) {
-        out += rel;
-        i += name.size();
-        replaced = true;
-        break;
-      }
-    if (!replaced) out += path[i++];
-  }
-  return out;
+  return substitute(path, {{"${NOMAD_TASK_DIR}", "local"},
+                           {"${NOMAD_SECRETS_DIR}", "secrets"},
+                           {"${NOMAD_ALLOC_DIR}", "../alloc"}});
 }
 
 // Where a path that a job gives from its task dir lands in the alloc dir: Nomad's rule for
