@@ -429,8 +429,8 @@ class HclMapper {
       map_.add("Job.ID", {s.where, "", b.pos.line});
     }
     const std::vector<std::string_view> blocks = {
-        "group",      "update",   "meta",   "reschedule", "migrate",
-        "constraint", "affinity", "spread", "periodic",   "parameterized"};
+        "group",    "task",   "update",   "meta",         "reschedule", "migrate",
+        "constraint", "affinity", "spread", "periodic", "parameterized"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
@@ -444,8 +444,19 @@ class HclMapper {
                j, blocks);
     std::map<std::string, int> seen;
     json groups = json::array();
+    // A task written in the job itself is a group of its own, named after it, ahead of the
+    // job's groups (Nomad's jobspec2 parse_job.go).
+    for (const auto& t : b.body.blocks) {
+      if (t.type != "task" || !labels(s, t, 1)) continue;
+      Scope gs{"Job.TaskGroups[" + std::to_string(groups.size()) + "]",
+               "group " + quote(t.labels[0]), ""};
+      map_.add(gs.json_path, {gs.where, "", t.pos.line});
+      groups.push_back({{"Name", t.labels[0]}, {"Tasks", json::array({task(t, gs, 0)})}});
+    }
     for (const auto& g : b.body.blocks) {
-      if (g.type == "group") {
+      if (g.type == "task") {
+        continue;  // above
+      } else if (g.type == "group") {
         if (labels(s, g, 1)) groups.push_back(group(g, groups.size(), b.labels[0]));
       } else if (g.type == "update") {
         if (labels(s, g, 0) && once(seen, s, g))

@@ -587,5 +587,47 @@ TEST(HclJobs, StringsForBoolsAndNumbersForStringsAreConvertedAsHclDoes) {
   EXPECT_NE(p.find("leader at line 5: must be true or false"), std::string::npos) << p;
 }
 
+// Nomad's jobspec reads a task written in the job itself as a group of its own, named after
+// the task, ahead of the job's groups (two of Nomad's e2e jobs are written so).
+TEST(HclJobs, ATaskInTheJobItselfIsAGroupOfItsOwn) {
+  Job j = must_parse(R"(job "sleeper" {
+  type = "batch"
+  task "sleeper" {
+    driver = "raw_exec"
+    config {
+      command = "/bin/sleep"
+      args    = ["1"]
+    }
+  }
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+)");
+  ASSERT_EQ(j.groups.size(), 2u);
+  EXPECT_EQ(j.groups[0].name, "sleeper");
+  ASSERT_EQ(j.groups[0].tasks.size(), 1u);
+  EXPECT_EQ(j.groups[0].tasks[0].name, "sleeper");
+  EXPECT_EQ(j.groups[0].count, 1);
+  EXPECT_EQ(j.groups[1].name, "g");
+  // Its problems name the group it became.
+  auto p = problems_of(R"(job "x" {
+  task "lonely" {
+    config {
+      command = "/bin/true"
+    }
+  }
+}
+)");
+  EXPECT_NE(p.find("group \"lonely\" task \"lonely\": Driver at line 2: is required"),
+            std::string::npos)
+      << p;
+}
+
 }  // namespace
 }  // namespace drover::jobspec
