@@ -181,6 +181,7 @@ static void fields(Of<DispatchPayload> auto& d, auto& io) { io("File", d.file); 
 static void fields(Of<Identity> auto& i, auto& io) {
   io("Env", i.env);
   io("File", i.file);
+  io("Filepath", i.filepath);
 }
 // Nomad's PeriodicConfig; its Spec / Specs are written out below.
 static void fields(Of<Periodic> auto& p, auto& io) {

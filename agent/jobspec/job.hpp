@@ -213,6 +213,9 @@ struct DispatchPayload {
 struct Identity {
   bool env = false;
   bool file = false;
+  // Where `file` writes the token, from the task dir (Nomad's filepath, e.g.
+  // "local/nomad_token"); "": secrets/nomad_token.
+  std::string filepath;
   bool operator==(const Identity&) const = default;
 };
 

@@ -706,7 +706,10 @@ class HclMapper {
         if (once(seen, s, c))
           t["Identity"] = simple_block(
               c, s, "Identity",
-              {{"env", "Env", Kind::Bool}, {"file", "File", Kind::Bool}, {"name", "Name"}});
+              {{"env", "Env", Kind::Bool},
+               {"file", "File", Kind::Bool},
+               {"filepath", "Filepath"},
+               {"name", "Name"}});
       } else if (c.type == "volume_mount") {
         if (labels(s, c, 0)) {
           if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();

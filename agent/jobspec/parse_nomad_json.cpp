@@ -534,6 +534,7 @@ class NomadReader {
       Identity id;
       if (auto v = boolean(o.at("Identity"), "Env", ip)) id.env = *v;
       if (auto v = boolean(o.at("Identity"), "File", ip)) id.file = *v;
+      if (auto v = str(o.at("Identity"), "Filepath", ip)) id.filepath = *v;
       t.identity = id;
     }
     if (array(o, "Artifacts", path)) {

@@ -523,10 +523,11 @@ class YamlReader {
     }
     const std::string ipath = join(path, "identity");
     if (map(n["identity"], ipath)) {
-      check_keys(n["identity"], ipath, {"env", "file"});
+      check_keys(n["identity"], ipath, {"env", "file", "filepath"});
       Identity id;
       if (auto v = boolean(n["identity"]["env"], join(ipath, "env"))) id.env = *v;
       if (auto v = boolean(n["identity"]["file"], join(ipath, "file"))) id.file = *v;
+      if (auto v = str(n["identity"]["filepath"], join(ipath, "filepath"))) id.filepath = *v;
       t.identity = id;
     }
     const std::string apath = join(path, "artifacts");

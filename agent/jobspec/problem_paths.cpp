@@ -89,6 +89,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"shutdown_delay", "ShutdownDelay"},
       {"max_run_duration", "MaxRunDuration"},
       {"render_templates", "RenderTemplates"},
+      {"filepath", "Filepath"},
       {"max_parallel", "MaxParallel"},
       {"stagger", "Stagger"},
       {"canary", "Canary"},

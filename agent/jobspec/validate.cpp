@@ -403,6 +403,12 @@ class Validator {
       artifact(path + ".artifacts[" + std::to_string(i) + "]", t.name, t.artifacts[i]);
     for (std::size_t i = 0; i < t.templates.size(); ++i)
       template_block(path + ".templates[" + std::to_string(i) + "]", t.name, t.templates[i]);
+    if (t.identity && !t.identity->filepath.empty()) {
+      if (!t.identity->file)
+        add(path + ".identity.filepath", "needs file = true (it says where the file goes)");
+      else
+        task_file_path(path + ".identity.filepath", t.name, t.identity->filepath);
+    }
   }
 
   // An artifact is refused at submit for what the fetcher would refuse later: an unknown or

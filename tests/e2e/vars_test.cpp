@@ -293,3 +293,57 @@ TEST(Variables, ATasksWorkloadIdentityReadsOnlyItsOwnJobsVariables) {
   EXPECT_EQ(revoked.status, 403);
   EXPECT_NE(revoked.j().value("error", "").find("revoked"), std::string::npos) << revoked.body;
 }
+
+// Nomad's identity `filepath`: the token file where the job says, from the task dir, with the
+// same owner and mode as in secrets/ (docs/variables.md, "Workload access"); secrets/ then
+// holds none.
+TEST(Variables, TheIdentityFileGoesWhereFilepathSays) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(R"(job:
+  id: fp
+  type: batch
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          identity: {file: true, filepath: local/nomad_token}
+          config: {command: /bin/sh, args: ["-c", "wc -c < local/nomad_token"]}
+)");
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent->wait_client_status(ids[0], "complete");
+  ASSERT_EQ(a["ClientStatus"], "complete") << a.dump(2);
+  const std::string task_dir = agent->data_dir() + "/alloc/" + ids[0] + "/t";
+  const std::string token = read_file(task_dir + "/local/nomad_token");
+  EXPECT_GT(token.size(), 100u);
+  EXPECT_EQ(std::stoul(agent->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body), token.size());
+  struct stat st {};
+  ASSERT_EQ(::stat((task_dir + "/local/nomad_token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0400u);
+  EXPECT_FALSE(std::filesystem::exists(task_dir + "/secrets/nomad_token"));
+
+  // Refused at submit: without file, or out of the task's dirs.
+  auto bad = agent->post("/v1/jobs", R"(job:
+  id: fpbad
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          identity: {env: true, filepath: local/x}
+          config: {command: /bin/true}
+        - name: u
+          driver: raw_exec
+          identity: {file: true, filepath: ../../x}
+          config: {command: /bin/true}
+)");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("groups[0].tasks[0].identity.filepath"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("needs file = true"), std::string::npos) << bad.body;
+  bool escapes = false;
+  const json problems = bad.json()["problems"];
+  for (const auto& problem : problems)
+    escapes = escapes || (problem["path"] == "groups[0].tasks[1].identity.filepath" &&
+                          problem["message"] == "\"../../x\" escapes the alloc dir");
+  EXPECT_TRUE(escapes) << bad.body;
+}

@@ -1,5 +1,6 @@
 // The identity hook (runner/hooks/hooks.hpp): the task's workload identity token in
-// secrets/nomad_token and NOMAD_TOKEN, as Nomad's `identity { file, env }`.
+// secrets/nomad_token (or where `filepath` says) and NOMAD_TOKEN, as Nomad's
+// `identity { file, env, filepath }`.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,9 +8,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "drover/common/relative_path.hpp"
 #include "fs/beneath.hpp"
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
+#include "runner/hooks/template_files.hpp"
 #include "vars/workload_identity.hpp"
 
 namespace drover::runner {
@@ -26,29 +29,31 @@ Status IdentityHook::prestart(TaskHookContext& c) {
   const std::string token = c.alloc.ctx().identity->sign(claims);
   if (c.task.identity->env) c.spec.env["NOMAD_TOKEN"] = token;
   if (!c.task.identity->file) return {};
+  // Readable by the task's user alone, as its secrets/ is (task_dir_hook.cpp): that dir's owner
+  // owns the file. The task may have left anything there in an earlier run: no link followed.
   const auto secrets = c.alloc.dir().secrets_dir(c.task.name);
-  // The task may have left anything in its secrets/ in an earlier run: never follow a link.
   auto dir = fs::open_beneath(secrets, ".", O_PATH | O_DIRECTORY);
   if (!dir) return make_error("identity: " + dir.message());
   struct stat owner {};
   if (::fstat(dir->get(), &owner) != 0)
     return make_error(std::string("identity: secrets/: ") + std::strerror(errno));
-  (void)::unlinkat(dir->get(), "nomad_token", 0);
-  auto fd =
-      fs::open_beneath(secrets, "nomad_token", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0400);
-  if (!fd) return make_error("identity: " + fd.message());
-  // Readable by the task's user alone: secrets/ is theirs (task_dir_hook.cpp).
-  if (::fchown(fd->get(), owner.st_uid, owner.st_gid) != 0)
-    return make_error(std::string("identity: secrets/nomad_token: ") + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < token.size()) {
-    ssize_t n = ::write(fd->get(), token.data() + done, token.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return make_error(std::string("identity: writing secrets/nomad_token: ") +
-                        std::strerror(errno));
-    done += static_cast<std::size_t>(n);
+  // Where: secrets/nomad_token, or Nomad's filepath from the task dir, beneath it or the
+  // alloc's shared dir (common/relative_path.hpp), as the validator checked it.
+  std::filesystem::path root = c.alloc.dir().task_dir(c.task.name);
+  std::string rel = "secrets/nomad_token";
+  if (const auto& written = c.task.identity->filepath; !written.empty()) {
+    auto placed = beneath_task_or_shared(c.task.name, task_dir_variables_as_relative(written));
+    if (!placed) return make_error("identity: filepath " + placed.message(), Errc::Invalid);
+    const auto slash = placed->find('/');
+    if (slash == std::string::npos)
+      return make_error("identity: filepath \"" + written + "\" names a dir", Errc::Invalid);
+    root = c.alloc.dir().root / placed->substr(0, slash);
+    rel = placed->substr(slash + 1);
   }
+  if (auto st = write_beneath_atomically(root, rel, token, 0400, static_cast<int>(owner.st_uid),
+                                         static_cast<int>(owner.st_gid));
+      !st)
+    return make_error("identity: " + st.message(), st.code());
   return {};
 }
 

@@ -1,6 +1,7 @@
 // The files of the template hook: a template's path made relative to the task dir, a source
 // read and a render written beneath it without following links (fs/beneath.hpp), the write
-// atomic (a temp file renamed over the destination), and an env template's KEY=value lines.
+// atomic (a temp file renamed over the destination; the identity hook's token file too), and
+// an env template's KEY=value lines.
 #pragma once
 
 #include <filesystem>
