@@ -84,9 +84,9 @@ Status ArtifactHook::prestart(TaskHookContext& c) {
     if (!dest) {
       st = make_error("destination " + dest.message(), Errc::Invalid);
     } else {
-      const auto slash = dest->find('/');
-      r.root = c.alloc.dir().root / dest->substr(0, slash);
-      r.destination = slash == std::string::npos ? "." : dest->substr(slash + 1);
+      auto [top, rest] = top_dir_and_rest(*dest);
+      r.root = c.alloc.dir().root / top;
+      r.destination = std::move(rest);
       st = artifact::fetch(r, c.alloc.ctx().artifact_limits);
     }
     if (st && a.chown && !user.empty() && user != "root") {

@@ -44,11 +44,11 @@ Status IdentityHook::prestart(TaskHookContext& c) {
   if (const auto& written = c.task.identity->filepath; !written.empty()) {
     auto placed = beneath_task_or_shared(c.task.name, task_dir_variables_as_relative(written));
     if (!placed) return make_error("identity: filepath " + placed.message(), Errc::Invalid);
-    const auto slash = placed->find('/');
-    if (slash == std::string::npos)
+    auto [top, rest] = top_dir_and_rest(*placed);
+    if (rest == ".")
       return make_error("identity: filepath \"" + written + "\" names a dir", Errc::Invalid);
-    root = c.alloc.dir().root / placed->substr(0, slash);
-    rel = placed->substr(slash + 1);
+    root = c.alloc.dir().root / top;
+    rel = std::move(rest);
   }
   if (auto st = write_beneath_atomically(root, rel, token, 0400, static_cast<int>(owner.st_uid),
                                          static_cast<int>(owner.st_gid));

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "drover/common/result.hpp"
@@ -58,6 +59,15 @@ inline Result<std::string> beneath_task_or_shared(std::string_view task, std::st
                               "(../alloc/..., ${NOMAD_ALLOC_DIR}/...)",
                       Errc::Invalid);
   return *beneath;
+}
+
+// A path from the alloc dir (what beneath_task_or_shared returns) as the dir it is in, the
+// task's or the shared one ("web", "alloc"), and the rest below it ("." for that dir itself):
+// what is written there is opened beneath that dir, so nothing in it leads out of it.
+inline std::pair<std::string, std::string> top_dir_and_rest(std::string_view alloc_rel) {
+  const auto slash = alloc_rel.find('/');
+  if (slash == std::string_view::npos) return {std::string(alloc_rel), "."};
+  return {std::string(alloc_rel.substr(0, slash)), std::string(alloc_rel.substr(slash + 1))};
 }
 
 }  // namespace drover
