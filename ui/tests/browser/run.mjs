@@ -53,6 +53,13 @@ async function newPage(agent) {
 }
 
 const textOf = (page, sel) => page.locator(sel).first().textContent({ timeout: 1000 }).catch(() => '');
+// For `until`: true when the element reads `want`; otherwise throws what it reads, so that a
+// wait that times out says where the page stood (an exec pane still "connecting", say).
+const textIs = async (page, sel, want) => {
+  const text = await textOf(page, sel);
+  if (text === want) return true;
+  throw new Error(`${sel} reads ${JSON.stringify(text)}, not ${JSON.stringify(want)}`);
+};
 
 const LOG_JOB = `job "ticker" {
   type = "service"
@@ -207,17 +214,17 @@ async function submitFromUi(page, agent, text) {
       const csp = res.headers()['content-security-policy'] || '';
       if (!csp.includes("script-src 'self'") || csp.includes('unsafe-inline')) throw new Error('CSP: ' + csp);
       await page.locator('h1', { hasText: 'Jobs' }).waitFor();
-      await until('the event stream to be live', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+      await until('the event stream to be live', async () => await textIs(page, '[data-testid=stream-state]', 'live'));
     });
 
     await test('a job run from the UI turns running, its logs stream live as text, Stop stops it', async () => {
       await submitFromUi(page, agent, LOG_JOB);
       await page.waitForURL(/#\/job\/ticker$/);
-      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
+      await until('the alloc to show running', async () => await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'running'));
       await page.screenshot({ path: `${shots}/job.png`, fullPage: true });
       await page.goto(agent.base + '/ui/#/jobs');
       await until('the jobs list to count one running alloc', async () =>
-        (await textOf(page, '[data-job=ticker] [data-count=running]')) === '1');
+        await textIs(page, '[data-job=ticker] [data-count=running]', '1'));
       await page.screenshot({ path: `${shots}/jobs.png`, fullPage: true });
       await page.locator('[data-job=ticker] a').click();
       await page.locator('[data-testid=allocs] a').first().click();
@@ -239,7 +246,7 @@ async function submitFromUi(page, agent, text) {
       await page.screenshot({ path: `${shots}/alloc.png`, fullPage: true });
       await page.goto(agent.base + '/ui/#/job/ticker');
       await page.locator('[data-testid=stop-job]').click();
-      await until('the job to show dead', async () => (await textOf(page, '[data-testid=job-status]')) === 'dead');
+      await until('the job to show dead', async () => await textIs(page, '[data-testid=job-status]', 'dead'));
       await until('the alloc to leave running', async () => {
         const s = await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]');
         return s && s !== 'running' && s !== 'pending';
@@ -254,7 +261,7 @@ async function submitFromUi(page, agent, text) {
       await page.goto(agent.base + '/ui/#/alloc/' + alloc.ID);
       const pane = page.locator('[data-testid=exec-tick]');
       await pane.locator('[data-testid=exec-toggle]').click();
-      await until('the session to connect', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'connected');
+      await until('the session to connect', async () => await textIs(pane, '[data-testid=exec-state]', 'connected'));
       await pane.locator('[data-testid=exec-terminal]').click();
       await page.keyboard.type('echo hello\n');
       // The command line echoes "echo hello"; its output is a row of its own.
@@ -262,7 +269,7 @@ async function submitFromUi(page, agent, text) {
       await until('a row that says hello', async () => (await rows()).includes('hello'));
       await page.screenshot({ path: `${shots}/alloc-exec.png`, fullPage: true });
       await page.keyboard.type('exit 3\n');
-      await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 3');
+      await until('the exit code', async () => await textIs(pane, '[data-testid=exec-state]', 'exited with code 3'));
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
       await fetch(agent.base + '/v1/job/execme', { method: 'DELETE' });
     });
@@ -318,7 +325,7 @@ async function submitFromUi(page, agent, text) {
     await test('a failing task shows its reason', async () => {
       await submitFromUi(page, agent, FAILING_JOB);
       await page.waitForURL(/#\/job\/broken$/);
-      await until('the alloc to show failed', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'failed');
+      await until('the alloc to show failed', async () => await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'failed'));
       await page.locator('[data-testid=allocs] a').first().click();
       const reason = await until('the failed task to show a reason', async () => {
         const t = await textOf(page, '[data-testid=task-reason]');
@@ -342,7 +349,7 @@ async function submitFromUi(page, agent, text) {
       if (!/%$/.test(await textOf(page, '[data-testid=chart-cpu-value]'))) throw new Error('no cpu percent');
       if ((await page.locator('[data-testid=chart-memory] polyline').count()) !== 1) throw new Error('no memory line drawn');
       await until('the check to pass', async () => (await textOf(page, '[data-check=index] [data-testid=check-status]')).startsWith('success'));
-      await until('the alloc to turn healthy', async () => (await textOf(page, '[data-testid=alloc-health]')) === 'healthy');
+      await until('the alloc to turn healthy', async () => await textIs(page, '[data-testid=alloc-health]', 'healthy'));
       await until('the service to show its registered address', async () => /^127\.0\.0\.1:\d+$/.test((await textOf(page, '[data-service=web] [data-testid=service-address]')).trim()));
       const tpl = page.locator('[data-task=httpd] [data-template="local/index.html"]');
       if (!/signal SIGHUP/.test(await tpl.textContent())) throw new Error('template row: ' + (await tpl.textContent()));
@@ -367,7 +374,7 @@ async function submitFromUi(page, agent, text) {
       await page.locator('[data-testid=dispatch-payload]').fill('payload <i>text</i> ünïcode');
       await page.locator('[data-testid=dispatch]').click();
       await page.waitForURL(/#\/job\/greeter%2Fdispatch-/);
-      await until('the dispatched alloc to complete', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'complete');
+      await until('the dispatched alloc to complete', async () => await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'complete'));
       await page.locator('[data-testid=allocs] a').first().click();
       const log = page.locator('[data-testid=log-hello]');
       await until('the meta and payload in the log', async () => {
@@ -416,8 +423,8 @@ async function submitFromUi(page, agent, text) {
       await page.goto(agent.base + '/ui/#/jobs');
       await page.locator('[data-testid=namespace]').selectOption('*');
       await until('both twins to run, each in its namespace', async () =>
-        (await textOf(page, '[data-job=twin][data-namespace=team] [data-count=running]')) === '1' &&
-        (await textOf(page, '[data-job=twin][data-namespace=default] [data-count=running]')) === '1');
+        await textIs(page, '[data-job=twin][data-namespace=team] [data-count=running]', '1') &&
+        await textIs(page, '[data-job=twin][data-namespace=default] [data-count=running]', '1'));
       await page.screenshot({ path: `${shots}/jobs-namespaces.png`, fullPage: true });
       await page.locator('[data-testid=namespace]').selectOption('team');
       await until('only the team twin to be listed', async () =>
@@ -426,9 +433,9 @@ async function submitFromUi(page, agent, text) {
       await page.locator('[data-job=twin] a').click();
       await page.waitForURL(/#\/job\/twin\?namespace=team$/);
       await until('the team job page to show its running alloc', async () =>
-        (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
+        await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'running'));
       await page.locator('[data-testid=stop-job]').click();
-      await until('the team twin to be dead', async () => (await textOf(page, '[data-testid=job-status]')) === 'dead');
+      await until('the team twin to be dead', async () => await textIs(page, '[data-testid=job-status]', 'dead'));
       // Stopping one did not touch the other.
       const other = await fetch(agent.base + '/v1/job/twin').then((r) => r.json());
       if (other.Stop || other.Status === 'dead') throw new Error('the default twin was stopped too: ' + other.Status);
@@ -448,18 +455,18 @@ async function submitFromUi(page, agent, text) {
 
     await test('after the agent restarts the page reconnects and follows new events', async () => {
       await page.goto(agent.base + '/ui/#/jobs');
-      await until('the event stream to be live', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+      await until('the event stream to be live', async () => await textIs(page, '[data-testid=stream-state]', 'live'));
       await agent.restart();
-      await until('the event stream to be live again', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live', 30000);
+      await until('the event stream to be live again', async () => await textIs(page, '[data-testid=stream-state]', 'live'), 30000);
       const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('"ticker"', '"after-restart"') });
       if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
       // No reload: the new job and its running alloc come through the reconnected stream.
       await until('the new job to show a running alloc', async () =>
-        (await textOf(page, '[data-job=after-restart] [data-count=running]')) === '1');
+        await textIs(page, '[data-job=after-restart] [data-count=running]', '1'));
       // Long after the refetch that follows a reconnect: only the stream can bring this.
       await fetch(agent.base + '/v1/job/after-restart', { method: 'DELETE' });
       await until('the stopped job to show dead', async () =>
-        (await textOf(page, '[data-job=after-restart] .status')) === 'dead', 15000);
+        await textIs(page, '[data-job=after-restart] .status', 'dead'), 15000);
     });
 
     await test('the page breaks no CSP rule and throws nothing', async () => {
@@ -475,7 +482,7 @@ async function submitFromUi(page, agent, text) {
       if (api.status() !== 403) throw new Error('the API under rebind.test got ' + api.status());
       const ok = await page.goto(`http://allowed.test:${port}/ui/#/jobs`);
       if (ok.status() !== 200) throw new Error('allowed.test got ' + ok.status());
-      await until('the event stream to be live under allowed.test', async () => (await textOf(page, '[data-testid=stream-state]')) === 'live');
+      await until('the event stream to be live under allowed.test', async () => await textIs(page, '[data-testid=stream-state]', 'live'));
       const local = await page.goto(`http://localhost:${port}/ui/`);
       if (local.status() !== 200) throw new Error('localhost got ' + local.status());
     });
@@ -556,10 +563,10 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       const res = await page.goto(server.base + '/');
       if (!page.url().endsWith('/ui/')) throw new Error('not redirected to /ui/: ' + page.url());
       if (!(res.headers()['content-security-policy'] || '').includes("script-src 'self'")) throw new Error('no CSP');
-      await until('the page to poll', async () => (await textOf(page, '[data-testid=stream-state]')) === 'polling');
+      await until('the page to poll', async () => await textIs(page, '[data-testid=stream-state]', 'polling'));
       await page.locator('header a', { hasText: 'Nodes' }).click();
       const row = page.locator('[data-testid=nodes] tr[data-node]').first();
-      await until('the node to show ready', async () => (await textOf(row, '[data-testid=node-status]')) === 'ready', 30000);
+      await until('the node to show ready', async () => await textIs(row, '[data-testid=node-status]', 'ready'), 30000);
       if ((await textOf(row, '[data-testid=node-eligibility]')) !== 'eligible') throw new Error('eligibility not shown');
       if ((await textOf(row, '[data-testid=node-drain]')) !== 'no') throw new Error('drain not shown');
       await page.screenshot({ path: `${shots}/cluster-nodes.png`, fullPage: true });
@@ -594,7 +601,7 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
     await test('a job run from the server UI is placed, runs, lists its versions, and its alloc logs come through the server', async () => {
       await submitFromUi(page, server, LOG_JOB);
       await page.waitForURL(/#\/job\/ticker$/);
-      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running', 60000);
+      await until('the alloc to show running', async () => await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'running'), 60000);
       // A second submission with a change is version 1.
       const sub = await fetch(server.base + '/v1/jobs', { method: 'POST', body: LOG_JOB.replace('memory = 32', 'memory = 40') });
       if (!sub.ok) throw new Error('resubmit: ' + (await sub.text()));
@@ -620,13 +627,13 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       // A terminal in the task, through the server, which passes the websocket on to the node.
       const pane = page.locator('[data-testid=exec-tick]');
       await pane.locator('[data-testid=exec-toggle]').click();
-      await until('the session to connect through the server', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'connected');
+      await until('the session to connect through the server', async () => await textIs(pane, '[data-testid=exec-state]', 'connected'));
       await pane.locator('[data-testid=exec-terminal]').click();
       await page.keyboard.type('echo via-server\n');
       const rows = async () => (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
       await until('a row that says via-server', async () => (await rows()).includes('via-server'));
       await page.keyboard.type('exit 5\n');
-      await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 5');
+      await until('the exit code', async () => await textIs(pane, '[data-testid=exec-state]', 'exited with code 5'));
       await fetch(server.base + '/v1/job/ticker', { method: 'DELETE' });
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
@@ -640,7 +647,7 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       await page.locator('[data-testid=dispatch-payload]').fill('through the leader');
       await page.locator('[data-testid=dispatch]').click();
       await page.waitForURL(/#\/job\/greeter%2Fdispatch-/);
-      await until('the dispatched alloc to complete', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'complete', 60000);
+      await until('the dispatched alloc to complete', async () => await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'complete'), 60000);
       const per = await fetch(server.base + '/v1/jobs', { method: 'POST', body: PERIODIC_JOB });
       if (!per.ok) throw new Error('submit: ' + (await per.text()));
       await page.goto(server.base + '/ui/#/job/nightly');
@@ -735,10 +742,10 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       await page.locator('[data-testid=token-needed]').waitFor();
       await page.locator('[data-testid=token-input]').fill(made.SecretID);
       await page.locator('[data-testid=token-input]').press('Enter');
-      await until('the policy to show read', async () => (await textOf(page, '[data-testid=token-policy]')) === 'read');
+      await until('the policy to show read', async () => await textIs(page, '[data-testid=token-policy]', 'read'));
       await page.locator('[data-job=ticker]').waitFor();
       await page.goto(agent.base + '/ui/#/job/ticker');
-      await until('the alloc to show running', async () => (await textOf(page, '[data-testid=allocs] [data-testid=alloc-status]')) === 'running');
+      await until('the alloc to show running', async () => await textIs(page, '[data-testid=allocs] [data-testid=alloc-status]', 'running'));
       const stop = page.locator('[data-testid=stop-job]');
       if (!(await stop.isDisabled())) throw new Error('Stop is enabled for a read token');
       // Nor may it run commands in the task: the alloc page offers no exec pane.
@@ -771,14 +778,14 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
         await page.locator('.token button', { hasText: 'forget' }).click();
         await page.locator('[data-testid=token-input]').fill(boot);
         await page.locator('[data-testid=token-input]').press('Enter');
-        await until('the policy to show management', async () => (await textOf(page, '[data-testid=token-policy]')) === 'management');
+        await until('the policy to show management', async () => await textIs(page, '[data-testid=token-policy]', 'management'));
         await page.goto(agent.base + '/ui/#/alloc/' + alloc.ID);
         const pane = page.locator('[data-testid=exec-tick]');
         await pane.locator('[data-testid=exec-toggle]').click();
-        await until('the session to connect', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'connected');
+        await until('the session to connect', async () => await textIs(pane, '[data-testid=exec-state]', 'connected'));
         await pane.locator('[data-testid=exec-terminal]').click();
         await page.keyboard.type('echo through-acl; exit 0\n');
-        await until('the exit code', async () => (await textOf(pane, '[data-testid=exec-state]')) === 'exited with code 0');
+        await until('the exit code', async () => await textIs(pane, '[data-testid=exec-state]', 'exited with code 0'));
         // xterm.js renders what it was written on a later frame: the output can reach the
         // screen after the exit code does.
         const rows = async () => (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
