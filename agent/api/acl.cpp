@@ -122,6 +122,8 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
     return Policy::submit;
   // A command inside a task, interactive (a GET websocket) or not: the node's operator's.
   if (starts_with(path, "/v1/client/allocation/") && ends_with(path, "/exec")) return Policy::operate;
+  // A job's named action is such a command (Nomad asks alloc-exec for it).
+  if (starts_with(path, "/v1/job/") && ends_with(path, "/action")) return Policy::operate;
   bool reading = method == "GET" || method == "HEAD";
   if (starts_with(path, "/v1/node") || starts_with(path, "/v1/plugin") ||
       starts_with(path, "/v1/client/gc"))

@@ -44,15 +44,43 @@ constexpr auto kDrainQuiet = 200ms;
 std::atomic<int> sessions{0};
 
 struct ExecParams {
+  std::string alloc;   // the id or a unique prefix
+  std::string job_id;  // an action's: the job the alloc must be of
   std::string task;
-  std::vector<std::string> command;
+  std::vector<std::string> command;  // an action's is looked up in the alloc's job
+  std::string action;
   bool tty = false;
   bool ws_handshake = false;
 };
 
+Status tty_flags(const httplib::Request& req, ExecParams& p) {
+  for (auto [name, out] : {std::pair<const char*, bool*>{"tty", &p.tty}, {"ws_handshake", &p.ws_handshake}}) {
+    auto v = req.get_param_value(name);
+    if (v.empty() || v == "false") continue;
+    if (v != "true") return make_error(std::string(name) + ": must be true or false", Errc::Invalid);
+    *out = true;
+  }
+  return {};
+}
+
+// GET /v1/job/:job/action?action=A&allocID=ID&task=T (Nomad's `job action`): the alloc's id
+// and the action's name instead of a command.
+Result<ExecParams> action_params(const httplib::Request& req) {
+  ExecParams p;
+  p.job_id = req.matches[1];
+  for (auto [name, out] : {std::pair<const char*, std::string*>{"action", &p.action},
+                           {"allocID", &p.alloc},
+                           {"task", &p.task}})
+    if ((*out = req.get_param_value(name)).empty())
+      return make_error(std::string(name) + ": required", Errc::Invalid);
+  if (auto st = tty_flags(req, p); !st) return st.error();
+  return p;
+}
+
 // The query's fields; an error names the one at fault.
 Result<ExecParams> exec_params(const httplib::Request& req) {
   ExecParams p;
+  p.alloc = req.matches[1];
   p.task = req.get_param_value("task");
   if (p.task.empty()) return make_error("task: required", Errc::Invalid);
   auto cmd = json::parse(req.get_param_value("command"), nullptr, false);
@@ -68,12 +96,7 @@ Result<ExecParams> exec_params(const httplib::Request& req) {
     p.command.push_back(a);
   }
   if (p.command[0].empty()) return make_error("command[0]: must not be empty", Errc::Invalid);
-  for (auto [name, out] : {std::pair<const char*, bool*>{"tty", &p.tty}, {"ws_handshake", &p.ws_handshake}}) {
-    auto v = req.get_param_value(name);
-    if (v.empty() || v == "false") continue;
-    if (v != "true") return make_error(std::string(name) + ": must be true or false", Errc::Invalid);
-    *out = true;
-  }
+  if (auto st = tty_flags(req, p); !st) return st.error();
   return p;
 }
 
@@ -288,8 +311,8 @@ void pump(Relay& relay, UpgradedConnection& conn, plugins::ExecSession& s) {
   }
 }
 
-void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto params = exec_params(req);
+void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
+                 Result<ExecParams> params) {
   if (!params) return reply_error(res, 400, params.message());
   const std::optional<std::string> key = websocket_key(req, res);
   if (!key) return;
@@ -305,7 +328,7 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
   };
   std::string alloc_id;
   if (!token_later) {
-    auto id = ctx.allocs->resolve_alloc_id(req.matches[1]);
+    auto id = ctx.allocs->resolve_alloc_id(params->alloc);
     if (!id) return reply_error(res, id.error());
     alloc_id = *id;
   }
@@ -316,7 +339,14 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
                                      std::to_string(kMaxSessions) + ")");
 
   plugins::ExecRequest request{params->command, params->tty, 0, 0};
-  auto start = [&]() { return ctx.allocs->exec_stream(alloc_id, params->task, request); };
+  auto start = [&]() -> Result<std::unique_ptr<plugins::ExecSession>> {
+    if (!params->action.empty()) {
+      auto argv = ctx.allocs->action_command(alloc_id, params->job_id, params->task, params->action);
+      if (!argv) return argv.error();
+      request.argv = std::move(*argv);
+    }
+    return ctx.allocs->exec_stream(alloc_id, params->task, request);
+  };
   Result<std::unique_ptr<plugins::ExecSession>> session = make_error("not started");
   if (!token_later) {
     session = start();
@@ -339,7 +369,7 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
   }
   if (token_later) {
     // Application close codes (4000-4999, RFC 6455 7.4.2): 4000 + the HTTP status.
-    auto id = ctx.allocs->resolve_alloc_id(req.matches[1]);
+    auto id = ctx.allocs->resolve_alloc_id(params->alloc);
     if (!id) return relay.close(static_cast<uint16_t>(4000 + status_of(id.error())), id.error().message);
     alloc_id = *id;
     session = start();
@@ -347,7 +377,11 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
       return relay.close(static_cast<uint16_t>(4000 + status_of(session.error())), session.message());
   }
   const std::string who = "alloc " + alloc_id + " task " + params->task;
-  spdlog::info("exec: {} started {} (tty {})", who, params->command[0], params->tty);
+  if (params->action.empty())
+    spdlog::info("exec: {} started {} (tty {})", who, request.argv[0], params->tty);
+  else
+    spdlog::info("exec: {} started action {}: {} (tty {})", who, params->action, request.argv[0],
+                 params->tty);
   pump(relay, *conn, **session);
   spdlog::info("exec: {} ended", who);
 }
@@ -357,13 +391,21 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
 bool exec_token_in_first_message(std::string_view method, std::string_view path,
                                  std::string_view upgrade, std::string_view ws_handshake,
                                  std::string_view header_token) {
-  return method == "GET" && path.starts_with("/v1/client/allocation/") && path.ends_with("/exec") &&
-         ws::header_has(upgrade, "websocket") && ws_handshake == "true" && header_token.empty();
+  const bool exec = (path.starts_with("/v1/client/allocation/") && path.ends_with("/exec")) ||
+                    (path.starts_with("/v1/job/") && path.ends_with("/action"));
+  return method == "GET" && exec && ws::header_has(upgrade, "websocket") && ws_handshake == "true" && header_token.empty();
 }
 
 void register_exec_endpoint(httplib::Server& server, const ApiContext& ctx) {
-  server.Get(R"(/v1/client/allocation/([^/]+)/exec)",
-             [&ctx](const httplib::Request& req, httplib::Response& res) { run_session(ctx, req, res); });
+  server.Get(R"(/v1/client/allocation/([^/]+)/exec)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    run_session(ctx, req, res, exec_params(req));
+  });
+}
+
+void register_action_endpoint(httplib::Server& server, const ApiContext& ctx) {
+  server.Get(R"(/v1/job/(.+)/action)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    run_session(ctx, req, res, action_params(req));
+  });
 }
 
 }  // namespace drover::api

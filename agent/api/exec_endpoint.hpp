@@ -17,6 +17,12 @@ struct ApiContext;
 
 void register_exec_endpoint(httplib::Server& server, const ApiContext& ctx);
 
+// GET /v1/job/:job/action?action=A&allocID=ID&task=T&tty=..., `Upgrade: websocket`: Nomad's
+// `job action`, the same session with the command and args of the task's named action in the
+// job version the alloc runs (docs/jobspec.md, "actions"). Registered before /v1/job/:id, which
+// would take the path.
+void register_action_endpoint(httplib::Server& server, const ApiContext& ctx);
+
 // Whether a request is this endpoint's websocket with its token in the first message
 // (ws_handshake=true, Nomad's web UI: a browser cannot set headers on a websocket) and none in
 // a header: the pre-routing token check leaves it to the endpoint, which checks that token

@@ -20,6 +20,7 @@
 #include "api/ui_endpoint.hpp"
 #include "api/scaling_endpoint.hpp"
 #include "api/submission_endpoint.hpp"
+#include "api/job_actions_endpoint.hpp"
 #include "jobspec/submission.hpp"
 #include "api/fs_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
@@ -247,6 +248,8 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   // match across slashes; the routes with a suffix come first.
   register_scaling_endpoints(s, ctx);
   register_submission_endpoint(s, ctx);
+  register_job_actions_endpoint(s, ctx);
+  register_action_endpoint(s, ctx);
   s.Get(R"(/v1/job/(.+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
     auto key = job_key_or_reply(req, res);
     if (!key) return;

@@ -139,10 +139,13 @@ int exec_interactive(Context& ctx, const InteractiveExec& o) {
     return print_error(ctx, why);
   }
   const std::string key = random_key();
-  std::string target = "/v1/client/allocation/" + url_escape(o.alloc_id) +
-                       "/exec?task=" + url_escape(o.task) +
-                       "&command=" + url_escape(json(o.command).dump()) +
-                       "&tty=" + (o.tty ? "true" : "false");
+  std::string target =
+      o.action.empty()
+          ? "/v1/client/allocation/" + url_escape(o.alloc_id) + "/exec?task=" + url_escape(o.task) +
+                "&command=" + url_escape(json(o.command).dump())
+          : "/v1/job/" + url_escape(o.job_id) + "/action?action=" + url_escape(o.action) +
+                "&allocID=" + url_escape(o.alloc_id) + "&task=" + url_escape(o.task);
+  target += std::string("&tty=") + (o.tty ? "true" : "false");
   std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + conn.host_header() +
                         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
                         key + "\r\nSec-WebSocket-Version: 13\r\n";

@@ -132,6 +132,11 @@ static void fields(Of<VolumeMount> auto& m, auto& io) {
   io("ReadOnly", m.read_only);
   io("PropagationMode", m.propagation_mode);
 }
+static void fields(Of<Action> auto& a, auto& io) {
+  io("Name", a.name);
+  io("Command", a.command);
+  io("Args", a.args);
+}
 static void fields(Of<VolumeRequest> auto& v, auto& io) {
   io("Name", v.name);
   io("Type", v.type);
@@ -419,6 +424,7 @@ json task_to_json(const Task& t) {
   if (!t.artifacts.empty()) out["Artifacts"] = list_to_json(t.artifacts);
   out["Templates"] = templates_to_json(t.templates);
   out["VolumeMounts"] = list_to_json(t.volume_mounts);
+  if (!t.actions.empty()) out["Actions"] = list_to_json(t.actions);
   return out;
 }
 
@@ -445,6 +451,7 @@ Task task_from_json(const json& j) {
   t.artifacts = list_from_json<Artifact>(at_or_null(j, "Artifacts"));
   if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
   t.volume_mounts = list_from_json<VolumeMount>(at_or_null(j, "VolumeMounts"));
+  t.actions = list_from_json<Action>(at_or_null(j, "Actions"));
   return t;
 }
 

@@ -299,6 +299,15 @@ struct EphemeralDisk {
 };
 // --- end volumes ---------------------------------------------------------------------------
 
+// A task's `action` (Nomad 1.7): a command the job's author names, run inside the running task
+// when someone asks for it by name, as `alloc exec` runs one (docs/jobspec.md, "actions").
+struct Action {
+  std::string name;
+  std::string command;
+  std::vector<std::string> args;
+  bool operator==(const Action&) const = default;
+};
+
 struct Task {
   std::string name;
   std::string driver;
@@ -323,6 +332,7 @@ struct Task {
   std::vector<Artifact> artifacts;
   std::vector<Template> templates;  // issue 19
   std::vector<VolumeMount> volume_mounts;
+  std::vector<Action> actions;
   bool operator==(const Task&) const = default;
 };
 

@@ -62,7 +62,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
                   "sizing, is not supported by drover)"},
       {"multiregion", "not supported by drover"},
       {"identity", "belongs in a task (its workload identity: env, file)"},
-      {"action", "not supported by drover"},
+      {"action", "belongs in a task (a command run in it on request)"},
       {"schedule", "not supported by drover"},
       {"disconnect", "not supported by drover"},
       {"max_client_disconnect", "not supported by drover"},
@@ -641,7 +641,7 @@ class HclMapper {
     const std::vector<std::string_view> blocks = {
         "config",  "env",     "meta",       "resources", "lifecycle",        "logs",
         "restart", "service", "constraint", "affinity",  "dispatch_payload", "volume_mount",
-        "identity", "artifact", "template"};
+        "identity", "artifact", "template", "action"};
     attributes(b.body, s,
                {{"driver", "Driver"},
                 {"user", "User", Kind::String},
@@ -657,8 +657,17 @@ class HclMapper {
     json services = json::array();
     json artifacts = json::array();
     json templates = json::array();
+    json actions = json::array();
     for (const auto& c : b.body.blocks) {
-      if (c.type == "artifact") {
+      if (c.type == "action") {
+        // Nomad 1.7's `action "name" { command, args }` (docs/jobspec.md, "actions").
+        if (labels(s, c, 1)) {
+          json a = simple_block(c, s, "Actions[" + std::to_string(actions.size()) + "]",
+                                {{"command", "Command", Kind::String}, {"args", "Args"}});
+          a["Name"] = c.labels[0];
+          actions.push_back(std::move(a));
+        }
+      } else if (c.type == "artifact") {
         if (labels(s, c, 0)) artifacts.push_back(artifact(c, s, artifacts.size()));
       } else if (c.type == "template") {
         if (labels(s, c, 0)) templates.push_back(template_block(c, s, templates.size()));
@@ -734,6 +743,7 @@ class HclMapper {
     if (!services.empty()) t["Services"] = std::move(services);
     if (!artifacts.empty()) t["Artifacts"] = std::move(artifacts);
     if (!templates.empty()) t["Templates"] = std::move(templates);
+    if (!actions.empty()) t["Actions"] = std::move(actions);
     return t;
   }
 

@@ -491,7 +491,7 @@ class NomadReader {
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
                 "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts",
-                "Identity", "Artifacts", "Templates"});
+                "Identity", "Artifacts", "Templates", "Actions"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -563,6 +563,14 @@ class NomadReader {
     }
     objects(o, "Templates", path, [&](const json& tj, const std::string& tp) {
       t.templates.push_back(read_template(tj, tp));
+    });
+    objects(o, "Actions", path, [&](const json& aj, const std::string& ap) {
+      check_keys(aj, ap, {"Name", "Command", "Args"});
+      Action a;
+      if (auto v = str(aj, "Name", ap)) a.name = *v;
+      if (auto v = str(aj, "Command", ap)) a.command = *v;
+      a.args = strings(aj, "Args", ap);
+      t.actions.push_back(std::move(a));
     });
     // A task's policy is merged over its group's, as Nomad merges it; `nomad job inspect`
     // copies the group's into each task, which is then no policy of the task's own.

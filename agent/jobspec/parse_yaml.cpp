@@ -466,7 +466,7 @@ class YamlReader {
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
                 "shutdown_delay", "constraints", "affinities", "dispatch_payload",
-                "volume_mounts", "identity", "artifacts", "templates"});
+                "volume_mounts", "identity", "artifacts", "templates", "actions"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -567,6 +567,20 @@ class YamlReader {
     if (list(n["templates"], tpath)) {
       for (std::size_t i = 0; i < n["templates"].size(); ++i)
         t.templates.push_back(read_template(n["templates"][i], index(tpath, i)));
+    }
+    const std::string acpath = join(path, "actions");
+    if (list(n["actions"], acpath)) {
+      for (std::size_t i = 0; i < n["actions"].size(); ++i) {
+        const YAML::Node a = n["actions"][i];
+        const std::string ap = index(acpath, i);
+        if (!map(a, ap)) continue;
+        check_keys(a, ap, {"name", "command", "args"});
+        Action action;
+        if (auto v = str(a["name"], join(ap, "name"))) action.name = *v;
+        if (auto v = str(a["command"], join(ap, "command"))) action.command = *v;
+        action.args = string_list(a["args"], join(ap, "args"));
+        t.actions.push_back(std::move(action));
+      }
     }
     return t;
   }

@@ -110,6 +110,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"identity", "Identity"},
       {"file", "File"},
       {"artifacts", "Artifacts"},
+      {"actions", "Actions"},
       // volumes (docs/jobspec.md, "volumes")
       {"volumes", "Volumes"},
       {"source", "Source"},

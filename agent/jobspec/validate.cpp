@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -408,6 +409,32 @@ class Validator {
         add(path + ".identity.filepath", "needs file = true (it says where the file goes)");
       else
         task_file_path(path + ".identity.filepath", t.name, t.identity->filepath);
+    }
+    actions(path + ".actions", t.actions);
+  }
+
+  // Nomad's rules for an action: a name of 1 to 128 bytes with no whitespace or NUL, unique in
+  // its task; a command. What runs is command and args as written, with no shell between.
+  void actions(const std::string& path, const std::vector<Action>& list) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string p = path + "[" + std::to_string(i) + "]";
+      const Action& a = list[i];
+      const bool blank = std::any_of(a.name.begin(), a.name.end(), [](unsigned char c) {
+        return c == '\0' || std::isspace(c);
+      });
+      if (a.name.empty() || a.name.size() > 128 || blank)
+        add(p + ".name", "must be 1 to 128 characters with no whitespace (got \"" +
+                             printable(a.name) + "\")");
+      else if (!seen.insert(a.name).second)
+        add(p + ".name", "another action of this task is named \"" + printable(a.name) + "\"");
+      if (a.command.empty())
+        add(p + ".command", "required");
+      else if (a.command.find('\0') != std::string::npos)
+        add(p + ".command", "must not contain a NUL byte");
+      for (std::size_t j = 0; j < a.args.size(); ++j)
+        if (a.args[j].find('\0') != std::string::npos)
+          add(p + ".args[" + std::to_string(j) + "]", "must not contain a NUL byte");
     }
   }
 

@@ -347,6 +347,30 @@ Result<std::unique_ptr<plugins::ExecSession>> AllocManager::exec_stream(
   return r->exec_stream(task, request);
 }
 
+Result<std::vector<std::string>> AllocManager::action_command(const std::string& alloc_id,
+                                                              const std::string& job_id,
+                                                              const std::string& task,
+                                                              const std::string& action) {
+  auto r = runner(alloc_id);
+  if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
+  // Nomad's words for each refusal (client/alloc_endpoint.go).
+  if (r->job_key().id != job_id)
+    return make_error("job " + job_id + " does not have allocation " + alloc_id, Errc::Invalid);
+  const jobspec::TaskGroup* group = r->group_or_null();
+  const jobspec::Task* t = nullptr;
+  if (group != nullptr)
+    for (const auto& candidate : group->tasks)
+      if (candidate.name == task) t = &candidate;
+  if (t == nullptr) return make_error("task " + task + " not found in allocation " + alloc_id, Errc::Invalid);
+  for (const auto& a : t->actions)
+    if (a.name == action) {
+      std::vector<std::string> argv{a.command};
+      argv.insert(argv.end(), a.args.begin(), a.args.end());
+      return argv;
+    }
+  return make_error("action " + action + " not found in task " + task, Errc::Invalid);
+}
+
 Status AllocManager::gc_alloc(const std::string& alloc_id) {
   std::shared_ptr<AllocRunner> r;
   {

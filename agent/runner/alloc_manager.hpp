@@ -60,6 +60,10 @@ class AllocManager {
   Result<std::unique_ptr<plugins::ExecSession>> exec_stream(const std::string& alloc_id,
                                                             const std::string& task,
                                                             const plugins::ExecRequest& request);
+  // The command line of the action `action` of the alloc's task, from the job version the alloc
+  // runs (docs/jobspec.md, "actions"); refused when the alloc is not of job `job_id`.
+  Result<std::vector<std::string>> action_command(const std::string& alloc_id, const std::string& job_id,
+                                                  const std::string& task, const std::string& action);
   // Removes a terminal alloc: its dirs, logs and state. A live alloc is refused.
   Status gc_alloc(const std::string& alloc_id);
   // Removes the oldest terminal allocs while more than `max_allocs` are kept, or while the data

@@ -4,9 +4,13 @@
 #include <httplib.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "api/acl.hpp"
 #include "api/exec_endpoint.hpp"
@@ -66,12 +70,20 @@ std::optional<FirstMessage> read_first_message(api::UpgradedConnection& conn) {
   }
 }
 
+// A node's refusal of the upgrade that is the client's to fix (a 4xx: an unknown task or
+// action, a bad parameter), passed on as the node said it.
+struct NodeRefusal {
+  int status = 0;
+  std::string body;
+};
+
 // Opens the node's exec websocket for `target`; the bytes the node sent after its 101 (the
-// session's first frames) in `early`. An error says how the node answered.
+// session's first frames) in `early`. An error says how the node answered; a 4xx is also in
+// `refusal`.
 Status upgrade_at_node(api::PeerSocket& node, const std::string& base, const api::PeerTls& tls,
                        const std::string& target, const std::string& key,
                        const std::vector<std::pair<std::string, std::string>>& token_headers,
-                       std::string& early) {
+                       std::string& early, NodeRefusal& refusal) {
   if (auto st = node.connect(base, tls); !st) return st;
   std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + node.host_header() +
                         "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
@@ -91,7 +103,22 @@ Status upgrade_at_node(api::PeerSocket& node, const std::string& base, const api
   early = head.substr(end + 4);
   head.resize(end);
   if (head.rfind("HTTP/1.1 101", 0) == 0) return {};
-  // The node's refusal, with its JSON reason when it sent one.
+  // The node's refusal, with its JSON reason when it sent one (read to its Content-Length).
+  const int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
+  std::size_t length = 0;
+  for (std::size_t at = head.find("\r\n"); at != std::string::npos;) {
+    const std::size_t next = head.find("\r\n", at + 2);
+    const std::string line = head.substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
+    if (strncasecmp(line.c_str(), "Content-Length:", 15) == 0)
+      length = std::min<std::size_t>(std::strtoul(line.c_str() + 15, nullptr, 10), 64 * 1024);
+    at = next;
+  }
+  while (early.size() < length) {
+    long n = node.read(buf, sizeof buf);
+    if (n <= 0) break;
+    early.append(buf, static_cast<std::size_t>(n));
+  }
+  if (status >= 400 && status < 500) refusal = {status, early};
   auto status_end = head.find("\r\n");
   return make_error("node at " + base + " refused the session: " + head.substr(0, status_end) +
                         (early.empty() ? "" : " " + early),
@@ -121,8 +148,23 @@ void relay(api::UpgradedConnection& client, api::PeerSocket& node) {
   }
 }
 
+// Where a session goes at the node: the request as it came, the alloc's full id in the place
+// of the one given (the path's for an exec, the allocID parameter's for an action).
+std::string node_path(const httplib::Request& req, bool action, const std::string& given,
+                      const std::string& full_id) {
+  if (!action) return forwarded_target(req, given, full_id);
+  std::string query;
+  for (const auto& [k, v] : req.params)
+    query += (query.empty() ? "?" : "&") + httplib::detail::encode_query_param(k) + "=" +
+             httplib::detail::encode_query_param(k == "allocID" ? full_id : v);
+  return req.path + query;
+}
+
 void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
-                     const httplib::Request& req, httplib::Response& res) {
+                     const httplib::Request& req, httplib::Response& res, bool action) {
+  // An action names its alloc in a parameter (api/exec_endpoint.hpp); the node checks the rest.
+  const std::string id = action ? req.get_param_value("allocID") : std::string(req.matches[1]);
+  if (id.empty()) return api::reply_error(res, 400, "allocID: required");
   const std::optional<std::string> key = api::websocket_key(req, res);
   if (!key) return;
   const bool token_later =
@@ -135,19 +177,25 @@ void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
     return api::reply_error(res, 429, "too many exec sessions on this server (the limit is " +
                                           std::to_string(kMaxSessions) + ")");
   const api::PeerTls tls{ctx.tls.ca_file, ctx.tls.cert_file, ctx.tls.key_file};
-  const std::string id = req.matches[1];
   api::PeerSocket node;
   std::string early;
+  NodeRefusal refusal;
   auto open_node = [&]() -> Status {
     auto t = node_target(ctx, id);
     if (!t) return t.error();
-    return upgrade_at_node(node, t->base, tls, forwarded_target(req, id, t->alloc_id), *key,
-                           token_headers(req), early);
+    return upgrade_at_node(node, t->base, tls, node_path(req, action, id, t->alloc_id), *key,
+                           token_headers(req), early, refusal);
   };
   // With the token in a header (checked before routing) the node is reached first, so that a
-  // refusal is still an HTTP reply.
+  // refusal is still an HTTP reply: the node's own, when it is the client's to fix.
   if (!token_later)
-    if (auto st = open_node(); !st) return api::reply_error(res, gateway_status(st.code()), st.message());
+    if (auto st = open_node(); !st) {
+      if (refusal.status != 0) {
+        res.status = refusal.status;
+        return res.set_content(refusal.body, "application/json");
+      }
+      return api::reply_error(res, gateway_status(st.code()), st.message());
+    }
 
   api::UpgradedConnection* conn = api::accept_websocket(res, *key);
   if (conn == nullptr) return;
@@ -164,8 +212,14 @@ void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
                                   "this server");
     if (!why.empty()) return close(ws::kPolicyViolation, why);
     // Application close codes (4000 + the HTTP status), as the agent closes.
-    if (auto st = open_node(); !st)
+    if (auto st = open_node(); !st) {
+      if (refusal.status != 0) {
+        auto why = nlohmann::json::parse(refusal.body, nullptr, false);
+        return close(static_cast<uint16_t>(4000 + refusal.status),
+                     why.is_object() ? why.value("error", st.message()) : st.message());
+      }
       return close(static_cast<uint16_t>(4000 + gateway_status(st.code())), st.message());
+    }
     from_client = std::move(first->raw);
   }
   if (!from_client.empty() && !node.write_all(from_client)) return;
@@ -180,7 +234,15 @@ void register_exec_forward_route(ServerApiContext& ctx, httplib::Server& s,
                                  const api::TokenStore* tokens) {
   s.Get(R"(/v1/client/allocation/([^/]+)/exec)",
         [&ctx, tokens](const httplib::Request& req, httplib::Response& res) {
-          forward_session(ctx, tokens, req, res);
+          forward_session(ctx, tokens, req, res, /*action=*/false);
+        });
+}
+
+void register_action_forward_route(ServerApiContext& ctx, httplib::Server& s,
+                                   const api::TokenStore* tokens) {
+  s.Get(R"(/v1/job/(.+)/action)",
+        [&ctx, tokens](const httplib::Request& req, httplib::Response& res) {
+          forward_session(ctx, tokens, req, res, /*action=*/true);
         });
 }
 

@@ -20,4 +20,10 @@ namespace drover::server {
 void register_exec_forward_route(ServerApiContext& ctx, httplib::Server& s,
                                  const api::TokenStore* tokens);
 
+// GET /v1/job/:job/action?allocID=... (Nomad's `job action`): the same, to the node of the
+// alloc the parameter names, which looks the action up in the alloc's job. Registered before
+// GET /v1/job/:id, which would take the path.
+void register_action_forward_route(ServerApiContext& ctx, httplib::Server& s,
+                                   const api::TokenStore* tokens);
+
 }  // namespace drover::server

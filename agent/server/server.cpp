@@ -143,6 +143,7 @@ int run_server(const ServerFlags& flags) {
   routes.set_exception_handler(api::reply_exception);
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_launch_routes(api_ctx, routes);      // so too
+  register_action_forward_route(api_ctx, routes, tokens.get());  // so too
   register_server_routes(api_ctx, routes);
   register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <thread>
 
+#include "api/job_actions_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
 #include "drover/common/encoding.hpp"
@@ -508,6 +509,13 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           for (const auto& [id, a] : st.allocs)
             if (a.job_key() == jk) out.push_back(alloc_json(st, a, false));
           reply_json(res, out);
+        }));
+  s.Get(R"(/v1/job/(.+)/actions)",
+        with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,
+                                  httplib::Response& res) {
+          const JobRecord* rec = job_rec(st, req, res);
+          if (!rec) return;
+          reply_json(res, rec->job ? api::job_actions(*rec->job.parsed()) : json::array());
         }));
   s.Get(R"(/v1/job/(.+)/evaluations)",
         with_state(ctx, [job_rec](const ClusterState& st, const httplib::Request& req,

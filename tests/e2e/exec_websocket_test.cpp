@@ -1,6 +1,7 @@
 // `alloc exec -i -t` end to end: the real agent, its exec websocket (Nomad's path and JSON
 // messages), a shell on a terminal inside a raw_exec task, and one inside an exec task when
 // runc works on this host. What a user of `nomad alloc exec` or the UI's terminal would see.
+// A job's named actions (`job action`, docs/jobspec.md "actions") are such sessions too.
 #include <gtest/gtest.h>
 #include <pty.h>
 #include <signal.h>
@@ -34,6 +35,22 @@ std::string service(const std::string& id, const std::string& driver = "raw_exec
          "        - name: t\n          driver: " + driver + "\n          kill_timeout: 1s\n"
          "          resources: {memory: 64}\n          env: {GREETING: hello-from-env}\n"
          "          config:\n            command: /bin/sleep\n            args: [\"1000\"]\n";
+}
+
+// service() with two actions on its task, in the YAML form.
+std::string with_actions(const std::string& id) {
+  return service(id) +
+         "          actions:\n"
+         "            - name: greet\n"
+         "              command: /bin/sh\n"
+         "              args: [\"-c\", \"echo $GREETING from $NOMAD_TASK_NAME; cat; exit 6\"]\n"
+         "            - {name: literal, command: /bin/echo, args: [\"${NOMAD_TASK_NAME}\", \"a b\"]}\n";
+}
+
+std::string action_path(const std::string& job, const std::string& alloc, const std::string& action,
+                        const std::string& task = "t", const std::string& extra = "") {
+  return "/v1/job/" + job + "/action?action=" + url_encode(action) + "&allocID=" + alloc +
+         "&task=" + task + "&tty=false" + extra;
 }
 
 std::string exec_path(const std::string& alloc, const std::string& task, const json& command,
@@ -270,12 +287,121 @@ TEST(ExecWebsocket, TokenInTheFirstMessageIsCheckedBeforeAnythingStarts) {
   EXPECT_EQ(t.exit_code, 0);
 }
 
+// A job's actions: listed with their task and group as Nomad lists them, and run by name in
+// the alloc's task, its env there, our stdin in, its output and exit code out; the args go as
+// written (no ${} interpolation, as in Nomad: a shell reads the env). The task never notices.
+TEST(JobActions, ListedWithTheirTaskAndGroupAndRunByNameInTheTask) {
+  auto agent = AgentProcess::start();
+  auto id = running_alloc(*agent, with_actions("acts"));
+  ASSERT_FALSE(id.empty());
+  httplib::Client http("127.0.0.1", agent->port());
+  auto listed = http.Get("/v1/job/acts/actions");
+  ASSERT_TRUE(listed && listed->status == 200);
+  auto list = json::parse(listed->body);
+  ASSERT_EQ(list.size(), 2u) << list;
+  EXPECT_EQ(list[0]["Name"], "greet");
+  EXPECT_EQ(list[0]["Command"], "/bin/sh");
+  EXPECT_EQ(list[0]["TaskName"], "t");
+  EXPECT_EQ(list[0]["TaskGroupName"], "g");
+  EXPECT_EQ(list[1]["Args"], json({"${NOMAD_TASK_NAME}", "a b"}));
+  auto none = http.Get("/v1/job/no-such-job/actions");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+
+  auto c = WsTestClient::open(agent->port(), action_path("acts", id.substr(0, 8), "greet"));
+  ASSERT_EQ(c->status(), 101) << c->head() << c->body();
+  ASSERT_TRUE(c->send_text(stdin_frame("piped in\n")));
+  ASSERT_TRUE(c->send_text(R"({"stdin":{"close":true}})"));
+  auto t = read_session(*c);
+  EXPECT_EQ(t.out, "hello-from-env from t\npiped in\n");
+  EXPECT_EQ(t.exit_code, 6);
+  auto lit = WsTestClient::open(agent->port(), action_path("acts", id, "literal"));
+  ASSERT_EQ(lit->status(), 101) << lit->head() << lit->body();
+  auto l = read_session(*lit);
+  EXPECT_EQ(l.out, "${NOMAD_TASK_NAME} a b\n");
+  EXPECT_EQ(l.exit_code, 0);
+  EXPECT_EQ(agent->alloc(id)["ClientStatus"], "running");
+}
+
+// What cannot run is refused as HTTP, before any upgrade, in Nomad's words, naming what is
+// wrong; a read token may list a job's actions but not run one.
+TEST(JobActions, RefusalsNameWhatIsWrongAndARunTakesTheExecPolicy) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto log = agent->log();
+  auto at = log.find("Secret ID: ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string mgmt = log.substr(at + 11, 36);
+  httplib::Client http("127.0.0.1", agent->port());
+  for (const auto& job : {with_actions("acted"), service("plain")}) {
+    auto submitted = http.Post("/v1/jobs", {{"X-Nomad-Token", mgmt}}, job, "application/yaml");
+    ASSERT_TRUE(submitted && submitted->status == 200) << (submitted ? submitted->body : "");
+  }
+  std::string id, other;
+  ASSERT_TRUE(drover::testing::eventually([&] {
+    auto r = http.Get("/v1/allocations", {{"X-Nomad-Token", mgmt}});
+    auto all = json::parse(r ? r->body : "[]", nullptr, false);
+    int running = 0;
+    for (const auto& a : all.is_array() ? all : json::array()) {
+      if (a.value("ClientStatus", "") != "running") continue;
+      ++running;
+      (a.value("JobID", "") == "acted" ? id : other) = a.value("ID", "");
+    }
+    return running == 2;
+  }, std::chrono::seconds(20)));
+  const std::map<std::string, std::string> as_mgmt = {{"X-Nomad-Token", mgmt}};
+  struct Case {
+    std::string target;
+    int status;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"/v1/job/acted/action?allocID=" + id + "&task=t", 400, "action: required"},
+      {"/v1/job/acted/action?action=greet&task=t", 400, "allocID: required"},
+      {"/v1/job/acted/action?action=greet&allocID=" + id, 400, "task: required"},
+      {action_path("acted", id, "nope"), 400, "action nope not found in task t"},
+      {action_path("acted", id, "greet", "nope"), 400, "task nope not found in allocation " + id},
+      {action_path("acted", other, "greet"), 400, "job acted does not have allocation " + other},
+      {action_path("acted", "ffffffff", "greet"), 404, "ffffffff"},
+  };
+  for (const auto& k : cases) {
+    auto c = WsTestClient::open(agent->port(), k.target, as_mgmt);
+    EXPECT_EQ(c->status(), k.status) << k.target << "\n" << c->head() << c->body();
+    EXPECT_NE(c->body().find(k.says), std::string::npos) << k.target << ": " << c->body();
+  }
+  auto made = http.Post("/v1/acl/token", {{"X-Nomad-Token", mgmt}}, R"({"Name": "r", "Policy": "read"})",
+                        "application/json");
+  ASSERT_TRUE(made && made->status == 200);
+  const std::string reader = json::parse(made->body)["SecretID"];
+  auto listed = http.Get("/v1/job/acted/actions", {{"X-Nomad-Token", reader}});
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->status, 200) << listed->body;
+  auto denied = WsTestClient::open(agent->port(), action_path("acted", id, "greet"), {{"X-Nomad-Token", reader}});
+  EXPECT_EQ(denied->status(), 403) << denied->body();
+  // The UI's way: the token in the first message, checked before the action is looked up.
+  auto in_message = WsTestClient::open(agent->port(), action_path("acted", id, "greet", "t", "&ws_handshake=true"));
+  ASSERT_EQ(in_message->status(), 101);
+  ASSERT_TRUE(in_message->send_text(json{{"version", 1}, {"auth_token", reader}}.dump()));
+  auto refused = read_session(*in_message);
+  EXPECT_EQ(refused.close_code, ws::kPolicyViolation);
+  EXPECT_FALSE(refused.exit_code.has_value());
+  auto ok = WsTestClient::open(agent->port(), action_path("acted", id, "greet", "t", "&ws_handshake=true"));
+  ASSERT_EQ(ok->status(), 101);
+  ASSERT_TRUE(ok->send_text(json{{"version", 1}, {"auth_token", mgmt}}.dump()));
+  ASSERT_TRUE(ok->send_text(R"({"stdin":{"close":true}})"));
+  auto ran = read_session(*ok);
+  EXPECT_EQ(ran.out, "hello-from-env from t\n");
+  EXPECT_EQ(ran.exit_code, 6);
+  auto still = http.Get("/v1/allocation/" + id, {{"X-Nomad-Token", mgmt}});
+  ASSERT_TRUE(still);
+  EXPECT_EQ(json::parse(still->body).value("ClientStatus", ""), "running");
+}
+
 // `drover alloc exec -i`/`-t` over the websocket: our stdin in, the command's output and exit
 // code out. stdin is a pipe here, so the CLI leaves the (absent) terminal alone.
 std::pair<int, std::string> run_cli(const AgentProcess& agent, const std::string& input,
-                                    const std::string& args) {
+                                    const std::string& args, const std::string& command = "alloc exec") {
   std::string cmd = "printf '" + input + "' | DROVER_ADDR=" + agent.address() + " " DROVER_BIN
-                    " alloc exec " + args + " 2>&1";
+                    " " + command + " " + args + " 2>&1";
   std::string out;
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) return {-1, ""};
@@ -303,6 +429,28 @@ TEST(ExecWebsocket, CliInteractiveExecPassesStdinOutputAndExitCode) {
   auto [bad_code, bad_out] = run_cli(*agent, "", "-i -t " + id + " nope -- /bin/sh");
   EXPECT_EQ(bad_code, 1);
   EXPECT_NE(bad_out.find("nope"), std::string::npos) << bad_out;
+}
+
+// `drover job action` and its alias `drover action`, Nomad's flags: a running alloc of -group
+// picked for -task, or the -alloc named (its one task needs no -task); stdin passed unless
+// -i=false; the action's exit code is ours; a refusal is the agent's message.
+TEST(JobActions, CliRunsAnActionInAGroupsAllocOrANamedOne) {
+  auto agent = AgentProcess::start();
+  auto id = running_alloc(*agent, with_actions("actcli"));
+  ASSERT_FALSE(id.empty());
+  auto [code, out] = run_cli(*agent, "typed\\n", "-job actcli -group g -task t greet", "job action");
+  EXPECT_EQ(code, 6) << out;
+  EXPECT_EQ(out, "hello-from-env from t\ntyped\n");
+  auto [alias_code, alias_out] = run_cli(*agent, "not read\\n", "-job actcli -alloc " + id.substr(0, 8) + " -i=false greet", "action");
+  EXPECT_EQ(alias_code, 6) << alias_out;
+  EXPECT_EQ(alias_out, "hello-from-env from t\n");
+  auto [bad_code, bad_out] = run_cli(*agent, "", "-job actcli -group g -task t nope", "action");
+  EXPECT_EQ(bad_code, 1);
+  EXPECT_NE(bad_out.find("action nope not found in task t"), std::string::npos) << bad_out;
+  auto [no_group_code, no_group_out] = run_cli(*agent, "", "-job actcli -group web -task t greet", "action");
+  EXPECT_EQ(no_group_code, 1);
+  EXPECT_NE(no_group_out.find("no running allocation in group \"web\""), std::string::npos) << no_group_out;
+  EXPECT_EQ(agent->alloc(id)["ClientStatus"], "running");
 }
 
 // The CLI on a terminal, as a user runs it: ours goes raw (keys pass through as typed), the
@@ -385,7 +533,7 @@ std::string running_alloc(const drover::testing::ServerProcess& server, const st
 // The same session asked of `drover server`: it answers the upgrade and passes the session on
 // to the node that runs the alloc (server/exec_forward.hpp), so a shell reaches the task there
 // and its exit code comes back; an alloc the cluster does not have is refused as HTTP, before
-// any upgrade.
+// any upgrade. A job's actions are listed by the server and run there the same way.
 TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
   using drover::testing::EtcdProcess;
   using drover::testing::ServerProcess;
@@ -407,7 +555,7 @@ TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
       },
       std::chrono::seconds(20)))
       << server->log();
-  auto r = server->post("/v1/jobs", service("wsfwd"));
+  auto r = server->post("/v1/jobs", with_actions("wsfwd"));
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string id = running_alloc(*server, "wsfwd");
   ASSERT_FALSE(id.empty()) << server->log();
@@ -427,6 +575,19 @@ TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
   auto foreign = WsTestClient::open(port, exec_path(id, "t", {"/bin/sh"}, true),
                                     {{"Origin", "http://evil.example"}});
   EXPECT_EQ(foreign->status(), 403) << foreign->head() << foreign->body();
+
+  auto actions = server->get("/v1/job/wsfwd/actions").json();
+  ASSERT_EQ(actions.size(), 2u) << actions;
+  EXPECT_EQ(actions[0]["TaskGroupName"], "g");
+  auto a = WsTestClient::open(port, action_path("wsfwd", id.substr(0, 8), "greet"));
+  ASSERT_EQ(a->status(), 101) << a->head() << a->body() << server->log();
+  ASSERT_TRUE(a->send_text(R"({"stdin":{"close":true}})"));
+  auto ran = read_session(*a);
+  EXPECT_EQ(ran.out, "hello-from-env from t\n");
+  EXPECT_EQ(ran.exit_code, 6);
+  auto unknown = WsTestClient::open(port, action_path("wsfwd", id, "nope"));
+  EXPECT_EQ(unknown->status(), 400) << unknown->head() << unknown->body();
+  EXPECT_NE(unknown->body().find("action nope not found"), std::string::npos) << unknown->body();
   server->del("/v1/job/wsfwd");
 }
 

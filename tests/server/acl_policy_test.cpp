@@ -30,3 +30,12 @@ TEST(ServerAclPolicy, AnAllocsFilesNeedSubmitItsLogsRead) {
     EXPECT_EQ(required_policy("GET", std::string("/v1/client/fs/") + op + "/abc"), Policy::submit) << op;
   EXPECT_EQ(required_policy("GET", "/v1/client/fs/logs/abc"), Policy::read);
 }
+
+// A job's action is a command run in a task: exec's policy (operate), though it is a GET; the
+// list of a job's actions stays a read.
+TEST(ServerAclPolicy, RunningAJobsActionNeedsOperateListingThemRead) {
+  EXPECT_EQ(required_policy("GET", "/v1/job/web/action"), Policy::operate);
+  EXPECT_EQ(required_policy("GET", "/v1/job/batch/periodic-1/action"), Policy::operate);
+  EXPECT_EQ(required_policy("GET", "/v1/job/web/actions"), Policy::read);
+  EXPECT_EQ(required_policy("GET", "/v1/client/allocation/abc/exec"), Policy::operate);
+}

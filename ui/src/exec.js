@@ -9,6 +9,14 @@ export function execUrl(loc, allocId, task, command, tty = true) {
   return `${scheme}//${loc.host}/v1/client/allocation/${encodeURIComponent(allocId)}/exec?${q}`;
 }
 
+// The same session running one of the task's named actions (Nomad's `job action`): the agent
+// looks its command up in the alloc's job.
+export function actionUrl(loc, jobId, allocId, task, action, tty = true) {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  const q = new URLSearchParams({ action, allocID: allocId, task, tty: String(tty), ws_handshake: 'true' });
+  return `${scheme}//${loc.host}/v1/job/${encodeURIComponent(jobId)}/action?${q}`;
+}
+
 function toBase64(bytes) {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -45,6 +53,14 @@ export function readMessage(text) {
 // Whether a task can be exec'd into: its driver says so (Capabilities.Exec) on this node.
 export function driverCanExec(node, driver) {
   return !!node?.Drivers?.[driver]?.Capabilities?.Exec;
+}
+
+// The names of each task's actions, from the alloc's job (the version the alloc runs).
+export function taskActions(alloc) {
+  const out = {};
+  for (const g of alloc?.Job?.TaskGroups || [])
+    if (g.Name === alloc.TaskGroup) for (const t of g.Tasks || []) out[t.Name] = (t.Actions || []).map((a) => a.Name);
+  return out;
 }
 
 // The driver of each task of an alloc, from the alloc's job.

@@ -13,7 +13,7 @@ import { jobHref } from '../namespaces.js';
 import { AllocPlacement } from '../components/AllocPlacement.jsx';
 import { ExecPane } from '../components/ExecPane.jsx';
 import { AllocFiles } from '../components/AllocFiles.jsx';
-import { driverCanExec, taskDrivers } from '../exec.js';
+import { driverCanExec, taskActions, taskDrivers } from '../exec.js';
 import { lastTemplateEvent, taskTemplates } from '../templates.js';
 
 function ports(alloc) {
@@ -62,6 +62,7 @@ export function AllocPage({ id }) {
   };
   const p = ports(alloc);
   const drivers = taskDrivers(alloc);
+  const actions = taskActions(alloc);
   const templates = taskTemplates(alloc);
   const canExec = (name, st) => st.State === 'running' && allows(policy.value, 'exec') && driverCanExec(node, drivers[name]);
   return (
@@ -147,7 +148,7 @@ export function AllocPage({ id }) {
         </>
       )}
       {tasks.some(([name, st]) => canExec(name, st)) && <h2>Exec</h2>}
-      {tasks.map(([name, st]) => canExec(name, st) && <ExecPane allocId={alloc.ID} task={name} />)}
+      {tasks.map(([name, st]) => canExec(name, st) && <ExecPane allocId={alloc.ID} jobId={alloc.JobID} task={name} actions={actions[name]} />)}
       <h2>Logs</h2>
       {tasks.map(([name]) => (
         <LogView allocId={alloc.ID} task={name} />

@@ -274,6 +274,26 @@ async function submitFromUi(page, agent, text) {
       await fetch(agent.base + '/v1/job/execme', { method: 'DELETE' });
     });
 
+    await test("a task's action runs from the alloc page: its output shows, then its exit code", async () => {
+      const job = LOG_JOB.replace('"ticker"', '"acted"').replace(
+        '      resources {',
+        '      action "say-hi" {\n        command = "/bin/sh"\n        args = ["-c", "echo hi from the action; exit 4"]\n      }\n      resources {',
+      );
+      const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: job });
+      if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+      const alloc = await until('the running alloc', async () =>
+        (await fetch(agent.base + '/v1/job/acted/allocations').then((r) => r.json())).find((a) => a.ClientStatus === 'running'));
+      await page.goto(agent.base + '/ui/#/alloc/' + alloc.ID);
+      const pane = page.locator('[data-testid=exec-tick]');
+      await pane.locator('[data-testid=action-say-hi]').click();
+      await until('the exit code', async () => await textIs(pane, '[data-testid=exec-state]', 'exited with code 4'));
+      const rows = async () => (await pane.locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trim());
+      await until('a row that says hi from the action', async () => (await rows()).includes('hi from the action'));
+      await page.screenshot({ path: `${shots}/alloc-action.png`, fullPage: true });
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+      await fetch(agent.base + '/v1/job/acted', { method: 'DELETE' });
+    });
+
     await test("the files pane walks the alloc dir and shows a task's file as text; its secrets are refused", async () => {
       const job = LOG_JOB.replace('"ticker"', '"filed"').replace(
         `"echo '<b id=injected>`,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { driverCanExec, execUrl, handshake, readMessage, sizeMessage, stdinMessage, taskDrivers } from '../../src/exec.js';
+import { actionUrl, driverCanExec, execUrl, handshake, readMessage, sizeMessage, stdinMessage, taskActions, taskDrivers } from '../../src/exec.js';
 
 describe('exec websocket messages', () => {
   test('the URL is ws on this host with the command as JSON and the token to come first', () => {
@@ -11,6 +11,24 @@ describe('exec websocket messages', () => {
     expect(u.searchParams.get('tty')).toBe('true');
     expect(u.searchParams.get('ws_handshake')).toBe('true');
     expect(execUrl({ protocol: 'https:', host: 'x' }, 'a', 't', ['sh']).startsWith('wss://x/')).toBe(true);
+  });
+  test("an action's URL names the job in the path, and the action, alloc and task in the query", () => {
+    const u = new URL(actionUrl({ protocol: 'https:', host: 'h:4646' }, 'batch/periodic-1', 'abc', 'web', 'flush cache'));
+    expect(u.protocol).toBe('wss:');
+    expect(u.pathname).toBe('/v1/job/batch%2Fperiodic-1/action');
+    expect(u.searchParams.get('action')).toBe('flush cache');
+    expect(u.searchParams.get('allocID')).toBe('abc');
+    expect(u.searchParams.get('task')).toBe('web');
+    expect(u.searchParams.get('ws_handshake')).toBe('true');
+    expect(u.searchParams.has('command')).toBe(false);
+  });
+  test("each task's actions come from the alloc's own job version, only its group's", () => {
+    const alloc = {
+      TaskGroup: 'g',
+      Job: { TaskGroups: [{ Name: 'g', Tasks: [{ Name: 'web', Actions: [{ Name: 'flush' }, { Name: 'stats' }] }, { Name: 'db' }] }, { Name: 'other', Tasks: [{ Name: 'web', Actions: [{ Name: 'nope' }] }] }] },
+    };
+    expect(taskActions(alloc)).toEqual({ web: ['flush', 'stats'], db: [] });
+    expect(taskActions({})).toEqual({});
   });
   test('stdin is UTF-8 in base64, the size is rows and columns', () => {
     expect(JSON.parse(stdinMessage('é\n'))).toEqual({ stdin: { data: 'w6kK' } });
