@@ -132,6 +132,12 @@ static void fields(Of<VolumeMount> auto& m, auto& io) {
   io("ReadOnly", m.read_only);
   io("PropagationMode", m.propagation_mode);
 }
+// Nomad's JobUIConfig and JobUILink (its API answers Url).
+static void fields(Of<UiLink> auto& l, auto& io) {
+  io("Label", l.label);
+  io("Url", l.url);
+}
+static void fields(Of<JobUi> auto& u, auto& io) { io("Description", u.description); }
 static void fields(Of<Action> auto& a, auto& io) {
   io("Name", a.name);
   io("Command", a.command);
@@ -546,6 +552,10 @@ json to_json(const Job& job) {
   out["ParameterizedJob"] = optional_to_json(job.parameterized);
   // Nomad's []byte: base64 in JSON, null when empty.
   out["Payload"] = job.payload.empty() ? json(nullptr) : json(base64_encode(job.payload));
+  if (job.ui) {
+    out["UI"] = write_fields(*job.ui);
+    out["UI"]["Links"] = list_to_json(job.ui->links);
+  }
   return out;
 }
 
@@ -562,6 +572,10 @@ Job job_from_json(const json& j) {
   job.parameterized = optional_from_json<Parameterized>(at_or_null(j, "ParameterizedJob"));
   if (auto payload = value_at<std::string>(j, "Payload", ""); !payload.empty())
     job.payload = base64_decode(payload).value_or("");
+  if (const json& u = at_or_null(j, "UI"); u.is_object()) {
+    job.ui = read_fields<JobUi>(u);
+    job.ui->links = list_from_json<UiLink>(at_or_null(u, "Links"));
+  }
   return job;
 }
 

@@ -420,6 +420,19 @@ struct Parameterized {
   bool operator==(const Parameterized&) const = default;
 };
 
+// The job's `ui` block (Nomad 1.8): what the web UI shows on the job's page, a description and
+// links to the job's own docs or dashboards (docs/jobspec.md, "ui"). drover acts on nothing in it.
+struct UiLink {
+  std::string label;
+  std::string url;  // http or https (the UI makes it a link)
+  bool operator==(const UiLink&) const = default;
+};
+struct JobUi {
+  std::string description;
+  std::vector<UiLink> links;
+  bool operator==(const JobUi&) const = default;
+};
+
 struct Job {
   std::string id;
   std::string name;  // defaults to id
@@ -442,6 +455,7 @@ struct Job {
   std::string parent_id;  // set on a periodic or dispatched child: its parent's id
   bool dispatched = false;  // a child of `job dispatch`
   std::string payload;      // a dispatched child's payload (bytes; base64 in JSON)
+  std::optional<JobUi> ui;
   bool operator==(const Job&) const = default;
 };
 

@@ -430,7 +430,7 @@ class HclMapper {
     }
     const std::vector<std::string_view> blocks = {
         "group",    "task",   "update",   "meta",         "reschedule", "migrate",
-        "constraint", "affinity", "spread", "periodic", "parameterized"};
+        "constraint", "affinity", "spread", "periodic", "parameterized", "ui"};
     attributes(b.body, s,
                {{"name", "Name"},
                 {"type", "Type"},
@@ -478,6 +478,25 @@ class HclMapper {
                                                {{"payload", "Payload"},
                                                 {"meta_required", "MetaRequired"},
                                                 {"meta_optional", "MetaOptional"}});
+      } else if (g.type == "ui") {
+        // Nomad 1.8's `ui { description = "..." link { label = "..." url = "..." } }`.
+        if (labels(s, g, 0) && once(seen, s, g)) {
+          Scope us = s.child("UI", "ui");
+          map_.add(us.json_path, {s.where, "ui", g.pos.line});
+          json ui = json::object();
+          attributes(g.body, us, {{"description", "Description"}}, ui, {"link"});
+          json links = json::array();
+          for (const auto& l : g.body.blocks) {
+            if (l.type != "link") {
+              unknown_block(us, l, {"link"});
+            } else if (labels(us, l, 0)) {
+              links.push_back(simple_block(l, us, "Links[" + std::to_string(links.size()) + "]",
+                                           {{"label", "Label"}, {"url", "URL"}}));
+            }
+          }
+          if (!links.empty()) ui["Links"] = std::move(links);
+          j["UI"] = std::move(ui);
+        }
       } else if (placement_block(g, s, j, /*spreads=*/true)) {
       } else if (g.type == "reschedule") {
         // Nomad's job-level Reschedule: each group's ReschedulePolicy is merged over it.

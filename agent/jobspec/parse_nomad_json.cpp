@@ -790,7 +790,7 @@ class NomadReader {
     check_keys(o, path,
                {"ID", "Name", "Type", "Datacenters", "Priority", "Meta", "Update", "Reschedule",
                 "TaskGroups", "Region", "Namespace", "NodePool", "Constraints", "Affinities",
-                "Spreads", "Periodic", "ParameterizedJob"},
+                "Spreads", "Periodic", "ParameterizedJob", "UI"},
                /*server_fields=*/true);
     if (auto v = str(o, "ID", path)) j.id = *v;
     if (auto v = str(o, "Name", path)) j.name = *v;
@@ -867,6 +867,22 @@ class NomadReader {
       out.meta_required = strings(p, "MetaRequired", pp);
       out.meta_optional = strings(p, "MetaOptional", pp);
       j.parameterized = std::move(out);
+    }
+    if (object(o, "UI", "Job")) {
+      const std::string up = "Job.UI";
+      check_keys(o.at("UI"), up, {"Description", "Links"});
+      JobUi ui;
+      if (auto v = str(o.at("UI"), "Description", up)) ui.description = *v;
+      // `nomad job run -output` writes URL (Nomad's api package), its API answers Url.
+      objects(o.at("UI"), "Links", up, [&](const json& l, const std::string& lp) {
+        check_keys(l, lp, {"Label", "URL", "Url"});
+        UiLink link;
+        if (auto v = str(l, "Label", lp)) link.label = *v;
+        for (const char* key : {"URL", "Url"})
+          if (auto v = str(l, key, lp); v && !v->empty()) link.url = *v;
+        ui.links.push_back(std::move(link));
+      });
+      j.ui = std::move(ui);
     }
   }
 

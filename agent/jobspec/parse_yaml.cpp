@@ -750,7 +750,7 @@ class YamlReader {
     check_keys(n, "",
                {"id", "name", "type", "datacenters", "priority", "meta", "update", "groups",
                 "region", "namespace", "node_pool", "constraints", "affinities", "spreads",
-                "periodic", "parameterized", "reschedule"});
+                "periodic", "parameterized", "reschedule", "ui"});
     if (auto v = str(n["id"], "id")) j.id = *v;
     if (auto v = str(n["name"], "name")) j.name = *v;
     if (j.name.empty()) j.name = j.id;
@@ -804,6 +804,25 @@ class YamlReader {
       out.meta_required = string_list(p["meta_required"], "parameterized.meta_required");
       out.meta_optional = string_list(p["meta_optional"], "parameterized.meta_optional");
       j.parameterized = std::move(out);
+    }
+    if (map(n["ui"], "ui")) {
+      const YAML::Node u = n["ui"];
+      check_keys(u, "ui", {"description", "links"});
+      JobUi ui;
+      if (auto v = str(u["description"], "ui.description")) ui.description = *v;
+      if (list(u["links"], "ui.links")) {
+        for (std::size_t i = 0; i < u["links"].size(); ++i) {
+          const YAML::Node l = u["links"][i];
+          const std::string lp = index("ui.links", i);
+          if (!map(l, lp)) continue;
+          check_keys(l, lp, {"label", "url"});
+          UiLink link;
+          if (auto v = str(l["label"], join(lp, "label"))) link.label = *v;
+          if (auto v = str(l["url"], join(lp, "url"))) link.url = *v;
+          ui.links.push_back(std::move(link));
+        }
+      }
+      j.ui = std::move(ui);
     }
   }
 

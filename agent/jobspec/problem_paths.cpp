@@ -103,6 +103,12 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"time_zone", "TimeZone"},
       {"enabled", "Enabled"},
       {"parameterized", "ParameterizedJob"},
+      // the job's ui block
+      {"ui", "UI"},
+      {"description", "Description"},
+      {"links", "Links"},
+      {"label", "Label"},
+      {"url", "URL"},
       {"payload", "Payload"},
       {"meta_required", "MetaRequired"},
       {"meta_optional", "MetaOptional"},

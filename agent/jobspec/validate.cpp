@@ -560,6 +560,22 @@ class Validator {
     }
   }
 
+  // The ui block's links become links on the job's page: an absolute http or https URL only
+  // (a javascript: or data: URL there would run in the UI's origin).
+  void ui_links(const std::vector<UiLink>& links) {
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      const std::string path = "ui.links[" + std::to_string(i) + "]";
+      const std::string& url = links[i].url;
+      const bool web = url.starts_with("https://") || url.starts_with("http://");
+      const bool plain = std::none_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
+      if (!web || !plain || url.size() > 2048)
+        add(path + ".url", "must be an http or https URL without spaces, at most 2048 characters (got \"" +
+                               printable(url) + "\")");
+      if (printable(links[i].label) != links[i].label || links[i].label.size() > 256)
+        add(path + ".label", "must be at most 256 characters, no control characters");
+    }
+  }
+
   // periodic and parameterized: Nomad's rules (batch and sysbatch jobs; a cron per launch
   // time). A sysbatch child runs on every node, as its parent would.
   void launches(const Job& j) {
@@ -921,6 +937,7 @@ class Validator {
     job_reschedule_ = j.reschedule;
     if (j.reschedule) reschedule("reschedule", *j.reschedule);
     launches(j);
+    if (j.ui) ui_links(j.ui->links);
     if (j.groups.empty()) add("groups", "at least one group is required");
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < j.groups.size(); ++i) {

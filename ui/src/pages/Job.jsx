@@ -6,6 +6,7 @@ import { useLive } from '../live.js';
 import { allows, countByState, definitionOf, diffSummary, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { DispatchForm } from '../components/DispatchForm.jsx';
+import { safeLink } from '../links.js';
 import { DEFAULT, jobApi, jobHref, withNamespace } from '../namespaces.js';
 
 export function JobPage({ id, ns = DEFAULT }) {
@@ -82,6 +83,7 @@ export function JobPage({ id, ns = DEFAULT }) {
           .map(([s, n]) => `${n} ${s}`)
           .join(', ') || 'no allocs'}
       </p>
+      <JobUiBlock ui={job.UI} />
       <div class="actions">
         {!job.Stop && (
           <button
@@ -263,5 +265,30 @@ export function AllocTable({ allocs }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+// The job's `ui` block (Nomad 1.8): its description as text (never parsed as HTML or
+// Markdown) and its links, only http and https ones (the agent refuses others at submit).
+function JobUiBlock({ ui }) {
+  if (!ui || (!ui.Description && !(ui.Links || []).length)) return null;
+  const links = (ui.Links || []).filter((l) => safeLink(l.Url));
+  return (
+    <div class="job-ui" data-testid="job-ui">
+      {ui.Description && (
+        <p class="description" data-testid="job-description">
+          {ui.Description}
+        </p>
+      )}
+      {links.length > 0 && (
+        <p class="links">
+          {links.map((l) => (
+            <a href={l.Url} target="_blank" rel="noopener noreferrer" data-testid="job-link">
+              {l.Label || l.Url}
+            </a>
+          ))}
+        </p>
+      )}
+    </div>
   );
 }

@@ -342,6 +342,23 @@ async function submitFromUi(page, agent, text) {
       await fetch(agent.base + '/v1/job/yamled?purge=true', { method: 'DELETE' });
     });
 
+    await test("the job page shows the job's ui block: its description as text and its links", async () => {
+      const hcl = LOG_JOB.replace('"ticker"', '"described"').replace(
+        'type = "service"',
+        'type = "service"\n  ui {\n    description = "Serves <b id=uimark>ticks</b>.\\nAsk #ticks."\n    link {\n      label = "Dashboard"\n      url = "https://grafana.example/d/ticks"\n    }\n  }',
+      );
+      await submitFromUi(page, agent, hcl);
+      await page.waitForURL(/#\/job\/described$/);
+      await until('the description', async () => await textIs(page, '[data-testid=job-description]', 'Serves <b id=uimark>ticks</b>.\nAsk #ticks.'));
+      if (await page.locator('#uimark').count()) throw new Error('the description was parsed as HTML');
+      const link = page.locator('[data-testid=job-link]');
+      if ((await link.textContent()) !== 'Dashboard' || (await link.getAttribute('href')) !== 'https://grafana.example/d/ticks')
+        throw new Error('link: ' + (await link.evaluate((a) => a.outerHTML)));
+      if ((await link.getAttribute('rel')) !== 'noopener noreferrer') throw new Error('rel: ' + (await link.getAttribute('rel')));
+      await page.screenshot({ path: `${shots}/job-ui-block.png`, fullPage: true });
+      await fetch(agent.base + '/v1/job/described?purge=true', { method: 'DELETE' });
+    });
+
     await test('a failing task shows its reason', async () => {
       await submitFromUi(page, agent, FAILING_JOB);
       await page.waitForURL(/#\/job\/broken$/);
