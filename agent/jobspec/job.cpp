@@ -350,6 +350,7 @@ json networks_to_json(const std::vector<Network>& networks) {
   for (const auto& n : networks) {
     json o = write_fields(n);
     o["DNS"] = n.dns ? dns_to_json(*n.dns) : json(nullptr);
+    if (!n.hostname.empty()) o["Hostname"] = n.hostname;  // Nomad's omitempty
     o["ReservedPorts"] = list_to_json(n.reserved_ports);
     o["DynamicPorts"] = list_to_json(n.dynamic_ports);
     out.push_back(std::move(o));
@@ -365,6 +366,7 @@ std::vector<Network> networks_from_json(const json& j) {
     n.reserved_ports = list_from_json<Port>(at_or_null(nj, "ReservedPorts"));
     n.dynamic_ports = list_from_json<Port>(at_or_null(nj, "DynamicPorts"));
     n.dns = dns_from_json(at_or_null(nj, "DNS"));
+    n.hostname = value_at<std::string>(nj, "Hostname", "");
     out.push_back(std::move(n));
   }
   return out;

@@ -103,6 +103,9 @@ struct Network {
   std::vector<Port> reserved_ports;
   std::vector<Port> dynamic_ports;
   std::optional<DnsConfig> dns;  // a group network's only
+  // Nomad's `hostname`: the alloc's hostname in mode bridge or none (a group network's only;
+  // interpolated at start, docs/networking.md "Hostname").
+  std::string hostname;
   bool operator==(const Network&) const = default;
 };
 // --- end networks ------------------------------------------------------------------------

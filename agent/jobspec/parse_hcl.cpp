@@ -897,7 +897,8 @@ class HclMapper {
   json network(const hcl::Block& b, const Scope& s) {
     map_.add(s.json_path, {s.where, s.prefix.substr(0, s.prefix.size() - 1), b.pos.line});
     json out = json::object();
-    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits", Kind::Int}}, out, {"port", "dns"});
+    attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits", Kind::Int}, {"hostname", "Hostname"}}, out,
+               {"port", "dns"});
     json reserved = json::array(), dynamic = json::array();
     std::map<std::string, int> labels_seen;
     std::map<std::string, int> seen;

@@ -399,9 +399,10 @@ class NomadReader {
         continue;
       }
       const json& nj = list[i];
-      check_keys(nj, np, {"Mode", "MBits", "DNS", "ReservedPorts", "DynamicPorts"});
+      check_keys(nj, np, {"Mode", "MBits", "DNS", "ReservedPorts", "DynamicPorts", "Hostname"});
       Network n;
       if (auto v = str(nj, "Mode", np); v && !v->empty()) n.mode = *v;
+      if (auto v = str(nj, "Hostname", np)) n.hostname = *v;
       if (auto v = integer(nj, "MBits", np)) n.mbits = *v;
       if (nj.contains("DNS") && !nj["DNS"].is_null()) {
         const std::string dp = join(np, "DNS");

@@ -325,8 +325,9 @@ class YamlReader {
   Network network(const YAML::Node& n, const std::string& path) {
     Network net;
     if (!map(n, path)) return net;
-    check_keys(n, path, {"mode", "mbits", "dns", "ports"});
+    check_keys(n, path, {"mode", "mbits", "dns", "ports", "hostname"});
     if (auto v = str(n["mode"], join(path, "mode"))) net.mode = *v;
+    if (auto v = str(n["hostname"], join(path, "hostname"))) net.hostname = *v;
     if (auto v = integer(n["mbits"], join(path, "mbits"))) net.mbits = *v;
     const std::string dpath = join(path, "dns");
     if (n["dns"] && map(n["dns"], dpath)) {

@@ -13,6 +13,7 @@
 #include "artifact/source.hpp"
 #include "drover/common/names.hpp"
 #include "drover/common/relative_path.hpp"
+#include "drover/sdk/hostname.hpp"
 #include "drover/sdk/signals.hpp"
 #include "jobspec/constraint.hpp"
 #include "jobspec/cron.hpp"
@@ -639,6 +640,16 @@ class Validator {
       }
   }
 
+  // A group network's hostname: a DNS name a UTS namespace can hold (63 bytes), checked again
+  // after interpolation at start when it holds ${...} (Nomad's rule).
+  void hostname(const std::string& path, const std::string& h, bool group_level) {
+    if (!group_level) return add(path, "is set on the group's network block, not a task's");
+    if (h.find("${") != std::string::npos) return;
+    if (!sdk::is_host_name(h))
+      add(path, "must be a host name: letters, digits, '-' and '.', at most 63 characters, no "
+                "label empty or starting or ending with '-' (got \"" + printable(h) + "\")");
+  }
+
   // One network block: its mode, its ports' labels, numbers and host networks. `labels` gathers
   // the labels of the whole group (a label names one port of the alloc).
   void network(const std::string& path, const Network& n, const TaskGroup& g,
@@ -657,6 +668,7 @@ class Validator {
       add(path + ".mode", "must be \"host\", \"bridge\" or \"none\" (got \"" + printable(n.mode) + "\")");
     if (n.mbits < 0) add(path + ".mbits", "must not be negative");
     if (n.dns) dns(path + ".dns", *n.dns, group_level);
+    if (!n.hostname.empty()) hostname(path + ".hostname", n.hostname, group_level);
     bool docker_only =
         !g.tasks.empty() && std::all_of(g.tasks.begin(), g.tasks.end(),
                                         [](const Task& t) { return t.driver == "docker"; });

@@ -144,6 +144,12 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
   // The host must be able to make the namespaces: the CNI plugins, root.
   for (std::size_t g = 0; g < job.groups.size(); ++g) {
     const auto& nets = job.groups[g].networks;
+    // Nomad gives the hostname in bridge mode alone; in host mode the tasks have the node's.
+    if (!nets.empty() && !nets.front().hostname.empty() && !isolated_network_mode(nets.front().mode))
+      out.warnings.push_back(path("groups[" + std::to_string(g) + "].network.hostname") +
+                             ": ignored in network mode \"" + nets.front().mode +
+                             "\" (the tasks have the node's hostname); it names the alloc in "
+                             "mode bridge or none");
     if (nets.empty() || !isolated_network_mode(nets.front().mode)) continue;
     if (auto p = network_host_problem(nets.front().mode); !p.empty())
       out.problems.push_back({path("groups[" + std::to_string(g) + "].network.mode"), p});

@@ -312,7 +312,7 @@ Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, cons
   };
   std::string source;  // empty: a namespace of the agent's own
   if (maker.driver) {
-    auto made = maker.driver->create_network(alloc_id, maker.alloc_dir, mode, maker.dns);
+    auto made = maker.driver->create_network(alloc_id, maker.alloc_dir, mode, maker.dns, maker.hostname);
     if (!made.ok()) return undo(made.message(), made.code());
     record["Labels"] = (*made)["Labels"];
     source = (*made)["Path"].get<std::string>();

@@ -59,6 +59,7 @@ struct NetworkMaker {
   plugins::DriverPlugin* driver = nullptr;
   std::string alloc_dir;  // passed to the driver (its leftovers are told apart by it)
   nlohmann::json dns;     // the group network's dns block (Nomad's DNSConfig), or null
+  std::string hostname;   // the group network's hostname, interpolated; "": none
 };
 
 class AllocNetwork {

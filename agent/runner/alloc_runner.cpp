@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "drover/loader/registry.hpp"
+#include "drover/sdk/hostname.hpp"
 #include "runner/alloc_index.hpp"
 #include "runner/step_timings.hpp"
 #include "runner/sticky_disk.hpp"
@@ -126,6 +127,12 @@ void AllocRunner::discard_cgroups_ahead_locked(const std::string& task) {
   }
 }
 
+std::string AllocRunner::alloc_hostname() const {
+  if (isolated_mode().empty() || group_->networks.front().hostname.empty() || group_->tasks.empty())
+    return "";
+  return task_env(group_->tasks.front()).interpolate(group_->networks.front().hostname);
+}
+
 std::string AllocRunner::isolated_mode() const {
   if (!group_ || group_->networks.empty()) return "";
   return isolated_network_mode(group_->networks.front().mode) ? group_->networks.front().mode : "";
@@ -153,7 +160,15 @@ bool AllocRunner::start_network(bool recovering) {
   // MustInitiateNetwork); the agent's other tasks join that one.
   const auto& dns = group_->networks.front().dns;
   NetworkMaker maker{nullptr, dir().root.string(),
-                     dns ? jobspec::dns_to_json(*dns) : nlohmann::json(nullptr)};
+                     dns ? jobspec::dns_to_json(*dns) : nlohmann::json(nullptr), alloc_hostname()};
+  // Checked at submit unless it held ${...}; what that became is checked here (Nomad's rule).
+  if (!maker.hostname.empty() && !sdk::is_host_name(maker.hostname)) {
+    const std::string why = "network hostname \"" + maker.hostname +
+                            "\" is not a host name (letters, digits, '-' and '.', at most 63)";
+    spdlog::error("alloc {}: {}", id_, why);
+    fail_alloc(why);
+    return false;
+  }
   if (ctx_.plugins)
     for (const auto& t : group_->tasks)
       if (auto* d = ctx_.plugins->driver(t.driver); d && d->initiates_network()) {
@@ -644,6 +659,10 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   if (!group_->networks.empty() && group_->networks.front().dns) {
     const auto& d = *group_->networks.front().dns;
     t.dns = sdk::TaskDns{d.servers, d.searches, d.options};
+  }
+  if (!t.network_namespace.empty()) {
+    t.hostname = alloc_hostname();
+    if (!t.hostname.empty()) t.alloc_address = alloc_ip();
   }
   return t;
 }

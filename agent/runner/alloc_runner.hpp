@@ -139,6 +139,10 @@ class AllocRunner {
   // and /secrets for a driver that isolates the filesystem): what task_spec interpolates the
   // config with, and hooks a job's other text (artifact sources, volume_mount destinations).
   TaskEnv task_env(const jobspec::Task& task) const;
+  // The group network's hostname interpolated with the alloc's variables (those of its first
+  // task: NOMAD_ALLOC_INDEX, NOMAD_JOB_NAME, NOMAD_META_<key>, ${node.*}), in mode bridge or none;
+  // "" when it has none.
+  std::string alloc_hostname() const;
 
  private:
   // The runner of `task` when it is running; NotFound or Conflict (naming it) otherwise.

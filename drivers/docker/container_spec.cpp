@@ -58,6 +58,11 @@ std::string container_name(const sdk::TaskSpec& task) {
   return name;
 }
 
+bool joins_alloc_hosts(const sdk::TaskSpec& task, const TaskConfig& cfg) {
+  return !task.network_namespace.empty() && cfg.network_mode.empty() && !task.hostname.empty() &&
+         !task.state_dir.empty();
+}
+
 nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig& cfg,
                                      const PluginConfig& plugin) {
   nlohmann::json body;
@@ -235,6 +240,9 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
     }
     binds.push_back(src + ":" + dst + (ro ? ":ro" : ""));
   }
+  // The pause container has the alloc's hostname (network.cpp) and this task shares it; the
+  // name resolves to the alloc's address through the hosts file the driver wrote (Nomad's).
+  if (joins_alloc_hosts(task, cfg)) binds.push_back(task.state_dir + "/hosts:/etc/hosts:ro");
   host["Binds"] = binds;
 
   nlohmann::json mounts = nlohmann::json::array();

@@ -22,6 +22,10 @@ inline constexpr const char* kLabelInfra = "com.drover.infra";
 // The network label (the start call's NetworkLabels) naming that container, as Nomad names it.
 inline constexpr const char* kNetLabelSandbox = "docker_sandbox_container_id";
 
+// Whether the task joins the alloc's network with the alloc's hostname: its /etc/hosts is then
+// <state dir>/hosts, written by the driver (drover/sdk/hostname.hpp), bound read-only.
+bool joins_alloc_hosts(const sdk::TaskSpec& task, const TaskConfig& cfg);
+
 // Throws std::runtime_error (naming the key) for what can only be checked with the task's
 // paths: a relative volume or bind source that resolves outside the alloc dir.
 nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig& cfg,

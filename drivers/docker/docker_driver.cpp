@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "container_exec.hpp"
+#include "drover/sdk/hostname.hpp"
 #include "container_spec.hpp"
 #include "host_caps.hpp"
 #include "images.hpp"
@@ -254,6 +255,8 @@ nlohmann::json DockerDriver::start(const sdk::TaskSpec& task) {
                                    std::filesystem::perm_options::replace, ec);
     if (ec) throw std::runtime_error("making the task's state dir " + task.state_dir + ": " + ec.message());
   }
+  // The alloc's hostname resolves inside (container_spec.cpp mounts the file at /etc/hosts).
+  if (joins_alloc_hosts(task, cfg)) (void)sdk::write_hosts_file(task.state_dir, task.hostname, task.alloc_address);
   docker_signal(task.kill_signal);  // refuse a bad one before anything is created
   auto cl = client();
   const std::string& alloc_id = task.alloc_id;

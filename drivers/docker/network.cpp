@@ -74,6 +74,8 @@ sdk::NetworkSpec DockerDriver::create_network(const sdk::NetworkRequest& request
                            {"RestartPolicy", {{"Name", "no"}}},
                            {"LogConfig", {{"Type", "none"}, {"Config", nlohmann::json::object()}}}}}};
   if (!config_.infra_command.empty()) body["Cmd"] = config_.infra_command;
+  // The alloc's hostname: the tasks that join this container share its UTS namespace.
+  if (!request.hostname.empty()) body["Hostname"] = request.hostname;
   // Containers that join this one share its resolv.conf: the group's dns block goes here.
   if (request.dns) apply_dns(*request.dns, body["HostConfig"]);
   Response r = cl->post("/containers/create?name=" + url_encode(name), body, kCall);

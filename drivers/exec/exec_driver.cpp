@@ -16,6 +16,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "drover/sdk/hostname.hpp"
 #include "exec_handle.hpp"
 #include "exec_process.hpp"
 #include "launch.hpp"
@@ -271,7 +272,8 @@ nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
   passwd* pw = getpwnam(user.c_str());
   spec.uid = pw->pw_uid;
   spec.gid = pw->pw_gid;
-  spec.hostname = cfg.hostname.empty() ? task.task_name : cfg.hostname;
+  // The task's own config.hostname, else the alloc's (its group network's), else its name.
+  spec.hostname = !cfg.hostname.empty() ? cfg.hostname : !task.hostname.empty() ? task.hostname : task.task_name;
   if (spec.hostname.size() > 63) spec.hostname.resize(63);
   spec.caps = task_caps(cfg);
   if (!cfg.work_dir.empty()) {
@@ -283,6 +285,9 @@ nlohmann::json ExecDriver::start(const sdk::TaskSpec& task) {
   spec.network_none = cfg.network_none;
   spec.network_ns_path = task.network_namespace;
   if (task.dns) spec.resolv_conf = write_resolv_conf(*task.dns, h.task.state_dir);
+  // The alloc's hostname resolves inside, to the alloc's address (Nomad's HostsConfig).
+  if (!task.hostname.empty() && cfg.hostname.empty())
+    spec.hosts_file = sdk::write_hosts_file(h.task.state_dir, task.hostname, task.alloc_address);
   for (const auto& d : config_.chroot_env)
     if (fs::exists(d)) spec.host_dirs.push_back(d);
   spec.args.push_back(cfg.command);

@@ -44,6 +44,7 @@ json oci_config(const BundleSpec& s) {
   for (const auto& d : s.host_dirs) mounts.push_back(bind_mount(d, d, true));
   // Over the host's /etc: the group network's dns block (exec_driver.cpp writes the file).
   if (!s.resolv_conf.empty()) mounts.push_back(bind_mount(s.resolv_conf, "/etc/resolv.conf", true));
+  if (!s.hosts_file.empty()) mounts.push_back(bind_mount(s.hosts_file, "/etc/hosts", true));
   mounts.push_back(bind_mount(s.alloc_dir, "/alloc", false));
   mounts.push_back(bind_mount(s.local_dir, "/local", false));
   if (s.secrets_dir.empty()) {

@@ -35,6 +35,7 @@ struct BundleSpec {
   std::string cwd = "/local";          // the task's working directory, inside the container
   std::string secrets_dir;             // -> /secrets; empty: a private tmpfs
   std::string resolv_conf;             // -> /etc/resolv.conf (ro); empty: the host's
+  std::string hosts_file;              // -> /etc/hosts (ro); empty: the host's
   std::string cgroups_path;            // empty: the runtime's default
   std::vector<DeviceNode> devices;
   std::vector<BindMount> mounts;

@@ -156,6 +156,44 @@ TEST_F(BridgeMode, DnsBlockIsTheResolvConfOfExecTasksAndAWarningForRawExec) {
       << raw.body;
 }
 
+// The group network's hostname (docs/networking.md, "Hostname"), interpolated with the alloc's
+// variables: an exec task in bridge mode has it as its hostname and finds it in its /etc/hosts
+// at the alloc's address; in host mode it is ignored with a submit warning.
+TEST_F(BridgeMode, TheNetworksHostnameNamesAnExecTaskAndResolvesToTheAllocsAddress) {
+  auto job = [](const std::string& id, const std::string& mode) {
+    return "job:\n  id: " + id + "\n  type: batch\n  groups:\n    - name: g\n      network:\n"
+           "        mode: " + mode + "\n        hostname: \"${NOMAD_JOB_NAME}-${NOMAD_ALLOC_INDEX}.svc\"\n"
+           "      tasks:\n        - name: t\n          driver: exec\n          resources: {memory: 64}\n"
+           "          config: {command: /bin/sh, args: [\"-c\", \"hostname; grep svc /etc/hosts || echo not-in-hosts\"]}\n";
+  };
+  auto r = agent_->post("/v1/jobs", job("named", "bridge"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = r.json()["AllocIDs"][0];
+  auto a = agent_->wait_client_status(id, "complete", 30s);
+  const std::string ip = a["NetworkStatus"].value("Address", "");
+  ASSERT_FALSE(ip.empty()) << a.dump(2);
+  EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + id + "?task=t").body, "named-0.svc\n" + ip + "\tnamed-0.svc\n");
+
+  auto host = agent_->post("/v1/jobs", job("named-host", "host"));
+  ASSERT_EQ(host.status, 200) << host.body;
+  EXPECT_NE(host.json().value("Warnings", "").find("groups[0].network.hostname: ignored in network mode \"host\""),
+            std::string::npos)
+      << host.body;
+  const std::string host_id = host.json()["AllocIDs"][0];
+  agent_->wait_client_status(host_id, "complete", 30s);
+  EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + host_id + "?task=t").body, "t\nnot-in-hosts\n");
+
+  // What the interpolation made is checked at start: the alloc fails naming it.
+  std::string bad = job("named-bad", "bridge");
+  bad.replace(bad.find("\n  type: batch"), 0, "\n  meta: {name: \"not a name\"}");
+  bad.replace(bad.find("${NOMAD_JOB_NAME}"), 17, "${NOMAD_META_name}");
+  auto refused = agent_->post("/v1/jobs", bad);
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  auto failed = agent_->wait_client_status(refused.json()["AllocIDs"][0], "failed", 30s);
+  EXPECT_NE(failed.dump().find("network hostname \\\"not a name-0.svc\\\" is not a host name"), std::string::npos)
+      << failed.dump(2);
+}
+
 TEST_F(BridgeMode, RawExecInBridgeModeIsRefusedWithTheReason) {
   auto r = agent_->post("/v1/jobs",
                         "job:\n  id: raw\n  groups:\n    - name: g\n      network: {mode: bridge}\n"

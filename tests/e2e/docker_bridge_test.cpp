@@ -193,3 +193,17 @@ TEST_F(DockerBridge, DnsBlockIsTheResolvConfOfDockerTasksInBridgeAndHostMode) {
   EXPECT_NE(own.find("nameserver 10.1.1.1"), std::string::npos) << own;
   EXPECT_EQ(own.find("10.9.8.7"), std::string::npos) << own;
 }
+
+// The group network's hostname names the pause container, and the docker tasks that join it
+// share it (one UTS namespace); their /etc/hosts maps it to the alloc's address, as Nomad's.
+TEST_F(DockerBridge, TheNetworksHostnameIsTheHostnameOfTheAllocsDockerTasks) {
+  std::string job = bridge_group("dname", "        hostname: web-${NOMAD_ALLOC_INDEX}\n",
+                                 docker_task("t", "hostname; grep web-0 /etc/hosts"));
+  job.replace(job.find("\n  groups:"), 0, "\n  type: batch");
+  auto ids = agent_->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  auto a = agent_->wait_client_status(ids[0], "complete", 60s);
+  const std::string ip = a["NetworkStatus"].value("Address", "");
+  ASSERT_FALSE(ip.empty()) << a.dump(2);
+  EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "web-0\n" + ip + "\tweb-0\n");
+}

@@ -191,6 +191,57 @@ TEST(Networks, BadDnsEntriesAreEachNamed) {
       << p;
 }
 
+// Nomad's network `hostname` (docs/networking.md, "Hostname"): the same from every format,
+// kept only when set (Nomad's omitempty); a name with ${...} waits for the start to be checked.
+TEST(Networks, HostnameReadsTheSameFromEveryFormatAndIsCheckedUnlessInterpolated) {
+  Job yaml = must_parse(R"(job:
+  id: h
+  groups:
+    - name: g
+      network: {mode: bridge, hostname: "web-${NOMAD_ALLOC_INDEX}.svc"}
+      tasks: [{name: t, driver: exec, config: {command: /bin/true}}]
+)");
+  Job hcl = must_parse(R"(job "h" {
+  group "g" {
+    network {
+      mode     = "bridge"
+      hostname = "web-${NOMAD_ALLOC_INDEX}.svc"
+    }
+    task "t" {
+      driver = "exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  Job json = must_parse(R"({"Job": {"ID": "h", "TaskGroups": [{"Name": "g",
+    "Networks": [{"Mode": "bridge", "Hostname": "web-${NOMAD_ALLOC_INDEX}.svc"}],
+    "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]}]}})");
+  EXPECT_EQ(yaml.groups.at(0).networks.at(0).hostname, "web-${NOMAD_ALLOC_INDEX}.svc");
+  EXPECT_TRUE(hcl == yaml);
+  EXPECT_TRUE(json == yaml);
+  EXPECT_TRUE(job_from_json(to_json(yaml)) == yaml);
+  EXPECT_FALSE(to_json(must_parse(kYaml))["TaskGroups"][0]["Networks"][0].contains("Hostname"));
+  auto p = problems_of(R"(job:
+  id: h
+  groups:
+    - name: g
+      network: {mode: bridge, hostname: "-bad_name"}
+      tasks:
+        - name: t
+          driver: exec
+          config: {command: /bin/true}
+          resources: {network: {hostname: x}}
+)");
+  EXPECT_NE(p.find("groups[0].network.hostname: must be a host name: letters, digits, '-' and '.', at most 63 "
+                   "characters, no label empty or starting or ending with '-' (got \"-bad_name\")"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("groups[0].tasks[0].resources.network.hostname: is set on the group's network block"),
+            std::string::npos)
+      << p;
+}
+
 TEST(Networks, BridgeAndNoneModesAreGroupLevelAndBridgeMapsPortsForAnyDriver) {
   // bridge: `to` is the port inside the alloc's namespace, whatever the driver.
   Job ok = must_parse(R"(job:

@@ -348,7 +348,9 @@ DROVER_PLUGIN_EXPORT drover_status DROVER_DRIVER_WAIT_FD_V1(void* self, const ch
  *
  * create_network: request_json = {"AllocID": str, "AllocDir": str, "Mode": "bridge"|"none",
  * "DNS": {"Servers": [str], "Searches": [str], "Options": [str]} (only when the group's network
- * has a dns block: the resolv.conf of what the driver makes, which its tasks share)},
+ * has a dns block: the resolv.conf of what the driver makes, which its tasks share),
+ * "Hostname": str (only when the group's network has a hostname, interpolated: the hostname
+ * of what the driver makes, which its tasks share)},
  * called before any task of the alloc starts, when its group's network mode is bridge or none.
  * The driver makes (or finds running, from an earlier call for the same alloc) something that
  * holds a network namespace with loopback alone, e.g. docker's "pause" container with network

@@ -269,11 +269,13 @@ bool DriverPlugin::initiates_network() {
 drover::Result<nlohmann::json> DriverPlugin::create_network(const std::string& alloc_id,
                                                             const std::string& alloc_dir,
                                                             const std::string& mode,
-                                                            const nlohmann::json& dns) {
+                                                            const nlohmann::json& dns,
+                                                            const std::string& hostname) {
   if (create_network_ == nullptr || destroy_network_ == nullptr)
     return drover::make_error(prefixed(*this, "create_network", "not supported by this driver"));
   nlohmann::json request = {{"AllocID", alloc_id}, {"AllocDir", alloc_dir}, {"Mode", mode}};
   if (dns.is_object()) request["DNS"] = dns;
+  if (!hostname.empty()) request["Hostname"] = hostname;
   auto j = json_call(*this, plugin_, "create_network", request,
                      [this](const char* request, char** out, char** error) {
                        return create_network_(instance_, request, out, error);

@@ -70,6 +70,7 @@ struct NetworkRequest {
   std::string alloc_dir;
   std::string mode;              // "bridge" or "none"
   std::optional<TaskDns> dns;    // "DNS": the group network's dns block, for the namespace's maker
+  std::string hostname;          // "Hostname": the alloc's hostname (interpolated); "": none
 };
 struct NetworkSpec {
   std::string path;                           // names the namespace: /proc/<pid>/ns/net

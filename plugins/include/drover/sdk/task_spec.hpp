@@ -112,6 +112,12 @@ struct TaskSpec {
   // "DNS": the group network's dns block (docs/plugins.md): the resolv.conf a driver with a
   // filesystem of its own gives the task instead of the host's; none: the driver's default.
   std::optional<TaskDns> dns;
+  // "Hostname": the alloc's hostname (its group network's `hostname`, interpolated) in network
+  // mode bridge or none, for a driver that gives its task a hostname of its own; "": the
+  // driver's default. "AllocAddress": the alloc's address there ("" in mode none), for the
+  // task's /etc/hosts (drover/sdk/hostname.hpp).
+  std::string hostname;
+  std::string alloc_address;
 };
 
 namespace detail {
@@ -276,6 +282,8 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
     t.dns = std::move(d);
   });
   r.str("NetworkNamespace", t.network_namespace);
+  r.str("Hostname", t.hostname);
+  r.str("AllocAddress", t.alloc_address);
   if (auto* labels = r.find("NetworkLabels")) {
     if (!labels->is_object()) r.fail("NetworkLabels", "must be an object of strings");
     for (const auto& [k, v] : labels->items()) {
@@ -341,6 +349,8 @@ inline nlohmann::json to_json(const TaskSpec& t) {
   if (!t.network_namespace.empty()) j["NetworkNamespace"] = t.network_namespace;
   if (!t.network_labels.empty()) j["NetworkLabels"] = t.network_labels;
   if (t.dns) j["DNS"] = {{"Servers", t.dns->servers}, {"Searches", t.dns->searches}, {"Options", t.dns->options}};
+  if (!t.hostname.empty()) j["Hostname"] = t.hostname;
+  if (!t.alloc_address.empty()) j["AllocAddress"] = t.alloc_address;
   return j;
 }
 

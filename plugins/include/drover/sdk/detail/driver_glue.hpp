@@ -196,6 +196,7 @@ inline drover_status create_network(void* self, const char* request, char** out,
     r.alloc_id = j["AllocID"].get<std::string>();
     if (j.contains("AllocDir") && j["AllocDir"].is_string()) r.alloc_dir = j["AllocDir"];
     if (j.contains("Mode") && j["Mode"].is_string()) r.mode = j["Mode"];
+    if (j.contains("Hostname") && j["Hostname"].is_string()) r.hostname = j["Hostname"];
     if (j.contains("DNS") && j["DNS"].is_object()) {
       TaskDns d;
       for (auto [key, out] : {std::pair{"Servers", &d.servers}, std::pair{"Searches", &d.searches},

@@ -117,11 +117,13 @@ class DriverPlugin {  // thread-safe: the agent calls it from many threads
   // The alloc's network namespace made by the driver (plugin.h,
   // drover_driver_create_network_v1): {"Path": str, "Labels": {str: str}, "Created": bool},
   // every key present. An error when the plugin does not export both calls, or fails. `dns`:
-  // the group network's dns block as Nomad's DNSConfig JSON, or null.
+  // the group network's dns block as Nomad's DNSConfig JSON, or null; `hostname`: the alloc's
+  // hostname, or "".
   drover::Result<nlohmann::json> create_network(const std::string& alloc_id,
                                                 const std::string& alloc_dir,
                                                 const std::string& mode,
-                                                const nlohmann::json& dns = nullptr);
+                                                const nlohmann::json& dns = nullptr,
+                                                const std::string& hostname = "");
   // Removes what create_network made; `labels` may be empty.
   drover::Status destroy_network(const std::string& alloc_id, const nlohmann::json& labels);
   // Whether the driver makes the namespaces its tasks join: its Capabilities say
