@@ -41,6 +41,7 @@ void add_server_command(CLI::App& app, Handler& selected, ServerRunner run_serve
 void add_job_commands(CLI::App& app, Handler& selected);
 // job history|revert|scale, under the `job` command.
 void add_job_version_commands(CLI::App& job, Handler& selected);
+void add_job_restart_command(CLI::App& job, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_job_action_commands(CLI::App& app, CLI::App& job, Handler& selected);  // and `action`
 void add_node_commands(CLI::App& app, Handler& selected);

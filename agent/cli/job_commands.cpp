@@ -580,6 +580,7 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   });
 
   add_job_version_commands(*job, selected);
+  add_job_restart_command(*job, selected);
 
   auto* promote = job->add_subcommand("promote", "Promote the canaries of a job's deployment");
   auto promote_id = std::make_shared<std::string>();

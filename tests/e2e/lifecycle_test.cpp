@@ -253,6 +253,45 @@ TEST(GarbageCollection, KeepsAtMostGcMaxAllocsTerminalAllocs) {
   EXPECT_EQ(left[0]["ID"], ids.back());  // the newest is kept
 }
 
+// `drover job restart` (Nomad's): every running alloc of the job restarted in place, in
+// batches (here 2 of 3 allocs, then 1), each batch running again before the next; the allocs
+// keep their ids; -task names one task; an unknown group or task is refused naming it.
+TEST(Lifecycle, JobRestartRestartsEveryRunningAllocInBatches) {
+  auto agent = AgentProcess::start();
+  std::string text = job("rolling", "service", task("t", "sleep 1000") + task("side", "sleep 1000"));
+  text.replace(text.find("      restart:"), 0, "      count: 3\n");
+  auto ids = agent->submit(text);
+  ASSERT_EQ(ids.size(), 3u);
+  for (const auto& id : ids) agent->wait_client_status(id, "running");
+  auto r = agent->cli({"job", "restart", "-batch-size", "50%", "-batch-wait", "100ms", "rolling"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Restarting batch 1 of 2 (2 allocations)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Restarting batch 2 of 2 (1 allocation)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Job restart finished"), std::string::npos) << r.out;
+  // Done means running again: no wait needed after the command.
+  for (const auto& id : ids) {
+    auto a = agent->alloc(id);
+    EXPECT_EQ(a["ClientStatus"], "running");
+    for (const char* t : {"t", "side"}) {
+      EXPECT_EQ(a["TaskStates"][t]["Restarts"], 1) << id << " " << t;
+      EXPECT_EQ(a["TaskStates"][t]["State"], "running") << id << " " << t;
+    }
+  }
+  auto one = agent->cli({"job", "restart", "-task", "side", "-batch-size", "3", "rolling"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  for (const auto& id : ids) {
+    auto a = agent->alloc(id);
+    EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 1) << id;
+    EXPECT_EQ(a["TaskStates"]["side"]["Restarts"], 2) << id;
+  }
+  auto bad_group = agent->cli({"job", "restart", "-group", "web", "rolling"});
+  EXPECT_EQ(bad_group.exit_code, 1);
+  EXPECT_NE(bad_group.err.find("group \"web\" not found in job \"rolling\""), std::string::npos) << bad_group.err;
+  auto bad_task = agent->cli({"job", "restart", "-task", "nope", "rolling"});
+  EXPECT_EQ(bad_task.exit_code, 1);
+  EXPECT_NE(bad_task.err.find("task \"nope\" not found"), std::string::npos) << bad_task.err;
+}
+
 TEST(Lifecycle, CliRestartsAndSignalsTasksByAllocPrefix) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(job("cli", "service",

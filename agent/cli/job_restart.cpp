@@ -1,0 +1,177 @@
+// `drover job restart`, Nomad's (1.5): restarts the tasks of a job's running allocs in place,
+// a batch at a time, waiting until each restarted task runs again before the next batch
+// (docs/nomad-compat.md, "job restart"). Each restart is the alloc restart call the UI's
+// Restart and `alloc restart` make.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "cli/command_context.hpp"
+#include "cli/time_format.hpp"
+#include "drover/common/encoding.hpp"
+#include "jobspec/parse.hpp"
+
+namespace drover::cli {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct RestartOptions {
+  std::string job;
+  std::vector<std::string> groups, tasks;
+  bool all_tasks = false;
+  std::string batch_size = "1";
+  std::string batch_wait = "0s";
+  bool reschedule = false;
+  bool yes = false;  // Nomad's: no prompt to confirm (drover asks none)
+};
+
+// How long one restarted task may take to run again before the command gives up.
+constexpr auto kRunAgainTimeout = std::chrono::minutes(5);
+
+std::string now_text() {
+  return format_unix_nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+}
+
+// -batch-size: a count, or a percentage of `running` rounded up (Nomad's); at least 1.
+Result<std::size_t> batch_size(const std::string& text, std::size_t running) {
+  const bool percent = !text.empty() && text.back() == '%';
+  const std::string digits = percent ? text.substr(0, text.size() - 1) : text;
+  if (digits.empty() || digits.size() > 6 || !std::all_of(digits.begin(), digits.end(), ::isdigit) ||
+      std::stoul(digits) == 0)
+    return make_error("-batch-size: must be a number above 0 or a percentage like 25% (got \"" + text + "\")");
+  const std::size_t n = std::stoul(digits);
+  if (!percent) return n;
+  return std::max<std::size_t>(1, (running * n + 99) / 100);
+}
+
+// The restart count of each running task of an alloc: the tasks a restart restarts.
+std::map<std::string, int> running_restarts(const json& alloc) {
+  std::map<std::string, int> out;
+  if (alloc.contains("TaskStates") && alloc["TaskStates"].is_object())
+    for (const auto& [name, st] : alloc["TaskStates"].items())
+      if (st.value("State", "") == "running") out[name] = st.value("Restarts", 0);
+  return out;
+}
+
+int restart_job(Context& ctx, const RestartOptions& o) {
+  if (o.reschedule)
+    return print_error(ctx, "-reschedule is not supported by drover: an alloc is restarted in "
+                            "place (stop it with `alloc stop` to have a server place it anew)");
+  if (o.all_tasks && !o.tasks.empty()) return print_error(ctx, "-all-tasks cannot be used with -task");
+  auto wait = jobspec::parse_duration(o.batch_wait);
+  if (!wait) return print_error(ctx, "-batch-wait: " + wait.message());
+  auto job = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(o.job)));
+  if (!job) return print_error(ctx, job.message());
+  // Each group's tasks, to check -group and -task against.
+  std::map<std::string, std::set<std::string>> groups;
+  for (const auto& g : job->value("TaskGroups", json::array()))
+    for (const auto& t : g.value("Tasks", json::array())) groups[g.value("Name", "")].insert(t.value("Name", ""));
+  for (const auto& g : o.groups)
+    if (!groups.contains(g)) return print_error(ctx, "group \"" + g + "\" not found in job \"" + o.job + "\"");
+  for (const auto& t : o.tasks) {
+    bool found = false;
+    for (const auto& [g, tasks] : groups)
+      if ((o.groups.empty() || std::count(o.groups.begin(), o.groups.end(), g)) && tasks.contains(t)) found = true;
+    if (!found) return print_error(ctx, "task \"" + t + "\" not found in the job's selected groups");
+  }
+  auto allocs = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/allocations"));
+  if (!allocs) return print_error(ctx, allocs.message());
+  std::vector<json> targets;
+  for (const auto& a : *allocs)
+    if (a.value("ClientStatus", "") == "running" &&
+        (o.groups.empty() || std::count(o.groups.begin(), o.groups.end(), a.value("TaskGroup", ""))))
+      targets.push_back(a);
+  if (targets.empty()) {
+    ctx.out << "==> " << now_text() << ": No running allocations to restart\n";
+    return 0;
+  }
+  auto size = batch_size(o.batch_size, targets.size());
+  if (!size) return print_error(ctx, size.message());
+  const std::size_t batches = (targets.size() + *size - 1) / *size;
+  for (std::size_t b = 0; b < batches; ++b) {
+    const std::size_t first = b * *size, last = std::min(targets.size(), first + *size);
+    ctx.out << "==> " << now_text() << ": Restarting batch " << b + 1 << " of " << batches << " ("
+            << last - first << " allocation" << (last - first == 1 ? "" : "s") << ")\n";
+    // What each restarted task's count was, to know when it has run again.
+    std::map<std::string, std::map<std::string, int>> before;
+    for (std::size_t i = first; i < last; ++i) {
+      const std::string id = targets[i].value("ID", "");
+      auto current = ctx.api.get_json("/v1/allocation/" + url_escape(id));
+      if (!current) return print_error(ctx, current.message());
+      const auto counts = running_restarts(*current);
+      std::vector<std::string> names;  // "" restarts every running task
+      for (const auto& t : o.tasks)
+        if (groups[targets[i].value("TaskGroup", "")].contains(t)) names.push_back(t);
+      if (o.tasks.empty()) names.push_back("");
+      for (const auto& t : names) {
+        ctx.out << "    " << now_text() << ": Restarting "
+                << (t.empty() ? std::string(o.all_tasks ? "all tasks" : "running tasks") : "task \"" + t + "\"")
+                << " in allocation \"" << id.substr(0, 8) << "\" for group \"" << targets[i].value("TaskGroup", "")
+                << "\"\n";
+        json body = t.empty() ? json{{"AllTasks", o.all_tasks}} : json{{"TaskName", t}};
+        auto r = ctx.api.post_json("/v1/client/allocation/" + url_escape(id) + "/restart", body.dump(),
+                                   "application/json");
+        if (!r) return print_error(ctx, "restarting allocation \"" + id.substr(0, 8) + "\": " + r.message());
+        for (const auto& [name, n] : counts)
+          if (t.empty() || name == t) before[id][name] = n;
+      }
+    }
+    // The batch is done when every task that ran before runs again with one more restart.
+    const auto deadline = Clock::now() + kRunAgainTimeout;
+    for (const auto& [id, counts] : before) {
+      for (;;) {
+        auto a = ctx.api.get_json("/v1/allocation/" + url_escape(id));
+        if (!a) return print_error(ctx, a.message());
+        bool again = true;
+        for (const auto& [name, n] : counts) {
+          const json st = (*a)["TaskStates"].value(name, json::object());
+          if (st.value("Restarts", 0) <= n || st.value("State", "") != "running") again = false;
+        }
+        if (a->value("ClientStatus", "") != "running" && a->value("ClientStatus", "") != "pending")
+          return print_error(ctx, "allocation \"" + id.substr(0, 8) + "\" is " + a->value("ClientStatus", "") +
+                                      " after its restart");
+        if (again) break;
+        if (Clock::now() > deadline)
+          return print_error(ctx, "allocation \"" + id.substr(0, 8) + "\": its tasks did not run again within " +
+                                      std::to_string(std::chrono::duration_cast<std::chrono::minutes>(kRunAgainTimeout).count()) +
+                                      " minutes");
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+    if (b + 1 < batches && wait->count() > 0) {
+      ctx.out << "==> " << now_text() << ": Waiting " << o.batch_wait << " before the next batch\n";
+      std::this_thread::sleep_for(*wait);
+    }
+  }
+  ctx.out << "==> " << now_text() << ": Job restart finished\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_job_restart_command(CLI::App& job, Handler& selected) {
+  auto* cmd = job.add_subcommand("restart", "Restart the tasks of a job's running allocs in place, a batch at a time");
+  auto o = std::make_shared<RestartOptions>();
+  cmd->add_flag("--all-tasks", o->all_tasks, "Restart every task, not only the running ones");
+  cmd->add_option("--batch-size", o->batch_size, "Allocs per batch: a number or a percentage (default 1)");
+  cmd->add_option("--batch-wait", o->batch_wait, "Time to wait between batches (default 0s)");
+  cmd->add_option("--group", o->groups, "Only this group's allocs (repeatable)");
+  cmd->add_option("--task", o->tasks, "Only this task (repeatable)");
+  cmd->add_flag("--reschedule", o->reschedule, "Nomad's: stop and place anew (refused by drover)");
+  cmd->add_flag("-y,--yes", o->yes, "Nomad's: do not ask for confirmation (drover never asks)");
+  cmd->add_option("job", o->job, "The job")->required();
+  cmd->callback([&selected, o] {
+    selected = [o](Context& ctx) { return restart_job(ctx, *o); };
+  });
+}
+
+}  // namespace drover::cli
