@@ -349,6 +349,8 @@ void add_alloc_commands(CLI::App& app, Handler& selected) {
     selected = [stop_id](Context& ctx) { return stop_alloc(ctx, *stop_id); };
   });
 
+  add_alloc_checks_command(*alloc, selected);
+
   auto* exec = alloc->add_subcommand("exec", "Run a command inside a running task: ALLOC TASK -- CMD [ARGS]");
   auto exec_opts = std::make_shared<ExecOptions>();
   exec->add_option("--timeout", exec_opts->timeout_s,

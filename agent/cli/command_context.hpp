@@ -43,6 +43,7 @@ void add_job_commands(CLI::App& app, Handler& selected);
 void add_job_version_commands(CLI::App& job, Handler& selected);
 void add_job_restart_command(CLI::App& job, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
+void add_alloc_checks_command(CLI::App& alloc, Handler& selected);
 void add_job_action_commands(CLI::App& app, CLI::App& job, Handler& selected);  // and `action`
 void add_node_commands(CLI::App& app, Handler& selected);
 void add_plugin_commands(CLI::App& app, Handler& selected);

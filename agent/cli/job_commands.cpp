@@ -298,6 +298,23 @@ std::string join_strings(const nlohmann::json& list, const char* separator) {
 
 void show_children(Context& ctx, const nlohmann::json& job);
 
+// A job's allocations as `nomad job status` lists them.
+void print_allocs(Context& ctx, const nlohmann::json& allocs) {
+  if (!allocs.is_array() || allocs.empty()) {
+    ctx.out << "No allocations placed\n";
+    return;
+  }
+  const auto now = now_unix_nanos();
+  Table table({"ID", "Task Group", "Desired", "Status", "Created", "Modified"});
+  for (const auto& alloc : allocs) {
+    table.add_row({short_id(str_field(alloc, "ID")), str_field(alloc, "TaskGroup"),
+                   str_field(alloc, "DesiredStatus"), str_field(alloc, "ClientStatus"),
+                   format_relative(int_field(alloc, "CreateTime"), now),
+                   format_relative(int_field(alloc, "ModifyTime"), now)});
+  }
+  table.render(ctx.out);
+}
+
 int show_job(Context& ctx, const std::string& id) {
   auto job = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id)));
   if (!job) return print_error(ctx, job.message());
@@ -339,19 +356,19 @@ int show_job(Context& ctx, const std::string& id) {
   render_key_values(ctx.out, rows);
   print_latest_deployment(ctx, id);
   ctx.out << "\nAllocations\n";
-  if (!allocs->is_array() || allocs->empty()) {
-    ctx.out << "No allocations placed\n";
+  print_allocs(ctx, *allocs);
+  return 0;
+}
+
+// `job allocs JOB`, Nomad's: the job's allocations alone.
+int job_allocs(Context& ctx, const std::string& id) {
+  auto allocs = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/allocations"));
+  if (!allocs) return print_error(ctx, allocs.message());
+  if (ctx.json) {
+    print_json(ctx, *allocs);
     return 0;
   }
-  const auto now = now_unix_nanos();
-  Table table({"ID", "Task Group", "Desired", "Status", "Created", "Modified"});
-  for (const auto& alloc : *allocs) {
-    table.add_row({short_id(str_field(alloc, "ID")), str_field(alloc, "TaskGroup"),
-                   str_field(alloc, "DesiredStatus"), str_field(alloc, "ClientStatus"),
-                   format_relative(int_field(alloc, "CreateTime"), now),
-                   format_relative(int_field(alloc, "ModifyTime"), now)});
-  }
-  table.render(ctx.out);
+  print_allocs(ctx, *allocs);
   return 0;
 }
 
@@ -581,6 +598,13 @@ void add_job_commands(CLI::App& app, Handler& selected) {
 
   add_job_version_commands(*job, selected);
   add_job_restart_command(*job, selected);
+
+  auto* allocs = job->add_subcommand("allocs", "List a job's allocations");
+  auto allocs_id = std::make_shared<std::string>();
+  allocs->add_option("job", *allocs_id, "The job")->required();
+  allocs->callback([&selected, allocs_id] {
+    selected = [allocs_id](Context& ctx) { return job_allocs(ctx, *allocs_id); };
+  });
 
   auto* promote = job->add_subcommand("promote", "Promote the canaries of a job's deployment");
   auto promote_id = std::make_shared<std::string>();

@@ -91,6 +91,13 @@ TEST(Health, AnHttpCheckMakesItHealthyOnlyOnceItPasses) {
   EXPECT_EQ(c["Status"], "success") << c.dump(2);
   EXPECT_EQ(c["StatusCode"], 200);
   EXPECT_NE(c["Output"].get<std::string>().find("hello"), std::string::npos) << c.dump(2);
+  // `drover alloc checks`, Nomad's: the same result as key = value lines, by id prefix.
+  auto shown = agent->cli({"alloc", "checks", ids[0].substr(0, 8)});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out.rfind("Status of 1 Nomad Service Checks\n\n", 0), 0u) << shown.out;
+  for (const std::string line : {"= root\n", "= web\n", "= success\n", "StatusCode = 200\n", "= healthiness\n"})
+    EXPECT_NE(shown.out.find(line), std::string::npos) << line << " in\n" << shown.out;
+  EXPECT_EQ(agent->cli({"alloc", "checks", "ffffffff"}).exit_code, 1);
 }
 
 TEST(Health, CheckRestartRestartsATaskWhoseCheckKeepsFailing) {

@@ -284,6 +284,10 @@ TEST(Lifecycle, JobRestartRestartsEveryRunningAllocInBatches) {
     EXPECT_EQ(a["TaskStates"]["t"]["Restarts"], 1) << id;
     EXPECT_EQ(a["TaskStates"]["side"]["Restarts"], 2) << id;
   }
+  // `job allocs`: the three allocs, each still running with its own id.
+  auto listed = agent->cli({"job", "allocs", "rolling"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  for (const auto& id : ids) EXPECT_NE(listed.out.find(id.substr(0, 8) + "  g "), std::string::npos) << listed.out;
   auto bad_group = agent->cli({"job", "restart", "-group", "web", "rolling"});
   EXPECT_EQ(bad_group.exit_code, 1);
   EXPECT_NE(bad_group.err.find("group \"web\" not found in job \"rolling\""), std::string::npos) << bad_group.err;
