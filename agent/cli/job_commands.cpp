@@ -298,6 +298,22 @@ std::string join_strings(const nlohmann::json& list, const char* separator) {
 
 void show_children(Context& ctx, const nlohmann::json& job);
 
+// Nomad's Summary table: each group's allocs by status (GET /v1/job/:id/summary). Nothing when
+// the agent has no summary to give (an older one).
+void print_summary(Context& ctx, const std::string& id) {
+  auto summary = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/summary"));
+  if (!summary || !summary->contains("Summary") || !(*summary)["Summary"].is_object()) return;
+  static const char* kColumns[] = {"Queued", "Starting", "Running", "Failed", "Complete", "Lost"};
+  Table table({"Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost"});
+  for (const auto& [group, counts] : (*summary)["Summary"].items()) {
+    std::vector<std::string> row{group};
+    for (const char* c : kColumns) row.push_back(std::to_string(counts.value(c, 0)));
+    table.add_row(row);
+  }
+  ctx.out << "\nSummary\n";
+  table.render(ctx.out);
+}
+
 // A job's allocations as `nomad job status` lists them.
 void print_allocs(Context& ctx, const nlohmann::json& allocs) {
   if (!allocs.is_array() || allocs.empty()) {
@@ -354,6 +370,7 @@ int show_job(Context& ctx, const std::string& id) {
     return 0;
   }
   render_key_values(ctx.out, rows);
+  print_summary(ctx, id);
   print_latest_deployment(ctx, id);
   ctx.out << "\nAllocations\n";
   print_allocs(ctx, *allocs);
