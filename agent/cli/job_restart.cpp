@@ -161,7 +161,7 @@ int restart_job(Context& ctx, const RestartOptions& o) {
 void add_job_restart_command(CLI::App& job, Handler& selected) {
   auto* cmd = job.add_subcommand("restart", "Restart the tasks of a job's running allocs in place, a batch at a time");
   auto o = std::make_shared<RestartOptions>();
-  cmd->add_flag("--all-tasks", o->all_tasks, "Restart every task, not only the running ones");
+  cmd->add_flag("--all-tasks", o->all_tasks, "Nomad's: every task (drover restarts every running task either way)");
   cmd->add_option("--batch-size", o->batch_size, "Allocs per batch: a number or a percentage (default 1)");
   cmd->add_option("--batch-wait", o->batch_wait, "Time to wait between batches (default 0s)");
   cmd->add_option("--group", o->groups, "Only this group's allocs (repeatable)");
