@@ -30,6 +30,8 @@ PACKAGES=(
   containernetworking-plugins iptables iproute2
   # tests/vm boots a cgroup v2 guest: Debian's kernel (not -cloud: it has no 9p) under qemu
   qemu-system-x86 linux-image-amd64 kmod cpio
+  # a wall clock that jumps for one process (tests/e2e/health_test.cpp): libfaketime
+  faketime
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "agent_process.hpp"
@@ -153,4 +155,42 @@ TEST(Observability, MetricsAndEventStreamShowTheAlloc) {
   EXPECT_NE(out.find("\"Type\":\"AllocHealthy\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"Type\":\"Started\""), std::string::npos) << out;
   EXPECT_EQ(out.find("\"Topic\":\"alloc\""), std::string::npos) << "filtered by topic";
+}
+
+// The wall clock stepping forward (NTP, a VM resumed) must not make time pass for the agent's
+// timers: min_healthy_time runs on the monotonic clock (docs/threat-model.md, "the wall clock
+// jumps"). The agent runs under libfaketime (Debian's faketime) with only its wall clock
+// faked, moved 3 hours ahead while an alloc waits out an hour of min_healthy_time. Another
+// alloc turning healthy after the jump shows the health watcher has run since.
+TEST(Health, AWallClockJumpDoesNotShortenMinHealthyTime) {
+  const std::string lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  if (!std::filesystem::exists(lib)) GTEST_SKIP() << "faketime is not installed (scripts/setup.sh)";
+  const std::string offset = drover::testing::make_temp_dir("drover-clock") + "/offset";
+  drover::testing::write_file(offset, "+0\n");
+  const std::pair<const char*, std::string> faked[] = {{"LD_PRELOAD", lib},
+                                                       {"FAKETIME_TIMESTAMP_FILE", offset},
+                                                       {"FAKETIME_NO_CACHE", "1"},
+                                                       {"DONT_FAKE_MONOTONIC", "1"}};
+  for (const auto& [k, v] : faked) setenv(k, v.c_str(), 1);
+  auto agent = AgentProcess::start();  // inherits them; nothing else this test starts does
+  for (const auto& [k, v] : faked) unsetenv(k);
+  auto slow = agent->submit(job("slow", "sleep 1000",
+                                "{health_check: task_states, min_healthy_time: 1h, healthy_deadline: 2h}"));
+  ASSERT_EQ(slow.size(), 1u);
+  agent->wait_alloc(slow[0], [](const json& j) { return j["TaskStates"]["t"]["State"] == "running"; });
+
+  drover::testing::write_file(offset, "+3h\n");
+  const auto real_now = std::chrono::system_clock::now().time_since_epoch();
+  auto quick = agent->submit(job("quick", "sleep 1000",
+                                 "{health_check: task_states, min_healthy_time: 200ms, healthy_deadline: 1m}"));
+  ASSERT_EQ(quick.size(), 1u);
+  auto q = wait_health(*agent, quick[0]);
+  ASSERT_TRUE(q["DeploymentStatus"].is_object()) << q.dump(2);
+  EXPECT_TRUE(q["DeploymentStatus"]["Healthy"].get<bool>());
+  // The jump reached the agent: what it stamps now is hours ahead of this process's clock.
+  const auto created = std::chrono::nanoseconds(q["CreateTime"].get<int64_t>());
+  EXPECT_GT(created - real_now, std::chrono::hours(2)) << q["CreateTime"];
+  auto s = agent->alloc(slow[0]);
+  EXPECT_TRUE(s["DeploymentStatus"].is_null()) << s.dump(2);
+  EXPECT_EQ(s["ClientStatus"], "running");
 }
