@@ -52,5 +52,18 @@ TEST(Examples, NomadHclIsTheSameJobAsTheYaml) {
   EXPECT_EQ(hcl, yaml);
 }
 
+// The HCL counter is the YAML one plus what only it shows: a ui block and an action.
+TEST(Examples, CounterServiceHclAddsAUiBlockAndAnAction) {
+  Job yaml = testing::must_parse(read("counter-service.yaml"));
+  Job hcl = testing::must_parse(read("counter-service.nomad.hcl"));
+  ASSERT_TRUE(hcl.ui);
+  EXPECT_EQ(hcl.ui->links.at(0).url.rfind("https://", 0), 0u);
+  ASSERT_EQ(hcl.groups.at(0).tasks.at(0).actions.size(), 1u);
+  EXPECT_EQ(hcl.groups[0].tasks[0].actions[0].name, "last-count");
+  hcl.ui.reset();
+  hcl.groups[0].tasks[0].actions.clear();
+  EXPECT_EQ(to_json(hcl).dump(2), to_json(yaml).dump(2));
+}
+
 }  // namespace
 }  // namespace drover::jobspec
