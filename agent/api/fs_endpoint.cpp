@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
 #include "api/query_params.hpp"
+#include "drover/common/encoding.hpp"
 #include "drover/common/relative_path.hpp"
 #include "drover/common/split.hpp"
 #include "drover/sdk/utf8.hpp"
@@ -164,6 +167,60 @@ void send_file(httplib::Response& res, fs::Fd fd, off_t offset, int64_t length) 
       [body](std::size_t, httplib::DataSink& sink) { return body->send(sink); });
 }
 
+// GET /v1/client/fs/stream: a file's bytes as Nomad's StreamFrames, one JSON object a line:
+// {"Offset": where the data ends, "Data": base64, "File": path}; {"File", "FileEvent": "file
+// truncated"} when it shrank under the position (read again from 0), {"File", "FileEvent":
+// "file deleted"} as the last frame when it was removed; {} when nothing came for a second (a
+// heartbeat, which also finds a client gone). Read through the descriptor opened beneath the
+// alloc dir, never by path again.
+struct FileStream {
+  fs::Fd fd;
+  std::string file;  // the path as asked, for the frames
+  int64_t offset = 0;
+  bool follow = true;
+  std::chrono::steady_clock::time_point last_sent = std::chrono::steady_clock::now();
+
+  static constexpr auto kPoll = std::chrono::milliseconds(50);
+  static constexpr auto kHeartbeat = std::chrono::seconds(1);
+
+  bool frame(httplib::DataSink& sink, const nlohmann::json& f) {
+    last_sent = std::chrono::steady_clock::now();
+    const std::string line = f.dump() + "\n";
+    return sink.write(line.data(), line.size());
+  }
+
+  bool send(httplib::DataSink& sink) {
+    std::string chunk(kChunk, '\0');
+    while (sink.is_writable()) {
+      ssize_t n = ::pread(fd.get(), chunk.data(), chunk.size(), offset);
+      if (n > 0) {
+        offset += n;
+        if (!frame(sink, {{"Offset", offset},
+                          {"Data", base64_encode(std::string_view(chunk.data(), static_cast<std::size_t>(n)))},
+                          {"File", file}}))
+          return false;
+        continue;
+      }
+      if (!follow) break;
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) {
+        (void)frame(sink, {{"File", file}, {"FileEvent", "file deleted"}});
+        break;
+      }
+      if (st.st_size < offset) {
+        offset = 0;
+        if (!frame(sink, {{"File", file}, {"FileEvent", "file truncated"}})) return false;
+        continue;
+      }
+      if (std::chrono::steady_clock::now() - last_sent >= kHeartbeat && !frame(sink, nlohmann::json::object()))
+        return false;
+      std::this_thread::sleep_for(kPoll);
+    }
+    sink.done();
+    return true;
+  }
+};
+
 }  // namespace
 
 void register_fs_endpoint(httplib::Server& server, const ApiContext& ctx) {
@@ -213,6 +270,30 @@ void register_fs_endpoint(httplib::Server& server, const ApiContext& ctx) {
     struct stat st {};
     if (!resolve(ctx, req, res, t) || !open_regular(t, res, fd, st)) return;
     send_file(res, std::move(fd), 0, st.st_size);
+  });
+
+  server.Get(R"(/v1/client/fs/stream/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_param("path") || req.get_param_value("path").empty())
+      return reply_error(res, 400, "path: required");
+    auto offset = non_negative_param(req, "offset");
+    if (!offset) return reply_error(res, offset.error());
+    const std::string origin = req.has_param("origin") ? req.get_param_value("origin") : "start";
+    if (origin != "start" && origin != "end")
+      return reply_error(res, 400, "origin: must be start or end, not \"" + origin + "\"");
+    const std::string follow = req.get_param_value("follow");
+    if (!follow.empty() && follow != "true" && follow != "false")
+      return reply_error(res, 400, "follow: must be true or false");
+    auto body = std::make_shared<FileStream>();
+    Target t;
+    struct stat st {};
+    if (!resolve(ctx, req, res, t) || !open_regular(t, res, body->fd, st)) return;
+    body->file = t.shown;
+    body->follow = follow != "false";  // Nomad's default: follow
+    const int64_t from = origin == "end" ? st.st_size - offset->value_or(0) : offset->value_or(0);
+    body->offset = std::clamp<int64_t>(from, 0, st.st_size);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_chunked_content_provider(
+        "application/json", [body](std::size_t, httplib::DataSink& sink) { return body->send(sink); });
   });
 
   server.Get(R"(/v1/client/fs/readat/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -474,7 +474,8 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   // chunked reply's chunks until its buffer fills, so a browser (which always sends
   // Accept-Encoding) saw no event and no log line of a quiet task for minutes. The Request is
   // httplib's own non-const object, handed to this handler as const.
-  if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0)
+  if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0 ||
+      req.path.rfind("/v1/client/fs/stream/", 0) == 0)
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
   if (!ctx.allowed_hosts.empty()) {
     auto bad_host = host_refusal(req.get_header_value("Host"), ctx.allowed_hosts);

@@ -26,8 +26,10 @@ void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
   const std::string path = forwarded_target(req, id, t->alloc_id);
   httplib::Headers headers;
   for (auto& h : token_headers(req)) headers.insert(std::move(h));
-  if (req.get_param_value("follow") == "true") {
-    // A followed log streams for as long as the client reads: relay it chunk by chunk.
+  // A followed log, and a file stream (which follows unless told not to, as Nomad's), last as
+  // long as the client reads: relayed chunk by chunk.
+  const bool file_stream = req.path.rfind("/v1/client/fs/stream/", 0) == 0;
+  if (req.get_param_value("follow") == "true" || (file_stream && req.get_param_value("follow") != "false")) {
     res.set_chunked_content_provider(
         "text/plain",
         [base = t->base, path, headers, tls = ctx.tls](size_t, httplib::DataSink& sink) {
@@ -105,7 +107,7 @@ void register_node_forward_routes(ServerApiContext& ctx, httplib::Server& s) {
     forward(ctx, req, res);
   };
   s.Get(R"(/v1/client/fs/logs/([^/]+))", fwd);
-  s.Get(R"(/v1/client/fs/(?:ls|stat|cat|readat)/([^/]+))", fwd);
+  s.Get(R"(/v1/client/fs/(?:ls|stat|cat|readat|stream)/([^/]+))", fwd);
   s.Get(R"(/v1/client/allocation/([^/]+)/(stats|checks))", fwd);
   // Acting on one alloc on its node (restart, signal, exec); stopping goes through the job.
   s.Post(R"(/v1/client/allocation/([^/]+)/(restart|signal|exec))", fwd);

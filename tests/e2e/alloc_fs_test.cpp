@@ -1,11 +1,17 @@
-// Nomad's alloc filesystem API (/v1/client/fs/{ls,stat,cat,readat}) and `drover alloc fs`
+// Nomad's alloc filesystem API (/v1/client/fs/{ls,stat,cat,readat,stream}) and `drover alloc fs`
 // through the real agent: what a task wrote is listed and read; what would reach past the
 // alloc dir (a climbing path, a symlink), a task's secrets and a FIFO a task planted are
 // refused, each with its reason, and the agent keeps answering.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <thread>
+
+#include "drover/common/encoding.hpp"
 
 #include "agent_process.hpp"
 
@@ -162,3 +168,70 @@ TEST(AllocFs, TailAndFollowReadAFileAsATaskWritesIt) {
   EXPECT_EQ(bytes.out, "line-4\n");
 }
 
+// GET /v1/client/fs/stream, Nomad's: a file as StreamFrames (one JSON object a line), data as
+// the task appends it, each frame's Offset where its data ends, and a "file deleted" frame that
+// ends the stream once the file is removed; follow=false sends what is there from origin and
+// offset, and ends; what the other fs calls refuse, it refuses too.
+TEST(AllocFs, StreamSendsNomadsFramesAsATaskWritesAndSaysWhenTheFileIsDeleted) {
+  auto agent = AgentProcess::start();
+  auto ids = run(*agent, "fsstream",
+                 "echo fixed > local/fixed.txt; (for i in 1 2 3; do echo line-$i >> local/out.txt; sleep 0.2; done) & "
+                 "echo writing");
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string base = "/v1/client/fs/stream/" + ids[0];
+  ASSERT_TRUE(drover::testing::eventually(
+      [&] { return agent->get("/v1/client/fs/stat/" + ids[0] + "?path=t/local/out.txt").status == 200; },
+      std::chrono::seconds(20)));
+
+  std::mutex mu;
+  std::string body;
+  std::thread reader([&] {
+    httplib::Client c("127.0.0.1", agent->port());
+    c.set_read_timeout(60, 0);
+    c.Get(base + "?path=t/local/out.txt", [&](const char* data, size_t n) {
+      std::lock_guard lock(mu);
+      body.append(data, n);
+      return true;
+    });
+  });
+  auto frames = [&] {
+    std::lock_guard lock(mu);
+    std::vector<json> out;
+    std::size_t start = 0;
+    for (std::size_t end; (end = body.find('\n', start)) != std::string::npos; start = end + 1)
+      out.push_back(json::parse(body.substr(start, end - start), nullptr, false));
+    return out;
+  };
+  auto data_of = [](const std::vector<json>& fs) {
+    std::string out;
+    for (const auto& f : fs)
+      if (f.contains("Data")) out += drover::base64_decode(f["Data"].get<std::string>()).value_or("?");
+    return out;
+  };
+  const bool all_lines = drover::testing::eventually(
+      [&] { return data_of(frames()) == "line-1\nline-2\nline-3\n"; }, std::chrono::seconds(20));
+  auto removed = agent->cli({"alloc", "exec", ids[0], "t", "--", "rm", "local/out.txt"});
+  reader.join();  // the stream ends with the file
+  ASSERT_TRUE(all_lines) << body;
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  auto fs = frames();
+  ASSERT_FALSE(fs.empty());
+  EXPECT_EQ(fs.back(), json({{"File", "t/local/out.txt"}, {"FileEvent", "file deleted"}})) << body;
+  int64_t last = 0;
+  for (const auto& f : fs)
+    if (f.contains("Data")) {
+      EXPECT_GT(f["Offset"].get<int64_t>(), last) << body;
+      last = f["Offset"].get<int64_t>();
+      EXPECT_EQ(f["File"], "t/local/out.txt");
+    }
+  EXPECT_EQ(last, 21);
+
+  auto once = agent->get(base + "?path=t/local/fixed.txt&follow=false&origin=end&offset=3");
+  ASSERT_EQ(once.status, 200) << once.body;
+  EXPECT_EQ(once.body, json({{"Offset", 6}, {"Data", drover::base64_encode("ed\n")}, {"File", "t/local/fixed.txt"}}).dump() + "\n");
+  EXPECT_EQ(agent->get(base).status, 400);
+  EXPECT_EQ(agent->get(base + "?path=t/local/fixed.txt&origin=middle").status, 400);
+  EXPECT_EQ(agent->get(base + "?path=t/secrets/x").status, 403);
+  EXPECT_EQ(agent->get(base + "?path=../../etc/passwd").status, 400);
+  EXPECT_EQ(agent->get(base + "?path=t/local/nope").status, 404);
+}
