@@ -21,6 +21,7 @@
 #include "api/scaling_endpoint.hpp"
 #include "api/submission_endpoint.hpp"
 #include "api/job_actions_endpoint.hpp"
+#include "api/job_summary.hpp"
 #include "jobspec/submission.hpp"
 #include "api/fs_endpoint.hpp"
 #include "api/logs_endpoint.hpp"
@@ -250,34 +251,19 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_submission_endpoint(s, ctx);
   register_job_actions_endpoint(s, ctx);
   register_action_endpoint(s, ctx);
-  // Nomad's JobSummary: each group's allocs counted by client status (Queued is a server's
-  // unplaced count: always 0 on one node), and a parent's children by status.
+  // Nomad's JobSummary (api/job_summary.hpp).
   s.Get(R"(/v1/job/(.+)/summary)", [&m](const httplib::Request& req, httplib::Response& res) {
     auto key = job_key_or_reply(req, res);
     if (!key) return;
     auto rec = m.job(*key);
     if (!rec) return reply_error(res, 404, state::describe(*key) + " not found");
-    json groups = json::object();
-    for (const auto& g : rec->job.value("TaskGroups", json::array()))
-      groups[g.value("Name", "")] = {{"Queued", 0}, {"Complete", 0}, {"Failed", 0},
-                                     {"Running", 0}, {"Starting", 0}, {"Lost", 0}};
-    static const std::map<std::string, const char*> kColumn = {
-        {"pending", "Starting"}, {"running", "Running"}, {"complete", "Complete"},
-        {"failed", "Failed"},    {"lost", "Lost"}};
-    for (const auto& a : m.job_allocs(*key)) {
-      auto col = kColumn.find(a.client_status);
-      if (col == kColumn.end() || !groups.contains(a.group)) continue;
-      json& n = groups[a.group][col->second];
-      n = n.get<int>() + 1;
-    }
-    json children = {{"Pending", 0}, {"Running", 0}, {"Dead", 0}};
-    for (const auto& child : m.jobs()) {
-      if (child.ns != key->ns || child.job.value("ParentID", "") != key->id) continue;
-      const std::string s = job_status(m, child);
-      json& n = children[s == "running" ? "Running" : s == "dead" ? "Dead" : "Pending"];
-      n = n.get<int>() + 1;
-    }
-    reply_json(res, {{"JobID", key->id}, {"Namespace", key->ns}, {"Summary", groups}, {"Children", children}});
+    SummaryInput in{key->id, key->ns, {}, {}, {}};
+    for (const auto& g : rec->job.value("TaskGroups", json::array())) in.groups.push_back(g.value("Name", ""));
+    for (const auto& a : m.job_allocs(*key)) in.allocs.emplace_back(a.group, a.client_status);
+    for (const auto& child : m.jobs())
+      if (child.ns == key->ns && child.job.value("ParentID", "") == key->id)
+        in.children.push_back(job_status(m, child));
+    reply_json(res, job_summary_json(in));
   });
   s.Get(R"(/v1/job/(.+)/allocations)", [&m](const httplib::Request& req, httplib::Response& res) {
     auto key = job_key_or_reply(req, res);
@@ -474,8 +460,7 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   // chunked reply's chunks until its buffer fills, so a browser (which always sends
   // Accept-Encoding) saw no event and no log line of a quiet task for minutes. The Request is
   // httplib's own non-const object, handed to this handler as const.
-  if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0 ||
-      req.path.rfind("/v1/client/fs/stream/", 0) == 0)
+  if (is_live_stream(req.path))
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
   if (!ctx.allowed_hosts.empty()) {
     auto bad_host = host_refusal(req.get_header_value("Host"), ctx.allowed_hosts);

@@ -24,7 +24,7 @@ struct ActionOptions {
 };
 
 int run_action(Context& ctx, const ActionOptions& o) {
-  if (o.job.empty()) return print_error(ctx, "-job is required: the job whose action runs");
+  if (ctx.json) return print_error(ctx, "-json cannot be used with job action");
   std::string alloc_id;
   std::string task = o.task;
   if (o.alloc.empty()) {
@@ -59,7 +59,6 @@ int run_action(Context& ctx, const ActionOptions& o) {
   InteractiveExec e{alloc_id, task, {}, o.stdin_open, o.tty.value_or(::isatty(0) == 1)};
   e.job_id = o.job;
   e.action = o.action;
-  if (ctx.json) return print_error(ctx, "-json cannot be used with job action");
   return exec_interactive(ctx, e);
 }
 

@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include "api/job_summary.hpp"
 #include "api/json_reply.hpp"
 #include "drover/common/encoding.hpp"
 #include "jobspec/periodic_schedule.hpp"
@@ -138,30 +139,14 @@ void dispatch(ServerApiContext& ctx, const httplib::Request& req, httplib::Respo
 // status (Children: Pending, Running, Dead).
 json job_summary(const ClusterState& st, const std::string& ns, const jobspec::Job& job) {
   const std::string jk = ns + "/" + job.id;
-  json groups = json::object();
-  for (const auto& g : job.groups)
-    groups[g.name] = {{"Queued", 0}, {"Complete", 0}, {"Failed", 0},
-                      {"Running", 0}, {"Starting", 0}, {"Lost", 0}};
-  static const std::map<std::string, const char*> kColumn = {
-      {"pending", "Starting"}, {"running", "Running"}, {"complete", "Complete"},
-      {"failed", "Failed"},    {"lost", "Lost"}};
-  for (const auto& [id, a] : st.allocs) {
-    if (a.job_key() != jk || !groups.contains(a.group())) continue;
-    auto col = kColumn.find(a.client_status());
-    if (col == kColumn.end()) continue;
-    json& n = groups[a.group()][col->second];
-    n = n.get<int>() + 1;
-  }
-  json children = {{"Pending", 0}, {"Running", 0}, {"Dead", 0}};
+  api::SummaryInput in{job.id, ns, {}, {}, {}};
+  for (const auto& g : job.groups) in.groups.push_back(g.name);
+  for (const auto& [id, a] : st.allocs)
+    if (a.job_key() == jk) in.allocs.emplace_back(a.group(), a.client_status());
   const std::string prefix = jk + "/";
-  for (auto it = st.jobs.lower_bound(prefix); it != st.jobs.end() && it->first.rfind(prefix, 0) == 0;
-       ++it) {
-    if (it->second.job.summary().parent_id != job.id) continue;
-    const std::string s = job_status(st, it->first, it->second);
-    json& n = children[s == "running" ? "Running" : s == "dead" ? "Dead" : "Pending"];
-    n = n.get<int>() + 1;
-  }
-  return {{"JobID", job.id}, {"Namespace", ns}, {"Summary", groups}, {"Children", children}};
+  for (auto it = st.jobs.lower_bound(prefix); it != st.jobs.end() && it->first.rfind(prefix, 0) == 0; ++it)
+    if (it->second.job.summary().parent_id == job.id) in.children.push_back(job_status(st, it->first, it->second));
+  return api::job_summary_json(in);
 }
 
 }  // namespace

@@ -109,10 +109,8 @@ int run_server(const ServerFlags& flags) {
       api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
   routes.set_pre_routing_handler(
       [&allowed_hosts, &tokens](const httplib::Request& req, httplib::Response& res) {
-        // A followed log, a file stream and the event stream are live: never gzipped (see the
-        // agent's guard in api/http_api.cpp).
-        if (req.path == "/v1/event/stream" || req.path.rfind("/v1/client/fs/logs/", 0) == 0 ||
-            req.path.rfind("/v1/client/fs/stream/", 0) == 0)
+        // Live replies are never gzipped (api/http_server.hpp, is_live_stream).
+        if (api::is_live_stream(req.path))
           const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
         auto why = api::host_refusal(req.get_header_value("Host"), allowed_hosts);
         // A websocket is never held back by CORS: an upgrade is checked as a write (the agent's

@@ -159,14 +159,7 @@ std::string write_resolv_conf(const sdk::TaskDns& dns, const std::string& dir) {
   };
   line("search", dns.searches);
   line("options", dns.options);
-  const std::string path = dir + "/resolv.conf";
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("writing " + path + " failed");
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                            fs::perms::others_read);
-  return path;
+  return sdk::write_etc_file(dir, "resolv.conf", text);
 }
 
 }  // namespace

@@ -38,16 +38,21 @@ inline std::string hosts_file_text(const std::string& hostname, const std::strin
          (address.empty() ? std::string("127.0.1.1") : address) + "\t" + hostname + "\n";
 }
 
-// Writes hosts_file_text as <dir>/hosts, readable by every user (the task's may be nobody),
-// for the driver to mount at /etc/hosts; returns its path. Throws naming the file.
-inline std::string write_hosts_file(const std::string& dir, const std::string& hostname,
-                                    const std::string& address) {
-  const std::string path = dir + "/hosts";
+// Writes `text` as <dir>/<name>, mode 0644 (the task's user may be nobody), for a driver to
+// mount over a file of /etc (hosts, resolv.conf); returns its path. Throws naming the file.
+inline std::string write_etc_file(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
   std::ofstream out(path, std::ios::trunc);
-  out << hosts_file_text(hostname, address);
+  out << text;
   out.close();
   if (!out || ::chmod(path.c_str(), 0644) != 0) throw std::runtime_error("writing " + path + " failed");
   return path;
+}
+
+// hosts_file_text as <dir>/hosts, for the driver to mount at /etc/hosts.
+inline std::string write_hosts_file(const std::string& dir, const std::string& hostname,
+                                    const std::string& address) {
+  return write_etc_file(dir, "hosts", hosts_file_text(hostname, address));
 }
 
 }  // namespace drover::sdk
