@@ -57,6 +57,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_job_commands(app, selected);
   add_alloc_commands(app, selected);
   add_job_action_commands(app, *app.get_subcommand("job"), selected);
+  add_deployment_commands(app, selected);
+  add_eval_commands(app, *app.get_subcommand("job"), selected);
   add_node_commands(app, selected);
   add_plugin_commands(app, selected);
   add_service_commands(app, selected);

@@ -45,6 +45,10 @@ void add_job_restart_command(CLI::App& job, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_alloc_checks_command(CLI::App& alloc, Handler& selected);
 void add_job_action_commands(CLI::App& app, CLI::App& job, Handler& selected);  // and `action`
+// deployment list|status|promote|pause|resume|fail (a server's).
+void add_deployment_commands(CLI::App& app, Handler& selected);
+// eval list|status, and `job eval` under the `job` command (a server's).
+void add_eval_commands(CLI::App& app, CLI::App& job, Handler& selected);
 void add_node_commands(CLI::App& app, Handler& selected);
 void add_plugin_commands(CLI::App& app, Handler& selected);
 void add_service_commands(CLI::App& app, Handler& selected);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ostream>
 #include <thread>
 
 namespace drover::cli {
@@ -31,6 +32,22 @@ void await_evaluation(Context& ctx, nlohmann::json& answer, int wait_s) {
   answer["AllocIDs"] = nlohmann::json::array();
   ctx.err << "Evaluation \"" << short_id(id) << "\" is still pending after " << wait_s
           << " s (is there a leader?); follow it with `drover job status`\n";
+}
+
+void print_failed_placements(std::ostream& out, const nlohmann::json& failed) {
+  if (!failed.is_object()) return;
+  for (const auto& [group, m] : failed.items()) {
+    out << "  Task Group \"" << group << "\" (failed to place "
+        << std::max<int64_t>(1, int_field(m, "CoalescedFailures") + 1) << " allocation"
+        << (int_field(m, "CoalescedFailures") > 0 ? "s" : "") << "):\n";
+    const auto exhausted = m.value("DimensionExhausted", nlohmann::json::object());
+    for (const auto& [dim, n] : exhausted.items())
+      out << "    * Resources exhausted on " << n.dump() << " nodes\n"
+          << "    * Dimension \"" << dim << "\" exhausted on " << n.dump() << " nodes\n";
+    const auto filtered = m.value("ConstraintFiltered", nlohmann::json::object());
+    for (const auto& [c, n] : filtered.items())
+      out << "    * Constraint \"" << c << "\": " << n.dump() << " nodes excluded by filter\n";
+  }
 }
 
 }  // namespace drover::cli

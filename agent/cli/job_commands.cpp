@@ -218,19 +218,8 @@ int plan_job(Context& ctx, const RunOptions& opts) {
   if (!failed.is_object() || failed.empty()) {
     ctx.out << "- All tasks successfully allocated.\n";
   } else {
-    for (const auto& [group, m] : failed.items()) {
-      ctx.out << "- WARNING: Failed to place all allocations.\n";
-      ctx.out << "  Task Group \"" << group << "\" (failed to place "
-              << std::max<int64_t>(1, int_field(m, "CoalescedFailures") + 1) << " allocation"
-              << (int_field(m, "CoalescedFailures") > 0 ? "s" : "") << "):\n";
-      const auto exhausted = m.value("DimensionExhausted", nlohmann::json::object());
-      for (const auto& [dim, n] : exhausted.items())
-        ctx.out << "    * Resources exhausted on " << n.dump() << " nodes\n"
-                << "    * Dimension \"" << dim << "\" exhausted on " << n.dump() << " nodes\n";
-      const auto filtered = m.value("ConstraintFiltered", nlohmann::json::object());
-      for (const auto& [c, n] : filtered.items())
-        ctx.out << "    * Constraint \"" << c << "\": " << n.dump() << " nodes excluded by filter\n";
-    }
+    ctx.out << "- WARNING: Failed to place all allocations.\n";
+    print_failed_placements(ctx.out, failed);
   }
   print_preemptions(ctx, answer->value("Annotations", nlohmann::json::object())
                              .value("PreemptedAllocs", nlohmann::json()));
@@ -517,7 +506,7 @@ int force_periodic(Context& ctx, const std::string& id) {
 
 // `nomad job promote`: the job's latest deployment, its canaries promoted (a server's API).
 int promote_job(Context& ctx, const std::string& id) {
-  auto d = ctx.api.get_json("/v1/job/" + url_escape(id) + "/deployment");
+  auto d = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/deployment"));
   if (!d) return print_error(ctx, d.message());
   if (!d->is_object()) return print_error(ctx, "job \"" + id + "\" has no deployment");
   const std::string did = str_field(*d, "ID");

@@ -70,7 +70,14 @@ void record_tally(json& d, const std::string& group, const GroupTally& t, int64_
 
 std::string judge_deployment(json& d, const std::map<std::string, GroupTally>& tallies,
                              int64_t now_ns) {
-  if (d.value("Status", "") != "running") return "";
+  if (!deployment_active(d)) return "";
+  if (d.value("FailRequested", false)) {
+    d.erase("FailRequested");
+    d["Status"] = "failed";
+    d["StatusDescription"] = "Deployment marked as failed";
+    return "failed";
+  }
+  if (d.value("Status", "") == "paused") return "";
   d["StatusDescription"] = "Deployment is running";
   bool done = true;
   for (const auto& [name, t] : tallies) {
@@ -98,6 +105,47 @@ std::string judge_deployment(json& d, const std::map<std::string, GroupTally>& t
   d["Status"] = "successful";
   d["StatusDescription"] = "Deployment completed successfully";
   return "successful";
+}
+
+bool deployment_active(const json& d) {
+  const std::string s = d.value("Status", "");
+  return s == "running" || s == "paused";
+}
+
+namespace {
+
+std::string not_active(const json& d, const char* what) {
+  return "deployment \"" + d.value("ID", "") + "\" is " + d.value("Status", "") +
+         ": only a running or paused deployment can be " + what;
+}
+
+}  // namespace
+
+std::optional<std::string> pause_deployment(json& d, bool pause, int64_t now_ns) {
+  if (!deployment_active(d)) return not_active(d, pause ? "paused" : "resumed");
+  if (pause) {
+    d["Status"] = "paused";
+    d["StatusDescription"] = "Deployment is paused";
+  } else if (d.value("Status", "") == "paused") {
+    d["Status"] = "running";
+    d["StatusDescription"] = "Deployment is running";
+    // The time paused is not the new version's fault: each deadline counts again from now.
+    for (auto& [name, g] : d["TaskGroups"].items()) {
+      const int64_t pd = g.value("ProgressDeadline", int64_t{0});
+      if (pd <= 0) continue;
+      g["RequireProgressByNs"] = now_ns + pd;
+      g["RequireProgressBy"] = state::rfc3339(now_ns + pd);
+    }
+  }
+  d["ModifyTime"] = now_ns;
+  return std::nullopt;
+}
+
+std::optional<std::string> request_deployment_failure(json& d, int64_t now_ns) {
+  if (!deployment_active(d)) return not_active(d, "failed");
+  d["FailRequested"] = true;
+  d["ModifyTime"] = now_ns;
+  return std::nullopt;
 }
 
 bool auto_reverts(const json& d) {

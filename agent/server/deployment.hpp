@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "jobspec/job.hpp"
@@ -44,11 +45,27 @@ struct GroupTally {
 void record_tally(nlohmann::json& deployment, const std::string& group, const GroupTally& t,
                   int64_t now_ns);
 
-// The verdict of a running deployment from its recorded tallies: "" (still running),
-// "successful" or "failed"; sets Status and StatusDescription accordingly. A group whose
-// healthy canaries wait for `job promote` is not held to its progress deadline.
+// The verdict of an active deployment from its recorded tallies: "" (still running, or
+// paused), "successful" or "failed"; sets Status and StatusDescription accordingly. A group
+// whose healthy canaries wait for `job promote` is not held to its progress deadline, nor is a
+// paused deployment; one a user asked to fail (`FailRequested`) fails.
 std::string judge_deployment(nlohmann::json& deployment, const std::map<std::string, GroupTally>& t,
                              int64_t now_ns);
+
+// Running or paused: a deployment that pause, resume, fail and promote act on (Nomad's
+// Active()).
+bool deployment_active(const nlohmann::json& deployment);
+
+// Nomad's `deployment pause` and `deployment resume` (docs/cluster.md, "Operating a
+// deployment"): a paused deployment replaces nothing more; a resumed one runs again with its
+// groups' progress deadlines counted from now. Returns why not (a deployment no longer active).
+std::optional<std::string> pause_deployment(nlohmann::json& deployment, bool pause,
+                                            int64_t now_ns);
+
+// Nomad's `deployment fail`: marks the active deployment `FailRequested` for the leader, whose
+// next pass fails it ("Deployment marked as failed") and, with auto_revert, registers the last
+// stable version again, as an unhealthy version's failure does. Returns why not.
+std::optional<std::string> request_deployment_failure(nlohmann::json& deployment, int64_t now_ns);
 
 // Whether any group of the deployment asks to revert on failure.
 bool auto_reverts(const nlohmann::json& deployment);

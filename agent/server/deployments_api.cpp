@@ -4,11 +4,15 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "api/json_reply.hpp"
+#include "api/namespace_query.hpp"
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
+#include "server/deployment.hpp"
+#include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
 
 namespace drover::server {
@@ -19,18 +23,24 @@ using nlohmann::json;
 
 namespace {
 
+// A deployment as stored, with the revision it was read at (for a guarded write back).
+struct StoredDeployment {
+  json doc;
+  int64_t mod_revision = 0;
+};
+
 // Every deployment, newest first (as Nomad lists a job's).
-Result<std::vector<json>> read_deployments(const ServerApiContext& ctx) {
+Result<std::vector<StoredDeployment>> read_deployments(const ServerApiContext& ctx) {
   upstream::EtcdClient etcd(ctx.etcd);
   auto r = etcd.range_prefix(ctx.keys.deployments());
   if (!r) return r.error();
-  std::vector<json> out;
+  std::vector<StoredDeployment> out;
   for (const auto& kv : r.value().kvs) {
     auto d = json::parse(kv.value, nullptr, false);
-    if (d.is_object()) out.push_back(std::move(d));
+    if (d.is_object()) out.push_back({std::move(d), kv.mod_revision});
   }
-  std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
-    return a.value("CreateTime", int64_t{0}) > b.value("CreateTime", int64_t{0});
+  std::sort(out.begin(), out.end(), [](const StoredDeployment& a, const StoredDeployment& b) {
+    return a.doc.value("CreateTime", int64_t{0}) > b.doc.value("CreateTime", int64_t{0});
   });
   return out;
 }
@@ -47,24 +57,25 @@ Result<std::vector<json>> job_deployments(const ServerApiContext& ctx,
   if (!all) return all.error();
   std::vector<json> out;
   for (auto& d : all.value())
-    if (d.value("JobID", "") == std::string(req.matches[1]) &&
-        d.value("Namespace", "default") == namespace_of(req))
-      out.push_back(std::move(d));
+    if (d.doc.value("JobID", "") == std::string(req.matches[1]) &&
+        d.doc.value("Namespace", "default") == namespace_of(req))
+      out.push_back(std::move(d.doc));
   return out;
 }
 
 // The deployment whose id (or unique id prefix) is in the path, or replies why not.
-std::optional<json> one_deployment(const ServerApiContext& ctx, const httplib::Request& req,
-                                   httplib::Response& res) {
+std::optional<StoredDeployment> one_deployment(const ServerApiContext& ctx,
+                                               const httplib::Request& req,
+                                               httplib::Response& res) {
   auto all = read_deployments(ctx);
   if (!all) {
     reply_error(res, 503, all.message());
     return std::nullopt;
   }
   const std::string id = req.matches[1];
-  std::vector<json> found;
+  std::vector<StoredDeployment> found;
   for (auto& d : all.value()) {
-    auto did = d.value("ID", "");
+    auto did = d.doc.value("ID", "");
     if (did == id) return d;
     if (did.rfind(id, 0) == 0) found.push_back(d);
   }
@@ -76,51 +87,104 @@ std::optional<json> one_deployment(const ServerApiContext& ctx, const httplib::R
   return std::nullopt;
 }
 
+// A change a user makes to the deployment in the path (promote, pause, resume, fail): written
+// straight to etcd from any server, guarded by the revision it was read at, so that it never
+// overwrites what the leader wrote meanwhile (a verdict, a tally): then it is read and made
+// again. The leader's plan compares the deployment keys too, so it never overwrites the
+// change either. `change` edits the deployment, or returns a 400's reason; `reply` gets the
+// deployment as written.
+void change_deployment(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res,
+                       const std::function<std::optional<std::string>(json&)>& change,
+                       const std::function<json(const json&)>& reply) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto d = one_deployment(ctx, req, res);
+    if (!d) return;
+    if (auto why = change(d->doc)) return reply_error(res, 400, *why);
+    const std::string id = d->doc.value("ID", "");
+    auto w = etcd.compare_and_put(ctx.keys.deployment(id), d->doc.dump(), d->mod_revision);
+    if (!w) return reply_error(res, 503, w.message());
+    if (!w.value().succeeded) continue;
+    if (ctx.wake_scheduler) ctx.wake_scheduler();
+    json out = reply(d->doc);
+    out["DeploymentID"] = id;
+    out["DeploymentModifyIndex"] = w.value().revision;
+    out["EvalID"] = "";
+    return reply_json(res, out);
+  }
+  reply_error(res, 409, "deployment kept changing while it was updated: try again");
+}
+
 // Nomad's promote: {"DeploymentID", "All": bool, "Groups": [...]} marks the canary groups
-// promoted; the leader's next pass replaces the rest. Written straight to etcd from any server:
-// the leader's plan compares the deployment keys, so it never overwrites a promotion.
+// promoted; the leader's next pass replaces the rest.
 void promote(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
   if (!body.is_object()) return reply_error(res, 400, "body: must be a JSON object");
   if (body.contains("Groups") && !body["Groups"].is_null() && !body["Groups"].is_array())
     return reply_error(res, 400, "Groups: must be a list of group names");
-  auto d = one_deployment(ctx, req, res);
-  if (!d) return;
-  const std::string id = d->value("ID", "");
-  if (d->value("Status", "") != "running")
-    return reply_error(res, 400,
-                       "deployment \"" + id + "\" is " + d->value("Status", "") +
-                           ": only a running deployment can be promoted");
-  const bool all = body.value("All", false) || !body.contains("Groups") || body["Groups"].empty();
-  std::set<std::string> wanted;
-  if (!all)
-    for (const auto& g : body["Groups"]) wanted.insert(g.is_string() ? g.get<std::string>() : "");
+  const bool all = body.value("All", false) || !body.contains("Groups") ||
+                   body["Groups"].is_null() || body["Groups"].empty();
   int promoted = 0;
-  for (auto& [name, g] : (*d)["TaskGroups"].items()) {
-    if (!all && !wanted.erase(name)) continue;
-    if (g.value("DesiredCanaries", 0) == 0 || g.value("Promoted", false)) continue;
-    g["Promoted"] = true;
-    ++promoted;
-  }
-  if (!wanted.empty())
-    return reply_error(
-        res, 400, "Groups: deployment \"" + id + "\" has no group \"" + *wanted.begin() + "\"");
-  if (promoted == 0)
-    return reply_error(res, 400, "deployment \"" + id + "\" has no canaries to promote");
-  upstream::EtcdClient etcd(ctx.etcd);
-  if (auto s = etcd.put(ctx.keys.deployment(id), d->dump()); !s)
-    return reply_error(res, 503, s.message());
-  if (ctx.wake_scheduler) ctx.wake_scheduler();
-  reply_json(res, {{"DeploymentID", id}, {"EvalID", ""}, {"Promoted", promoted}});
+  auto change = [&](json& d) -> std::optional<std::string> {
+    const std::string id = d.value("ID", "");
+    if (d.value("Status", "") != "running")
+      return "deployment \"" + id + "\" is " + d.value("Status", "") +
+             ": only a running deployment can be promoted";
+    std::set<std::string> wanted;
+    if (!all)
+      for (const auto& g : body["Groups"]) wanted.insert(g.is_string() ? g.get<std::string>() : "");
+    promoted = 0;
+    for (auto& [name, g] : d["TaskGroups"].items()) {
+      if (!all && !wanted.erase(name)) continue;
+      if (g.value("DesiredCanaries", 0) == 0 || g.value("Promoted", false)) continue;
+      g["Promoted"] = true;
+      ++promoted;
+    }
+    if (!wanted.empty())
+      return "Groups: deployment \"" + id + "\" has no group \"" + *wanted.begin() + "\"";
+    if (promoted == 0) return "deployment \"" + id + "\" has no canaries to promote";
+    return std::nullopt;
+  };
+  change_deployment(ctx, req, res, change, [&](const json&) {
+    return json{{"Promoted", promoted}};
+  });
+}
+
+// Nomad's pause: {"DeploymentID", "Pause": bool}; false resumes.
+void pause(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!body.is_object()) return reply_error(res, 400, "body: must be a JSON object");
+  if (body.contains("Pause") && !body["Pause"].is_boolean() && !body["Pause"].is_null())
+    return reply_error(res, 400, "Pause: must be true (pause) or false (resume)");
+  const bool want = body.value("Pause", json(false)).is_boolean() && body.value("Pause", false);
+  change_deployment(
+      ctx, req, res,
+      [&](json& d) { return pause_deployment(d, want, state::now_ns()); },
+      [](const json& d) { return json{{"Status", d.value("Status", "")}}; });
+}
+
+// Nomad's fail: the leader's next pass fails the deployment and, with auto_revert, registers
+// the last stable version again (deployment.hpp).
+void fail(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  change_deployment(
+      ctx, req, res, [&](json& d) { return request_deployment_failure(d, state::now_ns()); },
+      [](const json&) { return json::object(); });
 }
 
 }  // namespace
 
 void register_deployment_routes(ServerApiContext& ctx, httplib::Server& s) {
-  s.Get("/v1/deployments", [&ctx](const httplib::Request&, httplib::Response& res) {
+  s.Get("/v1/deployments", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    // Nomad's list: the default namespace's unless ?namespace= names one, or "*".
+    auto ns = api::namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);
+    if (!ns) return reply_error(res, ns.error());
     auto all = read_deployments(ctx);
     if (!all) return reply_error(res, 503, all.message());
-    reply_json(res, json(all.value()));
+    json out = json::array();
+    for (auto& d : all.value())
+      if (api::namespace_matches(ns.value(), d.doc.value("Namespace", "default")))
+        out.push_back(std::move(d.doc));
+    reply_json(res, out);
   });
   s.Get(R"(/v1/deployment/allocations/([^/]+))",
         [&ctx](const httplib::Request& req, httplib::Response& res) {
@@ -132,7 +196,7 @@ void register_deployment_routes(ServerApiContext& ctx, httplib::Server& s) {
           auto st = read_cluster_state(r.value(), ctx.keys);
           json out = json::array();
           for (const auto& [id, a] : st.allocs) {
-            if (a.alloc.value("DeploymentID", "") != d->value("ID", "")) continue;
+            if (a.alloc.value("DeploymentID", "") != d->doc.value("ID", "")) continue;
             json j = a.value(/*with_job=*/false);
             j["ClientStatus"] = a.client_status();
             if (a.status.is_object() && a.status.contains("DeploymentStatus"))
@@ -145,8 +209,12 @@ void register_deployment_routes(ServerApiContext& ctx, httplib::Server& s) {
     promote(ctx, req, res);
   };
   post_and_put(s, R"(/v1/deployment/promote/([^/]+))", promote_route);
+  post_and_put(s, R"(/v1/deployment/pause/([^/]+))",
+               [&ctx](const httplib::Request& req, httplib::Response& res) { pause(ctx, req, res); });
+  post_and_put(s, R"(/v1/deployment/fail/([^/]+))",
+               [&ctx](const httplib::Request& req, httplib::Response& res) { fail(ctx, req, res); });
   s.Get(R"(/v1/deployment/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (auto d = one_deployment(ctx, req, res)) reply_json(res, *d);
+    if (auto d = one_deployment(ctx, req, res)) reply_json(res, d->doc);
   });
   s.Get(R"(/v1/job/(.+)/deployments)", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto mine = job_deployments(ctx, req);

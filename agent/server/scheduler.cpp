@@ -269,8 +269,8 @@ struct JobPass {
   }
 
   // The job's deployment for `version`: the one there is, else a new one when a group rolls
-  // out by an update block (null when none does, or the job is stopped). A running deployment
-  // of an older version is cancelled, as Nomad cancels it when the job changes.
+  // out by an update block (null when none does, or the job is stopped). A running or paused
+  // deployment of an older version is cancelled, as Nomad cancels it when the job changes.
   json deployment_of(const jobspec::Job& job, int version, bool stopped) {
     json mine = nullptr;
     for (const auto& [idp, dp] : deployments_of_job(job.namespace_name + "/" + job.id)) {
@@ -278,7 +278,7 @@ struct JobPass {
       const json& d = *dp;
       if (d.value("JobVersion", -1) == version && !stopped) {
         mine = d;
-      } else if (d.value("Status", "") == "running") {
+      } else if (deployment_active(d)) {
         json c = d;
         c["Status"] = "cancelled";
         c["StatusDescription"] =
@@ -495,6 +495,10 @@ struct JobPass {
     const bool stopped = rec.stopped() || jobspec::launches_children(job);
     auto evals = open_evals(job.namespace_name, job.id, stopped);
     EvalId eval_id(evals.empty() ? "" : evals.front().value("ID", ""));
+    // `job eval -force-reschedule`: a failed alloc is replaced now, whatever its policy's
+    // delay and attempts say (Nomad's ForceReschedule).
+    bool force_reschedule = false;
+    for (const auto& e : evals) force_reschedule |= e.value("ForceReschedule", false);
     const std::size_t writes_before = write_count();
     std::string trigger = "job-register";
     std::vector<std::string> placed;
@@ -584,7 +588,8 @@ struct JobPass {
             } else if (cs == "failed") {
               if (a->alloc.contains("NextAllocation")) continue;
               int64_t failed_at = a->status.is_object() ? a->status.value("ModifyTime", now) : now;
-              auto when = next_reschedule_at_ns(policy, a->alloc, failed_at);
+              auto when = force_reschedule ? std::optional<int64_t>(now)
+                                           : next_reschedule_at_ns(policy, a->alloc, failed_at);
               if (!when) {
                 satisfied.insert(idx);  // out of attempts: the index stays failed
               } else if (*when > now) {
@@ -663,7 +668,8 @@ struct JobPass {
         deployment["ModifyTime"] = now;
         writes[keys.deployment(deployment["ID"])] = deployment;
       }
-      if (rolling_out) settle_deployment(deployment, job, jk, rec, version);
+      // A paused one is counted too (and failed when a user asks): it only replaces nothing.
+      if (deployment_active(deployment)) settle_deployment(deployment, job, jk, rec, version);
     }
     deployment_id.clear();
 
@@ -709,7 +715,7 @@ struct JobPass {
       open = open || s == "pending" || s == "blocked";
     }
     for (const auto& [idp, d] : deployments_of_job(jk))
-      open = open || d->value("Status", "") == "running";
+      open = open || d->value("Status", "") == "running" || d->value("FailRequested", false);
     for (const AllocView* a : allocs_of_job(jk))
       open = open || (a->client_status() == "failed" && !a->alloc.contains("NextAllocation") &&
                       a->desired() == "run");
@@ -871,7 +877,7 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
         specs->by_job.erase(jk);
     }
   // A purged job's key is gone: its allocs stop, its evaluations are done and a running
-  // deployment is cancelled. A finished alloc is left as it is (garbage collection deletes
+  // or paused deployment is cancelled. A finished alloc is left as it is (garbage collection deletes
   // a dead job's key before its allocs: rewriting them would only void its guarded deletes).
   auto purge_alloc = [&](AllocView& a) {
     const auto s = a.client_status();
@@ -890,7 +896,7 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   };
   auto purge_deployment = [&](const std::string& id, const json& d) {
     std::string jk = d.value("Namespace", "default") + "/" + d.value("JobID", "");
-    if (st.jobs.count(jk) || d.value("Status", "") != "running") return;
+    if (st.jobs.count(jk) || !deployment_active(d)) return;
     json done = d;
     done["Status"] = "cancelled";
     done["StatusDescription"] = "Cancelled because job is purged";

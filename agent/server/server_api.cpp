@@ -369,6 +369,51 @@ void plan_job_route(ServerApiContext& ctx, const httplib::Request& req, httplib:
   reply_json(res, out);
 }
 
+// Nomad's `job eval`: {"JobID", "EvalOptions": {"ForceReschedule": bool}} writes a new pending
+// evaluation of the job as stored, which the leader takes up in its next pass as any other
+// (docs/cluster.md, "Evaluations").
+void evaluate_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  auto body = body_object(req, res);
+  if (!body) return;
+  const json options = body->value("EvalOptions", json::object());
+  if (!options.is_object() && !options.is_null())
+    return reply_error(res, 400, "EvalOptions: must be an object");
+  bool force = false;
+  if (options.is_object() && options.contains("ForceReschedule")) {
+    if (!options["ForceReschedule"].is_boolean())
+      return reply_error(res, 400, "EvalOptions.ForceReschedule: must be true or false");
+    force = options["ForceReschedule"].get<bool>();
+  }
+  const std::string ns = ns_of(req), id = req.matches[1];
+  if (body->contains("JobID") && body->value("JobID", json()) != json(id))
+    return reply_error(res, 400, "JobID: the body names another job than the path");
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto current = etcd.get(ctx.keys.job(ns, id));
+  if (!current) return reply_error(res, 503, current.message());
+  if (!current.value()) return reply_error(res, 404, state::describe({ns, id}) + " not found");
+  json rec = json::parse(*current.value(), nullptr, false);
+  if (!rec.is_object()) return reply_error(res, 500, "job \"" + id + "\": unreadable record");
+  jobspec::Job job;
+  try {
+    job = jobspec::job_from_json(rec["Job"]);
+  } catch (const std::exception& e) {
+    return reply_error(res, 500, "job \"" + id + "\": " + e.what());
+  }
+  // Nomad's refusals: such a job places nothing itself, its children do.
+  if (job.periodic) return reply_error(res, 400, "can't evaluate periodic job");
+  if (job.parameterized && !job.dispatched)
+    return reply_error(res, 400, "can't evaluate parameterized job");
+  const int version = rec.value("Version", 0);
+  json eval = new_eval(job, ns, "job-register", version);
+  if (force) eval["ForceReschedule"] = true;
+  if (auto s = etcd.put(ctx.keys.eval(eval["ID"]), json_text(eval)); !s)
+    return reply_error(res, 503, s.message());
+  if (ctx.wake_scheduler) ctx.wake_scheduler();
+  reply_json(res, {{"EvalID", eval["ID"]},
+                   {"EvalCreateIndex", version},
+                   {"JobModifyIndex", version}});
+}
+
 void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto purge = req.get_param_value("purge");
   if (!purge.empty() && purge != "true" && purge != "false")
@@ -582,6 +627,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     revert_job(ctx, req, res);
   });
   post_and_put(s, R"(/v1/job/(.+)/revert)", revert);
+  post_and_put(s, R"(/v1/job/(.+)/evaluate)",
+               [&ctx](const httplib::Request& req, httplib::Response& res) {
+                 evaluate_job(ctx, req, res);
+               });
   s.Get(R"(/v1/job/(.+)/versions)", [&ctx](const httplib::Request& req, httplib::Response& res) {
     upstream::EtcdClient etcd(ctx.etcd);
     auto r = etcd.range_prefix(ctx.keys.job_versions(ns_of(req), req.matches[1]));
@@ -724,10 +773,25 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
               [](const ClusterState& st, const std::string& id, httplib::Response& res) {
                 reply_json(res, alloc_json(st, st.allocs.at(id), true));
               }));
-  s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request&,
+  // Nomad's list: newest first, the default namespace's unless ?namespace= names one (or
+  // "*"), narrowed by ?job= and ?status=.
+  s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                               httplib::Response& res) {
+          auto ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);
+          if (!ns) return reply_error(res, ns.error());
+          const std::string job = req.get_param_value("job");
+          const std::string status = req.get_param_value("status");
+          std::vector<const json*> list;
+          for (const auto& [id, e] : st.evals)
+            if (api::namespace_matches(ns.value(), e.value("Namespace", "default")) &&
+                (job.empty() || e.value("JobID", "") == job) &&
+                (status.empty() || e.value("Status", "") == status))
+              list.push_back(&e);
+          std::stable_sort(list.begin(), list.end(), [](const json* a, const json* b) {
+            return a->value("CreateTime", int64_t{0}) > b->value("CreateTime", int64_t{0});
+          });
           json out = json::array();
-          for (const auto& [id, e] : st.evals) out.push_back(e);
+          for (const json* e : list) out.push_back(*e);
           reply_json(res, out);
         }));
   // An evaluation by its id or a unique prefix of it: only the keys under evals/ with that

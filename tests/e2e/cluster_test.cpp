@@ -620,6 +620,26 @@ TEST(Cluster, AFailedAllocIsRescheduledByTheJobsRescheduleBlockThenLeftFailed) {
       EXPECT_FALSE(a.contains("FollowupEvalID")) << a.dump(2);
     }
   }
+  // `job eval` places nothing more; `job eval -force-reschedule` replaces the failed alloc
+  // past its policy's one attempt, and the evaluation says what it placed.
+  auto plain = drover::testing::run_drover({"job", "eval", "flaky"}, c.follower().address());
+  EXPECT_EQ(plain.exit_code, 0) << plain.out << plain.err;
+  EXPECT_NE(plain.out.find("finished with status \"complete\""), std::string::npos) << plain.out;
+  EXPECT_EQ(allocs(c.leader(), "flaky").size(), 2u);
+  auto forced = drover::testing::run_drover({"job", "eval", "-force-reschedule", "flaky"},
+                                            c.follower().address());
+  EXPECT_EQ(forced.exit_code, 0) << forced.out << forced.err;
+  EXPECT_NE(forced.out.find("\" created"), std::string::npos) << forced.out;
+  list = allocs(c.leader(), "flaky");
+  ASSERT_EQ(list.size(), 3u) << list.dump(2);
+  const std::string eval_id = forced.out.substr(forced.out.find("evaluation \"") + 12, 8);
+  auto shown = drover::testing::run_drover({"eval", "status", eval_id}, c.follower().address());
+  EXPECT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find("==> Placed Allocations"), std::string::npos) << shown.out;
+  auto listed =
+      drover::testing::run_drover({"eval", "list", "-job", "flaky"}, c.follower().address());
+  EXPECT_NE(listed.out.find(eval_id), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("alloc-failure"), std::string::npos) << listed.out;
   c.follower().del("/v1/job/flaky");
 }
 
@@ -694,6 +714,109 @@ TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
     }
   EXPECT_EQ(v2_running, 2);
   c.follower().del("/v1/job/roll");
+}
+
+// Nomad's deployment commands on a rolling update whose health the test decides (a script
+// check that passes once a file exists): `deployment pause` holds the rolling while health is
+// still counted, `resume` goes on, and `deployment fail` fails a running deployment and
+// reverts to the last stable version.
+TEST(Cluster, ADeploymentIsPausedResumedAndFailedFromTheCommandLine) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto dir = drover::testing::make_temp_dir("drover-cluster-deploy-ops");
+  // Version `v` of the job: its args differ per version (each is a replacement), and its
+  // check passes once `<dir>/<healthy_when>` exists.
+  auto version = [&](const std::string& v, const std::string& healthy_when) {
+    std::string j = sleeper("ops", 2);
+    j.replace(j.find("echo started"), 12, "echo started " + v);
+    j.replace(j.find("  groups:"), 0,
+              "  update: {max_parallel: 1, health_check: checks, min_healthy_time: 200ms, "
+              "healthy_deadline: 5m, progress_deadline: 10m, auto_revert: true}\n");
+    j += "          services:\n            - name: ops\n              checks:\n"
+         "                - {type: script, command: /bin/test, args: [\"-f\", \"" +
+         dir + "/" + healthy_when + "\"], interval: 200ms, timeout: 2s}\n";
+    drover::testing::write_file(dir + "/" + v + ".yaml", j);
+    return dir + "/" + v + ".yaml";
+  };
+  auto drover = [&](std::vector<std::string> args) {
+    return drover::testing::run_drover(std::move(args), c.follower().address());
+  };
+  drover::testing::write_file(dir + "/ok", "");
+  auto run = drover({"job", "run", version("v0", "ok")});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err << c.leader().log();
+  auto latest = [&] { return c.leader().get("/v1/job/ops/deployment").json(); };
+  auto deployment_of = [&](int v) {
+    json d;
+    eventually([&] { return (d = latest()).value("JobVersion", -1) == v; }, 30s);
+    return d;
+  };
+  auto running_of_version = [&](int v) {
+    int n = 0;
+    for (const auto& a : allocs(c.leader(), "ops"))
+      n += a.value("DesiredStatus", "") == "run" && a.value("JobVersion", -1) == v;
+    return n;
+  };
+
+  // v1: one alloc replaced, its health pending until the file `one` exists. Paused meanwhile.
+  run = drover({"job", "run", "-detach", version("v1", "one")});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  json d1 = deployment_of(1);
+  ASSERT_EQ(d1.value("Status", ""), "running") << d1.dump(2);
+  const std::string id1 = d1.value("ID", "");
+  auto paused = drover({"deployment", "pause", id1.substr(0, 8)});
+  ASSERT_EQ(paused.exit_code, 0) << paused.out << paused.err;
+  EXPECT_NE(paused.out.find("paused"), std::string::npos) << paused.out;
+  auto promote = drover({"deployment", "promote", id1.substr(0, 8)});
+  EXPECT_EQ(promote.exit_code, 1) << "a paused deployment is not promoted: " << promote.out;
+  drover::testing::write_file(dir + "/one", "");
+  json d;
+  ASSERT_TRUE(eventually(
+      [&] {
+        d = c.leader().get("/v1/deployment/" + id1).json();
+        return d["TaskGroups"]["g"].value("HealthyAllocs", 0) == 1;
+      },
+      30s))
+      << d.dump(2);
+  EXPECT_EQ(d.value("Status", ""), "paused");
+  EXPECT_EQ(running_of_version(0), 1) << "paused: the second v0 alloc is not replaced";
+  auto status = drover({"deployment", "status", id1.substr(0, 8)});
+  EXPECT_NE(status.out.find("Deployment is paused"), std::string::npos) << status.out;
+  auto listed = drover({"deployment", "list"});
+  EXPECT_NE(listed.out.find(id1.substr(0, 8)), std::string::npos) << listed.out;
+  // Resumed: followed to its end, the rolling done.
+  auto resumed = drover({"deployment", "resume", id1.substr(0, 8)});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err << c.leader().log();
+  EXPECT_NE(resumed.out.find("Deployment completed successfully"), std::string::npos)
+      << resumed.out;
+  EXPECT_EQ(running_of_version(1), 2);
+  EXPECT_EQ(running_of_version(0), 0);
+
+  // v2: its check never passes; failed by hand, v1 (the last stable) runs again as v3.
+  run = drover({"job", "run", "-detach", version("v2", "never")});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string id2 = deployment_of(2).value("ID", "");
+  auto failed = drover({"deployment", "fail", id2.substr(0, 8)});
+  EXPECT_EQ(failed.exit_code, 2) << failed.out << failed.err;
+  EXPECT_NE(failed.out.find("Deployment marked as failed - rolling back to job version 1"),
+            std::string::npos)
+      << failed.out;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto d3 = latest();
+        return d3.value("JobVersion", -1) == 3 && d3.value("Status", "") == "successful";
+      },
+      30s))
+      << latest().dump(2) << allocs(c.leader(), "ops").dump(2);
+  auto job = c.leader().get("/v1/job/ops").json();
+  EXPECT_NE(job["TaskGroups"][0]["Tasks"][0]["Config"].dump().find("started v1"),
+            std::string::npos)
+      << job.dump(2);
+  auto again = drover({"deployment", "fail", id2.substr(0, 8)});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("only a running or paused deployment can be failed"), std::string::npos)
+      << again.err;
+  c.follower().del("/v1/job/ops");
 }
 
 // Issue 17's namespaces through `drover server`: one id in two namespaces is two jobs under

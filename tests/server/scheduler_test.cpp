@@ -8,6 +8,7 @@
 
 #include "drover/common/json_text.hpp"
 #include "fixtures.hpp"
+#include "server/deployment.hpp"
 
 using namespace drover::server;
 using namespace drover::server::testing;
@@ -239,6 +240,42 @@ TEST(Scheduler, TheJobsRescheduleBlockLimitsTheAttempts) {
   EXPECT_EQ(st.allocs.at(second).client_status(), "failed");
 }
 
+TEST(Scheduler, AForcedEvaluationReschedulesAFailedAllocThatIsOutOfAttempts) {
+  auto st = three_nodes();
+  auto j = job(web(1, 300,
+                   "  reschedule: {attempts: 1, interval: 1h, delay: 5s, "
+                   "delay_function: constant, unlimited: false}\n"));
+  st.jobs["default/web"] = job_record(j);
+  apply(st, plan_cluster(st, kKeys, kNow));
+  std::string id = st.allocs.begin()->first;
+  st.allocs.at(id).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  auto plan = plan_cluster(st, kKeys, kNow + 6'000'000'000LL);
+  apply(st, plan);
+  apply_evals(st, plan);
+  std::string second = allocs_of(plan).at(id)["NextAllocation"];
+  st.allocs.at(second).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  ASSERT_EQ(plan_cluster(st, kKeys, kNow + 7'000'000'000LL).placed, 0) << "out of attempts";
+  // `job eval -force-reschedule` (POST /v1/job/web/evaluate): replaced now, and the
+  // evaluation is done.
+  st.evals["forced"] = {{"ID", "forced"},           {"Namespace", "default"},
+                        {"JobID", "web"},           {"Type", "service"},
+                        {"Status", "pending"},      {"TriggeredBy", "job-register"},
+                        {"ForceReschedule", true},  {"CreateTime", kNow}};
+  plan = plan_cluster(st, kKeys, kNow + 8'000'000'000LL);
+  EXPECT_EQ(plan.placed, 1);
+  EXPECT_TRUE(allocs_of(plan).at(second).contains("NextAllocation"));
+  EXPECT_EQ(evals_of(plan).at(kKeys.eval("forced"))["Status"], "complete");
+  // A plain evaluation changes nothing: the new alloc runs, nothing else is placed.
+  apply(st, plan);
+  apply_evals(st, plan);
+  st.evals["plain"] = {{"ID", "plain"},        {"Namespace", "default"}, {"JobID", "web"},
+                       {"Type", "service"},    {"Status", "pending"},
+                       {"TriggeredBy", "job-register"}, {"CreateTime", kNow}};
+  plan = plan_cluster(st, kKeys, kNow + 9'000'000'000LL);
+  EXPECT_EQ(plan.placed, 0);
+  EXPECT_EQ(evals_of(plan).at(kKeys.eval("plain"))["Status"], "complete");
+}
+
 TEST(Scheduler, ABatchAllocIsRescheduledOnceByDefault) {
   auto st = three_nodes();
   auto b =
@@ -463,6 +500,57 @@ TEST(Deployment, NoHealthyAllocBeforeTheProgressDeadlineFailsTheDeployment) {
   EXPECT_EQ(d1["Status"], "failed");
   EXPECT_EQ(d1["StatusDescription"].get<std::string>().rfind("Failed due to progress deadline", 0),
             0u);
+}
+
+TEST(Deployment, APausedDeploymentReplacesNothingAndMissesNoDeadlineUntilResumed) {
+  constexpr int64_t kSec = 1'000'000'000LL;
+  auto st = stable_v0();
+  st.jobs["default/web"] = job_record(job(web(3, 400, kRolling)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  const std::string id = only_deployment_of_version(st, 1)["ID"];
+  // `deployment pause` (POST /v1/deployment/pause/:id).
+  ASSERT_FALSE(pause_deployment(st.deployments.at(id), true, kNow));
+  for (const auto& a : ids_of_version(st, 1)) report(st, a, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1 * kSec));
+  EXPECT_EQ(running_by_version(st)[1].size(), 1u) << "paused: nothing more is replaced";
+  EXPECT_EQ(st.deployments.at(id)["TaskGroups"]["g"]["HealthyAllocs"], 1) << "still counted";
+  // Past the progress deadline (5m after the healthy alloc) while paused: not failed.
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 400 * kSec));
+  EXPECT_EQ(st.deployments.at(id)["Status"], "paused");
+  EXPECT_EQ(st.deployments.at(id)["StatusDescription"], "Deployment is paused");
+  // `deployment resume`: the deadline counts from now, and the rolling goes on.
+  ASSERT_FALSE(pause_deployment(st.deployments.at(id), false, kNow + 400 * kSec));
+  EXPECT_EQ(st.deployments.at(id)["TaskGroups"]["g"]["RequireProgressByNs"],
+            kNow + 700 * kSec);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 401 * kSec));
+  EXPECT_EQ(running_by_version(st)[1].size(), 2u);
+  EXPECT_EQ(st.deployments.at(id)["Status"], "running");
+}
+
+TEST(Deployment, AFailRequestFailsAPausedDeploymentAndRevertsToTheLastStable) {
+  auto st = stable_v0();
+  st.jobs["default/web"] = job_record(job(web(3, 400, kRolling)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  const std::string id = only_deployment_of_version(st, 1)["ID"];
+  ASSERT_FALSE(pause_deployment(st.deployments.at(id), true, kNow));
+  // `deployment fail` (POST /v1/deployment/fail/:id): the leader's next pass decides.
+  ASSERT_FALSE(request_deployment_failure(st.deployments.at(id), kNow));
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1'000'000'000LL));
+  json d = st.deployments.at(id);
+  EXPECT_EQ(d["Status"], "failed");
+  EXPECT_EQ(d["StatusDescription"], "Deployment marked as failed - rolling back to job version 0");
+  EXPECT_FALSE(d.contains("FailRequested"));
+  const json rec = st.jobs.at("default/web").as_json();
+  EXPECT_EQ(rec["Version"], 2);
+  EXPECT_EQ(rec["Job"], st.job_versions.at("default/web").at(0).as_json()["Job"]);
+  // A finished deployment is neither paused, resumed nor failed again.
+  for (bool pause : {true, false}) {
+    auto why = pause_deployment(d, pause, kNow);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("is failed: only a running or paused deployment"), std::string::npos)
+        << *why;
+  }
+  EXPECT_TRUE(request_deployment_failure(d, kNow));
 }
 
 TEST(Deployment, CanariesRunBesideTheOldAllocsUntilPromotedThenTheRestRolls) {
