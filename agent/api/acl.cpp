@@ -372,6 +372,14 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
     if (!t) return reply_error(res, 403, "Permission denied: no valid token");
     reply_json(res, token_json(*t));
   });
+  // After /self, which this pattern would take too.
+  s.Get(R"(/v1/acl/token/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
+    auto tokens = acl.list();
+    if (!tokens) return reply_error(res, 503, tokens.message());
+    for (const auto& t : tokens.value())
+      if (t.accessor_id == std::string(req.matches[1])) return reply_json(res, token_json(t));
+    reply_error(res, 404, "ACL token \"" + std::string(req.matches[1]) + "\" not found");
+  });
 }
 
 bool is_loopback_address(const std::string& addr) {

@@ -115,7 +115,7 @@ std::string token_refusal(const TokenStore& tokens, Policy need, std::string_vie
 
 // POST /v1/acl/token {Name, Policy, ExpirationTTL} -> {AccessorID, SecretID, ...};
 // GET /v1/acl/tokens;
-// GET /v1/acl/token/self; DELETE /v1/acl/token/:accessor_id. The pre-routing check has already
+// GET /v1/acl/token/self; GET and DELETE /v1/acl/token/:accessor_id. The pre-routing check has already
 // required management (self: any).
 void register_acl_endpoints(httplib::Server& server, TokenStore& acl);
 

@@ -51,6 +51,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                  "The jobs' namespace (default: $DROVER_NAMESPACE, $NOMAD_NAMESPACE or "
                  "\"default\"; \"*\" lists every namespace)");
 
+  // Nomad's -token. Not $NOMAD_TOKEN: a Nomad cluster's secret is not sent to a drover agent
+  // unless asked for by name.
+  std::string token = env_or("DROVER_TOKEN", "");
+  app.add_option("--token", token, "The ACL token's secret (default: $DROVER_TOKEN)");
+
   Handler selected;
   add_agent_command(app, selected, run_agent);
   add_server_command(app, selected, run_server);
@@ -65,6 +70,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_config_commands(app, selected);
   add_system_commands(app, selected);
   add_var_commands(app, selected);
+  add_acl_commands(app, selected);
   add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
   add_version_command(app, selected);
 
@@ -81,7 +87,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << app.help();
     return 1;
   }
-  Context ctx{out, err, ApiClient(address, env_or("DROVER_TOKEN", "")), json, ns};
+  Context ctx{out, err, ApiClient(address, token), json, ns};
   return selected(ctx);
 }
 

@@ -127,6 +127,53 @@ TEST(Acl, EachPolicyAllowsOnlyItsEndpoints) {
   EXPECT_EQ(list->body.find("SecretID"), std::string::npos);
 }
 
+// Nomad's `acl token` commands: created with the management token given by -token, the new
+// token's secret is printed once and works as DROVER_TOKEN; list, info and self never show a
+// secret; delete revokes it.
+TEST(Acl, TheCliCreatesShowsAndRevokesTokens) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  using drover::testing::run_drover;
+  auto denied = run_drover({"acl", "token", "list"}, agent->address());
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("Permission denied"), std::string::npos) << denied.err;
+  auto made = run_drover({"acl", "token", "create", "-name", "ci", "-policy", "submit", "-ttl",
+                          "8h", "-token", mgmt},
+                         agent->address());
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  auto field = [](const std::string& out, const std::string& key) {
+    auto at = out.find(key);
+    if (at == std::string::npos) return std::string();
+    at = out.find("= ", at) + 2;
+    return out.substr(at, out.find('\n', at) - at);
+  };
+  const std::string secret = field(made.out, "Secret ID"), accessor = field(made.out, "Accessor ID");
+  ASSERT_EQ(secret.size(), 36u) << made.out;
+  EXPECT_EQ(field(made.out, "Policy"), "submit");
+  EXPECT_NE(field(made.out, "Expiry Time"), "<none>") << made.out;
+  // The new token, from the environment: it may submit, not manage tokens.
+  auto self = run_drover({"acl", "token", "self"}, agent->address(), {"DROVER_TOKEN=" + secret});
+  EXPECT_EQ(self.exit_code, 0) << self.err;
+  EXPECT_EQ(field(self.out, "Name"), "ci") << self.out;
+  EXPECT_EQ(self.out.find(secret), std::string::npos) << "self shows no secret";
+  auto not_mgmt = run_drover({"acl", "token", "list"}, agent->address(), {"DROVER_TOKEN=" + secret});
+  EXPECT_EQ(not_mgmt.exit_code, 1);
+  auto list = run_drover({"acl", "token", "list", "-token", mgmt}, agent->address());
+  EXPECT_NE(list.out.find(accessor), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(secret), std::string::npos);
+  auto info = run_drover({"acl", "token", "info", accessor, "-token", mgmt}, agent->address());
+  EXPECT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_EQ(field(info.out, "Name"), "ci") << info.out;
+  auto unknown = run_drover({"acl", "token", "info", "no-such", "-token", mgmt}, agent->address());
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("not found"), std::string::npos) << unknown.err;
+  // Revoked: the secret gets 403 from then on.
+  auto del = run_drover({"acl", "token", "delete", accessor, "-token", mgmt}, agent->address());
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", secret)->status, 403);
+}
+
 TEST(Acl, BootstrapSecretIsStoredOnlyHashedAndPrintedOnce) {
   auto dir = make_temp_dir("drover-acl");
   std::string mgmt;
