@@ -59,8 +59,9 @@ void record_tally(json& d, const std::string& group, const GroupTally& t, int64_
     g["RequireProgressBy"] = state::rfc3339(now_ns + pd);
   }
   const int canaries = g.value("DesiredCanaries", 0);
+  // Not while paused: auto_promote waits for the resume, as Nomad's watcher does.
   if (canaries > 0 && !g.value("Promoted", false) && t.healthy_canaries >= canaries &&
-      g.value("AutoPromote", false))
+      g.value("AutoPromote", false) && d.value("Status", "") == "running")
     g["Promoted"] = true;
   g["DesiredTotal"] = t.desired;
   g["PlacedAllocs"] = t.placed;

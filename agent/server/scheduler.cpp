@@ -398,7 +398,10 @@ struct JobPass {
       for (auto* a : old) stop(*a, "alloc is being updated due to job update");
       return false;
     }
-    if (deployment_id.empty()) return false;  // failed, cancelled or done: nothing more
+    // A paused deployment places and replaces nothing, but its canaries stay beside the old
+    // allocs (below); a failed, cancelled or finished one does nothing more.
+    const bool paused = deployment.value("Status", "") == "paused";
+    if (deployment_id.empty() && !paused) return false;
     json& dg = deployment["TaskGroups"][g.name];
     const bool promoted = dg.value("Promoted", false);
     bool stepped = false;
@@ -406,7 +409,7 @@ struct JobPass {
     if (u->canary > 0 && !promoted && (!old.empty() || !ids.empty())) {
       // Canaries: placed once, beside the old allocs; the old ones stay until promotion.
       for (auto* a : old) {
-        if (int(ids.size()) >= u->canary) break;
+        if (paused || int(ids.size()) >= u->canary) break;
         if (new_indexes.count(a->index())) continue;
         PlacementMetrics one;
         auto id = place(job, job_doc, version, gi, a->index(), eval_id, nullptr, nullptr, one);
@@ -428,6 +431,7 @@ struct JobPass {
                   group.end());
       return stepped;
     }
+    if (paused) return false;
     // An unhealthy new alloc holds its slot too: it fails the deployment (settled after this
     // pass), and a failed step must not free room for the next one.
     int in_flight = 0;

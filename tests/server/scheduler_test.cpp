@@ -527,6 +527,25 @@ TEST(Deployment, APausedDeploymentReplacesNothingAndMissesNoDeadlineUntilResumed
   EXPECT_EQ(st.deployments.at(id)["Status"], "running");
 }
 
+TEST(Deployment, APausedDeploymentKeepsItsCanaryBesideTheOldAllocsAndCannotPromoteItself) {
+  const char* canary =
+      "  update: {max_parallel: 1, canary: 1, auto_promote: true, min_healthy_time: 1s, "
+      "healthy_deadline: 1m}\n";
+  auto st = stable_v0(canary);
+  st.jobs["default/web"] = job_record(job(web(3, 400, canary)), 1);
+  apply_writes(st, plan_cluster(st, kKeys, kNow));
+  const std::string c = running_by_version(st)[1].at(0);
+  const std::string id = only_deployment_of_version(st, 1)["ID"];
+  ASSERT_FALSE(pause_deployment(st.deployments.at(id), true, kNow));
+  report(st, c, true);
+  apply_writes(st, plan_cluster(st, kKeys, kNow + 1'000'000'000LL));
+  EXPECT_EQ(st.allocs.at(c).desired(), "run") << "the canary shares an old alloc's index, and stays";
+  EXPECT_EQ(running_by_version(st)[0].size(), 3u);
+  EXPECT_EQ(st.deployments.at(id)["TaskGroups"]["g"]["HealthyAllocs"], 1);
+  EXPECT_FALSE(st.deployments.at(id)["TaskGroups"]["g"].value("Promoted", false))
+      << "auto_promote waits for the resume, as Nomad's";
+}
+
 TEST(Deployment, AFailRequestFailsAPausedDeploymentAndRevertsToTheLastStable) {
   auto st = stable_v0();
   st.jobs["default/web"] = job_record(job(web(3, 400, kRolling)), 1);

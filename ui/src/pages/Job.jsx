@@ -1,11 +1,13 @@
 // A job's page: its groups and tasks, its allocs live, the job as submitted (HCL) or as JSON, and the actions the
-// token allows: Stop, Restart (every running alloc), Periodic force, Dispatch.
+// token allows: Stop, Restart (every running alloc), Periodic force, Dispatch; on a server, its latest
+// deployment with Promote, Pause, Resume and Fail.
 import { useState } from 'preact/hooks';
 import { cluster, get, send, policy } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, countByState, definitionOf, diffSummary, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { DispatchForm } from '../components/DispatchForm.jsx';
+import { DeploymentPanel } from '../components/DeploymentPanel.jsx';
 import { safeLink } from '../links.js';
 import { DEFAULT, jobApi, jobHref, withNamespace } from '../namespaces.js';
 
@@ -17,6 +19,7 @@ export function JobPage({ id, ns = DEFAULT }) {
   // Cluster mode: every version the servers keep, newest first.
   const [versions, setVersions] = useState([]);
   const [diffs, setDiffs] = useState([]);  // diffs[i]: versions[i] against the one before it
+  const [deployment, setDeployment] = useState(null);  // cluster mode: the latest, or null
   const [shownVersion, setShownVersion] = useState(null);
   const [error, setError] = useState(null);
   const [actionError, setActionError] = useState(null);
@@ -24,24 +27,27 @@ export function JobPage({ id, ns = DEFAULT }) {
   // The submitted source (HCL), when the job was run from one; null shows the JSON.
   const [submission, setSubmission] = useState(null);
   const path = (suffix = '') => jobApi(id, ns, suffix);
+  const refresh = () =>
+    Promise.all([
+      get(path()),
+      get(path('/allocations')),
+      get(withNamespace('/v1/jobs?prefix=' + encodeURIComponent(id + '/'), ns)),
+      cluster.value ? get(path('/versions?diffs=true')) : null,
+      // 404: no source kept (a YAML or JSON job, or one scaled or reverted since).
+      get(path('/submission')).catch(() => null),
+      cluster.value ? get(path('/deployment')).catch(() => null) : null,
+    ]).then(([j, a, kids, v, sub, dep]) => {
+      setJob(j);
+      setSubmission(sub);
+      setAllocs(a);
+      setChildren((kids || []).filter((k) => k.ParentID === id));
+      setVersions(v?.Versions || []);
+      setDiffs(v?.Diffs || []);
+      setDeployment(dep && dep.ID ? dep : null);
+      setError(null);
+    }, setError);
   useLive(
-    () =>
-      Promise.all([
-        get(path()),
-        get(path('/allocations')),
-        get(withNamespace('/v1/jobs?prefix=' + encodeURIComponent(id + '/'), ns)),
-        cluster.value ? get(path('/versions?diffs=true')) : null,
-        // 404: no source kept (a YAML or JSON job, or one scaled or reverted since).
-        get(path('/submission')).catch(() => null),
-      ]).then(([j, a, kids, v, sub]) => {
-        setJob(j);
-        setSubmission(sub);
-        setAllocs(a);
-        setChildren((kids || []).filter((k) => k.ParentID === id));
-        setVersions(v?.Versions || []);
-        setDiffs(v?.Diffs || []);
-        setError(null);
-      }, setError),
+    refresh,
     (e) => e.Topic === 'alloc' || e.Topic === 'task' || e.Topic === 'Allocation' || e.Topic === 'Job' || e.Topic === 'job',
     [id, ns],
   );
@@ -139,6 +145,7 @@ export function JobPage({ id, ns = DEFAULT }) {
           )}
         </>
       )}
+      <DeploymentPanel deployment={deployment} onChange={refresh} />
       <h2>Groups</h2>
       <table class="list">
         <thead>

@@ -694,6 +694,70 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       for (const id of ['greeter', 'nightly']) await fetch(server.base + '/v1/job/' + id, { method: 'DELETE' });
     });
 
+    await test('the job page shows the latest deployment and drives it: pause, resume, promote canaries, fail with a revert', async () => {
+      const canaried = (memory) => `job "canaried" {
+  group "g" {
+    count = 2
+    update {
+      max_parallel      = 1
+      canary            = 1
+      min_healthy_time  = "1s"
+      healthy_deadline  = "1m"
+      progress_deadline = "5m"
+      auto_revert       = true
+    }
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/sh"
+        args    = ["-c", "exec sleep 300"]
+      }
+      resources {
+        cpu    = 20
+        memory = ${memory}
+      }
+    }
+  }
+}
+`;
+      const submit = async (memory) => {
+        const r = await fetch(server.base + '/v1/jobs', { method: 'POST', body: canaried(memory) });
+        if (!r.ok) throw new Error('submit: ' + (await r.text()));
+      };
+      const status = () => textOf(page, '[data-testid=deployment-status]');
+      const description = () => textOf(page, '[data-testid=deployment-description]');
+      await submit(16);
+      await page.goto(server.base + '/ui/#/job/canaried');
+      await until('version 0 deployed', async () => await textIs(page, '[data-testid=deployment-status]', 'successful'), 60000);
+      if ((await page.locator('[data-testid=deployment] button').count()) !== 0) throw new Error('a finished deployment offers controls');
+      // Version 1: a canary beside the old allocs, healthy, waiting for promotion.
+      await submit(20);
+      await until('the canary to wait for promotion', async () => /requires manual promotion/.test(await description()), 60000);
+      await page.locator('[data-testid=deployment-pause]').click();
+      await until('paused', async () => await textIs(page, '[data-testid=deployment-status]', 'paused'), 20000);
+      if ((await page.locator('[data-testid=deployment-promote]').count()) !== 0) throw new Error('a paused deployment offers Promote');
+      // Paused, the canary stays beside the old allocs, still counted.
+      await until('the paused canary still counted healthy', async () => await textIs(page, '[data-testid=deployment-healthy]', '1'), 20000);
+      await page.screenshot({ path: `${shots}/cluster-deployment-paused.png`, fullPage: true });
+      await page.locator('[data-testid=deployment-resume]').click();
+      await until('running again', async () => (await status()) === 'running' && (await page.locator('[data-testid=deployment-promote]').count()) === 1, 20000);
+      await page.locator('[data-testid=deployment-promote]').click();
+      await until('version 1 rolled out', async () => await textIs(page, '[data-testid=deployment-status]', 'successful'), 60000);
+      // Version 2, failed by hand: version 1 runs again as version 3.
+      await submit(24);
+      await until('the new canary', async () => /requires manual promotion/.test(await description()), 60000);
+      await page.locator('[data-testid=deployment-fail]').click();
+      await until('a new deployment after the revert', async () => {
+        const ds = await fetch(server.base + '/v1/job/canaried/deployments').then((r) => r.json());
+        return ds.some((d) => d.JobVersion === 2 && d.Status === 'failed' && /rolling back to job version 1/.test(d.StatusDescription));
+      }, 20000);
+      await until('version 3, memory 20 again', async () => {
+        const j = await fetch(server.base + '/v1/job/canaried').then((r) => r.json());
+        return j.Version === 3 && j.TaskGroups[0].Tasks[0].Resources.MemoryMB === 20;
+      }, 20000);
+      await fetch(server.base + '/v1/job/canaried?purge=true', { method: 'DELETE' });
+    });
+
     await test('Plan on the server UI shows what running the file would change, and a group that cannot be placed with the reason; nothing is written', async () => {
       await page.goto(server.base + '/ui/#/submit');
       const planJob = LOG_JOB.replace('"ticker"', '"planned"');
