@@ -6,6 +6,7 @@
 #include "api/blocking_query.hpp"
 #include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
+#include "api/node_meta_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/exec_endpoint.hpp"
 #include "api/http_server.hpp"
@@ -442,6 +443,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_logs_endpoint(s, ctx);
   register_fs_endpoint(s, ctx);
   register_checks_endpoint(s, ctx);
+  register_node_meta_endpoint(s, ctx);
   register_services_endpoints(s, ctx);
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ class AllocManager;
 class PeriodicLauncher;
 class NodeResources;
 struct NodeInfo;
+class NodeMeta;
 }  // namespace drover::runner
 namespace drover::plugins {
 class PluginRegistry;
@@ -49,6 +51,10 @@ struct ApiContext {
   runner::NodeResources* resources = nullptr;
   agent::NodeWatcher* node_watcher = nullptr;  // fresh driver health, node events
   const runner::NodeInfo* node = nullptr;
+  // The node's metadata, which PUT /v1/client/metadata changes (api/node_meta_endpoint.hpp),
+  // and what to do after a change (the merged meta).
+  runner::NodeMeta* node_meta = nullptr;
+  std::function<void(const nlohmann::json&)> node_meta_changed;
   std::string http_addr;  // the address the API serves on, as the node's HTTPAddr
   std::size_t max_request_bytes = 1 << 20;
   std::string version;

@@ -208,6 +208,7 @@ void add_node_commands(CLI::App& app, Handler& selected) {
   status->callback([&selected, verbose, id] {
     selected = [verbose, id](Context& ctx) { return node_status(ctx, *verbose, *id); };
   });
+  add_node_meta_commands(*node, selected);
 }
 
 }  // namespace drover::cli

@@ -245,6 +245,20 @@ int run_agent(const AgentFlags& flags) {
   rctx.node.name = cfg.node_name;
   rctx.node.datacenter = cfg.datacenter;
   rctx.node.meta = cfg.meta;
+  // `node meta apply`'s keys over the config's, kept across restarts (runner/node_meta.hpp).
+  runner::DynamicMeta dynamic_meta;
+  if (auto saved = store->meta("node_meta")) {
+    auto d = runner::NodeMeta::from_json(*saved);
+    if (!d) {
+      std::cerr << "Error: " << d.message() << " (state store meta key node_meta)\n";
+      return 1;
+    }
+    dynamic_meta = std::move(d.value());
+  }
+  runner::NodeMeta node_meta(cfg.meta, std::move(dynamic_meta), [&store](const std::string& j) {
+    return store->put_meta("node_meta", j);
+  });
+  rctx.node.live_meta = &node_meta;
   rctx.node.node_class = cfg.node_class;
   rctx.node.node_pool = cfg.node_pool;
   rctx.node.host_volumes = cfg.host_volumes;
@@ -424,6 +438,12 @@ int run_agent(const AgentFlags& flags) {
   actx.plugins = &registry;
   actx.resources = &resources;
   actx.node = &manager.ctx().node;
+  actx.node_meta = &node_meta;
+  // A new node document upstream (a server places by it), and an event for the UI.
+  actx.node_meta_changed = [&services, &node_id](const nlohmann::json& meta) {
+    services.events().publish("Node", "NodeMetadata", *node_id, {{"Meta", meta}});
+    services.upstream().node_changed();
+  };
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
   actx.acl = tokens.get();

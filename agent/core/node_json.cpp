@@ -51,7 +51,7 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
     drivers[name] = info;
   }
   json meta = json::object();
-  for (const auto& [k, v] : node.meta) meta[k] = v;
+  for (const auto& [k, v] : node.meta_now()) meta[k] = v;
 
   // What tasks may use: the node's total less what the operator reserved.
   json node_resources = {
@@ -127,10 +127,12 @@ runner::NodeInfo AdmissionNode::operator()() {
   if (!w) return runner::node_info_from_json(node_json(node_, plugins_, nullptr, nullptr, ""));
   std::lock_guard lock(mu_);
   const uint64_t generation = w->generation();
-  if (made_by_ != w || made_at_ != generation) {
+  const uint64_t meta_generation = node_.live_meta ? node_.live_meta->generation() : 0;
+  if (made_by_ != w || made_at_ != generation || made_meta_at_ != meta_generation) {
     made_ = runner::node_info_from_json(node_json(node_, plugins_, nullptr, w, ""));
     made_by_ = w;
     made_at_ = generation;
+    made_meta_at_ = meta_generation;
   }
   return made_;
 }

@@ -31,7 +31,8 @@ nlohmann::json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& 
                          const std::string& http_addr);
 
 // The node a job's constraints are judged against at admission (node_json read back as
-// runner::NodeInfo), made again only when `watcher` has refreshed since: building the node's
+// runner::NodeInfo), made again only when `watcher` has refreshed or the node's metadata
+// changed since: building the node's
 // JSON for every submit was a quarter of admitting a job (bench/results/2026-12-04-start-path-cpu.md).
 // Without a watcher yet it is made at every call.
 class AdmissionNode {
@@ -47,7 +48,8 @@ class AdmissionNode {
   const std::atomic<NodeWatcher*>& watcher_;
   std::mutex mu_;
   const NodeWatcher* made_by_ = nullptr;
-  uint64_t made_at_ = 0;  // the watcher's generation it was made at
+  uint64_t made_at_ = 0;       // the watcher's generation it was made at
+  uint64_t made_meta_at_ = 0;  // and the node metadata's (`node meta apply`)
   runner::NodeInfo made_;
 };
 

@@ -115,8 +115,8 @@ std::optional<std::string> TaskEnv::lookup(const std::string& name) const {
   if (name == "node.unique.name") return node_->name;
   if (name == "node.datacenter") return node_->datacenter;
   if (name.rfind("attr.", 0) == 0) return from(node_->attributes, name.substr(5));
-  if (name.rfind("meta.", 0) == 0) return from(node_->meta, name.substr(5));
-  if (name.rfind("node.meta.", 0) == 0) return from(node_->meta, name.substr(10));
+  if (name.rfind("meta.", 0) == 0) return node_->meta_value(name.substr(5));
+  if (name.rfind("node.meta.", 0) == 0) return node_->meta_value(name.substr(10));
   return std::nullopt;
 }
 

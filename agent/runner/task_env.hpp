@@ -4,11 +4,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "jobspec/job.hpp"
 #include "runner/host_volumes.hpp"
+#include "runner/node_meta.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::runner {
@@ -16,10 +18,20 @@ namespace drover::runner {
 struct NodeInfo {
   std::string id, name, datacenter;
   std::map<std::string, std::string> attributes;  // "cpu.arch" -> "amd64"
+  // The metadata: `live_meta`'s as it is now when set (the agent's, which `node meta apply`
+  // changes), else `meta` (a node read back from JSON, a test's).
   std::map<std::string, std::string> meta;
+  const NodeMeta* live_meta = nullptr;
   std::string node_class;             // the agent config's node_class ("" when unset)
   std::string node_pool = "default";  // the agent config's node_pool
   HostVolumes host_volumes;           // the agent config's host_volume blocks
+
+  std::map<std::string, std::string> meta_now() const { return live_meta ? live_meta->merged() : meta; }
+  std::optional<std::string> meta_value(const std::string& key) const {
+    if (live_meta) return live_meta->get(key);
+    auto it = meta.find(key);
+    return it == meta.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
 };
 
 struct TaskEnvInput {

@@ -63,6 +63,53 @@ void forward(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
   res.set_content(r->body, r->get_header_value("Content-Type").c_str());
 }
 
+// Nomad's /v1/client/metadata on a server: passed on to the node named by `node_id` (the
+// query, or a body's NodeID; an id prefix works), whose agent keeps its metadata.
+void forward_node_meta(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  std::string node_id = req.get_param_value("node_id");
+  if (node_id.empty() && req.method != "GET") {
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_object() && body.value("NodeID", json()).is_string())
+      node_id = body["NodeID"].get<std::string>();
+  }
+  if (node_id.empty())
+    return reply_error(res, 400, "node_id: a server needs the node whose metadata this is");
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.nodes());
+  if (!r) return reply_error(res, 502, r.message());
+  std::vector<json> found;
+  for (const auto& kv : r.value().kvs) {
+    json n = json::parse(kv.value, nullptr, false);
+    if (!n.is_object()) continue;
+    const std::string id = n.value("ID", "");
+    if (id == node_id) {
+      found = {n};
+      break;
+    }
+    if (id.rfind(node_id, 0) == 0) found.push_back(n);
+  }
+  if (found.size() != 1)
+    return reply_error(res, found.empty() ? 404 : 400,
+                       found.empty() ? "node \"" + node_id + "\" not found (or down)"
+                                     : "node prefix \"" + node_id + "\" matches " +
+                                           std::to_string(found.size()));
+  const std::string full = found[0].value("ID", ""), addr = found[0].value("HTTPAddr", "");
+  if (addr.empty()) return reply_error(res, 502, "node " + full + " has no HTTPAddr in its node key");
+  httplib::Headers headers;
+  for (auto& h : token_headers(req)) headers.insert(std::move(h));
+  auto client = api::make_peer_client(api::peer_url(addr, ctx.tls), ctx.tls);
+  client->set_connection_timeout(5, 0);
+  client->set_read_timeout(30, 0);
+  const std::string path = "/v1/client/metadata?node_id=" + full;
+  httplib::Result fwd = req.method == "GET"
+                            ? client->Get(path.c_str(), headers)
+                            : client->Put(path.c_str(), headers, req.body, "application/json");
+  if (!fwd)
+    return reply_error(res, 502, "node at " + addr + " unreachable: " + httplib::to_string(fwd.error()));
+  res.status = fwd->status;
+  res.set_content(fwd->body, fwd->get_header_value("Content-Type").c_str());
+}
+
 }  // namespace
 
 int gateway_status(Errc code) { return code == Errc::Internal ? 502 : api::http_status(code); }
@@ -111,6 +158,12 @@ void register_node_forward_routes(ServerApiContext& ctx, httplib::Server& s) {
   s.Get(R"(/v1/client/allocation/([^/]+)/(stats|checks))", fwd);
   // Acting on one alloc on its node (restart, signal, exec); stopping goes through the job.
   s.Post(R"(/v1/client/allocation/([^/]+)/(restart|signal|exec))", fwd);
+  auto meta = [&ctx](const httplib::Request& req, httplib::Response& res) {
+    forward_node_meta(ctx, req, res);
+  };
+  s.Get("/v1/client/metadata", meta);
+  s.Put("/v1/client/metadata", meta);
+  s.Post("/v1/client/metadata", meta);
 }
 
 }  // namespace drover::server

@@ -1,6 +1,7 @@
 // What only the node that runs an alloc can answer — its logs (followed too), stats, checks,
 // restart, signal and exec — the server forwards to that node's API (the Node's HTTPAddr), so that
-// `drover alloc logs|status|exec` work against a server (docs/cluster.md, "Server API").
+// `drover alloc logs|status|exec` work against a server (docs/cluster.md, "Server API"); so
+// is a node's metadata (`node meta read|apply -node-id`), which its agent keeps.
 #pragma once
 
 #include <optional>

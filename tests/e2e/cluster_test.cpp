@@ -819,6 +819,35 @@ TEST(Cluster, ADeploymentIsPausedResumedAndFailedFromTheCommandLine) {
   c.follower().del("/v1/job/ops");
 }
 
+// `node meta apply -node-id` through a server: the server passes it on to the node, whose
+// agent registers its new metadata, and a job constrained to it is placed there.
+TEST(Cluster, NodeMetadataAppliedThroughAServerSteersPlacement) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  const std::string target = node_id(*c.agents[1]);
+  auto applied = drover::testing::run_drover(
+      {"node", "meta", "apply", "-node-id", target.substr(0, 8), "rack=r9"}, c.follower().address());
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  ASSERT_TRUE(eventually(
+      [&] {
+        return c.leader().get("/v1/node/" + target).json()["Meta"].value("rack", "") == "r9";
+      },
+      20s))
+      << c.leader().get("/v1/node/" + target).body;
+  auto read = drover::testing::run_drover({"node", "meta", "read", "-node-id", target},
+                                          c.follower().address());
+  EXPECT_NE(read.out.find("rack = r9"), std::string::npos) << read.out << read.err;
+  auto none = drover::testing::run_drover({"node", "meta", "read"}, c.follower().address());
+  EXPECT_EQ(none.exit_code, 1) << "a server needs the node";
+  std::string job = sleeper("racked", 1);
+  job.replace(job.find("  groups:"), 0, "  constraints: [{attribute: \"${meta.rack}\", value: r9}]\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", job).status, 200);
+  ASSERT_TRUE(eventually([&] { return running_per_node(c.leader(), "racked")[target] == 1; }, 30s))
+      << allocs(c.leader(), "racked").dump(2);
+  c.follower().del("/v1/job/racked");
+}
+
 // Issue 17's namespaces through `drover server`: one id in two namespaces is two jobs under
 // <prefix>/jobs/<namespace>/<id>, placed on the same agent; lists filter by ?namespace= and
 // stopping one leaves the other running.

@@ -309,3 +309,56 @@ job:
   EXPECT_GE((*killing)["Time"].get<int64_t>() - (*waiting)["Time"].get<int64_t>(), 1000000000LL)
       << a.dump(2);
 }
+
+// Nomad's dynamic node metadata (`node meta apply`): a constraint the config's meta fails
+// holds once the key is applied, a task reads the new value through `${meta.*}`, an unset
+// removes a config key, and the change outlives an agent restart.
+TEST(JobSemantics, AppliedNodeMetadataPlacesAConstrainedJobAndOutlivesARestart) {
+  const std::string dir = drover::testing::make_temp_dir("drover-node-meta");
+  AgentProcess::Options o;
+  o.data_dir = dir;
+  o.config_yaml = "meta:\n  rack: r0\n  zone: z1\n";
+  auto agent = AgentProcess::start(o);
+  const std::string job = R"(
+job:
+  id: racked
+  type: batch
+  constraints: [{attribute: "${meta.rack}", value: r1}]
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/sh, args: ["-c", "echo rack=${meta.rack}"]}
+)";
+  auto refused = agent->post("/v1/jobs", job);
+  ASSERT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("this node's ${meta.rack} is \\\"r0\\\""), std::string::npos)
+      << refused.body;
+
+  auto applied = agent->cli({"node", "meta", "apply", "rack=r1", "-unset", "zone"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  auto bad = agent->cli({"node", "meta", "apply", "bad key=x"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("Meta: key \"bad key\""), std::string::npos) << bad.err;
+  auto read = agent->cli({"node", "meta", "read"});
+  EXPECT_NE(read.out.find("Dynamic Meta\nrack = r1\nzone = <unset>"), std::string::npos)
+      << read.out;
+  EXPECT_NE(read.out.find("Static Meta\nrack = r0\nzone = z1"), std::string::npos) << read.out;
+  const json node = agent->get("/v1/node").json();
+  EXPECT_EQ(node["Meta"], json({{"rack", "r1"}})) << node["Meta"].dump();
+
+  auto ids = agent->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "complete");
+  auto logs = agent->cli({"alloc", "logs", ids[0], "t"});
+  EXPECT_EQ(logs.out, "rack=r1\n") << logs.out;
+
+  // A restart keeps the applied keys over the config's.
+  agent->kill(SIGTERM);
+  agent.reset();
+  auto again = AgentProcess::start(o);
+  const json meta = again->get("/v1/client/metadata").json();
+  EXPECT_EQ(meta["Meta"], json({{"rack", "r1"}})) << meta.dump();
+  EXPECT_EQ(meta["Dynamic"], json({{"rack", "r1"}, {"zone", nullptr}})) << meta.dump();
+}
