@@ -19,6 +19,10 @@ NodeMeta::NodeMeta(std::map<std::string, std::string> static_meta, DynamicMeta d
 
 std::map<std::string, std::string> NodeMeta::merged() const {
   std::lock_guard lock(mu_);
+  return merged_locked();
+}
+
+std::map<std::string, std::string> NodeMeta::merged_locked() const {
   auto out = static_;
   for (const auto& [k, v] : dynamic_) {
     if (v) out[k] = *v;
@@ -77,12 +81,7 @@ Result<std::map<std::string, std::string>> NodeMeta::apply(const DynamicMeta& ch
     if (auto s = save_(to_json(next)); !s) return s.error();
   dynamic_ = std::move(next);
   ++generation_;
-  auto out = static_;
-  for (const auto& [k, v] : dynamic_) {
-    if (v) out[k] = *v;
-    else out.erase(k);
-  }
-  return out;
+  return merged_locked();
 }
 
 std::string NodeMeta::to_json(const DynamicMeta& d) {

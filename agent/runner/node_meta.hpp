@@ -42,6 +42,8 @@ class NodeMeta {
                                             const std::optional<std::string>& value);
 
  private:
+  std::map<std::string, std::string> merged_locked() const;  // mu_ held
+
   const std::map<std::string, std::string> static_;
   mutable std::mutex mu_;
   DynamicMeta dynamic_;

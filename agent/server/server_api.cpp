@@ -369,6 +369,35 @@ void plan_job_route(ServerApiContext& ctx, const httplib::Request& req, httplib:
   reply_json(res, out);
 }
 
+// The job's stored record and its spec, or replies why not (404, or 503/500).
+std::optional<std::pair<json, jobspec::Job>> stored_job(ServerApiContext& ctx,
+                                                        upstream::EtcdClient& etcd,
+                                                        const std::string& ns,
+                                                        const std::string& id,
+                                                        httplib::Response& res) {
+  auto current = etcd.get(ctx.keys.job(ns, id));
+  if (!current) {
+    reply_error(res, 503, current.message());
+    return std::nullopt;
+  }
+  if (!current.value()) {
+    reply_error(res, 404, state::describe({ns, id}) + " not found");
+    return std::nullopt;
+  }
+  json rec = json::parse(*current.value(), nullptr, false);
+  if (!rec.is_object()) {
+    reply_error(res, 500, "job \"" + id + "\": unreadable record");
+    return std::nullopt;
+  }
+  try {
+    auto job = jobspec::job_from_json(rec["Job"]);
+    return std::make_pair(std::move(rec), std::move(job));
+  } catch (const std::exception& e) {
+    reply_error(res, 500, "job \"" + id + "\": " + e.what());
+    return std::nullopt;
+  }
+}
+
 // Nomad's `job eval`: {"JobID", "EvalOptions": {"ForceReschedule": bool}} writes a new pending
 // evaluation of the job as stored, which the leader takes up in its next pass as any other
 // (docs/cluster.md, "Evaluations").
@@ -388,17 +417,9 @@ void evaluate_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
   if (body->contains("JobID") && body->value("JobID", json()) != json(id))
     return reply_error(res, 400, "JobID: the body names another job than the path");
   upstream::EtcdClient etcd(ctx.etcd);
-  auto current = etcd.get(ctx.keys.job(ns, id));
-  if (!current) return reply_error(res, 503, current.message());
-  if (!current.value()) return reply_error(res, 404, state::describe({ns, id}) + " not found");
-  json rec = json::parse(*current.value(), nullptr, false);
-  if (!rec.is_object()) return reply_error(res, 500, "job \"" + id + "\": unreadable record");
-  jobspec::Job job;
-  try {
-    job = jobspec::job_from_json(rec["Job"]);
-  } catch (const std::exception& e) {
-    return reply_error(res, 500, "job \"" + id + "\": " + e.what());
-  }
+  auto stored = stored_job(ctx, etcd, ns, id, res);
+  if (!stored) return;
+  auto& [rec, job] = *stored;
   // Nomad's refusals: such a job places nothing itself, its children do.
   if (job.periodic) return reply_error(res, 400, "can't evaluate periodic job");
   if (job.parameterized && !job.dispatched)
@@ -420,17 +441,9 @@ void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib:
     return reply_error(res, 400, "purge: must be true or false, not \"" + purge + "\"");
   const std::string ns = ns_of(req), id = req.matches[1];
   upstream::EtcdClient etcd(ctx.etcd);
-  auto current = etcd.get(ctx.keys.job(ns, id));
-  if (!current) return reply_error(res, 503, current.message());
-  if (!current.value()) return reply_error(res, 404, state::describe({ns, id}) + " not found");
-  json rec = json::parse(*current.value(), nullptr, false);
-  if (!rec.is_object()) return reply_error(res, 500, "job \"" + id + "\": unreadable record");
-  jobspec::Job job;
-  try {
-    job = jobspec::job_from_json(rec["Job"]);
-  } catch (const std::exception& e) {
-    return reply_error(res, 500, "job \"" + id + "\": " + e.what());
-  }
+  auto stored = stored_job(ctx, etcd, ns, id, res);
+  if (!stored) return;
+  auto& [rec, job] = *stored;
   json eval = new_eval(job, ns, "job-deregister", rec.value("Version", 0));
   if (purge == "true") {
     // The allocs of a job whose key is gone are stopped by the leader's next pass.
