@@ -10,6 +10,8 @@ namespace {
 
 constexpr std::size_t kMaxKey = 128;
 constexpr std::size_t kMaxValue = 4096;
+// The node document goes to etcd with every registration: its dynamic keys stay small.
+constexpr std::size_t kMaxDynamicBytes = 64 * 1024;
 
 }  // namespace
 
@@ -77,8 +79,13 @@ Result<std::map<std::string, std::string>> NodeMeta::apply(const DynamicMeta& ch
     if (!v && !static_.count(k)) next.erase(k);
     else next[k] = v;
   }
+  const std::string text = to_json(next);
+  if (text.size() > kMaxDynamicBytes)
+    return make_error("Meta: the node's dynamic metadata would be " + std::to_string(text.size()) +
+                          " bytes, more than " + std::to_string(kMaxDynamicBytes),
+                      Errc::Invalid);
   if (save_)
-    if (auto s = save_(to_json(next)); !s) return s.error();
+    if (auto s = save_(text); !s) return s.error();
   dynamic_ = std::move(next);
   ++generation_;
   return merged_locked();

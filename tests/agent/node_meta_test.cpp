@@ -38,6 +38,11 @@ TEST(NodeMeta, ARefusedKeyOrAFailedSaveAppliesNothing) {
   }
   EXPECT_FALSE(m.apply({{"k", "line\nbreak"}}));
   EXPECT_FALSE(m.apply({{"k", std::string(5000, 'x')}}));
+  DynamicMeta many;  // 20 values of 4 KiB: each allowed, together more than 64 KiB
+  for (int i = 0; i < 20; ++i) many["k" + std::to_string(i)] = std::string(4000, 'x');
+  auto too_much = m.apply(many);
+  ASSERT_FALSE(too_much);
+  EXPECT_NE(too_much.message().find("more than 65536"), std::string::npos) << too_much.message();
   EXPECT_EQ(m.merged(), (Map{{"rack", "r0"}}));
   EXPECT_TRUE(saved.empty());
   fail = true;
