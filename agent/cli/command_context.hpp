@@ -52,6 +52,8 @@ void add_eval_commands(CLI::App& app, CLI::App& job, Handler& selected);
 void add_node_commands(CLI::App& app, Handler& selected);
 // node meta read|apply, under the `node` command.
 void add_node_meta_commands(CLI::App& node, Handler& selected);
+// node pool list|info|nodes|jobs|apply|delete, under the `node` command (a server's).
+void add_node_pool_commands(CLI::App& node, Handler& selected);
 void add_plugin_commands(CLI::App& app, Handler& selected);
 void add_service_commands(CLI::App& app, Handler& selected);
 void add_config_commands(CLI::App& app, Handler& selected);

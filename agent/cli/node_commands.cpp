@@ -209,6 +209,7 @@ void add_node_commands(CLI::App& app, Handler& selected) {
     selected = [verbose, id](Context& ctx) { return node_status(ctx, *verbose, *id); };
   });
   add_node_meta_commands(*node, selected);
+  add_node_pool_commands(*node, selected);
 }
 
 }  // namespace drover::cli

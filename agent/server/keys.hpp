@@ -50,6 +50,10 @@ struct Keys {
   std::string node_controls() const { return prefix + "/node_controls/"; }
   std::string node_control(const std::string& node) const { return node_controls() + node; }
   std::string server(const std::string& name) const { return prefix + "/servers/" + name; }
+  // Node pools an operator described (`node pool apply`): {Name, Description, Meta,
+  // CreateTime, ModifyTime}. A pool a node names exists without one (server/node_pools_api.hpp).
+  std::string node_pools() const { return prefix + "/node_pools/"; }
+  std::string node_pool(const std::string& name) const { return node_pools() + name; }
   // ACL tokens shared by every server, one key per accessor id, the secret only as its hash
   // (api/etcd_token_store.hpp, which names them from the etcd prefix alone); the bootstrap key marks that the first token was made.
   std::string acl_tokens() const { return prefix + "/acl/tokens/"; }

@@ -30,6 +30,7 @@
 #include "server/leader_election.hpp"
 #include "server/metrics_api.hpp"
 #include "server/node_forward.hpp"
+#include "server/node_pools_api.hpp"
 #include "server/operator_api.hpp"
 #include "server/plan_committer.hpp"
 #include "server/server_api.hpp"
@@ -143,6 +144,7 @@ int run_server(const ServerFlags& flags) {
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_launch_routes(api_ctx, routes);      // so too
   register_action_forward_route(api_ctx, routes, tokens.get());  // so too
+  register_node_pool_routes(api_ctx, routes);  // before /v1/node/:id, which would take /pools
   register_server_routes(api_ctx, routes);
   register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);

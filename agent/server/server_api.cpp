@@ -464,6 +464,25 @@ void deregister_job(ServerApiContext& ctx, const httplib::Request& req, httplib:
   reply_json(res, {{"EvalID", eval["ID"]}, {"JobModifyIndex", rec.value("Version", 0)}});
 }
 
+}  // namespace
+
+json job_stub(const ClusterState& st, const std::string& jk, const JobRecord& rec) {
+  const std::string id = rec.value("ID", "");
+  const auto& j = rec.job.summary();  // a list parses no job (job_doc.hpp)
+  return {{"ID", id},
+          {"Namespace", rec.value("Namespace", "default")},
+          {"ParentID", j.parent_id},
+          {"Periodic", j.periodic},
+          {"ParameterizedJob", j.parameterized},
+          {"Name", j.name.empty() ? id : j.name},
+          {"Type", j.is_object ? j.type : ""},
+          {"Priority", j.priority},
+          {"Status", job_status(st, jk, rec)},
+          {"Stop", rec.value("Stop", false)},
+          {"Version", rec.value("Version", 0)},
+          {"SubmitTime", rec.value("SubmitTime", int64_t{0})}};
+}
+
 json node_stub(const json& n) {
   return {{"ID", n.value("ID", "")},
           {"Name", n.value("Name", "")},
@@ -477,8 +496,6 @@ json node_stub(const json& n) {
           {"Drain", n.value("Drain", false)},
           {"Drivers", n.value("Drivers", json::object())}};
 }
-
-}  // namespace
 
 bool refuse_bad_namespace(const httplib::Request& req, httplib::Response& res) {
   if (!req.has_param("namespace")) return false;
@@ -533,19 +550,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
             std::string id = rec.value("ID", "");
             if (!prefix.empty() && id.rfind(prefix, 0) != 0) continue;
             if (!namespace_matches(ns, rec.value("Namespace", kDefaultNamespace))) continue;
-            const auto& j = rec.job.summary();  // a list parses no job (job_doc.hpp)
-            out.push_back({{"ID", id},
-                           {"Namespace", rec.value("Namespace", "default")},
-                           {"ParentID", j.parent_id},
-                           {"Periodic", j.periodic},
-                           {"ParameterizedJob", j.parameterized},
-                           {"Name", j.name.empty() ? id : j.name},
-                           {"Type", j.is_object ? j.type : ""},
-                           {"Priority", j.priority},
-                           {"Status", job_status(st, jk, rec)},
-                           {"Stop", rec.value("Stop", false)},
-                           {"Version", rec.value("Version", 0)},
-                           {"SubmitTime", rec.value("SubmitTime", int64_t{0})}});
+            out.push_back(job_stub(st, jk, rec));
           }
           reply_json(res, out);
         }));

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,8 @@ struct Response;
 
 namespace drover::server {
 
+struct ClusterState;
+struct JobRecord;
 class GuardedWriteBatcher;
 class LeaderElection;
 struct PlanStats;
@@ -51,6 +54,10 @@ struct ServerApiContext {
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);
+
+// A job as GET /v1/jobs lists it, and a node as GET /v1/nodes does (Nomad's stubs).
+nlohmann::json job_stub(const ClusterState& st, const std::string& jk, const JobRecord& rec);
+nlohmann::json node_stub(const nlohmann::json& node);
 // ?namespace= becomes a part of etcd keys: a value that is not a namespace name is refused
 // (400, true) before any route reads it. Called from the server's one pre-routing handler
 // (cpp-httplib keeps only one).

@@ -848,6 +848,66 @@ TEST(Cluster, NodeMetadataAppliedThroughAServerSteersPlacement) {
   c.follower().del("/v1/job/racked");
 }
 
+// Nomad's node pool commands against a server: the built-in pools, a pool an agent names, and
+// one described from a file; a job in a pool is placed on its node and listed with it; a pool
+// in use, or a built-in one, is not deleted.
+TEST(Cluster, NodePoolsAreListedDescribedAndKeptWhileInUse) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  AgentProcess::Options o;
+  o.config_yaml = "node_pool: gpu\nupstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" +
+                  c.etcd.endpoint() + "\"]\n    prefix: /drover\n    heartbeat_ttl: " +
+                  std::to_string(kTtl) + "s\n";
+  c.agents.push_back(AgentProcess::start(o));
+  ASSERT_TRUE(eventually([&] { return c.nodes() == 2; }, 20s));
+  const std::string gpu_node = node_id(*c.agents[1]);
+  auto drover = [&](std::vector<std::string> args) {
+    return drover::testing::run_drover(std::move(args), c.follower().address());
+  };
+  auto list = drover({"node", "pool", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const char* pool : {"all", "default", "gpu"})
+    EXPECT_NE(list.out.find(std::string("\n") + pool), std::string::npos) << list.out;
+
+  auto dir = drover::testing::make_temp_dir("drover-node-pools");
+  drover::testing::write_file(dir + "/pool.hcl",
+                              "node_pool \"batch-pool\" {\n  description = \"Nightly batch\"\n"
+                              "  meta {\n    team = \"data\"\n  }\n}\n");
+  auto applied = drover({"node", "pool", "apply", dir + "/pool.hcl"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  auto info = drover({"node", "pool", "info", "batch-pool"});
+  EXPECT_NE(info.out.find("Description = Nightly batch"), std::string::npos) << info.out << info.err;
+  EXPECT_NE(info.out.find("team = data"), std::string::npos) << info.out;
+  drover::testing::write_file(dir + "/bad.hcl", "node_pool \"no/slash\" {}\n");
+  auto bad = drover({"node", "pool", "apply", dir + "/bad.hcl"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("may hold only letters"), std::string::npos) << bad.err;
+
+  auto nodes = drover({"node", "pool", "nodes", "gpu"});
+  EXPECT_NE(nodes.out.find(gpu_node.substr(0, 8)), std::string::npos) << nodes.out;
+  EXPECT_EQ(c.leader().get("/v1/node/pool/all/nodes").json().size(), 2u);
+  EXPECT_EQ(c.leader().get("/v1/node/pool/default/nodes").json().size(), 1u);
+
+  std::string job = sleeper("ingpu", 1);
+  job.replace(job.find("  groups:"), 0, "  node_pool: gpu\n");
+  ASSERT_EQ(c.follower().post("/v1/jobs", job).status, 200);
+  ASSERT_TRUE(eventually([&] { return running_per_node(c.leader(), "ingpu")[gpu_node] == 1; }, 30s))
+      << allocs(c.leader(), "ingpu").dump(2);
+  auto jobs = drover({"node", "pool", "jobs", "gpu"});
+  EXPECT_NE(jobs.out.find("ingpu"), std::string::npos) << jobs.out;
+
+  auto in_use = drover({"node", "pool", "delete", "gpu"});
+  EXPECT_EQ(in_use.exit_code, 1);
+  EXPECT_NE(in_use.err.find("has nodes"), std::string::npos) << in_use.err;
+  auto builtin = drover({"node", "pool", "delete", "default"});
+  EXPECT_NE(builtin.err.find("is not allowed"), std::string::npos) << builtin.err;
+  auto gone = drover({"node", "pool", "delete", "batch-pool"});
+  EXPECT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_EQ(c.leader().get("/v1/node/pool/batch-pool").status, 404);
+  c.follower().del("/v1/job/ingpu");
+}
+
 // Issue 17's namespaces through `drover server`: one id in two namespaces is two jobs under
 // <prefix>/jobs/<namespace>/<id>, placed on the same agent; lists filter by ?namespace= and
 // stopping one leaves the other running.
