@@ -9,6 +9,9 @@
 #include "drover/common/encoding.hpp"
 #include "jobspec/scaling.hpp"
 #include "runner/alloc_manager.hpp"
+#include "state/state_store.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace drover::api {
 
@@ -30,7 +33,27 @@ std::optional<state::JobRecord> job_or_reply(runner::AllocManager& m, const http
   return rec;
 }
 
-// The new count is a changed job: its allocs are replaced as a resubmit replaces them.
+// The job's scaling events, kept in the state store's meta table ({group: [newest first]}).
+std::string events_key(const state::JobKey& job) {
+  return "job_scaling_events/" + job.ns + "/" + job.id;
+}
+
+json stored_events(const ApiContext& ctx, const state::JobKey& job) {
+  auto kept = ctx.allocs->ctx().store->meta(events_key(job));
+  json events = kept ? json::parse(*kept, nullptr, false) : json();
+  return events.is_object() ? events : json::object();
+}
+
+void keep_event(const ApiContext& ctx, const state::JobKey& job, const std::string& group,
+                json event) {
+  json events = stored_events(ctx, job);
+  jobspec::add_scaling_event(events, group, std::move(event));
+  if (auto st = ctx.allocs->ctx().store->put_meta(events_key(job), events.dump()); !st)
+    spdlog::warn("{}: keeping a scaling event: {}", state::describe(job), st.message());
+}
+
+// The new count is a changed job: its allocs are replaced as a resubmit replaces them. Each
+// request is a scaling event; one without a count is only that.
 void scale(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto& m = *ctx.allocs;
   auto rec = job_or_reply(m, req, res);
@@ -38,9 +61,17 @@ void scale(const ApiContext& ctx, const httplib::Request& req, httplib::Response
   auto request = jobspec::scale_request_from_json(
       json::parse(req.body.empty() ? "{}" : req.body, nullptr, false));
   if (!request) return reply_error(res, request.error());
+  auto target = jobspec::scale_target(rec->job, request->group);
+  if (!target) return reply_error(res, target.error());
+  const auto& [group, previous] = target.value();
+  if (!request->count) {
+    keep_event(ctx, rec->key(), group, jobspec::scaling_event(*request, previous, state::now_ns(), ""));
+    return reply_json(res, {{"EvalID", ""}, {"EvalCreateIndex", 0}, {"JobModifyIndex", 0},
+                            {"Index", 0}, {"Warnings", ""}});
+  }
   if (rec->stopped)
     return reply_error(res, 400, state::describe(rec->key()) + " is stopped: run it again to scale it");
-  auto next = jobspec::scaled_job(rec->job, request->group, request->count);
+  auto next = jobspec::scaled_job(rec->job, request->group, *request->count);
   if (!next) return reply_error(res, next.error());
   jobspec::Job job;
   try {
@@ -53,6 +84,8 @@ void scale(const ApiContext& ctx, const httplib::Request& req, httplib::Response
   if (!receipt) return reply_error(res, receipt.error());
   // The source kept no longer says what runs (Nomad's scale keeps none for the new version).
   keep_submission(ctx, rec->key(), nullptr);
+  keep_event(ctx, rec->key(), group,
+             jobspec::scaling_event(*request, previous, state::now_ns(), receipt->eval_id));
   reply_json(res, {{"EvalID", receipt->eval_id},
                    {"EvalCreateIndex", 0},
                    {"EvalStatus", "complete"},
@@ -78,7 +111,7 @@ void register_scaling_endpoints(httplib::Server& s, const ApiContext& ctx) {
   auto post = [&ctx](const httplib::Request& req, httplib::Response& res) { scale(ctx, req, res); };
   s.Post(R"(/v1/job/(.+)/scale)", post);
   s.Put(R"(/v1/job/(.+)/scale)", post);
-  s.Get(R"(/v1/job/(.+)/scale)", [&m](const httplib::Request& req, httplib::Response& res) {
+  s.Get(R"(/v1/job/(.+)/scale)", [&m, &ctx](const httplib::Request& req, httplib::Response& res) {
     auto rec = job_or_reply(m, req, res);
     if (!rec) return;
     std::vector<jobspec::ScaleStatusAlloc> allocs;
@@ -90,7 +123,8 @@ void register_scaling_endpoints(httplib::Server& s, const ApiContext& ctx) {
         s.healthy = a.deployment_status["Healthy"].get<bool>();
       allocs.push_back(std::move(s));
     }
-    reply_json(res, jobspec::scale_status(rec->job, rec->ns, 0, rec->stopped, allocs));
+    reply_json(res, jobspec::scale_status(rec->job, rec->ns, 0, rec->stopped, allocs,
+                                          stored_events(ctx, rec->key())));
   });
   s.Get("/v1/scaling/policies", [&m](const httplib::Request& req, httplib::Response& res) {
     auto ns = namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);

@@ -1,6 +1,8 @@
-// `drover job history|revert|scale` against a server: a job's versions, going back to one,
-// and changing a group's count, as Nomad's commands of the same names (docs/cluster.md).
+// `drover job history|revert|scale|scaling-events`: a job's versions (a server's), going back
+// to one, changing a group's count and the scaling events recorded, as Nomad's commands of the
+// same names (docs/cluster.md).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
 #include <ostream>
 
@@ -124,6 +126,45 @@ int job_scale(Context& ctx, const ScaleOptions& o) {
   return report_registration(ctx, *answer, o.detach);
 }
 
+// Nomad's `job scaling-events`: every group's events, newest first.
+int job_scaling_events(Context& ctx, const std::string& job, bool verbose) {
+  auto s = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(job) + "/scale"));
+  if (!s) return print_error(ctx, s.message());
+  std::vector<std::pair<std::string, nlohmann::json>> events;
+  const auto groups = s->value("TaskGroups", nlohmann::json::object());  // alive for the loop
+  for (const auto& [name, g] : groups.items())
+    for (const auto& e : g.value("Events", nlohmann::json::array())) events.emplace_back(name, e);
+  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    return int_field(a.second, "Time") > int_field(b.second, "Time");
+  });
+  if (ctx.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [group, e] : events) out.push_back({{"TaskGroup", group}, {"Event", e}});
+    print_json(ctx, out);
+    return 0;
+  }
+  if (events.empty()) {
+    ctx.out << "No events found\n";
+    return 0;
+  }
+  std::vector<std::string> head = {"Task Group", "Count", "PrevCount"};
+  if (verbose) head.insert(head.end(), {"Error", "Message", "Eval ID"});
+  head.push_back("Date");
+  Table table(head);
+  for (const auto& [group, e] : events) {
+    const auto count = e.value("Count", nlohmann::json());
+    std::vector<std::string> row = {group, count.is_number() ? count.dump() : "",
+                                    std::to_string(int_field(e, "PreviousCount"))};
+    if (verbose)
+      row.insert(row.end(), {bool_field(e, "Error") ? "true" : "false", str_field(e, "Message"),
+                             short_id(str_field(e, "EvalID"))});
+    row.push_back(format_unix_nanos(int_field(e, "Time")));
+    table.add_row(row);
+  }
+  table.render(ctx.out);
+  return 0;
+}
+
 }  // namespace
 
 void add_job_version_commands(CLI::App& job, Handler& selected) {
@@ -155,6 +196,17 @@ void add_job_version_commands(CLI::App& job, Handler& selected) {
   scale->add_option("args", so->rest, "[group] count");
   scale->callback([&selected, so] {
     selected = [so](Context& ctx) { return job_scale(ctx, *so); };
+  });
+
+  auto* events = job.add_subcommand("scaling-events", "List the scaling events of a job's groups, newest first");
+  auto events_id = std::make_shared<std::string>();
+  auto verbose = std::make_shared<bool>(false);
+  events->add_flag("--verbose", *verbose, "Also show each event's error flag, message and evaluation");
+  events->add_option("id", *events_id, "Job ID")->required();
+  events->callback([&selected, events_id, verbose] {
+    selected = [events_id, verbose](Context& ctx) {
+      return job_scaling_events(ctx, *events_id, *verbose);
+    };
   });
 }
 

@@ -65,19 +65,84 @@ Result<ScaleRequest> scale_request_from_json(const json& body) {
   if (!body.is_object())
     return make_error("body: must be a JSON object {\"Count\", \"Target\": {\"Group\"}}",
                       Errc::Invalid);
+  ScaleRequest out;
   const json count = body.value("Count", json());
-  if (!count.is_number_integer())
-    return make_error("Count: must be an integer (the group's new count)", Errc::Invalid);
+  if (!count.is_null()) {
+    if (!count.is_number_integer())
+      return make_error("Count: must be an integer (the group's new count), or left out to "
+                        "record only an event",
+                        Errc::Invalid);
+    out.count = count.get<int64_t>();
+  }
   const json target = body.value("Target", json::object());
   if (!target.is_object())
     return make_error("Target: must be an object {\"Group\": name}", Errc::Invalid);
   const json group = target.value("Group", json(""));
   if (!group.is_string()) return make_error("Target.Group: must be a group's name", Errc::Invalid);
-  return ScaleRequest{group.get<std::string>(), count.get<int64_t>()};
+  out.group = group.get<std::string>();
+  const json message = body.value("Message", json(""));
+  if (!message.is_string() && !message.is_null())
+    return make_error("Message: must be a string", Errc::Invalid);
+  if (message.is_string()) out.message = message.get<std::string>().substr(0, 1024);
+  const json error = body.value("Error", json(false));
+  if (!error.is_boolean() && !error.is_null())
+    return make_error("Error: must be true or false", Errc::Invalid);
+  out.error = error.is_boolean() && error.get<bool>();
+  const json meta = body.value("Meta", json());
+  if (!meta.is_null() && !meta.is_object())
+    return make_error("Meta: must be an object", Errc::Invalid);
+  if (meta.is_object() && meta.dump().size() > 4096)
+    return make_error("Meta: at most 4 KiB", Errc::Invalid);
+  out.meta = meta;
+  if (!out.count && !out.error && out.message.empty())
+    return make_error("Count: must be an integer (the group's new count); an event without one "
+                      "needs a Message or Error",
+                      Errc::Invalid);
+  return out;
+}
+
+Result<std::pair<std::string, int64_t>> scale_target(const json& job, const std::string& group) {
+  const json groups = job.value("TaskGroups", json::array());
+  if (!groups.is_array() || groups.empty())
+    return make_error("job \"" + job.value("ID", "") + "\" has no groups", Errc::Invalid);
+  if (group.empty()) {
+    if (groups.size() != 1)
+      return make_error("Target.Group: the job has " + std::to_string(groups.size()) +
+                            " groups: name the one to scale",
+                        Errc::Invalid);
+    return std::make_pair(groups[0].value("Name", ""), groups[0].value("Count", int64_t{0}));
+  }
+  for (const auto& g : groups)
+    if (g.value("Name", "") == group) return std::make_pair(group, g.value("Count", int64_t{0}));
+  return make_error("Target.Group: job \"" + job.value("ID", "") + "\" has no group \"" + group + "\"",
+                    Errc::NotFound);
+}
+
+json scaling_event(const ScaleRequest& r, int64_t previous, int64_t now_ns,
+                   const std::string& eval_id) {
+  return {{"Time", now_ns},
+          {"Count", r.count ? json(*r.count) : json(nullptr)},
+          {"PreviousCount", previous},
+          {"Message", r.message},
+          {"Error", r.error},
+          {"Meta", r.meta},
+          {"EvalID", eval_id.empty() ? json(nullptr) : json(eval_id)},
+          {"CreateIndex", 0}};
+}
+
+void add_scaling_event(json& events, const std::string& group, json event) {
+  constexpr std::size_t kTracked = 20;  // Nomad's JobTrackedScalingEvents
+  if (!events.is_object()) events = json::object();
+  json list = json::array({std::move(event)});
+  for (const auto& e : events.value(group, json::array())) {
+    if (list.size() >= kTracked) break;
+    list.push_back(e);
+  }
+  events[group] = std::move(list);
 }
 
 json scale_status(const json& job, const std::string& ns, uint64_t modify_index, bool stopped,
-                  const std::vector<ScaleStatusAlloc>& allocs) {
+                  const std::vector<ScaleStatusAlloc>& allocs, const json& events) {
   json groups = json::object();
   for (const auto& g : job.value("TaskGroups", json::array())) {
     const std::string name = g.value("Name", "");
@@ -90,7 +155,8 @@ json scale_status(const json& job, const std::string& ns, uint64_t modify_index,
     }
     groups[name] = {{"Desired", g.value("Count", 0)}, {"Placed", placed},
                     {"Running", running},             {"Healthy", healthy},
-                    {"Unhealthy", unhealthy},         {"Events", json::array()}};
+                    {"Unhealthy", unhealthy},
+                    {"Events", events.is_object() ? events.value(name, json::array()) : json::array()}};
   }
   return {{"JobID", job.value("ID", "")},
           {"Namespace", ns},

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -22,13 +23,31 @@ namespace drover::jobspec {
 Result<nlohmann::json> scaled_job(const nlohmann::json& job, const std::string& group,
                                   int64_t count);
 
-// Nomad's ScalingRequest body of POST /v1/job/:id/scale: {Count, Target: {Group}}; the
-// agent and the server read it alike. Refused with the field's name.
+// Nomad's ScalingRequest body of POST /v1/job/:id/scale: {Count, Target: {Group}, Message,
+// Error, Meta}; the agent and the server read it alike. Without a Count only a scaling event
+// is recorded (the Nomad Autoscaler reports its failures so). Refused with the field's name.
 struct ScaleRequest {
   std::string group;  // "" : the job's only group
-  int64_t count = 0;
+  std::optional<int64_t> count;
+  std::string message;
+  bool error = false;
+  nlohmann::json meta = nullptr;  // an object of strings, or null
 };
 Result<ScaleRequest> scale_request_from_json(const nlohmann::json& body);
+
+// The name and count of the group a request targets (`group` "": the job's only one), or why
+// not, in scaled_job's words.
+Result<std::pair<std::string, int64_t>> scale_target(const nlohmann::json& job,
+                                                     const std::string& group);
+
+// Nomad's ScalingEvent {Time, Count, PreviousCount, Message, Error, Meta, EvalID} of
+// `request` on a group that had `previous`; `eval_id` "" is null (no new evaluation).
+nlohmann::json scaling_event(const ScaleRequest& request, int64_t previous, int64_t now_ns,
+                             const std::string& eval_id);
+
+// Adds `event` to `events` ({group: [event, ...]}, newest first), keeping Nomad's 20 per
+// group (JobTrackedScalingEvents).
+void add_scaling_event(nlohmann::json& events, const std::string& group, nlohmann::json event);
 
 // One alloc of the job that is wanted (desired status run), for scale_status.
 struct ScaleStatusAlloc {
@@ -38,10 +57,12 @@ struct ScaleStatusAlloc {
 };
 
 // Nomad's JobScaleStatus (GET /v1/job/:id/scale): {JobID, Namespace, JobModifyIndex,
-// JobStopped, TaskGroups: {name: {Desired, Placed, Running, Healthy, Unhealthy, Events}}}.
+// JobStopped, TaskGroups: {name: {Desired, Placed, Running, Healthy, Unhealthy, Events}}};
+// `events` is what add_scaling_event kept (null: none).
 nlohmann::json scale_status(const nlohmann::json& job, const std::string& ns,
                             uint64_t modify_index, bool stopped,
-                            const std::vector<ScaleStatusAlloc>& allocs);
+                            const std::vector<ScaleStatusAlloc>& allocs,
+                            const nlohmann::json& events = nullptr);
 
 // A policy's ID: the same for the same namespace, job and group on every server and after
 // every restart (Nomad makes one at registration; drover stores none).

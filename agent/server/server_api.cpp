@@ -18,6 +18,7 @@
 #include "jobspec/parse.hpp"
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
+#include "server/deployment.hpp"
 #include "server/job_changes.hpp"
 #include "jobspec/scaling.hpp"
 #include "jobspec/submission.hpp"
@@ -116,10 +117,14 @@ json problem_list(const std::vector<jobspec::Problem>& problems) {
 // version is bumped only when the spec changed or the job was stopped (Nomad's rule).
 // With `guard_revision`, written only if the job key has not changed since that revision
 // (`job run -check-index`, checked against the state read then); a 409 otherwise.
+// A scaling event to record with the version (`job scale`): its group and the event, whose
+// EvalID is the new evaluation's.
+using GroupEvent = std::optional<std::pair<std::string, json>>;
+
 void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobspec::Job& job,
                        const json& job_doc, const std::string& trigger,
                        const std::string& warnings, int64_t guard_revision = 0,
-                       const json& submission = nullptr) {
+                       const json& submission = nullptr, const GroupEvent& scaling = std::nullopt) {
   const std::string ns = job.namespace_name;
   const std::string job_key = ctx.keys.job(ns, job.id);
   // Written on the assumption that the job key is as last seen (first: absent, a new job);
@@ -137,11 +142,13 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
     if (attempt == 8)
       return reply_error(res, 409, "job \"" + job.id + "\" kept changing while it was registered");
     version = 0;
+    json events;  // the job's scaling events go on from version to version
     if (current) {
       json old = json::parse(*current, nullptr, false);
       if (old.is_object()) {
         version = old.value("Version", 0);
         if (old["Job"] != job_doc || old.value("Stop", false)) ++version;
+        events = old.value("ScalingEvents", json());
       }
     }
     json rec = {{"ID", job.id},
@@ -154,6 +161,12 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
     // revert).
     if (!submission.is_null()) rec["Submission"] = submission;
     eval = new_eval(job, ns, trigger, version);
+    if (scaling) {
+      json e = scaling->second;
+      e["EvalID"] = eval["ID"];
+      jobspec::add_scaling_event(events, scaling->first, std::move(e));
+    }
+    if (events.is_object()) rec["ScalingEvents"] = events;
     const std::string rec_text = json_text(rec);
     auto r = writes.write({job_key,
                            seen_mod,
@@ -188,7 +201,8 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
 void change_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res,
                 const std::string& trigger,
                 const std::function<Result<json>(const json& current,
-                                                 const std::map<int, json>& versions)>& change) {
+                                                 const std::map<int, json>& versions)>& change,
+                const GroupEvent& scaling = std::nullopt) {
   const std::string ns = ns_of(req), id = req.matches[1];
   upstream::EtcdClient etcd(ctx.etcd);
   auto r = etcd.range_prefix(ctx.keys.job_versions(ns, id));
@@ -217,7 +231,81 @@ void change_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Res
     return reply_error(res, 500, state::describe({ns, id}) + ": " + e.what());
   }
   job.namespace_name = ns;
-  store_job_version(ctx, res, job, jobspec::to_json(job), trigger, "");
+  store_job_version(ctx, res, job, jobspec::to_json(job), trigger, "", 0, nullptr, scaling);
+}
+
+// The job's stored record and its spec, or replies why not (404, or 503/500).
+std::optional<std::pair<json, jobspec::Job>> stored_job(ServerApiContext& ctx,
+                                                        upstream::EtcdClient& etcd,
+                                                        const std::string& ns,
+                                                        const std::string& id,
+                                                        httplib::Response& res) {
+  auto current = etcd.get(ctx.keys.job(ns, id));
+  if (!current) {
+    reply_error(res, 503, current.message());
+    return std::nullopt;
+  }
+  if (!current.value()) {
+    reply_error(res, 404, state::describe({ns, id}) + " not found");
+    return std::nullopt;
+  }
+  json rec = json::parse(*current.value(), nullptr, false);
+  if (!rec.is_object()) {
+    reply_error(res, 500, "job \"" + id + "\": unreadable record");
+    return std::nullopt;
+  }
+  try {
+    auto job = jobspec::job_from_json(rec["Job"]);
+    return std::make_pair(std::move(rec), std::move(job));
+  } catch (const std::exception& e) {
+    reply_error(res, 500, "job \"" + id + "\": " + e.what());
+    return std::nullopt;
+  }
+}
+
+// Whether a deployment of the job is running or paused (Nomad blocks scaling then).
+Result<bool> has_active_deployment(const ServerApiContext& ctx, const std::string& ns,
+                                   const std::string& id) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto r = etcd.range_prefix(ctx.keys.deployments());
+  if (!r) return r.error();
+  for (const auto& kv : r.value().kvs) {
+    json d = json::parse(kv.value, nullptr, false);
+    if (d.is_object() && d.value("JobID", "") == id && d.value("Namespace", "default") == ns &&
+        deployment_active(d))
+      return true;
+  }
+  return false;
+}
+
+// A scaling event without a new count: added to the job's record, guarded by the record as
+// read (a registration meanwhile is read again and the event added to it).
+void record_scaling_event(ServerApiContext& ctx, httplib::Response& res, const std::string& ns,
+                          const std::string& id, const std::string& group, const json& event) {
+  const std::string key = ctx.keys.job(ns, id);
+  GuardedWriteBatcher alone(ctx.etcd);
+  GuardedWriteBatcher& writes = ctx.writes ? *ctx.writes : alone;
+  upstream::EtcdClient etcd(ctx.etcd);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto r = etcd.range_prefix(key);  // the exact key below, with its mod revision
+    if (!r) return reply_error(res, 503, r.message());
+    const upstream::EtcdKv* kv = nullptr;
+    for (const auto& k : r.value().kvs)
+      if (k.key == key) kv = &k;
+    if (!kv) return reply_error(res, 404, state::describe({ns, id}) + " not found");
+    json rec = json::parse(kv->value, nullptr, false);
+    if (!rec.is_object()) return reply_error(res, 500, "job \"" + id + "\": unreadable record");
+    json events = rec.value("ScalingEvents", json());
+    jobspec::add_scaling_event(events, group, event);
+    rec["ScalingEvents"] = events;
+    auto w = writes.write({key, kv->mod_revision, {{key, json_text(rec)}}});
+    if (!w) return reply_error(res, 503, w.message());
+    if (w.value().written)
+      return reply_json(res, {{"EvalID", ""}, {"EvalCreateIndex", 0},
+                              {"JobModifyIndex", rec.value("Version", 0)}, {"Index", 0},
+                              {"Warnings", ""}});
+  }
+  reply_error(res, 409, "job \"" + id + "\" kept changing while its scaling event was recorded");
 }
 
 void scale_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -225,9 +313,24 @@ void scale_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Resp
   if (!body) return;
   auto request = jobspec::scale_request_from_json(*body);
   if (!request) return reply_error(res, request.error());
-  change_job(ctx, req, res, "job-scaling", [&](const json& rec, const std::map<int, json>&) {
-    return jobspec::scaled_job(rec["Job"], request->group, request->count);
-  });
+  const std::string ns = ns_of(req), id = req.matches[1];
+  upstream::EtcdClient etcd(ctx.etcd);
+  auto stored = stored_job(ctx, etcd, ns, id, res);
+  if (!stored) return;
+  auto target = jobspec::scale_target(stored->first["Job"], request->group);
+  if (!target) return reply_error(res, target.error());
+  const auto& [group, previous] = target.value();
+  json event = jobspec::scaling_event(*request, previous, state::now_ns(), "");
+  if (!request->count) return record_scaling_event(ctx, res, ns, id, group, event);
+  auto active = has_active_deployment(ctx, ns, id);
+  if (!active) return reply_error(res, 503, active.message());
+  if (active.value()) return reply_error(res, 400, "job scaling blocked due to active deployment");
+  change_job(
+      ctx, req, res, "job-scaling",
+      [&](const json& rec, const std::map<int, json>&) {
+        return jobspec::scaled_job(rec["Job"], request->group, *request->count);
+      },
+      std::make_pair(group, event));
 }
 
 void revert_job(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -261,7 +364,8 @@ json scale_status(const ClusterState& st, const std::string& jk, const JobRecord
     allocs.push_back(std::move(s));
   }
   json out = jobspec::scale_status(*rec.job.parsed(), rec.value("Namespace", kDefaultNamespace),
-                                   rec.version(), rec.stopped(), allocs);
+                                   rec.version(), rec.stopped(), allocs,
+                                   rec.value("ScalingEvents", json()));
   out["JobID"] = rec.value("ID", "");
   return out;
 }
@@ -367,35 +471,6 @@ void plan_job_route(ServerApiContext& ctx, const httplib::Request& req, httplib:
   out["Warnings"] = warnings;
   if (doc.is_object() && !doc.value("Diff", true)) out["Diff"] = nullptr;
   reply_json(res, out);
-}
-
-// The job's stored record and its spec, or replies why not (404, or 503/500).
-std::optional<std::pair<json, jobspec::Job>> stored_job(ServerApiContext& ctx,
-                                                        upstream::EtcdClient& etcd,
-                                                        const std::string& ns,
-                                                        const std::string& id,
-                                                        httplib::Response& res) {
-  auto current = etcd.get(ctx.keys.job(ns, id));
-  if (!current) {
-    reply_error(res, 503, current.message());
-    return std::nullopt;
-  }
-  if (!current.value()) {
-    reply_error(res, 404, state::describe({ns, id}) + " not found");
-    return std::nullopt;
-  }
-  json rec = json::parse(*current.value(), nullptr, false);
-  if (!rec.is_object()) {
-    reply_error(res, 500, "job \"" + id + "\": unreadable record");
-    return std::nullopt;
-  }
-  try {
-    auto job = jobspec::job_from_json(rec["Job"]);
-    return std::make_pair(std::move(rec), std::move(job));
-  } catch (const std::exception& e) {
-    reply_error(res, 500, "job \"" + id + "\": " + e.what());
-    return std::nullopt;
-  }
 }
 
 // Nomad's `job eval`: {"JobID", "EvalOptions": {"ForceReschedule": bool}} writes a new pending

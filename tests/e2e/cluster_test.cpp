@@ -475,6 +475,17 @@ TEST(Cluster, ScaleAndRevertWriteNewVersionsThatThePlacementFollows) {
   auto scale = c.leader().get("/v1/job/sized/scale").json();
   EXPECT_EQ(scale["TaskGroups"]["g"].value("Desired", 0), 3) << scale.dump(2);
   EXPECT_EQ(scale.value("JobModifyIndex", -1), 1);
+  // The scale is a scaling event, and an event alone (the autoscaler's report) is kept beside
+  // it without a new version; both go on with the job's later versions.
+  auto report = c.follower().post(
+      "/v1/job/sized/scale", R"({"Target": {"Group": "g"}, "Error": true, "Message": "quota"})",
+      "application/json");
+  ASSERT_EQ(report.status, 200) << report.body;
+  EXPECT_EQ(c.leader().get("/v1/job/sized").json().value("Version", -1), 1);
+  auto events = drover::testing::run_drover({"job", "scaling-events", "-verbose", "sized"},
+                                            c.follower().address());
+  EXPECT_NE(events.out.find("quota"), std::string::npos) << events.out << events.err;
+  EXPECT_NE(events.out.find("g           3      2"), std::string::npos) << events.out;
 
   auto bad = c.follower().post("/v1/job/sized/scale", R"({"Count": 2, "Target": {"Group": "x"}})",
                                "application/json");
@@ -780,6 +791,9 @@ TEST(Cluster, ADeploymentIsPausedResumedAndFailedFromTheCommandLine) {
       << d.dump(2);
   EXPECT_EQ(d.value("Status", ""), "paused");
   EXPECT_EQ(running_of_version(0), 1) << "paused: the second v0 alloc is not replaced";
+  auto blocked = c.follower().post("/v1/job/ops/scale", R"({"Count": 3})", "application/json");
+  EXPECT_EQ(blocked.status, 400) << blocked.body;
+  EXPECT_NE(blocked.body.find("job scaling blocked due to active deployment"), std::string::npos);
   auto status = drover({"deployment", "status", id1.substr(0, 8)});
   EXPECT_NE(status.out.find("Deployment is paused"), std::string::npos) << status.out;
   auto listed = drover({"deployment", "list"});

@@ -94,3 +94,37 @@ TEST(Scaling, AJobWhoseCountIsOutsideItsBoundsIsRefusedBeforeAnythingRuns) {
       << r.body;
   EXPECT_TRUE(agent->get("/v1/allocations").json().empty());
 }
+
+// Each scale request is a scaling event, as Nomad records it: a count change with its message
+// and evaluation, and an event alone (no Count: the Nomad Autoscaler's failure report), listed
+// newest first by `job scaling-events`.
+TEST(Scaling, ScaleRequestsAreRecordedAsScalingEventsAndListed) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(kScaledJob);
+  ASSERT_EQ(ids.size(), 1u);
+  auto up = agent->post("/v1/job/web/scale",
+                        R"({"Count": 2, "Target": {"Group": "api"}, "Message": "load is up"})",
+                        "application/json");
+  ASSERT_EQ(up.status, 200) << up.body;
+  auto report = agent->post(
+      "/v1/job/web/scale",
+      R"({"Target": {"Group": "api"}, "Error": true, "Message": "no capacity left"})",
+      "application/json");
+  ASSERT_EQ(report.status, 200) << report.body;
+  auto events = agent->get("/v1/job/web/scale").json()["TaskGroups"]["api"]["Events"];
+  ASSERT_EQ(events.size(), 2u) << events.dump();
+  EXPECT_EQ(events[0]["Count"], nullptr) << "an event alone changes no count";
+  EXPECT_EQ(events[0]["Error"], true);
+  EXPECT_EQ(events[0]["PreviousCount"], 2);
+  EXPECT_EQ(events[1]["Count"], 2);
+  EXPECT_EQ(events[1]["PreviousCount"], 1);
+  EXPECT_EQ(events[1]["Message"], "load is up");
+  EXPECT_EQ(events[1]["EvalID"], up.json()["EvalID"]);
+  EXPECT_EQ(agent->get("/v1/job/web").json()["TaskGroups"][0]["Count"], 2);
+  auto cli = agent->cli({"job", "scaling-events", "-verbose", "web"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const auto first = cli.out.find("no capacity left"), second = cli.out.find("load is up");
+  ASSERT_NE(first, std::string::npos) << cli.out;
+  ASSERT_NE(second, std::string::npos) << cli.out;
+  EXPECT_LT(first, second) << "newest first: " << cli.out;
+}

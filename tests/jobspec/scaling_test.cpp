@@ -219,6 +219,42 @@ TEST(ScaleRequest, IsHeldToTheGroupsBoundsWithNomadsWords) {
   EXPECT_EQ(ok->count, 4);
 }
 
+TEST(ScalingEvents, AnEventWithoutACountIsRecordedAndTheNewestTwentyAreKept) {
+  // The Nomad Autoscaler reports a failure so: no Count, an Error and a Message.
+  auto failure = scale_request_from_json(
+      {{"Target", {{"Group", "api"}}}, {"Error", true}, {"Message", "no capacity"},
+       {"Meta", {{"reason", "quota"}}}});
+  ASSERT_TRUE(failure) << failure.message();
+  EXPECT_FALSE(failure->count);
+  json e = scaling_event(*failure, 2, 1000, "");
+  EXPECT_EQ(e["Count"], nullptr);
+  EXPECT_EQ(e["PreviousCount"], 2);
+  EXPECT_EQ(e["Error"], true);
+  EXPECT_EQ(e["EvalID"], nullptr);
+  EXPECT_EQ(e["Meta"], json({{"reason", "quota"}}));
+  auto empty = scale_request_from_json({{"Target", {{"Group", "api"}}}});
+  ASSERT_FALSE(empty) << "neither a count nor anything to record";
+  EXPECT_NE(empty.message().find("Count: must be an integer"), std::string::npos);
+  EXPECT_FALSE(scale_request_from_json({{"Count", 1}, {"Meta", "x"}}));
+
+  json events;
+  for (int i = 0; i < 25; ++i) {
+    ScaleRequest r;
+    r.count = i;
+    add_scaling_event(events, "api", scaling_event(r, i - 1, i, "eval-" + std::to_string(i)));
+  }
+  ASSERT_EQ(events["api"].size(), 20u);
+  EXPECT_EQ(events["api"][0]["Count"], 24) << "newest first";
+  EXPECT_EQ(events["api"][19]["Count"], 5);
+  EXPECT_EQ(events["api"][0]["EvalID"], "eval-24");
+
+  json job = to_json(must_parse(kHcl));
+  auto target = scale_target(job, "");
+  ASSERT_TRUE(target) << target.message();
+  EXPECT_EQ(target->first, "api");
+  EXPECT_FALSE(scale_target(job, "nope"));
+}
+
 TEST(ScalingPolicies, ListOnePerScaledGroupWithAStableIdAndFindIt) {
   json scaled = to_json(must_parse(kHcl));
   json plain = to_json(must_parse(yaml_job("      count: 2\n")));
