@@ -6,6 +6,7 @@
 #include "api/blocking_query.hpp"
 #include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
+#include "api/namespaces_list.hpp"
 #include "api/node_meta_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/exec_endpoint.hpp"
@@ -218,6 +219,22 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   // Nomad's CLI registers with PUT /v1/jobs; accept it too.
   s.Put("/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
     submit_job(ctx, req, res);
+  });
+  // Namespaces are those of the jobs (api/namespaces_list.hpp).
+  auto namespaces_in_use = [&m] {
+    std::set<std::string> names;
+    for (const auto& rec : m.jobs()) names.insert(rec.ns);
+    return names;
+  };
+  s.Get("/v1/namespaces", [namespaces_in_use](const httplib::Request& req, httplib::Response& res) {
+    reply_json(res, namespace_list(namespaces_in_use(), req.get_param_value("prefix")));
+  });
+  s.Get(R"(/v1/namespace/([^/]+))", [namespaces_in_use](const httplib::Request& req,
+                                                         httplib::Response& res) {
+    const std::string name = req.matches[1];
+    if (name != kDefaultNamespace && !namespaces_in_use().count(name))
+      return reply_error(res, 404, "namespace \"" + name + "\" not found (no job is in it)");
+    reply_json(res, namespace_object(name));
   });
   s.Get("/v1/jobs", [&m](const httplib::Request& req, httplib::Response& res) {
     json out = json::array();

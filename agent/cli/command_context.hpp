@@ -60,7 +60,9 @@ void add_config_commands(CLI::App& app, Handler& selected);
 void add_system_commands(CLI::App& app, Handler& selected);  // system gc (a server's)
 void add_var_commands(CLI::App& app, Handler& selected);
 // acl token create|list|self|info|delete.
-void add_acl_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
+void add_acl_commands(CLI::App& app, Handler& selected);
+// namespace list|status (apply and delete say why they are not needed).
+void add_namespace_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
 // operator scheduler get-config|set-config, under the `operator` command.
 void add_operator_scheduler_commands(CLI::App& op, Handler& selected);
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "api/job_actions_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
+#include "api/namespaces_list.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/parse.hpp"
@@ -628,6 +630,25 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
             out.push_back(job_stub(st, jk, rec));
           }
           reply_json(res, out);
+        }));
+  // Namespaces are those of the jobs (api/namespaces_list.hpp).
+  auto namespaces_in_use = [](const ClusterState& st) {
+    std::set<std::string> names;
+    for (const auto& [jk, rec] : st.jobs) names.insert(rec.value("Namespace", kDefaultNamespace));
+    return names;
+  };
+  s.Get("/v1/namespaces", with_state(ctx, [namespaces_in_use](const ClusterState& st,
+                                                              const httplib::Request& req,
+                                                              httplib::Response& res) {
+          reply_json(res, api::namespace_list(namespaces_in_use(st), req.get_param_value("prefix")));
+        }));
+  s.Get(R"(/v1/namespace/([^/]+))",
+        with_state(ctx, [namespaces_in_use](const ClusterState& st, const httplib::Request& req,
+                                            httplib::Response& res) {
+          const std::string name = req.matches[1];
+          if (name != kDefaultNamespace && !namespaces_in_use(st).count(name))
+            return reply_error(res, 404, "namespace \"" + name + "\" not found (no job is in it)");
+          reply_json(res, api::namespace_object(name));
         }));
   auto job_rec = [](const ClusterState& st, const httplib::Request& req,
                     httplib::Response& res) -> const JobRecord* {

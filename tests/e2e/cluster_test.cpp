@@ -946,6 +946,9 @@ TEST(Cluster, OneJobIdInTwoNamespacesRunsSideBySide) {
   EXPECT_EQ(c.leader().get("/v1/jobs?namespace=*").json().size(), 2u);
   EXPECT_EQ(c.leader().get("/v1/allocations?namespace=prod").json().size(), 1u);
   EXPECT_EQ(c.leader().get("/v1/jobs?namespace=a%2Fb").status, 400);
+  json namespaces = c.follower().get("/v1/namespaces").json();
+  ASSERT_EQ(namespaces.size(), 2u) << namespaces.dump();
+  EXPECT_EQ(namespaces[1].value("Name", ""), "prod");
   // The agent keeps them apart too.
   EXPECT_EQ(c.agents[0]->get("/v1/allocations?namespace=*").json().size(), 2u);
   EXPECT_EQ(c.agents[0]->get("/v1/job/web?namespace=prod").json().value("Namespace", ""), "prod");

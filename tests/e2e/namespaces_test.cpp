@@ -214,3 +214,24 @@ TEST(Namespaces, TheCliTakesDashNamespaceAndNomadNamespace) {
   EXPECT_TRUE(agent->get("/v1/job/web?namespace=dev").json()["Stop"].get<bool>());
   EXPECT_FALSE(agent->get("/v1/job/web?namespace=ops").json()["Stop"].get<bool>());
 }
+
+// Nomad's namespace list: `default` and every namespace a job is in, in Nomad's Namespace
+// shape; one no job is in is not found, and `namespace status` counts its jobs.
+TEST(Namespaces, TheNamespacesAreDefaultAndThoseJobsAreIn) {
+  auto agent = AgentProcess::start();
+  auto before = agent->get("/v1/namespaces").json();
+  EXPECT_EQ(ids_of(before, "Name"), std::vector<std::string>({"default"})) << before.dump();
+  agent->submit(web_job("team-a"));
+  auto list = agent->get("/v1/namespaces").json();
+  EXPECT_EQ(ids_of(list, "Name"), std::vector<std::string>({"default", "team-a"})) << list.dump();
+  EXPECT_EQ(agent->get("/v1/namespace/team-a").json().value("Name", ""), "team-a");
+  EXPECT_EQ(agent->get("/v1/namespace/nobody").status, 404);
+  auto cli = agent->cli({"namespace", "list"});
+  EXPECT_NE(cli.out.find("team-a"), std::string::npos) << cli.out << cli.err;
+  auto status = agent->cli({"namespace", "status", "team-a"});
+  EXPECT_NE(status.out.find("Jobs        = 1"), std::string::npos) << status.out << status.err;
+  auto apply = agent->cli({"namespace", "apply", "team-b"});
+  EXPECT_EQ(apply.exit_code, 1);
+  EXPECT_NE(apply.err.find("a namespace exists while a job is in it"), std::string::npos)
+      << apply.err;
+}
