@@ -102,6 +102,13 @@ Result<ApiResponse> ApiClient::post(const std::string& path, const std::string& 
   return to_response(address_, client->Post(path, headers_for(token_), body, content_type));
 }
 
+Result<ApiResponse> ApiClient::put(const std::string& path, const std::string& body,
+                                   const std::string& content_type) const {
+  auto client = make_client(address_, kReadTimeout);
+  if (!client->is_valid()) return make_error("invalid agent address " + address_);
+  return to_response(address_, client->Put(path, headers_for(token_), body, content_type));
+}
+
 Result<ApiResponse> ApiClient::del(const std::string& path) const {
   auto client = make_client(address_, kReadTimeout);
   if (!client->is_valid()) return make_error("invalid agent address " + address_);

@@ -31,6 +31,8 @@ class ApiClient {
   Result<ApiResponse> get(const std::string& path) const;
   Result<ApiResponse> post(const std::string& path, const std::string& body,
                            const std::string& content_type) const;
+  Result<ApiResponse> put(const std::string& path, const std::string& body,
+                          const std::string& content_type) const;
   Result<ApiResponse> del(const std::string& path) const;
 
   // GET whose 2xx body goes to `on_data` chunk by chunk as it arrives (return false to stop);

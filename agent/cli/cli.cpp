@@ -73,6 +73,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_acl_commands(app, selected);
   add_namespace_commands(app, selected);
   add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
+  add_operator_api_command(*app.get_subcommand("operator"), selected);
   add_version_command(app, selected);
 
   // CLI11 wants the arguments in reverse order, without the program name.

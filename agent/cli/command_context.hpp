@@ -42,6 +42,7 @@ void add_job_commands(CLI::App& app, Handler& selected);
 // job history|revert|scale, under the `job` command.
 void add_job_version_commands(CLI::App& job, Handler& selected);
 void add_job_restart_command(CLI::App& job, Handler& selected);
+void add_job_init_command(CLI::App& job, Handler& selected);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_alloc_checks_command(CLI::App& alloc, Handler& selected);
 void add_job_action_commands(CLI::App& app, CLI::App& job, Handler& selected);  // and `action`
@@ -65,6 +66,8 @@ void add_acl_commands(CLI::App& app, Handler& selected);
 void add_namespace_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
 // operator scheduler get-config|set-config, under the `operator` command.
 void add_operator_scheduler_commands(CLI::App& op, Handler& selected);
+// operator api [-X METHOD] PATH, under the `operator` command.
+void add_operator_api_command(CLI::App& op, Handler& selected);
 
 // `--log-level` of the daemons (agent, server): trace, debug, info, warn or error, any case.
 void add_log_level_option(CLI::App* cmd, std::string& level);

@@ -604,6 +604,7 @@ void add_job_commands(CLI::App& app, Handler& selected) {
 
   add_job_version_commands(*job, selected);
   add_job_restart_command(*job, selected);
+  add_job_init_command(*job, selected);
 
   auto* allocs = job->add_subcommand("allocs", "List a job's allocations");
   auto allocs_id = std::make_shared<std::string>();
