@@ -63,7 +63,9 @@ void add_var_commands(CLI::App& app, Handler& selected);
 // acl token create|list|self|info|delete.
 void add_acl_commands(CLI::App& app, Handler& selected);
 // namespace list|status (apply and delete say why they are not needed).
-void add_namespace_commands(CLI::App& app, Handler& selected);  // var and operator root keyring
+void add_namespace_commands(CLI::App& app, Handler& selected);
+// status [ID]: the jobs, or what an id names.
+void add_status_command(CLI::App& app, Handler& selected);  // var and operator root keyring
 // operator scheduler get-config|set-config, under the `operator` command.
 void add_operator_scheduler_commands(CLI::App& op, Handler& selected);
 // operator api [-X METHOD] PATH, under the `operator` command.

@@ -68,6 +68,15 @@ TEST(Foundation, BatchJobCompletesAndItsStdoutIsReadableThroughTheCli) {
   EXPECT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("complete"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("Terminated"), std::string::npos) << status.out;
+  // Nomad's `status ID`: whatever the id (or a prefix) names, here a job and an alloc.
+  auto of_job = agent->cli({"status", "hel"});
+  EXPECT_NE(of_job.out.find("ID          = hello"), std::string::npos) << of_job.out << of_job.err;
+  auto of_alloc = agent->cli({"status", id.substr(0, 8)});
+  EXPECT_NE(of_alloc.out.find("ID                 = " + id), std::string::npos) << of_alloc.out;
+  EXPECT_NE(of_alloc.out.find("Terminated"), std::string::npos) << of_alloc.out;
+  auto none = agent->cli({"status", "zzzz"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("No job, allocation, node"), std::string::npos) << none.err;
 }
 
 TEST(Foundation, FailingCommandGivesFailedAllocWithExitCodeInEvents) {
