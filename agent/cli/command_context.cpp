@@ -3,11 +3,34 @@
 
 #include <ostream>
 
+#include "cli/table.hpp"
+
 namespace drover::cli {
 
 int print_error(Context& ctx, const std::string& message) {
   ctx.err << "Error: " << message << '\n';
   return 1;
+}
+
+int print_list(Context& ctx, const std::string& path,
+               const std::vector<std::pair<std::string, const char*>>& columns) {
+  auto list = ctx.api.get_json(path);
+  if (!list) return print_error(ctx, list.message());
+  if (ctx.json) {
+    print_json(ctx, *list);
+    return 0;
+  }
+  std::vector<std::string> head;
+  for (const auto& [title, field] : columns) head.push_back(title);
+  Table table(head);
+  if (list->is_array())
+    for (const auto& item : *list) {
+      std::vector<std::string> row;
+      for (const auto& [title, field] : columns) row.push_back(str_field(item, field));
+      table.add_row(row);
+    }
+  table.render(ctx.out);
+  return 0;
 }
 
 void print_json(Context& ctx, const nlohmann::json& value) {

@@ -7,6 +7,8 @@
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/api_client.hpp"
 #include "cli/cli.hpp"
@@ -77,6 +79,10 @@ void add_log_level_option(CLI::App* cmd, std::string& level);
 // Prints "Error: <message>" to err and returns the exit code 1.
 int print_error(Context& ctx, const std::string& message);
 
+// GETs `path` and prints its list as a table of (header, string field) columns; -json prints
+// the answer. 1 when the API could not be asked or refused.
+int print_list(Context& ctx, const std::string& path,
+               const std::vector<std::pair<std::string, const char*>>& columns);
 // Pretty-prints the API's JSON (for -json).
 void print_json(Context& ctx, const nlohmann::json& value);
 

@@ -13,17 +13,7 @@ namespace drover::cli {
 namespace {
 
 int list_namespaces(Context& ctx) {
-  auto list = ctx.api.get_json("/v1/namespaces");
-  if (!list) return print_error(ctx, list.message());
-  if (ctx.json) {
-    print_json(ctx, *list);
-    return 0;
-  }
-  Table table({"Name", "Description"});
-  if (list->is_array())
-    for (const auto& n : *list) table.add_row({str_field(n, "Name"), str_field(n, "Description")});
-  table.render(ctx.out);
-  return 0;
+  return print_list(ctx, "/v1/namespaces", {{"Name", "Name"}, {"Description", "Description"}});
 }
 
 int namespace_status(Context& ctx, const std::string& name) {

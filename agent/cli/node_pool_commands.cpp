@@ -21,17 +21,7 @@ std::string pool_path(const std::string& name, const std::string& suffix = "") {
 }
 
 int list_pools(Context& ctx) {
-  auto list = ctx.api.get_json("/v1/node/pools");
-  if (!list) return print_error(ctx, list.message());
-  if (ctx.json) {
-    print_json(ctx, *list);
-    return 0;
-  }
-  Table table({"Name", "Description"});
-  if (list->is_array())
-    for (const auto& p : *list) table.add_row({str_field(p, "Name"), str_field(p, "Description")});
-  table.render(ctx.out);
-  return 0;
+  return print_list(ctx, "/v1/node/pools", {{"Name", "Name"}, {"Description", "Description"}});
 }
 
 int pool_info(Context& ctx, const std::string& name) {

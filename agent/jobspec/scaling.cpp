@@ -38,26 +38,17 @@ Result<json> scaled_job(const json& job, const std::string& group, int64_t count
                           " job: it runs one alloc per node and has no count to scale",
                       Errc::Invalid);
   if (count < 0) return make_error("Count: must be 0 or more, not " + std::to_string(count), Errc::Invalid);
+  auto target = scale_target(job, group);
+  if (!target) return target.error();
   json out = job;
-  json& groups = out["TaskGroups"];
-  if (!groups.is_array() || groups.empty())
-    return make_error("job \"" + job.value("ID", "") + "\" has no groups", Errc::Invalid);
-  if (group.empty()) {
-    if (groups.size() != 1)
-      return make_error("Target.Group: the job has " + std::to_string(groups.size()) +
-                            " groups: name the one to scale",
-                        Errc::Invalid);
-    if (auto st = within_bounds(groups[0], count); !st) return st.error();
-    groups[0]["Count"] = count;
-    return out;
-  }
-  for (auto& g : groups)
-    if (g.value("Name", "") == group) {
+  for (auto& g : out["TaskGroups"])
+    if (g.value("Name", "") == target->first) {
       if (auto st = within_bounds(g, count); !st) return st.error();
       g["Count"] = count;
       return out;
     }
-  return make_error("Target.Group: job \"" + job.value("ID", "") + "\" has no group \"" + group + "\"",
+  return make_error("Target.Group: job \"" + job.value("ID", "") + "\" has no group \"" +
+                        target->first + "\"",
                     Errc::NotFound);
 }
 
