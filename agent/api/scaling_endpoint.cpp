@@ -106,6 +106,11 @@ std::vector<jobspec::StoredJob> stored_jobs(const std::vector<state::JobRecord>&
 
 }  // namespace
 
+void forget_scaling_events(const ApiContext& ctx, const state::JobKey& job) {
+  if (auto st = ctx.allocs->ctx().store->delete_meta(events_key(job)); !st)
+    spdlog::warn("{}: dropping its scaling events: {}", state::describe(job), st.message());
+}
+
 void register_scaling_endpoints(httplib::Server& s, const ApiContext& ctx) {
   auto& m = *ctx.allocs;
   auto post = [&ctx](const httplib::Request& req, httplib::Response& res) { scale(ctx, req, res); };

@@ -127,4 +127,8 @@ TEST(Scaling, ScaleRequestsAreRecordedAsScalingEventsAndListed) {
   ASSERT_NE(first, std::string::npos) << cli.out;
   ASSERT_NE(second, std::string::npos) << cli.out;
   EXPECT_LT(first, second) << "newest first: " << cli.out;
+  // A purged job's events go with it: the same id registered again starts with none.
+  ASSERT_EQ(agent->del("/v1/job/web?purge=true").status, 200);
+  agent->submit(kScaledJob);
+  EXPECT_TRUE(agent->get("/v1/job/web/scale").json()["TaskGroups"]["api"]["Events"].empty());
 }
