@@ -1,12 +1,13 @@
 // The node's page: identity, cgroup mode, drivers and their health, devices and each GPU's
-// live use, host volumes, networks and every attribute (filterable); a cluster node's also
-// its eligibility and drain controls.
+// live use, host volumes, networks, its metadata (settable) and every attribute (filterable);
+// a cluster node's also its eligibility and drain controls.
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { useLive } from '../live.js';
 import { Problem } from '../components/Problem.jsx';
 import { GpuStats } from '../components/GpuStats.jsx';
 import { NodeControls } from '../components/NodeControls.jsx';
+import { NodeMeta } from '../components/NodeMeta.jsx';
 
 function Value({ v }) {
   if (v === null || v === undefined) return <span class="muted">—</span>;
@@ -145,6 +146,7 @@ export function NodePage({ id }) {
           ))}
         </tbody>
       </table>
+      <NodeMeta nodeId={node.ID} cluster={!!id} />
       <h2>
         Attributes{' '}
         <input class="filter" placeholder="filter" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />

@@ -487,7 +487,19 @@ async function submitFromUi(page, agent, text) {
       const mode = await textOf(page, '[data-testid=cgroup-mode]');
       if (!/^v[12]$/.test(mode)) throw new Error('cgroup mode: ' + mode);
       await page.locator('[data-testid=attributes]', { hasText: 'kernel.name' }).waitFor();
+      // Metadata set from the page is the node's at once (GET /v1/node), and unset again.
+      await page.locator('[data-testid=meta-key]').fill('rack');
+      await page.locator('[data-testid=meta-new-value]').fill('r5');
+      await page.locator('[data-testid=meta-set]').click();
+      await until('the applied key listed', async () => await textIs(page, '[data-testid=node-meta] tr[data-meta=rack] [data-testid=meta-value]', 'r5'));
+      const node = await fetch(agent.base + '/v1/node').then((r) => r.json());
+      if (node.Meta.rack !== 'r5') throw new Error('node Meta: ' + JSON.stringify(node.Meta));
       await page.screenshot({ path: `${shots}/node.png`, fullPage: true });
+      await page.locator('[data-testid=meta-key]').fill('bad key');
+      await page.locator('[data-testid=meta-set]').click();
+      await until('the refusal named', async () => /Meta: key "bad key"/.test(await textOf(page, '[data-testid=node-meta] [data-testid=error]')));
+      await page.locator('[data-testid=node-meta] tr[data-meta=rack] [data-testid=meta-unset]').click();
+      await until('the key gone', async () => (await page.locator('[data-testid=node-meta] tr[data-meta=rack]').count()) === 0);
     });
 
     await test('after the agent restarts the page reconnects and follows new events', async () => {
