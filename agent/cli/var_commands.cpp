@@ -22,7 +22,7 @@ using nlohmann::json;
 struct VarFlags {
   std::string path;
   std::vector<std::string> pairs;  // k=v, k=@file, k=- (stdin)
-  std::string ns = "default";
+  std::string ns;  // this command's -namespace; "": the global one, else "default"
   std::string out;  // "" (text) or json
   std::string item;
   std::optional<std::uint64_t> cas;
@@ -47,6 +47,13 @@ std::string var_url(const std::string& path, const std::string& ns,
 }
 
 bool wants_json(const Context& ctx, const VarFlags& f) { return ctx.json || f.out == "json"; }
+
+// The variable's namespace: the command's -namespace, else the CLI's (-namespace before the
+// command, $DROVER_NAMESPACE, $NOMAD_NAMESPACE), else default.
+std::string var_ns(const Context& ctx, const VarFlags& f) {
+  if (!f.ns.empty()) return f.ns;
+  return ctx.ns.empty() ? "default" : ctx.ns;
+}
 
 // A 409 from a check-and-set: Nomad's words, with the index the variable has now.
 int print_conflict(Context& ctx, const VarFlags& f, const ApiResponse& r) {
@@ -91,8 +98,8 @@ int var_put(Context& ctx, const VarFlags& f) {
     items[key] = value;
   }
   if (items.empty()) return print_error(ctx, "var put: give at least one item (key=value)");
-  json body = {{"Namespace", f.ns}, {"Path", f.path}, {"Items", items}};
-  auto r = ctx.api.post(var_url(f.path, f.ns, f.cas), body.dump(), "application/json");
+  json body = {{"Namespace", var_ns(ctx, f)}, {"Path", f.path}, {"Items", items}};
+  auto r = ctx.api.post(var_url(f.path, var_ns(ctx, f), f.cas), body.dump(), "application/json");
   if (!r) return print_error(ctx, r.message());
   if (r->status == 409) return print_conflict(ctx, f, *r);
   auto v = parse_api_json(*r);
@@ -107,7 +114,7 @@ int var_put(Context& ctx, const VarFlags& f) {
 }
 
 int var_get(Context& ctx, const VarFlags& f) {
-  auto v = ctx.api.get_json(var_url(f.path, f.ns));
+  auto v = ctx.api.get_json(var_url(f.path, var_ns(ctx, f)));
   if (!v) return print_error(ctx, v.message());
   if (!f.item.empty()) {
     const auto& items = (*v)["Items"];
@@ -126,7 +133,7 @@ int var_get(Context& ctx, const VarFlags& f) {
 
 int var_list(Context& ctx, const VarFlags& f) {
   auto l = ctx.api.get_json("/v1/vars?prefix=" + url_escape(f.prefix) +
-                            "&namespace=" + url_escape(f.ns));
+                            "&namespace=" + url_escape(var_ns(ctx, f)));
   if (!l) return print_error(ctx, l.message());
   if (wants_json(ctx, f)) {
     print_json(ctx, *l);
@@ -145,7 +152,7 @@ int var_list(Context& ctx, const VarFlags& f) {
 }
 
 int var_purge(Context& ctx, const VarFlags& f) {
-  auto r = ctx.api.del(var_url(f.path, f.ns, f.cas));
+  auto r = ctx.api.del(var_url(f.path, var_ns(ctx, f), f.cas));
   if (!r) return print_error(ctx, r.message());
   if (r->status == 409) return print_conflict(ctx, f, *r);
   auto v = parse_api_json(*r);
@@ -155,7 +162,7 @@ int var_purge(Context& ctx, const VarFlags& f) {
 }
 
 void common_flags(CLI::App* cmd, VarFlags& f) {
-  cmd->add_option("--namespace", f.ns, "The variable's namespace (default: default)");
+  cmd->add_option("--namespace", f.ns, "The variable's namespace (default: the CLI's -namespace, else default)");
   cmd->add_option("--out", f.out, "Output format: json")->check(CLI::IsMember({"json", ""}));
 }
 
@@ -222,7 +229,7 @@ void add_var_commands(CLI::App& app, Handler& selected) {
 
   auto* purge = var->add_subcommand("purge", "Delete a variable");
   purge->add_option("path", f->path, "The variable's path")->required();
-  purge->add_option("--namespace", f->ns, "The variable's namespace (default: default)");
+  purge->add_option("--namespace", f->ns, "The variable's namespace (default: the CLI's -namespace, else default)");
   cas_option(purge);
   purge->callback([&selected, f] { selected = [f](Context& ctx) { return var_purge(ctx, *f); }; });
 

@@ -64,6 +64,33 @@ job:
   agent->cli({"job", "stop", "vt"});
 }
 
+// A template reads the variables of its job's namespace, as Nomad's do: the same path in
+// `default` is another variable.
+TEST(TemplateVariables, ATemplateReadsItsJobsNamespace) {
+  auto agent = AgentProcess::start();
+  ASSERT_EQ(agent->cli({"var", "put", "nomad/jobs/nsv", "k=from-default"}).exit_code, 0);
+  auto put = agent->cli({"-namespace", "prod", "var", "put", "nomad/jobs/nsv", "k=from-prod"});
+  ASSERT_EQ(put.exit_code, 0) << put.out << put.err;
+  auto ids = agent->submit(R"(
+job:
+  id: nsv
+  namespace: prod
+  type: batch
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/cat, args: ["${NOMAD_TASK_DIR}/x"]}
+          templates:
+            - destination: local/x
+              data: '{{ with nomadVar "nomad/jobs/nsv" }}{{ .k }}{{ end }}'
+)");
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "complete");
+  EXPECT_EQ(agent->cli({"alloc", "logs", ids[0].substr(0, 8), "t"}).out, "from-prod");
+}
+
 TEST(TemplateVariables, ATaskCannotReadAnotherJobsVariable) {
   auto agent = AgentProcess::start();
   ASSERT_EQ(agent->cli({"var", "put", "nomad/jobs/other", "k=v"}).exit_code, 0);

@@ -20,7 +20,7 @@ class Catalog;
 namespace drover::runner {
 
 // Nomad Variables as templates read them; the agent's variable store stands behind it
-// (RunnerContext::variables, through template_variables.hpp). Namespace "default".
+// (RunnerContext::variables, through template_variables.hpp), in the job's namespace.
 class TemplateVariables {
  public:
   virtual ~TemplateVariables() = default;

@@ -147,7 +147,8 @@ int run_script(const jobspec::ChangeScript& s, const std::filesystem::path& task
 // The agent's variable store as templates read it; null when the agent has none.
 std::unique_ptr<TemplateVariables> variables_of(AllocRunner& alloc) {
   if (!alloc.ctx().variables) return nullptr;
-  return std::make_unique<StoreTemplateVariables>(*alloc.ctx().variables);
+  return std::make_unique<StoreTemplateVariables>(*alloc.ctx().variables,
+                                                  alloc.job().namespace_name);
 }
 
 struct TemplateHook::State {

@@ -5,18 +5,14 @@
 
 namespace drover::runner {
 
-namespace {
-constexpr const char* kNamespace = "default";
-}
-
 Result<nlohmann::json> StoreTemplateVariables::get(const std::string& path) {
-  auto v = store_.get(kNamespace, path);
+  auto v = store_.get(ns_, path);
   if (!v) return v.error();
   return nlohmann::json(v->items);
 }
 
 Result<nlohmann::json> StoreTemplateVariables::list(const std::string& prefix) {
-  auto l = store_.list(kNamespace, prefix);
+  auto l = store_.list(ns_, prefix);
   if (!l) return l.error();
   auto out = nlohmann::json::array();
   for (const auto& m : *l) out.push_back(vars::to_json(m));
@@ -25,7 +21,7 @@ Result<nlohmann::json> StoreTemplateVariables::list(const std::string& prefix) {
 
 uint64_t StoreTemplateVariables::wait_for_change(const std::string& prefix, uint64_t after,
                                                  std::chrono::milliseconds timeout) {
-  return store_.wait_for_change(kNamespace, prefix, after, timeout);
+  return store_.wait_for_change(ns_, prefix, after, timeout);
 }
 
 }  // namespace drover::runner

@@ -1,7 +1,9 @@
 // The agent's variable store (vars/variable_store.hpp) as templates read it
-// (TemplateVariables, runner/hooks/template_data.hpp): the "default" namespace, items as a
-// JSON map, list entries in Nomad's metadata shape.
+// (TemplateVariables, runner/hooks/template_data.hpp): the task's job's namespace, as Nomad's
+// templates read theirs; items as a JSON map, list entries in Nomad's metadata shape.
 #pragma once
+
+#include <string>
 
 #include "runner/hooks/template_data.hpp"
 
@@ -13,7 +15,8 @@ namespace drover::runner {
 
 class StoreTemplateVariables final : public TemplateVariables {
  public:
-  explicit StoreTemplateVariables(vars::VariableStore& store) : store_(store) {}
+  StoreTemplateVariables(vars::VariableStore& store, std::string ns)
+      : store_(store), ns_(std::move(ns)) {}
   Result<nlohmann::json> get(const std::string& path) override;
   Result<nlohmann::json> list(const std::string& prefix) override;
   uint64_t wait_for_change(const std::string& prefix, uint64_t after,
@@ -21,6 +24,7 @@ class StoreTemplateVariables final : public TemplateVariables {
 
  private:
   vars::VariableStore& store_;
+  const std::string ns_;
 };
 
 }  // namespace drover::runner
