@@ -64,6 +64,17 @@ job:
   agent->cli({"job", "stop", "vt"});
 }
 
+// A batch job `id` (in namespace `ns`, "" for none) whose task prints the item `k` of the
+// variable at `path`, as its template read it.
+std::string var_reader(const std::string& id, const std::string& ns, const std::string& path) {
+  return "job:\n  id: " + id + "\n" + (ns.empty() ? "" : "  namespace: " + ns + "\n") +
+         "  type: batch\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+         "          driver: raw_exec\n"
+         "          config: {command: /bin/cat, args: [\"${NOMAD_TASK_DIR}/x\"]}\n"
+         "          templates:\n            - destination: local/x\n"
+         "              data: '{{ with nomadVar \"" + path + "\" }}{{ .k }}{{ end }}'\n";
+}
+
 // A template reads the variables of its job's namespace, as Nomad's do: the same path in
 // `default` is another variable.
 TEST(TemplateVariables, ATemplateReadsItsJobsNamespace) {
@@ -71,21 +82,7 @@ TEST(TemplateVariables, ATemplateReadsItsJobsNamespace) {
   ASSERT_EQ(agent->cli({"var", "put", "nomad/jobs/nsv", "k=from-default"}).exit_code, 0);
   auto put = agent->cli({"-namespace", "prod", "var", "put", "nomad/jobs/nsv", "k=from-prod"});
   ASSERT_EQ(put.exit_code, 0) << put.out << put.err;
-  auto ids = agent->submit(R"(
-job:
-  id: nsv
-  namespace: prod
-  type: batch
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/cat, args: ["${NOMAD_TASK_DIR}/x"]}
-          templates:
-            - destination: local/x
-              data: '{{ with nomadVar "nomad/jobs/nsv" }}{{ .k }}{{ end }}'
-)");
+  auto ids = agent->submit(var_reader("nsv", "prod", "nomad/jobs/nsv"));
   ASSERT_EQ(ids.size(), 1u);
   agent->wait_client_status(ids[0], "complete");
   EXPECT_EQ(agent->cli({"alloc", "logs", ids[0].substr(0, 8), "t"}).out, "from-prod");
@@ -94,20 +91,7 @@ job:
 TEST(TemplateVariables, ATaskCannotReadAnotherJobsVariable) {
   auto agent = AgentProcess::start();
   ASSERT_EQ(agent->cli({"var", "put", "nomad/jobs/other", "k=v"}).exit_code, 0);
-  auto ids = agent->submit(R"(
-job:
-  id: nosy
-  type: batch
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/cat, args: ["${NOMAD_TASK_DIR}/x"]}
-          templates:
-            - destination: local/x
-              data: '{{ with nomadVar "nomad/jobs/other" }}{{ .k }}{{ end }}'
-)");
+  auto ids = agent->submit(var_reader("nosy", "", "nomad/jobs/other"));
   ASSERT_EQ(ids.size(), 1u);
   auto a = agent->wait_client_status(ids[0], "failed");
   bool refused = false;

@@ -219,8 +219,11 @@ TEST(Scheduler, AFailedServiceAllocIsRescheduledAfterNomadsDefaultDelay) {
   EXPECT_TRUE(waits_60s);
 }
 
-TEST(Scheduler, TheJobsRescheduleBlockLimitsTheAttempts) {
-  auto st = three_nodes();
+namespace {
+
+// A job allowed one reschedule an hour (after 5s) whose alloc failed, was replaced once, and
+// whose replacement failed too at `second_failed_at`: `second` names the replacement.
+void one_reschedule_used(ClusterState& st, std::string& second, int64_t second_failed_at) {
   auto j = job(web(1, 300,
                    "  reschedule: {attempts: 1, interval: 1h, delay: 5s, "
                    "delay_function: constant, unlimited: false}\n"));
@@ -232,28 +235,25 @@ TEST(Scheduler, TheJobsRescheduleBlockLimitsTheAttempts) {
   ASSERT_EQ(plan.placed, 1) << "the delay (5s) is over: placed at once, no follow-up";
   apply(st, plan);
   apply_evals(st, plan);
-  std::string second = allocs_of(plan).at(id)["NextAllocation"];
-  st.allocs.at(second).status = {{"ClientStatus", "failed"},
-                                 {"ModifyTime", kNow + 60'000'000'000LL}};
-  plan = plan_cluster(st, kKeys, kNow + 3600'000'000'000LL);
+  second = allocs_of(plan).at(id)["NextAllocation"];
+  st.allocs.at(second).status = {{"ClientStatus", "failed"}, {"ModifyTime", second_failed_at}};
+}
+
+}  // namespace
+
+TEST(Scheduler, TheJobsRescheduleBlockLimitsTheAttempts) {
+  auto st = three_nodes();
+  std::string second;
+  ASSERT_NO_FATAL_FAILURE(one_reschedule_used(st, second, kNow + 60'000'000'000LL));
+  auto plan = plan_cluster(st, kKeys, kNow + 3600'000'000'000LL);
   EXPECT_EQ(plan.placed, 0) << "the one attempt in the hour is used";
   EXPECT_EQ(st.allocs.at(second).client_status(), "failed");
 }
 
 TEST(Scheduler, AForcedEvaluationReschedulesAFailedAllocThatIsOutOfAttempts) {
   auto st = three_nodes();
-  auto j = job(web(1, 300,
-                   "  reschedule: {attempts: 1, interval: 1h, delay: 5s, "
-                   "delay_function: constant, unlimited: false}\n"));
-  st.jobs["default/web"] = job_record(j);
-  apply(st, plan_cluster(st, kKeys, kNow));
-  std::string id = st.allocs.begin()->first;
-  st.allocs.at(id).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
-  auto plan = plan_cluster(st, kKeys, kNow + 6'000'000'000LL);
-  apply(st, plan);
-  apply_evals(st, plan);
-  std::string second = allocs_of(plan).at(id)["NextAllocation"];
-  st.allocs.at(second).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  std::string second;
+  ASSERT_NO_FATAL_FAILURE(one_reschedule_used(st, second, kNow));
   ASSERT_EQ(plan_cluster(st, kKeys, kNow + 7'000'000'000LL).placed, 0) << "out of attempts";
   // `job eval -force-reschedule` (POST /v1/job/web/evaluate): replaced now, and the
   // evaluation is done.
@@ -261,7 +261,7 @@ TEST(Scheduler, AForcedEvaluationReschedulesAFailedAllocThatIsOutOfAttempts) {
                         {"JobID", "web"},           {"Type", "service"},
                         {"Status", "pending"},      {"TriggeredBy", "job-register"},
                         {"ForceReschedule", true},  {"CreateTime", kNow}};
-  plan = plan_cluster(st, kKeys, kNow + 8'000'000'000LL);
+  auto plan = plan_cluster(st, kKeys, kNow + 8'000'000'000LL);
   EXPECT_EQ(plan.placed, 1);
   EXPECT_TRUE(allocs_of(plan).at(second).contains("NextAllocation"));
   EXPECT_EQ(evals_of(plan).at(kKeys.eval("forced"))["Status"], "complete");
