@@ -44,6 +44,12 @@ static void fields(Of<MigrateStrategy> auto& m, auto& io) {
   io("MinHealthyTime", m.min_healthy_time);
   io("HealthyDeadline", m.healthy_deadline);
 }
+static void fields(Of<DisconnectStrategy> auto& d, auto& io) {
+  io("LostAfter", d.lost_after);
+  io("StopOnClientAfter", d.stop_on_client_after);
+  io("Replace", d.replace);
+  io("Reconcile", d.reconcile);
+}
 // Nomad's group ScalingPolicy shape; the Target it names is the group itself, filled in
 // where the policy is listed (jobspec/scaling.hpp).
 static void fields(Of<Scaling> auto& s, auto& io) {
@@ -474,6 +480,7 @@ json group_to_json(const TaskGroup& g) {
   out["Services"] = services_to_json(g.services);
   if (g.reschedule) out["ReschedulePolicy"] = write_fields(*g.reschedule);
   if (g.migrate) out["Migrate"] = write_fields(*g.migrate);
+  if (g.disconnect) out["Disconnect"] = write_fields(*g.disconnect);
   if (g.scaling) out["Scaling"] = write_fields(*g.scaling);
   placement_to_json(g.placement, out, /*spreads=*/true);
   // Nomad's shape: Volumes keyed by name.
@@ -490,6 +497,7 @@ TaskGroup group_from_json(const json& j) {
   g.update = optional_from_json<UpdateStrategy>(at_or_null(j, "Update"));
   g.reschedule = optional_from_json<ReschedulePolicy>(at_or_null(j, "ReschedulePolicy"));
   g.migrate = optional_from_json<MigrateStrategy>(at_or_null(j, "Migrate"));
+  g.disconnect = optional_from_json<DisconnectStrategy>(at_or_null(j, "Disconnect"));
   g.scaling = optional_from_json<Scaling>(at_or_null(j, "Scaling"));
   const json& tasks = at_or_null(j, "Tasks");
   for (const auto& t : tasks.is_array() ? tasks : json::array()) g.tasks.push_back(task_from_json(t));

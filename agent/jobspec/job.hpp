@@ -364,6 +364,24 @@ struct MigrateStrategy {
   bool operator==(const MigrateStrategy&) const = default;
 };
 
+// Nomad's `disconnect`: what the servers and the node do while the node is out of touch
+// (docs/cluster.md, "Disconnected nodes"). Left out, a node that misses its heartbeats has its
+// allocs lost and replaced at once.
+struct DisconnectStrategy {
+  // While the node is gone for less than this, its allocs are `unknown`, not lost; 0: lost at
+  // once.
+  Duration lost_after{0};
+  // The node stops the group's allocs after it lost touch with the servers for this long, and
+  // the servers place their replacements after it (and the longest kill_timeout). nullopt: never.
+  std::optional<Duration> stop_on_client_after;
+  // Whether an `unknown` alloc is replaced at once (else only once it is lost).
+  bool replace = true;
+  // Which to keep once the node is back: keep_original | keep_replacement | best_score |
+  // longest_running.
+  std::string reconcile = "best_score";
+  bool operator==(const DisconnectStrategy&) const = default;
+};
+
 // A group's `scaling` block (Nomad's horizontal ScalingPolicy): the bounds `job scale` keeps
 // the count within, and a policy kept opaque for an external autoscaler (docs/jobspec.md,
 // "scaling"). Nomad's defaults: enabled; min is the group's count when unset.
@@ -386,6 +404,7 @@ struct TaskGroup {
   // (default_reschedule_policy); nullopt when neither has one: the type's default applies.
   std::optional<ReschedulePolicy> reschedule;
   std::optional<MigrateStrategy> migrate;  // nullopt: Nomad's defaults (the struct's)
+  std::optional<DisconnectStrategy> disconnect;  // nullopt: lost at once, replaced at once
   std::vector<Task> tasks;
   std::map<std::string, std::string> meta;
   std::vector<Network> networks;  // at most one (Nomad's rule)

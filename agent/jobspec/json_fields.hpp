@@ -40,6 +40,9 @@ class FieldWriter {
   void operator()(const char* key, const std::optional<T>& value) {
     out_[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
   }
+  void operator()(const char* key, const std::optional<Duration>& value) {
+    out_[key] = value ? nlohmann::json(value->count()) : nlohmann::json(nullptr);
+  }
 
  private:
   nlohmann::json& out_;
@@ -58,6 +61,9 @@ class FieldReader {
   template <class T>
   void operator()(const char* key, std::optional<T>& value) {
     if (const auto* j = find(key)) value = j->get<T>();
+  }
+  void operator()(const char* key, std::optional<Duration>& value) {
+    if (const auto* j = find(key)) value = Duration(j->get<std::int64_t>());
   }
 
  private:

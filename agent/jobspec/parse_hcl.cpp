@@ -64,10 +64,6 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"identity", "belongs in a task (its workload identity: env, file)"},
       {"action", "belongs in a task (a command run in it on request)"},
       {"schedule", "not supported by drover"},
-      {"disconnect", "not supported by drover"},
-      {"max_client_disconnect", "not supported by drover"},
-      {"stop_after_client_disconnect", "not supported by drover"},
-      {"prevent_reschedule_on_lost", "not supported by drover"},
       {"kind", "not supported by drover"},
       {"numa", "not supported by drover"},
   };
@@ -580,12 +576,16 @@ class HclMapper {
     const std::vector<std::string_view> blocks = {
         "task",           "restart",    "update",   "meta",   "reschedule", "migrate",
         "ephemeral_disk", "constraint", "affinity", "spread", "network",    "service",
-        "volume",         "scaling"};
+        "volume",         "scaling",    "disconnect"};
     attributes(b.body, s,
                {{"count", "Count", Kind::Int},
                 {"meta", "Meta", Kind::StringMap},
                 {"shutdown_delay", "ShutdownDelay", Kind::Duration},
-                {"max_run_duration", "MaxRunDuration", Kind::Duration}},
+                {"max_run_duration", "MaxRunDuration", Kind::Duration},
+                // The disconnect block's older spellings (Nomad 1.8 and before).
+                {"max_client_disconnect", "MaxClientDisconnect", Kind::Duration},
+                {"stop_after_client_disconnect", "StopAfterClientDisconnect", Kind::Duration},
+                {"prevent_reschedule_on_lost", "PreventRescheduleOnLost", Kind::Bool}},
                g, blocks);
     std::map<std::string, int> seen;
     json tasks = json::array();
@@ -628,6 +628,13 @@ class HclMapper {
           g["Migrate"] = simple_block(t, s, "Migrate", migrate_fields());
       } else if (t.type == "scaling") {
         if (labels(s, t, 0) && once(seen, s, t)) g["Scaling"] = scaling(t, s);
+      } else if (t.type == "disconnect") {
+        if (labels(s, t, 0) && once(seen, s, t))
+          g["Disconnect"] = simple_block(t, s, "Disconnect",
+                                        {{"lost_after", "LostAfter", Kind::Duration},
+                                         {"stop_on_client_after", "StopOnClientAfter", Kind::Duration},
+                                         {"replace", "Replace", Kind::Bool},
+                                         {"reconcile", "Reconcile"}});
       } else if (t.type == "meta") {
         block_or_attribute(t, s, g, "Meta", seen,
                            [&](const hcl::Block& m) { return map_block(m, s); });

@@ -695,6 +695,39 @@ class NomadReader {
     return s;
   }
 
+  // Nomad's Disconnect block, or the group fields it replaced (Nomad 1.8): MaxClientDisconnect
+  // is its LostAfter, StopAfterClientDisconnect its StopOnClientAfter, PreventRescheduleOnLost
+  // its Replace turned round. One way or the other, not both.
+  std::optional<DisconnectStrategy> disconnect(const json& o, const std::string& path) {
+    std::optional<DisconnectStrategy> out;
+    if (object(o, "Disconnect", path)) {
+      const std::string dp = join(path, "Disconnect");
+      const json& d = o.at("Disconnect");
+      check_keys(d, dp, {"LostAfter", "StopOnClientAfter", "Replace", "Reconcile"});
+      DisconnectStrategy r;
+      if (auto v = duration(d, "LostAfter", dp)) r.lost_after = *v;
+      r.stop_on_client_after = duration(d, "StopOnClientAfter", dp);
+      if (auto v = boolean(d, "Replace", dp)) r.replace = *v;
+      if (auto v = str(d, "Reconcile", dp); v && !v->empty()) r.reconcile = *v;
+      out = r;
+    }
+    auto lost = duration(o, "MaxClientDisconnect", path);
+    auto stop = duration(o, "StopAfterClientDisconnect", path);
+    auto prevent = boolean(o, "PreventRescheduleOnLost", path);
+    if (!lost && !stop && !prevent) return out;
+    if (out) {
+      for (const char* k : {"MaxClientDisconnect", "StopAfterClientDisconnect", "PreventRescheduleOnLost"})
+        if (o.contains(k) && !o.at(k).is_null())
+          add(join(path, k), "is the older form of the Disconnect block: give one or the other");
+      return out;
+    }
+    DisconnectStrategy r;
+    if (lost) r.lost_after = *lost;
+    r.stop_on_client_after = stop;
+    if (prevent) r.replace = !*prevent;
+    return r;
+  }
+
   TaskGroup group(const json& o, const std::string& path, JobType type,
                   const std::optional<UpdateStrategy>& job_update,
                   const std::optional<ReschedulePolicy>& job_reschedule) {
@@ -706,8 +739,10 @@ class NomadReader {
         o, path,
         {"Name", "Count", "RestartPolicy", "EphemeralDisk", "Update", "Tasks", "Meta",
          "ReschedulePolicy", "Migrate", "ShutdownDelay", "MaxRunDuration", "Constraints",
-         "Affinities", "Spreads", "Networks", "Services", "Volumes", "Scaling"});
+         "Affinities", "Spreads", "Networks", "Services", "Volumes", "Scaling", "Disconnect",
+         "MaxClientDisconnect", "StopAfterClientDisconnect", "PreventRescheduleOnLost"});
     if (auto v = str(o, "Name", path)) g.name = *v;
+    g.disconnect = disconnect(o, path);
     std::optional<int> scaling_min;
     if (object(o, "Scaling", path)) g.scaling = scaling(o.at("Scaling"), join(path, "Scaling"), scaling_min);
     settle_group_count(g, integer(o, "Count", path), scaling_min);

@@ -667,7 +667,7 @@ class YamlReader {
     check_keys(n, path,
                {"name", "count", "restart", "update", "meta", "tasks", "shutdown_delay",
                 "max_run_duration", "constraints", "affinities", "spreads", "network", "services", "volumes",
-                "ephemeral_disk", "reschedule", "migrate", "scaling"});
+                "ephemeral_disk", "reschedule", "migrate", "scaling", "disconnect"});
     if (auto v = str(n["name"], join(path, "name"))) g.name = *v;
     std::optional<int> scaling_min;
     const std::string scpath = join(path, "scaling");
@@ -718,6 +718,19 @@ class YamlReader {
       if (auto v = duration(m["healthy_deadline"], join(mpath, "healthy_deadline")))
         out.healthy_deadline = *v;
       g.migrate = out;
+    }
+    const std::string dpath = join(path, "disconnect");
+    if (map(n["disconnect"], dpath)) {
+      const YAML::Node d = n["disconnect"];
+      check_keys(d, dpath, {"lost_after", "stop_on_client_after", "replace", "reconcile"});
+      DisconnectStrategy out;
+      if (auto v = duration(d["lost_after"], join(dpath, "lost_after"))) out.lost_after = *v;
+      out.stop_on_client_after =
+          duration(d["stop_on_client_after"], join(dpath, "stop_on_client_after"));
+      if (auto v = boolean(d["replace"], join(dpath, "replace"))) out.replace = *v;
+      if (auto v = str(d["reconcile"], join(dpath, "reconcile")); v && !v->empty())
+        out.reconcile = *v;
+      g.disconnect = out;
     }
     if (auto v = duration(n["shutdown_delay"], join(path, "shutdown_delay"))) g.shutdown_delay = *v;
     if (auto v = duration(n["max_run_duration"], join(path, "max_run_duration")))

@@ -139,6 +139,12 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"delay_function", "DelayFunction"},
       {"max_delay", "MaxDelay"},
       {"unlimited", "Unlimited"},
+      // a group's disconnect block
+      {"disconnect", "Disconnect"},
+      {"lost_after", "LostAfter"},
+      {"stop_on_client_after", "StopOnClientAfter"},
+      {"replace", "Replace"},
+      {"reconcile", "Reconcile"},
   };
   return names;
 }

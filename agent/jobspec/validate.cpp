@@ -215,6 +215,29 @@ class Validator {
           "must be longer than min_healthy_time (" + format_duration(m.min_healthy_time) + ")");
   }
 
+  // Nomad's DisconnectStrategy.Validate.
+  void disconnect(const std::string& path, const DisconnectStrategy& d) {
+    if (d.lost_after.count() < 0) add(path + ".lost_after", "must not be negative");
+    if (d.stop_on_client_after) {
+      if (d.stop_on_client_after->count() < 0)
+        add(path + ".stop_on_client_after", "must not be negative");
+      if (type_ != JobType::Service && type_ != JobType::Batch)
+        add(path + ".stop_on_client_after",
+            "only service and batch jobs may have it (this job is " +
+                std::string(to_string(type_)) + ")");
+      if (d.lost_after.count() != 0)
+        add(path + ".stop_on_client_after",
+            "cannot be given with lost_after: the node stops its allocs, or the servers wait "
+            "for it, not both");
+    }
+    static const std::set<std::string> kReconcile = {"best_score", "keep_original",
+                                                     "keep_replacement", "longest_running"};
+    if (!kReconcile.count(d.reconcile))
+      add(path + ".reconcile",
+          "must be best_score, keep_original, keep_replacement or longest_running (got \"" +
+              printable(d.reconcile) + "\")");
+  }
+
   void restart(const std::string& path, const RestartPolicy& r) {
     if (r.mode != "fail" && r.mode != "delay")
       add(path + ".mode", "must be \"fail\" or \"delay\" (got \"" + printable(r.mode) + "\")");
@@ -852,6 +875,7 @@ class Validator {
     restart(path + ".restart", g.restart);
     if (g.update) update(path + ".update", *g.update);
     if (g.migrate) migrate(path + ".migrate", *g.migrate);
+    if (g.disconnect) disconnect(path + ".disconnect", *g.disconnect);
     if (g.reschedule && g.reschedule != job_reschedule_)
       reschedule(path + ".reschedule", *g.reschedule);
     keys(path + ".meta", g.meta, /*check_values=*/true);
