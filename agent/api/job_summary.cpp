@@ -8,10 +8,10 @@ namespace drover::api {
 nlohmann::json job_summary_json(const SummaryInput& in) {
   nlohmann::json groups = nlohmann::json::object();
   for (const auto& g : in.groups)
-    groups[g] = {{"Queued", 0}, {"Complete", 0}, {"Failed", 0}, {"Running", 0}, {"Starting", 0}, {"Lost", 0}};
+    groups[g] = {{"Queued", 0}, {"Complete", 0}, {"Failed", 0}, {"Running", 0}, {"Starting", 0}, {"Lost", 0}, {"Unknown", 0}};
   static const std::map<std::string, const char*> kColumn = {
       {"pending", "Starting"}, {"running", "Running"}, {"complete", "Complete"},
-      {"failed", "Failed"},    {"lost", "Lost"}};
+      {"failed", "Failed"},    {"lost", "Lost"}, {"unknown", "Unknown"}};
   for (const auto& [group, status] : in.allocs) {
     auto col = kColumn.find(status);
     if (col == kColumn.end() || !groups.contains(group)) continue;

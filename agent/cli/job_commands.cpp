@@ -292,8 +292,10 @@ void show_children(Context& ctx, const nlohmann::json& job);
 void print_summary(Context& ctx, const std::string& id) {
   auto summary = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(id) + "/summary"));
   if (!summary || !summary->contains("Summary") || !(*summary)["Summary"].is_object()) return;
-  static const char* kColumns[] = {"Queued", "Starting", "Running", "Failed", "Complete", "Lost"};
-  Table table({"Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost"});
+  static const char* kColumns[] = {"Queued", "Starting", "Running", "Failed",
+                                   "Complete", "Lost",     "Unknown"};
+  Table table(
+      {"Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost", "Unknown"});
   for (const auto& [group, counts] : (*summary)["Summary"].items()) {
     std::vector<std::string> row{group};
     for (const char* c : kColumns) row.push_back(std::to_string(counts.value(c, 0)));

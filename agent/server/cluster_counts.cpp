@@ -8,7 +8,7 @@ ClusterCounts count_cluster(const ClusterState& st) {
   // Every label value present even at zero, so a dashboard's series do not come and go.
   c.jobs = {{"pending", 0}, {"running", 0}, {"dead", 0}};
   for (const auto& [key, rec] : st.jobs) c.jobs[job_status(st, key, rec)]++;
-  c.allocs = {{"pending", 0}, {"running", 0}, {"complete", 0}, {"failed", 0}, {"lost", 0}};
+  c.allocs = {{"pending", 0}, {"running", 0}, {"complete", 0}, {"failed", 0}, {"lost", 0}, {"unknown", 0}};
   for (const auto& [id, a] : st.allocs) c.allocs[a.client_status()]++;
   // A node is up while its key lives on its lease: the ones etcd holds are ready; by the
   // operator's say, eligible or not.

@@ -14,7 +14,8 @@ namespace drover::server {
 using nlohmann::json;
 
 std::string AllocView::client_status() const {
-  if (alloc.value("ClientStatus", "") == "lost") return "lost";
+  // The server's mark (disconnect.hpp) wins over the node's last report.
+  if (auto mark = alloc.value("ClientStatus", ""); mark == "lost" || mark == "unknown") return mark;
   if (status.is_object()) {
     auto s = status.value("ClientStatus", "");
     if (!s.empty()) return s;
@@ -93,7 +94,8 @@ std::string job_status(const ClusterState& st, const std::string& jk, const JobR
   const auto& job = rec.job.summary();
   if (job.periodic || (job.parameterized && !job.dispatched)) return "running";
   auto live = [](const AllocView& a) {
-    return a.desired() == "run" && (a.client_status() == "running" || a.client_status() == "pending");
+    const auto s = a.client_status();
+    return a.desired() == "run" && (s == "running" || s == "pending" || s == "unknown");
   };
   if (st.indexed) {
     // The job's own allocs: listing 10,000 jobs (the API, /v1/metrics) must not look at every

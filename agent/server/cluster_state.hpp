@@ -42,8 +42,8 @@ struct AllocView {
   nlohmann::json value(bool with_job) const;
 
   std::string desired() const { return alloc.value("DesiredStatus", "run"); }
-  // "lost" when the server marked it so (its node went down), else what the node reported,
-  // else "pending".
+  // "lost" or "unknown" when the server marked it so (its node went down: disconnect.hpp),
+  // else what the node reported, else "pending".
   std::string client_status() const;
   // "<namespace>/<job id>", worked out once (an alloc never changes job): a pass asks every
   // alloc's.

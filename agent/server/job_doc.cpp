@@ -32,11 +32,15 @@ JobDoc::Summary summary_of(const json& doc) {
   if (auto groups = doc.find("TaskGroups"); groups != doc.end() && groups->is_array())
     for (const auto& g : *groups) {
       if (!g.is_object()) continue;
+      auto name = g.find("Name");
+      if (name == g.end() || !name->is_string()) continue;
+      if (auto d = g.find("Disconnect"); d != g.end() && d->is_object())
+        if (auto l = d->find("LostAfter"); l != d->end() && l->is_number_integer() && *l > 0)
+          s.lost_after_ns[name->get<std::string>()] = l->get<int64_t>();
       auto m = g.find("Migrate");
       if (m == g.end() || !m->is_object()) continue;
       auto n = m->find("MaxParallel");
-      auto name = g.find("Name");
-      if (n != m->end() && n->is_number_integer() && name != g.end() && name->is_string())
+      if (n != m->end() && n->is_number_integer())
         s.migrate_max_parallel[name->get<std::string>()] = n->get<int>();
     }
   return s;

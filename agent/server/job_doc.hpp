@@ -35,6 +35,8 @@ class JobDoc {
     int priority = 50;
     bool is_object = false, periodic = false, parameterized = false, dispatched = false;
     std::map<std::string, int> migrate_max_parallel;  // by group, where its Migrate says
+    // By group, where its Disconnect has a LostAfter: a node that goes leaves these `unknown`.
+    std::map<std::string, int64_t> lost_after_ns;
   };
   const Summary& summary() const;
 

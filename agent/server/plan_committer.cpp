@@ -241,8 +241,10 @@ void PlanCommitter::pass() {
   stats_.commit_seconds += committed.count();
   stats_.last_commit_seconds = committed.count();
   spdlog::info(
-      "server: plan at revision {}: {} placed, {} stopped, {} lost, {} preempted ({} transaction{})",
-      state.revision, plan.placed, plan.stopped, plan.lost, plan.preempted, batches.size(),
+      "server: plan at revision {}: {} placed, {} stopped, {} lost, {} unknown, {} preempted ({} "
+      "transaction{})",
+      state.revision, plan.placed, plan.stopped, plan.lost, plan.unknown, plan.preempted,
+      batches.size(),
       batches.size() == 1 ? "" : "s");
   for (const auto& child : launches.launched) spdlog::info("server: launched {}", child);
   if (!launches.launched.empty()) wake();

@@ -14,6 +14,7 @@
 #include "jobspec/parse.hpp"
 #include "server/affinity_score.hpp"
 #include "server/deployment.hpp"
+#include "server/disconnect.hpp"
 #include "server/drain.hpp"
 #include "server/in_place.hpp"
 #include "server/placement.hpp"
@@ -485,6 +486,52 @@ struct JobPass {
     return parsed;
   }
 
+  // The group's allocs the server marked `unknown` (their node went): lost once the group's
+  // lost_after is over; once their node is back, kept or stopped beside the alloc that
+  // replaced them meanwhile (disconnect.hpp, docs/cluster.md "Disconnected nodes").
+  void settle_unknown(const jobspec::TaskGroup& g, const std::vector<AllocView*>& mine,
+                      std::string& trigger) {
+    for (auto* a : mine) {
+      if (a->group() != g.name || a->desired() != "run" || a->client_status() != "unknown")
+        continue;
+      trigger = "node-update";
+      if (st.nodes.count(a->node_id)) {
+        reconnect(g, *a);
+      } else if (now >= lost_at(g, a->alloc)) {
+        mark_client_status(a->alloc, "lost", "alloc is lost since its node is down", now);
+        stop(*a, "alloc is lost since its node is down");
+        plan.lost++;
+        plan.stopped--;
+      }
+    }
+  }
+
+  // An `unknown` alloc whose node registered again (having written every alloc's status
+  // first: upstream_service.hpp): its own status counts again, and of it and the live end of
+  // its replacements one is kept.
+  void reconnect(const jobspec::TaskGroup& g, AllocView& original) {
+    original.alloc.erase("ClientStatus");
+    original.alloc.erase("ClientDescription");
+    original.alloc["ModifyTime"] = now;
+    write_alloc(original);
+    AllocView* replacement = nullptr;
+    std::string next = original.alloc.value("NextAllocation", "");
+    for (int hops = 0; !next.empty() && hops < 64; ++hops) {
+      auto it = allocs.find(next);
+      if (it == allocs.end()) break;
+      replacement = &it->second;
+      next = replacement->alloc.value("NextAllocation", "");
+    }
+    const bool contest = replacement && replacement->live();
+    if (contest && &keep_on_reconnect(g, original, *replacement) == replacement) {
+      stop(original, "alloc not needed due to disconnected client reconnect");
+      return;
+    }
+    if (contest) stop(*replacement, "alloc not needed due to disconnected client reconnect");
+    // Kept: a later failure of it is rescheduled as any other's.
+    original.alloc.erase("NextAllocation");
+  }
+
   void job(const std::string& jk, const JobRecord& rec) {
     std::shared_ptr<const jobspec::Job> spec;
     try {
@@ -528,6 +575,7 @@ struct JobPass {
         const auto& g = job.groups[gi];
         PlacementMetrics metrics;
         bool failed_here = false;
+        settle_unknown(g, mine, trigger);
         std::vector<AllocView*> group;
         for (auto* a : mine)
           if (a->group() == g.name && a->desired() == "run") group.push_back(a);
@@ -570,6 +618,7 @@ struct JobPass {
           };
           std::vector<ToPlace> to_place;
           const auto policy = jobspec::reschedule_policy_of(g, job.type);
+          const bool replaces_unknown = !g.disconnect || g.disconnect->replace;
           std::sort(group.begin(), group.end(), [](AllocView* a, AllocView* b) {
             return a->alloc.value("CreateTime", int64_t{0}) <
                    b->alloc.value("CreateTime", int64_t{0});
@@ -579,6 +628,12 @@ struct JobPass {
             auto cs = a->client_status();
             if (idx >= g.count) {
               if (a->live()) stop(*a, "alloc not needed due to job update");
+              continue;
+            }
+            if (cs == "unknown") {
+              // Its node is away: the index stays its own unless the group replaces it
+              // meanwhile (below).
+              if (!replaces_unknown) satisfied.insert(idx);
               continue;
             }
             if (a->live()) {
@@ -609,14 +664,27 @@ struct JobPass {
           }
           // Lost allocs (stopped above when their node went) are replaced at once, as Nomad
           // does: the reschedule policy is for allocs that failed. So are migrated ones (off
-          // a draining node); either is linked to its replacement.
-          std::map<int, const AllocView*> moved;
+          // a draining node), and unknown ones where the group's disconnect block says so;
+          // each is linked to its replacement. A lost alloc whose node stops it by itself
+          // (stop_on_client_after) is replaced once that has happened: a follow-up evaluation
+          // waits for it.
+          std::map<int, AllocView*> moved;
           for (auto* a : mine)
             if (a->group() == g.name && !a->alloc.contains("NextAllocation") &&
                 (a->client_status() == "lost" ||
+                 (a->client_status() == "unknown" && a->desired() == "run" &&
+                  replaces_unknown) ||
                  (a->desired() == "stop" &&
                   a->alloc.value("DesiredTransition", json::object()).value("Migrate", false))))
               moved[a->index()] = a;
+          for (auto& [idx, a] : moved) {
+            if (a->client_status() != "lost" || satisfied.count(idx)) continue;
+            const int64_t when = replace_lost_after(g, a->alloc);
+            if (when <= now) continue;
+            satisfied.insert(idx);
+            if (!a->alloc.contains("FollowupEvalID")) follow_up(job, *a, when, eval_id);
+            trigger = "node-update";
+          }
           // Indexes a higher-priority job evicted: their evaluation says so, as Nomad's.
           std::set<int> evicted;
           for (auto* a : mine)
@@ -722,7 +790,8 @@ struct JobPass {
       open = open || d->value("Status", "") == "running" || d->value("FailRequested", false);
     for (const AllocView* a : allocs_of_job(jk))
       open = open || (a->client_status() == "failed" && !a->alloc.contains("NextAllocation") &&
-                      a->desired() == "run");
+                      a->desired() == "run") ||
+             (a->client_status() == "unknown" && a->desired() == "run");
     if (open) again.insert(jk);
   }
 };
@@ -814,12 +883,21 @@ Plan plan(const ClusterState& st, std::map<std::string, AllocView>& allocs, cons
   }
   // A node whose key is gone (its lease lapsed) is down: what it ran is lost. Only the allocs
   // of changed nodes and jobs can have become so since the last pass.
+  // A group with a disconnect block's lost_after has them `unknown` for that long instead
+  // (disconnect.hpp); its job's pass takes them from there.
   auto lose = [&](AllocView& a) {
     if (a.desired() != "run" || st.nodes.count(a.node_id)) return;
     auto cs = a.client_status();
-    if (cs == "complete" || cs == "failed") return;
-    a.alloc["ClientStatus"] = "lost";
-    a.alloc["ClientDescription"] = "alloc is lost since its node is down";
+    if (cs == "complete" || cs == "failed" || cs == "unknown") return;
+    if (a.job.summary().lost_after_ns.count(a.group())) {
+      mark_client_status(a.alloc, "unknown", "alloc is unknown since its node is disconnected",
+                         now_ns);
+      pass.write_alloc(a);
+      pass.plan.unknown++;
+      touch(a);
+      return;
+    }
+    mark_client_status(a.alloc, "lost", "alloc is lost since its node is down", now_ns);
     pass.stop(a, "alloc is lost since its node is down");
     pass.plan.lost++;
     pass.plan.stopped--;

@@ -32,7 +32,7 @@ struct Plan {
   std::vector<std::pair<std::string, std::string>> puts;  // key, value
   // The job each put concerns ("<namespace>/<id>"; "" for none), for the commit's guard.
   std::vector<std::string> jobs;
-  int placed = 0, stopped = 0, lost = 0, preempted = 0;
+  int placed = 0, stopped = 0, lost = 0, unknown = 0, preempted = 0;
   bool empty() const { return puts.empty(); }
 };
 

@@ -52,11 +52,14 @@ bool lists_namespaces(const httplib::Request& req) {
 json alloc_json(const ClusterState& st, const AllocView& a, bool with_job) {
   json j = a.value(with_job);
   j["ClientStatus"] = a.client_status();
+  // The server's mark (lost, unknown) keeps its own description.
+  const bool marked = a.alloc.contains("ClientStatus");
   if (a.status.is_object()) {
     for (const char* k :
          {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources",
           "NetworkStatus"})
-      if (a.status.contains(k)) j[k] = a.status[k];
+      if (a.status.contains(k) && !(marked && std::string_view(k) == "ClientDescription"))
+        j[k] = a.status[k];
     int64_t mt = a.status.value("ModifyTime", int64_t{0});
     if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
   }

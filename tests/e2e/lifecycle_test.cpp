@@ -287,11 +287,12 @@ TEST(Lifecycle, JobRestartRestartsEveryRunningAllocInBatches) {
   // Nomad's JobSummary, and `job status`'s Summary table from it.
   auto summary = agent->get("/v1/job/rolling/summary").json();
   EXPECT_EQ(summary["Summary"]["g"], json({{"Queued", 0}, {"Starting", 0}, {"Running", 3}, {"Failed", 0},
-                                            {"Complete", 0}, {"Lost", 0}}))
+                                            {"Complete", 0}, {"Lost", 0}, {"Unknown", 0}}))
       << summary.dump();
   auto status = agent->cli({"job", "status", "rolling"});
-  EXPECT_NE(status.out.find("Summary\nTask Group  Queued  Starting  Running  Failed  Complete  Lost\n"
-                            "g           0       0         3        0       0         0\n"),
+  EXPECT_NE(status.out.find("Summary\nTask Group  Queued  Starting  Running  Failed  Complete  Lost  "
+                            "Unknown\ng           0       0         3        0       0         0     "
+                            "0\n"),
             std::string::npos)
       << status.out;
   // `job allocs`: the three allocs, each still running with its own id.

@@ -3,9 +3,10 @@
 
 import { jobKey } from './namespaces.js';
 
-export const ALLOC_STATES = ['pending', 'running', 'complete', 'failed', 'lost'];
+// `unknown`: on a node that stopped heartbeating, within its group's disconnect.lost_after.
+export const ALLOC_STATES = ['pending', 'running', 'complete', 'failed', 'lost', 'unknown'];
 
-// {pending, running, complete, failed, lost} counts of a list of allocs (by ClientStatus);
+// {pending, running, complete, failed, lost, unknown} counts of a list of allocs (by ClientStatus);
 // a state drover adds later is counted under its own name.
 export function countByState(allocs) {
   const counts = Object.fromEntries(ALLOC_STATES.map((s) => [s, 0]));

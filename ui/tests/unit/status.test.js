@@ -7,10 +7,10 @@ import { LogBuffer } from '../../src/logbuffer.js';
 describe('countByState', () => {
   it('counts allocs by client status, every known state present', () => {
     const c = countByState([{ ClientStatus: 'running' }, { ClientStatus: 'running' }, { ClientStatus: 'failed' }]);
-    expect(c).toEqual({ pending: 0, running: 2, complete: 0, failed: 1, lost: 0 });
+    expect(c).toEqual({ pending: 0, running: 2, complete: 0, failed: 1, lost: 0, unknown: 0 });
   });
   it('counts a state it does not know under its own name', () => {
-    expect(countByState([{ ClientStatus: 'unknown' }]).unknown).toBe(1);
+    expect(countByState([{ ClientStatus: 'reconnecting' }]).reconnecting).toBe(1);
   });
   it('groups allocs by job', () => {
     const by = allocsByJob([{ JobID: 'a' }, { JobID: 'b' }, { JobID: 'a' }]);
