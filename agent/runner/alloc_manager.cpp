@@ -312,10 +312,10 @@ Result<std::string> AllocManager::purge_job(const state::JobKey& job) {
   return eval;
 }
 
-Status AllocManager::stop_alloc(const std::string& alloc_id) {
+Status AllocManager::stop_alloc(const std::string& alloc_id, const std::string& reason) {
   auto r = runner(alloc_id);
   if (!r) return make_error("alloc \"" + alloc_id + "\" not found", Errc::NotFound);
-  r->stop("Alloc stopped by user");
+  r->stop(reason);
   return {};
 }
 

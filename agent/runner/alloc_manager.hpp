@@ -49,7 +49,8 @@ class AllocManager {
   Status place(const std::string& alloc_id, const jobspec::Job& job, const std::string& group,
                int index);
   Status set_deployment_status(const std::string& alloc_id, const nlohmann::json& status);
-  Status stop_alloc(const std::string& alloc_id);
+  // Stops the alloc's tasks; `reason` is the message of their Killing events.
+  Status stop_alloc(const std::string& alloc_id, const std::string& reason = "Alloc stopped by user");
   // Restarts one task of the alloc, or all its running tasks when `task` is empty.
   Status restart_alloc(const std::string& alloc_id, const std::string& task);
   Status signal_alloc(const std::string& alloc_id, const std::string& task, const std::string& signal);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <thread>
 #include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
@@ -97,6 +98,24 @@ void AllocReporter::retry_now() {
     backoff_ = std::chrono::milliseconds(0);
   }
   loop_.wake();
+}
+
+bool AllocReporter::flush(std::chrono::milliseconds limit) {
+  const auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    {
+      std::lock_guard lock(mu_);
+      if (pending_.empty() && !sending_) return true;
+      next_send_ = {};
+    }
+    if (!tick(Clock::now())) {
+      // The loop's own write is in flight: wait for it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    if (!last_write_ok()) return false;
+  }
+  return false;
 }
 
 std::size_t AllocReporter::pending() const {

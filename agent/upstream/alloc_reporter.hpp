@@ -45,6 +45,9 @@ class AllocReporter {
   bool tick(Clock::time_point now);
   // Sends at the next tick whatever the backoff says (the upstream came back).
   void retry_now();
+  // Sends every queued update now, whatever the window and backoff say; false when a write
+  // failed or `limit` ran out first.
+  bool flush(std::chrono::milliseconds limit);
 
   std::size_t pending() const;
   uint64_t dropped() const;

@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 
 #include "jobspec/parse.hpp"
 #include "runner/admission.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/restart_tracker.hpp"
 #include "drover/common/json_text.hpp"
 #include "drover/common/names.hpp"
 
@@ -105,12 +107,20 @@ void UpstreamService::session_loop(std::stop_token stop) {
   const auto first = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(500), longest);
   auto backoff = first;
   bool registered = false;
+  bool same_lease = false;  // a changed node registered again: no lapse to make up for
   while (true) {
+    if (!connected_) stop_out_of_touch_allocs();
     if (!registered) {
+      // What happened while the node was away reaches the store before the node does: the
+      // leader that sees it back keeps or stops its unknown allocs by these statuses.
+      if (!same_lease && !reporter_.flush(opts_.heartbeat_interval))
+        spdlog::debug("upstream: alloc statuses not all written before registering");
       auto st = upstream_->register_node(node_json_());
       if (st) {
         registered = true;
+        same_lease = false;
         backoff = first;
+        last_contact_ = std::chrono::steady_clock::now();
         set_connected(true);
       } else {
         spdlog::debug("upstream register: {}", st.message());
@@ -128,6 +138,7 @@ void UpstreamService::session_loop(std::stop_token stop) {
         // A changed node is registered again at once (same key, same lease).
         node_dirty_ = false;
         registered = false;
+        same_lease = true;
         continue;
       }
     }
@@ -139,8 +150,43 @@ void UpstreamService::session_loop(std::stop_token stop) {
       // The watch's connection may be as dead as the heartbeat's: start it again.
       upstream_->interrupt();
     } else {
+      last_contact_ = std::chrono::steady_clock::now();
       set_connected(true);
     }
+  }
+}
+
+namespace {
+
+// The group's disconnect.stop_on_client_after, from the alloc's job (canonical JSON).
+std::optional<std::chrono::nanoseconds> stop_on_client_after(const json& job,
+                                                             const std::string& group) {
+  for (const auto& g : job.value("TaskGroups", json::array())) {
+    if (!g.is_object() || g.value("Name", "") != group) continue;
+    const json d = g.value("Disconnect", json::object());
+    if (!d.is_object() || !d.contains("StopOnClientAfter")) return std::nullopt;
+    const json& v = d["StopOnClientAfter"];
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0) return std::nullopt;
+    return std::chrono::nanoseconds(v.get<int64_t>());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void UpstreamService::stop_out_of_touch_allocs() {
+  if (!upstream_->clustered()) return;
+  const auto away = std::chrono::steady_clock::now() - last_contact_;
+  for (const auto& a : manager_.allocs()) {
+    if (a.terminal() || a.desired_status != "run" || !a.job) continue;
+    auto after = stop_on_client_after(*a.job, a.group);
+    if (!after || away < *after) continue;
+    const std::string why = "no contact with the servers for " +
+                            runner::format_duration(*after) +
+                            " (its group's disconnect.stop_on_client_after)";
+    spdlog::warn("upstream: stopping alloc {}: {}", a.id, why);
+    if (auto st = manager_.stop_alloc(a.id, "Alloc stopped: " + why); !st)
+      spdlog::warn("stop {}: {}", a.id, st.message());
   }
 }
 

@@ -2,7 +2,10 @@
 // every TTL/3, re-registering after a lapse), applies desired allocs from the backend's watch
 // to the AllocManager (a put places, a delete or DesiredStatus stop stops), keeps the last
 // applied revision in <data_dir>/upstream-revision.json so a reconnect or restart misses and
-// repeats nothing, and sends every alloc change through the batched reporter.
+// repeats nothing, and sends every alloc change through the batched reporter. After a lapse it
+// writes every alloc's status before it registers the node again, and while out of touch it
+// stops the allocs whose group's disconnect.stop_on_client_after has run out
+// (docs/cluster.md, "Disconnected nodes").
 #pragma once
 
 #include <atomic>
@@ -56,6 +59,7 @@ class UpstreamService {
   void apply(const DesiredAllocEvent& ev);
   void resync(bool stop_missing, std::stop_token stop);
   void set_connected(bool c);
+  void stop_out_of_touch_allocs();
   int64_t load_revision() const;
   void save_revision(int64_t rev);
   bool wait(std::chrono::milliseconds d, std::stop_token stop);  // false once stopping
@@ -73,6 +77,8 @@ class UpstreamService {
   std::condition_variable_any cv_;
   bool stopped_ = false;
   bool node_dirty_ = false;
+  // When a registration or heartbeat last went through (the session thread's).
+  std::chrono::steady_clock::time_point last_contact_ = std::chrono::steady_clock::now();
   std::jthread session_, watch_;  // last: stopped before the rest goes
 };
 

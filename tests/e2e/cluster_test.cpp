@@ -1518,3 +1518,137 @@ TEST(Cluster, AServerWithoutItsEtcdModuleSaysWhichFileItCouldNotLoad) {
       << server->log();
   EXPECT_EQ(server->get("/v1/status/leader").json(), "") << "no leader without etcd";
 }
+
+namespace {
+
+// A Nomad job file whose one alloc sleeps, with `disconnect` as its group's block.
+std::string edge_job(const std::string& disconnect) {
+  return "job \"edge\" {\n  group \"g\" {\n    disconnect {\n" + disconnect +
+         "\n    }\n    task \"t\" {\n      driver       = \"raw_exec\"\n"
+         "      kill_timeout = \"1s\"\n      config {\n        command = \"/bin/sh\"\n"
+         "        args    = [\"-c\", \"echo started; exec sleep 300\"]\n      }\n"
+         "      resources {\n        cpu    = 50\n        memory = 32\n      }\n    }\n  }\n}\n";
+}
+
+// The agent whose node runs the job's alloc `id`.
+AgentProcess* agent_of(Cluster& c, const ServerProcess& s, const std::string& job,
+                       const std::string& id) {
+  for (const auto& a : allocs(s, job))
+    if (a.value("ID", "") == id)
+      for (auto& agent : c.agents)
+        if (node_id(*agent) == a.value("NodeID", "")) return agent.get();
+  return nullptr;
+}
+
+json alloc_of(const ServerProcess& s, const std::string& job, const std::string& id) {
+  for (const auto& a : allocs(s, job))
+    if (a.value("ID", "") == id) return a;
+  return json::object();
+}
+
+// Resumes a SIGSTOPped agent however the test ends.
+struct Resume {
+  pid_t pid;
+  ~Resume() { ::kill(pid, SIGCONT); }
+};
+
+}  // namespace
+
+TEST(Cluster, AnAgentBackWithinLostAfterKeepsItsAllocAndItsReplacementIsStopped) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto& s = c.follower();
+  auto dir = drover::testing::make_temp_dir("drover-cluster-disconnect");
+  drover::testing::write_file(
+      dir + "/edge.nomad.hcl",
+      edge_job("      lost_after = \"5m\"\n      reconcile  = \"keep_original\""));
+  auto run = drover::testing::run_drover({"job", "run", "-detach", dir + "/edge.nomad.hcl"},
+                                         s.address());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string original = the_running_alloc(s, "edge");
+  ASSERT_FALSE(original.empty()) << allocs(s, "edge").dump(2);
+  const json started = alloc_of(s, "edge", original)["TaskStates"]["t"]["StartedAt"];
+  AgentProcess* away = agent_of(c, s, "edge", original);
+  ASSERT_NE(away, nullptr);
+
+  // The agent freezes: its lease lapses, its alloc is unknown (not lost) and, as replace
+  // defaults to true, a replacement runs on the other node meanwhile.
+  ::kill(away->pid(), SIGSTOP);
+  std::string replacement;
+  {
+    Resume resume{away->pid()};
+    ASSERT_TRUE(eventually(
+        [&] {
+          if (alloc_of(s, "edge", original).value("ClientStatus", "") != "unknown") return false;
+          for (const auto& a : allocs(s, "edge"))
+            if (a.value("PreviousAllocation", "") == original &&
+                a.value("ClientStatus", "") == "running")
+              replacement = a.value("ID", "");
+          return !replacement.empty();
+        },
+        30s))
+        << allocs(s, "edge").dump(2) << c.leader().log();
+    const json unknown = alloc_of(s, "edge", original);
+    EXPECT_EQ(unknown["DesiredStatus"], "run");
+    EXPECT_EQ(unknown["ClientDescription"], "alloc is unknown since its node is disconnected");
+    auto status = drover::testing::run_drover({"job", "status", "edge"}, s.address());
+    EXPECT_NE(status.out.find("Lost  Unknown\ng           0       0         1        0       0"
+                              "         0     1\n"),
+              std::string::npos)
+        << status.out;
+  }
+
+  // Back within lost_after: the original is kept, never restarted; its replacement stops.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const json o = alloc_of(s, "edge", original);
+        const json r = alloc_of(s, "edge", replacement);
+        return o.value("ClientStatus", "") == "running" && o.value("DesiredStatus", "") == "run" &&
+               r.value("DesiredStatus", "") == "stop" && r.value("ClientStatus", "") == "complete";
+      },
+      30s))
+      << allocs(s, "edge").dump(2) << c.leader().log();
+  EXPECT_EQ(alloc_of(s, "edge", original)["TaskStates"]["t"]["StartedAt"], started);
+  EXPECT_EQ(alloc_of(s, "edge", replacement)["DesiredDescription"],
+            "alloc not needed due to disconnected client reconnect");
+  expect_no_duplicate_placement(s, "edge", 1);
+  drover::testing::run_drover({"job", "stop", "edge"}, s.address());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cluster, AnAgentOutOfTouchForStopOnClientAfterStopsTheAllocItself) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto& s = c.follower();
+  auto dir = drover::testing::make_temp_dir("drover-cluster-stop-after");
+  drover::testing::write_file(dir + "/edge.nomad.hcl",
+                              edge_job("      stop_on_client_after = \"2s\""));
+  auto run = drover::testing::run_drover({"job", "run", "-detach", dir + "/edge.nomad.hcl"},
+                                         s.address());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string id = the_running_alloc(s, "edge");
+  ASSERT_FALSE(id.empty()) << allocs(s, "edge").dump(2);
+  auto& agent = *c.agents[0];
+
+  // etcd goes: the agent can reach no server, and after 2s it stops the alloc on its own.
+  c.etcd.stop();
+  json local;
+  ASSERT_TRUE(eventually(
+      [&] {
+        local = agent.get("/v1/allocation/" + id).json();
+        return local.value("ClientStatus", "") == "complete";
+      },
+      30s))
+      << local.dump(2) << agent.log();
+  bool said_why = false;
+  for (const auto& e : local["TaskStates"]["t"].value("Events", json::array()))
+    said_why |= e.value("DisplayMessage", "").find("disconnect.stop_on_client_after") !=
+                    std::string::npos ||
+                e.value("KillReason", "").find("disconnect.stop_on_client_after") !=
+                    std::string::npos;
+  EXPECT_TRUE(said_why) << local["TaskStates"].dump(2);
+  EXPECT_NE(agent.log().find("no contact with the servers for 2s"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}

@@ -143,3 +143,24 @@ TEST(AllocReporter, AllocsPushedOutByTheBoundAreSentOnceTheUpstreamIsBack) {
   EXPECT_FALSE(asked.empty());
   for (const auto& ids : asked) EXPECT_LE(ids.size(), 2u) << "refilled beyond half the bound";
 }
+
+// Before an agent registers its node again, every queued status goes out at once, in as many
+// batches as it takes (docs/cluster.md, "Disconnected nodes").
+TEST(AllocReporter, FlushSendsEveryQueuedUpdateNowAndSaysWhenAWriteFailed) {
+  FakeUpstream up;
+  AllocReporter::Options o;
+  o.max_batch = 2;
+  AllocReporter r([&](const auto& b) { return up.send(b); }, o);
+  EXPECT_TRUE(r.flush(1s)) << "nothing queued";
+  EXPECT_TRUE(up.writes.empty());
+  r.enqueue(update("a", "running"));
+  r.enqueue(update("b", "failed"));
+  r.enqueue(update("c", "complete"));
+  EXPECT_TRUE(r.flush(5s));
+  EXPECT_EQ(up.writes.size(), 2u) << "two batches, no window between them";
+  EXPECT_EQ(r.pending(), 0u);
+  up.fail = true;
+  r.enqueue(update("a", "complete"));
+  EXPECT_FALSE(r.flush(5s));
+  EXPECT_EQ(r.pending(), 1u) << "kept for the next write";
+}
