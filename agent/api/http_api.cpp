@@ -338,10 +338,6 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     if (!key) return;
     auto r = purge == "true" ? m.purge_job(*key) : m.stop_job(*key);
     if (!r) return reply_error(res, 404, r.message());
-    if (purge == "true") {
-      keep_submission(ctx, *key, nullptr);
-      forget_scaling_events(ctx, *key);
-    }
     reply_json(res, {{"EvalID", r.value()}});
   });
   s.Get("/v1/allocations", [&m](const httplib::Request& req, httplib::Response& res) {

@@ -35,7 +35,7 @@ std::optional<state::JobRecord> job_or_reply(runner::AllocManager& m, const http
 
 // The job's scaling events, kept in the state store's meta table ({group: [newest first]}).
 std::string events_key(const state::JobKey& job) {
-  return "job_scaling_events/" + job.ns + "/" + job.id;
+  return state::StateStore::job_meta_key(state::StateStore::kJobScalingEvents, job);
 }
 
 json stored_events(const ApiContext& ctx, const state::JobKey& job) {
@@ -105,11 +105,6 @@ std::vector<jobspec::StoredJob> stored_jobs(const std::vector<state::JobRecord>&
 }
 
 }  // namespace
-
-void forget_scaling_events(const ApiContext& ctx, const state::JobKey& job) {
-  if (auto st = ctx.allocs->ctx().store->delete_meta(events_key(job)); !st)
-    spdlog::warn("{}: dropping its scaling events: {}", state::describe(job), st.message());
-}
 
 void register_scaling_endpoints(httplib::Server& s, const ApiContext& ctx) {
   auto& m = *ctx.allocs;

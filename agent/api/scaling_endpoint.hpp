@@ -17,8 +17,4 @@ struct ApiContext;
 
 void register_scaling_endpoints(httplib::Server& server, const ApiContext& ctx);
 
-// Drops the job's scaling events (a purged job's: a job registered again under its id starts
-// with none, as in Nomad).
-void forget_scaling_events(const ApiContext& ctx, const state::JobKey& job);
-
 }  // namespace drover::api

@@ -16,8 +16,9 @@ namespace {
 
 using nlohmann::json;
 
-// One meta key per job; a namespace has no '/', so the first one after it ends it.
-std::string meta_key(const state::JobKey& job) { return "job_submission/" + job.ns + "/" + job.id; }
+std::string meta_key(const state::JobKey& job) {
+  return state::StateStore::job_meta_key(state::StateStore::kJobSubmission, job);
+}
 
 }  // namespace
 

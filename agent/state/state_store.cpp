@@ -316,6 +316,10 @@ static std::string periodic_launch_key(const JobKey& job) {
   return "periodic_launch/" + job.ns + "/" + job.id;
 }
 
+std::string StateStore::job_meta_key(const char* kind, const JobKey& job) {
+  return std::string(kind) + "/" + job.ns + "/" + job.id;
+}
+
 Status StateStore::delete_job(const JobKey& key) {
   std::lock_guard lock(mu_);
   Transaction tx(stmts_);
@@ -325,9 +329,13 @@ Status StateStore::delete_job(const JobKey& key) {
     st.bind(1, key.ns).bind(2, key.id);
     if (auto r = run(st, "deleting " + describe(key)); !r) return r;
   }
-  Stmt launch(stmts_, "DELETE FROM meta WHERE key = ?");
-  launch.bind(1, periodic_launch_key(key));
-  if (auto r = run(launch, "deleting the launch record of " + describe(key)); !r) return r;
+  for (const std::string& meta_key :
+       {periodic_launch_key(key), job_meta_key(kJobSubmission, key),
+        job_meta_key(kJobScalingEvents, key)}) {
+    Stmt st(stmts_, "DELETE FROM meta WHERE key = ?");
+    st.bind(1, meta_key);
+    if (auto r = run(st, "deleting " + meta_key); !r) return r;
+  }
   return tx.commit();
 }
 

@@ -96,6 +96,12 @@ class StateStore {
   Result<std::vector<std::pair<std::string, std::string>>> meta_with_prefix(const std::string& prefix);
   Status delete_meta(const std::string& key);
 
+  // Meta keys kept beside a job, "<kind>/<namespace>/<id>", removed with the job (delete_job,
+  // whether a purge or the job GC removes it): its submitted source
+  // (api/submission_endpoint.hpp) and its scaling events (api/scaling_endpoint.hpp).
+  static constexpr const char* kJobSubmission = "job_submission";
+  static constexpr const char* kJobScalingEvents = "job_scaling_events";
+  static std::string job_meta_key(const char* kind, const JobKey& job);
   // A periodic job's last launch (runner/periodic_launcher.hpp), as JSON text; kept in the
   // meta table and removed with the job (delete_job).
   std::optional<std::string> periodic_launch(const JobKey& job);

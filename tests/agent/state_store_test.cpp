@@ -273,6 +273,27 @@ TEST(StateStore, APeriodicJobsLaunchRecordSurvivesReopeningAndGoesWithTheJob) {
   std::filesystem::remove_all(dir);
 }
 
+// A job's submitted source and scaling events go with it, whether a purge or the job GC
+// removes it (docs/jobspec.md, "scaling"); another job's stay.
+TEST(StateStore, AJobsSubmissionAndScalingEventsGoWithTheJob) {
+  auto dir = temp_dir();
+  auto store = StateStore::open(dir);
+  ASSERT_TRUE(store) << store.message();
+  auto& s = **store;
+  for (const char* id : {"web", "db"}) {
+    const JobKey key{"default", id};
+    ASSERT_TRUE(s.put_job({id, {{"ID", id}}, 1, false}));
+    ASSERT_TRUE(s.put_meta(StateStore::job_meta_key(StateStore::kJobSubmission, key), "{}"));
+    ASSERT_TRUE(s.put_meta(StateStore::job_meta_key(StateStore::kJobScalingEvents, key), "{}"));
+  }
+  ASSERT_TRUE(s.delete_job({"default", "web"}));
+  EXPECT_FALSE(s.meta("job_submission/default/web"));
+  EXPECT_FALSE(s.meta("job_scaling_events/default/web"));
+  EXPECT_TRUE(s.meta("job_submission/default/db"));
+  EXPECT_TRUE(s.meta("job_scaling_events/default/db"));
+  std::filesystem::remove_all(dir);
+}
+
 // Nomad's (Namespace, ID): one id in two namespaces is two jobs, each with its own record,
 // stop flag and launch record; removing one leaves the other.
 TEST(StateStore, OneJobIdInTwoNamespacesIsTwoJobs) {
