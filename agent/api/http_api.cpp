@@ -7,6 +7,7 @@
 #include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
 #include "api/namespaces_list.hpp"
+#include "api/host_volumes_endpoint.hpp"
 #include "api/node_meta_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/exec_endpoint.hpp"
@@ -460,6 +461,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_fs_endpoint(s, ctx);
   register_checks_endpoint(s, ctx);
   register_node_meta_endpoint(s, ctx);
+  register_host_volumes_endpoints(s, ctx);
   register_services_endpoints(s, ctx);
   register_events_endpoint(s, ctx);
   register_metrics_endpoint(s, ctx);

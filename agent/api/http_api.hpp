@@ -20,6 +20,7 @@ class PeriodicLauncher;
 class NodeResources;
 struct NodeInfo;
 class NodeMeta;
+class DynamicHostVolumes;
 }  // namespace drover::runner
 namespace drover::plugins {
 class PluginRegistry;
@@ -55,6 +56,9 @@ struct ApiContext {
   // and what to do after a change (the merged meta).
   runner::NodeMeta* node_meta = nullptr;
   std::function<void(const nlohmann::json&)> node_meta_changed;
+  // The dynamic host volumes (api/host_volumes_endpoint.hpp), and what to do after a change.
+  runner::DynamicHostVolumes* host_volumes = nullptr;
+  std::function<void()> host_volumes_changed;
   std::string http_addr;  // the address the API serves on, as the node's HTTPAddr
   std::size_t max_request_bytes = 1 << 20;
   std::string version;

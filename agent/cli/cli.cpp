@@ -72,6 +72,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_var_commands(app, selected);
   add_acl_commands(app, selected);
   add_namespace_commands(app, selected);
+  add_volume_commands(app, selected);
   add_status_command(app, selected);
   add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
   add_operator_api_command(*app.get_subcommand("operator"), selected);

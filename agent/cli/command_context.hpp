@@ -66,6 +66,8 @@ void add_var_commands(CLI::App& app, Handler& selected);
 void add_acl_commands(CLI::App& app, Handler& selected);
 // namespace list|status (apply and delete say why they are not needed).
 void add_namespace_commands(CLI::App& app, Handler& selected);
+// volume create|register|status|delete (dynamic host volumes).
+void add_volume_commands(CLI::App& app, Handler& selected);
 // status [ID]: the jobs, or what an id names.
 void add_status_command(CLI::App& app, Handler& selected);  // var and operator root keyring
 // operator scheduler get-config|set-config, under the `operator` command.

@@ -262,6 +262,20 @@ int run_agent(const AgentFlags& flags) {
   rctx.node.node_class = cfg.node_class;
   rctx.node.node_pool = cfg.node_pool;
   rctx.node.host_volumes = cfg.host_volumes;
+  // Dynamic host volumes beside the config's, kept across restarts
+  // (runner/dynamic_host_volumes.hpp).
+  runner::DynamicHostVolumes host_volumes(
+      {cfg.host_volumes_dir.empty() ? cfg.data_dir / "host_volumes"
+                                    : std::filesystem::path(cfg.host_volumes_dir),
+       cfg.host_volume_plugin_dir.empty() ? cfg.data_dir / "host_volume_plugins"
+                                          : std::filesystem::path(cfg.host_volume_plugin_dir),
+       *node_id, cfg.node_pool},
+      cfg.host_volumes, store.get());
+  if (auto st = host_volumes.load(); !st) {
+    std::cerr << "Error: " << st.message() << "\n";
+    return 1;
+  }
+  rctx.node.live_volumes = &host_volumes;
   rctx.node.attributes = fingerprint_node(cfg.data_dir);
 
   // Cgroups: every task is held to its resources, so an agent that cannot do that refuses
@@ -444,6 +458,8 @@ int run_agent(const AgentFlags& flags) {
     services.events().publish("Node", "NodeMetadata", *node_id, {{"Meta", meta}});
     services.upstream().node_changed();
   };
+  actx.host_volumes = &host_volumes;
+  actx.host_volumes_changed = [&services] { services.upstream().node_changed(); };
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
   actx.acl = tokens.get();

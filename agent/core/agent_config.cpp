@@ -111,6 +111,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "host_network",
                                               "artifact",
                                               "host_volume",
+                                              "host_volumes_dir",
+                                              "host_volume_plugin_dir",
                                               "keyring_file"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
@@ -134,6 +136,12 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   str("node_class", c.node_class);
   str("node_pool", c.node_pool);
   str("keyring_file", c.keyring_file);
+  str("host_volumes_dir", c.host_volumes_dir);
+  str("host_volume_plugin_dir", c.host_volume_plugin_dir);
+  for (const auto& [key, dir] : {std::pair{"host_volumes_dir", &c.host_volumes_dir},
+                                 std::pair{"host_volume_plugin_dir", &c.host_volume_plugin_dir}})
+    if (!dir->empty() && dir->front() != '/')
+      errors += std::string("\n  ") + key + ": must be an absolute path";
   if (j.contains("node_pool") && j["node_pool"].is_string()) {
     const auto pool = j["node_pool"].get<std::string>();
     // "all" is not a pool a node can be in: it is what a job asks for to run anywhere.

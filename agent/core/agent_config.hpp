@@ -70,6 +70,10 @@ struct AgentConfig {
   std::vector<runner::HostNetworkConfig> host_networks;
   // Nomad's client `host_volume "name" { path, read_only }` (docs/jobspec.md, "volumes").
   runner::HostVolumes host_volumes;
+  // Dynamic host volumes (docs/volumes.md): where the mkdir plugin makes them, and where
+  // external plugins are; empty: <data_dir>/host_volumes and <data_dir>/host_volume_plugins.
+  std::string host_volumes_dir;
+  std::string host_volume_plugin_dir;
   // Nomad's telemetry collection_interval: how often the one stats collector reads every
   // task's cgroup (GET /v1/client/allocation/:id/stats serves its latest sample).
   std::chrono::nanoseconds collection_interval = std::chrono::seconds(1);

@@ -101,8 +101,18 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
   }
   // --- end networks ---
   json host_volumes = json::object();  // Nomad's Node.HostVolumes
-  for (const auto& [name, v] : node.host_volumes)
-    host_volumes[name] = {{"Name", name}, {"Path", v.path}, {"ReadOnly", v.read_only}};
+  for (const auto& [name, v] : node.host_volumes_now()) {
+    json hv = {{"Name", name}, {"Path", v.path}, {"ReadOnly", v.read_only}};
+    if (!v.id.empty()) {
+      // A dynamic volume's ID (what a sticky volume follows) and what it offers.
+      hv["ID"] = v.id;
+      json caps = json::array();
+      for (const auto& [access, attachment] : v.capabilities)
+        caps.push_back({{"AccessMode", access}, {"AttachmentMode", attachment}});
+      hv["Capabilities"] = std::move(caps);
+    }
+    host_volumes[name] = std::move(hv);
+  }
   json out = {{"ID", node.id},
               {"Name", node.name},
               {"Datacenter", node.datacenter},
@@ -128,11 +138,14 @@ runner::NodeInfo AdmissionNode::operator()() {
   std::lock_guard lock(mu_);
   const uint64_t generation = w->generation();
   const uint64_t meta_generation = node_.live_meta ? node_.live_meta->generation() : 0;
-  if (made_by_ != w || made_at_ != generation || made_meta_at_ != meta_generation) {
+  const uint64_t volumes_generation = node_.live_volumes ? node_.live_volumes->generation() : 0;
+  if (made_by_ != w || made_at_ != generation || made_meta_at_ != meta_generation ||
+      made_volumes_at_ != volumes_generation) {
     made_ = runner::node_info_from_json(node_json(node_, plugins_, nullptr, w, ""));
     made_by_ = w;
     made_at_ = generation;
     made_meta_at_ = meta_generation;
+    made_volumes_at_ = volumes_generation;
   }
   return made_;
 }

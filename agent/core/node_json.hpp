@@ -50,6 +50,7 @@ class AdmissionNode {
   const NodeWatcher* made_by_ = nullptr;
   uint64_t made_at_ = 0;       // the watcher's generation it was made at
   uint64_t made_meta_at_ = 0;  // and the node metadata's (`node meta apply`)
+  uint64_t made_volumes_at_ = 0;  // and the dynamic host volumes' 
   runner::NodeInfo made_;
 };
 

@@ -154,6 +154,9 @@ static void fields(Of<VolumeRequest> auto& v, auto& io) {
   io("Type", v.type);
   io("Source", v.source);
   io("ReadOnly", v.read_only);
+  io("Sticky", v.sticky);
+  io("AccessMode", v.access_mode);
+  io("AttachmentMode", v.attachment_mode);
 }
 // Nomad's shape: EphemeralDisk with SizeMB.
 static void fields(Of<EphemeralDisk> auto& e, auto& io) {

@@ -278,10 +278,19 @@ struct Template {
 struct VolumeRequest {
   std::string name;
   std::string type = "host";
-  std::string source;  // the host_volume's name
+  std::string source;  // the host volume's name (the agent config's, or a dynamic one's)
   bool read_only = false;
+  // A dynamic host volume's (docs/jobspec.md, "volumes"): the alloc's replacement goes where
+  // the same volume (by its ID) is; the access and attachment modes it must offer ("": any).
+  bool sticky = false;
+  std::string access_mode;
+  std::string attachment_mode;
   bool operator==(const VolumeRequest&) const = default;
 };
+
+// One of Nomad's host volume access modes: single-node-reader-only, single-node-writer,
+// single-node-single-writer, single-node-multi-writer.
+bool host_volume_access_mode(const std::string& mode);
 
 // A task's `volume_mount { volume, destination, read_only }`: Nomad's VolumeMount.
 struct VolumeMount {

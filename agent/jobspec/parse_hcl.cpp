@@ -614,6 +614,7 @@ class HclMapper {
                                 {{"type", "Type"},
                                  {"source", "Source"},
                                  {"read_only", "ReadOnly", Kind::Bool},
+                                 {"sticky", "Sticky", Kind::Bool},
                                  {"access_mode", "AccessMode"},
                                  {"attachment_mode", "AttachmentMode"},
                                  {"per_alloc", "PerAlloc"}});

@@ -790,6 +790,9 @@ class NomadReader {
         if (auto t = str(v, "Type", vp); t && !t->empty()) r.type = *t;
         if (auto t = str(v, "Source", vp)) r.source = *t;
         if (auto t = boolean(v, "ReadOnly", vp)) r.read_only = *t;
+        if (auto t = boolean(v, "Sticky", vp)) r.sticky = *t;
+        if (auto t = str(v, "AccessMode", vp)) r.access_mode = *t;
+        if (auto t = str(v, "AttachmentMode", vp)) r.attachment_mode = *t;
         if (auto t = boolean(v, "PerAlloc", vp); t && *t)
           add(join(vp, "PerAlloc"), "per_alloc names a volume per alloc index, a CSI feature: "
                                     "not supported by drover");

@@ -680,10 +680,15 @@ class YamlReader {
         r.name = kv.first.as<std::string>();
         const std::string p = join(vpath, r.name);
         if (!map(kv.second, p)) continue;
-        check_keys(kv.second, p, {"type", "source", "read_only"});
+        check_keys(kv.second, p,
+                   {"type", "source", "read_only", "sticky", "access_mode", "attachment_mode"});
         if (auto v = str(kv.second["type"], join(p, "type")); v && !v->empty()) r.type = *v;
         if (auto v = str(kv.second["source"], join(p, "source"))) r.source = *v;
         if (auto v = boolean(kv.second["read_only"], join(p, "read_only"))) r.read_only = *v;
+        if (auto v = boolean(kv.second["sticky"], join(p, "sticky"))) r.sticky = *v;
+        if (auto v = str(kv.second["access_mode"], join(p, "access_mode"))) r.access_mode = *v;
+        if (auto v = str(kv.second["attachment_mode"], join(p, "attachment_mode")))
+          r.attachment_mode = *v;
         g.volumes.push_back(std::move(r));
       }
       std::sort(g.volumes.begin(), g.volumes.end(),

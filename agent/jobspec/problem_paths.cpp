@@ -128,6 +128,8 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"ephemeral_disk", "EphemeralDisk"},
       {"size", "SizeMB"},
       {"sticky", "Sticky"},
+      {"access_mode", "AccessMode"},
+      {"attachment_mode", "AttachmentMode"},
       {"migrate", "Migrate"},
       // reschedule: a group's ReschedulePolicy (the job-level one is Reschedule, below)
       {"reschedule", "ReschedulePolicy"},

@@ -22,6 +22,11 @@
 
 namespace drover::jobspec {
 
+bool host_volume_access_mode(const std::string& mode) {
+  return mode == "single-node-reader-only" || mode == "single-node-writer" ||
+         mode == "single-node-single-writer" || mode == "single-node-multi-writer";
+}
+
 namespace {
 
 // A group's count: a cluster job spreads over many nodes (issue 20's scale: one job of
@@ -796,6 +801,20 @@ class Validator {
     }
   }
 
+  // Nomad's host volume access and attachment modes ("" leaves either open): the problem, and
+  // whether it is the access mode's (else the attachment mode's).
+  static std::optional<std::pair<bool, std::string>> host_volume_mode_problem(
+      const std::string& access, const std::string& attachment) {
+    if (!access.empty() && !host_volume_access_mode(access))
+      return std::pair(true, "must be single-node-reader-only, single-node-writer, "
+                             "single-node-single-writer or single-node-multi-writer (got \"" +
+                                 printable(access) + "\")");
+    if (!attachment.empty() && attachment != "file-system" && attachment != "block-device")
+      return std::pair(false, "must be file-system or block-device (got \"" +
+                                  printable(attachment) + "\")");
+    return std::nullopt;
+  }
+
   // Group volumes and the tasks' volume_mounts (docs/jobspec.md, "volumes"). Whether the
   // node has the host volume is admission's question (runner/admission.cpp).
   void volumes(const std::string& path, const TaskGroup& g) {
@@ -816,6 +835,8 @@ class Validator {
         add(p + ".source", "is required: the name of a host_volume in the agent's config");
       else
         plain_name(p + ".source", v.source);
+      if (auto why = host_volume_mode_problem(v.access_mode, v.attachment_mode))
+        add(p + (why->first ? ".access_mode" : ".attachment_mode"), why->second);
     }
     if (g.ephemeral_disk.size_mb < 0) add(path + ".ephemeral_disk.size", "must not be negative");
     // Nomad's rule: a task's rotated logs must fit in the alloc's disk with room to spare.

@@ -63,22 +63,39 @@ class PlacementJudge {
 
   // A group's host volumes are a constraint of their own, as Nomad's HostVolumeChecker: the
   // node has each, and a volume the group may write to is not read-only here.
+  // A dynamic volume offers the access and attachment modes the group asks for.
   void volumes(const std::string& prefix, const jobspec::TaskGroup& g) {
+    const HostVolumes volumes = node_.host_volumes_now();
     for (const auto& v : g.volumes) {
       if (v.type != "host") continue;
       const std::string p = prefix + "volumes." + v.name + ".source";
-      auto it = node_.host_volumes.find(v.source);
-      if (it == node_.host_volumes.end()) {
+      auto it = volumes.find(v.source);
+      if (it == volumes.end()) {
         std::string have;
-        for (const auto& [name, hv] : node_.host_volumes) have += (have.empty() ? "" : ", ") + name;
-        problems.push_back({p, "host volume \"" + v.source + "\" is not on this node (its host_volume: " +
+        for (const auto& [name, hv] : volumes) have += (have.empty() ? "" : ", ") + name;
+        problems.push_back({p, "host volume \"" + v.source + "\" is not on this node (its host volumes: " +
                                    (have.empty() ? std::string("none") : have) + ")"});
+      } else if (!offers(it->second, v)) {
+        problems.push_back({prefix + "volumes." + v.name + ".access_mode",
+                            "host volume \"" + v.source + "\" does not offer access mode \"" +
+                                (v.access_mode.empty() ? "any" : v.access_mode) +
+                                "\" with attachment mode \"" +
+                                (v.attachment_mode.empty() ? "any" : v.attachment_mode) + "\""});
       } else if (it->second.read_only && !v.read_only) {
         problems.push_back({prefix + "volumes." + v.name + ".read_only",
                             "host volume \"" + v.source +
                                 "\" is read-only on this node: the volume needs read_only = true"});
       }
     }
+  }
+
+  static bool offers(const HostVolume& hv, const jobspec::VolumeRequest& v) {
+    if (hv.capabilities.empty()) return true;
+    for (const auto& [access, attachment] : hv.capabilities)
+      if ((v.access_mode.empty() || v.access_mode == access) &&
+          (v.attachment_mode.empty() || v.attachment_mode == attachment))
+        return true;
+    return false;
   }
 
   void list(const std::string& prefix, const std::vector<jobspec::Constraint>& cs, int allocs,
@@ -136,8 +153,13 @@ NodeInfo node_info_from_json(const json& node) {
   if (node.contains("Attributes")) strings(node["Attributes"], n.attributes);
   if (node.contains("Meta")) strings(node["Meta"], n.meta);
   if (node.contains("HostVolumes") && node["HostVolumes"].is_object())
-    for (const auto& [name, v] : node["HostVolumes"].items())
-      n.host_volumes[name] = {v.value("Path", ""), v.value("ReadOnly", false)};
+    for (const auto& [name, v] : node["HostVolumes"].items()) {
+      HostVolume hv{v.value("Path", ""), v.value("ReadOnly", false), v.value("ID", ""), {}};
+      for (const auto& c : v.value("Capabilities", json::array()))
+        if (c.is_object())
+          hv.capabilities.emplace_back(c.value("AccessMode", ""), c.value("AttachmentMode", ""));
+      n.host_volumes[name] = std::move(hv);
+    }
   return n;
 }
 

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "drover/common/result.hpp"
 
@@ -14,6 +16,9 @@ namespace drover::runner {
 struct HostVolume {
   std::string path;  // absolute, an existing directory or file on this host
   bool read_only = false;
+  std::string id;  // a dynamic volume's (dynamic_host_volumes.hpp); "" for the config's
+  // A dynamic volume's capabilities: {access mode, attachment mode} pairs; empty: any.
+  std::vector<std::pair<std::string, std::string>> capabilities;
   bool operator==(const HostVolume&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "jobspec/job.hpp"
+#include "runner/dynamic_host_volumes.hpp"
 #include "runner/host_volumes.hpp"
 #include "runner/node_meta.hpp"
 #include "state/alloc.hpp"
@@ -24,7 +25,12 @@ struct NodeInfo {
   const NodeMeta* live_meta = nullptr;
   std::string node_class;             // the agent config's node_class ("" when unset)
   std::string node_pool = "default";  // the agent config's node_pool
-  HostVolumes host_volumes;           // the agent config's host_volume blocks
+  // The host volumes: `live_volumes`' (the config's and the dynamic ones) when set, else
+  // `host_volumes` (the config's alone, or a node read back from JSON).
+  HostVolumes host_volumes;
+  const DynamicHostVolumes* live_volumes = nullptr;
+
+  HostVolumes host_volumes_now() const { return live_volumes ? live_volumes->merged() : host_volumes; }
 
   std::map<std::string, std::string> meta_now() const { return live_meta ? live_meta->merged() : meta; }
   std::optional<std::string> meta_value(const std::string& key) const {

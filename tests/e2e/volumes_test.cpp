@@ -132,7 +132,7 @@ TEST_F(HostVolumes, AVolumeTheNodeLacksIsA409NamingItAndNothingRuns) {
                                                "[{volume: d, destination: /d}]", "true"));
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_NE(r.body.find("groups[0].volumes.d.source: host volume \\\"nosuch\\\" is not on this node "
-                        "(its host_volume: scratch, shared)"),
+                        "(its host volumes: scratch, shared)"),
             std::string::npos)
       << r.body;
   EXPECT_EQ(agent_->get("/v1/job/hvmiss").status, 404);

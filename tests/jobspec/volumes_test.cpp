@@ -194,3 +194,56 @@ TEST(Volumes, LogStorageMustFitInTheEphemeralDiskAsNomadRequires) {
                           "must be less than the group's ephemeral_disk size (50 MB)"))
       << p;
 }
+
+// A dynamic host volume's fields (docs/volumes.md): sticky and the access and attachment
+// modes, alike from HCL and YAML, kept in the job JSON, and an unknown mode refused by name.
+TEST(Volumes, StickyAndTheModesOfADynamicVolumeAreReadAndChecked) {
+  Job h = must_parse(R"(job "db" {
+  group "g" {
+    volume "data" {
+      type            = "host"
+      source          = "pgdata"
+      sticky          = true
+      access_mode     = "single-node-writer"
+      attachment_mode = "file-system"
+    }
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+    }
+  }
+}
+)");
+  ASSERT_EQ(h.groups.at(0).volumes.size(), 1u);
+  const auto& v = h.groups[0].volumes[0];
+  EXPECT_TRUE(v.sticky);
+  EXPECT_EQ(v.access_mode, "single-node-writer");
+  EXPECT_EQ(v.attachment_mode, "file-system");
+  EXPECT_EQ(job_from_json(to_json(h)), h);
+  Job y = must_parse(R"(job:
+  id: db
+  groups:
+    - name: g
+      volumes:
+        data: {source: pgdata, sticky: true, access_mode: single-node-writer, attachment_mode: file-system}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+)");
+  EXPECT_EQ(y.groups.at(0).volumes, h.groups[0].volumes);
+  auto p = problems_of(R"(job:
+  id: db
+  groups:
+    - name: g
+      volumes:
+        data: {source: pgdata, access_mode: multi-node-multi-writer}
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+)");
+  EXPECT_NE(p.find("groups[0].volumes.data.access_mode: must be single-node-reader-only"),
+            std::string::npos)
+      << p;
+}

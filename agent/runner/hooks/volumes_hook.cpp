@@ -16,11 +16,11 @@ Status VolumesHook::prestart(TaskHookContext& c) {
       if (g.name == m.volume) v = &g;
     if (!v) return make_error("volume_mount: the group has no volume \"" + m.volume + "\"");
     // Admission checked the node; the agent may have restarted since with another config.
-    const auto& have = c.alloc.ctx().node.host_volumes;
+    const auto have = c.alloc.ctx().node.host_volumes_now();
     auto hv = have.find(v->source);
     if (hv == have.end())
       return make_error("volume \"" + v->name + "\": host volume \"" + v->source +
-                        "\" is no longer in this agent's config");
+                        "\" is no longer on this node");
     if (hv->second.read_only && !v->read_only)
       return make_error("volume \"" + v->name + "\": host volume \"" + v->source +
                         "\" is read-only on this node");
