@@ -170,6 +170,21 @@ struct JobPass {
     } else {
       candidates = ready;
     }
+    // Sticky host volumes (Nomad's): the index goes where its last alloc's volumes are, by ID;
+    // with their node gone it waits for it (docs/volumes.md).
+    const bool has_sticky = std::any_of(g.volumes.begin(), g.volumes.end(),
+                                        [](const auto& v) { return v.sticky; });
+    if (const json sticky = has_sticky ? sticky_volume_ids(job, g.name, index) : json::array();
+        !sticky.empty())
+      std::erase_if(candidates, [&](const json* n) {
+        const json hv = n->value("HostVolumes", json::object());
+        for (const auto& id : sticky) {
+          bool has = false;
+          for (const auto& [name, v] : hv.items()) has |= v.is_object() && v.value("ID", "") == id;
+          if (!has) return true;
+        }
+        return false;
+      });
     RankOptions options;
     options.algorithm = st.scheduler.algorithm;
     options.all_nodes = &st.nodes;
@@ -221,12 +236,33 @@ struct JobPass {
       a.alloc["PreviousAllocation"] = prev->value("ID", "");
       a.alloc["RescheduleCount"] = prev->value("RescheduleCount", 0) + 1;
     }
+    json volume_ids = json::array();
+    const json node_volumes = node.value("HostVolumes", json::object());
+    for (const auto& v : g.volumes)
+      if (v.sticky && v.type == "host" && node_volumes.contains(v.source))
+        if (auto id = node_volumes[v.source].value("ID", ""); !id.empty()) volume_ids.push_back(id);
+    if (!volume_ids.empty()) a.alloc["HostVolumeIDs"] = volume_ids;
     usage[*node_id].add(resident_of(a), a.alloc["Resources"]);
     auto& kept = allocs[a.id] = std::move(a);
     write_alloc(kept);
     allocs_of_job(kept.job_key()).push_back(&kept);
     plan.placed++;
     return kept.id;
+  }
+
+  // The dynamic host volume IDs the index's latest alloc that recorded any was placed with.
+  json sticky_volume_ids(const jobspec::Job& job, const std::string& group, int index) {
+    json ids = json::array();
+    int64_t newest = -1;
+    for (const AllocView* a : allocs_of_job(job.namespace_name + "/" + job.id)) {
+      if (a->group() != group || a->index() != index || !a->alloc.contains("HostVolumeIDs")) continue;
+      const int64_t created = a->alloc.value("CreateTime", int64_t{0});
+      if (created > newest) {
+        newest = created;
+        ids = a->alloc["HostVolumeIDs"];
+      }
+    }
+    return ids.is_array() ? ids : json::array();
   }
 
   // Nomad's preemption, written in the same plan as the alloc that takes the room: each

@@ -29,6 +29,7 @@
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/metrics_api.hpp"
+#include "server/host_volumes_api.hpp"
 #include "server/node_forward.hpp"
 #include "server/node_pools_api.hpp"
 #include "server/operator_api.hpp"
@@ -148,6 +149,7 @@ int run_server(const ServerFlags& flags) {
   register_server_routes(api_ctx, routes);
   register_operator_routes(api_ctx, routes);
   register_node_forward_routes(api_ctx, routes);
+  register_host_volume_routes(api_ctx, routes);
   register_exec_forward_route(api_ctx, routes, tokens.get());
   register_events_route(api_ctx, routes);
   register_metrics_route(api_ctx, routes);

@@ -1652,3 +1652,44 @@ TEST(Cluster, AnAgentOutOfTouchForStopOnClientAfterStopsTheAllocItself) {
   EXPECT_NE(agent.log().find("no contact with the servers for 2s"), std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST(Cluster, AHostVolumeIsCreatedListedAndDeletedThroughAServerOnTheNodeItNames) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto& s = c.follower();
+  const std::string target = node_id(*c.agents[1]);
+  auto dir = drover::testing::make_temp_dir("drover-cluster-volume");
+  drover::testing::write_file(dir + "/v.hcl", "name    = \"scratch\"\ntype    = \"host\"\n"
+                                              "node_id = \"" + target.substr(0, 8) + "\"\n");
+  auto created = drover::testing::run_drover({"volume", "create", dir + "/v.hcl"}, s.address());
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  // Made by that node's agent, and listed by the server once the node registered it again.
+  json volume;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto list = s.get("/v1/volumes?type=host").json();
+        if (!list.is_array() || list.size() != 1) return false;
+        volume = list[0];
+        return true;
+      },
+      20s))
+      << s.get("/v1/volumes?type=host").body;
+  EXPECT_EQ(volume["NodeID"], target);
+  EXPECT_EQ(volume["Name"], "scratch");
+  const std::string id = volume["ID"];
+  EXPECT_TRUE(c.agents[1]->get("/v1/volume/host/" + id).status == 200);
+  EXPECT_EQ(c.agents[0]->get("/v1/volume/host/" + id).status, 404);
+  auto status = drover::testing::run_drover({"volume", "status", "scratch"}, s.address());
+  EXPECT_NE(status.out.find("Plugin ID = mkdir"), std::string::npos) << status.out << status.err;
+  // A register names its node; a create by a name the node has answers the same volume.
+  drover::testing::write_file(dir + "/r.hcl", "name = \"other\"\ntype = \"host\"\nhost_path = \"" +
+                                                  dir + "\"\n");
+  auto reg = drover::testing::run_drover({"volume", "register", dir + "/r.hcl"}, s.address());
+  EXPECT_NE(reg.exit_code, 0);
+  EXPECT_NE(reg.err.find("Volume.NodeID"), std::string::npos) << reg.err;
+  auto deleted = drover::testing::run_drover({"volume", "delete", "scratch"}, s.address());
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(c.agents[1]->get("/v1/volume/host/" + id).status, 404);
+  std::filesystem::remove_all(dir);
+}
