@@ -98,6 +98,29 @@ Result<std::tuple<mode_t, int, int>> mkdir_parameters(const std::map<std::string
   return std::make_tuple(mode, uid, gid);
 }
 
+// The external plugin's command for `op` on `v`, with Nomad's environment (and a PATH, nothing
+// of the agent's own) and a minute to run.
+proc::BoundedCommand plugin_command(const DynamicHostVolumes::Options& opts,
+                                    const DynamicHostVolume& v, const std::string& op) {
+  json params = json::object();
+  for (const auto& [k, val] : v.parameters) params[k] = val;
+  proc::BoundedCommand cmd;
+  cmd.exe = opts.plugin_dir / v.plugin_id;
+  cmd.args = {op};
+  cmd.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+             {"DHV_OPERATION", op},
+             {"DHV_VOLUMES_DIR", opts.volumes_dir.string()},
+             {"DHV_PLUGIN_DIR", opts.plugin_dir.string()},
+             {"DHV_NODE_ID", opts.node_id},
+             {"DHV_NODE_POOL", opts.node_pool},
+             {"DHV_NAMESPACE", v.ns},
+             {"DHV_VOLUME_NAME", v.name},
+             {"DHV_VOLUME_ID", v.id},
+             {"DHV_PARAMETERS", json_text(params)}};
+  cmd.deadline = std::chrono::steady_clock::now() + kPluginTimeout;
+  return cmd;
+}
+
 }  // namespace
 
 json to_json(const DynamicHostVolume& v, const std::string& node_id, const std::string& node_pool) {
@@ -214,25 +237,10 @@ Result<std::pair<std::string, int64_t>> DynamicHostVolumes::run_create(
     return make_error("Volume.PluginID: no plugin \"" + v.plugin_id + "\" (mkdir, or an executable in " +
                           opts_.plugin_dir.string() + ")",
                       Errc::Invalid);
-  json params = json::object();
-  for (const auto& [k, val] : v.parameters) params[k] = val;
-  proc::BoundedCommand cmd;
-  cmd.exe = exe;
-  cmd.args = {"create"};
-  cmd.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-             {"DHV_OPERATION", "create"},
-             {"DHV_VOLUMES_DIR", opts_.volumes_dir.string()},
-             {"DHV_PLUGIN_DIR", opts_.plugin_dir.string()},
-             {"DHV_NODE_ID", opts_.node_id},
-             {"DHV_NODE_POOL", opts_.node_pool},
-             {"DHV_NAMESPACE", v.ns},
-             {"DHV_VOLUME_NAME", v.name},
-             {"DHV_VOLUME_ID", v.id},
-             {"DHV_CAPACITY_MIN_BYTES", std::to_string(v.capacity_min_bytes)},
-             {"DHV_CAPACITY_MAX_BYTES", std::to_string(v.capacity_max_bytes)},
-             {"DHV_PARAMETERS", json_text(params)}};
+  proc::BoundedCommand cmd = plugin_command(opts_, v, "create");
+  cmd.env["DHV_CAPACITY_MIN_BYTES"] = std::to_string(v.capacity_min_bytes);
+  cmd.env["DHV_CAPACITY_MAX_BYTES"] = std::to_string(v.capacity_max_bytes);
   cmd.max_output = 64 * 1024;
-  cmd.deadline = std::chrono::steady_clock::now() + kPluginTimeout;
   auto run = proc::run_bounded(cmd);
   if (!run) return make_error("plugin " + v.plugin_id + ": " + run.message());
   if (run->timed_out) return make_error("plugin " + v.plugin_id + ": create ran past 1m");
@@ -260,23 +268,8 @@ Status DynamicHostVolumes::run_delete(const DynamicHostVolume& v) const {
     if (ec) return make_error("removing " + (opts_.volumes_dir / v.id).string() + ": " + ec.message());
     return {};
   }
-  json params = json::object();
-  for (const auto& [k, val] : v.parameters) params[k] = val;
-  proc::BoundedCommand cmd;
-  cmd.exe = opts_.plugin_dir / v.plugin_id;
-  cmd.args = {"delete"};
-  cmd.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-             {"DHV_OPERATION", "delete"},
-             {"DHV_VOLUMES_DIR", opts_.volumes_dir.string()},
-             {"DHV_PLUGIN_DIR", opts_.plugin_dir.string()},
-             {"DHV_NODE_ID", opts_.node_id},
-             {"DHV_NODE_POOL", opts_.node_pool},
-             {"DHV_NAMESPACE", v.ns},
-             {"DHV_VOLUME_NAME", v.name},
-             {"DHV_VOLUME_ID", v.id},
-             {"DHV_CREATED_PATH", v.host_path},
-             {"DHV_PARAMETERS", json_text(params)}};
-  cmd.deadline = std::chrono::steady_clock::now() + kPluginTimeout;
+  proc::BoundedCommand cmd = plugin_command(opts_, v, "delete");
+  cmd.env["DHV_CREATED_PATH"] = v.host_path;
   auto run = proc::run_bounded(cmd);
   if (!run) return make_error("plugin " + v.plugin_id + ": " + run.message());
   if (run->timed_out || run->exit_code != 0)

@@ -7,22 +7,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "agent_process.hpp"
+#include "test_files.hpp"
 
 using drover::testing::AgentProcess;
 using drover::testing::make_temp_dir;
 using nlohmann::json;
 
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A Nomad job file whose exec task mounts the host volume "data" at /data and runs `script`.
 std::string data_job(const std::string& id, const std::string& access_mode,
@@ -70,7 +63,7 @@ TEST(DynamicHostVolumes, CreatedFromASpecMountedByAnExecTaskAndKeptAcrossARestar
       << data_job("writer", "single-node-writer", "echo kept > /data/out; sleep 300");
   auto run = agent->cli({"job", "run", "-detach", dir + "/writer.nomad.hcl"});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  ASSERT_TRUE(drover::testing::eventually([&] { return read_file(path + "/out") == "kept\n"; },
+  ASSERT_TRUE(drover::testing::eventually([&] { return drover::test_support::slurp(path + "/out") == "kept\n"; },
                                           std::chrono::seconds(60)))
       << agent->log();
   auto refused = agent->cli({"volume", "delete", "data"});

@@ -18,33 +18,8 @@ const Keys kKeys{"/drover"};
 constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
 constexpr int64_t kSecond = 1'000'000'000LL;
 
-std::map<std::string, json> allocs_of(const Plan& p) {
-  std::map<std::string, json> out;
-  for (const auto& [k, v] : p.puts)
-    if (k.rfind(kKeys.allocs(), 0) == 0) {
-      auto j = json::parse(v);
-      out[j["ID"]] = j;
-    }
-  return out;
-}
-
-void apply(ClusterState& st, const Plan& p) {
-  for (const auto& [id, a] : allocs_of(p)) {
-    AllocView v;
-    v.id = id;
-    v.node_id = a["NodeID"];
-    v.take(a);
-    v.key = kKeys.alloc(v.node_id, id);
-    auto it = st.allocs.find(id);
-    if (it != st.allocs.end()) v.status = it->second.status;
-    st.allocs[id] = v;
-  }
-  for (const auto& [k, v] : p.puts)
-    if (k.rfind(kKeys.evals(), 0) == 0) {
-      auto e = json::parse(v);
-      st.evals[e["ID"]] = e;
-    }
-}
+std::map<std::string, json> allocs_of(const Plan& p) { return plan_allocs(p, kKeys.allocs()); }
+void apply(ClusterState& st, const Plan& p) { apply_plan(st, p, kKeys); }
 
 json running(int64_t started_ns = kNow) {
   return {{"ClientStatus", "running"},
@@ -74,6 +49,21 @@ std::vector<json> placed_on(const Plan& p, const std::string& n, const std::stri
   for (const auto& [id, a] : allocs_of(p))
     if (id != except && a["NodeID"] == n) out.push_back(a);
   return out;
+}
+
+// placed_on_a's alloc after node "a" went and came back, its replacement (`replacement`)
+// running on "b" meanwhile: the state the pass that sees "a" again plans from.
+ClusterState replaced_while_away(const std::string& disconnect, std::string& original,
+                                 std::string& replacement) {
+  auto st = placed_on_a(disconnect, original);
+  const json node_a = st.nodes.at("a");
+  st.nodes.erase("a");
+  auto plan = plan_cluster(st, kKeys, kNow + kSecond);
+  apply(st, plan);
+  replacement = placed_on(plan, "b", original).at(0)["ID"];
+  st.allocs.at(replacement).status = running(kNow + 2 * kSecond);
+  st.nodes["a"] = node_a;  // registered again, its allocs' statuses written first
+  return st;
 }
 
 }  // namespace
@@ -126,16 +116,9 @@ TEST(Disconnect, WithReplaceFalseTheIndexWaitsForTheNodeUntilItIsLost) {
 }
 
 TEST(Disconnect, BackBeforeLostAfterTheOriginalIsKeptAndItsReplacementStopped) {
-  std::string original;
-  auto st = placed_on_a("{lost_after: 1h, reconcile: keep_original}", original);
-  const json node_a = st.nodes.at("a");
-  st.nodes.erase("a");
-  auto plan = plan_cluster(st, kKeys, kNow + kSecond);
-  apply(st, plan);
-  const std::string rid = placed_on(plan, "b", original).at(0)["ID"];
-  st.allocs.at(rid).status = running(kNow + 2 * kSecond);
-  st.nodes["a"] = node_a;  // registered again, its allocs' statuses written first
-  plan = plan_cluster(st, kKeys, kNow + 10 * kSecond);
+  std::string original, rid;
+  auto st = replaced_while_away("{lost_after: 1h, reconcile: keep_original}", original, rid);
+  auto plan = plan_cluster(st, kKeys, kNow + 10 * kSecond);
   auto allocs = allocs_of(plan);
   ASSERT_TRUE(allocs.count(rid));
   EXPECT_EQ(allocs.at(rid)["DesiredStatus"], "stop");
@@ -152,16 +135,9 @@ TEST(Disconnect, BackBeforeLostAfterTheOriginalIsKeptAndItsReplacementStopped) {
 }
 
 TEST(Disconnect, KeepReplacementStopsTheOriginalWhenItsNodeIsBack) {
-  std::string original;
-  auto st = placed_on_a("{lost_after: 1h, reconcile: keep_replacement}", original);
-  const json node_a = st.nodes.at("a");
-  st.nodes.erase("a");
-  auto plan = plan_cluster(st, kKeys, kNow + kSecond);
-  apply(st, plan);
-  const std::string rid = placed_on(plan, "b", original).at(0)["ID"];
-  st.allocs.at(rid).status = running(kNow + 2 * kSecond);
-  st.nodes["a"] = node_a;
-  plan = plan_cluster(st, kKeys, kNow + 10 * kSecond);
+  std::string original, rid;
+  auto st = replaced_while_away("{lost_after: 1h, reconcile: keep_replacement}", original, rid);
+  auto plan = plan_cluster(st, kKeys, kNow + 10 * kSecond);
   auto allocs = allocs_of(plan);
   EXPECT_EQ(allocs.at(original)["DesiredStatus"], "stop");
   EXPECT_FALSE(allocs.count(rid)) << "the replacement is left as it is";
@@ -170,22 +146,15 @@ TEST(Disconnect, KeepReplacementStopsTheOriginalWhenItsNodeIsBack) {
 }
 
 TEST(Disconnect, AnOriginalThatDiedWhileAwayGivesWayToItsReplacementUnderBestScore) {
-  std::string original;
-  auto st = placed_on_a("{lost_after: 1h}", original);
-  const json node_a = st.nodes.at("a");
-  st.nodes.erase("a");
-  auto plan = plan_cluster(st, kKeys, kNow + kSecond);
-  apply(st, plan);
-  const std::string rid = placed_on(plan, "b", original).at(0)["ID"];
-  st.allocs.at(rid).status = running(kNow + 2 * kSecond);
+  std::string original, rid;
+  auto st = replaced_while_away("{lost_after: 1h}", original, rid);
   // The original failed while away; the replacement scored better.
   st.allocs.at(original).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow + 3 * kSecond}};
   st.allocs.at(original).metrics =
       std::make_shared<const std::string>(R"({"ScoreMetaData": [{"NodeID": "a", "NormScore": 0.2}]})");
   st.allocs.at(rid).metrics =
       std::make_shared<const std::string>(R"({"ScoreMetaData": [{"NodeID": "b", "NormScore": 0.6}]})");
-  st.nodes["a"] = node_a;
-  plan = plan_cluster(st, kKeys, kNow + 10 * kSecond);
+  auto plan = plan_cluster(st, kKeys, kNow + 10 * kSecond);
   auto allocs = allocs_of(plan);
   EXPECT_EQ(allocs.at(original)["DesiredStatus"], "stop");
   EXPECT_FALSE(allocs.count(rid));

@@ -1,6 +1,7 @@
 // Nodes and jobs for the server's unit tests, in the shapes etcd holds them.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -65,6 +66,38 @@ void apply_allocs(State& st, const PlanT& plan, const std::string& allocs_prefix
     a.status = old != st.allocs.end() ? old->second.status : status;
     st.allocs[a.id] = a;
   }
+}
+
+// The plan's puts under `allocs_prefix`, parsed, by alloc id.
+template <typename PlanT>
+std::map<std::string, nlohmann::json> plan_allocs(const PlanT& plan, const std::string& allocs_prefix) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& [k, v] : plan.puts)
+    if (k.rfind(allocs_prefix, 0) == 0) {
+      auto j = nlohmann::json::parse(v);
+      out[j["ID"]] = j;
+    }
+  return out;
+}
+
+// Writes a plan's allocs (each keeping the report its node made) and evaluations into the
+// state, as etcd would.
+template <typename State, typename PlanT, typename KeysT>
+void apply_plan(State& st, const PlanT& plan, const KeysT& keys) {
+  for (const auto& [id, a] : plan_allocs(plan, keys.allocs())) {
+    typename decltype(st.allocs)::mapped_type v;
+    v.id = id;
+    v.node_id = a["NodeID"];
+    v.take(a);
+    v.key = keys.alloc(v.node_id, id);
+    if (auto it = st.allocs.find(id); it != st.allocs.end()) v.status = it->second.status;
+    st.allocs[id] = v;
+  }
+  for (const auto& [k, v] : plan.puts)
+    if (k.rfind(keys.evals(), 0) == 0) {
+      auto e = nlohmann::json::parse(v);
+      st.evals[e["ID"]] = e;
+    }
 }
 
 inline std::string web(int count, int memory = 300, const std::string& extra = "") {

@@ -21,27 +21,8 @@ json with_volume(json node, const std::string& id) {
   return node;
 }
 
-std::map<std::string, json> allocs_of(const Plan& p) {
-  std::map<std::string, json> out;
-  for (const auto& [k, v] : p.puts)
-    if (k.rfind(kKeys.allocs(), 0) == 0) {
-      auto j = json::parse(v);
-      out[j["ID"]] = j;
-    }
-  return out;
-}
-
-void apply(ClusterState& st, const Plan& p) {
-  for (const auto& [id, a] : allocs_of(p)) {
-    AllocView v;
-    v.id = id;
-    v.node_id = a["NodeID"];
-    v.take(a);
-    v.key = kKeys.alloc(v.node_id, id);
-    if (auto it = st.allocs.find(id); it != st.allocs.end()) v.status = it->second.status;
-    st.allocs[id] = v;
-  }
-}
+std::map<std::string, json> allocs_of(const Plan& p) { return plan_allocs(p, kKeys.allocs()); }
+void apply(ClusterState& st, const Plan& p) { apply_plan(st, p, kKeys); }
 
 std::string volume_job(bool sticky) {
   return std::string("job:\n  id: db\n  groups:\n    - name: g\n      volumes:\n        data: "
