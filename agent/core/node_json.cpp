@@ -106,10 +106,7 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
     if (!v.id.empty()) {
       // A dynamic volume's ID (what a sticky volume follows) and what it offers.
       hv["ID"] = v.id;
-      json caps = json::array();
-      for (const auto& [access, attachment] : v.capabilities)
-        caps.push_back({{"AccessMode", access}, {"AttachmentMode", attachment}});
-      hv["Capabilities"] = std::move(caps);
+      hv["Capabilities"] = runner::capabilities_to_json(v.capabilities);
     }
     host_volumes[name] = std::move(hv);
   }

@@ -154,11 +154,8 @@ NodeInfo node_info_from_json(const json& node) {
   if (node.contains("Meta")) strings(node["Meta"], n.meta);
   if (node.contains("HostVolumes") && node["HostVolumes"].is_object())
     for (const auto& [name, v] : node["HostVolumes"].items()) {
-      HostVolume hv{v.value("Path", ""), v.value("ReadOnly", false), v.value("ID", ""), {}};
-      for (const auto& c : v.value("Capabilities", json::array()))
-        if (c.is_object())
-          hv.capabilities.emplace_back(c.value("AccessMode", ""), c.value("AttachmentMode", ""));
-      n.host_volumes[name] = std::move(hv);
+      n.host_volumes[name] = {v.value("Path", ""), v.value("ReadOnly", false), v.value("ID", ""),
+                              capabilities_from_json(v.value("Capabilities", json::array()))};
     }
   return n;
 }

@@ -26,13 +26,6 @@ namespace {
 constexpr const char* kMetaPrefix = "host_volume/";
 constexpr auto kPluginTimeout = std::chrono::minutes(1);
 
-json capabilities_json(const DynamicHostVolume& v) {
-  json out = json::array();
-  for (const auto& [access, attachment] : v.capabilities)
-    out.push_back({{"AccessMode", access}, {"AttachmentMode", attachment}});
-  return out;
-}
-
 DynamicHostVolume from_json(const json& j) {
   DynamicHostVolume v;
   v.id = j.value("ID", "");
@@ -46,8 +39,7 @@ DynamicHostVolume from_json(const json& j) {
   const json params = j.value("Parameters", json::object());  // alive for the loop
   for (const auto& [k, val] : params.items())
     if (val.is_string()) v.parameters[k] = val.get<std::string>();
-  for (const auto& c : j.value("RequestedCapabilities", json::array()))
-    if (c.is_object()) v.capabilities.emplace_back(c.value("AccessMode", ""), c.value("AttachmentMode", ""));
+  v.capabilities = capabilities_from_json(j.value("RequestedCapabilities", json::array()));
   v.create_time_ns = j.value("CreateTime", int64_t{0});
   v.modify_time_ns = j.value("ModifyTime", int64_t{0});
   return v;
@@ -137,7 +129,7 @@ json to_json(const DynamicHostVolume& v, const std::string& node_id, const std::
           {"CapacityBytes", v.capacity_bytes},
           {"RequestedCapacityMinBytes", v.capacity_min_bytes},
           {"RequestedCapacityMaxBytes", v.capacity_max_bytes},
-          {"RequestedCapabilities", capabilities_json(v)},
+          {"RequestedCapabilities", capabilities_to_json(v.capabilities)},
           {"Parameters", params},
           {"CreateTime", v.create_time_ns},
           {"ModifyTime", v.modify_time_ns}};

@@ -21,4 +21,19 @@ Status check_host_volume(const HostVolume& v) {
   return {};
 }
 
+nlohmann::json capabilities_to_json(const VolumeCapabilities& caps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [access, attachment] : caps)
+    out.push_back({{"AccessMode", access}, {"AttachmentMode", attachment}});
+  return out;
+}
+
+VolumeCapabilities capabilities_from_json(const nlohmann::json& list) {
+  VolumeCapabilities out;
+  if (!list.is_array()) return out;
+  for (const auto& c : list)
+    if (c.is_object()) out.emplace_back(c.value("AccessMode", ""), c.value("AttachmentMode", ""));
+  return out;
+}
+
 }  // namespace drover::runner

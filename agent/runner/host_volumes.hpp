@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,11 +19,17 @@ struct HostVolume {
   bool read_only = false;
   std::string id;  // a dynamic volume's (dynamic_host_volumes.hpp); "" for the config's
   // A dynamic volume's capabilities: {access mode, attachment mode} pairs; empty: any.
-  std::vector<std::pair<std::string, std::string>> capabilities;
+  std::vector<std::pair<std::string, std::string>> capabilities;  // VolumeCapabilities
   bool operator==(const HostVolume&) const = default;
 };
 
 using HostVolumes = std::map<std::string, HostVolume>;
+using VolumeCapabilities = std::vector<std::pair<std::string, std::string>>;
+
+// Nomad's [{AccessMode, AttachmentMode}] list, and back (an entry that is not an object is
+// skipped).
+nlohmann::json capabilities_to_json(const VolumeCapabilities& caps);
+VolumeCapabilities capabilities_from_json(const nlohmann::json& list);
 
 // Checks one configured volume: an absolute path without "..", that exists. The error says
 // what is wrong with the path ("/srv/data: does not exist").
