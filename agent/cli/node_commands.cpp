@@ -8,6 +8,7 @@
 
 #include "cli/command_context.hpp"
 #include "cli/table.hpp"
+#include "cli/time_format.hpp"
 #include "jobspec/parse.hpp"
 
 namespace drover::cli {
@@ -72,11 +73,17 @@ int node_status(Context& ctx, bool verbose, const std::string& id) {
           (driver_summary.empty() ? "" : ", ") + name + " (" + driver_health(driver) + ")";
     }
   }
-  render_key_values(ctx.out, {{"ID", str_field(*node, "ID")},
-                              {"Name", str_field(*node, "Name")},
-                              {"DC", str_field(*node, "Datacenter")},
-                              {"Status", str_field(*node, "Status")},
-                              {"Drivers", driver_summary}});
+  KeyValues rows = {{"ID", str_field(*node, "ID")},
+                    {"Name", str_field(*node, "Name")},
+                    {"DC", str_field(*node, "Datacenter")},
+                    {"Status", str_field(*node, "Status")}};
+  // A down node (a server's record of it): why, and since when.
+  if (auto why = str_field(*node, "StatusDescription"); !why.empty())
+    rows.push_back({"Status Description", why});
+  if (auto at = int_field(*node, "StatusUpdatedAt"); at > 0)
+    rows.push_back({"Status Updated", format_unix_nanos(at * 1'000'000'000)});
+  rows.push_back({"Drivers", driver_summary});
+  render_key_values(ctx.out, rows);
 
   if (drivers.is_object() && !drivers.empty()) {
     ctx.out << "\nDrivers\n";

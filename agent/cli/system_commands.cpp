@@ -18,7 +18,8 @@ int system_gc(Context& ctx) {
   }
   ctx.out << "Collected " << answer->value("Jobs", 0) << " jobs, " << answer->value("Evaluations", 0)
           << " evaluations, " << answer->value("Allocations", 0) << " allocs, "
-          << answer->value("Deployments", 0) << " deployments\n";
+          << answer->value("Deployments", 0) << " deployments, " << answer->value("Nodes", 0)
+          << " down nodes\n";
   return 0;
 }
 
@@ -27,7 +28,7 @@ int system_gc(Context& ctx) {
 void add_system_commands(CLI::App& app, Handler& selected) {
   auto* system = app.add_subcommand("system", "Cluster housekeeping on a drover server");
   system->require_subcommand(1);
-  auto* gc = system->add_subcommand("gc", "Collect finished evaluations, allocs and dead jobs now");
+  auto* gc = system->add_subcommand("gc", "Collect finished evaluations, allocs, dead jobs and down nodes now");
   gc->callback([&selected] { selected = [](Context& ctx) { return system_gc(ctx); }; });
 }
 

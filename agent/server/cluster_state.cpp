@@ -145,37 +145,40 @@ bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) =
 
 }  // namespace
 
+json node_with_control(json n, const json* control) {
+  if (!control) return n;
+  const json& c = *control;
+  n["SchedulingEligibility"] = c.value("Eligibility", "eligible");
+  n["Drain"] = c.value("Drain", false);
+  n["DrainStrategy"] = nullptr;
+  if (n["Drain"].get<bool>()) {
+    const int64_t deadline = c.value("Deadline", int64_t{0}),
+                  started = c.value("StartedAt", int64_t{0});
+    n["DrainStrategy"] = {
+        {"Deadline", deadline},
+        {"IgnoreSystemJobs", c.value("IgnoreSystemJobs", false)},
+        {"StartedAt", state::rfc3339(started)},
+        {"ForceDeadline", deadline > 0 ? state::rfc3339(started + deadline) : ""}};
+  }
+  if (c.contains("LastDrain")) {
+    json last = c["LastDrain"];
+    last["StartedAt"] = state::rfc3339(last.value("StartedAt", int64_t{0}));
+    last["UpdatedAt"] = state::rfc3339(last.value("UpdatedAt", int64_t{0}));
+    n["LastDrain"] = last;
+  }
+  return n;
+}
+
 void ClusterStateIndex::merge_node(const std::string& id) {
   auto raw = raw_nodes_.find(id);
   if (raw == raw_nodes_.end()) {
     st_.nodes.erase(id);
     return;
   }
-  json n = raw->second;
   // The operator's eligibility and drain show in the node as Nomad shows them.
   auto control = st_.controls.find(id);
-  if (control != st_.controls.end()) {
-    const json& c = control->second;
-    n["SchedulingEligibility"] = c.value("Eligibility", "eligible");
-    n["Drain"] = c.value("Drain", false);
-    n["DrainStrategy"] = nullptr;
-    if (n["Drain"].get<bool>()) {
-      const int64_t deadline = c.value("Deadline", int64_t{0}),
-                    started = c.value("StartedAt", int64_t{0});
-      n["DrainStrategy"] = {
-          {"Deadline", deadline},
-          {"IgnoreSystemJobs", c.value("IgnoreSystemJobs", false)},
-          {"StartedAt", state::rfc3339(started)},
-          {"ForceDeadline", deadline > 0 ? state::rfc3339(started + deadline) : ""}};
-    }
-    if (c.contains("LastDrain")) {
-      json last = c["LastDrain"];
-      last["StartedAt"] = state::rfc3339(last.value("StartedAt", int64_t{0}));
-      last["UpdatedAt"] = state::rfc3339(last.value("UpdatedAt", int64_t{0}));
-      n["LastDrain"] = last;
-    }
-  }
-  st_.nodes[id] = std::move(n);
+  st_.nodes[id] =
+      node_with_control(raw->second, control == st_.controls.end() ? nullptr : &control->second);
 }
 
 void ClusterStateIndex::update_modify_index(const std::string& jk) {
@@ -302,8 +305,16 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     if (!j.is_object()) return;
     const std::string id = k.substr(keys_.nodes().size());
     raw_nodes_[id] = std::move(j);
+    st_.down_nodes.erase(id);  // back
     merge_node(id);
     node_changed(id);
+  } else if (starts(k, keys_.node_records())) {
+    const std::string id = k.substr(keys_.node_records().size());
+    record_revisions_[id] = kv.mod_revision;
+    if (raw_nodes_.count(id)) return;  // live: its node key says the same
+    json j = parse();
+    if (!j.is_object()) j = {{"ID", id}};
+    st_.down_nodes[id] = DownNode{std::move(j), kv.mod_revision};
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
@@ -450,9 +461,18 @@ void ClusterStateIndex::erase(const std::string& k) {
     st_.changes.all = true;
   } else if (starts(k, keys_.nodes())) {
     const std::string id = k.substr(keys_.nodes().size());
-    raw_nodes_.erase(id);
+    auto raw = raw_nodes_.find(id);
+    if (raw == raw_nodes_.end()) return;
+    // Down: known still when its agent left a record (written with the key, so the same text).
+    if (auto rec = record_revisions_.find(id); rec != record_revisions_.end())
+      st_.down_nodes[id] = DownNode{std::move(raw->second), rec->second};
+    raw_nodes_.erase(raw);
     merge_node(id);
     node_changed(id);
+  } else if (starts(k, keys_.node_records())) {
+    const std::string id = k.substr(keys_.node_records().size());
+    record_revisions_.erase(id);
+    st_.down_nodes.erase(id);
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;

@@ -61,9 +61,17 @@ struct AllocView {
   mutable std::string job_key_;
 };
 
+// A node whose key is gone (its lease lapsed) but whose record (keys.hpp node_record) stays:
+// the node as it last registered, or as the leader marked it down since (node_records.hpp).
+struct DownNode {
+  nlohmann::json record;
+  int64_t revision = 0;  // the record key's mod revision: a mark or a GC is guarded by it
+};
+
 struct ClusterState {
   int64_t revision = 0;
-  std::map<std::string, nlohmann::json> nodes;    // by node id
+  std::map<std::string, nlohmann::json> nodes;    // by node id: the live ones (key present)
+  std::map<std::string, DownNode> down_nodes;     // by node id: known, key gone
   std::map<std::string, AllocView> allocs;        // by alloc id
   std::map<std::string, JobRecord> jobs;          // by "<namespace>/<id>": the job record
   std::map<std::string, nlohmann::json> evals;    // by eval id
@@ -160,6 +168,9 @@ class ClusterStateIndex {
   Keys keys_;
   ClusterState st_;
   std::map<std::string, nlohmann::json> raw_nodes_;  // as their agents wrote them
+  // Every node record's mod revision. A live node's record is not held (it is its node key's
+  // text, written in the same transaction); it is taken from the node key when the key goes.
+  std::map<std::string, int64_t> record_revisions_;
   // Status keys whose alloc the state does not hold (by alloc id): one written before its
   // alloc, or left by an alloc key erased. An alloc the state holds has its status in
   // AllocView::status, not here too (10,000 statuses held twice were 9 MiB of the leader's).
@@ -176,6 +187,10 @@ std::string job_status(const ClusterState& st, const std::string& jk, const JobR
 // The refusal of Nomad's EnforceIndex on register (`job run -check-index`), in Nomad's words;
 // "" when `index` matches: 0 for a job that does not exist, else the job's JobModifyIndex.
 std::string enforce_index_problem(const ClusterState& st, const std::string& jk, int64_t index);
+
+// A node as the API shows it: `raw` with the operator's eligibility and drain (`control`, the
+// node's control key, may be null) as Nomad shows them.
+nlohmann::json node_with_control(nlohmann::json raw, const nlohmann::json* control);
 
 // A node ready for placements: its key is there (its lease lives), Status ready, eligible.
 bool node_ready(const nlohmann::json& node);

@@ -53,12 +53,13 @@ std::string job_key_of(const json& j) {
 }
 
 void count(Garbage& g, const Keys& keys) {
-  g.jobs = g.evals = g.allocs = g.deployments = 0;
+  g.jobs = g.evals = g.allocs = g.deployments = g.nodes = 0;
   for (const auto& k : g.keys) {
     if (k.rfind(keys.jobs(), 0) == 0) g.jobs++;
     else if (k.rfind(keys.evals(), 0) == 0) g.evals++;
     else if (k.rfind(keys.allocs(), 0) == 0) g.allocs++;
     else if (k.rfind(keys.deployments(), 0) == 0) g.deployments++;
+    else if (k.rfind(keys.node_records(), 0) == 0) g.nodes++;
   }
 }
 
@@ -142,6 +143,17 @@ Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
     for (const auto& [did, d] : deployments)
       if (d != latest && finished_deployment(*d) && old(touched(*d), t.deployment))
         out.insert(keys.deployment(*did));
+  }
+  // Down nodes with nothing left to run there (Nomad's node GC: every alloc terminal).
+  std::set<std::string> busy;
+  for (const auto& [id, a] : st.allocs)
+    if (a.desired() == "run" && !finished(a)) busy.insert(a.node_id);
+  for (const auto& [id, down] : st.down_nodes) {
+    if (down.record.value("Status", "") != "down" || busy.count(id)) continue;
+    const int64_t since = time_of(down.record, "StatusUpdatedAt") * 1'000'000'000;
+    if (!old(since, t.node)) continue;
+    out.insert(keys.node_record(id));
+    if (st.controls.count(id)) out.insert(keys.node_control(id));
   }
   // Job keys first: a dead batch job's allocs gone before its key would look to the leader
   // like a job with nothing placed, and it would run the job again. With the key gone first,

@@ -22,14 +22,15 @@ struct GcThresholds {
   std::chrono::nanoseconds eval = std::chrono::hours(1);         // eval_gc_threshold
   std::chrono::nanoseconds batch_eval = std::chrono::hours(24);  // batch_eval_gc_threshold
   std::chrono::nanoseconds deployment = std::chrono::hours(1);   // deployment_gc_threshold
+  std::chrono::nanoseconds node = std::chrono::hours(24);        // node_gc_threshold
   // `system gc`: everything collectable, whatever its age.
-  static GcThresholds none() { return {{}, {}, {}, {}}; }
+  static GcThresholds none() { return {{}, {}, {}, {}, {}}; }
 };
 
 // The keys to delete and how many of each kind they hold.
 struct Garbage {
   std::vector<std::string> keys;
-  int jobs = 0, evals = 0, allocs = 0, deployments = 0;
+  int jobs = 0, evals = 0, allocs = 0, deployments = 0, nodes = 0;
 };
 
 // What can go now (pure: unit tested on a state):
@@ -41,7 +42,9 @@ struct Garbage {
 //   (`batch_eval` for a batch job) whose allocs have all finished; a finished alloc (complete,
 //   failed, lost) older than that which was stopped, evicted or replaced (a batch job's
 //   completed allocs stay with their job: they are its result); a finished deployment older
-//   than `deployment` that is not the job's latest.
+//   than `deployment` that is not the job's latest;
+// - a node marked down (node_records.hpp) longer ago than `node`, with no alloc on it that is
+//   not terminal (desired to run and not finished, or `unknown`): its record and its control.
 // An alloc goes with its node's status key.
 Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
                      const GcThresholds& t);

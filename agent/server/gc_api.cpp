@@ -17,8 +17,8 @@ namespace {
 
 void log_collected(const Garbage& g, const char* why) {
   if (g.keys.empty()) return;
-  spdlog::info("gc ({}): {} jobs, {} evaluations, {} allocs, {} deployments ({} keys)", why,
-               g.jobs, g.evals, g.allocs, g.deployments, g.keys.size());
+  spdlog::info("gc ({}): {} jobs, {} evaluations, {} allocs, {} deployments, {} nodes ({} keys)",
+               why, g.jobs, g.evals, g.allocs, g.deployments, g.nodes, g.keys.size());
 }
 
 }  // namespace
@@ -32,7 +32,8 @@ void register_gc_route(ServerApiContext& ctx, httplib::Server& s) {
     api::reply_json(res, {{"Jobs", g->jobs},
                           {"Evaluations", g->evals},
                           {"Allocations", g->allocs},
-                          {"Deployments", g->deployments}});
+                          {"Deployments", g->deployments},
+                     {"Nodes", g->nodes}});
   };
   s.Put("/v1/system/gc", gc);   // Nomad's
   s.Post("/v1/system/gc", gc);  // the CLI's client posts

@@ -12,6 +12,11 @@ struct Keys {
 
   std::string all() const { return prefix + "/"; }
   std::string nodes() const { return prefix + "/nodes/"; }
+  // A node's last registration, kept without a lease: how a node that went down stays known
+  // (`node status` shows it down) until node GC (server/node_records.hpp). Written by its
+  // agent with the node key, marked down by the leader.
+  std::string node_records() const { return prefix + "/node_records/"; }
+  std::string node_record(const std::string& node) const { return node_records() + node; }
   std::string allocs() const { return prefix + "/allocs/"; }
   std::string alloc(const std::string& node, const std::string& id) const {
     return prefix + "/allocs/" + node + "/" + id;

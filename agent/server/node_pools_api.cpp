@@ -11,6 +11,7 @@
 #include "api/namespace_query.hpp"
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
+#include "server/node_records.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
 
@@ -160,7 +161,7 @@ void register_node_pool_routes(ServerApiContext& ctx, httplib::Server& s) {
                                httplib::Response& res) {
           if (!one_pool(ctx, st, req, res)) return;
           json out = json::array();
-          for (const auto& [id, n] : st.nodes)
+          for (const auto& n : all_nodes(st))
             if (in_pool(n, req.matches[1])) out.push_back(node_stub(n));
           reply_json(res, out);
         }));

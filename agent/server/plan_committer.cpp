@@ -10,6 +10,7 @@
 #include "drover/common/encoding.hpp"
 #include "server/cluster_state.hpp"
 #include "server/leader_election.hpp"
+#include "server/node_records.hpp"
 #include "server/periodic_launches.hpp"
 #include "server/scheduler.hpp"
 #include "state/alloc.hpp"
@@ -127,6 +128,13 @@ void PlanCommitter::pass() {
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
   const int64_t now = state::now_ns();
+  // Nodes whose key lapsed since: their records marked down (node_records.hpp). Apart from
+  // the plan: no plan's guard covers the records, and a mark refused is made next pass.
+  if (auto marks = down_marks(state, keys_, now); !marks.empty()) {
+    upstream::EtcdClient etcd(cfg_);
+    if (auto n = write_down_marks(etcd, keys_, state, election_.me(), marks); !n)
+      spdlog::warn("server: {}", n.message());
+  }
   // Periodic children launched in the same txn: a leader that lost the key, or a state that
   // moved on, launches nothing. They are placed by the next pass. Judged on the state read,
   // before the plan changes the view's allocs.

@@ -26,6 +26,7 @@
 #include "jobspec/submission.hpp"
 #include "server/job_plan.hpp"
 #include "server/leader_election.hpp"
+#include "server/node_records.hpp"
 #include "server/periodic_launches.hpp"
 #include "server/write_batcher.hpp"
 #include "state/alloc.hpp"
@@ -794,28 +795,58 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
 
   s.Get("/v1/nodes", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                         httplib::Response& res) {
+          // Live nodes and down ones (node_records.hpp), as Nomad lists both.
           auto prefix = req.get_param_value("prefix");
           json out = json::array();
-          for (const auto& [id, n] : st.nodes)
-            if (prefix.empty() || id.rfind(prefix, 0) == 0) out.push_back(node_stub(n));
+          for (const auto& n : all_nodes(st))
+            if (prefix.empty() || n.value("ID", "").rfind(prefix, 0) == 0)
+              out.push_back(node_stub(n));
           reply_json(res, out);
         }));
   s.Get(R"(/v1/node/([^/]+)/allocations)",
-        by_id(ctx, &ClusterState::nodes, "node",
-              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
-                json out = json::array();
-                for (const auto& [aid, a] : st.allocs)
-                  if (a.node_id == id) out.push_back(alloc_json(st, a, false));
-                reply_json(res, out);
-              }));
+        with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
+                           httplib::Response& res) {
+          auto id = resolve_node(st, req.matches[1]);
+          if (!id) return reply_error(res, id.error());
+          json out = json::array();
+          for (const auto& [aid, a] : st.allocs)
+            if (a.node_id == id.value()) out.push_back(alloc_json(st, a, false));
+          reply_json(res, out);
+        }));
+  // Nomad's purge: a down node forgotten now rather than at node GC. A live one is refused: its
+  // key lives, and its agent would register it again.
+  post_and_put(
+      s, R"(/v1/node/([^/]+)/purge)",
+      leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+        auto st = read_state(ctx);
+        if (!st) return reply_error(res, 503, st.message());
+        auto id = resolve_node(st.value(), req.matches[1]);
+        if (!id) return reply_error(res, id.error());
+        auto down = st.value().down_nodes.find(id.value());
+        if (down == st.value().down_nodes.end())
+          return reply_error(res, 409,
+                             "node " + id.value() +
+                                 " is up (its agent holds its key): stop its agent first");
+        upstream::EtcdClient etcd(ctx.etcd);
+        auto done = purge_down_node(etcd, ctx.keys, id.value(), down->second.revision);
+        if (!done) return reply_error(res, done.error());
+        if (ctx.wake_scheduler) ctx.wake_scheduler();
+        reply_json(res, {{"EvalIDs", json::array()},
+                         {"EvalCreateIndex", 0},
+                         {"NodeModifyIndex", done.value()}});
+      }));
   // Eligibility and drain: the operator's control key for the node, written by the leader.
   auto control = [&ctx](const httplib::Request& req, httplib::Response& res, bool drain) {
     json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
     if (!body.is_object()) return reply_error(res, 400, "body: must be a JSON object");
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
-    auto id = resolve(st.value().nodes, req.matches[1], "node");
+    auto id = resolve_node(st.value(), req.matches[1]);
     if (!id) return reply_error(res, id.error());
+    // A down node's eligibility may be set (it holds when the node is back); a drain needs the
+    // node up to move its allocs.
+    if (drain && st.value().down_nodes.count(id.value()))
+      return reply_error(res, 409, "node " + id.value() + " is down: there is nothing to drain");
     // What the operator set before (a drain's deadline, the last drain) carries over.
     auto known = st.value().controls.find(id.value());
     json c = known != st.value().controls.end() ? known->second
@@ -869,11 +900,13 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     control(req, res, true);
   });
   post_and_put(s, R"(/v1/node/([^/]+)/drain)", drain);
-  s.Get(R"(/v1/node/([^/]+))",
-        by_id(ctx, &ClusterState::nodes, "node",
-              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
-                reply_json(res, st.nodes.at(id));
-              }));
+  s.Get(R"(/v1/node/([^/]+))", with_state(ctx, [](const ClusterState& st,
+                                                   const httplib::Request& req,
+                                                   httplib::Response& res) {
+          auto id = resolve_node(st, req.matches[1]);
+          if (!id) return reply_error(res, id.error());
+          reply_json(res, node_json(st, id.value()));
+        }));
   s.Get("/v1/allocations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,
                                               httplib::Response& res) {
           auto prefix = req.get_param_value("prefix");

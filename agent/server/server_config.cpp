@@ -103,6 +103,7 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
                          : k == "eval_gc_threshold"       ? &cfg.gc.eval
                          : k == "batch_eval_gc_threshold" ? &cfg.gc.batch_eval
                          : k == "deployment_gc_threshold" ? &cfg.gc.deployment
+                         : k == "node_gc_threshold"       ? &cfg.gc.node
                                                           : nullptr) {
       auto parsed = v.is_string() ? jobspec::parse_duration(v.get<std::string>())
                                   : Result<jobspec::Duration>(make_error("must be a duration like 1h"));
@@ -115,7 +116,7 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
                 ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd, "
                 "tls, acl, insecure_listen, scheduler_algorithm, preemption_config, "
                 "job_gc_interval, job_gc_threshold, eval_gc_threshold, batch_eval_gc_threshold, "
-                "deployment_gc_threshold)";
+                "deployment_gc_threshold, node_gc_threshold)";
     }
   }
   if (errors.empty())

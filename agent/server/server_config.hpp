@@ -44,7 +44,7 @@ struct ServerConfig {
   bool insecure_listen = false;
   // Garbage collection (server/gc.hpp): how often the leader collects (job_gc_interval) and
   // how old things must be (job_gc_threshold, eval_gc_threshold, batch_eval_gc_threshold,
-  // deployment_gc_threshold), Nomad's names and defaults.
+  // deployment_gc_threshold, node_gc_threshold), Nomad's names and defaults.
   std::chrono::nanoseconds gc_interval = std::chrono::minutes(5);
   GcThresholds gc;
 };

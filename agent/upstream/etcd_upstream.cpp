@@ -1,5 +1,6 @@
 // The etcd backend; see etcd_upstream.hpp.
 #include "upstream/etcd_upstream.hpp"
+#include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 
 namespace drover::upstream {
@@ -8,6 +9,9 @@ EtcdUpstream::EtcdUpstream(EtcdConfig cfg, std::string node_id)
     : cfg_(cfg), node_id_(std::move(node_id)), client_(std::move(cfg)) {}
 
 std::string EtcdUpstream::node_key() const { return cfg_.prefix + "/nodes/" + node_id_; }
+std::string EtcdUpstream::node_record_key() const {
+  return cfg_.prefix + "/node_records/" + node_id_;
+}
 std::string EtcdUpstream::allocs_prefix() const {
   return cfg_.prefix + "/allocs/" + node_id_ + "/";
 }
@@ -18,7 +22,17 @@ std::string EtcdUpstream::status_prefix() const {
 Status EtcdUpstream::register_node(const nlohmann::json& node) {
   auto lease = client_.lease_grant(cfg_.heartbeat_ttl);
   if (!lease) return lease.error();
-  if (auto st = client_.put(node_key(), json_text(node), lease.value()); !st) return st;
+  // The node key under the lease, and its record without one in the same transaction: the
+  // record is how servers still know the node once the lease lapses (docs/cluster.md, "Down
+  // nodes").
+  const std::string text = base64_encode(json_text(node));
+  nlohmann::json put_key = {{"key", base64_encode(node_key())},
+                            {"value", text},
+                            {"lease", std::to_string(lease.value())}};
+  nlohmann::json put_record = {{"key", base64_encode(node_record_key())}, {"value", text}};
+  auto written = client_.txn({{"success", nlohmann::json::array({{{"request_put", put_key}},
+                                                                 {{"request_put", put_record}}})}});
+  if (!written) return written.error();
   {
     std::lock_guard lock(mu_);
     lease_ = lease.value();

@@ -1,5 +1,6 @@
 // The etcd backend (cluster mode). Keys, under the configured prefix (default /drover):
 //   <prefix>/nodes/<node_id>              the node's JSON, under a lease its heartbeat renews
+//   <prefix>/node_records/<node_id>       the same, without a lease: the node known once down
 //   <prefix>/allocs/<node_id>/<alloc_id>  a desired alloc, written by a scheduler or operator
 //   <prefix>/status/<node_id>/<alloc_id>  the alloc's status and health, written by the node
 // etcd's Raft is the cluster's replicated state; drover adds no consensus of its own.
@@ -32,6 +33,7 @@ class EtcdUpstream : public Upstream {
   void set_on_registered(std::function<void(int64_t lease)> fn) { on_registered_ = std::move(fn); }
 
   std::string node_key() const;
+  std::string node_record_key() const;
   std::string allocs_prefix() const;
   std::string status_prefix() const;
 

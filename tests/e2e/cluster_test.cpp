@@ -1693,3 +1693,65 @@ TEST(Cluster, AHostVolumeIsCreatedListedAndDeletedThroughAServerOnTheNodeItNames
   EXPECT_EQ(c.agents[1]->get("/v1/volume/host/" + id).status, 404);
   std::filesystem::remove_all(dir);
 }
+
+// A node whose agent is gone stays known as Nomad keeps it (docs/cluster.md, "Down nodes"):
+// listed down, readable, not drained; forgotten by a purge or by node GC, never while up.
+TEST(Cluster, AKilledAgentsNodeIsListedDownUntilPurgedOrCollected) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(3)) << c.servers[0]->log();
+  auto& s = c.follower();
+  const std::string up = node_id(*c.agents[0]), purged = node_id(*c.agents[1]),
+                    collected = node_id(*c.agents[2]);
+  c.agents[1]->kill(SIGKILL);
+  c.agents[2]->kill(SIGKILL);
+  // Marked down by the leader once each lease lapsed, with the time it saw it.
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& id : {purged, collected}) {
+          auto n = s.get("/v1/node/" + id).json();
+          if (n.value("Status", "") != "down" || n.value("StatusUpdatedAt", int64_t{0}) == 0)
+            return false;
+        }
+        return true;
+      },
+      30s))
+      << s.get("/v1/nodes").body << c.leader().log();
+  EXPECT_EQ(c.nodes(), 3) << "listed still";
+  const std::string metrics = s.get("/v1/metrics?format=prometheus").body;
+  EXPECT_NE(metrics.find("drover_server_nodes{eligibility=\"eligible\",status=\"down\"} 2"),
+            std::string::npos)
+      << metrics;
+  auto list = drover::testing::run_drover({"node", "status"}, s.address());
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const auto& line : {purged.substr(0, 8), collected.substr(0, 8)}) {
+    auto at = list.out.find(line);
+    ASSERT_NE(at, std::string::npos) << list.out;
+    EXPECT_NE(list.out.substr(at, list.out.find('\n', at) - at).find("down"), std::string::npos)
+        << list.out;
+  }
+  auto one = drover::testing::run_drover({"node", "status", purged.substr(0, 8)}, s.address());
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("Status Updated"), std::string::npos) << one.out;
+  // Nothing there to drain; a live node is not purged.
+  auto drain = s.post("/v1/node/" + purged + "/drain", R"({"DrainSpec": {"Deadline": 0}})",
+                      "application/json");
+  EXPECT_EQ(drain.status, 409) << drain.body;
+  auto live = s.post("/v1/node/" + up + "/purge", "", "application/json");
+  EXPECT_EQ(live.status, 409) << live.body;
+  EXPECT_NE(live.body.find("is up"), std::string::npos) << live.body;
+
+  auto purge = s.post("/v1/node/" + purged + "/purge", "", "application/json");
+  EXPECT_EQ(purge.status, 200) << purge.body;
+  EXPECT_TRUE(eventually([&] { return s.get("/v1/node/" + purged).status == 404; }, 10s));
+  // `system gc` takes the other, whatever its age: nothing was left to run on it.
+  auto gc = drover::testing::run_drover({"system", "gc"}, s.address());
+  ASSERT_EQ(gc.exit_code, 0) << gc.out << gc.err;
+  EXPECT_NE(gc.out.find("1 down nodes"), std::string::npos) << gc.out;
+  EXPECT_TRUE(eventually([&] { return c.nodes() == 1; }, 10s)) << s.get("/v1/nodes").body;
+  EXPECT_EQ(s.get("/v1/node/" + up).json().value("Status", ""), "ready");
+  const std::string left = c.etcd.ctl("get --prefix /drover/node_records/ --keys-only");
+  EXPECT_EQ(left.find(purged), std::string::npos) << left;
+  EXPECT_EQ(left.find(collected), std::string::npos) << left;
+  EXPECT_NE(left.find(up), std::string::npos) << left;
+}

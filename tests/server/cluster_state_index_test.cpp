@@ -60,6 +60,8 @@ json summary(const ClusterState& st) {
   for (const auto& [k, v] : st.job_key_revision) out["key_revision"][k] = v;
   for (const auto& [k, v] : st.evals) out["evals"][k] = v;
   for (const auto& [k, v] : st.controls) out["controls"][k] = v;
+  for (const auto& [id, d] : st.down_nodes)
+    out["down_nodes"][id] = {{"record", d.record}, {"revision", d.revision}};
   out["leader"] = st.leader_value;
   return out;
 }
@@ -110,6 +112,12 @@ TEST(ClusterStateIndex, ChangesAppliedOneByOneLeaveTheStateOneReadOfWhatRemainsG
   put("/drover/leader", json{{"Name", "s1"}});
   put("/drover/nodes/n1", node("n1"));
   put("/drover/nodes/n2", node("n2"));
+  // The agents' records of them (keys.hpp node_record), and of a node down since before.
+  put("/drover/node_records/n1", node("n1"));
+  put("/drover/node_records/n2", node("n2"));
+  json n3 = node("n3");
+  n3["Status"] = "down";
+  put("/drover/node_records/n3", n3);
   put("/drover/jobs/default/web", web0);
   put("/drover/job_versions/default/web/0", web0);
   put("/drover/jobs/default/api", api0);
@@ -147,6 +155,11 @@ TEST(ClusterStateIndex, ChangesAppliedOneByOneLeaveTheStateOneReadOfWhatRemainsG
   // Spot checks of what the comparison covers.
   const auto& st = index.state();
   EXPECT_FALSE(st.nodes.count("n2")) << "its key lapsed";
+  ASSERT_TRUE(st.down_nodes.count("n2")) << "known still, by its record";
+  EXPECT_EQ(st.down_nodes.at("n2").revision, etcd.at("/drover/node_records/n2").mod_revision);
+  EXPECT_EQ(st.down_nodes.at("n2").record.value("Name", ""), "node-n2");
+  EXPECT_EQ(st.down_nodes.at("n3").record.value("Status", ""), "down");
+  EXPECT_FALSE(st.down_nodes.count("n1")) << "live";
   EXPECT_EQ(st.nodes.at("n1").value("SchedulingEligibility", ""), "ineligible");
   EXPECT_TRUE(st.nodes.at("n1").value("Drain", false));
   EXPECT_EQ(st.allocs.at("a1").client_status(), "running");

@@ -152,3 +152,35 @@ TEST(Gc, APeriodicParentStaysAndAPurgedJobsRestGoes) {
   EXPECT_TRUE(has(g, keys.alloc("n1", "a9")));
   EXPECT_EQ(g.jobs, 0) << "no job key was left to delete";
 }
+
+// Nomad's node GC: a node down longer than node_gc_threshold with nothing on it left to run.
+TEST(Gc, ANodeDownLongerThanTheNodeThresholdWithNothingToRunGoesWithItsControl) {
+  ClusterState st;
+  auto down = [&](const std::string& id, int64_t since_ns, const std::string& status = "down") {
+    st.down_nodes[id] = DownNode{
+        {{"ID", id}, {"Status", status}, {"StatusUpdatedAt", since_ns / 1'000'000'000}}, 3};
+  };
+  down("n1", kNow - 25 * kHour);        // its alloc lost: terminal
+  down("young", kNow - 2 * kHour);      // down for less than 24h
+  down("busy", kNow - 30 * kHour);      // an alloc on it is unknown (within lost_after)
+  down("unmarked", 0, "ready");         // the leader has not marked it down yet
+  st.controls["n1"] = {{"Eligibility", "ineligible"}};
+  add_job(st, record("web", "service", kNow - 50 * kHour));
+  add_alloc(st, "a1", "web", "running", kNow - 25 * kHour, "stop", "",
+            {{"ClientStatus", "lost"}});
+  add_alloc(st, "a2", "web", "running", kNow - 25 * kHour, "run", "",
+            {{"ClientStatus", "unknown"}});
+  st.allocs["a2"].node_id = "busy";
+  auto g = find_garbage(st, keys, kNow, GcThresholds{});
+  EXPECT_TRUE(has(g, keys.node_record("n1")));
+  EXPECT_TRUE(has(g, keys.node_control("n1"))) << "the operator's say on it goes with it";
+  EXPECT_FALSE(has(g, keys.node_record("young")));
+  EXPECT_FALSE(has(g, keys.node_record("busy")));
+  EXPECT_FALSE(has(g, keys.node_record("unmarked")));
+  EXPECT_EQ(g.nodes, 1);
+  // `system gc`: whatever its age, but still not one with an alloc to run.
+  g = find_garbage(st, keys, kNow, GcThresholds::none());
+  EXPECT_TRUE(has(g, keys.node_record("young")));
+  EXPECT_FALSE(has(g, keys.node_record("busy")));
+  EXPECT_EQ(g.nodes, 2);
+}

@@ -64,12 +64,15 @@ TEST(ServerConfig, GarbageCollectionKeepsNomadsDefaultsAndNamesABadDuration) {
   EXPECT_EQ(d->gc.eval, std::chrono::hours(1));
   EXPECT_EQ(d->gc.batch_eval, std::chrono::hours(24));
   EXPECT_EQ(d->gc.deployment, std::chrono::hours(1));
-  auto c = parse_server_config("job_gc_interval: 30s\njob_gc_threshold: 10m\neval_gc_threshold: 2h\n",
-                               "server.yaml");
+  EXPECT_EQ(d->gc.node, std::chrono::hours(24));
+  auto c = parse_server_config(
+      "job_gc_interval: 30s\njob_gc_threshold: 10m\neval_gc_threshold: 2h\nnode_gc_threshold: 48h\n",
+      "server.yaml");
   ASSERT_TRUE(c) << c.message();
   EXPECT_EQ(c->gc_interval, std::chrono::seconds(30));
   EXPECT_EQ(c->gc.job, std::chrono::minutes(10));
   EXPECT_EQ(c->gc.eval, std::chrono::hours(2));
+  EXPECT_EQ(c->gc.node, std::chrono::hours(48));
   auto bad = parse_server_config("deployment_gc_threshold: later\njob_gc_interval: 1ms\n", "server.yaml");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.message().find("deployment_gc_threshold:"), std::string::npos) << bad.message();

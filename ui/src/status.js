@@ -99,6 +99,19 @@ export function formatTime(ns) {
   return new Date(Number(ns) / 1e6).toLocaleString();
 }
 
+// A node's Status as a status badge's class: ready reads as running, down as failed, and
+// disconnected or initializing as pending (docs/cluster.md, "Down nodes").
+export function nodeStatusClass(status) {
+  if (status === 'ready') return 'running';
+  if (status === 'down') return 'failed';
+  return 'pending';
+}
+
+// A node whose agent is gone: the server keeps it, down or disconnected, until node GC.
+export function nodeIsDown(node) {
+  return node?.Status === 'down' || node?.Status === 'disconnected';
+}
+
 export function shortId(id) {
   return (id || '').slice(0, 8);
 }

@@ -1,9 +1,10 @@
 // A cluster node's scheduling controls (served by `drover server`): eligibility, and a drain
-// with Nomad's deadline, force and ignore-system options (docs/cluster.md, "Drain"). What the
-// node shows comes from the server; these buttons only ask.
+// with Nomad's deadline, force and ignore-system options (docs/cluster.md, "Drain"); for a
+// node that is down, since when and a purge instead of the drain (docs/cluster.md, "Down
+// nodes"). What the node shows comes from the server; these buttons only ask.
 import { useState } from 'preact/hooks';
 import { policy, send } from '../api.js';
-import { allows, parseDuration } from '../status.js';
+import { allows, formatTime, nodeIsDown, parseDuration } from '../status.js';
 import { Problem } from './Problem.jsx';
 
 export function NodeControls({ node, onChange }) {
@@ -25,6 +26,16 @@ export function NodeControls({ node, onChange }) {
     const ns = force ? -1 : parseDuration(deadline);
     if (ns === null) return setError(new Error(`deadline: "${deadline}" is not a duration such as 1h or 30m`));
     act('drain', { DrainSpec: { Deadline: ns, IgnoreSystemJobs: ignoreSystem } });
+  };
+  // A down node forgotten at once (Nomad's purge); the list is where to go next.
+  const purge = async () => {
+    setError(null);
+    try {
+      await send('POST', path + '/purge', {});
+      location.hash = '#/nodes';
+    } catch (e) {
+      setError(e);
+    }
   };
   const ds = node.DrainStrategy;
   const eligible = node.SchedulingEligibility === 'eligible';
@@ -48,8 +59,29 @@ export function NodeControls({ node, onChange }) {
           </span>
         ) : null}
       </p>
+      {nodeIsDown(node) && (
+        <p class="notice" data-testid="node-down">
+          {node.Status}
+          {node.StatusUpdatedAt ? ' since ' + formatTime(node.StatusUpdatedAt * 1e9) : ''}
+          {node.StatusDescription ? ': ' + node.StatusDescription : ''}. The server keeps it until
+          node GC; its agent coming back makes it ready again.
+        </p>
+      )}
       <div class="actions">
-        {node.Drain ? (
+        {nodeIsDown(node) && !node.Drain ? (
+          <>
+            <button
+              data-testid="eligibility-toggle"
+              disabled={!may}
+              onClick={() => act('eligibility', { Eligibility: eligible ? 'ineligible' : 'eligible' })}
+            >
+              {eligible ? 'Make ineligible' : 'Make eligible'}
+            </button>
+            <button data-testid="node-purge" disabled={!may} onClick={purge} title="forget this node now">
+              Purge
+            </button>
+          </>
+        ) : node.Drain ? (
           <button data-testid="drain-stop" disabled={!may} onClick={() => act('drain', { DrainSpec: null, MarkEligible: true })}>
             Stop drain
           </button>

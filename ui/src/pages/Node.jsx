@@ -8,6 +8,7 @@ import { Problem } from '../components/Problem.jsx';
 import { GpuStats } from '../components/GpuStats.jsx';
 import { NodeControls } from '../components/NodeControls.jsx';
 import { NodeMeta } from '../components/NodeMeta.jsx';
+import { nodeIsDown, nodeStatusClass } from '../status.js';
 
 function Value({ v }) {
   if (v === null || v === undefined) return <span class="muted">—</span>;
@@ -37,7 +38,9 @@ export function NodePage({ id }) {
     <section>
       <h1>
         Node <span data-testid="node-name">{node.Name}</span>{' '}
-        <span class={'status ' + node.Status}>{node.Status}</span>
+        <span class={'status ' + nodeStatusClass(node.Status)} data-testid="node-page-status">
+          {node.Status}
+        </span>
       </h1>
       <p class="muted">
         {node.ID} · datacenter {node.Datacenter} · {node.HTTPAddr} · cgroups{' '}
@@ -146,7 +149,26 @@ export function NodePage({ id }) {
           ))}
         </tbody>
       </table>
-      <NodeMeta nodeId={node.ID} cluster={!!id} />
+      {nodeIsDown(node) ? (
+        // Its agent is gone: the metadata as it last registered, read-only.
+        <div data-testid="node-meta-down">
+          <h2>Metadata</h2>
+          <table class="list attrs">
+            <tbody>
+              {Object.keys(node.Meta || {})
+                .sort()
+                .map((k) => (
+                  <tr>
+                    <td class="mono">{k}</td>
+                    <td>{node.Meta[k]}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <NodeMeta nodeId={node.ID} cluster={!!id} />
+      )}
       <h2>
         Attributes{' '}
         <input class="filter" placeholder="filter" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />

@@ -1,9 +1,9 @@
-// Cluster mode: every node the servers know, with its status, scheduling eligibility and
-// drain; each links to its page.
+// Cluster mode: every node the servers know (down ones too, until node GC), with its status,
+// scheduling eligibility and drain; each links to its page.
 import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { useLive } from '../live.js';
-import { shortId } from '../status.js';
+import { nodeStatusClass, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 
 export function NodesPage() {
@@ -47,7 +47,7 @@ export function NodesPage() {
                   {n.NodeClass ? ' / ' + n.NodeClass : ''}
                 </td>
                 <td>
-                  <span class={'status ' + (n.Status === 'ready' ? 'running' : n.Status === 'down' ? 'failed' : 'pending')} data-testid="node-status">
+                  <span class={'status ' + nodeStatusClass(n.Status)} data-testid="node-status">
                     {n.Status}
                   </span>
                 </td>

@@ -819,6 +819,24 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       await fetch(server.base + '/v1/job/raced?purge=true', { method: 'DELETE' });
     });
 
+    await test('a node whose agent stopped shows down, says since when, and is purged from its page', async () => {
+      const gone = await startAgent({ bin, pluginDir, config: 'name: ui-gone\n' + clusterAgentConfig(etcd) });
+      await page.goto(server.base + '/ui/#/nodes');
+      const row = page.locator('[data-testid=nodes] tr[data-node=ui-gone]');
+      await until('the second node to show ready', async () => await textIs(row, '[data-testid=node-status]', 'ready'), 30000);
+      await gone.stop();
+      await until('the stopped node to show down', async () => await textIs(row, '[data-testid=node-status]', 'down'), 30000);
+      await row.locator('a').click();
+      await until('its page to say since when', async () => / since /.test(await textOf(page, '[data-testid=node-down]')), 20000);
+      if (await page.locator('[data-testid=drain-start]').count()) throw new Error('a down node offers a drain');
+      // Its metadata as it last registered; nothing asked of an agent that is gone.
+      await page.locator('[data-testid=node-meta-down]').waitFor();
+      if (await page.locator('[data-testid=error]').count()) throw new Error('an error on a down node\'s page: ' + (await textOf(page, '[data-testid=error]')));
+      await page.screenshot({ path: `${shots}/cluster-node-down.png`, fullPage: true });
+      await page.locator('[data-testid=node-purge]').click();
+      await until('back on the list without it', async () => page.url().endsWith('#/nodes') && (await row.count()) === 0, 20000);
+    });
+
     await test('a server refuses a name it does not answer to and a cross-origin write', async () => {
       const port = new URL(server.base).port;
       const res = await page.goto(`http://rebind.test:${port}/ui/`);

@@ -1,7 +1,7 @@
 // What the pages compute: alloc counts, failure reasons, token permissions, job formats,
 // parse problems and dispatch meta.
 import { describe, expect, it } from 'vitest';
-import { allocsByJob, allows, base64Utf8, countByState, definitionOf, diffSummary, failures, jobFormat, parseDuration, parseMeta, planSummary, problemsOf, registerRequest, taskReason } from '../../src/status.js';
+import { allocsByJob, allows, base64Utf8, countByState, definitionOf, diffSummary, failures, jobFormat, nodeIsDown, nodeStatusClass, parseDuration, parseMeta, planSummary, problemsOf, registerRequest, taskReason } from '../../src/status.js';
 import { LogBuffer } from '../../src/logbuffer.js';
 
 describe('countByState', () => {
@@ -214,5 +214,20 @@ describe('the job definition', () => {
   it('shows the JSON otherwise', () => {
     expect(definitionOf(job, null)).toEqual({ format: 'JSON', text: JSON.stringify(job, null, 2) });
     expect(definitionOf(job, { Source: '{}', Format: 'json' }).format).toBe('JSON');
+  });
+});
+
+describe('node status', () => {
+  it('reads ready as running, down as failed and the rest as pending', () => {
+    expect(nodeStatusClass('ready')).toBe('running');
+    expect(nodeStatusClass('down')).toBe('failed');
+    expect(nodeStatusClass('disconnected')).toBe('pending');
+    expect(nodeStatusClass('initializing')).toBe('pending');
+  });
+  it('knows a node whose agent is gone', () => {
+    expect(nodeIsDown({ Status: 'down' })).toBe(true);
+    expect(nodeIsDown({ Status: 'disconnected' })).toBe(true);
+    expect(nodeIsDown({ Status: 'ready' })).toBe(false);
+    expect(nodeIsDown(null)).toBe(false);
   });
 });
