@@ -5,6 +5,12 @@ name      = "data"
 type      = "host"
 plugin_id = "mkdir"
 
+# Where it may be made: judged on the node's attributes, as a job's constraint.
+constraint {
+  attribute = "${attr.kernel.name}"
+  value     = "linux"
+}
+
 capability {
   access_mode     = "single-node-writer"
   attachment_mode = "file-system"

@@ -5,6 +5,7 @@
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
 #include "runner/alloc_manager.hpp"
+#include "runner/constraints.hpp"
 #include "runner/dynamic_host_volumes.hpp"
 #include "runner/task_env.hpp"
 
@@ -52,6 +53,17 @@ void register_host_volumes_endpoints(httplib::Server& s, const ApiContext& ctx) 
       if (!node.empty() && node != ctx.node->id)
         return reply_error(res, 400, "Volume.NodeID: \"" + node + "\" is not this node (" +
                                          ctx.node->id + ")");
+      // Where the volume may be: this node must meet its constraints (a server chose it for
+      // them, or a standalone agent is asked directly).
+      if (!v->constraints.empty()) {
+        const runner::NodeInfo here = ctx.node_now ? ctx.node_now() : *ctx.node;
+        for (std::size_t i = 0; i < v->constraints.size(); ++i)
+          if (auto why = runner::unmet_constraint(v->constraints[i], here))
+            return reply_error(res, 409,
+                               "Volume.Constraints[" + std::to_string(i) + "]: constraint \"" +
+                                   runner::constraint_text(v->constraints[i]) +
+                                   "\" is not met: " + *why);
+      }
       auto made = registering ? ctx.host_volumes->register_existing(std::move(v.value()))
                               : ctx.host_volumes->create(std::move(v.value()));
       if (!made) return reply_error(res, made.error());

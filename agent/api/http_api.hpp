@@ -52,6 +52,9 @@ struct ApiContext {
   runner::NodeResources* resources = nullptr;
   agent::NodeWatcher* node_watcher = nullptr;  // fresh driver health, node events
   const runner::NodeInfo* node = nullptr;
+  // The node as GET /v1/node shows it now (drivers' attributes, node meta applied since): what
+  // a volume's constraints are judged against. Unset (tests): `node`.
+  std::function<runner::NodeInfo()> node_now;
   // The node's metadata, which PUT /v1/client/metadata changes (api/node_meta_endpoint.hpp),
   // and what to do after a change (the merged meta).
   runner::NodeMeta* node_meta = nullptr;

@@ -1,6 +1,7 @@
 // `drover volume create|register|status|delete`, Nomad's (1.10) volume commands for dynamic
 // host volumes (docs/volumes.md). create and register read Nomad's volume specification, HCL
-// (`name = "data"  type = "host"  plugin_id = "mkdir"  capability { ... }  parameters { ... }`)
+// (`name = "data"  type = "host"  plugin_id = "mkdir"  capability { ... }  constraint { ... }
+// parameters { ... }`)
 // or JSON ({"Volume": {...}} or the volume alone).
 #include <CLI/CLI.hpp>
 #include <cctype>
@@ -78,17 +79,20 @@ Result<json> read_volume_file(const std::string& path) {
     } else if (auto s = kStrings.find(a.name); s != kStrings.end()) {
       if (!a.value.is_string()) return make_error(at(a.pos) + a.name + ": must be a string");
       v[s->second] = a.value;
-    } else if (a.name == "capacity_min" || a.name == "capacity_max") {
+    } else if (a.name == "capacity_min" || a.name == "capacity_max" || a.name == "capacity") {
       auto n = parse_bytes(a.name, a.value);
       if (!n) return make_error(at(a.pos) + n.message());
-      v[a.name == "capacity_min" ? "RequestedCapacityMinBytes" : "RequestedCapacityMaxBytes"] = *n;
+      v[a.name == "capacity_min"   ? "RequestedCapacityMinBytes"
+        : a.name == "capacity_max" ? "RequestedCapacityMaxBytes"
+                                   : "CapacityBytes"] = *n;
     } else if (a.name == "parameters") {
       if (!a.value.is_object()) return make_error(at(a.pos) + "parameters: must be a map");
       v["Parameters"] = a.value;
     } else {
       return make_error(at(a.pos) + "a volume specification has no \"" + a.name +
                         "\" (name, type, plugin_id, node_id, node_pool, host_path, "
-                        "capacity_min, capacity_max, parameters, capability)");
+                        "capacity, capacity_min, capacity_max, parameters, capability, "
+                        "constraint)");
     }
   }
   for (const auto& b : body->blocks) {
@@ -104,9 +108,25 @@ Result<json> read_volume_file(const std::string& path) {
                             "\" (access_mode, attachment_mode)");
       }
       v["RequestedCapabilities"].push_back(c);
+    } else if (b.type == "constraint") {
+      // Nomad's {LTarget, Operand, RTarget}; the agent or server checks the operator.
+      json c = {{"Operand", "="}};
+      for (const auto& a : b.body.attributes) {
+        static const std::map<std::string, const char*> kFields = {
+            {"attribute", "LTarget"}, {"operator", "Operand"}, {"value", "RTarget"}};
+        auto f = kFields.find(a.name);
+        if (f == kFields.end())
+          return make_error(at(a.pos) + "constraint has no \"" + a.name +
+                            "\" (attribute, operator, value)");
+        if (!a.value.is_string() && !a.value.is_number() && !a.value.is_boolean())
+          return make_error(at(a.pos) + "constraint." + a.name + ": must be a string");
+        c[f->second] = a.value.is_string() ? a.value.get<std::string>() : a.value.dump();
+      }
+      if (!v.contains("Constraints")) v["Constraints"] = json::array();
+      v["Constraints"].push_back(c);
     } else {
       return make_error(at(b.pos) + "a volume specification has no \"" + b.type +
-                        "\" block (capability, parameters)");
+                        "\" block (capability, constraint, parameters)");
     }
   }
   // Nomad passes parameters as strings: a number written bare (uid = 1000) becomes its text.
@@ -175,6 +195,14 @@ int volume_status(Context& ctx, const std::string& type, const std::string& what
                               {"Capacity", std::to_string(int_field(*v, "CapacityBytes")) + " B"},
                               {"State", str_field(*v, "State")},
                               {"Host Path", str_field(*v, "HostPath")}});
+  const json constraints = v->value("Constraints", json::array());  // alive for the loop
+  if (constraints.is_array() && !constraints.empty()) {
+    ctx.out << "\nConstraints\n";
+    Table table({"Attribute", "Operator", "Value"});
+    for (const auto& c : constraints)
+      table.add_row({str_field(c, "LTarget"), str_field(c, "Operand"), str_field(c, "RTarget")});
+    table.render(ctx.out);
+  }
   ctx.out << "\nAllocations\n";
   const json allocs = v->value("Allocations", json::array());  // alive for the loop
   if (!allocs.is_array() || allocs.empty()) {

@@ -458,6 +458,7 @@ int run_agent(const AgentFlags& flags) {
     services.events().publish("Node", "NodeMetadata", *node_id, {{"Meta", meta}});
     services.upstream().node_changed();
   };
+  actx.node_now = [&admission_node] { return admission_node(); };
   actx.host_volumes = &host_volumes;
   actx.host_volumes_changed = [&services] { services.upstream().node_changed(); };
   actx.max_request_bytes = cfg.max_request_bytes;

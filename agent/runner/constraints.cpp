@@ -14,14 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string describe(const jobspec::Constraint& c) {
-  if (c.op == "distinct_hosts") return "distinct_hosts";
-  if (c.op == "distinct_property")
-    return "distinct_property " + c.attribute + (c.value.empty() ? "" : " " + c.value);
-  if (c.op == "is_set" || c.op == "is_not_set") return c.attribute + " " + c.op;
-  return c.attribute + " " + c.op + " " + c.value;
-}
-
 // "this node's ${attr.x} is "v"" / "this node has no ${meta.y}"; a literal is not described.
 std::string node_value(const std::string& target, const std::optional<std::string>& v) {
   if (target.rfind("${", 0) != 0) return "";
@@ -104,7 +96,7 @@ class PlacementJudge {
       auto why = fails(cs[i], allocs, scope);
       if (why)
         problems.push_back({prefix + "constraints[" + std::to_string(i) + "]",
-                            "constraint \"" + describe(cs[i]) + "\" is not met: " + *why});
+                            "constraint \"" + constraint_text(cs[i]) + "\" is not met: " + *why});
     }
   }
 
@@ -125,18 +117,30 @@ class PlacementJudge {
              " per value of " + c.attribute + ", and the " + scope + " asks for " +
              std::to_string(allocs) + ", all on this node (" + c.attribute + " = \"" + *v + "\")";
     }
-    auto left = resolve_target(c.attribute, node_);
-    auto right = resolve_target(c.value, node_);
-    if (jobspec::check_operand(c.op, left, right)) return std::nullopt;
-    std::string why = node_value(c.attribute, left);
-    std::string rwhy = c.op == "is_set" || c.op == "is_not_set" ? "" : node_value(c.value, right);
-    if (!rwhy.empty()) why += (why.empty() ? "" : "; ") + rwhy;
-    if (why.empty()) why = "\"" + c.attribute + "\" " + c.op + " \"" + c.value + "\" is false";
-    return why;
+    return unmet_constraint(c, node_);
   }
 };
 
 }  // namespace
+
+std::string constraint_text(const jobspec::Constraint& c) {
+  if (c.op == "distinct_hosts") return "distinct_hosts";
+  if (c.op == "distinct_property")
+    return "distinct_property " + c.attribute + (c.value.empty() ? "" : " " + c.value);
+  if (c.op == "is_set" || c.op == "is_not_set") return c.attribute + " " + c.op;
+  return c.attribute + " " + c.op + " " + c.value;
+}
+
+std::optional<std::string> unmet_constraint(const jobspec::Constraint& c, const NodeInfo& node) {
+  auto left = resolve_target(c.attribute, node);
+  auto right = resolve_target(c.value, node);
+  if (jobspec::check_operand(c.op, left, right)) return std::nullopt;
+  std::string why = node_value(c.attribute, left);
+  std::string rwhy = c.op == "is_set" || c.op == "is_not_set" ? "" : node_value(c.value, right);
+  if (!rwhy.empty()) why += (why.empty() ? "" : "; ") + rwhy;
+  if (why.empty()) why = "\"" + c.attribute + "\" " + c.op + " \"" + c.value + "\" is false";
+  return why;
+}
 
 NodeInfo node_info_from_json(const json& node) {
   NodeInfo n;

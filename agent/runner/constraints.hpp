@@ -25,6 +25,14 @@ NodeInfo node_info_from_json(const nlohmann::json& node);
 // or a missing attribute or meta key is nullopt.
 std::optional<std::string> resolve_target(const std::string& target, const NodeInfo& node);
 
+// A constraint as messages name it: "${attr.kernel.name} = linux", "distinct_hosts".
+std::string constraint_text(const jobspec::Constraint& c);
+
+// Why `node` fails the value comparison `c` (any operator but distinct_hosts and
+// distinct_property, which count allocs): "this node's ${attr.x} is \"v\"", "this node has no
+// ${meta.y}". Nothing when it holds.
+std::optional<std::string> unmet_constraint(const jobspec::Constraint& c, const NodeInfo& node);
+
 // Every constraint this node fails, and a node_pool mismatch, with YAML-form paths
 // ("groups[0].constraints[1]"). Empty: the job may run here. `whole_job_here`: every alloc of
 // the job runs on this node (a job submitted to this agent), so distinct_hosts and

@@ -12,6 +12,7 @@
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "drover/common/names.hpp"
+#include "jobspec/constraint.hpp"
 #include "jobspec/job.hpp"
 #include "proc/bounded_command.hpp"
 #include "state/alloc.hpp"
@@ -40,6 +41,12 @@ DynamicHostVolume from_json(const json& j) {
   for (const auto& [k, val] : params.items())
     if (val.is_string()) v.parameters[k] = val.get<std::string>();
   v.capabilities = capabilities_from_json(j.value("RequestedCapabilities", json::array()));
+  const json constraints = j.value("Constraints", json::array());  // alive for the loop
+  if (constraints.is_array())
+    for (const auto& c : constraints)
+      if (c.is_object())
+        v.constraints.push_back(
+            {c.value("LTarget", ""), c.value("Operand", "="), c.value("RTarget", "")});
   v.create_time_ns = j.value("CreateTime", int64_t{0});
   v.modify_time_ns = j.value("ModifyTime", int64_t{0});
   return v;
@@ -118,6 +125,9 @@ proc::BoundedCommand plugin_command(const DynamicHostVolumes::Options& opts,
 json to_json(const DynamicHostVolume& v, const std::string& node_id, const std::string& node_pool) {
   json params = json::object();
   for (const auto& [k, val] : v.parameters) params[k] = val;
+  json constraints = json::array();
+  for (const auto& c : v.constraints)
+    constraints.push_back({{"LTarget", c.attribute}, {"Operand", c.op}, {"RTarget", c.value}});
   return {{"ID", v.id},
           {"Name", v.name},
           {"Namespace", v.ns},
@@ -130,9 +140,44 @@ json to_json(const DynamicHostVolume& v, const std::string& node_id, const std::
           {"RequestedCapacityMinBytes", v.capacity_min_bytes},
           {"RequestedCapacityMaxBytes", v.capacity_max_bytes},
           {"RequestedCapabilities", capabilities_to_json(v.capabilities)},
+          {"Constraints", constraints},
           {"Parameters", params},
           {"CreateTime", v.create_time_ns},
           {"ModifyTime", v.modify_time_ns}};
+}
+
+Result<std::vector<jobspec::Constraint>> volume_constraints(const json& list) {
+  std::vector<jobspec::Constraint> out;
+  if (list.is_null()) return out;
+  if (!list.is_array())
+    return make_error("Volume.Constraints: must be a list of {LTarget, Operand, RTarget}",
+                      Errc::Invalid);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string f = "Volume.Constraints[" + std::to_string(i) + "]";
+    const json& c = list[i];
+    if (!c.is_object()) return make_error(f + ": must be an object", Errc::Invalid);
+    for (const char* k : {"LTarget", "Operand", "RTarget"})
+      if (c.contains(k) && !c[k].is_null() && !c[k].is_string())
+        return make_error(f + "." + k + ": must be a string", Errc::Invalid);
+    // Absent or null: "" (an Operand: "=", Nomad's default).
+    auto text = [&c](const char* k) {
+      auto it = c.find(k);
+      return it != c.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    jobspec::Constraint con{text("LTarget"), text("Operand"), text("RTarget")};
+    if (con.op.empty()) con.op = "=";
+    if (!jobspec::known_constraint_operator(con.op))
+      return make_error(f + ".Operand: \"" + con.op + "\" is not a constraint operator",
+                        Errc::Invalid);
+    if (con.op == "distinct_hosts" || con.op == "distinct_property")
+      return make_error(f + ".Operand: " + con.op + " counts allocs; a volume has none",
+                        Errc::Invalid);
+    if (con.attribute.empty()) return make_error(f + ".LTarget: is required", Errc::Invalid);
+    if (auto why = jobspec::constraint_value_problem(con.op, con.value))
+      return make_error(f + ".RTarget: " + *why, Errc::Invalid);
+    out.push_back(std::move(con));
+  }
+  return out;
 }
 
 Result<DynamicHostVolume> volume_from_request(const json& body, bool registering) {
@@ -144,7 +189,7 @@ Result<DynamicHostVolume> volume_from_request(const json& body, bool registering
   };
   for (const char* k : {"Name", "Namespace", "PluginID", "HostPath", "ID", "NodeID", "NodePool"})
     if (j.contains(k) && !j[k].is_null() && !j[k].is_string()) return bad(k, "must be a string");
-  for (const char* k : {"RequestedCapacityMinBytes", "RequestedCapacityMaxBytes"})
+  for (const char* k : {"RequestedCapacityMinBytes", "RequestedCapacityMaxBytes", "CapacityBytes"})
     if (j.contains(k) && !j[k].is_null() && !j[k].is_number_integer())
       return bad(k, "must be a whole number of bytes");
   if (j.contains("Parameters") && !j["Parameters"].is_null()) {
@@ -152,7 +197,10 @@ Result<DynamicHostVolume> volume_from_request(const json& body, bool registering
     for (const auto& [k, v] : j["Parameters"].items())
       if (!v.is_string()) return bad("Parameters." + k, "must be a string");
   }
+  auto constraints = volume_constraints(j.value("Constraints", json()));
+  if (!constraints) return constraints.error();
   DynamicHostVolume v = from_json(j);
+  v.constraints = std::move(constraints.value());
   if (v.ns.empty()) v.ns = "default";
   if (auto why = plain_name_problem(v.name)) return bad("Name", *why);
   if (registering) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
 #include "runner/host_volumes.hpp"
 
 namespace drover::state {
@@ -33,8 +34,16 @@ struct DynamicHostVolume {
   std::map<std::string, std::string> parameters;
   // Nomad's RequestedCapabilities: {access mode, attachment mode} pairs the volume offers.
   std::vector<std::pair<std::string, std::string>> capabilities;
+  // Nomad's Constraints: where the volume may be made, judged on the node's attributes, meta
+  // and identity as a job's (runner/constraints.hpp).
+  std::vector<jobspec::Constraint> constraints;
   int64_t create_time_ns = 0, modify_time_ns = 0;
 };
+
+// A volume's Constraints ([{LTarget, Operand, RTarget}]) read and checked: an operator Nomad
+// knows that compares values (distinct_hosts and distinct_property count allocs, and a volume
+// has none), and a right-hand side it can read. Problems name "Volume.Constraints[i]...".
+Result<std::vector<jobspec::Constraint>> volume_constraints(const nlohmann::json& list);
 
 // Nomad's HostVolume JSON (ID, Name, Namespace, PluginID, NodeID, NodePool, HostPath, State,
 // CapacityBytes, RequestedCapacityMinBytes/MaxBytes, RequestedCapabilities, Parameters, ...).

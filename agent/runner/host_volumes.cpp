@@ -21,6 +21,14 @@ Status check_host_volume(const HostVolume& v) {
   return {};
 }
 
+std::vector<std::string> single_writer_sources(const jobspec::TaskGroup& group) {
+  std::vector<std::string> out;
+  for (const auto& v : group.volumes)
+    if (v.type == "host" && !v.read_only && v.access_mode == "single-node-single-writer")
+      out.push_back(v.source);
+  return out;
+}
+
 nlohmann::json capabilities_to_json(const VolumeCapabilities& caps) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [access, attachment] : caps)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
 
 namespace drover::runner {
 
@@ -30,6 +31,11 @@ using VolumeCapabilities = std::vector<std::pair<std::string, std::string>>;
 // skipped).
 nlohmann::json capabilities_to_json(const VolumeCapabilities& caps);
 VolumeCapabilities capabilities_from_json(const nlohmann::json& list);
+
+// The host volumes (by name) the group writes to as their single writer: its requests with
+// access_mode "single-node-single-writer" that are not read-only. Nomad lets one alloc at a
+// time write to such a volume; readers may share it (docs/volumes.md, "Access modes").
+std::vector<std::string> single_writer_sources(const jobspec::TaskGroup& group);
 
 // Checks one configured volume: an absolute path without "..", that exists. The error says
 // what is wrong with the path ("/srv/data: does not exist").

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "runner/device_manager.hpp"
+#include "runner/host_volumes.hpp"
 #include "state/state_store.hpp"
 #include "drover/common/json_text.hpp"
 
@@ -75,6 +78,17 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
       for (const auto& t : g->tasks)
         if (auto st = devices_->fits(t.resources.devices, count); !st)
           short_of += std::string(short_of.empty() ? "" : "; ") + st.message();
+  // A single-node-single-writer volume takes one writing alloc at a time.
+  std::map<std::string, std::pair<int, int>> writers;  // volume -> live writers, wanted
+  for (const auto* g : live)
+    for (const auto& v : single_writer_sources(*g)) writers[v].first++;
+  for (const auto& [g, count] : groups)
+    for (const auto& v : single_writer_sources(*g)) writers[v].second += count;
+  for (const auto& [v, n] : writers)
+    if (n.second > 0 && n.first + n.second > 1)
+      short_of += std::string(short_of.empty() ? "" : "; ") + "host volume \"" + v +
+                  "\": single-node-single-writer takes one writer at a time; " +
+                  std::to_string(n.second) + " asked, " + std::to_string(n.first) + " writing";
   if (!short_of.empty()) return make_error("the job does not fit on this node: " + short_of, Errc::Conflict);
   return {};
 }

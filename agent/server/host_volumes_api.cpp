@@ -4,10 +4,13 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <map>
 
 #include "api/json_reply.hpp"
 #include "api/tls_transport.hpp"
 #include "server/api_support.hpp"
+#include "runner/constraints.hpp"
+#include "runner/dynamic_host_volumes.hpp"
 #include "server/cluster_state.hpp"
 #include "upstream/etcd_client.hpp"
 
@@ -104,23 +107,42 @@ void register_host_volume_routes(ServerApiContext& ctx, httplib::Server& s) {
       } else {
         // Nomad places a volume as it places an alloc; here: a ready node of the pool, the
         // one with the fewest dynamic volumes (then the lowest id), that has none of its name.
+        // Its constraints, as Nomad's, judged as a job's on each node's facts.
         const std::string pool = v.value("NodePool", "").empty() ? "default" : v.value("NodePool", "");
         const std::string name = v.value("Name", "");
+        auto constraints = runner::volume_constraints(v.value("Constraints", json()));
+        if (!constraints) return reply_error(res, constraints.error());
+        std::map<std::string, int> filtered;  // constraint -> nodes it ruled out
         std::size_t fewest = SIZE_MAX;
         for (const auto& n : *all) {
           if (!node_ready(n) || n.value("NodePool", "default") != pool) continue;
           auto mine = dynamic_volumes(n);
           const json hv = n.value("HostVolumes", json::object());
           if (hv.is_object() && hv.contains(name)) continue;
+          if (!constraints->empty()) {
+            const runner::NodeInfo info = runner::node_info_from_json(n);
+            auto failed = std::find_if(
+                constraints->begin(), constraints->end(),
+                [&](const jobspec::Constraint& c) { return runner::unmet_constraint(c, info); });
+            if (failed != constraints->end()) {
+              filtered[runner::constraint_text(*failed)]++;
+              continue;
+            }
+          }
           if (mine.size() < fewest ||
               (mine.size() == fewest && n.value("ID", "") < target->value("ID", ""))) {
             fewest = mine.size();
             target = &n;
           }
         }
-        if (!target)
+        if (!target) {
+          std::string why;
+          for (const auto& [c, count] : filtered)
+            why += "; constraint \"" + c + "\" filtered " + std::to_string(count) + " node" +
+                   (count == 1 ? "" : "s");
           return reply_error(res, 409, "no ready node in node pool \"" + pool +
-                                           "\" can take host volume \"" + name + "\"");
+                                           "\" can take host volume \"" + name + "\"" + why);
+        }
       }
       v["NodeID"] = target->value("ID", "");
       forward_to(ctx, *target, std::string("/v1/volume/host/") + op, body.dump(), req, res);

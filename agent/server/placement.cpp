@@ -8,6 +8,7 @@
 
 #include "runner/constraints.hpp"
 #include "runner/device_match.hpp"
+#include "runner/host_volumes.hpp"
 #include "server/affinity_score.hpp"
 #include "server/spread_score.hpp"
 
@@ -34,6 +35,7 @@ Ask ask_of(const jobspec::TaskGroup& group) {
   }
   for (const auto& v : group.volumes)
     if (v.type == "host") a.host_volumes.insert(v.source);
+  a.single_writer_volumes = runner::single_writer_sources(group);
   return a;
 }
 
@@ -44,6 +46,7 @@ json ask_to_json(const Ask& ask, const Choice& choice) {
   if (ask.cores > 0) out["Cores"] = ask.cores;
   if (ask.dynamic_ports > 0) out["DynamicPorts"] = ask.dynamic_ports;
   if (!choice.devices.empty()) out["Devices"] = choice.devices;
+  if (!ask.single_writer_volumes.empty()) out["SingleWriterVolumes"] = ask.single_writer_volumes;
   return out;
 }
 
@@ -58,6 +61,15 @@ std::map<std::string, int> devices_held(const json& ask) {
   return out;
 }
 
+// The volumes an alloc's "Resources" writes to as their single writer.
+std::vector<std::string> single_writers_of(const json& ask) {
+  std::vector<std::string> out;
+  if (auto v = ask.find("SingleWriterVolumes"); v != ask.end() && v->is_array())
+    for (const auto& name : *v)
+      if (name.is_string()) out.push_back(name.get<std::string>());
+  return out;
+}
+
 }  // namespace
 
 void NodeUsage::add(const std::string& job_key, const std::string& group, const json& ask) {
@@ -68,6 +80,7 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
   for (const auto& [id, n] : devices_held(ask)) devices[id] += n;
   for (const auto& p : ask.value("StaticPorts", json::array()))
     if (p.is_number_integer()) ports.insert(p.get<int>());
+  for (const auto& v : single_writers_of(ask)) single_writers[v]++;
   per_job[job_key]++;
   per_group[job_key + "/" + group]++;
 }
@@ -75,7 +88,7 @@ void NodeUsage::add(const std::string& job_key, const std::string& group, const 
 void NodeUsage::add(const Resident& r, const json& ask) {
   add(r.job_key, r.group, ask);
   Taken t{ask.value("Cpu", 0), ask.value("MemoryMB", 0), ask.value("Cores", 0),
-          ask.value("DynamicPorts", 0), {}, devices_held(ask)};
+          ask.value("DynamicPorts", 0), {}, devices_held(ask), single_writers_of(ask)};
   if (auto p = ask.find("StaticPorts"); p != ask.end() && p->is_array())
     for (const auto& port : *p)
       if (port.is_number_integer()) t.ports.push_back(port.get<int>());
@@ -105,6 +118,7 @@ void NodeUsage::remove(const std::string& alloc_id) {
   auto drop = [](std::map<std::string, int>& m, const std::string& k) {
     if (--m[k] <= 0) m.erase(k);
   };
+  for (const auto& v : ask.single_writers) drop(single_writers, v);
   drop(per_job, it->job_key);
   drop(per_group, it->job_key + "/" + it->group);
   asks_.erase(alloc_id);
@@ -353,6 +367,12 @@ Infeasible usage_refusal(const jobspec::Job& job, std::size_t group, const NodeF
     out.dimension = "memory";
     return out;
   }
+  // One writer at a time (Nomad's hostVolumeIsAvailable): blocked until the writer there goes.
+  for (const auto& v : ask.single_writer_volumes)
+    if (usage.single_writers.count(v)) {
+      out.dimension = "host volume \"" + v + "\" has its single writer";
+      return out;
+    }
   if (!ask.devices.empty() && !assign_devices(node, usage, ask)) out.dimension = "devices";
   return out;
 }

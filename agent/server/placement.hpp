@@ -30,6 +30,8 @@ struct Ask {
   int dynamic_ports = 0;  // how many; the agent picks them from its node's range
   std::set<std::string> drivers;
   std::set<std::string> host_volumes;  // host_volume names (VolumeRequest.source)
+  // Of those, the ones written as their single writer (runner::single_writer_sources).
+  std::vector<std::string> single_writer_volumes;
   std::vector<jobspec::DeviceRequest> devices;  // every task's, each met by one device group
 };
 Ask ask_of(const jobspec::TaskGroup& group);
@@ -51,6 +53,8 @@ struct NodeUsage {
   int dynamic_ports = 0;
   std::map<std::string, int> per_job;    // "<ns>/<job>" -> allocs
   std::map<std::string, int> per_group;  // "<ns>/<job>/<group>" -> allocs
+  // Host volume name -> allocs writing to it as its single writer ("SingleWriterVolumes").
+  std::map<std::string, int> single_writers;
   std::vector<Resident> residents;       // the allocs added with an id: preemption's candidates
   void add(const std::string& job_key, const std::string& group, const nlohmann::json& ask);
   // The same, kept as a resident that preemption may evict.
@@ -63,6 +67,7 @@ struct NodeUsage {
     int cpu_mhz = 0, memory_mb = 0, cores = 0, dynamic_ports = 0;
     std::vector<int> ports;
     std::map<std::string, int> devices;
+    std::vector<std::string> single_writers;
   };
   std::map<std::string, Taken> asks_;  // alloc id -> what it takes, for remove
 };

@@ -188,3 +188,44 @@ TEST(DynamicHostVolumes, ANameTheConfigHoldsIsRefused) {
   EXPECT_EQ(r.code(), Errc::Conflict);
   EXPECT_NE(r.message().find("is a host_volume of the agent config"), std::string::npos);
 }
+
+// A volume's Constraints (Nomad's, from the spec's constraint blocks): read as a job's, an
+// operator that counts allocs or a right-hand side that can never be read refused naming it,
+// and kept with the volume across a restart.
+TEST(DynamicHostVolumes, ConstraintsAreCheckedKeptAndShown) {
+  auto bad = [](const json& constraints) {
+    auto r = runner::volume_from_request({{"Volume", {{"Name", "a"}, {"Constraints", constraints}}}},
+                                         false);
+    return r ? std::string() : r.message();
+  };
+  EXPECT_NE(bad(json::array({{{"LTarget", "${attr.x}"}, {"Operand", "near"}}}))
+                .find("Volume.Constraints[0].Operand: \"near\" is not a constraint operator"),
+            std::string::npos);
+  EXPECT_NE(bad(json::array({{{"Operand", "distinct_hosts"}}})).find("counts allocs"),
+            std::string::npos);
+  EXPECT_NE(bad(json::array({{{"LTarget", "${attr.x}"}, {"Operand", "regexp"}, {"RTarget", "("}}}))
+                .find("Volume.Constraints[0].RTarget"),
+            std::string::npos);
+  EXPECT_NE(bad(json::array({{{"LTarget", 3}}})).find("Volume.Constraints[0].LTarget: must be a string"),
+            std::string::npos);
+  EXPECT_NE(bad(json::array({{{"RTarget", "linux"}}})).find("Volume.Constraints[0].LTarget: is required"),
+            std::string::npos);
+
+  Node n;
+  std::string id;
+  {
+    DynamicHostVolumes vols(n.options(), {}, n.store.get());
+    ASSERT_TRUE(vols.load());
+    auto v = request({{"Name", "data"},
+                      {"Constraints", json::array({{{"LTarget", "${attr.kernel.name}"},
+                                                    {"RTarget", "linux"}}})}});
+    ASSERT_EQ(v.constraints.size(), 1u);
+    EXPECT_EQ(v.constraints[0].op, "=") << "Nomad's default operator";
+    id = vols.create(v).value().id;
+  }
+  DynamicHostVolumes vols(n.options(), {}, n.store.get());
+  ASSERT_TRUE(vols.load());
+  const json shown = runner::to_json(*vols.get(id), "node-1", "default");
+  EXPECT_EQ(shown["Constraints"],
+            json::array({{{"LTarget", "${attr.kernel.name}"}, {"Operand", "="}, {"RTarget", "linux"}}}));
+}

@@ -44,6 +44,9 @@ TEST(VolumeCommands, CreateSendsTheExampleSpecificationAsNomadsVolume) {
   EXPECT_EQ(v["Parameters"], json({{"mode", "0750"}, {"uid", "65534"}})) << "parameters are strings";
   EXPECT_EQ(v["RequestedCapabilities"],
             json::array({{{"AccessMode", "single-node-writer"}, {"AttachmentMode", "file-system"}}}));
+  EXPECT_EQ(v["Constraints"],
+            json::array({{{"LTarget", "${attr.kernel.name}"}, {"Operand", "="}, {"RTarget", "linux"}}}))
+      << "a node attribute, left for the node to resolve";
 }
 
 TEST(VolumeCommands, ASpecificationsMistakesAreRefusedBeforeAnyRequest) {
@@ -59,6 +62,13 @@ TEST(VolumeCommands, ASpecificationsMistakesAreRefusedBeforeAnyRequest) {
       agent.address(), {"volume", "create", temp_file("typo.hcl", "name = \"a\"\ntype = \"host\"\nplugin = \"x\"\n")});
   EXPECT_NE(typo.err.find("line 3: a volume specification has no \"plugin\""), std::string::npos)
       << typo.err;
+  auto field = run_cli_against(
+      agent.address(),
+      {"volume", "create",
+       temp_file("constraint.hcl", "name = \"a\"\ntype = \"host\"\nconstraint {\n  attr = \"x\"\n}\n")});
+  EXPECT_NE(field.err.find("line 4: constraint has no \"attr\" (attribute, operator, value)"),
+            std::string::npos)
+      << field.err;
   auto csi = run_cli_against(agent.address(),
                              {"volume", "create", temp_file("csi.hcl", "name = \"a\"\ntype = \"csi\"\n")});
   EXPECT_NE(csi.err.find("csi volumes are not supported by drover"), std::string::npos) << csi.err;

@@ -1691,6 +1691,32 @@ TEST(Cluster, AHostVolumeIsCreatedListedAndDeletedThroughAServerOnTheNodeItNames
   auto deleted = drover::testing::run_drover({"volume", "delete", "scratch"}, s.address());
   ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
   EXPECT_EQ(c.agents[1]->get("/v1/volume/host/" + id).status, 404);
+
+  // No node_id: the server chooses among the nodes that meet the volume's constraints.
+  const std::string first = node_id(*c.agents[0]);
+  auto on = [&](const std::string& name, const std::string& want) {
+    drover::testing::write_file(dir + "/" + name + ".hcl",
+                                "name = \"" + name + "\"\ntype = \"host\"\n"
+                                "constraint {\n  attribute = \"${node.unique.id}\"\n  value = \"" +
+                                    want + "\"\n}\n");
+    return drover::testing::run_drover({"volume", "create", dir + "/" + name + ".hcl"},
+                                       s.address());
+  };
+  auto placed = on("pinned", first);
+  ASSERT_EQ(placed.exit_code, 0) << placed.out << placed.err;
+  EXPECT_TRUE(c.agents[0]->get("/v1/node").json()["HostVolumes"].contains("pinned"));
+  auto nowhere = on("nowhere", "no-such-node");
+  EXPECT_NE(nowhere.exit_code, 0);
+  EXPECT_NE(nowhere.err.find("constraint \"${node.unique.id} = no-such-node\" filtered 2 nodes"),
+            std::string::npos)
+      << nowhere.err;
+  // Deleted once the server lists it (the node registers again with it).
+  EXPECT_TRUE(eventually(
+      [&] {
+        return drover::testing::run_drover({"volume", "delete", "pinned"}, s.address())
+                   .exit_code == 0;
+      },
+      20s));
   std::filesystem::remove_all(dir);
 }
 

@@ -93,3 +93,37 @@ TEST(DynamicHostVolumes, CreatedFromASpecMountedByAnExecTaskAndKeptAcrossARestar
   agent.reset();
   std::filesystem::remove_all(dir);
 }
+
+// A volume's constraint blocks are judged on the node as it is now (node meta applied since
+// the agent started included), as a job's are: unmet, the create is refused naming the block
+// and this node's value, and nothing is made.
+TEST(DynamicHostVolumes, ConstraintsAreJudgedOnTheNodeAsItIsNow) {
+  const std::string dir = make_temp_dir("drover-dhv-constraints");
+  AgentProcess::Options o;
+  o.data_dir = dir + "/data";
+  auto agent = AgentProcess::start(o);
+  ASSERT_EQ(agent->cli({"node", "meta", "apply", "rack=r1"}).exit_code, 0);
+  auto spec = [&](const std::string& rack) {
+    const std::string path = dir + "/" + rack + ".volume.hcl";
+    std::ofstream(path) << "name = \"scratch-" + rack + "\"\ntype = \"host\"\n"
+                           "constraint {\n  attribute = \"${meta.rack}\"\n  value     = \"" + rack +
+                               "\"\n}\n";
+    return path;
+  };
+  auto refused = agent->cli({"volume", "create", spec("r2")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("Volume.Constraints[0]: constraint \"${meta.rack} = r2\" is not met: "
+                             "this node's ${meta.rack} is \"r1\""),
+            std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(agent->get("/v1/node").json()["HostVolumes"].contains("scratch-r2"));
+
+  auto made = agent->cli({"volume", "create", spec("r1")});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  auto status = agent->cli({"volume", "status", "scratch-r1"});
+  EXPECT_NE(status.out.find("Constraints"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("${meta.rack}"), std::string::npos) << status.out;
+  ASSERT_EQ(agent->cli({"volume", "delete", "scratch-r1"}).exit_code, 0);
+  agent.reset();
+  std::filesystem::remove_all(dir);
+}

@@ -147,6 +147,39 @@ TEST_F(HostVolumes, AWritableVolumeOfAReadOnlyHostVolumeIsA409) {
       << r.body;
 }
 
+// access_mode single-node-single-writer (docs/volumes.md, "Access modes"): one job writes at
+// a time, refused with 409 naming the volume while another writes; readers share it.
+TEST_F(HostVolumes, ASingleWriterVolumeTakesOneWritingJobAtATimeAndReadersBesideIt) {
+  auto job = [](const std::string& id, bool read_only, const std::string& script) {
+    return volume_job(id, "exec",
+                      std::string("{out: {source: scratch, access_mode: single-node-single-writer") +
+                          (read_only ? ", read_only: true" : "") + "}}",
+                      "[{volume: out, destination: /srv/out}]", script);
+  };
+  auto first = agent_->submit(job("w1", false, "sleep 300"));
+  ASSERT_EQ(first.size(), 1u);
+  auto second = agent_->post("/v1/jobs", job("w2", false, "true"));
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_NE(second.body.find("host volume \\\"scratch\\\": single-node-single-writer takes one "
+                             "writer at a time; 1 asked, 1 writing"),
+            std::string::npos)
+      << second.body;
+  EXPECT_EQ(agent_->get("/v1/job/w2").status, 404) << "refused before anything ran";
+  auto reader = agent_->post("/v1/jobs", job("r1", true, "true"));
+  EXPECT_EQ(reader.status, 200) << reader.body;
+  // Two writers in one job are refused alike.
+  std::string pair = job("w3", false, "true");
+  pair.replace(pair.find("    - name: g\n"), 14, "    - name: g\n      count: 2\n");
+  auto both = agent_->post("/v1/jobs", pair);
+  EXPECT_EQ(both.status, 409) << both.body;
+  // Once the writer is gone, the next one is taken.
+  ASSERT_EQ(agent_->del("/v1/job/w1").status, 200);
+  EXPECT_TRUE(drover::testing::eventually(
+      [&] { return agent_->post("/v1/jobs", job("w2", false, "true")).status == 200; },
+      std::chrono::seconds(60)))
+      << agent_->log();
+}
+
 TEST_F(HostVolumes, RawExecCannotMountAVolumeAndSaysWhy) {
   auto r = agent_->post("/v1/jobs", volume_job("hvraw", "raw_exec", "{d: {source: scratch}}",
                                                "[{volume: d, destination: /d}]", "true"));
