@@ -21,6 +21,7 @@
 #include <fstream>
 #include <sstream>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace drover::testing {
@@ -156,6 +157,35 @@ int free_loopback_port() {
 
 namespace {
 
+// Whether process `pid` holds a socket listening on TCP `port` (/proc/net/tcp and tcp6, then
+// its fds). Two tests beside each other may pick the same free port before either agent binds
+// it: the one that loses exits, and a health check alone would take the winner for its own.
+bool listens_on(pid_t pid, int port) {
+  std::set<std::string> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retrans, uid, timeout, inode;
+      fields >> slot >> local >> remote >> state >> queues >> timer >> retrans >> uid >> timeout >> inode;
+      const auto colon = local.rfind(':');
+      if (state != "0A" || colon == std::string::npos) continue;  // 0A: LISTEN
+      if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) inodes.insert(inode);
+    }
+  }
+  if (inodes.empty()) return false;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    std::error_code lec;
+    const std::string target = std::filesystem::read_symlink(fd.path(), lec).string();
+    if (target.rfind("socket:[", 0) == 0 && inodes.count(target.substr(8, target.size() - 9)))
+      return true;
+  }
+  return false;
+}
+
 CmdResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env_extra) {
   auto dir = make_temp_dir("drover-cli");
   auto out_path = dir + "/out", err_path = dir + "/err";
@@ -259,7 +289,7 @@ std::unique_ptr<AgentProcess> AgentProcess::start(Options opts) {
   a->pid_ = pid;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (a->get("/v1/agent/health").status == 200) return a;
+    if (a->get("/v1/agent/health").status == 200 && listens_on(pid, a->port_)) return a;
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       a->pid_ = -1;
