@@ -140,6 +140,8 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (starts_with(path, "/v1/client/allocation/") &&
       (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal")))
     return Policy::submit;
+  // Nomad's path for an alloc stop (a server places it anew): the same.
+  if (starts_with(path, "/v1/allocation/") && ends_with(path, "/stop")) return Policy::submit;
   // gc and anything not named above: the node's operator.
   return Policy::operate;
 }

@@ -386,13 +386,17 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     j["NodeName"] = ctx.node->name;
     reply_json(res, j);
   });
-  s.Post(R"(/v1/client/allocation/([^/]+)/stop)",
-         [&m](const httplib::Request& req, httplib::Response& res) {
-           auto id = alloc_id_or_reply(m, req.matches[1], res);
-           if (!id) return;
-           if (auto st = m.stop_alloc(*id); !st) return reply_error(res, st.error());
-           reply_json(res, {{"EvalID", random_uuid()}});
-         });
+  // The agent's path and Nomad's (which a server serves too, placing the alloc anew; here
+  // the alloc's tasks stop).
+  auto stop = [&m](const httplib::Request& req, httplib::Response& res) {
+    auto id = alloc_id_or_reply(m, req.matches[1], res);
+    if (!id) return;
+    if (auto st = m.stop_alloc(*id); !st) return reply_error(res, st.error());
+    reply_json(res, {{"EvalID", random_uuid()}});
+  };
+  s.Post(R"(/v1/client/allocation/([^/]+)/stop)", stop);
+  s.Post(R"(/v1/allocation/([^/]+)/stop)", stop);
+  s.Put(R"(/v1/allocation/([^/]+)/stop)", stop);
   s.Post(R"(/v1/client/allocation/([^/]+)/restart)",
          [&m](const httplib::Request& req, httplib::Response& res) {
            auto id = alloc_id_or_reply(m, req.matches[1], res);

@@ -1,7 +1,8 @@
 // `drover job restart`, Nomad's (1.5): restarts the tasks of a job's running allocs in place,
 // a batch at a time, waiting until each restarted task runs again before the next batch
 // (docs/nomad-compat.md, "job restart"). Each restart is the alloc restart call the UI's
-// Restart and `alloc restart` make.
+// Restart and `alloc restart` make; with -reschedule (a server), the alloc stop call instead,
+// waiting until each replacement runs.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -62,11 +63,59 @@ std::map<std::string, int> running_restarts(const json& alloc) {
   return out;
 }
 
+// -reschedule: stops each alloc of the batch through the server (`alloc stop`) and waits until
+// the alloc that replaces it (its NextAllocation) runs. "" when all ran, else why not.
+std::string reschedule_batch(Context& ctx, const std::vector<json>& batch) {
+  std::vector<std::string> ids;
+  for (const auto& a : batch) {
+    const std::string id = a.value("ID", "");
+    ctx.out << "    " << now_text() << ": Rescheduling allocation \"" << id.substr(0, 8)
+            << "\" for group \"" << a.value("TaskGroup", "") << "\"\n";
+    auto r = ctx.api.post_json("/v1/allocation/" + url_escape(id) + "/stop", "{}", "application/json");
+    if (!r) return "stopping allocation \"" + id.substr(0, 8) + "\": " + r.message();
+    ids.push_back(id);
+  }
+  const auto deadline = Clock::now() + kRunAgainTimeout;
+  for (const auto& id : ids) {
+    for (;;) {
+      auto a = ctx.api.get_json("/v1/allocation/" + url_escape(id));
+      if (!a) return a.message();
+      const std::string next = a->value("NextAllocation", "");
+      if (!next.empty()) {
+        auto n = ctx.api.get_json("/v1/allocation/" + url_escape(next));
+        if (!n) return n.message();
+        const std::string status = n->value("ClientStatus", "");
+        if (status == "running") {
+          ctx.out << "    " << now_text() << ": Allocation \"" << id.substr(0, 8)
+                  << "\" replaced by \"" << next.substr(0, 8) << "\" on node \""
+                  << n->value("NodeID", "").substr(0, 8) << "\"\n";
+          break;
+        }
+        if (status != "pending")
+          return "allocation \"" + next.substr(0, 8) + "\", which replaces \"" + id.substr(0, 8) +
+                 "\", is " + status;
+      }
+      if (Clock::now() > deadline)
+        return "allocation \"" + id.substr(0, 8) + "\" was not replaced by a running one within " +
+               std::to_string(std::chrono::duration_cast<std::chrono::minutes>(kRunAgainTimeout).count()) +
+               " minutes";
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  return "";
+}
+
 int restart_job(Context& ctx, const RestartOptions& o) {
-  if (o.reschedule)
-    return print_error(ctx, "-reschedule is not supported by drover: an alloc is restarted in "
-                            "place (stop it with `alloc stop` to have a server place it anew)");
   if (o.all_tasks && !o.tasks.empty()) return print_error(ctx, "-all-tasks cannot be used with -task");
+  if (o.reschedule && (!o.tasks.empty() || o.all_tasks))
+    return print_error(ctx, "-reschedule replaces whole allocs: it cannot be used with -task or -all-tasks");
+  if (o.reschedule) {
+    // Only a server places an alloc anew; an agent answers GET /v1/node (its own node).
+    auto self = ctx.api.get("/v1/node");
+    if (self && self->status == 200)
+      return print_error(ctx, "-reschedule needs a drover server, which places each stopped alloc "
+                              "anew; this agent restarts allocs in place (run without -reschedule)");
+  }
   auto wait = jobspec::parse_duration(o.batch_wait);
   if (!wait) return print_error(ctx, "-batch-wait: " + wait.message());
   auto job = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(o.job)));
@@ -99,8 +148,18 @@ int restart_job(Context& ctx, const RestartOptions& o) {
   const std::size_t batches = (targets.size() + *size - 1) / *size;
   for (std::size_t b = 0; b < batches; ++b) {
     const std::size_t first = b * *size, last = std::min(targets.size(), first + *size);
-    ctx.out << "==> " << now_text() << ": Restarting batch " << b + 1 << " of " << batches << " ("
-            << last - first << " allocation" << (last - first == 1 ? "" : "s") << ")\n";
+    ctx.out << "==> " << now_text() << ": " << (o.reschedule ? "Rescheduling" : "Restarting")
+            << " batch " << b + 1 << " of " << batches << " (" << last - first << " allocation"
+            << (last - first == 1 ? "" : "s") << ")\n";
+    if (o.reschedule) {
+      auto why = reschedule_batch(ctx, std::vector<json>(targets.begin() + first, targets.begin() + last));
+      if (!why.empty()) return print_error(ctx, why);
+      if (b + 1 < batches && wait->count() > 0) {
+        ctx.out << "==> " << now_text() << ": Waiting " << o.batch_wait << " before the next batch\n";
+        std::this_thread::sleep_for(*wait);
+      }
+      continue;
+    }
     // What each restarted task's count was, to know when it has run again.
     std::map<std::string, std::map<std::string, int>> before;
     for (std::size_t i = first; i < last; ++i) {
@@ -166,7 +225,7 @@ void add_job_restart_command(CLI::App& job, Handler& selected) {
   cmd->add_option("--batch-wait", o->batch_wait, "Time to wait between batches (default 0s)");
   cmd->add_option("--group", o->groups, "Only this group's allocs (repeatable)");
   cmd->add_option("--task", o->tasks, "Only this task (repeatable)");
-  cmd->add_flag("--reschedule", o->reschedule, "Nomad's: stop and place anew (refused by drover)");
+  cmd->add_flag("--reschedule", o->reschedule, "Stop each alloc and have the server place it anew");
   cmd->add_flag("-y,--yes", o->yes, "Nomad's: do not ask for confirmation (drover never asks)");
   cmd->add_option("job", o->job, "The job")->required();
   cmd->callback([&selected, o] {

@@ -315,6 +315,10 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     json j = parse();
     if (!j.is_object()) j = {{"ID", id}};
     st_.down_nodes[id] = DownNode{std::move(j), kv.mod_revision};
+  } else if (starts(k, keys_.alloc_stops())) {
+    const std::string id = k.substr(keys_.alloc_stops().size());
+    st_.stop_requests.insert(id);
+    if (auto a = st_.allocs.find(id); a != st_.allocs.end()) mark(a->second.job_key());
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
@@ -473,6 +477,8 @@ void ClusterStateIndex::erase(const std::string& k) {
     const std::string id = k.substr(keys_.node_records().size());
     record_revisions_.erase(id);
     st_.down_nodes.erase(id);
+  } else if (starts(k, keys_.alloc_stops())) {
+    st_.stop_requests.erase(k.substr(keys_.alloc_stops().size()));
   } else if (starts(k, keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;

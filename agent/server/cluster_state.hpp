@@ -72,6 +72,7 @@ struct ClusterState {
   int64_t revision = 0;
   std::map<std::string, nlohmann::json> nodes;    // by node id: the live ones (key present)
   std::map<std::string, DownNode> down_nodes;     // by node id: known, key gone
+  std::set<std::string> stop_requests;            // alloc ids an operator asked to stop
   std::map<std::string, AllocView> allocs;        // by alloc id
   std::map<std::string, JobRecord> jobs;          // by "<namespace>/<id>": the job record
   std::map<std::string, nlohmann::json> evals;    // by eval id

@@ -90,6 +90,7 @@ Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
   auto drop_alloc = [&](const AllocView& a) {
     out.insert(a.key);
     out.insert(keys.status() + a.node_id + "/" + a.id);
+    if (st.stop_requests.count(a.id)) out.insert(keys.alloc_stop(a.id));
   };
   for (const auto& jk : job_keys) {
     const auto rec = st.jobs.find(jk);

@@ -45,7 +45,7 @@ struct Garbage {
 //   than `deployment` that is not the job's latest;
 // - a node marked down (node_records.hpp) longer ago than `node`, with no alloc on it that is
 //   not terminal (desired to run and not finished, or `unknown`): its record and its control.
-// An alloc goes with its node's status key.
+// An alloc goes with its node's status key and an operator's stop request of it.
 Garbage find_garbage(const ClusterState& st, const Keys& keys, int64_t now_ns,
                      const GcThresholds& t);
 

@@ -22,6 +22,11 @@ struct Keys {
     return prefix + "/allocs/" + node + "/" + id;
   }
   std::string status() const { return prefix + "/status/"; }
+  // An operator's request to stop an alloc and have it placed anew (`alloc stop`, POST
+  // /v1/allocation/:id/stop): {"At": ns}. The leader's pass acts on it; GC deletes it with its
+  // alloc.
+  std::string alloc_stops() const { return prefix + "/alloc_stops/"; }
+  std::string alloc_stop(const std::string& id) const { return alloc_stops() + id; }
   // The current version of a job, with its Stop flag and SubmitTime.
   std::string job(const std::string& ns, const std::string& id) const {
     return prefix + "/jobs/" + ns + "/" + id;

@@ -601,6 +601,14 @@ struct JobPass {
       for (auto* a : mine)
         if (a->desired() == "run") stop(*a, "alloc is not needed since the job was stopped");
     } else {
+      // An operator's `alloc stop` (keys.hpp alloc_stop): stopped and placed anew, linked to
+      // its replacement as a migrated alloc is (below).
+      for (auto* a : mine)
+        if (a->desired() == "run" && st.stop_requests.count(a->id)) {
+          a->alloc["DesiredTransition"] = {{"Migrate", true}};
+          stop(*a, "alloc was stopped by an operator");
+          trigger = "alloc-stop";
+        }
       // Groups the job no longer has.
       for (auto* a : mine) {
         bool known = false;
@@ -729,7 +737,7 @@ struct JobPass {
             if (!satisfied.count(idx)) {
               auto m = moved.find(idx);
               to_place.push_back({idx, m == moved.end() ? nullptr : &m->second->alloc});
-              if (m != moved.end())
+              if (m != moved.end() && trigger != "alloc-stop")
                 trigger = m->second->client_status() == "lost" ? "node-update" : "node-drain";
               else if (evicted.count(idx))
                 trigger = "preemption";

@@ -918,6 +918,29 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
               out.push_back(alloc_json(st, a, false));
           reply_json(res, out);
         }));
+  // Nomad's alloc stop: the alloc is stopped and placed anew. The request is a key the
+  // leader's next pass acts on (keys.hpp alloc_stop), so that only plans write allocs; the
+  // evaluation it makes is the job's next (trigger alloc-stop). drover's CLI posts to the
+  // agent's path, which a server answers alike.
+  auto stop_alloc = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto st = read_state(ctx);
+    if (!st) return reply_error(res, 503, st.message());
+    auto id = resolve(st.value().allocs, req.matches[1], "alloc");
+    if (!id) return reply_error(res, id.error());
+    const AllocView& a = st.value().allocs.at(id.value());
+    if (a.desired() != "run")
+      return reply_error(res, 409, "alloc " + id.value() + " is not running (desired status " +
+                                       a.desired() + ")");
+    upstream::EtcdClient etcd(ctx.etcd);
+    if (auto w = etcd.put(ctx.keys.alloc_stop(id.value()),
+                          json_text(json{{"At", state::now_ns()}}));
+        !w)
+      return reply_error(res, 503, w.message());
+    if (ctx.wake_scheduler) ctx.wake_scheduler();
+    reply_json(res, {{"EvalID", ""}, {"Index", st.value().revision}});
+  });
+  post_and_put(s, R"(/v1/allocation/([^/]+)/stop)", stop_alloc);
+  s.Post(R"(/v1/client/allocation/([^/]+)/stop)", stop_alloc);
   s.Get(R"(/v1/allocation/([^/]+))",
         by_id(ctx, &ClusterState::allocs, "alloc",
               [](const ClusterState& st, const std::string& id, httplib::Response& res) {

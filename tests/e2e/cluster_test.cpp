@@ -1781,3 +1781,53 @@ TEST(Cluster, AKilledAgentsNodeIsListedDownUntilPurgedOrCollected) {
   EXPECT_EQ(left.find(collected), std::string::npos) << left;
   EXPECT_NE(left.find(up), std::string::npos) << left;
 }
+
+// Nomad's alloc stop through a server (docs/cluster.md, "Stopping an alloc"): the alloc stops
+// and is placed anew, linked to it; `job restart -reschedule` does so a batch at a time and
+// waits for each replacement to run. An agent alone refuses -reschedule, saying why.
+TEST(Cluster, AnAllocStoppedThroughAServerIsPlacedAnewAndRestartRescheduleReplacesEach) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(2)) << c.servers[0]->log();
+  auto& s = c.follower();
+  ASSERT_EQ(s.post("/v1/jobs", sleeper("web", 2)).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(s, "web")) == 2; }, 30s))
+      << allocs(s, "web").dump(2);
+  const std::string first = allocs(s, "web")[0].value("ID", "");
+
+  auto stop = drover::testing::run_drover({"alloc", "stop", first.substr(0, 8)}, s.address());
+  ASSERT_EQ(stop.exit_code, 0) << stop.out << stop.err;
+  std::string next;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto a = s.get("/v1/allocation/" + first).json();
+        next = a.value("NextAllocation", "");
+        return a.value("DesiredStatus", "") == "stop" && !next.empty() &&
+               s.get("/v1/allocation/" + next).json().value("ClientStatus", "") == "running";
+      },
+      30s))
+      << s.get("/v1/allocation/" + first).body << c.leader().log();
+  EXPECT_EQ(s.get("/v1/allocation/" + first).json().value("DesiredDescription", ""),
+            "alloc was stopped by an operator");
+  EXPECT_EQ(s.get("/v1/allocation/" + next).json().value("PreviousAllocation", ""), first);
+  auto again = s.post("/v1/allocation/" + first + "/stop", "{}", "application/json");
+  EXPECT_EQ(again.status, 409) << "stopped already: " << again.body;
+
+  // Every running alloc replaced, two at a time.
+  auto restart = drover::testing::run_drover(
+      {"job", "restart", "-reschedule", "-batch-size", "2", "-yes", "web"}, s.address());
+  ASSERT_EQ(restart.exit_code, 0) << restart.out << restart.err << c.leader().log();
+  std::size_t replaced = 0;
+  for (auto at = restart.out.find("replaced by"); at != std::string::npos;
+       at = restart.out.find("replaced by", at + 1))
+    ++replaced;
+  EXPECT_EQ(replaced, 2u) << restart.out;
+  EXPECT_EQ(total(running_per_node(s, "web")), 2);
+  expect_no_duplicate_placement(s, "web", 2);
+
+  auto alone = drover::testing::run_drover({"job", "restart", "-reschedule", "web"},
+                                           c.agents[0]->address());
+  EXPECT_NE(alone.exit_code, 0);
+  EXPECT_NE(alone.err.find("-reschedule needs a drover server"), std::string::npos) << alone.err;
+  drover::testing::run_drover({"job", "stop", "web"}, s.address());
+}

@@ -17,6 +17,9 @@ TEST(ServerAclPolicy, ReadsNeedReadAndWritesTheirOwnPolicy) {
   EXPECT_EQ(required_policy("POST", "/v1/deployment/promote/abc"), Policy::submit);
   EXPECT_EQ(required_policy("POST", "/v1/node/abc/drain"), Policy::operate);
   EXPECT_EQ(required_policy("POST", "/v1/node/abc/eligibility"), Policy::operate);
+  EXPECT_EQ(required_policy("PUT", "/v1/node/abc/purge"), Policy::operate);
+  EXPECT_EQ(required_policy("PUT", "/v1/allocation/abc/stop"), Policy::submit);
+  EXPECT_EQ(required_policy("POST", "/v1/client/allocation/abc/stop"), Policy::submit);
   EXPECT_EQ(required_policy("PUT", "/v1/operator/scheduler/configuration"), Policy::operate);
   EXPECT_EQ(required_policy("GET", "/v1/operator/scheduler/configuration"), Policy::read);
   EXPECT_EQ(required_policy("POST", "/v1/acl/token"), Policy::management);

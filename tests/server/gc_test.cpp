@@ -63,7 +63,9 @@ TEST(Gc, ADeadJobOlderThanTheJobThresholdGoesWholeWithItsAllocsAndEvaluations) {
   add_alloc(st, "a1", "done", "complete", kNow - 5 * kHour, "run", "e1");
   add_eval(st, "e1", "done", "complete", kNow - 5 * kHour);
   st.periodic_launches["default/done"] = json::object();
+  st.stop_requests.insert("a1");  // an operator stopped it once
   auto g = find_garbage(st, keys, kNow, GcThresholds{});
+  EXPECT_TRUE(has(g, keys.alloc_stop("a1"))) << "the stop request goes with its alloc";
   EXPECT_TRUE(has(g, keys.job("default", "done")));
   EXPECT_TRUE(has(g, keys.job_version("default", "done", 0)));
   EXPECT_TRUE(has(g, keys.periodic_launch("default", "done")));
