@@ -39,6 +39,15 @@ export function NodeControls({ node, onChange }) {
   };
   const ds = node.DrainStrategy;
   const eligible = node.SchedulingEligibility === 'eligible';
+  const eligibilityButton = (
+    <button
+      data-testid="eligibility-toggle"
+      disabled={!may}
+      onClick={() => act('eligibility', { Eligibility: eligible ? 'ineligible' : 'eligible' })}
+    >
+      {eligible ? 'Make ineligible' : 'Make eligible'}
+    </button>
+  );
   return (
     <div class="node-controls" data-testid="node-controls">
       <h2>Scheduling</h2>
@@ -70,13 +79,7 @@ export function NodeControls({ node, onChange }) {
       <div class="actions">
         {nodeIsDown(node) && !node.Drain ? (
           <>
-            <button
-              data-testid="eligibility-toggle"
-              disabled={!may}
-              onClick={() => act('eligibility', { Eligibility: eligible ? 'ineligible' : 'eligible' })}
-            >
-              {eligible ? 'Make ineligible' : 'Make eligible'}
-            </button>
+            {eligibilityButton}
             <button data-testid="node-purge" disabled={!may} onClick={purge} title="forget this node now">
               Purge
             </button>
@@ -99,13 +102,7 @@ export function NodeControls({ node, onChange }) {
             <button data-testid="drain-force" disabled={!may} onClick={() => drain(true)} title="move every allocation off now">
               Force drain
             </button>
-            <button
-              data-testid="eligibility-toggle"
-              disabled={!may}
-              onClick={() => act('eligibility', { Eligibility: eligible ? 'ineligible' : 'eligible' })}
-            >
-              {eligible ? 'Make ineligible' : 'Make eligible'}
-            </button>
+            {eligibilityButton}
           </>
         )}
       </div>
