@@ -104,9 +104,12 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
   for (const auto& [name, v] : node.host_volumes_now()) {
     json hv = {{"Name", name}, {"Path", v.path}, {"ReadOnly", v.read_only}};
     if (!v.id.empty()) {
-      // A dynamic volume's ID (what a sticky volume follows) and what it offers.
+      // A dynamic volume's ID (what a sticky volume follows), what it offers, and what a
+      // server's volume list shows of it.
       hv["ID"] = v.id;
       hv["Capabilities"] = runner::capabilities_to_json(v.capabilities);
+      hv["Namespace"] = v.ns;
+      hv["PluginID"] = v.plugin_id;
     }
     host_volumes[name] = std::move(hv);
   }

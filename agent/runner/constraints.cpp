@@ -159,7 +159,8 @@ NodeInfo node_info_from_json(const json& node) {
   if (node.contains("HostVolumes") && node["HostVolumes"].is_object())
     for (const auto& [name, v] : node["HostVolumes"].items()) {
       n.host_volumes[name] = {v.value("Path", ""), v.value("ReadOnly", false), v.value("ID", ""),
-                              capabilities_from_json(v.value("Capabilities", json::array()))};
+                              capabilities_from_json(v.value("Capabilities", json::array())),
+                              v.value("Namespace", ""), v.value("PluginID", "")};
     }
   return n;
 }

@@ -418,6 +418,8 @@ HostVolumes DynamicHostVolumes::merged() const {
     HostVolume hv;
     hv.path = v.host_path;
     hv.id = v.id;
+    hv.ns = v.ns;
+    hv.plugin_id = v.plugin_id;
     hv.capabilities = v.capabilities;
     // Offering reader-only access alone, the volume is mounted read-only.
     hv.read_only = std::all_of(v.capabilities.begin(), v.capabilities.end(),

@@ -21,6 +21,7 @@ struct HostVolume {
   std::string id;  // a dynamic volume's (dynamic_host_volumes.hpp); "" for the config's
   // A dynamic volume's capabilities: {access mode, attachment mode} pairs; empty: any.
   std::vector<std::pair<std::string, std::string>> capabilities;  // VolumeCapabilities
+  std::string ns, plugin_id;  // a dynamic volume's namespace and plugin ("" for the config's)
   bool operator==(const HostVolume&) const = default;
 };
 

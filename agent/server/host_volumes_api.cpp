@@ -7,6 +7,7 @@
 #include <map>
 
 #include "api/json_reply.hpp"
+#include "api/namespace_query.hpp"
 #include "api/tls_transport.hpp"
 #include "server/api_support.hpp"
 #include "runner/constraints.hpp"
@@ -156,16 +157,30 @@ void register_host_volume_routes(ServerApiContext& ctx, httplib::Server& s) {
     const std::string type = req.has_param("type") ? req.get_param_value("type") : "csi";
     if (type == "csi") return reply_json(res, json::array());
     if (type != "host") return reply_error(res, 400, "type: must be host or csi, not \"" + type + "\"");
+    // Nomad's: the default namespace's unless ?namespace= names one (or "*"), as an agent's.
+    auto ns = api::namespace_query(req.get_param_value("namespace"), /*allow_all=*/true);
+    if (!ns) return reply_error(res, ns.error());
     auto all = nodes(ctx);
     if (!all) return reply_error(res, 502, all.message());
     json out = json::array();
     for (const auto& n : *all)
-      for (const auto& v : dynamic_volumes(n))
-        out.push_back({{"ID", v.value("ID", "")},
-                       {"Name", v.value("Name", "")},
+      for (const auto& v : dynamic_volumes(n)) {
+        auto text = [&v](const char* k) {
+          auto it = v.find(k);
+          return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        // An agent from before volumes carried it shows its volumes in the default namespace.
+        std::string in = text("Namespace");
+        if (in.empty()) in = "default";
+        if (ns.value() != "*" && in != ns.value()) continue;
+        out.push_back({{"ID", text("ID")},
+                       {"Name", text("Name")},
+                       {"Namespace", in},
+                       {"PluginID", text("PluginID")},
                        {"NodeID", n.value("ID", "")},
                        {"NodePool", n.value("NodePool", "default")},
                        {"State", "ready"}});
+      }
     std::sort(out.begin(), out.end(),
               [](const json& a, const json& b) { return a.value("Name", "") < b.value("Name", ""); });
     reply_json(res, out);

@@ -1677,6 +1677,10 @@ TEST(Cluster, AHostVolumeIsCreatedListedAndDeletedThroughAServerOnTheNodeItNames
       << s.get("/v1/volumes?type=host").body;
   EXPECT_EQ(volume["NodeID"], target);
   EXPECT_EQ(volume["Name"], "scratch");
+  EXPECT_EQ(volume["Namespace"], "default");
+  EXPECT_EQ(volume["PluginID"], "mkdir");
+  EXPECT_EQ(s.get("/v1/volumes?type=host&namespace=other").json().size(), 0u)
+      << "listed by namespace, as an agent lists them";
   const std::string id = volume["ID"];
   EXPECT_TRUE(c.agents[1]->get("/v1/volume/host/" + id).status == 200);
   EXPECT_EQ(c.agents[0]->get("/v1/volume/host/" + id).status, 404);

@@ -54,6 +54,8 @@ TEST(DynamicHostVolumes, CreatedFromASpecMountedByAnExecTaskAndKeptAcrossARestar
   node = agent->get("/v1/node").json();
   const json hv = node["HostVolumes"]["data"];
   ASSERT_TRUE(hv.is_object()) << node["HostVolumes"].dump();
+  EXPECT_EQ(hv["PluginID"], "mkdir") << "what a server's volume list shows of it";
+  EXPECT_EQ(hv["Namespace"], "default");
   const std::string id = hv.value("ID", "");
   const std::string path = hv.value("Path", "");
   EXPECT_EQ(path, dir + "/data/host_volumes/" + id);
