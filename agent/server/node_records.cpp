@@ -10,6 +10,23 @@ namespace drover::server {
 
 using nlohmann::json;
 
+namespace {
+
+// The compares that hold while node `id` is down as read: its record still at `revision`, and
+// its key absent (a node that registered again rewrote its record too, but be sure).
+json still_down(const Keys& keys, const std::string& id, int64_t revision) {
+  return json::array({{{"key", base64_encode(keys.node_record(id))},
+                       {"target", "MOD"},
+                       {"result", "EQUAL"},
+                       {"mod_revision", std::to_string(revision)}},
+                      {{"key", base64_encode(keys.nodes() + id)},
+                       {"target", "CREATE"},
+                       {"result", "EQUAL"},
+                       {"create_revision", "0"}}});
+}
+
+}  // namespace
+
 std::vector<DownMark> down_marks(const ClusterState& st, const Keys& keys, int64_t now_ns) {
   std::vector<DownMark> out;
   for (const auto& [id, down] : st.down_nodes) {
@@ -27,24 +44,15 @@ Result<int> write_down_marks(upstream::EtcdClient& etcd, const Keys& keys, const
                              const std::string& me, const std::vector<DownMark>& marks) {
   int written = 0;
   for (const auto& m : marks) {
-    json compare = json::array(
-        {{{"key", base64_encode(keys.leader())},
-          {"target", "VALUE"},
-          {"result", "EQUAL"},
-          {"value", base64_encode(me)}},
-         {{"key", base64_encode(keys.leader())},
-          {"target", "CREATE"},
-          {"result", "EQUAL"},
-          {"create_revision", std::to_string(st.leader_created)}},
-         {{"key", base64_encode(m.key)},
-          {"target", "MOD"},
-          {"result", "EQUAL"},
-          {"mod_revision", std::to_string(m.revision)}},
-         // Absent: a node that registered again since wrote its record too, but be sure.
-         {{"key", base64_encode(keys.nodes() + m.node_id)},
-          {"target", "CREATE"},
-          {"result", "EQUAL"},
-          {"create_revision", "0"}}});
+    json compare = still_down(keys, m.node_id, m.revision);
+    compare.push_back({{"key", base64_encode(keys.leader())},
+                       {"target", "VALUE"},
+                       {"result", "EQUAL"},
+                       {"value", base64_encode(me)}});
+    compare.push_back({{"key", base64_encode(keys.leader())},
+                       {"target", "CREATE"},
+                       {"result", "EQUAL"},
+                       {"create_revision", std::to_string(st.leader_created)}});
     json success = json::array(
         {{{"request_put", {{"key", base64_encode(m.key)}, {"value", base64_encode(m.value)}}}}});
     auto r = etcd.txn({{"compare", compare}, {"success", success}});
@@ -58,14 +66,7 @@ Result<int> write_down_marks(upstream::EtcdClient& etcd, const Keys& keys, const
 
 Result<int64_t> purge_down_node(upstream::EtcdClient& etcd, const Keys& keys,
                                 const std::string& id, int64_t revision) {
-  json compare = json::array({{{"key", base64_encode(keys.node_record(id))},
-                               {"target", "MOD"},
-                               {"result", "EQUAL"},
-                               {"mod_revision", std::to_string(revision)}},
-                              {{"key", base64_encode(keys.nodes() + id)},
-                               {"target", "CREATE"},
-                               {"result", "EQUAL"},
-                               {"create_revision", "0"}}});
+  const json compare = still_down(keys, id, revision);
   json success = json::array(
       {{{"request_delete_range", {{"key", base64_encode(keys.node_record(id))}}}},
        {{"request_delete_range", {{"key", base64_encode(keys.node_control(id))}}}}});
