@@ -233,6 +233,7 @@ int run_agent(const AgentFlags& flags) {
   }
   rctx.max_kill_timeout = std::chrono::seconds(cfg.max_kill_timeout_s);
   rctx.artifact_limits = cfg.artifact;
+  rctx.cni = cfg.cni;
   auto node_id = store->meta("node_id");
   if (!node_id) {
     node_id = random_uuid();
@@ -336,7 +337,7 @@ int run_agent(const AgentFlags& flags) {
         return w ? w->drivers() : nlohmann::json::object();
       },
       // Constraints are judged against the node as GET /v1/node shows it.
-      [&admission_node] { return admission_node(); });
+      [&admission_node] { return admission_node(); }, cfg.cni);
   rctx.admission = &admission;
   runner::DeviceManager devices(&registry, store.get());
   resources.set_devices(&devices);
@@ -437,6 +438,7 @@ int run_agent(const AgentFlags& flags) {
                              services.events().publish("Node", "NodeEvent", *node_id, e);
                              services.upstream().node_changed();
                            });
+  node_watcher.set_cni_config_dir(cfg.cni.config_dir);
   node_watcher.start();
   watcher = &node_watcher;
   struct UnsetWatcher {

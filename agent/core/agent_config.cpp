@@ -113,6 +113,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "host_volume",
                                               "host_volumes_dir",
                                               "host_volume_plugin_dir",
+                                              "cni_path",
+                                              "cni_config_dir",
                                               "keyring_file"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
@@ -142,6 +144,19 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                  std::pair{"host_volume_plugin_dir", &c.host_volume_plugin_dir}})
     if (!dir->empty() && dir->front() != '/')
       errors += std::string("\n  ") + key + ": must be an absolute path";
+  std::string cni_path, cni_config_dir;
+  str("cni_path", cni_path);
+  str("cni_config_dir", cni_config_dir);
+  if (j.contains("cni_path") && j["cni_path"].is_string()) {
+    if (auto dirs = runner::parse_cni_path(cni_path); !dirs)
+      errors += "\n  cni_path: " + dirs.message() + " (absolute dirs, separated by ':')";
+    else
+      c.cni.plugin_dirs = std::move(*dirs);
+  }
+  if (!cni_config_dir.empty() && cni_config_dir.front() != '/')
+    errors += "\n  cni_config_dir: must be an absolute path";
+  else if (!cni_config_dir.empty())
+    c.cni.config_dir = cni_config_dir;
   if (j.contains("node_pool") && j["node_pool"].is_string()) {
     const auto pool = j["node_pool"].get<std::string>();
     // "all" is not a pool a node can be in: it is what a job asks for to run anywhere.

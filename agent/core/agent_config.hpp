@@ -14,6 +14,7 @@
 #include "core/agent.hpp"
 #include "drover/cgroups/cgroups.hpp"
 #include "drover/common/result.hpp"
+#include "runner/cni_config.hpp"
 #include "runner/host_networks.hpp"
 #include "runner/host_volumes.hpp"
 
@@ -68,6 +69,9 @@ struct AgentConfig {
   std::string reserved_ports;     // reserved.reserved_ports: "22,80,8500-8600"
   std::string network_interface;  // the default network's; "": the default route's, lo in -dev
   std::vector<runner::HostNetworkConfig> host_networks;
+  // Nomad's cni_path (the plugin dirs, ':'-separated) and cni_config_dir (the network configs
+  // a group's `mode = "cni/<name>"` names; docs/networking.md, "CNI networks").
+  runner::CniSettings cni;
   // Nomad's client `host_volume "name" { path, read_only }` (docs/jobspec.md, "volumes").
   runner::HostVolumes host_volumes;
   // Dynamic host volumes (docs/volumes.md): where the mkdir plugin makes them, and where

@@ -99,6 +99,11 @@ json node_json(const runner::NodeInfo& node, plugins::PluginRegistry& plugins,
     node_resources["MaxDynamicPort"] = pc.max_dynamic;
     reserved_resources["Networks"] = {{"ReservedHostPorts", runner::format_port_list(pc.reserved)}};
   }
+  // Each CNI network configured here, as Nomad's CNI fingerprint lists it: a server places a
+  // group of mode "cni/<name>" only on a node that has it.
+  if (watcher)
+    for (const auto& name : watcher->cni_networks())
+      node_resources["Networks"].push_back({{"Mode", "cni/" + name}});
   // --- end networks ---
   json host_volumes = json::object();  // Nomad's Node.HostVolumes
   for (const auto& [name, v] : node.host_volumes_now()) {

@@ -2,9 +2,12 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "drover/loader/registry.hpp"
+#include "runner/cni_config.hpp"
 #include "state/alloc.hpp"
 #include "drover/common/json_text.hpp"
 
@@ -56,8 +59,26 @@ void NodeWatcher::refresh() {
       for (const auto& [k, val] : attrs.items())
         dynamic[k] = val.is_string() ? val.get<std::string>() : json_text(val);
     }
+  // The CNI networks a group may name (mode "cni/<name>"): an operator may drop a config in
+  // while the agent runs, and the node then offers it.
+  runner::CniScan cni;
+  if (!cni_config_dir_.empty()) cni = runner::scan_cni_configs(cni_config_dir_);
+  std::vector<std::string> cni_names;
+  for (const auto& n : cni.networks) cni_names.push_back(n.name);
+  std::sort(cni_names.begin(), cni_names.end());
   std::lock_guard lock(mu_);
   bool first = drivers_.empty();
+  if (cni.problems != cni_problems_)
+    for (const auto& p : cni.problems)
+      spdlog::warn("cni_config_dir {}: {}", cni_config_dir_.string(), p);
+  if (!first && cni_names != cni_networks_) {
+    std::string names;
+    for (const auto& n : cni_names) names += (names.empty() ? "" : ", ") + n;
+    add_event_locked("CNI", "CNI networks now: " + (names.empty() ? "none" : names),
+                     {{"networks", cni_names}});
+  }
+  cni_networks_ = std::move(cni_names);
+  cni_problems_ = std::move(cni.problems);
   for (const auto& [name, fp] : fresh.items()) {
     bool healthy = fp.value("Healthy", false);
     bool was = drivers_.contains(name) && drivers_[name].value("Healthy", false);
@@ -81,6 +102,11 @@ std::map<std::string, std::string> NodeWatcher::dynamic_attributes() const {
 json NodeWatcher::drivers() const {
   std::lock_guard lock(mu_);
   return drivers_;
+}
+
+std::vector<std::string> NodeWatcher::cni_networks() const {
+  std::lock_guard lock(mu_);
+  return cni_networks_;
 }
 
 json NodeWatcher::events() const {

@@ -1,5 +1,5 @@
 // Keeps the node's fingerprint fresh: every fingerprint_period it re-reads what changes (free
-// storage, the drivers' health) and records each change as a node event (Nomad's
+// storage, the drivers' health, the CNI networks configured) and records each change as a node event (Nomad's
 // Node.Events), so GET /v1/node, the event stream and the upstream see the node as it is now.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,8 @@ class NodeWatcher {
               std::chrono::nanoseconds period, EventSink on_event);
   ~NodeWatcher();
 
+  // Where the CNI network configs are (cni_config_dir); set before start. Unset: none read.
+  void set_cni_config_dir(std::filesystem::path dir) { cni_config_dir_ = std::move(dir); }
   // Takes the first fingerprint (synchronously), then refreshes every period.
   void start();
   void stop();
@@ -44,6 +47,8 @@ class NodeWatcher {
   uint64_t generation() const { return generation_.load(); }
   // The most recent node events, oldest first (at most 20).
   nlohmann::json events() const;
+  // The names of the CNI networks in cni_config_dir at the last refresh, sorted.
+  std::vector<std::string> cni_networks() const;
 
  private:
   void add_event_locked(const std::string& subsystem, const std::string& message,
@@ -56,6 +61,9 @@ class NodeWatcher {
   mutable std::mutex mu_;
   std::atomic<uint64_t> generation_{0};
   std::map<std::string, std::string> dynamic_;
+  std::filesystem::path cni_config_dir_;
+  std::vector<std::string> cni_networks_;
+  std::vector<std::string> cni_problems_;
   nlohmann::json drivers_ = nlohmann::json::object();
   nlohmann::json events_ = nlohmann::json::array();
   Periodic loop_;  // last: stopped before the rest goes

@@ -2,6 +2,9 @@
 // written to the state store and served by the API, and read back exactly.
 #include "jobspec/job.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "drover/common/encoding.hpp"
 #include "jobspec/json_fields.hpp"
 #include "jobspec/template_block.hpp"
@@ -360,6 +363,7 @@ json networks_to_json(const std::vector<Network>& networks) {
     json o = write_fields(n);
     o["DNS"] = n.dns ? dns_to_json(*n.dns) : json(nullptr);
     if (!n.hostname.empty()) o["Hostname"] = n.hostname;  // Nomad's omitempty
+    if (!n.cni_args.empty()) o["CNI"] = {{"Args", n.cni_args}};  // a *CNIConfig, nil without
     o["ReservedPorts"] = list_to_json(n.reserved_ports);
     o["DynamicPorts"] = list_to_json(n.dynamic_ports);
     out.push_back(std::move(o));
@@ -376,6 +380,9 @@ std::vector<Network> networks_from_json(const json& j) {
     n.dynamic_ports = list_from_json<Port>(at_or_null(nj, "DynamicPorts"));
     n.dns = dns_from_json(at_or_null(nj, "DNS"));
     n.hostname = value_at<std::string>(nj, "Hostname", "");
+    if (const auto& cni = at_or_null(nj, "CNI"); cni.is_object())
+      for (const auto& [k, v] : at_or_null(cni, "Args").items())
+        if (v.is_string()) n.cni_args[k] = v.get<std::string>();
     out.push_back(std::move(n));
   }
   return out;
@@ -590,6 +597,14 @@ Job job_from_json(const json& j) {
     job.ui->links = list_from_json<UiLink>(at_or_null(u, "Links"));
   }
   return job;
+}
+
+bool is_cni_network_name(std::string_view name) {
+  if (name.empty() || name.size() > 255 || !std::isalnum(static_cast<unsigned char>(name[0])))
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
 }
 
 }  // namespace drover::jobspec

@@ -98,7 +98,7 @@ struct DnsConfig {
 nlohmann::json dns_to_json(const DnsConfig& d);
 
 struct Network {
-  std::string mode = "host";  // host, bridge or none (docs/networking.md)
+  std::string mode = "host";  // host, bridge, none or cni/<name> (docs/networking.md)
   int mbits = 0;              // accepted, not enforced
   std::vector<Port> reserved_ports;
   std::vector<Port> dynamic_ports;
@@ -106,8 +106,13 @@ struct Network {
   // Nomad's `hostname`: the alloc's hostname in mode bridge or none (a group network's only;
   // interpolated at start, docs/networking.md "Hostname").
   std::string hostname;
+  // Nomad's `cni { args }`: CNI_ARGS for the plugins of mode bridge or cni/<name>.
+  std::map<std::string, std::string> cni_args;
   bool operator==(const Network&) const = default;
 };
+// A CNI network's name (the `x` of mode "cni/x"): an alphanumeric, then alphanumerics, '_', '.'
+// or '-', as the CNI spec says.
+bool is_cni_network_name(std::string_view name);
 // --- end networks ------------------------------------------------------------------------
 
 struct Resources {

@@ -51,6 +51,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"network", "belongs in a group (or, the older way, in a task's resources)"},
       {"service", "belongs in a group or a task"},
       {"dns", "belongs in a group's network block"},
+      {"cni", "belongs in a group's network block"},
       {"volume", "belongs in a group (a task mounts it with volume_mount)"},
       {"volume_mount", "belongs in a task"},
       {"vault", "not supported by drover (no Vault integration)"},
@@ -906,7 +907,7 @@ class HclMapper {
     map_.add(s.json_path, {s.where, s.prefix.substr(0, s.prefix.size() - 1), b.pos.line});
     json out = json::object();
     attributes(b.body, s, {{"mode", "Mode"}, {"mbits", "MBits", Kind::Int}, {"hostname", "Hostname"}}, out,
-               {"port", "dns"});
+               {"port", "dns", "cni"});
     json reserved = json::array(), dynamic = json::array();
     std::map<std::string, int> labels_seen;
     std::map<std::string, int> seen;
@@ -921,8 +922,18 @@ class HclMapper {
         out["DNS"] = std::move(dns);
         continue;
       }
+      if (p.type == "cni") {  // Nomad's `cni { args = { ... } }`
+        if (!labels(s, p, 0) || !once(seen, s, p)) continue;
+        Scope cs{s.json_path + ".CNI", s.where, s.prefix + "cni."};
+        map_.add(cs.json_path, {s.where, s.prefix + "cni", p.pos.line});
+        json cni = json::object();
+        attributes(p.body, cs, {{"args", "Args", Kind::StringMap}}, cni);
+        for (const auto& inner : p.body.blocks) unknown_block(cs, inner, {});
+        out["CNI"] = std::move(cni);
+        continue;
+      }
       if (p.type != "port") {
-        unknown_block(s, p, {"port", "dns"});
+        unknown_block(s, p, {"port", "dns", "cni"});
         continue;
       }
       if (!labels(s, p, 1)) continue;

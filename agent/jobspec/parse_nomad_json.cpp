@@ -399,10 +399,19 @@ class NomadReader {
         continue;
       }
       const json& nj = list[i];
-      check_keys(nj, np, {"Mode", "MBits", "DNS", "ReservedPorts", "DynamicPorts", "Hostname"});
+      check_keys(nj, np, {"Mode", "MBits", "DNS", "ReservedPorts", "DynamicPorts", "Hostname", "CNI"});
       Network n;
       if (auto v = str(nj, "Mode", np); v && !v->empty()) n.mode = *v;
       if (auto v = str(nj, "Hostname", np)) n.hostname = *v;
+      if (nj.contains("CNI") && !nj["CNI"].is_null()) {
+        const std::string cp = join(np, "CNI");
+        if (!nj["CNI"].is_object()) {
+          add(cp, "must be an object");
+        } else {
+          check_keys(nj["CNI"], cp, {"Args"});
+          n.cni_args = string_map(nj["CNI"], "Args", cp);
+        }
+      }
       if (auto v = integer(nj, "MBits", np)) n.mbits = *v;
       if (nj.contains("DNS") && !nj["DNS"].is_null()) {
         const std::string dp = join(np, "DNS");

@@ -325,9 +325,13 @@ class YamlReader {
   Network network(const YAML::Node& n, const std::string& path) {
     Network net;
     if (!map(n, path)) return net;
-    check_keys(n, path, {"mode", "mbits", "dns", "ports", "hostname"});
+    check_keys(n, path, {"mode", "mbits", "dns", "ports", "hostname", "cni"});
     if (auto v = str(n["mode"], join(path, "mode"))) net.mode = *v;
     if (auto v = str(n["hostname"], join(path, "hostname"))) net.hostname = *v;
+    if (n["cni"] && map(n["cni"], join(path, "cni"))) {
+      check_keys(n["cni"], join(path, "cni"), {"args"});
+      net.cni_args = string_map(n["cni"]["args"], join(path, "cni.args"));
+    }
     if (auto v = integer(n["mbits"], join(path, "mbits"))) net.mbits = *v;
     const std::string dpath = join(path, "dns");
     if (n["dns"] && map(n["dns"], dpath)) {

@@ -57,6 +57,7 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       // Networks: a port is named by its label ("Networks[0].ports.http.Value").
       {"network", "Networks[0]"},
       {"mbits", "MBits"},
+      {"cni", "CNI"},
       {"static", "Value"},
       {"to", "To"},
       {"host_network", "HostNetwork"},
@@ -243,6 +244,7 @@ std::string nomad_json_path(std::string_view yaml_path) {
       verbatim = true;
     }
     if (name == "config" || name == "env" || name == "meta" || name == "header") verbatim = true;
+    if (name == "args" && out.ends_with(".CNI.Args")) verbatim = true;  // the network's CNI args
   }
   return out;
 }

@@ -684,16 +684,29 @@ class Validator {
                std::map<std::string, std::string>& labels, bool group_level) {
     // bridge and none give the whole alloc one namespace (docs/networking.md, "Bridge mode"):
     // a group's choice, as in Nomad.
-    const bool isolated = n.mode == "bridge" || n.mode == "none";
+    const bool cni = n.mode.rfind("cni/", 0) == 0;
+    const bool isolated = n.mode == "bridge" || n.mode == "none" || cni;
     if (isolated && !group_level)
-      add(path + ".mode", "\"" + n.mode +
-                              "\" networking is set on the group's network block, not a task's");
-    else if (n.mode.rfind("cni/", 0) == 0)
       add(path + ".mode", "\"" + printable(n.mode) +
-                              "\" networking is not supported by drover (no CNI plugins): use "
-                              "\"host\", \"bridge\" or \"none\"");
+                              "\" networking is set on the group's network block, not a task's");
+    else if (cni && !is_cni_network_name(n.mode.substr(4)))
+      add(path + ".mode", "\"" + printable(n.mode) +
+                              "\" must name a CNI network after \"cni/\": a letter or digit, then "
+                              "letters, digits, '_', '.' or '-'");
     else if (n.mode != "host" && !isolated)
-      add(path + ".mode", "must be \"host\", \"bridge\" or \"none\" (got \"" + printable(n.mode) + "\")");
+      add(path + ".mode", "must be \"host\", \"bridge\", \"none\" or \"cni/<network>\" (got \"" +
+                              printable(n.mode) + "\")");
+    // CNI_ARGS is "k=v;k=v": a key or value that holds a separator would be read apart.
+    for (const auto& [k, v] : n.cni_args) {
+      const std::string ap = path + ".cni.args." + printable(k);
+      if (k.empty() || k.find_first_of("=;") != std::string::npos || printable(k) != k)
+        add(ap, "a CNI arg's name must be printable, not empty, without '=' or ';'");
+      else if (v.find(';') != std::string::npos || printable(v) != v)
+        add(ap, "a CNI arg's value must be printable, without ';'");
+    }
+    if (!n.cni_args.empty() && n.mode != "bridge" && !cni)
+      add(path + ".cni.args", "reach the CNI plugins of network mode \"bridge\" or \"cni/<network>\" "
+                              "(the mode is \"" + printable(n.mode) + "\")");
     if (n.mbits < 0) add(path + ".mbits", "must not be negative");
     if (n.dns) dns(path + ".dns", *n.dns, group_level);
     if (!n.hostname.empty()) hostname(path + ".hostname", n.hostname, group_level);
@@ -716,10 +729,10 @@ class Validator {
         range(pp + ".to", p.to, -1, 65535);
         // In host mode nothing maps a port but docker's publishing: `to` on another driver's
         // task would tell the task a port that nobody forwards to.
-        if (p.to > 0 && p.to != p.value && !docker_only && n.mode != "bridge")
+        if (p.to > 0 && p.to != p.value && !docker_only && n.mode != "bridge" && !cni)
           add(pp + ".to",
-              "maps a port only in network mode \"bridge\" or for docker tasks (the group has "
-              "a task of another driver and mode \"" + printable(n.mode) + "\")");
+              "maps a port only in network mode \"bridge\" or \"cni/<network>\" or for docker "
+              "tasks (the group has a task of another driver and mode \"" + printable(n.mode) + "\")");
         if (n.mode == "none")
           add(pp, "network mode \"none\" has no ports (the alloc has loopback only)");
         if (!p.host_network.empty() && !port_label_ok(p.host_network))
@@ -757,10 +770,11 @@ class Validator {
         s.address_mode != "alloc")
       add(path + ".address_mode", "must be \"auto\", \"host\", \"driver\" or \"alloc\" (got \"" +
                                       printable(s.address_mode) + "\")");
-    else if (s.address_mode == "alloc" && group_mode_ != "bridge")
+    else if (s.address_mode == "alloc" && group_mode_ != "bridge" && group_mode_.rfind("cni/", 0) != 0)
       add(path + ".address_mode",
-          "\"alloc\" registers the alloc's own address, which only network mode \"bridge\" gives "
-          "(the group's mode is \"" + printable(group_mode_.empty() ? "host" : group_mode_) + "\")");
+          "\"alloc\" registers the alloc's own address, which only network mode \"bridge\" or "
+          "\"cni/<network>\" gives (the group's mode is \"" +
+              printable(group_mode_.empty() ? "host" : group_mode_) + "\")");
     for (std::size_t i = 0; i < s.checks.size(); ++i) {
       const auto& c = s.checks[i];
       const std::string p = path + ".checks[" + std::to_string(i) + "]";

@@ -141,7 +141,7 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
       // Each driver checks its own config, so a bad job is refused before anything runs.
       for (const auto& p : d->validate(task.config)) out.problems.push_back({prefix + p, ""});
     }
-  // The host must be able to make the namespaces: the CNI plugins, root.
+  // The host must be able to make the namespaces: the CNI network config and plugins, root.
   for (std::size_t g = 0; g < job.groups.size(); ++g) {
     const auto& nets = job.groups[g].networks;
     // Nomad gives the hostname in bridge mode alone; in host mode the tasks have the node's.
@@ -151,7 +151,7 @@ Admission JobAdmission::admit(const std::string& text, bool whole_job_here) cons
                              "\" (the tasks have the node's hostname); it names the alloc in "
                              "mode bridge or none");
     if (nets.empty() || !isolated_network_mode(nets.front().mode)) continue;
-    if (auto p = network_host_problem(nets.front().mode); !p.empty())
+    if (auto p = network_host_problem(nets.front().mode, cni_); !p.empty())
       out.problems.push_back({path("groups[" + std::to_string(g) + "].network.mode"), p});
     // One alloc has one namespace: at most one driver may insist on making it (plugin.h,
     // MustInitiateNetwork); the tasks of every other driver join it.

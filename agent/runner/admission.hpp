@@ -13,6 +13,7 @@
 
 #include "jobspec/job.hpp"
 #include "jobspec/parse.hpp"
+#include "runner/cni_config.hpp"
 #include "runner/constraints.hpp"
 
 namespace drover::plugins {
@@ -39,9 +40,13 @@ class JobAdmission {
   // {"Healthy", "HealthDescription", ...}}): a driver missing from it is fingerprinted now.
   // `node` returns what the job's constraints are judged against (the node as GET /v1/node
   // shows it, through node_info_from_json); without one (tests) constraints are not judged.
+  // `cni`: where a network mode's CNI network config and plugins must be.
   JobAdmission(plugins::PluginRegistry& plugins, std::function<nlohmann::json()> driver_health,
-               std::function<NodeInfo()> node = nullptr)
-      : plugins_(plugins), driver_health_(std::move(driver_health)), node_(std::move(node)) {}
+               std::function<NodeInfo()> node = nullptr, CniSettings cni = {})
+      : plugins_(plugins),
+        driver_health_(std::move(driver_health)),
+        node_(std::move(node)),
+        cni_(std::move(cni)) {}
 
   // `text`: a job document (YAML, Nomad JSON or HCL, as jobspec::parse_job reads it).
   // `whole_job_here`: see runner::placement_problems (false for an alloc a scheduler placed).
@@ -51,6 +56,7 @@ class JobAdmission {
   plugins::PluginRegistry& plugins_;
   std::function<nlohmann::json()> driver_health_;
   std::function<NodeInfo()> node_;
+  CniSettings cni_;
 };
 
 }  // namespace drover::runner

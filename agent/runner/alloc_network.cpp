@@ -1,7 +1,7 @@
 // The alloc network (alloc_network.hpp): a namespace made by unshare in a short-lived thread and
 // kept by a bind mount, and the CNI plugins run on it as the CNI spec says (CNI_COMMAND,
-// CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH in the env, the plugin's config on stdin,
-// its result on stdout), in conflist order for ADD and in reverse for DEL.
+// CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH, CNI_ARGS in the env, the plugin's config on
+// stdin, its result on stdout), in conflist order for ADD and in reverse for DEL.
 #include "runner/alloc_network.hpp"
 
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -24,44 +25,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string>& cni_dirs() {
-  static const std::vector<std::string> dirs = {"/usr/lib/cni", "/opt/cni/bin"};
-  return dirs;
-}
-
-std::string cni_path() {
-  std::string out;
-  for (const auto& d : cni_dirs()) out += (out.empty() ? "" : ":") + d;
-  return out;
-}
-
-std::string find_plugin(const std::string& type) {
-  for (const auto& d : cni_dirs())
-    if (::access((d + "/" + type).c_str(), X_OK) == 0) return d + "/" + type;
-  return "";
-}
-
 fs::path netns_path(const std::string& alloc_id) { return fs::path(kNetnsDir) / alloc_id; }
 fs::path record_path(const std::string& alloc_id) {
   return fs::path(kNetnsDir) / (alloc_id + ".json");
 }
 
+// What every plugin call of one alloc's chain is given besides its config.
+struct ChainCall {
+  std::string alloc_id;
+  std::string netns;
+  const CniSettings& cni;
+  std::string args;  // CNI_ARGS
+};
+
 // One plugin call. The result JSON on success; the plugin's error (its JSON msg, else stderr)
 // otherwise.
-Result<nlohmann::json> run_plugin(const std::string& command, const std::string& alloc_id,
-                                  const std::string& netns, const nlohmann::json& conf) {
+Result<nlohmann::json> run_plugin(const std::string& command, const ChainCall& call,
+                                  const nlohmann::json& conf) {
   const std::string type = conf.value("type", "");
-  const std::string exe = find_plugin(type);
+  const std::string exe = call.cni.find_plugin(type);
   if (exe.empty())
-    return make_error("CNI plugin \"" + type + "\" is not installed (looked in " + cni_path() + ")",
+    return make_error("CNI plugin \"" + type + "\" is not installed (looked in " +
+                          call.cni.path_env() + ")",
                       Errc::Unsupported);
-  const std::vector<std::string> env = {
+  std::vector<std::string> env = {
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       "CNI_COMMAND=" + command,
-      "CNI_CONTAINERID=" + alloc_id,
-      "CNI_NETNS=" + netns,
+      "CNI_CONTAINERID=" + call.alloc_id,
+      "CNI_NETNS=" + call.netns,
       std::string("CNI_IFNAME=") + (type == "loopback" ? "lo" : kAllocIfname),
-      "CNI_PATH=" + cni_path()};
+      "CNI_PATH=" + call.cni.path_env()};
+  if (!call.args.empty()) env.push_back("CNI_ARGS=" + call.args);
   proc::Pipe in, out, err;
   if (!in.ok() || !out.ok() || !err.ok())
     return make_error(std::string("CNI plugin " + type + ": pipe: ") + std::strerror(errno));
@@ -109,7 +103,7 @@ Result<nlohmann::json> run_plugin(const std::string& command, const std::string&
 // previous result and, for plugins that ask for it, the port mappings.
 nlohmann::json plugin_conf(const nlohmann::json& list, nlohmann::json plugin,
                            const nlohmann::json& prev, const nlohmann::json& mappings) {
-  plugin["cniVersion"] = list["cniVersion"];
+  if (list.contains("cniVersion")) plugin["cniVersion"] = list["cniVersion"];
   plugin["name"] = list["name"];
   if (!prev.is_null()) plugin["prevResult"] = prev;
   if (plugin.contains("capabilities") && plugin["capabilities"].value("portMappings", false))
@@ -118,12 +112,12 @@ nlohmann::json plugin_conf(const nlohmann::json& list, nlohmann::json plugin,
 }
 
 // DEL of every plugin of the list, last first; keeps going past a failure and returns the first.
-Status del_chain(const std::string& alloc_id, const std::string& netns, const nlohmann::json& list,
-                 const nlohmann::json& result, const nlohmann::json& mappings) {
+Status del_chain(const ChainCall& call, const nlohmann::json& list, const nlohmann::json& result,
+                 const nlohmann::json& mappings) {
   Status first;
   const auto& plugins = list["plugins"];
   for (auto it = plugins.rbegin(); it != plugins.rend(); ++it) {
-    auto r = run_plugin("DEL", alloc_id, netns, plugin_conf(list, *it, result, mappings));
+    auto r = run_plugin("DEL", call, plugin_conf(list, *it, result, mappings));
     if (!r.ok() && first.ok()) first = r.error();
   }
   return first;
@@ -201,7 +195,20 @@ nlohmann::json read_record(const std::string& alloc_id) {
 
 }  // namespace
 
-bool isolated_network_mode(const std::string& mode) { return mode == "bridge" || mode == "none"; }
+bool isolated_network_mode(const std::string& mode) {
+  return mode == "bridge" || mode == "none" || is_cni_mode(mode);
+}
+
+bool is_cni_mode(const std::string& mode) { return mode.rfind("cni/", 0) == 0; }
+
+std::string cni_args_env(const std::map<std::string, std::string>& args) {
+  // Nomad's: unknown keys are no plugin's error; the job's own keys after it, overriding it.
+  std::map<std::string, std::string> all = {{"IgnoreUnknown", "true"}};
+  for (const auto& [k, v] : args) all[k] = v;
+  std::string out;
+  for (const auto& [k, v] : all) out += (out.empty() ? "" : ";") + k + "=" + v;
+  return out;
+}
 
 nlohmann::json cni_conflist(const std::string& mode) {
   nlohmann::json list = {
@@ -231,6 +238,16 @@ nlohmann::json cni_conflist(const std::string& mode) {
   return list;
 }
 
+Result<nlohmann::json> alloc_conflist(const std::string& mode, const CniSettings& cni) {
+  if (!is_cni_mode(mode)) return cni_conflist(mode);
+  auto net = find_cni_network(cni.config_dir, mode.substr(4));
+  if (!net.ok()) return net.error();
+  // Loopback first, as Nomad's go-cni does for every network (WithLoNetwork).
+  nlohmann::json list = net->conflist;
+  list["plugins"].insert(list["plugins"].begin(), nlohmann::json{{"type", "loopback"}});
+  return list;
+}
+
 nlohmann::json cni_port_mappings(const std::vector<state::AllocatedPort>& ports) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : ports) {
@@ -245,22 +262,44 @@ nlohmann::json cni_port_mappings(const std::vector<state::AllocatedPort>& ports)
 }
 
 Result<std::string> cni_result_ip(const nlohmann::json& result) {
-  if (!result.is_object() || !result.contains("ips") || !result["ips"].is_array())
-    return make_error("the CNI result has no \"ips\"");
-  for (const auto& ip : result["ips"]) {
-    if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
-    std::string a = ip["address"];
-    if (a.find(':') != std::string::npos) continue;  // IPv4 first, as the ports use
+  if (!result.is_object()) return make_error("the CNI result is not a JSON object");
+  // Results of spec 0.1.0 and 0.2.0: {"ip4": {"ip": "10.1.2.3/24"}}.
+  if (!result.contains("ips") && result.contains("ip4") && result["ip4"].is_object() &&
+      result["ip4"].contains("ip") && result["ip4"]["ip"].is_string()) {
+    const std::string a = result["ip4"]["ip"];
     return a.substr(0, a.find('/'));
   }
+  if (!result.contains("ips") || !result["ips"].is_array())
+    return make_error("the CNI result has no \"ips\"");
+  // The address of an interface inside the namespace (one with a "sandbox"), as Nomad takes
+  // it; an address that names no interface counts as inside.
+  auto in_sandbox = [&](const nlohmann::json& ip) {
+    if (!ip.contains("interface") || !ip["interface"].is_number_unsigned()) return true;
+    const auto i = ip["interface"].get<std::size_t>();
+    const auto& ifs = result.value("interfaces", nlohmann::json::array());
+    return !ifs.is_array() || i >= ifs.size() || !ifs[i].is_object() ||
+           !ifs[i].value("sandbox", "").empty();
+  };
+  for (const bool inside : {true, false})
+    for (const auto& ip : result["ips"]) {
+      if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
+      std::string a = ip["address"];
+      if (a.find(':') != std::string::npos) continue;  // IPv4 first, as the ports use
+      if (in_sandbox(ip) != inside) continue;
+      return a.substr(0, a.find('/'));
+    }
   return make_error("the CNI result has no IPv4 address in \"ips\"");
 }
 
-std::string network_host_problem(const std::string& mode) {
+std::string network_host_problem(const std::string& mode, const CniSettings& cni) {
+  auto list = alloc_conflist(mode, cni);
+  if (!list.ok()) return list.message();
   std::vector<std::string> missing;
-  for (const auto& p : cni_conflist(mode)["plugins"]) {
+  for (const auto& p : (*list)["plugins"]) {
     const std::string type = p["type"];
-    if (find_plugin(type).empty()) missing.push_back(type);
+    if (cni.find_plugin(type).empty() &&
+        std::find(missing.begin(), missing.end(), type) == missing.end())
+      missing.push_back(type);
   }
   std::string out;
   if (!missing.empty()) {
@@ -268,8 +307,9 @@ std::string network_host_problem(const std::string& mode) {
     out += missing.size() > 1 ? "s " : " ";
     for (std::size_t i = 0; i < missing.size(); ++i) out += (i ? ", " : "") + missing[i];
     out += missing.size() > 1 ? " are" : " is";
-    out += " not installed on this node (looked in " + cni_path() +
-           "; Debian's package containernetworking-plugins has them)";
+    out += " not installed on this node (looked in " + cni.path_env() + ", cni_path" +
+           (is_cni_mode(mode) ? "" : "; Debian's package containernetworking-plugins has them") +
+           ")";
   }
   if (::geteuid() != 0)
     out += std::string(out.empty() ? "" : "; ") + "network mode \"" + mode +
@@ -279,16 +319,25 @@ std::string network_host_problem(const std::string& mode) {
 
 Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, const std::string& mode,
                                                const std::vector<state::AllocatedPort>& ports,
-                                               const fs::path& data_dir, const NetworkMaker& maker) {
+                                               const fs::path& data_dir, const NetworkMaker& maker,
+                                               const CniSettings& cni,
+                                               const std::map<std::string, std::string>& cni_args) {
   const fs::path ns = netns_path(alloc_id);
-  const nlohmann::json list = cni_conflist(mode);
+  auto loaded = alloc_conflist(mode, cni);
+  if (!loaded.ok())
+    return make_error("alloc network (mode " + mode + "): " + loaded.message(), loaded.code());
+  const nlohmann::json list = std::move(*loaded);
   const nlohmann::json mappings = cni_port_mappings(ports);
+  const ChainCall call{alloc_id, ns.string(), cni, cni_args_env(cni_args)};
   // The record goes first, so that an agent that dies halfway leaves what its next start
-  // needs to remove the rest (the driver's part included).
+  // needs to remove the rest (the driver's part included). It keeps the list and the plugin
+  // dirs as they were at ADD: DEL gets the same config, whatever the files say by then.
   nlohmann::json record = {{"DataDir", data_dir.string()},
                            {"Mode", mode},
                            {"Netns", ns.string()},
                            {"Conflist", list},
+                           {"CniPath", cni.plugin_dirs},
+                           {"CniArgs", call.args},
                            {"PortMappings", mappings},
                            {"Result", nullptr},
                            {"Driver", maker.driver ? maker.driver->name() : ""},
@@ -301,7 +350,7 @@ Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, cons
   // Whatever failed halfway: every plugin's DEL undoes its part (DEL of a plugin that never
   // ran is a no-op by the spec), then the namespace and the driver's holder go.
   auto undo = [&](const std::string& why, Errc code) -> Error {
-    if (wired) (void)del_chain(alloc_id, ns.string(), list, prev, mappings);
+    if (wired) (void)del_chain(call, list, prev, mappings);
     remove_netns(ns);
     if (maker.driver)
       if (auto st = maker.driver->destroy_network(alloc_id, record["Labels"]); !st)
@@ -321,15 +370,15 @@ Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, cons
   if (auto st = bind_netns(ns, source); !st) return undo(st.message(), st.code());
   wired = true;
   for (const auto& p : list["plugins"]) {
-    auto r = run_plugin("ADD", alloc_id, ns.string(), plugin_conf(list, p, prev, mappings));
+    auto r = run_plugin("ADD", call, plugin_conf(list, p, prev, mappings));
     if (!r.ok()) return undo(r.message(), r.code());
-    // loopback's result describes lo alone: the chain's result is the bridge's onward.
+    // loopback's result describes lo alone: the chain's result is the next plugin's onward.
     if (p["type"] != "loopback") prev = std::move(*r);
   }
   AllocNetworkStatus out{ns.string(), "", {}};
   for (const auto& [k, v] : record["Labels"].items())
     if (v.is_string()) out.labels[k] = v.get<std::string>();
-  if (mode == "bridge") {
+  if (mode != "none") {
     auto ip = cni_result_ip(prev);
     if (!ip.ok()) return undo(ip.message(), Errc::Internal);
     out.ip = *ip;
@@ -344,7 +393,7 @@ Result<AllocNetworkStatus> AllocNetwork::setup(const std::string& alloc_id, cons
 Result<AllocNetworkStatus> AllocNetwork::recover(const std::string& alloc_id) {
   auto record = read_record(alloc_id);
   const fs::path ns = netns_path(alloc_id);
-  if (!record.is_object() || (record["Result"].is_null() && record.value("Mode", "") == "bridge") ||
+  if (!record.is_object() || (record["Result"].is_null() && record.value("Mode", "") != "none") ||
       !is_mounted_netns(ns))
     return make_error("no network namespace recorded for alloc " + alloc_id, Errc::NotFound);
   AllocNetworkStatus out{ns.string(), record.value("IP", ""), {}};
@@ -358,9 +407,19 @@ Status AllocNetwork::teardown(const std::string& alloc_id, plugins::PluginRegist
   auto record = read_record(alloc_id);
   const fs::path ns = netns_path(alloc_id);
   Status st;
-  if (record.is_object() && record.contains("Conflist"))
-    st = del_chain(alloc_id, is_mounted_netns(ns) ? ns.string() : "", record["Conflist"],
-                   record["Result"], record.value("PortMappings", nlohmann::json::array()));
+  if (record.is_object() && record.contains("Conflist")) {
+    // The plugin dirs of the ADD (a record of an agent before them: the defaults).
+    CniSettings cni;
+    if (record.contains("CniPath") && record["CniPath"].is_array()) {
+      cni.plugin_dirs.clear();
+      for (const auto& d : record["CniPath"])
+        if (d.is_string()) cni.plugin_dirs.push_back(d.get<std::string>());
+    }
+    const ChainCall call{alloc_id, is_mounted_netns(ns) ? ns.string() : "", cni,
+                         record.value("CniArgs", "")};
+    st = del_chain(call, record["Conflist"], record["Result"],
+                   record.value("PortMappings", nlohmann::json::array()));
+  }
   remove_netns(ns);
   // The driver's holder (a pause container) goes after DEL, which needed the namespace.
   const std::string driver = record.is_object() ? record.value("Driver", "") : "";
@@ -381,7 +440,6 @@ void AllocNetwork::remove_leftovers(const fs::path& data_dir, const std::set<std
                                     plugins::PluginRegistry* plugins) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(kNetnsDir, ec)) {
-    const auto name = e.path().filename().string();
     if (e.path().extension() != ".json") continue;
     const std::string alloc = e.path().stem().string();
     auto record = read_record(alloc);

@@ -1,7 +1,9 @@
-// The alloc network: one network namespace per alloc for a group `network { mode = "bridge" }`
-// or `mode = "none"`, created before any task starts and wired by the CNI reference plugins
-// (bridge + host-local IPAM on Nomad's `nomad` bridge, loopback, firewall, portmap), torn down
-// when the alloc ends (docs/networking.md, "Bridge mode").
+// The alloc network: one network namespace per alloc for a group `network { mode = "bridge" }`,
+// `mode = "none"` or `mode = "cni/<name>"`, created before any task starts and wired by CNI
+// plugins: for bridge the reference plugins as Nomad chains them (bridge + host-local IPAM on
+// Nomad's `nomad` bridge, loopback, firewall, portmap), for cni/<name> the operator's network
+// config from cni_config_dir. Torn down when the alloc ends (docs/networking.md, "Bridge
+// mode", "CNI networks").
 #pragma once
 
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "runner/cni_config.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::plugins {
@@ -29,20 +32,29 @@ inline constexpr const char* kBridgeName = "nomad";
 inline constexpr const char* kBridgeSubnet = "172.26.64.0/20";
 inline constexpr const char* kAllocIfname = "eth0";
 
-// True for the modes that give an alloc its own namespace.
+// True for the modes that give an alloc its own namespace: bridge, none, cni/<name>.
 bool isolated_network_mode(const std::string& mode);
+// True for "cni/<name>": a network the operator configured in cni_config_dir.
+bool is_cni_mode(const std::string& mode);
 
-// The CNI network config list for `mode` ("bridge": Nomad's conflist; "none": loopback alone).
+// The CNI network config list for "bridge" (Nomad's conflist) or "none" (loopback alone).
 nlohmann::json cni_conflist(const std::string& mode);
+// The list an alloc in `mode` is wired with: cni_conflist's, or for cni/<name> the network
+// from cni_config_dir with loopback before its plugins. NotFound when there is no such network.
+Result<nlohmann::json> alloc_conflist(const std::string& mode, const CniSettings& cni);
+// CNI_ARGS for a network's `cni { args }`: `IgnoreUnknown=true` and the job's pairs, joined
+// by ';' (Nomad's).
+std::string cni_args_env(const std::map<std::string, std::string>& args);
 // The portmap plugin's runtimeConfig.portMappings for the alloc's group ports.
 nlohmann::json cni_port_mappings(const std::vector<state::AllocatedPort>& ports);
-// The alloc's IPv4 address from a CNI result (its first ips[].address, without the prefix);
-// an error naming what is missing.
+// The alloc's IPv4 address from a CNI result, without the prefix: the first ips[].address of
+// an interface inside the namespace (one with a sandbox), else the first (a result of spec
+// 0.1/0.2: ip4.ip). An error naming what is missing.
 Result<std::string> cni_result_ip(const nlohmann::json& result);
 
-// The plugins `mode` needs, each named when missing from the host, and root: "" when the
-// host can run it.
-std::string network_host_problem(const std::string& mode);
+// The network config and plugins `mode` needs, each named when missing from the host, and
+// root: "" when the host can run it.
+std::string network_host_problem(const std::string& mode, const CniSettings& cni);
 
 struct AllocNetworkStatus {
   std::string netns_path;  // what the tasks join
@@ -65,14 +77,17 @@ struct NetworkMaker {
 class AllocNetwork {
  public:
   // Creates the namespace and runs CNI ADD; a failure halfway removes what was made.
-  // `data_dir` marks the record as this agent's (leftover cleanup touches only its own).
+  // `data_dir` marks the record as this agent's (leftover cleanup touches only its own);
+  // `cni_args`: the group network's `cni { args }`.
   static Result<AllocNetworkStatus> setup(const std::string& alloc_id, const std::string& mode,
                                           const std::vector<state::AllocatedPort>& ports,
                                           const std::filesystem::path& data_dir,
-                                          const NetworkMaker& maker = {});
+                                          const NetworkMaker& maker = {},
+                                          const CniSettings& cni = {},
+                                          const std::map<std::string, std::string>& cni_args = {});
   // The namespace an earlier run of the agent made, when it is still there.
   static Result<AllocNetworkStatus> recover(const std::string& alloc_id);
-  // CNI DEL, the driver's destroy_network when a driver made it (found in `plugins`), unmount,
+  // CNI DEL with the config, plugin dirs and args of the ADD, the driver's destroy_network when a driver made it (found in `plugins`), unmount,
   // remove; nothing when there is no record. The record stays when the driver could not
   // remove its part, so that the next agent start tries again.
   static Status teardown(const std::string& alloc_id, plugins::PluginRegistry* plugins);

@@ -175,7 +175,8 @@ bool AllocRunner::start_network(bool recovering) {
         maker.driver = d;
         break;
       }
-  auto made = AllocNetwork::setup(id_, mode, ports, ctx_.data_dir, maker);
+  auto made = AllocNetwork::setup(id_, mode, ports, ctx_.data_dir, maker, ctx_.cni,
+                                  group_->networks.front().cni_args);
   if (!made.ok()) {
     spdlog::error("alloc {}: {}", id_, made.message());
     fail_alloc(made.message());

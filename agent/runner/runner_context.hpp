@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "artifact/limits.hpp"
+#include "runner/cni_config.hpp"
 #include "runner/task_env.hpp"
 #include "state/alloc.hpp"
 
@@ -68,6 +69,8 @@ struct RunnerContext {
   AllocIndex* alloc_index = nullptr;
   // The agent config's artifact block: what the artifact hook may fetch, and how much.
   artifact::Limits artifact_limits;
+  // Where the CNI plugins and network configs are (cni_path, cni_config_dir).
+  CniSettings cni;
 };
 
 }  // namespace drover::runner

@@ -33,6 +33,8 @@ Ask ask_of(const jobspec::TaskGroup& group) {
     for (const auto& p : n.reserved_ports) a.static_ports.push_back(p.value);
     a.dynamic_ports += static_cast<int>(n.dynamic_ports.size());
   }
+  if (!group.networks.empty() && group.networks.front().mode.rfind("cni/", 0) == 0)
+    a.network_mode = group.networks.front().mode;
   for (const auto& v : group.volumes)
     if (v.type == "host") a.host_volumes.insert(v.source);
   a.single_writer_volumes = runner::single_writer_sources(group);
@@ -255,6 +257,10 @@ NodeFacts node_facts(const json& node) {
       dg.group = g;
       f.devices.push_back(std::move(dg));
     }
+  if (auto n = resources.find("Networks"); n != resources.end() && n->is_array())
+    for (const auto& net : *n)
+      if (net.is_object() && net.contains("Mode") && net["Mode"].is_string())
+        f.network_modes.insert(net["Mode"].get<std::string>());
   auto drivers = node.find("Drivers");
   if (drivers != node.end() && drivers->is_object())
     for (const auto& [name, d] : drivers->items())
@@ -310,13 +316,15 @@ std::unordered_map<const json*, std::string>& NodeFactsCache::constraints_of(
 
 namespace {
 
-// The constraint the node fails whatever is placed on it: datacenters, drivers, the job's
-// and group's constraints, node pool, host volumes. "" when none.
+// The constraint the node fails whatever is placed on it: datacenters, drivers, a CNI network,
+// the job's and group's constraints, node pool, host volumes. "" when none.
 std::string static_refusal(const jobspec::Job& job, std::size_t group, const NodeFacts& node,
                            const Ask& ask) {
   if (!in_datacenters(job, node.datacenter)) return "datacenter";
   for (const auto& d : ask.drivers)
     if (!node.usable_drivers.count(d)) return "missing drivers";
+  if (!ask.network_mode.empty() && !node.network_modes.count(ask.network_mode))
+    return "missing network";
   // A device request no group of the node could ever meet (too few healthy instances, or
   // none of that name and attributes), whatever else runs there.
   if (!ask.devices.empty() && !assign_devices(node, NodeUsage{}, ask)) return "missing devices";

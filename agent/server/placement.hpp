@@ -33,6 +33,9 @@ struct Ask {
   // Of those, the ones written as their single writer (runner::single_writer_sources).
   std::vector<std::string> single_writer_volumes;
   std::vector<jobspec::DeviceRequest> devices;  // every task's, each met by one device group
+  // The group network's mode when the node must offer it: "cni/<name>" (Nomad's
+  // NetworkChecker); "" for host, bridge and none.
+  std::string network_mode;
 };
 Ask ask_of(const jobspec::TaskGroup& group);
 
@@ -109,6 +112,7 @@ struct NodeFacts {
   int dynamic_range = 0;  // ports in [MinDynamicPort, MaxDynamicPort]; 0: not reported
   std::set<std::string> usable_drivers;  // detected and healthy
   std::vector<DeviceGroup> devices;      // NodeResources.Devices
+  std::set<std::string> network_modes;   // NodeResources.Networks[].Mode ("cni/<name>", ...)
 };
 NodeFacts node_facts(const nlohmann::json& node);
 

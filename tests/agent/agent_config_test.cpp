@@ -218,6 +218,30 @@ TEST(AgentConfig, BadPortSettingsAreEachNamed) {
   EXPECT_NE(m.find("host_network.c.mtu: unknown key"), std::string::npos) << m;
 }
 
+// Nomad's cni_path and cni_config_dir (docs/networking.md, "CNI networks"): Debian's plugin
+// dir and Nomad's by default, each as written when set; a relative dir is named.
+TEST(AgentConfig, CniPathAndConfigDirAreNomadsSettings) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\n")};
+  auto d = load_agent_config(f);
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_EQ(d->cni.plugin_dirs, (std::vector<std::string>{"/usr/lib/cni", "/opt/cni/bin"}));
+  EXPECT_EQ(d->cni.config_dir, "/opt/cni/config");
+  f.config_paths = {write_config("data_dir: /x\ncni_path: /opt/cni/bin:/srv/cni\ncni_config_dir: /etc/cni/net.d\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->cni.plugin_dirs, (std::vector<std::string>{"/opt/cni/bin", "/srv/cni"}));
+  EXPECT_EQ(c->cni.config_dir, "/etc/cni/net.d");
+  f.config_paths = {write_config("data_dir: /x\ncni_path: /opt/cni/bin:cni\ncni_config_dir: net.d\n")};
+  auto bad = load_agent_config(f);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("cni_path: \"cni\" is not an absolute path (absolute dirs, separated by ':')"),
+            std::string::npos)
+      << bad.message();
+  EXPECT_NE(bad.message().find("cni_config_dir: must be an absolute path"), std::string::npos)
+      << bad.message();
+}
+
 TEST(AgentConfig, DevModeHandsOutPortsOnLoopback) {
   AgentFlags f;
   f.dev = true;

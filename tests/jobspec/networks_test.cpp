@@ -253,14 +253,14 @@ TEST(Networks, BridgeAndNoneModesAreGroupLevelAndBridgeMapsPortsForAnyDriver) {
 )");
   EXPECT_EQ(ok.groups[0].networks[0].mode, "bridge");
   // A task-level block cannot choose a namespace for the alloc; none has no ports; host mode
-  // maps nothing for a non-docker task; cni/* is not done.
+  // maps nothing for a non-docker task; cni/ must name a network.
   auto p = problems_of(R"({"Job": {"ID": "web", "TaskGroups": [{"Name": "web",
     "Networks": [{"Mode": "none", "DynamicPorts": [{"Label": "http"}]}],
     "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"},
                "Resources": {"Networks": [{"Mode": "bridge"}]}}]},
     {"Name": "two", "Networks": [{"Mode": "host", "DynamicPorts": [{"Label": "x", "To": 80}]}],
      "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]},
-    {"Name": "three", "Networks": [{"Mode": "cni/mine"}],
+    {"Name": "three", "Networks": [{"Mode": "cni/"}],
      "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]}]}})");
   EXPECT_NE(p.find("Job.TaskGroups[0].Networks[0].ports.http: network mode \"none\" has no ports"),
             std::string::npos)
@@ -268,13 +268,93 @@ TEST(Networks, BridgeAndNoneModesAreGroupLevelAndBridgeMapsPortsForAnyDriver) {
   EXPECT_NE(p.find("\"bridge\" networking is set on the group's network block, not a task's"),
             std::string::npos)
       << p;
-  EXPECT_NE(p.find("maps a port only in network mode \"bridge\" or for docker tasks"),
+  EXPECT_NE(p.find("maps a port only in network mode \"bridge\" or \"cni/<network>\" or for docker "
+                   "tasks"),
             std::string::npos)
       << p;
-  EXPECT_NE(p.find("Job.TaskGroups[2].Networks[0].Mode: \"cni/mine\" networking is not supported "
-                   "by drover (no CNI plugins)"),
+  EXPECT_NE(p.find("Job.TaskGroups[2].Networks[0].Mode: \"cni/\" must name a CNI network after "
+                   "\"cni/\""),
             std::string::npos)
       << p;
+}
+
+// Mode cni/<name> (docs/networking.md, "CNI networks"): a group's, its `cni { args }` read from
+// YAML, HCL and Nomad JSON alike and kept through the job's JSON; `to` maps a port as in
+// bridge mode; args in host mode, args that would break CNI_ARGS apart and a task-level cni
+// mode are refused, each named.
+TEST(Networks, CniModeNamesANetworkAndCarriesItsArgs) {
+  Job yaml = must_parse(R"(job:
+  id: web
+  groups:
+    - name: web
+      network: {mode: cni/overlay, cni: {args: {tier: gold, K8S_POD_NAMESPACE: web}}, ports: {http: {to: 8080}}}
+      tasks: [{name: t, driver: exec, config: {command: /bin/true}}]
+)");
+  const auto& n = yaml.groups[0].networks[0];
+  EXPECT_EQ(n.mode, "cni/overlay");
+  EXPECT_EQ(n.cni_args, (std::map<std::string, std::string>{{"K8S_POD_NAMESPACE", "web"}, {"tier", "gold"}}));
+  EXPECT_EQ(n.dynamic_ports[0].to, 8080);
+  Job hcl = must_parse(R"(job "web" {
+  group "web" {
+    network {
+      mode = "cni/overlay"
+      cni {
+        args = {
+          tier = "gold"
+          K8S_POD_NAMESPACE = "web"
+        }
+      }
+      port "http" { to = 8080 }
+    }
+    task "t" {
+      driver = "exec"
+      config { command = "/bin/true" }
+    }
+  }
+})");
+  EXPECT_EQ(hcl.groups[0].networks[0], n);
+  // Nomad's JSON shape, and the canonical JSON read back.
+  const auto js = to_json(yaml);
+  const auto& net_json = js["TaskGroups"][0]["Networks"][0];
+  EXPECT_EQ(net_json["CNI"]["Args"]["tier"], "gold") << net_json.dump();
+  EXPECT_EQ(job_from_json(js).groups[0].networks[0], n);
+  Job plain = yaml;
+  plain.groups[0].networks[0].cni_args.clear();
+  EXPECT_FALSE(to_json(plain)["TaskGroups"][0]["Networks"][0].contains("CNI"));  // Nomad's nil
+
+  auto p = problems_of(R"({"Job": {"ID": "web", "TaskGroups": [
+    {"Name": "a", "Networks": [{"Mode": "host", "CNI": {"Args": {"x": "1"}}}],
+     "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]},
+    {"Name": "b", "Networks": [{"Mode": "cni/net", "CNI": {"Args": {"a;b": "1", "c": "x;y", "d": 5}}}],
+     "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"},
+                "Resources": {"Networks": [{"Mode": "cni/net"}]}}]},
+    {"Name": "c", "Networks": [{"Mode": "cni/-bad"}],
+     "Tasks": [{"Name": "t", "Driver": "exec", "Config": {"command": "/bin/true"}}]}]}})");
+  EXPECT_NE(p.find("Job.TaskGroups[0].Networks[0].CNI.Args: reach the CNI plugins of network mode "
+                   "\"bridge\" or \"cni/<network>\" (the mode is \"host\")"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("Job.TaskGroups[1].Networks[0].CNI.Args.a;b: a CNI arg's name must be"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("Job.TaskGroups[1].Networks[0].CNI.Args.c: a CNI arg's value must be printable, "
+                   "without ';'"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("Job.TaskGroups[1].Networks[0].CNI.Args.d: must be a string"), std::string::npos)
+      << p;
+  EXPECT_NE(p.find("\"cni/net\" networking is set on the group's network block, not a task's"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(p.find("Job.TaskGroups[2].Networks[0].Mode: \"cni/-bad\" must name a CNI network"),
+            std::string::npos)
+      << p;
+  // An unknown key in the HCL block is named with its line.
+  auto h = problems_of("job \"w\" {\n group \"g\" {\n  network {\n   mode = \"cni/x\"\n   cni {\n"
+                       "    argz = {}\n   }\n  }\n  task \"t\" {\n   driver = \"exec\"\n"
+                       "   config { command = \"/bin/true\" }\n  }\n }\n}\n");
+  EXPECT_NE(h.find("argz"), std::string::npos) << h;
+  EXPECT_NE(h.find("line 6"), std::string::npos) << h;
 }
 
 TEST(Networks, BadPortsAreEachNamed) {
@@ -302,8 +382,7 @@ TEST(Networks, BadPortsAreEachNamed) {
   EXPECT_NE(p.find("groups[0].network.ports.bad label: a port label must be"), std::string::npos)
       << p;
   EXPECT_NE(p.find("groups[0].network.ports.app.to: maps a port only in network mode \"bridge\" or "
-                   "for docker "
-                   "tasks"),
+                   "\"cni/<network>\" or for docker tasks"),
             std::string::npos)
       << p;
   EXPECT_NE(

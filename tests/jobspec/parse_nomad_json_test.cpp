@@ -190,7 +190,7 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
     "ID": "x", "Multiregion": {"Regions": [{"Name": "eu"}]}, "Periodic": {"Spec": "* * * * *"},
     "TaskGroups": [{
       "Name": "g",
-      "Networks": [{"Mode": "cni/mynet"}],
+      "Networks": [{"Mode": "cni/my net"}],
       "EphemeralDisk": {"SizeMB": 300, "Sticky": true},
       "Update": {"Canary": 1, "MinHealthyTime": -1},
       "Tasks": [{"Name": "t", "Driver": "raw_exec",
@@ -203,8 +203,8 @@ TEST(ParseNomadJson, UnsupportedKeysWithValuesRefused) {
   // Periodic is read now; on a service job it is Nomad's own refusal.
   EXPECT_TRUE(has_line(p, "Job.Periodic: only batch and sysbatch jobs can be periodic (the job's type is \"service\")")) << p;
   EXPECT_TRUE(has_line(p,
-                       "Job.TaskGroups[0].Networks[0].Mode: \"cni/mynet\" networking is not "
-                       "supported by drover (no CNI plugins): use \"host\", \"bridge\" or \"none\""))
+                       "Job.TaskGroups[0].Networks[0].Mode: \"cni/my net\" must name a CNI network "
+                       "after \"cni/\": a letter or digit, then letters, digits, '_', '.' or '-'"))
       << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Update.MinHealthyTime: must not be negative")) << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Services[0].Connect: not supported by drover")) << p;

@@ -148,8 +148,8 @@ TEST(Services, AddressModeIsReadAndChecked) {
                               "\"alloc\" (got \"somewhere\")"))
       << p;
   EXPECT_TRUE(has_line(p, s + "[1].address_mode: \"alloc\" registers the alloc's own address, "
-                              "which only network mode \"bridge\" gives (the group's mode is "
-                              "\"host\")"))
+                              "which only network mode \"bridge\" or \"cni/<network>\" gives "
+                              "(the group's mode is \"host\")"))
       << p;
 }
 

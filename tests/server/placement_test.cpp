@@ -327,3 +327,26 @@ TEST(Placement, ANodeWhoseDynamicPortRangeIsUsedUpTakesNoMoreAllocsWithDynamicPo
   EXPECT_FALSE(choose_node(j, 0, ptrs(nodes), usage, ask, RankOptions{}, m));
   EXPECT_EQ(m.dimension_exhausted["network: dynamic port selection failed"], 1);
 }
+
+// A group in mode cni/<name> goes only to a node whose fingerprint lists that CNI network
+// (docs/networking.md, "CNI networks"; Nomad's "missing network").
+TEST(Placement, ACniGroupGoesOnlyToANodeThatHasTheNetwork) {
+  auto j = job(
+      "job:\n  id: c\n  groups:\n    - name: g\n      network: {mode: cni/overlay}\n"
+      "      tasks:\n        - name: t\n          driver: raw_exec\n"
+      "          config: {command: /bin/true}\n");
+  const Ask ask = ask_of(j.groups[0]);
+  EXPECT_EQ(ask.network_mode, "cni/overlay");
+  json without = node("a");
+  without["NodeResources"]["Networks"] = {{{"Mode", "host"}}, {{"Mode", "cni/other"}}};
+  EXPECT_EQ(check_node(j, 0, without, {}, ask).constraint, "missing network");
+  json with = node("b");
+  with["NodeResources"]["Networks"] = {{{"Mode", "host"}}, {{"Mode", "cni/overlay"}}};
+  EXPECT_FALSE(check_node(j, 0, with, {}, ask).any());
+  // A bridge group asks nothing of the node's networks.
+  auto b = job(
+      "job:\n  id: b\n  groups:\n    - name: g\n      network: {mode: bridge}\n"
+      "      tasks:\n        - name: t\n          driver: raw_exec\n"
+      "          config: {command: /bin/true}\n");
+  EXPECT_FALSE(check_node(b, 0, without, {}, ask_of(b.groups[0])).any());
+}

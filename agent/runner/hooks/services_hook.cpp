@@ -46,7 +46,7 @@ std::string resolve(const std::string& port, const std::string& address, std::st
                     const std::string& task, catalog::ServiceRegistration& r) {
   if (mode == "auto") mode = reach.driver_advertises && !reach.driver_ip.empty() ? "driver" : "host";
   if (mode == "alloc" && reach.alloc_ip.empty())
-    return "address_mode \"alloc\": the alloc has no address of its own (network mode bridge gives one)";
+    return "address_mode \"alloc\": the alloc has no address of its own (network mode bridge or cni/<network> gives one)";
   if (mode == "driver" && reach.driver_ip.empty())
     return "address_mode \"driver\": the task's driver reports no address of its own";
   std::string host;
