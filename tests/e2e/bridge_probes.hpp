@@ -1,5 +1,6 @@
 // What the bridge-mode tests look at from the host: an HTTP GET on a published port, a shell
-// command's output, and the host side of an alloc namespace's veth.
+// command's output, and the host side of an alloc namespace's veth; and the CNI network config
+// the cni/<name> tests give their agent.
 #pragma once
 
 #include <httplib.h>
@@ -44,6 +45,30 @@ inline std::string host_veth(const std::string& netns) {
     if (i == idx) return e.path().filename().string();
   }
   return "";
+}
+
+// Writes <conf_dir>/10-<name>.conflist: the reference bridge plugin on `bridge` with
+// host-local addresses from <prefix>0/24 (leases kept under `ipam_dir`), portmap, then `more`
+// plugins. Each test names its own bridge and prefix: tests run side by side.
+inline void write_cni_bridge_network(const std::string& conf_dir, const std::string& name,
+                                     const std::string& bridge, const std::string& prefix,
+                                     const std::string& ipam_dir,
+                                     const nlohmann::json& more = nlohmann::json::array()) {
+  nlohmann::json plugins = {
+      {{"type", "bridge"},
+       {"bridge", bridge},
+       {"isGateway", true},
+       {"ipMasq", false},
+       {"ipam",
+        {{"type", "host-local"},
+         {"ranges", {{{{"subnet", prefix + "0/24"}}}}},
+         {"routes", {{{"dst", "0.0.0.0/0"}}}},
+         {"dataDir", ipam_dir}}}},
+      {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}}};
+  for (const auto& p : more) plugins.push_back(p);
+  std::filesystem::create_directories(conf_dir);
+  write_file(conf_dir + "/10-" + name + ".conflist",
+             nlohmann::json{{"cniVersion", "1.0.0"}, {"name", name}, {"plugins", plugins}}.dump(2));
 }
 
 }  // namespace drover::testing

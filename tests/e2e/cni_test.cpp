@@ -20,6 +20,7 @@ using drover::testing::fetch;
 using drover::testing::make_temp_dir;
 using drover::testing::read_file;
 using drover::testing::sh;
+using drover::testing::write_cni_bridge_network;
 using drover::testing::write_file;
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -64,26 +65,11 @@ class CniNetworks : public ::testing::Test {
     if (geteuid() != 0) GTEST_SKIP() << "CNI networks need root";
     if (!fs::exists("/usr/lib/cni/bridge")) GTEST_SKIP() << "no CNI plugins here";
     dir_ = make_temp_dir("drover-cni");
-    fs::create_directories(dir_ + "/conf");
     fs::create_directories(dir_ + "/bin");
     write_file(dir_ + "/bin/record", kRecorder);
     ::chmod((dir_ + "/bin/record").c_str(), 0755);
-    json list = {
-        {"cniVersion", "1.0.0"},
-        {"name", "testnet"},
-        {"plugins",
-         {{{"type", "bridge"},
-           {"bridge", kBridge},
-           {"isGateway", true},
-           {"ipMasq", false},
-           {"ipam",
-            {{"type", "host-local"},
-             {"ranges", {{{{"subnet", std::string(kSubnetPrefix) + "0/24"}}}}},
-             {"routes", {{{"dst", "0.0.0.0/0"}}}},
-             {"dataDir", dir_ + "/ipam"}}}},
-          {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}},
-          {{"type", "record"}, {"log", dir_ + "/calls.log"}}}}};
-    write_file(dir_ + "/conf/10-testnet.conflist", list.dump(2));
+    write_cni_bridge_network(dir_ + "/conf", "testnet", kBridge, kSubnetPrefix, dir_ + "/ipam",
+                             {{{"type", "record"}, {"log", dir_ + "/calls.log"}}});
     AgentProcess::Options o;
     o.config_yaml = "cni_config_dir: " + dir_ + "/conf\ncni_path: /usr/lib/cni:" + dir_ +
                     "/bin\nfingerprint_period: 200ms\n";

@@ -207,3 +207,41 @@ TEST_F(DockerBridge, TheNetworksHostnameIsTheHostnameOfTheAllocsDockerTasks) {
   ASSERT_FALSE(ip.empty()) << a.dump(2);
   EXPECT_EQ(agent_->get("/v1/client/fs/logs/" + ids[0] + "?task=t").body, "web-0\n" + ip + "\tweb-0\n");
 }
+
+// A docker task on the operator's CNI network (docs/networking.md, "CNI networks"): the pause
+// container's namespace is wired with the network from cni_config_dir, the port is published
+// by its portmap, and the address is given back when the alloc stops.
+TEST_F(DockerBridge, DockerTaskOnACniNetworkIsReachedAndItsAddressGivenBack) {
+  const std::string dir = drover::testing::make_temp_dir("drover-docker-cni");
+  drover::testing::write_cni_bridge_network(dir + "/conf", "dockernet", "drovercni2", "10.203.2.",
+                                            dir + "/ipam");
+  agent_.reset();
+  agent_ = AgentProcess::start(
+      {.config_yaml = infra_config() + "cni_config_dir: " + dir + "/conf\n"});
+  ASSERT_TRUE(eventually([&] { return healthy(*agent_, "docker"); }, 20s)) << agent_->log();
+  std::string job = bridge_group(
+      "dcni", "        ports:\n          http: {to: 8080}\n",
+      docker_task("httpd", "echo hello-docker-cni > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"));
+  job.replace(job.find("mode: bridge"), 12, "mode: cni/dockernet");
+  auto ids = agent_->submit(job);
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string& id = ids[0];
+  auto a = agent_->wait_client_status(id, "running", 60s);
+  const std::string ip = a["NetworkStatus"].value("Address", "");
+  EXPECT_EQ(ip.rfind("10.203.2.", 0), 0u) << a.dump(2);
+  int port = a["AllocatedResources"]["Shared"]["Ports"][0]["Value"];
+  std::string body;
+  ASSERT_TRUE(eventually([&] { return !(body = fetch(port, "/index.html")).empty(); }, 20s))
+      << agent_->log();
+  EXPECT_EQ(body, "hello-docker-cni\n");
+  ASSERT_FALSE(pause_of(id).empty());
+  EXPECT_TRUE(std::filesystem::exists(dir + "/ipam/dockernet/" + ip));
+
+  ASSERT_EQ(agent_->del("/v1/job/dcni").status, 200);
+  agent_->wait_client_status(id, "complete", 30s);
+  EXPECT_TRUE(eventually([&] { return pause_of(id).empty(); }, 20s)) << agent_->log();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/ipam/dockernet/" + ip));
+  agent_.reset();
+  sh("ip link del drovercni2 2>/dev/null");
+  std::filesystem::remove_all(dir);
+}
