@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::api {
 
@@ -194,13 +194,9 @@ TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
     for (const auto& o : all)
       if (o.info.accessor_id != accessor_id && o.info.policy == Policy::management &&
           (o.info.expiration_time_ns == 0 || o.info.expiration_time_ns > state::now_ns()))
-        compare.push_back({{"key", base64_encode(tokens_key(o.info.accessor_id))},
-                           {"target", "VERSION"},
-                           {"result", "GREATER"},
-                           {"version", "0"}});
+        compare.push_back(upstream::txn::present(tokens_key(o.info.accessor_id)));
     json req = {{"compare", compare},
-                {"success", json::array({{{"request_delete_range",
-                                           {{"key", base64_encode(tokens_key(accessor_id))}}}}})}};
+                {"success", json::array({upstream::txn::del(tokens_key(accessor_id))})}};
     auto t = etcd.txn(req);
     if (!t) {
       *message = "acl: cannot delete the token in etcd: " + t.message();
@@ -221,16 +217,11 @@ Result<std::optional<std::string>> EtcdTokenStore::bootstrap() {
   auto [token, secret] = mint_token("Bootstrap Token", Policy::management, {});
   const std::string marker = json_text(
       json{{"AccessorID", token.info.accessor_id}, {"CreateTime", token.info.create_time_ns}});
-  auto put = [](const std::string& key, const std::string& value) {
-    return json{{"request_put", {{"key", base64_encode(key)}, {"value", base64_encode(value)}}}};
-  };
-  json compare = json::array();
-  compare.push_back(
-      {{"key", base64_encode(bootstrap_key_)}, {"target", "CREATE"}, {"create_revision", "0"}});
+  json compare = json::array({upstream::txn::absent(bootstrap_key_)});
   json success = json::array();
-  success.push_back(put(bootstrap_key_, marker));
-  success.push_back(put(tokens_key(token.info.accessor_id),
-                        json_text(stored_token_json(token))));
+  success.push_back(upstream::txn::put(bootstrap_key_, marker));
+  success.push_back(upstream::txn::put(tokens_key(token.info.accessor_id),
+                                       json_text(stored_token_json(token))));
   json req = {{"compare", compare}, {"success", success}};
   upstream::EtcdClient etcd(etcd_);
   auto r = etcd.txn(req);

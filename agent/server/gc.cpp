@@ -7,9 +7,9 @@
 #include <map>
 #include <set>
 
-#include "drover/common/encoding.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::server {
 
@@ -180,15 +180,12 @@ Result<Garbage> collect_garbage(const upstream::EtcdConfig& etcd_cfg, const Keys
   const ClusterState st = read_cluster_state(range.value(), keys);
   Garbage found = find_garbage(st, keys, state::now_ns(), t);
   Garbage done;
-  const std::string unchanged_since = std::to_string(range.value().revision + 1);
   for (std::size_t at = 0; at < found.keys.size(); at += kKeysPerTxn) {
     const std::size_t end = std::min(found.keys.size(), at + kKeysPerTxn);
     json compare = json::array(), success = json::array();
     for (std::size_t i = at; i < end; ++i) {
-      const std::string key = base64_encode(found.keys[i]);
-      compare.push_back(
-          {{"key", key}, {"target", "MOD"}, {"result", "LESS"}, {"mod_revision", unchanged_since}});
-      success.push_back({{"request_delete_range", {{"key", key}}}});
+      compare.push_back(upstream::txn::unchanged_since(found.keys[i], range.value().revision));
+      success.push_back(upstream::txn::del(found.keys[i]));
     }
     auto r = etcd.txn({{"compare", compare}, {"success", success}});
     if (!r) return make_error("gc: cannot delete in etcd: " + r.message(), r.code());

@@ -6,7 +6,6 @@
 
 #include "api/job_summary.hpp"
 #include "api/json_reply.hpp"
-#include "drover/common/encoding.hpp"
 #include "jobspec/periodic_schedule.hpp"
 #include "runner/dispatch.hpp"
 #include "server/api_support.hpp"
@@ -14,6 +13,7 @@
 #include "state/alloc.hpp"
 #include "state/job_key.hpp"
 #include "upstream/etcd_client.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::server {
 
@@ -48,18 +48,10 @@ std::optional<Found> find_job(const ClusterState& st, const httplib::Request& re
 // etcd revision it was written at (Nomad's create index). Errors: Conflict (the id is taken),
 // Internal (etcd failed, or the leadership moved meanwhile).
 Result<int64_t> commit_new_job(const ServerApiContext& ctx, const NewJobWrites& w) {
-  auto b64 = [](const std::string& s) { return base64_encode(s); };
-  json compare = json::array({{{"key", b64(ctx.keys.leader())},
-                               {"target", "VALUE"},
-                               {"result", "EQUAL"},
-                               {"value", b64(ctx.election->me())}},
-                              {{"key", b64(w.job_key)},
-                               {"target", "CREATE"},
-                               {"result", "EQUAL"},
-                               {"create_revision", "0"}}});
+  json compare = json::array({upstream::txn::value_is(ctx.keys.leader(), ctx.election->me()),
+                              upstream::txn::absent(w.job_key)});
   json success = json::array();
-  for (const auto& [k, v] : w.puts)
-    success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
+  for (const auto& [k, v] : w.puts) success.push_back(upstream::txn::put(k, v));
   upstream::EtcdClient etcd(ctx.etcd);
   auto r = etcd.txn({{"compare", compare}, {"success", success}});
   if (!r) return r.error();

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "drover/common/encoding.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::server {
 
@@ -39,14 +40,9 @@ void LeaderElection::set(bool leader, std::string value) {
 }
 
 bool LeaderElection::campaign() {
-  const std::string key = base64_encode(keys_.leader());
-  json req = {
-      {"compare", json::array({{{"key", key}, {"target", "CREATE"}, {"create_revision", "0"}}})},
-      {"success",
-       json::array(
-           {{{"request_put",
-              {{"key", key}, {"value", base64_encode(me_)}, {"lease", std::to_string(lease_)}}}}})},
-      {"failure", json::array({{{"request_range", {{"key", key}}}}})}};
+  json req = {{"compare", json::array({upstream::txn::absent(keys_.leader())})},
+              {"success", json::array({upstream::txn::put(keys_.leader(), me_, lease_)})},
+              {"failure", json::array({upstream::txn::get(keys_.leader())})}};
   auto r = etcd_.txn(req);
   if (!r) {
     spdlog::warn("server {}: leader election: {}", name_, r.message());
@@ -100,6 +96,11 @@ void LeaderElection::run(std::stop_token stop) {
   }
   if (lease_ != 0) (void)etcd_.lease_revoke(lease_);
   set(false, "");
+}
+
+json leader_term(const Keys& keys, const std::string& me, int64_t created) {
+  return json::array(
+      {upstream::txn::value_is(keys.leader(), me), upstream::txn::created_at(keys.leader(), created)});
 }
 
 }  // namespace drover::server

@@ -48,4 +48,10 @@ class LeaderElection {
   std::string leader_value_;
 };
 
+// The compares that hold while the server whose leader value is `me` still leads in the term
+// that began at `created` (the leader key's value and create revision, as read): a write
+// guarded by them is void after a leadership lost and taken again, with another leader's
+// writes in between.
+nlohmann::json leader_term(const Keys& keys, const std::string& me, int64_t created);
+
 }  // namespace drover::server

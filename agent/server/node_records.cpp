@@ -3,8 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
+#include "server/leader_election.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::server {
 
@@ -15,14 +16,8 @@ namespace {
 // The compares that hold while node `id` is down as read: its record still at `revision`, and
 // its key absent (a node that registered again rewrote its record too, but be sure).
 json still_down(const Keys& keys, const std::string& id, int64_t revision) {
-  return json::array({{{"key", base64_encode(keys.node_record(id))},
-                       {"target", "MOD"},
-                       {"result", "EQUAL"},
-                       {"mod_revision", std::to_string(revision)}},
-                      {{"key", base64_encode(keys.nodes() + id)},
-                       {"target", "CREATE"},
-                       {"result", "EQUAL"},
-                       {"create_revision", "0"}}});
+  return json::array({upstream::txn::modified_at(keys.node_record(id), revision),
+                      upstream::txn::absent(keys.nodes() + id)});
 }
 
 }  // namespace
@@ -45,16 +40,8 @@ Result<int> write_down_marks(upstream::EtcdClient& etcd, const Keys& keys, const
   int written = 0;
   for (const auto& m : marks) {
     json compare = still_down(keys, m.node_id, m.revision);
-    compare.push_back({{"key", base64_encode(keys.leader())},
-                       {"target", "VALUE"},
-                       {"result", "EQUAL"},
-                       {"value", base64_encode(me)}});
-    compare.push_back({{"key", base64_encode(keys.leader())},
-                       {"target", "CREATE"},
-                       {"result", "EQUAL"},
-                       {"create_revision", std::to_string(st.leader_created)}});
-    json success = json::array(
-        {{{"request_put", {{"key", base64_encode(m.key)}, {"value", base64_encode(m.value)}}}}});
+    for (auto& c : leader_term(keys, me, st.leader_created)) compare.push_back(std::move(c));
+    json success = json::array({upstream::txn::put(m.key, m.value)});
     auto r = etcd.txn({{"compare", compare}, {"success", success}});
     if (!r) return make_error("marking node " + m.node_id + " down: " + r.message(), r.code());
     if (!r.value().value("succeeded", false)) continue;  // back meanwhile, or not the leader
@@ -68,8 +55,7 @@ Result<int64_t> purge_down_node(upstream::EtcdClient& etcd, const Keys& keys,
                                 const std::string& id, int64_t revision) {
   const json compare = still_down(keys, id, revision);
   json success = json::array(
-      {{{"request_delete_range", {{"key", base64_encode(keys.node_record(id))}}}},
-       {{"request_delete_range", {{"key", base64_encode(keys.node_control(id))}}}}});
+      {upstream::txn::del(keys.node_record(id)), upstream::txn::del(keys.node_control(id))});
   auto r = etcd.txn({{"compare", compare}, {"success", success}});
   if (!r) return make_error("purging node " + id + ": " + r.message(), r.code());
   if (!r.value().value("succeeded", false))

@@ -7,7 +7,6 @@
 #include <map>
 #include <set>
 
-#include "drover/common/encoding.hpp"
 #include "server/cluster_state.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_records.hpp"
@@ -15,6 +14,7 @@
 #include "server/scheduler.hpp"
 #include "state/alloc.hpp"
 #include "upstream/etcd_client.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::server {
 
@@ -150,7 +150,6 @@ void PlanCommitter::pass() {
     }
   } doubt{view_};
   upstream::EtcdClient etcd(cfg_);
-  auto b64 = [](const std::string& s) { return base64_encode(s); };
   // Planned from the revision read, in this term of this server's leadership: the leader key
   // must hold this server's value and the create revision it had then (a plan delayed across
   // a lost and regained leadership, with another leader's allocs written in between, is
@@ -163,23 +162,13 @@ void PlanCommitter::pass() {
   // launches' batch also holds every job key to the revision read.
   std::map<std::string, int64_t> rewritten;  // job key -> the revision this plan wrote it at
   auto guard = [&](int64_t revision, const std::set<std::string>& jobs, bool all_jobs) {
-    json compare = json::array({{{"key", b64(keys_.leader())},
-                                 {"target", "VALUE"},
-                                 {"result", "EQUAL"},
-                                 {"value", b64(election_.me())}},
-                                {{"key", b64(keys_.leader())},
-                                 {"target", "CREATE"},
-                                 {"result", "EQUAL"},
-                                 {"create_revision", std::to_string(state.leader_created)}}});
+    json compare = leader_term(keys_, election_.me(), state.leader_created);
     std::vector<std::string> prefixes = {keys_.deployments(), keys_.node_controls(),
                                          keys_.periodic_launches()};
     if (all_jobs) prefixes.push_back(keys_.jobs());
     for (const std::string& prefix : prefixes)
-      compare.push_back({{"key", b64(prefix)},
-                         {"range_end", b64(upstream::EtcdClient::prefix_end(prefix))},
-                         {"target", "MOD"},
-                         {"result", "LESS"},
-                         {"mod_revision", std::to_string(revision + 1)}});
+      compare.push_back(upstream::txn::prefix_unchanged_since(
+          prefix, upstream::EtcdClient::prefix_end(prefix), revision));
     for (const auto& jk : jobs) {
       if (jk.empty()) continue;
       // As read (0: the key was absent, and must still be), or as an earlier batch of this
@@ -191,10 +180,8 @@ void PlanCommitter::pass() {
                                                                  : seen->second;
       auto slash = jk.find('/');
       if (slash == std::string::npos) continue;
-      compare.push_back({{"key", b64(keys_.job(jk.substr(0, slash), jk.substr(slash + 1)))},
-                         {"target", "MOD"},
-                         {"result", "EQUAL"},
-                         {"mod_revision", std::to_string(mod)}});
+      compare.push_back(
+          upstream::txn::modified_at(keys_.job(jk.substr(0, slash), jk.substr(slash + 1)), mod));
     }
     return compare;
   };
@@ -223,7 +210,7 @@ void PlanCommitter::pass() {
     std::set<std::string> jobs;
     for (std::size_t i = batches[n].first; i < batches[n].second; ++i) {
       const auto& [key, value] = plan.puts[order[i]];
-      success.push_back({{"request_put", {{"key", b64(key)}, {"value", b64(value)}}}});
+      success.push_back(upstream::txn::put(key, value));
       if (n < plan_batches) jobs.insert(plan.jobs[order[i]]);
     }
     auto r = etcd.txn({{"compare", guard(revision, jobs, n >= plan_batches)}, {"success", success}});

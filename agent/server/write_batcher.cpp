@@ -6,6 +6,7 @@
 
 #include "drover/common/encoding.hpp"
 #include "upstream/etcd_client.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::server {
 
@@ -70,16 +71,11 @@ std::vector<GuardedWriteBatcher::Pending*> GuardedWriteBatcher::take_batch() {
 
 void GuardedWriteBatcher::commit(const std::vector<Pending*>& batch) {
   if (batch.empty()) return;
-  auto b64 = [](const std::string& s) { return base64_encode(s); };
   json compare = json::array(), success = json::array(), failure = json::array();
   for (const Pending* p : batch) {
-    compare.push_back({{"key", b64(p->w.key)},
-                       {"target", "MOD"},
-                       {"result", "EQUAL"},
-                       {"mod_revision", std::to_string(p->w.mod_revision)}});
-    for (const auto& [k, v] : p->w.puts)
-      success.push_back({{"request_put", {{"key", b64(k)}, {"value", b64(v)}}}});
-    failure.push_back({{"request_range", {{"key", b64(p->w.key)}}}});
+    compare.push_back(upstream::txn::modified_at(p->w.key, p->w.mod_revision));
+    for (const auto& [k, v] : p->w.puts) success.push_back(upstream::txn::put(k, v));
+    failure.push_back(upstream::txn::get(p->w.key));
   }
   upstream::EtcdClient etcd(cfg_);
   auto r = etcd.txn({{"compare", compare}, {"success", success}, {"failure", failure}});

@@ -2,6 +2,7 @@
 #include "upstream/etcd_upstream.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::upstream {
 
@@ -25,13 +26,9 @@ Status EtcdUpstream::register_node(const nlohmann::json& node) {
   // The node key under the lease, and its record without one in the same transaction: the
   // record is how servers still know the node once the lease lapses (docs/cluster.md, "Down
   // nodes").
-  const std::string text = base64_encode(json_text(node));
-  nlohmann::json put_key = {{"key", base64_encode(node_key())},
-                            {"value", text},
-                            {"lease", std::to_string(lease.value())}};
-  nlohmann::json put_record = {{"key", base64_encode(node_record_key())}, {"value", text}};
-  auto written = client_.txn({{"success", nlohmann::json::array({{{"request_put", put_key}},
-                                                                 {{"request_put", put_record}}})}});
+  const std::string text = json_text(node);
+  auto written = client_.txn({{"success", nlohmann::json::array({txn::put(node_key(), text, lease.value()),
+                                                                 txn::put(node_record_key(), text)})}});
   if (!written) return written.error();
   {
     std::lock_guard lock(mu_);
