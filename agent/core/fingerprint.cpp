@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "drover/cgroups/cpuset_pool.hpp"
+
 namespace drover::agent {
 namespace {
 
@@ -106,10 +108,12 @@ std::map<std::string, std::string> fingerprint_node(const std::filesystem::path&
     }
     freeifaddrs(ifs);
   }
-  int numa = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/sys/devices/system/node", ec))
-    if (e.path().filename().string().rfind("node", 0) == 0) ++numa;
-  a["numa.node.count"] = std::to_string(numa > 0 ? numa : 1);
+  // NUMA nodes and their cores, Nomad's attributes: what a task's `numa { affinity }` and a
+  // constraint on ${attr.numa.node0.cores} are judged by. A kernel without NUMA shows one.
+  const auto numa = cgroups::read_numa_nodes();
+  a["numa.node.count"] = std::to_string(numa.empty() ? 1 : numa.size());
+  for (const auto& [node, cpus] : numa)
+    a["numa.node" + std::to_string(node) + ".cores"] = cgroups::format_cpus(cpus);
   a["os.signals"] = "SIGABRT,SIGALRM,SIGBUS,SIGCHLD,SIGCONT,SIGFPE,SIGHUP,SIGILL,SIGINT,SIGIO,"
                     "SIGKILL,SIGPIPE,SIGPROF,SIGQUIT,SIGSEGV,SIGSTOP,SIGSYS,SIGTERM,SIGTRAP,"
                     "SIGTSTP,SIGTTIN,SIGTTOU,SIGURG,SIGUSR1,SIGUSR2,SIGVTALRM,SIGWINCH,SIGXCPU,"

@@ -126,6 +126,9 @@ struct Resources {
   int disk_mb = 0;
   std::vector<DeviceRequest> devices;
   std::vector<Network> networks;  // the older task-level network block
+  // Nomad's `numa { affinity }` for the task's cores: "" (no block, as "none"), "none",
+  // "prefer" or "require" (docs/cgroups.md, "NUMA").
+  std::string numa_affinity;
   bool operator==(const Resources&) const = default;
 };
 

@@ -66,7 +66,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"action", "belongs in a task (a command run in it on request)"},
       {"schedule", "not supported by drover"},
       {"kind", "not supported by drover"},
-      {"numa", "not supported by drover"},
+      {"numa", "belongs in a task's resources"},
   };
   return r;
 }
@@ -856,17 +856,27 @@ class HclMapper {
                 {"pids", "Pids", Kind::Int},
                 {"disk", "DiskMB"},
                 {"iops", "IOPS"}},
-               r, {"device", "network"});
+               r, {"device", "network", "numa"});
     json devices = json::array();
     std::map<std::string, int> seen;
     for (const auto& d : b.body.blocks) {
+      if (d.type == "numa") {  // Nomad's numa { affinity, devices }
+        if (!labels(s, d, 0) || !once(seen, s, d)) continue;
+        Scope ns = s.child("NUMA", "numa");
+        map_.add(ns.json_path, {task.where, "resources.numa", d.pos.line});
+        json numa = json::object();
+        attributes(d.body, ns, {{"affinity", "Affinity", Kind::String}, {"devices", "Devices"}}, numa);
+        for (const auto& inner : d.body.blocks) unknown_block(ns, inner, {});
+        r["NUMA"] = std::move(numa);
+        continue;
+      }
       if (d.type == "network") {
         if (labels(s, d, 0) && once(seen, s, d))
           r["Networks"] = json::array({network(d, s.child("Networks[0]", "network"))});
         continue;
       }
       if (d.type != "device") {
-        unknown_block(s, d, {"device", "network"});
+        unknown_block(s, d, {"device", "network", "numa"});
         continue;
       }
       if (!labels(s, d, 1)) continue;

@@ -453,7 +453,7 @@ class NomadReader {
 
   void resources(const json& o, const std::string& path, Resources& r) {
     check_keys(o, path,
-               {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "DiskMB", "Devices", "Networks"});
+               {"CPU", "Cores", "MemoryMB", "MemoryMaxMB", "Pids", "DiskMB", "Devices", "Networks", "NUMA"});
     if (auto v = integer(o, "DiskMB", path)) r.disk_mb = *v;
     auto cpu = integer(o, "CPU", path);
     if (cpu) r.cpu_mhz = *cpu;
@@ -462,6 +462,20 @@ class NomadReader {
     if (auto v = integer(o, "MemoryMB", path)) r.memory_mb = *v;
     if (auto v = integer(o, "MemoryMaxMB", path)) r.memory_max_mb = *v;
     if (auto v = integer(o, "Pids", path)) r.pids = *v;
+    if (o.contains("NUMA") && !o["NUMA"].is_null()) {
+      const std::string np = join(path, "NUMA");
+      if (!o["NUMA"].is_object()) {
+        add(np, "must be an object");
+      } else {
+        check_keys(o["NUMA"], np, {"Affinity", "Devices"});
+        r.numa_affinity = str(o["NUMA"], "Affinity", np).value_or("none");
+        if (r.numa_affinity.empty()) r.numa_affinity = "none";
+        // Devices placed by NUMA node need the devices' locality, which drover's device
+        // plugins do not report.
+        if (!strings(o["NUMA"], "Devices", np).empty())
+          add(join(np, "Devices"), "not supported by drover (devices report no NUMA locality)");
+      }
+    }
     r.networks = networks(o, "Networks", path);
     if (!array(o, "Devices", path)) return;
     const std::string dpath = join(path, "Devices");

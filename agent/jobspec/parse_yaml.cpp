@@ -374,7 +374,7 @@ class YamlReader {
   void resources(const YAML::Node& n, const std::string& path, Resources& r) {
     if (!map(n, path)) return;
     check_keys(n, path,
-               {"cpu", "memory", "memory_max", "cores", "pids", "disk", "devices", "network"});
+               {"cpu", "memory", "memory_max", "cores", "pids", "disk", "devices", "network", "numa"});
     if (auto v = integer(n["disk"], join(path, "disk"))) r.disk_mb = *v;
     auto cpu = integer(n["cpu"], join(path, "cpu"));
     if (cpu) r.cpu_mhz = *cpu;
@@ -384,6 +384,10 @@ class YamlReader {
     if (auto v = integer(n["memory"], join(path, "memory"))) r.memory_mb = *v;
     if (auto v = integer(n["memory_max"], join(path, "memory_max"))) r.memory_max_mb = *v;
     if (auto v = integer(n["pids"], join(path, "pids"))) r.pids = *v;
+    if (map(n["numa"], join(path, "numa"))) {
+      check_keys(n["numa"], join(path, "numa"), {"affinity"});
+      r.numa_affinity = str(n["numa"]["affinity"], join(path, "numa.affinity")).value_or("none");
+    }
     const std::string dpath = join(path, "devices");
     if (list(n["devices"], dpath)) {
       for (std::size_t i = 0; i < n["devices"].size(); ++i)

@@ -38,6 +38,8 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"memory", "MemoryMB"},
       {"memory_max", "MemoryMaxMB"},
       {"pids", "Pids"},
+      {"numa", "NUMA"},
+      {"affinity", "Affinity"},
       {"disk", "DiskMB"},
       {"devices", "Devices"},
       {"constraints", "Constraints"},

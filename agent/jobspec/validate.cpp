@@ -269,6 +269,14 @@ class Validator {
     else if (r.cpu_mhz < 0)
       add(path + ".cpu", "must not be negative (got " + std::to_string(r.cpu_mhz) + ")");
     range(path + ".cores", r.cores, 0, kMaxCores);
+    if (!r.numa_affinity.empty()) {
+      const auto& a = r.numa_affinity;
+      if (a != "none" && a != "prefer" && a != "require")
+        add(path + ".numa.affinity",
+            "must be \"none\", \"prefer\" or \"require\" (got \"" + printable(a) + "\")");
+      else if (r.cores == 0)
+        add(path + ".numa", "places the task's cores: it needs cores (Nomad's rule)");
+    }
     range(path + ".memory", r.memory_mb, kMinMemoryMb, kMaxMemoryMb, "MB");
     if (r.disk_mb < 0)
       add(path + ".disk", "must not be negative (got " + std::to_string(r.disk_mb) + ")");

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "runner/device_manager.hpp"
@@ -44,6 +45,40 @@ void NodeResources::persist_pool() {
     spdlog::error("persisting core reservations: {}", st.message());
 }
 
+namespace {
+
+// Whether the tasks whose cores must be on one NUMA node (numa affinity require) each find a
+// node, taken biggest first, each from the node with the fewest free that holds it (as the
+// pool will place them): "" when they do, else what is short, naming the task.
+std::string numa_shortfall(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
+                           std::map<int, int> free) {
+  std::vector<const jobspec::Task*> asks;
+  for (const auto& [g, count] : groups)
+    for (const auto& t : g->tasks)
+      if (t.resources.cores > 0 && t.resources.numa_affinity == "require")
+        for (int i = 0; i < count; ++i) asks.push_back(&t);
+  std::stable_sort(asks.begin(), asks.end(), [](const auto* a, const auto* b) {
+    return a->resources.cores > b->resources.cores;
+  });
+  for (const auto* t : asks) {
+    auto best = free.end();
+    for (auto it = free.begin(); it != free.end(); ++it)
+      if (it->second >= t->resources.cores && (best == free.end() || it->second < best->second))
+        best = it;
+    if (best == free.end()) {
+      int most = 0;
+      for (const auto& [node, n] : free) most = std::max(most, n);
+      return "cores: task \"" + t->name + "\" asks for " + std::to_string(t->resources.cores) +
+             " on one NUMA node (numa affinity require): the most free on one of this node's " +
+             std::to_string(free.size()) + " NUMA nodes is " + std::to_string(most);
+    }
+    best->second -= t->resources.cores;
+  }
+  return "";
+}
+
+}  // namespace
+
 Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
                            const std::vector<const jobspec::TaskGroup*>& live) const {
   int64_t cpu = 0, mem = 0, cores = 0;
@@ -73,6 +108,8 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
     short_of += std::string(short_of.empty() ? "" : "; ") + "cores: " + std::to_string(want_cores) +
                 " asked, " + std::to_string(cores) + " free of " +
                 std::to_string(pool_.cores().size()) + " reservable";
+  else if (auto numa = numa_shortfall(groups, pool_.free_per_node()); !numa.empty())
+    short_of += std::string(short_of.empty() ? "" : "; ") + numa;
   if (devices_)
     for (const auto& [g, count] : groups)
       for (const auto& t : g->tasks)
@@ -104,7 +141,9 @@ Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::s
   limits.pids_max = task.resources.pids > 0 ? task.resources.pids : capacity_.default_pids_max;
   std::string cpuset;
   if (task.resources.cores > 0) {
-    auto cores = pool_.reserve(name, task.resources.cores);
+    auto cores = pool_.reserve(
+        name, task.resources.cores,
+        cgroups::numa_affinity_from_string(task.resources.numa_affinity).value_or(cgroups::NumaAffinity::None));
     if (!cores) return make_error("reserving " + std::to_string(task.resources.cores) +
                                   " cores: " + cores.message());
     persist_pool();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "drover/cgroups/cpuset_pool.hpp"
 #include "runner/constraints.hpp"
 #include "runner/device_match.hpp"
 #include "runner/host_volumes.hpp"
@@ -24,6 +25,7 @@ Ask ask_of(const jobspec::TaskGroup& group) {
     a.cores += t.resources.cores;
     a.devices.insert(a.devices.end(), t.resources.devices.begin(), t.resources.devices.end());
     a.drivers.insert(t.driver);
+    if (t.resources.numa_affinity == "require") a.numa_cores = std::max(a.numa_cores, t.resources.cores);
     for (const auto& n : t.resources.networks) {
       for (const auto& p : n.reserved_ports) a.static_ports.push_back(p.value);
       a.dynamic_ports += static_cast<int>(n.dynamic_ports.size());
@@ -239,6 +241,22 @@ NodeFacts node_facts(const json& node) {
   const json& resources = node.value("NodeResources", json::object());
   const json& cores = resources.value("Cpu", json::object()).value("ReservableCpuCores", json());
   f.cores = cores.is_array() ? static_cast<int>(cores.size()) : 0;
+  f.cores_per_numa_node = f.cores;
+  if (cores.is_array()) {
+    std::set<int> reservable;
+    for (const auto& c : cores)
+      if (c.is_number_integer()) reservable.insert(c.get<int>());
+    int most = -1;
+    for (const auto& [k, v] : f.info.attributes) {
+      if (k.rfind("numa.node", 0) != 0 || !k.ends_with(".cores")) continue;
+      auto cpus = cgroups::parse_cpus(v);
+      if (!cpus) continue;
+      int n = 0;
+      for (int c : *cpus) n += reservable.count(c) ? 1 : 0;
+      most = std::max(most, n);
+    }
+    if (most >= 0) f.cores_per_numa_node = most;
+  }
   const int total_cores = [&] {
     auto it = f.info.attributes.find("cpu.numcores");
     return it == f.info.attributes.end() ? 0 : std::atoi(it->second.c_str());
@@ -329,6 +347,8 @@ std::string static_refusal(const jobspec::Job& job, std::size_t group, const Nod
   // none of that name and attributes), whatever else runs there.
   if (!ask.devices.empty() && !assign_devices(node, NodeUsage{}, ask)) return "missing devices";
   if (ask.cores > node.cores) return "cores";
+  // The agent picks the cores; a node whose NUMA nodes are all smaller can never hold them.
+  if (ask.numa_cores > node.cores_per_numa_node) return "numa: cores on one NUMA node";
   for (const auto& p : runner::placement_problems(job, node.info, /*whole_job_here=*/false))
     if (concerns_group(p.path, group)) return constraint_name(p);
   return "";

@@ -36,6 +36,8 @@ struct Ask {
   // The group network's mode when the node must offer it: "cni/<name>" (Nomad's
   // NetworkChecker); "" for host, bridge and none.
   std::string network_mode;
+  // The most cores one task asks for on a single NUMA node (numa affinity require); 0: none.
+  int numa_cores = 0;
 };
 Ask ask_of(const jobspec::TaskGroup& group);
 
@@ -113,6 +115,8 @@ struct NodeFacts {
   std::set<std::string> usable_drivers;  // detected and healthy
   std::vector<DeviceGroup> devices;      // NodeResources.Devices
   std::set<std::string> network_modes;   // NodeResources.Networks[].Mode ("cni/<name>", ...)
+  // The most reservable cores on one NUMA node (numa.node<N>.cores); `cores` without them.
+  int cores_per_numa_node = 0;
 };
 NodeFacts node_facts(const nlohmann::json& node);
 

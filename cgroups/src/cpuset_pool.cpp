@@ -1,5 +1,6 @@
 // Exclusive cores for tasks with `cores = N`: a node-wide pool, disjoint reservations,
-// persisted by the agent (to_json/from_json) so that a restart does not hand a core out twice.
+// persisted by the agent (to_json/from_json) so that a restart does not hand a core out twice,
+// placed on the host's NUMA nodes by the task's numa affinity.
 #include "drover/cgroups/cpuset_pool.hpp"
 
 #include <algorithm>
@@ -53,6 +54,30 @@ std::string format_cpus(std::vector<int> cpus) {
   return out;
 }
 
+std::optional<NumaAffinity> numa_affinity_from_string(const std::string& s) {
+  if (s.empty() || s == "none") return NumaAffinity::None;
+  if (s == "prefer") return NumaAffinity::Prefer;
+  if (s == "require") return NumaAffinity::Require;
+  return std::nullopt;
+}
+
+std::map<int, std::vector<int>> read_numa_nodes(const std::filesystem::path& dir) {
+  std::map<int, std::vector<int>> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("node", 0) != 0 || name.size() == 4 ||
+        name.find_first_not_of("0123456789", 4) != std::string::npos)
+      continue;
+    auto text = read_file(e.path() / "cpulist");
+    if (!text) continue;
+    auto cpus = parse_cpus(*text);
+    if (!cpus) continue;
+    out[std::stoi(name.substr(4))] = std::move(*cpus);
+  }
+  return out;
+}
+
 CpusetPool::CpusetPool(std::vector<int> cores) : cores_(std::move(cores)) {
   std::sort(cores_.begin(), cores_.end());
   cores_.erase(std::unique(cores_.begin(), cores_.end()), cores_.end());
@@ -62,10 +87,38 @@ CpusetPool::CpusetPool(CpusetPool&& other) {
   std::lock_guard lock(other.mutex_);
   cores_ = std::move(other.cores_);
   owners_ = std::move(other.owners_);
+  node_of_ = std::move(other.node_of_);
+}
+
+void CpusetPool::set_numa_nodes(const std::map<int, std::vector<int>>& nodes) {
+  std::lock_guard lock(mutex_);
+  node_of_.clear();
+  for (const auto& [node, cpus] : nodes)
+    for (int c : cpus) node_of_[c] = node;
+}
+
+int CpusetPool::node_of(int core) const {
+  auto it = node_of_.find(core);
+  return it == node_of_.end() ? 0 : it->second;
+}
+
+std::map<int, std::vector<int>> CpusetPool::free_by_node_locked() const {
+  std::map<int, std::vector<int>> out;
+  for (int c : cores_) out[node_of(c)];  // every node of the pool, even with none free
+  for (int c : free_locked()) out[node_of(c)].push_back(c);
+  return out;
+}
+
+std::map<int, int> CpusetPool::free_per_node() const {
+  std::lock_guard lock(mutex_);
+  std::map<int, int> out;
+  for (const auto& [node, cs] : free_by_node_locked()) out[node] = static_cast<int>(cs.size());
+  return out;
 }
 
 Result<CpusetPool> CpusetPool::from_host(const std::string& reserved,
-                                         const std::filesystem::path& online) {
+                                         const std::filesystem::path& online,
+                                         const std::filesystem::path& numa_dir) {
   auto text = read_file(online);
   if (!text) return make_error(text.message());
   auto cores = parse_cpus(*text);
@@ -75,7 +128,9 @@ Result<CpusetPool> CpusetPool::from_host(const std::string& reserved,
   std::vector<int> left;
   for (int c : *cores)
     if (std::find(skip->begin(), skip->end(), c) == skip->end()) left.push_back(c);
-  return CpusetPool(std::move(left));
+  CpusetPool pool(std::move(left));
+  pool.set_numa_nodes(read_numa_nodes(numa_dir));
+  return pool;
 }
 
 std::vector<int> CpusetPool::free() const {
@@ -92,7 +147,8 @@ std::vector<int> CpusetPool::free_locked() const {
   return out;
 }
 
-Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n) {
+Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n,
+                                             NumaAffinity affinity) {
   if (n <= 0)
     return make_error("cores for " + owner + " must be at least 1, got " + std::to_string(n));
   // What is free and what is taken are decided under one lock: two tasks starting at once
@@ -109,7 +165,37 @@ Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n) {
                       ", " + std::to_string(available.size()) + " free (" +
                       (available.empty() ? "none" : format_cpus(available)) + ") of " +
                       std::to_string(cores_.size()) + " reservable");
-  std::vector<int> mine(available.begin(), available.begin() + n);
+  // The free cores by node, in the order they are taken from: for none, the nodes with the
+  // fewest free first (bin-packing: the emptier nodes stay whole for the tasks that need
+  // one); for prefer and require, the node with the fewest free that still holds all `n`
+  // (best fit), else, for prefer, the nodes with the most free first (as few as can be).
+  std::vector<std::pair<int, std::vector<int>>> nodes;
+  for (auto& [node, cs] : free_by_node_locked())
+    if (!cs.empty()) nodes.emplace_back(node, std::move(cs));
+  auto fewest_first = [](const auto& a, const auto& b) {
+    return a.second.size() != b.second.size() ? a.second.size() < b.second.size() : a.first < b.first;
+  };
+  std::stable_sort(nodes.begin(), nodes.end(), fewest_first);
+  if (affinity != NumaAffinity::None) {
+    auto fit = std::find_if(nodes.begin(), nodes.end(),
+                            [&](const auto& nd) { return static_cast<int>(nd.second.size()) >= n; });
+    if (fit != nodes.end()) {
+      std::rotate(nodes.begin(), fit, fit + 1);
+    } else if (affinity == NumaAffinity::Require) {
+      const auto& most = nodes.back();  // nodes is not empty: available.size() >= n >= 1
+      return make_error("no NUMA node has " + std::to_string(n) + " free cores for " + owner +
+                        " (numa affinity require): the most free on one node is " +
+                        std::to_string(most.second.size()) + " (node " + std::to_string(most.first) +
+                        "), " + std::to_string(available.size()) + " free in all");
+    } else {
+      std::reverse(nodes.begin(), nodes.end());
+    }
+  }
+  std::vector<int> mine;
+  for (const auto& [node, cs] : nodes)
+    for (int c : cs)
+      if (static_cast<int>(mine.size()) < n) mine.push_back(c);
+  std::sort(mine.begin(), mine.end());
   owners_[owner] = mine;
   return mine;
 }

@@ -116,5 +116,50 @@ TEST(CpusetPool, HostPoolIsOnlineCpusMinusReserved) {
   EXPECT_FALSE(CpusetPool::from_host("zero", t.path() / "online").ok());
 }
 
+// NUMA (docs/cgroups.md, "NUMA"): the host's nodes from sysfs, and Nomad's three affinities:
+// none bin-packs onto the node with the fewest free, prefer and require take one node that
+// holds them all (the fullest that does), require refuses rather than span nodes.
+TEST(CpusetPool, NumaNodesAreReadFromSysfsAndKeptOutOfReservedCores) {
+  fake::TempDir t;
+  fake::put(t.path() / "online", "0-7\n");
+  fake::put(t.path() / "node" / "node0" / "cpulist", "0-3\n");
+  fake::put(t.path() / "node" / "node1" / "cpulist", "4-7\n");
+  fake::put(t.path() / "node" / "possible", "0-1\n");
+  auto nodes = read_numa_nodes(t.path() / "node");
+  EXPECT_EQ(nodes, (std::map<int, std::vector<int>>{{0, {0, 1, 2, 3}}, {1, {4, 5, 6, 7}}}));
+  EXPECT_TRUE(read_numa_nodes(t.path() / "nowhere").empty());
+  auto pool = CpusetPool::from_host("0", t.path() / "online", t.path() / "node");
+  ASSERT_TRUE(pool.ok()) << pool.message();
+  EXPECT_EQ(pool->free_per_node(), (std::map<int, int>{{0, 3}, {1, 4}}));
+}
+
+TEST(CpusetPool, NumaAffinityPlacesCoresAsNomadDoes) {
+  CpusetPool pool({0, 1, 2, 3, 4, 5, 6, 7});
+  pool.set_numa_nodes({{0, {0, 1, 2, 3}}, {1, {4, 5, 6, 7}}});
+  // require: all on one node; the fullest node that holds them.
+  ASSERT_EQ(*pool.reserve("a.t", 3, NumaAffinity::Require), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(*pool.reserve("b.t", 2, NumaAffinity::Require), (std::vector<int>{4, 5}));
+  // Node 0 has 1 free, node 1 has 2: three on one node cannot be had, and nothing is taken.
+  auto refused = pool.reserve("c.t", 3, NumaAffinity::Require);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("no NUMA node has 3 free cores for c.t (numa affinity "
+                                           "require): the most free on one node is 2 (node 1), "
+                                           "3 free in all"));
+  EXPECT_EQ(pool.free(), (std::vector<int>{3, 6, 7}));
+  // prefer: spans nodes when it must, the one with the most free first.
+  EXPECT_EQ(*pool.reserve("c.t", 3, NumaAffinity::Prefer), (std::vector<int>{3, 6, 7}));
+  pool.release("a.t");
+  pool.release("c.t");
+  // Free now: node 0 all four, node 1 {6, 7}. prefer takes the fullest node that holds 2.
+  EXPECT_EQ(*pool.reserve("d.t", 2, NumaAffinity::Prefer), (std::vector<int>{6, 7}));
+  EXPECT_EQ(*pool.reserve("e.t", 1, NumaAffinity::None), (std::vector<int>{0}));
+  pool.release("d.t");
+  // none bin-packs: node 1 has 2 free, node 0 has 3, so node 1's lowest.
+  EXPECT_EQ(*pool.reserve("f.t", 1), (std::vector<int>{6}));
+  EXPECT_EQ(numa_affinity_from_string("require"), NumaAffinity::Require);
+  EXPECT_EQ(numa_affinity_from_string(""), NumaAffinity::None);
+  EXPECT_FALSE(numa_affinity_from_string("always").has_value());
+}
+
 }  // namespace
 }  // namespace drover::cgroups

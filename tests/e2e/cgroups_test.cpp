@@ -227,6 +227,32 @@ TEST_F(Cgroups, ExclusiveCoresAreDisjointAndAThirdTaskIsRefused) {
   EXPECT_EQ(agent->post("/v1/jobs", job("c3", "service", "sleep 1000", "{cores: 1, memory: 32}")).status, 200);
 }
 
+// NUMA (docs/cgroups.md, "NUMA"): the node shows its NUMA nodes' cores as Nomad's attributes,
+// and a task with `numa { affinity = "require" }` gets its cores on one of them. This host has
+// one NUMA node; placement across several is the pool's unit test's.
+TEST_F(Cgroups, NumaAttributesAndARequiredNodeForATasksCores) {
+  const std::string node0 = read_trim("/sys/devices/system/node/node0/cpulist");
+  if (node0.empty()) GTEST_SKIP() << "the kernel shows no NUMA node here";
+  auto agent = AgentProcess::start();
+  auto attrs = agent->get("/v1/node").json()["Attributes"];
+  EXPECT_EQ(attrs.value("numa.node0.cores", ""), node0) << attrs.dump();
+  EXPECT_FALSE(attrs.value("numa.node.count", "").empty());
+  auto ids = agent->submit(job("numa", "service", "sleep 1000",
+                               "{cores: 1, memory: 32, numa: {affinity: require}}"));
+  agent->wait_client_status(ids[0], "running");
+  const auto cpus = read_trim(cg(*agent, "cpuset", ids[0]) + "/cpuset.cpus");
+  EXPECT_EQ(cpus.find_first_of(",-"), std::string::npos) << "one core: " << cpus;
+  // The job as the API shows it keeps Nomad's shape.
+  auto j = agent->get("/v1/job/numa").json();
+  EXPECT_EQ(j["TaskGroups"][0]["Tasks"][0]["Resources"]["NUMA"]["Affinity"], "require") << j.dump();
+  // Without cores there is nothing to place: refused, naming the block.
+  auto bad = agent->post("/v1/jobs", job("numa2", "service", "sleep 1", "{memory: 32, numa: {affinity: prefer}}"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("groups[0].tasks[0].resources.numa"), std::string::npos) << bad.body;
+  ASSERT_EQ(agent->del("/v1/job/numa").status, 200);
+  agent->wait_client_status(ids[0], "complete");
+}
+
 TEST_F(Cgroups, FinishedTaskLeavesNoCgroup) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(job("brief", "batch", "echo hi", "{memory: 32}"));

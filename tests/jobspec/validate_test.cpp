@@ -219,5 +219,50 @@ TEST(Validate, NomadJsonPathMapping) {
             "Job.TaskGroups[0].Tasks[0].LogConfig.MaxFileSizeMB");
 }
 
+
+// Nomad's `numa { affinity }` on a task's cores (docs/cgroups.md, "NUMA"), from YAML, HCL and
+// Nomad JSON alike; an affinity outside the three, a block without cores and NUMA devices are
+// refused, each named.
+TEST(Validate, NumaAffinityIsReadFromEveryFormAndCheckedAsNomadChecksIt) {
+  auto yaml = must_parse(
+      "job:\n  id: n\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+      "          driver: raw_exec\n          config: {command: /bin/true}\n"
+      "          resources: {cores: 4, numa: {affinity: require}}\n");
+  EXPECT_EQ(yaml.groups[0].tasks[0].resources.numa_affinity, "require");
+  auto hcl = must_parse(R"(job "n" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config { command = "/bin/true" }
+      resources {
+        cores = 4
+        numa { affinity = "require" }
+      }
+    }
+  }
+})");
+  EXPECT_EQ(hcl.groups[0].tasks[0].resources, yaml.groups[0].tasks[0].resources);
+  const auto j = to_json(yaml);
+  EXPECT_EQ(j["TaskGroups"][0]["Tasks"][0]["Resources"]["NUMA"]["Affinity"], "require");
+  EXPECT_EQ(job_from_json(j).groups[0].tasks[0].resources.numa_affinity, "require");
+
+  auto p = problems_of(R"({"Job": {"ID": "n", "TaskGroups": [{"Name": "g", "Tasks": [
+    {"Name": "a", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+     "Resources": {"Cores": 2, "NUMA": {"Affinity": "always"}}},
+    {"Name": "b", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+     "Resources": {"MemoryMB": 64, "NUMA": {"Affinity": "prefer"}}},
+    {"Name": "c", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+     "Resources": {"Cores": 2, "NUMA": {"Affinity": "require", "Devices": ["nvidia/gpu"]}}}]}]}})");
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Resources.NUMA.Affinity: must be \"none\", "
+                          "\"prefer\" or \"require\" (got \"always\")"))
+      << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[1].Resources.NUMA: places the task's cores: "
+                          "it needs cores (Nomad's rule)"))
+      << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[2].Resources.NUMA.Devices: not supported by "
+                          "drover (devices report no NUMA locality)"))
+      << p;
+}
+
 }  // namespace
 }  // namespace drover::jobspec

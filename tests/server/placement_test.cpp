@@ -350,3 +350,26 @@ TEST(Placement, ACniGroupGoesOnlyToANodeThatHasTheNetwork) {
       "          config: {command: /bin/true}\n");
   EXPECT_FALSE(check_node(b, 0, without, {}, ask_of(b.groups[0])).any());
 }
+
+// A task whose cores must be on one NUMA node goes only to a node with a NUMA node that has
+// that many reservable cores (docs/cgroups.md, "NUMA"); the agent picks which.
+TEST(Placement, RequiredNumaCoresNeedANumaNodeThatLargeOfReservableCores) {
+  auto j = job(
+      "job:\n  id: n\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+      "          driver: raw_exec\n          config: {command: /bin/true}\n"
+      "          resources: {cores: 3, numa: {affinity: require}}\n");
+  const Ask ask = ask_of(j.groups[0]);
+  EXPECT_EQ(ask.numa_cores, 3);
+  auto with_numa = [](json n, const std::vector<int>& reservable) {
+    n["NodeResources"]["Cpu"]["ReservableCpuCores"] = reservable;
+    n["Attributes"]["numa.node.count"] = "2";
+    n["Attributes"]["numa.node0.cores"] = "0-3";
+    n["Attributes"]["numa.node1.cores"] = "4-7";
+    return n;
+  };
+  // Core 0 kept back by the operator: node 0 has 3 reservable, enough.
+  EXPECT_FALSE(check_node(j, 0, with_numa(node("a"), {1, 2, 3, 4, 5}), {}, ask).any());
+  // Two reservable on each NUMA node: 4 cores in all, but never 3 on one.
+  EXPECT_EQ(check_node(j, 0, with_numa(node("b"), {2, 3, 6, 7}), {}, ask).constraint,
+            "numa: cores on one NUMA node");
+}

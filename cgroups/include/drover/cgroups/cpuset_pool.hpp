@@ -1,11 +1,13 @@
 // CpusetPool: the node's reservable cores and which owner (an "<alloc_id>.<task>") holds each.
 // A core is never given to two owners; reservations persist through to_json/from_json so an
-// agent restart keeps them. Thread-safe.
+// agent restart keeps them. The pool knows which NUMA node each core is on and places a
+// reservation by Nomad's numa affinity (docs/cgroups.md, "NUMA"). Thread-safe.
 #pragma once
 
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
@@ -18,6 +20,17 @@ namespace drover::cgroups {
 Result<std::vector<int>> parse_cpus(const std::string& text);
 std::string format_cpus(std::vector<int> cpus);
 
+// Nomad's `numa { affinity }`: none bin-packs the cores onto the NUMA nodes with the fewest
+// free, prefer takes them from as few nodes as it can, require from one node or not at all.
+enum class NumaAffinity { None, Prefer, Require };
+// "none", "prefer", "require" ("" is none); nullopt for anything else.
+std::optional<NumaAffinity> numa_affinity_from_string(const std::string& s);
+
+// The host's NUMA nodes and their cpus, from <dir>/node<N>/cpulist; empty when the kernel
+// shows none (no NUMA support: one node, as the pool treats it).
+std::map<int, std::vector<int>> read_numa_nodes(
+    const std::filesystem::path& dir = "/sys/devices/system/node");
+
 class CpusetPool {
  public:
   explicit CpusetPool(std::vector<int> cores);
@@ -25,16 +38,24 @@ class CpusetPool {
   // The host's online cpus (/sys/devices/system/cpu/online) minus `reserved` ("0" or "").
   static Result<CpusetPool> from_host(
       const std::string& reserved = "",
-      const std::filesystem::path& online = "/sys/devices/system/cpu/online");
+      const std::filesystem::path& online = "/sys/devices/system/cpu/online",
+      const std::filesystem::path& numa_dir = "/sys/devices/system/node");
 
-  // `n` free cores for `owner`, lowest first. An owner that already holds cores gets the
-  // same ones back when it asks for as many. On shortage: an error saying how many were
-  // asked and how many are free; nothing is reserved.
-  Result<std::vector<int>> reserve(const std::string& owner, int n);
+  // Which NUMA node each core is on (node -> its cpus; cores of no node are on node 0).
+  void set_numa_nodes(const std::map<int, std::vector<int>>& nodes);
+
+  // `n` free cores for `owner`, placed by `affinity` (lowest first within a node). An owner
+  // that already holds cores gets the same ones back when it asks for as many. On shortage
+  // (or no node with `n` free under require): an error saying how many were asked and what
+  // is free; nothing is reserved.
+  Result<std::vector<int>> reserve(const std::string& owner, int n,
+                                   NumaAffinity affinity = NumaAffinity::None);
   void release(const std::string& owner);
   std::vector<int> reserved_by(const std::string& owner) const;
   std::vector<int> cores() const;  // all reservable cores
   std::vector<int> free() const;   // the shared pool: cores no owner holds
+  // Free cores per NUMA node (every node of the pool, 0 when all are held).
+  std::map<int, int> free_per_node() const;
 
   // {"cores":[0,1],"reservations":{"owner":[0]}}.
   nlohmann::json to_json() const;
@@ -44,10 +65,14 @@ class CpusetPool {
 
  private:
   std::vector<int> free_locked() const;  // free(), with mutex_ held
+  // The free cores of each NUMA node, lowest first, with mutex_ held.
+  std::map<int, std::vector<int>> free_by_node_locked() const;
+  int node_of(int core) const;
 
   mutable std::mutex mutex_;
   std::vector<int> cores_;
   std::map<std::string, std::vector<int>> owners_;
+  std::map<int, int> node_of_;  // core -> NUMA node; a core not here is on node 0
 };
 
 }  // namespace drover::cgroups
