@@ -78,9 +78,12 @@ class CniNetworks : public ::testing::Test {
   }
   void TearDown() override {
     agent_.reset();
-    sh(std::string("ip link del ") + kBridge + " 2>/dev/null");
+    // Only a test that wired an alloc made the bridge: the other tests of this fixture run
+    // beside it, in their own processes, and must leave it alone.
+    if (wired_) sh(std::string("ip link del ") + kBridge + " 2>/dev/null");
     if (!dir_.empty()) fs::remove_all(dir_);
   }
+  bool wired_ = false;
   std::string dir_;
   std::unique_ptr<AgentProcess> agent_;
 };
@@ -98,6 +101,7 @@ TEST_F(CniNetworks, ExecTaskRunsOnTheOperatorsNetworkWithItsArgsAndGivesTheAddre
       "            args: [\"-c\", \"echo hello-cni > /local/index.html; env | grep ^NOMAD_ > "
       "/local/env.txt; exec busybox httpd -f -p 8080 -h /local\"]\n");
   ASSERT_EQ(ids.size(), 1u);
+  wired_ = true;
   auto a = agent_->wait_client_status(ids[0], "running", 30s);
   EXPECT_EQ(a["AllocatedResources"]["Shared"]["Networks"][0]["Mode"], "cni/testnet");
   ASSERT_TRUE(a["NetworkStatus"].is_object()) << a.dump(2);
