@@ -11,14 +11,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <thread>
 
 #include "drover/loader/registry.hpp"
-#include "proc/spawn.hpp"
+#include "proc/bounded_command.hpp"
 
 namespace drover::runner {
 namespace {
@@ -38,8 +38,9 @@ struct ChainCall {
   std::string args;  // CNI_ARGS
 };
 
-// One plugin call. The result JSON on success; the plugin's error (its JSON msg, else stderr)
-// otherwise.
+// One plugin call, bounded by cni.call_timeout (a plugin that hangs, a dhcp plugin without its
+// daemon, is killed with what it started, and the alloc fails saying so). The result JSON on
+// success; the plugin's error (its JSON msg, else stderr) otherwise.
 Result<nlohmann::json> run_plugin(const std::string& command, const ChainCall& call,
                                   const nlohmann::json& conf) {
   const std::string type = conf.value("type", "");
@@ -48,42 +49,27 @@ Result<nlohmann::json> run_plugin(const std::string& command, const ChainCall& c
     return make_error("CNI plugin \"" + type + "\" is not installed (looked in " +
                           call.cni.path_env() + ")",
                       Errc::Unsupported);
-  std::vector<std::string> env = {
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "CNI_COMMAND=" + command,
-      "CNI_CONTAINERID=" + call.alloc_id,
-      "CNI_NETNS=" + call.netns,
-      std::string("CNI_IFNAME=") + (type == "loopback" ? "lo" : kAllocIfname),
-      "CNI_PATH=" + call.cni.path_env()};
-  if (!call.args.empty()) env.push_back("CNI_ARGS=" + call.args);
-  proc::Pipe in, out, err;
-  if (!in.ok() || !out.ok() || !err.ok())
-    return make_error(std::string("CNI plugin " + type + ": pipe: ") + std::strerror(errno));
-  proc::SpawnRequest req;
-  req.exe = exe;
-  req.env = env;
-  req.in = in.r;
-  req.out = out.w;
-  req.err = err.w;
-  auto pid = proc::spawn(req);
-  in.close_read();
-  out.close_write();
-  err.close_write();
-  if (!pid) return make_error("CNI plugin " + type + ": " + pid.message());
-  // The config on stdin, then EOF; a plugin that exits without reading it gets EPIPE here
-  // (the agent ignores SIGPIPE) and says why on stderr.
-  const std::string conf_text = conf.dump();
-  for (size_t done = 0; done < conf_text.size();) {
-    ssize_t n = ::write(in.w, conf_text.data() + done, conf_text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  in.close_write();
-  std::string so, se;
-  proc::read_both(out.r, err.r, so, se);
-  const int rc = proc::wait_exit_code(*pid);
-  nlohmann::json result = nlohmann::json::parse(so, nullptr, false);
+  proc::BoundedCommand cmd;
+  cmd.exe = exe;
+  cmd.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+             {"CNI_COMMAND", command},
+             {"CNI_CONTAINERID", call.alloc_id},
+             {"CNI_NETNS", call.netns},
+             {"CNI_IFNAME", type == "loopback" ? "lo" : kAllocIfname},
+             {"CNI_PATH", call.cni.path_env()}};
+  if (!call.args.empty()) cmd.env["CNI_ARGS"] = call.args;
+  cmd.input = conf.dump();
+  cmd.separate_stderr = true;
+  cmd.max_output = 1 << 20;  // a result names interfaces and addresses: far less than this
+  cmd.deadline = std::chrono::steady_clock::now() + call.cni.call_timeout;
+  auto run = proc::run_bounded(cmd);
+  if (!run) return make_error("CNI plugin " + type + ": " + run.message());
+  if (run->timed_out)
+    return make_error("CNI " + command + " " + type + ": no answer in " +
+                      std::to_string(call.cni.call_timeout.count()) + "s; killed");
+  const int rc = run->exit_code;
+  const std::string& se = run->error_output;
+  nlohmann::json result = nlohmann::json::parse(run->output, nullptr, false);
   if (rc != 0) {
     std::string why =
         result.is_object() && result.contains("msg") ? result.value("msg", "") : se;

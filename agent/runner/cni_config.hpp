@@ -4,6 +4,7 @@
 // then among the single-plugin .conf/.json files, each made a list of one.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -18,6 +19,8 @@ namespace drover::runner {
 struct CniSettings {
   std::vector<std::string> plugin_dirs{"/usr/lib/cni", "/opt/cni/bin"};
   std::filesystem::path config_dir = "/opt/cni/config";
+  // How long one plugin call may take before it is killed (ADD or DEL of one plugin).
+  std::chrono::seconds call_timeout{60};
 
   // CNI_PATH: the plugin dirs joined by ':'.
   std::string path_env() const;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -143,4 +144,22 @@ TEST(CniConfig, AddressIsTheSandboxInterfacesAndOldResultsAreRead) {
   EXPECT_EQ(*cni_result_ip(json::parse(R"({"cniVersion": "0.2.0", "ip4": {"ip": "10.2.0.9/16"}})")),
             "10.2.0.9");
   EXPECT_FALSE(cni_result_ip(json::parse(R"({"cniVersion": "0.2.0"})")).ok());
+}
+
+// A plugin that never answers (a dhcp plugin without its daemon) is killed at cni's
+// call_timeout: the alloc's network fails saying so, and no namespace or record is left.
+TEST(CniConfig, APluginThatHangsIsKilledAndTheNamespaceUndone) {
+  if (::geteuid() != 0) GTEST_SKIP() << "network namespaces need root";
+  Scratch bin("drover-cni-hang");
+  write(bin.path() / "loopback", "#!/bin/sh\nexec sleep 600\n");
+  ::chmod((bin.path() / "loopback").c_str(), 0755);
+  CniSettings cni;
+  cni.plugin_dirs = {bin.path().string()};
+  cni.call_timeout = std::chrono::seconds(1);
+  const std::string alloc = "cni-hang-" + std::to_string(::getpid());
+  auto made = AllocNetwork::setup(alloc, "none", {}, bin.path(), {}, cni);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.message(), "alloc network (mode none): CNI ADD loopback: no answer in 1s; killed");
+  EXPECT_FALSE(fs::exists(fs::path(kNetnsDir) / alloc));
+  EXPECT_FALSE(fs::exists(fs::path(kNetnsDir) / (alloc + ".json")));
 }

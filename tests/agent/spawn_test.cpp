@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <string>
+
+#include "proc/bounded_command.hpp"
 
 namespace {
 
@@ -104,3 +108,55 @@ TEST(Spawn, WhatCannotRunIsAnErrorNamingItAndAnExitIsSaidAsAShellSaysIt) {
 }
 
 }  // namespace
+
+// run_bounded (proc/bounded_command.hpp) as a CNI plugin call uses it: the config on stdin,
+// the result on stdout apart from the log on stderr, and a deadline that kills the command's
+// whole process group.
+TEST(BoundedCommand, InputReachesStdinStderrIsKeptApartAndTheDeadlineKillsTheGroup) {
+  drover::proc::BoundedCommand cmd;
+  cmd.exe = "/bin/sh";
+  cmd.args = {"-c", "cat; echo logged >&2"};
+  cmd.input = std::string(200 * 1024, 'x');  // more than a pipe holds: no write may block
+  cmd.separate_stderr = true;
+  cmd.max_output = 1 << 20;
+  cmd.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto run = drover::proc::run_bounded(cmd);
+  ASSERT_TRUE(run.ok()) << run.message();
+  EXPECT_EQ(run->exit_code, 0);
+  EXPECT_EQ(run->output, cmd.input);
+  EXPECT_EQ(run->error_output, "logged\n");
+
+  // A command that hangs, with a child of its own: both are gone when the deadline passes.
+  char tmpl[] = "/tmp/drover-bounded-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  drover::proc::BoundedCommand hang;
+  hang.exe = "/bin/sh";
+  hang.args = {"-c", "sleep 600 & echo $! > " + dir + "/child; wait"};
+  hang.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  auto hung = drover::proc::run_bounded(hang);
+  ASSERT_TRUE(hung.ok()) << hung.message();
+  EXPECT_TRUE(hung->timed_out);
+  std::string child;
+  if (FILE* f = ::fopen((dir + "/child").c_str(), "r")) {
+    char buf[32] = {};
+    if (::fgets(buf, sizeof buf, f)) child = buf;
+    ::fclose(f);
+  }
+  ASSERT_FALSE(child.empty());
+  const pid_t pid = std::stoi(child);
+  // Killed with its group: no longer there, or a zombie waiting for init to reap it.
+  auto dead = [&] {
+    std::string stat;
+    if (FILE* f = ::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r")) {
+      char buf[512] = {};
+      if (::fgets(buf, sizeof buf, f)) stat = buf;
+      ::fclose(f);
+    }
+    const auto paren = stat.rfind(')');
+    return stat.empty() || (paren != std::string::npos && stat.compare(paren + 2, 1, "Z") == 0);
+  };
+  bool gone = false;
+  for (int i = 0; i < 500 && !(gone = dead()); ++i) ::usleep(10'000);
+  EXPECT_TRUE(gone) << "the command's child " << pid << " outlived the deadline";
+  std::filesystem::remove_all(dir);
+}
