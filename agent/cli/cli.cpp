@@ -34,7 +34,7 @@ void add_version_command(CLI::App& app, Handler& selected) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            AgentRunner run_agent, ServerRunner run_server) {
+            AgentRunner run_agent, ServerRunner run_server, std::istream* in) {
   CLI::App app{"drover: a Nomad-style node agent and its command line", "drover"};
   // Flags such as -address and -json are given after the subcommand, as with nomad.
   app.fallthrough();
@@ -91,13 +91,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << app.help();
     return 1;
   }
-  Context ctx{out, err, ApiClient(address, token), json, ns};
+  Context ctx{out, err, ApiClient(address, token), json, ns, in};
   return selected(ctx);
 }
 
 int run_cli(int argc, char** argv, AgentRunner run_agent, ServerRunner run_server) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  return run_cli(args, std::cout, std::cerr, run_agent, run_server);
+  return run_cli(args, std::cout, std::cerr, run_agent, run_server, &std::cin);
 }
 
 }  // namespace drover::cli

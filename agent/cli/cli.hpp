@@ -26,9 +26,11 @@ int run_cli(int argc, char** argv, AgentRunner run_agent, ServerRunner run_serve
 
 // Testable entry point. `args` excludes the program name. Returns the process exit code:
 // 0 success, 1 error (bad usage, agent unreachable, API error), 2 when `job run` saw an
-// allocation fail.
+// allocation fail. `in` answers the commands that ask (job restart's prompts); null: no
+// answers, as from /dev/null.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            AgentRunner run_agent = nullptr, ServerRunner run_server = nullptr);
+            AgentRunner run_agent = nullptr, ServerRunner run_server = nullptr,
+            std::istream* in = nullptr);
 
 // Nomad's flags are single-dash (`-address=URL`, `-detach`); CLI11 wants `--long`. Rewrites
 // every argument made of one '-' and a letter followed by 1+ more characters into `--...`,

@@ -1,11 +1,29 @@
 // Shared helpers for the CLI's subcommands (see command_context.hpp).
 #include "cli/command_context.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <istream>
 #include <ostream>
 
 #include "cli/table.hpp"
 
 namespace drover::cli {
+
+bool ask_yes(Context& ctx, const std::string& question, bool default_yes) {
+  ctx.out << question << (default_yes ? " [Y/n] " : " [y/N] ") << std::flush;
+  std::string line;
+  if (!ctx.in || !std::getline(*ctx.in, line)) {
+    ctx.out << "\n";
+    return false;
+  }
+  std::transform(line.begin(), line.end(), line.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  line.erase(0, line.find_first_not_of(" \t\r"));
+  line.erase(line.find_last_not_of(" \t\r") + 1);
+  if (line.empty()) return default_yes;
+  return line == "y" || line == "yes";
+}
 
 int print_error(Context& ctx, const std::string& message) {
   ctx.err << "Error: " << message << '\n';

@@ -27,7 +27,13 @@ struct Context {
   // -namespace, else $DROVER_NAMESPACE, else $NOMAD_NAMESPACE; "" when none (the agent's
   // default, "default"). "*" lists every namespace.
   std::string ns;
+  std::istream* in = nullptr;  // the user's answers to a prompt; null: none (as EOF)
 };
+
+// Prints `question` and reads one line of `ctx.in`: true for y/yes, false for n/no, and
+// `default_yes` for an empty line; false at EOF (a script without a terminal is never taken to
+// agree).
+bool ask_yes(Context& ctx, const std::string& question, bool default_yes);
 
 // `path` with the context's namespace as its ?namespace= (or &namespace=) query; `path` as it
 // is when no namespace was given.

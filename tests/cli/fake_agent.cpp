@@ -62,12 +62,14 @@ void reply_json(httplib::Response& res, const std::string& json, int status) {
   res.set_content(json, "application/json");
 }
 
-CliResult run_cli_against(const std::string& address, std::vector<std::string> args) {
+CliResult run_cli_against(const std::string& address, std::vector<std::string> args,
+                          const std::string& input) {
   args.push_back("-address=" + address);
   std::ostringstream out;
   std::ostringstream err;
+  std::istringstream in(input);
   CliResult result;
-  result.code = drover::cli::run_cli(args, out, err);
+  result.code = drover::cli::run_cli(args, out, err, nullptr, nullptr, &in);
   result.out = out.str();
   result.err = err.str();
   return result;

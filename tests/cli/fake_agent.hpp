@@ -58,7 +58,9 @@ struct CliResult {
   std::string err;
 };
 
-// Runs the CLI with `args` plus -address pointing at `address`.
-CliResult run_cli_against(const std::string& address, std::vector<std::string> args);
+// Runs the CLI with `args` plus -address pointing at `address`; `input` is what the user types
+// at its prompts (nothing: stdin at its end).
+CliResult run_cli_against(const std::string& address, std::vector<std::string> args,
+                          const std::string& input = "");
 
 }  // namespace drover::cli::testing

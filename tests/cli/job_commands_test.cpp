@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -433,6 +435,104 @@ TEST_F(JobCommands, PeriodicForcePrintsTheLaunchedChild) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "==> Job \"tick/periodic-1700000000\" launched\n");
   EXPECT_EQ(agent_.requests().at(0).path, "/v1/job/tick/periodic/force");
+}
+
+}  // namespace
+}  // namespace drover::cli::testing
+
+namespace drover::cli::testing {
+namespace {
+
+// `job restart`'s prompts (docs/nomad-compat.md, "job restart"): a fake agent whose restart of
+// the first alloc fails; -on-error=ask asks whether to go on, and the answer decides; fail and
+// no answer end at once; -batch-wait=ask asks before each next batch; -yes answers for the user.
+class JobRestartPrompts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    agent_.server().Get("/v1/job/web", [](const httplib::Request&, httplib::Response& res) {
+      reply_json(res, R"({"ID":"web","TaskGroups":[{"Name":"g","Tasks":[{"Name":"t"}]}]})");
+    });
+    agent_.server().Get("/v1/job/web/allocations", [](const httplib::Request&, httplib::Response& res) {
+      reply_json(res, nlohmann::json::array({alloc_json(kAlloc1, 0), alloc_json(kAlloc2, 0)}).dump());
+    });
+    agent_.server().Get(R"(/v1/allocation/([0-9a-f-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      reply_json(res, alloc_json(req.matches[1], restarts_[req.matches[1]]).dump());
+    });
+    agent_.server().Post(R"(/v1/client/allocation/([0-9a-f-]+)/restart)",
+                         [this](const httplib::Request& req, httplib::Response& res) {
+                           if (req.matches[1] == fail_) {
+                             reply_json(res, R"({"error":"task t is not running"})", 409);
+                             return;
+                           }
+                           std::lock_guard lock(mu_);
+                           ++restarts_[req.matches[1]];
+                           reply_json(res, "{}");
+                         });
+    agent_.start();
+  }
+  static nlohmann::json alloc_json(const std::string& id, int restarts) {
+    return {{"ID", id}, {"TaskGroup", "g"}, {"ClientStatus", "running"},
+            {"TaskStates", {{"t", {{"State", "running"}, {"Restarts", restarts}}}}}};
+  }
+  int restarts(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return restarts_[id];
+  }
+  std::string fail_ = kAlloc1;
+  std::mutex mu_;
+  std::map<std::string, int> restarts_;
+  FakeAgent agent_;
+};
+
+TEST_F(JobRestartPrompts, AFailedBatchAsksWhetherToGoOnAndTheAnswerDecides) {
+  // Yes: the second batch runs, and the command still ends non-zero, counting the failure.
+  auto yes = run_cli_against(agent_.address(), {"job", "restart", "web"}, "y\n");
+  EXPECT_EQ(yes.code, 1);
+  EXPECT_NE(yes.err.find("Error: restarting allocation \"0123abcd\": "), std::string::npos) << yes.err;
+  EXPECT_NE(yes.out.find("==> Batch 1 failed. Go on with the next batch? [y/N] "), std::string::npos)
+      << yes.out;
+  EXPECT_NE(yes.out.find("Restarting batch 2 of 2"), std::string::npos) << yes.out;
+  EXPECT_NE(yes.err.find("Error: job restart finished with 1 failed batch"), std::string::npos) << yes.err;
+  EXPECT_EQ(restarts(kAlloc2), 1);
+
+  // No answer (stdin at its end, as in a script): it stops before batch 2.
+  auto none = run_cli_against(agent_.address(), {"job", "restart", "web"});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("job restart stopped after batch 1 of 2 failed"), std::string::npos) << none.err;
+  EXPECT_EQ(none.out.find("Restarting batch 2"), std::string::npos) << none.out;
+  EXPECT_EQ(restarts(kAlloc2), 1);
+
+  // -on-error=fail: no prompt at all.
+  auto fail = run_cli_against(agent_.address(), {"job", "restart", "-on-error=fail", "web"}, "y\n");
+  EXPECT_EQ(fail.code, 1);
+  EXPECT_EQ(fail.out.find("Go on"), std::string::npos) << fail.out;
+  EXPECT_EQ(restarts(kAlloc2), 1);
+
+  // -yes: on past the failure without asking.
+  auto forced = run_cli_against(agent_.address(), {"job", "restart", "-yes", "web"});
+  EXPECT_EQ(forced.code, 1);
+  EXPECT_NE(forced.out.find("Going on with the next batch (-yes)"), std::string::npos) << forced.out;
+  EXPECT_EQ(restarts(kAlloc2), 2);
+
+  auto bad = run_cli_against(agent_.address(), {"job", "restart", "-on-error=maybe", "web"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("-on-error: must be \"ask\" or \"fail\" (got \"maybe\")"), std::string::npos);
+}
+
+TEST_F(JobRestartPrompts, BatchWaitAskAsksBeforeEachNextBatch) {
+  fail_.clear();
+  auto no = run_cli_against(agent_.address(), {"job", "restart", "-batch-wait=ask", "web"}, "n\n");
+  EXPECT_EQ(no.code, 1);
+  EXPECT_NE(no.out.find("==> Go on with batch 2 of 2? [Y/n] "), std::string::npos) << no.out;
+  EXPECT_NE(no.err.find("job restart canceled after batch 1 of 2"), std::string::npos) << no.err;
+  EXPECT_EQ(restarts(kAlloc1), 1);
+  EXPECT_EQ(restarts(kAlloc2), 0);
+  // An empty line takes the default, yes.
+  auto go = run_cli_against(agent_.address(), {"job", "restart", "-batch-wait=ask", "web"}, "\n");
+  EXPECT_EQ(go.code, 0) << go.err;
+  EXPECT_NE(go.out.find("Job restart finished"), std::string::npos) << go.out;
+  EXPECT_EQ(restarts(kAlloc2), 1);
 }
 
 }  // namespace

@@ -331,10 +331,12 @@ TEST(Placement, ANodeWhoseDynamicPortRangeIsUsedUpTakesNoMoreAllocsWithDynamicPo
 // A group in mode cni/<name> goes only to a node whose fingerprint lists that CNI network
 // (docs/networking.md, "CNI networks"; Nomad's "missing network").
 TEST(Placement, ACniGroupGoesOnlyToANodeThatHasTheNetwork) {
-  auto j = job(
-      "job:\n  id: c\n  groups:\n    - name: g\n      network: {mode: cni/overlay}\n"
-      "      tasks:\n        - name: t\n          driver: raw_exec\n"
-      "          config: {command: /bin/true}\n");
+  auto in_mode = [](const std::string& mode) {
+    return job("job:\n  id: c\n  groups:\n    - name: g\n      network: {mode: " + mode +
+               "}\n      tasks:\n        - name: t\n          driver: raw_exec\n"
+               "          config: {command: /bin/true}\n");
+  };
+  auto j = in_mode("cni/overlay");
   const Ask ask = ask_of(j.groups[0]);
   EXPECT_EQ(ask.network_mode, "cni/overlay");
   json without = node("a");
@@ -344,10 +346,7 @@ TEST(Placement, ACniGroupGoesOnlyToANodeThatHasTheNetwork) {
   with["NodeResources"]["Networks"] = {{{"Mode", "host"}}, {{"Mode", "cni/overlay"}}};
   EXPECT_FALSE(check_node(j, 0, with, {}, ask).any());
   // A bridge group asks nothing of the node's networks.
-  auto b = job(
-      "job:\n  id: b\n  groups:\n    - name: g\n      network: {mode: bridge}\n"
-      "      tasks:\n        - name: t\n          driver: raw_exec\n"
-      "          config: {command: /bin/true}\n");
+  auto b = in_mode("bridge");
   EXPECT_FALSE(check_node(b, 0, without, {}, ask_of(b.groups[0])).any());
 }
 
