@@ -1,6 +1,6 @@
 // An alloc's page: status, resource use as live charts, health, checks and services, where a
-// server placed it and why, each task's state, event timeline and templates, ports, live
-// logs, and the alloc dir's files.
+// server placed it and why, each task's state, event timeline and templates, its network and
+// ports, live logs, and the alloc dir's files.
 import { useEffect, useState } from 'preact/hooks';
 import { get, send, policy, cluster } from '../api.js';
 import { useLive } from '../live.js';
@@ -15,15 +15,7 @@ import { ExecPane } from '../components/ExecPane.jsx';
 import { AllocFiles } from '../components/AllocFiles.jsx';
 import { driverCanExec, taskActions, taskDrivers } from '../exec.js';
 import { lastTemplateEvent, taskTemplates } from '../templates.js';
-
-function ports(alloc) {
-  const out = [];
-  const shared = alloc.AllocatedResources?.Shared || {};
-  for (const p of shared.Ports || []) out.push(p);
-  for (const n of shared.Networks || [])
-    for (const p of [...(n.ReservedPorts || []), ...(n.DynamicPorts || [])]) if (!out.some((o) => o.Label === p.Label)) out.push({ ...p, HostIP: p.HostIP || n.IP });
-  return out;
-}
+import { allocNetwork, allocPorts } from '../network.js';
 
 export function AllocPage({ id }) {
   const [alloc, setAlloc] = useState(null);
@@ -60,7 +52,8 @@ export function AllocPage({ id }) {
       setActionError(e);
     }
   };
-  const p = ports(alloc);
+  const p = allocPorts(alloc);
+  const net = allocNetwork(alloc);
   const drivers = taskDrivers(alloc);
   const actions = taskActions(alloc);
   const templates = taskTemplates(alloc);
@@ -122,6 +115,24 @@ export function AllocPage({ id }) {
           {templates[name] && <TemplateList templates={templates[name]} last={lastTemplateEvent(st.Events)} />}
         </div>
       ))}
+      {net && (
+        <>
+          <h2>Network</h2>
+          <p data-testid="alloc-network">
+            mode <b>{net.mode}</b>
+            {net.address ? (
+              <>
+                {' '}
+                · address <span class="mono">{net.address}</span> ({net.iface})
+              </>
+            ) : net.mode === 'none' ? (
+              ' · loopback only'
+            ) : (
+              ''
+            )}
+          </p>
+        </>
+      )}
       {p.length > 0 && (
         <>
           <h2>Ports</h2>
@@ -130,7 +141,7 @@ export function AllocPage({ id }) {
               <tr>
                 <th>Label</th>
                 <th>Host address</th>
-                <th>To</th>
+                <th>{net ? 'Inside the alloc' : 'To'}</th>
               </tr>
             </thead>
             <tbody>

@@ -397,6 +397,26 @@ async function submitFromUi(page, agent, text) {
       await fetch(agent.base + '/v1/job/web', { method: 'DELETE' });
     });
 
+    // An alloc with a namespace of its own shows its network mode and address (bridge mode:
+    // drover's CNI bridge), and its port's inside port. Needs root, runc and the CNI plugins.
+    const execHealthy = (await fetch(agent.base + '/v1/node').then((r) => r.json())).Drivers?.exec?.Healthy;
+    if (execHealthy && existsSync('/usr/lib/cni/bridge')) {
+      await test('the alloc page shows a bridge-mode alloc\'s network mode, address and inside port', async () => {
+        const job = `job:\n  id: netpage\n  groups:\n    - name: g\n      network:\n        mode: bridge\n        ports: {http: {to: 8080}}\n      tasks:\n        - name: t\n          driver: exec\n          kill_timeout: 1s\n          resources: {memory: 32}\n          config: {command: /bin/sleep, args: ["600"]}\n`;
+        const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: job, headers: { 'Content-Type': 'application/yaml' } });
+        if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
+        const { AllocIDs } = await sub.json();
+        await page.goto(agent.base + '/ui/#/alloc/' + AllocIDs[0]);
+        await until('the network line with the alloc address', async () => /^mode bridge · address 172\.26\.\d+\.\d+ \(eth0\)$/.test((await textOf(page, '[data-testid=alloc-network]')).trim()));
+        const ports = await textOf(page, '[data-testid=ports]');
+        if (!/Inside the alloc/.test(ports) || !/http127\.0\.0\.1:\d+8080/.test(ports.replace(/\s+/g, ''))) throw new Error('ports: ' + ports);
+        await page.screenshot({ path: `${shots}/alloc-network.png`, fullPage: true });
+        await fetch(agent.base + '/v1/job/netpage', { method: 'DELETE' });
+      });
+    } else {
+      console.log('skip the alloc network test: exec or the CNI plugins are not there');
+    }
+
     await test('Dispatch sends payload and meta and opens the dispatched job; missing meta shows the problem', async () => {
       const sub = await fetch(agent.base + '/v1/jobs', { method: 'POST', body: PARAM_JOB });
       if (!sub.ok) throw new Error('submit: ' + (await sub.text()));
