@@ -10,13 +10,6 @@ using namespace drover::server;
 using namespace drover::server::testing;
 using nlohmann::json;
 
-namespace {
-
-const Keys kKeys{"/drover"};
-constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
-
-}  // namespace
-
 TEST(AllocStop, TheStoppedAllocIsPlacedAnewOnceAndLinkedToItsReplacement) {
   ClusterState st;
   st.nodes["a"] = node("a");

@@ -10,6 +10,7 @@
 #include "fixtures.hpp"
 #include "server/cluster_state.hpp"
 
+using drover::server::testing::kKeys;
 using drover::server::ClusterState;
 using drover::server::ClusterStateIndex;
 using drover::server::JobRecord;
@@ -21,7 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
 
 json job_record(const std::string& id, int version, int count) {
   auto j = drover::server::testing::job("job:\n  id: " + id +

@@ -14,9 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
-constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
-constexpr int64_t kSecond = 1'000'000'000LL;
 
 std::map<std::string, json> allocs_of(const Plan& p) { return plan_allocs(p, kKeys.allocs()); }
 void apply(ClusterState& st, const Plan& p) { apply_plan(st, p, kKeys); }

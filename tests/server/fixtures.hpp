@@ -6,8 +6,14 @@
 #include <string>
 
 #include "jobspec/parse.hpp"
+#include "server/keys.hpp"
 
 namespace drover::server::testing {
+
+// The key prefix the tests' cluster state lives under, and the clock they place and judge by.
+inline const Keys kKeys{"/drover"};
+inline constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
+inline constexpr int64_t kSecond = 1'000'000'000LL;
 
 inline nlohmann::json node(const std::string& id, int cpu = 4000, int mem = 4096,
                            const std::string& dc = "dc1") {

@@ -12,6 +12,8 @@
 #include "server/cluster_state.hpp"
 #include "server/scheduler.hpp"
 
+using drover::server::testing::kKeys;
+using drover::server::testing::kSecond;
 using drover::server::ClusterState;
 using drover::server::ClusterStateIndex;
 using drover::server::LeaderMemory;
@@ -22,8 +24,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
-constexpr int64_t kSecond = 1000000000;
 
 json record(const std::string& id, const std::string& type, int memory, int version = 0) {
   return drover::server::testing::record_of(

@@ -13,8 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
-constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
 
 ClusterState running(const std::string& yaml) {
   ClusterState st;

@@ -9,6 +9,8 @@
 #include "cluster_processes.hpp"
 #include "fixtures.hpp"
 
+using drover::server::testing::kKeys;
+using drover::server::testing::kSecond;
 using namespace drover::server;
 using drover::testing::EtcdProcess;
 using drover::upstream::EtcdKv;
@@ -18,8 +20,6 @@ using namespace std::chrono_literals;
 namespace {
 
 namespace fx = drover::server::testing;
-const Keys kKeys{"/drover"};
-constexpr int64_t kSecond = 1'000'000'000;
 
 ClusterState with_nodes() {
   ClusterState st;

@@ -16,7 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
 constexpr int64_t kS = 1'000'000'000;
 // 2023-11-14 22:13:20 UTC, a launch time of the job, submitted 5 s before.
 constexpr int64_t kT0 = 1'700'000'000;

@@ -81,7 +81,6 @@ TEST(Preemption, TheScoreFallsAsThePrioritiesEvictedRise) {
 
 namespace {
 
-const Keys kKeys{"/drover"};
 
 std::string system_job(int priority, int memory = 500) {
   return "job:\n  id: sys\n  type: system\n  priority: " + std::to_string(priority) +

@@ -16,8 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
-constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
 
 json job_record(const drover::jobspec::Job& j, int version = 0, bool stop = false) {
   return {{"ID", j.id},

@@ -12,8 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
-constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
 
 std::string volume_job(const std::string& id, int count, bool read_only) {
   return "job:\n  id: " + id + "\n  groups:\n    - name: g\n      count: " +

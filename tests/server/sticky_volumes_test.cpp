@@ -12,8 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-const Keys kKeys{"/drover"};
-constexpr int64_t kNow = 1'000'000'000'000'000'000LL;
 
 json with_volume(json node, const std::string& id) {
   node["HostVolumes"] = {{"data", {{"Name", "data"}, {"Path", "/v/" + id}, {"ReadOnly", false},
@@ -76,5 +74,7 @@ TEST(StickyVolumes, WithoutStickyTheReplacementGoesWhereverTheNameIs) {
   auto plan = replaced_after_its_node_went(false, st, first);
   EXPECT_EQ(plan.placed, 1);
   for (const auto& [id, a] : allocs_of(plan))
-    if (a.value("DesiredStatus", "") == "run") EXPECT_NE(a["NodeID"], first);
+    if (a.value("DesiredStatus", "") == "run") {
+      EXPECT_NE(a["NodeID"], first);
+    }
 }
