@@ -41,11 +41,18 @@ void print_alloc_list(Context& ctx, const nlohmann::json& allocs) {
   table.render(ctx.out);
 }
 
-void print_task(Context& ctx, const std::string& name, const nlohmann::json& state) {
+// `cores`: the task's Cpu.ReservedCores from the alloc's AllocatedResources (null: none).
+void print_task(Context& ctx, const std::string& name, const nlohmann::json& state,
+                const nlohmann::json& cores) {
   ctx.out << "\nTask \"" << name << "\" is \"" << str_field(state, "State") << "\"";
   if (bool_field(state, "Failed")) ctx.out << " (failed)";
   if (const auto restarts = int_field(state, "Restarts"); restarts > 0) {
     ctx.out << ", restarted " << restarts << (restarts == 1 ? " time" : " times");
+  }
+  if (cores.is_array() && !cores.empty()) {
+    std::string list;
+    for (const auto& c : cores) list += (list.empty() ? "" : ",") + c.dump();
+    ctx.out << "\nReserved Cores: " << list;
   }
   ctx.out << "\nRecent Events:\n";
   Table table({"Time", "Type", "Description"});
@@ -211,7 +218,13 @@ int show_alloc(Context& ctx, const StatusOptions& opts) {
   const auto states = alloc->value("TaskStates", nlohmann::json::object());
   if (states.is_object()) {
     // nlohmann's object keeps keys sorted, so tasks print in name order.
-    for (const auto& [name, state] : states.items()) print_task(ctx, name, state);
+    for (const auto& [name, state] : states.items()) {
+      const auto& res = alloc->value("AllocatedResources", nlohmann::json::object());
+      nlohmann::json cores;
+      if (res.contains("Tasks") && res["Tasks"].contains(name) && res["Tasks"][name].contains("Cpu"))
+        cores = res["Tasks"][name]["Cpu"].value("ReservedCores", nlohmann::json());
+      print_task(ctx, name, state, cores);
+    }
   }
   if (opts.stats) print_stats(ctx, str_field(*alloc, "ID"));
   if (opts.verbose) print_placement_metrics(ctx, *alloc);

@@ -116,6 +116,13 @@ std::shared_ptr<NodeResources::Ahead> AllocRunner::take_cgroup_ahead(const std::
   return ahead;
 }
 
+void AllocRunner::set_reserved_cores(const std::string& task, std::vector<int> cores) {
+  std::lock_guard lock(mu_);
+  if (alloc_.reserved_cores[task] == cores) return;
+  alloc_.reserved_cores[task] = std::move(cores);
+  touched_locked();
+}
+
 void AllocRunner::discard_cgroups_ahead_locked(const std::string& task) {
   for (auto it = cgroups_ahead_.begin(); it != cgroups_ahead_.end();) {
     if (!task.empty() && it->first != task) {

@@ -110,6 +110,9 @@ class AllocRunner {
   // The task's cgroup made ahead at the alloc's first start (start_now), for its cgroup hook
   // to take; null when there is none (made inline then).
   std::shared_ptr<NodeResources::Ahead> take_cgroup_ahead(const std::string& task);
+  // The cores the task's cgroup holds (resources.cores), shown with the alloc; written with
+  // the task's Starting handle.
+  void set_reserved_cores(const std::string& task, std::vector<int> cores);
 
   RunnerContext& ctx() { return ctx_; }
   const jobspec::Job& job() const { return *job_; }

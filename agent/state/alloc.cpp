@@ -68,9 +68,11 @@ nlohmann::json network_json(const AllocatedNetwork& n) {
 }
 }  // namespace
 
-nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& networks) {
+nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& networks,
+                                        const std::map<std::string, std::vector<int>>& cores) {
   nlohmann::json ports = nlohmann::json::array(), shared = nlohmann::json::array();
   nlohmann::json tasks = nlohmann::json::object();
+  for (const auto& [task, cs] : cores) tasks[task]["Cpu"] = {{"ReservedCores", cs}};
   for (const auto& n : networks) {
     if (!n.task.empty()) {
       tasks[n.task]["Networks"].push_back(network_json(n));
@@ -82,6 +84,19 @@ nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& net
           {{"Label", p.label}, {"Value", p.value}, {"To", p.to}, {"HostIP", p.host_ip}});
   }
   return {{"Shared", {{"Ports", ports}, {"Networks", shared}}}, {"Tasks", tasks}};
+}
+
+std::map<std::string, std::vector<int>> reserved_cores_from_json(const nlohmann::json& j) {
+  std::map<std::string, std::vector<int>> out;
+  const auto& tasks = j.is_object() && j.contains("Tasks") ? j["Tasks"] : nlohmann::json();
+  if (!tasks.is_object()) return out;
+  for (const auto& [task, tj] : tasks.items()) {
+    if (!tj.is_object() || !tj.contains("Cpu") || !tj["Cpu"].is_object()) continue;
+    const auto& cs = tj["Cpu"].value("ReservedCores", nlohmann::json::array());
+    for (const auto& c : cs)
+      if (c.is_number_integer()) out[task].push_back(c.get<int>());
+  }
+  return out;
 }
 
 std::vector<AllocatedNetwork> allocated_networks_from_json(const nlohmann::json& j) {
@@ -133,7 +148,7 @@ static nlohmann::json header_json(const Alloc& a) {
           {"CreateTime", a.create_time_ns},
           {"ModifyTime", a.modify_time_ns},
           {"DeploymentStatus", a.deployment_status},
-          {"AllocatedResources", allocated_resources_json(a.networks)},
+          {"AllocatedResources", allocated_resources_json(a.networks, a.reserved_cores)},
           {"PreviousAllocation", a.previous_alloc},
           {"NetworkStatus", a.network_status}};
 }

@@ -85,8 +85,11 @@ struct AllocatedNetwork {
 };
 
 // Nomad's AllocatedResources JSON: {Shared: {Ports, Networks}, Tasks: {name: {Networks}}}.
-nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& networks);
+nlohmann::json allocated_resources_json(const std::vector<AllocatedNetwork>& networks,
+                                        const std::map<std::string, std::vector<int>>& cores = {});
 std::vector<AllocatedNetwork> allocated_networks_from_json(const nlohmann::json& j);
+// Each task's Cpu.ReservedCores from an AllocatedResources object.
+std::map<std::string, std::vector<int>> reserved_cores_from_json(const nlohmann::json& j);
 // --- end allocated networks ----------------------------------------------------------------
 
 struct Alloc {
@@ -109,6 +112,9 @@ struct Alloc {
   std::map<std::string, TaskState> tasks;
   // Ports and networks, chosen before the alloc is first persisted; never change after.
   std::vector<AllocatedNetwork> networks;
+  // The cores each task with `resources.cores` was given (Nomad's AllocatedResources
+  // .Tasks[t].Cpu.ReservedCores), set when its cgroup is made; kept after the task ends.
+  std::map<std::string, std::vector<int>> reserved_cores;
   // Nomad's PreviousAllocation: the alloc of the same job, group and index this one replaced
   // on this node ("" for none).
   std::string previous_alloc;

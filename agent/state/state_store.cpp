@@ -281,8 +281,10 @@ std::vector<Alloc> StateStore::allocs() {
       a.deployment_status = j.value("DeploymentStatus", nlohmann::json());
       a.previous_alloc = j.value("PreviousAllocation", "");
       a.network_status = j.value("NetworkStatus", nlohmann::json());
-      if (j.contains("AllocatedResources"))
+      if (j.contains("AllocatedResources")) {
         a.networks = state::allocated_networks_from_json(j["AllocatedResources"]);
+        a.reserved_cores = state::reserved_cores_from_json(j["AllocatedResources"]);
+      }
       out.push_back(std::move(a));
     }
   }

@@ -242,6 +242,15 @@ TEST_F(Cgroups, NumaAttributesAndARequiredNodeForATasksCores) {
   agent->wait_client_status(ids[0], "running");
   const auto cpus = read_trim(cg(*agent, "cpuset", ids[0]) + "/cpuset.cpus");
   EXPECT_EQ(cpus.find_first_of(",-"), std::string::npos) << "one core: " << cpus;
+  // The core it got, as Nomad shows it (AllocatedResources.Tasks[t].Cpu.ReservedCores), and in
+  // `alloc status`; kept through an agent restart.
+  auto reserved = [&] { return agent->alloc(ids[0])["AllocatedResources"]["Tasks"]["t"]["Cpu"]["ReservedCores"]; };
+  EXPECT_EQ(reserved(), json::array({std::stoi(cpus)})) << agent->alloc(ids[0]).dump();
+  EXPECT_NE(agent->cli({"alloc", "status", ids[0]}).out.find("Reserved Cores: " + cpus + "\n"), std::string::npos);
+  agent->kill(SIGKILL);
+  agent = AgentProcess::start({.data_dir = agent->data_dir()});
+  agent->wait_client_status(ids[0], "running");
+  EXPECT_EQ(reserved(), json::array({std::stoi(cpus)}));
   // The job as the API shows it keeps Nomad's shape.
   auto j = agent->get("/v1/job/numa").json();
   EXPECT_EQ(j["TaskGroups"][0]["Tasks"][0]["Resources"]["NUMA"]["Affinity"], "require") << j.dump();

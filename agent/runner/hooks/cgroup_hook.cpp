@@ -1,5 +1,6 @@
 #include "runner/alloc_runner.hpp"
 #include "runner/hooks/hooks.hpp"
+#include "drover/cgroups/cpuset_pool.hpp"
 #include "runner/node_resources.hpp"
 
 namespace drover::runner {
@@ -11,6 +12,9 @@ Status CgroupHook::prestart(TaskHookContext& c) {
   if (!prepared) return prepared.error();
   c.spec.cgroup = std::move(prepared->cgroup);
   c.spec.cpuset = std::move(prepared->cpuset);
+  // A task's own cores (not the shared pool a task without cores is kept to) go with the alloc.
+  if (c.task.resources.cores > 0)
+    if (auto cores = cgroups::parse_cpus(c.spec.cpuset)) c.alloc.set_reserved_cores(c.task.name, *cores);
   return {};
 }
 
