@@ -38,6 +38,7 @@ struct RestartOptions {
 
 // How long one restarted task may take to run again before the command gives up.
 constexpr auto kRunAgainTimeout = std::chrono::minutes(5);
+const std::string kRunAgainText = "5 minutes";  // kRunAgainTimeout, as an error says it
 
 std::string now_text() {
   return format_unix_nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -100,8 +101,7 @@ std::string reschedule_batch(Context& ctx, const std::vector<json>& batch) {
       }
       if (Clock::now() > deadline)
         return "allocation \"" + id.substr(0, 8) + "\" was not replaced by a running one within " +
-               std::to_string(std::chrono::duration_cast<std::chrono::minutes>(kRunAgainTimeout).count()) +
-               " minutes";
+               kRunAgainText;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
@@ -154,8 +154,7 @@ std::string restart_batch(Context& ctx, const RestartOptions& o,
       if (again) break;
       if (Clock::now() > deadline)
         return "allocation \"" + id.substr(0, 8) + "\": its tasks did not run again within " +
-               std::to_string(std::chrono::duration_cast<std::chrono::minutes>(kRunAgainTimeout).count()) +
-               " minutes";
+               kRunAgainText;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }

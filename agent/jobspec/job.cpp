@@ -613,4 +613,10 @@ bool is_cni_network_name(std::string_view name) {
   });
 }
 
+bool is_cni_mode(std::string_view mode) { return mode.starts_with("cni/"); }
+
+bool isolated_network_mode(std::string_view mode) {
+  return mode == "bridge" || mode == "none" || is_cni_mode(mode);
+}
+
 }  // namespace drover::jobspec

@@ -113,6 +113,10 @@ struct Network {
 // A CNI network's name (the `x` of mode "cni/x"): an alphanumeric, then alphanumerics, '_', '.'
 // or '-', as the CNI spec says.
 bool is_cni_network_name(std::string_view name);
+// Mode "cni/<name>": a network the operator configured on the node (docs/networking.md).
+bool is_cni_mode(std::string_view mode);
+// The modes that give an alloc a network namespace of its own: bridge, none, cni/<name>.
+bool isolated_network_mode(std::string_view mode);
 // --- end networks ------------------------------------------------------------------------
 
 struct Resources {

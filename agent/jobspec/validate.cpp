@@ -692,8 +692,8 @@ class Validator {
                std::map<std::string, std::string>& labels, bool group_level) {
     // bridge and none give the whole alloc one namespace (docs/networking.md, "Bridge mode"):
     // a group's choice, as in Nomad.
-    const bool cni = n.mode.rfind("cni/", 0) == 0;
-    const bool isolated = n.mode == "bridge" || n.mode == "none" || cni;
+    const bool cni = is_cni_mode(n.mode);
+    const bool isolated = isolated_network_mode(n.mode);
     if (isolated && !group_level)
       add(path + ".mode", "\"" + printable(n.mode) +
                               "\" networking is set on the group's network block, not a task's");
@@ -778,7 +778,7 @@ class Validator {
         s.address_mode != "alloc")
       add(path + ".address_mode", "must be \"auto\", \"host\", \"driver\" or \"alloc\" (got \"" +
                                       printable(s.address_mode) + "\")");
-    else if (s.address_mode == "alloc" && group_mode_ != "bridge" && group_mode_.rfind("cni/", 0) != 0)
+    else if (s.address_mode == "alloc" && group_mode_ != "bridge" && !is_cni_mode(group_mode_))
       add(path + ".address_mode",
           "\"alloc\" registers the alloc's own address, which only network mode \"bridge\" or "
           "\"cni/<network>\" gives (the group's mode is \"" +

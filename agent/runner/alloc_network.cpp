@@ -181,12 +181,6 @@ nlohmann::json read_record(const std::string& alloc_id) {
 
 }  // namespace
 
-bool isolated_network_mode(const std::string& mode) {
-  return mode == "bridge" || mode == "none" || is_cni_mode(mode);
-}
-
-bool is_cni_mode(const std::string& mode) { return mode.rfind("cni/", 0) == 0; }
-
 std::string cni_args_env(const std::map<std::string, std::string>& args) {
   // Nomad's: unknown keys are no plugin's error; the job's own keys after it, overriding it.
   std::map<std::string, std::string> all = {{"IgnoreUnknown", "true"}};

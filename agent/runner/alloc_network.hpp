@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "drover/common/result.hpp"
+#include "jobspec/job.hpp"
 #include "runner/cni_config.hpp"
 #include "state/alloc.hpp"
 
@@ -32,10 +33,8 @@ inline constexpr const char* kBridgeName = "nomad";
 inline constexpr const char* kBridgeSubnet = "172.26.64.0/20";
 inline constexpr const char* kAllocIfname = "eth0";
 
-// True for the modes that give an alloc its own namespace: bridge, none, cni/<name>.
-bool isolated_network_mode(const std::string& mode);
-// True for "cni/<name>": a network the operator configured in cni_config_dir.
-bool is_cni_mode(const std::string& mode);
+using jobspec::is_cni_mode;  // the job model's: which modes there are (jobspec/job.hpp)
+using jobspec::isolated_network_mode;
 
 // The CNI network config list for "bridge" (Nomad's conflist) or "none" (loopback alone).
 nlohmann::json cni_conflist(const std::string& mode);

@@ -35,7 +35,7 @@ Ask ask_of(const jobspec::TaskGroup& group) {
     for (const auto& p : n.reserved_ports) a.static_ports.push_back(p.value);
     a.dynamic_ports += static_cast<int>(n.dynamic_ports.size());
   }
-  if (!group.networks.empty() && group.networks.front().mode.rfind("cni/", 0) == 0)
+  if (!group.networks.empty() && jobspec::is_cni_mode(group.networks.front().mode))
     a.network_mode = group.networks.front().mode;
   for (const auto& v : group.volumes)
     if (v.type == "host") a.host_volumes.insert(v.source);
