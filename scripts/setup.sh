@@ -18,6 +18,8 @@ PACKAGES=(
   runc crun procps psmisc curl docker.io busybox-static docker-registry
   openssl clang-14 libclang-rt-14-dev
   systemd dpkg-dev file python3 lintian
+  # a relying party checking workload identities against the JWKS (tests/e2e/workload_identity_test.cpp)
+  python3-jwt python3-cryptography
   # periodic jobs' time_zone reads the system's zoneinfo
   tzdata
   # promtool (tests/e2e/metrics_test.cpp) comes only with the server: ~19 MB, 11 small

@@ -105,6 +105,9 @@ const char* policy_name(Policy p) {
 
 std::optional<Policy> required_policy(std::string_view method, std::string_view path) {
   if (path == "/v1/agent/health") return std::nullopt;
+  // Public keys and the OIDC discovery document: what others check workload identities with
+  // (api/identity_endpoints.hpp).
+  if ((method == "GET" || method == "HEAD") && starts_with(path, "/.well-known/")) return std::nullopt;
   // The web UI's own files hold no data: the page must load to ask for a token.
   if ((method == "GET" || method == "HEAD") &&
       (path == "/" || path == "/ui" || starts_with(path, "/ui/")))

@@ -30,6 +30,7 @@
 #include "api/logs_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
 #include "api/tls_transport.hpp"
+#include "api/identity_endpoints.hpp"
 #include "api/vars_endpoint.hpp"
 #include "drover/loader/registry.hpp"
 #include "jobspec/parse.hpp"
@@ -473,6 +474,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_ui_endpoint(s);
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
   register_vars_endpoints(s, ctx);
+  register_identity_endpoints(s, ctx);
 }
 
 // Before any route: the Host check (DNS rebinding), the cross-origin check, then the token check (the per-client connection

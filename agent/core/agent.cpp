@@ -211,7 +211,7 @@ int run_agent(const AgentFlags& flags) {
         : cfg.keyring_file.empty() ? vars::make_unavailable_backend(no_shared_key)
                                    : vars::make_etcd_backend(ucfg.etcd),
         keyring);
-    identity = std::make_unique<vars::WorkloadIdentity>(keyring);
+    identity = std::make_unique<vars::WorkloadIdentity>(keyring, cfg.oidc_issuer);
   }
   struct StopVariables {
     vars::VariableStore& v;

@@ -115,7 +115,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
                                               "host_volume_plugin_dir",
                                               "cni_path",
                                               "cni_config_dir",
-                                              "keyring_file"};
+                                              "keyring_file",
+                                              "oidc_issuer"};
   std::string errors;
   const std::vector<std::string_view> known_list(known.begin(), known.end());
   for (const auto& [k, v] : j.items())
@@ -138,6 +139,13 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   str("node_class", c.node_class);
   str("node_pool", c.node_pool);
   str("keyring_file", c.keyring_file);
+  str("oidc_issuer", c.oidc_issuer);
+  // Relying parties fetch <issuer>/.well-known/openid-configuration: a URL with no query.
+  if (!c.oidc_issuer.empty() &&
+      ((!c.oidc_issuer.starts_with("https://") && !c.oidc_issuer.starts_with("http://")) ||
+       c.oidc_issuer.find_first_of("?# \t\n") != std::string::npos))
+    errors += "\n  oidc_issuer: must be an http(s) URL without query or fragment, such as "
+              "\"https://drover.example.com\"";
   str("host_volumes_dir", c.host_volumes_dir);
   str("host_volume_plugin_dir", c.host_volume_plugin_dir);
   for (const auto& [key, dir] : {std::pair{"host_volumes_dir", &c.host_volumes_dir},

@@ -99,6 +99,10 @@ struct AgentConfig {
   // with upstream.backend etcd); empty: <data_dir>/keyring, made on first start
   // (docs/variables.md, "Keys").
   std::string keyring_file;
+  // Nomad's oidc_issuer: the `iss` of workload identity tokens and the issuer that
+  // /.well-known/openid-configuration names; empty: tokens carry no `iss` and that document
+  // is not served (docs/variables.md, "Workload identities").
+  std::string oidc_issuer;
   // The `artifact` block: download and unpack limits, allowed file:// dirs (docs/artifacts.md).
   artifact::Limits artifact;
 };

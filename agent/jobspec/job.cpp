@@ -202,9 +202,15 @@ static void fields(Of<Spread> auto& s, auto& io) {
 }
 static void fields(Of<DispatchPayload> auto& d, auto& io) { io("File", d.file); }
 static void fields(Of<Identity> auto& i, auto& io) {
+  io("Name", i.name);
+  io("Audience", i.audience);
   io("Env", i.env);
   io("File", i.file);
   io("Filepath", i.filepath);
+  io("TTL", i.ttl);
+  io("ChangeMode", i.change_mode);
+  io("ChangeSignal", i.change_signal);
+  io("ExtraClaims", i.extra_claims);
 }
 // Nomad's PeriodicConfig; its Spec / Specs are written out below.
 static void fields(Of<Periodic> auto& p, auto& io) {
@@ -448,7 +454,8 @@ json task_to_json(const Task& t) {
   placement_to_json(t.placement, out, /*spreads=*/false);
   out["DispatchPayload"] = optional_to_json(t.dispatch_payload);
   out["Identity"] = optional_to_json(t.identity);
-  if (t.identity) out["Identity"]["Name"] = "default";  // Nomad's one workload identity
+  if (t.identity) out["Identity"]["Name"] = "default";  // Nomad names the default so
+  if (!t.identities.empty()) out["Identities"] = list_to_json(t.identities);
   if (!t.artifacts.empty()) out["Artifacts"] = list_to_json(t.artifacts);
   out["Templates"] = templates_to_json(t.templates);
   out["VolumeMounts"] = list_to_json(t.volume_mounts);
@@ -478,6 +485,8 @@ Task task_from_json(const json& j) {
   t.placement = placement_from_json(j);
   t.dispatch_payload = optional_from_json<DispatchPayload>(at_or_null(j, "DispatchPayload"));
   t.identity = optional_from_json<Identity>(at_or_null(j, "Identity"));
+  if (t.identity && t.identity->name == "default") t.identity->name.clear();
+  t.identities = list_from_json<Identity>(at_or_null(j, "Identities"));
   t.artifacts = list_from_json<Artifact>(at_or_null(j, "Artifacts"));
   if (j.contains("Templates")) t.templates = templates_from_json(j.at("Templates"));
   t.volume_mounts = list_from_json<VolumeMount>(at_or_null(j, "VolumeMounts"));

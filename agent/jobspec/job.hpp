@@ -223,14 +223,22 @@ struct DispatchPayload {
   bool operator==(const DispatchPayload&) const = default;
 };
 
-// Nomad's task `identity` block (its default workload identity): whether the task's token is
-// put in its NOMAD_TOKEN env var and in secrets/nomad_token (docs/variables.md).
+// Nomad's task `identity` block (docs/variables.md, "Workload identities"): a workload
+// identity JWT put in the task's env and/or a file. The default identity (no name) reaches the
+// API; a named one is for another audience (Vault, a cloud's OIDC) and may expire, to be
+// renewed while the task runs.
 struct Identity {
-  bool env = false;
-  bool file = false;
+  std::string name;  // "" for the default identity (Nomad's "default")
+  std::vector<std::string> audience;  // aud; empty: the default's "nomadproject.io"
+  bool env = false;   // NOMAD_TOKEN, or NOMAD_TOKEN_<name>
+  bool file = false;  // secrets/nomad_token, or secrets/nomad_<name>.jwt
   // Where `file` writes the token, from the task dir (Nomad's filepath, e.g.
-  // "local/nomad_token"); "": secrets/nomad_token.
+  // "local/nomad_token"); "": the default place above.
   std::string filepath;
+  Duration ttl{0};  // 0: no expiry; else renewed before it expires
+  std::string change_mode = "noop";  // on renewal: noop, restart, signal
+  std::string change_signal;
+  std::map<std::string, std::string> extra_claims;  // ${job.id}-style values interpolated
   bool operator==(const Identity&) const = default;
 };
 
@@ -352,7 +360,8 @@ struct Task {
   Duration shutdown_delay{0};  // wait this long before sending the kill signal
   Placement placement;
   std::optional<DispatchPayload> dispatch_payload;
-  std::optional<Identity> identity;
+  std::optional<Identity> identity;    // the default identity's block
+  std::vector<Identity> identities;    // named ones, in the order written
   std::vector<Artifact> artifacts;
   std::vector<Template> templates;  // issue 19
   std::vector<VolumeMount> volume_mounts;

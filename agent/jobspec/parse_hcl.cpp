@@ -62,7 +62,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
       {"scaling", "belongs in a group (a task's, Nomad Enterprise's dynamic application "
                   "sizing, is not supported by drover)"},
       {"multiregion", "not supported by drover"},
-      {"identity", "belongs in a task (its workload identity: env, file)"},
+      {"identity", "belongs in a task (its workload identities)"},
       {"action", "belongs in a task (a command run in it on request)"},
       {"schedule", "not supported by drover"},
       {"kind", "not supported by drover"},
@@ -729,24 +729,32 @@ class HclMapper {
           t["DispatchPayload"] = simple_block(c, s, "DispatchPayload", {{"file", "File"}});
       } else if (c.type == "identity") {
         if (!labels(s, c, 0)) continue;
-        // Nomad 1.7's named identities are JWTs for other audiences (Vault, Consul, a cloud's
-        // OIDC); drover's one identity is a token only drover checks (docs/variables.md).
-        std::string name;
+        // The block without a name (or named "default") is the default identity; the others
+        // are named ones for other audiences (docs/variables.md, "Workload identities").
+        const std::string at = "Identities[" +
+                               std::to_string(t.contains("Identities") ? t["Identities"].size() : 0) + "]";
+        bool named = false;
         for (const auto& a : c.body.attributes)
-          if (a.name == "name" && a.value.is_string()) name = a.value.get<std::string>();
-        if (!name.empty() && name != "default") {
-          problem(s, "identity \"" + name + "\" block", c.pos.line,
-                  "named identities (for Vault, Consul or another audience) are not supported "
-                  "by drover; the default identity (no name) gives the task its token");
-          continue;
+          if (a.name == "name" && a.value.is_string() && !a.value.get<std::string>().empty() &&
+              a.value.get<std::string>() != "default")
+            named = true;
+        if (!named && !once(seen, s, c)) continue;
+        json block = simple_block(c, s, named ? at : "Identity",
+                                  {{"name", "Name"},
+                                   {"aud", "Audience"},
+                                   {"env", "Env", Kind::Bool},
+                                   {"file", "File", Kind::Bool},
+                                   {"filepath", "Filepath"},
+                                   {"ttl", "TTL", Kind::Duration},
+                                   {"change_mode", "ChangeMode"},
+                                   {"change_signal", "ChangeSignal"},
+                                   {"extra_claims", "ExtraClaims", Kind::StringMap}});
+        if (!named) {
+          t["Identity"] = std::move(block);
+        } else {
+          if (!t.contains("Identities")) t["Identities"] = json::array();
+          t["Identities"].push_back(std::move(block));
         }
-        if (once(seen, s, c))
-          t["Identity"] = simple_block(
-              c, s, "Identity",
-              {{"env", "Env", Kind::Bool},
-               {"file", "File", Kind::Bool},
-               {"filepath", "Filepath"},
-               {"name", "Name"}});
       } else if (c.type == "volume_mount") {
         if (labels(s, c, 0)) {
           if (!t.contains("VolumeMounts")) t["VolumeMounts"] = json::array();

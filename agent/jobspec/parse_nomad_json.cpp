@@ -291,6 +291,25 @@ class NomadReader {
     return out;
   }
 
+  // A task's `identity` block, Nomad's WorkloadIdentity (its ServiceName belongs to a
+  // service's identity, which drover's services do not have: read and ignored).
+  Identity identity(const json& o, const std::string& path) {
+    check_keys(o, path,
+               {"Name", "Audience", "Env", "File", "Filepath", "TTL", "ChangeMode", "ChangeSignal",
+                "ExtraClaims", "ServiceName"});
+    Identity id;
+    id.name = str(o, "Name", path).value_or("");
+    id.audience = strings(o, "Audience", path);
+    if (auto v = boolean(o, "Env", path)) id.env = *v;
+    if (auto v = boolean(o, "File", path)) id.file = *v;
+    id.filepath = str(o, "Filepath", path).value_or("");
+    if (auto v = duration(o, "TTL", path)) id.ttl = *v;
+    if (auto v = str(o, "ChangeMode", path); v && !v->empty()) id.change_mode = *v;
+    id.change_signal = str(o, "ChangeSignal", path).value_or("");
+    id.extra_claims = string_map(o, "ExtraClaims", path);
+    return id;
+  }
+
   Check check(const json& o, const std::string& path) {
     Check c;
     check_keys(o, path,
@@ -515,7 +534,7 @@ class NomadReader {
                {"Name", "Driver", "User", "Config", "Env", "Resources", "Lifecycle", "Leader",
                 "KillTimeout", "KillSignal", "LogConfig", "Meta", "RestartPolicy", "Services",
                 "ShutdownDelay", "Constraints", "Affinities", "DispatchPayload", "VolumeMounts",
-                "Identity", "Artifacts", "Templates", "Actions"});
+                "Identity", "Identities", "Artifacts", "Templates", "Actions"});
     if (auto v = str(o, "Name", path)) t.name = *v;
     if (auto v = str(o, "Driver", path)) t.driver = *v;
     if (auto v = str(o, "User", path)) t.user = *v;
@@ -550,16 +569,22 @@ class NomadReader {
       t.dispatch_payload = DispatchPayload{str(o.at("DispatchPayload"), "File", dp).value_or("")};
     }
     if (object(o, "Identity", path)) {
-      const std::string ip = join(path, "Identity");
-      // What `nomad job run -output` writes for the default identity; only Env and File act.
-      check_keys(o.at("Identity"), ip,
-                 {"Name", "Audience", "Env", "File", "ChangeMode", "ChangeSignal", "TTL",
-                  "ServiceName", "Filepath"});
-      Identity id;
-      if (auto v = boolean(o.at("Identity"), "Env", ip)) id.env = *v;
-      if (auto v = boolean(o.at("Identity"), "File", ip)) id.file = *v;
-      if (auto v = str(o.at("Identity"), "Filepath", ip)) id.filepath = *v;
-      t.identity = id;
+      t.identity = identity(o.at("Identity"), join(path, "Identity"));
+      // What `nomad job run -output` writes for the default identity: its name and audience
+      // said out loud.
+      if (t.identity->name == "default") t.identity->name.clear();
+      if (t.identity->audience == std::vector<std::string>{"nomadproject.io"}) t.identity->audience.clear();
+    }
+    if (array(o, "Identities", path)) {
+      const json& list = o.at("Identities");
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string ip = index(join(path, "Identities"), i);
+        if (!list[i].is_object()) {
+          add(ip, "must be an object");
+          continue;
+        }
+        t.identities.push_back(identity(list[i], ip));
+      }
     }
     if (array(o, "Artifacts", path)) {
       const json& list = o.at("Artifacts");

@@ -475,7 +475,7 @@ class YamlReader {
                {"name", "driver", "user", "config", "env", "resources", "kill_timeout",
                 "kill_signal", "logs", "lifecycle", "leader", "meta", "services", "restart",
                 "shutdown_delay", "constraints", "affinities", "dispatch_payload",
-                "volume_mounts", "identity", "artifacts", "templates", "actions"});
+                "volume_mounts", "identity", "identities", "artifacts", "templates", "actions"});
     if (auto v = str(n["name"], join(path, "name"))) t.name = *v;
     if (auto v = str(n["driver"], join(path, "driver"))) t.driver = *v;
     if (auto v = str(n["user"], join(path, "user"))) t.user = *v;
@@ -530,15 +530,13 @@ class YamlReader {
       t.dispatch_payload = DispatchPayload{
           str(n["dispatch_payload"]["file"], join(dpath, "file")).value_or("")};
     }
-    const std::string ipath = join(path, "identity");
-    if (map(n["identity"], ipath)) {
-      check_keys(n["identity"], ipath, {"env", "file", "filepath"});
-      Identity id;
-      if (auto v = boolean(n["identity"]["env"], join(ipath, "env"))) id.env = *v;
-      if (auto v = boolean(n["identity"]["file"], join(ipath, "file"))) id.file = *v;
-      if (auto v = str(n["identity"]["filepath"], join(ipath, "filepath"))) id.filepath = *v;
-      t.identity = id;
-    }
+    if (map(n["identity"], join(path, "identity")))
+      t.identity = identity(n["identity"], join(path, "identity"), /*named=*/false);
+    const std::string ipath = join(path, "identities");
+    if (list(n["identities"], ipath))
+      for (std::size_t i = 0; i < n["identities"].size(); ++i)
+        if (map(n["identities"][i], index(ipath, i)))
+          t.identities.push_back(identity(n["identities"][i], index(ipath, i), /*named=*/true));
     const std::string apath = join(path, "artifacts");
     if (list(n["artifacts"], apath)) {
       for (std::size_t i = 0; i < n["artifacts"].size(); ++i) {
@@ -592,6 +590,26 @@ class YamlReader {
       }
     }
     return t;
+  }
+
+  // A task's `identity:` (the default identity: no name) or one of its `identities:` (named),
+  // with the HCL block's names (docs/variables.md, "Workload identities").
+  Identity identity(const YAML::Node& n, const std::string& path, bool named) {
+    std::vector<std::string_view> keys = {"aud",         "env",           "file",        "filepath", "ttl",
+                                     "change_mode", "change_signal", "extra_claims"};
+    if (named) keys.push_back("name");
+    check_keys(n, path, keys);
+    Identity id;
+    if (named) id.name = str(n["name"], join(path, "name")).value_or("");
+    id.audience = string_list(n["aud"], join(path, "aud"));
+    if (auto v = boolean(n["env"], join(path, "env"))) id.env = *v;
+    if (auto v = boolean(n["file"], join(path, "file"))) id.file = *v;
+    if (auto v = str(n["filepath"], join(path, "filepath"))) id.filepath = *v;
+    if (auto v = duration(n["ttl"], join(path, "ttl"))) id.ttl = *v;
+    if (auto v = str(n["change_mode"], join(path, "change_mode"))) id.change_mode = *v;
+    if (auto v = str(n["change_signal"], join(path, "change_signal"))) id.change_signal = *v;
+    id.extra_claims = string_map(n["extra_claims"], join(path, "extra_claims"));
+    return id;
   }
 
   // One `templates:` entry, with the HCL block's names (docs/templates.md).

@@ -17,6 +17,7 @@
 #include "drover/sdk/signals.hpp"
 #include "jobspec/constraint.hpp"
 #include "jobspec/cron.hpp"
+#include "jobspec/identity.hpp"
 #include "jobspec/parse.hpp"
 #include "template/template.hpp"
 
@@ -441,11 +442,22 @@ class Validator {
       artifact(path + ".artifacts[" + std::to_string(i) + "]", t.name, t.artifacts[i]);
     for (std::size_t i = 0; i < t.templates.size(); ++i)
       template_block(path + ".templates[" + std::to_string(i) + "]", t.name, t.templates[i]);
-    if (t.identity && !t.identity->filepath.empty()) {
-      if (!t.identity->file)
-        add(path + ".identity.filepath", "needs file = true (it says where the file goes)");
-      else
-        task_file_path(path + ".identity.filepath", t.name, t.identity->filepath);
+    if (t.identity) {
+      identity(path + ".identity", t.name, *t.identity);
+      if (!t.identity->audience.empty())
+        add(path + ".identity.aud",
+            "the default identity is for this agent's API (aud \"nomadproject.io\"); give another "
+            "audience a named identity");
+    }
+    std::set<std::string> identity_names;
+    for (std::size_t i = 0; i < t.identities.size(); ++i) {
+      const std::string ip = path + ".identities[" + std::to_string(i) + "]";
+      const auto& id = t.identities[i];
+      identity(ip, t.name, id);
+      if (id.name.empty() || id.name == "default")
+        add(ip + ".name", "is required: only one identity block, the default, goes without a name");
+      else if (!identity_names.insert(id.name).second)
+        add(ip + ".name", "\"" + printable(id.name) + "\" names two identities of the task");
     }
     actions(path + ".actions", t.actions);
   }
@@ -527,6 +539,42 @@ class Validator {
     if (!beneath) return add(path, beneath.message());
     if (*beneath == task || *beneath == "alloc")
       return add(path, "\"" + file + "\" names a dir; it must name a file (e.g. \"local/app.conf\")");
+  }
+
+  // An `identity` block (docs/variables.md, "Workload identities"). A name goes into an env
+  // var's name and a file name: letters, digits, '_' and '-'.
+  void identity(const std::string& path, const std::string& task, const Identity& id) {
+    if (id.name.size() > 128 || id.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
+      add(path + ".name", "must be at most 128 letters, digits, '_' or '-' (got \"" +
+                              printable(id.name) + "\")");
+    for (std::size_t i = 0; i < id.audience.size(); ++i)
+      if (id.audience[i].empty() || printable(id.audience[i]) != id.audience[i])
+        add(path + ".aud[" + std::to_string(i) + "]", "must be a non-empty printable string");
+    if (!id.filepath.empty()) {
+      if (!id.file)
+        add(path + ".filepath", "needs file = true (it says where the file goes)");
+      else
+        task_file_path(path + ".filepath", task, id.filepath);
+    }
+    if (id.ttl.count() < 0)
+      add(path + ".ttl", "must not be negative");
+    else if (id.ttl.count() > 0 && id.ttl < std::chrono::seconds(1))
+      add(path + ".ttl", "must be at least 1s (the token is renewed before it expires)");
+    if (id.change_mode != "noop" && id.change_mode != "restart" && id.change_mode != "signal")
+      add(path + ".change_mode",
+          "must be \"noop\", \"restart\" or \"signal\" (got \"" + printable(id.change_mode) + "\")");
+    if (id.change_mode == "signal" && id.change_signal.empty())
+      add(path + ".change_signal", "is required with change_mode \"signal\"");
+    if (!id.change_signal.empty() && !sdk::signal_number(id.change_signal))
+      add(path + ".change_signal",
+          "must be a signal name like \"SIGHUP\" (got \"" + printable(id.change_signal) + "\")");
+    for (const auto& [name, value] : id.extra_claims) {
+      if (name.empty() || reserved_claim(name))
+        add(path + ".extra_claims." + printable(name),
+            "is a claim drover sets (aud, exp, iat, iss, jti, nbf, sub, nomad_*): not one a job may set");
+      else if (auto v = interpolate_claim(value, {}); !v)
+        add(path + ".extra_claims." + printable(name), v.message());
+    }
   }
 
   // A `template` block (docs/templates.md): where it renders, how it reacts to changes, and

@@ -1,83 +1,119 @@
-// Workload identity tokens: signing, checking and the implicit policy
+// Workload identity tokens: signing, checking, the JWKS and the implicit policy
 // (vars/workload_identity.hpp).
 #include "vars/workload_identity.hpp"
 
 #include <openssl/crypto.h>
-
-#include <nlohmann/json.hpp>
-#include <vector>
+#include <spdlog/spdlog.h>
 
 #include "drover/common/encoding.hpp"
 #include "drover/common/split.hpp"
 #include "state/alloc.hpp"
+#include "vars/derived_rsa_key.hpp"
 
 namespace drover::vars {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kPurpose = "drover workload identity v1";
+// What the HMAC-derived keys are for: each purpose has a key of its own (Keyring::mac).
+constexpr std::string_view kRsaPurpose = "drover workload identity rsa v1";
+// Tokens signed before drover signed with RSA (HS256 under this purpose's key) still check,
+// so that tasks started by an older agent keep their access through an upgrade.
+constexpr std::string_view kHmacPurpose = "drover workload identity v1";
 
-std::string b64url(std::string_view in) {
-  std::string s = base64_encode(in);
-  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
-std::optional<std::string> from_b64url(std::string_view in) {
-  std::string s(in);
-  for (auto& c : s) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-    else if (c == '+' || c == '/' || c == '=')
-      return std::nullopt;
-  }
-  while (s.size() % 4) s += '=';
-  return base64_decode(s);
+bool has_audience(const json& claims, std::string_view want) {
+  const json& aud = claims.contains("aud") ? claims["aud"] : json();
+  if (aud.is_string()) return aud.get<std::string>() == want;
+  if (aud.is_array())
+    for (const auto& a : aud)
+      if (a.is_string() && a.get<std::string>() == want) return true;
+  return false;
 }
 
 }  // namespace
 
-std::string WorkloadIdentity::sign(const WorkloadClaims& c) const {
+WorkloadIdentity::WorkloadIdentity(std::shared_ptr<Keyring> keyring, std::string issuer)
+    : keyring_(std::move(keyring)), issuer_(std::move(issuer)) {}
+
+EVP_PKEY* WorkloadIdentity::key(const std::string& kid) const {
+  std::lock_guard lock(mu_);
+  if (auto it = keys_.find(kid); it != keys_.end()) return it->second.get();
+  bool known = false;
+  for (const auto& k : keyring_->keys()) known = known || k.id == kid;
+  if (!known) return nullptr;
+  auto derived = derive_rsa_key([&](std::string_view label, uint32_t counter) {
+    return keyring_->mac(kid, kRsaPurpose, std::string(label) + ":" + std::to_string(counter));
+  });
+  if (!derived) {
+    spdlog::error("workload identity: root key {}: {}", kid, derived.message());
+    return nullptr;
+  }
+  return (keys_[kid] = std::move(derived.value())).get();
+}
+
+Result<SignedIdentity> WorkloadIdentity::sign(const WorkloadClaims& c,
+                                              const IdentityRequest& r) const {
   const std::string kid = keyring_->active_id();
-  json header = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", kid}};
-  json payload = {
-      {"nomad_namespace", c.ns},
-      {"nomad_job_id", c.job_id},
-      {"nomad_task_group", c.group},
-      {"nomad_task", c.task},
-      {"nomad_allocation_id", c.alloc_id},
-      {"sub", "global:" + c.ns + ":" + c.job_id + ":" + c.group + ":" + c.task + ":default"},
-      {"iat", state::now_ns() / 1000000000}};
-  std::string signing_input = b64url(header.dump()) + "." + b64url(payload.dump());
-  return signing_input + "." + b64url(keyring_->mac(kid, kPurpose, signing_input));
+  EVP_PKEY* k = key(kid);
+  if (!k) return make_error("workload identity: no signing key for root key " + kid);
+  SignedIdentity out;
+  out.issued_at = state::now_ns() / 1000000000;
+  if (r.ttl.count() > 0) out.expires_at = out.issued_at + r.ttl.count();
+  json claims = json::object();
+  // Extra claims first: the reserved ones below win (the validator refuses such names).
+  for (const auto& [name, value] : r.extra_claims) claims[name] = value;
+  claims.update(json{{"nomad_namespace", c.ns},
+                     {"nomad_job_id", c.job_id},
+                     {"nomad_task_group", c.group},
+                     {"nomad_task", c.task},
+                     {"nomad_allocation_id", c.alloc_id},
+                     {"sub", "global:" + c.ns + ":" + c.job_id + ":" + c.group + ":" + c.task +
+                                 ":" + r.name},
+                     {"jti", random_uuid()},
+                     {"iat", out.issued_at},
+                     {"nbf", out.issued_at}});
+  if (r.audience.empty())
+    claims["aud"] = kNomadAudience;
+  else if (r.audience.size() == 1)
+    claims["aud"] = r.audience.front();  // as Nomad writes a single audience
+  else
+    claims["aud"] = r.audience;
+  if (out.expires_at) claims["exp"] = out.expires_at;
+  if (!issuer_.empty()) claims["iss"] = issuer_;
+  out.token = sign_rs256(json{{"typ", "JWT"}, {"kid", kid}}, claims, k);
+  if (out.token.empty()) return make_error("workload identity: signing failed");
+  return out;
 }
 
 bool WorkloadIdentity::looks_like(std::string_view token) {
   return token.size() > 20 && token.substr(0, 3) == "eyJ" && split(token, '.').size() == 3;
 }
 
-std::optional<WorkloadClaims> WorkloadIdentity::verify(std::string_view token) const {
+std::optional<WorkloadClaims> WorkloadIdentity::verify(std::string_view token, int64_t now) const {
   if (!looks_like(token)) return std::nullopt;
-  auto parts = split(token, '.');
-  auto header_text = from_b64url(parts[0]);
-  auto payload_text = from_b64url(parts[1]);
-  auto sig = from_b64url(parts[2]);
-  if (!header_text || !payload_text || !sig) return std::nullopt;
-  auto header = json::parse(*header_text, nullptr, false);
-  if (!header.is_object() || header.value("alg", "") != "HS256" || !header.contains("kid") ||
-      !header["kid"].is_string())
+  auto jwt = decode_jwt(token);
+  if (!jwt || !jwt->header.contains("kid") || !jwt->header["kid"].is_string()) return std::nullopt;
+  const std::string kid = jwt->header["kid"].get<std::string>();
+  const std::string alg = jwt->header.value("alg", "");
+  const json& p = jwt->claims;
+  if (alg == "RS256") {
+    if (!verify_rs256(*jwt, key(kid))) return std::nullopt;
+    // Only the default identity is for this API: a named one was made for someone else.
+    const std::string sub = p.value("sub", "");
+    if (!has_audience(p, kNomadAudience) || !sub.ends_with(":default")) return std::nullopt;
+    if (now == 0) now = state::now_ns() / 1000000000;
+    if (p.contains("exp") && (!p["exp"].is_number_integer() || p["exp"].get<int64_t>() <= now))
+      return std::nullopt;
+    if (p.contains("nbf") && (!p["nbf"].is_number_integer() || p["nbf"].get<int64_t>() > now + 60))
+      return std::nullopt;
+  } else if (alg == "HS256") {
+    auto expect = keyring_->mac(kid, kHmacPurpose, jwt->signing_input);
+    if (expect.empty() || expect.size() != jwt->signature.size() ||
+        CRYPTO_memcmp(expect.data(), jwt->signature.data(), expect.size()) != 0)
+      return std::nullopt;
+  } else {
     return std::nullopt;
-  std::string signing_input(token.substr(0, parts[0].size() + 1 + parts[1].size()));
-  auto expect = keyring_->mac(header["kid"].get<std::string>(), kPurpose, signing_input);
-  if (expect.empty() || expect.size() != sig->size() ||
-      CRYPTO_memcmp(expect.data(), sig->data(), expect.size()) != 0)
-    return std::nullopt;
-  auto p = json::parse(*payload_text, nullptr, false);
-  if (!p.is_object()) return std::nullopt;
+  }
   auto str = [&](const char* k) {
     return p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : std::string();
   };
@@ -85,6 +121,13 @@ std::optional<WorkloadClaims> WorkloadIdentity::verify(std::string_view token) c
                    str("nomad_task"), str("nomad_allocation_id")};
   if (c.job_id.empty() || c.alloc_id.empty() || c.task.empty()) return std::nullopt;
   return c;
+}
+
+json WorkloadIdentity::jwks() const {
+  json keys = json::array();
+  for (const auto& k : keyring_->keys())
+    if (EVP_PKEY* pk = key(k.id)) keys.push_back(rsa_public_jwk(pk, k.id));
+  return {{"keys", keys}};
 }
 
 bool workload_may_read(const WorkloadClaims& c, std::string_view path) {

@@ -242,6 +242,21 @@ TEST(AgentConfig, CniPathAndConfigDirAreNomadsSettings) {
       << bad.message();
 }
 
+// Nomad's oidc_issuer (docs/variables.md, "Signing keys"): the tokens' iss, an http(s) URL.
+TEST(AgentConfig, OidcIssuerIsAnHttpUrl) {
+  AgentFlags f;
+  f.config_paths = {write_config("data_dir: /x\noidc_issuer: https://drover.example.com\n")};
+  auto c = load_agent_config(f);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->oidc_issuer, "https://drover.example.com");
+  for (const char* bad : {"drover.example.com", "https://x/?a=b", "ftp://x"}) {
+    f.config_paths = {write_config(std::string("data_dir: /x\noidc_issuer: \"") + bad + "\"\n")};
+    auto r = load_agent_config(f);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.message().find("oidc_issuer: must be an http(s) URL"), std::string::npos) << r.message();
+  }
+}
+
 TEST(AgentConfig, DevModeHandsOutPortsOnLoopback) {
   AgentFlags f;
   f.dev = true;

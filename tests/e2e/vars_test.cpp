@@ -295,7 +295,7 @@ TEST(Variables, ATasksWorkloadIdentityReadsOnlyItsOwnJobsVariables) {
 }
 
 // Nomad's identity `filepath`: the token file where the job says, from the task dir, with the
-// same owner and mode as in secrets/ (docs/variables.md, "Workload access"); secrets/ then
+// same owner and mode as in secrets/ (docs/variables.md, "Workload identities"); secrets/ then
 // holds none.
 TEST(Variables, TheIdentityFileGoesWhereFilepathSays) {
   auto agent = AgentProcess::start();

@@ -93,13 +93,25 @@ class ServicesHook final : public TaskHook {
   bool consul_said_ = false;  // the Consul event is recorded once per task
 };
 
-// The task's workload identity (Nomad's default identity, docs/variables.md): a token that
-// reads only its job's variables, written to secrets/nomad_token (`identity { file = true }`)
-// and given as NOMAD_TOKEN (`identity { env = true }`). It stops working when the alloc ends.
+// The task's workload identities (Nomad's `identity` blocks, docs/variables.md): each a JWT in
+// its env var (NOMAD_TOKEN, NOMAD_TOKEN_<name>) and/or file (secrets/nomad_token,
+// secrets/nomad_<name>.jwt). One with a ttl is signed anew two thirds into each token's life
+// while the task runs, after which its change_mode acts. The default identity stops working
+// when the alloc ends.
 class IdentityHook final : public TaskHook {
  public:
+  IdentityHook();
+  ~IdentityHook() override;
   const char* name() const override { return "identity"; }
   Status prestart(TaskHookContext& c) override;
+  void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+  void recovered(TaskHookContext& c, const nlohmann::json& handle) override;
+  void exited(TaskHookContext& c) override;
+
+ private:
+  void start_renewer(TaskHookContext& c);
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // The task's artifacts (docs/artifacts.md), fetched into its task dir before its first start

@@ -7,7 +7,7 @@ std::vector<std::unique_ptr<TaskHook>> task_hooks(AllocRunner& alloc, const jobs
   std::vector<std::unique_ptr<TaskHook>> hooks;
   hooks.push_back(std::make_unique<TaskDirHook>());
   if (task.dispatch_payload) hooks.push_back(std::make_unique<DispatchPayloadHook>());
-  if (task.identity && alloc.ctx().identity) hooks.push_back(std::make_unique<IdentityHook>());
+  if ((task.identity || !task.identities.empty()) && alloc.ctx().identity) hooks.push_back(std::make_unique<IdentityHook>());
   if (!task.artifacts.empty()) hooks.push_back(std::make_unique<ArtifactHook>());
   // After the files a template may read (dispatch payload, artifacts), as in Nomad.
   if (!task.templates.empty()) hooks.push_back(std::make_unique<TemplateHook>());

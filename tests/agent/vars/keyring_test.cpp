@@ -1,5 +1,5 @@
 // The variables keyring: AES-256-GCM round trips, tampered or misplaced data refused, the key
-// file's mode, rotation keeping old keys, and workload identity tokens.
+// file's mode, rotation keeping old keys.
 #include "vars/keyring.hpp"
 
 #include <gtest/gtest.h>
@@ -7,8 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-
-#include "vars/workload_identity.hpp"
 
 using namespace drover::vars;
 
@@ -118,43 +116,4 @@ TEST(Keyring, SharedFileMustBeOwnerOnlyAndCannotRotate) {
   auto bad = Keyring::open_shared(file);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.message().find(":1:"), std::string::npos) << bad.message();
-}
-
-TEST(WorkloadIdentity, TokenRoundTripsAndAForgedOneIsRefused) {
-  auto dir = temp_dir();
-  std::shared_ptr<Keyring> k = Keyring::open_local(dir / "keyring").value();
-  WorkloadIdentity id(k);
-  WorkloadClaims c{"default", "web", "frontend", "server", "0b1c2d3e-aaaa-bbbb-cccc-000000000000"};
-  auto token = id.sign(c);
-  EXPECT_TRUE(WorkloadIdentity::looks_like(token));
-  auto back = id.verify(token);
-  ASSERT_TRUE(back);
-  EXPECT_EQ(back->job_id, "web");
-  EXPECT_EQ(back->group, "frontend");
-  EXPECT_EQ(back->task, "server");
-  EXPECT_EQ(back->alloc_id, c.alloc_id);
-  // Another job's name pasted into the payload breaks the signature.
-  auto other = id.sign({"default", "db", "frontend", "server", c.alloc_id});
-  auto forged = token.substr(0, token.find('.')) +
-                other.substr(other.find('.'), other.rfind('.') - other.find('.')) +
-                token.substr(token.rfind('.'));
-  EXPECT_FALSE(id.verify(forged));
-  // A token of another keyring is not one of ours.
-  auto dir2 = temp_dir();
-  std::shared_ptr<Keyring> k2 = Keyring::open_local(dir2 / "keyring").value();
-  EXPECT_FALSE(id.verify(WorkloadIdentity(k2).sign(c)));
-  // Still valid after a rotation: the kid names the key that signed it.
-  ASSERT_TRUE(k->rotate());
-  EXPECT_TRUE(id.verify(token));
-}
-
-TEST(WorkloadIdentity, ReadsOnlyItsJobsPaths) {
-  WorkloadClaims c{"default", "web", "frontend", "server", "a"};
-  for (const char* p : {"nomad/jobs", "nomad/jobs/web", "nomad/jobs/web/frontend",
-                        "nomad/jobs/web/frontend/server"})
-    EXPECT_TRUE(workload_may_read(c, p)) << p;
-  for (const char* p :
-       {"nomad/jobs/db", "nomad/jobs/webx", "nomad/jobs/web/other",
-        "nomad/jobs/web/frontend/server/deeper", "secret/web", "nomad/jobs/web/frontend/serve"})
-    EXPECT_FALSE(workload_may_read(c, p)) << p;
 }
