@@ -2,6 +2,7 @@
 // renders a variable the task reads, and a `drover var put` of a new value renders it again and
 // restarts the task, which then reads the new value.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
 #include <string>
@@ -62,6 +63,47 @@ job:
       20s))
       << out;
   agent->cli({"job", "stop", "vt"});
+}
+
+// An agent killed and started again watches a running task's templates as before
+// (docs/templates.md): a variable put after the restart renders the file again and signals
+// the task, which was not restarted.
+TEST(TemplateVariables, AfterAnAgentRestartAVariableUpdateStillReachesTheTask) {
+  const std::string data = drover::testing::make_temp_dir("drover-tmpl-recover");
+  auto agent = AgentProcess::start({.data_dir = data});
+  auto put = agent->cli({"var", "put", "nomad/jobs/vr", "v=first"});
+  ASSERT_EQ(put.exit_code, 0) << put.out << put.err;
+  auto ids = agent->submit(R"(
+job:
+  id: vr
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config:
+            command: /bin/sh
+            args: ["-c", "trap 'cat $NOMAD_SECRETS_DIR/app.conf' HUP; cat $NOMAD_SECRETS_DIR/app.conf; while :; do sleep 0.1; done"]
+          templates:
+            - destination: secrets/app.conf
+              data: "{{ with nomadVar \"nomad/jobs/vr\" }}{{ .v }}{{ end }}\n"
+              change_mode: signal
+              change_signal: SIGHUP
+              splay: 0s
+)");
+  ASSERT_EQ(ids.size(), 1u);
+  auto logs = [&] { return agent->cli({"alloc", "logs", ids[0].substr(0, 8), "t"}).out; };
+  std::string out;
+  ASSERT_TRUE(eventually([&] { return (out = logs()) == "first\n"; }, 20s)) << out;
+  agent->kill(SIGKILL);
+  agent = AgentProcess::start({.data_dir = data});
+  agent->wait_client_status(ids[0], "running");
+  put = agent->cli({"var", "put", "nomad/jobs/vr", "v=second"});
+  ASSERT_EQ(put.exit_code, 0) << put.out << put.err;
+  EXPECT_TRUE(eventually([&] { return (out = logs()) == "first\nsecond\n"; }, 20s))
+      << out << agent->log();
+  EXPECT_EQ(agent->alloc(ids[0])["TaskStates"]["t"]["Restarts"], 0);
+  agent->cli({"job", "stop", "vr"});
 }
 
 // A batch job `id` (in namespace `ns`, "" for none) whose task prints the item `k` of the

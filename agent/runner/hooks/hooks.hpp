@@ -1,6 +1,7 @@
 // The task hooks of today (runner/task_hook.hpp), one file each.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -126,7 +127,8 @@ class ArtifactHook final : public TaskHook {
 // The task's `template` blocks (docs/templates.md): rendered beneath the task dir before each
 // start (env templates join the start request's env), then watched while the task runs: when
 // what a template read changes, it is written again and its change_mode acts (restart,
-// signal, script, noop).
+// signal, script, noop). A task found running after an agent restart is watched again from
+// the files as the last agent left them.
 class TemplateHook final : public TaskHook {
  public:
   TemplateHook();
@@ -134,9 +136,12 @@ class TemplateHook final : public TaskHook {
   const char* name() const override { return "template"; }
   Status prestart(TaskHookContext& c) override;
   void poststart(TaskHookContext& c, const nlohmann::json& handle) override;
+  void recovered(TaskHookContext& c, const nlohmann::json& handle) override;
   void exited(TaskHookContext& c) override;
 
  private:
+  // Watches the templates that read data, `env` being the task's start env.
+  void start_watcher(TaskHookContext& c, std::map<std::string, std::string> env);
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -219,6 +219,41 @@ Status TemplateHook::prestart(TaskHookContext& c) {
 }
 
 void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
+  start_watcher(c, c.spec.env);
+}
+
+void TemplateHook::recovered(TaskHookContext& c, const nlohmann::json&) {
+  // A task an earlier agent started: what it reads is what that agent wrote. Each file on disk
+  // counts as the last render, so what changed while no agent watched is written and acted on
+  // (change_mode) at the first poll, and nothing is done for what did not.
+  auto env = c.alloc.task_spec(c.task).env;
+  const auto task_dir = c.alloc.dir().task_dir(c.task.name);
+  auto variables = variables_of(c.alloc);
+  TaskTemplateData data(task_dir, c.alloc.job().id, c.alloc.group().name, c.task.name,
+                        variables.get(), c.alloc.ctx().catalog);
+  const TaskEnv paths = c.alloc.task_env(c.task);
+  state_->entries.assign(c.task.templates.size(), {});
+  for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
+    const auto& t = c.task.templates[i];
+    auto& e = state_->entries[i];
+    auto r = render_template(t, c.alloc.dir(), c.task.name, env, paths, data);
+    if (!r) {
+      // What it reads is unknown until it renders: watched, so that the poll says why.
+      e.deps = {""};
+      continue;
+    }
+    auto on_disk = read_beneath(r->dest.root, r->dest.rel);
+    e.last = on_disk ? std::move(*on_disk) : std::string();
+    e.deps = std::move(r->out.dependencies);
+    // An env template's values are in the task's env as the file had them at its start.
+    if (t.env)
+      if (auto vars = parse_env_lines(e.last))
+        for (auto& [k, v] : *vars) env[k] = v;
+  }
+  start_watcher(c, std::move(env));
+}
+
+void TemplateHook::start_watcher(TaskHookContext& c, std::map<std::string, std::string> env) {
   bool watch = false;
   auto interval = std::chrono::nanoseconds(kPollInterval);
   for (std::size_t i = 0; i < c.task.templates.size(); ++i) {
@@ -231,7 +266,6 @@ void TemplateHook::poststart(TaskHookContext& c, const nlohmann::json&) {
   AllocRunner* alloc = &c.alloc;
   const jobspec::Task* task = &c.task;
   auto record = c.record;
-  auto env = c.spec.env;
   State* st = state_.get();
   {
     std::lock_guard lock(st->mu);
