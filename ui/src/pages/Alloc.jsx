@@ -16,6 +16,7 @@ import { AllocFiles } from '../components/AllocFiles.jsx';
 import { driverCanExec, taskActions, taskDrivers } from '../exec.js';
 import { lastTemplateEvent, taskTemplates } from '../templates.js';
 import { allocNetwork, allocPorts } from '../network.js';
+import { reservedCores } from '../cores.js';
 
 export function AllocPage({ id }) {
   const [alloc, setAlloc] = useState(null);
@@ -54,6 +55,7 @@ export function AllocPage({ id }) {
   };
   const p = allocPorts(alloc);
   const net = allocNetwork(alloc);
+  const cores = reservedCores(alloc);
   const drivers = taskDrivers(alloc);
   const actions = taskActions(alloc);
   const templates = taskTemplates(alloc);
@@ -97,6 +99,12 @@ export function AllocPage({ id }) {
             </span>{' '}
             <span class="muted">
               restarts {st.Restarts} · started {st.StartedAt || '—'} · finished {st.FinishedAt || '—'}
+              {cores[name] && (
+                <>
+                  {' '}
+                  · cores <span class="mono" data-testid="reserved-cores">{cores[name]}</span>
+                </>
+              )}
             </span>
           </h3>
           {st.Failed && (
