@@ -443,7 +443,7 @@ json task_to_json(const Task& t) {
   // Nomad's *NUMA: nil without a block.
   resources["NUMA"] = t.resources.numa_affinity.empty()
                           ? json(nullptr)
-                          : json{{"Affinity", t.resources.numa_affinity}, {"Devices", json::array()}};
+                          : json{{"Affinity", t.resources.numa_affinity}, {"Devices", t.resources.numa_devices}};
   out["Resources"] = std::move(resources);
   out["LogConfig"] = write_fields(t.logs);
   // Nomad's Lifecycle is null for a main task.
@@ -475,8 +475,10 @@ Task task_from_json(const json& j) {
       t.resources.devices.push_back(std::move(dev));
     }
     t.resources.networks = networks_from_json(at_or_null(r, "Networks"));
-    if (const json& numa = at_or_null(r, "NUMA"); numa.is_object())
+    if (const json& numa = at_or_null(r, "NUMA"); numa.is_object()) {
       t.resources.numa_affinity = numa.value("Affinity", "");
+      t.resources.numa_devices = numa.value("Devices", std::vector<std::string>{});
+    }
   }
   t.logs = read_fields(at_or_null(j, "LogConfig"), t.logs);
   t.lifecycle = read_fields(at_or_null(j, "Lifecycle"), t.lifecycle);

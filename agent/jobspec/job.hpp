@@ -133,6 +133,9 @@ struct Resources {
   // Nomad's `numa { affinity }` for the task's cores: "" (no block, as "none"), "none",
   // "prefer" or "require" (docs/cgroups.md, "NUMA").
   std::string numa_affinity;
+  // Nomad's `numa { devices }`: names of the task's device requests whose instances must be
+  // on the NUMA node of its cores (docs/cgroups.md, "NUMA").
+  std::vector<std::string> numa_devices;
   bool operator==(const Resources&) const = default;
 };
 

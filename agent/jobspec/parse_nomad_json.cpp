@@ -489,10 +489,7 @@ class NomadReader {
         check_keys(o["NUMA"], np, {"Affinity", "Devices"});
         r.numa_affinity = str(o["NUMA"], "Affinity", np).value_or("none");
         if (r.numa_affinity.empty()) r.numa_affinity = "none";
-        // Devices placed by NUMA node need the devices' locality, which drover's device
-        // plugins do not report.
-        if (!strings(o["NUMA"], "Devices", np).empty())
-          add(join(np, "Devices"), "not supported by drover (devices report no NUMA locality)");
+        r.numa_devices = strings(o["NUMA"], "Devices", np);
       }
     }
     r.networks = networks(o, "Networks", path);

@@ -385,8 +385,9 @@ class YamlReader {
     if (auto v = integer(n["memory_max"], join(path, "memory_max"))) r.memory_max_mb = *v;
     if (auto v = integer(n["pids"], join(path, "pids"))) r.pids = *v;
     if (map(n["numa"], join(path, "numa"))) {
-      check_keys(n["numa"], join(path, "numa"), {"affinity"});
+      check_keys(n["numa"], join(path, "numa"), {"affinity", "devices"});
       r.numa_affinity = str(n["numa"]["affinity"], join(path, "numa.affinity")).value_or("none");
+      r.numa_devices = string_list(n["numa"]["devices"], join(path, "numa.devices"));
     }
     const std::string dpath = join(path, "devices");
     if (list(n["devices"], dpath)) {

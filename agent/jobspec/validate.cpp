@@ -278,6 +278,16 @@ class Validator {
       else if (r.cores == 0)
         add(path + ".numa", "places the task's cores: it needs cores (Nomad's rule)");
     }
+    for (std::size_t i = 0; i < r.numa_devices.size(); ++i) {
+      const std::string dp = path + ".numa.devices[" + std::to_string(i) + "]";
+      const auto& name = r.numa_devices[i];
+      if (r.numa_affinity != "prefer" && r.numa_affinity != "require")
+        add(dp, "puts devices on the NUMA node of the task's cores: it needs affinity \"prefer\" "
+                "or \"require\"");
+      if (std::none_of(r.devices.begin(), r.devices.end(),
+                       [&](const DeviceRequest& d) { return d.name == name; }))
+        add(dp, "\"" + printable(name) + "\" is not one of the task's device blocks");
+    }
     range(path + ".memory", r.memory_mb, kMinMemoryMb, kMaxMemoryMb, "MB");
     if (r.disk_mb < 0)
       add(path + ".disk", "must not be negative (got " + std::to_string(r.disk_mb) + ")");

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <optional>
 
 #include "drover/loader/registry.hpp"
@@ -15,8 +17,9 @@ namespace drover::runner {
 
 using nlohmann::json;
 
-DeviceManager::DeviceManager(plugins::PluginRegistry* plugins, state::StateStore* store)
-    : plugins_(plugins), store_(store) {
+DeviceManager::DeviceManager(plugins::PluginRegistry* plugins, state::StateStore* store,
+                             std::filesystem::path pci_devices)
+    : plugins_(plugins), store_(store), pci_devices_(std::move(pci_devices)) {
   if (auto saved = store_->meta("device_reservations")) {
     auto j = json::parse(*saved, nullptr, false);
     if (j.is_object())
@@ -44,9 +47,29 @@ std::set<std::string> DeviceManager::taken_locked() const {
   return taken;
 }
 
+std::optional<int> DeviceManager::numa_node_of(const json& instance) const {
+  if (!instance.contains("Attributes") || !instance["Attributes"].is_object()) return std::nullopt;
+  const json& attrs = instance["Attributes"];
+  if (!attrs.contains("pci_bus_id")) return std::nullopt;
+  const json& v = attrs["pci_bus_id"];
+  std::string bus = v.is_string() ? v.get<std::string>()
+                    : v.is_object() && v.contains("Value") && v["Value"].is_string()
+                        ? v["Value"].get<std::string>()
+                        : std::string();
+  // NVML's "00000000:3B:00.0" is sysfs's "0000:3b:00.0": a 16-bit domain, lower case.
+  for (auto& ch : bus) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (bus.empty() || bus.find_first_not_of("0123456789abcdef:.") != std::string::npos)
+    return std::nullopt;
+  if (auto colon = bus.find(':'); colon > 4 && colon != std::string::npos) bus.erase(0, colon - 4);
+  std::ifstream in(pci_devices_ / bus / "numa_node");
+  int node = 0;
+  if (!(in >> node)) return std::nullopt;
+  return node < 0 ? -1 : node;
+}
+
 Result<std::vector<DeviceManager::Pick>> DeviceManager::pick(
     const std::vector<jobspec::DeviceRequest>& requests, int count,
-    const std::set<std::string>& taken_in) const {
+    const std::set<std::string>& taken_in, const NumaBinding* numa) const {
   auto inv = inventory();
   auto taken = taken_in;
   std::vector<Pick> picks;
@@ -55,6 +78,8 @@ Result<std::vector<DeviceManager::Pick>> DeviceManager::pick(
       std::vector<std::string> ids;
       std::string plugin;
       int healthy_matching = 0;
+      const bool bound = numa && std::find(numa->devices.begin(), numa->devices.end(), req.name) !=
+                                     numa->devices.end();
       // The groups the request may use, those its affinities prefer first (Nomad's device
       // allocator takes the best-scoring group); in the inventory's order otherwise.
       std::vector<const json*> groups;
@@ -71,15 +96,20 @@ Result<std::vector<DeviceManager::Pick>> DeviceManager::pick(
           ++healthy_matching;
           auto id = inst.value("ID", "");
           if (taken.count(id) || static_cast<int>(ids.size()) >= req.count) continue;
+          if (bound) {
+            auto node = numa_node_of(inst);  // -1: the device has no NUMA node of its own
+            if (!node || (*node != -1 && *node != numa->node)) continue;
+          }
           if (!plugin.empty() && plugin != group.value("Plugin", "")) continue;
           plugin = group.value("Plugin", "");
           ids.push_back(id);
         }
       }
       if (static_cast<int>(ids.size()) < req.count)
-        return make_error("devices: " + std::to_string(req.count) + " \"" + req.name + "\" asked, " +
-                          std::to_string(ids.size()) + " free (" + std::to_string(healthy_matching) +
-                          " healthy matching on this node)");
+        return make_error("devices: " + std::to_string(req.count) + " \"" + req.name + "\" asked" +
+                          (bound ? " on NUMA node " + std::to_string(numa->node) : "") + ", " +
+                          std::to_string(ids.size()) + " free" + (bound ? " there" : "") + " (" +
+                          std::to_string(healthy_matching) + " healthy matching on this node)");
       for (const auto& id : ids) taken.insert(id);
       picks.push_back({plugin, ids});
     }
@@ -87,10 +117,11 @@ Result<std::vector<DeviceManager::Pick>> DeviceManager::pick(
   return picks;
 }
 
-Status DeviceManager::fits(const std::vector<jobspec::DeviceRequest>& requests, int count) const {
+Status DeviceManager::fits(const std::vector<jobspec::DeviceRequest>& requests, int count,
+                           const NumaBinding* numa) const {
   if (requests.empty()) return {};
   std::lock_guard lock(mu_);
-  auto r = pick(requests, count, taken_locked());
+  auto r = pick(requests, count, taken_locked(), numa);
   if (!r) return r.error();
   return {};
 }
@@ -103,7 +134,8 @@ void DeviceManager::persist_locked() {
 }
 
 Result<json> DeviceManager::reserve(const std::string& owner,
-                                    const std::vector<jobspec::DeviceRequest>& requests) {
+                                    const std::vector<jobspec::DeviceRequest>& requests,
+                                    const NumaBinding* numa) {
   json picks;
   {
     std::lock_guard lock(mu_);
@@ -112,7 +144,7 @@ Result<json> DeviceManager::reserve(const std::string& owner,
       picks = it->second;
     } else {
       auto taken = taken_locked();
-      auto r = pick(requests, 1, taken);
+      auto r = pick(requests, 1, taken, numa);
       if (!r) return r.error();
       picks = json::array();
       for (const auto& p : r.value()) picks.push_back({{"Plugin", p.plugin}, {"IDs", p.ids}});

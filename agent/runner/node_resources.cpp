@@ -47,37 +47,32 @@ void NodeResources::persist_pool() {
 
 namespace {
 
-// Whether the tasks whose cores must be on one NUMA node (numa affinity require) each find a
-// node, taken biggest first, each from the node with the fewest free that holds it (as the
-// pool will place them): "" when they do, else what is short, naming the task.
-std::string numa_shortfall(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
-                           std::map<int, int> free) {
-  std::vector<const jobspec::Task*> asks;
-  for (const auto& [g, count] : groups)
-    for (const auto& t : g->tasks)
-      if (t.resources.cores > 0 && t.resources.numa_affinity == "require")
-        for (int i = 0; i < count; ++i) asks.push_back(&t);
-  std::stable_sort(asks.begin(), asks.end(), [](const auto* a, const auto* b) {
-    return a->resources.cores > b->resources.cores;
-  });
-  for (const auto* t : asks) {
-    auto best = free.end();
-    for (auto it = free.begin(); it != free.end(); ++it)
-      if (it->second >= t->resources.cores && (best == free.end() || it->second < best->second))
-        best = it;
-    if (best == free.end()) {
-      int most = 0;
-      for (const auto& [node, n] : free) most = std::max(most, n);
-      return "cores: task \"" + t->name + "\" asks for " + std::to_string(t->resources.cores) +
-             " on one NUMA node (numa affinity require): the most free on one of this node's " +
-             std::to_string(free.size()) + " NUMA nodes is " + std::to_string(most);
-    }
-    best->second -= t->resources.cores;
-  }
-  return "";
+cgroups::NumaAffinity affinity_of(const jobspec::Task& t) {
+  return cgroups::numa_affinity_from_string(t.resources.numa_affinity)
+      .value_or(cgroups::NumaAffinity::None);
 }
 
 }  // namespace
+
+cgroups::NodeFilter NodeResources::devices_filter(const jobspec::Task& t) const {
+  if (t.resources.numa_devices.empty() || !devices_) return {};
+  return [this, &t](int node) {
+    const NumaBinding numa{node, t.resources.numa_devices};
+    return devices_->fits(t.resources.devices, 1, &numa).ok();
+  };
+}
+
+std::vector<cgroups::CpusetPool::Ask> NodeResources::core_asks(
+    const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups) const {
+  std::vector<cgroups::CpusetPool::Ask> asks;
+  for (const auto& [g, count] : groups)
+    for (const auto& t : g->tasks)
+      if (t.resources.cores > 0)
+        for (int i = 0; i < count; ++i)
+          asks.push_back(
+              {"task \"" + t.name + "\"", t.resources.cores, affinity_of(t), devices_filter(t)});
+  return asks;
+}
 
 Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups,
                            const std::vector<const jobspec::TaskGroup*>& live) const {
@@ -108,8 +103,8 @@ Status NodeResources::fits(const std::vector<std::pair<const jobspec::TaskGroup*
     short_of += std::string(short_of.empty() ? "" : "; ") + "cores: " + std::to_string(want_cores) +
                 " asked, " + std::to_string(cores) + " free of " +
                 std::to_string(pool_.cores().size()) + " reservable";
-  else if (auto numa = numa_shortfall(groups, pool_.free_per_node()); !numa.empty())
-    short_of += std::string(short_of.empty() ? "" : "; ") + numa;
+  else if (auto placed = pool_.can_reserve_all(core_asks(groups)); !placed)
+    short_of += std::string(short_of.empty() ? "" : "; ") + "cores: " + placed.message();
   if (devices_)
     for (const auto& [g, count] : groups)
       for (const auto& t : g->tasks)
@@ -141,9 +136,8 @@ Result<NodeResources::PreparedCgroup> NodeResources::prepare_cgroup(const std::s
   limits.pids_max = task.resources.pids > 0 ? task.resources.pids : capacity_.default_pids_max;
   std::string cpuset;
   if (task.resources.cores > 0) {
-    auto cores = pool_.reserve(
-        name, task.resources.cores,
-        cgroups::numa_affinity_from_string(task.resources.numa_affinity).value_or(cgroups::NumaAffinity::None));
+    // With `numa { devices }`, on a node where those devices are free.
+    auto cores = pool_.reserve(name, task.resources.cores, affinity_of(task), devices_filter(task));
     if (!cores) return make_error("reserving " + std::to_string(task.resources.cores) +
                                   " cores: " + cores.message());
     persist_pool();
@@ -199,7 +193,18 @@ void NodeResources::discard_ahead(Ahead& ahead) {
 Result<nlohmann::json> NodeResources::reserve_devices(const std::string& alloc_id,
                                                       const jobspec::Task& task) {
   if (!devices_) return make_error("the task asks for devices and no device plugin is loaded");
-  return devices_->reserve(cgroup_name(alloc_id, task.name), task.resources.devices);
+  const auto name = cgroup_name(alloc_id, task.name);
+  // `numa { devices }`: on the node of the task's cores, when they are on one (prefer may
+  // have spread them, and then the devices go where they are free).
+  if (!task.resources.numa_devices.empty()) {
+    const auto nodes = pool_.nodes_of(pool_.reserved_by(name));
+    if (nodes.size() == 1) {
+      const NumaBinding numa{nodes.front(), task.resources.numa_devices};
+      auto bound = devices_->reserve(name, task.resources.devices, &numa);
+      if (bound || task.resources.numa_affinity == "require") return bound;
+    }
+  }
+  return devices_->reserve(name, task.resources.devices);
 }
 
 void NodeResources::release_devices(const std::string& alloc_id, const std::string& task) {

@@ -126,6 +126,11 @@ class NodeResources {
 
  private:
   void persist_pool();
+  // The NUMA nodes where a task's `numa { devices }` find free instances now; empty without.
+  cgroups::NodeFilter devices_filter(const jobspec::Task& t) const;
+  // Each task's cores as the pool will be asked for them at its start, one ask per alloc.
+  std::vector<cgroups::CpusetPool::Ask> core_asks(
+      const std::vector<std::pair<const jobspec::TaskGroup*, int>>& groups) const;
 
   std::unique_ptr<cgroups::Manager> cgroups_;
   cgroups::CpusetPool pool_;

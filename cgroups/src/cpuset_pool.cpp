@@ -102,18 +102,25 @@ int CpusetPool::node_of(int core) const {
   return it == node_of_.end() ? 0 : it->second;
 }
 
-std::map<int, std::vector<int>> CpusetPool::free_by_node_locked() const {
+std::map<int, std::vector<int>> CpusetPool::free_by_node_locked(const Owners& owners) const {
   std::map<int, std::vector<int>> out;
   for (int c : cores_) out[node_of(c)];  // every node of the pool, even with none free
-  for (int c : free_locked()) out[node_of(c)].push_back(c);
+  for (int c : free_locked(owners)) out[node_of(c)].push_back(c);
   return out;
 }
 
 std::map<int, int> CpusetPool::free_per_node() const {
   std::lock_guard lock(mutex_);
   std::map<int, int> out;
-  for (const auto& [node, cs] : free_by_node_locked()) out[node] = static_cast<int>(cs.size());
+  for (const auto& [node, cs] : free_by_node_locked(owners_)) out[node] = static_cast<int>(cs.size());
   return out;
+}
+
+std::vector<int> CpusetPool::nodes_of(const std::vector<int>& cores) const {
+  std::lock_guard lock(mutex_);
+  std::set<int> nodes;
+  for (int c : cores) nodes.insert(node_of(c));
+  return {nodes.begin(), nodes.end()};
 }
 
 Result<CpusetPool> CpusetPool::from_host(const std::string& reserved,
@@ -135,12 +142,12 @@ Result<CpusetPool> CpusetPool::from_host(const std::string& reserved,
 
 std::vector<int> CpusetPool::free() const {
   std::lock_guard lock(mutex_);
-  return free_locked();
+  return free_locked(owners_);
 }
 
-std::vector<int> CpusetPool::free_locked() const {
+std::vector<int> CpusetPool::free_locked(const Owners& owners) const {
   std::set<int> held;
-  for (const auto& [owner, cs] : owners_) held.insert(cs.begin(), cs.end());
+  for (const auto& [owner, cs] : owners) held.insert(cs.begin(), cs.end());
   std::vector<int> out;
   for (int c : cores_)
     if (!held.count(c)) out.push_back(c);
@@ -148,7 +155,7 @@ std::vector<int> CpusetPool::free_locked() const {
 }
 
 Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n,
-                                             NumaAffinity affinity) {
+                                             NumaAffinity affinity, const NodeFilter& on) {
   if (n <= 0)
     return make_error("cores for " + owner + " must be at least 1, got " + std::to_string(n));
   // What is free and what is taken are decided under one lock: two tasks starting at once
@@ -159,7 +166,15 @@ Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n,
     return make_error(owner + " already holds cores " + format_cpus(it->second) + "; asked for " +
                       std::to_string(n));
   }
-  const auto available = free_locked();
+  auto mine = place_locked(owners_, owner, n, affinity, on);
+  if (mine) owners_[owner] = *mine;
+  return mine;
+}
+
+Result<std::vector<int>> CpusetPool::place_locked(const Owners& owners, const std::string& owner,
+                                                  int n, NumaAffinity affinity,
+                                                  const NodeFilter& on) const {
+  const auto available = free_locked(owners);
   if (static_cast<int>(available.size()) < n)
     return make_error("not enough free cores for " + owner + ": asked for " + std::to_string(n) +
                       ", " + std::to_string(available.size()) + " free (" +
@@ -170,23 +185,36 @@ Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n,
   // one); for prefer and require, the node with the fewest free that still holds all `n`
   // (best fit), else, for prefer, the nodes with the most free first (as few as can be).
   std::vector<std::pair<int, std::vector<int>>> nodes;
-  for (auto& [node, cs] : free_by_node_locked())
+  for (auto& [node, cs] : free_by_node_locked(owners))
     if (!cs.empty()) nodes.emplace_back(node, std::move(cs));
   auto fewest_first = [](const auto& a, const auto& b) {
     return a.second.size() != b.second.size() ? a.second.size() < b.second.size() : a.first < b.first;
   };
   std::stable_sort(nodes.begin(), nodes.end(), fewest_first);
   if (affinity != NumaAffinity::None) {
-    auto fit = std::find_if(nodes.begin(), nodes.end(),
-                            [&](const auto& nd) { return static_cast<int>(nd.second.size()) >= n; });
+    auto fit = std::find_if(nodes.begin(), nodes.end(), [&](const auto& nd) {
+      return static_cast<int>(nd.second.size()) >= n && (!on || on(nd.first));
+    });
     if (fit != nodes.end()) {
       std::rotate(nodes.begin(), fit, fit + 1);
     } else if (affinity == NumaAffinity::Require) {
       const auto& most = nodes.back();  // nodes is not empty: available.size() >= n >= 1
-      return make_error("no NUMA node has " + std::to_string(n) + " free cores for " + owner +
+      std::string why = "no NUMA node has " + std::to_string(n) + " free cores for " + owner +
                         " (numa affinity require): the most free on one node is " +
                         std::to_string(most.second.size()) + " (node " + std::to_string(most.first) +
-                        "), " + std::to_string(available.size()) + " free in all");
+                        "), " + std::to_string(available.size()) + " free in all";
+      if (on && static_cast<int>(most.second.size()) >= n) {
+        std::set<int> room;
+        for (const auto& [node, cs] : nodes)
+          if (static_cast<int>(cs.size()) >= n) room.insert(node);
+        std::string with_room;
+        for (int node : room) with_room += (with_room.empty() ? "" : ", ") + std::to_string(node);
+        const bool several = with_room.find(',') != std::string::npos;
+        why = "no NUMA node has " + std::to_string(n) + " free cores for " + owner +
+              " beside its devices (numa affinity require): " + (several ? "nodes " : "node ") +
+              with_room + (several ? " have" : " has") + " the cores but not the free devices";
+      }
+      return make_error(why);
     } else {
       std::reverse(nodes.begin(), nodes.end());
     }
@@ -196,8 +224,22 @@ Result<std::vector<int>> CpusetPool::reserve(const std::string& owner, int n,
     for (int c : cs)
       if (static_cast<int>(mine.size()) < n) mine.push_back(c);
   std::sort(mine.begin(), mine.end());
-  owners_[owner] = mine;
   return mine;
+}
+
+Status CpusetPool::can_reserve_all(std::vector<Ask> asks) const {
+  std::stable_sort(asks.begin(), asks.end(), [](const Ask& a, const Ask& b) { return a.n > b.n; });
+  std::lock_guard lock(mutex_);
+  Owners owners = owners_;
+  std::string placed;  // the bigger asks already placed, which a refusal names
+  for (const auto& a : asks) {
+    auto mine = place_locked(owners, a.owner, a.n, a.affinity, a.on);
+    if (!mine)
+      return make_error(mine.message() + (placed.empty() ? "" : ", with " + placed + " placed first"));
+    owners[a.owner + "\n" + std::to_string(owners.size())] = std::move(*mine);
+    placed += (placed.empty() ? "" : ", ") + a.owner + "'s " + std::to_string(a.n);
+  }
+  return {};
 }
 
 void CpusetPool::release(const std::string& owner) {

@@ -161,5 +161,44 @@ TEST(CpusetPool, NumaAffinityPlacesCoresAsNomadDoes) {
   EXPECT_FALSE(numa_affinity_from_string("always").has_value());
 }
 
+// What submit weighs (docs/cgroups.md, "NUMA"): the asks placed as reserve() would place
+// them, the biggest first, beside what is held; nothing is reserved by asking.
+TEST(CpusetPool, CanReserveAllPlacesTheAsksWithoutReservingThem) {
+  CpusetPool pool({0, 1, 2, 3, 4, 5, 6, 7});
+  pool.set_numa_nodes({{0, {0, 1, 2, 3}}, {1, {4, 5, 6, 7}}});
+  ASSERT_TRUE(pool.reserve("held", 3, NumaAffinity::Require).ok());  // node 0 keeps one
+  using A = CpusetPool::Ask;
+  EXPECT_TRUE(pool.can_reserve_all({{"a", 1, NumaAffinity::Require}, {"b", 4, NumaAffinity::Require}}).ok());
+  auto st = pool.can_reserve_all({{"a", 2, NumaAffinity::Require}, {"b", 3, NumaAffinity::Require}});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            "no NUMA node has 2 free cores for a (numa affinity require): the most free on one "
+            "node is 1 (node 1), 2 free in all, with b's 3 placed first");
+  // A none ask takes cores too: 4 none + 2 require do not fit in 5.
+  EXPECT_FALSE(pool.can_reserve_all({A{"n", 4}, A{"r", 2, NumaAffinity::Require}}).ok());
+  EXPECT_EQ(pool.free().size(), 5u);
+}
+
+// `numa { devices }`: the node filter keeps a require on the nodes its devices are on, and
+// says so when the cores alone would have fit; prefer falls back to any node.
+TEST(CpusetPool, ANodeFilterKeepsTheCoresWhereTheDevicesAre) {
+  CpusetPool pool({0, 1, 2, 3, 4, 5, 6, 7});
+  pool.set_numa_nodes({{0, {0, 1, 2, 3}}, {1, {4, 5, 6, 7}}});
+  auto on_node_1 = [](int node) { return node == 1; };
+  auto r = pool.reserve("gpu", 2, NumaAffinity::Require, on_node_1);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(format_cpus(*r), "4-5");
+  auto nowhere = [](int) { return false; };
+  auto refused = pool.reserve("other", 2, NumaAffinity::Require, nowhere);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.message(),
+            "no NUMA node has 2 free cores for other beside its devices (numa affinity require): "
+            "nodes 0, 1 have the cores but not the free devices");
+  auto preferred = pool.reserve("pref", 2, NumaAffinity::Prefer, nowhere);
+  ASSERT_TRUE(preferred.ok()) << preferred.message();
+  EXPECT_EQ(pool.nodes_of(*preferred).size(), 1u);
+  EXPECT_EQ(pool.nodes_of({3, 4}), (std::vector<int>{0, 1}));
+}
+
 }  // namespace
 }  // namespace drover::cgroups

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <set>
 #include <vector>
 
@@ -222,4 +223,48 @@ TEST(Devices, AServerPlacesGpuAllocsByTheNodesGpusAndBlocksTheRest) {
   EXPECT_EQ(blocked["FailedTGAllocs"]["g"]["DimensionExhausted"]["devices"], 1) << blocked.dump(2);
   server->del("/v1/job/train");
   for (const auto& id : running) agent->wait_client_status(id, "complete");
+}
+
+// Nomad's `numa { devices }` (docs/cgroups.md, "NUMA"): the GPU on the NUMA node of the task's
+// cores. GPU 0's bus (0000:00:00.0) is a device of this host whose kernel gives it no NUMA
+// node (-1: it is near every node); GPU 1's bus is no device here, so its node is unknown and
+// it is never taken for such a task.
+TEST(Devices, NumaDevicesTakeOnlyAGpuOnTheNodeOfTheCores) {
+  if (!std::filesystem::exists("/sys/bus/pci/devices/0000:00:00.0/numa_node"))
+    GTEST_SKIP() << "this host has no PCI device 0000:00:00.0 to stand for GPU 0's bus";
+  auto agent = gpu_agent(2);
+  auto numa_job = [](const std::string& id) {
+    return "job:\n  id: " + id +
+           "\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+           "          driver: raw_exec\n          kill_timeout: 1s\n"
+           "          resources:\n            memory: 32\n            cores: 1\n"
+           "            numa: {affinity: require, devices: [nvidia/gpu]}\n"
+           "            devices: [{name: nvidia/gpu, count: 1}]\n"
+           "          config:\n            command: /bin/sh\n"
+           "            args: [\"-c\", \"echo $NVIDIA_VISIBLE_DEVICES; sleep 1000\"]\n";
+  };
+  auto a = agent->submit(numa_job("near"));
+  ASSERT_EQ(a.size(), 1u);
+  agent->wait_client_status(a[0], "running");
+  EXPECT_EQ(visible(*agent, a[0]), "GPU-00000000");
+  // The other GPU is free, but not known to be near any core: refused at submit, saying why.
+  auto second = agent->post("/v1/jobs", numa_job("far"));
+  EXPECT_EQ(second.status, 409) << second.body;
+  EXPECT_NE(second.body.find("beside its devices (numa affinity require)"), std::string::npos)
+      << second.body;
+  // A task without the numa block still gets it.
+  auto plain = agent->submit(gpu_job("plain", "[{name: nvidia/gpu, count: 1}]"));
+  ASSERT_EQ(plain.size(), 1u);
+  agent->wait_client_status(plain[0], "running");
+  EXPECT_EQ(visible(*agent, plain[0]), "GPU-00000001");
+  // numa devices must name one of the task's device blocks.
+  auto bad = agent->post("/v1/jobs", "job:\n  id: bad\n  groups:\n    - name: g\n      tasks:\n"
+                                     "        - name: t\n          driver: raw_exec\n"
+                                     "          config: {command: /bin/true}\n"
+                                     "          resources: {cores: 1, numa: {affinity: require, "
+                                     "devices: [nvidia/fpga]}}\n");
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  auto problem = bad.json()["problems"][0];
+  EXPECT_EQ(problem["path"], "groups[0].tasks[0].resources.numa.devices[0]") << bad.body;
+  EXPECT_EQ(problem["message"], "\"nvidia/fpga\" is not one of the task's device blocks");
 }

@@ -220,15 +220,17 @@ TEST(Validate, NomadJsonPathMapping) {
 }
 
 
-// Nomad's `numa { affinity }` on a task's cores (docs/cgroups.md, "NUMA"), from YAML, HCL and
-// Nomad JSON alike; an affinity outside the three, a block without cores and NUMA devices are
-// refused, each named.
+// Nomad's `numa { affinity, devices }` on a task's cores (docs/cgroups.md, "NUMA"), from YAML,
+// HCL and Nomad JSON alike; an affinity outside the three, a block without cores, devices that
+// name no device block or come without prefer or require are refused, each named.
 TEST(Validate, NumaAffinityIsReadFromEveryFormAndCheckedAsNomadChecksIt) {
   auto yaml = must_parse(
       "job:\n  id: n\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
       "          driver: raw_exec\n          config: {command: /bin/true}\n"
-      "          resources: {cores: 4, numa: {affinity: require}}\n");
+      "          resources: {cores: 4, numa: {affinity: require, devices: [nvidia/gpu]},\n"
+      "                      devices: [{name: nvidia/gpu}]}\n");
   EXPECT_EQ(yaml.groups[0].tasks[0].resources.numa_affinity, "require");
+  EXPECT_EQ(yaml.groups[0].tasks[0].resources.numa_devices, std::vector<std::string>{"nvidia/gpu"});
   auto hcl = must_parse(R"(job "n" {
   group "g" {
     task "t" {
@@ -236,7 +238,11 @@ TEST(Validate, NumaAffinityIsReadFromEveryFormAndCheckedAsNomadChecksIt) {
       config { command = "/bin/true" }
       resources {
         cores = 4
-        numa { affinity = "require" }
+        device "nvidia/gpu" {}
+        numa {
+          affinity = "require"
+          devices  = ["nvidia/gpu"]
+        }
       }
     }
   }
@@ -244,7 +250,8 @@ TEST(Validate, NumaAffinityIsReadFromEveryFormAndCheckedAsNomadChecksIt) {
   EXPECT_EQ(hcl.groups[0].tasks[0].resources, yaml.groups[0].tasks[0].resources);
   const auto j = to_json(yaml);
   EXPECT_EQ(j["TaskGroups"][0]["Tasks"][0]["Resources"]["NUMA"]["Affinity"], "require");
-  EXPECT_EQ(job_from_json(j).groups[0].tasks[0].resources.numa_affinity, "require");
+  EXPECT_EQ(j["TaskGroups"][0]["Tasks"][0]["Resources"]["NUMA"]["Devices"][0], "nvidia/gpu");
+  EXPECT_EQ(job_from_json(j).groups[0].tasks[0].resources, yaml.groups[0].tasks[0].resources);
 
   auto p = problems_of(R"({"Job": {"ID": "n", "TaskGroups": [{"Name": "g", "Tasks": [
     {"Name": "a", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
@@ -252,15 +259,22 @@ TEST(Validate, NumaAffinityIsReadFromEveryFormAndCheckedAsNomadChecksIt) {
     {"Name": "b", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
      "Resources": {"MemoryMB": 64, "NUMA": {"Affinity": "prefer"}}},
     {"Name": "c", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
-     "Resources": {"Cores": 2, "NUMA": {"Affinity": "require", "Devices": ["nvidia/gpu"]}}}]}]}})");
+     "Resources": {"Cores": 2, "NUMA": {"Affinity": "require", "Devices": ["nvidia/gpu"]}}},
+    {"Name": "d", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+     "Resources": {"Cores": 2, "Devices": [{"Name": "nvidia/gpu", "Count": 1}],
+                   "NUMA": {"Affinity": "none", "Devices": ["nvidia/gpu"]}}}]}]}})");
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[0].Resources.NUMA.Affinity: must be \"none\", "
                           "\"prefer\" or \"require\" (got \"always\")"))
       << p;
   EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[1].Resources.NUMA: places the task's cores: "
                           "it needs cores (Nomad's rule)"))
       << p;
-  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[2].Resources.NUMA.Devices: not supported by "
-                          "drover (devices report no NUMA locality)"))
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[2].Resources.NUMA.Devices[0]: \"nvidia/gpu\" is "
+                          "not one of the task's device blocks"))
+      << p;
+  EXPECT_TRUE(has_line(p, "Job.TaskGroups[0].Tasks[3].Resources.NUMA.Devices[0]: puts devices on "
+                          "the NUMA node of the task's cores: it needs affinity \"prefer\" or "
+                          "\"require\""))
       << p;
 }
 

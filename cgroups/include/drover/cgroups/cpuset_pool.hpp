@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,10 @@ std::optional<NumaAffinity> numa_affinity_from_string(const std::string& s);
 std::map<int, std::vector<int>> read_numa_nodes(
     const std::filesystem::path& dir = "/sys/devices/system/node");
 
+// Which NUMA nodes may hold a reservation kept on one node (the node of a task's devices,
+// docs/cgroups.md, "NUMA"); empty: any.
+using NodeFilter = std::function<bool(int node)>;
+
 class CpusetPool {
  public:
   explicit CpusetPool(std::vector<int> cores);
@@ -47,15 +52,31 @@ class CpusetPool {
   // `n` free cores for `owner`, placed by `affinity` (lowest first within a node). An owner
   // that already holds cores gets the same ones back when it asks for as many. On shortage
   // (or no node with `n` free under require): an error saying how many were asked and what
-  // is free; nothing is reserved.
+  // is free; nothing is reserved. `on` narrows the nodes prefer and require keep all `n` on
+  // (prefer spans nodes when none of them has room, as it does without a filter).
   Result<std::vector<int>> reserve(const std::string& owner, int n,
-                                   NumaAffinity affinity = NumaAffinity::None);
+                                   NumaAffinity affinity = NumaAffinity::None,
+                                   const NodeFilter& on = {});
   void release(const std::string& owner);
+
+  // One owner's cores as can_reserve_all weighs them.
+  struct Ask {
+    std::string owner;
+    int n = 0;
+    NumaAffinity affinity = NumaAffinity::None;
+    NodeFilter on;
+  };
+  // Whether every ask could be reserved now, beside today's reservations, placed as reserve()
+  // places them, the biggest first; nothing is reserved. The error is reserve()'s for the
+  // first ask that finds no place.
+  Status can_reserve_all(std::vector<Ask> asks) const;
   std::vector<int> reserved_by(const std::string& owner) const;
   std::vector<int> cores() const;  // all reservable cores
   std::vector<int> free() const;   // the shared pool: cores no owner holds
   // Free cores per NUMA node (every node of the pool, 0 when all are held).
   std::map<int, int> free_per_node() const;
+  // The NUMA nodes `cores` are on.
+  std::vector<int> nodes_of(const std::vector<int>& cores) const;
 
   // {"cores":[0,1],"reservations":{"owner":[0]}}.
   nlohmann::json to_json() const;
@@ -64,14 +85,18 @@ class CpusetPool {
   Status from_json(const nlohmann::json& saved);
 
  private:
-  std::vector<int> free_locked() const;  // free(), with mutex_ held
+  using Owners = std::map<std::string, std::vector<int>>;
+  std::vector<int> free_locked(const Owners& owners) const;  // free(), with mutex_ held
   // The free cores of each NUMA node, lowest first, with mutex_ held.
-  std::map<int, std::vector<int>> free_by_node_locked() const;
+  std::map<int, std::vector<int>> free_by_node_locked(const Owners& owners) const;
+  // Where reserve() puts `n` cores for a new `owner` beside `owners`, with mutex_ held.
+  Result<std::vector<int>> place_locked(const Owners& owners, const std::string& owner, int n,
+                                        NumaAffinity affinity, const NodeFilter& on) const;
   int node_of(int core) const;
 
   mutable std::mutex mutex_;
   std::vector<int> cores_;
-  std::map<std::string, std::vector<int>> owners_;
+  Owners owners_;
   std::map<int, int> node_of_;  // core -> NUMA node; a core not here is on node 0
 };
 
