@@ -8,15 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <set>
-#include <thread>
 
 #include "drover/common/relative_path.hpp"
 #include "fs/beneath.hpp"
 #include "jobspec/identity.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/hooks/hook_thread.hpp"
 #include "runner/hooks/hooks.hpp"
 #include "runner/hooks/template_files.hpp"
 #include "vars/jwt.hpp"
@@ -25,7 +24,7 @@
 namespace drover::runner {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = HookThread::Clock;
 
 // The task's identities: the default one first, then the named ones as written.
 std::vector<const jobspec::Identity*> identities_of(const jobspec::Task& t) {
@@ -126,36 +125,14 @@ struct IdentityHook::State {
   };
   std::vector<Issued> issued;
   vars::WorkloadClaims claims;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread renewer;
-
-  void stop_renewer() {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    if (renewer.joinable() && renewer.get_id() != std::this_thread::get_id())
-      renewer.join();
-    else if (renewer.joinable())
-      renewer.detach();  // a restart it asked for ends it from its own thread
-  }
-
-  // Sleeps until `t`; false when told to stop.
-  bool sleep_until(Clock::time_point t) {
-    std::unique_lock lock(mu);
-    return !cv.wait_until(lock, t, [&] { return stop; });
-  }
+  HookThread renewer;
 };
 
 IdentityHook::IdentityHook() : state_(std::make_unique<State>()) {}
-IdentityHook::~IdentityHook() { state_->stop_renewer(); }
+IdentityHook::~IdentityHook() { state_->renewer.stop(); }
 
 Status IdentityHook::prestart(TaskHookContext& c) {
-  state_->stop_renewer();
-  state_->stop = false;
+  state_->renewer.stop();
   state_->claims = claims_of(c.alloc, c.task);
   state_->issued.clear();
   for (const auto* id : identities_of(c.task)) {
@@ -202,19 +179,15 @@ void IdentityHook::start_renewer(TaskHookContext& c) {
   bool any = false;
   for (const auto& is : state_->issued) any = any || is.due != Clock::time_point::max();
   if (!any) return;
-  {
-    std::lock_guard lock(state_->mu);
-    state_->stop = false;
-  }
   AllocRunner* alloc = &c.alloc;
   const std::string task = c.task.name;
   auto record = c.record;
   State* st = state_.get();
-  st->renewer = std::thread([alloc, task, record, st] {
+  st->renewer.start([alloc, task, record, st] {
     for (;;) {
       auto next = Clock::time_point::max();
       for (const auto& is : st->issued) next = std::min(next, is.due);
-      if (!st->sleep_until(next)) return;
+      if (!st->renewer.sleep_until(next)) return;
       bool restart = false;
       std::set<std::string> signals;
       const auto now = Clock::now();
@@ -248,6 +221,6 @@ void IdentityHook::start_renewer(TaskHookContext& c) {
   });
 }
 
-void IdentityHook::exited(TaskHookContext&) { state_->stop_renewer(); }
+void IdentityHook::exited(TaskHookContext&) { state_->renewer.stop(); }
 
 }  // namespace drover::runner

@@ -6,9 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -16,6 +14,7 @@
 #include "drover/common/relative_path.hpp"
 #include "proc/spawn.hpp"
 #include "runner/alloc_runner.hpp"
+#include "runner/hooks/hook_thread.hpp"
 #include "runner/hooks/hooks.hpp"
 #include "runner/hooks/template_data.hpp"
 #include "runner/hooks/template_files.hpp"
@@ -158,36 +157,14 @@ struct TemplateHook::State {
     std::string last_error;  // said once, not at every poll
   };
   std::vector<Entry> entries;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stop = false;
-  std::thread watcher;
-
-  void stop_watcher() {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    if (watcher.joinable() && watcher.get_id() != std::this_thread::get_id())
-      watcher.join();
-    else if (watcher.joinable())
-      watcher.detach();
-  }
-
-  // Sleeps up to `d`; false when told to stop.
-  bool sleep(std::chrono::nanoseconds d) {
-    std::unique_lock lock(mu);
-    return !cv.wait_for(lock, d, [&] { return stop; });
-  }
+  HookThread watcher;
 };
 
 TemplateHook::TemplateHook() : state_(std::make_unique<State>()) {}
-TemplateHook::~TemplateHook() { state_->stop_watcher(); }
+TemplateHook::~TemplateHook() { state_->watcher.stop(); }
 
 Status TemplateHook::prestart(TaskHookContext& c) {
-  state_->stop_watcher();
-  state_->stop = false;
+  state_->watcher.stop();
   const auto task_dir = c.alloc.dir().task_dir(c.task.name);
   auto variables = variables_of(c.alloc);
   TaskTemplateData data(task_dir, c.alloc.job().id, c.alloc.group().name, c.task.name,
@@ -267,18 +244,14 @@ void TemplateHook::start_watcher(TaskHookContext& c, std::map<std::string, std::
   const jobspec::Task* task = &c.task;
   auto record = c.record;
   State* st = state_.get();
-  {
-    std::lock_guard lock(st->mu);
-    st->stop = false;
-  }
-  st->watcher = std::thread([=] {
+  st->watcher.start([=] {
     const auto task_dir = alloc->dir().task_dir(task->name);
     auto variables = variables_of(*alloc);
     const TaskEnv paths = alloc->task_env(*task);
     TaskTemplateData data(task_dir, alloc->job().id, alloc->group().name, task->name,
                           variables.get(), alloc->ctx().catalog);
     std::mt19937_64 rng{std::random_device{}()};
-    while (st->sleep(interval)) {
+    while (st->watcher.sleep_for(interval)) {
       bool restart = false;
       std::set<std::string> signals;
       std::vector<const jobspec::ChangeScript*> scripts;
@@ -318,7 +291,7 @@ void TemplateHook::start_watcher(TaskHookContext& c, std::map<std::string, std::
       if (!restart && signals.empty() && scripts.empty()) continue;
       // Nomad's splay: a random wait up to it, so that many tasks do not act at once.
       if (splay.count() > 0 &&
-          !st->sleep(std::chrono::nanoseconds(rng() % static_cast<uint64_t>(splay.count()))))
+          !st->watcher.sleep_for(std::chrono::nanoseconds(rng() % static_cast<uint64_t>(splay.count()))))
         return;
       if (restart) {
         if (auto s =
@@ -366,6 +339,6 @@ void TemplateHook::start_watcher(TaskHookContext& c, std::map<std::string, std::
   });
 }
 
-void TemplateHook::exited(TaskHookContext&) { state_->stop_watcher(); }
+void TemplateHook::exited(TaskHookContext&) { state_->watcher.stop(); }
 
 }  // namespace drover::runner
