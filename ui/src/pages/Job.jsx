@@ -10,6 +10,7 @@ import { DispatchForm } from '../components/DispatchForm.jsx';
 import { DeploymentPanel } from '../components/DeploymentPanel.jsx';
 import { safeLink } from '../links.js';
 import { DEFAULT, jobApi, jobHref, withNamespace } from '../namespaces.js';
+import { descriptionHtml } from '../markdown.js';
 
 export function JobPage({ id, ns = DEFAULT }) {
   const [job, setJob] = useState(null);
@@ -275,17 +276,16 @@ export function AllocTable({ allocs }) {
   );
 }
 
-// The job's `ui` block (Nomad 1.8): its description as text (never parsed as HTML or
-// Markdown) and its links, only http and https ones (the agent refuses others at submit).
+// The job's `ui` block (Nomad 1.8): its description as Markdown, as Nomad's UI shows it (its
+// raw HTML as text, the result sanitized: markdown.js), and its links, only http and https
+// ones (the agent refuses others at submit).
 function JobUiBlock({ ui }) {
   if (!ui || (!ui.Description && !(ui.Links || []).length)) return null;
   const links = (ui.Links || []).filter((l) => safeLink(l.Url));
   return (
     <div class="job-ui" data-testid="job-ui">
       {ui.Description && (
-        <p class="description" data-testid="job-description">
-          {ui.Description}
-        </p>
+        <div class="description" data-testid="job-description" dangerouslySetInnerHTML={{ __html: descriptionHtml(ui.Description) }} />
       )}
       {links.length > 0 && (
         <p class="links">

@@ -342,15 +342,22 @@ async function submitFromUi(page, agent, text) {
       await fetch(agent.base + '/v1/job/yamled?purge=true', { method: 'DELETE' });
     });
 
-    await test("the job page shows the job's ui block: its description as text and its links", async () => {
+    await test("the job page shows the job's ui block: its description as Markdown and its links", async () => {
       const hcl = LOG_JOB.replace('"ticker"', '"described"').replace(
         'type = "service"',
-        'type = "service"\n  ui {\n    description = "Serves <b id=uimark>ticks</b>.\\nAsk #ticks."\n    link {\n      label = "Dashboard"\n      url = "https://grafana.example/d/ticks"\n    }\n  }',
+        'type = "service"\n  ui {\n    description = "Serves **ticks** <b id=uimark>raw</b>.\\nSee the [runbook](https://runbook.example/ticks) and [this](javascript:alert(1))."\n    link {\n      label = "Dashboard"\n      url = "https://grafana.example/d/ticks"\n    }\n  }',
       );
       await submitFromUi(page, agent, hcl);
       await page.waitForURL(/#\/job\/described$/);
-      await until('the description', async () => await textIs(page, '[data-testid=job-description]', 'Serves <b id=uimark>ticks</b>.\nAsk #ticks.'));
+      const desc = '[data-testid=job-description]';
+      await until('the description', async () => await textIs(page, `${desc} strong`, 'ticks'));
+      // Raw HTML in it is text; only http(s) links, opened apart.
       if (await page.locator('#uimark').count()) throw new Error('the description was parsed as HTML');
+      if (!(await textOf(page, desc)).includes('<b id=uimark>raw</b>')) throw new Error('description: ' + (await textOf(page, desc)));
+      const runbook = page.locator(`${desc} a[href="https://runbook.example/ticks"]`);
+      if ((await runbook.count()) !== 1 || (await runbook.getAttribute('rel')) !== 'noopener noreferrer' || (await runbook.getAttribute('target')) !== '_blank')
+        throw new Error('runbook link: ' + (await page.locator(desc).evaluate((d) => d.innerHTML)));
+      if (await page.locator(`${desc} a[href^="javascript"]`).count()) throw new Error('a javascript: link was kept');
       const link = page.locator('[data-testid=job-link]');
       if ((await link.textContent()) !== 'Dashboard' || (await link.getAttribute('href')) !== 'https://grafana.example/d/ticks')
         throw new Error('link: ' + (await link.evaluate((a) => a.outerHTML)));
