@@ -474,7 +474,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_ui_endpoint(s);
   if (ctx.acl) register_acl_endpoints(s, *ctx.acl);
   register_vars_endpoints(s, ctx);
-  register_identity_endpoints(s, ctx);
+  register_identity_endpoints(s, ctx.identity);
 }
 
 // Before any route: the Host check (DNS rebinding), the cross-origin check, then the token check (the per-client connection

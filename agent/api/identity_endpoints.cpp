@@ -1,15 +1,25 @@
 // The JWKS and OIDC discovery endpoints (api/identity_endpoints.hpp).
 #include "api/identity_endpoints.hpp"
 
-#include "api/http_api.hpp"
+#include <httplib.h>
+
 #include "api/json_reply.hpp"
 #include "vars/workload_identity.hpp"
 
 namespace drover::api {
 
-void register_identity_endpoints(httplib::Server& s, const ApiContext& ctx) {
-  if (!ctx.identity) return;
-  const vars::WorkloadIdentity& identity = *ctx.identity;
+void register_identity_endpoints(httplib::Server& s, const vars::WorkloadIdentity* signer,
+                                 const std::string& why_none) {
+  if (!signer) {
+    if (why_none.empty()) return;
+    auto none = [why_none](const httplib::Request&, httplib::Response& res) {
+      reply_error(res, 404, why_none);
+    };
+    s.Get("/.well-known/jwks.json", none);
+    s.Get("/.well-known/openid-configuration", none);
+    return;
+  }
+  const vars::WorkloadIdentity& identity = *signer;
   s.Get("/.well-known/jwks.json", [&identity](const httplib::Request&, httplib::Response& res) {
     reply_json(res, identity.jwks());
   });

@@ -5,14 +5,20 @@
 // cloud's OIDC federation) fetches them with no token.
 #pragma once
 
+#include <string>
+
 namespace httplib {
 class Server;
 }  // namespace httplib
 
+namespace drover::vars {
+class WorkloadIdentity;
+}
+
 namespace drover::api {
 
-struct ApiContext;
-
-void register_identity_endpoints(httplib::Server& server, const ApiContext& ctx);
+// `identity` null: both answer 404 with `why_none` (a server without keyring_file).
+void register_identity_endpoints(httplib::Server& server, const vars::WorkloadIdentity* identity,
+                                 const std::string& why_none = "");
 
 }  // namespace drover::api

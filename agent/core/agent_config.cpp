@@ -16,6 +16,7 @@
 #include "drover/common/json_text.hpp"
 #include "jobspec/did_you_mean.hpp"
 #include "jobspec/parse.hpp"
+#include "vars/oidc_issuer.hpp"
 #include "drover/common/names.hpp"
 #include "drover/common/json_text.hpp"
 
@@ -140,12 +141,8 @@ Status apply_file(const std::string& path, AgentConfig& c) {
   str("node_pool", c.node_pool);
   str("keyring_file", c.keyring_file);
   str("oidc_issuer", c.oidc_issuer);
-  // Relying parties fetch <issuer>/.well-known/openid-configuration: a URL with no query.
-  if (!c.oidc_issuer.empty() &&
-      ((!c.oidc_issuer.starts_with("https://") && !c.oidc_issuer.starts_with("http://")) ||
-       c.oidc_issuer.find_first_of("?# \t\n") != std::string::npos))
-    errors += "\n  oidc_issuer: must be an http(s) URL without query or fragment, such as "
-              "\"https://drover.example.com\"";
+  if (!c.oidc_issuer.empty() && !vars::valid_oidc_issuer(c.oidc_issuer))
+    errors += std::string("\n  oidc_issuer: ") + vars::kOidcIssuerRule;
   str("host_volumes_dir", c.host_volumes_dir);
   str("host_volume_plugin_dir", c.host_volume_plugin_dir);
   for (const auto& [key, dir] : {std::pair{"host_volumes_dir", &c.host_volumes_dir},

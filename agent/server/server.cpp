@@ -11,6 +11,7 @@
 
 #include "api/acl.hpp"
 #include "api/host_check.hpp"
+#include "api/identity_endpoints.hpp"
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
 #include "api/origin_check.hpp"
@@ -36,6 +37,7 @@
 #include "server/plan_committer.hpp"
 #include "server/server_api.hpp"
 #include "server/server_config.hpp"
+#include "vars/workload_identity.hpp"
 
 namespace drover::server {
 
@@ -64,6 +66,18 @@ int run_server(const ServerFlags& flags) {
     return 1;
   }
   if (!exposure_warning.empty()) spdlog::warn("{}", exposure_warning);
+  // With the agents' keyring_file the server publishes the workload identities' public keys
+  // (the key each root key derives is the same on every holder: vars/derived_rsa_key.hpp).
+  std::unique_ptr<vars::WorkloadIdentity> identities;
+  if (!cfg.keyring_file.empty()) {
+    auto keyring = vars::Keyring::open_shared(cfg.keyring_file);
+    if (!keyring) {
+      std::cerr << "Error: keyring_file: " << keyring.message() << '\n';
+      return 1;
+    }
+    identities = std::make_unique<vars::WorkloadIdentity>(
+        std::shared_ptr<vars::Keyring>(std::move(keyring.value())), cfg.oidc_issuer);
+  }
 
   // Block the stop signals before any thread starts, so that only sigwait sees them.
   sigset_t stop_signals;
@@ -156,6 +170,10 @@ int run_server(const ServerFlags& flags) {
   register_gc_route(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);
+  api::register_identity_endpoints(
+      routes, identities.get(),
+      "this server has no keyring_file: set it to the agents' file to publish their workload "
+      "identities' keys here (each agent publishes them too)");
   if (tokens) api::register_acl_endpoints(routes, *tokens);
 
   spdlog::info("drover server {} on {}, etcd {} (prefix {}), leader TTL {}s, ACLs {}", cfg.name,

@@ -10,6 +10,7 @@
 #include "api/host_check.hpp"
 #include "jobspec/parse.hpp"
 #include "jobspec/yaml_to_json.hpp"
+#include "vars/oidc_issuer.hpp"
 
 namespace drover::server {
 
@@ -93,6 +94,14 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
       api::read_tls_config(v, cfg.tls, errors);
     } else if (k == "acl") {
       read_acl_block(v, cfg, errors);
+    } else if (k == "keyring_file" || k == "oidc_issuer") {
+      if (!v.is_string() || v.get<std::string>().empty()) {
+        errors += "\n  " + k + ": must be a non-empty string";
+        continue;
+      }
+      (k == "keyring_file" ? cfg.keyring_file : cfg.oidc_issuer) = v.get<std::string>();
+      if (k == "oidc_issuer" && !vars::valid_oidc_issuer(cfg.oidc_issuer))
+        errors += std::string("\n  oidc_issuer: ") + vars::kOidcIssuerRule;
     } else if (k == "insecure_listen") {
       if (!v.is_boolean()) errors += "\n  insecure_listen: must be true or false";
       else cfg.insecure_listen = v.get<bool>();
@@ -114,7 +123,7 @@ Result<ServerConfig> parse_server_config(const std::string& text, const std::str
     } else {
       errors += "\n  " + k +
                 ": unknown key (use name, bind_addr, port, leader_ttl, http_allowed_hosts, etcd, "
-                "tls, acl, insecure_listen, scheduler_algorithm, preemption_config, "
+                "tls, acl, insecure_listen, keyring_file, oidc_issuer, scheduler_algorithm, preemption_config, "
                 "job_gc_interval, job_gc_threshold, eval_gc_threshold, batch_eval_gc_threshold, "
                 "deployment_gc_threshold, node_gc_threshold)";
     }

@@ -10,6 +10,8 @@
 //   tls: { cert_file, key_file, ca_file, verify_https_client }  # the agent's block
 //   acl: { enabled: true, bootstrap_token_file: /path }         # tokens in etcd
 //   insecure_listen: false   # true: serve off loopback with neither acl nor tls (warned)
+//   keyring_file: /etc/drover/keyring   # the agents' file: /.well-known/jwks.json here too
+//   oidc_issuer: https://drover.example.com
 #pragma once
 
 #include <chrono>
@@ -47,6 +49,11 @@ struct ServerConfig {
   // deployment_gc_threshold, node_gc_threshold), Nomad's names and defaults.
   std::chrono::nanoseconds gc_interval = std::chrono::minutes(5);
   GcThresholds gc;
+  // The cluster's keyring_file (the agents'): with it the server publishes the workload
+  // identities' public keys, so that relying parties have one address for them
+  // (docs/variables.md, "Signing keys"); oidc_issuer as the agents have it.
+  std::string keyring_file;
+  std::string oidc_issuer;
 };
 
 // Reads and checks the file; every problem at once, each naming its key and the file.

@@ -2,18 +2,23 @@
 // named identity in its env var and file, checked by a real relying party (PyJWT fetching the
 // agent's JWKS, as Vault's JWT auth or a cloud's OIDC federation would), renewed before it
 // expires with the change signal sent, renewed still after the agent was killed and started
-// again, and never honoured by the agent's own API.
+// again, never honoured by the agent's own API, and checked as well against the JWKS of a
+// server given the agents' keyring_file.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "agent_process.hpp"
+#include "cluster_processes.hpp"
 
 using drover::testing::AgentProcess;
 using drover::testing::CmdResult;
+using drover::testing::EtcdProcess;
+using drover::testing::ServerProcess;
 using drover::testing::eventually;
 using drover::testing::make_temp_dir;
 using drover::testing::read_file;
@@ -24,6 +29,17 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char* kIssuer = "https://drover.test";
+
+// What `cmd` prints (stdout and stderr) and its exit code.
+CmdResult sh(const std::string& cmd) {
+  CmdResult r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = p ? ::pclose(p) : -1;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 // PyJWT as a relying party: the signing key looked up by the token's kid in the JWKS at `url`,
 // then the signature, audience, issuer and expiry checked. Prints the claims.
@@ -38,14 +54,8 @@ print(json.dumps(claims))
 )");
   write_file(dir + "/token", token);
   // Debian's python3, which has python3-jwt (scripts/setup.sh), whatever else is on PATH.
-  const std::string cmd = "/usr/bin/python3 " + dir + "/check.py '" + url + "' \"$(cat " + dir +
-                          "/token)\" '" + audience + "' '" + kIssuer + "' 2>&1";
-  CmdResult r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[4096];
-  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int status = p ? ::pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto r = sh("/usr/bin/python3 " + dir + "/check.py '" + url + "' \"$(cat " + dir + "/token)\" '" +
+              audience + "' '" + kIssuer + "'");
   std::filesystem::remove_all(dir);
   return r;
 }
@@ -55,16 +65,12 @@ json claims_of(const std::string& token) {
   std::string part = token.substr(first + 1, second - first - 1);
   for (auto& c : part) c = c == '-' ? '+' : c == '_' ? '/' : c;
   while (part.size() % 4) part += '=';
-  // base64 through the shell's coreutils: no decoder of the agent's in the check.
+  // base64 through coreutils: no decoder of the agent's in the check.
   const std::string dir = make_temp_dir("drover-claims");
   write_file(dir + "/b64", part);
-  FILE* p = ::popen(("base64 -d " + dir + "/b64").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  if (p) ::pclose(p);
+  auto out = sh("base64 -d " + dir + "/b64");
   std::filesystem::remove_all(dir);
-  return json::parse(out, nullptr, false);
+  return json::parse(out.out, nullptr, false);
 }
 
 std::string job(const std::string& id) {
@@ -178,4 +184,49 @@ TEST(WorkloadIdentities, TheKeysArePublicEvenWithAcls) {
   ASSERT_TRUE(discovery);
   EXPECT_EQ(discovery->status, 404);
   EXPECT_NE(discovery->body.find("oidc_issuer"), std::string::npos) << discovery->body;
+}
+
+// In a cluster, relying parties want one address for the keys: a server given the agents'
+// keyring_file publishes the same JWKS, and an agent's token checks against it.
+TEST(WorkloadIdentities, AServerWithTheAgentsKeyringPublishesTheirKeys) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  const std::string keyring = make_temp_dir("drover-wid-key") + "/keyring";
+  write_file(keyring, sh("head -c 32 /dev/urandom | base64").out);
+  ::chmod(keyring.c_str(), 0600);
+  const std::string endpoints = "endpoints: [\"" + etcd.endpoint() + "\"]";
+  const std::string keys = "keyring_file: " + keyring + "\noidc_issuer: " + kIssuer + "\n";
+  auto agent = AgentProcess::start(
+      {.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    " + endpoints +
+                      "\n    prefix: /drover\n    heartbeat_ttl: 3s\n" + keys});
+  auto server = ServerProcess::start(
+      "s1", "leader_ttl: 3s\netcd:\n  " + endpoints + "\n  prefix: /drover\n" + keys);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto nodes = server->get("/v1/nodes").json();
+        auto leader = server->get("/v1/status/leader").json();
+        return nodes.is_array() && nodes.size() == 1 && nodes[0].value("Status", "") == "ready" &&
+               leader.is_string() && !leader.get<std::string>().empty();
+      },
+      20s))
+      << server->log();
+  EXPECT_EQ(server->get("/.well-known/jwks.json").json(), agent->get("/.well-known/jwks.json").json());
+  auto r = server->post("/v1/jobs", job("cluster-wid"));
+  ASSERT_EQ(r.status, 200) << r.body << server->log();
+  std::string token;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& a : server->get("/v1/job/cluster-wid/allocations").json())
+          if (a.value("ClientStatus", "") == "running")
+            token = read_file(agent->data_dir() + "/alloc/" + a.value("ID", "") + "/t/secrets/nomad_aws.jwt");
+        return !token.empty();
+      },
+      30s))
+      << agent->log();
+  auto checked = relying_party_check(server->address() + "/.well-known/jwks.json", token,
+                                     "sts.amazonaws.com");
+  EXPECT_EQ(checked.exit_code, 0) << checked.out;
+  EXPECT_EQ(server->get("/.well-known/openid-configuration").json()["issuer"], kIssuer);
+  EXPECT_EQ(server->del("/v1/job/cluster-wid").status, 200);
 }

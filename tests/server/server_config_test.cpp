@@ -18,6 +18,23 @@ TEST(ServerConfig, ReadsTheEtcdBlockAndLeaderTtl) {
   EXPECT_EQ(c->etcd.prefix, "/c1");
 }
 
+// The agents' keyring_file and oidc_issuer: the server publishes their workload identities'
+// keys (docs/variables.md, "Signing keys"); the issuer by the agent's rule.
+TEST(ServerConfig, KeyringFileAndOidcIssuerAreTheAgents) {
+  auto c = parse_server_config(
+      "etcd:\n  endpoints: [\"http://127.0.0.1:2379\"]\nkeyring_file: /etc/drover/keyring\n"
+      "oidc_issuer: https://drover.example.com\n",
+      "server.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->keyring_file, "/etc/drover/keyring");
+  EXPECT_EQ(c->oidc_issuer, "https://drover.example.com");
+  auto bad = parse_server_config("oidc_issuer: drover.example.com\nkeyring_file: \"\"\n", "server.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("oidc_issuer: must be an http(s) URL"), std::string::npos) << bad.message();
+  EXPECT_NE(bad.message().find("keyring_file: must be a non-empty string"), std::string::npos)
+      << bad.message();
+}
+
 TEST(ServerConfig, EveryProblemIsNamedWithTheFile) {
   auto c = parse_server_config("port: 0\nleader_ttl: soon\nbogus: 1\n", "server.yaml");
   ASSERT_FALSE(c);
