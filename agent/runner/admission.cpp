@@ -6,6 +6,7 @@
 
 #include "drover/loader/registry.hpp"
 #include "runner/alloc_network.hpp"
+#include "jobspec/identity.hpp"
 #include "jobspec/parse.hpp"
 #include "runner/constraints.hpp"
 
@@ -60,6 +61,18 @@ std::vector<jobspec::Problem> job_warnings(const jobspec::Job& job) {
     for (std::size_t t = 0; t < group.tasks.size(); ++t) {
       const std::string tp = gp + "tasks[" + std::to_string(t) + "].";
       placement_warnings(tp, group.tasks[t].placement, out);
+      // An env var reaches the task only at its start: renewed tokens go to the file alone.
+      const auto& task = group.tasks[t];
+      std::vector<std::pair<std::string, const jobspec::Identity*>> ids;
+      if (task.identity) ids.emplace_back(tp + "identity", &*task.identity);
+      for (std::size_t i = 0; i < task.identities.size(); ++i)
+        ids.emplace_back(tp + "identities[" + std::to_string(i) + "]", &task.identities[i]);
+      for (const auto& [ip, id] : ids)
+        if (id->env && id->ttl.count() > 0 && id->change_mode != "restart")
+          out.push_back({ip + ".env",
+                         jobspec::identity_env_var(*id) + " is set at the task's start only: once "
+                         "its ttl has run out it holds an expired token (read the renewed one "
+                         "from file = true, or set change_mode = \"restart\")"});
       if (group.tasks[t].resources.disk_mb > 0)
         out.push_back({tp + "resources.disk",
                        "ignored, as Nomad ignores it: a group's tasks share its ephemeral_disk "

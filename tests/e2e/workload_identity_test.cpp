@@ -103,8 +103,16 @@ TEST(WorkloadIdentities, ANamedIdentityChecksAgainstTheJwksAndIsRenewedBeforeItE
   const std::string data = make_temp_dir("drover-wid");
   auto agent = AgentProcess::start(
       {.data_dir = data, .config_yaml = std::string("oidc_issuer: ") + kIssuer + "\n"});
-  auto ids = agent->submit(job("gpu-train"));
+  auto submitted = agent->post("/v1/jobs", job("gpu-train"));
+  ASSERT_EQ(submitted.status, 200) << submitted.body;
+  const auto ids = submitted.json()["AllocIDs"].get<std::vector<std::string>>();
   ASSERT_EQ(ids.size(), 1u);
+  // Its env var is not renewed (change_mode signal): the submit says so.
+  EXPECT_NE(submitted.json().value("Warnings", "").find(
+                "groups[0].tasks[0].identities[0].env: NOMAD_TOKEN_aws is set at the task's start "
+                "only"),
+            std::string::npos)
+      << submitted.body;
   const std::string task_dir = data + "/alloc/" + ids[0] + "/t";
   ASSERT_TRUE(eventually([&] { return std::filesystem::exists(task_dir + "/local/env_aws"); }, 20s))
       << agent->log();
