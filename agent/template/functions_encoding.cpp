@@ -75,20 +75,12 @@ Result<json> b64_decode(CallContext&, std::vector<json>& a) {
 Result<json> b64url_encode(CallContext&, std::vector<json>& a) {
   auto s = one_string(a);
   if (!s) return s.error();
-  std::string e = base64_encode(*s);
-  for (auto& c : e) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return json(e);
+  return json(base64url_encode(*s, /*padded=*/true));
 }
 Result<json> b64url_decode(CallContext&, std::vector<json>& a) {
   auto s = one_string(a);
   if (!s) return s.error();
-  std::string in = *s;
-  for (auto& c : in) {
-    if (c == '+' || c == '/')
-      return make_error("base64URLDecode: illegal base64 data", Errc::Invalid);
-    c = c == '-' ? '+' : c == '_' ? '/' : c;
-  }
-  auto d = base64_decode(in);
+  auto d = base64url_decode(*s, /*padded=*/true);
   if (!d) return make_error("base64URLDecode: illegal base64 data", Errc::Invalid);
   return json(*d);
 }

@@ -27,25 +27,10 @@ std::string bn_bytes(const BIGNUM* b) {
 
 }  // namespace
 
-std::string b64url(std::string_view in) {
-  std::string s = base64_encode(in);
-  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
+std::string b64url(std::string_view in) { return base64url_encode(in, /*padded=*/false); }
 
 std::optional<std::string> from_b64url(std::string_view in) {
-  std::string s(in);
-  for (auto& c : s) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-    else if (c == '+' || c == '/' || c == '=')
-      return std::nullopt;
-  }
-  while (s.size() % 4) s += '=';
-  return base64_decode(s);
+  return base64url_decode(in, /*padded=*/false);
 }
 
 std::optional<Jwt> decode_jwt(std::string_view token) {

@@ -31,6 +31,25 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+std::string base64url_encode(std::string_view in, bool padded) {
+  std::string s = base64_encode(in);
+  for (auto& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  if (!padded)
+    while (!s.empty() && s.back() == '=') s.pop_back();
+  return s;
+}
+
+std::optional<std::string> base64url_decode(std::string_view in, bool padded) {
+  std::string s(in);
+  for (auto& c : s) {
+    if (c == '+' || c == '/' || (!padded && c == '=')) return std::nullopt;
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  if (!padded)
+    while (s.size() % 4) s += '=';
+  return base64_decode(s);
+}
+
 std::string random_uuid() {
   unsigned char b[16];
   std::size_t got = 0;

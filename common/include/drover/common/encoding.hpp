@@ -13,6 +13,13 @@ std::string base64_encode(std::string_view in);
 // Standard base64 back to bytes; nothing when `in` is not base64.
 std::optional<std::string> base64_decode(std::string_view in);
 
+// base64url (RFC 4648, section 5: '-' and '_' for '+' and '/'). `padded`: with its '='
+// padding, as Go's URLEncoding (the templates' base64URLEncode); without, as JWTs write it
+// (RFC 7515, section 2). Decoding takes the same form only: '+' or '/' in the input, or '='
+// in an unpadded one, is nothing.
+std::string base64url_encode(std::string_view in, bool padded);
+std::optional<std::string> base64url_decode(std::string_view in, bool padded);
+
 // A random (version 4) UUID from the kernel's CSPRNG, lower-case hex: 122 random bits, enough
 // for an ID that never collides and for a secret.
 std::string random_uuid();
