@@ -2,21 +2,21 @@
 // expose an open API off loopback (docs/threat-model.md, "The API").
 #include "api/acl.hpp"
 
-#include "drover/common/encoding.hpp"
-
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "api/json_reply.hpp"
+#include "drover/common/encoding.hpp"
+#include "drover/common/json_text.hpp"
 #include "jobspec/parse.hpp"
 #include "state/alloc.hpp"
 #include "state/state_store.hpp"
-#include "drover/common/json_text.hpp"
 
 namespace drover::api {
 namespace {
@@ -24,6 +24,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kMetaKey = "acl_tokens";
+constexpr const char* kPoliciesMetaKey = "acl_policies";
 
 std::string sha256(std::string_view s) {
   unsigned char out[SHA256_DIGEST_LENGTH];
@@ -62,11 +63,16 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
+// Nomad's token shape: a client token's Policies are its ACL policies; a token of a built-in
+// policy has it in Policy (and, as one name, in Policies), and Type management for management.
 json token_json(const TokenInfo& t) {
+  const bool named = !t.policies.empty();
+  json policies = named ? json(t.policies) : json::array({policy_name(t.policy)});
   return {{"AccessorID", t.accessor_id},
           {"Name", t.name},
-          {"Policy", policy_name(t.policy)},
-          {"Policies", json::array({policy_name(t.policy)})},
+          {"Type", !named && t.policy == Policy::management ? "management" : "client"},
+          {"Policy", named ? json() : json(policy_name(t.policy))},
+          {"Policies", policies},
           {"CreateTime", t.create_time_ns},
           {"ExpirationTime",
            t.expiration_time_ns ? json(state::rfc3339(t.expiration_time_ns)) : json()}};
@@ -177,6 +183,19 @@ Result<std::unique_ptr<AclStore>> AclStore::open(state::StateStore* store,
       acl->tokens_.push_back(std::move(*token));
     }
   }
+  if (auto saved = store->meta(kPoliciesMetaKey)) {
+    auto j = json::parse(*saved, nullptr, false);
+    if (j.is_discarded() || !j.is_array())
+      return make_error(
+          "acl: the stored policies are unreadable; refusing to start with ACLs "
+          "(nothing was changed)");
+    for (const auto& p : j) {
+      auto policy = policy_from_json(p);
+      if (!policy)
+        return make_error("acl: a stored policy is malformed; refusing to start with ACLs");
+      acl->policies_.push_back(std::move(*policy));
+    }
+  }
   if (acl->tokens_.empty()) {
     auto made = acl->create("Bootstrap Token", Policy::management);
     if (!made) return make_error(made.message());
@@ -208,22 +227,42 @@ std::optional<StoredToken> stored_token_from_json(const json& t) {
     if (!it->is_number_integer()) return std::nullopt;
     return it->get<std::int64_t>();
   };
-  auto hash_text = text("SecretHash"), policy_text = text("Policy"), accessor = text("AccessorID"),
-       name = text("Name");
+  auto hash_text = text("SecretHash"), accessor = text("AccessorID"), name = text("Name");
   auto created = number("CreateTime"), expires = number("ExpirationTimeNs");
-  if (!hash_text || !policy_text || !accessor || !name || !created || !expires) return std::nullopt;
+  if (!hash_text || !accessor || !name || !created || !expires) return std::nullopt;
   auto hash = from_hex(*hash_text);
-  auto policy = parse_policy(*policy_text);
-  if (!hash || hash->size() != SHA256_DIGEST_LENGTH || !policy) return std::nullopt;
-  return StoredToken{{*accessor, *name, *policy, *created, *expires}, *hash};
+  if (!hash || hash->size() != SHA256_DIGEST_LENGTH) return std::nullopt;
+  TokenInfo info{*accessor, *name, Policy::read, *created, *expires};
+  // A client token of ACL policies has Policy null and their names in Policies.
+  if (auto p = t.find("Policy"); p != t.end() && p->is_null()) {
+    auto names = t.find("Policies");
+    if (names == t.end() || !names->is_array() || names->empty()) return std::nullopt;
+    for (const auto& n : *names) {
+      if (!n.is_string()) return std::nullopt;
+      info.policies.push_back(n.get<std::string>());
+    }
+    return StoredToken{info, *hash};
+  }
+  auto policy_text = text("Policy");
+  auto policy = policy_text ? parse_policy(*policy_text) : std::nullopt;
+  if (!policy) return std::nullopt;
+  info.policy = *policy;
+  return StoredToken{info, *hash};
 }
 
 std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
-                                               std::chrono::nanoseconds ttl) {
+                                               std::chrono::nanoseconds ttl,
+                                               const std::vector<std::string>& policies) {
   // Random UUIDs from the kernel's CSPRNG (common/encoding.hpp): 122 bits, enough for a secret.
   const std::string accessor = random_uuid(), secret = random_uuid();
   const auto now = state::now_ns();
-  TokenInfo info{accessor, name, policy, now, ttl.count() > 0 ? now + ttl.count() : 0};
+  TokenInfo info{accessor,
+                 name,
+                 policies.empty() ? policy : Policy::read,
+                 now,
+                 ttl.count() > 0 ? now + ttl.count() : 0,
+                 policies,
+                 nullptr};
   return {StoredToken{info, sha256(secret)}, secret};
 }
 
@@ -242,7 +281,7 @@ std::optional<TokenInfo> match_token(const std::vector<StoredToken>& tokens,
 bool is_last_management(const std::vector<StoredToken>& tokens, const std::string& accessor_id) {
   const auto now = state::now_ns();
   auto live_management = [now](const StoredToken& e) {
-    return e.info.policy == Policy::management &&
+    return e.info.policies.empty() && e.info.policy == Policy::management &&
            (e.info.expiration_time_ns == 0 || e.info.expiration_time_ns > now);
   };
   auto it = std::find_if(tokens.begin(), tokens.end(),
@@ -253,12 +292,15 @@ bool is_last_management(const std::vector<StoredToken>& tokens, const std::strin
 
 std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
   std::lock_guard lock(mu_);
-  return match_token(tokens_, secret);
+  auto t = match_token(tokens_, secret);
+  if (t && !t->policies.empty()) t->acl = acl_of(t->policies, policies_);
+  return t;
 }
 
-Result<std::pair<TokenInfo, std::string>> AclStore::create(const std::string& name, Policy policy,
-                                                           std::chrono::nanoseconds ttl) {
-  auto [token, secret] = mint_token(name, policy, ttl);
+Result<std::pair<TokenInfo, std::string>> AclStore::create(
+    const std::string& name, Policy policy, std::chrono::nanoseconds ttl,
+    const std::vector<std::string>& policies) {
+  auto [token, secret] = mint_token(name, policy, ttl, policies);
   std::lock_guard lock(mu_);
   tokens_.push_back(token);
   if (auto st = save_locked(); !st) {
@@ -298,17 +340,96 @@ AclStore::RevokeError AclStore::revoke(const std::string& accessor_id, std::stri
   return RevokeError::none;
 }
 
-std::string token_refusal(const TokenStore& tokens, Policy need, std::string_view secret,
-                          std::string_view method, std::string_view path, std::string_view who) {
-  const std::string what =
-      std::string(method) + " " + std::string(path) + " needs a token with policy " + policy_name(need);
-  if (secret.empty())
-    return "Permission denied: " + std::string(who) + " requires an ACL token: " + what +
-           " (X-Nomad-Token or Authorization: Bearer; the CLI reads DROVER_TOKEN)";
-  auto token = tokens.authenticate(secret);
-  if (!token) return "Permission denied: the token is not valid";
-  if (token->policy < need)
-    return "Permission denied: " + what + " (this one has " + policy_name(token->policy) + ")";
+json policy_json(const AclPolicyRecord& p) {
+  return {{"Name", p.name},
+          {"Description", p.description},
+          {"Rules", p.rules},
+          {"CreateTime", p.create_time_ns},
+          {"ModifyTime", p.modify_time_ns}};
+}
+
+std::optional<AclPolicyRecord> policy_from_json(const json& j) {
+  if (!j.is_object() || !j.contains("Name") || !j["Name"].is_string() || !j.contains("Rules") ||
+      !j["Rules"].is_string())
+    return std::nullopt;
+  AclPolicyRecord p;
+  p.name = j["Name"].get<std::string>();
+  p.rules = j["Rules"].get<std::string>();
+  if (j.contains("Description") && j["Description"].is_string())
+    p.description = j["Description"].get<std::string>();
+  if (j.contains("CreateTime") && j["CreateTime"].is_number_integer())
+    p.create_time_ns = j["CreateTime"].get<std::int64_t>();
+  if (j.contains("ModifyTime") && j["ModifyTime"].is_number_integer())
+    p.modify_time_ns = j["ModifyTime"].get<std::int64_t>();
+  auto rules = parse_acl_rules(p.rules);
+  if (!rules) return std::nullopt;
+  p.parsed = std::make_shared<const AclRules>(std::move(rules.value()));
+  return p;
+}
+
+std::shared_ptr<const Acl> acl_of(const std::vector<std::string>& names,
+                                  const std::vector<AclPolicyRecord>& known) {
+  std::vector<const AclRules*> rules;
+  for (const auto& n : names)
+    for (const auto& p : known)
+      if (p.name == n) rules.push_back(p.parsed.get());
+  return std::make_shared<const Acl>(Acl::merge(rules));
+}
+
+std::optional<std::string> policy_name_problem(const std::string& name) {
+  if (name.empty() || name.size() > 128) return "Name: must be 1 to 128 characters";
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '-')
+      return "Name: \"" + name + "\" may hold only letters, digits and '-'";
+  if (parse_policy(name))
+    return "Name: \"" + name + "\" is a built-in policy's name (read, submit, operate, management)";
+  return std::nullopt;
+}
+
+Result<std::vector<AclPolicyRecord>> AclStore::policies() const {
+  std::lock_guard lock(mu_);
+  return policies_;
+}
+
+Status AclStore::put_policy(const AclPolicyRecord& policy) {
+  std::lock_guard lock(mu_);
+  auto saved = policies_;
+  auto it = std::find_if(policies_.begin(), policies_.end(),
+                         [&](const AclPolicyRecord& p) { return p.name == policy.name; });
+  if (it == policies_.end())
+    policies_.push_back(policy);
+  else {
+    AclPolicyRecord next = policy;
+    next.create_time_ns = it->create_time_ns;
+    *it = next;
+  }
+  if (auto st = save_policies_locked(); !st) {
+    policies_ = std::move(saved);
+    return st;
+  }
+  return {};
+}
+
+Status AclStore::delete_policy(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(policies_.begin(), policies_.end(),
+                         [&](const AclPolicyRecord& p) { return p.name == name; });
+  if (it == policies_.end())
+    return make_error("ACL policy \"" + name + "\" not found", Errc::NotFound);
+  auto saved = policies_;
+  policies_.erase(it);
+  if (auto st = save_policies_locked(); !st) {
+    policies_ = std::move(saved);
+    return st;
+  }
+  return {};
+}
+
+Status AclStore::save_policies_locked() {
+  json arr = json::array();
+  for (const auto& p : policies_) arr.push_back(policy_json(p));
+  if (auto st = store_->put_meta(kPoliciesMetaKey, json_text(arr)); !st)
+    return make_error("acl: cannot save policies: " + st.message());
   return {};
 }
 
@@ -325,14 +446,54 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
     auto body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
       return reply_error(res, 400, "body: must be a JSON object {\"Name\", \"Policy\"}");
+    // A built-in policy (Policy, or Policies of one built-in name, or Type management), or a
+    // client token of ACL policies (Policies of their names).
     std::string policy = body.contains("Policy") && body["Policy"].is_string() ? body["Policy"].get<std::string>() : "";
-    if (policy.empty() && body.contains("Policies") && body["Policies"].is_array() &&
-        body["Policies"].size() == 1 && body["Policies"][0].is_string())
-      policy = body["Policies"][0].get<std::string>();
-    auto p = parse_policy(policy);
-    if (!p)
-      return reply_error(res, 400, "Policy: \"" + policy +
-                                       "\" is not one of read, submit, operate, management");
+    std::vector<std::string> named;
+    const std::string type =
+        body.contains("Type") && body["Type"].is_string() ? body["Type"].get<std::string>() : "";
+    if (!type.empty() && type != "client" && type != "management")
+      return reply_error(res, 400, "Type: \"" + type + "\" is not one of client, management");
+    if (type == "management") {
+      if (body.contains("Policies") && body["Policies"].is_array() && !body["Policies"].empty())
+        return reply_error(res, 400, "Policies: a management token has none");
+      policy = "management";
+    }
+    if (policy.empty() && body.contains("Policies") && !body["Policies"].is_null()) {
+      if (!body["Policies"].is_array())
+        return reply_error(res, 400, "Policies: must be a list of policy names");
+      for (const auto& n : body["Policies"]) {
+        if (!n.is_string())
+          return reply_error(res, 400, "Policies: must be a list of policy names");
+        named.push_back(n.get<std::string>());
+      }
+      if (named.size() == 1 && parse_policy(named.front())) {
+        policy = named.front();
+        named.clear();
+      }
+    }
+    std::optional<Policy> p;
+    if (named.empty()) {
+      p = parse_policy(policy);
+      if (!p)
+        return reply_error(res, 400,
+                           "Policy: \"" + policy +
+                               "\" is not one of read, submit, operate, management "
+                               "(or give Policies: the names of ACL policies)");
+    } else {
+      auto known = acl.policies();
+      if (!known) return reply_error(res, 503, known.message());
+      for (const auto& n : named) {
+        if (parse_policy(n))
+          return reply_error(
+              res, 400, "Policies: \"" + n + "\" is a built-in policy, which a token holds alone");
+        if (std::none_of(known->begin(), known->end(),
+                         [&](const AclPolicyRecord& k) { return k.name == n; }))
+          return reply_error(res, 400,
+                             "Policies: no ACL policy is named \"" + n +
+                                 "\" (create it first: drover acl policy apply)");
+      }
+    }
     std::string name = body.contains("Name") && body["Name"].is_string() ? body["Name"].get<std::string>() : "";
     if (name.size() > 256) return reply_error(res, 400, "Name: longer than 256 characters");
     std::chrono::nanoseconds ttl{};
@@ -344,7 +505,7 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
                            "(or nanoseconds), or 0 for a token that does not expire");
       ttl = *t;
     }
-    auto made = acl.create(name, *p, ttl);
+    auto made = acl.create(name, p.value_or(Policy::read), ttl, named);
     if (!made) return reply_error(res, 500, made.message());
     auto j = token_json(made->first);
     j["SecretID"] = made->second;
@@ -377,6 +538,59 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
     if (!t) return reply_error(res, 403, "Permission denied: no valid token");
     reply_json(res, token_json(*t));
   });
+  s.Get("/v1/acl/policies", [&acl](const httplib::Request&, httplib::Response& res) {
+    auto list = acl.policies();
+    if (!list) return reply_error(res, 503, list.message());
+    json out = json::array();
+    for (const auto& p : list.value()) {
+      auto j = policy_json(p);
+      j.erase("Rules");  // Nomad's list stubs
+      out.push_back(std::move(j));
+    }
+    reply_json(res, out);
+  });
+  s.Get(R"(/v1/acl/policy/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
+    auto list = acl.policies();
+    if (!list) return reply_error(res, 503, list.message());
+    for (const auto& p : list.value())
+      if (p.name == std::string(req.matches[1])) return reply_json(res, policy_json(p));
+    reply_error(res, 404, "ACL policy \"" + std::string(req.matches[1]) + "\" not found");
+  });
+  auto put_policy = [&acl](const httplib::Request& req, httplib::Response& res) {
+    const std::string name = req.matches[1];
+    if (auto problem = policy_name_problem(name)) return reply_error(res, 400, *problem);
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return reply_error(res, 400,
+                         "body: must be a JSON object {\"Name\", \"Description\", \"Rules\"}");
+    if (body.contains("Name") &&
+        !(body["Name"].is_string() && body["Name"].get<std::string>() == name))
+      return reply_error(res, 400,
+                         "Name: must be the policy's name in the path (\"" + name + "\")");
+    if (!body.contains("Rules") || !body["Rules"].is_string())
+      return reply_error(res, 400, "Rules: the policy's rules (HCL or JSON) are required");
+    AclPolicyRecord p;
+    p.name = name;
+    p.rules = body["Rules"].get<std::string>();
+    if (body.contains("Description") && body["Description"].is_string())
+      p.description = body["Description"].get<std::string>();
+    if (p.description.size() > 1024)
+      return reply_error(res, 400, "Description: longer than 1024 characters");
+    auto rules = parse_acl_rules(p.rules);
+    if (!rules) return reply_error(res, 400, "Rules: " + rules.message());
+    p.parsed = std::make_shared<const AclRules>(std::move(rules.value()));
+    p.create_time_ns = p.modify_time_ns = state::now_ns();
+    if (auto st = acl.put_policy(p); !st) return reply_error(res, 503, st.message());
+    reply_json(res, json::object());
+  };
+  s.Post(R"(/v1/acl/policy/([^/]+))", put_policy);
+  s.Put(R"(/v1/acl/policy/([^/]+))", put_policy);
+  s.Delete(R"(/v1/acl/policy/([^/]+))",
+           [&acl](const httplib::Request& req, httplib::Response& res) {
+             if (auto st = acl.delete_policy(req.matches[1]); !st)
+               return reply_error(res, st.code() == Errc::NotFound ? 404 : 503, st.message());
+             reply_json(res, json::object());
+           });
   // After /self, which this pattern would take too.
   s.Get(R"(/v1/acl/token/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
     auto tokens = acl.list();

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/acl_policy.hpp"
 #include "drover/common/result.hpp"
 
 namespace httplib {
@@ -39,9 +40,24 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
 struct TokenInfo {
   std::string accessor_id;  // public: names the token in lists and logs
   std::string name;
-  Policy policy = Policy::read;
+  Policy policy = Policy::read;  // a built-in policy's level; unused when `policies` is set
   std::int64_t create_time_ns = 0;
   std::int64_t expiration_time_ns = 0;  // 0: never (Nomad's ExpirationTime)
+  // A client token of Nomad ACL policies (acl_policy.hpp), by name; empty for a token of a
+  // built-in policy. `acl` is what they grant, filled in by authenticate() from the store's
+  // policies (a name no policy has grants nothing).
+  std::vector<std::string> policies;
+  std::shared_ptr<const Acl> acl;
+};
+
+// An ACL policy as stored and as GET /v1/acl/policy/:name shows it.
+struct AclPolicyRecord {
+  std::string name;
+  std::string description;
+  std::string rules;  // as written (HCL or JSON)
+  std::int64_t create_time_ns = 0;
+  std::int64_t modify_time_ns = 0;
+  std::shared_ptr<const AclRules> parsed;  // `rules` read
 };
 
 // What the API asks of wherever tokens are kept: the agent's state store (AclStore below) or,
@@ -52,15 +68,35 @@ class TokenStore {
   // The token whose secret this is, or nullopt (also once it expired).
   virtual std::optional<TokenInfo> authenticate(std::string_view secret) const = 0;
   // A new token; returns it and its secret (shown once, then only its hash is kept).
-  // `ttl` > 0: the token expires that long from now (Nomad's ExpirationTTL).
-  virtual Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
-                                                           std::chrono::nanoseconds ttl = {}) = 0;
+  // `ttl` > 0: the token expires that long from now (Nomad's ExpirationTTL). `policies`
+  // non-empty: a client token of those ACL policies (`policy` is then unused).
+  virtual Result<std::pair<TokenInfo, std::string>> create(
+      const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
+      const std::vector<std::string>& policies = {}) = 0;
   virtual Result<std::vector<TokenInfo>> list() const = 0;
   // Removes the token with this accessor id: its secret is refused from then on. The last
   // management token is kept (without it no one could make or revoke tokens again).
   enum class RevokeError { none, not_found, last_management, store };
   virtual RevokeError revoke(const std::string& accessor_id, std::string* message) = 0;
+
+  // ACL policies (Nomad's `acl policy apply/list/info/delete`).
+  virtual Result<std::vector<AclPolicyRecord>> policies() const = 0;
+  // Creates or replaces the policy of this name (its rules already read into `parsed`).
+  virtual Status put_policy(const AclPolicyRecord& policy) = 0;
+  // NotFound when there is none of that name.
+  virtual Status delete_policy(const std::string& name) = 0;
 };
+
+// A stored policy as JSON ({Name, Description, Rules, CreateTime, ModifyTime}) and back;
+// nullopt for a record that is not one or whose rules no longer read.
+nlohmann::json policy_json(const AclPolicyRecord& p);
+std::optional<AclPolicyRecord> policy_from_json(const nlohmann::json& j);
+// What `names` grant, of `known`; names that are not there grant nothing.
+std::shared_ptr<const Acl> acl_of(const std::vector<std::string>& names,
+                                  const std::vector<AclPolicyRecord>& known);
+// A policy name as Nomad allows it ([a-zA-Z0-9-], 1-128), and not the name of a built-in
+// policy (read, submit, operate, management), which a token's Policies would mean instead.
+std::optional<std::string> policy_name_problem(const std::string& name);
 
 // A token as stored: its public part and the SHA-256 of its secret (raw 32 bytes).
 struct StoredToken {
@@ -75,7 +111,8 @@ std::optional<StoredToken> stored_token_from_json(const nlohmann::json& j);
 
 // A new token with fresh random accessor id and secret; returns it and the secret.
 std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
-                                               std::chrono::nanoseconds ttl);
+                                               std::chrono::nanoseconds ttl,
+                                               const std::vector<std::string>& policies = {});
 // Every stored hash compared, each in constant time, so the answer's timing says nothing about
 // how close a guess was; an expired token is no token.
 std::optional<TokenInfo> match_token(const std::vector<StoredToken>& tokens,
@@ -92,31 +129,32 @@ class AclStore : public TokenStore {
                                                 std::string* bootstrap_secret);
 
   std::optional<TokenInfo> authenticate(std::string_view secret) const override;
-  Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
-                                                   std::chrono::nanoseconds ttl = {}) override;
+  Result<std::pair<TokenInfo, std::string>> create(
+      const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
+      const std::vector<std::string>& policies = {}) override;
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
+  Result<std::vector<AclPolicyRecord>> policies() const override;
+  Status put_policy(const AclPolicyRecord& policy) override;
+  Status delete_policy(const std::string& name) override;
 
  private:
   Status save_locked();
+  Status save_policies_locked();
   explicit AclStore(state::StateStore* store) : store_(store) {}
   state::StateStore* store_;
   mutable std::mutex mu_;
   std::vector<StoredToken> tokens_;
+  std::vector<AclPolicyRecord> policies_;
 };
 
 // The secret a request carries: X-Nomad-Token, or Authorization: Bearer <secret>.
 std::string request_token(std::string_view nomad_token_header, std::string_view authorization);
 
-// The refusal of a request that needs `need` and carries `secret` (empty: none), as the 403's
-// message; empty when the token allows it. `who` names what refuses ("this agent").
-std::string token_refusal(const TokenStore& tokens, Policy need, std::string_view secret,
-                          std::string_view method, std::string_view path, std::string_view who);
-
-// POST /v1/acl/token {Name, Policy, ExpirationTTL} -> {AccessorID, SecretID, ...};
-// GET /v1/acl/tokens;
-// GET /v1/acl/token/self; GET and DELETE /v1/acl/token/:accessor_id. The pre-routing check has already
-// required management (self: any).
+// POST /v1/acl/token {Name, Policy | Type + Policies, ExpirationTTL} -> {AccessorID, SecretID,
+// ...}; GET /v1/acl/tokens; GET /v1/acl/token/self; GET and DELETE /v1/acl/token/:accessor_id;
+// GET /v1/acl/policies; GET, POST/PUT and DELETE /v1/acl/policy/:name. The pre-routing check
+// has already required management (self: any).
 void register_acl_endpoints(httplib::Server& server, TokenStore& acl);
 
 // Whether binding `addr` keeps the API on this host (127.0.0.0/8, ::1, localhost).

@@ -8,10 +8,10 @@ std::optional<TokenInfo> AgentTokens::authenticate(std::string_view secret) cons
   return cluster_ ? cluster_->authenticate(secret) : std::nullopt;
 }
 
-Result<std::pair<TokenInfo, std::string>> AgentTokens::create(const std::string& name,
-                                                               Policy policy,
-                                                               std::chrono::nanoseconds ttl) {
-  return own_.create(name, policy, ttl);
+Result<std::pair<TokenInfo, std::string>> AgentTokens::create(
+    const std::string& name, Policy policy, std::chrono::nanoseconds ttl,
+    const std::vector<std::string>& policies) {
+  return own_.create(name, policy, ttl, policies);
 }
 
 Result<std::vector<TokenInfo>> AgentTokens::list() const { return own_.list(); }
@@ -20,5 +20,11 @@ TokenStore::RevokeError AgentTokens::revoke(const std::string& accessor_id,
                                             std::string* message) {
   return own_.revoke(accessor_id, message);
 }
+
+// The agent's own policies, which its own tokens hold; a cluster token's policies are the
+// cluster's, which its store reads when it authenticates it.
+Result<std::vector<AclPolicyRecord>> AgentTokens::policies() const { return own_.policies(); }
+Status AgentTokens::put_policy(const AclPolicyRecord& policy) { return own_.put_policy(policy); }
+Status AgentTokens::delete_policy(const std::string& name) { return own_.delete_policy(name); }
 
 }  // namespace drover::api

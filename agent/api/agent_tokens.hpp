@@ -17,10 +17,14 @@ class AgentTokens : public TokenStore {
 
   // Its own tokens first (no etcd call for them), then the cluster's.
   std::optional<TokenInfo> authenticate(std::string_view secret) const override;
-  Result<std::pair<TokenInfo, std::string>> create(const std::string& name, Policy policy,
-                                                   std::chrono::nanoseconds ttl = {}) override;
+  Result<std::pair<TokenInfo, std::string>> create(
+      const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
+      const std::vector<std::string>& policies = {}) override;
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
+  Result<std::vector<AclPolicyRecord>> policies() const override;
+  Status put_policy(const AclPolicyRecord& policy) override;
+  Status delete_policy(const std::string& name) override;
 
  private:
   TokenStore& own_;

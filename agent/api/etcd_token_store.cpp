@@ -25,11 +25,19 @@ std::optional<StoredToken> token_of(const upstream::EtcdKv& kv) {
   return t;
 }
 
+std::optional<AclPolicyRecord> policy_of(const upstream::EtcdKv& kv) {
+  auto p = policy_from_json(json::parse(kv.value, nullptr, false));
+  if (!p) spdlog::warn("acl: {} is not a policy record; ignored", kv.key);
+  return p;
+}
+
 }  // namespace
 
 EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, std::chrono::milliseconds resync)
     : etcd_(std::move(etcd)),
+      acl_prefix_(etcd_.prefix + "/acl/"),
       tokens_prefix_(etcd_.prefix + "/acl/tokens/"),
+      policies_prefix_(etcd_.prefix + "/acl/policies/"),
       bootstrap_key_(etcd_.prefix + "/acl/bootstrap"),
       resync_(resync),
       follower_([this](std::stop_token stop) { follow(stop); }) {}
@@ -43,22 +51,37 @@ EtcdTokenStore::~EtcdTokenStore() {
   cv_.notify_all();
 }
 
-Result<std::vector<StoredToken>> EtcdTokenStore::read_all(int64_t* revision) const {
+Result<EtcdTokenStore::Snapshot> EtcdTokenStore::read_all(int64_t* revision) const {
   upstream::EtcdClient etcd(etcd_);
-  auto r = etcd.range_prefix(tokens_prefix_);
+  auto r = etcd.range_prefix(acl_prefix_);
   if (!r) return make_error("acl: cannot read the tokens from etcd: " + r.message(), r.code());
   if (revision) *revision = r->revision;
-  std::vector<StoredToken> out;
-  for (const auto& kv : r->kvs)
-    if (auto t = token_of(kv)) out.push_back(std::move(*t));
+  Snapshot out;
+  for (const auto& kv : r->kvs) {
+    if (kv.key.rfind(tokens_prefix_, 0) == 0) {
+      if (auto t = token_of(kv)) out.tokens.push_back(std::move(*t));
+    } else if (kv.key.rfind(policies_prefix_, 0) == 0) {
+      if (auto p = policy_of(kv)) out.policies.push_back(std::move(*p));
+    }
+  }
   return out;
 }
 
+std::optional<TokenInfo> EtcdTokenStore::with_acl(std::optional<TokenInfo> t,
+                                                  const std::vector<AclPolicyRecord>& policies) {
+  if (t && !t->policies.empty()) t->acl = acl_of(t->policies, policies);
+  return t;
+}
+
 void EtcdTokenStore::follow(std::stop_token stop) {
-  const auto forget = [this, prefix = tokens_prefix_](const std::string& key) {
-    std::erase_if(copy_, [id = key.substr(prefix.size())](const StoredToken& t) {
-      return t.info.accessor_id == id;
-    });
+  const auto forget = [this](const std::string& key) {
+    if (key.rfind(tokens_prefix_, 0) == 0)
+      std::erase_if(copy_, [id = key.substr(tokens_prefix_.size())](const StoredToken& t) {
+        return t.info.accessor_id == id;
+      });
+    else if (key.rfind(policies_prefix_, 0) == 0)
+      std::erase_if(policies_copy_, [name = key.substr(policies_prefix_.size())](
+                                        const AclPolicyRecord& p) { return p.name == name; });
   };
   while (!stop.stop_requested()) {
     int64_t revision = 0;
@@ -75,7 +98,8 @@ void EtcdTokenStore::follow(std::stop_token stop) {
     }
     {
       std::lock_guard lock(mu_);
-      copy_ = std::move(all.value());
+      copy_ = std::move(all->tokens);
+      policies_copy_ = std::move(all->policies);
       live_ = true;
       watch_client_ = std::make_unique<upstream::EtcdClient>(etcd_);
     }
@@ -83,13 +107,17 @@ void EtcdTokenStore::follow(std::stop_token stop) {
     std::atomic<bool> ended{false};
     std::thread watcher([&] {
       auto st = watch_client_->watch_prefix(
-          tokens_prefix_, revision + 1,
+          acl_prefix_, revision + 1,
           [&](const std::vector<upstream::EtcdWatchEvent>& events, int64_t) {
             std::lock_guard lock(mu_);
             for (const auto& e : events) {
               forget(e.kv.key);
-              if (!e.deleted)
+              if (e.deleted) continue;
+              if (e.kv.key.rfind(tokens_prefix_, 0) == 0) {
                 if (auto t = token_of(e.kv)) copy_.push_back(std::move(*t));
+              } else if (e.kv.key.rfind(policies_prefix_, 0) == 0) {
+                if (auto p = policy_of(e.kv)) policies_copy_.push_back(std::move(*p));
+              }
             }
           });
       {
@@ -129,7 +157,7 @@ std::optional<TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) c
   {
     std::lock_guard lock(mu_);
     if (live_)
-      if (auto hit = match_token(copy_, secret)) return hit;
+      if (auto hit = match_token(copy_, secret)) return with_acl(hit, policies_copy_);
     ++etcd_lookups_;
   }
   // Not in the copy (or no copy): etcd decides, so a token made on another server a moment
@@ -139,12 +167,13 @@ std::optional<TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) c
     spdlog::warn("{}", all.message());
     return std::nullopt;  // no answer from etcd: nothing is allowed
   }
-  return match_token(all.value(), secret);
+  return with_acl(match_token(all->tokens, secret), all->policies);
 }
 
 Result<std::pair<TokenInfo, std::string>> EtcdTokenStore::create(
-    const std::string& name, Policy policy, std::chrono::nanoseconds ttl) {
-  auto [token, secret] = mint_token(name, policy, ttl);
+    const std::string& name, Policy policy, std::chrono::nanoseconds ttl,
+    const std::vector<std::string>& policies) {
+  auto [token, secret] = mint_token(name, policy, ttl, policies);
   upstream::EtcdClient etcd(etcd_);
   if (auto st = etcd.put(tokens_key(token.info.accessor_id),
                          json_text(stored_token_json(token)));
@@ -158,8 +187,45 @@ Result<std::vector<TokenInfo>> EtcdTokenStore::list() const {
   auto all = read_all();
   if (!all) return all.error();
   std::vector<TokenInfo> out;
-  for (const auto& t : all.value()) out.push_back(t.info);
+  for (const auto& t : all->tokens) out.push_back(t.info);
   return out;
+}
+
+Result<std::vector<AclPolicyRecord>> EtcdTokenStore::policies() const {
+  auto all = read_all();
+  if (!all) return all.error();
+  return std::move(all->policies);
+}
+
+Status EtcdTokenStore::put_policy(const AclPolicyRecord& policy) {
+  upstream::EtcdClient etcd(etcd_);
+  AclPolicyRecord next = policy;
+  // A replaced policy keeps the time it was made.
+  if (auto old = etcd.get(policies_prefix_ + policy.name); old && old.value())
+    if (auto was = policy_from_json(json::parse(*old.value(), nullptr, false)))
+      next.create_time_ns = was->create_time_ns;
+  if (auto st = etcd.put(policies_prefix_ + policy.name, json_text(policy_json(next))); !st)
+    return make_error("acl: cannot save the policy in etcd: " + st.message());
+  std::lock_guard lock(mu_);
+  if (live_) {
+    std::erase_if(policies_copy_, [&](const AclPolicyRecord& p) { return p.name == next.name; });
+    policies_copy_.push_back(next);
+  }
+  return {};
+}
+
+Status EtcdTokenStore::delete_policy(const std::string& name) {
+  upstream::EtcdClient etcd(etcd_);
+  auto old = etcd.get(policies_prefix_ + name);
+  if (!old) return make_error("acl: cannot read the policy from etcd: " + old.message());
+  if (!old.value()) return make_error("ACL policy \"" + name + "\" not found", Errc::NotFound);
+  json req = {{"compare", json::array()},
+              {"success", json::array({upstream::txn::del(policies_prefix_ + name)})}};
+  if (auto t = etcd.txn(req); !t)
+    return make_error("acl: cannot delete the policy in etcd: " + t.message());
+  std::lock_guard lock(mu_);
+  std::erase_if(policies_copy_, [&](const AclPolicyRecord& p) { return p.name == name; });
+  return {};
 }
 
 TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
@@ -192,7 +258,8 @@ TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
     // The other live management tokens must all still be there when the delete lands.
     json compare = json::array();
     for (const auto& o : all)
-      if (o.info.accessor_id != accessor_id && o.info.policy == Policy::management &&
+      if (o.info.accessor_id != accessor_id && o.info.policies.empty() &&
+          o.info.policy == Policy::management &&
           (o.info.expiration_time_ns == 0 || o.info.expiration_time_ns > state::now_ns()))
         compare.push_back(upstream::txn::present(tokens_key(o.info.accessor_id)));
     json req = {{"compare", compare},

@@ -36,11 +36,16 @@ class EtcdTokenStore : public TokenStore {
   ~EtcdTokenStore() override;
 
   std::optional<TokenInfo> authenticate(std::string_view secret) const override;
-  Result<std::pair<TokenInfo, std::string>> create(const std::string& name,
-                                                        Policy policy,
-                                                        std::chrono::nanoseconds ttl = {}) override;
+  Result<std::pair<TokenInfo, std::string>> create(
+      const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
+      const std::vector<std::string>& policies = {}) override;
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
+  // The cluster's ACL policies: <prefix>/acl/policies/<name>, copied and watched with the
+  // tokens.
+  Result<std::vector<AclPolicyRecord>> policies() const override;
+  Status put_policy(const AclPolicyRecord& policy) override;
+  Status delete_policy(const std::string& name) override;
 
   // Makes the bootstrap management token unless one was ever made: a txn that writes it only
   // while <prefix>/acl/bootstrap is absent, so two servers never make two. Its secret when
@@ -51,7 +56,15 @@ class EtcdTokenStore : public TokenStore {
   uint64_t etcd_lookups() const;
 
  private:
-  Result<std::vector<StoredToken>> read_all(int64_t* revision = nullptr) const;
+  struct Snapshot {
+    std::vector<StoredToken> tokens;
+    std::vector<AclPolicyRecord> policies;
+  };
+  // Tokens and policies, read in one range of <prefix>/acl/.
+  Result<Snapshot> read_all(int64_t* revision = nullptr) const;
+  // Fills in a client token's grants from `policies`.
+  static std::optional<TokenInfo> with_acl(std::optional<TokenInfo> t,
+                                           const std::vector<AclPolicyRecord>& policies);
   // Keeps the copy: reads the prefix whole, follows it with a watch until the watch ends or
   // `resync_` passes, then again; while no read succeeds the copy is not used.
   void follow(std::stop_token stop);
@@ -60,11 +73,12 @@ class EtcdTokenStore : public TokenStore {
   std::string tokens_key(const std::string& accessor) const { return tokens_prefix_ + accessor; }
 
   upstream::EtcdConfig etcd_;
-  std::string tokens_prefix_, bootstrap_key_;
+  std::string acl_prefix_, tokens_prefix_, policies_prefix_, bootstrap_key_;
   std::chrono::milliseconds resync_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
   std::vector<StoredToken> copy_;
+  std::vector<AclPolicyRecord> policies_copy_;
   bool live_ = false;
   mutable uint64_t etcd_lookups_ = 0;
   std::unique_ptr<upstream::EtcdClient> watch_client_;

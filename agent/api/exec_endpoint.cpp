@@ -20,6 +20,7 @@
 #include "api/http_api.hpp"
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
+#include "api/request_facts.hpp"
 #include "api/websocket.hpp"
 #include "api/ws_upgrade.hpp"
 #include "drover/loader/registry.hpp"
@@ -363,8 +364,9 @@ void run_session(const ApiContext& ctx, const httplib::Request& req, httplib::Re
     if (!hs.error.empty()) return relay.close(ws::kPolicyViolation, hs.error);
     if (token_later) {
       // Named briefly: a close frame's reason holds 123 bytes.
-      auto why = token_refusal(*ctx.acl, Policy::operate, hs.token, "exec", "in a task", "this agent");
-      if (!why.empty()) return relay.close(ws::kPolicyViolation, why);
+      if (auto refusal = authorize(*ctx.acl, exec_facts(req, hs.token), "this agent",
+                                   alloc_namespace_lookup(ctx)))
+        return relay.close(ws::kPolicyViolation, refusal->message.substr(0, 123));
     }
   }
   if (token_later) {

@@ -4,6 +4,7 @@
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
+#include "api/request_authz.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/constraints.hpp"
 #include "runner/dynamic_host_volumes.hpp"
@@ -49,6 +50,11 @@ void register_host_volumes_endpoints(httplib::Server& s, const ApiContext& ctx) 
       json body = json::parse(req.body, nullptr, false);
       auto v = runner::volume_from_request(body, registering);
       if (!v) return reply_error(res, v.error());
+      // A token of ACL policies: host-volume-create (or -register) in the volume's namespace.
+      if (auto why = request_namespace_refusal(
+              v->ns, registering ? "host-volume-register" : "host-volume-create");
+          !why.empty())
+        return reply_error(res, 403, why);
       const std::string node = body["Volume"].value("NodeID", "");
       if (!node.empty() && node != ctx.node->id)
         return reply_error(res, 400, "Volume.NodeID: \"" + node + "\" is not this node (" +
@@ -85,12 +91,14 @@ void register_host_volumes_endpoints(httplib::Server& s, const ApiContext& ctx) 
     if (!ns) return reply_error(res, ns.error());
     json out = json::array();
     for (const auto& v : ctx.host_volumes->list())
-      if (ns.value() == "*" || v.ns == ns.value()) out.push_back(stub(ctx, v));
+      if (namespace_matches(ns.value(), v.ns)) out.push_back(stub(ctx, v));
     reply_json(res, out);
   });
   s.Get(R"(/v1/volume/host/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto v = ctx.host_volumes->get(req.matches[1]);
     if (!v) return reply_error(res, 404, "host volume \"" + std::string(req.matches[1]) + "\" not found");
+    if (auto why = request_namespace_refusal(v->ns, "host-volume-read"); !why.empty())
+      return reply_error(res, 403, why);
     json out = runner::to_json(*v, ctx.node->id, ctx.node->node_pool);
     json allocs = json::array();
     for (const auto& a : users(ctx, v->name))
@@ -103,6 +111,8 @@ void register_host_volumes_endpoints(httplib::Server& s, const ApiContext& ctx) 
   s.Delete(R"(/v1/volume/host/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto v = ctx.host_volumes->get(req.matches[1]);
     if (!v) return reply_error(res, 404, "host volume \"" + std::string(req.matches[1]) + "\" not found");
+    if (auto why = request_namespace_refusal(v->ns, "host-volume-delete"); !why.empty())
+      return reply_error(res, 403, why);
     auto using_it = users(ctx, v->name);
     if (!using_it.empty())
       return reply_error(res, 409, "host volume \"" + v->name + "\" is in use by alloc " +

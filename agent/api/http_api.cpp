@@ -4,46 +4,47 @@
 
 #include "api/acl.hpp"
 #include "api/blocking_query.hpp"
-#include "api/services_endpoint.hpp"
 #include "api/checks_endpoint.hpp"
-#include "api/namespaces_list.hpp"
-#include "api/host_volumes_endpoint.hpp"
-#include "api/node_meta_endpoint.hpp"
 #include "api/events_endpoint.hpp"
 #include "api/exec_endpoint.hpp"
-#include "api/http_server.hpp"
-#include "api/jobs_parse_endpoint.hpp"
-#include "api/json_reply.hpp"
-#include "api/namespace_query.hpp"
-#include "core/node_json.hpp"
-#include "core/node_watcher.hpp"
-#include "api/metrics_endpoint.hpp"
+#include "api/fs_endpoint.hpp"
 #include "api/host_check.hpp"
-#include "api/origin_check.hpp"
-#include "api/ui_endpoint.hpp"
-#include "api/scaling_endpoint.hpp"
-#include "api/submission_endpoint.hpp"
+#include "api/host_volumes_endpoint.hpp"
+#include "api/http_server.hpp"
+#include "api/identity_endpoints.hpp"
 #include "api/job_actions_endpoint.hpp"
 #include "api/job_summary.hpp"
-#include "jobspec/submission.hpp"
-#include "api/fs_endpoint.hpp"
+#include "api/jobs_parse_endpoint.hpp"
+#include "api/json_reply.hpp"
 #include "api/logs_endpoint.hpp"
+#include "api/metrics_endpoint.hpp"
+#include "api/namespace_query.hpp"
+#include "api/namespaces_list.hpp"
+#include "api/node_meta_endpoint.hpp"
+#include "api/origin_check.hpp"
+#include "api/request_facts.hpp"
+#include "api/scaling_endpoint.hpp"
+#include "api/services_endpoint.hpp"
 #include "api/stats_endpoint.hpp"
+#include "api/submission_endpoint.hpp"
 #include "api/tls_transport.hpp"
-#include "api/identity_endpoints.hpp"
+#include "api/ui_endpoint.hpp"
 #include "api/vars_endpoint.hpp"
-#include "drover/loader/registry.hpp"
-#include "jobspec/parse.hpp"
-#include "runner/admission.hpp"
-#include "runner/alloc_manager.hpp"
-#include "runner/dispatch.hpp"
-#include "runner/periodic_launcher.hpp"
-#include "runner/device_manager.hpp"
-#include "runner/node_resources.hpp"
-#include "runner/task_env.hpp"
+#include "core/node_json.hpp"
+#include "core/node_watcher.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
+#include "drover/loader/registry.hpp"
 #include "drover/sdk/signals.hpp"
+#include "jobspec/parse.hpp"
+#include "jobspec/submission.hpp"
+#include "runner/admission.hpp"
+#include "runner/alloc_manager.hpp"
+#include "runner/device_manager.hpp"
+#include "runner/dispatch.hpp"
+#include "runner/node_resources.hpp"
+#include "runner/periodic_launcher.hpp"
+#include "runner/task_env.hpp"
 
 namespace drover::api {
 
@@ -180,6 +181,8 @@ void submit_job(const ApiContext& ctx, const httplib::Request& req, httplib::Res
                                   query_ns.value() + " (the query wins, as in Nomad)");
     job.namespace_name = query_ns.value();
   }
+  // A token of ACL policies: submit-job in the job's namespace, and its host volumes.
+  if (auto why = job_submit_refusal(job); !why.empty()) return reply_error(res, 403, why);
   auto receipt = ctx.allocs->submit(job);
   if (!receipt) {
     // Not fitting the node (Conflict: 409) is the caller's problem to fix, not ours.
@@ -482,6 +485,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
 // runs.
 httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Request& req,
                                        httplib::Response& res) {
+  clear_request_acl();  // this thread's last request's grants are not this one's
   // A live stream is sent as it comes, never gzipped: httplib 0.11.4's compressor holds a
   // chunked reply's chunks until its buffer fills, so a browser (which always sends
   // Accept-Encoding) saw no event and no log line of a quiet task for minutes. The Request is
@@ -520,15 +524,25 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   if (exec_token_in_first_message(req.method, req.path, req.get_header_value("Upgrade"),
                                   req.get_param_value("ws_handshake"), secret))
     return httplib::Server::HandlerResponse::Unhandled;
-  if (auto why = token_refusal(*ctx.acl, *need, secret, req.method, req.path, "this agent");
-      !why.empty()) {
-    reply_error(res, 403, why);
+  if (auto refusal = authorize(*ctx.acl, request_facts(req, secret), "this agent",
+                               alloc_namespace_lookup(ctx))) {
+    reply_error(res, refusal->status, refusal->message);
     return httplib::Server::HandlerResponse::Handled;
   }
   return httplib::Server::HandlerResponse::Unhandled;
 }
 
 }  // namespace
+
+AllocNamespaceLookup alloc_namespace_lookup(const ApiContext& ctx) {
+  return [allocs = ctx.allocs](const std::string& id) -> Result<std::string> {
+    auto full = allocs->resolve_alloc_id(id);
+    if (!full) return full.error();
+    auto a = allocs->alloc(full.value());
+    if (!a) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
+    return a->namespace_;
+  };
+}
 
 HttpApi::HttpApi(ApiContext ctx) : impl_(std::make_unique<Impl>()) {
   impl_->ctx = std::move(ctx);

@@ -5,12 +5,13 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 #include <utility>
+#include <vector>
 
+#include "api/request_authz.hpp"
 #include "api/tls_config.hpp"
 #include "drover/common/result.hpp"
 
@@ -83,6 +84,10 @@ struct ApiContext {
   vars::VariableStore* vars = nullptr;
   const vars::WorkloadIdentity* identity = nullptr;
 };
+
+// The namespace of an alloc of this agent, by id or unique prefix: what a token's ACL
+// policies are judged in for an alloc's endpoints (api/request_authz.hpp).
+AllocNamespaceLookup alloc_namespace_lookup(const ApiContext& ctx);
 
 class HttpApi {
  public:

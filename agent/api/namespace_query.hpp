@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "drover/common/names.hpp"
 #include "drover/common/result.hpp"
@@ -27,9 +28,14 @@ inline Result<std::string> namespace_query(const std::string& value, bool allow_
   return value;
 }
 
-// Whether an item of namespace `ns` is in the list a namespace query asked for.
+// api/request_authz.hpp: whether the request's token may see namespace `ns` in a list.
+bool request_lists_namespace(std::string_view ns);
+
+// Whether an item of namespace `ns` is in the list a namespace query asked for: with "*", the
+// namespaces the request's token may list (every one, without ACL policies).
 inline bool namespace_matches(const std::string& query, const std::string& ns) {
-  return query == kAllNamespaces || query == ns;
+  if (query == kAllNamespaces) return request_lists_namespace(ns);
+  return query == ns;
 }
 
 }  // namespace drover::api

@@ -23,12 +23,16 @@ inline nlohmann::json namespace_object(const std::string& name) {
           {"ModifyIndex", 0}};
 }
 
-// The namespaces of `in_use` and `default`, by name; `prefix` narrows them (?prefix=).
+// api/request_authz.hpp: whether the request's token holds anything in namespace `ns`.
+bool request_sees_namespace(std::string_view ns);
+
+// The namespaces of `in_use` and `default`, by name; `prefix` narrows them (?prefix=), and a
+// token with ACL policies sees those where they grant it something (as Nomad's list).
 inline nlohmann::json namespace_list(std::set<std::string> in_use, const std::string& prefix) {
   in_use.insert(kDefaultNamespace);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& n : in_use)
-    if (n.rfind(prefix, 0) == 0) out.push_back(namespace_object(n));
+    if (n.rfind(prefix, 0) == 0 && request_sees_namespace(n)) out.push_back(namespace_object(n));
   return out;
 }
 

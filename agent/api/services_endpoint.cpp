@@ -6,6 +6,7 @@
 #include "api/blocking_query.hpp"
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/namespace_query.hpp"
 #include "catalog/catalog.hpp"
 #include "catalog/query.hpp"
 
@@ -30,7 +31,7 @@ bool block(const catalog::Catalog& cat, const httplib::Request& req, httplib::Re
 
 bool namespace_matches(const httplib::Request& req, const std::string& ns) {
   std::string want = req.has_param("namespace") ? req.get_param_value("namespace") : "default";
-  return want == "*" || want == ns;
+  return api::namespace_matches(want, ns);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "api/acl.hpp"
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/request_authz.hpp"
 #include "runner/alloc_manager.hpp"
 #include "vars/variable_store.hpp"
 #include "vars/workload_identity.hpp"
@@ -120,6 +121,9 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     for (const auto& m : *list) {
       // A workload sees only what it may read (Nomad filters the list the same way).
       if (claims && (m.ns != claims->ns || !vars::workload_may_read(*claims, m.path))) continue;
+      // A token of ACL policies lists the paths it has list on (as Nomad's).
+      if (const Acl* acl = request_acl(); acl && !acl->allow_variable(m.ns, m.path, "list"))
+        continue;
       out.push_back(vars::to_json(m));
     }
     res.set_header("X-Nomad-Index", std::to_string(store.index()));

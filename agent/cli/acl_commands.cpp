@@ -1,8 +1,12 @@
-// `drover acl token create|list|self|info|delete`, Nomad's token commands on drover's tokens
-// (docs/security.md, "Enabling tokens"): a token has one policy (read, submit, operate,
-// management) where Nomad's has a type and policy names. The secret is printed once, by
-// create; -json prints the API's answer.
+// `drover acl token create|list|self|info|delete` and `drover acl policy
+// apply|list|info|delete`, Nomad's token and policy commands (docs/security.md, "Enabling
+// tokens", "ACL policies"): a token has one of drover's built-in policies (read, submit,
+// operate, management) or, as Nomad's client tokens, ACL policies by name. The secret is
+// printed once, by create; -json prints the API's answer.
 #include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <memory>
 
 #include "cli/command_context.hpp"
@@ -20,11 +24,26 @@ std::string expiry(const json& t) {
   return e.empty() ? "<none>" : e;
 }
 
+// A token's policies, as one line: its built-in policy, or its ACL policies' names.
+std::string policy_names(const json& t) {
+  if (t.contains("Policy") && t["Policy"].is_string()) return t["Policy"].get<std::string>();
+  std::string out;
+  if (t.contains("Policies") && t["Policies"].is_array())
+    for (const auto& p : t["Policies"])
+      if (p.is_string()) out += (out.empty() ? "" : ", ") + p.get<std::string>();
+  return out;
+}
+
 void print_token(Context& ctx, const json& t) {
   KeyValues rows = {{"Accessor ID", str_field(t, "AccessorID")}};
   if (t.contains("SecretID")) rows.emplace_back("Secret ID", str_field(t, "SecretID"));
   rows.emplace_back("Name", str_field(t, "Name"));
-  rows.emplace_back("Policy", str_field(t, "Policy"));
+  if (t.contains("Policy") && t["Policy"].is_string()) {
+    rows.emplace_back("Policy", str_field(t, "Policy"));
+  } else {
+    rows.emplace_back("Type", str_field(t, "Type"));
+    rows.emplace_back("Policies", policy_names(t));
+  }
   rows.emplace_back("Create Time", format_unix_nanos(int_field(t, "CreateTime")));
   rows.emplace_back("Expiry Time", expiry(t));
   render_key_values(ctx.out, rows);
@@ -38,9 +57,14 @@ int show(Context& ctx, const std::string& path) {
   return 0;
 }
 
-int create_token(Context& ctx, const std::string& name, const std::string& policy,
-                 const std::string& ttl) {
-  json body = {{"Name", name}, {"Policy", policy}};
+int create_token(Context& ctx, const std::string& name, const std::vector<std::string>& policies,
+                 const std::string& type, const std::string& ttl) {
+  if (policies.empty() && type != "management")
+    return print_error(ctx,
+                       "-policy: give a built-in policy (read, submit, operate, management) "
+                       "or the names of ACL policies (-policy repeats), or -type management");
+  json body = {{"Name", name}, {"Policies", policies}};
+  if (!type.empty()) body["Type"] = type;
   if (!ttl.empty()) body["ExpirationTTL"] = ttl;
   auto t = ctx.api.post_json("/v1/acl/token", body.dump(), "application/json");
   if (!t) return print_error(ctx, t.message());
@@ -59,8 +83,7 @@ int list_tokens(Context& ctx) {
   Table table({"Name", "Policy", "Accessor ID", "Expiry Time"});
   if (list->is_array())
     for (const auto& t : *list)
-      table.add_row({str_field(t, "Name"), str_field(t, "Policy"), str_field(t, "AccessorID"),
-                     expiry(t)});
+      table.add_row({str_field(t, "Name"), policy_names(t), str_field(t, "AccessorID"), expiry(t)});
   table.render(ctx.out);
   return 0;
 }
@@ -72,24 +95,86 @@ int delete_token(Context& ctx, const std::string& accessor) {
   return 0;
 }
 
+Result<std::string> read_rules(const std::string& file) {
+  std::string text;
+  if (file == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    return text;
+  }
+  std::ifstream in(file);
+  if (!in) return make_error(file + ": cannot be read");
+  text.assign(std::istreambuf_iterator<char>(in), {});
+  return text;
+}
+
+int apply_policy(Context& ctx, const std::string& name, const std::string& file,
+                 const std::string& description) {
+  auto rules = read_rules(file);
+  if (!rules) return print_error(ctx, rules.message());
+  json body = {{"Name", name}, {"Description", description}, {"Rules", *rules}};
+  auto r = ctx.api.post_json("/v1/acl/policy/" + url_escape(name), body.dump(), "application/json");
+  if (!r) return print_error(ctx, r.message());
+  ctx.out << "Successfully wrote \"" << name << "\" ACL policy!\n";
+  return 0;
+}
+
+int list_policies(Context& ctx) {
+  auto list = ctx.api.get_json("/v1/acl/policies");
+  if (!list) return print_error(ctx, list.message());
+  if (ctx.json) {
+    print_json(ctx, *list);
+    return 0;
+  }
+  Table table({"Name", "Description"});
+  if (list->is_array())
+    for (const auto& p : *list) table.add_row({str_field(p, "Name"), str_field(p, "Description")});
+  table.render(ctx.out);
+  return 0;
+}
+
+int show_policy(Context& ctx, const std::string& name) {
+  auto p = ctx.api.get_json("/v1/acl/policy/" + url_escape(name));
+  if (!p) return print_error(ctx, p.message());
+  if (ctx.json) {
+    print_json(ctx, *p);
+    return 0;
+  }
+  render_key_values(ctx.out, {{"Name", str_field(*p, "Name")},
+                              {"Description", str_field(*p, "Description")},
+                              {"Create Time", format_unix_nanos(int_field(*p, "CreateTime"))},
+                              {"Modify Time", format_unix_nanos(int_field(*p, "ModifyTime"))}});
+  ctx.out << "\nRules\n\n" << str_field(*p, "Rules") << "\n";
+  return 0;
+}
+
+int delete_policy(Context& ctx, const std::string& name) {
+  auto r = ctx.api.del_json("/v1/acl/policy/" + url_escape(name));
+  if (!r) return print_error(ctx, r.message());
+  ctx.out << "Successfully deleted \"" << name << "\" ACL policy!\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_acl_commands(CLI::App& app, Handler& selected) {
-  auto* acl = app.add_subcommand("acl", "Work with the API's ACL tokens");
+  auto* acl = app.add_subcommand("acl", "Work with the API's ACL tokens and policies");
   acl->require_subcommand(1);
   auto* token = acl->add_subcommand("token", "Create, list, show and delete tokens");
   token->require_subcommand(1);
 
   auto* create = token->add_subcommand("create", "Create a token; its secret is printed once");
   auto name = std::make_shared<std::string>();
-  auto policy = std::make_shared<std::string>();
+  auto policies = std::make_shared<std::vector<std::string>>();
+  auto type = std::make_shared<std::string>();
   auto ttl = std::make_shared<std::string>();
   create->add_option("--name", *name, "A name for people to know it by");
-  create->add_option("--policy", *policy, "read, submit, operate or management")->required();
+  create->add_option("--policy", *policies,
+                     "read, submit, operate or management; or an ACL policy's name (repeatable)");
+  create->add_option("--type", *type, "client (the default) or management");
   create->add_option("--ttl", *ttl, "Expire the token after this long (\"8h\"); default never");
-  create->callback([&selected, name, policy, ttl] {
-    selected = [name, policy, ttl](Context& ctx) {
-      return create_token(ctx, *name, *policy, *ttl);
+  create->callback([&selected, name, policies, type, ttl] {
+    selected = [name, policies, type, ttl](Context& ctx) {
+      return create_token(ctx, *name, *policies, *type, *ttl);
     };
   });
 
@@ -115,6 +200,35 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   del->add_option("accessor", *del_id, "Accessor ID")->required();
   del->callback([&selected, del_id] {
     selected = [del_id](Context& ctx) { return delete_token(ctx, *del_id); };
+  });
+
+  auto* policy = acl->add_subcommand("policy", "Write, list, show and delete ACL policies");
+  policy->require_subcommand(1);
+  auto* apply = policy->add_subcommand("apply", "Create or replace an ACL policy from a file");
+  auto apply_name = std::make_shared<std::string>();
+  auto apply_file = std::make_shared<std::string>();
+  auto description = std::make_shared<std::string>();
+  apply->add_option("--description", *description, "What the policy is for");
+  apply->add_option("name", *apply_name, "The policy's name")->required();
+  apply->add_option("file", *apply_file, "Its rules, HCL or JSON (- reads stdin)")->required();
+  apply->callback([&selected, apply_name, apply_file, description] {
+    selected = [apply_name, apply_file, description](Context& ctx) {
+      return apply_policy(ctx, *apply_name, *apply_file, *description);
+    };
+  });
+  auto* plist = policy->add_subcommand("list", "List ACL policies");
+  plist->callback([&selected] { selected = [](Context& ctx) { return list_policies(ctx); }; });
+  auto* pinfo = policy->add_subcommand("info", "Show an ACL policy and its rules");
+  auto pinfo_name = std::make_shared<std::string>();
+  pinfo->add_option("name", *pinfo_name, "The policy's name")->required();
+  pinfo->callback([&selected, pinfo_name] {
+    selected = [pinfo_name](Context& ctx) { return show_policy(ctx, *pinfo_name); };
+  });
+  auto* pdel = policy->add_subcommand("delete", "Delete an ACL policy");
+  auto pdel_name = std::make_shared<std::string>();
+  pdel->add_option("name", *pdel_name, "The policy's name")->required();
+  pdel->callback([&selected, pdel_name] {
+    selected = [pdel_name](Context& ctx) { return delete_policy(ctx, *pdel_name); };
   });
 }
 

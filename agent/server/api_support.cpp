@@ -117,6 +117,27 @@ Handler leader_only(ServerApiContext& ctx, Handler h) {
   };
 }
 
+api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx) {
+  return [&ctx](const std::string& id) -> Result<std::string> {
+    auto st = read_state(ctx);
+    if (!st) return make_error(st.message(), Errc::Internal);
+    const auto& allocs = st.value().allocs;
+    auto it = allocs.find(id);
+    if (it == allocs.end()) {
+      int n = 0;
+      for (auto p = allocs.lower_bound(id); p != allocs.end() && p->first.rfind(id, 0) == 0; ++p) {
+        it = p;
+        ++n;
+      }
+      if (n > 1)
+        return make_error("alloc prefix \"" + id + "\" matches " + std::to_string(n),
+                          Errc::Ambiguous);
+      if (n == 0) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
+    }
+    return it->second.alloc.value("Namespace", std::string(kDefaultNamespace));
+  };
+}
+
 // A read handler with the cluster state read for it.
 Handler with_state(
     ServerApiContext& ctx,

@@ -10,9 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "api/request_authz.hpp"
 #include "drover/common/result.hpp"
-#include "server/job_records.hpp"
 #include "server/cluster_state.hpp"
+#include "server/job_records.hpp"
 #include "server/server_api.hpp"
 
 namespace drover::server {
@@ -42,6 +43,11 @@ std::vector<std::pair<std::string, std::string>> token_headers(const httplib::Re
 
 // A write on a follower goes to the leader as it came; with no leader, 503 naming why.
 Handler leader_only(ServerApiContext& ctx, Handler h);
+
+// The namespace of an alloc of the cluster, by id or unique prefix (the cluster read whole, as
+// the alloc's own route reads it): what a token's ACL policies are judged in for the alloc's
+// endpoints (api/request_authz.hpp).
+api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx);
 
 // A read handler with the cluster state read for it.
 Handler with_state(

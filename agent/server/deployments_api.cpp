@@ -9,6 +9,7 @@
 
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
+#include "api/request_authz.hpp"
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "server/deployment.hpp"
@@ -73,13 +74,21 @@ std::optional<StoredDeployment> one_deployment(const ServerApiContext& ctx,
     return std::nullopt;
   }
   const std::string id = req.matches[1];
+  // A token of ACL policies reads (or changes) a deployment in its job's namespace only.
+  auto allowed = [&](StoredDeployment d) -> std::optional<StoredDeployment> {
+    const char* need = req.method == "GET" ? "read-job" : "submit-job";
+    auto why = api::request_namespace_refusal(d.doc.value("Namespace", "default"), need);
+    if (why.empty()) return d;
+    reply_error(res, 403, why);
+    return std::nullopt;
+  };
   std::vector<StoredDeployment> found;
   for (auto& d : all.value()) {
     auto did = d.doc.value("ID", "");
-    if (did == id) return d;
+    if (did == id) return allowed(d);
     if (did.rfind(id, 0) == 0) found.push_back(d);
   }
-  if (found.size() == 1) return found.front();
+  if (found.size() == 1) return allowed(found.front());
   reply_error(res, found.empty() ? 404 : 400,
               found.empty()
                   ? "deployment \"" + id + "\" not found"

@@ -18,6 +18,7 @@
 #include "api/http_server.hpp"
 #include "api/json_reply.hpp"
 #include "api/peer_socket.hpp"
+#include "api/request_facts.hpp"
 #include "api/websocket.hpp"
 #include "api/ws_upgrade.hpp"
 #include "server/api_support.hpp"
@@ -208,9 +209,9 @@ void forward_session(ServerApiContext& ctx, const api::TokenStore* tokens,
     if (!first) return close(ws::kPolicyViolation, "no handshake message in time");
     auto hs = api::parse_exec_handshake(first->text);
     if (!hs.error.empty()) return close(ws::kPolicyViolation, hs.error);
-    auto why = api::token_refusal(*tokens, api::Policy::operate, hs.token, "exec", "in a task",
-                                  "this server");
-    if (!why.empty()) return close(ws::kPolicyViolation, why);
+    if (auto refusal = api::authorize(*tokens, api::exec_facts(req, hs.token), "this server",
+                                      alloc_namespace_lookup(ctx)))
+      return close(ws::kPolicyViolation, refusal->message.substr(0, 123));
     // Application close codes (4000 + the HTTP status), as the agent closes.
     if (auto st = open_node(); !st) {
       if (refusal.status != 0) {

@@ -8,10 +8,11 @@
 
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
+#include "api/request_authz.hpp"
 #include "api/tls_transport.hpp"
-#include "server/api_support.hpp"
 #include "runner/constraints.hpp"
 #include "runner/dynamic_host_volumes.hpp"
+#include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "upstream/etcd_client.hpp"
 
@@ -86,6 +87,13 @@ void register_host_volume_routes(ServerApiContext& ctx, httplib::Server& s) {
       json& v = body["Volume"];
       if (!v.value("NodeID", json("")).is_string() || !v.value("NodePool", json("")).is_string())
         return reply_error(res, 400, "Volume.NodeID and Volume.NodePool: must be strings");
+      // A token of ACL policies: host-volume-create (or -register) in the volume's namespace.
+      const json in = v.value("Namespace", json("default"));
+      const std::string ns =
+          in.is_string() && !in.get<std::string>().empty() ? in.get<std::string>() : "default";
+      if (auto why = api::request_namespace_refusal(ns, std::string("host-volume-") + op);
+          !why.empty())
+        return reply_error(res, 403, why);
       auto all = nodes(ctx);
       if (!all) return reply_error(res, 502, all.message());
       const std::string want = v.value("NodeID", "");
@@ -172,7 +180,7 @@ void register_host_volume_routes(ServerApiContext& ctx, httplib::Server& s) {
         // An agent from before volumes carried it shows its volumes in the default namespace.
         std::string in = text("Namespace");
         if (in.empty()) in = "default";
-        if (ns.value() != "*" && in != ns.value()) continue;
+        if (!api::namespace_matches(ns.value(), in)) continue;
         out.push_back({{"ID", text("ID")},
                        {"Name", text("Name")},
                        {"Namespace", in},

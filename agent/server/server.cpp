@@ -10,33 +10,35 @@
 #include <thread>
 
 #include "api/acl.hpp"
+#include "api/exec_endpoint.hpp"
 #include "api/host_check.hpp"
-#include "api/identity_endpoints.hpp"
 #include "api/http_server.hpp"
+#include "api/identity_endpoints.hpp"
+#include "api/jobs_parse_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "api/origin_check.hpp"
-#include "api/jobs_parse_endpoint.hpp"
+#include "api/request_facts.hpp"
 #include "api/tls_transport.hpp"
 #include "api/ui_endpoint.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/acl_bootstrap.hpp"
-#include "server/write_batcher.hpp"
-#include "server/gc_api.hpp"
+#include "server/api_support.hpp"
 #include "server/deployments_api.hpp"
 #include "server/events_api.hpp"
 #include "server/exec_forward.hpp"
-#include "api/exec_endpoint.hpp"
+#include "server/gc_api.hpp"
+#include "server/host_volumes_api.hpp"
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
 #include "server/metrics_api.hpp"
-#include "server/host_volumes_api.hpp"
 #include "server/node_forward.hpp"
 #include "server/node_pools_api.hpp"
 #include "server/operator_api.hpp"
 #include "server/plan_committer.hpp"
 #include "server/server_api.hpp"
 #include "server/server_config.hpp"
+#include "server/write_batcher.hpp"
 #include "vars/workload_identity.hpp"
 
 namespace drover::server {
@@ -124,7 +126,7 @@ int run_server(const ServerFlags& flags) {
   const auto allowed_hosts =
       api::allowed_host_names(cfg.name, cfg.bind_addr, cfg.http_allowed_hosts);
   routes.set_pre_routing_handler(
-      [&allowed_hosts, &tokens](const httplib::Request& req, httplib::Response& res) {
+      [&allowed_hosts, &tokens, &api_ctx](const httplib::Request& req, httplib::Response& res) {
         // Live replies are never gzipped (api/http_server.hpp, is_live_stream).
         if (api::is_live_stream(req.path))
           const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
@@ -142,14 +144,19 @@ int run_server(const ServerFlags& flags) {
             req.get_param_value("ws_handshake"),
             api::request_token(req.get_header_value("X-Nomad-Token"),
                                req.get_header_value("Authorization")));
-        if (why.empty() && tokens && !token_later)
-          if (auto need = api::required_policy(req.method, req.path))
-            why = api::token_refusal(*tokens, *need,
-                                     api::request_token(req.get_header_value("X-Nomad-Token"),
-                                                        req.get_header_value("Authorization")),
-                                     req.method, req.path, "this server");
+        api::clear_request_acl();  // this thread's last request's grants are not this one's
+        int status = 403;
+        if (why.empty() && tokens && !token_later) {
+          const auto secret = api::request_token(req.get_header_value("X-Nomad-Token"),
+                                                 req.get_header_value("Authorization"));
+          if (auto refusal = api::authorize(*tokens, api::request_facts(req, secret), "this server",
+                                            alloc_namespace_lookup(api_ctx))) {
+            why = refusal->message;
+            status = refusal->status;
+          }
+        }
         if (!why.empty()) {
-          api::reply_error(res, 403, why);
+          api::reply_error(res, status, why);
           return httplib::Server::HandlerResponse::Handled;
         }
         return refuse_bad_namespace(req, res) ? httplib::Server::HandlerResponse::Handled

@@ -398,6 +398,12 @@ std::optional<jobspec::Job> submitted_job(const httplib::Request& req, httplib::
                  " (the query wins, as in Nomad)";
     job.namespace_name = ns_of(req);
   }
+  // A token of ACL policies: submit-job in the namespace the job goes to, and its host volumes
+  // (api/request_authz.hpp).
+  if (auto why = api::job_submit_refusal(job); !why.empty()) {
+    reply_error(res, 403, why);
+    return std::nullopt;
+  }
   return job;
 }
 
@@ -983,6 +989,11 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
             return reply_error(res, 404, "evaluation \"" + id + "\" not found");
           json e = json::parse(r.value().kvs.front().value, nullptr, false);
           if (!e.is_object()) return reply_error(res, 500, "evaluation \"" + id + "\": not JSON");
+          // A token of ACL policies reads the evaluations of its namespaces only.
+          if (auto why =
+                  api::request_namespace_refusal(e.value("Namespace", "default"), "read-job");
+              !why.empty())
+            return reply_error(res, 403, why);
           reply_json(res, e);
         });
 }

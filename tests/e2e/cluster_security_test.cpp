@@ -323,3 +323,93 @@ TEST(ClusterSecurity, AServersTokensCountOnAnAgentWithAclsOfItsOwn) {
   agent.reset();
   std::filesystem::remove_all(dir);
 }
+
+// Nomad's ACL policies in a cluster (docs/security.md, "ACL policies"): a policy made on a
+// server is the cluster's; a client token of it submits into its namespace through the server
+// and nowhere else, sees only its namespace's allocs, and the agent judges the same token by
+// the same policy when the server forwards a log read, and at once when the policy changes.
+TEST(ClusterSecurity, AClusterPolicyHoldsATokenToItsNamespaceOnServerAndAgent) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  auto dir = drover::testing::make_temp_dir("drover-cluster-acl-policy");
+  AgentProcess::Options o;
+  o.config_yaml = "acl:\n  enabled: true\nupstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" +
+                  etcd.endpoint() +
+                  "\"]\n    prefix: /drover\n    heartbeat_ttl: " + std::to_string(kTtl) + "s\n";
+  auto agent = AgentProcess::start(o);
+  auto server = ServerProcess::start(
+      "s1", "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) +
+                "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/s1.token\n");
+  std::string management;
+  ASSERT_TRUE(eventually([&] { return !(management = read_file(dir + "/s1.token")).empty(); }, 20s))
+      << server->log();
+  management.erase(management.find_last_not_of("\n") + 1);
+  server->use_token(management);
+  const json policy = {{"Description", "team A"},
+                       {"Rules", "namespace \"team-a\" {\n  policy = \"write\"\n}\n"}};
+  ASSERT_EQ(server->post("/v1/acl/policy/team-a", policy.dump(), "application/json").status, 200);
+  auto made = server->post(
+      "/v1/acl/token", json{{"Name", "alice"}, {"Type", "client"}, {"Policies", {"team-a"}}}.dump(),
+      "application/json");
+  ASSERT_EQ(made.status, 200) << made.body;
+  const std::string alice = made.json().value("SecretID", "");
+  ASSERT_EQ(server->post("/v1/jobs", sleeper("theirs")).status, 200);
+
+  server->use_token(alice);
+  auto refused = server->post("/v1/jobs", sleeper("sneak"));
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(error_of(refused).find("submit-job in namespace \"default\""), std::string::npos)
+      << refused.body;
+  ASSERT_EQ(server->post("/v1/jobs?namespace=team-a", sleeper("mine")).status, 200);
+  std::string mine, theirs;
+  ASSERT_TRUE(eventually(
+      [&] {
+        server->use_token(management);
+        auto list = server->get("/v1/allocations?namespace=*").json();
+        if (!list.is_array() || list.size() != 2) return false;
+        for (const auto& a : list) {
+          if (a.value("ClientStatus", "") != "running") return false;
+          (a.value("JobID", "") == "mine" ? mine : theirs) = a.value("ID", "");
+        }
+        return !mine.empty() && !theirs.empty();
+      },
+      30s))
+      << server->get("/v1/allocations?namespace=*").body << agent->log();
+
+  server->use_token(alice);
+  auto seen = server->get("/v1/allocations?namespace=*").json();
+  ASSERT_TRUE(seen.is_array());
+  ASSERT_EQ(seen.size(), 1u) << seen.dump();
+  EXPECT_EQ(seen[0].value("ID", ""), mine);
+  EXPECT_EQ(server->get("/v1/job/theirs").status, 403);
+  EXPECT_EQ(server->get("/v1/allocation/" + theirs).status, 403);
+  // Through the server to the node: the agent judges the token by the cluster's policy.
+  auto logs = run_drover({"alloc", "logs", mine.substr(0, 8), "t"}, server->address(),
+                         {"DROVER_TOKEN=" + alice});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out << logs.err << agent->log();
+  EXPECT_NE(logs.out.find("started"), std::string::npos) << logs.out << logs.err;
+  auto other = run_drover({"alloc", "logs", theirs.substr(0, 8), "t"}, server->address(),
+                          {"DROVER_TOKEN=" + alice});
+  EXPECT_NE(other.exit_code, 0) << other.out;
+  EXPECT_NE(other.err.find("Permission denied"), std::string::npos) << other.err;
+
+  // The policy made read-only on the server: the agent refuses the stop as soon as its copy
+  // hears of it.
+  auto at_agent = [&](const std::string& path) {
+    auto c = drover::testing::api_client(agent->address(), "", 10);
+    auto r = c->Post(path, httplib::Headers{{"X-Nomad-Token", alice}}, "{}", "application/json");
+    return r ? r->status : -1;
+  };
+  server->use_token(management);
+  const json read_only = {{"Rules", "namespace \"team-a\" {\n  policy = \"read\"\n}\n"}};
+  ASSERT_EQ(server->post("/v1/acl/policy/team-a", read_only.dump(), "application/json").status,
+            200);
+  EXPECT_TRUE(eventually(
+      [&] { return at_agent("/v1/client/allocation/" + mine + "/signal") == 403; }, 10s));
+  server->del("/v1/job/mine?namespace=team-a");
+  server->del("/v1/job/theirs");
+  server.reset();
+  agent.reset();
+  std::filesystem::remove_all(dir);
+}

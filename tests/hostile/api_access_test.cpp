@@ -174,6 +174,154 @@ TEST(Acl, TheCliCreatesShowsAndRevokesTokens) {
   EXPECT_EQ(call(*agent, "GET", "/v1/jobs", secret)->status, 403);
 }
 
+// Nomad's ACL policies (docs/security.md, "ACL policies"): a policy applied from an HCL file
+// with the CLI, a client token holding it, and that token's reach: its namespace's jobs,
+// allocs and logs, what it may list elsewhere, and nothing it was not granted. The policy and
+// the token outlive an agent restart.
+TEST(Acl, APolicyLimitsAClientTokenToTheNamespacesItNames) {
+  auto data = make_temp_dir("drover-acl-policy-data");
+  auto agent = AgentProcess::start({.data_dir = data, .config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  using drover::testing::run_drover;
+  auto dir = make_temp_dir("drover-acl-policy");
+  write_file(dir + "/team-a.hcl", R"(
+namespace "team-a" {
+  policy = "write"
+}
+namespace "default" {
+  capabilities = ["list-jobs"]
+}
+node {
+  policy = "read"
+}
+)");
+  auto applied = run_drover({"acl", "policy", "apply", "-description", "team A", "team-a",
+                             dir + "/team-a.hcl", "-token", mgmt},
+                            agent->address());
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  auto made =
+      run_drover({"acl", "token", "create", "-name", "alice", "-policy", "team-a", "-token", mgmt},
+                 agent->address());
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  auto field = [](const std::string& out, const std::string& key) {
+    auto at = out.find(key);
+    if (at == std::string::npos) return std::string();
+    at = out.find("= ", at) + 2;
+    return out.substr(at, out.find('\n', at) - at);
+  };
+  const std::string alice = field(made.out, "Secret ID");
+  ASSERT_EQ(alice.size(), 36u) << made.out;
+  EXPECT_EQ(field(made.out, "Policies"), "team-a") << made.out;
+
+  auto alloc_of = [](const httplib::Result& r) {
+    return r && r->status == 200 ? json::parse(r->body)["AllocIDs"][0].get<std::string>() : "";
+  };
+  const std::string theirs = alloc_of(
+      call(*agent, "POST", "/v1/jobs", mgmt, sh_job("theirs", "service", "exec sleep 300")));
+  ASSERT_FALSE(theirs.empty());
+  auto mine_reply = call(*agent, "POST", "/v1/jobs?namespace=team-a", alice,
+                         sh_job("mine", "service", "echo hello from team-a; exec sleep 300"));
+  ASSERT_TRUE(mine_reply && mine_reply->status == 200) << (mine_reply ? mine_reply->body : "");
+  const std::string mine = alloc_of(mine_reply);
+  // Into a namespace it may only list: refused before anything runs, naming what it lacks.
+  auto refused = call(*agent, "POST", "/v1/jobs", alice, sh_job("sneak", "batch", "true"));
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(
+      json::parse(refused->body).value("error", "").find("submit-job in namespace \"default\""),
+      std::string::npos)
+      << refused->body;
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/sneak", mgmt)->status, 404);
+
+  // Every namespace, as the token sees it: its jobs in both, its allocs in team-a only.
+  auto jobs = json::parse(call(*agent, "GET", "/v1/jobs?namespace=*", alice)->body);
+  EXPECT_EQ(jobs.size(), 2u) << jobs.dump();
+  auto allocs = json::parse(call(*agent, "GET", "/v1/allocations?namespace=*", alice)->body);
+  ASSERT_EQ(allocs.size(), 1u) << allocs.dump();
+  EXPECT_EQ(allocs[0].value("ID", ""), mine);
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", alice)->status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/mine?namespace=team-a", alice)->status, 200);
+  // Logs of its own alloc; none of another namespace's, whatever the query says.
+  EXPECT_TRUE(drover::hostile::wait_for(
+      [&] {
+        auto logs = call(*agent, "GET",
+                         "/v1/client/fs/logs/" + mine + "?task=t&type=stdout&plain=true", alice);
+        return logs && logs->status == 200 &&
+               logs->body.find("hello from team-a") != std::string::npos;
+      },
+      std::chrono::seconds(20)));
+  auto other_logs =
+      call(*agent, "GET", "/v1/client/fs/logs/" + theirs + "?task=t&type=stdout&namespace=team-a",
+           alice);
+  EXPECT_EQ(other_logs->status, 403) << other_logs->body;
+  EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + theirs + "/stop", alice)->status, 403);
+  // The node's facts (node read), but not its operations, tokens or policies.
+  EXPECT_EQ(call(*agent, "GET", "/v1/node", alice)->status, 200);
+  EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + mine + "/gc", alice)->status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/acl/tokens", alice)->status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/acl/policies", alice)->status, 403);
+  auto namespaces = json::parse(call(*agent, "GET", "/v1/namespaces", alice)->body);
+  EXPECT_EQ(namespaces.size(), 2u) << namespaces.dump();
+
+  // A mistyped capability or an unknown policy name is refused, naming it.
+  auto bad = call(*agent, "POST", "/v1/acl/policy/bad", mgmt,
+                  json{{"Rules", R"(namespace "x" { capabilities = ["submit-jobs"] })"}}.dump());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("submit-jobs"), std::string::npos) << bad->body;
+  auto unknown = call(*agent, "POST", "/v1/acl/token", mgmt,
+                      json{{"Name", "x"}, {"Type", "client"}, {"Policies", {"no-such"}}}.dump());
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("no-such"), std::string::npos) << unknown->body;
+
+  // After a restart the policy and the token hold as before.
+  agent.reset();
+  agent = AgentProcess::start({.data_dir = data, .config_yaml = "acl:\n  enabled: true\n"});
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/mine?namespace=team-a", alice)->status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", alice)->status, 403);
+  auto info = run_drover({"acl", "policy", "info", "team-a", "-token", mgmt}, agent->address());
+  EXPECT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("namespace \"team-a\""), std::string::npos) << info.out;
+  // Deleted: the token holds nothing any more.
+  auto deleted =
+      run_drover({"acl", "policy", "delete", "team-a", "-token", mgmt}, agent->address());
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/mine?namespace=team-a", alice)->status, 403);
+  call(*agent, "DELETE", "/v1/job/mine?namespace=team-a", mgmt);
+  call(*agent, "DELETE", "/v1/job/theirs", mgmt);
+}
+
+// A variables block grants paths: a token writes and lists under its path, and sees nothing
+// of the others.
+TEST(Acl, AVariablesBlockGrantsOnlyItsPaths) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  const std::string rules = R"(
+namespace "default" {
+  variables {
+    path "app/*" { capabilities = ["read", "write"] }
+  }
+}
+)";
+  ASSERT_EQ(call(*agent, "POST", "/v1/acl/policy/app", mgmt, json{{"Rules", rules}}.dump())->status,
+            200);
+  auto made = call(*agent, "POST", "/v1/acl/token", mgmt,
+                   json{{"Name", "app"}, {"Type", "client"}, {"Policies", {"app"}}}.dump());
+  ASSERT_EQ(made->status, 200) << made->body;
+  const std::string app = json::parse(made->body).value("SecretID", "");
+  auto items = [](const std::string& v) { return json{{"Items", {{"k", v}}}}.dump(); };
+  ASSERT_EQ(call(*agent, "POST", "/v1/var/ops/secret", mgmt, items("root"))->status, 200);
+  EXPECT_EQ(call(*agent, "POST", "/v1/var/app/db", app, items("x"))->status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/db", app)->status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/ops/secret", app)->status, 403);
+  EXPECT_EQ(call(*agent, "POST", "/v1/var/ops/secret", app, items("mine"))->status, 403);
+  EXPECT_EQ(call(*agent, "DELETE", "/v1/var/app/db", app)->status, 403);  // no destroy
+  auto list = json::parse(call(*agent, "GET", "/v1/vars", app)->body);
+  ASSERT_EQ(list.size(), 1u) << list.dump();
+  EXPECT_EQ(list[0].value("Path", ""), "app/db");
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", app)->status, 403);  // variables alone: no jobs
+}
+
 TEST(Acl, BootstrapSecretIsStoredOnlyHashedAndPrintedOnce) {
   auto dir = make_temp_dir("drover-acl");
   std::string mgmt;
