@@ -341,11 +341,32 @@ AclStore::RevokeError AclStore::revoke(const std::string& accessor_id, std::stri
 }
 
 json policy_json(const AclPolicyRecord& p) {
-  return {{"Name", p.name},
-          {"Description", p.description},
-          {"Rules", p.rules},
-          {"CreateTime", p.create_time_ns},
-          {"ModifyTime", p.modify_time_ns}};
+  json j = {
+      {"Name", p.name},    {"Description", p.description},   {"Rules", p.rules},
+      {"JobACL", nullptr}, {"CreateTime", p.create_time_ns}, {"ModifyTime", p.modify_time_ns}};
+  if (p.job_acl)
+    j["JobACL"] = {{"Namespace", p.job_acl->ns},
+                   {"JobID", p.job_acl->job_id},
+                   {"Group", p.job_acl->group},
+                   {"Task", p.job_acl->task}};
+  return j;
+}
+
+static Result<std::optional<AclPolicyRecord::JobAcl>> job_acl_from_json(const json& j) {
+  if (j.is_null()) return std::optional<AclPolicyRecord::JobAcl>{};
+  if (!j.is_object())
+    return make_error("JobACL: must be an object {Namespace, JobID, Group, Task}");
+  auto text = [&j](const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  AclPolicyRecord::JobAcl a{text("Namespace"), text("JobID"), text("Group"), text("Task")};
+  if (a.ns.empty()) a.ns = "default";
+  if (a.job_id.empty())
+    return make_error("JobACL.JobID: the job the policy is attached to is required");
+  if (!a.task.empty() && a.group.empty())
+    return make_error("JobACL.Task: a task is named with its group (JobACL.Group)");
+  return std::optional<AclPolicyRecord::JobAcl>{a};
 }
 
 std::optional<AclPolicyRecord> policy_from_json(const json& j) {
@@ -361,6 +382,11 @@ std::optional<AclPolicyRecord> policy_from_json(const json& j) {
     p.create_time_ns = j["CreateTime"].get<std::int64_t>();
   if (j.contains("ModifyTime") && j["ModifyTime"].is_number_integer())
     p.modify_time_ns = j["ModifyTime"].get<std::int64_t>();
+  if (j.contains("JobACL")) {
+    auto job = job_acl_from_json(j["JobACL"]);
+    if (!job) return std::nullopt;
+    p.job_acl = job.value();
+  }
   auto rules = parse_acl_rules(p.rules);
   if (!rules) return std::nullopt;
   p.parsed = std::make_shared<const AclRules>(std::move(rules.value()));
@@ -373,6 +399,20 @@ std::shared_ptr<const Acl> acl_of(const std::vector<std::string>& names,
   for (const auto& n : names)
     for (const auto& p : known)
       if (p.name == n) rules.push_back(p.parsed.get());
+  return std::make_shared<const Acl>(Acl::merge(rules));
+}
+
+std::shared_ptr<const Acl> workload_acl(const std::vector<AclPolicyRecord>& known,
+                                        const std::string& ns, const std::string& job_id,
+                                        const std::string& group, const std::string& task) {
+  std::vector<const AclRules*> rules;
+  for (const auto& p : known) {
+    if (!p.job_acl || p.job_acl->ns != ns || p.job_acl->job_id != job_id) continue;
+    if (!p.job_acl->group.empty() && p.job_acl->group != group) continue;
+    if (!p.job_acl->task.empty() && p.job_acl->task != task) continue;
+    rules.push_back(p.parsed.get());
+  }
+  if (rules.empty()) return nullptr;
   return std::make_shared<const Acl>(Acl::merge(rules));
 }
 
@@ -576,6 +616,11 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
       p.description = body["Description"].get<std::string>();
     if (p.description.size() > 1024)
       return reply_error(res, 400, "Description: longer than 1024 characters");
+    if (body.contains("JobACL")) {
+      auto job = job_acl_from_json(body["JobACL"]);
+      if (!job) return reply_error(res, 400, job.message());
+      p.job_acl = job.value();
+    }
     auto rules = parse_acl_rules(p.rules);
     if (!rules) return reply_error(res, 400, "Rules: " + rules.message());
     p.parsed = std::make_shared<const AclRules>(std::move(rules.value()));

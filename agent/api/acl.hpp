@@ -58,6 +58,12 @@ struct AclPolicyRecord {
   std::int64_t create_time_ns = 0;
   std::int64_t modify_time_ns = 0;
   std::shared_ptr<const AclRules> parsed;  // `rules` read
+  // Nomad's JobACL: the policy is a job's (a group's, a task's) workload identities', not a
+  // token's (`acl policy apply -namespace NS -job JOB [-group G [-task T]]`).
+  struct JobAcl {
+    std::string ns, job_id, group, task;
+  };
+  std::optional<JobAcl> job_acl;
 };
 
 // What the API asks of wherever tokens are kept: the agent's state store (AclStore below) or,
@@ -81,6 +87,9 @@ class TokenStore {
 
   // ACL policies (Nomad's `acl policy apply/list/info/delete`).
   virtual Result<std::vector<AclPolicyRecord>> policies() const = 0;
+  // The policies that may be attached to a job's workload identities: these, and on an agent
+  // in a cluster the cluster's too.
+  virtual Result<std::vector<AclPolicyRecord>> workload_policies() const { return policies(); }
   // Creates or replaces the policy of this name (its rules already read into `parsed`).
   virtual Status put_policy(const AclPolicyRecord& policy) = 0;
   // NotFound when there is none of that name.
@@ -94,6 +103,11 @@ std::optional<AclPolicyRecord> policy_from_json(const nlohmann::json& j);
 // What `names` grant, of `known`; names that are not there grant nothing.
 std::shared_ptr<const Acl> acl_of(const std::vector<std::string>& names,
                                   const std::vector<AclPolicyRecord>& known);
+// What the policies attached to a task's job, group or task grant its workload identity;
+// null when none is.
+std::shared_ptr<const Acl> workload_acl(const std::vector<AclPolicyRecord>& known,
+                                        const std::string& ns, const std::string& job_id,
+                                        const std::string& group, const std::string& task);
 // A policy name as Nomad allows it ([a-zA-Z0-9-], 1-128), and not the name of a built-in
 // policy (read, submit, operate, management), which a token's Policies would mean instead.
 std::optional<std::string> policy_name_problem(const std::string& name);

@@ -426,6 +426,11 @@ bool Acl::allow_node_pool(std::string_view name, std::string_view capability) co
   return r && grants(r->capabilities, capability);
 }
 
+bool Acl::allow_some_node_pool(std::string_view capability) const {
+  return std::any_of(node_pools_.begin(), node_pools_.end(),
+                     [&](const GlobRule& r) { return grants(r.capabilities, capability); });
+}
+
 bool Acl::allow_level(std::string_view what, std::string_view need) const {
   auto it = levels_.find(std::string(what));
   if (it == levels_.end() || it->second == "deny") return false;

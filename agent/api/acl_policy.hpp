@@ -63,6 +63,7 @@ class Acl {
   bool allow_variable_somewhere(std::string_view ns, std::string_view capability) const;
   bool allow_host_volume(std::string_view name, std::string_view capability) const;
   bool allow_node_pool(std::string_view name, std::string_view capability) const;
+  bool allow_some_node_pool(std::string_view capability) const;
   // node, agent, operator, quota: "read" or "write"; plugin: "list" or "read".
   bool allow_level(std::string_view what, std::string_view need) const;
 

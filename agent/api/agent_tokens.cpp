@@ -24,6 +24,16 @@ TokenStore::RevokeError AgentTokens::revoke(const std::string& accessor_id,
 // The agent's own policies, which its own tokens hold; a cluster token's policies are the
 // cluster's, which its store reads when it authenticates it.
 Result<std::vector<AclPolicyRecord>> AgentTokens::policies() const { return own_.policies(); }
+Result<std::vector<AclPolicyRecord>> AgentTokens::workload_policies() const {
+  auto mine = own_.policies();
+  if (!mine || !cluster_) return mine;
+  auto theirs = cluster_->workload_policies();
+  if (!theirs) return theirs.error();
+  auto all = std::move(mine.value());
+  all.insert(all.end(), theirs->begin(), theirs->end());
+  return all;
+}
+
 Status AgentTokens::put_policy(const AclPolicyRecord& policy) { return own_.put_policy(policy); }
 Status AgentTokens::delete_policy(const std::string& name) { return own_.delete_policy(name); }
 

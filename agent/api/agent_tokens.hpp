@@ -23,6 +23,8 @@ class AgentTokens : public TokenStore {
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
   Result<std::vector<AclPolicyRecord>> policies() const override;
+  // Its own and the cluster's: a job's policies may be made on the servers.
+  Result<std::vector<AclPolicyRecord>> workload_policies() const override;
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
 

@@ -191,6 +191,14 @@ Result<std::vector<TokenInfo>> EtcdTokenStore::list() const {
   return out;
 }
 
+Result<std::vector<AclPolicyRecord>> EtcdTokenStore::workload_policies() const {
+  {
+    std::lock_guard lock(mu_);
+    if (live_) return policies_copy_;  // kept by the watch, as the tokens are: no etcd call
+  }
+  return policies();
+}
+
 Result<std::vector<AclPolicyRecord>> EtcdTokenStore::policies() const {
   auto all = read_all();
   if (!all) return all.error();

@@ -44,6 +44,8 @@ class EtcdTokenStore : public TokenStore {
   // The cluster's ACL policies: <prefix>/acl/policies/<name>, copied and watched with the
   // tokens.
   Result<std::vector<AclPolicyRecord>> policies() const override;
+  // From the copy while it is live (a task's request costs no etcd call).
+  Result<std::vector<AclPolicyRecord>> workload_policies() const override;
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
 

@@ -7,6 +7,7 @@
 
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
+#include "api/request_authz.hpp"
 #include "drover/common/json_text.hpp"
 
 namespace drover::api {
@@ -22,19 +23,21 @@ const std::string& EventPayload::text() const {
 }
 
 uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
-                              nlohmann::json payload) {
-  return publish(std::move(topic), std::move(type), std::move(key),
-                 [p = std::move(payload)] { return p; });
+                              nlohmann::json payload, std::string ns) {
+  return publish(
+      std::move(topic), std::move(type), std::move(key), [p = std::move(payload)] { return p; },
+      std::move(ns));
 }
 
 uint64_t EventBroker::publish(std::string topic, std::string type, std::string key,
-                              std::function<nlohmann::json()> make) {
+                              std::function<nlohmann::json()> make, std::string ns) {
   auto text = std::make_shared<const EventPayload>(std::move(make));
   uint64_t index;
   {
     std::lock_guard lock(mu_);
     index = next_++;
-    ring_.push_back({std::move(topic), std::move(type), std::move(key), index, std::move(text)});
+    ring_.push_back(
+        {std::move(topic), std::move(type), std::move(key), index, std::move(text), std::move(ns)});
     while (ring_.size() > capacity_) ring_.pop_front();
   }
   cv_.notify_all();
@@ -122,6 +125,18 @@ Result<std::optional<uint64_t>> index_param(const httplib::Request& req) {
   return std::optional<uint64_t>{std::stoull(text)};
 }
 
+EventScope event_scope(const httplib::Request& req) {
+  EventScope scope{request_acl_shared(), req.get_param_value("namespace")};
+  if (scope.ns.empty()) scope.ns = "default";
+  return scope;
+}
+
+bool visible(const EventScope& scope, const Event& e) {
+  if (!scope.acl) return true;
+  if (e.ns.empty()) return scope.acl->allow_level("node", "read");
+  return (scope.ns == "*" || scope.ns == e.ns) && scope.acl->allow_namespace(e.ns, "read-job");
+}
+
 // {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, with the payload's
 // text spliced in (made at the first reader's asking, then shared).
 std::string event_frame(const Event& e) {
@@ -136,6 +151,7 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
   EventBroker* broker = ctx.events;
   s.Get("/v1/event/stream", [broker](const httplib::Request& req, httplib::Response& res) {
     if (!broker) return reply_error(res, 501, "the event stream is not enabled");
+    auto scope = std::make_shared<const EventScope>(event_scope(req));
     auto parsed = topic_filters(req);
     if (!parsed) return reply_error(res, 400, parsed.message());
     auto filters = std::make_shared<TopicFilters>(std::move(parsed.value()));
@@ -149,7 +165,7 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
     auto next = std::make_shared<uint64_t>(from);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
-        "application/json", [broker, filters, next](size_t, httplib::DataSink& sink) {
+        "application/json", [broker, filters, next, scope](size_t, httplib::DataSink& sink) {
           auto events = broker->since(*next, std::chrono::seconds(10));
           if (broker->closed()) {
             sink.done();
@@ -158,7 +174,7 @@ void register_events_endpoint(httplib::Server& s, const ApiContext& ctx) {
           std::string out;
           for (const auto& e : events) {
             *next = e.index + 1;
-            if (wanted(*filters, e)) out += event_frame(e) + "\n";
+            if (wanted(*filters, e) && visible(*scope, e)) out += event_frame(e) + "\n";
           }
           if (events.empty()) out = "{}\n";  // heartbeat: lets a client see the stream is alive
           if (out.empty()) return true;

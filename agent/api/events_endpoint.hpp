@@ -27,6 +27,7 @@ struct Request;
 
 namespace drover::api {
 struct ApiContext;
+class Acl;
 
 // An event's payload as JSON text, shared by every reader: a JSON tree costs several times
 // its text in memory, and the ring holds thousands of them on a busy node. A deferred one is
@@ -49,6 +50,7 @@ struct Event {
   std::string topic, type, key;
   uint64_t index = 0;
   std::shared_ptr<const EventPayload> payload;
+  std::string ns;  // the namespace of a job's, alloc's or evaluation's event; "" for a node's
 };
 
 // A bounded ring of recent events that stream readers follow.
@@ -56,10 +58,11 @@ class EventBroker {
  public:
   explicit EventBroker(std::size_t capacity = 1024) : capacity_(capacity) {}
   // Assigns the next index.
-  uint64_t publish(std::string topic, std::string type, std::string key, nlohmann::json payload);
+  uint64_t publish(std::string topic, std::string type, std::string key, nlohmann::json payload,
+                   std::string ns = {});
   // The same with the payload made only when a reader wants it (from what `make` captured).
   uint64_t publish(std::string topic, std::string type, std::string key,
-                   std::function<nlohmann::json()> make);
+                   std::function<nlohmann::json()> make, std::string ns = {});
   // Events with index >= from (the oldest kept when `from` fell off the ring), waiting up
   // to `wait` for one to arrive. Empty after close().
   std::vector<Event> since(uint64_t from, std::chrono::milliseconds wait);
@@ -84,6 +87,15 @@ void register_events_endpoint(httplib::Server& server, const ApiContext& ctx);
 using TopicFilters = std::map<std::string, std::set<std::string>>;
 Result<TopicFilters> topic_filters(const httplib::Request& req);
 bool wanted(const TopicFilters& filters, const Event& e);
+// What a client token of ACL policies sees of a stream (docs/security.md, "ACL policies"): a
+// namespaced event where it holds read-job and the request asked for that namespace (or "*"),
+// a node's with node read. Without `acl` (ACLs off, a built-in policy) every event.
+struct EventScope {
+  std::shared_ptr<const Acl> acl;
+  std::string ns;  // ?namespace=, "default" when absent
+};
+EventScope event_scope(const httplib::Request& req);
+bool visible(const EventScope& scope, const Event& e);
 // ?index=N, digits only; nothing when absent.
 Result<std::optional<uint64_t>> index_param(const httplib::Request& req);
 // One event as a line of the stream: {"Index": N, "Events": [{Topic, Type, Key, Index, Payload}]}.

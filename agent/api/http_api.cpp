@@ -512,9 +512,9 @@ httplib::Server::HandlerResponse guard(const ApiContext& ctx, const httplib::Req
   auto need = required_policy(req.method, req.path);
   if (!need) return httplib::Server::HandlerResponse::Unhandled;
   auto secret = request_token(req.get_header_value("X-Nomad-Token"), req.get_header_value("Authorization"));
-  // A task's workload identity: reads of its job's variables, nothing else, with or without
-  // ACLs (api/vars_endpoint.hpp).
-  if (auto refusal = workload_token_refusal(ctx, secret, req.method, req.path)) {
+  // A task's workload identity: reads of its job's variables, with or without ACLs, and what
+  // the ACL policies attached to its job grant (api/vars_endpoint.hpp).
+  if (auto refusal = workload_token_refusal(ctx, req, secret)) {
     if (refusal->empty()) return httplib::Server::HandlerResponse::Unhandled;
     reply_error(res, 403, *refusal);
     return httplib::Server::HandlerResponse::Handled;

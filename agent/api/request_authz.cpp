@@ -40,8 +40,9 @@ Need from_body(std::string capability) {
 bool lists_every_namespace(std::string_view method, std::string_view path) {
   if (method != "GET") return false;
   return path == "/v1/jobs" || path == "/v1/allocations" || path == "/v1/evaluations" ||
-         path == "/v1/deployments" || path == "/v1/volumes" || path == "/v1/scaling/policies" ||
-         path == "/v1/services" || starts_with(path, "/v1/service/") ||
+         path == "/v1/event/stream" || path == "/v1/deployments" || path == "/v1/volumes" ||
+         path == "/v1/scaling/policies" || path == "/v1/services" ||
+         starts_with(path, "/v1/service/") ||
          (starts_with(path, "/v1/node/pool/") && ends_with(path, "/jobs"));
 }
 
@@ -64,15 +65,18 @@ std::optional<Need> required_need(std::string_view method, std::string_view path
       path == "/v1/system/gc")
     return Need{Need::Kind::management};
   if (starts_with(path, "/v1/status/") || path == "/v1/namespaces" ||
-      starts_with(path, "/v1/namespace/") || path == "/v1/node/pools")
-    return Need{Need::Kind::any_token};  // namespaces: authorize and the list filter
+      starts_with(path, "/v1/namespace/") || (reading && path == "/v1/node/pools"))
+    return Need{Need::Kind::any_token};  // namespaces, pools: authorize and the list filters
   if (path == "/v1/agent/members") return level("node", "read");
   if (starts_with(path, "/v1/agent/") || path == "/v1/metrics") return level("agent", rw);
+  if (path == "/v1/node/pools") return Need{Need::Kind::node_pool, "", "write"};
   if (starts_with(path, "/v1/node/pool/")) {
     if (ends_with(path, "/jobs")) return ns("list-jobs");
     if (ends_with(path, "/nodes")) return level("node", "read");
-    if (reading) return Need{Need::Kind::any_token};
-    return Need{Need::Kind::management};  // node pools are written by management tokens
+    return Need{Need::Kind::node_pool, segment_after(path, "/v1/node/pool/"),
+                reading              ? "read"
+                : method == "DELETE" ? "delete"
+                                     : "write"};
   }
   if (path == "/v1/node" || path == "/v1/nodes" || starts_with(path, "/v1/node/") ||
       path == "/v1/client/stats" || path == "/v1/client/metadata" ||
@@ -158,7 +162,16 @@ std::optional<Refusal> authorize(const TokenStore& tokens, const RequestFacts& r
       return denied(needs_level + " (this one has " + policy_name(token->policy) + ")");
     return std::nullopt;
   }
-  const Acl& acl = *token->acl;
+  return authorize_acl(token->acl, r, alloc_namespace);
+}
+
+std::optional<Refusal> authorize_acl(std::shared_ptr<const Acl> grants, const RequestFacts& r,
+                                     const AllocNamespaceLookup& alloc_namespace) {
+  clear_request_acl();
+  if (!required_policy(r.method, r.path)) return std::nullopt;
+  const std::string what =
+      r.label.empty() ? std::string(r.method) + " " + std::string(r.path) : std::string(r.label);
+  const Acl& acl = *grants;
   auto need = required_need(r.method, r.path);
   const std::string ns_param = r.namespace_param.value_or("");
   const std::string ns = ns_param.empty() ? std::string(kDefaultNamespace) : ns_param;
@@ -186,6 +199,13 @@ std::optional<Refusal> authorize(const TokenStore& tokens, const RequestFacts& r
             what + " needs variable capability " + need->capability + " on " +
             (need->var_path.empty() ? std::string("some path") : "\"" + need->var_path + "\"") +
             " in namespace \"" + ns + "\"");
+      break;
+    case Need::Kind::node_pool:
+      if (need->scope.empty() ? !acl.allow_some_node_pool(need->capability)
+                              : !acl.allow_node_pool(need->scope, need->capability))
+        return denied(
+            what + " needs node_pool capability " + need->capability +
+            (need->scope.empty() ? std::string(" on some pool") : " on \"" + need->scope + "\""));
       break;
     case Need::Kind::ns: {
       if (!need->alloc_id.empty()) {
@@ -224,11 +244,18 @@ std::optional<Refusal> authorize(const TokenStore& tokens, const RequestFacts& r
       break;
     }
   }
-  current.acl = token->acl;
+  current.acl = std::move(grants);
   return std::nullopt;
 }
 
+void set_request_acl(std::shared_ptr<const Acl> acl) {
+  current = RequestAcl{};
+  current.acl = std::move(acl);
+}
+
 const Acl* request_acl() { return current.acl.get(); }
+
+std::shared_ptr<const Acl> request_acl_shared() { return current.acl; }
 
 void clear_request_acl() { current = RequestAcl{}; }
 
@@ -253,6 +280,16 @@ std::string request_host_volume_refusal(std::string_view volume, bool read_only)
   if (!current.acl || current.acl->allow_host_volume(volume, cap)) return {};
   return "Permission denied: the token's policies do not grant " + std::string(cap) +
          " on host volume \"" + std::string(volume) + "\"";
+}
+
+std::string request_node_pool_refusal(std::string_view pool, std::string_view capability) {
+  if (!current.acl || current.acl->allow_node_pool(pool, capability)) return {};
+  return "Permission denied: the token's policies do not grant node_pool " +
+         std::string(capability) + " on \"" + std::string(pool) + "\"";
+}
+
+bool request_lists_node_pool(std::string_view pool) {
+  return !current.acl || current.acl->allow_node_pool(pool, "read");
 }
 
 std::string job_submit_refusal(const jobspec::Job& job) {

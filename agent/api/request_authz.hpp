@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,8 @@ struct Need {
     level,       // `scope` (node, agent, operator, plugin) at `capability` (read, write, list)
     ns,          // a namespace capability (list-jobs, read-job, submit-job, ...)
     variable,    // a variable capability (read, write, list, destroy) on `var_path`
+    node_pool,   // a node_pool rule's capability (read, write, delete) on the pool `scope`
+                 // ("": the body names it, and its handler checks)
   };
   Kind kind = Kind::management;
   std::string scope;
@@ -65,9 +68,17 @@ struct Refusal {
 std::optional<Refusal> authorize(const TokenStore& tokens, const RequestFacts& request,
                                  std::string_view who, const AllocNamespaceLookup& alloc_namespace);
 
+// The same check for grants already known (a task's workload identity's job policies): sets
+// them as this thread's request ACL when they allow the request.
+std::optional<Refusal> authorize_acl(std::shared_ptr<const Acl> grants, const RequestFacts& request,
+                                     const AllocNamespaceLookup& alloc_namespace);
+// Sets what request_acl() returns (a workload identity's job policies for its variable reads).
+void set_request_acl(std::shared_ptr<const Acl> acl);
+
 // The ACL of the request this thread handles, when its token has ACL policies; null when
 // nothing limits it by namespace (ACLs off, a management token, a built-in policy).
 const Acl* request_acl();
+std::shared_ptr<const Acl> request_acl_shared();  // for a reply that outlives the handler
 // Forgets it: called before each request is checked.
 void clear_request_acl();
 // What a handler asks once the data names the namespace (a submitted job's, an evaluation's):
@@ -84,5 +95,9 @@ std::string request_host_volume_refusal(std::string_view volume, bool read_only)
 // Whether this request's token may submit `job` (with its namespace as the request settled
 // it): submit-job there, and a mount capability on each host volume it asks for.
 std::string job_submit_refusal(const jobspec::Job& job);
+// A node pool's capability (read, write, delete) for this request's token: the 403's message
+// or empty; and whether a list of pools shows `pool` (read).
+std::string request_node_pool_refusal(std::string_view pool, std::string_view capability);
+bool request_lists_node_pool(std::string_view pool);
 
 }  // namespace drover::api

@@ -5,6 +5,7 @@
 #include "api/http_api.hpp"
 #include "api/json_reply.hpp"
 #include "api/request_authz.hpp"
+#include "api/request_facts.hpp"
 #include "runner/alloc_manager.hpp"
 #include "vars/variable_store.hpp"
 #include "vars/workload_identity.hpp"
@@ -45,6 +46,8 @@ bool refuse_workload_write(const ApiContext& ctx, const httplib::Request& req,
                            httplib::Response& res) {
   std::string refusal;
   if (!workload_claims(ctx, request_secret(req), &refusal) && refusal.empty()) return false;
+  // Its job's policies granted this write before the route (workload_token_refusal).
+  if (refusal.empty() && request_acl()) return false;
   reply_error(res, 403,
               refusal.empty() ? "Permission denied: a workload identity may only read variables"
                               : refusal);
@@ -92,18 +95,31 @@ json key_json(const vars::KeyInfo& k) {
 
 }  // namespace
 
-std::optional<std::string> workload_token_refusal(const ApiContext& ctx, const std::string& secret,
-                                                  const std::string& method,
-                                                  const std::string& path) {
+std::optional<std::string> workload_token_refusal(const ApiContext& ctx,
+                                                  const httplib::Request& req,
+                                                  const std::string& secret) {
   if (!ctx.identity || !vars::WorkloadIdentity::looks_like(secret)) return std::nullopt;
   std::string refusal;
   auto claims = workload_claims(ctx, secret, &refusal);
   if (!claims) return refusal;
-  bool reads_vars = (method == "GET" || method == "HEAD") &&
-                    (path == "/v1/vars" || path.rfind("/v1/var/", 0) == 0);
-  if (!reads_vars)
+  // The ACL policies attached to its job, group or task (docs/security.md, "Policies of a
+  // job's tasks") grant it more than its own variables.
+  std::shared_ptr<const Acl> job_acl;
+  if (ctx.acl)
+    if (auto known = ctx.acl->workload_policies())
+      job_acl =
+          workload_acl(known.value(), claims->ns, claims->job_id, claims->group, claims->task);
+  const bool reads_vars = (req.method == "GET" || req.method == "HEAD") &&
+                          (req.path == "/v1/vars" || req.path.rfind("/v1/var/", 0) == 0);
+  if (reads_vars) {
+    set_request_acl(job_acl);  // the handler judges the paths: its own, and what these grant
+    return std::string();
+  }
+  if (!job_acl)
     return "Permission denied: a workload identity may only read its job's variables, not " +
-           method + " " + path;
+           req.method + " " + req.path;
+  if (auto r = authorize_acl(job_acl, request_facts(req, secret), alloc_namespace_lookup(ctx)))
+    return r->message;
   return std::string();
 }
 
@@ -119,11 +135,12 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     if (!list) return reply_error(res, list.error());
     json out = json::array();
     for (const auto& m : *list) {
-      // A workload sees only what it may read (Nomad filters the list the same way).
-      if (claims && (m.ns != claims->ns || !vars::workload_may_read(*claims, m.path))) continue;
-      // A token of ACL policies lists the paths it has list on (as Nomad's).
-      if (const Acl* acl = request_acl(); acl && !acl->allow_variable(m.ns, m.path, "list"))
-        continue;
+      // A workload sees what it may read, a token of ACL policies the paths it has list on
+      // (Nomad filters the list the same way); a workload's job policies add theirs.
+      const Acl* acl = request_acl();
+      const bool granted = acl && acl->allow_variable(m.ns, m.path, "list");
+      const bool own = claims && m.ns == claims->ns && vars::workload_may_read(*claims, m.path);
+      if (claims ? !(own || granted) : (acl && !granted)) continue;
       out.push_back(vars::to_json(m));
     }
     res.set_header("X-Nomad-Index", std::to_string(store.index()));
@@ -135,7 +152,9 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     if (!refusal.empty()) return reply_error(res, 403, refusal);
     const std::string path = req.matches[1];
     auto ns = namespace_param(req);
-    if (claims && (ns != claims->ns || !vars::workload_may_read(*claims, path)))
+    const Acl* acl = request_acl();
+    if (claims && (ns != claims->ns || !vars::workload_may_read(*claims, path)) &&
+        !(acl && acl->allow_variable(ns, path, "read")))
       return reply_error(res, 403,
                          "Permission denied: the workload identity of job \"" + claims->job_id +
                              "\" may read only nomad/jobs/" + claims->job_id + "/" + claims->group +
@@ -159,6 +178,12 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     if (body.contains("Namespace") && body["Namespace"].is_string() &&
         !body["Namespace"].get<std::string>().empty() && !req.has_param("namespace"))
       ns = body["Namespace"].get<std::string>();
+    // The check before the route judged ?namespace=; the body may name another.
+    if (const Acl* acl = request_acl(); acl && !acl->allow_variable(ns, path, "write"))
+      return reply_error(
+          res, 403,
+          "Permission denied: the token's policies do not grant variable write on \"" + path +
+              "\" in namespace \"" + ns + "\"");
     if (body.contains("Path") && body["Path"].is_string() &&
         !body["Path"].get<std::string>().empty() && body["Path"].get<std::string>() != path)
       return reply_error(res, 400,

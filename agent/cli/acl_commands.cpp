@@ -107,11 +107,24 @@ Result<std::string> read_rules(const std::string& file) {
   return text;
 }
 
+// Where `acl policy apply -job` attaches a policy: a job's (group's, task's) workload
+// identities, in the -namespace given.
+struct Attachment {
+  std::string job, group, task;
+};
+
 int apply_policy(Context& ctx, const std::string& name, const std::string& file,
-                 const std::string& description) {
+                 const std::string& description, const Attachment& to) {
   auto rules = read_rules(file);
   if (!rules) return print_error(ctx, rules.message());
   json body = {{"Name", name}, {"Description", description}, {"Rules", *rules}};
+  if (!to.job.empty())
+    body["JobACL"] = {{"Namespace", ctx.ns.empty() ? "default" : ctx.ns},
+                      {"JobID", to.job},
+                      {"Group", to.group},
+                      {"Task", to.task}};
+  else if (!to.group.empty() || !to.task.empty())
+    return print_error(ctx, "-group and -task attach the policy to a job's tasks: give -job too");
   auto r = ctx.api.post_json("/v1/acl/policy/" + url_escape(name), body.dump(), "application/json");
   if (!r) return print_error(ctx, r.message());
   ctx.out << "Successfully wrote \"" << name << "\" ACL policy!\n";
@@ -139,10 +152,16 @@ int show_policy(Context& ctx, const std::string& name) {
     print_json(ctx, *p);
     return 0;
   }
-  render_key_values(ctx.out, {{"Name", str_field(*p, "Name")},
-                              {"Description", str_field(*p, "Description")},
-                              {"Create Time", format_unix_nanos(int_field(*p, "CreateTime"))},
-                              {"Modify Time", format_unix_nanos(int_field(*p, "ModifyTime"))}});
+  KeyValues rows = {{"Name", str_field(*p, "Name")}, {"Description", str_field(*p, "Description")}};
+  if (const json job = p->value("JobACL", json()); job.is_object()) {
+    std::string to = str_field(job, "Namespace") + "/" + str_field(job, "JobID");
+    if (!str_field(job, "Group").empty()) to += "/" + str_field(job, "Group");
+    if (!str_field(job, "Task").empty()) to += "/" + str_field(job, "Task");
+    rows.emplace_back("Job", to);
+  }
+  rows.emplace_back("Create Time", format_unix_nanos(int_field(*p, "CreateTime")));
+  rows.emplace_back("Modify Time", format_unix_nanos(int_field(*p, "ModifyTime")));
+  render_key_values(ctx.out, rows);
   ctx.out << "\nRules\n\n" << str_field(*p, "Rules") << "\n";
   return 0;
 }
@@ -209,11 +228,16 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   auto apply_file = std::make_shared<std::string>();
   auto description = std::make_shared<std::string>();
   apply->add_option("--description", *description, "What the policy is for");
+  auto attach = std::make_shared<Attachment>();
+  apply->add_option("--job", attach->job,
+                    "Attach the policy to this job's workload identities (in -namespace)");
+  apply->add_option("--group", attach->group, "... to this group's tasks only (with -job)");
+  apply->add_option("--task", attach->task, "... to this task only (with -job and -group)");
   apply->add_option("name", *apply_name, "The policy's name")->required();
   apply->add_option("file", *apply_file, "Its rules, HCL or JSON (- reads stdin)")->required();
-  apply->callback([&selected, apply_name, apply_file, description] {
-    selected = [apply_name, apply_file, description](Context& ctx) {
-      return apply_policy(ctx, *apply_name, *apply_file, *description);
+  apply->callback([&selected, apply_name, apply_file, description, attach] {
+    selected = [apply_name, apply_file, description, attach](Context& ctx) {
+      return apply_policy(ctx, *apply_name, *apply_file, *description, *attach);
     };
   });
   auto* plist = policy->add_subcommand("list", "List ACL policies");

@@ -3,6 +3,9 @@
 
 #include <httplib.h>
 
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "api/json_reply.hpp"
 #include "api/tls_transport.hpp"
@@ -117,8 +120,39 @@ Handler leader_only(ServerApiContext& ctx, Handler h) {
   };
 }
 
+namespace {
+
+// An alloc's namespace never changes once it is placed: a client token's next request on the
+// same alloc (a log follow, stats every second) need not read the cluster again. Bounded: a
+// server with more allocs than this starts over.
+class AllocNamespaceCache {
+ public:
+  std::optional<std::string> get(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = map_.find(id);
+    return it == map_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  void put(const std::string& id, const std::string& ns) {
+    std::lock_guard lock(mu_);
+    if (map_.size() >= 65536) map_.clear();
+    map_[id] = ns;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> map_;
+};
+
+AllocNamespaceCache& alloc_namespaces() {
+  static AllocNamespaceCache cache;
+  return cache;
+}
+
+}  // namespace
+
 api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx) {
   return [&ctx](const std::string& id) -> Result<std::string> {
+    if (auto known = alloc_namespaces().get(id)) return *known;  // a full id seen before
     auto st = read_state(ctx);
     if (!st) return make_error(st.message(), Errc::Internal);
     const auto& allocs = st.value().allocs;
@@ -134,7 +168,9 @@ api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx) {
                           Errc::Ambiguous);
       if (n == 0) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
     }
-    return it->second.alloc.value("Namespace", std::string(kDefaultNamespace));
+    auto ns = it->second.alloc.value("Namespace", std::string(kDefaultNamespace));
+    alloc_namespaces().put(it->first, ns);
+    return ns;
   };
 }
 

@@ -12,9 +12,13 @@ namespace {
 bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 api::Event make(std::string topic, std::string type, std::string key, int64_t index,
-                const json& payload) {
-  return {std::move(topic), std::move(type), std::move(key), static_cast<uint64_t>(index),
-          std::make_shared<const api::EventPayload>(json_text(payload))};
+                const json& payload, std::string ns = {}) {
+  return {std::move(topic),
+          std::move(type),
+          std::move(key),
+          static_cast<uint64_t>(index),
+          std::make_shared<const api::EventPayload>(json_text(payload)),
+          std::move(ns)};
 }
 
 // "<a>/<b>" -> a, b (the last slash: a launched child's job id has one of its own).
@@ -46,9 +50,10 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
       json job = change.deleted ? json{{"ID", id}, {"Namespace", ns}}
                                 : value.value("Job", json::object());
       if (!change.deleted) job["Stop"] = true;
-      return make("job", "JobDeregistered", id, index, {{"Job", job}});
+      return make("job", "JobDeregistered", id, index, {{"Job", job}}, ns);
     }
-    return make("job", "JobRegistered", id, index, {{"Job", value.value("Job", json::object())}});
+    return make("job", "JobRegistered", id, index, {{"Job", value.value("Job", json::object())}},
+                ns);
   }
   if (starts(k, keys.allocs()) || starts(k, keys.status())) {
     const bool placed = starts(k, keys.allocs());
@@ -64,8 +69,11 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
     }
     alloc["ID"] = id;
     alloc["NodeID"] = node;
+    // A node's status report does not say the alloc's namespace: the stream looks it up
+    // when a token's policies need it (server/events_api.cpp).
     return make("alloc", placed ? "PlanResult" : "AllocationUpdated", id, index,
-                {{"Allocation", alloc}});
+                {{"Allocation", alloc}},
+                placed ? value.value("Namespace", std::string("default")) : "");
   }
   if (starts(k, keys.nodes())) {
     const std::string id = k.substr(keys.nodes().size());
@@ -84,7 +92,7 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
   if (starts(k, keys.evals())) {
     if (change.deleted) return std::nullopt;
     return make("eval", "EvaluationUpdated", k.substr(keys.evals().size()), index,
-                {{"Evaluation", value}});
+                {{"Evaluation", value}}, value.value("Namespace", std::string("default")));
   }
   return std::nullopt;
 }

@@ -9,6 +9,7 @@
 
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
+#include "api/request_authz.hpp"
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "server/node_records.hpp"
@@ -93,6 +94,9 @@ void apply_pool(ServerApiContext& ctx, const httplib::Request& req, httplib::Res
     return reply_error(res, 400, "Name: the node pool's name is required");
   const std::string name = (*body)["Name"].get<std::string>();
   if (auto why = name_problem(name)) return reply_error(res, 400, *why);
+  // A token of ACL policies: its node_pool rule for this pool (api/request_authz.hpp).
+  if (auto why = api::request_node_pool_refusal(name, "write"); !why.empty())
+    return reply_error(res, 403, why);
   if (built_in(name))
     return reply_error(res, 400, "modifying node pool \"" + name + "\" is not allowed");
   const json description = body->value("Description", json(""));
@@ -151,7 +155,7 @@ void register_node_pool_routes(ServerApiContext& ctx, httplib::Server& s) {
           const std::string prefix = req.get_param_value("prefix");
           json out = json::array();
           for (const auto& [name, p] : pools.value())
-            if (name.rfind(prefix, 0) == 0) out.push_back(p);
+            if (name.rfind(prefix, 0) == 0 && api::request_lists_node_pool(name)) out.push_back(p);
           reply_json(res, out);
         }));
   post_and_put(s, "/v1/node/pools",

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <thread>
 
@@ -15,15 +15,16 @@
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
 #include "api/namespaces_list.hpp"
+#include "api/request_authz.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
 #include "jobspec/parse.hpp"
+#include "jobspec/scaling.hpp"
+#include "jobspec/submission.hpp"
 #include "server/api_support.hpp"
 #include "server/cluster_state.hpp"
 #include "server/deployment.hpp"
 #include "server/job_changes.hpp"
-#include "jobspec/scaling.hpp"
-#include "jobspec/submission.hpp"
 #include "server/job_plan.hpp"
 #include "server/leader_election.hpp"
 #include "server/node_records.hpp"
@@ -43,9 +44,10 @@ using nlohmann::json;
 
 namespace {
 
-// The lists that take ?namespace=* (every namespace), as Nomad's.
+// The lists that take ?namespace=* (every namespace), as Nomad's, and the event stream.
 bool lists_namespaces(const httplib::Request& req) {
-  return req.method == "GET" && (req.path == "/v1/jobs" || req.path == "/v1/allocations");
+  return req.method == "GET" && (req.path == "/v1/jobs" || req.path == "/v1/allocations" ||
+                                 req.path == "/v1/event/stream");
 }
 
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
@@ -815,8 +817,14 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           auto id = resolve_node(st, req.matches[1]);
           if (!id) return reply_error(res, id.error());
           json out = json::array();
+          // A client token of ACL policies (node read) sees the allocs of the namespaces where
+          // it holds read-job, as Nomad's endpoint filters them.
+          const api::Acl* acl = api::request_acl();
           for (const auto& [aid, a] : st.allocs)
-            if (a.node_id == id.value()) out.push_back(alloc_json(st, a, false));
+            if (a.node_id == id.value() &&
+                (!acl || acl->allow_namespace(a.alloc.value("Namespace", std::string("default")),
+                                              "read-job")))
+              out.push_back(alloc_json(st, a, false));
           reply_json(res, out);
         }));
   // Nomad's purge: a down node forgotten now rather than at node GC. A live one is refused: its

@@ -48,10 +48,13 @@ Result<std::unique_ptr<NodeServices>> NodeServices::create(const json& block,
   s->health_ = std::make_unique<health::HealthWatcher>(manager);
 
   auto* self = s.get();
-  s->health_->set_on_verdict([self](const std::string& id, const json& status) {
+  auto* allocs = &manager;
+  s->health_->set_on_verdict([self, allocs](const std::string& id, const json& status) {
+    auto a = allocs->alloc(id);
     self->events_.publish("health",
                           status.value("Healthy", false) ? "AllocHealthy" : "AllocUnhealthy", id,
-                          {{"AllocID", id}, {"DeploymentStatus", status}});
+                          json{{"AllocID", id}, {"DeploymentStatus", status}},
+                          a ? a->namespace_ : std::string("default"));
   });
   s->upstream_->set_on_connection([self, nodes](bool connected) {
     self->events_.publish("node", connected ? "NodeConnected" : "NodeDisconnected", nodes->id,
@@ -71,10 +74,12 @@ void NodeServices::fill(api::ApiContext& ctx) {
 
 void NodeServices::alloc_changed(const state::Alloc& a) {
   // Serialised only if someone reads the stream (api/events_endpoint.hpp, EventPayload).
-  events_.publish("alloc", "AllocationUpdated", a.id,
-                  [snap = std::make_shared<const state::Alloc>(a)] {
-                    return state::to_json(*snap, /*with_job=*/false);
-                  });
+  events_.publish(
+      "alloc", "AllocationUpdated", a.id,
+      [snap = std::make_shared<const state::Alloc>(a)] {
+        return state::to_json(*snap, /*with_job=*/false);
+      },
+      a.namespace_);
   publish_task_events(a);
   if (health_) health_->alloc_changed(a);
   if (upstream_) upstream_->alloc_changed(a);
@@ -90,16 +95,18 @@ void NodeServices::publish_task_events(const state::Alloc& a) {
     std::string type = ts.events.empty() ? "TaskStateChanged" : ts.events.back().type;
     std::optional<state::TaskEvent> last;
     if (!ts.events.empty()) last = ts.events.back();
-    events_.publish("task", type, a.id + "/" + name,
-                    [alloc = a.id, name, st = ts.state, failed = ts.failed,
-                     restarts = ts.restarts, last = std::move(last)] {
-                      return json{{"AllocID", alloc},
-                                  {"Task", name},
-                                  {"State", state::to_string(st)},
-                                  {"Failed", failed},
-                                  {"Restarts", restarts},
-                                  {"Event", last ? state::to_json(*last) : json()}};
-                    });
+    events_.publish(
+        "task", type, a.id + "/" + name,
+        [alloc = a.id, name, st = ts.state, failed = ts.failed, restarts = ts.restarts,
+         last = std::move(last)] {
+          return json{{"AllocID", alloc},
+                      {"Task", name},
+                      {"State", state::to_string(st)},
+                      {"Failed", failed},
+                      {"Restarts", restarts},
+                      {"Event", last ? state::to_json(*last) : json()}};
+        },
+        a.namespace_);
     seen[name] = now;
   }
   if (a.terminal()) seen_.erase(a.id);

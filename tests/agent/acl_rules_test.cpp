@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "api/acl_policy.hpp"
+#include "api/events_endpoint.hpp"
 #include "api/request_authz.hpp"
 #include "jobspec/job.hpp"
 
@@ -217,7 +218,8 @@ node { policy = "read" }
   EXPECT_EQ(check(tokens, "client", "GET", "/v1/allocation/nope"), 404);
   // Every namespace: the lists that filter by it, not the others.
   EXPECT_EQ(check(tokens, "client", "GET", "/v1/allocations", "*"), 200);
-  EXPECT_EQ(check(tokens, "client", "GET", "/v1/event/stream", "*"), 403);
+  EXPECT_EQ(check(tokens, "client", "GET", "/v1/event/stream", "*"), 200);
+  EXPECT_EQ(check(tokens, "client", "GET", "/v1/job/web", "*"), 403);
   // The body names the namespace: some namespace must grant it here, the handler checks which.
   EXPECT_EQ(check(tokens, "client", "POST", "/v1/jobs"), 200);
   EXPECT_EQ(check(tokens, "client", "POST", "/v1/jobs", "default"), 403);
@@ -229,6 +231,10 @@ node { policy = "read" }
   EXPECT_EQ(check(tokens, "client", "GET", "/v1/plugins"), 403);
   EXPECT_EQ(check(tokens, "client", "GET", "/v1/namespace/ops"), 403);
   EXPECT_EQ(check(tokens, "client", "GET", "/v1/namespace/default"), 200);
+  // Node pools: its node_pool rules, none here.
+  EXPECT_EQ(check(tokens, "client", "GET", "/v1/node/pools"), 200);
+  EXPECT_EQ(check(tokens, "client", "POST", "/v1/node/pools"), 403);
+  EXPECT_EQ(check(tokens, "client", "GET", "/v1/node/pool/gpu"), 403);
   // Open endpoints, unknown secrets, and drover's built-in policies as before.
   EXPECT_EQ(check(tokens, "", "GET", "/v1/agent/health"), 200);
   EXPECT_EQ(check(tokens, "nope", "GET", "/v1/jobs"), 403);
@@ -272,5 +278,81 @@ host_volume "data" { policy = "read" }
   // A built-in policy's token is not limited by namespace: nothing is filtered.
   ASSERT_EQ(check(tokens, "reader", "GET", "/v1/jobs", "*"), 200);
   EXPECT_TRUE(drover::api::request_lists_namespace("ops"));
+  drover::api::clear_request_acl();
+}
+
+// A policy attached to a job (Nomad's JobACL) is its tasks': the job's, a group's or one task's.
+TEST(AclRules, APolicyAttachedToAJobGrantsItsTasksOnly) {
+  auto policy = [](const std::string& name, const std::string& rules, AclPolicyRecord::JobAcl to) {
+    AclPolicyRecord p;
+    p.name = name;
+    p.rules = rules;
+    p.parsed = std::make_shared<const AclRules>(parse_acl_rules(rules).value());
+    p.job_acl = to;
+    return p;
+  };
+  std::vector<AclPolicyRecord> known = {
+      policy("job", R"(namespace "default" { capabilities = ["list-jobs"] })",
+             {"default", "web", "", ""}),
+      policy("group", R"(namespace "default" { capabilities = ["read-job"] })",
+             {"default", "web", "api", ""}),
+      policy("task", R"(namespace "default" { capabilities = ["submit-job"] })",
+             {"default", "web", "api", "main"}),
+      policy("elsewhere", R"(namespace "default" { policy = "write" })",
+             {"team-a", "web", "", ""})};
+  known.push_back(known.front());
+  known.back().job_acl.reset();  // a token's policy, not a job's
+  known.back().name = "token";
+  auto main_task = drover::api::workload_acl(known, "default", "web", "api", "main");
+  ASSERT_TRUE(main_task);
+  EXPECT_TRUE(main_task->allow_namespace("default", "list-jobs"));
+  EXPECT_TRUE(main_task->allow_namespace("default", "read-job"));
+  EXPECT_TRUE(main_task->allow_namespace("default", "submit-job"));
+  auto sidecar = drover::api::workload_acl(known, "default", "web", "api", "sidecar");
+  ASSERT_TRUE(sidecar);
+  EXPECT_TRUE(sidecar->allow_namespace("default", "read-job"));
+  EXPECT_FALSE(sidecar->allow_namespace("default", "submit-job"));
+  auto other_group = drover::api::workload_acl(known, "default", "web", "worker", "main");
+  ASSERT_TRUE(other_group);
+  EXPECT_FALSE(other_group->allow_namespace("default", "read-job"));
+  EXPECT_FALSE(drover::api::workload_acl(known, "default", "db", "api", "main"));
+}
+
+// The event stream of a client token: namespaced events where it holds read-job and which
+// the request asked for, node events with node read.
+TEST(AclRules, AnEventStreamShowsAClientTokenItsNamespacesAndTheNodeIfAllowed) {
+  auto rules = parse_acl_rules(R"(namespace "team-a" { policy = "read" }
+node { policy = "read" })");
+  ASSERT_TRUE(rules);
+  auto acl = std::make_shared<const Acl>(Acl::merge({&rules.value()}));
+  auto event = [](std::string ns) {
+    drover::api::Event e;
+    e.ns = std::move(ns);
+    return e;
+  };
+  drover::api::EventScope all{acl, "*"}, team{acl, "team-a"}, other{acl, "default"};
+  EXPECT_TRUE(visible(all, event("team-a")));
+  EXPECT_FALSE(visible(all, event("default")));
+  EXPECT_TRUE(visible(all, event("")));  // a node's
+  EXPECT_TRUE(visible(team, event("team-a")));
+  EXPECT_FALSE(visible(other, event("team-a")));
+  auto no_node = parse_acl_rules(R"(namespace "team-a" { policy = "read" })");
+  drover::api::EventScope without{std::make_shared<const Acl>(Acl::merge({&no_node.value()})), "*"};
+  EXPECT_FALSE(visible(without, event("")));
+  EXPECT_TRUE(visible(drover::api::EventScope{nullptr, "default"}, event("team-a")));
+}
+
+// node_pool rules: a pool matching the glob is the token's to apply and delete; the body of an
+// apply names the pool, which its handler checks.
+TEST(AclRules, NodePoolRulesGrantTheirPools) {
+  Tokens tokens(R"(node_pool "gpu-*" { policy = "write" })");
+  EXPECT_EQ(check(tokens, "client", "GET", "/v1/node/pool/gpu-a"), 200);
+  EXPECT_EQ(check(tokens, "client", "DELETE", "/v1/node/pool/gpu-a"), 200);
+  EXPECT_EQ(check(tokens, "client", "DELETE", "/v1/node/pool/cpu"), 403);
+  ASSERT_EQ(check(tokens, "client", "POST", "/v1/node/pools"), 200);
+  EXPECT_EQ(drover::api::request_node_pool_refusal("gpu-b", "write"), "");
+  EXPECT_NE(drover::api::request_node_pool_refusal("cpu", "write"), "");
+  EXPECT_TRUE(drover::api::request_lists_node_pool("gpu-b"));
+  EXPECT_FALSE(drover::api::request_lists_node_pool("cpu"));
   drover::api::clear_request_acl();
 }

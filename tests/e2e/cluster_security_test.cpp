@@ -346,8 +346,10 @@ TEST(ClusterSecurity, AClusterPolicyHoldsATokenToItsNamespaceOnServerAndAgent) {
       << server->log();
   management.erase(management.find_last_not_of("\n") + 1);
   server->use_token(management);
-  const json policy = {{"Description", "team A"},
-                       {"Rules", "namespace \"team-a\" {\n  policy = \"write\"\n}\n"}};
+  const json policy = {
+      {"Description", "team A"},
+      {"Rules",
+       "namespace \"team-a\" {\n  policy = \"write\"\n}\nnode {\n  policy = \"read\"\n}\n"}};
   ASSERT_EQ(server->post("/v1/acl/policy/team-a", policy.dump(), "application/json").status, 200);
   auto made = server->post(
       "/v1/acl/token", json{{"Name", "alice"}, {"Type", "client"}, {"Policies", {"team-a"}}}.dump(),
@@ -384,6 +386,11 @@ TEST(ClusterSecurity, AClusterPolicyHoldsATokenToItsNamespaceOnServerAndAgent) {
   EXPECT_EQ(seen[0].value("ID", ""), mine);
   EXPECT_EQ(server->get("/v1/job/theirs").status, 403);
   EXPECT_EQ(server->get("/v1/allocation/" + theirs).status, 403);
+  // The node's allocs (node read): its namespace's only.
+  auto on_node = server->get("/v1/node/" + seen[0].value("NodeID", "") + "/allocations").json();
+  ASSERT_TRUE(on_node.is_array()) << on_node.dump();
+  ASSERT_EQ(on_node.size(), 1u) << on_node.dump();
+  EXPECT_EQ(on_node[0].value("ID", ""), mine);
   // Through the server to the node: the agent judges the token by the cluster's policy.
   auto logs = run_drover({"alloc", "logs", mine.substr(0, 8), "t"}, server->address(),
                          {"DROVER_TOKEN=" + alice});
@@ -393,6 +400,20 @@ TEST(ClusterSecurity, AClusterPolicyHoldsATokenToItsNamespaceOnServerAndAgent) {
                           {"DROVER_TOKEN=" + alice});
   EXPECT_NE(other.exit_code, 0) << other.out;
   EXPECT_NE(other.err.find("Permission denied"), std::string::npos) << other.err;
+
+  // The server's event stream from the start: its alloc's placement and status, none of the
+  // other namespace's.
+  const std::string cmd = "curl -sN -m 3 -H 'X-Nomad-Token: " + alice + "' '" + server->address() +
+                          "/v1/event/stream?index=1&namespace=*' 2>/dev/null";
+  std::string stream;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) stream.append(buf, n);
+    ::pclose(p);
+  }
+  EXPECT_NE(stream.find("\"AllocationUpdated\",\"Key\":\"" + mine), std::string::npos) << stream;
+  EXPECT_EQ(stream.find(theirs), std::string::npos) << stream;
 
   // The policy made read-only on the server: the agent refuses the stop as soon as its copy
   // hears of it.

@@ -347,3 +347,59 @@ TEST(Variables, TheIdentityFileGoesWhereFilepathSays) {
                           problem["message"] == "\"../../x\" escapes the alloc dir");
   EXPECT_TRUE(escapes) << bad.body;
 }
+
+// Nomad's job-attached policies (docs/security.md, "Policies of a job's tasks"): a policy
+// applied with -job grants that job's tasks, through their workload identity, what it says on
+// top of their own variables; one attached to another group of the job grants them nothing.
+TEST(Variables, APolicyAttachedToAJobGrantsItsTasksWhatItSays) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  ASSERT_EQ(call(*agent, "PUT", "/v1/var/shared/x", mgmt, items({{"a", "shared"}})).status, 200);
+  ASSERT_EQ(call(*agent, "PUT", "/v1/var/ops/y", mgmt, items({{"a", "ops"}})).status, 200);
+  auto dir = make_temp_dir("drover-job-policy");
+  write_file(dir + "/reader.hcl", R"(
+namespace "default" {
+  capabilities = ["list-jobs", "read-job"]
+  variables {
+    path "shared/*" { capabilities = ["read"] }
+  }
+}
+)");
+  auto applied = drover::testing::run_drover(
+      {"acl", "policy", "apply", "-job", "web", "reader", dir + "/reader.hcl", "-token", mgmt},
+      agent->address());
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  const json other_group = {
+      {"Rules", "namespace \"default\" {\n  policy = \"write\"\n}\n"},
+      {"JobACL", {{"Namespace", "default"}, {"JobID", "web"}, {"Group", "other"}}}};
+  ASSERT_EQ(call(*agent, "PUT", "/v1/acl/policy/other-group", mgmt, other_group.dump()).status,
+            200);
+
+  auto submit = call(*agent, "POST", "/v1/jobs", mgmt, identity_job("web"));
+  ASSERT_EQ(submit.status, 200) << submit.body;
+  const std::string task_dir =
+      agent->data_dir() + "/alloc/" + submit.j()["AllocIDs"][0].get<std::string>() + "/t";
+  std::string token;
+  ASSERT_TRUE(
+      eventually([&] { return !(token = read_file(task_dir + "/local/env_token")).empty(); }, 20s))
+      << agent->log();
+
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/shared/x", token).j()["Items"]["a"], "shared");
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/ops/y", token).status, 403);
+  EXPECT_EQ(call(*agent, "PUT", "/v1/var/shared/x", token, items({{"a", "x"}})).status, 403);
+  auto jobs = call(*agent, "GET", "/v1/jobs", token);
+  EXPECT_EQ(jobs.status, 200) << jobs.body;
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/web", token).status, 200);
+  // The other group's write policy is not this task's.
+  EXPECT_EQ(call(*agent, "POST", "/v1/jobs", token, identity_job("evil")).status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/acl/tokens", token).status, 403);
+  std::vector<std::string> paths;
+  for (const auto& v : call(*agent, "GET", "/v1/vars", token).j()) paths.push_back(v["Path"]);
+  EXPECT_EQ(paths, (std::vector<std::string>{"shared/x"}));
+  // Deleted, the policy grants nothing: the task is back to its own variables.
+  ASSERT_EQ(call(*agent, "DELETE", "/v1/acl/policy/reader", mgmt).status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/shared/x", token).status, 403);
+  EXPECT_EQ(call(*agent, "GET", "/v1/jobs", token).status, 403);
+  call(*agent, "DELETE", "/v1/job/web", mgmt);
+}

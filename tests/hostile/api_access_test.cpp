@@ -65,6 +65,19 @@ int request_on(int fd, const std::string& request) {
 
 const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
+// What curl prints for `args` in `seconds` at most (a stream, cut by its -m).
+std::string curl_for(int seconds, const std::string& args) {
+  const std::string cmd = "curl -sN -m " + std::to_string(seconds) + " " + args + " 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
 }  // namespace
 
 TEST(Acl, RequestsWithoutAValidTokenGet403AndNothingRuns) {
@@ -255,6 +268,12 @@ node {
            alice);
   EXPECT_EQ(other_logs->status, 403) << other_logs->body;
   EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + theirs + "/stop", alice)->status, 403);
+  // The event stream, every namespace asked for: its alloc's events and the node's, none of
+  // the other namespace's (replayed from the start, then cut by curl's timeout).
+  const std::string stream = curl_for(2, "-H 'X-Nomad-Token: " + alice + "' '" + agent->address() +
+                                             "/v1/event/stream?index=1&namespace=*'");
+  EXPECT_NE(stream.find(mine), std::string::npos) << stream;
+  EXPECT_EQ(stream.find(theirs), std::string::npos) << stream;
   // The node's facts (node read), but not its operations, tokens or policies.
   EXPECT_EQ(call(*agent, "GET", "/v1/node", alice)->status, 200);
   EXPECT_EQ(call(*agent, "POST", "/v1/client/allocation/" + mine + "/gc", alice)->status, 403);

@@ -43,6 +43,9 @@ TEST(ClusterEvents, AJobPutIsRegisteredAndAStoppedOrPurgedJobDeregistered) {
   EXPECT_EQ(purged->type, "JobDeregistered");
   EXPECT_EQ(payload(*purged)["Job"]["Namespace"], "batch");
   EXPECT_EQ(payload(*purged)["Job"]["ID"], "nightly/periodic-1");
+  // Each carries its namespace, what a client token's stream is filtered by.
+  EXPECT_EQ(reg->ns, "default");
+  EXPECT_EQ(purged->ns, "batch");
 }
 
 TEST(ClusterEvents, APlacementAndTheNodesReportAreAllocEventsWithItsClientStatus) {
@@ -58,6 +61,13 @@ TEST(ClusterEvents, APlacementAndTheNodesReportAreAllocEventsWithItsClientStatus
   EXPECT_EQ(running->type, "AllocationUpdated");
   EXPECT_EQ(running->key, "a1");
   EXPECT_EQ(payload(*running)["Allocation"]["ClientStatus"], "running");
+  // The placement says its namespace; the node's report does not (the stream looks it up).
+  EXPECT_EQ(placed->ns, "default");
+  EXPECT_EQ(running->ns, "");
+  auto team = cluster_event(
+      keys, put("/drover/allocs/n1/a2", {{"JobID", "w"}, {"Namespace", "team-a"}}, 52));
+  ASSERT_TRUE(team);
+  EXPECT_EQ(team->ns, "team-a");
 }
 
 TEST(ClusterEvents, ANodeKeyComingIsRegistrationAndGoingIsDown) {
