@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
+#include <regex>
 
 #include "api/json_reply.hpp"
 #include "drover/common/encoding.hpp"
@@ -25,6 +27,7 @@ using nlohmann::json;
 
 constexpr const char* kMetaKey = "acl_tokens";
 constexpr const char* kPoliciesMetaKey = "acl_policies";
+constexpr const char* kRolesMetaKey = "acl_roles";
 
 std::string sha256(std::string_view s) {
   unsigned char out[SHA256_DIGEST_LENGTH];
@@ -66,13 +69,16 @@ bool ends_with(std::string_view s, std::string_view p) {
 // Nomad's token shape: a client token's Policies are its ACL policies; a token of a built-in
 // policy has it in Policy (and, as one name, in Policies), and Type management for management.
 json token_json(const TokenInfo& t) {
-  const bool named = !t.policies.empty();
+  const bool named = t.client();
   json policies = named ? json(t.policies) : json::array({policy_name(t.policy)});
+  json roles = json::array();
+  for (const auto& r : t.roles) roles.push_back({{"ID", r.id}, {"Name", r.name}});
   return {{"AccessorID", t.accessor_id},
           {"Name", t.name},
           {"Type", !named && t.policy == Policy::management ? "management" : "client"},
           {"Policy", named ? json() : json(policy_name(t.policy))},
           {"Policies", policies},
+          {"Roles", roles},
           {"CreateTime", t.create_time_ns},
           {"ExpirationTime",
            t.expiration_time_ns ? json(state::rfc3339(t.expiration_time_ns)) : json()}};
@@ -196,6 +202,18 @@ Result<std::unique_ptr<AclStore>> AclStore::open(state::StateStore* store,
       acl->policies_.push_back(std::move(*policy));
     }
   }
+  if (auto saved = store->meta(kRolesMetaKey)) {
+    auto j = json::parse(*saved, nullptr, false);
+    if (j.is_discarded() || !j.is_array())
+      return make_error(
+          "acl: the stored roles are unreadable; refusing to start with ACLs "
+          "(nothing was changed)");
+    for (const auto& r : j) {
+      auto role = role_from_json(r);
+      if (!role) return make_error("acl: a stored role is malformed; refusing to start with ACLs");
+      acl->roles_.push_back(std::move(*role));
+    }
+  }
   if (acl->tokens_.empty()) {
     auto made = acl->create("Bootstrap Token", Policy::management);
     if (!made) return make_error(made.message());
@@ -233,14 +251,22 @@ std::optional<StoredToken> stored_token_from_json(const json& t) {
   auto hash = from_hex(*hash_text);
   if (!hash || hash->size() != SHA256_DIGEST_LENGTH) return std::nullopt;
   TokenInfo info{*accessor, *name, Policy::read, *created, *expires};
-  // A client token of ACL policies has Policy null and their names in Policies.
+  // A client token has Policy null, its ACL policies' names in Policies and its roles in
+  // Roles ({ID, Name}).
   if (auto p = t.find("Policy"); p != t.end() && p->is_null()) {
     auto names = t.find("Policies");
-    if (names == t.end() || !names->is_array() || names->empty()) return std::nullopt;
-    for (const auto& n : *names) {
-      if (!n.is_string()) return std::nullopt;
-      info.policies.push_back(n.get<std::string>());
-    }
+    if (names != t.end() && !names->is_array()) return std::nullopt;
+    if (names != t.end())
+      for (const auto& n : *names) {
+        if (!n.is_string()) return std::nullopt;
+        info.policies.push_back(n.get<std::string>());
+      }
+    if (auto roles = t.find("Roles"); roles != t.end() && roles->is_array())
+      for (const auto& r : *roles) {
+        if (!r.is_object() || !r.value("ID", json()).is_string()) return std::nullopt;
+        info.roles.push_back({r["ID"].get<std::string>(), r.value("Name", std::string())});
+      }
+    if (!info.client()) return std::nullopt;
     return StoredToken{info, *hash};
   }
   auto policy_text = text("Policy");
@@ -252,17 +278,20 @@ std::optional<StoredToken> stored_token_from_json(const json& t) {
 
 std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
                                                std::chrono::nanoseconds ttl,
-                                               const std::vector<std::string>& policies) {
+                                               const std::vector<std::string>& policies,
+                                               const std::vector<TokenInfo::RoleLink>& roles) {
   // Random UUIDs from the kernel's CSPRNG (common/encoding.hpp): 122 bits, enough for a secret.
   const std::string accessor = random_uuid(), secret = random_uuid();
   const auto now = state::now_ns();
+  const bool client = !policies.empty() || !roles.empty();
   TokenInfo info{accessor,
                  name,
-                 policies.empty() ? policy : Policy::read,
+                 client ? Policy::read : policy,
                  now,
                  ttl.count() > 0 ? now + ttl.count() : 0,
                  policies,
-                 nullptr};
+                 nullptr,
+                 roles};
   return {StoredToken{info, sha256(secret)}, secret};
 }
 
@@ -281,7 +310,7 @@ std::optional<TokenInfo> match_token(const std::vector<StoredToken>& tokens,
 bool is_last_management(const std::vector<StoredToken>& tokens, const std::string& accessor_id) {
   const auto now = state::now_ns();
   auto live_management = [now](const StoredToken& e) {
-    return e.info.policies.empty() && e.info.policy == Policy::management &&
+    return !e.info.client() && e.info.policy == Policy::management &&
            (e.info.expiration_time_ns == 0 || e.info.expiration_time_ns > now);
   };
   auto it = std::find_if(tokens.begin(), tokens.end(),
@@ -293,14 +322,14 @@ bool is_last_management(const std::vector<StoredToken>& tokens, const std::strin
 std::optional<TokenInfo> AclStore::authenticate(std::string_view secret) const {
   std::lock_guard lock(mu_);
   auto t = match_token(tokens_, secret);
-  if (t && !t->policies.empty()) t->acl = acl_of(t->policies, policies_);
+  if (t && t->client()) t->acl = token_acl(*t, policies_, roles_);
   return t;
 }
 
 Result<std::pair<TokenInfo, std::string>> AclStore::create(
     const std::string& name, Policy policy, std::chrono::nanoseconds ttl,
-    const std::vector<std::string>& policies) {
-  auto [token, secret] = mint_token(name, policy, ttl, policies);
+    const std::vector<std::string>& policies, const std::vector<TokenInfo::RoleLink>& roles) {
+  auto [token, secret] = mint_token(name, policy, ttl, policies, roles);
   std::lock_guard lock(mu_);
   tokens_.push_back(token);
   if (auto st = save_locked(); !st) {
@@ -465,6 +494,89 @@ Status AclStore::delete_policy(const std::string& name) {
   return {};
 }
 
+json role_json(const AclRoleRecord& r) {
+  json policies = json::array();
+  for (const auto& p : r.policies) policies.push_back({{"Name", p}});
+  return {{"ID", r.id},
+          {"Name", r.name},
+          {"Description", r.description},
+          {"Policies", policies},
+          {"CreateTime", r.create_time_ns},
+          {"ModifyTime", r.modify_time_ns}};
+}
+
+std::optional<AclRoleRecord> role_from_json(const json& j) {
+  if (!j.is_object() || !j.value("ID", json()).is_string() || !j.value("Name", json()).is_string())
+    return std::nullopt;
+  AclRoleRecord r;
+  r.id = j["ID"].get<std::string>();
+  r.name = j["Name"].get<std::string>();
+  if (j.value("Description", json()).is_string())
+    r.description = j["Description"].get<std::string>();
+  if (auto p = j.find("Policies"); p != j.end() && p->is_array())
+    for (const auto& e : *p)
+      if (e.is_object() && e.value("Name", json()).is_string())
+        r.policies.push_back(e["Name"].get<std::string>());
+  if (j.value("CreateTime", json()).is_number_integer())
+    r.create_time_ns = j["CreateTime"].get<std::int64_t>();
+  if (j.value("ModifyTime", json()).is_number_integer())
+    r.modify_time_ns = j["ModifyTime"].get<std::int64_t>();
+  return r;
+}
+
+std::shared_ptr<const Acl> token_acl(const TokenInfo& token,
+                                     const std::vector<AclPolicyRecord>& policies,
+                                     const std::vector<AclRoleRecord>& roles) {
+  std::vector<std::string> names = token.policies;
+  for (const auto& link : token.roles)
+    for (const auto& r : roles)
+      if (r.id == link.id) names.insert(names.end(), r.policies.begin(), r.policies.end());
+  return acl_of(names, policies);
+}
+
+Result<std::vector<AclRoleRecord>> AclStore::roles() const {
+  std::lock_guard lock(mu_);
+  return roles_;
+}
+
+Status AclStore::put_role(const AclRoleRecord& role) {
+  std::lock_guard lock(mu_);
+  auto saved = roles_;
+  auto it = std::find_if(roles_.begin(), roles_.end(),
+                         [&](const AclRoleRecord& r) { return r.id == role.id; });
+  if (it == roles_.end())
+    roles_.push_back(role);
+  else
+    *it = role;
+  if (auto st = save_roles_locked(); !st) {
+    roles_ = std::move(saved);
+    return st;
+  }
+  return {};
+}
+
+Status AclStore::delete_role(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = std::find_if(roles_.begin(), roles_.end(),
+                         [&](const AclRoleRecord& r) { return r.id == id; });
+  if (it == roles_.end()) return make_error("ACL role \"" + id + "\" not found", Errc::NotFound);
+  auto saved = roles_;
+  roles_.erase(it);
+  if (auto st = save_roles_locked(); !st) {
+    roles_ = std::move(saved);
+    return st;
+  }
+  return {};
+}
+
+Status AclStore::save_roles_locked() {
+  json arr = json::array();
+  for (const auto& r : roles_) arr.push_back(role_json(r));
+  if (auto st = store_->put_meta(kRolesMetaKey, json_text(arr)); !st)
+    return make_error("acl: cannot save roles: " + st.message());
+  return {};
+}
+
 Status AclStore::save_policies_locked() {
   json arr = json::array();
   for (const auto& p : policies_) arr.push_back(policy_json(p));
@@ -512,8 +624,34 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
         named.clear();
       }
     }
+    // Roles by ID or Name, as Nomad's: [{"ID": ...}] or [{"Name": ...}].
+    std::vector<TokenInfo::RoleLink> links;
+    if (body.contains("Roles") && !body["Roles"].is_null() && !body["Roles"].empty()) {
+      if (!body["Roles"].is_array())
+        return reply_error(res, 400, "Roles: must be a list of {\"ID\"} or {\"Name\"}");
+      if (!policy.empty())
+        return reply_error(res, 400, "Roles: a token of a built-in policy holds nothing else");
+      auto known_roles = acl.roles();
+      if (!known_roles) return reply_error(res, 503, known_roles.message());
+      for (const auto& r : body["Roles"]) {
+        const std::string id = r.is_object() ? r.value("ID", std::string()) : "";
+        const std::string role_name = r.is_object() ? r.value("Name", std::string()) : "";
+        auto it =
+            std::find_if(known_roles->begin(), known_roles->end(), [&](const AclRoleRecord& k) {
+              return (!id.empty() && k.id == id) ||
+                     (id.empty() && !role_name.empty() && k.name == role_name);
+            });
+        if (it == known_roles->end())
+          return reply_error(
+              res, 400,
+              "Roles: no ACL role " +
+                  (id.empty() ? "is named \"" + role_name + "\"" : "has ID \"" + id + "\"") +
+                  " (create it first: drover acl role create)");
+        links.push_back({it->id, it->name});
+      }
+    }
     std::optional<Policy> p;
-    if (named.empty()) {
+    if (named.empty() && links.empty()) {
       p = parse_policy(policy);
       if (!p)
         return reply_error(res, 400,
@@ -545,7 +683,7 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
                            "(or nanoseconds), or 0 for a token that does not expire");
       ttl = *t;
     }
-    auto made = acl.create(name, p.value_or(Policy::read), ttl, named);
+    auto made = acl.create(name, p.value_or(Policy::read), ttl, named, links);
     if (!made) return reply_error(res, 500, made.message());
     auto j = token_json(made->first);
     j["SecretID"] = made->second;
@@ -636,6 +774,94 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
                return reply_error(res, st.code() == Errc::NotFound ? 404 : 503, st.message());
              reply_json(res, json::object());
            });
+  // Roles (Nomad's /v1/acl/role): a name for a set of policies.
+  s.Get("/v1/acl/roles", [&acl](const httplib::Request&, httplib::Response& res) {
+    auto list = acl.roles();
+    if (!list) return reply_error(res, 503, list.message());
+    json out = json::array();
+    for (const auto& r : list.value()) out.push_back(role_json(r));
+    reply_json(res, out);
+  });
+  auto find_role = [&acl](const std::function<bool(const AclRoleRecord&)>& match,
+                          const std::string& what, httplib::Response& res) {
+    auto list = acl.roles();
+    if (!list) return reply_error(res, 503, list.message());
+    for (const auto& r : list.value())
+      if (match(r)) return reply_json(res, role_json(r));
+    reply_error(res, 404, "ACL role " + what + " not found");
+  };
+  s.Get(R"(/v1/acl/role/name/([^/]+))",
+        [find_role](const httplib::Request& req, httplib::Response& res) {
+          const std::string name = req.matches[1];
+          find_role([&](const AclRoleRecord& r) { return r.name == name; },
+                    "named \"" + name + "\"", res);
+        });
+  s.Get(R"(/v1/acl/role/([^/]+))",
+        [find_role](const httplib::Request& req, httplib::Response& res) {
+          const std::string id = req.matches[1];
+          find_role([&](const AclRoleRecord& r) { return r.id == id; }, "\"" + id + "\"", res);
+        });
+  // POST /v1/acl/role makes one; POST /v1/acl/role/:id replaces it (Nomad's update).
+  auto write_role = [&acl](const httplib::Request& req, httplib::Response& res) {
+    const std::string path_id = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return reply_error(res, 400,
+                         "body: must be a JSON object {\"Name\", \"Policies\": [{\"Name\"}]}");
+    const std::string body_id =
+        body.value("ID", json("")).is_string() ? body.value("ID", std::string()) : "";
+    if (path_id.empty() && !body_id.empty())
+      return reply_error(res, 400,
+                         "ID: a new role's ID is made by drover; update one at /v1/acl/role/:id");
+    if (!path_id.empty() && !body_id.empty() && body_id != path_id)
+      return reply_error(res, 400, "ID: the body's \"" + body_id + "\" differs from the path's");
+    AclRoleRecord role;
+    role.name = body.value("Name", json("")).is_string() ? body.value("Name", std::string()) : "";
+    static const std::regex valid_name("^[a-zA-Z0-9_-]{1,256}$");
+    if (!std::regex_match(role.name, valid_name))
+      return reply_error(res, 400, "Name: 1 to 256 letters, digits, '-' or '_'");
+    if (body.value("Description", json("")).is_string())
+      role.description = body.value("Description", std::string());
+    if (role.description.size() > 256)
+      return reply_error(res, 400, "Description: longer than 256 characters");
+    auto known = acl.policies();
+    if (!known) return reply_error(res, 503, known.message());
+    const json ps = body.value("Policies", json());
+    if (!ps.is_array() || ps.empty())
+      return reply_error(res, 400, "Policies: a role holds at least one policy, [{\"Name\": ...}]");
+    for (const auto& e : ps) {
+      const std::string n = e.is_object() ? e.value("Name", std::string()) : "";
+      if (std::none_of(known->begin(), known->end(),
+                       [&](const AclPolicyRecord& k) { return k.name == n; }))
+        return reply_error(res, 400, "Policies: no ACL policy is named \"" + n + "\"");
+      role.policies.push_back(n);
+    }
+    auto roles = acl.roles();
+    if (!roles) return reply_error(res, 503, roles.message());
+    const AclRoleRecord* old = nullptr;
+    for (const auto& r : roles.value()) {
+      if (r.name == role.name && r.id != path_id)
+        return reply_error(res, 400,
+                           "Name: a role named \"" + role.name + "\" exists (" + r.id + ")");
+      if (r.id == path_id) old = &r;
+    }
+    if (!path_id.empty() && !old)
+      return reply_error(res, 404, "ACL role \"" + path_id + "\" not found");
+    role.id = old ? old->id : random_uuid();
+    role.modify_time_ns = state::now_ns();
+    role.create_time_ns = old ? old->create_time_ns : role.modify_time_ns;
+    if (auto st = acl.put_role(role); !st) return reply_error(res, 503, st.message());
+    reply_json(res, role_json(role));
+  };
+  s.Post("/v1/acl/role", write_role);
+  s.Put("/v1/acl/role", write_role);
+  s.Post(R"(/v1/acl/role/([^/]+))", write_role);
+  s.Put(R"(/v1/acl/role/([^/]+))", write_role);
+  s.Delete(R"(/v1/acl/role/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
+    if (auto st = acl.delete_role(req.matches[1]); !st)
+      return reply_error(res, st.code() == Errc::NotFound ? 404 : 503, st.message());
+    reply_json(res, json::object());
+  });
   // After /self, which this pattern would take too.
   s.Get(R"(/v1/acl/token/([^/]+))", [&acl](const httplib::Request& req, httplib::Response& res) {
     auto tokens = acl.list();

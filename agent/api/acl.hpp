@@ -43,11 +43,27 @@ struct TokenInfo {
   Policy policy = Policy::read;  // a built-in policy's level; unused when `policies` is set
   std::int64_t create_time_ns = 0;
   std::int64_t expiration_time_ns = 0;  // 0: never (Nomad's ExpirationTime)
-  // A client token of Nomad ACL policies (acl_policy.hpp), by name; empty for a token of a
-  // built-in policy. `acl` is what they grant, filled in by authenticate() from the store's
-  // policies (a name no policy has grants nothing).
+  // A client token of Nomad ACL policies (acl_policy.hpp), by name, and of ACL roles (each
+  // a set of policies); both empty for a token of a built-in policy. `acl` is what they grant,
+  // filled in by authenticate() from the store's policies and roles (a name no policy has, a
+  // role no longer there, grants nothing).
   std::vector<std::string> policies;
   std::shared_ptr<const Acl> acl;
+  struct RoleLink {
+    std::string id, name;
+  };
+  std::vector<RoleLink> roles;
+  bool client() const { return !policies.empty() || !roles.empty(); }
+};
+
+// An ACL role (Nomad's `acl role create`): a name for a set of policies that tokens hold.
+struct AclRoleRecord {
+  std::string id;  // made when it is created
+  std::string name;
+  std::string description;
+  std::vector<std::string> policies;
+  std::int64_t create_time_ns = 0;
+  std::int64_t modify_time_ns = 0;
 };
 
 // An ACL policy as stored and as GET /v1/acl/policy/:name shows it.
@@ -78,7 +94,8 @@ class TokenStore {
   // non-empty: a client token of those ACL policies (`policy` is then unused).
   virtual Result<std::pair<TokenInfo, std::string>> create(
       const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
-      const std::vector<std::string>& policies = {}) = 0;
+      const std::vector<std::string>& policies = {},
+      const std::vector<TokenInfo::RoleLink>& roles = {}) = 0;
   virtual Result<std::vector<TokenInfo>> list() const = 0;
   // Removes the token with this accessor id: its secret is refused from then on. The last
   // management token is kept (without it no one could make or revoke tokens again).
@@ -94,7 +111,23 @@ class TokenStore {
   virtual Status put_policy(const AclPolicyRecord& policy) = 0;
   // NotFound when there is none of that name.
   virtual Status delete_policy(const std::string& name) = 0;
+
+  // ACL roles (Nomad's `acl role create/list/info/update/delete`).
+  virtual Result<std::vector<AclRoleRecord>> roles() const = 0;
+  // Creates or replaces the role of this id.
+  virtual Status put_role(const AclRoleRecord& role) = 0;
+  // NotFound when there is none of that id.
+  virtual Status delete_role(const std::string& id) = 0;
 };
+
+// A role as JSON (Nomad's: {ID, Name, Description, Policies: [{Name}], CreateTime, ModifyTime})
+// and back; nullopt for a record that is not one.
+nlohmann::json role_json(const AclRoleRecord& r);
+std::optional<AclRoleRecord> role_from_json(const nlohmann::json& j);
+// What a client token's policies and roles grant, of `policies` and `roles` known.
+std::shared_ptr<const Acl> token_acl(const TokenInfo& token,
+                                     const std::vector<AclPolicyRecord>& policies,
+                                     const std::vector<AclRoleRecord>& roles);
 
 // A stored policy as JSON ({Name, Description, Rules, CreateTime, ModifyTime}) and back;
 // nullopt for a record that is not one or whose rules no longer read.
@@ -126,7 +159,8 @@ std::optional<StoredToken> stored_token_from_json(const nlohmann::json& j);
 // A new token with fresh random accessor id and secret; returns it and the secret.
 std::pair<StoredToken, std::string> mint_token(const std::string& name, Policy policy,
                                                std::chrono::nanoseconds ttl,
-                                               const std::vector<std::string>& policies = {});
+                                               const std::vector<std::string>& policies = {},
+                                               const std::vector<TokenInfo::RoleLink>& roles = {});
 // Every stored hash compared, each in constant time, so the answer's timing says nothing about
 // how close a guess was; an expired token is no token.
 std::optional<TokenInfo> match_token(const std::vector<StoredToken>& tokens,
@@ -145,21 +179,27 @@ class AclStore : public TokenStore {
   std::optional<TokenInfo> authenticate(std::string_view secret) const override;
   Result<std::pair<TokenInfo, std::string>> create(
       const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
-      const std::vector<std::string>& policies = {}) override;
+      const std::vector<std::string>& policies = {},
+      const std::vector<TokenInfo::RoleLink>& roles = {}) override;
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
   Result<std::vector<AclPolicyRecord>> policies() const override;
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
+  Result<std::vector<AclRoleRecord>> roles() const override;
+  Status put_role(const AclRoleRecord& role) override;
+  Status delete_role(const std::string& id) override;
 
  private:
   Status save_locked();
   Status save_policies_locked();
+  Status save_roles_locked();
   explicit AclStore(state::StateStore* store) : store_(store) {}
   state::StateStore* store_;
   mutable std::mutex mu_;
   std::vector<StoredToken> tokens_;
   std::vector<AclPolicyRecord> policies_;
+  std::vector<AclRoleRecord> roles_;
 };
 
 // The secret a request carries: X-Nomad-Token, or Authorization: Bearer <secret>.

@@ -10,8 +10,8 @@ std::optional<TokenInfo> AgentTokens::authenticate(std::string_view secret) cons
 
 Result<std::pair<TokenInfo, std::string>> AgentTokens::create(
     const std::string& name, Policy policy, std::chrono::nanoseconds ttl,
-    const std::vector<std::string>& policies) {
-  return own_.create(name, policy, ttl, policies);
+    const std::vector<std::string>& policies, const std::vector<TokenInfo::RoleLink>& roles) {
+  return own_.create(name, policy, ttl, policies, roles);
 }
 
 Result<std::vector<TokenInfo>> AgentTokens::list() const { return own_.list(); }
@@ -36,5 +36,9 @@ Result<std::vector<AclPolicyRecord>> AgentTokens::workload_policies() const {
 
 Status AgentTokens::put_policy(const AclPolicyRecord& policy) { return own_.put_policy(policy); }
 Status AgentTokens::delete_policy(const std::string& name) { return own_.delete_policy(name); }
+
+Result<std::vector<AclRoleRecord>> AgentTokens::roles() const { return own_.roles(); }
+Status AgentTokens::put_role(const AclRoleRecord& role) { return own_.put_role(role); }
+Status AgentTokens::delete_role(const std::string& id) { return own_.delete_role(id); }
 
 }  // namespace drover::api

@@ -19,7 +19,8 @@ class AgentTokens : public TokenStore {
   std::optional<TokenInfo> authenticate(std::string_view secret) const override;
   Result<std::pair<TokenInfo, std::string>> create(
       const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
-      const std::vector<std::string>& policies = {}) override;
+      const std::vector<std::string>& policies = {},
+      const std::vector<TokenInfo::RoleLink>& roles = {}) override;
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
   Result<std::vector<AclPolicyRecord>> policies() const override;
@@ -27,6 +28,9 @@ class AgentTokens : public TokenStore {
   Result<std::vector<AclPolicyRecord>> workload_policies() const override;
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
+  Result<std::vector<AclRoleRecord>> roles() const override;
+  Status put_role(const AclRoleRecord& role) override;
+  Status delete_role(const std::string& id) override;
 
  private:
   TokenStore& own_;

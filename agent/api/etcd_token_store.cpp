@@ -31,6 +31,12 @@ std::optional<AclPolicyRecord> policy_of(const upstream::EtcdKv& kv) {
   return p;
 }
 
+std::optional<AclRoleRecord> role_of(const upstream::EtcdKv& kv) {
+  auto r = role_from_json(json::parse(kv.value, nullptr, false));
+  if (!r) spdlog::warn("acl: {} is not a role record; ignored", kv.key);
+  return r;
+}
+
 }  // namespace
 
 EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, std::chrono::milliseconds resync)
@@ -38,6 +44,7 @@ EtcdTokenStore::EtcdTokenStore(upstream::EtcdConfig etcd, std::chrono::milliseco
       acl_prefix_(etcd_.prefix + "/acl/"),
       tokens_prefix_(etcd_.prefix + "/acl/tokens/"),
       policies_prefix_(etcd_.prefix + "/acl/policies/"),
+      roles_prefix_(etcd_.prefix + "/acl/roles/"),
       bootstrap_key_(etcd_.prefix + "/acl/bootstrap"),
       resync_(resync),
       follower_([this](std::stop_token stop) { follow(stop); }) {}
@@ -62,14 +69,17 @@ Result<EtcdTokenStore::Snapshot> EtcdTokenStore::read_all(int64_t* revision) con
       if (auto t = token_of(kv)) out.tokens.push_back(std::move(*t));
     } else if (kv.key.rfind(policies_prefix_, 0) == 0) {
       if (auto p = policy_of(kv)) out.policies.push_back(std::move(*p));
+    } else if (kv.key.rfind(roles_prefix_, 0) == 0) {
+      if (auto r = role_of(kv)) out.roles.push_back(std::move(*r));
     }
   }
   return out;
 }
 
 std::optional<TokenInfo> EtcdTokenStore::with_acl(std::optional<TokenInfo> t,
-                                                  const std::vector<AclPolicyRecord>& policies) {
-  if (t && !t->policies.empty()) t->acl = acl_of(t->policies, policies);
+                                                  const std::vector<AclPolicyRecord>& policies,
+                                                  const std::vector<AclRoleRecord>& roles) {
+  if (t && t->client()) t->acl = token_acl(*t, policies, roles);
   return t;
 }
 
@@ -82,6 +92,10 @@ void EtcdTokenStore::follow(std::stop_token stop) {
     else if (key.rfind(policies_prefix_, 0) == 0)
       std::erase_if(policies_copy_, [name = key.substr(policies_prefix_.size())](
                                         const AclPolicyRecord& p) { return p.name == name; });
+    else if (key.rfind(roles_prefix_, 0) == 0)
+      std::erase_if(roles_copy_, [id = key.substr(roles_prefix_.size())](const AclRoleRecord& r) {
+        return r.id == id;
+      });
   };
   while (!stop.stop_requested()) {
     int64_t revision = 0;
@@ -100,6 +114,7 @@ void EtcdTokenStore::follow(std::stop_token stop) {
       std::lock_guard lock(mu_);
       copy_ = std::move(all->tokens);
       policies_copy_ = std::move(all->policies);
+      roles_copy_ = std::move(all->roles);
       live_ = true;
       watch_client_ = std::make_unique<upstream::EtcdClient>(etcd_);
     }
@@ -117,6 +132,8 @@ void EtcdTokenStore::follow(std::stop_token stop) {
                 if (auto t = token_of(e.kv)) copy_.push_back(std::move(*t));
               } else if (e.kv.key.rfind(policies_prefix_, 0) == 0) {
                 if (auto p = policy_of(e.kv)) policies_copy_.push_back(std::move(*p));
+              } else if (e.kv.key.rfind(roles_prefix_, 0) == 0) {
+                if (auto r = role_of(e.kv)) roles_copy_.push_back(std::move(*r));
               }
             }
           });
@@ -157,7 +174,7 @@ std::optional<TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) c
   {
     std::lock_guard lock(mu_);
     if (live_)
-      if (auto hit = match_token(copy_, secret)) return with_acl(hit, policies_copy_);
+      if (auto hit = match_token(copy_, secret)) return with_acl(hit, policies_copy_, roles_copy_);
     ++etcd_lookups_;
   }
   // Not in the copy (or no copy): etcd decides, so a token made on another server a moment
@@ -167,13 +184,13 @@ std::optional<TokenInfo> EtcdTokenStore::authenticate(std::string_view secret) c
     spdlog::warn("{}", all.message());
     return std::nullopt;  // no answer from etcd: nothing is allowed
   }
-  return with_acl(match_token(all->tokens, secret), all->policies);
+  return with_acl(match_token(all->tokens, secret), all->policies, all->roles);
 }
 
 Result<std::pair<TokenInfo, std::string>> EtcdTokenStore::create(
     const std::string& name, Policy policy, std::chrono::nanoseconds ttl,
-    const std::vector<std::string>& policies) {
-  auto [token, secret] = mint_token(name, policy, ttl, policies);
+    const std::vector<std::string>& policies, const std::vector<TokenInfo::RoleLink>& roles) {
+  auto [token, secret] = mint_token(name, policy, ttl, policies, roles);
   upstream::EtcdClient etcd(etcd_);
   if (auto st = etcd.put(tokens_key(token.info.accessor_id),
                          json_text(stored_token_json(token)));
@@ -222,6 +239,38 @@ Status EtcdTokenStore::put_policy(const AclPolicyRecord& policy) {
   return {};
 }
 
+Result<std::vector<AclRoleRecord>> EtcdTokenStore::roles() const {
+  auto all = read_all();
+  if (!all) return all.error();
+  return std::move(all->roles);
+}
+
+Status EtcdTokenStore::put_role(const AclRoleRecord& role) {
+  upstream::EtcdClient etcd(etcd_);
+  if (auto st = etcd.put(roles_prefix_ + role.id, json_text(role_json(role))); !st)
+    return make_error("acl: cannot save the role in etcd: " + st.message());
+  std::lock_guard lock(mu_);
+  if (live_) {
+    std::erase_if(roles_copy_, [&](const AclRoleRecord& r) { return r.id == role.id; });
+    roles_copy_.push_back(role);
+  }
+  return {};
+}
+
+Status EtcdTokenStore::delete_role(const std::string& id) {
+  upstream::EtcdClient etcd(etcd_);
+  auto old = etcd.get(roles_prefix_ + id);
+  if (!old) return make_error("acl: cannot read the role from etcd: " + old.message());
+  if (!old.value()) return make_error("ACL role \"" + id + "\" not found", Errc::NotFound);
+  json req = {{"compare", json::array()},
+              {"success", json::array({upstream::txn::del(roles_prefix_ + id)})}};
+  if (auto t = etcd.txn(req); !t)
+    return make_error("acl: cannot delete the role in etcd: " + t.message());
+  std::lock_guard lock(mu_);
+  std::erase_if(roles_copy_, [&](const AclRoleRecord& r) { return r.id == id; });
+  return {};
+}
+
 Status EtcdTokenStore::delete_policy(const std::string& name) {
   upstream::EtcdClient etcd(etcd_);
   auto old = etcd.get(policies_prefix_ + name);
@@ -266,7 +315,7 @@ TokenStore::RevokeError EtcdTokenStore::revoke(const std::string& accessor_id,
     // The other live management tokens must all still be there when the delete lands.
     json compare = json::array();
     for (const auto& o : all)
-      if (o.info.accessor_id != accessor_id && o.info.policies.empty() &&
+      if (o.info.accessor_id != accessor_id && !o.info.client() &&
           o.info.policy == Policy::management &&
           (o.info.expiration_time_ns == 0 || o.info.expiration_time_ns > state::now_ns()))
         compare.push_back(upstream::txn::present(tokens_key(o.info.accessor_id)));

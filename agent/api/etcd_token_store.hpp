@@ -38,7 +38,8 @@ class EtcdTokenStore : public TokenStore {
   std::optional<TokenInfo> authenticate(std::string_view secret) const override;
   Result<std::pair<TokenInfo, std::string>> create(
       const std::string& name, Policy policy, std::chrono::nanoseconds ttl = {},
-      const std::vector<std::string>& policies = {}) override;
+      const std::vector<std::string>& policies = {},
+      const std::vector<TokenInfo::RoleLink>& roles = {}) override;
   Result<std::vector<TokenInfo>> list() const override;
   RevokeError revoke(const std::string& accessor_id, std::string* message) override;
   // The cluster's ACL policies: <prefix>/acl/policies/<name>, copied and watched with the
@@ -46,6 +47,10 @@ class EtcdTokenStore : public TokenStore {
   Result<std::vector<AclPolicyRecord>> policies() const override;
   // From the copy while it is live (a task's request costs no etcd call).
   Result<std::vector<AclPolicyRecord>> workload_policies() const override;
+  // The cluster's ACL roles: <prefix>/acl/roles/<id>, copied and watched with the tokens.
+  Result<std::vector<AclRoleRecord>> roles() const override;
+  Status put_role(const AclRoleRecord& role) override;
+  Status delete_role(const std::string& id) override;
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
 
@@ -61,12 +66,14 @@ class EtcdTokenStore : public TokenStore {
   struct Snapshot {
     std::vector<StoredToken> tokens;
     std::vector<AclPolicyRecord> policies;
+    std::vector<AclRoleRecord> roles;
   };
   // Tokens and policies, read in one range of <prefix>/acl/.
   Result<Snapshot> read_all(int64_t* revision = nullptr) const;
   // Fills in a client token's grants from `policies`.
   static std::optional<TokenInfo> with_acl(std::optional<TokenInfo> t,
-                                           const std::vector<AclPolicyRecord>& policies);
+                                           const std::vector<AclPolicyRecord>& policies,
+                                           const std::vector<AclRoleRecord>& roles);
   // Keeps the copy: reads the prefix whole, follows it with a watch until the watch ends or
   // `resync_` passes, then again; while no read succeeds the copy is not used.
   void follow(std::stop_token stop);
@@ -75,12 +82,13 @@ class EtcdTokenStore : public TokenStore {
   std::string tokens_key(const std::string& accessor) const { return tokens_prefix_ + accessor; }
 
   upstream::EtcdConfig etcd_;
-  std::string acl_prefix_, tokens_prefix_, policies_prefix_, bootstrap_key_;
+  std::string acl_prefix_, tokens_prefix_, policies_prefix_, roles_prefix_, bootstrap_key_;
   std::chrono::milliseconds resync_;
   mutable std::mutex mu_;
   std::condition_variable_any cv_;
   std::vector<StoredToken> copy_;
   std::vector<AclPolicyRecord> policies_copy_;
+  std::vector<AclRoleRecord> roles_copy_;
   bool live_ = false;
   mutable uint64_t etcd_lookups_ = 0;
   std::unique_ptr<upstream::EtcdClient> watch_client_;

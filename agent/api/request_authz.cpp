@@ -156,7 +156,7 @@ std::optional<Refusal> authorize(const TokenStore& tokens, const RequestFacts& r
                   " (X-Nomad-Token or Authorization: Bearer; the CLI reads DROVER_TOKEN)");
   auto token = tokens.authenticate(r.secret);
   if (!token) return denied("the token is not valid");
-  if (token->policies.empty()) {
+  if (!token->client()) {
     // A built-in policy: its level, in every namespace.
     if (token->policy < *policy)
       return denied(needs_level + " (this one has " + policy_name(token->policy) + ")");

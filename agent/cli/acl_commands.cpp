@@ -1,7 +1,8 @@
-// `drover acl token create|list|self|info|delete` and `drover acl policy
-// apply|list|info|delete`, Nomad's token and policy commands (docs/security.md, "Enabling
-// tokens", "ACL policies"): a token has one of drover's built-in policies (read, submit,
-// operate, management) or, as Nomad's client tokens, ACL policies by name. The secret is
+// `drover acl token create|list|self|info|delete`, `drover acl policy apply|list|info|delete`
+// and `drover acl role create|list|info|delete`, Nomad's token, policy and role commands
+// (docs/security.md, "Enabling tokens", "ACL policies"): a token has one of drover's built-in
+// policies (read, submit, operate, management) or, as Nomad's client tokens, ACL policies and
+// roles by name. The secret is
 // printed once, by create; -json prints the API's answer.
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -34,6 +35,14 @@ std::string policy_names(const json& t) {
   return out;
 }
 
+// A client token's roles, as one line of their names.
+std::string role_names(const json& t) {
+  std::string out;
+  if (t.contains("Roles") && t["Roles"].is_array())
+    for (const auto& r : t["Roles"]) out += (out.empty() ? "" : ", ") + str_field(r, "Name");
+  return out;
+}
+
 void print_token(Context& ctx, const json& t) {
   KeyValues rows = {{"Accessor ID", str_field(t, "AccessorID")}};
   if (t.contains("SecretID")) rows.emplace_back("Secret ID", str_field(t, "SecretID"));
@@ -43,6 +52,7 @@ void print_token(Context& ctx, const json& t) {
   } else {
     rows.emplace_back("Type", str_field(t, "Type"));
     rows.emplace_back("Policies", policy_names(t));
+    rows.emplace_back("Roles", role_names(t));
   }
   rows.emplace_back("Create Time", format_unix_nanos(int_field(t, "CreateTime")));
   rows.emplace_back("Expiry Time", expiry(t));
@@ -57,13 +67,22 @@ int show(Context& ctx, const std::string& path) {
   return 0;
 }
 
+struct RoleRefs {
+  std::vector<std::string> names, ids;
+};
+
 int create_token(Context& ctx, const std::string& name, const std::vector<std::string>& policies,
-                 const std::string& type, const std::string& ttl) {
-  if (policies.empty() && type != "management")
+                 const RoleRefs& roles, const std::string& type, const std::string& ttl) {
+  if (policies.empty() && roles.names.empty() && roles.ids.empty() && type != "management")
     return print_error(ctx,
                        "-policy: give a built-in policy (read, submit, operate, management) "
-                       "or the names of ACL policies (-policy repeats), or -type management");
+                       "or the names of ACL policies (-policy repeats), ACL roles "
+                       "(-role-name, -role-id), or -type management");
   json body = {{"Name", name}, {"Policies", policies}};
+  json links = json::array();
+  for (const auto& n : roles.names) links.push_back({{"Name", n}});
+  for (const auto& id : roles.ids) links.push_back({{"ID", id}});
+  if (!links.empty()) body["Roles"] = links;
   if (!type.empty()) body["Type"] = type;
   if (!ttl.empty()) body["ExpirationTTL"] = ttl;
   auto t = ctx.api.post_json("/v1/acl/token", body.dump(), "application/json");
@@ -173,10 +192,68 @@ int delete_policy(Context& ctx, const std::string& name) {
   return 0;
 }
 
+void print_role(Context& ctx, const json& r) {
+  std::string policies;
+  if (r.contains("Policies") && r["Policies"].is_array())
+    for (const auto& p : r["Policies"])
+      policies += (policies.empty() ? "" : ", ") + str_field(p, "Name");
+  render_key_values(ctx.out, {{"ID", str_field(r, "ID")},
+                              {"Name", str_field(r, "Name")},
+                              {"Description", str_field(r, "Description")},
+                              {"Policies", policies}});
+}
+
+int create_role(Context& ctx, const std::string& name, const std::string& description,
+                const std::vector<std::string>& policies) {
+  json ps = json::array();
+  for (const auto& p : policies) ps.push_back({{"Name", p}});
+  json body = {{"Name", name}, {"Description", description}, {"Policies", ps}};
+  auto r = ctx.api.post_json("/v1/acl/role", body.dump(), "application/json");
+  if (!r) return print_error(ctx, r.message());
+  if (ctx.json)
+    print_json(ctx, *r);
+  else
+    print_role(ctx, *r);
+  return 0;
+}
+
+int list_roles(Context& ctx) {
+  auto list = ctx.api.get_json("/v1/acl/roles");
+  if (!list) return print_error(ctx, list.message());
+  if (ctx.json) {
+    print_json(ctx, *list);
+    return 0;
+  }
+  Table table({"ID", "Name", "Description"});
+  if (list->is_array())
+    for (const auto& r : *list)
+      table.add_row({str_field(r, "ID"), str_field(r, "Name"), str_field(r, "Description")});
+  table.render(ctx.out);
+  return 0;
+}
+
+int show_role(Context& ctx, const std::string& id, bool by_name) {
+  auto r = ctx.api.get_json(std::string(by_name ? "/v1/acl/role/name/" : "/v1/acl/role/") +
+                            url_escape(id));
+  if (!r) return print_error(ctx, r.message());
+  if (ctx.json)
+    print_json(ctx, *r);
+  else
+    print_role(ctx, *r);
+  return 0;
+}
+
+int delete_role(Context& ctx, const std::string& id) {
+  auto r = ctx.api.del_json("/v1/acl/role/" + url_escape(id));
+  if (!r) return print_error(ctx, r.message());
+  ctx.out << "ACL role " << id << " successfully deleted\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_acl_commands(CLI::App& app, Handler& selected) {
-  auto* acl = app.add_subcommand("acl", "Work with the API's ACL tokens and policies");
+  auto* acl = app.add_subcommand("acl", "Work with the API's ACL tokens, policies and roles");
   acl->require_subcommand(1);
   auto* token = acl->add_subcommand("token", "Create, list, show and delete tokens");
   token->require_subcommand(1);
@@ -189,11 +266,14 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   create->add_option("--name", *name, "A name for people to know it by");
   create->add_option("--policy", *policies,
                      "read, submit, operate or management; or an ACL policy's name (repeatable)");
+  auto roles = std::make_shared<RoleRefs>();
+  create->add_option("--role-name", roles->names, "An ACL role's name (repeatable)");
+  create->add_option("--role-id", roles->ids, "An ACL role's ID (repeatable)");
   create->add_option("--type", *type, "client (the default) or management");
   create->add_option("--ttl", *ttl, "Expire the token after this long (\"8h\"); default never");
-  create->callback([&selected, name, policies, type, ttl] {
-    selected = [name, policies, type, ttl](Context& ctx) {
-      return create_token(ctx, *name, *policies, *type, *ttl);
+  create->callback([&selected, name, policies, roles, type, ttl] {
+    selected = [name, policies, roles, type, ttl](Context& ctx) {
+      return create_token(ctx, *name, *policies, *roles, *type, *ttl);
     };
   });
 
@@ -253,6 +333,37 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   pdel->add_option("name", *pdel_name, "The policy's name")->required();
   pdel->callback([&selected, pdel_name] {
     selected = [pdel_name](Context& ctx) { return delete_policy(ctx, *pdel_name); };
+  });
+
+  auto* role = acl->add_subcommand("role", "Create, list, show and delete ACL roles");
+  role->require_subcommand(1);
+  auto* rcreate = role->add_subcommand("create", "Create an ACL role: a name for policies");
+  auto rname = std::make_shared<std::string>();
+  auto rdescription = std::make_shared<std::string>();
+  auto rpolicies = std::make_shared<std::vector<std::string>>();
+  rcreate->add_option("--name", *rname, "The role's name")->required();
+  rcreate->add_option("--description", *rdescription, "What the role is for");
+  rcreate->add_option("--policy", *rpolicies, "An ACL policy's name (repeatable)")->required();
+  rcreate->callback([&selected, rname, rdescription, rpolicies] {
+    selected = [rname, rdescription, rpolicies](Context& ctx) {
+      return create_role(ctx, *rname, *rdescription, *rpolicies);
+    };
+  });
+  auto* rlist = role->add_subcommand("list", "List ACL roles");
+  rlist->callback([&selected] { selected = [](Context& ctx) { return list_roles(ctx); }; });
+  auto* rinfo = role->add_subcommand("info", "Show an ACL role by its ID (or -by-name)");
+  auto rinfo_id = std::make_shared<std::string>();
+  auto by_name = std::make_shared<bool>(false);
+  rinfo->add_option("id", *rinfo_id, "The role's ID, or its name with -by-name")->required();
+  rinfo->add_flag("--by-name", *by_name, "Look the role up by its name");
+  rinfo->callback([&selected, rinfo_id, by_name] {
+    selected = [rinfo_id, by_name](Context& ctx) { return show_role(ctx, *rinfo_id, *by_name); };
+  });
+  auto* rdel = role->add_subcommand("delete", "Delete an ACL role by its ID");
+  auto rdel_id = std::make_shared<std::string>();
+  rdel->add_option("id", *rdel_id, "The role's ID")->required();
+  rdel->callback([&selected, rdel_id] {
+    selected = [rdel_id](Context& ctx) { return delete_role(ctx, *rdel_id); };
   });
 }
 

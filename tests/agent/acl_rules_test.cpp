@@ -44,8 +44,8 @@ class Tokens : public drover::api::TokenStore {
     return t;
   }
   drover::Result<std::pair<TokenInfo, std::string>> create(
-      const std::string&, Policy, std::chrono::nanoseconds,
-      const std::vector<std::string>&) override {
+      const std::string&, Policy, std::chrono::nanoseconds, const std::vector<std::string>&,
+      const std::vector<TokenInfo::RoleLink>&) override {
     return drover::make_error("unused");
   }
   drover::Result<std::vector<TokenInfo>> list() const override { return std::vector<TokenInfo>{}; }
@@ -55,6 +55,11 @@ class Tokens : public drover::api::TokenStore {
   }
   drover::Status put_policy(const AclPolicyRecord&) override { return {}; }
   drover::Status delete_policy(const std::string&) override { return {}; }
+  drover::Result<std::vector<drover::api::AclRoleRecord>> roles() const override {
+    return std::vector<drover::api::AclRoleRecord>{};
+  }
+  drover::Status put_role(const drover::api::AclRoleRecord&) override { return {}; }
+  drover::Status delete_role(const std::string&) override { return {}; }
 
  private:
   AclRules rules_;
@@ -355,4 +360,31 @@ TEST(AclRules, NodePoolRulesGrantTheirPools) {
   EXPECT_TRUE(drover::api::request_lists_node_pool("gpu-b"));
   EXPECT_FALSE(drover::api::request_lists_node_pool("cpu"));
   drover::api::clear_request_acl();
+}
+
+// A token's roles add their policies to its own; a role gone grants nothing.
+TEST(AclRules, ATokensRolesGrantTheirPolicies) {
+  auto policy = [](const std::string& name, const std::string& rules) {
+    AclPolicyRecord p;
+    p.name = name;
+    p.rules = rules;
+    p.parsed = std::make_shared<const AclRules>(parse_acl_rules(rules).value());
+    return p;
+  };
+  std::vector<AclPolicyRecord> policies = {
+      policy("readers", R"(namespace "*" { policy = "read" })"),
+      policy("team-a", R"(namespace "team-a" { policy = "write" })")};
+  drover::api::AclRoleRecord role;
+  role.id = "r1";
+  role.name = "developers";
+  role.policies = {"readers", "team-a"};
+  TokenInfo t;
+  t.roles = {{"r1", "developers"}};
+  ASSERT_TRUE(t.client());
+  auto acl = drover::api::token_acl(t, policies, {role});
+  EXPECT_TRUE(acl->allow_namespace("default", "read-job"));
+  EXPECT_TRUE(acl->allow_namespace("team-a", "submit-job"));
+  EXPECT_FALSE(acl->allow_namespace("default", "submit-job"));
+  auto gone = drover::api::token_acl(t, policies, {});
+  EXPECT_FALSE(gone->allow_namespace("default", "read-job"));
 }

@@ -428,6 +428,30 @@ TEST(ClusterSecurity, AClusterPolicyHoldsATokenToItsNamespaceOnServerAndAgent) {
             200);
   EXPECT_TRUE(eventually(
       [&] { return at_agent("/v1/client/allocation/" + mine + "/signal") == 403; }, 10s));
+  // A role of the cluster: its token reads through the server and at the agent alike.
+  auto role = server->post(
+      "/v1/acl/role",
+      json{{"Name", "viewers"}, {"Policies", json::array({json{{"Name", "team-a"}}})}}.dump(),
+      "application/json");
+  ASSERT_EQ(role.status, 200) << role.body;
+  auto viewer =
+      server->post("/v1/acl/token",
+                   json{{"Name", "v"}, {"Roles", json::array({json{{"Name", "viewers"}}})}}.dump(),
+                   "application/json");
+  ASSERT_EQ(viewer.status, 200) << viewer.body;
+  const std::string viewer_secret = viewer.json().value("SecretID", "");
+  server->use_token(viewer_secret);
+  EXPECT_EQ(server->get("/v1/job/mine?namespace=team-a").status, 200);
+  EXPECT_EQ(server->get("/v1/job/theirs").status, 403);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto c = drover::testing::api_client(agent->address(), "", 10);
+        auto r =
+            c->Get("/v1/allocation/" + mine, httplib::Headers{{"X-Nomad-Token", viewer_secret}});
+        return r && r->status == 200;
+      },
+      10s));
+  server->use_token(management);
   server->del("/v1/job/mine?namespace=team-a");
   server->del("/v1/job/theirs");
   server.reset();

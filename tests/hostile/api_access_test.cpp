@@ -341,6 +341,57 @@ namespace "default" {
   EXPECT_EQ(call(*agent, "GET", "/v1/jobs", app)->status, 403);  // variables alone: no jobs
 }
 
+// Nomad's ACL roles: a role made with the CLI names policies; a token of the role holds what
+// they grant, and nothing once the role is deleted.
+TEST(Acl, ARoleGivesItsTokensItsPolicies) {
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  auto mgmt = drover::hostile::bootstrap_secret(agent->log());
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  using drover::testing::run_drover;
+  for (const auto& [name, rules] : std::vector<std::pair<std::string, std::string>>{
+           {"readers", R"(namespace "*" { policy = "read" })"},
+           {"team-a", R"(namespace "team-a" { policy = "write" })"}})
+    ASSERT_EQ(
+        call(*agent, "POST", "/v1/acl/policy/" + name, mgmt, json{{"Rules", rules}}.dump())->status,
+        200);
+  auto role = run_drover({"acl", "role", "create", "-name", "developers", "-policy", "readers",
+                          "-policy", "team-a", "-token", mgmt},
+                         agent->address());
+  ASSERT_EQ(role.exit_code, 0) << role.out << role.err;
+  auto field = [](const std::string& out, const std::string& key) {
+    auto at = out.find(key);
+    if (at == std::string::npos) return std::string();
+    at = out.find("= ", at) + 2;
+    return out.substr(at, out.find('\n', at) - at);
+  };
+  const std::string role_id = field(role.out, "ID");
+  ASSERT_EQ(role_id.size(), 36u) << role.out;
+  auto made = run_drover(
+      {"acl", "token", "create", "-name", "dev", "-role-name", "developers", "-token", mgmt},
+      agent->address());
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  EXPECT_EQ(field(made.out, "Roles"), "developers") << made.out;
+  const std::string dev = field(made.out, "Secret ID");
+  ASSERT_EQ(call(*agent, "POST", "/v1/jobs", mgmt, sh_job("theirs", "batch", "true"))->status, 200);
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", dev)->status, 200);  // readers
+  EXPECT_EQ(call(*agent, "POST", "/v1/jobs", dev, sh_job("sneak", "batch", "true"))->status, 403);
+  EXPECT_EQ(call(*agent, "POST", "/v1/jobs?namespace=team-a", dev, sh_job("mine", "batch", "true"))
+                ->status,
+            200);  // team-a
+  // A role naming a policy that does not exist is refused, naming it.
+  auto bad =
+      run_drover({"acl", "role", "create", "-name", "x", "-policy", "no-such", "-token", mgmt},
+                 agent->address());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("no-such"), std::string::npos) << bad.err;
+  auto info = run_drover({"acl", "role", "info", "-by-name", "developers", "-token", mgmt},
+                         agent->address());
+  EXPECT_EQ(field(info.out, "ID"), role_id) << info.out << info.err;
+  auto del = run_drover({"acl", "role", "delete", role_id, "-token", mgmt}, agent->address());
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", dev)->status, 403);
+}
+
 TEST(Acl, BootstrapSecretIsStoredOnlyHashedAndPrintedOnce) {
   auto dir = make_temp_dir("drover-acl");
   std::string mgmt;

@@ -81,7 +81,7 @@ export async function loadPolicy() {
   // A client token of Nomad ACL policies (no built-in Policy): its grants differ by
   // namespace, so the page offers the actions and the API refuses what they do not grant,
   // with its reason (docs/security.md, "ACL policies").
-  policy.value = t.Policy || (t.Type === 'client' && (t.Policies || []).length ? 'operate' : 'read');
+  policy.value = t.Policy || (t.Type === 'client' ? 'operate' : 'read');
   needToken.value = false;
 }
 
