@@ -6,6 +6,7 @@
 // printed once, by create; -json prints the API's answer.
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -250,6 +251,18 @@ int delete_role(Context& ctx, const std::string& id) {
   return 0;
 }
 
+// A subcommand of one required argument that runs `run` with it.
+void add_one_arg_command(CLI::App* parent, Handler& selected, const char* name, const char* help,
+                         const char* arg, const char* arg_help,
+                         std::function<int(Context&, const std::string&)> run) {
+  auto* cmd = parent->add_subcommand(name, help);
+  auto value = std::make_shared<std::string>();
+  cmd->add_option(arg, *value, arg_help)->required();
+  cmd->callback([&selected, value, run] {
+    selected = [value, run](Context& ctx) { return run(ctx, *value); };
+  });
+}
+
 }  // namespace
 
 void add_acl_commands(CLI::App& app, Handler& selected) {
@@ -285,21 +298,12 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
     selected = [](Context& ctx) { return show(ctx, "/v1/acl/token/self"); };
   });
 
-  auto* info = token->add_subcommand("info", "Show a token by its accessor ID");
-  auto info_id = std::make_shared<std::string>();
-  info->add_option("accessor", *info_id, "Accessor ID")->required();
-  info->callback([&selected, info_id] {
-    selected = [info_id](Context& ctx) {
-      return show(ctx, "/v1/acl/token/" + url_escape(*info_id));
-    };
-  });
-
-  auto* del = token->add_subcommand("delete", "Revoke a token by its accessor ID");
-  auto del_id = std::make_shared<std::string>();
-  del->add_option("accessor", *del_id, "Accessor ID")->required();
-  del->callback([&selected, del_id] {
-    selected = [del_id](Context& ctx) { return delete_token(ctx, *del_id); };
-  });
+  add_one_arg_command(token, selected, "info", "Show a token by its accessor ID", "accessor",
+                      "Accessor ID", [](Context& ctx, const std::string& id) {
+                        return show(ctx, "/v1/acl/token/" + url_escape(id));
+                      });
+  add_one_arg_command(token, selected, "delete", "Revoke a token by its accessor ID", "accessor",
+                      "Accessor ID", delete_token);
 
   auto* policy = acl->add_subcommand("policy", "Write, list, show and delete ACL policies");
   policy->require_subcommand(1);
@@ -322,18 +326,10 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   });
   auto* plist = policy->add_subcommand("list", "List ACL policies");
   plist->callback([&selected] { selected = [](Context& ctx) { return list_policies(ctx); }; });
-  auto* pinfo = policy->add_subcommand("info", "Show an ACL policy and its rules");
-  auto pinfo_name = std::make_shared<std::string>();
-  pinfo->add_option("name", *pinfo_name, "The policy's name")->required();
-  pinfo->callback([&selected, pinfo_name] {
-    selected = [pinfo_name](Context& ctx) { return show_policy(ctx, *pinfo_name); };
-  });
-  auto* pdel = policy->add_subcommand("delete", "Delete an ACL policy");
-  auto pdel_name = std::make_shared<std::string>();
-  pdel->add_option("name", *pdel_name, "The policy's name")->required();
-  pdel->callback([&selected, pdel_name] {
-    selected = [pdel_name](Context& ctx) { return delete_policy(ctx, *pdel_name); };
-  });
+  add_one_arg_command(policy, selected, "info", "Show an ACL policy and its rules", "name",
+                      "The policy's name", show_policy);
+  add_one_arg_command(policy, selected, "delete", "Delete an ACL policy", "name",
+                      "The policy's name", delete_policy);
 
   auto* role = acl->add_subcommand("role", "Create, list, show and delete ACL roles");
   role->require_subcommand(1);
@@ -359,12 +355,8 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   rinfo->callback([&selected, rinfo_id, by_name] {
     selected = [rinfo_id, by_name](Context& ctx) { return show_role(ctx, *rinfo_id, *by_name); };
   });
-  auto* rdel = role->add_subcommand("delete", "Delete an ACL role by its ID");
-  auto rdel_id = std::make_shared<std::string>();
-  rdel->add_option("id", *rdel_id, "The role's ID")->required();
-  rdel->callback([&selected, rdel_id] {
-    selected = [rdel_id](Context& ctx) { return delete_role(ctx, *rdel_id); };
-  });
+  add_one_arg_command(role, selected, "delete", "Delete an ACL role by its ID", "id",
+                      "The role's ID", delete_role);
 }
 
 }  // namespace drover::cli

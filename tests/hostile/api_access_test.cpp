@@ -65,6 +65,14 @@ int request_on(int fd, const std::string& request) {
 
 const std::string kHealth = "GET /v1/agent/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
+// The value of `key` in the CLI's "Key = value" output; "" when it has none.
+std::string cli_field(const std::string& out, const std::string& key) {
+  auto at = out.find(key);
+  if (at == std::string::npos) return std::string();
+  at = out.find("= ", at) + 2;
+  return out.substr(at, out.find('\n', at) - at);
+}
+
 // What curl prints for `args` in `seconds` at most (a stream, cut by its -m).
 std::string curl_for(int seconds, const std::string& args) {
   const std::string cmd = "curl -sN -m " + std::to_string(seconds) + " " + args + " 2>/dev/null";
@@ -155,20 +163,15 @@ TEST(Acl, TheCliCreatesShowsAndRevokesTokens) {
                           "8h", "-token", mgmt},
                          agent->address());
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
-  auto field = [](const std::string& out, const std::string& key) {
-    auto at = out.find(key);
-    if (at == std::string::npos) return std::string();
-    at = out.find("= ", at) + 2;
-    return out.substr(at, out.find('\n', at) - at);
-  };
-  const std::string secret = field(made.out, "Secret ID"), accessor = field(made.out, "Accessor ID");
+  const std::string secret = cli_field(made.out, "Secret ID"),
+                    accessor = cli_field(made.out, "Accessor ID");
   ASSERT_EQ(secret.size(), 36u) << made.out;
-  EXPECT_EQ(field(made.out, "Policy"), "submit");
-  EXPECT_NE(field(made.out, "Expiry Time"), "<none>") << made.out;
+  EXPECT_EQ(cli_field(made.out, "Policy"), "submit");
+  EXPECT_NE(cli_field(made.out, "Expiry Time"), "<none>") << made.out;
   // The new token, from the environment: it may submit, not manage tokens.
   auto self = run_drover({"acl", "token", "self"}, agent->address(), {"DROVER_TOKEN=" + secret});
   EXPECT_EQ(self.exit_code, 0) << self.err;
-  EXPECT_EQ(field(self.out, "Name"), "ci") << self.out;
+  EXPECT_EQ(cli_field(self.out, "Name"), "ci") << self.out;
   EXPECT_EQ(self.out.find(secret), std::string::npos) << "self shows no secret";
   auto not_mgmt = run_drover({"acl", "token", "list"}, agent->address(), {"DROVER_TOKEN=" + secret});
   EXPECT_EQ(not_mgmt.exit_code, 1);
@@ -177,7 +180,7 @@ TEST(Acl, TheCliCreatesShowsAndRevokesTokens) {
   EXPECT_EQ(list.out.find(secret), std::string::npos);
   auto info = run_drover({"acl", "token", "info", accessor, "-token", mgmt}, agent->address());
   EXPECT_EQ(info.exit_code, 0) << info.err;
-  EXPECT_EQ(field(info.out, "Name"), "ci") << info.out;
+  EXPECT_EQ(cli_field(info.out, "Name"), "ci") << info.out;
   auto unknown = run_drover({"acl", "token", "info", "no-such", "-token", mgmt}, agent->address());
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("not found"), std::string::npos) << unknown.err;
@@ -217,15 +220,9 @@ node {
       run_drover({"acl", "token", "create", "-name", "alice", "-policy", "team-a", "-token", mgmt},
                  agent->address());
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
-  auto field = [](const std::string& out, const std::string& key) {
-    auto at = out.find(key);
-    if (at == std::string::npos) return std::string();
-    at = out.find("= ", at) + 2;
-    return out.substr(at, out.find('\n', at) - at);
-  };
-  const std::string alice = field(made.out, "Secret ID");
+  const std::string alice = cli_field(made.out, "Secret ID");
   ASSERT_EQ(alice.size(), 36u) << made.out;
-  EXPECT_EQ(field(made.out, "Policies"), "team-a") << made.out;
+  EXPECT_EQ(cli_field(made.out, "Policies"), "team-a") << made.out;
 
   auto alloc_of = [](const httplib::Result& r) {
     return r && r->status == 200 ? json::parse(r->body)["AllocIDs"][0].get<std::string>() : "";
@@ -358,20 +355,14 @@ TEST(Acl, ARoleGivesItsTokensItsPolicies) {
                           "-policy", "team-a", "-token", mgmt},
                          agent->address());
   ASSERT_EQ(role.exit_code, 0) << role.out << role.err;
-  auto field = [](const std::string& out, const std::string& key) {
-    auto at = out.find(key);
-    if (at == std::string::npos) return std::string();
-    at = out.find("= ", at) + 2;
-    return out.substr(at, out.find('\n', at) - at);
-  };
-  const std::string role_id = field(role.out, "ID");
+  const std::string role_id = cli_field(role.out, "ID");
   ASSERT_EQ(role_id.size(), 36u) << role.out;
   auto made = run_drover(
       {"acl", "token", "create", "-name", "dev", "-role-name", "developers", "-token", mgmt},
       agent->address());
   ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
-  EXPECT_EQ(field(made.out, "Roles"), "developers") << made.out;
-  const std::string dev = field(made.out, "Secret ID");
+  EXPECT_EQ(cli_field(made.out, "Roles"), "developers") << made.out;
+  const std::string dev = cli_field(made.out, "Secret ID");
   ASSERT_EQ(call(*agent, "POST", "/v1/jobs", mgmt, sh_job("theirs", "batch", "true"))->status, 200);
   EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", dev)->status, 200);  // readers
   EXPECT_EQ(call(*agent, "POST", "/v1/jobs", dev, sh_job("sneak", "batch", "true"))->status, 403);
@@ -386,7 +377,7 @@ TEST(Acl, ARoleGivesItsTokensItsPolicies) {
   EXPECT_NE(bad.err.find("no-such"), std::string::npos) << bad.err;
   auto info = run_drover({"acl", "role", "info", "-by-name", "developers", "-token", mgmt},
                          agent->address());
-  EXPECT_EQ(field(info.out, "ID"), role_id) << info.out << info.err;
+  EXPECT_EQ(cli_field(info.out, "ID"), role_id) << info.out << info.err;
   auto del = run_drover({"acl", "role", "delete", role_id, "-token", mgmt}, agent->address());
   EXPECT_EQ(del.exit_code, 0) << del.err;
   EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", dev)->status, 403);
