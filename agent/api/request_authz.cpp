@@ -99,7 +99,11 @@ std::optional<Need> required_need(std::string_view method, std::string_view path
     if (ends_with(path, "/plan")) return from_body("submit-job");
     if (ends_with(path, "/dispatch")) return ns("dispatch-job");
     if (ends_with(path, "/scale")) return reading ? ns("read-job-scaling") : ns("scale-job");
-    if (ends_with(path, "/action")) return ns("alloc-exec");
+    if (ends_with(path, "/action")) {
+      Need n = ns("alloc-exec");
+      n.alloc_in_query = true;
+      return n;
+    }
     if (reading) return ns("read-job");
     // POST /v1/job/:id registers the job in its body; the other writes act on the job the
     // path and ?namespace= name (evaluate, periodic/force, revert, deregister).
@@ -208,6 +212,8 @@ std::optional<Refusal> authorize_acl(std::shared_ptr<const Acl> grants, const Re
             (need->scope.empty() ? std::string(" on some pool") : " on \"" + need->scope + "\""));
       break;
     case Need::Kind::ns: {
+      if (need->alloc_in_query) need->alloc_id = r.alloc_param;
+      if (need->alloc_in_query && need->alloc_id.empty()) return Refusal{400, "allocID: required"};
       if (!need->alloc_id.empty()) {
         auto alloc_ns = alloc_namespace
                             ? alloc_namespace(need->alloc_id)

@@ -37,6 +37,9 @@ struct Need {
   std::string var_path;
   // ns: the alloc the path names; its job's namespace is the one that counts.
   std::string alloc_id;
+  // ns: the alloc is the request's ?allocID= (a job's action): its namespace counts, checked
+  // as the path's would be, so an action of a same-named job elsewhere is not reached.
+  bool alloc_in_query = false;
   // ns: the job in the body names the namespace: its handler checks it (authorize checks the
   // query's namespace, or that some namespace grants the capability).
   bool namespace_in_body = false;
@@ -53,6 +56,7 @@ struct RequestFacts {
   std::string_view method, path;
   std::string_view secret;                     // the token's secret; empty: none
   std::optional<std::string> namespace_param;  // ?namespace=, when given
+  std::string alloc_param;                     // ?allocID= (a job's action), when given
   // What the refusal calls the request; empty: its method and path. A websocket's close
   // frame holds 123 bytes of reason, so exec names itself briefly.
   std::string_view label = {};

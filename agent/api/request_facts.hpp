@@ -11,6 +11,7 @@ namespace drover::api {
 inline RequestFacts request_facts(const httplib::Request& req, std::string_view secret) {
   RequestFacts f{req.method, req.path, secret, std::nullopt};
   if (req.has_param("namespace")) f.namespace_param = req.get_param_value("namespace");
+  f.alloc_param = req.get_param_value("allocID");
   return f;
 }
 

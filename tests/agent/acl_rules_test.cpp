@@ -388,3 +388,23 @@ TEST(AclRules, ATokensRolesGrantTheirPolicies) {
   auto gone = drover::api::token_acl(t, policies, {});
   EXPECT_FALSE(gone->allow_namespace("default", "read-job"));
 }
+
+// A job's action runs in the alloc of ?allocID=: judged in that alloc's namespace, so a job of
+// the same name in another namespace is out of reach.
+TEST(AclRules, AJobsActionIsJudgedInItsAllocsNamespace) {
+  Tokens tokens(R"(namespace "team-a" { policy = "write" })");
+  auto lookup = [](const std::string& id) -> drover::Result<std::string> {
+    if (id == "a1") return std::string("team-a");
+    if (id == "d1") return std::string("default");
+    return drover::make_error("alloc \"" + id + "\" not found", drover::Errc::NotFound);
+  };
+  auto action = [&](const std::string& alloc) {
+    RequestFacts f{"GET", "/v1/job/web/action", "client", std::string("team-a")};
+    f.alloc_param = alloc;
+    auto r = authorize(tokens, f, "this agent", lookup);
+    return r ? r->status : 200;
+  };
+  EXPECT_EQ(action("a1"), 200);
+  EXPECT_EQ(action("d1"), 403);
+  EXPECT_EQ(action(""), 400);
+}
