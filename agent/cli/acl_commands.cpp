@@ -60,12 +60,19 @@ void print_token(Context& ctx, const json& t) {
   render_key_values(ctx.out, rows);
 }
 
-int show(Context& ctx, const std::string& path) {
-  auto t = ctx.api.get_json(path);
-  if (!t) return print_error(ctx, t.message());
-  if (ctx.json) print_json(ctx, *t);
-  else print_token(ctx, *t);
+// The API's answer: its error, or the answer as JSON with -json, else as `render` shows it.
+int print_answer(Context& ctx, const Result<json>& answer,
+                 const std::function<void(const json&)>& render) {
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json)
+    print_json(ctx, *answer);
+  else
+    render(*answer);
   return 0;
+}
+
+int show(Context& ctx, const std::string& path) {
+  return print_answer(ctx, ctx.api.get_json(path), [&](const json& t) { print_token(ctx, t); });
 }
 
 struct RoleRefs {
@@ -86,26 +93,19 @@ int create_token(Context& ctx, const std::string& name, const std::vector<std::s
   if (!links.empty()) body["Roles"] = links;
   if (!type.empty()) body["Type"] = type;
   if (!ttl.empty()) body["ExpirationTTL"] = ttl;
-  auto t = ctx.api.post_json("/v1/acl/token", body.dump(), "application/json");
-  if (!t) return print_error(ctx, t.message());
-  if (ctx.json) print_json(ctx, *t);
-  else print_token(ctx, *t);
-  return 0;
+  return print_answer(ctx, ctx.api.post_json("/v1/acl/token", body.dump(), "application/json"),
+                      [&](const json& t) { print_token(ctx, t); });
 }
 
 int list_tokens(Context& ctx) {
-  auto list = ctx.api.get_json("/v1/acl/tokens");
-  if (!list) return print_error(ctx, list.message());
-  if (ctx.json) {
-    print_json(ctx, *list);
-    return 0;
-  }
-  Table table({"Name", "Policy", "Accessor ID", "Expiry Time"});
-  if (list->is_array())
-    for (const auto& t : *list)
-      table.add_row({str_field(t, "Name"), policy_names(t), str_field(t, "AccessorID"), expiry(t)});
-  table.render(ctx.out);
-  return 0;
+  return print_answer(ctx, ctx.api.get_json("/v1/acl/tokens"), [&](const json& list) {
+    Table table({"Name", "Policy", "Accessor ID", "Expiry Time"});
+    if (list.is_array())
+      for (const auto& t : list)
+        table.add_row(
+            {str_field(t, "Name"), policy_names(t), str_field(t, "AccessorID"), expiry(t)});
+    table.render(ctx.out);
+  });
 }
 
 int delete_token(Context& ctx, const std::string& accessor) {
@@ -152,38 +152,31 @@ int apply_policy(Context& ctx, const std::string& name, const std::string& file,
 }
 
 int list_policies(Context& ctx) {
-  auto list = ctx.api.get_json("/v1/acl/policies");
-  if (!list) return print_error(ctx, list.message());
-  if (ctx.json) {
-    print_json(ctx, *list);
-    return 0;
-  }
-  Table table({"Name", "Description"});
-  if (list->is_array())
-    for (const auto& p : *list) table.add_row({str_field(p, "Name"), str_field(p, "Description")});
-  table.render(ctx.out);
-  return 0;
+  return print_answer(ctx, ctx.api.get_json("/v1/acl/policies"), [&](const json& list) {
+    Table table({"Name", "Description"});
+    if (list.is_array())
+      for (const auto& p : list) table.add_row({str_field(p, "Name"), str_field(p, "Description")});
+    table.render(ctx.out);
+  });
 }
 
-int show_policy(Context& ctx, const std::string& name) {
-  auto p = ctx.api.get_json("/v1/acl/policy/" + url_escape(name));
-  if (!p) return print_error(ctx, p.message());
-  if (ctx.json) {
-    print_json(ctx, *p);
-    return 0;
-  }
-  KeyValues rows = {{"Name", str_field(*p, "Name")}, {"Description", str_field(*p, "Description")}};
-  if (const json job = p->value("JobACL", json()); job.is_object()) {
+void print_policy(Context& ctx, const json& p) {
+  KeyValues rows = {{"Name", str_field(p, "Name")}, {"Description", str_field(p, "Description")}};
+  if (const json job = p.value("JobACL", json()); job.is_object()) {
     std::string to = str_field(job, "Namespace") + "/" + str_field(job, "JobID");
     if (!str_field(job, "Group").empty()) to += "/" + str_field(job, "Group");
     if (!str_field(job, "Task").empty()) to += "/" + str_field(job, "Task");
     rows.emplace_back("Job", to);
   }
-  rows.emplace_back("Create Time", format_unix_nanos(int_field(*p, "CreateTime")));
-  rows.emplace_back("Modify Time", format_unix_nanos(int_field(*p, "ModifyTime")));
+  rows.emplace_back("Create Time", format_unix_nanos(int_field(p, "CreateTime")));
+  rows.emplace_back("Modify Time", format_unix_nanos(int_field(p, "ModifyTime")));
   render_key_values(ctx.out, rows);
-  ctx.out << "\nRules\n\n" << str_field(*p, "Rules") << "\n";
-  return 0;
+  ctx.out << "\nRules\n\n" << str_field(p, "Rules") << "\n";
+}
+
+int show_policy(Context& ctx, const std::string& name) {
+  return print_answer(ctx, ctx.api.get_json("/v1/acl/policy/" + url_escape(name)),
+                      [&](const json& p) { print_policy(ctx, p); });
 }
 
 int delete_policy(Context& ctx, const std::string& name) {
@@ -209,39 +202,24 @@ int create_role(Context& ctx, const std::string& name, const std::string& descri
   json ps = json::array();
   for (const auto& p : policies) ps.push_back({{"Name", p}});
   json body = {{"Name", name}, {"Description", description}, {"Policies", ps}};
-  auto r = ctx.api.post_json("/v1/acl/role", body.dump(), "application/json");
-  if (!r) return print_error(ctx, r.message());
-  if (ctx.json)
-    print_json(ctx, *r);
-  else
-    print_role(ctx, *r);
-  return 0;
+  return print_answer(ctx, ctx.api.post_json("/v1/acl/role", body.dump(), "application/json"),
+                      [&](const json& r) { print_role(ctx, r); });
 }
 
 int list_roles(Context& ctx) {
-  auto list = ctx.api.get_json("/v1/acl/roles");
-  if (!list) return print_error(ctx, list.message());
-  if (ctx.json) {
-    print_json(ctx, *list);
-    return 0;
-  }
-  Table table({"ID", "Name", "Description"});
-  if (list->is_array())
-    for (const auto& r : *list)
-      table.add_row({str_field(r, "ID"), str_field(r, "Name"), str_field(r, "Description")});
-  table.render(ctx.out);
-  return 0;
+  return print_answer(ctx, ctx.api.get_json("/v1/acl/roles"), [&](const json& list) {
+    Table table({"ID", "Name", "Description"});
+    if (list.is_array())
+      for (const auto& r : list)
+        table.add_row({str_field(r, "ID"), str_field(r, "Name"), str_field(r, "Description")});
+    table.render(ctx.out);
+  });
 }
 
 int show_role(Context& ctx, const std::string& id, bool by_name) {
-  auto r = ctx.api.get_json(std::string(by_name ? "/v1/acl/role/name/" : "/v1/acl/role/") +
-                            url_escape(id));
-  if (!r) return print_error(ctx, r.message());
-  if (ctx.json)
-    print_json(ctx, *r);
-  else
-    print_role(ctx, *r);
-  return 0;
+  const std::string path =
+      std::string(by_name ? "/v1/acl/role/name/" : "/v1/acl/role/") + url_escape(id);
+  return print_answer(ctx, ctx.api.get_json(path), [&](const json& r) { print_role(ctx, r); });
 }
 
 int delete_role(Context& ctx, const std::string& id) {

@@ -27,6 +27,17 @@ Acl acl_of(const std::string& text) {
   return Acl::merge({&keep.back()});
 }
 
+// A stored policy of these rules, attached to a job's tasks when `to` is given.
+AclPolicyRecord policy(const std::string& name, const std::string& rules,
+                       std::optional<AclPolicyRecord::JobAcl> to = std::nullopt) {
+  AclPolicyRecord p;
+  p.name = name;
+  p.rules = rules;
+  p.parsed = std::make_shared<const AclRules>(parse_acl_rules(rules).value());
+  p.job_acl = std::move(to);
+  return p;
+}
+
 // Tokens by secret: "client" holds the policies given, "reader" drover's built-in read.
 class Tokens : public drover::api::TokenStore {
  public:
@@ -288,23 +299,15 @@ host_volume "data" { policy = "read" }
 
 // A policy attached to a job (Nomad's JobACL) is its tasks': the job's, a group's or one task's.
 TEST(AclRules, APolicyAttachedToAJobGrantsItsTasksOnly) {
-  auto policy = [](const std::string& name, const std::string& rules, AclPolicyRecord::JobAcl to) {
-    AclPolicyRecord p;
-    p.name = name;
-    p.rules = rules;
-    p.parsed = std::make_shared<const AclRules>(parse_acl_rules(rules).value());
-    p.job_acl = to;
-    return p;
-  };
   std::vector<AclPolicyRecord> known = {
       policy("job", R"(namespace "default" { capabilities = ["list-jobs"] })",
-             {"default", "web", "", ""}),
+             AclPolicyRecord::JobAcl{"default", "web", "", ""}),
       policy("group", R"(namespace "default" { capabilities = ["read-job"] })",
-             {"default", "web", "api", ""}),
+             AclPolicyRecord::JobAcl{"default", "web", "api", ""}),
       policy("task", R"(namespace "default" { capabilities = ["submit-job"] })",
-             {"default", "web", "api", "main"}),
+             AclPolicyRecord::JobAcl{"default", "web", "api", "main"}),
       policy("elsewhere", R"(namespace "default" { policy = "write" })",
-             {"team-a", "web", "", ""})};
+             AclPolicyRecord::JobAcl{"team-a", "web", "", ""})};
   known.push_back(known.front());
   known.back().job_acl.reset();  // a token's policy, not a job's
   known.back().name = "token";
@@ -364,13 +367,6 @@ TEST(AclRules, NodePoolRulesGrantTheirPools) {
 
 // A token's roles add their policies to its own; a role gone grants nothing.
 TEST(AclRules, ATokensRolesGrantTheirPolicies) {
-  auto policy = [](const std::string& name, const std::string& rules) {
-    AclPolicyRecord p;
-    p.name = name;
-    p.rules = rules;
-    p.parsed = std::make_shared<const AclRules>(parse_acl_rules(rules).value());
-    return p;
-  };
   std::vector<AclPolicyRecord> policies = {
       policy("readers", R"(namespace "*" { policy = "read" })"),
       policy("team-a", R"(namespace "team-a" { policy = "write" })")};

@@ -69,6 +69,29 @@ ServerProcess* follower_of(ServerProcess& a, ServerProcess& b) {
   return a.address().find(addr) != std::string::npos ? &b : &a;
 }
 
+// An agent of the cluster in `etcd` with ACLs of its own (docs/security.md, "Cluster").
+std::unique_ptr<AgentProcess> acl_agent(const EtcdProcess& etcd) {
+  AgentProcess::Options o;
+  o.config_yaml = "acl:\n  enabled: true\nupstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" +
+                  etcd.endpoint() +
+                  "\"]\n    prefix: /drover\n    heartbeat_ttl: " + std::to_string(kTtl) + "s\n";
+  return AgentProcess::start(o);
+}
+
+// A server with ACLs, writing its bootstrap token's secret to dir/s1.token.
+std::unique_ptr<ServerProcess> acl_server(const EtcdProcess& etcd, const std::string& dir) {
+  return ServerProcess::start(
+      "s1", "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) +
+                "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/s1.token\n");
+}
+
+// The bootstrap secret acl_server wrote; "" until it has.
+std::string bootstrap_of(const std::string& dir) {
+  std::string secret = read_file(dir + "/s1.token");
+  secret.erase(secret.find_last_not_of("\n") + 1);
+  return secret;
+}
+
 std::string error_of(const drover::testing::HttpReply& r) {
   auto j = json::parse(r.body, nullptr, false);
   return j.is_object() ? j.value("error", r.body) : r.body;
@@ -261,18 +284,11 @@ TEST(ClusterSecurity, AServersTokensCountOnAnAgentWithAclsOfItsOwn) {
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
   auto dir = drover::testing::make_temp_dir("drover-cluster-agent-acl");
-  AgentProcess::Options o;
-  o.config_yaml = "acl:\n  enabled: true\nupstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" +
-                  etcd.endpoint() + "\"]\n    prefix: /drover\n    heartbeat_ttl: " +
-                  std::to_string(kTtl) + "s\n";
-  auto agent = AgentProcess::start(o);
-  auto server = ServerProcess::start(
-      "s1", "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) +
-                "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/s1.token\n");
+  auto agent = acl_agent(etcd);
+  auto server = acl_server(etcd, dir);
   std::string management;
-  ASSERT_TRUE(eventually([&] { return !(management = read_file(dir + "/s1.token")).empty(); }, 20s))
+  ASSERT_TRUE(eventually([&] { return !(management = bootstrap_of(dir)).empty(); }, 20s))
       << server->log();
-  management.erase(management.find_last_not_of("\n") + 1);
   server->use_token(management);
   auto made = server->post("/v1/acl/token", R"({"Name":"viewer","Policy":"read"})",
                            "application/json");
@@ -333,18 +349,11 @@ TEST(ClusterSecurity, AClusterPolicyHoldsATokenToItsNamespaceOnServerAndAgent) {
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
   auto dir = drover::testing::make_temp_dir("drover-cluster-acl-policy");
-  AgentProcess::Options o;
-  o.config_yaml = "acl:\n  enabled: true\nupstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" +
-                  etcd.endpoint() +
-                  "\"]\n    prefix: /drover\n    heartbeat_ttl: " + std::to_string(kTtl) + "s\n";
-  auto agent = AgentProcess::start(o);
-  auto server = ServerProcess::start(
-      "s1", "leader_ttl: " + std::to_string(kTtl) + "s\n" + etcd_block(etcd) +
-                "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/s1.token\n");
+  auto agent = acl_agent(etcd);
+  auto server = acl_server(etcd, dir);
   std::string management;
-  ASSERT_TRUE(eventually([&] { return !(management = read_file(dir + "/s1.token")).empty(); }, 20s))
+  ASSERT_TRUE(eventually([&] { return !(management = bootstrap_of(dir)).empty(); }, 20s))
       << server->log();
-  management.erase(management.find_last_not_of("\n") + 1);
   server->use_token(management);
   const json policy = {
       {"Description", "team A"},
