@@ -139,6 +139,9 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (starts_with(path, "/v1/client/allocation/") && ends_with(path, "/exec")) return Policy::operate;
   // A job's named action is such a command (Nomad asks alloc-exec for it).
   if (starts_with(path, "/v1/job/") && ends_with(path, "/action")) return Policy::operate;
+  // The agent's own log at any level (debug lines name jobs, allocs and paths of every
+  // namespace): the node's operator's. A client token needs Nomad's agent read.
+  if (path == "/v1/agent/monitor") return Policy::operate;
   bool reading = method == "GET" || method == "HEAD";
   if (starts_with(path, "/v1/node") || starts_with(path, "/v1/plugin") ||
       starts_with(path, "/v1/client/gc"))

@@ -18,6 +18,7 @@
 #include "api/json_reply.hpp"
 #include "api/logs_endpoint.hpp"
 #include "api/metrics_endpoint.hpp"
+#include "api/monitor_endpoint.hpp"
 #include "api/namespace_query.hpp"
 #include "api/namespaces_list.hpp"
 #include "api/node_meta_endpoint.hpp"
@@ -472,6 +473,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
   register_host_volumes_endpoints(s, ctx);
   register_services_endpoints(s, ctx);
   register_events_endpoint(s, ctx);
+  register_monitor_endpoint(s, ctx.log_monitor, ctx.node ? ctx.node->id : std::string());
   register_metrics_endpoint(s, ctx);
   register_stats_endpoints(s, ctx);
   register_ui_endpoint(s);

@@ -32,6 +32,7 @@ class HealthWatcher;
 
 namespace drover::agent {
 class NodeWatcher;
+class LogMonitor;
 }
 namespace drover::catalog {
 class Catalog;
@@ -83,6 +84,8 @@ struct ApiContext {
   // Nomad Variables and the tasks' workload identities (api/vars_endpoint.hpp).
   vars::VariableStore* vars = nullptr;
   const vars::WorkloadIdentity* identity = nullptr;
+  // The agent's own log for GET /v1/agent/monitor (core/log_monitor.hpp); none: 501.
+  agent::LogMonitor* log_monitor = nullptr;
 };
 
 // The namespace of an alloc of this agent, by id or unique prefix: what a token's ACL

@@ -218,11 +218,14 @@ class ReplayStream final : public httplib::Stream {
   ReplayStream(Connection& c, std::string request, milliseconds write_timeout)
       : c_(c), request_(std::move(request)), write_timeout_(write_timeout) {}
   bool is_readable() const override { return pos_ < request_.size(); }
+  // A streamed reply's DataSink::is_writable: a client that has closed its end (POLLRDHUP:
+  // its FIN came) is gone, so a quiet stream that asks (the monitor) ends rather than waiting
+  // for its next write. HTTP clients do not half-close while they wait for a reply.
   bool is_writable() const override {
     if (failed_) return false;
-    pollfd p{c_.fd, POLLOUT, 0};
+    pollfd p{c_.fd, POLLOUT | POLLRDHUP, 0};
     int r = ::poll(&p, 1, static_cast<int>(write_timeout_.count()));
-    return r > 0 && (p.revents & POLLOUT) && !(p.revents & (POLLERR | POLLHUP));
+    return r > 0 && (p.revents & POLLOUT) && !(p.revents & (POLLERR | POLLHUP | POLLRDHUP));
   }
   ssize_t read(char* ptr, size_t size) override {
     auto n = std::min(size, request_.size() - pos_);

@@ -22,11 +22,12 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace drover::api {
 
-// A reply sent as it comes (the event stream, a followed log, a file stream): never gzipped,
+// A reply sent as it comes (the event stream, a followed log, a file stream, the monitor): never gzipped,
 // since httplib 0.11.4's compressor holds a chunked reply's chunks until its buffer fills.
 // The agent and the server drop such a request's Accept-Encoding before routing.
 inline bool is_live_stream(std::string_view path) {
-  return path == "/v1/event/stream" || path.starts_with("/v1/client/fs/logs/") ||
+  return path == "/v1/event/stream" || path == "/v1/agent/monitor" ||
+         path.starts_with("/v1/client/fs/logs/") ||
          path.starts_with("/v1/client/fs/stream/");
 }
 

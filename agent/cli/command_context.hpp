@@ -78,6 +78,8 @@ void add_volume_commands(CLI::App& app, Handler& selected);
 void add_status_command(CLI::App& app, Handler& selected);  // var and operator root keyring
 // operator scheduler get-config|set-config, under the `operator` command.
 void add_operator_scheduler_commands(CLI::App& op, Handler& selected);
+// monitor [-log-level L] [-json] [-node-id N | -server-id S]: the agent's own log, followed.
+void add_monitor_command(CLI::App& app, Handler& selected);
 // operator api [-X METHOD] PATH, under the `operator` command.
 void add_operator_api_command(CLI::App& op, Handler& selected);
 

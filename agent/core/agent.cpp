@@ -33,6 +33,7 @@
 #include "drover/common/encoding.hpp"
 #include "runner/admission.hpp"
 #include "core/heap_trim.hpp"
+#include "core/log_monitor.hpp"
 #include "core/node_watcher.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/loader/registry.hpp"
@@ -122,6 +123,8 @@ int run_agent(const AgentFlags& flags) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("agent"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%^%l%$] %v");
+  // GET /v1/agent/monitor's readers (core/log_monitor.hpp): a sink beside stderr's.
+  auto& log_monitor = LogMonitor::install(spdlog::level::from_str(cfg.log_level));
 
   // Signals are taken by sigwait below; every thread started from here inherits the mask.
   sigset_t sigs;
@@ -465,6 +468,7 @@ int run_agent(const AgentFlags& flags) {
   actx.host_volumes_changed = [&services] { services.upstream().node_changed(); };
   actx.max_request_bytes = cfg.max_request_bytes;
   actx.version = DROVER_VERSION;
+  actx.log_monitor = &log_monitor;
   actx.acl = tokens.get();
   actx.vars = variables.get();
   actx.identity = identity.get();
@@ -587,6 +591,7 @@ int run_agent(const AgentFlags& flags) {
   spdlog::info("caught {}, shutting down; tasks keep running", strsignal(sig));
   node_watcher.stop();
   services.stop();  // first: event streams end, so the API can stop
+  log_monitor.close();  // so do the monitors' streams
   http.stop();
   server.join();
   launcher.stop();

@@ -20,6 +20,7 @@
 #include "api/request_facts.hpp"
 #include "api/tls_transport.hpp"
 #include "api/ui_endpoint.hpp"
+#include "core/log_monitor.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/common/json_text.hpp"
 #include "server/acl_bootstrap.hpp"
@@ -47,6 +48,8 @@ using nlohmann::json;
 
 int run_server(const ServerFlags& flags) {
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  // GET /v1/agent/monitor's readers (core/log_monitor.hpp): a sink beside stdout's.
+  auto& log_monitor = agent::LogMonitor::install(spdlog::level::from_str(flags.log_level));
   if (flags.config_path.empty()) {
     std::cerr << "Error: drover server needs -config server.yaml (its etcd block at least)\n";
     return 1;
@@ -116,6 +119,7 @@ int run_server(const ServerFlags& flags) {
                            &stopping};
   GuardedWriteBatcher writes(cfg.etcd);
   api_ctx.writes = &writes;
+  api_ctx.log_monitor = &log_monitor;
   api_ctx.leader_counts = [&committer] { return committer.counts(std::chrono::seconds(2)); };
   // Tokens in etcd, shared by every server (api/etcd_token_store.hpp); none when acl is off.
   std::unique_ptr<api::EtcdTokenStore> tokens;
@@ -208,6 +212,7 @@ int run_server(const ServerFlags& flags) {
   spdlog::info("drover server {}: signal {}, stopping", cfg.name, sig);
   systemd.stopping();
   stopping = true;
+  log_monitor.close();  // monitors' streams end, so the API can stop
   if (acl_thread.joinable()) {
     acl_thread.request_stop();
     acl_thread.join();

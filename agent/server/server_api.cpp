@@ -2,6 +2,7 @@
 #include "server/server_api.hpp"
 
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <functional>
@@ -193,6 +194,8 @@ void store_job_version(ServerApiContext& ctx, httplib::Response& res, const jobs
                          "-check-index: plan it again");
   }
   if (ctx.wake_scheduler) ctx.wake_scheduler();
+  spdlog::debug("server: job {}/{} version {} written, evaluation {} ({})", ns, job.id, version,
+                eval["ID"].get<std::string>(), trigger);
   // Answered now, as Nomad's register is: the leader evaluates it on its own time, many jobs
   // in one pass; a client follows the evaluation (GET /v1/evaluation/:id, the CLI's
   // eval_monitor.hpp).

@@ -23,6 +23,10 @@ struct Request;
 struct Response;
 }
 
+namespace drover::agent {
+class LogMonitor;
+}
+
 namespace drover::server {
 
 struct ClusterState;
@@ -51,6 +55,8 @@ struct ServerApiContext {
   // The leader's counts of its own view for /v1/metrics (PlanCommitter::counts); nullopt when
   // this server does not lead.
   std::function<std::optional<ClusterCounts>()> leader_counts;
+  // This server's own log for GET /v1/agent/monitor (core/log_monitor.hpp).
+  agent::LogMonitor* log_monitor = nullptr;
 };
 
 void register_server_routes(ServerApiContext& ctx, httplib::Server& s);
