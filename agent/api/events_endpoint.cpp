@@ -132,9 +132,9 @@ EventScope event_scope(const httplib::Request& req) {
 }
 
 bool visible(const EventScope& scope, const Event& e) {
-  if (!scope.acl) return true;
-  if (e.ns.empty()) return scope.acl->allow_level("node", "read");
-  return (scope.ns == "*" || scope.ns == e.ns) && scope.acl->allow_namespace(e.ns, "read-job");
+  if (e.ns.empty()) return !scope.acl || scope.acl->allow_level("node", "read");
+  if (scope.ns != "*" && scope.ns != e.ns) return false;
+  return !scope.acl || scope.acl->allow_namespace(e.ns, "read-job");
 }
 
 // {"Index": N, "Events": [{"Topic", "Type", "Key", "Index", "Payload"}]}, with the payload's

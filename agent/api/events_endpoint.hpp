@@ -87,9 +87,10 @@ void register_events_endpoint(httplib::Server& server, const ApiContext& ctx);
 using TopicFilters = std::map<std::string, std::set<std::string>>;
 Result<TopicFilters> topic_filters(const httplib::Request& req);
 bool wanted(const TopicFilters& filters, const Event& e);
-// What a client token of ACL policies sees of a stream (docs/security.md, "ACL policies"): a
-// namespaced event where it holds read-job and the request asked for that namespace (or "*"),
-// a node's with node read. Without `acl` (ACLs off, a built-in policy) every event.
+// What a stream shows, as Nomad's: a namespaced event (job, alloc, task, health, eval) when
+// the request asked for its namespace (?namespace=, "default" when absent; "*": every one),
+// a node's always. A client token of ACL policies (docs/security.md, "ACL policies") sees
+// besides only the namespaces where it holds read-job, and node events with node read.
 struct EventScope {
   std::shared_ptr<const Acl> acl;
   std::string ns;  // ?namespace=, "default" when absent

@@ -347,7 +347,11 @@ node { policy = "read" })");
   auto no_node = parse_acl_rules(R"(namespace "team-a" { policy = "read" })");
   drover::api::EventScope without{std::make_shared<const Acl>(Acl::merge({&no_node.value()})), "*"};
   EXPECT_FALSE(visible(without, event("")));
-  EXPECT_TRUE(visible(drover::api::EventScope{nullptr, "default"}, event("team-a")));
+  // Without a client token: what ?namespace= asked for ("default" when absent), as Nomad's.
+  EXPECT_FALSE(visible(drover::api::EventScope{nullptr, "default"}, event("team-a")));
+  EXPECT_TRUE(visible(drover::api::EventScope{nullptr, "*"}, event("team-a")));
+  EXPECT_TRUE(visible(drover::api::EventScope{nullptr, "team-a"}, event("team-a")));
+  EXPECT_TRUE(visible(drover::api::EventScope{nullptr, "default"}, event("")));
 }
 
 // node_pool rules: a pool matching the glob is the token's to apply and delete; the body of an

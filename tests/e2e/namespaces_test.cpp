@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "agent_process.hpp"
+#include "stream_reader.hpp"
 
 using drover::testing::AgentProcess;
 using drover::testing::eventually;
@@ -234,4 +235,44 @@ TEST(Namespaces, TheNamespacesAreDefaultAndThoseJobsAreIn) {
   EXPECT_EQ(apply.exit_code, 1);
   EXPECT_NE(apply.err.find("a namespace exists while a job is in it"), std::string::npos)
       << apply.err;
+}
+
+// The event stream shows the namespace it was asked for, as Nomad's: "default" when the
+// request names none, every one with "*" (the web UI asks for that).
+TEST(Namespaces, TheEventStreamShowsTheNamespaceItAskedFor) {
+  auto agent = AgentProcess::start();
+  // Events are replayed from the first, in order: prod's alloc, then default's (running),
+  // then prod's "late" alloc.
+  auto in_prod = agent->submit(web_job("prod"));
+  auto in_default = agent->submit(web_job(""));
+  ASSERT_EQ(in_prod.size(), 1u);
+  ASSERT_EQ(in_default.size(), 1u);
+  agent->wait_client_status(in_default[0], "running");
+  auto late_job = web_job("prod");
+  late_job.replace(late_job.find("id: web"), 7, "id: late");
+  auto late = agent->submit(late_job);
+  ASSERT_EQ(late.size(), 1u);
+  auto key = [](const std::string& id) { return "\"Key\":\"" + id + "\""; };
+  auto has = [](const std::string& text, const std::string& what) {
+    return text.find(what) != std::string::npos;
+  };
+  {
+    drover::testing::StreamReader plain(agent->address(), "/v1/event/stream?index=1&topic=alloc");
+    auto text = plain.wait_for([&](const std::string& t) { return has(t, key(in_default[0])); });
+    EXPECT_TRUE(has(text, key(in_default[0]))) << text;
+    EXPECT_FALSE(has(text, key(in_prod[0]))) << "prod's alloc, not asked for: " << text;
+  }
+  {
+    drover::testing::StreamReader prod(agent->address(),
+                                       "/v1/event/stream?index=1&topic=alloc&namespace=prod");
+    auto text = prod.wait_for([&](const std::string& t) { return has(t, key(late[0])); });
+    EXPECT_TRUE(has(text, key(in_prod[0])) && has(text, key(late[0]))) << text;
+    EXPECT_FALSE(has(text, key(in_default[0]))) << "default's came before late's: " << text;
+  }
+  drover::testing::StreamReader all(agent->address(),
+                                    "/v1/event/stream?index=1&topic=alloc&namespace=*");
+  auto text = all.wait_for([&](const std::string& t) {
+    return has(t, key(in_prod[0])) && has(t, key(in_default[0]));
+  });
+  EXPECT_TRUE(has(text, key(in_prod[0])) && has(text, key(in_default[0]))) << text;
 }

@@ -64,6 +64,8 @@ export function followEvents({ fetchImpl, topics = [], onEvents, onState = () =>
     controller = new AbortController();
     const params = new URLSearchParams();
     for (const t of topics) params.append('topic', t);
+    // Every namespace's events: the pages refetch what they show, in their own namespace.
+    params.set('namespace', '*');
     if (index > 0) params.set('index', String(index));
     try {
       const res = await fetchImpl('/v1/event/stream?' + params.toString(), { signal: controller.signal });

@@ -61,8 +61,8 @@ describe('followEvents', () => {
     const deadline = Date.now() + 5000;
     while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     f.stop();
-    expect(urls[0]).toBe('/v1/event/stream?topic=alloc&topic=node');
-    expect(urls[1]).toBe('/v1/event/stream?topic=alloc&topic=node&index=5');
+    expect(urls[0]).toBe('/v1/event/stream?topic=alloc&topic=node&namespace=*');
+    expect(urls[1]).toBe('/v1/event/stream?topic=alloc&topic=node&namespace=*&index=5');
     expect(got).toEqual(['alloc', 'reconnect', 'node']);
     expect(states.slice(0, 3)).toEqual(['live', 'reconnecting', 'live']);
   });
