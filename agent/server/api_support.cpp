@@ -33,6 +33,47 @@ Result<ClusterState> read_state(const ServerApiContext& ctx) {
   return st;
 }
 
+Result<AllocView> read_alloc(const ServerApiContext& ctx, const std::string& id) {
+  upstream::EtcdClient etcd(ctx.etcd);
+  const std::string base = ctx.keys.allocs();
+  auto keys = etcd.keys(base);
+  if (!keys) return make_error(keys.message(), Errc::Internal);
+  AllocView a;
+  int matches = 0;
+  for (const auto& k : keys.value()) {
+    const auto rest = std::string_view(k).substr(base.size());
+    const auto slash = rest.rfind('/');
+    if (slash == std::string_view::npos) continue;
+    const auto alloc_id = rest.substr(slash + 1);
+    if (alloc_id.rfind(id, 0) != 0) continue;
+    a.id = alloc_id;
+    a.node_id = rest.substr(0, slash);
+    a.key = k;
+    ++matches;
+    if (alloc_id == id) {
+      matches = 1;
+      break;
+    }
+  }
+  if (matches == 0) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
+  if (matches > 1)
+    return make_error("alloc prefix \"" + id + "\" matches " + std::to_string(matches),
+                      Errc::Ambiguous);
+  auto value = etcd.get(a.key);
+  if (!value) return make_error(value.message(), Errc::Internal);
+  if (!value.value()) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
+  auto j = nlohmann::json::parse(*value.value(), nullptr, false);
+  if (!j.is_object()) return make_error("alloc " + a.id + ": its key is not a JSON object", Errc::Internal);
+  a.take(std::move(j));
+  auto status = etcd.get(ctx.keys.status() + a.node_id + "/" + a.id);
+  if (!status) return make_error(status.message(), Errc::Internal);
+  if (status.value()) {
+    auto sj = nlohmann::json::parse(*status.value(), nullptr, false);
+    if (sj.is_object()) a.status = std::move(sj);
+  }
+  return a;
+}
+
 // The request's ?namespace= ("default" when absent); checked before any route runs
 // (register_server_routes), so it is a name, or "*" on a list.
 std::string ns_of(const httplib::Request& req) {
@@ -153,23 +194,10 @@ AllocNamespaceCache& alloc_namespaces() {
 api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx) {
   return [&ctx](const std::string& id) -> Result<std::string> {
     if (auto known = alloc_namespaces().get(id)) return *known;  // a full id seen before
-    auto st = read_state(ctx);
-    if (!st) return make_error(st.message(), Errc::Internal);
-    const auto& allocs = st.value().allocs;
-    auto it = allocs.find(id);
-    if (it == allocs.end()) {
-      int n = 0;
-      for (auto p = allocs.lower_bound(id); p != allocs.end() && p->first.rfind(id, 0) == 0; ++p) {
-        it = p;
-        ++n;
-      }
-      if (n > 1)
-        return make_error("alloc prefix \"" + id + "\" matches " + std::to_string(n),
-                          Errc::Ambiguous);
-      if (n == 0) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
-    }
-    auto ns = it->second.alloc.value("Namespace", std::string(kDefaultNamespace));
-    alloc_namespaces().put(it->first, ns);
+    auto a = read_alloc(ctx, id);
+    if (!a) return a.error();
+    auto ns = a.value().alloc.value("Namespace", std::string(kDefaultNamespace));
+    alloc_namespaces().put(a.value().id, ns);
     return ns;
   };
 }

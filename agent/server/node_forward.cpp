@@ -221,26 +221,18 @@ void monitor(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
 int gateway_status(Errc code) { return code == Errc::Internal ? 502 : api::http_status(code); }
 
 Result<NodeTarget> node_target(const ServerApiContext& ctx, const std::string& id) {
+  auto a = read_alloc(ctx, id);
+  if (!a) return a.error();
   upstream::EtcdClient etcd(ctx.etcd);
-  auto r = etcd.range_prefix(ctx.keys.all());
-  if (!r) return make_error(r.message(), Errc::Internal);
-  auto st = read_cluster_state(r.value(), ctx.keys);
-  std::vector<std::string> found;
-  for (auto it = st.allocs.lower_bound(id); it != st.allocs.end() && it->first.rfind(id, 0) == 0;
-       ++it)
-    found.push_back(it->first);
-  if (found.empty()) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);
-  if (found.size() > 1)
-    return make_error("alloc prefix \"" + id + "\" matches " + std::to_string(found.size()),
-                      Errc::Ambiguous);
-  const auto& a = st.allocs.at(found[0]);
-  auto node = st.nodes.find(a.node_id);
-  if (node == st.nodes.end())
-    return make_error("alloc \"" + a.id + "\": its node " + a.node_id + " is down", Errc::NotFound);
-  std::string addr = node->second.value("HTTPAddr", "");
+  auto node = etcd.get(ctx.keys.nodes() + a->node_id);
+  if (!node) return make_error(node.message(), Errc::Internal);
+  if (!node.value())
+    return make_error("alloc \"" + a->id + "\": its node " + a->node_id + " is down", Errc::NotFound);
+  auto n = json::parse(*node.value(), nullptr, false);
+  const std::string addr = n.is_object() ? n.value("HTTPAddr", "") : "";
   if (addr.empty())
-    return make_error("node " + a.node_id + " has no HTTPAddr in its node key", Errc::Internal);
-  return NodeTarget{a.id, api::peer_url(addr, ctx.tls)};
+    return make_error("node " + a->node_id + " has no HTTPAddr in its node key", Errc::Internal);
+  return NodeTarget{a->id, api::peer_url(addr, ctx.tls)};
 }
 
 std::string forwarded_target(const httplib::Request& req, const std::string& short_id,

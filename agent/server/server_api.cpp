@@ -53,7 +53,7 @@ bool lists_namespaces(const httplib::Request& req) {
 
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
 // reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
-json alloc_json(const ClusterState& st, const AllocView& a, bool with_job) {
+json alloc_json(const AllocView& a, bool with_job) {
   json j = a.value(with_job);
   j["ClientStatus"] = a.client_status();
   // The server's mark (lost, unknown) keeps its own description.
@@ -100,19 +100,6 @@ Result<std::string> resolve(const Map& m, const std::string& id, const char* wha
     return make_error(std::string(what) + " prefix \"" + id + "\" matches " + std::to_string(n),
                       Errc::Ambiguous);
   return make_error(std::string(what) + " \"" + id + "\" not found", Errc::NotFound);
-}
-
-// A read of one node, alloc or evaluation (`things` of the cluster state) by the id or unique
-// prefix in the path's first match: `fn(st, id, res)` answers with the full id; an unknown or
-// ambiguous one is answered here.
-template <typename Things, typename Fn>
-Handler by_id(ServerApiContext& ctx, Things ClusterState::*things, const char* what, Fn fn) {
-  return with_state(ctx, [things, what, fn](const ClusterState& st, const httplib::Request& req,
-                                            httplib::Response& res) {
-    auto id = resolve(st.*things, req.matches[1], what);
-    if (!id) return reply_error(res, id.error());
-    fn(st, id.value(), res);
-  });
 }
 
 json problem_list(const std::vector<jobspec::Problem>& problems) {
@@ -681,7 +668,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           std::string jk = ns_of(req) + "/" + std::string(req.matches[1]);
           json out = json::array();
           for (const auto& [id, a] : st.allocs)
-            if (a.job_key() == jk) out.push_back(alloc_json(st, a, false));
+            if (a.job_key() == jk) out.push_back(alloc_json(a, false));
           reply_json(res, out);
         }));
   s.Get(R"(/v1/job/(.+)/actions)",
@@ -827,7 +814,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
             if (a.node_id == id.value() &&
                 (!acl || acl->allow_namespace(a.alloc.value("Namespace", std::string("default")),
                                               "read-job")))
-              out.push_back(alloc_json(st, a, false));
+              out.push_back(alloc_json(a, false));
           reply_json(res, out);
         }));
   // Nomad's purge: a down node forgotten now rather than at node GC. A live one is refused: its
@@ -932,7 +919,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           for (const auto& [id, a] : st.allocs)
             if ((prefix.empty() || id.rfind(prefix, 0) == 0) &&
                 namespace_matches(ns, a.alloc.value("Namespace", kDefaultNamespace)))
-              out.push_back(alloc_json(st, a, false));
+              out.push_back(alloc_json(a, false));
           reply_json(res, out);
         }));
   // Nomad's alloc stop: the alloc is stopped and placed anew. The request is a key the
@@ -958,11 +945,13 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   });
   post_and_put(s, R"(/v1/allocation/([^/]+)/stop)", stop_alloc);
   s.Post(R"(/v1/client/allocation/([^/]+)/stop)", stop_alloc);
-  s.Get(R"(/v1/allocation/([^/]+))",
-        by_id(ctx, &ClusterState::allocs, "alloc",
-              [](const ClusterState& st, const std::string& id, httplib::Response& res) {
-                reply_json(res, alloc_json(st, st.allocs.at(id), true));
-              }));
+  // One alloc: its keys alone, not the cluster (api_support.hpp, read_alloc).
+  s.Get(R"(/v1/allocation/([^/]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto a = read_alloc(ctx, req.matches[1]);
+    if (!a) return reply_error(res, a.code() == Errc::Internal ? 503 : api::http_status(a.code()),
+                               a.message());
+    reply_json(res, alloc_json(a.value(), true));
+  });
   // Nomad's list: newest first, the default namespace's unless ?namespace= names one (or
   // "*"), narrowed by ?job= and ?status=.
   s.Get("/v1/evaluations", with_state(ctx, [](const ClusterState& st, const httplib::Request& req,

@@ -2,6 +2,7 @@
 #include "upstream/etcd_client.hpp"
 
 #include "upstream/etcd_module.hpp"
+#include "upstream/etcd_txn.hpp"
 
 namespace drover::upstream {
 
@@ -34,6 +35,18 @@ Result<EtcdRange> EtcdClient::range_prefix(const std::string& prefix, int64_t li
 Result<std::optional<std::string>> EtcdClient::get(const std::string& key) {
   if (!t_) return *unavailable_;
   return t_->get(key);
+}
+
+Result<std::vector<std::string>> EtcdClient::keys(const std::string& prefix) {
+  auto r = txn({{"success", nlohmann::json::array({txn::keys_under(prefix, prefix_end(prefix))})}});
+  if (!r) return r.error();
+  std::vector<std::string> out;
+  const auto& responses = r.value().value("responses", nlohmann::json::array());
+  if (responses.empty()) return out;
+  for (const auto& kv :
+       responses[0].value("response_range", nlohmann::json::object()).value("kvs", nlohmann::json::array()))
+    if (auto key = base64_decode(kv.value("key", ""))) out.push_back(std::move(*key));
+  return out;
 }
 
 Status EtcdClient::delete_key(const std::string& key) {

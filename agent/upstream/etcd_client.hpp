@@ -81,6 +81,9 @@ class EtcdClient {
   // Every key under `prefix`, or the first `limit` of them (in key order) when limit > 0.
   Result<EtcdRange> range_prefix(const std::string& prefix, int64_t limit = 0);
   Result<std::optional<std::string>> get(const std::string& key);
+  // The keys under `prefix`, in key order, without their values: finding one key among many
+  // whose values are large (alloc keys hold their jobs) without reading them all.
+  Result<std::vector<std::string>> keys(const std::string& prefix);
   Status delete_key(const std::string& key);
   // One transaction in the shape of etcd's JSON gateway ({compare, success, failure}, keys
   // and values base64, as etcd's API docs write them): the server's compare-and-swap writes

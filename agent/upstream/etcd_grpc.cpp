@@ -173,6 +173,7 @@ void op_of(const json& j, pb::RequestOp& op) {
     range->set_key(b64_field(r, "key"));
     if (r.contains("range_end")) range->set_range_end(b64_field(r, "range_end"));
     range->set_limit(json_int(r, "limit"));
+    range->set_keys_only(r.value("keys_only", false));
   }
 }
 

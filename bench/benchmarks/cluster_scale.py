@@ -121,8 +121,21 @@ def wait_placed(etcd, server, want, timeout=300, stall=30):
     return last, last_t
 
 
+def read_ms(server, path, n=10):
+    """The median of `n` reads of `path` on the server, in ms (one at a time, fresh requests)."""
+    times = []
+    for _ in range(n):
+        t = time.monotonic()
+        status, body = server.request("GET", path)
+        times.append((time.monotonic() - t) * 1000)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status} {body[:300]}")
+    return sorted(times)[n // 2]
+
+
 def acknowledge(etcd):
-    """A running status for every alloc, as its node would report it."""
+    """A running status for every alloc, as its node would report it; returns their count and
+    one alloc's id."""
     kvs = []
     for key, a in etcd.values(PREFIX + "/allocs/"):
         node, alloc = key[len(PREFIX) + len("/allocs/"):].split("/", 1)
@@ -130,10 +143,10 @@ def acknowledge(etcd):
             "ID": alloc, "JobID": a.get("JobID"), "TaskGroup": a.get("TaskGroup"),
             "ClientStatus": "running", "DesiredStatus": "run", "ModifyTime": time.time_ns()})))
     etcd.txn_puts(kvs)
-    return len(kvs)
+    return len(kvs), (kvs[len(kvs) // 2][0].rsplit("/", 1)[1] if kvs else None)
 
 
-def one_shape(ctx, label, submit, want):
+def one_shape(ctx, label, submit, want, job_id):
     etcd = Etcd()
     server = None
     try:
@@ -151,18 +164,24 @@ def one_shape(ctx, label, submit, want):
         elapsed = t_last - t0 if placed else None
         cpu = procfs.cpu_seconds(server.proc.pid) - cpu0
         rss = server.rss_peak_mib()
-        acked = acknowledge(etcd)
+        acked, alloc_id = acknowledge(etcd)
         # The server's steady state with every alloc running: CPU over 10 s.
         c0 = procfs.cpu_seconds(server.proc.pid)
         time.sleep(10)
         idle = (procfs.cpu_seconds(server.proc.pid) - c0) / 10 * 100
         rss_after = server.rss_peak_mib()
+        # What a user waits for on one alloc, with every alloc running: `alloc status` (by an
+        # 8-character prefix) and a job's read, which still reads the whole cluster (after the
+        # RSS peak is taken: each such read holds a parsed copy of the cluster for a moment).
+        alloc_read = read_ms(server, f"/v1/allocation/{alloc_id[:8]}") if alloc_id else None
+        job_read = read_ms(server, "/v1/job/" + job_id, n=3)
         conflicts = sum("planning again" in line for line in open(server.log))
         errors = [line.strip() for line in open(server.log) if "writing the plan" in line][:1]
         ok = placed >= want and elapsed <= GOAL_S and max(rss, rss_after) < GOAL_RSS_MIB
         return [label, f"{placed}/{want}", fmt(elapsed, "s"), fmt(placed / elapsed if elapsed else None, "/s"),
                 fmt(submitted, "s"), fmt(cpu, "s"), fmt(max(rss, rss_after), "MiB"), fmt(idle, "%"),
-                str(conflicts), "met" if ok else "**missed**"], acked, errors
+                str(conflicts), fmt(alloc_read, "ms"), fmt(job_read, "ms"),
+                "met" if ok else "**missed**"], acked, errors
     finally:
         if server:
             server.stop()
@@ -191,17 +210,20 @@ def run(ctx):
         with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(submit, range(allocs)))
 
-    for label, submit in ((f"1 job of count {allocs}", one_job), (f"{allocs} jobs of count 1", many_jobs)):
-        row, acked, errors = one_shape(ctx, label, submit, allocs)
+    for label, submit, job_id in ((f"1 job of count {allocs}", one_job, "big"),
+                                  (f"{allocs} jobs of count 1", many_jobs, "j0")):
+        row, acked, errors = one_shape(ctx, label, submit, allocs, job_id)
         rows.append(row)
         if errors:
             notes.append(f"{label}: the server's log says: `{errors[0][-300:]}`")
     rep.add_table(["shape", "placed", "until the last placement", "placements/s", "submit took",
                    "server CPU", "server RSS peak", "server CPU, all running", "plans re-planned",
+                   "GET /v1/allocation/:prefix (median of 10)", "GET /v1/job/:id (median of 3)",
                    f"goal: all in {GOAL_S:.0f} s, RSS < {GOAL_RSS_MIB} MiB"], rows)
     rep.note(f"{ctx.n} node keys under one lease (the nodes are not agents); etcd with its defaults "
              "(at most 128 operations per transaction, 1.5 MiB per request) on loopback; placement "
              "time from just before the first submit until the last alloc key appeared in etcd "
              "(polled every 50 ms); 'server CPU, all running' over 10 s after every alloc got a "
-             "running status. " + " ".join(notes))
+             "running status; then the reads, one at a time, each on a fresh connection. " +
+             " ".join(notes))
     return rep.text()

@@ -193,6 +193,13 @@ TEST(Cluster, AJobOfCountSixRunsSpreadOverThreeAgentsAndAKilledAgentsAllocsMove)
   auto alloc =
       drover::testing::run_drover({"alloc", "status", one.substr(0, 8)}, follower.address());
   EXPECT_EQ(alloc.exit_code, 0) << alloc.err;
+  // One alloc is read by its keys (server/api_support.hpp, read_alloc): by its id or a unique
+  // prefix, with its node's status and its job; an unknown id is a 404.
+  auto full = follower.get("/v1/allocation/" + one.substr(0, 8)).json();
+  EXPECT_EQ(full.value("ID", ""), one) << full.dump(2);
+  EXPECT_EQ(full.value("ClientStatus", ""), "running") << full.dump(2);
+  EXPECT_EQ(full["Job"].value("ID", ""), "web") << full.dump(2);
+  EXPECT_EQ(follower.get("/v1/allocation/ffffffff-no-such").status, 404);
   // Logs live on the alloc's node: the server forwards the request there.
   auto logs =
       drover::testing::run_drover({"alloc", "logs", one.substr(0, 8), "t"}, follower.address());
