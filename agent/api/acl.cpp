@@ -16,6 +16,7 @@
 #include "api/json_reply.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
+#include "drover/common/names.hpp"
 #include "jobspec/parse.hpp"
 #include "state/alloc.hpp"
 #include "state/state_store.hpp"
@@ -124,7 +125,8 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if ((method == "GET" || method == "HEAD") &&
       (path == "/" || path == "/ui" || starts_with(path, "/ui/")))
     return std::nullopt;
-  if (path == "/v1/acl/token/self") return Policy::read;
+  if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
+    return Policy::read;
   if (starts_with(path, "/v1/acl/")) return Policy::management;
   // The keyring seals every variable: the management token's (as Nomad's operator keyring).
   if (starts_with(path, "/v1/operator/keyring")) return Policy::management;
@@ -718,6 +720,29 @@ void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
                                             req.get_header_value("Authorization")));
     if (!t) return reply_error(res, 403, "Permission denied: no valid token");
     reply_json(res, token_json(*t));
+  });
+  // drover's: what this token may do in one namespace, for the web UI to offer only that. A
+  // client token's namespace capabilities and node, agent and operator levels; a built-in
+  // token's Policy (the same in every namespace).
+  s.Get("/v1/acl/token/self/capabilities", [&acl](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    auto t = acl.authenticate(request_token(req.get_header_value("X-Nomad-Token"),
+                                            req.get_header_value("Authorization")));
+    if (!t) return reply_error(res, 403, "Permission denied: no valid token");
+    std::string ns = req.get_param_value("namespace");
+    if (ns.empty()) ns = std::string(kDefaultNamespace);
+    json out = {{"Namespace", ns}};
+    if (!t->client()) {
+      out["Policy"] = policy_name(t->policy);
+      return reply_json(res, out);
+    }
+    out["Capabilities"] = t->acl->namespace_capabilities(ns);
+    for (const auto& [field, level] : {std::pair{"Node", "node"}, std::pair{"Agent", "agent"},
+                                       std::pair{"Operator", "operator"}})
+      out[field] = t->acl->allow_level(level, "write")  ? "write"
+                   : t->acl->allow_level(level, "read") ? "read"
+                                                        : "deny";
+    reply_json(res, out);
   });
   s.Get("/v1/acl/policies", [&acl](const httplib::Request&, httplib::Response& res) {
     auto list = acl.policies();

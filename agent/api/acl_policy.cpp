@@ -387,6 +387,13 @@ bool Acl::allow_namespace(std::string_view ns, std::string_view capability) cons
   return r && grants(r->capabilities, capability);
 }
 
+std::vector<std::string> Acl::namespace_capabilities(std::string_view ns) const {
+  std::vector<std::string> out;
+  for (const auto& c : kNamespaceCapabilities)  // a std::set: sorted
+    if (c != "deny" && allow_namespace(ns, c)) out.push_back(c);
+  return out;
+}
+
 bool Acl::any_in_namespace(std::string_view ns) const {
   const auto* r = rule_for(namespaces_, ns);
   if (!r || r->capabilities.count("deny")) return false;

@@ -50,6 +50,8 @@ class Acl {
   // The one rule for `ns` decides: an exact label, else the glob that matches with the most
   // literal characters (Nomad's choice).
   bool allow_namespace(std::string_view ns, std::string_view capability) const;
+  // Every capability granted in `ns` (Nomad's names, sorted): what the web UI offers there.
+  std::vector<std::string> namespace_capabilities(std::string_view ns) const;
   // Any capability in `ns` at all (the namespace is listed for this token).
   bool any_in_namespace(std::string_view ns) const;
   // Whether `capability` is granted in some namespace: what a request that names none yet

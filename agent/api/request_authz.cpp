@@ -60,7 +60,8 @@ std::optional<Need> required_need(std::string_view method, std::string_view path
   if (!required_policy(method, path)) return std::nullopt;
   const bool reading = method == "GET" || method == "HEAD";
   const std::string rw = reading ? "read" : "write";
-  if (path == "/v1/acl/token/self") return Need{Need::Kind::any_token};
+  if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
+    return Need{Need::Kind::any_token};
   if (starts_with(path, "/v1/acl/") || starts_with(path, "/v1/operator/keyring") ||
       path == "/v1/system/gc")
     return Need{Need::Kind::management};

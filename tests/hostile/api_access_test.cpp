@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "agent_process.hpp"
@@ -251,6 +252,24 @@ node {
   EXPECT_EQ(allocs[0].value("ID", ""), mine);
   EXPECT_EQ(call(*agent, "GET", "/v1/job/theirs", alice)->status, 403);
   EXPECT_EQ(call(*agent, "GET", "/v1/job/mine?namespace=team-a", alice)->status, 200);
+  // What the web UI asks to offer only what the token may do, namespace by namespace.
+  auto grant = [&](const std::string& ns, const std::string& secret) {
+    auto r = call(*agent, "GET", "/v1/acl/token/self/capabilities?namespace=" + ns, secret);
+    return r && r->status == 200 ? json::parse(r->body) : json();
+  };
+  auto in_team = grant("team-a", alice), in_default = grant("default", alice);
+  auto has = [](const json& g, const std::string& c) {
+    const auto caps = g.value("Capabilities", json::array());
+    return std::find(caps.begin(), caps.end(), c) != caps.end();
+  };
+  EXPECT_TRUE(has(in_team, "submit-job") && has(in_team, "alloc-lifecycle")) << in_team.dump();
+  EXPECT_FALSE(has(in_team, "alloc-node-exec")) << "write does not imply it: " << in_team.dump();
+  EXPECT_TRUE(has(in_default, "list-jobs")) << in_default.dump();
+  EXPECT_FALSE(has(in_default, "submit-job") || has(in_default, "read-job")) << in_default.dump();
+  EXPECT_EQ(in_team.value("Node", ""), "read") << in_team.dump();
+  EXPECT_EQ(in_team.value("Operator", ""), "deny") << in_team.dump();
+  EXPECT_EQ(grant("default", mgmt).value("Policy", ""), "management");
+  EXPECT_EQ(call(*agent, "GET", "/v1/acl/token/self/capabilities", "not-a-token")->status, 403);
   // Logs of its own alloc; none of another namespace's, whatever the query says.
   EXPECT_TRUE(drover::hostile::wait_for(
       [&] {

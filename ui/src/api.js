@@ -6,9 +6,13 @@ const TOKEN_KEY = 'drover.token';
 
 // The token lives for the browser tab only (sessionStorage): closing the tab forgets it.
 export const token = signal(sessionStorage.getItem(TOKEN_KEY) || '');
-// The token's policy (read, submit, operate, management); null when ACLs are off; undefined
-// until known.
+// The token's policy (read, submit, operate, management, or client: a token of Nomad ACL
+// policies); null when ACLs are off; undefined until known.
 export const policy = signal(undefined);
+// A client token's grants, by namespace, as /v1/acl/token/self/capabilities answers them:
+// {Capabilities: [...], Node, Agent, Operator}.
+export const grants = signal({});
+const grantsAsked = new Set();
 // Set when a request was refused for want of a (valid) token: the page asks for one.
 export const needToken = signal(false);
 // True when the page is served by `drover server` (cluster mode: nodes, servers, versions),
@@ -25,6 +29,8 @@ export class ApiError extends Error {
 
 export function setToken(t) {
   token.value = t;
+  grants.value = {};
+  grantsAsked.clear();
   if (t) sessionStorage.setItem(TOKEN_KEY, t);
   else sessionStorage.removeItem(TOKEN_KEY);
 }
@@ -79,10 +85,24 @@ export async function loadPolicy() {
   }
   const t = await res.json();
   // A client token of Nomad ACL policies (no built-in Policy): its grants differ by
-  // namespace, so the page offers the actions and the API refuses what they do not grant,
-  // with its reason (docs/security.md, "ACL policies").
-  policy.value = t.Policy || (t.Type === 'client' ? 'operate' : 'read');
+  // namespace, asked for per namespace as pages need them (grantFor).
+  policy.value = t.Policy || (t.Type === 'client' ? 'client' : 'read');
   needToken.value = false;
+}
+
+// What a client token may do in namespace `ns`: undefined until /v1/acl/token/self/capabilities
+// has answered (asked for here once), and for other tokens.
+export function grantFor(ns) {
+  if (policy.value !== 'client') return undefined;
+  ns = ns || 'default';
+  if (!grantsAsked.has(ns)) {
+    grantsAsked.add(ns);
+    get('/v1/acl/token/self/capabilities?namespace=' + encodeURIComponent(ns)).then(
+      (g) => (grants.value = { ...grants.value, [ns]: g }),
+      () => grantsAsked.delete(ns),
+    );
+  }
+  return grants.value[ns];
 }
 
 // Whether this is a server (its /v1/agent/self says Server.Enabled) or an agent.

@@ -46,11 +46,35 @@ export function failures(alloc) {
 
 const POLICIES = ['read', 'submit', 'operate', 'management'];
 
+// What each action needs: a built-in policy, and for a client token Nomad's capability in the
+// namespace (or `node:write`: the node policy). docs/security.md, "ACL policies".
+const NEEDS = {
+  read: ['read', 'read-job'],
+  submit: ['submit', 'submit-job'],
+  stop: ['submit', 'submit-job'],
+  'alloc-stop': ['submit', 'alloc-lifecycle'],
+  restart: ['submit', 'alloc-lifecycle'],
+  dispatch: ['submit', 'dispatch-job'],
+  force: ['submit', 'submit-job'],
+  operate: ['operate', 'node:write'],
+  drain: ['operate', 'node:write'],
+  exec: ['operate', 'alloc-exec'],
+  files: ['submit', 'read-fs'],
+};
+
 // Whether a token's policy allows an action; `policy` null means ACLs are off (all allowed).
-export function allows(policy, action) {
+// A client token's (`policy` 'client') is judged by its `grant` in the page's namespace; until
+// that is known the action is offered, and the API says why not if it refuses.
+export function allows(policy, action, grant) {
   if (policy === null || policy === undefined) return true;
-  const need = { read: 'read', submit: 'submit', stop: 'submit', restart: 'submit', dispatch: 'submit', force: 'submit', operate: 'operate', drain: 'operate', exec: 'operate', files: 'submit' }[action] || 'management';
-  return POLICIES.indexOf(policy) >= POLICIES.indexOf(need);
+  const [level, capability] = NEEDS[action] || ['management', null];
+  if (policy === 'client') {
+    if (!capability) return false;  // the management token's
+    if (!grant) return true;
+    if (capability === 'node:write') return grant.Node === 'write';
+    return (grant.Capabilities || []).includes(capability);
+  }
+  return POLICIES.indexOf(policy) >= POLICIES.indexOf(level);
 }
 
 // The Content-Type a pasted job document is sent with: JSON, HCL or YAML by its first token.

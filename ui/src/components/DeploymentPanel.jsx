@@ -2,7 +2,7 @@
 // Nomad's controls on it: Promote canaries, Pause, Resume, Fail (docs/cluster.md, "Operating
 // a deployment"). What it shows comes from the server; the buttons only ask.
 import { useState } from 'preact/hooks';
-import { policy, send } from '../api.js';
+import { grantFor, policy, send } from '../api.js';
 import { deploymentControls, deploymentGroups } from '../deployment.js';
 import { allows, formatTime, shortId } from '../status.js';
 import { Problem } from './Problem.jsx';
@@ -10,7 +10,7 @@ import { Problem } from './Problem.jsx';
 export function DeploymentPanel({ deployment, onChange }) {
   const [error, setError] = useState(null);
   if (!deployment) return null;
-  const may = allows(policy.value, 'submit');
+  const may = allows(policy.value, 'submit', grantFor(deployment.Namespace));
   const act = async (c) => {
     setError(null);
     try {

@@ -3,7 +3,7 @@
 // policy), which takes effect at once and outlives a restart. On a server the request goes to
 // the node through it (`?node_id=`).
 import { useState } from 'preact/hooks';
-import { get, policy, send } from '../api.js';
+import { get, grantFor, policy, send } from '../api.js';
 import { useLive } from '../live.js';
 import { allows } from '../status.js';
 import { Problem } from './Problem.jsx';
@@ -16,7 +16,7 @@ export function NodeMeta({ nodeId, cluster }) {
   const path = '/v1/client/metadata' + (cluster ? '?node_id=' + encodeURIComponent(nodeId) : '');
   const load = () => get(path).then(setMeta, setError);
   useLive(load, (e) => e.Topic === 'node' || e.Topic === 'Node', [nodeId]);
-  const may = allows(policy.value, 'operate');
+  const may = allows(policy.value, 'operate', grantFor('default'));  // the node policy
   const apply = async (changes) => {
     setError(null);
     try {

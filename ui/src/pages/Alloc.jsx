@@ -2,7 +2,7 @@
 // server placed it and why, each task's state, event timeline and templates, its network and
 // ports, live logs, and the alloc dir's files.
 import { useEffect, useState } from 'preact/hooks';
-import { get, send, policy, cluster } from '../api.js';
+import { get, send, policy, cluster, grantFor } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, formatTime, shortId, taskReason } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
@@ -44,7 +44,8 @@ export function AllocPage({ id }) {
   if (!alloc) return <p class="muted">Loading…</p>;
   const tasks = Object.entries(alloc.TaskStates || {});
   const running = alloc.ClientStatus === 'running' || alloc.ClientStatus === 'pending';
-  const mayStop = allows(policy.value, 'stop');
+  const grant = grantFor(alloc.Namespace);
+  const mayStop = allows(policy.value, 'alloc-stop', grant);
   const act = async (what) => {
     setActionError(null);
     try {
@@ -59,7 +60,7 @@ export function AllocPage({ id }) {
   const drivers = taskDrivers(alloc);
   const actions = taskActions(alloc);
   const templates = taskTemplates(alloc);
-  const canExec = (name, st) => st.State === 'running' && allows(policy.value, 'exec') && driverCanExec(node, drivers[name]);
+  const canExec = (name, st) => st.State === 'running' && allows(policy.value, 'exec', grant) && driverCanExec(node, drivers[name]);
   return (
     <section>
       <h1>
@@ -172,7 +173,7 @@ export function AllocPage({ id }) {
       {tasks.map(([name]) => (
         <LogView allocId={alloc.ID} task={name} />
       ))}
-      {allows(policy.value, 'files') && (
+      {allows(policy.value, 'files', grant) && (
         <>
           <h2>Files</h2>
           <AllocFiles allocId={alloc.ID} />

@@ -2,7 +2,7 @@
 // token allows: Stop, Restart (every running alloc), Periodic force, Dispatch; on a server, its latest
 // deployment with Promote, Pause, Resume and Fail.
 import { useState } from 'preact/hooks';
-import { cluster, get, send, policy } from '../api.js';
+import { cluster, get, send, policy, grantFor } from '../api.js';
 import { useLive } from '../live.js';
 import { allows, countByState, definitionOf, diffSummary, failures, formatTime, shortId } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
@@ -62,7 +62,8 @@ export function JobPage({ id, ns = DEFAULT }) {
   };
   if (error && !job) return <Problem error={error} />;
   if (!job) return <p class="muted">Loading…</p>;
-  const mayStop = allows(policy.value, 'stop');
+  const grant = grantFor(job.Namespace);
+  const mayStop = allows(policy.value, 'stop', grant);
   const definition = definitionOf(job, submission);
   const counts = countByState(allocs);
   const running = allocs.filter((a) => a.ClientStatus === 'running');
@@ -104,12 +105,12 @@ export function JobPage({ id, ns = DEFAULT }) {
           </button>
         )}
         {running.length > 0 && !job.Stop && (
-          <button data-testid="restart-job" disabled={!allows(policy.value, 'restart')} onClick={restartAll} title="restart the tasks of every running alloc">
+          <button data-testid="restart-job" disabled={!allows(policy.value, 'restart', grant)} onClick={restartAll} title="restart the tasks of every running alloc">
             Restart
           </button>
         )}
         {job.Periodic && !job.Stop && (
-          <button data-testid="periodic-force" disabled={!allows(policy.value, 'force')} onClick={() => act('POST', path('/periodic/force'))}>
+          <button data-testid="periodic-force" disabled={!allows(policy.value, 'force', grant)} onClick={() => act('POST', path('/periodic/force'))}>
             Periodic force
           </button>
         )}
@@ -119,7 +120,7 @@ export function JobPage({ id, ns = DEFAULT }) {
       {job.ParameterizedJob && !job.Dispatched && !job.Stop && (
         <>
           <h2>Dispatch</h2>
-          <DispatchForm job={job} allowed={allows(policy.value, 'dispatch')} />
+          <DispatchForm job={job} allowed={allows(policy.value, 'dispatch', grant)} />
         </>
       )}
       {(job.Periodic || job.ParameterizedJob) && (
@@ -200,7 +201,7 @@ export function JobPage({ id, ns = DEFAULT }) {
                       <button
                         class="small"
                         data-testid="revert"
-                        disabled={!allows(policy.value, 'submit')}
+                        disabled={!allows(policy.value, 'submit', grant)}
                         onClick={() => act('POST', path('/revert'), { JobID: id, JobVersion: v.Version })}
                         title={'run version ' + v.Version + "'s spec again as a new version"}
                       >

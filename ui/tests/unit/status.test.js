@@ -49,6 +49,24 @@ describe('allows', () => {
     expect(allows('submit', 'files')).toBe(true);
     expect(allows('operate', 'submit')).toBe(true);
     expect(allows('submit', 'operate')).toBe(false);
+    expect(allows('submit', 'alloc-stop')).toBe(true);
+  });
+  it("a client token is judged by its grant in the page's namespace", () => {
+    const reader = { Capabilities: ['list-jobs', 'read-job', 'read-logs'], Node: 'read' };
+    const writer = { Capabilities: ['read-job', 'submit-job', 'alloc-lifecycle', 'dispatch-job', 'read-fs'], Node: 'write' };
+    expect(allows('client', 'stop', reader)).toBe(false);
+    expect(allows('client', 'alloc-stop', reader)).toBe(false);
+    expect(allows('client', 'files', reader)).toBe(false);
+    expect(allows('client', 'drain', reader)).toBe(false);
+    expect(allows('client', 'read', reader)).toBe(true);
+    expect(allows('client', 'stop', writer)).toBe(true);
+    expect(allows('client', 'alloc-stop', writer)).toBe(true);
+    expect(allows('client', 'dispatch', writer)).toBe(true);
+    expect(allows('client', 'exec', writer)).toBe(false); // alloc-exec not granted
+    expect(allows('client', 'drain', writer)).toBe(true);
+    // Not known yet: offered (the API refuses with its reason); never the management token's.
+    expect(allows('client', 'stop', undefined)).toBe(true);
+    expect(allows('client', 'tokens', writer)).toBe(false);
   });
 });
 
