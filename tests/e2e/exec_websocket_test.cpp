@@ -543,12 +543,8 @@ TEST(ExecWebsocket, AServerPassesTheSessionOnToTheAllocsNode) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
-                  "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
-  auto agent = AgentProcess::start(o);
-  auto server = ServerProcess::start(
-      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
+  auto agent = AgentProcess::start({.config_yaml = drover::testing::etcd_agent_yaml(etcd)});
+  auto server = ServerProcess::start("s1", drover::testing::etcd_server_yaml(etcd));
   // The node registered and a leader elected (a write before that is a 503).
   ASSERT_TRUE(drover::testing::eventually(
       [&] {
@@ -603,13 +599,9 @@ TEST(ExecWebsocket, AServerChecksTheFirstMessagesTokenBeforePassingTheSessionOn)
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
-                  "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
-  auto agent = AgentProcess::start(o);
+  auto agent = AgentProcess::start({.config_yaml = drover::testing::etcd_agent_yaml(etcd)});
   auto dir = drover::testing::make_temp_dir("drover-wsfwd-acl");
-  auto server = ServerProcess::start("s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" +
-                                               etcd.endpoint() + "\"]\n  prefix: /drover\n" +
+  auto server = ServerProcess::start("s1", drover::testing::etcd_server_yaml(etcd) +
                                                "acl:\n  enabled: true\n  bootstrap_token_file: " +
                                                dir + "/token\n");
   std::string management;

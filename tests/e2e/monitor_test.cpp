@@ -47,8 +47,11 @@ std::string unframe(const std::string& stream) {
   return text;
 }
 
-// Purges a job: the agent logs "purged job ..." at info.
-void purge(const AgentProcess& agent, const std::string& id) {
+// Runs job `id` and purges it: the agent logs "purged job ..." at info.
+void run_and_purge(const AgentProcess& agent, const std::string& id) {
+  auto ids = agent.submit(sleeper(id));
+  ASSERT_EQ(ids.size(), 1u);
+  agent.wait_client_status(ids[0], "running");
   auto r = agent.del("/v1/job/" + id + "?purge=true");
   ASSERT_EQ(r.status, 200) << r.body;
 }
@@ -72,10 +75,7 @@ TEST(Monitor, ATraceReaderSeesWhatTheAgentDoesNotLogAndTheLevelComesBackAfter) {
   // agent's level went back up. Framed as Nomad's, by default.
   StreamReader info(agent->address(), "/v1/agent/monitor");
   ASSERT_EQ(info.wait_status(), 200);
-  auto ids = agent->submit(sleeper("quiet"));
-  ASSERT_EQ(ids.size(), 1u);
-  agent->wait_client_status(ids[0], "running");
-  purge(*agent, "quiet");
+  run_and_purge(*agent, "quiet");
   auto framed = info.wait_for([](const std::string& t) { return contains(unframe(t), "purged"); });
   const auto text = unframe(framed);
   EXPECT_TRUE(contains(text, "[info] purged")) << framed;
@@ -87,10 +87,7 @@ TEST(Monitor, JsonLinesCarryHclogsKeys) {
   auto agent = AgentProcess::start();
   StreamReader reader(agent->address(), "/v1/agent/monitor?log_json=true&plain=true");
   ASSERT_EQ(reader.wait_status(), 200);
-  auto ids = agent->submit(sleeper("j"));
-  ASSERT_EQ(ids.size(), 1u);
-  agent->wait_client_status(ids[0], "running");
-  purge(*agent, "j");
+  run_and_purge(*agent, "j");
   auto text = reader.wait_for([](const std::string& t) { return contains(t, "purged"); });
   json line;
   std::size_t start = 0;
@@ -171,8 +168,7 @@ TEST(Monitor, TheCliFollowsTheLogAtTheLevelAsked) {
   while (!seen && std::chrono::steady_clock::now() < deadline) {
     // Submitted and purged again until the CLI shows it: it may connect after the first.
     if (purges < 20) {
-      agent->submit(sleeper("cli"));
-      purge(*agent, "cli");
+      run_and_purge(*agent, "cli");
       ++purges;
     }
     pollfd p{out[0], POLLIN, 0};
@@ -200,12 +196,8 @@ TEST(Monitor, AServerFollowsItsOwnLogAndRelaysANodes) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
-  AgentProcess::Options o;
-  o.config_yaml = "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
-                  "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
-  auto agent = AgentProcess::start(o);
-  auto server = ServerProcess::start(
-      "s1", "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n");
+  auto agent = AgentProcess::start({.config_yaml = drover::testing::etcd_agent_yaml(etcd)});
+  auto server = ServerProcess::start("s1", drover::testing::etcd_server_yaml(etcd));
   std::string node_id;
   ASSERT_TRUE(drover::testing::eventually(
       [&] {

@@ -168,6 +168,15 @@ HttpReply ServerProcess::del(const std::string& path) const {
   return reply_of(api_client(address_, ca_file_, 30)->Delete(path.c_str(), token_header(token_)));
 }
 
+std::string etcd_agent_yaml(const EtcdProcess& etcd) {
+  return "upstream:\n  backend: etcd\n  etcd:\n    endpoints: [\"" + etcd.endpoint() +
+         "\"]\n    prefix: /drover\n    heartbeat_ttl: 3s\n";
+}
+
+std::string etcd_server_yaml(const EtcdProcess& etcd) {
+  return "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n";
+}
+
 void kill_orphaned_tasks(const std::string& cgroup_parent, const std::string& data_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

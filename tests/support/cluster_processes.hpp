@@ -58,6 +58,11 @@ class ServerProcess {
   std::string name_, address_, dir_, ca_file_, token_;
 };
 
+// The smallest cluster's configs, on `etcd` under the prefix /drover: an agent's upstream block
+// (heartbeat_ttl 3s) and a server's (leader_ttl 3s), to which a test adds what it needs.
+std::string etcd_agent_yaml(const EtcdProcess& etcd);
+std::string etcd_server_yaml(const EtcdProcess& etcd);
+
 // After an agent was SIGKILLed its tasks go on (by design): kills its tasks (every process in
 // its parent cgroup) and their drover-monitor parents (whose command line names its data dir).
 void kill_orphaned_tasks(const std::string& cgroup_parent, const std::string& data_dir);
