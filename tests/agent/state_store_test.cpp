@@ -165,8 +165,12 @@ TEST(StateStore, APlacementIsWrittenWholeOrNotAtAll) {
   allocs = (*store)->allocs();
   ASSERT_EQ(allocs.size(), 2u);
   for (const auto& a : allocs) {
-    if (a.id == "a1") EXPECT_EQ(a.desired_status, "stop");
-    if (a.id == "a2") EXPECT_EQ(a.tasks.at("t").events.size(), 1u);
+    if (a.id == "a1") {
+      EXPECT_EQ(a.desired_status, "stop");
+    }
+    if (a.id == "a2") {
+      EXPECT_EQ(a.tasks.at("t").events.size(), 1u);
+    }
   }
   store->reset();
   std::filesystem::remove_all(dir);

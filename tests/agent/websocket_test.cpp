@@ -50,7 +50,9 @@ TEST(WebSocket, ServerFramesAreUnmaskedWithEachLengthForm) {
     // Fed a byte at a time at the start, as a slow network would.
     for (std::size_t i = 0; i < 12 && i < f.size(); ++i) {
       client.feed(f.substr(i, 1));
-      if (i + 1 < f.size()) EXPECT_FALSE(client.next()) << n;
+      if (i + 1 < f.size()) {
+        EXPECT_FALSE(client.next()) << n;
+      }
     }
     if (f.size() > 12) client.feed(f.substr(12));
     auto m = client.next();

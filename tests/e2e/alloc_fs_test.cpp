@@ -62,7 +62,9 @@ TEST(AllocFs, ListsStatsAndReadsWhatATaskWrote) {
       EXPECT_EQ(e["FileMode"].get<std::string>().substr(0, 1), "-");
       EXPECT_EQ(e["ModTime"].get<std::string>().back(), 'Z');
     }
-    if (e["Name"] == "sub") EXPECT_EQ(e["FileMode"].get<std::string>().substr(0, 1), "d");
+    if (e["Name"] == "sub") {
+      EXPECT_EQ(e["FileMode"].get<std::string>().substr(0, 1), "d");
+    }
   }
 
   auto st = agent->get("/v1/client/fs/stat/" + id + "?path=/t/local/hello.txt").json();
@@ -142,7 +144,9 @@ TEST(AllocFs, PathsPastTheAllocDirSymlinksSecretsAndFifosAreRefused) {
   // A link is listed as a link, never followed.
   auto local = agent->get(base + "ls/" + id + "?path=t/local").json();
   for (const auto& e : local)
-    if (e["Name"] == "link") EXPECT_EQ(e["FileMode"].get<std::string>().substr(0, 1), "L") << e.dump();
+    if (e["Name"] == "link") {
+      EXPECT_EQ(e["FileMode"].get<std::string>().substr(0, 1), "L") << e.dump();
+    }
   EXPECT_EQ(agent->get("/v1/agent/health").status, 200);
 }
 

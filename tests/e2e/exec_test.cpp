@@ -142,11 +142,14 @@ TEST_F(ExecTasks, KernelFilesAreMaskedProcSysIsReadOnlyAndDevIsTheTasksOwn) {
   // Every one of them this kernel has was seen masked or mounted read-only (this CI kernel
   // has no /proc/kcore and no /proc/sysrq-trigger; /proc/sys every kernel has).
   for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"})
-    if (std::filesystem::exists(p)) EXPECT_TRUE(masked.count(p)) << p << " was not looked at:\n" << out;
+    if (std::filesystem::exists(p)) {
+      EXPECT_TRUE(masked.count(p)) << p << " was not looked at:\n" << out;
+    }
   EXPECT_TRUE(read_only.count("/proc/sys")) << out;
   for (const char* p : {"/proc/sysrq-trigger", "/proc/irq", "/proc/bus"})
-    if (std::filesystem::exists(p))
+    if (std::filesystem::exists(p)) {
       EXPECT_TRUE(read_only.count(p)) << p << " is not a read-only mount of its own:\n" << out;
+    }
   EXPECT_NE(dev.find(" null "), std::string::npos) << out;
   for (const char* host_only : {" kmsg ", " kvm ", " loop0 ", " mem ", " vda ", " sda "})
     EXPECT_EQ(dev.find(host_only), std::string::npos) << "the task sees the host's /dev" << host_only << ":\n" << out;

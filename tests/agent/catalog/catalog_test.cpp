@@ -252,7 +252,9 @@ TEST(ServiceQueries, ChooseIsStableAndMovesLittleWhenAnInstanceGoes) {
   for (const char* bad : {"3", "|k", "x|k", "3|", "-1|k"}) {
     auto r = choose(all, bad);
     EXPECT_FALSE(r) << bad;
-    if (!r) EXPECT_EQ(r.code(), drover::Errc::Invalid);
+    if (!r) {
+      EXPECT_EQ(r.code(), drover::Errc::Invalid);
+    }
   }
 }
 

@@ -102,7 +102,9 @@ TEST(Lifecycle, MainTasksDeadStopSidecarsThenPoststopRuns) {
   auto a = lc.advance(tasks, false, "");
   ASSERT_TRUE(stops(a, TaskRole::PrestartSidecar));
   for (const auto& x : a)
-    if (x.kind == Kind::Stop && x.role == TaskRole::PrestartSidecar) EXPECT_EQ(x.event_type, "Main Tasks Dead");
+    if (x.kind == Kind::Stop && x.role == TaskRole::PrestartSidecar) {
+      EXPECT_EQ(x.event_type, "Main Tasks Dead");
+    }
   EXPECT_FALSE(starts(a, TaskRole::Poststop)) << "poststop waits for the sidecar to end";
   end(tasks, "side");
   EXPECT_TRUE(starts(lc.advance(tasks, false, ""), TaskRole::Poststop));
