@@ -2,7 +2,6 @@
 #include "upstream/etcd_client.hpp"
 
 #include "upstream/etcd_module.hpp"
-#include "upstream/etcd_txn.hpp"
 
 namespace drover::upstream {
 
@@ -38,14 +37,12 @@ Result<std::optional<std::string>> EtcdClient::get(const std::string& key) {
 }
 
 Result<std::vector<std::string>> EtcdClient::keys(const std::string& prefix) {
-  auto r = txn({{"success", nlohmann::json::array({txn::keys_under(prefix, prefix_end(prefix))})}});
+  if (!t_) return *unavailable_;
+  auto r = t_->range_keys(prefix);
   if (!r) return r.error();
   std::vector<std::string> out;
-  const auto& responses = r.value().value("responses", nlohmann::json::array());
-  if (responses.empty()) return out;
-  for (const auto& kv :
-       responses[0].value("response_range", nlohmann::json::object()).value("kvs", nlohmann::json::array()))
-    if (auto key = base64_decode(kv.value("key", ""))) out.push_back(std::move(*key));
+  out.reserve(r.value().kvs.size());
+  for (auto& kv : r.value().kvs) out.push_back(std::move(kv.key));
   return out;
 }
 

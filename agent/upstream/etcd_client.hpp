@@ -53,6 +53,7 @@ class EtcdTransport {
   virtual Status put(const std::string& key, const std::string& value, int64_t lease) = 0;
   virtual Status put_all(const std::vector<std::pair<std::string, std::string>>& kvs) = 0;
   virtual Result<EtcdRange> range_prefix(const std::string& prefix, int64_t limit) = 0;
+  virtual Result<EtcdRange> range_keys(const std::string& prefix) = 0;  // values left empty
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;
   virtual Status delete_key(const std::string& key) = 0;
   virtual Result<nlohmann::json> txn(const nlohmann::json& request) = 0;

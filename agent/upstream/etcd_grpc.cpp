@@ -173,7 +173,6 @@ void op_of(const json& j, pb::RequestOp& op) {
     range->set_key(b64_field(r, "key"));
     if (r.contains("range_end")) range->set_range_end(b64_field(r, "range_end"));
     range->set_limit(json_int(r, "limit"));
-    range->set_keys_only(r.value("keys_only", false));
   }
 }
 
@@ -212,6 +211,7 @@ class GrpcEtcd final : public EtcdTransport {
   Status put(const std::string& key, const std::string& value, int64_t lease) override;
   Status put_all(const std::vector<std::pair<std::string, std::string>>& kvs) override;
   Result<EtcdRange> range_prefix(const std::string& prefix, int64_t limit) override;
+  Result<EtcdRange> range_keys(const std::string& prefix) override;
   Result<std::optional<std::string>> get(const std::string& key) override;
   Status delete_key(const std::string& key) override;
   Result<json> txn(const json& request) override;
@@ -233,6 +233,7 @@ class GrpcEtcd final : public EtcdTransport {
   template <class Rpc>
   Status call(const char* what, Rpc&& rpc);
   Result<std::string> authenticate(Stubs& s);  // the token
+  Result<EtcdRange> range(const std::string& prefix, int64_t limit, bool keys_only);
 
   EtcdConfig cfg_;
   mutable std::mutex mu_;
@@ -353,10 +354,17 @@ Result<json> GrpcEtcd::txn(const json& request) {
 }
 
 Result<EtcdRange> GrpcEtcd::range_prefix(const std::string& prefix, int64_t limit) {
+  return range(prefix, limit, false);
+}
+
+Result<EtcdRange> GrpcEtcd::range_keys(const std::string& prefix) { return range(prefix, 0, true); }
+
+Result<EtcdRange> GrpcEtcd::range(const std::string& prefix, int64_t limit, bool keys_only) {
   pb::RangeRequest req;
   req.set_key(prefix);
   req.set_range_end(EtcdClient::prefix_end(prefix));
   req.set_limit(limit > 0 ? limit : 0);
+  req.set_keys_only(keys_only);
   pb::RangeResponse res;
   auto st = call("range",
                  [&](Stubs& s, grpc::ClientContext& ctx) { return s.kv->Range(&ctx, req, &res); });

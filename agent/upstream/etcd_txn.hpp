@@ -70,10 +70,4 @@ inline nlohmann::json get(const std::string& key) {
   return {{"request_range", {{"key", base64_encode(key)}}}};
 }
 
-// Read the keys under `prefix` without their values (`prefix_end`: EtcdClient::prefix_end).
-inline nlohmann::json keys_under(const std::string& prefix, const std::string& prefix_end) {
-  return {{"request_range",
-           {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end)}, {"keys_only", true}}}};
-}
-
 }  // namespace drover::upstream::txn
