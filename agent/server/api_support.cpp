@@ -33,12 +33,12 @@ Result<ClusterState> read_state(const ServerApiContext& ctx) {
   return st;
 }
 
-Result<AllocView> read_alloc(const ServerApiContext& ctx, const std::string& id) {
+Result<AllocKey> find_alloc_key(const ServerApiContext& ctx, const std::string& id) {
   upstream::EtcdClient etcd(ctx.etcd);
   const std::string base = ctx.keys.allocs();
   auto keys = etcd.keys(base);
   if (!keys) return make_error(keys.message(), Errc::Internal);
-  AllocView a;
+  AllocKey a;
   int matches = 0;
   for (const auto& k : keys.value()) {
     const auto rest = std::string_view(k).substr(base.size());
@@ -59,6 +59,17 @@ Result<AllocView> read_alloc(const ServerApiContext& ctx, const std::string& id)
   if (matches > 1)
     return make_error("alloc prefix \"" + id + "\" matches " + std::to_string(matches),
                       Errc::Ambiguous);
+  return a;
+}
+
+Result<AllocView> read_alloc(const ServerApiContext& ctx, const std::string& id) {
+  auto found = find_alloc_key(ctx, id);
+  if (!found) return found.error();
+  AllocView a;
+  a.id = found->id;
+  a.node_id = found->node_id;
+  a.key = found->key;
+  upstream::EtcdClient etcd(ctx.etcd);
   auto value = etcd.get(a.key);
   if (!value) return make_error(value.message(), Errc::Internal);
   if (!value.value()) return make_error("alloc \"" + id + "\" not found", Errc::NotFound);

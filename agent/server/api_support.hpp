@@ -25,10 +25,15 @@ void post_and_put(httplib::Server& s, const std::string& pattern, const Handler&
 
 Result<ClusterState> read_state(const ServerApiContext& ctx);
 
-// One alloc by its id or a unique prefix of one, read without reading the cluster: its key
-// found among the alloc keys alone (etcd's keys_only; every alloc's value holds its job, and
-// reading them all took about 2 s at 10,000 jobs), then that key and its status key.
-// NotFound (none, or gone meanwhile), Ambiguous (a prefix of several), Internal (etcd).
+// One alloc's key by its id or a unique prefix of one, found among the alloc keys alone
+// (etcd's keys_only; every alloc's value holds its job, and reading them all took about 2 s
+// at 10,000 jobs). NotFound, Ambiguous (a prefix of several), Internal (etcd).
+struct AllocKey {
+  std::string id, node_id, key;
+};
+Result<AllocKey> find_alloc_key(const ServerApiContext& ctx, const std::string& id);
+// The alloc itself, without reading the cluster: its key found as above, then that key and
+// its status key. NotFound also when it went meanwhile.
 Result<AllocView> read_alloc(const ServerApiContext& ctx, const std::string& id);
 
 // The request's ?namespace= ("default" when absent); checked before any route runs

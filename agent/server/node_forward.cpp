@@ -221,7 +221,7 @@ void monitor(ServerApiContext& ctx, const httplib::Request& req, httplib::Respon
 int gateway_status(Errc code) { return code == Errc::Internal ? 502 : api::http_status(code); }
 
 Result<NodeTarget> node_target(const ServerApiContext& ctx, const std::string& id) {
-  auto a = read_alloc(ctx, id);
+  auto a = find_alloc_key(ctx, id);  // its node is in its key: no need of its value
   if (!a) return a.error();
   upstream::EtcdClient etcd(ctx.etcd);
   auto node = etcd.get(ctx.keys.nodes() + a->node_id);
