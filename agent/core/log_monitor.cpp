@@ -102,7 +102,8 @@ LogMonitor& LogMonitor::install(spdlog::level::level_enum configured) {
   auto logger = spdlog::default_logger();
   for (auto& sink : logger->sinks()) sink->set_level(configured);
   auto sink = std::make_shared<MonitorSink>(*monitor);
-  sink->set_level(spdlog::level::trace);
+  sink->set_level(spdlog::level::off);  // nobody reads yet
+  monitor->sink_ = sink;
   logger->sinks().push_back(sink);
   logger->set_level(configured);
   return *monitor;
@@ -156,9 +157,10 @@ bool LogMonitor::wants_json() const {
 }
 
 void LogMonitor::apply_level() {
-  auto lowest = configured_;
-  for (const auto& r : readers_) lowest = std::min(lowest, r->level_);
-  spdlog::default_logger()->set_level(lowest);
+  auto lowest_reader = spdlog::level::off;
+  for (const auto& r : readers_) lowest_reader = std::min(lowest_reader, r->level_);
+  if (sink_) sink_->set_level(lowest_reader);
+  spdlog::default_logger()->set_level(std::min(configured_, lowest_reader));
 }
 
 void LogMonitor::publish(spdlog::level::level_enum level, const std::string& plain,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <spdlog/common.h>
+#include <spdlog/sinks/sink.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -69,6 +70,10 @@ class LogMonitor {
  private:
   explicit LogMonitor(spdlog::level::level_enum configured) : configured_(configured) {}
   void apply_level();  // with mu_ held
+
+  // The sink the default logger hands lines to: at `off` while nobody reads, so a line is
+  // formatted for the monitor only when a reader wants it.
+  std::shared_ptr<spdlog::sinks::sink> sink_;
 
   spdlog::level::level_enum configured_;
   mutable std::mutex mu_;
