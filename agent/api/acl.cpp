@@ -13,6 +13,7 @@
 #include <functional>
 #include <regex>
 
+#include "api/auth_endpoints.hpp"
 #include "api/json_reply.hpp"
 #include "drover/common/encoding.hpp"
 #include "drover/common/json_text.hpp"
@@ -67,6 +68,8 @@ bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
+}  // namespace
+
 // Nomad's token shape: a client token's Policies are its ACL policies; a token of a built-in
 // policy has it in Policy (and, as one name, in Policies), and Type management for management.
 json token_json(const TokenInfo& t) {
@@ -84,6 +87,8 @@ json token_json(const TokenInfo& t) {
           {"ExpirationTime",
            t.expiration_time_ns ? json(state::rfc3339(t.expiration_time_ns)) : json()}};
 }
+
+namespace {
 
 // Nomad's ExpirationTTL: a duration in nanoseconds (its API's JSON) or text such as "8h".
 std::optional<std::chrono::nanoseconds> read_ttl(const json& v) {
@@ -125,6 +130,10 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if ((method == "GET" || method == "HEAD") &&
       (path == "/" || path == "/ui" || starts_with(path, "/ui/")))
     return std::nullopt;
+  // A login makes a token from a JWT, and must find its auth method first (Nomad's: neither
+  // needs a token; api/auth_endpoints.hpp).
+  if ((method == "POST" || method == "PUT") && path == "/v1/acl/login") return std::nullopt;
+  if ((method == "GET" || method == "HEAD") && path == "/v1/acl/auth-methods") return std::nullopt;
   if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
     return Policy::read;
   if (starts_with(path, "/v1/acl/")) return Policy::management;
@@ -574,6 +583,29 @@ Status AclStore::delete_role(const std::string& id) {
   return {};
 }
 
+// One meta key per record: "acl_record/<kind>/<key>".
+Result<std::vector<std::string>> AclStore::records(const std::string& kind) const {
+  auto rows = store_->meta_with_prefix("acl_record/" + kind + "/");
+  if (!rows) return rows.error();
+  std::vector<std::string> out;
+  for (auto& row : rows.value()) out.push_back(std::move(row.second));
+  return out;
+}
+
+Status AclStore::put_record(const std::string& kind, const std::string& key, const std::string& record) {
+  if (auto st = store_->put_meta("acl_record/" + kind + "/" + key, record); !st)
+    return make_error("acl: cannot save the record: " + st.message());
+  return {};
+}
+
+Status AclStore::delete_record(const std::string& kind, const std::string& key) {
+  const std::string meta_key = "acl_record/" + kind + "/" + key;
+  if (!store_->meta(meta_key)) return make_error("\"" + key + "\" not found", Errc::NotFound);
+  if (auto st = store_->delete_meta(meta_key); !st)
+    return make_error("acl: cannot delete the record: " + st.message());
+  return {};
+}
+
 Status AclStore::save_roles_locked() {
   json arr = json::array();
   for (const auto& r : roles_) arr.push_back(role_json(r));
@@ -599,6 +631,7 @@ Status AclStore::save_locked() {
 }
 
 void register_acl_endpoints(httplib::Server& s, TokenStore& acl) {
+  register_auth_endpoints(s, acl);
   s.Post("/v1/acl/token", [&acl](const httplib::Request& req, httplib::Response& res) {
     auto body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())

@@ -118,7 +118,24 @@ class TokenStore {
   virtual Status put_role(const AclRoleRecord& role) = 0;
   // NotFound when there is none of that id.
   virtual Status delete_role(const std::string& id) = 0;
+
+  // Nomad's auth methods and binding rules (auth/auth_method.hpp), kept as their JSON records'
+  // text by kind (kAuthMethods, kBindingRules) and key (a method's Name, a rule's ID). Read only by
+  // their endpoints and by a login, never on a request's check, so not copied in memory.
+  virtual Result<std::vector<std::string>> records(const std::string& kind) const = 0;
+  // Creates or replaces the record of this kind and key.
+  virtual Status put_record(const std::string& kind, const std::string& key,
+                            const std::string& record) = 0;
+  // NotFound when there is none.
+  virtual Status delete_record(const std::string& kind, const std::string& key) = 0;
 };
+
+inline constexpr const char* kAuthMethods = "auth_methods";
+inline constexpr const char* kBindingRules = "binding_rules";
+
+// Nomad's token JSON ({AccessorID, Name, Type, Policies, Roles, CreateTime, ExpirationTime});
+// the secret is the caller's to add.
+nlohmann::json token_json(const TokenInfo& t);
 
 // A role as JSON (Nomad's: {ID, Name, Description, Policies: [{Name}], CreateTime, ModifyTime})
 // and back; nullopt for a record that is not one.
@@ -189,6 +206,10 @@ class AclStore : public TokenStore {
   Result<std::vector<AclRoleRecord>> roles() const override;
   Status put_role(const AclRoleRecord& role) override;
   Status delete_role(const std::string& id) override;
+  Result<std::vector<std::string>> records(const std::string& kind) const override;
+  Status put_record(const std::string& kind, const std::string& key,
+                    const std::string& record) override;
+  Status delete_record(const std::string& kind, const std::string& key) override;
 
  private:
   Status save_locked();

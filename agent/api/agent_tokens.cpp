@@ -40,5 +40,15 @@ Status AgentTokens::delete_policy(const std::string& name) { return own_.delete_
 Result<std::vector<AclRoleRecord>> AgentTokens::roles() const { return own_.roles(); }
 Status AgentTokens::put_role(const AclRoleRecord& role) { return own_.put_role(role); }
 Status AgentTokens::delete_role(const std::string& id) { return own_.delete_role(id); }
+Result<std::vector<std::string>> AgentTokens::records(const std::string& kind) const {
+  return own_.records(kind);
+}
+Status AgentTokens::put_record(const std::string& kind, const std::string& key,
+                               const std::string& record) {
+  return own_.put_record(kind, key, record);
+}
+Status AgentTokens::delete_record(const std::string& kind, const std::string& key) {
+  return own_.delete_record(kind, key);
+}
 
 }  // namespace drover::api

@@ -31,6 +31,11 @@ class AgentTokens : public TokenStore {
   Result<std::vector<AclRoleRecord>> roles() const override;
   Status put_role(const AclRoleRecord& role) override;
   Status delete_role(const std::string& id) override;
+  // Its own: a login here makes one of its own tokens.
+  Result<std::vector<std::string>> records(const std::string& kind) const override;
+  Status put_record(const std::string& kind, const std::string& key,
+                    const std::string& record) override;
+  Status delete_record(const std::string& kind, const std::string& key) override;
 
  private:
   TokenStore& own_;

@@ -257,6 +257,33 @@ Status EtcdTokenStore::put_role(const AclRoleRecord& role) {
   return {};
 }
 
+Result<std::vector<std::string>> EtcdTokenStore::records(const std::string& kind) const {
+  upstream::EtcdClient etcd(etcd_);
+  auto range = etcd.range_prefix(etcd_.prefix + "/acl/" + kind + "/");
+  if (!range) return make_error("acl: cannot read " + kind + " from etcd: " + range.message());
+  std::vector<std::string> out;
+  for (const auto& kv : range.value().kvs) out.push_back(kv.value);
+  return out;
+}
+
+Status EtcdTokenStore::put_record(const std::string& kind, const std::string& key, const std::string& record) {
+  upstream::EtcdClient etcd(etcd_);
+  if (auto st = etcd.put(etcd_.prefix + "/acl/" + kind + "/" + key, record); !st)
+    return make_error("acl: cannot save the record in etcd: " + st.message());
+  return {};
+}
+
+Status EtcdTokenStore::delete_record(const std::string& kind, const std::string& key) {
+  upstream::EtcdClient etcd(etcd_);
+  const std::string k = etcd_.prefix + "/acl/" + kind + "/" + key;
+  auto old = etcd.get(k);
+  if (!old) return make_error("acl: cannot read the record from etcd: " + old.message());
+  if (!old.value()) return make_error("\"" + key + "\" not found", Errc::NotFound);
+  if (auto st = etcd.delete_key(k); !st)
+    return make_error("acl: cannot delete the record in etcd: " + st.message());
+  return {};
+}
+
 Status EtcdTokenStore::delete_role(const std::string& id) {
   upstream::EtcdClient etcd(etcd_);
   auto old = etcd.get(roles_prefix_ + id);

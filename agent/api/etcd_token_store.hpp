@@ -51,6 +51,11 @@ class EtcdTokenStore : public TokenStore {
   Result<std::vector<AclRoleRecord>> roles() const override;
   Status put_role(const AclRoleRecord& role) override;
   Status delete_role(const std::string& id) override;
+  // <prefix>/acl/<kind>/<key>, read from etcd when asked (a login, their endpoints).
+  Result<std::vector<std::string>> records(const std::string& kind) const override;
+  Status put_record(const std::string& kind, const std::string& key,
+                    const std::string& record) override;
+  Status delete_record(const std::string& kind, const std::string& key) override;
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
 

@@ -1,5 +1,6 @@
 // `drover acl token create|list|self|info|delete`, `drover acl policy apply|list|info|delete`
 // and `drover acl role create|list|info|delete`, Nomad's token, policy and role commands
+// (auth methods and binding rules: acl_auth_commands.cpp)
 // (docs/security.md, "Enabling tokens", "ACL policies"): a token has one of drover's built-in
 // policies (read, submit, operate, management) or, as Nomad's client tokens, ACL policies and
 // roles by name. The secret is
@@ -58,17 +59,6 @@ void print_token(Context& ctx, const json& t) {
   rows.emplace_back("Create Time", format_unix_nanos(int_field(t, "CreateTime")));
   rows.emplace_back("Expiry Time", expiry(t));
   render_key_values(ctx.out, rows);
-}
-
-// The API's answer: its error, or the answer as JSON with -json, else as `render` shows it.
-int print_answer(Context& ctx, const Result<json>& answer,
-                 const std::function<void(const json&)>& render) {
-  if (!answer) return print_error(ctx, answer.message());
-  if (ctx.json)
-    print_json(ctx, *answer);
-  else
-    render(*answer);
-  return 0;
 }
 
 int show(Context& ctx, const std::string& path) {
@@ -229,7 +219,18 @@ int delete_role(Context& ctx, const std::string& id) {
   return 0;
 }
 
-// A subcommand of one required argument that runs `run` with it.
+}  // namespace
+
+int print_answer(Context& ctx, const Result<json>& answer,
+                 const std::function<void(const json&)>& render) {
+  if (!answer) return print_error(ctx, answer.message());
+  if (ctx.json)
+    print_json(ctx, *answer);
+  else
+    render(*answer);
+  return 0;
+}
+
 void add_one_arg_command(CLI::App* parent, Handler& selected, const char* name, const char* help,
                          const char* arg, const char* arg_help,
                          std::function<int(Context&, const std::string&)> run) {
@@ -240,8 +241,6 @@ void add_one_arg_command(CLI::App* parent, Handler& selected, const char* name, 
     selected = [value, run](Context& ctx) { return run(ctx, *value); };
   });
 }
-
-}  // namespace
 
 void add_acl_commands(CLI::App& app, Handler& selected) {
   auto* acl = app.add_subcommand("acl", "Work with the API's ACL tokens, policies and roles");
@@ -335,6 +334,7 @@ void add_acl_commands(CLI::App& app, Handler& selected) {
   });
   add_one_arg_command(role, selected, "delete", "Delete an ACL role by its ID", "id",
                       "The role's ID", delete_role);
+  add_acl_auth_commands(*acl, selected);
 }
 
 }  // namespace drover::cli

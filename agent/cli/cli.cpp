@@ -71,6 +71,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_system_commands(app, selected);
   add_var_commands(app, selected);
   add_acl_commands(app, selected);
+  add_login_command(app, selected);
   add_namespace_commands(app, selected);
   add_volume_commands(app, selected);
   add_status_command(app, selected);

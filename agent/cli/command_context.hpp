@@ -68,8 +68,20 @@ void add_service_commands(CLI::App& app, Handler& selected);
 void add_config_commands(CLI::App& app, Handler& selected);
 void add_system_commands(CLI::App& app, Handler& selected);  // system gc (a server's)
 void add_var_commands(CLI::App& app, Handler& selected);
-// acl token create|list|self|info|delete.
+// acl token create|list|self|info|delete, acl policy ..., acl role ...
 void add_acl_commands(CLI::App& app, Handler& selected);
+// acl auth-method ... and acl binding-rule ..., under the `acl` command.
+void add_acl_auth_commands(CLI::App& acl, Handler& selected);
+// login: an ACL token for a JWT, through an auth method.
+void add_login_command(CLI::App& app, Handler& selected);
+
+// The API's answer: its error, or the answer as JSON with -json, else as `render` shows it.
+int print_answer(Context& ctx, const Result<nlohmann::json>& answer,
+                 const std::function<void(const nlohmann::json&)>& render);
+// A subcommand of one required argument that runs `run` with it.
+void add_one_arg_command(CLI::App* parent, Handler& selected, const char* name, const char* help,
+                         const char* arg, const char* arg_help,
+                         std::function<int(Context&, const std::string&)> run);
 // namespace list|status (apply and delete say why they are not needed).
 void add_namespace_commands(CLI::App& app, Handler& selected);
 // volume create|register|status|delete (dynamic host volumes).

@@ -71,6 +71,13 @@ class Tokens : public drover::api::TokenStore {
   }
   drover::Status put_role(const drover::api::AclRoleRecord&) override { return {}; }
   drover::Status delete_role(const std::string&) override { return {}; }
+  drover::Result<std::vector<std::string>> records(const std::string&) const override {
+    return std::vector<std::string>{};
+  }
+  drover::Status put_record(const std::string&, const std::string&, const std::string&) override {
+    return {};
+  }
+  drover::Status delete_record(const std::string&, const std::string&) override { return {}; }
 
  private:
   AclRules rules_;
