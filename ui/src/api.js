@@ -15,6 +15,9 @@ export const grants = signal({});
 const grantsAsked = new Set();
 // Set when a request was refused for want of a (valid) token: the page asks for one.
 export const needToken = signal(false);
+// The auth methods a login may use (GET /v1/acl/auth-methods, asked once a token is needed):
+// [{Name, Type, Default}].
+export const authMethods = signal([]);
 // True when the page is served by `drover server` (cluster mode: nodes, servers, versions),
 // false on an agent; undefined until known.
 export const cluster = signal(undefined);
@@ -81,6 +84,10 @@ export async function loadPolicy() {
   if (res.status === 403) {
     policy.value = undefined;
     needToken.value = true;
+    get('/v1/acl/auth-methods').then(
+      (list) => (authMethods.value = Array.isArray(list) ? list.filter((m) => m.Type === 'JWT') : []),
+      () => (authMethods.value = []),
+    );
     return;
   }
   const t = await res.json();
@@ -88,6 +95,13 @@ export async function loadPolicy() {
   // namespace, asked for per namespace as pages need them (grantFor).
   policy.value = t.Policy || (t.Type === 'client' ? 'client' : 'read');
   needToken.value = false;
+}
+
+// Trades a JWT for a token through auth method `method` (POST /v1/acl/login); returns the
+// new token's secret. An ApiError says why not (403 with the check that failed).
+export async function loginWithJwt(method, jwt) {
+  const t = await send('POST', '/v1/acl/login', { AuthMethodName: method, LoginToken: jwt });
+  return t.SecretID;
 }
 
 // What a client token may do in namespace `ns`: undefined until /v1/acl/token/self/capabilities

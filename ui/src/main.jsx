@@ -12,7 +12,7 @@ import { AllocPage } from './pages/Alloc.jsx';
 import { NodePage } from './pages/Node.jsx';
 import { NodesPage } from './pages/Nodes.jsx';
 import { ServersPage } from './pages/Servers.jsx';
-import { TokenBox } from './components/TokenBox.jsx';
+import { JwtLogin, TokenBox } from './components/TokenBox.jsx';
 import './style.css';
 
 function useHash() {
@@ -79,6 +79,7 @@ function App() {
           <p class="notice" data-testid="token-needed">
             This agent has ACLs on: enter a token (its Secret ID) above to see anything.
           </p>
+          <JwtLogin />
         </main>
       ) : (
         <main key={hash}>{route(hash)}</main>

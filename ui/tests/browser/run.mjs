@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { clusterAgentConfig, startAgent, startEtcd, startServer, until } from './agent.mjs';
 
@@ -952,6 +953,41 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       } finally {
         await fetch(agent.base + '/v1/job/execacl', { method: 'DELETE', headers: mgmt });
       }
+    });
+
+    await test('with ACLs on, a JWT signs in through an auth method', async () => {
+      const boot = /Secret ID:\s*(\S+)/.exec(agent.output())?.[1];
+      const mgmt = { 'X-Nomad-Token': boot, 'Content-Type': 'application/json' };
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const made = async (path, body) => {
+        const r = await fetch(agent.base + path, { method: 'POST', headers: mgmt, body: JSON.stringify(body) });
+        if (!r.ok) throw new Error(path + ': ' + (await r.text()));
+      };
+      await made('/v1/acl/policy/viewers', { Rules: 'namespace "default" {\n  policy = "read"\n}\n' });
+      await made('/v1/acl/auth-method', {
+        Name: 'ci', Type: 'JWT', MaxTokenTTL: '10m', Default: true,
+        Config: { JWTValidationPubKeys: [publicKey.export({ type: 'spki', format: 'pem' })], SigningAlgs: ['ES256'], BoundAudiences: ['drover'] },
+      });
+      await made('/v1/acl/binding-rule', { AuthMethod: 'ci', BindType: 'policy', BindName: 'viewers' });
+      // An ES256 JWT made here with node's crypto, not by drover.
+      const b64 = (b) => Buffer.from(b).toString('base64url');
+      const jwt = (claims) => {
+        const input = b64(JSON.stringify({ alg: 'ES256', typ: 'JWT' })) + '.' + b64(JSON.stringify(claims));
+        return input + '.' + b64(sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+      };
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      await page.locator('.token button', { hasText: 'forget' }).click();
+      const form = page.locator('[data-testid=jwt-login]');
+      await form.waitFor();
+      await form.locator('[data-testid=jwt-input]').fill(jwt({ aud: 'vault', exp }));
+      await form.locator('[data-testid=jwt-input]').press('Enter');
+      const why = await until('the refusal to show', async () => textOf(page, '[data-testid=jwt-problem]'));
+      if (!/aud:/.test(why)) throw new Error('refusal text: ' + why);
+      await page.screenshot({ path: `${shots}/jwt-login.png` });
+      await form.locator('[data-testid=jwt-input]').fill(jwt({ aud: 'drover', exp, sub: 'ada' }));
+      await form.locator('[data-testid=jwt-input]').press('Enter');
+      await until('the policy to show client', async () => await textIs(page, '[data-testid=token-policy]', 'client'));
+      if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
     });
   } finally {
     await page.close();
