@@ -19,6 +19,7 @@
 
 using drover::testing::AgentProcess;
 using drover::testing::CmdResult;
+using drover::testing::run_shell;
 using drover::testing::EtcdProcess;
 using drover::testing::ServerProcess;
 using drover::testing::eventually;
@@ -30,15 +31,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-CmdResult sh(const std::string& cmd) {
-  CmdResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = p ? ::pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 // A JWT of `claims` made by PyJWT with the PEM private key at `key_file` (`alg` ES256), or, for
 // "HS256-with-public-key" and "none", the forgeries made by hand.
@@ -58,7 +50,7 @@ elif alg == "none":
 else:
     print(jwt.encode(claims, key, algorithm=alg, headers={"kid": "ci-1"}))
 )");
-  auto r = sh("/usr/bin/python3 " + dir + "/sign.py " + dir + "/claims.json " + key_file + " " + alg);
+  auto r = run_shell("/usr/bin/python3 " + dir + "/sign.py " + dir + "/claims.json " + key_file + " " + alg);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
   return r.out;
@@ -101,7 +93,7 @@ const char* kDeployers = R"(namespace "default" {
 
 TEST(AclLogin, AProvidersJwtLogsInWithTheRoleItsClaimsBindAndForgeriesDoNot) {
   const std::string dir = make_temp_dir("drover-acl-login");
-  ASSERT_EQ(sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + dir +
+  ASSERT_EQ(run_shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + dir +
                 "/idp.key && openssl pkey -in " + dir + "/idp.key -pubout -out " + dir + "/idp.pub && " +
                 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + dir + "/other.key")
                 .exit_code,
@@ -278,7 +270,7 @@ TEST(AclLogin, ATasksWorkloadIdentityLogsInThroughTheAgentsJwks) {
 TEST(AclLogin, AMethodMadeOnOneServerServesALoginOnTheOther) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   const std::string dir = make_temp_dir("drover-acl-login-cluster");
-  ASSERT_EQ(sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + dir +
+  ASSERT_EQ(run_shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + dir +
                 "/idp.key && openssl pkey -in " + dir + "/idp.key -pubout -out " + dir + "/idp.pub")
                 .exit_code,
             0);

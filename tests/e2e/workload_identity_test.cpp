@@ -17,6 +17,7 @@
 
 using drover::testing::AgentProcess;
 using drover::testing::CmdResult;
+using drover::testing::run_shell;
 using drover::testing::EtcdProcess;
 using drover::testing::ServerProcess;
 using drover::testing::eventually;
@@ -30,16 +31,6 @@ namespace {
 
 constexpr const char* kIssuer = "https://drover.test";
 
-// What `cmd` prints (stdout and stderr) and its exit code.
-CmdResult sh(const std::string& cmd) {
-  CmdResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  const int status = p ? ::pclose(p) : -1;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 // PyJWT as a relying party: the signing key looked up by the token's kid in the JWKS at `url`,
 // then the signature, audience, issuer and expiry checked. Prints the claims.
@@ -54,7 +45,7 @@ print(json.dumps(claims))
 )");
   write_file(dir + "/token", token);
   // Debian's python3, which has python3-jwt (scripts/setup.sh), whatever else is on PATH.
-  auto r = sh("/usr/bin/python3 " + dir + "/check.py '" + url + "' \"$(cat " + dir + "/token)\" '" +
+  auto r = run_shell("/usr/bin/python3 " + dir + "/check.py '" + url + "' \"$(cat " + dir + "/token)\" '" +
               audience + "' '" + kIssuer + "'");
   std::filesystem::remove_all(dir);
   return r;
@@ -68,7 +59,7 @@ json claims_of(const std::string& token) {
   // base64 through coreutils: no decoder of the agent's in the check.
   const std::string dir = make_temp_dir("drover-claims");
   write_file(dir + "/b64", part);
-  auto out = sh("base64 -d " + dir + "/b64");
+  auto out = run_shell("base64 -d " + dir + "/b64");
   std::filesystem::remove_all(dir);
   return json::parse(out.out, nullptr, false);
 }
@@ -201,7 +192,7 @@ TEST(WorkloadIdentities, AServerWithTheAgentsKeyringPublishesTheirKeys) {
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
   const std::string keyring = make_temp_dir("drover-wid-key") + "/keyring";
-  write_file(keyring, sh("head -c 32 /dev/urandom | base64").out);
+  write_file(keyring, run_shell("head -c 32 /dev/urandom | base64").out);
   ::chmod(keyring.c_str(), 0600);
   const std::string endpoints = "endpoints: [\"" + etcd.endpoint() + "\"]";
   const std::string keys = "keyring_file: " + keyring + "\noidc_issuer: " + kIssuer + "\n";

@@ -216,6 +216,16 @@ CmdResult run_process(const std::vector<std::string>& argv, const std::vector<st
 
 }  // namespace
 
+CmdResult run_shell(const std::string& cmd) {
+  CmdResult r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; p && (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = p ? ::pclose(p) : -1;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 CmdResult run_drover(const std::vector<std::string>& args, const std::string& address,
                      const std::vector<std::string>& env_extra) {
   std::vector<std::string> argv{DROVER_BIN};

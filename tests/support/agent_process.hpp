@@ -101,6 +101,9 @@ class AgentProcess {
 std::unique_ptr<httplib::Client> api_client(const std::string& address, const std::string& ca_file,
                                             int read_timeout_s);
 
+// Runs `cmd` with /bin/sh; its stdout and stderr together in `out`.
+CmdResult run_shell(const std::string& cmd);
+
 // Runs the drover binary with `args`, with DROVER_ADDR=`address`; captures output.
 CmdResult run_drover(const std::vector<std::string>& args, const std::string& address,
                      const std::vector<std::string>& env_extra = {});
