@@ -693,6 +693,14 @@ struct JobPass {
               int64_t failed_at = a->status.is_object() ? a->status.value("ModifyTime", now) : now;
               auto when = force_reschedule ? std::optional<int64_t>(now)
                                            : next_reschedule_at_ns(policy, a->alloc, failed_at);
+              // Once a follow-up evaluation was written for it, the replacement is due when
+              // that evaluation opens: the node may rewrite the status (and its ModifyTime)
+              // after the failure, and a pass between the two times would complete the
+              // evaluation with nothing placed, then place under a new one.
+              if (when && !force_reschedule)
+                if (auto f = st.evals.find(a->alloc.value("FollowupEvalID", ""));
+                    f != st.evals.end() && f->second.value("WaitUntil", int64_t{0}) > 0)
+                  when = f->second.value("WaitUntil", int64_t{0});
               if (!when) {
                 satisfied.insert(idx);  // out of attempts: the index stays failed
               } else if (*when > now) {

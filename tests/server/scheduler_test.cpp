@@ -217,6 +217,32 @@ TEST(Scheduler, AFailedServiceAllocIsRescheduledAfterNomadsDefaultDelay) {
   EXPECT_TRUE(waits_60s);
 }
 
+// The node rewrote the failed alloc's status after its follow-up evaluation was written (a later
+// ModifyTime): the replacement is still placed when that evaluation opens, under it, not by a
+// pass that completes it with nothing placed and then another evaluation.
+TEST(Scheduler, AFollowUpEvalPlacesTheReplacementWhenItOpensThoughTheStatusWasRewritten) {
+  auto st = three_nodes();
+  st.jobs["default/web"] = job_record(job(web(1)));
+  apply(st, plan_cluster(st, kKeys, kNow));
+  const std::string first = st.allocs.begin()->first;
+  st.allocs.at(first).status = {{"ClientStatus", "failed"}, {"ModifyTime", kNow}};
+  auto plan = plan_cluster(st, kKeys, kNow + 1'000'000'000LL);
+  json followup;
+  for (const auto& [k, e] : evals_of(plan))
+    if (e.value("WaitUntil", int64_t{0}) != 0) followup = e;
+  ASSERT_TRUE(followup.is_object());
+  apply(st, plan);
+  apply_evals(st, plan);
+  st.allocs.at(first).status["ModifyTime"] = kNow + 2'000'000'000LL;  // rewritten by its node
+  plan = plan_cluster(st, kKeys, kNow + 30'500'000'000LL);  // the eval is open, 30 s after it
+  EXPECT_EQ(plan.placed, 1);
+  const auto allocs = allocs_of(plan);
+  ASSERT_TRUE(allocs.at(first).contains("NextAllocation"));
+  EXPECT_EQ(allocs.at(allocs.at(first)["NextAllocation"])["EvalID"], followup["ID"]);
+  const json done = evals_of(plan).at(kKeys.eval(followup["ID"]));
+  EXPECT_EQ(done["PlacedAllocs"].size(), 1u) << done.dump();
+}
+
 namespace {
 
 // A job allowed one reschedule an hour (after 5s) whose alloc failed, was replaced once, and
