@@ -24,13 +24,18 @@ void post_and_put(httplib::Server& s, const std::string& pattern, const Handler&
   s.Put(pattern, h);
 }
 
-Result<ClusterState> read_state(const ServerApiContext& ctx) {
+Result<std::shared_ptr<const ClusterState>> read_state(const ServerApiContext& ctx) {
   upstream::EtcdClient etcd(ctx.etcd);
+  if (ctx.leader_snapshot && ctx.election && ctx.election->is_leader()) {
+    // etcd's revision now (one key's range: its header), which the view must have got to.
+    if (auto now = etcd.range_prefix(ctx.keys.leader(), 1))
+      if (auto snap = ctx.leader_snapshot(now.value().revision)) return snap;
+  }
   auto r = etcd.range_prefix(ctx.keys.all());
   if (!r) return r.error();
-  auto st = read_cluster_state(r.value(), ctx.keys);
-  st.use_scheduler_defaults(ctx.scheduler_defaults);
-  return st;
+  auto st = std::make_shared<ClusterState>(read_cluster_state(r.value(), ctx.keys));
+  st->use_scheduler_defaults(ctx.scheduler_defaults);
+  return std::shared_ptr<const ClusterState>(std::move(st));
 }
 
 Result<AllocKey> find_alloc_key(const ServerApiContext& ctx, const std::string& id) {
@@ -220,7 +225,7 @@ Handler with_state(
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
-    h(st.value(), req, res);
+    h(*st.value(), req, res);
   };
 }
 

@@ -23,7 +23,10 @@ using Handler = std::function<void(const httplib::Request&, httplib::Response&)>
 // Nomad's write endpoints answer POST and PUT alike.
 void post_and_put(httplib::Server& s, const std::string& pattern, const Handler& h);
 
-Result<ClusterState> read_state(const ServerApiContext& ctx);
+// The cluster for a read: on the leader, a copy of its watch-fed view once that holds every
+// write etcd had when the read began; else (a follower, a view behind or busy planning) every
+// key under the prefix read and parsed (docs/cluster.md, "Reads").
+Result<std::shared_ptr<const ClusterState>> read_state(const ServerApiContext& ctx);
 
 // One alloc's key by its id or a unique prefix of one, found among the alloc keys alone
 // (etcd's keys_only; every alloc's value holds its job, and reading them all took about 2 s

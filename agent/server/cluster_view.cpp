@@ -95,21 +95,24 @@ Result<ClusterState*> ClusterView::reload() {
 }
 
 Result<ClusterState*> ClusterView::current(int64_t min_revision) {
+  if (!catch_up(min_revision, kCatchUp)) return reload();
+  return &index_->state();
+}
+
+ClusterState* ClusterView::current_if(int64_t min_revision, std::chrono::milliseconds wait) {
+  return catch_up(min_revision, wait) ? &index_->state() : nullptr;
+}
+
+bool ClusterView::catch_up(int64_t min_revision, std::chrono::milliseconds wait) {
   std::vector<upstream::EtcdWatchEvent> events;
   int64_t delivered = 0;
   {
     std::unique_lock lock(mu_);
-    if (!fresh_ || !index_) {
-      lock.unlock();
-      return reload();
-    }
-    cv_.wait_for(lock, kCatchUp, [&] {
+    if (!fresh_ || !index_) return false;
+    cv_.wait_for(lock, wait, [&] {
       return !fresh_ || std::max(revision_, pending_revision_) >= min_revision;
     });
-    if (!fresh_ || std::max(revision_, pending_revision_) < min_revision) {
-      lock.unlock();
-      return reload();
-    }
+    if (!fresh_ || std::max(revision_, pending_revision_) < min_revision) return false;
     events.swap(pending_);
     delivered = pending_revision_;
   }
@@ -122,7 +125,7 @@ Result<ClusterState*> ClusterView::current(int64_t min_revision) {
   }
   revision_ = std::max(revision_, delivered);
   index_->state().revision = revision_;
-  return &index_->state();
+  return true;
 }
 
 }  // namespace drover::server

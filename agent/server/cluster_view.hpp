@@ -34,6 +34,10 @@ class ClusterView {
   // the watch is not running or does not get there within a few seconds. Owned by the view:
   // valid until the next call, from one thread.
   Result<ClusterState*> current(int64_t min_revision = 0);
+  // As current(), but never reads the prefix whole: null when the view is doubted or not
+  // started, or the watch has not delivered `min_revision` within `catch_up` (a read served
+  // from the view falls back to etcd rather than make the leader read everything again).
+  ClusterState* current_if(int64_t min_revision, std::chrono::milliseconds catch_up);
   // Read the whole prefix again at the next current() (a plan's guard failed: the view may
   // have missed something; this server just became leader).
   void resync();
@@ -44,6 +48,9 @@ class ClusterView {
 
  private:
   Result<ClusterState*> reload();
+  // Applies what the watch delivered once it has got to `min_revision` (waiting up to
+  // `catch_up`); false when it is doubted or did not get there.
+  bool catch_up(int64_t min_revision, std::chrono::milliseconds wait);
   void stop_watch();
   void watch(int64_t from);
 

@@ -67,7 +67,7 @@ Result<int64_t> commit_new_job(const ServerApiContext& ctx, const NewJobWrites& 
 void force_periodic(ServerApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   auto st = read_state(ctx);
   if (!st) return reply_error(res, 503, st.message());
-  auto parent = find_job(st.value(), req, res);
+  auto parent = find_job(*st.value(), req, res);
   if (!parent) return;
   if (auto ok = jobspec::can_force_periodic(parent->job, parent->rec->value("Stop", false)); !ok)
     return reply_error(res, ok.error());
@@ -92,7 +92,7 @@ void dispatch(ServerApiContext& ctx, const httplib::Request& req, httplib::Respo
   if (!request) return reply_error(res, request.error());
   auto st = read_state(ctx);
   if (!st) return reply_error(res, 503, st.message());
-  auto parent = find_job(st.value(), req, res);
+  auto parent = find_job(*st.value(), req, res);
   if (!parent) return;
   if (auto ok = runner::check_dispatch(parent->job, parent->rec->value("Stop", false), *request);
       !ok)
@@ -101,8 +101,8 @@ void dispatch(ServerApiContext& ctx, const httplib::Request& req, httplib::Respo
   if (!request->idempotency_token.empty()) {
     // A retried request: the child its token made before, not a second one (Nomad's rule).
     const std::string prefix = jk + "/dispatch-";
-    for (auto it = st->jobs.lower_bound(prefix);
-         it != st->jobs.end() && it->first.rfind(prefix, 0) == 0; ++it)
+    for (auto it = (*st)->jobs.lower_bound(prefix);
+         it != (*st)->jobs.end() && it->first.rfind(prefix, 0) == 0; ++it)
       if (it->second.value("DispatchIdempotencyToken", "") == request->idempotency_token)
         return reply_json(res, {{"DispatchedJobID", it->second.value("ID", "")},
                                 {"EvalID", ""},

@@ -46,6 +46,11 @@ std::string render(const ServerApiContext& ctx, const ClusterCounts& c) {
                     "Whole reads of the cluster by the leader's watch-fed view (the first, and "
                     "each after the watch broke or a plan's guard failed)."),
           {}, static_cast<double>(p->view_reloads.load()));
+    auto& reads = w.counter("drover_server_leader_reads_total",
+                            "Reads of the cluster on this server while it led: from a copy of "
+                            "the leader's view, or from etcd (the view behind or busy).");
+    w.set(reads, {{"from", "view"}}, static_cast<double>(p->reads_from_view.load()));
+    w.set(reads, {{"from", "etcd"}}, static_cast<double>(p->reads_from_etcd.load()));
   }
   return w.text();
 }
@@ -61,7 +66,7 @@ void register_metrics_route(ServerApiContext& ctx, httplib::Server& s) {
       if (auto counts = ctx.leader_counts()) return api::reply_metrics(res, render(ctx, *counts));
     auto st = read_state(ctx);
     if (!st) return api::reply_error(res, 503, st.message());
-    api::reply_metrics(res, render(ctx, count_cluster(st.value())));
+    api::reply_metrics(res, render(ctx, count_cluster(*st.value())));
   });
 }
 

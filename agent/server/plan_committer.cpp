@@ -66,13 +66,20 @@ void PlanCommitter::wake() {
 
 void PlanCommitter::run(std::stop_token stop) {
   bool was_leader = false;
+  // A tick bounds how long a node that went, a status that changed or a reschedule delay that
+  // ran out waits to be seen. A wake or the tick makes a pass; reads alone are answered
+  // without one.
+  constexpr auto kTick = std::chrono::milliseconds(500);
+  bool plan = true;
+  auto next_tick = std::chrono::steady_clock::now();
   while (!stop.stop_requested()) {
+    if (plan) next_tick = std::chrono::steady_clock::now() + kTick;
     const bool leader = election_.is_leader();
     // A new leader trusts nothing it saw before; a server that no longer leads keeps no view.
     if (leader && !was_leader) view_.resync();
     if (!leader && was_leader) view_.release();
     was_leader = leader;
-    if (leader) {
+    if (leader && plan) {
       const auto t0 = std::chrono::steady_clock::now();
       pass();
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
@@ -82,10 +89,10 @@ void PlanCommitter::run(std::stop_token stop) {
       stats_.view_reloads = view_.reloads();
       answer_counts();
     }
+    answer_snapshots();  // none when this server no longer leads
     std::unique_lock lock(mu_);
-    // A tick bounds how long a node that went, a status that changed or a reschedule delay
-    // that ran out waits to be seen.
-    cv_.wait_for(lock, stop, std::chrono::milliseconds(500), [&] { return woken_; });
+    cv_.wait_until(lock, stop, next_tick, [&] { return woken_ || !snapshot_requests_.empty(); });
+    plan = woken_ || std::chrono::steady_clock::now() >= next_tick;
     woken_ = false;
   }
 }
@@ -98,6 +105,73 @@ std::optional<ClusterCounts> PlanCommitter::counts(std::chrono::milliseconds wai
   cv_.notify_all();
   if (!counted_.wait_for(lock, wait, [&] { return counts_made_ >= ticket; })) return std::nullopt;
   return counts_;
+}
+
+std::shared_ptr<const ClusterState> PlanCommitter::snapshot(int64_t min_revision,
+                                                            std::chrono::milliseconds wait) {
+  if (!election_.is_leader()) return nullptr;
+  auto request = std::make_shared<SnapshotRequest>();
+  request->min_revision = min_revision;
+  std::unique_lock lock(mu_);
+  snapshot_requests_.push_back(request);
+  cv_.notify_all();
+  snapshotted_.wait_for(lock, wait, [&] { return request->answered; });
+  // Not answered in time: withdrawn, so that the loop copies nothing for nobody.
+  std::erase(snapshot_requests_, request);
+  (request->state ? stats_.reads_from_view : stats_.reads_from_etcd)++;
+  return request->state;
+}
+
+void PlanCommitter::answer_snapshots() {
+  std::vector<std::shared_ptr<SnapshotRequest>> requests;
+  {
+    std::lock_guard lock(mu_);
+    requests.swap(snapshot_requests_);
+  }
+  if (requests.empty()) {
+    if (last_copy_.state && std::chrono::steady_clock::now() - last_read_ > std::chrono::seconds(30))
+      last_copy_ = {};
+    return;
+  }
+  last_read_ = std::chrono::steady_clock::now();
+  int64_t needed = 0;
+  for (const auto& r : requests) needed = std::max(needed, r->min_revision);
+  // The watch is milliseconds behind a write; a revision written outside the prefix never
+  // comes, and those reads go to etcd after this short wait.
+  ClusterState* view = view_.current_if(needed, std::chrono::milliseconds(20));
+  if (!view) {
+    for (const auto& r : requests)
+      if (auto v = view_.current_if(r->min_revision, std::chrono::milliseconds(0))) view = v;
+  }
+  std::shared_ptr<const ClusterState> copy;
+  if (view) {
+    const LastCopy now{nullptr, view->revision, stats_.commits.load(), view_.reloads()};
+    if (last_copy_.state && last_copy_.revision == now.revision &&
+        last_copy_.commits == now.commits && last_copy_.reloads == now.reloads) {
+      copy = last_copy_.state;
+    } else {
+      const auto t0 = std::chrono::steady_clock::now();
+      view->use_scheduler_defaults(defaults_);
+      // Its lazily worked-out fields filled in here, before readers on other threads share it.
+      for (const auto& [id, a] : view->allocs) (void)a.job_key();
+      copy = std::make_shared<const ClusterState>(*view);
+      last_copy_ = now;
+      last_copy_.state = copy;
+      spdlog::debug("server: the view copied for {} read(s) at revision {} in {} ms", requests.size(),
+                    now.revision,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count());
+    }
+  } else {
+    last_copy_ = {};
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& r : requests) {
+    if (copy && copy->revision >= r->min_revision) r->state = copy;
+    r->answered = true;
+  }
+  snapshotted_.notify_all();
 }
 
 void PlanCommitter::answer_counts() {

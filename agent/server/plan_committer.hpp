@@ -33,6 +33,8 @@ struct PlanStats {
   std::atomic<double> pass_seconds{0}, commit_seconds{0};  // totals
   std::atomic<double> last_pass_seconds{0}, last_commit_seconds{0};
   std::atomic<std::uint64_t> view_reloads{0};  // whole reads of the prefix (cluster_view.hpp)
+  // The API's reads on the leader: served from the view's copy, or from etcd (snapshot()).
+  std::atomic<std::uint64_t> reads_from_view{0}, reads_from_etcd{0};
 };
 
 class PlanCommitter {
@@ -49,10 +51,17 @@ class PlanCommitter {
   // The view's counts for /v1/metrics, made by this loop between two passes (it alone touches
   // the view); nullopt when this server does not lead or no pass ended within `wait`.
   std::optional<ClusterCounts> counts(std::chrono::milliseconds wait);
+  // A copy of the view's state for a read (server/api_support.hpp read_state), made by this
+  // loop between two passes once the view holds every change up to `min_revision` (etcd's
+  // revision when the read began, so the read sees every write acknowledged before it). Null
+  // when this server does not lead, the view is doubted or behind, or no pass ended within
+  // `wait`: the read then goes to etcd as a follower's does.
+  std::shared_ptr<const ClusterState> snapshot(int64_t min_revision, std::chrono::milliseconds wait);
 
  private:
   void pass();
   void answer_counts();
+  void answer_snapshots();
 
   upstream::EtcdConfig cfg_;
   Keys keys_;
@@ -67,6 +76,25 @@ class PlanCommitter {
   std::uint64_t counts_asked_ = 0, counts_made_ = 0;  // requests of counts(), and answered
   std::optional<ClusterCounts> counts_;
   std::condition_variable counted_;
+  // Reads waiting for a snapshot: each request's minimum revision and, once answered, its copy.
+  struct SnapshotRequest {
+    int64_t min_revision = 0;
+    bool answered = false;
+    std::shared_ptr<const ClusterState> state;
+  };
+  std::vector<std::shared_ptr<SnapshotRequest>> snapshot_requests_;
+  std::condition_variable snapshotted_;
+  // The last copy made, handed to every read until the view moves on: its revision, and the
+  // plans written and whole reads then (a plan is applied to the view before the watch
+  // brings it back at a later revision).
+  struct LastCopy {
+    std::shared_ptr<const ClusterState> state;
+    int64_t revision = 0;
+    std::uint64_t commits = 0, reloads = 0;
+  } last_copy_;
+  // When a read last asked: the copy is let go 30 s after (it is a second cluster's worth of
+  // memory, worth keeping while someone polls).
+  std::chrono::steady_clock::time_point last_read_{};
   PlanStats stats_;
 };
 

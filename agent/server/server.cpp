@@ -121,6 +121,9 @@ int run_server(const ServerFlags& flags) {
   api_ctx.writes = &writes;
   api_ctx.log_monitor = &log_monitor;
   api_ctx.leader_counts = [&committer] { return committer.counts(std::chrono::seconds(2)); };
+  api_ctx.leader_snapshot = [&committer](int64_t min) {
+    return committer.snapshot(min, std::chrono::seconds(1));
+  };
   // Tokens in etcd, shared by every server (api/etcd_token_store.hpp); none when acl is off.
   std::unique_ptr<api::EtcdTokenStore> tokens;
   if (cfg.acl_enabled) tokens = std::make_unique<api::EtcdTokenStore>(cfg.etcd);

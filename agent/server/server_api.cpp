@@ -427,9 +427,9 @@ void register_job(ServerApiContext& ctx, const httplib::Request& req, httplib::R
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
     auto problem =
-        enforce_index_problem(st.value(), job->namespace_name + "/" + job->id, *enforce);
+        enforce_index_problem(*st.value(), job->namespace_name + "/" + job->id, *enforce);
     if (!problem.empty()) return reply_error(res, 409, problem);
-    guard = st.value().revision;
+    guard = st.value()->revision;
   }
   store_job_version(ctx, res, *job, jobspec::to_json(*job), "job-register", warnings, guard,
                     split->submission);
@@ -471,7 +471,7 @@ void plan_job_route(ServerApiContext& ctx, const httplib::Request& req, httplib:
                            std::string(req.matches[1]) + "\"");
   auto st = read_state(ctx);
   if (!st) return reply_error(res, 503, st.message());
-  json out = plan_job(st.value(), ctx.keys, *job, state::now_ns());
+  json out = plan_job(*st.value(), ctx.keys, *job, state::now_ns());
   out["Warnings"] = warnings;
   if (doc.is_object() && !doc.value("Diff", true)) out["Diff"] = nullptr;
   reply_json(res, out);
@@ -824,10 +824,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
       leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
         auto st = read_state(ctx);
         if (!st) return reply_error(res, 503, st.message());
-        auto id = resolve_node(st.value(), req.matches[1]);
+        auto id = resolve_node(*st.value(), req.matches[1]);
         if (!id) return reply_error(res, id.error());
-        auto down = st.value().down_nodes.find(id.value());
-        if (down == st.value().down_nodes.end())
+        auto down = st.value()->down_nodes.find(id.value());
+        if (down == st.value()->down_nodes.end())
           return reply_error(res, 409,
                              "node " + id.value() +
                                  " is up (its agent holds its key): stop its agent first");
@@ -845,15 +845,15 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     if (!body.is_object()) return reply_error(res, 400, "body: must be a JSON object");
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
-    auto id = resolve_node(st.value(), req.matches[1]);
+    auto id = resolve_node(*st.value(), req.matches[1]);
     if (!id) return reply_error(res, id.error());
     // A down node's eligibility may be set (it holds when the node is back); a drain needs the
     // node up to move its allocs.
-    if (drain && st.value().down_nodes.count(id.value()))
+    if (drain && st.value()->down_nodes.count(id.value()))
       return reply_error(res, 409, "node " + id.value() + " is down: there is nothing to drain");
     // What the operator set before (a drain's deadline, the last drain) carries over.
-    auto known = st.value().controls.find(id.value());
-    json c = known != st.value().controls.end() ? known->second
+    auto known = st.value()->controls.find(id.value());
+    json c = known != st.value()->controls.end() ? known->second
                                                  : json{{"Eligibility", "eligible"}, {"Drain", false}};
     if (drain) {
       // Nomad's {"DrainSpec": {"Deadline": ns, "IgnoreSystemJobs": b}} drains and makes the
@@ -929,9 +929,9 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
   auto stop_alloc = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
-    auto id = resolve(st.value().allocs, req.matches[1], "alloc");
+    auto id = resolve(st.value()->allocs, req.matches[1], "alloc");
     if (!id) return reply_error(res, id.error());
-    const AllocView& a = st.value().allocs.at(id.value());
+    const AllocView& a = st.value()->allocs.at(id.value());
     if (a.desired() != "run")
       return reply_error(res, 409, "alloc " + id.value() + " is not running (desired status " +
                                        a.desired() + ")");
@@ -941,7 +941,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
         !w)
       return reply_error(res, 503, w.message());
     if (ctx.wake_scheduler) ctx.wake_scheduler();
-    reply_json(res, {{"EvalID", ""}, {"Index", st.value().revision}});
+    reply_json(res, {{"EvalID", ""}, {"Index", st.value()->revision}});
   });
   post_and_put(s, R"(/v1/allocation/([^/]+)/stop)", stop_alloc);
   s.Post(R"(/v1/client/allocation/([^/]+)/stop)", stop_alloc);

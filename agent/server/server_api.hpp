@@ -55,6 +55,9 @@ struct ServerApiContext {
   // The leader's counts of its own view for /v1/metrics (PlanCommitter::counts); nullopt when
   // this server does not lead.
   std::function<std::optional<ClusterCounts>()> leader_counts;
+  // The leader's view copied for a read that must see etcd's revision `min` (PlanCommitter::
+  // snapshot); null when this server does not lead or the view cannot serve it.
+  std::function<std::shared_ptr<const ClusterState>(int64_t min)> leader_snapshot;
   // This server's own log for GET /v1/agent/monitor (core/log_monitor.hpp).
   agent::LogMonitor* log_monitor = nullptr;
 };

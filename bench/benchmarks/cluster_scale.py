@@ -170,17 +170,21 @@ def one_shape(ctx, label, submit, want, job_id):
         time.sleep(10)
         idle = (procfs.cpu_seconds(server.proc.pid) - c0) / 10 * 100
         rss_after = server.rss_peak_mib()
-        # What a user waits for on one alloc, with every alloc running: `alloc status` (by an
-        # 8-character prefix) and a job's read, which still reads the whole cluster (after the
-        # RSS peak is taken: each such read holds a parsed copy of the cluster for a moment).
+        # What a user waits for, with every alloc running: `alloc status` (by an 8-character
+        # prefix), a job's read and the lists the web UI polls, served from the leader's view
+        # (after the RSS peak is taken: each read holds a copy of the cluster for a moment).
         alloc_read = read_ms(server, f"/v1/allocation/{alloc_id[:8]}") if alloc_id else None
         job_read = read_ms(server, "/v1/job/" + job_id, n=3)
+        jobs_read = read_ms(server, "/v1/jobs", n=3)
+        allocs_read = read_ms(server, "/v1/allocations", n=3)
+        rss_reads = server.rss_peak_mib()
         conflicts = sum("planning again" in line for line in open(server.log))
         errors = [line.strip() for line in open(server.log) if "writing the plan" in line][:1]
         ok = placed >= want and elapsed <= GOAL_S and max(rss, rss_after) < GOAL_RSS_MIB
         return [label, f"{placed}/{want}", fmt(elapsed, "s"), fmt(placed / elapsed if elapsed else None, "/s"),
                 fmt(submitted, "s"), fmt(cpu, "s"), fmt(max(rss, rss_after), "MiB"), fmt(idle, "%"),
-                str(conflicts), fmt(alloc_read, "ms"), fmt(job_read, "ms"),
+                str(conflicts), fmt(alloc_read, "ms"), fmt(job_read, "ms"), fmt(jobs_read, "ms"),
+                fmt(allocs_read, "ms"), fmt(rss_reads, "MiB"),
                 "met" if ok else "**missed**"], acked, errors
     finally:
         if server:
@@ -219,6 +223,8 @@ def run(ctx):
     rep.add_table(["shape", "placed", "until the last placement", "placements/s", "submit took",
                    "server CPU", "server RSS peak", "server CPU, all running", "plans re-planned",
                    "GET /v1/allocation/:prefix (median of 10)", "GET /v1/job/:id (median of 3)",
+                   "GET /v1/jobs (median of 3)", "GET /v1/allocations (median of 3)",
+                   "server RSS peak after the reads",
                    f"goal: all in {GOAL_S:.0f} s, RSS < {GOAL_RSS_MIB} MiB"], rows)
     rep.note(f"{ctx.n} node keys under one lease (the nodes are not agents); etcd with its defaults "
              "(at most 128 operations per transaction, 1.5 MiB per request) on loopback; placement "

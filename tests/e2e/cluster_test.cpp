@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -374,6 +375,12 @@ TEST(Cluster, AWriteThroughEitherServerIsReadBackAtOnceFromTheLeader) {
     EXPECT_TRUE(c.leader().get("/v1/job/" + id).json().value("Stop", false))
         << "stopped, then still shown running";
   }
+  // The leader answered them from its view, not by reading etcd (docs/cluster.md, "Reads").
+  const std::string metrics = c.leader().get("/v1/metrics?format=prometheus").body;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(metrics, m, std::regex("drover_server_leader_reads_total\\{from=\"view\"\\} (\\d+)")))
+      << metrics;
+  EXPECT_GE(std::stoi(m[1].str()), 10) << metrics;
 }
 
 TEST(Cluster, ADrainMovesAllocsOffTheNode) {
