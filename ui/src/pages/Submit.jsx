@@ -3,7 +3,7 @@
 // On a server (cluster mode) Plan shows first what running it would change, as `job plan`, and
 // a Run after it is refused if the job changed since (Nomad's EnforceIndex).
 import { useState } from 'preact/hooks';
-import { cluster, policy, send } from '../api.js';
+import { cluster, grantFor, policy, send } from '../api.js';
 import { allows, planSummary, problemsOf, registerRequest } from '../status.js';
 import { Problem } from '../components/Problem.jsx';
 import { jobApi, jobHref } from '../namespaces.js';
@@ -14,7 +14,10 @@ export function SubmitPage() {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [plan, setPlan] = useState(null);
-  const may = allows(policy.value, 'submit');
+  // A client token's grants differ by namespace, which the file names: known once a Plan has
+  // parsed it; until then Run is offered and the API says why not if it refuses.
+  const ns = plan ? plan.job.Namespace || 'default' : null;
+  const may = allows(policy.value, 'submit', ns ? grantFor(ns) : undefined);
   const edit = (t) => {
     setText(t);
     setPlan(null);  // a plan is of the text it was made from
@@ -79,7 +82,13 @@ export function SubmitPage() {
         <button class="primary" data-testid="run-job" disabled={!may || busy || !text.trim()} onClick={run}>
           Run
         </button>
-        {!may && <span class="muted">your token may not submit jobs (needs submit)</span>}
+        {!may && (
+          <span class="muted" data-testid="run-refused">
+            {policy.value === 'client'
+              ? `your token may not submit jobs in namespace "${ns}" (needs submit-job)`
+              : 'your token may not submit jobs (needs submit)'}
+          </span>
+        )}
       </div>
       <Problem error={error} />
       {plan && <PlanView plan={plan} />}
