@@ -194,8 +194,10 @@ int restart_job(Context& ctx, const RestartOptions& o) {
   auto allocs = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/allocations"));
   if (!allocs) return print_error(ctx, allocs.message());
   std::vector<json> targets;
+  // Running and meant to: an alloc already told to stop (its node has not said it did) is
+  // neither restarted nor rescheduled.
   for (const auto& a : *allocs)
-    if (a.value("ClientStatus", "") == "running" &&
+    if (a.value("ClientStatus", "") == "running" && a.value("DesiredStatus", "run") == "run" &&
         (o.groups.empty() || std::count(o.groups.begin(), o.groups.end(), a.value("TaskGroup", ""))))
       targets.push_back(a);
   if (targets.empty()) {
