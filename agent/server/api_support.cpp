@@ -2,6 +2,7 @@
 #include "server/api_support.hpp"
 
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 
 #include <mutex>
 #include <optional>
@@ -141,39 +142,52 @@ std::string why_no_leader(const ServerApiContext& ctx) {
          " the leader, whose lease is lapsing: writes wait for the next election";
 }
 
+// Sends `req` as it came to the leader and puts its answer in `res`. False, with why, when
+// there is no other server to send it to or it cannot be reached (nothing is put in `res`).
+bool forward_to_leader(const ServerApiContext& ctx, const httplib::Request& req,
+                       httplib::Response& res, std::string* why) {
+  // One hop at most. A server that has just lost its lease still has its own address as the
+  // leader key's last value (etcd, down, has not dropped the key), and two servers can each
+  // name the other for a moment: forwarding again, to itself or back, went round until the
+  // connections from 127.0.0.1 ran out and the client got 429 instead of a 503 naming etcd
+  // (Cluster.EtcdRestartedUnderLoad...).
+  if (const auto by = req.get_header_value("X-Drover-Forwarded-By"); !by.empty()) {
+    *why = why_no_leader(ctx) + " (server " + by + " forwarded this to " + ctx.name +
+           ", which does not lead)";
+    return false;
+  }
+  std::string addr = leader_addr(ctx, why);
+  if (addr == ctx.http_addr) {
+    *why = why_no_leader(ctx) + " (" + ctx.name + " lost its leadership and no other is elected yet)";
+    return false;
+  }
+  if (addr.empty()) return false;
+  auto c = api::make_peer_client(addr, ctx.tls);
+  c->set_read_timeout(30, 0);
+  httplib::Request fwd;
+  fwd.method = req.method;
+  fwd.path = req.target.empty() ? req.path : req.target;
+  fwd.body = req.body;
+  if (req.has_header("Content-Type")) fwd.set_header("Content-Type", req.get_header_value("Content-Type"));
+  fwd.set_header("X-Drover-Forwarded-By", ctx.name);
+  for (auto& h : token_headers(req)) fwd.headers.insert(std::move(h));  // the leader checks it
+  httplib::Response out;
+  httplib::Error err = httplib::Error::Success;
+  if (!c->send(fwd, out, err)) {
+    *why = "leader " + addr + " unreachable: " + httplib::to_string(err);
+    return false;
+  }
+  res.status = out.status;
+  res.set_content(out.body, out.get_header_value("Content-Type").c_str());
+  return true;
+}
+
 // A write on a follower goes to the leader as it came; with no leader, 503 naming why.
 Handler leader_only(ServerApiContext& ctx, Handler h) {
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
     if (ctx.election->is_leader()) return h(req, res);
-    // One hop at most. A server that has just lost its lease still has its own address as
-    // the leader key's last value (etcd, down, has not dropped the key), and two servers can
-    // each name the other for a moment: forwarding again, to itself or back, went round until
-    // the connections from 127.0.0.1 ran out and the client got 429 instead of a 503 naming
-    // etcd (Cluster.EtcdRestartedUnderLoad...).
-    if (const auto by = req.get_header_value("X-Drover-Forwarded-By"); !by.empty())
-      return reply_error(res, 503, "no cluster leader: " + why_no_leader(ctx) + " (server " +
-                                       by + " forwarded this to " + ctx.name + ", which does not lead)");
     std::string why;
-    std::string addr = leader_addr(ctx, &why);
-    if (addr == ctx.http_addr)
-      return reply_error(res, 503, "no cluster leader: " + why_no_leader(ctx) + " (" + ctx.name +
-                                       " lost its leadership and no other is elected yet)");
-    if (addr.empty()) return reply_error(res, 503, "no cluster leader: " + why);
-    auto c = api::make_peer_client(addr, ctx.tls);
-    c->set_read_timeout(30, 0);
-    httplib::Request fwd;
-    fwd.method = req.method;
-    fwd.path = req.target.empty() ? req.path : req.target;
-    fwd.body = req.body;
-    fwd.set_header("Content-Type", req.get_header_value("Content-Type"));
-    fwd.set_header("X-Drover-Forwarded-By", ctx.name);
-    for (auto& h : token_headers(req)) fwd.headers.insert(std::move(h));  // the leader checks it
-    httplib::Response out;
-    httplib::Error err = httplib::Error::Success;
-    if (!c->send(fwd, out, err))
-      return reply_error(res, 503, "leader " + addr + " unreachable: " + httplib::to_string(err));
-    res.status = out.status;
-    res.set_content(out.body, out.get_header_value("Content-Type").c_str());
+    if (!forward_to_leader(ctx, req, res, &why)) reply_error(res, 503, "no cluster leader: " + why);
   };
 }
 
@@ -218,11 +232,19 @@ api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx) {
   };
 }
 
-// A read handler with the cluster state read for it.
+// A read handler with the cluster state read for it. On a follower the read goes to the leader,
+// which answers from its view (Nomad's default consistency); `?stale` reads here, from etcd, as
+// does a read the leader cannot be reached for.
 Handler with_state(
     ServerApiContext& ctx,
     std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h) {
   return [&ctx, h](const httplib::Request& req, httplib::Response& res) {
+    if (ctx.election && !ctx.election->is_leader() && !req.has_param("stale") &&
+        req.get_header_value("X-Drover-Forwarded-By").empty()) {
+      std::string why;
+      if (forward_to_leader(ctx, req, res, &why)) return;
+      spdlog::debug("server: a read of {} stays here: {}", req.path, why);
+    }
     auto st = read_state(ctx);
     if (!st) return reply_error(res, 503, st.message());
     h(*st.value(), req, res);

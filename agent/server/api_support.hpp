@@ -63,7 +63,9 @@ Handler leader_only(ServerApiContext& ctx, Handler h);
 // endpoints (api/request_authz.hpp).
 api::AllocNamespaceLookup alloc_namespace_lookup(const ServerApiContext& ctx);
 
-// A read handler with the cluster state read for it.
+// A read handler with the cluster state read for it (read_state). On a follower the request
+// goes to the leader as it came (Nomad's default consistency), unless it asks `?stale` or the
+// leader cannot be reached: then it reads here, from etcd.
 Handler with_state(
     ServerApiContext& ctx,
     std::function<void(const ClusterState&, const httplib::Request&, httplib::Response&)> h);

@@ -376,11 +376,23 @@ TEST(Cluster, AWriteThroughEitherServerIsReadBackAtOnceFromTheLeader) {
         << "stopped, then still shown running";
   }
   // The leader answered them from its view, not by reading etcd (docs/cluster.md, "Reads").
-  const std::string metrics = c.leader().get("/v1/metrics?format=prometheus").body;
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(metrics, m, std::regex("drover_server_leader_reads_total\\{from=\"view\"\\} (\\d+)")))
-      << metrics;
-  EXPECT_GE(std::stoi(m[1].str()), 10) << metrics;
+  auto view_reads = [&] {
+    const std::string metrics = c.leader().get("/v1/metrics?format=prometheus").body;
+    std::smatch m;
+    return std::regex_search(metrics, m, std::regex("drover_server_leader_reads_total\\{from=\"view\"\\} (\\d+)"))
+               ? std::stoi(m[1].str())
+               : -1;
+  };
+  const int before = view_reads();
+  EXPECT_GE(before, 10);
+  // A follower passes a read to the leader, which answers it from its view; ?stale reads etcd
+  // where it is asked.
+  auto followed = c.follower().get("/v1/job/echo-4");
+  ASSERT_EQ(followed.status, 200) << followed.body;
+  EXPECT_TRUE(followed.json().value("Stop", false));
+  EXPECT_EQ(view_reads(), before + 1);
+  ASSERT_EQ(c.follower().get("/v1/job/echo-4?stale=true").status, 200);
+  EXPECT_EQ(view_reads(), before + 1);
 }
 
 TEST(Cluster, ADrainMovesAllocsOffTheNode) {
