@@ -20,34 +20,31 @@ namespace {
 
 using nlohmann::json;
 
-Result<std::vector<auth::AuthMethod>> methods(const TokenStore& acl) {
-  auto records = acl.records(kAuthMethods);
+// The stored records of `kind`, each read by `read`; one that no longer reads is skipped and
+// logged (a method whose key a later drover refuses must not stop every login).
+template <typename T, typename Reader>
+Result<std::vector<T>> stored(const TokenStore& acl, const char* kind, const char* what, Reader read) {
+  auto records = acl.records(kind);
   if (!records) return records.error();
-  std::vector<auth::AuthMethod> out;
+  std::vector<T> out;
   for (const auto& text : records.value()) {
-    auto m = auth::auth_method_from_json(json::parse(text, nullptr, false));
-    if (!m) {
-      spdlog::warn("acl: a stored auth method no longer reads ({}); ignored", m.message());
+    Result<T> r = read(json::parse(text, nullptr, false));
+    if (!r) {
+      spdlog::warn("acl: a stored {} no longer reads ({}); ignored", what, r.message());
       continue;
     }
-    out.push_back(std::move(m.value()));
+    out.push_back(std::move(r.value()));
   }
   return out;
 }
 
+Result<std::vector<auth::AuthMethod>> methods(const TokenStore& acl) {
+  return stored<auth::AuthMethod>(acl, kAuthMethods, "auth method",
+                                  [](const json& j) { return auth::auth_method_from_json(j); });
+}
+
 Result<std::vector<auth::BindingRule>> rules(const TokenStore& acl) {
-  auto records = acl.records(kBindingRules);
-  if (!records) return records.error();
-  std::vector<auth::BindingRule> out;
-  for (const auto& text : records.value()) {
-    auto b = auth::binding_rule_from_json(json::parse(text, nullptr, false));
-    if (!b) {
-      spdlog::warn("acl: a stored binding rule no longer reads ({}); ignored", b.message());
-      continue;
-    }
-    out.push_back(std::move(b.value()));
-  }
-  return out;
+  return stored<auth::BindingRule>(acl, kBindingRules, "binding rule", auth::binding_rule_from_json);
 }
 
 std::string path_part(const httplib::Request& req) {

@@ -7,28 +7,15 @@
 
 #include <memory>
 
+#include "drover/common/openssl_handles.hpp"
+
 namespace drover::vars {
 namespace {
 
 constexpr int kPrimeBits = 1024;
 constexpr unsigned long kE = 65537;
 
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
-struct CtxFree {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-struct BldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct PctxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
+using Bn = OsslPtr<BIGNUM, BN_clear_free>;  // each held a secret
 
 // The first probable prime counting up from the PRF's output for `label`, with p - 1 prime to
 // e; a start whose run leaves 1024 bits (or meets `other`) draws the next start.
@@ -57,7 +44,7 @@ Bn prime_from(const SeedBlock& block, std::string_view label, const BIGNUM* othe
 }  // namespace
 
 Result<Pkey> derive_rsa_key(const SeedBlock& block) {
-  std::unique_ptr<BN_CTX, CtxFree> ctx(BN_CTX_secure_new());
+  OsslPtr<BN_CTX, BN_CTX_free> ctx(BN_CTX_secure_new());
   if (!ctx) return make_error("derive signing key: out of memory");
   Bn p = prime_from(block, "rsa-p", nullptr, ctx.get());
   Bn q = p ? prime_from(block, "rsa-q", p.get(), ctx.get()) : nullptr;
@@ -80,7 +67,7 @@ Result<Pkey> derive_rsa_key(const SeedBlock& block) {
   // FIPS 186-4 B.3.3's |p - q| > 2^(nlen/2 - 100): true but for odds of 2^-98; checked anyway.
   if (BN_num_bits(diff.get()) <= kPrimeBits - 100)
     return make_error("derive signing key: primes too close");
-  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  OsslPtr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_D, d.get()) ||
@@ -90,8 +77,8 @@ Result<Pkey> derive_rsa_key(const SeedBlock& block) {
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2, dmq1.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1, iqmp.get()))
     return make_error("derive signing key: out of memory");
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
-  std::unique_ptr<EVP_PKEY_CTX, PctxFree> pctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  OsslPtr<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  OsslPtr<EVP_PKEY_CTX, EVP_PKEY_CTX_free> pctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !pctx || EVP_PKEY_fromdata_init(pctx.get()) != 1 ||
       EVP_PKEY_fromdata(pctx.get(), &key, EVP_PKEY_KEYPAIR, params.get()) != 1)

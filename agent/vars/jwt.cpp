@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 
 #include "drover/common/encoding.hpp"
+#include "drover/common/openssl_handles.hpp"
 #include "drover/common/split.hpp"
 
 namespace drover::vars {
@@ -12,12 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
-};
 
 std::string bn_bytes(const BIGNUM* b) {
   std::string out(static_cast<std::size_t>(BN_num_bytes(b)), '\0');
@@ -52,7 +47,7 @@ std::optional<Jwt> decode_jwt(std::string_view token) {
 std::string sign_rs256(json header, const json& claims, EVP_PKEY* key) {
   header["alg"] = "RS256";
   const std::string input = b64url(header.dump()) + "." + b64url(claims.dump());
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
   std::string sig(static_cast<std::size_t>(EVP_PKEY_get_size(key)), '\0');
   std::size_t len = sig.size();
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -65,7 +60,7 @@ std::string sign_rs256(json header, const json& claims, EVP_PKEY* key) {
 
 bool verify_rs256(const Jwt& jwt, EVP_PKEY* key) {
   if (!key || jwt.header.value("alg", "") != "RS256") return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
   return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(jwt.signature.data()),
                           jwt.signature.size(),
@@ -78,7 +73,7 @@ json rsa_public_jwk(EVP_PKEY* key, const std::string& kid) {
   BIGNUM* e = nullptr;
   EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n);
   EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e);
-  std::unique_ptr<BIGNUM, BnFree> hold_n(n), hold_e(e);
+  OsslPtr<BIGNUM, BN_free> hold_n(n), hold_e(e);
   if (!n || !e) return json::object();
   return {{"kty", "RSA"}, {"use", "sig"}, {"alg", "RS256"}, {"kid", kid},
           {"n", b64url(bn_bytes(n))}, {"e", b64url(bn_bytes(e))}};
