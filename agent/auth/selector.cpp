@@ -236,20 +236,7 @@ class Parser {
   std::size_t pos_ = 0;
 };
 
-bool holds(const SelectorInput& in, const std::string& field, const std::string& literal, bool* known) {
-  *known = true;
-  if (field.rfind("list.", 0) == 0) {
-    auto it = in.lists.find(field.substr(5));
-    if (it == in.lists.end()) return *known = false;
-    return std::find(it->second.begin(), it->second.end(), literal) != it->second.end();
-  }
-  auto it = in.values.find(field.substr(6));
-  if (it == in.values.end()) return *known = false;
-  return it->second.find(literal) != std::string::npos;
-}
-
 bool evaluate(const Node& n, const SelectorInput& in) {
-  bool known = true;
   const std::string* value = nullptr;
   const std::vector<std::string>* list = nullptr;
   if (!n.field.empty()) {
@@ -274,8 +261,12 @@ bool evaluate(const Node& n, const SelectorInput& in) {
       if (!value) return false;  // a list is equal to no value
       return (*value == n.literal) == (n.op == Op::equal);
     case Op::in:
-    case Op::not_in:
-      return holds(in, n.field, n.literal, &known) == (n.op == Op::in);
+    case Op::not_in: {
+      // A list holds the literal as an item; a string holds it as a substring (bexpr's).
+      const bool holds = list ? std::find(list->begin(), list->end(), n.literal) != list->end()
+                              : value->find(n.literal) != std::string::npos;
+      return holds == (n.op == Op::in);
+    }
     case Op::empty:
     case Op::not_empty:
       return (value ? value->empty() : list->empty()) == (n.op == Op::empty);
