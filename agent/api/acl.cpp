@@ -130,9 +130,11 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if ((method == "GET" || method == "HEAD") &&
       (path == "/" || path == "/ui" || starts_with(path, "/ui/")))
     return std::nullopt;
-  // A login makes a token from a JWT, and must find its auth method first (Nomad's: neither
-  // needs a token; api/auth_endpoints.hpp).
-  if ((method == "POST" || method == "PUT") && path == "/v1/acl/login") return std::nullopt;
+  // A login makes a token from a JWT or an OIDC sign-in, and must find its auth method first
+  // (Nomad's: none needs a token; api/auth_endpoints.hpp, api/oidc_endpoints.hpp).
+  if ((method == "POST" || method == "PUT") &&
+      (path == "/v1/acl/login" || path == "/v1/acl/oidc/auth-url" || path == "/v1/acl/oidc/complete-auth"))
+    return std::nullopt;
   if ((method == "GET" || method == "HEAD") && path == "/v1/acl/auth-methods") return std::nullopt;
   if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
     return Policy::read;

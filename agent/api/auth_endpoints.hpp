@@ -4,7 +4,8 @@
 //   GET, POST and DELETE /v1/acl/auth-method/:name, POST /v1/acl/auth-method,
 //   GET /v1/acl/binding-rules, GET, POST and DELETE /v1/acl/binding-rule/:id,
 //   POST /v1/acl/binding-rule, and POST /v1/acl/login {AuthMethodName, LoginToken} (no token
-//   needed: it makes one). The rest need management, as every /v1/acl/ route does.
+//   needed: it makes one), and the OIDC sign-in (oidc_endpoints.hpp). The rest need
+//   management, as every /v1/acl/ route does.
 #pragma once
 
 namespace httplib {

@@ -60,7 +60,9 @@ void register_ui_endpoint(httplib::Server& server) {
   });
   server.Get(R"(/ui/(.*))", [](const httplib::Request& req, httplib::Response& res) {
     std::string path = req.matches[1];
-    if (path.empty()) path = "index.html";
+    // Nomad's UI path an OIDC provider sends a sign-in back to (its AllowedRedirectURIs name
+    // it): the page, which completes the sign-in (docs/security.md).
+    if (path.empty() || path == "settings/tokens") path = "index.html";
     const UiAsset* asset = find_asset(path);
     if (!asset) {
       if (ui_assets_begin() == ui_assets_end())

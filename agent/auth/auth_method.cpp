@@ -102,6 +102,53 @@ Status check_template(const std::string& format, const std::string& field,
   return {};
 }
 
+Result<bool> bool_field(const json& o, const char* name, const std::string& field) {
+  if (!o.contains(name) || o[name].is_null()) return false;
+  if (!o[name].is_boolean()) return bad(field, "must be true or false");
+  return o[name].get<bool>();
+}
+
+// An OIDC method's client fields; its keys come from its discovery document alone.
+Status read_oidc_client(const json& c, AuthMethod& m) {
+  if (m.keys.discovery_url.empty())
+    return bad("Config.OIDCDiscoveryURL", "required for an OIDC method: the provider's issuer URL, where "
+                                          "/.well-known/openid-configuration is");
+  if (!m.keys.pem_keys.empty() || !m.keys.jwks_url.empty())
+    return bad(m.keys.pem_keys.empty() ? "Config.JWKSURL" : "Config.JWTValidationPubKeys",
+               "an OIDC method checks ID tokens with the keys its OIDCDiscoveryURL names; give this to a JWT method");
+  if (c.contains("OIDCClientAssertion") && !c["OIDCClientAssertion"].is_null())
+    return bad("Config.OIDCClientAssertion", "not supported by drover (give OIDCClientSecret, or none with OIDCEnablePKCE)");
+  auto id = text_field(c, "OIDCClientID", "Config.OIDCClientID", 1024);
+  if (!id) return id.error();
+  if (id->empty()) return bad("Config.OIDCClientID", "required for an OIDC method: the client ID the provider gave drover");
+  m.oidc.client_id = id.value();
+  auto secret = text_field(c, "OIDCClientSecret", "Config.OIDCClientSecret", 4096);
+  if (!secret) return secret.error();
+  m.oidc.client_secret = secret.value();
+  auto scopes = list_field(c, "OIDCScopes", "Config.OIDCScopes");
+  if (!scopes) return scopes.error();
+  for (const auto& sc : scopes.value())
+    if (sc.empty() || sc.find_first_of(" \t\r\n\"\\") != std::string::npos)
+      return bad("Config.OIDCScopes", "\"" + sc + "\" is not a scope (one word, no space or quote)");
+  m.oidc.scopes = scopes.value();
+  auto uris = list_field(c, "AllowedRedirectURIs", "Config.AllowedRedirectURIs");
+  if (!uris) return uris.error();
+  if (uris->empty())
+    return bad("Config.AllowedRedirectURIs", "required for an OIDC method: where a login may return, such as "
+                                             "http://localhost:4649/oidc/callback (drover login) and "
+                                             "https://AGENT:4646/ui/settings/tokens (the web UI)");
+  for (std::size_t i = 0; i < uris->size(); ++i)
+    if (auto st = check_url((*uris)[i], "Config.AllowedRedirectURIs[" + std::to_string(i) + "]"); !st) return st;
+  m.oidc.redirect_uris = uris.value();
+  for (auto [name, slot] : {std::pair{"OIDCEnablePKCE", &m.oidc.pkce}, std::pair{"OIDCDisableUserInfo", &m.oidc.disable_userinfo},
+                            std::pair{"VerboseLogging", &m.oidc.verbose}}) {
+    auto b = bool_field(c, name, std::string("Config.") + name);
+    if (!b) return b.error();
+    *slot = b.value();
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<AuthMethod> auth_method_from_json(const json& body, const std::string& name_from_path) {
@@ -118,10 +165,7 @@ Result<AuthMethod> auth_method_from_json(const json& body, const std::string& na
   if (!type) return type.error();
   m.type = type.value();
   for (auto& c : m.type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (m.type == "OIDC")
-    return bad("Type", "OIDC (a browser's redirect flow) is not supported by drover yet; use JWT, "
-                       "which checks a token the provider signed (docs/security.md)");
-  if (m.type != "JWT") return bad("Type", "\"" + type.value() + "\" is not JWT");
+  if (m.type != "JWT" && m.type != "OIDC") return bad("Type", "\"" + type.value() + "\" is not JWT or OIDC");
   auto locality = text_field(body, "TokenLocality", "TokenLocality");
   if (!locality) return locality.error();
   if (!locality.value().empty()) m.token_locality = locality.value();
@@ -166,7 +210,9 @@ Result<AuthMethod> auth_method_from_json(const json& body, const std::string& na
   if (!dca) return dca.error();
   m.keys.discovery_ca_pem = dca.value();
   const int sources = !m.keys.pem_keys.empty() + !m.keys.jwks_url.empty() + !m.keys.discovery_url.empty();
-  if (sources != 1)
+  if (m.type == "OIDC") {
+    if (auto st = read_oidc_client(c, m); !st) return st.error();
+  } else if (sources != 1)
     return bad("Config", "give exactly one of JWTValidationPubKeys, JWKSURL and OIDCDiscoveryURL (" +
                              std::to_string(sources) + " given)");
   if (!m.keys.jwks_url.empty())
@@ -213,14 +259,16 @@ Result<AuthMethod> auth_method_from_json(const json& body, const std::string& na
   return m;
 }
 
-json auth_method_json(const AuthMethod& m) {
+json auth_method_json(const AuthMethod& m, bool redact) {
+  json config = m.config;
+  if (redact && !m.oidc.client_secret.empty()) config["OIDCClientSecret"] = kRedacted;
   return {{"Name", m.name},
           {"Type", m.type},
           {"TokenLocality", m.token_locality},
           {"TokenNameFormat", m.token_name_format},
           {"MaxTokenTTL", go_duration(m.max_token_ttl)},
           {"Default", m.is_default},
-          {"Config", m.config},
+          {"Config", config},
           {"CreateTime", m.create_time_ns},
           {"ModifyTime", m.modify_time_ns},
           {"CreateIndex", 0},

@@ -1,6 +1,7 @@
 // Nomad's ACL auth methods and binding rules as drover keeps them (docs/security.md, "Logging
 // in with a JWT"): an auth method says which tokens from outside (JWTs an identity provider,
-// a CI system or another cluster signed) a login may present and how their claims are read;
+// a CI system or another cluster signed, or an OIDC provider's ID tokens after a person signed
+// in there) a login may present and how their claims are read;
 // its binding rules say which roles, policies or management a login whose claims match gets.
 // Each is read from the API's JSON here, every field checked and named in the error, and kept
 // as that JSON (the token stores hold records, api/acl.hpp).
@@ -29,6 +30,20 @@ struct JwtKeySource {
   std::vector<std::string> discovery_ca_pem;  // DiscoveryCaPem
 };
 
+// An OIDC method's client at its provider (Type OIDC): the authorization code flow that signs
+// a person in through a browser (docs/security.md, "Logging in through an OIDC provider").
+struct OidcClient {
+  std::string client_id;      // OIDCClientID
+  std::string client_secret;  // OIDCClientSecret; empty for a public client (with PKCE)
+  std::vector<std::string> scopes;         // OIDCScopes, asked for beside "openid"
+  std::vector<std::string> redirect_uris;  // AllowedRedirectURIs: where a login may return
+  bool pkce = false;                       // OIDCEnablePKCE: an S256 code challenge
+  bool disable_userinfo = false;           // OIDCDisableUserInfo
+  bool verbose = false;                    // VerboseLogging: claims and bindings logged
+};
+
+inline constexpr const char* kRedacted = "redacted";
+
 struct AuthMethod {
   std::string name;
   std::string type = "JWT";
@@ -38,7 +53,8 @@ struct AuthMethod {
   bool is_default = false;
   std::int64_t create_time_ns = 0, modify_time_ns = 0;
 
-  JwtKeySource keys;
+  JwtKeySource keys;  // an OIDC method's: its OIDCDiscoveryURL
+  OidcClient oidc;    // Type OIDC only
   ClaimBounds bounds;
   std::vector<std::string> signing_algs;  // empty: RS256 (as Nomad's)
   std::map<std::string, std::string> claim_mappings, list_claim_mappings;
@@ -50,7 +66,9 @@ struct AuthMethod {
 // problem names its field: "Config.JWKSURL: ...".
 Result<AuthMethod> auth_method_from_json(const nlohmann::json& body,
                                          const std::string& name_from_path = "");
-nlohmann::json auth_method_json(const AuthMethod& m);
+// The method as stored (`redact` false) or as the API shows it, the client secret written as
+// "redacted" (Nomad's). An update that gives "redacted" as the secret keeps the stored one.
+nlohmann::json auth_method_json(const AuthMethod& m, bool redact);
 // GET /v1/acl/auth-methods' stub: {Name, Type, Default, CreateIndex, ModifyIndex}.
 nlohmann::json auth_method_stub(const AuthMethod& m);
 

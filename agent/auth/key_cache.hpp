@@ -34,8 +34,4 @@ class KeyCache {
   std::map<std::string, Entry> by_method_;
 };
 
-// GETs `url` and reads its body as JSON (at most 1 MiB, 5 s to connect, 10 s to read). An
-// https URL's server is checked against `ca_pems` when given, else the system's CAs.
-Result<nlohmann::json> fetch_json(const std::string& url, const std::vector<std::string>& ca_pems);
-
 }  // namespace drover::auth

@@ -1,6 +1,6 @@
 // `drover acl auth-method create|list|info|update|delete`, `drover acl binding-rule
 // create|list|info|update|delete` and `drover login`, Nomad's commands for logging in with a
-// JWT (docs/security.md, "Logging in with a JWT"). An update sends the record as it is with the
+// JWT or through an OIDC provider (docs/security.md, "Logging in with a JWT"). An update sends the record as it is with the
 // flags given laid over it, as Nomad's merge does; -json prints the API's answer.
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/command_context.hpp"
+#include "cli/oidc_login.hpp"
 #include "cli/table.hpp"
 #include "cli/time_format.hpp"
 #include "drover/common/encoding.hpp"
@@ -60,20 +61,30 @@ void print_method(Context& ctx, const json& m) {
   const std::string keys = c.contains("JWTValidationPubKeys") && c["JWTValidationPubKeys"].is_array()
                                ? std::to_string(c["JWTValidationPubKeys"].size()) + " PEM key(s)"
                                : "<none>";
-  render_key_values(ctx.out, {{"Name", str_field(m, "Name")},
-                              {"Type", str_field(m, "Type")},
-                              {"Locality", str_field(m, "TokenLocality")},
-                              {"Max Token TTL", str_field(m, "MaxTokenTTL")},
-                              {"Token Name Format", str_field(m, "TokenNameFormat")},
-                              {"Default", bool_field(m, "Default") ? "true" : "false"},
-                              {"JWT Validation Public Keys", keys},
-                              {"JWKS URL", c.value("JWKSURL", std::string("<none>"))},
-                              {"OIDC Discovery URL", c.value("OIDCDiscoveryURL", std::string("<none>"))},
-                              {"Bound audiences", list("BoundAudiences")},
-                              {"Bound issuer", list("BoundIssuer")},
-                              {"Signing algorithms", list("SigningAlgs")},
-                              {"Claim mappings", mappings("ClaimMappings")},
-                              {"List claim mappings", mappings("ListClaimMappings")}});
+  const bool oidc = str_field(m, "Type") == "OIDC";
+  auto flag = [&](const char* k) { return c.value(k, json(false)) == json(true) ? "true" : "false"; };
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"Name", str_field(m, "Name")},
+      {"Type", str_field(m, "Type")},
+      {"Locality", str_field(m, "TokenLocality")},
+      {"Max Token TTL", str_field(m, "MaxTokenTTL")},
+      {"Token Name Format", str_field(m, "TokenNameFormat")},
+      {"Default", bool_field(m, "Default") ? "true" : "false"}};
+  if (!oidc) rows.insert(rows.end(), {{"JWT Validation Public Keys", keys}, {"JWKS URL", c.value("JWKSURL", std::string("<none>"))}});
+  rows.emplace_back("OIDC Discovery URL", c.value("OIDCDiscoveryURL", std::string("<none>")));
+  if (oidc)
+    rows.insert(rows.end(), {{"OIDC Client ID", c.value("OIDCClientID", std::string("<none>"))},
+                             {"OIDC Client Secret", c.value("OIDCClientSecret", std::string("<none>"))},
+                             {"OIDC Scopes", list("OIDCScopes")},
+                             {"OIDC Enable PKCE", flag("OIDCEnablePKCE")},
+                             {"OIDC Disable UserInfo", flag("OIDCDisableUserInfo")},
+                             {"Allowed redirects URIs", list("AllowedRedirectURIs")}});
+  rows.insert(rows.end(), {{"Bound audiences", list("BoundAudiences")},
+                           {"Bound issuer", list("BoundIssuer")},
+                           {"Signing algorithms", list("SigningAlgs")},
+                           {"Claim mappings", mappings("ClaimMappings")},
+                           {"List claim mappings", mappings("ListClaimMappings")}});
+  render_key_values(ctx.out, rows);
 }
 
 int write_method(Context& ctx, const MethodFlags& f, const std::string& existing) {
@@ -102,7 +113,7 @@ int write_method(Context& ctx, const MethodFlags& f, const std::string& existing
 }
 
 void add_method_flags(CLI::App* cmd, MethodFlags& f) {
-  cmd->add_option("--type", f.type, "JWT");
+  cmd->add_option("--type", f.type, "JWT or OIDC");
   cmd->add_option("--max-token-ttl", f.ttl, "How long a login's token lasts (\"1h\")");
   cmd->add_option("--token-locality", f.locality, "local (the default) or global");
   cmd->add_option("--token-name-format", f.name_format,
@@ -243,39 +254,74 @@ void add_acl_auth_commands(CLI::App& acl, Handler& selected) {
                       });
 }
 
+namespace {
+
+void print_login(Context& ctx, const std::string& how, const json& t) {
+  ctx.out << "Successfully logged in via " << how << "\n\n";
+  std::string policies, roles;
+  for (const auto& p : t.value("Policies", json::array()))
+    if (p.is_string()) policies += (policies.empty() ? "" : ", ") + p.get<std::string>();
+  for (const auto& r : t.value("Roles", json::array())) roles += (roles.empty() ? "" : ", ") + str_field(r, "Name");
+  render_key_values(ctx.out, {{"Accessor ID", str_field(t, "AccessorID")},
+                              {"Secret ID", str_field(t, "SecretID")},
+                              {"Name", str_field(t, "Name")},
+                              {"Type", str_field(t, "Type")},
+                              {"Policies", policies},
+                              {"Roles", roles},
+                              {"Expiry Time", str_field(t, "ExpirationTime")}});
+}
+
+// The type of `method` (the default one when empty) and its name, from the method list that
+// needs no token; an error names what is missing.
+Result<std::pair<std::string, std::string>> method_type(Context& ctx, const std::string& method) {
+  auto list = ctx.api.get_json("/v1/acl/auth-methods");
+  if (!list) return list.error();
+  if (list->is_array())
+    for (const auto& m : list.value())
+      if (method.empty() ? bool_field(m, "Default") : str_field(m, "Name") == method)
+        return std::pair{str_field(m, "Type"), str_field(m, "Name")};
+  return make_error(method.empty() ? "-method: required (no auth method is the default)"
+                                   : "-method: no ACL auth method is named \"" + method + "\"");
+}
+
+}  // namespace
+
 void add_login_command(CLI::App& app, Handler& selected) {
-  auto* login = app.add_subcommand("login", "Trade a JWT for an ACL token through an auth method");
+  auto* login = app.add_subcommand("login", "Log in through an auth method: a JWT, or a browser sign-in (OIDC)");
   auto method = std::make_shared<std::string>();
   auto token = std::make_shared<std::string>();
   auto type = std::make_shared<std::string>();
+  auto callback = std::make_shared<std::string>("localhost:4649");
   login->add_option("--method", *method, "The auth method (default: the cluster's default one)");
-  login->add_option("--type", *type, "JWT (the only kind drover has)");
-  login->add_option("--login-token", *token, "The JWT (- reads it from stdin)")->required();
-  login->callback([&selected, method, token, type] {
-    selected = [method, token, type](Context& ctx) {
-      if (!type->empty() && *type != "JWT" && *type != "jwt")
-        return print_error(ctx, "-type: \"" + *type + "\" is not JWT (drover has no OIDC browser flow)");
+  login->add_option("--type", *type, "JWT or OIDC (default: the method's)");
+  login->add_option("--login-token", *token, "The JWT of a JWT method (- reads it from stdin)");
+  login->add_option("--oidc-callback-addr", *callback,
+                    "Where an OIDC provider sends the browser back (default localhost:4649)");
+  login->callback([&selected, method, token, type, callback] {
+    selected = [method, token, type, callback](Context& ctx) {
+      std::string kind = *type;
+      for (auto& c : kind) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (!kind.empty() && kind != "JWT" && kind != "OIDC")
+        return print_error(ctx, "-type: \"" + *type + "\" is not JWT or OIDC");
+      std::string name = *method;
+      if (kind.empty() || name.empty()) {
+        auto found = method_type(ctx, *method);
+        if (!found) return print_error(ctx, found.message());
+        if (kind.empty()) kind = found->first;
+        name = found->second;
+      }
+      if (kind == "OIDC") {
+        if (!token->empty()) return print_error(ctx, "-login-token: an OIDC method signs in through a browser, not a JWT");
+        auto t = oidc_login(ctx, name, *callback);
+        return print_answer(ctx, t, [&](const json& j) { print_login(ctx, "OIDC and " + name, j); });
+      }
+      if (token->empty()) return print_error(ctx, "-login-token: required for a JWT method (- reads it from stdin)");
       std::string jwt = *token;
       if (jwt == "-") jwt.assign(std::istreambuf_iterator<char>(std::cin), {});
       while (!jwt.empty() && (jwt.back() == '\n' || jwt.back() == '\r' || jwt.back() == ' ')) jwt.pop_back();
-      json body = {{"AuthMethodName", *method}, {"LoginToken", jwt}};
+      json body = {{"AuthMethodName", name}, {"LoginToken", jwt}};
       return print_answer(ctx, ctx.api.post_json("/v1/acl/login", body.dump(), "application/json"),
-                          [&](const json& t) {
-                            ctx.out << "Successfully logged in via " << (method->empty() ? "the default method" : *method)
-                                    << "\n\n";
-                            std::string policies, roles;
-                            for (const auto& p : t.value("Policies", json::array()))
-                              if (p.is_string()) policies += (policies.empty() ? "" : ", ") + p.get<std::string>();
-                            for (const auto& r : t.value("Roles", json::array()))
-                              roles += (roles.empty() ? "" : ", ") + str_field(r, "Name");
-                            render_key_values(ctx.out, {{"Accessor ID", str_field(t, "AccessorID")},
-                                                        {"Secret ID", str_field(t, "SecretID")},
-                                                        {"Name", str_field(t, "Name")},
-                                                        {"Type", str_field(t, "Type")},
-                                                        {"Policies", policies},
-                                                        {"Roles", roles},
-                                                        {"Expiry Time", str_field(t, "ExpirationTime")}});
-                          });
+                          [&](const json& t) { print_login(ctx, "JWT and " + name, t); });
     };
   });
 }

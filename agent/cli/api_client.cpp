@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "drover/common/encoding.hpp"
+
 namespace drover::cli {
 
 namespace {
@@ -201,20 +203,13 @@ Result<nlohmann::json> ApiClient::del_json(const std::string& path) const {
 }
 
 std::string url_escape(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  // "." and ".." would be path navigation even unescaped-free of '/'; encode their dots.
-  const bool only_dots = s.find_first_not_of('.') == std::string::npos;
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '~' || (c == '.' && !only_dots)) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
+  // "." and ".." would be path navigation even without a '/': their dots are encoded too.
+  if (!s.empty() && s.find_first_not_of('.') == std::string::npos) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) out += "%2E";
+    return out;
   }
-  return out;
+  return percent_encode(s);
 }
 
 }  // namespace drover::cli

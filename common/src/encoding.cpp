@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <sys/random.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <stdexcept>
@@ -48,6 +49,21 @@ std::optional<std::string> base64url_decode(std::string_view in, bool padded) {
   if (!padded)
     while (s.size() % 4) s += '=';
   return base64_decode(s);
+}
+
+std::string percent_encode(std::string_view in) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
 }
 
 std::string random_uuid() {

@@ -85,7 +85,7 @@ export async function loadPolicy() {
     policy.value = undefined;
     needToken.value = true;
     get('/v1/acl/auth-methods').then(
-      (list) => (authMethods.value = Array.isArray(list) ? list.filter((m) => m.Type === 'JWT') : []),
+      (list) => (authMethods.value = Array.isArray(list) ? list.filter((m) => m.Type === 'JWT' || m.Type === 'OIDC') : []),
       () => (authMethods.value = []),
     );
     return;
@@ -101,6 +101,22 @@ export async function loadPolicy() {
 // new token's secret. An ApiError says why not (403 with the check that failed).
 export async function loginWithJwt(method, jwt) {
   const t = await send('POST', '/v1/acl/login', { AuthMethodName: method, LoginToken: jwt });
+  return t.SecretID;
+}
+
+// Begins a sign-in through OIDC auth method `method` (POST /v1/acl/oidc/auth-url): the
+// provider's URL to send the browser to.
+export async function oidcAuthUrl(method, redirectUri, nonce) {
+  const r = await send('POST', '/v1/acl/oidc/auth-url', { AuthMethodName: method, RedirectURI: redirectUri, ClientNonce: nonce });
+  return r.AuthURL;
+}
+
+// Completes a sign-in the provider sent back (POST /v1/acl/oidc/complete-auth); returns the
+// new token's secret. An ApiError says why not (403 with the check that failed).
+export async function oidcCompleteAuth(c, redirectUri) {
+  const t = await send('POST', '/v1/acl/oidc/complete-auth', {
+    AuthMethodName: c.method, ClientNonce: c.nonce, State: c.state, Code: c.code, RedirectURI: redirectUri, Iss: c.iss,
+  });
   return t.SecretID;
 }
 

@@ -12,7 +12,7 @@ import { AllocPage } from './pages/Alloc.jsx';
 import { NodePage } from './pages/Node.jsx';
 import { NodesPage } from './pages/Nodes.jsx';
 import { ServersPage } from './pages/Servers.jsx';
-import { JwtLogin, TokenBox } from './components/TokenBox.jsx';
+import { AuthMethodLogin, finishOidcSignIn, TokenBox } from './components/TokenBox.jsx';
 import './style.css';
 
 function useHash() {
@@ -50,7 +50,7 @@ function App() {
   const hash = useHash();
   useEffect(() => {
     const start = () => loadMode().then(() => startLive());
-    loadPolicy().then(start, start);
+    finishOidcSignIn().then(() => loadPolicy().then(start, start));
   }, []);
   const tab = parseHash(hash).parts[0] || 'jobs';
   return (
@@ -79,7 +79,7 @@ function App() {
           <p class="notice" data-testid="token-needed">
             This agent has ACLs on: enter a token (its Secret ID) above to see anything.
           </p>
-          <JwtLogin />
+          <AuthMethodLogin />
         </main>
       ) : (
         <main key={hash}>{route(hash)}</main>

@@ -1,9 +1,14 @@
-// The token box in the header: enter or forget a token, or sign in with a JWT through one of
-// the agent's JWT auth methods (docs/security.md, "Logging in with a JWT"); shows the policy
-// in use.
+// The token box in the header: enter or forget a token, or sign in through one of the agent's
+// auth methods: a JWT (docs/security.md, "Logging in with a JWT") or a browser sign-in at an
+// OIDC provider ("Logging in through an OIDC provider"); shows the policy in use.
 import { useState } from 'preact/hooks';
-import { authMethods, loadPolicy, loginWithJwt, needToken, policy, setToken, token } from '../api.js';
+import { signal } from '@preact/signals';
+import { authMethods, loadPolicy, loginWithJwt, needToken, oidcAuthUrl, oidcCompleteAuth, policy, setToken, token } from '../api.js';
 import { startLive } from '../live.js';
+import { newNonce, redirectUri, savePending, takeCallback } from '../oidc.js';
+
+// Why the last OIDC sign-in failed, shown with the sign-in buttons.
+const oidcProblem = signal('');
 
 // Starts using token `t` (or none): its policy read, the live streams and the page refetched.
 async function useToken(t) {
@@ -13,10 +18,72 @@ async function useToken(t) {
   dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
-// The JWT sign-in, shown below the notice that a token is needed: the method (the default one
-// first), the JWT, and why a login was refused.
-export function JwtLogin() {
-  const methods = authMethods.value;
+// Completes the OIDC sign-in this page was loaded to finish (the provider sent the browser
+// back to /ui/settings/tokens), if it was: the token used, the address bar back to the jobs.
+export async function finishOidcSignIn() {
+  const back = takeCallback(location, sessionStorage);
+  if (!back) return;
+  history.replaceState(null, '', '/ui/#/jobs');
+  if (back.error) {
+    oidcProblem.value = back.error;
+    return;
+  }
+  try {
+    setToken(await oidcCompleteAuth(back, redirectUri(location.origin)));
+  } catch (err) {
+    oidcProblem.value = err.message;
+  }
+}
+
+// A button per OIDC method: the browser goes to the provider, and comes back signed in.
+function OidcLogin({ methods }) {
+  const [busy, setBusy] = useState('');
+  return (
+    <div class="oidc-login" data-testid="oidc-login">
+      {methods.map((m) => (
+        <button
+          data-testid={'oidc-' + m.Name}
+          disabled={!!busy}
+          onClick={async () => {
+            setBusy(m.Name);
+            oidcProblem.value = '';
+            try {
+              const nonce = newNonce(crypto);
+              const url = await oidcAuthUrl(m.Name, redirectUri(location.origin), nonce);
+              savePending(sessionStorage, m.Name, nonce);
+              location.assign(url);
+            } catch (err) {
+              oidcProblem.value = err.message;
+              setBusy('');
+            }
+          }}
+        >
+          Sign in with {m.Name}
+        </button>
+      ))}
+      {oidcProblem.value && (
+        <span class="error" data-testid="oidc-problem">
+          {oidcProblem.value}
+        </span>
+      )}
+    </div>
+  );
+}
+
+// Below the notice that a token is needed: the OIDC sign-ins, then the JWT sign-in (the
+// method, the default one first; the JWT; why a login was refused).
+export function AuthMethodLogin() {
+  const oidc = authMethods.value.filter((m) => m.Type === 'OIDC');
+  return (
+    <>
+      {(oidc.length > 0 || oidcProblem.value) && <OidcLogin methods={oidc} />}
+      <JwtLogin />
+    </>
+  );
+}
+
+function JwtLogin() {
+  const methods = authMethods.value.filter((m) => m.Type === 'JWT');
   const [jwt, setJwt] = useState('');
   const [method, setMethod] = useState('');
   const [problem, setProblem] = useState('');

@@ -2,12 +2,12 @@
 // agent: run a job from the UI, watch its alloc turn running, read its logs live, stop it; a
 // failing task shows its reason; parse problems show their line; a shell in the exec pane; the
 // alloc's files;
-// with ACLs on, a read token sees and cannot stop or exec. Screenshots of the main pages go to SCREENSHOT_DIR for review.
+// with ACLs on, a read token sees and cannot stop or exec; a JWT and an OIDC provider sign in. Screenshots of the main pages go to SCREENSHOT_DIR for review.
 //   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { clusterAgentConfig, startAgent, startEtcd, startServer, until } from './agent.mjs';
@@ -988,6 +988,47 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       await form.locator('[data-testid=jwt-input]').press('Enter');
       await until('the policy to show client', async () => await textIs(page, '[data-testid=token-policy]', 'client'));
       if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+    });
+
+    await test('with ACLs on, a person signs in through an OIDC provider and back', async () => {
+      const boot = /Secret ID:\s*(\S+)/.exec(agent.output())?.[1];
+      const mgmt = { 'X-Nomad-Token': boot, 'Content-Type': 'application/json' };
+      // The tests' own provider (tests/e2e/oidc_provider.py): it signs alice in at once.
+      const dir = mkdtempSync(join(tmpdir(), 'drover-ui-oidc-'));
+      const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+      writeFileSync(join(dir, 'idp.key'), pem());
+      writeFileSync(join(dir, 'other.key'), pem());
+      const script = new URL('../../../tests/e2e/oidc_provider.py', import.meta.url).pathname;
+      const idp = spawn('/usr/bin/python3', [script, join(dir, 'port'), join(dir, 'idp.key'), join(dir, 'other.key'), 'drover-ui', 'ui-secret'], { stdio: 'ignore' });
+      try {
+        const port = await until('the provider to start', async () => existsSync(join(dir, 'port')) && readFileSync(join(dir, 'port'), 'utf8'));
+        const made = async (path, body) => {
+          const r = await fetch(agent.base + path, { method: 'POST', headers: mgmt, body: JSON.stringify(body) });
+          if (!r.ok) throw new Error(path + ': ' + (await r.text()));
+        };
+        await made('/v1/acl/auth-method', {
+          Name: 'sso', Type: 'OIDC', MaxTokenTTL: '10m',
+          Config: {
+            OIDCDiscoveryURL: 'http://127.0.0.1:' + port, OIDCClientID: 'drover-ui', OIDCClientSecret: 'ui-secret', OIDCEnablePKCE: true,
+            AllowedRedirectURIs: [agent.base + '/ui/settings/tokens'], ListClaimMappings: { groups: 'groups' },
+          },
+        });
+        await page.locator('.token button', { hasText: 'forget' }).click();
+        const signIn = page.locator('[data-testid=oidc-sso]');
+        // No rule binds alice yet: she comes back refused, and the page says why.
+        await signIn.click();
+        const why = await until('the refusal to show', async () => textOf(page, '[data-testid=oidc-problem]'));
+        if (!/no binding rule of auth method "sso"/.test(why)) throw new Error('refusal text: ' + why);
+        if (new URL(page.url()).pathname !== '/ui/') throw new Error('the address bar kept the callback: ' + page.url());
+        await page.screenshot({ path: `${shots}/oidc-login.png` });
+        await made('/v1/acl/binding-rule', { AuthMethod: 'sso', BindType: 'policy', BindName: 'viewers', Selector: 'engineering in list.groups' });
+        await page.locator('[data-testid=oidc-sso]').click();
+        await until('the policy to show client', async () => await textIs(page, '[data-testid=token-policy]', 'client'));
+        if (page.cspProblems.length) throw new Error(page.cspProblems.join('\n'));
+      } finally {
+        idp.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   } finally {
     await page.close();

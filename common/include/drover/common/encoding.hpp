@@ -1,5 +1,5 @@
 // Encodings the agent needs at its edges: base64 (etcd's JSON API carries keys and values in
-// it) and random UUIDs (alloc IDs, ACL tokens).
+// it), percent-encoding (URLs and forms) and random UUIDs (alloc IDs, ACL tokens).
 #pragma once
 
 #include <optional>
@@ -19,6 +19,10 @@ std::optional<std::string> base64_decode(std::string_view in);
 // in an unpadded one, is nothing.
 std::string base64url_encode(std::string_view in, bool padded);
 std::optional<std::string> base64url_decode(std::string_view in, bool padded);
+
+// Percent-encoding (RFC 3986, section 2.1) of everything but the unreserved characters
+// (letters, digits, '-', '.', '_', '~'): a query value or form field that adds no parameter.
+std::string percent_encode(std::string_view in);
 
 // A random (version 4) UUID from the kernel's CSPRNG, lower-case hex: 122 random bits, enough
 // for an ID that never collides and for a secret.

@@ -1,0 +1,166 @@
+// The OIDC sign-in endpoints; see oidc_endpoints.hpp.
+#include "api/oidc_endpoints.hpp"
+
+#include <httplib.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "api/acl.hpp"
+#include "api/auth_records.hpp"
+#include "api/json_reply.hpp"
+#include "auth/key_cache.hpp"
+#include "auth/oidc.hpp"
+#include "drover/common/encoding.hpp"
+#include "state/alloc.hpp"
+
+namespace drover::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kOidcRequests = "oidc_requests";
+
+// The store's key of a sign-in: a hash of its nonce, so that what a caller sends never
+// becomes a key itself.
+std::string request_key(const std::string& nonce) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size(), d);
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(d), sizeof d), false);
+}
+
+// The body's string fields `names`, or a 400 naming each one missing.
+bool read_fields(const httplib::Request& req, httplib::Response& res, std::initializer_list<const char*> names,
+                 std::map<std::string, std::string>& out) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) {
+    reply_error(res, 400, "body: must be a JSON object");
+    return false;
+  }
+  std::string missing;
+  for (const char* n : names) {
+    const json v = body.value(n, json());
+    if (v.is_string() && !v.get<std::string>().empty()) out[n] = v.get<std::string>();
+    else missing += (missing.empty() ? "" : ", ") + std::string(n);
+  }
+  if (!missing.empty()) {
+    reply_error(res, 400, "body: required: " + missing);
+    return false;
+  }
+  const json iss = body.value("Iss", json());
+  if (iss.is_string()) out["Iss"] = iss.get<std::string>();
+  return true;
+}
+
+// The method named `name`, or a 400 (or 503) answered.
+std::optional<auth::AuthMethod> oidc_method(TokenStore& acl, const std::string& name, httplib::Response& res) {
+  auto list = auth_methods(acl);
+  if (!list) {
+    reply_error(res, 503, list.message());
+    return std::nullopt;
+  }
+  for (auto& m : list.value())
+    if (m.name == name) {
+      if (m.type == "OIDC") return std::move(m);
+      reply_error(res, 400, "AuthMethodName: \"" + name + "\" is a " + m.type +
+                                " method (log in with its JWT: POST /v1/acl/login, drover login -login-token)");
+      return std::nullopt;
+    }
+  reply_error(res, 400, "AuthMethodName: no ACL auth method is named \"" + name + "\"");
+  return std::nullopt;
+}
+
+// The sign-ins under way, those past their time deleted. An error when the store cannot say.
+Result<std::vector<auth::OidcRequest>> live_requests(TokenStore& acl, std::int64_t now) {
+  auto records = acl.records(kOidcRequests);
+  if (!records) return records.error();
+  std::vector<auth::OidcRequest> live;
+  for (const auto& text : records.value()) {
+    auto r = auth::oidc_request_from_json(json::parse(text, nullptr, false));
+    if (r && r->expires_ns > now) {
+      live.push_back(std::move(r.value()));
+      continue;
+    }
+    if (r) (void)acl.delete_record(kOidcRequests, request_key(r->client_nonce));
+  }
+  return live;
+}
+
+}  // namespace
+
+void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_ptr<auth::KeyCache> keys) {
+  s.Post("/v1/acl/oidc/auth-url", [&acl](const httplib::Request& req, httplib::Response& res) {
+    std::map<std::string, std::string> f;
+    if (!read_fields(req, res, {"AuthMethodName", "RedirectURI", "ClientNonce"}, f)) return;
+    auto method = oidc_method(acl, f["AuthMethodName"], res);
+    if (!method) return;
+    const std::int64_t now = state::now_ns();
+    auto request = auth::new_oidc_request(*method, f["RedirectURI"], f["ClientNonce"], now);
+    if (!request) return reply_error(res, request.error().code == Errc::Invalid ? 400 : 500, request.message());
+    auto live = live_requests(acl, now);
+    if (!live) return reply_error(res, 503, live.message());
+    // The same nonce asked again (a page reloaded) gets its sign-in back, as in Nomad.
+    auto same = std::find_if(live->begin(), live->end(),
+                             [&](const auth::OidcRequest& r) { return r.client_nonce == request->client_nonce; });
+    if (same != live->end()) {
+      if (same->method != request->method || same->redirect_uri != request->redirect_uri)
+        return reply_error(res, 400, "ClientNonce: a sign-in of another method or redirect URI has it");
+      request = *same;
+    } else if (live->size() >= auth::kMaxOidcRequests) {
+      return reply_error(res, 429, "too many sign-ins under way (" + std::to_string(live->size()) +
+                                       "); try again in a few minutes");
+    }
+    auto provider = auth::discover(*method);
+    if (!provider) return reply_error(res, 502, provider.message());
+    if (same == live->end())
+      if (auto st = acl.put_record(kOidcRequests, request_key(request->client_nonce),
+                                   json_text(auth::oidc_request_json(request.value())));
+          !st)
+        return reply_error(res, 503, st.message());
+    reply_json(res, {{"AuthURL", auth::authorization_url(provider.value(), *method, request.value())}});
+  });
+
+  s.Post("/v1/acl/oidc/complete-auth", [&acl, keys](const httplib::Request& req, httplib::Response& res) {
+    std::map<std::string, std::string> f;
+    if (!read_fields(req, res, {"AuthMethodName", "ClientNonce", "State", "Code", "RedirectURI"}, f)) return;
+    auto method = oidc_method(acl, f["AuthMethodName"], res);
+    if (!method) return;
+    const std::int64_t now = state::now_ns();
+    auto live = live_requests(acl, now);
+    if (!live) return reply_error(res, 503, live.message());
+    auto it = std::find_if(live->begin(), live->end(),
+                           [&](const auth::OidcRequest& r) { return r.client_nonce == f["ClientNonce"]; });
+    const char* gone = "ClientNonce: no sign-in under way has it (it took longer than 5 minutes, was completed "
+                       "already, or was never begun: POST /v1/acl/oidc/auth-url first)";
+    if (it == live->end()) return reply_error(res, 400, gone);
+    // Taken once: a second completion of the same sign-in finds nothing.
+    if (auto st = acl.delete_record(kOidcRequests, request_key(it->client_nonce)); !st) {
+      if (st.error().code == Errc::NotFound) return reply_error(res, 400, gone);
+      return reply_error(res, 503, st.message());
+    }
+    if (it->method != method->name || it->redirect_uri != f["RedirectURI"])
+      return reply_error(res, 400, "RedirectURI: not the method and redirect URI this sign-in began with");
+    auto provider = auth::discover(*method);
+    if (!provider) return reply_error(res, 502, provider.message());
+    auto claims = auth::complete_oidc(*method, provider.value(), *it, f["Code"], f["State"], f["Iss"], *keys,
+                                      now / 1'000'000'000);
+    if (!claims) {
+      spdlog::info("acl: an OIDC login with auth method {} was refused: {}", method->name, claims.message());
+      return reply_error(res, claims.error().code == Errc::Invalid ? 403 : 502, "Permission denied: " + claims.message());
+    }
+    if (method->oidc.verbose) spdlog::info("acl: OIDC login with auth method {}: claims {}", method->name, claims->dump());
+    auto bindings = binding_rules(acl);
+    if (!bindings) return reply_error(res, 503, bindings.message());
+    auto known = known_acl(acl);
+    if (!known) return reply_error(res, 503, known.message());
+    auto grant = auth::grant_for_claims(*method, bindings.value(), claims.value(), known.value());
+    if (!grant) {
+      spdlog::info("acl: an OIDC login with auth method {} was refused: {}", method->name, grant.message());
+      return reply_error(res, 403, "Permission denied: " + grant.message());
+    }
+    reply_with_token(acl, *method, grant.value(), res);
+  });
+}
+
+}  // namespace drover::api
