@@ -647,7 +647,9 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   t.task_dir = d.task_dir(task.name).string();
   t.stdout_path = log_path("stdout");
   t.stderr_path = log_path("stderr");
-  t.resources = {r.cpu_mhz, r.memory_mb, r.memory_max_mb, r.cores, r.pids};
+  t.resources = {r.cpu_mhz, r.memory_mb, r.memory_max_mb, r.cores, r.pids, 0};
+  if (auto f = ctx_.node.attributes.find("cpu.frequency"); f != ctx_.node.attributes.end())
+    t.resources.cpu_mhz_per_core = std::atoll(f->second.c_str());
   if (!task.kill_signal.empty()) t.kill_signal = task.kill_signal;
   t.kill_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kill_timeout);
   t.monitor_path = ctx_.monitor_path.string();

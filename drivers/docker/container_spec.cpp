@@ -1,5 +1,6 @@
 // Building the container create body (see container_spec.hpp). Nomad's mapping: memory ->
-// Memory (memory_max -> Memory, MemoryReservation = memory), cpu -> CpuShares, cores ->
+// Memory (memory_max -> Memory, MemoryReservation = memory), cpu -> CpuShares (and with
+// cpu_hard_limit CpuQuota per CpuPeriod), cores ->
 // CpusetCpus, pids -> PidsLimit; the alloc, local and secrets dirs appear as /alloc, /local
 // and /secrets inside the container.
 #include "container_spec.hpp"
@@ -125,6 +126,15 @@ nlohmann::json container_create_body(const sdk::TaskSpec& task, const TaskConfig
   }
   if (long long cpu = res.cpu_mhz; cpu > 0) {
     host["CpuShares"] = std::clamp<long long>(cpu, 2, 262144);
+  }
+  // Nomad's cpu_hard_limit: cpu MHz is that share of one core's time each period (Nomad's
+  // PercentTicks x period x cores). A task of reserved cores has them whole: no quota.
+  if (cfg.cpu_hard_limit && res.cpu_mhz > 0) {
+    if (res.cpu_mhz_per_core <= 0)
+      throw std::runtime_error("config.cpu_hard_limit: this node's MHz per core is not known (no cpu.frequency)");
+    host["CpuPeriod"] = cfg.cpu_cfs_period_us;
+    // The kernel's least quota is 1 ms.
+    host["CpuQuota"] = std::max<long long>(1000, res.cpu_mhz * cfg.cpu_cfs_period_us / res.cpu_mhz_per_core);
   }
   if (res.pids > 0) host["PidsLimit"] = res.pids;
   if (!task.cpuset.empty()) host["CpusetCpus"] = task.cpuset;

@@ -18,7 +18,8 @@ const std::set<std::string> kKnownKeys{
     "dns_search_domains", "dns_options",  "extra_hosts",  "init",               "readonly_rootfs",
     "security_opt",   "sysctl",           "group_add",    "uts_mode",           "userns_mode",
     "auth_soft_fail", "image_pull_timeout", "memory_hard_limit", "oom_score_adj", "mac_address",
-    "devices",        "logging",          "healthchecks", "pids_limit"};
+    "devices",        "logging",          "healthchecks", "pids_limit",         "cpu_hard_limit",
+    "cpu_cfs_period"};
 
 // HCL writes a nested block as a list of objects (`logging { config { ... } }` is
 // "logging": [{"config": [{...}]}]); JSON and YAML write an object. Both mean one object.
@@ -238,7 +239,11 @@ void further_options(Checker& c, const nlohmann::json& config, const PluginConfi
   for (const char* k : {"dns_servers", "dns_search_domains", "dns_options", "extra_hosts",
                         "security_opt", "group_add"})
     c.string_list(k);
-  for (const char* k : {"init", "readonly_rootfs", "auth_soft_fail"}) c.boolean(k);
+  for (const char* k : {"init", "readonly_rootfs", "auth_soft_fail", "cpu_hard_limit"}) c.boolean(k);
+  // Nomad's bounds: the kernel takes a CFS period of 1 ms to 1 s (0: the default, 100 ms).
+  if (auto v = c.get("cpu_cfs_period"); v && (!v->is_number_integer() || (v->get<long long>() != 0 &&
+                                                                          (v->get<long long>() < 1000 || v->get<long long>() > 1000000))))
+    c.problem("cpu_cfs_period", "must be microseconds from 1000 to 1000000 (0: 100000)");
   for (const char* k : {"uts_mode", "userns_mode", "mac_address"}) c.string(k);
   if (auto v = c.get("extra_hosts"); v && v->is_array())
     for (size_t i = 0; i < v->size(); ++i)
@@ -598,6 +603,9 @@ TaskConfig read_config(const nlohmann::json& c) {
   t.init = flag("init");
   t.readonly_rootfs = flag("readonly_rootfs");
   t.auth_soft_fail = flag("auth_soft_fail");
+  t.cpu_hard_limit = flag("cpu_hard_limit");
+  if (auto it = c.find("cpu_cfs_period"); it != c.end() && it->is_number_integer() && it->get<long long>() > 0)
+    t.cpu_cfs_period_us = it->get<long long>();
   if (auto it = c.find("sysctl"); it != c.end() && !it->is_null()) read_string_map(*it, &t.sysctl);
   t.uts_mode = str(c, "uts_mode");
   t.userns_mode = str(c, "userns_mode");

@@ -64,6 +64,9 @@ struct TaskConfig {
   long long image_pull_timeout_ms = 0;  // 0: the plugin's pull_timeout
   int oom_score_adj = 0;
   long long pids_limit = 0;  // 0: the task's resources.pids only
+  // cpu_hard_limit: the task's cpu (MHz) as a CFS quota per cpu_cfs_period, not only a weight.
+  bool cpu_hard_limit = false;
+  long long cpu_cfs_period_us = 100000;
   std::vector<Device> devices;
   std::string logging_type;  // "" : the daemon's default
   std::map<std::string, std::string> logging_config;

@@ -109,6 +109,26 @@ TEST(DockerTasks, ContainerSitsInsideTheTasksCgroupWithItsMemoryLimit) {
   EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
+// Nomad's cpu_hard_limit through the real agent: the task's cpu MHz over this node's MHz per
+// core (the cpu.frequency it fingerprinted) is the container's CFS quota.
+TEST(DockerTasks, CpuHardLimitIsTheTasksCpuAsAShareOfTheNodesCores) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(
+      "job:\n  id: dcap\n  type: service\n  groups:\n    - name: g\n      tasks:\n"
+      "        - name: t\n          driver: docker\n          resources: {cpu: 300, memory: 64}\n"
+      "          config: {image: \"drover-test/busybox:latest\", network_mode: none, command: sleep, "
+      "args: [\"1000\"], cpu_hard_limit: true}\n");
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "running", std::chrono::seconds(60));
+  const json node = agent->get("/v1/node").json();
+  const long long mhz = std::stoll(node["Attributes"].value("cpu.frequency", "0"));
+  ASSERT_GT(mhz, 0) << node.dump();
+  EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}}' " + container_of(ids[0], "t")),
+            "100000 " + std::to_string(std::max(1000LL, 300 * 100000 / mhz)));
+  ASSERT_EQ(agent->del("/v1/job/dcap").status, 200);
+  agent->wait_client_status(ids[0], "complete", std::chrono::seconds(30));
+}
+
 TEST(DockerTasks, OomKillIsReported) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(job("doom", "batch", "[\"-c\", \"head -c 200m /dev/zero | tail\"]", "{memory: 32}"));

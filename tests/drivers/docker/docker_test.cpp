@@ -772,6 +772,50 @@ TEST_F(Docker, NomadsFurtherOptionsReachTheContainer) {
   EXPECT_EQ(inspect("{{.HostConfig.PidsLimit}}"), "50");
 }
 
+// Nomad's cpu_hard_limit: the task's cpu (250 MHz of 1000 MHz cores) becomes a CFS quota, a
+// quarter of each cpu_cfs_period, and a busy loop inside is held to it: the kernel throttles
+// the container (its cpu.stat's nr_throttled grows), where a weight alone never would on an
+// idle host.
+TEST_F(Docker, CpuHardLimitHoldsTheContainerToItsShareOfACore) {
+  load();
+  json cfg = sh(
+      "while :; do :; done & "
+      "while :; do grep -h nr_throttled /sys/fs/cgroup/cpu/cpu.stat /sys/fs/cgroup/cpu.stat 2>/dev/null; sleep 0.2; done");
+  cfg["cpu_hard_limit"] = true;
+  cfg["cpu_cfs_period"] = 50000;
+  ASSERT_THAT(driver_->validate(cfg), ::testing::IsEmpty());
+  json h = start(task(cfg, json::object(), {{"CPU", 250}, {"MemoryMB", 64}, {"CPUMHzPerCore", 1000}}));
+  const std::string id = h["ContainerID"];
+  EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}}' " + id), "50000 12500");
+  auto throttled = [&] {
+    std::istringstream in(slurp(out()));
+    std::string word;
+    long long n = 0;
+    while (in >> word)
+      if (word == "nr_throttled") in >> n;
+    return n > 0;
+  };
+  for (auto until = std::chrono::steady_clock::now() + 30s; !throttled() && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(throttled()) << slurp(out());
+  ASSERT_TRUE(driver_->stop(h, "SIGKILL", 1s).ok());
+  wait_exit(h);
+
+  // Without a hard limit there is no quota; a period out of the kernel's range is refused.
+  json plain = start(task(sh("sleep 30")));
+  EXPECT_EQ(docker_cli("inspect -f '{{.HostConfig.CpuQuota}}' " + plain["ContainerID"].get<std::string>()), "0");
+  ASSERT_TRUE(driver_->stop(plain, "SIGKILL", 1s).ok());
+  wait_exit(plain);
+  json bad = sh("true");
+  bad["cpu_cfs_period"] = 10;
+  bad["cpu_hard_limit"] = "yes";
+  auto p = driver_->validate(bad);
+  std::string all;
+  for (const auto& x : p) all += x + "\n";
+  EXPECT_THAT(all, HasSubstr("config.cpu_cfs_period: must be microseconds from 1000 to 1000000")) << all;
+  EXPECT_THAT(all, HasSubstr("config.cpu_hard_limit: must be")) << all;
+}
+
 TEST_F(Docker, FurtherOptionsThatWeakenIsolationAreRefusedNamingTheSwitch) {
   load();
   json cfg = sh("true");

@@ -28,6 +28,9 @@ struct TaskResources {
   int64_t memory_max_mb = 0;  // 0: no separate hard limit above memory_mb; -1: no hard limit
   int64_t cores = 0;
   int64_t pids = 0;
+  // The node's MHz per core (its cpu.frequency): how much of a core's time cpu_mhz is, for a
+  // driver that caps CPU time (docker's cpu_hard_limit). 0: not known.
+  int64_t cpu_mhz_per_core = 0;
 };
 
 // How the task's stdout and stderr files rotate (Nomad's `logs` block).
@@ -225,6 +228,7 @@ inline TaskSpec task_spec_from_json(const nlohmann::json& j) {
     x.int64("MemoryMaxMB", t.resources.memory_max_mb, -1);
     x.int64("Cores", t.resources.cores, 0);
     x.int64("Pids", t.resources.pids, 0);
+    x.int64("CPUMHzPerCore", t.resources.cpu_mhz_per_core, 0);
   });
   r.str("Cpuset", t.cpuset);
   r.str("KillSignal", t.kill_signal);
@@ -312,7 +316,8 @@ inline nlohmann::json to_json(const TaskSpec& t) {
         {"MemoryMB", t.resources.memory_mb},
         {"MemoryMaxMB", t.resources.memory_max_mb},
         {"Cores", t.resources.cores},
-        {"Pids", t.resources.pids}}},
+        {"Pids", t.resources.pids},
+        {"CPUMHzPerCore", t.resources.cpu_mhz_per_core}}},
       {"KillSignal", t.kill_signal},
       {"KillTimeoutMs", t.kill_timeout.count()},
       {"MonitorPath", t.monitor_path},
