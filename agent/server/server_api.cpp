@@ -71,6 +71,37 @@ json alloc_json(const AllocView& a, bool with_job) {
   return j;
 }
 
+// Nomad's AllocationListStub, what the lists show of each alloc (GET /v1/allocations and
+// /v1/job/:id/allocations): no placement Metrics, Resources or NetworkStatus, which the one
+// alloc's read has; AllocatedResources with ?resources=true, TaskStates unless
+// ?task_states=false. drover adds PreviousAllocation and DeploymentID, which its CLI follows.
+json alloc_stub_json(const AllocView& a, const httplib::Request& req) {
+  static const char* const kStubKeys[] = {
+      "ID",           "EvalID",           "Name",          "Namespace",          "NodeID",
+      "NodeName",     "JobID",            "JobVersion",    "TaskGroup",          "DesiredStatus",
+      "DesiredDescription", "DesiredTransition", "FollowupEvalID", "NextAllocation", "PreviousAllocation",
+      "DeploymentID", "RescheduleTracker", "PreemptedAllocations", "PreemptedByAllocation",
+      "CreateIndex",  "ModifyIndex",      "CreateTime",    "ModifyTime",         "ClientDescription"};
+  const bool task_states = req.get_param_value("task_states") != "false";
+  const bool resources = req.get_param_value("resources") == "true";
+  json j = json::object();
+  for (const char* k : kStubKeys)
+    if (auto it = a.alloc.find(k); it != a.alloc.end()) j[k] = *it;
+  j["JobType"] = a.job ? a.job.summary().type : "service";
+  j["ClientStatus"] = a.client_status();
+  const bool marked = a.alloc.contains("ClientStatus");
+  if (a.status.is_object()) {
+    if (!marked && a.status.contains("ClientDescription")) j["ClientDescription"] = a.status["ClientDescription"];
+    if (a.status.contains("DeploymentStatus")) j["DeploymentStatus"] = a.status["DeploymentStatus"];
+    if (task_states && a.status.contains("TaskStates")) j["TaskStates"] = a.status["TaskStates"];
+    if (resources && a.status.contains("AllocatedResources")) j["AllocatedResources"] = a.status["AllocatedResources"];
+    int64_t mt = a.status.value("ModifyTime", int64_t{0});
+    if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
+  }
+  if (task_states && !j.contains("TaskStates")) j["TaskStates"] = json::object();
+  return j;
+}
+
 json job_json(const ClusterState& st, const std::string& jk, const JobRecord& rec) {
   json j = *rec.job.parsed();
   j["Version"] = rec.value("Version", 0);
@@ -668,7 +699,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           std::string jk = ns_of(req) + "/" + std::string(req.matches[1]);
           json out = json::array();
           for (const auto& [id, a] : st.allocs)
-            if (a.job_key() == jk) out.push_back(alloc_json(a, false));
+            if (a.job_key() == jk) out.push_back(alloc_stub_json(a, req));
           reply_json(res, out);
         }));
   s.Get(R"(/v1/job/(.+)/actions)",
@@ -919,7 +950,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
           for (const auto& [id, a] : st.allocs)
             if ((prefix.empty() || id.rfind(prefix, 0) == 0) &&
                 namespace_matches(ns, a.alloc.value("Namespace", kDefaultNamespace)))
-              out.push_back(alloc_json(a, false));
+              out.push_back(alloc_stub_json(a, req));
           reply_json(res, out);
         }));
   // Nomad's alloc stop: the alloc is stopped and placed anew. The request is a key the
