@@ -141,6 +141,8 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (starts_with(path, "/v1/acl/")) return Policy::management;
   // The keyring seals every variable: the management token's (as Nomad's operator keyring).
   if (starts_with(path, "/v1/operator/keyring")) return Policy::management;
+  // A snapshot holds every token's hash and every variable, sealed: management's (Nomad's).
+  if (starts_with(path, "/v1/operator/snapshot")) return Policy::management;
   // A variable's items are secrets: reading them takes what submitting a job takes (a job can
   // read them through a template anyway); listing their metadata (/v1/vars) is a read.
   if (starts_with(path, "/v1/var/")) return Policy::submit;

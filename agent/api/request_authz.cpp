@@ -63,6 +63,7 @@ std::optional<Need> required_need(std::string_view method, std::string_view path
   if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
     return Need{Need::Kind::any_token};
   if (starts_with(path, "/v1/acl/") || starts_with(path, "/v1/operator/keyring") ||
+      starts_with(path, "/v1/operator/snapshot") ||
       path == "/v1/system/gc")
     return Need{Need::Kind::management};
   if (starts_with(path, "/v1/status/") || path == "/v1/namespaces" ||

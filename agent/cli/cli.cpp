@@ -78,6 +78,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_monitor_command(app, selected);
   add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
   add_operator_api_command(*app.get_subcommand("operator"), selected);
+  add_operator_snapshot_commands(*app.get_subcommand("operator"), selected, run_server);
   add_version_command(app, selected);
 
   // CLI11 wants the arguments in reverse order, without the program name.

@@ -94,6 +94,9 @@ void add_operator_scheduler_commands(CLI::App& op, Handler& selected);
 void add_monitor_command(CLI::App& app, Handler& selected);
 // operator api [-X METHOD] PATH, under the `operator` command.
 void add_operator_api_command(CLI::App& op, Handler& selected);
+// operator snapshot save|inspect|restore, under the `operator` command; restore runs the
+// server's code (`run_server` with restore_snapshot set).
+void add_operator_snapshot_commands(CLI::App& op, Handler& selected, ServerRunner run_server);
 
 // `--log-level` of the daemons (agent, server): trace, debug, info, warn or error, any case.
 void add_log_level_option(CLI::App* cmd, std::string& level);

@@ -289,6 +289,10 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     st_.leader_created = kv.create_revision;
     return;
   }
+  if (k == keys_.restoring()) {
+    st_.restoring = true;
+    return;
+  }
   auto parse = [&] { return json::parse(kv.value, nullptr, false); };
   if (k == keys_.scheduler_config()) {
     // Written by PUT /v1/operator/scheduler/configuration, which checked it.
@@ -459,6 +463,9 @@ void ClusterStateIndex::erase(const std::string& k) {
   if (k == keys_.leader()) {
     st_.leader_value.clear();
     st_.leader_created = 0;
+  } else if (k == keys_.restoring()) {
+    st_.restoring = false;
+    st_.changes.all = true;  // the whole cluster may differ now
   } else if (k == keys_.scheduler_config()) {
     st_.scheduler = SchedulerConfig{};
     st_.scheduler_stored = false;

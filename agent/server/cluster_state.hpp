@@ -70,6 +70,8 @@ struct DownNode {
 
 struct ClusterState {
   int64_t revision = 0;
+  // A snapshot restore is under way (Keys::restoring): the leader makes no pass.
+  bool restoring = false;
   std::map<std::string, nlohmann::json> nodes;    // by node id: the live ones (key present)
   std::map<std::string, DownNode> down_nodes;     // by node id: known, key gone
   std::set<std::string> stop_requests;            // alloc ids an operator asked to stop

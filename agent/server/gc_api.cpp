@@ -10,10 +10,17 @@
 #include "api/json_reply.hpp"
 #include "server/leader_election.hpp"
 #include "server/server_api.hpp"
+#include "upstream/etcd_client.hpp"
 
 namespace drover::server {
 
 namespace {
+
+// Whether a snapshot restore is under way (or etcd cannot say): no collection then.
+bool restoring(const upstream::EtcdConfig& etcd, const Keys& keys) {
+  auto marker = upstream::EtcdClient(etcd).get(keys.restoring());
+  return !marker || marker->has_value();
+}
 
 void log_collected(const Garbage& g, const char* why) {
   if (g.keys.empty()) return;
@@ -25,6 +32,8 @@ void log_collected(const Garbage& g, const char* why) {
 
 void register_gc_route(ServerApiContext& ctx, httplib::Server& s) {
   auto gc = [&ctx](const httplib::Request&, httplib::Response& res) {
+    if (restoring(ctx.etcd, ctx.keys))
+      return api::reply_error(res, 409, "a snapshot restore is under way (or etcd cannot say): try again after it");
     auto g = collect_garbage(ctx.etcd, ctx.keys, GcThresholds::none());
     if (!g) return api::reply_error(res, 503, g.message());
     log_collected(g.value(), "forced");
@@ -47,6 +56,7 @@ void collect_when_leader(std::stop_token stop, const LeaderElection& election,
   std::unique_lock lock(mu);
   while (!cv.wait_for(lock, stop, interval, [] { return false; }) && !stop.stop_requested()) {
     if (!election.is_leader()) continue;
+    if (restoring(etcd, keys)) continue;  // server/snapshot.hpp
     auto g = collect_garbage(etcd, keys, t);
     if (!g) spdlog::warn("{}", g.message());
     else log_collected(g.value(), "periodic");

@@ -52,6 +52,9 @@ struct Keys {
   std::string evals() const { return prefix + "/evals/"; }
   std::string eval(const std::string& id) const { return prefix + "/evals/" + id; }
   std::string leader() const { return prefix + "/leader"; }
+  // Written by `operator snapshot restore` while it puts a snapshot back: the leader makes no
+  // pass and no GC, and a plan read before it cannot commit (server/snapshot.hpp).
+  std::string restoring() const { return prefix + "/restoring"; }
   // Nomad's SchedulerConfiguration as an operator stored it (server/scheduler_config.hpp).
   std::string scheduler_config() const { return prefix + "/scheduler_config"; }
   std::string servers() const { return prefix + "/servers/"; }

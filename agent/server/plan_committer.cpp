@@ -201,6 +201,8 @@ void PlanCommitter::pass() {
   state.use_scheduler_defaults(defaults_);
   // Planned from what etcd says, not what this server believes: it must be the leader there.
   if (state.leader_value != election_.me()) return;
+  // A snapshot restore puts the cluster back key by key: nothing is planned from a half.
+  if (state.restoring) return;
   const int64_t now = state::now_ns();
   // Nodes whose key lapsed since: their records marked down (node_records.hpp). Apart from
   // the plan: no plan's guard covers the records, and a mark refused is made next pass.
@@ -237,6 +239,7 @@ void PlanCommitter::pass() {
   std::map<std::string, int64_t> rewritten;  // job key -> the revision this plan wrote it at
   auto guard = [&](int64_t revision, const std::set<std::string>& jobs, bool all_jobs) {
     json compare = leader_term(keys_, election_.me(), state.leader_created);
+    compare.push_back(upstream::txn::absent(keys_.restoring()));  // no restore began since the read
     std::vector<std::string> prefixes = {keys_.deployments(), keys_.node_controls(),
                                          keys_.periodic_launches()};
     if (all_jobs) prefixes.push_back(keys_.jobs());

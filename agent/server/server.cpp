@@ -29,6 +29,8 @@
 #include "server/events_api.hpp"
 #include "server/exec_forward.hpp"
 #include "server/gc_api.hpp"
+#include "server/snapshot.hpp"
+#include "server/snapshot_api.hpp"
 #include "server/host_volumes_api.hpp"
 #include "server/launch_api.hpp"
 #include "server/leader_election.hpp"
@@ -60,6 +62,7 @@ int run_server(const ServerFlags& flags) {
     return 1;
   }
   ServerConfig cfg = loaded.value();
+  if (!flags.restore_snapshot.empty()) return restore_snapshot_file(cfg, flags.restore_snapshot);
   if (flags.port) cfg.port = flags.port;
   // Off loopback, the API needs tokens or TLS, or the operator's explicit insecure_listen:
   // the agent's rule (docs/security.md), since a server takes jobs for every node.
@@ -182,6 +185,7 @@ int run_server(const ServerFlags& flags) {
   register_events_route(api_ctx, routes);
   register_metrics_route(api_ctx, routes);
   register_gc_route(api_ctx, routes);
+  register_snapshot_route(api_ctx, routes);
   api::register_jobs_parse_endpoint(routes);  // the UI's Submit parses before it plans
   api::register_ui_endpoint(routes);
   api::register_identity_endpoints(
