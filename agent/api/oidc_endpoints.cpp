@@ -149,7 +149,8 @@ void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_pt
       spdlog::info("acl: an OIDC login with auth method {} was refused: {}", method->name, claims.message());
       return reply_error(res, claims.error().code == Errc::Invalid ? 403 : 502, "Permission denied: " + claims.message());
     }
-    if (method->oidc.verbose) spdlog::info("acl: OIDC login with auth method {}: claims {}", method->name, claims->dump());
+    // Nomad's VerboseLogging: the claims at debug level (they may hold personal data).
+    if (method->oidc.verbose) spdlog::debug("acl: OIDC login with auth method {}: claims {}", method->name, claims->dump());
     auto bindings = binding_rules(acl);
     if (!bindings) return reply_error(res, 503, bindings.message());
     auto known = known_acl(acl);

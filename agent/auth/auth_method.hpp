@@ -39,7 +39,7 @@ struct OidcClient {
   std::vector<std::string> redirect_uris;  // AllowedRedirectURIs: where a login may return
   bool pkce = false;                       // OIDCEnablePKCE: an S256 code challenge
   bool disable_userinfo = false;           // OIDCDisableUserInfo
-  bool verbose = false;                    // VerboseLogging: claims and bindings logged
+  bool verbose = false;                    // VerboseLogging: the claims logged at debug level
 };
 
 inline constexpr const char* kRedacted = "redacted";

@@ -254,22 +254,10 @@ TEST(AclLogin, AMethodMadeOnOneServerServesALoginOnTheOther) {
             0);
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
-  auto cfg = [&](const std::string& name) {
-    return drover::testing::etcd_server_yaml(etcd) + "acl:\n  enabled: true\n  bootstrap_token_file: " + dir +
-           "/" + name + ".token\n";
-  };
-  auto s1 = ServerProcess::start("s1", cfg("s1"));
-  auto s2 = ServerProcess::start("s2", cfg("s2"));
-  std::string mgmt;
-  ASSERT_TRUE(eventually(
-      [&] {
-        for (const char* n : {"s1", "s2"})
-          if (std::filesystem::exists(dir + "/" + n + ".token")) mgmt = read_file(dir + "/" + n + ".token");
-        mgmt.erase(mgmt.find_last_not_of("\n") + 1);
-        return !mgmt.empty();
-      },
-      20s))
-      << s1->log() << s2->log();
+  auto s1 = ServerProcess::start("s1", drover::testing::acl_server_yaml(etcd, dir, "s1"));
+  auto s2 = ServerProcess::start("s2", drover::testing::acl_server_yaml(etcd, dir, "s2"));
+  const std::string mgmt = drover::testing::bootstrap_token(dir, {"s1", "s2"});
+  ASSERT_FALSE(mgmt.empty()) << s1->log() << s2->log();
   s1->use_token(mgmt);
   ASSERT_EQ(s1->post("/v1/acl/policy/deployers", json{{"Rules", kDeployers}}.dump(), "application/json").status, 200);
   auto method = s1->post("/v1/acl/auth-method",

@@ -51,19 +51,11 @@ TEST(Snapshots, ASavedClusterIsPutBackWithItsTokensAndTheLeaderPlansFromIt) {
   const std::string dir = make_temp_dir("drover-snapshot");
   EtcdProcess etcd;
   ASSERT_TRUE(etcd.start());
-  const std::string config = drover::testing::etcd_server_yaml(etcd) +
-                             "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/mgmt.token\n";
+  const std::string config = drover::testing::acl_server_yaml(etcd, dir, "s1");
   write_file(dir + "/server.yaml", config);
   auto server = ServerProcess::start("s1", config);
-  std::string mgmt;
-  ASSERT_TRUE(eventually(
-      [&] {
-        if (std::filesystem::exists(dir + "/mgmt.token")) mgmt = read_file(dir + "/mgmt.token");
-        mgmt.erase(mgmt.find_last_not_of("\n") + 1);
-        return !mgmt.empty();
-      },
-      20s))
-      << server->log();
+  const std::string mgmt = drover::testing::bootstrap_token(dir, {"s1"});
+  ASSERT_FALSE(mgmt.empty()) << server->log();
   server->use_token(mgmt);
   auto cli = [&](std::vector<std::string> args) {
     args.insert(args.end(), {"-token", mgmt});

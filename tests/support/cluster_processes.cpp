@@ -177,6 +177,23 @@ std::string etcd_server_yaml(const EtcdProcess& etcd) {
   return "leader_ttl: 3s\netcd:\n  endpoints: [\"" + etcd.endpoint() + "\"]\n  prefix: /drover\n";
 }
 
+std::string acl_server_yaml(const EtcdProcess& etcd, const std::string& dir, const std::string& name) {
+  return etcd_server_yaml(etcd) + "acl:\n  enabled: true\n  bootstrap_token_file: " + dir + "/" + name + ".token\n";
+}
+
+std::string bootstrap_token(const std::string& dir, const std::vector<std::string>& names) {
+  std::string secret;
+  eventually(
+      [&] {
+        for (const auto& n : names)
+          if (std::filesystem::exists(dir + "/" + n + ".token")) secret = read_file(dir + "/" + n + ".token");
+        secret.erase(secret.find_last_not_of("\n") + 1);
+        return !secret.empty();
+      },
+      std::chrono::seconds(20));
+  return secret;
+}
+
 void kill_orphaned_tasks(const std::string& cgroup_parent, const std::string& data_dir) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent_process.hpp"
 
@@ -62,6 +63,11 @@ class ServerProcess {
 // (heartbeat_ttl 3s) and a server's (leader_ttl 3s), to which a test adds what it needs.
 std::string etcd_agent_yaml(const EtcdProcess& etcd);
 std::string etcd_server_yaml(const EtcdProcess& etcd);
+// etcd_server_yaml with ACLs on: the server that bootstraps writes the token to dir/<name>.token.
+std::string acl_server_yaml(const EtcdProcess& etcd, const std::string& dir, const std::string& name);
+// The management token one of the servers `names` bootstrapped into dir/<name>.token, once
+// one has; "" when none has within 20 s.
+std::string bootstrap_token(const std::string& dir, const std::vector<std::string>& names);
 
 // After an agent was SIGKILLed its tasks go on (by design): kills its tasks (every process in
 // its parent cgroup) and their drover-monitor parents (whose command line names its data dir).
