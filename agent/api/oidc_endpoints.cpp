@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "api/acl.hpp"
 #include "api/auth_records.hpp"

@@ -22,6 +22,8 @@ namespace {
 int save(Context& ctx, const std::string& file) {
   auto r = ctx.api.get("/v1/operator/snapshot");
   if (!r) return print_error(ctx, r.message());
+  if (r->status == 404)
+    return print_error(ctx, describe_api_error(r.value()) + " (snapshots are a server's: -address a drover server)");
   if (r->status != 200) return print_error(ctx, describe_api_error(r.value()));
   // Written beside the file and renamed: a failed save never leaves half a snapshot under the
   // name a backup script keeps.
