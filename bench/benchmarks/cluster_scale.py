@@ -178,6 +178,12 @@ def one_shape(ctx, label, submit, want, job_id):
         jobs_read = read_ms(server, "/v1/jobs", n=3)
         allocs_read = read_ms(server, "/v1/allocations", n=3)
         rss_reads = server.rss_peak_mib()
+        # An operator's backup (`operator snapshot save`): how long it takes, how large it is.
+        t = time.monotonic()
+        status, snap = server.request("GET", "/v1/operator/snapshot")
+        snap_ms = (time.monotonic() - t) * 1000
+        if status != 200:
+            raise RuntimeError(f"GET /v1/operator/snapshot: {status} {snap[:300]}")
         conflicts = sum("planning again" in line for line in open(server.log))
         errors = [line.strip() for line in open(server.log) if "writing the plan" in line][:1]
         ok = placed >= want and elapsed <= GOAL_S and max(rss, rss_after) < GOAL_RSS_MIB
@@ -185,6 +191,7 @@ def one_shape(ctx, label, submit, want, job_id):
                 fmt(submitted, "s"), fmt(cpu, "s"), fmt(max(rss, rss_after), "MiB"), fmt(idle, "%"),
                 str(conflicts), fmt(alloc_read, "ms"), fmt(job_read, "ms"), fmt(jobs_read, "ms"),
                 fmt(allocs_read, "ms"), fmt(rss_reads, "MiB"),
+                f"{fmt(snap_ms, 'ms')}, {len(snap) / 2**20:.1f} MiB",
                 "met" if ok else "**missed**"], acked, errors
     finally:
         if server:
@@ -224,7 +231,7 @@ def run(ctx):
                    "server CPU", "server RSS peak", "server CPU, all running", "plans re-planned",
                    "GET /v1/allocation/:prefix (median of 10)", "GET /v1/job/:id (median of 3)",
                    "GET /v1/jobs (median of 3)", "GET /v1/allocations (median of 3)",
-                   "server RSS peak after the reads",
+                   "server RSS peak after the reads", "GET /v1/operator/snapshot (once): time, size",
                    f"goal: all in {GOAL_S:.0f} s, RSS < {GOAL_RSS_MIB} MiB"], rows)
     rep.note(f"{ctx.n} node keys under one lease (the nodes are not agents); etcd with its defaults "
              "(at most 128 operations per transaction, 1.5 MiB per request) on loopback; placement "
