@@ -128,6 +128,9 @@ class TokenStore {
                             const std::string& record) = 0;
   // NotFound when there is none.
   virtual Status delete_record(const std::string& kind, const std::string& key) = 0;
+  // Whether other processes read and write these records too (the servers' etcd store): what
+  // one server begins, another may finish (an OIDC sign-in, api/oidc_endpoints.hpp).
+  virtual bool shared() const { return false; }
 };
 
 inline constexpr const char* kAuthMethods = "auth_methods";

@@ -56,6 +56,7 @@ class EtcdTokenStore : public TokenStore {
   Status put_record(const std::string& kind, const std::string& key,
                     const std::string& record) override;
   Status delete_record(const std::string& kind, const std::string& key) override;
+  bool shared() const override { return true; }
   Status put_policy(const AclPolicyRecord& policy) override;
   Status delete_policy(const std::string& name) override;
 

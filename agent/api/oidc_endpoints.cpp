@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include "api/acl.hpp"
@@ -15,6 +16,7 @@
 #include "auth/key_cache.hpp"
 #include "auth/oidc.hpp"
 #include "drover/common/encoding.hpp"
+#include "drover/common/json_text.hpp"
 #include "state/alloc.hpp"
 
 namespace drover::api {
@@ -73,26 +75,59 @@ std::optional<auth::AuthMethod> oidc_method(TokenStore& acl, const std::string& 
   return std::nullopt;
 }
 
-// The sign-ins under way, those past their time deleted. An error when the store cannot say.
-Result<std::vector<auth::OidcRequest>> live_requests(TokenStore& acl, std::int64_t now) {
-  auto records = acl.records(kOidcRequests);
-  if (!records) return records.error();
-  std::vector<auth::OidcRequest> live;
-  for (const auto& text : records.value()) {
-    auto r = auth::oidc_request_from_json(json::parse(text, nullptr, false));
-    if (r && r->expires_ns > now) {
-      live.push_back(std::move(r.value()));
-      continue;
+// Where sign-ins under way wait: in this process's memory (nothing written per sign-in: a
+// flood of auth-urls, which need no token, costs no disk), or, when the token store is the
+// servers' etcd, there (kind "oidc_requests", by the nonce's hash), so that either server
+// completes what the other began.
+class SignIns {
+ public:
+  explicit SignIns(TokenStore& acl) : acl_(acl) {}
+
+  // The sign-ins under way at `now`; those past their time are dropped.
+  Result<std::vector<auth::OidcRequest>> live(std::int64_t now) {
+    std::vector<auth::OidcRequest> out;
+    if (!acl_.shared()) {
+      std::lock_guard lock(mu_);
+      std::erase_if(mem_, [&](const auto& kv) { return kv.second.expires_ns <= now; });
+      for (const auto& [k, r] : mem_) out.push_back(r);
+      return out;
     }
-    if (r) (void)acl.delete_record(kOidcRequests, request_key(r->client_nonce));
+    auto records = acl_.records(kOidcRequests);
+    if (!records) return records.error();
+    for (const auto& text : records.value()) {
+      auto r = auth::oidc_request_from_json(json::parse(text, nullptr, false));
+      if (r && r->expires_ns > now) out.push_back(std::move(r.value()));
+      else if (r) (void)acl_.delete_record(kOidcRequests, request_key(r->client_nonce));
+    }
+    return out;
   }
-  return live;
-}
+  Status put(const auth::OidcRequest& r) {
+    if (acl_.shared())
+      return acl_.put_record(kOidcRequests, request_key(r.client_nonce), json_text(auth::oidc_request_json(r)));
+    std::lock_guard lock(mu_);
+    mem_[r.client_nonce] = r;
+    return {};
+  }
+  // Takes the sign-in of `nonce` away: NotFound when another completion took it first.
+  Status take(const std::string& nonce) {
+    if (acl_.shared()) return acl_.delete_record(kOidcRequests, request_key(nonce));
+    std::lock_guard lock(mu_);
+    if (mem_.erase(nonce) == 0) return make_error("no sign-in", Errc::NotFound);
+    return {};
+  }
+
+ private:
+  TokenStore& acl_;
+  std::mutex mu_;
+  std::map<std::string, auth::OidcRequest> mem_;  // by client nonce
+};
 
 }  // namespace
 
 void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_ptr<auth::KeyCache> keys) {
-  s.Post("/v1/acl/oidc/auth-url", [&acl](const httplib::Request& req, httplib::Response& res) {
+  auto providers = std::make_shared<auth::ProviderCache>();
+  auto sign_ins = std::make_shared<SignIns>(acl);
+  s.Post("/v1/acl/oidc/auth-url", [&acl, providers, sign_ins](const httplib::Request& req, httplib::Response& res) {
     std::map<std::string, std::string> f;
     if (!read_fields(req, res, {"AuthMethodName", "RedirectURI", "ClientNonce"}, f)) return;
     auto method = oidc_method(acl, f["AuthMethodName"], res);
@@ -100,7 +135,7 @@ void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_pt
     const std::int64_t now = state::now_ns();
     auto request = auth::new_oidc_request(*method, f["RedirectURI"], f["ClientNonce"], now);
     if (!request) return reply_error(res, request.error().code == Errc::Invalid ? 400 : 500, request.message());
-    auto live = live_requests(acl, now);
+    auto live = sign_ins->live(now);
     if (!live) return reply_error(res, 503, live.message());
     // The same nonce asked again (a page reloaded) gets its sign-in back, as in Nomad.
     auto same = std::find_if(live->begin(), live->end(),
@@ -113,23 +148,21 @@ void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_pt
       return reply_error(res, 429, "too many sign-ins under way (" + std::to_string(live->size()) +
                                        "); try again in a few minutes");
     }
-    auto provider = auth::discover(*method);
+    auto provider = providers->get(*method);
     if (!provider) return reply_error(res, 502, provider.message());
     if (same == live->end())
-      if (auto st = acl.put_record(kOidcRequests, request_key(request->client_nonce),
-                                   json_text(auth::oidc_request_json(request.value())));
-          !st)
-        return reply_error(res, 503, st.message());
+      if (auto st = sign_ins->put(request.value()); !st) return reply_error(res, 503, st.message());
     reply_json(res, {{"AuthURL", auth::authorization_url(provider.value(), *method, request.value())}});
   });
 
-  s.Post("/v1/acl/oidc/complete-auth", [&acl, keys](const httplib::Request& req, httplib::Response& res) {
+  s.Post("/v1/acl/oidc/complete-auth",
+         [&acl, keys, providers, sign_ins](const httplib::Request& req, httplib::Response& res) {
     std::map<std::string, std::string> f;
     if (!read_fields(req, res, {"AuthMethodName", "ClientNonce", "State", "Code", "RedirectURI"}, f)) return;
     auto method = oidc_method(acl, f["AuthMethodName"], res);
     if (!method) return;
     const std::int64_t now = state::now_ns();
-    auto live = live_requests(acl, now);
+    auto live = sign_ins->live(now);
     if (!live) return reply_error(res, 503, live.message());
     auto it = std::find_if(live->begin(), live->end(),
                            [&](const auth::OidcRequest& r) { return r.client_nonce == f["ClientNonce"]; });
@@ -137,13 +170,13 @@ void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_pt
                        "already, or was never begun: POST /v1/acl/oidc/auth-url first)";
     if (it == live->end()) return reply_error(res, 400, gone);
     // Taken once: a second completion of the same sign-in finds nothing.
-    if (auto st = acl.delete_record(kOidcRequests, request_key(it->client_nonce)); !st) {
+    if (auto st = sign_ins->take(it->client_nonce); !st) {
       if (st.error().code == Errc::NotFound) return reply_error(res, 400, gone);
       return reply_error(res, 503, st.message());
     }
     if (it->method != method->name || it->redirect_uri != f["RedirectURI"])
       return reply_error(res, 400, "RedirectURI: not the method and redirect URI this sign-in began with");
-    auto provider = auth::discover(*method);
+    auto provider = providers->get(*method);
     if (!provider) return reply_error(res, 502, provider.message());
     auto claims = auth::complete_oidc(*method, provider.value(), *it, f["Code"], f["State"], f["Iss"], *keys,
                                       now / 1'000'000'000);

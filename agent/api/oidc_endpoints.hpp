@@ -3,8 +3,9 @@
 //   POST /v1/acl/oidc/auth-url {AuthMethodName, RedirectURI, ClientNonce} -> {AuthURL}
 //   POST /v1/acl/oidc/complete-auth {AuthMethodName, ClientNonce, State, Code, RedirectURI,
 //     Iss} -> the ACL token the login made, its SecretID included.
-// A sign-in under way is kept in the token store (kind "oidc_requests", by a hash of its
-// nonce), so that on a cluster either server may complete what the other began.
+// A sign-in under way is kept in memory, or, on the servers, in their etcd token store (kind
+// "oidc_requests", by a hash of its nonce), so that either server may complete what the
+// other began.
 #pragma once
 
 #include <memory>

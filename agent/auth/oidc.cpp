@@ -145,6 +145,21 @@ Result<OidcProvider> discover(const AuthMethod& m) {
   return p;
 }
 
+Result<OidcProvider> ProviderCache::get(const AuthMethod& m) {
+  const std::string source = json{{"url", m.keys.discovery_url}, {"ca", m.keys.discovery_ca_pem}}.dump();
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);  // one fetch at a time: a burst after expiry costs one
+  auto& e = by_method_[m.name];
+  if (e.source == source && now - e.fetched < std::chrono::minutes(5)) return e.provider;
+  auto p = discover(m);
+  if (!p) {
+    by_method_.erase(m.name);
+    return p.error();
+  }
+  e = {source, p.value(), now};
+  return p;
+}
+
 std::string authorization_url(const OidcProvider& p, const AuthMethod& m, const OidcRequest& r) {
   std::string scope = "openid";
   for (const auto& s : m.oidc.scopes)

@@ -11,7 +11,10 @@
 //      the method's binding rules turn the claims into a grant (login.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -55,6 +58,23 @@ struct OidcProvider {
 // Fetches `method`'s discovery document. Its issuer must be the method's OIDCDiscoveryURL
 // (section 4.3), so that a document served elsewhere cannot name another issuer.
 Result<OidcProvider> discover(const AuthMethod& method);
+
+// discover() kept 5 minutes per method (as the keys are, key_cache.hpp): auth-url needs no
+// token, and a flood of sign-ins must not become a flood of requests to the provider. A
+// fetch that fails is not kept.
+class ProviderCache {
+ public:
+  Result<OidcProvider> get(const AuthMethod& method);
+
+ private:
+  struct Entry {
+    std::string source;  // the discovery URL and CAs it came from
+    OidcProvider provider;
+    std::chrono::steady_clock::time_point fetched{};
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry> by_method_;
+};
 
 // The provider's authorization URL for `request`: response_type=code, client_id, the
 // redirect URI, scope "openid" and the method's OIDCScopes, state, nonce, and the S256 code

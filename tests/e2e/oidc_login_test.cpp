@@ -288,6 +288,50 @@ TEST(OidcLogin, ForgedReplayedAndUnboundSignInsAreRefusedSayingWhy) {
   std::filesystem::remove_all(dir);
 }
 
+// auth-url needs no token: a flood of sign-ins is capped at 1,000 under way (429, saying
+// why), and the sign-ins already begun still complete.
+TEST(OidcLogin, AFloodOfSignInsIsCappedAndTheOnesBegunStillComplete) {
+  const std::string dir = make_temp_dir("drover-oidc-flood");
+  Provider idp(dir);
+  auto agent = AgentProcess::start({.config_yaml = "acl:\n  enabled: true\n"});
+  const std::string mgmt = bootstrap_secret(*agent);
+  ASSERT_FALSE(mgmt.empty()) << agent->log();
+  const std::string redirect = agent->address() + "/ui/settings/tokens";
+  auto method = call(*agent, "POST", "/v1/acl/auth-method", mgmt,
+                     json{{"Name", "sso"}, {"Type", "OIDC"}, {"MaxTokenTTL", "1h"},
+                          {"Config", method_config(idp, {redirect})}}.dump());
+  ASSERT_TRUE(method && method->status == 200) << error_of(method);
+  auto rule = call(*agent, "POST", "/v1/acl/binding-rule", mgmt,
+                   json{{"AuthMethod", "sso"}, {"BindType", "management"}}.dump());
+  ASSERT_TRUE(rule && rule->status == 200) << error_of(rule);
+  auto begin = [&](int i) {
+    return call(*agent, "POST", "/v1/acl/oidc/auth-url", "",
+                json{{"AuthMethodName", "sso"}, {"RedirectURI", redirect}, {"ClientNonce", "flood-nonce-" + std::to_string(i)}}
+                    .dump());
+  };
+  std::string first_url;
+  for (int i = 0; i < 1000; ++i) {
+    auto r = begin(i);
+    ASSERT_TRUE(r && r->status == 200) << i << ": " << error_of(r);
+    if (i == 0) first_url = json::parse(r->body).value("AuthURL", "");
+  }
+  auto over = begin(1000);
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->status, 429);
+  EXPECT_NE(error_of(over).find("too many sign-ins under way (1000)"), std::string::npos) << error_of(over);
+  // The same nonce asked again is the same sign-in, not a new one: it is still answered.
+  auto again = begin(0);
+  ASSERT_TRUE(again && again->status == 200) << error_of(again);
+  EXPECT_EQ(json::parse(again->body).value("AuthURL", ""), first_url);
+  const std::string back = idp.sign_in(first_url);
+  auto done = call(*agent, "POST", "/v1/acl/oidc/complete-auth", "",
+                   json{{"AuthMethodName", "sso"}, {"ClientNonce", "flood-nonce-0"}, {"RedirectURI", redirect},
+                        {"Code", query_param(back, "code")}, {"State", query_param(back, "state")}}.dump());
+  ASSERT_TRUE(done && done->status == 200) << error_of(done);
+  EXPECT_EQ(json::parse(done->body).value("Type", ""), "management");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(OidcLogin, ASignInBegunOnOneServerCompletesOnTheOther) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   const std::string dir = make_temp_dir("drover-oidc-cluster");
