@@ -242,21 +242,6 @@ std::string digest(const Call& c, const EVP_MD* md) {
   return text;
 }
 
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
-}
-
 // RFC 4122 version 5: SHA-1 of the namespace's 16 bytes and the name.
 std::string uuid_v5(const Call& c) {
   std::string ns = c.str(0);
@@ -758,7 +743,7 @@ FunctionTable core_functions() {
       {"sha1", {1, 1, [](const Call& c) -> json { return digest(c, EVP_sha1()); }}},
       {"sha256", {1, 1, [](const Call& c) -> json { return digest(c, EVP_sha256()); }}},
       {"sha512", {1, 1, [](const Call& c) -> json { return digest(c, EVP_sha512()); }}},
-      {"urlencode", {1, 1, [](const Call& c) -> json { return url_encode(c.str(0)); }}},
+      {"urlencode", {1, 1, [](const Call& c) -> json { return percent_encode(c.str(0)); }}},
       {"uuidv4", {0, 0, [](const Call&) -> json { return random_uuid(); }}},
       {"uuidv5", {2, 2, [](const Call& c) -> json { return uuid_v5(c); }}},
       {"yamldecode", {1, 1, [](const Call& c) -> json {
