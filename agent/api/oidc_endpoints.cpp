@@ -108,12 +108,21 @@ class SignIns {
     mem_[r.client_nonce] = r;
     return {};
   }
-  // Takes the sign-in of `nonce` away: NotFound when another completion took it first.
-  Status take(const std::string& nonce) {
-    if (acl_.shared()) return acl_.delete_record(kOidcRequests, request_key(nonce));
-    std::lock_guard lock(mu_);
-    if (mem_.erase(nonce) == 0) return make_error("no sign-in", Errc::NotFound);
-    return {};
+  // Takes the sign-in of `nonce` away, once: NotFound when none is under way (it lapsed, was
+  // never begun, or another completion took it first).
+  Result<auth::OidcRequest> take(const std::string& nonce, std::int64_t now) {
+    auto live = this->live(now);
+    if (!live) return live.error();
+    auto it = std::find_if(live->begin(), live->end(),
+                           [&](const auth::OidcRequest& r) { return r.client_nonce == nonce; });
+    if (it == live->end()) return make_error("no sign-in", Errc::NotFound);
+    if (acl_.shared()) {
+      if (auto st = acl_.delete_record(kOidcRequests, request_key(nonce)); !st) return st.error();
+    } else {
+      std::lock_guard lock(mu_);
+      if (mem_.erase(nonce) == 0) return make_error("no sign-in", Errc::NotFound);
+    }
+    return std::move(*it);
   }
 
  private:
@@ -162,23 +171,16 @@ void register_oidc_endpoints(httplib::Server& s, TokenStore& acl, std::shared_pt
     auto method = oidc_method(acl, f["AuthMethodName"], res);
     if (!method) return;
     const std::int64_t now = state::now_ns();
-    auto live = sign_ins->live(now);
-    if (!live) return reply_error(res, 503, live.message());
-    auto it = std::find_if(live->begin(), live->end(),
-                           [&](const auth::OidcRequest& r) { return r.client_nonce == f["ClientNonce"]; });
-    const char* gone = "ClientNonce: no sign-in under way has it (it took longer than 5 minutes, was completed "
-                       "already, or was never begun: POST /v1/acl/oidc/auth-url first)";
-    if (it == live->end()) return reply_error(res, 400, gone);
-    // Taken once: a second completion of the same sign-in finds nothing.
-    if (auto st = sign_ins->take(it->client_nonce); !st) {
-      if (st.error().code == Errc::NotFound) return reply_error(res, 400, gone);
-      return reply_error(res, 503, st.message());
-    }
+    auto it = sign_ins->take(f["ClientNonce"], now);
+    if (!it && it.error().code == Errc::NotFound)
+      return reply_error(res, 400, "ClientNonce: no sign-in under way has it (it took longer than 5 minutes, was "
+                                   "completed already, or was never begun: POST /v1/acl/oidc/auth-url first)");
+    if (!it) return reply_error(res, 503, it.message());
     if (it->method != method->name || it->redirect_uri != f["RedirectURI"])
       return reply_error(res, 400, "RedirectURI: not the method and redirect URI this sign-in began with");
     auto provider = providers->get(*method);
     if (!provider) return reply_error(res, 502, provider.message());
-    auto claims = auth::complete_oidc(*method, provider.value(), *it, f["Code"], f["State"], f["Iss"], *keys,
+    auto claims = auth::complete_oidc(*method, provider.value(), it.value(), f["Code"], f["State"], f["Iss"], *keys,
                                       now / 1'000'000'000);
     if (!claims) {
       spdlog::info("acl: an OIDC login with auth method {} was refused: {}", method->name, claims.message());

@@ -11,6 +11,7 @@
 #include <set>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "api/job_actions_endpoint.hpp"
 #include "api/json_reply.hpp"
@@ -51,22 +52,24 @@ bool lists_namespaces(const httplib::Request& req) {
                                  req.path == "/v1/event/stream");
 }
 
+// `j` with the status the alloc's node reported laid over it: ClientStatus, and each of
+// `keys` the status holds (a ClientDescription only when the server did not mark the alloc
+// lost or unknown: its mark keeps its own), and the later ModifyTime.
+void lay_status_over(json& j, const AllocView& a, const std::vector<const char*>& keys) {
+  j["ClientStatus"] = a.client_status();
+  const bool marked = a.alloc.contains("ClientStatus");
+  if (!a.status.is_object()) return;
+  for (const char* k : keys)
+    if (a.status.contains(k) && !(marked && std::string_view(k) == "ClientDescription")) j[k] = a.status[k];
+  int64_t mt = a.status.value("ModifyTime", int64_t{0});
+  if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
+}
+
 // The alloc as Nomad's API shows it: what the server placed, with the status its node
 // reported (ClientStatus, TaskStates, DeploymentStatus, NetworkStatus).
 json alloc_json(const AllocView& a, bool with_job) {
   json j = a.value(with_job);
-  j["ClientStatus"] = a.client_status();
-  // The server's mark (lost, unknown) keeps its own description.
-  const bool marked = a.alloc.contains("ClientStatus");
-  if (a.status.is_object()) {
-    for (const char* k :
-         {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources",
-          "NetworkStatus"})
-      if (a.status.contains(k) && !(marked && std::string_view(k) == "ClientDescription"))
-        j[k] = a.status[k];
-    int64_t mt = a.status.value("ModifyTime", int64_t{0});
-    if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
-  }
+  lay_status_over(j, a, {"ClientDescription", "TaskStates", "DeploymentStatus", "AllocatedResources", "NetworkStatus"});
   if (!j.contains("TaskStates")) j["TaskStates"] = json::object();
   return j;
 }
@@ -83,21 +86,14 @@ json alloc_stub_json(const AllocView& a, const httplib::Request& req) {
       "DeploymentID", "RescheduleTracker", "PreemptedAllocations", "PreemptedByAllocation",
       "CreateIndex",  "ModifyIndex",      "CreateTime",    "ModifyTime",         "ClientDescription"};
   const bool task_states = req.get_param_value("task_states") != "false";
-  const bool resources = req.get_param_value("resources") == "true";
   json j = json::object();
   for (const char* k : kStubKeys)
     if (auto it = a.alloc.find(k); it != a.alloc.end()) j[k] = *it;
   j["JobType"] = a.job ? a.job.summary().type : "service";
-  j["ClientStatus"] = a.client_status();
-  const bool marked = a.alloc.contains("ClientStatus");
-  if (a.status.is_object()) {
-    if (!marked && a.status.contains("ClientDescription")) j["ClientDescription"] = a.status["ClientDescription"];
-    if (a.status.contains("DeploymentStatus")) j["DeploymentStatus"] = a.status["DeploymentStatus"];
-    if (task_states && a.status.contains("TaskStates")) j["TaskStates"] = a.status["TaskStates"];
-    if (resources && a.status.contains("AllocatedResources")) j["AllocatedResources"] = a.status["AllocatedResources"];
-    int64_t mt = a.status.value("ModifyTime", int64_t{0});
-    if (mt > j.value("ModifyTime", int64_t{0})) j["ModifyTime"] = mt;
-  }
+  std::vector<const char*> status_keys = {"ClientDescription", "DeploymentStatus"};
+  if (task_states) status_keys.push_back("TaskStates");
+  if (req.get_param_value("resources") == "true") status_keys.push_back("AllocatedResources");
+  lay_status_over(j, a, status_keys);
   if (task_states && !j.contains("TaskStates")) j["TaskStates"] = json::object();
   return j;
 }

@@ -23,11 +23,9 @@ constexpr std::size_t kOpsPerTxn = 100;
 // etcd refuses a request over 1.5 MiB by default: a batch is sent before it passes 1 MiB.
 constexpr std::size_t kBytesPerTxn = std::size_t{1} << 20;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // Jobs and their versions before the rest, so that nothing of a job is there before the job.
 int restore_order(std::string_view key) {
-  if (starts_with(key, "jobs/") || starts_with(key, "job_versions/")) return 0;
+  if (key.starts_with("jobs/") || key.starts_with("job_versions/")) return 0;
   return 1;
 }
 

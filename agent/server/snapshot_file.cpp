@@ -17,20 +17,18 @@ constexpr int kVersion = 1;
 // A snapshot file's JSON may be this large unpacked: ten times a cluster of 10,000 jobs.
 constexpr std::size_t kMaxUnpacked = std::size_t{4} << 30;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // The kind of a key below the prefix: its first part, or its first two under acl/.
 std::string kind_of(std::string_view key) {
   auto slash = key.find('/');
-  if (starts_with(key, "acl/") && slash != std::string_view::npos) slash = key.find('/', slash + 1);
+  if (key.starts_with("acl/") && slash != std::string_view::npos) slash = key.find('/', slash + 1);
   return std::string(slash == std::string_view::npos ? key : key.substr(0, slash));
 }
 
 }  // namespace
 
 bool durable_key(std::string_view k) {
-  return !k.empty() && !starts_with(k, "nodes/") && k != "leader" && k != "restoring" &&
-         !starts_with(k, "servers/");
+  return !k.empty() && !k.starts_with("nodes/") && k != "leader" && k != "restoring" &&
+         !k.starts_with("servers/");
 }
 
 std::string snapshot_file(const Snapshot& s) {
