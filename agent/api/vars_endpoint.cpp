@@ -88,6 +88,50 @@ void reply_conflict(httplib::Response& res, const std::string& ns, const std::st
   reply_json(res, body, 409);
 }
 
+// A lock's refusal (a 409): Nomad answers the variable's name alone, no items and no lock.
+void reply_lock_refusal(httplib::Response& res, const std::string& ns, const std::string& path,
+                        const vars::WriteOutcome& w) {
+  json body = vars::to_json(vars::VariableMeta{ns, path, 0, 0, 0, 0, std::nullopt});
+  body["error"] = w.lock_refusal;
+  reply_json(res, body, 409);
+}
+
+// Whether a variable's lock (its ID is what takes it over) is shown to this caller: as in
+// Nomad, only to one no ACL policy limits (ACLs off, a management token) and to the lock's
+// holder in the answers to its own lock operations.
+bool caller_sees_locks() { return request_acl() == nullptr; }
+
+// Nomad's lock operations: PUT /v1/var/:path?lock-acquire, ?lock-renew or ?lock-release.
+// Empty when the request has none; false (res holds the 400) for more than one, or one with
+// ?cas.
+bool lock_operation(const httplib::Request& req, std::string& op, httplib::Response& res) {
+  int n = 0;
+  for (const char* name : {"lock-acquire", "lock-renew", "lock-release"})
+    if (req.has_param(name)) {
+      op = name;
+      ++n;
+    }
+  if (n > 1) {
+    reply_error(res, 400, "multiple lock operations: give one of lock-acquire, lock-renew, lock-release");
+    return false;
+  }
+  if (n == 1 && req.has_param("cas")) {
+    reply_error(res, 400, "cas: CAS can't be used with lock operations");
+    return false;
+  }
+  return true;
+}
+
+// The items of a lock operation's body: none when it has no Items (or empty ones).
+Result<std::optional<std::map<std::string, std::string>>> optional_items(const json& body) {
+  if (!body.is_object() || !body.contains("Items") || body["Items"].is_null() ||
+      (body["Items"].is_object() && body["Items"].empty()))
+    return std::optional<std::map<std::string, std::string>>();
+  auto items = vars::items_from_json(body);
+  if (!items) return items.error();
+  return std::optional<std::map<std::string, std::string>>(std::move(*items));
+}
+
 json key_json(const vars::KeyInfo& k) {
   return {
       {"KeyID", k.id}, {"Algorithm", "aes256-gcm"}, {"State", k.active ? "active" : "inactive"}};
@@ -141,7 +185,7 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
       const bool granted = acl && acl->allow_variable(m.ns, m.path, "list");
       const bool own = claims && m.ns == claims->ns && vars::workload_may_read(*claims, m.path);
       if (claims ? !(own || granted) : (acl && !granted)) continue;
-      out.push_back(vars::to_json(m));
+      out.push_back(vars::to_json(m, !claims && caller_sees_locks()));
     }
     res.set_header("X-Nomad-Index", std::to_string(store.index()));
     reply_json(res, out);
@@ -162,18 +206,20 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     auto v = store.get(ns, path);
     if (!v) return reply_error(res, v.error());
     res.set_header("X-Nomad-Index", std::to_string(v->meta.modify_index));
-    reply_json(res, vars::to_json(*v));
+    reply_json(res, vars::to_json(*v, !claims && caller_sees_locks()));
   });
   auto put = [&ctx, &store](const httplib::Request& req, httplib::Response& res) {
     if (refuse_workload_write(ctx, req, res)) return;
     const std::string path = req.matches[1];
     std::optional<uint64_t> cas;
     if (!cas_param(req, cas, res)) return;
+    std::string lock_op;
+    if (!lock_operation(req, lock_op, res)) return;
     auto body = json::parse(req.body, nullptr, false);
     if (body.is_discarded())
       return reply_error(res, 400, "body: not JSON; expected {\"Items\": {\"key\": \"value\"}}");
-    auto items = vars::items_from_json(body);
-    if (!items) return reply_error(res, items.error());
+    auto lock = vars::lock_from_json(body);
+    if (!lock) return reply_error(res, lock.error());
     auto ns = namespace_param(req);
     if (body.contains("Namespace") && body["Namespace"].is_string() &&
         !body["Namespace"].get<std::string>().empty() && !req.has_param("namespace"))
@@ -189,10 +235,36 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
       return reply_error(res, 400,
                          "Path: the body's \"" + body["Path"].get<std::string>() +
                              "\" differs from the URL's \"" + path + "\"");
-    auto w = store.put(ns, path, *items, cas);
+    Result<vars::WriteOutcome> w = make_error("");
+    if (lock_op.empty()) {
+      auto items = vars::items_from_json(body);
+      if (!items) return reply_error(res, items.error());
+      // A plain write names the lock it holds by ID; a lease is set only by an acquire.
+      if (*lock && ((*lock)->ttl_ns != 0 || (*lock)->delay_ns != 0))
+        return reply_error(res, 400,
+                           "Lock: a write other than ?lock-acquire takes the lock's ID only, not "
+                           "its TTL or LockDelay");
+      w = store.put(ns, path, *items, cas, *lock ? (*lock)->id : "");
+    } else if (lock_op == "lock-acquire") {
+      auto items = optional_items(body);
+      if (!items) return reply_error(res, items.error());
+      w = store.acquire_lock(ns, path, lock->value_or(vars::VariableLock{"", 0, 0, 0}), *items);
+    } else {
+      if (!*lock || (*lock)->id.empty())
+        return reply_error(res, 400, "Lock.ID: missing lock information (the lock's ID)");
+      if (auto items = optional_items(body); !items || *items)
+        return reply_error(res, 400,
+                           "Items: a lock " + lock_op.substr(5) + " doesn't take variable items");
+      w = lock_op == "lock-renew" ? store.renew_lock(ns, path, (*lock)->id)
+                                  : store.release_lock(ns, path, (*lock)->id);
+    }
     if (!w) return reply_error(res, w.error());
+    if (!w->lock_refusal.empty()) return reply_lock_refusal(res, ns, path, *w);
     if (w->conflict) return reply_conflict(res, ns, path, *w, cas);
-    json out = w->written ? vars::to_json(*w->written) : json::object();
+    // The lock's holder sees its lock; a release answers the variable without one.
+    json out = w->written ? vars::to_json(*w->written, !lock_op.empty() || caller_sees_locks())
+                          : json::object();
+    if (lock_op == "lock-renew" || lock_op == "lock-release") out.erase("Items");
     if (w->written) res.set_header("X-Nomad-Index", std::to_string(w->written->meta.modify_index));
     reply_json(res, out);
   };
@@ -206,6 +278,7 @@ void register_vars_endpoints(httplib::Server& s, ApiContext& ctx) {
     auto ns = namespace_param(req);
     auto w = store.remove(ns, path, cas);
     if (!w) return reply_error(res, w.error());
+    if (!w->lock_refusal.empty()) return reply_lock_refusal(res, ns, path, *w);
     if (w->conflict) return reply_conflict(res, ns, path, *w, cas);
     res.set_header("X-Nomad-Index", std::to_string(store.index()));
     reply_json(res, json::object());

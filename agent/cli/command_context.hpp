@@ -6,6 +6,7 @@
 #include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,11 @@ void add_service_commands(CLI::App& app, Handler& selected);
 void add_config_commands(CLI::App& app, Handler& selected);
 void add_system_commands(CLI::App& app, Handler& selected);  // system gc (a server's)
 void add_var_commands(CLI::App& app, Handler& selected);
+// var lock, under the `var` command.
+void add_var_lock_command(CLI::App& var, Handler& selected);
+// /v1/var/<path>?namespace=<ns>[&cas=N], each path segment escaped on its own.
+std::string var_url(const std::string& path, const std::string& ns,
+                    std::optional<std::uint64_t> cas = std::nullopt);
 // acl token create|list|self|info|delete, acl policy ..., acl role ...
 void add_acl_commands(CLI::App& app, Handler& selected);
 // acl auth-method ... and acl binding-rule ..., under the `acl` command.

@@ -15,6 +15,23 @@
 
 namespace drover::cli {
 
+// Each path segment escaped on its own, so '/' stays a separator and nothing else can add
+// segments or query parameters.
+std::string var_url(const std::string& path, const std::string& ns,
+                    std::optional<std::uint64_t> cas) {
+  std::string url = "/v1/var/";
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= path.size(); ++i)
+    if (i == path.size() || path[i] == '/') {
+      url += url_escape(path.substr(start, i - start));
+      if (i < path.size()) url += '/';
+      start = i + 1;
+    }
+  url += "?namespace=" + url_escape(ns);
+  if (cas) url += "&cas=" + std::to_string(*cas);
+  return url;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -29,23 +46,6 @@ struct VarFlags {
   std::string prefix;
 };
 
-// Each path segment escaped on its own, so '/' stays a separator and nothing else can add
-// segments or query parameters.
-std::string var_url(const std::string& path, const std::string& ns,
-                    std::optional<std::uint64_t> cas = std::nullopt) {
-  std::string url = "/v1/var/";
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= path.size(); ++i)
-    if (i == path.size() || path[i] == '/') {
-      url += url_escape(path.substr(start, i - start));
-      if (i < path.size()) url += '/';
-      start = i + 1;
-    }
-  url += "?namespace=" + url_escape(ns);
-  if (cas) url += "&cas=" + std::to_string(*cas);
-  return url;
-}
-
 bool wants_json(const Context& ctx, const VarFlags& f) { return ctx.json || f.out == "json"; }
 
 // The variable's namespace: the command's -namespace, else the CLI's (-namespace before the
@@ -55,9 +55,14 @@ std::string var_ns(const Context& ctx, const VarFlags& f) {
   return ctx.ns.empty() ? "default" : ctx.ns;
 }
 
-// A 409 from a check-and-set: Nomad's words, with the index the variable has now.
+// A 409 from a check-and-set: Nomad's words, with the index the variable has now. One from a
+// lock says the variable is locked.
 int print_conflict(Context& ctx, const VarFlags& f, const ApiResponse& r) {
   auto body = json::parse(r.body, nullptr, false);
+  const auto error = body.is_object() ? str_field(body, "error") : "";
+  if (!error.empty() && error.rfind("cas conflict", 0) != 0)
+    return print_error(ctx, "variable \"" + f.path + "\" is locked: " + error +
+                                " (its lock's holder may write it, or release the lock)");
   const auto now = body.is_object() ? int_field(body, "ModifyIndex") : 0;
   ctx.err << "Error: Check-and-Set conflict\n\n    Your provided check-index (" << f.cas.value_or(0)
           << ") does not match the server-side index (" << now << ").\n";
@@ -232,6 +237,8 @@ void add_var_commands(CLI::App& app, Handler& selected) {
   purge->add_option("--namespace", f->ns, "The variable's namespace (default: the CLI's -namespace, else default)");
   cas_option(purge);
   purge->callback([&selected, f] { selected = [f](Context& ctx) { return var_purge(ctx, *f); }; });
+
+  add_var_lock_command(*var, selected);
 
   auto* op = app.add_subcommand("operator", "Operate the agent");
   op->fallthrough();

@@ -65,6 +65,12 @@ Status v4_job_namespaces(sqlite3* db) {
   )sql");
 }
 
+// Version 5: a variable's lock (Nomad's variable locks, docs/variables.md "Locks"), in clear
+// beside the sealed items, as Nomad keeps it in the variable's metadata.
+Status v5_variable_locks(sqlite3* db) {
+  return exec(db, "ALTER TABLE variables ADD COLUMN lock TEXT NOT NULL DEFAULT '';");
+}
+
 }  // namespace
 
 const std::vector<Migration>& schema_migrations() {
@@ -73,6 +79,7 @@ const std::vector<Migration>& schema_migrations() {
       {2, "index allocs by job", v2_allocs_by_job},
       {3, "nomad variables, sealed", v3_variables},
       {4, "jobs keyed by namespace and id", v4_job_namespaces},
+      {5, "variable locks", v5_variable_locks},
   };
   return list;
 }

@@ -391,11 +391,11 @@ Status StateStore::put_periodic_launch(const JobKey& job, const std::string& val
 namespace {
 
 constexpr const char* kVarColumns =
-    "namespace, path, create_index, modify_index, create_time, modify_time, key_id, sealed";
+    "namespace, path, create_index, modify_index, create_time, modify_time, key_id, sealed, lock";
 
 VariableRow variable_row(Stmt& st) {
-  return {st.text(0),  st.text(1),  st.int64(2), st.int64(3),
-          st.int64(4), st.int64(5), st.text(6),  st.text(7)};
+  return {st.text(0),  st.text(1),  st.int64(2), st.int64(3), st.int64(4),
+          st.int64(5), st.text(6),  st.text(7),  st.text(8)};
 }
 
 std::optional<VariableRow> variable_locked(StatementCache& stmts, const std::string& ns,
@@ -457,11 +457,11 @@ Result<VariableWrite> StateStore::put_variable(VariableRow row, std::optional<in
   row.create_index = current ? current->create_index : index;
   if (current) row.create_time_ns = current->create_time_ns;
   Stmt st(stmts_, (std::string("INSERT OR REPLACE INTO variables (") + kVarColumns +
-                ") VALUES (?,?,?,?,?,?,?,?)")
+                ") VALUES (?,?,?,?,?,?,?,?,?)")
                    .c_str());
   st.bind(1, row.ns).bind(2, row.path).bind(3, row.create_index).bind(4, row.modify_index);
   st.bind(5, row.create_time_ns).bind(6, row.modify_time_ns).bind(7, row.key_id);
-  st.bind(8, row.sealed_b64);
+  st.bind(8, row.sealed_b64).bind(9, row.lock);
   if (auto r = run(st, "writing variable " + row.path); !r) return r.error();
   if (auto r = bump_variables_index_locked(stmts_, index); !r) return r.error();
   if (auto r = tx.commit(); !r) return r.error();

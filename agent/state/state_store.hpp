@@ -28,6 +28,7 @@ struct VariableRow {
   int64_t create_index = 0, modify_index = 0, create_time_ns = 0, modify_time_ns = 0;
   std::string key_id;
   std::string sealed_b64;  // nonce || ciphertext || tag, base64
+  std::string lock;        // vars::lock_text: the lock held over it, in clear; "" none
 };
 
 // The outcome of a variable write with an optional check-and-set index.
@@ -49,7 +50,7 @@ struct JobRecord {
 class StateStore {
  public:
   // The last entry of schema_migrations() (state/migrations.cpp); bump both together.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens (or creates) <data_dir>/state.db. Refuses a file it cannot read or a schema newer
   // than this binary knows, with a message naming the file; never deletes anything.

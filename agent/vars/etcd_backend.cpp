@@ -51,6 +51,7 @@ class EtcdBackend final : public VariableBackend {
                   {"ModifyTime", row.modify_time_ns},
                   {"KeyID", row.key_id},
                   {"Data", row.sealed_b64}};
+    if (!row.lock.empty()) value["Lock"] = json::parse(row.lock, nullptr, false);
     // Without a cas of the caller's, the write still must not race another node's: it
     // applies over the revision just read.
     auto expect = cas ? *cas : (*existing ? (*existing)->modify_index : 0);
@@ -136,6 +137,7 @@ class EtcdBackend final : public VariableBackend {
       row.modify_time_ns = j.value("ModifyTime", int64_t{0});
       row.key_id = j.value("KeyID", std::string());
       row.sealed_b64 = j.value("Data", std::string());
+      if (j.contains("Lock") && j["Lock"].is_object()) row.lock = j["Lock"].dump();
     }
     row.modify_index = kv.mod_revision;
     row.create_index = kv.create_revision;

@@ -20,8 +20,10 @@ std::string sealing_context(const std::string& ns, const std::string& path) {
 }
 
 VariableStore::VariableStore(std::unique_ptr<VariableBackend> backend,
-                             std::shared_ptr<Keyring> keyring)
-    : backend_(std::move(backend)), keyring_(std::move(keyring)) {
+                             std::shared_ptr<Keyring> keyring, std::function<int64_t()> clock)
+    : backend_(std::move(backend)),
+      keyring_(std::move(keyring)),
+      clock_(clock ? std::move(clock) : std::function<int64_t()>(state::now_ns)) {
   backend_->start_watch(
       [this](const std::string& ns, const std::string& path) { changed(ns, path); });
 }
@@ -46,14 +48,23 @@ Result<Variable> VariableStore::open_row(const VariableRow& row) const {
   auto items = items_from_text(*plain);
   if (!items) return make_error("variable " + row.path + ": " + items.message());
   Variable v;
-  v.meta = {row.ns,
-            row.path,
-            static_cast<uint64_t>(row.create_index),
-            static_cast<uint64_t>(row.modify_index),
-            row.create_time_ns,
-            row.modify_time_ns};
+  v.meta = meta_of(row);
   v.items = std::move(*items);
   return v;
+}
+
+VariableMeta VariableStore::meta_of(const VariableRow& row) const {
+  VariableMeta m{row.ns,
+                 row.path,
+                 static_cast<uint64_t>(row.create_index),
+                 static_cast<uint64_t>(row.modify_index),
+                 row.create_time_ns,
+                 row.modify_time_ns,
+                 std::nullopt};
+  // A lock past its lease and delay is gone, though its row still names it: nothing removes
+  // it on a timer, the next write over the variable drops it.
+  if (auto lock = lock_from_text(row.lock); lock && lock->blocks(clock_())) m.lock = lock;
+  return m;
 }
 
 Result<Variable> VariableStore::get(const std::string& ns, const std::string& path) const {
@@ -75,15 +86,68 @@ Result<std::vector<VariableMeta>> VariableStore::list(const std::string& ns,
   auto rows = backend_->list(ns == "*" ? "" : ns, prefix);
   if (!rows) return rows.error();
   std::vector<VariableMeta> out;
-  for (const auto& r : *rows)
-    out.push_back({r.ns, r.path, static_cast<uint64_t>(r.create_index),
-                   static_cast<uint64_t>(r.modify_index), r.create_time_ns, r.modify_time_ns});
+  for (const auto& r : *rows) out.push_back(meta_of(r));
   return out;
+}
+
+namespace {
+
+// The stored lock while it blocks others, nullopt when there is none (or no more).
+std::optional<VariableLock> blocking_lock(const std::optional<VariableRow>& row, int64_t now) {
+  if (!row) return std::nullopt;
+  auto lock = lock_from_text(row->lock);
+  if (lock && lock->blocks(now)) return lock;
+  return std::nullopt;
+}
+
+// A refusal over a lock (a 409), in Nomad's words.
+WriteOutcome refused_by_lock(std::string why) {
+  WriteOutcome out;
+  out.conflict = true;
+  out.lock_refusal = std::move(why);
+  return out;
+}
+
+constexpr const char* kLockedWords = "attempting to modify locked variable";
+constexpr const char* kNoLockWords = "variable doesn't hold a lock";
+
+}  // namespace
+
+Result<WriteOutcome> VariableStore::write_over(
+    const std::string& ns, const std::string& path,
+    const std::function<Result<Decision>(const std::optional<VariableRow>&, int64_t)>& decide,
+    const std::map<std::string, std::string>& items) {
+  // Each round loses only to a write that landed in between; this many in a row means the
+  // variable is written faster than it can be read.
+  constexpr int kRounds = 100;
+  for (int round = 0; round < kRounds; ++round) {
+    auto current = backend_->get(ns, path);
+    if (!current) return current.error();
+    auto d = decide(*current, clock_());
+    if (!d) return d.error();
+    if (d->answer) return std::move(*d->answer);
+    const int64_t expect = *current ? (*current)->modify_index : 0;
+    auto w = d->row ? backend_->put(std::move(*d->row), expect) : backend_->remove(ns, path, expect);
+    if (!w) return w.error();
+    if (w->conflict) continue;
+    WriteOutcome out;
+    if (w->written) {
+      Variable v;
+      v.meta = meta_of(*w->written);
+      v.items = items;
+      out.written = std::move(v);
+    }
+    changed(ns, path);
+    return out;
+  }
+  return make_error("variable " + path + " changed under " + std::to_string(kRounds) +
+                        " writes in a row; try again",
+                    Errc::Conflict);
 }
 
 Result<WriteOutcome> VariableStore::put(const std::string& ns, const std::string& path,
                                         const std::map<std::string, std::string>& items,
-                                        std::optional<uint64_t> cas) {
+                                        std::optional<uint64_t> cas, const std::string& lock_id) {
   if (auto st = validate_namespace(ns); !st) return st.error();
   if (auto st = validate_path(path); !st) return st.error();
   if (auto st = validate_items(items); !st) return st.error();
@@ -92,33 +156,31 @@ Result<WriteOutcome> VariableStore::put(const std::string& ns, const std::string
   VariableRow row;
   row.ns = ns;
   row.path = path;
-  row.create_time_ns = row.modify_time_ns = state::now_ns();
   row.key_id = sealed->key_id;
   row.sealed_b64 = base64_encode(sealed->data);
-  auto w = backend_->put(std::move(row), cas ? std::optional<int64_t>(*cas) : std::nullopt);
-  if (!w) return w.error();
-  if (w->conflict) return conflict_outcome(*w);
-  WriteOutcome out;
-  if (w->written) {
-    Variable v;
-    v.meta = {ns,
-              path,
-              static_cast<uint64_t>(w->written->create_index),
-              static_cast<uint64_t>(w->written->modify_index),
-              w->written->create_time_ns,
-              w->written->modify_time_ns};
-    v.items = items;
-    out.written = std::move(v);
-  }
-  changed(ns, path);
-  return out;
+  return write_over(
+      ns, path,
+      [&](const std::optional<VariableRow>& current, int64_t now) -> Result<Decision> {
+        auto lock = blocking_lock(current, now);
+        if (lock && lock->id != lock_id) return Decision{refused_by_lock(kLockedWords), {}};
+        if (cas && *cas != static_cast<uint64_t>(current ? current->modify_index : 0)) {
+          auto out = conflict_outcome(current);
+          if (!out) return out.error();
+          return Decision{std::move(*out), {}};
+        }
+        VariableRow r = row;
+        r.create_time_ns = r.modify_time_ns = now;
+        r.lock = lock_text(lock);
+        return Decision{std::nullopt, std::move(r)};
+      },
+      items);
 }
 
-Result<WriteOutcome> VariableStore::conflict_outcome(const state::VariableWrite& w) const {
+Result<WriteOutcome> VariableStore::conflict_outcome(std::optional<VariableRow> current) const {
   WriteOutcome out;
   out.conflict = true;
-  if (w.current) {
-    auto cur = open_row(*w.current);
+  if (current) {
+    auto cur = open_row(*current);
     if (!cur) return cur.error();
     out.current = std::move(*cur);
   }
@@ -129,12 +191,97 @@ Result<WriteOutcome> VariableStore::remove(const std::string& ns, const std::str
                                            std::optional<uint64_t> cas) {
   if (auto st = validate_namespace(ns); !st) return st.error();
   if (auto st = validate_path(path); !st) return st.error();
-  auto w = backend_->remove(ns, path, cas ? std::optional<int64_t>(*cas) : std::nullopt);
-  if (!w) return w.error();
-  if (w->conflict) return conflict_outcome(*w);
-  WriteOutcome out;
-  changed(ns, path);
-  return out;
+  return write_over(
+      ns, path,
+      [&](const std::optional<VariableRow>& current, int64_t now) -> Result<Decision> {
+        if (blocking_lock(current, now)) return Decision{refused_by_lock(kLockedWords), {}};
+        if (cas && *cas != static_cast<uint64_t>(current ? current->modify_index : 0)) {
+          auto out = conflict_outcome(current);
+          if (!out) return out.error();
+          return Decision{std::move(*out), {}};
+        }
+        return Decision{};
+      },
+      {});
+}
+
+Result<WriteOutcome> VariableStore::acquire_lock(
+    const std::string& ns, const std::string& path, VariableLock lock,
+    const std::optional<std::map<std::string, std::string>>& items) {
+  if (auto st = validate_namespace(ns); !st) return st.error();
+  if (auto st = validate_path(path); !st) return st.error();
+  if (auto st = canonicalize_lock(lock); !st) return st.error();
+  if (items && !items->empty())
+    if (auto st = validate_items(*items); !st) return st.error();
+  if (lock.id.empty()) lock.id = random_uuid();
+  // Items given are sealed once; without them the variable keeps its own, or has none.
+  auto sealed = keyring_->seal(items_text(items.value_or(std::map<std::string, std::string>{})),
+                               sealing_context(ns, path));
+  if (!sealed) return sealed.error();
+  return write_over(
+      ns, path,
+      [&](const std::optional<VariableRow>& current, int64_t now) -> Result<Decision> {
+        if (auto held = blocking_lock(current, now); held && held->id != lock.id)
+          return Decision{refused_by_lock("variable already holds a lock"), {}};
+        VariableRow r;
+        if (current && !items) {
+          r = *current;
+        } else {
+          r.ns = ns;
+          r.path = path;
+          r.key_id = sealed->key_id;
+          r.sealed_b64 = base64_encode(sealed->data);
+        }
+        r.create_time_ns = r.modify_time_ns = now;
+        VariableLock l = lock;
+        l.expires_ns = now + 2 * l.ttl_ns;
+        r.lock = lock_text(l);
+        return Decision{std::nullopt, std::move(r)};
+      },
+      items.value_or(std::map<std::string, std::string>{}));
+}
+
+Result<WriteOutcome> VariableStore::renew_lock(const std::string& ns, const std::string& path,
+                                               const std::string& lock_id) {
+  if (auto st = validate_namespace(ns); !st) return st.error();
+  if (auto st = validate_path(path); !st) return st.error();
+  return write_over(
+      ns, path,
+      [&](const std::optional<VariableRow>& current, int64_t now) -> Result<Decision> {
+        if (!current) return make_error("variable not found: " + path, Errc::NotFound);
+        auto lock = blocking_lock(current, now);
+        if (!lock) return Decision{refused_by_lock(kNoLockWords), {}};
+        if (lock->id != lock_id) return Decision{refused_by_lock(kLockedWords), {}};
+        if (!lock->held(now))
+          return Decision{refused_by_lock("the lock was lost: it was not renewed within twice "
+                                          "its TTL"),
+                          {}};
+        VariableRow r = *current;
+        r.modify_time_ns = now;
+        lock->expires_ns = now + 2 * lock->ttl_ns;
+        r.lock = lock_text(lock);
+        return Decision{std::nullopt, std::move(r)};
+      },
+      {});
+}
+
+Result<WriteOutcome> VariableStore::release_lock(const std::string& ns, const std::string& path,
+                                                 const std::string& lock_id) {
+  if (auto st = validate_namespace(ns); !st) return st.error();
+  if (auto st = validate_path(path); !st) return st.error();
+  return write_over(
+      ns, path,
+      [&](const std::optional<VariableRow>& current, int64_t now) -> Result<Decision> {
+        if (!current) return make_error("variable not found: " + path, Errc::NotFound);
+        auto lock = blocking_lock(current, now);
+        if (!lock) return Decision{refused_by_lock(kNoLockWords), {}};
+        if (lock->id != lock_id) return Decision{refused_by_lock(kLockedWords), {}};
+        VariableRow r = *current;
+        r.modify_time_ns = now;
+        r.lock.clear();
+        return Decision{std::nullopt, std::move(r)};
+      },
+      {});
 }
 
 uint64_t VariableStore::index() const {
@@ -202,7 +349,10 @@ Result<KeyInfo> VariableStore::rotate_key(bool full) {
     auto v = open_row(row);
     if (!v) return make_error("rotated to key " + key->id + ", but " + v.message());
     // Check-and-set on what was read: a write in between already sealed with the new key.
-    auto w = put(row.ns, row.path, v->items, static_cast<uint64_t>(row.modify_index));
+    // The lock's holder stays the holder.
+    auto lock = lock_from_text(row.lock);
+    auto w = put(row.ns, row.path, v->items, static_cast<uint64_t>(row.modify_index),
+                 lock ? lock->id : "");
     if (!w) return make_error("rotated to key " + key->id + ", but " + w.message());
   }
   return key;

@@ -32,16 +32,20 @@
 
 namespace drover::vars {
 
-// A put or a delete: done, or refused by its check-and-set index with what is stored now.
+// A put, a delete or a lock operation: done, or refused (a 409) by its check-and-set index
+// (with what is stored now) or by a lock (with Nomad's words for why).
 struct WriteOutcome {
   bool conflict = false;
-  std::optional<Variable> current;  // on conflict: the stored variable (none: absent)
+  std::string lock_refusal;         // on a conflict over a lock: why; empty for check-and-set
+  std::optional<Variable> current;  // on a check-and-set conflict: the stored variable
   std::optional<Variable> written;  // after a put: the variable with its new indexes
 };
 
 class VariableStore {
  public:
-  VariableStore(std::unique_ptr<VariableBackend> backend, std::shared_ptr<Keyring> keyring);
+  // `clock` (wall clock, ns; default: the system's) is what a lock's lease is measured by.
+  VariableStore(std::unique_ptr<VariableBackend> backend, std::shared_ptr<Keyring> keyring,
+                std::function<std::int64_t()> clock = {});
   ~VariableStore();
 
   // NotFound when there is none; Invalid for a bad path or namespace.
@@ -50,12 +54,30 @@ class VariableStore {
   // Metadata of every variable of `ns` ("" or "*": all namespaces) under `prefix`, by path.
   Result<std::vector<VariableMeta>> list(const std::string& ns, const std::string& prefix) const;
   // Validates (path, items, 64 KiB), seals and writes. `cas`: Nomad's check-and-set index.
+  // A locked variable takes writes only from its lock's holder (`lock_id`); the lock stays.
   Result<WriteOutcome> put(const std::string& ns, const std::string& path,
                            const std::map<std::string, std::string>& items,
-                           std::optional<uint64_t> cas = std::nullopt);
+                           std::optional<uint64_t> cas = std::nullopt,
+                           const std::string& lock_id = "");
   // Deleting what is absent succeeds (as in Nomad), unless a cas other than 0 says otherwise.
+  // A locked variable is not deleted: its holder releases the lock first.
   Result<WriteOutcome> remove(const std::string& ns, const std::string& path,
                               std::optional<uint64_t> cas = std::nullopt);
+
+  // Nomad's variable locks (docs/variables.md, "Locks"). Acquire puts `lock` (its TTL and delay
+  // settled by canonicalize_lock; a new ID unless the holder's own is given) over the
+  // variable, making it when absent; `items`, when given, replace the variable's. Refused while
+  // another's lock blocks. `written` carries the lock with its ID.
+  Result<WriteOutcome> acquire_lock(const std::string& ns, const std::string& path,
+                                    VariableLock lock,
+                                    const std::optional<std::map<std::string, std::string>>& items);
+  // Extends the holder's lease by twice its TTL from now; refused once it was lost. NotFound
+  // for a variable that does not exist.
+  Result<WriteOutcome> renew_lock(const std::string& ns, const std::string& path,
+                                  const std::string& lock_id);
+  // Takes the lock off, keeping the items. NotFound for a variable that does not exist.
+  Result<WriteOutcome> release_lock(const std::string& ns, const std::string& path,
+                                    const std::string& lock_id);
 
   // The change counter: grows by one at every change this agent sees.
   uint64_t index() const;
@@ -81,12 +103,27 @@ class VariableStore {
 
  private:
   Result<Variable> open_row(const VariableRow& row) const;
+  // The row's metadata, its lock only while it blocks.
+  VariableMeta meta_of(const VariableRow& row) const;
   // A write refused by its check-and-set index, with the stored variable opened.
-  Result<WriteOutcome> conflict_outcome(const state::VariableWrite& w) const;
+  Result<WriteOutcome> conflict_outcome(std::optional<VariableRow> current) const;
+  // Reads the stored row, asks `decide` what to write over it (a row, nullopt to delete, or
+  // an outcome to answer without writing: a refusal), and writes it only over that same row
+  // (check-and-set on its index), reading again when another writer got in between. `items`
+  // are what the result shows.
+  struct Decision {
+    std::optional<WriteOutcome> answer;
+    std::optional<VariableRow> row;  // none: delete
+  };
+  Result<WriteOutcome> write_over(
+      const std::string& ns, const std::string& path,
+      const std::function<Result<Decision>(const std::optional<VariableRow>&, std::int64_t)>& decide,
+      const std::map<std::string, std::string>& items);
   void changed(const std::string& ns, const std::string& path);
 
   std::unique_ptr<VariableBackend> backend_;
   std::shared_ptr<Keyring> keyring_;
+  std::function<std::int64_t()> clock_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   uint64_t index_ = 0;

@@ -1,7 +1,8 @@
 // Nomad Variables in cluster mode against a real etcd (Debian's etcd-server on loopback ports,
 // as tests/e2e/etcd_test.cpp runs it): two agents with the same keyring_file share variables
 // under <prefix>/vars/, etcd holds only sealed values, a change made through one agent is seen
-// by the other, and an agent without keyring_file keeps no variables, saying why.
+// by the other, a lock taken through one holds on the other, and an agent without
+// keyring_file keeps no variables, saying why.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -154,6 +155,23 @@ TEST(VariablesEtcd, AgentsSharingAKeyringFileShareSealedVariablesThroughEtcd) {
   auto rotate = call(*a, "PUT", "/v1/operator/keyring/rotate");
   EXPECT_EQ(rotate.status, 501) << rotate.body;
   EXPECT_NE(rotate.j().value("error", "").find("keyring_file"), std::string::npos);
+  // A lock taken through one agent holds on the other: it lives in etcd beside the items.
+  const std::string path = "/v1/var/nomad/jobs/web";
+  auto locked = call(*a, "PUT", path + "?lock-acquire", json{{"Lock", json::object()}}.dump());
+  ASSERT_EQ(locked.status, 200) << locked.body;
+  const std::string lock_id = locked.j()["Lock"]["ID"];
+  EXPECT_EQ(call(*b, "PUT", path + "?lock-acquire", json{{"Lock", json::object()}}.dump()).status,
+            409);
+  EXPECT_EQ(call(*b, "PUT", path, json{{"Items", {{"pw", "fourth"}}}}.dump()).status, 409);
+  EXPECT_EQ(call(*b, "DELETE", path).status, 409);
+  auto by_holder = call(*b, "PUT", path,
+                        json{{"Items", {{"pw", "fourth"}}}, {"Lock", {{"ID", lock_id}}}}.dump());
+  EXPECT_EQ(by_holder.status, 200) << by_holder.body;
+  EXPECT_EQ(call(*a, "GET", path).j()["Lock"]["ID"], lock_id);
+  EXPECT_EQ(call(*a, "GET", path).j()["Items"]["pw"], "fourth");
+  ASSERT_EQ(
+      call(*b, "PUT", path + "?lock-release", json{{"Lock", {{"ID", lock_id}}}}.dump()).status,
+      200);
   ASSERT_EQ(call(*b, "DELETE", "/v1/var/nomad/jobs/web").status, 200);
   EXPECT_EQ(call(*a, "GET", "/v1/var/nomad/jobs/web").status, 404);
 }
