@@ -1,5 +1,6 @@
 // The web UI's entry: the layout (header, token box, stream state) and the hash router; on a
-// server (cluster mode) the nodes and servers pages instead of this node's.
+// server (cluster mode) the nodes and servers pages instead of this node's and its variables
+// (agents keep variables; a server does not serve them).
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { cluster, loadMode, loadPolicy, needToken, policy } from './api.js';
@@ -12,6 +13,8 @@ import { AllocPage } from './pages/Alloc.jsx';
 import { NodePage } from './pages/Node.jsx';
 import { NodesPage } from './pages/Nodes.jsx';
 import { ServersPage } from './pages/Servers.jsx';
+import { VariablesPage } from './pages/Variables.jsx';
+import { NewVariablePage, VariablePage } from './pages/Variable.jsx';
 import { AuthMethodLogin, finishOidcSignIn, TokenBox } from './components/TokenBox.jsx';
 import './style.css';
 
@@ -41,6 +44,12 @@ function route(hash) {
       return <ServersPage />;
     case 'submit':
       return <SubmitPage />;
+    case 'variables':
+      return <VariablesPage />;
+    case 'variable':
+      return <VariablePage path={rest} ns={query.get('namespace') || DEFAULT} />;
+    case 'new-variable':
+      return <NewVariablePage />;
     default:
       return <JobsPage />;
   }
@@ -66,7 +75,10 @@ function App() {
               <a href="#/servers" class={tab === 'servers' ? 'on' : ''}>Servers</a>
             </>
           ) : (
-            <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
+            <>
+              <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
+              <a href="#/variables" class={tab.includes('variable') ? 'on' : ''}>Variables</a>
+            </>
           )}
         </nav>
         <span class={'stream ' + streamState.value} data-testid="stream-state" title="event stream">

@@ -1,7 +1,7 @@
 // The web UI in a real browser (Debian's Chromium through playwright-core) against a real
 // agent: run a job from the UI, watch its alloc turn running, read its logs live, stop it; a
 // failing task shows its reason; parse problems show their line; a shell in the exec pane; the
-// alloc's files;
+// alloc's files; variables made, edited over the version read and deleted, a lock shown;
 // with ACLs on, a read token sees and cannot stop or exec; a JWT and an OIDC provider sign in. Screenshots of the main pages go to SCREENSHOT_DIR for review.
 //   DROVER_BIN=build/bin/drover DROVER_PLUGIN_DIR=build/plugins node tests/browser/run.mjs
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -528,6 +528,61 @@ async function submitFromUi(page, agent, text) {
       await until('the refusal named', async () => /Meta: key "bad key"/.test(await textOf(page, '[data-testid=node-meta] [data-testid=error]')));
       await page.locator('[data-testid=node-meta] tr[data-meta=rack] [data-testid=meta-unset]').click();
       await until('the key gone', async () => (await page.locator('[data-testid=node-meta] tr[data-meta=rack]').count()) === 0);
+    });
+
+    await test('a variable made from the form is listed, its values hidden until shown; a stale edit and a lock are refused in words; Delete removes it', async () => {
+      await page.goto(agent.base + '/ui/#/new-variable');
+      await page.locator('[data-testid=variable-path]').fill('app/db');
+      await page.locator('[data-testid=item-key]').nth(0).fill('user');
+      await page.locator('[data-testid=item-value]').nth(0).fill('admin');
+      // Typing into the last row opened another.
+      await page.locator('[data-testid=item-key]').nth(1).fill('pass');
+      await page.locator('[data-testid=item-value]').nth(1).fill('s3cret');
+      await page.locator('[data-testid=create-variable]').click();
+      await until('the new variable shown', async () => await textIs(page, 'h1 [data-testid=variable-path]', 'app/db'));
+      const stored = await fetch(agent.base + '/v1/var/app/db').then((r) => r.json());
+      if (stored.Items.user !== 'admin' || stored.Items.pass !== 's3cret') throw new Error('stored: ' + JSON.stringify(stored.Items));
+      if (await textOf(page, '[data-item=pass] [data-testid=item-value]') !== '••••••••') throw new Error('the value shows before it is asked for');
+      await page.locator('[data-testid=show-values]').click();
+      await until('the value shown', async () => await textIs(page, '[data-item=pass] [data-testid=item-value]', 's3cret'));
+      await page.screenshot({ path: `${shots}/variable.png`, fullPage: true });
+      // Created again at the same path: refused, since Create writes only where nothing is.
+      await page.goto(agent.base + '/ui/#/new-variable');
+      await page.locator('[data-testid=variable-path]').fill('app/db');
+      await page.locator('[data-testid=item-key]').nth(0).fill('x');
+      await page.locator('[data-testid=create-variable]').click();
+      await until('the conflict said', async () => /already exists at app\/db/.test(await textOf(page, '[data-testid=variable-problem]')));
+      // An edit over a version someone else has replaced since it was read is refused.
+      await page.goto(agent.base + '/ui/#/variable/app/db');
+      await page.locator('[data-testid=edit-variable]').click();
+      await fetch(agent.base + '/v1/var/app/db', { method: 'PUT', body: JSON.stringify({ Items: { user: 'other' } }) });
+      await page.locator('[data-testid=item-value]').nth(1).fill('root');
+      await page.locator('[data-testid=save-variable]').click();
+      await until('the stale edit refused', async () => /changed this variable since it was read/.test(await textOf(page, '[data-testid=variable-problem]')));
+      if ((await fetch(agent.base + '/v1/var/app/db').then((r) => r.json())).Items.user !== 'other') throw new Error('the stale edit was written');
+      // A lock held over it: listed as locked, and an edit is refused saying so.
+      const lock = await fetch(agent.base + '/v1/var/app/db?lock-acquire', { method: 'PUT', body: JSON.stringify({ Lock: {} }) }).then((r) => r.json());
+      await page.goto(agent.base + '/ui/#/variables');
+      await page.locator('[data-testid=variables] tr[data-variable="app/db"] [data-testid=variable-locked]').waitFor();
+      await page.screenshot({ path: `${shots}/variables.png`, fullPage: true });
+      await page.locator('[data-testid=variables] tr[data-variable="app/db"] a').click();
+      await page.locator('[data-testid=variable-lock]').waitFor();
+      await page.locator('[data-testid=edit-variable]').click();
+      await page.locator('[data-testid=item-value]').nth(0).fill('mine');
+      await page.locator('[data-testid=save-variable]').click();
+      await until('the lock named', async () => /is locked \(attempting to modify locked variable\)/.test(await textOf(page, '[data-testid=variable-problem]')));
+      await fetch(agent.base + '/v1/var/app/db?lock-release', { method: 'PUT', body: JSON.stringify({ Lock: { ID: lock.Lock.ID } }) });
+      // The release moved the variable on: the page read again before its Delete (which, too,
+      // applies only to the version it read).
+      await page.locator('[data-testid=cancel-edit]').click();
+      await page.reload();
+      await page.locator('[data-testid=variable-path]').waitFor();
+      if (await page.locator('[data-testid=variable-lock]').count()) throw new Error('still shown locked after the release');
+      page.once('dialog', (d) => d.accept());
+      await page.locator('[data-testid=delete-variable]').click();
+      await until('back at the list', async () => page.url().endsWith('#/variables'));
+      const gone = await fetch(agent.base + '/v1/var/app/db');
+      if (gone.status !== 404) throw new Error('after Delete: ' + gone.status);
     });
 
     await test('after the agent restarts the page reconnects and follows new events', async () => {
