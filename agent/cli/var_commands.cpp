@@ -1,4 +1,4 @@
-// `drover var put|get|list|purge` (Nomad Variables, docs/variables.md) and
+// `drover var put|get|list|purge|init` (Nomad Variables, docs/variables.md) and
 // `drover operator root keyring rotate|list`, as Nomad's commands of the same names.
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -12,6 +12,7 @@
 #include "cli/command_context.hpp"
 #include "cli/table.hpp"
 #include "cli/time_format.hpp"
+#include "cli/var_spec.hpp"
 
 namespace drover::cli {
 
@@ -37,14 +38,26 @@ namespace {
 using nlohmann::json;
 
 struct VarFlags {
-  std::string path;
-  std::vector<std::string> pairs;  // k=v, k=@file, k=- (stdin)
+  std::string path;                // or a specification: @file, - (stdin)
+  std::vector<std::string> pairs;  // [@spec | -] k=v, k=@file, k=- (stdin), k= (remove k)
   std::string ns;  // this command's -namespace; "": the global one, else "default"
-  std::string out;  // "" (text) or json
+  std::string out;  // "" or none or table (text), json, hcl
+  std::string in = "json";  // a specification's format when its name does not say
+  bool force = false;  // no check-and-set, not even on a specification's ModifyIndex
   std::string item;
   std::optional<std::uint64_t> cas;
   std::string prefix;
 };
+
+bool is_spec_ref(const std::string& arg) {
+  return arg == "-" || (arg.size() > 1 && arg[0] == '@' && arg.find('=') == std::string::npos);
+}
+
+std::string read_all(std::istream& in) {
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 bool wants_json(const Context& ctx, const VarFlags& f) { return ctx.json || f.out == "json"; }
 
@@ -82,39 +95,108 @@ void print_variable(Context& ctx, const json& v) {
   render_key_values(ctx.out, items);
 }
 
+// The variable a put writes: a specification's (@file or - for stdin, first or after the
+// path), the command's path and -namespace over it, then the k=v items over its items.
+Result<VarSpec> variable_to_put(const Context& ctx, const VarFlags& f,
+                                std::vector<std::string>& pairs) {
+  std::string path = f.path;
+  std::optional<std::string> spec_ref;
+  if (is_spec_ref(path)) {
+    spec_ref = path;
+    path.clear();
+  } else if (!pairs.empty() && is_spec_ref(pairs.front())) {
+    spec_ref = pairs.front();
+    pairs.erase(pairs.begin());
+  }
+  VarSpec spec;
+  if (spec_ref) {
+    std::string text;
+    std::string format = f.in;
+    if (*spec_ref == "-") {
+      text = read_all(std::cin);
+    } else {
+      const auto file = spec_ref->substr(1);
+      std::ifstream in(file, std::ios::binary);
+      if (!in) return make_error("cannot read the specification " + file);
+      text = read_all(in);
+      format = var_spec_format(file, f.in);
+    }
+    auto parsed = parse_var_spec(text, format, *spec_ref == "-" ? "stdin" : spec_ref->substr(1));
+    if (!parsed) return parsed.error();
+    spec = std::move(*parsed);
+  }
+  // A path or namespace given over the specification's makes another variable: the index it
+  // was read at means nothing there (Nomad resets it too).
+  const std::string ns = !f.ns.empty() ? f.ns : !spec.ns.empty() ? spec.ns : var_ns(ctx, f);
+  if ((!path.empty() && path != spec.path) || (!spec.ns.empty() && ns != spec.ns))
+    spec.modify_index.reset();
+  if (!path.empty()) spec.path = path;
+  spec.ns = ns;
+  if (spec.path.empty())
+    return make_error("var put: give the variable's path (the specification names none)");
+  return spec;
+}
+
 int var_put(Context& ctx, const VarFlags& f) {
-  json items = json::object();
-  for (const auto& pair : f.pairs) {
+  std::vector<std::string> pairs = f.pairs;
+  auto spec = variable_to_put(ctx, f, pairs);
+  if (!spec) return print_error(ctx, spec.message());
+  json items = spec->items;
+  for (const auto& pair : pairs) {
     auto eq = pair.find('=');
     if (eq == std::string::npos || eq == 0)
       return print_error(ctx, "\"" + pair + "\": items are key=value, key=@file or key=- (stdin)");
     std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
+    if (value.empty()) {  // key= takes the item out, as Nomad's does
+      items.erase(key);
+      continue;
+    }
     if (value == "-") {
-      std::stringstream ss;
-      ss << std::cin.rdbuf();
-      value = ss.str();
-    } else if (!value.empty() && value[0] == '@') {
+      value = read_all(std::cin);
+    } else if (value[0] == '@') {
       std::ifstream in(value.substr(1), std::ios::binary);
       if (!in) return print_error(ctx, "item " + key + ": cannot read " + value.substr(1));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      value = ss.str();
+      value = read_all(in);
     }
     items[key] = value;
   }
   if (items.empty()) return print_error(ctx, "var put: give at least one item (key=value)");
-  json body = {{"Namespace", var_ns(ctx, f)}, {"Path", f.path}, {"Items", items}};
-  auto r = ctx.api.post(var_url(f.path, var_ns(ctx, f), f.cas), body.dump(), "application/json");
+  // Check-and-set: -check-index, else the index a specification was read at (so that a
+  // `var get | var put -` does not overwrite a change made in between), unless -force.
+  VarFlags checked = f;
+  if (!checked.cas && !f.force && spec->modify_index) checked.cas = spec->modify_index;
+  json body = {{"Namespace", spec->ns}, {"Path", spec->path}, {"Items", items}};
+  auto r = ctx.api.post(var_url(spec->path, spec->ns, checked.cas), body.dump(), "application/json");
   if (!r) return print_error(ctx, r.message());
-  if (r->status == 409) return print_conflict(ctx, f, *r);
+  checked.path = spec->path;
+  if (r->status == 409) return print_conflict(ctx, checked, *r);
   auto v = parse_api_json(*r);
   if (!v) return print_error(ctx, v.message());
   if (wants_json(ctx, f)) {
     print_json(ctx, *v);
     return 0;
   }
-  ctx.out << "Created variable \"" << f.path << "\" with modify index "
+  if (f.out == "hcl") {
+    ctx.out << render_var_hcl(*v);
+    return 0;
+  }
+  if (f.out == "table") {
+    print_variable(ctx, *v);
+    return 0;
+  }
+  ctx.out << "Created variable \"" << spec->path << "\" with modify index "
           << int_field(*v, "ModifyIndex") << "\n";
+  return 0;
+}
+
+int var_init(Context& ctx, const std::string& out, std::string file) {
+  const bool as_json = out == "json";
+  if (file.empty()) file = as_json ? "spec.nv.json" : "spec.nv.hcl";
+  if (std::ifstream(file)) return print_error(ctx, "file \"" + file + "\" already exists");
+  std::ofstream o(file);
+  if (!(o << (as_json ? kVarInitJson : kVarInitHcl)))
+    return print_error(ctx, "cannot write \"" + file + "\"");
+  ctx.out << "Example variable specification written to " << file << "\n";
   return 0;
 }
 
@@ -130,6 +212,10 @@ int var_get(Context& ctx, const VarFlags& f) {
   }
   if (wants_json(ctx, f)) {
     print_json(ctx, *v);
+    return 0;
+  }
+  if (f.out == "hcl") {
+    ctx.out << render_var_hcl(*v);
     return 0;
   }
   print_variable(ctx, *v);
@@ -168,7 +254,8 @@ int var_purge(Context& ctx, const VarFlags& f) {
 
 void common_flags(CLI::App* cmd, VarFlags& f) {
   cmd->add_option("--namespace", f.ns, "The variable's namespace (default: the CLI's -namespace, else default)");
-  cmd->add_option("--out", f.out, "Output format: json")->check(CLI::IsMember({"json", ""}));
+  cmd->add_option("--out", f.out, "Output format: json, hcl, table or none")
+      ->check(CLI::IsMember({"json", "hcl", "table", "none", ""}));
 }
 
 int keyring_rotate(Context& ctx, bool full) {
@@ -214,11 +301,18 @@ void add_var_commands(CLI::App& app, Handler& selected) {
         "Check-and-set: write only if the variable's ModifyIndex is this (0: only if absent)");
   };
 
-  auto* put = var->add_subcommand("put", "Create or replace a variable: put <path> k=v k2=@file");
-  put->add_option("path", f->path, "The variable's path")->required();
-  put->add_option("items", f->pairs, "key=value, key=@file or key=- (stdin)");
+  auto* put = var->add_subcommand(
+      "put", "Create or replace a variable: put <path> [@spec.nv.hcl | -] k=v k2=@file k3=");
+  put->add_option("path", f->path, "The variable's path, or a specification (@file, - for stdin)")
+      ->required();
+  put->add_option("items", f->pairs,
+                  "[@spec | -] key=value, key=@file, key=- (stdin), key= (takes key out)");
   common_flags(put, *f);
   cas_option(put);
+  put->add_option("--in", f->in, "A specification's format when its name does not say (json)")
+      ->check(CLI::IsMember({"json", "hcl"}));
+  put->add_flag("--force", f->force,
+                "Write even if the variable changed since a specification's ModifyIndex");
   put->callback([&selected, f] { selected = [f](Context& ctx) { return var_put(ctx, *f); }; });
 
   auto* get = var->add_subcommand("get", "Print a variable");
@@ -239,6 +333,15 @@ void add_var_commands(CLI::App& app, Handler& selected) {
   purge->callback([&selected, f] { selected = [f](Context& ctx) { return var_purge(ctx, *f); }; });
 
   add_var_lock_command(*var, selected);
+
+  auto init_out = std::make_shared<std::string>("hcl");
+  auto init_file = std::make_shared<std::string>();
+  auto* init = var->add_subcommand("init", "Write an example variable specification file");
+  init->add_option("file", *init_file, "The file (default spec.nv.hcl, or spec.nv.json)");
+  init->add_option("--out", *init_out, "hcl or json")->check(CLI::IsMember({"hcl", "json"}));
+  init->callback([&selected, init_out, init_file] {
+    selected = [init_out, init_file](Context& ctx) { return var_init(ctx, *init_out, *init_file); };
+  });
 
   auto* op = app.add_subcommand("operator", "Operate the agent");
   op->fallthrough();

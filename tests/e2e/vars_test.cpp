@@ -403,3 +403,65 @@ namespace "default" {
   EXPECT_EQ(call(*agent, "GET", "/v1/jobs", token).status, 403);
   call(*agent, "DELETE", "/v1/job/web", mgmt);
 }
+
+TEST(Variables, SpecificationFilesAndAGetPipedIntoAPutAreCheckedAgainstTheIndexTheyWereReadAt) {
+  auto agent = AgentProcess::start();
+  auto dir = make_temp_dir("drover-var-spec");
+  // var init writes an example to start from, and refuses to write over a file.
+  auto init = drover::testing::run_shell("cd " + dir + " && DROVER_ADDR=" + agent->address() + " " +
+                                         DROVER_BIN + " var init");
+  ASSERT_EQ(init.exit_code, 0) << init.out;
+  EXPECT_NE(read_file(dir + "/spec.nv.hcl").find("items {"), std::string::npos);
+  EXPECT_NE(agent->cli({"var", "init", dir + "/spec.nv.hcl"}).err.find("already exists"),
+            std::string::npos);
+  ASSERT_EQ(agent->cli({"var", "init", "-out", "json", dir + "/spec.nv.json"}).exit_code, 0);
+  EXPECT_EQ(json::parse(read_file(dir + "/spec.nv.json"))["Items"]["key1"], "value 1");
+
+  // An HCL specification names the path and the items; a k=v on the command line wins.
+  write_file(dir + "/db.nv.hcl",
+             "path = \"app/db\"\nitems {\n  user = \"admin\"\n  pass = \"p${1}\"\n}\n");
+  auto put = agent->cli({"var", "put", "@" + dir + "/db.nv.hcl", "pass=s3cret"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  auto v = call(*agent, "GET", "/v1/var/app/db").j();
+  EXPECT_EQ(v["Items"], (json{{"user", "admin"}, {"pass", "s3cret"}})) << v.dump();
+
+  // `var get -out json | var put -in json -`: written over the index it read, so a change made
+  // in between is not lost: the second, stale pipe is refused; -force writes anyway.
+  const std::string drover = std::string("DROVER_ADDR=") + agent->address() + " " + DROVER_BIN;
+  write_file(dir + "/read.json", agent->cli({"var", "get", "-out", "json", "app/db"}).out);
+  auto piped = drover::testing::run_shell(drover + " var put -in json - user=root < " + dir +
+                                          "/read.json");
+  ASSERT_EQ(piped.exit_code, 0) << piped.out;
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/db").j()["Items"]["user"], "root");
+  auto stale = drover::testing::run_shell(drover + " var put -in json - user=other < " + dir +
+                                          "/read.json");
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_NE(stale.out.find("Check-and-Set conflict"), std::string::npos) << stale.out;
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/db").j()["Items"]["user"], "root");
+  auto forced = drover::testing::run_shell(drover + " var put -force -in json - user=other < " +
+                                           dir + "/read.json");
+  EXPECT_EQ(forced.exit_code, 0) << forced.out;
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/db").j()["Items"]["user"], "other");
+
+  // `-out hcl` reads back as a specification; key= takes an item out.
+  auto hcl = agent->cli({"var", "get", "-out", "hcl", "app/db"});
+  ASSERT_EQ(hcl.exit_code, 0) << hcl.err;
+  EXPECT_NE(hcl.out.find("path         = \"app/db\""), std::string::npos) << hcl.out;
+  write_file(dir + "/back.hcl", hcl.out);
+  auto back = agent->cli({"var", "put", "@" + dir + "/back.hcl", "pass="});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/db").j()["Items"], (json{{"user", "other"}}));
+  // The same file names an index now gone: refused.
+  EXPECT_EQ(agent->cli({"var", "put", "@" + dir + "/back.hcl"}).exit_code, 1);
+  // Under another path it is a new variable: the index is not carried over.
+  ASSERT_EQ(agent->cli({"var", "put", "app/copy", "@" + dir + "/back.hcl"}).exit_code, 0);
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/copy").j()["Items"]["user"], "other");
+
+  // A specification with what Nomad's has not is refused, naming the line.
+  write_file(dir + "/bad.nv.hcl", "path = \"x\"\nitmes {\n  a = \"b\"\n}\n");
+  auto bad = agent->cli({"var", "put", "@" + dir + "/bad.nv.hcl"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("line 2: a variable specification has no \"itmes\" block"),
+            std::string::npos)
+      << bad.err;
+}
