@@ -106,11 +106,7 @@ json to_json(const Variable& v, bool show_lock) {
 
 std::string lock_text(const std::optional<VariableLock>& lock) {
   if (!lock) return "";
-  return json{{"ID", lock->id},
-              {"TTL", lock->ttl_ns},
-              {"LockDelay", lock->delay_ns},
-              {"Expires", lock->expires_ns}}
-      .dump();
+  return json{{"ID", lock->id}, {"TTL", lock->ttl_ns}, {"LockDelay", lock->delay_ns}}.dump();
 }
 
 std::optional<VariableLock> lock_from_text(std::string_view text) {
@@ -121,7 +117,6 @@ std::optional<VariableLock> lock_from_text(std::string_view text) {
   lock.id = j["ID"].get<std::string>();
   lock.ttl_ns = j.value("TTL", int64_t{0});
   lock.delay_ns = j.value("LockDelay", int64_t{0});
-  lock.expires_ns = j.value("Expires", int64_t{0});
   return lock;
 }
 

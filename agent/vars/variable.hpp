@@ -31,7 +31,9 @@ struct VariableLock {
   std::string id;
   std::int64_t ttl_ns = kDefaultLockTtlNs;
   std::int64_t delay_ns = kDefaultLockDelayNs;
-  std::int64_t expires_ns = 0;  // wall clock: the lease ends here unless renewed
+  // Not stored: where the lease ends on this agent's monotonic clock, worked out by the
+  // VariableStore from when it saw the lock last written (variable_store.hpp).
+  std::int64_t expires_ns = 0;
   // The holder may still renew it.
   bool held(std::int64_t now_ns) const { return now_ns < expires_ns; }
   // No one else may take it, or write or delete the variable without its ID.
@@ -67,8 +69,8 @@ Status validate_items(const std::map<std::string, std::string>& items);
 nlohmann::json to_json(const VariableMeta& m, bool show_lock = true);
 nlohmann::json to_json(const Variable& v, bool show_lock = true);
 
-// A lock as stored beside the sealed items ({ID, TTL, LockDelay, Expires}, nanoseconds), and
-// back; "" is no lock.
+// A lock as stored beside the sealed items ({ID, TTL, LockDelay}, nanoseconds), and back; ""
+// is no lock.
 std::string lock_text(const std::optional<VariableLock>& lock);
 std::optional<VariableLock> lock_from_text(std::string_view text);
 

@@ -23,7 +23,11 @@ VariableStore::VariableStore(std::unique_ptr<VariableBackend> backend,
                              std::shared_ptr<Keyring> keyring, std::function<int64_t()> clock)
     : backend_(std::move(backend)),
       keyring_(std::move(keyring)),
-      clock_(clock ? std::move(clock) : std::function<int64_t()>(state::now_ns)) {
+      clock_(clock ? std::move(clock) : std::function<int64_t()>([] {
+        return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+      })) {
   backend_->start_watch(
       [this](const std::string& ns, const std::string& path) { changed(ns, path); });
 }
@@ -63,8 +67,25 @@ VariableMeta VariableStore::meta_of(const VariableRow& row) const {
                  std::nullopt};
   // A lock past its lease and delay is gone, though its row still names it: nothing removes
   // it on a timer, the next write over the variable drops it.
-  if (auto lock = lock_from_text(row.lock); lock && lock->blocks(clock_())) m.lock = lock;
+  m.lock = blocking_lock(row, clock_());
   return m;
+}
+
+std::optional<VariableLock> VariableStore::blocking_lock(const std::optional<VariableRow>& row,
+                                                         int64_t now) const {
+  if (!row) return std::nullopt;
+  auto lock = lock_from_text(row->lock);
+  std::lock_guard guard(leases_mu_);
+  const auto key = std::make_pair(row->ns, row->path);
+  if (!lock) {
+    leases_.erase(key);
+    return std::nullopt;
+  }
+  auto& seen = leases_[key];
+  if (seen.at_ns == 0 || seen.modify_index != row->modify_index) seen = {row->modify_index, now};
+  lock->expires_ns = seen.at_ns + 2 * lock->ttl_ns;
+  if (!lock->blocks(now)) return std::nullopt;
+  return lock;
 }
 
 Result<Variable> VariableStore::get(const std::string& ns, const std::string& path) const {
@@ -92,14 +113,6 @@ Result<std::vector<VariableMeta>> VariableStore::list(const std::string& ns,
 
 namespace {
 
-// The stored lock while it blocks others, nullopt when there is none (or no more).
-std::optional<VariableLock> blocking_lock(const std::optional<VariableRow>& row, int64_t now) {
-  if (!row) return std::nullopt;
-  auto lock = lock_from_text(row->lock);
-  if (lock && lock->blocks(now)) return lock;
-  return std::nullopt;
-}
-
 // A refusal over a lock (a 409), in Nomad's words.
 WriteOutcome refused_by_lock(std::string why) {
   WriteOutcome out;
@@ -123,13 +136,20 @@ Result<WriteOutcome> VariableStore::write_over(
   for (int round = 0; round < kRounds; ++round) {
     auto current = backend_->get(ns, path);
     if (!current) return current.error();
-    auto d = decide(*current, clock_());
+    const int64_t now = clock_();
+    auto d = decide(*current, now);
     if (!d) return d.error();
     if (d->answer) return std::move(*d->answer);
     const int64_t expect = *current ? (*current)->modify_index : 0;
     auto w = d->row ? backend_->put(std::move(*d->row), expect) : backend_->remove(ns, path, expect);
     if (!w) return w.error();
     if (w->conflict) continue;
+    // A lock written here is seen here now: its lease starts at this write.
+    if (w->written) (void)blocking_lock(w->written, now);
+    else {
+      std::lock_guard guard(leases_mu_);
+      leases_.erase({ns, path});
+    }
     WriteOutcome out;
     if (w->written) {
       Variable v;
@@ -169,7 +189,7 @@ Result<WriteOutcome> VariableStore::put(const std::string& ns, const std::string
           return Decision{std::move(*out), {}};
         }
         VariableRow r = row;
-        r.create_time_ns = r.modify_time_ns = now;
+        r.create_time_ns = r.modify_time_ns = state::now_ns();
         r.lock = lock_text(lock);
         return Decision{std::nullopt, std::move(r)};
       },
@@ -232,10 +252,8 @@ Result<WriteOutcome> VariableStore::acquire_lock(
           r.key_id = sealed->key_id;
           r.sealed_b64 = base64_encode(sealed->data);
         }
-        r.create_time_ns = r.modify_time_ns = now;
-        VariableLock l = lock;
-        l.expires_ns = now + 2 * l.ttl_ns;
-        r.lock = lock_text(l);
+        r.create_time_ns = r.modify_time_ns = state::now_ns();
+        r.lock = lock_text(lock);
         return Decision{std::nullopt, std::move(r)};
       },
       items.value_or(std::map<std::string, std::string>{}));
@@ -256,9 +274,9 @@ Result<WriteOutcome> VariableStore::renew_lock(const std::string& ns, const std:
           return Decision{refused_by_lock("the lock was lost: it was not renewed within twice "
                                           "its TTL"),
                           {}};
+        // Written again, the lock is new to every agent that reads it: its lease starts over.
         VariableRow r = *current;
-        r.modify_time_ns = now;
-        lock->expires_ns = now + 2 * lock->ttl_ns;
+        r.modify_time_ns = state::now_ns();
         r.lock = lock_text(lock);
         return Decision{std::nullopt, std::move(r)};
       },
@@ -277,7 +295,7 @@ Result<WriteOutcome> VariableStore::release_lock(const std::string& ns, const st
         if (!lock) return Decision{refused_by_lock(kNoLockWords), {}};
         if (lock->id != lock_id) return Decision{refused_by_lock(kLockedWords), {}};
         VariableRow r = *current;
-        r.modify_time_ns = now;
+        r.modify_time_ns = state::now_ns();
         r.lock.clear();
         return Decision{std::nullopt, std::move(r)};
       },

@@ -43,7 +43,7 @@ struct WriteOutcome {
 
 class VariableStore {
  public:
-  // `clock` (wall clock, ns; default: the system's) is what a lock's lease is measured by.
+  // `clock` (monotonic, ns; default: steady_clock) is what a lock's lease is measured by.
   VariableStore(std::unique_ptr<VariableBackend> backend, std::shared_ptr<Keyring> keyring,
                 std::function<std::int64_t()> clock = {});
   ~VariableStore();
@@ -105,6 +105,13 @@ class VariableStore {
   Result<Variable> open_row(const VariableRow& row) const;
   // The row's metadata, its lock only while it blocks.
   VariableMeta meta_of(const VariableRow& row) const;
+  // The row's lock with where its lease ends (expires_ns), or nullopt when it has none or it
+  // no longer blocks. A lease is measured on this agent's monotonic clock from when it first
+  // saw the row as it is (its ModifyIndex): a wall clock that jumps never ends one early, and a
+  // lock read first after a restart, or on another agent, gets its whole lease from then, as
+  // Nomad's new leader gives every lock (docs/variables.md, "Locks").
+  std::optional<VariableLock> blocking_lock(const std::optional<VariableRow>& row,
+                                            std::int64_t now) const;
   // A write refused by its check-and-set index, with the stored variable opened.
   Result<WriteOutcome> conflict_outcome(std::optional<VariableRow> current) const;
   // Reads the stored row, asks `decide` what to write over it (a row, nullopt to delete, or
@@ -124,6 +131,14 @@ class VariableStore {
   std::unique_ptr<VariableBackend> backend_;
   std::shared_ptr<Keyring> keyring_;
   std::function<std::int64_t()> clock_;
+  // Each locked variable's row as last seen here ((namespace, path) -> its ModifyIndex and
+  // when): the start of the lease blocking_lock measures.
+  struct LeaseSeen {
+    std::int64_t modify_index = 0;
+    std::int64_t at_ns = 0;
+  };
+  mutable std::mutex leases_mu_;
+  mutable std::map<std::pair<std::string, std::string>, LeaseSeen> leases_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   uint64_t index_ = 0;

@@ -1,7 +1,7 @@
 // Variable locks (docs/variables.md, "Locks") on the real SQLite state store, with a clock the
 // test moves: a lock shuts out everyone but its holder, lives twice its TTL past the last
-// renewal and LockDelay more, survives a restart of the store, and keeps its holder through a
-// full key rotation.
+// renewal and LockDelay more on each agent's monotonic clock from when that agent saw it
+// written, survives a restart of the store, and keeps its holder through a full key rotation.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -186,4 +186,29 @@ TEST(VariableLocks, ALockOutlivesARestartAndAFullKeyRotation) {
   EXPECT_EQ(rotated->meta.lock->id, id);
   EXPECT_EQ(rotated->items.at("dsn"), "pg://a");
   EXPECT_FALSE(f.vars->renew_lock("default", "locks/db", id)->conflict);
+}
+
+TEST(VariableLocks, EachAgentMeasuresALeaseFromWhenItFirstSawTheLockSoNoneEndsItEarly) {
+  Fixture f;
+  // A second agent over the same store (as two agents over one etcd), its own clock far off.
+  auto other_now = std::make_shared<std::atomic<int64_t>>(5 * kS);
+  VariableStore other(make_state_store_backend(*f.state), f.keyring,
+                      [other_now] { return other_now->load(); });
+  auto a = f.vars->acquire_lock("default", "locks/shared", f.lock(10, 5), std::nullopt);
+  ASSERT_TRUE(a && !a->conflict);
+  // The holder's agent is 15 s on before the other first reads the lock...
+  f.advance(15 * kS);
+  EXPECT_TRUE(other.acquire_lock("default", "locks/shared", f.lock(10, 5), std::nullopt)->conflict);
+  // ...so there the lease ends 20 s after that read, not 5 s after it: at 19 s it still holds,
+  // where the holder's own agent already counts it gone.
+  f.advance(19 * kS);
+  *other_now += 19 * kS;
+  EXPECT_FALSE(f.vars->renew_lock("default", "locks/shared", a->written->meta.lock->id)
+                   ->lock_refusal.empty());
+  EXPECT_TRUE(other.acquire_lock("default", "locks/shared", f.lock(10, 5), std::nullopt)->conflict);
+  // Past its own lease and delay the other agent lets a new holder in.
+  *other_now += 6 * kS;
+  auto b = other.acquire_lock("default", "locks/shared", f.lock(10, 5), std::nullopt);
+  ASSERT_TRUE(b);
+  EXPECT_FALSE(b->conflict) << b->lock_refusal;
 }
