@@ -261,30 +261,16 @@ Result<WriteOutcome> VariableStore::acquire_lock(
 
 Result<WriteOutcome> VariableStore::renew_lock(const std::string& ns, const std::string& path,
                                                const std::string& lock_id) {
-  if (auto st = validate_namespace(ns); !st) return st.error();
-  if (auto st = validate_path(path); !st) return st.error();
-  return write_over(
-      ns, path,
-      [&](const std::optional<VariableRow>& current, int64_t now) -> Result<Decision> {
-        if (!current) return make_error("variable not found: " + path, Errc::NotFound);
-        auto lock = blocking_lock(current, now);
-        if (!lock) return Decision{refused_by_lock(kNoLockWords), {}};
-        if (lock->id != lock_id) return Decision{refused_by_lock(kLockedWords), {}};
-        if (!lock->held(now))
-          return Decision{refused_by_lock("the lock was lost: it was not renewed within twice "
-                                          "its TTL"),
-                          {}};
-        // Written again, the lock is new to every agent that reads it: its lease starts over.
-        VariableRow r = *current;
-        r.modify_time_ns = state::now_ns();
-        r.lock = lock_text(lock);
-        return Decision{std::nullopt, std::move(r)};
-      },
-      {});
+  return holder_write(ns, path, lock_id, /*release=*/false);
 }
 
 Result<WriteOutcome> VariableStore::release_lock(const std::string& ns, const std::string& path,
                                                  const std::string& lock_id) {
+  return holder_write(ns, path, lock_id, /*release=*/true);
+}
+
+Result<WriteOutcome> VariableStore::holder_write(const std::string& ns, const std::string& path,
+                                                 const std::string& lock_id, bool release) {
   if (auto st = validate_namespace(ns); !st) return st.error();
   if (auto st = validate_path(path); !st) return st.error();
   return write_over(
@@ -294,9 +280,15 @@ Result<WriteOutcome> VariableStore::release_lock(const std::string& ns, const st
         auto lock = blocking_lock(current, now);
         if (!lock) return Decision{refused_by_lock(kNoLockWords), {}};
         if (lock->id != lock_id) return Decision{refused_by_lock(kLockedWords), {}};
+        if (!release && !lock->held(now))
+          return Decision{refused_by_lock("the lock was lost: it was not renewed within twice "
+                                          "its TTL"),
+                          {}};
+        // Renewed, the lock is written again and so new to every agent that reads it: its
+        // lease starts over. Released, it is taken off and the items stay.
         VariableRow r = *current;
         r.modify_time_ns = state::now_ns();
-        r.lock.clear();
+        r.lock = release ? std::string() : lock_text(lock);
         return Decision{std::nullopt, std::move(r)};
       },
       {});

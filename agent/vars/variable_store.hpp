@@ -126,6 +126,9 @@ class VariableStore {
       const std::string& ns, const std::string& path,
       const std::function<Result<Decision>(const std::optional<VariableRow>&, std::int64_t)>& decide,
       const std::map<std::string, std::string>& items);
+  // A renewal or a release by the lock's holder (renew_lock, release_lock).
+  Result<WriteOutcome> holder_write(const std::string& ns, const std::string& path,
+                                    const std::string& lock_id, bool release);
   void changed(const std::string& ns, const std::string& path);
 
   std::unique_ptr<VariableBackend> backend_;

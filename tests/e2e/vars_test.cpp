@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent_process.hpp"
+#include "var_calls.hpp"
 
 using drover::testing::AgentProcess;
 using drover::testing::eventually;
@@ -27,24 +28,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  json j() const { return json::parse(body, nullptr, false); }
-};
+using Reply = drover::testing::VarReply;
 
 Reply call(const AgentProcess& a, const std::string& method, const std::string& path,
            const std::string& token = "", const std::string& body = "") {
-  httplib::Client c("127.0.0.1", a.port());
-  c.set_read_timeout(10);
-  httplib::Headers h;
-  if (!token.empty()) h.emplace("X-Nomad-Token", token);
-  httplib::Result r = method == "GET"      ? c.Get(path.c_str(), h)
-                      : method == "DELETE" ? c.Delete(path.c_str(), h)
-                      : method == "PUT"    ? c.Put(path.c_str(), h, body, "application/json")
-                                           : c.Post(path.c_str(), h, body, "application/json");
-  if (!r) return {};
-  return {r->status, r->body};
+  return drover::testing::var_call(a, method, path, token, body);
 }
 
 std::string items(const json& i) { return json{{"Items", i}}.dump(); }
