@@ -63,11 +63,6 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
-
 }  // namespace
 
 // Nomad's token shape: a client token's Policies are its ACL policies; a token of a built-in
@@ -125,10 +120,10 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if (path == "/v1/agent/health") return std::nullopt;
   // Public keys and the OIDC discovery document: what others check workload identities with
   // (api/identity_endpoints.hpp).
-  if ((method == "GET" || method == "HEAD") && starts_with(path, "/.well-known/")) return std::nullopt;
+  if ((method == "GET" || method == "HEAD") && path.starts_with("/.well-known/")) return std::nullopt;
   // The web UI's own files hold no data: the page must load to ask for a token.
   if ((method == "GET" || method == "HEAD") &&
-      (path == "/" || path == "/ui" || starts_with(path, "/ui/")))
+      (path == "/" || path == "/ui" || path.starts_with("/ui/")))
     return std::nullopt;
   // A login makes a token from a JWT or an OIDC sign-in, and must find its auth method first
   // (Nomad's: none needs a token; api/auth_endpoints.hpp, api/oidc_endpoints.hpp).
@@ -138,43 +133,43 @@ std::optional<Policy> required_policy(std::string_view method, std::string_view 
   if ((method == "GET" || method == "HEAD") && path == "/v1/acl/auth-methods") return std::nullopt;
   if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
     return Policy::read;
-  if (starts_with(path, "/v1/acl/")) return Policy::management;
+  if (path.starts_with("/v1/acl/")) return Policy::management;
   // The keyring seals every variable: the management token's (as Nomad's operator keyring).
-  if (starts_with(path, "/v1/operator/keyring")) return Policy::management;
+  if (path.starts_with("/v1/operator/keyring")) return Policy::management;
   // A snapshot holds every token's hash and every variable, sealed: management's (Nomad's).
-  if (starts_with(path, "/v1/operator/snapshot")) return Policy::management;
+  if (path.starts_with("/v1/operator/snapshot")) return Policy::management;
   // A variable's items are secrets: reading them takes what submitting a job takes (a job can
   // read them through a template anyway); listing their metadata (/v1/vars) is a read.
-  if (starts_with(path, "/v1/var/")) return Policy::submit;
+  if (path.starts_with("/v1/var/")) return Policy::submit;
   // An alloc's files hold what its templates rendered from those items: the same rule (Nomad
   // grants read-fs with its write policy, not read).
-  if (starts_with(path, "/v1/client/fs/") && !starts_with(path, "/v1/client/fs/logs/"))
+  if (path.starts_with("/v1/client/fs/") && !path.starts_with("/v1/client/fs/logs/"))
     return Policy::submit;
   // A command inside a task, interactive (a GET websocket) or not: the node's operator's.
-  if (starts_with(path, "/v1/client/allocation/") && ends_with(path, "/exec")) return Policy::operate;
+  if (path.starts_with("/v1/client/allocation/") && path.ends_with("/exec")) return Policy::operate;
   // A job's named action is such a command (Nomad asks alloc-exec for it).
-  if (starts_with(path, "/v1/job/") && ends_with(path, "/action")) return Policy::operate;
+  if (path.starts_with("/v1/job/") && path.ends_with("/action")) return Policy::operate;
   // The agent's own log at any level (debug lines name jobs, allocs and paths of every
   // namespace): the node's operator's. A client token needs Nomad's agent read.
   if (path == "/v1/agent/monitor") return Policy::operate;
   bool reading = method == "GET" || method == "HEAD";
-  if (starts_with(path, "/v1/node") || starts_with(path, "/v1/plugin") ||
-      starts_with(path, "/v1/client/gc"))
+  if (path.starts_with("/v1/node") || path.starts_with("/v1/plugin") ||
+      path.starts_with("/v1/client/gc"))
     return reading ? Policy::read : Policy::operate;
   if (reading) return Policy::read;
   if (path == "/v1/jobs/parse") return Policy::read;  // parses, changes nothing
-  if (path == "/v1/jobs" || starts_with(path, "/v1/job/")) return Policy::submit;
+  if (path == "/v1/jobs" || path.starts_with("/v1/job/")) return Policy::submit;
   // The server's deployment actions (promote, fail, pause): part of submitting a job, as in
   // Nomad; its scheduler configuration is the operator's.
-  if (starts_with(path, "/v1/deployment/")) return Policy::submit;
-  if (starts_with(path, "/v1/operator/")) return Policy::operate;
+  if (path.starts_with("/v1/deployment/")) return Policy::submit;
+  if (path.starts_with("/v1/operator/")) return Policy::operate;
   // Deregistering a service instance: Nomad's submit-job capability.
-  if (starts_with(path, "/v1/service/")) return Policy::submit;
-  if (starts_with(path, "/v1/client/allocation/") &&
-      (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal")))
+  if (path.starts_with("/v1/service/")) return Policy::submit;
+  if (path.starts_with("/v1/client/allocation/") &&
+      (path.ends_with("/stop") || path.ends_with("/restart") || path.ends_with("/signal")))
     return Policy::submit;
   // Nomad's path for an alloc stop (a server places it anew): the same.
-  if (starts_with(path, "/v1/allocation/") && ends_with(path, "/stop")) return Policy::submit;
+  if (path.starts_with("/v1/allocation/") && path.ends_with("/stop")) return Policy::submit;
   // gc and anything not named above: the node's operator.
   return Policy::operate;
 }

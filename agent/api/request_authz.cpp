@@ -9,11 +9,6 @@
 namespace drover::api {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
-
 // The path's segment after `prefix` up to the next '/'.
 std::string segment_after(std::string_view path, std::string_view prefix) {
   auto rest = path.substr(prefix.size());
@@ -42,8 +37,8 @@ bool lists_every_namespace(std::string_view method, std::string_view path) {
   return path == "/v1/jobs" || path == "/v1/allocations" || path == "/v1/evaluations" ||
          path == "/v1/event/stream" || path == "/v1/deployments" || path == "/v1/volumes" ||
          path == "/v1/scaling/policies" || path == "/v1/services" ||
-         starts_with(path, "/v1/service/") ||
-         (starts_with(path, "/v1/node/pool/") && ends_with(path, "/jobs"));
+         path.starts_with("/v1/service/") ||
+         (path.starts_with("/v1/node/pool/") && path.ends_with("/jobs"));
 }
 
 struct RequestAcl {
@@ -62,46 +57,46 @@ std::optional<Need> required_need(std::string_view method, std::string_view path
   const std::string rw = reading ? "read" : "write";
   if (path == "/v1/acl/token/self" || path == "/v1/acl/token/self/capabilities")
     return Need{Need::Kind::any_token};
-  if (starts_with(path, "/v1/acl/") || starts_with(path, "/v1/operator/keyring") ||
-      starts_with(path, "/v1/operator/snapshot") ||
+  if (path.starts_with("/v1/acl/") || path.starts_with("/v1/operator/keyring") ||
+      path.starts_with("/v1/operator/snapshot") ||
       path == "/v1/system/gc")
     return Need{Need::Kind::management};
-  if (starts_with(path, "/v1/status/") || path == "/v1/namespaces" ||
-      starts_with(path, "/v1/namespace/") || (reading && path == "/v1/node/pools"))
+  if (path.starts_with("/v1/status/") || path == "/v1/namespaces" ||
+      path.starts_with("/v1/namespace/") || (reading && path == "/v1/node/pools"))
     return Need{Need::Kind::any_token};  // namespaces, pools: authorize and the list filters
   if (path == "/v1/agent/members") return level("node", "read");
-  if (starts_with(path, "/v1/agent/") || path == "/v1/metrics") return level("agent", rw);
+  if (path.starts_with("/v1/agent/") || path == "/v1/metrics") return level("agent", rw);
   if (path == "/v1/node/pools") return Need{Need::Kind::node_pool, "", "write"};
-  if (starts_with(path, "/v1/node/pool/")) {
-    if (ends_with(path, "/jobs")) return ns("list-jobs");
-    if (ends_with(path, "/nodes")) return level("node", "read");
+  if (path.starts_with("/v1/node/pool/")) {
+    if (path.ends_with("/jobs")) return ns("list-jobs");
+    if (path.ends_with("/nodes")) return level("node", "read");
     return Need{Need::Kind::node_pool, segment_after(path, "/v1/node/pool/"),
                 reading              ? "read"
                 : method == "DELETE" ? "delete"
                                      : "write"};
   }
-  if (path == "/v1/node" || path == "/v1/nodes" || starts_with(path, "/v1/node/") ||
+  if (path == "/v1/node" || path == "/v1/nodes" || path.starts_with("/v1/node/") ||
       path == "/v1/client/stats" || path == "/v1/client/metadata" ||
-      starts_with(path, "/v1/client/gc") ||
-      (starts_with(path, "/v1/client/allocation/") && ends_with(path, "/gc")))
+      path.starts_with("/v1/client/gc") ||
+      (path.starts_with("/v1/client/allocation/") && path.ends_with("/gc")))
     return level("node", rw);
   if (path == "/v1/plugins") return level("plugin", "list");
-  if (starts_with(path, "/v1/plugin")) return level("plugin", "read");
-  if (starts_with(path, "/v1/operator/")) return level("operator", rw);
+  if (path.starts_with("/v1/plugin")) return level("plugin", "read");
+  if (path.starts_with("/v1/operator/")) return level("operator", rw);
   if (path == "/v1/event/stream") return ns("read-job");
   if (path == "/v1/vars") return Need{Need::Kind::variable, "", "list"};
-  if (starts_with(path, "/v1/var/")) {
+  if (path.starts_with("/v1/var/")) {
     Need n{Need::Kind::variable, "", reading ? "read" : method == "DELETE" ? "destroy" : "write"};
     n.var_path = std::string(path.substr(std::string_view("/v1/var/").size()));
     return n;
   }
   if (path == "/v1/jobs/parse") return ns("parse-job");
   if (path == "/v1/jobs") return reading ? ns("list-jobs") : from_body("submit-job");
-  if (starts_with(path, "/v1/job/")) {
-    if (ends_with(path, "/plan")) return from_body("submit-job");
-    if (ends_with(path, "/dispatch")) return ns("dispatch-job");
-    if (ends_with(path, "/scale")) return reading ? ns("read-job-scaling") : ns("scale-job");
-    if (ends_with(path, "/action")) {
+  if (path.starts_with("/v1/job/")) {
+    if (path.ends_with("/plan")) return from_body("submit-job");
+    if (path.ends_with("/dispatch")) return ns("dispatch-job");
+    if (path.ends_with("/scale")) return reading ? ns("read-job-scaling") : ns("scale-job");
+    if (path.ends_with("/action")) {
       Need n = ns("alloc-exec");
       n.alloc_in_query = true;
       return n;
@@ -115,29 +110,29 @@ std::optional<Need> required_need(std::string_view method, std::string_view path
     return ns("submit-job");
   }
   if (path == "/v1/allocations" || path == "/v1/evaluations" || path == "/v1/deployments" ||
-      starts_with(path, "/v1/evaluation/") || path == "/v1/services")
+      path.starts_with("/v1/evaluation/") || path == "/v1/services")
     return ns("read-job");
-  if (starts_with(path, "/v1/deployment/")) return ns(reading ? "read-job" : "submit-job");
-  if (starts_with(path, "/v1/service/")) return ns(reading ? "read-job" : "submit-job");
+  if (path.starts_with("/v1/deployment/")) return ns(reading ? "read-job" : "submit-job");
+  if (path.starts_with("/v1/service/")) return ns(reading ? "read-job" : "submit-job");
   if (path == "/v1/scaling/policies") return ns("list-scaling-policies");
-  if (starts_with(path, "/v1/scaling/policy/")) return ns("read-scaling-policy");
+  if (path.starts_with("/v1/scaling/policy/")) return ns("read-scaling-policy");
   if (path == "/v1/volumes") return ns("host-volume-read");
   if (path == "/v1/volume/host/create") return from_body("host-volume-create");
   if (path == "/v1/volume/host/register") return from_body("host-volume-register");
-  if (starts_with(path, "/v1/volume/host/"))
+  if (path.starts_with("/v1/volume/host/"))
     return ns(reading ? "host-volume-read" : "host-volume-delete");
-  if (starts_with(path, "/v1/allocation/")) {
+  if (path.starts_with("/v1/allocation/")) {
     const auto id = segment_after(path, "/v1/allocation/");
-    return on_alloc(ends_with(path, "/stop") ? "alloc-lifecycle" : "read-job", id);
+    return on_alloc(path.ends_with("/stop") ? "alloc-lifecycle" : "read-job", id);
   }
-  if (starts_with(path, "/v1/client/allocation/")) {
+  if (path.starts_with("/v1/client/allocation/")) {
     const auto id = segment_after(path, "/v1/client/allocation/");
-    if (ends_with(path, "/exec")) return on_alloc("alloc-exec", id);
-    if (ends_with(path, "/stop") || ends_with(path, "/restart") || ends_with(path, "/signal"))
+    if (path.ends_with("/exec")) return on_alloc("alloc-exec", id);
+    if (path.ends_with("/stop") || path.ends_with("/restart") || path.ends_with("/signal"))
       return on_alloc("alloc-lifecycle", id);
     return on_alloc("read-job", id);  // stats, checks
   }
-  if (starts_with(path, "/v1/client/fs/")) {
+  if (path.starts_with("/v1/client/fs/")) {
     const auto rest = path.substr(std::string_view("/v1/client/fs/").size());
     const auto op = rest.substr(0, rest.find('/'));
     const auto id = rest.find('/') == std::string_view::npos
@@ -183,7 +178,7 @@ std::optional<Refusal> authorize_acl(std::shared_ptr<const Acl> grants, const Re
   const std::string ns = ns_param.empty() ? std::string(kDefaultNamespace) : ns_param;
   switch (need->kind) {
     case Need::Kind::any_token:
-      if (starts_with(r.path, "/v1/namespace/")) {
+      if (r.path.starts_with("/v1/namespace/")) {
         const auto name = segment_after(r.path, "/v1/namespace/");
         if (!acl.any_in_namespace(name))
           return denied("the token's policies grant nothing in namespace \"" + name + "\"");

@@ -16,7 +16,6 @@ namespace {
 
 Error invalid(std::string message) { return make_error(std::move(message), Errc::Invalid); }
 
-bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -153,18 +152,18 @@ Result<Source> parse_source(const std::string& source,
       return host.size() >= suffix.size() &&
              host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    if (starts_with(rest, "github.com/") || starts_with(rest, "gitlab.com/")) {
+    if (rest.starts_with("github.com/") || rest.starts_with("gitlab.com/")) {
       forced = "git";
       rest = "https://" + rest;
       scheme = "https";
-    } else if (starts_with(rest, "git@")) {
+    } else if (rest.starts_with("git@")) {
       forced = "git";
     } else if (host_is("amazonaws.com")) {
       return invalid(*refused_getter("s3"));
-    } else if (starts_with(rest, "www.googleapis.com/storage") ||
-               starts_with(rest, "storage.googleapis.com/")) {
+    } else if (rest.starts_with("www.googleapis.com/storage") ||
+               rest.starts_with("storage.googleapis.com/")) {
       return invalid(*refused_getter("gcs"));
-    } else if (!starts_with(rest, "/")) {
+    } else if (!rest.starts_with("/")) {
       return invalid("source: \"" + source +
                      "\" names no scheme (use http://, https://, file:// or git::)");
     }
@@ -244,7 +243,7 @@ Result<Source> parse_source(const std::string& source,
     s.url = rest + (query_kept.empty() ? "" : "?" + query_kept);
     if (s.url.empty() || s.url[0] == '-')
       return invalid("source: a git URL must not be empty or start with '-'");
-    if (starts_with(lower(s.url), "ext::") || starts_with(lower(s.url), "fd::"))
+    if (lower(s.url).starts_with("ext::") || lower(s.url).starts_with("fd::"))
       return invalid("source: git's ext:: and fd:: transports run commands; refused");
   } else {
     s.url = rest + (query_kept.empty() ? "" : "?" + query_kept);

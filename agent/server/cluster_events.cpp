@@ -9,7 +9,6 @@ using nlohmann::json;
 
 namespace {
 
-bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 api::Event make(std::string topic, std::string type, std::string key, int64_t index,
                 const json& payload, std::string ns = {}) {
@@ -38,7 +37,7 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
   const json value =
       change.deleted ? json() : json::parse(change.kv.value, nullptr, false);
   if (!change.deleted && !value.is_object()) return std::nullopt;
-  if (starts(k, keys.jobs())) {
+  if (k.starts_with(keys.jobs())) {
     std::string ns, id;
     const std::string rest = k.substr(keys.jobs().size());
     auto slash = rest.find('/');
@@ -55,8 +54,8 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
     return make("job", "JobRegistered", id, index, {{"Job", value.value("Job", json::object())}},
                 ns);
   }
-  if (starts(k, keys.allocs()) || starts(k, keys.status())) {
-    const bool placed = starts(k, keys.allocs());
+  if (k.starts_with(keys.allocs()) || k.starts_with(keys.status())) {
+    const bool placed = k.starts_with(keys.allocs());
     std::string node, id;
     if (!split_last(k.substr((placed ? keys.allocs() : keys.status()).size()), node, id))
       return std::nullopt;
@@ -75,7 +74,7 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
                 {{"Allocation", alloc}},
                 placed ? value.value("Namespace", std::string("default")) : "");
   }
-  if (starts(k, keys.nodes())) {
+  if (k.starts_with(keys.nodes())) {
     const std::string id = k.substr(keys.nodes().size());
     // A node's key lives on its lease: gone means down (its agent stopped or lost etcd).
     if (change.deleted)
@@ -89,7 +88,7 @@ std::optional<api::Event> cluster_event(const Keys& keys, const upstream::EtcdWa
                                                                      : "NodeEvent",
                 id, index, {{"Node", node}});
   }
-  if (starts(k, keys.evals())) {
+  if (k.starts_with(keys.evals())) {
     if (change.deleted) return std::nullopt;
     return make("eval", "EvaluationUpdated", k.substr(keys.evals().size()), index,
                 {{"Evaluation", value}}, value.value("Namespace", std::string("default")));

@@ -141,7 +141,6 @@ bool split_last(const std::string& rest, std::string& head, std::string& tail) {
   return true;
 }
 
-bool starts(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 }  // namespace
 
@@ -304,7 +303,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     return;
   }
   auto marker = [this](const std::string& jk) { mark(jk); };
-  if (starts(k, keys_.nodes())) {
+  if (k.starts_with(keys_.nodes())) {
     auto j = parse();
     if (!j.is_object()) return;
     const std::string id = k.substr(keys_.nodes().size());
@@ -312,18 +311,18 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     st_.down_nodes.erase(id);  // back
     merge_node(id);
     node_changed(id);
-  } else if (starts(k, keys_.node_records())) {
+  } else if (k.starts_with(keys_.node_records())) {
     const std::string id = k.substr(keys_.node_records().size());
     record_revisions_[id] = kv.mod_revision;
     if (raw_nodes_.count(id)) return;  // live: its node key says the same
     json j = parse();
     if (!j.is_object()) j = {{"ID", id}};
     st_.down_nodes[id] = DownNode{std::move(j), kv.mod_revision};
-  } else if (starts(k, keys_.alloc_stops())) {
+  } else if (k.starts_with(keys_.alloc_stops())) {
     const std::string id = k.substr(keys_.alloc_stops().size());
     st_.stop_requests.insert(id);
     if (auto a = st_.allocs.find(id); a != st_.allocs.end()) mark(a->second.job_key());
-  } else if (starts(k, keys_.allocs())) {
+  } else if (k.starts_with(keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
     AllocView a;
@@ -370,7 +369,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     mark(a.job_key());
     if (!st_.changes.all) st_.changes.allocs.emplace(node, id);
     st_.allocs[id] = std::move(a);
-  } else if (starts(k, keys_.status())) {
+  } else if (k.starts_with(keys_.status())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.status().size()), node, id)) return;
     auto j = parse();
@@ -382,7 +381,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     } else {
       statuses_[id] = std::move(j);
     }
-  } else if (starts(k, keys_.jobs())) {
+  } else if (k.starts_with(keys_.jobs())) {
     auto j = parse();
     if (!j.is_object()) return;
     const std::string jk = k.substr(keys_.jobs().size());
@@ -406,7 +405,7 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
     st_.job_key_revision[jk] = kv.mod_revision;
     update_modify_index(jk);
     mark(jk);
-  } else if (starts(k, keys_.job_versions_all())) {
+  } else if (k.starts_with(keys_.job_versions_all())) {
     std::string job, version;
     if (!split_last(k.substr(keys_.job_versions_all().size()), job, version)) return;
     int v = 0;
@@ -427,22 +426,22 @@ void ClusterStateIndex::put(const upstream::EtcdKv& kv) {
   } else {
     auto j = parse();
     if (!j.is_object()) return;
-    if (starts(k, keys_.deployments())) {
+    if (k.starts_with(keys_.deployments())) {
       put_by_job(st_.deployments, st_.deployments_by_job, k.substr(keys_.deployments().size()),
                  std::move(j), marker);
-    } else if (starts(k, keys_.evals())) {
+    } else if (k.starts_with(keys_.evals())) {
       put_by_job(st_.evals, st_.evals_by_job, k.substr(keys_.evals().size()), std::move(j),
                  marker);
-    } else if (starts(k, keys_.node_controls())) {
+    } else if (k.starts_with(keys_.node_controls())) {
       const std::string id = k.substr(keys_.node_controls().size());
       st_.controls[id] = std::move(j);
       merge_node(id);
       node_changed(id);
-    } else if (starts(k, keys_.periodic_launches())) {
+    } else if (k.starts_with(keys_.periodic_launches())) {
       const std::string jk = k.substr(keys_.periodic_launches().size());
       st_.periodic_launches[jk] = std::move(j);
       mark(jk);
-    } else if (starts(k, keys_.servers())) {
+    } else if (k.starts_with(keys_.servers())) {
       st_.servers[k.substr(keys_.servers().size())] = std::move(j);
     }
   }
@@ -470,7 +469,7 @@ void ClusterStateIndex::erase(const std::string& k) {
     st_.scheduler = SchedulerConfig{};
     st_.scheduler_stored = false;
     st_.changes.all = true;
-  } else if (starts(k, keys_.nodes())) {
+  } else if (k.starts_with(keys_.nodes())) {
     const std::string id = k.substr(keys_.nodes().size());
     auto raw = raw_nodes_.find(id);
     if (raw == raw_nodes_.end()) return;
@@ -480,13 +479,13 @@ void ClusterStateIndex::erase(const std::string& k) {
     raw_nodes_.erase(raw);
     merge_node(id);
     node_changed(id);
-  } else if (starts(k, keys_.node_records())) {
+  } else if (k.starts_with(keys_.node_records())) {
     const std::string id = k.substr(keys_.node_records().size());
     record_revisions_.erase(id);
     st_.down_nodes.erase(id);
-  } else if (starts(k, keys_.alloc_stops())) {
+  } else if (k.starts_with(keys_.alloc_stops())) {
     st_.stop_requests.erase(k.substr(keys_.alloc_stops().size()));
-  } else if (starts(k, keys_.allocs())) {
+  } else if (k.starts_with(keys_.allocs())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.allocs().size()), node, id)) return;
     unindex_alloc(id);
@@ -496,7 +495,7 @@ void ClusterStateIndex::erase(const std::string& k) {
       if (!a->second.status.is_null()) statuses_[id] = std::move(a->second.status);
       st_.allocs.erase(a);
     }
-  } else if (starts(k, keys_.status())) {
+  } else if (k.starts_with(keys_.status())) {
     std::string node, id;
     if (!split_last(k.substr(keys_.status().size()), node, id)) return;
     statuses_.erase(id);
@@ -505,7 +504,7 @@ void ClusterStateIndex::erase(const std::string& k) {
       mark(a->second.job_key());
       if (!st_.changes.all) st_.changes.allocs.emplace(a->second.node_id, id);
     }
-  } else if (starts(k, keys_.jobs())) {
+  } else if (k.starts_with(keys_.jobs())) {
     const std::string jk = k.substr(keys_.jobs().size());
     st_.jobs.erase(jk);
     st_.job_key_revision.erase(jk);
@@ -513,7 +512,7 @@ void ClusterStateIndex::erase(const std::string& k) {
     st_.system_jobs.erase(jk);
     update_modify_index(jk);
     mark(jk);
-  } else if (starts(k, keys_.job_versions_all())) {
+  } else if (k.starts_with(keys_.job_versions_all())) {
     auto it = version_keys_.find(k);
     if (it == version_keys_.end()) return;
     const auto [job, v] = it->second;
@@ -528,22 +527,22 @@ void ClusterStateIndex::erase(const std::string& k) {
     }
     update_modify_index(job);
     mark(job);
-  } else if (starts(k, keys_.deployments())) {
+  } else if (k.starts_with(keys_.deployments())) {
     erase_by_job(st_.deployments, st_.deployments_by_job, k.substr(keys_.deployments().size()),
                  [this](const std::string& jk) { mark(jk); });
-  } else if (starts(k, keys_.evals())) {
+  } else if (k.starts_with(keys_.evals())) {
     erase_by_job(st_.evals, st_.evals_by_job, k.substr(keys_.evals().size()),
                  [this](const std::string& jk) { mark(jk); });
-  } else if (starts(k, keys_.node_controls())) {
+  } else if (k.starts_with(keys_.node_controls())) {
     const std::string id = k.substr(keys_.node_controls().size());
     st_.controls.erase(id);
     merge_node(id);
     node_changed(id);
-  } else if (starts(k, keys_.periodic_launches())) {
+  } else if (k.starts_with(keys_.periodic_launches())) {
     const std::string jk = k.substr(keys_.periodic_launches().size());
     st_.periodic_launches.erase(jk);
     mark(jk);
-  } else if (starts(k, keys_.servers())) {
+  } else if (k.starts_with(keys_.servers())) {
     st_.servers.erase(k.substr(keys_.servers().size()));
   }
 }
