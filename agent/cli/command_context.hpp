@@ -52,6 +52,12 @@ void add_job_commands(CLI::App& app, Handler& selected);
 void add_job_version_commands(CLI::App& job, Handler& selected);
 void add_job_restart_command(CLI::App& job, Handler& selected);
 void add_job_init_command(CLI::App& job, Handler& selected);
+// job start: a stopped job run again as its latest version, under the `job` command.
+void add_job_start_command(CLI::App& job, Handler& selected);
+// After a job was submitted (`answer` the API's, `body` what was sent): a server's evaluation
+// awaited unless `detach`, what was placed printed, its allocs and a rolling update's
+// deployment followed, as `job run` does; its exit code.
+int report_submission(Context& ctx, nlohmann::json& answer, const std::string& body, bool detach);
 void add_alloc_commands(CLI::App& app, Handler& selected);
 void add_alloc_checks_command(CLI::App& alloc, Handler& selected);
 void add_job_action_commands(CLI::App& app, CLI::App& job, Handler& selected);  // and `action`

@@ -113,13 +113,22 @@ int run_job(Context& ctx, const RunOptions& opts) {
   }
   auto answer = ctx.api.post_json(submit_path(ctx, body), request, content_type);
   if (!answer) return print_error(ctx, answer.message());
-  if (!opts.detach) await_evaluation(ctx, *answer);
+  return report_submission(ctx, *answer, body, opts.detach);
+}
 
-  const std::string job_id = str_field(*answer, "JobID");
-  const std::string ns = str_field(*answer, "Namespace");
+}  // namespace
+
+// After a submit (job run, job start): a server's evaluation awaited unless detached, what was
+// placed, its allocs followed, and a rolling update's deployment; Nomad's exit codes.
+int report_submission(Context& ctx, nlohmann::json& answer, const std::string& body,
+                      bool detach) {
+  if (!detach) await_evaluation(ctx, answer);
+
+  const std::string job_id = str_field(answer, "JobID");
+  const std::string ns = str_field(answer, "Namespace");
   std::vector<std::string> alloc_ids;
-  if (answer->contains("AllocIDs") && (*answer)["AllocIDs"].is_array()) {
-    for (const auto& id : (*answer)["AllocIDs"]) {
+  if (answer.contains("AllocIDs") && answer["AllocIDs"].is_array()) {
+    for (const auto& id : answer["AllocIDs"]) {
       if (id.is_string()) alloc_ids.push_back(id.get<std::string>());
     }
   }
@@ -127,11 +136,11 @@ int run_job(Context& ctx, const RunOptions& opts) {
           << (ns.empty() || ns == kDefaultNamespace ? "" : " to namespace \"" + ns + "\"") << "\n";
   std::string ids;
   for (const auto& id : alloc_ids) ids += (ids.empty() ? "" : ", ") + short_id(id);
-  if (answer->contains("AllocIDs"))
+  if (answer.contains("AllocIDs"))
     ctx.out << "    Allocations: " << (ids.empty() ? "(none)" : ids) << '\n';
   else  // detached from a server's evaluation: what to follow
-    ctx.out << "    Evaluation ID: " << str_field(*answer, "EvalID") << '\n';
-  const std::string warnings = str_field(*answer, "Warnings");
+    ctx.out << "    Evaluation ID: " << str_field(answer, "EvalID") << '\n';
+  const std::string warnings = str_field(answer, "Warnings");
   if (!warnings.empty()) {
     // One line per warning, as the agent joins them.
     ctx.out << "    Warnings:\n";
@@ -139,24 +148,26 @@ int run_job(Context& ctx, const RunOptions& opts) {
     for (std::string line; std::getline(lines, line);) ctx.out << "      " << line << '\n';
   }
   ctx.out.flush();
-  if (opts.detach) return 0;
+  if (detach) return 0;
   // A server's evaluation that could not place everything: what it said, and Nomad's exit
   // code for placement failures once what was placed is followed.
-  const bool blocked = str_field(*answer, "EvalStatus") == "blocked";
+  const bool blocked = str_field(answer, "EvalStatus") == "blocked";
   if (blocked)
-    ctx.out << "==> Evaluation \"" << short_id(str_field(*answer, "EvalID"))
+    ctx.out << "==> Evaluation \"" << short_id(str_field(answer, "EvalID"))
             << "\" is blocked, waiting for capacity: "
-            << str_field(*answer, "EvalStatusDescription") << '\n';
+            << str_field(answer, "EvalStatusDescription") << '\n';
   int rc = alloc_ids.empty() ? 0 : monitor_allocations(ctx, alloc_ids, AllocMonitorTiming{});
   if (blocked && rc == 0) return 2;
   // Against a server, a version that rolls out under a deployment is followed to its end, as
   // `nomad job run` does.
   auto parsed = jobspec::parse_job(body);
   if (rc == 0 && parsed.job && jobspec::has_rolling_update(*parsed.job) &&
-      answer->contains("JobModifyIndex"))
-    rc = watch_deployment(ctx, job_id, int_field(*answer, "JobModifyIndex"));
+      answer.contains("JobModifyIndex"))
+    rc = watch_deployment(ctx, job_id, int_field(answer, "JobModifyIndex"));
   return rc;
 }
+
+namespace {
 
 // The allocs a plan would preempt, as `nomad job plan` lists them: one row each, or one row
 // per job past Nomad's display threshold of 10.
@@ -607,6 +618,7 @@ void add_job_commands(CLI::App& app, Handler& selected) {
   add_job_version_commands(*job, selected);
   add_job_restart_command(*job, selected);
   add_job_init_command(*job, selected);
+  add_job_start_command(*job, selected);
 
   auto* allocs = job->add_subcommand("allocs", "List a job's allocations");
   auto allocs_id = std::make_shared<std::string>();

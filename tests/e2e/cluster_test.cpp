@@ -235,6 +235,31 @@ TEST(Cluster, AJobOfCountSixRunsSpreadOverThreeAgentsAndAKilledAgentsAllocsMove)
   std::filesystem::remove_all(dir);
 }
 
+TEST(Cluster, JobStartRunsAStoppedJobAgainAsANewVersionAndRefusesARunningOne) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  ASSERT_EQ(c.leader().post("/v1/jobs", sleeper("api", 2)).status, 200);
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.follower(), "api")) == 2; }, 30s))
+      << allocs(c.follower(), "api").dump(2);
+  // Running: nothing to start (Nomad's refusal), through a follower as through the leader.
+  auto running = drover::testing::run_drover({"job", "start", "api"}, c.follower().address());
+  EXPECT_EQ(running.exit_code, 1);
+  EXPECT_NE(running.err.find("job \"api\" has not been stopped"), std::string::npos) << running.err;
+  drover::testing::run_drover({"job", "stop", "api"}, c.follower().address());
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.follower(), "api")) == 0; }, 30s));
+  const int stopped_version = c.follower().get("/v1/job/api").json().value("Version", -1);
+  auto started = drover::testing::run_drover({"job", "start", "api"}, c.follower().address());
+  ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
+  EXPECT_NE(started.out.find("==> Job \"api\" submitted"), std::string::npos) << started.out;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.follower(), "api")) == 2; }, 30s))
+      << allocs(c.follower(), "api").dump(2);
+  auto job = c.follower().get("/v1/job/api").json();
+  EXPECT_FALSE(job.value("Stop", true));
+  EXPECT_EQ(job.value("Version", -1), stopped_version + 1) << "a new version, as Nomad's";
+  drover::testing::run_drover({"job", "stop", "api"}, c.follower().address());
+}
+
 TEST(Cluster, AKilledLeaderIsReplacedByTheOtherServerWithNoDuplicatePlacement) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Cluster c;
