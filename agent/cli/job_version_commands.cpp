@@ -1,9 +1,10 @@
-// `drover job history|revert|scale|scaling-events`: a job's versions (a server's), going back
-// to one, changing a group's count and the scaling events recorded, as Nomad's commands of the
-// same names (docs/cluster.md).
+// `drover job history|revert|tag|scale|scaling-events`: a job's versions (a server's), going
+// back to one (by number or tag), naming one, changing a group's count and the scaling events
+// recorded, as Nomad's commands of the same names (docs/cluster.md).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <ostream>
 
 #include "cli/alloc_monitor.hpp"
@@ -16,6 +17,12 @@
 namespace drover::cli {
 
 namespace {
+
+// A version's tag name (Nomad 1.9's VersionTag), "" when it has none.
+std::string tag_of(const nlohmann::json& version) {
+  const auto& t = version.value("VersionTag", nlohmann::json());
+  return t.is_object() ? str_field(t, "Name") : std::string();
+}
 
 int job_history(Context& ctx, const std::string& id, bool with_diffs) {
   auto v = ctx.api.get_json(with_namespace(
@@ -34,6 +41,11 @@ int job_history(Context& ctx, const std::string& id, bool with_diffs) {
       ctx.out << (i ? "\n" : "") << "Version     = " << int_field(j, "Version") << '\n'
               << "Stable      = " << (bool_field(j, "Stable") ? "true" : "false") << '\n'
               << "Submit Date = " << format_unix_nanos(j.value("SubmitTime", int64_t{0})) << '\n';
+      if (const auto tag = tag_of(j); !tag.empty()) {
+        ctx.out << "Tag Name    = " << tag << '\n';
+        if (const auto d = str_field(j["VersionTag"], "Description"); !d.empty())
+          ctx.out << "Tag Description = " << d << '\n';
+      }
       if (diffs.is_array() && i < diffs.size()) {
         ctx.out << "Diff        =\n";
         print_job_diff(ctx.out, diffs[i], nlohmann::json());
@@ -41,11 +53,11 @@ int job_history(Context& ctx, const std::string& id, bool with_diffs) {
     }
     return 0;
   }
-  Table table({"Version", "Stable", "Stopped", "Submit Date"});
+  Table table({"Version", "Stable", "Stopped", "Submit Date", "Tag"});
   for (const auto& j : v->value("Versions", nlohmann::json::array()))
     table.add_row({std::to_string(int_field(j, "Version")), bool_field(j, "Stable") ? "true" : "false",
                    bool_field(j, "Stop") ? "true" : "false",
-                   format_unix_nanos(j.value("SubmitTime", int64_t{0}))});
+                   format_unix_nanos(j.value("SubmitTime", int64_t{0})), tag_of(j)});
   table.render(ctx.out);
   return 0;
 }
@@ -71,14 +83,27 @@ int report_registration(Context& ctx, nlohmann::json answer, bool detach) {
 
 struct RevertOptions {
   std::string job;
-  int version = -1;
+  std::string version;  // a number, or a version tag's name (Nomad 1.9)
   bool detach = false;
 };
 
+// The version `arg` names: itself when it is a number, else the version tagged so.
+Result<int> version_named(Context& ctx, const std::string& job, const std::string& arg) {
+  if (!arg.empty() && arg.find_first_not_of("0123456789") == std::string::npos && arg.size() < 10)
+    return std::stoi(arg);
+  auto v = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(job) + "/versions"));
+  if (!v) return v.error();
+  for (const auto& j : v->value("Versions", nlohmann::json::array()))
+    if (tag_of(j) == arg) return static_cast<int>(int_field(j, "Version"));
+  return make_error("job \"" + job + "\" has no version tagged \"" + arg + "\"");
+}
+
 int job_revert(Context& ctx, const RevertOptions& o) {
+  auto version = version_named(ctx, o.job, o.version);
+  if (!version) return print_error(ctx, version.message());
   auto answer = ctx.api.post_json(
       with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/revert"),
-      nlohmann::json{{"JobID", o.job}, {"JobVersion", o.version}}.dump(), "application/json");
+      nlohmann::json{{"JobID", o.job}, {"JobVersion", *version}}.dump(), "application/json");
   if (!answer) return print_error(ctx, answer.message());
   return report_registration(ctx, *answer, o.detach);
 }
@@ -165,9 +190,53 @@ int job_scaling_events(Context& ctx, const std::string& job, bool verbose) {
   return 0;
 }
 
+struct TagOptions {
+  std::string job, name, description;
+  std::optional<int> version;  // none: the latest
+};
+
+int job_tag_apply(Context& ctx, const TagOptions& o) {
+  nlohmann::json body = {{"Description", o.description}};
+  if (o.version) body["Version"] = *o.version;
+  else body["Latest"] = true;
+  auto r = ctx.api.put(with_namespace(ctx, "/v1/job/" + url_escape(o.job) + "/versions/" +
+                                               url_escape(o.name) + "/tag"),
+                       body.dump(), "application/json");
+  if (!r) return print_error(ctx, r.message());
+  auto answer = parse_api_json(*r);
+  if (!answer) return print_error(ctx, answer.message());
+  ctx.out << "Job version " << int_field(*answer, "Version") << " tagged with name \"" << o.name
+          << "\"\n";
+  return 0;
+}
+
+int job_tag_unset(Context& ctx, const TagOptions& o) {
+  auto answer = ctx.api.del_json(with_namespace(
+      ctx, "/v1/job/" + url_escape(o.job) + "/versions/" + url_escape(o.name) + "/tag"));
+  if (!answer) return print_error(ctx, answer.message());
+  ctx.out << "Tag \"" << o.name << "\" removed from job \"" << o.job << "\"\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_job_version_commands(CLI::App& job, Handler& selected) {
+  auto* tag = job.add_subcommand("tag", "Name a job version, to find and revert to it by name (server)");
+  tag->fallthrough();
+  tag->require_subcommand(1);
+  auto to = std::make_shared<TagOptions>();
+  auto* apply = tag->add_subcommand("apply", "Tag a version (the latest unless -version)");
+  apply->add_option("--name", to->name, "The tag's name, unique among the job's versions")->required();
+  apply->add_option("--description", to->description, "What the version is");
+  apply->add_option_function<int>("--version", [to](int v) { to->version = v; },
+                                  "The version to tag (default: the latest)");
+  apply->add_option("job", to->job, "Job ID")->required();
+  apply->callback([&selected, to] { selected = [to](Context& ctx) { return job_tag_apply(ctx, *to); }; });
+  auto* unset = tag->add_subcommand("unset", "Take a tag off its version");
+  unset->add_option("--name", to->name, "The tag's name")->required();
+  unset->add_option("job", to->job, "Job ID")->required();
+  unset->callback([&selected, to] { selected = [to](Context& ctx) { return job_tag_unset(ctx, *to); }; });
+
   auto* history = job.add_subcommand("history", "List a job's versions (server)");
   auto history_id = std::make_shared<std::string>();
   auto history_p = std::make_shared<bool>(false);
@@ -183,7 +252,7 @@ void add_job_version_commands(CLI::App& job, Handler& selected) {
   auto ro = std::make_shared<RevertOptions>();
   revert->add_flag("--detach", ro->detach, "Return once submitted; do not wait for allocs");
   revert->add_option("id", ro->job, "Job ID")->required();
-  revert->add_option("version", ro->version, "The version to revert to")->required();
+  revert->add_option("version", ro->version, "The version to revert to, or its tag's name")->required();
   revert->callback([&selected, ro] {
     selected = [ro](Context& ctx) { return job_revert(ctx, *ro); };
   });

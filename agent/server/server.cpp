@@ -26,6 +26,7 @@
 #include "server/acl_bootstrap.hpp"
 #include "server/api_support.hpp"
 #include "server/deployments_api.hpp"
+#include "server/version_tags.hpp"
 #include "server/events_api.hpp"
 #include "server/exec_forward.hpp"
 #include "server/gc_api.hpp"
@@ -174,6 +175,7 @@ int run_server(const ServerFlags& flags) {
       });
   routes.set_exception_handler(api::reply_exception);
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
+  register_version_tag_routes(api_ctx, routes);  // likewise
   register_launch_routes(api_ctx, routes);      // so too
   register_action_forward_route(api_ctx, routes, tokens.get());  // so too
   register_node_pool_routes(api_ctx, routes);  // before /v1/node/:id, which would take /pools

@@ -105,6 +105,10 @@ json job_json(const ClusterState& st, const std::string& jk, const JobRecord& re
   j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
   j["Stable"] = rec.value("Stable", false);  // its deployment succeeded
   j["Status"] = job_status(st, jk, rec);
+  // The current version's tag, as Nomad's job shows it (server/version_tags.hpp).
+  if (auto vs = st.job_versions.find(jk); vs != st.job_versions.end())
+    if (auto v = vs->second.find(rec.value("Version", 0)); v != vs->second.end())
+      if (auto tag = v->second.value("VersionTag", json()); !tag.is_null()) j["VersionTag"] = tag;
   if (auto index = st.job_modify_index.find(jk); index != st.job_modify_index.end())
     j["JobModifyIndex"] = index->second;
   if (auto next = next_periodic_launch(st, jk, state::now_ns() / 1000000000))
@@ -789,6 +793,7 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
       j["Stop"] = rec.value("Stop", false);
       j["SubmitTime"] = rec.value("SubmitTime", int64_t{0});
       j["Stable"] = rec.value("Stable", false);
+      if (rec.contains("VersionTag")) j["VersionTag"] = rec["VersionTag"];  // version_tags.hpp
       versions.push_back(j);
     }
     if (versions.empty())

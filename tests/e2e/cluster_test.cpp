@@ -260,6 +260,53 @@ TEST(Cluster, JobStartRunsAStoppedJobAgainAsANewVersionAndRefusesARunningOne) {
   drover::testing::run_drover({"job", "stop", "api"}, c.follower().address());
 }
 
+TEST(Cluster, AVersionTaggedByNameIsListedAndRevertedToByItsName) {
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  Cluster c;
+  ASSERT_TRUE(c.start(1)) << c.servers[0]->log();
+  auto cli = [&](const std::vector<std::string>& args) {
+    return drover::testing::run_drover(args, c.follower().address());
+  };
+  ASSERT_EQ(c.leader().post("/v1/jobs", sleeper("api", 2)).status, 200);
+  ASSERT_EQ(c.leader().post("/v1/jobs", sleeper("api", 1)).status, 200);  // version 1
+  auto tagged = cli({"job", "tag", "apply", "-name", "golden", "-description", "two of them",
+                     "-version", "0", "api"});
+  ASSERT_EQ(tagged.exit_code, 0) << tagged.out << tagged.err;
+  EXPECT_NE(tagged.out.find("Job version 0 tagged with name \"golden\""), std::string::npos)
+      << tagged.out;
+  // A name is one version's: on another it is refused, naming where it is.
+  auto twice = cli({"job", "tag", "apply", "-name", "golden", "api"});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_NE(twice.err.find("tag \"golden\" already exists on version 0"), std::string::npos)
+      << twice.err;
+  // The latest version, tagged without -version, shows its tag on the job itself.
+  ASSERT_EQ(cli({"job", "tag", "apply", "-name", "one", "api"}).exit_code, 0);
+  EXPECT_EQ(c.follower().get("/v1/job/api").json()["VersionTag"].value("Name", ""), "one");
+  auto history = cli({"job", "history", "api"});
+  EXPECT_NE(history.out.find("golden"), std::string::npos) << history.out;
+  auto versions = c.follower().get("/v1/job/api/versions").json()["Versions"];
+  ASSERT_EQ(versions.size(), 2u) << versions.dump(2);
+  EXPECT_EQ(versions[1]["VersionTag"].value("Description", ""), "two of them");
+
+  // Reverted by its name: a new version with version 0's count.
+  auto reverted = cli({"job", "revert", "-detach", "api", "golden"});
+  ASSERT_EQ(reverted.exit_code, 0) << reverted.out << reverted.err;
+  ASSERT_TRUE(eventually([&] { return total(running_per_node(c.follower(), "api")) == 2; }, 30s))
+      << allocs(c.follower(), "api").dump(2);
+  EXPECT_EQ(c.follower().get("/v1/job/api").json().value("Version", -1), 2);
+  auto missing = cli({"job", "revert", "api", "no-such-tag"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("job \"api\" has no version tagged \"no-such-tag\""),
+            std::string::npos)
+      << missing.err;
+
+  ASSERT_EQ(cli({"job", "tag", "unset", "-name", "golden", "api"}).exit_code, 0);
+  auto gone = cli({"job", "tag", "unset", "-name", "golden", "api"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_NE(gone.err.find("tag \"golden\" not found on job \"api\""), std::string::npos) << gone.err;
+  cli({"job", "stop", "api"});
+}
+
 TEST(Cluster, AKilledLeaderIsReplacedByTheOtherServerWithNoDuplicatePlacement) {
   if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
   Cluster c;
