@@ -176,6 +176,7 @@ export function JobPage({ id, ns = DEFAULT }) {
             <thead>
               <tr>
                 <th class="num">Version</th>
+                <th>Tag</th>
                 <th>Submitted</th>
                 <th>Stopped</th>
                 <th>Changes</th>
@@ -186,6 +187,9 @@ export function JobPage({ id, ns = DEFAULT }) {
               {versions.map((v, i) => (
                 <tr data-version={v.Version}>
                   <td class="num">{v.Version}</td>
+                  <td data-testid="version-tag" title={v.VersionTag?.Description || ''}>
+                    {v.VersionTag && <span class="status complete">{v.VersionTag.Name}</span>}
+                  </td>
                   <td class="muted">{formatTime(v.SubmitTime)}</td>
                   <td>{v.Stop ? 'yes' : ''}</td>
                   <td class="changes" data-testid="version-changes">

@@ -744,6 +744,11 @@ if (spawnSync('sh', ['-c', 'command -v etcd']).status === 0) {
       // Version 1 says what changed; reverting to version 0 makes version 2 with its memory.
       const changes = await textOf(page, '[data-testid=versions] tr[data-version="1"] [data-testid=version-changes]');
       if (!/MemoryMB: 32 → 40/.test(changes)) throw new Error('version 1 changes: ' + changes);
+      // A version tagged by name (Nomad 1.9's job tag apply) shows its tag.
+      const tagged = await fetch(server.base + '/v1/job/ticker/versions/golden/tag', { method: 'PUT', body: JSON.stringify({ Version: 0, Description: 'the first' }) });
+      if (!tagged.ok) throw new Error('tag: ' + (await tagged.text()));
+      await page.reload();
+      await until('the tag shown on version 0', async () => await textIs(page, '[data-testid=versions] tr[data-version="0"] [data-testid=version-tag]', 'golden'), 20000);
       await page.locator('[data-testid=versions] tr[data-version="0"] [data-testid=revert]').click();
       await until('version 2, reverted', async () => /MemoryMB: 40 → 32/.test(await textOf(page, '[data-testid=versions] tr[data-version="2"] [data-testid=version-changes]')), 20000);
       await page.screenshot({ path: `${shots}/cluster-job.png`, fullPage: true });
