@@ -452,6 +452,8 @@ struct DispatchOptions {
   std::string input;    // Nomad's positional input source: a file, or - for stdin
   std::string payload;  // the same as -payload FILE|-
   std::vector<std::string> meta;
+  std::string idempotency_token;   // a retry with it dispatches nothing new (a server)
+  std::string id_prefix_template;  // the child is <job>/dispatch-<template>-<time>-<id>
   bool detach = false;
 };
 
@@ -485,6 +487,8 @@ int dispatch_job(Context& ctx, const DispatchOptions& opts) {
       return print_error(ctx, "-meta \"" + kv + "\": must be key=value");
     body["Meta"][kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  if (!opts.idempotency_token.empty()) body["IdempotencyToken"] = opts.idempotency_token;
+  if (!opts.id_prefix_template.empty()) body["IdPrefixTemplate"] = opts.id_prefix_template;
   auto answer = ctx.api.post_json(with_namespace(ctx, "/v1/job/" + url_escape(opts.job) + "/dispatch"),
                                   body.dump(), "application/json");
   if (!answer) return print_error(ctx, answer.message());
@@ -642,6 +646,10 @@ void add_job_commands(CLI::App& app, Handler& selected) {
       ->allow_extra_args(false);
   dispatch->add_option("--payload", dopts->payload, "Payload file, or - for stdin");
   dispatch->add_flag("--detach", dopts->detach, "Return once dispatched; do not wait for allocs");
+  dispatch->add_option("--idempotency-token", dopts->idempotency_token,
+                       "A retry with the same token dispatches nothing new");
+  dispatch->add_option("--id-prefix-template", dopts->id_prefix_template,
+                       "Name the child <job>/dispatch-<template>-<time>-<id>");
   dispatch->add_option("job", dopts->job, "Parameterized job ID")->required();
   dispatch->add_option("input", dopts->input, "Payload file, or - for stdin (as in Nomad)");
   dispatch->callback([&selected, dopts] {

@@ -589,6 +589,9 @@ json to_json(const Job& job) {
   out["ParameterizedJob"] = optional_to_json(job.parameterized);
   // Nomad's []byte: base64 in JSON, null when empty.
   out["Payload"] = job.payload.empty() ? json(nullptr) : json(base64_encode(job.payload));
+  // Only a dispatched child's: every other job's JSON stays as it was.
+  if (!job.dispatch_idempotency_token.empty())
+    out["DispatchIdempotencyToken"] = job.dispatch_idempotency_token;
   if (job.ui) {
     out["UI"] = write_fields(*job.ui);
     out["UI"]["Links"] = list_to_json(job.ui->links);
@@ -609,6 +612,7 @@ Job job_from_json(const json& j) {
   job.parameterized = optional_from_json<Parameterized>(at_or_null(j, "ParameterizedJob"));
   if (auto payload = value_at<std::string>(j, "Payload", ""); !payload.empty())
     job.payload = base64_decode(payload).value_or("");
+  job.dispatch_idempotency_token = value_at<std::string>(j, "DispatchIdempotencyToken", "");
   if (const json& u = at_or_null(j, "UI"); u.is_object()) {
     job.ui = read_fields<JobUi>(u);
     job.ui->links = list_from_json<UiLink>(at_or_null(u, "Links"));

@@ -510,6 +510,8 @@ struct Job {
   std::string parent_id;  // set on a periodic or dispatched child: its parent's id
   bool dispatched = false;  // a child of `job dispatch`
   std::string payload;      // a dispatched child's payload (bytes; base64 in JSON)
+  // A dispatched child's IdempotencyToken: a dispatch retried with it answers this child.
+  std::string dispatch_idempotency_token;
   std::optional<JobUi> ui;
   bool operator==(const Job&) const = default;
 };

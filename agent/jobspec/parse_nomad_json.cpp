@@ -31,8 +31,8 @@ std::string index(const std::string& path, std::size_t i) {
 const std::vector<std::string_view> kServerFields = {
     "CreateIndex",       "ModifyIndex", "JobModifyIndex", "SubmitTime", "Status",
     "StatusDescription", "Stable",      "Version",        "Dispatched", "VaultToken",
-    // A launched child's: its parent and payload come from the launch, never from a file.
-    "ParentID",          "Payload"};
+    // A launched child's: its parent, payload and token come from the launch, never a file.
+    "ParentID",          "Payload",     "DispatchIdempotencyToken"};
 
 // Values that say nothing because they are Nomad's defaults for keys drover has no use for.
 bool neutral_value(std::string_view key, const json& v) {

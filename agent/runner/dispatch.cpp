@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "drover/common/encoding.hpp"
+#include "drover/common/names.hpp"
 #include "runner/alloc_manager.hpp"
 #include "runner/stored_job.hpp"
 
@@ -51,6 +52,21 @@ Result<DispatchRequest> dispatch_request_from_json(const nlohmann::json& body) {
       return make_error("IdempotencyToken: must be a string", Errc::Invalid);
     r.idempotency_token = body["IdempotencyToken"].get<std::string>();
   }
+  if (body.contains("IdPrefixTemplate") && !body["IdPrefixTemplate"].is_null()) {
+    if (!body["IdPrefixTemplate"].is_string())
+      return make_error("IdPrefixTemplate: must be a string", Errc::Invalid);
+    r.id_prefix_template = body["IdPrefixTemplate"].get<std::string>();
+    // It becomes part of the child's ID, which names its folders and keys: a plain name,
+    // short enough that the whole ID stays within the 128 bytes a job's may have.
+    if (!r.id_prefix_template.empty()) {
+      if (auto p = plain_name_problem(r.id_prefix_template))
+        return make_error("IdPrefixTemplate: " + *p, Errc::Invalid);
+      if (r.id_prefix_template.size() > kMaxIdPrefixTemplate)
+        return make_error("IdPrefixTemplate: at most " + std::to_string(kMaxIdPrefixTemplate) +
+                              " bytes",
+                          Errc::Invalid);
+    }
+  }
   return r;
 }
 
@@ -80,9 +96,10 @@ std::vector<std::string> dispatch_problems(const jobspec::Parameterized& p,
 
 jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& payload,
                             const std::map<std::string, std::string>& meta, int64_t unix,
-                            const std::string& suffix) {
+                            const std::string& suffix, const std::string& id_prefix) {
   jobspec::Job child = parent;
-  child.id = parent.id + "/dispatch-" + std::to_string(unix) + "-" + suffix;
+  child.id = parent.id + "/dispatch-" + (id_prefix.empty() ? "" : id_prefix + "-") +
+             std::to_string(unix) + "-" + suffix;
   child.name = child.id;
   child.parent_id = parent.id;
   child.dispatched = true;
@@ -106,7 +123,10 @@ jobspec::Job new_dispatch_child(const jobspec::Job& parent, const DispatchReques
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  return dispatch_child(parent, request.payload, request.meta, now, random_uuid().substr(0, 8));
+  auto child = dispatch_child(parent, request.payload, request.meta, now,
+                             random_uuid().substr(0, 8), request.id_prefix_template);
+  child.dispatch_idempotency_token = request.idempotency_token;
+  return child;
 }
 
 Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& key,
@@ -115,6 +135,15 @@ Result<DispatchReceipt> dispatch_job(AllocManager& allocs, const state::JobKey& 
   auto parent = stored_job(rec, key);
   if (!parent) return parent.error();
   if (auto ok = check_dispatch(*parent, rec->stopped, request); !ok) return ok.error();
+  if (!request.idempotency_token.empty()) {
+    // A retried request: the child its token made before, not a second one (Nomad's rule).
+    const std::string prefix = parent->id + "/dispatch-";
+    for (const auto& j : allocs.jobs()) {
+      if (j.ns != key.ns || j.id.rfind(prefix, 0) != 0) continue;
+      if (j.job.value("DispatchIdempotencyToken", std::string()) == request.idempotency_token)
+        return DispatchReceipt{j.id, "", {}};
+    }
+  }
   auto child = new_dispatch_child(*parent, request);
   auto receipt = allocs.submit(child);
   if (!receipt) return receipt.error();

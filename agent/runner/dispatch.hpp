@@ -21,6 +21,8 @@ class AllocManager;
 
 // Nomad's cap on a dispatch payload (DispatchPayloadSizeLimit).
 inline constexpr std::size_t kMaxDispatchPayloadBytes = 16 * 1024;
+// IdPrefixTemplate goes into the child's ID: bounded (Nomad sets no bound).
+inline constexpr std::size_t kMaxIdPrefixTemplate = 64;
 
 struct DispatchReceipt {
   std::string job_id;  // the child's
@@ -34,6 +36,8 @@ struct DispatchRequest {
   std::string payload;  // decoded
   std::map<std::string, std::string> meta;
   std::string idempotency_token;
+  // Nomad's IdPrefixTemplate: the child is <parent>/dispatch-<template>-<unix>-<8 hex>.
+  std::string id_prefix_template;
 };
 
 // The request read from its JSON body; errors (Invalid) name the field.
@@ -45,10 +49,11 @@ std::vector<std::string> dispatch_problems(const jobspec::Parameterized& p,
                                            const std::string& payload,
                                            const std::map<std::string, std::string>& meta);
 
-// The child job `parent` dispatched at `unix` with `suffix` (8 hex digits).
+// The child job `parent` dispatched at `unix` with `suffix` (8 hex digits), its ID
+// <parent>/dispatch-[<id_prefix>-]<unix>-<suffix> as Nomad's.
 jobspec::Job dispatch_child(const jobspec::Job& parent, const std::string& payload,
                             const std::map<std::string, std::string>& meta, int64_t unix,
-                            const std::string& suffix);
+                            const std::string& suffix, const std::string& id_prefix = "");
 
 // Whether `parent` (stopped or not) may be dispatched with `request`. Errors: Invalid (not a
 // parameterized job, or the request's problems, joined by "; "), Conflict (stopped).

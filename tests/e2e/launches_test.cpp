@@ -413,6 +413,43 @@ TEST(DispatchJobs, ABadDispatchIsA400NamingWhatIsWrong) {
   EXPECT_NE(cli.err.find("Meta.customer: is required"), std::string::npos) << cli.out << cli.err;
 }
 
+TEST(DispatchJobs, ARetryWithItsIdempotencyTokenDispatchesNothingNewAndAPrefixNamesTheChild) {
+  auto agent = AgentProcess::start();
+  agent->submit(R"(job:
+  id: nightly
+  type: batch
+  parameterized: {payload: forbidden}
+  groups: [{name: g, tasks: [{name: t, driver: raw_exec, config: {command: /bin/true}}]}]
+)");
+  // -id-prefix-template goes into the child's ID, as Nomad's does.
+  auto first = agent->cli({"job", "dispatch", "-detach", "-idempotency-token", "run-2026-12-08",
+                           "-id-prefix-template", "manual", "nightly"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  auto children = agent->get("/v1/jobs?prefix=nightly/").json();
+  ASSERT_EQ(children.size(), 1u) << children.dump();
+  const std::string child = children[0].value("ID", "");
+  EXPECT_EQ(child.rfind("nightly/dispatch-manual-", 0), 0u) << child;
+  EXPECT_NE(first.out.find(child), std::string::npos) << first.out;
+  // The same token again (a retried request): the same child answers, no second one runs.
+  auto again = agent->post("/v1/job/nightly/dispatch",
+                           json{{"IdempotencyToken", "run-2026-12-08"}}.dump(), "application/json");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json().value("DispatchedJobID", ""), child);
+  EXPECT_EQ(agent->get("/v1/jobs?prefix=nightly/").json().size(), 1u);
+  // Another token is another dispatch.
+  ASSERT_EQ(agent->post("/v1/job/nightly/dispatch", json{{"IdempotencyToken", "other"}}.dump(),
+                        "application/json")
+                .status,
+            200);
+  EXPECT_EQ(agent->get("/v1/jobs?prefix=nightly/").json().size(), 2u);
+  // A prefix that is no plain name would climb out of the child's folder: refused.
+  auto bad = agent->post("/v1/job/nightly/dispatch",
+                         json{{"IdPrefixTemplate", "../x"}}.dump(), "application/json");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.json().value("error", "").find("IdPrefixTemplate: "), std::string::npos) << bad.body;
+  EXPECT_EQ(agent->get("/v1/jobs?prefix=nightly/").json().size(), 2u);
+}
+
 TEST(DispatchJobs, APayloadIsNeverWrittenThroughALinkTheTaskPlanted) {
   auto agent = AgentProcess::start();
   const std::string outside = make_temp_dir("outside");
