@@ -20,6 +20,8 @@
 #include "api/request_facts.hpp"
 #include "api/tls_transport.hpp"
 #include "api/ui_endpoint.hpp"
+#include "api/http_api.hpp"
+#include "api/vars_endpoint.hpp"
 #include "core/log_monitor.hpp"
 #include "core/systemd_notify.hpp"
 #include "drover/common/json_text.hpp"
@@ -43,6 +45,7 @@
 #include "server/server_api.hpp"
 #include "server/server_config.hpp"
 #include "server/write_batcher.hpp"
+#include "vars/variable_store.hpp"
 #include "vars/workload_identity.hpp"
 
 namespace drover::server {
@@ -78,14 +81,21 @@ int run_server(const ServerFlags& flags) {
   // With the agents' keyring_file the server publishes the workload identities' public keys
   // (the key each root key derives is the same on every holder: vars/derived_rsa_key.hpp).
   std::unique_ptr<vars::WorkloadIdentity> identities;
+  // Nomad Variables on the servers too, as in Nomad (docs/variables.md, "Cluster mode"): the
+  // etcd keys the agents keep them in, sealed with the same keyring_file. Declared before the
+  // routes, so that they outlive the HTTP server.
+  std::unique_ptr<vars::VariableStore> variables;
+  api::ApiContext vars_ctx;
   if (!cfg.keyring_file.empty()) {
     auto keyring = vars::Keyring::open_shared(cfg.keyring_file);
     if (!keyring) {
       std::cerr << "Error: keyring_file: " << keyring.message() << '\n';
       return 1;
     }
-    identities = std::make_unique<vars::WorkloadIdentity>(
-        std::shared_ptr<vars::Keyring>(std::move(keyring.value())), cfg.oidc_issuer);
+    std::shared_ptr<vars::Keyring> shared(std::move(keyring.value()));
+    identities = std::make_unique<vars::WorkloadIdentity>(shared, cfg.oidc_issuer);
+    variables = std::make_unique<vars::VariableStore>(vars::make_etcd_backend(cfg.etcd), shared);
+    vars_ctx.vars = variables.get();
   }
 
   // Block the stop signals before any thread starts, so that only sigwait sees them.
@@ -176,6 +186,22 @@ int run_server(const ServerFlags& flags) {
   routes.set_exception_handler(api::reply_exception);
   register_deployment_routes(api_ctx, routes);  // before /v1/job/:id, which would take them
   register_version_tag_routes(api_ctx, routes);  // likewise
+  if (variables) {
+    api::register_vars_endpoints(routes, vars_ctx);
+  } else {
+    // Without the cluster's key a server keeps no variables; say so rather than 404.
+    const auto no_key = [](const httplib::Request&, httplib::Response& res) {
+      api::reply_error(res, 501,
+                       "variables: this server has no keyring_file: set the agents' "
+                       "keyring_file in its config to read and write the cluster's variables");
+    };
+    const char* one = R"(/v1/var/(.+))";
+    routes.Get("/v1/vars", no_key);
+    routes.Get(one, no_key);
+    routes.Put(one, no_key);
+    routes.Post(one, no_key);
+    routes.Delete(one, no_key);
+  }
   register_launch_routes(api_ctx, routes);      // so too
   register_action_forward_route(api_ctx, routes, tokens.get());  // so too
   register_node_pool_routes(api_ctx, routes);  // before /v1/node/:id, which would take /pools

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "agent_process.hpp"
+#include "cluster_processes.hpp"
 
 using drover::testing::AgentProcess;
 using drover::testing::eventually;
@@ -174,4 +175,43 @@ TEST(VariablesEtcd, AgentsSharingAKeyringFileShareSealedVariablesThroughEtcd) {
       200);
   ASSERT_EQ(call(*b, "DELETE", "/v1/var/nomad/jobs/web").status, 200);
   EXPECT_EQ(call(*a, "GET", "/v1/var/nomad/jobs/web").status, 404);
+}
+
+TEST(VariablesEtcd, AServerWithTheKeyringServesTheAgentsVariablesAndTheirLocks) {
+  using drover::testing::EtcdProcess;
+  using drover::testing::ServerProcess;
+  if (!EtcdProcess::installed()) GTEST_SKIP() << "etcd-server and etcd-client are not installed";
+  EtcdProcess etcd;
+  ASSERT_TRUE(etcd.start());
+  auto keys = make_temp_dir("drover-vars-key");
+  const std::string keyring = keys + "/keyring";
+  write_file(keyring, sh("openssl rand -base64 32"));
+  ::chmod(keyring.c_str(), 0600);
+  auto server = ServerProcess::start(
+      "s1", drover::testing::etcd_server_yaml(etcd) + "keyring_file: " + keyring + "\n");
+  auto agent = AgentProcess::start(
+      {.config_yaml = drover::testing::etcd_agent_yaml(etcd) + "keyring_file: " + keyring + "\n"});
+
+  // Written through the server (as `nomad var put` against a server), read on the agent.
+  auto put = server->post("/v1/var/app/db", json{{"Items", {{"pw", "from-server"}}}}.dump(),
+                          "application/json");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(call(*agent, "GET", "/v1/var/app/db").j()["Items"]["pw"], "from-server");
+  // A lock taken on the agent holds on the server, and the server lists the variable.
+  auto lock = call(*agent, "PUT", "/v1/var/app/db?lock-acquire", json{{"Lock", json::object()}}.dump());
+  ASSERT_EQ(lock.status, 200) << lock.body;
+  auto refused = server->post("/v1/var/app/db", json{{"Items", {{"pw", "x"}}}}.dump(),
+                              "application/json");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(server->get("/v1/vars?prefix=app/").json().size(), 1u);
+  auto released = server->post("/v1/var/app/db?lock-release",
+                               json{{"Lock", {{"ID", lock.j()["Lock"]["ID"]}}}}.dump(),
+                               "application/json");
+  EXPECT_EQ(released.status, 200) << released.body;
+
+  // A server without the key keeps none, and says why.
+  auto lone = ServerProcess::start("s2", drover::testing::etcd_server_yaml(etcd));
+  auto none = lone->get("/v1/var/app/db");
+  EXPECT_EQ(none.status, 501) << none.body;
+  EXPECT_NE(none.json().value("error", "").find("no keyring_file"), std::string::npos) << none.body;
 }

@@ -1,6 +1,5 @@
 // The web UI's entry: the layout (header, token box, stream state) and the hash router; on a
-// server (cluster mode) the nodes and servers pages instead of this node's and its variables
-// (agents keep variables; a server does not serve them).
+// server (cluster mode) the nodes and servers pages instead of this node's.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { cluster, loadMode, loadPolicy, needToken, policy } from './api.js';
@@ -75,11 +74,9 @@ function App() {
               <a href="#/servers" class={tab === 'servers' ? 'on' : ''}>Servers</a>
             </>
           ) : (
-            <>
-              <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
-              <a href="#/variables" class={tab.includes('variable') ? 'on' : ''}>Variables</a>
-            </>
+            <a href="#/node" class={tab === 'node' ? 'on' : ''}>Node</a>
           )}
+          <a href="#/variables" class={tab.includes('variable') ? 'on' : ''}>Variables</a>
         </nav>
         <span class={'stream ' + streamState.value} data-testid="stream-state" title="event stream">
           {streamState.value}
