@@ -26,8 +26,10 @@ class VariableBackend {
   // Every row of namespace `ns` ("": every namespace) whose path starts with `prefix`.
   virtual Result<std::vector<VariableRow>> list(const std::string& ns,
                                                 const std::string& prefix) = 0;
-  // Writes `row` (the backend assigns CreateIndex/ModifyIndex, keeps CreateTime of an existing
-  // row); with `cas`, only if the stored ModifyIndex equals it (0: only if absent).
+  // Writes `row` (the backend assigns CreateIndex/ModifyIndex); with `cas`, only if the stored
+  // ModifyIndex equals it (0: only if absent), and the caller, who read the row, carries its
+  // CreateTime; without, over the row as the backend reads it, keeping its CreateTime. A write
+  // that lost to another is a conflict, never retried here.
   virtual Result<VariableWrite> put(VariableRow row, std::optional<int64_t> cas) = 0;
   virtual Result<VariableWrite> remove(const std::string& ns, const std::string& path,
                                        std::optional<int64_t> cas) = 0;

@@ -42,9 +42,14 @@ class EtcdBackend final : public VariableBackend {
   }
 
   Result<VariableWrite> put(VariableRow row, std::optional<int64_t> cas) override {
-    auto existing = get(row.ns, row.path);
-    if (!existing) return existing.error();
-    if (*existing) row.create_time_ns = (*existing)->create_time_ns;
+    // With a cas the caller read the row and carries its CreateTime (VariableStore::
+    // write_over): no second read. Without one, the write applies over the revision read here.
+    if (!cas) {
+      auto existing = get(row.ns, row.path);
+      if (!existing) return existing.error();
+      if (*existing) row.create_time_ns = (*existing)->create_time_ns;
+      cas = *existing ? (*existing)->modify_index : 0;
+    }
     json value = {{"Namespace", row.ns},
                   {"Path", row.path},
                   {"CreateTime", row.create_time_ns},
@@ -52,14 +57,9 @@ class EtcdBackend final : public VariableBackend {
                   {"KeyID", row.key_id},
                   {"Data", row.sealed_b64}};
     if (!row.lock.empty()) value["Lock"] = json::parse(row.lock, nullptr, false);
-    // Without a cas of the caller's, the write still must not race another node's: it
-    // applies over the revision just read.
-    auto expect = cas ? *cas : (*existing ? (*existing)->modify_index : 0);
-    auto r = client_.compare_and_put(key(row.ns, row.path), json_text(value), expect);
+    auto r = client_.compare_and_put(key(row.ns, row.path), json_text(value), *cas);
     if (!r) return r.error();
-    if (!r->succeeded) {
-      if (!cas)  // another node wrote in between: the caller asked for no check, so try again
-        return put(std::move(row), std::nullopt);
+    if (!r->succeeded) {  // another node wrote in between: the caller reads again
       VariableWrite w;
       w.conflict = true;
       if (r->current) w.current = row_of(*r->current);

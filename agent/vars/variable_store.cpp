@@ -141,6 +141,7 @@ Result<WriteOutcome> VariableStore::write_over(
     if (!d) return d.error();
     if (d->answer) return std::move(*d->answer);
     const int64_t expect = *current ? (*current)->modify_index : 0;
+    if (d->row && *current) d->row->create_time_ns = (*current)->create_time_ns;
     auto w = d->row ? backend_->put(std::move(*d->row), expect) : backend_->remove(ns, path, expect);
     if (!w) return w.error();
     if (w->conflict) continue;
