@@ -154,8 +154,17 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
     stopped.push_back(r->snapshot());
     stopped.back().desired_status = "stop";
   }
+  // The Starting handles of the tasks each new alloc starts first go in the same write
+  // (AllocRunner::starting_handles_ahead): their starts write one fewer.
+  state::StateStore::StartingHandles starting;
+  n = 0;
+  for (const auto& group : job.groups)
+    for (int i = 0; i < group.count; ++i, ++n)
+      if (auto h = AllocRunner::starting_handles_ahead(ctx_, allocs[n], group); !h.empty())
+        starting[allocs[n].id] = std::move(h);
   const state::JobRecord record{job.id, *job_json, state::now_ns(), false, key.ns};
-  if (auto st = ctx_.store->put_placement(&record, allocs, stopped); !st) return make_error(st.message());
+  if (auto st = ctx_.store->put_placement(&record, allocs, stopped, starting); !st)
+    return make_error(st.message());
   fault_point("alloc_persisted");
   for (auto& r : old) r->stop("Job \"" + job.id + "\" was updated");
 
@@ -167,6 +176,7 @@ Result<SubmitReceipt> AllocManager::submit_locked(const jobspec::Job& job) {
   for (const auto& group : job.groups) {
     for (int i = 0; i < group.count; ++i, ++n) {
       auto r = std::make_shared<AllocRunner>(ctx_, std::move(allocs[n]), parsed);
+      if (auto h = starting.find(r->id()); h != starting.end()) r->set_starting_stored(h->second);
       add_runner_locked(r);
       if (previous[n] && (group.ephemeral_disk.sticky || group.ephemeral_disk.migrate))
         r->set_previous(previous[n]);
@@ -233,10 +243,15 @@ Status AllocManager::place(const std::string& alloc_id, const jobspec::Job& job,
     if (!networks) return networks.error();
     std::vector<state::Alloc> allocs{
         new_alloc(alloc_id, job, job_json, *group, index, std::move(networks.value().front()))};
-    // The job (when new or changed here) and the alloc in one write, before anything runs.
-    if (auto st = ctx_.store->put_placement(record ? &*record : nullptr, allocs, {}); !st) return st;
+    // The job (when new or changed here) and the alloc, with its first tasks' Starting
+    // handles, in one write before anything runs.
+    auto handles = AllocRunner::starting_handles_ahead(ctx_, allocs.front(), *group);
+    state::StateStore::StartingHandles starting;
+    if (!handles.empty()) starting[alloc_id] = handles;
+    if (auto st = ctx_.store->put_placement(record ? &*record : nullptr, allocs, {}, starting); !st) return st;
     fault_point("alloc_persisted");
     r = std::make_shared<AllocRunner>(ctx_, std::move(allocs.front()), parsed);
+    r->set_starting_stored(handles);
     add_runner_locked(r);
   }
   r->start(/*recovering=*/false);

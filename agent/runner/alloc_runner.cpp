@@ -116,6 +116,52 @@ std::shared_ptr<NodeResources::Ahead> AllocRunner::take_cgroup_ahead(const std::
   return ahead;
 }
 
+std::string AllocRunner::state_dir_of(const RunnerContext& ctx, const std::string& id,
+                                      const std::string& task) {
+  return (ctx.data_dir / "tasks" / id / task).string();
+}
+
+std::string AllocRunner::runtime_dir_of(const RunnerContext& ctx, const std::string& id,
+                                        const std::string& task) {
+  return (ctx.runtime_root() / "tasks" / id / task).string();
+}
+
+nlohmann::json AllocRunner::starting_handle(const std::string& state_dir, const std::string& runtime_dir,
+                                            const std::string& kill_signal) {
+  return {{"Starting", true},
+          {"StartingAt", state::now_ns()},
+          {"StateDir", state_dir},
+          {"RuntimeDir", runtime_dir},
+          {"KillSignal", kill_signal}};
+}
+
+std::map<std::string, nlohmann::json> AllocRunner::starting_handles_ahead(
+    RunnerContext& ctx, const state::Alloc& alloc, const jobspec::TaskGroup& group) {
+  std::map<std::string, nlohmann::json> out;
+  if (!alloc.previous_alloc.empty() || !ctx.plugins) return out;
+  // The tasks the lifecycle starts first, as a fresh copy of it says (runner/lifecycle.hpp).
+  std::vector<LifecycleTask> view;
+  for (const auto& t : group.tasks) view.push_back({t.name, role_of(t), t.leader});
+  Lifecycle probe;
+  probe.advance(view, /*stopping=*/false, "");
+  for (std::size_t i = 0; i < view.size(); ++i) {
+    const auto& t = group.tasks[i];
+    if (!view[i].has_runner || t.resources.cores != 0 || !t.resources.devices.empty()) continue;
+    auto* driver = ctx.plugins->driver(t.driver);
+    if (!driver || !driver->capabilities().value("RecoversStarting", false)) continue;
+    // The kill signal as task_spec gives it to the driver.
+    std::string signal = t.kill_signal.empty() ? sdk::TaskSpec{}.kill_signal : t.kill_signal;
+    out[t.name] = starting_handle(state_dir_of(ctx, alloc.id, t.name),
+                                  runtime_dir_of(ctx, alloc.id, t.name), signal);
+  }
+  return out;
+}
+
+bool AllocRunner::take_starting_stored(const std::string& task) {
+  std::lock_guard lock(mu_);
+  return starting_stored_.erase(task) > 0;
+}
+
 void AllocRunner::set_reserved_cores(const std::string& task, std::vector<int> cores) {
   std::lock_guard lock(mu_);
   if (alloc_.reserved_cores[task] == cores) return;
@@ -573,7 +619,13 @@ void AllocRunner::update_task_locked(const std::string& task,
                                      const nlohmann::json* handle, bool write) {
   auto& ts = alloc_.tasks[task];
   fn(ts);
-  if (ts.state == state::TaskPhase::Dead) discard_cgroups_ahead_locked(task);
+  static const nlohmann::json kNoHandle;
+  if (ts.state == state::TaskPhase::Dead) {
+    discard_cgroups_ahead_locked(task);
+    // Dead before its first start took the Starting handle the placement stored: that write
+    // clears it (recovery leaves a dead task's handle alone, but the store says no start).
+    if (starting_stored_.erase(task) && !handle) handle = &kNoHandle;
+  }
   touched_locked();
   auto [status, description] = client_status_of(alloc_.tasks);
   if (max_run_exceeded_ && status == "complete") description = kMaxRunDurationExceeded;
@@ -653,8 +705,8 @@ sdk::TaskSpec AllocRunner::task_spec(const jobspec::Task& task) const {
   if (!task.kill_signal.empty()) t.kill_signal = task.kill_signal;
   t.kill_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kill_timeout);
   t.monitor_path = ctx_.monitor_path.string();
-  t.state_dir = (ctx_.data_dir / "tasks" / id_ / task.name).string();
-  t.runtime_dir = (ctx_.runtime_root() / "tasks" / id_ / task.name).string();
+  t.state_dir = state_dir_of(ctx_, id_, task.name);
+  t.runtime_dir = runtime_dir_of(ctx_, id_, task.name);
   t.log_config = {task.logs.max_files, task.logs.max_file_size_mb, task.logs.disabled};
   // The alloc's ports this task may use (the group's and its own task-level ones): a driver
   // publishes them (docs/networking.md).

@@ -48,6 +48,23 @@ class AllocRunner {
   // The alloc this one replaces on this node, whose alloc/data and tasks' local/ it takes
   // over (the group's ephemeral_disk is sticky; runner/sticky_disk.hpp). Before start().
   void set_previous(std::shared_ptr<AllocRunner> previous) { previous_ = std::move(previous); }
+  // The Starting handles a new alloc's placement stores, by task (docs/design.md, "Written
+  // before acting"): one for each task its lifecycle starts first whose driver resolves a
+  // Starting handle itself (plugin.h, RecoversStarting) and that holds no cores or devices
+  // (those are recorded with the Starting handle its hook writes). Their first start writes
+  // none: a crash before the driver's start finds the handle, and the driver says the task
+  // never started. None for an alloc with a predecessor to wait for.
+  static std::map<std::string, nlohmann::json> starting_handles_ahead(
+      RunnerContext& ctx, const state::Alloc& alloc, const jobspec::TaskGroup& group);
+  // The Starting handles the placement stored (starting_handles_ahead). Before start().
+  void set_starting_stored(const std::map<std::string, nlohmann::json>& handles) {
+    for (const auto& [task, handle] : handles) starting_stored_.insert(task);
+  }
+  // True once for such a task: its first start's Starting handle is already stored.
+  bool take_starting_stored(const std::string& task);
+  // A start's Starting handle: what the driver's recover needs to find the task (plugin.h).
+  static nlohmann::json starting_handle(const std::string& state_dir, const std::string& runtime_dir,
+                                        const std::string& kill_signal);
   int index() const { return alloc_.index; }  // never changes
   // Desired stop: main tasks first, then sidecars, then poststop tasks run.
   void stop(const std::string& reason);
@@ -151,6 +168,9 @@ class AllocRunner {
   // The runner of `task` when it is running; NotFound or Conflict (naming it) otherwise.
   Result<TaskRunner*> running_task(const std::string& task);
   static TaskRole role_of(const jobspec::Task& t);
+  // The driver's private dirs for `task` of alloc `id` (task_spec's StateDir and RuntimeDir).
+  static std::string state_dir_of(const RunnerContext& ctx, const std::string& id, const std::string& task);
+  static std::string runtime_dir_of(const RunnerContext& ctx, const std::string& id, const std::string& task);
   // The runners of `task` (every task when empty) that are running: NotFound for a task the
   // alloc does not have, Conflict when none runs.
   Result<std::vector<TaskRunner*>> running_tasks(const std::string& task);
@@ -213,6 +233,9 @@ class AllocRunner {
   bool alloc_row_unwritten_ = false;
   // Cgroups made ahead and not yet taken by their task's cgroup hook, by task; under mu_.
   std::map<std::string, std::shared_ptr<NodeResources::Ahead>> cgroups_ahead_;
+  // Tasks whose Starting handle the placement stored and whose first start has not taken
+  // it yet; under mu_.
+  std::set<std::string> starting_stored_;
 };
 
 // Nomad's client status from task states: failed, else running, else pending, else complete.

@@ -158,14 +158,16 @@ Status StateStore::put_alloc(const Alloc& alloc) {
 }
 
 Status StateStore::put_placement(const JobRecord* job, const std::vector<Alloc>& allocs,
-                                 const std::vector<Alloc>& stopped) {
+                                 const std::vector<Alloc>& stopped, const StartingHandles& starting) {
   std::lock_guard lock(mu_);
   Transaction tx(stmts_);
   if (auto st = tx.begun(); !st) return st;
   if (job)
     if (auto r = write_job(*job); !r) return r;
-  for (const auto& a : allocs)
-    if (auto r = write_alloc(a); !r) return r;
+  for (const auto& a : allocs) {
+    auto handles = starting.find(a.id);
+    if (auto r = write_alloc(a, handles == starting.end() ? nullptr : &handles->second); !r) return r;
+  }
   for (const auto& a : stopped) {
     Stmt st(stmts_, kUpdateAllocRow);
     st.bind(1, json_text(alloc_row_json(a))).bind(2, a.id);
@@ -174,7 +176,7 @@ Status StateStore::put_placement(const JobRecord* job, const std::vector<Alloc>&
   return tx.commit();
 }
 
-Status StateStore::write_alloc(const Alloc& alloc) {
+Status StateStore::write_alloc(const Alloc& alloc, const std::map<std::string, nlohmann::json>* handles) {
   {
     Stmt st(stmts_, "INSERT OR REPLACE INTO allocs (id, namespace, job_id, json, create_time) "
                  "VALUES (?,?,?,?,?)");
@@ -182,8 +184,12 @@ Status StateStore::write_alloc(const Alloc& alloc) {
     st.bind(4, json_text(alloc_row_json(alloc))).bind(5, alloc.create_time_ns);
     if (auto r = run(st, "writing alloc"); !r) return r;
   }
-  for (const auto& [task, s] : alloc.tasks)
-    if (auto r = write_task_state(alloc.id, task, s, nullptr); !r) return r;
+  for (const auto& [task, s] : alloc.tasks) {
+    const nlohmann::json* handle = nullptr;
+    if (handles)
+      if (auto h = handles->find(task); h != handles->end()) handle = &h->second;
+    if (auto r = write_task_state(alloc.id, task, s, handle); !r) return r;
+  }
   return {};
 }
 

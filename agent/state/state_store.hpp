@@ -71,9 +71,12 @@ class StateStore {
   Status put_alloc(const Alloc& alloc);
   // A placement in one transaction: the job (when given), each new alloc with its task states,
   // and the rows of the allocs it replaces, already marked stop. A crash never leaves a job
-  // without its allocs, nor a replacement beside allocs still meant to run.
+  // without its allocs, nor a replacement beside allocs still meant to run. `starting`: the
+  // Starting handles stored with the new allocs' task states, by alloc id then task
+  // (runner/alloc_runner.hpp, starting_handles_ahead).
+  using StartingHandles = std::map<std::string, std::map<std::string, nlohmann::json>>;
   Status put_placement(const JobRecord* job, const std::vector<Alloc>& allocs,
-                       const std::vector<Alloc>& stopped);
+                       const std::vector<Alloc>& stopped, const StartingHandles& starting = {});
   // Writes the alloc row alone (status, description, desired status, times).
   Status put_alloc_status(const Alloc& alloc);
   Status put_task_state(const std::string& alloc_id, const std::string& task, const TaskState& s);
@@ -128,7 +131,8 @@ class StateStore {
                           const nlohmann::json* handle);
   // The rows alone, inside a caller's transaction; mu_ held.
   Status write_job(const JobRecord& job);
-  Status write_alloc(const Alloc& alloc);
+  // With the handles of its tasks that have one in `handles` (none when null).
+  Status write_alloc(const Alloc& alloc, const std::map<std::string, nlohmann::json>* handles = nullptr);
 
   std::mutex mu_;
   sqlite3* db_;

@@ -216,7 +216,7 @@ nlohmann::json ExecDriver::fingerprint() {
   // Tasks run as nobody unless the job says otherwise (Nomad's default for exec).
   fp["Capabilities"] = {
       {"FSIsolation", "chroot"}, {"DefaultUser", "nobody"}, {"MountConfigs", "all"},
-      {"NetIsolation", "group"}, {"Exec", true}};  // plugin.h
+      {"NetIsolation", "group"}, {"Exec", true}, {"RecoversStarting", true}};  // plugin.h
   return fp;
 }
 

@@ -56,7 +56,8 @@ nlohmann::json RawExecDriver::fingerprint() {
             {"HealthDescription", "healthy"},
             {"Attributes", {{"driver.raw_exec", "true"}}}};
   }();
-  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}, {"Exec", true}};  // plugin.h, fingerprint
+  fp["Capabilities"] = {{"FSIsolation", "none"}, {"MountConfigs", "none"}, {"Exec", true},
+                        {"RecoversStarting", true}};  // plugin.h, fingerprint
   return fp;
 }
 

@@ -83,6 +83,13 @@ TEST_P(KillAtFaultPoint, RestartRunsNoTaskTwiceLeavesNoneUnsupervisedAndNoCgroup
     agent->wait_client_status(alloc_id, "running");
     std::this_thread::sleep_for(std::chrono::milliseconds(700));  // time for a wrong second start
   }
+  if (point == "alloc_persisted") {
+    // raw_exec resolves a Starting handle itself, so the placement stored the task's
+    // (docs/design.md, "Written before acting"): recovery asked the driver, which said never
+    // started.
+    EXPECT_NE(agent->log().find("was starting when the agent stopped; starting it"), std::string::npos)
+        << agent->log();
+  }
   auto starts_path = find_file(dir + "/alloc/" + alloc_id, "starts");
   ASSERT_FALSE(starts_path.empty()) << "the task never started";
   auto starts = read_file(starts_path);

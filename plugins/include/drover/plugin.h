@@ -98,7 +98,8 @@ typedef struct drover_driver_vtable {
   /* *out_json: {"Detected": bool, "Healthy": bool, "HealthDescription": str,
    *             "Attributes": {str: str},
    *             "Capabilities": {"FSIsolation": str, "DefaultUser": str,
-   *                              "MountConfigs": str, "NetIsolation": str, "Exec": bool}}
+   *                              "MountConfigs": str, "NetIsolation": str, "Exec": bool,
+   *                              "RecoversStarting": bool}}
    * Capabilities (Nomad's names) are what the agent decides by, never a driver's name.
    * FSIsolation says where the task sees its dirs: "none" (the host's paths, the default),
    * "chroot" or "image" (at /alloc, /local and /secrets): the agent gives the task those
@@ -117,7 +118,11 @@ typedef struct drover_driver_vtable {
    * agent asks that driver to make the alloc's namespace (drover_driver_create_network_v1
    * below) instead of making one itself, then wires it and gives it to every task.
    * Exec (bool, absent: false; Nomad's name) says that the driver runs commands inside its
-   * tasks through drover_driver_exec_stream_v1: the agent offers `alloc exec` only then. */
+   * tasks through drover_driver_exec_stream_v1: the agent offers `alloc exec` only then.
+   * RecoversStarting (bool, absent: false) says that `recover` of a Starting handle answers
+   * DROVER_NEVER_STARTED whenever nothing of the task was started, from the handle alone, even
+   * before the agent made any of the task's dirs: the agent may then store a new alloc's
+   * Starting handles with its placement instead of just before each first start. */
   drover_status (*fingerprint)(void* self, char** out_json, char** error);
 
   /* Checks a task's driver Config before anything runs. *out_json: an array of strings, one

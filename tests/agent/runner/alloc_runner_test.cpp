@@ -49,9 +49,12 @@ int count_lines(const std::string& path) {
 // One node: a state store in a temp data dir, the fake driver, and an alloc manager over them.
 class Node {
  public:
-  explicit Node(std::string data_dir = temp_dir()) : data_dir_(std::move(data_dir)) {
+  // `plugin_configs`: by plugin name, as the agent's config gives them.
+  explicit Node(std::string data_dir = temp_dir(),
+                const nlohmann::json& plugin_configs = nlohmann::json::object())
+      : data_dir_(std::move(data_dir)) {
     store_ = std::move(drover::state::StateStore::open(data_dir_).value());
-    registry_.load_dir(FAKE_DRIVER_DIR, nlohmann::json::object());
+    registry_.load_dir(FAKE_DRIVER_DIR, plugin_configs);
     drover::runner::RunnerContext ctx;
     ctx.store = store_.get();
     ctx.plugins = &registry_;
@@ -277,6 +280,47 @@ TEST(AllocRunner, TaskSetupIsShownAtOnceAndStoredWithTheStartingHandleBeforeTheD
       EXPECT_EQ(a.tasks.at("t").state, TaskPhase::Running);
     }
   EXPECT_FALSE(node.store().handle(id, "t").contains("Starting")) << "the driver's handle replaces it";
+}
+
+// A driver that resolves a Starting handle from the handle alone (RecoversStarting) gets the
+// first start's Starting handle stored with the placement (docs/design.md, "Written before
+// acting"): it is in the store before any hook runs, the start writes no other, and Task
+// Setup is written with Started. (An agent killed right after the placement starts the task
+// once: tests/hostile/faults_test.cpp, alloc_persisted, on raw_exec.)
+TEST(AllocRunner, TheFirstStartsStartingHandleIsStoredWithThePlacementWhenTheDriverRecoversIt) {
+  const nlohmann::json recovers = {{"fake", {{"recovers_starting", true}}}};
+  const std::string dir = temp_dir();
+  Node node(dir, recovers);
+  auto ids = node.submit(job("gate", "service", task("t", "{start_gate: true}") +
+                                   task("after", "{}", "          lifecycle: {hook: poststart}\n")));
+  ASSERT_EQ(ids.size(), 1u);
+  const std::string id = ids[0];
+  auto stored_task = [&](Node& n, const std::string& name) {
+    for (const auto& a : n.store().allocs())
+      if (a.id == id) return a.tasks.at(name);
+    return drover::state::TaskState{};
+  };
+  auto has_setup = [](const drover::state::TaskState& s) {
+    for (const auto& e : s.events)
+      if (e.type == drover::state::event::kTaskSetup) return true;
+    return false;
+  };
+  // The handle is there from the placement on; a poststart task gets none (it starts later).
+  auto h = node.store().handle(id, "t");
+  ASSERT_TRUE(h.is_object() && h.value("Starting", false)) << h.dump();
+  EXPECT_EQ(h.value("StateDir", ""), dir + "/tasks/" + id + "/t");
+  EXPECT_TRUE(node.store().handle(id, "after").is_null());
+  // The driver's start waits at the gate: Task Setup is shown, not yet written.
+  ASSERT_TRUE(eventually([&] { return has_setup(node.alloc(id).tasks["t"]); }));
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(dir + "/alloc/" + id + "/t/local/starts"); }));
+  EXPECT_FALSE(has_setup(stored_task(node, "t"))) << "the first start wrote Task Setup on its own";
+  EXPECT_EQ(node.store().handle(id, "t"), h) << "the first start wrote a second Starting handle";
+  std::ofstream(dir + "/alloc/" + id + "/t/local/gate") << "go\n";
+  ASSERT_TRUE(eventually([&] { return node.status_is(id, "running"); }));
+  EXPECT_TRUE(has_setup(stored_task(node, "t"))) << "Task Setup was not written with Started";
+  EXPECT_FALSE(node.store().handle(id, "t").contains("Starting")) << "the driver's handle replaces it";
+  ASSERT_TRUE(node.manager().stop_alloc(id).ok());
+  ASSERT_TRUE(eventually([&] { return node.status_is(id, "complete"); }));
 }
 
 // The launcher rereads only the jobs that changed (a submit costs one job's read, not every

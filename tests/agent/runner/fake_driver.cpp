@@ -3,6 +3,8 @@
 //   {"exit_code": N, "exit_after_ms": M}  ends with N after M ms (M < 0: runs until stopped)
 //   {"fail_start": "why"}                  start fails with that message
 //   {"start_gate": true}                   start waits (10 s at most) for <TaskDir>/local/gate
+// Plugin config {"recovers_starting": true}: it says RecoversStarting (plugin.h) and answers a
+// Starting handle whose StateDir no start of this process used with NeverStarted.
 // Every start appends a line to <TaskDir>/local/starts, so a test can count runs. The tasks
 // are the process's, not the instance's: a second registry in the same test (an agent
 // restarted) recovers them, as a real driver's tasks outlive the agent.
@@ -24,6 +26,7 @@ struct FakeTask {
   int exit_code = 0;
   int signal = 0;
   bool stopped = false;
+  std::string state_dir;  // the start's StateDir
 };
 
 // Shared by every instance the process loads.
@@ -40,9 +43,14 @@ Tasks& tasks() {
 
 class FakeDriver : public drover::sdk::Driver {
  public:
+  void set_config(const nlohmann::json& c) override {
+    recovers_starting_ = c.value("recovers_starting", false);
+  }
   nlohmann::json fingerprint() override {
-    return {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"},
-            {"Attributes", {{"driver.fake", "true"}}}};
+    nlohmann::json fp = {{"Detected", true}, {"Healthy", true}, {"HealthDescription", "healthy"},
+                         {"Attributes", {{"driver.fake", "true"}}}};
+    if (recovers_starting_) fp["Capabilities"] = {{"RecoversStarting", true}};
+    return fp;
   }
   std::vector<std::string> validate(const nlohmann::json& c) override {
     if (c.contains("exit_code") && !c["exit_code"].is_number_integer())
@@ -61,6 +69,7 @@ class FakeDriver : public drover::sdk::Driver {
     int after = config.value("exit_after_ms", -1);
     t.ends = after < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(after);
     t.exit_code = config.value("exit_code", 0);
+    t.state_dir = task.state_dir;
     std::lock_guard lock(tasks().mu);
     int id = ++tasks().next_id;
     tasks().by_id[id] = t;
@@ -96,9 +105,18 @@ class FakeDriver : public drover::sdk::Driver {
   void signal(const nlohmann::json&, const std::string&) override {}
   nlohmann::json recover(const nlohmann::json& handle) override {
     std::lock_guard lock(tasks().mu);
+    if (handle.value("Starting", false)) {
+      if (!recovers_starting_) throw std::runtime_error("a Starting handle");
+      for (const auto& [id, t] : tasks().by_id)
+        if (t.state_dir == handle.value("StateDir", "")) return {{"ID", id}};
+      throw drover::sdk::NeverStarted("never started");
+    }
     if (!tasks().by_id.count(handle.value("ID", 0))) throw std::runtime_error("the task is gone");
     return handle;
   }
+
+ private:
+  bool recovers_starting_ = false;
 };
 
 }  // namespace
