@@ -150,13 +150,16 @@ TEST(KillAtFaultPointUpdate, TheNewVersionRunsAndTheOldIsStoppedNeitherTwice) {
   agent->wait_client_status(new_id, "complete");
 }
 
-// The same fault for an isolated task: exec keeps what it needs to find its container before
-// it launches it, so a Starting handle is recovered (not reported failed, not run again).
-TEST(KillAtFaultPointExec, AContainerStartedBeforeTheHandleWasKeptIsRecoveredNotRunAgain) {
+// The same faults for an isolated task: exec keeps what it needs to find its container before
+// it launches it, so a Starting handle is recovered (not reported failed, not run again); one
+// stored with the placement, before anything of the task existed, is started once.
+class KillAtFaultPointExec : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KillAtFaultPointExec, AContainerStartedBeforeTheHandleWasKeptIsRecoveredNotRunAgain) {
   auto dir = make_temp_dir("drover-fault-exec");
   std::string job = sh_job("once", "service", kStartOnce);
   job.replace(job.find("driver: raw_exec"), 16, "driver: exec    ");
-  setenv("DROVER_FAULT", "after_task_start", 1);
+  setenv("DROVER_FAULT", GetParam().c_str(), 1);
   auto armed = AgentProcess::start({.data_dir = dir});
   unsetenv("DROVER_FAULT");
   auto node = armed->get("/v1/node").json();
@@ -183,6 +186,9 @@ TEST(KillAtFaultPointExec, AContainerStartedBeforeTheHandleWasKeptIsRecoveredNot
   EXPECT_TRUE(wait_for([&] { return cgroup_children(parent).empty(); }, std::chrono::seconds(5)))
       << "cgroup left: " << cgroup_children(parent)[0];
 }
+
+INSTANTIATE_TEST_SUITE_P(Faults, KillAtFaultPointExec,
+                         ::testing::Values("alloc_persisted", "after_task_start"));
 
 TEST(StateStore, UnreadableStateRefusesToStartAndKeepsTheFile) {
   auto dir = make_temp_dir("drover-garbage");
