@@ -86,6 +86,8 @@ void add_acl_commands(CLI::App& app, Handler& selected);
 void add_acl_auth_commands(CLI::App& acl, Handler& selected);
 // login: an ACL token for a JWT, through an auth method.
 void add_login_command(CLI::App& app, Handler& selected);
+// tls ca create|info, tls cert create|info: the API's certificates, made offline.
+void add_tls_commands(CLI::App& app, Handler& selected);
 
 // The API's answer: its error, or the answer as JSON with -json, else as `render` shows it.
 int print_answer(Context& ctx, const Result<nlohmann::json>& answer,

@@ -450,6 +450,45 @@ TEST(Listen, InsecureListenStartsWithAWarning) {
   EXPECT_NE(agent->log().find("neither tokens nor TLS"), std::string::npos) << agent->log();
 }
 
+// The certificates `drover tls` makes (docs/security.md, "Making the certificates") are what
+// an agent with verify_https_client serves and checks: the CLI with its -cli certificate is
+// served over https://127.0.0.1, without one or with one of another CA it gets nothing.
+TEST(Tls, CertificatesMadeByDroverTlsServeTheCliAndOnlyIt) {
+  auto pki = make_temp_dir("drover-pki-made");
+  auto q = [&](const std::string& f) { return pki + "/" + f; };
+  const std::string drover = DROVER_BIN;
+  ASSERT_EQ(drover::hostile::sh("cd " + pki + " && exec >log 2>&1 && " + drover + " tls ca create && " +
+                                drover + " tls cert create -client && " + drover +
+                                " tls cert create -cli && mkdir other && cd other && " + drover +
+                                " tls ca create && " + drover + " tls cert create -cli"),
+            0) << drover::testing::read_file(q("log"));
+  auto dir = make_temp_dir("drover-tls-made");
+  write_file(dir + ".yaml", "cgroup_parent: drover-test-tls-made\ntls:\n  cert_file: " +
+                                q("global-client-nomad.pem") + "\n  key_file: " +
+                                q("global-client-nomad-key.pem") + "\n  ca_file: " +
+                                q("nomad-agent-ca.pem") + "\n  verify_https_client: true\n");
+  int port = drover::testing::free_loopback_port();
+  auto agent = drover::hostile::spawn_agent(
+      {"-dev", "-data-dir", dir, "-port", std::to_string(port), "-plugin-dir", DROVER_PLUGIN_DIR, "-config", dir + ".yaml"},
+      dir + ".log");
+  const std::string address = "https://127.0.0.1:" + std::to_string(port);
+  auto cli = [&](const std::string& cert_dir) {
+    std::vector<std::string> env{"DROVER_CACERT=" + q("nomad-agent-ca.pem")};
+    if (!cert_dir.empty()) {
+      env.push_back("DROVER_CLIENT_CERT=" + cert_dir + "/global-cli-nomad.pem");
+      env.push_back("DROVER_CLIENT_KEY=" + cert_dir + "/global-cli-nomad-key.pem");
+    }
+    return drover::testing::run_drover({"node", "status"}, address, env);
+  };
+  ASSERT_TRUE(drover::hostile::wait_for([&] { return cli(pki).exit_code == 0; }, std::chrono::seconds(15)))
+      << cli(pki).out << agent.log();
+  EXPECT_NE(cli(pki).out.find("ready"), std::string::npos) << cli(pki).out;
+  auto none = cli("");
+  EXPECT_NE(none.exit_code, 0) << "served without a client certificate: " << none.out;
+  auto other = cli(q("other"));
+  EXPECT_NE(other.exit_code, 0) << "served with another CA's certificate: " << other.out;
+}
+
 TEST(Tls, PlainHttpGetsNothingAndOnlyCertifiedClientsAreServed) {
   auto pki = make_temp_dir("drover-pki");
   auto q = [&](const std::string& f) { return pki + "/" + f; };
