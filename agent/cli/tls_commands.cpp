@@ -136,9 +136,9 @@ int cert_create(Context& ctx, const CertCreateOptions& o) {
   c.ip_addresses = o.ip_addresses;
   if (!o.cli) c.ip_addresses.push_back("127.0.0.1");
   if (o.server)
-    ctx.err << "==> WARNING: a server certificate grants the authority to act as a server of the\n"
-               "    cluster, with its state, variables and ACL tokens. Give it to server hosts\n"
-               "    only, and keep it as safely as the CA key.\n";
+    ctx.err << "==> WARNING: whoever holds a server certificate can answer as a server at the\n"
+               "    names and addresses it lists: agents and the CLI trust it with their tokens.\n"
+               "    Give it to server hosts only, and keep it as safely as the CA key.\n";
   ctx.out << "==> Using CA file " << ca_file << " and CA key " << ca_key_file << "\n";
   auto pair = make_cert(c);
   if (!pair) return print_error(ctx, pair.message());
