@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/acl.hpp"
+#include "api/agent_self.hpp"
 #include "api/blocking_query.hpp"
 #include "api/checks_endpoint.hpp"
 #include "api/events_endpoint.hpp"
@@ -205,7 +206,7 @@ void register_routes(ApiContext& ctx, httplib::Server& s) {
     reply_json(res, {{"agent", {{"ok", true}, {"message", "ok"}}}});
   });
   s.Get("/v1/agent/self", [&ctx](const httplib::Request&, httplib::Response& res) {
-    reply_json(res, {{"config", {{"Version", ctx.version}}}, {"member", {{"Name", ctx.node->name}}}});
+    reply_json(res, agent_self(ctx));
   });
   s.Get("/v1/node", [&ctx](const httplib::Request&, httplib::Response& res) {
     reply_json(res, node_json(ctx));

@@ -77,6 +77,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_status_command(app, selected);
   add_monitor_command(app, selected);
   add_tls_commands(app, selected);
+  add_agent_info_command(app, selected);
+  add_ui_command(app, selected);
   add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
   add_operator_api_command(*app.get_subcommand("operator"), selected);
   add_operator_snapshot_commands(*app.get_subcommand("operator"), selected, run_server);

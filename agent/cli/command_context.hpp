@@ -88,6 +88,11 @@ void add_acl_auth_commands(CLI::App& acl, Handler& selected);
 void add_login_command(CLI::App& app, Handler& selected);
 // tls ca create|info, tls cert create|info: the API's certificates, made offline.
 void add_tls_commands(CLI::App& app, Handler& selected);
+// agent-info: the agent's /v1/agent/self stats.
+void add_agent_info_command(CLI::App& app, Handler& selected);
+// ui [-show-url] [ID]: the web UI's address (for a job, alloc or node), opened where a
+// desktop session can open it.
+void add_ui_command(CLI::App& app, Handler& selected);
 
 // The API's answer: its error, or the answer as JSON with -json, else as `render` shows it.
 int print_answer(Context& ctx, const Result<nlohmann::json>& answer,

@@ -18,8 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-int list_deployments(Context& ctx) {
-  auto list = ctx.api.get_json(with_namespace(ctx, "/v1/deployments"));
+// `path`'s list of deployments as a table: /v1/deployments, or a job's.
+int list_deployments(Context& ctx, const std::string& path) {
+  auto list = ctx.api.get_json(with_namespace(ctx, path));
   if (!list) return print_error(ctx, list.message());
   if (ctx.json) {
     print_json(ctx, *list);
@@ -38,23 +39,40 @@ int list_deployments(Context& ctx) {
   return 0;
 }
 
+// A deployment as `deployment status` shows it; followed to its end with `monitor`.
+int show_deployment(Context& ctx, const json& d, bool monitor) {
+  if (ctx.json) {
+    print_json(ctx, d);
+    return 0;
+  }
+  render_key_values(ctx.out, {{"ID", str_field(d, "ID")},
+                              {"Job ID", str_field(d, "JobID")},
+                              {"Job Version", std::to_string(int_field(d, "JobVersion"))},
+                              {"Status", str_field(d, "Status")},
+                              {"Description", str_field(d, "StatusDescription")}});
+  ctx.out << "\nDeployed\n";
+  print_deployment_groups(ctx, d);
+  if (!monitor) return 0;
+  ctx.out << '\n';
+  return follow_deployment(ctx, str_field(d, "ID"));
+}
+
 int deployment_status(Context& ctx, const std::string& id, bool monitor) {
   auto d = ctx.api.get_json(with_namespace(ctx, "/v1/deployment/" + url_escape(id)));
   if (!d) return print_error(ctx, d.message());
-  if (ctx.json) {
-    print_json(ctx, *d);
+  return show_deployment(ctx, *d, monitor);
+}
+
+// `job deployments -latest JOB`: the job's newest deployment, shown as `deployment status`.
+int latest_deployment(Context& ctx, const std::string& job) {
+  auto d = ctx.api.get_json(with_namespace(ctx, "/v1/job/" + url_escape(job) + "/deployment"));
+  if (!d) return print_error(ctx, d.message());
+  if (d->is_null()) {
+    if (ctx.json) print_json(ctx, *d);
+    else ctx.out << "No deployments found for job \"" << job << "\"\n";
     return 0;
   }
-  render_key_values(ctx.out, {{"ID", str_field(*d, "ID")},
-                              {"Job ID", str_field(*d, "JobID")},
-                              {"Job Version", std::to_string(int_field(*d, "JobVersion"))},
-                              {"Status", str_field(*d, "Status")},
-                              {"Description", str_field(*d, "StatusDescription")}});
-  ctx.out << "\nDeployed\n";
-  print_deployment_groups(ctx, *d);
-  if (!monitor) return 0;
-  ctx.out << '\n';
-  return follow_deployment(ctx, str_field(*d, "ID"));
+  return show_deployment(ctx, *d, false);
 }
 
 // A change to the deployment: POST /v1/deployment/<verb>/<id> with `body`, then `done` and,
@@ -87,7 +105,23 @@ void add_deployment_commands(CLI::App& app, Handler& selected) {
   dep->require_subcommand(1);
 
   auto* list = dep->add_subcommand("list", "List deployments, newest first");
-  list->callback([&selected] { selected = [](Context& ctx) { return list_deployments(ctx); }; });
+  list->callback([&selected] {
+    selected = [](Context& ctx) { return list_deployments(ctx, "/v1/deployments"); };
+  });
+
+  // `job deployments [-latest] JOB`, Nomad's: the job's deployments, newest first.
+  auto* job = app.get_subcommand("job");
+  auto* of_job = job->add_subcommand("deployments", "List a job's deployments, newest first (server)");
+  auto job_id = std::make_shared<std::string>();
+  auto latest = std::make_shared<bool>(false);
+  of_job->add_option("job", *job_id, "The job's ID")->required();
+  of_job->add_flag("--latest", *latest, "Show only the newest deployment, as deployment status does");
+  of_job->callback([&selected, job_id, latest] {
+    selected = [job_id, latest](Context& ctx) {
+      return *latest ? latest_deployment(ctx, *job_id)
+                     : list_deployments(ctx, "/v1/job/" + url_escape(*job_id) + "/deployments");
+    };
+  });
 
   auto* status = dep->add_subcommand("status", "Show a deployment and its groups' counts");
   auto status_id = std::make_shared<std::string>();

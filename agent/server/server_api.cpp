@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/agent_self.hpp"
 #include "api/job_actions_endpoint.hpp"
 #include "api/json_reply.hpp"
 #include "api/namespace_query.hpp"
@@ -644,7 +645,10 @@ void register_server_routes(ServerApiContext& ctx, httplib::Server& s) {
     reply_json(
         res, {{"config", {{"Server", {{"Enabled", true}}}, {"NodeName", ctx.name}}},
               {"member", {{"Name", ctx.name}, {"Addr", ctx.http_addr}}},
-              {"stats", {{"nomad", {{"leader", ctx.election->is_leader() ? "true" : "false"}}}}}});
+              {"stats",
+               {{"nomad",
+                 {{"server", "true"}, {"leader", ctx.election->is_leader() ? "true" : "false"}}},
+                {"runtime", api::runtime_stats()}}}});
   });
 
   auto reg = leader_only(ctx, [&ctx](const httplib::Request& req, httplib::Response& res) {

@@ -181,5 +181,36 @@ TEST(OperatorScheduler, SetConfigSendsOnlyWhatTheFlagsSay) {
   EXPECT_EQ(agent.requests().size(), 1u) << "nothing sent for a bad flag";
 }
 
+// `job deployments [-latest] JOB`: the job's deployments as `deployment list` shows them, the
+// newest as `deployment status` shows it.
+TEST(JobDeployments, ListsTheJobsDeploymentsAndTheLatestAsDeploymentStatus) {
+  FakeAgent agent;
+  agent.server().Get("/v1/job/web/deployments", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"([
+      {"ID":"d2000000-0000-4000-8000-000000000002","JobID":"web","JobVersion":1,"Status":"running","StatusDescription":"Deployment is running"},
+      {"ID":"d1000000-0000-4000-8000-000000000001","JobID":"web","JobVersion":0,"Status":"successful","StatusDescription":"Deployment completed successfully"}])");
+  });
+  agent.server().Get("/v1/job/web/deployment", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, R"({"ID":"d2000000-0000-4000-8000-000000000002","JobID":"web","JobVersion":1,"Status":"running","StatusDescription":"Deployment is running","TaskGroups":{}})");
+  });
+  agent.server().Get("/v1/job/none/deployment", [](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, "null");
+  });
+  agent.start();
+  auto r = run_cli_against(agent.address(), {"job", "deployments", "web"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "ID        Job ID  Job Version  Status      Description\n"
+            "d2000000  web     1            running     Deployment is running\n"
+            "d1000000  web     0            successful  Deployment completed successfully\n");
+  auto latest = run_cli_against(agent.address(), {"job", "deployments", "-latest", "web"});
+  EXPECT_EQ(latest.code, 0) << latest.err;
+  EXPECT_NE(latest.out.find("ID          = d2000000-0000-4000-8000-000000000002"), std::string::npos) << latest.out;
+  EXPECT_NE(latest.out.find("Deployed"), std::string::npos) << latest.out;
+  auto none = run_cli_against(agent.address(), {"job", "deployments", "-latest", "none"});
+  EXPECT_EQ(none.code, 0);
+  EXPECT_EQ(none.out, "No deployments found for job \"none\"\n");
+}
+
 }  // namespace
 }  // namespace drover::cli::testing

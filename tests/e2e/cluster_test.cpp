@@ -822,6 +822,15 @@ TEST(Cluster, ARollingUpdateWithAnUnhealthyVersionIsReverted) {
       ++v2_running;
     }
   EXPECT_EQ(v2_running, 2);
+  // The three deployments, newest first, as `job deployments` lists them.
+  auto listed = drover::testing::run_drover({"job", "deployments", "roll"}, c.follower().address());
+  ASSERT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  const auto v2_at = listed.out.find("roll    2 "), v1_at = listed.out.find("roll    1 "),
+             v0_at = listed.out.find("roll    0 ");
+  EXPECT_TRUE(v2_at < v1_at && v1_at < v0_at && v0_at != std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("rolling back to job version 0"), std::string::npos) << listed.out;
+  auto newest = drover::testing::run_drover({"job", "deployments", "-latest", "roll"}, c.follower().address());
+  EXPECT_NE(newest.out.find("Job Version = 2"), std::string::npos) << newest.out;
   c.follower().del("/v1/job/roll");
 }
 

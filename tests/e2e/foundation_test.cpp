@@ -79,6 +79,29 @@ TEST(Foundation, BatchJobCompletesAndItsStdoutIsReadableThroughTheCli) {
   EXPECT_NE(none.err.find("No job, allocation, node"), std::string::npos) << none.err;
 }
 
+// `agent-info` (Nomad's): the node, its allocs and the process, from the agent's own
+// /v1/agent/self; `ui -show-url` points at the alloc's page.
+TEST(Foundation, AgentInfoShowsTheNodeItsAllocsAndTheProcess) {
+  auto agent = AgentProcess::start();
+  auto ids = agent->submit(batch_job("info", "/bin/true", "[]"));
+  ASSERT_EQ(ids.size(), 1u);
+  agent->wait_client_status(ids[0], "complete");
+  const std::string node_id = agent->get("/v1/node").json().value("ID", "");
+  auto info = agent->cli({"agent-info"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  for (const std::string& line : std::vector<std::string>{"client\n", "  node_id = " + node_id + "\n", "  num_allocations = 1\n",
+                                  "  num_live_allocations = 0\n", "nomad\n", "  server = false\n",
+                                  "runtime\n", "  kernel.name = linux\n"})
+    EXPECT_NE(info.out.find(line), std::string::npos) << "want " << line << " in:\n" << info.out;
+  auto self = agent->get("/v1/agent/self").json();
+  EXPECT_EQ(self["config"]["Server"]["Enabled"], false);
+  EXPECT_EQ(self["config"]["Client"]["Enabled"], true);
+  EXPECT_GT(std::stoll(self["stats"]["runtime"].value("threads", "0")), 1) << self.dump(2);
+  EXPECT_GT(std::stoll(self["stats"]["runtime"].value("rss_bytes", "0")), 1 << 20) << self.dump(2);
+  auto ui = agent->cli({"ui", "-show-url", ids[0].substr(0, 8)});
+  EXPECT_EQ(ui.out, "URL for web UI: " + agent->address() + "/ui/#/alloc/" + ids[0] + "\n") << ui.err;
+}
+
 TEST(Foundation, FailingCommandGivesFailedAllocWithExitCodeInEvents) {
   auto agent = AgentProcess::start();
   auto ids = agent->submit(batch_job("fails", "/bin/sh", "[\"-c\", \"echo oops >&2; exit 3\"]"));
