@@ -47,6 +47,15 @@ bool CheckRunner::passing() const {
   return last_.status == kSuccess;
 }
 
+bool CheckRunner::healthy_for_deployment() const {
+  std::lock_guard lock(mu_);
+  const std::string& on_update = spec_.check.on_update;
+  if (last_.status == kSuccess) return true;
+  if (last_.status == kWarning) return on_update == "ignore_warnings" || on_update == "ignore";
+  if (last_.status == kFailure) return on_update == "ignore";
+  return false;
+}
+
 std::string CheckRunner::status() const {
   std::lock_guard lock(mu_);
   return last_.status;
@@ -54,9 +63,11 @@ std::string CheckRunner::status() const {
 
 nlohmann::json CheckRunner::result_json() const {
   std::lock_guard lock(mu_);
-  return {{"ID", spec_.id},           {"Check", spec_.check.name},       {"Group", spec_.group},
-          {"Task", spec_.task},       {"Service", spec_.service},        {"Mode", "healthiness"},
-          {"Status", last_.status},   {"StatusCode", last_.status_code}, {"Output", last_.output},
+  // Nomad's modes: a check whose result a deployment ignores is a readiness check.
+  const char* mode = spec_.check.on_update == "ignore" ? "readiness" : "healthiness";
+  return {{"ID", spec_.id},         {"Check", spec_.check.name},       {"Group", spec_.group},
+          {"Task", spec_.task},     {"Service", spec_.service},        {"Mode", mode},
+          {"Status", last_.status}, {"StatusCode", last_.status_code}, {"Output", last_.output},
           {"Timestamp", last_time_s_}};
 }
 

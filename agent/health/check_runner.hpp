@@ -51,6 +51,10 @@ class CheckRunner {
   // The watcher says whether the task runs, and when it (re)started on the monotonic clock.
   void set_task(bool running, std::chrono::steady_clock::time_point started);
   bool passing() const;
+  // Whether its result lets the alloc count as healthy (jobspec Check::on_update, as Nomad's
+  // allochealth tracker): success always; a warning with ignore_warnings or ignore; a failure
+  // with ignore. No result yet never does.
+  bool healthy_for_deployment() const;
   // The last result's Status (pending, success, warning, failure), without its output.
   std::string status() const;
   // Nomad's check result shape: {ID, Check, Group, Task, Service, Mode, Status, StatusCode,

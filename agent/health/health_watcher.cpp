@@ -229,7 +229,7 @@ void HealthWatcher::scan() {
       }
       if (!w->tracker) continue;
       bool all_passing = true;
-      for (auto& c : w->checks) all_passing = all_passing && c->passing();
+      for (auto& c : w->checks) all_passing = all_passing && c->healthy_for_deployment();
       auto verdict = w->tracker->observe(a, all_passing, now);
       if (!verdict) continue;
       nlohmann::json status = {{"Healthy", verdict->healthy},

@@ -401,6 +401,9 @@ json services_to_json(const std::vector<Service>& services) {
     for (const auto& c : s.checks) {
       json o = write_fields(c);
       o["CheckRestart"] = optional_to_json(c.check_restart);
+      // Only when set: a job stored before these keys existed reads back the same.
+      if (c.on_update != "require_healthy") o["OnUpdate"] = c.on_update;
+      if (!c.initial_status.empty()) o["InitialStatus"] = c.initial_status;
       checks.push_back(std::move(o));
     }
     json o = write_fields(s);
@@ -420,6 +423,9 @@ std::vector<Service> services_from_json(const json& j) {
       for (const auto& cj : checks) {
         auto c = read_fields<Check>(cj);
         c.check_restart = optional_from_json<CheckRestart>(at_or_null(cj, "CheckRestart"));
+        if (const json& v = at_or_null(cj, "OnUpdate"); v.is_string()) c.on_update = v.get<std::string>();
+        if (const json& v = at_or_null(cj, "InitialStatus"); v.is_string())
+          c.initial_status = v.get<std::string>();
         s.checks.push_back(std::move(c));
       }
     }

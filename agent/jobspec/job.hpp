@@ -167,6 +167,13 @@ struct Check {
   Duration interval = std::chrono::seconds(10);
   Duration timeout = std::chrono::seconds(2);
   std::optional<CheckRestart> check_restart;
+  // Nomad's `on_update` (the check's, else its service's): how its result counts for the
+  // alloc's deployment health (docs/health.md): require_healthy (passing only),
+  // ignore_warnings (a warning passes), ignore (any result but none yet passes).
+  std::string on_update = "require_healthy";
+  // Nomad's `initial_status` (passing, warning, critical or empty): kept and shown; as with
+  // Nomad's own provider, a check is pending until its first result.
+  std::string initial_status;
   bool operator==(const Check&) const = default;
 };
 

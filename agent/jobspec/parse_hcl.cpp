@@ -1031,7 +1031,8 @@ class HclMapper {
                   {"interval", "Interval", Kind::Duration},
                   {"timeout", "Timeout", Kind::Duration},
                   {"address_mode", "AddressMode"},
-                  {"on_update", "OnUpdate"}},
+                  {"on_update", "OnUpdate"},
+                  {"initial_status", "InitialStatus"}},
                  check, {"header", "check_restart"});
       std::map<std::string, int> seen;
       for (const auto& inner : c.body.blocks) {

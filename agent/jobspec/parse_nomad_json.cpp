@@ -314,7 +314,8 @@ class NomadReader {
     Check c;
     check_keys(o, path,
                {"Name", "Type", "Command", "Args", "Path", "Protocol", "PortLabel", "Method",
-                "Header", "TaskName", "Interval", "Timeout", "CheckRestart"});
+                "Header", "TaskName", "Interval", "Timeout", "CheckRestart", "OnUpdate",
+                "InitialStatus"});
     if (auto v = str(o, "Name", path)) c.name = *v;
     if (auto v = str(o, "Type", path)) c.type = *v;
     if (auto v = str(o, "Command", path)) c.command = *v;
@@ -331,6 +332,8 @@ class NomadReader {
     if (auto v = duration(o, "Interval", path)) c.interval = *v;
     if (auto v = duration(o, "Timeout", path)) c.timeout = *v;
     c.check_restart = check_restart(o, path);
+    if (auto v = str(o, "OnUpdate", path); v && !v->empty()) c.on_update = *v;
+    if (auto v = str(o, "InitialStatus", path)) c.initial_status = *v;
     return c;
   }
 
@@ -365,7 +368,7 @@ class NomadReader {
       // Provider consul or nomad: either way drover runs the checks itself (docs/health.md).
       check_keys(sj, sp,
                  {"Name", "PortLabel", "Address", "Provider", "AddressMode", "Tags", "Checks",
-                  "TaskName", "CheckRestart"});
+                  "TaskName", "CheckRestart", "OnUpdate"});
       Service s;
       // Nomad's TaskName: on a task's service it can only be that task (Nomad fills it in);
       // on a group's it names a Consul Connect native task.
@@ -395,6 +398,11 @@ class NomadReader {
           }
           Check ch = check(checks[c], cp);
           if (!ch.check_restart) ch.check_restart = service_check_restart;
+          // The service's OnUpdate is each check's without one of its own (as Nomad's API).
+          if (auto v = str(sj, "OnUpdate", sp); v && !v->empty() &&
+              !(checks[c].contains("OnUpdate") && checks[c]["OnUpdate"].is_string() &&
+                !checks[c]["OnUpdate"].get_ref<const std::string&>().empty()))
+            ch.on_update = *v;
           // A task's check runs in that task: naming it is what Nomad fills in anyway.
           if (!task.empty() && ch.task == task) ch.task.clear();
           s.checks.push_back(std::move(ch));

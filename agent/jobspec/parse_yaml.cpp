@@ -418,7 +418,7 @@ class YamlReader {
     if (!map(n, path)) return c;
     check_keys(n, path,
                {"name", "type", "path", "method", "protocol", "header", "port", "command", "args",
-                "task", "interval", "timeout", "check_restart"});
+                "task", "interval", "timeout", "check_restart", "on_update", "initial_status"});
     if (auto v = str(at(n, "name"), join(path, "name"))) c.name = *v;
     if (auto v = str(at(n, "type"), join(path, "type"))) c.type = *v;
     if (auto v = str(at(n, "path"), join(path, "path"))) c.path = *v;
@@ -442,6 +442,8 @@ class YamlReader {
     if (auto v = duration(at(n, "interval"), join(path, "interval"))) c.interval = *v;
     if (auto v = duration(at(n, "timeout"), join(path, "timeout"))) c.timeout = *v;
     c.check_restart = check_restart(at(n, "check_restart"), join(path, "check_restart"));
+    if (auto v = str(at(n, "on_update"), join(path, "on_update"))) c.on_update = *v;
+    if (auto v = str(at(n, "initial_status"), join(path, "initial_status"))) c.initial_status = *v;
     return c;
   }
 
@@ -462,7 +464,7 @@ class YamlReader {
     if (!map(n, path)) return s;
     check_keys(n, path,
                {"name", "port", "address", "provider", "address_mode", "tags", "checks",
-                "check_restart"});
+                "check_restart", "on_update"});
     const auto service_check_restart =
         check_restart(at(n, "check_restart"), join(path, "check_restart"));
     if (auto v = str(at(n, "name"), join(path, "name"))) s.name = *v;
@@ -474,8 +476,13 @@ class YamlReader {
     const std::string cpath = join(path, "checks");
     if (list(at(n, "checks"), cpath)) {
       for (std::size_t i = 0; i < at(n, "checks").size(); ++i) {
-        s.checks.push_back(check(at(n, "checks")[i], index(cpath, i)));
+        const YAML::Node& cn = at(n, "checks")[i];
+        s.checks.push_back(check(cn, index(cpath, i)));
         if (!s.checks.back().check_restart) s.checks.back().check_restart = service_check_restart;
+        // The service's on_update is each check's without one of its own (as Nomad's API).
+        if (auto v = str(at(n, "on_update"), join(path, "on_update"));
+            v && !(cn.IsMap() && at(cn, "on_update")))
+          s.checks.back().on_update = *v;
       }
     }
     return s;

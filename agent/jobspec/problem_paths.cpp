@@ -82,6 +82,8 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"limit", "Limit"},
       {"grace", "Grace"},
       {"ignore_warnings", "IgnoreWarnings"},
+      {"on_update", "OnUpdate"},
+      {"initial_status", "InitialStatus"},
       // job semantics (issue 17)
       {"region", "Region"},
       {"namespace", "Namespace"},

@@ -874,6 +874,13 @@ class Validator {
         add(p + ".interval", "must be at least " + format_duration(kMinCheckInterval));
       if (c.timeout < kMinCheckInterval)
         add(p + ".timeout", "must be at least " + format_duration(kMinCheckInterval));
+      if (c.on_update != "require_healthy" && c.on_update != "ignore_warnings" && c.on_update != "ignore")
+        add(p + ".on_update", "must be \"require_healthy\", \"ignore_warnings\" or \"ignore\" (got \"" +
+                                  printable(c.on_update) + "\")");
+      if (!c.initial_status.empty() && c.initial_status != "passing" && c.initial_status != "warning" &&
+          c.initial_status != "critical")
+        add(p + ".initial_status", "must be \"passing\", \"warning\" or \"critical\" (got \"" +
+                                       printable(c.initial_status) + "\")");
       if (c.check_restart) {
         if (c.check_restart->limit < 0) add(p + ".check_restart.limit", "must not be negative");
         if (c.check_restart->grace.count() < 0) add(p + ".check_restart.grace", "must not be negative");

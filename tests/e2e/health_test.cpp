@@ -102,6 +102,34 @@ TEST(Health, AnHttpCheckMakesItHealthyOnlyOnceItPasses) {
   EXPECT_EQ(agent->cli({"alloc", "checks", "ffffffff"}).exit_code, 1);
 }
 
+// Nomad's on_update = "ignore" (a readiness check): its failure does not hold the alloc's
+// health back, and `alloc checks` says readiness; the other check still must pass.
+TEST(Health, AFailingCheckWithOnUpdateIgnoreDoesNotHoldHealthBack) {
+  const int closed = drover::testing::free_loopback_port();
+  auto agent = AgentProcess::start();
+  std::string services =
+      "          services:\n            - name: db\n              port: \"127.0.0.1:" +
+      std::to_string(closed) +
+      "\"\n              checks:\n                - {name: ready, type: tcp, interval: 200ms, "
+      "timeout: 200ms, on_update: ignore}\n"
+      "                - {name: alive, type: script, command: /bin/true, interval: 200ms, "
+      "timeout: 1s}\n";
+  auto ids = agent->submit(
+      job("ready", "sleep 60", "{min_healthy_time: 500ms, healthy_deadline: 20s}", services));
+  auto a = wait_health(*agent, ids[0]);
+  ASSERT_TRUE(a["DeploymentStatus"].is_object()) << a.dump(2);
+  EXPECT_TRUE(a["DeploymentStatus"]["Healthy"].get<bool>()) << a.dump(2);
+  auto checks = agent->get("/v1/client/allocation/" + ids[0] + "/checks").json();
+  bool seen = false;
+  for (const auto& [id, c] : checks.items())
+    if (c["Check"] == "ready") {
+      seen = true;
+      EXPECT_EQ(c["Status"], "failure") << c.dump(2);
+      EXPECT_EQ(c["Mode"], "readiness") << c.dump(2);
+    }
+  EXPECT_TRUE(seen) << checks.dump(2);
+}
+
 TEST(Health, CheckRestartRestartsATaskWhoseCheckKeepsFailing) {
   int port = drover::testing::free_loopback_port();  // nothing listens there
   auto agent = AgentProcess::start();

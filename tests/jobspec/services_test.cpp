@@ -252,3 +252,109 @@ TEST(Services, ATaskServiceNamingAnotherTaskIsRefused) {
             std::string::npos)
       << p;
 }
+
+// Nomad's on_update and initial_status (docs/health.md, "on_update"): a check's own, else its
+// service's, in every format; stored only when set, so jobs stored before read back the same;
+// bad values refused naming the path.
+TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
+  Job y = must_parse(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: api
+              port: "127.0.0.1:8080"
+              on_update: ignore
+              checks:
+                - {type: tcp}
+                - {type: tcp, on_update: ignore_warnings, initial_status: passing}
+            - name: other
+              port: "127.0.0.1:8081"
+              checks:
+                - {type: tcp}
+)");
+  const auto& s = y.groups[0].tasks[0].services;
+  EXPECT_EQ(s[0].checks[0].on_update, "ignore");
+  EXPECT_EQ(s[0].checks[1].on_update, "ignore_warnings");
+  EXPECT_EQ(s[0].checks[1].initial_status, "passing");
+  EXPECT_EQ(s[1].checks[0].on_update, "require_healthy");
+  EXPECT_EQ(job_from_json(to_json(y)), y);
+  const auto json = to_json(y).dump();
+  EXPECT_NE(json.find("\"OnUpdate\":\"ignore\""), std::string::npos) << json;
+  // The default is not written: a job stored before these keys existed compares equal.
+  auto plain = to_json(must_parse(kYaml)).dump();
+  EXPECT_EQ(plain.find("OnUpdate"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("InitialStatus"), std::string::npos) << plain;
+
+  Job h = must_parse(R"(job "web" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+      service {
+        name      = "api"
+        port      = "127.0.0.1:8080"
+        on_update = "ignore"
+        check {
+          type           = "tcp"
+          interval       = "5s"
+          timeout        = "1s"
+          initial_status = "critical"
+        }
+        check {
+          type      = "tcp"
+          interval  = "5s"
+          timeout   = "1s"
+          on_update = "require_healthy"
+        }
+      }
+    }
+  }
+}
+)");
+  const auto& hc = h.groups[0].tasks[0].services[0].checks;
+  EXPECT_EQ(hc[0].on_update, "ignore");
+  EXPECT_EQ(hc[0].initial_status, "critical");
+  EXPECT_EQ(hc[1].on_update, "require_healthy");
+
+  Job n = must_parse(R"({"Job": {"ID": "x", "TaskGroups": [{"Name": "g", "Tasks": [{
+    "Name": "t", "Driver": "raw_exec", "Config": {"command": "/bin/true"},
+    "Services": [{"Name": "web", "PortLabel": "8080", "OnUpdate": "ignore_warnings",
+      "Checks": [{"Name": "c", "Type": "tcp", "Interval": 10000000000, "Timeout": 2000000000},
+                 {"Name": "d", "Type": "tcp", "Interval": 10000000000, "Timeout": 2000000000,
+                  "OnUpdate": "ignore", "InitialStatus": "warning"}]}]
+  }]}]}})");
+  const auto& nc = n.groups[0].tasks[0].services[0].checks;
+  EXPECT_EQ(nc[0].on_update, "ignore_warnings");
+  EXPECT_EQ(nc[1].on_update, "ignore");
+  EXPECT_EQ(nc[1].initial_status, "warning");
+}
+
+TEST(Services, BadOnUpdateAndInitialStatusAreRefusedWithTheirPaths) {
+  std::string p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: api
+              port: "127.0.0.1:8080"
+              checks:
+                - {type: tcp, on_update: sometimes}
+                - {type: tcp, initial_status: fine}
+)");
+  const std::string c = "groups[0].tasks[0].services[0].checks";
+  EXPECT_TRUE(has_line(p, c + "[0].on_update: must be \"require_healthy\", \"ignore_warnings\" or "
+                              "\"ignore\" (got \"sometimes\")")) << p;
+  EXPECT_TRUE(has_line(p, c + "[1].initial_status: must be \"passing\", \"warning\" or \"critical\" "
+                              "(got \"fine\")")) << p;
+}
