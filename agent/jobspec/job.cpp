@@ -408,6 +408,11 @@ json services_to_json(const std::vector<Service>& services) {
     }
     json o = write_fields(s);
     o["Checks"] = std::move(checks);
+    // Only when set: a job stored before these keys existed reads back the same.
+    if (!s.meta.empty()) o["Meta"] = s.meta;
+    if (!s.canary_meta.empty()) o["CanaryMeta"] = s.canary_meta;
+    if (!s.tagged_addresses.empty()) o["TaggedAddresses"] = s.tagged_addresses;
+    if (s.enable_tag_override) o["EnableTagOverride"] = true;
     out.push_back(std::move(o));
   }
   return out;
@@ -418,6 +423,17 @@ std::vector<Service> services_from_json(const json& j) {
   if (!j.is_array()) return out;
   for (const auto& sj : j) {
     auto s = read_fields<Service>(sj);
+    auto string_map = [&](const char* key) {
+      std::map<std::string, std::string> out;
+      if (const json& m = at_or_null(sj, key); m.is_object())
+        for (const auto& [k, v] : m.items())
+          if (v.is_string()) out[k] = v.get<std::string>();
+      return out;
+    };
+    s.meta = string_map("Meta");
+    s.canary_meta = string_map("CanaryMeta");
+    s.tagged_addresses = string_map("TaggedAddresses");
+    if (const json& v = at_or_null(sj, "EnableTagOverride"); v.is_boolean()) s.enable_tag_override = v.get<bool>();
     const json& checks = at_or_null(sj, "Checks");
     if (checks.is_array()) {
       for (const auto& cj : checks) {

@@ -188,6 +188,10 @@ struct Service {
   std::string address_mode = "auto";
   std::vector<std::string> tags;
   std::vector<Check> checks;
+  // Read, checked and kept, and registered nowhere: Nomad's own provider registers none of
+  // them either (docs/networking.md, "Services").
+  std::map<std::string, std::string> meta, canary_meta, tagged_addresses;
+  bool enable_tag_override = false;
   bool operator==(const Service&) const = default;
 };
 

@@ -995,11 +995,23 @@ class HclMapper {
                 {"tags", "Tags"},
                 {"address_mode", "AddressMode"},
                 {"on_update", "OnUpdate"},
-                {"task", "TaskName"}},
-               out, {"check", "check_restart"});
+                {"task", "TaskName"},
+                {"canary_tags", "CanaryTags"},
+                {"enable_tag_override", "EnableTagOverride", Kind::Bool},
+                {"meta", "Meta", Kind::StringMap},
+                {"canary_meta", "CanaryMeta", Kind::StringMap},
+                {"tagged_addresses", "TaggedAddresses", Kind::StringMap}},
+               out, {"check", "check_restart", "meta", "canary_meta", "tagged_addresses"});
     json checks = json::array();
     std::map<std::string, int> service_seen;
     for (const auto& c : b.body.blocks) {
+      // Nomad writes these maps as blocks as often as attributes.
+      if (c.type == "meta" || c.type == "canary_meta" || c.type == "tagged_addresses") {
+        const char* key = c.type == "meta" ? "Meta" : c.type == "canary_meta" ? "CanaryMeta" : "TaggedAddresses";
+        block_or_attribute(c, s, out, key, service_seen,
+                           [&](const hcl::Block& m) { return map_block(m, s); });
+        continue;
+      }
       if (c.type == "check_restart") {
         if (labels(s, c, 0) && once(service_seen, s, c))
           out["CheckRestart"] = simple_block(c, s, "CheckRestart",
@@ -1009,7 +1021,7 @@ class HclMapper {
         continue;
       }
       if (c.type != "check") {
-        unknown_block(s, c, {"check", "check_restart"});
+        unknown_block(s, c, {"check", "check_restart", "meta", "canary_meta", "tagged_addresses"});
         continue;
       }
       if (!labels(s, c, 0)) continue;

@@ -368,7 +368,8 @@ class NomadReader {
       // Provider consul or nomad: either way drover runs the checks itself (docs/health.md).
       check_keys(sj, sp,
                  {"Name", "PortLabel", "Address", "Provider", "AddressMode", "Tags", "Checks",
-                  "TaskName", "CheckRestart", "OnUpdate"});
+                  "TaskName", "CheckRestart", "OnUpdate", "Meta", "CanaryMeta", "TaggedAddresses",
+                  "EnableTagOverride", "CanaryTags"});
       Service s;
       // Nomad's TaskName: on a task's service it can only be that task (Nomad fills it in);
       // on a group's it names a Consul Connect native task.
@@ -388,6 +389,11 @@ class NomadReader {
       if (auto v = str(sj, "Provider", sp); v && !v->empty()) s.provider = *v;
       if (auto v = str(sj, "AddressMode", sp); v && !v->empty()) s.address_mode = *v;
       s.tags = strings(sj, "Tags", sp);
+      s.meta = string_map(sj, "Meta", sp);
+      s.canary_meta = string_map(sj, "CanaryMeta", sp);
+      s.tagged_addresses = string_map(sj, "TaggedAddresses", sp);
+      if (auto v = boolean(sj, "EnableTagOverride", sp)) s.enable_tag_override = *v;
+      if (!strings(sj, "CanaryTags", sp).empty()) add(join(sp, "CanaryTags"), kCanaryTagsRefused);
       if (array(sj, "Checks", sp)) {
         const json& checks = sj.at("Checks");
         for (std::size_t c = 0; c < checks.size(); ++c) {

@@ -464,7 +464,8 @@ class YamlReader {
     if (!map(n, path)) return s;
     check_keys(n, path,
                {"name", "port", "address", "provider", "address_mode", "tags", "checks",
-                "check_restart", "on_update"});
+                "check_restart", "on_update", "meta", "canary_meta", "tagged_addresses",
+                "enable_tag_override", "canary_tags"});
     const auto service_check_restart =
         check_restart(at(n, "check_restart"), join(path, "check_restart"));
     if (auto v = str(at(n, "name"), join(path, "name"))) s.name = *v;
@@ -473,6 +474,13 @@ class YamlReader {
     if (auto v = str(at(n, "provider"), join(path, "provider"))) s.provider = *v;
     if (auto v = str(at(n, "address_mode"), join(path, "address_mode"))) s.address_mode = *v;
     s.tags = string_list(at(n, "tags"), join(path, "tags"));
+    s.meta = string_map(at(n, "meta"), join(path, "meta"));
+    s.canary_meta = string_map(at(n, "canary_meta"), join(path, "canary_meta"));
+    s.tagged_addresses = string_map(at(n, "tagged_addresses"), join(path, "tagged_addresses"));
+    if (auto v = boolean(at(n, "enable_tag_override"), join(path, "enable_tag_override")))
+      s.enable_tag_override = *v;
+    if (!string_list(at(n, "canary_tags"), join(path, "canary_tags")).empty())
+      add(join(path, "canary_tags"), kCanaryTagsRefused);
     const std::string cpath = join(path, "checks");
     if (list(at(n, "checks"), cpath)) {
       for (std::size_t i = 0; i < at(n, "checks").size(); ++i) {

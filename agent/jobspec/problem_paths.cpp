@@ -83,6 +83,10 @@ const std::map<std::string_view, std::string_view>& nomad_names() {
       {"grace", "Grace"},
       {"ignore_warnings", "IgnoreWarnings"},
       {"on_update", "OnUpdate"},
+      {"canary_tags", "CanaryTags"},
+      {"canary_meta", "CanaryMeta"},
+      {"tagged_addresses", "TaggedAddresses"},
+      {"enable_tag_override", "EnableTagOverride"},
       {"initial_status", "InitialStatus"},
       // job semantics (issue 17)
       {"region", "Region"},

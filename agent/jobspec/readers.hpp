@@ -12,6 +12,14 @@
 
 namespace drover::jobspec::detail {
 
+// A service's canary_tags: Nomad's own provider registers a canary with them until it is
+// promoted; drover's agents are not told of a promotion, so they would keep a promoted canary
+// under its canary tags (docs/networking.md, "Services and the catalog"). Refused rather than
+// ignored: a load balancer that keeps canaries out by their tags must not get them unmarked.
+inline constexpr const char* kCanaryTagsRefused =
+    "not supported by drover: a canary is registered with the service's tags (take canary_tags "
+    "out)";
+
 // YAML with a top-level `job:`. Fills `job` with what it could read (defaults applied) and
 // appends every problem found, with YAML-form paths. False when there is no job to validate.
 bool read_yaml_job(std::string_view text, Job& job, std::vector<Problem>& problems);

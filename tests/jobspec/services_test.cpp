@@ -358,3 +358,91 @@ TEST(Services, BadOnUpdateAndInitialStatusAreRefusedWithTheirPaths) {
   EXPECT_TRUE(has_line(p, c + "[1].initial_status: must be \"passing\", \"warning\" or \"critical\" "
                               "(got \"fine\")")) << p;
 }
+
+// Nomad's meta, canary_meta, tagged_addresses and enable_tag_override: read in every format
+// (HCL as blocks or attributes), kept in the job and registered nowhere, as Nomad's own
+// provider; canary_tags refused naming the field.
+TEST(Services, MetaAndTaggedAddressesAreKeptAndCanaryTagsRefused) {
+  Job h = must_parse(R"(job "web" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+      service {
+        name                = "api"
+        port                = "127.0.0.1:8080"
+        enable_tag_override = true
+        meta {
+          version = "2"
+        }
+        canary_meta = {
+          version = "3"
+        }
+        tagged_addresses {
+          wan = "192.0.2.1"
+        }
+      }
+    }
+  }
+}
+)");
+  const auto& s = h.groups[0].tasks[0].services[0];
+  EXPECT_EQ(s.meta, (std::map<std::string, std::string>{{"version", "2"}}));
+  EXPECT_EQ(s.canary_meta, (std::map<std::string, std::string>{{"version", "3"}}));
+  EXPECT_EQ(s.tagged_addresses, (std::map<std::string, std::string>{{"wan", "192.0.2.1"}}));
+  EXPECT_TRUE(s.enable_tag_override);
+  EXPECT_EQ(job_from_json(to_json(h)), h);
+  nlohmann::json doc = {{"Job", to_json(h)}};
+  EXPECT_EQ(must_parse(doc.dump()).groups[0].tasks[0].services, h.groups[0].tasks[0].services);
+
+  Job y = must_parse(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: api
+              port: "127.0.0.1:8080"
+              meta: {version: "2"}
+              tagged_addresses: {lan: 10.0.0.1}
+)");
+  EXPECT_EQ(y.groups[0].tasks[0].services[0].meta.at("version"), "2");
+  EXPECT_EQ(y.groups[0].tasks[0].services[0].tagged_addresses.at("lan"), "10.0.0.1");
+
+  std::string p = problems_of(R"(job:
+  id: web
+  groups:
+    - name: g
+      tasks:
+        - name: t
+          driver: raw_exec
+          config: {command: /bin/true}
+          services:
+            - name: api
+              port: "127.0.0.1:8080"
+              canary_tags: [canary]
+)");
+  EXPECT_NE(p.find("groups[0].tasks[0].services[0].canary_tags: not supported by drover"), std::string::npos) << p;
+  std::string hp = problems_of(R"(job "web" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+      service {
+        name        = "api"
+        port        = "127.0.0.1:8080"
+        canary_tags = ["canary"]
+      }
+    }
+  }
+}
+)");
+  EXPECT_NE(hp.find("service.canary_tags at line 11: not supported by drover"), std::string::npos) << hp;
+}
