@@ -1,8 +1,13 @@
 // Shared helpers for the CLI's subcommands (see command_context.hpp).
 #include "cli/command_context.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <istream>
 #include <ostream>
 
@@ -84,6 +89,31 @@ std::string with_namespace(const Context& ctx, const std::string& path) {
   if (ctx.ns.empty()) return path;
   return path + (path.find('?') == std::string::npos ? "?" : "&") +
          "namespace=" + url_escape(ctx.ns);
+}
+
+Status write_new_file(const std::string& path, const std::string& text, unsigned mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) return make_error("\"" + path + "\" already exists", Errc::Conflict);
+    return make_error("cannot write " + path + ": " + std::strerror(errno));
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return make_error("cannot write " + path + ": " + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(path.c_str());
+    return make_error("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return {};
 }
 
 }  // namespace drover::cli

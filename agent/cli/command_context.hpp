@@ -123,6 +123,11 @@ void add_log_level_option(CLI::App* cmd, std::string& level);
 // Prints "Error: <message>" to err and returns the exit code 1.
 int print_error(Context& ctx, const std::string& message);
 
+// Writes `text` to a new file `path` with `mode`, never over an existing one (O_EXCL: nor
+// through a link planted in its place); a half-written file is removed (Conflict when it
+// exists). What `job init`, `var init` and `tls ... create` write.
+Status write_new_file(const std::string& path, const std::string& text, unsigned mode);
+
 // GETs `path` and prints its list as a table of (header, string field) columns; -json prints
 // the answer. 1 when the API could not be asked or refused.
 int print_list(Context& ctx, const std::string& path,

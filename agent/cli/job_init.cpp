@@ -3,11 +3,7 @@
 // examples/counter-service.nomad.hcl: a raw_exec service (a dev agent enables raw_exec), with
 // a ui block and an action.
 #include <CLI/CLI.hpp>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
 #include <string>
 
@@ -18,26 +14,8 @@ namespace drover::cli {
 namespace {
 
 int job_init(Context& ctx, const std::string& file) {
-  // O_EXCL: an existing file (or a link planted in its place) is never written through.
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST) return print_error(ctx, "job file \"" + file + "\" already exists");
-    return print_error(ctx, "cannot write " + file + ": " + std::strerror(errno));
-  }
-  const std::string text = kExampleJobHcl;
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(file.c_str());
-      return print_error(ctx, "cannot write " + file + ": " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
+  if (auto st = write_new_file(file, kExampleJobHcl, 0644); !st)
+    return print_error(ctx, st.code() == Errc::Conflict ? "job file " + st.message() : st.message());
   ctx.out << "Example job file written to " << file << "\n"
           << "Run it on a dev agent (raw_exec is enabled there): drover job run " << file << "\n";
   return 0;

@@ -4,7 +4,6 @@
 // directory under Nomad's names, never over an existing file. Works offline: no agent is
 // asked.
 #include <CLI/CLI.hpp>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -39,30 +38,6 @@ struct CertCreateOptions {
 };
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
-// Writes `text` to a new file with `mode` (O_EXCL: an existing file, or a link planted in its
-// place, is never written through); a half-written file is removed.
-Status write_new_file(const std::string& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return make_error("cannot write " + path + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      return make_error("cannot write " + path + ": " + std::strerror(err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(path.c_str());
-    return make_error("cannot write " + path + ": " + std::strerror(errno));
-  }
-  return {};
-}
 
 Result<std::string> read_text(const std::string& path, const std::string& what) {
   std::ifstream in(path);

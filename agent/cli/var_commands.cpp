@@ -192,10 +192,8 @@ int var_put(Context& ctx, const VarFlags& f) {
 int var_init(Context& ctx, const std::string& out, std::string file) {
   const bool as_json = out == "json";
   if (file.empty()) file = as_json ? "spec.nv.json" : "spec.nv.hcl";
-  if (std::ifstream(file)) return print_error(ctx, "file \"" + file + "\" already exists");
-  std::ofstream o(file);
-  if (!(o << (as_json ? kVarInitJson : kVarInitHcl)))
-    return print_error(ctx, "cannot write \"" + file + "\"");
+  if (auto st = write_new_file(file, as_json ? kVarInitJson : kVarInitHcl, 0644); !st)
+    return print_error(ctx, st.code() == Errc::Conflict ? "file " + st.message() : st.message());
   ctx.out << "Example variable specification written to " << file << "\n";
   return 0;
 }
