@@ -58,6 +58,7 @@ const std::map<std::string_view, std::string_view>& refusals() {
 
       {"consul", "not supported by drover (drover does not talk to Consul)"},
       {"connect", "not supported by drover (no Consul Connect)"},
+      {"expose", "not supported by drover (Consul Connect's expose paths; no Consul Connect)"},
       {"csi_plugin", "not supported by drover"},
       {"scaling", "belongs in a group (a task's, Nomad Enterprise's dynamic application "
                   "sizing, is not supported by drover)"},

@@ -312,6 +312,12 @@ class Parser {
         if (auto which = needs_consul_or_vault(t.value); !which.empty())
           return fail(t.pos, "function \"" + t.value + "\" needs " + std::string(which) +
                                  ", which drover does not connect to");
+        // consul-template's go-sockaddr address language: a job gets its addresses from its
+        // network instead (docs/templates.md).
+        if (t.value == "sockaddr")
+          return fail(t.pos, "function \"sockaddr\" (go-sockaddr's address templates) is not "
+                             "supported by drover: use the alloc's addresses, {{ env \"NOMAD_IP_<label>\" }} "
+                             "or ${attr.unique.network.ip-address}");
         if (!find_function(t.value) && !is_lazy_builtin(t.value))
           return fail(t.pos, "function \"" + t.value + "\" not defined");
         a.kind = Arg::Kind::Identifier;

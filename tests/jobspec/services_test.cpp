@@ -446,3 +446,31 @@ TEST(Services, MetaAndTaggedAddressesAreKeptAndCanaryTagsRefused) {
 )");
   EXPECT_NE(hp.find("service.canary_tags at line 11: not supported by drover"), std::string::npos) << hp;
 }
+
+// A Connect check's expose is refused naming why, not as an unknown attribute.
+TEST(Services, AConnectChecksExposeIsRefusedSayingWhy) {
+  std::string p = problems_of(R"(job "web" {
+  group "g" {
+    service {
+      name = "api"
+      port = "9090"
+      check {
+        type     = "http"
+        path     = "/health"
+        interval = "5s"
+        timeout  = "1s"
+        expose   = true
+      }
+    }
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+)");
+  EXPECT_NE(p.find("service.check.expose at line 11: not supported by drover (Consul Connect's expose paths"),
+            std::string::npos) << p;
+}

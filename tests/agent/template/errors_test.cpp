@@ -27,6 +27,10 @@ const Case kCases[] = {
      "template: t:2:6: function \"frobnicate\" not defined"},
     {"ConsulFunction", "{{ key \"service/x\" }}",
      "template: t:1:4: function \"key\" needs Consul, which drover does not connect to"},
+    {"SockaddrFunction", "{{ sockaddr \"GetPrivateIP\" }}",
+     "template: t:1:4: function \"sockaddr\" (go-sockaddr's address templates) is not supported "
+     "by drover: use the alloc's addresses, {{ env \"NOMAD_IP_<label>\" }} or "
+     "${attr.unique.network.ip-address}"},
     {"VaultFunction", "\n\n{{ with secret \"kv/x\" }}{{ end }}",
      "template: t:3:9: function \"secret\" needs Vault, which drover does not connect to"},
     {"BreakOutsideRange", "{{ break }}", "template: t:1:4: {{break}} outside {{range}}"},
