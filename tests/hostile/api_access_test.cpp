@@ -471,6 +471,7 @@ TEST(Tls, CertificatesMadeByDroverTlsServeTheCliAndOnlyIt) {
   auto agent = drover::hostile::spawn_agent(
       {"-dev", "-data-dir", dir, "-port", std::to_string(port), "-plugin-dir", DROVER_PLUGIN_DIR, "-config", dir + ".yaml"},
       dir + ".log");
+  agent.cgroup_parent = "drover-test-tls-made";
   const std::string address = "https://127.0.0.1:" + std::to_string(port);
   auto cli = [&](const std::string& cert_dir) {
     std::vector<std::string> env{"DROVER_CACERT=" + q("nomad-agent-ca.pem")};
@@ -510,6 +511,7 @@ TEST(Tls, PlainHttpGetsNothingAndOnlyCertifiedClientsAreServed) {
   auto agent = drover::hostile::spawn_agent(
       {"-dev", "-data-dir", dir, "-port", std::to_string(port), "-plugin-dir", DROVER_PLUGIN_DIR, "-config", dir + ".yaml"},
       dir + ".log");
+  agent.cgroup_parent = "drover-test-tls";
   auto client = [&](const std::string& cert, const std::string& key) {
     auto c = cert.empty() ? std::make_unique<httplib::SSLClient>("127.0.0.1", port)
                           : std::make_unique<httplib::SSLClient>("127.0.0.1", port, q(cert), q(key));

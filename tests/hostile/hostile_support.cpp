@@ -86,6 +86,8 @@ SpawnedAgent::~SpawnedAgent() {
     ::kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
   }
+  if (!cgroup_parent.empty())
+    for (const auto& dir : testing::parent_cgroup_dirs(cgroup_parent)) rmdir(dir.c_str());
 }
 
 std::string SpawnedAgent::log() const { return testing::read_file(log_path); }

@@ -30,6 +30,9 @@ testing::CmdResult run_drover_to_exit(const std::vector<std::string>& args,
 struct SpawnedAgent {
   pid_t pid = -1;
   std::string log_path;
+  // The config's cgroup_parent, when it sets one: removed (when empty) once the agent is gone,
+  // as AgentProcess removes its own.
+  std::string cgroup_parent;
   ~SpawnedAgent();
   std::string log() const;
 };
