@@ -81,6 +81,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_ui_command(app, selected);
   add_operator_scheduler_commands(*app.get_subcommand("operator"), selected);
   add_operator_api_command(*app.get_subcommand("operator"), selected);
+  add_operator_debug_command(*app.get_subcommand("operator"), selected);
   add_operator_snapshot_commands(*app.get_subcommand("operator"), selected, run_server);
   add_version_command(app, selected);
 

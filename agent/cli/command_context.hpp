@@ -88,6 +88,8 @@ void add_acl_auth_commands(CLI::App& acl, Handler& selected);
 void add_login_command(CLI::App& app, Handler& selected);
 // tls ca create|info, tls cert create|info: the API's certificates, made offline.
 void add_tls_commands(CLI::App& app, Handler& selected);
+// operator debug: a support bundle of the agent's state, metrics and log (a .tar.gz).
+void add_operator_debug_command(CLI::App& op, Handler& selected);
 // agent-info: the agent's /v1/agent/self stats.
 void add_agent_info_command(CLI::App& app, Handler& selected);
 // ui [-show-url] [ID]: the web UI's address (for a job, alloc or node), opened where a

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "agent_process.hpp"
 #include "cluster_processes.hpp"
 #include "drover/common/encoding.hpp"
@@ -240,4 +242,47 @@ TEST(Monitor, AServerFollowsItsOwnLogAndRelaysANodes) {
   EXPECT_EQ(no_server.status, 404) << no_server.body;
   auto bad = server->get("/v1/agent/monitor?node_id=" + node_id + "&log_level=loud");
   EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+// `operator debug` (Nomad's support bundle): the agent's state once, its metrics every interval
+// and its log for the duration, in one tar.gz; a server's paths an agent lacks are listed as
+// missing, not fatal.
+TEST(OperatorDebug, ABundleHoldsTheAgentsStateItsMetricsAndTheLogOfTheCapture) {
+  auto agent = AgentProcess::start();
+  const std::string out = drover::testing::make_temp_dir("drover-debug-out");
+  drover::testing::CmdResult debug;
+  std::thread capture([&] {
+    debug = drover::testing::run_drover(
+        {"operator", "debug", "-duration", "3s", "-interval", "1s", "-output", out}, agent->address());
+  });
+  // A start during the capture: its steps are logged at trace, the bundle's default level.
+  std::this_thread::sleep_for(1s);
+  auto ids = agent->submit(
+      "job:\n  id: traced\n  type: batch\n  groups:\n    - name: g\n      tasks:\n        - name: t\n"
+      "          driver: raw_exec\n          config: {command: /bin/true}\n");
+  ASSERT_EQ(ids.size(), 1u);
+  capture.join();
+  ASSERT_EQ(debug.exit_code, 0) << debug.out << debug.err;
+  const auto at = debug.out.find("Created debug archive: ");
+  ASSERT_NE(at, std::string::npos) << debug.out;
+  std::string archive = debug.out.substr(at + 23);
+  archive.erase(archive.find('\n'));
+  auto listing = drover::testing::run_shell("tar tzf '" + archive + "'");
+  ASSERT_EQ(listing.exit_code, 0) << listing.out;
+  for (const char* f : {"/agent-self.json", "/node.json", "/jobs.json", "/allocations.json",
+                        "/metrics/0000.prom", "/metrics/0002.prom", "/monitor.log", "/index.json"})
+    EXPECT_NE(listing.out.find(f), std::string::npos) << f << " not in\n" << listing.out;
+  auto file = [&](const std::string& name) {
+    return drover::testing::run_shell("tar xzf '" + archive + "' -O --wildcards '*/" + name + "'").out;
+  };
+  EXPECT_NE(file("monitor.log").find(ids[0]), std::string::npos) << file("monitor.log");
+  EXPECT_NE(file("metrics/0000.prom").find("drover_"), std::string::npos);
+  auto index = json::parse(file("index.json"));
+  EXPECT_TRUE(index["Missing"].contains("/v1/nodes")) << index.dump(2);
+  EXPECT_FALSE(index["Missing"].contains("/v1/agent/monitor")) << index.dump(2);
+  // A bad interval is refused before anything is captured.
+  auto bad = drover::testing::run_drover({"operator", "debug", "-duration", "1s", "-interval", "5s"},
+                                         agent->address());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("interval: must not be longer than -duration"), std::string::npos) << bad.err;
 }
