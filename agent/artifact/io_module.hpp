@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "artifact/entry_writer.hpp"
 #include "artifact/limits.hpp"
@@ -25,8 +27,10 @@ struct IoFunctions {
                           const std::filesystem::path& out, const Limits& limits);
   Status (*unpack)(const std::filesystem::path& archive, ArchiveKind kind,
                    const std::string& single_name, EntryWriter& out);
+  // pack.hpp's pack_tar_gz: `operator debug`'s bundle, written with the same libarchive.
+  Status (*pack_tar_gz)(int fd, const std::vector<std::pair<std::string, std::string>>& files);
 };
-inline constexpr int kIoVersion = 1;
+inline constexpr int kIoVersion = 2;
 inline constexpr const char* kIoEntry = "drover_artifact_io";
 using IoEntry = const IoFunctions* (*)();
 

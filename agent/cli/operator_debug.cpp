@@ -1,13 +1,12 @@
 // `drover operator debug [-duration 30s] [-interval 10s] [-log-level trace] [-output DIR]`,
 // Nomad's support bundle, smaller: what an operator attaches to a bug report, captured from the
-// CLI's -address (an agent or a server) into one drover-debug-<time>.tar.gz (libarchive):
-// the agent's self, its node (or a server's nodes, members and scheduler), plugins, jobs,
-// allocs, evaluations and deployments once; its Prometheus metrics every -interval; its own log
-// at -log-level for -duration. What the API refuses (a server's paths on an agent) is listed in
-// index.json, not fatal. Never written over an existing file.
+// CLI's -address (an agent or a server) into one drover-debug-<time>.tar.gz (libarchive, through
+// the artifact I/O module so that the drover binary maps it only here): the agent's self, its
+// node (or a server's nodes, members and scheduler), plugins, jobs, allocs, evaluations and
+// deployments once; its Prometheus metrics every -interval; its own log at -log-level for
+// -duration. What the API refuses (a server's paths on an agent) is listed in index.json, not
+// fatal. Never written over an existing file.
 #include <CLI/CLI.hpp>
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,11 +15,11 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "artifact/io_module.hpp"
 #include "cli/command_context.hpp"
 #include "cli/time_format.hpp"
 #include "drover/common/encoding.hpp"
@@ -53,36 +52,21 @@ void capture(Context& ctx, Bundle& b, const std::string& name, const std::string
   b.files.emplace_back(name, j.is_discarded() ? r->body : j.dump(2) + "\n");
 }
 
-// The tar.gz, written to a new file (O_EXCL) and removed if anything fails.
+// The tar.gz, written to a new file (O_EXCL) and removed if anything fails, through the
+// artifact I/O module, which holds libarchive (artifact/pack.hpp).
 Status write_archive(const std::string& path, const std::string& dir, const Bundle& b) {
+  auto io = artifact::io_functions();
+  if (!io) return io.error();
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return make_error("cannot write " + path + ": " + std::strerror(errno));
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  std::string failed;
-  if (archive_write_open_fd(a, fd) != ARCHIVE_OK) failed = archive_error_string(a);
-  const std::time_t now = std::time(nullptr);
-  for (const auto& [name, content] : b.files) {
-    if (!failed.empty()) break;
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, (dir + "/" + name).c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0600);
-    archive_entry_set_mtime(e, now, 0);
-    if (archive_write_header(a, e) != ARCHIVE_OK ||
-        archive_write_data(a, content.data(), content.size()) != static_cast<la_ssize_t>(content.size()))
-      failed = archive_error_string(a) ? archive_error_string(a) : "write failed";
-    archive_entry_free(e);
-  }
-  if (archive_write_close(a) != ARCHIVE_OK && failed.empty()) failed = archive_error_string(a);
-  archive_write_free(a);
-  if (::fsync(fd) != 0 && failed.empty()) failed = std::strerror(errno);
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [name, content] : b.files) files.emplace_back(dir + "/" + name, content);
+  auto st = io.value()->pack_tar_gz(fd, files);
+  if (st && ::fsync(fd) != 0) st = make_error(std::strerror(errno));
   ::close(fd);
-  if (!failed.empty()) {
+  if (!st) {
     ::unlink(path.c_str());
-    return make_error("cannot write " + path + ": " + failed);
+    return make_error("cannot write " + path + ": " + st.message());
   }
   return {};
 }
