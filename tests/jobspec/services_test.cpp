@@ -253,11 +253,11 @@ TEST(Services, ATaskServiceNamingAnotherTaskIsRefused) {
       << p;
 }
 
-// Nomad's on_update and initial_status (docs/health.md, "on_update"): a check's own, else its
-// service's, in every format; stored only when set, so jobs stored before read back the same;
-// bad values refused naming the path.
-TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
-  Job y = must_parse(R"(job:
+namespace {
+
+// A job whose one raw_exec task has `services` (YAML list items, indented as the task's key).
+std::string yaml_with_services(const std::string& services) {
+  return R"(job:
   id: web
   groups:
     - name: g
@@ -266,7 +266,31 @@ TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
           driver: raw_exec
           config: {command: /bin/true}
           services:
-            - name: api
+)" + services;
+}
+
+// The same in HCL: `blocks` (service blocks) in task "t", whose first line is line 8.
+std::string hcl_with_services(const std::string& blocks) {
+  return R"(job "web" {
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+)" + blocks + R"(    }
+  }
+}
+)";
+}
+
+}  // namespace
+
+// Nomad's on_update and initial_status (docs/health.md, "on_update"): a check's own, else its
+// service's, in every format; stored only when set, so jobs stored before read back the same;
+// bad values refused naming the path.
+TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
+  Job y = must_parse(yaml_with_services(R"(            - name: api
               port: "127.0.0.1:8080"
               on_update: ignore
               checks:
@@ -276,7 +300,7 @@ TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
               port: "127.0.0.1:8081"
               checks:
                 - {type: tcp}
-)");
+)"));
   const auto& s = y.groups[0].tasks[0].services;
   EXPECT_EQ(s[0].checks[0].on_update, "ignore");
   EXPECT_EQ(s[0].checks[1].on_update, "ignore_warnings");
@@ -290,14 +314,7 @@ TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
   EXPECT_EQ(plain.find("OnUpdate"), std::string::npos) << plain;
   EXPECT_EQ(plain.find("InitialStatus"), std::string::npos) << plain;
 
-  Job h = must_parse(R"(job "web" {
-  group "g" {
-    task "t" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/true"
-      }
-      service {
+  Job h = must_parse(hcl_with_services(R"(      service {
         name      = "api"
         port      = "127.0.0.1:8080"
         on_update = "ignore"
@@ -314,10 +331,7 @@ TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
           on_update = "require_healthy"
         }
       }
-    }
-  }
-}
-)");
+)"));
   const auto& hc = h.groups[0].tasks[0].services[0].checks;
   EXPECT_EQ(hc[0].on_update, "ignore");
   EXPECT_EQ(hc[0].initial_status, "critical");
@@ -337,21 +351,12 @@ TEST(Services, OnUpdateIsTheChecksElseItsServicesInEveryFormat) {
 }
 
 TEST(Services, BadOnUpdateAndInitialStatusAreRefusedWithTheirPaths) {
-  std::string p = problems_of(R"(job:
-  id: web
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          services:
-            - name: api
+  std::string p = problems_of(yaml_with_services(R"(            - name: api
               port: "127.0.0.1:8080"
               checks:
                 - {type: tcp, on_update: sometimes}
                 - {type: tcp, initial_status: fine}
-)");
+)"));
   const std::string c = "groups[0].tasks[0].services[0].checks";
   EXPECT_TRUE(has_line(p, c + "[0].on_update: must be \"require_healthy\", \"ignore_warnings\" or "
                               "\"ignore\" (got \"sometimes\")")) << p;
@@ -363,14 +368,7 @@ TEST(Services, BadOnUpdateAndInitialStatusAreRefusedWithTheirPaths) {
 // (HCL as blocks or attributes), kept in the job and registered nowhere, as Nomad's own
 // provider; canary_tags refused naming the field.
 TEST(Services, MetaAndTaggedAddressesAreKeptAndCanaryTagsRefused) {
-  Job h = must_parse(R"(job "web" {
-  group "g" {
-    task "t" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/true"
-      }
-      service {
+  Job h = must_parse(hcl_with_services(R"(      service {
         name                = "api"
         port                = "127.0.0.1:8080"
         enable_tag_override = true
@@ -384,10 +382,7 @@ TEST(Services, MetaAndTaggedAddressesAreKeptAndCanaryTagsRefused) {
           wan = "192.0.2.1"
         }
       }
-    }
-  }
-}
-)");
+)"));
   const auto& s = h.groups[0].tasks[0].services[0];
   EXPECT_EQ(s.meta, (std::map<std::string, std::string>{{"version", "2"}}));
   EXPECT_EQ(s.canary_meta, (std::map<std::string, std::string>{{"version", "3"}}));
@@ -397,53 +392,25 @@ TEST(Services, MetaAndTaggedAddressesAreKeptAndCanaryTagsRefused) {
   nlohmann::json doc = {{"Job", to_json(h)}};
   EXPECT_EQ(must_parse(doc.dump()).groups[0].tasks[0].services, h.groups[0].tasks[0].services);
 
-  Job y = must_parse(R"(job:
-  id: web
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          services:
-            - name: api
+  Job y = must_parse(yaml_with_services(R"(            - name: api
               port: "127.0.0.1:8080"
               meta: {version: "2"}
               tagged_addresses: {lan: 10.0.0.1}
-)");
+)"));
   EXPECT_EQ(y.groups[0].tasks[0].services[0].meta.at("version"), "2");
   EXPECT_EQ(y.groups[0].tasks[0].services[0].tagged_addresses.at("lan"), "10.0.0.1");
 
-  std::string p = problems_of(R"(job:
-  id: web
-  groups:
-    - name: g
-      tasks:
-        - name: t
-          driver: raw_exec
-          config: {command: /bin/true}
-          services:
-            - name: api
+  std::string p = problems_of(yaml_with_services(R"(            - name: api
               port: "127.0.0.1:8080"
               canary_tags: [canary]
-)");
+)"));
   EXPECT_NE(p.find("groups[0].tasks[0].services[0].canary_tags: not supported by drover"), std::string::npos) << p;
-  std::string hp = problems_of(R"(job "web" {
-  group "g" {
-    task "t" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/true"
-      }
-      service {
+  std::string hp = problems_of(hcl_with_services(R"(      service {
         name        = "api"
         port        = "127.0.0.1:8080"
         canary_tags = ["canary"]
       }
-    }
-  }
-}
-)");
+)"));
   EXPECT_NE(hp.find("service.canary_tags at line 11: not supported by drover"), std::string::npos) << hp;
 }
 
